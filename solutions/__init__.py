@@ -1,0 +1,1 @@
+"""Reference solutions (instructor only). starter/ is generated from these files."""

@@ -1,0 +1,130 @@
+"""The ``check`` fixture: every assertion a grader or public test makes goes through it.
+
+A check is written as a *recipe*: a function of an implementation, such as
+``lambda m: m.losses.mse_forward(pred, target)[0]``. The checker runs the recipe on the
+implementation under test and on the reference, compares the two with :func:`compare.compare`,
+and, when they differ, runs the same recipe on each catalogued buggy variant of the exercise: if
+the student's result equals a variant's, the failure names that misconception and its hint.
+Writing checks as recipes is what lets one line do all three jobs, and it works unchanged when the
+implementation under test is a proxy to an isolated worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+
+from . import catalogue
+from .compare import GradingFailure, assert_like, compare
+from .impl import Implementation
+
+Recipe = Callable[[Any], Any]
+
+# Tolerances used to decide that a student's output *is* a known variant's output. Looser than the
+# grading tolerance (a variant is recognised through float32 rounding) but far tighter than the
+# differences between variants.
+_MATCH_RTOL = 1e-5
+_MATCH_ATOL = 1e-6
+
+
+class Checker:
+    def __init__(self, impl: Implementation, reference: Implementation | None,
+                 exercise: str | None, bugs: Iterable[catalogue.Variant] = ()):
+        self.impl = impl
+        self.reference = reference
+        self.exercise = exercise
+        self.bugs = list(bugs)
+
+    # -- values ---------------------------------------------------------------------------------
+    def matches(self, recipe: Recipe, what: str, *, expected: Any = None, rtol: float = 1e-7,
+                atol: float = 1e-9, check: str = "reference value", hint: str | None = None,
+                check_dtype: bool = True) -> Any:
+        """Run ``recipe`` on the implementation under test and require the expected result.
+
+        ``expected`` defaults to the recipe run on the reference solution; pass a value computed
+        with PyTorch to check against an independent oracle. Returns what the student produced.
+        """
+        got = recipe(self.impl)
+        if expected is None:
+            expected = self._reference(recipe)
+        found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
+        if found is None:
+            return got
+        self.fail(found.describe(what), check=check, hint=found.hint or hint,
+                  misconception=self.diagnose(recipe, got))
+
+    def like(self, got: Any, template: Any, what: str) -> None:
+        """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
+        assert_like(got, template, what=what)
+
+    def that(self, condition: bool, what: str, *, check: str = "property",
+             hint: str | None = None, recipe: Recipe | None = None, got: Any = None) -> None:
+        """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed."""
+        if condition:
+            return
+        misconception = self.diagnose(recipe, got) if recipe is not None else None
+        self.fail(what, check=check, hint=hint, misconception=misconception)
+
+    @contextlib.contextmanager
+    def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
+        """Fail if any of ``tensors`` changes inside the block (arguments are never edited)."""
+        before = [t.detach().clone() for t in tensors]
+        yield
+        for i, (t, b) in enumerate(zip(tensors, before)):
+            if t.shape != b.shape or not torch.equal(torch.nan_to_num(t), torch.nan_to_num(b)):
+                self.fail(f"{who} modified its argument #{i + 1} in place",
+                          check="arguments unchanged",
+                          hint="work on new tensors (x - m, not x -= m); never edit an input")
+
+    # -- gradients -------------------------------------------------------------------------------
+    def gradcheck(self, pair: str, args: Sequence[Any], wrt: Sequence[int], *,
+                  kwargs: dict | None = None, split: Callable[[Any], tuple[Any, Any]] | None = None,
+                  what: str | None = None) -> None:
+        """``torch.autograd.gradcheck`` of the student's ``<pair>_forward``/``<pair>_backward``.
+
+        ``pair`` is ``"module.name"``; ``wrt`` lists the positions of the differentiable
+        arguments, which must be float64. The raw gradients are checked for structure, shape,
+        dtype and device before autograd sees them (autograd would silently sum-reduce a
+        broadcast gradient). Slow mode up to 512 input elements, fast mode above.
+        """
+        from .gradcheck import gradcheck_pair
+
+        module, name = pair.split(".")
+        mod = getattr(self.impl, module)
+        gradcheck_pair(getattr(mod, f"{name}_forward"), getattr(mod, f"{name}_backward"),
+                       args, wrt, kwargs=kwargs or {}, split=split,
+                       what=what or f"{name}_backward", checker=self)
+
+    # -- failure ---------------------------------------------------------------------------------
+    def diagnose(self, recipe: Recipe | None, got: Any) -> catalogue.Variant | None:
+        """The catalogued bug whose output on this recipe equals ``got``, if any."""
+        if recipe is None or self.reference is None:
+            return None
+        for bug in self.bugs:
+            try:
+                theirs = recipe(bug.apply(self.reference))
+            except Exception:  # a variant that cannot run this recipe is simply not a match
+                continue
+            if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False) is None:
+                return bug
+        return None
+
+    def fail(self, message: str, *, check: str, hint: str | None = None,
+             misconception: catalogue.Variant | None = None):
+        lines = [f"[{check}] {message}"]
+        if misconception is not None:
+            lines.append(f"likely mistake: your result matches code that "
+                         f"{misconception.title}.")
+            lines.append(f"hint: {misconception.hint}")
+        elif hint:
+            lines.append(f"hint: {hint}")
+        raise GradingFailure("\n".join(lines), check=check,
+                             hint=misconception.hint if misconception else hint,
+                             misconception=misconception.id if misconception else None)
+
+    def _reference(self, recipe: Recipe) -> Any:
+        if self.reference is None:
+            raise RuntimeError("this check needs the reference solutions (--reference)")
+        return recipe(self.reference)

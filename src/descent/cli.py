@@ -1,0 +1,205 @@
+"""The ``descent`` command.
+
+    descent grade PATH|solutions|starter [...]   grade implementations with the hidden graders
+    descent check [IMPL]                         run the public exercises (the student's view)
+    descent audit                                prove the graders: every catalogued bug loses
+                                                 points, every alternative keeps full marks
+    descent stubs [--check]                      regenerate starter/ from solutions/
+    descent bundle OUT                           build the student bundle
+    descent report RESULTS.json                  print a results file again
+    descent demo                                 bundle, then grade the solutions and a sample
+                                                 submission, and print the report
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+console = Console()
+
+# Modules of this package that add subcommands through ``register(subparsers)``.
+_PLUGGABLE_COMMANDS = ("gradebook",)
+
+
+def kit_root() -> Path:
+    """The kit's top folder: the one holding graders/ and solutions/."""
+    here = Path(__file__).resolve().parents[2]
+    for candidate in (Path.cwd(), here):
+        if (candidate / "graders").is_dir() and (candidate / "solutions").is_dir():
+            return candidate
+    raise SystemExit("descent: run this from the kit's folder (the one with graders/ and "
+                     "solutions/)")
+
+
+def run_pytest(suite: str, impls: list[str], *, device: str = "cpu", results: Path | None = None,
+               extra: list[str] | None = None, quiet: bool = True) -> int:
+    """Run one test folder of the kit against ``impls`` in this process; returns pytest's code."""
+    import pytest
+
+    root = kit_root()
+    args = [str(root / suite), f"--rootdir={root}", "-p", "no:cacheprovider",
+            f"--device={device}"]
+    for spec in impls:
+        args.append(f"--impl={spec}")
+    if results is not None:
+        args.append(f"--results={results}")
+    if quiet:
+        args += ["-q", "--no-header", "--tb=no", "--no-grade-summary", "-p", "no:warnings"]
+    return int(pytest.main(args + list(extra or [])))
+
+
+def _results_path(args) -> Path:
+    return Path(args.results) if args.results else kit_root() / ".descent" / "results.json"
+
+
+def cmd_grade(args) -> int:
+    from . import report, results
+
+    path = _results_path(args)
+    code = run_pytest(args.suite, args.impl, device=args.device, results=path,
+                      extra=(["-k", args.k] if args.k else []), quiet=not args.verbose)
+    if code not in (0, 1):
+        console.print(f"[red]grading did not complete (pytest exit code {code})[/red]")
+        return code
+    report.render(results.load(path), console)
+    console.print(f"[dim]results: {path}[/dim]")
+    return 0 if args.exit_zero else code
+
+
+def cmd_stubs(args) -> int:
+    from .stubgen import generate
+
+    root = kit_root()
+    differ = generate(root / "solutions", root / "starter", check=args.check)
+    if args.check:
+        if differ:
+            console.print(f"[red]starter/ is out of date: {', '.join(differ)}; run `descent "
+                          f"stubs`[/red]")
+            return 1
+        console.print("starter/ matches solutions/")
+        return 0
+    console.print(f"regenerated: {', '.join(differ) or 'nothing changed'}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import report, results
+
+    report.render(results.load(args.results_file), console)
+    return 0
+
+
+def cmd_bundle(args) -> int:
+    from .bundle import build_student_bundle
+
+    out = build_student_bundle(kit_root(), Path(args.out))
+    console.print(f"student bundle written to {out}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from .audit import audit
+
+    return audit(device=args.device, console=console, results=_results_path(args))
+
+
+def cmd_check(args) -> int:
+    return run_pytest("exercises", [args.impl], device=args.device, quiet=False)
+
+
+def cmd_demo(args) -> int:
+    import tempfile
+
+    from . import report, results
+    from .bundle import build_student_bundle
+
+    root = kit_root()
+    out = Path(tempfile.mkdtemp(prefix="descent-bundle-"))
+    bundle = build_student_bundle(root, out / "student")
+    console.rule("1. student bundle")
+    console.print(f"built {bundle} ({sum(1 for _ in bundle.rglob('*.py'))} Python files, "
+                  f"no solutions or graders)")
+    console.rule("2. hidden graders: the reference solutions and a sample submission")
+    path = _results_path(args)
+    sample = root / "samples" / "partial"
+    code = run_pytest("graders", ["solutions", str(sample)], device=args.device, results=path)
+    if code not in (0, 1):
+        console.print(f"[red]grading did not complete (pytest exit code {code})[/red]")
+        return code
+    doc = results.load(path)
+    report.render(doc, console)
+    by_name = {b["name"]: b for b in doc["implementations"]}
+    ref = by_name["solutions"]
+    ok = ref["points"] == ref["max_points"] > 0
+    console.print(f"[{'green' if ok else 'red'}]solutions: {ref['points']:g}/{ref['max_points']:g}"
+                  f"[/]; results in {path}")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="descent", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def device_option(p):
+        p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
+
+    p = sub.add_parser("grade", help="grade implementations with the hidden graders")
+    p.add_argument("impl", nargs="+", help="submission folder, starter, solutions, bug:ID, ...")
+    p.add_argument("--suite", default="graders", choices=["graders", "exercises"])
+    p.add_argument("--results", help="results JSON path (default .descent/results.json)")
+    p.add_argument("-k", help="pytest -k expression to select tests")
+    p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")
+    device_option(p)
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("check", help="run the public exercises")
+    p.add_argument("impl", nargs="?", default="starter")
+    device_option(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("audit", help="grade every catalogued variant and check the outcome")
+    p.add_argument("--results", help="results JSON path")
+    device_option(p)
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("stubs", help="regenerate starter/ from solutions/")
+    p.add_argument("--check", action="store_true", help="only report differences")
+    p.set_defaults(func=cmd_stubs)
+
+    p = sub.add_parser("bundle", help="build the student bundle")
+    p.add_argument("out")
+    p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("report", help="print a results file")
+    p.add_argument("results_file")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("demo", help="bundle, grade the solutions and a sample, print the report")
+    p.add_argument("--results", help="results JSON path")
+    device_option(p)
+    p.set_defaults(func=cmd_demo)
+
+    # Command groups that live in their own modules register themselves here.
+    import importlib
+
+    for name in _PLUGGABLE_COMMANDS:
+        try:
+            module = importlib.import_module(f"descent.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"descent.{name}":
+                raise
+            continue
+        module.register(sub)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

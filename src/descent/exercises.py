@@ -1,0 +1,157 @@
+"""The exercise registry: which functions belong to which exercise.
+
+An exercise id is ``<module>.<name>`` (``losses.mse``). Its functions are the names a student
+implements in ``starter/<module>.py``. The registry is trusted data: the kit never asks a
+submission which exercises it contains.
+
+``forbidden`` lists the library operations that an exercise teaches and so may not borrow
+(dotted names as reached from ``torch``); every exercise also inherits the module-wide bans
+listed in :data:`ALWAYS_FORBIDDEN`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Banned in every student module (the contract in exercises.md, "Conventions for every exercise").
+ALWAYS_FORBIDDEN = (
+    "torch.nn.functional",
+    "torch.nn",
+    "torch.optim",
+    "torch.nn.init",
+    "torch.nn.utils",
+)
+BACKWARD_FORBIDDEN = ("torch.autograd", "torch.Tensor.backward")
+NORMALIZERS = ("torch.softmax", "torch.log_softmax", "torch.logsumexp", "torch.sigmoid",
+               "torch.Tensor.softmax", "torch.Tensor.log_softmax", "torch.Tensor.logsumexp",
+               "torch.Tensor.sigmoid", "torch.special.expit", "torch.special.log_softmax",
+               "torch.special.softmax", "torch.special.logsumexp")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    functions: tuple[str, ...]
+    forbidden: tuple[str, ...] = field(default=())
+
+    @property
+    def module(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+def _pair(module: str, name: str, title: str, forbidden=()) -> Exercise:
+    return Exercise(f"{module}.{name}", title, (f"{name}_forward", f"{name}_backward"),
+                    tuple(forbidden) + BACKWARD_FORBIDDEN)
+
+
+_LOSSES = [
+    _pair("losses", "mse", "Mean squared error"),
+    _pair("losses", "mae", "Mean absolute error"),
+    _pair("losses", "huber", "Huber loss"),
+    _pair("losses", "bce_with_logits", "Binary cross-entropy from logits", NORMALIZERS),
+    _pair("losses", "log_softmax", "Log-softmax", NORMALIZERS),
+    _pair("losses", "cross_entropy", "Cross-entropy with weights and label smoothing", NORMALIZERS),
+    _pair("losses", "focal_loss", "Binary focal loss", NORMALIZERS),
+    _pair("losses", "kl_div", "KL divergence (batchmean)", NORMALIZERS),
+]
+
+_ACTIVATIONS = [
+    _pair("activations", "sigmoid", "Sigmoid", NORMALIZERS),
+    _pair("activations", "tanh", "Tanh"),
+    _pair("activations", "relu", "ReLU"),
+    _pair("activations", "leaky_relu", "Leaky ReLU"),
+    _pair("activations", "gelu", "GELU (exact)"),
+    _pair("activations", "silu", "SiLU", NORMALIZERS),
+    _pair("activations", "softmax", "Softmax", NORMALIZERS),
+]
+
+_LAYERS = [
+    _pair("layers", "linear", "Linear layer"),
+    Exercise("layers.two_layer_net", "Two-layer network by hand", ("two_layer_net",),
+             BACKWARD_FORBIDDEN + NORMALIZERS),
+    Exercise("layers.mlp_loss_and_grads", "MLP loss and gradients", ("mlp_loss_and_grads",),
+             BACKWARD_FORBIDDEN + NORMALIZERS),
+    Exercise("layers.numerical_gradient", "Numerical gradient", ("numerical_gradient",),
+             BACKWARD_FORBIDDEN),
+    Exercise("layers.relative_error", "Relative error", ("relative_error",)),
+]
+
+_AUTOGRAD = [
+    Exercise("autograd.value", "Scalar reverse-mode autograd", ("Value",), BACKWARD_FORBIDDEN),
+]
+
+_INIT = [
+    Exercise("init.calculate_gain", "Gain per nonlinearity", ("calculate_gain",)),
+    Exercise("init.fans", "Fan-in and fan-out", ("fans",)),
+    Exercise("init.xavier", "Xavier (Glorot) initialization", ("xavier_uniform", "xavier_normal")),
+    Exercise("init.kaiming", "Kaiming (He) initialization", ("kaiming_normal", "kaiming_uniform")),
+]
+
+_NORMALIZATION = [
+    _pair("normalization", "batchnorm", "Batch normalization"),
+    _pair("normalization", "layernorm", "Layer normalization"),
+    _pair("normalization", "rmsnorm", "RMS normalization"),
+]
+
+_REGULARIZATION = [
+    _pair("regularization", "dropout", "Inverted dropout"),
+    Exercise("regularization.l2_penalty", "L2 penalty", ("l2_penalty",), BACKWARD_FORBIDDEN),
+    Exercise("regularization.l1_penalty", "L1 penalty", ("l1_penalty",), BACKWARD_FORBIDDEN),
+    Exercise("regularization.early_stopping", "Early stopping", ("early_stopping",)),
+]
+
+_OPTIM = [
+    Exercise(f"optim.{name}", title, (f"{name}_step",), BACKWARD_FORBIDDEN)
+    for name, title in [("sgd", "SGD with momentum and Nesterov"), ("adagrad", "AdaGrad"),
+                        ("rmsprop", "RMSProp"), ("adam", "Adam"), ("adamw", "AdamW")]
+]
+
+_SCHEDULES = [
+    Exercise(f"schedules.{name}", title, (name,), ("torch.optim.lr_scheduler",))
+    for name, title in [("step_lr", "Step decay"), ("exponential_lr", "Exponential decay"),
+                        ("cosine_lr", "Cosine annealing"), ("warmup_cosine_lr", "Warmup then cosine")]
+]
+
+_CLIPPING = [
+    Exercise("clipping.clip_grad_norm", "Global gradient-norm clipping", ("clip_grad_norm",)),
+    Exercise("clipping.clip_grad_value", "Gradient value clipping", ("clip_grad_value",)),
+]
+
+_DIAGNOSTICS = [
+    Exercise("diagnostics.expected_initial_loss", "Expected initial loss", ("expected_initial_loss",)),
+    Exercise("diagnostics.layer_gradient_norms", "Gradient norms per layer",
+             ("layer_gradient_norms",)),
+    Exercise("diagnostics.dead_relu_fraction", "Dead ReLU fraction", ("dead_relu_fraction",)),
+    Exercise("diagnostics.diagnose_loss_curve", "Reading a loss curve", ("diagnose_loss_curve",)),
+]
+
+_TRAIN = [
+    Exercise("train.train_classifier", "Capstone: train a classifier", ("train_classifier",),
+             BACKWARD_FORBIDDEN + NORMALIZERS),
+]
+
+EXERCISES: dict[str, Exercise] = {
+    ex.id: ex
+    for group in (_LOSSES, _ACTIVATIONS, _LAYERS, _AUTOGRAD, _INIT, _NORMALIZATION,
+                  _REGULARIZATION, _OPTIM, _SCHEDULES, _CLIPPING, _DIAGNOSTICS, _TRAIN)
+    for ex in group
+}
+
+MODULES: tuple[str, ...] = tuple(dict.fromkeys(ex.module for ex in EXERCISES.values()))
+
+
+def exercise_of(module: str, function: str) -> Exercise | None:
+    """The exercise that owns ``module.function`` (a method name ``Value.x`` maps to its class)."""
+    head = function.split(".", 1)[0]
+    for ex in EXERCISES.values():
+        if ex.module == module and head in ex.functions:
+            return ex
+    return None
+
+
+def get(exercise_id: str) -> Exercise:
+    try:
+        return EXERCISES[exercise_id]
+    except KeyError:
+        raise KeyError(f"unknown exercise {exercise_id!r}; known: {', '.join(EXERCISES)}") from None

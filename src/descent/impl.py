@@ -1,0 +1,190 @@
+"""Implementations under test, reached only through :class:`Implementation`.
+
+Tests never import ``starter`` or ``solutions``. They receive an ``Implementation`` (the ``impl``
+fixture) and reach functions as ``impl.losses.mse_forward``. Today an implementation is loaded in
+this process (the starter, the solutions, a submission folder, or the solutions patched with a
+catalogued variant); the isolated worker will hand out a proxy with the same attribute interface,
+so no test changes when student code moves out of the grader's process.
+
+Each folder is imported as a package under a private alias (``_descent_impl_<n>``), so the starter,
+the solutions and any number of submissions coexist in one process without clashing in
+``sys.modules``. Modules inside a folder reach each other with relative imports
+(``from .activations import relu_forward``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import itertools
+import sys
+import types
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from . import exercises
+
+_aliases = itertools.count()
+
+
+class SubmissionError(Exception):
+    """The implementation under test cannot provide what a test asked for.
+
+    Raised for a module that is missing or fails to import and for a missing function. The
+    grading plugin reports it as the student's problem (a short message, no kit traceback).
+    """
+
+
+class Implementation:
+    """A named set of exercise modules; attribute access returns a module-like namespace."""
+
+    kind = "abstract"
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def module(self, name: str) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in exercises.MODULES:
+            raise AttributeError(name)
+        return self.module(name)
+
+    @property
+    def root(self) -> Path | None:
+        """Folder whose files count as this implementation's code (for tracebacks)."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class FolderImplementation(Implementation):
+    """Modules loaded from a folder of ``<module>.py`` files (starter, solutions, a submission)."""
+
+    kind = "folder"
+
+    def __init__(self, folder: str | Path, name: str | None = None):
+        self.folder = Path(folder).resolve()
+        if not self.folder.is_dir():
+            raise SubmissionError(f"implementation folder {folder} does not exist")
+        super().__init__(name or self.folder.name)
+        self._alias = f"_descent_impl_{next(_aliases)}"
+        self._package: types.ModuleType | None = None
+        self._modules: dict[str, Any] = {}
+
+    @property
+    def root(self) -> Path:
+        return self.folder
+
+    def _ensure_package(self) -> None:
+        if self._package is not None:
+            return
+        init = self.folder / "__init__.py"
+        if init.exists():
+            spec = importlib.util.spec_from_file_location(
+                self._alias, init, submodule_search_locations=[str(self.folder)])
+        else:
+            spec = importlib.machinery.ModuleSpec(self._alias, None, is_package=True)
+            spec.submodule_search_locations = [str(self.folder)]
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[self._alias] = package
+        if spec.loader is not None:
+            spec.loader.exec_module(package)
+        self._package = package
+
+    def module(self, name: str) -> Any:
+        if name in self._modules:
+            return self._modules[name]
+        path = self.folder / f"{name}.py"
+        if not path.is_file():
+            raise SubmissionError(f"{name}.py is missing from {self.name}")
+        self._ensure_package()
+        try:
+            mod = importlib.import_module(f"{self._alias}.{name}")
+        except SubmissionError:
+            raise
+        except BaseException as exc:  # a syntax error or a crash at import is the student's
+            detail = _describe_import_error(exc, path)
+            raise SubmissionError(f"{name}.py could not be imported: {detail}") from None
+        view = ModuleView(name, mod, self.name)
+        self._modules[name] = view
+        return view
+
+
+class ModuleView:
+    """Read-only view of an implementation module; a missing function is a SubmissionError."""
+
+    def __init__(self, name: str, module: Any, owner: str,
+                 overrides: Mapping[str, Callable] | None = None):
+        self._name = name
+        self._module = module
+        self._owner = owner
+        self._overrides = dict(overrides or {})
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr in self._overrides:
+            return self._overrides[attr]
+        try:
+            return getattr(self._module, attr)
+        except AttributeError:
+            raise SubmissionError(
+                f"{self._name}.py of {self._owner} has no `{attr}` (was it renamed or deleted?)"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<module {self._name} of {self._owner}>"
+
+
+class PatchedImplementation(Implementation):
+    """Another implementation with some functions replaced: a catalogued variant.
+
+    Used for buggy variants (the graders must catch them) and for alternative correct
+    implementations (the graders must accept them).
+    """
+
+    kind = "patched"
+
+    def __init__(self, base: Implementation, name: str,
+                 overrides: Mapping[tuple[str, str], Callable]):
+        super().__init__(name)
+        self.base = base
+        self._by_module: dict[str, dict[str, Callable]] = {}
+        for (module, function), fn in overrides.items():
+            self._by_module.setdefault(module, {})[function] = fn
+        self._views: dict[str, ModuleView] = {}
+
+    def module(self, name: str) -> Any:
+        if name not in self._views:
+            base_view = self.base.module(name)
+            underlying = base_view._module if isinstance(base_view, ModuleView) else base_view
+            self._views[name] = ModuleView(name, underlying, self.name,
+                                           self._by_module.get(name))
+        return self._views[name]
+
+
+def _describe_import_error(exc: BaseException, path: Path) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError at line {exc.lineno}: {exc.msg}"
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    where = f" (line {line})" if line else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def modules_present(impl: Implementation, names: Iterable[str] = exercises.MODULES) -> list[str]:
+    """Which of ``names`` the implementation provides (used by reports)."""
+    present = []
+    for name in names:
+        try:
+            impl.module(name)
+        except SubmissionError:
+            continue
+        present.append(name)
+    return present

@@ -1,0 +1,70 @@
+"""Seeded input builders for tests.
+
+Every test gets an :class:`Inputs` seeded from its own node id, so a run is reproducible and two
+tests never share a stream. Values are drawn on the CPU in float64 and then moved, so the CPU and
+CUDA variants of a test see identical numbers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Iterable
+
+import torch
+
+
+def seed_for(name: str) -> int:
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+class Inputs:
+    def __init__(self, seed: int, device: str | torch.device = "cpu",
+                 dtype: torch.dtype = torch.float64):
+        self.seed = seed
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _place(self, t: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+        return t.to(device=self.device, dtype=dtype or self.dtype)
+
+    def randn(self, *shape: int, scale: float = 1.0, dtype: torch.dtype | None = None):
+        t = torch.randn(*shape, generator=self.generator, dtype=torch.float64) * scale
+        return self._place(t, dtype)
+
+    def uniform(self, *shape: int, low: float = 0.0, high: float = 1.0,
+                dtype: torch.dtype | None = None):
+        t = torch.rand(*shape, generator=self.generator, dtype=torch.float64) * (high - low) + low
+        return self._place(t, dtype)
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return torch.randint(high, shape, generator=self.generator).to(self.device)
+
+    def probabilities(self, *shape: int, dim: int = -1, zeros: float = 0.0,
+                      dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Rows that sum to 1 along ``dim``; a fraction ``zeros`` of entries is exactly 0."""
+        w = torch.rand(*shape, generator=self.generator, dtype=torch.float64) + 0.05
+        if zeros:
+            drop = torch.rand(*shape, generator=self.generator) < zeros
+            keep_one = torch.nn.functional.one_hot(w.argmax(dim=dim), w.shape[dim]).bool()
+            if dim not in (-1, w.dim() - 1):
+                keep_one = keep_one.movedim(-1, dim)
+            w = torch.where(drop & ~keep_one, torch.zeros_like(w), w)
+        return self._place(w / w.sum(dim=dim, keepdim=True), dtype)
+
+    def tensor(self, data, dtype: torch.dtype | None = None) -> torch.Tensor:
+        return self._place(torch.as_tensor(data, dtype=torch.float64), dtype)
+
+    def away_from(self, x: torch.Tensor, points: Iterable[float] = (0.0,),
+                  margin: float = 0.05) -> torch.Tensor:
+        """Move entries within ``margin`` of a kink to ``margin`` away from it.
+
+        Finite differences across a kink (ReLU at 0, |x| at 0, Huber at +-delta) are meaningless,
+        so gradient checks use inputs kept clear of them.
+        """
+        out = x.clone()
+        for p in points:
+            close = (out - p).abs() < margin
+            direction = torch.where(out >= p, 1.0, -1.0).to(out.dtype)
+            out = torch.where(close, p + margin * direction, out)
+        return out

@@ -1,0 +1,357 @@
+"""The pytest plugin that turns test runs into grades (registered through the ``pytest11`` entry point).
+
+Markers
+  ``@pytest.mark.exercise("losses.mse")``  the exercise a test (usually a class) grades; tests
+      without it are ordinary tests and are not scored.
+  ``@pytest.mark.points(2)``               what a test is worth (default 1).
+
+Options
+  ``--impl SPEC`` (repeatable)  what is graded: ``starter`` (default), ``solutions``, a folder of
+      modules, ``bug:ID`` / ``alternative:ID`` (the solutions with one catalogued variant), or
+      ``bug:*`` / ``alternative:*`` for every variant. With several, each test runs once per
+      implementation that concerns its exercise.
+  ``--reference DIR``   trusted reference solutions (default ``<rootdir>/solutions`` if present).
+  ``--catalogue DIR``   catalogued variants (default ``<rootdir>/graders/catalogue`` if present).
+  ``--device cpu|cuda|all``  where tests that take the ``device`` fixture run (default cpu); CUDA
+      tests skip, uncounted, when no GPU is present.
+  ``--results FILE``    where the results document goes (default ``.descent/results.json``).
+
+Fixtures: ``impl``, ``reference``, ``device``, ``inputs`` (seeded builders), ``check``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import catalogue, exercises, results
+from . import strategies  # noqa: F401  (registers the hypothesis profiles before hypothesis reads them)
+from .checker import Checker
+from .compare import GradingFailure
+from .impl import FolderImplementation, Implementation, SubmissionError
+from .inputs import Inputs, seed_for
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+
+CUDA_ABSENT = "CUDA is not available on this machine"
+DEFAULT_RESULTS = ".descent/results.json"
+_STATE = pytest.StashKey["GradingState"]()
+_RESULT = pytest.StashKey[results.TestResult]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("descent", "Descent grading")
+    group.addoption("--impl", action="append", default=None, metavar="SPEC",
+                    help="implementation to grade: starter (default), solutions, a folder, "
+                         "bug:ID, alternative:ID, bug:* or alternative:*; repeatable")
+    group.addoption("--reference", default=None, metavar="DIR",
+                    help="trusted reference solutions (default: <rootdir>/solutions)")
+    group.addoption("--catalogue", default=None, metavar="DIR",
+                    help="catalogue of known variants (default: <rootdir>/graders/catalogue)")
+    group.addoption("--device", default="cpu", choices=["cpu", "cuda", "all"],
+                    help="devices for device-parametrized tests (default: cpu)")
+    group.addoption("--results", default=None, metavar="FILE",
+                    help=f"results JSON path (default: {DEFAULT_RESULTS})")
+    group.addoption("--no-grade-summary", action="store_true",
+                    help="do not print the per-exercise table at the end")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
+    config.addinivalue_line("markers", "points(n): points this test is worth (default 1)")
+    config.stash[_STATE] = GradingState(config)
+
+
+class GradingState:
+    """Everything the plugin knows about one run: what is graded, against what, and the results."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.root = Path(config.rootpath)
+        self.specs = config.getoption("impl") or ["starter"]
+        device = config.getoption("device")
+        self.devices = ["cpu", "cuda"] if device == "all" else [device]
+        self.tests: list[results.TestResult] = []
+        self.started = time.time()
+        self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        self._impls: list[Implementation] | None = None
+        self._reference: Implementation | None | bool = False
+        self._catalogue_loaded = False
+        self.doc: dict[str, Any] | None = None
+        self.results_path: Path | None = None
+
+    # -- what is graded ------------------------------------------------------------------------
+    def _option_path(self, option: str, default: str) -> Path | None:
+        value = self.config.getoption(option)
+        path = Path(value) if value else self.root / default
+        if value and not path.is_dir():
+            raise pytest.UsageError(f"--{option} {value}: no such folder")
+        return path if path.is_dir() else None
+
+    def load_catalogue(self) -> None:
+        if not self._catalogue_loaded:
+            folder = self._option_path("catalogue", "graders/catalogue")
+            if folder is not None:
+                catalogue.load(folder)
+            self._catalogue_loaded = True
+
+    @property
+    def reference(self) -> Implementation | None:
+        if self._reference is False:
+            folder = self._option_path("reference", "solutions")
+            self._reference = FolderImplementation(folder, "reference") if folder else None
+        return self._reference
+
+    @property
+    def impls(self) -> list[Implementation]:
+        if self._impls is None:
+            self._impls = [impl for spec in self.specs for impl in self._resolve(spec)]
+        return self._impls
+
+    def _resolve(self, spec: str) -> list[Implementation]:
+        kind, _, name = spec.partition(":")
+        if kind in (catalogue.BUG, catalogue.ALTERNATIVE) and name:
+            self.load_catalogue()
+            if self.reference is None:
+                raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
+            chosen = (catalogue.variants(kind) if name == "*" else [catalogue.get(name)])
+            return [v.apply(self.reference) for v in chosen]
+        path = self.root / spec if spec in ("starter", "solutions") else Path(spec)
+        if not path.is_dir():
+            raise pytest.UsageError(f"--impl {spec}: no such folder or catalogued variant")
+        return [FolderImplementation(path, spec if spec in ("starter", "solutions") else None)]
+
+    def impls_for(self, exercise: str | None) -> list[Implementation]:
+        """Implementations a test of ``exercise`` should run against (variants only their own)."""
+        chosen = []
+        for impl in self.impls:
+            variant = _variant_of(impl)
+            if variant is None or exercise is None or variant.exercise == exercise:
+                chosen.append(impl)
+        return chosen
+
+    def bugs_for(self, exercise: str | None) -> list[catalogue.Variant]:
+        if exercise is None:
+            return []
+        self.load_catalogue()
+        return catalogue.variants(catalogue.BUG, exercise)
+
+
+def _variant_of(impl: Implementation) -> catalogue.Variant | None:
+    kind, _, name = impl.name.partition(":")
+    if getattr(impl, "kind", "") == "patched" and kind in (catalogue.BUG, catalogue.ALTERNATIVE):
+        return catalogue.get(name)
+    return None
+
+
+def _exercise(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("exercise")
+    return marker.args[0] if marker else None
+
+
+def _points(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker else 1.0
+
+
+# -- parametrization -------------------------------------------------------------------------------
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    state: GradingState = metafunc.config.stash[_STATE]
+    if "device" in metafunc.fixturenames:
+        params = []
+        for dev in state.devices:
+            marks = []
+            if dev == "cuda":
+                import torch
+                marks.append(pytest.mark.skipif(not torch.cuda.is_available(), reason=CUDA_ABSENT))
+            params.append(pytest.param(dev, marks=marks, id=dev))
+        metafunc.parametrize("device", params)
+    if "impl" in metafunc.fixturenames and len(state.specs) + sum(
+            s.endswith(":*") for s in state.specs) > 1:
+        marker = metafunc.definition.get_closest_marker("exercise")
+        chosen = state.impls_for(marker.args[0] if marker else None)
+        metafunc.parametrize("impl", chosen, ids=[i.name for i in chosen], scope="session")
+
+
+# -- fixtures ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def impl(request: pytest.FixtureRequest) -> Implementation:
+    """The implementation under test (see ``--impl``)."""
+    return request.config.stash[_STATE].impls[0]
+
+
+@pytest.fixture(scope="session")
+def reference(request: pytest.FixtureRequest) -> Implementation:
+    ref = request.config.stash[_STATE].reference
+    if ref is None:
+        pytest.skip("the reference solutions are not available here")
+    return ref
+
+
+@pytest.fixture
+def device(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "cpu")
+
+
+@pytest.fixture
+def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
+    """Seeded input builders; the seed depends on the test, not on the device or implementation."""
+    node = request.node
+    params = getattr(getattr(node, "callspec", None), "params", {})
+    key = node.nodeid.split("[", 1)[0] + repr(sorted(
+        (k, repr(v)) for k, v in params.items() if k not in ("impl", "device")))
+    return Inputs(seed_for(key), device)
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
+    state: GradingState = request.config.stash[_STATE]
+    exercise = _exercise(request.node)
+    return Checker(impl, state.reference, exercise, state.bugs_for(exercise))
+
+
+# -- scoring -----------------------------------------------------------------------------------------
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    exercise = _exercise(item)
+    if exercise is None:
+        return
+    state: GradingState = item.config.stash[_STATE]
+    callspec = getattr(item, "callspec", None)
+    impl = callspec.params.get("impl") if callspec else None
+    impl_name = impl.name if isinstance(impl, Implementation) else state.impls[0].name
+    device = callspec.params.get("device") if callspec else None
+    result = results.TestResult(
+        nodeid=item.nodeid, implementation=impl_name, exercise=exercise,
+        name=item.nodeid.split("::", 1)[-1], device=device, max_points=_points(item))
+    item.stash[_RESULT] = result
+    state.tests.append(result)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    result = item.stash.get(_RESULT, None)
+    if result is None:
+        return report
+    result.duration_s += call.duration
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _score(result, report, call, item)
+    elif report.when == "teardown" and report.failed and result.outcome == results.PASSED:
+        _score(result, report, call, item)
+    return report
+
+
+def _score(result: results.TestResult, report: pytest.TestReport, call: pytest.CallInfo,
+           item: pytest.Item) -> None:
+    if report.passed:
+        result.outcome, result.points = results.PASSED, result.max_points
+        return
+    result.points = 0.0
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        result.outcome, result.message = results.SKIPPED, reason
+        result.counted = reason != CUDA_ABSENT
+        return
+    exc = _root_exception(call.excinfo.value) if call.excinfo else None
+    outcome, message = _classify(exc, item)
+    result.outcome, result.message = outcome, message
+    if isinstance(exc, GradingFailure):
+        result.misconception = exc.misconception
+    if message:
+        report.longrepr = message
+
+
+def _root_exception(exc: BaseException) -> BaseException:
+    # hypothesis may group several distinct failures; grade on the first one.
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
+    if exc is None:
+        return results.ERROR, "the test did not run"
+    if isinstance(exc, NotImplementedError):
+        return results.NOT_IMPLEMENTED, str(exc) or "not implemented yet"
+    if isinstance(exc, SubmissionError):
+        return results.ERROR, str(exc)
+    if isinstance(exc, AssertionError):
+        return results.FAILED, str(exc) or "an assertion failed"
+    student = _student_frames(exc, item)
+    if student:
+        where = "; ".join(student[-2:])
+        return results.ERROR, f"your code raised {type(exc).__name__}: {exc} ({where})"
+    # Neither the student's code nor a check: a defect in the kit or the test. Keep the full
+    # traceback so it can be fixed, but still score the test 0 with a reason.
+    return results.ERROR, ""
+
+
+def _student_frames(exc: BaseException, item: pytest.Item) -> list[str]:
+    state: GradingState = item.config.stash[_STATE]
+    roots = [impl.root for impl in state.impls if impl.root is not None]
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        for root in roots:
+            if path.is_relative_to(root):
+                frames.append(f"{path.name}:{frame.lineno} in {frame.name}")
+    return frames
+
+
+# -- reporting ---------------------------------------------------------------------------------------
+def build_results(state: GradingState) -> dict[str, Any]:
+    import torch
+
+    for t in state.tests:
+        if t.outcome != results.PASSED and not t.message:
+            t.message = "the test itself crashed (a kit defect, not your code): see the traceback"
+    titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
+    impl_names = list(dict.fromkeys(t.implementation for t in state.tests))
+    impls = {impl.name: impl for impl in (state.impls if state.tests else [])}
+    suite = sorted({t.nodeid.split("/", 1)[0].split("::", 1)[0] for t in state.tests})
+    return results.build(
+        state.tests,
+        implementations=[{"name": n, "kind": getattr(impls.get(n), "kind", "folder")}
+                         for n in impl_names],
+        titles=titles, suite=", ".join(suite), started_at=state.started_at,
+        duration_s=time.time() - state.started, devices=state.devices,
+        environment={"python": platform.python_version(), "torch": torch.__version__,
+                     "cuda": bool(torch.cuda.is_available()), "isolation": "in-process",
+                     "platform": sys.platform})
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state: GradingState = session.config.stash[_STATE]
+    if not state.tests:
+        return
+    state.doc = build_results(state)
+    state.results_path = results.write(
+        state.doc, session.config.getoption("results")
+        or Path(session.config.rootpath) / DEFAULT_RESULTS)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    state: GradingState = config.stash[_STATE]
+    if state.doc is None or config.getoption("no_grade_summary"):
+        return
+    from rich.console import Console
+
+    from .report import render
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup,
+                      width=max(100, terminalreporter._tw.fullwidth), highlight=False)
+    render(state.doc, console)
+    terminalreporter.write_sep("=", "grades")
+    terminalreporter.write(buffer.getvalue())
+    terminalreporter.write_line(f"results written to {state.results_path}")

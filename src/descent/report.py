@@ -1,0 +1,53 @@
+"""Terminal report of a results document (see :mod:`descent.results`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+_STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
+          "not_implemented": "dim"}
+_LABEL = {"not_implemented": "not implemented"}
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def exercise_table(block: dict[str, Any], *, title: str | None = None) -> Table:
+    table = Table(title=title or f"Descent: {block['name']}", box=box.SIMPLE_HEAD,
+                  title_justify="left", expand=False)
+    table.add_column("exercise", no_wrap=True)
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("first problem", overflow="fold", max_width=90)
+    for ex in block["exercises"]:
+        status = ex["status"]
+        problem = ex["first_failure"]
+        if ex["misconceptions"]:
+            problem = f"{problem} [likely: {', '.join(ex['misconceptions'])}]"
+        table.add_row(ex["id"], f"{_points(ex['points'])}/{_points(ex['max_points'])}",
+                      Text(_LABEL.get(status, status), style=_STYLE.get(status, "")), problem)
+    total = f"{_points(block['points'])}/{_points(block['max_points'])}"
+    share = 100 * block["points"] / block["max_points"] if block["max_points"] else 0.0
+    table.add_section()
+    table.add_row(Text("total", style="bold"), Text(total, style="bold"), f"{share:.0f}%", "")
+    return table
+
+
+def render(results: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    for block in results["implementations"]:
+        console.print(exercise_table(block))
+    skipped = [t for t in results["tests"] if not t["counted"]]
+    if skipped:
+        reasons = sorted({t["message"] for t in skipped})
+        console.print(f"[dim]{len(skipped)} tests not counted: {'; '.join(reasons)}[/dim]")
+    env = results["environment"]
+    console.print(f"[dim]devices: {', '.join(results['devices'])}; isolation: "
+                  f"{env.get('isolation', '?')}; torch {env.get('torch', '?')}; "
+                  f"{results['duration_s']:.1f} s[/dim]")

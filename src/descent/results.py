@@ -1,0 +1,146 @@
+"""The results schema: one JSON document per grading run, written by the grading plugin.
+
+Schema ``descent.results/1`` (every exporter and report reads only this)::
+
+    {
+      "schema": "descent.results/1",
+      "suite": "graders" | "exercises" | ...,     # the test folders that ran
+      "started_at": "2026-11-21T13:30:00+00:00", "duration_s": 4.2,
+      "devices": ["cpu"],
+      "environment": {"python": "3.11.7", "torch": "2.13.0", "cuda": false,
+                      "isolation": "in-process"},
+      "implementations": [                          # one per implementation graded
+        {"name": "starter", "kind": "folder", "points": 0.0, "max_points": 52.0,
+         "exercises": [
+           {"id": "losses.mse", "title": "Mean squared error", "points": 0.0,
+            "max_points": 6.0, "status": "not_implemented",
+            "passed": 0, "failed": 0, "not_implemented": 5, "errors": 0, "skipped": 0,
+            "first_failure": "mse_forward: not implemented yet", "misconceptions": []}]}],
+      "tests": [
+        {"nodeid": "...", "implementation": "starter", "exercise": "losses.mse",
+         "name": "TestMSE::test_forward_reference[cpu]", "device": "cpu",
+         "points": 0.0, "max_points": 1.0, "counted": true,
+         "outcome": "passed" | "failed" | "not_implemented" | "error" | "skipped",
+         "message": "...", "misconception": null | "mse_sum", "duration_s": 0.01}]
+    }
+
+Exercise status is ``passed`` (all points), ``partial``, ``failed`` (no points),
+``not_implemented`` (no points, and every lost test stopped at ``NotImplementedError``) or
+``error`` (no points, and the code could not be loaded or crashed). Tests skipped because the
+hardware is absent (CUDA on a CPU machine) have ``counted: false`` and add nothing to either total;
+any other skip scores 0 out of its points.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "descent.results/1"
+
+PASSED, FAILED, NOT_IMPLEMENTED, ERROR, SKIPPED = (
+    "passed", "failed", "not_implemented", "error", "skipped")
+
+
+@dataclass
+class TestResult:
+    nodeid: str
+    implementation: str
+    exercise: str
+    name: str
+    device: str | None
+    max_points: float
+    outcome: str = PASSED
+    points: float = 0.0
+    counted: bool = True
+    message: str = ""
+    misconception: str | None = None
+    duration_s: float = 0.0
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    points: float = 0.0
+    max_points: float = 0.0
+    status: str = PASSED
+    passed: int = 0
+    failed: int = 0
+    not_implemented: int = 0
+    errors: int = 0
+    skipped: int = 0
+    first_failure: str = ""
+    misconceptions: list[str] = field(default_factory=list)
+
+
+def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list[ExerciseResult]:
+    """Per-exercise totals, in the order exercises first appear in ``tests``."""
+    by_id: dict[str, ExerciseResult] = {}
+    for t in tests:
+        ex = by_id.setdefault(t.exercise, ExerciseResult(t.exercise, titles.get(t.exercise, "")))
+        if not t.counted:
+            continue
+        ex.points += t.points
+        ex.max_points += t.max_points
+        counter = {PASSED: "passed", FAILED: "failed", NOT_IMPLEMENTED: "not_implemented",
+                   ERROR: "errors", SKIPPED: "skipped"}[t.outcome]
+        setattr(ex, counter, getattr(ex, counter) + 1)
+        if t.outcome != PASSED and not ex.first_failure:
+            ex.first_failure = t.message.splitlines()[0] if t.message else t.outcome
+        if t.misconception and t.misconception not in ex.misconceptions:
+            ex.misconceptions.append(t.misconception)
+    for ex in by_id.values():
+        ex.status = _status(ex)
+    return list(by_id.values())
+
+
+def _status(ex: ExerciseResult) -> str:
+    lost = ex.failed + ex.not_implemented + ex.errors + ex.skipped
+    if lost == 0:
+        return PASSED
+    if ex.passed and ex.points > 0:
+        return "partial"
+    if ex.not_implemented == lost:
+        return NOT_IMPLEMENTED
+    if ex.errors == lost:
+        return ERROR
+    return FAILED
+
+
+def build(tests: list[TestResult], *, implementations: list[dict[str, str]], titles: dict[str, str],
+          suite: str, started_at: str, duration_s: float, devices: list[str],
+          environment: dict[str, Any]) -> dict[str, Any]:
+    blocks = []
+    for impl in implementations:
+        mine = [t for t in tests if t.implementation == impl["name"]]
+        exercises = summarize_exercises(mine, titles)
+        blocks.append({
+            "name": impl["name"], "kind": impl["kind"],
+            "points": round(sum(e.points for e in exercises), 6),
+            "max_points": round(sum(e.max_points for e in exercises), 6),
+            "exercises": [asdict(e) for e in exercises],
+        })
+    return {
+        "schema": SCHEMA, "suite": suite, "started_at": started_at,
+        "duration_s": round(duration_s, 3), "devices": devices, "environment": environment,
+        "implementations": blocks, "tests": [asdict(t) for t in tests],
+    }
+
+
+def write(results: dict[str, Any], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2))
+    tmp.replace(path)  # never leave a half-written file behind
+    return path
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    data = json.loads(Path(path).read_text())
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"{path}: not a {SCHEMA} file (schema={data.get('schema')!r})")
+    return data
