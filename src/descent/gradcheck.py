@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import torch
+from torch.autograd.gradcheck import GradcheckError
 
 from .compare import GradingFailure
 
@@ -64,7 +65,7 @@ def gradcheck_pair(forward: Callable, backward: Callable, args: Sequence[Any],
     fast = sum(t.numel() for t in inputs) > SLOW_MODE_LIMIT
     try:
         torch.autograd.gradcheck(Pair.apply, inputs, fast_mode=fast, raise_exception=True)
-    except torch.autograd.gradcheck.GradcheckError as exc:
+    except GradcheckError as exc:
         first = str(exc).strip().splitlines()[0]
         checker.fail(
             f"{what} disagrees with finite differences of your forward ({first.rstrip(',.')})",

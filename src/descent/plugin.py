@@ -130,14 +130,9 @@ class GradingState:
             raise pytest.UsageError(f"--impl {spec}: no such folder or catalogued variant")
         return [FolderImplementation(path, spec if spec in ("starter", "solutions") else None)]
 
-    def impls_for(self, exercise: str | None) -> list[Implementation]:
-        """Implementations a test of ``exercise`` should run against (variants only their own)."""
-        chosen = []
-        for impl in self.impls:
-            variant = _variant_of(impl)
-            if variant is None or exercise is None or variant.exercise == exercise:
-                chosen.append(impl)
-        return chosen
+    @property
+    def several(self) -> bool:
+        return len(self.specs) > 1 or any(s.endswith(":*") for s in self.specs)
 
     def bugs_for(self, exercise: str | None) -> list[catalogue.Variant]:
         if exercise is None:
@@ -175,11 +170,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 marks.append(pytest.mark.skipif(not torch.cuda.is_available(), reason=CUDA_ABSENT))
             params.append(pytest.param(dev, marks=marks, id=dev))
         metafunc.parametrize("device", params)
-    if "impl" in metafunc.fixturenames and len(state.specs) + sum(
-            s.endswith(":*") for s in state.specs) > 1:
-        marker = metafunc.definition.get_closest_marker("exercise")
-        chosen = state.impls_for(marker.args[0] if marker else None)
-        metafunc.parametrize("impl", chosen, ids=[i.name for i in chosen], scope="session")
+    if "impl" in metafunc.fixturenames and state.several:
+        metafunc.parametrize("impl", state.impls, ids=[i.name for i in state.impls],
+                             scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With several implementations, a catalogued variant runs only its own exercise's tests."""
+    state: GradingState = config.stash[_STATE]
+    if not state.several:
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        impl = callspec.params.get("impl") if callspec else None
+        variant = _variant_of(impl) if isinstance(impl, Implementation) else None
+        if variant is not None and variant.exercise != _exercise(item):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 # -- fixtures ----------------------------------------------------------------------------------------

@@ -6,7 +6,11 @@ seeds, and shrinks toward small shapes and seed 0, while each example stays chea
 Profiles (pick one with ``--hypothesis-profile``): ``ci`` (the default, a few examples per
 property), ``dev`` and ``thorough`` (many examples, for checking graders before a release). All are
 derandomized, so every student is graded on the same examples, and have no deadline, because a
-first call into torch can take far longer than hypothesis's default 200 ms.
+first call into torch can take far longer than hypothesis's default 200 ms. Two health checks are
+off on purpose: fixtures such as ``check`` are per test but hold no state between examples, and
+one test method runs under many parametrized instances (devices, implementations), which
+hypothesis flags as "differing executors" only because it could confuse its example database,
+which these profiles do not use.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from .inputs import Inputs
 
 _COMMON = dict(deadline=None, derandomize=True, database=None, print_blob=False,
                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                      HealthCheck.too_slow])
+                                      HealthCheck.too_slow, HealthCheck.differing_executors])
 settings.register_profile("ci", max_examples=8, **_COMMON)
 settings.register_profile("dev", max_examples=30, **_COMMON)
 settings.register_profile("thorough", max_examples=300, **_COMMON)

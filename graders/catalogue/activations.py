@@ -1,0 +1,334 @@
+"""Catalogued variants of activations.py: realistic bugs and alternative correct implementations.
+
+Reference caches: sigmoid/tanh keep (y,), relu keeps (x,), leaky_relu (x, slope), gelu (x, cdf),
+silu (x, sigmoid(x)), softmax (y, dim).
+"""
+
+import math
+
+import torch
+
+from descent.catalogue import alternative, bug
+
+
+def _sigmoid(x):
+    e = torch.exp(-x.abs())
+    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# ------------------------------------------------------------------------------------ sigmoid
+sigmoid_exp_over_1p_exp = bug("sigmoid_exp_over_1p_exp", "activations.sigmoid",
+                              "computes exp(x) / (1 + exp(x)), which is inf/inf = NaN for large x",
+                              hint="Use e = exp(-|x|): 1/(1+e) for x >= 0 and e/(1+e) for x < 0.")
+
+
+@sigmoid_exp_over_1p_exp.replaces
+def sigmoid_forward(x):
+    y = torch.exp(x) / (1 + torch.exp(x))
+    return y, (y,)
+
+
+sigmoid_backward_uses_input = bug("sigmoid_backward_uses_input", "activations.sigmoid",
+                                  "uses the input x instead of the output y in x*(1 - x)",
+                                  hint="The derivative is y*(1 - y) with y = sigmoid(x): keep "
+                                       "the output in the cache.")
+
+
+@sigmoid_backward_uses_input.replaces
+def sigmoid_forward(x):
+    return _sigmoid(x), (x,)
+
+
+@sigmoid_backward_uses_input.replaces
+def sigmoid_backward(dy, cache):
+    (x,) = cache
+    return dy * x * (1 - x)
+
+
+sigmoid_mutates_input = bug("sigmoid_mutates_input", "activations.sigmoid",
+                            "clamps its input in place (x.clamp_) to dodge overflow",
+                            hint="Never write into an argument (x.clamp_, x -= ..., x[...] = ...): "
+                                 "the caller still needs it. Use out-of-place operations.")
+
+
+@sigmoid_mutates_input.replaces
+def sigmoid_forward(x):
+    x.clamp_(-60, 60)
+    y = 1 / (1 + torch.exp(-x))
+    return y, (y,)
+
+
+# --------------------------------------------------------------------------------------- tanh
+tanh_backward_1_minus_y = bug("tanh_backward_1_minus_y", "activations.tanh",
+                              "writes the derivative as 1 - y instead of 1 - y^2",
+                              hint="d tanh(x)/dx = 1 - tanh(x)^2.")
+
+
+@tanh_backward_1_minus_y.replaces
+def tanh_backward(dy, cache):
+    (y,) = cache
+    return dy * (1 - y)
+
+
+tanh_ignores_upstream = bug("tanh_ignores_upstream", "activations.tanh",
+                            "returns the local derivative without the upstream gradient",
+                            hint="Multiply by dy: dx = dy * (1 - y^2).")
+
+
+@tanh_ignores_upstream.replaces
+def tanh_backward(dy, cache):
+    (y,) = cache
+    return 1 - y * y
+
+
+# --------------------------------------------------------------------------------------- ReLU
+relu_backward_ge0 = bug("relu_backward_ge0", "activations.relu",
+                        "passes the gradient where x >= 0, so the derivative at 0 is 1",
+                        hint="By convention the derivative at exactly 0 is 0: use x > 0.")
+
+
+@relu_backward_ge0.replaces
+def relu_backward(dy, cache):
+    (x,) = cache
+    return torch.where(x >= 0, dy, torch.zeros_like(dy))
+
+
+relu_backward_returns_mask = bug("relu_backward_returns_mask", "activations.relu",
+                                 "returns the 0/1 mask instead of the masked upstream gradient",
+                                 hint="dx = dy * (x > 0): the mask selects entries of dy.")
+
+
+@relu_backward_returns_mask.replaces
+def relu_backward(dy, cache):
+    (x,) = cache
+    return (x > 0).to(dy.dtype)
+
+
+# --------------------------------------------------------------------------------- leaky ReLU
+leaky_backward_as_relu = bug("leaky_backward_as_relu", "activations.leaky_relu",
+                             "uses 0 instead of negative_slope as the derivative for x < 0",
+                             hint="For x <= 0 the slope is negative_slope, so dx = "
+                                  "negative_slope * dy there.")
+
+
+@leaky_backward_as_relu.replaces
+def leaky_relu_backward(dy, cache):
+    x, _ = cache
+    return torch.where(x > 0, dy, torch.zeros_like(dy))
+
+
+leaky_slope_02 = bug("leaky_slope_02", "activations.leaky_relu",
+                     "defaults negative_slope to 0.2 (a Keras habit) instead of 0.01",
+                     hint="The default negative_slope is 0.01.")
+
+
+@leaky_slope_02.replaces
+def leaky_relu_forward(x, negative_slope=0.2):
+    return torch.where(x > 0, x, negative_slope * x), (x, negative_slope)
+
+
+# --------------------------------------------------------------------------------------- GELU
+gelu_tanh_approx = bug("gelu_tanh_approx", "activations.gelu",
+                       "uses the tanh approximation instead of the exact erf form",
+                       hint="The exercise asks for x * 0.5 * (1 + erf(x / sqrt(2))); the tanh "
+                            "formula is off by up to about 5e-4 near |x| = 2.7.")
+
+
+@gelu_tanh_approx.replaces
+def gelu_forward(x):
+    inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+    cdf = 0.5 * (1 + torch.tanh(inner))
+    return x * cdf, (x, cdf)
+
+
+gelu_backward_no_pdf_term = bug("gelu_backward_no_pdf_term", "activations.gelu",
+                                "returns Phi(x) alone, missing the x*phi(x) term",
+                                hint="Apply the product rule to x*Phi(x): Phi(x) + x*phi(x).")
+
+
+@gelu_backward_no_pdf_term.replaces
+def gelu_backward(dy, cache):
+    x, cdf = cache
+    return dy * cdf
+
+
+# --------------------------------------------------------------------------------------- SiLU
+silu_backward_sigmoid_only = bug("silu_backward_sigmoid_only", "activations.silu",
+                                 "uses sigmoid(x) as the derivative of x*sigmoid(x)",
+                                 hint="Product rule: s + x*s*(1 - s) with s = sigmoid(x).")
+
+
+@silu_backward_sigmoid_only.replaces
+def silu_backward(dy, cache):
+    x, s = cache
+    return dy * s
+
+
+silu_naive_sigmoid = bug("silu_naive_sigmoid", "activations.silu",
+                         "computes x / (1 + exp(-x)), which overflows for very negative x",
+                         hint="exp(-x) is inf at x = -1e4 and inf*0 makes NaN in the "
+                              "backward; use the stable sigmoid.")
+
+
+@silu_naive_sigmoid.replaces
+def silu_forward(x):
+    s = 1 / (1 + torch.exp(-x))
+    return x * s, (x, s)
+
+
+@silu_naive_sigmoid.replaces
+def silu_backward(dy, cache):
+    x, s = cache
+    e = torch.exp(-x)
+    return dy * (1 + e + x * e) / (1 + e) ** 2
+
+
+# ------------------------------------------------------------------------------------ softmax
+softmax_backward_diag_only = bug("softmax_backward_diag_only", "activations.softmax",
+                                 "uses only the diagonal y*(1 - y) of the Jacobian",
+                                 hint="Each output depends on every input of its row: "
+                                      "dx = y * (dy - sum(dy * y, dim, keepdim=True)).")
+
+
+@softmax_backward_diag_only.replaces
+def softmax_backward(dy, cache):
+    y, _ = cache
+    return dy * y * (1 - y)
+
+
+softmax_hardcoded_last_dim = bug("softmax_hardcoded_last_dim", "activations.softmax",
+                                 "ignores `dim` and always normalizes the last dimension",
+                                 hint="Use dim in every reduction (amax, sum), not -1.")
+
+
+@softmax_hardcoded_last_dim.replaces
+def softmax_forward(x, dim=-1):
+    e = torch.exp(x - x.amax(dim=-1, keepdim=True))
+    y = e / e.sum(dim=-1, keepdim=True)
+    return y, (y, -1)
+
+
+softmax_no_max_subtraction = bug("softmax_no_max_subtraction", "activations.softmax",
+                                 "exponentiates without subtracting the maximum",
+                                 hint="exp overflows for inputs above ~88 in float32: subtract "
+                                      "the maximum along dim first.")
+
+
+@softmax_no_max_subtraction.replaces
+def softmax_forward(x, dim=-1):
+    e = torch.exp(x)
+    y = e / e.sum(dim=dim, keepdim=True)
+    return y, (y, dim)
+
+
+# ============================================================ alternative correct implementations
+sigmoid_via_tanh = alternative("sigmoid_via_tanh", "activations.sigmoid",
+                               "computes sigmoid as 0.5 * (1 + tanh(x / 2))")
+
+
+@sigmoid_via_tanh.replaces
+def sigmoid_forward(x):
+    y = 0.5 * (1 + torch.tanh(0.5 * x))
+    return y, (x,)
+
+
+@sigmoid_via_tanh.replaces
+def sigmoid_backward(dy, cache):
+    (x,) = cache
+    t = torch.tanh(0.5 * x)
+    return dy * 0.25 * (1 - t * t)
+
+
+tanh_via_sigmoid = alternative("tanh_via_sigmoid", "activations.tanh",
+                               "computes tanh as 2*sigmoid(2x) - 1 with a stable sigmoid")
+
+
+@tanh_via_sigmoid.replaces
+def tanh_forward(x):
+    y = 2 * _sigmoid(2 * x) - 1
+    return y, (y,)
+
+
+relu_mask_from_output = alternative("relu_mask_from_output", "activations.relu",
+                                    "keeps the output and builds the mask from y > 0")
+
+
+@relu_mask_from_output.replaces
+def relu_forward(x):
+    y = torch.clamp(x, min=0)
+    return y, (y,)
+
+
+@relu_mask_from_output.replaces
+def relu_backward(dy, cache):
+    (y,) = cache
+    return dy * (y > 0).to(dy.dtype)
+
+
+leaky_via_maximum = alternative("leaky_via_maximum", "activations.leaky_relu",
+                                "uses max(x, slope*x), valid for slopes in [0, 1)")
+
+
+@leaky_via_maximum.replaces
+def leaky_relu_forward(x, negative_slope=0.01):
+    return torch.maximum(x, negative_slope * x), (x > 0, negative_slope)
+
+
+@leaky_via_maximum.replaces
+def leaky_relu_backward(dy, cache):
+    positive, slope = cache
+    scale = torch.full_like(dy, slope)
+    scale[positive] = 1.0
+    return dy * scale
+
+
+gelu_via_erfc = alternative("gelu_via_erfc", "activations.gelu",
+                            "writes Phi(x) as 0.5 * erfc(-x / sqrt(2))")
+
+
+@gelu_via_erfc.replaces
+def gelu_forward(x):
+    return 0.5 * x * torch.erfc(-x * math.sqrt(0.5)), (x,)
+
+
+@gelu_via_erfc.replaces
+def gelu_backward(dy, cache):
+    (x,) = cache
+    cdf = 0.5 * torch.erfc(-x * math.sqrt(0.5))
+    pdf = torch.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    return dy * cdf + dy * x * pdf
+
+
+silu_recomputes = alternative("silu_recomputes", "activations.silu",
+                              "caches only x and recomputes the sigmoid in the backward")
+
+
+@silu_recomputes.replaces
+def silu_forward(x):
+    return x * _sigmoid(x), (x,)
+
+
+@silu_recomputes.replaces
+def silu_backward(dy, cache):
+    (x,) = cache
+    s = _sigmoid(x)
+    return dy * (s + x * s * (1 - s))
+
+
+softmax_via_logsumexp = alternative("softmax_via_logsumexp", "activations.softmax",
+                                    "computes exp(x - logsumexp(x)) with a hand-written "
+                                    "logsumexp")
+
+
+@softmax_via_logsumexp.replaces
+def softmax_forward(x, dim=-1):
+    m = x.max(dim=dim, keepdim=True).values
+    lse = m + torch.log(torch.exp(x - m).sum(dim=dim, keepdim=True))
+    y = torch.exp(x - lse)
+    return y, (y, dim)
+
+
+@softmax_via_logsumexp.replaces
+def softmax_backward(dy, cache):
+    y, dim = cache
+    return y * dy - y * (y * dy).sum(dim=dim, keepdim=True)
