@@ -39,6 +39,9 @@ class Case:
 
 @dataclass
 class PairSpec:
+    """One forward/backward exercise. The forward returns ``(out, ..., cache)``: the output first,
+    the cache last (batch norm returns running statistics in between)."""
+
     exercise: str                     # "losses.mse": functions mse_forward / mse_backward
     oracle: Callable[..., torch.Tensor]
     cases: list[Case]
@@ -108,7 +111,7 @@ def battery(specs: list[PairSpec]) -> type:
         def test_backward(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)
             dout = _upstream(inputs, spec.oracle(*args, **kwargs))
-            check.matches(lambda m: spec.backward(m)(dout, spec.forward(m)(*args, **kwargs)[1]),
+            check.matches(lambda m: spec.backward(m)(dout, spec.forward(m)(*args, **kwargs)[-1]),
                           f"{spec.name}_backward gradient ({case.name})",
                           expected=_oracle_grads(spec, args, kwargs, dout), **F64)
 
@@ -116,7 +119,7 @@ def battery(specs: list[PairSpec]) -> type:
         def test_raw_grads(self, spec, check, inputs):
             args, kwargs = spec.cases[0].build(inputs)
             dout = _upstream(inputs, spec.oracle(*args, **kwargs))
-            got = spec.backward(check.impl)(dout, spec.forward(check.impl)(*args, **kwargs)[1])
+            got = spec.backward(check.impl)(dout, spec.forward(check.impl)(*args, **kwargs)[-1])
             template = args[spec.wrt[0]] if len(spec.wrt) == 1 else tuple(args[i] for i in spec.wrt)
             check.like(got, template, f"{spec.name}_backward result")
 
@@ -138,7 +141,7 @@ def battery(specs: list[PairSpec]) -> type:
                               expected=expected.float(), check="stability", **F32_LARGE)
             grads = _oracle_grads(spec, wide, kwargs, dout)
             check.matches(
-                lambda m: spec.backward(m)(dout.float(), spec.forward(m)(*args, **kwargs)[1]),
+                lambda m: spec.backward(m)(dout.float(), spec.forward(m)(*args, **kwargs)[-1]),
                 f"{spec.name}_backward gradient on large float32 inputs ({case.name})",
                 expected=grads.float() if isinstance(grads, torch.Tensor)
                 else tuple(g.float() for g in grads),

@@ -1,0 +1,90 @@
+"""Public checks for starter/activations.py: values you can check by hand, plus gradient checks.
+
+The hidden graders also try exact zeros, inputs of magnitude 1e4 in float32, other dimensions
+for softmax and a non-unit upstream gradient everywhere.
+"""
+
+import math
+
+import pytest
+import torch
+
+
+def T(*values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def _smooth(inputs):
+    # Gradient checks use finite differences, which are meaningless across ReLU's kink at 0.
+    return inputs.away_from(inputs.randn(3, 4), (0.0,), margin=0.1)
+
+
+GRADCHECKED = ["sigmoid", "tanh", "relu", "leaky_relu", "gelu", "silu", "softmax"]
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.exercise(f"activations.{n}"))
+                                  for n in GRADCHECKED])
+def test_gradcheck(name, check, inputs):
+    check.gradcheck(f"activations.{name}", (_smooth(inputs),), wrt=(0,))
+
+
+@pytest.mark.exercise("activations.sigmoid")
+def test_sigmoid_values(check):
+    x = T(0.0, 2.0, -2.0)
+    s2 = 1 / (1 + math.exp(-2))
+    check.matches(lambda m: m.activations.sigmoid_forward(x)[0], "sigmoid_forward",
+                  expected=T(0.5, s2, 1 - s2))
+    check.matches(lambda m: m.activations.sigmoid_forward(torch.tensor([1000.0, -1000.0]))[0],
+                  "sigmoid of +-1000 (float32)", expected=torch.tensor([1.0, 0.0]),
+                  hint="exp(1000) overflows: use exp(-|x|)")
+
+
+@pytest.mark.exercise("activations.tanh")
+def test_tanh_derivative(check):
+    x = T(0.0, 1.0)
+    y = torch.tanh(x)
+    check.matches(lambda m: m.activations.tanh_backward(T(1.0, 1.0),
+                                                        m.activations.tanh_forward(x)[1]),
+                  "tanh_backward", expected=1 - y * y)
+
+
+@pytest.mark.exercise("activations.relu")
+def test_relu_at_zero(check):
+    x = T(-1.0, 0.0, 2.0)
+    check.matches(lambda m: m.activations.relu_forward(x)[0], "relu_forward",
+                  expected=T(0.0, 0.0, 2.0))
+    check.matches(lambda m: m.activations.relu_backward(T(5.0, 5.0, 5.0),
+                                                        m.activations.relu_forward(x)[1]),
+                  "relu_backward (derivative 0 at exactly 0)", expected=T(0.0, 0.0, 5.0))
+
+
+@pytest.mark.exercise("activations.leaky_relu")
+def test_leaky_relu_default_slope(check):
+    x = T(-100.0, 3.0)
+    check.matches(lambda m: m.activations.leaky_relu_forward(x)[0], "leaky_relu_forward",
+                  expected=T(-1.0, 3.0), hint="the default negative_slope is 0.01")
+
+
+@pytest.mark.exercise("activations.gelu")
+def test_gelu_values(check):
+    x = T(0.0, 1.0, -1.0)
+    phi1 = 0.5 * (1 + math.erf(1 / math.sqrt(2)))
+    check.matches(lambda m: m.activations.gelu_forward(x)[0], "gelu_forward (exact erf form)",
+                  expected=T(0.0, phi1, -(1 - phi1)))
+
+
+@pytest.mark.exercise("activations.silu")
+def test_silu_derivative_at_zero(check):
+    # d/dx x*sigmoid(x) at 0 = sigmoid(0) + 0 = 0.5
+    check.matches(lambda m: m.activations.silu_backward(T(1.0),
+                                                        m.activations.silu_forward(T(0.0))[1]),
+                  "silu_backward at 0", expected=T(0.5))
+
+
+@pytest.mark.exercise("activations.softmax")
+def test_softmax_rows_and_columns(check):
+    x = torch.log(T([1.0, 3.0], [2.0, 2.0]))
+    check.matches(lambda m: m.activations.softmax_forward(x)[0], "softmax over the last dim",
+                  expected=T([0.25, 0.75], [0.5, 0.5]))
+    check.matches(lambda m: m.activations.softmax_forward(x, dim=0)[0], "softmax over dim 0",
+                  expected=T([1 / 3, 0.6], [2 / 3, 0.4]))
