@@ -19,7 +19,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-console = Console()
+# Reports are tables: keep them readable when the output is a pipe or a CI log.
+console = Console(width=None if Console().is_terminal else 140)
 
 # Modules of this package that add subcommands through ``register(subparsers)``.
 _PLUGGABLE_COMMANDS = ("gradebook",)
@@ -48,7 +49,7 @@ def run_pytest(suite: str, impls: list[str], *, device: str = "cpu", results: Pa
     if results is not None:
         args.append(f"--results={results}")
     if quiet:
-        args += ["-q", "--no-header", "--tb=no", "--no-grade-summary", "-p", "no:warnings"]
+        args += ["-q", "--no-header", "--tb=no", "-rN", "--no-grade-summary", "-p", "no:warnings"]
     return int(pytest.main(args + list(extra or [])))
 
 

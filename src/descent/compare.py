@@ -177,12 +177,16 @@ def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float,
         return None
     excess = torch.where(bad, diff / allowed.clamp_min(1e-300), torch.zeros_like(g))
     idx = torch.tensor(_unravel(int(excess.argmax()), tuple(e.shape)))
-    rel = (diff / e.abs().clamp_min(1e-300))[bad]
+    nonzero = bad & (e != 0)
+    rel = f", max rel error {_fmt(float((diff / e.abs())[nonzero].max()))}" if nonzero.any() else ""
+    if e.dim() == 0:
+        return Mismatch(path, f"expected {_fmt(float(e))}, got {_fmt(float(g))} (abs error "
+                              f"{_fmt(float(diff))}{rel.replace('max ', '')}) "
+                              f"(allowed: atol={atol:g}, rtol={rtol:g})")
     return Mismatch(
         path,
         f"{int(bad.sum())} of {e.numel()} values differ; worst {_at(idx, e, g, e.shape)}; "
-        f"max abs error {_fmt(float(diff.max()))}, max rel error {_fmt(float(rel.max()))} "
-        f"(allowed: atol={atol:g}, rtol={rtol:g})")
+        f"max abs error {_fmt(float(diff.max()))}{rel} (allowed: atol={atol:g}, rtol={rtol:g})")
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> list[int]:

@@ -18,6 +18,12 @@ def _points(x: float) -> str:
     return f"{x:g}"
 
 
+def _shorten(message: str, exercise: str) -> str:
+    """The first problem, without what the row already says (the exercise id, the tolerances)."""
+    message = message.removeprefix(f"{exercise}: ")
+    return message.split(" (allowed:")[0]
+
+
 def exercise_table(block: dict[str, Any], *, title: str | None = None) -> Table:
     table = Table(title=title or f"Descent: {block['name']}", box=box.SIMPLE_HEAD,
                   title_justify="left", expand=False)
@@ -27,9 +33,9 @@ def exercise_table(block: dict[str, Any], *, title: str | None = None) -> Table:
     table.add_column("first problem", overflow="fold", max_width=90)
     for ex in block["exercises"]:
         status = ex["status"]
-        problem = ex["first_failure"]
+        problem = Text(_shorten(ex["first_failure"], ex["id"]))
         if ex["misconceptions"]:
-            problem = f"{problem} [likely: {', '.join(ex['misconceptions'])}]"
+            problem.append(f" (likely: {', '.join(ex['misconceptions'])})", style="yellow")
         table.add_row(ex["id"], f"{_points(ex['points'])}/{_points(ex['max_points'])}",
                       Text(_LABEL.get(status, status), style=_STYLE.get(status, "")), problem)
     total = f"{_points(block['points'])}/{_points(block['max_points'])}"

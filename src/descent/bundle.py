@@ -1,0 +1,64 @@
+"""Build the student bundle: what a student downloads, and nothing an instructor keeps back.
+
+The bundle holds ``starter/`` (the stubs), ``exercises/`` (public tests), the ``descent`` tooling
+(so ``pytest exercises/`` prints the per-exercise table) and a student README. It never holds
+``solutions/``, ``graders/``, the kit's ``tests/``, sample submissions or lab sources, and the
+build refuses to finish if a solution region leaked into a copied file.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .stubgen import generate
+
+# Copied from the kit, relative paths; nothing else is.
+INCLUDED = ("starter", "exercises", "src/descent")
+STUDENT_README = "docs/student-readme.md"
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
+
+
+class BundleError(RuntimeError):
+    pass
+
+
+def _ignore(_dir: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in ("__pycache__", ".pytest_cache", ".descent")
+            or n.endswith((".pyc", ".egg-info"))}
+
+
+def build_student_bundle(kit: Path, out: Path) -> Path:
+    kit, out = Path(kit), Path(out)
+    stale = generate(kit / "solutions", kit / "starter", check=True)
+    if stale:
+        raise BundleError(f"starter/ is out of date ({', '.join(stale)}): run `descent stubs`")
+    if out.exists():
+        if any(out.iterdir()):
+            raise BundleError(f"{out} exists and is not empty; choose a new folder")
+        out.rmdir()
+    out.mkdir(parents=True)
+    for rel in INCLUDED:
+        shutil.copytree(kit / rel, out / rel, ignore=_ignore)
+    shutil.copy(kit / STUDENT_README, out / "README.md")
+    pyproject = (kit / "pyproject.toml").read_text()
+    # Students run their public tests by default, not the kit's own test suite.
+    pyproject = pyproject.replace('testpaths = ["tests"]', 'testpaths = ["exercises"]')
+    (out / "pyproject.toml").write_text(pyproject)
+    _check_no_leak(out)
+    return out
+
+
+def _check_no_leak(out: Path) -> None:
+    for path in out.rglob("*"):
+        if path.is_dir() or path.suffix not in (".py", ".md", ".toml", ".txt", ".ipynb"):
+            continue
+        text = path.read_text(errors="replace")
+        for marker in LEAK_MARKERS:
+            # The stub generator itself names the markers; that file is allowed to.
+            if marker in text and path.name != "stubgen.py":
+                raise BundleError(f"{path.relative_to(out)} contains '{marker}': a solution "
+                                  f"would leak into the student bundle")
+    for forbidden in ("solutions", "graders", "tests", "samples"):
+        if (out / forbidden).exists():
+            raise BundleError(f"{forbidden}/ must not be in the student bundle")

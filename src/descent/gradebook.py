@@ -1,0 +1,353 @@
+"""Course gradebook commands: the nbgrader labs and quizzes, and one grade per student.
+
+    descent labs autograde ASSIGNMENT... [--course labs]
+        check every submission first (valid notebook? test cells deleted or edited?), run
+        ``nbgrader autograde`` for each assignment, and print one line per submission
+    descent labs rubrics ASSIGNMENT [--course labs]
+        print the grading rubric of every manually graded cell (instructor only)
+    descent gradebook merge --grades grades.csv --code RESULTS_DIR [--component NAME=GLOB,...]
+                            [--weight NAME=W ...] [--pass ASSIGNMENT=FRACTION ...]
+                            [--out merged.csv] [--per-student DIR]
+        join nbgrader's exported grades with the code exercises' results into one row per
+        student (and, with --per-student, one CSV per student)
+
+Merge inputs
+  ``--grades``  the CSV that ``nbgrader export`` writes: one row per (assignment, student) with
+                the columns ``assignment``, ``student_id``, ``score`` and ``max_score``.
+  ``--code``    a folder of ``<student_id>.json`` files, each a ``descent.results/1`` document
+                (``descent grade --results``); the student's code score is the first entry of
+                ``implementations`` (``points`` of ``max_points``).
+
+Components and weights
+  Every nbgrader assignment is a component of its own, and ``code`` is one more. ``--component
+  labs=lab*`` gathers the assignments matching the glob patterns (comma separated) into one
+  component whose points and maximum are the sums. ``--weight labs=0.3`` sets a component's
+  weight; without any --weight all components weigh the same, otherwise a component that gets
+  no weight is reported but does not count. The total is the weighted mean of the components'
+  percentages. A missing submission or results file counts as 0 points.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CODE = "code"
+
+
+# --------------------------------------------------------------------------------- merge
+
+
+@dataclass
+class Component:
+    name: str
+    patterns: list[str]
+    weight: float = 1.0
+    assignments: list[str] = field(default_factory=list)
+
+
+def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise SystemExit(f"descent: {what} must look like NAME=VALUE (got {item!r})")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def read_nbgrader_grades(path: str | Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """``{(student_id, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV."""
+    grades = {}
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"assignment", "student_id", "score", "max_score"} - set(reader.fieldnames or [])
+        if missing:
+            raise SystemExit(f"descent: {path} is not an nbgrader export (missing columns: "
+                             f"{', '.join(sorted(missing))})")
+        for row in reader:
+            grades[(row["student_id"], row["assignment"])] = (
+                float(row["score"] or 0), float(row["max_score"] or 0))
+    return grades
+
+
+def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]], list[str]]:
+    """``{student_id: (points, max_points)}`` from a folder of results files, and the problems
+    found (a file that cannot be read is reported and counts as missing)."""
+    from . import results
+
+    scores, problems = {}, []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            block = results.load(path)["implementations"][0]
+            scores[path.stem] = (float(block["points"]), float(block["max_points"]))
+        except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
+            problems.append(f"{path.name}: unreadable results file ({exc}); counted as missing")
+    return scores, problems
+
+
+def merge(grades: dict[tuple[str, str], tuple[float, float]],
+          code: dict[str, tuple[float, float]] | None,
+          components: dict[str, str] | None = None,
+          weights: dict[str, float] | None = None,
+          passes: dict[str, float] | None = None) -> tuple[list[str], list[dict], list[str]]:
+    """Rows (one per student) of the merged gradebook, their columns, and notes."""
+    notes: list[str] = []
+    assignments = sorted({a for _, a in grades})
+    comps: list[Component] = [Component(name, [p.strip() for p in pats.split(",") if p.strip()])
+                              for name, pats in (components or {}).items()]
+    for comp in comps:
+        comp.assignments = [a for a in assignments
+                            if any(fnmatch.fnmatchcase(a, p) for p in comp.patterns)]
+        if not comp.assignments:
+            notes.append(f"component {comp.name!r} matches no assignment in the grades file")
+    grouped = {a for comp in comps for a in comp.assignments}
+    comps += [Component(a, [a], assignments=[a]) for a in assignments if a not in grouped]
+    if code is not None:
+        comps.append(Component(CODE, []))
+    names = {c.name for c in comps}
+    for name in weights or {}:
+        if name not in names:
+            raise SystemExit(f"descent: --weight {name}: no such component (have: "
+                             f"{', '.join(sorted(names))})")
+    for comp in comps:
+        comp.weight = (weights or {}).get(comp.name, 0.0 if weights else 1.0)
+    unweighted = [c.name for c in comps if c.weight == 0]
+    if unweighted:
+        notes.append(f"weight 0 (reported, not counted): {', '.join(unweighted)}")
+
+    # The maximum of an assignment is the same for everyone; a missing row takes it from others.
+    assignment_max = {a: max(m for (_, b), (_, m) in grades.items() if b == a) for a in assignments}
+    code_max = max((m for _, m in (code or {}).values()), default=0.0)
+    students = sorted({s for s, _ in grades} | set(code or {}))
+
+    columns = ["student_id"]
+    for comp in comps:
+        columns += [f"{comp.name}_points", f"{comp.name}_max", f"{comp.name}_percent"]
+    columns += [f"{a}_passed" for a in (passes or {})] + ["total_percent"]
+    rows = []
+    for student in students:
+        row: dict = {"student_id": student}
+        weighted = total_weight = 0.0
+        for comp in comps:
+            if comp.name == CODE and not comp.assignments:
+                if student not in code:
+                    notes.append(f"{student}: no code results file; code counts 0")
+                points, top = code.get(student, (0.0, code_max))
+            else:
+                points = sum(grades.get((student, a), (0.0, 0.0))[0] for a in comp.assignments)
+                top = sum(assignment_max[a] for a in comp.assignments)
+            percent = 100.0 * points / top if top else 0.0
+            row.update({f"{comp.name}_points": round(points, 4), f"{comp.name}_max": round(top, 4),
+                        f"{comp.name}_percent": round(percent, 2)})
+            weighted += comp.weight * percent
+            total_weight += comp.weight
+        for assignment, fraction in (passes or {}).items():
+            score, top = grades.get((student, assignment), (0.0, assignment_max.get(assignment, 0)))
+            row[f"{assignment}_passed"] = "yes" if top and score >= fraction * top - 1e-9 else "no"
+        row["total_percent"] = round(weighted / total_weight, 2) if total_weight else 0.0
+        rows.append(row)
+    return columns, rows, notes
+
+
+def write_csv(path: str | Path, columns: list[str], rows: list[dict]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def cmd_merge(args) -> int:
+    from .cli import console
+
+    passes = {a: float(v) for a, v in _pairs(args.passing, "--pass").items()}
+    weights = {a: float(v) for a, v in _pairs(args.weight, "--weight").items()}
+    grades = read_nbgrader_grades(args.grades)
+    code, problems = (read_code_results(args.code) if args.code else (None, []))
+    columns, rows, notes = merge(grades, code, _pairs(args.component, "--component"), weights,
+                                 passes)
+    write_csv(args.out, columns, rows)
+    if args.per_student:
+        for row in rows:
+            comps = [c[: -len("_percent")] for c in columns if c.endswith("_percent")
+                     and c != "total_percent"]
+            per = [{"component": c, "points": row[f"{c}_points"], "max_points": row[f"{c}_max"],
+                    "percent": row[f"{c}_percent"],
+                    "weight": weights.get(c, 0.0 if weights else 1.0)} for c in comps]
+            per.append({"component": "total", "points": "", "max_points": "",
+                        "percent": row["total_percent"], "weight": ""})
+            write_csv(Path(args.per_student) / f"{row['student_id']}.csv",
+                      ["component", "points", "max_points", "percent", "weight"], per)
+    for line in problems + notes:
+        console.print(f"[yellow]note:[/yellow] {line}")
+    console.print(f"merged {len(rows)} student(s) into {args.out}")
+    return 0
+
+
+# --------------------------------------------------------------------------------- labs
+
+
+def _course(args) -> Path:
+    course = Path(args.course).resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        raise SystemExit(f"descent: {course} has no nbgrader_config.py (use --course)")
+    return course
+
+
+def _grade_cells(nb) -> dict[str, dict]:
+    return {c.metadata.nbgrader["grade_id"]: c for c in nb.cells
+            if "nbgrader" in c.metadata and c.metadata.nbgrader.get("grade_id")}
+
+
+def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
+    """Problems of each submission that nbgrader would report late, unclearly, or not at all:
+    ``{student: [problem, ...]}`` for every student with a submission folder."""
+    import nbformat
+
+    problems: dict[str, list[str]] = {}
+    release = course / "release" / assignment
+    released = {p.name: _grade_cells(nbformat.read(p, as_version=4))
+                for p in sorted(release.glob("*.ipynb"))}
+    for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
+        student = folder.parent.name
+        found = problems.setdefault(student, [])
+        for name, cells in released.items():
+            path = folder / name
+            if not path.is_file():
+                found.append(f"{name}: missing (scores 0)")
+                continue
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
+                found.append(f"{name}: not a valid notebook ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:80]}); nbgrader cannot grade it, "
+                             f"every cell stays 'needs manual grade'")
+                continue
+            mine = _grade_cells(nb)
+            locked = [gid for gid, c in cells.items() if c.metadata.nbgrader.get("locked")]
+            deleted = [gid for gid in locked if gid not in mine]
+            edited = [gid for gid in locked if gid in mine and mine[gid].source != cells[gid].source]
+            if deleted:
+                found.append(f"{name}: deleted locked cells {', '.join(deleted)}; their points "
+                             f"stay 'needs manual grade' in formgrader")
+            if edited:
+                found.append(f"{name}: edited locked cells {', '.join(edited)}; nbgrader restores "
+                             f"the originals before grading")
+    return problems
+
+
+def cmd_autograde(args) -> int:
+    from rich.table import Table
+
+    from .cli import console
+
+    course = _course(args)
+    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    worst = 0
+    for assignment in args.assignment:
+        problems = preflight(course, assignment)
+        console.rule(f"autograde {assignment}: {len(problems)} submission(s)")
+        run = subprocess.run([nbgrader, "autograde", assignment], cwd=course,
+                             env=env, capture_output=True, text=True)
+        failed = {line.split("for student '")[1].split("'")[0]
+                  for line in run.stderr.splitlines()
+                  if "There was an error processing assignment" in line and "for student '" in line}
+        scores = _scores(course, assignment)
+        table = Table("student", "autograde", "score", "problems")
+        for student in sorted(problems):
+            score, top, manual = scores.get(student, (None, None, False))
+            status = "[red]failed[/red]" if student in failed else "ok"
+            text = "" if score is None else f"{score:g}/{top:g}" + (" (needs manual grade)"
+                                                                   if manual else "")
+            table.add_row(student, status, text, "\n".join(problems[student]) or "-")
+        console.print(table)
+        if run.returncode:
+            worst = run.returncode
+            console.print(f"[red]nbgrader autograde exited with {run.returncode}; "
+                          f"{len(failed)} submission(s) failed; the others were graded[/red]")
+    return worst
+
+
+def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float, bool]]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out = {}
+    db = course / "gradebook.db"
+    if not db.is_file():
+        return out
+    with Gradebook(f"sqlite:///{db}") as gb:
+        try:
+            submissions = gb.assignment_submissions(assignment)
+        except MissingEntry:
+            return out
+        for sub in submissions:
+            out[sub.student.id] = (sub.score, sub.max_score, bool(sub.needs_manual_grade))
+    return out
+
+
+def rubrics(course: Path, assignment: str) -> list[tuple[str, float, str]]:
+    """``(grade_id, points, rubric)`` of each manually graded cell of the source notebooks."""
+    import nbformat
+
+    out = []
+    for path in sorted((course / "source" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and meta.get("solution"):
+                text = cell.source.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", "")
+                out.append((meta["grade_id"], float(meta.get("points", 0)), text.strip()))
+    return out
+
+
+def cmd_rubrics(args) -> int:
+    from .cli import console
+
+    found = rubrics(_course(args), args.assignment)
+    if not found:
+        console.print(f"{args.assignment}: no manually graded cells")
+    for grade_id, points, text in found:
+        console.rule(f"{grade_id} ({points:g} points)")
+        console.print(text, markup=False, highlight=False)
+    return 0
+
+
+# --------------------------------------------------------------------------------- wiring
+
+
+def register(subparsers) -> None:
+    default_course = "labs"
+
+    labs = subparsers.add_parser("labs", help="nbgrader labs and quizzes (see docs/labs.md)")
+    sub = labs.add_subparsers(dest="labs_command", required=True)
+    p = sub.add_parser("autograde", help="check the submissions, run nbgrader autograde, report")
+    p.add_argument("assignment", nargs="+")
+    p.add_argument("--course", default=default_course, help="course folder (nbgrader_config.py)")
+    p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser("rubrics", help="print the rubrics of an assignment's write-ups")
+    p.add_argument("assignment")
+    p.add_argument("--course", default=default_course)
+    p.set_defaults(func=cmd_rubrics)
+
+    book = subparsers.add_parser("gradebook", help="merge nbgrader grades with code grades")
+    sub = book.add_subparsers(dest="gradebook_command", required=True)
+    p = sub.add_parser("merge", help="one row per student: labs, quizzes and code, weighted")
+    p.add_argument("--grades", required=True, help="nbgrader export CSV")
+    p.add_argument("--code", help="folder of <student_id>.json results files")
+    p.add_argument("--component", action="append", metavar="NAME=GLOB[,GLOB]",
+                   help="group assignments into one component (repeatable)")
+    p.add_argument("--weight", action="append", metavar="NAME=W", help="component weight")
+    p.add_argument("--pass", dest="passing", action="append", metavar="ASSIGNMENT=FRACTION",
+                   help="add ASSIGNMENT_passed (yes/no) at this fraction, e.g. module_test=0.8")
+    p.add_argument("--out", default="merged_grades.csv")
+    p.add_argument("--per-student", help="also write DIR/<student_id>.csv")
+    p.set_defaults(func=cmd_merge)
+
