@@ -1,0 +1,1 @@
+"""Public tests (what students run)."""

@@ -1,0 +1,1 @@
+"""Hidden graders (instructor only)."""

@@ -1,0 +1,90 @@
+"""The promises of the graders: solutions score 100%, stubs 0, every catalogued bug loses points,
+every alternative correct implementation keeps full marks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from descent import catalogue, exercises
+
+KIT = Path(__file__).resolve().parents[1]
+catalogue.load(KIT / "graders" / "catalogue")
+
+IMPLEMENTED = [ex for ex in exercises.EXERCISES.values()
+               if (KIT / "solutions" / f"{ex.module}.py").exists()]
+
+
+def _exercises_in(run, block_name: str, suite: str) -> dict[str, dict]:
+    tests = [t for t in run.results["tests"]
+             if t["implementation"] == block_name and t["nodeid"].startswith(suite)]
+    return {t["exercise"]: t for t in tests}
+
+
+def test_solutions_get_full_marks(solutions_run):
+    block = solutions_run.block("solutions")
+    lost = [f"{e['id']}: {e['points']}/{e['max_points']} {e['first_failure']}"
+            for e in block["exercises"] if e["points"] != e["max_points"]]
+    assert not lost, "\n".join(lost)
+    assert block["points"] == block["max_points"] > 0
+    assert solutions_run.code == 0, solutions_run.output[-3000:]
+
+
+@pytest.mark.parametrize("suite", ["graders/", "exercises/"])
+def test_every_implemented_exercise_is_tested(solutions_run, suite):
+    covered = _exercises_in(solutions_run, "solutions", suite)
+    missing = [ex.id for ex in IMPLEMENTED if ex.id not in covered]
+    assert not missing, f"exercises without tests in {suite}: {missing}"
+
+
+@pytest.mark.parametrize("fixture", ["starter_graders_run", "starter_exercises_run"])
+def test_stubs_score_zero_with_a_clear_message(request, fixture):
+    run = request.getfixturevalue(fixture)
+    block = run.block("starter")
+    assert block["points"] == 0 and block["max_points"] > 0
+    for ex in block["exercises"]:
+        assert ex["status"] == "not_implemented", ex
+        assert "is not implemented yet" in ex["first_failure"], ex
+    assert run.code == 1
+    # No traceback from the kit: every failure is a one-line "not implemented" message.
+    assert "Traceback" not in run.output
+    assert "kit defect" not in run.output
+    assert "not implemented" in run.output  # the grades table
+
+
+BUGS = catalogue.variants(catalogue.BUG)
+ALTERNATIVES = catalogue.variants(catalogue.ALTERNATIVE)
+
+
+@pytest.mark.parametrize("variant", BUGS, ids=[v.id for v in BUGS])
+def test_bug_loses_points(catalogue_run, variant):
+    block = catalogue_run.block(f"bug:{variant.id}")
+    assert block["max_points"] > 0, f"no test of {variant.exercise} ran for {variant.id}"
+    assert block["points"] < block["max_points"], (
+        f"the graders give the bug '{variant.title}' full marks on {variant.exercise}")
+    failing = [t for t in catalogue_run.results["tests"]
+               if t["implementation"] == block["name"] and t["outcome"] != "passed"]
+    assert all(t["message"] and "kit defect" not in t["message"] for t in failing), failing
+
+
+@pytest.mark.parametrize("variant", ALTERNATIVES, ids=[v.id for v in ALTERNATIVES])
+def test_alternative_keeps_full_marks(catalogue_run, variant):
+    block = catalogue_run.block(f"alternative:{variant.id}")
+    lost = [t["message"] for t in catalogue_run.results["tests"]
+            if t["implementation"] == block["name"] and t["outcome"] != "passed"]
+    assert block["max_points"] > 0 and not lost, lost
+
+
+def test_catalogue_is_large_and_documented():
+    assert len(ALTERNATIVES) >= 8
+    for v in BUGS:
+        assert v.functions, f"{v.id} replaces nothing"
+        assert len(v.hint) > 20 and len(v.title) > 10, v.id
+
+
+def test_misconceptions_are_named_in_feedback(catalogue_run):
+    """Most bugs are recognised by name when a student's output equals them."""
+    named = {t["misconception"] for t in catalogue_run.results["tests"] if t["misconception"]}
+    unnamed = [v.id for v in BUGS if v.id not in named]
+    assert len(unnamed) <= len(BUGS) // 10, f"bugs never named in feedback: {unnamed}"
