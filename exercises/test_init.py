@@ -1,0 +1,94 @@
+"""Public checks for starter/init.py.
+
+Gains and fans are exact numbers you can work out by hand. The initializers are random, so they
+are checked the way the hidden graders check them: by their statistics on a large tensor (the
+hidden graders use several shapes, gains, modes and both dtypes, and tighter bands).
+
+Run with ``pytest exercises/test_init.py``; add ``-k kaiming`` to focus on one exercise.
+"""
+
+import math
+
+import pytest
+import torch
+
+
+@pytest.mark.exercise("init.calculate_gain")
+class TestCalculateGain:
+    def test_table_values(self, check):
+        check.matches(lambda m: m.init.calculate_gain("relu"), "calculate_gain('relu')",
+                      expected=math.sqrt(2))
+        check.matches(lambda m: m.init.calculate_gain("tanh"), "calculate_gain('tanh')",
+                      expected=5 / 3)
+        check.matches(lambda m: m.init.calculate_gain("conv2d"), "calculate_gain('conv2d')",
+                      expected=1.0)
+
+    def test_leaky_relu(self, check):
+        # slope 1 makes leaky ReLU the identity: sqrt(2 / (1 + 1)) = 1
+        check.matches(lambda m: m.init.calculate_gain("leaky_relu", 1.0),
+                      "calculate_gain('leaky_relu', 1.0)", expected=1.0)
+        check.matches(lambda m: m.init.calculate_gain("leaky_relu"),
+                      "calculate_gain('leaky_relu') (default slope 0.01)",
+                      expected=math.sqrt(2 / (1 + 0.01 ** 2)))
+
+    def test_unknown_name(self, check):
+        with pytest.raises(ValueError):
+            check.impl.init.calculate_gain("not-a-nonlinearity")
+
+
+@pytest.mark.exercise("init.fans")
+class TestFans:
+    def test_linear(self, check):
+        # a (out=3, in=7) weight: each output sees 7 inputs, each input feeds 3 outputs
+        check.matches(lambda m: tuple(m.init.fans((3, 7))), "fans((3, 7))", expected=(7, 3))
+
+    def test_conv(self, check):
+        # (out=8, in=4, 3, 5): receptive field 15, fan_in 4*15 = 60, fan_out 8*15 = 120
+        check.matches(lambda m: tuple(m.init.fans((8, 4, 3, 5))), "fans((8, 4, 3, 5))",
+                      expected=(60, 120))
+
+
+def _sample(m, name, shape, seed=0, **kwargs):
+    return getattr(m.init, name)(shape, generator=torch.Generator().manual_seed(seed), **kwargs)
+
+
+@pytest.mark.exercise("init.xavier")
+class TestXavier:
+    def test_uniform_bound_and_std(self, check):
+        shape = (200, 600)  # fan_in 600, fan_out 200: a = sqrt(6 / 800)
+        w = _sample(check.impl, "xavier_uniform", shape).double()
+        a = math.sqrt(6 / 800)
+        check.that(w.shape == shape and w.abs().max() <= a * (1 + 1e-6),
+                   f"xavier_uniform{shape}: values must lie in [-{a:.4f}, {a:.4f}]")
+        check.that(abs(float(w.std()) / (a / math.sqrt(3)) - 1) < 0.02,
+                   f"xavier_uniform{shape}: std {float(w.std()):.4f}, expected "
+                   f"{a / math.sqrt(3):.4f}")
+
+    def test_normal_std_and_dtype(self, check):
+        w = _sample(check.impl, "xavier_normal", (200, 600), gain=2.0, dtype=torch.float64)
+        check.that(w.dtype == torch.float64, "xavier_normal must honour dtype=torch.float64")
+        std = 2.0 * math.sqrt(2 / 800)
+        check.that(abs(float(w.std()) / std - 1) < 0.02,
+                   f"xavier_normal: std {float(w.std()):.4f}, expected {std:.4f}")
+
+
+@pytest.mark.exercise("init.kaiming")
+class TestKaiming:
+    def test_normal_std_uses_fan_in(self, check):
+        shape = (32, 50, 3, 3)  # fan_in = 450, std = sqrt(2 / 450) = 1/15
+        w = _sample(check.impl, "kaiming_normal", shape).double()
+        check.that(abs(float(w.std()) * 15 - 1) < 0.03,
+                   f"kaiming_normal{shape}: std {float(w.std()):.4f}, expected 1/15 = 0.0667")
+
+    def test_uniform_bound(self, check):
+        shape = (600, 200)  # fan_in 200: bound = sqrt(3) * sqrt(2 / 200) = sqrt(0.03)
+        w = _sample(check.impl, "kaiming_uniform", shape).double()
+        bound = math.sqrt(0.03)
+        check.that(bound * 0.99 <= float(w.abs().max()) <= bound * (1 + 1e-6),
+                   f"kaiming_uniform{shape}: max |w| {float(w.abs().max()):.4f}, the bound is "
+                   f"{bound:.4f}")
+
+    def test_same_seed_same_tensor(self, check):
+        a = _sample(check.impl, "kaiming_normal", (5, 4), seed=7)
+        b = _sample(check.impl, "kaiming_normal", (5, 4), seed=7)
+        check.that(torch.equal(a, b), "the same generator seed must give the same tensor")
