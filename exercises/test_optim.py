@@ -1,0 +1,117 @@
+"""Public checks for starter/optim.py.
+
+Each optimizer gets a first step you can work out on paper and a short run beside the PyTorch
+optimizer of the same name. The hidden graders go further (long trajectories, a learning rate
+that changes midway, tiny and zero gradients, weight decay, the state you return, arguments left
+untouched), so passing here is necessary, not sufficient.
+
+Run with ``pytest exercises/test_optim.py``; add ``-k adam`` to focus on one exercise.
+"""
+
+import pytest
+import torch
+
+
+def T(*values):
+    """A small float64 tensor from literal values."""
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def run_both(name, torch_cls, hp, steps=5):
+    """(our recipe, PyTorch's parameters) for ``steps`` steps on the loss sum(p^4)/4 - sum(p)."""
+    p0 = T(0.3, -1.2, 2.0)
+
+    def grad(p):
+        return p ** 3 - 1
+
+    q = p0.clone().requires_grad_(True)
+    opt = torch_cls([q], **hp)
+    expected = []
+    for _ in range(steps):
+        q.grad = grad(q.detach())
+        opt.step()
+        expected.append(q.detach().clone())
+
+    def recipe(m):
+        fn, p, state, out = getattr(m.optim, name), p0, {}, []
+        for _ in range(steps):
+            p, state = fn(p, grad(p), state, **hp)
+            out.append(p)
+        return out
+
+    return recipe, expected
+
+
+@pytest.mark.exercise("optim.sgd")
+class TestSGD:
+    def test_plain_step_by_hand(self, check):
+        # p - lr * g = [1, -2] - 0.1 * [0.5, 1] = [0.95, -2.1]
+        check.matches(lambda m: m.optim.sgd_step(T(1.0, -2.0), T(0.5, 1.0), {}, lr=0.1)[0],
+                      "sgd_step without momentum", expected=T(0.95, -2.1))
+
+    def test_two_momentum_steps_by_hand(self, check):
+        # step 1: buffer = g1 = [1, 1]           -> p = [0, 0] - 0.1 * [1, 1] = [-0.1, -0.1]
+        # step 2: buffer = 0.9 * [1, 1] + [2, 0] = [2.9, 0.9] -> p = [-0.39, -0.19]
+        def recipe(m):
+            p, s = m.optim.sgd_step(T(0.0, 0.0), T(1.0, 1.0), {}, lr=0.1, momentum=0.9)
+            return m.optim.sgd_step(p, T(2.0, 0.0), s, lr=0.1, momentum=0.9)[0]
+        check.matches(recipe, "sgd_step after two momentum steps", expected=T(-0.39, -0.19))
+
+    def test_nesterov_matches_torch(self, check):
+        recipe, expected = run_both("sgd_step", torch.optim.SGD,
+                                    dict(lr=0.05, momentum=0.9, nesterov=True))
+        check.matches(recipe, "5 Nesterov steps against torch.optim.SGD", expected=expected)
+
+
+@pytest.mark.exercise("optim.adagrad")
+class TestAdagrad:
+    def test_first_step_by_hand(self, check):
+        # sum = g^2, so the first step is lr * g / |g| = lr * sign(g) (eps is negligible)
+        check.matches(lambda m: m.optim.adagrad_step(T(1.0, 2.0), T(3.0, -4.0), {}, lr=0.1)[0],
+                      "adagrad_step first step", expected=T(0.9, 2.1))
+
+    def test_matches_torch(self, check):
+        recipe, expected = run_both("adagrad_step", torch.optim.Adagrad, dict(lr=0.1))
+        check.matches(recipe, "5 steps against torch.optim.Adagrad", expected=expected)
+
+
+@pytest.mark.exercise("optim.rmsprop")
+class TestRMSprop:
+    def test_first_step_by_hand(self, check):
+        # v = (1 - 0.99) g^2, sqrt(v) = 0.1 |g|, step = 0.01 * g / (0.1 |g|) = 0.1 * sign(g)
+        check.matches(lambda m: m.optim.rmsprop_step(T(1.0, 2.0), T(3.0, -4.0), {})[0],
+                      "rmsprop_step first step with the defaults", expected=T(0.9, 2.1))
+
+    def test_matches_torch(self, check):
+        recipe, expected = run_both("rmsprop_step", torch.optim.RMSprop, dict(lr=0.01))
+        check.matches(recipe, "5 steps against torch.optim.RMSprop", expected=expected)
+
+
+@pytest.mark.exercise("optim.adam")
+class TestAdam:
+    def test_first_step_by_hand(self, check):
+        # bias-corrected m_hat = g and v_hat = g^2 on step 1, so the step is lr * sign(g)
+        check.matches(lambda m: m.optim.adam_step(T(1.0, -1.0), T(2.0, -0.5), {}, lr=0.1)[0],
+                      "adam_step first step", expected=T(0.9, -0.9))
+
+    def test_step_counter(self, check):
+        check.matches(lambda m: m.optim.adam_step(T(1.0), T(2.0), {})[1]["step"],
+                      "state['step'] after the first call", expected=1)
+
+    def test_matches_torch(self, check):
+        recipe, expected = run_both("adam_step", torch.optim.Adam, dict(lr=0.05))
+        check.matches(recipe, "5 steps against torch.optim.Adam", expected=expected)
+
+
+@pytest.mark.exercise("optim.adamw")
+class TestAdamW:
+    def test_zero_gradient_only_decays(self, check):
+        # nothing to follow, so the parameter just shrinks by 1 - lr * weight_decay = 0.95
+        check.matches(lambda m: m.optim.adamw_step(T(1.0, -2.0), T(0.0, 0.0), {}, lr=0.1,
+                                                   weight_decay=0.5)[0],
+                      "adamw_step with a zero gradient", expected=T(0.95, -1.9))
+
+    def test_matches_torch(self, check):
+        recipe, expected = run_both("adamw_step", torch.optim.AdamW,
+                                    dict(lr=0.05, weight_decay=0.1))
+        check.matches(recipe, "5 steps against torch.optim.AdamW", expected=expected)

@@ -1,0 +1,263 @@
+"""Hidden graders for starter/optim.py: every optimizer against ``torch.optim``, step for step.
+
+Each optimizer runs on a quadratic ``0.5 p^T A p - c^T p`` (A symmetric positive definite), so the
+gradient of every step depends on where the previous steps went, beside the same optimizer of
+PyTorch on a clone. Scenarios (grading.md): the first step from an empty state, a 12-step
+trajectory, the same with the learning rate cut midway, with gradients scaled by 1e-5 (where eps
+enters matters), and zero gradients. Plus the state the student returns, the defaults, and a check
+that no argument (nor the state dict) is modified in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import torch
+
+F64 = dict(rtol=1e-7, atol=1e-9)
+SHAPE = (3, 4)  # 12 parameters, not square
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    steps: int
+    scale: float = 1.0          # multiplies every gradient
+    lr_cut_at: int | None = None  # from this step on the learning rate is 0.3 * lr
+    hint: str = ""
+
+
+SCENARIOS = [
+    Scenario("first-step", 1, hint="look at the very first call (state == {}): how buffers "
+             "start, and t = 1 in any bias correction"),
+    Scenario("trajectory", 12, hint="the state you return must be exactly what the next call "
+             "needs: buffers, sums and the step counter carried from call to call"),
+    Scenario("lr-change", 12, lr_cut_at=4, hint="the learning rate may change between calls: "
+             "multiply the update by the current lr, never store lr inside a buffer"),
+    Scenario("tiny-gradients", 12, scale=1e-5, hint="with tiny gradients the place of eps "
+             "decides the step: add eps after the square root, as documented"),
+    Scenario("zero-gradients", 3, scale=0.0, hint="a zero gradient must give a finite result, "
+             "and without weight decay leave the parameter unchanged: avoid 0/0"),
+]
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    exercise: str
+    torch_cls: str
+    configs: dict[str, dict] = field(default_factory=dict)
+    state_keys: tuple[str, ...] = ()
+
+    @property
+    def function(self) -> str:
+        return self.exercise.split(".")[1] + "_step"
+
+
+OPTIMIZERS = [
+    Optimizer("optim.sgd", "SGD", {
+        "plain": dict(lr=0.1),
+        "momentum": dict(lr=0.1, momentum=0.9),
+        "dampening": dict(lr=0.1, momentum=0.9, dampening=0.5),
+        "nesterov": dict(lr=0.1, momentum=0.8, nesterov=True),
+        "momentum-weight-decay": dict(lr=0.1, momentum=0.9, weight_decay=0.1),
+        "nesterov-weight-decay": dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
+    }, ("momentum_buffer",)),
+    Optimizer("optim.adagrad", "Adagrad", {
+        "lr-0.1": dict(lr=0.1),
+        "weight-decay": dict(lr=0.1, weight_decay=0.1),
+    }, ("step", "sum")),
+    Optimizer("optim.rmsprop", "RMSprop", {
+        "lr-0.01": dict(lr=0.01),
+        "alpha-0.9": dict(lr=0.01, alpha=0.9, eps=1e-6),
+        "weight-decay": dict(lr=0.01, weight_decay=0.1),
+    }, ("step", "square_avg")),
+    Optimizer("optim.adam", "Adam", {
+        "lr-0.05": dict(lr=0.05),
+        "betas": dict(lr=0.05, betas=(0.8, 0.99), eps=1e-7),
+        "weight-decay": dict(lr=0.05, weight_decay=0.1),
+    }, ("step", "exp_avg", "exp_avg_sq")),
+    Optimizer("optim.adamw", "AdamW", {
+        "lr-0.05": dict(lr=0.05),
+        "strong-decay": dict(lr=0.05, weight_decay=0.1),
+        "no-decay": dict(lr=0.05, weight_decay=0.0),
+    }, ("step", "exp_avg", "exp_avg_sq")),
+]
+
+
+# -- the problem and the two runners ---------------------------------------------------------------
+class Quadratic:
+    """0.5 p^T A p - c^T p over the flattened parameter; gradient A p - c, times ``scale``."""
+
+    def __init__(self, inputs, scale: float = 1.0):
+        n = SHAPE[0] * SHAPE[1]
+        q, _ = torch.linalg.qr(inputs.randn(n, n))
+        self.A = (q * inputs.uniform(n, low=0.5, high=3.0)) @ q.T
+        self.c = inputs.randn(n)
+        self.p0 = inputs.randn(*SHAPE)
+        self.scale = scale
+
+    def grad(self, p: torch.Tensor) -> torch.Tensor:
+        return ((self.A @ p.reshape(-1) - self.c) * self.scale).reshape(SHAPE)
+
+
+def _lr_at(hp: dict, scenario: Scenario, k: int) -> dict:
+    if scenario.lr_cut_at is not None and k >= scenario.lr_cut_at:
+        return {**hp, "lr": 0.3 * hp["lr"]}
+    return hp
+
+
+def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
+    """The student's trajectory: parameters after each step, and the last state."""
+    p, state, params = problem.p0, {}, []
+    for k in range(scenario.steps):
+        p, state = fn(p, problem.grad(p), state, **_lr_at(hp, scenario, k))
+        params.append(p)
+    return params, state
+
+
+def run_torch(opt: Optimizer, problem: Quadratic, hp: dict, scenario: Scenario):
+    q = problem.p0.clone().requires_grad_(True)
+    torch_opt = getattr(torch.optim, opt.torch_cls)([q], foreach=False, **hp)
+    params = []
+    for k in range(scenario.steps):
+        torch_opt.param_groups[0]["lr"] = _lr_at(hp, scenario, k)["lr"]
+        q.grad = problem.grad(q.detach())
+        torch_opt.step()
+        params.append(q.detach().clone())
+    state = {key: (int(v.item()) if key == "step" else v.detach().clone())
+             for key, v in torch_opt.state[q].items()}
+    return params, state
+
+
+def _fn(opt: Optimizer):
+    return lambda m: getattr(m.optim, opt.function)
+
+
+def _describe(hp: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in hp.items())
+
+
+def _params(with_scenarios: bool = True):
+    out = []
+    for opt in OPTIMIZERS:
+        for cname, hp in opt.configs.items():
+            for sc in (SCENARIOS if with_scenarios else [None]):
+                pid = f"{opt.function}-{cname}" + (f"-{sc.name}" if sc else "")
+                marks = [pytest.mark.exercise(opt.exercise)]
+                if sc is not None and sc.name in ("trajectory", "lr-change"):
+                    marks.append(pytest.mark.points(2))
+                out.append(pytest.param(opt, hp, sc, id=pid, marks=marks))
+    return out
+
+
+class TestAgainstTorchOptim:
+    @pytest.mark.parametrize("opt,hp,scenario", _params())
+    def test_scenario(self, opt, hp, scenario, check, inputs):
+        problem = Quadratic(inputs, scenario.scale)
+        expected, _ = run_torch(opt, problem, hp, scenario)
+        fn = _fn(opt)
+        check.matches(lambda m: run_impl(fn(m), problem, hp, scenario)[0],
+                      f"{opt.function} parameters after each of {scenario.steps} steps "
+                      f"({scenario.name}; {_describe(hp)})",
+                      expected=expected, check=f"scenario {scenario.name}", hint=scenario.hint,
+                      **F64)
+
+    @pytest.mark.parametrize("opt,hp,scenario", [p for p in _params(False)
+                                                 if p.values[1].get("momentum", 1) != 0])
+    def test_returned_state(self, opt, hp, scenario, check, inputs):
+        sc = SCENARIOS[2]  # the lr-change trajectory
+        problem = Quadratic(inputs)
+        _, torch_state = run_torch(opt, problem, hp, sc)
+        keys = [k for k in opt.state_keys if k in torch_state]
+        fn = _fn(opt)
+
+        def state_of(m):
+            state = run_impl(fn(m), problem, hp, sc)[1]
+            return {k: state.get(k) for k in keys} if isinstance(state, dict) else state
+
+        check.matches(state_of, f"{opt.function} state after {sc.steps} steps ({_describe(hp)})",
+                      expected={k: torch_state[k] for k in keys}, check="returned state",
+                      hint="keys follow PyTorch; 'step' is a Python int counting completed "
+                           "steps; state tensors have the parameter's shape", **F64)
+
+
+# Parameters of each optimizer with its defaults: a few small-gradient steps, so that a wrong
+# default eps or alpha shows.
+DEFAULTS = [
+    pytest.param(opt, id=opt.function, marks=pytest.mark.exercise(opt.exercise))
+    for opt in OPTIMIZERS if opt.function != "sgd_step"
+]
+
+
+class TestDefaults:
+    @pytest.mark.parametrize("opt", DEFAULTS)
+    def test_default_hyperparameters(self, opt, check, inputs):
+        problem = Quadratic(inputs, scale=1e-4)
+        q = problem.p0.clone().requires_grad_(True)
+        torch_opt = getattr(torch.optim, opt.torch_cls)([q], foreach=False)
+        expected = []
+        for _ in range(4):
+            q.grad = problem.grad(q.detach())
+            torch_opt.step()
+            expected.append(q.detach().clone())
+
+        def recipe(m):
+            fn, p, state, out = getattr(m.optim, opt.function), problem.p0, {}, []
+            for _ in range(4):
+                p, state = fn(p, problem.grad(p), state)
+                out.append(p)
+            return out
+
+        check.matches(recipe, f"{opt.function} with its default hyperparameters",
+                      expected=expected, check="defaults", **F64,
+                      hint="the defaults in the signature are PyTorch's (lr, betas/alpha, eps, "
+                           "weight_decay): keep them as documented")
+
+
+# -- arguments and state are never modified in place ------------------------------------------------
+IN_PLACE = [
+    pytest.param(opt, hp, id=opt.function, marks=pytest.mark.exercise(opt.exercise))
+    for opt, hp in [(OPTIMIZERS[0], dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1)),
+                    (OPTIMIZERS[1], dict(lr=0.1, weight_decay=0.1)),
+                    (OPTIMIZERS[2], dict(lr=0.01, weight_decay=0.1)),
+                    (OPTIMIZERS[3], dict(lr=0.05, weight_decay=0.1)),
+                    (OPTIMIZERS[4], dict(lr=0.05, weight_decay=0.1))]
+]
+
+
+def _snapshot(state: dict) -> dict:
+    return {k: (v.detach().clone() if isinstance(v, torch.Tensor) else v) for k, v in state.items()}
+
+
+def _same(before: dict, after: dict) -> bool:
+    if set(before) != set(after):
+        return False
+    for k, b in before.items():
+        a = after[k]
+        if isinstance(b, torch.Tensor):
+            if not isinstance(a, torch.Tensor) or a.shape != b.shape or not torch.equal(a, b):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+class TestPure:
+    @pytest.mark.parametrize("opt,hp", IN_PLACE)
+    def test_arguments_and_state_unchanged(self, opt, hp, check, inputs):
+        problem = Quadratic(inputs)
+        fn = getattr(check.impl.optim, opt.function)
+        p, state = problem.p0.clone(), {}
+        for k in range(3):
+            g = problem.grad(p)
+            before = _snapshot(state)
+            tensors = [v for v in state.values() if isinstance(v, torch.Tensor)]
+            with check.unmodified(p, g, *tensors, who=f"{opt.function} (step {k + 1})"):
+                new_p, new_state = fn(p, g, state, **hp)
+            check.that(_same(before, state),
+                       f"{opt.function} changed the state dict it was given (step {k + 1})",
+                       check="arguments unchanged",
+                       hint="build and return a new dict ({**state, 'step': t} or dict(state)); "
+                            "the caller may still hold the old state")
+            p, state = new_p, new_state
