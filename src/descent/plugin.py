@@ -241,6 +241,7 @@ def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
 
 
 # -- scoring -----------------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)  # before the skipping plugin, so skipped tests are recorded too
 def pytest_runtest_setup(item: pytest.Item) -> None:
     exercise = _exercise(item)
     if exercise is None:

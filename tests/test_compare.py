@@ -1,0 +1,94 @@
+"""The one comparison helper: what it accepts, what it rejects, and what its messages say."""
+
+import math
+
+import pytest
+import torch
+
+from descent.compare import GradingFailure, assert_close, assert_like, compare
+
+
+def t(*values, dtype=torch.float64):
+    return torch.tensor(values, dtype=dtype)
+
+
+def test_equal_within_tolerance():
+    assert compare(t(1.0, 2.0), t(1.0, 2.0 + 1e-12)) is None
+
+
+def test_reports_worst_index_values_and_errors():
+    found = compare(t(1.0, 2.0, 3.5), t(1.0, 2.0, 3.0))
+    assert "1 of 3 values differ" in found.reason
+    assert "index (2,)" in found.reason and "expected 3" in found.reason and "got 3.5" in found.reason
+    assert "max abs error 0.5" in found.reason and "max rel error 0.166667" in found.reason
+
+
+def test_scalar_message_is_plain():
+    found = compare(torch.tensor(2.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
+    assert found.reason.startswith("expected 1, got 2 (abs error 1, rel error 1)")
+
+
+def test_relative_error_only_where_expected_is_nonzero():
+    assert "max rel error 1" in compare(t(0.0, 1.0), t(0.5, 1.0)).reason
+    assert "rel error" not in compare(t(0.5, 1.0), t(0.0, 1.0)).reason
+
+
+def test_nan_where_a_number_was_expected_has_a_hint():
+    found = compare(t(float("nan"), 1.0), t(0.0, 1.0))
+    assert "got nan" in found.reason and "NaN" in found.hint
+
+
+def test_matching_nan_and_inf_are_equal():
+    assert compare(t(float("nan"), math.inf), t(float("nan"), math.inf)) is None
+    assert compare(t(-math.inf), t(math.inf)) is not None
+
+
+def test_transposed_shape_is_recognised():
+    found = compare(torch.zeros(3, 4), torch.zeros(4, 3))
+    assert "expected shape (4, 3), got (3, 4)" in found.reason and "transposed" in found.hint
+
+
+def test_unreduced_gradient_is_recognised():
+    found = compare(torch.zeros(5, 3), torch.zeros(3))
+    assert "sum over the broadcast" in found.hint
+
+
+def test_dtype_and_device_are_checked():
+    found = compare(t(1.0, dtype=torch.float32), t(1.0))
+    assert "dtype" in found.reason and "hard-coded dtype" in found.hint
+
+
+def test_tensor_subclass_is_rejected():
+    class Sneaky(torch.Tensor):
+        pass
+
+    got = t(1.0).as_subclass(Sneaky)
+    assert "plain torch.Tensor" in compare(got, t(1.0)).reason
+
+
+def test_nested_structures_name_the_path():
+    found = compare((t(1.0), {"a": t(2.0)}), (t(1.0), {"a": t(3.0)}))
+    assert found.path == "[1]['a']"
+    assert "expected 2 items" in compare((t(1.0),), (t(1.0), t(2.0))).reason
+
+
+def test_python_numbers():
+    assert compare(2, 2.0) is None
+    assert "Python number" in compare(torch.tensor(2.0), 2.0).reason
+    assert compare(True, True) is None and compare(1, True) is not None
+    assert compare(None, None) is None and compare("a", "b") is not None
+
+
+def test_assert_close_raises_grading_failure_with_hint():
+    with pytest.raises(GradingFailure) as info:
+        assert_close(torch.tensor(1.0), torch.tensor(2.0), what="loss", hint="check the mean")
+    assert str(info.value).startswith("loss: expected 2, got 1")
+    assert "hint: check the mean" in str(info.value)
+
+
+def test_assert_like_checks_structure_not_values():
+    assert_like((t(1.0), torch.zeros(2, 3, dtype=torch.float64)),
+                (t(5.0), torch.ones(2, 3, dtype=torch.float64)), what="grads")
+    with pytest.raises(GradingFailure, match=r"grads\[1\]: expected shape \(2, 3\)"):
+        assert_like((t(1.0), torch.zeros(3, 2, dtype=torch.float64)),
+                    (t(1.0), torch.zeros(2, 3, dtype=torch.float64)), what="grads")

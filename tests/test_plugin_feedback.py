@@ -1,0 +1,111 @@
+"""How the grading plugin reports what goes wrong in a submission, and its results document."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT, grade
+
+SELECT = ["graders/test_losses.py", "graders/test_activations.py", "-k", "mse or relu"]
+
+
+def _submission(tmp: Path, losses: str | None) -> Path:
+    sub = tmp / "submission"
+    sub.mkdir()
+    shutil.copy(KIT / "solutions" / "activations.py", sub / "activations.py")
+    if losses is not None:
+        (sub / "losses.py").write_text(losses)
+    return sub
+
+
+def _messages(run, exercise: str) -> set[str]:
+    return {t["message"] for t in run.results["tests"] if t["exercise"] == exercise}
+
+
+GOOD_MSE = (KIT / "solutions" / "losses.py").read_text()
+
+
+def _run(tmp_path, losses):
+    return grade(tmp_path, SELECT, [str(_submission(tmp_path, losses))])
+
+
+def test_syntax_error_is_reported_and_other_modules_still_graded(tmp_path):
+    run = _run(tmp_path, "import torch\n\ndef mse_forward(pred, target):\n    return (\n")
+    (message,) = _messages(run, "losses.mse")
+    assert message.startswith("losses.py could not be imported: SyntaxError at line 4")
+    relu = next(e for e in run.block("submission")["exercises"] if e["id"] == "activations.relu")
+    assert relu["status"] == "passed"
+    assert "Traceback" not in run.output
+
+
+def test_missing_function(tmp_path):
+    run = _run(tmp_path, GOOD_MSE.replace("def mse_backward(", "def mse_backward_renamed("))
+    assert any("has no `mse_backward`" in m for m in _messages(run, "losses.mse"))
+    mse = next(e for e in run.block("submission")["exercises"] if e["id"] == "losses.mse")
+    assert mse["status"] == "partial"  # the forward-only checks still score
+
+
+def test_missing_module(tmp_path):
+    run = _run(tmp_path, None)
+    (message,) = _messages(run, "losses.mse")
+    assert message == "losses.py is missing from submission"
+
+
+def test_exception_in_student_code_points_at_the_line(tmp_path):
+    broken = GOOD_MSE.replace("    return dloss * 2 * diff / diff.numel()",
+                              "    return dloss * 2 * diff / diff.numel(1)")
+    run = _run(tmp_path, broken)
+    messages = _messages(run, "losses.mse")
+    assert any(m.startswith("your code raised TypeError") and "losses.py:" in m
+               and "in mse_backward" in m for m in messages), messages
+    assert "kit defect" not in run.output
+
+
+def test_cuda_tests_are_not_counted_without_a_gpu(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the CUDA lane runs for real")
+    run = grade(tmp_path, ["graders/test_losses.py", "-k", "mse"], ["solutions"], "--device=all")
+    cuda = [t for t in run.results["tests"] if t["device"] == "cuda"]
+    assert cuda and all(t["outcome"] == "skipped" and not t["counted"] for t in cuda)
+    assert {t["message"] for t in cuda} == {"CUDA is not available on this machine"}
+    block = run.block("solutions")
+    assert block["points"] == block["max_points"] > 0
+    assert run.results["devices"] == ["cpu", "cuda"]
+
+
+def test_results_document_schema(solutions_run):
+    doc = solutions_run.results
+    assert doc["schema"] == "descent.results/1"
+    assert set(doc) >= {"suite", "started_at", "duration_s", "devices", "environment",
+                        "implementations", "tests"}
+    assert doc["environment"]["isolation"]
+    test = doc["tests"][0]
+    assert set(test) >= {"nodeid", "implementation", "exercise", "name", "device", "points",
+                         "max_points", "counted", "outcome", "message", "misconception",
+                         "duration_s"}
+    block = doc["implementations"][0]
+    assert block["points"] == sum(e["points"] for e in block["exercises"])
+
+
+def test_points_marker_is_used(solutions_run):
+    huber = [t for t in solutions_run.results["tests"]
+             if t["exercise"] == "losses.huber" and "delta-1.5" in t["name"]
+             and "test_forward" in t["name"]]
+    assert huber and all(t["max_points"] == 2 for t in huber)
+
+
+def test_misconception_is_named_in_the_message(tmp_path):
+    buggy = GOOD_MSE.replace("    return (diff * diff).mean(), (diff,)",
+                             "    return (diff * diff).sum(), (diff,)")
+    run = _run(tmp_path, buggy)
+    failing = [t for t in run.results["tests"] if t["exercise"] == "losses.mse"
+               and t["outcome"] == "failed"]
+    assert failing and all(t["misconception"] == "mse_sum" for t in failing
+                           if "forward" in t["name"])
+    message = next(t["message"] for t in failing if "test_forward" in t["name"])
+    assert "likely mistake: your result matches code that sums the squared errors" in message
+    assert "hint: The loss is the mean over every element" in message
