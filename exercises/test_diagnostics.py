@@ -1,0 +1,83 @@
+"""Public checks for starter/diagnostics.py: small cases you can work out by hand.
+
+The hidden graders also compare ``layer_gradient_norms`` with an independent computation for
+several depths, widths and seeds, and run ``diagnose_loss_curve`` on many generated curves of
+every kind (with and without validation losses).
+
+Run with ``pytest exercises/test_diagnostics.py``; add ``-k dead`` to focus on one exercise.
+"""
+
+import math
+
+import pytest
+import torch
+
+
+@pytest.mark.exercise("diagnostics.expected_initial_loss")
+def test_expected_initial_loss(check):
+    # 10 classes, each predicted with probability 1/10: -ln(0.1) = ln(10)
+    check.matches(lambda m: m.diagnostics.expected_initial_loss(10), "expected_initial_loss(10)",
+                  expected=math.log(10), rtol=1e-12, atol=0.0)
+
+
+@pytest.mark.exercise("diagnostics.layer_gradient_norms")
+class TestLayerGradientNorms:
+    def test_one_layer_by_hand(self, check):
+        # One tanh layer: h = tanh(x @ W.T), loss = 0.5 * mean(h^2), dW = ((h * (1 - h^2)) / h.numel()).T @ x
+        g = torch.Generator().manual_seed(5)
+        x = torch.randn(6, 4, generator=g, dtype=torch.float64)
+        W = torch.randn(4, 4, generator=g, dtype=torch.float64) * math.sqrt(2 / 4)
+        h = torch.tanh(x @ W.T)
+        dW = ((h * (1 - h * h)) / h.numel()).T @ x
+        check.matches(lambda m: m.diagnostics.layer_gradient_norms("tanh", 1, 4, "he", seed=5,
+                                                                   batch=6),
+                      "layer_gradient_norms('tanh', 1, 4, 'he', seed=5, batch=6)",
+                      expected=[dW.abs().mean().item()], rtol=1e-9, atol=0.0)
+
+    def test_sigmoid_vanishes(self, check):
+        norms = check.impl.diagnostics.layer_gradient_norms("sigmoid", 8, 32, "small")
+        check.that(len(norms) == 8, f"expected one value per layer (8), got {len(norms)}")
+        check.that(norms[0] < 1e-4 * norms[-1],
+                   f"sigmoid with tiny weights: the first layer's gradient ({norms[0]:.3g}) should "
+                   f"be orders of magnitude below the last layer's ({norms[-1]:.3g})")
+
+
+@pytest.mark.exercise("diagnostics.dead_relu_fraction")
+def test_dead_relu_fraction(check):
+    # 4 units: unit 0 is negative on every example, unit 2 is exactly 0 on every example (dead
+    # too), unit 1 is positive once, unit 3 always: 2 dead units out of 4.
+    pre = torch.tensor([[-1.0, -2.0, 0.0, 1.0],
+                        [-3.0, 0.5, 0.0, 2.0],
+                        [-0.1, -1.0, 0.0, 3.0]], dtype=torch.float64)
+    check.matches(lambda m: m.diagnostics.dead_relu_fraction(pre), "dead_relu_fraction",
+                  expected=0.5, rtol=1e-12, atol=0.0)
+
+
+@pytest.mark.exercise("diagnostics.diagnose_loss_curve")
+class TestDiagnoseLossCurve:
+    def diagnose(self, check, train, val, expected):
+        check.matches(lambda m: m.diagnostics.diagnose_loss_curve(train, val),
+                      f"diagnose_loss_curve (expected {expected!r})", expected=expected)
+
+    def test_healthy(self, check):
+        train = [2.0 * 0.85 ** e for e in range(20)]
+        self.diagnose(check, train, None, "healthy")
+
+    def test_diverged_on_nan(self, check):
+        train = [2.0, 1.5, 1.2, 1.0, 0.9, float("nan"), float("nan")]
+        self.diagnose(check, train, None, "diverged")
+
+    def test_spike(self, check):
+        train = [2.0 * 0.9 ** e for e in range(20)]
+        train[10] = 10 * train[9]  # one bad batch, then back to normal
+        self.diagnose(check, train, None, "spike")
+
+    def test_stuck(self, check):
+        self.diagnose(check, [2.303, 2.302, 2.303, 2.302, 2.302, 2.301, 2.302, 2.301], None,
+                      "stuck")
+
+    def test_overfitting(self, check):
+        train = [2.0 * 0.85 ** e for e in range(20)]
+        val = [2.1, 1.8, 1.5, 1.3, 1.15, 1.05, 1.0, 0.98, 0.99, 1.02, 1.06, 1.1, 1.15, 1.2,
+               1.25, 1.3, 1.35, 1.4, 1.45, 1.5]
+        self.diagnose(check, train, val, "overfitting")

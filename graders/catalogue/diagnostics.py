@@ -1,0 +1,399 @@
+"""Catalogued variants of diagnostics.py: realistic bugs (each must lose points) and alternative
+correct implementations (each must keep full marks).
+
+Sources: ../shared/research/content.md sections 4 (diagnostics) and 7(c) rows 93-95, the
+diagnostics table of the course, and mistakes seen when students first run the vanishing-gradient
+experiment (wrong order of the list, gradient of the activations instead of the weights, float32).
+"""
+
+import math
+
+import torch
+
+from descent.catalogue import alternative, bug
+
+# ---------------------------------------------------------------------- expected_initial_loss
+eil_c_minus_1 = bug("eil_log_c_minus_1", "diagnostics.expected_initial_loss",
+                    "takes ln(C - 1) instead of ln(C)",
+                    hint="Uniform predictions give each of the C classes probability 1/C, so the "
+                         "loss is -ln(1/C) = ln(C).")
+
+
+@eil_c_minus_1.replaces
+def expected_initial_loss(num_classes):
+    return math.log(num_classes - 1)
+
+
+eil_log10 = bug("eil_log10", "diagnostics.expected_initial_loss",
+                "uses the base-10 logarithm", hint="Cross-entropy uses the natural logarithm: "
+                                                   "math.log, not math.log10.")
+
+
+@eil_log10.replaces
+def expected_initial_loss(num_classes):
+    return math.log10(num_classes)
+
+
+eil_tensor = bug("eil_returns_tensor", "diagnostics.expected_initial_loss",
+                 "returns a 0-dim tensor instead of a Python float",
+                 hint="Return a Python float: math.log(C), or .item() on a tensor.")
+
+
+@eil_tensor.replaces
+def expected_initial_loss(num_classes):
+    return torch.log(torch.tensor(float(num_classes), dtype=torch.float64))
+
+
+eil_alt = alternative("eil_minus_log_prob", "diagnostics.expected_initial_loss",
+                      "computes -log(1/C) from the uniform probability")
+
+
+@eil_alt.replaces
+def expected_initial_loss(num_classes):
+    return -math.log(1.0 / num_classes)
+
+
+# ----------------------------------------------------------------------- layer_gradient_norms
+_SCALES = {"small": lambda w: 0.01, "xavier": lambda w: math.sqrt(2.0 / (2 * w)),
+           "he": lambda w: math.sqrt(2.0 / w)}
+_ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+
+
+def _experiment(activation, depth, width, init, seed, batch, *, dtype=torch.float64,
+                scales=_SCALES, weights_first=False, last_act=True, wrt_activations=False,
+                reduce=lambda g: g.abs().mean().item()):
+    g = torch.Generator().manual_seed(seed)
+    s = scales[init](width)
+    if weights_first:
+        Ws = [torch.randn(width, width, generator=g, dtype=dtype) * s for _ in range(depth)]
+        x = torch.randn(batch, width, generator=g, dtype=dtype)
+    else:
+        x = torch.randn(batch, width, generator=g, dtype=dtype)
+        Ws = [torch.randn(width, width, generator=g, dtype=dtype) * s for _ in range(depth)]
+    Ws = [W.requires_grad_() for W in Ws]
+    h, hs = x, []
+    for layer, W in enumerate(Ws):
+        z = h @ W.T
+        h = z if (layer == depth - 1 and not last_act) else _ACTS[activation](z)
+        if wrt_activations:
+            h.retain_grad()
+        hs.append(h)
+    loss = 0.5 * (h ** 2).mean()
+    loss.backward()
+    return [reduce(t.grad) for t in (hs if wrt_activations else Ws)]
+
+
+lgn_reversed = bug("lgn_last_layer_first", "diagnostics.layer_gradient_norms",
+                   "returns the list last layer first",
+                   hint="Backpropagation visits the layers from the last to the first; reverse "
+                        "the list so entry 0 belongs to W_1.")
+
+
+@lgn_reversed.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    return _experiment(activation, depth, width, init, seed, batch)[::-1]
+
+
+lgn_float32 = bug("lgn_float32", "diagnostics.layer_gradient_norms",
+                  "draws x and the weights in the default float32",
+                  hint="Pass dtype=torch.float64 to every torch.randn: the experiment is "
+                       "specified in float64.")
+
+
+@lgn_float32.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    return _experiment(activation, depth, width, init, seed, batch, dtype=torch.float32)
+
+
+lgn_he_no_gain = bug("lgn_he_without_gain", "diagnostics.layer_gradient_norms",
+                     "scales He weights by sqrt(1/width), forgetting the gain 2 for ReLU",
+                     hint="He initialization uses std sqrt(2 / fan_in): ReLU zeroes half of its "
+                          "inputs and the 2 makes up for it.")
+
+
+@lgn_he_no_gain.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    scales = dict(_SCALES, he=lambda w: math.sqrt(1.0 / w))
+    return _experiment(activation, depth, width, init, seed, batch, scales=scales)
+
+
+lgn_weights_first = bug("lgn_draws_weights_before_x", "diagnostics.layer_gradient_norms",
+                        "draws the weights before the input batch",
+                        hint="Draw x first and then W_1, ..., W_depth, all from the one generator: "
+                             "the order of the draws decides every number.")
+
+
+@lgn_weights_first.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    return _experiment(activation, depth, width, init, seed, batch, weights_first=True)
+
+
+lgn_no_last_act = bug("lgn_no_activation_on_last_layer", "diagnostics.layer_gradient_norms",
+                      "leaves the last layer linear, as in a classifier's output layer",
+                      hint="In this experiment every layer, the last one included, is followed "
+                           "by the activation: h_depth = act(h_{depth-1} @ W_depth.T).")
+
+
+@lgn_no_last_act.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    return _experiment(activation, depth, width, init, seed, batch, last_act=False)
+
+
+lgn_activation_grads = bug("lgn_gradient_of_activations", "diagnostics.layer_gradient_norms",
+                           "measures the gradient of each layer's output h_l instead of W_l",
+                           hint="Report mean |dloss/dW_l|, the gradient of the weights: call "
+                                "torch.autograd.grad(loss, weights) or read W.grad.")
+
+
+@lgn_activation_grads.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    return _experiment(activation, depth, width, init, seed, batch, wrt_activations=True)
+
+
+lgn_frobenius = bug("lgn_frobenius_norm", "diagnostics.layer_gradient_norms",
+                    "returns the Frobenius norm of each gradient instead of its mean absolute value",
+                    hint="The contract asks for mean(|dloss/dW_l|): .abs().mean(), not .norm().")
+
+
+@lgn_frobenius.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    return _experiment(activation, depth, width, init, seed, batch,
+                       reduce=lambda g: g.norm().item())
+
+
+lgn_by_hand = alternative("lgn_backprop_by_hand", "diagnostics.layer_gradient_norms",
+                          "backpropagates by hand instead of calling autograd")
+
+
+@lgn_by_hand.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, width, generator=g, dtype=torch.float64)
+    s = _SCALES[init](width)
+    Ws = [torch.randn(width, width, generator=g, dtype=torch.float64) * s for _ in range(depth)]
+    hs = [x]
+    for W in Ws:
+        z = hs[-1] @ W.T
+        hs.append(torch.where(z > 0, z, 0.0) if activation == "relu" else
+                  torch.tanh(z) if activation == "tanh" else 1 / (1 + torch.exp(-z)))
+    dh = hs[-1] / hs[-1].numel()
+    norms = [0.0] * depth
+    for layer in range(depth - 1, -1, -1):
+        y = hs[layer + 1]
+        local = (y > 0).double() if activation == "relu" else \
+            1 - y * y if activation == "tanh" else y * (1 - y)
+        dz = dh * local
+        norms[layer] = float((dz.T @ hs[layer]).abs().mean())
+        dh = dz @ Ws[layer]
+    return norms
+
+
+# ------------------------------------------------------------------------- dead_relu_fraction
+drf_rows = bug("drf_over_samples", "diagnostics.dead_relu_fraction",
+               "counts examples (rows) with every unit <= 0 instead of units (columns)",
+               hint="A unit is a column of the (N, H) tensor: reduce with .all(dim=0) over the "
+                    "examples and divide by H.")
+
+
+@drf_rows.replaces
+def dead_relu_fraction(pre_activations):
+    return (pre_activations <= 0).all(dim=1).double().mean().item()
+
+
+drf_strict = bug("drf_strictly_negative", "diagnostics.dead_relu_fraction",
+                 "uses < 0, so a unit stuck at exactly 0 counts as alive",
+                 hint="ReLU outputs 0 and passes no gradient at exactly 0 too: test <= 0.")
+
+
+@drf_strict.replaces
+def dead_relu_fraction(pre_activations):
+    return (pre_activations < 0).all(dim=0).double().mean().item()
+
+
+drf_entries = bug("drf_fraction_of_entries", "diagnostics.dead_relu_fraction",
+                  "returns the fraction of entries <= 0 (inactive activations), not of dead units",
+                  hint="A unit is dead only when it is <= 0 for every example: .all(dim=0) "
+                       "first, then the fraction of units.")
+
+
+@drf_entries.replaces
+def dead_relu_fraction(pre_activations):
+    return (pre_activations <= 0).double().mean().item()
+
+
+drf_count = bug("drf_returns_count", "diagnostics.dead_relu_fraction",
+                "returns the number of dead units instead of the fraction",
+                hint="Divide the number of dead units by H, the number of columns.")
+
+
+@drf_count.replaces
+def dead_relu_fraction(pre_activations):
+    return float((pre_activations <= 0).all(dim=0).sum().item())
+
+
+drf_alt = alternative("drf_column_max", "diagnostics.dead_relu_fraction",
+                      "a unit is dead when its largest pre-activation is <= 0")
+
+
+@drf_alt.replaces
+def dead_relu_fraction(pre_activations):
+    return float((pre_activations.amax(dim=0) <= 0).double().mean())
+
+
+# ------------------------------------------------------------------------ diagnose_loss_curve
+def _rules(t, v, *, order=("diverged", "spike", "lr_too_high", "stuck", "overfitting",
+                            "underfitting"), check_nan=True, recovery=True, rise=1.01,
+           val_ref="min", tail=True):
+    """The documented rules in plain Python, with knobs for the catalogued mistakes."""
+    t = [float(a) for a in t]
+    v = None if v is None else [float(a) for a in v]
+    n = len(t)
+    k = max(1, n // 5)
+
+    def diverged():
+        bad = any(not math.isfinite(a) for a in t + (v or [])) if check_nan else \
+            any(math.isinf(a) for a in t + (v or []))
+        return bad or t[-1] > t[0]
+
+    def spike():
+        for i in range(1, n):
+            if t[i] > 3 * t[i - 1]:
+                if not recovery or any(a <= 2 * t[i - 1] for a in t[i + 1:i + 6]):
+                    return True
+        return False
+
+    def lr_too_high():
+        ups = sum(t[i] > rise * t[i - 1] for i in range(1, n)) / (n - 1)
+        return ups >= 0.4 and sum(t[-k:]) / k > 0.5 * sum(t[:k]) / k
+
+    def stuck():
+        return abs(t[-1] - t[0]) <= 0.01 * abs(t[0])
+
+    def overfitting():
+        ref = min(v) if val_ref == "min" else v[0]
+        return v is not None and t[-1] < t[n - 1 - k] and v[-1] >= 1.1 * ref
+
+    def flat(c):
+        part = c[-(k + 1):] if tail else c[:k + 1]
+        return max(part) - min(part) <= 0.05 * max(part)
+
+    def underfitting():
+        return flat(t) and (v is None or flat(v)) and t[-1] > 0.5 * t[0]
+
+    rules = dict(diverged=diverged, spike=spike, lr_too_high=lr_too_high, stuck=stuck,
+                 overfitting=lambda: v is not None and overfitting(), underfitting=underfitting)
+    for name in order:
+        if rules[name]():
+            return name
+    return "healthy"
+
+
+dlc_nan = bug("dlc_nan_not_detected", "diagnostics.diagnose_loss_curve",
+              "checks only for infinities and last > first, so a NaN curve slips through",
+              hint="NaN compares false with everything (nan > x is False): test "
+                   "math.isfinite on every value before any other rule.")
+
+
+@dlc_nan.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, check_nan=False)
+
+
+dlc_no_recovery = bug("dlc_spike_without_recovery", "diagnostics.diagnose_loss_curve",
+                      "calls any jump above 3x a spike without checking that the curve recovers",
+                      hint="A spike is a jump followed by a recovery: one of the next five losses "
+                           "must come back to at most twice the loss before the jump.")
+
+
+@dlc_no_recovery.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, recovery=False)
+
+
+dlc_order = bug("dlc_stuck_before_diverged", "diagnostics.diagnose_loss_curve",
+                "tests 'stuck' before 'diverged'",
+                hint="Apply the rules in the documented order: a curve whose last loss is above "
+                     "the first is 'diverged', even when it is also flat.")
+
+
+@dlc_order.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses,
+                  order=("stuck", "diverged", "spike", "lr_too_high", "overfitting",
+                         "underfitting"))
+
+
+dlc_any_rise = bug("dlc_counts_every_rise", "diagnostics.diagnose_loss_curve",
+                   "counts every tiny rise as the loss going up, so a flat noisy curve looks "
+                   "like a too-high learning rate",
+                   hint="A step only counts as going up when it rises by more than 1%: "
+                        "t[i] > 1.01 * t[i-1].")
+
+
+@dlc_any_rise.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, rise=1.0)
+
+
+dlc_val_first = bug("dlc_val_against_first", "diagnostics.diagnose_loss_curve",
+                    "compares the last validation loss with the first instead of its minimum",
+                    hint="Overfitting shows as validation rising from its lowest point: compare "
+                         "v[-1] with 1.1 * min(v).")
+
+
+@dlc_val_first.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, val_ref="first")
+
+
+dlc_head = bug("dlc_flat_at_the_start", "diagnostics.diagnose_loss_curve",
+               "measures flatness over the first fifth of the curve instead of the last",
+               hint="Plateaus show at the end of the run: take the last k + 1 values, c[-(k+1):].")
+
+
+@dlc_head.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, tail=False)
+
+
+dlc_python = alternative("dlc_plain_python", "diagnostics.diagnose_loss_curve",
+                         "the same rules in plain Python (lists and math.isfinite)")
+
+
+@dlc_python.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses)
+
+
+dlc_other_thresholds = alternative(
+    "dlc_numpy_other_thresholds", "diagnostics.diagnose_loss_curve",
+    "a different sound reading: numpy, recovery within 3 steps to 1.5x, flatness against the mean")
+
+
+@dlc_other_thresholds.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    import numpy as np
+
+    t = np.asarray([float(a) for a in train_losses])
+    v = None if val_losses is None else np.asarray([float(a) for a in val_losses])
+    n, k = t.size, max(1, t.size // 5)
+    if not np.isfinite(t).all() or (v is not None and not np.isfinite(v).all()) or t[-1] > t[0]:
+        return "diverged"
+    ratio = t[1:] / t[:-1]
+    for i in np.flatnonzero(ratio > 3) + 1:
+        if (t[i + 1:i + 4] <= 1.5 * t[i - 1]).any():
+            return "spike"
+    if (ratio > 1.01).mean() >= 0.4 and t[-k:].mean() > 0.5 * t[:k].mean():
+        return "lr_too_high"
+    if abs(t[-1] - t[0]) <= 0.01 * abs(t[0]):
+        return "stuck"
+    if v is not None and t[-1] < t[-1 - k] and v[-1] >= 1.1 * v.min():
+        return "overfitting"
+
+    def flat(c):
+        tail = c[-(k + 1):]
+        return np.ptp(tail) <= 0.05 * tail.mean()
+
+    if flat(t) and (v is None or flat(v)) and t[-1] > 0.5 * t[0]:
+        return "underfitting"
+    return "healthy"
