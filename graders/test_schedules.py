@@ -1,0 +1,197 @@
+"""Hidden graders for starter/schedules.py.
+
+Whole sequences against ``torch.optim.lr_scheduler`` (StepLR, ExponentialLR, CosineAnnealingLR,
+and SequentialLR(LinearLR, CosineAnnealingLR) for warmup then cosine), exact values at the
+boundary steps (0, the last warmup step, the first cosine step, the end, past the end), the
+Python-float return type, and hypothesis properties (bounds, monotonicity, warmup_steps = 0).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+EXACT = dict(rtol=1e-12, atol=1e-15)
+
+
+def torch_lrs(make, steps: int, base_lr: float) -> list[float]:
+    """The learning rate PyTorch's scheduler gives at steps 0 .. steps-1."""
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=base_lr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = make(opt)
+        out = []
+        for _ in range(steps):
+            out.append(float(opt.param_groups[0]["lr"]))
+            opt.step()
+            sched.step()
+    return out
+
+
+def cosine(step, base_lr, total, min_lr=0.0):
+    if step >= total:
+        return min_lr
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * step / total)) / 2
+
+
+def warmup_cosine(step, base_lr, warmup, total, min_lr=0.0):
+    if step < warmup:
+        return base_lr * (step + 1) / warmup
+    return cosine(step - warmup, base_lr, total - warmup, min_lr)
+
+
+# -- against torch.optim.lr_scheduler ---------------------------------------------------------------
+@pytest.mark.exercise("schedules.step_lr")
+class TestStepLR:
+    @pytest.mark.parametrize("base_lr,step_size,gamma", [(0.3, 3, 0.5), (0.1, 7, 0.1),
+                                                         (2.0, 1, 0.9)])
+    def test_against_torch(self, base_lr, step_size, gamma, check):
+        n = 5 * step_size + 4
+        expected = torch_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma),
+                             n, base_lr)
+        check.matches(lambda m: [m.schedules.step_lr(t, base_lr, step_size, gamma)
+                                 for t in range(n)],
+                      f"step_lr for steps 0..{n - 1} (step_size={step_size}, gamma={gamma})",
+                      expected=expected, check="reference value", **EXACT,
+                      hint="lr = base_lr * gamma ** (step // step_size): constant within a "
+                           "block, dropping at multiples of step_size")
+
+    def test_boundaries(self, check):
+        steps = [0, 4, 5, 6, 9, 10, 11, 23]
+        expected = [0.2 * 0.3 ** (t // 5) for t in steps]
+        check.matches(lambda m: [m.schedules.step_lr(t, 0.2, 5, 0.3) for t in steps],
+                      "step_lr at steps 0, 4, 5, 6, 9, 10, 11, 23 (step_size=5)",
+                      expected=expected, check="boundary values", **EXACT,
+                      hint="step 0..4 use base_lr, step 5 the first drop")
+
+    def test_default_gamma(self, check):
+        check.matches(lambda m: [m.schedules.step_lr(t, 1.0, 2) for t in range(6)],
+                      "step_lr with the default gamma", expected=[1.0, 1.0, 0.1, 0.1, 0.01, 0.01],
+                      check="defaults", **EXACT, hint="the default gamma is 0.1")
+
+
+@pytest.mark.exercise("schedules.exponential_lr")
+class TestExponentialLR:
+    @pytest.mark.parametrize("base_lr,gamma", [(0.3, 0.93), (1.5, 0.5)])
+    def test_against_torch(self, base_lr, gamma, check):
+        n = 40
+        expected = torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma), n,
+                             base_lr)
+        check.matches(lambda m: [m.schedules.exponential_lr(t, base_lr, gamma) for t in range(n)],
+                      f"exponential_lr for steps 0..{n - 1} (gamma={gamma})", expected=expected,
+                      check="reference value", **EXACT,
+                      hint="lr = base_lr * gamma ** step; step 0 gives base_lr")
+
+    def test_returns_a_float(self, check):
+        check.matches(lambda m: m.schedules.exponential_lr(3, 0.5, 0.8),
+                      "exponential_lr(3, 0.5, 0.8)", expected=0.5 * 0.8 ** 3, check="return type",
+                      **EXACT, hint="return a Python float, computed with plain arithmetic")
+
+
+@pytest.mark.exercise("schedules.cosine_lr")
+class TestCosineLR:
+    @pytest.mark.parametrize("base_lr,total,min_lr", [(0.3, 10, 0.0), (0.1, 7, 0.01),
+                                                      (1.0, 25, 0.2)])
+    def test_against_torch(self, base_lr, total, min_lr, check):
+        expected = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
+            o, T_max=total, eta_min=min_lr), total + 1, base_lr)
+        check.matches(lambda m: [m.schedules.cosine_lr(t, base_lr, total, min_lr)
+                                 for t in range(total + 1)],
+                      f"cosine_lr for steps 0..{total} (total_steps={total}, min_lr={min_lr})",
+                      expected=expected, check="reference value", **EXACT,
+                      hint="min_lr + (base_lr - min_lr) * (1 + cos(pi * step / total_steps)) / 2")
+
+    def test_boundaries(self, check):
+        base, total, low = 0.4, 12, 0.05
+        steps = [0, 1, 6, 11, 12, 13, 30]
+        check.matches(lambda m: [m.schedules.cosine_lr(t, base, total, low) for t in steps],
+                      "cosine_lr at steps 0, 1, 6, 11, 12 (the end), 13 and 30 (past the end)",
+                      expected=[cosine(t, base, total, low) for t in steps],
+                      check="boundary values", **EXACT,
+                      hint="step 0 gives base_lr, step total_steps exactly min_lr, and every "
+                           "later step min_lr as well")
+
+    def test_returns_a_float(self, check):
+        check.matches(lambda m: m.schedules.cosine_lr(3, 0.5, 8),
+                      "cosine_lr(3, 0.5, 8)", expected=cosine(3, 0.5, 8), check="return type",
+                      **EXACT, hint="return a Python float: use math.cos, not torch.cos")
+
+    @given(base=st.sampled_from([1e-3, 0.1, 3.0]), total=st.integers(1, 60),
+           frac=st.sampled_from([0.0, 0.1, 0.5]))
+    def test_bounded_and_decreasing(self, base, total, frac, check):
+        low = base * frac
+        lrs = check.matches(
+            lambda m: [m.schedules.cosine_lr(t, base, total, low) for t in range(total + 3)],
+            f"cosine_lr (total_steps={total})",
+            expected=[cosine(t, base, total, low) for t in range(total + 3)], **EXACT)
+        check.that(all(b <= a + 1e-15 for a, b in zip(lrs, lrs[1:]))
+                   and all(low - 1e-15 <= x <= base + 1e-15 for x in lrs),
+                   "cosine_lr must decrease from base_lr to min_lr and stay within them")
+
+
+@pytest.mark.exercise("schedules.warmup_cosine_lr")
+class TestWarmupCosineLR:
+    @pytest.mark.parametrize("base_lr,warmup,total,min_lr", [(0.3, 5, 20, 0.01),
+                                                             (0.1, 3, 11, 0.0),
+                                                             (1.0, 1, 9, 0.1)])
+    def test_against_torch(self, base_lr, warmup, total, min_lr, check):
+        sched = torch.optim.lr_scheduler
+
+        def make(o):
+            ramp = sched.LinearLR(o, start_factor=1 / warmup, end_factor=1.0,
+                                  total_iters=warmup - 1)
+            return sched.SequentialLR(o, [ramp, sched.CosineAnnealingLR(
+                o, T_max=total - warmup, eta_min=min_lr)], milestones=[warmup])
+
+        expected = torch_lrs(make, total + 1, base_lr)
+        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, base_lr, warmup, total, min_lr)
+                                 for t in range(total + 1)],
+                      f"warmup_cosine_lr for steps 0..{total} (warmup_steps={warmup}, "
+                      f"total_steps={total}, min_lr={min_lr})",
+                      expected=expected, check="reference value", **EXACT,
+                      hint="warmup: base_lr * (step + 1) / warmup_steps; then cosine_lr of "
+                           "(step - warmup_steps) over (total_steps - warmup_steps) steps")
+
+    @pytest.mark.parametrize("label,step", [("step 0", 0), ("last warmup step", 3),
+                                            ("first cosine step", 4), ("second cosine step", 5),
+                                            ("middle", 10), ("end", 16), ("past the end", 17),
+                                            ("far past the end", 40)])
+    def test_boundaries(self, label, step, check):
+        base, warmup, total, low = 0.6, 4, 16, 0.02
+        check.matches(lambda m: m.schedules.warmup_cosine_lr(step, base, warmup, total, low),
+                      f"warmup_cosine_lr at the {label} (step {step}; warmup_steps={warmup}, "
+                      f"total_steps={total})",
+                      expected=warmup_cosine(step, base, warmup, total, low),
+                      check="boundary values", **EXACT,
+                      hint="warmup gives base_lr*(step+1)/warmup_steps, so base_lr at step "
+                           "warmup_steps-1; the cosine restarts at its step 0 at step "
+                           "warmup_steps and reaches min_lr at total_steps")
+
+    def test_no_warmup_is_cosine(self, check):
+        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 0.5, 0, 9, 0.05)
+                                 for t in range(11)],
+                      "warmup_cosine_lr with warmup_steps=0",
+                      expected=[cosine(t, 0.5, 9, 0.05) for t in range(11)],
+                      check="boundary values", **EXACT,
+                      hint="without warmup the schedule is cosine_lr itself (no division by 0)")
+
+    @given(warmup=st.integers(1, 12), extra=st.integers(1, 30),
+           base=st.sampled_from([1e-3, 0.1, 2.0]))
+    def test_ramp_then_decay(self, warmup, extra, base, check):
+        total = warmup + extra
+        steps = range(total + 2)
+        lrs = check.matches(
+            lambda m: [m.schedules.warmup_cosine_lr(t, base, warmup, total) for t in steps],
+            f"warmup_cosine_lr (warmup_steps={warmup}, total_steps={total})",
+            expected=[warmup_cosine(t, base, warmup, total) for t in steps], **EXACT)
+        ramp, decay = lrs[:warmup], lrs[warmup:]
+        check.that(all(b > a for a, b in zip(ramp, ramp[1:])) and ramp[0] > 0
+                   and all(b <= a + 1e-15 for a, b in zip(decay, decay[1:]))
+                   and max(lrs) <= base * (1 + 1e-12),
+                   "warmup_cosine_lr must rise from a positive rate to base_lr, then decrease")
