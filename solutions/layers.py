@@ -17,6 +17,7 @@ Conventions for every function in this file:
 
 import torch
 
+
 # BEGIN SOLUTION
 from . import activations as _act
 from .losses import (bce_with_logits_backward, bce_with_logits_forward, cross_entropy_backward,

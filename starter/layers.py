@@ -17,6 +17,7 @@ Conventions for every function in this file:
 
 import torch
 
+
 def linear_forward(x, W, b):
     """Affine layer: y = x @ W.T + b.
 

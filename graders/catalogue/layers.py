@@ -1,0 +1,499 @@
+"""Catalogued variants of layers.py: realistic bugs (each must lose points) and alternative
+correct implementations (each must keep full marks).
+
+Reference cache of linear_forward: (x, W). Sources: ../shared/research/content.md, sections 4
+and 7(c) (transposed dW, db as a mean, dx through W.T, ReLU mask from the upstream gradient), the
+classic in-place finite-difference loop, and mistakes of our own.
+"""
+
+import math
+
+import torch
+
+from descent.catalogue import alternative, bug
+
+
+def _softplus(x):
+    return torch.clamp(x, min=0) + torch.log1p(torch.exp(-x.abs()))
+
+
+def _sigmoid(x):
+    e = torch.exp(-x.abs())
+    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _log_softmax(z):
+    s = z - z.amax(dim=1, keepdim=True)
+    return s - torch.log(torch.exp(s).sum(dim=1, keepdim=True))
+
+
+def _onehot(y, like):
+    out = torch.zeros_like(like)
+    out[torch.arange(like.shape[0], device=like.device), y] = 1.0
+    return out
+
+
+# Elementwise activations as (forward, derivative from the pre-activation z).
+_ACT = {
+    "relu": (lambda z: torch.clamp(z, min=0), lambda z: (z > 0).to(z.dtype)),
+    "leaky_relu": (lambda z: torch.where(z > 0, z, 0.01 * z),
+                   lambda z: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, 0.01))),
+    "tanh": (torch.tanh, lambda z: 1 - torch.tanh(z) ** 2),
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
+    "gelu": (lambda z: z * 0.5 * (1 + torch.erf(z / math.sqrt(2))),
+             lambda z: 0.5 * (1 + torch.erf(z / math.sqrt(2)))
+             + z * torch.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)),
+    "silu": (lambda z: z * _sigmoid(z), lambda z: _sigmoid(z) * (1 + z * (1 - _sigmoid(z)))),
+}
+
+
+def _two_layer(params, x, y, *, mask="z", div_n=True, double_sigmoid=False, naive_loss=False):
+    """The two-layer network with switchable mistakes (mask: 'z', 'ge0' or 'upstream')."""
+    n = x.shape[0]
+    z1 = x @ params["W1"].T + params["b1"]
+    a1 = torch.clamp(z1, min=0)
+    z2 = (a1 @ params["W2"].T + params["b2"])[:, 0]
+    if naive_loss:
+        p = 1 / (1 + torch.exp(-z2))
+        loss = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+    else:
+        loss = (y * _softplus(-z2) + (1 - y) * _softplus(z2)).mean()
+    p = _sigmoid(z2)
+    dz2 = p - y
+    if double_sigmoid:
+        dz2 = dz2 * p * (1 - p)
+    if div_n:
+        dz2 = dz2 / n
+    dz2 = dz2[:, None]
+    dW2, db2 = dz2.T @ a1, dz2.sum(0)
+    da1 = dz2 @ params["W2"]
+    keep = {"z": z1 > 0, "ge0": z1 >= 0, "upstream": da1 > 0}[mask]
+    dz1 = torch.where(keep, da1, torch.zeros_like(da1))
+    return loss, {"W1": dz1.T @ x, "b1": dz1.sum(0), "W2": dW2, "b2": db2}
+
+
+def _mlp(params, x, y, activation="relu", *, mask_from_grad=False, act_after_last=False,
+         reverse_grads=False, force_relu=False, naive_softmax=False, sum_loss=False):
+    """The MLP with switchable mistakes."""
+    name = "relu" if force_relu else activation
+    act, dact = _ACT[name]
+    hs, zs, h = [x], [], x
+    last = len(params) - 1
+    for i, (W, b) in enumerate(params):
+        z = h @ W.T + b
+        zs.append(z)
+        h = act(z) if (i < last or act_after_last) else z
+        hs.append(h)
+    n = x.shape[0]
+    if naive_softmax:
+        e = torch.exp(h)
+        logp = torch.log(e / e.sum(dim=1, keepdim=True))
+    else:
+        logp = _log_softmax(h)
+    nll = -logp[torch.arange(n, device=x.device), y]
+    loss = nll.sum() if sum_loss else nll.mean()
+    d = torch.exp(logp) - _onehot(y, h)
+    if not sum_loss:
+        d = d / n
+    grads = []
+    for i in reversed(range(len(params))):
+        if i < last or act_after_last:
+            if mask_from_grad:
+                d = d * (d > 0).to(d.dtype)
+            else:
+                d = d * dact(zs[i])
+        W, _ = params[i]
+        grads.append((d.T @ hs[i], d.sum(0)))
+        d = d @ W
+    if not reverse_grads:
+        grads.reverse()
+    return loss, grads
+
+
+def _numgrad(f, x, eps, *, central=True, halve=True):
+    grad = x.new_zeros(x.shape)
+    flat = grad.view(-1)
+    for i in range(x.numel()):
+        step = x.new_zeros(x.numel())
+        step[i] = eps
+        step = step.view(x.shape)
+        if central:
+            flat[i] = (f(x + step) - f(x - step)) / (2 * eps if halve else eps)
+        else:
+            flat[i] = (f(x + step) - f(x)) / eps
+    return grad
+
+
+# ----------------------------------------------------------------------------------- linear
+linear_dW_transposed = bug("linear_dW_transposed", "layers.linear",
+                           "returns dW = x.T @ dy, laid out as (Din, Dout)",
+                           hint="dW must have W's shape (Dout, Din): dW = dy.T @ x.")
+
+
+@linear_dW_transposed.replaces
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W, x.T @ dy, dy.sum(0)
+
+
+linear_db_mean = bug("linear_db_mean", "layers.linear",
+                     "averages the upstream gradient over the batch for db",
+                     hint="b is added to every row, so its gradient is the sum over the batch, "
+                          "not the mean.")
+
+
+@linear_db_mean.replaces
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W, dy.T @ x, dy.mean(0)
+
+
+linear_db_not_reduced = bug("linear_db_not_reduced", "layers.linear",
+                            "returns db = dy, one row per example, without reducing the batch",
+                            hint="db must have b's shape (Dout,): sum dy over the batch "
+                                 "dimension.")
+
+
+@linear_db_not_reduced.replaces
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W, dy.T @ x, dy
+
+
+linear_dx_uses_WT = bug("linear_dx_uses_WT", "layers.linear",
+                        "computes dx = dy @ W.T, as if W were laid out (Din, Dout)",
+                        hint="With y = x @ W.T the input gradient is dx = dy @ W, of shape "
+                             "(N, Din).")
+
+
+@linear_dx_uses_WT.replaces
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W.T, dy.T @ x, dy.sum(0)
+
+
+linear_ignores_upstream_db = bug("linear_ignores_upstream_db", "layers.linear",
+                                 "counts the examples for db instead of summing dy",
+                                 hint="db is the sum of dy over the batch; the local derivative "
+                                      "1 must still be multiplied by the upstream gradient.")
+
+
+@linear_ignores_upstream_db.replaces
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W, dy.T @ x, torch.ones_like(dy).sum(0)
+
+
+# ------------------------------------------------------------------------- two-layer network
+two_layer_relu_mask_from_upstream = bug(
+    "two_layer_relu_mask_from_upstream", "layers.two_layer_net",
+    "builds the ReLU mask from the sign of the upstream gradient instead of z1",
+    hint="ReLU passes the gradient where its input z1 was positive in the forward pass; the "
+         "sign of the incoming gradient does not matter.")
+
+
+@two_layer_relu_mask_from_upstream.replaces
+def two_layer_net(params, x, y):
+    return _two_layer(params, x, y, mask="upstream")
+
+
+two_layer_relu_ge0 = bug("two_layer_relu_ge0", "layers.two_layer_net",
+                         "lets the gradient through where z1 >= 0 (derivative 1 at exactly 0)",
+                         hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0.")
+
+
+@two_layer_relu_ge0.replaces
+def two_layer_net(params, x, y):
+    return _two_layer(params, x, y, mask="ge0")
+
+
+two_layer_no_div_n = bug("two_layer_no_div_n", "layers.two_layer_net",
+                         "averages the loss but returns the gradients of the summed loss",
+                         hint="The loss is a mean over N examples, so the logit gradient is "
+                              "(p - y) / N.")
+
+
+@two_layer_no_div_n.replaces
+def two_layer_net(params, x, y):
+    return _two_layer(params, x, y, div_n=False)
+
+
+two_layer_double_sigmoid = bug("two_layer_double_sigmoid", "layers.two_layer_net",
+                               "multiplies p - y by the sigmoid derivative p*(1 - p) again",
+                               hint="p - y is already the gradient with respect to the logit: "
+                                    "the sigmoid's derivative cancels against the BCE's.")
+
+
+@two_layer_double_sigmoid.replaces
+def two_layer_net(params, x, y):
+    return _two_layer(params, x, y, double_sigmoid=True)
+
+
+two_layer_naive_bce = bug("two_layer_naive_bce", "layers.two_layer_net",
+                          "computes log(sigmoid(z)) and log(1 - sigmoid(z)) directly",
+                          hint="For large logits sigmoid rounds to exactly 0 or 1 and the log "
+                               "is -inf: use softplus forms, log(p) = -softplus(-z).")
+
+
+@two_layer_naive_bce.replaces
+def two_layer_net(params, x, y):
+    return _two_layer(params, x, y, naive_loss=True)
+
+
+# -------------------------------------------------------------------------------------- MLP
+mlp_relu_mask_from_grad = bug("mlp_relu_mask_from_grad", "layers.mlp_loss_and_grads",
+                              "builds the ReLU mask from the sign of the upstream gradient",
+                              hint="The mask is where the layer's pre-activation z was "
+                                   "positive in the forward pass; keep z in the cache.")
+
+
+@mlp_relu_mask_from_grad.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    return _mlp(params, x, y, activation, mask_from_grad=True)
+
+
+mlp_activation_after_last = bug("mlp_activation_after_last", "layers.mlp_loss_and_grads",
+                                "applies the activation after the last layer too",
+                                hint="The last layer produces the logits: no activation after "
+                                     "it, cross-entropy reads them directly.")
+
+
+@mlp_activation_after_last.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    return _mlp(params, x, y, activation, act_after_last=True)
+
+
+mlp_grads_last_first = bug("mlp_grads_last_first", "layers.mlp_loss_and_grads",
+                           "returns the gradients in the order the backward pass found them, "
+                           "last layer first",
+                           hint="grads[i] must belong to params[i]: reverse the list built "
+                                "during the backward pass, or fill it by index.")
+
+
+@mlp_grads_last_first.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    return _mlp(params, x, y, activation, reverse_grads=True)
+
+
+mlp_ignores_activation = bug("mlp_ignores_activation", "layers.mlp_loss_and_grads",
+                             "always uses ReLU whatever `activation` says",
+                             hint="Pick the forward and the derivative from the `activation` "
+                                  "argument (relu, leaky_relu, tanh, sigmoid, gelu, silu).")
+
+
+@mlp_ignores_activation.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    return _mlp(params, x, y, activation, force_relu=True)
+
+
+mlp_naive_softmax = bug("mlp_naive_softmax", "layers.mlp_loss_and_grads",
+                        "exponentiates the logits without subtracting the row maximum",
+                        hint="exp overflows above ~709 in float64: subtract each row's maximum "
+                             "logit before exp.")
+
+
+@mlp_naive_softmax.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    return _mlp(params, x, y, activation, naive_softmax=True)
+
+
+mlp_sum_over_batch = bug("mlp_sum_over_batch", "layers.mlp_loss_and_grads",
+                         "sums the cross-entropy over the batch instead of averaging",
+                         hint="The loss is the mean over the N examples, and so are its "
+                              "gradients: divide by N.")
+
+
+@mlp_sum_over_batch.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    return _mlp(params, x, y, activation, sum_loss=True)
+
+
+# ------------------------------------------------------------------------ numerical gradient
+numgrad_in_place = bug("numgrad_in_place", "layers.numerical_gradient",
+                       "writes x[i] += eps into x, calls f(x), then restores x[i]",
+                       hint="x must never change, even briefly: f may read x while it runs. "
+                            "Evaluate f on a new tensor such as x + step.")
+
+
+@numgrad_in_place.replaces
+def numerical_gradient(f, x, eps=1e-6):
+    grad = torch.zeros_like(x)
+    flat_x, flat_g = x.view(-1), grad.view(-1)
+    for i in range(x.numel()):
+        old = flat_x[i].item()
+        flat_x[i] = old + eps
+        plus = f(x)
+        flat_x[i] = old - eps
+        minus = f(x)
+        flat_x[i] = old
+        flat_g[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+numgrad_forward_difference = bug("numgrad_forward_difference", "layers.numerical_gradient",
+                                 "uses the one-sided difference (f(x + eps) - f(x)) / eps",
+                                 hint="Use central differences (f(x + eps) - f(x - eps)) / "
+                                      "(2 eps): their error is O(eps^2) instead of O(eps).")
+
+
+@numgrad_forward_difference.replaces
+def numerical_gradient(f, x, eps=1e-6):
+    return _numgrad(f, x, eps, central=False)
+
+
+numgrad_no_half = bug("numgrad_no_half", "layers.numerical_gradient",
+                      "divides the central difference by eps instead of 2*eps",
+                      hint="x + eps and x - eps are 2*eps apart: divide by 2*eps.")
+
+
+@numgrad_no_half.replaces
+def numerical_gradient(f, x, eps=1e-6):
+    return _numgrad(f, x, eps, halve=False)
+
+
+numgrad_default_eps_1e5 = bug("numgrad_default_eps_1e5", "layers.numerical_gradient",
+                              "defaults eps to 1e-5 instead of 1e-6",
+                              hint="The default step is eps=1e-6.")
+
+
+@numgrad_default_eps_1e5.replaces
+def numerical_gradient(f, x, eps=1e-5):
+    return _numgrad(f, x, eps)
+
+
+numgrad_first_dim_only = bug("numgrad_first_dim_only", "layers.numerical_gradient",
+                             "loops over x[i] for i in range(len(x)), moving whole rows at once",
+                             hint="Perturb one element at a time: loop over x.numel() positions "
+                                  "of a flattened view, not over the first dimension.")
+
+
+@numgrad_first_dim_only.replaces
+def numerical_gradient(f, x, eps=1e-6):
+    grad = torch.zeros_like(x)
+    for i in range(len(x)):
+        plus, minus = x.clone(), x.clone()
+        plus[i] += eps
+        minus[i] -= eps
+        grad[i] = (f(plus) - f(minus)) / (2 * eps)
+    return grad
+
+
+# ---------------------------------------------------------------------------- relative error
+relerr_no_floor = bug("relerr_no_floor", "layers.relative_error",
+                      "divides by |a| + |b| with no floor (0/0 = NaN where both are 0)",
+                      hint="Divide by max(1e-12, |a| + |b|) so that two zeros give 0.")
+
+
+@relerr_no_floor.replaces
+def relative_error(a, b):
+    return ((a - b).abs() / (a.abs() + b.abs())).max().item()
+
+
+relerr_mean = bug("relerr_mean", "layers.relative_error",
+                  "averages the elementwise ratios instead of taking the largest",
+                  hint="Report the worst element: the maximum of the ratios, not their mean.")
+
+
+@relerr_mean.replaces
+def relative_error(a, b):
+    return ((a - b).abs() / torch.clamp(a.abs() + b.abs(), min=1e-12)).mean().item()
+
+
+relerr_global = bug("relerr_global", "layers.relative_error",
+                    "divides the largest difference by the largest |a| + |b|",
+                    hint="Form the ratio element by element first, then take the maximum; a "
+                         "global ratio hides errors in small entries.")
+
+
+@relerr_global.replaces
+def relative_error(a, b):
+    return ((a - b).abs().max() / torch.clamp((a.abs() + b.abs()).max(), min=1e-12)).item()
+
+
+relerr_max_denominator = bug("relerr_max_denominator", "layers.relative_error",
+                             "divides by max(|a|, |b|) instead of |a| + |b|",
+                             hint="The denominator is |a| + |b| (floored at 1e-12).")
+
+
+@relerr_max_denominator.replaces
+def relative_error(a, b):
+    return ((a - b).abs() / torch.clamp(torch.maximum(a.abs(), b.abs()), min=1e-12)).max().item()
+
+
+relerr_returns_tensor = bug("relerr_returns_tensor", "layers.relative_error",
+                            "returns a 0-dim tensor instead of a Python float",
+                            hint="Return a Python number: call .item() on the result.")
+
+
+@relerr_returns_tensor.replaces
+def relative_error(a, b):
+    return ((a - b).abs() / torch.clamp(a.abs() + b.abs(), min=1e-12)).max()
+
+
+# ============================================================ alternative correct implementations
+linear_einsum = alternative("linear_einsum", "layers.linear",
+                            "uses einsum and keeps the cache in a dict")
+
+
+@linear_einsum.replaces
+def linear_forward(x, W, b):
+    return torch.einsum("ni,oi->no", x, W) + b, {"x": x, "W": W}
+
+
+@linear_einsum.replaces
+def linear_backward(dy, cache):
+    x, W = cache["x"], cache["W"]
+    return (torch.einsum("no,oi->ni", dy, W), torch.einsum("no,ni->oi", dy, x),
+            torch.einsum("no->o", dy))
+
+
+two_layer_explicit = alternative("two_layer_explicit", "layers.two_layer_net",
+                                 "writes every step inline, with the loss through logaddexp")
+
+
+@two_layer_explicit.replaces
+def two_layer_net(params, x, y):
+    W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+    z1 = torch.addmm(b1, x, W1.T)
+    a1 = z1 * (z1 > 0)
+    z = (a1 @ W2.T).squeeze(1) + b2
+    zero = torch.zeros_like(z)
+    loss = torch.mean(y * torch.logaddexp(zero, -z) + (1 - y) * torch.logaddexp(zero, z))
+    dz = (_sigmoid(z) - y) / x.shape[0]
+    dW2 = (dz[:, None] * a1).sum(0, keepdim=True)
+    db2 = dz.sum().reshape(1)
+    dz1 = dz[:, None] * W2 * (z1 > 0)
+    return loss, {"W2": dW2, "b2": db2, "W1": dz1.T @ x, "b1": dz1.sum(0)}
+
+
+mlp_inline = alternative("mlp_inline", "layers.mlp_loss_and_grads",
+                         "keeps activations in lists, a one-hot softmax gradient and its own "
+                         "activation table")
+
+
+@mlp_inline.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    return _mlp(params, x, y, activation)
+
+
+numgrad_identity_rows = alternative("numgrad_identity_rows", "layers.numerical_gradient",
+                                    "takes the steps from the rows of eps * identity")
+
+
+@numgrad_identity_rows.replaces
+def numerical_gradient(f, x, eps=1e-6):
+    n = x.numel()
+    steps = (torch.eye(n, dtype=x.dtype, device=x.device) * eps).reshape(n, *x.shape)
+    values = [(f(x + s) - f(x - s)) / (2 * eps) for s in steps]
+    return torch.stack([torch.as_tensor(v, dtype=x.dtype, device=x.device)
+                        for v in values]).reshape(x.shape)
+
+
+relerr_where = alternative("relerr_where", "layers.relative_error",
+                           "floors the denominator with torch.maximum and converts with float()")
+
+
+@relerr_where.replaces
+def relative_error(a, b):
+    den = torch.maximum(a.abs() + b.abs(), torch.full_like(a, 1e-12))
+    return float(torch.max(torch.abs(a - b) / den))

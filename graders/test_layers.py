@@ -1,0 +1,402 @@
+"""Hidden graders for starter/layers.py.
+
+The linear layer gets the standard battery (sizes all different, N >= 3, a nonzero bias). The two
+networks are compared with PyTorch's autograd on the same parameters, with non-square layers,
+every accepted activation and several depths, plus a dead ReLU unit (exact zeros) and logits of
+size ~1e3. ``numerical_gradient`` is checked on functions with known gradients and through a
+recording ``f`` that sees every tensor it is called on; ``relative_error`` on hand-made cases.
+"""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from battery import Case, PairSpec, battery
+from descent.strategies import tensors
+
+# ------------------------------------------------------------------------------------- linear
+
+
+def _linear_case(n, din, dout):
+    def build(I):
+        return (I.randn(n, din), I.randn(dout, din), I.randn(dout) + 0.5), {}
+    return build
+
+
+SPECS = [
+    PairSpec(
+        "layers.linear", F.linear,
+        cases=[Case("5x3-to-4", _linear_case(5, 3, 4), points=2),
+               Case("7x6-to-2", _linear_case(7, 6, 2)),
+               Case("3x2-to-8", _linear_case(3, 2, 8))],
+        smooth=_linear_case(5, 3, 4), wrt=(0, 1, 2)),
+]
+
+TestLinearBattery = battery(SPECS)
+
+
+@pytest.mark.exercise("layers.linear")
+class TestLinearExtra:
+    def test_inputs_unmodified_by_backward(self, check, inputs):
+        x, W, b = _linear_case(5, 3, 4)(inputs)[0]
+        dy = inputs.randn(5, 4)
+        cache = check.impl.layers.linear_forward(x, W, b)[1]
+        with check.unmodified(dy, x, W, b, who="linear_backward"):
+            check.impl.layers.linear_backward(dy, cache)
+
+
+# --------------------------------------------------------------------------- two-layer network
+KEYS = ("W1", "b1", "W2", "b2")
+
+
+def _two_layer_params(I, d, h, scale=1.0):
+    return {"W1": I.randn(h, d, scale=scale), "b1": I.randn(h, scale=0.5),
+            "W2": I.randn(1, h, scale=scale), "b2": I.randn(1, scale=0.5)}
+
+
+def _two_layer_torch(params, x, y):
+    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    z1 = F.linear(x, leaves["W1"], leaves["b1"])
+    logits = F.linear(torch.relu(z1), leaves["W2"], leaves["b2"])[:, 0]
+    loss = F.binary_cross_entropy_with_logits(logits, y)
+    grads = torch.autograd.grad(loss, [leaves[k] for k in KEYS])
+    return loss.detach(), dict(zip(KEYS, grads))
+
+
+def _two_layer_case(I, n, d, h, *, soft=False, scale=1.0):
+    params = _two_layer_params(I, d, h, scale)
+    x = I.randn(n, d)
+    y = I.uniform(n) if soft else (I.uniform(n) < 0.5).to(x.dtype)
+    return params, x, y
+
+
+@pytest.mark.exercise("layers.two_layer_net")
+class TestTwoLayerNet:
+    @pytest.mark.points(3)
+    @pytest.mark.parametrize("n,d,h", [(6, 4, 5), (9, 3, 7)])
+    def test_against_autograd(self, n, d, h, check, inputs):
+        params, x, y = _two_layer_case(inputs, n, d, h)
+        with check.unmodified(x, y, *params.values(), who="two_layer_net"):
+            check.matches(lambda m: m.layers.two_layer_net(params, x, y),
+                          f"two_layer_net (loss, grads), N={n} D={d} H={h}",
+                          expected=_two_layer_torch(params, x, y))
+
+    def test_soft_targets(self, check, inputs):
+        params, x, y = _two_layer_case(inputs, 5, 3, 4, soft=True)
+        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
+                      "two_layer_net with targets in (0, 1)",
+                      expected=_two_layer_torch(params, x, y))
+
+    def test_raw_shapes(self, check, inputs):
+        params, x, y = _two_layer_case(inputs, 6, 4, 5)
+        loss, grads = check.impl.layers.two_layer_net(params, x, y)
+        check.like(loss, x.new_zeros(()), "two_layer_net loss (a 0-dim tensor)")
+        check.that(isinstance(grads, dict) and set(grads) == set(KEYS),
+                   f"two_layer_net grads must be a dict with keys {KEYS}", check="shape and type")
+        check.like(tuple(grads[k] for k in KEYS), tuple(params[k] for k in KEYS),
+                   "two_layer_net grads (W1, b1, W2, b2)")
+
+    def test_dead_unit_has_zero_gradient(self, check, inputs):
+        # One hidden unit with zero weights and zero bias: z1 is exactly 0 there for every example,
+        # and ReLU's derivative at 0 is 0, so that unit's W1 row and b1 entry get no gradient.
+        params, x, y = _two_layer_case(inputs, 6, 4, 5)
+        params["W1"] = params["W1"].clone()
+        params["W1"][2] = 0.0
+        params["b1"] = params["b1"].clone()
+        params["b1"][2] = 0.0
+        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
+                      "two_layer_net with a hidden unit whose pre-activation is exactly 0",
+                      expected=_two_layer_torch(params, x, y),
+                      hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0")
+
+    @pytest.mark.points(2)
+    def test_large_logits_stay_finite(self, check, inputs):
+        # Logits of size ~1e3: sigmoid saturates to exactly 0 or 1 in float64.
+        params, x, _ = _two_layer_case(inputs, 6, 4, 5, scale=12.0)
+        h = (torch.clamp(x @ params["W1"].T + params["b1"], min=0) @ params["W2"].T)[:, 0]
+        params["b2"] = -(h.max() + h.min()).reshape(1) / 2  # logits of both signs
+        logits = h + params["b2"]
+        # Confidently wrong on the first four examples, confidently right on the others.
+        wrong = torch.arange(6, device=x.device) < 4
+        y = torch.where(wrong, logits < 0, logits > 0).to(x.dtype)
+        y[logits.argmax()] = 0.0  # at least one large positive logit with target 0
+        expected = _two_layer_torch(params, x, y)
+        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
+                      "two_layer_net with logits of magnitude ~1e3", expected=expected,
+                      check="stability",
+                      hint="compute the loss from the logits (softplus forms), never "
+                           "log(sigmoid(z)): sigmoid(-1000) is exactly 0 and log(0) is -inf")
+
+
+# ------------------------------------------------------------------------------------------ MLP
+ACTIVATIONS = {"relu": torch.relu, "leaky_relu": F.leaky_relu, "tanh": torch.tanh,
+               "sigmoid": torch.sigmoid, "gelu": F.gelu, "silu": F.silu}
+N_MLP, D0, CLASSES = 9, 7, 4
+HIDDEN = (6, 5, 8)
+
+
+def _mlp_params(I, depth, last_scale=1.0):
+    sizes = [D0, *HIDDEN[:depth - 1], CLASSES]
+    params = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        scale = last_scale if i == depth - 1 else 1.0
+        params.append((I.randn(fan_out, fan_in, scale=scale / math.sqrt(fan_in) * 1.5),
+                       I.randn(fan_out, scale=0.5)))
+    return params
+
+
+def _mlp_torch(params, x, y, activation="relu"):
+    leaves = [(W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True))
+              for W, b in params]
+    h = x
+    for i, (W, b) in enumerate(leaves):
+        h = F.linear(h, W, b)
+        if i < len(leaves) - 1:
+            h = ACTIVATIONS[activation](h)
+    loss = F.cross_entropy(h, y)
+    flat = torch.autograd.grad(loss, [t for pair in leaves for t in pair])
+    return loss.detach(), [(flat[2 * i], flat[2 * i + 1]) for i in range(len(leaves))]
+
+
+def _mlp_case(I, depth, **kw):
+    return _mlp_params(I, depth, **kw), I.randn(N_MLP, D0), I.randint(CLASSES, N_MLP)
+
+
+@pytest.mark.exercise("layers.mlp_loss_and_grads")
+class TestMLP:
+    @pytest.mark.points(2)
+    @pytest.mark.parametrize("depth", [1, 2, 3, 4])
+    def test_relu_depths(self, depth, check, inputs):
+        params, x, y = _mlp_case(inputs, depth)
+        with check.unmodified(x, y, *[t for p in params for t in p], who="mlp_loss_and_grads"):
+            check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y),
+                          f"mlp_loss_and_grads with {depth} layer(s), default activation",
+                          expected=_mlp_torch(params, x, y))
+
+    @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+    def test_activations(self, activation, check, inputs):
+        params, x, y = _mlp_case(inputs, 3)
+        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y, activation=activation),
+                      f"mlp_loss_and_grads with 3 layers and activation={activation!r}",
+                      expected=_mlp_torch(params, x, y, activation))
+
+    def test_raw_shapes(self, check, inputs):
+        params, x, y = _mlp_case(inputs, 3)
+        loss, grads = check.impl.layers.mlp_loss_and_grads(params, x, y)
+        check.like(loss, x.new_zeros(()), "mlp loss (a 0-dim tensor)")
+        check.like(list(grads), [tuple(p) for p in params],
+                   "mlp grads, a list of (dW, db) in the order of params")
+
+    def test_dead_relu_unit(self, check, inputs):
+        params, x, y = _mlp_case(inputs, 3)
+        W, b = params[1]
+        W, b = W.clone(), b.clone()
+        W[1], b[1] = 0.0, 0.0
+        params[1] = (W, b)
+        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y),
+                      "mlp_loss_and_grads with a hidden unit whose pre-activation is exactly 0",
+                      expected=_mlp_torch(params, x, y),
+                      hint="ReLU's derivative at exactly 0 is 0")
+
+    def test_large_logits(self, check, inputs):
+        params, x, y = _mlp_case(inputs, 2, last_scale=2000.0)
+        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y),
+                      "mlp_loss_and_grads with logits of magnitude ~1e3",
+                      expected=_mlp_torch(params, x, y), check="stability",
+                      hint="subtract each row's maximum logit before exp")
+
+
+# ---------------------------------------------------------------------------- numerical gradient
+class Recorder:
+    """A scalar function that records, at every call, whether the caller's ``x`` was intact and
+    how the tensor it received differs from ``x``."""
+
+    def __init__(self, x, fn):
+        self.x, self.before, self.fn = x, x.clone(), fn
+        self.intact, self.shapes, self.steps = [], [], []
+
+    def __call__(self, v):
+        self.intact.append(torch.equal(self.x, self.before))
+        self.shapes.append(tuple(v.shape))
+        if tuple(v.shape) == tuple(self.x.shape):
+            d = (v - self.before).reshape(-1)
+            nz = d.nonzero().reshape(-1)
+            self.steps.append([(int(i), float(d[i])) for i in nz[:3]])
+        return self.fn(v)
+
+
+def _quadratic(I, shape):
+    n = math.prod(shape)
+    A = I.randn(n, n)
+    A = A @ A.T / n + torch.eye(n, dtype=A.dtype, device=A.device)
+    c = I.randn(n)
+
+    def f(v):
+        u = v.reshape(-1)
+        return 0.5 * u @ (A @ u) + c @ u
+
+    return f, lambda v: (A @ v.reshape(-1) + c).reshape(shape)
+
+
+@pytest.mark.exercise("layers.numerical_gradient")
+class TestNumericalGradient:
+    @pytest.mark.points(2)
+    @pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 2)], ids=["1d", "2d", "3d"])
+    def test_quadratic(self, shape, check, inputs):
+        # Central differences are exact on a quadratic, up to rounding. The tolerance leaves room
+        # for a one-sided difference here: test_central_not_forward is the test for that.
+        f, grad = _quadratic(inputs, shape)
+        x = inputs.randn(*shape)
+        check.matches(lambda m: m.layers.numerical_gradient(f, x),
+                      f"numerical gradient of a quadratic at x of shape {shape}",
+                      expected=grad(x), rtol=1e-5, atol=1e-6)
+
+    @pytest.mark.points(2)
+    def test_central_not_forward(self, check, inputs):
+        # With eps = 1e-3 a central difference is still exact on a quadratic; a one-sided
+        # difference is off by about eps * A_ii / 2.
+        f, grad = _quadratic(inputs, (4, 3))
+        x = inputs.randn(4, 3)
+        check.matches(lambda m: m.layers.numerical_gradient(f, x, eps=1e-3),
+                      "numerical gradient of a quadratic with eps=1e-3",
+                      expected=grad(x), rtol=1e-8, atol=1e-9,
+                      hint="use central differences (f(x + eps) - f(x - eps)) / (2 eps)")
+
+    def test_smooth_function(self, check, inputs):
+        x = inputs.randn(3, 5)
+        w = inputs.randn(3, 5)
+
+        def f(v):
+            return (torch.sin(w * v) * torch.exp(0.3 * v)).sum()
+
+        expected = (w * torch.cos(w * x) + 0.3 * torch.sin(w * x)) * torch.exp(0.3 * x)
+        got = check.matches(lambda m: m.layers.numerical_gradient(f, x),
+                            "numerical gradient of sum(sin(w*x) * exp(0.3*x))",
+                            expected=expected, rtol=1e-5, atol=1e-6)
+        check.like(got, x, "numerical_gradient result")
+
+    def test_python_float_result(self, check, inputs):
+        x = inputs.randn(2, 3)
+        check.matches(lambda m: m.layers.numerical_gradient(lambda v: float((v ** 3).sum()), x),
+                      "numerical gradient of an f that returns a Python float",
+                      expected=3 * x ** 2, rtol=1e-5, atol=1e-6)
+
+    @pytest.mark.points(3)
+    def test_x_never_modified(self, check, inputs):
+        base = inputs.randn(3, 4)
+
+        def recipe(m):
+            x = base.clone()
+            rec = Recorder(x, lambda v: (v * v * v).sum())
+            m.layers.numerical_gradient(rec, x)
+            return tuple(rec.intact) + (torch.equal(x, rec.before),)
+
+        flags = recipe(check.impl)
+        check.that(all(flags), f"x was modified during {flags[:-1].count(False)} of "
+                               f"{len(flags) - 1} calls to f (x must stay unchanged the whole "
+                               f"time, not just at the end)",
+                   check="arguments unchanged", recipe=recipe, got=flags,
+                   hint="evaluate f(x + step) on a new tensor; never write into x and restore it")
+
+    @pytest.mark.points(2)
+    @pytest.mark.parametrize("eps", [None, 1e-4], ids=["default-eps", "eps-1e-4"])
+    def test_perturbations(self, eps, check, inputs):
+        # f must see x moved by +eps and by -eps along each coordinate, one at a time.
+        x = inputs.randn(2, 3)
+        kwargs = {} if eps is None else {"eps": eps}
+
+        def record(m):
+            xc = x.clone()
+            rec = Recorder(xc, lambda v: (v * v).sum())
+            m.layers.numerical_gradient(rec, xc, **kwargs)
+            return rec
+
+        rec = record(check.impl)
+        step = 1e-6 if eps is None else eps
+        check.that(all(s == tuple(x.shape) for s in rec.shapes),
+                   f"f must receive tensors of x's shape {tuple(x.shape)}",
+                   check="perturbations", hint="perturb a copy of x, keep its shape")
+        multi = [s for s in rec.steps if len(s) > 1]
+        check.that(not multi, "f was called with more than one coordinate perturbed at once",
+                   check="perturbations", hint="move one coordinate at a time")
+        seen = {(i, 1 if d > 0 else -1) for s in rec.steps for i, d in s}
+        want = {(i, sg) for i in range(x.numel()) for sg in (1, -1)}
+        check.that(want <= seen,
+                   f"{len(want - seen)} of the {len(want)} moves x_i + eps, x_i - eps were "
+                   "never evaluated", check="perturbations",
+                   hint="central differences need f at x + eps*e_i and at x - eps*e_i for "
+                        "every i")
+
+        def sizes(r):
+            found = [abs(d) for s in r.steps for _, d in s] or [0.0]
+            return (float(f"{min(found):.3g}"), float(f"{max(found):.3g}"))
+
+        lo, hi = sizes(rec)
+        check.that(abs(lo - step) <= 1e-3 * step and abs(hi - step) <= 1e-3 * step,
+                   f"steps of size {lo:.3g} to {hi:.3g} where eps = {step:g} was expected",
+                   check="perturbations", recipe=lambda m: sizes(record(m)), got=(lo, hi),
+                   hint="the default step is eps=1e-6; use the eps argument as given")
+
+    @given(data=st.data())
+    def test_random_quadratics(self, data, check):
+        x = data.draw(tensors(scale=st.sampled_from([0.1, 1.0, 10.0])))
+        w = data.draw(tensors(shape=st.just(tuple(x.shape)), scale=st.just(1.0)))
+
+        def f(v):
+            return (0.5 * w * v * v + w * v).sum()
+
+        check.matches(lambda m: m.layers.numerical_gradient(f, x),
+                      f"numerical gradient of sum(w*x^2/2 + w*x) at x of shape {tuple(x.shape)}",
+                      expected=w * x + w, rtol=1e-6, atol=1e-5 * (1 + float(x.abs().max())))
+
+
+# ------------------------------------------------------------------------------- relative error
+@pytest.mark.exercise("layers.relative_error")
+class TestRelativeError:
+    @pytest.mark.points(2)
+    def test_mixed_scales(self, check, inputs):
+        # Entries of very different magnitudes: only an elementwise ratio, then the maximum,
+        # gives the expected value.
+        a = inputs.randn(4, 5) * torch.logspace(-3, 3, 5, dtype=torch.float64).to(inputs.device)
+        b = a * (1 + inputs.randn(4, 5, scale=1e-3))
+        b[0, 0] = a[0, 0] * 1.5
+        expected = float(((a - b).abs() / (a.abs() + b.abs())).max())
+        check.matches(lambda m: m.layers.relative_error(a, b), "relative_error", expected=expected,
+                      rtol=1e-9, atol=0.0)
+
+    def test_opposite_signs(self, check, inputs):
+        a = inputs.randn(6)
+        check.matches(lambda m: m.layers.relative_error(a, -a), "relative_error(a, -a)",
+                      expected=1.0, rtol=1e-12)
+
+    @pytest.mark.points(2)
+    def test_zeros_and_tiny(self, check, inputs):
+        a = inputs.tensor([0.0, 1e-20, 2.0, 0.0])
+        b = inputs.tensor([0.0, 0.0, 2.0 + 2e-9, 0.0])
+        # zeros: 0; the tiny entry: 1e-20 / 1e-12 = 1e-8 (the floor); 2 vs 2+2e-9: 5e-10
+        check.matches(lambda m: m.layers.relative_error(a, b),
+                      "relative_error with zeros and a value of 1e-20", expected=1e-8,
+                      rtol=1e-6, hint="divide by max(1e-12, |a| + |b|), elementwise")
+        z = inputs.tensor([[0.0, 0.0], [0.0, 0.0]])
+        check.matches(lambda m: m.layers.relative_error(z, z.clone()),
+                      "relative_error of two zero tensors", expected=0.0)
+
+    def test_equal_inputs(self, check, inputs):
+        a = inputs.randn(3, 4)
+        check.matches(lambda m: m.layers.relative_error(a, a.clone()),
+                      "relative_error of identical tensors", expected=0.0)
+
+    @given(data=st.data())
+    def test_symmetric_and_bounded(self, data, check):
+        a = data.draw(tensors())
+        b = data.draw(tensors(shape=st.just(tuple(a.shape))))
+        ab = check.matches(lambda m: m.layers.relative_error(a, b), "relative_error(a, b)",
+                           rtol=1e-12)
+        check.matches(lambda m: m.layers.relative_error(b, a), "relative_error(b, a)",
+                      expected=ab, rtol=1e-12, check="property",
+                      hint="the relative error does not depend on the order of the arguments")
+        check.that(0.0 <= ab <= 1.0, "the relative error must lie in [0, 1]")
