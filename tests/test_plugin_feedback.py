@@ -84,18 +84,22 @@ def test_results_document_schema(solutions_run):
                         "implementations", "tests"}
     assert doc["environment"]["isolation"]
     test = doc["tests"][0]
-    assert set(test) >= {"nodeid", "implementation", "exercise", "name", "device", "points",
+    assert set(test) >= {"nodeid", "implementation", "exercise", "name", "device", "weight", "points",
                          "max_points", "counted", "outcome", "message", "misconception",
                          "duration_s"}
     block = doc["implementations"][0]
-    assert block["points"] == sum(e["points"] for e in block["exercises"])
+    assert block["points"] == pytest.approx(sum(e["points"] for e in block["exercises"]))
 
 
-def test_points_marker_is_used(solutions_run):
-    huber = [t for t in solutions_run.results["tests"]
-             if t["exercise"] == "losses.huber" and "delta-1.5" in t["name"]
-             and "test_forward" in t["name"]]
-    assert huber and all(t["max_points"] == 2 for t in huber)
+def test_points_are_split_by_weight(solutions_run):
+    tests = [t for t in solutions_run.results["tests"] if t["exercise"] == "losses.huber"]
+    heavy = next(t for t in tests if "test_forward" in t["name"] and "delta-1.5" in t["name"])
+    light = next(t for t in tests if "test_forward" in t["name"] and "delta-0.4" in t["name"])
+    assert heavy["weight"] == 2 and light["weight"] == 1
+    assert heavy["max_points"] == pytest.approx(2 * light["max_points"])
+    exercise = next(e for e in solutions_run.block("solutions")["exercises"]
+                    if e["id"] == "losses.huber")
+    assert exercise["max_points"] == pytest.approx(10.0)
 
 
 def test_misconception_is_named_in_the_message(tmp_path):

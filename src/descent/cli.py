@@ -199,7 +199,14 @@ def main(argv: list[str] | None = None) -> int:
         module.register(sub)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    from .bundle import BundleError
+    from .stubgen import StubError
+
+    try:
+        return args.func(args)
+    except (BundleError, StubError, FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]descent {args.command}: {exc}[/red]")
+        return 2
 
 
 if __name__ == "__main__":

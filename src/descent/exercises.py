@@ -34,6 +34,7 @@ class Exercise:
     title: str
     functions: tuple[str, ...]
     forbidden: tuple[str, ...] = field(default=())
+    points: float = 10.0   # what the exercise is worth, split over its tests
 
     @property
     def module(self) -> str:
@@ -128,7 +129,7 @@ _DIAGNOSTICS = [
 
 _TRAIN = [
     Exercise("train.train_classifier", "Capstone: train a classifier", ("train_classifier",),
-             BACKWARD_FORBIDDEN + NORMALIZERS),
+             BACKWARD_FORBIDDEN + NORMALIZERS, points=30.0),
 ]
 
 EXERCISES: dict[str, Exercise] = {

@@ -3,7 +3,8 @@
 Markers
   ``@pytest.mark.exercise("losses.mse")``  the exercise a test (usually a class) grades; tests
       without it are ordinary tests and are not scored.
-  ``@pytest.mark.points(2)``               what a test is worth (default 1).
+  ``@pytest.mark.points(2)``               a test's weight within its exercise (default 1); an
+      exercise's points (registry, default 10) are split over its tests by weight.
 
 Options
   ``--impl SPEC`` (repeatable)  what is graded: ``starter`` (default), ``solutions``, a folder of
@@ -67,7 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
-    config.addinivalue_line("markers", "points(n): points this test is worth (default 1)")
+    config.addinivalue_line("markers", "points(n): weight of this test within its exercise "
+                                       "(default 1)")
     config.stash[_STATE] = GradingState(config)
 
 
@@ -253,7 +255,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     device = callspec.params.get("device") if callspec else None
     result = results.TestResult(
         nodeid=item.nodeid, implementation=impl_name, exercise=exercise,
-        name=item.nodeid.split("::", 1)[-1], device=device, max_points=_points(item))
+        name=item.nodeid.split("::", 1)[-1], device=device, weight=_points(item))
     item.stash[_RESULT] = result
     state.tests.append(result)
 
@@ -275,9 +277,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def _score(result: results.TestResult, report: pytest.TestReport, call: pytest.CallInfo,
            item: pytest.Item) -> None:
     if report.passed:
-        result.outcome, result.points = results.PASSED, result.max_points
+        result.outcome = results.PASSED
         return
-    result.points = 0.0
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         reason = reason.removeprefix("Skipped: ")
@@ -338,6 +339,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
         if t.outcome != results.PASSED and not t.message:
             t.message = "the test itself crashed (a kit defect, not your code): see the traceback"
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
+    results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()})
     impl_names = list(dict.fromkeys(t.implementation for t in state.tests))
     impls = {impl.name: impl for impl in (state.impls if state.tests else [])}
     suite = sorted({t.nodeid.split("/", 1)[0].split("::", 1)[0] for t in state.tests})

@@ -15,7 +15,7 @@ _LABEL = {"not_implemented": "not implemented"}
 
 
 def _points(x: float) -> str:
-    return f"{x:g}"
+    return f"{round(x, 2):g}"
 
 
 def _shorten(message: str, exercise: str) -> str:

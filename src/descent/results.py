@@ -19,10 +19,14 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
       "tests": [
         {"nodeid": "...", "implementation": "starter", "exercise": "losses.mse",
          "name": "TestMSE::test_forward_reference[cpu]", "device": "cpu",
-         "points": 0.0, "max_points": 1.0, "counted": true,
+         "weight": 2.0, "points": 0.0, "max_points": 1.25, "counted": true,
          "outcome": "passed" | "failed" | "not_implemented" | "error" | "skipped",
          "message": "...", "misconception": null | "mse_sum", "duration_s": 0.01}]
     }
+
+Every exercise is worth a fixed number of points (10 unless the registry says otherwise), split
+over its counted tests in proportion to each test's weight (its ``points`` marker), so adding a
+check refines an exercise's grade without changing its worth.
 
 Exercise status is ``passed`` (all points), ``partial``, ``failed`` (no points),
 ``not_implemented`` (no points, and every lost test stopped at ``NotImplementedError``) or
@@ -51,7 +55,8 @@ class TestResult:
     exercise: str
     name: str
     device: str | None
-    max_points: float
+    weight: float                     # the test's share within its exercise (points marker)
+    max_points: float = 0.0           # weight scaled so the exercise's counted tests sum to its points
     outcome: str = PASSED
     points: float = 0.0
     counted: bool = True
@@ -108,6 +113,26 @@ def _status(ex: ExerciseResult) -> str:
     if ex.errors == lost:
         return ERROR
     return FAILED
+
+
+def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
+                  default: float = 10.0) -> None:
+    """Split each exercise's points over its counted tests in proportion to their weights.
+
+    An exercise is worth the same whatever the number of its tests; a test's ``max_points`` is
+    its share. Tests that are not counted (CUDA without a GPU) get no share.
+    """
+    totals: dict[tuple[str, str], float] = {}
+    for t in tests:
+        if t.counted:
+            key = (t.implementation, t.exercise)
+            totals[key] = totals.get(key, 0.0) + t.weight
+    for t in tests:
+        total = totals.get((t.implementation, t.exercise), 0.0)
+        share = exercise_points.get(t.exercise, default) * t.weight / total if t.counted and total \
+            else 0.0
+        t.max_points = round(share, 6)
+        t.points = t.max_points if t.outcome == PASSED else 0.0
 
 
 def build(tests: list[TestResult], *, implementations: list[dict[str, str]], titles: dict[str, str],
