@@ -1,0 +1,68 @@
+"""The student bundle and the `descent` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import KIT
+from descent.bundle import BundleError, build_student_bundle
+from descent.cli import main
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return build_student_bundle(KIT, tmp_path_factory.mktemp("bundle") / "student")
+
+
+def test_bundle_holds_only_student_material(bundle):
+    top = sorted(p.name for p in bundle.iterdir())
+    assert top == ["README.md", "exercises", "pyproject.toml", "src", "starter"]
+    assert not (bundle / "src" / "descent" / "__pycache__").exists()
+    for folder in ("starter", "exercises"):
+        for path in (bundle / folder).rglob("*.py"):
+            assert "BEGIN SOLUTION" not in path.read_text(), path
+    assert 'testpaths = ["exercises"]' in (bundle / "pyproject.toml").read_text()
+
+
+def test_pytest_in_the_bundle_reports_every_exercise_not_implemented(bundle):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+                          cwd=bundle, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "not implemented" in proc.stdout and "Traceback" not in proc.stdout
+    doc = json.loads((bundle / ".descent" / "results.json").read_text())
+    (block,) = doc["implementations"]
+    assert block["name"] == "starter" and block["points"] == 0
+    assert {e["status"] for e in block["exercises"]} == {"not_implemented"}
+
+
+def test_bundle_refuses_a_non_empty_folder(tmp_path):
+    (tmp_path / "keep.txt").write_text("x")
+    with pytest.raises(BundleError, match="not empty"):
+        build_student_bundle(KIT, tmp_path)
+
+
+def test_cli_grade_and_report(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(KIT)
+    results = tmp_path / "r.json"
+    code = main(["grade", "solutions", "--results", str(results), "-k", "mse"])
+    out = capsys.readouterr().out
+    assert code == 0 and "losses.mse" in out and "100%" in out
+    assert main(["report", str(results)]) == 0
+    assert "losses.mse" in capsys.readouterr().out
+
+
+def test_cli_stubs_check(capsys, monkeypatch):
+    monkeypatch.chdir(KIT)
+    assert main(["stubs", "--check"]) == 0
+    assert "matches" in capsys.readouterr().out
+
+
+def test_cli_reports_bad_input_without_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(KIT)
+    (tmp_path / "x.json").write_text(json.dumps({"schema": "other"}))
+    assert main(["report", str(tmp_path / "x.json")]) == 2
+    assert "not a descent.results/1 file" in capsys.readouterr().out
