@@ -50,11 +50,19 @@ def _notebook(cell_specs) -> nbformat.NotebookNode:
     return nb
 
 
-def _shuffled(assignment: str, qid: str, options: list[str]) -> tuple[list[str], str]:
-    """Options in a fixed pseudo-random order; the first listed option is the right one."""
-    order = list(range(len(options)))
-    random.Random(f"{assignment}:{qid}").shuffle(order)
-    return [options[i] for i in order], LETTERS[order.index(0)]
+def _positions(assignment: str, count: int) -> list[int]:
+    """Where the right option goes in each question: every letter about equally often, in an
+    order fixed by the assignment's name."""
+    slots = [i % len(LETTERS) for i in range(count)]
+    random.Random(assignment).shuffle(slots)
+    return slots
+
+
+def _shuffled(assignment: str, qid: str, options: list[str], slot: int) -> tuple[list[str], str]:
+    """Options in a fixed pseudo-random order with the right one (listed first) at ``slot``."""
+    wrong = options[1:]
+    random.Random(f"{assignment}:{qid}").shuffle(wrong)
+    return wrong[:slot] + [options[0]] + wrong[slot:], LETTERS[slot]
 
 
 def quiz(spec: dict) -> tuple[list, dict]:
@@ -63,6 +71,7 @@ def quiz(spec: dict) -> tuple[list, dict]:
     cells = [C.md(spec["intro"], "intro"),
              C.readonly("setup", "from descent.labs_grading import check_choice, check_number")]
     key = {}
+    slots = _positions(name, len(spec["questions"]))
     for n, q in enumerate(spec["questions"], 1):
         qid = f"q{n}"
         if "number" in q:
@@ -78,7 +87,7 @@ def quiz(spec: dict) -> tuple[list, dict]:
             key[qid] = {"kind": "number", "answer": q["number"], "tolerance": q["tolerance"],
                         "right": q["right"], "wrong": q["wrong"]}
             continue
-        options, letter = _shuffled(name, qid, q["options"])
+        options, letter = _shuffled(name, qid, q["options"], slots[n - 1])
         listing = "\n".join(f"- **{LETTERS[i]}.** {opt}" for i, opt in enumerate(options))
         cells.append(C.md(f"**Question {n}.** {q['prompt']}\n\n{listing}", f"{qid}_text"))
         cells.append(C.answer(f"{qid}_answer", f'{qid} = ""  # "A", "B", "C" or "D"'))

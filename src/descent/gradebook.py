@@ -3,6 +3,8 @@
     descent labs autograde ASSIGNMENT... [--course labs]
         check every submission first (valid notebook? test cells deleted or edited?), run
         ``nbgrader autograde`` for each assignment, and print one line per submission
+    descent labs report ASSIGNMENT... [--course labs]
+        the same table from the gradebook, without grading again (exit 1 if problems were found)
     descent labs rubrics ASSIGNMENT [--course labs]
         print the grading rubric of every manually graded cell (instructor only)
     descent gradebook merge --grades grades.csv --code RESULTS_DIR [--component NAME=GLOB,...]
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CODE = "code"
+NOT_A_NOTEBOOK = "not a valid notebook"
 
 
 # --------------------------------------------------------------------------------- merge
@@ -227,7 +230,7 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
             try:
                 nb = nbformat.read(path, as_version=4)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
-                found.append(f"{name}: not a valid notebook ({type(exc).__name__}: "
+                found.append(f"{name}: {NOT_A_NOTEBOOK} ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0][:80]}); nbgrader cannot grade it, "
                              f"every cell stays 'needs manual grade'")
                 continue
@@ -244,37 +247,71 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
     return problems
 
 
-def cmd_autograde(args) -> int:
+def _assignments(course: Path, patterns: list[str]) -> list[str]:
+    names = sorted(p.name for p in (course / "release").iterdir() if p.is_dir()) \
+        if (course / "release").is_dir() else []
+    chosen = [n for n in names if any(fnmatch.fnmatchcase(n, pat) for pat in patterns)]
+    if not chosen:
+        raise SystemExit(f"descent: no released assignment matches {' '.join(patterns)} in "
+                         f"{course / 'release'} (run nbgrader generate_assignment first)")
+    return chosen
+
+
+def report(course: Path, assignments: list[str], failed: set[tuple[str, str]] = frozenset(),
+           console=None) -> dict[str, dict[str, list[str]]]:
+    """Print one table per assignment: each submission's score, autograde status and problems.
+    Returns the problems found, ``{assignment: {student: [problem, ...]}}``."""
     from rich.table import Table
 
+    found = {}
+    for assignment in assignments:
+        problems = found[assignment] = preflight(course, assignment)
+        scores = _scores(course, assignment)
+        table = Table("student", "autograde", "score", "problems",
+                      title=f"{assignment}: {len(problems)} submission(s)")
+        for student in sorted(problems):
+            score, top, manual = scores.get(student, (None, None, False))
+            unreadable = any(NOT_A_NOTEBOOK in line for line in problems[student])
+            status = "[red]failed[/red]" if (assignment, student) in failed or unreadable else (
+                "not graded" if score is None else "ok")
+            text = "" if score is None else f"{score:g}/{top:g}" + (
+                " (needs manual grade)" if manual else "")
+            table.add_row(student, status, text, "\n".join(problems[student]) or "-")
+        if console is not None:
+            console.print(table)
+    return found
+
+
+def cmd_report(args) -> int:
     from .cli import console
 
     course = _course(args)
+    found = report(course, _assignments(course, args.assignment), console=console)
+    return 1 if any(p for per in found.values() for p in per.values()) else 0
+
+
+def cmd_autograde(args) -> int:
+    from .cli import console
+
+    course = _course(args)
+    assignments = _assignments(course, args.assignment)
     nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
+    # nbgrader calls `alembic` and `jupyter` by name: they live beside this Python.
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    worst = 0
-    for assignment in args.assignment:
-        problems = preflight(course, assignment)
-        console.rule(f"autograde {assignment}: {len(problems)} submission(s)")
-        run = subprocess.run([nbgrader, "autograde", assignment], cwd=course,
-                             env=env, capture_output=True, text=True)
-        failed = {line.split("for student '")[1].split("'")[0]
-                  for line in run.stderr.splitlines()
-                  if "There was an error processing assignment" in line and "for student '" in line}
-        scores = _scores(course, assignment)
-        table = Table("student", "autograde", "score", "problems")
-        for student in sorted(problems):
-            score, top, manual = scores.get(student, (None, None, False))
-            status = "[red]failed[/red]" if student in failed else "ok"
-            text = "" if score is None else f"{score:g}/{top:g}" + (" (needs manual grade)"
-                                                                   if manual else "")
-            table.add_row(student, status, text, "\n".join(problems[student]) or "-")
-        console.print(table)
-        if run.returncode:
-            worst = run.returncode
-            console.print(f"[red]nbgrader autograde exited with {run.returncode}; "
-                          f"{len(failed)} submission(s) failed; the others were graded[/red]")
-    return worst
+    failed, code = set(), 0
+    for assignment in assignments:
+        console.print(f"nbgrader autograde {assignment} ...")
+        run = subprocess.run([nbgrader, "autograde", assignment], cwd=course, env=env,
+                             capture_output=True, text=True)
+        code = code or run.returncode
+        for line in run.stderr.splitlines():
+            if "There was an error processing assignment" in line and "for student '" in line:
+                failed.add((assignment, line.split("for student '")[1].split("'")[0]))
+    report(course, assignments, failed, console)
+    if code:
+        console.print(f"[red]nbgrader autograde exited with {code}: {len(failed)} submission(s) "
+                      f"could not be graded (see the table); all the others were graded[/red]")
+    return code
 
 
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float, bool]]:
@@ -329,9 +366,13 @@ def register(subparsers) -> None:
     labs = subparsers.add_parser("labs", help="nbgrader labs and quizzes (see docs/labs.md)")
     sub = labs.add_subparsers(dest="labs_command", required=True)
     p = sub.add_parser("autograde", help="check the submissions, run nbgrader autograde, report")
-    p.add_argument("assignment", nargs="+")
+    p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
     p.add_argument("--course", default=default_course, help="course folder (nbgrader_config.py)")
     p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser("report", help="scores and problems of the submissions, without grading")
+    p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
+    p.add_argument("--course", default=default_course)
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("rubrics", help="print the rubrics of an assignment's write-ups")
     p.add_argument("assignment")
     p.add_argument("--course", default=default_course)

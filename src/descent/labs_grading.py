@@ -111,13 +111,15 @@ def load_key(assignment: str, start: str | Path | None = None) -> dict[str, Any]
 
 
 def grade_choice(assignment: str, question: str, value: Any) -> None:
-    """Hidden check of a multiple-choice or numeric answer against the key kept outside the
+    """Hidden check of a multiple-choice, label or numeric answer against the key kept outside the
     notebook. Raises ``AssertionError`` (the cell scores 0) with the explanation for a wrong
     answer; prints the explanation for a right one."""
     entry = load_key(assignment)["questions"][question]
     if entry["kind"] == "number":
         ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
               and math.isfinite(value) and abs(value - entry["answer"]) <= entry["tolerance"])
+    elif entry["kind"] == "label":  # a name from a list given in the notebook
+        ok = isinstance(value, str) and value.strip().lower() == entry["answer"]
     else:
         ok = isinstance(value, str) and value.strip().upper() == entry["answer"]
     if not ok:

@@ -1,0 +1,138 @@
+"""The course notebooks: up to date with labs/content, well formed, and graded the way we claim."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from descent import labs_grading
+
+nbformat = pytest.importorskip("nbformat")
+
+LABS = Path(__file__).resolve().parents[2] / "labs"
+NOTEBOOKS = sorted((LABS / "source").glob("*/*.ipynb"))
+
+
+def meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def test_generated_files_are_up_to_date():
+    run = subprocess.run([sys.executable, str(LABS / "build_notebooks.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_every_assignment_exists():
+    names = {p.parent.name for p in NOTEBOOKS}
+    assert names == {"quiz1_loss", "quiz2_backprop", "quiz3_activations", "quiz4_optimizers",
+                     "module_test", "chapter_checks", "lab1_loss_consultant",
+                     "lab2_backprop_debugger", "lab3_activation_review", "lab4_optimizer_strategy"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_notebook_structure(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    ids = [meta(c)["grade_id"] for c in nb.cells if meta(c)]
+    assert len(ids) == len(set(ids)), "duplicate grade ids"
+    tests = [c for c in nb.cells if meta(c).get("grade") and not meta(c).get("solution")]
+    assert tests, "no autograded test"
+    for c in tests:
+        assert c.cell_type == "code" and meta(c)["locked"] and meta(c)["points"] > 0
+        if path.parent.name.startswith("lab"):
+            # partial credit: a lab test ends with the score, and hides at least one part
+            assert c.source.rstrip().endswith("parts.score()"), meta(c)["grade_id"]
+            assert "### BEGIN HIDDEN TESTS" in c.source, meta(c)["grade_id"]
+    writeups = [c for c in nb.cells if meta(c).get("grade") and meta(c).get("solution")]
+    if path.parent.name.startswith("lab"):
+        assert 2 <= len(writeups) <= 4 and 2 <= len(tests) <= 4
+        for c in writeups:  # every write-up carries an instructor-only rubric
+            assert c.cell_type == "markdown" and "Rubric" in c.source
+            assert c.source.startswith("### BEGIN SOLUTION") and c.source.endswith("### END SOLUTION")
+
+
+def test_quiz_keys_match_notebooks_and_stay_out_of_them():
+    counts = {"quiz1_loss": 5, "quiz2_backprop": 5, "quiz3_activations": 5, "quiz4_optimizers": 5,
+              "module_test": 15, "chapter_checks": 12}
+    for name, n in counts.items():
+        key = json.loads((LABS / "keys" / f"{name}.json").read_text())["questions"]
+        assert len(key) == n
+        text = (LABS / "source" / name / f"{name}.ipynb").read_text()
+        for qid, entry in key.items():
+            assert f'grade_choice(\\"{name}\\", \\"{qid}\\", {qid})' in text
+            assert entry["right"][:50] not in text and entry["wrong"][:50] not in text
+        letters = [e["answer"] for e in key.values() if e["kind"] == "choice"]
+        assert len(set(letters)) >= 3, f"{name}: the shuffled keys should not all be one letter"
+
+
+def test_parts_give_partial_credit_and_silence_stderr(capsys):
+    import warnings
+
+    parts = labs_grading.Parts()
+    with parts.part("passes, noisily", 1):
+        warnings.warn("noise")
+        print("more noise", file=sys.stderr)
+    with parts.part("fails", 2):
+        assert False, "wrong value"
+    with parts.part("crashes", 1):
+        raise ZeroDivisionError("boom")
+    with parts.part("not answered", 1):
+        raise NotImplementedError
+    assert parts.score() == 1.0
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert "wrong value" in out.out and "ZeroDivisionError: boom" in out.out
+    assert "not answered yet" in out.out and "1 of 5 points" in out.out
+
+
+def test_config_keeps_stderr_from_zeroing_a_cell():
+    """The course config turns on nbgrader's IgnorePattern with a pattern matching any stderr;
+    run the real preprocessor and grading function on a test cell that printed to stderr."""
+    from nbgrader.preprocessors import IgnorePattern
+    from nbgrader.utils import determine_grade
+    from traitlets.config import Config
+
+    config = Config()
+    config.IgnorePattern = Config()
+    namespace = {"get_config": lambda: config, "c": config}
+    exec((LABS / "nbgrader_config.py").read_text(), namespace)
+    cell = nbformat.v4.new_code_cell("parts.score()")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 3,
+                                 "grade_id": "t", "schema_version": 3, "task": False}
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: something\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="2 of 3 points\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "2.0"}, execution_count=1),
+    ]
+    assert determine_grade(cell)[0] == 0  # what nbgrader does without the setting
+    pre = IgnorePattern(config=config)
+    assert pre.enabled
+    cell, _ = pre.preprocess_cell(cell, {}, 0)
+    assert determine_grade(cell) == (2.0, 3.0)
+
+
+def test_keys_are_found_from_inside_the_course(tmp_path, monkeypatch):
+    (tmp_path / "nbgrader_config.py").write_text("")
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "q.json").write_text(json.dumps({"questions": {
+        "q1": {"kind": "choice", "answer": "C", "right": "yes", "wrong": "no"},
+        "q2": {"kind": "number", "answer": 2.3026, "tolerance": 0.01, "right": "y", "wrong": "n"},
+        "r": {"kind": "label", "answer": "dead_units", "right": "y", "wrong": "n"}}}))
+    deep = tmp_path / "autograded" / "alice" / "q"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    monkeypatch.delenv(labs_grading.KEYS_ENV, raising=False)
+    labs_grading.grade_choice("q", "q1", " c ")
+    labs_grading.grade_choice("q", "q2", 2.30)
+    labs_grading.grade_choice("q", "r", "Dead_Units")
+    for question, value in (("q1", "B"), ("q2", 2.4), ("q2", "2.3026"), ("r", "detached")):
+        with pytest.raises(AssertionError, match="not this one"):
+            labs_grading.grade_choice("q", question, value)
+    monkeypatch.chdir(tmp_path.parent)
+    with pytest.raises(RuntimeError, match="answer keys not found"):
+        labs_grading.grade_choice("q", "q1", "C")

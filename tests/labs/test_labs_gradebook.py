@@ -1,0 +1,102 @@
+"""descent gradebook merge and descent labs rubrics."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from descent import cli, gradebook
+from descent.results import SCHEMA
+
+LABS = Path(__file__).resolve().parents[2] / "labs"
+HEADER = ("assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+          "late_submission_penalty,score,max_score\n")
+
+
+def grades_csv(path: Path, rows) -> Path:
+    path.write_text(HEADER + "".join(f"{a},,,{s},,,,{p},0.0,{p},{m}\n" for a, s, p, m in rows))
+    return path
+
+
+def results_file(folder: Path, student: str, points: float, max_points: float) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / f"{student}.json").write_text(json.dumps({
+        "schema": SCHEMA, "suite": "graders", "implementations": [
+            {"name": student, "kind": "folder", "points": points, "max_points": max_points,
+             "exercises": []}], "tests": []}))
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    grades = grades_csv(tmp_path / "grades.csv", [
+        ("lab1_loss_consultant", "ann", 15, 19), ("lab2_backprop_debugger", "ann", 20, 20),
+        ("quiz1_loss", "ann", 5, 5), ("module_test", "ann", 12, 15),
+        ("lab1_loss_consultant", "bo", 0, 19), ("lab2_backprop_debugger", "bo", 10, 20),
+        ("quiz1_loss", "bo", 2, 5), ("module_test", "bo", 11, 15)])
+    code = tmp_path / "code"
+    results_file(code, "ann", 40, 50)
+    results_file(code, "cy", 25, 50)  # in the code results only
+    (code / "bo.json").write_text("{not json")
+    return grades, code
+
+
+def read(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def test_merge_weights_components(inputs, tmp_path, capsys):
+    grades, code = inputs
+    out = tmp_path / "merged.csv"
+    assert cli.main(["gradebook", "merge", "--grades", str(grades), "--code", str(code),
+                     "--component", "labs=lab*", "--component", "quizzes=quiz*",
+                     "--weight", "code=0.5", "--weight", "labs=0.3", "--weight", "quizzes=0.2",
+                     "--pass", "module_test=0.8", "--out", str(out),
+                     "--per-student", str(tmp_path / "each")]) == 0
+    rows = read(out)
+    ann = rows["ann"]
+    assert float(ann["labs_points"]) == 35 and float(ann["labs_max"]) == 39
+    assert float(ann["code_percent"]) == 80.0 and float(ann["quizzes_percent"]) == 100.0
+    want = 0.5 * 80 + 0.3 * 100 * 35 / 39 + 0.2 * 100
+    assert float(ann["total_percent"]) == pytest.approx(want, abs=0.01)
+    assert ann["module_test_passed"] == "yes" and rows["bo"]["module_test_passed"] == "no"
+    # a broken results file and a student missing from nbgrader both count as zeros, with notes
+    assert float(rows["bo"]["code_points"]) == 0 and float(rows["bo"]["code_max"]) == 50
+    assert float(rows["cy"]["labs_points"]) == 0 and float(rows["cy"]["labs_max"]) == 39
+    assert float(rows["cy"]["code_percent"]) == 50
+    text = capsys.readouterr().out
+    assert "bo.json: unreadable results file" in text and "module_test" in text  # weight 0
+    each = (tmp_path / "each" / "ann.csv").read_text()
+    assert each.startswith("component,points,max_points,percent,weight") and "total" in each
+
+
+def test_merge_equal_weights_by_default(inputs):
+    grades, code = inputs
+    columns, rows, _ = gradebook.merge(gradebook.read_nbgrader_grades(grades),
+                                       gradebook.read_code_results(code)[0])
+    assert "lab1_loss_consultant_percent" in columns and "code_percent" in columns
+    ann = next(r for r in rows if r["student_id"] == "ann")
+    parts = [ann[c] for c in columns if c.endswith("_percent") and c != "total_percent"]
+    assert ann["total_percent"] == pytest.approx(sum(parts) / len(parts), abs=0.01)
+
+
+def test_merge_rejects_unknown_weight_and_bad_csv(inputs, tmp_path):
+    grades, code = inputs
+    with pytest.raises(SystemExit, match="no such component"):
+        cli.main(["gradebook", "merge", "--grades", str(grades), "--weight", "labz=1",
+                  "--out", str(tmp_path / "x.csv")])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,points\nann,3\n")
+    with pytest.raises(SystemExit, match="not an nbgrader export"):
+        cli.main(["gradebook", "merge", "--grades", str(bad), "--out", str(tmp_path / "x.csv")])
+
+
+def test_rubrics_lists_every_writeup(capsys):
+    assert cli.main(["labs", "rubrics", "lab1_loss_consultant", "--course", str(LABS)]) == 0
+    text = capsys.readouterr().out
+    for grade_id in ("w1", "w2", "w3"):
+        assert grade_id in text
+    assert "Rubric (4 points)" in text and "BEGIN SOLUTION" not in text
