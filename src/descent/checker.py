@@ -46,9 +46,11 @@ class Checker:
         ``expected`` defaults to the recipe run on the reference solution; pass a value computed
         with PyTorch to check against an independent oracle. Returns what the student produced.
         """
-        got = recipe(self.impl)
         if expected is None:
+            # The reference runs first, on pristine arguments: code that edits its inputs in
+            # place must not drag the expected value along with it.
             expected = self._reference(recipe)
+        got = recipe(self.impl)
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
         if found is None:
             return got

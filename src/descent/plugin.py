@@ -16,6 +16,10 @@ Options
   ``--device cpu|cuda|all``  where tests that take the ``device`` fixture run (default cpu); CUDA
       tests skip, uncounted, when no GPU is present.
   ``--results FILE``    where the results document goes (default ``.descent/results.json``).
+  ``--isolation auto|worker|none``  where implementation code runs (default auto: a submission
+      folder in a confined worker process, the kit's own starter/solutions/variants in-process);
+      ``--insecure`` allows grading a submission without confinement; ``--call-timeout S``.
+      See docs/isolation.md.
 
 Fixtures: ``impl``, ``reference``, ``device``, ``inputs`` (seeded builders), ``check``.
 """
@@ -64,6 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"results JSON path (default: {DEFAULT_RESULTS})")
     group.addoption("--no-grade-summary", action="store_true",
                     help="do not print the per-exercise table at the end")
+    from .isolation import grading as isolation
+
+    isolation.add_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,6 +78,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): weight of this test within its exercise "
                                        "(default 1)")
     config.stash[_STATE] = GradingState(config)
+    from .isolation import grading as isolation
+
+    state = config.stash[_STATE]
+    if isolation.wants_worker(config, state.specs, state.root):
+        isolation.manager_for(config).warm()  # the fork server imports torch during collection
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Resolve what is graded before collection, so a refusal (no confinement) stops the run
+    # with a clear message instead of erroring every test.
+    state: GradingState = session.config.stash[_STATE]
+    from .isolation import grading as isolation
+
+    if isolation.wants_worker(session.config, state.specs, state.root):
+        _ = state.impls
 
 
 class GradingState:
@@ -126,11 +148,19 @@ class GradingState:
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
             chosen = (catalogue.variants(kind) if name == "*" else [catalogue.get(name)])
-            return [v.apply(self.reference) for v in chosen]
+            from .isolation import grading as isolation
+
+            return [isolation.resolve_variant(self.config, v, self.reference,
+                                              self._option_path("catalogue", "graders/catalogue"))
+                    for v in chosen]
         path = self.root / spec if spec in ("starter", "solutions") else Path(spec)
-        if not path.is_dir():
+        if not (path.is_dir() or path.suffix in (".py", ".ipynb", ".zip") and path.is_file()):
             raise pytest.UsageError(f"--impl {spec}: no such folder or catalogued variant")
-        return [FolderImplementation(path, spec if spec in ("starter", "solutions") else None)]
+        from .isolation import grading as isolation
+
+        return [isolation.resolve_folder(self.config, spec, path,
+                                         spec if spec in ("starter", "solutions") else None,
+                                         self.root)]
 
     @property
     def several(self) -> bool:
@@ -258,6 +288,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         name=item.nodeid.split("::", 1)[-1], device=device, weight=_points(item))
     item.stash[_RESULT] = result
     state.tests.append(result)
+    from .isolation import grading as isolation
+
+    isolation.begin_test([impl] if isinstance(impl, Implementation) else state.impls[:1],
+                         item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -308,6 +342,10 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
         return results.NOT_IMPLEMENTED, str(exc) or "not implemented yet"
     if isinstance(exc, SubmissionError):
         return results.ERROR, str(exc)
+    from .isolation.remote import RemoteException
+
+    if isinstance(exc, RemoteException):  # raised by submission code inside a worker
+        return results.ERROR, exc.describe()
     if isinstance(exc, AssertionError):
         return results.FAILED, str(exc) or "an assertion failed"
     student = _student_frames(exc, item)
@@ -340,28 +378,39 @@ def build_results(state: GradingState) -> dict[str, Any]:
             t.message = "the test itself crashed (a kit defect, not your code): see the traceback"
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
     results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()})
+    from .isolation import grading as isolation
+
+    graded = state.impls if state.tests else []
+    isolation.apply_flags(state.tests, graded)
     impl_names = list(dict.fromkeys(t.implementation for t in state.tests))
     impls = {impl.name: impl for impl in (state.impls if state.tests else [])}
     suite = sorted({t.nodeid.split("/", 1)[0].split("::", 1)[0] for t in state.tests})
-    return results.build(
+    doc = results.build(
         state.tests,
         implementations=[{"name": n, "kind": getattr(impls.get(n), "kind", "folder")}
                          for n in impl_names],
         titles=titles, suite=", ".join(suite), started_at=state.started_at,
         duration_s=time.time() - state.started, devices=state.devices,
         environment={"python": platform.python_version(), "torch": torch.__version__,
-                     "cuda": bool(torch.cuda.is_available()), "isolation": "in-process",
-                     "platform": sys.platform})
+                     "cuda": bool(torch.cuda.is_available()), "platform": sys.platform,
+                     **isolation.environment(graded)})
+    isolation.decorate(doc, graded)
+    return doc
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state: GradingState = session.config.stash[_STATE]
-    if not state.tests:
-        return
-    state.doc = build_results(state)
-    state.results_path = results.write(
-        state.doc, session.config.getoption("results")
-        or Path(session.config.rootpath) / DEFAULT_RESULTS)
+    from .isolation import grading as isolation
+
+    try:
+        if not state.tests:
+            return
+        state.doc = build_results(state)
+        state.results_path = results.write(
+            state.doc, session.config.getoption("results")
+            or Path(session.config.rootpath) / DEFAULT_RESULTS)
+    finally:
+        isolation.close(state._impls or [])
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

@@ -1,0 +1,67 @@
+"""Callables that graders pass to student code (``numerical_gradient(f, x)``).
+
+A callable cannot cross to the worker as code. Two ways work, both transparent to tests:
+
+* **Described callables** (fast): ``make("weighted_cubes", w)`` returns a plain callable in the
+  grader's process; it carries its description (a factory name from this module plus data
+  arguments), so the worker rebuilds the same callable from the kit's own code.
+* **Any other callable** (a lambda, a closure over hidden data, a function that calls the
+  implementation under test): the worker gets a stub, and each call is sent back to the grader's
+  process, which runs the callable on plain data and returns the result. Slower (one round trip
+  per call) but fully general.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+FACTORIES: dict[str, Callable[..., Callable]] = {}
+
+
+def factory(name: str):
+    def register(fn):
+        FACTORIES[name] = fn
+        return fn
+    return register
+
+
+class Described:
+    """A callable built by a registered factory; it remembers how to be rebuilt."""
+
+    def __init__(self, name: str, args: tuple):
+        if name not in FACTORIES:
+            raise KeyError(f"no callable factory {name!r}")
+        self.__descent_remote__ = (name, tuple(args))
+        self._fn = FACTORIES[name](*args)
+
+    def __call__(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<described callable {self.__descent_remote__[0]}>"
+
+
+def make(name: str, *args: Any) -> Described:
+    return Described(name, args)
+
+
+@factory("weighted_cubes")
+def _weighted_cubes(w: torch.Tensor):
+    return lambda x: (w * x ** 3).sum()
+
+
+@factory("quadratic")
+def _quadratic(a: torch.Tensor, b: torch.Tensor):
+    return lambda x: 0.5 * (x.reshape(-1) @ a @ x.reshape(-1)) + (b.reshape(-1) @ x.reshape(-1))
+
+
+@factory("weighted_sin")
+def _weighted_sin(w: torch.Tensor):
+    return lambda x: (w * torch.sin(x)).sum()
+
+
+@factory("weighted_tanh_square")
+def _weighted_tanh_square(w: torch.Tensor):
+    return lambda x: (torch.tanh(x) ** 2 * w).sum()

@@ -1,0 +1,205 @@
+"""Glue between the grading plugin and isolation: which implementations run in a worker, what the
+results record about confinement, and the library-use flags.
+
+``--isolation auto`` (default): the kit's own ``starter``/``solutions`` and catalogued variants
+run in-process (they are trusted and this keeps the kit's own tests fast); any other folder is a
+submission and runs in a confined worker. ``worker``: everything through a worker (used by the
+kit's tests to prove the worker path gives the same results). ``none``: in-process; for a
+submission folder this needs ``--insecure``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import exercises, results
+from ..impl import Implementation
+from . import intake as intake_mod
+from . import scan as scan_mod
+
+AUTO, WORKER, NONE = "auto", "worker", "none"
+
+
+def add_options(group) -> None:
+    group.addoption("--isolation", default=AUTO, choices=[AUTO, WORKER, NONE],
+                    help="where implementation code runs: auto (default: submissions in a "
+                         "confined worker, the kit's own folders in-process), worker, none")
+    group.addoption("--insecure", action="store_true",
+                    help="allow grading a submission without confinement (unconfined worker, "
+                         "or in-process with --isolation none); only for code you trust")
+    group.addoption("--call-timeout", type=float, default=10.0, metavar="S",
+                    help="wall-clock limit in seconds for one call into a worker (default 10)")
+
+
+def manager_for(config):
+    from .manager import Settings, shared
+    from .confinement import Limits
+
+    device = config.getoption("device")
+    devices = ("cpu", "cuda") if device == "all" else (device,)
+    return shared(Settings(insecure=bool(config.getoption("insecure")),
+                           call_timeout=float(config.getoption("call_timeout")),
+                           devices=devices, limits=Limits()))
+
+
+def wants_worker(config, specs: list[str], root: Path) -> bool:
+    mode = config.getoption("isolation")
+    if mode == WORKER:
+        return True
+    if mode == NONE:
+        return False
+    return any(_is_submission(spec, root) for spec in specs)
+
+
+def _is_submission(spec: str, root: Path) -> bool:
+    kind, _, name = spec.partition(":")
+    if kind in ("bug", "alternative") and name:
+        return False
+    return spec not in ("starter", "solutions")
+
+
+def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
+    """An implementation for a folder (or .py/.ipynb/.zip) spec, in a worker when it should be."""
+    from ..impl import FolderImplementation
+    from .manager import IsolationUnavailable
+    from .remote import WorkerImplementation
+    import pytest
+
+    mode = config.getoption("isolation")
+    trusted = spec in ("starter", "solutions")
+    if mode == NONE or (mode == AUTO and trusted):
+        if not trusted and not config.getoption("insecure"):
+            raise pytest.UsageError(
+                f"--impl {spec}: refusing to import a submission into the grader's process "
+                f"(--isolation none); add --insecure if you trust this code")
+        return FolderImplementation(path, name)
+    manager = manager_for(config)
+    try:
+        manager.mode()
+    except IsolationUnavailable as exc:
+        raise pytest.UsageError(f"--impl {spec}: {exc}") from None
+    if trusted:
+        impl = WorkerImplementation(name or spec, manager, folder=str(path.resolve()))
+        impl.intake = {"source": str(path), "taken": "trusted kit folder"}
+        return impl
+    taken = intake_mod.take(path)
+    impl = WorkerImplementation(name or path.name.removesuffix(".zip").removesuffix(".ipynb"),
+                                manager, folder=taken.folder)
+    impl.intake = taken.summary()
+    _record_scan(impl, taken.sources)
+    impl._intake_obj = taken
+    return impl
+
+
+def resolve_variant(config, variant, reference: Implementation, catalogue_dir: Path):
+    from .manager import IsolationUnavailable
+    from .remote import WorkerImplementation
+    import pytest
+
+    if config.getoption("isolation") != WORKER:
+        return variant.apply(reference)
+    manager = manager_for(config)
+    try:
+        manager.mode()
+    except IsolationUnavailable as exc:
+        raise pytest.UsageError(str(exc)) from None
+    impl = WorkerImplementation(f"{variant.kind}:{variant.id}", manager,
+                                folder=str(reference.root),
+                                variant={"catalogue": str(catalogue_dir), "id": variant.id},
+                                read_extra=(str(catalogue_dir),), base_kind="patched")
+    impl.kind = "patched"
+    return impl
+
+
+def _record_scan(impl, sources: dict[str, str]) -> None:
+    for f in scan_mod.scan(sources):
+        if f.kind == "forbidden":
+            impl.scan.setdefault(f.exercise, []).append(f.text())
+        else:
+            impl.review.setdefault(f.exercise, []).append(f"dynamic access: {f.text()}")
+
+
+def begin_test(impls, nodeid: str) -> None:
+    for impl in impls:
+        if getattr(impl, "isolated", False):
+            impl.begin_test(nodeid)
+
+
+def library_flags(impl) -> dict[str, list[str]]:
+    """Exercise -> what was used (runtime tripwire hits and AST findings)."""
+    flags: dict[str, list[str]] = {}
+    for ex, names in getattr(impl, "hits", {}).items():
+        flags.setdefault(ex, []).extend(f"{n} (called at run time)" for n in sorted(names))
+    for ex, names in getattr(impl, "scan", {}).items():
+        flags.setdefault(ex, []).extend(f"{n} (in the source)" for n in names)
+    return flags
+
+
+def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) -> None:
+    """An exercise that borrowed the operation it teaches scores 0 and says what was used."""
+    by_name = {i.name: i for i in impls}
+    for t in tests:
+        impl = by_name.get(t.implementation)
+        if impl is None:
+            continue
+        used = library_flags(impl).get(t.exercise)
+        if not used or not t.counted:
+            continue
+        t.points = 0.0
+        t.outcome = results.FAILED
+        t.misconception = None
+        t.message = (f"[library use] this exercise must not borrow the operation it teaches; "
+                     f"used: {', '.join(used[:4])}. Scored 0 and marked for review.")
+
+
+def environment(impls: list[Implementation]) -> dict[str, Any]:
+    workers = [i for i in impls if getattr(i, "isolated", False)]
+    if not workers:
+        return {"isolation": "in-process"}
+    info = workers[0].manager.mode()
+    mixed = len(workers) != len(impls)
+    applied = sorted({a for w in workers for a in (getattr(w.process, "applied", None)
+                                                 or info.get("probe", {}).get("applied", []))})
+    return {"isolation": ("worker" if info["confined"] else "worker-unconfined")
+            + (" (kit folders in-process)" if mixed else ""),
+            "isolation_details": {"mode": info["mode"], "mechanisms": applied,
+                                  "machine": info["static"], "probe": info.get("probe", {}),
+                                  "fork_server_preload_s": info.get("preload_s")}}
+
+
+def decorate(doc: dict, impls: list[Implementation]) -> None:
+    """Per implementation: how it ran, intake report, review flags, worker events."""
+    by_name = {i.name: i for i in impls}
+    for block in doc.get("implementations", []):
+        impl = by_name.get(block["name"])
+        if impl is None:
+            continue
+        block["isolation"] = "worker" if getattr(impl, "isolated", False) else "in-process"
+        if not getattr(impl, "isolated", False):
+            continue
+        if impl.intake is not None:
+            block["intake"] = impl.intake
+        review = {ex: list(v) for ex, v in impl.review.items()}
+        for ex, used in library_flags(impl).items():
+            review.setdefault(ex, []).extend(f"library use: {u}" for u in used)
+        block["review"] = review
+        if impl.events:
+            block["worker_events"] = impl.events[:100]
+        for ex in block.get("exercises", []):
+            if ex["id"] in review:
+                ex["review"] = True
+
+
+def close(impls) -> None:
+    for impl in impls:
+        if getattr(impl, "isolated", False):
+            impl.close()
+            taken = getattr(impl, "_intake_obj", None)
+            if taken is not None:
+                taken.cleanup()
+    from . import manager
+
+    if manager._MANAGER is not None:
+        manager._MANAGER.close()
+        manager._MANAGER = None

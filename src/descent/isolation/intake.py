@@ -1,0 +1,296 @@
+"""Intake: which files of a submission are graded, copied where the worker can read them.
+
+Only the exercise modules (``losses.py``, ``activations.py``, ...) are taken, from the top of the
+submission folder, or the same code from a notebook's code cells tagged ``descent:<module>``.
+Everything else is ignored and reported: pytest and packaging files that would run inside a
+grader (``conftest.py``, ``pytest.ini``, ``pyproject.toml``...), interpreter start-up hooks
+(``sitecustomize.py``, ``*.pth``), extra tests, files named like a library they would shadow
+(``torch.py``, ``numpy/``, any standard-library module). Links, hard links, device files, ``..``
+or absolute archive members, oversized files and archives are refused. The accepted files are
+copied (never linked) into a fresh directory that the worker may read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import sys
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .. import exercises
+
+MAX_FILE = 1 << 20            # one module: 1 MiB of source
+MAX_TOTAL = 16 << 20          # all taken files
+MAX_NOTEBOOK = 8 << 20
+MAX_ARCHIVE_MEMBERS = 2000
+MAX_ARCHIVE_UNPACKED = 64 << 20
+RESERVED = {"torch", "numpy", "pytest", "hypothesis", "descent", "_pytest", "pluggy", "rich",
+            "conftest", "sitecustomize", "usercustomize", "setup", "functorch", "triton", "scipy"}
+HARNESS_FILES = {"conftest.py", "pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini",
+                 "setup.py", "sitecustomize.py", "usercustomize.py", "__init__.py",
+                 ".pytest_cache", ".hypothesis", "__pycache__"}
+_MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
+
+
+@dataclass
+class Intake:
+    """What was taken from a submission and what was not."""
+
+    source: str
+    folder: str | None = None                 # the private copy the worker reads
+    taken: list[str] = field(default_factory=list)
+    ignored: list[dict] = field(default_factory=list)   # {"path", "reason"}
+    refused: list[dict] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)   # module -> source text
+
+    def ignore(self, path: str, reason: str) -> None:
+        self.ignored.append({"path": path, "reason": reason})
+
+    def refuse(self, path: str, reason: str) -> None:
+        self.refused.append({"path": path, "reason": reason})
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d.pop("sources")
+        return d
+
+    def cleanup(self) -> None:
+        if self.folder:
+            shutil.rmtree(Path(self.folder).parent, ignore_errors=True)
+
+
+def _reason_for(name: str) -> str | None:
+    """Why a top-level name that is not an exercise module is ignored."""
+    lower = name.lower()
+    stem = lower.split(".", 1)[0]
+    if lower in HARNESS_FILES:
+        return "a pytest or interpreter start-up file: graders never load submission copies of it"
+    if lower.endswith(".pth"):
+        return "a .pth file runs code at interpreter start-up: never used"
+    if re.match(r"^test_.*\.py$|^.*_test\.py$", lower):
+        return "extra test file: only the kit's own tests are run"
+    if stem in RESERVED or stem in sys.stdlib_module_names:
+        return f"shadows the `{stem}` module: never put on any import path"
+    return None
+
+
+def take(path: str | Path, dest_root: str | Path | None = None) -> Intake:
+    """Intake a submission folder, a single ``.py`` or ``.ipynb`` file, or a ``.zip``."""
+    path = Path(path)
+    result = Intake(source=str(path))
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        result.refuse(str(path), f"cannot read the submission ({exc.strerror})")
+        return result
+    files: dict[str, bytes] = {}
+    if stat.S_ISLNK(st.st_mode):
+        result.refuse(path.name, "the submission itself is a symbolic link")
+    elif stat.S_ISDIR(st.st_mode):
+        _from_folder(path, result, files)
+    elif path.suffix == ".zip":
+        _from_zip(path, result, files)
+    elif path.suffix == ".ipynb":
+        _from_notebook(path.name, _read_file(path, st, result, MAX_NOTEBOOK), result, files)
+    elif path.suffix == ".py":
+        data = _read_file(path, st, result, MAX_FILE)
+        if data is not None:
+            _accept(path.name, data, result, files)
+    else:
+        result.refuse(path.name, "not a folder, .py, .ipynb or .zip")
+    _write(files, result, dest_root)
+    return result
+
+
+def _read_file(path: Path, st, result: Intake, limit: int) -> bytes | None:
+    name = path.name
+    if stat.S_ISLNK(st.st_mode):
+        result.refuse(name, "symbolic link: refused (it could point at anything on the grader)")
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        result.refuse(name, "not a regular file (device, pipe or socket): refused")
+        return None
+    if st.st_nlink > 1:
+        result.refuse(name, "hard link: refused")
+        return None
+    if st.st_size > limit:
+        result.refuse(name, f"file of {st.st_size} bytes exceeds the {limit}-byte limit")
+        return None
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st2 = os.fstat(fd)
+        if (st2.st_ino, st2.st_dev) != (st.st_ino, st.st_dev) or not stat.S_ISREG(st2.st_mode):
+            result.refuse(name, "file changed while it was read: refused")
+            return None
+        data = os.read(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        result.refuse(name, f"file exceeds the {limit}-byte limit")
+        return None
+    return data
+
+
+def _from_folder(folder: Path, result: Intake, files: dict) -> None:
+    entries = sorted(os.listdir(folder))
+    if len(entries) > MAX_ARCHIVE_MEMBERS:
+        result.refuse(str(folder), f"more than {MAX_ARCHIVE_MEMBERS} entries")
+        return
+    for name in entries:
+        full = folder / name
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            result.refuse(name, "symbolic link: refused (it could point at anything on the grader)")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            reason = _reason_for(name)
+            result.ignore(name + "/", reason or "folder: only top-level exercise modules are graded")
+            continue
+        if name.endswith(".ipynb"):
+            data = _read_file(full, st, result, MAX_NOTEBOOK)
+            if data is not None:
+                _from_notebook(name, data, result, files)
+            continue
+        if name.endswith(".py") and name[:-3] in exercises.MODULES:
+            data = _read_file(full, st, result, MAX_FILE)
+            if data is not None:
+                _accept(name, data, result, files)
+            continue
+        result.ignore(name, _reason_for(name) or "not an exercise module")
+
+
+def _from_zip(path: Path, result: Intake, files: dict) -> None:
+    if path.stat().st_size > MAX_ARCHIVE_UNPACKED:
+        result.refuse(path.name, "archive too large")
+        return
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        result.refuse(path.name, f"not a readable zip archive ({exc})")
+        return
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ARCHIVE_MEMBERS:
+            result.refuse(path.name, f"more than {MAX_ARCHIVE_MEMBERS} members")
+            return
+        unpacked = 0
+        for info in infos:
+            name = info.filename
+            pure = PurePosixPath(name.replace("\\", "/"))
+            if pure.is_absolute() or ".." in pure.parts or name.startswith("/"):
+                result.refuse(name, "archive member with an absolute or `..` path: refused")
+                continue
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                result.refuse(name, "symbolic link in the archive: refused")
+                continue
+            if info.is_dir():
+                continue
+            parts = pure.parts
+            base = parts[-1]
+            if len(parts) > 2 or (len(parts) == 2 and parts[0].startswith(".")):
+                result.ignore(name, "nested too deep: only top-level exercise modules are graded")
+                continue
+            if base.endswith(".py") and base[:-3] in exercises.MODULES:
+                limit = MAX_FILE
+            elif base.endswith(".ipynb"):
+                limit = MAX_NOTEBOOK
+            else:
+                result.ignore(name, _reason_for(base) or "not an exercise module")
+                continue
+            if info.file_size > limit or unpacked + info.file_size > MAX_ARCHIVE_UNPACKED:
+                result.refuse(name, "member too large (or the archive is a zip bomb)")
+                continue
+            with zf.open(info) as fh:
+                data = fh.read(limit + 1)
+            if len(data) > limit:
+                result.refuse(name, "member larger than declared: refused")
+                continue
+            unpacked += len(data)
+            if base.endswith(".ipynb"):
+                _from_notebook(name, data, result, files)
+            else:
+                _accept(base, data, result, files)
+
+
+def _from_notebook(name: str, data: bytes | None, result: Intake, files: dict) -> None:
+    """Code cells tagged ``descent:<module>`` become ``<module>.py``; outputs are ignored;
+    IPython magics and shell escapes are dropped (they would not run in a plain module)."""
+    if data is None:
+        return
+    try:
+        nb = json.loads(data.decode("utf-8"))
+        cells = nb["cells"]
+        if not isinstance(cells, list):
+            raise TypeError
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        result.refuse(name, "not a readable notebook")
+        return
+    code: dict[str, list[str]] = {}
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        tags = (cell.get("metadata") or {}).get("tags") or []
+        modules = [t.split(":", 1)[1] for t in tags
+                   if isinstance(t, str) and t.startswith("descent:")]
+        if not modules:
+            continue
+        module = modules[0]
+        if module not in exercises.MODULES:
+            result.ignore(f"{name} cell {i}", f"tag descent:{module} names no exercise module")
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        kept = []
+        for line in source.splitlines():
+            if _MAGIC_LINE.match(line) or "get_ipython" in line:
+                result.ignore(f"{name} cell {i}", f"IPython magic or shell escape dropped: "
+                                                  f"{line.strip()[:60]!r}")
+                kept.append("")
+                continue
+            kept.append(line)
+        code.setdefault(module, []).append("\n".join(kept))
+    if not code:
+        result.ignore(name, "notebook without code cells tagged descent:<module>")
+    for module, chunks in code.items():
+        _accept(f"{module}.py", "\n\n".join(chunks).encode(), result, files, origin=name)
+
+
+def _accept(name: str, data: bytes, result: Intake, files: dict, origin: str | None = None):
+    label = f"{origin}:{name}" if origin else name
+    if name in files:
+        result.ignore(label, f"{name} was already taken from another source")
+        return
+    if b"\x00" in data:
+        result.refuse(label, "contains NUL bytes: not a Python source file")
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        result.refuse(label, "not UTF-8 text")
+        return
+    if sum(len(v) for v in files.values()) + len(data) > MAX_TOTAL:
+        result.refuse(label, "the submission is too large")
+        return
+    files[name] = data
+    result.taken.append(label)
+    result.sources[name[:-3]] = text
+
+
+def _write(files: dict, result: Intake, dest_root) -> None:
+    root = Path(tempfile.mkdtemp(prefix="descent-sub-", dir=dest_root))
+    os.chmod(root, 0o711)
+    folder = root / "submission"
+    folder.mkdir(mode=0o755)
+    for name, data in files.items():
+        target = folder / name
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    result.folder = str(folder)

@@ -1,0 +1,151 @@
+"""Choosing and recording the confinement mode; starting workers for implementations.
+
+Modes, strongest first (what this machine offers is probed once per run, with a confined probe
+child, and recorded in the results):
+
+``landlock+seccomp`` (plus ``root`` extras)  Landlock filesystem/TCP/signal rules, a seccomp filter
+    (no sockets, no new processes, no ptrace...), rlimits; as root also a cgroup (memory, pids),
+    new network/IPC/UTS/mount namespaces with a size-capped tmpfs scratch, and either a
+    dedicated uid per worker slot (when the interpreter is readable by other users) or an empty
+    capability set.
+``unconfined``  a separate process with rlimits only: used only with ``--insecure``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import confinement
+from .pool import ForkServer, IsolationUnavailable, WorkerProcess
+
+SLOT_UID_BASE = 61000
+
+
+@dataclass
+class Settings:
+    insecure: bool = False
+    call_timeout: float = 10.0
+    devices: tuple[str, ...] = ("cpu",)
+    limits: confinement.Limits = field(default_factory=confinement.Limits)
+
+
+class IsolationManager:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.call_timeout = self.settings.call_timeout
+        self._server: ForkServer | None = None
+        self._mode: dict | None = None
+        self.slot = 0
+        self.live: list = []          # implementations with a running worker, oldest first
+        self.max_live = 4
+
+    @property
+    def server(self) -> ForkServer:
+        if self._server is None or self._server.proc.poll() is not None:
+            self._server = ForkServer()
+        return self._server
+
+    def warm(self) -> None:
+        """Start the fork server now (it imports torch while pytest collects)."""
+        _ = self.server
+
+    def base_config(self) -> dict:
+        info = self.mode()
+        cfg: dict[str, Any] = {
+            "limits": self._limits_dict(),
+            "confine": info["confined"],
+            "landlock": info["static"]["landlock_abi"] > 0,
+            "seccomp": bool(info["static"]["seccomp"]),
+            "namespaces": bool(info["static"]["root"]),
+            "cuda": "cuda" in self.settings.devices,
+            "no_fork": True,
+        }
+        return cfg
+
+    def _limits_dict(self) -> dict:
+        lim = self.settings.limits
+        d = dict(vars(lim))
+        if "cuda" in self.settings.devices:
+            d["address_space"] = None
+        return d
+
+    def mode(self) -> dict:
+        """What confinement workers get here; raises IsolationUnavailable when there is none
+        and ``insecure`` is not set."""
+        if self._mode is not None:
+            return self._mode
+        hello = self.server.hello()
+        static = hello.get("static") or confinement.probe()
+        confinable = static["landlock_abi"] > 0 and static["seccomp"]
+        probe: dict = {}
+        if confinable:
+            probe = self.server.probe({
+                "limits": self._limits_dict(), "confine": True, "landlock": True,
+                "seccomp": True, "namespaces": static["root"], "no_fork": True})
+            held = ("error" not in probe and probe.get("read_outside", "").startswith("blocked")
+                    and probe.get("tcp_socket", "").startswith("blocked")
+                    and probe.get("udp_socket", "").startswith("blocked")
+                    and probe.get("fork", "").startswith("blocked")
+                    and probe.get("write_scratch") == "allowed")
+            confinable = held
+        if confinable:
+            name = "landlock+seccomp" + ("+root" if static["root"] else "")
+        elif self.settings.insecure:
+            name = "unconfined (--insecure)"
+        else:
+            why = []
+            if not static["landlock_abi"]:
+                why.append("Landlock is not available in this kernel")
+            if not static["seccomp"]:
+                why.append("seccomp filtering is not available (x86_64 Linux only)")
+            if probe.get("error"):
+                why.append(f"the confined probe failed: {probe['error']}")
+            elif probe:
+                why.append("the confined probe could still " + ", ".join(
+                    k for k, v in probe.items() if k != "applied" and v == "allowed"
+                    and k != "write_scratch"))
+            raise IsolationUnavailable(
+                "refusing to grade untrusted code without confinement: " + "; ".join(why)
+                + ". Pass --insecure to run it in an unconfined worker anyway (only for code "
+                  "you trust, e.g. your own).")
+        self._mode = {"mode": name, "confined": confinable, "static": static,
+                      "probe": probe, "preload_s": hello.get("preload_s")}
+        return self._mode
+
+    def start_worker(self, impl) -> WorkerProcess:
+        # Keep a handful of workers alive; an idle one is restarted on its next call.
+        self.live = [i for i in self.live if i is not impl and i.process is not None
+                     and i.process.alive]
+        while len(self.live) >= self.max_live:
+            self.live.pop(0).close()
+        self.live.append(impl)
+        info = self.mode()
+        cfg = self.base_config()
+        cfg["folder"] = impl.folder
+        cfg["variant"] = impl.variant
+        cfg["read_extra"] = list(impl.read_extra)
+        if info["static"]["root"] and info["static"].get("uid_drop"):
+            self.slot += 1
+            cfg["uid"] = cfg["gid"] = SLOT_UID_BASE + self.slot % 1000
+        use_cgroup = bool(info["static"]["root"] and info["static"].get("cgroup"))
+        return WorkerProcess(self.server, cfg, self.settings.limits, use_cgroup)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+
+_MANAGER: IsolationManager | None = None
+
+
+def shared(settings: Settings | None = None) -> IsolationManager:
+    global _MANAGER
+    if _MANAGER is None:
+        _MANAGER = IsolationManager(settings)
+    elif settings is not None:
+        _MANAGER.settings = settings
+        _MANAGER.call_timeout = settings.call_timeout
+    return _MANAGER

@@ -1,0 +1,229 @@
+"""Trusted side of the process machinery: the fork server and the workers it forks.
+
+:class:`ForkServer` starts the server (a fresh ``python -I`` interpreter, so CUDA in the grader's
+process never leaks into a fork) and asks it for workers. :class:`WorkerProcess` is one worker:
+its socket, its pid, its cgroup and scratch directory, and :meth:`WorkerProcess.kill`, which
+kills the whole tree (cgroup sweep, process group, pid) and waits until nothing is left.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from . import confinement, protocol
+
+START_TIMEOUT = 120.0
+_slots = itertools.count()
+
+
+class IsolationUnavailable(RuntimeError):
+    """Workers cannot be started or confined on this machine."""
+
+
+class ForkServer:
+    _shared: "ForkServer | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self):
+        self.base = Path(tempfile.mkdtemp(prefix="descent-grade-"))
+        os.chmod(self.base, 0o711)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {k: v for k, v in os.environ.items()
+               if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")}
+        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONNOUSERSITE="1")
+        self.log = open(self.base / "server.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c",
+             "import sys; from descent.isolation.server import main; main(int(sys.argv[1]))",
+             str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=self.log, start_new_session=True, cwd=str(self.base))
+        theirs.close()
+        self.ctrl = ours
+        self._hello: dict | None = None
+        self._probe: dict | None = None
+        self.lock = threading.RLock()
+        self.workers: list[WorkerProcess] = []
+        atexit.register(self.close)
+
+    @classmethod
+    def shared(cls) -> "ForkServer":
+        with cls._lock:
+            if cls._shared is None or cls._shared.proc.poll() is not None:
+                cls._shared = ForkServer()
+            return cls._shared
+
+    def request(self, msg: dict, fds: list[int] = (), timeout: float = 30.0) -> dict:
+        with self.lock:
+            data = json.dumps(msg).encode()
+            try:
+                if fds:
+                    socket.send_fds(self.ctrl, [data], list(fds))
+                else:
+                    self.ctrl.send(data)
+                self.ctrl.settimeout(timeout)
+                reply = self.ctrl.recv(1 << 16)
+            except OSError as exc:
+                raise IsolationUnavailable(f"the fork server is not answering ({exc})") from None
+            finally:
+                self.ctrl.settimeout(None)
+            if not reply:
+                raise IsolationUnavailable("the fork server exited; see " + str(self.log.name))
+            return json.loads(reply)
+
+    def hello(self) -> dict:
+        if self._hello is None:
+            self._hello = self.request({"op": "hello"}, timeout=START_TIMEOUT)
+            if "error" in self._hello:
+                raise IsolationUnavailable(f"the fork server failed to start: "
+                                           f"{self._hello['error']}")
+        return self._hello
+
+    def probe(self, config: dict) -> dict:
+        """Run the confined probe child once (what actually holds on this machine)."""
+        if self._probe is None:
+            self.hello()
+            self._probe = self.request({"op": "probe", "config": config}, timeout=60)["probe"]
+        return self._probe
+
+    def spawn(self, config: dict) -> tuple[socket.socket, int]:
+        self.hello()
+        ours, theirs = socket.socketpair()
+        try:
+            reply = self.request({"op": "spawn", "config": config}, [theirs.fileno()])
+        finally:
+            theirs.close()
+        return ours, int(reply["pid"])
+
+    def status(self, pid: int, wait: float = 0.0) -> dict:
+        return self.request({"op": "status", "pid": pid, "wait": wait}, timeout=wait + 30)
+
+    def close(self) -> None:
+        for w in list(self.workers):
+            w.kill()
+        try:
+            self.ctrl.send(json.dumps({"op": "exit"}).encode())
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        try:
+            self.ctrl.close()
+        except OSError:
+            pass
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class WorkerProcess:
+    """One confined worker; replies are read with a deadline; :meth:`kill` leaves nothing."""
+
+    def __init__(self, server: ForkServer, config: dict, limits: confinement.Limits,
+                 use_cgroup: bool):
+        self.server = server
+        self.slot = next(_slots)
+        self.scratch = tempfile.mkdtemp(prefix=f"w{self.slot}-", dir=server.base)
+        os.chmod(self.scratch, 0o777 if config.get("uid") is not None else 0o700)
+        if config.get("uid") is not None:
+            os.chown(self.scratch, config["uid"], config.get("gid", config["uid"]))
+        self.cgroup = (confinement.Cgroup.create(f"descent-{os.getpid()}-{self.slot}", limits)
+                       if use_cgroup else None)
+        config = dict(config, scratch=self.scratch)
+        if self.cgroup is not None:
+            config["cgroup"] = {"dirs": self.cgroup.dirs, "version": self.cgroup.version}
+        self.sock, self.pid = server.spawn(config)
+        self.alive = True
+        self.exit_reason: str | None = None
+        server.workers.append(self)
+        try:
+            header, _ = protocol.recv_frame(self.sock, time.monotonic() + 60)
+        except (protocol.ProtocolError, protocol.Timeout) as exc:
+            reason = self.kill()
+            raise IsolationUnavailable(f"the worker did not start ({reason or exc})") from None
+        if "fatal" in header:
+            self.kill()
+            raise IsolationUnavailable(f"the worker could not be confined: {header['fatal']}")
+        self.applied = header.get("ready", {}).get("applied", [])
+
+    def kill(self) -> str | None:
+        """Kill the worker and everything it started; returns why it ended if it had died."""
+        if not self.alive:
+            return self.exit_reason
+        self.alive = False
+        status = None
+        try:
+            status = self.server.status(self.pid)
+        except Exception:  # noqa: BLE001
+            pass
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if status is None or status.get("running"):
+            try:
+                status = self.server.status(self.pid, wait=5.0)
+            except Exception:  # noqa: BLE001
+                status = None
+            died_itself = False
+        else:
+            died_itself = True
+        self.exit_reason = _describe(status, self.cgroup) if died_itself else None
+        if self.cgroup is not None:
+            oom = self.cgroup.oom_killed()
+            if oom and self.exit_reason:
+                self.exit_reason = "worker ran out of memory"
+            self.cgroup.kill_all()
+            self.cgroup.remove()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self in self.server.workers:
+            self.server.workers.remove(self)
+        return self.exit_reason
+
+    def died_reason(self) -> str:
+        """After the socket closed: wait for the exit status and describe it."""
+        try:
+            status = self.server.status(self.pid, wait=2.0)
+        except Exception:  # noqa: BLE001
+            status = None
+        oom = self.cgroup.oom_killed() if self.cgroup is not None else False
+        reason = "worker ran out of memory" if oom else _describe(status, self.cgroup)
+        self.exit_reason = reason
+        self.kill()
+        self.exit_reason = reason
+        return reason
+
+
+def _describe(status: dict | None, cgroup) -> str:
+    if not status or status.get("running") or status.get("unknown"):
+        return "the worker stopped answering"
+    if "signal" in status:
+        sig = status["signal"]
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
+        if sig == signal.SIGXCPU:
+            return "worker used up its CPU time"
+        if sig == signal.SIGKILL:
+            return "worker was killed (SIGKILL: memory or CPU limit)"
+        return f"worker crashed (signal {name})"
+    return f"student process exited (status {status.get('exit')})"

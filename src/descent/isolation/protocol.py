@@ -1,0 +1,391 @@
+"""The data-only wire protocol between the trusted side and a worker.
+
+A frame is ``b"DS" | u32 header length | u64 body length | header | body``. The header is UTF-8
+JSON; the body is the concatenation of the raw byte blobs (tensor and array contents) that the
+header refers to by index. Nothing is ever unpickled or evaluated: a value is rebuilt from JSON
+and from raw bytes whose dtype, shape and size are checked first.
+
+Value encoding (JSON): ``None``, booleans, strings, integers and finite floats are themselves;
+a JSON list is a Python list; every other value is a one-key object:
+
+``{"$t": [...]}`` tuple, ``{"$d": [[k, v], ...]}`` dict, ``{"$f": "nan"}`` non-finite float,
+``{"$c": [re, im]}`` complex, ``{"$T": [blob, dtype, shape, device, requires_grad]}`` tensor,
+``{"$A": [blob, dtype, shape]}`` numpy array, ``{"$N": [dtype, value]}`` numpy scalar,
+``{"$dt": "float64"}`` torch dtype, ``{"$dv": "cpu"}`` device, ``{"$sz": [...]}`` torch.Size,
+``{"$G": [blob, device]}`` a torch.Generator (its state), ``{"$sl": [a, b, c]}`` slice,
+``{"$el": 0}`` Ellipsis, ``{"$h": [id, type name]}`` an object that stays in the worker,
+``{"$fn": id}`` a trusted-side callable the worker may call back, ``{"$mk": [name, args]}`` a
+callable the worker builds from the kit's own factories (:mod:`descent.isolation.callables`).
+
+Every decoder enforces caps on header size, body size, nesting depth and item count; any
+violation raises :class:`ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import select
+import socket
+import struct
+import time
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+MAGIC = b"DS"
+PREFIX = struct.Struct("<2sIQ")
+MAX_HEADER = 8 << 20          # 8 MiB of JSON
+MAX_BODY = 512 << 20          # 512 MiB of tensor bytes in one frame
+MAX_DEPTH = 64
+MAX_ITEMS = 2_000_000
+MAX_BLOBS = 100_000
+MAX_STR = 1 << 20             # one string in a value
+MAX_INT_DIGITS = 4000
+
+TORCH_DTYPES: dict[str, torch.dtype] = {
+    name: getattr(torch, name) for name in (
+        "float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8",
+        "bool", "complex64", "complex128")
+}
+_DTYPE_NAMES = {v: k for k, v in TORCH_DTYPES.items()}
+NUMPY_DTYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8",
+                "uint16", "uint32", "uint64", "bool", "complex64", "complex128"}
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a valid frame or value."""
+
+
+class PeerClosed(ProtocolError):
+    """The peer closed the connection (usually: the worker died)."""
+
+
+class Timeout(Exception):
+    """No complete frame arrived before the deadline."""
+
+
+# -- frames -----------------------------------------------------------------------------------------
+def send_frame(sock: socket.socket, header: dict, blobs: list = ()) -> None:
+    """Send one frame with a single gather write when possible (one wake-up of the peer)."""
+    data = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    views = [memoryview(b).cast("B") for b in blobs]
+    body = sum(v.nbytes for v in views)
+    parts = [PREFIX.pack(MAGIC, len(data), body), data] + [v for v in views if v.nbytes]
+    total = sum(len(p) if isinstance(p, bytes) else p.nbytes for p in parts)
+    sent = sock.sendmsg(parts[:512])
+    if sent == total:
+        return
+    # a partial write (large frame): send the rest piece by piece
+    for part in parts:
+        n = len(part) if isinstance(part, bytes) else part.nbytes
+        if sent >= n:
+            sent -= n
+            continue
+        sock.sendall(memoryview(part)[sent:])
+        sent = 0
+
+
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytearray:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout()
+            ready, _, _ = select.select([sock], [], [], left)
+            if not ready:
+                raise Timeout()
+        try:
+            k = sock.recv_into(view[got:], min(n - got, 1 << 22))
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            raise PeerClosed("connection reset") from exc
+        except BlockingIOError:
+            continue
+        if k == 0:
+            raise PeerClosed("the peer closed the connection")
+        got += k
+    return buf
+
+
+def recv_frame(sock: socket.socket, deadline: float | None = None, *,
+               max_body: int = MAX_BODY) -> tuple[dict, list[memoryview]]:
+    """One frame: the header (a dict) and the blobs it declares, sizes checked."""
+    prefix = _recv_exact(sock, PREFIX.size, deadline)
+    magic, hlen, blen = PREFIX.unpack(prefix)
+    if magic != MAGIC:
+        raise ProtocolError("bad frame magic (garbage on the channel)")
+    if hlen > MAX_HEADER:
+        raise ProtocolError(f"header of {hlen} bytes exceeds the {MAX_HEADER}-byte cap")
+    if blen > max_body:
+        raise ProtocolError(f"body of {blen} bytes exceeds the {max_body}-byte cap")
+    raw = _recv_exact(sock, hlen, deadline)
+    try:
+        header = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"header is not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("header is not a JSON object")
+    sizes = header.get("b", [])
+    if (not isinstance(sizes, list) or len(sizes) > MAX_BLOBS
+            or not all(type(s) is int and s >= 0 for s in sizes) or sum(sizes) != blen):
+        raise ProtocolError("blob table does not match the body")
+    body = _recv_exact(sock, blen, deadline) if blen else bytearray()
+    mv = memoryview(body)
+    blobs, at = [], 0
+    for s in sizes:
+        blobs.append(mv[at:at + s])
+        at += s
+    return header, blobs
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"JSON constant {name} is not allowed")
+
+
+# -- values -----------------------------------------------------------------------------------------
+class Encoder:
+    """Turns a value into JSON-able data plus blobs.
+
+    ``on_object(obj)`` is called for anything that is not plain data and returns the JSON to send
+    in its place (a handle or a callback) or raises :class:`TypeError`.
+    """
+
+    def __init__(self, on_object: Callable[[Any], Any] | None = None):
+        self.blobs: list = []
+        self.on_object = on_object
+        self.items = 0
+
+    def blob(self, data) -> int:
+        self.blobs.append(data)
+        return len(self.blobs) - 1
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        self.items += 1
+        if depth > MAX_DEPTH:
+            raise ValueError(f"value nested deeper than {MAX_DEPTH} levels")
+        if self.items > MAX_ITEMS:
+            raise ValueError(f"value has more than {MAX_ITEMS} items")
+        t = type(value)
+        if value is None or t is bool or t is str:
+            if t is str and len(value) > MAX_STR:
+                raise ValueError("string too long")
+            return value
+        if t is int:
+            if abs(value) >= 10 ** MAX_INT_DIGITS:
+                raise ValueError("integer too large")
+            return value
+        if t is float:
+            return value if math.isfinite(value) else {"$f": repr(value)}
+        if t is list:
+            return [self.encode(v, depth + 1) for v in value]
+        if t is tuple:
+            return {"$t": [self.encode(v, depth + 1) for v in value]}
+        if t is dict:
+            return {"$d": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                           for k, v in value.items()]}
+        if t is torch.Tensor:
+            return self._tensor(value)
+        if t is complex:
+            return {"$c": [_num(value.real), _num(value.imag)]}
+        if t is torch.dtype:
+            if value not in _DTYPE_NAMES:
+                raise ValueError(f"unsupported dtype {value}")
+            return {"$dt": _DTYPE_NAMES[value]}
+        if t is torch.device:
+            return {"$dv": str(value)}
+        if t is torch.Size:
+            return {"$sz": [int(v) for v in value]}
+        if t is torch.Generator:
+            state = value.get_state()
+            return {"$G": [self.blob(_tensor_bytes(state)), str(value.device)]}
+        if t is slice:
+            return {"$sl": [self.encode(value.start, depth + 1), self.encode(value.stop, depth + 1),
+                            self.encode(value.step, depth + 1)]}
+        if value is Ellipsis:
+            return {"$el": 0}
+        if t is np.ndarray and value.dtype.name in NUMPY_DTYPES:
+            arr = np.ascontiguousarray(value)
+            return {"$A": [self.blob(arr.reshape(-1).view(np.uint8)), arr.dtype.name,
+                           list(arr.shape)]}
+        if isinstance(value, np.generic) and type(value) in _NP_SCALARS:
+            return {"$N": [value.dtype.name, self.encode(value.item(), depth + 1)]}
+        if self.on_object is not None:
+            return self.on_object(value)
+        raise TypeError(f"{type(value).__name__} cannot cross to the worker")
+
+    def _tensor(self, t: torch.Tensor):
+        if t.layout != torch.strided or t.dtype not in _DTYPE_NAMES or t.is_meta:
+            if self.on_object is not None:
+                return self.on_object(t)
+            raise TypeError(f"unsupported tensor ({t.layout}, {t.dtype})")
+        data = t.detach()
+        return {"$T": [self.blob(_tensor_bytes(data)), _DTYPE_NAMES[t.dtype], list(t.shape),
+                       str(t.device), bool(t.requires_grad)]}
+
+
+_NP_SCALARS = {np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
+               np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128}
+
+
+def _num(x: float):
+    return x if math.isfinite(x) else {"$f": repr(x)}
+
+
+def _tensor_bytes(t: torch.Tensor):
+    t = t.resolve_conj().resolve_neg()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    t = t.contiguous()
+    if t.numel() == 0:
+        return b""
+    return t.reshape(-1).view(torch.uint8).numpy()
+
+
+class Decoder:
+    """Rebuilds plain values; ``on_special(tag, payload)`` handles ``$h``/``$fn``/``$mk``."""
+
+    def __init__(self, blobs: list, on_special: Callable[[str, Any], Any] | None = None,
+                 allow_devices: bool = True):
+        self.blobs = blobs
+        self.on_special = on_special
+        self.items = 0
+        self.allow_devices = allow_devices
+        self.leaves: list = []   # tensors and generators rebuilt, for change detection
+
+    def decode(self, data: Any, depth: int = 0) -> Any:
+        self.items += 1
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"value nested deeper than {MAX_DEPTH} levels")
+        if self.items > MAX_ITEMS:
+            raise ProtocolError("too many items in a value")
+        t = type(data)
+        if data is None or t in (bool, int, float):
+            return data
+        if t is str:
+            if len(data) > MAX_STR:
+                raise ProtocolError("string too long")
+            return data
+        if t is list:
+            return [self.decode(v, depth + 1) for v in data]
+        if t is not dict or len(data) != 1:
+            raise ProtocolError("malformed value")
+        (tag, p), = data.items()
+        try:
+            return self._special(tag, p, depth)
+        except ProtocolError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RuntimeError) as exc:
+            raise ProtocolError(f"malformed {tag} value ({type(exc).__name__}: {exc})") from None
+
+    def _special(self, tag: str, p: Any, depth: int) -> Any:
+        if tag == "$t":
+            _need(type(p) is list)
+            return tuple(self.decode(v, depth + 1) for v in p)
+        if tag == "$d":
+            _need(type(p) is list)
+            out = {}
+            for pair in p:
+                _need(type(pair) is list and len(pair) == 2)
+                key = self.decode(pair[0], depth + 1)
+                _need(type(key) in (str, int, float, bool, tuple) or key is None)
+                out[key] = self.decode(pair[1], depth + 1)
+            return out
+        if tag == "$f":
+            _need(p in ("nan", "inf", "-inf"))
+            return float(p)
+        if tag == "$c":
+            _need(type(p) is list and len(p) == 2)
+            re, im = (self.decode(v, depth + 1) for v in p)
+            _need(type(re) is float and type(im) is float)
+            return complex(re, im)
+        if tag == "$T":
+            _need(type(p) is list and len(p) == 5)
+            index, dtype, shape, device, requires_grad = p
+            return self._tensor(index, dtype, shape, device, requires_grad)
+        if tag == "$A":
+            _need(type(p) is list and len(p) == 3)
+            index, dtype, shape = p
+            _need(dtype in NUMPY_DTYPES)
+            shape = _shape(shape)
+            raw = self._blob(index)
+            dt = np.dtype(dtype)
+            _need(len(raw) == math.prod(shape) * dt.itemsize)
+            return np.frombuffer(bytearray(raw), dtype=dt).reshape(shape)
+        if tag == "$N":
+            _need(type(p) is list and len(p) == 2 and p[0] in NUMPY_DTYPES)
+            value = self.decode(p[1], depth + 1)
+            _need(type(value) in (int, float, bool, complex))
+            return np.dtype(p[0]).type(value)
+        if tag == "$dt":
+            _need(p in TORCH_DTYPES)
+            return TORCH_DTYPES[p]
+        if tag == "$dv":
+            return _device(p)
+        if tag == "$sz":
+            return torch.Size(_shape(p))
+        if tag == "$G":
+            _need(type(p) is list and len(p) == 2)
+            raw = self._blob(p[0])
+            gen = torch.Generator(device=_device(p[1]))
+            gen.set_state(torch.frombuffer(bytearray(raw), dtype=torch.uint8) if len(raw)
+                          else torch.empty(0, dtype=torch.uint8))
+            self.leaves.append((gen, bytes(raw)))
+            return gen
+        if tag == "$sl":
+            _need(type(p) is list and len(p) == 3)
+            parts = [self.decode(v, depth + 1) for v in p]
+            _need(all(v is None or type(v) is int for v in parts))
+            return slice(*parts)
+        if tag == "$el":
+            return Ellipsis
+        if tag in ("$h", "$fn", "$mk") and self.on_special is not None:
+            return self.on_special(tag, p)
+        raise ProtocolError(f"unknown value tag {tag!r}")
+
+    def _blob(self, index: Any):
+        _need(type(index) is int and 0 <= index < len(self.blobs))
+        return self.blobs[index]
+
+    def _tensor(self, index, dtype, shape, device, requires_grad) -> torch.Tensor:
+        _need(dtype in TORCH_DTYPES and type(requires_grad) is bool)
+        dt = TORCH_DTYPES[dtype]
+        shape = _shape(shape)
+        raw = self._blob(index)
+        itemsize = torch.empty((), dtype=dt).element_size()
+        _need(len(raw) == math.prod(shape) * itemsize)
+        if len(raw):
+            t = torch.frombuffer(bytearray(raw), dtype=dt).reshape(shape)
+        else:
+            t = torch.empty(shape, dtype=dt)
+        dev = _device(device)
+        if dev.type != "cpu":
+            if not self.allow_devices:
+                raise ProtocolError(f"tensor on device {dev} is not allowed here")
+            t = t.to(dev)
+        if requires_grad and (t.is_floating_point() or t.is_complex()):
+            t.requires_grad_(True)
+        self.leaves.append((t, t._version))
+        return t
+
+
+def _need(ok: bool) -> None:
+    if not ok:
+        raise ProtocolError("malformed value")
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    _need(type(shape) is list and len(shape) <= 32
+          and all(type(s) is int and 0 <= s < 2 ** 40 for s in shape))
+    _need(math.prod(shape) <= 2 ** 40)
+    return tuple(shape)
+
+
+def _device(text: Any) -> torch.device:
+    _need(type(text) is str and len(text) < 16)
+    kind, _, index = text.partition(":")
+    _need(kind in ("cpu", "cuda") and (index == "" or index.isdigit()))
+    return torch.device(text)

@@ -1,0 +1,218 @@
+"""AST scan of submission sources for borrowed library operations (trusted side, no execution).
+
+For each exercise, the scan follows the exercise's functions (and the module's helper functions
+and classes they call, including ``from .losses import ...`` across modules) and resolves every
+name and attribute chain through the module's imports and aliases (``import torch.nn.functional
+as F``, ``sm = torch.softmax``, ``getattr(F, "cross_entropy")``). A reference under one of the
+exercise's forbidden prefixes is a finding; dynamic access that defeats the scan (``getattr``
+with a computed name, ``__import__``, ``importlib``, ``eval``, ``exec``, ``torch._C``,
+``torch.ops``, ``sys.modules``...) is reported as suspicious, for review only.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .. import exercises
+
+TENSOR_METHODS = {"softmax", "log_softmax", "logsumexp", "sigmoid", "sigmoid_", "backward"}
+DYNAMIC_CALLS = {"__import__", "eval", "exec", "compile", "globals", "vars", "locals",
+                 "breakpoint"}
+DYNAMIC_PREFIXES = ("torch._C", "torch.ops", "importlib", "sys.modules", "builtins", "ctypes",
+                    "inspect", "gc", "torch._refs", "torch._decomp", "torch._prims")
+
+
+@dataclass
+class DefInfo:
+    refs: set = field(default_factory=set)        # (dotted, line)
+    calls: set = field(default_factory=set)       # local names called/referenced
+    dynamic: set = field(default_factory=set)     # (what, line)
+
+
+@dataclass
+class Finding:
+    exercise: str
+    name: str
+    line: int
+    module: str
+    kind: str  # "forbidden" | "dynamic"
+
+    def text(self) -> str:
+        return f"{self.name} ({self.module}.py line {self.line})"
+
+
+class _ModuleScan(ast.NodeVisitor):
+    def __init__(self, module: str):
+        self.module = module
+        self.aliases: dict[str, str] = {}
+        self.defs: dict[str, DefInfo] = {}
+        self.current: DefInfo | None = None
+        self.toplevel = DefInfo()
+
+    # -- imports and aliases --------------------------------------------------------------------
+    def visit_Import(self, node):
+        for a in node.names:
+            if a.asname:
+                self.aliases[a.asname] = a.name
+            else:
+                head = a.name.split(".")[0]
+                self.aliases[head] = head
+            self._maybe_dynamic(a.name, node.lineno)
+
+    def visit_ImportFrom(self, node):
+        base = node.module or ""
+        if node.level:
+            base = f"submission.{base}" if base else "submission"
+        for a in node.names:
+            if a.name == "*":
+                (self.current or self.toplevel).dynamic.add((f"from {base} import *", node.lineno))
+                continue
+            self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        self._maybe_dynamic(base, node.lineno)
+
+    def _maybe_dynamic(self, dotted: str, line: int):
+        if any(dotted == p or dotted.startswith(p + ".") for p in DYNAMIC_PREFIXES):
+            (self.current or self.toplevel).dynamic.add((dotted, line))
+
+    # -- definitions ----------------------------------------------------------------------------
+    def _def(self, node, name):
+        if self.current is None:
+            info = self.defs.setdefault(name, DefInfo())
+            self.current = info
+            self.generic_visit(node)
+            self.current = None
+        else:
+            self.generic_visit(node)
+
+    def visit_FunctionDef(self, node):
+        self._def(node, node.name)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        self._def(node, node.name)
+
+    def visit_Assign(self, node):
+        if self.current is None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            dotted = self.resolve(node.value)
+            if dotted:
+                self.aliases[node.targets[0].id] = dotted
+        self.generic_visit(node)
+
+    # -- references -----------------------------------------------------------------------------
+    def resolve(self, node) -> str | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "getattr" and len(node.args) >= 2 \
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            inner = self.resolve(node.args[0])
+            return ".".join([inner, node.args[1].value, *reversed(parts)]) if inner else None
+        if not isinstance(node, ast.Name):
+            return None
+        base = self.aliases.get(node.id)
+        if base is None:
+            return None
+        return ".".join([base, *reversed(parts)])
+
+    def _info(self) -> DefInfo:
+        return self.current or self.toplevel
+
+    def visit_Attribute(self, node):
+        dotted = self.resolve(node)
+        info = self._info()
+        if dotted:
+            info.refs.add((dotted, node.lineno))
+            self._maybe_dynamic(dotted, node.lineno)
+        elif node.attr in TENSOR_METHODS:
+            info.refs.add((f"torch.Tensor.{node.attr.rstrip('_')}", node.lineno))
+        if node.attr in ("__dict__", "__builtins__", "__globals__", "f_back", "f_locals",
+                         "__subclasses__", "_execution_engine"):
+            info.dynamic.add((f".{node.attr}", node.lineno))
+        self.generic_visit(node)
+
+    def visit_Name(self, node):
+        info = self._info()
+        if node.id in self.aliases:
+            info.refs.add((self.aliases[node.id], node.lineno))
+        info.calls.add(node.id)
+        if node.id in DYNAMIC_CALLS or node.id == "__builtins__":
+            info.dynamic.add((node.id, node.lineno))
+
+    def visit_Call(self, node):
+        if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr", "delattr"):
+            if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str):
+                dotted = self.resolve(node)
+                if dotted:
+                    self._info().refs.add((dotted, node.lineno))
+            elif node.args:
+                target = self.resolve(node.args[0])
+                if target and not target.startswith("submission"):
+                    self._info().dynamic.add((f"{node.func.id}({target}, <computed name>)",
+                                              node.lineno))
+        self.generic_visit(node)
+
+
+def scan(sources: dict[str, str]) -> list[Finding]:
+    scans: dict[str, _ModuleScan] = {}
+    for module, text in sources.items():
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        s = _ModuleScan(module)
+        try:
+            s.visit(tree)
+        except RecursionError:
+            continue
+        scans[module] = s
+    findings: list[Finding] = []
+    for ex in exercises.EXERCISES.values():
+        s = scans.get(ex.module)
+        if s is None:
+            continue
+        prefixes = tuple(ex.forbidden) + tuple(exercises.ALWAYS_FORBIDDEN)
+        seen: set[tuple[str, str]] = set()
+        todo = [(ex.module, f) for f in ex.functions]
+        infos = [(ex.module, s.toplevel, True)]
+        while todo:
+            mod, name = todo.pop()
+            if (mod, name) in seen or mod not in scans:
+                continue
+            seen.add((mod, name))
+            info = scans[mod].defs.get(name)
+            if info is None:
+                continue
+            infos.append((mod, info, False))
+            for called in info.calls:
+                if called in scans[mod].defs:
+                    todo.append((mod, called))
+                target = scans[mod].aliases.get(called, "")
+                if target.startswith("submission."):
+                    parts = target.split(".")
+                    if len(parts) == 3:
+                        todo.append((parts[1], parts[2]))
+        reported = set()
+        for mod, info, top in infos:
+            for dotted, line in sorted(info.refs):
+                if top:
+                    continue  # module-level references are aliases/imports, not uses
+                if any(dotted == p or dotted.startswith(p + ".") for p in prefixes):
+                    key = (dotted, mod)
+                    if key not in reported:
+                        reported.add(key)
+                        findings.append(Finding(ex.id, dotted, line, mod, "forbidden"))
+            for what, line in sorted(info.dynamic):
+                key = (what, mod)
+                if key not in reported:
+                    reported.add(key)
+                    findings.append(Finding(ex.id, what, line, mod, "dynamic"))
+    # a bare module reference on the same line as a deeper one adds nothing
+    names = {(f.exercise, f.module, f.line, f.name) for f in findings}
+    return [f for f in findings
+            if not any(e == f.exercise and m == f.module and ln == f.line
+                       and n.startswith(f.name + ".") for e, m, ln, n in names)]

@@ -1,0 +1,331 @@
+"""The fork server: one process per grading run that has imported torch once and forks workers.
+
+Started by the trusted side as ``python -I -c ...`` (a fresh interpreter, so it is CUDA-free even
+when the grader has already initialised CUDA). It pre-imports what workers use, pins torch to
+one thread, installs the tripwire, freezes the heap (``gc.freeze()``) and then forks one worker
+per request. The worker's end of its socketpair arrives over the control channel (SCM_RIGHTS).
+At start it also forks a confined probe child and reports what actually held.
+
+Control messages are single JSON datagrams on a SOCK_SEQPACKET socketpair.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _pdeathsig() -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _preload() -> None:
+    import math  # noqa: F401
+    import inspect  # noqa: F401
+    import numpy  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    import torch.nn.functional as F
+    import torch.autograd.functional  # noqa: F401
+    import torch.special  # noqa: F401
+    import torch.func  # noqa: F401
+
+    from descent import catalogue, exercises, impl  # noqa: F401
+    from descent.isolation import callables, confinement, protocol, tripwire, worker  # noqa: F401
+
+    x = torch.randn(8, 8, dtype=torch.float64, requires_grad=True)
+    y = (F.softmax(x @ x.T, -1).log().sum() + torch.erf(x).sum() + x.float().sum())
+    y.backward()
+    torch.autograd.grad((x ** 2).sum(), x)
+    torch.Generator().manual_seed(0)
+    tripwire.install()
+
+
+def child_main(sock: socket.socket, config: dict) -> None:
+    """In the forked child: confine, then serve. Never returns."""
+    code = 0
+    try:
+        os.setsid()
+        _pdeathsig()
+        report = confine(config, keep=sock.fileno())
+        from descent.isolation import protocol
+        from descent.isolation.worker import Worker
+
+        protocol.send_frame(sock, {"ready": report, "b": []})
+        Worker(sock, config.get("folder"), config.get("variant")).serve()
+    except BaseException as exc:  # noqa: BLE001
+        code = 1
+        try:
+            from descent.isolation import protocol
+
+            protocol.send_frame(sock, {"fatal": f"{type(exc).__name__}: {exc}"[:2000], "b": []})
+        except BaseException:  # noqa: BLE001
+            pass
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(code)
+
+
+def confine(config: dict, keep: int) -> dict:
+    """Apply every confinement the config asks for; returns what took effect."""
+    from descent.isolation import confinement as C
+
+    done: list[str] = []
+    scratch = config["scratch"]
+    limits = C.Limits(**config.get("limits", {}))
+    if config.get("cgroup"):
+        C.Cgroup(config["cgroup"]["dirs"], config["cgroup"]["version"]).join()
+        done.append(f"cgroup-v{config['cgroup']['version']}")
+    if config.get("namespaces") and os.geteuid() == 0:
+        done += C.unshare_namespaces(scratch, limits.scratch_size)
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                  0o600)
+    os.dup2(devnull, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    for fd in _open_fds():
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    os.chdir(scratch)
+    os.environ.clear()
+    os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
+                       "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
+    if not config.get("confine", True):
+        C.apply_rlimits(limits)
+        return {"applied": done + ["rlimits"], "confined": False}
+    C.apply_rlimits(limits)
+    done.append("rlimits")
+    uid = config.get("uid")
+    if uid is not None and os.geteuid() == 0:
+        C.drop_uid(uid, config.get("gid", uid))
+        done.append(f"uid-{uid}")
+    elif os.geteuid() == 0:
+        C.drop_capabilities()
+        done.append("no-capabilities")
+    if config.get("landlock", True):
+        reads = C.interpreter_paths() + [config["folder"]] if config.get("folder") else \
+            C.interpreter_paths()
+        reads += list(config.get("read_extra", ()))
+        reads += ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
+                  "/dev/random", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
+                  "/sys/devices/system/cpu", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
+        devices = []
+        if config.get("cuda"):
+            devices = [f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia")]
+            reads += ["/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices", "/proc/self"]
+        abi = C.apply_landlock(reads, [scratch, "/dev/null"], devices)
+        done.append(f"landlock-abi{abi}")
+    if config.get("seccomp", True):
+        C.apply_seccomp(no_fork=config.get("no_fork", True))
+        done.append("seccomp" + ("-nofork" if config.get("no_fork", True) else ""))
+    return {"applied": done, "confined": True}
+
+
+def _open_fds() -> list[int]:
+    try:
+        return [int(x) for x in os.listdir("/proc/self/fd")]
+    except OSError:
+        return list(range(3, 256))
+
+
+# -- probe ------------------------------------------------------------------------------------------
+def probe_child(config: dict) -> dict:
+    """Fork a confined child that tries what a hostile submission would; report what held."""
+    a, b = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        a.close()
+        result = {}
+        try:
+            os.setsid()
+            result["applied"] = confine(config, keep=b.fileno())["applied"]
+            result.update(_attempts())
+        except BaseException as exc:  # noqa: BLE001
+            result["error"] = f"{type(exc).__name__}: {exc}"
+        try:
+            b.sendall(json.dumps(result).encode())
+        finally:
+            os._exit(0)
+    b.close()
+    a.settimeout(20)
+    chunks = []
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    except OSError:
+        pass
+    a.close()
+    os.waitpid(pid, 0)
+    try:
+        return json.loads(b"".join(chunks) or b"{}")
+    except ValueError:
+        return {"error": "probe child sent nothing"}
+
+
+def _attempts() -> dict:
+    out = {}
+
+    def attempt(name, fn):
+        try:
+            fn()
+            out[name] = "allowed"
+        except OSError as exc:
+            out[name] = f"blocked ({errno.errorcode.get(exc.errno, exc.errno)})"
+        except Exception as exc:  # noqa: BLE001
+            out[name] = f"blocked ({type(exc).__name__})"
+
+    attempt("read_outside", lambda: open("/etc/hostname").read())
+    attempt("tcp_socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close())
+    attempt("udp_socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close())
+
+    def fork():
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    attempt("fork", fork)
+    attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
+    attempt("write_scratch", lambda: open("probe.txt", "w").write("x"))
+    return out
+
+
+# -- main loop --------------------------------------------------------------------------------------
+def main(ctrl_fd: int) -> None:
+    _pdeathsig()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ctrl = socket.socket(fileno=ctrl_fd)
+    started = time.perf_counter()
+    hello: dict = {"pid": os.getpid()}
+    try:
+        _preload()
+        from descent.isolation import confinement
+
+        hello["static"] = confinement.probe()
+    except BaseException as exc:  # noqa: BLE001
+        hello["error"] = f"{type(exc).__name__}: {exc}"
+    hello["preload_s"] = round(time.perf_counter() - started, 3)
+    gc.collect()
+    gc.freeze()
+    children: dict[int, dict] = {}
+    finished: dict[int, dict] = {}
+    while True:
+        _reap(children, finished)
+        ready, _, _ = select.select([ctrl], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            data, fds, _, _ = socket.recv_fds(ctrl, 1 << 16, 4)
+        except OSError:
+            break
+        if not data:
+            break
+        try:
+            msg = json.loads(data)
+        except ValueError:
+            for fd in fds:
+                os.close(fd)
+            continue
+        op = msg.get("op")
+        reply: dict = {}
+        if op == "hello":
+            reply = hello
+        elif op == "probe":
+            for fd in fds:
+                os.close(fd)
+            scratch = tempfile.mkdtemp(prefix="descent-probe-")
+            cfg = dict(msg.get("config", {}), scratch=scratch, folder=None)
+            reply = {"probe": probe_child(cfg)}
+            _rmtree(scratch)
+        elif op == "spawn" and len(fds) == 1:
+            pid = os.fork()
+            if pid == 0:
+                ctrl.close()
+                child_main(socket.socket(fileno=fds[0]), msg["config"])
+            os.close(fds[0])
+            children[pid] = {}
+            reply = {"pid": pid}
+        elif op == "status":
+            pid = msg.get("pid")
+            deadline = time.monotonic() + float(msg.get("wait", 0))
+            while True:
+                _reap(children, finished)
+                if pid in finished or pid not in children or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.005)
+            reply = finished.pop(pid, None) or ({"running": True} if pid in children
+                                                else {"unknown": True})
+        elif op == "exit":
+            break
+        else:
+            for fd in fds:
+                os.close(fd)
+            reply = {"error": "bad request"}
+        try:
+            ctrl.send(json.dumps(reply).encode())
+        except OSError:
+            break
+    for pid in list(children):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(0)
+
+
+def _reap(children: dict, finished: dict) -> None:
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        children.pop(pid, None)
+        if os.WIFSIGNALED(status):
+            finished[pid] = {"signal": os.WTERMSIG(status)}
+        else:
+            finished[pid] = {"exit": os.WEXITSTATUS(status)}
+
+
+def _rmtree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

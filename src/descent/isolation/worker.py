@@ -1,0 +1,399 @@
+"""The worker: serves calls into submission code over the data-only protocol.
+
+Runs in a process forked by the fork server, after :mod:`confinement` has been applied. It imports
+the submission's modules on request (as a package under a private name, like
+:class:`descent.impl.FolderImplementation`), calls functions, builds objects, and keeps anything
+that is not plain data in a handle table. Requests come from the trusted side; the worker sends
+a frame back only as the reply to one, or to call back a trusted callable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import operator
+import sys
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import exercises
+from . import callables, protocol, tripwire
+from .protocol import Decoder, Encoder, ProtocolError
+
+PACKAGE = "_descent_submission"
+MAX_TEXT = 2000
+
+_OPS = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+    "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow,
+    "matmul": operator.matmul, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
+    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne, "and": operator.and_,
+    "or": operator.or_, "xor": operator.xor, "neg": operator.neg, "pos": operator.pos,
+    "abs": operator.abs, "invert": operator.invert, "getitem": operator.getitem,
+    "setitem": operator.setitem, "delitem": operator.delitem, "contains": operator.contains,
+    "len": len, "bool": bool, "float": float, "int": int, "index": operator.index,
+    "repr": repr, "str": str, "iter": lambda x: list(x), "hash": hash,
+}
+
+
+class CallbackStub:
+    """A trusted-side callable, seen from the worker; calling it asks the trusted side."""
+
+    def __init__(self, worker: "Worker", fid: int):
+        self._worker, self._fid = worker, fid
+
+    def __call__(self, *args, **kwargs):
+        return self._worker.callback(self._fid, args, kwargs)
+
+    def __repr__(self):
+        return "<function from the grader>"
+
+
+class CallbackFailed(RuntimeError):
+    pass
+
+
+class Worker:
+    def __init__(self, sock, folder: str | None, variant: dict | None = None):
+        self.sock = sock
+        self.folder = folder
+        self.variant = variant or {}
+        self.handles: dict[int, Any] = {}
+        self.handle_ex: dict[int, str | None] = {}
+        self.ids: dict[int, int] = {}
+        self.next_handle = 1
+        self.next_cb = 1
+        self.modules: dict[str, Any] = {}
+        self.overrides: dict[tuple[str, str], Any] | None = None
+        self.package = None
+        self.hits: dict[str, set[str]] = {}
+
+    # -- handles ------------------------------------------------------------------------------
+    def to_handle(self, obj: Any, exercise: str | None, enc: Encoder) -> dict:
+        if isinstance(obj, CallbackStub):
+            return {"$fn": obj._fid}
+        if isinstance(obj, callables.Described):
+            name, args = obj.__descent_remote__
+            return {"$mk": [name, enc.encode(list(args))]}
+        return self._new_handle(obj, exercise)
+
+    def _new_handle(self, obj: Any, exercise: str | None) -> dict:
+        key = id(obj)
+        hid = self.ids.get(key)
+        if hid is None or self.handles.get(hid) is not obj:
+            hid = self.next_handle
+            self.next_handle += 1
+            self.handles[hid] = obj
+            self.ids[key] = hid
+            self.handle_ex[hid] = exercise
+        try:
+            tname = type(obj).__name__[:100]
+        except Exception:
+            tname = "object"
+        return {"$h": [hid, str(tname)]}
+
+    def encoder(self, exercise: str | None = None) -> Encoder:
+        enc = Encoder()
+        enc.on_object = lambda obj: self.to_handle(obj, exercise, enc)
+        return enc
+
+    def decoder(self, blobs) -> Decoder:
+        def special(tag, p):
+            if tag == "$h":
+                if not (type(p) is list and p and type(p[0]) is int and p[0] in self.handles):
+                    raise ProtocolError("unknown handle")
+                return self.handles[p[0]]
+            if tag == "$fn":
+                if type(p) is not int:
+                    raise ProtocolError("bad callback id")
+                return CallbackStub(self, p)
+            if tag == "$mk":
+                if not (type(p) is list and len(p) == 2 and p[0] in callables.FACTORIES):
+                    raise ProtocolError("unknown callable factory")
+                args = Decoder(blobs, special).decode(p[1])
+                return callables.Described(p[0], tuple(args))
+            raise ProtocolError(f"unexpected {tag}")
+        return Decoder(blobs, special)
+
+    # -- modules ------------------------------------------------------------------------------
+    def _ensure_package(self):
+        if self.package is None:
+            spec = importlib.machinery.ModuleSpec(PACKAGE, None, is_package=True)
+            spec.submodule_search_locations = [self.folder] if self.folder else []
+            self.package = importlib.util.module_from_spec(spec)
+            sys.modules[PACKAGE] = self.package
+        return self.package
+
+    def load(self, name: str) -> dict:
+        from ..impl import _describe_import_error
+
+        if name not in exercises.MODULES:
+            raise LookupError(f"{name} is not an exercise module")
+        if name not in self.modules:
+            path = Path(self.folder or "/nonexistent", f"{name}.py")
+            if not path.is_file():
+                return {"missing": True}
+            self._ensure_package()
+            try:
+                mod = importlib.import_module(f"{PACKAGE}.{name}")
+            except BaseException as exc:  # noqa: BLE001 - the student's import, whatever it raises
+                return {"import_error": f"{name}.py could not be imported: "
+                                        f"{_text(lambda: _describe_import_error(exc, path))}"}
+            self.modules[name] = mod
+        mod = self.modules[name]
+        names = {}
+        for attr in list(vars(mod)):
+            if attr.startswith("__"):
+                continue
+            value = vars(mod)[attr]
+            names[attr] = ("class" if isinstance(value, type) else
+                           "function" if callable(value) else "data")
+        for (m, fn) in self._overrides():
+            if m == name:
+                names[fn] = "function"
+        return {"attrs": names}
+
+    def _overrides(self) -> dict:
+        if self.overrides is None:
+            self.overrides = {}
+            if self.variant:
+                from .. import catalogue
+
+                catalogue.load(self.variant["catalogue"])
+                v = catalogue.get(self.variant["id"])
+                self.overrides = {(v.module, fn): f for fn, f in v.functions.items()}
+        return self.overrides
+
+    def resolve(self, target: dict) -> tuple[Any, str | None]:
+        if "h" in target:
+            hid = target["h"]
+            if type(hid) is not int or hid not in self.handles:
+                raise ProtocolError("unknown handle")
+            return self.handles[hid], self.handle_ex.get(hid)
+        module, attr = target.get("m"), target.get("a")
+        if type(module) is not str or type(attr) is not str:
+            raise ProtocolError("bad call target")
+        ex = exercises.exercise_of(module, attr)
+        over = self._overrides().get((module, attr))
+        if over is not None:
+            return over, ex.id if ex else None
+        if module not in self.modules:
+            info = self.load(module)
+            if module not in self.modules:
+                raise LookupError(info)
+        return getattr(self.modules[module], attr), ex.id if ex else None
+
+    # -- the loop -----------------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            header, blobs = protocol.recv_frame(self.sock)
+            if header.get("op") == "bye":
+                return
+            try:
+                self.handle(header, blobs)
+            except ProtocolError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a defect here must not look like a hang
+                self._send({"id": header.get("id"),
+                            "bad_value": f"worker error {type(exc).__name__}: {exc}"[:MAX_TEXT]})
+
+    def handle(self, header: dict, blobs) -> None:
+        rid = header.get("id")
+        for hid in header.get("rel", ()):
+            obj = self.handles.pop(hid, None) if type(hid) is int else None
+            self.handle_ex.pop(hid, None)
+            if obj is not None and self.ids.get(id(obj)) == hid:
+                del self.ids[id(obj)]
+        op = header.get("op")
+        exercise = None
+        hits: set[str] = set()
+        sync = None
+        try:
+            if op == "load":
+                reply = self.load(header["module"])
+                self._send({"id": rid, "load": reply})
+                return
+            dec = self.decoder(blobs)
+            if op == "call":
+                fn, exercise = self.resolve(header["target"])
+                args = dec.decode(header.get("args", []))
+                kwargs = dec.decode(header.get("kwargs", {"$d": []}))
+                if type(args) is not list or type(kwargs) is not dict:
+                    raise ProtocolError("bad arguments")
+                before = _signature((args, kwargs))
+                with tripwire.watch(exercise) as hits:
+                    result = fn(*args, **kwargs)
+                if _modified(dec.leaves) or _signature((args, kwargs)) != before:
+                    sync = self._changed(header, blobs, args, kwargs, exercise)
+            elif op == "getattr":
+                obj, exercise = self.resolve(header["target"])
+                name = header["name"]
+                if type(name) is not str:
+                    raise ProtocolError("bad attribute name")
+                if name == "__descent_module_value__" and "m" in header["target"]:
+                    result = obj
+                else:
+                    with tripwire.watch(exercise) as hits:
+                        result = getattr(obj, name)
+            elif op == "setattr":
+                obj, exercise = self.resolve(header["target"])
+                with tripwire.watch(exercise) as hits:
+                    setattr(obj, header["name"], dec.decode(header["value"]))
+                result = None
+            elif op == "apply":
+                fn = _OPS.get(header.get("fn"))
+                if fn is None:
+                    raise ProtocolError("unknown operation")
+                args = dec.decode(header.get("args", []))
+                for a in args:
+                    hid = self.ids.get(id(a))
+                    if hid is not None and self.handles.get(hid) is a:
+                        exercise = self.handle_ex.get(hid)
+                        break
+                with tripwire.watch(exercise) as hits:
+                    result = fn(*args)
+            elif op == "ping":
+                result = "pong"
+            else:
+                raise ProtocolError(f"unknown op {op!r}")
+        except ProtocolError as exc:
+            self._send({"id": rid, "protocol": str(exc)[:MAX_TEXT]})
+            return
+        except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
+            self._send({"id": rid, "exc": self.describe(exc),
+                        **({"hits": {exercise: sorted(hits)}} if hits and exercise else {})})
+            return
+        enc = self.encoder(exercise)
+        try:
+            payload = enc.encode(result)
+        except BaseException as exc:  # noqa: BLE001
+            self._send({"id": rid, "bad_value": _text(lambda: str(exc))})
+            return
+        reply = {"id": rid, "ok": payload, "b": [protocol_len(b) for b in enc.blobs]}
+        if hits and exercise:
+            reply["hits"] = {exercise: sorted(hits)}
+        blobs_out = list(enc.blobs)
+        if sync is not None:
+            reply["sync"], extra = sync
+            base = len(blobs_out)
+            reply["sync"] = {k: _shift_blobs(v, base) for k, v in reply["sync"].items()}
+            blobs_out += extra
+            reply["b"] = [protocol_len(b) for b in blobs_out]
+        self._send_raw(reply, blobs_out)
+
+    def _changed(self, header, blobs, args, kwargs, exercise):
+        """Arguments the call modified in place, re-encoded (so the caller sees the edit)."""
+        enc = self.encoder(exercise)
+        try:
+            new_args = enc.encode(args)
+            new_kwargs = enc.encode(kwargs)
+        except BaseException:  # noqa: BLE001
+            return None
+        if (new_args == header.get("args", []) and new_kwargs == header.get("kwargs", {"$d": []})
+                and len(enc.blobs) == len(blobs)
+                and all(_same_bytes(a, b) for a, b in zip(enc.blobs, blobs))):
+            return None
+        return {"args": new_args, "kwargs": new_kwargs}, list(enc.blobs)
+
+    def describe(self, exc: BaseException) -> dict:
+        mro = [c.__name__ for c in type(exc).__mro__][:20]
+        where = []
+        folder = self.folder
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if folder and frame.filename.startswith(folder):
+                where.append(f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}")
+        return {"type": _text(lambda: type(exc).__name__)[:100], "mro": mro,
+                "msg": _text(lambda: str(exc)), "where": where[-3:],
+                "base": not isinstance(exc, Exception)}
+
+    # -- callbacks ---------------------------------------------------------------------------------
+    def callback(self, fid: int, args, kwargs):
+        cid = self.next_cb
+        self.next_cb += 1
+        enc = self.encoder()
+        header = {"cb": cid, "fn": fid, "args": enc.encode(list(args)),
+                  "kwargs": enc.encode(dict(kwargs))}
+        header["b"] = [protocol_len(b) for b in enc.blobs]
+        self._send_raw(header, enc.blobs)
+        while True:
+            reply, blobs = protocol.recv_frame(self.sock)
+            if "op" in reply:        # the callback calls back into the submission
+                self.handle(reply, blobs)
+                continue
+            if reply.get("cb") != cid:
+                raise ProtocolError("unexpected reply to a callback")
+            if "exc" in reply:
+                raise CallbackFailed(f"the grader's function raised {reply['exc']}")
+            return self.decoder(blobs).decode(reply.get("ok"))
+
+    def _send(self, header: dict) -> None:
+        header.setdefault("b", [])
+        protocol.send_frame(self.sock, header, [])
+
+    def _send_raw(self, header: dict, blobs) -> None:
+        protocol.send_frame(self.sock, header, blobs)
+
+
+def _signature(obj: Any, depth: int = 0) -> Any:
+    """Identity and layout of the containers in the arguments (cheap change detection)."""
+    t = type(obj)
+    if depth > 40:
+        return id(obj)
+    if t is list:
+        return ("l", id(obj), len(obj), tuple(_signature(v, depth + 1) for v in obj))
+    if t is dict:
+        return ("d", id(obj), tuple(map(id, obj)),
+                tuple(_signature(v, depth + 1) for v in obj.values()))
+    if t is tuple:
+        return ("t", tuple(_signature(v, depth + 1) for v in obj))
+    return id(obj)
+
+
+def _modified(leaves) -> bool:
+    for obj, before in leaves:
+        if isinstance(obj, torch.Tensor):
+            if obj._version != before:
+                return True
+        elif bytes(obj.get_state().numpy()) != before:
+            return True
+    return False
+
+
+def protocol_len(b) -> int:
+    return memoryview(b).nbytes if not isinstance(b, (bytes, bytearray)) else len(b)
+
+
+def _same_bytes(a, b) -> bool:
+    ma, mb = memoryview(a).cast("B"), memoryview(b).cast("B")
+    if ma.nbytes != mb.nbytes:
+        return False
+    if not ma.nbytes:
+        return True
+    return bool(np.array_equal(np.frombuffer(ma, np.uint8), np.frombuffer(mb, np.uint8)))
+
+
+def _shift_blobs(data: Any, base: int) -> Any:
+    if isinstance(data, list):
+        return [_shift_blobs(v, base) for v in data]
+    if isinstance(data, dict):
+        (tag, p), = data.items()
+        if tag in ("$T", "$A", "$G"):
+            return {tag: [p[0] + base, *p[1:]]}
+        return {tag: _shift_blobs(p, base)}
+    return data
+
+
+def _text(fn) -> str:
+    try:
+        text = fn()
+        if type(text) is not str:
+            text = str.__str__(text) if isinstance(text, str) else "<unprintable>"
+    except BaseException:  # noqa: BLE001
+        text = "<unprintable>"
+    return text[:MAX_TEXT]
