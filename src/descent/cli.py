@@ -23,7 +23,7 @@ from rich.console import Console
 console = Console(width=None if Console().is_terminal else 140)
 
 # Modules of this package that add subcommands through ``register(subparsers)``.
-_PLUGGABLE_COMMANDS = ("gradebook",)
+_PLUGGABLE_COMMANDS = ("export", "gradebook")
 
 
 def kit_root() -> Path:
