@@ -1,0 +1,86 @@
+"""Public checks for starter/regularization.py.
+
+Dropout is random, so its checks are statistical or exact properties that hold for any correct
+mask. The hidden graders use 200,000 entries and several values of p, check that entries are
+dropped independently, and run early stopping on many more boundary sequences.
+
+Run with ``pytest exercises/test_regularization.py``; add ``-k dropout`` to focus on one exercise.
+"""
+
+import pytest
+import torch
+
+
+def T(*rows):
+    """A small float64 tensor from literal values."""
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+@pytest.mark.exercise("regularization.dropout")
+class TestDropout:
+    def test_drop_rate_and_scale(self, check):
+        x = torch.full((200, 250), 3.0, dtype=torch.float64)
+        y, _ = check.impl.regularization.dropout_forward(x, 0.2, True,
+                                                         torch.Generator().manual_seed(0))
+        frac = float((y == 0).double().mean())
+        check.that(abs(frac - 0.2) < 0.01, f"p=0.2 should drop about 20% of the entries, "
+                   f"dropped {frac:.1%}", hint="p is the probability of dropping")
+        kept = y[y != 0]
+        # kept entries are scaled by 1 / (1 - 0.2) = 1.25: 3 * 1.25 = 3.75
+        check.that(bool(torch.allclose(kept, torch.full_like(kept, 3.75))),
+                   "kept entries must be x / (1 - p) = 3.75", hint="inverted dropout")
+
+    def test_backward_uses_the_same_mask(self, check, inputs):
+        x, dy = inputs.randn(20, 30), inputs.randn(20, 30)
+        y, cache = check.impl.regularization.dropout_forward(x, 0.5, True,
+                                                             torch.Generator().manual_seed(1))
+        dx = check.impl.regularization.dropout_backward(dy, cache)
+        # dropout is linear, so <dy, y> must equal <dx, x>
+        check.that(abs(float((dy * y).sum() - (dx * x).sum())) < 1e-9,
+                   "<dy, y> must equal <dx, x>: reuse the forward's scaled mask")
+
+    def test_eval_and_edge_cases(self, check):
+        x = T([1.0, -2.0], [3.0, 4.0])
+        check.matches(lambda m: m.regularization.dropout_forward(x, 0.5, training=False)[0],
+                      "dropout_forward(training=False)", expected=x)
+        check.matches(lambda m: m.regularization.dropout_forward(x, 0.0)[0],
+                      "dropout_forward(p=0)", expected=x)
+        check.matches(lambda m: m.regularization.dropout_forward(x, 1.0)[0],
+                      "dropout_forward(p=1)", expected=torch.zeros_like(x))
+
+
+@pytest.mark.exercise("regularization.l2_penalty")
+def test_l2_worked_example(check):
+    # 0.5 * 0.1 * (1 + 4 + 9) = 0.7; gradients 0.1 * w
+    params = [T(1.0, 2.0), T([3.0])]
+    check.matches(lambda m: tuple(m.regularization.l2_penalty(params, 0.1)),
+                  "l2_penalty (loss, grads)",
+                  expected=(torch.tensor(0.7, dtype=torch.float64), [T(0.1, 0.2), T([0.3])]))
+
+
+@pytest.mark.exercise("regularization.l1_penalty")
+def test_l1_worked_example(check):
+    # 0.5 * (2 + 0 + 3) = 2.5; subgradient 0.5 * sign(w) with sign(0) = 0
+    params = [T(-2.0, 0.0), T([[3.0]])]
+    check.matches(lambda m: tuple(m.regularization.l1_penalty(params, 0.5)),
+                  "l1_penalty (loss, grads)",
+                  expected=(torch.tensor(2.5, dtype=torch.float64),
+                            [T(-0.5, 0.0), T([[0.5]])]))
+
+
+@pytest.mark.exercise("regularization.early_stopping")
+class TestEarlyStopping:
+    def test_docstring_example(self, check):
+        losses = [1.0, 0.8, 0.9, 0.85, 0.7]
+        # best at epoch 1; epochs 2 and 3 do not improve; 3 - 1 == 2 -> stop at 3
+        check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 2)),
+                      "early_stopping(patience=2)", expected=(3, 1))
+        # with patience 3, epoch 4 improves before patience runs out
+        check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 3)),
+                      "early_stopping(patience=3)", expected=(None, 4))
+
+    def test_min_delta(self, check):
+        # with min_delta 0.25, 0.875 is not enough of a gain over 1.0; 0.5 is
+        losses = [1.0, 0.875, 0.5, 0.375, 0.25]
+        check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 2, 0.25)),
+                      "early_stopping(patience=2, min_delta=0.25)", expected=(4, 2))
