@@ -1,0 +1,319 @@
+"""Catalogued variants of autograd.py: buggy and alternative ``Value`` classes.
+
+The exercise's one "function" is the class ``Value``, so each variant replaces the whole class.
+The buggy ones come from one engine, :func:`_engine`, with one mistake switched on each; it
+keeps closures in the micrograd style (each node knows how to push its gradient to its inputs).
+Sources: ../shared/research/content.md, section 2.4 (micrograd issue #2, PR #64) and 7(c) 90-92,
+plus the operator-order and derivative slips students make.
+"""
+
+import math
+
+from descent.catalogue import alternative, bug
+
+
+def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
+            recursive_topo=False, rsub_swapped=False, rdiv_swapped=False, pow_no_minus_one=False,
+            tanh_one_minus_y=False, relu_ge0=False, naive_sigmoid=False, sub_plus=False,
+            div_sign=False, no_reflected=False, sigmoid_grad_y=False):
+    """A micrograd-style Value with the chosen mistakes."""
+
+    def push(node, amount):
+        if assign:
+            node.grad = amount
+        else:
+            node.grad += amount
+
+    class Value:
+        def __init__(self, data, _children=()):
+            self.data = float(data)
+            self.grad = 0.0
+            self._prev = tuple(_children)
+            self._backward = lambda: None
+
+        def __repr__(self):
+            return f"Value(data={self.data}, grad={self.grad})"
+
+        @staticmethod
+        def _wrap(other):
+            return other if isinstance(other, Value) else Value(other)
+
+        def __add__(self, other):
+            other = self._wrap(other)
+            out = Value(self.data + other.data, (self, other))
+
+            def _backward():
+                push(self, out.grad)
+                push(other, out.grad)
+            out._backward = _backward
+            return out
+
+        def __mul__(self, other):
+            other = self._wrap(other)
+            out = Value(self.data * other.data, (self, other))
+
+            def _backward():
+                push(self, other.data * out.grad)
+                push(other, self.data * out.grad)
+            out._backward = _backward
+            return out
+
+        def __sub__(self, other):
+            other = self._wrap(other)
+            out = Value(self.data - other.data, (self, other))
+
+            def _backward():
+                push(self, out.grad)
+                push(other, (1.0 if sub_plus else -1.0) * out.grad)
+            out._backward = _backward
+            return out
+
+        def __truediv__(self, other):
+            other = self._wrap(other)
+            out = Value(self.data / other.data, (self, other))
+
+            def _backward():
+                push(self, out.grad / other.data)
+                sign = 1.0 if div_sign else -1.0
+                push(other, sign * self.data / other.data ** 2 * out.grad)
+            out._backward = _backward
+            return out
+
+        def __pow__(self, k):
+            assert isinstance(k, (int, float))
+            out = Value(self.data ** k, (self,))
+
+            def _backward():
+                local = k * self.data ** k if pow_no_minus_one else k * self.data ** (k - 1)
+                push(self, local * out.grad)
+            out._backward = _backward
+            return out
+
+        def __neg__(self):
+            return self * -1.0
+
+        def _unary(self, y, local):
+            out = Value(y, (self,))
+
+            def _backward():
+                push(self, local * out.grad)
+            out._backward = _backward
+            return out
+
+        def exp(self):
+            y = math.exp(self.data)
+            return self._unary(y, y)
+
+        def log(self):
+            return self._unary(math.log(self.data), 1.0 / self.data)
+
+        def tanh(self):
+            y = math.tanh(self.data)
+            return self._unary(y, 1.0 - y if tanh_one_minus_y else 1.0 - y * y)
+
+        def relu(self):
+            on = self.data >= 0 if relu_ge0 else self.data > 0
+            return self._unary(self.data if self.data > 0 else 0.0, 1.0 if on else 0.0)
+
+        def sigmoid(self):
+            if naive_sigmoid:
+                y = 1.0 / (1.0 + math.exp(-self.data))
+            else:
+                e = math.exp(-abs(self.data))
+                y = 1.0 / (1.0 + e) if self.data >= 0 else e / (1.0 + e)
+            return self._unary(y, y if sigmoid_grad_y else y * (1.0 - y))
+
+        def _order(self):
+            if recursive_topo:
+                order, seen = [], set()
+
+                def visit(v):
+                    if v not in seen:
+                        seen.add(v)
+                        for child in v._prev:
+                            visit(child)
+                        order.append(v)
+                visit(self)
+                return order
+            order, seen, stack = [], set(), [(self, False)]
+            while stack:
+                v, done = stack.pop()
+                if done:
+                    order.append(v)
+                elif v not in seen:
+                    seen.add(v)
+                    stack.append((v, True))
+                    stack.extend((c, False) for c in v._prev if c not in seen)
+            return order
+
+        def _propagate(self):
+            self._backward()
+            for child in self._prev:
+                child._propagate()
+
+        def backward(self):
+            if not no_seed:
+                self.grad = 1.0
+            if no_topo:
+                self._propagate()
+                return
+            order = self._order()
+            for v in (order if forward_order else reversed(order)):
+                v._backward()
+
+    if not no_reflected:
+        Value.__radd__ = lambda self, other: self + other
+        Value.__rmul__ = lambda self, other: self * other
+    Value.__rsub__ = ((lambda self, other: self - other) if rsub_swapped
+                      else (lambda self, other: Value._wrap(other) - self))
+    Value.__rtruediv__ = ((lambda self, other: self / other) if rdiv_swapped
+                          else (lambda self, other: Value._wrap(other) / self))
+    return Value
+
+
+def _bug(id, title, hint, **flags):
+    variant = bug(id, "autograd.value", title, hint=hint)
+    variant.replaces(_engine(**flags))
+    return variant
+
+
+# ------------------------------------------------------------------------------------------ bugs
+_bug("value_grad_assign", "assigns (=) gradients instead of accumulating them (+=)",
+     "A Value used several times receives one contribution per use: add into grad with +=.",
+     assign=True)
+_bug("value_no_topological_order",
+     "recurses into the inputs after each node's own step, without a topological order",
+     "A node may push its gradient only once everything that uses it is done: sort the graph "
+     "topologically, then visit it in reverse.", no_topo=True)
+_bug("value_output_not_seeded", "never sets the output's gradient to 1 before propagating",
+     "backward() starts with self.grad = 1 (d out / d out); otherwise every gradient is 0.",
+     no_seed=True)
+_bug("value_forward_order", "visits the nodes in topological order instead of reversed",
+     "Inputs come first in a topological order; the backward pass must run from the output "
+     "back to the inputs: iterate over reversed(order).", forward_order=True)
+_bug("value_recursive_topo", "builds the topological order with a recursive function",
+     "Deep graphs exceed Python's recursion limit (about 1000 calls): use an explicit stack.",
+     recursive_topo=True)
+_bug("value_rsub_swapped", "computes 2 - a as a - 2 in __rsub__",
+     "In __rsub__(self, other) the number is on the left: return other - self, not self - other.",
+     rsub_swapped=True)
+_bug("value_rtruediv_swapped", "computes 2 / a as a / 2 in __rtruediv__",
+     "In __rtruediv__(self, other) the number is the numerator: return other / self.",
+     rdiv_swapped=True)
+_bug("value_pow_no_minus_one", "writes the derivative of a ** k as k * a ** k",
+     "d(a^k)/da = k * a^(k - 1): lower the exponent by one.", pow_no_minus_one=True)
+_bug("value_tanh_one_minus_y", "writes the derivative of tanh as 1 - y",
+     "d tanh(a)/da = 1 - tanh(a)^2: square the output.", tanh_one_minus_y=True)
+_bug("value_relu_ge0", "passes the gradient through relu at exactly 0",
+     "relu's derivative at exactly 0 is 0: test data > 0, not >= 0.", relu_ge0=True)
+_bug("value_naive_sigmoid", "computes sigmoid as 1 / (1 + exp(-a)), which overflows for a << 0",
+     "math.exp(1000) raises OverflowError: use e = exp(-|a|), then 1/(1+e) or e/(1+e).",
+     naive_sigmoid=True)
+_bug("value_sub_grad_plus", "gives the right operand of a - b the gradient +1",
+     "The right operand of a subtraction gets the upstream gradient with a minus sign.",
+     sub_plus=True)
+_bug("value_div_grad_sign", "gives the denominator of a / b the gradient +a/b^2",
+     "d(a/b)/db = -a/b^2: keep the minus sign.", div_sign=True)
+_bug("value_no_reflected_ops", "has no __radd__ or __rmul__, so 2 + a and 3 * a raise TypeError",
+     "Python calls __radd__ and __rmul__ when the number is on the left: define them.",
+     no_reflected=True)
+_bug("value_sigmoid_grad_is_y", "uses sigmoid(a) itself as the derivative of sigmoid",
+     "d sigmoid(a)/da = y * (1 - y) with y = sigmoid(a).", sigmoid_grad_y=True)
+
+
+# ------------------------------------------------------------------------------- alternatives
+def _composed_value():
+    """Subtraction, division and reflected operators built from +, * and **; Kahn's algorithm
+    (in-degree counting) for the order; each node stores (input, local derivative) pairs."""
+
+    class Value:
+        def __init__(self, data, _edges=()):
+            self.data = float(data)
+            self.grad = 0.0
+            self._edges = list(_edges)
+
+        def __repr__(self):
+            return f"Value({self.data})"
+
+        def __add__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            return Value(self.data + other.data, [(self, 1.0), (other, 1.0)])
+
+        __radd__ = __add__
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            return Value(self.data * other.data, [(self, other.data), (other, self.data)])
+
+        __rmul__ = __mul__
+
+        def __pow__(self, k):
+            return Value(self.data ** k, [(self, k * self.data ** (k - 1))])
+
+        def __neg__(self):
+            return self * -1
+
+        def __sub__(self, other):
+            return self + (-other)
+
+        def __rsub__(self, other):
+            return (-self) + other
+
+        def __truediv__(self, other):
+            return self * other ** -1
+
+        def __rtruediv__(self, other):
+            return self ** -1 * other
+
+        def exp(self):
+            return Value(math.exp(self.data), [(self, math.exp(self.data))])
+
+        def log(self):
+            return Value(math.log(self.data), [(self, 1 / self.data)])
+
+        def tanh(self):
+            t = math.tanh(self.data)
+            return Value(t, [(self, 1 - t ** 2)])
+
+        def relu(self):
+            return Value(max(self.data, 0.0), [(self, float(self.data > 0))])
+
+        def sigmoid(self):
+            t = math.tanh(0.5 * self.data)
+            s = 0.5 * (1 + t)
+            return Value(s, [(self, 0.25 * (1 - t * t))])
+
+        def backward(self):
+            # Count, for every reachable node, how many edges point into it from its users.
+            users, stack, seen = {}, [self], {id(self)}
+            nodes = {id(self): self}
+            while stack:
+                v = stack.pop()
+                for parent, _ in v._edges:
+                    users[id(parent)] = users.get(id(parent), 0) + 1
+                    if id(parent) not in seen:
+                        seen.add(id(parent))
+                        nodes[id(parent)] = parent
+                        stack.append(parent)
+            self.grad = 1.0
+            ready = [self]
+            while ready:
+                v = ready.pop()
+                for parent, local in v._edges:
+                    parent.grad += local * v.grad
+                    users[id(parent)] -= 1
+                    if users[id(parent)] == 0:
+                        ready.append(parent)
+
+    return Value
+
+
+value_composed_kahn = alternative("value_composed_kahn", "autograd.value",
+                                  "builds - and / from +, * and **, stores local derivatives and "
+                                  "orders the nodes with Kahn's algorithm")
+value_composed_kahn.replaces(_composed_value())
+
+value_micrograd_iterative = alternative("value_micrograd_iterative", "autograd.value",
+                                        "keeps a _backward closure per node (micrograd style) "
+                                        "with an iterative depth-first order")
+value_micrograd_iterative.replaces(_engine())

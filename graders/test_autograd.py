@@ -1,0 +1,311 @@
+"""Hidden graders for starter/autograd.py: the scalar ``Value`` engine against PyTorch.
+
+Tests touch a Value only through its public interface (``Value(x)``, operators, methods,
+``.data``, ``.grad``, ``backward()``), because an isolated grader keeps the objects in a worker.
+Every check builds the same expression twice, once from the student's Values and once from
+float64 0-dim tensors, and compares every node's value and gradient: nodes used twice,
+gradients that meet from several branches, numbers on either side of every operator, chains of
+500 and 3000 operations, and random expressions drawn by hypothesis.
+"""
+
+import contextlib
+import math
+
+import pytest
+import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+# Tolerances: the same float64 arithmetic in math and torch, up to a few ulps per operation.
+TOL = dict(rtol=1e-9, atol=1e-12)
+
+
+def _torch_leaf(x):
+    return torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+
+
+def _run_torch(build, leaves):
+    """Values and gradients (d output / d node) of every node ``build`` returns, via autograd."""
+    ts = [_torch_leaf(v) for v in leaves]
+    nodes = build(*ts)
+    out = nodes[-1]
+    grads = torch.autograd.grad(out, nodes, allow_unused=True)
+    return ([float(n.detach()) for n in nodes], [0.0 if g is None else float(g) for g in grads])
+
+
+def _run_value(m, build, leaves):
+    Value = m.autograd.Value
+    vs = [Value(v) for v in leaves]
+    nodes = build(*vs)
+    nodes[-1].backward()
+    return ([n.data for n in nodes], [n.grad for n in nodes])
+
+
+def _matches(check, build, leaves, what, hint=None, kind="reference value"):
+    """Compare node values and node gradients of ``build`` between the student's Value and torch."""
+    data, grads = _run_torch(build, leaves)
+    check.matches(lambda m: _run_value(m, build, leaves)[0], f"{what}: values (.data)",
+                  expected=data, check=kind, **TOL)
+    check.matches(lambda m: _run_value(m, build, leaves)[1], f"{what}: gradients (.grad)",
+                  expected=grads, hint=hint, check=kind, **TOL)
+
+
+@contextlib.contextmanager
+def _raises_as_failure(check, errors, what, check_name, hint):
+    """Turn an exception a known mistake raises into a graded failure with a hint."""
+    try:
+        yield
+    except errors as exc:
+        check.fail(f"{what} raised {type(exc).__name__}: {str(exc)[:120]}", check=check_name,
+                   hint=hint)
+
+
+@pytest.mark.exercise("autograd.value")
+class TestGraphs:
+    @pytest.mark.points(3)
+    def test_node_used_twice(self, check):
+        # b = a + a; c = b * b: dc/db = 2b, dc/da = 2 * 2b = 8a
+        _matches(check, lambda a: [a, a + a, (a + a) * (a + a)], [1.5],
+                 "a + a reused through separate nodes")
+
+        def build(a):
+            b = a + a
+            return [a, b, b * b]
+
+        _matches(check, build, [1.5], "b = a + a; c = b * b",
+                 hint="a node used twice gets one contribution per use: accumulate with +=, and "
+                      "visit the nodes in reverse topological order")
+
+    @pytest.mark.points(2)
+    def test_chain_of_reuse(self, check):
+        # a; b = a + a; c = b + b: dc/da = 4 (not 1 with '=', not 8 without a topological order)
+        def build(a):
+            b = a + a
+            c = b + b
+            return [a, b, c]
+
+        _matches(check, build, [-0.7], "b = a + a; c = b + b")
+
+    @pytest.mark.points(2)
+    def test_branches_accumulate(self, check):
+        def build(a, b):
+            u = a * b
+            v = a.exp()
+            w = a.tanh() * b
+            s = u + v + w
+            return [a, b, u, v, w, s * a]
+
+        _matches(check, build, [0.4, -1.3], "a and b feeding several branches")
+
+    def test_output_seeded_with_one(self, check):
+        _matches(check, lambda a, b: [a, b, a * b], [2.5, -4.0], "c = a * b",
+                 hint="backward() starts by setting the output's own grad to 1")
+
+    def test_leaf_backward(self, check):
+        def recipe(m):
+            a = m.autograd.Value(3.25)
+            a.backward()
+            return [a.data, a.grad]
+
+        check.matches(recipe, "Value(3.25).backward(): [data, grad]", expected=[3.25, 1.0])
+
+    def test_unrelated_nodes_keep_zero(self, check):
+        _matches(check, lambda a, b: [a, b, a + 1.0, b * 3.0, a * b], [1.2, 0.9],
+                 "nodes the output does not depend on",
+                 hint="only the output's ancestors receive gradient; the others stay at 0")
+
+    def test_fresh_values(self, check):
+        def recipe(m):
+            Value = m.autograd.Value
+            a = Value(2.0)
+            b = a * 3.0 + 1.0
+            return [a.data, a.grad, b.data, b.grad]
+
+        check.matches(recipe, "[a.data, a.grad, b.data, b.grad] before backward()",
+                      expected=[2.0, 0.0, 7.0, 0.0],
+                      hint="grad starts at 0.0; only backward() changes it")
+
+    def test_data_and_grad_are_floats(self, check):
+        def recipe(m):
+            a = m.autograd.Value(2.0)
+            out = 3 - a * 2
+            out.backward()
+            return [type(x).__name__ for x in (a.data, a.grad, out.data, out.grad)]
+
+        check.matches(recipe, "types of data and grad", expected=["float"] * 4,
+                      check="shape and type", hint="store data and grad as Python floats")
+
+
+# Every operator with a number on either side, and between Values.
+OPS = {
+    "a + 2": lambda a: a + 2.0,
+    "2 + a": lambda a: 2.0 + a,
+    "a - 2": lambda a: a - 2.0,
+    "2 - a": lambda a: 2.0 - a,
+    "a * 3": lambda a: a * 3.0,
+    "3 * a": lambda a: 3.0 * a,
+    "a / 4": lambda a: a / 4.0,
+    "4 / a": lambda a: 4.0 / a,
+    "-a": lambda a: -a,
+    "a ** 3": lambda a: a ** 3,
+    "a ** 2.5": lambda a: a ** 2.5,
+    "a ** -2": lambda a: a ** -2,
+    "a ** 0": lambda a: a ** 0,
+    "int on the left: 5 - a": lambda a: 5 - a,
+}
+BINARY = {
+    "a + b": lambda a, b: a + b,
+    "a - b": lambda a, b: a - b,
+    "a * b": lambda a, b: a * b,
+    "a / b": lambda a, b: a / b,
+}
+METHODS = {
+    "exp": (lambda a: a.exp(), [-1.3, 0.7]),
+    "log": (lambda a: a.log(), [0.3, 4.2]),
+    "tanh": (lambda a: a.tanh(), [-0.8, 1.9]),
+    "relu": (lambda a: a.relu(), [-1.1, 0.6]),
+    "sigmoid": (lambda a: a.sigmoid(), [-2.2, 0.4]),
+}
+
+
+@pytest.mark.exercise("autograd.value")
+class TestOperators:
+    @pytest.mark.parametrize("name", list(OPS))
+    def test_number_on_either_side(self, name, check):
+        op = OPS[name]
+        with _raises_as_failure(check, TypeError, name, "operators",
+                                "with a number on the left Python calls the reflected method: "
+                                "define __radd__, __rsub__, __rmul__ and __rtruediv__"):
+            for x in (1.7, 0.6):
+                _matches(check, lambda a: [a, op(a) * a], [x], f"out = ({name}) * a at a = {x}")
+
+    @pytest.mark.parametrize("name", list(BINARY))
+    def test_between_values(self, name, check):
+        op = BINARY[name]
+        _matches(check, lambda a, b: [a, b, op(a, b)], [1.3, -0.45], f"out = {name}")
+
+    @pytest.mark.parametrize("name", list(METHODS))
+    def test_methods(self, name, check):
+        op, points = METHODS[name]
+        for x in points:
+            _matches(check, lambda a: [a, op(a) * 1.5], [x], f"out = 1.5 * a.{name}() at a = {x}")
+
+    def test_relu_at_zero(self, check):
+        _matches(check, lambda a: [a, a.relu() * 2.0], [0.0], "relu at exactly 0",
+                 hint="relu's derivative at exactly 0 is 0: use data > 0")
+
+    @pytest.mark.points(2)
+    def test_sigmoid_and_tanh_extremes(self, check):
+        hint = "math.exp overflows above ~709: compute sigmoid from exp(-|x|)"
+        for x in (1000.0, -1000.0, 40.0, -40.0):
+            with _raises_as_failure(check, OverflowError, f"sigmoid or tanh at {x:g}",
+                                    "stability", hint):
+                _matches(check, lambda a: [a, a.sigmoid(), a.tanh()], [x],
+                         f"sigmoid and tanh at {x:g}", kind="stability", hint=hint)
+
+
+def _chain(n):
+    """n operations in a row (graph depth about n); x itself is reused every fourth step."""
+    def build(x):
+        y = x
+        for i in range(n):
+            y = _step(y, x, i)
+        return [x, y]
+    return build
+
+
+def _step(y, x, i):
+    r = i % 4
+    if r == 0:
+        return y * 1.05
+    if r == 1:
+        return y + x
+    if r == 2:
+        return y.tanh()
+    return y - 0.01
+
+
+@pytest.mark.exercise("autograd.value")
+class TestDeepGraphs:
+    @pytest.mark.points(2)
+    def test_chain_of_500(self, check):
+        _matches(check, _chain(500), [0.3], "a chain of 500 operations")
+
+    @pytest.mark.points(2)
+    def test_chain_of_3000(self, check):
+        # deeper than Python's default recursion limit: a recursive topological sort fails
+        build = _chain(3000)
+        hint = ("build the topological order with an explicit stack: recursion is limited to "
+                "about 1000 levels in Python")
+        with _raises_as_failure(check, RecursionError, "backward() on a chain of 3000 operations",
+                                "deep graph", hint):
+            check.matches(lambda m: _run_value(m, build, [0.3])[1],
+                          "gradients through a chain of 3000 operations",
+                          expected=_run_torch(build, [0.3])[1], **TOL, hint=hint)
+
+
+# --------------------------------------------------------------------------- random expressions
+# Each step combines earlier nodes (or one node and a constant); the same lambdas run on Values
+# and on tensors. Arguments of log, division and fractional or negative powers are kept positive.
+STEPS = {
+    "add": lambda x, y, k: x + y,
+    "sub": lambda x, y, k: x - y,
+    "mul": lambda x, y, k: x * y,
+    "div": lambda x, y, k: x / (y * y + 0.5),
+    "k+x": lambda x, y, k: k + x,
+    "k-x": lambda x, y, k: k - x,
+    "k*x": lambda x, y, k: k * x,
+    "k/x": lambda x, y, k: k / (x * x + 1.0),
+    "x-k": lambda x, y, k: x - k,
+    "x/k": lambda x, y, k: x / k,
+    "pow2": lambda x, y, k: x ** 2,
+    "pow3": lambda x, y, k: x ** 3,
+    "sqrt": lambda x, y, k: (x * x + 0.25) ** 0.5,
+    "pow-1.5": lambda x, y, k: (y * y + 1.0) ** -1.5,
+    "neg": lambda x, y, k: -x,
+    "exp": lambda x, y, k: x.exp(),
+    "log": lambda x, y, k: (x * x + 0.1).log(),
+    "tanh": lambda x, y, k: x.tanh(),
+    "relu": lambda x, y, k: x.relu(),
+    "sigmoid": lambda x, y, k: x.sigmoid(),
+}
+
+
+@st.composite
+def programs(draw):
+    leaves = draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3),
+                           min_size=1, max_size=3))
+    steps = []
+    for n in range(len(leaves), len(leaves) + draw(st.integers(2, 9))):
+        name = draw(st.sampled_from(sorted(STEPS)))
+        i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        k = draw(st.sampled_from([-2.5, -0.5, 0.75, 3.0]))
+        steps.append((name, i, j, k))
+    return leaves, steps
+
+
+def _program(steps):
+    def build(*leaves):
+        nodes = list(leaves)
+        for name, i, j, k in steps:
+            nodes.append(STEPS[name](nodes[i], nodes[j], k))
+        return nodes
+    return build
+
+
+@pytest.mark.exercise("autograd.value")
+class TestRandomExpressions:
+    @pytest.mark.points(4)
+    @given(program=programs())
+    def test_against_torch(self, program, check):
+        leaves, steps = program
+        build = _program(steps)
+        data, grads = _run_torch(build, leaves)
+        assume(all(math.isfinite(v) and abs(v) < 1e6 for v in data + grads))
+        what = (f"a random expression of {len(steps)} operations "
+                f"({', '.join(sorted({s[0] for s in steps}))}) on {len(leaves)} input(s)")
+        check.matches(lambda m: _run_value(m, build, leaves)[0], f"{what}: node values",
+                      expected=data, rtol=1e-9, atol=1e-9)
+        check.matches(lambda m: _run_value(m, build, leaves)[1],
+                      f"{what}: gradients of the last node with respect to every node",
+                      expected=grads, rtol=1e-8, atol=1e-9)
