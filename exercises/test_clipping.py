@@ -1,0 +1,52 @@
+"""Public checks for starter/clipping.py.
+
+Small examples you can verify on paper. The hidden graders compare with PyTorch's
+``clip_grad_norm_`` and ``clip_grad_value_`` on several tensors of different shapes, for the 1-,
+2-, 3- and inf-norms, below and above the threshold, and check that your inputs stay unchanged.
+
+Run with ``pytest exercises/test_clipping.py``.
+"""
+
+import math
+
+import pytest
+import torch
+
+
+def T(*values):
+    """A small float64 tensor from literal values."""
+    return torch.tensor(values, dtype=torch.float64)
+
+
+@pytest.mark.exercise("clipping.clip_grad_norm")
+class TestClipGradNorm:
+    def test_one_global_norm(self, check):
+        # The two tensors together are the vector (3, 4, 0): global norm 5. With max_norm 1 every
+        # tensor is multiplied by 1 / (5 + 1e-6), the same factor for both.
+        grads = [T(3.0, 4.0), T(0.0)]
+        scale = 1 / (5 + 1e-6)
+        check.matches(lambda m: m.clipping.clip_grad_norm(grads, 1.0),
+                      "clip_grad_norm of [(3, 4), (0,)] with max_norm=1",
+                      expected=([T(3 * scale, 4 * scale), T(0.0)], torch.tensor(5.0,
+                                                                               dtype=torch.float64)))
+
+    def test_no_change_below_the_threshold(self, check):
+        grads = [T(0.3, -0.4), T(1.2)]  # global norm 1.3
+        check.matches(lambda m: m.clipping.clip_grad_norm(grads, 2.0)[0],
+                      "clip_grad_norm below max_norm (nothing to clip)", expected=grads)
+
+    def test_inf_norm(self, check):
+        # the inf-norm is the largest |g|: 6
+        grads = [T(1.0, -6.0), T(2.0, 0.5, -3.0)]
+        check.matches(lambda m: m.clipping.clip_grad_norm(grads, 3.0, norm_type=math.inf)[1],
+                      "total_norm with norm_type=inf",
+                      expected=torch.tensor(6.0, dtype=torch.float64))
+
+
+@pytest.mark.exercise("clipping.clip_grad_value")
+class TestClipGradValue:
+    def test_clamps_both_sides(self, check):
+        grads = [T(0.5, -2.0, 3.0), T(-0.1)]
+        check.matches(lambda m: m.clipping.clip_grad_value(grads, 1.0),
+                      "clip_grad_value with clip_value=1",
+                      expected=[T(0.5, -1.0, 1.0), T(-0.1)])
