@@ -60,9 +60,19 @@ def _results_path(args) -> Path:
 def cmd_grade(args) -> int:
     from . import report, results
 
+    from .isolation.grading import refusal
+
     path = _results_path(args)
+    why = refusal(args.impl, args.isolation, args.insecure, args.device)
+    if why:
+        console.print(f"[red]descent grade: {why}[/red]")
+        return 2
+    extra = ["-k", args.k] if args.k else []
+    extra += [f"--isolation={args.isolation}", f"--call-timeout={args.call_timeout}"]
+    if args.insecure:
+        extra.append("--insecure")
     code = run_pytest(args.suite, args.impl, device=args.device, results=path,
-                      extra=(["-k", args.k] if args.k else []), quiet=not args.verbose)
+                      extra=extra, quiet=not args.verbose)
     if code not in (0, 1):
         console.print(f"[red]grading did not complete (pytest exit code {code})[/red]")
         return code
@@ -156,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")
+    p.add_argument("--isolation", choices=["auto", "worker", "none"], default="auto",
+                   help="auto (default): submissions run in a confined worker process, the "
+                        "kit's own folders in-process; see docs/isolation.md")
+    p.add_argument("--insecure", action="store_true",
+                   help="grade a submission even without confinement (only for trusted code)")
+    p.add_argument("--call-timeout", type=float, default=10.0,
+                   help="seconds allowed for one call into submission code (default 10)")
     device_option(p)
     p.set_defaults(func=cmd_grade)
 

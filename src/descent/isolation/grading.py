@@ -59,6 +59,25 @@ def _is_submission(spec: str, root: Path) -> bool:
     return spec not in ("starter", "solutions")
 
 
+def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu") -> str | None:
+    """Why grading these specs must not start (for the command line), or None."""
+    untrusted = [s for s in specs if _is_submission(s, Path("."))]
+    if not untrusted or insecure:
+        return None
+    if isolation == NONE:
+        return ("refusing to run a submission inside the grader's process (--isolation none); "
+                "add --insecure if you trust this code")
+    from .confinement import Limits
+    from .manager import IsolationUnavailable, Settings, shared
+
+    devices = ("cpu", "cuda") if device == "all" else (device,)
+    try:
+        shared(Settings(devices=devices, limits=Limits())).mode()
+    except IsolationUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     """An implementation for a folder (or .py/.ipynb/.zip) spec, in a worker when it should be."""
     from ..impl import FolderImplementation

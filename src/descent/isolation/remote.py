@@ -69,8 +69,12 @@ def _remote_exception(info: dict) -> Exception:
     kind = str(info.get("type", "Exception"))[:100]
     if info.get("base"):
         msg = f"{msg} (a {kind} from submission code ends only that call)"
-    exc = cls.__new__(cls)
-    Exception.__init__(exc, msg)
+    if "MemoryError" in mro:
+        msg = f"worker ran out of memory ({msg or 'MemoryError'})"
+    try:
+        exc = cls(msg)
+    except Exception:  # noqa: BLE001
+        exc = RemoteException(msg)
     exc.remote_type = kind
     exc.remote_where = [str(w)[:200] for w in info.get("where", [])][:3]
     return exc
@@ -227,6 +231,7 @@ class WorkerImplementation(Implementation):
         self.modules: dict[str, Any] = {}
         self.releases: list[int] = []
         self.hits: dict[str, set[str]] = {}
+        self.modified_log: list[int] = []   # ids of grader objects the submission edited in place
         self.events: list[dict] = []
         self.intake: dict | None = None
         self.scan: dict[str, list[str]] = {}
@@ -420,13 +425,13 @@ class WorkerImplementation(Implementation):
                     raise ProtocolError("bad sync block")
                 new_args = dec.decode(sync.get("args", []))
                 new_kwargs = dec.decode(sync.get("kwargs", {"$d": []}))
+                pairs = []
                 if args is not None and isinstance(new_args, list) and len(new_args) == len(args):
-                    for old, new in zip(args, new_args):
-                        apply_inplace(old, new)
+                    pairs += list(zip(args, new_args))
                 if kwargs is not None and isinstance(new_kwargs, dict):
-                    for key, old in kwargs.items():
-                        if key in new_kwargs:
-                            apply_inplace(old, new_kwargs[key])
+                    pairs += [(old, new_kwargs[k]) for k, old in kwargs.items() if k in new_kwargs]
+                for old, new in pairs:
+                    note_changes(old, new, self.modified_log)
         except ProtocolError as exc:
             self._fail("protocol", f"protocol violation by the worker: {exc}")
         return result
@@ -476,6 +481,39 @@ class WorkerImplementation(Implementation):
 
     def __getattr__(self, name: str) -> Any:
         return Implementation.__getattr__(self, name)
+
+
+def note_changes(old: Any, new: Any, log: list[int], depth: int = 0) -> None:
+    """Record (by id) the grader's tensors and containers that the call edited in place.
+
+    The edits are *not* applied to the grader's objects: the worker had copies, so a test that
+    computes its expected value after the call still sees pristine inputs. ``check.unmodified``
+    reads this log, so an in-place bug fails exactly as it does in-process. Generators are the
+    exception: drawing from one advances it, which is part of the API, so its state is copied.
+    """
+    if depth > 64:
+        return
+    if isinstance(old, torch.Generator) and isinstance(new, torch.Generator):
+        old.set_state(new.get_state())
+        return
+    if isinstance(old, torch.Tensor):
+        if not (isinstance(new, torch.Tensor) and new.shape == old.shape
+                and new.dtype == old.dtype
+                and torch.equal(torch.nan_to_num(new.to(old.device)), torch.nan_to_num(old))):
+            log.append(id(old))
+        return
+    if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
+        if len(old) != len(new) or type(old) is not type(new):
+            log.append(id(old))
+        for o, n in zip(old, new):
+            note_changes(o, n, log, depth + 1)
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        if list(old) != list(new):
+            log.append(id(old))
+        for key in old:
+            if key in new:
+                note_changes(old[key], new[key], log, depth + 1)
 
 
 def apply_inplace(old: Any, new: Any) -> Any:

@@ -1,0 +1,123 @@
+"""How much isolated grading costs, measured in one run on this machine.
+
+    .venv/bin/python benchmarks/isolation_overhead.py [--full] [--calls N] [--submissions K]
+
+1. Per call: the same call in-process (FolderImplementation) and through a confined worker
+   (WorkerImplementation), median over N calls, for small and larger tensors and for a handle
+   method call (``Value`` arithmetic).
+2. Per submission: ``pytest graders ...`` on K copies of the solutions as submission folders,
+   in-process (``--isolation none --insecure``) versus isolated (``--isolation worker``), wall
+   time of the whole pytest process; the isolation cost per submission is the difference / K.
+   ``--full`` runs every grader file (default: losses and activations only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parents[1]
+
+
+def per_call(calls: int) -> None:
+    import torch
+
+    from descent.impl import FolderImplementation
+    from descent.isolation.manager import IsolationManager
+    from descent.isolation.remote import WorkerImplementation
+
+    manager = IsolationManager()
+    t0 = time.perf_counter()
+    info = manager.mode()
+    print(f"fork server ready + probe: {time.perf_counter() - t0:.2f} s "
+          f"(preload {info['preload_s']} s); mode {info['mode']}")
+    local = FolderImplementation(KIT / "solutions", "local")
+    remote = WorkerImplementation("remote", manager, folder=str(KIT / "solutions"))
+    t0 = time.perf_counter()
+    remote.losses.mse_forward(torch.zeros(2), torch.zeros(2))
+    print(f"first call (worker fork + confinement + import): {time.perf_counter() - t0:.3f} s; "
+          f"mechanisms: {', '.join(remote.process.applied)}")
+
+    def bench(label, fn):
+        def median(impl):
+            samples = []
+            for _ in range(calls):
+                t = time.perf_counter()
+                fn(impl)
+                samples.append(time.perf_counter() - t)
+            return statistics.median(samples)
+        a, b = median(local), median(remote)
+        print(f"  {label:<44} in-process {a * 1e3:7.3f} ms   worker {b * 1e3:7.3f} ms   "
+              f"overhead {(b - a) * 1e3:7.3f} ms   ratio {b / a:6.1f}x")
+
+    x, y = torch.randn(8, 8, dtype=torch.float64), torch.randn(8, 8, dtype=torch.float64)
+    big, w, bias = torch.randn(256, 256), torch.randn(128, 256), torch.randn(128)
+    print(f"per call, median of {calls}:")
+    bench("losses.mse_forward 8x8 float64", lambda m: m.losses.mse_forward(x, y))
+    bench("mse_forward + mse_backward (cache crosses)",
+          lambda m: m.losses.mse_backward(torch.tensor(1.0, dtype=torch.float64),
+                                          m.losses.mse_forward(x, y)[1]))
+    if (KIT / "solutions" / "layers.py").exists():
+        bench("layers.linear_forward 256x256 @ 128x256",
+              lambda m: m.layers.linear_forward(big, w, bias))
+    if (KIT / "solutions" / "autograd.py").exists():
+        def value_graph(m):
+            a, b = m.autograd.Value(2.0), m.autograd.Value(-3.0)
+            c = (a * b + a ** 2).tanh()
+            c.backward()
+            return a.grad
+        bench("autograd.Value: 2 objects, 4 ops, backward, .grad", value_graph)
+    remote.close()
+    manager.close()
+
+
+def per_submission(submissions: int, full: bool) -> None:
+    suites = ["graders"] if full else ["graders/test_losses.py", "graders/test_activations.py"]
+    tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
+    subs = []
+    for i in range(submissions):
+        folder = tmp / f"student{i}"
+        shutil.copytree(KIT / "solutions", folder, ignore=shutil.ignore_patterns("__init__.py",
+                                                                                 "__pycache__"))
+        subs.append(folder)
+
+    def run(mode: list[str]) -> float:
+        cmd = [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider",
+               "--no-grade-summary", f"--results={tmp / 'r.json'}",
+               *[f"--impl={s}" for s in subs], *mode]
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True)
+        elapsed = time.perf_counter() - t
+        if proc.returncode not in (0, 1):
+            print(proc.stdout[-2000:], proc.stderr[-2000:])
+        return elapsed
+
+    inproc = run(["--isolation=none", "--insecure"])
+    isolated = run(["--isolation=worker"])
+    n_tests = "all graders" if full else "losses + activations graders"
+    print(f"per submission ({n_tests}, {submissions} submissions in one pytest run):")
+    print(f"  in-process {inproc:7.2f} s   isolated {isolated:7.2f} s   "
+          f"ratio {isolated / inproc:5.2f}x   isolation cost per submission "
+          f"{(isolated - inproc) / submissions:+.2f} s")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--submissions", type=int, default=3)
+    parser.add_argument("--full", action="store_true")
+    args = parser.parse_args()
+    per_call(args.calls)
+    per_submission(args.submissions, args.full)
+
+
+if __name__ == "__main__":
+    main()

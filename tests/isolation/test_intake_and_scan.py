@@ -1,0 +1,128 @@
+"""Intake (which files are taken) and the AST scan for borrowed library operations."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+from descent.isolation import intake, scan
+
+GOOD = "import torch\n\ndef mse_forward(pred, target):\n    return ((pred - target) ** 2).mean(), None\n"
+
+
+def _reasons(result):
+    return {e["path"]: e["reason"] for e in result.ignored + result.refused}
+
+
+def test_only_exercise_modules_are_taken(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(GOOD)
+    for name in ("conftest.py", "pytest.ini", "pyproject.toml", "sitecustomize.py", "evil.pth",
+                 "test_bonus.py", "numpy.py", "json.py", "__init__.py", "notes.txt"):
+        (sub / name).write_text("x = 1\n")
+    (sub / "torch").mkdir()
+    (sub / "torch" / "__init__.py").write_text("")
+    os.symlink("/etc/passwd", sub / "activations.py")
+    result = intake.take(sub, tmp_path)
+    assert result.taken == ["losses.py"]
+    assert sorted(os.listdir(result.folder)) == ["losses.py"]
+    reasons = _reasons(result)
+    assert "symbolic link" in reasons["activations.py"]
+    assert "pytest" in reasons["conftest.py"] and ".pth" in reasons["evil.pth"]
+    assert "shadows" in reasons["numpy.py"] and "shadows" in reasons["torch/"]
+    assert "extra test file" in reasons["test_bonus.py"]
+    assert "shadows the `json`" in reasons["json.py"]
+    result.cleanup()
+
+
+def test_hardlinks_and_oversized_files_are_refused(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (tmp_path / "x.py").write_text(GOOD)
+    os.link(tmp_path / "x.py", sub / "losses.py")
+    (sub / "layers.py").write_text("#" * (intake.MAX_FILE + 1))
+    reasons = _reasons(intake.take(sub, tmp_path))
+    assert "hard link" in reasons["losses.py"]
+    assert "exceeds" in reasons["layers.py"]
+
+
+def test_zip_members_are_checked(tmp_path):
+    z = tmp_path / "s.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("../evil.py", "x")
+        zf.writestr("/abs/losses.py", "x")
+        zf.writestr("sub/losses.py", GOOD)
+        zf.writestr("big.ipynb", "0" * (intake.MAX_NOTEBOOK + 10))
+    result = intake.take(z, tmp_path)
+    reasons = _reasons(result)
+    assert "`..`" in reasons["../evil.py"] and "absolute" in reasons["/abs/losses.py"]
+    assert "zip bomb" in reasons["big.ipynb"]
+    assert result.taken == ["losses.py"]
+
+
+def test_notebook_cells_by_tag_without_magics(tmp_path):
+    nb = {"cells": [
+        {"cell_type": "code", "metadata": {"tags": ["descent:losses"]},
+         "source": ["!cat /etc/passwd\n", "%env A=1\n", GOOD], "outputs": []},
+        {"cell_type": "code", "metadata": {}, "source": "import os; os._exit(0)", "outputs": []},
+        {"cell_type": "code", "metadata": {"tags": ["descent:nonsense"]}, "source": "x=1"},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "work.ipynb"
+    path.write_text(json.dumps(nb))
+    result = intake.take(path, tmp_path)
+    text = Path(result.folder, "losses.py").read_text()
+    assert "def mse_forward" in text and "!cat" not in text and "%env" not in text
+    assert "os._exit" not in text
+    assert any("magic" in e["reason"] for e in result.ignored)
+
+
+def _findings(sources):
+    return {(f.exercise, f.name, f.kind) for f in scan.scan(sources)}
+
+
+def test_scan_follows_aliases_helpers_and_getattr():
+    src = '''import torch
+import torch.nn.functional as F
+from torch import softmax as sm
+lsm = torch.log_softmax
+
+def _helper(x):
+    return getattr(F, "cross_entropy")(x, x)
+
+def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
+    return _helper(logits), None
+
+def log_softmax_forward(x, dim=-1):
+    return lsm(x, dim), x.softmax(dim)
+
+def mse_forward(pred, target):
+    return ((pred - target) ** 2).mean(), sm
+'''
+    found = _findings({"losses": src})
+    assert ("losses.cross_entropy", "torch.nn.functional.cross_entropy", "forbidden") in found
+    assert ("losses.log_softmax", "torch.log_softmax", "forbidden") in found
+    assert ("losses.log_softmax", "torch.Tensor.softmax", "forbidden") in found
+    # torch.softmax is not forbidden in the MSE exercise, and module-level imports are not uses
+    assert not any(ex == "losses.mse" and kind == "forbidden" for ex, _, kind in found)
+
+
+def test_scan_flags_dynamic_access_for_review():
+    src = '''import torch, importlib
+def mse_forward(pred, target):
+    F = importlib.import_module("torch.nn.functional")
+    return getattr(torch, "".join(["mse"])), eval("1")
+'''
+    found = _findings({"losses": src})
+    assert any(ex == "losses.mse" and kind == "dynamic" and "eval" in name
+               for ex, name, kind in found)
+
+
+def test_scan_of_the_solutions_is_clean():
+    kit = Path(__file__).resolve().parents[2]
+    sources = {p.stem: p.read_text() for p in (kit / "solutions").glob("*.py")
+               if p.stem != "__init__"}
+    forbidden = [f for f in scan.scan(sources) if f.kind == "forbidden"]
+    assert forbidden == []

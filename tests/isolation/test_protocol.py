@@ -1,0 +1,154 @@
+"""The data-only protocol: round trips, caps, and refusal of anything malformed."""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from descent.isolation import protocol
+from descent.isolation.protocol import Decoder, Encoder, ProtocolError
+
+
+def roundtrip(value):
+    enc = Encoder()
+    data = json.loads(json.dumps(enc.encode(value)))
+    blobs = [memoryview(bytes(memoryview(b).cast("B"))) for b in enc.blobs]
+    return Decoder(blobs).decode(data)
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, -2**62, 1.5, float("inf"), "text", [1, 2.0, "x"], (1, (2, 3)),
+    {"a": 1, 2: [3]}, torch.float32, torch.device("cpu"), torch.Size([2, 3]), slice(1, None, 2),
+    Ellipsis, 1 + 2j])
+def test_plain_values_round_trip(value):
+    assert roundtrip(value) == value
+    assert type(roundtrip(value)) is type(value)
+
+
+def test_nan_round_trips():
+    assert math.isnan(roundtrip(float("nan")))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16,
+                                   torch.int64, torch.int8, torch.uint8, torch.bool,
+                                   torch.complex128])
+def test_tensors_round_trip_exactly(dtype):
+    t = (torch.randn(3, 4, 5) * 10).to(dtype)
+    back = roundtrip(t)
+    assert type(back) is torch.Tensor and back.dtype == dtype and back.shape == t.shape
+    assert torch.equal(back, t)
+
+
+def test_views_and_empty_and_zero_dim_tensors():
+    t = torch.arange(12.0).reshape(3, 4).T
+    assert torch.equal(roundtrip(t), t)
+    assert roundtrip(torch.empty(0, 3)).shape == (0, 3)
+    assert roundtrip(torch.tensor(2.5)).shape == ()
+
+
+def test_generator_state_crosses():
+    g = torch.Generator().manual_seed(7)
+    g2 = roundtrip(g)
+    assert torch.equal(torch.rand(5, generator=g), torch.rand(5, generator=g2))
+
+
+def test_numpy_values():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert np.array_equal(roundtrip(a), a)
+    assert type(roundtrip(np.float64(1.5))) is np.float64
+
+
+def test_objects_need_a_handler():
+    with pytest.raises(TypeError):
+        Encoder().encode(object())
+    with pytest.raises(TypeError):
+        Encoder().encode(lambda x: x)
+
+
+class Sub(torch.Tensor):
+    pass
+
+
+def test_tensor_subclasses_are_not_data():
+    seen = []
+    Encoder(lambda obj: seen.append(obj) or {"$h": [1, "Sub"]}).encode(
+        torch.zeros(2).as_subclass(Sub))
+    assert seen
+
+
+@pytest.mark.parametrize("data", [
+    {"$T": [0, "float64", [2], "cpu", False]},          # blob of the wrong size
+    {"$T": [5, "float64", [1], "cpu", False]},          # no such blob
+    {"$T": [0, "object", [1], "cpu", False]},           # dtype not allowed
+    {"$T": [0, "float64", [-1], "cpu", False]},         # negative size
+    {"$T": [0, "float64", [1], "tpu:0", False]},        # device not allowed
+    {"$A": [0, "object", [1]]},
+    {"$nope": 1}, {"a": 1, "b": 2}, {"$h": [1, "x"]},    # unknown tag; handles need a handler
+    {"$f": "1e400"}, {"$sl": ["a", None, None]},
+])
+def test_malformed_values_are_refused(data):
+    with pytest.raises(ProtocolError):
+        Decoder([memoryview(b"\0" * 4)]).decode(data)
+
+
+def test_depth_cap():
+    data = []
+    for _ in range(protocol.MAX_DEPTH + 5):
+        data = [data]
+    with pytest.raises(ProtocolError):
+        Decoder([]).decode(data)
+    deep = []
+    for _ in range(protocol.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(ValueError):
+        Encoder().encode(deep)
+
+
+def _pair():
+    a, b = socket.socketpair()
+    return a, b
+
+
+def test_frames_round_trip_and_caps():
+    a, b = _pair()
+    t = torch.randn(100, 50)
+    enc = Encoder()
+    header = {"id": 1, "ok": enc.encode(t)}
+    header["b"] = [memoryview(x).nbytes for x in enc.blobs]
+    protocol.send_frame(a, header, enc.blobs)
+    got, blobs = protocol.recv_frame(b, None)
+    assert torch.equal(Decoder(blobs).decode(got["ok"]), t)
+    # an oversized body is refused before anything is read or allocated
+    a.sendall(struct.pack("<2sIQ", b"DS", 2, 2 ** 40) + b"{}")
+    with pytest.raises(ProtocolError):
+        protocol.recv_frame(b, None)
+
+
+@pytest.mark.parametrize("raw", [
+    b"GARBAGEGARBAGEGARBAGE",
+    struct.pack("<2sIQ", b"DS", 2 ** 31, 0),
+    struct.pack("<2sIQ", b"DS", 5, 0) + b"\x80\x04K.",           # a pickle is not JSON
+    struct.pack("<2sIQ", b"DS", 3, 0) + b"[1]",                    # not an object
+    struct.pack("<2sIQ", b"DS", 12, 4) + b'{"b":[5]}   ' + b"1234",  # blob table mismatch
+    struct.pack("<2sIQ", b"DS", 9, 0) + b'{"x":NaN}',
+])
+def test_bad_frames_are_protocol_errors(raw):
+    a, b = _pair()
+    a.sendall(raw)
+    a.close()
+    with pytest.raises(ProtocolError):
+        protocol.recv_frame(b, None)
+
+
+def test_timeout():
+    a, b = _pair()
+    import time
+
+    with pytest.raises(protocol.Timeout):
+        protocol.recv_frame(b, time.monotonic() + 0.05)

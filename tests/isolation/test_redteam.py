@@ -1,0 +1,273 @@
+"""Red-team suite: adversarial submissions graded through the isolated worker.
+
+All submissions are graded in one real ``pytest`` run (beside each other and beside a correct
+control), against the small hidden test file ``redteam/hidden_tests.py``. For every case:
+no unearned points, no grader crash (the run completes and writes results), no leaked bytes of
+the hidden tests or the reference, no surviving process, and a clear reason in the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from descent.isolation import confinement
+
+from .redteam.cases import CASES, GOOD_MSE, GOOD_RELU, Case
+
+HERE = Path(__file__).resolve().parent
+KIT = HERE.parents[1]
+HIDDEN_CANARY = "DESCENT-CANARY-HIDDEN-7f3a91c2"
+REFERENCE_CANARY = "DESCENT-CANARY-REFERENCE-5e0b44d8"
+
+pytestmark = pytest.mark.skipif(
+    not (confinement.landlock_abi() and confinement.seccomp_available()),
+    reason="no confinement on this machine (Landlock and seccomp needed)")
+
+
+class Listener:
+    """TCP and UDP listeners on 127.0.0.1 that record everything they receive."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.bind(("127.0.0.1", 0))
+        self.tcp.listen(16)
+        self.tcp.settimeout(0.2)
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.udp.settimeout(0.2)
+        self.stop = False
+        self.threads = [threading.Thread(target=self._tcp, daemon=True),
+                        threading.Thread(target=self._udp, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _tcp(self):
+        while not self.stop:
+            try:
+                conn, _ = self.tcp.accept()
+            except OSError:
+                continue
+            conn.settimeout(1)
+            try:
+                self.received.append(b"tcp:" + conn.recv(65536))
+            except OSError:
+                self.received.append(b"tcp-connect")
+            conn.close()
+
+    def _udp(self):
+        while not self.stop:
+            try:
+                self.received.append(b"udp:" + self.udp.recvfrom(65536)[0])
+            except OSError:
+                continue
+
+    def close(self):
+        self.stop = True
+        for t in self.threads:
+            t.join(2)
+        self.tcp.close()
+        self.udp.close()
+
+
+def _fill(text: str, values: dict) -> str:
+    for key, value in values.items():
+        text = text.replace(key, str(value))
+    return text
+
+
+def _write_submission(root: Path, case: Case, values: dict) -> Path:
+    files = dict(case.files)
+    if "@zip" in files:
+        path = root / f"{case.id}.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, text in files["@zip"]:
+                zf.writestr(name, _fill(text, values))
+            zf.writestr("notes.ipynb", "0" * (80 << 20))
+        return path
+    if "@notebook" in files:
+        cells = [{"cell_type": "markdown", "metadata": {}, "source": "# my work"}]
+        for module, source in files["@notebook"].items():
+            cells.append({"cell_type": "code", "metadata": {"tags": [f"descent:{module}"]},
+                          "source": _fill(source, values), "outputs": [
+                              {"output_type": "stream", "name": "stdout",
+                               "text": "all tests passed"}], "execution_count": 1})
+        path = root / f"{case.id}.ipynb"
+        path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                    "nbformat_minor": 5}))
+        return path
+    folder = root / case.id
+    folder.mkdir()
+    files.setdefault("losses.py", GOOD_MSE)
+    files.setdefault("activations.py", GOOD_RELU)
+    for name, content in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, tuple) and content[0] == "symlink":
+            os.symlink(_fill(content[1], values), target)
+        elif isinstance(content, tuple) and content[0] == "hardlink":
+            other = root / f"{case.id}-linked.py"
+            other.write_text(content[1])
+            os.link(other, target)
+        else:
+            target.write_text(_fill(content, values))
+    return folder
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _survivors(marker: str) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            cwd = ""
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes().decode("latin-1")
+        except OSError:
+            env = ""
+        if marker in cwd or marker in env:
+            found.append(f"{pid}: {Path(f'/proc/{pid}/cmdline').read_bytes()[:100]!r}")
+    return found
+
+
+def _run(tmp: Path, impls: list[Path], values: dict, name: str) -> dict:
+    run_tmp = tmp / f"run-{name}"
+    run_tmp.mkdir()
+    results = tmp / f"results-{name}.json"
+    cmd = [sys.executable, "-m", "pytest", str(values["@HIDDEN@"]), "-p", "no:cacheprovider",
+           "-q", f"--rootdir={tmp / 'graders'}", f"--reference={tmp / 'ref'}",
+           f"--catalogue={tmp / 'catalogue'}", f"--results={results}", "--call-timeout=3",
+           "--no-grade-summary", *[f"--impl={p}" for p in impls]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["TMPDIR"] = str(run_tmp)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=tmp / "graders", capture_output=True, text=True, env=env,
+                          timeout=900)
+    elapsed = time.monotonic() - started
+    time.sleep(0.5)
+    leftovers = [str(p) for p in run_tmp.rglob("*")]
+    return {"code": proc.returncode, "output": proc.stdout + proc.stderr, "elapsed": elapsed,
+            "results": json.loads(results.read_text()) if results.exists() else None,
+            "results_text": results.read_text() if results.exists() else "",
+            "survivors": _survivors(str(run_tmp)), "leftovers": leftovers}
+
+
+@pytest.fixture(scope="module")
+def redteam(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("redteam")
+    os.chmod(tmp, 0o755)
+    (tmp / "graders").mkdir()
+    hidden = tmp / "graders" / "test_hidden.py"
+    shutil.copy(HERE / "redteam" / "hidden_tests.py", hidden)
+    (tmp / "catalogue").mkdir()
+    (tmp / "ref").mkdir()
+    for module in ("losses", "activations"):
+        text = (KIT / "solutions" / f"{module}.py").read_text()
+        (tmp / "ref" / f"{module}.py").write_text(text + f"\n# {REFERENCE_CANARY}\n")
+    listener = Listener()
+    import torch
+
+    site = Path(torch.__file__)
+    values = {"@TCP@": listener.tcp.getsockname()[1], "@UDP@": listener.udp.getsockname()[1],
+              "@HIDDEN@": hidden, "@RESULTS@": tmp / "results-all.json", "@SITE@": site}
+    subs = tmp / "subs"
+    subs.mkdir()
+    paths = {case.id: _write_submission(subs, case, values) for case in CASES}
+    guarded = [hidden, site, *(tmp / "ref").iterdir()]
+    before = {p: _sha(p) for p in guarded}
+    order = list(paths.values()) + [paths["correct"]]  # the control first and last
+    try:
+        everyone = _run(tmp, list(dict.fromkeys(order)), values, "all")
+        solo = _run(tmp, [paths["correct"]], values, "solo")
+    finally:
+        listener.close()
+    after = {p: _sha(p) for p in guarded}
+    return {"all": everyone, "solo": solo, "paths": paths, "received": listener.received,
+            "changed": [str(p) for p in guarded if before[p] != after[p]],
+            "pwned": Path("/tmp/descent-pwned").exists()}
+
+
+def test_run_completed(redteam):
+    run = redteam["all"]
+    assert run["results"] is not None, run["output"][-4000:]
+    assert run["code"] in (0, 1), run["output"][-4000:]
+    assert "INTERNALERROR" not in run["output"]
+    env = run["results"]["environment"]
+    assert env["isolation"].startswith("worker"), env
+    assert "landlock" in env["isolation_details"]["mode"]
+
+
+def test_nothing_leaked_or_left(redteam):
+    run = redteam["all"]
+    text = run["results_text"] + run["output"]
+    for canary in (HIDDEN_CANARY, REFERENCE_CANARY):
+        assert canary not in text
+    assert redteam["received"] == [], "a submission reached the network"
+    assert redteam["changed"] == [], "a grader or library file was modified"
+    assert not redteam["pwned"], "something ran a payload from a return value"
+    assert run["survivors"] == [], run["survivors"]
+    assert run["leftovers"] == [], "scratch directories were left behind"
+
+
+def test_a_neighbour_does_not_change_the_correct_result(redteam):
+    def outcomes(run):
+        return sorted((t["name"].replace("-correct]", "]"), t["outcome"], t["points"],
+                       t["message"]) for t in run["results"]["tests"]
+                      if t["implementation"] == "correct")
+    solo = outcomes(redteam["solo"])
+    assert solo and all(o == "passed" for _, o, _, _ in solo)
+    assert outcomes(redteam["all"]) == solo
+
+
+def _block(run, name):
+    for block in run["results"]["implementations"]:
+        if block["name"] == name:
+            return block
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case(redteam, case):
+    run = redteam["all"]
+    name = redteam["paths"][case.id].name.removesuffix(".zip").removesuffix(".ipynb")
+    block = _block(run, name)
+    exercises = {e["id"]: e for e in block["exercises"]}
+    mse, relu = exercises["losses.mse"], exercises["activations.relu"]
+    if isinstance(case.points, tuple):
+        expected = tuple(ex["max_points"] if p is None else p
+                         for p, ex in zip(case.points, (mse, relu)))
+    else:
+        expected = {"full": (mse["max_points"], relu["max_points"]),
+                    "mse-zero": (0.0, relu["max_points"]),
+                    "relu-zero": (mse["max_points"], 0.0),
+                    "zero": (0.0, 0.0)}[case.points]
+    got = (mse["points"], relu["points"])
+    for g, e, ex in zip(got, expected, (mse, relu)):
+        if e == "any":
+            assert g <= ex["max_points"]
+        else:
+            assert g == e, json.dumps(block, indent=1)[:3000]
+    report = json.dumps(block) + json.dumps(
+        [t["message"] for t in run["results"]["tests"] if t["implementation"] == name])
+    for needle in case.reason:
+        assert any(n in report for n in needle.split("|")), \
+            f"{needle!r} not in the report: {report[:3000]}"
+    assert HIDDEN_CANARY not in report and REFERENCE_CANARY not in report
