@@ -6,7 +6,9 @@
 
 Quizzes (lesson quizzes, module test, chapter checks) are multiple choice or numeric. The option
 order of each question is shuffled deterministically, and the key goes to ``keys/<assignment>.json``
-only: the notebook's hidden test cell names the question, never the answer. Labs are written cell
+only: the notebook's hidden test cell names the question, never the answer. A quiz answer is an
+ordinary cell (``q1 = ""``), not an nbgrader solution cell, which the release would replace by
+``raise NotImplementedError()``. Labs are written cell
 by cell in ``content/lab*.py``.
 """
 
@@ -38,11 +40,11 @@ def _notebook(cell_specs) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    for i, (kind, source, meta) in enumerate(cell_specs):
+    for i, (kind, source, meta, *name) in enumerate(cell_specs):
         cell = (nbformat.v4.new_markdown_cell(source) if kind == "markdown"
                 else nbformat.v4.new_code_cell(source))
         # Stable ids keep the build reproducible (the up-to-date check compares bytes).
-        cell.id = (meta or {}).get("grade_id") or f"cell-{i:03d}"
+        cell.id = (meta or {}).get("grade_id") or (name[0] if name and name[0] else f"cell-{i:03d}")
         if meta:
             cell.metadata["nbgrader"] = meta
         nb.cells.append(cell)
@@ -77,7 +79,7 @@ def quiz(spec: dict) -> tuple[list, dict]:
         if "number" in q:
             cells.append(C.md(f"**Question {n}.** {q['prompt']}\n\nAnswer with a number.",
                               f"{qid}_text"))
-            cells.append(C.answer(f"{qid}_answer", f"{qid} = None  # your number"))
+            cells.append(C.code(f"{qid} = None  # your number", f"{qid}_answer"))
             cells.append(C.test(f"{qid}_test", q.get("points", 1), f"""
                 check_number("{qid}", {qid})
                 ### BEGIN HIDDEN TESTS
@@ -90,7 +92,7 @@ def quiz(spec: dict) -> tuple[list, dict]:
         options, letter = _shuffled(name, qid, q["options"], slots[n - 1])
         listing = "\n".join(f"- **{LETTERS[i]}.** {opt}" for i, opt in enumerate(options))
         cells.append(C.md(f"**Question {n}.** {q['prompt']}\n\n{listing}", f"{qid}_text"))
-        cells.append(C.answer(f"{qid}_answer", f'{qid} = ""  # "A", "B", "C" or "D"'))
+        cells.append(C.code(f'{qid} = ""  # "A", "B", "C" or "D"', f"{qid}_answer"))
         cells.append(C.test(f"{qid}_test", q.get("points", 1), f"""
             check_choice("{qid}", {qid})
             ### BEGIN HIDDEN TESTS

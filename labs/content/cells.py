@@ -3,7 +3,8 @@
 nbgrader's cell kinds, as the "Create Assignment" toolbar would set them:
 
 * ``readonly``  locked text or code (instructions, data generation, setup);
-* ``code``      ordinary code the student may edit (plots, experiments); never graded;
+* ``code``      ordinary code the student may edit (plots, experiments, quiz answers); never
+                graded itself;
 * ``answer``    autograded answer: the student's code, with ``### BEGIN SOLUTION`` regions that
                 ``generate_assignment`` replaces by a stub;
 * ``test``      autograder tests with points; ``### BEGIN HIDDEN TESTS`` regions are removed from
@@ -38,8 +39,9 @@ def readonly(grade_id: str, source: str):
     return ("code", _clean(source), _meta(grade_id, locked=True))
 
 
-def code(source: str):
-    return ("code", _clean(source), None)
+def code(source: str, cell_id: str | None = None):
+    """An ordinary cell; ``cell_id`` names it (nbformat's cell id) so tools can find it."""
+    return ("code", _clean(source), None, cell_id)
 
 
 def answer(grade_id: str, source: str):

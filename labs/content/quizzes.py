@@ -12,8 +12,8 @@ QUIZ_INTRO = """\
 
 {blurb}
 
-How to answer: below each question, put the letter of your choice between the quotes, e.g.
-`q1 = "B"`, and run the cell under it. That cell only checks that you typed one of A, B, C or D;
+How to answer: below each question, put the letter of your choice between the quotes (for
+example `qN = "B"`), run that cell, then run the check under it. That cell only checks that you typed one of A, B, C or D;
 whether the answer is right is decided when the quiz is graded, and the feedback explains each
 question. Each question is worth 1 point.
 """

@@ -1,11 +1,12 @@
 """Course gradebook commands: the nbgrader labs and quizzes, and one grade per student.
 
-    descent labs autograde ASSIGNMENT... [--course labs]
+    descent labs autograde ASSIGNMENT... [--course DIR]   (DIR: the course folder, by default
+        the working directory if it holds nbgrader_config.py, else ./labs)
         check every submission first (valid notebook? test cells deleted or edited?), run
         ``nbgrader autograde`` for each assignment, and print one line per submission
-    descent labs report ASSIGNMENT... [--course labs]
+    descent labs report ASSIGNMENT... [--course DIR]
         the same table from the gradebook, without grading again (exit 1 if problems were found)
-    descent labs rubrics ASSIGNMENT [--course labs]
+    descent labs rubrics ASSIGNMENT [--course DIR]
         print the grading rubric of every manually graded cell (instructor only)
     descent gradebook merge --grades grades.csv --code RESULTS_DIR [--component NAME=GLOB,...]
                             [--weight NAME=W ...] [--pass ASSIGNMENT=FRACTION ...]
@@ -199,7 +200,8 @@ def cmd_merge(args) -> int:
 
 
 def _course(args) -> Path:
-    course = Path(args.course).resolve()
+    """--course, else the working directory when it is the course folder, else ./labs."""
+    course = Path(args.course or ("." if Path("nbgrader_config.py").is_file() else "labs")).resolve()
     if not (course / "nbgrader_config.py").is_file():
         raise SystemExit(f"descent: {course} has no nbgrader_config.py (use --course)")
     return course
@@ -361,13 +363,14 @@ def cmd_rubrics(args) -> int:
 
 
 def register(subparsers) -> None:
-    default_course = "labs"
+    default_course = None  # see _course
 
     labs = subparsers.add_parser("labs", help="nbgrader labs and quizzes (see docs/labs.md)")
     sub = labs.add_subparsers(dest="labs_command", required=True)
     p = sub.add_parser("autograde", help="check the submissions, run nbgrader autograde, report")
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
-    p.add_argument("--course", default=default_course, help="course folder (nbgrader_config.py)")
+    p.add_argument("--course", default=default_course,
+                   help="course folder with nbgrader_config.py (default: here, or ./labs)")
     p.set_defaults(func=cmd_autograde)
     p = sub.add_parser("report", help="scores and problems of the submissions, without grading")
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")

@@ -72,7 +72,9 @@ def key(assignment: str) -> dict:
 
 
 def cell(nb, grade_id: str):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    """The cell with this nbgrader grade id, or else this cell id (quiz answers)."""
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", c.get("id"))
+                == grade_id)
 
 
 def answered(nb, answers: dict[str, object]):
@@ -299,3 +301,12 @@ def test_feedback_exists_for_every_graded_submission(course):
         if student == "broken":
             continue
         assert (root / "feedback" / student / a / f"{a}.html").is_file(), (student, a)
+
+
+def test_release_strips_solutions_rubrics_and_hidden_tests(course):
+    for a in ASSIGNMENTS:
+        released = (course["root"] / "release" / a / f"{a}.ipynb").read_text()
+        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Rubric", "grade_choice"):
+            assert marker not in released, (a, marker)
+        if a.startswith("lab"):
+            assert "raise NotImplementedError()" in released and "YOUR ANSWER HERE" in released
