@@ -55,7 +55,7 @@ class Checker:
         if found is None:
             return got
         self.fail(found.describe(what), check=check, hint=found.hint or hint,
-                  misconception=self.diagnose(recipe, got))
+                  diagnosis=lambda: self.diagnose(recipe, got, expected))
 
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
@@ -66,8 +66,8 @@ class Checker:
         """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed."""
         if condition:
             return
-        misconception = self.diagnose(recipe, got) if recipe is not None else None
-        self.fail(what, check=check, hint=hint, misconception=misconception)
+        self.fail(what, check=check, hint=hint,
+                  diagnosis=(lambda: self.diagnose(recipe, got)) if recipe is not None else None)
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
@@ -105,8 +105,13 @@ class Checker:
                        what=what or f"{name}_backward", checker=self)
 
     # -- failure ---------------------------------------------------------------------------------
-    def diagnose(self, recipe: Recipe | None, got: Any) -> catalogue.Variant | None:
-        """The catalogued bug whose output on this recipe equals ``got``, if any."""
+    def diagnose(self, recipe: Recipe | None, got: Any,
+                 expected: Any = None) -> catalogue.Variant | None:
+        """The catalogued bug whose output on this recipe equals ``got``, if any.
+
+        A bug whose output also equals ``expected`` cannot explain the mismatch (on this input
+        it behaves like a correct implementation), so it is never named.
+        """
         if recipe is None or self.reference is None:
             return None
         for bug in self.bugs:
@@ -114,22 +119,18 @@ class Checker:
                 theirs = recipe(bug.apply(self.reference))
             except Exception:  # a variant that cannot run this recipe is simply not a match
                 continue
-            if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False) is None:
-                return bug
+            if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False):
+                continue
+            if expected is not None and compare(theirs, expected, rtol=_MATCH_RTOL,
+                                                atol=_MATCH_ATOL, check_dtype=False) is None:
+                continue
+            return bug
         return None
 
     def fail(self, message: str, *, check: str, hint: str | None = None,
-             misconception: catalogue.Variant | None = None):
-        lines = [f"[{check}] {message}"]
-        if misconception is not None:
-            lines.append(f"likely mistake: your result matches code that "
-                         f"{misconception.title}.")
-            lines.append(f"hint: {misconception.hint}")
-        elif hint:
-            lines.append(f"hint: {hint}")
-        raise GradingFailure("\n".join(lines), check=check,
-                             hint=misconception.hint if misconception else hint,
-                             misconception=misconception.id if misconception else None)
+             diagnosis: Callable[[], catalogue.Variant | None] | None = None):
+        """Raise the failure; ``diagnosis`` runs only if the failure is reported."""
+        raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis)
 
     def _reference(self, recipe: Recipe) -> Any:
         if self.reference is None:

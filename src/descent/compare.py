@@ -18,14 +18,42 @@ import torch
 
 
 class GradingFailure(AssertionError):
-    """A check failed. ``str()`` is the full student-facing message."""
+    """A check failed. ``str()`` is the full student-facing message.
+
+    ``diagnosis`` (optional) is called once, when the message is first read, and returns the
+    catalogued misconception the failing result matches, or ``None``. Deferring it means a
+    property test that hypothesis shrinks through dozens of failing examples pays for matching
+    against the catalogue only for the example finally reported.
+    """
 
     def __init__(self, message: str, *, check: str = "", hint: str | None = None,
-                 misconception: str | None = None):
+                 misconception: str | None = None, diagnosis=None):
         super().__init__(message)
+        self.message = message
         self.check = check
         self.hint = hint
         self.misconception = misconception
+        self._diagnosis = diagnosis
+        self._rendered: str | None = None
+
+    def resolve(self) -> "GradingFailure":
+        if self._rendered is None:
+            variant = None
+            if self._diagnosis is not None:
+                diagnosis, self._diagnosis = self._diagnosis, None
+                variant = diagnosis()
+            lines = [self.message]
+            if variant is not None:
+                self.misconception, self.hint = variant.id, variant.hint
+                lines.append(f"likely mistake: your result matches code that {variant.title}.")
+            if self.hint:
+                lines.append(f"hint: {self.hint}")
+            self._rendered = "\n".join(lines)
+            self.args = (self._rendered,)
+        return self
+
+    def __str__(self) -> str:
+        return self.resolve()._rendered
 
 
 @dataclass
@@ -209,20 +237,14 @@ def assert_close(got: Any, expected: Any, *, what: str, rtol: float = 1e-7, atol
     found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
     if found is None:
         return
-    lines = [found.describe(what)]
-    if found.hint:
-        lines.append(f"hint: {found.hint}")
-    elif hint:
-        lines.append(f"hint: {hint}")
-    raise GradingFailure("\n".join(lines), check=check, hint=found.hint or hint)
+    raise GradingFailure(found.describe(what), check=check, hint=found.hint or hint)
 
 
 def assert_like(got: Any, template: Any, *, what: str) -> None:
     """Raw structure check: same nesting, shapes, dtypes and devices as ``template``; values free."""
     found = _structure(got, template, "")
     if found:
-        raise GradingFailure(found.describe(what) + (f"\nhint: {found.hint}" if found.hint else ""),
-                             check="shape and type", hint=found.hint)
+        raise GradingFailure(found.describe(what), check="shape and type", hint=found.hint)
 
 
 def _structure(got: Any, template: Any, path: str) -> Mismatch | None:

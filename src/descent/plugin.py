@@ -323,6 +323,7 @@ def _score(result: results.TestResult, report: pytest.TestReport, call: pytest.C
     outcome, message = _classify(exc, item)
     result.outcome, result.message = outcome, message
     if isinstance(exc, GradingFailure):
+        exc.resolve()
         result.misconception = exc.misconception
     if message:
         report.longrepr = message
