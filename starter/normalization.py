@@ -45,8 +45,8 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
 
         y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta
 
-    and return the running statistics unchanged (as new tensors equal to the inputs); the batch
-    statistics play no part.
+    and return the running statistics unchanged (copies of the given tensors, or the tensors
+    themselves: either is fine, as long as nothing is modified); the batch statistics play no part.
 
     Returns ``(y, new_running_mean, new_running_var, cache)``: ``y`` of shape ``(N, D)``, the two
     running statistics of shape ``(D,)``. The input tensors are never modified.
