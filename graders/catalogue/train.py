@@ -1,0 +1,152 @@
+"""Catalogued variants of train.py (the capstone): realistic bugs and an alternative correct loop.
+
+A variant replaces the whole ``train_classifier``. To keep them readable (and independent of the
+other topics' reference code) they share one small training loop written with plain tensor
+operations, with a knob per mistake. Each variant trains for real, so there are few of them and
+each is cheap: rows 93 and 94 of content.md 7(c) and the mistakes the capstone checks exist for.
+"""
+
+import math
+import time
+
+import torch
+
+from descent.catalogue import alternative, bug
+
+
+def _forward(params, x):
+    hs = [x]
+    for i, (W, b) in enumerate(params):
+        z = hs[-1] @ W.T + b
+        hs.append(z.clamp_min(0) if i < len(params) - 1 else z)
+    return hs
+
+
+def _cross_entropy(logits, y):
+    shifted = logits - logits.amax(dim=1, keepdim=True)
+    logp = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
+    probs = logp.exp()
+    loss = -logp[torch.arange(len(y)), y].mean()
+    dlogits = probs.clone()
+    dlogits[torch.arange(len(y)), y] -= 1
+    return loss, dlogits / len(y)
+
+
+def _grads(params, hs, dlogits):
+    grads, d = [], dlogits
+    for i in range(len(params) - 1, -1, -1):
+        W, _ = params[i]
+        grads.append((d.T @ hs[i], d.sum(dim=0)))
+        d = d @ W
+        if i > 0:
+            d = d * (hs[i] > 0)
+    return grads[::-1]
+
+
+def _loop(x, y, xv, yv, seed, budget, *, optimizer="adam", hidden=(64, 64), lr=1e-2,
+          epochs=100, min_steps=300, batch=32, sign=1.0, global_rng=False,
+          schedule_in_epochs=False, report_train_as_val=False):
+    start = time.perf_counter()
+    g = None if global_rng else torch.Generator().manual_seed(seed)
+    n, d = x.shape
+    sizes = (d, *hidden, int(max(y.max(), yv.max())) + 1)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = math.sqrt(6.0 / fan_in)
+        W = (torch.rand(fan_out, fan_in, generator=g, dtype=x.dtype) * 2 - 1) * bound
+        params.append((W, torch.zeros(fan_out, dtype=x.dtype)))
+    moments = [[torch.zeros_like(t) for t in pair] for pair in params]
+    squares = [[torch.zeros_like(t) for t in pair] for pair in params]
+    per_epoch = -(-n // batch)
+    epochs = max(epochs, -(-min_steps // per_epoch))
+    total = epochs if schedule_in_epochs else epochs * per_epoch
+    step, history = 0, {"train_loss": [], "val_loss": []}
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=g)
+        losses = []
+        for first in range(0, n, batch):
+            idx = order[first:first + batch]
+            hs = _forward(params, x[idx])
+            loss, dlogits = _cross_entropy(hs[-1], y[idx])
+            grads = _grads(params, hs, dlogits)
+            norm = math.sqrt(sum(float((t * t).sum()) for pair in grads for t in pair))
+            scale = min(1.0, 5.0 / (norm + 1e-6))
+            rate = lr * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+            step += 1
+            new = []
+            for i, (pair, gpair) in enumerate(zip(params, grads)):
+                updated = []
+                for j, (p, gr) in enumerate(zip(pair, gpair)):
+                    gr = gr * scale
+                    if optimizer == "adam":
+                        m = moments[i][j] = 0.9 * moments[i][j] + 0.1 * gr
+                        v = squares[i][j] = 0.999 * squares[i][j] + 0.001 * gr * gr
+                        upd = (m / (1 - 0.9 ** step)) / ((v / (1 - 0.999 ** step)).sqrt() + 1e-8)
+                    else:  # SGD with momentum 0.9, PyTorch form
+                        upd = moments[i][j] = 0.9 * moments[i][j] + gr if step > 1 else gr
+                    updated.append(p - sign * rate * upd)
+                new.append(tuple(updated))
+            params = new
+            losses.append(loss.item())
+        history["train_loss"].append(sum(losses) / len(losses))
+        xe, ye = (x, y) if report_train_as_val else (xv, yv)
+        history["val_loss"].append(_cross_entropy(_forward(params, xe)[-1], ye)[0].item())
+        if time.perf_counter() - start > 0.8 * budget:
+            break
+    return {"params": params, **history}
+
+
+sign_flipped = bug("train_update_sign_flipped", "train.train_classifier",
+                   "adds the update to the parameters (p + lr * step) instead of subtracting it",
+                   hint="Gradient descent moves against the gradient: new_p = p - lr * update. "
+                        "A loss that grows from the first epoch is the symptom.")
+
+
+@sign_flipped.replaces
+def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
+    return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, sign=-1.0)
+
+
+global_rng = bug("train_not_seeded", "train.train_classifier",
+                 "draws the initial weights and the shuffling from the global random generator, "
+                 "ignoring `seed`",
+                 hint="Create g = torch.Generator().manual_seed(seed) and pass generator=g to "
+                      "every random call (initialization, torch.randperm).")
+
+
+@global_rng.replaces
+def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
+    return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, global_rng=True)
+
+
+schedule_epochs = bug("train_schedule_length_in_epochs", "train.train_classifier",
+                      "gives the schedule the number of epochs as its length while stepping it "
+                      "once per batch, so the learning rate reaches 0 early in training",
+                      hint="The schedule's step counts optimizer steps: its total is epochs * "
+                           "batches per epoch, not the number of epochs.")
+
+
+@schedule_epochs.replaces
+def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
+    return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, schedule_in_epochs=True)
+
+
+train_as_val = bug("train_reports_training_loss_as_validation", "train.train_classifier",
+                   "records the loss on the training set in val_loss",
+                   hint="val_loss[e] is the loss of the current parameters on x_val / y_val.")
+
+
+@train_as_val.replaces
+def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
+    return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, report_train_as_val=True)
+
+
+sgd_momentum = alternative("train_sgd_momentum", "train.train_classifier",
+                           "a different correct loop: SGD with momentum, other widths, "
+                           "cosine schedule")
+
+
+@sgd_momentum.replaces
+def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
+    return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, optimizer="sgd",
+                 hidden=(96, 48), lr=0.1, epochs=120, min_steps=400, batch=24)
