@@ -80,7 +80,11 @@ def mlp_loss_and_grads(params, x, y, activation="relu"):
 
     Accepted ``activation`` names, with the conventions of activations.py: ``"relu"``
     (derivative 0 at 0), ``"leaky_relu"`` (slope 0.01), ``"tanh"``, ``"sigmoid"``, ``"gelu"``
-    (exact erf form) and ``"silu"``. A single layer (L = 1) is plain softmax regression.
+    (exact erf form) and ``"silu"``; any other name raises ValueError. A single layer (L = 1) is
+    plain softmax regression.
+
+    Compute the cross-entropy stably (subtract each row's maximum logit before exp, as in
+    ``cross_entropy_forward`` of losses.py): logits of size ~1e3 must give a finite loss.
 
     Args:
         params: list of (W, b) pairs, first layer first; W_l is (D_l, D_{l-1}), b_l is (D_l,).
