@@ -155,6 +155,15 @@ class PatchedImplementation(Implementation):
         for (module, function), fn in overrides.items():
             self._by_module.setdefault(module, {})[function] = fn
         self._views: dict[str, ModuleView] = {}
+        files = {Path(fn.__code__.co_filename).resolve()
+                 for fn in overrides.values() if hasattr(fn, "__code__")}
+        # The replaced functions are this implementation's own code: a crash inside them is the
+        # variant's fault (as a crash in a submission is the student's), not the kit's.
+        self._root = files.pop().parent if len(files) == 1 else None
+
+    @property
+    def root(self) -> Path | None:
+        return self._root
 
     def module(self, name: str) -> Any:
         if name not in self._views:

@@ -98,6 +98,7 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
         if t.misconception and t.misconception not in ex.misconceptions:
             ex.misconceptions.append(t.misconception)
     for ex in by_id.values():
+        ex.points, ex.max_points = round(ex.points, 6), round(ex.max_points, 6)
         ex.status = _status(ex)
     return list(by_id.values())
 
@@ -131,7 +132,7 @@ def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
         total = totals.get((t.implementation, t.exercise), 0.0)
         share = exercise_points.get(t.exercise, default) * t.weight / total if t.counted and total \
             else 0.0
-        t.max_points = round(share, 6)
+        t.max_points = share
         t.points = t.max_points if t.outcome == PASSED else 0.0
 
 
