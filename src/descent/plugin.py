@@ -91,7 +91,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state: GradingState = session.config.stash[_STATE]
     from .isolation import grading as isolation
 
-    if isolation.wants_worker(session.config, state.specs, state.root):
+    if isolation.wants_worker(session.config, state.specs, state.root) or \
+            isolation.has_submission(state.specs):
         _ = state.impls
 
 

@@ -52,6 +52,10 @@ def wants_worker(config, specs: list[str], root: Path) -> bool:
     return any(_is_submission(spec, root) for spec in specs)
 
 
+def has_submission(specs: list[str]) -> bool:
+    return any(_is_submission(s, Path(".")) for s in specs)
+
+
 def _is_submission(spec: str, root: Path) -> bool:
     kind, _, name = spec.partition(":")
     if kind in ("bug", "alternative") and name:

@@ -30,6 +30,16 @@ CALL_TIMEOUTS = {"train.train_classifier": 90.0}
 MAX_REPLY_BODY = 256 << 20
 
 
+_EXERCISE_OF: dict = {}
+
+
+def _exercise_of(module: str, name: str):
+    key = (module, name)
+    if key not in _EXERCISE_OF:
+        _EXERCISE_OF[key] = exercises.exercise_of(module, name)
+    return _EXERCISE_OF[key]
+
+
 class WorkerFailure(SubmissionError):
     """The worker timed out, crashed, ran out of memory or broke the protocol."""
 
@@ -284,7 +294,7 @@ class WorkerImplementation(Implementation):
     def _timeout_for(self, target: dict, kwargs: dict | None, ref: Remote | None) -> float:
         limit = self.manager.call_timeout
         if "m" in target:
-            ex = exercises.exercise_of(target["m"], target["a"])
+            ex = _exercise_of(target["m"], target["a"])
             if ex is not None and ex.id in CALL_TIMEOUTS:
                 limit = max(limit, CALL_TIMEOUTS[ex.id])
         budget = (kwargs or {}).get("time_budget_s")

@@ -17,6 +17,12 @@ from dataclasses import dataclass, field
 from .. import exercises
 
 TENSOR_METHODS = {"softmax", "log_softmax", "logsumexp", "sigmoid", "sigmoid_", "backward"}
+# Other spellings of forbidden APIs: (prefix, what it counts as).
+EQUIVALENT = (("torch.func", "torch.autograd.func"), ("torch._C._nn", "torch.nn.functional._C"),
+              ("torch.special.expit", "torch.sigmoid"),
+              ("torch.special.softmax", "torch.softmax"),
+              ("torch.special.log_softmax", "torch.log_softmax"),
+              ("torch.special.logsumexp", "torch.logsumexp"))
 DYNAMIC_CALLS = {"__import__", "eval", "exec", "compile", "globals", "vars", "locals",
                  "breakpoint"}
 DYNAMIC_PREFIXES = ("torch._C", "torch.ops", "importlib", "sys.modules", "builtins", "ctypes",
@@ -201,7 +207,9 @@ def scan(sources: dict[str, str]) -> list[Finding]:
             for dotted, line in sorted(info.refs):
                 if top:
                     continue  # module-level references are aliases/imports, not uses
-                if any(dotted == p or dotted.startswith(p + ".") for p in prefixes):
+                names = [dotted] + [alias + dotted[len(src):] for src, alias in EQUIVALENT
+                                    if dotted == src or dotted.startswith(src + ".")]
+                if any(n == p or n.startswith(p + ".") for n in names for p in prefixes):
                     key = (dotted, mod)
                     if key not in reported:
                         reported.add(key)

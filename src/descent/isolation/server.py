@@ -46,7 +46,6 @@ def _preload() -> None:
     import torch.nn.functional as F
     import torch.autograd.functional  # noqa: F401
     import torch.special  # noqa: F401
-    import torch.func  # noqa: F401
 
     from descent import catalogue, exercises, impl  # noqa: F401
     from descent.isolation import callables, confinement, protocol, tripwire, worker  # noqa: F401

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import threading
 from typing import Any, Iterable
 
@@ -152,12 +153,12 @@ def install() -> None:
         _wrap_attr(torch.autograd, name, (f"torch.autograd.{name}",))
     for name in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"):
         _wrap_attr(torch.autograd.functional, name, (f"torch.autograd.functional.{name}",))
-    try:
-        import torch.func as tfunc
+    # torch.func is slow to import and rarely used: wrapped only if already loaded (its
+    # transforms end in torch.autograd.grad, which is wrapped; the AST scan treats it as autograd)
+    tfunc = sys.modules.get("torch.func")
+    if tfunc is not None:
         for name in ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"):
             _wrap_attr(tfunc, name, (f"torch.func.{name}", "torch.autograd"))
-    except ImportError:
-        pass
     _wrap_attr(torch.autograd.Function, "apply", ("torch.autograd.Function.apply",))
     _wrap_attr(torch.Tensor, "backward", ("torch.Tensor.backward",))
     for name in ("softmax", "log_softmax", "logsumexp", "sigmoid"):

@@ -27,6 +27,7 @@ from . import callables, protocol, tripwire
 from .protocol import Decoder, Encoder, ProtocolError
 
 PACKAGE = "_descent_submission"
+_EXERCISE_OF: dict = {}
 MAX_TEXT = 2000
 
 _OPS = {
@@ -179,7 +180,10 @@ class Worker:
         module, attr = target.get("m"), target.get("a")
         if type(module) is not str or type(attr) is not str:
             raise ProtocolError("bad call target")
-        ex = exercises.exercise_of(module, attr)
+        key = (module, attr)
+        if key not in _EXERCISE_OF:
+            _EXERCISE_OF[key] = exercises.exercise_of(module, attr)
+        ex = _EXERCISE_OF[key]
         over = self._overrides().get((module, attr))
         if over is not None:
             return over, ex.id if ex else None

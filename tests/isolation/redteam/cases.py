@@ -211,7 +211,9 @@ def mse_forward(pred, target):
 
 def mse_backward(dloss, cache):
     return cache[0]
-'''}, reason=("modified its argument",)),
+'''}, reason=("mse_forward output", "equals the mean squared error"),
+         note="the grader's tensors are never edited, so a reference computed after the call "
+              "is still right"),
     Case("seed_the_rng", "spoofing", {"losses.py": "import torch, random\ntorch.manual_seed(0)\n"
                                                    "random.seed(0)\ntorch.rand(100)\n" + GOOD_MSE},
          points="full"),

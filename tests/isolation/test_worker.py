@@ -1,0 +1,190 @@
+"""The worker-backed implementation behaves like the in-process one for the documented APIs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from descent.impl import FolderImplementation, SubmissionError
+from descent.isolation import confinement
+from descent.isolation.manager import IsolationManager, IsolationUnavailable, Settings
+from descent.isolation.remote import RemoteException, WorkerFailure, WorkerImplementation
+
+KIT = Path(__file__).resolve().parents[2]
+SOLUTIONS = KIT / "solutions"
+
+pytestmark = pytest.mark.skipif(
+    not (confinement.landlock_abi() and confinement.seccomp_available()),
+    reason="no confinement on this machine")
+
+
+@pytest.fixture(scope="module")
+def manager():
+    m = IsolationManager(Settings(call_timeout=5.0))
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def remote(manager):
+    impl = WorkerImplementation("remote", manager, folder=str(SOLUTIONS))
+    yield impl
+    impl.close()
+
+
+def test_mode_is_confined_and_recorded(manager):
+    info = manager.mode()
+    assert info["confined"] and info["mode"].startswith("landlock+seccomp")
+    probe = info["probe"]
+    for attempt in ("read_outside", "tcp_socket", "udp_socket", "fork", "signal_parent"):
+        assert probe[attempt].startswith("blocked"), probe
+    assert probe["write_scratch"] == "allowed"
+
+
+def test_values_match_in_process(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    x = torch.randn(5, 4, dtype=torch.float64)
+    y = torch.randint(4, (5,))
+    for impl_out, local_out in [
+        (remote.losses.cross_entropy_forward(x, y, label_smoothing=0.1)[0],
+         local.losses.cross_entropy_forward(x, y, label_smoothing=0.1)[0]),
+        (remote.activations.softmax_forward(x, dim=0)[0],
+         local.activations.softmax_forward(x, dim=0)[0]),
+    ]:
+        assert type(impl_out) is torch.Tensor and torch.equal(impl_out, local_out)
+
+
+def test_cache_handles_and_value_objects(remote):
+    out, cache = remote.losses.log_softmax_forward(torch.randn(3, 4, dtype=torch.float64))
+    grad = remote.losses.log_softmax_backward(torch.ones(3, 4, dtype=torch.float64), cache)
+    assert grad.shape == (3, 4)
+    if not (SOLUTIONS / "autograd.py").exists():
+        pytest.skip("no autograd exercise yet")
+    Value = remote.autograd.Value
+    a, b = Value(2.0), Value(-3.0)
+    c = (a * b + a ** 2 - 1.0 / b).tanh()
+    c.backward()
+    local = FolderImplementation(SOLUTIONS, "local").autograd.Value
+    la, lb = local(2.0), local(-3.0)
+    lc = (la * lb + la ** 2 - 1.0 / lb).tanh()
+    lc.backward()
+    assert (a.grad, b.grad, c.data) == (la.grad, lb.grad, lc.data)
+    assert isinstance(a.grad, float)
+
+
+def test_callables_run_on_the_trusted_side(remote):
+    if not (SOLUTIONS / "layers.py").exists():
+        pytest.skip("no layers exercise yet")
+    calls = []
+    w = torch.randn(3, dtype=torch.float64)
+
+    def f(x):  # a closure over hidden data, recording its calls
+        calls.append(x.clone())
+        return (w * x ** 3).sum()
+
+    x = torch.randn(3, dtype=torch.float64)
+    g = remote.layers.numerical_gradient(f, x)
+    assert torch.allclose(g, 3 * w * x ** 2, atol=1e-6)
+    assert len(calls) == 6 and all(type(c) is torch.Tensor for c in calls)
+    from descent.isolation.callables import make
+
+    g2 = remote.layers.numerical_gradient(make("weighted_cubes", w), x)
+    assert torch.allclose(g2, g, atol=1e-9)
+
+
+def test_generators_advance_and_edits_are_logged(remote, tmp_path):
+    g = torch.Generator().manual_seed(1)
+    g_local = torch.Generator().manual_seed(1)
+    if (SOLUTIONS / "init.py").exists():
+        a = remote.init.xavier_uniform((4, 3), generator=g)
+        b = FolderImplementation(SOLUTIONS, "l").init.xavier_uniform((4, 3), generator=g_local)
+        assert torch.equal(a, b) and torch.equal(g.get_state(), g_local.get_state())
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(
+        "def mse_forward(pred, target):\n    pred.zero_()\n    return pred.sum(), None\n")
+    impl = WorkerImplementation("inplace", remote.manager, folder=str(sub))
+    pred, target = torch.ones(3), torch.ones(3)
+    impl.losses.mse_forward(pred, target)
+    assert torch.equal(pred, torch.ones(3))          # the grader's copy is untouched
+    assert id(pred) in impl.modified_log and id(target) not in impl.modified_log
+    impl.close()
+
+
+def test_errors_timeouts_and_a_fresh_worker(remote, tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(
+        "import time\n"
+        "def mse_forward(pred, target):\n    raise ValueError('bad shape')\n"
+        "def mse_backward(d, cache):\n    time.sleep(60)\n"
+        "def kl_div_forward(a, b):\n    import os; os._exit(3)\n")
+    impl = WorkerImplementation("bad", remote.manager, folder=str(sub))
+    with pytest.raises(ValueError) as info:
+        impl.losses.mse_forward(torch.ones(2), torch.ones(2))
+    assert isinstance(info.value, RemoteException) and "bad shape" in info.value.describe()
+    with pytest.raises(SubmissionError, match="has no `huber_forward`"):
+        impl.losses.huber_forward
+    started = time.monotonic()
+    with pytest.raises(WorkerFailure, match=r"time limit exceeded \(5 s\)"):
+        impl.losses.mse_backward(torch.ones(()), None)
+    assert time.monotonic() - started < 15
+    impl.begin_test("next")
+    with pytest.raises(WorkerFailure, match="exited \\(status 3\\)"):
+        impl.losses.kl_div_forward(torch.ones(2), torch.ones(2))
+    impl.begin_test("next2")
+    with pytest.raises(ValueError):  # a fresh worker serves the next test
+        impl.losses.mse_forward(torch.ones(2), torch.ones(2))
+    assert [e["kind"] for e in impl.events] == ["timeout", "crash"]
+    impl.close()
+
+
+def test_refuses_without_confinement(monkeypatch):
+    m = IsolationManager()
+    fake = confinement.probe()
+    fake.update(landlock_abi=0, seccomp=False)
+
+    class NoServer:  # stands in for the fork server: reports a machine without confinement
+        class proc:
+            @staticmethod
+            def poll():
+                return None
+
+        def hello(self):
+            return {"static": fake, "preload_s": 0}
+
+        def close(self):
+            pass
+    m._server = NoServer()
+    with pytest.raises(IsolationUnavailable, match="--insecure"):
+        m.mode()
+    m.settings.insecure = True
+    assert m.mode()["mode"] == "unconfined (--insecure)"
+    m.close()
+
+
+def test_solutions_score_full_marks_through_the_worker(tmp_path):
+    """The whole hidden graders, the solutions as a submission folder, through workers."""
+    sub = tmp_path / "student"
+    import shutil
+
+    shutil.copytree(SOLUTIONS, sub, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    results = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "graders", "-q", "-p", "no:cacheprovider",
+         f"--impl={sub}", f"--results={results}", "--no-grade-summary"],
+        cwd=KIT, capture_output=True, text=True, timeout=1200)
+    doc = json.loads(results.read_text())
+    block = doc["implementations"][0]
+    lost = [f"{e['id']}: {e['first_failure']}" for e in block["exercises"]
+            if e["points"] != e["max_points"]]
+    assert not lost, "\n".join(lost) + proc.stdout[-2000:]
+    assert doc["environment"]["isolation"] == "worker"
+    assert block["isolation"] == "worker" and block["review"] == {}
+    assert block["intake"]["ignored"] == [] and block["intake"]["refused"] == []
