@@ -1,0 +1,122 @@
+"""Normalization layers as forward/backward pairs: batch norm, layer norm and RMS norm.
+
+Conventions for every function in this file:
+
+* ``*_forward`` returns the output first and the ``cache`` last; ``cache`` is anything your own
+  backward needs (only your backward reads it). ``batchnorm_forward`` also returns the new running
+  statistics in between.
+* ``*_backward(dy, cache)`` receives the upstream gradient ``dy`` (the output's shape, not all
+  ones) and returns the gradients in the order of the differentiable inputs, each with exactly its
+  input's shape: ``dx`` like ``x`` and ``dgamma``/``dbeta`` of shape ``(D,)``, summed over every
+  other dimension. (An autograd check would quietly sum an unreduced ``(N, D)`` gradient for you;
+  the graders look at the raw shapes first.)
+* Variances are **biased** (divide by the number of values, not that number minus one) whenever
+  they are used to normalize. ``eps`` goes inside the square root: ``1 / sqrt(var + eps)``.
+* Never modify an argument in place: batch norm returns new running-statistics tensors and leaves
+  the ones it was given untouched. Results keep the input's dtype and device.
+* Allowed: elementary tensor operations (``mean``, ``sum``, ``sqrt``, ``rsqrt``, broadcasting).
+  Not allowed here: ``torch.nn``, ``torch.nn.functional`` (``F.batch_norm``, ``F.layer_norm``,
+  ``F.rms_norm``), ``torch.autograd`` and ``.backward()``.
+"""
+
+import torch
+
+
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                      eps=1e-5):
+    """Batch normalization of ``x`` of shape ``(N, D)``: statistics per feature, over the batch.
+
+    Arguments: ``gamma`` and ``beta`` of shape ``(D,)`` (scale and shift), ``running_mean`` and
+    ``running_var`` of shape ``(D,)`` (the running statistics so far), ``training`` a bool.
+
+    Training mode (``training=True``, needs N >= 2):
+
+        mu    = mean of x over the batch                   (D,)
+        var   = mean of (x - mu)^2 over the batch          (D,)  biased: divide by N
+        y     = gamma * (x - mu) / sqrt(var + eps) + beta
+        new_running_mean = (1 - momentum) * running_mean + momentum * mu
+        new_running_var  = (1 - momentum) * running_var  + momentum * var * N / (N - 1)
+
+    The running variance is updated with the **unbiased** batch variance (times N / (N - 1)),
+    while the output is normalized with the biased one: PyTorch's semantics. ``momentum`` is the
+    weight of the new batch (0.1 by default), not of the old running value.
+
+    Eval mode (``training=False``): normalize with the running statistics instead,
+
+        y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta
+
+    and return the running statistics unchanged (copies of the given tensors, or the tensors
+    themselves: either is fine, as long as nothing is modified); the batch statistics play no part.
+
+    Returns ``(y, new_running_mean, new_running_var, cache)``: ``y`` of shape ``(N, D)``, the two
+    running statistics of shape ``(D,)``. The input tensors are never modified.
+    """
+    raise NotImplementedError("normalization.batchnorm: batchnorm_forward is not implemented yet (starter/normalization.py)")
+
+
+def batchnorm_backward(dy, cache):
+    """Gradients of batch norm: returns ``(dx, dgamma, dbeta)``.
+
+    With ``xhat = (x - mu) / sqrt(var + eps)`` (the normalized input) and ``g = dy * gamma``:
+
+        dbeta  = sum of dy over the batch              (D,)
+        dgamma = sum of dy * xhat over the batch       (D,)
+
+    In training mode mu and var depend on every row of ``x``, so ``dx`` has three terms:
+
+        dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)     (means over the batch)
+
+    In eval mode the statistics are constants and ``dx = g / sqrt(running_var + eps)``.
+    """
+    raise NotImplementedError("normalization.batchnorm: batchnorm_backward is not implemented yet (starter/normalization.py)")
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    """Layer normalization of ``x`` of shape ``(*, D)``: statistics per row, over the last dim.
+
+        mu  = mean of x over the last dimension        (*, 1)
+        var = mean of (x - mu)^2 over the last dim     (*, 1)  biased: divide by D
+        y   = gamma * (x - mu) / sqrt(var + eps) + beta
+
+    ``gamma`` and ``beta`` have shape ``(D,)``; ``x`` may have any number of leading dimensions
+    (``(N, D)``, ``(B, T, D)``, ...). No running statistics: training and eval are the same.
+    Returns ``(y, cache)`` with ``y`` of ``x``'s shape.
+    """
+    raise NotImplementedError("normalization.layernorm: layernorm_forward is not implemented yet (starter/normalization.py)")
+
+
+def layernorm_backward(dy, cache):
+    """Gradients of layer norm: returns ``(dx, dgamma, dbeta)``.
+
+    ``dgamma = sum of dy * xhat`` and ``dbeta = sum of dy``, both summed over **every** leading
+    dimension (shape ``(D,)`` even when ``x`` is 3-D). With ``g = dy * gamma``, per row:
+
+        dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)     (means over the last dim)
+    """
+    raise NotImplementedError("normalization.layernorm: layernorm_backward is not implemented yet (starter/normalization.py)")
+
+
+def rmsnorm_forward(x, gamma, eps=1e-6):
+    """RMS normalization of ``x`` of shape ``(*, D)`` over the last dimension, without centring.
+
+        rms = sqrt(mean of x^2 over the last dimension + eps)        (*, 1)
+        y   = x / rms * gamma
+
+    The mean is **not** subtracted and there is no shift ``beta``. ``gamma`` has shape ``(D,)``.
+    The default ``eps`` is 1e-6 (PyTorch's ``F.rms_norm`` picks a dtype-dependent default
+    instead; here it is always 1e-6 unless given). Returns ``(y, cache)``.
+    """
+    raise NotImplementedError("normalization.rmsnorm: rmsnorm_forward is not implemented yet (starter/normalization.py)")
+
+
+def rmsnorm_backward(dy, cache):
+    """Gradients of RMS norm: returns ``(dx, dgamma)``.
+
+    With ``xhat = x / rms`` and ``g = dy * gamma``:
+
+        dgamma = sum of dy * xhat over every leading dimension        (D,)
+        dx     = (g - xhat * mean(g * xhat)) / rms                      (mean over the last dim)
+
+    The second term comes from rms depending on every entry of the row.
+    """
+    raise NotImplementedError("normalization.rmsnorm: rmsnorm_backward is not implemented yet (starter/normalization.py)")
