@@ -220,6 +220,7 @@ def test_nothing_leaked_or_left(redteam):
     text = run["results_text"] + run["output"]
     for canary in (HIDDEN_CANARY, REFERENCE_CANARY):
         assert canary not in text
+    assert "\\u001b" not in run["results_text"], "an ANSI escape reached the results"
     assert redteam["received"] == [], "a submission reached the network"
     assert redteam["changed"] == [], "a grader or library file was modified"
     assert not redteam["pwned"], "something ran a payload from a return value"

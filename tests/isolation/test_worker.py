@@ -112,7 +112,8 @@ def test_generators_advance_and_edits_are_logged(remote, tmp_path):
     impl = WorkerImplementation("inplace", remote.manager, folder=str(sub))
     pred, target = torch.ones(3), torch.ones(3)
     impl.losses.mse_forward(pred, target)
-    assert torch.equal(pred, torch.ones(3))          # the grader's copy is untouched
+    assert torch.equal(pred, torch.zeros(3))         # the edit reaches the grader's tensor
+    assert torch.equal(target, torch.ones(3))
     assert id(pred) in impl.modified_log and id(target) not in impl.modified_log
     impl.close()
 

@@ -50,10 +50,10 @@ class Intake:
     sources: dict[str, str] = field(default_factory=dict)   # module -> source text
 
     def ignore(self, path: str, reason: str) -> None:
-        self.ignored.append({"path": path, "reason": reason})
+        self.ignored.append({"path": _safe(path), "reason": _safe(reason)})
 
     def refuse(self, path: str, reason: str) -> None:
-        self.refused.append({"path": path, "reason": reason})
+        self.refused.append({"path": _safe(path), "reason": _safe(reason)})
 
     def summary(self) -> dict:
         d = asdict(self)
@@ -63,6 +63,12 @@ class Intake:
     def cleanup(self) -> None:
         if self.folder:
             shutil.rmtree(Path(self.folder).parent, ignore_errors=True)
+
+
+def _safe(text: str) -> str:
+    """A name from the submission, shown in reports: printable characters only, capped."""
+    text = str(text)[:300]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _reason_for(name: str) -> str | None:
@@ -279,7 +285,7 @@ def _accept(name: str, data: bytes, result: Intake, files: dict, origin: str | N
         result.refuse(label, "the submission is too large")
         return
     files[name] = data
-    result.taken.append(label)
+    result.taken.append(_safe(label))
     result.sources[name[:-3]] = text
 
 

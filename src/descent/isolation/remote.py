@@ -5,7 +5,9 @@
 plain data; objects that cannot cross (a ``cache``, a ``Value``) come back as :class:`Remote`
 handles, which can be passed back as arguments and whose attributes, methods and operators work
 (``a + b``, ``a.grad``, ``c.backward()``). Arguments the student's code edits in place are copied
-back, so in-place bugs are visible to the test exactly as in-process.
+back into the grader's objects, so in-place bugs are visible to the test exactly as in-process
+(which is why a test computes its expected values before calling student code, as
+``check.matches`` does).
 
 A call that exceeds its time limit, a crash, an out-of-memory kill or a protocol violation kills
 the worker's whole tree and fails the current test with a reason; the next call starts a fresh
@@ -60,6 +62,13 @@ class RemoteException(Exception):
 
 
 _MAPPED = {}
+_NAMED: dict = {}
+
+
+def clean(text: Any, limit: int = 2000) -> str:
+    """Text from the worker, safe to show: no control characters (ANSI escapes), capped."""
+    text = str(text)[:limit]
+    return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
 for _base in (NotImplementedError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError,
               OverflowError, FloatingPointError, ArithmeticError, AttributeError, LookupError,
               MemoryError, RecursionError, RuntimeError, AssertionError, StopIteration,
@@ -75,18 +84,23 @@ def _remote_exception(info: dict) -> Exception:
             if name in _MAPPED:
                 cls = _MAPPED[name]
                 break
-    msg = str(info.get("msg", ""))[:2000]
-    kind = str(info.get("type", "Exception"))[:100]
+    msg = clean(info.get("msg", ""))
+    kind = clean(info.get("type", "Exception"), 100)
     if info.get("base"):
         msg = f"{msg} (a {kind} from submission code ends only that call)"
     if "MemoryError" in mro:
         msg = f"worker ran out of memory ({msg or 'MemoryError'})"
+    # Named like the student's class (``type(exc).__name__`` reads as it would in-process).
+    key = (kind, cls)
+    named = _NAMED.get(key)
+    if named is None and len(_NAMED) < 1000:
+        named = _NAMED[key] = type(kind if kind.isidentifier() else "RemoteException", (cls,), {})
     try:
-        exc = cls(msg)
+        exc = (named or cls)(msg)
     except Exception:  # noqa: BLE001
         exc = RemoteException(msg)
     exc.remote_type = kind
-    exc.remote_where = [str(w)[:200] for w in info.get("where", [])][:3]
+    exc.remote_where = [clean(w, 200) for w in info.get("where", [])][:3]
     return exc
 
 
@@ -122,7 +136,8 @@ class Remote:
             text = self._apply("repr", self)
         except Exception:  # noqa: BLE001
             text = None
-        return text if isinstance(text, str) else f"<{self._type} object in the worker>"
+        return clean(text, 200) if isinstance(text, str) else \
+            f"<{clean(self._type, 100)} object in the worker>"
 
     __str__ = __repr__
 
@@ -281,11 +296,11 @@ class WorkerImplementation(Implementation):
         if info.get("missing"):
             raise SubmissionError(f"{name}.py is missing from {self.name}")
         if "import_error" in info:
-            raise SubmissionError(str(info["import_error"])[:2000])
+            raise SubmissionError(clean(info["import_error"]))
         attrs = info.get("attrs")
         if not isinstance(attrs, dict) or len(attrs) > 10000:
             self._fail("protocol", "protocol violation: bad module listing")
-        attrs = {str(k)[:200]: str(v) for k, v in attrs.items()}
+        attrs = {clean(k, 200): clean(v, 20) for k, v in attrs.items()}
         proxy = ModuleProxy(self, name, attrs)
         self.modules[name] = proxy
         return proxy
@@ -345,7 +360,7 @@ class WorkerImplementation(Implementation):
                 if not (type(p) is list and len(p) == 2 and type(p[0]) is int
                         and type(p[1]) is str):
                     raise ProtocolError("malformed handle")
-                return Remote(self, p[0], p[1][:100], gen)
+                return Remote(self, p[0], clean(p[1], 100), gen)
             raise ProtocolError(f"the worker may not send {tag}")
         return Decoder(blobs, special)
 
@@ -397,7 +412,7 @@ class WorkerImplementation(Implementation):
                     self._serve_callback(process, reply, blobs)
                     continue
                 if "fatal" in reply:
-                    self._fail("crash", f"the worker failed: {str(reply['fatal'])[:300]}")
+                    self._fail("crash", f"the worker failed: {clean(reply['fatal'], 300)}")
                 if reply.get("id") != rid:
                     self._fail("protocol", "protocol violation by the worker: reply to an "
                                            "unknown request")
@@ -410,13 +425,13 @@ class WorkerImplementation(Implementation):
         if isinstance(hits, dict):
             for ex, names in hits.items():
                 if ex in exercises.EXERCISES and isinstance(names, list):
-                    self.hits.setdefault(ex, set()).update(str(n)[:200] for n in names[:20])
+                    self.hits.setdefault(ex, set()).update(clean(n, 200) for n in names[:20])
         if raw:
             return reply
         if "protocol" in reply:
-            self._fail("protocol", f"protocol violation: {str(reply['protocol'])[:300]}")
+            self._fail("protocol", f"protocol violation: {clean(reply['protocol'], 300)}")
         if "bad_value" in reply:
-            raise WorkerFailure(f"unsupported return value: {str(reply['bad_value'])[:300]}",
+            raise WorkerFailure(f"unsupported return value: {clean(reply['bad_value'], 300)}",
                                 "value")
         if "exc" in reply:
             info = reply["exc"] if isinstance(reply["exc"], dict) else {}
@@ -442,6 +457,7 @@ class WorkerImplementation(Implementation):
                     pairs += [(old, new_kwargs[k]) for k, old in kwargs.items() if k in new_kwargs]
                 for old, new in pairs:
                     note_changes(old, new, self.modified_log)
+                    apply_inplace(old, new)
         except ProtocolError as exc:
             self._fail("protocol", f"protocol violation by the worker: {exc}")
         return result
@@ -496,15 +512,14 @@ class WorkerImplementation(Implementation):
 def note_changes(old: Any, new: Any, log: list[int], depth: int = 0) -> None:
     """Record (by id) the grader's tensors and containers that the call edited in place.
 
-    The edits are *not* applied to the grader's objects: the worker had copies, so a test that
-    computes its expected value after the call still sees pristine inputs. ``check.unmodified``
-    reads this log, so an in-place bug fails exactly as it does in-process. Generators are the
-    exception: drawing from one advances it, which is part of the API, so its state is copied.
+    The edits themselves are then applied by :func:`apply_inplace`, so the grader's objects
+    change exactly as they would in-process (graders detect in-place bugs by comparing their
+    own objects before and after a call). The log lets ``check.unmodified`` name the edit even
+    when an edit restored the original values.
     """
     if depth > 64:
         return
-    if isinstance(old, torch.Generator) and isinstance(new, torch.Generator):
-        old.set_state(new.get_state())
+    if isinstance(old, torch.Generator):
         return
     if isinstance(old, torch.Tensor):
         if not (isinstance(new, torch.Tensor) and new.shape == old.shape

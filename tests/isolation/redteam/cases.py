@@ -212,8 +212,8 @@ def mse_forward(pred, target):
 def mse_backward(dloss, cache):
     return cache[0]
 '''}, reason=("mse_forward output", "equals the mean squared error"),
-         note="the grader's tensors are never edited, so a reference computed after the call "
-              "is still right"),
+         note="edits reach the grader's tensors as in-process; every hidden test computes "
+              "its reference before the call (or on clones), so nothing is earned"),
     Case("seed_the_rng", "spoofing", {"losses.py": "import torch, random\ntorch.manual_seed(0)\n"
                                                    "random.seed(0)\ntorch.rand(100)\n" + GOOD_MSE},
          points="full"),
@@ -398,6 +398,11 @@ raise PermissionError("ptrace %d errno %d" % (r, ctypes.get_errno()))''')},
     Case("fake_output", "grader", {"losses.py": "print('== 6 passed in 0.1s ==')\n"
                                               "print('{\"score\": 100}\\x1b[2J<script>')\n"
                                               + WRONG_MSE}, reason=("mse_forward",)),
+    Case("feedback_injection", "grader", {
+        "losses.py": mse_with('raise ValueError("\\x1b[2J\\x1b[31m[bold red]FULL MARKS[/] '
+                              '<script>alert(1)</script>")'),
+        "evil\x1b[2J.py": "x = 1\n"}, reason=("raised ValueError", "<script>"),
+        note="shown as text: control characters (ANSI escapes) are replaced"),
     # -- protocol forgery -------------------------------------------------------------------------------
     Case("protocol_garbage", "protocol", {"losses.py": mse_with('''import os, socket, stat
 for fd in map(int, os.listdir("/proc/self/fd")):
