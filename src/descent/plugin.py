@@ -354,9 +354,24 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     if student:
         where = "; ".join(student[-2:])
         return results.ERROR, f"your code raised {type(exc).__name__}: {exc} ({where})"
-    # Neither the student's code nor a check: a defect in the kit or the test. Keep the full
+    if not _grading_the_reference(item):
+        # Raised in the test while it used what the implementation returned or built (None
+        # where a tuple was due, an object without an operator): the implementation's problem.
+        return results.ERROR, (f"the check could not use what your code returned: "
+                               f"{type(exc).__name__}: {str(exc)[:200]}")
+    # The reference solutions crashed a test: a defect in the kit or the test. Keep the full
     # traceback so it can be fixed, but still score the test 0 with a reason.
     return results.ERROR, ""
+
+
+def _grading_the_reference(item: pytest.Item) -> bool:
+    state: GradingState = item.config.stash[_STATE]
+    callspec = getattr(item, "callspec", None)
+    impl = callspec.params.get("impl") if callspec else None
+    impl = impl if isinstance(impl, Implementation) else state.impls[0]
+    folder = getattr(impl, "folder", None)
+    return folder is not None and state.reference is not None and \
+        folder == getattr(state.reference, "folder", None)
 
 
 def _student_frames(exc: BaseException, item: pytest.Item) -> list[str]:
