@@ -265,6 +265,7 @@ class WorkerImplementation(Implementation):
         self._current_test: str | None = None
         self._test_failure: WorkerFailure | None = None
         self._depth = 0
+        self._inflight: list[tuple] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
@@ -361,6 +362,16 @@ class WorkerImplementation(Implementation):
                         and type(p[1]) is str):
                     raise ProtocolError("malformed handle")
                 return Remote(self, p[0], clean(p[1], 100), gen)
+            if tag == "$fn":   # one of our own callables, handed back (e.g. in edited arguments)
+                if type(p) is not int or p not in self._callbacks:
+                    raise ProtocolError("unknown grader function")
+                return self._callbacks[p]
+            if tag == "$mk":
+                from .callables import FACTORIES, Described
+
+                if not (type(p) is list and len(p) == 2 and p[0] in FACTORIES):
+                    raise ProtocolError("unknown callable factory")
+                return Described(p[0], tuple(Decoder(blobs, special).decode(p[1])))
             raise ProtocolError(f"the worker may not send {tag}")
         return Decoder(blobs, special)
 
@@ -393,6 +404,7 @@ class WorkerImplementation(Implementation):
         limit = timeout or self.manager.call_timeout
         deadline = time.monotonic() + limit
         self._depth += 1
+        self._inflight.append((rid, args, kwargs))
         try:
             try:
                 protocol.send_frame(process.sock, header, enc.blobs)
@@ -419,6 +431,7 @@ class WorkerImplementation(Implementation):
                 return self._reply(reply, blobs, args, kwargs, raw)
         finally:
             self._depth -= 1
+            self._inflight.pop()
 
     def _reply(self, reply: dict, blobs, args, kwargs, raw: bool):
         hits = reply.get("hits")
@@ -448,19 +461,29 @@ class WorkerImplementation(Implementation):
                 sync = reply["sync"]
                 if not isinstance(sync, dict):
                     raise ProtocolError("bad sync block")
-                new_args = dec.decode(sync.get("args", []))
-                new_kwargs = dec.decode(sync.get("kwargs", {"$d": []}))
-                pairs = []
-                if args is not None and isinstance(new_args, list) and len(new_args) == len(args):
-                    pairs += list(zip(args, new_args))
-                if kwargs is not None and isinstance(new_kwargs, dict):
-                    pairs += [(old, new_kwargs[k]) for k, old in kwargs.items() if k in new_kwargs]
-                for old, new in pairs:
-                    note_changes(old, new, self.modified_log)
-                    apply_inplace(old, new)
+                self._apply_edits(args, kwargs, dec.decode(sync.get("args", [])),
+                                  dec.decode(sync.get("kwargs", {"$d": []})))
         except ProtocolError as exc:
             self._fail("protocol", f"protocol violation by the worker: {exc}")
         return result
+
+    def _apply_edits(self, args, kwargs, new_args, new_kwargs) -> None:
+        pairs = []
+        if args is not None and isinstance(new_args, list) and len(new_args) == len(args):
+            pairs += list(zip(args, new_args))
+        if kwargs is not None and isinstance(new_kwargs, dict):
+            pairs += [(old, new_kwargs[k]) for k, old in kwargs.items() if k in new_kwargs]
+        for old, new in pairs:
+            note_changes(old, new, self.modified_log)
+            apply_inplace(old, new)
+
+    def _apply_sync(self, rid, dec: Decoder, sync: dict) -> None:
+        for known, args, kwargs in reversed(self._inflight):
+            if known == rid:
+                self._apply_edits(args, kwargs, dec.decode(sync.get("args", [])),
+                                  dec.decode(sync.get("kwargs", {"$d": []})))
+                return
+        raise ProtocolError("edits for a call that is not in progress")
 
     def _serve_callback(self, process, header: dict, blobs) -> None:
         fn = self._callbacks.get(header.get("fn"))
@@ -473,6 +496,11 @@ class WorkerImplementation(Implementation):
             kwargs = dec.decode(header.get("kwargs", {"$d": []}))
             if type(args) is not list or type(kwargs) is not dict:
                 raise ProtocolError("bad callback arguments")
+            sync = header.get("sync")
+            if sync is not None:   # the caller's arguments as the submission has them now
+                if not isinstance(sync, dict):
+                    raise ProtocolError("bad sync block")
+                self._apply_sync(sync.get("rid"), dec, sync)
         except ProtocolError as exc:
             self._fail("protocol", f"protocol violation by the worker: {exc}")
         enc = self._encoder()
