@@ -43,6 +43,7 @@ from .checker import Checker
 from .compare import GradingFailure
 from .impl import FolderImplementation, Implementation, SubmissionError
 from .inputs import Inputs, seed_for
+from .isolation import grading as isolation
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
@@ -68,8 +69,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"results JSON path (default: {DEFAULT_RESULTS})")
     group.addoption("--no-grade-summary", action="store_true",
                     help="do not print the per-exercise table at the end")
-    from .isolation import grading as isolation
-
     isolation.add_options(group)
 
 
@@ -78,8 +77,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): weight of this test within its exercise "
                                        "(default 1)")
     config.stash[_STATE] = GradingState(config)
-    from .isolation import grading as isolation
-
     state = config.stash[_STATE]
     if isolation.wants_worker(config, state.specs, state.root):
         isolation.manager_for(config).warm()  # the fork server imports torch during collection
@@ -89,8 +86,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Resolve what is graded before collection, so a refusal (no confinement) stops the run
     # with a clear message instead of erroring every test.
     state: GradingState = session.config.stash[_STATE]
-    from .isolation import grading as isolation
-
     if isolation.wants_worker(session.config, state.specs, state.root) or \
             isolation.has_submission(state.specs):
         _ = state.impls
@@ -149,16 +144,12 @@ class GradingState:
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
             chosen = (catalogue.variants(kind) if name == "*" else [catalogue.get(name)])
-            from .isolation import grading as isolation
-
             return [isolation.resolve_variant(self.config, v, self.reference,
                                               self._option_path("catalogue", "graders/catalogue"))
                     for v in chosen]
         path = self.root / spec if spec in ("starter", "solutions") else Path(spec)
         if not (path.is_dir() or path.suffix in (".py", ".ipynb", ".zip") and path.is_file()):
             raise pytest.UsageError(f"--impl {spec}: no such folder or catalogued variant")
-        from .isolation import grading as isolation
-
         return [isolation.resolve_folder(self.config, spec, path,
                                          spec if spec in ("starter", "solutions") else None,
                                          self.root)]
@@ -179,6 +170,17 @@ def _variant_of(impl: Implementation) -> catalogue.Variant | None:
     if getattr(impl, "kind", "") == "patched" and kind in (catalogue.BUG, catalogue.ALTERNATIVE):
         return catalogue.get(name)
     return None
+
+
+def _param(item: pytest.Item, name: str) -> Any:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(name) if callspec else None
+
+
+def _impl_of(item: pytest.Item) -> Implementation:
+    """The implementation this item runs against (its parameter, or the only one)."""
+    impl = _param(item, "impl")
+    return impl if isinstance(impl, Implementation) else item.config.stash[_STATE].impls[0]
 
 
 def _exercise(item: pytest.Item) -> str | None:
@@ -215,9 +217,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     keep, drop = [], []
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        impl = callspec.params.get("impl") if callspec else None
-        variant = _variant_of(impl) if isinstance(impl, Implementation) else None
+        variant = _variant_of(_impl_of(item))
         if variant is not None and variant.exercise != _exercise(item):
             drop.append(item)
         else:
@@ -250,19 +250,24 @@ def device(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
     """Seeded input builders; the seed depends on the test, not on the device or implementation."""
-    node = request.node
-    key = node.nodeid.split("[", 1)[0]
-    callspec = getattr(node, "callspec", None)
-    if callspec is not None:
-        # The test's own parameters pick its inputs; which device or implementation runs it
-        # must not (their ids are removed from the parametrization id).
-        cid = callspec.id
-        impl = callspec.params.get("impl")
-        for part in (getattr(impl, "name", None), callspec.params.get("device")):
-            if part and part in cid:
-                cid = cid.replace(f"{part}-", "", 1) if f"{part}-" in cid else \
-                    cid.replace(f"-{part}", "", 1) if f"-{part}" in cid else cid.replace(part, "", 1)
-        key += f"[{cid}]"
+    return Inputs(seed_for(_input_key(request.node)), device)
+
+
+def _input_key(node: pytest.Item) -> str:
+    """The test's id without the device and implementation parts of its parametrization."""
+    base, _, cid = node.nodeid.partition("[")
+    cid = cid.rstrip("]")
+    for part in (getattr(_param(node, "impl"), "name", None), _param(node, "device")):
+        if part:
+            pieces = cid.split("-")
+            # Ids join parameters with "-"; drop the run of pieces that spells this parameter.
+            width = part.count("-") + 1
+            for i in range(len(pieces) - width + 1):
+                if "-".join(pieces[i:i + width]) == part:
+                    del pieces[i:i + width]
+                    break
+            cid = "-".join(pieces)
+    return f"{base}[{cid}]"
     return Inputs(seed_for(key), device)
 
 
@@ -280,19 +285,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if exercise is None:
         return
     state: GradingState = item.config.stash[_STATE]
-    callspec = getattr(item, "callspec", None)
-    impl = callspec.params.get("impl") if callspec else None
-    impl_name = impl.name if isinstance(impl, Implementation) else state.impls[0].name
-    device = callspec.params.get("device") if callspec else None
+    impl = _impl_of(item)
     result = results.TestResult(
-        nodeid=item.nodeid, implementation=impl_name, exercise=exercise,
-        name=item.nodeid.split("::", 1)[-1], device=device, weight=_points(item))
+        nodeid=item.nodeid, implementation=impl.name, exercise=exercise,
+        name=item.nodeid.split("::", 1)[-1], device=_param(item, "device"),
+        weight=_points(item))
     item.stash[_RESULT] = result
     state.tests.append(result)
-    from .isolation import grading as isolation
-
-    isolation.begin_test([impl] if isinstance(impl, Implementation) else state.impls[:1],
-                         item.nodeid)
+    isolation.begin_test([impl], item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -366,10 +366,7 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
 
 def _grading_the_reference(item: pytest.Item) -> bool:
     state: GradingState = item.config.stash[_STATE]
-    callspec = getattr(item, "callspec", None)
-    impl = callspec.params.get("impl") if callspec else None
-    impl = impl if isinstance(impl, Implementation) else state.impls[0]
-    folder = getattr(impl, "folder", None)
+    folder = getattr(_impl_of(item), "folder", None)
     return folder is not None and state.reference is not None and \
         folder == getattr(state.reference, "folder", None)
 
@@ -395,8 +392,6 @@ def build_results(state: GradingState) -> dict[str, Any]:
             t.message = "the test itself crashed (a kit defect, not your code): see the traceback"
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
     results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()})
-    from .isolation import grading as isolation
-
     graded = state.impls if state.tests else []
     isolation.apply_flags(state.tests, graded)
     impl_names = list(dict.fromkeys(t.implementation for t in state.tests))
@@ -417,8 +412,6 @@ def build_results(state: GradingState) -> dict[str, Any]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state: GradingState = session.config.stash[_STATE]
-    from .isolation import grading as isolation
-
     try:
         if not state.tests:
             return
