@@ -21,7 +21,7 @@ import itertools
 import sys
 import types
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from . import exercises
 
@@ -185,15 +185,3 @@ def _describe_import_error(exc: BaseException, path: Path) -> str:
         tb = tb.tb_next
     where = f" (line {line})" if line else ""
     return f"{type(exc).__name__}: {exc}{where}"
-
-
-def modules_present(impl: Implementation, names: Iterable[str] = exercises.MODULES) -> list[str]:
-    """Which of ``names`` the implementation provides (used by reports)."""
-    present = []
-    for name in names:
-        try:
-            impl.module(name)
-        except SubmissionError:
-            continue
-        present.append(name)
-    return present
