@@ -77,7 +77,7 @@ def per_call(calls: int) -> None:
     manager.close()
 
 
-def per_submission(submissions: int, full: bool) -> None:
+def per_submission(submissions: int, full: bool, repeats: int) -> None:
     suites = ["graders"] if full else ["graders/test_losses.py", "graders/test_activations.py"]
     tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
     subs = []
@@ -87,24 +87,41 @@ def per_submission(submissions: int, full: bool) -> None:
                                                                                  "__pycache__"))
         subs.append(folder)
 
-    def run(mode: list[str]) -> float:
+    def run(mode: list[str]) -> tuple[float, float]:
+        import json
+
+        results = tmp / "r.json"
         cmd = [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider",
-               "--no-grade-summary", f"--results={tmp / 'r.json'}",
+               "--no-grade-summary", f"--results={results}",
                *[f"--impl={s}" for s in subs], *mode]
         t = time.perf_counter()
         proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True)
         elapsed = time.perf_counter() - t
         if proc.returncode not in (0, 1):
             print(proc.stdout[-2000:], proc.stderr[-2000:])
-        return elapsed
+        doc = json.loads(results.read_text())
+        lost = [b["name"] for b in doc["implementations"] if b["points"] != b["max_points"]]
+        if lost:
+            print(f"  (warning: {lost} lost points in mode {mode})")
+        return elapsed, doc["duration_s"]
 
-    inproc = run(["--isolation=none", "--insecure"])
-    isolated = run(["--isolation=worker"])
+    modes = {"in-process": ["--isolation=none", "--insecure"], "isolated": ["--isolation=worker"]}
+    samples: dict[str, list[tuple[float, float]]] = {k: [] for k in modes}
+    for _ in range(repeats):          # interleaved, so load changes hit both modes alike
+        for name, mode in modes.items():
+            samples[name].append(run(mode))
     n_tests = "all graders" if full else "losses + activations graders"
-    print(f"per submission ({n_tests}, {submissions} submissions in one pytest run):")
-    print(f"  in-process {inproc:7.2f} s   isolated {isolated:7.2f} s   "
-          f"ratio {isolated / inproc:5.2f}x   isolation cost per submission "
-          f"{(isolated - inproc) / submissions:+.2f} s")
+    print(f"per submission ({n_tests}, {submissions} submissions per pytest run, "
+          f"{repeats} interleaved runs per mode, median):")
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(d for _, d in v))
+           for k, v in samples.items()}
+    (wa, da), (wb, db) = med["in-process"], med["isolated"]
+    print(f"  process wall:  in-process {wa:7.2f} s   isolated {wb:7.2f} s   ratio {wb / wa:5.2f}x"
+          f"   isolation cost per submission {(wb - wa) / submissions:+.2f} s")
+    print(f"  grading time (results duration_s): in-process {da:7.2f} s   isolated {db:7.2f} s"
+          f"   ratio {db / da:5.2f}x   per submission {(db - da) / submissions:+.2f} s")
+    print("  all samples (wall s, duration s): " + "; ".join(
+        f"{k}: " + ", ".join(f"{w:.1f}/{d:.1f}" for w, d in v) for k, v in samples.items()))
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -114,9 +131,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--submissions", type=int, default=3)
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     per_call(args.calls)
-    per_submission(args.submissions, args.full)
+    per_submission(args.submissions, args.full, args.repeats)
 
 
 if __name__ == "__main__":

@@ -209,6 +209,9 @@ def decorate(doc: dict, impls: list[Implementation]) -> None:
         block["review"] = review
         if impl.events:
             block["worker_events"] = impl.events[:100]
+        block["worker_requests"] = impl.requests
+        chatty = sorted(((n, t) for t, n in impl.requests_by_test.items() if t), reverse=True)
+        block["worker_requests_top"] = {t: n for n, t in chatty[:10]}
         for ex in block.get("exercises", []):
             if ex["id"] in review:
                 ex["review"] = True

@@ -50,6 +50,8 @@ TORCH_DTYPES: dict[str, torch.dtype] = {
         "bool", "complex64", "complex128")
 }
 _DTYPE_NAMES = {v: k for k, v in TORCH_DTYPES.items()}
+_ITEMSIZE = {dt: torch.empty((), dtype=dt).element_size() for dt in TORCH_DTYPES.values()}
+_CPU = torch.device("cpu")
 NUMPY_DTYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8",
                 "uint16", "uint32", "uint64", "bool", "complex64", "complex128"}
 
@@ -235,7 +237,14 @@ def _num(x: float):
     return x if math.isfinite(x) else {"$f": repr(x)}
 
 
+_NUMPY_OK = {torch.float64, torch.float32, torch.float16, torch.int64, torch.int32, torch.int16,
+             torch.int8, torch.uint8, torch.bool, torch.complex64, torch.complex128}
+
+
 def _tensor_bytes(t: torch.Tensor):
+    if (t.dtype in _NUMPY_OK and t.device.type == "cpu" and t.is_contiguous()
+            and not t.is_conj() and not t.is_neg() and t.numel()):
+        return t.detach().numpy()          # the common case: no copy, few calls
     t = t.resolve_conj().resolve_neg()
     if t.device.type != "cpu":
         t = t.cpu()
@@ -355,13 +364,17 @@ class Decoder:
         dt = TORCH_DTYPES[dtype]
         shape = _shape(shape)
         raw = self._blob(index)
-        itemsize = torch.empty((), dtype=dt).element_size()
-        _need(len(raw) == math.prod(shape) * itemsize)
+        _need(len(raw) == math.prod(shape) * _ITEMSIZE[dt])
         if len(raw):
-            t = torch.frombuffer(bytearray(raw), dtype=dt).reshape(shape)
+            # the frame's body is a private bytearray: the tensor may keep (a view of) it
+            buf = raw if isinstance(raw, memoryview) and not raw.readonly else bytearray(raw)
+            t = torch.frombuffer(buf, dtype=dt).reshape(shape)
         else:
             t = torch.empty(shape, dtype=dt)
-        dev = _device(device)
+        if device == "cpu":
+            dev = _CPU
+        else:
+            dev = _device(device)
         if dev.type != "cpu":
             if not self.allow_devices:
                 raise ProtocolError(f"tensor on device {dev} is not allowed here")

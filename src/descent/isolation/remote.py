@@ -118,8 +118,10 @@ class Remote:
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
+        if (self._type, name) in self._impl._methods:
+            return RemoteMethod(self, name)   # a known method: no round trip until the call
         return self._impl._request({"op": "getattr", "target": {"h": self._hid}, "name": name},
-                                   ref=self)
+                                   ref=self, method_key=(self._type, name))
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._impl._request({"op": "setattr", "target": {"h": self._hid}, "name": name},
@@ -205,6 +207,23 @@ for _name in ("neg", "pos", "abs", "invert"):
 Remote.__hash__ = Remote.__dict__["__hash__"]
 
 
+class RemoteMethod:
+    """``obj.name`` where ``name`` is a method of obj's class: looked up in the worker when
+    called, so ``c.backward()`` costs one round trip."""
+
+    __slots__ = ("_obj", "_name")
+
+    def __init__(self, obj: Remote, name: str):
+        self._obj, self._name = obj, name
+
+    def __call__(self, *args, **kwargs):
+        obj = self._obj
+        return obj._impl._call({"h": obj._hid, "meth": self._name}, args, kwargs, ref=obj)
+
+    def __repr__(self):
+        return f"<method {self._name} of a {self._obj._type} in the worker>"
+
+
 class RemoteFunction:
     """A function or class of a submission module."""
 
@@ -266,6 +285,9 @@ class WorkerImplementation(Implementation):
         self._test_failure: WorkerFailure | None = None
         self._depth = 0
         self._inflight: list[tuple] = []
+        self._methods: set[tuple[str, str]] = set()   # (type name, attribute) known as methods
+        self.requests = 0                              # round trips to the worker
+        self.requests_by_test: dict[str | None, int] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
@@ -376,7 +398,7 @@ class WorkerImplementation(Implementation):
         return Decoder(blobs, special)
 
     def _request(self, header: dict, *, args=None, kwargs=None, value=None, ref=None,
-                 timeout: float | None = None, raw: bool = False):
+                 timeout: float | None = None, raw: bool = False, method_key=None):
         if self._test_failure is not None:
             raise self._test_failure
         if ref is not None and ref._gen != self.generation:
@@ -387,6 +409,9 @@ class WorkerImplementation(Implementation):
             self._callbacks, self._cb_next = {}, 1
         rid = self._next_id
         self._next_id += 1
+        self.requests += 1
+        self.requests_by_test[self._current_test] = self.requests_by_test.get(
+            self._current_test, 0) + 1
         header = dict(header, id=rid)
         enc = self._encoder()
         try:
@@ -428,6 +453,9 @@ class WorkerImplementation(Implementation):
                 if reply.get("id") != rid:
                     self._fail("protocol", "protocol violation by the worker: reply to an "
                                            "unknown request")
+                if method_key is not None and reply.get("method") is True \
+                        and len(self._methods) < 10000:
+                    self._methods.add(method_key)
                 return self._reply(reply, blobs, args, kwargs, raw)
         finally:
             self._depth -= 1

@@ -177,7 +177,12 @@ class Worker:
             hid = target["h"]
             if type(hid) is not int or hid not in self.handles:
                 raise ProtocolError("unknown handle")
-            return self.handles[hid], self.handle_ex.get(hid)
+            obj = self.handles[hid]
+            if "meth" in target:   # obj.<meth>, looked up now (a method call in one round trip)
+                if type(target["meth"]) is not str:
+                    raise ProtocolError("bad method name")
+                obj = getattr(obj, target["meth"])
+            return obj, self.handle_ex.get(hid)
         module, attr = target.get("m"), target.get("a")
         if type(module) is not str or type(attr) is not str:
             raise ProtocolError("bad call target")
@@ -219,6 +224,7 @@ class Worker:
         exercise = None
         hits: set[str] = set()
         sync = None
+        method = False
         try:
             if op == "load":
                 reply = self.load(header["module"])
@@ -251,6 +257,9 @@ class Worker:
                 else:
                     with tripwire.watch(exercise) as hits:
                         result = getattr(obj, name)
+                    if (isinstance(result, types.MethodType) and result.__self__ is obj
+                            and isinstance(getattr(type(obj), name, None), types.FunctionType)):
+                        method = True
             elif op == "setattr":
                 obj, exercise = self.resolve(header["target"])
                 with tripwire.watch(exercise) as hits:
@@ -286,6 +295,8 @@ class Worker:
             self._send({"id": rid, "bad_value": _text(lambda: str(exc))})
             return
         reply = {"id": rid, "ok": payload, "b": [protocol_len(b) for b in enc.blobs]}
+        if method:
+            reply["method"] = True
         if hits and exercise:
             reply["hits"] = {exercise: sorted(hits)}
         blobs_out = list(enc.blobs)
