@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import exercises, results
+from .. import results
 from ..impl import Implementation
 from . import intake as intake_mod
 from . import scan as scan_mod

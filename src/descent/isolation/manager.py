@@ -13,7 +13,6 @@ child, and recorded in the results):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -119,9 +119,11 @@ def confine(config: dict, keep: int) -> dict:
     if not config.get("confine", True):
         C.apply_rlimits(limits)
         return {"applied": done + ["rlimits"], "confined": False}
+    uid = config.get("uid")
+    if uid is not None and limits.processes is None:
+        limits.processes = limits.pids   # counted per real uid: meaningful once uid is dropped
     C.apply_rlimits(limits)
     done.append("rlimits")
-    uid = config.get("uid")
     if uid is not None and os.geteuid() == 0:
         C.drop_uid(uid, config.get("gid", uid))
         done.append(f"uid-{uid}")
