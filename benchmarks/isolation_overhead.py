@@ -3,11 +3,13 @@
     .venv/bin/python benchmarks/isolation_overhead.py [--full] [--calls N] [--submissions K]
 
 1. Per call: the same call in-process (FolderImplementation) and through a confined worker
-   (WorkerImplementation), median over N calls, for small and larger tensors and for a handle
-   method call (``Value`` arithmetic).
+   (WorkerImplementation), median over N calls, for small and larger tensors, a handle method
+   call (``Value`` arithmetic), and a chain of 100 ``Value`` operations (pipelined: sent
+   without waiting for replies).
 2. Per submission: ``pytest graders ...`` on K copies of the solutions as submission folders,
    in-process (``--isolation none --insecure``) versus isolated (``--isolation worker``), wall
    time of the whole pytest process; the isolation cost per submission is the difference / K.
+   Also the worker requests per submission: round trips and pipelined requests.
    ``--full`` runs every grader file (default: losses and activations only).
 """
 
@@ -73,6 +75,24 @@ def per_call(calls: int) -> None:
             c.backward()
             return a.grad
         bench("autograd.Value: 2 objects, 4 ops, backward, .grad", value_graph)
+
+        def value_chain(m):
+            x = m.autograd.Value(0.3)
+            y = x
+            for i in range(100):
+                if i % 4 == 0:
+                    y = y * 1.05
+                elif i % 4 == 1:
+                    y = y + x
+                elif i % 4 == 2:
+                    y = y.tanh()
+                else:
+                    y = y - 0.01
+            y.backward()
+            return y.data, x.grad
+        bench("autograd.Value: chain of 100 ops, backward", value_chain)
+        print(f"  worker requests in these calls: {remote.requests} round trips, "
+              f"{remote.pipelined} pipelined (sent without waiting)")
     remote.close()
     manager.close()
 
@@ -103,7 +123,12 @@ def per_submission(submissions: int, full: bool, repeats: int) -> None:
         lost = [b["name"] for b in doc["implementations"] if b["points"] != b["max_points"]]
         if lost:
             print(f"  (warning: {lost} lost points in mode {mode})")
+        for b in doc["implementations"]:
+            if "worker_requests" in b:
+                trips.append((b["worker_requests"], b.get("worker_pipelined", 0)))
         return elapsed, doc["duration_s"]
+
+    trips: list[tuple[int, int]] = []
 
     modes = {"in-process": ["--isolation=none", "--insecure"], "isolated": ["--isolation=worker"]}
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in modes}
@@ -120,6 +145,9 @@ def per_submission(submissions: int, full: bool, repeats: int) -> None:
           f"   isolation cost per submission {(wb - wa) / submissions:+.2f} s")
     print(f"  grading time (results duration_s): in-process {da:7.2f} s   isolated {db:7.2f} s"
           f"   ratio {db / da:5.2f}x   per submission {(db - da) / submissions:+.2f} s")
+    if trips:
+        print(f"  worker requests per submission: {statistics.median(t for t, _ in trips):.0f} "
+              f"round trips, {statistics.median(p for _, p in trips):.0f} pipelined")
     print("  all samples (wall s, duration s): " + "; ".join(
         f"{k}: " + ", ".join(f"{w:.1f}/{d:.1f}" for w, d in v) for k, v in samples.items()))
     shutil.rmtree(tmp, ignore_errors=True)

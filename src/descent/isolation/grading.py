@@ -32,9 +32,36 @@ def add_options(group) -> None:
                     help="wall-clock limit in seconds for one call into a worker (default 10)")
 
 
+class _FlushPlugin:
+    """Sends each test's queued pipelined worker requests before the test ends, so an error
+    one of them raised fails that test (see ``WorkerImplementation._pipelined``)."""
+
+    import pytest as _pytest
+
+    @_pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        from .remote import flush_pending
+
+        try:
+            result = yield
+        except BaseException:
+            flush_pending()   # an error that happened earlier in the test wins, as in-process
+            raise
+        flush_pending()
+        return result
+
+
+def _install_flush(config) -> None:
+    name = "descent-isolation-flush"
+    if not config.pluginmanager.has_plugin(name):
+        config.pluginmanager.register(_FlushPlugin(), name)
+
+
 def manager_for(config):
     from .manager import Settings, shared
     from .confinement import Limits
+
+    _install_flush(config)
 
     device = config.getoption("device")
     devices = ("cpu", "cuda") if device == "all" else (device,)
@@ -210,6 +237,7 @@ def decorate(doc: dict, impls: list[Implementation]) -> None:
         if impl.events:
             block["worker_events"] = impl.events[:100]
         block["worker_requests"] = impl.requests
+        block["worker_pipelined"] = impl.pipelined
         chatty = sorted(((n, t) for t, n in impl.requests_by_test.items() if t), reverse=True)
         block["worker_requests_top"] = {t: n for n, t in chatty[:10]}
         for ex in block.get("exercises", []):

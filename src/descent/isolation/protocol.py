@@ -89,6 +89,13 @@ def send_frame(sock: socket.socket, header: dict, blobs: list = ()) -> None:
         sent = 0
 
 
+def frame_bytes(header: dict) -> bytes:
+    """A frame without blobs, as bytes (queued pipelined requests are sent together)."""
+    header = dict(header, b=[])
+    data = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    return PREFIX.pack(MAGIC, len(data), 0) + data
+
+
 def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytearray:
     buf = bytearray(n)
     view = memoryview(buf)

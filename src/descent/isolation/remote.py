@@ -17,6 +17,7 @@ worker. Nothing from the worker is unpickled or evaluated here.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any, Callable
 
 import torch
@@ -30,6 +31,21 @@ DEFAULT_CALL_TIMEOUT = 10.0
 # Calls that legitimately run long (the capstone trains for its time budget).
 CALL_TIMEOUTS = {"train.train_classifier": 90.0}
 MAX_REPLY_BODY = 256 << 20
+# Pipelining (see WorkerImplementation._pipelined): at most this many requests or bytes wait
+# unsent; the byte cap stays well below a socket buffer, so sending them never blocks.
+PIPE_MAX_REQUESTS = 256
+PIPE_MAX_BYTES = 64 << 10
+_PIPE_OPS = frozenset({"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
+                       "neg", "pos", "abs"})
+_SCALARS = (type(None), bool, int, float)
+# Implementations with pipelined requests not yet sent (flushed at the end of each test).
+_PENDING: "weakref.WeakSet[WorkerImplementation]" = weakref.WeakSet()
+
+
+def flush_pending() -> None:
+    """Send every queued pipelined request and raise the first error one of them gave."""
+    for impl in list(_PENDING):
+        impl.flush()
 
 
 _EXERCISE_OF: dict = {}
@@ -131,6 +147,9 @@ class Remote:
         return self._impl._call({"h": self._hid}, args, kwargs, ref=self)
 
     def _apply(self, fn: str, *args):
+        if fn in _PIPE_OPS:
+            return self._impl._pipelined({"op": "apply", "fn": fn}, ("apply", fn), list(args),
+                                         None, self)
         return self._impl._request({"op": "apply", "fn": fn}, args=list(args), ref=self)
 
     def __repr__(self) -> str:
@@ -218,7 +237,8 @@ class RemoteMethod:
 
     def __call__(self, *args, **kwargs):
         obj = self._obj
-        return obj._impl._call({"h": obj._hid, "meth": self._name}, args, kwargs, ref=obj)
+        return obj._impl._call({"h": obj._hid, "meth": self._name}, args, kwargs, ref=obj,
+                               pipe=("meth", obj._type, self._name))
 
     def __repr__(self):
         return f"<method {self._name} of a {self._obj._type} in the worker>"
@@ -232,7 +252,8 @@ class RemoteFunction:
         self.__qualname__ = name
 
     def __call__(self, *args, **kwargs):
-        return self._impl._call({"m": self._module, "a": self.__name__}, args, kwargs)
+        return self._impl._call({"m": self._module, "a": self.__name__}, args, kwargs,
+                                pipe=("call", self._module, self.__name__))
 
     def __repr__(self):
         return f"<{self._module}.{self.__name__} of {self._impl.name} (in a worker)>"
@@ -287,10 +308,23 @@ class WorkerImplementation(Implementation):
         self._inflight: list[tuple] = []
         self._methods: set[tuple[str, str]] = set()   # (type name, attribute) known as methods
         self.requests = 0                              # round trips to the worker
+        self.pipelined = 0                             # requests sent without waiting
+        self._queue: list[bytes] = []                  # encoded pipelined requests, unsent
+        self._queue_bytes = 0
+        self._queue_limit = 0.0                        # the longest time limit among them
+        self._queue_refs: dict[int, tuple] = {}        # hid -> (weakref to its Remote, key)
+        self._next_pipe = -1                           # hids we assign (the worker's are > 0)
+        self._predict: dict[tuple, str] = {}           # request shape -> type of its handle
+        self._unstable: set[tuple] = set()             # request shapes never pipelined
         self.requests_by_test: dict[str | None, int] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
+        if self._queue:   # left by a fixture or a test that ended without the flush hook
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - belongs to the previous test, already scored
+                pass
         self._current_test = nodeid
         self._test_failure = None
 
@@ -300,9 +334,11 @@ class WorkerImplementation(Implementation):
             self.generation += 1
             self.modules = {}
             self.releases = []
+            self._drop_queue()
         return self.process
 
     def close(self) -> None:
+        self._drop_queue()
         if self.process is not None:
             self.process.kill()
             self.process = None
@@ -340,10 +376,125 @@ class WorkerImplementation(Implementation):
             limit = max(limit, min(float(budget) * 2 + 10, 600.0))
         return limit
 
-    def _call(self, target: dict, args, kwargs, ref: Remote | None = None):
+    def _call(self, target: dict, args, kwargs, ref: Remote | None = None, pipe=None):
+        timeout = self._timeout_for(target, kwargs, ref)
+        if pipe is not None:
+            return self._pipelined({"op": "call", "target": target}, pipe, list(args),
+                                   dict(kwargs), ref, timeout)
         return self._request({"op": "call", "target": target}, args=list(args),
-                             kwargs=dict(kwargs), ref=ref,
-                             timeout=self._timeout_for(target, kwargs, ref))
+                             kwargs=dict(kwargs), ref=ref, timeout=timeout)
+
+    # -- pipelining -------------------------------------------------------------------------------
+    # A request whose result stays in the worker (a ``Value`` operator, ``y.tanh()``, a
+    # constructor) is sent without waiting for its reply: we assign the result's handle id
+    # ourselves and return a Remote at once. Which requests qualify is learned: a request shape
+    # (what is called, and the kinds of its arguments: handles by type, or scalars) is pipelined
+    # after a synchronous request of that shape returned a handle; a shape that ever returned
+    # data, or a handle of another type, is never pipelined again. Arguments must be handles or
+    # scalars, so nothing of ours can be edited in place. The queue is sent before the next
+    # request that needs a reply (a value that crosses, a comparison, ``.data``), when it
+    # reaches PIPE_MAX_REQUESTS or PIPE_MAX_BYTES, and at the end of every test. The worker
+    # runs queued requests in order; the first one that raises makes it skip the rest and answer
+    # the next synchronous request with that exception instead, so the test sees the same
+    # exception type and message, raised at that later point of the same test.
+    def _pipe_key(self, kind: tuple, args: list, kwargs: dict | None):
+        tags = []
+        for a in list(args) + (list(kwargs.values()) if kwargs else []):
+            t = type(a)
+            if t is Remote:
+                if a._impl is not self or a._gen != self.generation:
+                    return None
+                tags.append(a._type)
+            elif t in _SCALARS or (t is str and len(a) <= 200):
+                tags.append(t)
+            else:
+                return None
+        return kind + (tuple(tags), tuple(kwargs) if kwargs else ())
+
+    def _pipelined(self, header: dict, kind: tuple, args: list, kwargs: dict | None,
+                   ref: Remote | None, timeout: float | None = None):
+        key = self._pipe_key(kind, args, kwargs)
+        predicted = self._predict.get(key) if key is not None else None
+        if (predicted is not None and self._depth == 0 and self._test_failure is None
+                and (ref is None or ref._gen == self.generation)
+                and self.process is not None and self.process.alive):
+            remote = self._enqueue(header, args, kwargs, predicted, key, timeout)
+            if remote is not None:
+                return remote
+        result = self._request(header, args=args, kwargs=kwargs, ref=ref, timeout=timeout)
+        if key is not None and key not in self._unstable:
+            if (isinstance(result, Remote) and result._impl is self
+                    and self._predict.get(key, result._type) == result._type):
+                if len(self._predict) < 10000:
+                    self._predict[key] = result._type
+            else:
+                self._unstable.add(key)
+                self._predict.pop(key, None)
+        return result
+
+    def _enqueue(self, header, args, kwargs, predicted: str, key: tuple, timeout):
+        hid = self._next_pipe
+        enc = self._encoder()
+        header = dict(header, id=self._next_id, pipe=[hid, predicted])
+        try:
+            header["args"] = enc.encode(args)
+            if kwargs is not None:
+                header["kwargs"] = enc.encode(kwargs)
+        except (TypeError, ValueError, WorkerFailure):
+            return None
+        if enc.blobs:
+            return None
+        if self.releases:
+            header["rel"], self.releases = self.releases[:1000], self.releases[1000:]
+        frame = protocol.frame_bytes(header)
+        if len(frame) > PIPE_MAX_BYTES:
+            self.releases = list(header.get("rel", [])) + self.releases
+            return None   # sent synchronously instead
+        if self._queue and (len(self._queue) >= PIPE_MAX_REQUESTS
+                            or self._queue_bytes + len(frame) > PIPE_MAX_BYTES):
+            self.flush()   # may raise the error of an earlier queued request, as it should
+        self._next_id += 1
+        self._next_pipe -= 1
+        self._queue.append(frame)
+        self._queue_bytes += len(frame)
+        self._queue_limit = max(self._queue_limit, timeout or self.manager.call_timeout)
+        self.pipelined += 1
+        _PENDING.add(self)
+        remote = Remote(self, hid, predicted, self.generation)
+        self._queue_refs[hid] = (weakref.ref(remote), key)
+        return remote
+
+    def flush(self) -> None:
+        """Send the queued requests (with a ping that waits for them); raise a deferred error."""
+        if self._queue:
+            if self._test_failure is not None:
+                self._drop_queue()
+                raise self._test_failure
+            self._request({"op": "ping"})
+
+    def _drop_queue(self) -> None:
+        self._queue, self._queue_bytes, self._queue_limit = [], 0, 0.0
+        self._queue_refs = {}
+        _PENDING.discard(self)
+
+    def _fixes(self, reply: dict) -> None:
+        """Types the worker corrected for pipelined results (their shapes are never pipelined
+        again; the live Remote takes the real type name)."""
+        fixes = reply.get("fix")
+        if isinstance(fixes, list):
+            for item in fixes[:PIPE_MAX_REQUESTS]:
+                if not (type(item) is list and len(item) == 2 and type(item[0]) is int
+                        and type(item[1]) is str):
+                    continue
+                ref_key = self._queue_refs.get(item[0])
+                if ref_key is None:
+                    continue
+                remote, key = ref_key[0](), ref_key[1]
+                self._unstable.add(key)
+                self._predict.pop(key, None)
+                if remote is not None:
+                    object.__setattr__(remote, "_type", clean(item[1], 100))
+        self._queue_refs = {}
 
     def _release(self, gen: int, hid: int) -> None:
         if gen == self.generation:
@@ -405,7 +556,7 @@ class WorkerImplementation(Implementation):
             raise WorkerFailure("this object belonged to a worker that was restarted after an "
                                 "earlier failure", "stale")
         process = self._ensure()
-        if self._depth == 0:
+        if self._depth == 0 and header.get("op") != "ping":
             self._callbacks, self._cb_next = {}, 1
         rid = self._next_id
         self._next_id += 1
@@ -426,12 +577,21 @@ class WorkerImplementation(Implementation):
         if self.releases:
             header["rel"], self.releases = self.releases[:1000], self.releases[1000:]
         header["b"] = [memoryview(b).nbytes for b in enc.blobs]
+        if self._queue and sum(header["b"]) > PIPE_MAX_BYTES:
+            # the worker may be busy with the queue: never block on a big send behind it
+            self.flush()
         limit = timeout or self.manager.call_timeout
-        deadline = time.monotonic() + limit
+        queued, extra = self._queue, self._queue_limit
+        deadline = time.monotonic() + limit + extra   # queued requests share one more limit
+        if queued:
+            self._queue, self._queue_bytes, self._queue_limit = [], 0, 0.0
+            _PENDING.discard(self)
         self._depth += 1
         self._inflight.append((rid, args, kwargs))
         try:
             try:
+                if queued:
+                    process.sock.sendall(b"".join(queued))
                 protocol.send_frame(process.sock, header, enc.blobs)
             except OSError:
                 self._died()
@@ -453,6 +613,12 @@ class WorkerImplementation(Implementation):
                 if reply.get("id") != rid:
                     self._fail("protocol", "protocol violation by the worker: reply to an "
                                            "unknown request")
+                if "fix" in reply:
+                    self._fixes(reply)
+                else:
+                    self._queue_refs = {}
+                if reply.get("deferred"):
+                    raw = False   # an earlier pipelined request failed: raise its exception
                 if method_key is not None and reply.get("method") is True \
                         and len(self._methods) < 10000:
                     self._methods.add(method_key)
@@ -552,6 +718,7 @@ class WorkerImplementation(Implementation):
         self._fail("crash", reason, killed=True)
 
     def _fail(self, kind: str, message: str, killed: bool = False):
+        self._drop_queue()
         if not killed and self.process is not None:
             self.process.kill()
         self.process = None
