@@ -3,9 +3,7 @@
 Everything here is assembled from your own modules, imported with relative imports:
 
     from .init import kaiming_uniform            # or kaiming_normal, xavier_*
-    from .layers import linear_forward, linear_backward
-    from .activations import relu_forward, relu_backward
-    from .losses import cross_entropy_forward, cross_entropy_backward
+    from .layers import mlp_loss_and_grads       # or linear_*, relu_*, cross_entropy_* by hand
     from .optim import adam_step                  # or sgd_step, adamw_step, ...
     from .schedules import warmup_cosine_lr       # or any other schedule
     from .clipping import clip_grad_norm
