@@ -9,9 +9,7 @@ import math
 import pytest
 import torch
 
-
-def T(*values):
-    return torch.tensor(values, dtype=torch.float64)
+from . import T
 
 
 def _smooth(inputs):

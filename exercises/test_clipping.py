@@ -12,10 +12,7 @@ import math
 import pytest
 import torch
 
-
-def T(*values):
-    """A small float64 tensor from literal values."""
-    return torch.tensor(values, dtype=torch.float64)
+from . import T
 
 
 @pytest.mark.exercise("clipping.clip_grad_norm")

@@ -12,10 +12,7 @@ import math
 import pytest
 import torch
 
-
-def T(*rows):
-    """A small float64 tensor from literal values."""
-    return torch.tensor(rows, dtype=torch.float64)
+from . import T
 
 
 @pytest.mark.exercise("losses.mse")

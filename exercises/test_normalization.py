@@ -13,10 +13,7 @@ import math
 import pytest
 import torch
 
-
-def T(*rows):
-    """A small float64 tensor from literal values."""
-    return torch.tensor(rows, dtype=torch.float64)
+from . import T
 
 
 @pytest.mark.exercise("normalization.batchnorm")

@@ -11,10 +11,7 @@ Run with ``pytest exercises/test_optim.py``; add ``-k adam`` to focus on one exe
 import pytest
 import torch
 
-
-def T(*values):
-    """A small float64 tensor from literal values."""
-    return torch.tensor(values, dtype=torch.float64)
+from . import T
 
 
 def run_both(name, torch_cls, hp, steps=5):

@@ -10,10 +10,7 @@ Run with ``pytest exercises/test_regularization.py``; add ``-k dropout`` to focu
 import pytest
 import torch
 
-
-def T(*rows):
-    """A small float64 tensor from literal values."""
-    return torch.tensor(rows, dtype=torch.float64)
+from . import T
 
 
 @pytest.mark.exercise("regularization.dropout")
