@@ -268,7 +268,6 @@ def _input_key(node: pytest.Item) -> str:
                     break
             cid = "-".join(pieces)
     return f"{base}[{cid}]"
-    return Inputs(seed_for(key), device)
 
 
 @pytest.fixture
