@@ -183,6 +183,19 @@ def silu_backward(dy, cache):
     return dy * (1 + e + x * e) / (1 + e) ** 2
 
 
+silu_backward_returns_tuple = bug("silu_backward_returns_tuple", "activations.silu",
+                                  "returns its gradient as a one-element tuple, copying the "
+                                  "(dx, dW, db) habit of linear_backward",
+                                  hint="A backward with one differentiable input returns that one "
+                                       "gradient as a tensor, not a tuple.")
+
+
+@silu_backward_returns_tuple.replaces
+def silu_backward(dy, cache):
+    x, s = cache
+    return (dy * s * (1 + x * (1 - s)),)
+
+
 # ------------------------------------------------------------------------------------ softmax
 softmax_backward_diag_only = bug("softmax_backward_diag_only", "activations.softmax",
                                  "uses only the diagonal y*(1 - y) of the Jacobian",
