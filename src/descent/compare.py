@@ -125,10 +125,17 @@ def compare(got: Any, expected: Any, *, rtol: float = 1e-7, atol: float = 1e-9,
 
 
 def _short(x: Any) -> str:
+    """What a value is, never its contents (values computed from hidden inputs stay hidden)."""
     if isinstance(x, torch.Tensor):
         return f"a tensor of shape {tuple(x.shape)}"
-    text = repr(x)
-    return f"{type(x).__name__} {text[:60]}"
+    if isinstance(x, (tuple, list)):
+        inner = ", ".join(_short(v) for v in x[:3]) + (", ..." if len(x) > 3 else "")
+        return f"a {type(x).__name__} of {len(x)} items ({inner})"
+    if isinstance(x, dict):
+        return f"a dict with keys {sorted(map(str, x))[:6]}"
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return f"{type(x).__name__} {repr(x)[:40]}"
+    return f"an object of type {type(x).__name__}"
 
 
 def _compare_scalar(got: float, expected: float, rtol: float, atol: float,
@@ -244,7 +251,8 @@ def assert_like(got: Any, template: Any, *, what: str) -> None:
     """Raw structure check: same nesting, shapes, dtypes and devices as ``template``; values free."""
     found = _structure(got, template, "")
     if found:
-        raise GradingFailure(found.describe(what), check="shape and type", hint=found.hint)
+        raise GradingFailure(f"[shape and type] {found.describe(what)}", check="shape and type",
+                             hint=found.hint)
 
 
 def _structure(got: Any, template: Any, path: str) -> Mismatch | None:
