@@ -135,7 +135,9 @@ def _short(x: Any) -> str:
         return f"a dict with keys {sorted(map(str, x))[:6]}"
     if x is None or isinstance(x, (bool, int, float, str)):
         return f"{type(x).__name__} {repr(x)[:40]}"
-    return f"an object of type {type(x).__name__}"
+    # An object kept in an isolated worker names its own class there (see isolation.remote).
+    name = x.descent_type_name if hasattr(type(x), "descent_type_name") else type(x).__name__
+    return f"an object of type {name}"
 
 
 def _compare_scalar(got: float, expected: float, rtol: float, atol: float,

@@ -152,6 +152,11 @@ class Remote:
                                          None, self)
         return self._impl._request({"op": "apply", "fn": fn}, args=list(args), ref=self)
 
+    @property
+    def descent_type_name(self) -> str:
+        """The class name of the object in the worker (read without a round trip)."""
+        return clean(self._type, 100)
+
     def __repr__(self) -> str:
         try:
             text = self._apply("repr", self)
