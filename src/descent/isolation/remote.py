@@ -31,6 +31,8 @@ DEFAULT_CALL_TIMEOUT = 10.0
 # Calls that legitimately run long (the capstone trains for its time budget).
 CALL_TIMEOUTS = {"train.train_classifier": 90.0}
 MAX_REPLY_BODY = 256 << 20
+# A sweep of calls in one request (descent.impl.call_each) gets this many single-call limits.
+BATCH_TIMEOUT_FACTOR = 3
 # Pipelining (see WorkerImplementation._pipelined): at most this many requests or bytes wait
 # unsent; the byte cap stays well below a socket buffer, so sending them never blocks.
 PIPE_MAX_REQUESTS = 256
@@ -259,6 +261,20 @@ class RemoteFunction:
     def __call__(self, *args, **kwargs):
         return self._impl._call({"m": self._module, "a": self.__name__}, args, kwargs,
                                 pipe=("call", self._module, self.__name__))
+
+    def __descent_call_each__(self, arg_lists: list[list], kwargs: dict) -> list:
+        """Every call of a sweep (:func:`descent.impl.call_each`) in one request. The sweep
+        shares one time limit: BATCH_TIMEOUT_FACTOR times the limit of a single call."""
+        target = {"m": self._module, "a": self.__name__}
+        timeout = self._impl._timeout_for(target, kwargs, None) * BATCH_TIMEOUT_FACTOR
+        if not arg_lists:
+            return []
+        result = self._impl._request({"op": "map", "target": target}, args=arg_lists,
+                                     kwargs=kwargs, timeout=timeout, sync=False)
+        if type(result) is not list or len(result) != len(arg_lists):
+            self._impl._fail("protocol", "protocol violation by the worker: a sweep returned "
+                                         "the wrong number of results")
+        return result
 
     def __repr__(self):
         return f"<{self._module}.{self.__name__} of {self._impl.name} (in a worker)>"
@@ -554,7 +570,8 @@ class WorkerImplementation(Implementation):
         return Decoder(blobs, special)
 
     def _request(self, header: dict, *, args=None, kwargs=None, value=None, ref=None,
-                 timeout: float | None = None, raw: bool = False, method_key=None):
+                 timeout: float | None = None, raw: bool = False, method_key=None,
+                 sync: bool = True):
         if self._test_failure is not None:
             raise self._test_failure
         if ref is not None and ref._gen != self.generation:
@@ -627,6 +644,8 @@ class WorkerImplementation(Implementation):
                 if method_key is not None and reply.get("method") is True \
                         and len(self._methods) < 10000:
                     self._methods.add(method_key)
+                if not sync:
+                    return self._reply(reply, blobs, None, None, raw)
                 return self._reply(reply, blobs, args, kwargs, raw)
         finally:
             self._depth -= 1

@@ -289,6 +289,15 @@ class Worker:
                 finally:
                     self.active.pop()
                 sync = self._sync_of(call)
+            elif op == "map":   # a sweep of calls (descent.impl.call_each): no edits synced
+                fn, exercise = self.resolve(header["target"])
+                arg_lists = dec.decode(header.get("args", []))
+                kwargs = dec.decode(header.get("kwargs", {"$d": []}))
+                if (type(arg_lists) is not list or type(kwargs) is not dict
+                        or not all(type(a) is list for a in arg_lists)):
+                    raise ProtocolError("bad arguments")
+                with tripwire.watch(exercise) as hits:
+                    result = [fn(*args, **kwargs) for args in arg_lists]
             elif op == "getattr":
                 obj, exercise = self.resolve(header["target"])
                 name = header["name"]
