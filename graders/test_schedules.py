@@ -16,7 +16,14 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from descent.impl import call_each
+
 EXACT = dict(rtol=1e-12, atol=1e-15)
+
+
+def sweep(schedule, steps, *hyperparameters) -> list:
+    """``[schedule(t, *hyperparameters) for t in steps]``, as one request to a worker."""
+    return call_each(schedule, [(t, *hyperparameters) for t in steps])
 
 
 def torch_lrs(make, steps: int, base_lr: float) -> list[float]:
@@ -55,8 +62,7 @@ class TestStepLR:
         n = 5 * step_size + 4
         expected = torch_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma),
                              n, base_lr)
-        check.matches(lambda m: [m.schedules.step_lr(t, base_lr, step_size, gamma)
-                                 for t in range(n)],
+        check.matches(lambda m: sweep(m.schedules.step_lr, range(n), base_lr, step_size, gamma),
                       f"step_lr for steps 0..{n - 1} (step_size={step_size}, gamma={gamma})",
                       expected=expected, check="reference value", **EXACT,
                       hint="lr = base_lr * gamma ** (step // step_size): constant within a "
@@ -65,13 +71,13 @@ class TestStepLR:
     def test_boundaries(self, check):
         steps = [0, 4, 5, 6, 9, 10, 11, 23]
         expected = [0.2 * 0.3 ** (t // 5) for t in steps]
-        check.matches(lambda m: [m.schedules.step_lr(t, 0.2, 5, 0.3) for t in steps],
+        check.matches(lambda m: sweep(m.schedules.step_lr, steps, 0.2, 5, 0.3),
                       "step_lr at steps 0, 4, 5, 6, 9, 10, 11, 23 (step_size=5)",
                       expected=expected, check="boundary values", **EXACT,
                       hint="step 0..4 use base_lr, step 5 the first drop")
 
     def test_default_gamma(self, check):
-        check.matches(lambda m: [m.schedules.step_lr(t, 1.0, 2) for t in range(6)],
+        check.matches(lambda m: sweep(m.schedules.step_lr, range(6), 1.0, 2),
                       "step_lr with the default gamma", expected=[1.0, 1.0, 0.1, 0.1, 0.01, 0.01],
                       check="defaults", **EXACT, hint="the default gamma is 0.1")
 
@@ -83,7 +89,7 @@ class TestExponentialLR:
         n = 40
         expected = torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma), n,
                              base_lr)
-        check.matches(lambda m: [m.schedules.exponential_lr(t, base_lr, gamma) for t in range(n)],
+        check.matches(lambda m: sweep(m.schedules.exponential_lr, range(n), base_lr, gamma),
                       f"exponential_lr for steps 0..{n - 1} (gamma={gamma})", expected=expected,
                       check="reference value", **EXACT,
                       hint="lr = base_lr * gamma ** step; step 0 gives base_lr")
@@ -101,8 +107,8 @@ class TestCosineLR:
     def test_against_torch(self, base_lr, total, min_lr, check):
         expected = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
             o, T_max=total, eta_min=min_lr), total + 1, base_lr)
-        check.matches(lambda m: [m.schedules.cosine_lr(t, base_lr, total, min_lr)
-                                 for t in range(total + 1)],
+        check.matches(lambda m: sweep(m.schedules.cosine_lr, range(total + 1), base_lr, total,
+                                      min_lr),
                       f"cosine_lr for steps 0..{total} (total_steps={total}, min_lr={min_lr})",
                       expected=expected, check="reference value", **EXACT,
                       hint="min_lr + (base_lr - min_lr) * (1 + cos(pi * step / total_steps)) / 2")
@@ -110,7 +116,7 @@ class TestCosineLR:
     def test_boundaries(self, check):
         base, total, low = 0.4, 12, 0.05
         steps = [0, 1, 6, 11, 12, 13, 30]
-        check.matches(lambda m: [m.schedules.cosine_lr(t, base, total, low) for t in steps],
+        check.matches(lambda m: sweep(m.schedules.cosine_lr, steps, base, total, low),
                       "cosine_lr at steps 0, 1, 6, 11, 12 (the end), 13 and 30 (past the end)",
                       expected=[cosine(t, base, total, low) for t in steps],
                       check="boundary values", **EXACT,
@@ -127,7 +133,7 @@ class TestCosineLR:
     def test_bounded_and_decreasing(self, base, total, frac, check):
         low = base * frac
         lrs = check.matches(
-            lambda m: [m.schedules.cosine_lr(t, base, total, low) for t in range(total + 3)],
+            lambda m: sweep(m.schedules.cosine_lr, range(total + 3), base, total, low),
             f"cosine_lr (total_steps={total})",
             expected=[cosine(t, base, total, low) for t in range(total + 3)], **EXACT)
         check.that(all(b <= a + 1e-15 for a, b in zip(lrs, lrs[1:]))
@@ -150,8 +156,8 @@ class TestWarmupCosineLR:
                 o, T_max=total - warmup, eta_min=min_lr)], milestones=[warmup])
 
         expected = torch_lrs(make, total + 1, base_lr)
-        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, base_lr, warmup, total, min_lr)
-                                 for t in range(total + 1)],
+        check.matches(lambda m: sweep(m.schedules.warmup_cosine_lr, range(total + 1), base_lr,
+                                      warmup, total, min_lr),
                       f"warmup_cosine_lr for steps 0..{total} (warmup_steps={warmup}, "
                       f"total_steps={total}, min_lr={min_lr})",
                       expected=expected, check="reference value", **EXACT,
@@ -174,8 +180,7 @@ class TestWarmupCosineLR:
                            "warmup_steps and reaches min_lr at total_steps")
 
     def test_no_warmup_is_cosine(self, check):
-        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 0.5, 0, 9, 0.05)
-                                 for t in range(11)],
+        check.matches(lambda m: sweep(m.schedules.warmup_cosine_lr, range(11), 0.5, 0, 9, 0.05),
                       "warmup_cosine_lr with warmup_steps=0",
                       expected=[cosine(t, 0.5, 9, 0.05) for t in range(11)],
                       check="boundary values", **EXACT,
@@ -187,7 +192,7 @@ class TestWarmupCosineLR:
         total = warmup + extra
         steps = range(total + 2)
         lrs = check.matches(
-            lambda m: [m.schedules.warmup_cosine_lr(t, base, warmup, total) for t in steps],
+            lambda m: sweep(m.schedules.warmup_cosine_lr, steps, base, warmup, total),
             f"warmup_cosine_lr (warmup_steps={warmup}, total_steps={total})",
             expected=[warmup_cosine(t, base, warmup, total) for t in steps], **EXACT)
         ramp, decay = lrs[:warmup], lrs[warmup:]
