@@ -58,6 +58,20 @@ def sigmoid_forward(x):
     return y, (y,)
 
 
+sigmoid_clamps_input = bug("sigmoid_clamps_input", "activations.sigmoid",
+                           "clamps x to [-10, 10] before exponentiating so that exp cannot "
+                           "overflow",
+                           hint="A clamp changes the answer: sigmoid(30) is not sigmoid(10). Use "
+                                "e = exp(-|x|), which never overflows: 1/(1+e) for x >= 0 and "
+                                "e/(1+e) for x < 0.")
+
+
+@sigmoid_clamps_input.replaces
+def sigmoid_forward(x):
+    y = 1 / (1 + torch.exp(-x.clamp(-10.0, 10.0)))
+    return y, (y,)
+
+
 # --------------------------------------------------------------------------------------- tanh
 tanh_backward_1_minus_y = bug("tanh_backward_1_minus_y", "activations.tanh",
                               "writes the derivative as 1 - y instead of 1 - y^2",
