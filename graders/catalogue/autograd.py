@@ -15,7 +15,8 @@ from descent.catalogue import alternative, bug
 def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
             recursive_topo=False, rsub_swapped=False, rdiv_swapped=False, pow_no_minus_one=False,
             tanh_one_minus_y=False, relu_ge0=False, naive_sigmoid=False, sub_plus=False,
-            div_sign=False, no_reflected=False, sigmoid_grad_y=False):
+            div_sign=False, no_reflected=False, sigmoid_grad_y=False, int_numbers=False,
+            grad_none=False):
     """A micrograd-style Value with the chosen mistakes."""
 
     def push(node, amount):
@@ -26,8 +27,9 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
 
     class Value:
         def __init__(self, data, _children=()):
-            self.data = float(data)
-            self.grad = 0.0
+            # micrograd itself keeps whatever number it is given and starts grad at the int 0
+            self.data = data if int_numbers else float(data)
+            self.grad = None if grad_none else (0 if int_numbers else 0.0)
             self._prev = tuple(_children)
             self._backward = lambda: None
 
@@ -152,8 +154,12 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
                 child._propagate()
 
         def backward(self):
+            if grad_none:  # like torch's .grad: None until a backward pass reaches the node
+                for v in self._order():
+                    if v.grad is None:
+                        v.grad = 0.0
             if not no_seed:
-                self.grad = 1.0
+                self.grad = 1 if int_numbers else 1.0
             if no_topo:
                 self._propagate()
                 return
@@ -219,6 +225,16 @@ _bug("value_no_reflected_ops", "has no __radd__ or __rmul__, so 2 + a and 3 * a 
      no_reflected=True)
 _bug("value_sigmoid_grad_is_y", "uses sigmoid(a) itself as the derivative of sigmoid",
      "d sigmoid(a)/da = y * (1 - y) with y = sigmoid(a).", sigmoid_grad_y=True)
+_bug("value_int_numbers", "keeps numbers as given and seeds grads with the ints 0 and 1, as "
+     "micrograd does",
+     "data and grad are Python floats: store float(data), start grad at 0.0 and seed the "
+     "output with 1.0. The output's grad is never updated after the seed, so an int 1 stays "
+     "an int.",
+     int_numbers=True)
+_bug("value_grad_none_until_backward", "leaves grad as None until backward() runs, like "
+     "torch.Tensor.grad",
+     "Here grad starts at 0.0 for every Value, before any backward pass, and Values the output "
+     "does not depend on keep 0.0.", grad_none=True)
 
 
 # ------------------------------------------------------------------------------- alternatives
