@@ -161,6 +161,17 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
                        reduce=lambda g: g.norm().item())
 
 
+lgn_tensors = bug("lgn_returns_tensors", "diagnostics.layer_gradient_norms",
+                  "returns 0-dim tensors (W.grad.abs().mean()) instead of Python floats",
+                  hint="Call .item() on each mean: the list holds one Python float per layer.")
+
+
+@lgn_tensors.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+    return _experiment(activation, depth, width, init, seed, batch,
+                       reduce=lambda g: g.abs().mean())
+
+
 lgn_by_hand = alternative("lgn_backprop_by_hand", "diagnostics.layer_gradient_norms",
                           "backpropagates by hand instead of calling autograd")
 
@@ -243,7 +254,8 @@ def dead_relu_fraction(pre_activations):
 # ------------------------------------------------------------------------ diagnose_loss_curve
 def _rules(t, v, *, order=("diverged", "spike", "lr_too_high", "stuck", "overfitting",
                             "underfitting"), check_nan=True, recovery=True, rise=1.01,
-           val_ref="min", tail=True):
+           val_ref="min", tail=True, underfit_level=True, recover_any=True,
+           trend_sign=1):
     """The documented rules in plain Python, with knobs for the catalogued mistakes."""
     t = [float(a) for a in t]
     v = None if v is None else [float(a) for a in v]
@@ -258,19 +270,21 @@ def _rules(t, v, *, order=("diverged", "spike", "lr_too_high", "stuck", "overfit
     def spike():
         for i in range(1, n):
             if t[i] > 3 * t[i - 1]:
-                if not recovery or any(a <= 2 * t[i - 1] for a in t[i + 1:i + 6]):
+                back = [a <= 2 * t[i - 1] for a in t[i + 1:i + 6]]
+                if not recovery or (any(back) if recover_any else back and all(back)):
                     return True
         return False
 
     def lr_too_high():
         ups = sum(t[i] > rise * t[i - 1] for i in range(1, n)) / (n - 1)
-        return ups >= 0.4 and sum(t[-k:]) / k > 0.5 * sum(t[:k]) / k
+        last, first = sum(t[-k:]) / k, sum(t[:k]) / k
+        return ups >= 0.4 and (last > 0.5 * first if trend_sign > 0 else last < 0.5 * first)
 
     def stuck():
         return abs(t[-1] - t[0]) <= 0.01 * abs(t[0])
 
     def overfitting():
-        ref = min(v) if val_ref == "min" else v[0]
+        ref = {"min": min(v), "first": v[0], "train": t[-1]}[val_ref]
         return v is not None and t[-1] < t[n - 1 - k] and v[-1] >= 1.1 * ref
 
     def flat(c):
@@ -278,7 +292,7 @@ def _rules(t, v, *, order=("diverged", "spike", "lr_too_high", "stuck", "overfit
         return max(part) - min(part) <= 0.05 * max(part)
 
     def underfitting():
-        return flat(t) and (v is None or flat(v)) and t[-1] > 0.5 * t[0]
+        return flat(t) and (v is None or flat(v)) and (t[-1] > 0.5 * t[0] or not underfit_level)
 
     rules = dict(diverged=diverged, spike=spike, lr_too_high=lr_too_high, stuck=stuck,
                  overfitting=lambda: v is not None and overfitting(), underfitting=underfitting)
@@ -354,6 +368,54 @@ dlc_head = bug("dlc_flat_at_the_start", "diagnostics.diagnose_loss_curve",
 @dlc_head.replaces
 def diagnose_loss_curve(train_losses, val_losses=None):
     return _rules(train_losses, val_losses, tail=False)
+
+
+dlc_val_vs_train = bug("dlc_val_against_train", "diagnostics.diagnose_loss_curve",
+                       "calls a validation loss 10% above the training loss overfitting",
+                       hint="A gap between validation and training loss is normal. Overfitting "
+                            "is validation turning back up: compare v[-1] with 1.1 * min(v), "
+                            "the validation curve's own minimum.")
+
+
+@dlc_val_vs_train.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, val_ref="train")
+
+
+dlc_flat_is_underfitting = bug(
+    "dlc_flat_end_is_underfitting", "diagnostics.diagnose_loss_curve",
+    "calls any curve that flattens out at the end underfitting, even one that fell far",
+    hint="Every curve flattens once it has converged; underfitting also needs the final loss "
+         "to be above half the first: t[-1] > 0.5 * t[0].")
+
+
+@dlc_flat_is_underfitting.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, underfit_level=False)
+
+
+dlc_trend_reversed = bug(
+    "dlc_lr_needs_downward_trend", "diagnostics.diagnose_loss_curve",
+    "requires a clear downward trend for lr_too_high instead of its absence",
+    hint="lr_too_high is a loss that bounces without really falling: the mean of the last k "
+         "losses is MORE than half the mean of the first k.")
+
+
+@dlc_trend_reversed.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, trend_sign=-1)
+
+
+dlc_recovery_all = bug(
+    "dlc_spike_recovery_all", "diagnostics.diagnose_loss_curve",
+    "requires every one of the next five losses to come back down before calling a jump a spike",
+    hint="One recovered loss is enough: a spike two steps wide is still a spike. Test whether "
+         "any of t[i+1], ..., t[i+5] is at most 2 * t[i-1].")
+
+
+@dlc_recovery_all.replaces
+def diagnose_loss_curve(train_losses, val_losses=None):
+    return _rules(train_losses, val_losses, recover_any=False)
 
 
 dlc_python = alternative("dlc_plain_python", "diagnostics.diagnose_loss_curve",
