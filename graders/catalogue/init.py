@@ -402,6 +402,20 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=N
     return _normal(shape, _he_std(shape, a, mode, nonlinearity), None, dtype, device)
 
 
+he_uniform_fills_empty = bug(
+    "he_uniform_fills_empty", "init.kaiming",
+    "fills torch.empty(shape) in place, as nn.init does, so dtype and device are ignored",
+    hint="torch.empty(shape) is float32 on the CPU whatever you were asked for: pass "
+         "dtype=dtype and device=device when you create the tensor.")
+
+
+@he_uniform_fills_empty.replaces
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
+                    dtype=torch.float32, device="cpu"):
+    bound = math.sqrt(3.0) * _he_std(shape, a, mode, nonlinearity)
+    return torch.empty(tuple(shape)).uniform_(-bound, bound, generator=generator)
+
+
 # ------------------------------------------------------------------------------ alternatives
 alt_gain_table = alternative("alt_gain_table", "init.calculate_gain",
                              "a lookup table of gains, leaky_relu computed separately")

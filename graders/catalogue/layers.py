@@ -47,7 +47,8 @@ _ACT = {
 }
 
 
-def _two_layer(params, x, y, *, mask="z", div_n=True, double_sigmoid=False, naive_loss=False):
+def _two_layer(params, x, y, *, mask="z", div_n=True, double_sigmoid=False, naive_loss=False,
+               vector_logit=False):
     """The two-layer network with switchable mistakes (mask: 'z', 'ge0' or 'upstream')."""
     n = x.shape[0]
     z1 = x @ params["W1"].T + params["b1"]
@@ -64,9 +65,13 @@ def _two_layer(params, x, y, *, mask="z", div_n=True, double_sigmoid=False, naiv
         dz2 = dz2 * p * (1 - p)
     if div_n:
         dz2 = dz2 / n
-    dz2 = dz2[:, None]
-    dW2, db2 = dz2.T @ a1, dz2.sum(0)
-    da1 = dz2 @ params["W2"]
+    if vector_logit:  # dz2 stays (N,): dW2 comes out (H,) and db2 0-dim
+        dW2, db2 = dz2 @ a1, dz2.sum()
+        da1 = dz2[:, None] * params["W2"]
+    else:
+        dz2 = dz2[:, None]
+        dW2, db2 = dz2.T @ a1, dz2.sum(0)
+        da1 = dz2 @ params["W2"]
     keep = {"z": z1 > 0, "ge0": z1 >= 0, "upstream": da1 > 0}[mask]
     dz1 = torch.where(keep, da1, torch.zeros_like(da1))
     return loss, {"W1": dz1.T @ x, "b1": dz1.sum(0), "W2": dW2, "b2": db2}
@@ -125,6 +130,17 @@ def _numgrad(f, x, eps, *, central=True, halve=True):
 
 
 # ----------------------------------------------------------------------------------- linear
+linear_column_vectors = bug("linear_column_vectors", "layers.linear",
+                            "writes the textbook y = W x + b as W @ x.T + b[:, None], so y comes "
+                            "out (Dout, N)",
+                            hint="Here a batch is a stack of rows: x is (N, Din) and y must be "
+                                 "(N, Dout), so y = x @ W.T + b.")
+
+
+@linear_column_vectors.replaces
+def linear_forward(x, W, b):
+    return W @ x.T + b[:, None], (x, W)
+
 linear_dW_transposed = bug("linear_dW_transposed", "layers.linear",
                            "returns dW = x.T @ dy, laid out as (Din, Dout)",
                            hint="dW must have W's shape (Dout, Din): dW = dy.T @ x.")
@@ -238,6 +254,18 @@ two_layer_naive_bce = bug("two_layer_naive_bce", "layers.two_layer_net",
 @two_layer_naive_bce.replaces
 def two_layer_net(params, x, y):
     return _two_layer(params, x, y, naive_loss=True)
+
+
+two_layer_vector_logit_grads = bug(
+    "two_layer_vector_logit_grads", "layers.two_layer_net",
+    "keeps the logit gradient as a vector of shape (N,), so dW2 comes out (H,) and db2 0-dim",
+    hint="W2 is (1, H) and b2 is (1,): turn dz2 into a column, dz2[:, None] of shape (N, 1), "
+         "before dW2 = dz2.T @ a1 and db2 = dz2.sum(0).")
+
+
+@two_layer_vector_logit_grads.replaces
+def two_layer_net(params, x, y):
+    return _two_layer(params, x, y, vector_logit=True)
 
 
 # -------------------------------------------------------------------------------------- MLP

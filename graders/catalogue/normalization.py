@@ -20,12 +20,12 @@ def _bn_backward(dy, cache):
 
 
 def _bn(x, gamma, beta, rm, rv, training, momentum, eps, *, unbiased_norm=False,
-        biased_running=False, flip=False, eps_outside=False):
+        biased_running=False, flip=False, eps_outside=False, keepdim=False):
     n = x.shape[0]
     if training:
-        mu = x.mean(dim=0)
+        mu = x.mean(dim=0, keepdim=keepdim)
         xc = x - mu
-        var = (xc * xc).mean(dim=0)
+        var = (xc * xc).mean(dim=0, keepdim=keepdim)
         norm_var = var * n / (n - 1) if unbiased_norm else var
         inv_std = 1 / (norm_var.sqrt() + eps) if eps_outside else torch.rsqrt(norm_var + eps)
         w_new = (1 - momentum) if flip else momentum
@@ -123,6 +123,22 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
     y, _, _, cache = _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps)
     _, rm, rv, _ = _bn(x, gamma, beta, running_mean, running_var, True, momentum, eps)
     return y, rm, rv, cache
+
+
+# Declared before bn_running_in_place on purpose: the misconception matcher tries the bugs in
+# declaration order on the test's own tensors, and that bug writes into running_mean/running_var,
+# so a bug tried after it sees altered inputs and is never recognised.
+bn_keepdim_statistics = bug(
+    "bn_keepdim_statistics", "normalization.batchnorm",
+    "takes the batch statistics with keepdim=True, so the running statistics come back (1, D)",
+    hint="keepdim=True is handy for broadcasting, but the running statistics must keep the "
+         "shape (D,) of running_mean and running_var: reduce with x.mean(dim=0).")
+
+
+@bn_keepdim_statistics.replaces
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                      eps=1e-5):
+    return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps, keepdim=True)
 
 
 bn_running_in_place = bug(
