@@ -205,6 +205,28 @@ def dropout_forward(x, p, training=True, generator=None):
     return x.mul_(mask), mask
 
 
+dropout_backward_ignores_identity = bug(
+    "dropout_backward_ignores_identity", "regularization.dropout",
+    "returns cache None in the identity cases (eval, p = 0) but always multiplies dy by the cache",
+    hint="The backward must handle every cache the forward can return: when nothing was "
+         "dropped (training=False or p == 0), dx is dy itself.")
+
+
+@dropout_backward_ignores_identity.replaces
+def dropout_forward(x, p, training=True, generator=None):
+    if not training or p == 0:
+        return x.clone(), None
+    if p == 1:
+        return torch.zeros_like(x), torch.zeros_like(x)
+    mask = (_rand(x, generator) >= p).to(x.dtype) / (1 - p)
+    return x * mask, mask
+
+
+@dropout_backward_ignores_identity.replaces
+def dropout_backward(dy, cache):
+    return dy * cache
+
+
 # -------------------------------------------------------------------------------- penalties
 l2_grad_factor_mismatch = bug(
     "l2_grad_factor_mismatch", "regularization.l2_penalty",
@@ -249,6 +271,23 @@ l2_first_param_only = bug(
 def l2_penalty(params, lam):
     for w in params:
         return 0.5 * lam * (w * w).sum(), [lam * v for v in params]
+
+
+# Declared before l2_grads_in_place: the misconception matcher tries the bugs in order on the
+# test's own tensors, and that bug overwrites the parameters.
+l2_loss_from_zeros_1 = bug(
+    "l2_loss_from_zeros_1", "regularization.l2_penalty",
+    "accumulates the loss into torch.zeros(1), which gives a float32 tensor of shape (1,)",
+    hint="The loss is a 0-dim tensor with the parameters' dtype and device: start the sum from "
+         "params[0].new_zeros(()) or use sum(...) over 0-dim terms.")
+
+
+@l2_loss_from_zeros_1.replaces
+def l2_penalty(params, lam):
+    loss = torch.zeros(1)
+    for w in params:
+        loss = loss + 0.5 * lam * (w * w).sum()
+    return loss, [lam * w for w in params]
 
 
 l2_grads_in_place = bug(
@@ -306,6 +345,21 @@ l1_half_factor = bug(
 @l1_half_factor.replaces
 def l1_penalty(params, lam):
     return 0.5 * lam * sum(w.abs().sum() for w in params), [lam * torch.sign(w) for w in params]
+
+
+l1_loss_as_float = bug(
+    "l1_loss_as_float", "regularization.l1_penalty",
+    "adds up the loss with .item(), returning a Python float instead of a 0-dim tensor",
+    hint="Keep the loss a tensor: lam * sum(w.abs().sum() for w in params) is 0-dim, with the "
+         "parameters' dtype and device.")
+
+
+@l1_loss_as_float.replaces
+def l1_penalty(params, lam):
+    total = 0.0
+    for w in params:
+        total += w.abs().sum().item()
+    return lam * total, [lam * torch.sign(w) for w in params]
 
 
 # --------------------------------------------------------------------------- early stopping
@@ -431,6 +485,28 @@ es_no_stop_returns_last = bug(
 @es_no_stop_returns_last.replaces
 def early_stopping(val_losses, patience, min_delta=0.0):
     return _es(val_losses, patience, min_delta, last_if_none=True)
+
+
+es_pops_the_list = bug(
+    "es_pops_the_list", "regularization.early_stopping",
+    "walks the epochs with val_losses.pop(0), emptying the caller's list",
+    hint="Never change an argument: read the losses by index (or copy them with list(...) "
+         "first); the caller still needs its list.")
+
+
+@es_pops_the_list.replaces
+def early_stopping(val_losses, patience, min_delta=0.0):
+    # a tensor is turned into a new list, but a list is used (and consumed) as it is
+    losses = val_losses.tolist() if isinstance(val_losses, torch.Tensor) else val_losses
+    best, best_epoch, epoch = float(losses.pop(0)), 0, 0
+    while losses:
+        epoch += 1
+        loss = float(losses.pop(0))
+        if loss < best - min_delta:
+            best, best_epoch = loss, epoch
+        elif epoch - best_epoch == patience:
+            return epoch, best_epoch
+    return None, best_epoch
 
 
 # ------------------------------------------------------------------------------ alternatives
