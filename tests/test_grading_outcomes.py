@@ -88,3 +88,25 @@ def test_misconceptions_are_named_in_feedback(catalogue_run):
     named = {t["misconception"] for t in catalogue_run.results["tests"] if t["misconception"]}
     unnamed = [v.id for v in BUGS if v.id not in named]
     assert len(unnamed) <= len(BUGS) // 10, f"bugs never named in feedback: {unnamed}"
+
+
+def _function(nodeid: str) -> str:
+    """A test's function: its node id without the [..] parameters (device, impl, case, kind)."""
+    return nodeid.split("[", 1)[0]
+
+
+def test_every_hidden_check_fails_for_some_bug(solutions_run, catalogue_run):
+    """Every hidden test function is failed by at least one catalogued bug.
+
+    A check no realistic mistake can fail is dead weight: add the bug it exists for (or merge
+    it into the check that already catches everything it could). Parametrized tests count once
+    per function; tests not counted here (CUDA tests on a machine without a GPU) are ignored.
+    """
+    hidden = {_function(t["nodeid"]) for t in solutions_run.results["tests"]
+              if t["nodeid"].startswith("graders/") and t["counted"]}
+    caught = {_function(t["nodeid"]) for t in catalogue_run.results["tests"]
+              if t["implementation"].startswith("bug:") and t["counted"]
+              and t["outcome"] != "passed"}
+    dead = sorted(hidden - caught)
+    assert hidden and not dead, (
+        f"{len(dead)} hidden test functions fail for no catalogued bug:\n" + "\n".join(dead))
