@@ -6,11 +6,14 @@
    (WorkerImplementation), median over N calls, for small and larger tensors, a handle method
    call (``Value`` arithmetic), and a chain of 100 ``Value`` operations (pipelined: sent
    without waiting for replies).
-2. Per submission: ``pytest graders ...`` on K copies of the solutions as submission folders,
-   in-process (``--isolation none --insecure``) versus isolated (``--isolation worker``), wall
-   time of the whole pytest process; the isolation cost per submission is the difference / K.
-   Also the worker requests per submission: round trips and pipelined requests.
-   ``--full`` runs every grader file (default: losses and activations only).
+2. Paired: one pytest run grades the kit's solutions in-process and a copy of them as a
+   submission through a worker, test by test; the cost is the difference of the summed test
+   durations (median over the repeats). Load changes hit both alike, so this is the stable
+   number. Also the worker requests per submission: round trips and pipelined requests.
+3. Whole processes: ``pytest graders ...`` on K copies of the solutions, in-process
+   (``--isolation none --insecure``) versus isolated (``--isolation worker``); the difference
+   of the process wall times / K includes the fixed costs (fork server, intake, scan, worker
+   start). ``--full`` runs every grader file (default: losses and activations only).
 """
 
 from __future__ import annotations
@@ -97,47 +100,71 @@ def per_call(calls: int) -> None:
     manager.close()
 
 
-def per_submission(submissions: int, full: bool, repeats: int) -> None:
-    suites = ["graders"] if full else ["graders/test_losses.py", "graders/test_activations.py"]
-    tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
-    subs = []
-    for i in range(submissions):
-        folder = tmp / f"student{i}"
-        shutil.copytree(KIT / "solutions", folder, ignore=shutil.ignore_patterns("__init__.py",
-                                                                                 "__pycache__"))
-        subs.append(folder)
+def _graded_copy(tmp: Path, name: str) -> Path:
+    folder = tmp / name
+    shutil.copytree(KIT / "solutions", folder, ignore=shutil.ignore_patterns("__init__.py",
+                                                                             "__pycache__"))
+    return folder
 
-    def run(mode: list[str]) -> tuple[float, float]:
-        import json
 
-        results = tmp / "r.json"
-        cmd = [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider",
-               "--no-grade-summary", f"--results={results}",
-               *[f"--impl={s}" for s in subs], *mode]
-        t = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True)
-        elapsed = time.perf_counter() - t
-        if proc.returncode not in (0, 1):
-            print(proc.stdout[-2000:], proc.stderr[-2000:])
-        doc = json.loads(results.read_text())
-        lost = [b["name"] for b in doc["implementations"] if b["points"] != b["max_points"]]
-        if lost:
-            print(f"  (warning: {lost} lost points in mode {mode})")
-        for b in doc["implementations"]:
-            if "worker_requests" in b:
-                trips.append((b["worker_requests"], b.get("worker_pipelined", 0)))
-        return elapsed, doc["duration_s"]
+def _pytest(suites: list[str], impls: list[str], mode: list[str], results: Path):
+    import json
 
-    trips: list[tuple[int, int]] = []
+    cmd = [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider",
+           "--no-grade-summary", f"--results={results}", *[f"--impl={i}" for i in impls], *mode]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if proc.returncode not in (0, 1):
+        print(proc.stdout[-2000:], proc.stderr[-2000:])
+    doc = json.loads(results.read_text())
+    lost = [b["name"] for b in doc["implementations"] if b["points"] != b["max_points"]]
+    if lost:
+        print(f"  (warning: {lost} lost points in mode {mode})")
+    return elapsed, doc
 
+
+def paired(suites: list[str], repeats: int, tmp: Path) -> None:
+    """The same code graded twice in one pytest run, test by test: the kit's solutions
+    in-process and a copy of them as a submission in a confined worker. Load changes hit both
+    alike; the cost is the difference of the summed test durations (the run's fixed costs, the
+    fork server and the worker's start, are measured by ``per_submission``)."""
+    sub = _graded_copy(tmp, "paired")
+    diffs, capstone, trips = [], [], []
+    for _ in range(repeats):
+        _, doc = _pytest(suites, ["solutions", str(sub)], [], tmp / "paired.json")
+        total = {"solutions": 0.0, sub.name: 0.0}
+        train = {"solutions": 0.0, sub.name: 0.0}
+        for t in doc["tests"]:
+            total[t["implementation"]] += t["duration_s"]
+            if t["nodeid"].startswith("graders/test_train.py"):
+                train[t["implementation"]] += t["duration_s"]
+        diffs.append((total["solutions"], total[sub.name]))
+        capstone.append(train[sub.name] - train["solutions"])
+        block = next(b for b in doc["implementations"] if b["name"] == sub.name)
+        trips.append((block.get("worker_requests", 0), block.get("worker_pipelined", 0)))
+    cost = [b - a for a, b in diffs]
+    print(f"paired, one pytest run each ({repeats} runs): summed test time in-process vs "
+          f"isolated, same tests interleaved")
+    print("  " + "; ".join(f"{a:.2f} s vs {b:.2f} s ({b - a:+.2f})" for a, b in diffs))
+    print(f"  isolation cost per submission (median): {statistics.median(cost):+.2f} s; "
+          f"ratio {statistics.median(b / a for a, b in diffs):.3f}x; of which the capstone's "
+          f"training (its duration varies run to run): {statistics.median(capstone):+.2f} s")
+    print(f"  worker requests per submission: {trips[0][0]} round trips, {trips[0][1]} "
+          f"pipelined")
+
+
+def per_submission(suites: list[str], submissions: int, repeats: int, tmp: Path) -> None:
+    """Whole pytest processes: K submissions in-process versus K isolated, interleaved."""
+    subs = [str(_graded_copy(tmp, f"student{i}")) for i in range(submissions)]
     modes = {"in-process": ["--isolation=none", "--insecure"], "isolated": ["--isolation=worker"]}
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in modes}
     for _ in range(repeats):          # interleaved, so load changes hit both modes alike
         for name, mode in modes.items():
-            samples[name].append(run(mode))
-    n_tests = "all graders" if full else "losses + activations graders"
-    print(f"per submission ({n_tests}, {submissions} submissions per pytest run, "
-          f"{repeats} interleaved runs per mode, median):")
+            elapsed, doc = _pytest(suites, subs, mode, tmp / "r.json")
+            samples[name].append((elapsed, doc["duration_s"]))
+    print(f"whole processes ({submissions} submissions per pytest run, {repeats} interleaved "
+          f"runs per mode, median):")
     med = {k: (statistics.median(w for w, _ in v), statistics.median(d for _, d in v))
            for k, v in samples.items()}
     (wa, da), (wb, db) = med["in-process"], med["isolated"]
@@ -145,12 +172,8 @@ def per_submission(submissions: int, full: bool, repeats: int) -> None:
           f"   isolation cost per submission {(wb - wa) / submissions:+.2f} s")
     print(f"  grading time (results duration_s): in-process {da:7.2f} s   isolated {db:7.2f} s"
           f"   ratio {db / da:5.2f}x   per submission {(db - da) / submissions:+.2f} s")
-    if trips:
-        print(f"  worker requests per submission: {statistics.median(t for t, _ in trips):.0f} "
-              f"round trips, {statistics.median(p for _, p in trips):.0f} pipelined")
     print("  all samples (wall s, duration s): " + "; ".join(
         f"{k}: " + ", ".join(f"{w:.1f}/{d:.1f}" for w, d in v) for k, v in samples.items()))
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -160,9 +183,19 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=3)
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-processes", action="store_true",
+                        help="only the per-call and paired measurements")
     args = parser.parse_args()
-    per_call(args.calls)
-    per_submission(args.submissions, args.full, args.repeats)
+    suites = ["graders"] if args.full else ["graders/test_losses.py",
+                                            "graders/test_activations.py"]
+    tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
+    try:
+        per_call(args.calls)
+        paired(suites, args.repeats, tmp)
+        if not args.skip_processes:
+            per_submission(suites, args.submissions, args.repeats, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from battery import Case, PairSpec, battery
+from descent.isolation import callables
 from descent.strategies import tensors
 
 # ------------------------------------------------------------------------------------- linear
@@ -234,11 +235,8 @@ def _quadratic(I, shape):
     A = I.randn(n, n)
     A = A @ A.T / n + torch.eye(n, dtype=A.dtype, device=A.device)
     c = I.randn(n)
-
-    def f(v):
-        u = v.reshape(-1)
-        return 0.5 * u @ (A @ u) + c @ u
-
+    # 0.5 u.A.u + c.u of the flattened u, evaluated where the student's code runs
+    f = callables.make("quadratic", A, c)
     return f, lambda v: (A @ v.reshape(-1) + c).reshape(shape)
 
 
@@ -269,10 +267,7 @@ class TestNumericalGradient:
     def test_smooth_function(self, check, inputs):
         x = inputs.randn(3, 5)
         w = inputs.randn(3, 5)
-
-        def f(v):
-            return (torch.sin(w * v) * torch.exp(0.3 * v)).sum()
-
+        f = callables.make("sin_times_exp", w)   # sum(sin(w * v) * exp(0.3 * v))
         expected = (w * torch.cos(w * x) + 0.3 * torch.sin(w * x)) * torch.exp(0.3 * x)
         got = check.matches(lambda m: m.layers.numerical_gradient(f, x),
                             "numerical gradient of sum(sin(w*x) * exp(0.3*x))",
@@ -345,10 +340,7 @@ class TestNumericalGradient:
     def test_random_quadratics(self, data, check):
         x = data.draw(tensors(scale=st.sampled_from([0.1, 1.0, 10.0])))
         w = data.draw(tensors(shape=st.just(tuple(x.shape)), scale=st.just(1.0)))
-
-        def f(v):
-            return (0.5 * w * v * v + w * v).sum()
-
+        f = callables.make("weighted_quadratic", w)   # sum(w * v**2 / 2 + w * v)
         check.matches(lambda m: m.layers.numerical_gradient(f, x),
                       f"numerical gradient of sum(w*x^2/2 + w*x) at x of shape {tuple(x.shape)}",
                       expected=w * x + w, rtol=1e-6, atol=1e-5 * (1 + float(x.abs().max())))

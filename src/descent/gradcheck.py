@@ -93,6 +93,18 @@ class _Pair:
     def outputs(self, points: list[list[torch.Tensor]]) -> list[tuple[torch.Tensor, Any]]:
         """(output, cache) of the forward at each point."""
         results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs)
+        return self._split_all(results)
+
+    def values(self, points: list[list[torch.Tensor]]) -> list[torch.Tensor]:
+        """The forward's output at each point (with the default split the caches stay where
+        they were made)."""
+        if self.split is not _default_split:
+            return [out for out, _ in self.outputs(points)]
+        results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs,
+                            pick=0)
+        return [out for out, _ in self._split_all([(r, None) for r in results])]
+
+    def _split_all(self, results: list) -> list[tuple[torch.Tensor, Any]]:
         pairs = []
         for result in results:
             out, cache = self.split(result)
@@ -166,7 +178,7 @@ def _full(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
                 moved = [p.clone() for p in pair.point]
                 moved[a].view(-1)[k] += sign * EPS
                 points.append(moved)
-    outs = [o for o, _ in pair.outputs(points)]
+    outs = pair.values(points)
     columns = []
     for c in range(len(outs) // 2):
         plus, minus = outs[2 * c], outs[2 * c + 1]
@@ -186,7 +198,6 @@ def _full(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
     # then the first again (backward must be repeatable) and zeros (nothing unmultiplied)
     grads = pair.gradients(upstream + upstream[:1] + [torch.zeros_like(out)], cache)
     pair.check_reentrant(grads[0], grads[m])
-    pair.check_zero(grads[m + 1])
     analytical = torch.stack([torch.cat([g.reshape(-1) for g in row]).cpu()
                               for row in grads[:m]]) / UPSTREAM         # (outputs, inputs)
 
@@ -203,6 +214,7 @@ def _full(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
         pair.disagree(f"d output{out_at} / d argument #{pair.wrt[a] + 1}{in_at} is "
                       f"{float(analytical[j, col]):.6g} from your backward but "
                       f"{float(numerical[j, col]):.6g} from your forward")
+    pair.check_zero(grads[m + 1])
 
 
 def _projected(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
@@ -219,10 +231,9 @@ def _projected(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
         vs.append(v)
         points.append([p + EPS * x for p, x in zip(pair.point, u)])
         points.append([p - EPS * x for p, x in zip(pair.point, u)])
-    outs = [o for o, _ in pair.outputs(points)]
+    outs = pair.values(points)
     grads = pair.gradients(vs + vs[:1] + [torch.zeros_like(out)], cache)
     pair.check_reentrant(grads[0], grads[PROJECTIONS])
-    pair.check_zero(grads[PROJECTIONS + 1])
     for p in range(PROJECTIONS):
         plus, minus = outs[2 * p], outs[2 * p + 1]
         if plus.shape != out.shape or minus.shape != out.shape:
@@ -234,3 +245,4 @@ def _projected(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
         if not abs(analytical - numerical) <= ATOL + RTOL * abs(numerical):
             pair.disagree(f"along a random direction, v . J u is {analytical:.6g} from your "
                           f"backward and {numerical:.6g} from your forward")
+    pair.check_zero(grads[PROJECTIONS + 1])

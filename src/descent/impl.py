@@ -37,19 +37,23 @@ class SubmissionError(Exception):
 
 
 def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
-              kwargs: Mapping[str, Any] | None = None) -> list:
+              kwargs: Mapping[str, Any] | None = None, *, pick: int | None = None) -> list:
     """``[fn(*args, **kwargs) for args in arg_lists]``: one call per argument list, in order.
 
-    For a function of a submission graded in a worker, the whole sweep is one request instead of
-    one round trip per call. The first call that raises ends the sweep with its exception, as the
-    loop would. Each call must get arguments the grader does not look at again (fresh tensors,
-    numbers): edits a call makes to its arguments are not copied back from a worker.
+    With ``pick``, each result is replaced by ``result[pick]`` (the rest of a ``(output,
+    cache)`` pair then never leaves a worker). For a function of a submission graded in a
+    worker, the whole sweep is one request instead of one round trip per call. The first call
+    that raises ends the sweep with its exception, as the loop would. Each call must get
+    arguments the grader does not look at again (fresh tensors, numbers): edits a call makes to
+    its arguments are not copied back from a worker.
     """
     batched = getattr(type(fn), "__descent_call_each__", None)
     if batched is not None:
-        return batched(fn, [list(args) for args in arg_lists], dict(kwargs or {}))
+        return batched(fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick)
     kwargs = dict(kwargs or {})
-    return [fn(*args, **kwargs) for args in arg_lists]
+    if pick is None:
+        return [fn(*args, **kwargs) for args in arg_lists]
+    return [fn(*args, **kwargs)[pick] for args in arg_lists]
 
 
 class Implementation:

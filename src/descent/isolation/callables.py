@@ -65,3 +65,13 @@ def _weighted_sin(w: torch.Tensor):
 @factory("weighted_tanh_square")
 def _weighted_tanh_square(w: torch.Tensor):
     return lambda x: (torch.tanh(x) ** 2 * w).sum()
+
+
+@factory("weighted_quadratic")
+def _weighted_quadratic(w: torch.Tensor):
+    return lambda x: (0.5 * w * x * x + w * x).sum()
+
+
+@factory("sin_times_exp")
+def _sin_times_exp(w: torch.Tensor):
+    return lambda x: (torch.sin(w * x) * torch.exp(0.3 * x)).sum()

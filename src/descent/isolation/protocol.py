@@ -29,6 +29,7 @@ import select
 import socket
 import struct
 import time
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -43,6 +44,7 @@ MAX_ITEMS = 2_000_000
 MAX_BLOBS = 100_000
 MAX_STR = 1 << 20             # one string in a value
 MAX_INT_DIGITS = 4000
+_MAX_INT = 10 ** MAX_INT_DIGITS  # computed once: the check runs for every integer sent
 
 TORCH_DTYPES: dict[str, torch.dtype] = {
     name: getattr(torch, name) for name in (
@@ -96,34 +98,87 @@ def frame_bytes(header: dict) -> bytes:
     return PREFIX.pack(MAGIC, len(data), 0) + data
 
 
-def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytearray:
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Timeout()
-            ready, _, _ = select.select([sock], [], [], left)
-            if not ready:
-                raise Timeout()
-        try:
-            k = sock.recv_into(view[got:], min(n - got, 1 << 22))
-        except (ConnectionResetError, BrokenPipeError) as exc:
-            raise PeerClosed("connection reset") from exc
-        except BlockingIOError:
-            continue
-        if k == 0:
-            raise PeerClosed("the peer closed the connection")
-        got += k
-    return buf
+class _Reader:
+    """Buffered reads from one socket: a small frame (and often the next few) arrives in one
+    ``recv``; a large body is read straight into its own buffer."""
+
+    CHUNK = 1 << 18
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = bytearray()
+        self.pos = 0
+
+    def _wait(self, deadline: float | None) -> None:
+        if deadline is None:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Timeout()
+        ready, _, _ = select.select([self.sock], [], [], left)
+        if not ready:
+            raise Timeout()
+
+    def _recv(self, n: int, deadline: float | None) -> bytes:
+        while True:
+            self._wait(deadline)
+            try:
+                data = self.sock.recv(n)
+            except (ConnectionResetError, BrokenPipeError) as exc:
+                raise PeerClosed("connection reset") from exc
+            except BlockingIOError:
+                continue
+            if not data:
+                raise PeerClosed("the peer closed the connection")
+            return data
+
+    def take(self, n: int, deadline: float | None) -> bytearray:
+        """Exactly n bytes, as a private bytearray (tensors may keep views of it)."""
+        have = len(self.buf) - self.pos
+        if have >= n:
+            out = self.buf[self.pos:self.pos + n]
+            self.pos += n
+            if self.pos == len(self.buf):
+                self.buf.clear()
+                self.pos = 0
+            elif self.pos > self.CHUNK:
+                del self.buf[:self.pos]
+                self.pos = 0
+            return out
+        if n <= self.CHUNK:
+            while len(self.buf) - self.pos < n:
+                self.buf += self._recv(self.CHUNK, deadline)
+            return self.take(n, deadline)
+        out = bytearray(n)   # large: what is buffered, then the rest read in place
+        view = memoryview(out)
+        view[:have] = self.buf[self.pos:]
+        self.buf.clear()
+        self.pos = 0
+        got = have
+        while got < n:
+            self._wait(deadline)
+            try:
+                k = self.sock.recv_into(view[got:], min(n - got, 1 << 22))
+            except (ConnectionResetError, BrokenPipeError) as exc:
+                raise PeerClosed("connection reset") from exc
+            except BlockingIOError:
+                continue
+            if k == 0:
+                raise PeerClosed("the peer closed the connection")
+            got += k
+        return out
+
+
+_READERS: "weakref.WeakKeyDictionary[socket.socket, _Reader]" = weakref.WeakKeyDictionary()
 
 
 def recv_frame(sock: socket.socket, deadline: float | None = None, *,
                max_body: int = MAX_BODY) -> tuple[dict, list[memoryview]]:
     """One frame: the header (a dict) and the blobs it declares, sizes checked."""
-    prefix = _recv_exact(sock, PREFIX.size, deadline)
+    reader = _READERS.get(sock)
+    if reader is None:
+        reader = _READERS[sock] = _Reader(sock)
+    prefix = reader.take(PREFIX.size, deadline)
     magic, hlen, blen = PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise ProtocolError("bad frame magic (garbage on the channel)")
@@ -131,7 +186,7 @@ def recv_frame(sock: socket.socket, deadline: float | None = None, *,
         raise ProtocolError(f"header of {hlen} bytes exceeds the {MAX_HEADER}-byte cap")
     if blen > max_body:
         raise ProtocolError(f"body of {blen} bytes exceeds the {max_body}-byte cap")
-    raw = _recv_exact(sock, hlen, deadline)
+    raw = reader.take(hlen, deadline)
     try:
         header = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -142,7 +197,7 @@ def recv_frame(sock: socket.socket, deadline: float | None = None, *,
     if (not isinstance(sizes, list) or len(sizes) > MAX_BLOBS
             or not all(type(s) is int and s >= 0 for s in sizes) or sum(sizes) != blen):
         raise ProtocolError("blob table does not match the body")
-    body = _recv_exact(sock, blen, deadline) if blen else bytearray()
+    body = reader.take(blen, deadline) if blen else bytearray()
     mv = memoryview(body)
     blobs, at = [], 0
     for s in sizes:
@@ -184,7 +239,7 @@ class Encoder:
                 raise ValueError("string too long")
             return value
         if t is int:
-            if abs(value) >= 10 ** MAX_INT_DIGITS:
+            if not -_MAX_INT < value < _MAX_INT:
                 raise ValueError("integer too large")
             return value
         if t is float:

@@ -136,8 +136,14 @@ class Remote:
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        if (self._type, name) in self._impl._methods:
+        impl = self._impl
+        if (self._type, name) in impl._methods:
             return RemoteMethod(self, name)   # a known method: no round trip until the call
+        if impl._snapshot and self._gen == impl.generation:
+            attrs = impl._snapshot.get(self._hid)
+            if attrs is not None and name in attrs:
+                impl.snapshot_reads += 1
+                return attrs[name]
         return self._impl._request({"op": "getattr", "target": {"h": self._hid}, "name": name},
                                    ref=self, method_key=(self._type, name))
 
@@ -206,6 +212,11 @@ class Remote:
             pass
 
 
+def _need_pair(item: Any) -> None:
+    if not (type(item) is list and len(item) == 2 and type(item[0]) is int):
+        raise ProtocolError("malformed snapshot entry")
+
+
 def _typed(value, kind, what):
     if type(value) is not kind:
         raise TypeError(f"{what} of a submission object returned {type(value).__name__}")
@@ -262,15 +273,19 @@ class RemoteFunction:
         return self._impl._call({"m": self._module, "a": self.__name__}, args, kwargs,
                                 pipe=("call", self._module, self.__name__))
 
-    def __descent_call_each__(self, arg_lists: list[list], kwargs: dict) -> list:
+    def __descent_call_each__(self, arg_lists: list[list], kwargs: dict,
+                              pick: int | None = None) -> list:
         """Every call of a sweep (:func:`descent.impl.call_each`) in one request. The sweep
         shares one time limit: BATCH_TIMEOUT_FACTOR times the limit of a single call."""
         target = {"m": self._module, "a": self.__name__}
         timeout = self._impl._timeout_for(target, kwargs, None) * BATCH_TIMEOUT_FACTOR
         if not arg_lists:
             return []
-        result = self._impl._request({"op": "map", "target": target}, args=arg_lists,
-                                     kwargs=kwargs, timeout=timeout, sync=False)
+        header = {"op": "map", "target": target}
+        if pick is not None:
+            header["pick"] = int(pick)
+        result = self._impl._request(header, args=arg_lists, kwargs=kwargs, timeout=timeout,
+                                     sync=False)
         if type(result) is not list or len(result) != len(arg_lists):
             self._impl._fail("protocol", "protocol violation by the worker: a sweep returned "
                                          "the wrong number of results")
@@ -338,6 +353,10 @@ class WorkerImplementation(Implementation):
         self._predict: dict[tuple, str] = {}           # request shape -> type of its handle
         self._unstable: set[tuple] = set()             # request shapes never pipelined
         self.requests_by_test: dict[str | None, int] = {}
+        # Plain attributes of worker objects as they were after the last reply (hid -> {name:
+        # value}); valid until the next request is sent, which clears it (see Worker._snapshot).
+        self._snapshot: dict[int, dict[str, Any]] = {}
+        self.snapshot_reads = 0                        # attribute reads answered from it
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
@@ -476,6 +495,7 @@ class WorkerImplementation(Implementation):
             self.flush()   # may raise the error of an earlier queued request, as it should
         self._next_id += 1
         self._next_pipe -= 1
+        self._snapshot = {}
         self._queue.append(frame)
         self._queue_bytes += len(frame)
         self._queue_limit = max(self._queue_limit, timeout or self.manager.call_timeout)
@@ -516,6 +536,22 @@ class WorkerImplementation(Implementation):
                 if remote is not None:
                     object.__setattr__(remote, "_type", clean(item[1], 100))
         self._queue_refs = {}
+
+    def _take_snapshot(self, snap: Any, blobs) -> None:
+        if not (type(snap) is list and len(snap) <= 1000):
+            self._fail("protocol", "protocol violation by the worker: bad attribute snapshot")
+        table = {}
+        try:
+            for item in snap:
+                _need_pair(item)
+                attrs = Decoder(blobs).decode(item[1])
+                if type(attrs) is not dict or not all(
+                        type(k) is str and type(v) in _SCALARS + (str,) for k, v in attrs.items()):
+                    raise ProtocolError("bad attributes")
+                table[item[0]] = attrs
+        except ProtocolError:
+            self._fail("protocol", "protocol violation by the worker: bad attribute snapshot")
+        self._snapshot = table
 
     def _release(self, gen: int, hid: int) -> None:
         if gen == self.generation:
@@ -578,6 +614,7 @@ class WorkerImplementation(Implementation):
             raise WorkerFailure("this object belonged to a worker that was restarted after an "
                                 "earlier failure", "stale")
         process = self._ensure()
+        self._snapshot = {}
         if self._depth == 0 and header.get("op") != "ping":
             self._callbacks, self._cb_next = {}, 1
         rid = self._next_id
@@ -644,6 +681,8 @@ class WorkerImplementation(Implementation):
                 if method_key is not None and reply.get("method") is True \
                         and len(self._methods) < 10000:
                     self._methods.add(method_key)
+                if "snap" in reply and self._depth == 1:
+                    self._take_snapshot(reply["snap"], blobs)
                 if not sync:
                     return self._reply(reply, blobs, None, None, raw)
                 return self._reply(reply, blobs, args, kwargs, raw)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import importlib.util
+import math
 import operator
 import sys
 import traceback
@@ -253,6 +254,7 @@ class Worker:
         hits: set[str] = set()
         sync = None
         method = False
+        snap = None
         pipe = header.get("pipe")
         if pipe is not None:
             if not (type(pipe) is list and len(pipe) == 2 and type(pipe[0]) is int
@@ -281,7 +283,7 @@ class Worker:
                     raise ProtocolError("bad arguments")
                 call = {"rid": rid, "header": header, "blobs": blobs, "args": args,
                         "kwargs": kwargs, "leaves": dec.leaves, "exercise": exercise,
-                        "before": _signature((args, kwargs)), "synced": False}
+                        "before": _layout(args, kwargs), "synced": False}
                 self.active.append(call)
                 try:
                     with tripwire.watch(exercise) as hits:
@@ -296,8 +298,13 @@ class Worker:
                 if (type(arg_lists) is not list or type(kwargs) is not dict
                         or not all(type(a) is list for a in arg_lists)):
                     raise ProtocolError("bad arguments")
+                pick = header.get("pick")
+                if pick is not None and type(pick) is not int:
+                    raise ProtocolError("bad pick")
                 with tripwire.watch(exercise) as hits:
                     result = [fn(*args, **kwargs) for args in arg_lists]
+                if pick is not None:
+                    result = [r[pick] for r in result]
             elif op == "getattr":
                 obj, exercise = self.resolve(header["target"])
                 name = header["name"]
@@ -311,6 +318,8 @@ class Worker:
                     if (isinstance(result, types.MethodType) and result.__self__ is obj
                             and isinstance(getattr(type(obj), name, None), types.FunctionType)):
                         method = True
+                    elif "h" in header["target"] and type(result) in _SNAP_TYPES:
+                        snap = self._snapshot(type(obj))
             elif op == "setattr":
                 obj, exercise = self.resolve(header["target"])
                 with tripwire.watch(exercise) as hits:
@@ -376,6 +385,8 @@ class Worker:
         reply = {"id": rid, "ok": payload, "b": [protocol_len(b) for b in enc.blobs]}
         if method:
             reply["method"] = True
+        if snap:
+            reply["snap"] = snap
         if hits and exercise:
             self.pending_hits.setdefault(exercise, set()).update(hits)
         blobs_out = list(enc.blobs)
@@ -387,6 +398,41 @@ class Worker:
             reply["b"] = [protocol_len(b) for b in blobs_out]
         self._send_raw(reply, blobs_out)
 
+    def _snapshot(self, cls: type) -> list:
+        """The plain attributes of every held object of class ``cls``, as they are now.
+
+        Sent with the reply to an attribute read, so that the trusted side answers the reads
+        that follow (``[n.data for n in nodes]``) without a round trip, until it sends its next
+        request. Only instance-dict entries that a read returns unchanged qualify: scalars and
+        short strings, of a class without ``__getattribute__`` and not shadowed by a data
+        descriptor of the class.
+        """
+        if cls.__getattribute__ is not object.__getattribute__:
+            return []
+        out, seen = [], 0
+        for hid, obj in self.handles.items():
+            seen += 1
+            if seen > SNAPSHOT_SCAN or len(out) >= SNAPSHOT_OBJECTS:
+                break
+            if type(obj) is not cls:
+                continue
+            attrs = getattr(obj, "__dict__", None)
+            if type(attrs) is not dict:
+                continue
+            plain = {}
+            for name, value in attrs.items():
+                if (type(name) is str and len(name) <= 100 and type(value) in _SNAP_TYPES
+                        and (type(value) is not str or len(value) <= 200)
+                        and (type(value) is not int or abs(value) < 2 ** 63)
+                        and not _data_descriptor(cls, name)):
+                    plain[name] = value
+                    if len(plain) >= 16:
+                        break
+            if plain:
+                out.append([hid, {"$d": [[k, v if type(v) is not float or math.isfinite(v)
+                                          else {"$f": repr(v)}] for k, v in plain.items()]}])
+        return out
+
     def _sync_of(self, call: dict):
         """The call's arguments as they are now, if the call edited them (or sent an edit
         earlier, during a callback): the trusted side applies them to its own objects."""
@@ -394,7 +440,7 @@ class Worker:
         # the "original" bytes: detection uses version counters and container layouts instead,
         # and the trusted side compares values before it logs an edit.
         if not (call["synced"] or _modified(call["leaves"])
-                or _signature((call["args"], call["kwargs"])) != call["before"]):
+                or _layout(call["args"], call["kwargs"]) != call["before"]):
             return None
         sync = self._changed(call["args"], call["kwargs"], call["exercise"])
         if sync is not None:
@@ -465,6 +511,20 @@ class Worker:
         protocol.send_frame(self.sock, header, blobs)
 
 
+# Attribute values a snapshot may carry (immutable: the trusted side may hand out the same one).
+_SNAP_TYPES = (type(None), bool, int, float, str)
+SNAPSHOT_OBJECTS = 1000
+SNAPSHOT_SCAN = 5000
+
+
+def _data_descriptor(cls: type, name: str) -> bool:
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            attr = vars(klass)[name]
+            return hasattr(type(attr), "__set__") or hasattr(type(attr), "__delete__")
+    return False
+
+
 _PLAIN = (type(None), bool, int, float, str, complex, list, tuple, dict, torch.Tensor,
           torch.dtype, torch.device, torch.Size, torch.Generator, slice)
 
@@ -475,6 +535,14 @@ def _plain(obj: Any) -> bool:
 
     return (type(obj) in _PLAIN or obj is Ellipsis or type(obj) is np.ndarray
             or isinstance(obj, np.generic))
+
+
+def _layout(args: list, kwargs: dict) -> Any:
+    """The signature of the containers among the arguments (the argument list itself is the
+    worker's own: a call cannot change it)."""
+    nested = [a for a in args if type(a) in (list, dict, tuple)]
+    nested += [v for v in kwargs.values() if type(v) in (list, dict, tuple)]
+    return _signature(nested) if nested else None
 
 
 def _signature(obj: Any, depth: int = 0) -> Any:

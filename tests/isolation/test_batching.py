@@ -1,0 +1,174 @@
+"""Fewer round trips with the same results: sweeps of calls in one request
+(``descent.impl.call_each``), attribute reads answered from the snapshot that came with the
+previous reply, and gradient checks built on sweeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from descent.checker import Checker
+from descent.compare import GradingFailure
+from descent.impl import FolderImplementation, call_each
+from descent.isolation import confinement
+from descent.isolation.manager import IsolationManager, Settings
+from descent.isolation.remote import RemoteException, WorkerImplementation
+
+KIT = Path(__file__).resolve().parents[2]
+SOLUTIONS = KIT / "solutions"
+
+pytestmark = pytest.mark.skipif(
+    not (confinement.landlock_abi() and confinement.seccomp_available()),
+    reason="no confinement on this machine")
+
+
+@pytest.fixture(scope="module")
+def manager():
+    m = IsolationManager(Settings(call_timeout=5.0))
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def remote(manager):
+    impl = WorkerImplementation("batch", manager, folder=str(SOLUTIONS))
+    yield impl
+    impl.close()
+
+
+def _student(tmp_path, name: str, source: str) -> Path:
+    sub = tmp_path / "sub"
+    sub.mkdir(exist_ok=True)
+    (sub / f"{name}.py").write_text(source)
+    return sub
+
+
+# -- sweeps -----------------------------------------------------------------------------------------
+def test_a_sweep_is_one_request_and_equals_the_loop(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    steps = [(t, 0.4, 12, 0.05) for t in range(30)]
+    cosine_lr = remote.schedules.cosine_lr          # loading the module is a request of its own
+    before = remote.requests
+    got = call_each(cosine_lr, steps)
+    assert remote.requests - before == 1
+    assert got == [local.schedules.cosine_lr(*s) for s in steps]
+    assert call_each(remote.schedules.cosine_lr, []) == []
+
+
+def test_pick_keeps_the_rest_of_each_result_in_the_worker(remote):
+    x = torch.randn(4, 3, dtype=torch.float64)
+    outs = call_each(remote.losses.mse_forward, [(x, x + k) for k in range(3)], pick=0)
+    assert [round(float(o), 12) for o in outs] == [0.0, 1.0, 4.0]
+
+
+def test_the_first_error_of_a_sweep_is_raised_as_the_loop_would(manager, tmp_path):
+    sub = _student(tmp_path, "schedules", "def cosine_lr(step, base_lr, total_steps, "
+                   "min_lr=0.0):\n    if step == 3:\n        raise ValueError('step three')\n"
+                   "    return base_lr\n")
+    impl = WorkerImplementation("sweep-error", manager, folder=str(sub))
+    with pytest.raises(ValueError, match="step three") as info:
+        call_each(impl.schedules.cosine_lr, [(t, 0.1, 10) for t in range(6)])
+    assert isinstance(info.value, RemoteException)
+    assert call_each(impl.schedules.cosine_lr, [(0, 0.1, 10)]) == [0.1]   # same worker goes on
+    impl.close()
+
+
+def test_a_sweep_that_hangs_hits_its_time_limit(tmp_path):
+    m = IsolationManager(Settings(call_timeout=0.5))
+    sub = _student(tmp_path, "schedules", "import time\ndef cosine_lr(step, base_lr, "
+                   "total_steps, min_lr=0.0):\n    time.sleep(step)\n    return base_lr\n")
+    impl = WorkerImplementation("sweep-hang", m, folder=str(sub))
+    with pytest.raises(Exception, match="time limit exceeded"):
+        call_each(impl.schedules.cosine_lr, [(t, 0.1, 10) for t in range(5)])
+    assert impl.events and impl.events[-1]["kind"] == "timeout"
+    impl.close()
+    m.close()
+
+
+# -- attribute snapshots ----------------------------------------------------------------------------
+def _graph(Value):
+    a, b = Value(2.0), Value(-3.0)
+    c = (a * b + a ** 2).tanh()
+    c.backward()
+    return a, b, c
+
+
+def test_reads_after_a_reply_come_from_its_snapshot(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    nodes = _graph(remote.autograd.Value)
+    before = remote.requests
+    got = [n.data for n in nodes] + [n.grad for n in nodes]
+    assert remote.requests - before == 1 and remote.snapshot_reads >= 5
+    assert got == [n.data for n in _graph(local.autograd.Value)] + \
+        [n.grad for n in _graph(local.autograd.Value)]
+
+
+def test_any_request_makes_the_snapshot_stale(remote):
+    def story(impl):
+        a, b, c = _graph(impl.autograd.Value)
+        seen = [a.grad, b.grad]
+        a.grad = 0.0                   # a request: the next read asks the worker again
+        seen += [a.grad, b.data]
+        c.backward()                   # changes the grads in the worker
+        return seen + [a.grad, b.grad]
+
+    got = story(remote)
+    assert got == story(FolderImplementation(SOLUTIONS, "local"))
+    assert got[2] == 0.0 and got[4] != 0.0
+
+
+def test_only_plain_instance_attributes_are_snapshotted(manager, tmp_path):
+    sub = _student(tmp_path, "autograd", """
+import itertools
+_counter = itertools.count()
+
+class Value:
+    def __init__(self, data):
+        self.data = data
+        self.grad = 0.0
+        self.parts = [data]
+    @property
+    def reads(self):
+        return next(_counter)       # differs at every read: must never be cached
+""")
+    impl = WorkerImplementation("snap", manager, folder=str(sub))
+    v = impl.autograd.Value(1.5)
+    w = impl.autograd.Value(2.5)
+    assert v.data == 1.5 and w.data == 2.5
+    first, second = v.reads, v.reads
+    assert second == first + 1
+    assert w.parts == [2.5]            # a list is not snapshotted: it crosses as a copy
+    impl.close()
+
+
+# -- gradient checks --------------------------------------------------------------------------------
+@pytest.mark.parametrize("module,pair,shapes,wrt", [
+    ("normalization", "layernorm", [(6, 5), (5,), (5,)], (0, 1, 2)),
+    ("activations", "softmax", [(7, 9)], (0,)),
+])
+def test_a_gradient_check_costs_a_handful_of_round_trips(remote, module, pair, shapes, wrt):
+    args = [torch.randn(*s, dtype=torch.float64) for s in shapes]
+    checker = Checker(remote, FolderImplementation(SOLUTIONS, "reference"), f"{module}.{pair}")
+    before = remote.requests
+    checker.gradcheck(f"{module}.{pair}", args, wrt)
+    assert remote.requests - before <= 4
+
+
+def test_a_wrong_backward_fails_the_check_through_the_worker(manager, tmp_path):
+    sub = _student(tmp_path, "losses", """
+def mse_forward(pred, target):
+    diff = pred - target
+    return (diff ** 2).mean(), (diff,)
+
+def mse_backward(dout, cache):
+    diff, = cache
+    return 2 * diff / diff.numel()        # forgets dout: right only when dout == 1
+""")
+    impl = WorkerImplementation("gc", manager, folder=str(sub))
+    checker = Checker(impl, FolderImplementation(SOLUTIONS, "reference"), "losses.mse")
+    pred, target = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    with pytest.raises(GradingFailure, match="gradient check"):
+        checker.gradcheck("losses.mse", [pred, target], (0,))
+    impl.close()
