@@ -68,7 +68,8 @@ def cmd_grade(args) -> int:
         console.print(f"[red]descent grade: {why}[/red]")
         return 2
     extra = ["-k", args.k] if args.k else []
-    extra += [f"--isolation={args.isolation}", f"--call-timeout={args.call_timeout}"]
+    extra += [f"--isolation={args.isolation}", f"--call-timeout={args.call_timeout}",
+              f"--worker-cpu={args.worker_cpu}"]
     if args.insecure:
         extra.append("--insecure")
     code = run_pytest(args.suite, args.impl, device=args.device, results=path,
@@ -173,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade a submission even without confinement (only for trusted code)")
     p.add_argument("--call-timeout", type=float, default=10.0,
                    help="seconds allowed for one call into submission code (default 10)")
+    p.add_argument("--worker-cpu", choices=["same", "any"], default="same",
+                   help="same (default): grader and workers share one CPU (faster calls); "
+                        "any: no pinning")
     device_option(p)
     p.set_defaults(func=cmd_grade)
 

@@ -172,3 +172,15 @@ def mse_backward(dout, cache):
     with pytest.raises(GradingFailure, match="gradient check"):
         checker.gradcheck("losses.mse", [pred, target], (0,))
     impl.close()
+
+
+# -- one CPU for the grader and its workers ---------------------------------------------------------
+def test_workers_share_the_graders_cpu(manager, remote):
+    import os
+
+    remote.losses.mse_forward(torch.zeros(2), torch.ones(2))
+    if manager.cpu is None:
+        pytest.skip("this process could not be pinned (no affinity control here)")
+    assert os.sched_getaffinity(0) == {manager.cpu}
+    assert os.sched_getaffinity(remote.process.pid) == {manager.cpu}
+    assert torch.get_num_threads() == 1

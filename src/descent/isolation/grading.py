@@ -30,6 +30,10 @@ def add_options(group) -> None:
                          "or in-process with --isolation none); only for code you trust")
     group.addoption("--call-timeout", type=float, default=10.0, metavar="S",
                     help="wall-clock limit in seconds for one call into a worker (default 10)")
+    group.addoption("--worker-cpu", default="same", choices=["same", "any"],
+                    help="same (default): pin the grading process and its workers to one CPU, "
+                         "so that a call into a worker needs no cross-CPU wake-up; any: no "
+                         "pinning")
 
 
 class _FlushPlugin:
@@ -67,6 +71,7 @@ def manager_for(config):
     devices = ("cpu", "cuda") if device == "all" else (device,)
     return shared(Settings(insecure=bool(config.getoption("insecure")),
                            call_timeout=float(config.getoption("call_timeout")),
+                           colocate=config.getoption("worker_cpu") == "same",
                            devices=devices, limits=Limits()))
 
 
@@ -215,7 +220,8 @@ def environment(impls: list[Implementation]) -> dict[str, Any]:
             + (" (kit folders in-process)" if mixed else ""),
             "isolation_details": {"mode": info["mode"], "mechanisms": applied,
                                   "machine": info["static"], "probe": info.get("probe", {}),
-                                  "fork_server_preload_s": info.get("preload_s")}}
+                                  "fork_server_preload_s": info.get("preload_s"),
+                                  "colocated_cpu": workers[0].manager.cpu}}
 
 
 def decorate(doc: dict, impls: list[Implementation]) -> None:

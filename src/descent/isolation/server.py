@@ -64,6 +64,11 @@ def child_main(sock: socket.socket, config: dict) -> None:
     try:
         os.setsid()
         _pdeathsig()
+        if config.get("cpu") is not None:   # the grader's CPU (IsolationManager.colocate)
+            try:
+                os.sched_setaffinity(0, {int(config["cpu"])})
+            except (OSError, ValueError):
+                pass
         report = confine(config, keep=sock.fileno())
         from descent.isolation import protocol
         from descent.isolation.worker import Worker
