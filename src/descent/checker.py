@@ -46,6 +46,7 @@ class Checker:
         ``expected`` defaults to the recipe run on the reference solution; pass a value computed
         with PyTorch to check against an independent oracle. Returns what the student produced.
         """
+        pristine = _Inputs(recipe)
         if expected is None:
             # The reference runs first, on pristine arguments: code that edits its inputs in
             # place must not drag the expected value along with it.
@@ -55,7 +56,7 @@ class Checker:
         if found is None:
             return got
         self.fail(found.describe(what), check=check, hint=found.hint or hint,
-                  diagnosis=lambda: self.diagnose(recipe, got, expected))
+                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine))
 
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
@@ -105,8 +106,8 @@ class Checker:
                        what=what or f"{name}_backward", checker=self)
 
     # -- failure ---------------------------------------------------------------------------------
-    def diagnose(self, recipe: Recipe | None, got: Any,
-                 expected: Any = None) -> catalogue.Variant | None:
+    def diagnose(self, recipe: Recipe | None, got: Any, expected: Any = None,
+                 pristine: "_Inputs | None" = None) -> catalogue.Variant | None:
         """The catalogued bug whose output on this recipe equals ``got``, if any.
 
         A bug whose output also equals ``expected`` cannot explain the mismatch (on this input
@@ -114,7 +115,9 @@ class Checker:
         """
         if recipe is None or self.reference is None:
             return None
+        inputs = pristine or _Inputs(recipe)
         for bug in self.bugs:
+            inputs.restore()   # a bug that edits its inputs must not change them for the next
             try:
                 theirs = recipe(bug.apply(self.reference))
             except Exception:  # a variant that cannot run this recipe is simply not a match
@@ -136,3 +139,30 @@ class Checker:
         if self.reference is None:
             raise RuntimeError("this check needs the reference solutions (--reference)")
         return recipe(self.reference)
+
+
+class _Inputs:
+    """The tensors a recipe closes over (and those one level inside its lists, tuples and
+    dicts), with copies taken now, so they can be put back before each catalogued bug runs."""
+
+    def __init__(self, recipe: Recipe):
+        self.saved: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for cell in getattr(recipe, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:   # a cell not filled yet
+                continue
+            items = (value if isinstance(value, (list, tuple)) else
+                     value.values() if isinstance(value, dict) else (value,))
+            for item in items:
+                if isinstance(item, torch.Tensor) and not item.is_meta:
+                    self.saved.append((item, item.detach().clone()))
+
+    def restore(self) -> None:
+        with torch.no_grad():
+            for tensor, copy in self.saved:
+                if tensor.shape == copy.shape and tensor.dtype == copy.dtype:
+                    if not torch.equal(tensor, copy):
+                        tensor.copy_(copy)
+                else:
+                    tensor.data = copy.clone()
