@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 import pytest
 import torch
 
+from descent.impl import call_chain
+from descent.isolation import callables
+
 F64 = dict(rtol=1e-7, atol=1e-9)
 SHAPE = (3, 4)  # 12 parameters, not square
 
@@ -132,21 +135,28 @@ def _same(before: dict, after: dict) -> bool:
 MODIFIED = "arguments edited in place"
 
 
+def _steps(fn, problem: Quadratic, kwargs_per_step: list[dict]) -> list:
+    """``[((param, state), edited), ...]``: one optimizer step per entry of kwargs_per_step from
+    ``(problem.p0, {})``, each with the gradient at the parameters the previous step returned."""
+    advance = callables.make("quadratic_descent", problem.A, problem.c, problem.scale,
+                             list(SHAPE), list(kwargs_per_step))
+    return call_chain(fn, advance, len(kwargs_per_step), start=(problem.p0, {}))
+
+
 def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
     """The student's trajectory: parameters after each step, and the last state.
 
     If a call edits its param, grad or state in place, both results are the string MODIFIED
     instead: the comparison then fails, and names the in-place variant of the catalogue (whose
-    numbers are otherwise correct, so it must not be taken for a near miss).
+    numbers are otherwise correct, so it must not be taken for a near miss). The steps run as
+    one chain (one request to a worker): each call gets the gradient at its own parameters.
     """
-    p, state, params = problem.p0, {}, []
-    for k in range(scenario.steps):
-        g = problem.grad(p)
-        before, p_before, g_before = _snapshot(state), p.clone(), g.clone()
-        new_p, new_state = fn(p, g, state, **_lr_at(hp, scenario, k))
-        if not (_same(before, state) and _equal(p, p_before) and _equal(g, g_before)):
+    params, state = [], {}
+    for result, edited in _steps(fn, problem, [_lr_at(hp, scenario, k)
+                                               for k in range(scenario.steps)]):
+        if edited:
             return MODIFIED, MODIFIED
-        p, state = new_p, new_state
+        p, state = result
         params.append(p)
     return params, state
 
@@ -238,11 +248,8 @@ class TestDefaults:
             expected.append(q.detach().clone())
 
         def recipe(m):
-            fn, p, state, out = getattr(m.optim, opt.function), problem.p0, {}, []
-            for _ in range(4):
-                p, state = fn(p, problem.grad(p), state)
-                out.append(p)
-            return out
+            return [param for (param, _), _ in _steps(getattr(m.optim, opt.function), problem,
+                                                      [{}] * 4)]
 
         check.matches(recipe, f"{opt.function} with its default hyperparameters",
                       expected=expected, check="defaults", **F64,

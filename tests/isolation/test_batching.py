@@ -1,6 +1,7 @@
 """Fewer round trips with the same results: sweeps of calls in one request
-(``descent.impl.call_each``), attribute reads answered from the snapshot that came with the
-previous reply, and gradient checks built on sweeps."""
+(``descent.impl.call_each``), chains of calls fed from the previous result
+(``descent.impl.call_chain``), attribute reads answered from the snapshot that came with the
+previous reply, gradient checks built on sweeps, and one CPU for the grader and its workers."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import torch
 
 from descent.checker import Checker
 from descent.compare import GradingFailure
-from descent.impl import FolderImplementation, call_each
-from descent.isolation import confinement
+from descent.impl import FolderImplementation, call_chain, call_each
+from descent.isolation import callables, confinement
 from descent.isolation.manager import IsolationManager, Settings
 from descent.isolation.remote import RemoteException, WorkerImplementation
 
@@ -184,3 +185,42 @@ def test_workers_share_the_graders_cpu(manager, remote):
     assert os.sched_getaffinity(0) == {manager.cpu}
     assert os.sched_getaffinity(remote.process.pid) == {manager.cpu}
     assert torch.get_num_threads() == 1
+
+
+# -- chains of calls --------------------------------------------------------------------------------
+def _descent(steps):
+    a = torch.eye(6, dtype=torch.float64) * 2.0
+    c = torch.arange(6, dtype=torch.float64)
+    return callables.make("quadratic_descent", a, c, 1.0, [2, 3],
+                          [{"lr": 0.1, "momentum": 0.9}] * steps)
+
+
+def test_a_chain_is_one_request_and_equals_the_loop(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    p0 = torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(2, 3)
+    sgd = remote.optim.sgd_step
+    before = remote.requests
+    got = call_chain(sgd, _descent(8), 8, start=(p0, {}))
+    assert remote.requests - before == 1
+    want = call_chain(local.optim.sgd_step, _descent(8), 8, start=(p0, {}))
+    assert len(got) == 8 and all(edited is False for _, edited in got)
+    for (g, _), (w, _) in zip(got, want):
+        assert torch.equal(g[0], w[0]) and torch.equal(g[1]["momentum_buffer"],
+                                                       w[1]["momentum_buffer"])
+
+
+def test_a_chain_reports_calls_that_edit_their_arguments(manager, tmp_path):
+    sub = _student(tmp_path, "optim", """
+def sgd_step(param, grad, state, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0,
+             nesterov=False):
+    param -= lr * grad                 # in place: the caller's tensor changes
+    return param, state
+""")
+    impl = WorkerImplementation("chain-edit", manager, folder=str(sub))
+    p0 = torch.ones(2, 3, dtype=torch.float64)
+    got = call_chain(impl.optim.sgd_step, _descent(3), 3, start=(p0, {}))
+    assert [edited for _, edited in got] == [True, True, True]
+    assert torch.equal(p0, torch.ones(2, 3, dtype=torch.float64))   # ours is untouched
+    with pytest.raises(TypeError, match="described callable"):
+        call_chain(impl.optim.sgd_step, lambda k, prev: ((), {}), 1)
+    impl.close()

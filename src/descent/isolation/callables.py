@@ -75,3 +75,57 @@ def _weighted_quadratic(w: torch.Tensor):
 @factory("sin_times_exp")
 def _sin_times_exp(w: torch.Tensor):
     return lambda x: (torch.sin(w * x) * torch.exp(0.3 * x)).sum()
+
+
+
+def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None) -> list:
+    """The loop behind :func:`descent.impl.call_chain`, the same in-process and in a worker."""
+    out, previous = [], start
+    for k in range(steps):
+        args, kwargs = advance(k, previous)
+        args, kwargs = list(args), dict(kwargs)
+        before = _copy((args, kwargs))
+        result = fn(*args, **kwargs)
+        out.append((result, not _same(before, (args, kwargs))))
+        previous = result
+    return out
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value) if type(value) in (list, tuple) else value
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values and layout; NaN equals NaN (a NaN result is not an edit)."""
+    if isinstance(a, torch.Tensor):
+        return (isinstance(b, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype
+                and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b.detach())))
+    if isinstance(a, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b)))
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and set(a) == set(b)
+                and all(_same(a[k], b[k]) for k in a))
+    try:
+        return bool(a == b) or a is b
+    except Exception:  # noqa: BLE001 - an object without a usable ==
+        return a is b
+
+
+@factory("quadratic_descent")
+def _quadratic_descent(a: torch.Tensor, c: torch.Tensor, scale: float, shape: list,
+                       kwargs_per_step: list):
+    """Feeds an optimizer step ``(param, grad, state, **kwargs) -> (param, state)`` with the
+    gradient ``(a @ p - c) * scale`` of 0.5 p.a.p - c.p at its own last parameters; ``start``
+    is ``(p0, state0)``."""
+    def advance(k: int, previous):
+        p, state = previous
+        g = ((a @ p.reshape(-1) - c) * scale).reshape(tuple(shape))
+        return (p, g, state), kwargs_per_step[k]
+    return advance

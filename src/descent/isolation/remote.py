@@ -291,6 +291,22 @@ class RemoteFunction:
                                          "the wrong number of results")
         return result
 
+    def __descent_call_chain__(self, advance, steps: int, start) -> list:
+        """A chain of calls (:func:`descent.impl.call_chain`) in one request; ``advance`` must
+        be a described callable. It shares the time limit of a sweep."""
+        if getattr(advance, "__descent_remote__", None) is None:
+            raise TypeError("call_chain needs a described callable (callables.make) to advance")
+        target = {"m": self._module, "a": self.__name__}
+        timeout = self._impl._timeout_for(target, None, None) * BATCH_TIMEOUT_FACTOR
+        result = self._impl._request({"op": "chain", "target": target, "steps": int(steps)},
+                                     args=[advance, start], timeout=timeout, sync=False)
+        if (type(result) is not list or len(result) != steps
+                or not all(type(r) is tuple and len(r) == 2 and type(r[1]) is bool
+                           for r in result)):
+            self._impl._fail("protocol", "protocol violation by the worker: a chain returned "
+                                         "a malformed result")
+        return result
+
     def __repr__(self):
         return f"<{self._module}.{self.__name__} of {self._impl.name} (in a worker)>"
 

@@ -305,6 +305,16 @@ class Worker:
                     result = [fn(*args, **kwargs) for args in arg_lists]
                 if pick is not None:
                     result = [r[pick] for r in result]
+            elif op == "chain":   # a chain of calls (descent.impl.call_chain)
+                fn, exercise = self.resolve(header["target"])
+                steps = header.get("steps")
+                advance_start = dec.decode(header.get("args", []))
+                if (type(steps) is not int or not 0 <= steps <= 100_000
+                        or type(advance_start) is not list or len(advance_start) != 2
+                        or not isinstance(advance_start[0], callables.Described)):
+                    raise ProtocolError("bad chain")
+                with tripwire.watch(exercise) as hits:
+                    result = callables.run_chain(fn, advance_start[0], steps, advance_start[1])
             elif op == "getattr":
                 obj, exercise = self.resolve(header["target"])
                 name = header["name"]
