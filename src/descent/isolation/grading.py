@@ -37,10 +37,22 @@ def add_options(group) -> None:
 
 
 class _FlushPlugin:
-    """Sends each test's queued pipelined worker requests before the test ends, so an error
-    one of them raised fails that test (see ``WorkerImplementation._pipelined``)."""
+    """Confirms the confinement once collection is done (the fork server starts during
+    collection), and sends each test's queued pipelined worker requests before the test ends,
+    so an error one of them raised fails that test (see ``WorkerImplementation._pipelined``)."""
 
     import pytest as _pytest
+
+    def __init__(self, manager):
+        self.manager = manager
+
+    def pytest_collection_finish(self, session):
+        from .manager import IsolationUnavailable
+
+        try:
+            self.manager.mode()
+        except IsolationUnavailable as exc:
+            self._pytest.exit(str(exc), returncode=self._pytest.ExitCode.USAGE_ERROR)
 
     @_pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
@@ -55,24 +67,24 @@ class _FlushPlugin:
         return result
 
 
-def _install_flush(config) -> None:
+def _install_flush(config, manager) -> None:
     name = "descent-isolation-flush"
     if not config.pluginmanager.has_plugin(name):
-        config.pluginmanager.register(_FlushPlugin(), name)
+        config.pluginmanager.register(_FlushPlugin(manager), name)
 
 
 def manager_for(config):
     from .manager import Settings, shared
     from .confinement import Limits
 
-    _install_flush(config)
-
     device = config.getoption("device")
     devices = ("cpu", "cuda") if device == "all" else (device,)
-    return shared(Settings(insecure=bool(config.getoption("insecure")),
+    manager = shared(Settings(insecure=bool(config.getoption("insecure")),
                            call_timeout=float(config.getoption("call_timeout")),
                            colocate=config.getoption("worker_cpu") == "same",
                            devices=devices, limits=Limits()))
+    _install_flush(config, manager)
+    return manager
 
 
 def wants_worker(config, specs: list[str], root: Path) -> bool:
@@ -131,7 +143,7 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
         return FolderImplementation(path, name)
     manager = manager_for(config)
     try:
-        manager.mode()
+        manager.precheck()
     except IsolationUnavailable as exc:
         raise pytest.UsageError(f"--impl {spec}: {exc}") from None
     if trusted:
@@ -156,7 +168,7 @@ def resolve_variant(config, variant, reference: Implementation, catalogue_dir: P
         return variant.apply(reference)
     manager = manager_for(config)
     try:
-        manager.mode()
+        manager.precheck()
     except IsolationUnavailable as exc:
         raise pytest.UsageError(str(exc)) from None
     impl = WorkerImplementation(f"{variant.kind}:{variant.id}", manager,

@@ -103,6 +103,16 @@ class IsolationManager:
             d["address_space"] = None
         return d
 
+    def precheck(self) -> None:
+        """Fail now, without waiting for the fork server, if this machine cannot confine a
+        worker at all. The confined probe that :meth:`mode` runs confirms it later (after
+        collection, so the fork server's start overlaps it)."""
+        if self._mode is not None or self.settings.insecure:
+            return
+        static = confinement.probe()
+        if not (static["landlock_abi"] > 0 and static["seccomp"]):
+            self.mode()   # raises IsolationUnavailable with the full reason
+
     def mode(self) -> dict:
         """What confinement workers get here; raises IsolationUnavailable when there is none
         and ``insecure`` is not set."""
