@@ -72,6 +72,31 @@ def sigmoid_forward(x):
     return y, (y,)
 
 
+sigmoid_swapped_branches = bug("sigmoid_swapped_branches", "activations.sigmoid",
+                               "swaps the two branches of the stable form, computing sigmoid(-x)",
+                               hint="With e = exp(-|x|): 1/(1+e) where x >= 0 (the result is "
+                                    "above 1/2) and e/(1+e) where x < 0; sigmoid(1) is 0.73.")
+
+
+@sigmoid_swapped_branches.replaces
+def sigmoid_forward(x):
+    e = torch.exp(-x.abs())
+    y = torch.where(x >= 0, e / (1 + e), 1 / (1 + e))
+    return y, (y,)
+
+
+sigmoid_backward_returns_tuple = bug("sigmoid_backward_returns_tuple", "activations.sigmoid",
+                                     "ends its return with a comma, returning the tuple (dx,)",
+                                     hint="Return the gradient itself (return dx), not a "
+                                          "one-element tuple: a trailing comma makes a tuple.")
+
+
+@sigmoid_backward_returns_tuple.replaces
+def sigmoid_backward(dy, cache):
+    (y,) = cache
+    return dy * y * (1 - y),
+
+
 # --------------------------------------------------------------------------------------- tanh
 tanh_backward_1_minus_y = bug("tanh_backward_1_minus_y", "activations.tanh",
                               "writes the derivative as 1 - y instead of 1 - y^2",
@@ -93,6 +118,30 @@ tanh_ignores_upstream = bug("tanh_ignores_upstream", "activations.tanh",
 def tanh_backward(dy, cache):
     (y,) = cache
     return 1 - y * y
+
+
+tanh_as_2sigmoid_minus_1 = bug("tanh_as_2sigmoid_minus_1", "activations.tanh",
+                               "computes 2*sigmoid(x) - 1, which is tanh(x/2), not tanh(x)",
+                               hint="The identity is tanh(x) = 2*sigmoid(2x) - 1 (the argument "
+                                    "is doubled); or simply use torch.tanh.")
+
+
+@tanh_as_2sigmoid_minus_1.replaces
+def tanh_forward(x):
+    y = 2 * _sigmoid(x) - 1
+    return y, (y,)
+
+
+tanh_backward_returns_list = bug("tanh_backward_returns_list", "activations.tanh",
+                                 "returns its gradient inside a list, [dx]",
+                                 hint="A backward with one differentiable input returns that "
+                                      "gradient as a tensor, not wrapped in a list.")
+
+
+@tanh_backward_returns_list.replaces
+def tanh_backward(dy, cache):
+    (y,) = cache
+    return [dy * (1 - y * y)]
 
 
 # --------------------------------------------------------------------------------------- ReLU
@@ -118,6 +167,34 @@ def relu_backward(dy, cache):
     return (x > 0).to(dy.dtype)
 
 
+relu_zeroes_input_in_place = bug("relu_zeroes_input_in_place", "activations.relu",
+                                 "zeroes the negative entries of its input in place "
+                                 "(x[x < 0] = 0) and returns x",
+                                 hint="Never write into an argument: build a new tensor, e.g. "
+                                      "torch.where(x > 0, x, torch.zeros_like(x)).")
+
+
+@relu_zeroes_input_in_place.replaces
+def relu_forward(x):
+    x[x < 0] = 0
+    return x, (x,)
+
+
+relu_backward_zeros_float32 = bug("relu_backward_zeros_float32", "activations.relu",
+                                  "fills dx = torch.zeros(x.shape), which is float32 whatever "
+                                  "the input's dtype",
+                                  hint="torch.zeros(shape) uses the default dtype (float32) and "
+                                       "device: build dx with torch.zeros_like(dy).")
+
+
+@relu_backward_zeros_float32.replaces
+def relu_backward(dy, cache):
+    (x,) = cache
+    dx = torch.zeros(x.shape)
+    dx[x > 0] = dy[x > 0]
+    return dx
+
+
 # --------------------------------------------------------------------------------- leaky ReLU
 leaky_backward_as_relu = bug("leaky_backward_as_relu", "activations.leaky_relu",
                              "uses 0 instead of negative_slope as the derivative for x < 0",
@@ -139,6 +216,19 @@ leaky_slope_02 = bug("leaky_slope_02", "activations.leaky_relu",
 @leaky_slope_02.replaces
 def leaky_relu_forward(x, negative_slope=0.2):
     return torch.where(x > 0, x, negative_slope * x), (x, negative_slope)
+
+
+leaky_backward_grad_per_argument = bug(
+    "leaky_backward_grad_per_argument", "activations.leaky_relu",
+    "returns (dx, None), one gradient per forward argument as in torch.autograd.Function",
+    hint="Only x is differentiable here: return dx alone, not a tuple with a slot for "
+         "negative_slope.")
+
+
+@leaky_backward_grad_per_argument.replaces
+def leaky_relu_backward(dy, cache):
+    x, slope = cache
+    return torch.where(x > 0, dy, slope * dy), None
 
 
 # --------------------------------------------------------------------------------------- GELU
@@ -164,6 +254,40 @@ gelu_backward_no_pdf_term = bug("gelu_backward_no_pdf_term", "activations.gelu",
 def gelu_backward(dy, cache):
     x, cdf = cache
     return dy * cdf
+
+
+gelu_upcasts_to_float64 = bug("gelu_upcasts_to_float64", "activations.gelu",
+                              "computes in float64 for accuracy (x.double()) and returns float64 "
+                              "for float32 inputs",
+                              hint="Results keep the input's dtype: float32 in, float32 out. "
+                                   "erf is accurate in float32; no .double() is needed.")
+
+
+@gelu_upcasts_to_float64.replaces
+def gelu_forward(x):
+    x = x.double()
+    cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
+    return x * cdf, (x, cdf)
+
+
+@gelu_upcasts_to_float64.replaces
+def gelu_backward(dy, cache):
+    x, cdf = cache
+    pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return dy.double() * (cdf + x * pdf)
+
+
+gelu_backward_returns_tuple = bug("gelu_backward_returns_tuple", "activations.gelu",
+                                  "returns its gradient as the one-element tuple (dx,)",
+                                  hint="Return the gradient tensor itself: a backward with one "
+                                       "differentiable input returns one tensor.")
+
+
+@gelu_backward_returns_tuple.replaces
+def gelu_backward(dy, cache):
+    x, cdf = cache
+    pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return (dy * (cdf + x * pdf),)
 
 
 # --------------------------------------------------------------------------------------- SiLU
@@ -210,6 +334,17 @@ def silu_backward(dy, cache):
     return (dy * s * (1 + x * (1 - s)),)
 
 
+silu_sign_slip = bug("silu_sign_slip", "activations.silu",
+                     "computes x / (1 + exp(x)), dropping the minus sign of exp(-x)",
+                     hint="sigmoid(x) = 1 / (1 + exp(-x)); silu(2) is about 1.76, not 0.24.")
+
+
+@silu_sign_slip.replaces
+def silu_forward(x):
+    s = 1 / (1 + torch.exp(x))
+    return x * s, (x, s)
+
+
 # ------------------------------------------------------------------------------------ softmax
 softmax_backward_diag_only = bug("softmax_backward_diag_only", "activations.softmax",
                                  "uses only the diagonal y*(1 - y) of the Jacobian",
@@ -246,6 +381,22 @@ def softmax_forward(x, dim=-1):
     e = torch.exp(x)
     y = e / e.sum(dim=dim, keepdim=True)
     return y, (y, dim)
+
+
+softmax_jacobian_row_kept = bug("softmax_jacobian_row_kept", "activations.softmax",
+                                "multiplies dy by the full Jacobian (dy @ J) and keeps the row "
+                                "dimension that unsqueeze added",
+                                hint="dy.unsqueeze(-2) @ J has shape (..., 1, C): squeeze it "
+                                     "back, or skip the Jacobian with "
+                                     "y * (dy - sum(dy * y, dim, keepdim=True)).")
+
+
+@softmax_jacobian_row_kept.replaces
+def softmax_backward(dy, cache):
+    y, dim = cache
+    y_t, dy_t = y.movedim(dim, -1), dy.movedim(dim, -1)
+    jac = torch.diag_embed(y_t) - y_t.unsqueeze(-1) * y_t.unsqueeze(-2)
+    return (dy_t.unsqueeze(-2) @ jac).movedim(-1, dim)
 
 
 # ============================================================ alternative correct implementations
