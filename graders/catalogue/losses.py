@@ -111,6 +111,51 @@ def mae_backward(dloss, cache):
     return dloss * torch.where(diff >= 0, 1.0, -1.0).to(diff.dtype) / diff.numel()
 
 
+mae_mean_over_batch = bug("mae_mean_over_batch", "losses.mae",
+                          "divides the summed absolute errors by the batch size N instead of by "
+                          "every element", hint="The mean is over all N*D elements: divide by "
+                                                "pred.numel() in the forward and the backward.")
+
+
+@mae_mean_over_batch.replaces
+def mae_forward(pred, target):
+    diff = pred - target
+    return diff.abs().sum() / diff.shape[0], (diff,)
+
+
+@mae_mean_over_batch.replaces
+def mae_backward(dloss, cache):
+    (diff,) = cache
+    return dloss * torch.sign(diff) / diff.shape[0]
+
+
+mae_grad_no_mean = bug("mae_grad_no_mean", "losses.mae",
+                       "returns dloss * sign(d), forgetting the 1/numel of the mean",
+                       hint="The forward is a mean, so every element's gradient carries "
+                            "1/pred.numel().")
+
+
+@mae_grad_no_mean.replaces
+def mae_backward(dloss, cache):
+    (diff,) = cache
+    return dloss * torch.sign(diff)
+
+
+mae_sign_from_python_floats = bug(
+    "mae_sign_from_python_floats", "losses.mae",
+    "builds the sign with torch.where(d > 0, 1.0, ...) on Python numbers, which makes a "
+    "float32 gradient for float64 inputs",
+    hint="torch.where on Python numbers gives the default dtype (float32): use torch.sign(d), "
+         "or convert with .to(d.dtype).")
+
+
+@mae_sign_from_python_floats.replaces
+def mae_backward(dloss, cache):
+    (diff,) = cache
+    sign = torch.where(diff > 0, 1.0, torch.where(diff < 0, -1.0, 0.0))
+    return dloss * sign / diff.numel()
+
+
 # -------------------------------------------------------------------------------------- Huber
 huber_missing_offset = bug("huber_missing_offset", "losses.huber",
                            "uses delta*|d| on the linear branch, without the -0.5*delta^2 offset",
@@ -154,6 +199,20 @@ huber_backward_ignores_delta = bug(
 def huber_backward(dloss, cache):
     diff, delta = cache
     return dloss * torch.where(diff.abs() <= delta, diff, torch.sign(diff)) / diff.numel()
+
+
+huber_backward_grad_per_argument = bug(
+    "huber_backward_grad_per_argument", "losses.huber",
+    "returns (dpred, None, None), one gradient per forward argument as in "
+    "torch.autograd.Function", hint="Return the gradient with respect to pred alone: target "
+                                    "and delta get no gradient slot.")
+
+
+@huber_backward_grad_per_argument.replaces
+def huber_backward(dloss, cache):
+    diff, delta = cache
+    grad = torch.where(diff.abs() <= delta, diff, delta * torch.sign(diff))
+    return dloss * grad / diff.numel(), None, None
 
 
 # ------------------------------------------------------------------------------ BCE (logits)
@@ -217,6 +276,32 @@ def bce_with_logits_backward(dloss, cache):
     return dloss * (_sigmoid(logits) - target) / logits.numel()
 
 
+bce_grad_no_mean = bug("bce_grad_no_mean", "losses.bce_with_logits",
+                       "returns the per-element gradient without the 1/numel of the mean",
+                       hint="The loss averages over every element, so the gradient is "
+                            "(sigmoid(z) - t) / logits.numel() (with pos_weight as documented).")
+
+
+@bce_grad_no_mean.replaces
+def bce_with_logits_backward(dloss, cache):
+    logits, target, pw = cache
+    return dloss * (-pw * target * _sigmoid(-logits) + (1 - target) * _sigmoid(logits))
+
+
+bce_backward_grad_per_argument = bug(
+    "bce_backward_grad_per_argument", "losses.bce_with_logits",
+    "returns (dlogits, None, None), one gradient per forward argument as in "
+    "torch.autograd.Function", hint="Return the gradient with respect to logits alone, not "
+                                    "a tuple with slots for target and pos_weight.")
+
+
+@bce_backward_grad_per_argument.replaces
+def bce_with_logits_backward(dloss, cache):
+    logits, target, pw = cache
+    grad = -pw * target * _sigmoid(-logits) + (1 - target) * _sigmoid(logits)
+    return dloss * grad / logits.numel(), None, None
+
+
 # -------------------------------------------------------------------------------- log-softmax
 logsoftmax_naive = bug("logsoftmax_naive", "losses.log_softmax",
                        "computes log(exp(x) / sum(exp(x))) without subtracting the maximum",
@@ -253,6 +338,18 @@ def log_softmax_forward(x, dim=-1):
     shifted = x - x.amax(dim=-1, keepdim=True)
     y = shifted - torch.log(torch.exp(shifted).sum(dim=-1, keepdim=True))
     return y, (y, -1)
+
+
+logsoftmax_backward_grad_per_argument = bug(
+    "logsoftmax_backward_grad_per_argument", "losses.log_softmax",
+    "returns (dx, None), a gradient slot for dim as torch.autograd.Function asks",
+    hint="Only x is differentiable: return dx alone.")
+
+
+@logsoftmax_backward_grad_per_argument.replaces
+def log_softmax_backward(dy, cache):
+    y, dim = cache
+    return dy - torch.exp(y) * dy.sum(dim=dim, keepdim=True), None
 
 
 # ------------------------------------------------------------------------------ cross-entropy
@@ -380,6 +477,19 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
     return -(a * logp).sum(), (logp, a)
 
 
+ce_backward_grad_per_argument = bug(
+    "ce_backward_grad_per_argument", "losses.cross_entropy",
+    "returns (dlogits, None, None, None), one gradient per forward argument as in "
+    "torch.autograd.Function", hint="Return the gradient with respect to logits alone: the "
+                                    "integer targets, weight and label_smoothing get no slot.")
+
+
+@ce_backward_grad_per_argument.replaces
+def cross_entropy_backward(dloss, cache):
+    logp, a = cache
+    return dloss * (torch.exp(logp) * a.sum(dim=1, keepdim=True) - a), None, None, None
+
+
 # ------------------------------------------------------------------------------------ focal
 focal_alpha_swapped = bug("focal_alpha_swapped", "losses.focal_loss",
                           "gives alpha to the negatives and 1 - alpha to the positives",
@@ -438,6 +548,21 @@ def focal_loss_backward(dloss, cache):
     return dloss * s * (-alpha_t * neg ** gamma * neg) / u.numel()
 
 
+focal_backward_grad_per_argument = bug(
+    "focal_backward_grad_per_argument", "losses.focal_loss",
+    "returns (dlogits, None, None, None), one gradient per forward argument as in "
+    "torch.autograd.Function", hint="Return the gradient with respect to logits alone, not "
+                                    "a tuple with slots for target, alpha and gamma.")
+
+
+@focal_backward_grad_per_argument.replaces
+def focal_loss_backward(dloss, cache):
+    u, s, alpha_t, gamma = cache
+    neg = _sigmoid(-u)
+    du = -alpha_t * neg ** gamma * (gamma * _sigmoid(u) * _softplus(-u) + neg)
+    return dloss * s * du / u.numel(), None, None, None
+
+
 # --------------------------------------------------------------------------------------- KL
 kl_reversed = bug("kl_reversed", "losses.kl_div", "computes KL(q || p) instead of KL(p || q)",
                   hint="kl_div(log_q, p) is sum p*(log p - log q): the target p weights the sum.")
@@ -477,6 +602,45 @@ kl_nan_at_zero_target = bug("kl_nan_at_zero_target", "losses.kl_div",
 @kl_nan_at_zero_target.replaces
 def kl_div_forward(log_q, p):
     return (p * torch.log(p) - p * log_q).sum() / log_q.shape[0], (p, log_q.shape[0])
+
+
+kl_grad_wrt_q = bug("kl_grad_wrt_q", "losses.kl_div",
+                    "differentiates with respect to q instead of log_q, returning -p / q / N",
+                    hint="The argument is log_q: d(-p * log_q)/d(log_q) = -p, so the gradient "
+                         "is -p / N (no division by q).")
+
+
+@kl_grad_wrt_q.replaces
+def kl_div_forward(log_q, p):
+    plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))),
+                        torch.zeros_like(p))
+    return (plogp - p * log_q).sum() / log_q.shape[0], (p, log_q, log_q.shape[0])
+
+
+@kl_grad_wrt_q.replaces
+def kl_div_backward(dloss, cache):
+    p, log_q, n = cache
+    return -dloss * p / torch.exp(log_q) / n
+
+
+kl_backward_also_dp = bug("kl_backward_also_dp", "losses.kl_div",
+                          "also returns the gradient with respect to the target p, "
+                          "(dlog_q, dp)",
+                          hint="Only log_q gets a gradient: return -dloss * p / N alone.")
+
+
+@kl_backward_also_dp.replaces
+def kl_div_forward(log_q, p):
+    plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))),
+                        torch.zeros_like(p))
+    return (plogp - p * log_q).sum() / log_q.shape[0], (p, log_q, log_q.shape[0])
+
+
+@kl_backward_also_dp.replaces
+def kl_div_backward(dloss, cache):
+    p, log_q, n = cache
+    dp = torch.where(p > 0, torch.log(torch.where(p > 0, p, torch.ones_like(p))) + 1, 0.0)
+    return -dloss * p / n, dloss * (dp - log_q) / n
 
 
 # ============================================================ alternative correct implementations
