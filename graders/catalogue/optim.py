@@ -192,6 +192,22 @@ def adagrad_step(param, grad, state, lr=1e-2, eps=1e-8, weight_decay=0.0):
                                                     "sum": s}
 
 
+adagrad_sum_in_place = bug(
+    "adagrad_sum_in_place", "optim.adagrad",
+    "accumulates into the state's sum in place (sum.addcmul_(g, g)), as torch.optim's own code "
+    "does", hint="Build a new tensor (s = state['sum'] + g * g) instead of addcmul_/+= on the "
+                 "old one: the caller's state must not change.")
+
+
+@adagrad_sum_in_place.replaces
+def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
+    g = _l2(param, grad, weight_decay)
+    s = state.get("sum")
+    s = g * g if s is None else s.addcmul_(g, g)
+    return param - lr * g / (torch.sqrt(s) + eps), {**state, "step": state.get("step", 0) + 1,
+                                                    "sum": s}
+
+
 # ------------------------------------------------------------------------------------ RMSProp
 def _rmsprop(param, grad, state, lr, alpha, eps, weight_decay, *, inside=False, swap=False,
              init=None):
@@ -245,6 +261,23 @@ rmsprop_alpha_0_9 = bug(
 @rmsprop_alpha_0_9.replaces
 def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.9, eps=1e-8, weight_decay=0.0):
     return _rmsprop(param, grad, state, lr, alpha, eps, weight_decay)
+
+
+rmsprop_square_avg_in_place = bug(
+    "rmsprop_square_avg_in_place", "optim.rmsprop",
+    "updates the state's square_avg in place (mul_(alpha).addcmul_(g, g, value=1 - alpha)), "
+    "as torch.optim's own code does",
+    hint="Build a new tensor (alpha * v + (1 - alpha) * g * g) instead of mul_/addcmul_ on the "
+         "old one: the caller's state must not change.")
+
+
+@rmsprop_square_avg_in_place.replaces
+def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    g = _l2(param, grad, weight_decay)
+    v = state.get("square_avg")
+    v = (1 - alpha) * g * g if v is None else v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+    return param - lr * g / (torch.sqrt(v) + eps), {**state, "step": state.get("step", 0) + 1,
+                                                    "square_avg": v}
 
 
 # --------------------------------------------------------------------------------------- Adam
