@@ -96,17 +96,24 @@ def _function(nodeid: str) -> str:
 
 
 def test_every_hidden_check_fails_for_some_bug(solutions_run, catalogue_run):
-    """Every hidden test function is failed by at least one catalogued bug.
+    """Every hidden test function is failed, for every exercise it grades, by at least one
+    catalogued bug of that exercise.
 
     A check no realistic mistake can fail is dead weight: add the bug it exists for (or merge
-    it into the check that already catches everything it could). Parametrized tests count once
-    per function; tests not counted here (CUDA tests on a machine without a GPU) are ignored.
+    it into the check that already catches everything it could). A shared test (the
+    forward/backward battery, a parametrized optimizer test) counts once per exercise it runs
+    for, its other parameters (device, case, implementation) ignored; tests not counted here
+    (CUDA tests on a machine without a GPU) are ignored.
     """
-    hidden = {_function(t["nodeid"]) for t in solutions_run.results["tests"]
-              if t["nodeid"].startswith("graders/") and t["counted"]}
-    caught = {_function(t["nodeid"]) for t in catalogue_run.results["tests"]
-              if t["implementation"].startswith("bug:") and t["counted"]
-              and t["outcome"] != "passed"}
+    def pairs(tests):
+        return {(_function(t["nodeid"]), t["exercise"]) for t in tests}
+
+    hidden = pairs(t for t in solutions_run.results["tests"]
+                   if t["nodeid"].startswith("graders/") and t["counted"])
+    caught = pairs(t for t in catalogue_run.results["tests"]
+                   if t["implementation"].startswith("bug:") and t["counted"]
+                   and t["outcome"] != "passed")
     dead = sorted(hidden - caught)
     assert hidden and not dead, (
-        f"{len(dead)} hidden test functions fail for no catalogued bug:\n" + "\n".join(dead))
+        f"{len(dead)} hidden checks fail for no catalogued bug of their exercise:\n"
+        + "\n".join(f"{function} [{exercise}]" for function, exercise in dead))
