@@ -180,19 +180,18 @@ def relu_forward(x):
     return x, (x,)
 
 
-relu_backward_zeros_float32 = bug("relu_backward_zeros_float32", "activations.relu",
-                                  "fills dx = torch.zeros(x.shape), which is float32 whatever "
-                                  "the input's dtype",
-                                  hint="torch.zeros(shape) uses the default dtype (float32) and "
-                                       "device: build dx with torch.zeros_like(dy).")
+relu_backward_boolean_index = bug("relu_backward_boolean_index", "activations.relu",
+                                  "returns dy[x > 0], which selects the kept entries into a 1-D "
+                                  "tensor instead of zeroing the others",
+                                  hint="Boolean indexing picks elements out (a flat tensor); to "
+                                       "keep the shape, mask: torch.where(x > 0, dy, 0) or "
+                                       "dy * (x > 0).")
 
 
-@relu_backward_zeros_float32.replaces
+@relu_backward_boolean_index.replaces
 def relu_backward(dy, cache):
     (x,) = cache
-    dx = torch.zeros(x.shape)
-    dx[x > 0] = dy[x > 0]
-    return dx
+    return dy[x > 0]
 
 
 # --------------------------------------------------------------------------------- leaky ReLU
