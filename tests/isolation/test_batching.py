@@ -25,20 +25,6 @@ pytestmark = pytest.mark.skipif(
     reason="no confinement on this machine")
 
 
-@pytest.fixture(scope="module")
-def manager():
-    m = IsolationManager(Settings(call_timeout=5.0))
-    yield m
-    m.close()
-
-
-@pytest.fixture
-def remote(manager):
-    impl = WorkerImplementation("batch", manager, folder=str(SOLUTIONS))
-    yield impl
-    impl.close()
-
-
 def _student(tmp_path, name: str, source: str) -> Path:
     sub = tmp_path / "sub"
     sub.mkdir(exist_ok=True)

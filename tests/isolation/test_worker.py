@@ -13,7 +13,7 @@ import torch
 
 from descent.impl import FolderImplementation, SubmissionError
 from descent.isolation import confinement
-from descent.isolation.manager import IsolationManager, IsolationUnavailable, Settings
+from descent.isolation.manager import IsolationManager, IsolationUnavailable
 from descent.isolation.remote import RemoteException, WorkerFailure, WorkerImplementation
 
 KIT = Path(__file__).resolve().parents[2]
@@ -22,20 +22,6 @@ SOLUTIONS = KIT / "solutions"
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
     reason="no confinement on this machine")
-
-
-@pytest.fixture(scope="module")
-def manager():
-    m = IsolationManager(Settings(call_timeout=5.0))
-    yield m
-    m.close()
-
-
-@pytest.fixture
-def remote(manager):
-    impl = WorkerImplementation("remote", manager, folder=str(SOLUTIONS))
-    yield impl
-    impl.close()
 
 
 def test_mode_is_confined_and_recorded(manager):
