@@ -110,28 +110,6 @@ def _lr_at(hp: dict, scenario: Scenario, k: int) -> dict:
     return hp
 
 
-def _snapshot(state: dict) -> dict:
-    return {k: (v.detach().clone() if isinstance(v, torch.Tensor) else v) for k, v in state.items()}
-
-
-def _equal(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Same shape and same values, NaN equal to NaN (a NaN result is not an in-place edit)."""
-    return a.shape == b.shape and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b))
-
-
-def _same(before: dict, after: dict) -> bool:
-    if set(before) != set(after):
-        return False
-    for k, b in before.items():
-        a = after[k]
-        if isinstance(b, torch.Tensor):
-            if not isinstance(a, torch.Tensor) or not _equal(a, b):
-                return False
-        elif a != b:
-            return False
-    return True
-
-
 MODIFIED = "arguments edited in place"
 
 
@@ -276,11 +254,11 @@ class TestPure:
         p, state = problem.p0.clone(), {}
         for k in range(3):
             g = problem.grad(p)
-            before = _snapshot(state)
+            before = callables.copy_value(state)
             tensors = [v for v in state.values() if isinstance(v, torch.Tensor)]
             with check.unmodified(p, g, *tensors, who=f"{opt.function} (step {k + 1})"):
                 new_p, new_state = fn(p, g, state, **hp)
-            check.that(_same(before, state),
+            check.that(callables.same_value(before, state),
                        f"{opt.function} changed the state dict it was given (step {k + 1})",
                        check="arguments unchanged",
                        hint="build and return a new dict ({**state, 'step': t} or dict(state)); "

@@ -84,34 +84,35 @@ def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None) ->
     for k in range(steps):
         args, kwargs = advance(k, previous)
         args, kwargs = list(args), dict(kwargs)
-        before = _copy((args, kwargs))
+        before = copy_value((args, kwargs))
         result = fn(*args, **kwargs)
-        out.append((result, not _same(before, (args, kwargs))))
+        out.append((result, not same_value(before, (args, kwargs))))
         previous = result
     return out
 
 
-def _copy(value: Any) -> Any:
+def copy_value(value: Any) -> Any:
+    """A copy of tensors and of the lists, tuples and dicts around them; other values as is."""
     if isinstance(value, torch.Tensor):
         return value.detach().clone()
     if isinstance(value, (list, tuple)):
-        return type(value)(_copy(v) for v in value) if type(value) in (list, tuple) else value
+        return type(value)(copy_value(v) for v in value) if type(value) in (list, tuple) else value
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: copy_value(v) for k, v in value.items()}
     return value
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     """Equal values and layout; NaN equals NaN (a NaN result is not an edit)."""
     if isinstance(a, torch.Tensor):
         return (isinstance(b, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype
                 and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b.detach())))
     if isinstance(a, (list, tuple)):
         return (type(a) is type(b) and len(a) == len(b)
-                and all(_same(x, y) for x, y in zip(a, b)))
+                and all(same_value(x, y) for x, y in zip(a, b)))
     if isinstance(a, dict):
         return (isinstance(b, dict) and set(a) == set(b)
-                and all(_same(a[k], b[k]) for k in a))
+                and all(same_value(a[k], b[k]) for k in a))
     try:
         return bool(a == b) or a is b
     except Exception:  # noqa: BLE001 - an object without a usable ==
