@@ -46,7 +46,7 @@ class Checker:
         ``expected`` defaults to the recipe run on the reference solution; pass a value computed
         with PyTorch to check against an independent oracle. Returns what the student produced.
         """
-        pristine = _Inputs(recipe)
+        pristine = _Inputs(recipe) if self.bugs else None   # only diagnosis needs it
         if expected is None:
             # The reference runs first, on pristine arguments: code that edits its inputs in
             # place must not drag the expected value along with it.
