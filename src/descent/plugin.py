@@ -37,12 +37,9 @@ from typing import Any
 
 import pytest
 
+# Nothing imported here may import torch: see pytest_load_initial_conftests.
 from . import catalogue, exercises, results
-from . import strategies  # noqa: F401  (registers the hypothesis profiles before hypothesis reads them)
-from .checker import Checker
-from .compare import GradingFailure
 from .impl import FolderImplementation, Implementation, SubmissionError
-from .inputs import Inputs, seed_for
 from .isolation import grading as isolation
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -72,21 +69,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     isolation.add_options(group)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> None:
+    # The first hook after option parsing, before any conftest (and so torch) is imported. A
+    # run that grades in workers starts the fork server here, so that its import of torch
+    # overlaps the grader's instead of following it (about a second per run).
+    ns = early_config.known_args_namespace
+    isolation.start_early(getattr(ns, "isolation", None) or isolation.AUTO,
+                          getattr(ns, "impl", None) or ["starter"])
+    from . import strategies  # noqa: F401  (registers the hypothesis profiles)
+
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's own, which loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
+    from . import strategies  # noqa: F401  (in case the hook above did not run)
+
     config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
     config.addinivalue_line("markers", "points(n): weight of this test within its exercise "
                                        "(default 1)")
     config.stash[_STATE] = GradingState(config)
     state = config.stash[_STATE]
-    if isolation.wants_worker(config, state.specs, state.root):
-        isolation.manager_for(config).warm()  # the fork server imports torch during collection
+    if isolation.wants_worker(config.getoption("isolation"), state.specs):
+        isolation.manager_for(config).warm()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Resolve what is graded before collection, so a refusal (no confinement) stops the run
     # with a clear message instead of erroring every test.
     state: GradingState = session.config.stash[_STATE]
-    if isolation.wants_worker(session.config, state.specs, state.root) or \
+    if isolation.wants_worker(session.config.getoption("isolation"), state.specs) or \
             isolation.has_submission(state.specs):
         _ = state.impls
 
@@ -250,6 +261,8 @@ def device(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
     """Seeded input builders; the seed depends on the test, not on the device or implementation."""
+    from .inputs import Inputs, seed_for
+
     return Inputs(seed_for(_input_key(request.node)), device)
 
 
@@ -272,6 +285,8 @@ def _input_key(node: pytest.Item) -> str:
 
 @pytest.fixture
 def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
+    from .checker import Checker
+
     state: GradingState = request.config.stash[_STATE]
     exercise = _exercise(request.node)
     return Checker(impl, state.reference, exercise, state.bugs_for(exercise))
@@ -319,6 +334,8 @@ def _score(result: results.TestResult, report: pytest.TestReport, call: pytest.C
         result.outcome, result.message = results.SKIPPED, reason
         result.counted = reason != CUDA_ABSENT
         return
+    from .compare import GradingFailure
+
     exc = _root_exception(call.excinfo.value) if call.excinfo else None
     outcome, message = _classify(exc, item)
     result.outcome, result.message = outcome, message

@@ -87,29 +87,46 @@ def manager_for(config):
     return manager
 
 
-def wants_worker(config, specs: list[str], root: Path) -> bool:
-    mode = config.getoption("isolation")
+def wants_worker(mode: str, specs: list[str]) -> bool:
+    """Whether ``--isolation mode`` with these ``--impl`` specs runs code in workers."""
     if mode == WORKER:
         return True
     if mode == NONE:
         return False
-    return any(_is_submission(spec, root) for spec in specs)
+    return has_submission(specs)
 
 
 def has_submission(specs: list[str]) -> bool:
-    return any(_is_submission(s, Path(".")) for s in specs)
+    return any(_is_submission(s) for s in specs)
 
 
-def _is_submission(spec: str, root: Path) -> bool:
+def _is_submission(spec: str) -> bool:
     kind, _, name = spec.partition(":")
     if kind in ("bug", "alternative") and name:
         return False
     return spec not in ("starter", "solutions")
 
 
+def start_early(mode: str, specs: list[str]) -> None:
+    """Start the fork server now if this run will need workers.
+
+    Called before the grading process imports torch (pytest_load_initial_conftests, and
+    ``descent grade`` before it starts pytest): the server's own import of torch, about a
+    second, then runs on the other CPU instead of after the grader's.
+    """
+    if wants_worker(mode, specs):
+        from .manager import shared
+
+        shared().warm()
+
+
 def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu") -> str | None:
-    """Why grading these specs must not start (for the command line), or None."""
-    untrusted = [s for s in specs if _is_submission(s, Path("."))]
+    """Why grading these specs must not start (for the command line), or None.
+
+    Only the quick static check runs here; the confined probe runs once pytest has collected
+    (and stops the run with its reason if it fails), so the fork server starts meanwhile.
+    """
+    untrusted = [s for s in specs if _is_submission(s)]
     if not untrusted or insecure:
         return None
     if isolation == NONE:
@@ -120,7 +137,7 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
 
     devices = ("cpu", "cuda") if device == "all" else (device,)
     try:
-        shared(Settings(devices=devices, limits=Limits())).mode()
+        shared(Settings(devices=devices, limits=Limits())).precheck()
     except IsolationUnavailable as exc:
         return str(exc)
     return None
