@@ -114,11 +114,12 @@ MODIFIED = "arguments edited in place"
 
 
 def _steps(fn, problem: Quadratic, kwargs_per_step: list[dict]) -> list:
-    """``[((param, state), edited), ...]``: one optimizer step per entry of kwargs_per_step from
-    ``(problem.p0, {})``, each with the gradient at the parameters the previous step returned."""
+    """``[(param, edited), ..., ((param, state), edited)]``: one optimizer step per entry of
+    kwargs_per_step from ``(problem.p0, {})``, each with the gradient at the parameters the
+    previous step returned. Only the last step's state is kept."""
     advance = callables.make("quadratic_descent", problem.A, problem.c, problem.scale,
                              list(SHAPE), list(kwargs_per_step))
-    return call_chain(fn, advance, len(kwargs_per_step), start=(problem.p0, {}))
+    return call_chain(fn, advance, len(kwargs_per_step), start=(problem.p0, {}), pick=0)
 
 
 def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
@@ -129,14 +130,11 @@ def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
     numbers are otherwise correct, so it must not be taken for a near miss). The steps run as
     one chain (one request to a worker): each call gets the gradient at its own parameters.
     """
-    params, state = [], {}
-    for result, edited in _steps(fn, problem, [_lr_at(hp, scenario, k)
-                                               for k in range(scenario.steps)]):
-        if edited:
-            return MODIFIED, MODIFIED
-        p, state = result
-        params.append(p)
-    return params, state
+    steps = _steps(fn, problem, [_lr_at(hp, scenario, k) for k in range(scenario.steps)])
+    if any(edited for _, edited in steps):
+        return MODIFIED, MODIFIED
+    last, state = steps[-1][0]
+    return [p for p, _ in steps[:-1]] + [last], state
 
 
 def run_torch(opt: Optimizer, problem: Quadratic, hp: dict, scenario: Scenario):
@@ -226,8 +224,8 @@ class TestDefaults:
             expected.append(q.detach().clone())
 
         def recipe(m):
-            return [param for (param, _), _ in _steps(getattr(m.optim, opt.function), problem,
-                                                      [{}] * 4)]
+            steps = _steps(getattr(m.optim, opt.function), problem, [{}] * 4)
+            return [param for param, _ in steps[:-1]] + [steps[-1][0][0]]
 
         check.matches(recipe, f"{opt.function} with its default hyperparameters",
                       expected=expected, check="defaults", **F64,

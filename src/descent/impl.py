@@ -56,13 +56,17 @@ def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
     return [fn(*args, **kwargs)[pick] for args in arg_lists]
 
 
-def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None) -> list:
+def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None, *,
+               pick: int | None = None) -> list:
     """``steps`` calls of ``fn``, each fed from the previous result.
 
     Call k gets ``args, kwargs = advance(k, previous)``, where ``previous`` is the result of
     call k - 1 (``start`` for the first). Returns ``[(result, edited), ...]``, ``edited`` telling
-    whether the call changed its arguments in place (tensor values, container contents). The
-    first exception ends the chain, as the loop would. ``advance`` must be a described callable
+    whether the call changed its arguments in place (tensor values, container contents). With
+    ``pick``, every entry but the last holds ``result[pick]`` instead of the whole result (the
+    last keeps it whole: it is where a caller reads the final state); a result that is not a
+    tuple or list long enough stays whole. The first exception ends
+    the chain, as the loop would. ``advance`` must be a described callable
     (:func:`descent.isolation.callables.make`): for a function of a submission graded in a
     worker, the worker rebuilds it and the whole chain is one request.
     """
@@ -70,8 +74,8 @@ def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None) -
 
     batched = getattr(type(fn), "__descent_call_chain__", None)
     if batched is not None:
-        return batched(fn, advance, int(steps), start)
-    return run_chain(fn, advance, int(steps), start)
+        return batched(fn, advance, int(steps), start, pick)
+    return run_chain(fn, advance, int(steps), start, pick)
 
 
 class Implementation:

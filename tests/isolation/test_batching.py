@@ -195,6 +195,21 @@ def test_a_chain_is_one_request_and_equals_the_loop(remote):
                                                        w[1]["momentum_buffer"])
 
 
+def test_a_chain_with_pick_keeps_only_the_last_result_whole(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    p0 = torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(2, 3)
+    for impl in (remote, local):
+        got = call_chain(impl.optim.sgd_step, _descent(4), 4, start=(p0, {}), pick=0)
+        whole = call_chain(impl.optim.sgd_step, _descent(4), 4, start=(p0, {}))
+        assert [type(r) for r, _ in got] == [torch.Tensor] * 3 + [tuple]
+        for (g, _), (w, _) in zip(got[:-1], whole[:-1]):
+            assert torch.equal(g, w[0])
+        assert torch.equal(got[-1][0][1]["momentum_buffer"], whole[-1][0][1]["momentum_buffer"])
+    # a result that cannot be picked from stays whole (the loop both sides run)
+    assert callables.run_chain(lambda: {"a": 1}, lambda k, previous: ((), {}), 3,
+                               pick=0) == [({"a": 1}, False)] * 3
+
+
 def test_a_chain_reports_calls_that_edit_their_arguments(manager, tmp_path):
     sub = _student(tmp_path, "optim", """
 def sgd_step(param, grad, state, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0,

@@ -78,7 +78,8 @@ def _sin_times_exp(w: torch.Tensor):
 
 
 
-def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None) -> list:
+def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None,
+              pick: int | None = None) -> list:
     """The loop behind :func:`descent.impl.call_chain`, the same in-process and in a worker."""
     out, previous = [], start
     for k in range(steps):
@@ -88,6 +89,9 @@ def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None) ->
         result = fn(*args, **kwargs)
         out.append((result, not same_value(before, (args, kwargs))))
         previous = result
+    if pick is not None:   # only where it applies: a malformed result stays whole, as it was
+        out[:-1] = [(result[pick] if type(result) in (tuple, list) and len(result) > pick
+                     else result, edited) for result, edited in out[:-1]]
     return out
 
 

@@ -291,15 +291,17 @@ class RemoteFunction:
                                          "the wrong number of results")
         return result
 
-    def __descent_call_chain__(self, advance, steps: int, start) -> list:
+    def __descent_call_chain__(self, advance, steps: int, start, pick: int | None = None) -> list:
         """A chain of calls (:func:`descent.impl.call_chain`) in one request; ``advance`` must
         be a described callable. It shares the time limit of a sweep."""
         if getattr(advance, "__descent_remote__", None) is None:
             raise TypeError("call_chain needs a described callable (callables.make) to advance")
         target = {"m": self._module, "a": self.__name__}
         timeout = self._impl._timeout_for(target, None, None) * BATCH_TIMEOUT_FACTOR
-        result = self._impl._request({"op": "chain", "target": target, "steps": int(steps)},
-                                     args=[advance, start], timeout=timeout, sync=False)
+        header = {"op": "chain", "target": target, "steps": int(steps)}
+        if pick is not None:
+            header["pick"] = int(pick)
+        result = self._impl._request(header, args=[advance, start], timeout=timeout, sync=False)
         if (type(result) is not list or len(result) != steps
                 or not all(type(r) is tuple and len(r) == 2 and type(r[1]) is bool
                            for r in result)):

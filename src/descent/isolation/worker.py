@@ -313,8 +313,12 @@ class Worker:
                         or type(advance_start) is not list or len(advance_start) != 2
                         or not isinstance(advance_start[0], callables.Described)):
                     raise ProtocolError("bad chain")
+                pick = header.get("pick")
+                if pick is not None and type(pick) is not int:
+                    raise ProtocolError("bad pick")
                 with tripwire.watch(exercise) as hits:
-                    result = callables.run_chain(fn, advance_start[0], steps, advance_start[1])
+                    result = callables.run_chain(fn, advance_start[0], steps, advance_start[1],
+                                                 pick)
             elif op == "getattr":
                 obj, exercise = self.resolve(header["target"])
                 name = header["name"]
