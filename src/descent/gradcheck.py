@@ -12,10 +12,12 @@ projection whatever the size.
 Before any number is compared, the raw gradients are checked for count, shapes, dtypes and
 devices, backward is called twice with the same upstream gradient and cache (the answers must
 agree exactly: a backward that edits its cache does not), and a zero upstream gradient must give
-zero gradients. Every call gets fresh copies of the arguments.
+zero gradients. Every forward call gets fresh copies of the arguments.
 
 The calls of each stage go through :func:`descent.impl.call_each`: a submission graded in a
-worker pays a handful of round trips for a whole check, not one per perturbation.
+worker pays a handful of round trips for a whole check, not one per perturbation. The
+perturbed points share every tensor but the one they move, and the copies are made where the
+calls run, so each tensor crosses to a worker once per stage.
 
 A pass proves the backward agrees with the forward, not that either is right, so graders always
 pair it with reference-value checks.
@@ -45,23 +47,6 @@ def _default_split(result: Any) -> tuple[Any, Any]:
     return result[0], result[-1]
 
 
-def _fresh(value: Any) -> Any:
-    """A copy a call may edit freely (tensors, generators and containers are copied)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, torch.Generator):
-        gen = torch.Generator(device=value.device)
-        gen.set_state(value.get_state())
-        return gen
-    if isinstance(value, list):
-        return [_fresh(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_fresh(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
-    return value
-
-
 def _index(shape: torch.Size, flat: int) -> tuple[int, ...]:
     out = []
     for size in reversed(shape):
@@ -85,14 +70,15 @@ class _Pair:
             self.point.append(t.detach())
 
     def _arg_list(self, inputs: Sequence[torch.Tensor]) -> list:
-        call = [_fresh(a) for a in self.args]
+        call = list(self.args)
         for i, t in zip(self.wrt, inputs):
             call[i] = t
         return call
 
     def outputs(self, points: list[list[torch.Tensor]]) -> list[tuple[torch.Tensor, Any]]:
         """(output, cache) of the forward at each point."""
-        results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs)
+        results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs,
+                            fresh=True)
         return self._split_all(results)
 
     def values(self, points: list[list[torch.Tensor]]) -> list[torch.Tensor]:
@@ -101,7 +87,7 @@ class _Pair:
         if self.split is not _default_split:
             return [out for out, _ in self.outputs(points)]
         results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs,
-                            pick=0)
+                            pick=0, fresh=True)
         return [out for out, _ in self._split_all([(r, None) for r in results])]
 
     def _split_all(self, results: list) -> list[tuple[torch.Tensor, Any]]:
@@ -162,7 +148,7 @@ def gradcheck_pair(forward: Callable, backward: Callable, args: Sequence[Any],
     turns a forward result into ``(output, cache)`` (default: first and last items).
     """
     pair = _Pair(forward, backward, args, wrt, kwargs, split, what, checker)
-    (out, cache), = pair.outputs([[t.clone() for t in pair.point]])
+    (out, cache), = pair.outputs([pair.point])
     if sum(t.numel() for t in pair.point) <= SLOW_MODE_LIMIT:
         _full(pair, out, cache)
     else:
@@ -175,7 +161,8 @@ def _full(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
     for a, t in enumerate(pair.point):
         for k in range(t.numel()):
             for sign in (1.0, -1.0):
-                moved = [p.clone() for p in pair.point]
+                moved = list(pair.point)
+                moved[a] = t.clone()
                 moved[a].view(-1)[k] += sign * EPS
                 points.append(moved)
     outs = pair.values(points)

@@ -37,23 +37,30 @@ class SubmissionError(Exception):
 
 
 def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
-              kwargs: Mapping[str, Any] | None = None, *, pick: int | None = None) -> list:
+              kwargs: Mapping[str, Any] | None = None, *, pick: int | None = None,
+              fresh: bool = False) -> list:
     """``[fn(*args, **kwargs) for args in arg_lists]``: one call per argument list, in order.
 
     With ``pick``, each result is replaced by ``result[pick]`` (the rest of a ``(output,
-    cache)`` pair then never leaves a worker). For a function of a submission graded in a
-    worker, the whole sweep is one request instead of one round trip per call. The first call
-    that raises ends the sweep with its exception, as the loop would. Each call must get
-    arguments the grader does not look at again (fresh tensors, numbers): edits a call makes to
-    its arguments are not copied back from a worker.
+    cache)`` pair then never leaves a worker). With ``fresh``, each call gets its own copy of
+    its argument list (:func:`descent.isolation.callables.fresh`), made where the call runs: the
+    lists may then share tensors, which cross to a worker once. For a function of a submission
+    graded in a worker, the whole sweep is one request instead of one round trip per call. The
+    first call that raises ends the sweep with its exception, as the loop would. Edits a call
+    makes to its arguments are not copied back from a worker, so without ``fresh`` the grader
+    must not look at the arguments again.
     """
+    from .isolation.callables import fresh as copy
+
     batched = getattr(type(fn), "__descent_call_each__", None)
     if batched is not None:
-        return batched(fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick)
+        return batched(fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick, fresh)
     kwargs = dict(kwargs or {})
-    if pick is None:
-        return [fn(*args, **kwargs) for args in arg_lists]
-    return [fn(*args, **kwargs)[pick] for args in arg_lists]
+    out = []
+    for args in arg_lists:
+        result = fn(*(copy(list(args)) if fresh else args), **kwargs)
+        out.append(result if pick is None else result[pick])
+    return out
 
 
 def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None, *,

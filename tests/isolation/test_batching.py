@@ -143,6 +143,48 @@ def test_a_gradient_check_costs_a_handful_of_round_trips(remote, module, pair, s
     assert remote.requests - before <= 4
 
 
+def test_a_backward_that_edits_its_cache_fails_in_a_worker_as_in_process(manager, tmp_path):
+    # the check passes one cache to every backward call: it must cross once and stay one
+    # object in the worker, or the edit would go unseen there
+    sub = _student(tmp_path, "losses", """
+def mse_forward(pred, target):
+    diff = pred - target
+    return (diff ** 2).mean(), [diff]
+
+def mse_backward(dout, cache):
+    diff = cache[0]
+    cache[0] = diff * 1.0001               # "refreshes" its cache: the next call differs
+    return 2 * dout * diff / diff.numel()
+""")
+    pred, target = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    worker = WorkerImplementation("gc-cache", manager, folder=str(sub))
+    for impl in (FolderImplementation(sub, "local"), worker):
+        checker = Checker(impl, FolderImplementation(SOLUTIONS, "reference"), "losses.mse")
+        with pytest.raises(GradingFailure, match="called twice with the same cache"):
+            checker.gradcheck("losses.mse", [pred, target], (0,))
+    worker.close()
+
+
+def test_a_fresh_sweep_copies_shared_arguments_where_the_calls_run(manager, tmp_path):
+    sub = _student(tmp_path, "losses", """
+def mse_forward(pred, target):
+    pred.add_(1.0)                          # edits its input in place
+    diff = pred - target
+    return (diff ** 2).mean(), (diff,)
+""")
+    x, zero = torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
+    worker = WorkerImplementation("fresh", manager, folder=str(sub))
+    for impl in (FolderImplementation(sub, "local"), worker):
+        fresh = call_each(impl.losses.mse_forward, [[x, zero]] * 3, pick=0, fresh=True)
+        assert [float(v) for v in fresh] == [1.0, 1.0, 1.0]
+        assert torch.equal(x, zero)         # the grader's tensor is untouched
+    for impl in (FolderImplementation(sub, "plain"), worker):
+        # without fresh the calls share one tensor, which each edits: the same in a worker
+        shared = call_each(impl.losses.mse_forward, [[x.clone(), zero]] * 3, pick=0)
+        assert [float(v) for v in shared] == [1.0, 4.0, 9.0]
+    worker.close()
+
+
 def test_a_wrong_backward_fails_the_check_through_the_worker(manager, tmp_path):
     sub = _student(tmp_path, "losses", """
 def mse_forward(pred, target):

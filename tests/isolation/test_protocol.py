@@ -91,10 +91,45 @@ def test_tensor_subclasses_are_not_data():
     {"$A": [0, "object", [1]]},
     {"$nope": 1}, {"a": 1, "b": 2}, {"$h": [1, "x"]},    # unknown tag; handles need a handler
     {"$f": "1e400"}, {"$sl": ["a", None, None]},
+    {"$r": 0}, [[1], {"$r": 1}], [[1], {"$r": -1}], [[1], {"$r": "0"}],   # refs: only backwards
+    {"$d": [[{"$r": 0}, 1]]}, [[1], {"$d": [[{"$r": 0}, 1]]}],          # a list is no dict key
 ])
 def test_malformed_values_are_refused(data):
     with pytest.raises(ProtocolError):
         Decoder([memoryview(b"\0" * 4)]).decode(data)
+
+
+def test_repeated_values_cross_once_and_stay_aliased():
+    x = torch.randn(50, dtype=torch.float64)
+    cache = (x, [x * 2])
+    enc = Encoder()
+    data = enc.encode([[x, cache], [x, cache], [x.clone(), cache]])
+    assert len(enc.blobs) == 3             # x, x * 2 and the clone; nothing twice
+    text = json.dumps(data)
+    assert text.count('"$r"') == 4 and len(text) < 400   # x in cache, x, cache, cache
+    back = Decoder([memoryview(bytes(memoryview(b).cast("B"))) for b in enc.blobs]).decode(
+        json.loads(text))
+    assert back[0][0] is back[1][0] and back[0][1] is back[1][1] is back[2][1]
+    assert back[2][0] is not back[0][0] and torch.equal(back[2][0], x)
+    assert back[0][1][1] is back[2][1][1] and torch.equal(back[0][1][1][0], x * 2)
+
+
+def test_refs_count_values_in_the_order_they_end():
+    # the inner list ends before the outer one: {"$r": 0} is the inner list, 1 the outer
+    inner = [1]
+    outer = [inner]
+    data = Encoder().encode([outer, inner, outer])
+    assert data == [[[1]], {"$r": 0}, {"$r": 1}]
+    back = Decoder([]).decode(data)
+    assert back[1] is back[0][0] and back[2] is back[0]
+
+
+def test_temporary_values_are_not_mistaken_for_earlier_ones():
+    # an encoder holds what it sent: a temporary list freed meanwhile would free its id
+    enc = Encoder()
+    first = enc.encode(list((1, 2)))
+    second = [enc.encode(list((3, 4))) for _ in range(20)]
+    assert first == [1, 2] and all(v == [3, 4] for v in second)
 
 
 def test_depth_cap():

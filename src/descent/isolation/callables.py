@@ -95,6 +95,24 @@ def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None,
     return out
 
 
+def fresh(value: Any) -> Any:
+    """A copy a call may edit freely: tensors, generators and the lists, tuples and dicts
+    around them are copied; other values are shared."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, torch.Generator):
+        gen = torch.Generator(device=value.device)
+        gen.set_state(value.get_state())
+        return gen
+    if isinstance(value, list):
+        return [fresh(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(fresh(v) for v in value)
+    if isinstance(value, dict):
+        return {k: fresh(v) for k, v in value.items()}
+    return value
+
+
 def copy_value(value: Any) -> Any:
     """A copy of tensors and of the lists, tuples and dicts around them; other values as is."""
     if isinstance(value, torch.Tensor):

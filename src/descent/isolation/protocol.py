@@ -17,6 +17,12 @@ a JSON list is a Python list; every other value is a one-key object:
 ``{"$fn": id}`` a trusted-side callable the worker may call back, ``{"$mk": [name, args]}`` a
 callable the worker builds from the kit's own factories (:mod:`descent.isolation.callables`).
 
+Within one encoding (the values of one frame, or of its ``sync`` block), a tensor, list, tuple
+or dict that occurs again is sent once: a later occurrence is ``{"$r": k}``, the k-th such value
+completed so far (counted when its encoding ends, so in the order a decoder finishes them). The
+decoder hands back the same object, so aliasing survives the crossing as it would in one process
+(``fn(x, x)``, one cache passed to many backward calls) and a shared tensor's bytes cross once.
+
 Every decoder enforces caps on header size, body size, nesting depth and item count; any
 violation raises :class:`ProtocolError`.
 """
@@ -222,6 +228,8 @@ class Encoder:
         self.blobs: list = []
         self.on_object = on_object
         self.items = 0
+        # id -> (value, k): values already sent (held, so that no id is reused meanwhile)
+        self._sent: dict[int, tuple[Any, int]] = {}
 
     def blob(self, data) -> int:
         self.blobs.append(data)
@@ -244,15 +252,23 @@ class Encoder:
             return value
         if t is float:
             return value if math.isfinite(value) else {"$f": repr(value)}
-        if t is list:
-            return [self.encode(v, depth + 1) for v in value]
-        if t is tuple:
-            return {"$t": [self.encode(v, depth + 1) for v in value]}
-        if t is dict:
-            return {"$d": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                           for k, v in value.items()]}
-        if t is torch.Tensor:
-            return self._tensor(value)
+        if t in _SHARED:
+            seen = self._sent.get(id(value))
+            if seen is not None:
+                return {"$r": seen[1]}
+            if t is list:
+                data = [self.encode(v, depth + 1) for v in value]
+            elif t is tuple:
+                data = {"$t": [self.encode(v, depth + 1) for v in value]}
+            elif t is dict:
+                data = {"$d": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                               for k, v in value.items()]}
+            else:
+                data = self._tensor(value)
+                if "$T" not in data:   # sent as a handle: not a value to refer back to
+                    return data
+            self._sent[id(value)] = (value, len(self._sent))
+            return data
         if t is complex:
             return {"$c": [_num(value.real), _num(value.imag)]}
         if t is torch.dtype:
@@ -291,6 +307,7 @@ class Encoder:
                        str(t.device), bool(t.requires_grad)]}
 
 
+_SHARED = (list, tuple, dict, torch.Tensor)
 _NP_SCALARS = {np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
                np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128}
 
@@ -317,15 +334,17 @@ def _tensor_bytes(t: torch.Tensor):
 
 
 class Decoder:
-    """Rebuilds plain values; ``on_special(tag, payload)`` handles ``$h``/``$fn``/``$mk``."""
+    """Rebuilds plain values; ``on_special(tag, payload, decoder)`` handles ``$h``/``$fn``/
+    ``$mk`` (decoding any nested value with the same decoder, so ``$r`` counts stay aligned)."""
 
-    def __init__(self, blobs: list, on_special: Callable[[str, Any], Any] | None = None,
+    def __init__(self, blobs: list, on_special: Callable[[str, Any, "Decoder"], Any] | None = None,
                  allow_devices: bool = True):
         self.blobs = blobs
         self.on_special = on_special
         self.items = 0
         self.allow_devices = allow_devices
         self.leaves: list = []   # tensors and generators rebuilt, for change detection
+        self.done: list = []     # the tensors and containers decoded so far, for "$r"
 
     def decode(self, data: Any, depth: int = 0) -> Any:
         self.items += 1
@@ -341,18 +360,30 @@ class Decoder:
                 raise ProtocolError("string too long")
             return data
         if t is list:
-            return [self.decode(v, depth + 1) for v in data]
+            out = [self.decode(v, depth + 1) for v in data]
+            self.done.append(out)
+            return out
         if t is not dict or len(data) != 1:
             raise ProtocolError("malformed value")
         (tag, p), = data.items()
         try:
-            return self._special(tag, p, depth)
+            out = self._special(tag, p, depth)
+            if tag in _SHARED_TAGS:
+                self.done.append(out)
+            return out
         except ProtocolError:
             raise
         except (ValueError, TypeError, KeyError, IndexError, OverflowError, RuntimeError) as exc:
             raise ProtocolError(f"malformed {tag} value ({type(exc).__name__}: {exc})") from None
 
     def _special(self, tag: str, p: Any, depth: int) -> Any:
+        if tag == "$T":
+            _need(type(p) is list and len(p) == 5)
+            index, dtype, shape, device, requires_grad = p
+            return self._tensor(index, dtype, shape, device, requires_grad)
+        if tag == "$r":
+            _need(type(p) is int and 0 <= p < len(self.done))
+            return self.done[p]
         if tag == "$t":
             _need(type(p) is list)
             return tuple(self.decode(v, depth + 1) for v in p)
@@ -373,10 +404,6 @@ class Decoder:
             re, im = (self.decode(v, depth + 1) for v in p)
             _need(type(re) is float and type(im) is float)
             return complex(re, im)
-        if tag == "$T":
-            _need(type(p) is list and len(p) == 5)
-            index, dtype, shape, device, requires_grad = p
-            return self._tensor(index, dtype, shape, device, requires_grad)
         if tag == "$A":
             _need(type(p) is list and len(p) == 3)
             index, dtype, shape = p
@@ -414,7 +441,7 @@ class Decoder:
         if tag == "$el":
             return Ellipsis
         if tag in ("$h", "$fn", "$mk") and self.on_special is not None:
-            return self.on_special(tag, p)
+            return self.on_special(tag, p, self)
         raise ProtocolError(f"unknown value tag {tag!r}")
 
     def _blob(self, index: Any):
@@ -445,6 +472,9 @@ class Decoder:
             t.requires_grad_(True)
         self.leaves.append((t, t._version))
         return t
+
+
+_SHARED_TAGS = frozenset(("$T", "$t", "$d"))
 
 
 def _need(ok: bool) -> None:

@@ -274,7 +274,7 @@ class RemoteFunction:
                                 pipe=("call", self._module, self.__name__))
 
     def __descent_call_each__(self, arg_lists: list[list], kwargs: dict,
-                              pick: int | None = None) -> list:
+                              pick: int | None = None, fresh: bool = False) -> list:
         """Every call of a sweep (:func:`descent.impl.call_each`) in one request. The sweep
         shares one time limit: BATCH_TIMEOUT_FACTOR times the limit of a single call."""
         target = {"m": self._module, "a": self.__name__}
@@ -284,6 +284,8 @@ class RemoteFunction:
         header = {"op": "map", "target": target}
         if pick is not None:
             header["pick"] = int(pick)
+        if fresh:
+            header["fresh"] = True
         result = self._impl._request(header, args=arg_lists, kwargs=kwargs, timeout=timeout,
                                      sync=False)
         if type(result) is not list or len(result) != len(arg_lists):
@@ -604,7 +606,7 @@ class WorkerImplementation(Implementation):
     def _decoder(self, blobs) -> Decoder:
         gen = self.generation
 
-        def special(tag, p):
+        def special(tag, p, dec):
             if tag == "$h":
                 if not (type(p) is list and len(p) == 2 and type(p[0]) is int
                         and type(p[1]) is str):
@@ -619,7 +621,10 @@ class WorkerImplementation(Implementation):
 
                 if not (type(p) is list and len(p) == 2 and p[0] in FACTORIES):
                     raise ProtocolError("unknown callable factory")
-                return Described(p[0], tuple(Decoder(blobs, special).decode(p[1])))
+                args = dec.decode(p[1])
+                if type(args) is not list:
+                    raise ProtocolError("bad callable arguments")
+                return Described(p[0], tuple(args))
             raise ProtocolError(f"the worker may not send {tag}")
         return Decoder(blobs, special)
 
@@ -736,8 +741,7 @@ class WorkerImplementation(Implementation):
                 sync = reply["sync"]
                 if not isinstance(sync, dict):
                     raise ProtocolError("bad sync block")
-                self._apply_edits(args, kwargs, dec.decode(sync.get("args", [])),
-                                  dec.decode(sync.get("kwargs", {"$d": []})))
+                self._apply_sync(None, self._decoder(blobs), sync, (args, kwargs))
         except ProtocolError as exc:
             self._fail("protocol", f"protocol violation by the worker: {exc}")
         return result
@@ -752,13 +756,17 @@ class WorkerImplementation(Implementation):
             note_changes(old, new, self.modified_log)
             apply_inplace(old, new)
 
-    def _apply_sync(self, rid, dec: Decoder, sync: dict) -> None:
-        for known, args, kwargs in reversed(self._inflight):
-            if known == rid:
-                self._apply_edits(args, kwargs, dec.decode(sync.get("args", [])),
-                                  dec.decode(sync.get("kwargs", {"$d": []})))
-                return
-        raise ProtocolError("edits for a call that is not in progress")
+    def _apply_sync(self, rid, dec: Decoder, sync: dict, call: tuple | None = None) -> None:
+        """Apply a sync block (the call's arguments as the worker has them now) to the call's
+        arguments here: ``call`` is ``(args, kwargs)``, or the in-flight request ``rid``'s.
+        ``dec`` must be a fresh decoder: the block was encoded on its own."""
+        if call is None:
+            call = next(((args, kwargs) for known, args, kwargs in reversed(self._inflight)
+                         if known == rid), None)
+            if call is None:
+                raise ProtocolError("edits for a call that is not in progress")
+        self._apply_edits(call[0], call[1], dec.decode(sync.get("args", [])),
+                          dec.decode(sync.get("kwargs", {"$d": []})))
 
     def _serve_callback(self, process, header: dict, blobs) -> None:
         fn = self._callbacks.get(header.get("fn"))
@@ -775,7 +783,7 @@ class WorkerImplementation(Implementation):
             if sync is not None:   # the caller's arguments as the submission has them now
                 if not isinstance(sync, dict):
                     raise ProtocolError("bad sync block")
-                self._apply_sync(sync.get("rid"), dec, sync)
+                self._apply_sync(sync.get("rid"), self._decoder(blobs), sync)
         except ProtocolError as exc:
             self._fail("protocol", f"protocol violation by the worker: {exc}")
         enc = self._encoder()

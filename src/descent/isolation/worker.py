@@ -130,7 +130,7 @@ class Worker:
         return enc
 
     def decoder(self, blobs) -> Decoder:
-        def special(tag, p):
+        def special(tag, p, dec):
             if tag == "$h":
                 if not (type(p) is list and p and type(p[0]) is int and p[0] in self.handles):
                     raise ProtocolError("unknown handle")
@@ -145,7 +145,9 @@ class Worker:
             if tag == "$mk":
                 if not (type(p) is list and len(p) == 2 and p[0] in callables.FACTORIES):
                     raise ProtocolError("unknown callable factory")
-                args = Decoder(blobs, special).decode(p[1])
+                args = dec.decode(p[1])
+                if type(args) is not list:
+                    raise ProtocolError("bad callable arguments")
                 return callables.Described(p[0], tuple(args))
             raise ProtocolError(f"unexpected {tag}")
         return Decoder(blobs, special)
@@ -301,8 +303,10 @@ class Worker:
                 pick = header.get("pick")
                 if pick is not None and type(pick) is not int:
                     raise ProtocolError("bad pick")
+                copy = callables.fresh if header.get("fresh") is True else None
                 with tripwire.watch(exercise) as hits:
-                    result = [fn(*args, **kwargs) for args in arg_lists]
+                    result = [fn(*(copy(args) if copy else args), **kwargs)
+                              for args in arg_lists]
                 if pick is not None:
                     result = [r[pick] for r in result]
             elif op == "chain":   # a chain of calls (descent.impl.call_chain)
