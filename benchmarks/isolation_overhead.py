@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -39,6 +40,7 @@ def per_call(calls: int) -> None:
     from descent.isolation.manager import IsolationManager
     from descent.isolation.remote import WorkerImplementation
 
+    cpus, threads = os.sched_getaffinity(0), torch.get_num_threads()
     manager = IsolationManager()
     t0 = time.perf_counter()
     info = manager.mode()
@@ -100,6 +102,11 @@ def per_call(calls: int) -> None:
               f"{remote.pipelined} pipelined (sent without waiting)")
     remote.close()
     manager.close()
+    # The worker's start pinned this process to one CPU (IsolationManager.colocate); the pytest
+    # processes of the next part would inherit that, and a grading run would then import torch
+    # in its fork server on the same CPU as in itself, one after the other.
+    os.sched_setaffinity(0, cpus)
+    torch.set_num_threads(threads)
 
 
 def _graded_copy(tmp: Path, name: str) -> Path:
