@@ -79,7 +79,7 @@ class Timeout(Exception):
 # -- frames -----------------------------------------------------------------------------------------
 def send_frame(sock: socket.socket, header: dict, blobs: list = ()) -> None:
     """Send one frame with a single gather write when possible (one wake-up of the peer)."""
-    data = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    data = _JSON_OUT.encode(header).encode()
     views = [memoryview(b).cast("B") for b in blobs]
     body = sum(v.nbytes for v in views)
     parts = [PREFIX.pack(MAGIC, len(data), body), data] + [v for v in views if v.nbytes]
@@ -100,7 +100,7 @@ def send_frame(sock: socket.socket, header: dict, blobs: list = ()) -> None:
 def frame_bytes(header: dict) -> bytes:
     """A frame without blobs, as bytes (queued pipelined requests are sent together)."""
     header = dict(header, b=[])
-    data = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    data = _JSON_OUT.encode(header).encode()
     return PREFIX.pack(MAGIC, len(data), 0) + data
 
 
@@ -194,7 +194,7 @@ def recv_frame(sock: socket.socket, deadline: float | None = None, *,
         raise ProtocolError(f"body of {blen} bytes exceeds the {max_body}-byte cap")
     raw = reader.take(hlen, deadline)
     try:
-        header = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        header = _JSON_IN.decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(f"header is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(header, dict):
@@ -214,6 +214,11 @@ def recv_frame(sock: socket.socket, deadline: float | None = None, *,
 
 def _reject_constant(name: str):
     raise ValueError(f"JSON constant {name} is not allowed")
+
+
+# One of each, made once: json.dumps/loads with options build a new coder on every call.
+_JSON_IN = json.JSONDecoder(parse_constant=_reject_constant)
+_JSON_OUT = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
 # -- values -----------------------------------------------------------------------------------------
@@ -381,6 +386,10 @@ class Decoder:
             _need(type(p) is list and len(p) == 5)
             index, dtype, shape, device, requires_grad = p
             return self._tensor(index, dtype, shape, device, requires_grad)
+        if tag == "$h" or tag == "$fn" or tag == "$mk":   # common: handles come next
+            if self.on_special is None:
+                raise ProtocolError(f"unknown value tag {tag!r}")
+            return self.on_special(tag, p, self)
         if tag == "$r":
             _need(type(p) is int and 0 <= p < len(self.done))
             return self.done[p]
@@ -440,8 +449,6 @@ class Decoder:
             return slice(*parts)
         if tag == "$el":
             return Ellipsis
-        if tag in ("$h", "$fn", "$mk") and self.on_special is not None:
-            return self.on_special(tag, p, self)
         raise ProtocolError(f"unknown value tag {tag!r}")
 
     def _blob(self, index: Any):

@@ -181,14 +181,20 @@ def install() -> None:
                 pass
 
 
+_PREFIXES: dict[str, tuple[str, ...]] = {}
+
+
 class watch:
     """``with watch("losses.mse") as hits:`` records forbidden calls made inside the block."""
 
+    __slots__ = ("prefixes", "hits", "_saved")
+
     def __init__(self, exercise_id: str | None):
-        self.prefixes: tuple[str, ...] | None = None
-        if exercise_id and exercise_id in exercises.EXERCISES:
-            ex = exercises.EXERCISES[exercise_id]
-            self.prefixes = tuple(ex.forbidden) + _always(exercise_id)
+        # looked up once per exercise: the worker enters a watch for every request
+        self.prefixes = _PREFIXES.get(exercise_id) if exercise_id else None
+        if self.prefixes is None and exercise_id in exercises.EXERCISES:
+            self.prefixes = _PREFIXES[exercise_id] = (
+                tuple(exercises.EXERCISES[exercise_id].forbidden) + _always(exercise_id))
         self.hits: set[str] = set()
         self._saved = None
 
