@@ -99,6 +99,18 @@ def test_malformed_values_are_refused(data):
         Decoder([memoryview(b"\0" * 4)]).decode(data)
 
 
+def test_lists_of_numbers_take_the_short_path_with_the_same_checks():
+    curve = [0.5 * i for i in range(50)] + [3, True]
+    assert roundtrip(curve) == curve and [type(v) for v in roundtrip(curve)] == \
+        [type(v) for v in curve]
+    with_nan = [1.0] * 9 + [float("nan")]
+    assert math.isnan(roundtrip(with_nan)[-1])          # sent as {"$f": "nan"}, not as NaN
+    with pytest.raises(ValueError, match="integer too large"):
+        Encoder().encode([1] * 9 + [10 ** 4001])
+    with pytest.raises(ProtocolError, match="too many items"):
+        Decoder([]).decode([0.0] * (protocol.MAX_ITEMS + 1))
+
+
 def test_repeated_values_cross_once_and_stay_aliased():
     x = torch.randn(50, dtype=torch.float64)
     cache = (x, [x * 2])

@@ -262,7 +262,9 @@ class Encoder:
             if seen is not None:
                 return {"$r": seen[1]}
             if t is list:
-                data = [self.encode(v, depth + 1) for v in value]
+                data = (value[:] if len(value) > 4 and all(map(_plain_number, value))
+                        else [self.encode(v, depth + 1) for v in value])
+                self.items += len(value)   # counted as the loop would
             elif t is tuple:
                 data = {"$t": [self.encode(v, depth + 1) for v in value]}
             elif t is dict:
@@ -313,6 +315,13 @@ class Encoder:
 
 
 _SHARED = (list, tuple, dict, torch.Tensor)
+_JSON_NUMBERS = frozenset((int, float, bool))
+
+
+def _plain_number(v: Any) -> bool:
+    """Crosses as itself: a bool, or an int or finite float within the caps."""
+    t = type(v)
+    return (t is float and math.isfinite(v)) or t is bool or (t is int and -_MAX_INT < v < _MAX_INT)
 _NP_SCALARS = {np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
                np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128}
 
@@ -365,7 +374,13 @@ class Decoder:
                 raise ProtocolError("string too long")
             return data
         if t is list:
-            out = [self.decode(v, depth + 1) for v in data]
+            if len(data) > 4 and all(type(v) in _JSON_NUMBERS for v in data):
+                self.items += len(data)   # a list of numbers (a loss curve): no recursion
+                if self.items > MAX_ITEMS:
+                    raise ProtocolError("too many items in a value")
+                out = data[:]   # our own list, as the loop would build
+            else:
+                out = [self.decode(v, depth + 1) for v in data]
             self.done.append(out)
             return out
         if t is not dict or len(data) != 1:
