@@ -17,7 +17,8 @@ zero gradients. Every forward call gets fresh copies of the arguments.
 The calls of each stage go through :func:`descent.impl.call_each`: a submission graded in a
 worker pays a handful of round trips for a whole check, not one per perturbation. The
 perturbed points share every tensor but the one they move, and the copies are made where the
-calls run, so each tensor crosses to a worker once per stage.
+calls run, so each tensor crosses to a worker once per stage; the outputs and gradients of a
+stage come back stacked, one tensor per position.
 
 A pass proves the backward agrees with the forward, not that either is right, so graders always
 pair it with reference-value checks.
@@ -87,7 +88,7 @@ class _Pair:
         if self.split is not _default_split:
             return [out for out, _ in self.outputs(points)]
         results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs,
-                            pick=0, fresh=True)
+                            pick=0, fresh=True, stack=True)
         return [out for out, _ in self._split_all([(r, None) for r in results])]
 
     def _split_all(self, results: list) -> list[tuple[torch.Tensor, Any]]:
@@ -103,7 +104,7 @@ class _Pair:
     def gradients(self, upstream: list[torch.Tensor], cache: Any) -> list[list[torch.Tensor]]:
         """The raw gradients the backward returns for each upstream gradient, checked for
         structure before use."""
-        results = call_each(self.backward, [[d, cache] for d in upstream])
+        results = call_each(self.backward, [[d, cache] for d in upstream], stack=True)
         templates = tuple(self.point)
         grads = []
         for raw in results:

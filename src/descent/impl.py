@@ -38,7 +38,7 @@ class SubmissionError(Exception):
 
 def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
               kwargs: Mapping[str, Any] | None = None, *, pick: int | None = None,
-              fresh: bool = False) -> list:
+              fresh: bool = False, stack: bool = False) -> list:
     """``[fn(*args, **kwargs) for args in arg_lists]``: one call per argument list, in order.
 
     With ``pick``, each result is replaced by ``result[pick]`` (the rest of a ``(output,
@@ -48,13 +48,16 @@ def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
     graded in a worker, the whole sweep is one request instead of one round trip per call. The
     first call that raises ends the sweep with its exception, as the loop would. Edits a call
     makes to its arguments are not copied back from a worker, so without ``fresh`` the grader
-    must not look at the arguments again.
+    must not look at the arguments again. With ``stack``, results that are all tensors (or all
+    tuples of tensors) of one shape, dtype and device may come back from a worker as views of
+    one stacked tensor per position, which crosses at once: read them, do not resize them.
     """
     from .isolation.callables import fresh as copy
 
     batched = getattr(type(fn), "__descent_call_each__", None)
     if batched is not None:
-        return batched(fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick, fresh)
+        return batched(fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick, fresh,
+                       stack)
     kwargs = dict(kwargs or {})
     out = []
     for args in arg_lists:

@@ -143,6 +143,26 @@ def test_a_gradient_check_costs_a_handful_of_round_trips(remote, module, pair, s
     assert remote.requests - before <= 4
 
 
+def test_a_stacked_sweep_gives_the_same_results_as_the_loop(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    xs = [[torch.randn(3, 4, dtype=torch.float64)] for _ in range(5)]
+    for impl in (remote, local):
+        tanh = impl.activations.tanh_forward       # loading the module is a request of its own
+        before = getattr(impl, "requests", 0)
+        outs = call_each(tanh, xs, pick=0, stack=True)
+        assert getattr(impl, "requests", 0) - before == (1 if impl is remote else 0)
+        assert len(outs) == 5 and all(torch.equal(o, torch.tanh(x[0])) for o, x in zip(outs, xs))
+    # tuples of tensors stack per position; results of different shapes are sent as a list
+    assert callables.unstack_results(*callables.stack_results(
+        [(torch.zeros(2), torch.ones(3))] * 4), 4)[3][1].shape == (3,)
+    assert callables.stack_results([torch.zeros(2), torch.zeros(3)]) is None
+    ragged = call_each(remote.activations.tanh_forward, [[torch.zeros(2)], [torch.zeros(3)]],
+                       pick=0, stack=True)
+    assert [o.shape for o in ragged] == [(2,), (3,)]
+    with pytest.raises(ValueError):
+        callables.unstack_results("T", [torch.zeros(3, 2)], 4)    # 3 rows for 4 results
+
+
 def test_a_backward_that_edits_its_cache_fails_in_a_worker_as_in_process(manager, tmp_path):
     # the check passes one cache to every backward call: it must cross once and stay one
     # object in the worker, or the edit would go unseen there

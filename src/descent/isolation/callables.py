@@ -113,6 +113,47 @@ def fresh(value: Any) -> Any:
     return value
 
 
+def stack_results(results: list) -> tuple[str, list] | None:
+    """``results`` as one stacked tensor per position, when that loses nothing.
+
+    ``("T", [stacked])`` for a list of tensors, ``("t", [stacked, ...])`` for a list of
+    equally long tuples of tensors; every tensor of a position must be a plain strided tensor
+    of one shape, dtype and device that does not require grad. Otherwise None (send the list).
+    """
+    if len(results) < 2:
+        return None
+    first = results[0]
+    if type(first) is torch.Tensor:
+        kind, columns = "T", [results]
+    elif type(first) is tuple and first and all(type(r) is tuple and len(r) == len(first)
+                                                for r in results):
+        kind, columns = "t", list(zip(*results))
+    else:
+        return None
+    stacked = []
+    for column in columns:
+        head = column[0]
+        if not all(type(t) is torch.Tensor and t.layout == torch.strided
+                   and not t.requires_grad and t.shape == head.shape and t.dtype == head.dtype
+                   and t.device == head.device for t in column):
+            return None
+        stacked.append(torch.stack(column))
+    return kind, stacked
+
+
+def unstack_results(kind: str, stacked: list, count: int) -> list:
+    """The list :func:`stack_results` stacked (each item a view of the stacked tensors);
+    raises ValueError if the parts do not fit ``count`` results."""
+    if (kind not in ("T", "t") or type(stacked) is not list or not stacked
+            or (kind == "T" and len(stacked) != 1)
+            or not all(type(s) is torch.Tensor and s.dim() >= 1 and s.shape[0] == count
+                       for s in stacked)):
+        raise ValueError("malformed stacked results")
+    if kind == "T":
+        return list(stacked[0].unbind(0))
+    return list(zip(*(s.unbind(0) for s in stacked)))
+
+
 def copy_value(value: Any) -> Any:
     """A copy of tensors and of the lists, tuples and dicts around them; other values as is."""
     if isinstance(value, torch.Tensor):

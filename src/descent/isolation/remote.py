@@ -25,6 +25,7 @@ import torch
 from .. import exercises
 from ..impl import Implementation, SubmissionError
 from . import protocol
+from .callables import unstack_results
 from .protocol import Decoder, Encoder, ProtocolError
 
 DEFAULT_CALL_TIMEOUT = 10.0
@@ -274,7 +275,8 @@ class RemoteFunction:
                                 pipe=("call", self._module, self.__name__))
 
     def __descent_call_each__(self, arg_lists: list[list], kwargs: dict,
-                              pick: int | None = None, fresh: bool = False) -> list:
+                              pick: int | None = None, fresh: bool = False,
+                              stack: bool = False) -> list:
         """Every call of a sweep (:func:`descent.impl.call_each`) in one request. The sweep
         shares one time limit: BATCH_TIMEOUT_FACTOR times the limit of a single call."""
         target = {"m": self._module, "a": self.__name__}
@@ -286,8 +288,17 @@ class RemoteFunction:
             header["pick"] = int(pick)
         if fresh:
             header["fresh"] = True
+        if stack:
+            header["stack"] = True
         result = self._impl._request(header, args=arg_lists, kwargs=kwargs, timeout=timeout,
                                      sync=False)
+        stacked = self._impl._stacked
+        if stacked is not None:
+            try:
+                result = unstack_results(stacked, result, len(arg_lists))
+            except ValueError:
+                self._impl._fail("protocol", "protocol violation by the worker: malformed "
+                                             "stacked results of a sweep")
         if type(result) is not list or len(result) != len(arg_lists):
             self._impl._fail("protocol", "protocol violation by the worker: a sweep returned "
                                          "the wrong number of results")
@@ -377,6 +388,7 @@ class WorkerImplementation(Implementation):
         # value}); valid until the next request is sent, which clears it (see Worker._snapshot).
         self._snapshot: dict[int, dict[str, Any]] = {}
         self.snapshot_reads = 0                        # attribute reads answered from it
+        self._stacked: Any = None                      # "stacked" of the last reply
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
@@ -706,6 +718,7 @@ class WorkerImplementation(Implementation):
                     self._methods.add(method_key)
                 if "snap" in reply and self._depth == 1:
                     self._take_snapshot(reply["snap"], blobs)
+                self._stacked = reply.get("stacked")   # read by __descent_call_each__
                 if not sync:
                     return self._reply(reply, blobs, None, None, raw)
                 return self._reply(reply, blobs, args, kwargs, raw)

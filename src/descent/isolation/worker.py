@@ -257,6 +257,7 @@ class Worker:
         sync = None
         method = False
         snap = None
+        stacked = None
         pipe = header.get("pipe")
         if pipe is not None:
             if not (type(pipe) is list and len(pipe) == 2 and type(pipe[0]) is int
@@ -309,6 +310,10 @@ class Worker:
                               for args in arg_lists]
                 if pick is not None:
                     result = [r[pick] for r in result]
+                if header.get("stack") is True:
+                    packed = callables.stack_results(result)
+                    if packed is not None:
+                        stacked, result = packed
             elif op == "chain":   # a chain of calls (descent.impl.call_chain)
                 fn, exercise = self.resolve(header["target"])
                 steps = header.get("steps")
@@ -403,6 +408,8 @@ class Worker:
         reply = {"id": rid, "ok": payload, "b": [protocol_len(b) for b in enc.blobs]}
         if method:
             reply["method"] = True
+        if stacked is not None:
+            reply["stacked"] = stacked
         if snap:
             reply["snap"] = snap
         if hits and exercise:
