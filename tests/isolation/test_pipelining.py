@@ -49,6 +49,19 @@ def test_a_chain_costs_few_round_trips_and_gives_the_same_values(manager):
     impl.close()
 
 
+def test_queued_requests_leave_as_one_batch_that_only_holds_pipelined_requests(manager):
+    impl = WorkerImplementation("batch", manager, folder=str(SOLUTIONS))
+    Value = impl.autograd.Value
+    x = Value(0.5)
+    x * 2.0 + 1.0              # synchronous: learns that both return a Value
+    y = x * 2.0 + 1.0          # queued: two pipelined requests
+    assert [r["op"] for r in impl._queue] == ["apply", "apply"]
+    assert y.data == 2.0       # the batch, then the read
+    with pytest.raises(WorkerFailure, match="protocol"):   # a reply would be expected
+        impl._request({"op": "batch", "reqs": [{"op": "ping", "id": 10 ** 6}]})
+    impl.close()
+
+
 def _student(tmp_path, source: str) -> Path:
     sub = tmp_path / "sub"
     sub.mkdir()

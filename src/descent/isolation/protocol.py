@@ -50,7 +50,7 @@ MAX_ITEMS = 2_000_000
 MAX_BLOBS = 100_000
 MAX_STR = 1 << 20             # one string in a value
 MAX_INT_DIGITS = 4000
-_MAX_INT = 10 ** MAX_INT_DIGITS  # computed once: the check runs for every integer sent
+MAX_INT = 10 ** MAX_INT_DIGITS  # computed once: the check runs for every integer sent
 
 TORCH_DTYPES: dict[str, torch.dtype] = {
     name: getattr(torch, name) for name in (
@@ -252,7 +252,7 @@ class Encoder:
                 raise ValueError("string too long")
             return value
         if t is int:
-            if not -_MAX_INT < value < _MAX_INT:
+            if not -MAX_INT < value < MAX_INT:
                 raise ValueError("integer too large")
             return value
         if t is float:
@@ -321,7 +321,7 @@ _JSON_NUMBERS = frozenset((int, float, bool))
 def _plain_number(v: Any) -> bool:
     """Crosses as itself: a bool, or an int or finite float within the caps."""
     t = type(v)
-    return (t is float and math.isfinite(v)) or t is bool or (t is int and -_MAX_INT < v < _MAX_INT)
+    return (t is float and math.isfinite(v)) or t is bool or (t is int and -MAX_INT < v < MAX_INT)
 _NP_SCALARS = {np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
                np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128}
 

@@ -16,6 +16,7 @@ worker. Nothing from the worker is unpickled or evaluated here.
 
 from __future__ import annotations
 
+import math
 import time
 import weakref
 from typing import Any, Callable
@@ -38,6 +39,11 @@ BATCH_TIMEOUT_FACTOR = 3
 # unsent; the byte cap stays well below a socket buffer, so sending them never blocks.
 PIPE_MAX_REQUESTS = 256
 PIPE_MAX_BYTES = 64 << 10
+# Upper bounds for the JSON of a queued request: its fixed part, and one character of a string
+# (an astral character is escaped as two \uXXXX).
+_PIPE_HEADER = 160
+_JSON_CHAR = 12
+RELEASES_PER_REQUEST = 1000
 _PIPE_OPS = frozenset({"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
                        "neg", "pos", "abs"})
 _SCALARS = (type(None), bool, int, float)
@@ -213,6 +219,30 @@ class Remote:
             pass
 
 
+def _pipe_value(v: Any) -> Any:
+    """A pipelined argument as JSON (a handle, or a scalar that _pipe_key admitted)."""
+    t = type(v)
+    if t is Remote:
+        return {"$h": [v._hid, v._type]}
+    if t is float:
+        return v if math.isfinite(v) else {"$f": repr(v)}
+    if t is int and not -protocol.MAX_INT < v < protocol.MAX_INT:
+        raise ValueError("integer too large")
+    return v
+
+
+def _pipe_size(v: Any) -> int:
+    """An upper bound of the JSON length of ``_pipe_value(v)``."""
+    t = type(v)
+    if t is str:
+        return _JSON_CHAR * len(v) + 2
+    if t is int:
+        return v.bit_length() // 3 + 3
+    if t is Remote:
+        return _JSON_CHAR * len(v._type) + 32
+    return 32
+
+
 def _need_pair(item: Any) -> None:
     if not (type(item) is list and len(item) == 2 and type(item[0]) is int):
         raise ProtocolError("malformed snapshot entry")
@@ -376,7 +406,7 @@ class WorkerImplementation(Implementation):
         self._methods: set[tuple[str, str]] = set()   # (type name, attribute) known as methods
         self.requests = 0                              # round trips to the worker
         self.pipelined = 0                             # requests sent without waiting
-        self._queue: list[bytes] = []                  # encoded pipelined requests, unsent
+        self._queue: list[dict] = []                   # pipelined requests, unsent
         self._queue_bytes = 0
         self._queue_limit = 0.0                        # the longest time limit among them
         self._queue_refs: dict[int, tuple] = {}        # hid -> (weakref to its Remote, key)
@@ -505,31 +535,36 @@ class WorkerImplementation(Implementation):
         return result
 
     def _enqueue(self, header, args, kwargs, predicted: str, key: tuple, timeout):
-        hid = self._next_pipe
-        enc = self._encoder()
-        header = dict(header, id=self._next_id, pipe=[hid, predicted])
+        # _pipe_key admitted only this worker's handles and scalars, so the values are written
+        # here directly; the queue leaves as one "batch" frame, its size bounded from above.
         try:
-            header["args"] = enc.encode(args)
-            if kwargs is not None:
-                header["kwargs"] = enc.encode(kwargs)
-        except (TypeError, ValueError, WorkerFailure):
+            data = [_pipe_value(a) for a in args]
+            kw = None if kwargs is None else {"$d": [[k, _pipe_value(v)]
+                                                     for k, v in kwargs.items()]}
+        except ValueError:
             return None
-        if enc.blobs:
-            return None
-        if self.releases:
-            header["rel"], self.releases = self.releases[:1000], self.releases[1000:]
-        frame = protocol.frame_bytes(header)
-        if len(frame) > PIPE_MAX_BYTES:
-            self.releases = list(header.get("rel", [])) + self.releases
+        size = (_PIPE_HEADER + _JSON_CHAR * (len(predicted) + sum(map(len, map(str, header.values()))))
+                + sum(map(_pipe_size, args))
+                + (sum(_JSON_CHAR * len(k) + _pipe_size(v) for k, v in kwargs.items())
+                   if kwargs else 0))
+        if size > PIPE_MAX_BYTES:
             return None   # sent synchronously instead
+        hid = self._next_pipe
+        header = dict(header, id=self._next_id, pipe=[hid, predicted], args=data)
+        if kw is not None:
+            header["kwargs"] = kw
         if self._queue and (len(self._queue) >= PIPE_MAX_REQUESTS
-                            or self._queue_bytes + len(frame) > PIPE_MAX_BYTES):
+                            or self._queue_bytes + size > PIPE_MAX_BYTES):
             self.flush()   # may raise the error of an earlier queued request, as it should
+        if self.releases:
+            rel = header["rel"] = self.releases[:RELEASES_PER_REQUEST]
+            del self.releases[:RELEASES_PER_REQUEST]
+            size += 24 * len(rel)
         self._next_id += 1
         self._next_pipe -= 1
         self._snapshot = {}
-        self._queue.append(frame)
-        self._queue_bytes += len(frame)
+        self._queue.append(header)
+        self._queue_bytes += size
         self._queue_limit = max(self._queue_limit, timeout or self.manager.call_timeout)
         self.pipelined += 1
         _PENDING.add(self)
@@ -685,7 +720,7 @@ class WorkerImplementation(Implementation):
         try:
             try:
                 if queued:
-                    process.sock.sendall(b"".join(queued))
+                    process.sock.sendall(protocol.frame_bytes({"op": "batch", "reqs": queued}))
                 protocol.send_frame(process.sock, header, enc.blobs)
             except OSError:
                 self._died()

@@ -245,6 +245,15 @@ class Worker:
                             "bad_value": f"worker error {type(exc).__name__}: {exc}"[:MAX_TEXT]})
 
     def handle(self, header: dict, blobs) -> None:
+        if header.get("op") == "batch":   # queued pipelined requests, sent together
+            reqs = header.get("reqs")
+            if not (type(reqs) is list and len(reqs) <= MAX_BATCH
+                    and all(type(r) is dict and r.get("pipe") is not None for r in reqs)):
+                self._send({"id": None, "protocol": "bad batch of pipelined requests"})
+                return
+            for req in reqs:
+                self.handle(req, blobs)
+            return
         rid = header.get("id")
         for hid in header.get("rel", ()):
             obj = self.handles.pop(hid, None) if type(hid) is int else None
@@ -435,6 +444,7 @@ class Worker:
         if cls.__getattribute__ is not object.__getattribute__:
             return []
         out, seen = [], 0
+        shadowed: dict[str, bool] = {}   # name -> a data descriptor of cls (one MRO walk each)
         for hid, obj in self.handles.items():
             seen += 1
             if seen > SNAPSHOT_SCAN or len(out) >= SNAPSHOT_OBJECTS:
@@ -449,7 +459,8 @@ class Worker:
                 if (type(name) is str and len(name) <= 100 and type(value) in _SNAP_TYPES
                         and (type(value) is not str or len(value) <= 200)
                         and (type(value) is not int or abs(value) < 2 ** 63)
-                        and not _data_descriptor(cls, name)):
+                        and not (shadowed[name] if name in shadowed else
+                                 shadowed.setdefault(name, _data_descriptor(cls, name)))):
                     plain[name] = value
                     if len(plain) >= 16:
                         break
@@ -535,6 +546,8 @@ class Worker:
                 header["fix"], self.fixes = self.fixes[:10000], []
         protocol.send_frame(self.sock, header, blobs)
 
+
+MAX_BATCH = 10_000   # pipelined requests in one batch frame
 
 # Attribute values a snapshot may carry (immutable: the trusted side may hand out the same one).
 _SNAP_TYPES = (type(None), bool, int, float, str)
