@@ -322,6 +322,8 @@ def _plain_number(v: Any) -> bool:
     """Crosses as itself: a bool, or an int or finite float within the caps."""
     t = type(v)
     return (t is float and math.isfinite(v)) or t is bool or (t is int and -MAX_INT < v < MAX_INT)
+
+
 _NP_SCALARS = {np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
                np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128}
 

@@ -543,8 +543,8 @@ class WorkerImplementation(Implementation):
                                                      for k, v in kwargs.items()]}
         except ValueError:
             return None
-        size = (_PIPE_HEADER + _JSON_CHAR * (len(predicted) + sum(map(len, map(str, header.values()))))
-                + sum(map(_pipe_size, args))
+        names = len(predicted) + sum(len(str(v)) for v in header.values())   # op, fn, target
+        size = (_PIPE_HEADER + _JSON_CHAR * names + sum(map(_pipe_size, args))
                 + (sum(_JSON_CHAR * len(k) + _pipe_size(v) for k, v in kwargs.items())
                    if kwargs else 0))
         if size > PIPE_MAX_BYTES:
