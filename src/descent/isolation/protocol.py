@@ -98,7 +98,7 @@ def send_frame(sock: socket.socket, header: dict, blobs: list = ()) -> None:
 
 
 def frame_bytes(header: dict) -> bytes:
-    """A frame without blobs, as bytes (queued pipelined requests are sent together)."""
+    """A frame without blobs, as bytes (the batch frame of queued pipelined requests)."""
     header = dict(header, b=[])
     data = _JSON_OUT.encode(header).encode()
     return PREFIX.pack(MAGIC, len(data), 0) + data

@@ -704,7 +704,8 @@ class WorkerImplementation(Implementation):
         except (TypeError, ValueError) as exc:
             raise TypeError(f"cannot send this argument to the worker: {exc}") from None
         if self.releases:
-            header["rel"], self.releases = self.releases[:1000], self.releases[1000:]
+            header["rel"] = self.releases[:RELEASES_PER_REQUEST]
+            del self.releases[:RELEASES_PER_REQUEST]
         header["b"] = [memoryview(b).nbytes for b in enc.blobs]
         if self._queue and sum(header["b"]) > PIPE_MAX_BYTES:
             # the worker may be busy with the queue: never block on a big send behind it
