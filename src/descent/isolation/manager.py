@@ -52,7 +52,8 @@ class IsolationManager:
         return self._server
 
     def warm(self) -> None:
-        """Start the fork server now (it imports torch while pytest collects)."""
+        """Start the fork server now: its import of torch overlaps the grading process's own
+        imports and collection (see grading.start_early)."""
         _ = self.server
 
     def base_config(self) -> dict:
