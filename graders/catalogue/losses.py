@@ -610,11 +610,14 @@ kl_grad_wrt_q = bug("kl_grad_wrt_q", "losses.kl_div",
                          "is -p / N (no division by q).")
 
 
-@kl_grad_wrt_q.replaces
 def kl_div_forward(log_q, p):
+    """The reference forward, keeping log_q in the cache for the two backward variants below."""
     plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))),
                         torch.zeros_like(p))
     return (plogp - p * log_q).sum() / log_q.shape[0], (p, log_q, log_q.shape[0])
+
+
+kl_grad_wrt_q.replaces(kl_div_forward)
 
 
 @kl_grad_wrt_q.replaces
@@ -629,11 +632,7 @@ kl_backward_also_dp = bug("kl_backward_also_dp", "losses.kl_div",
                           hint="Only log_q gets a gradient: return -dloss * p / N alone.")
 
 
-@kl_backward_also_dp.replaces
-def kl_div_forward(log_q, p):
-    plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))),
-                        torch.zeros_like(p))
-    return (plogp - p * log_q).sum() / log_q.shape[0], (p, log_q, log_q.shape[0])
+kl_backward_also_dp.replaces(kl_div_forward)
 
 
 @kl_backward_also_dp.replaces
