@@ -72,6 +72,8 @@ def cmd_grade(args) -> int:
               f"--worker-cpu={args.worker_cpu}"]
     if args.insecure:
         extra.append("--insecure")
+    if args.unprivileged_workers:
+        extra.append("--unprivileged-workers")
     code = run_pytest(args.suite, args.impl, device=args.device, results=path,
                       extra=extra, quiet=not args.verbose)
     if code not in (0, 1):
@@ -177,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker-cpu", choices=["same", "any"], default="same",
                    help="same (default): grader and workers share one CPU (faster calls); "
                         "any: no pinning")
+    p.add_argument("--unprivileged-workers", action="store_true",
+                   help="even as root, confine workers as a user without root would be "
+                        "(see docs/isolation.md)")
     device_option(p)
     p.set_defaults(func=cmd_grade)
 

@@ -148,14 +148,14 @@ def _survivors(marker: str) -> list[str]:
     return found
 
 
-def _run(tmp: Path, impls: list[Path], values: dict, name: str) -> dict:
+def _run(tmp: Path, impls: list[Path], values: dict, name: str, extra: tuple = ()) -> dict:
     run_tmp = tmp / f"run-{name}"
     run_tmp.mkdir()
     results = tmp / f"results-{name}.json"
     cmd = [sys.executable, "-m", "pytest", str(values["@HIDDEN@"]), "-p", "no:cacheprovider",
            "-q", f"--rootdir={tmp / 'graders'}", f"--reference={tmp / 'ref'}",
            f"--catalogue={tmp / 'catalogue'}", f"--results={results}", "--call-timeout=3",
-           "--no-grade-summary", *[f"--impl={p}" for p in impls]]
+           "--no-grade-summary", *extra, *[f"--impl={p}" for p in impls]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["TMPDIR"] = str(run_tmp)
     started = time.monotonic()
@@ -170,9 +170,22 @@ def _run(tmp: Path, impls: list[Path], values: dict, name: str) -> dict:
             "survivors": _survivors(str(run_tmp)), "leftovers": leftovers}
 
 
-@pytest.fixture(scope="module")
-def redteam(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("redteam")
+# Each lane grades every case. As root, the "unprivileged" lane repeats the run with only the
+# mechanisms a user without root gets (--unprivileged-workers); without root, the first lane
+# already is that mode.
+LANES = {"default": (), "unprivileged": ("--unprivileged-workers",)}
+
+
+@pytest.fixture(scope="module", params=list(LANES))
+def redteam(request, tmp_path_factory):
+    lane = request.param
+    if lane == "unprivileged":
+        if os.geteuid() != 0:
+            pytest.skip("not root: the default lane already runs without root's mechanisms")
+        if not confinement.user_namespaces_allowed():
+            pytest.skip("this kernel refuses unprivileged user namespaces, so the unprivileged "
+                        "mode has no network namespace or scratch limit here")
+    tmp = tmp_path_factory.mktemp(f"redteam-{lane}")
     os.chmod(tmp, 0o755)
     (tmp / "graders").mkdir()
     hidden = tmp / "graders" / "test_hidden.py"
@@ -195,12 +208,13 @@ def redteam(tmp_path_factory):
     before = {p: _sha(p) for p in guarded}
     order = list(paths.values()) + [paths["correct"]]  # the control first and last
     try:
-        everyone = _run(tmp, list(dict.fromkeys(order)), values, "all")
-        solo = _run(tmp, [paths["correct"]], values, "solo")
+        everyone = _run(tmp, list(dict.fromkeys(order)), values, "all", LANES[lane])
+        solo = _run(tmp, [paths["correct"]], values, "solo", LANES[lane])
     finally:
         listener.close()
     after = {p: _sha(p) for p in guarded}
-    return {"all": everyone, "solo": solo, "paths": paths, "received": listener.received,
+    return {"lane": lane, "all": everyone, "solo": solo, "paths": paths,
+            "received": listener.received,
             "changed": [str(p) for p in guarded if before[p] != after[p]],
             "pwned": Path("/tmp/descent-pwned").exists()}
 
@@ -212,7 +226,15 @@ def test_run_completed(redteam):
     assert "INTERNALERROR" not in run["output"]
     env = run["results"]["environment"]
     assert env["isolation"].startswith("worker"), env
-    assert "landlock" in env["isolation_details"]["mode"]
+    details = env["isolation_details"]
+    assert "landlock" in details["mode"]
+    if os.geteuid() == 0 and redteam["lane"] == "default":
+        assert details["mode"] == "landlock+seccomp+root", details
+    else:   # no root's mechanisms: the limits come from a user namespace
+        assert details["mode"] == "landlock+seccomp", details
+        assert not any(m.startswith(("cgroup", "uid-")) for m in details["mechanisms"]), details
+        if confinement.user_namespaces_allowed():
+            assert {"userns", "netns", "tmpfs-scratch"} <= set(details["mechanisms"]), details
 
 
 def test_nothing_leaked_or_left(redteam):

@@ -431,17 +431,44 @@ class Cgroup:
                 pass
 
 
-# -- namespaces (root) -----------------------------------------------------------------------------------
+# -- namespaces ----------------------------------------------------------------------------------------
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = 0x00020000, 0x40000000, 0x08000000, 0x04000000
+CLONE_NEWUSER = 0x10000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 1 << 18, 2, 4
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
                         ctypes.c_char_p]
 
 
-def unshare_namespaces(scratch: str | None, scratch_size: int) -> list[str]:
+def enter_user_namespace() -> bool:
+    """Become the owner of a new user namespace in which this process keeps its own uid and gid.
+
+    Lets a worker started without root create the network and mount namespaces and the tmpfs of
+    :func:`unshare_namespaces`. The process holds every capability inside the new namespace
+    until :func:`drop_capabilities`; none of them reaches outside it. False when the kernel or
+    its policy refuses unprivileged user namespaces (then nothing changed).
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    if _libc.unshare(CLONE_NEWUSER) != 0:
+        return False
+    try:   # setgroups must be denied before an unprivileged process may write gid_map
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                           ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    except OSError:
+        return False   # inside an unmapped namespace: the namespaces below will fail too
+    return True
+
+
+def unshare_namespaces(scratch: str | None, scratch_size: int, user: bool = False) -> list[str]:
     """New network (loopback only, down), IPC, UTS and mount namespaces; a size-capped tmpfs on the
-    scratch dir. Root only. Returns the names of what took effect."""
+    scratch dir. Needs root, or ``user=True`` where unprivileged user namespaces are allowed.
+    Returns the names of what took effect."""
     done = []
+    if user:
+        if not enter_user_namespace():
+            return done
+        done.append("userns")
     if _libc.unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0:
         done.append("netns")
     if _libc.unshare(CLONE_NEWNS) == 0:
@@ -472,6 +499,7 @@ def probe() -> dict:
         "cgroup": None,
         "uid_drop": False,
         "uid_drop_reason": "",
+        "userns": sys.platform == "linux" and user_namespaces_allowed(),
         "bwrap": tool("bwrap"),
         "nsjail": tool("nsjail"),
     }
@@ -483,6 +511,20 @@ def probe() -> dict:
         ok, why = readable_by_others(interpreter_paths())
         info["uid_drop"], info["uid_drop_reason"] = ok, why
     return info
+
+
+def user_namespaces_allowed() -> bool:
+    """Whether the sysctls let an unprivileged process create a user namespace (a hint: a
+    security module may still refuse; the worker records what took effect)."""
+    for path, refuses in (("/proc/sys/user/max_user_namespaces", "0"),
+                          ("/proc/sys/kernel/unprivileged_userns_clone", "0")):
+        try:
+            if Path(path).read_text().strip() == refuses:
+                return False
+        except OSError:
+            if path.endswith("max_user_namespaces"):
+                return False
+    return True
 
 
 def interpreter_paths() -> list[str]:

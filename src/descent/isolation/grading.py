@@ -34,6 +34,10 @@ def add_options(group) -> None:
                     help="same (default): pin the grading process and its workers to one CPU, "
                          "so that a call into a worker needs no cross-CPU wake-up; any: no "
                          "pinning")
+    group.addoption("--unprivileged-workers", action="store_true",
+                    help="even as root, confine workers only as a user without root can: no "
+                         "cgroup or dedicated uid; network, mount and scratch-size limits from "
+                         "a user namespace (to check that mode on a root machine)")
 
 
 class _FlushPlugin:
@@ -82,6 +86,7 @@ def manager_for(config):
     manager = shared(Settings(insecure=bool(config.getoption("insecure")),
                            call_timeout=float(config.getoption("call_timeout")),
                            colocate=config.getoption("worker_cpu") == "same",
+                           unprivileged=bool(config.getoption("unprivileged_workers")),
                            devices=devices, limits=Limits()))
     _install_flush(config, manager)
     return manager
@@ -248,6 +253,7 @@ def environment(impls: list[Implementation]) -> dict[str, Any]:
     return {"isolation": ("worker" if info["confined"] else "worker-unconfined")
             + (" (kit folders in-process)" if mixed else ""),
             "isolation_details": {"mode": info["mode"], "mechanisms": applied,
+                                  "unprivileged_workers": info.get("unprivileged_setting", False),
                                   "machine": info["static"], "probe": info.get("probe", {}),
                                   "fork_server_preload_s": info.get("preload_s"),
                                   "colocated_cpu": workers[0].manager.cpu}}

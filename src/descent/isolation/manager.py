@@ -4,10 +4,10 @@ Modes, strongest first (what this machine offers is probed once per run, with a 
 child, and recorded in the results):
 
 ``landlock+seccomp`` (plus ``root`` extras)  Landlock filesystem/TCP/signal rules, a seccomp filter
-    (no sockets, no new processes, no ptrace...), rlimits; as root also a cgroup (memory, pids),
-    new network/IPC/UTS/mount namespaces with a size-capped tmpfs scratch, and either a
-    dedicated uid per worker slot (when the interpreter is readable by other users) or an empty
-    capability set.
+    (no sockets, no new processes, no ptrace...), rlimits, new network/IPC/UTS/mount namespaces
+    with a size-capped tmpfs scratch (without root: inside a user namespace, where the kernel
+    allows one), an empty capability set; as root also a cgroup (memory, pids) and a dedicated
+    uid per worker slot (when the interpreter is readable by other users).
 ``unconfined``  a separate process with rlimits only: used only with ``--insecure``.
 """
 
@@ -30,6 +30,8 @@ class Settings:
     call_timeout: float = 10.0
     # Run workers on the CPU of the grading process (see colocate()).
     colocate: bool = True
+    # Even as root, confine workers only with what an unprivileged user has (see privileged()).
+    unprivileged: bool = False
     devices: tuple[str, ...] = ("cpu",)
     limits: confinement.Limits = field(default_factory=confinement.Limits)
 
@@ -63,7 +65,8 @@ class IsolationManager:
             "confine": info["confined"],
             "landlock": info["static"]["landlock_abi"] > 0,
             "seccomp": bool(info["static"]["seccomp"]),
-            "namespaces": bool(info["static"]["root"]),
+            "namespaces": True,
+            "userns": info["userns"],
             "cuda": "cuda" in self.settings.devices,
             "no_fork": True,
         }
@@ -114,6 +117,13 @@ class IsolationManager:
         if not (static["landlock_abi"] > 0 and static["seccomp"]):
             self.mode()   # raises IsolationUnavailable with the full reason
 
+    def privileged(self, static: dict) -> bool:
+        """Whether workers get the mechanisms that need root: a cgroup, a dedicated uid, and
+        namespaces made without a user namespace. Without root (or with the ``unprivileged``
+        setting, which lets a root machine check that mode) a worker makes its network and mount
+        namespaces and its scratch tmpfs inside a user namespace, where the kernel allows it."""
+        return bool(static["root"]) and not self.settings.unprivileged
+
     def mode(self) -> dict:
         """What confinement workers get here; raises IsolationUnavailable when there is none
         and ``insecure`` is not set."""
@@ -121,20 +131,18 @@ class IsolationManager:
             return self._mode
         hello = self.server.hello()
         static = hello.get("static") or confinement.probe()
+        root = self.privileged(static)
         confinable = static["landlock_abi"] > 0 and static["seccomp"]
         probe: dict = {}
+        userns = not root
         if confinable:
-            probe = self.server.probe({
-                "limits": self._limits_dict(), "confine": True, "landlock": True,
-                "seccomp": True, "namespaces": static["root"], "no_fork": True})
-            held = ("error" not in probe and probe.get("read_outside", "").startswith("blocked")
-                    and probe.get("tcp_socket", "").startswith("blocked")
-                    and probe.get("udp_socket", "").startswith("blocked")
-                    and probe.get("fork", "").startswith("blocked")
-                    and probe.get("write_scratch") == "allowed")
-            confinable = held
+            probe = self._probe(userns)
+            if userns and not _held(probe):
+                # A policy that allows the user namespace but breaks what follows: go without.
+                userns, probe = False, self._probe(False)
+            confinable = _held(probe)
         if confinable:
-            name = "landlock+seccomp" + ("+root" if static["root"] else "")
+            name = "landlock+seccomp" + ("+root" if root else "")
         elif self.settings.insecure:
             name = "unconfined (--insecure)"
         else:
@@ -153,9 +161,16 @@ class IsolationManager:
                 "refusing to grade untrusted code without confinement: " + "; ".join(why)
                 + ". Pass --insecure to run it in an unconfined worker anyway (only for code "
                   "you trust, e.g. your own).")
-        self._mode = {"mode": name, "confined": confinable, "static": static,
+        self._mode = {"mode": name, "confined": confinable, "static": static, "root": root,
+                      "userns": userns,
+                      "unprivileged_setting": self.settings.unprivileged,
                       "probe": probe, "preload_s": hello.get("preload_s")}
         return self._mode
+
+    def _probe(self, userns: bool) -> dict:
+        return self.server.probe({
+            "limits": self._limits_dict(), "confine": True, "landlock": True, "seccomp": True,
+            "namespaces": True, "userns": userns, "no_fork": True})
 
     def start_worker(self, impl) -> WorkerProcess:
         # Keep a handful of workers alive; an idle one is restarted on its next call.
@@ -170,16 +185,25 @@ class IsolationManager:
         cfg["folder"] = impl.folder
         cfg["variant"] = impl.variant
         cfg["read_extra"] = list(impl.read_extra)
-        if info["static"]["root"] and info["static"].get("uid_drop"):
+        if info["root"] and info["static"].get("uid_drop"):
             self.slot += 1
             cfg["uid"] = cfg["gid"] = SLOT_UID_BASE + self.slot % 1000
-        use_cgroup = bool(info["static"]["root"] and info["static"].get("cgroup"))
+        use_cgroup = bool(info["root"] and info["static"].get("cgroup"))
         return WorkerProcess(self.server, cfg, self.settings.limits, use_cgroup)
 
     def close(self) -> None:
         if self._server is not None:
             self._server.close()
             self._server = None
+
+
+def _held(probe: dict) -> bool:
+    """Whether the confined probe child was stopped where it had to be."""
+    return ("error" not in probe and probe.get("read_outside", "").startswith("blocked")
+            and probe.get("tcp_socket", "").startswith("blocked")
+            and probe.get("udp_socket", "").startswith("blocked")
+            and probe.get("fork", "").startswith("blocked")
+            and probe.get("write_scratch") == "allowed")
 
 
 def current_cpu() -> int | None:

@@ -101,8 +101,8 @@ def confine(config: dict, keep: int) -> dict:
     if config.get("cgroup"):
         C.Cgroup(config["cgroup"]["dirs"], config["cgroup"]["version"]).join()
         done.append(f"cgroup-v{config['cgroup']['version']}")
-    if config.get("namespaces") and os.geteuid() == 0:
-        done += C.unshare_namespaces(scratch, limits.scratch_size)
+    if config.get("namespaces") and (config.get("userns") or os.geteuid() == 0):
+        done += C.unshare_namespaces(scratch, limits.scratch_size, user=bool(config.get("userns")))
     devnull = os.open("/dev/null", os.O_RDONLY)
     out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
                   0o600)
@@ -132,7 +132,7 @@ def confine(config: dict, keep: int) -> dict:
     if uid is not None and os.geteuid() == 0:
         C.drop_uid(uid, config.get("gid", uid))
         done.append(f"uid-{uid}")
-    elif os.geteuid() == 0:
+    elif os.geteuid() == 0 or "userns" in done:   # root, or every capability in the user ns
         C.drop_capabilities()
         done.append("no-capabilities")
     if config.get("landlock", True):
