@@ -87,7 +87,7 @@ def test_a_user_namespace_gives_network_and_scratch_limits_without_root(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_without_a_user_namespace_only_root_gets_namespaces(tmp_path, listener):
+def test_without_a_user_namespace_only_root_gets_namespaces(tmp_path):
     report = _in_child(lambda: {"done": confinement.unshare_namespaces(str(tmp_path), 1 << 20)})
     if os.geteuid() == 0:
         assert report["done"] == ["netns", "mountns", "tmpfs-scratch"], report

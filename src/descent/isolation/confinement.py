@@ -456,7 +456,9 @@ def enter_user_namespace() -> bool:
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
     except OSError:
-        return False   # inside an unmapped namespace: the namespaces below will fail too
+        # Left in a namespace without a mapping, where no file can be created: the confined
+        # probe fails, and the manager then starts workers without a user namespace.
+        return False
     return True
 
 
@@ -516,15 +518,15 @@ def probe() -> dict:
 def user_namespaces_allowed() -> bool:
     """Whether the sysctls let an unprivileged process create a user namespace (a hint: a
     security module may still refuse; the worker records what took effect)."""
-    for path, refuses in (("/proc/sys/user/max_user_namespaces", "0"),
-                          ("/proc/sys/kernel/unprivileged_userns_clone", "0")):
-        try:
-            if Path(path).read_text().strip() == refuses:
-                return False
-        except OSError:
-            if path.endswith("max_user_namespaces"):
-                return False
-    return True
+    try:
+        if int(Path("/proc/sys/user/max_user_namespaces").read_text()) == 0:
+            return False
+    except (OSError, ValueError):
+        return False
+    try:   # a Debian and Ubuntu switch; other kernels do not have it
+        return Path("/proc/sys/kernel/unprivileged_userns_clone").read_text().strip() != "0"
+    except OSError:
+        return True
 
 
 def interpreter_paths() -> list[str]:

@@ -253,7 +253,7 @@ def environment(impls: list[Implementation]) -> dict[str, Any]:
     return {"isolation": ("worker" if info["confined"] else "worker-unconfined")
             + (" (kit folders in-process)" if mixed else ""),
             "isolation_details": {"mode": info["mode"], "mechanisms": applied,
-                                  "unprivileged_workers": info.get("unprivileged_setting", False),
+                                  "unprivileged_workers": workers[0].manager.settings.unprivileged,
                                   "machine": info["static"], "probe": info.get("probe", {}),
                                   "fork_server_preload_s": info.get("preload_s"),
                                   "colocated_cpu": workers[0].manager.cpu}}

@@ -163,7 +163,6 @@ class IsolationManager:
                   "you trust, e.g. your own).")
         self._mode = {"mode": name, "confined": confinable, "static": static, "root": root,
                       "userns": userns,
-                      "unprivileged_setting": self.settings.unprivileged,
                       "probe": probe, "preload_s": hello.get("preload_s")}
         return self._mode
 
