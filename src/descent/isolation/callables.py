@@ -96,21 +96,8 @@ def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None,
 
 
 def fresh(value: Any) -> Any:
-    """A copy a call may edit freely: tensors, generators and the lists, tuples and dicts
-    around them are copied; other values are shared."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, torch.Generator):
-        gen = torch.Generator(device=value.device)
-        gen.set_state(value.get_state())
-        return gen
-    if isinstance(value, list):
-        return [fresh(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(fresh(v) for v in value)
-    if isinstance(value, dict):
-        return {k: fresh(v) for k, v in value.items()}
-    return value
+    """A copy a call may edit freely: :func:`copy_value`, with generators copied too."""
+    return copy_value(value, generators=True)
 
 
 def stack_results(results: list) -> tuple[str, list] | None:
@@ -154,14 +141,19 @@ def unstack_results(kind: str, stacked: list, count: int) -> list:
     return list(zip(*(s.unbind(0) for s in stacked)))
 
 
-def copy_value(value: Any) -> Any:
-    """A copy of tensors and of the lists, tuples and dicts around them; other values as is."""
+def copy_value(value: Any, *, generators: bool = False) -> Any:
+    """A copy of tensors (and generators, if asked) and of the lists, tuples and dicts around
+    them; other values, subclasses of list and tuple included, as is."""
     if isinstance(value, torch.Tensor):
         return value.detach().clone()
-    if isinstance(value, (list, tuple)):
-        return type(value)(copy_value(v) for v in value) if type(value) in (list, tuple) else value
+    if generators and isinstance(value, torch.Generator):
+        gen = torch.Generator(device=value.device)
+        gen.set_state(value.get_state())
+        return gen
+    if type(value) in (list, tuple):
+        return type(value)(copy_value(v, generators=generators) for v in value)
     if isinstance(value, dict):
-        return {k: copy_value(v) for k, v in value.items()}
+        return {k: copy_value(v, generators=generators) for k, v in value.items()}
     return value
 
 
