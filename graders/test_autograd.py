@@ -16,6 +16,8 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from descent.impl import run_graph
+
 # Tolerances: the same float64 arithmetic in math and torch, up to a few ulps per operation.
 TOL = dict(rtol=1e-9, atol=1e-12)
 
@@ -34,11 +36,8 @@ def _run_torch(build, leaves):
 
 
 def _run_value(m, build, leaves):
-    Value = m.autograd.Value
-    vs = [Value(v) for v in leaves]
-    nodes = build(*vs)
-    nodes[-1].backward()
-    return ([n.data for n in nodes], [n.grad for n in nodes])
+    """The student's node values and gradients (through a worker: one request per graph)."""
+    return run_graph(m.autograd.Value, build, leaves)
 
 
 def _matches(check, build, leaves, what, hint=None, kind="reference value"):

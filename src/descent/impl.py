@@ -88,6 +88,27 @@ def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None, *
     return run_chain(fn, advance, int(steps), start, pick)
 
 
+def run_graph(value_cls: Callable, build: Callable, leaves: Sequence[Any]) -> tuple[list, list]:
+    """Build a graph of ``value_cls`` objects and differentiate it.
+
+    ``nodes = build(*[value_cls(v) for v in leaves])`` must be a list; ``backward()`` is called
+    on its last node, and the result is ``([n.data for n in nodes], [n.grad for n in nodes])``.
+    For a class of a submission graded in a worker, ``build`` is recorded as a tape of
+    operations and the worker rebuilds the graph in one request
+    (:mod:`descent.isolation.tape`); a build that cannot be recorded runs on proxies instead.
+    Either way the student's code sees the same operations in the same order. ``build`` may run
+    twice, so it must not have side effects.
+    """
+    from .isolation.tape import evaluate
+
+    batched = getattr(type(value_cls), "__descent_run_graph__", None)
+    if batched is not None:
+        result = batched(value_cls, build, list(leaves))
+        if result is not None:
+            return result
+    return evaluate(build(*[value_cls(v) for v in leaves]))
+
+
 class Implementation:
     """A named set of exercise modules; attribute access returns a module-like namespace."""
 

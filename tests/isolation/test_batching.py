@@ -1,6 +1,7 @@
 """Fewer round trips with the same results: sweeps of calls in one request
 (``descent.impl.call_each``), chains of calls fed from the previous result
-(``descent.impl.call_chain``), attribute reads answered from the snapshot that came with the
+(``descent.impl.call_chain``), Value graphs recorded as tapes (``descent.impl.run_graph``),
+attribute reads answered from the snapshot that came with the
 previous reply, gradient checks built on sweeps, and one CPU for the grader and its workers."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import torch
 
 from descent.checker import Checker
 from descent.compare import GradingFailure
-from descent.impl import FolderImplementation, call_chain, call_each
+from descent.impl import FolderImplementation, call_chain, call_each, run_graph
 from descent.isolation import callables, confinement
 from descent.isolation.manager import IsolationManager, Settings
 from descent.isolation.remote import RemoteException, WorkerImplementation
@@ -127,6 +128,57 @@ class Value:
     first, second = v.reads, v.reads
     assert second == first + 1
     assert w.parts == [2.5]            # a list is not snapshotted: it crosses as a copy
+    impl.close()
+
+
+# -- recorded Value graphs --------------------------------------------------------------------------
+def _expression(a, b):
+    c = 2.0 + a * b          # a number on the left: reaches Value.__radd__
+    d = (c ** 2 - 1.5 / b).tanh()
+    return [a, b, c, d, (-d).exp() + c.relu() * 3]
+
+
+def test_a_graph_is_one_request_and_equals_the_local_run(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    Value = remote.autograd.Value                  # loading the module is a request of its own
+    before = remote.requests
+    got = run_graph(Value, _expression, [0.7, -1.2])
+    assert remote.requests - before == 1
+    assert got == run_graph(local.autograd.Value, _expression, [0.7, -1.2])
+    data, grads = got
+    assert len(data) == len(grads) == 5 and grads[-1] == 1.0
+
+
+def test_a_build_that_needs_values_runs_on_proxies_instead(remote):
+    def branchy(a, b):       # control flow on a node: cannot be recorded
+        c = a * b
+        return [a, b, c.relu() if c.data > 0 else c.tanh()]
+
+    local = FolderImplementation(SOLUTIONS, "local")
+    Value = remote.autograd.Value
+    before = remote.requests
+    got = run_graph(Value, branchy, [0.5, -2.0])
+    assert remote.requests - before > 1
+    assert got == run_graph(local.autograd.Value, branchy, [0.5, -2.0])
+
+
+def test_a_graph_raises_what_the_student_code_raises(manager, tmp_path):
+    sub = _student(tmp_path, "autograd", """
+class Value:
+    def __init__(self, data):
+        self.data, self.grad = data, 0.0
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data)
+    def backward(self):
+        self.grad = 1.0
+""")
+    impl = WorkerImplementation("graph-error", manager, folder=str(sub))
+    Value = impl.autograd.Value
+    assert run_graph(Value, lambda a: [a, a * 3.0], [2.0]) == ([2.0, 6.0], [0.0, 1.0])
+    with pytest.raises(TypeError, match="unsupported operand") as info:
+        run_graph(Value, lambda a: [a, 3.0 * a], [2.0])   # no __rmul__: as in-process
+    assert isinstance(info.value, RemoteException)
     impl.close()
 
 

@@ -25,7 +25,7 @@ import torch
 
 from .. import exercises
 from ..impl import Implementation, SubmissionError
-from . import protocol
+from . import protocol, tape
 from .callables import unstack_results
 from .protocol import Decoder, Encoder, ProtocolError
 
@@ -349,6 +349,23 @@ class RemoteFunction:
                 or not all(type(r) is tuple and len(r) == 2 and type(r[1]) is bool
                            for r in result)):
             self._impl._fail("protocol", "protocol violation by the worker: a chain returned "
+                                         "a malformed result")
+        return result
+
+    def __descent_run_graph__(self, build, leaves: list):
+        """A graph of this class's objects (:func:`descent.impl.run_graph`) in one request, or
+        None when ``build`` cannot be recorded. It shares the time limit of a sweep."""
+        recorded = tape.record(build, len(leaves))
+        if recorded is None:
+            return None
+        ops, outputs = recorded
+        target = {"m": self._module, "a": self.__name__}
+        timeout = self._impl._timeout_for(target, None, None) * BATCH_TIMEOUT_FACTOR
+        header = {"op": "graph", "target": target, "ops": ops, "outputs": outputs}
+        result = self._impl._request(header, args=list(leaves), timeout=timeout, sync=False)
+        if not (type(result) is tuple and len(result) == 2
+                and all(type(r) is list and len(r) == len(outputs) for r in result)):
+            self._impl._fail("protocol", "protocol violation by the worker: a graph returned "
                                          "a malformed result")
         return result
 

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from .. import exercises
-from . import callables, protocol, tripwire
+from . import callables, protocol, tape, tripwire
 from .protocol import Decoder, Encoder, ProtocolError
 
 PACKAGE = "_descent_submission"
@@ -337,6 +337,18 @@ class Worker:
                 with tripwire.watch(exercise) as hits:
                     result = callables.run_chain(fn, advance_start[0], steps, advance_start[1],
                                                  pick)
+            elif op == "graph":   # a recorded Value graph (descent.impl.run_graph)
+                cls, exercise = self.resolve(header["target"])
+                leaves = dec.decode(header.get("args", []))
+                ops, outputs = header.get("ops"), header.get("outputs")
+                if type(leaves) is not list:
+                    raise ProtocolError("bad graph leaves")
+                try:
+                    tape.check(ops, outputs, len(leaves))
+                except ValueError as exc:
+                    raise ProtocolError(str(exc)) from None
+                with tripwire.watch(exercise) as hits:
+                    result = tape.evaluate(tape.replay(cls, leaves, ops, outputs))
             elif op == "getattr":
                 obj, exercise = self.resolve(header["target"])
                 name = header["name"]
