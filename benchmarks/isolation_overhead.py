@@ -5,7 +5,7 @@
 1. Per call: the same call in-process (FolderImplementation) and through a confined worker
    (WorkerImplementation), median over N calls, for small and larger tensors, a handle method
    call (``Value`` arithmetic), and a chain of 100 ``Value`` operations (pipelined: sent
-   without waiting for replies).
+   without waiting for replies; then recorded as a tape with ``descent.impl.run_graph``).
 2. Whole processes: ``pytest graders ...`` on 1 and on K copies of the solutions, in-process
    (``--isolation none --insecure``) versus isolated (``--isolation worker``), interleaved. The
    difference of the process wall times / K includes the run's fixed costs (fork server,
@@ -36,7 +36,7 @@ KIT = Path(__file__).resolve().parents[1]
 def per_call(calls: int) -> None:
     import torch
 
-    from descent.impl import FolderImplementation
+    from descent.impl import FolderImplementation, run_graph
     from descent.isolation.manager import IsolationManager
     from descent.isolation.remote import WorkerImplementation
 
@@ -83,8 +83,7 @@ def per_call(calls: int) -> None:
             return a.grad
         bench("autograd.Value: 2 objects, 4 ops, backward, .grad", value_graph)
 
-        def value_chain(m):
-            x = m.autograd.Value(0.3)
+        def build_chain(x):
             y = x
             for i in range(100):
                 if i % 4 == 0:
@@ -95,9 +94,15 @@ def per_call(calls: int) -> None:
                     y = y.tanh()
                 else:
                     y = y - 0.01
+            return [x, y]
+
+        def value_chain(m):
+            x, y = build_chain(m.autograd.Value(0.3))
             y.backward()
             return y.data, x.grad
         bench("autograd.Value: chain of 100 ops, backward", value_chain)
+        bench("the same chain recorded as a tape (run_graph)",
+              lambda m: run_graph(m.autograd.Value, build_chain, [0.3]))
         print(f"  worker requests in these calls: {remote.requests} round trips, "
               f"{remote.pipelined} pipelined (sent without waiting)")
     remote.close()
