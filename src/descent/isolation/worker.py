@@ -31,12 +31,10 @@ _EXERCISE_OF: dict = {}
 MAX_TEXT = 2000
 
 _OPS = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
-    "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow,
+    **tape.OPERATORS,   # the arithmetic operators a Value graph may use, and more:
     "matmul": operator.matmul, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
     "ge": operator.ge, "eq": operator.eq, "ne": operator.ne, "and": operator.and_,
-    "or": operator.or_, "xor": operator.xor, "neg": operator.neg, "pos": operator.pos,
-    "abs": operator.abs, "invert": operator.invert, "getitem": operator.getitem,
+    "or": operator.or_, "xor": operator.xor, "invert": operator.invert, "getitem": operator.getitem,
     "setitem": operator.setitem, "delitem": operator.delitem, "contains": operator.contains,
     "len": len, "bool": bool, "float": float, "int": int, "index": operator.index,
     "repr": repr, "str": str, "iter": lambda x: list(x), "hash": hash,
