@@ -23,6 +23,8 @@ from typing import Any, Callable
 import pytest
 import torch
 
+from descent.impl import call_then
+
 Build = Callable[[Any], tuple[tuple, dict]]  # inputs -> (args, kwargs)
 
 F64 = dict(rtol=1e-7, atol=1e-9)
@@ -62,6 +64,10 @@ class PairSpec:
 
     def backward(self, m):
         return getattr(getattr(m, self.module), f"{self.name}_backward")
+
+    def backward_of_forward(self, m, args, kwargs, dout):
+        """``backward(dout, forward(*args, **kwargs)[-1])``, one request through a worker."""
+        return call_then(self.forward(m), args, self.backward(m), [dout], kwargs=kwargs)
 
 
 def _oracle_grads(spec: PairSpec, args: tuple, kwargs: dict, dout: torch.Tensor):
@@ -111,7 +117,7 @@ def battery(specs: list[PairSpec]) -> type:
         def test_backward(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)
             dout = _upstream(inputs, spec.oracle(*args, **kwargs))
-            check.matches(lambda m: spec.backward(m)(dout, spec.forward(m)(*args, **kwargs)[-1]),
+            check.matches(lambda m: spec.backward_of_forward(m, args, kwargs, dout),
                           f"{spec.name}_backward gradient ({case.name})",
                           expected=_oracle_grads(spec, args, kwargs, dout), **F64)
 
@@ -119,7 +125,7 @@ def battery(specs: list[PairSpec]) -> type:
         def test_raw_grads(self, spec, check, inputs):
             args, kwargs = spec.cases[0].build(inputs)
             dout = _upstream(inputs, spec.oracle(*args, **kwargs))
-            got = spec.backward(check.impl)(dout, spec.forward(check.impl)(*args, **kwargs)[-1])
+            got = spec.backward_of_forward(check.impl, args, kwargs, dout)
             template = args[spec.wrt[0]] if len(spec.wrt) == 1 else tuple(args[i] for i in spec.wrt)
             check.like(got, template, f"{spec.name}_backward result")
 
@@ -141,7 +147,7 @@ def battery(specs: list[PairSpec]) -> type:
                               expected=expected.float(), check="stability", **F32_LARGE)
             grads = _oracle_grads(spec, wide, kwargs, dout)
             check.matches(
-                lambda m: spec.backward(m)(dout.float(), spec.forward(m)(*args, **kwargs)[-1]),
+                lambda m: spec.backward_of_forward(m, args, kwargs, dout.float()),
                 f"{spec.name}_backward gradient on large float32 inputs ({case.name})",
                 expected=grads.float() if isinstance(grads, torch.Tensor)
                 else tuple(g.float() for g in grads),

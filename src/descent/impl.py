@@ -88,6 +88,25 @@ def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None, *
     return run_chain(fn, advance, int(steps), start, pick)
 
 
+def call_then(first: Callable, args: Sequence[Any], then: Callable, then_args: Sequence[Any],
+              *, kwargs: Mapping[str, Any] | None = None, pick: int = -1) -> Any:
+    """``then(*then_args, first(*args, **kwargs)[pick])``: feed part of one call's result to the
+    next call, as its last argument.
+
+    The kit's use is a backward fed the cache of its forward: ``call_then(mse_forward, (x, y),
+    mse_backward, [dout])``. For two functions of one submission graded in a worker, and of one
+    exercise, both calls are one request and the first result never leaves the worker. As with
+    :func:`call_each`, edits the calls make to their arguments are not copied back from a
+    worker, so the grader must not look at the arguments again.
+    """
+    batched = getattr(type(first), "__descent_call_then__", None)
+    if batched is not None:
+        result = batched(first, list(args), then, list(then_args), dict(kwargs or {}), int(pick))
+        if result is not NotImplemented:
+            return result
+    return then(*then_args, first(*args, **dict(kwargs or {}))[pick])
+
+
 def run_graph(value_cls: Callable, build: Callable, leaves: Sequence[Any]) -> tuple[list, list]:
     """Build a graph of ``value_cls`` objects and differentiate it.
 
@@ -104,7 +123,7 @@ def run_graph(value_cls: Callable, build: Callable, leaves: Sequence[Any]) -> tu
     batched = getattr(type(value_cls), "__descent_run_graph__", None)
     if batched is not None:
         result = batched(value_cls, build, list(leaves))
-        if result is not None:
+        if result is not NotImplemented:
             return result
     return evaluate(build(*[value_cls(v) for v in leaves]))
 

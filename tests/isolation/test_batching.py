@@ -1,6 +1,7 @@
 """Fewer round trips with the same results: sweeps of calls in one request
 (``descent.impl.call_each``), chains of calls fed from the previous result
-(``descent.impl.call_chain``), Value graphs recorded as tapes (``descent.impl.run_graph``),
+(``descent.impl.call_chain``), a backward fed its forward's cache (``descent.impl.call_then``),
+Value graphs recorded as tapes (``descent.impl.run_graph``),
 attribute reads answered from the snapshot that came with the
 previous reply, gradient checks built on sweeps, and one CPU for the grader and its workers."""
 
@@ -13,7 +14,7 @@ import torch
 
 from descent.checker import Checker
 from descent.compare import GradingFailure
-from descent.impl import FolderImplementation, call_chain, call_each, run_graph
+from descent.impl import FolderImplementation, call_chain, call_each, call_then, run_graph
 from descent.isolation import callables, confinement
 from descent.isolation.manager import IsolationManager, Settings
 from descent.isolation.remote import RemoteException, WorkerImplementation
@@ -128,6 +129,46 @@ class Value:
     first, second = v.reads, v.reads
     assert second == first + 1
     assert w.parts == [2.5]            # a list is not snapshotted: it crosses as a copy
+    impl.close()
+
+
+# -- a backward fed its forward's cache -------------------------------------------------------------
+def test_a_backward_of_a_forward_is_one_request(remote):
+    local = FolderImplementation(SOLUTIONS, "local")
+    x, y = torch.randn(5, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64)
+    dout = torch.tensor(1.7, dtype=torch.float64)
+    forward, backward = remote.losses.mse_forward, remote.losses.mse_backward
+    before = remote.requests
+    got = call_then(forward, (x, y), backward, [dout])
+    assert remote.requests - before == 1
+    expected = local.losses.mse_backward(dout, local.losses.mse_forward(x, y)[-1])
+    assert torch.equal(got, expected)
+
+
+def test_calls_of_two_exercises_are_not_joined(remote):
+    x = torch.randn(4, 3, dtype=torch.float64)
+    forward, other = remote.activations.relu_forward, remote.activations.sigmoid_backward
+    before = remote.requests
+    got = call_then(forward, (x,), other, [torch.ones_like(x)])   # relu's cache, sigmoid's grad
+    assert remote.requests - before == 2
+    local = FolderImplementation(SOLUTIONS, "local")
+    assert torch.equal(got, local.activations.sigmoid_backward(
+        torch.ones_like(x), local.activations.relu_forward(x)[-1]))
+
+
+def test_an_error_in_the_first_call_stops_both(manager, tmp_path):
+    sub = _student(tmp_path, "losses", """
+def mse_forward(pred, target):
+    raise ValueError('no forward today')
+
+def mse_backward(dout, cache):
+    raise AssertionError('must not run')
+""")
+    impl = WorkerImplementation("then-error", manager, folder=str(sub))
+    x = torch.zeros(2, 2)
+    with pytest.raises(ValueError, match="no forward today") as info:
+        call_then(impl.losses.mse_forward, (x, x), impl.losses.mse_backward, [x])
+    assert isinstance(info.value, RemoteException)
     impl.close()
 
 

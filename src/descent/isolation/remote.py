@@ -352,12 +352,28 @@ class RemoteFunction:
                                          "a malformed result")
         return result
 
+    def __descent_call_then__(self, args: list, then, then_args: list, kwargs: dict,
+                              pick: int):
+        """Two calls (:func:`descent.impl.call_then`) in one request, or NotImplemented when
+        ``then`` is not a function of the same worker and exercise. It shares the time limit
+        of a sweep."""
+        exercise = _exercise_of(self._module, self.__name__)
+        if not (type(then) is RemoteFunction and then._impl is self._impl and exercise
+                and _exercise_of(then._module, then.__name__) is exercise):
+            return NotImplemented
+        target = {"m": self._module, "a": self.__name__}
+        timeout = self._impl._timeout_for(target, kwargs, None) * BATCH_TIMEOUT_FACTOR
+        header = {"op": "then", "target": target, "then": {"m": then._module, "a": then.__name__},
+                  "pick": pick}
+        return self._impl._request(header, args=[args, then_args], kwargs=kwargs,
+                                   timeout=timeout, sync=False)
+
     def __descent_run_graph__(self, build, leaves: list):
         """A graph of this class's objects (:func:`descent.impl.run_graph`) in one request, or
-        None when ``build`` cannot be recorded. It shares the time limit of a sweep."""
+        NotImplemented when ``build`` cannot be recorded. It shares the time limit of a sweep."""
         recorded = tape.record(build, len(leaves))
         if recorded is None:
-            return None
+            return NotImplemented
         ops, outputs = recorded
         target = {"m": self._module, "a": self.__name__}
         timeout = self._impl._timeout_for(target, None, None) * BATCH_TIMEOUT_FACTOR

@@ -335,6 +335,21 @@ class Worker:
                 with tripwire.watch(exercise) as hits:
                     result = callables.run_chain(fn, advance_start[0], steps, advance_start[1],
                                                  pick)
+            elif op == "then":   # two calls, the first feeding the second (descent.impl.call_then)
+                fn, exercise = self.resolve(header["target"])
+                then = header.get("then")
+                if type(then) is not dict:
+                    raise ProtocolError("bad second call")
+                then_fn, then_exercise = self.resolve(then)
+                pair = dec.decode(header.get("args", []))
+                kwargs = dec.decode(header.get("kwargs", {"$d": []}))
+                pick = header.get("pick")
+                if (type(pair) is not list or len(pair) != 2
+                        or not all(type(a) is list for a in pair) or type(kwargs) is not dict
+                        or type(pick) is not int or then_exercise != exercise):
+                    raise ProtocolError("bad arguments")
+                with tripwire.watch(exercise) as hits:
+                    result = then_fn(*pair[1], fn(*pair[0], **kwargs)[pick])
             elif op == "graph":   # a recorded Value graph (descent.impl.run_graph)
                 cls, exercise = self.resolve(header["target"])
                 leaves = dec.decode(header.get("args", []))
