@@ -1,6 +1,7 @@
 """How much isolated grading costs, measured in one run on this machine.
 
     .venv/bin/python benchmarks/isolation_overhead.py [--full] [--calls N] [--submissions K]
+        [--repeats R] [--floor N] [--skip-processes]
 
 1. Per call: the same call in-process (FolderImplementation) and through a confined worker
    (WorkerImplementation), median over N calls, for small and larger tensors, a handle method
@@ -16,6 +17,10 @@
    (Grading the kit's solutions in-process and a copy through a worker in one pytest run is
    not a fair comparison: whichever implementation a test meets first also pays that test's
    warm-up, about 2 s over the full graders here.)
+3. ``--floor N``: the least a test can cost. N generated tests of each kind (nothing, one
+   ``ping`` round trip, one ``mse_forward`` call) run in-process and isolated, interleaved;
+   printed is the cost per test, from the call phase pytest times for each test. A grader test makes at
+   least one round trip, so N times the call's figure is the least that N tests can cost.
 """
 
 from __future__ import annotations
@@ -170,6 +175,83 @@ def per_submission(suites: list[str], submissions: int, repeats: int, tmp: Path)
         f"{k}: " + ", ".join(f"{w:.1f}/{d:.1f}" for w, d in v) for k, v in samples.items()))
 
 
+_FLOOR_TESTS = """
+import pytest
+import torch
+
+X = torch.randn(8, 8, dtype=torch.float64)
+Y = torch.randn(8, 8, dtype=torch.float64)
+N = {n}
+
+
+@pytest.mark.parametrize("k", range(N))
+def test_nothing(k, impl):
+    assert impl is not None
+
+
+@pytest.mark.parametrize("k", range(N))
+def test_ping(k, impl):
+    if hasattr(impl, "_request"):   # a worker: one bare round trip
+        assert impl._request({{"op": "ping"}}) == "pong"
+
+
+@pytest.mark.parametrize("k", range(N))
+def test_one_call(k, impl):
+    assert impl.losses.mse_forward(X, Y)[0].shape == ()
+"""
+
+
+# Sums the call phase of each kind of test (setup and teardown would add fixture noise).
+_FLOOR_CONFTEST = """
+import json
+import os
+
+SUMS = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        kind = report.nodeid.split("::")[-1].split("[")[0]
+        SUMS[kind] = SUMS.get(kind, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    with open(os.environ["DESCENT_FLOOR_OUT"], "w") as f:
+        json.dump(SUMS, f)
+"""
+
+
+def per_test_floor(n: int, repeats: int, tmp: Path) -> None:
+    """N trivial tests per kind, in-process versus isolated: the cost of a test's round trip
+    where pytest runs between the calls (caches are cold, unlike the per-call loop)."""
+    import json
+
+    folder = tmp / "floor"
+    folder.mkdir()
+    (folder / "test_floor.py").write_text(_FLOOR_TESTS.format(n=n))
+    (folder / "conftest.py").write_text(_FLOOR_CONFTEST)
+    sub = _graded_copy(tmp, "floor-student")
+    modes = {"in-process": ["--isolation=none", "--insecure"], "isolated": ["--isolation=worker"]}
+    kinds = ("test_nothing", "test_ping", "test_one_call")
+    times: dict[str, dict[str, list[float]]] = {m: {k: [] for k in kinds} for m in modes}
+    out = tmp / "floor.json"
+    for _ in range(repeats):
+        for name, mode in modes.items():
+            subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q", "-p",
+                            "no:cacheprovider", "--no-grade-summary", f"--impl={sub}", *mode],
+                           cwd=KIT, capture_output=True, env=dict(os.environ,
+                                                                  DESCENT_FLOOR_OUT=str(out)))
+            sums = json.loads(out.read_text())
+            for k in kinds:
+                times[name][k].append(sums[k])
+    print(f"per test, call phase inside pytest ({n} tests of each kind, {repeats} interleaved runs per "
+          f"mode, median):")
+    for k in kinds:
+        a, b = (statistics.median(times[m][k]) for m in modes)
+        print(f"  {k:<14} in-process {a / n * 1e3:6.3f} ms   isolated {b / n * 1e3:6.3f} ms   "
+              f"cost per test {(b - a) / n * 1e3:+6.3f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,6 +261,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-processes", action="store_true",
                         help="only the per-call measurements")
+    parser.add_argument("--floor", type=int, default=0, metavar="N",
+                        help="also time N generated one-request tests of each kind")
     args = parser.parse_args()
     suites = ["graders"] if args.full else ["graders/test_losses.py",
                                             "graders/test_activations.py"]
@@ -188,6 +272,8 @@ def main() -> None:
         if not args.skip_processes:
             for k in sorted({1, args.submissions}):
                 per_submission(suites, k, args.repeats, tmp)
+        if args.floor:
+            per_test_floor(args.floor, args.repeats, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
