@@ -304,13 +304,18 @@ class RemoteFunction:
         return self._impl._call({"m": self._module, "a": self.__name__}, args, kwargs,
                                 pipe=("call", self._module, self.__name__))
 
+    def _batch(self, kwargs: dict | None) -> tuple[dict, float]:
+        """This function as a request target, and the time limit of a request that makes
+        several calls (BATCH_TIMEOUT_FACTOR times a single call's)."""
+        target = {"m": self._module, "a": self.__name__}
+        return target, self._impl._timeout_for(target, kwargs, None) * BATCH_TIMEOUT_FACTOR
+
     def __descent_call_each__(self, arg_lists: list[list], kwargs: dict,
                               pick: int | None = None, fresh: bool = False,
                               stack: bool = False) -> list:
         """Every call of a sweep (:func:`descent.impl.call_each`) in one request. The sweep
         shares one time limit: BATCH_TIMEOUT_FACTOR times the limit of a single call."""
-        target = {"m": self._module, "a": self.__name__}
-        timeout = self._impl._timeout_for(target, kwargs, None) * BATCH_TIMEOUT_FACTOR
+        target, timeout = self._batch(kwargs)
         if not arg_lists:
             return []
         header = {"op": "map", "target": target}
@@ -339,8 +344,7 @@ class RemoteFunction:
         be a described callable. It shares the time limit of a sweep."""
         if getattr(advance, "__descent_remote__", None) is None:
             raise TypeError("call_chain needs a described callable (callables.make) to advance")
-        target = {"m": self._module, "a": self.__name__}
-        timeout = self._impl._timeout_for(target, None, None) * BATCH_TIMEOUT_FACTOR
+        target, timeout = self._batch(None)
         header = {"op": "chain", "target": target, "steps": int(steps)}
         if pick is not None:
             header["pick"] = int(pick)
@@ -361,8 +365,7 @@ class RemoteFunction:
         if not (type(then) is RemoteFunction and then._impl is self._impl and exercise
                 and _exercise_of(then._module, then.__name__) is exercise):
             return NotImplemented
-        target = {"m": self._module, "a": self.__name__}
-        timeout = self._impl._timeout_for(target, kwargs, None) * BATCH_TIMEOUT_FACTOR
+        target, timeout = self._batch(kwargs)
         header = {"op": "then", "target": target, "then": {"m": then._module, "a": then.__name__},
                   "pick": pick}
         return self._impl._request(header, args=[args, then_args], kwargs=kwargs,
@@ -375,8 +378,7 @@ class RemoteFunction:
         if recorded is None:
             return NotImplemented
         ops, outputs = recorded
-        target = {"m": self._module, "a": self.__name__}
-        timeout = self._impl._timeout_for(target, None, None) * BATCH_TIMEOUT_FACTOR
+        target, timeout = self._batch(None)
         header = {"op": "graph", "target": target, "ops": ops, "outputs": outputs}
         result = self._impl._request(header, args=list(leaves), timeout=timeout, sync=False)
         if not (type(result) is tuple and len(result) == 2
