@@ -260,7 +260,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-processes", action="store_true",
-                        help="only the per-call measurements")
+                        help="skip the whole-process runs of the graders")
     parser.add_argument("--floor", type=int, default=0, metavar="N",
                         help="also time N generated one-request tests of each kind")
     args = parser.parse_args()
