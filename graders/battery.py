@@ -6,8 +6,10 @@ the PyTorch oracle, which arguments are differentiable) and gets, per exercise a
 * ``test_forward``   the forward against the oracle in float64, arguments left unmodified;
 * ``test_backward``  the backward, fed a non-unit upstream gradient, against autograd of the oracle;
 * ``test_raw_grads`` the raw gradients' count, shapes, dtypes and devices (autograd would hide a
-  gradient that was not reduced over the batch);
+  gradient that was not reduced over the batch); supporting: counts once a backward case passes;
 * ``test_gradcheck`` ``torch.autograd.gradcheck`` of the student's pair, inputs clear of kinks;
+  supporting: it compares the backward with the student's own forward, so it counts once a
+  forward case passes;
 * ``test_stable``    float32 inputs of magnitude 1e3 to 1e4: finite, and equal to the float64
   oracle (only for specs that declare stability cases).
 
@@ -121,6 +123,7 @@ def battery(specs: list[PairSpec]) -> type:
                           f"{spec.name}_backward gradient ({case.name})",
                           expected=_oracle_grads(spec, args, kwargs, dout), **F64)
 
+        @pytest.mark.supporting("test_backward")  # zeros of the right shape pass it
         @pytest.mark.parametrize("spec", single)
         def test_raw_grads(self, spec, check, inputs):
             args, kwargs = spec.cases[0].build(inputs)
@@ -129,6 +132,7 @@ def battery(specs: list[PairSpec]) -> type:
             template = args[spec.wrt[0]] if len(spec.wrt) == 1 else tuple(args[i] for i in spec.wrt)
             check.like(got, template, f"{spec.name}_backward result")
 
+        @pytest.mark.supporting("test_forward")  # self-consistency: right only if the forward is
         @pytest.mark.parametrize("spec", single)
         def test_gradcheck(self, spec, check, inputs):
             args, kwargs = spec.smooth(inputs)

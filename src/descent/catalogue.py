@@ -3,7 +3,9 @@
 A variant is the reference solution with a few functions replaced. Buggy variants are realistic
 student mistakes; the graders must fail each on at least one check, and when a student's output
 equals a buggy variant's output the failure message names that mistake. Alternative variants are
-different correct implementations; the graders must give them full marks.
+different correct implementations; the graders must give them full marks. Hollow variants are
+answers that compute nothing (zeros of the right shape, the input handed back, random values);
+the graders must give them exactly 0 points on their exercise.
 
 Declaring one (in ``graders/catalogue/<topic>.py``)::
 
@@ -14,6 +16,10 @@ Declaring one (in ``graders/catalogue/<topic>.py``)::
     def mse_forward(pred, target): ...
 
 The replaced function is the one named like the decorated function, in the exercise's module.
+A hollow variant may instead be *derived*: ``hollow(id, exercise, title, derive=f)`` replaces every
+function of the exercise with ``f(base, name)``, where ``base()`` returns the base implementation's
+function (so one transform, such as "zeros shaped like the reference's result", covers every
+exercise).
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ from .impl import Implementation, PatchedImplementation
 
 BUG = "bug"
 ALTERNATIVE = "alternative"
+HOLLOW = "hollow"
+KINDS = (BUG, ALTERNATIVE, HOLLOW)
+
+# derive(base, name) -> replacement: ``base()`` returns the base implementation's function ``name``.
+Derive = Callable[[Callable[[], Callable], str], Callable]
 
 _REGISTRY: dict[str, "Variant"] = {}
 
@@ -41,6 +52,7 @@ class Variant:
     kind: str
     hint: str = ""
     functions: dict[str, Callable] = field(default_factory=dict)
+    derive: Derive | None = None
 
     @property
     def module(self) -> str:
@@ -54,16 +66,27 @@ class Variant:
         self.functions[name] = fn
         return fn
 
+    def overrides(self, base: Callable[[str, str], Callable]) -> dict[tuple[str, str], Callable]:
+        """``(module, function) -> replacement``. ``base(module, name)`` looks a function up in
+        the implementation the variant is applied to; only derived variants use it, lazily."""
+        if self.derive is None:
+            return {(self.module, name): fn for name, fn in self.functions.items()}
+        module = self.module
+        return {(module, name): self.derive(lambda name=name: base(module, name), name)
+                for name in exercises.get(self.exercise).functions}
+
     def apply(self, base: Implementation) -> PatchedImplementation:
-        overrides = {(self.module, name): fn for name, fn in self.functions.items()}
-        return PatchedImplementation(base, f"{self.kind}:{self.id}", overrides)
+        return PatchedImplementation(
+            base, f"{self.kind}:{self.id}",
+            self.overrides(lambda module, name: getattr(base.module(module), name)))
 
 
-def _declare(kind: str, id: str, exercise: str, title: str, hint: str) -> Variant:
+def _declare(kind: str, id: str, exercise: str, title: str, hint: str,
+             derive: Derive | None = None) -> Variant:
     exercises.get(exercise)  # fail early on a typo
     if id in _REGISTRY:
         raise ValueError(f"variant id {id!r} is declared twice")
-    variant = Variant(id, exercise, title, kind, hint)
+    variant = Variant(id, exercise, title, kind, hint, derive=derive)
     _REGISTRY[id] = variant
     return variant
 
@@ -76,6 +99,12 @@ def bug(id: str, exercise: str, title: str, *, hint: str) -> Variant:
 def alternative(id: str, exercise: str, title: str) -> Variant:
     """Declare a different but correct implementation (must keep full marks)."""
     return _declare(ALTERNATIVE, id, exercise, title, "")
+
+
+def hollow(id: str, exercise: str, title: str, *, derive: Derive | None = None) -> Variant:
+    """Declare an answer that computes nothing (must score exactly 0 on its exercise): either
+    with ``@variant.replaces`` like a bug, or ``derive``d from the base implementation."""
+    return _declare(HOLLOW, id, exercise, title, "", derive)
 
 
 def load(folder: str | Path) -> dict[str, Variant]:

@@ -5,11 +5,15 @@ Markers
       without it are ordinary tests and are not scored.
   ``@pytest.mark.points(2)``               a test's weight within its exercise (default 1); an
       exercise's points (registry, default 10) are split over its tests by weight.
+  ``@pytest.mark.supporting("test_forward")`` a check that code computing nothing can pass
+      (shapes, arguments unchanged, self-consistency, a property a constant has): it earns its
+      points only when one of the named value checks (no names: any) of its exercise passed for
+      the same implementation. See :func:`descent.results.assign_points`.
 
 Options
   ``--impl SPEC`` (repeatable)  what is graded: ``starter`` (default), ``solutions``, a folder of
       modules, ``bug:ID`` / ``alternative:ID`` (the solutions with one catalogued variant), or
-      ``bug:*`` / ``alternative:*`` for every variant. With several, each test runs once per
+      ``bug:*`` / ``alternative:*`` / ``hollow:*`` for every variant. With several, each test runs once per
       implementation that concerns its exercise.
   ``--reference DIR``   trusted reference solutions (default ``<rootdir>/solutions`` if present).
   ``--catalogue DIR``   catalogued variants (default ``<rootdir>/graders/catalogue`` if present).
@@ -56,7 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("descent", "Descent grading")
     group.addoption("--impl", action="append", default=None, metavar="SPEC",
                     help="implementation to grade: starter (default), solutions, a folder, "
-                         "bug:ID, alternative:ID, bug:* or alternative:*; repeatable")
+                         "bug:ID, alternative:ID, hollow:ID, or bug:*, alternative:*, "
+                         "hollow:* for every variant of a kind; repeatable")
     group.addoption("--reference", default=None, metavar="DIR",
                     help="trusted reference solutions (default: <rootdir>/solutions)")
     group.addoption("--catalogue", default=None, metavar="DIR",
@@ -88,6 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
     config.addinivalue_line("markers", "points(n): weight of this test within its exercise "
                                        "(default 1)")
+    config.addinivalue_line("markers", "supporting(*tests): earns points only when one of these "
+                                       "value checks of the exercise passed (default: any)")
     config.stash[_STATE] = GradingState(config)
     state = config.stash[_STATE]
     if isolation.wants_worker(config.getoption("isolation"), state.specs):
@@ -113,6 +120,7 @@ class GradingState:
         device = config.getoption("device")
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
+        self.supporting: dict[str, tuple[str, ...]] = {}   # node id -> value checks it needs
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         self._impls: list[Implementation] | None = None
@@ -151,7 +159,7 @@ class GradingState:
 
     def _resolve(self, spec: str) -> list[Implementation]:
         kind, _, name = spec.partition(":")
-        if kind in (catalogue.BUG, catalogue.ALTERNATIVE) and name:
+        if kind in catalogue.KINDS and name:
             self.load_catalogue()
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
@@ -179,7 +187,7 @@ class GradingState:
 
 def _variant_of(impl: Implementation) -> catalogue.Variant | None:
     kind, _, name = impl.name.partition(":")
-    if getattr(impl, "kind", "") == "patched" and kind in (catalogue.BUG, catalogue.ALTERNATIVE):
+    if getattr(impl, "kind", "") == "patched" and kind in catalogue.KINDS:
         return catalogue.get(name)
     return None
 
@@ -314,6 +322,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         weight=_points(item))
     item.stash[_RESULT] = result
     state.tests.append(result)
+    supporting = item.get_closest_marker("supporting")
+    if supporting is not None:
+        state.supporting[item.nodeid] = tuple(supporting.args)
     isolation.begin_test([impl], item.nodeid)
 
 
@@ -415,7 +426,8 @@ def build_results(state: GradingState) -> dict[str, Any]:
         if t.outcome != results.PASSED and not t.message:
             t.message = "the test itself crashed (a kit defect, not your code): see the traceback"
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
-    results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()})
+    results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()},
+                          supporting=state.supporting)
     graded = state.impls if state.tests else []
     isolation.apply_flags(state.tests, graded)
     impl_names = list(dict.fromkeys(t.implementation for t in state.tests))

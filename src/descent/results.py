@@ -28,6 +28,13 @@ Every exercise is worth a fixed number of points (10 unless the registry says ot
 over its counted tests in proportion to each test's weight (its ``points`` marker), so adding a
 check refines an exercise's grade without changing its worth.
 
+Supporting checks (shapes and dtypes, arguments left unchanged, a gradient check against the
+submission's own forward, properties that a constant satisfies) earn their points only when at
+least one of the value checks they support passed for the same implementation and exercise:
+code that computes nothing passes them but no value check, and so earns nothing. A supporting
+check that passed without such a value check keeps ``outcome: "passed"``, scores 0, and says why
+in its ``message``.
+
 Exercise status is ``passed`` (all points), ``partial``, ``failed`` (no points),
 ``not_implemented`` (no points, and every lost test stopped at ``NotImplementedError``) or
 ``error`` (no points, and the code could not be loaded or crashed). Tests skipped because the
@@ -97,6 +104,10 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
             ex.first_failure = t.message.splitlines()[0] if t.message else t.outcome
         if t.misconception and t.misconception not in ex.misconceptions:
             ex.misconceptions.append(t.misconception)
+    for t in tests:   # a supporting check that passed unsupported is the only loss left to name
+        ex = by_id[t.exercise]
+        if t.counted and t.points < t.max_points and t.message and not ex.first_failure:
+            ex.first_failure = t.message
     for ex in by_id.values():
         ex.points, ex.max_points = round(ex.points, 6), round(ex.max_points, 6)
         ex.status = _status(ex)
@@ -106,7 +117,7 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
 def _status(ex: ExerciseResult) -> str:
     lost = ex.failed + ex.not_implemented + ex.errors + ex.skipped
     if lost == 0:
-        return PASSED
+        return PASSED if ex.points >= ex.max_points else "partial" if ex.points > 0 else FAILED
     if ex.passed and ex.points > 0:
         return "partial"
     if ex.not_implemented == lost:
@@ -116,13 +127,23 @@ def _status(ex: ExerciseResult) -> str:
     return FAILED
 
 
+def test_function(nodeid: str) -> str:
+    """The test function's name in a node id: ``test_forward`` for ``f.py::C::test_forward[cpu]``."""
+    return nodeid.split("[", 1)[0].rsplit("::", 1)[-1]
+
+
 def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
-                  default: float = 10.0) -> None:
+                  default: float = 10.0,
+                  supporting: dict[str, tuple[str, ...]] | None = None) -> None:
     """Split each exercise's points over its counted tests in proportion to their weights.
 
     An exercise is worth the same whatever the number of its tests; a test's ``max_points`` is
-    its share. Tests that are not counted (CUDA without a GPU) get no share.
+    its share. Tests that are not counted (CUDA without a GPU) get no share. ``supporting`` maps
+    the node id of each supporting check to the test functions it supports (empty: any value
+    check of its exercise); a passed supporting check scores only if one of those passed for the
+    same implementation and exercise.
     """
+    supporting = supporting or {}
     totals: dict[tuple[str, str], float] = {}
     for t in tests:
         if t.counted:
@@ -134,6 +155,18 @@ def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
             else 0.0
         t.max_points = share
         t.points = t.max_points if t.outcome == PASSED else 0.0
+    passed_values = {(t.implementation, t.exercise, test_function(t.nodeid)) for t in tests
+                     if t.outcome == PASSED and t.counted and t.nodeid not in supporting}
+    for t in tests:
+        if t.nodeid not in supporting or t.outcome != PASSED:
+            continue
+        names = supporting[t.nodeid] or {name for impl, ex, name in passed_values
+                                         if (impl, ex) == (t.implementation, t.exercise)}
+        if not any((t.implementation, t.exercise, n) in passed_values for n in names):
+            t.points = 0.0
+            t.message = t.message or (
+                "passed, but this supporting check counts only once a value check of the "
+                f"exercise ({', '.join(supporting[t.nodeid]) or 'any'}) passes too")
 
 
 def build(tests: list[TestResult], *, implementations: list[dict[str, str]], titles: dict[str, str],

@@ -107,7 +107,7 @@ def has_submission(specs: list[str]) -> bool:
 
 def _is_submission(spec: str) -> bool:
     kind, _, name = spec.partition(":")
-    if kind in ("bug", "alternative") and name:
+    if kind in ("bug", "alternative", "hollow") and name:
         return False
     return spec not in ("starter", "solutions")
 

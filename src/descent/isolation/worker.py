@@ -196,8 +196,13 @@ class Worker:
 
                 catalogue.load(self.variant["catalogue"])
                 v = catalogue.get(self.variant["id"])
-                self.overrides = {(v.module, fn): f for fn, f in v.functions.items()}
+                self.overrides = v.overrides(self._base_function)
         return self.overrides
+
+    def _base_function(self, module: str, name: str):
+        """The reference's own function (a derived variant wraps it), never an override."""
+        self.load(module)
+        return getattr(self.modules[module], name)
 
     def resolve(self, target: dict) -> tuple[Any, str | None]:
         if "h" in target:
