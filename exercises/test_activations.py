@@ -22,6 +22,7 @@ GRADCHECKED = ["sigmoid", "tanh", "relu", "leaky_relu", "gelu", "silu", "softmax
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.exercise(f"activations.{n}"))
                                   for n in GRADCHECKED])
+@pytest.mark.supporting()  # checks the backward against your own forward
 def test_gradcheck(name, check, inputs):
     check.gradcheck(f"activations.{name}", (_smooth(inputs),), wrt=(0,))
 

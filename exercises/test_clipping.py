@@ -27,6 +27,7 @@ class TestClipGradNorm:
                       expected=([T(3 * scale, 4 * scale), T(0.0)], torch.tensor(5.0,
                                                                                dtype=torch.float64)))
 
+    @pytest.mark.supporting()  # gradients handed back unchanged pass it
     def test_no_change_below_the_threshold(self, check):
         grads = [T(0.3, -0.4), T(1.2)]  # global norm 1.3
         check.matches(lambda m: m.clipping.clip_grad_norm(grads, 2.0)[0],

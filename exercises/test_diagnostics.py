@@ -53,29 +53,36 @@ def test_dead_relu_fraction(check):
                   expected=0.5, rtol=1e-12, atol=0.0)
 
 
+# Each label counts once another label is also right: one label returned for every curve
+# earns nothing.
 @pytest.mark.exercise("diagnostics.diagnose_loss_curve")
 class TestDiagnoseLossCurve:
     def diagnose(self, check, train, val, expected):
         check.matches(lambda m: m.diagnostics.diagnose_loss_curve(train, val),
                       f"diagnose_loss_curve (expected {expected!r})", expected=expected)
 
+    @pytest.mark.supporting("test_diverged_on_nan", "test_spike", "test_stuck", "test_overfitting")
     def test_healthy(self, check):
         train = [2.0 * 0.85 ** e for e in range(20)]
         self.diagnose(check, train, None, "healthy")
 
+    @pytest.mark.supporting("test_healthy", "test_spike", "test_stuck", "test_overfitting")
     def test_diverged_on_nan(self, check):
         train = [2.0, 1.5, 1.2, 1.0, 0.9, float("nan"), float("nan")]
         self.diagnose(check, train, None, "diverged")
 
+    @pytest.mark.supporting("test_healthy", "test_diverged_on_nan", "test_stuck", "test_overfitting")
     def test_spike(self, check):
         train = [2.0 * 0.9 ** e for e in range(20)]
         train[10] = 10 * train[9]  # one bad batch, then back to normal
         self.diagnose(check, train, None, "spike")
 
+    @pytest.mark.supporting("test_healthy", "test_diverged_on_nan", "test_spike", "test_overfitting")
     def test_stuck(self, check):
         self.diagnose(check, [2.303, 2.302, 2.303, 2.302, 2.302, 2.301, 2.302, 2.301], None,
                       "stuck")
 
+    @pytest.mark.supporting("test_healthy", "test_diverged_on_nan", "test_spike", "test_stuck")
     def test_overfitting(self, check):
         train = [2.0 * 0.85 ** e for e in range(20)]
         val = [2.1, 1.8, 1.5, 1.3, 1.15, 1.05, 1.0, 0.98, 0.99, 1.02, 1.06, 1.1, 1.15, 1.2,

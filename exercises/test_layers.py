@@ -25,6 +25,7 @@ class TestLinear:
         check.matches(lambda m: m.layers.linear_forward(x, W, b)[0], "linear_forward",
                       expected=T([6.0, 0.0], [5.0, -8.0], [8.0, -5.0]))
 
+    @pytest.mark.supporting()  # any tensors of the right shapes pass it
     def test_gradient_shapes(self, check, inputs):
         # N=4, Din=3, Dout=2: a transposed dW or an unsummed db has the wrong shape.
         x, W, b = inputs.randn(4, 3), inputs.randn(2, 3), inputs.randn(2)
@@ -32,6 +33,7 @@ class TestLinear:
         got = check.impl.layers.linear_backward(dy, check.impl.layers.linear_forward(x, W, b)[1])
         check.like(got, (x, W, b), "linear_backward result (dx, dW, db)")
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("layers.linear", (inputs.randn(4, 3), inputs.randn(2, 3), inputs.randn(2)),
                         wrt=(0, 1, 2))
@@ -75,6 +77,7 @@ class TestNumericalGradient:
         check.matches(lambda m: m.layers.numerical_gradient(lambda v: (v * v).sum(), x),
                       "numerical gradient of sum(x^2)", expected=2 * x, rtol=1e-6, atol=1e-6)
 
+    @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_x_is_left_alone(self, check):
         x = T(1.0, 2.0, 3.0)
         before = x.clone()

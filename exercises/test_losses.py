@@ -30,6 +30,7 @@ class TestMSE:
                                                       m.losses.mse_forward(pred, target)[1]),
                       "mse_backward", expected=T(0.0, 4 / 3, 8 / 3))
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("losses.mse", (inputs.randn(4, 3), inputs.randn(4, 3)), wrt=(0,))
 
@@ -53,6 +54,7 @@ class TestHuber:
         check.matches(lambda m: m.losses.huber_forward(pred, target, delta=2.0)[0],
                       "huber_forward with delta=2", expected=torch.tensor(2.25, dtype=torch.float64))
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         pred = inputs.tensor([[0.3, -2.5, 4.0], [-0.7, 1.2, -3.3]])
         check.gradcheck("losses.huber", (pred, torch.zeros_like(pred)), wrt=(0,),
@@ -73,6 +75,7 @@ class TestBCEWithLogits:
                       "bce for logit 100, target 0 (float32)", expected=torch.tensor(100.0),
                       rtol=1e-6, hint="use softplus forms instead of log(sigmoid(z))")
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("losses.bce_with_logits", (inputs.randn(4, 3), inputs.uniform(4, 3)),
                         wrt=(0,), kwargs={"pos_weight": inputs.uniform(3, low=0.5, high=3.0)})
@@ -85,6 +88,7 @@ class TestLogSoftmax:
         check.matches(lambda m: m.losses.log_softmax_forward(x)[0], "log_softmax of equal logits",
                       expected=torch.full((1, 4), -math.log(4), dtype=torch.float64))
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("losses.log_softmax", (inputs.randn(3, 5),), wrt=(0,))
 
@@ -108,6 +112,7 @@ class TestCrossEntropy:
             m.losses.cross_entropy_forward(logits, target)[1]),
             "cross_entropy_backward", expected=expected)
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck_with_smoothing(self, check, inputs):
         check.gradcheck("losses.cross_entropy", (inputs.randn(4, 3), inputs.randint(3, 4)),
                         wrt=(0,), kwargs={"label_smoothing": 0.1})
@@ -123,6 +128,7 @@ class TestFocalLoss:
                                                             gamma=0.0)[0],
                       "focal loss with alpha=0.5, gamma=0", expected=half_bce)
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("losses.focal_loss",
                         (inputs.randn(4, 3), (inputs.uniform(4, 3) < 0.5).double()), wrt=(0,))
@@ -137,6 +143,7 @@ class TestKLDiv:
                       expected=torch.tensor(math.log(2), dtype=torch.float64),
                       hint="entries with p = 0 contribute 0, not NaN")
 
+    @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         p = inputs.probabilities(3, 4)
         check.gradcheck("losses.kl_div", (torch.log(inputs.probabilities(3, 4)), p), wrt=(0,))

@@ -40,6 +40,7 @@ class TestBatchNorm:
                                                                   False)[0],
                       "y (eval)", expected=T([0.5, 0.0], [2.5, 0.0], [1.5, 3.0]))
 
+    @pytest.mark.supporting()  # shapes, and the backward against your own forward
     def test_gradient_shapes_and_gradcheck(self, check, inputs):
         x = inputs.randn(5, 3)
         gamma, beta = inputs.randn(3), inputs.randn(3)
@@ -60,6 +61,7 @@ class TestLayerNorm:
                                                                   T(0.0, 0.0, 0.0))[0],
                       "layernorm_forward", expected=T([-1 / s, 0.0, 1 / s], [0.0, 0.0, 0.0]))
 
+    @pytest.mark.supporting()  # shapes, and the backward against your own forward
     def test_gradient_shapes_and_gradcheck(self, check, inputs):
         x, gamma, beta = inputs.randn(2, 3, 4), inputs.randn(4), inputs.randn(4)
         _, cache = check.impl.normalization.layernorm_forward(x, gamma, beta)
@@ -77,6 +79,7 @@ class TestRMSNorm:
         check.matches(lambda m: m.normalization.rmsnorm_forward(x, T(1.0, 2.0))[0],
                       "rmsnorm_forward", expected=T([3 / r, 8 / r]))
 
+    @pytest.mark.supporting()  # shapes, and the backward against your own forward
     def test_gradient_shapes_and_gradcheck(self, check, inputs):
         x, gamma = inputs.randn(2, 3, 4), inputs.randn(4)
         _, cache = check.impl.normalization.rmsnorm_forward(x, gamma)

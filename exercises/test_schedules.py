@@ -34,6 +34,7 @@ class TestCosineLR:
                       "cosine_lr at steps 0, 2, 4 and 9 (total_steps=4, min_lr=0.1)",
                       expected=[1.0, 0.55, 0.1, 0.1], rtol=1e-12, atol=1e-15)
 
+    @pytest.mark.supporting()  # any float passes it
     def test_returns_a_float(self, check):
         check.that(type(check.impl.schedules.cosine_lr(1, 0.5, 4)) is float,
                    "cosine_lr must return a Python float", hint="use math.cos, not torch.cos")

@@ -123,6 +123,7 @@ class TestGraphs:
                  "nodes the output does not depend on",
                  hint="only the output's ancestors receive gradient; the others stay at 0")
 
+    @pytest.mark.supporting()  # a backward that does nothing passes it
     def test_fresh_values(self, check):
         def recipe(m):
             Value = m.autograd.Value
@@ -134,6 +135,7 @@ class TestGraphs:
                       expected=[2.0, 0.0, 7.0, 0.0],
                       hint="grad starts at 0.0; only backward() changes it")
 
+    @pytest.mark.supporting()  # checks types only
     def test_data_and_grad_are_floats(self, check):
         def recipe(m):
             a = m.autograd.Value(2.0)

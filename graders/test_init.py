@@ -88,8 +88,17 @@ LINEAR_FAMILY = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "co
 @pytest.mark.exercise("init.calculate_gain")
 class TestCalculateGain:
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("name", LINEAR_FAMILY + ["tanh", "relu", "leaky_relu", "selu"])
+    @pytest.mark.parametrize("name", ["tanh", "relu", "leaky_relu", "selu"])
     def test_gain_matches_pytorch(self, name, check):
+        check.matches(lambda m: m.init.calculate_gain(name), f"calculate_gain({name!r})",
+                      expected=float(nn_init.calculate_gain(name)), rtol=1e-12, atol=0)
+
+    # A gain of 1 is also what a function returning the constant 1 gives: these count once a
+    # gain other than 1 is right too.
+    @pytest.mark.supporting("test_gain_matches_pytorch", "test_leaky_relu_slope")
+    @pytest.mark.points(2)
+    @pytest.mark.parametrize("name", LINEAR_FAMILY)
+    def test_unit_gains(self, name, check):
         check.matches(lambda m: m.init.calculate_gain(name), f"calculate_gain({name!r})",
                       expected=float(nn_init.calculate_gain(name)), rtol=1e-12, atol=0)
 
@@ -109,6 +118,7 @@ class TestCalculateGain:
                           expected=float(nn_init.calculate_gain(name, 0.3)), rtol=1e-12, atol=0,
                           hint="param is the leaky_relu slope; other gains ignore it")
 
+    @pytest.mark.supporting()  # a constant float passes it
     def test_returns_python_float(self, check):
         for name in ("linear", "relu", "leaky_relu"):
             got = check.impl.init.calculate_gain(name)
@@ -116,6 +126,7 @@ class TestCalculateGain:
                        f"{type(got).__name__}, expected a Python float", check="shape and type",
                        hint="return a float (math.sqrt, 1.0), not a tensor or an int")
 
+    @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("name", ["gelu", "softmax", "Relu", "swish"])
     def test_unknown_name_raises_value_error(self, name, check):
         try:
@@ -125,6 +136,7 @@ class TestCalculateGain:
         check.fail(f"calculate_gain({name!r}) returned {got!r} instead of raising ValueError",
                    check="errors", hint="raise ValueError for a nonlinearity not in the table")
 
+    @pytest.mark.supporting()  # a function that always raises passes it
     def test_invalid_slope_raises_value_error(self, check):
         for bad in ("0.2", True):
             try:
@@ -157,6 +169,7 @@ class TestFans:
             check.matches(lambda m: tuple(m.init.fans(shape)), f"fans({list(shape)})",
                           expected=(10, 24), rtol=0, atol=0)
 
+    @pytest.mark.supporting()  # a function that always raises passes it
     def test_one_dimensional_raises_value_error(self, check):
         try:
             got = check.impl.init.fans((7,))
@@ -201,6 +214,7 @@ class TestXavier:
     def test_seeded_generator_reproduces(self, fn, check, inputs):
         _check_reproducible(check, inputs, fn, {"gain": 1.3})
 
+    @pytest.mark.supporting()  # any tensor of the right shape passes it
     @pytest.mark.parametrize("fn", ["xavier_uniform", "xavier_normal"])
     def test_dtype_and_device(self, fn, check, inputs):
         _check_dtype_device(check, inputs, fn)
@@ -242,10 +256,12 @@ class TestKaiming:
     def test_seeded_generator_reproduces(self, fn, check, inputs):
         _check_reproducible(check, inputs, fn, {"mode": "fan_out"})
 
+    @pytest.mark.supporting()  # any tensor of the right shape passes it
     @pytest.mark.parametrize("fn", ["kaiming_normal", "kaiming_uniform"])
     def test_dtype_and_device(self, fn, check, inputs):
         _check_dtype_device(check, inputs, fn)
 
+    @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("fn", ["kaiming_normal", "kaiming_uniform"])
     def test_bad_mode_raises_value_error(self, fn, check):
         try:

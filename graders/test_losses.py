@@ -149,6 +149,15 @@ class TestKLProperties:
         check.matches(lambda m: m.losses.kl_div_forward(log_q, p)[0], "KL(p || p)",
                       expected=p.new_tensor(0.0), check="property", atol=1e-12,
                       hint="KL(p || p) is 0; entries with p = 0 must contribute exactly 0")
+        # A loss that is always 0 has the property above: two different distributions must
+        # give a positive divergence.
+        other_p = p.new_tensor([[0.7, 0.3], [0.1, 0.9]])
+        other_log_q = torch.log(p.new_tensor([[0.4, 0.6], [0.5, 0.5]]))
+        got = check.impl.losses.kl_div_forward(other_log_q, other_p)[0]
+        check.that(bool(torch.isfinite(got)) and float(got) > 1e-3,
+                   f"KL(p || q) of two different distributions is {float(got):.6g}, not positive",
+                   check="property", hint="KL(p || q) = sum p (log p - log q) / N is > 0 "
+                                          "whenever p != q")
 
 
 @pytest.mark.exercise("losses.log_softmax")

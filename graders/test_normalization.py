@@ -156,6 +156,7 @@ class TestBatchNormState:
                 "(new_running_mean, new_running_var) in eval mode", expected=(rm, rv), **F64,
                 hint="in eval mode the running statistics are used, never updated")
 
+    @pytest.mark.supporting()  # any results of the right shapes pass it
     def test_returns_four_results(self, check, inputs):
         x = _bn_x(inputs)
         gamma, beta, rm, rv = _bn_state(inputs)

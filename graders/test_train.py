@@ -192,6 +192,7 @@ class TestCapstone:
                         "update, that the gradients are those of the current batch, the learning "
                         "rate, and that nothing (label smoothing, weight decay) holds the loss up")
 
+    @pytest.mark.supporting("test_validation_loss_within_budget", "test_overfits_one_batch")  # seeded parameters that were never trained are reproducible too
     @pytest.mark.points(2)
     def test_reproducible_from_the_seed(self, check):
         x, y = spirals(15, seed=21)
@@ -215,6 +216,7 @@ class TestCapstone:
         check.that(differ, "runs with seeds 5 and 6 returned identical parameters",
                    check="reproducible", hint="use the `seed` argument to seed your generator")
 
+    @pytest.mark.supporting("test_validation_loss_within_budget", "test_overfits_one_batch")  # structure and honest reporting, whatever the training did
     def test_returned_structure(self, check):
         out, _ = _main_run(check.impl)
         params = _check_params(check, out, X_TRAIN.shape[1], 3, X_TRAIN.dtype)

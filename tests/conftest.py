@@ -64,4 +64,9 @@ def starter_exercises_run(tmp_path_factory) -> Run:
 @pytest.fixture(scope="session")
 def catalogue_run(tmp_path_factory) -> Run:
     return grade(tmp_path_factory.mktemp("catalogue"), ["graders"],
-                 ["bug:*", "alternative:*"])
+                 ["bug:*", "alternative:*", "hollow:*"])
+
+
+@pytest.fixture(scope="session")
+def public_hollow_run(tmp_path_factory) -> Run:
+    return grade(tmp_path_factory.mktemp("public-hollow"), ["exercises"], ["hollow:*"])

@@ -1,5 +1,5 @@
 """The promises of the graders: solutions score 100%, stubs 0, every catalogued bug loses points,
-every alternative correct implementation keeps full marks."""
+every alternative correct implementation keeps full marks, every hollow answer scores 0."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def test_stubs_score_zero_with_a_clear_message(request, fixture):
 
 BUGS = catalogue.variants(catalogue.BUG)
 ALTERNATIVES = catalogue.variants(catalogue.ALTERNATIVE)
+HOLLOW = catalogue.variants(catalogue.HOLLOW)
 
 
 @pytest.mark.parametrize("variant", BUGS, ids=[v.id for v in BUGS])
@@ -74,6 +75,57 @@ def test_alternative_keeps_full_marks(catalogue_run, variant):
     lost = [t["message"] for t in catalogue_run.results["tests"]
             if t["implementation"] == block["name"] and t["outcome"] != "passed"]
     assert block["max_points"] > 0 and not lost, lost
+
+
+@pytest.mark.parametrize("variant", HOLLOW, ids=[v.id for v in HOLLOW])
+def test_hollow_answer_scores_zero(catalogue_run, variant):
+    block = catalogue_run.block(f"hollow:{variant.id}")
+    earned = [f"{t['name']}: {t['points']:.3g}" for t in catalogue_run.results["tests"]
+              if t["implementation"] == block["name"] and t["points"] > 0]
+    assert block["max_points"] > 0, f"no test of {variant.exercise} ran for {variant.id}"
+    assert block["points"] == 0, f"{variant.id} ({variant.title}) earned:\n" + "\n".join(earned)
+
+
+def test_hollow_answers_score_zero_in_the_public_tests(public_hollow_run):
+    earned = [f"{b['name']}: {b['points']:.3g}" for b in public_hollow_run.results["implementations"]
+              if b["points"] > 0]
+    assert not earned, "\n".join(earned)
+
+
+def test_every_exercise_has_hollow_answers():
+    covered = {v.exercise for v in HOLLOW}
+    missing = [ex.id for ex in IMPLEMENTED if ex.id not in covered]
+    assert not missing, f"exercises without hollow variants: {missing}"
+
+
+def _half_bugs(half: str) -> list:
+    """Bugs of a forward/backward pair that replace only its ``half`` ("forward"/"backward")."""
+    return [v for v in BUGS if v.functions and all(n.endswith(f"_{half}") for n in v.functions)
+            and len(exercises.get(v.exercise).functions) == 2]
+
+
+def test_partial_credit_survives_the_supporting_rule(catalogue_run):
+    """A mistake in one half of a forward/backward pair keeps the other half's points: a wrong
+    backward keeps every forward check; a wrong forward whose backward checks all pass (they
+    feed the backward the student's own cache) keeps the backward's supporting shape check."""
+    tests = catalogue_run.results["tests"]
+    kept = 0
+    for variant in _half_bugs("backward"):
+        mine = [t for t in tests if t["implementation"] == f"bug:{variant.id}"
+                and "::test_forward[" in t["nodeid"]]
+        if not mine:   # a pair graded outside the battery (dropout)
+            continue
+        lost = [t["name"] for t in mine if t["points"] != t["max_points"]]
+        assert not lost, (variant.id, lost)
+        kept += 1
+    for variant in _half_bugs("forward"):
+        mine = [t for t in tests if t["implementation"] == f"bug:{variant.id}"]
+        backward = [t for t in mine if "::test_backward[" in t["nodeid"]]
+        raw = [t for t in mine if "::test_raw_grads[" in t["nodeid"]]
+        if backward and raw and all(t["outcome"] == "passed" for t in backward + raw):
+            assert all(t["points"] == t["max_points"] > 0 for t in raw), variant.id
+            kept += 1
+    assert kept >= 10
 
 
 def test_catalogue_is_large_and_documented():

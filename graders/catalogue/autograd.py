@@ -9,14 +9,14 @@ plus the operator-order and derivative slips students make.
 
 import math
 
-from descent.catalogue import alternative, bug
+from descent.catalogue import alternative, bug, hollow
 
 
 def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
             recursive_topo=False, rsub_swapped=False, rdiv_swapped=False, pow_no_minus_one=False,
             tanh_one_minus_y=False, relu_ge0=False, naive_sigmoid=False, sub_plus=False,
             div_sign=False, no_reflected=False, sigmoid_grad_y=False, int_numbers=False,
-            grad_none=False):
+            grad_none=False, inert_backward=False):
     """A micrograd-style Value with the chosen mistakes."""
 
     def push(node, amount):
@@ -154,6 +154,8 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
                 child._propagate()
 
         def backward(self):
+            if inert_backward:
+                return
             if grad_none:  # like torch's .grad: None until a backward pass reaches the node
                 for v in self._order():
                     if v.grad is None:
@@ -333,3 +335,41 @@ value_micrograd_iterative = alternative("value_micrograd_iterative", "autograd.v
                                         "keeps a _backward closure per node (micrograd style) "
                                         "with an iterative depth-first order")
 value_micrograd_iterative.replaces(_engine())
+
+
+# -- hollow: a Value that computes nothing (must score 0) ------------------------------------------
+def _hollow_value(result):
+    """A Value whose backward does nothing and whose operators return ``result(self)``."""
+
+    class Value:
+        def __init__(self, data, _parents=()):
+            self.data = float(data)
+            self.grad = 0.0
+
+        def __repr__(self):
+            return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+        def _op(self, *_):
+            return result(self)
+
+        __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _op
+        __truediv__ = __rtruediv__ = __pow__ = __neg__ = _op
+        exp = log = tanh = relu = sigmoid = _op
+
+        def backward(self):
+            pass
+
+    return Value
+
+
+hollow("autograd.value.zeros", "autograd.value",
+       "every operator returns Value(0.0); backward does nothing").replaces(
+    _hollow_value(lambda self: type(self)(0.0)))
+hollow("autograd.value.input", "autograd.value",
+       "every operator hands its left operand back; backward does nothing").replaces(
+    _hollow_value(lambda self: self))
+
+
+hollow("autograd.value.no_backward", "autograd.value",
+       "computes every .data right but its backward does nothing").replaces(
+    _engine(inert_backward=True))

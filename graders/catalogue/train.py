@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from descent.catalogue import alternative, bug
+from descent.catalogue import alternative, bug, hollow
 
 
 def _forward(params, x):
@@ -150,3 +150,25 @@ sgd_momentum = alternative("train_sgd_momentum", "train.train_classifier",
 def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
     return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, optimizer="sgd",
                  hidden=(96, 48), lr=0.1, epochs=120, min_steps=400, batch=24)
+
+
+# -- hollow: a loop that trains nothing (must score 0) ---------------------------------------------
+def _untrained(scale):
+    """Seeded initial parameters (times ``scale``) returned as they are, with honest losses."""
+
+    def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
+        g = torch.Generator().manual_seed(seed)
+        dims = [x_train.shape[1], 16, 3]
+        params = [(torch.randn(n_out, n_in, generator=g, dtype=x_train.dtype) * scale,
+                   torch.zeros(n_out, dtype=x_train.dtype)) for n_in, n_out in zip(dims, dims[1:])]
+        train = _cross_entropy(_forward(params, x_train)[-1], y_train)[0].item()
+        val = _cross_entropy(_forward(params, x_val)[-1], y_val)[0].item()
+        return {"params": params, "train_loss": [train] * 3, "val_loss": [val] * 3}
+
+    return train_classifier
+
+
+hollow("train.train_classifier.untrained", "train.train_classifier",
+       "returns its seeded initial parameters without a single update").replaces(_untrained(0.5))
+hollow("train.train_classifier.zeros", "train.train_classifier",
+       "returns all-zero parameters of the right shapes").replaces(_untrained(0.0))

@@ -1,9 +1,10 @@
 """``descent audit``: grade the graders.
 
 Runs the hidden graders once over every catalogued variant (each only on its own exercise's tests)
-and checks the two promises the graders make: every buggy variant loses points, and every
-alternative correct implementation keeps full marks. For each bug the table shows which checks
-caught it and whether the failure message named the misconception.
+and checks the three promises the graders make: every buggy variant loses points, every
+alternative correct implementation keeps full marks, and every hollow answer (code that computes
+nothing: zeros, ones, random values or the input handed back) scores exactly 0. For each bug the
+table shows which checks caught it and whether the failure message named the misconception.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ def summarize(doc: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for block in doc["implementations"]:
         kind, _, vid = block["name"].partition(":")
-        if kind not in ("bug", "alternative"):
+        if kind not in ("bug", "alternative", "hollow"):
             continue
         tests = tests_by_impl[block["name"]]
         lost = [t for t in tests if t["counted"] and t["outcome"] != results.PASSED]
         exercise = tests[0]["exercise"] if tests else "?"
         caught = bool(lost)
-        ok = caught if kind == "bug" else (not lost and block["max_points"] > 0)
+        ok = {"bug": caught, "hollow": block["max_points"] > 0 and block["points"] == 0}.get(
+            kind, not lost and block["max_points"] > 0)
         checks = sorted({t["message"].split("]")[0].lstrip("[") if t["message"].startswith("[")
                          else t["outcome"] for t in lost})
         rows.append({
@@ -44,13 +46,17 @@ def summarize(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# kind -> (verdict when the promise holds, verdict when it is broken)
+_VERDICTS = {"bug": ("caught", "MISSED"), "alternative": ("full marks", "LOST POINTS"),
+             "hollow": ("0 points", "EARNED POINTS")}
+
+
 def render(rows: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="grader audit", title_justify="left")
     for col in ("kind", "variant", "exercise", "points", "verdict", "caught by", "named"):
         table.add_column(col, no_wrap=col in ("variant", "exercise"))
     for r in rows:
-        verdict = ("caught" if r["kind"] == "bug" else "full marks") if r["ok"] else \
-            ("[red]MISSED[/red]" if r["kind"] == "bug" else "[red]LOST POINTS[/red]")
+        verdict = _VERDICTS[r["kind"]][0] if r["ok"] else f"[red]{_VERDICTS[r['kind']][1]}[/red]"
         table.add_row(r["kind"], r["id"], r["exercise"], f"{r['points']:g}/{r['max_points']:g}",
                       verdict, ", ".join(r["checks"]), "yes" if r["named"] else "")
     console.print(table)
@@ -60,7 +66,8 @@ def audit(*, device: str, console: Console, results: Path) -> int:
     from . import results as results_mod
     from .cli import run_pytest
 
-    code = run_pytest("graders", ["bug:*", "alternative:*"], device=device, results=results)
+    code = run_pytest("graders", ["bug:*", "alternative:*", "hollow:*"], device=device,
+                      results=results)
     if code not in (0, 1):
         console.print(f"[red]audit did not complete (pytest exit code {code})[/red]")
         return code
@@ -68,7 +75,9 @@ def audit(*, device: str, console: Console, results: Path) -> int:
     render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
     bad = [r for r in rows if not r["ok"]]
     bugs = [r for r in rows if r["kind"] == "bug"]
-    console.print(f"{len(bugs)} bugs, {len(rows) - len(bugs)} alternatives; "
+    count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
+    console.print(f"{count['bug']} bugs, {count['alternative']} alternatives, "
+                  f"{count['hollow']} hollow answers; "
                   f"{sum(r['named'] for r in bugs)} bugs named in feedback; "
                   f"{len(bad)} problems")
     return 1 if bad else 0

@@ -30,8 +30,9 @@ check refines an exercise's grade without changing its worth.
 
 Supporting checks (shapes and dtypes, arguments left unchanged, a gradient check against the
 submission's own forward, properties that a constant satisfies) earn their points only when at
-least one of the value checks they support passed for the same implementation and exercise:
-code that computes nothing passes them but no value check, and so earns nothing. A supporting
+least one of the checks they support passed for the same implementation and exercise (a value
+check, or named supporting checks that are themselves vouched for): code that computes nothing
+passes them but no value check, and so earns nothing. A supporting
 check that passed without such a value check keeps ``outcome: "passed"``, scores 0, and says why
 in its ``message``.
 
@@ -139,9 +140,8 @@ def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
 
     An exercise is worth the same whatever the number of its tests; a test's ``max_points`` is
     its share. Tests that are not counted (CUDA without a GPU) get no share. ``supporting`` maps
-    the node id of each supporting check to the test functions it supports (empty: any value
-    check of its exercise); a passed supporting check scores only if one of those passed for the
-    same implementation and exercise.
+    the node id of each supporting check to the test functions it names; a passed supporting
+    check scores only if it is vouched for (:func:`_vouched`).
     """
     supporting = supporting or {}
     totals: dict[tuple[str, str], float] = {}
@@ -155,18 +155,41 @@ def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
             else 0.0
         t.max_points = share
         t.points = t.max_points if t.outcome == PASSED else 0.0
-    passed_values = {(t.implementation, t.exercise, test_function(t.nodeid)) for t in tests
-                     if t.outcome == PASSED and t.counted and t.nodeid not in supporting}
+    vouched = _vouched(tests, supporting)
     for t in tests:
-        if t.nodeid not in supporting or t.outcome != PASSED:
-            continue
-        names = supporting[t.nodeid] or {name for impl, ex, name in passed_values
-                                         if (impl, ex) == (t.implementation, t.exercise)}
-        if not any((t.implementation, t.exercise, n) in passed_values for n in names):
+        if t.nodeid in supporting and t.outcome == PASSED and t.nodeid not in vouched:
             t.points = 0.0
             t.message = t.message or (
                 "passed, but this supporting check counts only once a value check of the "
                 f"exercise ({', '.join(supporting[t.nodeid]) or 'any'}) passes too")
+
+
+def _vouched(tests: list[TestResult], supporting: dict[str, tuple[str, ...]]) -> set[str]:
+    """Node ids of the passed tests that count.
+
+    A value check (not supporting) that passed counts. A supporting check that passed counts
+    when another test of the same implementation and exercise counts and is one it names (by
+    test function), or, if it names none, is a value check. Supporting checks may name one
+    another (each label of a classifier vouched for by the others): the largest set that
+    satisfies the rule counts, found by dropping unsupported checks until none is left.
+    """
+    passed = [t for t in tests if t.outcome == PASSED and t.counted]
+    counts = {t.nodeid for t in passed}
+    changed = True
+    while changed:
+        changed = False
+        for t in passed:
+            if t.nodeid not in supporting or t.nodeid not in counts:
+                continue
+            names = supporting[t.nodeid]
+            if not any(o.nodeid != t.nodeid and o.nodeid in counts
+                       and (o.implementation, o.exercise) == (t.implementation, t.exercise)
+                       and (test_function(o.nodeid) in names if names
+                            else o.nodeid not in supporting)
+                       for o in passed):
+                counts.discard(t.nodeid)
+                changed = True
+    return counts
 
 
 def build(tests: list[TestResult], *, implementations: list[dict[str, str]], titles: dict[str, str],

@@ -5,7 +5,8 @@ the hidden graders: in-process (the kit's normal mode) and with ``--isolation wo
 variant applied inside a confined worker). Per test, the outcome, the points and the named
 misconception must be identical. (The full catalogue is compared the same way by running
 ``pytest graders --impl 'bug:*' --impl 'alternative:*'`` with and without ``--isolation worker``;
-here two topics keep the kit's suite short.)
+here two topics keep the kit's suite short.) Hollow answers are compared over every exercise: they
+fail fast, and each must score 0 in a worker as in-process.
 """
 
 from __future__ import annotations
@@ -53,3 +54,21 @@ def test_variants_identical_in_process_and_in_a_worker(tmp_path):
     differ = [f"{k}: in-process {a[k]} / worker {b[k]}" for k in sorted(a) if a[k] != b[k]]
     assert not differ, "\n".join(differ[:40])
     assert len(a) > 200
+
+
+def test_hollow_answers_score_zero_in_a_worker(tmp_path, catalogue_run):
+    """Every hollow answer of every exercise, applied inside a confined worker, scores 0 and
+    gets per test the same outcome, points and named misconception as in-process."""
+    results = tmp_path / "hollow.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "graders", "-q", "-p", "no:cacheprovider",
+         "--impl=hollow:*", "--isolation=worker", f"--results={results}", "--no-grade-summary"],
+        cwd=KIT, capture_output=True, text=True, env=env, timeout=1500)
+    assert results.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    worker = json.loads(results.read_text())
+    assert worker["environment"]["isolation"] == "worker"
+    earned = [f"{b['name']}: {b['points']}" for b in worker["implementations"] if b["points"]]
+    assert not earned, "\n".join(earned)
+    local = {k: v for k, v in _key(catalogue_run.results).items() if k[0].startswith("hollow:")}
+    assert local == _key(worker)
