@@ -19,6 +19,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from . import timelimit
+
 # Reports are tables: keep them readable when the output is a pipe or a CI log.
 console = Console(width=None if Console().is_terminal else 140)
 
@@ -174,8 +176,10 @@ def main(argv: list[str] | None = None) -> int:
                         "kit's own folders in-process; see docs/isolation.md")
     p.add_argument("--insecure", action="store_true",
                    help="grade a submission even without confinement (only for trusted code)")
-    p.add_argument("--call-timeout", type=float, default=10.0,
-                   help="seconds allowed for one call into submission code (default 10)")
+    p.add_argument("--call-timeout", type=float, default=timelimit.CALL_TIMEOUT_S,
+                   help="seconds allowed for one call into submission code (default "
+                        f"{timelimit.CALL_TIMEOUT_S:g}; {timelimit.BATCH_FACTOR}x for a batch "
+                        "of calls)")
     p.add_argument("--worker-cpu", choices=["same", "any"], default="same",
                    help="same (default): grader and workers share one CPU (faster calls); "
                         "any: no pinning")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from . import exercises
+from .timelimit import Guarded
 
 _aliases = itertools.count()
 
@@ -158,8 +159,10 @@ class FolderImplementation(Implementation):
 
     kind = "folder"
 
-    def __init__(self, folder: str | Path, name: str | None = None):
+    def __init__(self, folder: str | Path, name: str | None = None,
+                 guarded: Guarded | None = None):
         self.folder = Path(folder).resolve()
+        self.guarded = guarded   # times calls into the folder's code (descent.timelimit)
         if not self.folder.is_dir():
             raise SubmissionError(f"implementation folder {folder} does not exist")
         super().__init__(name or self.folder.name)
@@ -201,7 +204,7 @@ class FolderImplementation(Implementation):
         except BaseException as exc:  # a syntax error or a crash at import is the student's
             detail = _describe_import_error(exc, path)
             raise SubmissionError(f"{name}.py could not be imported: {detail}") from None
-        view = ModuleView(name, mod, self.name)
+        view = ModuleView(name, mod, self.name, guarded=self.guarded)
         self._modules[name] = view
         return view
 
@@ -210,21 +213,24 @@ class ModuleView:
     """Read-only view of an implementation module; a missing function is a SubmissionError."""
 
     def __init__(self, name: str, module: Any, owner: str,
-                 overrides: Mapping[str, Callable] | None = None):
+                 overrides: Mapping[str, Callable] | None = None,
+                 guarded: Guarded | None = None):
         self._name = name
         self._module = module
         self._owner = owner
         self._overrides = dict(overrides or {})
+        self._guarded = guarded
 
     def __getattr__(self, attr: str) -> Any:
         if attr in self._overrides:
             return self._overrides[attr]
         try:
-            return getattr(self._module, attr)
+            value = getattr(self._module, attr)
         except AttributeError:
             raise SubmissionError(
                 f"{self._name}.py of {self._owner} has no `{attr}` (was it renamed or deleted?)"
             ) from None
+        return self._guarded.wrap(self._name, attr, value) if self._guarded else value
 
     def __repr__(self) -> str:
         return f"<module {self._name} of {self._owner}>"

@@ -43,7 +43,7 @@ from typing import Any
 import pytest
 
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
-from . import catalogue, exercises, results
+from . import catalogue, exercises, results, timelimit
 from .impl import FolderImplementation, Implementation, SubmissionError
 from .isolation import grading as isolation
 
@@ -121,6 +121,8 @@ class GradingState:
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
         self.supporting: dict[str, tuple[str, ...]] = {}   # node id -> value checks it needs
+        self.finished: set[str] = set()   # node ids whose outcome a report decided
+        self.interrupted = False
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         self._impls: list[Implementation] | None = None
@@ -316,16 +318,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     state: GradingState = item.config.stash[_STATE]
     impl = _impl_of(item)
+    # An error until a report says otherwise: a test cut short (Ctrl-C, a crash) never passes.
     result = results.TestResult(
         nodeid=item.nodeid, implementation=impl.name, exercise=exercise,
         name=item.nodeid.split("::", 1)[-1], device=_param(item, "device"),
-        weight=_points(item))
+        weight=_points(item), outcome=results.ERROR)
     item.stash[_RESULT] = result
     state.tests.append(result)
     supporting = item.get_closest_marker("supporting")
     if supporting is not None:
         state.supporting[item.nodeid] = tuple(supporting.args)
     isolation.begin_test([impl], item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    # In-process code is timed call by call (descent.timelimit.Guarded); this test-wide limit
+    # catches what runs outside a timed call, such as the methods of a student's class.
+    guarded = getattr(_impl_of(item), "guarded", None) if item.stash.get(_RESULT, None) else None
+    if guarded is None:
+        return (yield)
+    limit = timelimit.limit_for(_exercise(item), None, guarded.seconds) * timelimit.BATCH_FACTOR
+    with timelimit.guard(None, limit):
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -344,6 +359,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def _score(result: results.TestResult, report: pytest.TestReport, call: pytest.CallInfo,
            item: pytest.Item) -> None:
+    item.config.stash[_STATE].finished.add(result.nodeid)
     if report.passed:
         result.outcome = results.PASSED
         return
@@ -377,6 +393,8 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
         return results.ERROR, "the test did not run"
     if isinstance(exc, NotImplementedError):
         return results.NOT_IMPLEMENTED, str(exc) or "not implemented yet"
+    if isinstance(exc, timelimit.CallTimeout):
+        return results.ERROR, _timed_out(exc, item)
     if isinstance(exc, SubmissionError):
         return results.ERROR, str(exc)
     from .isolation.remote import RemoteException
@@ -399,6 +417,32 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     return results.ERROR, ""
 
 
+def _timed_out(exc: "timelimit.CallTimeout", item: pytest.Item) -> str:
+    """The message for student code that ran out of time; a test-wide timeout is blamed on the
+    innermost student function it interrupted, which is then not called again."""
+    if exc.name is not None:
+        return str(exc)
+    frames = [f for f in traceback.walk_tb(exc.__traceback__)
+              if _is_student_file(Path(f[0].f_code.co_filename), item)]
+    if not frames:
+        return str(exc)
+    frame = frames[-1][0]
+    owner = frame.f_locals.get("self")
+    # A method is not called again through its class, the name a test reaches.
+    key = type(owner).__name__ if owner is not None else frame.f_code.co_name
+    name = f"{key}.{frame.f_code.co_name}" if owner is not None else key
+    guarded = getattr(_impl_of(item), "guarded", None)
+    if guarded is not None:
+        guarded.hung.setdefault(key, timelimit.CallTimeout(name, exc.seconds))
+    where = f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno}"
+    return f"{timelimit.describe(name, exc.seconds)} ({where})"
+
+
+def _is_student_file(path: Path, item: pytest.Item) -> bool:
+    state: GradingState = item.config.stash[_STATE]
+    return any(path.is_relative_to(impl.root) for impl in state.impls if impl.root is not None)
+
+
 def _grading_the_reference(item: pytest.Item) -> bool:
     state: GradingState = item.config.stash[_STATE]
     folder = getattr(_impl_of(item), "folder", None)
@@ -407,15 +451,9 @@ def _grading_the_reference(item: pytest.Item) -> bool:
 
 
 def _student_frames(exc: BaseException, item: pytest.Item) -> list[str]:
-    state: GradingState = item.config.stash[_STATE]
-    roots = [impl.root for impl in state.impls if impl.root is not None]
-    frames = []
-    for frame in traceback.extract_tb(exc.__traceback__):
-        path = Path(frame.filename)
-        for root in roots:
-            if path.is_relative_to(root):
-                frames.append(f"{path.name}:{frame.lineno} in {frame.name}")
-    return frames
+    return [f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+            for frame in traceback.extract_tb(exc.__traceback__)
+            if _is_student_file(Path(frame.filename), item)]
 
 
 # -- reporting ---------------------------------------------------------------------------------------
@@ -423,7 +461,9 @@ def build_results(state: GradingState) -> dict[str, Any]:
     import torch
 
     for t in state.tests:
-        if t.outcome != results.PASSED and not t.message:
+        if t.nodeid not in state.finished:
+            t.message = "interrupted before it finished (Ctrl-C or a crash): not counted as passed"
+        elif t.outcome != results.PASSED and not t.message:
             t.message = "the test itself crashed (a kit defect, not your code): see the traceback"
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
     results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()},
@@ -443,6 +483,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
                      "cuda": bool(torch.cuda.is_available()), "platform": sys.platform,
                      **isolation.environment(graded)})
     isolation.decorate(doc, graded)
+    doc["interrupted"] = state.interrupted
     return doc
 
 
@@ -451,6 +492,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     try:
         if not state.tests:
             return
+        state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         state.doc = build_results(state)
         state.results_path = results.write(
             state.doc, session.config.getoption("results")

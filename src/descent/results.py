@@ -9,6 +9,8 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
       "devices": ["cpu"],
       "environment": {"python": "3.11.7", "torch": "2.13.0", "cuda": false,
                       "isolation": "in-process"},
+      "interrupted": false,                         # true: the run was stopped (Ctrl-C) early;
+                                                    # tests cut short are errors, never passed
       "implementations": [                          # one per implementation graded
         {"name": "starter", "kind": "folder", "points": 0.0, "max_points": 52.0,
          "exercises": [

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import results
+from .. import results, timelimit
 from ..impl import Implementation
 from . import intake as intake_mod
 from . import scan as scan_mod
@@ -28,8 +28,10 @@ def add_options(group) -> None:
     group.addoption("--insecure", action="store_true",
                     help="allow grading a submission without confinement (unconfined worker, "
                          "or in-process with --isolation none); only for code you trust")
-    group.addoption("--call-timeout", type=float, default=10.0, metavar="S",
-                    help="wall-clock limit in seconds for one call into a worker (default 10)")
+    group.addoption("--call-timeout", type=float, default=timelimit.CALL_TIMEOUT_S, metavar="S",
+                    help="wall-clock limit in seconds for one call into student code, in a "
+                         f"worker or in-process (default {timelimit.CALL_TIMEOUT_S:g}; a batch "
+                         f"of calls gets {timelimit.BATCH_FACTOR}x); see descent.timelimit")
     group.addoption("--worker-cpu", default="same", choices=["same", "any"],
                     help="same (default): pin the grading process and its workers to one CPU, "
                          "so that a call into a worker needs no cross-CPU wake-up; any: no "
@@ -162,7 +164,8 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
             raise pytest.UsageError(
                 f"--impl {spec}: refusing to import a submission into the grader's process "
                 f"(--isolation none); add --insecure if you trust this code")
-        return FolderImplementation(path, name)
+        return FolderImplementation(
+            path, name, guarded=timelimit.Guarded(float(config.getoption("call_timeout"))))
     manager = manager_for(config)
     try:
         manager.precheck()

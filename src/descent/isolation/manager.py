@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import timelimit
 from . import confinement
 from .pool import ForkServer, IsolationUnavailable, WorkerProcess
 
@@ -27,7 +28,7 @@ SLOT_UID_BASE = 61000
 @dataclass
 class Settings:
     insecure: bool = False
-    call_timeout: float = 10.0
+    call_timeout: float = timelimit.CALL_TIMEOUT_S
     # Run workers on the CPU of the grading process (see colocate()).
     colocate: bool = True
     # Even as root, confine workers only with what an unprivileged user has (see privileged()).

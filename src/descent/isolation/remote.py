@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import torch
 
-from .. import exercises
+from .. import exercises, timelimit
 from ..impl import Implementation, SubmissionError
 from . import protocol, tape
 from .callables import unstack_results
@@ -31,10 +31,9 @@ from .protocol import Decoder, Encoder, ProtocolError
 
 DEFAULT_CALL_TIMEOUT = 10.0
 # Calls that legitimately run long (the capstone trains for its time budget).
-CALL_TIMEOUTS = {"train.train_classifier": 90.0}
 MAX_REPLY_BODY = 256 << 20
 # A sweep of calls in one request (descent.impl.call_each) gets this many single-call limits.
-BATCH_TIMEOUT_FACTOR = 3
+BATCH_TIMEOUT_FACTOR = timelimit.BATCH_FACTOR
 # Pipelining (see WorkerImplementation._pipelined): at most this many requests or bytes wait
 # unsent; the byte cap stays well below a socket buffer, so sending them never blocks.
 PIPE_MAX_REQUESTS = 256
@@ -430,6 +429,9 @@ class WorkerImplementation(Implementation):
         self.hits: dict[str, set[str]] = {}
         self.modified_log: list[int] = []   # ids of grader objects the submission edited in place
         self.events: list[dict] = []
+        # request key -> why: a function that timed out is not called again in this run, so
+        # one infinite loop costs one time limit instead of one per test.
+        self._hung: dict[tuple, str] = {}
         self.intake: dict | None = None
         self.scan: dict[str, list[str]] = {}
         self.review: dict[str, list[str]] = {}
@@ -503,15 +505,8 @@ class WorkerImplementation(Implementation):
 
     # -- calls ------------------------------------------------------------------------------------
     def _timeout_for(self, target: dict, kwargs: dict | None, ref: Remote | None) -> float:
-        limit = self.manager.call_timeout
-        if "m" in target:
-            ex = _exercise_of(target["m"], target["a"])
-            if ex is not None and ex.id in CALL_TIMEOUTS:
-                limit = max(limit, CALL_TIMEOUTS[ex.id])
-        budget = (kwargs or {}).get("time_budget_s")
-        if isinstance(budget, (int, float)) and not isinstance(budget, bool):
-            limit = max(limit, min(float(budget) * 2 + 10, 600.0))
-        return limit
+        ex = _exercise_of(target["m"], target["a"]) if "m" in target else None
+        return timelimit.limit_for(ex.id if ex else None, kwargs, self.manager.call_timeout)
 
     def _call(self, target: dict, args, kwargs, ref: Remote | None = None, pipe=None):
         timeout = self._timeout_for(target, kwargs, ref)
@@ -715,6 +710,10 @@ class WorkerImplementation(Implementation):
                  sync: bool = True):
         if self._test_failure is not None:
             raise self._test_failure
+        key = _request_key(header, ref)
+        if key in self._hung:
+            raise WorkerFailure(f"{self._hung[key]} earlier in this run; not called again",
+                                "timeout")
         if ref is not None and ref._gen != self.generation:
             raise WorkerFailure("this object belonged to a worker that was restarted after an "
                                 "earlier failure", "stale")
@@ -765,7 +764,7 @@ class WorkerImplementation(Implementation):
                     reply, blobs = protocol.recv_frame(process.sock, deadline,
                                                        max_body=MAX_REPLY_BODY)
                 except protocol.Timeout:
-                    self._fail("timeout", f"time limit exceeded ({limit:g} s)")
+                    self._fail("timeout", self._hang(key, limit))
                 except protocol.PeerClosed:
                     self._died()
                 except ProtocolError as exc:
@@ -890,6 +889,14 @@ class WorkerImplementation(Implementation):
         reason = self.process.died_reason() if self.process is not None else "worker died"
         self._fail("crash", reason, killed=True)
 
+    def _hang(self, key: tuple | None, limit: float) -> str:
+        """The message for a request that timed out; its function is remembered as hung."""
+        if key is None:
+            return f"time limit exceeded ({limit:g} s)"
+        message = timelimit.describe(" then ".join(key), limit)
+        self._hung[key] = message
+        return message
+
     def _fail(self, kind: str, message: str, killed: bool = False):
         self._drop_queue()
         if not killed and self.process is not None:
@@ -903,6 +910,18 @@ class WorkerImplementation(Implementation):
 
     def __getattr__(self, name: str) -> Any:
         return Implementation.__getattr__(self, name)
+
+
+def _request_key(header: dict, ref: "Remote | None") -> tuple | None:
+    """The submission functions a request runs, by name: ``("step_lr",)``, ``("mse_forward",
+    "mse_backward")`` for a backward fed its forward, ``("Value",)`` for a method of a Value."""
+    target = header.get("target") or {}
+    if isinstance(target, dict) and isinstance(target.get("a"), str):
+        then = header.get("then") or {}
+        return (target["a"],) + ((then["a"],) if isinstance(then.get("a"), str) else ())
+    if ref is not None and header.get("op") not in ("getattr", "setattr", "ping", "load"):
+        return (ref._type,)
+    return None
 
 
 def note_changes(old: Any, new: Any, log: list[int], depth: int = 0) -> None:
