@@ -81,6 +81,13 @@ def test_silu_derivative_at_zero(check):
 
 
 @pytest.mark.exercise("activations.softmax")
+def test_softmax_of_huge_logits(check):
+    check.matches(lambda m: m.activations.softmax_forward(T([1000.0, 0.0]))[0],
+                  "softmax of (1000, 0)", expected=T([1.0, 0.0]), check="stability",
+                  hint="subtract the row maximum before exp: exp(1000) overflows to inf")
+
+
+@pytest.mark.exercise("activations.softmax")
 def test_softmax_rows_and_columns(check):
     x = torch.log(T([1.0, 3.0], [2.0, 2.0]))
     check.matches(lambda m: m.activations.softmax_forward(x)[0], "softmax over the last dim",

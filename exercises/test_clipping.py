@@ -27,6 +27,18 @@ class TestClipGradNorm:
                       expected=([T(3 * scale, 4 * scale), T(0.0)], torch.tensor(5.0,
                                                                                dtype=torch.float64)))
 
+    def test_every_tensor_shares_one_factor(self, check):
+        # (3, 0) and (0, 4) have norms 3 and 4 but one global norm, 5: both are scaled by the
+        # same 2 / (5 + 1e-6), so the second stays 4/3 times the first, as before clipping.
+        grads = [T(3.0, 0.0), T(0.0, 4.0)]
+        scale = 2 / (5 + 1e-6)
+        check.matches(lambda m: m.clipping.clip_grad_norm(grads, 2.0)[0],
+                      "clip_grad_norm of [(3, 0), (0, 4)] with max_norm=2",
+                      expected=[T(3 * scale, 0.0), T(0.0, 4 * scale)],
+                      hint="measure one norm over all the tensors together and multiply every "
+                           "tensor by the same factor; clipping each by its own norm changes "
+                           "the gradient's direction")
+
     @pytest.mark.supporting()  # gradients handed back unchanged pass it
     def test_no_change_below_the_threshold(self, check):
         grads = [T(0.3, -0.4), T(1.2)]  # global norm 1.3

@@ -88,6 +88,18 @@ class TestKaiming:
                    f"kaiming_uniform{shape}: max |w| {float(w.abs().max()):.4f}, the bound is "
                    f"{bound:.4f}")
 
+    def test_gain_follows_the_nonlinearity(self, check):
+        # tanh has gain 5/3, not the sqrt(2) of relu: std = (5/3) / sqrt(300) = 0.0962
+        shape, expected = (400, 300), 5 / 3 / math.sqrt(300)
+        w = _sample(check.impl, "kaiming_normal", shape, nonlinearity="tanh")
+        std = float(w.double().std())
+        check.that(abs(std / expected - 1) < 0.03,
+                   f"kaiming_normal{shape}, nonlinearity='tanh': std {std:.4f}, expected "
+                   f"(5/3) / sqrt(300) = {expected:.4f}",
+                   hint="the gain comes from calculate_gain(nonlinearity, a); sqrt(2) is only "
+                        "relu's", got=w,
+                   recipe=lambda m: _sample(m, "kaiming_normal", shape, nonlinearity="tanh"))
+
     @pytest.mark.supporting()  # a constant tensor is reproducible too
     def test_same_seed_same_tensor(self, check):
         a = _sample(check.impl, "kaiming_normal", (5, 4), seed=7)

@@ -88,6 +88,12 @@ class TestLogSoftmax:
         check.matches(lambda m: m.losses.log_softmax_forward(x)[0], "log_softmax of equal logits",
                       expected=torch.full((1, 4), -math.log(4), dtype=torch.float64))
 
+    def test_huge_logits_stay_finite(self, check):
+        x = T([1000.0, 0.0])   # log-softmax is (0, -1000) up to rounding
+        check.matches(lambda m: m.losses.log_softmax_forward(x)[0], "log_softmax of (1000, 0)",
+                      expected=T([0.0, -1000.0]), check="stability",
+                      hint="subtract the row maximum before exp: exp(1000) overflows to inf")
+
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("losses.log_softmax", (inputs.randn(3, 5),), wrt=(0,))
@@ -111,6 +117,17 @@ class TestCrossEntropy:
             torch.tensor(1.0, dtype=torch.float64),
             m.losses.cross_entropy_forward(logits, target)[1]),
             "cross_entropy_backward", expected=expected)
+
+    def test_huge_logits_stay_finite(self, check):
+        # Row maximum 1000: exp(1000) overflows, so subtract it first. The loss is
+        # -(999 - 1000 - log(1 + e^-1 + e^-1000)) = 1 + log(1 + e^-1).
+        logits, target = T([1000.0, 999.0, 0.0]), torch.tensor([1])
+        check.matches(lambda m: m.losses.cross_entropy_forward(logits, target)[0],
+                      "cross-entropy of logits around 1000",
+                      expected=torch.tensor(1 + math.log1p(math.exp(-1)), dtype=torch.float64),
+                      check="stability",
+                      hint="exp(1000) is inf: subtract each row's maximum before exponentiating "
+                           "(the shift cancels out of log-softmax)")
 
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck_with_smoothing(self, check, inputs):

@@ -65,7 +65,7 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
         check.that(top <= bound * (1 + 1e-6),
                    f"{call}: max |w| = {top:.6g} exceeds the bound {bound:.6g}",
                    check="bounds", hint="a uniform initializer draws from U(-bound, bound) with "
-                                        "bound = sqrt(3) * std; a normal draw has no bound")
+                                        "bound = sqrt(3) * std: no value may lie beyond it")
         check.that(top >= 0.99 * bound,
                    f"{call}: max |w| = {top:.6g}, but values should reach close to the bound "
                    f"{bound:.6g}", check="bounds",

@@ -92,6 +92,34 @@ def test_hollow_answers_score_zero_in_the_public_tests(public_hollow_run):
     assert not earned, "\n".join(earned)
 
 
+CLASSIC = [v for v in BUGS if v.classic]
+
+
+def test_classic_mistakes_are_marked():
+    ids = {v.id for v in CLASSIC}
+    assert {"ce_no_max_subtraction", "clip_per_tensor", "he_gain_hardcoded"} <= ids
+
+
+@pytest.mark.parametrize("variant", CLASSIC, ids=[v.id for v in CLASSIC])
+def test_public_tests_catch_and_name_every_classic_mistake(public_classic_run, variant):
+    """A mistake the docstring warns about must not pass the public tests: the student would
+    lose points in the hidden graders for what their own loop blessed."""
+    tests = [t for t in public_classic_run.results["tests"]
+             if t["implementation"] == f"bug:{variant.id}" and t["exercise"] == variant.exercise]
+    failed = [t for t in tests if t["outcome"] != "passed"]
+    assert failed, f"no public test of {variant.exercise} fails {variant.id}"
+    assert any(t["misconception"] == variant.id for t in failed), \
+        [(t["name"], t["misconception"]) for t in failed]
+
+
+@pytest.mark.parametrize("vid", ["ce_grad_no_div_n", "he_uses_fan_out", "he_gain_hardcoded"])
+def test_a_named_mistake_is_the_one_made(catalogue_run, vid):
+    """A backward-only slip is not blamed on the forward, and swapped fans get one name."""
+    named = {t["misconception"] for t in catalogue_run.results["tests"]
+             if t["implementation"] == f"bug:{vid}" and t["misconception"]}
+    assert named == {vid}
+
+
 def test_every_exercise_has_hollow_answers():
     covered = {v.exercise for v in HOLLOW}
     missing = [ex.id for ex in IMPLEMENTED if ex.id not in covered]

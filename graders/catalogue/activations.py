@@ -372,7 +372,7 @@ def softmax_forward(x, dim=-1):
 softmax_no_max_subtraction = bug("softmax_no_max_subtraction", "activations.softmax",
                                  "exponentiates without subtracting the maximum",
                                  hint="exp overflows for inputs above ~88 in float32: subtract "
-                                      "the maximum along dim first.")
+                                      "the maximum along dim first.", classic=True)
 
 
 @softmax_no_max_subtraction.replaces

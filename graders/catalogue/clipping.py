@@ -27,7 +27,7 @@ clip_per_tensor = bug(
     "clip_per_tensor", "clipping.clip_grad_norm",
     "clips each tensor by its own norm instead of one global norm",
     hint="Compute one norm over all tensors together (as if concatenated) and scale every tensor "
-         "by the same factor.")
+         "by the same factor.", classic=True)
 
 
 @clip_per_tensor.replaces

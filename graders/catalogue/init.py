@@ -294,9 +294,10 @@ def _he_std(shape, a, mode, nonlinearity):
 
 he_uses_fan_out = bug(
     "he_uses_fan_out", "init.kaiming",
-    "uses fan_out where mode='fan_in' (the default) asks for fan_in",
-    hint="mode='fan_in' divides by fan_in = shape[1] * receptive field; fan_out only for "
-         "mode='fan_out'.")
+    "swaps the fans: divides by fan_out for mode='fan_in' (the default) and by fan_in for "
+    "mode='fan_out'",
+    hint="fan_in = shape[1] * receptive field and fan_out = shape[0] * receptive field; "
+         "mode='fan_in' uses the first.")
 
 
 @he_uses_fan_out.replaces
@@ -305,6 +306,37 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=N
     _check_mode(mode)
     other = "fan_out" if mode == "fan_in" else "fan_in"
     return _normal(shape, _he_std(shape, a, other, nonlinearity), generator, dtype, device)
+
+
+@he_uses_fan_out.replaces
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
+                    dtype=torch.float32, device="cpu"):
+    _check_mode(mode)
+    other = "fan_out" if mode == "fan_in" else "fan_in"
+    return _uniform(shape, math.sqrt(3.0) * _he_std(shape, a, other, nonlinearity), generator,
+                    dtype, device)
+
+
+he_gain_hardcoded = bug(
+    "he_gain_hardcoded", "init.kaiming",
+    "uses relu's gain sqrt(2) whatever the nonlinearity and slope",
+    hint="Take the gain from calculate_gain(nonlinearity, a): 5/3 for tanh, "
+         "sqrt(2 / (1 + a^2)) for leaky_relu, 1 for linear.", classic=True)
+
+
+@he_gain_hardcoded.replaces
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
+                   dtype=torch.float32, device="cpu"):
+    _check_mode(mode)
+    return _normal(shape, _he_std(shape, 0.0, mode, "relu"), generator, dtype, device)
+
+
+@he_gain_hardcoded.replaces
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
+                    dtype=torch.float32, device="cpu"):
+    _check_mode(mode)
+    return _uniform(shape, math.sqrt(3.0) * _he_std(shape, 0.0, mode, "relu"), generator,
+                    dtype, device)
 
 
 he_no_gain = bug(
@@ -379,6 +411,12 @@ he_ignores_mode = bug(
     "he_ignores_mode", "init.kaiming",
     "always uses fan_in, even when mode='fan_out'",
     hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.")
+
+
+@he_ignores_mode.replaces
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
+                   dtype=torch.float32, device="cpu"):
+    return _normal(shape, _he_std(shape, a, "fan_in", nonlinearity), generator, dtype, device)
 
 
 @he_ignores_mode.replaces

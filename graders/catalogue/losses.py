@@ -306,7 +306,7 @@ def bce_with_logits_backward(dloss, cache):
 logsoftmax_naive = bug("logsoftmax_naive", "losses.log_softmax",
                        "computes log(exp(x) / sum(exp(x))) without subtracting the maximum",
                        hint="Subtract the maximum along dim first; exp of a large logit "
-                            "overflows to inf.")
+                            "overflows to inf.", classic=True)
 
 
 @logsoftmax_naive.replaces
@@ -367,7 +367,7 @@ def _ce_parts(logits, target, weight, label_smoothing, smooth_den):
 ce_no_max_subtraction = bug("ce_no_max_subtraction", "losses.cross_entropy",
                             "computes the softmax without subtracting the row maximum",
                             hint="exp(1000) overflows: subtract each row's maximum before exp "
-                                 "(it cancels in the result).")
+                                 "(it cancels in the result).", classic=True)
 
 
 @ce_no_max_subtraction.replaces

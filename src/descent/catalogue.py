@@ -53,6 +53,7 @@ class Variant:
     hint: str = ""
     functions: dict[str, Callable] = field(default_factory=dict)
     derive: Derive | None = None
+    classic: bool = False   # a mistake the docstring warns about: a public test must catch it
 
     @property
     def module(self) -> str:
@@ -91,9 +92,13 @@ def _declare(kind: str, id: str, exercise: str, title: str, hint: str,
     return variant
 
 
-def bug(id: str, exercise: str, title: str, *, hint: str) -> Variant:
-    """Declare a realistic buggy variant; ``hint`` is what a student should do about it."""
-    return _declare(BUG, id, exercise, title, hint)
+def bug(id: str, exercise: str, title: str, *, hint: str, classic: bool = False) -> Variant:
+    """Declare a realistic buggy variant; ``hint`` is what a student should do about it.
+    ``classic``: a mistake the exercise's docstring warns about, which the public tests in
+    ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders."""
+    variant = _declare(BUG, id, exercise, title, hint)
+    variant.classic = classic
+    return variant
 
 
 def alternative(id: str, exercise: str, title: str) -> Variant:

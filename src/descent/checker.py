@@ -35,7 +35,9 @@ class Checker:
         self.impl = impl
         self.reference = reference
         self.exercise = exercise
-        self.bugs = list(bugs)
+        # Smallest explanation first: when a backward-only slip and a mistake in both halves
+        # give the same gradient, the student whose forward is right hears about the backward.
+        self.bugs = sorted(bugs, key=lambda bug: len(bug.functions) or 1)
 
     # -- values ---------------------------------------------------------------------------------
     def matches(self, recipe: Recipe, what: str, *, expected: Any = None, rtol: float = 1e-7,
@@ -56,7 +58,7 @@ class Checker:
         if found is None:
             return got
         self.fail(found.describe(what), check=check, hint=found.hint or hint,
-                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine))
+                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what))
 
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
@@ -68,7 +70,8 @@ class Checker:
         if condition:
             return
         self.fail(what, check=check, hint=hint,
-                  diagnosis=(lambda: self.diagnose(recipe, got)) if recipe is not None else None)
+                  diagnosis=(lambda: self.diagnose(recipe, got, what=what))
+                  if recipe is not None else None)
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
@@ -107,8 +110,11 @@ class Checker:
 
     # -- failure ---------------------------------------------------------------------------------
     def diagnose(self, recipe: Recipe | None, got: Any, expected: Any = None,
-                 pristine: "_Inputs | None" = None) -> catalogue.Variant | None:
-        """The catalogued bug whose output on this recipe equals ``got``, if any.
+                 pristine: "_Inputs | None" = None, what: str = "") -> catalogue.Variant | None:
+        """The catalogued bug whose output on this recipe equals ``got``, if any. Of several,
+        a bug that replaces the function the check names in ``what`` comes first (a wrong
+        gradient is the backward's fault before the forward's), then the one that replaces the
+        fewest functions, then the first declared.
 
         A bug whose output also equals ``expected`` cannot explain the mismatch (on this input
         it behaves like a correct implementation), so it is never named; equal values in another
@@ -118,7 +124,8 @@ class Checker:
         if recipe is None or self.reference is None:
             return None
         inputs = pristine or _Inputs(recipe)
-        for bug in self.bugs:
+        named = [b for b in self.bugs if any(fn in what for fn in b.functions)] if what else []
+        for bug in named + [b for b in self.bugs if b not in named]:
             inputs.restore()   # a bug that edits its inputs must not change them for the next
             try:
                 theirs = recipe(bug.apply(self.reference))

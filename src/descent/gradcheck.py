@@ -122,8 +122,9 @@ class _Pair:
         self.checker.fail(
             f"{self.what} disagrees with finite differences of your forward ({detail})",
             check="gradient check",
-            hint="differentiate your forward formula again; check that every term is "
-                 "multiplied by the upstream gradient and that nothing is reduced twice")
+            hint="differentiate your forward formula again and compare term by term: the "
+                 "usual cause is a factor missing or extra (the upstream gradient, the 1/N of "
+                 "a mean, the 2 of a square)")
 
     def check_zero(self, grads: list[torch.Tensor]) -> None:
         if any(bool((g != 0).any()) for g in grads):
