@@ -96,3 +96,73 @@ def test_a_hidden_grade_of_a_looping_backward_costs_one_limit(tmp_path):
     assert sum("not called again" in t["message"] for t in tests) >= len(tests) - 2
     # one batch limit (3x the call limit), plus the run itself
     assert elapsed < 4 * timelimit.BATCH_FACTOR * limit + 30, elapsed
+
+
+@pytest.fixture(scope="module")
+def clipping_mistake_bundle(tmp_path_factory):
+    """A bundle whose starter is the solutions but clips each tensor by its own norm."""
+    bundle = build_student_bundle(KIT, tmp_path_factory.mktemp("mistake") / "student")
+    shutil.rmtree(bundle / "starter")
+    shutil.copytree(KIT / "solutions", bundle / "starter")
+    path = bundle / "starter" / "clipping.py"
+    right = "    return [g * scale for g in grads], total\n"
+    wrong = ("    return [g * torch.clamp(max_norm / (g.norm() + eps), max=1.0) for g in grads], "
+             "total\n")
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, wrong))
+    return bundle
+
+
+def test_the_table_comes_last_with_the_hint_under_the_exercise(clipping_mistake_bundle):
+    out, _ = _pytest(clipping_mistake_bundle).communicate(timeout=300)
+    lines = out.rstrip().splitlines()
+    grades = next(i for i, line in enumerate(lines) if "grades" in line and "=" in line)
+    assert "short test summary info" not in out and "FAILURES" not in out
+    assert all("total" not in line for line in lines[:grades])
+    assert "results written to" in lines[-2] and "failed" in lines[-1]   # then pytest's count
+    row = next(i for i, line in enumerate(lines) if "clipping.clip_grad_norm" in line)
+    below = " ".join(" ".join(lines[row:row + 10]).split())   # the column wraps
+    assert "partial" in lines[row] and "hint: measure one norm over all the tensors" in below
+
+
+def test_descent_check_in_the_bundle_shows_progress(clipping_mistake_bundle):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTHONPATH"] = str(clipping_mistake_bundle / "src")
+    proc = subprocess.run([sys.executable, "-m", "descent.cli", "check"], cwd=clipping_mistake_bundle,
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "progress: starter" in proc.stdout and "clipping" in proc.stdout
+    assert "next: clipping.clip_grad_norm" in proc.stdout
+
+
+def test_selecting_an_exercise_scores_it_as_a_full_run_does(tmp_path):
+    def points(*select: str) -> float:
+        results = tmp_path / f"r{len(select)}.json"
+        subprocess.run([sys.executable, "-m", "pytest", "graders/test_losses.py", "-q",
+                        "-p", "no:cacheprovider", f"--impl={KIT / 'samples' / 'partial'}",
+                        "--isolation=none", "--insecure", f"--results={results}",
+                        "--no-grade-summary", *select], cwd=KIT, capture_output=True, timeout=600)
+        doc = json.loads(results.read_text())
+        return next(e["points"] for e in doc["implementations"][0]["exercises"]
+                    if e["id"] == "losses.cross_entropy")
+
+    full = points()
+    assert 0 < full < 10
+    assert points("-k", "cross_entropy") == full
+
+
+def test_a_wrong_signature_is_named_as_such(tmp_path):
+    submission = tmp_path / "bob"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / "losses.py"
+    path.write_text(path.read_text().replace("def mse_forward(pred, target):",
+                                             "def mse_forward(pred):"))
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
+                    "-p", "no:cacheprovider", f"--impl={submission}", "--isolation=none",
+                    "--insecure", "-k", "mse", f"--results={results}"],
+                   cwd=KIT, capture_output=True, timeout=300)
+    doc = json.loads(results.read_text())
+    first = next(e["first_failure"] for e in doc["implementations"][0]["exercises"]
+                 if e["id"] == "losses.mse")
+    assert first.startswith("calling your `mse_forward` failed"), first

@@ -30,20 +30,31 @@ _PLUGGABLE_COMMANDS = ("export", "gradebook")
 
 def kit_root() -> Path:
     """The kit's top folder: the one holding graders/ and solutions/."""
+    return _root(("graders", "solutions"), "the kit's folder (the one with graders/ and "
+                                           "solutions/)")
+
+
+def student_root() -> Path:
+    """The folder a student works in: the kit, or a student bundle (exercises/ and starter/)."""
+    return _root(("exercises", "starter"), "your exercises folder (the one with exercises/ and "
+                                           "starter/)")
+
+
+def _root(folders: tuple[str, ...], what: str) -> Path:
     here = Path(__file__).resolve().parents[2]
     for candidate in (Path.cwd(), here):
-        if (candidate / "graders").is_dir() and (candidate / "solutions").is_dir():
+        if all((candidate / folder).is_dir() for folder in folders):
             return candidate
-    raise SystemExit("descent: run this from the kit's folder (the one with graders/ and "
-                     "solutions/)")
+    raise SystemExit(f"descent: run this from {what}")
 
 
 def run_pytest(suite: str, impls: list[str], *, device: str = "cpu", results: Path | None = None,
-               extra: list[str] | None = None, quiet: bool = True) -> int:
-    """Run one test folder of the kit against ``impls`` in this process; returns pytest's code."""
+               extra: list[str] | None = None, quiet: bool = True, root: Path | None = None) -> int:
+    """Run one test folder of the kit (or of ``root``) against ``impls`` in this process;
+    returns pytest's code."""
     import pytest
 
-    root = kit_root()
+    root = root or kit_root()
     args = [str(root / suite), f"--rootdir={root}", "-p", "no:cacheprovider",
             f"--device={device}"]
     for spec in impls:
@@ -76,12 +87,14 @@ def cmd_grade(args) -> int:
         extra.append("--insecure")
     if args.unprivileged_workers:
         extra.append("--unprivileged-workers")
+    if args.verbose:   # pytest's own output, then the one table below
+        extra += ["--no-grade-summary", "-v"]
     code = run_pytest(args.suite, args.impl, device=args.device, results=path,
                       extra=extra, quiet=not args.verbose)
     if code not in (0, 1):
         console.print(f"[red]grading did not complete (pytest exit code {code})[/red]")
         return code
-    report.render(results.load(path), console)
+    report.render(results.load(path), console, detail=args.verbose)
     console.print(f"[dim]results: {path}[/dim]")
     return 0 if args.exit_zero else code
 
@@ -105,7 +118,7 @@ def cmd_stubs(args) -> int:
 def cmd_report(args) -> int:
     from . import report, results
 
-    report.render(results.load(args.results_file), console)
+    report.render(results.load(args.results_file), console, detail=args.verbose)
     return 0
 
 
@@ -124,7 +137,18 @@ def cmd_audit(args) -> int:
 
 
 def cmd_check(args) -> int:
-    return run_pytest("exercises", [args.impl], device=args.device, quiet=False)
+    """The public tests, then points per topic and the next exercise to do."""
+    from . import progress, results
+
+    root = student_root()
+    path = root / ".descent" / "results.json"
+    code = run_pytest("exercises", [args.impl], device=args.device, results=path, root=root)
+    if code not in (0, 1):
+        console.print(f"[red]the public tests did not complete (pytest exit code {code})[/red]")
+        return code
+    progress.render(results.load(path), console)
+    console.print(f"[dim]details: pytest exercises/ (results in {path})[/dim]")
+    return code
 
 
 def cmd_demo(args) -> int:
@@ -189,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     device_option(p)
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("check", help="run the public exercises")
+    p = sub.add_parser("check", help="run the public tests: points per topic and what to do next")
     p.add_argument("impl", nargs="?", default="starter")
     device_option(p)
     p.set_defaults(func=cmd_check)
@@ -209,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("report", help="print a results file")
     p.add_argument("results_file")
+    p.add_argument("--verbose", "-v", action="store_true", help="list every failing check")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="bundle, grade the solutions and a sample, print the report")

@@ -151,6 +151,11 @@ def exercise_of(module: str, function: str) -> Exercise | None:
     return None
 
 
+def exercise_of_function(function: str) -> Exercise | None:
+    """The exercise that owns a function (or class) of this name, in any module."""
+    return next((ex for ex in EXERCISES.values() if function in ex.functions), None)
+
+
 def get(exercise_id: str) -> Exercise:
     try:
         return EXERCISES[exercise_id]

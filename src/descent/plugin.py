@@ -34,6 +34,7 @@ import datetime as _dt
 import gc
 import io
 import platform
+import re
 import sys
 import time
 import traceback
@@ -215,7 +216,22 @@ def _points(item: pytest.Item) -> float:
     return float(marker.args[0]) if marker else 1.0
 
 
+def _compact_output(config: pytest.Config) -> None:
+    """A grading run left at pytest's defaults prints no per-test tracebacks or summary lines:
+    the grades table, printed last, gives each exercise's first problem and hint (``-v``
+    restores pytest's own output, and the table lists every failing check)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if config.option.verbose > 0 or config.option.tbstyle != "auto" or reporter is None \
+            or config.getoption("no_grade_summary"):
+        return
+    config.option.tbstyle = "no"
+    if config.option.reportchars == "fE":   # pytest's default -r: keep errors, drop failures
+        reporter.reportchars = reporter.reportchars.replace("f", "")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(_exercise(item) for item in session.items):
+        _compact_output(session.config)
     # What was imported and collected lives until the run ends (torch alone is hundreds of
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
@@ -239,8 +255,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              scope="session")
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k deselects: the keywords below must be there
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With several implementations, a catalogued variant runs only its own exercise's tests."""
+    """Every graded test answers ``-k`` to its exercise (``losses.cross_entropy`` and
+    ``cross_entropy``), so selecting an exercise runs all of its tests and scores it as a full
+    run does. With several implementations, a catalogued variant runs only its own exercise's
+    tests."""
+    for item in items:
+        exercise = _exercise(item)
+        if exercise:
+            item.extra_keyword_matches.update({exercise, exercise.split(".", 1)[-1]})
     state: GradingState = config.stash[_STATE]
     if not state.several:
         return
@@ -403,6 +427,9 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
         return results.ERROR, exc.describe()
     if isinstance(exc, AssertionError):
         return results.FAILED, str(exc) or "an assertion failed"
+    signature = _signature_mismatch(exc)
+    if signature:
+        return results.ERROR, signature
     student = _student_frames(exc, item)
     if student:
         where = "; ".join(student[-2:])
@@ -415,6 +442,18 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     # The reference solutions crashed a test: a defect in the kit or the test. Keep the full
     # traceback so it can be fixed, but still score the test 0 with a reason.
     return results.ERROR, ""
+
+
+_CALL_ERROR = re.compile(r"^(?:\w+\.)?(\w+)\(\) (?:takes|missing|got an unexpected|got multiple)")
+
+
+def _signature_mismatch(exc: BaseException) -> str | None:
+    """The message for a call that Python refused before entering the student's function."""
+    match = _CALL_ERROR.match(str(exc)) if isinstance(exc, TypeError) else None
+    if match is None or exercises.exercise_of_function(match.group(1)) is None:
+        return None
+    return (f"calling your `{match.group(1)}` failed: {exc}; keep the signature the docstring "
+            f"gives (names, order and defaults of the arguments)")
 
 
 def _timed_out(exc: "timelimit.CallTimeout", item: pytest.Item) -> str:
@@ -464,7 +503,8 @@ def build_results(state: GradingState) -> dict[str, Any]:
         if t.nodeid not in state.finished:
             t.message = "interrupted before it finished (Ctrl-C or a crash): not counted as passed"
         elif t.outcome != results.PASSED and not t.message:
-            t.message = "the test itself crashed (a kit defect, not your code): see the traceback"
+            t.message = ("the test itself crashed (a kit defect, not your code): run again "
+                         "with -v for the traceback")
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
     results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()},
                           supporting=state.supporting)
@@ -501,7 +541,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         isolation.close(state._impls or [])
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # around the reporter's: after its short summary
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config):
+    yield
     state: GradingState = config.stash[_STATE]
     if state.doc is None or config.getoption("no_grade_summary"):
         return
@@ -512,7 +554,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup,
                       width=max(100, terminalreporter._tw.fullwidth), highlight=False)
-    render(state.doc, console)
+    render(state.doc, console, detail=config.option.verbose > 0)
     terminalreporter.write_sep("=", "grades")
     terminalreporter.write(buffer.getvalue())
     terminalreporter.write_line(f"results written to {state.results_path}")

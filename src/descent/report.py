@@ -24,7 +24,22 @@ def _shorten(message: str, exercise: str) -> str:
     return message.split(" (allowed:")[0]
 
 
-def exercise_table(block: dict[str, Any], *, title: str | None = None) -> Table:
+def advice(tests: list[dict[str, Any]]) -> str:
+    """One line for an exercise that lost points: the named mistake and its hint, from the first
+    failing test that names one, else the first hint given."""
+    lost = [t for t in tests if t["counted"] and t["points"] < t["max_points"]]
+    for t in sorted(lost, key=lambda t: t.get("misconception") is None):
+        lines = t["message"].splitlines()
+        picked = [line for line in lines if line.startswith(("likely mistake:", "hint:"))]
+        if picked:
+            return " ".join(picked)
+    return ""
+
+
+def exercise_table(block: dict[str, Any], tests: list[dict[str, Any]] | None = None, *,
+                   title: str | None = None, detail: bool = False) -> Table:
+    """Points per exercise. With ``tests`` (this block's), a line under each exercise that lost
+    points names the likely mistake and its hint; ``detail`` adds every failing check."""
     table = Table(title=title or f"Descent: {block['name']}", box=box.SIMPLE_HEAD,
                   title_justify="left", expand=False)
     table.add_column("exercise", no_wrap=True)
@@ -38,6 +53,15 @@ def exercise_table(block: dict[str, Any], *, title: str | None = None) -> Table:
             problem.append(f" (likely: {', '.join(ex['misconceptions'])})", style="yellow")
         table.add_row(ex["id"], f"{_points(ex['points'])}/{_points(ex['max_points'])}",
                       Text(_LABEL.get(status, status), style=_STYLE.get(status, "")), problem)
+        mine = [t for t in tests or () if t["exercise"] == ex["id"]]
+        tip = advice(mine) if ex["points"] < ex["max_points"] else ""
+        if tip:
+            table.add_row("", "", "", Text(tip, style="yellow"))
+        if detail:
+            for t in mine:
+                if t["counted"] and t["points"] < t["max_points"]:
+                    first = t["message"].splitlines()[0] if t["message"] else t["outcome"]
+                    table.add_row("", "", "", Text(f"{t['name']}: {first}", style="dim"))
     total = f"{_points(block['points'])}/{_points(block['max_points'])}"
     share = 100 * block["points"] / block["max_points"] if block["max_points"] else 0.0
     table.add_section()
@@ -45,14 +69,19 @@ def exercise_table(block: dict[str, Any], *, title: str | None = None) -> Table:
     return table
 
 
-def render(results: dict[str, Any], console: Console | None = None) -> None:
+def render(results: dict[str, Any], console: Console | None = None, *,
+           detail: bool = False) -> None:
     console = console or Console()
     for block in results["implementations"]:
-        console.print(exercise_table(block))
+        tests = [t for t in results["tests"] if t["implementation"] == block["name"]]
+        console.print(exercise_table(block, tests, detail=detail))
     skipped = [t for t in results["tests"] if not t["counted"]]
     if skipped:
         reasons = sorted({t["message"] for t in skipped})
         console.print(f"[dim]{len(skipped)} tests not counted: {'; '.join(reasons)}[/dim]")
+    if results.get("interrupted"):
+        console.print("[red]the run was interrupted: tests cut short count as errors, and tests "
+                      "that never ran are missing[/red]")
     env = results["environment"]
     console.print(f"[dim]devices: {', '.join(results['devices'])}; isolation: "
                   f"{env.get('isolation', '?')}; torch {env.get('torch', '?')}; "
