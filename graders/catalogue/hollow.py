@@ -12,7 +12,9 @@ so that structure, shapes, dtypes and devices are right and only the values are 
 
 The graders must give each exactly 0 points on its exercise (``descent audit``). Exercises whose
 answers are not tensors and numbers have hand-written hollow variants in their own catalogue
-file: the autograd ``Value`` class, the capstone's training loop and the loss-curve labels.
+file: the autograd ``Value`` class, the capstone's training loop, the loss-curve labels and the
+gradient-descent regimes. A string in a derived answer becomes empty, so that no hollow answer
+ever hands back the reference's own label.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import torch
 from descent.catalogue import hollow
 from descent.exercises import EXERCISES
 
-HANDWRITTEN = {"autograd.value", "train.train_classifier", "diagnostics.diagnose_loss_curve"}
+HANDWRITTEN = {"autograd.value", "train.train_classifier", "diagnostics.diagnose_loss_curve",
+               "basics.gd_regime"}
 SEED = 20261122
 
 
@@ -52,7 +55,7 @@ def _rebuild(value: Any, leaf: Callable[[Any], Any]) -> Any:
         return {k: _rebuild(v, leaf) for k, v in value.items()}
     if isinstance(value, (torch.Tensor, int, float)):
         return leaf(value)
-    return value
+    return "" if isinstance(value, str) else value
 
 
 def _constant(fill: float) -> Callable[[Any, list], Callable[[Any], Any]]:

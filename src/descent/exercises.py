@@ -46,6 +46,12 @@ def _pair(module: str, name: str, title: str, forbidden=()) -> Exercise:
                     tuple(forbidden) + BACKWARD_FORBIDDEN)
 
 
+_BASICS = [
+    Exercise("basics.gradient_descent_1d", "Gradient descent on one parameter",
+             ("gradient_descent_1d",)),
+    Exercise("basics.gd_regime", "Learning-rate regimes on a quadratic", ("gd_regime",)),
+]
+
 _LOSSES = [
     _pair("losses", "mse", "Mean squared error"),
     _pair("losses", "mae", "Mean absolute error"),
@@ -134,7 +140,7 @@ _TRAIN = [
 
 EXERCISES: dict[str, Exercise] = {
     ex.id: ex
-    for group in (_LOSSES, _ACTIVATIONS, _LAYERS, _AUTOGRAD, _INIT, _NORMALIZATION,
+    for group in (_BASICS, _LOSSES, _ACTIVATIONS, _LAYERS, _AUTOGRAD, _INIT, _NORMALIZATION,
                   _REGULARIZATION, _OPTIM, _SCHEDULES, _CLIPPING, _DIAGNOSTICS, _TRAIN)
     for ex in group
 }
