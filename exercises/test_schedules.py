@@ -50,3 +50,37 @@ class TestWarmupCosineLR:
                       "warmup_cosine_lr for steps 0..8 (warmup_steps=4, total_steps=8)",
                       expected=[0.25, 0.5, 0.75, 1.0, 1.0, half, 0.5, 1 - half, 0.0],
                       rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.exercise("schedules.one_cycle_lr")
+class TestOneCycleLR:
+    def test_start_peak_and_end(self, check):
+        # max_lr 1, 11 steps, pct_start 0.2: peak at step 0.2 * 11 - 1 = 1.2; starts at 1/25,
+        # ends at step 10 at 1/25 / 1e4 = 4e-6
+        check.matches(lambda m: [m.schedules.one_cycle_lr(t, 1.0, 11, pct_start=0.2)
+                                 for t in (0, 10)],
+                      "one_cycle_lr at the first and last steps", expected=[0.04, 4e-06],
+                      rtol=1e-12, hint="initial = max_lr / div_factor; final = initial / "
+                                       "final_div_factor, reached at step total_steps - 1")
+
+    def test_linear_warmup(self, check):
+        # peak = 0.5 * 10 - 1 = 4: step 2 is halfway from 0.1 to 2.5 -> 1.3
+        check.matches(lambda m: m.schedules.one_cycle_lr(2, 2.5, 10, pct_start=0.5,
+                                                         anneal="linear"),
+                      "one_cycle_lr(2, 2.5, 10, pct_start=0.5, anneal='linear')", expected=1.3,
+                      rtol=1e-12, hint="the warmup ends at step pct_start * total_steps - 1")
+
+
+@pytest.mark.exercise("schedules.reduce_on_plateau_step")
+def test_reduce_after_patience_runs_out(check):
+    # patience 2: the 3rd epoch in a row without improvement cuts the rate (0.1 -> 0.01)
+    def run(m):
+        state, lrs = {"lr": 0.1}, []
+        for metric in (1.0, 0.9, 0.95, 0.92, 0.91, 0.93):
+            lr, state = m.schedules.reduce_on_plateau_step(metric, state, patience=2)
+            lrs.append(lr)
+        return lrs
+
+    check.matches(run, "learning rates over 6 epochs (patience 2)",
+                  expected=[0.1, 0.1, 0.1, 0.1, 0.01, 0.01], rtol=1e-12,
+                  hint="reduce only when num_bad_epochs > patience (strictly), then reset it")

@@ -200,3 +200,124 @@ class TestWarmupCosineLR:
                    and all(b <= a + 1e-15 for a, b in zip(decay, decay[1:]))
                    and max(lrs) <= base * (1 + 1e-12),
                    "warmup_cosine_lr must rise from a positive rate to base_lr, then decrease")
+
+
+# -- one-cycle and reduce-on-plateau ----------------------------------------------------------------
+ONE_CYCLE = [   # (max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal)
+    pytest.param(0.5, 100, 0.3, 25.0, 1e4, "cos", id="defaults", marks=pytest.mark.points(2)),
+    pytest.param(2.0, 10, 0.25, 25.0, 1e4, "linear", id="linear-fractional-peak"),
+    pytest.param(0.01, 37, 0.4, 10.0, 100.0, "cos", id="other-factors"),
+    pytest.param(3.0, 50, 0.1, 5.0, 50.0, "linear", id="short-warmup"),
+]
+
+
+def torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal):
+    return torch_lrs(lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=max_lr, total_steps=total, pct_start=pct_start, div_factor=div,
+        final_div_factor=final_div, anneal_strategy=anneal, cycle_momentum=False), total, 0.1)
+
+
+@pytest.mark.exercise("schedules.one_cycle_lr")
+class TestOneCycleLR:
+    @pytest.mark.parametrize("max_lr,total,pct_start,div,final_div,anneal", ONE_CYCLE)
+    def test_against_torch(self, max_lr, total, pct_start, div, final_div, anneal, check):
+        check.matches(lambda m: sweep(m.schedules.one_cycle_lr, range(total), max_lr, total,
+                                      pct_start, div, final_div, anneal),
+                      f"one_cycle_lr over {total} steps ({anneal}, pct_start {pct_start})",
+                      expected=torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal),
+                      **EXACT, hint="the peak is the float pct_start * total_steps - 1; the "
+                                    "second phase runs from it to total_steps - 1")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    @pytest.mark.parametrize("kwargs", [dict(step=10), dict(step=-1), dict(step=0, anneal="exp"),
+                                        dict(step=0, pct_start=0.05)],
+                             ids=["past-the-end", "negative", "unknown-anneal", "no-warmup"])
+    def test_refuses(self, kwargs, check):
+        kwargs = dict(kwargs)
+        step = kwargs.pop("step")
+        try:
+            got = check.impl.schedules.one_cycle_lr(step, 1.0, 10, **kwargs)
+        except ValueError:
+            return
+        check.fail(f"one_cycle_lr({step}, 1.0, 10, {kwargs}) returned {got!r} instead of "
+                   "raising ValueError", check="errors",
+                   hint="refuse steps outside 0 .. total_steps - 1, an unknown anneal, and a "
+                        "warmup shorter than one step")
+
+    @pytest.mark.supporting()  # any float passes it
+    def test_returns_a_float(self, check):
+        got = check.impl.schedules.one_cycle_lr(3, 1.0, 20)
+        check.that(type(got) is float, f"one_cycle_lr returned {type(got).__name__}",
+                   check="shape and type", hint="use math.cos and return a Python float")
+
+
+def plateau_metrics(seed: int, n: int = 80, mode: str = "min") -> list[float]:
+    """A noisy curve that improves, then flattens: plateaus for the reducer to find."""
+    g = torch.Generator().manual_seed(seed)
+    trend = torch.cat([torch.linspace(1.0, 0.4, n // 3), torch.full((n - n // 3,), 0.4)])
+    values = (trend + 0.02 * torch.randn(n, generator=g, dtype=torch.float64)).tolist()
+    return values if mode == "min" else [-v for v in values]
+
+
+def torch_plateau(metrics, lr0, **kw):
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=lr0)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
+    out = []
+    for metric in metrics:
+        opt.step()
+        sched.step(metric)
+        out.append(float(opt.param_groups[0]["lr"]))
+    return out
+
+
+def run_plateau(fn, metrics, lr0, **kw):
+    state, out = {"lr": lr0}, []
+    for metric in metrics:
+        lr, state = fn(metric, state, **kw)
+        out.append(lr)
+    return out
+
+
+PLATEAU = [   # (keyword arguments, mode of the metric curve, seed of its noise)
+    pytest.param(dict(), "min", 1, id="defaults", marks=pytest.mark.points(2)),
+    pytest.param(dict(factor=0.5, patience=2, cooldown=1), "min", 2, id="cooldown"),
+    pytest.param(dict(mode="max", patience=3, threshold=1e-3), "max", 3, id="max-mode"),
+    pytest.param(dict(patience=1, factor=0.5, min_lr=0.04), "min", 4, id="min-lr-floor"),
+    pytest.param(dict(patience=0, factor=0.3, threshold=0.05), "min", 5, id="big-threshold"),
+]
+
+
+@pytest.mark.exercise("schedules.reduce_on_plateau_step")
+class TestReduceOnPlateau:
+    @pytest.mark.parametrize("kw,mode,seed", PLATEAU)
+    def test_against_torch(self, kw, mode, seed, check):
+        metrics = plateau_metrics(seed, mode=mode)
+        check.matches(lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
+                      f"learning rates over {len(metrics)} epochs ({kw or 'defaults'})",
+                      expected=torch_plateau(metrics, 0.1, **kw), **EXACT,
+                      hint="improvement is relative (best * (1 - threshold)); reduce when "
+                           "num_bad_epochs > patience, then reset it and start the cooldown")
+
+    def test_state_after_a_reduction(self, check):
+        metrics = [1.0, 1.0, 1.0, 1.0]
+        check.matches(lambda m: _final_state(m, metrics),
+                      "state after 4 equal metrics (patience 2, cooldown 3)",
+                      expected={"lr": 0.01, "best": 1.0, "num_bad_epochs": 0,
+                                "cooldown_counter": 3}, **EXACT,
+                      hint="after a reduction: num_bad_epochs = 0 and cooldown_counter = cooldown")
+
+    @pytest.mark.supporting()  # code that computes nothing edits nothing
+    def test_state_left_unchanged(self, check):
+        state = {"lr": 0.1, "best": 0.5, "num_bad_epochs": 3, "cooldown_counter": 0}
+        before = dict(state)
+        check.impl.schedules.reduce_on_plateau_step(0.7, state, patience=2)
+        check.that(state == before, "reduce_on_plateau_step modified the state it was given",
+                   check="arguments unchanged", hint="return a new dict; never edit `state`")
+
+
+def _final_state(m, metrics):
+    state = {"lr": 0.1}
+    for metric in metrics:
+        _, state = m.schedules.reduce_on_plateau_step(metric, state, patience=2, cooldown=3)
+    return state

@@ -7,9 +7,11 @@ Conventions for every function in this file:
 * The result is a plain Python ``float`` (not a tensor, not a numpy number): use the ``math``
   module, not ``torch``, for cos and powers.
 * Pure: no state and no side effects. Calling the function twice with the same arguments gives
-  the same value, and steps may be asked for in any order.
-* The values match PyTorch's schedulers (``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``) where
-  PyTorch has the same schedule, to about 1e-12 relative. Not allowed here:
+  the same value, and steps may be asked for in any order. The plateau reducer, which must
+  remember the past, takes its state as an argument and returns a new one.
+* The values match PyTorch's schedulers (``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``,
+  ``OneCycleLR``, ``ReduceLROnPlateau``) where PyTorch has the same schedule, to about 1e-12
+  relative. Not allowed here:
   ``torch.optim.lr_scheduler``.
 """
 
@@ -114,4 +116,122 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     if step < warmup_steps:
         return float(base_lr * (step + 1) / warmup_steps)
     return cosine_lr(step - warmup_steps, base_lr, total_steps - warmup_steps, min_lr)
+    # END SOLUTION
+
+
+def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
+                 final_div_factor=1e4, anneal="cos"):
+    """The one-cycle policy (``torch.optim.lr_scheduler.OneCycleLR``, two phases): warm up from a
+    small rate to ``max_lr``, then anneal far below the starting rate.
+
+        initial = max_lr / div_factor            the rate at step 0
+        final   = initial / final_div_factor     the rate at the last step, total_steps - 1
+        peak    = pct_start * total_steps - 1    the step (a float) where max_lr is reached
+
+    For ``step <= peak``: ``lr = f(initial, max_lr, step / peak)``; after it:
+    ``lr = f(max_lr, final, (step - peak) / (total_steps - 1 - peak))``. The interpolation
+    ``f(start, end, pct)`` for pct from 0 to 1 is
+
+        anneal="cos":    end + (start - end) / 2 * (cos(pi * pct) + 1)
+        anneal="linear": start + (end - start) * pct
+
+    Keep ``peak`` a float (no rounding): with total_steps = 10 and pct_start = 0.25, peak = 1.5.
+
+    Args:
+        step: int, 0 <= step < total_steps.
+        max_lr: the highest rate.
+        total_steps: int, the number of optimizer steps of the whole run.
+        pct_start: the fraction of the run spent warming up (default 0.3).
+        div_factor: initial = max_lr / div_factor (default 25).
+        final_div_factor: final = initial / final_div_factor (default 1e4).
+        anneal: "cos" (default) or "linear".
+    Returns:
+        float.
+    Raises:
+        ValueError: for a step outside 0 .. total_steps - 1, an ``anneal`` other than "cos" or
+        "linear", or unless 1 < pct_start * total_steps < total_steps (each phase needs a
+        length).
+    """
+    # BEGIN SOLUTION
+    if anneal not in ("cos", "linear"):
+        raise ValueError(f"anneal must be 'cos' or 'linear', not {anneal!r}")
+    if not 0 <= step < total_steps:
+        raise ValueError(f"step {step} is outside 0 .. {total_steps - 1}")
+    peak = float(pct_start * total_steps) - 1
+    if not 0 < peak < total_steps - 1:
+        raise ValueError("need 1 < pct_start * total_steps < total_steps")
+    initial = max_lr / div_factor
+    final = initial / final_div_factor
+    if step <= peak:
+        start, end, pct = initial, max_lr, step / peak
+    else:
+        start, end, pct = max_lr, final, (step - peak) / (total_steps - 1 - peak)
+    if anneal == "cos":
+        return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
+    return float((end - start) * pct + start)
+    # END SOLUTION
+
+
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0):
+    """One epoch of ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (relative threshold): cut the
+    learning rate when the monitored metric has stopped improving.
+
+    ``state`` is a dict. A fresh reducer is ``{"lr": <initial learning rate>}``; later calls pass
+    the state the previous call returned, which holds four keys:
+
+        "lr"                the current learning rate
+        "best"              the best metric so far (inf at the start for mode "min", -inf for "max")
+        "num_bad_epochs"    epochs in a row without improvement (0 at the start)
+        "cooldown_counter"  epochs left in which bad epochs are not counted (0 at the start)
+
+    One call, with ``metric`` the value measured this epoch, does in this order:
+
+    1. Improvement: for mode "min", ``metric < best * (1 - threshold)``; for "max",
+       ``metric > best * (1 + threshold)``. If so, ``best = metric`` and
+       ``num_bad_epochs = 0``; otherwise ``num_bad_epochs += 1``.
+    2. Cooldown: if ``cooldown_counter > 0``, decrease it by 1 and set ``num_bad_epochs = 0``.
+    3. Reduction: if ``num_bad_epochs > patience`` (strictly more), the candidate is
+       ``max(lr * factor, min_lr)``; it replaces ``lr`` only if it is lower by more than 1e-8.
+       Either way ``cooldown_counter = cooldown`` and ``num_bad_epochs = 0``.
+
+    Never modify ``state``: build a new dict.
+
+    Args:
+        metric: the value measured this epoch (a float, or a 0-dim tensor: use ``float(metric)``).
+        state: see above.
+        factor: the multiplier of a reduction, < 1 (default 0.1).
+        patience: the bad epochs tolerated before a reduction (default 10).
+        threshold: the relative improvement that counts (default 1e-4).
+        mode: "min" (lower is better, default) or "max".
+        cooldown: epochs to wait after a reduction before counting bad epochs again (default 0).
+        min_lr: the rate is never cut below this (default 0).
+    Returns:
+        ``(new_lr, new_state)``: a float and a new dict with the four keys above.
+    Raises:
+        ValueError: for a mode other than "min" or "max", or factor >= 1.
+    """
+    # BEGIN SOLUTION
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', not {mode!r}")
+    if factor >= 1.0:
+        raise ValueError("factor must be below 1")
+    lr = float(state["lr"])
+    best = state.get("best", math.inf if mode == "min" else -math.inf)
+    bad = state.get("num_bad_epochs", 0)
+    cooling = state.get("cooldown_counter", 0)
+    current = float(metric)
+    better = current < best * (1 - threshold) if mode == "min" else current > best * (1 + threshold)
+    if better:
+        best, bad = current, 0
+    else:
+        bad += 1
+    if cooling > 0:
+        cooling, bad = cooling - 1, 0
+    if bad > patience:
+        candidate = max(lr * factor, min_lr)
+        if lr - candidate > 1e-8:
+            lr = candidate
+        cooling, bad = cooldown, 0
+    return lr, {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
     # END SOLUTION

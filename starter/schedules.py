@@ -7,9 +7,11 @@ Conventions for every function in this file:
 * The result is a plain Python ``float`` (not a tensor, not a numpy number): use the ``math``
   module, not ``torch``, for cos and powers.
 * Pure: no state and no side effects. Calling the function twice with the same arguments gives
-  the same value, and steps may be asked for in any order.
-* The values match PyTorch's schedulers (``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``) where
-  PyTorch has the same schedule, to about 1e-12 relative. Not allowed here:
+  the same value, and steps may be asked for in any order. The plateau reducer, which must
+  remember the past, takes its state as an argument and returns a new one.
+* The values match PyTorch's schedulers (``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``,
+  ``OneCycleLR``, ``ReduceLROnPlateau``) where PyTorch has the same schedule, to about 1e-12
+  relative. Not allowed here:
   ``torch.optim.lr_scheduler``.
 """
 
@@ -102,3 +104,81 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
         float.
     """
     raise NotImplementedError("schedules.warmup_cosine_lr: warmup_cosine_lr is not implemented yet (starter/schedules.py)")
+
+
+def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
+                 final_div_factor=1e4, anneal="cos"):
+    """The one-cycle policy (``torch.optim.lr_scheduler.OneCycleLR``, two phases): warm up from a
+    small rate to ``max_lr``, then anneal far below the starting rate.
+
+        initial = max_lr / div_factor            the rate at step 0
+        final   = initial / final_div_factor     the rate at the last step, total_steps - 1
+        peak    = pct_start * total_steps - 1    the step (a float) where max_lr is reached
+
+    For ``step <= peak``: ``lr = f(initial, max_lr, step / peak)``; after it:
+    ``lr = f(max_lr, final, (step - peak) / (total_steps - 1 - peak))``. The interpolation
+    ``f(start, end, pct)`` for pct from 0 to 1 is
+
+        anneal="cos":    end + (start - end) / 2 * (cos(pi * pct) + 1)
+        anneal="linear": start + (end - start) * pct
+
+    Keep ``peak`` a float (no rounding): with total_steps = 10 and pct_start = 0.25, peak = 1.5.
+
+    Args:
+        step: int, 0 <= step < total_steps.
+        max_lr: the highest rate.
+        total_steps: int, the number of optimizer steps of the whole run.
+        pct_start: the fraction of the run spent warming up (default 0.3).
+        div_factor: initial = max_lr / div_factor (default 25).
+        final_div_factor: final = initial / final_div_factor (default 1e4).
+        anneal: "cos" (default) or "linear".
+    Returns:
+        float.
+    Raises:
+        ValueError: for a step outside 0 .. total_steps - 1, an ``anneal`` other than "cos" or
+        "linear", or unless 1 < pct_start * total_steps < total_steps (each phase needs a
+        length).
+    """
+    raise NotImplementedError("schedules.one_cycle_lr: one_cycle_lr is not implemented yet (starter/schedules.py)")
+
+
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0):
+    """One epoch of ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (relative threshold): cut the
+    learning rate when the monitored metric has stopped improving.
+
+    ``state`` is a dict. A fresh reducer is ``{"lr": <initial learning rate>}``; later calls pass
+    the state the previous call returned, which holds four keys:
+
+        "lr"                the current learning rate
+        "best"              the best metric so far (inf at the start for mode "min", -inf for "max")
+        "num_bad_epochs"    epochs in a row without improvement (0 at the start)
+        "cooldown_counter"  epochs left in which bad epochs are not counted (0 at the start)
+
+    One call, with ``metric`` the value measured this epoch, does in this order:
+
+    1. Improvement: for mode "min", ``metric < best * (1 - threshold)``; for "max",
+       ``metric > best * (1 + threshold)``. If so, ``best = metric`` and
+       ``num_bad_epochs = 0``; otherwise ``num_bad_epochs += 1``.
+    2. Cooldown: if ``cooldown_counter > 0``, decrease it by 1 and set ``num_bad_epochs = 0``.
+    3. Reduction: if ``num_bad_epochs > patience`` (strictly more), the candidate is
+       ``max(lr * factor, min_lr)``; it replaces ``lr`` only if it is lower by more than 1e-8.
+       Either way ``cooldown_counter = cooldown`` and ``num_bad_epochs = 0``.
+
+    Never modify ``state``: build a new dict.
+
+    Args:
+        metric: the value measured this epoch (a float, or a 0-dim tensor: use ``float(metric)``).
+        state: see above.
+        factor: the multiplier of a reduction, < 1 (default 0.1).
+        patience: the bad epochs tolerated before a reduction (default 10).
+        threshold: the relative improvement that counts (default 1e-4).
+        mode: "min" (lower is better, default) or "max".
+        cooldown: epochs to wait after a reduction before counting bad epochs again (default 0).
+        min_lr: the rate is never cut below this (default 0).
+    Returns:
+        ``(new_lr, new_state)``: a float and a new dict with the four keys above.
+    Raises:
+        ValueError: for a mode other than "min" or "max", or factor >= 1.
+    """
+    raise NotImplementedError("schedules.reduce_on_plateau_step: reduce_on_plateau_step is not implemented yet (starter/schedules.py)")

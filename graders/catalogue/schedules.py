@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from descent.catalogue import alternative, bug
+from descent.catalogue import alternative, bug, hollow
 
 
 def _cosine(step, base_lr, total_steps, min_lr=0.0):
@@ -231,3 +231,163 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
         return (step + 1) / warmup_steps * base_lr
     progress = min(1.0, (step - warmup_steps) / (total_steps - warmup_steps))
     return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * progress))
+
+
+# ------------------------------------------------------------------------------- one_cycle_lr
+def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, *,
+               peak_shift=1.0, final_from_max=False, cos_reversed=False):
+    """The one-cycle rate with one mistake switched on (argument checks as the reference)."""
+    if anneal not in ("cos", "linear") or not 0 <= step < total_steps:
+        raise ValueError("bad arguments")
+    peak = float(pct_start * total_steps) - peak_shift
+    if not 0 < peak < total_steps - 1:
+        raise ValueError("bad pct_start")
+    initial = max_lr / div_factor
+    final = (max_lr if final_from_max else initial) / final_div_factor
+    if step <= peak:
+        start, end, pct = initial, max_lr, step / peak
+    else:
+        start, end, pct = max_lr, final, (step - peak) / (total_steps - 1 - peak)
+    if anneal == "linear":
+        return float((end - start) * pct + start)
+    if cos_reversed:
+        return float(start + (end - start) / 2.0 * (math.cos(math.pi * pct) + 1))
+    return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
+
+
+def _one_cycle_bug(id, title, hint, **mistake):
+    variant = bug(id, "schedules.one_cycle_lr", title, hint=hint)
+
+    def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
+                     final_div_factor=1e4, anneal="cos"):
+        return _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor,
+                          anneal, **mistake)
+
+    variant.replaces(one_cycle_lr)
+    return variant
+
+
+_one_cycle_bug("one_cycle_peak_one_late", "puts the peak at pct_start * total_steps, one step late",
+               "Steps count from 0: the warmup's last step is pct_start * total_steps - 1.",
+               peak_shift=0.0)
+_one_cycle_bug("one_cycle_final_from_max", "divides max_lr (not the initial rate) by "
+               "final_div_factor for the last rate",
+               "final = (max_lr / div_factor) / final_div_factor: the end lies far below the "
+               "start.", final_from_max=True)
+_one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so each phase runs "
+               "backwards", "At pct = 0 the cosine term is 2, giving end + (start - end) = start: "
+               "write end + (start - end) / 2 * (cos(pi pct) + 1).", cos_reversed=True)
+
+one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
+                               "walks a list of (end step, start rate, end rate) phases, as "
+                               "PyTorch does")
+
+
+@one_cycle_phases.replaces
+def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
+                 final_div_factor=1e4, anneal="cos"):
+    shapes = {"cos": lambda a, b, t: b + (a - b) / 2.0 * (math.cos(math.pi * t) + 1),
+              "linear": lambda a, b, t: (b - a) * t + a}
+    if anneal not in shapes or step < 0 or step >= total_steps:
+        raise ValueError("bad arguments")
+    initial = max_lr / div_factor
+    phases = [(float(pct_start * total_steps) - 1, initial, max_lr),
+              (total_steps - 1, max_lr, initial / final_div_factor)]
+    if not 0 < phases[0][0] < total_steps - 1:
+        raise ValueError("bad pct_start")
+    begin = 0.0
+    for end, a, b in phases:
+        if step <= end:
+            return float(shapes[anneal](a, b, (step - begin) / (end - begin)))
+        begin = end
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------- reduce_on_plateau_step
+def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, *,
+             at_patience=False, absolute=False, no_reset=False, cooldown_counts=False):
+    """One reducer epoch with one mistake switched on."""
+    if mode not in ("min", "max") or factor >= 1.0:
+        raise ValueError("bad arguments")
+    lr = float(state["lr"])
+    best = state.get("best", math.inf if mode == "min" else -math.inf)
+    bad, cooling = state.get("num_bad_epochs", 0), state.get("cooldown_counter", 0)
+    current = float(metric)
+    if absolute:
+        better = current < best - threshold if mode == "min" else current > best + threshold
+    else:
+        better = current < best * (1 - threshold) if mode == "min" else \
+            current > best * (1 + threshold)
+    best, bad = (current, 0) if better else (best, bad + 1)
+    if cooling > 0:
+        cooling -= 1
+        bad = bad if cooldown_counts else 0
+    if bad >= patience if at_patience else bad > patience:
+        candidate = max(lr * factor, min_lr)
+        if lr - candidate > 1e-8:
+            lr = candidate
+        cooling, bad = cooldown, bad if no_reset else 0
+    return lr, {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
+
+
+def _plateau_bug(id, title, hint, **mistake):
+    variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint)
+
+    def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4,
+                               mode="min", cooldown=0, min_lr=0.0):
+        return _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
+                        **mistake)
+
+    variant.replaces(reduce_on_plateau_step)
+    return variant
+
+
+_plateau_bug("plateau_at_patience", "reduces once num_bad_epochs reaches patience, one epoch "
+             "early", "Reduce only when num_bad_epochs > patience: patience bad epochs are "
+             "tolerated.", at_patience=True)
+_plateau_bug("plateau_absolute_threshold", "counts an improvement when the metric beats best by "
+             "threshold in absolute terms", "The default threshold is relative: metric < best * "
+             "(1 - threshold) for mode 'min'.", absolute=True)
+_plateau_bug("plateau_no_reset", "keeps num_bad_epochs after a reduction, so the rate keeps "
+             "falling every epoch", "After a reduction set num_bad_epochs = 0 (and start the "
+             "cooldown).", no_reset=True)
+_plateau_bug("plateau_cooldown_counts", "counts bad epochs during the cooldown",
+             "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
+             cooldown_counts=True)
+
+plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_on_plateau_step",
+                                    "copies the state first and updates the copy field by field")
+
+
+@plateau_counter_first.replaces
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0):
+    if mode not in ("min", "max") or factor >= 1.0:
+        raise ValueError("bad arguments")
+    worst = math.inf if mode == "min" else -math.inf
+    new = {"lr": float(state["lr"]), "best": state.get("best", worst),
+           "num_bad_epochs": state.get("num_bad_epochs", 0),
+           "cooldown_counter": state.get("cooldown_counter", 0)}
+    value = float(metric)
+    sign = 1 if mode == "min" else -1
+    if sign * value < sign * new["best"] * (1 - sign * threshold):
+        new["best"], new["num_bad_epochs"] = value, 0
+    else:
+        new["num_bad_epochs"] += 1
+    if new["cooldown_counter"] > 0:
+        new["cooldown_counter"] -= 1
+        new["num_bad_epochs"] = 0
+    if new["num_bad_epochs"] > patience:
+        lowered = max(new["lr"] * factor, min_lr)
+        if new["lr"] - lowered > 1e-8:
+            new["lr"] = lowered
+        new["cooldown_counter"], new["num_bad_epochs"] = cooldown, 0
+    return new["lr"], new
+
+
+# -- hollow: a reducer that never reduces (must score 0) ------------------------------------------
+@hollow("schedules.reduce_on_plateau_step.never", "schedules.reduce_on_plateau_step",
+        "hands back the rate and the state it was given").replaces
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0):
+    return float(state["lr"]), state

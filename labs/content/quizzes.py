@@ -713,6 +713,24 @@ CHAPTER_CHECKS = {
                      "and what does accumulating past steps change?",
         },
         {
+            "prompt": "(Section 9, schedules) A run watches its validation loss with a "
+                      "reduce-on-plateau schedule (patience 5, factor 0.5). The loss has not "
+                      "improved for 6 epochs in a row. What happens to the learning rate?",
+            "options": [
+                "It is halved, and the count of epochs without improvement starts again from "
+                "zero.",
+                "Nothing: the schedule only acts on a fixed step count, like step decay.",
+                "It is reset to its starting value to escape the plateau.",
+                "It is halved every epoch from now on, whatever the loss does.",
+            ],
+            "right": "Patience 5 tolerates five flat epochs; the sixth triggers one cut by the "
+                     "factor, then the counter restarts. Unlike step or one-cycle schedules, it "
+                     "reacts to the measured loss, not to the step number.",
+            "wrong": "This schedule watches a metric and counts epochs without improvement. What "
+                     "does it do once that count passes the patience, and what happens to the "
+                     "count afterwards?",
+        },
+        {
             "prompt": "(Section 10, regularization) Training loss keeps falling while validation "
                       "loss has started rising. What is happening, and what helps?",
             "options": [

@@ -117,7 +117,9 @@ _OPTIM = [
 _SCHEDULES = [
     Exercise(f"schedules.{name}", title, (name,), ("torch.optim.lr_scheduler",))
     for name, title in [("step_lr", "Step decay"), ("exponential_lr", "Exponential decay"),
-                        ("cosine_lr", "Cosine annealing"), ("warmup_cosine_lr", "Warmup then cosine")]
+                        ("cosine_lr", "Cosine annealing"), ("warmup_cosine_lr", "Warmup then cosine"),
+                        ("one_cycle_lr", "One-cycle policy"),
+                        ("reduce_on_plateau_step", "Reduce on plateau")]
 ]
 
 _CLIPPING = [
