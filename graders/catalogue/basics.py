@@ -131,6 +131,32 @@ def gd_regime(a, lr):
     return "converges" if x < 1 else "oscillates" if x < 2 else "diverges"
 
 
+regime_ignores_a = bug("regime_ignores_a", "basics.gd_regime",
+                       "keeps the thresholds lr = 0.5 and lr = 1 of the a = 1 example for every "
+                       "curvature",
+                       hint="The thresholds scale with the curvature: lr = 1 / (2a) and lr = 1 / a; "
+                            "compare 2 * a * lr with 1 and 2.")
+
+
+@regime_ignores_a.replaces
+def gd_regime(a, lr):
+    if a <= 0 or lr <= 0:
+        raise ValueError("a and lr must both be positive")
+    return "converges" if lr <= 0.5 else "oscillates" if lr <= 1 else "diverges"
+
+
+regime_no_validation = bug("regime_no_validation", "basics.gd_regime",
+                           "answers for a <= 0 or lr <= 0 instead of refusing them",
+                           hint="With a <= 0 there is no minimum and with lr <= 0 no descent: "
+                                "raise ValueError.")
+
+
+@regime_no_validation.replaces
+def gd_regime(a, lr):
+    x = 2 * a * lr
+    return "converges" if x <= 1 else "oscillates" if x <= 2 else "diverges"
+
+
 regime_from_factor = alternative("regime_from_factor", "basics.gd_regime",
                                  "classifies the factor r = 1 - 2 a lr itself")
 

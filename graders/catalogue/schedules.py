@@ -235,7 +235,7 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 # ------------------------------------------------------------------------------- one_cycle_lr
 def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, *,
-               peak_shift=1.0, final_from_max=False, cos_reversed=False):
+               peak_shift=1.0, final_from_max=False, cos_reversed=False, as_tensor=False):
     """The one-cycle rate with one mistake switched on (argument checks as the reference)."""
     if anneal not in ("cos", "linear") or not 0 <= step < total_steps:
         raise ValueError("bad arguments")
@@ -250,6 +250,8 @@ def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_facto
         start, end, pct = max_lr, final, (step - peak) / (total_steps - 1 - peak)
     if anneal == "linear":
         return float((end - start) * pct + start)
+    if as_tensor:
+        return end + (start - end) / 2.0 * (torch.cos(torch.tensor(math.pi * pct)) + 1)
     if cos_reversed:
         return float(start + (end - start) / 2.0 * (math.cos(math.pi * pct) + 1))
     return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
@@ -278,6 +280,9 @@ _one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so 
                "backwards", "At pct = 0 the cosine term is 2, giving end + (start - end) = start: "
                "write end + (start - end) / 2 * (cos(pi pct) + 1).", cos_reversed=True)
 
+_one_cycle_bug("one_cycle_tensor", "computes the cosine with torch.cos and returns a 0-dim "
+               "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True)
+
 one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
                                "walks a list of (end step, start rate, end rate) phases, as "
                                "PyTorch does")
@@ -305,7 +310,8 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 
 # --------------------------------------------------------------------- reduce_on_plateau_step
 def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, *,
-             at_patience=False, absolute=False, no_reset=False, cooldown_counts=False):
+             at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
+             in_place=False):
     """One reducer epoch with one mistake switched on."""
     if mode not in ("min", "max") or factor >= 1.0:
         raise ValueError("bad arguments")
@@ -327,7 +333,11 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
         if lr - candidate > 1e-8:
             lr = candidate
         cooling, bad = cooldown, bad if no_reset else 0
-    return lr, {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
+    new = {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
+    if in_place:
+        state.update(new)
+        return lr, state
+    return lr, new
 
 
 def _plateau_bug(id, title, hint, **mistake):
@@ -354,6 +364,10 @@ _plateau_bug("plateau_no_reset", "keeps num_bad_epochs after a reduction, so the
 _plateau_bug("plateau_cooldown_counts", "counts bad epochs during the cooldown",
              "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
              cooldown_counts=True)
+
+_plateau_bug("plateau_edits_state", "updates the state dict it was given and returns it",
+             "Build a new dict: the caller may keep the old state (to compare, or to retry an "
+             "epoch).", in_place=True)
 
 plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_on_plateau_step",
                                     "copies the state first and updates the copy field by field")
