@@ -79,6 +79,21 @@ def test_python_numbers():
     assert compare(None, None) is None and compare("a", "b") is not None
 
 
+def test_a_stability_checks_hint_beats_a_guess_from_nan_but_not_a_dtype_hint():
+    """A stability check knows why NaN appeared (no max shift); a wrong dtype is still a dtype,
+    and a NaN in a plain value check is more likely an unstable formula than the value hint."""
+    def shown(got, hint, check="stability"):
+        with pytest.raises(GradingFailure) as info:
+            assert_close(got, t(1.0), what="loss", hint=hint, check=check)
+        return str(info.value)
+
+    assert "hint: subtract the row maximum" in shown(t(math.nan), "subtract the row maximum")
+    assert "exp() overflowed" in shown(t(math.inf), None)
+    assert "NaN usually" in shown(t(math.nan), "divide by N", check="reference value")
+    dtype = shown(t(1.0, dtype=torch.float32), "subtract the row maximum")
+    assert "hard-coded dtype" in dtype and "subtract" not in dtype
+
+
 def test_assert_close_raises_grading_failure_with_hint():
     with pytest.raises(GradingFailure) as info:
         assert_close(torch.tensor(1.0), torch.tensor(2.0), what="loss", hint="check the mean")

@@ -57,7 +57,7 @@ class Checker:
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
         if found is None:
             return got
-        self.fail(found.describe(what), check=check, hint=found.hint or hint,
+        self.fail(found.describe(what), check=check, hint=found.hint_over(hint, check),
                   diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what))
 
     def like(self, got: Any, template: Any, what: str) -> None:

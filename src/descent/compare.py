@@ -61,10 +61,20 @@ class Mismatch:
     path: str
     reason: str
     hint: str | None = None
+    # A guess from the kind of value alone (NaN, inf). A stability check's own hint says which
+    # formula overflows, so it comes first there; elsewhere the check's hint is about values
+    # and the guess is the better lead. Shape, dtype and device hints always win.
+    guessed: bool = False
 
     def describe(self, what: str) -> str:
         where = f"{what}{self.path}" if self.path else what
         return f"{where}: {self.reason}"
+
+    def hint_over(self, check_hint: str | None, check: str) -> str | None:
+        """The hint to show, given the kind of ``check`` and the hint it states itself."""
+        if self.guessed and check == "stability":
+            return check_hint or self.hint
+        return self.hint or check_hint
 
 
 def _fmt(x: float) -> str:
@@ -200,13 +210,14 @@ def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float,
     if got_nan.any():
         return Mismatch(path, _at(got_nan.nonzero()[0], e, g, e.shape),
                         "NaN usually comes from 0/0, log(0) or inf - inf: look for an "
-                        "unstable formula")
+                        "unstable formula", guessed=True)
     finite = torch.isfinite(e) & torch.isfinite(g)
     # Non-finite expected values (or a finite value where NaN/inf was expected) must match exactly.
     special = ~finite & ~(torch.isnan(e) & torch.isnan(g)) & (g != e)
     if special.any():
         return Mismatch(path, _at(special.nonzero()[0], e, g, e.shape),
-                        "an infinite value appeared: an exp() overflowed or a log() got 0")
+                        "an infinite value appeared: an exp() overflowed or a log() got 0",
+                        guessed=True)
     diff = torch.where(finite, (g - e).abs(), torch.zeros_like(g))
     allowed = atol + rtol * e.abs()
     bad = finite & (diff > allowed)
@@ -246,7 +257,7 @@ def assert_close(got: Any, expected: Any, *, what: str, rtol: float = 1e-7, atol
     found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
     if found is None:
         return
-    raise GradingFailure(found.describe(what), check=check, hint=found.hint or hint)
+    raise GradingFailure(found.describe(what), check=check, hint=found.hint_over(hint, check))
 
 
 def assert_like(got: Any, template: Any, *, what: str) -> None:
