@@ -17,6 +17,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from descent.impl import call_chain
 from descent.isolation.callables import make
@@ -103,6 +105,23 @@ class TestMinibatches:
                       check="drop_last",
                       hint="drop_last=True leaves out only a last batch shorter than "
                            "batch_size; full batches stay, and no index repeats")
+
+    @pytest.mark.points(2)
+    @given(n=st.integers(0, 60), size=st.integers(1, 70), drop_last=st.booleans(),
+           seed=st.integers(0, 2 ** 31 - 1))
+    def test_drawn_sizes(self, n, size, drop_last, seed, check):
+        def recipe(m):
+            batches = list(m.regression.minibatches(n, size, _gen(seed, "cpu"),
+                                                    drop_last=drop_last))
+            every = _union(batches, "cpu")
+            return [len(b) for b in batches], int(torch.unique(every).numel()), every.numel()
+
+        kept = sum(_sizes(n, size, drop_last))
+        check.matches(recipe, f"minibatches({n}, {size}, g, drop_last={drop_last}): (batch "
+                      "sizes, distinct indices, indices in all)",
+                      expected=(_sizes(n, size, drop_last), kept, kept), check="coverage",
+                      hint="cut one permutation of 0 .. n-1 into pieces of batch_size; only "
+                           "drop_last=True removes the short last piece")
 
     @pytest.mark.points(3)
     def test_order_is_uniform(self, check, inputs):
