@@ -28,16 +28,51 @@ def _cut(order, batch_size, drop_last):
 
 
 # -------------------------------------------------------------------------------- minibatches
-mb_no_shuffle = bug("mb_no_shuffle", "regression.minibatches",
-                    "cuts 0 .. n-1 in order, without shuffling",
-                    hint="Draw a random permutation first: torch.randperm(n, generator=generator,"
-                         " device=generator.device).", classic=True)
+def _ordered_by(draw):
+    """minibatches whose order of the examples is ``draw(n, generator)``, cut as the reference
+    cuts: the bugs of the draw itself."""
+    def minibatches(n, batch_size, generator, drop_last=False):
+        _check(n, batch_size)
+        return _cut(draw(n, generator), batch_size, drop_last)
+    return minibatches
 
 
-@mb_no_shuffle.replaces
-def minibatches(n, batch_size, generator, drop_last=False):
-    _check(n, batch_size)
-    return _cut(torch.arange(n, device=generator.device), batch_size, drop_last)
+def _swap_with_any(n, generator):
+    order = list(range(n))
+    for i in range(n):
+        j = int(torch.randint(0, n, (1,), generator=generator, device=generator.device))
+        order[i], order[j] = order[j], order[i]
+    return torch.tensor(order, dtype=torch.int64, device=generator.device)
+
+
+def _own_generator(n, generator):
+    own = torch.Generator(device=generator.device).manual_seed(0)
+    return torch.randperm(n, generator=own, device=generator.device)
+
+
+for _id, _title, _hint, _draw, _classic in [
+    ("mb_no_shuffle", "cuts 0 .. n-1 in order, without shuffling",
+     "Draw a random permutation first: torch.randperm(n, generator=generator, "
+     "device=generator.device).", lambda n, g: torch.arange(n, device=g.device), True),
+    ("mb_with_replacement", "draws n indices with replacement (torch.randint), so some examples "
+     "repeat and others are never seen",
+     "An epoch is a permutation: every index exactly once. Use torch.randperm, not "
+     "torch.randint.",
+     lambda n, g: torch.randint(0, max(n, 1), (n,), generator=g, device=g.device), False),
+    ("mb_swap_with_any", "shuffles by swapping each place with a place drawn from all n (not from "
+     "the places not yet fixed), which favours some orders",
+     "Fisher-Yates swaps place i with a place drawn from i .. n-1; simpler: "
+     "torch.randperm(n, generator=generator).", _swap_with_any, False),
+    ("mb_global_rng", "shuffles with torch's global random state, ignoring the generator",
+     "Pass the generator to every draw: torch.randperm(n, generator=generator, ...); the same "
+     "seed must give the same epoch.", lambda n, g: torch.randperm(n).to(g.device), False),
+    ("mb_fixed_seed", "shuffles with a generator of its own seeded 0, so every epoch has the same "
+     "order",
+     "Use the generator passed in: it moves on after each call, so each epoch gets a new order.",
+     _own_generator, False),
+]:
+    bug(_id, "regression.minibatches", _title, hint=_hint,
+        classic=_classic).replaces(_ordered_by(_draw))
 
 
 mb_loses_last = bug("mb_loses_last", "regression.minibatches",
@@ -66,20 +101,6 @@ def minibatches(n, batch_size, generator, drop_last=False):
                 False)
 
 
-mb_with_replacement = bug("mb_with_replacement", "regression.minibatches",
-                          "draws n indices with replacement (torch.randint), so some examples "
-                          "repeat and others are never seen",
-                          hint="An epoch is a permutation: every index exactly once. Use "
-                               "torch.randperm, not torch.randint.")
-
-
-@mb_with_replacement.replaces
-def minibatches(n, batch_size, generator, drop_last=False):
-    _check(n, batch_size)
-    order = torch.randint(0, max(n, 1), (n,), generator=generator, device=generator.device)
-    return _cut(order, batch_size, drop_last)
-
-
 mb_shuffles_batch_order = bug("mb_shuffles_batch_order", "regression.minibatches",
                               "shuffles the order of fixed batches (0..B-1, B..2B-1, ...) instead "
                               "of the examples, so the same examples always share a batch",
@@ -93,51 +114,6 @@ def minibatches(n, batch_size, generator, drop_last=False):
     fixed = _cut(torch.arange(n, device=generator.device), batch_size, drop_last)
     picks = torch.randperm(len(fixed), generator=generator, device=generator.device)
     return [fixed[int(i)] for i in picks]
-
-
-mb_swap_with_any = bug("mb_swap_with_any", "regression.minibatches",
-                       "shuffles by swapping each place with a place drawn from all n (not from "
-                       "the places not yet fixed), which favours some orders",
-                       hint="Fisher-Yates swaps place i with a place drawn from i .. n-1; simpler: "
-                            "torch.randperm(n, generator=generator).")
-
-
-@mb_swap_with_any.replaces
-def minibatches(n, batch_size, generator, drop_last=False):
-    _check(n, batch_size)
-    order = list(range(n))
-    for i in range(n):
-        j = int(torch.randint(0, n, (1,), generator=generator, device=generator.device))
-        order[i], order[j] = order[j], order[i]
-    return _cut(torch.tensor(order, dtype=torch.int64, device=generator.device), batch_size,
-                drop_last)
-
-
-mb_global_rng = bug("mb_global_rng", "regression.minibatches",
-                    "shuffles with torch's global random state, ignoring the generator",
-                    hint="Pass the generator to every draw: torch.randperm(n, generator="
-                         "generator, ...); the same seed must give the same epoch.")
-
-
-@mb_global_rng.replaces
-def minibatches(n, batch_size, generator, drop_last=False):
-    _check(n, batch_size)
-    order = torch.randperm(n).to(generator.device)
-    return _cut(order, batch_size, drop_last)
-
-
-mb_fixed_seed = bug("mb_fixed_seed", "regression.minibatches",
-                    "shuffles with a generator of its own seeded 0, so every epoch has the same "
-                    "order",
-                    hint="Use the generator passed in: it moves on after each call, so each epoch "
-                         "gets a new order.")
-
-
-@mb_fixed_seed.replaces
-def minibatches(n, batch_size, generator, drop_last=False):
-    _check(n, batch_size)
-    own = torch.Generator(device=generator.device).manual_seed(0)
-    return _cut(torch.randperm(n, generator=own, device=generator.device), batch_size, drop_last)
 
 
 mb_no_validation = bug("mb_no_validation", "regression.minibatches",
