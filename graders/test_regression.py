@@ -28,6 +28,11 @@ def _gen(seed, device):
     return torch.Generator(device=device).manual_seed(seed)
 
 
+def _type_name(value):
+    """The class name of a result, also of an object left in a worker (a generator)."""
+    return getattr(value, "descent_type_name", type(value).__name__)
+
+
 def _outcome(fn, *args):
     """How a call ended, as text: "returned", or "raised <exception class>"."""
     try:
@@ -178,8 +183,9 @@ class TestMinibatches:
     @pytest.mark.supporting("test_covers_every_index_once")
     def test_structure(self, check, inputs):
         dev = inputs.device
-        check.matches(lambda m: type(m.regression.minibatches(10, 4, _gen(inputs.seed, dev))
-                                     ).__name__, "the type of what minibatches returns",
+        check.matches(lambda m: _type_name(m.regression.minibatches(10, 4, _gen(inputs.seed,
+                                                                                dev))),
+                      "the type of what minibatches returns",
                       expected="list", check="shape and type",
                       hint="build and return the list of batches; a function with `yield` draws "
                            "nothing until it is iterated")
