@@ -135,7 +135,7 @@ class TestMinibatches:
         counts = torch.zeros(n, n, dtype=torch.float64)
         for batches in epochs:
             order = torch.cat([torch.as_tensor(b).reshape(-1).cpu() for b in batches]).long()
-            check.that(order.numel() == n and bool(((order >= 0) & (order < n)).all()),
+            check.that(torch.equal(torch.sort(order).values, torch.arange(n)),
                        f"one of {count} successive calls of minibatches({n}, {size}, g) did not "
                        f"return each of the {n} indices once", check="statistics",
                        hint="every call is one epoch: a permutation of 0 .. n-1")
