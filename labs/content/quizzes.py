@@ -683,6 +683,26 @@ CHAPTER_CHECKS = {
             "wrong": "Picture steps much wider than the valley. Where do they land?",
         },
         {
+            "prompt": "(Section 7, gradient descent) A linear regression with squared error can "
+                      "be fitted in one step, by solving the normal equations (X^T X) w = X^T y. "
+                      "Why are neural networks trained by gradient descent instead?",
+            "options": [
+                "With nonlinear layers the gradient is no longer linear in the weights, so "
+                "setting it to zero gives no system anyone can solve: the only way down is "
+                "one step at a time.",
+                "The normal equations always give a less accurate answer than gradient "
+                "descent.",
+                "The normal equations only work on one mini-batch at a time.",
+                "Gradient descent needs no learning rate, unlike the normal equations.",
+            ],
+            "right": "For a linear model the squared error is a quadratic bowl, and its lowest "
+                     "point solves a linear system (factorize X^T X or X, never invert). Stack "
+                     "a nonlinearity between layers and that system disappears; what remains is "
+                     "to follow the gradient.",
+            "wrong": "Why is the zero-gradient condition of linear regression a linear system, "
+                     "and what happens to it once an activation sits between two layers?",
+        },
+        {
             "prompt": "(Section 8, backpropagation) Why compute a layer's error signal (delta) "
                       "before that layer's weight gradients?",
             "options": [

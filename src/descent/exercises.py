@@ -52,6 +52,19 @@ _BASICS = [
     Exercise("basics.gd_regime", "Learning-rate regimes on a quadratic", ("gd_regime",)),
 ]
 
+# Issue 17, items 2 and 3: batch, mini-batch and stochastic gradient descent; the closed form.
+DATA_LOADING = ("torch.utils.data",)
+READY_SOLVERS = ("torch.linalg.inv", "torch.linalg.inv_ex", "torch.inverse",
+                 "torch.Tensor.inverse", "torch.linalg.pinv", "torch.pinverse",
+                 "torch.Tensor.pinverse", "torch.linalg.lstsq", "torch.linalg.tensorinv")
+_REGRESSION = [
+    Exercise("regression.minibatches", "Shuffled mini-batches", ("minibatches",), DATA_LOADING),
+    Exercise("regression.train_linear_regression", "Linear regression by mini-batch gradient "
+             "descent", ("train_linear_regression",), DATA_LOADING + BACKWARD_FORBIDDEN),
+    Exercise("regression.linear_regression_closed_form", "Linear regression in closed form",
+             ("linear_regression_closed_form",), READY_SOLVERS),
+]
+
 _LOSSES = [
     _pair("losses", "mse", "Mean squared error"),
     _pair("losses", "mae", "Mean absolute error"),
@@ -142,8 +155,9 @@ _TRAIN = [
 
 EXERCISES: dict[str, Exercise] = {
     ex.id: ex
-    for group in (_BASICS, _LOSSES, _ACTIVATIONS, _LAYERS, _AUTOGRAD, _INIT, _NORMALIZATION,
-                  _REGULARIZATION, _OPTIM, _SCHEDULES, _CLIPPING, _DIAGNOSTICS, _TRAIN)
+    for group in (_BASICS, _REGRESSION, _LOSSES, _ACTIVATIONS, _LAYERS, _AUTOGRAD, _INIT,
+                  _NORMALIZATION, _REGULARIZATION, _OPTIM, _SCHEDULES, _CLIPPING, _DIAGNOSTICS,
+                  _TRAIN)
     for ex in group
 }
 

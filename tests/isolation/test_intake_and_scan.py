@@ -109,6 +109,24 @@ def mse_forward(pred, target):
     assert not any(ex == "losses.mse" and kind == "forbidden" for ex, _, kind in found)
 
 
+def test_scan_finds_ready_made_solvers_and_loaders():
+    src = '''import torch
+from torch.linalg import lstsq as ls
+from torch.utils.data import DataLoader
+
+def minibatches(n, batch_size, generator, drop_last=False):
+    return list(DataLoader(range(n), batch_size=batch_size, shuffle=True, generator=generator))
+
+def linear_regression_closed_form(X, y):
+    A = X.T @ X
+    return A.inverse() @ (X.T @ y), ls(X, y), torch.linalg.solve(A, X.T @ y)
+'''
+    found = {(ex, name) for ex, name, kind in _findings({"regression": src}) if kind == "forbidden"}
+    closed = "regression.linear_regression_closed_form"
+    assert found == {("regression.minibatches", "torch.utils.data.DataLoader"),
+                     (closed, "torch.Tensor.inverse"), (closed, "torch.linalg.lstsq")}
+
+
 def test_scan_flags_dynamic_access_for_review():
     src = '''import torch, importlib
 def mse_forward(pred, target):

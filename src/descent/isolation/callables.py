@@ -185,3 +185,14 @@ def _quadratic_descent(a: torch.Tensor, c: torch.Tensor, scale: float, shape: li
         g = ((a @ p.reshape(-1) - c) * scale).reshape(tuple(shape))
         return (p, g, state), kwargs_per_step[k]
     return advance
+
+
+@factory("shared_generator")
+def _shared_generator(args: list, kwargs: dict, seed: int, device: str):
+    """Feeds every call ``(*args, generator, **kwargs)`` with one generator, seeded once where
+    the chain runs: successive epochs of a shuffle, drawn without moving generator states."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+
+    def advance(k: int, previous):
+        return (*args, generator), dict(kwargs)
+    return advance

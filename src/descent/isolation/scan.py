@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from .. import exercises
 
-TENSOR_METHODS = {"softmax", "log_softmax", "logsumexp", "sigmoid", "sigmoid_", "backward"}
+TENSOR_METHODS = {"softmax", "log_softmax", "logsumexp", "sigmoid", "sigmoid_", "backward",
+                  "inverse", "pinverse"}
 # Other spellings of forbidden APIs: (prefix, what it counts as).
 EQUIVALENT = (("torch.func", "torch.autograd.func"), ("torch._C._nn", "torch.nn.functional._C"),
               ("torch.special.expit", "torch.sigmoid"),

@@ -1,0 +1,122 @@
+"""Public checks for starter/regression.py.
+
+Mini-batches by hand-checkable sizes and coverage; one full-batch training step worked on paper;
+the training loop against the least-squares fit; the closed form on a system solvable by hand and
+on an ill-conditioned matrix. The hidden graders also test the statistics of the shuffle over
+thousands of epochs, replay your training loop exactly from your own batches, and try other
+shapes and dtypes.
+
+Run with ``pytest exercises/test_regression.py``; add ``-k minibatches`` to focus on one exercise.
+"""
+
+import math
+
+import pytest
+import torch
+
+from . import T
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def _order(batches):
+    return torch.cat([b.reshape(-1) for b in batches]) if batches else torch.zeros(0)
+
+
+@pytest.mark.exercise("regression.minibatches")
+class TestMinibatches:
+    def test_ten_examples_in_threes(self, check):
+        # 10 = 3 + 3 + 3 + 1: the last batch keeps the one example left over
+        check.matches(lambda m: (lambda b: ([len(x) for x in b], sorted(_order(b).tolist())))(
+                          list(m.regression.minibatches(10, 3, _gen()))),
+                      "minibatches(10, 3, g): (batch sizes, every index sorted)",
+                      expected=([3, 3, 3, 1], list(range(10))),
+                      hint="shuffle 0 .. 9 once, cut in pieces of 3; the last piece is shorter")
+
+    def test_drop_last(self, check):
+        # the short last batch is left out: 9 distinct examples in three batches of 3
+        check.matches(lambda m: (lambda b: ([len(x) for x in b], len(set(_order(b).tolist()))))(
+                          list(m.regression.minibatches(10, 3, _gen(), drop_last=True))),
+                      "minibatches(10, 3, g, drop_last=True): (batch sizes, distinct indices)",
+                      expected=([3, 3, 3], 9))
+
+    @pytest.mark.supporting()  # any order but 0 .. 19 passes, so it counts beside a value check
+    def test_shuffled_and_new_each_epoch(self, check):
+        g = _gen(1)
+        first = _order(list(check.impl.regression.minibatches(20, 5, g)))
+        second = _order(list(check.impl.regression.minibatches(20, 5, g)))
+        check.that(not torch.equal(first, torch.arange(20)),
+                   "minibatches(20, 5, g) kept the examples in order 0 .. 19",
+                   hint="draw a permutation from the generator first",
+                   recipe=lambda m: _order(list(m.regression.minibatches(20, 5, _gen(1)))),
+                   got=first)
+        check.that(not torch.equal(first, second),
+                   "two successive calls on one generator (two epochs) gave the same order",
+                   hint="use the generator passed in: it moves on after each draw")
+
+
+@pytest.mark.exercise("regression.train_linear_regression")
+class TestTrainLinearRegression:
+    def test_one_full_batch_step(self, check):
+        # X = [1, 2, 3] (one feature), y = [1, 2, 2], lr 0.1, one epoch of one batch of 3:
+        # r = 0 - y = [-1, -2, -2], loss = (1 + 4 + 4) / 3 = 3
+        # dw = 2/3 * (1*-1 + 2*-2 + 3*-2) = -22/3, db = 2/3 * (-5) = -10/3
+        # w = 0.1 * 22/3 = 11/15, b = 0.1 * 10/3 = 1/3
+        X, y = T([1.0], [2.0], [3.0]), T(1.0, 2.0, 2.0)
+        check.matches(lambda m: m.regression.train_linear_regression(X, y, 0.1, 1, 3, _gen()),
+                      "train_linear_regression, one full-batch step: (w, b, losses)",
+                      expected=(T(11 / 15), torch.tensor(1 / 3, dtype=torch.float64), [3.0]),
+                      rtol=1e-12, atol=1e-12,
+                      hint="dw = (2/B) X^T r and db = (2/B) sum(r); log mean(r^2) before the "
+                           "update")
+
+    def test_reaches_the_least_squares_fit(self, check):
+        # Full-batch descent with a small rate converges to the closed-form fit with intercept.
+        g = _gen(2)
+        X = torch.randn(30, 2, generator=g, dtype=torch.float64)
+        y = X @ T(2.0, -1.0) + 0.5 + 0.1 * torch.randn(30, generator=g, dtype=torch.float64)
+        A = torch.cat([X, torch.ones(30, 1, dtype=torch.float64)], dim=1)
+        fit = torch.linalg.lstsq(A, y.unsqueeze(1)).solution.squeeze(1)
+        check.matches(lambda m: m.regression.train_linear_regression(X, y, 0.2, 150, 30,
+                                                                     _gen())[:2],
+                      "(w, b) after 150 full-batch epochs", expected=(fit[:2], fit[2]),
+                      rtol=1e-8, atol=1e-9)
+
+
+def _ill_conditioned(seed, n=30, d=4, cond=1e7):
+    g = _gen(seed)
+    u, _ = torch.linalg.qr(torch.randn(n, d, generator=g, dtype=torch.float64))
+    v, _ = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))
+    s = torch.logspace(0, -math.log10(cond), d, dtype=torch.float64) * 10
+    X = (u * s) @ v.T
+    return X, X @ torch.randn(d, generator=g, dtype=torch.float64) + 0.1 * torch.randn(
+        n, generator=g, dtype=torch.float64)
+
+
+@pytest.mark.exercise("regression.linear_regression_closed_form")
+class TestClosedForm:
+    def test_solvable_by_hand(self, check):
+        # X^T X = [[2, 1], [1, 2]], X^T y = [4, 5]: w = [1, 2] fits all three rows exactly
+        X, y = T([1.0, 0.0], [0.0, 1.0], [1.0, 1.0]), T(1.0, 2.0, 3.0)
+        check.matches(lambda m: m.regression.linear_regression_closed_form(X, y),
+                      "linear_regression_closed_form on a 3 x 2 system", expected=T(1.0, 2.0),
+                      rtol=1e-12, atol=1e-12,
+                      hint="solve (X^T X) w = X^T y; no bias column is added")
+
+    def test_ill_conditioned(self, check):
+        # cond(X) = 1e7, so cond(X^T X) = 1e14: w is not well determined, but the gradient
+        # X^T (X w - y) must still vanish to rounding at the w you return.
+        for seed in (3, 4):
+            X, y = _ill_conditioned(seed)
+            w = check.impl.regression.linear_regression_closed_form(X, y)
+            grad = X.T @ (X @ w - y)
+            rel = float(grad.norm() / (torch.linalg.matrix_norm(X, 2) ** 2 * w.norm()
+                                       + (X.T @ y).norm()))
+            check.that(rel <= 1e-12, f"on an ill-conditioned X the gradient at your w is {rel:.1e} "
+                       "relative (at most 1e-12)",
+                       hint="factorize (torch.linalg.cholesky and torch.cholesky_solve, "
+                            "torch.linalg.solve, or QR) instead of multiplying by an inverse",
+                       recipe=lambda m, X=X, y=y: m.regression.linear_regression_closed_form(X, y),
+                       got=w)
