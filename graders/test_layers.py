@@ -457,9 +457,9 @@ class TestResidualBlockExtra:
     def test_inputs_unmodified_by_backward(self, check, inputs):
         args = _residual_case(5, 3, 4)(inputs)[0]
         dy = inputs.randn(5, 3)
+        cache = check.impl.layers.residual_block_forward(*args)[1]
         with check.unmodified(dy, *args, who="residual_block_backward"):
-            call_then(check.impl.layers.residual_block_forward, list(args),
-                      check.impl.layers.residual_block_backward, [dy])
+            check.impl.layers.residual_block_backward(dy, cache)
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("shapes", [((1, 4), (1,)), ((4, 4), (3,)), ((2, 4), (2,))],
