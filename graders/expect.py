@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 
 def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None:
-    """Require ``call(check.impl)`` to raise ValueError; any other outcome fails, named."""
+    """Require ``call(check.impl)`` to raise ValueError; any other outcome fails, named. When the
+    call returned a value instead, the failure names the catalogued bug that returns the same."""
     try:
         got = call(check.impl)
     except ValueError:
@@ -15,4 +16,5 @@ def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None
         check.fail(f"{what} raised {type(exc).__name__} instead of ValueError", check="errors",
                    hint=hint)
     check.fail(f"{what} returned {type(got).__name__} instead of raising ValueError",
-               check="errors", hint=hint)
+               check="errors", hint=hint,
+               diagnosis=lambda: check.diagnose(call, got, what=what))
