@@ -53,6 +53,21 @@ def _band(*sizes: int) -> float:
     return KS_C * math.sqrt(sum(1 / n for n in sizes))
 
 
+def _generator_decides(check, first, again, other, what: str, draws: str) -> None:
+    """Results of three calls with generators seeded s, s and s + 1: the first two must be equal,
+    the third different."""
+    def equal(a, b):
+        if isinstance(a, (list, tuple)):
+            return len(a) == len(b) and all(equal(u, v) for u, v in zip(a, b))
+        return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+
+    check.that(equal(first, again), f"two calls with generators seeded alike gave different {what}",
+               check="reproducibility",
+               hint=f"draw {draws} from `generator`, never from the global random state")
+    check.that(not equal(first, other), f"generators with different seeds gave the same {what}",
+               check="reproducibility", hint=f"{draws} must come from `generator`")
+
+
 # ---------------------------------------------------------------------------------------- mixup
 MIX_N, MIX_CALLS, BETA_REF = 400, 5, 200_000
 
@@ -184,17 +199,9 @@ class TestMixup:
     def test_generator_decides(self, check, inputs):
         x = inputs.randn(25, 3)
         y = torch.eye(25, dtype=x.dtype, device=x.device)
-        first, again, other = call_each(check.impl.data.mixup,
-                                        [[x, y, 0.5, _gen(x.device, inputs.seed + s)]
-                                         for s in (0, 0, 1)])
-        check.that(all(torch.equal(a, b) for a, b in zip(first, again)),
-                   "two calls with generators seeded alike gave different results",
-                   check="reproducibility",
-                   hint="draw the weights and the permutation from `generator`, never from the "
-                        "global random state")
-        check.that(not torch.equal(first[1], other[1]),
-                   "generators with different seeds gave the same mixing",
-                   check="reproducibility", hint="the draws must come from `generator`")
+        runs = call_each(check.impl.data.mixup,
+                         [[x, y, 0.5, _gen(x.device, inputs.seed + s)] for s in (0, 0, 1)])
+        _generator_decides(check, *runs, "mixings", "the weights and the permutation")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("case", ["alpha-0", "alpha-negative", "integer-labels",
@@ -311,17 +318,9 @@ class TestAugmentPoints:
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
         x = _ring(inputs, 50)
-        first, again, other = call_each(
-            check.impl.data.augment_points,
-            [[x, _gen(x.device, inputs.seed + s), 0.3, 0.1] for s in (0, 0, 1)])
-        check.that(torch.equal(first, again),
-                   "two calls with generators seeded alike gave different points",
-                   check="reproducibility",
-                   hint="draw the angles and the jitter from `generator`, never from the global "
-                        "random state")
-        check.that(not torch.equal(first, other),
-                   "generators with different seeds gave the same points",
-                   check="reproducibility", hint="the draws must come from `generator`")
+        runs = call_each(check.impl.data.augment_points,
+                         [[x, _gen(x.device, inputs.seed + s), 0.3, 0.1] for s in (0, 0, 1)])
+        _generator_decides(check, *runs, "points", "the angles and the jitter")
 
     @pytest.mark.supporting()  # the input handed back passes it
     def test_float32_kept(self, check, inputs):
@@ -457,19 +456,9 @@ class TestKFold:
 
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
-        first, again, other = call_each(check.impl.data.kfold_indices,
-                                         [[30, 4, _gen("cpu", inputs.seed + s)] for s in (0, 0, 1)])
-        same = all(torch.equal(torch.as_tensor(a), torch.as_tensor(b))
-                   for fa, fb in zip(first, again) for a, b in zip(fa, fb))
-        check.that(same, "two calls with generators seeded alike gave different folds",
-                   check="reproducibility",
-                   hint="draw the permutation from `generator`, never from the global random "
-                        "state")
-        differ = any(not torch.equal(torch.as_tensor(a), torch.as_tensor(b))
-                     for fa, fb in zip(first, other) for a, b in zip(fa, fb))
-        check.that(differ, "generators with different seeds gave the same folds",
-                   check="reproducibility", hint="with shuffle=True the order must come from "
-                                                 "`generator`")
+        runs = call_each(check.impl.data.kfold_indices,
+                         [[30, 4, _gen("cpu", inputs.seed + s)] for s in (0, 0, 1)])
+        _generator_decides(check, *runs, "folds", "the permutation (with shuffle=True)")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("n,k", [(10, 1), (10, 0), (4, 5), (10, 2.0)],

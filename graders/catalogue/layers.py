@@ -682,7 +682,7 @@ def _segments(params, start, stop, activation, last):
 
 
 def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
-                  segment_end_is_last=False, count=lambda depth, stored: stored,
+                  segment_end_is_last=False, count=lambda depth, segment, stored: stored,
                   reverse_grads=False):
     """Gradient checkpointing with switchable mistakes."""
     if validate and (isinstance(segment, bool) or not isinstance(segment, int) or segment < 1
@@ -713,82 +713,44 @@ def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
                 d = d * dact(z)
             grads[i] = (d.T @ h_in, d.sum(0))
             d = d @ params[i][0]
-    return loss, grads[::-1] if reverse_grads else grads, count(depth, len(stored))
+    return loss, grads[::-1] if reverse_grads else grads, count(depth, segment, len(stored))
 
 
-ckpt_segment_end = bug(
-    "ckpt_segment_end_without_activation", "layers.mlp_grads_checkpointed",
-    "treats the last layer of every segment as the network's output layer (no activation after "
-    "it)",
-    hint="only the network's last layer has no activation: decide with the layer's index in the "
-         "whole network (i < L - 1), not its place in the segment.")
+def _ckpt_bug(id, title, hint, **mistake):
+    variant = bug(id, "layers.mlp_grads_checkpointed", title, hint=hint)
+
+    def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
+        return _checkpointed(x, y, params, segment, activation, **mistake)
+    variant.replaces(mlp_grads_checkpointed)
+    return variant
 
 
-@ckpt_segment_end.replaces
-def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
-    return _checkpointed(x, y, params, segment, activation, segment_end_is_last=True)
-
-
-ckpt_reversed = bug(
-    "ckpt_grads_last_layer_first", "layers.mlp_grads_checkpointed",
-    "appends each layer's gradients as the backward reaches it, so the list starts with the last "
-    "layer",
-    hint="return grads in the order of params, first layer first: fill grads[i] by index, or "
-         "reverse the list at the end.")
-
-
-@ckpt_reversed.replaces
-def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
-    return _checkpointed(x, y, params, segment, activation, reverse_grads=True)
-
-
-ckpt_counts_logits = bug(
-    "ckpt_counts_the_logits", "layers.mlp_grads_checkpointed",
-    "counts the logits as one more stored activation",
-    hint="kept counts the checkpoints only, the layer inputs h_0 = x, h_segment, ...: "
-         "ceil(L / segment).")
-
-
-@ckpt_counts_logits.replaces
-def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
-    return _checkpointed(x, y, params, segment, activation,
-                         count=lambda depth, stored: stored + 1)
-
-
-ckpt_floor_count = bug(
-    "ckpt_count_rounds_down", "layers.mlp_grads_checkpointed",
-    "reports L // segment checkpoints, forgetting the one of a shorter last segment",
-    hint="a last segment shorter than the others still starts at a checkpoint: ceil(L / segment), "
-         "and at least 1 (x itself) when segment > L.")
-
-
-@ckpt_floor_count.replaces
-def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
-    return _checkpointed(x, y, params, segment, activation,
-                         count=lambda depth, stored: depth // segment)
-
-
-ckpt_all_kept = bug(
-    "ckpt_counts_every_layer", "layers.mlp_grads_checkpointed",
-    "keeps (and counts) every layer's input, as an ordinary backward does",
-    hint="store only h_0, h_segment, h_2segment, ... in the forward pass and rebuild the others "
-         "from them in the backward: ceil(L / segment) kept, not L.")
-
-
-@ckpt_all_kept.replaces
-def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
-    return _checkpointed(x, y, params, segment, activation, count=lambda depth, stored: depth)
-
-
-ckpt_no_check = bug(
-    "ckpt_no_argument_check", "layers.mlp_grads_checkpointed",
-    "accepts any segment and an empty network without complaint",
-    hint="raise ValueError unless segment is an int >= 1 and params has at least one layer.")
-
-
-@ckpt_no_check.replaces
-def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
-    return _checkpointed(x, y, params, segment, activation, validate=False)
+_ckpt_bug("ckpt_segment_end_without_activation",
+          "treats the last layer of every segment as the network's output layer (no activation "
+          "after it)",
+          "only the network's last layer has no activation: decide with the layer's index in the "
+          "whole network (i < L - 1), not its place in the segment.", segment_end_is_last=True)
+_ckpt_bug("ckpt_grads_last_layer_first",
+          "appends each layer's gradients as the backward reaches it, so the list starts with "
+          "the last layer",
+          "return grads in the order of params, first layer first: fill grads[i] by index, or "
+          "reverse the list at the end.", reverse_grads=True)
+_ckpt_bug("ckpt_counts_the_logits", "counts the logits as one more stored activation",
+          "kept counts the checkpoints only, the layer inputs h_0 = x, h_segment, ...: "
+          "ceil(L / segment).", count=lambda depth, segment, stored: stored + 1)
+_ckpt_bug("ckpt_count_rounds_down",
+          "reports L // segment checkpoints, forgetting the one of a shorter last segment",
+          "a last segment shorter than the others still starts at a checkpoint: "
+          "ceil(L / segment), and at least 1 (x itself) when segment > L.",
+          count=lambda depth, segment, stored: depth // segment)
+_ckpt_bug("ckpt_counts_every_layer",
+          "keeps (and counts) every layer's input, as an ordinary backward does",
+          "store only h_0, h_segment, h_2segment, ... in the forward pass and rebuild the others "
+          "from them in the backward: ceil(L / segment) kept, not L.",
+          count=lambda depth, segment, stored: depth)
+_ckpt_bug("ckpt_no_argument_check", "accepts any segment and an empty network without complaint",
+          "raise ValueError unless segment is an int >= 1 and params has at least one layer.",
+          validate=False)
 
 
 ckpt_lists = alternative("ckpt_checkpoint_list", "layers.mlp_grads_checkpointed",
