@@ -31,8 +31,9 @@ def test_mixup_weights_and_labels(check):
     w = y_mixed.diagonal()
     middle = float(((w > 0.25) & (w < 0.75)).double().mean())
     check.that(abs(float(w.mean()) - 0.5) < 0.08 and abs(middle - 0.5) < 0.12,
-               f"with alpha = 1 the weights should be uniform on [0, 1]: mean {float(w.mean()):.3f} "
-               f"(expected about 0.5), {middle:.0%} of them in (0.25, 0.75) (expected about 50%)",
+               f"with alpha = 1 the weights should be uniform on [0, 1]: mean "
+               f"{float(w.mean()):.3f} (expected about 0.5), {middle:.0%} of them in (0.25, 0.75) "
+               f"(expected about 50%)",
                hint="one Beta(alpha, alpha) weight per example, partners from a permutation")
 
 
@@ -51,7 +52,8 @@ def test_augment_rotation_keeps_the_radius(check):
     check.that(float(theta.abs().max()) <= a + 1e-9 and abs(spread - a / math.sqrt(3)) < 0.03,
                f"angles should be uniform on [-{a}, {a}] radians (standard deviation about "
                f"{a / math.sqrt(3):.3f}); got angles up to {float(theta.abs().max()):.3f} with "
-               f"standard deviation {spread:.3f}", hint="one angle per point: (2 * rand - 1) * max_angle")
+               f"standard deviation {spread:.3f}",
+               hint="one angle per point: (2 * rand - 1) * max_angle")
 
 
 @pytest.mark.exercise("data.kfold_indices")

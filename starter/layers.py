@@ -167,7 +167,7 @@ def residual_block_backward(dy, cache):
         dW2 = dy.T @ a,  db2 = dy summed over the batch,  da = dy @ W2
         dz  = da where z > 0, else 0      (ReLU's derivative is 0 at z == 0)
         dW1 = dz.T @ x,  db1 = dz summed over the batch
-        dx  = dy + dz @ W1                the skip passes dy to x unchanged, the branch adds its part
+        dx  = dy + dz @ W1                the skip passes dy on unchanged, the branch adds to it
 
     The ``dy +`` term is what residual connections are for: even when the branch's gradient is
     tiny, x receives dy in full.
