@@ -297,7 +297,8 @@ def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
     keeps only x (kept = 1). The logits, the loss and the activations rebuilt during the
     backward are not counted: at any moment at most one segment's activations are alive, so the
     memory is about kept + segment layer activations instead of L (with segment near sqrt(L),
-    about 2 sqrt(L)).
+    about 2 sqrt(L)). The graders check the loss, the gradients and ``kept``; they cannot see
+    what your code holds in memory, so keeping only the checkpoints is up to you.
 
     Args:
         x: (N, D_0) inputs.
