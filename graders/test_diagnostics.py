@@ -5,7 +5,8 @@
 * ``layer_gradient_norms``: values against an independent float64 computation (backpropagation by
   hand, no autograd) with the draw order of the contract, plus the properties the experiment is
   about: sigmoid with small weights vanishes toward the first layer by orders of magnitude over 10
-  layers; ReLU with He weights keeps every layer within a band.
+  layers; ReLU with He weights keeps every layer within a band. With ``residual=True`` the values
+  again, and the first layer's gradient kept within 3 orders of the last's by the skips.
 * ``dead_relu_fraction``: exact fractions on batches with dead, exactly-zero and live columns.
 * ``diagnose_loss_curve``: curves that hypothesis generates for each archetype, far from the
   boundaries between the rules, plus two curves that test the order of the rules and the recovery

@@ -5,6 +5,10 @@ networks are compared with PyTorch's autograd on the same parameters, with non-s
 every accepted activation and several depths, plus a dead ReLU unit (exact zeros) and logits of
 size ~1e3. ``numerical_gradient`` is checked on functions with known gradients and through a
 recording ``f`` that sees every tensor it is called on; ``relative_error`` on hand-made cases.
+The residual block gets the battery too (with a dead hidden unit), a dead branch whose dx must be
+dy, and the refusal of a branch that does not map back to x's width. Gradient checkpointing is
+compared with autograd for segments that divide the depth, leave a short last segment, equal 1
+and exceed the depth, and its count of kept activations with ceil(L / segment).
 """
 
 import math
