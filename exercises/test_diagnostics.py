@@ -41,6 +41,17 @@ class TestLayerGradientNorms:
                    f"sigmoid with tiny weights: the first layer's gradient ({norms[0]:.3g}) should "
                    f"be orders of magnitude below the last layer's ({norms[-1]:.3g})")
 
+    def test_residual_keeps_the_first_layer_learning(self, check):
+        # The same stack with a skip around every activation: h_l = h_{l-1} + sigmoid(...)
+        plain = check.impl.diagnostics.layer_gradient_norms("sigmoid", 8, 32, "small")
+        skip = check.impl.diagnostics.layer_gradient_norms("sigmoid", 8, 32, "small",
+                                                           residual=True)
+        check.that(skip[0] > 1e-3 * skip[-1] and skip[0] > 1e6 * plain[0],
+                   f"with residual=True the first layer's gradient ({skip[0]:.3g}) should stay "
+                   f"near the last layer's ({skip[-1]:.3g}) and far above the plain stack's "
+                   f"first ({plain[0]:.3g})",
+                   hint="h_l = h_{l-1} + act(h_{l-1} @ W_l.T) on every layer when residual=True")
+
 
 @pytest.mark.exercise("diagnostics.dead_relu_fraction")
 def test_dead_relu_fraction(check):

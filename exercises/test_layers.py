@@ -99,3 +99,57 @@ class TestRelativeError:
         # |1 - 0.5| / 1.5 = 1/3 beats |2 - 2| / 4 = 0, and 0 vs 0 counts as 0
         a, b = T(1.0, 2.0, 0.0), T(0.5, 2.0, 0.0)
         check.matches(lambda m: m.layers.relative_error(a, b), "relative_error", expected=1 / 3)
+
+
+@pytest.mark.exercise("layers.residual_block")
+class TestResidualBlock:
+    def test_worked_example(self, check):
+        # z = x @ W1.T + b1: row 1 [1, 2, -3] -> a = [1, 2, 0]; row 2 [0, -1, 1] -> a = [0, 0, 1]
+        # a @ W2.T: [3, 2] and [0, 2]; y = x + that + b2
+        x = T([1.0, 2.0], [0.0, -1.0])
+        W1, b1 = T([1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]), T(0.0, 0.0, 0.0)
+        W2, b2 = T([1.0, 1.0, 0.0], [0.0, 1.0, 2.0]), T(0.5, -0.5)
+        check.matches(lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2)[0],
+                      "residual_block_forward", expected=T([4.5, 3.5], [0.5, 0.5]))
+
+    def test_backward_matches_autograd(self, check, inputs):
+        x, W1, b1 = inputs.randn(5, 3), inputs.randn(4, 3), inputs.randn(4)
+        W2, b2 = inputs.randn(3, 4), inputs.randn(3)
+        dy = inputs.randn(5, 3)
+        leaves = [t.clone().requires_grad_() for t in (x, W1, b1, W2, b2)]
+        y = leaves[0] + F.linear(torch.relu(F.linear(*leaves[:3])), *leaves[3:])
+        expected = torch.autograd.grad(y, leaves, dy)
+
+        def grads(m):
+            _, cache = m.layers.residual_block_forward(x, W1, b1, W2, b2)
+            return tuple(m.layers.residual_block_backward(dy, cache))
+
+        check.matches(grads, "residual_block_backward (dx, dW1, db1, dW2, db2)",
+                      expected=tuple(expected),
+                      hint="x reaches y through the skip and through the branch: dx = dy + dz @ W1")
+
+    @pytest.mark.supporting()  # checks the backward against your own forward
+    def test_gradcheck(self, check, inputs):
+        args = (inputs.randn(4, 3), inputs.randn(5, 3), inputs.randn(5), inputs.randn(3, 5),
+                inputs.randn(3))
+        check.gradcheck("layers.residual_block", args, wrt=(0, 1, 2, 3, 4))
+
+
+@pytest.mark.exercise("layers.mlp_grads_checkpointed")
+def test_checkpointing_matches_autograd(check, inputs):
+    # 3 layers with segment=2: checkpoints h_0 = x and h_2, so kept = ceil(3 / 2) = 2
+    sizes = [3, 5, 4, 2]
+    params = [(inputs.randn(o, i), inputs.randn(o)) for i, o in zip(sizes, sizes[1:])]
+    x, y = inputs.randn(6, 3), inputs.randint(2, 6)
+    leaves = [(W.clone().requires_grad_(), b.clone().requires_grad_()) for W, b in params]
+    h = x
+    for i, (W, b) in enumerate(leaves):
+        h = F.linear(h, W, b)
+        h = torch.relu(h) if i < 2 else h
+    loss = F.cross_entropy(h, y)
+    flat = torch.autograd.grad(loss, [t for pair in leaves for t in pair])
+    expected = (loss.detach(), [(flat[2 * i], flat[2 * i + 1]) for i in range(3)], 2)
+    check.matches(lambda m: tuple(m.layers.mlp_grads_checkpointed(x, y, params, 2)),
+                  "mlp_grads_checkpointed(x, y, params, segment=2) -> (loss, grads, kept)",
+                  expected=expected,
+                  hint="the gradients equal an ordinary backward's; kept = ceil(L / segment)")

@@ -5,7 +5,8 @@
 * ``layer_gradient_norms``: values against an independent float64 computation (backpropagation by
   hand, no autograd) with the draw order of the contract, plus the properties the experiment is
   about: sigmoid with small weights vanishes toward the first layer by orders of magnitude over 10
-  layers; ReLU with He weights keeps every layer within a band.
+  layers; ReLU with He weights keeps every layer within a band. With ``residual=True`` the values
+  again, and the first layer's gradient kept within 3 orders of the last's by the skips.
 * ``dead_relu_fraction``: exact fractions on batches with dead, exactly-zero and live columns.
 * ``diagnose_loss_curve``: curves that hypothesis generates for each archetype, far from the
   boundaries between the rules, plus two curves that test the order of the rules and the recovery
@@ -50,7 +51,7 @@ _ACTS = {"sigmoid": (torch.sigmoid, lambda y: y * (1 - y)),
          "relu": (torch.relu, lambda y: (y > 0).to(y.dtype))}
 
 
-def _gradient_norms(activation, depth, width, init, seed=0, batch=64):
+def _gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):
     """The experiment of the contract, backpropagated by hand in float64 (independent of autograd)."""
     s = {"small": 0.01, "xavier": math.sqrt(1.0 / width), "he": math.sqrt(2.0 / width)}[init]
     act, dact = _ACTS[activation]
@@ -58,14 +59,16 @@ def _gradient_norms(activation, depth, width, init, seed=0, batch=64):
     x = torch.randn(batch, width, generator=g, dtype=torch.float64)
     Ws = [torch.randn(width, width, generator=g, dtype=torch.float64) * s for _ in range(depth)]
     hs = [x]
+    branches = []   # act(h_{l-1} @ W_l.T), whose derivative the backward needs
     for W in Ws:
-        hs.append(act(hs[-1] @ W.T))
+        branches.append(act(hs[-1] @ W.T))
+        hs.append(hs[-1] + branches[-1] if residual else branches[-1])
     dh = hs[-1] / hs[-1].numel()  # d(0.5 * mean(h^2)) / dh
     out = []
     for layer in reversed(range(depth)):
-        dz = dh * dact(hs[layer + 1])
+        dz = dh * dact(branches[layer])
         out.append((dz.T @ hs[layer]).abs().mean().item())
-        dh = dz @ Ws[layer]
+        dh = dz @ Ws[layer] + (dh if residual else 0)
     return out[::-1]
 
 
@@ -383,3 +386,41 @@ class TestDiagnoseLossCurve:
         _diagnose(check, train, None, "underfitting",
                   "a curve that jumps to 7.5x and never comes back down",
                   "a spike needs the curve to come back down within five steps")
+
+
+# ------------------------------------------------- layer_gradient_norms with residuals (issue 17)
+_RESIDUAL_CONFIGS = [("sigmoid", 10, 32, "small", 0, 64), ("tanh", 12, 24, "small", 3, 17),
+                     ("relu", 6, 20, "he", 11, 29), ("sigmoid", 4, 13, "xavier", 5, 9)]
+
+
+@pytest.mark.exercise("diagnostics.layer_gradient_norms")
+class TestLayerGradientNormsResidual:
+    @pytest.mark.parametrize("config", _RESIDUAL_CONFIGS, ids=lambda c: "-".join(map(str, c[:4])))
+    def test_residual_values(self, config, check):
+        activation, depth, width, init, seed, batch = config
+        check.matches(
+            lambda m: m.diagnostics.layer_gradient_norms(activation, depth, width, init,
+                                                         seed=seed, batch=batch, residual=True),
+            f"layer_gradient_norms({activation!r}, depth={depth}, width={width}, {init!r}, "
+            f"seed={seed}, batch={batch}, residual=True)",
+            expected=_gradient_norms(*config, residual=True), rtol=1e-7, atol=0.0,
+            hint="with residual=True every layer is h_l = h_{l-1} + act(h_{l-1} @ W_l.T): the "
+                 "skip goes around the activation, on every layer, and the draws do not change")
+
+    @pytest.mark.points(2)
+    def test_the_skip_keeps_the_first_layer_learning(self, check):
+        # The story the option tells: sigmoid with weights of scale 0.01, 10 layers.
+        plain = check.impl.diagnostics.layer_gradient_norms("sigmoid", 10, 48, "small", seed=7)
+        skip = check.impl.diagnostics.layer_gradient_norms("sigmoid", 10, 48, "small", seed=7,
+                                                           residual=True)
+        check.that(len(plain) == len(skip) == 10,
+                   f"expected 10 values each, got {len(plain)} and {len(skip)}",
+                   check="shape and type")
+        check.that(skip[0] > 1e-3 * skip[-1],
+                   f"with residual=True the first layer's gradient should stay within 3 orders of "
+                   f"magnitude of the last's; got first {skip[0]:.3g}, last {skip[-1]:.3g}",
+                   hint="the skip adds dh_l to dh_{l-1} unchanged: h_l = h_{l-1} + act(...)")
+        check.that(skip[0] > 1e9 * plain[0],
+                   f"the skip should lift the first layer's gradient by many orders of magnitude "
+                   f"over the plain stack; got {skip[0]:.3g} with it and {plain[0]:.3g} without",
+                   hint="residual=False must stay the plain stack h_l = act(h_{l-1} @ W_l.T)")

@@ -5,6 +5,10 @@ networks are compared with PyTorch's autograd on the same parameters, with non-s
 every accepted activation and several depths, plus a dead ReLU unit (exact zeros) and logits of
 size ~1e3. ``numerical_gradient`` is checked on functions with known gradients and through a
 recording ``f`` that sees every tensor it is called on; ``relative_error`` on hand-made cases.
+The residual block gets the battery too (with a dead hidden unit), a dead branch whose dx must be
+dy, and the refusal of a branch that does not map back to x's width. Gradient checkpointing is
+compared with autograd for segments that divide the depth, leave a short last segment, equal 1
+and exceed the depth, and its count of kept activations with ceil(L / segment).
 """
 
 import math
@@ -15,7 +19,9 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
+import expect
 from battery import Case, PairSpec, battery
+from descent.impl import call_then
 from descent.isolation import callables
 from descent.strategies import tensors
 
@@ -399,3 +405,154 @@ class TestRelativeError:
                       expected=ab, rtol=1e-12, check="property",
                       hint="the relative error does not depend on the order of the arguments")
         check.that(0.0 <= ab <= 1.0, "the relative error must lie in [0, 1]")
+
+
+# ------------------------------------------------------------------ residual block (issue 17)
+def _residual(x, W1, b1, W2, b2):
+    return x + F.linear(torch.relu(F.linear(x, W1, b1)), W2, b2)
+
+
+def _residual_case(n, d, h, dead=False):
+    def build(I):
+        x, W1, b1 = I.randn(n, d), I.randn(h, d), I.randn(h, scale=0.5)
+        if dead:  # hidden unit 1 has z exactly 0 for every example: ReLU passes no gradient
+            W1, b1 = W1.clone(), b1.clone()
+            W1[1], b1[1] = 0.0, 0.0
+        return (x, W1, b1, I.randn(d, h), I.randn(d, scale=0.5) + 0.5), {}
+    return build
+
+
+def _residual_smooth(I):
+    # gradcheck needs every pre-activation clear of ReLU's kink (eps is 1e-6)
+    while True:
+        args, kwargs = _residual_case(4, 3, 5)(I)
+        if float((args[0] @ args[1].T + args[2]).abs().min()) > 0.05:
+            return args, kwargs
+
+
+RESIDUAL_SPECS = [
+    PairSpec(
+        "layers.residual_block", _residual,
+        cases=[Case("5x3-hidden4", _residual_case(5, 3, 4), points=2),
+               Case("7x4-hidden6", _residual_case(7, 4, 6)),
+               Case("6x5-hidden3-dead-unit", _residual_case(6, 5, 3, dead=True), points=2)],
+        smooth=_residual_smooth, wrt=(0, 1, 2, 3, 4)),
+]
+
+TestResidualBlockBattery = battery(RESIDUAL_SPECS)
+
+
+@pytest.mark.exercise("layers.residual_block")
+class TestResidualBlockExtra:
+    @pytest.mark.supporting("test_backward")  # dy handed back passes it
+    def test_gradient_reaches_x_through_the_skip(self, check, inputs):
+        # A branch whose first layer is dead everywhere (z < 0 for every example) passes no
+        # gradient at all: everything x receives comes through the skip, so dx must equal dy.
+        x, W1, b1, W2, b2 = _residual_case(6, 4, 5)(inputs)[0]
+        b1 = -(x.abs().sum(1).max() * W1.abs().max() + 1.0).expand(5).clone()
+        dy = inputs.randn(6, 4)
+        check.matches(lambda m: call_then(m.layers.residual_block_forward, [x, W1, b1, W2, b2],
+                                          m.layers.residual_block_backward, [dy])[0],
+                      "residual_block_backward dx when the branch is dead (every z < 0)",
+                      expected=dy, rtol=1e-12, atol=0.0,
+                      hint="the skip y = x + ... passes dy straight to x: dx = dy + dz @ W1")
+
+    @pytest.mark.supporting()  # code that computes nothing edits nothing
+    def test_inputs_unmodified_by_backward(self, check, inputs):
+        args = _residual_case(5, 3, 4)(inputs)[0]
+        dy = inputs.randn(5, 3)
+        cache = check.impl.layers.residual_block_forward(*args)[1]
+        with check.unmodified(dy, *args, who="residual_block_backward"):
+            check.impl.layers.residual_block_backward(dy, cache)
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    @pytest.mark.parametrize("shapes", [((1, 4), (1,)), ((4, 4), (3,)), ((2, 4), (2,))],
+                             ids=["W2-1xH", "b2-wrong", "W2-2xH"])
+    def test_branch_must_map_back_to_x(self, shapes, check, inputs):
+        x, W1, b1 = inputs.randn(6, 3), inputs.randn(4, 3), inputs.randn(4)
+        W2, b2 = inputs.randn(*shapes[0]), inputs.randn(*shapes[1])
+        expect.value_error(check, lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2),
+                           f"residual_block_forward with x (6, 3), W2 {shapes[0]} and b2 "
+                           f"{shapes[1]}",
+                           hint="y = x + branch needs the branch to return x's 3 features: "
+                                "check W2.shape[0] and b2's shape and raise ValueError otherwise")
+
+
+# ---------------------------------------------------------- gradient checkpointing (issue 17)
+DEEP = (7, 6, 5, 8, 6, 9, 5)   # D_0 and six hidden widths: up to 7 layers, no two alike in a row
+
+
+def _deep_case(I, depth):
+    sizes = [*DEEP[:depth], CLASSES]
+    params = [(I.randn(o, i, scale=1.5 / math.sqrt(i)), I.randn(o, scale=0.5))
+              for i, o in zip(sizes, sizes[1:])]
+    return params, I.randn(N_MLP, DEEP[0]), I.randint(CLASSES, N_MLP)
+
+
+# (depth, segment, activation): segments that divide the depth, leave a short last segment,
+# equal 1 (an ordinary backward) and exceed the depth (only x kept)
+CHECKPOINT_RUNS = [(4, 2, "relu"), (7, 3, "relu"), (5, 2, "tanh"), (6, 4, "relu"),
+                   (3, 1, "relu"), (5, 8, "relu")]
+
+
+@pytest.mark.exercise("layers.mlp_grads_checkpointed")
+class TestCheckpointing:
+    @pytest.mark.points(2)
+    @pytest.mark.parametrize("depth,segment,activation", CHECKPOINT_RUNS,
+                             ids=[f"L{d}-seg{s}-{a}" for d, s, a in CHECKPOINT_RUNS])
+    def test_gradients(self, depth, segment, activation, check, inputs):
+        params, x, y = _deep_case(inputs, depth)
+        kwargs = {} if activation == "relu" else {"activation": activation}
+        with check.unmodified(x, y, *[t for p in params for t in p],
+                              who="mlp_grads_checkpointed"):
+            check.matches(
+                lambda m: tuple(m.layers.mlp_grads_checkpointed(x, y, params, segment,
+                                                                **kwargs)[:2]),
+                f"mlp_grads_checkpointed (loss, grads) with {depth} layers, segment={segment}, "
+                f"activation={activation!r}",
+                expected=tuple(_mlp_torch(params, x, y, activation)),
+                hint="recomputing a segment from its checkpoint gives the same activations, so "
+                     "the loss and every gradient must equal an ordinary backward's; carry the "
+                     "gradient from one segment into the next")
+
+    @pytest.mark.supporting("test_gradients")  # a count is worth something only with the gradients
+    @pytest.mark.points(2)
+    def test_kept_count(self, check, inputs):
+        runs = [(4, 2), (7, 3), (6, 4), (3, 1), (5, 8), (5, 5), (6, 5)]
+        cases = {depth: _deep_case(inputs, depth) for depth in {d for d, _ in runs}}
+
+        def counts(m):
+            return [m.layers.mlp_grads_checkpointed(cases[d][1], cases[d][2], cases[d][0], s)[2]
+                    for d, s in runs]
+
+        check.matches(counts, "kept for (layers, segment) = " + ", ".join(map(str, runs)),
+                      expected=[math.ceil(d / s) for d, s in runs], rtol=0.0, atol=0.0,
+                      check="checkpoint count",
+                      hint="kept counts the stored layer inputs h_0 = x, h_segment, "
+                           "h_2segment, ... below the depth L: ceil(L / segment)")
+
+    @pytest.mark.supporting()  # any result of the right shape passes it
+    def test_raw_shapes(self, check, inputs):
+        params, x, y = _deep_case(inputs, 5)
+        loss, grads, kept = check.impl.layers.mlp_grads_checkpointed(x, y, params, 2)
+        check.like(loss, x.new_zeros(()), "mlp_grads_checkpointed loss (a 0-dim tensor)")
+        check.like(list(grads), [tuple(p) for p in params],
+                   "mlp_grads_checkpointed grads, a list of (dW, db) in the order of params")
+        check.that(isinstance(kept, int) and not isinstance(kept, bool),
+                   f"kept must be a Python int, got {type(kept).__name__}",
+                   check="shape and type", hint="count the checkpoints with len(...)")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    @pytest.mark.parametrize("segment", [0, -2, 2.5, "2"], ids=["zero", "negative", "float", "str"])
+    def test_rejects_a_bad_segment(self, segment, check, inputs):
+        params, x, y = _deep_case(inputs, 4)
+        expect.value_error(check, lambda m: m.layers.mlp_grads_checkpointed(x, y, params, segment),
+                           f"mlp_grads_checkpointed with segment={segment!r}",
+                           hint="segment must be an int >= 1: check it and raise ValueError")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_rejects_an_empty_network(self, check, inputs):
+        x, y = inputs.randn(4, 3), inputs.randint(3, 4)
+        expect.value_error(check, lambda m: m.layers.mlp_grads_checkpointed(x, y, [], 2),
+                           "mlp_grads_checkpointed with params=[]",
+                           hint="a network needs at least one layer: raise ValueError")

@@ -35,7 +35,7 @@ def expected_initial_loss(num_classes):
     # END SOLUTION
 
 
-def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):
     """The vanishing-gradient experiment: how large is each layer's weight gradient?
 
     Build a deep stack of square layers without biases, push a random batch through it, take a
@@ -57,6 +57,12 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
     included, where ``act`` is ``"sigmoid"``, ``"tanh"`` or ``"relu"``. Loss: 0.5 * mean(h_depth ** 2),
     the mean over every element of the (batch, width) output.
 
+    With ``residual=True`` every layer gets a skip connection around its activation:
+    h_l = h_{l-1} + act(h_{l-1} @ W_l.T), for every layer l = 1..depth, the first and the last
+    included (the draws and everything else stay the same). The gradient then reaches h_{l-1}
+    through the identity as well as through the layer, so it no longer has to pass through
+    ``depth`` small activation derivatives in a row to reach the first layer.
+
     Args:
         activation: "sigmoid", "tanh" or "relu".
         depth: number of layers (>= 1).
@@ -64,10 +70,12 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
         init: "small", "xavier" or "he".
         seed: seed of the generator above.
         batch: number of rows of x.
+        residual: add the skip connection described above (default False).
     Returns:
         A list of ``depth`` Python floats: entry l - 1 is mean(|dloss/dW_l|), the mean absolute
         value of the gradient of the loss with respect to W_l, first layer first. (With sigmoid
-        and small weights the first entries come out orders of magnitude below the last ones.)
+        and small weights the first entries come out orders of magnitude below the last ones;
+        with ``residual=True`` the first layer's stays within a few orders of the last's.)
     """
     # BEGIN SOLUTION
     scales = {"small": 0.01, "xavier": math.sqrt(2.0 / (2 * width)), "he": math.sqrt(2.0 / width)}
@@ -79,7 +87,7 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
                for _ in range(depth)]
     h = x
     for W in weights:
-        h = act(h @ W.T)
+        h = h + act(h @ W.T) if residual else act(h @ W.T)
     loss = 0.5 * (h ** 2).mean()
     grads = torch.autograd.grad(loss, weights)
     return [gw.abs().mean().item() for gw in grads]

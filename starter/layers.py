@@ -1,4 +1,5 @@
-"""Backpropagation by hand: a linear layer, two small networks and the tools to check gradients.
+"""Backpropagation by hand: a linear layer, two small networks, the tools to check gradients, a
+residual block and gradient checkpointing.
 
 Conventions for every function in this file:
 
@@ -12,7 +13,8 @@ Conventions for every function in this file:
 * You may reuse your own functions from ``activations.py`` and ``losses.py`` with relative
   imports, for example ``from .losses import cross_entropy_forward``. Not allowed here:
   ``torch.nn``, ``torch.nn.functional``, ``torch.autograd``, ``.backward()``, and in the two
-  networks ``torch.sigmoid``, ``torch.softmax``, ``torch.log_softmax`` and ``torch.logsumexp``.
+  networks ``torch.sigmoid``, ``torch.softmax``, ``torch.log_softmax`` and ``torch.logsumexp``;
+  in ``mlp_grads_checkpointed`` also ``torch.utils.checkpoint`` (it is what you are writing).
 """
 
 import torch
@@ -132,3 +134,91 @@ def relative_error(a, b):
         A Python float (use ``.item()``), not a tensor.
     """
     raise NotImplementedError("layers.relative_error: relative_error is not implemented yet (starter/layers.py)")
+
+
+def residual_block_forward(x, W1, b1, W2, b2):
+    """A residual block: a two-layer ReLU branch whose output is added to its own input.
+
+        z = x @ W1.T + b1          (N, H)   the branch's hidden pre-activation
+        a = relu(z)                (N, H)
+        y = x + a @ W2.T + b2      (N, D)   the skip connection adds x unchanged
+
+    Weights use the layout of :func:`linear_forward` (``y = x @ W.T + b``), so in the usual
+    column-vector notation this is y = x + W2 relu(W1 x + b1) + b2. Because x is added to the
+    branch's output, the branch must map back to x's width: W2 is (D, H) and b2 is (D,).
+
+    Args:
+        x: (N, D) inputs.
+        W1: (H, D), b1: (H,): the first layer of the branch.
+        W2: (D, H), b2: (D,): the second layer, back to D features.
+    Returns:
+        (y, cache) with ``y`` of shape (N, D), x's dtype and device.
+    Raises:
+        ValueError: when W2 or b2 do not map back to x's D features (a W2 of shape (1, H) would
+            otherwise broadcast silently against x).
+    """
+    raise NotImplementedError("layers.residual_block: residual_block_forward is not implemented yet (starter/layers.py)")
+
+
+def residual_block_backward(dy, cache):
+    """Gradients of :func:`residual_block_forward`.
+
+    With the upstream gradient ``dy`` of shape (N, D):
+        dW2 = dy.T @ a,  db2 = dy summed over the batch,  da = dy @ W2
+        dz  = da where z > 0, else 0      (ReLU's derivative is 0 at z == 0)
+        dW1 = dz.T @ x,  db1 = dz summed over the batch
+        dx  = dy + dz @ W1                the skip passes dy on unchanged, the branch adds to it
+
+    The ``dy +`` term is what residual connections are for: even when the branch's gradient is
+    tiny, x receives dy in full.
+
+    Returns:
+        (dx, dW1, db1, dW2, db2) in that order, each with the shape of its input.
+    """
+    raise NotImplementedError("layers.residual_block: residual_block_backward is not implemented yet (starter/layers.py)")
+
+
+def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
+    """The loss and gradients of :func:`mlp_loss_and_grads`, storing only some activations.
+
+    An ordinary backward pass keeps every layer's input from the forward pass until the backward
+    reaches it, so its memory grows with the depth L. Gradient checkpointing trades compute for
+    memory: the forward pass keeps only every ``segment``-th layer input (the checkpoints) and
+    drops the rest; the backward pass then goes over the segments from last to first and, for
+    each, runs its layers forward again from the segment's checkpoint to rebuild the
+    activations it needs, backpropagates through them, and lets them go.
+
+    The network, loss and gradients are exactly those of ``mlp_loss_and_grads(params, x, y,
+    activation)`` (note the different argument order): with h_0 = x,
+        z_l = h_{l-1} @ W_l.T + b_l for l = 1..L,  h_l = act(z_l) for l < L (none after the
+        last), loss = mean cross-entropy of z_L against the integer targets y.
+    Recomputing gives the same numbers, so the result must equal the ordinary backward's.
+
+    Counting convention for ``kept``: the checkpoints are the layer inputs h_{l-1} of the layers
+    l = 1, 1 + segment, 1 + 2*segment, ... (layer inputs h_0, h_segment, h_{2*segment}, ...),
+    h_0 = x included, so
+
+        kept = ceil(L / segment)
+
+    ``segment=1`` keeps every layer input (an ordinary backward, kept = L); ``segment >= L``
+    keeps only x (kept = 1). The logits, the loss and the activations rebuilt during the
+    backward are not counted: at any moment at most one segment's activations are alive, so the
+    memory is about kept + segment layer activations instead of L (with segment near sqrt(L),
+    about 2 sqrt(L)). The graders check the loss, the gradients and ``kept``; they cannot see
+    what your code holds in memory, so keeping only the checkpoints is up to you.
+
+    Args:
+        x: (N, D_0) inputs.
+        y: (N,) integer class indices.
+        params: list of (W, b) pairs, first layer first, as in ``mlp_loss_and_grads``.
+        segment: an int >= 1, the number of layers between two checkpoints.
+        activation: the hidden activation, with the names ``mlp_loss_and_grads`` accepts
+            (default ``"relu"``).
+    Returns:
+        (loss, grads, kept): ``loss`` a 0-dim tensor, ``grads`` a list of (dW, db) pairs in the
+        order of ``params``, ``kept`` a Python int.
+    Raises:
+        ValueError: when ``segment`` is not an int >= 1, ``params`` is empty, or the activation
+            is unknown.
+    """
+    raise NotImplementedError("layers.mlp_grads_checkpointed: mlp_grads_checkpointed is not implemented yet (starter/layers.py)")

@@ -61,7 +61,7 @@ _ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
 def _experiment(activation, depth, width, init, seed, batch, *, dtype=torch.float64,
                 scales=_SCALES, weights_first=False, last_act=True, wrt_activations=False,
-                reduce=lambda g: g.abs().mean().item()):
+                reduce=lambda g: g.abs().mean().item(), step=None):
     g = torch.Generator().manual_seed(seed)
     s = scales[init](width)
     if weights_first:
@@ -73,6 +73,10 @@ def _experiment(activation, depth, width, init, seed, batch, *, dtype=torch.floa
     Ws = [W.requires_grad_() for W in Ws]
     h, hs = x, []
     for layer, W in enumerate(Ws):
+        if step is not None:   # a residual layer, right or wrong: step(h, W, act)
+            h = step(h, W, _ACTS[activation])
+            hs.append(h)
+            continue
         z = h @ W.T
         h = z if (layer == depth - 1 and not last_act) else _ACTS[activation](z)
         if wrt_activations:
@@ -177,26 +181,57 @@ lgn_by_hand = alternative("lgn_backprop_by_hand", "diagnostics.layer_gradient_no
 
 
 @lgn_by_hand.replaces
-def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, width, generator=g, dtype=torch.float64)
     s = _SCALES[init](width)
     Ws = [torch.randn(width, width, generator=g, dtype=torch.float64) * s for _ in range(depth)]
-    hs = [x]
+    hs, ys = [x], []
     for W in Ws:
         z = hs[-1] @ W.T
-        hs.append(torch.where(z > 0, z, 0.0) if activation == "relu" else
+        ys.append(torch.where(z > 0, z, 0.0) if activation == "relu" else
                   torch.tanh(z) if activation == "tanh" else 1 / (1 + torch.exp(-z)))
+        hs.append(hs[-1] + ys[-1] if residual else ys[-1])
     dh = hs[-1] / hs[-1].numel()
     norms = [0.0] * depth
     for layer in range(depth - 1, -1, -1):
-        y = hs[layer + 1]
+        y = ys[layer]
         local = (y > 0).double() if activation == "relu" else \
             1 - y * y if activation == "tanh" else y * (1 - y)
         dz = dh * local
         norms[layer] = float((dz.T @ hs[layer]).abs().mean())
-        dh = dz @ Ws[layer]
+        dh = dz @ Ws[layer] + (dh if residual else 0.0)
     return norms
+
+
+# ------------------------------------------ layer_gradient_norms with residuals (issue 17)
+def _residual_variant(step):
+    """layer_gradient_norms whose residual=True layers are ``step(h, W, act)``."""
+    def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):
+        return _experiment(activation, depth, width, init, seed, batch,
+                           step=step if residual else None)
+    return layer_gradient_norms
+
+
+lgn_skip_inside = bug("lgn_skip_inside_the_activation", "diagnostics.layer_gradient_norms",
+                      "adds the skip before the activation, h_l = act(h_{l-1} + h_{l-1} @ W_l.T)",
+                      hint="the skip goes around the activation: h_l = h_{l-1} + act(h_{l-1} @ "
+                           "W_l.T), so the gradient has a path that no activation derivative "
+                           "shrinks.")
+lgn_skip_inside.replaces(_residual_variant(lambda h, W, act: act(h + h @ W.T)))
+
+lgn_residual_ignored = bug("lgn_residual_ignored", "diagnostics.layer_gradient_norms",
+                           "accepts residual=True but builds the plain stack",
+                           hint="with residual=True add each layer's input to its output: "
+                                "h_l = h_{l-1} + act(h_{l-1} @ W_l.T).")
+lgn_residual_ignored.replaces(_residual_variant(lambda h, W, act: act(h @ W.T)))
+
+lgn_act_first = bug("lgn_residual_activation_first", "diagnostics.layer_gradient_norms",
+                    "applies the activation before the weights in the branch, "
+                    "h_l = h_{l-1} + act(h_{l-1}) @ W_l.T",
+                    hint="the branch is the plain layer, act(h_{l-1} @ W_l.T): weights first, "
+                         "then the activation.")
+lgn_act_first.replaces(_residual_variant(lambda h, W, act: h + act(h) @ W.T))
 
 
 # ------------------------------------------------------------------------- dead_relu_fraction

@@ -525,3 +525,241 @@ relerr_where = alternative("relerr_where", "layers.relative_error",
 def relative_error(a, b):
     den = torch.maximum(a.abs() + b.abs(), torch.full_like(a, 1e-12))
     return float(torch.max(torch.abs(a - b) / den))
+
+
+# ------------------------------------------------------------------ residual block (issue 17)
+# Reference cache of residual_block_forward: ((x, W1), (z,), (a, W2)).
+def _residual_parts(cache):
+    (x, W1), (z,), (a, W2) = cache
+    return x, W1, z, a, W2
+
+
+def _check_branch(x, W2, b2):
+    if W2.shape[0] != x.shape[1] or b2.shape != (x.shape[1],):
+        raise ValueError("W2 and b2 must map back to x's width")
+
+
+def _residual_grads(dy, x, W1, z, a, W2, *, skip=True, mask="z", reduce="sum",
+                    transposed=False):
+    """The residual block's gradients with switchable mistakes."""
+    da = dy @ W2
+    keep = z > 0 if mask == "z" else z >= 0
+    dz = torch.where(keep, da, torch.zeros_like(da))
+    total = (lambda t: t.sum(0)) if reduce == "sum" else (lambda t: t.mean(0))
+    dx = dz @ W1
+    dW1, dW2 = (x.T @ dz, a.T @ dy) if transposed else (dz.T @ x, dy.T @ a)
+    return (dy + dx if skip else dx), dW1, total(dz), dW2, total(dy)
+
+
+residual_no_skip_grad = bug(
+    "residual_backward_no_skip", "layers.residual_block",
+    "backpropagates only through the branch and forgets the skip's dy in dx",
+    hint="y = x + branch(x): x reaches y twice, so dx = dy (through the skip) + dz @ W1 "
+         "(through the branch).", classic=True)
+
+
+@residual_no_skip_grad.replaces
+def residual_block_backward(dy, cache):
+    return _residual_grads(dy, *_residual_parts(cache), skip=False)
+
+
+residual_mask_ge0 = bug(
+    "residual_relu_mask_ge0", "layers.residual_block",
+    "lets the gradient through the ReLU where z >= 0, so a unit at exactly 0 still learns",
+    hint="ReLU's derivative at exactly 0 is taken as 0: mask with z > 0.")
+
+
+@residual_mask_ge0.replaces
+def residual_block_backward(dy, cache):
+    return _residual_grads(dy, *_residual_parts(cache), mask="ge0")
+
+
+residual_bias_mean = bug(
+    "residual_bias_grad_mean", "layers.residual_block",
+    "averages over the batch for db1 and db2 instead of summing",
+    hint="each bias is added to every row, so its gradient is the sum of the upstream gradient "
+         "over the batch.")
+
+
+@residual_bias_mean.replaces
+def residual_block_backward(dy, cache):
+    return _residual_grads(dy, *_residual_parts(cache), reduce="mean")
+
+
+residual_dW_transposed = bug(
+    "residual_dW_transposed", "layers.residual_block",
+    "computes dW1 = x.T @ dz and dW2 = a.T @ dy, laid out as the transposes of W1 and W2",
+    hint="each weight gradient has its weight's shape: dW1 = dz.T @ x is (H, D) like W1 and "
+         "dW2 = dy.T @ a is (D, H) like W2.")
+
+
+@residual_dW_transposed.replaces
+def residual_block_backward(dy, cache):
+    return _residual_grads(dy, *_residual_parts(cache), transposed=True)
+
+
+residual_backward_in_place = bug(
+    "residual_backward_adds_into_dy", "layers.residual_block",
+    "adds the branch's gradient into dy in place (dy += dz @ W1) to form dx",
+    hint="dy belongs to the caller: build dx = dy + dz @ W1 as a new tensor.")
+
+
+@residual_backward_in_place.replaces
+def residual_block_backward(dy, cache):
+    x, W1, z, a, W2 = _residual_parts(cache)
+    dx_branch, dW1, db1, dW2, db2 = _residual_grads(dy, x, W1, z, a, W2, skip=False)
+    return dy.add_(dx_branch), dW1, db1, dW2, db2
+
+
+residual_post_relu = bug(
+    "residual_relu_after_the_sum", "layers.residual_block",
+    "applies the ReLU after adding the skip, y = relu(x + W2 a + b2), as in the original ResNet",
+    hint="here the block is y = x + relu(x @ W1.T + b1) @ W2.T + b2: the skip is added last "
+         "and nothing follows it.")
+
+
+@residual_post_relu.replaces
+def residual_block_forward(x, W1, b1, W2, b2):
+    _check_branch(x, W2, b2)
+    z = x @ W1.T + b1
+    a = torch.clamp(z, min=0)
+    s = x + a @ W2.T + b2
+    return torch.clamp(s, min=0), ((x, W1), (z,), (a, W2), s)
+
+
+@residual_post_relu.replaces
+def residual_block_backward(dy, cache):
+    *inner, s = cache
+    return _residual_grads(torch.where(s > 0, dy, torch.zeros_like(dy)), *_residual_parts(inner))
+
+
+residual_no_check = bug(
+    "residual_no_shape_check", "layers.residual_block",
+    "never checks that the branch maps back to x's width, so a (1, H) W2 broadcasts silently",
+    hint="raise ValueError unless W2 is (D, H) and b2 is (D,) for x of shape (N, D).")
+
+
+@residual_no_check.replaces
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1.T + b1
+    a = torch.clamp(z, min=0)
+    return x + a @ W2.T + b2, ((x, W1), (z,), (a, W2))
+
+
+residual_recompute = alternative("residual_recompute_in_backward", "layers.residual_block",
+                                 "keeps only the inputs and recomputes z in the backward")
+
+
+@residual_recompute.replaces
+def residual_block_forward(x, W1, b1, W2, b2):
+    _check_branch(x, W2, b2)
+    hidden = torch.relu(x @ W1.T + b1)
+    return torch.addmm(b2, hidden, W2.T) + x, (x, W1, b1, W2)
+
+
+@residual_recompute.replaces
+def residual_block_backward(dy, cache):
+    x, W1, b1, W2 = cache
+    z = x @ W1.T + b1
+    return _residual_grads(dy, x, W1, z, torch.relu(z), W2)
+
+
+# ---------------------------------------------------------- gradient checkpointing (issue 17)
+def _segments(params, start, stop, activation, last):
+    """Layers start..stop-1 from their input: (output, [(input, pre-activation), ...]); the
+    activation follows a layer i when ``i < last``."""
+    act, _ = _ACT[activation]
+
+    def run(h):
+        saved = []
+        for i in range(start, stop):
+            W, b = params[i]
+            z = h @ W.T + b
+            saved.append((h, z))
+            h = act(z) if i < last(i, stop) else z
+        return h, saved
+    return run
+
+
+def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
+                  segment_end_is_last=False, count=lambda depth, segment, stored: stored,
+                  reverse_grads=False):
+    """Gradient checkpointing with switchable mistakes."""
+    if validate and (isinstance(segment, bool) or not isinstance(segment, int) or segment < 1
+                     or not params):
+        raise ValueError("segment must be an int >= 1 and params non-empty")
+    depth = len(params)
+    _, dact = _ACT[activation]
+    if segment_end_is_last:
+        def last(i, stop): return stop - 1
+    else:
+        def last(i, stop): return depth - 1
+    stored, h = [], x
+    for start in range(0, depth, segment):
+        stored.append(h)
+        h, _ = _segments(params, start, min(start + segment, depth), activation, last)(h)
+    n = x.shape[0]
+    logp = _log_softmax(h)
+    loss = -logp[torch.arange(n, device=x.device), y].mean()
+    d = (torch.exp(logp) - _onehot(y, h)) / n
+    grads = [None] * depth
+    for k in reversed(range(len(stored))):
+        start = k * segment
+        stop = min(start + segment, depth)
+        _, saved = _segments(params, start, stop, activation, last)(stored[k])
+        for i in reversed(range(start, stop)):
+            h_in, z = saved[i - start]
+            if i < last(i, stop):
+                d = d * dact(z)
+            grads[i] = (d.T @ h_in, d.sum(0))
+            d = d @ params[i][0]
+    return loss, grads[::-1] if reverse_grads else grads, count(depth, segment, len(stored))
+
+
+def _ckpt_bug(id, title, hint, **mistake):
+    variant = bug(id, "layers.mlp_grads_checkpointed", title, hint=hint)
+
+    def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
+        return _checkpointed(x, y, params, segment, activation, **mistake)
+    variant.replaces(mlp_grads_checkpointed)
+    return variant
+
+
+_ckpt_bug("ckpt_segment_end_without_activation",
+          "treats the last layer of every segment as the network's output layer (no activation "
+          "after it)",
+          "only the network's last layer has no activation: decide with the layer's index in the "
+          "whole network (i < L - 1), not its place in the segment.", segment_end_is_last=True)
+_ckpt_bug("ckpt_grads_last_layer_first",
+          "appends each layer's gradients as the backward reaches it, so the list starts with "
+          "the last layer",
+          "return grads in the order of params, first layer first: fill grads[i] by index, or "
+          "reverse the list at the end.", reverse_grads=True)
+_ckpt_bug("ckpt_counts_the_logits", "counts the logits as one more stored activation",
+          "kept counts the checkpoints only, the layer inputs h_0 = x, h_segment, ...: "
+          "ceil(L / segment).", count=lambda depth, segment, stored: stored + 1)
+_ckpt_bug("ckpt_count_rounds_down",
+          "reports L // segment checkpoints, forgetting the one of a shorter last segment",
+          "a last segment shorter than the others still starts at a checkpoint: "
+          "ceil(L / segment), and at least 1 (x itself) when segment > L.",
+          count=lambda depth, segment, stored: depth // segment)
+_ckpt_bug("ckpt_counts_every_layer",
+          "keeps (and counts) every layer's input, as an ordinary backward does",
+          "store only h_0, h_segment, h_2segment, ... in the forward pass and rebuild the others "
+          "from them in the backward: ceil(L / segment) kept, not L.",
+          count=lambda depth, segment, stored: depth)
+_ckpt_bug("ckpt_no_argument_check", "accepts any segment and an empty network without complaint",
+          "raise ValueError unless segment is an int >= 1 and params has at least one layer.",
+          validate=False)
+
+
+ckpt_lists = alternative("ckpt_checkpoint_list", "layers.mlp_grads_checkpointed",
+                         "keeps the checkpoints in a list and backpropagates with derivatives "
+                         "from the pre-activations")
+
+
+@ckpt_lists.replaces
+def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
+    if activation not in _ACT:
+        raise ValueError(f"unknown activation {activation!r}")
+    return _checkpointed(x, y, params, segment, activation)

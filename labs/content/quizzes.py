@@ -581,9 +581,9 @@ MODULE_TEST = {
 
 CHAPTER_CHECKS = {
     "assignment": "chapter_checks",
-    "intro": _intro("Chapter checks", "One question per section of the textbook chapter, from "
-                    "what machine learning does to the diagnostics of a training run. The last "
-                    "question asks for a number instead of a letter."),
+    "intro": _intro("Chapter checks", "Questions on every section of the textbook chapter, "
+                    "from what machine learning does to the diagnostics of a training run. The "
+                    "last question asks for a number instead of a letter."),
     "questions": [
         {
             "prompt": "(Section 1, what machine learning does) Why do we learn a cat detector from "
@@ -718,6 +718,45 @@ CHAPTER_CHECKS = {
             "wrong": "What do all the weight gradients of one layer have in common, and how often "
                      "should that common part be computed?",
         },
+        # Issue 17, part B: residual connections and gradient checkpointing
+        {
+            "prompt": "(Section 8, backpropagation) The first layers of a 30-layer sigmoid "
+                      "network barely change during training. Giving every block a skip "
+                      "connection, y = x + f(x), fixes this. Why?",
+            "options": [
+                "Backpropagating through y = x + f(x) hands the upstream gradient to x "
+                "unchanged, plus the branch's share, so early layers get a signal that does "
+                "not shrink from layer to layer.",
+                "Skip connections remove the activation functions, so the network becomes "
+                "linear.",
+                "Skip connections double the learning rate of the early layers.",
+                "The skip stops gradients from entering the branch, so only the early layers "
+                "learn.",
+            ],
+            "right": "The derivative of x + f(x) with respect to x is 1 plus the branch's "
+                     "derivative: the identity path carries the gradient back intact, however "
+                     "small the branch's factors are.",
+            "wrong": "Differentiate y = x + f(x) with respect to x. What is left when the "
+                     "derivative of f is tiny?",
+        },
+        {
+            "prompt": "(Section 8, backpropagation) A 64-layer model runs out of memory while "
+                      "training but not while predicting. With gradient checkpointing every 8 "
+                      "layers, what does the run trade?",
+            "options": [
+                "It keeps only 8 of the 64 layer inputs and rebuilds the others during the "
+                "backward pass: much less memory for about one extra forward pass of compute.",
+                "It writes a copy of the model to disk every 8 layers.",
+                "It skips the gradients of 7 layers out of 8, training faster but less "
+                "accurately.",
+                "It stores the activations in lower precision.",
+            ],
+            "right": "The backward pass reads every layer's input. Keeping every 8th and "
+                     "recomputing the rest one segment at a time gives exactly the same gradients "
+                     "with far fewer activations held at once.",
+            "wrong": "Why does training need more memory than prediction? Think about what the "
+                     "backward pass needs from the forward pass.",
+        },
         {
             "prompt": "(Section 9, optimizers) Which problem of plain SGD does momentum solve?",
             "options": [
@@ -765,6 +804,23 @@ CHAPTER_CHECKS = {
             "wrong": "The model improves on data it has seen and worsens on data it has not. "
                      "What is that called?",
         },
+        # Issue 17, part B: mixup
+        {
+            "prompt": "(Section 10, regularization) With mixup, one training input is 70% of a "
+                      "cat photo blended with 30% of a dog photo. Which target does the network "
+                      "learn from for it?",
+            "options": [
+                "70% cat and 30% dog: the labels are blended with the same weight as the "
+                "inputs.",
+                "Cat, the larger share.",
+                "Dog, so the network practises the harder class.",
+                "None: blended inputs are used without labels.",
+            ],
+            "right": "Mixup blends pairs of examples and their labels with one shared weight. "
+                     "Training on such in-between points discourages overconfident, abrupt "
+                     "decision boundaries.",
+            "wrong": "The input is a blend of two examples. Which target describes it honestly?",
+        },
         {
             "prompt": "(Section 11, normalization and initialization) Why is it a bad idea to "
                       "initialize all the weights to zero?",
@@ -779,6 +835,24 @@ CHAPTER_CHECKS = {
                      "Random initialization, scaled to the layer size (Xavier, He), fixes it.",
             "wrong": "If two neurons start with the same weights and see the same input, how do "
                      "their gradients compare?",
+        },
+        # Issue 17, part B: k-fold cross-validation
+        {
+            "prompt": "(Section 12, diagnostics) You have 500 labeled examples. Why run 5-fold "
+                      "cross-validation instead of trusting a single 80/20 split?",
+            "options": [
+                "Each example is held out exactly once, and the average of five validation "
+                "scores is steadier than one score on 100 examples that may be a lucky or "
+                "unlucky draw.",
+                "It trains five times faster than one split.",
+                "It lets the model be validated on the examples it trained on.",
+                "It guarantees that the final model cannot overfit.",
+            ],
+            "right": "A score on 100 examples is noisy. Rotating which fifth is held out uses "
+                     "every example for validation without ever scoring a model on data it "
+                     "trained on.",
+            "wrong": "How much can a score on only 100 examples move by chance, and how could "
+                     "every example take a turn in the held-out set?",
         },
         {
             "prompt": "(Section 12, diagnostics) A sanity check before training: a freshly "

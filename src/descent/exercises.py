@@ -97,6 +97,14 @@ _LAYERS = [
     Exercise("layers.relative_error", "Relative error", ("relative_error",)),
 ]
 
+# Issue 17, part B: deeper networks (residual blocks, gradient checkpointing).
+_LAYERS_DEEP = [
+    _pair("layers", "residual_block", "Residual block"),
+    Exercise("layers.mlp_grads_checkpointed", "Gradient checkpointing",
+             ("mlp_grads_checkpointed",),
+             BACKWARD_FORBIDDEN + NORMALIZERS + ("torch.utils.checkpoint",)),
+]
+
 _AUTOGRAD = [
     Exercise("autograd.value", "Scalar reverse-mode autograd", ("Value",), BACKWARD_FORBIDDEN),
 ]
@@ -148,6 +156,13 @@ _DIAGNOSTICS = [
     Exercise("diagnostics.diagnose_loss_curve", "Reading a loss curve", ("diagnose_loss_curve",)),
 ]
 
+# Issue 17, part B: data for training (mixup, augmentation, cross-validation folds).
+_DATA = [
+    Exercise("data.mixup", "Mixup", ("mixup",)),
+    Exercise("data.augment_points", "Augmenting 2-D points", ("augment_points",)),
+    Exercise("data.kfold_indices", "K-fold cross-validation splits", ("kfold_indices",)),
+]
+
 _TRAIN = [
     Exercise("train.train_classifier", "Capstone: train a classifier", ("train_classifier",),
              BACKWARD_FORBIDDEN + NORMALIZERS, points=30.0),
@@ -155,9 +170,9 @@ _TRAIN = [
 
 EXERCISES: dict[str, Exercise] = {
     ex.id: ex
-    for group in (_BASICS, _REGRESSION, _LOSSES, _ACTIVATIONS, _LAYERS, _AUTOGRAD, _INIT,
-                  _NORMALIZATION, _REGULARIZATION, _OPTIM, _SCHEDULES, _CLIPPING, _DIAGNOSTICS,
-                  _TRAIN)
+    for group in (_BASICS, _REGRESSION, _LOSSES, _ACTIVATIONS, _LAYERS, _LAYERS_DEEP, _AUTOGRAD,
+                  _INIT, _NORMALIZATION, _REGULARIZATION, _OPTIM, _SCHEDULES, _CLIPPING,
+                  _DIAGNOSTICS, _DATA, _TRAIN)
     for ex in group
 }
 

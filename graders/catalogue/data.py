@@ -1,0 +1,274 @@
+"""Catalogued variants of data.py: realistic bugs (each must lose points) and alternative correct
+implementations (each must keep full marks). Hollow answers are derived in hollow.py.
+
+Sources: the original mixup code draws one weight for the whole batch; the rest are mistakes of
+our own (weights ignoring alpha, partners drawn with replacement, degrees for radians, a variance
+for a standard deviation, the remainder of a k-fold split given to the last fold, and so on).
+"""
+
+import math
+
+import torch
+
+from descent.catalogue import alternative, bug
+
+
+# ---------------------------------------------------------------------------------------- mixup
+def _beta(alpha, n, generator, device):
+    c = torch.full((n,), float(alpha), dtype=torch.float64, device=device)
+    g1 = torch._standard_gamma(c, generator=generator)
+    g2 = torch._standard_gamma(c, generator=generator)
+    return g1 / (g1 + g2)
+
+
+def _check_mixup(x, y, alpha):
+    if not alpha > 0 or y.dim() != 2 or not y.is_floating_point() or y.shape[0] != x.shape[0]:
+        raise ValueError("bad mixup arguments")
+
+
+def _mix(t, lam, perm):
+    w = lam.to(t.dtype).reshape(t.shape[0], *([1] * (t.dim() - 1)))
+    return w * t + (1 - w) * t[perm]
+
+
+def _mixup(x, y, alpha, generator, *, validate=True, one_weight=False, uniform=False,
+           two_weights=False, with_replacement=False, global_rng=False, keep_float64=False,
+           mix_labels=True):
+    """mixup with switchable mistakes."""
+    if validate:
+        _check_mixup(x, y, alpha)
+    n = x.shape[0]
+    gen = None if global_rng else generator
+    if uniform:
+        lam = torch.rand(n, generator=gen, dtype=torch.float64, device=x.device)
+    else:
+        lam = _beta(alpha, 1 if one_weight else n, gen, x.device).expand(n)
+    lam_y = _beta(alpha, n, gen, x.device) if two_weights else lam
+    if with_replacement:
+        perm = torch.randint(0, n, (n,), generator=gen, device=x.device)
+    else:
+        perm = torch.randperm(n, generator=gen, device=x.device)
+    if keep_float64:   # the weights' float64 wins the type promotion
+        def mix(t, w):
+            return w.reshape(n, *([1] * (t.dim() - 1))) * t \
+                + (1 - w.reshape(n, *([1] * (t.dim() - 1)))) * t[perm]
+        return mix(x, lam), mix(y, lam_y)
+    return _mix(x, lam, perm), (_mix(y, lam_y, perm) if mix_labels else y.clone())
+
+
+def _mixup_bug(id, title, hint, **mistake):
+    variant = bug(id, "data.mixup", title, hint=hint)
+
+    def mixup(x, y_onehot, alpha, generator=None):
+        return _mixup(x, y_onehot, alpha, generator, **mistake)
+    variant.replaces(mixup)
+    return variant
+
+
+_mixup_bug("mixup_one_weight_per_batch",
+           "draws one Beta weight for the whole batch, as the original mixup code does",
+           "draw one weight per example: lam has shape (N,), one Beta(alpha, alpha) draw each.",
+           one_weight=True)
+_mixup_bug("mixup_uniform_weights", "draws the weights uniformly on [0, 1], ignoring alpha",
+           "lam ~ Beta(alpha, alpha): only alpha = 1 is uniform; small alpha keeps most weights "
+           "near 0 or 1.", uniform=True)
+_mixup_bug("mixup_labels_unmixed", "mixes the inputs but returns the labels unchanged",
+           "a mixed input needs a mixed label: y_mixed = lam * y + (1 - lam) * y[perm] with the "
+           "same lam and perm.", mix_labels=False)
+_mixup_bug("mixup_separate_label_weights", "draws a second, independent weight for the labels",
+           "use one lam_i per example for both the input and its label, or the label no longer "
+           "describes the input.", two_weights=True)
+_mixup_bug("mixup_partners_with_replacement",
+           "draws partners with torch.randint, so some examples are used twice and others never",
+           "draw the partners as a permutation, torch.randperm(N, generator=generator).",
+           with_replacement=True)
+_mixup_bug("mixup_global_rng", "ignores the generator and draws from the global random state",
+           "pass generator=generator to every random call so a seeded run can be repeated.",
+           global_rng=True)
+_mixup_bug("mixup_float64_weights",
+           "multiplies by float64 weights without casting them, so float32 data comes back float64",
+           "cast lam to each tensor's dtype (lam.to(x.dtype)) before mixing.", keep_float64=True)
+_mixup_bug("mixup_no_argument_check",
+           "accepts alpha <= 0, integer labels and mismatched batches without complaint",
+           "raise ValueError for alpha <= 0, labels that are not a floating (N, C) tensor, and x "
+           "and y_onehot with different batch sizes.", validate=False)
+
+mixup_partner_side = alternative("mixup_weight_on_partner", "data.mixup",
+                                 "draws the permutation first and puts lam on the partner "
+                                 "(Beta(a, a) is symmetric)")
+
+
+@mixup_partner_side.replaces
+def mixup(x, y_onehot, alpha, generator=None):
+    _check_mixup(x, y_onehot, alpha)
+    n = x.shape[0]
+    perm = torch.randperm(n, generator=generator, device=x.device)
+    lam = _beta(alpha, n, generator, x.device)
+    return _mix(x, 1 - lam, perm), _mix(y_onehot, 1 - lam, perm)
+
+
+mixup_dirichlet = alternative("mixup_dirichlet", "data.mixup",
+                              "draws (lam, 1 - lam) as a two-component Dirichlet and mixes with "
+                              "index_select and lerp")
+
+
+@mixup_dirichlet.replaces
+def mixup(x, y_onehot, alpha, generator=None):
+    _check_mixup(x, y_onehot, alpha)
+    n = x.shape[0]
+    conc = torch.full((n, 2), float(alpha), dtype=torch.float64, device=x.device)
+    lam = torch._sample_dirichlet(conc, generator=generator)[:, 0]
+    perm = torch.randperm(n, generator=generator, device=x.device)
+
+    def mix(t):
+        w = (1 - lam).to(t.dtype).reshape(n, *([1] * (t.dim() - 1)))
+        return torch.lerp(t, t.index_select(0, perm), w)
+    return mix(x), mix(y_onehot)
+
+
+# ------------------------------------------------------------------------------ augment_points
+def _augment(x, generator, max_angle, noise_std, *, validate=True, one_angle=False,
+             degrees=False, one_sided=False, variance=False, shared_noise=False,
+             global_rng=False, float64=False, noise_first=False, clockwise=False):
+    """augment_points with switchable mistakes (and two harmless choices)."""
+    if validate and (x.dim() != 2 or x.shape[1] != 2 or max_angle < 0 or noise_std < 0):
+        raise ValueError("bad augment_points arguments")
+    n = x.shape[0]
+    gen = None if global_rng else generator
+    dtype = torch.float64 if float64 else x.dtype
+    u = torch.rand(1 if one_angle else n, generator=gen, dtype=dtype, device=x.device).expand(n)
+    a = math.radians(max_angle) if degrees else max_angle
+    theta = u * a if one_sided else (2 * u - 1) * a
+    if clockwise:
+        theta = -theta
+    std = noise_std ** 2 if variance else noise_std
+    shape = (n, 1) if shared_noise else (n, 2)
+    noise = (torch.randn(shape, generator=gen, dtype=dtype, device=x.device) * std).expand(n, 2)
+    if noise_first:
+        x = x + noise
+    c, s = torch.cos(theta), torch.sin(theta)
+    out = torch.stack([c * x[:, 0] - s * x[:, 1], s * x[:, 0] + c * x[:, 1]], dim=1)
+    return out if noise_first else out + noise
+
+
+def _augment_variant(kind, id, title, hint="", **choice):
+    variant = bug(id, "data.augment_points", title, hint=hint) if kind == "bug" else \
+        alternative(id, "data.augment_points", title)
+
+    def augment_points(x, generator=None, max_angle=0.2, noise_std=0.05):
+        return _augment(x, generator, max_angle, noise_std, **choice)
+    variant.replaces(augment_points)
+    return variant
+
+
+_augment_variant("bug", "augment_one_angle_per_batch", "rotates the whole batch by one angle",
+                 "draw one angle per point, torch.rand(N, ...), so points turn independently.",
+                 one_angle=True)
+_augment_variant("bug", "augment_angle_in_degrees", "reads max_angle as degrees",
+                 "max_angle is in radians: use it as given, without math.radians.", degrees=True)
+_augment_variant("bug", "augment_angle_one_sided",
+                 "draws angles in [0, max_angle], so points only turn one way",
+                 "angles are uniform on [-max_angle, max_angle]: (2 * rand - 1) * max_angle.",
+                 one_sided=True)
+_augment_variant("bug", "augment_noise_std_squared", "scales the jitter by noise_std ** 2",
+                 "noise_std is the standard deviation: multiply standard normal draws by "
+                 "noise_std itself.", variance=True)
+_augment_variant("bug", "augment_same_noise_both_coordinates",
+                 "adds the same noise to both coordinates of a point",
+                 "draw noise of shape (N, 2): the two coordinates jitter independently.",
+                 shared_noise=True)
+_augment_variant("bug", "augment_global_rng", "ignores the generator",
+                 "pass generator=generator to torch.rand and torch.randn.", global_rng=True)
+_augment_variant("bug", "augment_float64_draws",
+                 "draws angles and noise in float64, so float32 points come back float64",
+                 "draw with dtype=x.dtype so the result keeps x's dtype.", float64=True)
+_augment_variant("bug", "augment_no_argument_check",
+                 "accepts points that are not (N, 2) and negative max_angle or noise_std",
+                 "raise ValueError unless x is (N, 2) and max_angle and noise_std are >= 0.",
+                 validate=False)
+_augment_variant("alternative", "augment_noise_then_rotate",
+                 "jitters first and rotates the jittered points (isotropic noise: the same "
+                 "distribution)", noise_first=True)
+_augment_variant("alternative", "augment_clockwise",
+                 "turns points clockwise for positive angles (the angles are symmetric)",
+                 clockwise=True)
+
+
+# ------------------------------------------------------------------------------- kfold_indices
+def _kfold(n, k, generator, shuffle, *, validate=True, sizes="sklearn", ignore_shuffle=False,
+           global_rng=False, train_includes_val=False):
+    """kfold_indices with switchable mistakes."""
+    if validate and (not isinstance(n, int) or not isinstance(k, int) or isinstance(k, bool)
+                     or k < 2 or k > n):
+        raise ValueError("bad kfold arguments")
+    if shuffle and not ignore_shuffle:
+        order = torch.randperm(n, generator=None if global_rng else generator)
+    else:
+        order = torch.arange(n)
+    base = n // k
+    lengths = {"sklearn": [base + 1] * (n % k) + [base] * (k - n % k),
+               "extra_last": [base] * (k - n % k) + [base + 1] * (n % k),
+               "remainder_last": [base] * (k - 1) + [n - base * (k - 1)],
+               "ceil": [min(-(-n // k), max(0, n - f * -(-n // k))) for f in range(k)],
+               "drop": [base] * k}[sizes]
+    folds, start = [], 0
+    for size in lengths:
+        val = order[start:start + size]
+        keep = torch.ones(n, dtype=torch.bool)
+        if not train_includes_val:
+            keep[val] = False
+        folds.append((keep.nonzero().flatten(), val.sort().values))
+        start += size
+    return folds
+
+
+def _kfold_variant(kind, id, title, hint="", **choice):
+    variant = bug(id, "data.kfold_indices", title, hint=hint) if kind == "bug" else \
+        alternative(id, "data.kfold_indices", title)
+
+    def kfold_indices(n, k, generator=None, shuffle=True):
+        return _kfold(n, k, generator, shuffle, **choice)
+    variant.replaces(kfold_indices)
+    return variant
+
+
+_kfold_variant("bug", "kfold_remainder_to_last_fold",
+               "gives every fold n // k examples and the whole remainder to the last one",
+               "spread the remainder: the first n % k folds get one extra example each, so sizes "
+               "differ by at most one.", sizes="remainder_last")
+_kfold_variant("bug", "kfold_extra_at_the_end", "gives the n % k extra examples to the last folds",
+               "scikit-learn's convention (and this kit's) puts the longer folds first.",
+               sizes="extra_last")
+_kfold_variant("bug", "kfold_ceil_sized_folds",
+               "cuts folds of ceil(n / k) examples, leaving a short (or empty) last fold",
+               "fold sizes are n // k + 1 for the first n % k folds and n // k for the rest.",
+               sizes="ceil")
+_kfold_variant("bug", "kfold_drops_the_remainder",
+               "cuts k folds of n // k and never validates on the n % k examples left over",
+               "every example must be validated on exactly once: hand the remainder out, one "
+               "each to the first n % k folds.", sizes="drop")
+_kfold_variant("bug", "kfold_ignores_shuffle", "never shuffles, whatever shuffle says",
+               "with shuffle=True cut the folds from torch.randperm(n, generator=generator).",
+               ignore_shuffle=True)
+_kfold_variant("bug", "kfold_global_rng", "shuffles with the global random state",
+               "pass generator=generator to torch.randperm so a seeded split can be repeated.",
+               global_rng=True)
+_kfold_variant("bug", "kfold_trains_on_validation", "trains on every example, its fold included",
+               "a fold's training set is everything except its validation indices.",
+               train_includes_val=True)
+_kfold_variant("bug", "kfold_no_argument_check", "accepts k < 2, k > n and a float k",
+               "raise ValueError unless n and k are ints with 2 <= k <= n.", validate=False)
+
+kfold_split = alternative("kfold_tensor_split", "data.kfold_indices",
+                          "cuts the order with torch.tensor_split and builds train by "
+                          "concatenating the other folds")
+
+
+@kfold_split.replaces
+def kfold_indices(n, k, generator=None, shuffle=True):
+    if isinstance(n, bool) or isinstance(k, bool) or not isinstance(n, int) \
+            or not isinstance(k, int) or not 2 <= k <= n:
+        raise ValueError("need ints with 2 <= k <= n")
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    chunks = list(torch.tensor_split(order, k))
+    return [(torch.cat(chunks[:f] + chunks[f + 1:]), chunks[f]) for f in range(k)]
