@@ -25,7 +25,7 @@ from . import timelimit
 console = Console(width=None if Console().is_terminal else 140)
 
 # Modules of this package that add subcommands through ``register(subparsers)``.
-_PLUGGABLE_COMMANDS = ("export", "gradebook")
+_PLUGGABLE_COMMANDS = ("export", "gradebook", "course.commands")
 
 
 def kit_root() -> Path:
