@@ -94,8 +94,14 @@ def cmd_grade(args) -> int:
     if code not in (0, 1):
         console.print(f"[red]grading did not complete (pytest exit code {code})[/red]")
         return code
-    report.render(results.load(path), console, detail=args.verbose)
+    doc = results.load(path)
+    report.render(doc, console, detail=args.verbose)
     console.print(f"[dim]results: {path}[/dim]")
+    if args.html:
+        from .course.html import write_for_grade
+
+        for page in write_for_grade(doc, path.parent, Path(args.html)):
+            console.print(f"[dim]HTML report: {page}[/dim]")
     return 0 if args.exit_zero else code
 
 
@@ -192,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("impl", nargs="+", help="submission folder, starter, solutions, bug:ID, ...")
     p.add_argument("--suite", default="graders", choices=["graders", "exercises"])
     p.add_argument("--results", help="results JSON path (default .descent/results.json)")
+    p.add_argument("--html", metavar="FILE", help="also write the student's HTML report")
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")

@@ -176,6 +176,10 @@ def _grade_all(opts, kit, version, listing, book, console) -> Tally:
     return tally
 
 
+def _num(x: float) -> str:
+    return f"{round(x, 2):g}"
+
+
 def _raise_stop(signum, frame):
     raise _Stop()
 
@@ -184,7 +188,7 @@ def _line(o: Outcome) -> str:
     who = escape(o.student)
     if o.status == GRADED:
         block = o.results["implementations"][0]
-        return (f"  {who}: {block['points']:g}/{block['max_points']:g} "
+        return (f"  {who}: {_num(block['points'])}/{_num(block['max_points'])} "
                 f"[dim]({o.duration_s:.1f} s)[/dim]")
     style = "yellow" if o.status == TIMED_OUT else "red"
     return f"  {who}: [{style}]{o.status.replace('_', ' ')}[/{style}]: {escape(o.message)}"
@@ -222,6 +226,11 @@ def notes(row: dict, doc: dict | None) -> list[str]:
         out.append("no exercise modules found in the submission")
     for item in intake.get("refused", [])[:3]:
         out.append(f"refused {item['path']}: {item['reason']}")
+    events: dict[str, int] = {}
+    for event in ((doc or {}).get("implementations") or [{}])[0].get("worker_events", []):
+        events[event.get("kind", "event")] = events.get(event.get("kind", "event"), 0) + 1
+    if events:
+        out.append("worker events: " + ", ".join(f"{n} {kind}" for kind, n in sorted(events.items())))
     return out
 
 
@@ -235,7 +244,7 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
     for row in rows:
         share = 100 * row["points"] / row["max_points"] if row["max_points"] else 0.0
         found = notes(row, book.results(row["id"]))
-        table.add_row(escape(row["student"]), f"{row['points']:g}/{row['max_points']:g}",
+        table.add_row(escape(row["student"]), f"{_num(row['points'])}/{_num(row['max_points'])}",
                       f"{share:.0f}", row["status"].replace("_", " "), escape("; ".join(found)))
     console.print(table)
     if graded:
@@ -246,8 +255,8 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
     this_run = len(tally.graded)
     failed = sum(o.status == FAILED for o in tally.graded)
     timed = sum(o.status == TIMED_OUT for o in tally.graded)
-    console.print(f"this run: {this_run} graded, {len(tally.skipped)} skipped (already graded), "
-                  f"{timed} timed out, {failed} failed (retried next run)")
+    console.print(f"this run: {this_run} submission(s) graded ({timed} timed out, {failed} "
+                  f"failed and retried next run), {len(tally.skipped)} skipped (already graded)")
     if tally.graded:
         times = [o.duration_s for o in tally.graded]
         console.print(f"[dim]per submission: mean {statistics.mean(times):.1f} s, "

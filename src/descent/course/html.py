@@ -135,3 +135,24 @@ def write_student(book, row: dict, folder: Path) -> Path:
 def write_all(book, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     return [write_student(book, row, folder) for row in book.current()]
+
+
+def write_for_grade(doc: dict, results_dir: Path, target: Path) -> list[Path]:
+    """``descent grade --html FILE``: one page per graded implementation (``FILE`` itself when
+    there is one, else ``FILE``'s stem plus the implementation's name), with the capstone's
+    loss curves that the graders wrote next to the results."""
+    import re
+
+    blocks = doc["implementations"]
+    written = []
+    for block in blocks:
+        single = {**doc, "implementations": [block],
+                  "tests": [t for t in doc["tests"] if t["implementation"] == block["name"]]}
+        png = results_dir / f"capstone_{re.sub(r'[^A-Za-z0-9_.-]+', '_', block['name'])}.png"
+        images = {"capstone.png": png.read_bytes()} if png.is_file() else {}
+        path = target if len(blocks) == 1 else target.with_name(
+            f"{target.stem}-{file_stem(block['name'])}{target.suffix or '.html'}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page(block["name"], single, images=images), encoding="utf-8")
+        written.append(path)
+    return written
