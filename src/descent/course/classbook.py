@@ -146,6 +146,8 @@ class Gradebook:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):   # locked, unreadable: not a verdict
+                raise _explain(self.path, exc, BUSY_TIMEOUT_S) from None
             raise GradebookError(f"{self.path} is not a Descent gradebook ({exc}); it was left "
                                  f"untouched") from None
         if tables == 0 and app_id == 0 and self.writable:
