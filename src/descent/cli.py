@@ -124,6 +124,12 @@ def cmd_stubs(args) -> int:
 def cmd_report(args) -> int:
     from . import report, results
 
+    if args.class_book:
+        from .course.analytics import cmd_class
+
+        return cmd_class(args.class_book, args.charts, console)
+    if not args.results_file:
+        raise ValueError("give a results file, or --class GRADEBOOK")
     report.render(results.load(args.results_file), console, detail=args.verbose)
     return 0
 
@@ -238,8 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out")
     p.set_defaults(func=cmd_bundle)
 
-    p = sub.add_parser("report", help="print a results file")
-    p.add_argument("results_file")
+    p = sub.add_parser("report", help="print a results file, or a class report (--class)")
+    p.add_argument("results_file", nargs="?")
+    p.add_argument("--class", dest="class_book", metavar="GRADEBOOK",
+                   help="class report from a `descent batch` gradebook: per exercise mean, pass "
+                        "rate and most frequent named mistakes, with PNG charts")
+    p.add_argument("--charts", metavar="DIR", help="with --class: where the charts go "
+                                                   "(default: class-report/ by the gradebook)")
     p.add_argument("--verbose", "-v", action="store_true", help="list every failing check")
     p.set_defaults(func=cmd_report)
 
