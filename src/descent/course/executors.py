@@ -9,7 +9,6 @@ CPU; on a cluster Dask's scheduler places one task per submission on its workers
 from __future__ import annotations
 
 import os
-import queue
 from concurrent import futures as cf
 from typing import Iterable, Iterator
 
@@ -23,31 +22,19 @@ def available_cpus() -> list[int]:
 
 
 class LocalExecutor:
-    """``jobs`` gradings at a time on this machine; each takes a CPU token while it runs, so two
-    gradings share a CPU only when there are more jobs than CPUs."""
+    """``jobs`` gradings at a time on this machine (each takes a free CPU of its own while it
+    runs, :func:`descent.course.runner.cpu_slot`)."""
 
     def __init__(self, jobs: int):
-        cpus = available_cpus()
         self.jobs = max(1, jobs)
-        self.tokens: queue.Queue[int] = queue.Queue()
-        for i in range(self.jobs):
-            self.tokens.put(cpus[i % len(cpus)])
         self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs,
                                           thread_name_prefix="descent-grade")
 
     def describe(self) -> str:
         return f"{self.jobs} local job{'s' if self.jobs != 1 else ''}"
 
-    def _grade(self, req: Request) -> Outcome:
-        cpu = self.tokens.get()
-        try:
-            req.cpu = cpu
-            return grade_submission(req)
-        finally:
-            self.tokens.put(cpu)
-
     def run(self, requests: Iterable[Request]) -> Iterator[Outcome]:
-        pending = [self.pool.submit(self._grade, req) for req in requests]
+        pending = [self.pool.submit(grade_submission, req) for req in requests]
         for future in cf.as_completed(pending):
             yield future.result()
 
@@ -64,7 +51,7 @@ class LocalExecutor:
 class DaskExecutor:
     """One Dask task per submission on the cluster whose scheduler is at ``address``."""
 
-    def __init__(self, address: str, *, connect_timeout_s: float = 20.0):
+    def __init__(self, address: str, *, connect_timeout_s: float = 10.0):
         try:
             import distributed
         except ImportError:
@@ -94,7 +81,7 @@ class DaskExecutor:
                         for i, req in enumerate(requests)]
         by_key = {f.key: req for f, req in zip(self.futures, requests)} if isinstance(
             requests, list) else {}
-        for future in self.distributed.as_completed(self.futures):
+        for future in self.distributed.as_completed(self.futures, loop=self.client.loop):
             try:
                 yield future.result()
             except Exception as exc:   # the worker died (memory, a lost node): not the grader

@@ -14,7 +14,9 @@ it can pin itself to one CPU so parallel gradings do not share one.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import functools
 import os
 import signal
@@ -46,7 +48,6 @@ class Request:
     selection: str = ""             # pytest -k expression ("" = every exercise)
     device: str = "cpu"
     insecure: bool = False
-    cpu: int | None = None          # pin the grading to this CPU (local jobs)
 
 
 @dataclass
@@ -102,10 +103,10 @@ def grade_submission(req: Request) -> Outcome:
                        f"({req.version}): install the same kit on every machine")
         return out
     out.content_hash = content_hash(req.path)
-    with tempfile.TemporaryDirectory(prefix="descent-batch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="descent-batch-") as tmp, cpu_slot() as cpu:
         results = Path(tmp) / "results.json"
         log = Path(tmp) / "grade.log"
-        code = _run(req, results, log, out)
+        code = _run(req, cpu, results, log, out)
         out.duration_s = round(time.monotonic() - start, 3)
         out.log_tail = log.read_text(errors="replace")[-LOG_TAIL:] if log.exists() else ""
         if out.status == TIMED_OUT:
@@ -114,11 +115,38 @@ def grade_submission(req: Request) -> Outcome:
     return out
 
 
-def _run(req: Request, results: Path, log: Path, out: Outcome) -> int | None:
+@contextlib.contextmanager
+def cpu_slot():
+    """A CPU of this machine that no other grading holds (an ``flock`` on a file per CPU, so
+    gradings of any batch, local job or Dask worker, spread over the CPUs), or None when every
+    CPU is taken: the grading then runs unpinned."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    for cpu in cpus:
+        try:
+            fd = os.open(Path(tempfile.gettempdir()) / f"descent-cpu-{cpu}.lock",
+                         os.O_RDONLY | os.O_CREAT, 0o666)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            yield cpu
+        finally:
+            os.close(fd)
+        return
+    yield None
+
+
+def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
     cmd = [sys.executable, "-m", "descent.course.runner", "--parent", str(os.getpid()),
-           "--cpu", "-" if req.cpu is None else str(req.cpu), "--",
+           "--cpu", "-" if cpu is None else str(cpu), "--",
            "grade", req.path, "--results", str(results), "--exit-zero",
            "--call-timeout", f"{req.call_timeout:g}", "--device", req.device]
+    if cpu is None:   # more gradings than CPUs: let the kernel spread them
+        cmd += ["--worker-cpu", "any"]
     if req.selection:
         cmd += ["-k", req.selection]
     if req.insecure:
