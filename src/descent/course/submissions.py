@@ -108,7 +108,7 @@ def _entry(path: Path) -> Entry | None:
     st = os.lstat(path)
     name = path.name
     if stat.S_ISDIR(st.st_mode):
-        graded = _graded_folder(path)
+        graded = graded_folder(path)
         return Entry(student_of(name), graded, "folder", _folder_mtime(path, graded, st))
     if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
         # A link is passed on as it is: intake refuses it, and the report says why.
@@ -118,7 +118,7 @@ def _entry(path: Path) -> Entry | None:
     return None
 
 
-def _graded_folder(path: Path) -> Path:
+def graded_folder(path: Path) -> Path:
     """The folder itself, or its ``starter/`` when the modules are there and not at the top."""
     starter = path / "starter"
     if starter.is_dir() and not starter.is_symlink() and not _has_modules(path) \
