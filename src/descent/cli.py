@@ -7,8 +7,8 @@
     descent stubs [--check]                      regenerate starter/ from solutions/
     descent bundle OUT                           build the student bundle
     descent report RESULTS.json                  print a results file again
-    descent demo                                 bundle, then grade the solutions and a sample
-                                                 submission, and print the report
+    descent demo                                 bundle, grade the solutions and a sample
+                                                 submission, then a sample class (batch)
 """
 
 from __future__ import annotations
@@ -189,7 +189,11 @@ def cmd_demo(args) -> int:
     ok = ref["points"] == ref["max_points"] > 0
     console.print(f"[{'green' if ok else 'red'}]solutions: {ref['points']:g}/{ref['max_points']:g}"
                   f"[/]; results in {path}")
-    return 0 if ok else 1
+    console.rule("3. a whole class with descent batch")
+    from .course.demo import grade_class
+
+    batch = grade_class(root, out, console, device=args.device)
+    return 0 if ok and batch == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -230,7 +230,8 @@ def notes(row: dict, doc: dict | None) -> list[str]:
     for event in ((doc or {}).get("implementations") or [{}])[0].get("worker_events", []):
         events[event.get("kind", "event")] = events.get(event.get("kind", "event"), 0) + 1
     if events:
-        out.append("worker events: " + ", ".join(f"{n} {kind}" for kind, n in sorted(events.items())))
+        counted = ", ".join(f"{kind} x{n}" for kind, n in sorted(events.items()))
+        out.append(f"worker events: {counted}")
     return out
 
 
@@ -249,8 +250,8 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
     console.print(table)
     if graded:
         shares = [100 * r["points"] / r["max_points"] for r in graded]
-        console.print(f"{len(rows)} students; {len(graded)} graded: mean {statistics.mean(shares):.1f}%, "
-                      f"median {statistics.median(shares):.1f}%, lowest {min(shares):.0f}%, "
+        console.print(f"{len(rows)} students; {len(graded)} graded: mean "
+                      f"{statistics.mean(shares):.1f}%, median {statistics.median(shares):.1f}%, lowest {min(shares):.0f}%, "
                       f"highest {max(shares):.0f}%")
     this_run = len(tally.graded)
     failed = sum(o.status == FAILED for o in tally.graded)

@@ -33,3 +33,22 @@ def assemble(kit: Path, dest: Path) -> Path:
         else:
             shutil.copy(entry, target)
     return out
+
+
+def grade_class(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
+    """Assemble the sample class under ``work`` and grade it with ``descent batch``; returns the
+    batch's exit code."""
+    import os
+
+    from .batch import Options, run
+
+    if hasattr(os, "sched_setaffinity"):   # grading in this process pinned it to one CPU
+        try:
+            os.sched_setaffinity(0, range(os.cpu_count() or 1))
+        except OSError:
+            pass
+    submissions = assemble(kit, work)
+    entries = sorted(p.name for p in submissions.iterdir())
+    console.print(f"{len(entries)} students in {submissions}: {', '.join(entries)}")
+    return run(Options(submissions=submissions, out=work / "grading", device=device), kit,
+               console)
