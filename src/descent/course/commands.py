@@ -60,7 +60,11 @@ def _cmd_batch(args) -> int:
                    scheduler=args.scheduler, timeout_s=args.timeout,
                    call_timeout=args.call_timeout, selection=args.k, device=args.device,
                    insecure=args.insecure, regrade=args.regrade, reports=not args.no_reports)
-    return run(opts, kit_root(), console)
+    try:
+        return run(opts, kit_root(), console)
+    except KeyboardInterrupt:   # before or after the grading itself: nothing half-written
+        console.print("[yellow]interrupted[/yellow]")
+        return 130
 
 
 def _cmd_gradescope(args) -> int:
