@@ -25,6 +25,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
 from rich.table import Table
 
 from . import classbook, submissions
+from .html import notes
 from .runner import FAILED, GRADED, TIMED_OUT, Outcome, Request
 from .version import grader_version
 
@@ -212,28 +213,6 @@ def _write_reports(opts: Options, book, console: Console) -> Path | None:
 
 
 # ------------------------------------------------------------------ the class summary
-
-def notes(row: dict, doc: dict | None) -> list[str]:
-    """What an instructor should know about one student's current submission."""
-    out = []
-    if row["superseded"]:
-        out.append(f"newest of {len(row['superseded']) + 1} submissions graded "
-                   f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
-    if row["status"] != GRADED:
-        out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
-    intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
-    if doc and not intake.get("taken"):
-        out.append("no exercise modules found in the submission")
-    for item in intake.get("refused", [])[:3]:
-        out.append(f"refused {item['path']}: {item['reason']}")
-    events: dict[str, int] = {}
-    for event in ((doc or {}).get("implementations") or [{}])[0].get("worker_events", []):
-        events[event.get("kind", "event")] = events.get(event.get("kind", "event"), 0) + 1
-    if events:
-        counted = ", ".join(f"{kind} x{n}" for kind, n in sorted(events.items()))
-        out.append(f"worker events: {counted}")
-    return out
-
 
 def summarize(book, tally: Tally, listing, console: Console) -> None:
     rows = book.current()

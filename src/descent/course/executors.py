@@ -76,17 +76,17 @@ class DaskExecutor:
     def run(self, requests: Iterable[Request]) -> Iterator[Outcome]:
         # pure=False: the same submission graded twice (--regrade) is two tasks, never a cache
         # hit; retries=0: a task that killed its worker is reported, not run again elsewhere.
+        requests = list(requests)
         self.futures = [self.client.submit(grade_submission, req, pure=False, retries=0,
                                            key=f"descent-grade-{i}-{req.student}")
                         for i, req in enumerate(requests)]
-        by_key = {f.key: req for f, req in zip(self.futures, requests)} if isinstance(
-            requests, list) else {}
+        by_key = {f.key: req for f, req in zip(self.futures, requests)}
         for future in self.distributed.as_completed(self.futures, loop=self.client.loop):
             try:
                 yield future.result()
             except Exception as exc:   # the worker died (memory, a lost node): not the grader
-                req = by_key.get(future.key)
-                yield Outcome(req.student if req else "?", req.path if req else "", "failed",
+                req = by_key[future.key]
+                yield Outcome(req.student, req.path, "failed",
                               message=f"the Dask task failed: {type(exc).__name__}: {exc}")
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..report import _shorten, advice
+from .runner import GRADED
 from .submissions import file_stem
 
 _CSS = """
@@ -118,10 +119,30 @@ def _lost_checks(block: dict, tests: list[dict]) -> str:
     return "".join(rows)
 
 
+def notes(row: dict, doc: dict | None) -> list[str]:
+    """What an instructor should know about one student's current submission."""
+    out = []
+    if row["superseded"]:
+        out.append(f"newest of {len(row['superseded']) + 1} submissions graded "
+                   f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
+    if row["status"] != GRADED:
+        out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
+    intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
+    if doc and not intake.get("taken"):
+        out.append("no exercise modules found in the submission")
+    for item in intake.get("refused", [])[:3]:
+        out.append(f"refused {item['path']}: {item['reason']}")
+    events: dict[str, int] = {}
+    for event in ((doc or {}).get("implementations") or [{}])[0].get("worker_events", []):
+        events[event.get("kind", "event")] = events.get(event.get("kind", "event"), 0) + 1
+    if events:
+        counted = ", ".join(f"{kind} x{n}" for kind, n in sorted(events.items()))
+        out.append(f"worker events: {counted}")
+    return out
+
+
 def write_student(book, row: dict, folder: Path) -> Path:
     """Write one student's report as ``folder/<file stem>.html``; returns its path."""
-    from .batch import notes
-
     doc = book.results(row["id"])
     text = page(row["student"], doc, images=book.images(row["id"]), status=row["status"],
                 message=row["message"], notes=notes(row, doc), graded_at=row["graded_at"])
