@@ -20,7 +20,8 @@ def bundle(tmp_path_factory):
 
 def test_bundle_holds_only_student_material(bundle):
     top = sorted(p.name for p in bundle.iterdir())
-    assert top == ["README.md", "exercises", "pyproject.toml", "src", "starter"]
+    assert top == [".github", "README.md", "exercises", "pyproject.toml", "src", "starter"]
+    assert (bundle / ".github" / "workflows" / "descent.yml").is_file()
     assert not (bundle / "src" / "descent" / "__pycache__").exists()
     for folder in ("starter", "exercises"):
         for path in (bundle / folder).rglob("*.py"):

@@ -1,9 +1,10 @@
 """Build the student bundle: what a student downloads, and nothing an instructor keeps back.
 
 The bundle holds ``starter/`` (the stubs), ``exercises/`` (public tests), the ``descent`` tooling
-(so ``pytest exercises/`` prints the per-exercise table) and a student README. It never holds
-``solutions/``, ``graders/``, the kit's ``tests/``, sample submissions or lab sources, and the
-build refuses to finish if a solution region leaked into a copied file.
+(so ``pytest exercises/`` prints the per-exercise table), a student README and a GitHub Actions
+workflow that runs the public tests on every push. It never holds ``solutions/``, ``graders/``,
+the kit's ``tests/``, sample submissions or lab sources, and the build refuses to finish if a
+solution region leaked into a copied file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .stubgen import generate
 # Copied from the kit, relative paths; nothing else is.
 INCLUDED = ("starter", "exercises", "src/descent")
 STUDENT_README = "docs/student-readme.md"
+STUDENT_WORKFLOW = "workflows/student.yml"   # the public tests on every push (GitHub Actions)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 
 
@@ -41,6 +43,8 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
     for rel in INCLUDED:
         shutil.copytree(kit / rel, out / rel, ignore=_ignore)
     shutil.copy(kit / STUDENT_README, out / "README.md")
+    (out / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(kit / STUDENT_WORKFLOW, out / ".github" / "workflows" / "descent.yml")
     pyproject = (kit / "pyproject.toml").read_text()
     # Students run their public tests by default, not the kit's own test suite.
     pyproject = pyproject.replace('testpaths = ["tests"]', 'testpaths = ["exercises"]')

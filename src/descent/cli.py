@@ -7,8 +7,8 @@
     descent stubs [--check]                      regenerate starter/ from solutions/
     descent bundle OUT                           build the student bundle
     descent report RESULTS.json                  print a results file again
-    descent demo                                 bundle, then grade the solutions and a sample
-                                                 submission, and print the report
+    descent demo                                 bundle, grade the solutions and a sample
+                                                 submission, then a sample class (batch)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from . import timelimit
 console = Console(width=None if Console().is_terminal else 140)
 
 # Modules of this package that add subcommands through ``register(subparsers)``.
-_PLUGGABLE_COMMANDS = ("export", "gradebook")
+_PLUGGABLE_COMMANDS = ("export", "gradebook", "course.commands")
 
 
 def kit_root() -> Path:
@@ -94,8 +94,14 @@ def cmd_grade(args) -> int:
     if code not in (0, 1):
         console.print(f"[red]grading did not complete (pytest exit code {code})[/red]")
         return code
-    report.render(results.load(path), console, detail=args.verbose)
+    doc = results.load(path)
+    report.render(doc, console, detail=args.verbose)
     console.print(f"[dim]results: {path}[/dim]")
+    if args.html:
+        from .course.html import write_for_grade
+
+        for page in write_for_grade(doc, path.parent, Path(args.html)):
+            console.print(f"[dim]HTML report: {page}[/dim]")
     return 0 if args.exit_zero else code
 
 
@@ -118,6 +124,12 @@ def cmd_stubs(args) -> int:
 def cmd_report(args) -> int:
     from . import report, results
 
+    if args.class_book:
+        from .course.analytics import cmd_class
+
+        return cmd_class(args.class_book, args.charts, console)
+    if not args.results_file:
+        raise ValueError("give a results file, or --class GRADEBOOK")
     report.render(results.load(args.results_file), console, detail=args.verbose)
     return 0
 
@@ -177,7 +189,11 @@ def cmd_demo(args) -> int:
     ok = ref["points"] == ref["max_points"] > 0
     console.print(f"[{'green' if ok else 'red'}]solutions: {ref['points']:g}/{ref['max_points']:g}"
                   f"[/]; results in {path}")
-    return 0 if ok else 1
+    console.rule("3. a whole class with descent batch")
+    from .course.demo import grade_class
+
+    batch = grade_class(root, out, console, device=args.device)
+    return 0 if ok and batch == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("impl", nargs="+", help="submission folder, starter, solutions, bug:ID, ...")
     p.add_argument("--suite", default="graders", choices=["graders", "exercises"])
     p.add_argument("--results", help="results JSON path (default .descent/results.json)")
+    p.add_argument("--html", metavar="FILE", help="also write the student's HTML report")
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")
@@ -231,8 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out")
     p.set_defaults(func=cmd_bundle)
 
-    p = sub.add_parser("report", help="print a results file")
-    p.add_argument("results_file")
+    p = sub.add_parser("report", help="print a results file, or a class report (--class)")
+    p.add_argument("results_file", nargs="?")
+    p.add_argument("--class", dest="class_book", metavar="GRADEBOOK",
+                   help="class report from a `descent batch` gradebook: per exercise mean, pass "
+                        "rate and most frequent named mistakes, with PNG charts")
+    p.add_argument("--charts", metavar="DIR", help="with --class: where the charts go "
+                                                   "(default: class-report/ by the gradebook)")
     p.add_argument("--verbose", "-v", action="store_true", help="list every failing check")
     p.set_defaults(func=cmd_report)
 

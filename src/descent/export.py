@@ -66,9 +66,14 @@ def to_csv(docs: Iterable[dict[str, Any]]) -> str:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("export", help="results JSON to Gradescope results.json or CSV")
-    p.add_argument("results_files", nargs="+", help="one or more results JSON files")
-    p.add_argument("--format", choices=["gradescope", "csv"], required=True)
+    p = sub.add_parser("export", help="results JSON (or a class gradebook) to Gradescope "
+                                      "results.json, CSV or per-student feedback")
+    p.add_argument("results_files", nargs="*", help="one or more results JSON files")
+    p.add_argument("--gradebook", help="export from a `descent batch` gradebook instead: csv, "
+                                       "results (a folder for `descent gradebook merge --code`) "
+                                       "or feedback (a folder of per-student HTML and JSON)")
+    p.add_argument("--format", choices=["gradescope", "csv", "results", "feedback"],
+                   required=True)
     p.add_argument("--implementation", help="for Gradescope: which graded implementation")
     p.add_argument("--out", help="output file (default: standard output)")
     p.set_defaults(func=_cmd_export)
@@ -79,6 +84,18 @@ def _cmd_export(args) -> int:
 
     from . import results
 
+    if args.gradebook:
+        from .course import handback
+
+        if args.format == "gradescope" or args.results_files:
+            raise ValueError("--gradebook exports csv, results or feedback, and takes no "
+                             "results files")
+        text = handback.run(args.gradebook, args.format, args.out)
+        print(text, end="" if text.endswith("\n") else "\n")
+        return 0
+    if args.format not in ("gradescope", "csv") or not args.results_files:
+        raise ValueError("results files export to gradescope or csv (results and feedback "
+                         "come from --gradebook)")
     docs = [results.load(path) for path in args.results_files]
     if args.format == "gradescope":
         if len(docs) != 1:

@@ -1,0 +1,246 @@
+"""``descent batch SUBMISSIONS_DIR``: grade a whole class into a gradebook.
+
+For each student (see :mod:`.submissions`): skip the submission when the gradebook already holds
+a final grading of the same content with the same graders (unless ``regrade``), else grade it
+(:mod:`.runner`, through :mod:`.executors`) and record it in one transaction (:mod:`.classbook`)
+as soon as it finishes. Then write each student's HTML report and print the class summary.
+
+Ctrl-C (or SIGTERM) stops the batch: gradings under way are killed, everything recorded stays,
+and the same command later grades only what is left. Exit codes: 0 every submission graded (to
+whatever points), 1 some grading did not complete (``failed``, retried next run; or timed out),
+2 the batch could not start or could not write, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import signal
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.table import Table
+
+from . import classbook, submissions
+from .html import notes
+from .runner import FAILED, GRADED, TIMED_OUT, Outcome, Request
+from .version import grader_version
+
+
+@dataclass
+class Options:
+    submissions: Path
+    out: Path
+    gradebook: Path | None = None     # default: OUT/gradebook.sqlite
+    jobs: int = 0                     # 0: one per available CPU
+    scheduler: str | None = None      # tcp://HOST:PORT of a Dask scheduler
+    timeout_s: float = 600.0
+    call_timeout: float = 10.0
+    selection: str = ""
+    device: str = "cpu"
+    insecure: bool = False
+    regrade: bool = False
+    reports: bool = True
+
+    @property
+    def book_path(self) -> Path:
+        return self.gradebook or self.out / "gradebook.sqlite"
+
+
+@dataclass
+class Tally:
+    graded: list[Outcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+
+class _Stop(Exception):
+    """SIGTERM: stop like Ctrl-C."""
+
+
+def run(opts: Options, kit: Path, console: Console) -> int:
+    try:
+        listing = submissions.discover(opts.submissions)
+    except submissions.SubmissionsError as exc:
+        console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
+        return 2
+    problem = _unwritable(opts.out) or (_unwritable(opts.book_path.parent)
+                                        if opts.gradebook else None)
+    if problem:
+        console.print(f"[red]descent batch: {escape(problem)}[/red]")
+        return 2
+    version = grader_version(kit, selection=opts.selection, device=opts.device)
+    if opts.scheduler is None and not opts.insecure:
+        from ..isolation.grading import refusal
+
+        why = refusal([str(listing.entries[0].path)], "auto", False, opts.device)
+        if why:
+            console.print(f"[red]descent batch: {escape(why)}[/red]")
+            return 2
+    try:
+        book = classbook.Gradebook(opts.book_path)
+    except classbook.GradebookError as exc:
+        console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
+        return 2
+    with book:
+        try:
+            tally = _grade_all(opts, kit, version, listing, book, console)
+        except classbook.GradebookError as exc:
+            console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
+            return 2
+        written = _write_reports(opts, book, console)
+        summarize(book, tally, listing, console)
+    if written:
+        console.print(f"HTML reports: {written}")
+    console.print(f"gradebook: {opts.book_path}")
+    if tally.interrupted:
+        console.print("[yellow]interrupted: what was graded is kept; run the same command "
+                      "again to grade the rest[/yellow]")
+        return 130
+    return 1 if any(o.status != GRADED for o in tally.graded) else 0
+
+
+def _unwritable(folder: Path) -> str | None:
+    probe = folder / ".descent-write-probe"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"x" * 4096)
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write to the output folder {folder}: {exc.strerror}"
+    return None
+
+
+def _plan(opts: Options, kit: Path, version: str, listing, book) -> tuple[list, list[str]]:
+    todo, skipped = [], []
+    for entry in listing.entries:
+        digest = submissions.content_hash(entry.path)
+        done = None if opts.regrade else book.graded(entry.student, digest, version)
+        if done is not None:
+            book.make_current(entry.student, done)
+            skipped.append(entry.student)
+            continue
+        todo.append((entry, Request(entry.student, str(entry.path.resolve()), str(kit), version,
+                                    timeout_s=opts.timeout_s, call_timeout=opts.call_timeout,
+                                    selection=opts.selection, device=opts.device,
+                                    insecure=opts.insecure)))
+    return todo, skipped
+
+
+def _executor(opts: Options):
+    from . import executors
+
+    if opts.scheduler:
+        return executors.DaskExecutor(opts.scheduler)
+    return executors.LocalExecutor(opts.jobs or len(executors.available_cpus()))
+
+
+def _grade_all(opts, kit, version, listing, book, console) -> Tally:
+    todo, skipped = _plan(opts, kit, version, listing, book)
+    tally = Tally(skipped=skipped)
+    if skipped:
+        console.print(f"{len(skipped)} submission(s) already graded with these graders: skipped "
+                      f"(--regrade grades them again)")
+    if not todo:
+        return tally
+    entries = {req.student: entry for entry, req in todo}
+    executor = _executor(opts)
+    console.print(f"grading {len(todo)} submission(s) on {executor.describe()}")
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task("grading", total=len(todo))
+            for outcome in executor.run([req for _, req in todo]):
+                entry = entries[outcome.student]
+                book.record(outcome, source=str(entry.path), submitted=entry.modified,
+                            superseded=[p.name for p in entry.superseded])
+                tally.graded.append(outcome)
+                progress.console.print(_line(outcome))
+                progress.advance(task)
+        executor.close()
+    except (KeyboardInterrupt, _Stop):
+        tally.interrupted = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not cut the cleanup
+        executor.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except BaseException:
+        executor.stop()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return tally
+
+
+def _num(x: float) -> str:
+    return f"{round(x, 2):g}"
+
+
+def _raise_stop(signum, frame):
+    raise _Stop()
+
+
+def _line(o: Outcome) -> str:
+    who = escape(o.student)
+    if o.status == GRADED:
+        block = o.results["implementations"][0]
+        return (f"  {who}: {_num(block['points'])}/{_num(block['max_points'])} "
+                f"[dim]({o.duration_s:.1f} s)[/dim]")
+    style = "yellow" if o.status == TIMED_OUT else "red"
+    return f"  {who}: [{style}]{o.status.replace('_', ' ')}[/{style}]: {escape(o.message)}"
+
+
+def _write_reports(opts: Options, book, console: Console) -> Path | None:
+    if not opts.reports:
+        return None
+    from . import html
+
+    folder = opts.out / "reports"
+    try:
+        html.write_all(book, folder)
+    except OSError as exc:
+        console.print(f"[red]descent batch: could not write the HTML reports to {folder}: "
+                      f"{escape(exc.strerror or str(exc))}; the gradebook keeps every result "
+                      f"(`descent export --gradebook {opts.book_path} --format feedback` writes "
+                      f"them later)[/red]")
+        return None
+    return folder
+
+
+# ------------------------------------------------------------------ the class summary
+
+def summarize(book, tally: Tally, listing, console: Console) -> None:
+    rows = book.current()
+    graded = [r for r in rows if r["status"] == GRADED and r["max_points"]]
+    table = Table(title="class summary", title_justify="left", show_lines=False)
+    for column, justify in (("student", "left"), ("points", "right"), ("%", "right"),
+                            ("status", "left"), ("notes", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in rows:
+        share = 100 * row["points"] / row["max_points"] if row["max_points"] else 0.0
+        found = notes(row, book.results(row["id"]))
+        table.add_row(escape(row["student"]), f"{_num(row['points'])}/{_num(row['max_points'])}",
+                      f"{share:.0f}", row["status"].replace("_", " "), escape("; ".join(found)))
+    console.print(table)
+    if graded:
+        shares = [100 * r["points"] / r["max_points"] for r in graded]
+        console.print(f"{len(rows)} students; {len(graded)} graded: mean "
+                      f"{statistics.mean(shares):.1f}%, median {statistics.median(shares):.1f}%, lowest {min(shares):.0f}%, "
+                      f"highest {max(shares):.0f}%")
+    this_run = len(tally.graded)
+    failed = sum(o.status == FAILED for o in tally.graded)
+    timed = sum(o.status == TIMED_OUT for o in tally.graded)
+    console.print(f"this run: {this_run} submission(s) graded ({timed} timed out, {failed} "
+                  f"failed and retried next run), {len(tally.skipped)} skipped (already graded)")
+    if tally.graded:
+        times = [o.duration_s for o in tally.graded]
+        console.print(f"[dim]per submission: mean {statistics.mean(times):.1f} s, "
+                      f"longest {max(times):.1f} s[/dim]")
+    if listing.unrecognised:
+        console.print(f"[yellow]not graded (not a folder, .zip, .py or .ipynb): "
+                      f"{escape(', '.join(listing.unrecognised))}[/yellow]")

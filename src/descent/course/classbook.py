@@ -1,0 +1,337 @@
+"""The class gradebook: one SQLite file holding every grading of a course.
+
+Tables (schema version :data:`SCHEMA`, in ``PRAGMA user_version``; the file is marked as
+Descent's with ``PRAGMA application_id``):
+
+* ``students``: ``id`` (the entry name without suffix), ``current_submission`` (the newest
+  submission graded for that student), when first seen and last updated;
+* ``submissions``: one row per (student, content hash, grader version): where it came from, when
+  it was submitted (the entry's modification time) and graded, ``status`` (``graded``,
+  ``timed_out``, ``failed``: the grading itself did not complete and is retried next run),
+  points, the older entries it superseded, and the whole ``descent.results/1`` document;
+* ``exercise_results`` and ``test_results``: the per-exercise and per-test rows of that
+  document, for queries;
+* ``images``: the capstone's loss-curve PNG;
+* ``meta``: which Descent created and last wrote the file.
+
+Every student's result is written in one transaction, so a batch killed at any moment leaves
+each student either fully recorded or not at all. A batch holds ``GRADEBOOK.lock`` (an advisory
+``flock``, released by the kernel even on SIGKILL) so two batches never write one gradebook.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from .. import __version__
+
+SCHEMA = 1
+APPLICATION_ID = 0x44534354   # "DSCT"
+BUSY_TIMEOUT_S = 10.0
+FINAL = ("graded", "timed_out")   # statuses a re-run keeps (``failed`` is retried)
+
+_TABLES = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE students (
+    id TEXT PRIMARY KEY,
+    current_submission INTEGER REFERENCES submissions(id) ON DELETE SET NULL,
+    first_seen TEXT NOT NULL,
+    updated_at TEXT NOT NULL);
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    student TEXT NOT NULL REFERENCES students(id),
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    graded_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('graded', 'timed_out', 'failed')),
+    points REAL NOT NULL DEFAULT 0,
+    max_points REAL NOT NULL DEFAULT 0,
+    duration_s REAL NOT NULL DEFAULT 0,
+    host TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    superseded TEXT NOT NULL DEFAULT '[]',
+    results TEXT,
+    UNIQUE (student, content_hash, grader_version));
+CREATE TABLE exercise_results (
+    submission INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    exercise TEXT NOT NULL, title TEXT NOT NULL, points REAL NOT NULL, max_points REAL NOT NULL,
+    status TEXT NOT NULL, first_failure TEXT NOT NULL, misconceptions TEXT NOT NULL,
+    PRIMARY KEY (submission, exercise));
+CREATE TABLE test_results (
+    submission INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    nodeid TEXT NOT NULL, exercise TEXT NOT NULL, outcome TEXT NOT NULL, points REAL NOT NULL,
+    max_points REAL NOT NULL, counted INTEGER NOT NULL, message TEXT NOT NULL,
+    misconception TEXT, duration_s REAL NOT NULL,
+    PRIMARY KEY (submission, nodeid));
+CREATE TABLE images (
+    submission INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    name TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (submission, name));
+"""
+
+
+class GradebookError(Exception):
+    """The gradebook cannot be used; the message says why and what to do."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds")
+
+
+class Gradebook:
+    """An open gradebook. ``writable`` gradebooks hold the batch lock until :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, writable: bool = True):
+        self.path = Path(path)
+        self.writable = writable
+        self._lock_fd: int | None = None
+        if writable:
+            self._lock()
+        elif not self.path.is_file():
+            raise GradebookError(f"{self.path}: no such gradebook (`descent batch` creates it)")
+        try:
+            self.db = self._connect()
+            self._check_or_create()
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ opening
+
+    def _lock(self) -> None:
+        lock = self.path.with_name(self.path.name + ".lock")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise GradebookError(f"cannot create the gradebook at {self.path}: "
+                                 f"{exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise GradebookError(f"{self.path} is in use by another batch ({holder}); wait for "
+                                 f"it to finish, or grade into another gradebook") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, since {now()}".encode(), 0)
+        self._lock_fd = fd
+
+    def _connect(self) -> sqlite3.Connection:
+        mode = "rwc" if self.writable else "ro"
+        uri = f"file:{quote(str(self.path.resolve()))}?mode={mode}"
+        try:
+            db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise GradebookError(f"cannot open the gradebook {self.path}: {exc}") from None
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    def _check_or_create(self) -> None:
+        try:
+            app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):   # locked, unreadable: not a verdict
+                raise _explain(self.path, exc, BUSY_TIMEOUT_S) from None
+            raise GradebookError(f"{self.path} is not a Descent gradebook ({exc}); it was left "
+                                 f"untouched") from None
+        if tables == 0 and app_id == 0 and self.writable:
+            self._create()
+            return
+        if app_id != APPLICATION_ID:
+            raise GradebookError(f"{self.path} is an SQLite file but not a Descent gradebook; it "
+                                 f"was left untouched")
+        if version != SCHEMA:
+            writer = self._meta("last_written_by") or "an unknown version"
+            newer = "newer" if version > SCHEMA else "older"
+            raise GradebookError(
+                f"{self.path} was written by Descent {writer} (gradebook schema {version}); this "
+                f"Descent {__version__} reads schema {SCHEMA}. The gradebook was left untouched: "
+                f"use the {newer} Descent that wrote it, or start a new gradebook")
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    def _create(self) -> None:
+        with self.transaction():
+            for statement in _TABLES.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.executemany("INSERT INTO meta VALUES (?, ?)",
+                                [("created_by", __version__), ("created_at", now()),
+                                 ("last_written_by", __version__)])
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self.db.execute(f"PRAGMA user_version = {SCHEMA}")
+
+    def transaction(self):
+        return _Transaction(self)
+
+    def close(self) -> None:
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.close()
+            self.db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)   # releases the flock
+            self._lock_fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ queries
+
+    def graded(self, student: str, content_hash: str, version: str) -> int | None:
+        """The id of a final grading of exactly this content with these graders, or None."""
+        row = self.db.execute(
+            "SELECT id FROM submissions WHERE student = ? AND content_hash = ? AND "
+            "grader_version = ? AND status IN (?, ?)",
+            (student, content_hash, version, *FINAL)).fetchone()
+        return row[0] if row else None
+
+    def make_current(self, student: str, submission: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE students SET current_submission = ?, updated_at = ? "
+                            "WHERE id = ? AND current_submission IS NOT ?",
+                            (submission, now(), student, submission))
+
+    def current(self) -> list[dict]:
+        """Each student's current submission (newest graded), ordered by student id."""
+        rows = self.db.execute(
+            "SELECT s.id, s.student, s.source, s.content_hash, s.grader_version, "
+            "s.submitted_at, s.graded_at, s.status, s.points, s.max_points, s.duration_s, "
+            "s.host, s.message, s.superseded FROM students t JOIN submissions s "
+            "ON s.id = t.current_submission ORDER BY t.id").fetchall()
+        keys = ("id", "student", "source", "content_hash", "grader_version", "submitted_at",
+                "graded_at", "status", "points", "max_points", "duration_s", "host", "message",
+                "superseded")
+        out = [dict(zip(keys, row)) for row in rows]
+        for row in out:
+            row["superseded"] = json.loads(row["superseded"])
+        return out
+
+    def results(self, submission: int) -> dict | None:
+        row = self.db.execute("SELECT results FROM submissions WHERE id = ?",
+                              (submission,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def images(self, submission: int) -> dict[str, bytes]:
+        return dict(self.db.execute("SELECT name, data FROM images WHERE submission = ?",
+                                    (submission,)).fetchall())
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, count(*) FROM submissions s JOIN students t "
+                                    "ON s.id = t.current_submission GROUP BY status").fetchall())
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, outcome, *, source: str, submitted: float, superseded: list[str],
+               regrade: bool = False) -> int:
+        """Store one grading (a :class:`~descent.course.runner.Outcome`) and make it the
+        student's current submission, all in one transaction; returns the submission id."""
+        doc = outcome.results
+        block = doc["implementations"][0] if doc and doc.get("implementations") else {}
+        stamp = now()
+        with self.transaction():
+            db = self.db
+            db.execute("INSERT INTO students (id, first_seen, updated_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+                       (outcome.student, stamp, stamp))
+            db.execute("DELETE FROM submissions WHERE student = ? AND content_hash = ? AND "
+                       "grader_version = ?",
+                       (outcome.student, outcome.content_hash, outcome.version))
+            cur = db.execute(
+                "INSERT INTO submissions (student, source, content_hash, grader_version, "
+                "submitted_at, graded_at, status, points, max_points, duration_s, host, message, "
+                "superseded, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (outcome.student, source, outcome.content_hash, outcome.version, iso(submitted),
+                 stamp, outcome.status, block.get("points", 0.0), block.get("max_points", 0.0),
+                 outcome.duration_s, outcome.host, outcome.message, json.dumps(superseded),
+                 json.dumps(doc) if doc else None))
+            sid = cur.lastrowid
+            db.executemany("INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(sid, ex["id"], ex["title"], ex["points"], ex["max_points"],
+                             ex["status"], ex["first_failure"], json.dumps(ex["misconceptions"]))
+                            for ex in block.get("exercises", [])])
+            db.executemany("INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(sid, t["nodeid"], t["exercise"], t["outcome"], t["points"],
+                             t["max_points"], int(t["counted"]), t["message"], t["misconception"],
+                             t["duration_s"]) for t in (doc or {}).get("tests", [])])
+            db.executemany("INSERT INTO images VALUES (?, ?, ?)",
+                           [(sid, name, data) for name, data in outcome.images.items()])
+            db.execute("UPDATE students SET current_submission = ? WHERE id = ?",
+                       (sid, outcome.student))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('last_written_by', ?)",
+                       (__version__,))
+        return sid
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error); SQLite's own "locked" and
+    "disk full" errors become :class:`GradebookError` with what to do."""
+
+    def __init__(self, book: Gradebook):
+        self.book = book
+
+    def __enter__(self):
+        self._execute("BEGIN IMMEDIATE")
+        return self.book.db
+
+    def __exit__(self, kind, exc, tb):
+        if kind is None:
+            self._execute("COMMIT")
+            return False
+        try:
+            self.book.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        if isinstance(exc, sqlite3.Error):
+            raise _explain(self.book.path, exc) from None
+        return False
+
+    def _execute(self, sql: str) -> None:
+        start = time.monotonic()
+        try:
+            self.book.db.execute(sql)
+        except sqlite3.Error as exc:
+            if sql == "COMMIT":
+                try:
+                    self.book.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise _explain(self.book.path, exc, time.monotonic() - start) from None
+
+
+def _explain(path: Path, exc: sqlite3.Error, waited: float = 0.0) -> GradebookError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return GradebookError(f"{path} is locked by another program (waited {waited:.0f} s); "
+                              f"close it (a database browser, another batch) and run again")
+    if "full" in text or "disk I/O" in text:
+        return GradebookError(f"cannot write the gradebook {path}: {text} (is the disk full?); "
+                              f"everything recorded before is kept: free space and run the same "
+                              f"command again")
+    if "readonly" in text:
+        return GradebookError(f"cannot write the gradebook {path}: it is read-only")
+    return GradebookError(f"gradebook {path}: {text}")

@@ -1,0 +1,76 @@
+"""The course subcommands of ``descent`` (registered by :mod:`descent.cli`).
+
+    descent batch SUBMISSIONS_DIR [--out DIR] [--jobs N | --scheduler tcp://HOST:PORT] ...
+    descent gradescope OUT.zip
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    from .. import timelimit
+
+    p = sub.add_parser("batch", help="grade every submission of a class into a gradebook",
+                       description=_doc("batch"))
+    p.add_argument("submissions", help="folder with one entry per student (a folder, .zip, "
+                                        ".py or .ipynb each)")
+    p.add_argument("--out", default="descent-grading",
+                   help="output folder: gradebook.sqlite and reports/ (default descent-grading)")
+    p.add_argument("--gradebook", help="gradebook file (default OUT/gradebook.sqlite)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--jobs", "-j", type=int, default=0,
+                       help="gradings at a time on this machine (default: the CPUs available)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run on a Dask cluster (pip install 'descent[cluster]')")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade again submissions already graded with the same graders")
+    p.add_argument("--timeout", type=float, default=600.0,
+                   help="seconds allowed for one whole submission (default 600)")
+    p.add_argument("--call-timeout", type=float, default=timelimit.CALL_TIMEOUT_S,
+                   help=f"seconds for one call into submission code (default "
+                        f"{timelimit.CALL_TIMEOUT_S:g})")
+    p.add_argument("-k", default="", help="pytest -k expression: grade only these tests")
+    p.add_argument("--no-reports", action="store_true", help="do not write the HTML reports")
+    p.add_argument("--insecure", action="store_true",
+                   help="grade even where no confinement is available (trusted code only)")
+    p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
+    p.set_defaults(func=_cmd_batch)
+
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder archive")
+    p.add_argument("out", help="the .zip to write")
+    p.set_defaults(func=_cmd_gradescope)
+
+
+def _doc(name: str) -> str:
+    from . import batch
+
+    return (batch.__doc__ or "").strip() if name == "batch" else ""
+
+
+def _cmd_batch(args) -> int:
+    from ..cli import console, kit_root
+    from .batch import Options, run
+
+    if args.jobs < 0:
+        raise ValueError("--jobs must be 1 or more")
+    opts = Options(submissions=Path(args.submissions), out=Path(args.out),
+                   gradebook=Path(args.gradebook) if args.gradebook else None, jobs=args.jobs,
+                   scheduler=args.scheduler, timeout_s=args.timeout,
+                   call_timeout=args.call_timeout, selection=args.k, device=args.device,
+                   insecure=args.insecure, regrade=args.regrade, reports=not args.no_reports)
+    try:
+        return run(opts, kit_root(), console)
+    except KeyboardInterrupt:   # before or after the grading itself: nothing half-written
+        console.print("[yellow]interrupted[/yellow]")
+        return 130
+
+
+def _cmd_gradescope(args) -> int:
+    from ..cli import console, kit_root
+    from .gradescope import build
+
+    out = build(kit_root(), Path(args.out))
+    console.print(f"Gradescope autograder written to {out}")
+    return 0

@@ -1,0 +1,98 @@
+"""Where the gradings of a batch run: local processes or a Dask cluster.
+
+Both run :func:`descent.course.runner.grade_submission` once per submission and hand back the
+outcomes as they finish; the batch records them in the order they come. Neither is a scheduler
+of its own: locally a thread pool waits on one grading process per job, each pinned to its own
+CPU; on a cluster Dask's scheduler places one task per submission on its workers.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent import futures as cf
+from typing import Iterable, Iterator
+
+from .runner import Outcome, Request, grade_submission, kill_all
+
+
+def available_cpus() -> list[int]:
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+class LocalExecutor:
+    """``jobs`` gradings at a time on this machine (each takes a free CPU of its own while it
+    runs, :func:`descent.course.runner.cpu_slot`)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs)
+        self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs,
+                                          thread_name_prefix="descent-grade")
+
+    def describe(self) -> str:
+        return f"{self.jobs} local job{'s' if self.jobs != 1 else ''}"
+
+    def run(self, requests: Iterable[Request]) -> Iterator[Outcome]:
+        pending = [self.pool.submit(grade_submission, req) for req in requests]
+        for future in cf.as_completed(pending):
+            yield future.result()
+
+    def stop(self) -> None:
+        """Cancel what has not started and kill every grading that has."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        kill_all()
+        self.pool.shutdown(wait=True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+class DaskExecutor:
+    """One Dask task per submission on the cluster whose scheduler is at ``address``."""
+
+    def __init__(self, address: str, *, connect_timeout_s: float = 10.0):
+        try:
+            import distributed
+        except ImportError:
+            raise SystemExit("descent batch --scheduler needs Dask: pip install 'descent[cluster]'"
+                             ) from None
+        self.distributed = distributed
+        try:
+            self.client = distributed.Client(address, timeout=connect_timeout_s,
+                                             set_as_default=False)
+        except OSError as exc:
+            raise SystemExit(f"descent batch: cannot reach the Dask scheduler at {address} "
+                             f"({exc})") from None
+        self.address = address
+        self.futures: list = []
+
+    def describe(self) -> str:
+        workers = self.client.scheduler_info().get("workers", {})
+        threads = sum(w.get("nthreads", 0) for w in workers.values())
+        return (f"Dask cluster {self.address} ({len(workers)} worker"
+                f"{'s' if len(workers) != 1 else ''}, {threads} threads)")
+
+    def run(self, requests: Iterable[Request]) -> Iterator[Outcome]:
+        # pure=False: the same submission graded twice (--regrade) is two tasks, never a cache
+        # hit; retries=0: a task that killed its worker is reported, not run again elsewhere.
+        requests = list(requests)
+        self.futures = [self.client.submit(grade_submission, req, pure=False, retries=0,
+                                           key=f"descent-grade-{i}-{req.student}")
+                        for i, req in enumerate(requests)]
+        by_key = {f.key: req for f, req in zip(self.futures, requests)}
+        for future in self.distributed.as_completed(self.futures, loop=self.client.loop):
+            try:
+                yield future.result()
+            except Exception as exc:   # the worker died (memory, a lost node): not the grader
+                req = by_key[future.key]
+                yield Outcome(req.student, req.path, "failed",
+                              message=f"the Dask task failed: {type(exc).__name__}: {exc}")
+
+    def stop(self) -> None:
+        if self.futures:
+            self.client.cancel(self.futures, force=True)
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()

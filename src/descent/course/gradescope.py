@@ -1,0 +1,104 @@
+"""A Gradescope autograder: ``descent gradescope OUT.zip`` builds it, ``run_autograder`` runs it.
+
+The archive holds ``setup.sh`` (run once when Gradescope builds the image: Python, torch 2.13.0
+for the CPU and this kit), ``run_autograder`` (run for every submission) and ``kit/`` (graders,
+solutions and the tooling; never shown to students). ``run_autograder`` calls this module's
+:func:`main`, which grades ``ROOT/submission`` exactly as ``descent batch`` grades one student
+(a confined worker; see :mod:`descent.course.runner`) and writes ``ROOT/results/results.json``
+in Gradescope's format (:func:`descent.export.to_gradescope`). ``ROOT`` is ``/autograder``
+unless ``DESCENT_AUTOGRADER_ROOT`` says otherwise, so the same script runs on a laptop against
+a folder laid out like Gradescope's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip
+python3 -m venv /opt/descent
+# torch first and pinned, from the CPU wheels: the default index would pull the CUDA build.
+/opt/descent/bin/pip install --quiet "torch==2.13.0" \\
+    --index-url "${DESCENT_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+/opt/descent/bin/pip install --quiet /autograder/source/kit
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade ROOT/submission in a confined worker and
+# write ROOT/results/results.json. DESCENT_AUTOGRADER_ROOT (default /autograder) and
+# DESCENT_PYTHON (default /opt/descent/bin/python, made by setup.sh) make it runnable elsewhere.
+set -uo pipefail
+root="${DESCENT_AUTOGRADER_ROOT:-/autograder}"
+cd "$root/source/kit" || exit 1
+exec "${DESCENT_PYTHON:-/opt/descent/bin/python}" -m descent.course.gradescope "$root"
+"""
+
+# What of the kit goes into the archive (relative paths); nothing a student may see is needed.
+KIT_PARTS = ("graders", "solutions", "src/descent", "pyproject.toml", "README.md")
+_SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", ".descent"}
+
+
+def build(kit: Path, out: Path) -> Path:
+    if out.suffix != ".zip":
+        raise ValueError(f"{out}: the autograder archive must be a .zip")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add_text(zf, "setup.sh", SETUP, executable=True)
+        _add_text(zf, "run_autograder", RUN, executable=True)
+        for part in KIT_PARTS:
+            source = kit / part
+            files = [source] if source.is_file() else sorted(source.rglob("*"))
+            for path in files:
+                rel = path.relative_to(kit)
+                if path.is_file() and not _SKIP & set(rel.parts) and path.suffix != ".pyc":
+                    zf.write(path, f"kit/{rel.as_posix()}")
+    tmp.replace(out)
+    return out
+
+
+def _add_text(zf: zipfile.ZipFile, name: str, text: str, *, executable: bool) -> None:
+    info = zipfile.ZipInfo(name)
+    mode = 0o755 if executable else 0o644
+    info.external_attr = (stat.S_IFREG | mode) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, text)
+
+
+def main(root: str) -> int:
+    """Grade ``root/submission`` into ``root/results/results.json``; always writes a result."""
+    from .. import export
+    from .runner import GRADED, Request, grade_submission
+    from .submissions import graded_folder
+    from .version import grader_version
+
+    root_path = Path(root)
+    kit = Path.cwd()
+    target = graded_folder(root_path / "submission")
+    timeout = float(os.environ.get("DESCENT_TIMEOUT_S", "600"))
+    req = Request("submission", str(target), str(kit), grader_version(kit), timeout_s=timeout)
+    outcome = grade_submission(req)
+    if outcome.status == GRADED:
+        result = export.to_gradescope(outcome.results)
+    else:
+        result = {"score": 0.0, "execution_time": outcome.duration_s, "tests": [],
+                  "output": f"Grading did not complete ({outcome.status.replace('_', ' ')}): "
+                            f"{outcome.message}. Ask your instructor to look at it."}
+    path = root_path / "results" / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    print(f"descent: {outcome.status}; score {result['score']}; written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "/autograder"))

@@ -1,0 +1,99 @@
+"""Exports from the class gradebook (``descent export --gradebook GRADEBOOK``).
+
+* ``--format csv``: one row per student, the columns of :func:`descent.export.to_csv`; a student
+  whose grading did not complete gets 0 points out of the class maximum.
+* ``--format results --out DIR``: ``DIR/<student>.json``, each student's ``descent.results/1``
+  document: the folder ``descent gradebook merge --code DIR`` joins with nbgrader's grades.
+* ``--format feedback --out DIR``: ``DIR/<student>/report.html`` and ``results.json``, ready to
+  hand back. The JSON is the student's view: the grader machine's details (confinement probe,
+  paths, worker statistics) are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import export
+from .submissions import file_stem
+
+# Instructor-side fields of a results document that a student does not need.
+_PRIVATE_ENVIRONMENT = ("isolation_details", "platform")
+_PRIVATE_BLOCK = ("worker_requests", "worker_pipelined", "worker_requests_top", "worker_events")
+
+
+def student_view(doc: dict) -> dict:
+    doc = json.loads(json.dumps(doc))
+    for key in _PRIVATE_ENVIRONMENT:
+        doc.get("environment", {}).pop(key, None)
+    for block in doc.get("implementations", []):
+        for key in _PRIVATE_BLOCK:
+            block.pop(key, None)
+        intake = block.get("intake")
+        if intake:
+            intake.pop("folder", None)
+            intake["source"] = Path(intake.get("source", "")).name
+    return doc
+
+
+def _documents(book) -> list[tuple[dict, dict]]:
+    """(row, results document) per student; a placeholder document where grading failed."""
+    rows = book.current()
+    top = max((r["max_points"] for r in rows), default=0.0)
+    out = []
+    for row in rows:
+        doc = book.results(row["id"]) if row["status"] == "graded" else None
+        if doc is None:
+            doc = {"schema": "descent.results/1", "duration_s": row["duration_s"], "devices": [],
+                   "environment": {}, "tests": [],
+                   "implementations": [{"name": row["student"], "kind": "folder", "points": 0.0,
+                                        "max_points": top, "exercises": []}]}
+        out.append((row, doc))
+    return out
+
+
+def to_csv(book) -> str:
+    return export.to_csv(doc for _, doc in _documents(book))
+
+
+def write_results(book, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row, doc in _documents(book):
+        path = folder / f"{row['student']}.json"
+        path.write_text(json.dumps(doc, indent=1))
+        written.append(path)
+    return written
+
+
+def write_feedback(book, folder: Path) -> list[Path]:
+    from . import html
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row, doc in _documents(book):
+        mine = folder / file_stem(row["student"])
+        mine.mkdir(exist_ok=True)
+        page = html.write_student(book, row, mine)
+        page.replace(mine / "report.html")
+        (mine / "results.json").write_text(json.dumps(student_view(doc), indent=1))
+        written.append(mine)
+    return written
+
+
+def run(book_path: str, fmt: str, out: str | None) -> str:
+    """Export; returns what to print (the CSV when there is no ``out``, else a summary)."""
+    from .classbook import Gradebook
+
+    with Gradebook(book_path, writable=False) as book:
+        if fmt == "csv":
+            text = to_csv(book)
+            if out is None:
+                return text
+            Path(out).write_text(text)
+            return f"wrote {out}"
+        if out is None:
+            raise ValueError(f"--format {fmt} needs --out DIR")
+        writer = write_results if fmt == "results" else write_feedback
+        written = writer(book, Path(out))
+        return f"wrote {len(written)} student(s) to {out}"

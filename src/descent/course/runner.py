@@ -1,0 +1,221 @@
+"""Grade one submission: ``descent grade`` in a process group of its own, with a wall-clock cap.
+
+:func:`grade_submission` is the unit of work of a batch, the same whether it runs in a thread of
+the batch (``--jobs``) or as a task on a Dask worker. It starts ``python -m descent.course.runner
+... -- grade PATH --results ...`` (so the submission goes through the confined worker exactly as
+when one student is graded), waits at most ``timeout_s``, and returns an :class:`Outcome` made
+of plain data (the results document, the capstone's loss-curve PNG, timings), never objects from
+the submission.
+
+Run as a module, this file is the grading process's entry point: it dies with the thread that
+started it (``PR_SET_PDEATHSIG``), so a batch killed with SIGKILL leaves no grading behind, and
+it can pin itself to one CPU so parallel gradings do not share one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import functools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .submissions import content_hash
+from .version import grader_version
+
+GRADED, TIMED_OUT, FAILED = "graded", "timed_out", "failed"
+MAX_IMAGE = 4 << 20
+LOG_TAIL = 4000
+
+
+@dataclass
+class Request:
+    student: str
+    path: str                       # what is graded (a folder, .zip, .py or .ipynb)
+    kit: str                        # the kit folder (graders/, solutions/)
+    version: str                    # the grader version the batch expects
+    timeout_s: float = 600.0
+    call_timeout: float = 10.0
+    selection: str = ""             # pytest -k expression ("" = every exercise)
+    device: str = "cpu"
+    insecure: bool = False
+
+
+@dataclass
+class Outcome:
+    student: str
+    path: str
+    status: str                     # graded, timed_out or failed
+    message: str = ""
+    results: dict | None = None
+    images: dict[str, bytes] = field(default_factory=dict)
+    content_hash: str = ""
+    version: str = ""
+    duration_s: float = 0.0
+    host: str = ""
+    log_tail: str = ""
+
+
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_all() -> None:
+    """Kill every grading started by this process (Ctrl-C, a fatal error in the batch)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for proc in procs:
+        _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@functools.lru_cache(maxsize=8)
+def _local_version(kit: str, selection: str, device: str) -> str:
+    return grader_version(kit, selection=selection, device=device)
+
+
+def grade_submission(req: Request) -> Outcome:
+    """Grade ``req.path``; never raises for anything the submission does."""
+    start = time.monotonic()
+    out = Outcome(req.student, req.path, FAILED, host=socket.gethostname())
+    try:
+        out.version = _local_version(req.kit, req.selection, req.device)
+    except OSError as exc:
+        out.message = f"the kit is not readable on {out.host}: {exc}"
+        return out
+    if out.version != req.version:
+        out.message = (f"the graders on {out.host} ({out.version}) differ from the batch's "
+                       f"({req.version}): install the same kit on every machine")
+        return out
+    out.content_hash = content_hash(req.path)
+    with tempfile.TemporaryDirectory(prefix="descent-batch-") as tmp, cpu_slot() as cpu:
+        results = Path(tmp) / "results.json"
+        log = Path(tmp) / "grade.log"
+        code = _run(req, cpu, results, log, out)
+        out.duration_s = round(time.monotonic() - start, 3)
+        out.log_tail = log.read_text(errors="replace")[-LOG_TAIL:] if log.exists() else ""
+        if out.status == TIMED_OUT:
+            return out
+        _collect(req, code, results, out)
+    return out
+
+
+@contextlib.contextmanager
+def cpu_slot():
+    """A CPU of this machine that no other grading holds (an ``flock`` on a file per CPU, so
+    gradings of any batch, local job or Dask worker, spread over the CPUs), or None when every
+    CPU is taken: the grading then runs unpinned."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    for cpu in cpus:
+        try:
+            fd = os.open(Path(tempfile.gettempdir()) / f"descent-cpu-{cpu}.lock",
+                         os.O_RDONLY | os.O_CREAT, 0o666)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            yield cpu
+        finally:
+            os.close(fd)
+        return
+    yield None
+
+
+def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
+    cmd = [sys.executable, "-m", "descent.course.runner", "--parent", str(os.getpid()),
+           "--cpu", "-" if cpu is None else str(cpu), "--",
+           "grade", req.path, "--results", str(results), "--exit-zero",
+           "--call-timeout", f"{req.call_timeout:g}", "--device", req.device]
+    if cpu is None:   # more gradings than CPUs: let the kernel spread them
+        cmd += ["--worker-cpu", "any"]
+    if req.selection:
+        cmd += ["-k", req.selection]
+    if req.insecure:
+        cmd.append("--insecure")
+    env = dict(os.environ, COLUMNS="140")
+    env.pop("PYTEST_ADDOPTS", None)
+    with open(log, "wb") as log_fh:
+        proc = subprocess.Popen(cmd, cwd=req.kit, stdin=subprocess.DEVNULL, stdout=log_fh,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
+        try:
+            return proc.wait(timeout=req.timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.wait()
+            out.status = TIMED_OUT
+            out.message = f"grading took longer than {req.timeout_s:g} s and was stopped"
+            return None
+        finally:
+            _kill_group(proc)   # anything the grading left behind in its group
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
+
+
+def _collect(req: Request, code: int | None, results: Path, out: Outcome) -> None:
+    from .. import results as results_mod
+
+    try:
+        doc = results_mod.load(results)
+    except (OSError, ValueError) as exc:
+        last = out.log_tail.strip().splitlines()[-1:] or [f"exit code {code}"]
+        out.message = f"grading did not complete (exit code {code}): {last[0][:300]}"
+        if not isinstance(exc, FileNotFoundError):
+            out.message += f"; results unreadable: {exc}"
+        return
+    if code != 0 or doc.get("interrupted"):
+        out.message = f"grading did not complete (exit code {code})"
+        return
+    for block in doc["implementations"]:
+        block["name"] = req.student
+    for test in doc["tests"]:
+        test["implementation"] = req.student
+    out.results = doc
+    for png in sorted(results.parent.glob("capstone_*.png")):
+        if png.stat().st_size <= MAX_IMAGE:
+            out.images["capstone.png"] = png.read_bytes()
+    out.status = GRADED
+
+
+# ------------------------------------------------------------------ the grading process itself
+
+def _main(argv: list[str]) -> int:
+    parent = int(argv[argv.index("--parent") + 1])
+    cpu = argv[argv.index("--cpu") + 1]
+    rest = argv[argv.index("--") + 1:]
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG: die with the batch
+    if os.getppid() != parent:               # the batch died before the line above
+        return 3
+    if cpu != "-" and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, {int(cpu)})
+        except OSError:
+            pass   # the CPU went away: grade unpinned rather than not at all
+    from descent.cli import main
+
+    return main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

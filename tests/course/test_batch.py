@@ -1,0 +1,198 @@
+"""``descent batch`` end to end: isolation between students, SIGKILL and resume, skips, regrade,
+two submissions of one student."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from .conftest import KIT, LOSSES, command, copy_modules, env, run_batch
+
+SAMPLES = KIT / "samples"
+
+
+def per_test(batch, student: str) -> dict[str, tuple]:
+    rows = batch.rows(
+        "SELECT r.nodeid, r.outcome, r.points, r.max_points, r.message, r.misconception "
+        "FROM test_results r JOIN students t ON r.submission = t.current_submission "
+        "WHERE t.id = ?", student)
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_hostile_and_broken_beside_a_correct_student_change_nothing_of_its_results(
+        tmp_path, reference_losses):
+    solo = run_batch(reference_losses, tmp_path / "solo", "-k", LOSSES, "--jobs", "1")
+    assert solo.code == 0, solo.output
+    crowded = tmp_path / "crowded"
+    shutil.copytree(reference_losses, crowded)
+    shutil.copytree(SAMPLES / "class" / "mallory", crowded / "mallory")
+    shutil.copytree(SAMPLES / "class" / "oscar", crowded / "oscar")
+    beside = run_batch(crowded, tmp_path / "beside", "-k", LOSSES, "--jobs", "2",
+                       "--call-timeout", "2")
+    assert beside.code == 0, beside.output
+    alone, together = per_test(solo, "ada"), per_test(beside, "ada")
+    assert alone and alone == together
+    assert all(outcome == "passed" for outcome, *_ in together.values())
+    # the hostile one was graded too, and what it did is on record
+    (points,), = beside.rows("SELECT points FROM submissions WHERE student = 'mallory'")
+    assert points < 30
+    events = beside.rows("SELECT r.message FROM test_results r JOIN submissions s ON "
+                         "r.submission = s.id WHERE s.student = 'mallory' AND "
+                         "r.message LIKE '%did not return within%'")
+    assert events, "the hanging mae_forward was not stopped by its call time limit"
+    assert "worker events" in beside.output
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process under ``pid`` now (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+def recorded(book: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{book}?mode=ro", uri=True, timeout=0.5)
+        try:
+            return db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def start_and_stop(subs: Path, out: Path, sig: int, after: int, *extra: str):
+    """Start a batch, wait until ``after`` students are recorded, send ``sig``; returns the
+    process, every process it had under it while it ran, and the rows recorded by then."""
+    proc = subprocess.Popen(command(subs, out, *extra), cwd=KIT, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 300
+    while recorded(out / "gradebook.sqlite") < after:
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "the batch made no progress"
+        seen |= descendants(proc.pid)
+        time.sleep(0.1)
+    seen |= descendants(proc.pid)
+    proc.send_signal(sig)
+    output = proc.communicate(timeout=120)[0]
+    return proc, seen, output
+
+
+def small_class(root: Path, n: int) -> Path:
+    subs = root / "subs"
+    for i in range(n):
+        source = KIT / "solutions" if i % 2 == 0 else SAMPLES / "partial"
+        copy_modules(source, subs / f"student{i}")
+    return subs
+
+
+def test_sigkill_mid_batch_then_the_same_command_finishes_with_nothing_lost_or_duplicated(
+        tmp_path):
+    subs = small_class(tmp_path, 5)
+    out = tmp_path / "out"
+    args = ("-k", LOSSES, "--jobs", "1")
+    proc, seen, _ = start_and_stop(subs, out, signal.SIGKILL, 2, *args)
+    assert proc.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while alive(seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(seen), "gradings outlived the killed batch"
+    before = dict((s, (i, g)) for i, s, g in
+                  _rows(out, "SELECT id, student, graded_at FROM submissions"))
+    assert 2 <= len(before) < 5
+
+    again = run_batch(subs, out, *args)
+    assert again.code == 0, again.output
+    assert f"{len(before)} submission(s) already graded" in again.output
+    rows = again.rows("SELECT student, count(*) FROM submissions GROUP BY student")
+    assert sorted(rows) == [(f"student{i}", 1) for i in range(5)]
+    after = {s: (i, g) for i, s, g in again.rows("SELECT id, student, graded_at FROM submissions")}
+    assert all(after[s] == before[s] for s in before), "a recorded grading was redone"
+    assert len(again.rows("SELECT 1 FROM students WHERE current_submission IS NOT NULL")) == 5
+    # the per-test rows are complete: every student has as many as the first one
+    counts = {n for (n,) in again.rows("SELECT count(*) FROM test_results GROUP BY submission")}
+    assert len(counts) == 1
+
+
+def _rows(out: Path, sql: str):
+    db = sqlite3.connect(f"file:{out / 'gradebook.sqlite'}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def test_ctrl_c_stops_cleanly_keeps_what_was_graded_and_leaves_no_worker(tmp_path):
+    subs = small_class(tmp_path, 5)
+    out = tmp_path / "out"
+    proc, seen, output = start_and_stop(subs, out, signal.SIGINT, 1, "-k", LOSSES, "--jobs", "2")
+    assert proc.returncode == 130, output
+    assert "interrupted: what was graded is kept" in output
+    assert not alive(seen), "a grading process or worker outlived Ctrl-C"
+    kept = recorded(out / "gradebook.sqlite")
+    assert 1 <= kept < 5
+    assert len(list((out / "reports").glob("*.html"))) == kept
+
+
+def test_a_rerun_skips_what_is_graded_and_regrade_redoes_it(tmp_path, reference_losses):
+    first = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES)
+    assert first.code == 0, first.output
+    again = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES)
+    assert "1 submission(s) already graded" in again.output and "grading 1" not in again.output
+    (tmp_path / "subs" / "ada" / "losses.py").write_text(
+        (KIT / "samples" / "partial" / "losses.py").read_text())
+    changed = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES)
+    assert "grading 1 submission(s)" in changed.output
+    redo = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES, "--regrade")
+    assert "grading 1 submission(s)" in redo.output
+    # a new content hash is a new submission row; --regrade replaces the row of the same content
+    rows = redo.rows("SELECT content_hash FROM submissions WHERE student = 'ada'")
+    assert len(rows) == 2 and rows[0] != rows[1]
+
+
+def test_of_two_submissions_of_one_student_the_newest_is_graded_and_the_report_says_so(tmp_path):
+    subs = tmp_path / "subs"
+    copy_modules(SAMPLES / "partial", subs / "bo")
+    shutil.make_archive(str(subs / "bo"), "zip", KIT / "solutions", ".")
+    old = time.time() - 3600
+    for path in (subs / "bo", subs / "bo" / "losses.py"):
+        os.utime(path, (old, old))
+    result = run_batch(subs, tmp_path / "out", "-k", LOSSES)
+    assert result.code == 0, result.output
+    (source, superseded, points, top), = result.rows(
+        "SELECT source, superseded, points, max_points FROM submissions")
+    assert source.endswith("bo.zip") and superseded == '["bo"]' and points == top
+    assert "newest of 2 submissions graded (bo.zip); not graded: bo" in result.output
+    page = (tmp_path / "out" / "reports" / "bo.html").read_text()
+    assert "newest of 2 submissions graded (bo.zip); not graded: bo" in page

@@ -1,0 +1,110 @@
+"""The per-student HTML report: what it shows, what it never shows, and that a real browser
+renders it offline with its image."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from descent.course.html import page
+from descent.exercises import MODULES
+
+from .conftest import KIT, copy_modules, env
+
+
+def _doc(message: str, student: str = "ada") -> dict:
+    return {"schema": "descent.results/1", "started_at": "2026-11-22T10:00:00+00:00",
+            "devices": ["cpu"], "environment": {"torch": "2.13.0"},
+            "implementations": [{"name": student, "points": 2.5, "max_points": 10.0, "exercises": [
+                {"id": "losses.mse", "title": "Mean squared error", "points": 2.5,
+                 "max_points": 10.0, "status": "partial", "first_failure": message.splitlines()[0],
+                 "misconceptions": ["mse_sum"]}]}],
+            "tests": [{"nodeid": "graders/test_losses.py::TestMSE::test_value[cpu]",
+                       "implementation": student, "exercise": "losses.mse",
+                       "name": "TestMSE::test_value[cpu]", "outcome": "failed", "points": 0.0,
+                       "max_points": 7.5, "counted": True, "message": message,
+                       "misconception": "mse_sum", "duration_s": 0.1}]}
+
+
+def test_the_page_shows_the_table_lines_escapes_everything_and_nothing_more():
+    message = ("[reference value] mse <b>output</b>: expected 1, got 2\n"
+               "reference source: SECRET-LINE-FROM-THE-GRADER\n"
+               "likely mistake: your result matches code that sums.\n"
+               "hint: divide by the number of elements.")
+    html = page("<script>alert(1)</script>", _doc(message, "<script>alert(1)</script>"))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;output&lt;/b&gt;" in html
+    assert "2.5 / 10 points (25%)" in html and "mse_sum" in html
+    assert "likely mistake: your result matches code that sums." in html
+    assert "hint: divide by the number of elements." in html
+    assert "SECRET-LINE-FROM-THE-GRADER" not in html     # the terminal table never shows it
+    assert "graders/test_losses.py" not in html
+    assert not re.search(r"""(src|href)\s*=\s*['"](https?:|//)""", html)   # nothing fetched
+
+
+def _long_lines(folder: Path) -> set[str]:
+    lines = set()
+    for path in folder.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if len(line) > 40 and not line.startswith(("#", '"', "'")):
+                lines.add(line)
+    return lines
+
+
+@pytest.fixture(scope="module")
+def graded_page(tmp_path_factory):
+    """``descent grade --html`` on a correct submission (capstone included, so the page has its
+    loss curves) next to one with the partial sample's mistakes."""
+    tmp = tmp_path_factory.mktemp("html")
+    sub = copy_modules(KIT / "solutions", tmp / "ada", modules=MODULES)
+    cmd = [sys.executable, "-m", "descent.cli", "grade", str(sub), "--results",
+           str(tmp / "results.json"), "--html", str(tmp / "ada.html"), "--exit-zero",
+           "-k", "test_train or (test_losses and mse)"]
+    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return tmp / "ada.html"
+
+
+def test_grade_html_writes_one_self_contained_page_without_grader_source(graded_page):
+    html = graded_page.read_text()
+    assert "data:image/png;base64," in html and "capstone" in html
+    leaked = [line for line in _long_lines(KIT / "graders") | _long_lines(KIT / "solutions")
+              if line in html]
+    assert not leaked, leaked[:3]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_headless_chromium_renders_the_page_and_its_image(graded_page, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Debian's `chromium` is not installed (.ci/run installs it with apt-get)")
+    from PIL import Image
+
+    shot = tmp_path / "shot.png"
+    # no network: a page that needed any would render without it
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+           f"--screenshot={shot}", "--window-size=1000,2600", graded_page.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert shot.exists(), proc.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)
+    header = _near(pixels, (0x24, 0x40, 0x5f))
+    train = _near(pixels, (0x1f, 0x77, 0xb4))        # matplotlib's blue
+    validation = _near(pixels, (0xff, 0x7f, 0x0e))   # and orange
+    assert header > 20_000, "the page's header band is not on the screenshot"
+    assert train > 200 and validation > 200, "the loss-curve image is not on the screenshot"
+
+
+def _near(pixels, colour, tolerance=24) -> int:
+    """How many pixels are within ``tolerance`` of ``colour`` on every channel."""
+    return int((np.abs(pixels - np.array(colour)) <= tolerance).all(axis=-1).sum())
