@@ -1,10 +1,24 @@
 """nbgrader configuration of the Descent course (labs, quizzes, module test, chapter checks).
 
-Run every nbgrader command from this folder. The answer keys of the quizzes live in keys/, beside
-this file: they are read while autograding and are never released (see docs/labs.md).
+Run every nbgrader command from this folder. The answer keys live in keys/ and the checks of the
+labs in graders/, beside this file: the grading process reads them while autograding; they are
+never released and never reach a notebook (see docs/labs.md).
 """
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
+                                    LimitOutput, SaveAutoGrades)
+
 c = get_config()  # noqa: F821 - provided by nbgrader
+
+# Students' cells run in a confined worker (descent.isolation: no network, no files outside its
+# scratch folder, no new processes, time and memory limits); test cells are scored here, in the
+# grading process, by the trusted checks. nbgrader's Execute (an unconfined kernel with the
+# instructor's rights) is not used. EscapeMarkdown shows HTML in students' markdown as text.
+# (Named, not imported: only autograde loads them, and with them torch.)
+c.Autograde.autograde_preprocessors = [
+    "descent.labs.execute.ConfinedExecute", "descent.labs.execute.EscapeMarkdown", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 c.CourseDirectory.course_id = "descent"
 
@@ -14,8 +28,9 @@ c.CourseDirectory.course_id = "descent"
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]"
 
-# The labs train small models on CPU; leave each cell generous time.
-c.Execute.timeout = 180
+# The labs train small models on CPU; leave each cell generous time. A cell that runs longer
+# has its worker killed; the notebook goes on in a fresh one (docs/labs.md).
+c.ConfinedExecute.timeout = 180
 
 # Released write-up cells get this placeholder instead of the instructor's rubric.
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE (replace this line)"

@@ -1,0 +1,131 @@
+"""nbgrader preprocessors of the course: :class:`ConfinedExecute` replaces nbgrader's
+``Execute`` in ``nbgrader autograde``, and :class:`EscapeMarkdown` makes students' markdown
+inert. ``labs/nbgrader_config.py`` installs both::
+
+    c.Autograde.autograde_preprocessors = [ConfinedExecute, EscapeMarkdown, ...]
+
+``ConfinedExecute`` walks the sanitized notebook (nbgrader has already restored the locked and
+test cells) in order. A student's cell runs in a confined worker (:class:`.kernel.Kernel`). A
+test cell does not run there at all: its trusted check (:mod:`.checks`) runs here, reads the
+notebook's values as data, and the cell's output becomes the check's lines and, as the cell's
+last result, the points earned, which nbgrader's own ``SaveAutoGrades`` then writes into the
+gradebook. What the executor noticed (forged nbgrader metadata, paths the confinement refused,
+grading names the notebook rebinds) goes into the notebook's metadata (``descent``), where
+``descent labs report`` reads it.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float, Integer, Unicode
+
+from . import findings as findings_mod
+from .checks import Course, grade_cell
+from .kernel import Kernel
+
+META = "descent"
+
+
+class ConfinedExecute(NbGraderPreprocessor):
+    """Run a notebook's own cells confined, and score its test cells on the trusted side."""
+
+    timeout = Float(180.0, help="seconds one cell may run before its worker is killed"
+                    ).tag(config=True)
+    call_timeout = Float(30.0, help="seconds one call of a check into the notebook may take"
+                         ).tag(config=True)
+    memory_mb = Integer(0, help="address-space (and, as root, cgroup) limit of the notebook's "
+                        "worker in MiB; 0: the isolation default (4 GiB)").tag(config=True)
+    insecure = Bool(False, help="run notebooks in an unconfined worker where no confinement "
+                    "is available (only for notebooks you trust)").tag(config=True)
+    course_dir = Unicode("", help="the course folder (keys/, graders/); default: nbgrader's "
+                         "course root").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        tests, known = _trusted_cells(info)
+        course = Course(self.course_dir or self.config.CourseDirectory.get("root") or Path.cwd())
+        report = {"forged_metadata": _drop_forged_metadata(nb, known), "refused": [],
+                  "rebound": findings_mod.rebound_names(nb, tests)}
+        with Kernel(self.timeout, self.call_timeout, self.memory_mb or None,
+                    self.insecure) as kernel:
+            report["confinement"] = kernel.mode()
+            graded: set[str] = set()
+            for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if gid in tests and gid not in graded:
+                    graded.add(gid)
+                    text, earned = grade_cell(course, info["assignment"], gid, kernel, tests[gid])
+                    cell.outputs = _scored(text, earned, count)
+                else:
+                    result = kernel.run(cell.source)
+                    cell.outputs = _outputs(result, count)
+                    report["refused"] += [f"cell {count}: {p}" for p in result.get("refused", [])]
+                cell.execution_count = count
+            report["rebound"] += findings_mod.patched_at_runtime(kernel)
+            report["restarts"] = kernel.restarts
+        nb.metadata[META] = report
+        return nb, resources
+
+
+def _trusted_cells(info: dict) -> tuple[dict[str, float], set[str]]:
+    """The test cells of this notebook (grade id -> points) and every nbgrader cell id it has,
+    from the gradebook (what generate_assignment recorded from the source notebook)."""
+    with Gradebook(info["db_url"]) as gb:
+        notebook = gb.find_notebook(info["notebook"], info["assignment"])
+        solutions = {c.name for c in notebook.solution_cells}
+        tests = {c.name: float(c.max_score) for c in notebook.grade_cells
+                 if c.cell_type == "code" and c.name not in solutions}
+        known = {c.name for c in notebook.source_cells} | set(tests) | solutions
+    return tests, known
+
+
+def _drop_forged_metadata(nb, known: set[str]) -> list[str]:
+    """Remove nbgrader metadata that no cell of the assignment carries (a student's own "test
+    cell" with points): such a cell is then an ordinary cell. Returns what was removed."""
+    removed = []
+    for index, cell in enumerate(nb.cells, 1):
+        meta = cell.metadata.get("nbgrader")
+        if meta and meta.get("grade_id") not in known and any(
+                meta.get(k) for k in ("grade", "solution", "locked", "task", "points")):
+            removed.append(f"cell {index}: nbgrader metadata {dict(meta)} is not part of the "
+                           f"assignment (removed; the cell ran as an ordinary cell)")
+            del cell.metadata["nbgrader"]
+    return removed
+
+
+def _outputs(result: dict, count: int) -> list:
+    out = []
+    for name in ("stdout", "stderr"):
+        if result.get(name):
+            out.append(nbformat.v4.new_output("stream", name=name, text=result[name]))
+    if result.get("result") is not None:
+        out.append(nbformat.v4.new_output("execute_result", data={"text/plain": result["result"]},
+                                          execution_count=count))
+    error = result.get("error")
+    if error:
+        out.append(nbformat.v4.new_output("error", ename=error["type"], evalue=error["msg"],
+                                          traceback=[f"{error['type']}: {error['msg']}"]))
+    return out
+
+
+def _scored(text: str, earned: float, count: int) -> list:
+    return [nbformat.v4.new_output("stream", name="stdout", text=text),
+            nbformat.v4.new_output("execute_result", data={"text/plain": f"{earned:g}"},
+                                   execution_count=count)]
+
+
+class EscapeMarkdown(NbGraderPreprocessor):
+    """Show the HTML in students' markdown as text: every markdown cell except the locked cells
+    that nbgrader restored from the source notebook. Formgrader and the feedback then display
+    a ``<script>`` in a write-up instead of running it."""
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and not (meta.get("locked") and not meta.get("solution")):
+            cell.source = html.escape(cell.source, quote=False)
+        return cell, resources
