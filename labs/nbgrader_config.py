@@ -6,8 +6,9 @@ never released and never reach a notebook (see docs/labs.md).
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
-                                    LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+                                    DeduplicateIds, IgnorePattern, LimitOutput,
+                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
@@ -15,7 +16,11 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 # scratch folder, no new processes, time and memory limits); test cells are scored here, in the
 # grading process, by the trusted checks. nbgrader's Execute (an unconfined kernel with the
 # instructor's rights) is not used. EscapeMarkdown shows HTML in students' markdown as text.
+# DropForgedMetadata removes nbgrader metadata a student invented (a "test cell" of their own).
 # (Named, not imported: only autograde loads them, and with them torch.)
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    "descent.labs.execute.DropForgedMetadata", CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [
     "descent.labs.execute.ConfinedExecute", "descent.labs.execute.EscapeMarkdown", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

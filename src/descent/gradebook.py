@@ -259,15 +259,21 @@ def _assignments(course: Path, patterns: list[str]) -> list[str]:
     return chosen
 
 
-def report(course: Path, assignments: list[str], failed: set[tuple[str, str]] = frozenset(),
-           console=None) -> dict[str, dict[str, list[str]]]:
-    """Print one table per assignment: each submission's score, autograde status and problems.
-    Returns the problems found, ``{assignment: {student: [problem, ...]}}``."""
+def report(course: Path, assignments: list[str], console=None) -> dict[str, dict[str, list[str]]]:
+    """Print one table per assignment: each submission's score, autograde status and problems
+    (what the submission itself shows, what the confined executor noticed, and why nbgrader
+    rejected it). Returns the problems found, ``{assignment: {student: [problem, ...]}}``."""
     from rich.table import Table
 
     found = {}
+    rejected = _read_rejections(course)
     for assignment in assignments:
         problems = found[assignment] = preflight(course, assignment)
+        for student, lines in problems.items():
+            lines += _graded_findings(course, assignment, student)
+        failed = {(assignment, s) for s in rejected.get(assignment, {})}
+        for student, reason in rejected.get(assignment, {}).items():
+            problems.setdefault(student, []).append(f"nbgrader rejected it: {reason}")
         scores = _scores(course, assignment)
         table = Table("student", "autograde", "score", "problems",
                       title=f"{assignment}: {len(problems)} submission(s)")
@@ -282,6 +288,58 @@ def report(course: Path, assignments: list[str], failed: set[tuple[str, str]] = 
         if console is not None:
             console.print(table)
     return found
+
+
+def _graded_findings(course: Path, assignment: str, student: str) -> list[str]:
+    """What the confined executor noted in the autograded notebooks (descent.labs.findings)."""
+    from .labs import findings
+
+    out = []
+    for path in sorted((course / "autograded" / student / assignment).glob("*.ipynb")):
+        out += [f"{path.name}: {line}" for line in findings.lines(findings.read(path))]
+    return out
+
+
+REJECTIONS = Path(".descent") / "autograde-rejections.json"
+
+
+def _read_rejections(course: Path) -> dict[str, dict[str, str]]:
+    import json
+
+    try:
+        return json.loads((course / REJECTIONS).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_rejections(course: Path, assignment: str, graded: set[str],
+                     reasons: dict[str, str]) -> None:
+    """Keep, per assignment, why nbgrader rejected each submission of its latest run (the
+    report shows it later without grading again)."""
+    import json
+
+    table = _read_rejections(course)
+    kept = {s: r for s, r in table.get(assignment, {}).items() if s not in graded}
+    table[assignment] = {**kept, **reasons}
+    (course / REJECTIONS).parent.mkdir(exist_ok=True)
+    (course / REJECTIONS).write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+
+
+def rejections(stderr_lines: list[str]) -> dict[str, str]:
+    """``{student: reason}`` from nbgrader autograde's log: the last line of the traceback
+    nbgrader printed before "There was an error processing assignment '...' for student 'x'"."""
+    reasons, last, in_traceback = {}, "", False
+    for line in stderr_lines:
+        text = line.strip()
+        if "for student '" in text and "There was an error processing assignment" in text:
+            reasons[text.split("for student '")[1].split("'")[0]] = last or "see nbgrader's log"
+            last, in_traceback = "", False
+        elif "Traceback (most recent call last)" in text:
+            in_traceback = True
+        elif in_traceback and text and not line.startswith("[") and ":" in text \
+                and not text.startswith(("File ", "^", "~", "The above exception")):
+            last = text[:300]   # the exception line ends the traceback
+    return reasons
 
 
 def cmd_report(args) -> int:
@@ -300,20 +358,41 @@ def cmd_autograde(args) -> int:
     nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
     # nbgrader calls `alembic` and `jupyter` by name: they live beside this Python.
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    failed, code = set(), 0
+    code = 0
     for assignment in assignments:
-        console.print(f"nbgrader autograde {assignment} ...")
-        run = subprocess.run([nbgrader, "autograde", assignment], cwd=course, env=env,
-                             capture_output=True, text=True)
-        code = code or run.returncode
-        for line in run.stderr.splitlines():
-            if "There was an error processing assignment" in line and "for student '" in line:
-                failed.add((assignment, line.split("for student '")[1].split("'")[0]))
-    report(course, assignments, failed, console)
+        students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}"))
+        console.print(f"nbgrader autograde {assignment}: {len(students)} submission(s)")
+        returncode, log = _autograde(nbgrader, assignment, course, env, students, console)
+        code = code or returncode
+        reasons = rejections(log)
+        _save_rejections(course, assignment, set(students), reasons)
+        restored = sum("Attribute 'checksum' for cell" in line for line in log)
+        if restored:
+            console.print(f"  nbgrader put back the hidden tests of {restored} test cell(s) (its "
+                          f"\"checksum has changed\" warnings; expected, see docs/labs.md)")
+    report(course, assignments, console)
     if code:
-        console.print(f"[red]nbgrader autograde exited with {code}: {len(failed)} submission(s) "
-                      f"could not be graded (see the table); all the others were graded[/red]")
+        console.print(f"[red]nbgrader autograde exited with {code}: some submissions could not be "
+                      f"graded (see the table for nbgrader's reason); all the others were "
+                      f"graded[/red]")
     return code
+
+
+def _autograde(nbgrader: str, assignment: str, course: Path, env: dict, students: list[str],
+               console) -> tuple[int, list[str]]:
+    """Run ``nbgrader autograde`` with one progress line per student; returns its exit code
+    and its log lines."""
+    proc = subprocess.Popen([nbgrader, "autograde", assignment], cwd=course, env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log, seen = [], set()
+    for line in proc.stderr:
+        log.append(line.rstrip("\n"))
+        if "| INFO] Sanitizing " in line:
+            student = Path(line.split("Sanitizing ", 1)[1].strip()).parent.parent.name
+            if student not in seen:
+                seen.add(student)
+                console.print(f"  [{len(seen)}/{len(students)}] {student}")
+    return proc.wait(), log
 
 
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float, bool]]:

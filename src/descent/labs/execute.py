@@ -17,10 +17,13 @@ grading names the notebook rebinds) goes into the notebook's metadata (``descent
 from __future__ import annotations
 
 import html
+import json
+import re
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
+from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
@@ -49,7 +52,10 @@ class ConfinedExecute(NbGraderPreprocessor):
         info = resources["nbgrader"]
         tests, known = _trusted_cells(info)
         course = Course(self.course_dir or self.config.CourseDirectory.get("root") or Path.cwd())
-        report = {"forged_metadata": _drop_forged_metadata(nb, known), "refused": [],
+        # DropForgedMetadata has already run while nbgrader sanitized the notebook (and reset
+        # this metadata); dropping again keeps the executor safe on its own.
+        report = {"forged_metadata": nb.metadata.get(META, {}).get("forged_metadata", [])
+                  + _drop_forged_metadata(nb, known), "refused": [],
                   "rebound": findings_mod.rebound_names(nb, tests)}
         with Kernel(self.timeout, self.call_timeout, self.memory_mb or None,
                     self.insecure) as kernel:
@@ -84,18 +90,40 @@ def _trusted_cells(info: dict) -> tuple[dict[str, float], set[str]]:
     return tests, known
 
 
+class DropForgedMetadata(NbGraderPreprocessor):
+    """In nbgrader's sanitizing pass, after ``OverwriteCells``: nbgrader metadata that no cell of
+    the assignment carries (a student's own "test cell" with points) is removed, so that the
+    cell is an ordinary one and nbgrader does not reject the whole notebook over it. Also
+    resets the notebook's ``descent`` metadata, which only the grader writes."""
+
+    def preprocess(self, nb, resources):
+        _, known = _trusted_cells(resources["nbgrader"])
+        nb.metadata[META] = {"forged_metadata": _drop_forged_metadata(nb, known)}
+        return nb, resources
+
+
 def _drop_forged_metadata(nb, known: set[str]) -> list[str]:
-    """Remove nbgrader metadata that no cell of the assignment carries (a student's own "test
-    cell" with points): such a cell is then an ordinary cell. Returns what was removed."""
-    removed = []
+    """Remove the nbgrader metadata of cells that are not the assignment's (and the empty
+    metadata nbgrader leaves on the extra copy of a duplicated cell), and put back the schema
+    version of the assignment's own cells: nbgrader stops grading *every* later student when
+    one cell's schema version is missing or wrong. Returns what was changed, one line each."""
+    changed = []
     for index, cell in enumerate(nb.cells, 1):
-        meta = cell.metadata.get("nbgrader")
-        if meta and meta.get("grade_id") not in known and any(
-                meta.get(k) for k in ("grade", "solution", "locked", "task", "points")):
-            removed.append(f"cell {index}: nbgrader metadata {dict(meta)} is not part of the "
-                           f"assignment (removed; the cell ran as an ordinary cell)")
+        if "nbgrader" not in cell.metadata:
+            continue
+        meta = cell.metadata["nbgrader"]
+        head = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+        if meta.get("grade_id") not in known:
+            claim = json.dumps(dict(meta), sort_keys=True)[:200] if meta else \
+                "{} (nbgrader emptied it: a second copy of an assignment cell)"
+            changed.append(f"cell {index} ({head!r}) carried nbgrader metadata {claim} that is "
+                           f"not part of the assignment (removed; it ran as an ordinary cell)")
             del cell.metadata["nbgrader"]
-    return removed
+        elif meta.get("schema_version") != SCHEMA_VERSION:
+            changed.append(f"cell {index} ({head!r}): nbgrader schema version "
+                           f"{meta.get('schema_version')!r} put back to {SCHEMA_VERSION}")
+            meta["schema_version"] = SCHEMA_VERSION
+    return changed
 
 
 def _outputs(result: dict, count: int) -> list:
@@ -120,12 +148,23 @@ def _scored(text: str, earned: float, count: int) -> list:
 
 
 class EscapeMarkdown(NbGraderPreprocessor):
-    """Show the HTML in students' markdown as text: every markdown cell except the locked cells
-    that nbgrader restored from the source notebook. Formgrader and the feedback then display
-    a ``<script>`` in a write-up instead of running it."""
+    """Make students' markdown inert: every markdown cell except the locked cells that nbgrader
+    restored from the source notebook. HTML is shown as text (a ``<script>`` in a write-up is
+    displayed, not run, in formgrader and in the feedback), and links and images are shown as
+    their markdown (a ``javascript:`` link or a tracking image does nothing)."""
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "markdown" and not (meta.get("locked") and not meta.get("solution")):
-            cell.source = html.escape(cell.source, quote=False)
+            cell.source = inert_markdown(cell.source)
         return cell, resources
+
+
+_LINK_TARGET = re.compile(r"\]\(")                       # [text](url) and ![alt](src)
+_LINK_DEFINITION = re.compile(r"^(\s{0,3})\[", re.M)     # [id]: url
+
+
+def inert_markdown(text: str) -> str:
+    """``text`` with its HTML escaped and its links and images turned into plain text."""
+    text = html.escape(text, quote=False)
+    return _LINK_DEFINITION.sub(r"\1\\[", _LINK_TARGET.sub(r"]\\(", text))

@@ -19,23 +19,39 @@ NAMES = ("Parts", "check_choice", "check_number", "hidden_checks", "labs_grading
 def rebound_names(nb, tests: dict) -> list[str]:
     """Student cells (not the restored test cells) that bind a grading name or assign into the
     grading module: ``cell N: Parts = ...``."""
-    found = []
+    trees = []
     code = [c for c in nb.cells if c.cell_type == "code"]
     for number, cell in enumerate(code, 1):
         if cell.metadata.get("nbgrader", {}).get("grade_id") in tests:
             continue
         try:
-            tree = ast.parse(cell.source)
+            trees.append((number, ast.parse(cell.source)))
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            what = _rebinding(node)
-            if what:
-                found.append(f"cell {number}: {what}")
+    aliases = {"labs_grading"} | {name for _, tree in trees for name in _aliases(tree)}
+    return [f"cell {number}: {what}" for number, tree in trees for node in ast.walk(tree)
+            if (what := _rebinding(node, aliases))]
+
+
+def _aliases(tree: ast.AST) -> set[str]:
+    """Names the grading module is imported as (``import descent.labs_grading as g``)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            prefix = f"{node.module}." if isinstance(node, ast.ImportFrom) else ""
+            found |= {a.asname for a in node.names
+                      if a.asname and (prefix + a.name).endswith("labs_grading")}
     return found
 
 
-def _rebinding(node: ast.AST) -> str | None:
+def _module(node: ast.AST, aliases: set[str]) -> bool:
+    """Whether ``node`` names the grading module (``labs_grading``, ``descent.labs_grading``
+    or a name it was imported as)."""
+    text = ast.unparse(node)
+    return "labs_grading" in text or text.split(".")[0] in aliases
+
+
+def _rebinding(node: ast.AST, aliases: set[str]) -> str | None:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
             and node.name in NAMES:
         return f"defines {node.name}"
@@ -43,7 +59,7 @@ def _rebinding(node: ast.AST) -> str | None:
             and node.id in NAMES:
         return f"assigns {node.id}"
     if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)) \
-            and "labs_grading" in ast.unparse(node.value):
+            and _module(node.value, aliases):
         return f"assigns {ast.unparse(node)}"
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         source = getattr(node, "module", None)
@@ -53,7 +69,7 @@ def _rebinding(node: ast.AST) -> str | None:
                 return f"imports {alias.name} as {bound}"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
             and node.func.id in ("setattr", "delattr") and node.args \
-            and "labs_grading" in ast.unparse(node.args[0]):
+            and _module(node.args[0], aliases):
         return f"calls {ast.unparse(node)[:80]}"
     return None
 
