@@ -5,6 +5,8 @@ labs in graders/, beside this file: the grading process reads them while autogra
 never released and never reach a notebook (see docs/labs.md).
 """
 
+import os
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, IgnorePattern, LimitOutput,
@@ -27,6 +29,17 @@ c.Autograde.autograde_preprocessors = [
 
 c.CourseDirectory.course_id = "descent"
 
+# The exchange (release_assignment, submit, collect, release_feedback). nbgrader's default is a
+# system folder that every user of the machine can write; this course never uses it by accident:
+# DESCENT_EXCHANGE names the shared exchange of a multi-user server (docs/labs.md, "The
+# exchange"), and without it the exchange is a private folder beside this file (mode 0700),
+# enough to try the workflow as one user.
+_exchange = os.environ.get("DESCENT_EXCHANGE")
+if not _exchange:
+    _exchange = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+    os.makedirs(_exchange, mode=0o700, exist_ok=True)
+c.Exchange.root = _exchange
+
 # A test cell that shows anything on stderr scores 0 in nbgrader. The test cells already silence
 # warnings while they call student code; this drops whatever still reaches stderr (a PyTorch
 # warning printed from C++, a student's print(..., file=sys.stderr)) before grades are computed.
@@ -36,6 +49,11 @@ c.IgnorePattern.pattern = r"[\s\S]"
 # The labs train small models on CPU; leave each cell generous time. A cell that runs longer
 # has its worker killed; the notebook goes on in a fresh one (docs/labs.md).
 c.ConfinedExecute.timeout = 180
+
+# Formgrader and generate_feedback render notebooks with nbconvert's HTMLExporter, which by
+# default passes raw HTML in markdown and outputs through: a second line of defence after
+# EscapeMarkdown, for anything that still carries HTML (docs/labs.md, "Grading safely").
+c.HTMLExporter.sanitize_html = True
 
 # Released write-up cells get this placeholder instead of the instructor's rubric.
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE (replace this line)"

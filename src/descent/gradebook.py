@@ -6,13 +6,17 @@
         ``nbgrader autograde`` for each assignment, and print one line per submission
     descent labs report ASSIGNMENT... [--course DIR]
         the same table from the gradebook, without grading again (exit 1 if problems were found)
+    descent labs release-feedback ASSIGNMENT... [--course DIR]
+        ``nbgrader release_feedback`` for the submissions that came through the exchange; lists
+        the others (placed in submitted/ by hand), whose feedback you hand out yourself
     descent labs rubrics ASSIGNMENT [--course DIR]
         print the grading rubric of every manually graded cell (instructor only)
     descent gradebook merge --grades grades.csv --code RESULTS_DIR [--component NAME=GLOB,...]
                             [--weight NAME=W ...] [--pass ASSIGNMENT=FRACTION ...]
-                            [--out merged.csv] [--per-student DIR]
+                            [--keep ASSIGNMENT ...] [--out merged.csv] [--per-student DIR]
         join nbgrader's exported grades with the code exercises' results into one row per
-        student (and, with --per-student, one CSV per student)
+        student (and, with --per-student, one CSV per student); an assignment nobody submitted
+        is left out as not released, unless --keep names it
 
 Merge inputs
   ``--grades``  the CSV that ``nbgrader export`` writes: one row per (assignment, student) with
@@ -66,9 +70,13 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def read_nbgrader_grades(path: str | Path) -> dict[tuple[str, str], tuple[float, float]]:
-    """``{(student_id, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV."""
-    grades = {}
+def read_nbgrader_grades(path: str | Path, keep: frozenset[str] = frozenset()
+                         ) -> tuple[dict[tuple[str, str], tuple[float, float]], list[str]]:
+    """``{(student_id, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV, and
+    notes. nbgrader exports every assignment of its database, released or not, with a row of 0
+    points for each student who did not submit; an assignment that *nobody* submitted (every
+    ``timestamp`` empty) is taken as not released yet and left out, unless it is in ``keep``."""
+    grades, submitted = {}, set()
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = {"assignment", "student_id", "score", "max_score"} - set(reader.fieldnames or [])
@@ -78,7 +86,12 @@ def read_nbgrader_grades(path: str | Path) -> dict[tuple[str, str], tuple[float,
         for row in reader:
             grades[(row["student_id"], row["assignment"])] = (
                 float(row["score"] or 0), float(row["max_score"] or 0))
-    return grades
+            if (row.get("timestamp") or "").strip() or "timestamp" not in row:
+                submitted.add(row["assignment"])
+    left_out = sorted({a for _, a in grades} - submitted - set(keep))
+    notes = [f"{a}: nobody submitted it (not released yet?); left out of the totals "
+             f"(--keep {a} counts it as 0 for everyone)" for a in left_out]
+    return {k: v for k, v in grades.items() if k[1] not in left_out}, notes
 
 
 def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]], list[str]]:
@@ -174,8 +187,9 @@ def cmd_merge(args) -> int:
 
     passes = {a: float(v) for a, v in _pairs(args.passing, "--pass").items()}
     weights = {a: float(v) for a, v in _pairs(args.weight, "--weight").items()}
-    grades = read_nbgrader_grades(args.grades)
+    grades, skipped = read_nbgrader_grades(args.grades, frozenset(args.keep or ()))
     code, problems = (read_code_results(args.code) if args.code else (None, []))
+    problems = skipped + problems
     columns, rows, notes = merge(grades, code, _pairs(args.component, "--component"), weights,
                                  passes)
     write_csv(args.out, columns, rows)
@@ -350,14 +364,20 @@ def cmd_report(args) -> int:
     return 1 if any(p for per in found.values() for p in per.values()) else 0
 
 
+def _nbgrader() -> tuple[str, dict[str, str]]:
+    """The ``nbgrader`` command and the environment to run it in."""
+    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
+    # nbgrader calls `alembic` and `jupyter` by name: they live beside this Python.
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return nbgrader, env
+
+
 def cmd_autograde(args) -> int:
     from .cli import console
 
     course = _course(args)
     assignments = _assignments(course, args.assignment)
-    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
-    # nbgrader calls `alembic` and `jupyter` by name: they live beside this Python.
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    nbgrader, env = _nbgrader()
     code = 0
     for assignment in assignments:
         students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}"))
@@ -375,6 +395,43 @@ def cmd_autograde(args) -> int:
         console.print(f"[red]nbgrader autograde exited with {code}: some submissions could not be "
                       f"graded (see the table for nbgrader's reason); all the others were "
                       f"graded[/red]")
+    return code
+
+
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def cmd_release_feedback(args) -> int:
+    """``nbgrader release_feedback`` for the submissions that came through the exchange; the
+    others are listed with the folder to hand out by hand. (nbgrader stops at the first
+    feedback folder without the files that ``nbgrader submit`` writes, releasing nothing for
+    the students after it.)"""
+    from .cli import console
+
+    course = _course(args)
+    nbgrader, env = _nbgrader()
+    code = 0
+    for assignment in _assignments(course, args.assignment):
+        folders = sorted(p.parent for p in (course / "feedback").glob(f"*/{assignment}/*.html"))
+        by_hand = sorted({f.parent.name for f in folders
+                          if not all((f / name).is_file() for name in EXCHANGE_FILES)})
+        through = sorted({f.parent.name for f in folders} - set(by_hand))
+        for student in by_hand:
+            console.print(f"{assignment}: {student} did not submit through the exchange; hand "
+                          f"out {course / 'feedback' / student / assignment} yourself")
+        if not through:
+            console.print(f"{assignment}: no feedback to release through the exchange")
+            continue
+        command = [nbgrader, "release_feedback", assignment]
+        if by_hand:
+            command.append(f"--CourseDirectory.student_id_exclude={','.join(by_hand)}")
+        run = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
+        if run.returncode:
+            console.print(f"[red]{assignment}: nbgrader release_feedback failed:[/red]\n"
+                          f"{run.stderr.strip()[-2000:]}")
+            code = run.returncode
+        else:
+            console.print(f"{assignment}: feedback released to {len(through)} student(s)")
     return code
 
 
@@ -455,6 +512,11 @@ def register(subparsers) -> None:
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
     p.add_argument("--course", default=default_course)
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("release-feedback", help="nbgrader release_feedback, skipping (and "
+                                                "listing) submissions made without the exchange")
+    p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
+    p.add_argument("--course", default=default_course)
+    p.set_defaults(func=cmd_release_feedback)
     p = sub.add_parser("rubrics", help="print the rubrics of an assignment's write-ups")
     p.add_argument("assignment")
     p.add_argument("--course", default=default_course)
@@ -470,6 +532,9 @@ def register(subparsers) -> None:
     p.add_argument("--weight", action="append", metavar="NAME=W", help="component weight")
     p.add_argument("--pass", dest="passing", action="append", metavar="ASSIGNMENT=FRACTION",
                    help="add ASSIGNMENT_passed (yes/no) at this fraction, e.g. module_test=0.8")
+    p.add_argument("--keep", action="append", metavar="ASSIGNMENT",
+                   help="count an assignment nobody submitted (0 for everyone) instead of "
+                        "leaving it out as not released")
     p.add_argument("--out", default="merged_grades.csv")
     p.add_argument("--per-student", help="also write DIR/<student_id>.csv")
     p.set_defaults(func=cmd_merge)

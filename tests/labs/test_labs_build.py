@@ -90,7 +90,7 @@ def test_parts_give_partial_credit_and_silence_stderr(capsys):
     assert "not answered yet" in out.out and "1 of 5 points" in out.out
 
 
-def test_config_keeps_stderr_from_zeroing_a_cell():
+def test_config_keeps_stderr_from_zeroing_a_cell(tmp_path):
     """The course config turns on nbgrader's IgnorePattern with a pattern matching any stderr;
     run the real preprocessor and grading function on a test cell that printed to stderr."""
     from nbgrader.preprocessors import IgnorePattern
@@ -99,7 +99,9 @@ def test_config_keeps_stderr_from_zeroing_a_cell():
 
     config = Config()
     config.IgnorePattern = Config()
-    namespace = {"get_config": lambda: config, "c": config}
+    # traitlets gives a config file its own path; this one puts its private exchange beside it
+    namespace = {"get_config": lambda: config, "c": config,
+                 "__file__": str(tmp_path / "nbgrader_config.py")}
     exec((LABS / "nbgrader_config.py").read_text(), namespace)
     cell = nbformat.v4.new_code_cell("parts.score()")
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 3,
