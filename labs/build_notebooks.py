@@ -6,7 +6,7 @@
 
 Quizzes (lesson quizzes, module test, chapter checks) are multiple choice or numeric. The option
 order of each question is shuffled deterministically, and the key goes to ``keys/<assignment>.json``
-only: the notebook's hidden test cell names the question, never the answer. A quiz answer is an
+only: the notebook's hidden test cell names its trusted check, never the answer. A quiz answer is an
 ordinary cell (``q1 = ""``), not an nbgrader solution cell, which the release would replace by
 ``raise NotImplementedError()``. Labs are written cell
 by cell in ``content/lab*.py``.
@@ -67,6 +67,15 @@ def _shuffled(assignment: str, qid: str, options: list[str], slot: int) -> tuple
     return wrong[:slot] + [options[0]] + wrong[slot:], LETTERS[slot]
 
 
+def _hidden(name: str, qid: str) -> str:
+    """The hidden part of a quiz test cell: it names the trusted check, never the answer (the
+    check compares the notebook's value with keys/<name>.json outside the notebook)."""
+    return ("### BEGIN HIDDEN TESTS\n"
+            "from descent.labs_grading import hidden_checks\n"
+            f'hidden_checks("{name}", "{qid}_test")  # checked outside the notebook\n'
+            "### END HIDDEN TESTS")
+
+
 def quiz(spec: dict) -> tuple[list, dict]:
     """Cells and key of one quiz-style assignment."""
     name = spec["assignment"]
@@ -80,12 +89,8 @@ def quiz(spec: dict) -> tuple[list, dict]:
             cells.append(C.md(f"**Question {n}.** {q['prompt']}\n\nAnswer with a number.",
                               f"{qid}_text"))
             cells.append(C.code(f"{qid} = None  # your number", f"{qid}_answer"))
-            cells.append(C.test(f"{qid}_test", q.get("points", 1), f"""
-                check_number("{qid}", {qid})
-                ### BEGIN HIDDEN TESTS
-                from descent.labs_grading import grade_choice
-                grade_choice("{name}", "{qid}", {qid})
-                ### END HIDDEN TESTS"""))
+            cells.append(C.test(f"{qid}_test", q.get("points", 1),
+                                f'check_number("{qid}", {qid})\n' + _hidden(name, qid)))
             key[qid] = {"kind": "number", "answer": q["number"], "tolerance": q["tolerance"],
                         "right": q["right"], "wrong": q["wrong"]}
             continue
@@ -93,12 +98,8 @@ def quiz(spec: dict) -> tuple[list, dict]:
         listing = "\n".join(f"- **{LETTERS[i]}.** {opt}" for i, opt in enumerate(options))
         cells.append(C.md(f"**Question {n}.** {q['prompt']}\n\n{listing}", f"{qid}_text"))
         cells.append(C.code(f'{qid} = ""  # "A", "B", "C" or "D"', f"{qid}_answer"))
-        cells.append(C.test(f"{qid}_test", q.get("points", 1), f"""
-            check_choice("{qid}", {qid})
-            ### BEGIN HIDDEN TESTS
-            from descent.labs_grading import grade_choice
-            grade_choice("{name}", "{qid}", {qid})
-            ### END HIDDEN TESTS"""))
+        cells.append(C.test(f"{qid}_test", q.get("points", 1),
+                            f'check_choice("{qid}", {qid})\n' + _hidden(name, qid)))
         key[qid] = {"kind": "choice", "answer": letter, "right": q["right"], "wrong": q["wrong"]}
     return cells, {"assignment": name, "questions": key}
 

@@ -1,12 +1,44 @@
 """nbgrader configuration of the Descent course (labs, quizzes, module test, chapter checks).
 
-Run every nbgrader command from this folder. The answer keys of the quizzes live in keys/, beside
-this file: they are read while autograding and are never released (see docs/labs.md).
+Run every nbgrader command from this folder. The answer keys live in keys/ and the checks of the
+labs in graders/, beside this file: the grading process reads them while autograding; they are
+never released and never reach a notebook (see docs/labs.md).
 """
+
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+                                    DeduplicateIds, IgnorePattern, LimitOutput,
+                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
+# Students' cells run in a confined worker (descent.isolation: no network, no files outside its
+# scratch folder, no new processes, time and memory limits); test cells are scored here, in the
+# grading process, by the trusted checks. nbgrader's Execute (an unconfined kernel with the
+# instructor's rights) is not used. EscapeMarkdown shows HTML in students' markdown as text.
+# DropForgedMetadata removes nbgrader metadata a student invented (a "test cell" of their own).
+# (Named, not imported: only autograde loads them, and with them torch.)
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    "descent.labs.execute.DropForgedMetadata", CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [
+    "descent.labs.execute.ConfinedExecute", "descent.labs.execute.EscapeMarkdown", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
 c.CourseDirectory.course_id = "descent"
+
+# The exchange (release_assignment, submit, collect, release_feedback). nbgrader's default is a
+# system folder that every user of the machine can write; this course never uses it by accident:
+# DESCENT_EXCHANGE names the shared exchange of a multi-user server (docs/labs.md, "The
+# exchange"), and without it the exchange is a private folder beside this file (mode 0700),
+# enough to try the workflow as one user.
+_exchange = os.environ.get("DESCENT_EXCHANGE")
+if not _exchange:
+    _exchange = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+    os.makedirs(_exchange, mode=0o700, exist_ok=True)
+c.Exchange.root = _exchange
 
 # A test cell that shows anything on stderr scores 0 in nbgrader. The test cells already silence
 # warnings while they call student code; this drops whatever still reaches stderr (a PyTorch
@@ -14,8 +46,14 @@ c.CourseDirectory.course_id = "descent"
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]"
 
-# The labs train small models on CPU; leave each cell generous time.
-c.Execute.timeout = 180
+# The labs train small models on CPU; leave each cell generous time. A cell that runs longer
+# has its worker killed; the notebook goes on in a fresh one (docs/labs.md).
+c.ConfinedExecute.timeout = 180
+
+# Formgrader and generate_feedback render notebooks with nbconvert's HTMLExporter, which by
+# default passes raw HTML in markdown and outputs through: a second line of defence after
+# EscapeMarkdown, for anything that still carries HTML (docs/labs.md, "Grading safely").
+c.HTMLExporter.sanitize_html = True
 
 # Released write-up cells get this placeholder instead of the instructor's rubric.
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE (replace this line)"

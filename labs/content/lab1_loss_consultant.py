@@ -31,7 +31,7 @@ CELLS = [
     import torch
     import torch.nn.functional as F
 
-    from descent.labs_grading import Parts
+    from descent.labs_grading import Parts, hidden_checks
 
     torch.set_num_threads(1)  # small models: one thread is fastest and reproducible
     try:
@@ -85,11 +85,7 @@ CELLS = [
     with parts.part("pos_weight of the training set is 12,000/800", 0.5):
         assert abs(pos_weight_for(y_train) - 15.0) < 1e-9, pos_weight_for(y_train)
     ### BEGIN HIDDEN TESTS
-    with parts.part("both work on another label vector", 1):
-        labels = torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
-        assert isinstance(positive_rate(labels), float), "return a Python float"
-        assert abs(positive_rate(labels) - 0.25) < 1e-9, positive_rate(labels)
-        assert abs(pos_weight_for(labels) - 3.0) < 1e-9, pos_weight_for(labels)
+    hidden_checks("lab1_loss_consultant", "task1_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -132,25 +128,7 @@ CELLS = [
         assert torch.is_tensor(got) and got.dim() == 0, "return a scalar tensor"
         assert torch.allclose(got, F.binary_cross_entropy_with_logits(z, t), atol=1e-6), float(got)
     ### BEGIN HIDDEN TESTS
-    def _focal_reference(logits, targets, gamma, alpha):
-        log_p = F.logsigmoid(logits)
-        log_q = F.logsigmoid(-logits)
-        log_pt = torch.where(targets == 1, log_p, log_q)
-        a = 1.0 if alpha is None else torch.where(targets == 1, torch.tensor(alpha),
-                                                  torch.tensor(1 - alpha))
-        return (-a * (1 - log_pt.exp()) ** gamma * log_pt).mean()
-
-    with parts.part("gamma=2 matches the formula, also for logits of +-60", 1):
-        assert torch.allclose(focal_loss(z, t, gamma=2.0), _focal_reference(z, t, 2.0, None),
-                              atol=1e-6)
-        big = torch.tensor([60.0, -60.0, 60.0, -60.0])
-        lab = torch.tensor([0.0, 1.0, 1.0, 0.0])
-        got = focal_loss(big, lab, gamma=2.0)
-        assert torch.isfinite(got), "not finite for large logits"
-        assert torch.allclose(got, _focal_reference(big, lab, 2.0, None), rtol=1e-4)
-    with parts.part("alpha weighs positives by alpha and negatives by 1 - alpha", 1):
-        assert torch.allclose(focal_loss(z, t, gamma=1.5, alpha=0.75),
-                              _focal_reference(z, t, 1.5, 0.75), atol=1e-6)
+    hidden_checks("lab1_loss_consultant", "task2_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -177,13 +155,7 @@ CELLS = [
         labels = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0])
         assert abs(recall(probs, labels) - 2 / 3) < 1e-6, recall(probs, labels)
     ### BEGIN HIDDEN TESTS
-    with parts.part("threshold is respected and no positives gives 0.0", 1):
-        probs = torch.tensor([0.9, 0.2, 0.6, 0.4, 0.1])
-        labels = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0])
-        assert abs(recall(probs, labels, threshold=0.1) - 1.0) < 1e-6
-        assert abs(recall(probs, labels, threshold=0.95) - 0.0) < 1e-6
-        assert recall(probs, torch.zeros(5)) == 0.0
-        assert isinstance(recall(probs, labels), float), "return a Python float"
+    hidden_checks("lab1_loss_consultant", "task3_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -241,9 +213,7 @@ CELLS = [
         assert set(RESULTS) >= {"plain", "weighted", "focal"}, sorted(RESULTS)
         assert all(0 <= RESULTS[k]["recall"] <= 1 for k in ("plain", "weighted", "focal"))
     ### BEGIN HIDDEN TESTS
-    with parts.part("weighting lifts recall on the rare class well above the plain loss", 1):
-        assert RESULTS["weighted"]["recall"] > RESULTS["plain"]["recall"] + 0.2, (
-            RESULTS["weighted"]["recall"], RESULTS["plain"]["recall"])
+    hidden_checks("lab1_loss_consultant", "task4_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),

@@ -28,7 +28,7 @@ CELLS = [
     import torch
     import torch.nn.functional as F
 
-    from descent.labs_grading import Parts
+    from descent.labs_grading import Parts, hidden_checks
 
     torch.set_num_threads(1)
     try:
@@ -75,20 +75,7 @@ CELLS = [
         got = layer_grad_norms(net, X[:64], Y[:64])
         assert len(got) == 3 and all(isinstance(v, float) for v in got), got
     ### BEGIN HIDDEN TESTS
-    def _reference(model, x, y):
-        model.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        return [m.weight.grad.norm().item() for m in model.modules()
-                if isinstance(m, torch.nn.Linear)]
-
-    with parts.part("the norms are right, first layer first", 1):
-        want = _reference(net, X[:64], Y[:64])
-        got = layer_grad_norms(net, X[:64], Y[:64])
-        assert all(abs(a - b) <= 1e-6 + 1e-4 * b for a, b in zip(got, want)), (got, want)
-    with parts.part("gradients are cleared first: a second call gives the same numbers", 1):
-        first = layer_grad_norms(net, X[:64], Y[:64])
-        second = layer_grad_norms(net, X[:64], Y[:64])
-        assert all(abs(a - b) <= 1e-6 + 1e-4 * b for a, b in zip(first, second)), (first, second)
+    hidden_checks("lab3_activation_review", "task1_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -112,9 +99,7 @@ CELLS = [
     with parts.part("20 classes", 1):
         assert abs(sigmoid_output_floor(20) - 2.0782) < 1e-3, sigmoid_output_floor(20)
     ### BEGIN HIDDEN TESTS
-    with parts.part("2 and 100 classes", 1):
-        assert abs(sigmoid_output_floor(2) - 0.3133) < 1e-3, sigmoid_output_floor(2)
-        assert abs(sigmoid_output_floor(100) - 3.6222) < 1e-3, sigmoid_output_floor(100)
+    hidden_checks("lab3_activation_review", "task2_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -155,21 +140,7 @@ CELLS = [
         kinds = [type(m).__name__ for m in relu]
         assert kinds.count("ReLU") == 8 and kinds[-1] == "Linear", kinds
     ### BEGIN HIDDEN TESTS
-    with parts.part("shapes: 30 features in, 20 scores out", 1):
-        assert build_network("relu", False)(X[:5]).shape == (5, 20)
-        assert build_network("sigmoid", True)(X[:5]).shape == (5, 20)
-    with parts.part("ReLU with He init keeps the first layer's gradient alive", 1):
-        torch.manual_seed(0)
-        sig = build_network("sigmoid", True)
-        torch.manual_seed(0)
-        rel = build_network("relu", False)
-        def _ratio(m):
-            m.zero_grad()
-            F.cross_entropy(m(X[:512]), Y[:512]).backward()
-            lin = [l for l in m if isinstance(l, torch.nn.Linear)]
-            return lin[0].weight.grad.norm().item() / lin[-1].weight.grad.norm().item()
-        assert _ratio(sig) < 1e-3, _ratio(sig)
-        assert _ratio(rel) > 1e-2, _ratio(rel)
+    hidden_checks("lab3_activation_review", "task3_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -266,9 +237,7 @@ CELLS = [
         assert set(RESULTS) == {"original", "relu_hidden", "relu_logits"}, sorted(RESULTS)
         assert all(len(c) == 100 for c in CURVES.values())
     ### BEGIN HIDDEN TESTS
-    with parts.part("the original stays near ln 20 and the full fix goes far below the floor", 1):
-        assert RESULTS["original"] > 2.8, RESULTS
-        assert RESULTS["relu_logits"] < 1.0, RESULTS
+    hidden_checks("lab3_activation_review", "task4_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),

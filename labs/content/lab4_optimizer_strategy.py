@@ -30,7 +30,7 @@ CELLS = [
     import torch
     import torch.nn.functional as F
 
-    from descent.labs_grading import Parts
+    from descent.labs_grading import Parts, hidden_checks
 
     torch.set_num_threads(1)
     try:
@@ -101,15 +101,7 @@ CELLS = [
         assert abs(warmup_cosine(0, 100, 10) - 0.1) < 1e-9, warmup_cosine(0, 100, 10)
         assert abs(warmup_cosine(9, 100, 10) - 1.0) < 1e-9, warmup_cosine(9, 100, 10)
     ### BEGIN HIDDEN TESTS
-    with parts.part("cosine: 1 after warmup, 0.5 halfway, 0 at the end, never rising", 1):
-        assert abs(warmup_cosine(10, 100, 10) - 1.0) < 1e-9
-        assert abs(warmup_cosine(55, 100, 10) - 0.5) < 1e-9, warmup_cosine(55, 100, 10)
-        assert abs(warmup_cosine(100, 100, 10)) < 1e-9
-        values = [warmup_cosine(s, 100, 10) for s in range(10, 101)]
-        assert all(a >= b - 1e-12 for a, b in zip(values, values[1:]))
-    with parts.part("no warmup: starts at 1", 1):
-        assert abs(warmup_cosine(0, 50, 0) - 1.0) < 1e-9, warmup_cosine(0, 50, 0)
-        assert abs(warmup_cosine(25, 50, 0) - 0.5) < 1e-9
+    hidden_checks("lab4_optimizer_strategy", "task1_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -140,9 +132,7 @@ CELLS = [
                          "sgd": torch.optim.SGD}, kinds
         assert make_optimizer("sgd", w, 0.01).param_groups[0]["lr"] == 0.01
     ### BEGIN HIDDEN TESTS
-    with parts.part("momentum 0.9 for SGD, weight decay 0.01 for AdamW", 1):
-        assert make_optimizer("sgd", w, 0.01).param_groups[0]["momentum"] == 0.9
-        assert make_optimizer("adamw", w, 0.01).param_groups[0]["weight_decay"] == 0.01
+    hidden_checks("lab4_optimizer_strategy", "task2_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -191,15 +181,7 @@ CELLS = [
     with parts.part("one loss and one learning rate per step", 1):
         assert len(run["loss"]) == 20 and len(run["lr"]) == 20, (len(run["loss"]), len(run["lr"]))
     ### BEGIN HIDDEN TESTS
-    with parts.part("with a schedule: warmup first, then decay towards 0", 1):
-        lrs = run["lr"]
-        assert abs(lrs[0] - 3e-2 * 0.25) < 1e-9, lrs[:5]
-        assert abs(lrs[3] - 3e-2) < 1e-9, lrs[:5]
-        assert lrs[-1] < 0.05 * 3e-2, lrs[-3:]
-    with parts.part("without a schedule the rate stays constant and training helps", 1):
-        flat = fine_tune("adam", schedule=False, budget=20)
-        assert all(abs(v - 3e-3) < 1e-12 for v in flat["lr"]), flat["lr"][:3]
-        assert flat["val_loss"] < math.log(6), flat["val_loss"]
+    hidden_checks("lab4_optimizer_strategy", "task3_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),
@@ -225,9 +207,7 @@ CELLS = [
     with parts.part("six runs of 120 steps", 1):
         assert len(RESULTS) == 6 and all(len(r["loss"]) == 120 for r in RESULTS.values())
     ### BEGIN HIDDEN TESTS
-    with parts.part("every run ends far better than chance on validation", 1):
-        worst = max(r["val_loss"] for r in RESULTS.values())
-        assert worst < 0.5 * math.log(6), worst
+    hidden_checks("lab4_optimizer_strategy", "task4_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
     """),

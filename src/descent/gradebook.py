@@ -6,13 +6,17 @@
         ``nbgrader autograde`` for each assignment, and print one line per submission
     descent labs report ASSIGNMENT... [--course DIR]
         the same table from the gradebook, without grading again (exit 1 if problems were found)
+    descent labs release-feedback ASSIGNMENT... [--course DIR]
+        ``nbgrader release_feedback`` for the submissions that came through the exchange; lists
+        the others (placed in submitted/ by hand), whose feedback you hand out yourself
     descent labs rubrics ASSIGNMENT [--course DIR]
         print the grading rubric of every manually graded cell (instructor only)
     descent gradebook merge --grades grades.csv --code RESULTS_DIR [--component NAME=GLOB,...]
                             [--weight NAME=W ...] [--pass ASSIGNMENT=FRACTION ...]
-                            [--out merged.csv] [--per-student DIR]
+                            [--keep ASSIGNMENT ...] [--out merged.csv] [--per-student DIR]
         join nbgrader's exported grades with the code exercises' results into one row per
-        student (and, with --per-student, one CSV per student)
+        student (and, with --per-student, one CSV per student); an assignment nobody submitted
+        is left out as not released, unless --keep names it
 
 Merge inputs
   ``--grades``  the CSV that ``nbgrader export`` writes: one row per (assignment, student) with
@@ -66,9 +70,13 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def read_nbgrader_grades(path: str | Path) -> dict[tuple[str, str], tuple[float, float]]:
-    """``{(student_id, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV."""
-    grades = {}
+def read_nbgrader_grades(path: str | Path, keep: frozenset[str] = frozenset()
+                         ) -> tuple[dict[tuple[str, str], tuple[float, float]], list[str]]:
+    """``{(student_id, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV, and
+    notes. nbgrader exports every assignment of its database, released or not, with a row of 0
+    points for each student who did not submit; an assignment that *nobody* submitted (every
+    ``timestamp`` empty) is taken as not released yet and left out, unless it is in ``keep``."""
+    grades, submitted = {}, set()
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = {"assignment", "student_id", "score", "max_score"} - set(reader.fieldnames or [])
@@ -78,7 +86,12 @@ def read_nbgrader_grades(path: str | Path) -> dict[tuple[str, str], tuple[float,
         for row in reader:
             grades[(row["student_id"], row["assignment"])] = (
                 float(row["score"] or 0), float(row["max_score"] or 0))
-    return grades
+            if (row.get("timestamp") or "").strip() or "timestamp" not in row:
+                submitted.add(row["assignment"])
+    left_out = sorted({a for _, a in grades} - submitted - set(keep))
+    notes = [f"{a}: nobody submitted it (not released yet?); left out of the totals "
+             f"(--keep {a} counts it as 0 for everyone)" for a in left_out]
+    return {k: v for k, v in grades.items() if k[1] not in left_out}, notes
 
 
 def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]], list[str]]:
@@ -174,8 +187,9 @@ def cmd_merge(args) -> int:
 
     passes = {a: float(v) for a, v in _pairs(args.passing, "--pass").items()}
     weights = {a: float(v) for a, v in _pairs(args.weight, "--weight").items()}
-    grades = read_nbgrader_grades(args.grades)
+    grades, skipped = read_nbgrader_grades(args.grades, frozenset(args.keep or ()))
     code, problems = (read_code_results(args.code) if args.code else (None, []))
+    problems = skipped + problems
     columns, rows, notes = merge(grades, code, _pairs(args.component, "--component"), weights,
                                  passes)
     write_csv(args.out, columns, rows)
@@ -259,15 +273,21 @@ def _assignments(course: Path, patterns: list[str]) -> list[str]:
     return chosen
 
 
-def report(course: Path, assignments: list[str], failed: set[tuple[str, str]] = frozenset(),
-           console=None) -> dict[str, dict[str, list[str]]]:
-    """Print one table per assignment: each submission's score, autograde status and problems.
-    Returns the problems found, ``{assignment: {student: [problem, ...]}}``."""
+def report(course: Path, assignments: list[str], console=None) -> dict[str, dict[str, list[str]]]:
+    """Print one table per assignment: each submission's score, autograde status and problems
+    (what the submission itself shows, what the confined executor noticed, and why nbgrader
+    rejected it). Returns the problems found, ``{assignment: {student: [problem, ...]}}``."""
     from rich.table import Table
 
     found = {}
+    rejected = _read_rejections(course)
     for assignment in assignments:
         problems = found[assignment] = preflight(course, assignment)
+        for student, lines in problems.items():
+            lines += _graded_findings(course, assignment, student)
+        failed = {(assignment, s) for s in rejected.get(assignment, {})}
+        for student, reason in rejected.get(assignment, {}).items():
+            problems.setdefault(student, []).append(f"nbgrader rejected it: {reason}")
         scores = _scores(course, assignment)
         table = Table("student", "autograde", "score", "problems",
                       title=f"{assignment}: {len(problems)} submission(s)")
@@ -284,6 +304,58 @@ def report(course: Path, assignments: list[str], failed: set[tuple[str, str]] = 
     return found
 
 
+def _graded_findings(course: Path, assignment: str, student: str) -> list[str]:
+    """What the confined executor noted in the autograded notebooks (descent.labs.findings)."""
+    from .labs import findings
+
+    out = []
+    for path in sorted((course / "autograded" / student / assignment).glob("*.ipynb")):
+        out += [f"{path.name}: {line}" for line in findings.lines(findings.read(path))]
+    return out
+
+
+REJECTIONS = Path(".descent") / "autograde-rejections.json"
+
+
+def _read_rejections(course: Path) -> dict[str, dict[str, str]]:
+    import json
+
+    try:
+        return json.loads((course / REJECTIONS).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_rejections(course: Path, assignment: str, graded: set[str],
+                     reasons: dict[str, str]) -> None:
+    """Keep, per assignment, why nbgrader rejected each submission of its latest run (the
+    report shows it later without grading again)."""
+    import json
+
+    table = _read_rejections(course)
+    kept = {s: r for s, r in table.get(assignment, {}).items() if s not in graded}
+    table[assignment] = {**kept, **reasons}
+    (course / REJECTIONS).parent.mkdir(exist_ok=True)
+    (course / REJECTIONS).write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+
+
+def rejections(stderr_lines: list[str]) -> dict[str, str]:
+    """``{student: reason}`` from nbgrader autograde's log: the last line of the traceback
+    nbgrader printed before "There was an error processing assignment '...' for student 'x'"."""
+    reasons, last, in_traceback = {}, "", False
+    for line in stderr_lines:
+        text = line.strip()
+        if "for student '" in text and "There was an error processing assignment" in text:
+            reasons[text.split("for student '")[1].split("'")[0]] = last or "see nbgrader's log"
+            last, in_traceback = "", False
+        elif "Traceback (most recent call last)" in text:
+            in_traceback = True
+        elif in_traceback and text and not line.startswith("[") and ":" in text \
+                and not text.startswith(("File ", "^", "~", "The above exception")):
+            last = text[:300]   # the exception line ends the traceback
+    return reasons
+
+
 def cmd_report(args) -> int:
     from .cli import console
 
@@ -292,28 +364,92 @@ def cmd_report(args) -> int:
     return 1 if any(p for per in found.values() for p in per.values()) else 0
 
 
+def _nbgrader() -> tuple[str, dict[str, str]]:
+    """The ``nbgrader`` command and the environment to run it in."""
+    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
+    # nbgrader calls `alembic` and `jupyter` by name: they live beside this Python.
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return nbgrader, env
+
+
 def cmd_autograde(args) -> int:
     from .cli import console
 
     course = _course(args)
     assignments = _assignments(course, args.assignment)
-    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
-    # nbgrader calls `alembic` and `jupyter` by name: they live beside this Python.
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    failed, code = set(), 0
+    nbgrader, env = _nbgrader()
+    code = 0
     for assignment in assignments:
-        console.print(f"nbgrader autograde {assignment} ...")
-        run = subprocess.run([nbgrader, "autograde", assignment], cwd=course, env=env,
-                             capture_output=True, text=True)
-        code = code or run.returncode
-        for line in run.stderr.splitlines():
-            if "There was an error processing assignment" in line and "for student '" in line:
-                failed.add((assignment, line.split("for student '")[1].split("'")[0]))
-    report(course, assignments, failed, console)
+        students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}"))
+        console.print(f"nbgrader autograde {assignment}: {len(students)} submission(s)")
+        returncode, log = _autograde(nbgrader, assignment, course, env, students, console)
+        code = code or returncode
+        reasons = rejections(log)
+        _save_rejections(course, assignment, set(students), reasons)
+        restored = sum("Attribute 'checksum' for cell" in line for line in log)
+        if restored:
+            console.print(f"  nbgrader put back the hidden tests of {restored} test cell(s) (its "
+                          f"\"checksum has changed\" warnings; expected, see docs/labs.md)")
+    report(course, assignments, console)
     if code:
-        console.print(f"[red]nbgrader autograde exited with {code}: {len(failed)} submission(s) "
-                      f"could not be graded (see the table); all the others were graded[/red]")
+        console.print(f"[red]nbgrader autograde exited with {code}: some submissions could not be "
+                      f"graded (see the table for nbgrader's reason); all the others were "
+                      f"graded[/red]")
     return code
+
+
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def cmd_release_feedback(args) -> int:
+    """``nbgrader release_feedback`` for the submissions that came through the exchange; the
+    others are listed with the folder to hand out by hand. (nbgrader stops at the first
+    feedback folder without the files that ``nbgrader submit`` writes, releasing nothing for
+    the students after it.)"""
+    from .cli import console
+
+    course = _course(args)
+    nbgrader, env = _nbgrader()
+    code = 0
+    for assignment in _assignments(course, args.assignment):
+        folders = sorted(p.parent for p in (course / "feedback").glob(f"*/{assignment}/*.html"))
+        by_hand = sorted({f.parent.name for f in folders
+                          if not all((f / name).is_file() for name in EXCHANGE_FILES)})
+        through = sorted({f.parent.name for f in folders} - set(by_hand))
+        for student in by_hand:
+            console.print(f"{assignment}: {student} did not submit through the exchange; hand "
+                          f"out {course / 'feedback' / student / assignment} yourself")
+        if not through:
+            console.print(f"{assignment}: no feedback to release through the exchange")
+            continue
+        command = [nbgrader, "release_feedback", assignment]
+        if by_hand:
+            command.append(f"--CourseDirectory.student_id_exclude={','.join(by_hand)}")
+        run = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
+        if run.returncode:
+            console.print(f"[red]{assignment}: nbgrader release_feedback failed:[/red]\n"
+                          f"{run.stderr.strip()[-2000:]}")
+            code = run.returncode
+        else:
+            console.print(f"{assignment}: feedback released to {len(through)} student(s)")
+    return code
+
+
+def _autograde(nbgrader: str, assignment: str, course: Path, env: dict, students: list[str],
+               console) -> tuple[int, list[str]]:
+    """Run ``nbgrader autograde`` with one progress line per student; returns its exit code
+    and its log lines."""
+    proc = subprocess.Popen([nbgrader, "autograde", assignment], cwd=course, env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log, seen = [], set()
+    for line in proc.stderr:
+        log.append(line.rstrip("\n"))
+        if "| INFO] Sanitizing " in line:
+            student = Path(line.split("Sanitizing ", 1)[1].strip()).parent.parent.name
+            if student not in seen:
+                seen.add(student)
+                console.print(f"  [{len(seen)}/{len(students)}] {student}")
+    return proc.wait(), log
 
 
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float, bool]]:
@@ -376,6 +512,11 @@ def register(subparsers) -> None:
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
     p.add_argument("--course", default=default_course)
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("release-feedback", help="nbgrader release_feedback, skipping (and "
+                                                "listing) submissions made without the exchange")
+    p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
+    p.add_argument("--course", default=default_course)
+    p.set_defaults(func=cmd_release_feedback)
     p = sub.add_parser("rubrics", help="print the rubrics of an assignment's write-ups")
     p.add_argument("assignment")
     p.add_argument("--course", default=default_course)
@@ -391,6 +532,9 @@ def register(subparsers) -> None:
     p.add_argument("--weight", action="append", metavar="NAME=W", help="component weight")
     p.add_argument("--pass", dest="passing", action="append", metavar="ASSIGNMENT=FRACTION",
                    help="add ASSIGNMENT_passed (yes/no) at this fraction, e.g. module_test=0.8")
+    p.add_argument("--keep", action="append", metavar="ASSIGNMENT",
+                   help="count an assignment nobody submitted (0 for everyone) instead of "
+                        "leaving it out as not released")
     p.add_argument("--out", default="merged_grades.csv")
     p.add_argument("--per-student", help="also write DIR/<student_id>.csv")
     p.set_defaults(func=cmd_merge)

@@ -1,35 +1,31 @@
-"""Helpers that the nbgrader test cells of the labs and quizzes call (see docs/labs.md).
-
-Two problems of plain nbgrader test cells are handled here:
+"""What the course notebooks import (see docs/labs.md): the visible checks, and partial credit.
 
 * Partial credit. ``nbgrader`` gives a test cell full marks when it shows no error, zero when it
   shows an error *or anything on stderr*, and a partial grade when its last expression is a
   number. :class:`Parts` runs each part of a question in a ``with`` block that catches the part's
   failure, silences warnings and stderr, prints one line per part and returns the points earned,
   so a question with three parts can score 2 of 3 and a stray PyTorch warning never zeroes it.
-* Answer keys. Quiz keys never sit in a notebook: :func:`grade_choice` reads them from
-  ``keys/<assignment>.json`` in the course folder (the one holding ``nbgrader_config.py``), which
-  is never released. The hidden test cell that calls it, and which nbgrader writes back into the
-  feedback, holds only the question id. Feedback says whether the student was right and shows an
-  explanation that does not name the right option.
+  The trusted checks use the same class when they score a cell.
+* Visible checks. :func:`check_choice` and :func:`check_number` only check the form of an
+  answer, so students can run them before submitting.
+* Hidden checks. They do not run in the notebook: a hidden test cell only names its check,
+  ``hidden_checks("quiz1_loss", "q3_test")``, and the course's confined executor
+  (``descent.labs.execute``) runs that check outside the notebook, against keys and references
+  the notebook never sees. Run in an ordinary kernel, :func:`hidden_checks` fails the cell, so a
+  notebook graded without the course's configuration never earns points silently.
 
-Students import this module too: the visible checks (:func:`check_choice`, :func:`check_number`)
-only check the form of an answer, so they can run before submitting.
+This module holds no answer key and no check of correctness; students have it too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
-import os
 import warnings
-from pathlib import Path
 from typing import Any, Iterator
 
 CHOICES = ("A", "B", "C", "D")
-KEYS_ENV = "DESCENT_LABS_KEYS"
 
 
 class Parts:
@@ -89,39 +85,10 @@ def check_number(name: str, value: Any) -> None:
     print(f"{name}: answer recorded ({value:g})")
 
 
-def keys_dir(start: str | Path | None = None) -> Path:
-    """The folder holding the answer keys: ``$DESCENT_LABS_KEYS``, or ``keys/`` beside the first
-    ``nbgrader_config.py`` found walking up from ``start`` (default: the working directory, which
-    is the submission's folder while nbgrader autogrades)."""
-    if os.environ.get(KEYS_ENV):
-        return Path(os.environ[KEYS_ENV])
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "nbgrader_config.py").is_file() and (folder / "keys").is_dir():
-            return folder / "keys"
-    raise RuntimeError("answer keys not found: autograde from the course folder (the one with "
-                       f"nbgrader_config.py and keys/), or set {KEYS_ENV}")
-
-
-def load_key(assignment: str, start: str | Path | None = None) -> dict[str, Any]:
-    path = keys_dir(start) / f"{assignment}.json"
-    if not path.is_file():
-        raise RuntimeError(f"no answer key for {assignment!r} in {path.parent}")
-    return json.loads(path.read_text())
-
-
-def grade_choice(assignment: str, question: str, value: Any) -> None:
-    """Hidden check of a multiple-choice, label or numeric answer against the key kept outside the
-    notebook. Raises ``AssertionError`` (the cell scores 0) with the explanation for a wrong
-    answer; prints the explanation for a right one."""
-    entry = load_key(assignment)["questions"][question]
-    if entry["kind"] == "number":
-        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
-              and math.isfinite(value) and abs(value - entry["answer"]) <= entry["tolerance"])
-    elif entry["kind"] == "label":  # a name from a list given in the notebook
-        ok = isinstance(value, str) and value.strip().lower() == entry["answer"]
-    else:
-        ok = isinstance(value, str) and value.strip().upper() == entry["answer"]
-    if not ok:
-        raise AssertionError(f"{question}: not this one. {entry['wrong']}")
-    print(f"{question}: correct. {entry['right']}")
+def hidden_checks(assignment: str, cell: str) -> None:
+    """Stands for the trusted checks of ``cell``: they run outside the notebook, in the grader
+    configured by the course's ``nbgrader_config.py``. Reached in a notebook, it fails the
+    cell (the notebook is being graded without that configuration)."""
+    raise AssertionError(f"{assignment}/{cell}: the hidden checks run only when the course "
+                         "grades this notebook (nbgrader autograde with the course's "
+                         "nbgrader_config.py); nothing was checked here")

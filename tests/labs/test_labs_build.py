@@ -64,7 +64,7 @@ def test_quiz_keys_match_notebooks_and_stay_out_of_them():
         assert len(key) == n
         text = (LABS / "source" / name / f"{name}.ipynb").read_text()
         for qid, entry in key.items():
-            assert f'grade_choice(\\"{name}\\", \\"{qid}\\", {qid})' in text
+            assert f'hidden_checks(\\"{name}\\", \\"{qid}_test\\")' in text
             assert entry["right"][:50] not in text and entry["wrong"][:50] not in text
         letters = [e["answer"] for e in key.values() if e["kind"] == "choice"]
         assert len(set(letters)) >= 3, f"{name}: the shuffled keys should not all be one letter"
@@ -90,7 +90,7 @@ def test_parts_give_partial_credit_and_silence_stderr(capsys):
     assert "not answered yet" in out.out and "1 of 5 points" in out.out
 
 
-def test_config_keeps_stderr_from_zeroing_a_cell():
+def test_config_keeps_stderr_from_zeroing_a_cell(tmp_path):
     """The course config turns on nbgrader's IgnorePattern with a pattern matching any stderr;
     run the real preprocessor and grading function on a test cell that printed to stderr."""
     from nbgrader.preprocessors import IgnorePattern
@@ -99,7 +99,9 @@ def test_config_keeps_stderr_from_zeroing_a_cell():
 
     config = Config()
     config.IgnorePattern = Config()
-    namespace = {"get_config": lambda: config, "c": config}
+    # traitlets gives a config file its own path; this one puts its private exchange beside it
+    namespace = {"get_config": lambda: config, "c": config,
+                 "__file__": str(tmp_path / "nbgrader_config.py")}
     exec((LABS / "nbgrader_config.py").read_text(), namespace)
     cell = nbformat.v4.new_code_cell("parts.score()")
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 3,
@@ -116,23 +118,46 @@ def test_config_keeps_stderr_from_zeroing_a_cell():
     assert determine_grade(cell) == (2.0, 3.0)
 
 
-def test_keys_are_found_from_inside_the_course(tmp_path, monkeypatch):
-    (tmp_path / "nbgrader_config.py").write_text("")
+def test_hidden_checks_fail_in_an_ordinary_kernel():
+    """A notebook graded without the course's executor must not earn the hidden points."""
+    with pytest.raises(AssertionError, match="run only when the course grades"):
+        labs_grading.hidden_checks("quiz1_loss", "q1_test")
+
+
+def test_hidden_test_cells_hold_no_reference_code():
+    """Every hidden region is one call naming its trusted check (and the check exists)."""
+    from descent.labs.checks import Course
+
+    course = Course(LABS)
+    for path in NOTEBOOKS:
+        assignment = path.parent.name
+        key = course.key(assignment)
+        for cell in nbformat.read(path, as_version=4).cells:
+            if "### BEGIN HIDDEN TESTS" not in cell.source:
+                continue
+            hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+            lines = [ln for ln in hidden.strip().splitlines()
+                     if not ln.startswith("from descent.labs_grading import hidden_checks")]
+            gid = meta(cell)["grade_id"]
+            assert lines == [f'hidden_checks("{assignment}", "{gid}")  # checked outside the '
+                             f'notebook'], (assignment, gid, lines)
+            graders = course.graders(assignment)
+            assert hasattr(graders, gid) or gid.removesuffix("_test") in key, (assignment, gid)
+
+
+def test_keys_and_checks_compare_on_the_trusted_side(tmp_path, monkeypatch):
+    from descent.labs.checks import KEYS_ENV, Course, matches
+
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "q.json").write_text(json.dumps({"questions": {
         "q1": {"kind": "choice", "answer": "C", "right": "yes", "wrong": "no"},
         "q2": {"kind": "number", "answer": 2.3026, "tolerance": 0.01, "right": "y", "wrong": "n"},
         "r": {"kind": "label", "answer": "dead_units", "right": "y", "wrong": "n"}}}))
-    deep = tmp_path / "autograded" / "alice" / "q"
-    deep.mkdir(parents=True)
-    monkeypatch.chdir(deep)
-    monkeypatch.delenv(labs_grading.KEYS_ENV, raising=False)
-    labs_grading.grade_choice("q", "q1", " c ")
-    labs_grading.grade_choice("q", "q2", 2.30)
-    labs_grading.grade_choice("q", "r", "Dead_Units")
-    for question, value in (("q1", "B"), ("q2", 2.4), ("q2", "2.3026"), ("r", "detached")):
-        with pytest.raises(AssertionError, match="not this one"):
-            labs_grading.grade_choice("q", question, value)
-    monkeypatch.chdir(tmp_path.parent)
-    with pytest.raises(RuntimeError, match="answer keys not found"):
-        labs_grading.grade_choice("q", "q1", "C")
+    monkeypatch.delenv(KEYS_ENV, raising=False)
+    key = Course(tmp_path).key("q")
+    assert matches(key["q1"], " c ") and matches(key["q2"], 2.30)
+    assert matches(key["r"], "Dead_Units")
+    for question, value in (("q1", "B"), ("q2", 2.4), ("q2", "2.3026"), ("r", "detached"),
+                            ("q2", True), ("q1", None)):
+        assert not matches(key[question], value), (question, value)
+    assert Course(tmp_path).key("unknown") == {}

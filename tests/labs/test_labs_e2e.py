@@ -176,6 +176,7 @@ def course(tmp_path_factory):
     shutil.copy(LABS / "nbgrader_config.py", root)
     shutil.copytree(LABS / "source", root / "source")
     shutil.copytree(LABS / "keys", root / "keys")
+    shutil.copytree(LABS / "graders", root / "graders")
     nbgrader(root, "generate_assignment", "*", "--create")
     students = root / "students.csv"
     students.write_text("id,first_name,last_name\n" + "".join(

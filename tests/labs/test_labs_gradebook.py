@@ -17,7 +17,12 @@ HEADER = ("assignment,duedate,timestamp,student_id,last_name,first_name,email,ra
 
 
 def grades_csv(path: Path, rows) -> Path:
-    path.write_text(HEADER + "".join(f"{a},,,{s},,,,{p},0.0,{p},{m}\n" for a, s, p, m in rows))
+    """nbgrader's export: ``(assignment, student, points, max)`` rows; points ``None`` is a
+    student who did not submit (no timestamp, 0 points)."""
+    stamp = "2026-11-02 09:30:00.000000 UTC"
+    path.write_text(HEADER + "".join(
+        f"{a},,{'' if p is None else stamp},{s},,,,{p or 0},0.0,{p or 0},{m}\n"
+        for a, s, p, m in rows))
     return path
 
 
@@ -75,12 +80,29 @@ def test_merge_weights_components(inputs, tmp_path, capsys):
 
 def test_merge_equal_weights_by_default(inputs):
     grades, code = inputs
-    columns, rows, _ = gradebook.merge(gradebook.read_nbgrader_grades(grades),
+    columns, rows, _ = gradebook.merge(gradebook.read_nbgrader_grades(grades)[0],
                                        gradebook.read_code_results(code)[0])
     assert "lab1_loss_consultant_percent" in columns and "code_percent" in columns
     ann = next(r for r in rows if r["student_id"] == "ann")
     parts = [ann[c] for c in columns if c.endswith("_percent") and c != "total_percent"]
     assert ann["total_percent"] == pytest.approx(sum(parts) / len(parts), abs=0.01)
+
+
+def test_an_assignment_nobody_submitted_is_left_out_unless_kept(tmp_path, capsys):
+    # nbgrader exports every assignment in its database, released or not, with 0 points for
+    # each student who has no submission
+    grades = grades_csv(tmp_path / "grades.csv", [
+        ("quiz1_loss", "ann", 5, 5), ("quiz1_loss", "bo", None, 5),
+        ("quiz2_backprop", "ann", None, 5), ("quiz2_backprop", "bo", None, 5)])
+    out = tmp_path / "merged.csv"
+    assert cli.main(["gradebook", "merge", "--grades", str(grades), "--out", str(out)]) == 0
+    ann, bo = read(out)["ann"], read(out)["bo"]
+    assert "quiz2_backprop_percent" not in ann and float(ann["total_percent"]) == 100
+    assert float(bo["quiz1_loss_points"]) == 0 and float(bo["total_percent"]) == 0
+    assert "quiz2_backprop: nobody submitted it" in capsys.readouterr().out
+    assert cli.main(["gradebook", "merge", "--grades", str(grades), "--out", str(out),
+                     "--keep", "quiz2_backprop"]) == 0
+    assert float(read(out)["ann"]["total_percent"]) == 50
 
 
 def test_merge_rejects_unknown_weight_and_bad_csv(inputs, tmp_path):

@@ -46,10 +46,14 @@ class ForkServer:
         env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
                    PYTHONNOUSERSITE="1")
         self.log = open(self.base / "server.log", "wb")
+        # The server imports the same descent as this process (a checkout on PYTHONPATH, which
+        # -I ignores, rather than whichever copy is installed).
+        root = str(Path(__file__).resolve().parents[2])
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c",
-             "import sys; from descent.isolation.server import main; main(int(sys.argv[1]))",
-             str(theirs.fileno())],
+             "import sys; root = sys.argv[2]; root in sys.path or sys.path.insert(0, root); "
+             "from descent.isolation.server import main; main(int(sys.argv[1]))",
+             str(theirs.fileno()), root],
             pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
             stderr=self.log, start_new_session=True, cwd=str(self.base))
         theirs.close()

@@ -69,9 +69,17 @@ class _OpPacket:
 
     def __getattr__(self, attr):
         value = getattr(self._packet, attr)
+        if isinstance(value, _OVERLOAD):   # an overload (.default): watched, and still has
+            return _OpPacket(value, self._names)   # its methods (name(), ...) for torch's code
         if callable(value) and not attr.startswith("_"):
             return _make(value, self._names)
         return value
+
+
+try:
+    from torch._ops import OpOverload as _OVERLOAD
+except ImportError:  # pragma: no cover - an older torch
+    _OVERLOAD = ()
 
 
 def _wrap_attr(owner: Any, attr: str, names: tuple[str, ...]) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from .. import exercises
-from . import callables, protocol, tape, tripwire
+from . import callables, cells, protocol, tape, tripwire
 from .protocol import Decoder, Encoder, ProtocolError
 
 PACKAGE = "_descent_submission"
@@ -162,7 +162,7 @@ class Worker:
     def load(self, name: str) -> dict:
         from ..impl import _describe_import_error
 
-        if name not in exercises.MODULES:
+        if name not in exercises.MODULES and not (name == cells.MODULE and name in self.modules):
             raise LookupError(f"{name} is not an exercise module")
         if name not in self.modules:
             path = Path(self.folder or "/nonexistent", f"{name}.py")
@@ -399,6 +399,13 @@ class Worker:
                         break
                 with tripwire.watch(exercise) as hits:
                     result = fn(*args)
+            elif op == "cell":   # a notebook cell, run in the notebook's namespace (cells.py)
+                source = header.get("source")
+                if type(source) is not str:
+                    raise ProtocolError("bad cell")
+                if cells.MODULE not in self.modules:
+                    self.modules[cells.MODULE] = cells.namespace()
+                result = cells.run(self.modules[cells.MODULE], source)
             elif op == "ping":
                 result = "pong"
             else:

@@ -1,0 +1,170 @@
+"""nbgrader preprocessors of the course: :class:`ConfinedExecute` replaces nbgrader's
+``Execute`` in ``nbgrader autograde``, and :class:`EscapeMarkdown` makes students' markdown
+inert. ``labs/nbgrader_config.py`` installs both::
+
+    c.Autograde.autograde_preprocessors = [ConfinedExecute, EscapeMarkdown, ...]
+
+``ConfinedExecute`` walks the sanitized notebook (nbgrader has already restored the locked and
+test cells) in order. A student's cell runs in a confined worker (:class:`.kernel.Kernel`). A
+test cell does not run there at all: its trusted check (:mod:`.checks`) runs here, reads the
+notebook's values as data, and the cell's output becomes the check's lines and, as the cell's
+last result, the points earned, which nbgrader's own ``SaveAutoGrades`` then writes into the
+gradebook. What the executor noticed (forged nbgrader metadata, paths the confinement refused,
+grading names the notebook rebinds) goes into the notebook's metadata (``descent``), where
+``descent labs report`` reads it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.nbgraderformat import SCHEMA_VERSION
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float, Integer, Unicode
+
+from . import findings as findings_mod
+from .checks import Course, grade_cell
+from .kernel import Kernel
+
+META = "descent"
+
+
+class ConfinedExecute(NbGraderPreprocessor):
+    """Run a notebook's own cells confined, and score its test cells on the trusted side."""
+
+    timeout = Float(180.0, help="seconds one cell may run before its worker is killed"
+                    ).tag(config=True)
+    call_timeout = Float(30.0, help="seconds one call of a check into the notebook may take"
+                         ).tag(config=True)
+    memory_mb = Integer(0, help="address-space (and, as root, cgroup) limit of the notebook's "
+                        "worker in MiB; 0: the isolation default (4 GiB)").tag(config=True)
+    insecure = Bool(False, help="run notebooks in an unconfined worker where no confinement "
+                    "is available (only for notebooks you trust)").tag(config=True)
+    course_dir = Unicode("", help="the course folder (keys/, graders/); default: nbgrader's "
+                         "course root").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        tests, known = _trusted_cells(info)
+        course = Course(self.course_dir or self.config.CourseDirectory.get("root") or Path.cwd())
+        # DropForgedMetadata has already run while nbgrader sanitized the notebook (and reset
+        # this metadata); dropping again keeps the executor safe on its own.
+        report = {"forged_metadata": nb.metadata.get(META, {}).get("forged_metadata", [])
+                  + _drop_forged_metadata(nb, known), "refused": [],
+                  "rebound": findings_mod.rebound_names(nb, tests)}
+        with Kernel(self.timeout, self.call_timeout, self.memory_mb or None,
+                    self.insecure) as kernel:
+            report["confinement"] = kernel.mode()
+            graded: set[str] = set()
+            for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if gid in tests and gid not in graded:
+                    graded.add(gid)
+                    text, earned = grade_cell(course, info["assignment"], gid, kernel, tests[gid])
+                    cell.outputs = _scored(text, earned, count)
+                else:
+                    result = kernel.run(cell.source)
+                    cell.outputs = _outputs(result, count)
+                    report["refused"] += [f"cell {count}: {p}" for p in result.get("refused", [])]
+                cell.execution_count = count
+            report["rebound"] += findings_mod.patched_at_runtime(kernel)
+            report["restarts"] = kernel.restarts
+        nb.metadata[META] = report
+        return nb, resources
+
+
+def _trusted_cells(info: dict) -> tuple[dict[str, float], set[str]]:
+    """The test cells of this notebook (grade id -> points) and every nbgrader cell id it has,
+    from the gradebook (what generate_assignment recorded from the source notebook)."""
+    with Gradebook(info["db_url"]) as gb:
+        notebook = gb.find_notebook(info["notebook"], info["assignment"])
+        solutions = {c.name for c in notebook.solution_cells}
+        tests = {c.name: float(c.max_score) for c in notebook.grade_cells
+                 if c.cell_type == "code" and c.name not in solutions}
+        known = {c.name for c in notebook.source_cells} | set(tests) | solutions
+    return tests, known
+
+
+class DropForgedMetadata(NbGraderPreprocessor):
+    """In nbgrader's sanitizing pass, after ``OverwriteCells``: nbgrader metadata that no cell of
+    the assignment carries (a student's own "test cell" with points) is removed, so that the
+    cell is an ordinary one and nbgrader does not reject the whole notebook over it. Also
+    resets the notebook's ``descent`` metadata, which only the grader writes."""
+
+    def preprocess(self, nb, resources):
+        _, known = _trusted_cells(resources["nbgrader"])
+        nb.metadata[META] = {"forged_metadata": _drop_forged_metadata(nb, known)}
+        return nb, resources
+
+
+def _drop_forged_metadata(nb, known: set[str]) -> list[str]:
+    """Remove the nbgrader metadata of cells that are not the assignment's (and the empty
+    metadata nbgrader leaves on the extra copy of a duplicated cell), and put back the schema
+    version of the assignment's own cells: nbgrader stops grading *every* later student when
+    one cell's schema version is missing or wrong. Returns what was changed, one line each."""
+    changed = []
+    for index, cell in enumerate(nb.cells, 1):
+        if "nbgrader" not in cell.metadata:
+            continue
+        meta = cell.metadata["nbgrader"]
+        head = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+        if meta.get("grade_id") not in known:
+            claim = json.dumps(dict(meta), sort_keys=True)[:200] if meta else \
+                "{} (nbgrader emptied it: a second copy of an assignment cell)"
+            changed.append(f"cell {index} ({head!r}) carried nbgrader metadata {claim} that is "
+                           f"not part of the assignment (removed; it ran as an ordinary cell)")
+            del cell.metadata["nbgrader"]
+        elif meta.get("schema_version") != SCHEMA_VERSION:
+            changed.append(f"cell {index} ({head!r}): nbgrader schema version "
+                           f"{meta.get('schema_version')!r} put back to {SCHEMA_VERSION}")
+            meta["schema_version"] = SCHEMA_VERSION
+    return changed
+
+
+def _outputs(result: dict, count: int) -> list:
+    out = []
+    for name in ("stdout", "stderr"):
+        if result.get(name):
+            out.append(nbformat.v4.new_output("stream", name=name, text=result[name]))
+    if result.get("result") is not None:
+        out.append(nbformat.v4.new_output("execute_result", data={"text/plain": result["result"]},
+                                          execution_count=count))
+    error = result.get("error")
+    if error:
+        out.append(nbformat.v4.new_output("error", ename=error["type"], evalue=error["msg"],
+                                          traceback=[f"{error['type']}: {error['msg']}"]))
+    return out
+
+
+def _scored(text: str, earned: float, count: int) -> list:
+    return [nbformat.v4.new_output("stream", name="stdout", text=text),
+            nbformat.v4.new_output("execute_result", data={"text/plain": f"{earned:g}"},
+                                   execution_count=count)]
+
+
+class EscapeMarkdown(NbGraderPreprocessor):
+    """Make students' markdown inert: every markdown cell except the locked cells that nbgrader
+    restored from the source notebook. HTML is shown as text (a ``<script>`` in a write-up is
+    displayed, not run, in formgrader and in the feedback), and links and images are shown as
+    their markdown (a ``javascript:`` link or a tracking image does nothing)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and not (meta.get("locked") and not meta.get("solution")):
+            cell.source = inert_markdown(cell.source)
+        return cell, resources
+
+
+_LINK_TARGET = re.compile(r"\]\(")                       # [text](url) and ![alt](src)
+_LINK_DEFINITION = re.compile(r"^(\s{0,3})\[", re.M)     # [id]: url
+
+
+def inert_markdown(text: str) -> str:
+    """``text`` with its HTML escaped and its links and images turned into plain text."""
+    text = html.escape(text, quote=False)
+    return _LINK_DEFINITION.sub(r"\1\\[", _LINK_TARGET.sub(r"]\\(", text))
