@@ -2,7 +2,7 @@
 
 Each optimizer runs on a quadratic ``0.5 p^T A p - c^T p`` (A symmetric positive definite), so the
 gradient of every step depends on where the previous steps went, beside the same optimizer of
-PyTorch on a clone. Scenarios (grading.md): the first step from an empty state, a 12-step
+PyTorch on a clone. Scenarios (docs/authoring.md): the first step from an empty state, a 12-step
 trajectory, the same with the learning rate cut midway, with gradients scaled by 1e-5 (where eps
 enters matters), and zero gradients. Plus the state the student returns, the defaults, and a check
 that no argument (nor the state dict) is modified in place.

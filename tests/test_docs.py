@@ -1,0 +1,44 @@
+"""The documentation an author needs lives in the repository and covers every exercise."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import sys
+from pathlib import Path
+
+from descent import exercises
+
+KIT = Path(__file__).resolve().parents[1]
+
+
+def test_the_contract_lists_every_exercise_with_each_of_its_functions():
+    text = (KIT / "docs" / "exercises.md").read_text()
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([\w.]+)` \| (.*?) \|", text, re.M)}
+    for ex in exercises.EXERCISES.values():
+        assert ex.id in rows, f"{ex.id} is missing from docs/exercises.md"
+        for name in ex.functions:
+            assert f"`{name}" in rows[ex.id], f"{ex.id}: {name} is missing from its row"
+    assert set(rows) == set(exercises.EXERCISES), "docs/exercises.md lists an unknown exercise"
+
+
+def test_author_docs_point_only_inside_the_repository():
+    for path in [KIT / "README.md", *sorted((KIT / "docs").glob("*.md"))]:
+        assert "../shared" not in path.read_text(), f"{path.name} points outside the repository"
+
+
+def test_the_contract_signatures_are_the_references():
+    text = (KIT / "docs" / "exercises.md").read_text()
+    sys.path.insert(0, str(KIT))
+    try:
+        for ex in exercises.EXERCISES.values():
+            module = importlib.import_module(f"solutions.{ex.module}")
+            for name in ex.functions:
+                obj = getattr(module, name)
+                shown = name if inspect.isclass(obj) else f"{name}{inspect.signature(obj)}"
+                assert f"`{shown}`" in text, f"docs/exercises.md: {ex.id} should show {shown}"
+    finally:
+        sys.path.remove(str(KIT))
+        for name in [n for n in sys.modules if n == "solutions" or n.startswith("solutions.")]:
+            del sys.modules[name]
