@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import expect
 from battery import Case, PairSpec, battery
 from descent.impl import call_then
-from descent.isolation import callables
+from descent import callables
 from descent.strategies import tensors
 
 # ------------------------------------------------------------------------------------- linear

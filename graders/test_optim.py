@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from descent.impl import call_chain
-from descent.isolation import callables
+from descent import callables
 
 F64 = dict(rtol=1e-7, atol=1e-9)
 SHAPE = (3, 4)  # 12 parameters, not square

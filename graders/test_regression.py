@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from descent.impl import call_chain
-from descent.isolation.callables import make
+from descent.callables import make
 
 
 def _gen(seed, device):

@@ -64,7 +64,7 @@ def render(rows: list[dict[str, Any]], console: Console) -> None:
 
 def audit(*, device: str, console: Console, results: Path) -> int:
     from . import results as results_mod
-    from .cli import run_pytest
+    from .kit import run_pytest
 
     code = run_pytest("graders", ["bug:*", "alternative:*", "hollow:*"], device=device,
                       results=results)

@@ -17,53 +17,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
-from . import timelimit
-
-# Reports are tables: keep them readable when the output is a pipe or a CI log.
-console = Console(width=None if Console().is_terminal else 140)
+from . import options, timelimit
+from .kit import kit_root, run_pytest, student_root
+from .terminal import console
 
 # Modules of this package that add subcommands through ``register(subparsers)``.
 _PLUGGABLE_COMMANDS = ("export", "gradebook", "course.commands")
-
-
-def kit_root() -> Path:
-    """The kit's top folder: the one holding graders/ and solutions/."""
-    return _root(("graders", "solutions"), "the kit's folder (the one with graders/ and "
-                                           "solutions/)")
-
-
-def student_root() -> Path:
-    """The folder a student works in: the kit, or a student bundle (exercises/ and starter/)."""
-    return _root(("exercises", "starter"), "your exercises folder (the one with exercises/ and "
-                                           "starter/)")
-
-
-def _root(folders: tuple[str, ...], what: str) -> Path:
-    here = Path(__file__).resolve().parents[2]
-    for candidate in (Path.cwd(), here):
-        if all((candidate / folder).is_dir() for folder in folders):
-            return candidate
-    raise SystemExit(f"descent: run this from {what}")
-
-
-def run_pytest(suite: str, impls: list[str], *, device: str = "cpu", results: Path | None = None,
-               extra: list[str] | None = None, quiet: bool = True, root: Path | None = None) -> int:
-    """Run one test folder of the kit (or of ``root``) against ``impls`` in this process;
-    returns pytest's code."""
-    import pytest
-
-    root = root or kit_root()
-    args = [str(root / suite), f"--rootdir={root}", "-p", "no:cacheprovider",
-            f"--device={device}"]
-    for spec in impls:
-        args.append(f"--impl={spec}")
-    if results is not None:
-        args.append(f"--results={results}")
-    if quiet:
-        args += ["-q", "--no-header", "--tb=no", "-rN", "--no-grade-summary", "-p", "no:warnings"]
-    return int(pytest.main(args + list(extra or [])))
 
 
 def _results_path(args) -> Path:
@@ -81,12 +40,7 @@ def cmd_grade(args) -> int:
         console.print(f"[red]descent grade: {why}[/red]")
         return 2
     extra = ["-k", args.k] if args.k else []
-    extra += [f"--isolation={args.isolation}", f"--call-timeout={args.call_timeout}",
-              f"--worker-cpu={args.worker_cpu}"]
-    if args.insecure:
-        extra.append("--insecure")
-    if args.unprivileged_workers:
-        extra.append("--unprivileged-workers")
+    extra += options.pytest_args(args)
     if args.verbose:   # pytest's own output, then the one table below
         extra += ["--no-grade-summary", "-v"]
     code = run_pytest(args.suite, args.impl, device=args.device, results=path,
@@ -212,21 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")
-    p.add_argument("--isolation", choices=["auto", "worker", "none"], default="auto",
-                   help="auto (default): submissions run in a confined worker process, the "
-                        "kit's own folders in-process; see docs/isolation.md")
-    p.add_argument("--insecure", action="store_true",
-                   help="grade a submission even without confinement (only for trusted code)")
-    p.add_argument("--call-timeout", type=float, default=timelimit.CALL_TIMEOUT_S,
-                   help="seconds allowed for one call into submission code (default "
-                        f"{timelimit.CALL_TIMEOUT_S:g}; {timelimit.BATCH_FACTOR}x for a batch "
-                        "of calls)")
-    p.add_argument("--worker-cpu", choices=["same", "any"], default="same",
-                   help="same (default): grader and workers share one CPU (faster calls); "
-                        "any: no pinning")
-    p.add_argument("--unprivileged-workers", action="store_true",
-                   help="even as root, confine workers as a user without root would be "
-                        "(see docs/isolation.md)")
+    options.add_to_argparse(p)
     device_option(p)
     p.set_defaults(func=cmd_grade)
 

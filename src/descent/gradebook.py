@@ -183,7 +183,7 @@ def write_csv(path: str | Path, columns: list[str], rows: list[dict]) -> None:
 
 
 def cmd_merge(args) -> int:
-    from .cli import console
+    from .terminal import console
 
     passes = {a: float(v) for a, v in _pairs(args.passing, "--pass").items()}
     weights = {a: float(v) for a, v in _pairs(args.weight, "--weight").items()}
@@ -357,7 +357,7 @@ def rejections(stderr_lines: list[str]) -> dict[str, str]:
 
 
 def cmd_report(args) -> int:
-    from .cli import console
+    from .terminal import console
 
     course = _course(args)
     found = report(course, _assignments(course, args.assignment), console=console)
@@ -373,7 +373,7 @@ def _nbgrader() -> tuple[str, dict[str, str]]:
 
 
 def cmd_autograde(args) -> int:
-    from .cli import console
+    from .terminal import console
 
     course = _course(args)
     assignments = _assignments(course, args.assignment)
@@ -406,7 +406,7 @@ def cmd_release_feedback(args) -> int:
     others are listed with the folder to hand out by hand. (nbgrader stops at the first
     feedback folder without the files that ``nbgrader submit`` writes, releasing nothing for
     the students after it.)"""
-    from .cli import console
+    from .terminal import console
 
     course = _course(args)
     nbgrader, env = _nbgrader()
@@ -484,7 +484,7 @@ def rubrics(course: Path, assignment: str) -> list[tuple[str, float, str]]:
 
 
 def cmd_rubrics(args) -> int:
-    from .cli import console
+    from .terminal import console
 
     found = rubrics(_course(args), args.assignment)
     if not found:

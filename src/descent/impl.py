@@ -44,7 +44,7 @@ def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
 
     With ``pick``, each result is replaced by ``result[pick]`` (the rest of a ``(output,
     cache)`` pair then never leaves a worker). With ``fresh``, each call gets its own copy of
-    its argument list (:func:`descent.isolation.callables.fresh`), made where the call runs: the
+    its argument list (:func:`descent.callables.fresh`), made where the call runs: the
     lists may then share tensors, which cross to a worker once. For a function of a submission
     graded in a worker, the whole sweep is one request instead of one round trip per call. The
     first call that raises ends the sweep with its exception, as the loop would. Edits a call
@@ -53,7 +53,7 @@ def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
     tuples of tensors) of one shape, dtype and device may come back from a worker as views of
     one stacked tensor per position, which crosses at once: read them, do not resize them.
     """
-    from .isolation.callables import fresh as copy
+    from .callables import fresh as copy
 
     batched = getattr(type(fn), "__descent_call_each__", None)
     if batched is not None:
@@ -78,10 +78,10 @@ def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None, *
     last keeps it whole: it is where a caller reads the final state); a result that is not a
     tuple or list long enough stays whole. The first exception ends
     the chain, as the loop would. ``advance`` must be a described callable
-    (:func:`descent.isolation.callables.make`): for a function of a submission graded in a
+    (:func:`descent.callables.make`): for a function of a submission graded in a
     worker, the worker rebuilds it and the whole chain is one request.
     """
-    from .isolation.callables import run_chain
+    from .callables import run_chain
 
     batched = getattr(type(fn), "__descent_call_chain__", None)
     if batched is not None:
@@ -115,11 +115,11 @@ def run_graph(value_cls: Callable, build: Callable, leaves: Sequence[Any]) -> tu
     on its last node, and the result is ``([n.data for n in nodes], [n.grad for n in nodes])``.
     For a class of a submission graded in a worker, ``build`` is recorded as a tape of
     operations and the worker rebuilds the graph in one request
-    (:mod:`descent.isolation.tape`); a build that cannot be recorded runs on proxies instead.
+    (:mod:`descent.tape`); a build that cannot be recorded runs on proxies instead.
     Either way the student's code sees the same operations in the same order. ``build`` may run
     twice, so it must not have side effects.
     """
-    from .isolation.tape import evaluate
+    from .tape import evaluate
 
     batched = getattr(type(value_cls), "__descent_run_graph__", None)
     if batched is not None:

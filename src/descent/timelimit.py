@@ -5,9 +5,9 @@ A submission graded in a confined worker is timed by the worker's client
 ``starter/`` and ``solutions/``, a student's bundle running ``pytest exercises/``, ``--isolation
 none``) is timed here, with a ``SIGALRM`` timer. Either way the rules are the same:
 
-* one call into student code may take :data:`CALL_TIMEOUT_S` seconds (``--call-timeout``), an
-  exercise listed in :data:`EXERCISE_TIMEOUTS` longer, and a call given ``time_budget_s`` twice
-  its budget plus 10 s (:func:`limit_for`);
+* one call into student code may take :data:`CALL_TIMEOUT_S` seconds (``--call-timeout``); an
+  exercise of the registry may allow longer, and a call given a time budget (the capstone's
+  ``time_budget_s``) twice its budget plus 10 s (:func:`limit_for`);
 * a request that makes several calls at once (a sweep, a chain of optimizer steps, a whole
   ``Value`` graph) gets :data:`BATCH_FACTOR` times the limit, and so does a whole test run
   in-process (a safety net for code reached outside a timed call, such as ``Value`` methods);
@@ -26,17 +26,24 @@ import threading
 import time
 from typing import Any, Iterator
 
+from . import exercises
+
 CALL_TIMEOUT_S = 10.0
 BATCH_FACTOR = 3
-EXERCISE_TIMEOUTS = {"train.train_classifier": 90.0}
+MAX_BUDGETED_S = 600.0
 
 
 def limit_for(exercise: str | None, kwargs: dict | None, base: float) -> float:
-    """The time limit of one call to a function of ``exercise`` with these keyword arguments."""
-    limit = max(base, EXERCISE_TIMEOUTS.get(exercise or "", 0.0))
-    budget = (kwargs or {}).get("time_budget_s")
+    """The time limit of one call to a function of ``exercise`` with these keyword arguments:
+    ``base``, or the exercise's own ``call_timeout_s`` if longer, or twice the time budget the
+    call was given plus 10 s (its ``budget_argument``, at most :data:`MAX_BUDGETED_S`)."""
+    ex = exercises.EXERCISES.get(exercise or "")
+    if ex is None:
+        return base
+    limit = max(base, ex.call_timeout_s)
+    budget = (kwargs or {}).get(ex.budget_argument) if ex.budget_argument else None
     if isinstance(budget, (int, float)) and not isinstance(budget, bool):
-        limit = max(limit, min(float(budget) * 2 + 10, 600.0))
+        limit = max(limit, min(float(budget) * 2 + 10, MAX_BUDGETED_S))
     return limit
 
 

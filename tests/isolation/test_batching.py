@@ -15,7 +15,8 @@ import torch
 from descent.checker import Checker
 from descent.compare import GradingFailure
 from descent.impl import FolderImplementation, call_chain, call_each, call_then, run_graph
-from descent.isolation import callables, confinement
+from descent import callables
+from descent.isolation import confinement
 from descent.isolation.manager import IsolationManager, Settings
 from descent.isolation.remote import RemoteException, WorkerImplementation
 

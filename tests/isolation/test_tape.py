@@ -1,11 +1,11 @@
-"""Value-graph tapes (descent.isolation.tape): what a recording holds, which builds fall back to
+"""Value-graph tapes (descent.tape): what a recording holds, which builds fall back to
 proxies, and the checks the worker applies before it replays a tape."""
 
 from __future__ import annotations
 
 import pytest
 
-from descent.isolation import tape
+from descent import tape
 
 
 def test_a_recording_keeps_operand_order_and_constants():

@@ -78,7 +78,7 @@ def test_callables_run_on_the_trusted_side(remote):
     g = remote.layers.numerical_gradient(f, x)
     assert torch.allclose(g, 3 * w * x ** 2, atol=1e-6)
     assert len(calls) == 6 and all(type(c) is torch.Tensor for c in calls)
-    from descent.isolation.callables import make
+    from descent.callables import make
 
     g2 = remote.layers.numerical_gradient(make("weighted_cubes", w), x)
     assert torch.allclose(g2, g, atol=1e-9)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    from .. import timelimit
+    from .. import options
 
     p = sub.add_parser("batch", help="grade every submission of a class into a gradebook",
                        description=_doc("batch"))
@@ -28,13 +28,9 @@ def register(sub) -> None:
                    help="grade again submissions already graded with the same graders")
     p.add_argument("--timeout", type=float, default=600.0,
                    help="seconds allowed for one whole submission (default 600)")
-    p.add_argument("--call-timeout", type=float, default=timelimit.CALL_TIMEOUT_S,
-                   help=f"seconds for one call into submission code (default "
-                        f"{timelimit.CALL_TIMEOUT_S:g})")
+    options.add_to_argparse(p, ("--call-timeout", "--insecure"))
     p.add_argument("-k", default="", help="pytest -k expression: grade only these tests")
     p.add_argument("--no-reports", action="store_true", help="do not write the HTML reports")
-    p.add_argument("--insecure", action="store_true",
-                   help="grade even where no confinement is available (trusted code only)")
     p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
     p.set_defaults(func=_cmd_batch)
 
@@ -50,7 +46,8 @@ def _doc(name: str) -> str:
 
 
 def _cmd_batch(args) -> int:
-    from ..cli import console, kit_root
+    from ..kit import kit_root
+    from ..terminal import console
     from .batch import Options, run
 
     if args.jobs < 0:
@@ -68,7 +65,8 @@ def _cmd_batch(args) -> int:
 
 
 def _cmd_gradescope(args) -> int:
-    from ..cli import console, kit_root
+    from ..kit import kit_root
+    from ..terminal import console
     from .gradescope import build
 
     out = build(kit_root(), Path(args.out))

@@ -18,28 +18,11 @@ from ..impl import Implementation
 from . import intake as intake_mod
 from . import scan as scan_mod
 
-AUTO, WORKER, NONE = "auto", "worker", "none"
+from ..options import AUTO, NONE, WORKER, add_to_pytest
 
 
 def add_options(group) -> None:
-    group.addoption("--isolation", default=AUTO, choices=[AUTO, WORKER, NONE],
-                    help="where implementation code runs: auto (default: submissions in a "
-                         "confined worker, the kit's own folders in-process), worker, none")
-    group.addoption("--insecure", action="store_true",
-                    help="allow grading a submission without confinement (unconfined worker, "
-                         "or in-process with --isolation none); only for code you trust")
-    group.addoption("--call-timeout", type=float, default=timelimit.CALL_TIMEOUT_S, metavar="S",
-                    help="wall-clock limit in seconds for one call into student code, in a "
-                         f"worker or in-process (default {timelimit.CALL_TIMEOUT_S:g}; a batch "
-                         f"of calls gets {timelimit.BATCH_FACTOR}x); see descent.timelimit")
-    group.addoption("--worker-cpu", default="same", choices=["same", "any"],
-                    help="same (default): pin the grading process and its workers to one CPU, "
-                         "so that a call into a worker needs no cross-CPU wake-up; any: no "
-                         "pinning")
-    group.addoption("--unprivileged-workers", action="store_true",
-                    help="even as root, confine workers only as a user without root can: no "
-                         "cgroup or dedicated uid; network, mount and scratch-size limits from "
-                         "a user namespace (to check that mode on a root machine)")
+    add_to_pytest(group)
 
 
 class _FlushPlugin:

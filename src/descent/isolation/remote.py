@@ -25,8 +25,9 @@ import torch
 
 from .. import exercises, timelimit
 from ..impl import Implementation, SubmissionError
-from . import protocol, tape
-from .callables import unstack_results
+from .. import tape
+from . import protocol
+from ..callables import unstack_results
 from .protocol import Decoder, Encoder, ProtocolError
 
 DEFAULT_CALL_TIMEOUT = 10.0
@@ -694,7 +695,7 @@ class WorkerImplementation(Implementation):
                     raise ProtocolError("unknown grader function")
                 return self._callbacks[p]
             if tag == "$mk":
-                from .callables import FACTORIES, Described
+                from ..callables import FACTORIES, Described
 
                 if not (type(p) is list and len(p) == 2 and p[0] in FACTORIES):
                     raise ProtocolError("unknown callable factory")

@@ -47,8 +47,8 @@ def _preload() -> None:
     import torch.autograd.functional  # noqa: F401
     import torch.special  # noqa: F401
 
-    from descent import catalogue, exercises, impl  # noqa: F401
-    from descent.isolation import callables, confinement, protocol, tripwire, worker  # noqa: F401
+    from descent import callables, catalogue, exercises, impl, tape  # noqa: F401
+    from descent.isolation import confinement, protocol, tripwire, worker  # noqa: F401
 
     x = torch.randn(8, 8, dtype=torch.float64, requires_grad=True)
     y = (F.softmax(x @ x.T, -1).log().sum() + torch.erf(x).sum() + x.float().sum())

@@ -23,7 +23,8 @@ from typing import Any
 import torch
 
 from .. import exercises
-from . import callables, cells, protocol, tape, tripwire
+from .. import callables, tape
+from . import cells, protocol, tripwire
 from .protocol import Decoder, Encoder, ProtocolError
 
 PACKAGE = "_descent_submission"

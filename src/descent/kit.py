@@ -1,0 +1,43 @@
+"""Where the kit is, and running one of its test folders with pytest in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def kit_root() -> Path:
+    """The kit's top folder: the one holding graders/ and solutions/."""
+    return _root(("graders", "solutions"), "the kit's folder (the one with graders/ and "
+                                           "solutions/)")
+
+
+def student_root() -> Path:
+    """The folder a student works in: the kit, or a student bundle (exercises/ and starter/)."""
+    return _root(("exercises", "starter"), "your exercises folder (the one with exercises/ and "
+                                           "starter/)")
+
+
+def _root(folders: tuple[str, ...], what: str) -> Path:
+    here = Path(__file__).resolve().parents[2]
+    for candidate in (Path.cwd(), here):
+        if all((candidate / folder).is_dir() for folder in folders):
+            return candidate
+    raise SystemExit(f"descent: run this from {what}")
+
+
+def run_pytest(suite: str, impls: list[str], *, device: str = "cpu", results: Path | None = None,
+               extra: list[str] | None = None, quiet: bool = True, root: Path | None = None) -> int:
+    """Run one test folder of the kit (or of ``root``) against ``impls`` in this process;
+    returns pytest's code."""
+    import pytest
+
+    root = root or kit_root()
+    args = [str(root / suite), f"--rootdir={root}", "-p", "no:cacheprovider",
+            f"--device={device}"]
+    for spec in impls:
+        args.append(f"--impl={spec}")
+    if results is not None:
+        args.append(f"--results={results}")
+    if quiet:
+        args += ["-q", "--no-header", "--tb=no", "-rN", "--no-grade-summary", "-p", "no:warnings"]
+    return int(pytest.main(args + list(extra or [])))
