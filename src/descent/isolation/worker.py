@@ -13,34 +13,21 @@ import importlib
 import importlib.machinery
 import importlib.util
 import math
-import operator
 import sys
 import traceback
-import types
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .. import exercises
-from .. import callables, tape
-from . import cells, protocol, tripwire
+from .. import callables
+from . import cells, operations, protocol
 from .protocol import Decoder, Encoder, ProtocolError
 
 PACKAGE = "_descent_submission"
 _EXERCISE_OF: dict = {}
 MAX_TEXT = 2000
-
-_OPS = {
-    **tape.OPERATORS,   # the arithmetic operators a Value graph may use, and more:
-    "matmul": operator.matmul, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
-    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne, "and": operator.and_,
-    "or": operator.or_, "xor": operator.xor, "invert": operator.invert, "getitem": operator.getitem,
-    "setitem": operator.setitem, "delitem": operator.delitem, "contains": operator.contains,
-    "len": len, "bool": bool, "float": float, "int": int, "index": operator.index,
-    "repr": repr, "str": str, "iter": lambda x: list(x), "hash": hash,
-}
-
 
 class CallbackStub:
     """A trusted-side callable, seen from the worker; calling it asks the trusted side."""
@@ -249,226 +236,140 @@ class Worker:
                             "bad_value": f"worker error {type(exc).__name__}: {exc}"[:MAX_TEXT]})
 
     def handle(self, header: dict, blobs) -> None:
+        """Run one request and answer it (pipelined requests are answered later, if at all)."""
         if header.get("op") == "batch":   # queued pipelined requests, sent together
-            reqs = header.get("reqs")
-            if not (type(reqs) is list and len(reqs) <= MAX_BATCH
-                    and all(type(r) is dict and r.get("pipe") is not None for r in reqs)):
-                self._send({"id": None, "protocol": "bad batch of pipelined requests"})
-                return
-            for req in reqs:
-                self.handle(req, blobs)
+            self._batch(header, blobs)
             return
-        rid = header.get("id")
-        for hid in header.get("rel", ()):
-            obj = self.handles.pop(hid, None) if type(hid) is int else None
-            self.handle_ex.pop(hid, None)
-            if obj is not None and self.ids.get(id(obj)) == hid:
-                del self.ids[id(obj)]
-        op = header.get("op")
-        exercise = None
-        hits: set[str] = set()
-        sync = None
-        method = False
-        snap = None
-        stacked = None
-        pipe = header.get("pipe")
-        if pipe is not None:
-            if not (type(pipe) is list and len(pipe) == 2 and type(pipe[0]) is int
-                    and pipe[0] < 0 and pipe[0] not in self.handles and type(pipe[1]) is str
-                    and op in ("call", "apply")):
-                self._send({"id": rid, "protocol": "bad pipelined request"})
-                return
-            if self.deferred is not None:     # an earlier operation failed: skip, as in-process
-                self.handles[pipe[0]] = _Failed(self.deferred)
-                return
-        elif self.deferred is not None:
-            info, self.deferred = self.deferred, None
-            self._send({"id": rid, "exc": info, "deferred": True})
+        rid, pipe = header.get("id"), header.get("pipe")
+        self._release(header.get("rel", ()))
+        if not self._admit(header, rid, pipe):
             return
+        out = operations.Outcome()
+        handler = operations.HANDLERS.get(header.get("op"))
         try:
-            if op == "load":
-                reply = self.load(header["module"])
-                self._send({"id": rid, "load": reply})
+            if handler is None:
+                raise ProtocolError(f"unknown op {header.get('op')!r}")
+            if handler(self, header, blobs, out) is operations.REPLIED:
                 return
-            dec = self.decoder(blobs)
-            if op == "call":
-                fn, exercise = self.resolve(header["target"])
-                args = dec.decode(header.get("args", []))
-                kwargs = dec.decode(header.get("kwargs", {"$d": []}))
-                if type(args) is not list or type(kwargs) is not dict:
-                    raise ProtocolError("bad arguments")
-                call = {"rid": rid, "header": header, "blobs": blobs, "args": args,
-                        "kwargs": kwargs, "leaves": dec.leaves, "exercise": exercise,
-                        "before": _layout(args, kwargs), "synced": False}
-                self.active.append(call)
-                try:
-                    with tripwire.watch(exercise) as hits:
-                        result = fn(*args, **kwargs)
-                finally:
-                    self.active.pop()
-                sync = self._sync_of(call)
-            elif op == "map":   # a sweep of calls (descent.impl.call_each): no edits synced
-                fn, exercise = self.resolve(header["target"])
-                arg_lists = dec.decode(header.get("args", []))
-                kwargs = dec.decode(header.get("kwargs", {"$d": []}))
-                if (type(arg_lists) is not list or type(kwargs) is not dict
-                        or not all(type(a) is list for a in arg_lists)):
-                    raise ProtocolError("bad arguments")
-                pick = header.get("pick")
-                if pick is not None and type(pick) is not int:
-                    raise ProtocolError("bad pick")
-                copy = callables.fresh if header.get("fresh") is True else None
-                with tripwire.watch(exercise) as hits:
-                    result = [fn(*(copy(args) if copy else args), **kwargs)
-                              for args in arg_lists]
-                if pick is not None:
-                    result = [r[pick] for r in result]
-                if header.get("stack") is True:
-                    packed = callables.stack_results(result)
-                    if packed is not None:
-                        stacked, result = packed
-            elif op == "chain":   # a chain of calls (descent.impl.call_chain)
-                fn, exercise = self.resolve(header["target"])
-                steps = header.get("steps")
-                advance_start = dec.decode(header.get("args", []))
-                if (type(steps) is not int or not 0 <= steps <= 100_000
-                        or type(advance_start) is not list or len(advance_start) != 2
-                        or not isinstance(advance_start[0], callables.Described)):
-                    raise ProtocolError("bad chain")
-                pick = header.get("pick")
-                if pick is not None and type(pick) is not int:
-                    raise ProtocolError("bad pick")
-                with tripwire.watch(exercise) as hits:
-                    result = callables.run_chain(fn, advance_start[0], steps, advance_start[1],
-                                                 pick)
-            elif op == "then":   # two calls, the first feeding the second (descent.impl.call_then)
-                fn, exercise = self.resolve(header["target"])
-                then = header.get("then")
-                if type(then) is not dict:
-                    raise ProtocolError("bad second call")
-                then_fn, then_exercise = self.resolve(then)
-                pair = dec.decode(header.get("args", []))
-                kwargs = dec.decode(header.get("kwargs", {"$d": []}))
-                pick = header.get("pick")
-                if (type(pair) is not list or len(pair) != 2
-                        or not all(type(a) is list for a in pair) or type(kwargs) is not dict
-                        or type(pick) is not int or then_exercise != exercise):
-                    raise ProtocolError("bad arguments")
-                with tripwire.watch(exercise) as hits:
-                    result = then_fn(*pair[1], fn(*pair[0], **kwargs)[pick])
-            elif op == "graph":   # a recorded Value graph (descent.impl.run_graph)
-                cls, exercise = self.resolve(header["target"])
-                leaves = dec.decode(header.get("args", []))
-                ops, outputs = header.get("ops"), header.get("outputs")
-                if type(leaves) is not list:
-                    raise ProtocolError("bad graph leaves")
-                try:
-                    tape.check(ops, outputs, len(leaves))
-                except ValueError as exc:
-                    raise ProtocolError(str(exc)) from None
-                with tripwire.watch(exercise) as hits:
-                    result = tape.evaluate(tape.replay(cls, leaves, ops, outputs))
-            elif op == "getattr":
-                obj, exercise = self.resolve(header["target"])
-                name = header["name"]
-                if type(name) is not str:
-                    raise ProtocolError("bad attribute name")
-                if name == "__descent_module_value__" and "m" in header["target"]:
-                    result = obj
-                else:
-                    with tripwire.watch(exercise) as hits:
-                        result = getattr(obj, name)
-                    if (isinstance(result, types.MethodType) and result.__self__ is obj
-                            and isinstance(getattr(type(obj), name, None), types.FunctionType)):
-                        method = True
-                    elif "h" in header["target"] and type(result) in _SNAP_TYPES:
-                        snap = self._snapshot(type(obj))
-            elif op == "setattr":
-                obj, exercise = self.resolve(header["target"])
-                with tripwire.watch(exercise) as hits:
-                    setattr(obj, header["name"], dec.decode(header["value"]))
-                result = None
-            elif op == "apply":
-                fn = _OPS.get(header.get("fn"))
-                if fn is None:
-                    raise ProtocolError("unknown operation")
-                args = dec.decode(header.get("args", []))
-                for a in args:
-                    hid = self.ids.get(id(a))
-                    if hid is not None and self.handles.get(hid) is a:
-                        exercise = self.handle_ex.get(hid)
-                        break
-                with tripwire.watch(exercise) as hits:
-                    result = fn(*args)
-            elif op == "cell":   # a notebook cell, run in the notebook's namespace (cells.py)
-                source = header.get("source")
-                if type(source) is not str:
-                    raise ProtocolError("bad cell")
-                if cells.MODULE not in self.modules:
-                    self.modules[cells.MODULE] = cells.namespace()
-                result = cells.run(self.modules[cells.MODULE], source)
-            elif op == "ping":
-                result = "pong"
-            else:
-                raise ProtocolError(f"unknown op {op!r}")
         except ProtocolError as exc:
             self._send({"id": rid, "protocol": str(exc)[:MAX_TEXT]})
             return
         except _Poisoned as exc:
-            if pipe is not None:
-                self.deferred = exc.info
-                self.handles[pipe[0]] = _Failed(exc.info)
-                return
-            self._send({"id": rid, "exc": exc.info})
+            self._failed(rid, pipe, exc.info)
             return
         except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
-            if hits and exercise:
-                self.pending_hits.setdefault(exercise, set()).update(hits)
-            if pipe is not None:
-                self.deferred = self.describe(exc)
-                self.handles[pipe[0]] = _Failed(self.deferred)
-                return
-            self._send({"id": rid, "exc": self.describe(exc)})
+            self._note_hits(out)
+            self._failed(rid, pipe, self.describe(exc))
             return
         if pipe is not None:
-            hid = pipe[0]
-            self.handles[hid] = result
-            self.handle_ex[hid] = exercise
-            known = self.ids.get(id(result))
-            if known is None or self.handles.get(known) is not result:
-                self.ids[id(result)] = hid
-            if hits and exercise:
-                self.pending_hits.setdefault(exercise, set()).update(hits)
-            try:
-                tname = str(type(result).__name__)[:100]
-            except Exception:  # noqa: BLE001
-                tname = "object"
-            if tname != pipe[1] or _plain(result):
-                self.fixes.append([hid, tname])
+            self._keep(pipe, out)
+        else:
+            self._reply(rid, out)
+
+    def _batch(self, header: dict, blobs) -> None:
+        reqs = header.get("reqs")
+        if not (type(reqs) is list and len(reqs) <= MAX_BATCH
+                and all(type(r) is dict and r.get("pipe") is not None for r in reqs)):
+            self._send({"id": None, "protocol": "bad batch of pipelined requests"})
             return
-        enc = self.encoder(exercise)
+        for req in reqs:
+            self.handle(req, blobs)
+
+    def _release(self, hids) -> None:
+        """Forget the handles the trusted side no longer holds."""
+        for hid in hids:
+            obj = self.handles.pop(hid, None) if type(hid) is int else None
+            self.handle_ex.pop(hid, None)
+            if obj is not None and self.ids.get(id(obj)) == hid:
+                del self.ids[id(obj)]
+
+    def _admit(self, header: dict, rid, pipe) -> bool:
+        """Whether the request runs now. A pipelined one must name a fresh negative handle;
+        after an earlier pipelined failure, a pipelined request is skipped and the next
+        synchronous one gets that failure instead of running (as in-process)."""
+        if pipe is not None:
+            if not (type(pipe) is list and len(pipe) == 2 and type(pipe[0]) is int
+                    and pipe[0] < 0 and pipe[0] not in self.handles and type(pipe[1]) is str
+                    and header.get("op") in operations.PIPELINED):
+                self._send({"id": rid, "protocol": "bad pipelined request"})
+                return False
+            if self.deferred is not None:
+                self.handles[pipe[0]] = _Failed(self.deferred)
+                return False
+        elif self.deferred is not None:
+            info, self.deferred = self.deferred, None
+            self._send({"id": rid, "exc": info, "deferred": True})
+            return False
+        return True
+
+    def _failed(self, rid, pipe, info: dict) -> None:
+        """An operation raised: answer with the exception, or hold it for a pipelined one."""
+        if pipe is None:
+            self._send({"id": rid, "exc": info})
+            return
+        self.deferred = info
+        self.handles[pipe[0]] = _Failed(info)
+
+    def _note_hits(self, out: "operations.Outcome") -> None:
+        if out.hits and out.exercise:
+            self.pending_hits.setdefault(out.exercise, set()).update(out.hits)
+
+    def _keep(self, pipe: list, out: "operations.Outcome") -> None:
+        """Keep a pipelined result under the handle the trusted side chose; correct its type
+        if the prediction was wrong."""
+        hid, result = pipe[0], out.result
+        self.handles[hid] = result
+        self.handle_ex[hid] = out.exercise
+        known = self.ids.get(id(result))
+        if known is None or self.handles.get(known) is not result:
+            self.ids[id(result)] = hid
+        self._note_hits(out)
         try:
-            payload = enc.encode(result)
+            tname = str(type(result).__name__)[:100]
+        except Exception:  # noqa: BLE001
+            tname = "object"
+        if tname != pipe[1] or _plain(result):
+            self.fixes.append([hid, tname])
+
+    def _reply(self, rid, out: "operations.Outcome") -> None:
+        enc = self.encoder(out.exercise)
+        try:
+            payload = enc.encode(out.result)
         except BaseException as exc:  # noqa: BLE001
             self._send({"id": rid, "bad_value": _text(lambda: str(exc))})
             return
         reply = {"id": rid, "ok": payload, "b": [protocol_len(b) for b in enc.blobs]}
-        if method:
+        if out.method:
             reply["method"] = True
-        if stacked is not None:
-            reply["stacked"] = stacked
-        if snap:
-            reply["snap"] = snap
-        if hits and exercise:
-            self.pending_hits.setdefault(exercise, set()).update(hits)
+        if out.stacked is not None:
+            reply["stacked"] = out.stacked
+        if out.snap:
+            reply["snap"] = out.snap
+        self._note_hits(out)
         blobs_out = list(enc.blobs)
-        if sync is not None:
-            reply["sync"], extra = sync
+        if out.sync is not None:
+            sync, extra = out.sync
             base = len(blobs_out)
-            reply["sync"] = {k: _shift_blobs(v, base) for k, v in reply["sync"].items()}
+            reply["sync"] = {k: _shift_blobs(v, base) for k, v in sync.items()}
             blobs_out += extra
             reply["b"] = [protocol_len(b) for b in blobs_out]
         self._send_raw(reply, blobs_out)
+
+    # -- used by the operation handlers (operations.py, which does not import this module) ------
+    def layout(self, args: list, kwargs: dict) -> Any:
+        return _layout(args, kwargs)
+
+    def snapshots(self, value: Any) -> bool:
+        """Whether reading this attribute value sends a snapshot of the object's class."""
+        return type(value) in _SNAP_TYPES
+
+    def exercise_of(self, args) -> str | None:
+        """The exercise of the first argument that is a held object."""
+        for a in args:
+            hid = self.ids.get(id(a))
+            if hid is not None and self.handles.get(hid) is a:
+                return self.handle_ex.get(hid)
+        return None
 
     def _snapshot(self, cls: type) -> list:
         """The plain attributes of every held object of class ``cls``, as they are now.

@@ -1,0 +1,203 @@
+"""The worker's operations, one handler each, dispatched by :data:`HANDLERS`.
+
+A handler runs inside the worker, on a request the trusted side sent: ``handler(worker, header,
+blobs, out)`` validates the header (a malformed one raises :class:`ProtocolError`), runs the
+student's code under :func:`tripwire.watch`, and records what the reply needs in ``out`` (an
+:class:`Outcome`). :meth:`Worker.handle` owns everything the handlers share: releasing handles,
+pipelining, turning exceptions into replies, encoding the result. A handler that answers by
+itself returns :data:`REPLIED`.
+"""
+
+from __future__ import annotations
+
+import operator
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import callables, tape
+from . import cells, tripwire
+from .protocol import ProtocolError
+
+REPLIED = object()
+MAX_CHAIN = 100_000
+
+OPERATORS = {
+    **tape.OPERATORS,   # the arithmetic operators a Value graph may use, and more:
+    "matmul": operator.matmul, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
+    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne, "and": operator.and_,
+    "or": operator.or_, "xor": operator.xor, "invert": operator.invert, "getitem": operator.getitem,
+    "setitem": operator.setitem, "delitem": operator.delitem, "contains": operator.contains,
+    "len": len, "bool": bool, "float": float, "int": int, "index": operator.index,
+    "repr": repr, "str": str, "iter": lambda x: list(x), "hash": hash,
+}
+
+
+@dataclass
+class Outcome:
+    """What one operation produced, for the reply (or for a pipelined handle)."""
+
+    result: Any = None
+    exercise: str | None = None
+    hits: set[str] = field(default_factory=set)   # forbidden library calls seen while it ran
+    sync: tuple | None = None                      # in-place edits to copy back (a call)
+    method: bool = False                           # the attribute read is a bound method
+    snap: list | None = None                       # attribute snapshot sent with the reply
+    stacked: Any = None                            # results packed into stacked tensors
+
+
+def _arguments(dec, header: dict) -> tuple[Any, Any]:
+    return dec.decode(header.get("args", [])), dec.decode(header.get("kwargs", {"$d": []}))
+
+
+def _pick(header: dict) -> int | None:
+    pick = header.get("pick")
+    if pick is not None and type(pick) is not int:
+        raise ProtocolError("bad pick")
+    return pick
+
+
+def op_load(worker, header: dict, blobs, out: Outcome):
+    worker._send({"id": header.get("id"), "load": worker.load(header["module"])})
+    return REPLIED
+
+
+def op_call(worker, header: dict, blobs, out: Outcome) -> None:
+    dec = worker.decoder(blobs)
+    fn, out.exercise = worker.resolve(header["target"])
+    args, kwargs = _arguments(dec, header)
+    if type(args) is not list or type(kwargs) is not dict:
+        raise ProtocolError("bad arguments")
+    call = {"rid": header.get("id"), "header": header, "blobs": blobs, "args": args,
+            "kwargs": kwargs, "leaves": dec.leaves, "exercise": out.exercise,
+            "before": worker.layout(args, kwargs), "synced": False}
+    worker.active.append(call)
+    try:
+        with tripwire.watch(out.exercise) as out.hits:
+            out.result = fn(*args, **kwargs)
+    finally:
+        worker.active.pop()
+    out.sync = worker._sync_of(call)
+
+
+def op_map(worker, header: dict, blobs, out: Outcome) -> None:
+    """A sweep of calls (``descent.impl.call_each``); edits to arguments are not synced."""
+    fn, out.exercise = worker.resolve(header["target"])
+    arg_lists, kwargs = _arguments(worker.decoder(blobs), header)
+    if (type(arg_lists) is not list or type(kwargs) is not dict
+            or not all(type(a) is list for a in arg_lists)):
+        raise ProtocolError("bad arguments")
+    pick = _pick(header)
+    copy = callables.fresh if header.get("fresh") is True else None
+    with tripwire.watch(out.exercise) as out.hits:
+        result = [fn(*(copy(args) if copy else args), **kwargs) for args in arg_lists]
+    if pick is not None:
+        result = [r[pick] for r in result]
+    out.result = result
+    if header.get("stack") is True:
+        packed = callables.stack_results(result)
+        if packed is not None:
+            out.stacked, out.result = packed
+
+
+def op_chain(worker, header: dict, blobs, out: Outcome) -> None:
+    """A chain of calls, each fed from the last (``descent.impl.call_chain``)."""
+    fn, out.exercise = worker.resolve(header["target"])
+    steps = header.get("steps")
+    advance_start = worker.decoder(blobs).decode(header.get("args", []))
+    if (type(steps) is not int or not 0 <= steps <= MAX_CHAIN
+            or type(advance_start) is not list or len(advance_start) != 2
+            or not isinstance(advance_start[0], callables.Described)):
+        raise ProtocolError("bad chain")
+    pick = _pick(header)
+    with tripwire.watch(out.exercise) as out.hits:
+        out.result = callables.run_chain(fn, advance_start[0], steps, advance_start[1], pick)
+
+
+def op_then(worker, header: dict, blobs, out: Outcome) -> None:
+    """Two calls of one exercise, the first feeding the second (``descent.impl.call_then``)."""
+    fn, out.exercise = worker.resolve(header["target"])
+    then = header.get("then")
+    if type(then) is not dict:
+        raise ProtocolError("bad second call")
+    then_fn, then_exercise = worker.resolve(then)
+    pair, kwargs = _arguments(worker.decoder(blobs), header)
+    pick = header.get("pick")
+    if (type(pair) is not list or len(pair) != 2 or not all(type(a) is list for a in pair)
+            or type(kwargs) is not dict or type(pick) is not int
+            or then_exercise != out.exercise):
+        raise ProtocolError("bad arguments")
+    with tripwire.watch(out.exercise) as out.hits:
+        out.result = then_fn(*pair[1], fn(*pair[0], **kwargs)[pick])
+
+
+def op_graph(worker, header: dict, blobs, out: Outcome) -> None:
+    """A recorded ``Value`` graph, rebuilt and differentiated (``descent.impl.run_graph``)."""
+    cls, out.exercise = worker.resolve(header["target"])
+    leaves = worker.decoder(blobs).decode(header.get("args", []))
+    ops, outputs = header.get("ops"), header.get("outputs")
+    if type(leaves) is not list:
+        raise ProtocolError("bad graph leaves")
+    try:
+        tape.check(ops, outputs, len(leaves))
+    except ValueError as exc:
+        raise ProtocolError(str(exc)) from None
+    with tripwire.watch(out.exercise) as out.hits:
+        out.result = tape.evaluate(tape.replay(cls, leaves, ops, outputs))
+
+
+def op_getattr(worker, header: dict, blobs, out: Outcome) -> None:
+    obj, out.exercise = worker.resolve(header["target"])
+    name = header["name"]
+    if type(name) is not str:
+        raise ProtocolError("bad attribute name")
+    if name == "__descent_module_value__" and "m" in header["target"]:
+        out.result = obj
+        return
+    with tripwire.watch(out.exercise) as out.hits:
+        out.result = getattr(obj, name)
+    if (isinstance(out.result, types.MethodType) and out.result.__self__ is obj
+            and isinstance(getattr(type(obj), name, None), types.FunctionType)):
+        out.method = True
+    elif "h" in header["target"] and worker.snapshots(out.result):
+        out.snap = worker._snapshot(type(obj))
+
+
+def op_setattr(worker, header: dict, blobs, out: Outcome) -> None:
+    obj, out.exercise = worker.resolve(header["target"])
+    with tripwire.watch(out.exercise) as out.hits:
+        setattr(obj, header["name"], worker.decoder(blobs).decode(header["value"]))
+
+
+def op_apply(worker, header: dict, blobs, out: Outcome) -> None:
+    """An operator (``a + b``, ``-a``) applied to handles and numbers."""
+    fn = OPERATORS.get(header.get("fn"))
+    if fn is None:
+        raise ProtocolError("unknown operation")
+    args = worker.decoder(blobs).decode(header.get("args", []))
+    out.exercise = worker.exercise_of(args)
+    with tripwire.watch(out.exercise) as out.hits:
+        out.result = fn(*args)
+
+
+def op_cell(worker, header: dict, blobs, out: Outcome) -> None:
+    """A notebook cell, run in the notebook's namespace (:mod:`.cells`)."""
+    source = header.get("source")
+    if type(source) is not str:
+        raise ProtocolError("bad cell")
+    if cells.MODULE not in worker.modules:
+        worker.modules[cells.MODULE] = cells.namespace()
+    out.result = cells.run(worker.modules[cells.MODULE], source)
+
+
+def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
+    out.result = "pong"
+
+
+HANDLERS: dict[str, Callable] = {
+    "load": op_load, "call": op_call, "map": op_map, "chain": op_chain, "then": op_then,
+    "graph": op_graph, "getattr": op_getattr, "setattr": op_setattr, "apply": op_apply,
+    "cell": op_cell, "ping": op_ping,
+}
+# Operations that may be pipelined (sent without waiting for their reply).
+PIPELINED = frozenset({"call", "apply"})
