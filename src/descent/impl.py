@@ -150,6 +150,18 @@ class Implementation:
         """Folder whose files count as this implementation's code (for tracebacks)."""
         return None
 
+    # The grading plugin drives every implementation through these, whatever runs its code.
+    def begin_test(self, nodeid: str) -> None:
+        """A graded test of this implementation starts."""
+
+    def close(self) -> None:
+        """The run is over: release what the implementation holds (processes, files)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What the results record about how this implementation ran (merged into its block
+        of ``descent.results/1``)."""
+        return {"isolation": "in-process"}
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 

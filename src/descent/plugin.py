@@ -352,7 +352,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     supporting = item.get_closest_marker("supporting")
     if supporting is not None:
         state.supporting[item.nodeid] = tuple(supporting.args)
-    isolation.begin_test([impl], item.nodeid)
+    impl.begin_test(item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -163,7 +163,7 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
                                 manager, folder=taken.folder)
     impl.intake = taken.summary()
     _record_scan(impl, taken.sources)
-    impl._intake_obj = taken
+    impl.taken = taken
     return impl
 
 
@@ -193,12 +193,6 @@ def _record_scan(impl, sources: dict[str, str]) -> None:
             impl.scan.setdefault(f.exercise, []).append(f.text())
         else:
             impl.review.setdefault(f.exercise, []).append(f"dynamic access: {f.text()}")
-
-
-def begin_test(impls, nodeid: str) -> None:
-    for impl in impls:
-        if getattr(impl, "isolated", False):
-            impl.begin_test(nodeid)
 
 
 def library_flags(impl) -> dict[str, list[str]]:
@@ -246,41 +240,22 @@ def environment(impls: list[Implementation]) -> dict[str, Any]:
 
 
 def decorate(doc: dict, impls: list[Implementation]) -> None:
-    """Per implementation: how it ran, intake report, review flags, worker events."""
+    """Per implementation: how it ran (:meth:`Implementation.describe`), and which exercises
+    are marked for review."""
     by_name = {i.name: i for i in impls}
     for block in doc.get("implementations", []):
         impl = by_name.get(block["name"])
         if impl is None:
             continue
-        block["isolation"] = "worker" if getattr(impl, "isolated", False) else "in-process"
-        if not getattr(impl, "isolated", False):
-            continue
-        if impl.intake is not None:
-            block["intake"] = impl.intake
-        review = {ex: list(v) for ex, v in impl.review.items()}
-        for ex, used in library_flags(impl).items():
-            review.setdefault(ex, []).extend(f"library use: {u}" for u in used)
-        block["review"] = review
-        if impl.events:
-            block["worker_events"] = impl.events[:100]
-        block["worker_requests"] = impl.requests
-        block["worker_pipelined"] = impl.pipelined
-        chatty = sorted(((n, t) for t, n in impl.requests_by_test.items() if t), reverse=True)
-        block["worker_requests_top"] = {t: n for n, t in chatty[:10]}
+        block.update(impl.describe())
         for ex in block.get("exercises", []):
-            if ex["id"] in review:
+            if ex["id"] in block.get("review", {}):
                 ex["review"] = True
 
 
 def close(impls) -> None:
     for impl in impls:
-        if getattr(impl, "isolated", False):
-            impl.close()
-            taken = getattr(impl, "_intake_obj", None)
-            if taken is not None:
-                taken.cleanup()
-    from . import manager
+        impl.close()
+    from .manager import close_shared
 
-    if manager._MANAGER is not None:
-        manager._MANAGER.close()
-        manager._MANAGER = None
+    close_shared()

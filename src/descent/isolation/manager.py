@@ -218,6 +218,14 @@ def current_cpu() -> int | None:
 _MANAGER: IsolationManager | None = None
 
 
+def close_shared() -> None:
+    """Stop the shared manager's fork server and workers (the end of a grading run)."""
+    global _MANAGER
+    if _MANAGER is not None:
+        _MANAGER.close()
+        _MANAGER = None
+
+
 def shared(settings: Settings | None = None) -> IsolationManager:
     global _MANAGER
     if _MANAGER is None:

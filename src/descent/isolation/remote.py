@@ -433,7 +433,8 @@ class WorkerImplementation(Implementation):
         # request key -> why: a function that timed out is not called again in this run, so
         # one infinite loop costs one time limit instead of one per test.
         self._hung: dict[tuple, str] = {}
-        self.intake: dict | None = None
+        self.intake: dict | None = None                # the intake report, for the results
+        self.taken = None                              # the intake's copy, removed at close
         self.scan: dict[str, list[str]] = {}
         self.review: dict[str, list[str]] = {}
         self._next_id = 1
@@ -482,6 +483,28 @@ class WorkerImplementation(Implementation):
         if self.process is not None:
             self.process.kill()
             self.process = None
+        if self.taken is not None:
+            self.taken.cleanup()
+            self.taken = None
+
+    def describe(self) -> dict[str, Any]:
+        """How the submission ran: in a worker, its intake, review flags, worker events and
+        request counts (see :func:`descent.isolation.grading.library_flags`)."""
+        from .grading import library_flags
+
+        review = {ex: list(v) for ex, v in self.review.items()}
+        for ex, used in library_flags(self).items():
+            review.setdefault(ex, []).extend(f"library use: {u}" for u in used)
+        info: dict[str, Any] = {"isolation": "worker"}
+        if self.intake is not None:
+            info["intake"] = self.intake
+        info["review"] = review
+        if self.events:
+            info["worker_events"] = self.events[:100]
+        chatty = sorted(((n, t) for t, n in self.requests_by_test.items() if t), reverse=True)
+        info.update(worker_requests=self.requests, worker_pipelined=self.pipelined,
+                    worker_requests_top={t: n for n, t in chatty[:10]})
+        return info
 
     def module(self, name: str) -> Any:
         if self._test_failure is not None:
