@@ -1,0 +1,105 @@
+"""Each worker operation handler, driven in this process through ``Worker.handle`` over a
+socketpair: no fork server, no confinement, a reply in milliseconds. (The confined path and the
+attacks on it are tested in test_worker.py and the red team.)"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from descent.isolation import operations, protocol
+from descent.isolation.protocol import Decoder, Encoder
+from descent.isolation.worker import PACKAGE, Worker
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+
+
+@pytest.fixture
+def worker():
+    ours, theirs = socket.socketpair()
+    w = Worker(theirs, str(SOLUTIONS))
+    yield w, ours
+    ours.close()
+    theirs.close()
+    for name in [n for n in sys.modules if n.split(".")[0] == PACKAGE]:
+        del sys.modules[name]   # the submission package this worker imported in-process
+
+
+def ask(pair, header: dict, args=None) -> tuple[dict, object]:
+    """Send one request through ``Worker.handle``; the reply header and its decoded value."""
+    w, ours = pair
+    header, blobs = dict(header, id=7), []
+    if args is not None:
+        enc = Encoder()
+        header["args"] = enc.encode(args)
+        blobs = list(enc.blobs)
+    header["b"] = [memoryview(b).nbytes for b in blobs]
+    protocol.send_frame(ours, header, blobs)        # as the trusted side frames a request
+    w.handle(*protocol.recv_frame(w.sock))
+    reply, reply_blobs = protocol.recv_frame(ours)
+    value = Decoder(reply_blobs).decode(reply["ok"]) if "ok" in reply else None
+    return reply, value
+
+
+MSE = {"m": "losses", "a": "mse_forward"}
+
+
+def test_every_operation_has_a_handler():
+    assert set(operations.HANDLERS) == {"load", "call", "map", "chain", "then", "graph",
+                                        "getattr", "setattr", "apply", "cell", "ping"}
+    assert operations.PIPELINED <= set(operations.HANDLERS)
+
+
+def test_ping_and_an_unknown_operation(worker):
+    assert ask(worker, {"op": "ping"})[1] == "pong"
+    reply, _ = ask(worker, {"op": "format_disk"})
+    assert reply["protocol"] == "unknown op 'format_disk'"
+
+
+def test_load_lists_a_module_and_refuses_one_that_is_no_exercise(worker):
+    reply, _ = ask(worker, {"op": "load", "module": "losses"})
+    assert "mse_forward" in reply["load"]["attrs"]
+    reply, _ = ask(worker, {"op": "load", "module": "os"})
+    assert reply["exc"]["type"] == "LookupError" and "not an exercise module" in reply["exc"]["msg"]
+
+
+def test_call_returns_data_and_keeps_the_cache_behind_a_handle(worker):
+    pred, target = torch.tensor([1.0, 2.0, 4.0]), torch.tensor([1.0, 1.0, 1.0])
+    reply, value = ask(worker, {"op": "call", "target": MSE}, [pred, target])
+    assert reply["id"] == 7
+    loss = value[0]
+    assert type(loss) is torch.Tensor and loss.item() == pytest.approx((0 + 1 + 9) / 3)
+
+
+def test_map_sweeps_calls_and_picks(worker):
+    xs = [[torch.tensor([float(k)]), torch.tensor([0.0])] for k in range(4)]
+    _, value = ask(worker, {"op": "map", "target": MSE, "pick": 0}, xs)
+    assert [v.item() for v in value] == [0.0, 1.0, 4.0, 9.0]
+
+
+def test_malformed_requests_get_a_protocol_reply_and_run_nothing(worker):
+    bad = [({"op": "map", "target": MSE}, [1, 2]),                     # not lists of arguments
+           ({"op": "map", "target": MSE, "pick": "0"}, [[]]),          # pick must be an int
+           ({"op": "chain", "target": MSE, "steps": -1}, [None, None]),
+           ({"op": "then", "target": MSE}, [[], []]),                  # no second call
+           ({"op": "graph", "target": MSE, "ops": "x", "outputs": []}, []),
+           ({"op": "apply", "fn": "system"}, []),
+           ({"op": "cell", "source": 42}, None),
+           ({"op": "call", "target": {"m": 1, "a": 2}}, [])]
+    for header, args in bad:
+        reply, _ = ask(worker, header, args)
+        assert "protocol" in reply, header
+
+
+def test_a_pipelined_request_must_be_a_call_or_an_operator(worker):
+    reply, _ = ask(worker, {"op": "ping", "pipe": [-1, "int"]})
+    assert reply["protocol"] == "bad pipelined request"
+
+
+def test_an_exception_of_the_code_comes_back_as_one(worker):
+    reply, _ = ask(worker, {"op": "call", "target": MSE}, [torch.zeros(2), torch.zeros(3)])
+    assert "exc" in reply and "protocol" not in reply
