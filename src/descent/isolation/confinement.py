@@ -16,6 +16,7 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import stat
 import struct
 import sys
@@ -168,7 +169,10 @@ class _Asm:
         return b"".join(out)
 
 
-def build_seccomp_filter(own_pid: int, no_fork: bool = True) -> bytes:
+def build_seccomp_filter(own_pid: int, no_fork: bool = True, unix_sockets: bool = False) -> bytes:
+    """The worker's syscall filter. ``unix_sockets`` (CUDA workers only) lets ``socket`` and
+    ``socketpair`` make AF_UNIX sockets: the NVIDIA driver opens one while it initialises and
+    fails without it (seen on an H100). Every other family stays refused."""
     if not X86_64:
         raise OSError(errno.ENOSYS, "the seccomp filter is built for x86_64 only")
     a = _Asm()
@@ -179,8 +183,9 @@ def build_seccomp_filter(own_pid: int, no_fork: bool = True) -> bytes:
     a.ins(BPF_JGE_K, 0x40000000, "kill", 0)                  # x32 ABI: no
     for name in DENY_EPERM:
         a.ins(BPF_JEQ_K, NR[name], "eperm", 0)
-    a.ins(BPF_JEQ_K, NR["socket"], "eacces", 0)
-    a.ins(BPF_JEQ_K, NR["socketpair"], "eacces", 0)
+    sockets = "unix_only" if unix_sockets else "eacces"
+    a.ins(BPF_JEQ_K, NR["socket"], sockets, 0)
+    a.ins(BPF_JEQ_K, NR["socketpair"], sockets, 0)
     if no_fork:
         a.ins(BPF_JEQ_K, NR["fork"], "eagain", 0)
         a.ins(BPF_JEQ_K, NR["vfork"], "eagain", 0)
@@ -197,6 +202,9 @@ def build_seccomp_filter(own_pid: int, no_fork: bool = True) -> bytes:
     a.ins(BPF_LD_W_ABS, 16)
     a.ins(BPF_JEQ_K, own_pid, "allow", 0)
     a.ins(BPF_JEQ_K, 0, "allow", "eperm")
+    a.label("unix_only")                                     # the family is argument 0
+    a.ins(BPF_LD_W_ABS, 16)
+    a.ins(BPF_JEQ_K, socket.AF_UNIX, "allow", "eacces")
     a.label("ioctl")
     a.ins(BPF_LD_W_ABS, 24)
     a.ins(BPF_JEQ_K, TIOCSTI, "eperm", "allow")
@@ -223,8 +231,8 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def apply_seccomp(no_fork: bool = True) -> None:
-    prog_bytes = build_seccomp_filter(os.getpid(), no_fork)
+def apply_seccomp(no_fork: bool = True, unix_sockets: bool = False) -> None:
+    prog_bytes = build_seccomp_filter(os.getpid(), no_fork, unix_sockets)
     buf = ctypes.create_string_buffer(prog_bytes, len(prog_bytes))
     prog = _SockFprog(len(prog_bytes) // 8, ctypes.cast(buf, ctypes.c_void_p))
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

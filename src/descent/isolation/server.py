@@ -50,10 +50,12 @@ def _preload() -> None:
     from descent import callables, catalogue, exercises, impl, tape  # noqa: F401
     from descent.isolation import confinement, protocol, tripwire, worker  # noqa: F401
 
+    # Forward only. Running the autograd engine here would start its device threads, which asks
+    # the CUDA driver for its device count: the driver is then initialised in this process and
+    # every forked worker gets "CUDA error: initialization error" (seen on an H100). A worker's
+    # first backward costs under a millisecond more without this warm-up.
     x = torch.randn(8, 8, dtype=torch.float64, requires_grad=True)
-    y = (F.softmax(x @ x.T, -1).log().sum() + torch.erf(x).sum() + x.float().sum())
-    y.backward()
-    torch.autograd.grad((x ** 2).sum(), x)
+    F.softmax(x @ x.T, -1).log().sum() + torch.erf(x).sum() + x.float().sum()
     torch.Generator().manual_seed(0)
     tripwire.install()
 
@@ -142,14 +144,18 @@ def confine(config: dict, keep: int) -> dict:
         reads += ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
                   "/dev/random", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
                   "/sys/devices/system/cpu", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
-        devices = []
+        devices, writes = [], [scratch, "/dev/null"]
         if config.get("cuda"):
             devices = [f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia")]
             reads += ["/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices", "/proc/self"]
-        abi = C.apply_landlock(reads, [scratch, "/dev/null"], devices)
+            # The driver names the threads it starts (/proc/PID/task/TID/comm); its
+            # initialisation fails when that write is refused (seen on an H100).
+            writes.append(f"/proc/{os.getpid()}/task")
+        abi = C.apply_landlock(reads, writes, devices)
         done.append(f"landlock-abi{abi}")
     if config.get("seccomp", True):
-        C.apply_seccomp(no_fork=config.get("no_fork", True))
+        C.apply_seccomp(no_fork=config.get("no_fork", True),
+                        unix_sockets=bool(config.get("cuda")))
         done.append("seccomp" + ("-nofork" if config.get("no_fork", True) else ""))
     return {"applied": done, "confined": True}
 
