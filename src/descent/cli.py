@@ -32,7 +32,7 @@ def _results_path(args) -> Path:
 def cmd_grade(args) -> int:
     from . import report, results
 
-    from .isolation.grading import refusal
+    from .plugin_isolation import refusal
 
     path = _results_path(args)
     why = refusal(args.impl, args.isolation, args.insecure, args.device)

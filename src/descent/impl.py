@@ -154,6 +154,11 @@ class Implementation:
     def begin_test(self, nodeid: str) -> None:
         """A graded test of this implementation starts."""
 
+    def flush(self) -> None:
+        """The test's calls are over: finish any that were sent without waiting for their
+        result, raising the first error one of them gave (an error the test would have seen
+        at that call, had it run in-process)."""
+
     def close(self) -> None:
         """The run is over: release what the implementation holds (processes, files)."""
 

@@ -30,6 +30,7 @@ Fixtures: ``impl``, ``reference``, ``device``, ``inputs`` (seeded builders), ``c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import gc
 import io
@@ -46,7 +47,7 @@ import pytest
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
 from . import catalogue, exercises, results, timelimit
 from .impl import FolderImplementation, Implementation, SubmissionError
-from .isolation import grading as isolation
+from . import plugin_isolation as isolation
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
@@ -357,14 +358,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
+    if item.stash.get(_RESULT, None) is None:
+        return (yield)
+    impl = _impl_of(item)
     # In-process code is timed call by call (descent.timelimit.Guarded); this test-wide limit
     # catches what runs outside a timed call, such as the methods of a student's class.
-    guarded = getattr(_impl_of(item), "guarded", None) if item.stash.get(_RESULT, None) else None
-    if guarded is None:
-        return (yield)
-    limit = timelimit.limit_for(_exercise(item), None, guarded.seconds) * timelimit.BATCH_FACTOR
-    with timelimit.guard(None, limit):
-        return (yield)
+    guarded = getattr(impl, "guarded", None)
+    limit = guarded and timelimit.limit_for(_exercise(item), None, guarded.seconds) \
+        * timelimit.BATCH_FACTOR
+    try:
+        with timelimit.guard(None, limit) if guarded else contextlib.nullcontext():
+            result = yield
+    except BaseException:
+        impl.flush()   # an error that one of the test's earlier calls raised wins
+        raise
+    impl.flush()
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -421,7 +430,7 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
         return results.ERROR, _timed_out(exc, item)
     if isinstance(exc, SubmissionError):
         return results.ERROR, str(exc)
-    from .isolation.remote import RemoteException
+    from .isolation.errors import RemoteException
 
     if isinstance(exc, RemoteException):  # raised by submission code inside a worker
         return results.ERROR, exc.describe()

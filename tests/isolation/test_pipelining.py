@@ -55,10 +55,10 @@ def test_queued_requests_leave_as_one_batch_that_only_holds_pipelined_requests(m
     x = Value(0.5)
     x * 2.0 + 1.0              # synchronous: learns that both return a Value
     y = x * 2.0 + 1.0          # queued: two pipelined requests
-    assert [r["op"] for r in impl._queue] == ["apply", "apply"]
+    assert [r["op"] for r in impl.conn.pipeline.queue] == ["apply", "apply"]
     assert y.data == 2.0       # the batch, then the read
     with pytest.raises(WorkerFailure, match="protocol"):   # a reply would be expected
-        impl._request({"op": "batch", "reqs": [{"op": "ping", "id": 10 ** 6}]})
+        impl.conn.request({"op": "batch", "reqs": [{"op": "ping", "id": 10 ** 6}]})
     impl.close()
 
 

@@ -74,7 +74,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         return 2
     version = grader_version(kit, selection=opts.selection, device=opts.device)
     if opts.scheduler is None and not opts.insecure:
-        from ..isolation.grading import refusal
+        from ..plugin_isolation import refusal
 
         why = refusal([str(listing.entries[0].path)], "auto", False, opts.device)
         if why:

@@ -1,18 +1,31 @@
 """Isolated grading: submission code runs in a confined worker, never in the grader's process.
 
-Modules, one job each:
+Modules, one job each. The worker's side (runs confined):
 
-* :mod:`.protocol`     length-prefixed JSON headers plus raw tensor bytes; caps; no pickle.
-* :mod:`.confinement`  rlimits, capabilities/uid, Landlock, seccomp, cgroups, namespaces; probe.
 * :mod:`.server`       the fork server (pre-imported torch) and the worker bootstrap.
+* :mod:`.confinement`  rlimits, capabilities/uid, Landlock, seccomp, cgroups, namespaces; probe.
 * :mod:`.worker`       the worker's request loop, handle table and in-place write-back.
-* :mod:`.pool`         trusted side: starting the server, spawning and killing workers.
-* :mod:`.remote`       trusted side: ``WorkerImplementation`` and its proxies.
+* :mod:`.operations`   the worker's per-operation request handlers.
+* :mod:`.tripwire`     runtime wrappers around forbidden APIs.
+* :mod:`.cells`        notebook cells (the labs).
+
+Both sides: :mod:`.protocol` (length-prefixed JSON headers plus raw tensor bytes; caps; no
+pickle). The trusted side, each importing only those above it:
+
+* :mod:`.errors`       ``WorkerFailure`` and exceptions rebuilt from the worker's description.
+* :mod:`.edits`        edits of a call's arguments copied back into the grader's objects.
+* :mod:`.handles`      proxies of modules, functions and objects in the worker.
+* :mod:`.pipeline`     requests sent without waiting, and the shapes that allow it.
+* :mod:`.codec`        handles, described callables and callbacks on the wire.
+* :mod:`.connection`   one worker as a channel of requests: time limits, failures, restarts.
+* :mod:`.remote`       ``WorkerImplementation``: the ``Implementation`` interface on a connection.
+* :mod:`.pool`         starting the fork server, spawning and killing workers.
 * :mod:`.manager`      picking the confinement mode, refusing without one, settings.
 * :mod:`.intake`       which files of a submission are taken, and what was ignored.
 * :mod:`.scan`         AST scan for borrowed library operations.
-* :mod:`.tripwire`     runtime wrappers around forbidden APIs (in the worker).
-* :mod:`.callables`    callables that graders pass to student code.
+
+Nothing here imports pytest or the grading plugin; the plugin's glue is
+``descent/plugin_isolation.py``.
 
 See ``docs/isolation.md``.
 """

@@ -44,7 +44,7 @@ class IsolationManager:
         self._server: ForkServer | None = None
         self._mode: dict | None = None
         self.slot = 0
-        self.live: list = []          # implementations with a running worker, oldest first
+        self.live: list = []          # connections with a running worker, oldest first
         self.max_live = 4
         self.cpu: int | None = None   # the CPU shared with the workers, once colocated
 
@@ -172,19 +172,21 @@ class IsolationManager:
             "limits": self._limits_dict(), "confine": True, "landlock": True, "seccomp": True,
             "namespaces": True, "userns": userns, "no_fork": True})
 
-    def start_worker(self, impl) -> WorkerProcess:
+    def start_worker(self, conn) -> WorkerProcess:
+        """A worker for ``conn`` (a :class:`~descent.isolation.connection.Connection`: its
+        ``folder``, ``variant`` and ``read_extra`` say what the worker loads and may read)."""
         # Keep a handful of workers alive; an idle one is restarted on its next call.
-        self.live = [i for i in self.live if i is not impl and i.process is not None
-                     and i.process.alive]
+        self.live = [c for c in self.live if c is not conn and c.process is not None
+                     and c.process.alive]
         while len(self.live) >= self.max_live:
             self.live.pop(0).close()
-        self.live.append(impl)
+        self.live.append(conn)
         info = self.mode()
         self.colocate()
         cfg = self.base_config()
-        cfg["folder"] = impl.folder
-        cfg["variant"] = impl.variant
-        cfg["read_extra"] = list(impl.read_extra)
+        cfg["folder"] = conn.folder
+        cfg["variant"] = conn.variant
+        cfg["read_extra"] = list(conn.read_extra)
         if info["root"] and info["static"].get("uid_drop"):
             self.slot += 1
             cfg["uid"] = cfg["gid"] = SLOT_UID_BASE + self.slot % 1000

@@ -276,6 +276,11 @@ class Encoder:
                     return data
             self._sent[id(value)] = (value, len(self._sent))
             return data
+        return self._encode_other(value, depth)
+
+    def _encode_other(self, value: Any, depth: int) -> Any:
+        """The rarer kinds of value (the common ones stay in :meth:`encode`, the hot path)."""
+        t = type(value)
         if t is complex:
             return {"$c": [_num(value.real), _num(value.imag)]}
         if t is torch.dtype:
@@ -425,6 +430,10 @@ class Decoder:
         if tag == "$f":
             _need(p in ("nan", "inf", "-inf"))
             return float(p)
+        return self._special_other(tag, p, depth)
+
+    def _special_other(self, tag: str, p: Any, depth: int) -> Any:
+        """The rarer tags (the common ones stay in :meth:`_special`, the hot path)."""
         if tag == "$c":
             _need(type(p) is list and len(p) == 2)
             re, im = (self.decode(v, depth + 1) for v in p)

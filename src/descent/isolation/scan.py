@@ -165,6 +165,21 @@ class _ModuleScan(ast.NodeVisitor):
 
 
 def scan(sources: dict[str, str]) -> list[Finding]:
+    """Findings of every exercise over the submission's modules (module name -> source)."""
+    scans = _parse_all(sources)
+    findings: list[Finding] = []
+    for ex in exercises.EXERCISES.values():
+        if ex.module in scans:
+            findings += _exercise_findings(ex, scans)
+    # a bare module reference on the same line as a deeper one adds nothing
+    names = {(f.exercise, f.module, f.line, f.name) for f in findings}
+    return [f for f in findings
+            if not any(e == f.exercise and m == f.module and ln == f.line
+                       and n.startswith(f.name + ".") for e, m, ln, n in names)]
+
+
+def _parse_all(sources: dict[str, str]) -> dict[str, "_ModuleScan"]:
+    """A scan of each module that parses (one that does not is the import check's to report)."""
     scans: dict[str, _ModuleScan] = {}
     for module, text in sources.items():
         try:
@@ -177,51 +192,53 @@ def scan(sources: dict[str, str]) -> list[Finding]:
         except RecursionError:
             continue
         scans[module] = s
-    findings: list[Finding] = []
-    for ex in exercises.EXERCISES.values():
-        s = scans.get(ex.module)
-        if s is None:
+    return scans
+
+
+def _reachable(ex, scans: dict[str, "_ModuleScan"]) -> list[tuple]:
+    """(module, def info, is the module's top level) for the exercise's functions and every
+    function of the submission they call, across modules."""
+    seen: set[tuple[str, str]] = set()
+    todo = [(ex.module, f) for f in ex.functions]
+    infos = [(ex.module, scans[ex.module].toplevel, True)]
+    while todo:
+        mod, name = todo.pop()
+        if (mod, name) in seen or mod not in scans:
             continue
-        prefixes = tuple(ex.forbidden) + tuple(exercises.ALWAYS_FORBIDDEN)
-        seen: set[tuple[str, str]] = set()
-        todo = [(ex.module, f) for f in ex.functions]
-        infos = [(ex.module, s.toplevel, True)]
-        while todo:
-            mod, name = todo.pop()
-            if (mod, name) in seen or mod not in scans:
-                continue
-            seen.add((mod, name))
-            info = scans[mod].defs.get(name)
-            if info is None:
-                continue
-            infos.append((mod, info, False))
-            for called in info.calls:
-                if called in scans[mod].defs:
-                    todo.append((mod, called))
-                target = scans[mod].aliases.get(called, "")
-                if target.startswith("submission."):
-                    parts = target.split(".")
-                    if len(parts) == 3:
-                        todo.append((parts[1], parts[2]))
-        reported = set()
-        for mod, info, top in infos:
-            for dotted, line in sorted(info.refs):
-                if top:
-                    continue  # module-level references are aliases/imports, not uses
-                names = [dotted] + [alias + dotted[len(src):] for src, alias in EQUIVALENT
-                                    if dotted == src or dotted.startswith(src + ".")]
-                if any(n == p or n.startswith(p + ".") for n in names for p in prefixes):
-                    key = (dotted, mod)
-                    if key not in reported:
-                        reported.add(key)
-                        findings.append(Finding(ex.id, dotted, line, mod, "forbidden"))
-            for what, line in sorted(info.dynamic):
-                key = (what, mod)
+        seen.add((mod, name))
+        info = scans[mod].defs.get(name)
+        if info is None:
+            continue
+        infos.append((mod, info, False))
+        for called in info.calls:
+            if called in scans[mod].defs:
+                todo.append((mod, called))
+            target = scans[mod].aliases.get(called, "")
+            if target.startswith("submission."):
+                parts = target.split(".")
+                if len(parts) == 3:
+                    todo.append((parts[1], parts[2]))
+    return infos
+
+
+def _exercise_findings(ex, scans: dict[str, "_ModuleScan"]) -> list[Finding]:
+    prefixes = tuple(ex.forbidden) + tuple(exercises.ALWAYS_FORBIDDEN)
+    findings: list[Finding] = []
+    reported = set()
+    for mod, info, top in _reachable(ex, scans):
+        for dotted, line in sorted(info.refs):
+            if top:
+                continue  # module-level references are aliases/imports, not uses
+            names = [dotted] + [alias + dotted[len(src):] for src, alias in EQUIVALENT
+                                if dotted == src or dotted.startswith(src + ".")]
+            if any(n == p or n.startswith(p + ".") for n in names for p in prefixes):
+                key = (dotted, mod)
                 if key not in reported:
                     reported.add(key)
-                    findings.append(Finding(ex.id, what, line, mod, "dynamic"))
-    # a bare module reference on the same line as a deeper one adds nothing
-    names = {(f.exercise, f.module, f.line, f.name) for f in findings}
-    return [f for f in findings
-            if not any(e == f.exercise and m == f.module and ln == f.line
-                       and n.startswith(f.name + ".") for e, m, ln, n in names)]
+                    findings.append(Finding(ex.id, dotted, line, mod, "forbidden"))
+        for what, line in sorted(info.dynamic):
+            key = (what, mod)
+            if key not in reported:
+                reported.add(key)
+                findings.append(Finding(ex.id, what, line, mod, "dynamic"))
+    return findings

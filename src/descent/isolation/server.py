@@ -105,6 +105,34 @@ def confine(config: dict, keep: int) -> dict:
         done.append(f"cgroup-v{config['cgroup']['version']}")
     if config.get("namespaces") and (config.get("userns") or os.geteuid() == 0):
         done += C.unshare_namespaces(scratch, limits.scratch_size, user=bool(config.get("userns")))
+    _enter_scratch(scratch, keep)
+    if not config.get("confine", True):
+        C.apply_rlimits(limits)
+        return {"applied": done + ["rlimits"], "confined": False}
+    uid = config.get("uid")
+    if uid is not None and limits.processes is None:
+        limits.processes = limits.pids   # counted per real uid: meaningful once uid is dropped
+    C.apply_rlimits(limits)
+    done.append("rlimits")
+    if uid is not None and os.geteuid() == 0:
+        C.drop_uid(uid, config.get("gid", uid))
+        done.append(f"uid-{uid}")
+    elif os.geteuid() == 0 or "userns" in done:   # root, or every capability in the user ns
+        C.drop_capabilities()
+        done.append("no-capabilities")
+    if config.get("landlock", True):
+        done.append(f"landlock-abi{_landlock(config, scratch)}")
+    if config.get("seccomp", True):
+        C.apply_seccomp(no_fork=config.get("no_fork", True),
+                        unix_sockets=bool(config.get("cuda")))
+        done.append("seccomp" + ("-nofork" if config.get("no_fork", True) else ""))
+    return {"applied": done, "confined": True}
+
+
+def _enter_scratch(scratch: str, keep: int) -> None:
+    """stdin from /dev/null, stdout and stderr to a file in the scratch directory, every other
+    descriptor but ``keep`` closed, the environment scrubbed, and the scratch directory as the
+    working directory, HOME and TMPDIR."""
     devnull = os.open("/dev/null", os.O_RDONLY)
     out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
                   0o600)
@@ -123,41 +151,27 @@ def confine(config: dict, keep: int) -> dict:
     os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
                        "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
-    if not config.get("confine", True):
-        C.apply_rlimits(limits)
-        return {"applied": done + ["rlimits"], "confined": False}
-    uid = config.get("uid")
-    if uid is not None and limits.processes is None:
-        limits.processes = limits.pids   # counted per real uid: meaningful once uid is dropped
-    C.apply_rlimits(limits)
-    done.append("rlimits")
-    if uid is not None and os.geteuid() == 0:
-        C.drop_uid(uid, config.get("gid", uid))
-        done.append(f"uid-{uid}")
-    elif os.geteuid() == 0 or "userns" in done:   # root, or every capability in the user ns
-        C.drop_capabilities()
-        done.append("no-capabilities")
-    if config.get("landlock", True):
-        reads = C.interpreter_paths() + [config["folder"]] if config.get("folder") else \
-            C.interpreter_paths()
-        reads += list(config.get("read_extra", ()))
-        reads += ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
-                  "/dev/random", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
-                  "/sys/devices/system/cpu", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
-        devices, writes = [], [scratch, "/dev/null"]
-        if config.get("cuda"):
-            devices = [f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia")]
-            reads += ["/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices", "/proc/self"]
-            # The driver names the threads it starts (/proc/PID/task/TID/comm); its
-            # initialisation fails when that write is refused (seen on an H100).
-            writes.append(f"/proc/{os.getpid()}/task")
-        abi = C.apply_landlock(reads, writes, devices)
-        done.append(f"landlock-abi{abi}")
-    if config.get("seccomp", True):
-        C.apply_seccomp(no_fork=config.get("no_fork", True),
-                        unix_sockets=bool(config.get("cuda")))
-        done.append("seccomp" + ("-nofork" if config.get("no_fork", True) else ""))
-    return {"applied": done, "confined": True}
+
+
+def _landlock(config: dict, scratch: str) -> int:
+    """Landlock: read the interpreter, the submission and system libraries; write the scratch
+    directory; with CUDA also the GPU's devices. Returns the ABI in force."""
+    from descent.isolation import confinement as C
+
+    reads = C.interpreter_paths() + [config["folder"]] if config.get("folder") else \
+        C.interpreter_paths()
+    reads += list(config.get("read_extra", ()))
+    reads += ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
+              "/dev/random", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
+              "/sys/devices/system/cpu", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
+    devices, writes = [], [scratch, "/dev/null"]
+    if config.get("cuda"):
+        devices = [f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia")]
+        reads += ["/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices", "/proc/self"]
+        # The driver names the threads it starts (/proc/PID/task/TID/comm); its
+        # initialisation fails when that write is refused (seen on an H100).
+        writes.append(f"/proc/{os.getpid()}/task")
+    return C.apply_landlock(reads, writes, devices)
 
 
 def _open_fds() -> list[int]:
@@ -236,18 +250,7 @@ def main(ctrl_fd: int) -> None:
     _pdeathsig()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctrl = socket.socket(fileno=ctrl_fd)
-    started = time.perf_counter()
-    hello: dict = {"pid": os.getpid()}
-    try:
-        _preload()
-        from descent.isolation import confinement
-
-        hello["static"] = confinement.probe()
-    except BaseException as exc:  # noqa: BLE001
-        hello["error"] = f"{type(exc).__name__}: {exc}"
-    hello["preload_s"] = round(time.perf_counter() - started, 3)
-    gc.collect()
-    gc.freeze()
+    hello = _start()
     children: dict[int, dict] = {}
     finished: dict[int, dict] = {}
     while True:
@@ -261,51 +264,90 @@ def main(ctrl_fd: int) -> None:
             break
         if not data:
             break
-        try:
-            msg = json.loads(data)
-        except ValueError:
-            for fd in fds:
-                os.close(fd)
-            continue
-        op = msg.get("op")
-        reply: dict = {}
-        if op == "hello":
-            reply = hello
-        elif op == "probe":
-            for fd in fds:
-                os.close(fd)
-            scratch = tempfile.mkdtemp(prefix="descent-probe-")
-            cfg = dict(msg.get("config", {}), scratch=scratch, folder=None)
-            reply = {"probe": probe_child(cfg)}
-            _rmtree(scratch)
-        elif op == "spawn" and len(fds) == 1:
-            pid = os.fork()
-            if pid == 0:
-                ctrl.close()
-                child_main(socket.socket(fileno=fds[0]), msg["config"])
-            os.close(fds[0])
-            children[pid] = {}
-            reply = {"pid": pid}
-        elif op == "status":
-            pid = msg.get("pid")
-            deadline = time.monotonic() + float(msg.get("wait", 0))
-            while True:
-                _reap(children, finished)
-                if pid in finished or pid not in children or time.monotonic() >= deadline:
-                    break
-                time.sleep(0.005)
-            reply = finished.pop(pid, None) or ({"running": True} if pid in children
-                                                else {"unknown": True})
-        elif op == "exit":
+        reply = _answer(ctrl, data, fds, hello, children, finished)
+        if reply is _EXIT:
             break
-        else:
-            for fd in fds:
-                os.close(fd)
-            reply = {"error": "bad request"}
+        if reply is None:
+            continue
         try:
             ctrl.send(json.dumps(reply).encode())
         except OSError:
             break
+    _kill_all(children)
+    os._exit(0)
+
+
+_EXIT = object()   # _answer's reply to "exit"
+
+
+def _start() -> dict:
+    """Preload, probe the machine, freeze the heap; the hello message says how it went."""
+    started = time.perf_counter()
+    hello: dict = {"pid": os.getpid()}
+    try:
+        _preload()
+        from descent.isolation import confinement
+
+        hello["static"] = confinement.probe()
+    except BaseException as exc:  # noqa: BLE001
+        hello["error"] = f"{type(exc).__name__}: {exc}"
+    hello["preload_s"] = round(time.perf_counter() - started, 3)
+    gc.collect()
+    gc.freeze()
+    return hello
+
+
+def _answer(ctrl, data: bytes, fds: list[int], hello: dict, children: dict, finished: dict):
+    """The reply to one control message: a dict, None for none, or _EXIT."""
+    try:
+        msg = json.loads(data)
+    except ValueError:
+        _close(fds)
+        return None
+    op = msg.get("op")
+    if op == "hello":
+        return hello
+    if op == "probe":
+        _close(fds)
+        scratch = tempfile.mkdtemp(prefix="descent-probe-")
+        reply = {"probe": probe_child(dict(msg.get("config", {}), scratch=scratch, folder=None))}
+        _rmtree(scratch)
+        return reply
+    if op == "spawn" and len(fds) == 1:
+        pid = os.fork()
+        if pid == 0:
+            ctrl.close()
+            child_main(socket.socket(fileno=fds[0]), msg["config"])
+        os.close(fds[0])
+        children[pid] = {}
+        return {"pid": pid}
+    if op == "status":
+        return _status(msg, children, finished)
+    if op == "exit":
+        return _EXIT
+    _close(fds)
+    return {"error": "bad request"}
+
+
+def _status(msg: dict, children: dict, finished: dict) -> dict:
+    """How worker ``pid`` ended, waiting up to ``wait`` seconds for it to end."""
+    pid = msg.get("pid")
+    deadline = time.monotonic() + float(msg.get("wait", 0))
+    while True:
+        _reap(children, finished)
+        if pid in finished or pid not in children or time.monotonic() >= deadline:
+            break
+        time.sleep(0.005)
+    return finished.pop(pid, None) or ({"running": True} if pid in children
+                                       else {"unknown": True})
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+def _kill_all(children: dict) -> None:
     for pid in list(children):
         try:
             os.killpg(pid, signal.SIGKILL)
@@ -315,7 +357,6 @@ def main(ctrl_fd: int) -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    os._exit(0)
 
 
 def _reap(children: dict, finished: dict) -> None:

@@ -128,12 +128,18 @@ def install() -> None:
     if _INSTALLED:
         return
     _INSTALLED = True
+    _wrap_library_modules()
+    _wrap_training_machinery()
+    _wrap_activations()
+    _wrap_aten()
+
+
+def _wrap_library_modules() -> None:
+    """Every public function of the modules that hold ready-made layers, losses and inits."""
     import torch
     import torch.nn.functional as F
     import torch.nn.init as init
     import torch.nn.utils as nn_utils
-    import torch.optim as optim
-    import torch.optim.lr_scheduler as lr_scheduler
 
     for name in _public_functions(F):
         _wrap_attr(F, name, (f"torch.nn.functional.{name}",))
@@ -149,6 +155,14 @@ def install() -> None:
             _wrap_attr(clip_grad, name, (f"torch.nn.utils.{name}",))
     except ImportError:
         pass
+
+
+def _wrap_training_machinery() -> None:
+    """Modules, optimizers, schedulers and autograd: what the exercises build by hand."""
+    import torch
+    import torch.optim as optim
+    import torch.optim.lr_scheduler as lr_scheduler
+
     _wrap_attr(torch.nn.Module, "__init__", ("torch.nn.Module",))
     _wrap_attr(optim.Optimizer, "__init__", ("torch.optim.Optimizer",))
     for sub in ("sgd", "adam", "adamw", "adagrad", "rmsprop"):
@@ -169,6 +183,12 @@ def install() -> None:
             _wrap_attr(tfunc, name, (f"torch.func.{name}", "torch.autograd"))
     _wrap_attr(torch.autograd.Function, "apply", ("torch.autograd.Function.apply",))
     _wrap_attr(torch.Tensor, "backward", ("torch.Tensor.backward",))
+
+
+def _wrap_activations() -> None:
+    """The activations and normalizers that also live on torch, Tensor and torch.special."""
+    import torch
+
     for name in ("softmax", "log_softmax", "logsumexp", "sigmoid"):
         _wrap_attr(torch, name, (f"torch.{name}",))
         _wrap_attr(torch.Tensor, name, (f"torch.Tensor.{name}",))
@@ -176,6 +196,12 @@ def install() -> None:
     _wrap_attr(torch, "sigmoid_", ("torch.sigmoid",))
     for name in ("expit", "log_softmax", "softmax", "logsumexp"):
         _wrap_attr(torch.special, name, (f"torch.special.{name}",))
+
+
+def _wrap_aten() -> None:
+    """The aten operator packets behind them, overloads included."""
+    import torch
+
     aten = torch.ops.aten
     for category, ops in _ATEN.items():
         for op in ops:

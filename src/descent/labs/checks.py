@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..isolation.remote import WorkerFailure
+from ..isolation.errors import WorkerFailure
 from ..labs_grading import Parts, check_choice, check_number
 from .kernel import Kernel, NotData
 

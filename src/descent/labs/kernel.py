@@ -19,7 +19,9 @@ from typing import Any
 from ..isolation import cells
 from ..isolation.confinement import Limits
 from ..isolation.manager import Settings, shared
-from ..isolation.remote import Remote, RemoteFunction, WorkerFailure, WorkerImplementation
+from ..isolation.connection import Connection
+from ..isolation.errors import WorkerFailure
+from ..isolation.handles import Remote, RemoteFunction
 
 MAX_RESTARTS = 2
 PRIVATE = "_descent_value"
@@ -41,7 +43,7 @@ class Kernel:
         self.manager = shared(Settings(insecure=insecure, call_timeout=call_timeout,
                                        limits=limits))
         self.timeout = timeout
-        self.impl = WorkerImplementation("notebook", self.manager, folder=None)
+        self.conn = Connection("notebook", self.manager, folder=None)
         self.done: list[str] = []        # sources of the cells that ran, replayed after a kill
         self.restarts = 0
         self.stopped: str | None = None  # why the notebook cannot go on
@@ -53,7 +55,7 @@ class Kernel:
         self.close()
 
     def close(self) -> None:
-        self.impl.close()
+        self.conn.close()
 
     def mode(self) -> str:
         """The confinement mode (raises IsolationUnavailable when there is none)."""
@@ -66,7 +68,7 @@ class Kernel:
         if not self.alive():
             return _failed("NotRun", f"not run: {self.stopped}")
         try:
-            reply = self.impl._request({"op": "cell", "source": source}, timeout=self.timeout)
+            reply = self.conn.request({"op": "cell", "source": source}, timeout=self.timeout)
         except WorkerFailure as exc:
             return _failed("CellStopped", f"{exc} (the notebook's worker was stopped)")
         if not (isinstance(reply, dict) and set(reply) >= {"stdout", "stderr", "error"}):
@@ -78,16 +80,16 @@ class Kernel:
         """Whether cells can run: after a kill, restart and replay the cells that had run."""
         if self.stopped is not None:
             return False
-        if self.impl._test_failure is None:
+        if self.conn.test_failure is None:
             return True
         if self.restarts >= MAX_RESTARTS:
             self.stopped = f"the notebook's worker was stopped {self.restarts + 1} times"
             return False
         self.restarts += 1
-        self.impl.begin_test(f"restart {self.restarts}")
+        self.conn.begin_test(f"restart {self.restarts}")
         for source in self.done:
             try:
-                self.impl._request({"op": "cell", "source": source}, timeout=self.timeout)
+                self.conn.request({"op": "cell", "source": source}, timeout=self.timeout)
             except WorkerFailure as exc:
                 self.stopped = f"a cell failed again when the notebook was restarted ({exc})"
                 return False
@@ -98,7 +100,7 @@ class Kernel:
         """The value of a notebook variable, as data."""
         self._check_alive()
         try:
-            got = self.impl._request({"op": "getattr", "target": {"m": cells.MODULE, "a": name},
+            got = self.conn.request({"op": "getattr", "target": {"m": cells.MODULE, "a": name},
                                       "name": "__descent_module_value__"})
         except AttributeError:
             raise NotData(f"`{name}` is not defined in the notebook") from None
@@ -109,7 +111,7 @@ class Kernel:
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call the notebook's function ``name`` with data arguments; its result, as data."""
         self._check_alive()
-        return data(RemoteFunction(self.impl, cells.MODULE, name)(*args, **kwargs),
+        return data(RemoteFunction(self.conn, cells.MODULE, name)(*args, **kwargs),
                     f"`{name}(...)`")
 
     def define(self, source: str) -> None:

@@ -1,4 +1,4 @@
-"""Glue between the grading plugin and isolation: which implementations run in a worker, what the
+"""The grading plugin's side of isolation: which implementations run in a worker, what the
 results record about confinement, and the library-use flags.
 
 ``--isolation auto`` (default): the kit's own ``starter``/``solutions`` and catalogued variants
@@ -6,6 +6,8 @@ run in-process (they are trusted and this keeps the kit's own tests fast); any o
 submission and runs in a confined worker. ``worker``: everything through a worker (used by the
 kit's tests to prove the worker path gives the same results). ``none``: in-process; for a
 submission folder this needs ``--insecure``.
+
+This module is pytest glue: it imports the isolation package, which knows nothing of pytest.
 """
 
 from __future__ import annotations
@@ -13,58 +15,44 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import results, timelimit
-from ..impl import Implementation
-from . import intake as intake_mod
-from . import scan as scan_mod
-
-from ..options import AUTO, NONE, WORKER, add_to_pytest
+from . import results, timelimit
+from .impl import Implementation
+from .isolation import intake as intake_mod
+from .isolation import scan as scan_mod
+from .options import AUTO, NONE, WORKER, add_to_pytest
 
 
 def add_options(group) -> None:
     add_to_pytest(group)
 
 
-class _FlushPlugin:
+class _ConfinementCheck:
     """Confirms the confinement once collection is done (the fork server starts during
-    collection), and sends each test's queued pipelined worker requests before the test ends,
-    so an error one of them raised fails that test (see ``WorkerImplementation._pipelined``)."""
-
-    import pytest as _pytest
+    collection), and stops the run with the reason when there is none."""
 
     def __init__(self, manager):
         self.manager = manager
 
     def pytest_collection_finish(self, session):
-        from .manager import IsolationUnavailable
+        import pytest
+
+        from .isolation.manager import IsolationUnavailable
 
         try:
             self.manager.mode()
         except IsolationUnavailable as exc:
-            self._pytest.exit(str(exc), returncode=self._pytest.ExitCode.USAGE_ERROR)
-
-    @_pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item):
-        from .remote import flush_pending
-
-        try:
-            result = yield
-        except BaseException:
-            flush_pending()   # an error that happened earlier in the test wins, as in-process
-            raise
-        flush_pending()
-        return result
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
-def _install_flush(config, manager) -> None:
-    name = "descent-isolation-flush"
+def _install_check(config, manager) -> None:
+    name = "descent-isolation-check"
     if not config.pluginmanager.has_plugin(name):
-        config.pluginmanager.register(_FlushPlugin(manager), name)
+        config.pluginmanager.register(_ConfinementCheck(manager), name)
 
 
 def manager_for(config):
-    from .manager import Settings, shared
-    from .confinement import Limits
+    from .isolation.manager import Settings, shared
+    from .isolation.confinement import Limits
 
     device = config.getoption("device")
     devices = ("cpu", "cuda") if device == "all" else (device,)
@@ -73,7 +61,7 @@ def manager_for(config):
                            colocate=config.getoption("worker_cpu") == "same",
                            unprivileged=bool(config.getoption("unprivileged_workers")),
                            devices=devices, limits=Limits()))
-    _install_flush(config, manager)
+    _install_check(config, manager)
     return manager
 
 
@@ -105,7 +93,7 @@ def start_early(mode: str, specs: list[str]) -> None:
     second, then runs on the other CPU instead of after the grader's.
     """
     if wants_worker(mode, specs):
-        from .manager import shared
+        from .isolation.manager import shared
 
         shared().warm()
 
@@ -122,8 +110,8 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
     if isolation == NONE:
         return ("refusing to run a submission inside the grader's process (--isolation none); "
                 "add --insecure if you trust this code")
-    from .confinement import Limits
-    from .manager import IsolationUnavailable, Settings, shared
+    from .isolation.confinement import Limits
+    from .isolation.manager import IsolationUnavailable, Settings, shared
 
     devices = ("cpu", "cuda") if device == "all" else (device,)
     try:
@@ -135,9 +123,9 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
 
 def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     """An implementation for a folder (or .py/.ipynb/.zip) spec, in a worker when it should be."""
-    from ..impl import FolderImplementation
-    from .manager import IsolationUnavailable
-    from .remote import WorkerImplementation
+    from .impl import FolderImplementation
+    from .isolation.manager import IsolationUnavailable
+    from .isolation.remote import WorkerImplementation
     import pytest
 
     mode = config.getoption("isolation")
@@ -168,8 +156,8 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
 
 
 def resolve_variant(config, variant, reference: Implementation, catalogue_dir: Path):
-    from .manager import IsolationUnavailable
-    from .remote import WorkerImplementation
+    from .isolation.manager import IsolationUnavailable
+    from .isolation.remote import WorkerImplementation
     import pytest
 
     if config.getoption("isolation") != WORKER:
@@ -195,18 +183,10 @@ def _record_scan(impl, sources: dict[str, str]) -> None:
             impl.review.setdefault(f.exercise, []).append(f"dynamic access: {f.text()}")
 
 
-def library_flags(impl) -> dict[str, list[str]]:
-    """Exercise -> what was used (runtime tripwire hits and AST findings)."""
-    flags: dict[str, list[str]] = {}
-    for ex, names in getattr(impl, "hits", {}).items():
-        flags.setdefault(ex, []).extend(f"{n} (called at run time)" for n in sorted(names))
-    for ex, names in getattr(impl, "scan", {}).items():
-        flags.setdefault(ex, []).extend(f"{n} (in the source)" for n in names)
-    return flags
-
-
 def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) -> None:
     """An exercise that borrowed the operation it teaches scores 0 and says what was used."""
+    from .isolation.remote import library_flags
+
     by_name = {i.name: i for i in impls}
     for t in tests:
         impl = by_name.get(t.implementation)
@@ -256,6 +236,6 @@ def decorate(doc: dict, impls: list[Implementation]) -> None:
 def close(impls) -> None:
     for impl in impls:
         impl.close()
-    from .manager import close_shared
+    from .isolation.manager import close_shared
 
     close_shared()
