@@ -8,7 +8,7 @@ import pytest
 
 from descent import plugin, results, timelimit
 from descent.impl import SubmissionError
-from descent.isolation import remote
+from descent.isolation import errors
 
 pytest_plugins = ["pytester"]
 
@@ -31,7 +31,7 @@ def test_classify_without_a_test_item(exc, outcome, message):
 
 def raised_in_a_worker(mro: list[str], text: str) -> BaseException:
     """The exception a worker's error reply turns into on the grading side."""
-    return remote._remote_exception({"type": mro[0], "mro": mro, "msg": text,
+    return errors.remote_exception({"type": mro[0], "mro": mro, "msg": text,
                                      "where": ["losses.py:3 in helper", "losses.py:9 in mse"]})
 
 
