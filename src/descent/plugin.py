@@ -434,7 +434,7 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
 
     if isinstance(exc, RemoteException):  # raised by submission code inside a worker
         return results.ERROR, exc.describe()
-    if isinstance(exc, AssertionError):
+    if isinstance(exc, AssertionError) and not _raised_in_student_code(exc, item):
         return results.FAILED, str(exc) or "an assertion failed"
     signature = _signature_mismatch(exc)
     if signature:
@@ -496,6 +496,14 @@ def _grading_the_reference(item: pytest.Item) -> bool:
     folder = getattr(_impl_of(item), "folder", None)
     return folder is not None and state.reference is not None and \
         folder == getattr(state.reference, "folder", None)
+
+
+def _raised_in_student_code(exc: BaseException, item: pytest.Item | None) -> bool:
+    """Whether the innermost frame of the traceback is the submission's: the student's own
+    ``assert`` is an error in their code, as it is when a worker runs it, not a failed check."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(item is not None and frames
+                and _is_student_file(Path(frames[-1].filename), item))
 
 
 def _student_frames(exc: BaseException, item: pytest.Item) -> list[str]:

@@ -48,6 +48,10 @@ def mae_forward(pred, target):
     return None       # a result the test cannot use
 
 
+def mae_backward(dout, cache):
+    assert cache is not None, "the cache is missing"   # the student's own check fails
+
+
 def huber_forward(pred, target, delta=1.0):
     while True:       # never returns
         pass
@@ -65,6 +69,10 @@ def mse_backward(dout, cache):
 
 def mae_forward(pred, target):
     return abs(pred - target), None
+
+
+def mae_backward(dout, cache):
+    return dout
 
 
 def huber_forward(pred, target, delta=1.0):

@@ -88,6 +88,10 @@ class TestMSE:
 def test_result_unusable(impl):
     assert impl.losses.mae_forward(1.0, 2.0)[0] == 1.0
 
+@pytest.mark.exercise("losses.mae")
+def test_student_assert(impl):
+    assert impl.losses.mae_backward(1.0, None) == 1.0
+
 def test_not_graded():
     pass
 '''
@@ -109,6 +113,9 @@ def test_each_failure_is_classified_by_where_it_happened(grade_toy):
         "TestMSE::test_passes": (results.PASSED, ""),
         "test_result_unusable": (results.ERROR, "the check could not use what your code "
                                                 "returned: TypeError"),
+        # the student's assert is an error in their code (as through a worker), not a check
+        "test_student_assert": (results.ERROR, "your code raised AssertionError: the cache is "
+                                               "missing (losses.py:"),
     }
     got = {t["name"]: (t["outcome"], t["message"]) for t in toy.doc["tests"]}
     assert set(got) == set(expected), "an ungraded test was recorded, or a graded one was not"
