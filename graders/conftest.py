@@ -1,4 +1,4 @@
-"""Graders import their shared helpers (``battery``) as top-level modules."""
+"""Graders import their shared helpers (``battery``, ``expect``, ``runs``) as top-level modules."""
 
 import sys
 from pathlib import Path

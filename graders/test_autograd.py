@@ -16,7 +16,7 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from descent.impl import run_graph
+from runs import differentiate_graph
 
 # Tolerances: the same float64 arithmetic in math and torch, up to a few ulps per operation.
 TOL = dict(rtol=1e-9, atol=1e-12)
@@ -36,8 +36,8 @@ def _run_torch(build, leaves):
 
 
 def _run_value(m, build, leaves):
-    """The student's node values and gradients (through a worker: one request per graph)."""
-    return run_graph(m.autograd.Value, build, leaves)
+    """The student's node values and gradients."""
+    return differentiate_graph(m.autograd.Value, build, leaves)
 
 
 def _matches(check, build, leaves, what, hint=None, kind="reference value"):

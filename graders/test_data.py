@@ -24,7 +24,7 @@ import pytest
 import torch
 
 import expect
-from descent.impl import call_each
+from runs import independent_calls
 
 KS_C = 2.3
 
@@ -83,8 +83,9 @@ def _mix_eye(m, inputs, n, calls, alpha, features=(3,), offset=0):
     """mixup of x (n, *features) against the identity labels, once per seed."""
     x = inputs.randn(n, *features)
     eye = torch.eye(n, dtype=x.dtype, device=x.device)
-    return x, call_each(m.data.mixup, [[x, eye, alpha, _gen(x.device, inputs.seed + offset + c)]
-                                       for c in range(calls)], fresh=True)
+    return x, independent_calls(m.data.mixup,
+                                [[x, eye, alpha, _gen(x.device, inputs.seed + offset + c)]
+                                 for c in range(calls)], fresh=True)
 
 
 def _convex_rows(y_mixed: torch.Tensor) -> str:
@@ -199,8 +200,8 @@ class TestMixup:
     def test_generator_decides(self, check, inputs):
         x = inputs.randn(25, 3)
         y = torch.eye(25, dtype=x.dtype, device=x.device)
-        runs = call_each(check.impl.data.mixup,
-                         [[x, y, 0.5, _gen(x.device, inputs.seed + s)] for s in (0, 0, 1)])
+        runs = independent_calls(check.impl.data.mixup,
+                                 [[x, y, 0.5, _gen(x.device, inputs.seed + s)] for s in (0, 0, 1)])
         _generator_decides(check, *runs, "mixings", "the weights and the permutation")
 
     @pytest.mark.supporting()  # a function that always raises passes it
@@ -318,8 +319,9 @@ class TestAugmentPoints:
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
         x = _ring(inputs, 50)
-        runs = call_each(check.impl.data.augment_points,
-                         [[x, _gen(x.device, inputs.seed + s), 0.3, 0.1] for s in (0, 0, 1)])
+        runs = independent_calls(check.impl.data.augment_points,
+                                 [[x, _gen(x.device, inputs.seed + s), 0.3, 0.1]
+                                  for s in (0, 0, 1)])
         _generator_decides(check, *runs, "points", "the angles and the jitter")
 
     @pytest.mark.supporting()  # the input handed back passes it
@@ -431,8 +433,8 @@ class TestKFold:
         n, k, seeds = 12, 4, 300
 
         def tally(m):
-            results = call_each(m.data.kfold_indices,
-                                [[n, k, _gen("cpu", 1000 + s)] for s in range(seeds)])
+            results = independent_calls(m.data.kfold_indices,
+                                        [[n, k, _gen("cpu", 1000 + s)] for s in range(seeds)])
             counts = torch.zeros(n, k)
             for folds in results:
                 why = _partition_problem(folds, n, k)
@@ -456,8 +458,8 @@ class TestKFold:
 
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
-        runs = call_each(check.impl.data.kfold_indices,
-                         [[30, 4, _gen("cpu", inputs.seed + s)] for s in (0, 0, 1)])
+        runs = independent_calls(check.impl.data.kfold_indices,
+                                 [[30, 4, _gen("cpu", inputs.seed + s)] for s in (0, 0, 1)])
         _generator_decides(check, *runs, "folds", "the permutation (with shuffle=True)")
 
     @pytest.mark.supporting()  # a function that always raises passes it

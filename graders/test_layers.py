@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 import expect
 from battery import Case, PairSpec, battery
-from descent.impl import call_then
 from descent import callables
 from descent.strategies import tensors
 
@@ -430,16 +429,14 @@ def _residual_smooth(I):
             return args, kwargs
 
 
-RESIDUAL_SPECS = [
-    PairSpec(
-        "layers.residual_block", _residual,
-        cases=[Case("5x3-hidden4", _residual_case(5, 3, 4), points=2),
-               Case("7x4-hidden6", _residual_case(7, 4, 6)),
-               Case("6x5-hidden3-dead-unit", _residual_case(6, 5, 3, dead=True), points=2)],
-        smooth=_residual_smooth, wrt=(0, 1, 2, 3, 4)),
-]
+RESIDUAL = PairSpec(
+    "layers.residual_block", _residual,
+    cases=[Case("5x3-hidden4", _residual_case(5, 3, 4), points=2),
+           Case("7x4-hidden6", _residual_case(7, 4, 6)),
+           Case("6x5-hidden3-dead-unit", _residual_case(6, 5, 3, dead=True), points=2)],
+    smooth=_residual_smooth, wrt=(0, 1, 2, 3, 4))
 
-TestResidualBlockBattery = battery(RESIDUAL_SPECS)
+TestResidualBlockBattery = battery([RESIDUAL])
 
 
 @pytest.mark.exercise("layers.residual_block")
@@ -451,8 +448,7 @@ class TestResidualBlockExtra:
         x, W1, b1, W2, b2 = _residual_case(6, 4, 5)(inputs)[0]
         b1 = -(x.abs().sum(1).max() * W1.abs().max() + 1.0).expand(5).clone()
         dy = inputs.randn(6, 4)
-        check.matches(lambda m: call_then(m.layers.residual_block_forward, [x, W1, b1, W2, b2],
-                                          m.layers.residual_block_backward, [dy])[0],
+        check.matches(lambda m: RESIDUAL.backward_of_forward(m, (x, W1, b1, W2, b2), {}, dy)[0],
                       "residual_block_backward dx when the branch is dead (every z < 0)",
                       expected=dy, rtol=1e-12, atol=0.0,
                       hint="the skip y = x + ... passes dy straight to x: dx = dy + dz @ W1")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 import torch
 
-from descent.impl import call_chain
 from descent import callables
+from runs import trajectory
 
 F64 = dict(rtol=1e-7, atol=1e-9)
 SHAPE = (3, 4)  # 12 parameters, not square
@@ -119,7 +119,7 @@ def _steps(fn, problem: Quadratic, kwargs_per_step: list[dict]) -> list:
     previous step returned. Only the last step's state is kept."""
     advance = callables.make("quadratic_descent", problem.A, problem.c, problem.scale,
                              list(SHAPE), list(kwargs_per_step))
-    return call_chain(fn, advance, len(kwargs_per_step), start=(problem.p0, {}), pick=0)
+    return trajectory(fn, advance, len(kwargs_per_step), start=(problem.p0, {}), pick=0)
 
 
 def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
@@ -127,8 +127,8 @@ def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
 
     If a call edits its param, grad or state in place, both results are the string MODIFIED
     instead: the comparison then fails, and names the in-place variant of the catalogue (whose
-    numbers are otherwise correct, so it must not be taken for a near miss). The steps run as
-    one chain (one request to a worker): each call gets the gradient at its own parameters.
+    numbers are otherwise correct, so it must not be taken for a near miss). Each call gets
+    the gradient at the parameters its previous call returned.
     """
     steps = _steps(fn, problem, [_lr_at(hp, scenario, k) for k in range(scenario.steps)])
     if any(edited for _, edited in steps):

@@ -20,8 +20,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent.impl import call_chain
 from descent.callables import make
+from runs import trajectory
 
 
 def _gen(seed, device):
@@ -58,10 +58,10 @@ def _union(batches, device):
 
 
 def _epochs(m, n, batch_size, seed, device, count, drop_last=False):
-    """``count`` successive calls of minibatches on one generator (one request in a worker)."""
+    """``count`` successive calls of minibatches on one generator."""
     advance = make("shared_generator", [n, batch_size], {"drop_last": drop_last}, seed,
                    str(device))
-    return [list(batches) for batches, _ in call_chain(m.regression.minibatches, advance, count)]
+    return [list(batches) for batches, _ in trajectory(m.regression.minibatches, advance, count)]
 
 
 COVER = [(10, 3), (12, 4), (7, 7), (5, 8), (23, 1), (1, 1), (0, 3)]
