@@ -430,15 +430,15 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
         return results.ERROR, _timed_out(exc, item)
     if isinstance(exc, SubmissionError):
         return results.ERROR, str(exc)
+    signature = _signature_mismatch(exc)   # also when a worker refused the call
+    if signature:
+        return results.ERROR, signature
     from .isolation.errors import RemoteException
 
     if isinstance(exc, RemoteException):  # raised by submission code inside a worker
         return results.ERROR, exc.describe()
     if isinstance(exc, AssertionError) and not _raised_in_student_code(exc, item):
         return results.FAILED, str(exc) or "an assertion failed"
-    signature = _signature_mismatch(exc)
-    if signature:
-        return results.ERROR, signature
     student = _student_frames(exc, item)
     if student:
         where = "; ".join(student[-2:])

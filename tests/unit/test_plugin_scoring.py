@@ -44,6 +44,15 @@ def test_a_worker_exception_is_the_students_and_not_implemented_stays_so():
     assert plugin._classify(todo, None) == (results.NOT_IMPLEMENTED, "todo")
 
 
+def test_a_call_refused_for_its_signature_is_named_so_in_a_worker_too():
+    refused = raised_in_a_worker(["TypeError", "Exception"],
+                                 "mse_forward() takes 2 positional arguments but 3 were given")
+    outcome, message = plugin._classify(refused, None)
+    assert outcome == results.ERROR
+    assert message.startswith("calling your `mse_forward` failed: mse_forward() takes 2")
+    assert "keep the signature the docstring gives" in message
+
+
 def test_hypothesis_groups_are_graded_on_their_first_failure():
     inner = NotImplementedError("first")
     group = BaseExceptionGroup("outer", [BaseExceptionGroup("inner", [inner, ValueError()])])
