@@ -10,7 +10,6 @@ rather than the driver.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import socket
 import tempfile
@@ -19,6 +18,8 @@ import threading
 import pytest
 
 from descent.isolation import confinement, server
+
+from .forked import in_child
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
@@ -72,24 +73,11 @@ CHECKS = {
 def _confined(cuda: bool) -> dict:
     """Confine a forked child as a worker (CUDA or not) and report what each check met."""
     scratch = tempfile.mkdtemp(prefix="cuda-confine-")
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:   # pragma: no cover - runs in the child
-        os.close(read)
-        try:
-            server.confine({"scratch": scratch, "cuda": cuda, "namespaces": False}, keep=write)
-            out = {name: _outcome(check) for name, check in CHECKS.items()}
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            out = {"error": f"{type(exc).__name__}: {exc}"}
-        os.write(write, json.dumps(out).encode())
-        os._exit(0)
-    os.close(write)
-    chunks = []
-    while chunk := os.read(read, 65536):
-        chunks.append(chunk)
-    os.close(read)
-    os.waitpid(pid, 0)
-    return json.loads(b"".join(chunks) or b'{"error": "no report"}')
+
+    def check(keep: int) -> dict:
+        server.confine({"scratch": scratch, "cuda": cuda, "namespaces": False}, keep=keep)
+        return {name: _outcome(attempt) for name, attempt in CHECKS.items()}
+    return in_child(check)
 
 
 def test_a_cuda_worker_gets_unix_sockets_and_its_thread_names_only():

@@ -6,7 +6,6 @@ Each case runs in a forked child (namespaces cannot be left again), which report
 from __future__ import annotations
 
 import errno
-import json
 import os
 import socket
 
@@ -14,28 +13,10 @@ import pytest
 
 from descent.isolation import confinement
 
+from .forked import in_child
+
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not os.path.exists("/proc/self/ns"),
                                 reason="Linux namespaces only")
-
-
-def _in_child(fn) -> dict:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:   # pragma: no cover - runs in the child
-        os.close(read)
-        try:
-            out = fn()
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            out = {"error": f"{type(exc).__name__}: {exc}"}
-        os.write(write, json.dumps(out).encode())
-        os._exit(0)
-    os.close(write)
-    chunks = []
-    while chunk := os.read(read, 65536):
-        chunks.append(chunk)
-    os.close(read)
-    os.waitpid(pid, 0)
-    return json.loads(b"".join(chunks) or b'{"error": "no report"}')
 
 
 def _cap_eff() -> int:
@@ -76,7 +57,7 @@ def listener():
 @pytest.mark.skipif(not confinement.user_namespaces_allowed(),
                     reason="this kernel refuses unprivileged user namespaces")
 def test_a_user_namespace_gives_network_and_scratch_limits_without_root(tmp_path, listener):
-    report = _in_child(lambda: _confined_view(str(tmp_path), listener, user=True))
+    report = in_child(lambda _: _confined_view(str(tmp_path), listener, user=True))
     if report.get("done") == []:
         pytest.skip("a security module refused the user namespace here")
     assert report["done"] == ["userns", "netns", "mountns", "tmpfs-scratch"], report
@@ -88,7 +69,7 @@ def test_a_user_namespace_gives_network_and_scratch_limits_without_root(tmp_path
 
 
 def test_without_a_user_namespace_only_root_gets_namespaces(tmp_path):
-    report = _in_child(lambda: {"done": confinement.unshare_namespaces(str(tmp_path), 1 << 20)})
+    report = in_child(lambda _: {"done": confinement.unshare_namespaces(str(tmp_path), 1 << 20)})
     if os.geteuid() == 0:
         assert report["done"] == ["netns", "mountns", "tmpfs-scratch"], report
     else:
