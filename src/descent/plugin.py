@@ -364,11 +364,17 @@ def pytest_runtest_call(item: pytest.Item):
     # In-process code is timed call by call (descent.timelimit.Guarded); this test-wide limit
     # catches what runs outside a timed call, such as the methods of a student's class.
     guarded = getattr(impl, "guarded", None)
-    limit = guarded and timelimit.limit_for(_exercise(item), None, guarded.seconds) \
-        * timelimit.BATCH_FACTOR
+    if guarded is None:
+        whole_test = contextlib.nullcontext()
+    else:
+        whole_test = timelimit.guard(None, timelimit.limit_for(_exercise(item), None,
+                                                               guarded.seconds)
+                                     * timelimit.BATCH_FACTOR)
     try:
-        with timelimit.guard(None, limit) if guarded else contextlib.nullcontext():
+        with whole_test:
             result = yield
+    except (KeyboardInterrupt, SystemExit):
+        raise   # stop now: no waiting on a worker for requests of a test that never counts
     except BaseException:
         impl.flush()   # an error that one of the test's earlier calls raised wins
         raise
