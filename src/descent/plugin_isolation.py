@@ -171,7 +171,6 @@ def resolve_variant(config, variant, reference: Implementation, catalogue_dir: P
                                 folder=str(reference.root),
                                 variant={"catalogue": str(catalogue_dir), "id": variant.id},
                                 read_extra=(str(catalogue_dir),), base_kind="patched")
-    impl.kind = "patched"
     return impl
 
 

@@ -267,15 +267,15 @@ class Connection:
         self.snapshot = table
 
     # -- edits and callbacks -----------------------------------------------------------------
-    def _apply_sync(self, sync: Any, blobs, call: tuple | None = None, rid=None) -> None:
+    def _apply_sync(self, sync: Any, blobs, call: tuple | None = None) -> None:
         """Apply a sync block (a call's arguments as the worker has them now) to that call's
-        arguments here: ``call`` is ``(args, kwargs)``, or the in-flight request ``rid``'s.
-        The block was encoded on its own, so it gets a fresh decoder."""
+        arguments here: ``call`` is ``(args, kwargs)``, or else those of the in-flight request
+        the block names (``rid``). The block was encoded on its own: it gets a fresh decoder."""
         if not isinstance(sync, dict):
             raise ProtocolError("bad sync block")
         if call is None:
             call = next(((args, kwargs) for known, args, kwargs in reversed(self._inflight)
-                         if known == rid), None)
+                         if known == sync.get("rid")), None)
             if call is None:
                 raise ProtocolError("edits for a call that is not in progress")
         dec = self.codec.decoder(blobs)
@@ -295,8 +295,7 @@ class Connection:
                 raise ProtocolError("bad callback arguments")
             sync = header.get("sync")
             if sync is not None:   # the caller's arguments as the submission has them now
-                self._apply_sync(sync, blobs, rid=sync.get("rid") if isinstance(sync, dict)
-                                 else None)
+                self._apply_sync(sync, blobs)
         except ProtocolError as exc:
             self.fail("protocol", f"protocol violation by the worker: {exc}")
         enc = self.codec.encoder()
