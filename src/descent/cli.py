@@ -18,11 +18,12 @@ import sys
 from pathlib import Path
 
 from . import options, timelimit
+from .course.termcli import add_assignment_options, assignment, load_plan
 from .kit import kit_root, run_pytest, student_root
 from .terminal import console
 
 # Modules of this package that add subcommands through ``register(subparsers)``.
-_PLUGGABLE_COMMANDS = ("export", "gradebook", "course.commands")
+_PLUGGABLE_COMMANDS = ("export", "gradebook", "course.commands", "course.termcli")
 
 
 def _results_path(args) -> Path:
@@ -39,6 +40,11 @@ def cmd_grade(args) -> int:
     if why:
         console.print(f"[red]descent grade: {why}[/red]")
         return 2
+    item = assignment(args)
+    if item is not None:   # only the assignment's exercises are graded and reported
+        from .course.assigned import selection
+
+        args.k = selection(item, args.k)
     extra = ["-k", args.k] if args.k else []
     extra += options.pytest_args(args)
     if args.verbose:   # pytest's own output, then the one table below
@@ -50,6 +56,13 @@ def cmd_grade(args) -> int:
         return code
     doc = results.load(path)
     report.render(doc, console, detail=args.verbose)
+    if item is not None:
+        from .course.assigned import scaled
+
+        for block in doc["implementations"]:
+            console.print(f"assignment {item.id}: {block['name']}: "
+                          f"{scaled(block['points'], block['max_points'], item):g}/"
+                          f"{item.points:g} points")
     console.print(f"[dim]results: {path}[/dim]")
     if args.html:
         from .course.html import write_for_grade
@@ -91,6 +104,13 @@ def cmd_report(args) -> int:
 def cmd_bundle(args) -> int:
     from .bundle import build_student_bundle
 
+    item = assignment(args)
+    if item is not None:
+        from .course.release import build_assignment_bundle
+
+        out = build_assignment_bundle(kit_root(), Path(args.out), load_plan(args), item)
+        console.print(f"bundle of assignment {item.id} written to {out}")
+        return 0
     out = build_student_bundle(kit_root(), Path(args.out))
     console.print(f"student bundle written to {out}")
     return 0
@@ -166,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")
+    add_assignment_options(p, "grade")
     options.add_to_argparse(p)
     device_option(p)
     p.set_defaults(func=cmd_grade)
@@ -186,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("bundle", help="build the student bundle")
     p.add_argument("out")
+    add_assignment_options(p, "bundle")
     p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("report", help="print a results file, or a class report (--class)")
