@@ -67,6 +67,7 @@ def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
 def settle(book: Gradebook, plan: Plan, item: Item, listing, version: str, folder: Path,
            manifest: dict, extensions: dict) -> list[Grade]:
     """One :class:`Grade` per student of ``listing`` graded with ``version``."""
+    assignbook.ensure(book)
     out = []
     for entry in listing.entries:
         digest = submissions.content_hash(entry.path)
@@ -125,8 +126,8 @@ def show(grades: list[Grade], plan: Plan, item: Item, console: Console,
     by_student = {g.student: g for g in grades}
     for g in grades:
         when = _local(datetime.fromisoformat(g.submitted_at), plan)
-        if g.time_source == lateness.MTIME:
-            when += " [yellow](file time: less reliable)[/yellow]"
+        when += (" [yellow](file time: less reliable)[/yellow]"
+                 if g.time_source == lateness.MTIME else f" [dim]({g.time_source})[/dim]")
         penalty = f"-{_num(g.penalty)} ({g.penalty_percent:g}%)" if g.penalty_percent else "0"
         why = g.reason if g.status == "graded" else f"{g.status}; {g.reason}".strip("; ")
         table.add_row(escape(g.student), when, f"{_num(g.raw)}/{_num(g.max_points)}", penalty,

@@ -5,7 +5,8 @@ assignment's final score after the late penalty; an nbgrader assignment's ``scor
 ``nbgrader export``, which already holds nbgrader's own late penalty), ``missing`` when nothing
 came in and the due date has passed (it counts as 0 and the table says *missing*), or ``not
 due`` before the due date (left out). A category's percentage is the weighted mean of its
-counted items after dropping the lowest ``drop_lowest`` (always keeping one); the course grade
+counted items after dropping the lowest ``drop_lowest`` (always keeping one; of equal
+percentages the heavier is dropped); the course grade
 is the category weights' mean of the categories that have a counted item.
 """
 
@@ -103,7 +104,7 @@ def _category(plan: Plan, cat, cells: dict[str, Cell]) -> float | None:
     if not counted:
         return None
     drop = min(cat.drop_lowest, len(counted) - 1)
-    for _, cell in sorted(counted, key=lambda ic: (ic[1].percent, ic[0].weight))[:drop]:
+    for _, cell in sorted(counted, key=lambda ic: (ic[1].percent, -ic[0].weight))[:drop]:
         cell.dropped = True
     kept = [(i, c) for i, c in counted if not c.dropped]
     weight = sum(i.weight for i, _ in kept)
