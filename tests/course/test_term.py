@@ -349,3 +349,34 @@ def test_assignment_bundle_and_merge_keep_earlier_work(tmp_path, plan):
     assert (work / "notes.txt").read_text() == "my notes"
     assert "starter/clipping.py" in report.added and "starter/basics.py" in report.kept
     assert "README.md" in report.updated
+
+
+def test_gradescope_archive_per_assignment(tmp_path, plan):
+    import zipfile
+
+    from descent.course.gradescope import SELECTION, build
+
+    out = build(KIT, tmp_path / "a2.zip", selection=plan.item("a2").selection)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read(f"kit/{SELECTION}").decode() == plan.item("a2").selection
+
+
+def test_batch_of_one_assignment_end_to_end(tmp_path):
+    """A real ``descent batch --assignment a1``: a late student and one on time, the table and
+    the HTML report show raw, penalty and final (the regrade rule is tested above)."""
+    path = write_plan(tmp_path)
+    subs = tmp_path / "subs"
+    for student in ("ann", "carol"):
+        (subs / student).mkdir(parents=True)
+        (subs / student / "basics.py").write_text((KIT / "solutions" / "basics.py").read_text())
+    (subs / "ann" / "timestamp.txt").write_text("2027-01-08 20:00:00 UTC\n")
+    (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
+    argv = [sys.executable, "-m", "descent.cli", "batch", str(subs), "--out",
+            str(tmp_path / "grading"), "--assignment", "a1", "--plan", str(path), "--jobs", "2"]
+    proc = subprocess.run(argv, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "eve" in proc.stdout and "missing" in proc.stdout          # never submitted
+    # carol: 1 d 12 h 1 min late -> 2 days x 10% of 20 = 4
+    assert "-4 (20%)" in proc.stdout and "16/20" in proc.stdout
+    page = (tmp_path / "grading" / "reports" / "a1" / "carol.html").read_text()
+    assert "raw score 20/20; late penalty 4 (20%)" in page and "final 16/20" in page

@@ -41,6 +41,7 @@ def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
 
     manifest = lateness.read_manifest(opts.submissions, plan.timezone)   # fail before grading
     extensions = lateness.read_extensions(plan.extensions, plan)
+    reports = opts.reports   # the assignment's own reports (below) replace the batch's
     opts = replace(opts, selection=selection(item, opts.selection), reports=False)
     console.print(f"assignment {escape(item.id)}: {escape(item.title)} ({len(item.exercises)} "
                   f"exercises, {item.points:g} points, due {_local(item.due, plan)})")
@@ -55,7 +56,7 @@ def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
                             extensions)
             assignbook.write(book, grades)
             show(grades, plan, item, console, roster_ids(plan))
-            if opts.reports:
+            if reports:
                 folder = write_reports(book, grades, item, opts.out / "reports" / item.id)
                 console.print(f"HTML reports: {folder}")
     except GradebookError as exc:
