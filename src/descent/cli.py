@@ -8,7 +8,10 @@
     descent bundle OUT                           build the student bundle
     descent report RESULTS.json                  print a results file again
     descent demo                                 bundle, grade the solutions and a sample
-                                                 submission, then a sample class (batch)
+                                                 submission, then a sample class (batch), then
+                                                 one assignment of the course plan
+    descent course check | merge                 the course plan (course.toml); see also
+    descent grades                               --assignment on grade, batch, bundle
 """
 
 from __future__ import annotations
@@ -167,7 +170,12 @@ def cmd_demo(args) -> int:
     from .course.demo import grade_class
 
     batch = grade_class(root, out, console, device=args.device)
-    return 0 if ok and batch == 0 else 1
+    console.rule("4. a term: one assignment of course.toml released, graded with late work, "
+                 "exported")
+    from .course.termdemo import run_term
+
+    term = run_term(root, out, console, device=args.device)
+    return 0 if ok and batch == 0 and term == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
