@@ -380,3 +380,17 @@ def test_batch_of_one_assignment_end_to_end(tmp_path):
     assert "-4 (20%)" in proc.stdout and "16/20" in proc.stdout
     page = (tmp_path / "grading" / "reports" / "a1" / "carol.html").read_text()
     assert "raw score 20/20; late penalty 4 (20%)" in page and "final 16/20" in page
+
+
+def test_run_autograder_of_one_assignment_grades_only_its_exercises(tmp_path, plan):
+    from descent.course.gradescope import build
+
+    from .test_platforms import _autograder_root, _run_autograder
+
+    archive = build(KIT, tmp_path / "a1.zip", selection=plan.item("a1").selection)
+    root = _autograder_root(tmp_path, archive)
+    (root / "submission").mkdir()
+    (root / "submission" / "basics.py").write_text((KIT / "solutions" / "basics.py").read_text())
+    result = _run_autograder(root)
+    assert {t["name"].split(":")[0] for t in result["tests"]} == set(plan.item("a1").exercises)
+    assert result["score"] == sum(t["max_score"] for t in result["tests"]) == 20
