@@ -394,3 +394,28 @@ def test_run_autograder_of_one_assignment_grades_only_its_exercises(tmp_path, pl
     result = _run_autograder(root)
     assert {t["name"].split(":")[0] for t in result["tests"]} == set(plan.item("a1").exercises)
     assert result["score"] == sum(t["max_score"] for t in result["tests"]) == 20
+
+
+def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, capsys):
+    from descent.cli import main
+
+    path = write_plan(tmp_path)
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        _grade_class(book, plan, tmp_path, lateness.read_extensions(plan.extensions, plan))
+    (tmp_path / "nb.csv").write_text(
+        "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+        "late_submission_penalty,score,max_score\n"
+        "lab1,,2027-01-20 10:00:00,ann,Doe,Ann,,9,0,9,10\n"
+        "lab1,,,eve,Doe,Eve,,0,0,0,10\n")
+    common = ["grades", "--plan", str(path), "--gradebook", str(tmp_path / "gb.sqlite"),
+              "--nbgrader-grades", str(tmp_path / "nb.csv"), "--at", "2027-01-09T12:00"]
+    assert main(common + ["--format", "csv", "--out", str(tmp_path / "g.csv")]) == 0
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "g.csv"))}
+    # at 2027-01-09 12:00 only a1 is due; carol's final is 8 of 20 (see above), lab1 not due
+    assert rows["carol"]["a1"] == "8" and rows["carol"]["a2"] == "not due"
+    assert rows["carol"]["course grade %"] == "40"
+    # ann's lab1 is graded (9/10) before its due date: graded work counts -> 0.7 x 100 + 0.3 x 90
+    assert rows["ann"]["lab1"] == "9" and rows["ann"]["course grade %"] == "97"
+    assert rows["eve"]["a1"] == "missing" and rows["eve"]["course grade %"] == "0"
+    assert main(common + ["--student", "ann"]) == 0
+    assert "ann: course grade 97.00%" in capsys.readouterr().out

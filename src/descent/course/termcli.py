@@ -76,6 +76,7 @@ def register(sub) -> None:
     g.add_argument("--out", metavar="FILE", help="write the file here (default: print it)")
     g.add_argument("--at", metavar="DATE-TIME",
                    help="grade as of this moment: work due later is 'not due' (default now)")
+    g.add_argument("--student", metavar="ID", help="show one student's every component")
     g.set_defaults(func=_cmd_grades)
 
 
@@ -151,7 +152,7 @@ def _cmd_grades(args) -> int:
     now = plan_mod.at(plan, args.at) if args.at else None
     grades = coursegrade.compute(plan, code, labs, students, now)
     if args.format == "table":
-        _show(plan, grades, console)
+        _show(plan, grades, console, args.student)
         return 0
     text = lms.render(args.format, plan, grades, roster)
     if args.out:
@@ -176,27 +177,52 @@ def _nbgrader(args, plan, console) -> dict[tuple[str, str], tuple[float, float]]
     return {k: v for k, v in grades.items() if k[1] in wanted}
 
 
-def _show(plan, grades, console) -> None:
-    from .coursegrade import GRADED
-
+def _show(plan, grades, console, student: str | None = None) -> None:
+    """One row per student (categories, course grade, what is missing or dropped), or with
+    ``student`` that student's every component."""
+    if student:
+        chosen = [g for g in grades if g.student == student]
+        if not chosen:
+            raise ValueError(f"no student {student!r} in the roster, gradebook or nbgrader export")
+        _components(plan, chosen[0], console)
+        return
     table = Table(title=f"course grades: {plan.name}", title_justify="left")
     table.add_column("student")
-    for item in plan.items:
-        table.add_column(item.id, justify="right")
     for cat in plan.categories.values():
         table.add_column(f"{cat.name} ({cat.weight:g}%)", justify="right")
-    table.add_column("course", justify="right")
+    for column in ("course", "missing", "dropped"):
+        table.add_column(column, justify="right" if column == "course" else "left",
+                         overflow="fold")
     for g in grades:
-        cells = []
-        for item in plan.items:
-            cell = g.cells[item.id]
-            text = (f"{round(cell.percent):d}%" if cell.status == GRADED else
-                    "[red]missing[/red]" if cell.status == "missing" else "[dim]not due[/dim]")
-            cells.append(f"[strike]{text}[/strike]" if cell.dropped else text)
         cats = [("-" if g.categories[c] is None else f"{g.categories[c]:.1f}")
                 for c in plan.categories]
-        table.add_row(escape(g.student), *cells, *cats,
-                      "-" if g.total is None else f"{g.total:.1f}")
+        missing = [i for i, c in g.cells.items() if c.status == "missing"]
+        dropped = [i for i, c in g.cells.items() if c.dropped]
+        table.add_row(escape(g.student), *cats, "-" if g.total is None else f"{g.total:.1f}",
+                      f"[red]{', '.join(missing)}[/red]", ", ".join(dropped))
     console.print(table)
-    console.print("[dim]struck out: dropped by the category's drop-lowest rule; missing counts "
-                  "0 once due[/dim]")
+    console.print("[dim]missing: due and not handed in (counts 0); dropped: by the category's "
+                  "drop-lowest rule; `--student ID` shows every component[/dim]")
+
+
+def _components(plan, grade, console) -> None:
+    from .coursegrade import GRADED
+
+    table = Table(title=f"{grade.student}: course grade "
+                        f"{'-' if grade.total is None else f'{grade.total:.2f}'}%",
+                  title_justify="left")
+    for column in ("item", "category", "weight", "points", "%", "note"):
+        table.add_column(column, justify="right" if column in ("weight", "points", "%")
+                         else "left")
+    for item in plan.items:
+        cell = grade.cells[item.id]
+        pts = (f"{round(cell.points, 2):g}/{round(cell.max_points, 2):g}"
+               if cell.status == GRADED else "-")
+        pct = "-" if cell.percent is None else f"{cell.percent:.1f}"
+        note = cell.status if cell.status != GRADED else ""
+        table.add_row(escape(item.id), item.category, f"{item.weight:g}", pts, pct,
+                      note + (" (dropped)" if cell.dropped else ""))
+    console.print(table)
+    cats = ", ".join(f"{c.name} {'-' if grade.categories[c.name] is None else f'{grade.categories[c.name]:.1f}'}% "
+                     f"x {c.weight:g}" for c in plan.categories.values())
+    console.print(f"categories: {cats}")
