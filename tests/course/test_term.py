@@ -419,3 +419,12 @@ def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, 
     assert rows["eve"]["a1"] == "missing" and rows["eve"]["course grade %"] == "0"
     assert main(common + ["--student", "ann"]) == 0
     assert "ann: course grade 97.00%" in capsys.readouterr().out
+
+
+def test_a_bad_extensions_file_is_named_with_its_line(tmp_path, plan):
+    plan.extensions.write_text("student,assignment,due\nann,a9,+1d\nbob,a1,soon\n")
+    with pytest.raises(ValueError, match=r"extensions.csv, line 2: no assignment 'a9'"):
+        lateness.read_extensions(plan.extensions, plan)
+    plan.extensions.write_text("student,assignment,due\nbob,a1,soon\n")
+    with pytest.raises(ValueError, match="line 2: due 'soon' is neither a date-time nor"):
+        lateness.read_extensions(plan.extensions, plan)

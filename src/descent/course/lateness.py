@@ -123,7 +123,10 @@ def read_extensions(path: Path | None, plan) -> dict[tuple[str, str], Extension]
         if not {"student", "assignment", "due"} <= set(reader.fieldnames or []):
             raise ValueError(f"{path} needs the columns student,assignment,due[,reason]")
         for line, row in enumerate(reader, start=2):
-            item = plan.item(row["assignment"])
+            try:
+                item = plan.item(row["assignment"])
+            except ValueError as exc:   # PlanError: an assignment the plan does not have
+                raise ValueError(f"{path}, line {line}: {exc.problems[0]}") from None
             due = _extended(row["due"].strip(), item.due, plan.timezone)
             if due is None:
                 raise ValueError(f"{path}, line {line}: due {row['due']!r} is neither a "

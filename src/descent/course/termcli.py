@@ -108,8 +108,11 @@ def _cmd_check(args) -> int:
     except (ValueError, OSError, plan_mod.PlanError) as exc:
         console.print(f"[red]descent course check: extensions: {escape(str(exc))}[/red]")
         return 2
-    console.print(f"extensions: {len(extensions)}"
-                  + (f" (from {plan.extensions})" if plan.extensions else ""))
+    source = plan.extensions
+    console.print(f"extensions: {len(extensions)}" + (f" (from {source})" if source and
+                                                      source.is_file() else
+                                                      f" (no file {source} yet)" if source
+                                                      else ""))
     console.print("[green]the plan is valid[/green]")
     return 0
 
