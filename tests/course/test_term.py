@@ -117,6 +117,12 @@ def test_plan_reads_assignments_exercises_and_dates(plan):
     assert plan.item("lab1").kind == plan_mod.NBGRADER
 
 
+def test_a_module_split_over_assignments_is_noted(plan):
+    assert plan_mod.split_modules(plan) == {}
+    plan.items[1] = dataclasses.replace(plan.items[1], exercises=("basics.gd_regime",))
+    assert plan_mod.split_modules(plan) == {"basics": ["a1", "a2"]}
+
+
 def test_the_kit_sample_plan_covers_every_exercise_once():
     sample = plan_mod.load(KIT / "course.toml")
     inside, outside = plan_mod.covered(sample)

@@ -325,6 +325,16 @@ def covered(plan: Plan) -> tuple[list[str], list[str]]:
     return [e for e in every if e in inside], [e for e in every if e not in inside]
 
 
+def split_modules(plan: Plan) -> dict[str, list[str]]:
+    """Modules whose exercises are spread over several assignments: ``{module: [ids]}``. Such a
+    module's stub file ships whole with the first of them (later functions as empty stubs)."""
+    owners: dict[str, list[str]] = {}
+    for item in plan.code:
+        for module in item.modules:
+            owners.setdefault(module, []).append(item.id)
+    return {m: ids for m, ids in owners.items() if len(ids) > 1}
+
+
 def at(plan: Plan, value: str) -> datetime:
     """Parse an ISO date-time typed on a command line (no offset: the course's time zone)."""
     try:

@@ -101,6 +101,9 @@ def _cmd_check(args) -> int:
     inside, outside = plan_mod.covered(plan)
     console.print(f"code exercises: {len(inside)} of {len(inside) + len(outside)} in an "
                   f"assignment" + (f"; not in any: {', '.join(outside)}" if outside else ""))
+    for module, ids in plan_mod.split_modules(plan).items():
+        console.print(f"[yellow]note: module {module} is split over {', '.join(ids)}: its stub "
+                      f"file and public tests ship whole with {ids[0]}[/yellow]")
     from .lateness import read_extensions
 
     try:
