@@ -211,6 +211,10 @@ def test_submission_time_sources_in_order(tmp_path):
     dan = when("dan")
     assert dan.source == lateness.MTIME and not dan.reliable
     assert dan.at == datetime.fromtimestamp(1_800_000_000, UTC)
+    (subs / "dan" / "timestamp.txt").write_text("yesterday")   # unreadable: said so
+    assert when("dan").source == f"{lateness.MTIME}; timestamp.txt unreadable"
+    (subs / "dan" / "timestamp.txt").write_text("2027-01-08 18:00:00 America/New_York")
+    assert when("dan").at == datetime(2027, 1, 8, 23, tzinfo=UTC)
 
 
 def _outcome(student: str, points: float, most: float, digest: str, version="v-a1") -> Outcome:

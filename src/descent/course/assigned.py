@@ -127,8 +127,8 @@ def show(grades: list[Grade], plan: Plan, item: Item, console: Console,
     by_student = {g.student: g for g in grades}
     for g in grades:
         when = _local(datetime.fromisoformat(g.submitted_at), plan)
-        when += (" [yellow](file time: less reliable)[/yellow]"
-                 if g.time_source == lateness.MTIME else f" [dim]({g.time_source})[/dim]")
+        style = "yellow" if g.time_source.startswith(lateness.MTIME) else "dim"
+        when += f" [{style}]({escape(g.time_source)})[/{style}]"
         penalty = f"-{_num(g.penalty)} ({g.penalty_percent:g}%)" if g.penalty_percent else "0"
         why = g.reason if g.status == "graded" else f"{g.status}; {g.reason}".strip("; ")
         table.add_row(escape(g.student), when, f"{_num(g.raw)}/{_num(g.max_points)}", penalty,

@@ -38,7 +38,7 @@ class Submitted:
 
     @property
     def reliable(self) -> bool:
-        return self.source != MTIME
+        return not self.source.startswith(MTIME)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,15 @@ class Penalty:
 
 
 def _parse_time(text: str, tz) -> datetime | None:
-    text = text.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
+    """An ISO 8601 date-time; a trailing zone name (nbgrader writes ``... UTC``, or the
+    course's ``%Z``) is honoured; without any zone, ``tz``."""
+    text = text.strip().replace("Z", "+00:00") if text.strip().endswith("Z") else text.strip()
+    head, _, name = text.rpartition(" ")
+    if head and name.replace("_", "").replace("/", "").isalpha():
+        try:
+            tz, text = (timezone.utc if name == "UTC" else ZoneInfo(name)), head
+        except (ValueError, KeyError, OSError):   # not a zone name: the parse below decides
+            pass
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -86,23 +94,25 @@ def submitted(student: str, graded: Path, submissions: Path, modified: float,
               manifest: dict[str, datetime], tz=timezone.utc) -> Submitted:
     """When ``student`` submitted, from the first source that says (see the module doc)."""
     root = _entry_root(graded, submissions)
-    if root.is_dir():
-        stamp = root / "timestamp.txt"
-        if stamp.is_file():
-            moment = _parse_time(stamp.read_text(errors="replace"), tz)
-            if moment:
-                return Submitted(moment, TIMESTAMP)
-        meta = root / "submission_metadata.json"
-        if meta.is_file():
-            try:
-                moment = _parse_time(str(json.loads(meta.read_text())["created_at"]), tz)
-            except (ValueError, KeyError, TypeError):
-                moment = None
-            if moment:
-                return Submitted(moment, GRADESCOPE)
+    unreadable = []
+    stamp, meta = root / "timestamp.txt", root / "submission_metadata.json"
+    if stamp.is_file():
+        moment = _parse_time(stamp.read_text(errors="replace")[:200], tz)
+        if moment:
+            return Submitted(moment, TIMESTAMP)
+        unreadable.append(stamp.name)
+    if meta.is_file():
+        try:
+            moment = _parse_time(str(json.loads(meta.read_text())["created_at"]), tz)
+        except (ValueError, KeyError, TypeError, OSError):
+            moment = None
+        if moment:
+            return Submitted(moment, GRADESCOPE)
+        unreadable.append(meta.name)
     if student in manifest:
         return Submitted(manifest[student], MANIFEST)
-    return Submitted(datetime.fromtimestamp(modified, timezone.utc), MTIME)
+    note = f"; {', '.join(unreadable)} unreadable" if unreadable else ""
+    return Submitted(datetime.fromtimestamp(modified, timezone.utc), MTIME + note)
 
 
 # ------------------------------------------------------------------------------ extensions
