@@ -419,6 +419,7 @@ def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, 
         "lab1,,,eve,Doe,Eve,,0,0,0,10\n")
     common = ["grades", "--plan", str(path), "--gradebook", str(tmp_path / "gb.sqlite"),
               "--nbgrader-grades", str(tmp_path / "nb.csv"), "--at", "2027-01-09T12:00"]
+    # (eve's lab1 row has no timestamp: she submitted nothing, so it is not a graded 0)
     assert main(common + ["--format", "csv", "--out", str(tmp_path / "g.csv")]) == 0
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "g.csv"))}
     # at 2027-01-09 12:00 only a1 is due; carol's final is 8 of 20 (see above), lab1 not due
@@ -427,6 +428,7 @@ def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, 
     # ann's lab1 is graded (9/10) before its due date: graded work counts -> 0.7 x 100 + 0.3 x 90
     assert rows["ann"]["lab1"] == "9" and rows["ann"]["course grade %"] == "97"
     assert rows["eve"]["a1"] == "missing" and rows["eve"]["course grade %"] == "0"
+    assert rows["eve"]["lab1"] == "not due"   # nbgrader's 0-point row without a timestamp
     assert main(common + ["--student", "ann"]) == 0
     assert "ann: course grade 97.00%" in capsys.readouterr().out
 

@@ -70,6 +70,29 @@ def read_roster(path: Path | None) -> dict[str, Person]:
                 for row in reader if row.get("id")}
 
 
+def read_nbgrader_export(path: Path, wanted: set[str]) -> dict[tuple[str, str], tuple[float, float]]:
+    """``{(student, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV, for the
+    assignments in ``wanted``. nbgrader writes a row of 0 points for a student who submitted
+    nothing (an empty ``timestamp``): that is missing work, so it is left out here."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        need = {"assignment", "student_id", "score", "max_score"}
+        if not need <= set(reader.fieldnames or []):
+            raise ValueError(f"{path} is not an nbgrader export (it needs the columns "
+                             f"{', '.join(sorted(need))})")
+        out = {}
+        for line, row in enumerate(reader, start=2):
+            if row["assignment"] not in wanted or not (row.get("timestamp", "x") or "").strip():
+                continue
+            try:
+                out[(row["student_id"], row["assignment"])] = (float(row["score"] or 0),
+                                                                float(row["max_score"] or 0))
+            except ValueError:
+                raise ValueError(f"{path}, line {line}: score {row['score']!r} or max_score "
+                                 f"{row['max_score']!r} is not a number") from None
+    return out
+
+
 def compute(plan: Plan, code: dict[tuple[str, str], tuple[float, float]],
             labs: dict[tuple[str, str], tuple[float, float]], students: list[str],
             now: datetime | None = None) -> list[StudentGrade]:

@@ -176,11 +176,9 @@ def _nbgrader(args, plan, console) -> dict[tuple[str, str], tuple[float, float]]
                       f": labs and quizzes count as missing once due (run `nbgrader export` in "
                       f"the nbgrader course)[/yellow]")
         return {}
-    from ..gradebook import read_nbgrader_grades
+    from .coursegrade import read_nbgrader_export
 
-    wanted = frozenset(i.id for i in plan.items if i.kind == plan_mod.NBGRADER)
-    grades, _ = read_nbgrader_grades(path, keep=wanted)
-    return {k: v for k, v in grades.items() if k[1] in wanted}
+    return read_nbgrader_export(path, {i.id for i in plan.items if i.kind == plan_mod.NBGRADER})
 
 
 def _show(plan, grades, console, student: str | None = None) -> None:
