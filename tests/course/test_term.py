@@ -193,7 +193,7 @@ def test_submission_time_sources_in_order(tmp_path):
         (subs / name).mkdir(parents=True)
     (subs / "ann" / "timestamp.txt").write_text("2027-01-08 23:10:00.123456 UTC\n")
     (subs / "bob" / "submission_metadata.json").write_text(
-        json.dumps({"created_at": "2027-01-09T01:05:00.5-01:00"}))
+        json.dumps({"created_at": "2027-01-09T01:05:00.500000-01:00"}))
     (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
     manifest = lateness.read_manifest(subs)
     os.utime(subs / "dan", (1_800_000_000, 1_800_000_000))
@@ -440,3 +440,15 @@ def test_a_bad_extensions_file_is_named_with_its_line(tmp_path, plan):
     plan.extensions.write_text("student,assignment,due\nbob,a1,soon\n")
     with pytest.raises(ValueError, match="line 2: due 'soon' is neither a date-time nor"):
         lateness.read_extensions(plan.extensions, plan)
+
+
+@pytest.mark.parametrize("ident, message", [("zz", "no assignment 'zz' in the plan (it has: a1"),
+                                            ("lab1", "'lab1' is an nbgrader assignment")])
+def test_an_assignment_the_plan_lacks_is_refused(tmp_path, capsys, ident, message):
+    from descent.cli import main
+
+    path = write_plan(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["bundle", str(tmp_path / "out"), "--assignment", ident, "--plan", str(path)])
+    assert info.value.code == 2 and message in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
