@@ -8,7 +8,10 @@
     descent bundle OUT                           build the student bundle
     descent report RESULTS.json                  print a results file again
     descent demo                                 bundle, grade the solutions and a sample
-                                                 submission, then a sample class (batch)
+                                                 submission, then a sample class (batch), then
+                                                 one assignment of the course plan
+    descent course check | merge                 the course plan (course.toml); see also
+    descent grades                               --assignment on grade, batch, bundle
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import sys
 from pathlib import Path
 
 from . import options, timelimit
+from .course.termcli import add_assignment_options, assignment, load_plan
 from .kit import kit_root, run_pytest, student_root
 from .terminal import console
 
 # Modules of this package that add subcommands through ``register(subparsers)``.
-_PLUGGABLE_COMMANDS = ("export", "gradebook", "course.commands")
+_PLUGGABLE_COMMANDS = ("export", "gradebook", "course.commands", "course.termcli")
 
 
 def _results_path(args) -> Path:
@@ -39,6 +43,11 @@ def cmd_grade(args) -> int:
     if why:
         console.print(f"[red]descent grade: {why}[/red]")
         return 2
+    item = assignment(args)
+    if item is not None:   # only the assignment's exercises are graded and reported
+        from .course.assigned import selection
+
+        args.k = selection(item, args.k)
     extra = ["-k", args.k] if args.k else []
     extra += options.pytest_args(args)
     if args.verbose:   # pytest's own output, then the one table below
@@ -50,6 +59,13 @@ def cmd_grade(args) -> int:
         return code
     doc = results.load(path)
     report.render(doc, console, detail=args.verbose)
+    if item is not None:
+        from .course.assigned import scaled
+
+        for block in doc["implementations"]:
+            console.print(f"assignment {item.id}: {block['name']}: "
+                          f"{scaled(block['points'], block['max_points'], item):g}/"
+                          f"{item.points:g} points")
     console.print(f"[dim]results: {path}[/dim]")
     if args.html:
         from .course.html import write_for_grade
@@ -91,6 +107,13 @@ def cmd_report(args) -> int:
 def cmd_bundle(args) -> int:
     from .bundle import build_student_bundle
 
+    item = assignment(args)
+    if item is not None:
+        from .course.release import build_assignment_bundle
+
+        out = build_assignment_bundle(kit_root(), Path(args.out), load_plan(args), item)
+        console.print(f"bundle of assignment {item.id} written to {out}")
+        return 0
     out = build_student_bundle(kit_root(), Path(args.out))
     console.print(f"student bundle written to {out}")
     return 0
@@ -147,7 +170,12 @@ def cmd_demo(args) -> int:
     from .course.demo import grade_class
 
     batch = grade_class(root, out, console, device=args.device)
-    return 0 if ok and batch == 0 else 1
+    console.rule("4. a term: one assignment of course.toml released, graded with late work, "
+                 "exported")
+    from .course.termdemo import run_term
+
+    term = run_term(root, out, console, device=args.device)
+    return 0 if ok and batch == 0 and term == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")
+    add_assignment_options(p, "grade")
     options.add_to_argparse(p)
     device_option(p)
     p.set_defaults(func=cmd_grade)
@@ -186,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("bundle", help="build the student bundle")
     p.add_argument("out")
+    add_assignment_options(p, "bundle")
     p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("report", help="print a results file, or a class report (--class)")

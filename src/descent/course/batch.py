@@ -215,7 +215,9 @@ def _write_reports(opts: Options, book, console: Console) -> Path | None:
 # ------------------------------------------------------------------ the class summary
 
 def summarize(book, tally: Tally, listing, console: Console) -> None:
-    rows = book.current()
+    # The students of this folder: a term's gradebook also holds other assignments' students.
+    listed = {entry.student for entry in listing.entries}
+    rows = [row for row in book.current() if row["student"] in listed]
     graded = [r for r in rows if r["status"] == GRADED and r["max_points"]]
     table = Table(title="class summary", title_justify="left", show_lines=False)
     for column, justify in (("student", "left"), ("points", "right"), ("%", "right"),

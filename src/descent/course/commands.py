@@ -11,6 +11,7 @@ from pathlib import Path
 
 def register(sub) -> None:
     from .. import options
+    from .termcli import add_assignment_options
 
     p = sub.add_parser("batch", help="grade every submission of a class into a gradebook",
                        description=_doc("batch"))
@@ -32,10 +33,12 @@ def register(sub) -> None:
     p.add_argument("-k", default="", help="pytest -k expression: grade only these tests")
     p.add_argument("--no-reports", action="store_true", help="do not write the HTML reports")
     p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
+    add_assignment_options(p, "grade")
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("gradescope", help="build a Gradescope autograder archive")
     p.add_argument("out", help="the .zip to write")
+    add_assignment_options(p, "grade")
     p.set_defaults(func=_cmd_gradescope)
 
 
@@ -58,6 +61,12 @@ def _cmd_batch(args) -> int:
                    call_timeout=args.call_timeout, selection=args.k, device=args.device,
                    insecure=args.insecure, regrade=args.regrade, reports=not args.no_reports)
     try:
+        if args.assignment:   # the plan's assignment: late policy, assignment grades
+            from .assigned import run as run_assignment
+            from .termcli import assignment, load_plan
+
+            item = assignment(args)
+            return run_assignment(opts, load_plan(args), item, kit_root(), console)
         return run(opts, kit_root(), console)
     except KeyboardInterrupt:   # before or after the grading itself: nothing half-written
         console.print("[yellow]interrupted[/yellow]")
@@ -69,6 +78,9 @@ def _cmd_gradescope(args) -> int:
     from ..terminal import console
     from .gradescope import build
 
-    out = build(kit_root(), Path(args.out))
-    console.print(f"Gradescope autograder written to {out}")
+    from .termcli import assignment
+
+    item = assignment(args)
+    out = build(kit_root(), Path(args.out), selection=item.selection if item else "")
+    console.print(f"Gradescope autograder{' for ' + item.id if item else ''} written to {out}")
     return 0

@@ -47,7 +47,10 @@ KIT_PARTS = ("graders", "solutions", "src/descent", "pyproject.toml", "README.md
 _SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", ".descent"}
 
 
-def build(kit: Path, out: Path) -> Path:
+SELECTION = "descent-selection.txt"   # an assignment's ``-k`` expression (per-assignment archive)
+
+
+def build(kit: Path, out: Path, selection: str = "") -> Path:
     if out.suffix != ".zip":
         raise ValueError(f"{out}: the autograder archive must be a .zip")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +58,8 @@ def build(kit: Path, out: Path) -> Path:
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         _add_text(zf, "setup.sh", SETUP, executable=True)
         _add_text(zf, "run_autograder", RUN, executable=True)
+        if selection:
+            _add_text(zf, f"kit/{SELECTION}", selection, executable=False)
         for part in KIT_PARTS:
             source = kit / part
             files = [source] if source.is_file() else sorted(source.rglob("*"))
@@ -85,7 +90,9 @@ def main(root: str) -> int:
     kit = Path.cwd()
     target = graded_folder(root_path / "submission")
     timeout = float(os.environ.get("DESCENT_TIMEOUT_S", "600"))
-    req = Request("submission", str(target), str(kit), grader_version(kit), timeout_s=timeout)
+    chosen = (kit / SELECTION).read_text().strip() if (kit / SELECTION).is_file() else ""
+    req = Request("submission", str(target), str(kit), grader_version(kit, selection=chosen),
+                  timeout_s=timeout, selection=chosen)
     outcome = grade_submission(req)
     if outcome.status == GRADED:
         result = export.to_gradescope(outcome.results)

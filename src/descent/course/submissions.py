@@ -25,7 +25,7 @@ from .. import exercises
 
 SUFFIXES = (".zip", ".ipynb", ".py")
 HASH_CAP = 64 << 20   # larger files are hashed by size and time: intake refuses them anyway
-_NOT_SUBMISSIONS = {"__MACOSX"}
+_NOT_SUBMISSIONS = {"__MACOSX", "manifest.csv"}   # manifest: submission times (lateness)
 
 
 class SubmissionsError(ValueError):

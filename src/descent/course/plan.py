@@ -1,0 +1,345 @@
+"""The course plan: the term's assignments, deadlines, late policy and weights, in one TOML file.
+
+The schema is documented in ``docs/course.md`` ("The course plan"); ``course.toml`` at the kit's
+root is the sample. :func:`load` reads and validates a plan and raises :class:`PlanError` with
+every problem found, each one a sentence that names the assignment and what to change; no
+command goes on with a broken plan.
+
+Date-times are TOML date-times: with an offset (``2027-01-18T23:59:00-05:00``) they mean that
+instant, without one (``2027-01-18T23:59:00``) they are read in the course's ``timezone``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:   # pragma: no cover - the backport has the same interface
+    import tomli as tomllib
+
+from .. import exercises
+
+DEFAULT_NAME = "course.toml"
+CODE, NBGRADER = "code", "nbgrader"
+UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+
+
+class PlanError(ValueError):
+    """The plan cannot be used; ``problems`` lists every reason, one sentence each."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path, self.problems = path, problems
+        super().__init__(f"the course plan {path} has {len(problems)} problem(s):\n"
+                         + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class LatePolicy:
+    """Lateness past the due date (or the student's extension): nothing within ``grace``;
+    after it ``penalty`` percent of the earned score per started ``per`` (counted from the due
+    date), at most ``cap`` percent; more than ``no_credit_after`` late earns nothing."""
+
+    grace: timedelta = timedelta(0)
+    penalty: float = 0.0            # percent of the earned score per started unit
+    per: str = "day"                # "day" or "hour"
+    cap: float = 100.0              # percent
+    no_credit_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One graded piece of work: a code assignment or an nbgrader assignment."""
+
+    id: str
+    title: str
+    kind: str                       # CODE or NBGRADER
+    category: str
+    weight: float = 1.0             # within its category
+    points: float = 100.0           # code: the total its exercises are scaled to
+    release: datetime | None = None
+    due: datetime | None = None
+    late: LatePolicy = field(default_factory=LatePolicy)
+    exercises: tuple[str, ...] = ()   # code: exercise ids, in registry order
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.split(".", 1)[0] for e in self.exercises))
+
+    @property
+    def selection(self) -> str:
+        """The pytest ``-k`` expression that selects exactly this assignment's exercises."""
+        return " or ".join(self.exercises)
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    weight: float                   # percent of the course grade
+    drop_lowest: int = 0
+
+
+@dataclass
+class Plan:
+    path: Path
+    name: str
+    timezone: ZoneInfo
+    categories: dict[str, Category]
+    items: list[Item]
+    extensions: Path | None = None
+    roster: Path | None = None
+    nbgrader_course: Path | None = None
+    nbgrader_grades: Path | None = None
+
+    def item(self, ident: str) -> Item:
+        for it in self.items:
+            if it.id == ident:
+                return it
+        known = ", ".join(i.id for i in self.items)
+        raise PlanError(self.path, [f"no assignment {ident!r} in the plan (it has: {known})"])
+
+    def code_assignment(self, ident: str) -> Item:
+        item = self.item(ident)
+        if item.kind != CODE:
+            raise PlanError(self.path, [f"{ident!r} is an nbgrader assignment: grade it with "
+                                        f"`descent labs autograde {ident}`"])
+        return item
+
+    @property
+    def code(self) -> list[Item]:
+        return [i for i in self.items if i.kind == CODE]
+
+    def assignment_of(self, exercise: str) -> Item | None:
+        return next((i for i in self.code if exercise in i.exercises), None)
+
+
+# ------------------------------------------------------------------------------ reading
+
+def find(path: str | Path | None, kit: Path) -> Path:
+    """The plan to use: ``path``, else ``course.toml`` in the working directory, else the kit's."""
+    if path:
+        return Path(path)
+    here = Path.cwd() / DEFAULT_NAME
+    return here if here.is_file() else kit / DEFAULT_NAME
+
+
+def load(path: str | Path) -> Plan:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(path, ["no such file (copy the kit's course.toml and edit it)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(path, [f"cannot read it: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(path, [f"not valid TOML: {exc}"]) from None
+    reader = _Reader(path)
+    plan = reader.plan(raw)
+    if reader.problems:
+        raise PlanError(path, reader.problems)
+    return plan
+
+
+class _Reader:
+    """Turns the parsed TOML into a :class:`Plan`, collecting every problem on the way."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+    def plan(self, raw: dict) -> Plan:
+        course = raw.get("course", {})
+        tz = self.timezone(course.get("timezone", "UTC"))
+        categories = self.categories(raw.get("categories", {}))
+        default_late = self.late(raw.get("late", {}), "[late]")
+        items = [self.code_item(a, tz, default_late) for a in raw.get("assignment", [])]
+        items += [self.nbgrader_item(a, tz) for a in raw.get("nbgrader", [])]
+        items = [i for i in items if i is not None]
+        plan = Plan(self.path, str(course.get("name", "course")), tz, categories, items,
+                    extensions=self.file(course, "extensions"), roster=self.file(course, "roster"),
+                    nbgrader_course=self.file(course, "nbgrader_course"),
+                    nbgrader_grades=self.file(course, "nbgrader_grades"))
+        self.cross_checks(plan)
+        return plan
+
+    def file(self, table: dict, key: str) -> Path | None:
+        value = table.get(key)
+        return (self.path.parent / value) if value else None
+
+    def timezone(self, name) -> ZoneInfo:
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail(f"[course] timezone {name!r} is not a time zone name (for example "
+                      f"'Europe/Paris' or 'UTC')")
+            return ZoneInfo("UTC")
+
+    def categories(self, raw: dict) -> dict[str, Category]:
+        out = {}
+        for name, table in raw.items():
+            weight = self.number(table.get("weight"), f"[categories.{name}] weight")
+            drop = table.get("drop_lowest", 0)
+            if not isinstance(drop, int) or drop < 0:
+                self.fail(f"[categories.{name}] drop_lowest must be a whole number >= 0")
+                drop = 0
+            out[name] = Category(name, weight or 0.0, drop)
+        if not out:
+            self.fail("no [categories.NAME] table: give each category its weight in percent")
+        elif not math.isclose(sum(c.weight for c in out.values()), 100.0, abs_tol=1e-6):
+            listed = ", ".join(f"{c.name} {c.weight:g}" for c in out.values())
+            self.fail(f"category weights add up to {sum(c.weight for c in out.values()):g}, not "
+                      f"100 ({listed})")
+        return out
+
+    def number(self, value, where: str, *, minimum: float = 0.0) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            self.fail(f"{where} must be a number >= {minimum:g} (got {value!r})")
+            return None
+        return float(value)
+
+    def late(self, raw: dict, where: str, base: LatePolicy | None = None) -> LatePolicy:
+        base = base or LatePolicy()
+        per = raw.get("per", base.per)
+        if per not in UNITS:
+            self.fail(f"{where} per must be 'day' or 'hour' (got {per!r})")
+            per = "day"
+        values = {}
+        for key, default in (("grace_minutes", base.grace / timedelta(minutes=1)),
+                             ("penalty", base.penalty), ("cap", base.cap)):
+            got = self.number(raw.get(key, default), f"{where} {key}")
+            values[key] = default if got is None else got
+        after = raw.get("no_credit_after_days")
+        no_credit = base.no_credit_after
+        if after is not None:
+            days = self.number(after, f"{where} no_credit_after_days")
+            no_credit = timedelta(days=days) if days is not None else None
+        if values["cap"] > 100:
+            self.fail(f"{where} cap is a percentage: at most 100 (got {values['cap']:g})")
+        return LatePolicy(timedelta(minutes=values["grace_minutes"]), values["penalty"], per,
+                          min(values["cap"], 100.0), no_credit)
+
+    def when(self, value, where: str, tz: ZoneInfo) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=tz)
+        if isinstance(value, date):
+            self.fail(f"{where} {value} has no time of day: write {value}T23:59:00")
+        else:
+            self.fail(f"{where} must be a TOML date-time such as 2027-01-18T23:59:00 "
+                      f"(got {value!r})")
+        return None
+
+    def common(self, raw: dict, kind: str, tz: ZoneInfo) -> dict | None:
+        ident = raw.get("id")
+        if not isinstance(ident, str) or not ident.strip():
+            self.fail(f"an [[{'assignment' if kind == CODE else 'nbgrader'}]] has no id")
+            return None
+        where = f"assignment {ident!r}:"
+        release = self.when(raw.get("release"), f"{where} release", tz)
+        due = self.when(raw.get("due"), f"{where} due", tz)
+        if release and due and due <= release:
+            self.fail(f"{where} due {due.isoformat()} is not after its release "
+                      f"{release.isoformat()}")
+        weight = self.number(raw.get("weight", 1.0), f"{where} weight")
+        return dict(id=ident, title=str(raw.get("title", ident)), kind=kind,
+                    category=str(raw.get("category", "")), weight=weight or 0.0,
+                    release=release, due=due)
+
+    def code_item(self, raw: dict, tz: ZoneInfo, late: LatePolicy) -> Item | None:
+        base = self.common(raw, CODE, tz)
+        if base is None:
+            return None
+        where = f"assignment {base['id']!r}:"
+        wanted = raw.get("exercises", [])
+        if not isinstance(wanted, list) or not wanted:
+            self.fail(f"{where} exercises must list exercise ids or module names")
+            wanted = []
+        chosen = []
+        for name in wanted:
+            if name in exercises.EXERCISES:
+                chosen.append(name)
+            elif name in exercises.MODULES:
+                chosen += [e.id for e in exercises.EXERCISES.values() if e.module == name]
+            else:
+                self.fail(f"{where} unknown exercise or module {name!r} (modules: "
+                          f"{', '.join(exercises.MODULES)})")
+        points = self.number(raw.get("points", 100), f"{where} points", minimum=1e-9)
+        return Item(**base, points=points or 100.0, exercises=tuple(dict.fromkeys(chosen)),
+                    late=self.late(raw.get("late", {}), f"{where} late", late))
+
+    def nbgrader_item(self, raw: dict, tz: ZoneInfo) -> Item | None:
+        base = self.common(raw, NBGRADER, tz)
+        return Item(**base) if base else None
+
+    def cross_checks(self, plan: Plan) -> None:
+        seen: dict[str, str] = {}
+        ids: set[str] = set()
+        for item in plan.items:
+            if item.id in ids:
+                self.fail(f"assignment id {item.id!r} is used twice")
+            ids.add(item.id)
+            if item.category not in plan.categories:
+                self.fail(f"assignment {item.id!r}: category {item.category!r} is not one of "
+                          f"the [categories] ({', '.join(plan.categories) or 'none'})")
+            for ex in item.exercises:
+                if ex in seen and seen[ex] != item.id:
+                    self.fail(f"exercise {ex} is in two assignments: {seen[ex]!r} and "
+                              f"{item.id!r}")
+                seen.setdefault(ex, item.id)
+        for cat in plan.categories.values():
+            count = sum(i.category == cat.name for i in plan.items)
+            if cat.drop_lowest and cat.drop_lowest >= count:
+                self.fail(f"[categories.{cat.name}] drops the lowest {cat.drop_lowest} of "
+                          f"{count} assignment(s): at least one must count")
+        self.nbgrader_checks(plan)
+
+    def nbgrader_checks(self, plan: Plan) -> None:
+        labs = [i for i in plan.items if i.kind == NBGRADER]
+        if not labs:
+            return
+        folder = plan.nbgrader_course
+        if folder is None or not (folder / "source").is_dir():
+            self.fail(f"[course] nbgrader_course must name the nbgrader course folder (with "
+                      f"source/), for {', '.join(i.id for i in labs)}")
+            return
+        have = sorted(p.name for p in (folder / "source").iterdir() if p.is_dir())
+        for item in labs:
+            if item.id not in have:
+                self.fail(f"nbgrader assignment {item.id!r} is not in the nbgrader course "
+                          f"{folder} (it has: {', '.join(have)})")
+
+
+def covered(plan: Plan) -> tuple[list[str], list[str]]:
+    """The kit's exercises the plan's code assignments cover, and those it leaves out."""
+    inside = {e for item in plan.code for e in item.exercises}
+    every = list(exercises.EXERCISES)
+    return [e for e in every if e in inside], [e for e in every if e not in inside]
+
+
+def split_modules(plan: Plan) -> dict[str, list[str]]:
+    """Modules whose exercises are spread over several assignments: ``{module: [ids]}``. Such a
+    module's stub file ships whole with the first of them (later functions as empty stubs)."""
+    owners: dict[str, list[str]] = {}
+    for item in plan.code:
+        for module in item.modules:
+            owners.setdefault(module, []).append(item.id)
+    return {m: ids for m, ids in owners.items() if len(ids) > 1}
+
+
+def at(plan: Plan, value: str) -> datetime:
+    """Parse an ISO date-time typed on a command line (no offset: the course's time zone)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date-time such as 2027-01-18T23:59") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=plan.timezone)
+

@@ -1,0 +1,69 @@
+"""The last part of ``descent demo``: one assignment of the sample plan (``course.toml``)
+released, graded with a late student and an extension, and exported for Canvas.
+
+Three students hand in assignment a1 (gradient descent and regression): ``ana`` on time (an
+nbgrader ``timestamp.txt``), ``ben`` two days late (a ``manifest.csv`` time), ``cy`` two days
+late too but with a three-day extension. Only a1's five exercises are graded, so this costs a
+few seconds per student.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from rich.markup import escape
+
+A1 = "a1"
+
+
+def _class(kit: Path, plan, item, folder: Path) -> Path:
+    subs = folder / "submissions-a1"
+    for student in ("ana", "ben", "cy"):
+        (subs / student).mkdir(parents=True)
+        for module in item.modules:
+            shutil.copy(kit / "solutions" / f"{module}.py", subs / student / f"{module}.py")
+    # ben left the closed form undone: a stub (from the starter) in place of his regression.
+    shutil.copy(kit / "starter" / "regression.py", subs / "ben" / "regression.py")
+    due = item.due
+    (subs / "ana" / "timestamp.txt").write_text(f"{(due - timedelta(hours=3)).isoformat()}\n")
+    late = (due + timedelta(days=1, hours=20)).isoformat()
+    (subs / "manifest.csv").write_text(f"student,submitted_at\nben,{late}\ncy,{late}\n")
+    extensions = folder / "extensions.csv"
+    extensions.write_text("student,assignment,due,reason\ncy,a1,+3d,medical note\n")
+    plan.extensions = extensions
+    return subs
+
+
+def run_term(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
+    from . import coursegrade, lms
+    from .assignbook import read
+    from .assigned import run
+    from .batch import Options
+    from .classbook import Gradebook
+    from .plan import load
+    from .release import build_assignment_bundle
+
+    plan = load(kit / "course.toml")
+    item = plan.item(A1)
+    bundle = build_assignment_bundle(kit, work / "release-a1", plan, item)
+    shipped = sorted(p.name for p in (bundle / "starter").glob("*.py") if p.stem != "__init__")
+    console.print(f"released {item.id} ({escape(item.title)}) to {bundle}: starter/ holds only "
+                  f"{', '.join(shipped)}")
+    subs = _class(kit, plan, item, work)
+    out = work / "term-grading"
+    code = run(Options(submissions=subs, out=out, device=device), plan, item, kit, console)
+    if code != 0:
+        return code
+    with Gradebook(out / "gradebook.sqlite", writable=False) as book:
+        finals = {(g.student, g.assignment): (g.final, g.max_points) for g in read(book)}
+    students = sorted({s for s, _ in finals})
+    grades = coursegrade.compute(plan, finals, {}, students, now=item.due + timedelta(days=1))
+    canvas = lms.render("canvas", plan, grades, coursegrade.read_roster(plan.roster))
+    path = out / "canvas.csv"
+    path.write_text(canvas, encoding="utf-8")
+    console.print(f"Canvas import file {path} (first lines; a1 only so far, the rest not due):")
+    for line in canvas.splitlines()[:5]:
+        console.print(f"  {escape(line)}", soft_wrap=True)
+    return 0

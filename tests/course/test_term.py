@@ -1,0 +1,454 @@
+"""A term run from the course plan: the plan and its errors, late work, the assignment grades in
+the gradebook, course grades, the LMS files, and releasing one assignment at a time.
+
+The class of the issue: ann submits on time, bob within the grace period, carol two days late,
+dan two days late with an extension, eve never. Every expected number is worked out by hand in
+the test from the plan below (10% per started day, 15 minutes of grace, cap 50%, nothing after
+5 days).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from descent.course import assignbook, assigned, coursegrade, lateness, lms, release, submissions
+from descent.course import plan as plan_mod
+from descent.course.classbook import Gradebook
+from descent.course.runner import Outcome
+
+from .conftest import KIT, env
+
+UTC = timezone.utc
+PLAN = """
+[course]
+name = "Three-assignment term"
+timezone = "UTC"
+extensions = "extensions.csv"
+roster = "roster.csv"
+nbgrader_course = "nb"
+
+[categories.code]
+weight = 70
+drop_lowest = 1
+[categories.labs]
+weight = 30
+
+[late]
+grace_minutes = 15
+penalty = 10
+per = "day"
+cap = 50
+no_credit_after_days = 5
+
+[[assignment]]
+id = "a1"
+title = "Gradient descent"
+exercises = ["basics"]
+points = 20
+category = "code"
+release = 2027-01-01T09:00:00
+due = 2027-01-08T23:59:00
+
+[[assignment]]
+id = "a2"
+title = "Clipping"
+exercises = ["clipping.clip_grad_norm", "clipping.clip_grad_value"]
+points = 50
+category = "code"
+release = 2027-01-08T09:00:00
+due = 2027-01-15T23:59:00
+
+[[assignment]]
+id = "a3"
+title = "Regression"
+exercises = ["regression"]
+points = 30
+category = "code"
+weight = 2
+release = 2027-01-15T09:00:00
+due = 2027-01-22T23:59:00
+
+[[nbgrader]]
+id = "lab1"
+title = "Lab 1"
+category = "labs"
+due = 2027-01-20T23:59:00
+"""
+DUE = datetime(2027, 1, 8, 23, 59, tzinfo=UTC)
+
+
+def write_plan(folder: Path, text: str = PLAN) -> Path:
+    (folder / "nb" / "source" / "lab1").mkdir(parents=True, exist_ok=True)
+    (folder / "extensions.csv").write_text("student,assignment,due,reason\n"
+                                           "dan,a1,+3d,illness\n")
+    (folder / "roster.csv").write_text(
+        "id,first_name,last_name,email,section\n" + "".join(
+            f"{s},{s.title()},Doe,{s}@example.edu,S1\n" for s in ("ann", "bob", "carol", "dan",
+                                                                   "eve")))
+    path = folder / "course.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def plan(tmp_path) -> plan_mod.Plan:
+    return plan_mod.load(write_plan(tmp_path))
+
+
+# ------------------------------------------------------------------------------ the plan
+
+def test_plan_reads_assignments_exercises_and_dates(plan):
+    a1, a2, a3 = plan.code
+    assert a1.exercises == ("basics.gradient_descent_1d", "basics.gd_regime")
+    assert a2.exercises == ("clipping.clip_grad_norm", "clipping.clip_grad_value")
+    assert a3.modules == ("regression",) and a3.weight == 2 and a3.points == 30
+    assert a1.due == DUE and a1.late.grace == timedelta(minutes=15)
+    assert a1.selection == "basics.gradient_descent_1d or basics.gd_regime"
+    assert plan.item("lab1").kind == plan_mod.NBGRADER
+
+
+def test_a_module_split_over_assignments_is_noted(plan):
+    assert plan_mod.split_modules(plan) == {}
+    plan.items[1] = dataclasses.replace(plan.items[1], exercises=("basics.gd_regime",))
+    assert plan_mod.split_modules(plan) == {"basics": ["a1", "a2"]}
+
+
+def test_the_kit_sample_plan_covers_every_exercise_once():
+    sample = plan_mod.load(KIT / "course.toml")
+    inside, outside = plan_mod.covered(sample)
+    assert outside == [] and len(inside) == len(set(inside))
+    assert 8 <= len(sample.code) <= 10
+    labs = {i.id for i in sample.items if i.kind == plan_mod.NBGRADER}
+    assert labs == {p.name for p in (KIT / "labs" / "source").iterdir() if p.is_dir()}
+
+
+BROKEN = [
+    (('exercises = ["basics"]', 'exercises = ["basics.nope"]'),
+     "assignment 'a1': unknown exercise or module 'basics.nope'"),
+    (('exercises = ["regression"]', 'exercises = ["regression", "basics.gd_regime"]'),
+     "exercise basics.gd_regime is in two assignments: 'a1' and 'a3'"),
+    (("due = 2027-01-08T23:59:00", "due = 2026-12-31T23:59:00"),
+     "assignment 'a1': due 2026-12-31T23:59:00+00:00 is not after its release"),
+    (("weight = 30", "weight = 20"), "category weights add up to 90, not 100 (code 70, labs 20)"),
+    (('id = "lab1"', 'id = "lab7"'), "nbgrader assignment 'lab7' is not in the nbgrader course"),
+    (("per = \"day\"", "per = \"week\""), "[late] per must be 'day' or 'hour'"),
+    (("due = 2027-01-22T23:59:00", "due = 2027-01-22"), "has no time of day"),
+    (("[course]", "[course"), "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize("edit, message", BROKEN, ids=[m[:30] for _, m in BROKEN])
+def test_every_plan_error_gives_its_message(tmp_path, edit, message):
+    path = write_plan(tmp_path, PLAN.replace(*edit, 1))
+    with pytest.raises(plan_mod.PlanError) as info:
+        plan_mod.load(path)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("argv", [["course", "check"], ["grades"],
+                                  ["bundle", "OUT", "--assignment", "a1"],
+                                  ["grade", "solutions", "--assignment", "a1"],
+                                  ["batch", "SUBS", "--assignment", "a1"],
+                                  ["gradescope", "OUT.zip", "--assignment", "a1"]])
+def test_every_command_given_a_broken_plan_fails_with_the_message(tmp_path, argv):
+    path = write_plan(tmp_path, PLAN.replace('exercises = ["basics"]', 'exercises = ["nope"]'))
+    argv = [str(tmp_path / a) if a in ("OUT", "SUBS", "OUT.zip") else a for a in argv]
+    proc = subprocess.run([sys.executable, "-m", "descent.cli", *argv, "--plan", str(path)],
+                          cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "unknown exercise or module 'nope'" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+# ------------------------------------------------------------------------------ late work
+
+def test_late_policy_by_hand(plan):
+    a1 = plan.item("a1")
+    on_time = lateness.penalty(a1.late, DUE, DUE - timedelta(hours=1))
+    grace = lateness.penalty(a1.late, DUE, DUE + timedelta(minutes=10))
+    two_days = lateness.penalty(a1.late, DUE, DUE + timedelta(days=1, hours=20))
+    steep = dataclasses.replace(a1.late, penalty=20)
+    capped = lateness.penalty(steep, DUE, DUE + timedelta(days=2, hours=1))
+    too_late = lateness.penalty(a1.late, DUE, DUE + timedelta(days=5, minutes=1))
+    assert (on_time.percent, on_time.reason) == (0, "")
+    assert grace.percent == 0 and "within the grace period" in grace.reason
+    assert two_days.percent == 20 and "2 day(s) x 10% = 20%" in two_days.reason   # 2 started days
+    assert capped.percent == 50 and "(the cap)" in capped.reason                   # 3 x 20 > 50
+    assert too_late.percent == 100 and "no credit after 5 d" in too_late.reason
+
+
+def test_submission_time_sources_in_order(tmp_path):
+    subs = tmp_path / "subs"
+    for name in ("ann", "bob", "carol", "dan"):
+        (subs / name).mkdir(parents=True)
+    (subs / "ann" / "timestamp.txt").write_text("2027-01-08 23:10:00.123456 UTC\n")
+    (subs / "bob" / "submission_metadata.json").write_text(
+        json.dumps({"created_at": "2027-01-09T01:05:00.500000-01:00"}))
+    (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
+    manifest = lateness.read_manifest(subs)
+    os.utime(subs / "dan", (1_800_000_000, 1_800_000_000))
+
+    def when(name):
+        return lateness.submitted(name, subs / name, subs, (subs / name).stat().st_mtime,
+                                  manifest)
+
+    assert when("ann") == lateness.Submitted(datetime(2027, 1, 8, 23, 10, 0, 123456, UTC),
+                                             lateness.TIMESTAMP)
+    assert when("bob").at == datetime(2027, 1, 9, 2, 5, 0, 500000, UTC)
+    assert when("bob").source == lateness.GRADESCOPE
+    assert when("carol") == lateness.Submitted(datetime(2027, 1, 10, 12, tzinfo=UTC),
+                                               lateness.MANIFEST)
+    dan = when("dan")
+    assert dan.source == lateness.MTIME and not dan.reliable
+    assert dan.at == datetime.fromtimestamp(1_800_000_000, UTC)
+    (subs / "dan" / "timestamp.txt").write_text("yesterday")   # unreadable: said so
+    assert when("dan").source == f"{lateness.MTIME}; timestamp.txt unreadable"
+    (subs / "dan" / "timestamp.txt").write_text("2027-01-08 18:00:00 America/New_York")
+    assert when("dan").at == datetime(2027, 1, 8, 23, tzinfo=UTC)
+
+
+def _outcome(student: str, points: float, most: float, digest: str, version="v-a1") -> Outcome:
+    doc = {"implementations": [{"name": student, "points": points, "max_points": most,
+                                "exercises": []}], "tests": []}
+    return Outcome(student, f"/subs/{student}", "graded", results=doc, content_hash=digest,
+                   version=version)
+
+
+# Exercise points of the class for a1 (of 20): ann 20, bob 15, carol 10, dan 18; eve never.
+CLASS = {"ann": (20.0, DUE - timedelta(hours=2)),
+         "bob": (15.0, DUE + timedelta(minutes=10)),
+         "carol": (10.0, DUE + timedelta(days=1, hours=12)),
+         "dan": (18.0, DUE + timedelta(days=2))}
+
+
+def _grade_class(book: Gradebook, plan, folder: Path, extensions,
+                 shift=timedelta(0)) -> list[assignbook.Grade]:
+    """Record the class's a1 gradings and settle them, as ``descent batch --assignment a1``
+    does after grading (times from a manifest, shifted by ``shift``)."""
+    subs = folder / "subs"
+    rows = ["student,submitted_at"]
+    for student, (points, at) in CLASS.items():
+        (subs / student).mkdir(parents=True, exist_ok=True)
+        (subs / student / "basics.py").write_text(f"# {student}\n")
+        rows.append(f"{student},{(at + shift).isoformat()}")
+    (subs / "manifest.csv").write_text("\n".join(rows) + "\n")
+    listing = submissions.discover(subs)
+    for entry in listing.entries:
+        digest = submissions.content_hash(entry.path)
+        book.record(_outcome(entry.student, CLASS[entry.student][0], 20.0, digest), source="x",
+                    submitted=0, superseded=[])
+    grades = assigned.settle(book, plan, plan.item("a1"), listing, "v-a1", subs,
+                             lateness.read_manifest(subs), extensions)
+    assignbook.write(book, grades)
+    return grades
+
+
+def test_class_graded_for_one_assignment_raw_penalty_final_by_hand(tmp_path, plan):
+    extensions = lateness.read_extensions(plan.extensions, plan)
+    assert extensions[("dan", "a1")].due == DUE + timedelta(days=3)
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        _grade_class(book, plan, tmp_path, extensions)
+        got = {g.student: g for g in assignbook.read(book, "a1")}
+    # raw = exercise points / 20 x 20 (a1 is worth 20)
+    assert {s: g.raw for s, g in got.items()} == {"ann": 20, "bob": 15, "carol": 10, "dan": 18}
+    assert got["ann"].penalty == 0 and got["ann"].final == 20
+    assert got["bob"].penalty == 0 and "grace" in got["bob"].reason and got["bob"].final == 15
+    # carol: 1 d 12 h late -> 2 started days x 10% = 20% of 10 = 2
+    assert (got["carol"].penalty_percent, got["carol"].penalty, got["carol"].final) == (20, 2, 8)
+    # dan: 2 days late, but his extension runs 3 days: on time
+    assert got["dan"].penalty == 0 and got["dan"].final == 18 and "illness" in got["dan"].extension
+    assert "eve" not in got
+
+
+def test_regrade_keeps_time_and_other_assignments_are_untouched(tmp_path, plan):
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        assignbook.ensure(book)
+        first = {g.student: g for g in _grade_class(book, plan, tmp_path, {})}
+        a2 = assigned.grade(plan.item("a2"), "ann", None, "h2", "graded", 4, 10,
+                            lateness.Submitted(DUE, lateness.MANIFEST), None)
+        assignbook.write(book, [a2])
+        before = assignbook.read(book, "a2")
+        # the same content graded again (new graders, files copied: later times)
+        again = {g.student: g for g in _grade_class(book, plan, tmp_path, {}, timedelta(days=30))}
+        assert {s: g.submitted_at for s, g in again.items()} == \
+            {s: g.submitted_at for s, g in first.items()}
+        assert assignbook.read(book, "a2") == before
+
+
+# ------------------------------------------------------------------------------ course grade
+
+def test_course_grades_by_hand(plan):
+    code = {("ann", "a1"): (20, 20), ("ann", "a2"): (25, 50), ("ann", "a3"): (30, 30),
+            ("bob", "a1"): (15, 20), ("bob", "a2"): (50, 50),
+            ("carol", "a1"): (8, 20)}
+    labs = {("ann", "lab1"): (8, 10), ("bob", "lab1"): (5, 10)}
+    now = datetime(2027, 1, 25, tzinfo=UTC)   # everything is due
+    grades = {g.student: g for g in coursegrade.compute(
+        plan, code, labs, ["ann", "bob", "carol", "eve"], now)}
+    # ann: code 100%, 50%, 100% (a3 weighs 2); the lowest (a2) dropped -> (100 + 2x100)/3 = 100;
+    # labs 80 -> 0.7 x 100 + 0.3 x 80 = 94
+    assert grades["ann"].cells["a2"].dropped
+    assert grades["ann"].categories == {"code": 100, "labs": 80}
+    assert grades["ann"].total == pytest.approx(94)
+    # bob: 75%, 100%, a3 missing = 0 (dropped) -> 87.5; labs 50 -> 61.25 + 15 = 76.25
+    assert grades["bob"].cells["a3"].status == coursegrade.MISSING
+    assert grades["bob"].cells["a3"].dropped
+    assert grades["bob"].total == pytest.approx(0.7 * 87.5 + 0.3 * 50)
+    # carol: 40%, then a2 and a3 missing (0); of the two lowest, equal, the heavier (a3, weight
+    # 2) is dropped -> (40 + 0) / 2 = 20; lab1 missing: 0 -> 0.7 x 20 = 14
+    assert grades["carol"].cells["a3"].dropped and not grades["carol"].cells["a2"].dropped
+    assert grades["carol"].categories == {"code": 20, "labs": 0}
+    assert grades["carol"].total == pytest.approx(14)
+    assert grades["eve"].total == 0 and all(c.status == coursegrade.MISSING
+                                            for c in grades["eve"].cells.values())
+    early = {g.student: g for g in coursegrade.compute(
+        plan, code, {}, ["carol"], datetime(2027, 1, 10, tzinfo=UTC))}["carol"]
+    assert early.cells["a2"].status == coursegrade.NOT_DUE and early.categories["labs"] is None
+    assert early.total == pytest.approx(40)   # only a1 is due: 40%, the labs not yet
+
+
+def test_canvas_and_moodle_files_have_their_documented_columns(plan):
+    roster = coursegrade.read_roster(plan.roster)
+    grades = coursegrade.compute(plan, {("ann", "a1"): (18, 20)}, {("ann", "lab1"): (7, 10)},
+                                 ["ann", "eve"], datetime(2027, 2, 1, tzinfo=UTC))
+    canvas = list(csv.reader(io.StringIO(lms.render("canvas", plan, grades, roster))))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                         "a1: Gradient descent", "a2: Clipping", "a3: Regression", "lab1: Lab 1"]
+    assert canvas[1] == ["    Points Possible", "", "", "", "", "20", "50", "30", "10"]
+    assert canvas[2] == ["Doe, Ann", "", "ann", "ann", "S1", "18", "", "", "7"]
+    assert canvas[3][:5] == ["Doe, Eve", "", "eve", "eve", "S1"] and canvas[3][5:] == [""] * 4
+    moodle = list(csv.reader(io.StringIO(lms.render("moodle", plan, grades, roster))))
+    assert moodle[0][:6] == ["First name", "Last name", "ID number", "Institution",
+                             "Department", "Email address"]
+    assert moodle[1][:6] == ["Ann", "Doe", "ann", "", "", "ann@example.edu"]
+    plain = list(csv.DictReader(io.StringIO(lms.render("csv", plan, grades, roster))))
+    assert plain[1]["a1"] == "missing" and plain[0]["a1"] == "18"
+
+
+# ------------------------------------------------------------------------------ release
+
+def test_assignment_bundle_and_merge_keep_earlier_work(tmp_path, plan):
+    a1 = release.build_assignment_bundle(KIT, tmp_path / "b1", plan, plan.item("a1"))
+    assert sorted(p.name for p in (a1 / "starter").glob("*.py")) == ["__init__.py", "basics.py"]
+    assert sorted(p.name for p in (a1 / "exercises").glob("test_*.py")) == ["test_basics.py"]
+    assert "basics.gd_regime" in (a1 / "README.md").read_text()
+    assert not (a1 / "solutions").exists() and not (a1 / "graders").exists()
+    a2 = release.build_assignment_bundle(KIT, tmp_path / "b2", plan, plan.item("a2"))
+    assert {p.name for p in (a2 / "starter").glob("*.py")} == {"__init__.py", "basics.py",
+                                                               "clipping.py"}
+    work = tmp_path / "mine"
+    work.mkdir()
+    release.merge(a1, work)
+    mine = (KIT / "solutions" / "basics.py").read_text()
+    (work / "starter" / "basics.py").write_text(mine)           # the student's a1 work
+    (work / "notes.txt").write_text("my notes")
+    report = release.merge(a2, work)
+    assert (work / "starter" / "basics.py").read_text() == mine  # untouched
+    assert (work / "starter" / "clipping.py").is_file()
+    assert (work / "exercises" / "test_clipping.py").is_file()
+    assert (work / "notes.txt").read_text() == "my notes"
+    assert "starter/clipping.py" in report.added and "starter/basics.py" in report.kept
+    assert "README.md" in report.updated
+
+
+def test_gradescope_archive_per_assignment(tmp_path, plan):
+    import zipfile
+
+    from descent.course.gradescope import SELECTION, build
+
+    out = build(KIT, tmp_path / "a2.zip", selection=plan.item("a2").selection)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read(f"kit/{SELECTION}").decode() == plan.item("a2").selection
+
+
+def test_batch_of_one_assignment_end_to_end(tmp_path):
+    """A real ``descent batch --assignment a1``: a late student and one on time, the table and
+    the HTML report show raw, penalty and final (the regrade rule is tested above)."""
+    path = write_plan(tmp_path)
+    subs = tmp_path / "subs"
+    for student in ("ann", "carol"):
+        (subs / student).mkdir(parents=True)
+        (subs / student / "basics.py").write_text((KIT / "solutions" / "basics.py").read_text())
+    (subs / "ann" / "timestamp.txt").write_text("2027-01-08 20:00:00 UTC\n")
+    (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
+    argv = [sys.executable, "-m", "descent.cli", "batch", str(subs), "--out",
+            str(tmp_path / "grading"), "--assignment", "a1", "--plan", str(path), "--jobs", "2"]
+    proc = subprocess.run(argv, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "eve" in proc.stdout and "missing" in proc.stdout          # never submitted
+    # carol: 1 d 12 h 1 min late -> 2 days x 10% of 20 = 4
+    assert "-4 (20%)" in proc.stdout and "16/20" in proc.stdout
+    page = (tmp_path / "grading" / "reports" / "a1" / "carol.html").read_text()
+    assert "raw score 20/20; late penalty 4 (20%)" in page and "final 16/20" in page
+
+
+def test_run_autograder_of_one_assignment_grades_only_its_exercises(tmp_path, plan):
+    from descent.course.gradescope import build
+
+    from .test_platforms import _autograder_root, _run_autograder
+
+    archive = build(KIT, tmp_path / "a1.zip", selection=plan.item("a1").selection)
+    root = _autograder_root(tmp_path, archive)
+    (root / "submission").mkdir()
+    (root / "submission" / "basics.py").write_text((KIT / "solutions" / "basics.py").read_text())
+    result = _run_autograder(root)
+    assert {t["name"].split(":")[0] for t in result["tests"]} == set(plan.item("a1").exercises)
+    assert result["score"] == sum(t["max_score"] for t in result["tests"]) == 20
+
+
+def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, capsys):
+    from descent.cli import main
+
+    path = write_plan(tmp_path)
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        _grade_class(book, plan, tmp_path, lateness.read_extensions(plan.extensions, plan))
+    (tmp_path / "nb.csv").write_text(
+        "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+        "late_submission_penalty,score,max_score\n"
+        "lab1,,2027-01-20 10:00:00,ann,Doe,Ann,,9,0,9,10\n"
+        "lab1,,,eve,Doe,Eve,,0,0,0,10\n")
+    common = ["grades", "--plan", str(path), "--gradebook", str(tmp_path / "gb.sqlite"),
+              "--nbgrader-grades", str(tmp_path / "nb.csv"), "--at", "2027-01-09T12:00"]
+    # (eve's lab1 row has no timestamp: she submitted nothing, so it is not a graded 0)
+    assert main(common + ["--format", "csv", "--out", str(tmp_path / "g.csv")]) == 0
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "g.csv"))}
+    # at 2027-01-09 12:00 only a1 is due; carol's final is 8 of 20 (see above), lab1 not due
+    assert rows["carol"]["a1"] == "8" and rows["carol"]["a2"] == "not due"
+    assert rows["carol"]["course grade %"] == "40"
+    # ann's lab1 is graded (9/10) before its due date: graded work counts -> 0.7 x 100 + 0.3 x 90
+    assert rows["ann"]["lab1"] == "9" and rows["ann"]["course grade %"] == "97"
+    assert rows["eve"]["a1"] == "missing" and rows["eve"]["course grade %"] == "0"
+    assert rows["eve"]["lab1"] == "not due"   # nbgrader's 0-point row without a timestamp
+    assert main(common + ["--student", "ann"]) == 0
+    assert "ann: course grade 97.00%" in capsys.readouterr().out
+
+
+def test_a_bad_extensions_file_is_named_with_its_line(tmp_path, plan):
+    plan.extensions.write_text("student,assignment,due\nann,a9,+1d\nbob,a1,soon\n")
+    with pytest.raises(ValueError, match=r"extensions.csv, line 2: no assignment 'a9'"):
+        lateness.read_extensions(plan.extensions, plan)
+    plan.extensions.write_text("student,assignment,due\nbob,a1,soon\n")
+    with pytest.raises(ValueError, match="line 2: due 'soon' is neither a date-time nor"):
+        lateness.read_extensions(plan.extensions, plan)
+
+
+@pytest.mark.parametrize("ident, message", [("zz", "no assignment 'zz' in the plan (it has: a1"),
+                                            ("lab1", "'lab1' is an nbgrader assignment")])
+def test_an_assignment_the_plan_lacks_is_refused(tmp_path, capsys, ident, message):
+    from descent.cli import main
+
+    path = write_plan(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["bundle", str(tmp_path / "out"), "--assignment", ident, "--plan", str(path)])
+    assert info.value.code == 2 and message in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
