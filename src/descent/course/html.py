@@ -11,6 +11,7 @@ Everything from the submission or the graders is escaped.
 from __future__ import annotations
 
 import base64
+import os
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ def page(student: str, doc: dict[str, Any] | None, *, images: dict[str, bytes] |
         parts.append(f"<p class='note'>Grading {escape(_LABEL.get(status, status))}: "
                      f"{escape(message)}</p>")
     for note in notes or []:
-        parts.append(f"<p class='note'>{escape(note)}</p>")
+        if status == "graded" or not message or message not in note:   # the line above already says it
+            parts.append(f"<p class='note'>{escape(note)}</p>")
     if block:
         share = 100 * points / most if most else 0.0
         parts.append(f"<p class='total'>{_num(points)} / {_num(most)} points ({share:.0f}%)</p>")
@@ -104,14 +106,24 @@ def _exercises(block: dict, tests: list[dict]) -> str:
     return "".join(rows)
 
 
+def lost_checks(tests: list[dict]) -> list[dict]:
+    """The checks the report lists: those that counted and lost points."""
+    return [t for t in tests if t["counted"] and t["points"] < t["max_points"]]
+
+
+def first_line(test: dict) -> str:
+    """What the report shows of a check's message."""
+    return test["message"].splitlines()[0] if test["message"] else test["outcome"]
+
+
 def _lost_checks(block: dict, tests: list[dict]) -> str:
-    lost = [t for t in tests if t["counted"] and t["points"] < t["max_points"]]
+    lost = lost_checks(tests)
     if not lost:
         return "<p class='passed'>Every check passed.</p>"
     rows = ["<h2>Checks that lost points</h2><table><tr><th>exercise</th><th>check</th>"
             "<th>points</th><th>what was found</th></tr>"]
     for t in lost:
-        first = t["message"].splitlines()[0] if t["message"] else t["outcome"]
+        first = first_line(t)
         rows.append(f"<tr><td>{escape(t['exercise'])}</td><td class='check'>{escape(t['name'])}"
                     f"</td><td class='pts'>{_num(t['points'])}/{_num(t['max_points'])}</td>"
                     f"<td>{escape(first)}</td></tr>")
@@ -127,6 +139,10 @@ def notes(row: dict, doc: dict | None) -> list[str]:
                    f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
     if row["status"] != GRADED:
         out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
+    source = Path(row["source"])
+    if source.is_absolute() and not os.path.lexists(source):
+        out.append(f"{source.name} is no longer in the submissions folder (removed after it "
+                   f"was graded); this is its last grading")
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
     if doc and not intake.get("taken"):
         out.append("no exercise modules found in the submission")
