@@ -54,8 +54,8 @@ def page(student: str, doc: dict[str, Any] | None, *, images: dict[str, bytes] |
     if status != "graded":
         parts.append(f"<p class='note'>Grading {escape(_LABEL.get(status, status))}: "
                      f"{escape(message)}</p>")
-    for note in notes or []:
-        if status == "graded" or not message or message not in note:   # the line above already says it
+    for note in notes or []:   # the line above already gives the status and its reason
+        if status == "graded" or not message or message not in note:
             parts.append(f"<p class='note'>{escape(note)}</p>")
     if block:
         share = 100 * points / most if most else 0.0
