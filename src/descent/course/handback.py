@@ -60,7 +60,9 @@ def _documents(book) -> list[tuple[dict, dict]]:
     out = []
     for row in rows:
         doc = book.results(row["id"]) if row["status"] == "graded" else None
-        found = notes(row, doc)
+        found = notes(row, doc, status=False)
+        if row["status"] != "graded":   # the reason first: what Gradescope's text starts with
+            found.insert(0, row["message"])
         if doc is None:
             doc = {"schema": "descent.results/1", "duration_s": row["duration_s"], "devices": [],
                    "environment": {}, "tests": [],

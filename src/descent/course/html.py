@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .. import exercises
 from ..report import _shorten, advice
 from .runner import GRADED
 from .submissions import file_stem
@@ -131,21 +132,25 @@ def _lost_checks(block: dict, tests: list[dict]) -> str:
     return "".join(rows)
 
 
-def notes(row: dict, doc: dict | None) -> list[str]:
-    """What an instructor should know about one student's current submission."""
+def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
+    """What an instructor should know about one student's current submission (``status``:
+    with the reason a grading did not complete, as the first note)."""
     out = []
+    if status and row["status"] != GRADED:
+        out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
     if row["superseded"]:
         out.append(f"newest of {len(row['superseded']) + 1} submissions graded "
                    f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
-    if row["status"] != GRADED:
-        out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
     source = Path(row["source"])
     if source.is_absolute() and not os.path.lexists(source):
         out.append(f"{source.name} is no longer in the submissions folder (removed after it "
                    f"was graded); this is its last grading")
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
-    if doc and not intake.get("taken"):
-        out.append("no exercise modules found in the submission")
+    taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
+    if doc and not any(name.removesuffix(".py") in exercises.MODULES for name in taken):
+        misnamed = f" ({', '.join(taken[:3])}: not named after one, e.g. losses.py)" \
+            if taken else ""
+        out.append(f"no exercise modules found in the submission{misnamed}")
     for item in intake.get("refused", [])[:3]:
         out.append(f"refused {item['path']}: {item['reason']}")
     events: dict[str, int] = {}
