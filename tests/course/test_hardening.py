@@ -53,6 +53,8 @@ def test_a_module_that_hangs_at_import_is_imported_once_and_the_rest_is_graded(t
     timeouts = [e for e in block.get("worker_events", []) if e["kind"] == "timeout"]
     assert len(timeouts) == 1, timeouts   # imported once, not once per test
     assert "import activations.py" in timeouts[0]["message"]
+    report = (result.out / "reports" / "hal.html").read_text()
+    assert "the import of activations.py never finished" in report
 
 
 # ------------------------------------------------------------------ 2, 3. exit codes, time-outs
@@ -176,6 +178,8 @@ def test_the_autograder_stops_itself_before_gradescope_does():
     # and no explanation, so the kit's own limit must leave time to write results.json.
     assert gradescope.GRADESCOPE_LIMIT_S == 600
     assert gradescope.TIMEOUT_S <= gradescope.GRADESCOPE_LIMIT_S - 30
+    assert gradescope._timeout(None) == gradescope._timeout("-5") == gradescope.TIMEOUT_S
+    assert gradescope._timeout("1200") == 1200
 
 
 # ------------------------------------------------------------------ 7. the hand-back JSON

@@ -92,7 +92,7 @@ def main(root: str) -> int:
     root_path = Path(root)
     kit = Path.cwd()
     target = graded_folder(root_path / "submission")
-    timeout = float(os.environ.get("DESCENT_TIMEOUT_S", str(TIMEOUT_S)))
+    timeout = _timeout(os.environ.get("DESCENT_TIMEOUT_S"))
     req = Request("submission", str(target), str(kit), grader_version(kit), timeout_s=timeout)
     outcome = grade_submission(req)
     if outcome.status == GRADED:
@@ -105,6 +105,20 @@ def main(root: str) -> int:
     path.write_text(json.dumps(result, indent=2))
     print(f"descent: {outcome.status}; score {result['score']}; written to {path}")
     return 0
+
+
+def _timeout(text: str | None) -> float:
+    """``DESCENT_TIMEOUT_S``, or the default when it is unset or not a positive number (the
+    autograder must still write a result)."""
+    import argparse
+
+    from ..options import seconds
+
+    try:
+        return seconds(text) if text else TIMEOUT_S
+    except argparse.ArgumentTypeError as exc:
+        print(f"descent: DESCENT_TIMEOUT_S={text!r}: {exc}; using {TIMEOUT_S:g} s")
+        return TIMEOUT_S
 
 
 if __name__ == "__main__":

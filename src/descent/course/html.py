@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ th{background:#e9edf2} td.pts{text-align:right;white-space:nowrap;font-variant-n
 color:#374151} .note{background:#fff7e6;border-left:4px solid #d89614;padding:8px 12px;margin:8px 0}
 img.curves{max-width:100%;border:1px solid #dde1e6;background:#fff}
 """
+_IMPORT_HANG = re.compile(r"^`import (\w+\.py)` did not return")   # see isolation.connection
 _LABEL = {"not_implemented": "not implemented", "timed_out": "timed out"}
 
 
@@ -154,8 +156,15 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
     for item in intake.get("refused", [])[:3]:
         out.append(f"refused {item['path']}: {item['reason']}")
     events: dict[str, int] = {}
+    hung = set()
     for event in ((doc or {}).get("implementations") or [{}])[0].get("worker_events", []):
         events[event.get("kind", "event")] = events.get(event.get("kind", "event"), 0) + 1
+        match = _IMPORT_HANG.match(str(event.get("message", "")))
+        if match and event.get("kind") == "timeout":
+            hung.add(match.group(1))
+    if hung:
+        out.append(f"the import of {', '.join(sorted(hung))} never finished (an endless loop at "
+                   f"import time?): its exercises score 0, the other modules were graded")
     if events:
         counted = ", ".join(f"{kind} x{n}" for kind, n in sorted(events.items()))
         out.append(f"worker events: {counted}")
@@ -183,7 +192,6 @@ def write_for_grade(doc: dict, results_dir: Path, target: Path) -> list[Path]:
     """``descent grade --html FILE``: one page per graded implementation (``FILE`` itself when
     there is one, else ``FILE``'s stem plus the implementation's name), with the capstone's
     loss curves that the graders wrote next to the results."""
-    import re
 
     blocks = doc["implementations"]
     written = []
