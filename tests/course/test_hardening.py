@@ -209,11 +209,16 @@ def test_a_misnamed_single_file_and_a_removed_submission_are_noted(tmp_path):
     doc["implementations"][0]["intake"]["taken"] = ["al.py"]
     assert any("no exercise modules found" in n and "al.py" in n
                for n in html.notes(_row(), doc))
-    gone = tmp_path / "bo"
-    assert any("no longer in the submissions folder" in n
-               for n in html.notes(_row(source=str(gone)), _outcome("bo", {}).results))
-    gone.mkdir()
-    assert not any("no longer" in n for n in html.notes(_row(source=str(gone)), None))
+    with Gradebook(tmp_path / "g.sqlite") as book:
+        for student in ("bo", "cy"):
+            book.record(_outcome(student, {}), source=student, submitted=1.0, superseded=[])
+        assert all(row["present"] for row in book.current())   # no batch said otherwise
+        book.set_present(["cy"])    # bo's entry was removed from the submissions folder
+        rows = {row["student"]: row for row in book.current()}
+        assert any("no longer in the submissions folder" in n for n in html.notes(rows["bo"], None))
+        assert not any("no longer" in n for n in html.notes(rows["cy"], None))
+        csv_rows = {r["student"]: r for r in csv.DictReader(io.StringIO(handback.to_csv(book)))}
+    assert "no longer in the submissions folder" in csv_rows["bo"]["note"]
 
 
 def test_the_timed_out_report_says_its_message_once():

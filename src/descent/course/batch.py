@@ -100,6 +100,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         from .executors import ExecutorError
 
         try:
+            book.set_present(e.student for e in listing.entries)
             tally = _grade_all(opts, kit, version, listing, book, console)
         except (classbook.GradebookError, ExecutorError) as exc:
             console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
@@ -172,7 +173,7 @@ def _grade_all(opts, kit, version, listing, book, console) -> Tally:
             for outcome in executor.run([req for _, req in todo]):
                 eta.finished(outcome.duration_s)
                 entry = entries[outcome.student]
-                book.record(outcome, source=str(entry.path.absolute()), submitted=entry.modified,
+                book.record(outcome, source=str(entry.path), submitted=entry.modified,
                             superseded=[p.name for p in entry.superseded])
                 tally.graded.append(outcome)
                 progress.console.print(_line(outcome))

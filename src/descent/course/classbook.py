@@ -13,7 +13,8 @@ Descent's with ``PRAGMA application_id``):
 * ``exercise_results`` and ``test_results``: the per-exercise and per-test rows of that
   document, for queries;
 * ``images``: the capstone's loss-curve PNG;
-* ``meta``: which Descent created and last wrote the file.
+* ``meta``: which Descent created and last wrote the file, and which students the submissions
+  folder held at the last batch (``present``).
 
 Every student's result is written in one transaction, so a batch killed at any moment leaves
 each student either fully recorded or not at all. A batch holds ``GRADEBOOK.lock`` (an advisory
@@ -229,7 +230,8 @@ class Gradebook:
                             (submission, now(), student, submission))
 
     def current(self) -> list[dict]:
-        """Each student's current submission (newest graded), ordered by student id."""
+        """Each student's current submission (newest graded), ordered by student id; ``present``
+        says whether the last batch still found the student's entry."""
         rows = self.db.execute(
             "SELECT s.id, s.student, s.source, s.content_hash, s.grader_version, "
             "s.submitted_at, s.graded_at, s.status, s.points, s.max_points, s.duration_s, "
@@ -239,9 +241,19 @@ class Gradebook:
                 "graded_at", "status", "points", "max_points", "duration_s", "host", "message",
                 "superseded")
         out = [dict(zip(keys, row)) for row in rows]
+        present = self._meta("present")
+        present = set(json.loads(present)) if present else None
         for row in out:
             row["superseded"] = json.loads(row["superseded"])
+            row["present"] = present is None or row["student"] in present
         return out
+
+    def set_present(self, students) -> None:
+        """Record which students the submissions folder holds now (``meta``'s ``present``): a
+        student graded earlier and absent now is reported as removed, never silently kept."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('present', ?)",
+                            (json.dumps(sorted(students)),))
 
     def results(self, submission: int) -> dict | None:
         row = self.db.execute("SELECT results FROM submissions WHERE id = ?",

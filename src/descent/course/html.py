@@ -11,7 +11,6 @@ Everything from the submission or the graders is escaped.
 from __future__ import annotations
 
 import base64
-import os
 import re
 from html import escape
 from pathlib import Path
@@ -143,10 +142,9 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
     if row["superseded"]:
         out.append(f"newest of {len(row['superseded']) + 1} submissions graded "
                    f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
-    source = Path(row["source"])
-    if source.is_absolute() and not os.path.lexists(source):
-        out.append(f"{source.name} is no longer in the submissions folder (removed after it "
-                   f"was graded); this is its last grading")
+    if not row.get("present", True):
+        out.append("no longer in the submissions folder (removed after it was graded): this is "
+                   "its last grading")
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
     taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
     if doc and not any(name.removesuffix(".py") in exercises.MODULES for name in taken):
