@@ -108,7 +108,8 @@ def test_a_bad_option_is_refused_at_once_with_exit_2(tmp_path, capsys, flags, co
 
 # ------------------------------------------------------------------ 4. messages, not tracebacks
 
-def test_export_and_gradescope_answer_bad_input_with_a_message(tmp_path, capsys, book_path):  # noqa: F811
+def test_export_and_gradescope_answer_bad_input_with_a_message(
+        tmp_path, capsys, book_path):  # noqa: F811 - the imported fixture
     foreign = tmp_path / "foreign.sqlite"
     sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
     (tmp_path / "corrupt.sqlite").write_bytes(b"not a database at all" * 100)
