@@ -216,10 +216,11 @@ def test_a_misnamed_single_file_and_a_removed_submission_are_noted(tmp_path):
         assert all(row["present"] for row in book.current())   # no batch said otherwise
         book.set_present(["cy"])    # bo's entry was removed from the submissions folder
         rows = {row["student"]: row for row in book.current()}
-        assert any("no longer in the submissions folder" in n for n in html.notes(rows["bo"], None))
-        assert not any("no longer" in n for n in html.notes(rows["cy"], None))
+        gone = "not in the submissions folder of the last batch"
+        assert any(gone in n for n in html.notes(rows["bo"], None))
+        assert not any("last batch" in n for n in html.notes(rows["cy"], None))
         csv_rows = {r["student"]: r for r in csv.DictReader(io.StringIO(handback.to_csv(book)))}
-    assert "no longer in the submissions folder" in csv_rows["bo"]["note"]
+    assert gone in csv_rows["bo"]["note"]
 
 
 def test_the_timed_out_report_says_its_message_once():

@@ -143,8 +143,8 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
         out.append(f"newest of {len(row['superseded']) + 1} submissions graded "
                    f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
     if not row.get("present", True):
-        out.append("no longer in the submissions folder (removed after it was graded): this is "
-                   "its last grading")
+        out.append("not in the submissions folder of the last batch (removed after it was "
+                   "graded, or graded from another folder): this is its last grading")
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
     taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
     if doc and not any(name.removesuffix(".py") in exercises.MODULES for name in taken):
