@@ -2,8 +2,13 @@
 
 Gradescope gets one entry per exercise (score, max_score, status and the first problem, which is
 already free of hidden inputs). CSV gets one row per graded implementation (usually one per
-student: the submission folder's name) and one column per exercise, from any number of results
-files.
+student: the submission folder's name), its status and note, and one column per exercise, from
+any number of results files.
+
+An implementation block may carry ``status`` (``graded`` when absent; ``timed_out`` or ``failed``
+for a grading that did not complete, as the class gradebook exports it) and ``note`` (what an
+instructor should know: the reason a grading did not complete, refused files, ...). Every export
+keeps both.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any, Iterable
 
 
@@ -21,6 +27,10 @@ def to_gradescope(doc: dict[str, Any], implementation: str | None = None) -> dic
     if block is None:
         names = ", ".join(b["name"] for b in blocks)
         raise ValueError(f"choose one implementation for Gradescope (one of: {names})")
+    status, note = block_status(block)
+    if status != GRADED:
+        return {"score": 0.0, "execution_time": doc.get("duration_s", 0.0), "tests": [],
+                "output": not_graded_text(status, note)}
     tests = []
     for ex in block["exercises"]:
         output = ex["first_failure"]
@@ -37,10 +47,25 @@ def to_gradescope(doc: dict[str, Any], implementation: str | None = None) -> dic
     return {
         "score": round(block["points"], 4),
         "execution_time": doc["duration_s"],
-        "output": f"Graded on {', '.join(doc['devices'])}; isolation: "
-                  f"{doc['environment'].get('isolation', '?')}.",
+        "output": f"Graded on {', '.join(doc['devices']) or '?'}; isolation: "
+                  f"{doc['environment'].get('isolation', '?')}." + (f" Note: {note}" if note
+                                                                      else ""),
         "tests": tests,
     }
+
+
+GRADED = "graded"
+
+
+def block_status(block: dict[str, Any]) -> tuple[str, str]:
+    """(status, note) of an implementation block (``graded`` and no note when it says none)."""
+    return block.get("status") or GRADED, block.get("note") or ""
+
+
+def not_graded_text(status: str, reason: str) -> str:
+    """What a student reads when their grading did not complete (Gradescope's output)."""
+    return (f"Grading did not complete ({status.replace('_', ' ')}): {reason.rstrip('.')}. "
+            f"Ask your instructor to look at it.")
 
 
 def to_csv(docs: Iterable[dict[str, Any]]) -> str:
@@ -48,21 +73,31 @@ def to_csv(docs: Iterable[dict[str, Any]]) -> str:
     exercise_ids: list[str] = []
     for doc in docs:
         for block in doc["implementations"]:
-            row = {"student": block["name"], "points": round(block["points"], 4),
+            status, note = block_status(block)
+            row = {"student": block["name"], "status": status, "points": round(block["points"], 4),
                    "max_points": round(block["max_points"], 4),
                    "percent": round(100 * block["points"] / block["max_points"], 2)
-                   if block["max_points"] else 0.0}
+                   if block["max_points"] else 0.0, "note": note}
             for ex in block["exercises"]:
                 if ex["id"] not in exercise_ids:
                     exercise_ids.append(ex["id"])
                 row[ex["id"]] = round(ex["points"], 4)
             rows.append(row)
+    for row in rows:   # a grading that did not complete scored 0 on every exercise, not blank
+        if row["status"] != GRADED:
+            row.update((ex, 0.0) for ex in exercise_ids if ex not in row)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ["student", "points", "max_points", "percent", *exercise_ids],
-                            restval="", lineterminator="\n")
+    writer = csv.DictWriter(buffer, ["student", "status", "points", "max_points", "percent",
+                                     "note", *exercise_ids], restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def write_csv(text: str, path: str | Path) -> None:
+    """Write a CSV file as UTF-8 with a byte-order mark: spreadsheet programs (Excel above all)
+    read non-ASCII names correctly only with it; Python's ``utf-8-sig`` and pandas skip it."""
+    Path(path).write_text(text, encoding="utf-8-sig")
 
 
 def register(sub) -> None:
@@ -80,8 +115,22 @@ def register(sub) -> None:
 
 
 def _cmd_export(args) -> int:
-    from pathlib import Path
+    from rich.markup import escape
 
+    from .course.classbook import GradebookError
+    from .terminal import console
+
+    try:
+        return _export(args)
+    except (GradebookError, ValueError) as exc:
+        problem = str(exc)
+    except OSError as exc:
+        problem = f"{exc.filename or args.out}: {exc.strerror or exc}"
+    console.print(f"[red]descent export: {escape(problem)}[/red]")
+    return 2
+
+
+def _export(args) -> int:
     from . import results
 
     if args.gradebook:
@@ -96,15 +145,27 @@ def _cmd_export(args) -> int:
     if args.format not in ("gradescope", "csv") or not args.results_files:
         raise ValueError("results files export to gradescope or csv (results and feedback "
                          "come from --gradebook)")
-    docs = [results.load(path) for path in args.results_files]
+    docs = [_load(results, path) for path in args.results_files]
     if args.format == "gradescope":
         if len(docs) != 1:
             raise ValueError("Gradescope takes one results file")
         text = json.dumps(to_gradescope(docs[0], args.implementation), indent=2)
     else:
         text = to_csv(docs)
-    if args.out:
+    if args.out and args.format == "csv":
+        write_csv(text, args.out)
+    elif args.out:
         Path(args.out).write_text(text)
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0
+
+
+def _load(results, path: str) -> dict[str, Any]:
+    if Path(path).is_dir():
+        raise ValueError(f"{path} is a folder; give results JSON files (`descent grade "
+                         f"--results FILE` writes one)")
+    try:
+        return results.load(path)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a results JSON file ({exc})") from None

@@ -7,12 +7,65 @@ declarations into flags (pytest's ``addoption`` and argparse take the same keywo
 
 from __future__ import annotations
 
+import argparse
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import timelimit
 
 AUTO, WORKER, NONE = "auto", "worker", "none"
+
+
+def seconds(text: str) -> float:
+    """An option's type (argparse and pytest): a positive, finite number of seconds. A zero or
+    negative limit would time every grading out at once."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} seconds: give a positive number of seconds")
+    return value
+
+
+def jobs(text: str) -> int:
+    """``--jobs``: 1 or more gradings at a time (0: one per available CPU)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more (0: one per CPU)")
+    return value
+
+
+_SCHEDULER = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?\[?[\w.:-]+\]?:\d{1,5}$")
+
+
+def scheduler(text: str) -> str:
+    """``--scheduler``: a Dask scheduler address, ``tcp://HOST:PORT`` (or ``HOST:PORT``)."""
+    if not _SCHEDULER.match(text) or not 0 < int(text.rsplit(":", 1)[1]) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Dask scheduler address; give "
+                                         f"tcp://HOST:PORT")
+    return text
+
+
+def selection(text: str) -> str:
+    """``-k``: a pytest selection expression, checked before any grading starts (a typo would
+    otherwise fail every student's grading)."""
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError:   # pytest moved it: pytest itself reports the error later
+        return text
+    if text.strip():
+        try:
+            Expression.compile(text)
+        except SyntaxError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a pytest -k expression: "
+                                             f"{exc.msg}") from None
+    return text
 
 
 @dataclass(frozen=True)
@@ -35,7 +88,7 @@ ISOLATION = (
         help="allow grading a submission without confinement (unconfined worker, or in-process "
              "with --isolation none); only for code you trust")),
     Option("--call-timeout", dict(
-        type=float, default=timelimit.CALL_TIMEOUT_S, metavar="S",
+        type=seconds, default=timelimit.CALL_TIMEOUT_S, metavar="S",
         help=f"wall-clock limit in seconds for one call into submission code, in a worker or "
              f"in-process (default {timelimit.CALL_TIMEOUT_S:g}; a batch of calls gets "
              f"{timelimit.BATCH_FACTOR}x)")),

@@ -225,6 +225,7 @@ def write(results: dict[str, Any], path: str | Path) -> Path:
 
 def load(path: str | Path) -> dict[str, Any]:
     data = json.loads(Path(path).read_text())
-    if data.get("schema") != SCHEMA:
-        raise ValueError(f"{path}: not a {SCHEMA} file (schema={data.get('schema')!r})")
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema != SCHEMA:
+        raise ValueError(f"{path}: not a {SCHEMA} file (schema={schema!r})")
     return data

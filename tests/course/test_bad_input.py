@@ -89,15 +89,7 @@ def test_entries_that_are_no_submission_are_listed_not_graded(bad_class):
     assert not bad_class.rows("SELECT 1 FROM students WHERE id LIKE 'notes%'")
 
 
-def test_a_submission_over_the_time_limit_is_stopped_recorded_and_not_retried(tmp_path):
-    subs = tmp_path / "subs"
-    copy_modules(KIT / "solutions", subs / "slow")
-    first = run_batch(subs, tmp_path / "out", "-k", QUICK, "--timeout", "1")
-    assert first.code == 1 and "timed out" in first.output
-    (status, message), = first.rows("SELECT status, message FROM submissions")
-    assert status == "timed_out" and "longer than 1 s" in message
-    again = run_batch(subs, tmp_path / "out", "-k", QUICK, "--timeout", "1")
-    assert "1 submission(s) already graded" in again.output
+# A submission over the time limit: test_hardening.py (a time-out is retried once, then kept).
 
 
 def _private_mount(options: str, folder: Path, cmd: list[str]) -> list[str]:

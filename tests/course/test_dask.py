@@ -41,5 +41,5 @@ def test_a_batch_on_a_dask_cluster_grades_like_a_local_one(tmp_path, reference_l
 def test_an_unreachable_scheduler_is_answered_clearly(tmp_path, reference_losses):
     result = run_batch(reference_losses, tmp_path / "out", "--scheduler", "tcp://127.0.0.1:9",
                        timeout=120)
-    assert result.code != 0 and "cannot reach the Dask scheduler" in result.output
+    assert result.code == 2 and "cannot reach the Dask scheduler" in result.output
     assert "Traceback" not in result.output

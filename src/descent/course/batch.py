@@ -6,23 +6,34 @@ a final grading of the same content with the same graders (unless ``regrade``), 
 as soon as it finishes. Then write each student's HTML report and print the class summary.
 
 Ctrl-C (or SIGTERM) stops the batch: gradings under way are killed, everything recorded stays,
-and the same command later grades only what is left. Exit codes: 0 every submission graded (to
-whatever points), 1 some grading did not complete (``failed``, retried next run; or timed out),
-2 the batch could not start or could not write, 130 interrupted.
+and the same command later grades only what is left.
+
+Exit codes: what a student's code does is a result, never a failure of the batch.
+
+* 0: every submission has a result: its points, or a time-out (the student's; retried once on
+  the next run, in case the machine's load caused it, then kept);
+* 1: the batch ran, but some gradings did not complete for reasons of the grading machinery
+  (``failed``: a grading process that crashed, graders that differ on a Dask worker, a lost
+  worker); they are retried on the next run;
+* 2: the batch could not start or could not write (bad options, no submissions, an unwritable
+  output, a gradebook in use or not Descent's, an unreachable Dask scheduler);
+* 130: interrupted (Ctrl-C or SIGTERM); what was graded is kept.
 """
 
 from __future__ import annotations
 
 import signal
 import statistics
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                           SpinnerColumn, TextColumn, TimeElapsedColumn)
 from rich.table import Table
+from rich.text import Text
 
 from . import classbook, submissions
 from .html import notes
@@ -86,9 +97,12 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
         return 2
     with book:
+        from .executors import ExecutorError
+
         try:
+            book.set_present(e.student for e in listing.entries)
             tally = _grade_all(opts, kit, version, listing, book, console)
-        except classbook.GradebookError as exc:
+        except (classbook.GradebookError, ExecutorError) as exc:
             console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
             return 2
         written = _write_reports(opts, book, console)
@@ -100,7 +114,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         console.print("[yellow]interrupted: what was graded is kept; run the same command "
                       "again to grade the rest[/yellow]")
         return 130
-    return 1 if any(o.status != GRADED for o in tally.graded) else 0
+    return 1 if any(o.status == FAILED for o in tally.graded) else 0
 
 
 def _unwritable(folder: Path) -> str | None:
@@ -150,13 +164,14 @@ def _grade_all(opts, kit, version, listing, book, console) -> Tally:
     executor = _executor(opts)
     console.print(f"grading {len(todo)} submission(s) on {executor.describe()}")
     previous = signal.signal(signal.SIGTERM, _raise_stop)
+    eta = Eta(executor.slots)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-               TimeRemainingColumn())
+               MofNCompleteColumn(), TimeElapsedColumn(), eta)
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("grading", total=len(todo))
             for outcome in executor.run([req for _, req in todo]):
+                eta.finished(outcome.duration_s)
                 entry = entries[outcome.student]
                 book.record(outcome, source=str(entry.path), submitted=entry.modified,
                             superseded=[p.name for p in entry.superseded])
@@ -175,6 +190,35 @@ def _grade_all(opts, kit, version, listing, book, console) -> Tally:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return tally
+
+
+class Eta(ProgressColumn):
+    """The time left: the mean time per submission measured so far, times the submissions
+    left, over the gradings that run at once; it counts down between two finished gradings."""
+
+    def __init__(self, slots: int):
+        super().__init__()
+        self.slots = max(1, slots)
+        self.times: list[float] = []
+        self.since = time.monotonic()
+
+    def finished(self, seconds: float) -> None:
+        if seconds > 0:   # a grading refused before it ran says nothing about the others
+            self.times.append(seconds)
+        self.since = time.monotonic()
+
+    def estimate(self, left: float) -> float | None:
+        if not self.times or left <= 0:
+            return None if left > 0 else 0.0
+        rounds = left / min(self.slots, left)
+        return max(0.0, statistics.mean(self.times) * rounds - (time.monotonic() - self.since))
+
+    def render(self, task) -> Text:
+        left = self.estimate((task.total or 0) - task.completed)
+        if left is None:
+            return Text("ETA -:--", style="progress.remaining")
+        minutes, sec = divmod(round(left), 60)
+        return Text(f"ETA {minutes}:{sec:02d}", style="progress.remaining")
 
 
 def _num(x: float) -> str:
@@ -219,14 +263,16 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
     listed = {entry.student for entry in listing.entries}
     rows = [row for row in book.current() if row["student"] in listed]
     graded = [r for r in rows if r["status"] == GRADED and r["max_points"]]
+    top = classbook.out_of(rows)
     table = Table(title="class summary", title_justify="left", show_lines=False)
     for column, justify in (("student", "left"), ("points", "right"), ("%", "right"),
                             ("status", "left"), ("notes", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
-        share = 100 * row["points"] / row["max_points"] if row["max_points"] else 0.0
+        most = row["max_points"] if row["status"] == GRADED else top   # as in the exports
+        share = 100 * row["points"] / most if most else 0.0
         found = notes(row, book.results(row["id"]))
-        table.add_row(escape(row["student"]), f"{_num(row['points'])}/{_num(row['max_points'])}",
+        table.add_row(escape(row["student"]), f"{_num(row['points'])}/{_num(most)}",
                       f"{share:.0f}", row["status"].replace("_", " "), escape("; ".join(found)))
     console.print(table)
     if graded:
@@ -237,8 +283,9 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
     this_run = len(tally.graded)
     failed = sum(o.status == FAILED for o in tally.graded)
     timed = sum(o.status == TIMED_OUT for o in tally.graded)
-    console.print(f"this run: {this_run} submission(s) graded ({timed} timed out, {failed} "
-                  f"failed and retried next run), {len(tally.skipped)} skipped (already graded)")
+    console.print(f"this run: {this_run} submission(s) graded ({timed} timed out, retried "
+                  f"once next run; {failed} failed, retried next run), {len(tally.skipped)} "
+                  f"skipped (already graded)")
     if tally.graded:
         times = [o.duration_s for o in tally.graded]
         console.print(f"[dim]per submission: mean {statistics.mean(times):.1f} s, "

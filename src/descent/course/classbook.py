@@ -7,12 +7,14 @@ Descent's with ``PRAGMA application_id``):
   submission graded for that student), when first seen and last updated;
 * ``submissions``: one row per (student, content hash, grader version): where it came from, when
   it was submitted (the entry's modification time) and graded, ``status`` (``graded``,
-  ``timed_out``, ``failed``: the grading itself did not complete and is retried next run),
+  ``timed_out``: retried once on the next run, then kept; ``failed``: the grading itself did not
+  complete and is retried next run),
   points, the older entries it superseded, and the whole ``descent.results/1`` document;
 * ``exercise_results`` and ``test_results``: the per-exercise and per-test rows of that
   document, for queries;
 * ``images``: the capstone's loss-curve PNG;
-* ``meta``: which Descent created and last wrote the file.
+* ``meta``: which Descent created and last wrote the file, and which students the submissions
+  folder held at the last batch (``present``).
 
 Every student's result is written in one transaction, so a batch killed at any moment leaves
 each student either fully recorded or not at all. A batch holds ``GRADEBOOK.lock`` (an advisory
@@ -35,7 +37,10 @@ from .. import __version__
 SCHEMA = 1
 APPLICATION_ID = 0x44534354   # "DSCT"
 BUSY_TIMEOUT_S = 10.0
-FINAL = ("graded", "timed_out")   # statuses a re-run keeps (``failed`` is retried)
+# A re-run keeps a ``graded`` row. A ``timed_out`` one is kept only once the same submission
+# has timed out on two runs (the first may be the machine's load, not the submission): its
+# message then ends with KEPT_TIMEOUT. ``failed`` is always retried.
+KEPT_TIMEOUT = "(timed out on two runs: kept; --regrade grades it again)"
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,6 +86,12 @@ CREATE TABLE images (
 
 class GradebookError(Exception):
     """The gradebook cannot be used; the message says why and what to do."""
+
+
+def out_of(rows: list[dict]) -> float:
+    """What a student whose grading did not complete is out of: the class's maximum (the most
+    points any current submission could get), the same in the summary and every export."""
+    return max((r["max_points"] for r in rows), default=0.0)
 
 
 def now() -> str:
@@ -203,11 +214,13 @@ class Gradebook:
     # ------------------------------------------------------------------ queries
 
     def graded(self, student: str, content_hash: str, version: str) -> int | None:
-        """The id of a final grading of exactly this content with these graders, or None."""
+        """The id of a final grading of exactly this content with these graders, or None
+        (see :data:`KEPT_TIMEOUT`)."""
         row = self.db.execute(
             "SELECT id FROM submissions WHERE student = ? AND content_hash = ? AND "
-            "grader_version = ? AND status IN (?, ?)",
-            (student, content_hash, version, *FINAL)).fetchone()
+            "grader_version = ? AND (status = 'graded' OR (status = 'timed_out' AND "
+            "message LIKE '%' || ?))",
+            (student, content_hash, version, KEPT_TIMEOUT)).fetchone()
         return row[0] if row else None
 
     def make_current(self, student: str, submission: int) -> None:
@@ -217,7 +230,8 @@ class Gradebook:
                             (submission, now(), student, submission))
 
     def current(self) -> list[dict]:
-        """Each student's current submission (newest graded), ordered by student id."""
+        """Each student's current submission (newest graded), ordered by student id; ``present``
+        says whether the last batch still found the student's entry."""
         rows = self.db.execute(
             "SELECT s.id, s.student, s.source, s.content_hash, s.grader_version, "
             "s.submitted_at, s.graded_at, s.status, s.points, s.max_points, s.duration_s, "
@@ -227,9 +241,19 @@ class Gradebook:
                 "graded_at", "status", "points", "max_points", "duration_s", "host", "message",
                 "superseded")
         out = [dict(zip(keys, row)) for row in rows]
+        present = self._meta("present")
+        present = set(json.loads(present)) if present else None
         for row in out:
             row["superseded"] = json.loads(row["superseded"])
+            row["present"] = present is None or row["student"] in present
         return out
+
+    def set_present(self, students) -> None:
+        """Record which students the submissions folder holds now (``meta``'s ``present``): a
+        student graded earlier and absent now is reported as removed, never silently kept."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('present', ?)",
+                            (json.dumps(sorted(students)),))
 
     def results(self, submission: int) -> dict | None:
         row = self.db.execute("SELECT results FROM submissions WHERE id = ?",
@@ -253,8 +277,11 @@ class Gradebook:
         doc = outcome.results
         block = doc["implementations"][0] if doc and doc.get("implementations") else {}
         stamp = now()
+        message = outcome.message
         with self.transaction():
             db = self.db
+            if outcome.status == "timed_out" and self._timed_out_before(outcome):
+                message = f"{message.removesuffix(KEPT_TIMEOUT).rstrip()} {KEPT_TIMEOUT}"
             db.execute("INSERT INTO students (id, first_seen, updated_at) VALUES (?, ?, ?) "
                        "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
                        (outcome.student, stamp, stamp))
@@ -267,7 +294,7 @@ class Gradebook:
                 "superseded, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (outcome.student, source, outcome.content_hash, outcome.version, iso(submitted),
                  stamp, outcome.status, block.get("points", 0.0), block.get("max_points", 0.0),
-                 outcome.duration_s, outcome.host, outcome.message, json.dumps(superseded),
+                 outcome.duration_s, outcome.host, message, json.dumps(superseded),
                  json.dumps(doc) if doc else None))
             sid = cur.lastrowid
             db.executemany("INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -285,6 +312,13 @@ class Gradebook:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('last_written_by', ?)",
                        (__version__,))
         return sid
+
+    def _timed_out_before(self, outcome) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM submissions WHERE student = ? AND content_hash = ? AND "
+            "grader_version = ? AND status = 'timed_out'",
+            (outcome.student, outcome.content_hash, outcome.version)).fetchone()
+        return row is not None
 
 
 class _Transaction:

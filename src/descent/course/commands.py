@@ -21,16 +21,17 @@ def register(sub) -> None:
                    help="output folder: gradebook.sqlite and reports/ (default descent-grading)")
     p.add_argument("--gradebook", help="gradebook file (default OUT/gradebook.sqlite)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--jobs", "-j", type=int, default=0,
+    where.add_argument("--jobs", "-j", type=options.jobs, default=0,
                        help="gradings at a time on this machine (default: the CPUs available)")
-    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=options.scheduler,
                        help="run on a Dask cluster (pip install 'descent[cluster]')")
     p.add_argument("--regrade", action="store_true",
                    help="grade again submissions already graded with the same graders")
-    p.add_argument("--timeout", type=float, default=600.0,
+    p.add_argument("--timeout", type=options.seconds, default=600.0,
                    help="seconds allowed for one whole submission (default 600)")
     options.add_to_argparse(p, ("--call-timeout", "--insecure"))
-    p.add_argument("-k", default="", help="pytest -k expression: grade only these tests")
+    p.add_argument("-k", default="", type=options.selection,
+                   help="pytest -k expression: grade only these tests")
     p.add_argument("--no-reports", action="store_true", help="do not write the HTML reports")
     p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
     add_assignment_options(p, "grade")
@@ -53,8 +54,6 @@ def _cmd_batch(args) -> int:
     from ..terminal import console
     from .batch import Options, run
 
-    if args.jobs < 0:
-        raise ValueError("--jobs must be 1 or more")
     opts = Options(submissions=Path(args.submissions), out=Path(args.out),
                    gradebook=Path(args.gradebook) if args.gradebook else None, jobs=args.jobs,
                    scheduler=args.scheduler, timeout_s=args.timeout,
@@ -76,11 +75,21 @@ def _cmd_batch(args) -> int:
 def _cmd_gradescope(args) -> int:
     from ..kit import kit_root
     from ..terminal import console
-    from .gradescope import build
+    from rich.markup import escape
 
+    from .gradescope import build
     from .termcli import assignment
 
     item = assignment(args)
-    out = build(kit_root(), Path(args.out), selection=item.selection if item else "")
-    console.print(f"Gradescope autograder{' for ' + item.id if item else ''} written to {out}")
+    out = Path(args.out)
+    if out.is_dir():
+        raise ValueError(f"{out} is a folder; give the .zip file to write")
+    try:
+        build(kit_root(), out, selection=item.selection if item else "")
+    except OSError as exc:
+        console.print(f"[red]descent gradescope: cannot write {escape(str(out))}: "
+                      f"{escape(exc.strerror or str(exc))}[/red]")
+        return 2
+    console.print(f"Gradescope autograder{' for ' + escape(item.id) if item else ''} "
+                  f"written to {escape(str(out))}")
     return 0

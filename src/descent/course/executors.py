@@ -15,6 +15,10 @@ from typing import Iterable, Iterator
 from .runner import Outcome, Request, grade_submission, kill_all
 
 
+class ExecutorError(Exception):
+    """The gradings cannot be started (no Dask, no scheduler at that address)."""
+
+
 def available_cpus() -> list[int]:
     if hasattr(os, "sched_getaffinity"):
         return sorted(os.sched_getaffinity(0))
@@ -29,6 +33,11 @@ class LocalExecutor:
         self.jobs = max(1, jobs)
         self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs,
                                           thread_name_prefix="descent-grade")
+
+    @property
+    def slots(self) -> int:
+        """Gradings at a time."""
+        return self.jobs
 
     def describe(self) -> str:
         return f"{self.jobs} local job{'s' if self.jobs != 1 else ''}"
@@ -55,21 +64,27 @@ class DaskExecutor:
         try:
             import distributed
         except ImportError:
-            raise SystemExit("descent batch --scheduler needs Dask: pip install 'descent[cluster]'"
-                             ) from None
+            raise ExecutorError("--scheduler needs Dask: pip install 'descent[cluster]'"
+                                ) from None
         self.distributed = distributed
         try:
             self.client = distributed.Client(address, timeout=connect_timeout_s,
                                              set_as_default=False)
         except OSError as exc:
-            raise SystemExit(f"descent batch: cannot reach the Dask scheduler at {address} "
-                             f"({exc})") from None
+            raise ExecutorError(f"cannot reach the Dask scheduler at {address} ({exc})"
+                                ) from None
         self.address = address
         self.futures: list = []
 
+    @property
+    def slots(self) -> int:
+        """Gradings at a time: the cluster's worker threads."""
+        workers = self.client.scheduler_info().get("workers", {})
+        return sum(w.get("nthreads", 0) for w in workers.values())
+
     def describe(self) -> str:
         workers = self.client.scheduler_info().get("workers", {})
-        threads = sum(w.get("nthreads", 0) for w in workers.values())
+        threads = self.slots
         return (f"Dask cluster {self.address} ({len(workers)} worker"
                 f"{'s' if len(workers) != 1 else ''}, {threads} threads)")
 

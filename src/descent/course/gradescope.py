@@ -42,6 +42,14 @@ cd "$root/source/kit" || exit 1
 exec "${DESCENT_PYTHON:-/opt/descent/bin/python}" -m descent.course.gradescope "$root"
 """
 
+# Gradescope stops a whole autograder run after its overall limit (10 minutes unless the
+# assignment's settings raise it, up to 40) and then shows the student a 0 with no explanation.
+# The grading's own limit stays a minute under it, so a submission that runs too long still gets
+# a results.json saying so. Raise both together (DESCENT_TIMEOUT_S in run_autograder's
+# environment).
+GRADESCOPE_LIMIT_S = 600
+TIMEOUT_S = GRADESCOPE_LIMIT_S - 60
+
 # What of the kit goes into the archive (relative paths); nothing a student may see is needed.
 KIT_PARTS = ("graders", "solutions", "src/descent", "pyproject.toml", "README.md")
 _SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", ".descent"}
@@ -89,7 +97,7 @@ def main(root: str) -> int:
     root_path = Path(root)
     kit = Path.cwd()
     target = graded_folder(root_path / "submission")
-    timeout = float(os.environ.get("DESCENT_TIMEOUT_S", "600"))
+    timeout = _timeout(os.environ.get("DESCENT_TIMEOUT_S"))
     chosen = (kit / SELECTION).read_text().strip() if (kit / SELECTION).is_file() else ""
     req = Request("submission", str(target), str(kit), grader_version(kit, selection=chosen),
                   timeout_s=timeout, selection=chosen)
@@ -98,13 +106,26 @@ def main(root: str) -> int:
         result = export.to_gradescope(outcome.results)
     else:
         result = {"score": 0.0, "execution_time": outcome.duration_s, "tests": [],
-                  "output": f"Grading did not complete ({outcome.status.replace('_', ' ')}): "
-                            f"{outcome.message}. Ask your instructor to look at it."}
+                  "output": export.not_graded_text(outcome.status, outcome.message)}
     path = root_path / "results" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))
     print(f"descent: {outcome.status}; score {result['score']}; written to {path}")
     return 0
+
+
+def _timeout(text: str | None) -> float:
+    """``DESCENT_TIMEOUT_S``, or the default when it is unset or not a positive number (the
+    autograder must still write a result)."""
+    import argparse
+
+    from ..options import seconds
+
+    try:
+        return seconds(text) if text else TIMEOUT_S
+    except argparse.ArgumentTypeError as exc:
+        print(f"descent: DESCENT_TIMEOUT_S={text!r}: {exc}; using {TIMEOUT_S:g} s")
+        return TIMEOUT_S
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 * ``--format results --out DIR``: ``DIR/<student>.json``, each student's ``descent.results/1``
   document: the folder ``descent gradebook merge --code DIR`` joins with nbgrader's grades.
 * ``--format feedback --out DIR``: ``DIR/<student>/report.html`` and ``results.json``, ready to
-  hand back. The JSON is the student's view: the grader machine's details (confinement probe,
-  paths, worker statistics) are left out.
+  hand back. The JSON is the student's view, what the report shows: of the hidden tests only the
+  checks that lost points (first line of each message); the grader machine's details
+  (confinement probe, paths, worker statistics) are left out.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from pathlib import Path
 
 from .. import export
+from .classbook import out_of
 from .submissions import file_stem
 
 # Instructor-side fields of a results document that a student does not need.
@@ -22,8 +24,19 @@ _PRIVATE_ENVIRONMENT = ("isolation_details", "platform")
 _PRIVATE_BLOCK = ("worker_requests", "worker_pipelined", "worker_requests_top", "worker_events")
 
 
+_SHOWN_TEST = ("implementation", "exercise", "name", "outcome", "points", "max_points",
+               "misconception")
+
+
 def student_view(doc: dict) -> dict:
+    """What the student's HTML report shows, as JSON: the totals and exercises, and of the
+    hidden tests only the checks that lost points, each with the first line of its message
+    (never the full list of test ids with their parameters)."""
+    from .html import first_line, lost_checks
+
     doc = json.loads(json.dumps(doc))
+    doc["tests"] = [{**{k: t.get(k) for k in _SHOWN_TEST}, "message": first_line(t)}
+                    for t in lost_checks(doc.get("tests", []))]
     for key in _PRIVATE_ENVIRONMENT:
         doc.get("environment", {}).pop(key, None)
     for block in doc.get("implementations", []):
@@ -37,17 +50,25 @@ def student_view(doc: dict) -> dict:
 
 
 def _documents(book) -> list[tuple[dict, dict]]:
-    """(row, results document) per student; a placeholder document where grading failed."""
+    """(row, results document) per student; a placeholder document where grading did not
+    complete. Each block carries the grading's ``status`` and its ``note`` (the notes of the
+    summary and the HTML report), so every export keeps them."""
+    from .html import notes
+
     rows = book.current()
-    top = max((r["max_points"] for r in rows), default=0.0)
+    top = out_of(rows)
     out = []
     for row in rows:
         doc = book.results(row["id"]) if row["status"] == "graded" else None
+        found = notes(row, doc, status=False)
+        if row["status"] != "graded":   # the reason first: what Gradescope's text starts with
+            found.insert(0, row["message"])
         if doc is None:
             doc = {"schema": "descent.results/1", "duration_s": row["duration_s"], "devices": [],
                    "environment": {}, "tests": [],
                    "implementations": [{"name": row["student"], "kind": "folder", "points": 0.0,
                                         "max_points": top, "exercises": []}]}
+        doc["implementations"][0].update(status=row["status"], note="; ".join(found))
         out.append((row, doc))
     return out
 
@@ -90,7 +111,7 @@ def run(book_path: str, fmt: str, out: str | None) -> str:
             text = to_csv(book)
             if out is None:
                 return text
-            Path(out).write_text(text)
+            export.write_csv(text, out)
             return f"wrote {out}"
         if out is None:
             raise ValueError(f"--format {fmt} needs --out DIR")

@@ -11,10 +11,12 @@ Everything from the submission or the graders is escaped.
 from __future__ import annotations
 
 import base64
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from .. import exercises
 from ..report import _shorten, advice
 from .runner import GRADED
 from .submissions import file_stem
@@ -36,6 +38,7 @@ th{background:#e9edf2} td.pts{text-align:right;white-space:nowrap;font-variant-n
 color:#374151} .note{background:#fff7e6;border-left:4px solid #d89614;padding:8px 12px;margin:8px 0}
 img.curves{max-width:100%;border:1px solid #dde1e6;background:#fff}
 """
+_IMPORT_HANG = re.compile(r"^`import (\w+\.py)` did not return")   # see isolation.connection
 _LABEL = {"not_implemented": "not implemented", "timed_out": "timed out"}
 
 
@@ -53,8 +56,9 @@ def page(student: str, doc: dict[str, Any] | None, *, images: dict[str, bytes] |
     if status != "graded":
         parts.append(f"<p class='note'>Grading {escape(_LABEL.get(status, status))}: "
                      f"{escape(message)}</p>")
-    for note in notes or []:
-        parts.append(f"<p class='note'>{escape(note)}</p>")
+    for note in notes or []:   # the line above already gives the status and its reason
+        if status == "graded" or not message or message not in note:
+            parts.append(f"<p class='note'>{escape(note)}</p>")
     if block:
         share = 100 * points / most if most else 0.0
         parts.append(f"<p class='total'>{_num(points)} / {_num(most)} points ({share:.0f}%)</p>")
@@ -104,14 +108,24 @@ def _exercises(block: dict, tests: list[dict]) -> str:
     return "".join(rows)
 
 
+def lost_checks(tests: list[dict]) -> list[dict]:
+    """The checks the report lists: those that counted and lost points."""
+    return [t for t in tests if t["counted"] and t["points"] < t["max_points"]]
+
+
+def first_line(test: dict) -> str:
+    """What the report shows of a check's message."""
+    return test["message"].splitlines()[0] if test["message"] else test["outcome"]
+
+
 def _lost_checks(block: dict, tests: list[dict]) -> str:
-    lost = [t for t in tests if t["counted"] and t["points"] < t["max_points"]]
+    lost = lost_checks(tests)
     if not lost:
         return "<p class='passed'>Every check passed.</p>"
     rows = ["<h2>Checks that lost points</h2><table><tr><th>exercise</th><th>check</th>"
             "<th>points</th><th>what was found</th></tr>"]
     for t in lost:
-        first = t["message"].splitlines()[0] if t["message"] else t["outcome"]
+        first = first_line(t)
         rows.append(f"<tr><td>{escape(t['exercise'])}</td><td class='check'>{escape(t['name'])}"
                     f"</td><td class='pts'>{_num(t['points'])}/{_num(t['max_points'])}</td>"
                     f"<td>{escape(first)}</td></tr>")
@@ -119,22 +133,36 @@ def _lost_checks(block: dict, tests: list[dict]) -> str:
     return "".join(rows)
 
 
-def notes(row: dict, doc: dict | None) -> list[str]:
-    """What an instructor should know about one student's current submission."""
+def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
+    """What an instructor should know about one student's current submission (``status``:
+    with the reason a grading did not complete, as the first note)."""
     out = []
+    if status and row["status"] != GRADED:
+        out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
     if row["superseded"]:
         out.append(f"newest of {len(row['superseded']) + 1} submissions graded "
                    f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
-    if row["status"] != GRADED:
-        out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
+    if not row.get("present", True):
+        out.append("not in the submissions folder of the last batch (removed after it was "
+                   "graded, or graded from another folder): this is its last grading")
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
-    if doc and not intake.get("taken"):
-        out.append("no exercise modules found in the submission")
+    taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
+    if doc and not any(name.removesuffix(".py") in exercises.MODULES for name in taken):
+        misnamed = f" ({', '.join(taken[:3])}: not named after one, e.g. losses.py)" \
+            if taken else ""
+        out.append(f"no exercise modules found in the submission{misnamed}")
     for item in intake.get("refused", [])[:3]:
         out.append(f"refused {item['path']}: {item['reason']}")
     events: dict[str, int] = {}
+    hung = set()
     for event in ((doc or {}).get("implementations") or [{}])[0].get("worker_events", []):
         events[event.get("kind", "event")] = events.get(event.get("kind", "event"), 0) + 1
+        match = _IMPORT_HANG.match(str(event.get("message", "")))
+        if match and event.get("kind") == "timeout":
+            hung.add(match.group(1))
+    if hung:
+        out.append(f"the import of {', '.join(sorted(hung))} never finished (an endless loop at "
+                   f"import time?): its exercises score 0, the other modules were graded")
     if events:
         counted = ", ".join(f"{kind} x{n}" for kind, n in sorted(events.items()))
         out.append(f"worker events: {counted}")
@@ -162,7 +190,6 @@ def write_for_grade(doc: dict, results_dir: Path, target: Path) -> list[Path]:
     """``descent grade --html FILE``: one page per graded implementation (``FILE`` itself when
     there is one, else ``FILE``'s stem plus the implementation's name), with the capstone's
     loss curves that the graders wrote next to the results."""
-    import re
 
     blocks = doc["implementations"]
     written = []

@@ -19,6 +19,7 @@ import ctypes
 import fcntl
 import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -103,9 +104,9 @@ def grade_submission(req: Request) -> Outcome:
                        f"({req.version}): install the same kit on every machine")
         return out
     out.content_hash = content_hash(req.path)
-    with tempfile.TemporaryDirectory(prefix="descent-batch-") as tmp, cpu_slot() as cpu:
-        results = Path(tmp) / "results.json"
-        log = Path(tmp) / "grade.log"
+    with grading_folder() as tmp, cpu_slot() as cpu:
+        results = tmp / "results.json"
+        log = tmp / "grade.log"
         code = _run(req, cpu, results, log, out)
         out.duration_s = round(time.monotonic() - start, 3)
         out.log_tail = log.read_text(errors="replace")[-LOG_TAIL:] if log.exists() else ""
@@ -113,6 +114,57 @@ def grade_submission(req: Request) -> Outcome:
             return out
         _collect(req, code, results, out)
     return out
+
+
+FOLDER_PREFIX = "descent-batch-"
+STALE_AFTER_S = 60.0   # a folder this old without its lock held belongs to a dead batch
+
+
+@contextlib.contextmanager
+def grading_folder():
+    """A temporary folder for one grading: its results, its log and, through ``TMPDIR``, every
+    temporary file the grading and its workers make (the copies of the student's code among
+    them). Removed when the grading ends, even when it was killed for time; after a kill -9 of
+    the batch, by the next grading on this machine (:func:`remove_stale`): each folder holds
+    an ``flock`` on its ``.lock`` while in use, which the kernel releases when its holder dies."""
+    remove_stale()
+    with tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX) as tmp:
+        fd = os.open(Path(tmp) / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield Path(tmp)
+        finally:
+            os.close(fd)
+
+
+def remove_stale(parent: str | None = None) -> list[Path]:
+    """Remove the grading folders left by batches that died (see :func:`grading_folder`): those
+    whose lock nobody holds, once they are a minute old (a folder that young may be one another
+    grading is still setting up)."""
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+        try:
+            if time.time() - folder.stat().st_mtime < STALE_AFTER_S or _in_use(folder):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _in_use(folder: Path) -> bool:
+    try:
+        fd = os.open(folder / ".lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @contextlib.contextmanager
@@ -151,7 +203,7 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
         cmd += ["-k", req.selection]
     if req.insecure:
         cmd.append("--insecure")
-    env = dict(os.environ, COLUMNS="140")
+    env = dict(os.environ, COLUMNS="140", TMPDIR=str(results.parent))
     env.pop("PYTEST_ADDOPTS", None)
     with open(log, "wb") as log_fh:
         proc = subprocess.Popen(cmd, cwd=req.kit, stdin=subprocess.DEVNULL, stdout=log_fh,

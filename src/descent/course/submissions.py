@@ -1,7 +1,8 @@
 """The entries of a submissions folder: which student each is, what is graded, its content hash.
 
 Every entry of the folder is one student's submission, exactly what ``descent grade`` takes: a
-folder (the exercise modules at its top level, or under ``starter/``), a ``.zip``, a single
+folder (the exercise modules at its top level, under ``starter/`` or under its only sub-folder,
+:func:`graded_folder`), a ``.zip``, a single
 ``.py`` or a notebook (``.ipynb``) with tagged cells. The student is the entry's name without
 that suffix (``alice.zip``, ``alice/`` and ``alice.ipynb`` are all ``alice``). Hidden entries
 (``.git``, ``.DS_Store``) and ``__MACOSX`` are not submissions. Anything else is listed as
@@ -118,13 +119,28 @@ def _entry(path: Path) -> Entry | None:
     return None
 
 
-def graded_folder(path: Path) -> Path:
-    """The folder itself, or its ``starter/`` when the modules are there and not at the top."""
+def graded_folder(path: Path, depth: int = 2) -> Path:
+    """The folder itself when the exercise modules are at its top; else its ``starter/``, or its
+    only sub-folder (how Gradescope and unzip tools unpack a zipped folder), looked into the
+    same way, ``depth`` levels down at most; the folder itself when none holds modules."""
+    if depth == 0 or _has_modules(path):
+        return path
+    subs = _subfolders(path)
     starter = path / "starter"
-    if starter.is_dir() and not starter.is_symlink() and not _has_modules(path) \
-            and _has_modules(starter):
-        return starter
+    for sub in [starter] if starter in subs else subs[:1] if len(subs) == 1 else []:
+        found = graded_folder(sub, depth - 1)
+        if _has_modules(found):
+            return found
     return path
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [folder / n for n in names if not n.startswith((".", "__"))
+            and (folder / n).is_dir() and not (folder / n).is_symlink()]
 
 
 def _has_modules(folder: Path) -> bool:

@@ -6,7 +6,8 @@ grader functions, copies edits of arguments back, and turns everything that goes
 :class:`WorkerFailure`: a time limit, a crash, an out-of-memory kill or a protocol violation
 kills the worker's whole tree and fails the current test with a reason; the next request starts
 a fresh worker. A function that timed out is not called again in the run, so one infinite loop
-costs one time limit instead of one per test. Nothing from the worker is unpickled or evaluated.
+costs one time limit instead of one per test; nor is a module whose import timed out imported
+again. Nothing from the worker is unpickled or evaluated.
 
 Pipelined requests (:mod:`.pipeline`) ride in front of the next request that needs a reply.
 """
@@ -338,7 +339,11 @@ class Connection:
 
 def _request_key(header: dict, ref: "Remote | None") -> tuple | None:
     """The submission functions a request runs, by name: ``("step_lr",)``, ``("mse_forward",
-    "mse_backward")`` for a backward fed its forward, ``("Value",)`` for a method of a Value."""
+    "mse_backward")`` for a backward fed its forward, ``("Value",)`` for a method of a Value;
+    ``("import losses.py",)`` for loading a module (a module that hangs at import is not
+    imported again: the rest of the submission is still graded)."""
+    if header.get("op") == "load" and isinstance(header.get("module"), str):
+        return (f"import {header['module']}.py",)
     target = header.get("target") or {}
     if isinstance(target, dict) and isinstance(target.get("a"), str):
         then = header.get("then") or {}
