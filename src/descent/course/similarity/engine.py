@@ -1,0 +1,279 @@
+"""Pairwise similarity of a class, module by module, on copydetect's winnowed fingerprints.
+
+copydetect (Python, winnowing, the algorithm behind Moss) reduces a module to the fingerprints of
+its token stream after pygments has replaced every name by one letter and dropped comments and
+string contents: renamed variables, reordered functions and rewritten comments leave the same
+fingerprints. On top of it, this module
+
+* drops the template: every k-gram of ``starter/<module>.py`` (stubs, docstrings, helpers);
+* drops the exercises too short to judge: an exercise whose typical solution in this class has
+  fewer than :data:`MIN_PRINTS` fingerprints of its own (a three-line softmax is written the same
+  way by everyone);
+* weighs each remaining fingerprint by its rarity in the class: 1 when two students share it,
+  falling to 0 as it reaches every student who wrote the module (``log(N/df) / log(N/2)``);
+* scores a pair by the weight it shares over the weight of the smaller of its two submissions,
+  and keeps, for the evidence, the fragments made of rare fingerprints (weight >= :data:`RARE`).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+import statistics
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+from copydetect.utils import filter_code, get_copied_slices, winnow
+
+from ... import exercises
+from .corpus import Corpus
+
+K = 25           # noise threshold: k-grams of 25 characters of filtered code (about 10 tokens)
+WINDOW = 6       # guarantee threshold K + WINDOW - 1 = 30: a match that long is always seen
+RARE = 0.5       # a shared fingerprint at least this rare is evidence (and is highlighted)
+MIN_PRINTS = 30  # fingerprints an exercise's typical solution needs to be judged (about 5 lines)
+OTHER = ""       # owner of code outside every exercise function (the student's own helpers)
+
+
+@dataclass
+class Doc:
+    """One student's module: its fingerprints (hash -> positions in the filtered code)."""
+
+    student: str
+    module: str
+    text: str
+    prints: dict[int, list[int]]
+    owner: dict[int, str]           # hash -> exercise id, or OTHER
+    offsets: np.ndarray             # copydetect's map from filtered to raw positions
+    spans: list[tuple[int, int, str]]   # top-level definitions: first line, last line, name
+
+    def raw(self, positions) -> np.ndarray:
+        """Raw character offsets of positions in the filtered code (copydetect's mapping)."""
+        pos = np.asarray(positions, dtype=np.int64)
+        if len(self.offsets) == 0 or len(pos) == 0:
+            return pos
+        at = np.clip(np.searchsorted(self.offsets[:, 0], pos), 0, self.offsets.shape[0] - 1)
+        return pos + self.offsets[:, 1][at]
+
+    def line(self, raw_offset: int) -> int:
+        return self.text.count("\n", 0, max(0, int(raw_offset))) + 1
+
+    def function(self, line: int, last: int | None = None) -> str:
+        """The top-level definition holding ``line`` (or most of ``line .. last``), or ""."""
+        last = line if last is None else last
+        best, name = 0, ""
+        for first, end, candidate in self.spans:
+            overlap = min(last, end) - max(line, first) + 1
+            if overlap > best:
+                best, name = overlap, candidate
+        return name
+
+
+@dataclass
+class Fragment:
+    """A run of rare shared fingerprints, located in both files (1-based lines)."""
+
+    size: int                       # characters of filtered code in ``a`` (about tokens)
+    a: tuple[int, int]              # raw character range in a's text
+    b: tuple[int, int]
+    a_lines: tuple[int, int]
+    b_lines: tuple[int, int]
+    a_function: str
+    b_function: str
+
+
+@dataclass
+class ModuleMatch:
+    similarity: float
+    shared: float                   # weighted fingerprints the two share
+    fragments: list[Fragment] = field(default_factory=list)
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    similarity: float
+    modules: dict[str, ModuleMatch]
+    flagged: bool = False
+
+    @property
+    def longest(self) -> int:
+        return max((f.size for m in self.modules.values() for f in m.fragments), default=0)
+
+
+@dataclass
+class Analysis:
+    students: list[str]
+    pairs: list[Pair]                          # every pair, highest similarity first
+    docs: dict[tuple[str, str], Doc]           # (student, module) -> Doc
+    too_short: dict[str, float]                # exercise id -> median fingerprints per solution
+    judged: dict[str, float]                   # exercise id -> the same, for those judged
+    threshold: float
+    min_fragment: int
+
+    @property
+    def flagged(self) -> list[Pair]:
+        return [p for p in self.pairs if p.flagged]
+
+
+def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) -> Analysis:
+    """Compare every pair of ``corpus``; a pair is flagged when its similarity reaches
+    ``threshold`` or one fragment of rare shared code reaches ``min_fragment`` tokens."""
+    templates = {m: _template_grams(text, m) for m, text in corpus.template.items()}
+    docs = {(s, m): _doc(s, m, text, templates[m])
+            for s, mods in corpus.modules.items() for m, text in mods.items()}
+    too_short, judged = _exercise_lengths(docs.values())
+    for doc in docs.values():
+        _drop(doc, lambda h: doc.owner[h] in too_short)
+    weights = {m: _weights([d for d in docs.values() if d.module == m]) for m in corpus.template}
+    shared = _shared(docs, weights)
+    size = {key: sum(weights[key[1]][h] for h in doc.prints) for key, doc in docs.items()}
+    pairs = []
+    for a, b in combinations(corpus.students, 2):
+        pair = _pair(a, b, docs, weights, shared.get((a, b), {}), size)
+        pair.flagged = pair.similarity >= threshold or pair.longest >= min_fragment
+        pairs.append(pair)
+    pairs.sort(key=lambda p: (not p.flagged, -p.similarity, -p.longest, p.a, p.b))
+    return Analysis(corpus.students, pairs, docs, too_short, judged, threshold, min_fragment)
+
+
+def _kgrams(filtered: str) -> np.ndarray:
+    """Hashes of every k-gram. copydetect hashes with Python's ``hash``, which changes from one
+    run to the next; a report must not, so these are stable (the first 8 bytes of BLAKE2b)."""
+    return np.array([int.from_bytes(hashlib.blake2b(filtered[i:i + K].encode(), digest_size=8)
+                                    .digest(), "little", signed=True)
+                     for i in range(len(filtered) - K + 1)], dtype=np.int64)
+
+
+def _template_grams(text: str, module: str) -> set[int]:
+    """Every k-gram hash of the template (not only the winnowed ones): nothing of it counts."""
+    filtered, _ = filter_code(text, f"{module}.py")
+    return set(_kgrams(filtered).tolist())
+
+
+def _doc(student: str, module: str, text: str, template: set[int]) -> Doc:
+    filtered, offsets = filter_code(text, f"{module}.py")
+    prints: dict[int, list[int]] = {}
+    grams = _kgrams(filtered)
+    if len(grams):
+        hashes, idx = winnow(grams, WINDOW, remove_duplicates=False)
+        for h, i in zip(hashes.tolist(), idx.tolist()):
+            if h not in template:
+                prints.setdefault(h, []).append(i)
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    doc = Doc(student, module, text, prints, {}, offsets, _spans(text))
+    for h, idx in prints.items():
+        name = doc.function(doc.line(doc.raw([idx[0]])[0]))
+        ex = exercises.exercise_of(module, name) if name else None
+        doc.owner[h] = ex.id if ex else OTHER
+    return doc
+
+
+def _spans(text: str) -> list[tuple[int, int, str]]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):   # still compared, only not split by exercise
+        return []
+    return [(node.lineno, node.end_lineno or node.lineno, node.name) for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+def _exercise_lengths(docs) -> tuple[dict[str, float], dict[str, float]]:
+    """Median fingerprints per exercise over the solutions that have any; split into the too
+    short and the judged."""
+    counts: dict[str, list[int]] = {}
+    for doc in docs:
+        per: dict[str, int] = {}
+        for owner in doc.owner.values():
+            if owner != OTHER:
+                per[owner] = per.get(owner, 0) + 1
+        for ex, n in per.items():
+            counts.setdefault(ex, []).append(n)
+    medians = {ex: float(statistics.median(ns)) for ex, ns in sorted(counts.items())}
+    short = {ex: m for ex, m in medians.items() if m < MIN_PRINTS}
+    return short, {ex: m for ex, m in medians.items() if ex not in short}
+
+
+def _drop(doc: Doc, unwanted) -> None:
+    for h in [h for h in doc.prints if unwanted(h)]:
+        del doc.prints[h]
+        del doc.owner[h]
+
+
+def _weights(docs: list[Doc]) -> dict[int, float]:
+    """Rarity of each fingerprint among the students who wrote this module."""
+    df: dict[int, int] = {}
+    for doc in docs:
+        for h in doc.prints:
+            df[h] = df.get(h, 0) + 1
+    n = len(docs)
+    if n < 4:   # two or three students: nothing can be called common
+        return dict.fromkeys(df, 1.0)
+    top = math.log(n / 2)
+    return {h: min(1.0, max(0.0, math.log(n / k) / top)) for h, k in df.items()}
+
+
+def _shared(docs, weights) -> dict[tuple[str, str], dict[str, float]]:
+    """(a, b) -> module -> weight shared, through an index of who holds each fingerprint (a
+    fingerprint everyone holds weighs 0 and is never paired)."""
+    holders: dict[tuple[str, int], list[str]] = {}
+    for (student, module), doc in sorted(docs.items()):
+        for h in doc.prints:
+            if weights[module][h] > 0:
+                holders.setdefault((module, h), []).append(student)
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for (module, h), students in holders.items():
+        w = weights[module][h]
+        for a, b in combinations(students, 2):
+            per = out.setdefault((a, b), {})
+            per[module] = per.get(module, 0.0) + w
+    return out
+
+
+def _pair(a: str, b: str, docs, weights, shared: dict[str, float], size) -> Pair:
+    common = [m for m in weights if (a, m) in docs and (b, m) in docs]
+    modules = {}
+    for m in common:
+        smaller = min(size[(a, m)], size[(b, m)])
+        w = shared.get(m, 0.0)
+        match = ModuleMatch(w / smaller if smaller else 0.0, w)
+        if w:
+            match.fragments = fragments(docs[(a, m)], docs[(b, m)], weights[m])
+        modules[m] = match
+    smaller = min(sum(size[(a, m)] for m in common), sum(size[(b, m)] for m in common))
+    total = sum(shared.get(m, 0.0) for m in common)
+    return Pair(a, b, total / smaller if smaller else 0.0, modules)
+
+
+def fragments(a: Doc, b: Doc, weights: dict[int, float]) -> list[Fragment]:
+    """The runs of rare fingerprints that ``a`` and ``b`` share, cut at ``a``'s top-level
+    definitions (a copied function is one fragment even when the copy reorders them), longest
+    first."""
+    rare = [h for h in a.prints.keys() & b.prints.keys() if weights[h] >= RARE]
+    by_function: dict[str, list[tuple[int, int]]] = {}
+    for h in rare:
+        for pos in a.prints[h]:
+            name = a.function(a.line(a.raw([pos])[0]))
+            by_function.setdefault(name, []).append((pos, h))
+    out = []
+    for found in by_function.values():
+        starts, ends = get_copied_slices(np.array([pos for pos, _ in found]), K)
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            inside = {h for pos, h in found if start <= pos < end}
+            b_start, b_end = _longest_run(np.concatenate([b.prints[h] for h in inside]))
+            ra, rb = a.raw([start, end]), b.raw([b_start, b_end])
+            la = (a.line(ra[0]), a.line(max(ra[0], ra[1] - 1)))
+            lb = (b.line(rb[0]), b.line(max(rb[0], rb[1] - 1)))
+            out.append(Fragment(end - start, (int(ra[0]), int(ra[1])),
+                                (int(rb[0]), int(rb[1])), la, lb, a.function(*la),
+                                b.function(*lb)))
+    return sorted(out, key=lambda f: (-f.size, f.a))
+
+
+def _longest_run(positions: np.ndarray) -> tuple[int, int]:
+    starts, ends = get_copied_slices(positions, K)
+    i = int(np.argmax(ends - starts))
+    return int(starts[i]), int(ends[i])
