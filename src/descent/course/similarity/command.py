@@ -54,8 +54,14 @@ def _cmd(args) -> int:
 def run(submissions: Path, out: Path, kit: Path, console: Console, *,
         assignment: str | None = None, threshold: float = THRESHOLD,
         min_fragment: int = MIN_FRAGMENT) -> int:
-    from . import corpus, engine, report
-
+    try:
+        from . import corpus, engine, report
+    except ModuleNotFoundError as exc:
+        if exc.name != "copydetect":
+            raise
+        console.print("[red]descent similarity needs copydetect: pip install "
+                      "'descent[similarity]' (./dev test installs it)[/red]")
+        return 2
     started = time.perf_counter()
     try:
         found = corpus.read(submissions, kit, corpus.selection(assignment))
