@@ -278,7 +278,7 @@ RENAMES = {"keys": "draws", "pieces": "chunks", "theta": "params", "losses": "hi
 def disguise(text: str) -> str:
     """A copy as a student hides one: names renamed, functions reordered (reversed), comments
     rewritten, docstrings kept."""
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, RENAMES)) + r")\b")
+    pattern = re.compile(r"(?<![!.])\b(" + "|".join(map(re.escape, RENAMES)) + r")\b")
     text = pattern.sub(lambda m: RENAMES[m.group(1)], text)
     text = re.sub(r"#[^\n\"']*$", "# (my own note)", text, flags=re.M)
     tree = ast.parse(text)
@@ -324,3 +324,16 @@ def _write_notebook(path: Path, modules: dict[str, str]) -> None:
                       "execution_count": None})
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
                                 "nbformat_minor": 5}))
+
+
+def reference_bodies(kit: Path, module: str) -> dict[str, str]:
+    """function name -> the reference solution's body (no docstring, no markers)."""
+    text = reference(kit, module)
+    lines = text.splitlines()
+    bodies = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef):
+            body = node.body[1:] if ast.get_docstring(node) else node.body
+            if body:
+                bodies[node.name] = "\n".join(lines[body[0].lineno - 1:node.end_lineno])
+    return bodies

@@ -150,12 +150,12 @@ def _kgrams(filtered: str) -> np.ndarray:
 
 def _template_grams(text: str, module: str) -> set[int]:
     """Every k-gram hash of the template (not only the winnowed ones): nothing of it counts."""
-    filtered, _ = filter_code(text, f"{module}.py")
+    filtered, _ = filter_code(text, f"{module}.py", "python")
     return set(_kgrams(filtered).tolist())
 
 
 def _doc(student: str, module: str, text: str, template: set[int]) -> Doc:
-    filtered, offsets = filter_code(text, f"{module}.py")
+    filtered, offsets = filter_code(text, f"{module}.py", "python")
     prints: dict[int, list[int]] = {}
     grams = _kgrams(filtered)
     if len(grams):
@@ -165,10 +165,14 @@ def _doc(student: str, module: str, text: str, template: set[int]) -> Doc:
                 prints.setdefault(h, []).append(i)
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     doc = Doc(student, module, text, prints, {}, offsets, _spans(text))
-    for h, idx in prints.items():
-        name = doc.function(doc.line(doc.raw([idx[0]])[0]))
-        ex = exercises.exercise_of(module, name) if name else None
-        doc.owner[h] = ex.id if ex else OTHER
+    starts = np.array([i for i, c in enumerate(text) if c == "\n"], dtype=np.int64)
+    lines = np.searchsorted(starts, doc.raw([idx[0] for idx in prints.values()])) + 1
+    owners: dict[int, str] = {}
+    for h, line in zip(prints, lines.tolist()):
+        if line not in owners:
+            ex = exercises.exercise_of(module, doc.function(line) or "-")
+            owners[line] = ex.id if ex else OTHER
+        doc.owner[h] = owners[line]
     return doc
 
 
