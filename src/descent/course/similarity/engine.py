@@ -48,6 +48,7 @@ class Doc:
     owner: dict[int, str]           # hash -> exercise id, or OTHER
     offsets: np.ndarray             # copydetect's map from filtered to raw positions
     spans: list[tuple[int, int, str]]   # top-level definitions: first line, last line, name
+    docstrings: list[tuple[int, int]] = field(default_factory=list)   # raw ranges, never shown
 
     def raw(self, positions) -> np.ndarray:
         """Raw character offsets of positions in the filtered code (copydetect's mapping)."""
@@ -59,6 +60,32 @@ class Doc:
 
     def line(self, raw_offset: int) -> int:
         return self.text.count("\n", 0, max(0, int(raw_offset))) + 1
+
+    def visible(self, start: int, end: int) -> list[tuple[int, int]]:
+        """``start .. end`` without the docstrings (template text that a fragment's k-grams
+        step over, since a string is one token): the pieces worth highlighting."""
+        pieces = []
+        for d_start, d_end in self.docstrings:
+            if d_end <= start or d_start >= end:
+                continue
+            if d_start > start:
+                pieces.append((start, d_start))
+            start = max(start, d_end)
+        if start < end:
+            pieces.append((start, end))
+        return [self._whole_words(a, b) for a, b in pieces if self.text[a:b].strip()]
+
+    def _whole_words(self, start: int, end: int) -> tuple[int, int]:
+        """copydetect maps filtered positions back to the text within a token or two: widen a
+        range cut inside a name or number to the whole word."""
+        text = self.text
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_") \
+                and (text[start].isalnum() or text[start] == "_"):
+            start -= 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_") \
+                and (text[end - 1].isalnum() or text[end - 1] == "_"):
+            end += 1
+        return start, end
 
     def function(self, line: int, last: int | None = None) -> str:
         """The top-level definition holding ``line`` (or most of ``line .. last``), or ""."""
@@ -164,7 +191,8 @@ def _doc(student: str, module: str, text: str, template: set[int]) -> Doc:
             if h not in template:
                 prints.setdefault(h, []).append(i)
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
-    doc = Doc(student, module, text, prints, {}, offsets, _spans(text))
+    spans, docstrings = _structure(text)
+    doc = Doc(student, module, text, prints, {}, offsets, spans, docstrings)
     starts = np.array([i for i, c in enumerate(text) if c == "\n"], dtype=np.int64)
     lines = np.searchsorted(starts, doc.raw([idx[0] for idx in prints.values()])) + 1
     owners: dict[int, str] = {}
@@ -176,13 +204,24 @@ def _doc(student: str, module: str, text: str, template: set[int]) -> Doc:
     return doc
 
 
-def _spans(text: str) -> list[tuple[int, int, str]]:
+def _structure(text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+    """The top-level definitions (first line, last line, name) and the docstrings' whole lines
+    as raw ranges; none when the text is not Python (it is still compared, unsplit)."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):   # still compared, only not split by exercise
-        return []
-    return [(node.lineno, node.end_lineno or node.lineno, node.name) for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    except (SyntaxError, ValueError):
+        return [], []
+    spans = [(node.lineno, node.end_lineno or node.lineno, node.name) for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"] + [len(text) + 1]
+    docstrings = []
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            first, last = body[0].lineno, body[0].end_lineno or body[0].lineno
+            docstrings.append((starts[first - 1], starts[min(last, len(starts) - 1)] - 1))
+    return spans, sorted(docstrings)
 
 
 def _exercise_lengths(docs) -> tuple[dict[str, float], dict[str, float]]:
@@ -263,18 +302,41 @@ def fragments(a: Doc, b: Doc, weights: dict[int, float]) -> list[Fragment]:
             name = a.function(a.line(a.raw([pos])[0]))
             by_function.setdefault(name, []).append((pos, h))
     out = []
-    for found in by_function.values():
+    for name, found in by_function.items():
         starts, ends = get_copied_slices(np.array([pos for pos, _ in found]), K)
         for start, end in zip(starts.tolist(), ends.tolist()):
             inside = {h for pos, h in found if start <= pos < end}
+            start, end = _clip(a, name, start, end)
+            if end - start < K + WINDOW - 1:   # below the guarantee threshold: a coincidence
+                continue
             b_start, b_end = _longest_run(np.concatenate([b.prints[h] for h in inside]))
             ra, rb = a.raw([start, end]), b.raw([b_start, b_end])
-            la = (a.line(ra[0]), a.line(max(ra[0], ra[1] - 1)))
-            lb = (b.line(rb[0]), b.line(max(rb[0], rb[1] - 1)))
-            out.append(Fragment(end - start, (int(ra[0]), int(ra[1])),
-                                (int(rb[0]), int(rb[1])), la, lb, a.function(*la),
-                                b.function(*lb)))
+            la, lb = _lines(a, int(ra[0]), int(ra[1])), _lines(b, int(rb[0]), int(rb[1]))
+            if la and lb:
+                out.append(Fragment(end - start, (int(ra[0]), int(ra[1])),
+                                    (int(rb[0]), int(rb[1])), la, lb, a.function(*la),
+                                    b.function(*lb)))
     return sorted(out, key=lambda f: (-f.size, f.a))
+
+
+def _clip(doc: Doc, name: str, start: int, end: int) -> tuple[int, int]:
+    """The part of filtered ``start .. end`` inside the definition ``name`` (a run of k-grams
+    may step past its end into the next one, which is reported on its own)."""
+    span = next(((first, last) for first, last, n in doc.spans if n == name), None)
+    if span is None:
+        return start, end
+    positions = np.arange(start, end)
+    lines = np.array([doc.line(r) for r in doc.raw(positions).tolist()])
+    inside = positions[(lines >= span[0]) & (lines <= span[1])]
+    return (int(inside[0]), int(inside[-1]) + 1) if len(inside) else (start, start)
+
+
+def _lines(doc: Doc, start: int, end: int) -> tuple[int, int] | None:
+    """First and last line of what is shown of ``start .. end`` (docstrings left out)."""
+    pieces = doc.visible(start, end)
+    if not pieces:
+        return None
+    return doc.line(pieces[0][0]), doc.line(max(pieces[-1][0], pieces[-1][1] - 1))
 
 
 def _longest_run(positions: np.ndarray) -> tuple[int, int]:

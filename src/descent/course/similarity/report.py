@@ -23,7 +23,7 @@ main{max-width:none} .pane{display:flex;gap:12px;align-items:flex-start}
 border-right:1px solid #dde1e6} mark{padding:0;border-radius:2px}
 .f0{background:#ffd54f}.f1{background:#90caf9}.f2{background:#a5d6a7}.f3{background:#f48fb1}
 .f4{background:#ce93d8}.f5{background:#ffab91}
-svg text{font:11px system-ui,sans-serif} .muted{color:#6b7280;font-size:13px}
+.fold{color:#8a94a3;font-style:italic} svg text{font:11px system-ui,sans-serif} .muted{color:#6b7280;font-size:13px}
 """
 _COLOURS = 6
 
@@ -158,8 +158,9 @@ def _module_table(pair: Pair) -> str:
             if f is None:
                 rows.append(f"<tr>{head}<td colspan='4'>no rare shared fragment</td></tr>")
                 continue
-            rows.append(f"<tr>{head}<td><mark class='f{i % _COLOURS}'>&nbsp;{i + 1}&nbsp;</mark>"
-                        f"</td><td>{_where(f.a_lines, f.a_function)}</td>"
+            link = escape(f"#{module}-a-{i + 1}")
+            rows.append(f"<tr>{head}<td><a href='{link}'><mark class='f{i % _COLOURS}'>&nbsp;"
+                        f"{i + 1}&nbsp;</mark></a></td><td>{_where(f.a_lines, f.a_function)}</td>"
                         f"<td>{_where(f.b_lines, f.b_function)}</td>"
                         f"<td class='pts'>{f.size}</td></tr>")
     return "".join(rows) + "</table>"
@@ -171,26 +172,44 @@ def _where(lines: tuple[int, int], function: str) -> str:
 
 
 def _side_by_side(a: Doc, b: Doc, fragments) -> str:
-    left = highlighted(a.text, [(f.a, i) for i, f in enumerate(fragments)])
-    right = highlighted(b.text, [(f.b, i) for i, f in enumerate(fragments)])
+    left = highlighted(a.text, [(piece, i) for i, f in enumerate(fragments)
+                                for piece in a.visible(*f.a)], anchor=f"{a.module}-a",
+                       folded=a.docstrings)
+    right = highlighted(b.text, [(piece, i) for i, f in enumerate(fragments)
+                                 for piece in b.visible(*f.b)], anchor=f"{b.module}-b",
+                        folded=b.docstrings)
     return (f"<h2>{escape(a.module)}</h2><div class='pane'>"
             f"<div class='file'><h3>{escape(a.student)}: {escape(a.module)}.py</h3>{left}</div>"
             f"<div class='file'><h3>{escape(b.student)}: {escape(b.module)}.py</h3>{right}</div>"
             f"</div>")
 
 
-def highlighted(text: str, ranges: list[tuple[tuple[int, int], int]]) -> str:
+def highlighted(text: str, ranges: list[tuple[tuple[int, int], int]], anchor: str = "",
+                folded: list[tuple[int, int]] = ()) -> str:
     """``text`` escaped, with line numbers, each ``((start, end), fragment)`` range marked in
-    the fragment's colour (an overlap keeps the earlier range)."""
-    out, at = [], 0
-    for (start, end), i in sorted(ranges):
+    the fragment's colour (an overlap keeps the earlier range; the first mark of fragment ``i``
+    gets the id ``{anchor}-{i + 1}``). Each ``folded`` range (whole lines, never marked: the
+    template's docstrings) is shown as one dimmed line."""
+    events = sorted([(s, e, i) for (s, e), i in ranges] + [(s, e, -1) for s, e in folded
+                                                             if text.count("\n", s, e) > 1])
+    out, at, anchored, hidden = [], 0, set(), set()
+    for start, end, i in events:
         start = max(start, at)
         if start >= end:
             continue
         out.append(escape(text[at:start]))
-        out.append(f"<mark class='f{i % _COLOURS}' title='fragment {i + 1}'>"
-                   f"{escape(text[start:end])}</mark>")
+        if i < 0:
+            first, last = text.count("\n", 0, start) + 1, text.count("\n", 0, end) + 1
+            hidden.update(range(first + 1, last + 1))
+            indent = text[start:end][:len(text[start:end]) - len(text[start:end].lstrip())]
+            out.append(f"<span class='fold'>{escape(indent)}\"\"\"... docstring, lines "
+                       f"{first}-{last} (template, not compared)</span>")
+        else:
+            ident = f" id='{escape(anchor)}-{i + 1}'" if anchor and i not in anchored else ""
+            anchored.add(i)
+            out.append(f"<mark class='f{i % _COLOURS}'{ident} title='fragment {i + 1}'>"
+                       f"{escape(text[start:end])}</mark>")
         at = end
     out.append(escape(text[at:]))
-    numbers = "\n".join(str(n) for n in range(1, text.count("\n") + 2))
+    numbers = "\n".join(str(n) for n in range(1, text.count("\n") + 2) if n not in hidden)
     return f"<div class='code'><pre class='ln'>{numbers}</pre><pre>{''.join(out)}</pre></div>"
