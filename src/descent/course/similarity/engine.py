@@ -11,8 +11,9 @@ fingerprints. On top of it, this module
   way by everyone);
 * weighs each remaining fingerprint by its rarity in the class: 1 when two students share it,
   falling to 0 as it reaches every student who wrote the module (``log(N/df) / log(N/2)``);
-* scores a pair by the weight it shares over the weight of the smaller of its two submissions,
-  and keeps, for the evidence, the fragments made of rare fingerprints (weight >= :data:`RARE`).
+* scores a pair by the weight it shares over the fingerprints of the smaller of its two
+  submissions, and keeps, for the evidence, the fragments made of rare fingerprints (weight >=
+  :data:`RARE`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Doc:
     offsets: np.ndarray             # copydetect's map from filtered to raw positions
     spans: list[tuple[int, int, str]]   # top-level definitions: first line, last line, name
     docstrings: list[tuple[int, int]] = field(default_factory=list)   # raw ranges, never shown
+    _newlines: np.ndarray | None = field(default=None, repr=False)
 
     def raw(self, positions) -> np.ndarray:
         """Raw character offsets of positions in the filtered code (copydetect's mapping)."""
@@ -59,7 +61,14 @@ class Doc:
         return pos + self.offsets[:, 1][at]
 
     def line(self, raw_offset: int) -> int:
-        return self.text.count("\n", 0, max(0, int(raw_offset))) + 1
+        return int(self.lines([raw_offset])[0])
+
+    def lines(self, raw_offsets) -> np.ndarray:
+        """1-based line of each raw offset."""
+        if self._newlines is None:
+            self._newlines = np.array([i for i, c in enumerate(self.text) if c == "\n"],
+                                      dtype=np.int64)
+        return np.searchsorted(self._newlines, np.asarray(raw_offsets, dtype=np.int64)) + 1
 
     def visible(self, start: int, end: int) -> list[tuple[int, int]]:
         """``start .. end`` without the docstrings (template text that a fragment's k-grams
@@ -134,7 +143,7 @@ class Pair:
 @dataclass
 class Analysis:
     students: list[str]
-    pairs: list[Pair]                          # every pair, highest similarity first
+    pairs: list[Pair]                          # every pair: the flagged first, then by similarity
     docs: dict[tuple[str, str], Doc]           # (student, module) -> Doc
     too_short: dict[str, float]                # exercise id -> median fingerprints per solution
     judged: dict[str, float]                   # exercise id -> the same, for those judged
@@ -157,7 +166,7 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
         _drop(doc, lambda h: doc.owner[h] in too_short)
     weights = {m: _weights([d for d in docs.values() if d.module == m]) for m in corpus.template}
     shared = _shared(docs, weights)
-    size = {key: sum(weights[key[1]][h] for h in doc.prints) for key, doc in docs.items()}
+    size = {key: len(doc.prints) for key, doc in docs.items()}
     pairs = []
     for a, b in combinations(corpus.students, 2):
         pair = _pair(a, b, docs, weights, shared.get((a, b), {}), size)
@@ -193,8 +202,7 @@ def _doc(student: str, module: str, text: str, template: set[int]) -> Doc:
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     spans, docstrings = _structure(text)
     doc = Doc(student, module, text, prints, {}, offsets, spans, docstrings)
-    starts = np.array([i for i, c in enumerate(text) if c == "\n"], dtype=np.int64)
-    lines = np.searchsorted(starts, doc.raw([idx[0] for idx in prints.values()])) + 1
+    lines = doc.lines(doc.raw([idx[0] for idx in prints.values()]))
     owners: dict[int, str] = {}
     for h, line in zip(prints, lines.tolist()):
         if line not in owners:
@@ -252,42 +260,45 @@ def _weights(docs: list[Doc]) -> dict[int, float]:
     for doc in docs:
         for h in doc.prints:
             df[h] = df.get(h, 0) + 1
-    n = len(docs)
+    n = sum(1 for doc in docs if doc.prints)   # untouched stubs wrote nothing of the module
     if n < 4:   # two or three students: nothing can be called common
         return dict.fromkeys(df, 1.0)
     top = math.log(n / 2)
     return {h: min(1.0, max(0.0, math.log(n / k) / top)) for h, k in df.items()}
 
 
-def _shared(docs, weights) -> dict[tuple[str, str], dict[str, float]]:
-    """(a, b) -> module -> weight shared, through an index of who holds each fingerprint (a
-    fingerprint everyone holds weighs 0 and is never paired)."""
+def _shared(docs, weights) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """(a, b) -> module -> [weight shared, rare fingerprints shared], through an index of who
+    holds each fingerprint (one that everyone holds weighs 0 and is never paired)."""
     holders: dict[tuple[str, int], list[str]] = {}
     for (student, module), doc in sorted(docs.items()):
         for h in doc.prints:
             if weights[module][h] > 0:
                 holders.setdefault((module, h), []).append(student)
-    out: dict[tuple[str, str], dict[str, float]] = {}
+    out: dict[tuple[str, str], dict[str, list[float]]] = {}
     for (module, h), students in holders.items():
         w = weights[module][h]
         for a, b in combinations(students, 2):
-            per = out.setdefault((a, b), {})
-            per[module] = per.get(module, 0.0) + w
+            per = out.setdefault((a, b), {}).setdefault(module, [0.0, 0])
+            per[0] += w
+            per[1] += w >= RARE
     return out
 
 
-def _pair(a: str, b: str, docs, weights, shared: dict[str, float], size) -> Pair:
+def _pair(a: str, b: str, docs, weights, shared: dict[str, list[float]], size) -> Pair:
+    """Similarity: the rarity-weighted fingerprints the two share over the fingerprints of the
+    smaller submission (code that all the class shares adds almost nothing, however much)."""
     common = [m for m in weights if (a, m) in docs and (b, m) in docs]
     modules = {}
     for m in common:
         smaller = min(size[(a, m)], size[(b, m)])
-        w = shared.get(m, 0.0)
+        w, rare = shared.get(m, (0.0, 0))
         match = ModuleMatch(w / smaller if smaller else 0.0, w)
-        if w:
+        if rare:
             match.fragments = fragments(docs[(a, m)], docs[(b, m)], weights[m])
         modules[m] = match
     smaller = min(sum(size[(a, m)] for m in common), sum(size[(b, m)] for m in common))
-    total = sum(shared.get(m, 0.0) for m in common)
+    total = sum(match.shared for match in modules.values())
     return Pair(a, b, total / smaller if smaller else 0.0, modules)
 
 
@@ -297,15 +308,15 @@ def fragments(a: Doc, b: Doc, weights: dict[int, float]) -> list[Fragment]:
     first."""
     rare = [h for h in a.prints.keys() & b.prints.keys() if weights[h] >= RARE]
     by_function: dict[str, list[tuple[int, int]]] = {}
-    for h in rare:
-        for pos in a.prints[h]:
-            name = a.function(a.line(a.raw([pos])[0]))
-            by_function.setdefault(name, []).append((pos, h))
+    found = [(pos, h) for h in rare for pos in a.prints[h]]
+    lines = a.lines(a.raw([pos for pos, _ in found])).tolist() if found else []
+    for (pos, h), line in zip(found, lines):
+        by_function.setdefault(a.function(line), []).append((pos, h))
     out = []
-    for name, found in by_function.items():
-        starts, ends = get_copied_slices(np.array([pos for pos, _ in found]), K)
+    for name, group in by_function.items():
+        starts, ends = get_copied_slices(np.array([pos for pos, _ in group]), K)
         for start, end in zip(starts.tolist(), ends.tolist()):
-            inside = {h for pos, h in found if start <= pos < end}
+            inside = {h for pos, h in group if start <= pos < end}
             start, end = _clip(a, name, start, end)
             if end - start < K + WINDOW - 1:   # below the guarantee threshold: a coincidence
                 continue
@@ -326,7 +337,7 @@ def _clip(doc: Doc, name: str, start: int, end: int) -> tuple[int, int]:
     if span is None:
         return start, end
     positions = np.arange(start, end)
-    lines = np.array([doc.line(r) for r in doc.raw(positions).tolist()])
+    lines = doc.lines(doc.raw(positions))
     inside = positions[(lines >= span[0]) & (lines <= span[1])]
     return (int(inside[0]), int(inside[-1]) + 1) if len(inside) else (start, start)
 

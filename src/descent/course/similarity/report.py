@@ -26,12 +26,13 @@ border-right:1px solid #dde1e6} mark{padding:0;border-radius:2px}
 .fold{color:#8a94a3;font-style:italic} svg text{font:11px system-ui,sans-serif} .muted{color:#6b7280;font-size:13px}
 """
 _COLOURS = 6
+MAX_PAGES = 100   # evidence pages written: the highest-ranked flagged pairs (all are listed)
 
 
 def write(analysis: Analysis, folder: Path) -> Path:
     """Write ``index.html`` and one page per flagged pair into ``folder``; returns the index."""
     folder.mkdir(parents=True, exist_ok=True)
-    for rank, pair in enumerate(analysis.flagged, 1):
+    for rank, pair in enumerate(analysis.flagged[:MAX_PAGES], 1):
         (folder / pair_file(pair)).write_text(pair_page(analysis, pair, rank), encoding="utf-8")
     index = folder / "index.html"
     index.write_text(class_page(analysis), encoding="utf-8")
@@ -62,6 +63,11 @@ def class_page(analysis: Analysis) -> str:
              f"Similarity is the rarity-weighted share of the smaller submission's own code "
              f"(template removed) that the other also has.</p>",
              "<h2>Flagged pairs</h2>"]
+    if len(analysis.flagged) > MAX_PAGES:
+        parts.append(f"<p class='note'>{len(analysis.flagged)} pairs are flagged: pages are "
+                     f"written for the first {MAX_PAGES}. So many flags usually mean the "
+                     f"threshold is too low for this assignment (--threshold, "
+                     f"--min-fragment).</p>")
     if analysis.flagged:
         parts.append(_pair_table(analysis.flagged, links=True))
     else:
@@ -76,11 +82,12 @@ def class_page(analysis: Analysis) -> str:
 
 
 def _pair_table(pairs: list[Pair], *, links: bool = False) -> str:
+    """Ranked pairs; with ``links``, the first :data:`MAX_PAGES` link to their pages."""
     rows = ["<table><tr><th>#</th><th>students</th><th>similarity</th><th>longest fragment "
             "(tokens)</th><th>per module</th></tr>"]
     for rank, p in enumerate(pairs, 1):
         who = f"{escape(p.a)} &amp; {escape(p.b)}"
-        if links:
+        if links and rank <= MAX_PAGES:
             who = f"<a href='{escape(pair_file(p))}'>{who}</a>"
         modules = ", ".join(f"{escape(m)} {_pct(x.similarity)}" for m, x in p.modules.items()
                             if x.shared)
