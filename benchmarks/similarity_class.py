@@ -3,18 +3,22 @@
     .venv/bin/python benchmarks/similarity_class.py [--students 100] [--copies 3] [--seed 0]
 
 Each generated student fills every module of the kit, exercise by exercise, with the reference
-solution, one of the catalogue's alternatives, or nothing (the stub), at random; ``--copies``
-students are then replaced by disguised copies of others (names renamed, functions reordered,
-comments rewritten, in notebook cells), so the run shows where the planted pairs rank. Printed:
-the time to read the submissions, to compare them and to write the reports (one run), the
-number of flagged pairs and the rank of each planted pair. Generated students share catalogue
-code verbatim far more than real ones do, so the flagged count is an upper bound.
+solution, one of the catalogue's alternatives, or nothing (the stub), at random. A third of the
+class would then hold the very same code, which no real class does, so each student's copy of a
+function also gets numbers of its own between its statements (``_step = 48213``): as in a real
+class, most of a student's code is theirs alone, while the common idioms stay common.
+``--copies`` students are then replaced by disguised copies of others (names renamed, functions
+reordered, comments rewritten, in notebook cells). Printed: the time to read the submissions,
+to compare them and to write the reports (one run), the number of flagged pairs and the rank of
+each planted pair.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import random
+import textwrap
 import sys
 import tempfile
 import time
@@ -47,7 +51,7 @@ def generate(folder: Path, students: int, copies: int, seed: int) -> list[tuple[
                 for fn in ex.functions:
                     source = options[m][pick].get(fn) if pick is not None else None
                     if source is not None:
-                        bodies[fn] = source
+                        bodies[fn] = individual(source, rng)
             modules[m] = sample.fill(starter[m], bodies)
         texts[f"s{i:03d}"] = modules
     planted = []
@@ -64,6 +68,16 @@ def generate(folder: Path, students: int, copies: int, seed: int) -> list[tuple[
         else:
             sample._write_folder(folder / name, modules)
     return planted
+
+
+def individual(body: str, rng: random.Random) -> str:
+    """``body`` with a line ``_step = <random number>`` before each of its statements."""
+    body = textwrap.dedent(body)
+    lines = body.splitlines()
+    for node in reversed(ast.parse(body).body):
+        indent = lines[node.lineno - 1][:node.col_offset]
+        lines.insert(node.lineno - 1, f"{indent}_step = {rng.randrange(10**6)}")
+    return "\n".join(lines)
 
 
 def main() -> None:

@@ -21,12 +21,16 @@ MIN_FRAGMENT = 120
 def register(sub) -> None:
     p = sub.add_parser("similarity", help="find pairs of submissions that share rare code "
                                           "(HTML evidence; changes no grade)",
-                       description=__doc__)
+                       description="Compare every pair of submissions module by module, "
+                                   "without the template, and write HTML evidence for the "
+                                   "pairs that share rare code. Changes no grade. Exit 0 when "
+                                   "the report is written, 2 when nothing could be compared.")
     p.add_argument("submissions", help="folder with one entry per student (a folder, .zip, "
                                         ".py or .ipynb each), as for descent batch")
     p.add_argument("--assignment", metavar="ID",
-                   help="compare only these modules: module names or exercise ids, "
-                        "comma-separated (losses, regression.minibatches); default every module")
+                   help="compare only these modules, comma-separated (losses,regression); an "
+                        "exercise id (regression.minibatches) stands for its module; default "
+                        "every module")
     p.add_argument("--out", default="descent-similarity",
                    help="output folder for index.html and the pair pages "
                         "(default descent-similarity)")

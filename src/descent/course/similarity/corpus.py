@@ -35,8 +35,9 @@ class Corpus:
 
 
 def selection(assignment: str | None) -> tuple[str, ...]:
-    """The modules an ``--assignment`` names: comma-separated module names or exercise ids
-    (``losses``, ``losses.mse``, ``regression,activations``); every module when empty."""
+    """The modules an ``--assignment`` names: comma-separated module names or exercise ids, an
+    exercise standing for its module (``losses``, ``losses.mse``, ``regression,activations``);
+    every module when empty."""
     if not assignment:
         return exercises.MODULES
     chosen = []

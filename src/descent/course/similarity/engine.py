@@ -33,7 +33,7 @@ from .corpus import Corpus
 
 K = 25           # noise threshold: k-grams of 25 characters of filtered code (about 10 tokens)
 WINDOW = 6       # guarantee threshold K + WINDOW - 1 = 30: a match that long is always seen
-RARE = 0.5       # a shared fingerprint at least this rare is evidence (and is highlighted)
+RARE = 0.75      # a shared fingerprint at least this rare is evidence (and is highlighted)
 MIN_PRINTS = 30  # fingerprints an exercise's typical solution needs to be judged (about 5 lines)
 OTHER = ""       # owner of code outside every exercise function (the student's own helpers)
 
