@@ -16,6 +16,7 @@ each planted pair.
 from __future__ import annotations
 
 import argparse
+import os
 import ast
 import random
 import textwrap
@@ -98,7 +99,8 @@ def main() -> None:
         report.write(analysis, Path(tmp) / "out")
         t3 = time.perf_counter()
     print(f"{len(found.students)} students, {len(exercises.MODULES)} modules, "
-          f"{len(analysis.pairs)} pairs")
+          f"{len(analysis.pairs)} pairs; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
     print(f"read {t1 - t0:.1f} s, compare {t2 - t1:.1f} s, reports {t3 - t2:.1f} s, "
           f"total {t3 - t0:.1f} s")
     print(f"flagged {len(analysis.flagged)}; too short to judge: {len(analysis.too_short)} of "

@@ -19,8 +19,8 @@ fingerprints. On top of it, this module
 from __future__ import annotations
 
 import ast
-import hashlib
 import math
+import re
 import statistics
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -66,7 +66,7 @@ class Doc:
     def lines(self, raw_offsets) -> np.ndarray:
         """1-based line of each raw offset."""
         if self._newlines is None:
-            self._newlines = np.array([i for i, c in enumerate(self.text) if c == "\n"],
+            self._newlines = np.array([m.start() for m in re.finditer("\n", self.text)],
                                       dtype=np.int64)
         return np.searchsorted(self._newlines, np.asarray(raw_offsets, dtype=np.int64)) + 1
 
@@ -158,9 +158,7 @@ class Analysis:
 def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) -> Analysis:
     """Compare every pair of ``corpus``; a pair is flagged when its similarity reaches
     ``threshold`` or one fragment of rare shared code reaches ``min_fragment`` tokens."""
-    templates = {m: _template_grams(text, m) for m, text in corpus.template.items()}
-    docs = {(s, m): _doc(s, m, text, templates[m])
-            for s, mods in corpus.modules.items() for m, text in mods.items()}
+    docs = _fingerprint_all(corpus)
     too_short, judged = _exercise_lengths(docs.values())
     for doc in docs.values():
         _drop(doc, lambda h: doc.owner[h] in too_short)
@@ -176,12 +174,25 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
     return Analysis(corpus.students, pairs, docs, too_short, judged, threshold, min_fragment)
 
 
+def _fingerprint_all(corpus: Corpus) -> dict[tuple[str, str], Doc]:
+    templates = {m: _template_grams(text, m) for m, text in corpus.template.items()}
+    return {(s, m): _doc(s, m, text, templates[m])
+            for s, mods in corpus.modules.items() for m, text in mods.items()}
+
+
 def _kgrams(filtered: str) -> np.ndarray:
-    """Hashes of every k-gram. copydetect hashes with Python's ``hash``, which changes from one
-    run to the next; a report must not, so these are stable (the first 8 bytes of BLAKE2b)."""
-    return np.array([int.from_bytes(hashlib.blake2b(filtered[i:i + K].encode(), digest_size=8)
-                                    .digest(), "little", signed=True)
-                     for i in range(len(filtered) - K + 1)], dtype=np.int64)
+    """A hash of every k-gram: a polynomial over the characters' code points, modulo 2^64 (numpy
+    wraps). copydetect hashes with Python's ``hash``, which changes from one run to the next; a
+    report must not."""
+    codes = np.frombuffer(filtered.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes) - K + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    out = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(K):
+            out = out * np.uint64(1_000_003) + codes[j:j + n]
+    return out.view(np.int64)
 
 
 def _template_grams(text: str, module: str) -> set[int]:
@@ -221,7 +232,7 @@ def _structure(text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, i
         return [], []
     spans = [(node.lineno, node.end_lineno or node.lineno, node.name) for node in tree.body
              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"] + [len(text) + 1]
+    starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
     docstrings = []
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
