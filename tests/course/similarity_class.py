@@ -10,7 +10,7 @@ Every student starts from ``starter/`` (the template) and fills some stubs:
   (one variable renamed); activations left as stubs;
 * ``erin/``    her own solutions, NumPy bridged to tensors;
 * ``frank/``   his own solutions, written as classes bound to the module's names;
-* ``gus/``, ``hana.py``  untouched stubs.
+* ``gus/``, ``hana/``  untouched stubs (hana's regression only).
 
 Independent pairs: every pair among alice, bob, erin and frank (and dave with all but alice).
 """
@@ -264,7 +264,7 @@ def build(folder: Path, kit: Path) -> Path:
     _write_folder(folder / "erin", erin)
     _write_folder(folder / "frank", frank)
     _write_folder(folder / "gus", starter)
-    (folder / "hana.py").write_text(starter["regression"])
+    _write_folder(folder / "hana", {"regression": starter["regression"]})
     return folder
 
 
