@@ -135,6 +135,8 @@ def test_bad_input_gets_a_clear_message(sample, tmp_path):
     assert "binary: left out of the comparison: regression.py: contains NUL bytes" in out
     assert "huge: left out" in out and "exceeds" in out
     assert "2 students, 1 pairs compared" in out
+    index = (tmp_path / "o3" / "index.html").read_text()
+    assert "Left out of the comparison" in index and "binary: regression.py" in index
 
     code, out = _run(tmp_path / "missing", tmp_path / "o4")
     assert code == 2 and "no such folder" in out

@@ -74,7 +74,10 @@ def run(submissions: Path, out: Path, kit: Path, console: Console, *,
         return 2
     analysis = engine.analyse(found, threshold=threshold, min_fragment=min_fragment)
     try:
-        index = report.write(analysis, out)
+        left_out = dict(found.problems)
+        if found.unrecognised:
+            left_out["(not submissions)"] = [", ".join(found.unrecognised)]
+        index = report.write(analysis, out, left_out)
     except OSError as exc:
         console.print(f"[red]descent similarity: cannot write to {escape(str(out))}: "
                       f"{escape(exc.strerror or str(exc))}[/red]")

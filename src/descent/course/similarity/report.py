@@ -29,13 +29,14 @@ _COLOURS = 6
 MAX_PAGES = 100   # evidence pages written: the highest-ranked flagged pairs (all are listed)
 
 
-def write(analysis: Analysis, folder: Path) -> Path:
-    """Write ``index.html`` and one page per flagged pair into ``folder``; returns the index."""
+def write(analysis: Analysis, folder: Path, left_out: dict[str, list[str]] | None = None) -> Path:
+    """Write ``index.html`` and one page per flagged pair into ``folder``; returns the index.
+    ``left_out``: student -> what was not compared and why (listed in the index)."""
     folder.mkdir(parents=True, exist_ok=True)
     for rank, pair in enumerate(analysis.flagged[:MAX_PAGES], 1):
         (folder / pair_file(pair)).write_text(pair_page(analysis, pair, rank), encoding="utf-8")
     index = folder / "index.html"
-    index.write_text(class_page(analysis), encoding="utf-8")
+    index.write_text(class_page(analysis, left_out or {}), encoding="utf-8")
     return index
 
 
@@ -53,7 +54,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def class_page(analysis: Analysis) -> str:
+def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
     n = len(analysis.students)
     parts = [_head("Descent: similarity across the class",
                    f"{n} students, {len(analysis.pairs)} pairs compared module by module; "
@@ -77,6 +78,10 @@ def class_page(analysis: Analysis) -> str:
     if others:
         parts.append("<h2>The most similar pairs not flagged</h2>" + _pair_table(others))
     parts.append(_exercise_lists(analysis))
+    if left_out:
+        items = "".join(f"<li>{escape(student)}: {escape('; '.join(reasons))}</li>"
+                        for student, reasons in left_out.items())
+        parts.append(f"<h2>Left out of the comparison</h2><ul>{items}</ul>")
     parts.append("</main></body></html>")
     return "".join(parts)
 
