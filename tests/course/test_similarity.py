@@ -142,7 +142,22 @@ def test_bad_input_gets_a_clear_message(sample, tmp_path):
     assert code == 2 and "no such folder" in out
 
 
-def test_an_unknown_assignment_names_the_modules():
-    with pytest.raises(corpus.CorpusError, match="no such module or exercise.*regression"):
-        corpus.selection("regresion")
-    assert corpus.selection("regression.minibatches,losses") == ("regression", "losses")
+def test_an_unknown_assignment_is_named():
+    with pytest.raises(corpus.CorpusError, match="'regresion'"):
+        corpus.selection("regresion", KIT)
+    with pytest.raises(corpus.CorpusError, match="regression.minibatch"):
+        corpus.selection("regression.minibatch", KIT)
+    chosen = corpus.selection("regression.minibatches,losses", KIT)
+    assert chosen.modules == ("regression", "losses")
+    assert "regression.minibatches" in chosen.exercises and "losses.mse" in chosen.exercises
+    assert "regression.linear_regression_closed_form" not in chosen.exercises
+
+
+def test_an_assignment_of_some_exercises_compares_only_those(sample):
+    def flagged(assignment):
+        found = corpus.read(sample, KIT, corpus.selection(assignment, KIT))
+        return [{p.a, p.b} for p in engine.analyse(found).flagged]
+
+    shared = set(similarity_class.SHARED_FUNCTION[:2])
+    assert shared in flagged("regression.linear_regression_closed_form")
+    assert shared not in flagged("regression.minibatches,regression.train_linear_regression")

@@ -45,6 +45,7 @@ class Options:
     regrade: bool = False
     reports: bool = True
     similarity: bool = False          # then descent similarity into OUT/similarity/
+    similarity_assignment: str | None = None   # ... of this assignment (--assignment)
 
     @property
     def book_path(self) -> Path:
@@ -99,7 +100,8 @@ def run(opts: Options, kit: Path, console: Console) -> int:
     if opts.similarity:
         from .similarity.command import run as similarity
 
-        similarity(opts.submissions, opts.out / "similarity", kit, console)
+        similarity(opts.submissions, opts.out / "similarity", kit, console,
+                   assignment=opts.similarity_assignment)
     console.print(f"gradebook: {opts.book_path}")
     if tally.interrupted:
         console.print("[yellow]interrupted: what was graded is kept; run the same command "

@@ -65,7 +65,8 @@ def _cmd_batch(args) -> int:
                    scheduler=args.scheduler, timeout_s=args.timeout,
                    call_timeout=args.call_timeout, selection=args.k, device=args.device,
                    insecure=args.insecure, regrade=args.regrade, reports=not args.no_reports,
-                   similarity=args.similarity)
+                   similarity=args.similarity,
+                   similarity_assignment=getattr(args, "assignment", None))
     try:
         return run(opts, kit_root(), console)
     except KeyboardInterrupt:   # before or after the grading itself: nothing half-written

@@ -28,9 +28,11 @@ def register(sub) -> None:
     p.add_argument("submissions", help="folder with one entry per student (a folder, .zip, "
                                         ".py or .ipynb each), as for descent batch")
     p.add_argument("--assignment", metavar="ID",
-                   help="compare only these modules, comma-separated (losses,regression); an "
-                        "exercise id (regression.minibatches) stands for its module; default "
-                        "every module")
+                   help="compare only this assignment of the course plan (its exercises), or "
+                        "these modules and exercises, comma-separated (losses,regression.minibatches"
+                        "); default everything")
+    p.add_argument("--plan", metavar="FILE",
+                   help="the course plan (default: course.toml here, else the kit's)")
     p.add_argument("--out", default="descent-similarity",
                    help="output folder for index.html and the pair pages "
                         "(default descent-similarity)")
@@ -51,12 +53,12 @@ def _cmd(args) -> int:
     if args.min_fragment < 1:
         raise ValueError("--min-fragment must be 1 or more")
     return run(Path(args.submissions), Path(args.out), kit_root(), console,
-               assignment=args.assignment, threshold=args.threshold,
+               assignment=args.assignment, plan=args.plan, threshold=args.threshold,
                min_fragment=args.min_fragment)
 
 
 def run(submissions: Path, out: Path, kit: Path, console: Console, *,
-        assignment: str | None = None, threshold: float = THRESHOLD,
+        assignment: str | None = None, plan: str | None = None, threshold: float = THRESHOLD,
         min_fragment: int = MIN_FRAGMENT) -> int:
     try:
         from . import corpus, engine, report
@@ -68,7 +70,7 @@ def run(submissions: Path, out: Path, kit: Path, console: Console, *,
         return 2
     started = time.perf_counter()
     try:
-        found = corpus.read(submissions, kit, corpus.selection(assignment))
+        found = corpus.read(submissions, kit, corpus.selection(assignment, kit, plan))
     except corpus.CorpusError as exc:
         console.print(f"[red]descent similarity: {escape(str(exc))}[/red]")
         return 2

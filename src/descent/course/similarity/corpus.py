@@ -10,6 +10,7 @@ docstrings and helpers every student received.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,39 +29,90 @@ class Corpus:
     template: dict[str, str]                    # module -> the starter's text
     problems: dict[str, list[str]] = field(default_factory=dict)   # student -> what was left out
     unrecognised: list[str] = field(default_factory=list)
+    exercises: frozenset[str] | None = None     # compare only these (None: every exercise)
 
     @property
     def students(self) -> list[str]:
         return sorted(self.modules)
 
 
-def selection(assignment: str | None) -> tuple[str, ...]:
-    """The modules an ``--assignment`` names: comma-separated module names or exercise ids, an
-    exercise standing for its module (``losses``, ``losses.mse``, ``regression,activations``);
-    every module when empty."""
+@dataclass(frozen=True)
+class Selection:
+    """What ``--assignment`` asks to compare: these modules, and within them only these
+    exercises (None: all of them; the student's own helpers are always compared)."""
+
+    modules: tuple[str, ...]
+    exercises: frozenset[str] | None = None
+
+
+def selection(assignment: str | None, kit: Path, plan: str | None = None) -> Selection:
+    """What an ``--assignment`` names: an assignment of the course plan (its exercises), or
+    comma-separated module names and exercise ids (``losses``, ``losses.mse,activations``);
+    everything when empty."""
     if not assignment:
-        return exercises.MODULES
-    chosen = []
-    for part in (p.strip() for p in assignment.split(",")):
+        return Selection(exercises.MODULES)
+    parts = [p.strip() for p in assignment.split(",") if p.strip()]
+    if all(p.split(".", 1)[0] in exercises.MODULES for p in parts):
+        return _by_name(parts)
+    item = _plan_assignment(assignment, kit, plan)
+    if item is None:
+        raise CorpusError(f"--assignment {assignment!r}: no assignment of the course plan, "
+                          f"module or exercise has this name (modules: "
+                          f"{', '.join(exercises.MODULES)})")
+    return Selection(tuple(dict.fromkeys(e.split(".", 1)[0] for e in item.exercises)),
+                     frozenset(item.exercises))
+
+
+def _by_name(parts: list[str]) -> Selection:
+    chosen, whole, picked = [], set(), set()
+    for part in parts:
         module = part.split(".", 1)[0]
-        if module not in exercises.MODULES:
-            raise CorpusError(f"--assignment {part!r}: no such module or exercise (modules: "
-                              f"{', '.join(exercises.MODULES)})")
         if "." in part:
-            exercises.get(part)   # a typo in the exercise name fails here, with the valid ids
+            try:
+                picked.add(exercises.get(part).id)
+            except KeyError as exc:
+                raise CorpusError(f"--assignment {part!r}: {exc.args[0]}") from None
+        else:
+            whole.add(module)
         chosen.append(module)
-    return tuple(dict.fromkeys(chosen))
+    if not picked:
+        return Selection(tuple(dict.fromkeys(chosen)))
+    picked |= {e.id for e in exercises.EXERCISES.values() if e.module in whole}
+    return Selection(tuple(dict.fromkeys(chosen)), frozenset(picked))
 
 
-def read(folder: str | Path, kit: Path, modules: tuple[str, ...]) -> Corpus:
-    """The submissions of ``folder`` restricted to ``modules``; raises :class:`CorpusError`
-    when fewer than two students have something to compare."""
+def _plan_assignment(ident: str, kit: Path, plan: str | None):
+    """The code assignment ``ident`` of the course plan, or None when there is no plan (or no
+    plan support in this kit); a broken plan is an error."""
+    try:
+        plans = importlib.import_module("descent.course.plan")
+    except ModuleNotFoundError as exc:
+        if exc.name != "descent.course.plan":
+            raise
+        return None
+    path = plans.find(plan, kit)
+    if not path.is_file():
+        return None
+    try:
+        return plans.load(path).code_assignment(ident)
+    except plans.PlanError as exc:
+        raise CorpusError("; ".join(exc.problems)) from None
+
+
+def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> Corpus:
+    """The submissions of ``folder`` restricted to ``chosen`` (a :class:`Selection`, or module
+    names); raises :class:`CorpusError` when fewer than two students have something to
+    compare."""
+    if not isinstance(chosen, Selection):
+        chosen = Selection(tuple(chosen))
+    modules = chosen.modules
     try:
         listing = submissions.discover(folder)
     except submissions.SubmissionsError as exc:
         raise CorpusError(str(exc)) from None
     template = {m: _starter(kit, m) for m in modules}
-    corpus = Corpus({}, template, unrecognised=list(listing.unrecognised))
+    corpus = Corpus({}, template, unrecognised=list(listing.unrecognised),
+                    exercises=chosen.exercises)
     for entry in listing.entries:
         taken = intake.take(entry.path)
         try:

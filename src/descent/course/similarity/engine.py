@@ -159,6 +159,9 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
     """Compare every pair of ``corpus``; a pair is flagged when its similarity reaches
     ``threshold`` or one fragment of rare shared code reaches ``min_fragment`` tokens."""
     docs = _fingerprint_all(corpus)
+    if corpus.exercises is not None:   # another assignment's exercises in the same module
+        for doc in docs.values():
+            _drop(doc, lambda h: doc.owner[h] not in corpus.exercises and doc.owner[h] != OTHER)
     too_short, judged = _exercise_lengths(docs.values())
     for doc in docs.values():
         _drop(doc, lambda h: doc.owner[h] in too_short)
