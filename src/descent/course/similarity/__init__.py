@@ -3,8 +3,10 @@ evidence an instructor can read before talking to a student. It reports; it chan
 
     corpus.py    what is compared: each student's modules, read as grading reads them, and the
                  template (``starter/``)
-    engine.py    copydetect's fingerprints, minus the template and the exercises too short to
-                 judge, weighed by rarity; pair scores and the shared fragments
+    fingerprints.py  copydetect's tokenizer and winnowing, minus the template: one Doc per
+                 student and module, each fingerprint owned by an exercise or a helper
+    engine.py    the exercises too short to judge left out, rarity weights, pair scores and
+                 the shared fragments
     report.py    the class report and one HTML page per flagged pair
     command.py   ``descent similarity`` and the ``descent batch --similarity`` step
 """

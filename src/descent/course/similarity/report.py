@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..html import _CSS
 from ..submissions import file_stem
-from .engine import Analysis, Doc, Pair
+from .engine import Analysis, Pair
+from .fingerprints import Doc
 
 _MORE_CSS = """
 main{max-width:none} .pane{display:flex;gap:12px;align-items:flex-start}
