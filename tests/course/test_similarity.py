@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 from itertools import combinations
 from pathlib import Path
 
@@ -165,23 +164,14 @@ def test_an_assignment_of_some_exercises_compares_only_those(sample):
 
 
 def test_headless_chromium_shows_the_pair_side_by_side_with_its_fragment(sample, tmp_path):
-    from .test_html_report import _chromium, _near
+    from .test_html_report import _chromium, _near, screenshot
 
     browser = _chromium()
     if browser is None:
         pytest.skip("Debian's `chromium` is not installed (.ci/run installs it with apt-get)")
-    from PIL import Image
-    import numpy as np
-
     code, out = _run(sample, tmp_path / "sim", assignment="regression")
     assert code == 0, out
-    page = tmp_path / "sim" / "pair-alice--dave.html"
-    shot = tmp_path / "shot.png"
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-           f"--screenshot={shot}", "--window-size=1400,1600", page.as_uri()]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert shot.exists(), proc.stderr[-2000:]
-    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)
+    pixels = screenshot(browser, tmp_path / "sim" / "pair-alice--dave.html",
+                        tmp_path / "shot.png", "1400,1600")
     assert _near(pixels, (0x24, 0x40, 0x5f)) > 20_000, "no header band"
     assert _near(pixels, (0xff, 0xd5, 0x4f), tolerance=8) > 20_000, "no highlighted fragment"
