@@ -33,8 +33,11 @@ def test_hostile_and_broken_beside_a_correct_student_change_nothing_of_its_resul
     shutil.copytree(SAMPLES / "class" / "mallory", crowded / "mallory")
     shutil.copytree(SAMPLES / "class" / "oscar", crowded / "oscar")
     beside = run_batch(crowded, tmp_path / "beside", "-k", LOSSES, "--jobs", "2",
-                       "--call-timeout", "2")
+                       "--call-timeout", "2", "--similarity")
     assert beside.code == 0, beside.output
+    # the similarity step read the hostile submission as text only, and wrote its report
+    assert "3 students, 3 pairs compared" in beside.output
+    assert (tmp_path / "beside" / "similarity" / "index.html").is_file()
     alone, together = per_test(solo, "ada"), per_test(beside, "ada")
     assert alone and alone == together
     assert all(outcome == "passed" for outcome, *_ in together.values())

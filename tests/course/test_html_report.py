@@ -88,21 +88,25 @@ def test_headless_chromium_renders_the_page_and_its_image(graded_page, tmp_path)
     browser = _chromium()
     if browser is None:
         pytest.skip("Debian's `chromium` is not installed (.ci/run installs it with apt-get)")
-    from PIL import Image
-
-    shot = tmp_path / "shot.png"
-    # no network: a page that needed any would render without it
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-           f"--screenshot={shot}", "--window-size=1000,2600", graded_page.as_uri()]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert shot.exists(), proc.stderr[-2000:]
-    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)
+    pixels = screenshot(browser, graded_page, tmp_path / "shot.png", "1000,2600")
     header = _near(pixels, (0x24, 0x40, 0x5f))
     train = _near(pixels, (0x1f, 0x77, 0xb4))        # matplotlib's blue
     validation = _near(pixels, (0xff, 0x7f, 0x0e))   # and orange
     assert header > 20_000, "the page's header band is not on the screenshot"
     assert train > 200 and validation > 200, "the loss-curve image is not on the screenshot"
+
+
+def screenshot(browser: str, page, shot, size: str) -> np.ndarray:
+    """``page`` rendered by headless Chromium in a window of ``size`` ("W,H"), as RGB pixels.
+    No network: a page that needed any would render without it."""
+    from PIL import Image
+
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+           f"--screenshot={shot}", f"--window-size={size}", page.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert shot.exists(), proc.stderr[-2000:]
+    return np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)
 
 
 def _near(pixels, colour, tolerance=24) -> int:

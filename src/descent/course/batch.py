@@ -55,6 +55,8 @@ class Options:
     insecure: bool = False
     regrade: bool = False
     reports: bool = True
+    similarity: bool = False          # then descent similarity into OUT/similarity/
+    similarity_assignment: str | None = None   # ... of this assignment (--assignment)
 
     @property
     def book_path(self) -> Path:
@@ -109,6 +111,11 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         summarize(book, tally, listing, console)
     if written:
         console.print(f"HTML reports: {written}")
+    if opts.similarity:
+        from .similarity.command import run as similarity
+
+        similarity(opts.submissions, opts.out / "similarity", kit, console,
+                   assignment=opts.similarity_assignment)
     console.print(f"gradebook: {opts.book_path}")
     if tally.interrupted:
         console.print("[yellow]interrupted: what was graded is kept; run the same command "

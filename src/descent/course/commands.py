@@ -1,6 +1,7 @@
 """The course subcommands of ``descent`` (registered by :mod:`descent.cli`).
 
     descent batch SUBMISSIONS_DIR [--out DIR] [--jobs N | --scheduler tcp://HOST:PORT] ...
+    descent similarity SUBMISSIONS_DIR [--assignment ID] [--out DIR]
     descent gradescope OUT.zip
 """
 
@@ -33,9 +34,16 @@ def register(sub) -> None:
     p.add_argument("-k", default="", type=options.selection,
                    help="pytest -k expression: grade only these tests")
     p.add_argument("--no-reports", action="store_true", help="do not write the HTML reports")
+    p.add_argument("--similarity", action="store_true",
+                   help="then compare every pair of submissions (descent similarity) into "
+                        "OUT/similarity/; changes no grade")
     p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
     add_assignment_options(p, "grade")
     p.set_defaults(func=_cmd_batch)
+
+    from .similarity.command import register as register_similarity
+
+    register_similarity(sub)
 
     p = sub.add_parser("gradescope", help="build a Gradescope autograder archive")
     p.add_argument("out", help="the .zip to write")
@@ -58,7 +66,9 @@ def _cmd_batch(args) -> int:
                    gradebook=Path(args.gradebook) if args.gradebook else None, jobs=args.jobs,
                    scheduler=args.scheduler, timeout_s=args.timeout,
                    call_timeout=args.call_timeout, selection=args.k, device=args.device,
-                   insecure=args.insecure, regrade=args.regrade, reports=not args.no_reports)
+                   insecure=args.insecure, regrade=args.regrade, reports=not args.no_reports,
+                   similarity=args.similarity,
+                   similarity_assignment=getattr(args, "assignment", None))
     try:
         if args.assignment:   # the plan's assignment: late policy, assignment grades
             from .assigned import run as run_assignment

@@ -1,0 +1,145 @@
+"""What is compared: each student's exercise modules as text, and the template they started from.
+
+A submission is read exactly as grading reads it (:func:`descent.isolation.intake.take`): the
+exercise modules at the top of a folder or a ``.zip``, a single ``.py``, or a notebook's code
+cells tagged ``descent:<module>`` (so a notebook is compared like modules). Files that intake
+refuses (not UTF-8, NUL bytes, over the size limits, a corrupt archive) are left out and listed
+with intake's reason. The template of a module is the kit's ``starter/<module>.py``: the stubs,
+docstrings and helpers every student received.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ... import exercises
+from ...isolation import intake
+from .. import submissions
+
+
+class CorpusError(ValueError):
+    """Nothing to compare: no folder, no submissions, or fewer than two readable ones."""
+
+
+@dataclass
+class Corpus:
+    modules: dict[str, dict[str, str]]          # student -> module -> source text
+    template: dict[str, str]                    # module -> the starter's text
+    problems: dict[str, list[str]] = field(default_factory=dict)   # student -> what was left out
+    unrecognised: list[str] = field(default_factory=list)
+    exercises: frozenset[str] | None = None     # compare only these (None: every exercise)
+
+    @property
+    def students(self) -> list[str]:
+        return sorted(self.modules)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``--assignment`` asks to compare: these modules, and within them only these
+    exercises (None: all of them; the student's own helpers are always compared)."""
+
+    modules: tuple[str, ...]
+    exercises: frozenset[str] | None = None
+
+
+def selection(assignment: str | None, kit: Path, plan: str | None = None) -> Selection:
+    """What an ``--assignment`` names: an assignment of the course plan (its exercises), or
+    comma-separated module names and exercise ids (``losses``, ``losses.mse,activations``);
+    everything when empty."""
+    if not assignment:
+        return Selection(exercises.MODULES)
+    parts = [p.strip() for p in assignment.split(",") if p.strip()]
+    if all(p.split(".", 1)[0] in exercises.MODULES for p in parts):
+        return _by_name(parts)
+    item = _plan_assignment(assignment, kit, plan)
+    if item is None:
+        raise CorpusError(f"--assignment {assignment!r}: no assignment of the course plan, "
+                          f"module or exercise has this name (modules: "
+                          f"{', '.join(exercises.MODULES)})")
+    return Selection(tuple(dict.fromkeys(e.split(".", 1)[0] for e in item.exercises)),
+                     frozenset(item.exercises))
+
+
+def _by_name(parts: list[str]) -> Selection:
+    chosen, whole, picked = [], set(), set()
+    for part in parts:
+        module = part.split(".", 1)[0]
+        if "." in part:
+            try:
+                picked.add(exercises.get(part).id)
+            except KeyError as exc:
+                raise CorpusError(f"--assignment {part!r}: {exc.args[0]}") from None
+        else:
+            whole.add(module)
+        chosen.append(module)
+    if not picked:
+        return Selection(tuple(dict.fromkeys(chosen)))
+    picked |= {e.id for e in exercises.EXERCISES.values() if e.module in whole}
+    return Selection(tuple(dict.fromkeys(chosen)), frozenset(picked))
+
+
+def _plan_assignment(ident: str, kit: Path, plan: str | None):
+    """The code assignment ``ident`` of the course plan, or None when there is no plan (or no
+    plan support in this kit); a broken plan is an error."""
+    try:
+        plans = importlib.import_module("descent.course.plan")
+    except ModuleNotFoundError as exc:
+        if exc.name != "descent.course.plan":
+            raise
+        return None
+    path = plans.find(plan, kit)
+    if not path.is_file():
+        return None
+    try:
+        return plans.load(path).code_assignment(ident)
+    except plans.PlanError as exc:
+        raise CorpusError("; ".join(exc.problems)) from None
+
+
+def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> Corpus:
+    """The submissions of ``folder`` restricted to ``chosen`` (a :class:`Selection`, or module
+    names); raises :class:`CorpusError` when fewer than two students have something to
+    compare."""
+    if not isinstance(chosen, Selection):
+        chosen = Selection(tuple(chosen))
+    modules = chosen.modules
+    try:
+        listing = submissions.discover(folder)
+    except submissions.SubmissionsError as exc:
+        raise CorpusError(str(exc)) from None
+    template = {m: _starter(kit, m) for m in modules}
+    corpus = Corpus({}, template, unrecognised=list(listing.unrecognised),
+                    exercises=chosen.exercises)
+    for entry in listing.entries:
+        taken = intake.take(entry.path)
+        try:
+            sources = {m: text for m, text in taken.sources.items() if m in template}
+        finally:
+            taken.cleanup()
+        left_out = [f"{r['path']}: {r['reason']}" for r in taken.refused]
+        if left_out:
+            corpus.problems[entry.student] = left_out
+        if sources:
+            corpus.modules[entry.student] = sources
+        elif not left_out:
+            took = f" (found only {', '.join(taken.taken)})" if taken.taken else ""
+            corpus.problems[entry.student] = [f"no exercise module of this assignment{took}"]
+    if len(corpus.modules) < 2:
+        found = ", ".join(corpus.modules) or "none"
+        raise CorpusError(f"{folder}: similarity needs at least two submissions with exercise "
+                          f"modules to compare, found {len(corpus.modules)} ({found})"
+                          + _why(corpus))
+    return corpus
+
+
+def _starter(kit: Path, module: str) -> str:
+    path = kit / "starter" / f"{module}.py"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _why(corpus: Corpus) -> str:
+    lines = [f"{student}: {'; '.join(reasons)}" for student, reasons in corpus.problems.items()]
+    return ("; left out: " + " | ".join(lines[:5])) if lines else ""
