@@ -128,6 +128,10 @@ NR = dict(
     move_pages=279, setuid=105, setgid=106, setreuid=113, setregid=114, setresuid=117,
     setresgid=119, setgroups=116, setfsuid=122, setfsgid=123, capset=126, mknod=133,
     mknodat=259, lookup_dcookie=212, memfd_secret=447,
+    chmod=90, fchmod=91, fchmodat=268, fchmodat2=452, chown=92, fchown=93, lchown=94,
+    fchownat=260, utime=132, utimes=235, futimesat=261, utimensat=280, setxattr=188,
+    lsetxattr=189, fsetxattr=190, removexattr=197, lremovexattr=198, fremovexattr=199,
+    setxattrat=463, removexattrat=466, link=86, linkat=265, symlink=88, symlinkat=266,
 )
 DENY_EPERM = ("ptrace process_vm_readv process_vm_writev bpf perf_event_open userfaultfd keyctl "
               "add_key request_key mount umount2 pivot_root chroot unshare setns io_uring_setup "
@@ -138,8 +142,18 @@ DENY_EPERM = ("ptrace process_vm_readv process_vm_writev bpf perf_event_open use
               "sethostname setdomainname iopl ioperm vhangup open_tree move_mount fsopen fsconfig "
               "fsmount fspick mount_setattr pidfd_open pidfd_send_signal pidfd_getfd "
               "process_madvise kcmp migrate_pages move_pages setuid setgid setreuid setregid "
-              "setresuid setresgid setgroups setfsuid setfsgid capset mknod mknodat "
+              "setresuid setresgid setgroups setfsuid setfsgid capset "
               "lookup_dcookie memfd_secret tkill").split()
+# File metadata and links. Landlock governs reading and writing file contents, not these: a
+# file's owner may change its mode, times or extended attributes without any capability, so a
+# worker that shares a uid with the grader (uid 0 under a private home, or the grader's own user
+# without root) could otherwise open the keys to everyone or set a setuid bit. Links are refused
+# too: a link made inside the scratch folder can name a file outside it. ``rename`` stays allowed
+# inside the scratch folder (Landlock refuses it anywhere else).
+DENY_EACCES = ("chmod fchmod fchmodat fchmodat2 chown fchown lchown fchownat utime utimes "
+               "futimesat utimensat setxattr lsetxattr fsetxattr removexattr lremovexattr "
+               "fremovexattr setxattrat removexattrat link linkat symlink symlinkat mknod "
+               "mknodat").split()
 
 
 class _Asm:
@@ -183,6 +197,8 @@ def build_seccomp_filter(own_pid: int, no_fork: bool = True, unix_sockets: bool 
     a.ins(BPF_JGE_K, 0x40000000, "kill", 0)                  # x32 ABI: no
     for name in DENY_EPERM:
         a.ins(BPF_JEQ_K, NR[name], "eperm", 0)
+    for name in DENY_EACCES:
+        a.ins(BPF_JEQ_K, NR[name], "eacces", 0)
     sockets = "unix_only" if unix_sockets else "eacces"
     a.ins(BPF_JEQ_K, NR["socket"], sockets, 0)
     a.ins(BPF_JEQ_K, NR["socketpair"], sockets, 0)
