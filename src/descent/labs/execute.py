@@ -27,6 +27,7 @@ from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
+from . import cellmeta
 from . import findings as findings_mod
 from .checks import Course, grade_cell
 from .kernel import Kernel
@@ -62,7 +63,7 @@ class ConfinedExecute(NbGraderPreprocessor):
             report["confinement"] = kernel.mode()
             graded: set[str] = set()
             for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
-                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                gid = cellmeta.grade_id(cell)
                 if gid in tests and gid not in graded:
                     graded.add(gid)
                     text, earned = grade_cell(course, info["assignment"], gid, kernel, tests[gid])
@@ -111,10 +112,11 @@ def _drop_forged_metadata(nb, known: set[str]) -> list[str]:
     for index, cell in enumerate(nb.cells, 1):
         if "nbgrader" not in cell.metadata:
             continue
-        meta = cell.metadata["nbgrader"]
-        head = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
-        if meta.get("grade_id") not in known:
-            claim = json.dumps(dict(meta), sort_keys=True)[:200] if meta else \
+        meta = cellmeta.nbgrader(cell)
+        head = (cellmeta.source(cell).strip().splitlines() or [""])[0][:60]
+        if cellmeta.grade_id(cell) not in known:
+            raw = cell.metadata["nbgrader"]
+            claim = json.dumps(raw, sort_keys=True, default=repr)[:200] if raw else \
                 "{} (nbgrader emptied it: a second copy of an assignment cell)"
             changed.append(f"cell {index} ({head!r}) carried nbgrader metadata {claim} that is "
                            f"not part of the assignment (removed; it ran as an ordinary cell)")
@@ -154,7 +156,7 @@ class EscapeMarkdown(NbGraderPreprocessor):
     their markdown (a ``javascript:`` link or a tracking image does nothing)."""
 
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.metadata.get("nbgrader", {})
+        meta = cellmeta.nbgrader(cell)
         if cell.cell_type == "markdown" and not (meta.get("locked") and not meta.get("solution")):
             cell.source = inert_markdown(cell.source)
         return cell, resources

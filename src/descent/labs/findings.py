@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from . import cellmeta
+
 GRADING = "descent.labs_grading"
 NAMES = ("Parts", "check_choice", "check_number", "hidden_checks", "labs_grading")
 
@@ -22,7 +24,7 @@ def rebound_names(nb, tests: dict) -> list[str]:
     trees = []
     code = [c for c in nb.cells if c.cell_type == "code"]
     for number, cell in enumerate(code, 1):
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in tests:
+        if cellmeta.grade_id(cell) in tests:
             continue
         try:
             trees.append((number, ast.parse(cell.source)))
