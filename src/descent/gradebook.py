@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import math
 import os
 import shutil
 import subprocess
@@ -83,15 +84,29 @@ def read_nbgrader_grades(path: str | Path, keep: frozenset[str] = frozenset()
         if missing:
             raise SystemExit(f"descent: {path} is not an nbgrader export (missing columns: "
                              f"{', '.join(sorted(missing))})")
-        for row in reader:
-            grades[(row["student_id"], row["assignment"])] = (
-                float(row["score"] or 0), float(row["max_score"] or 0))
+        for number, row in enumerate(reader, 2):
+            where = f"{path} line {number} ({row.get('student_id')!r}, {row.get('assignment')!r})"
+            grades[(row["student_id"], row["assignment"])] = checked_points(
+                row["score"] or 0, row["max_score"] or 0, where)
             if (row.get("timestamp") or "").strip() or "timestamp" not in row:
                 submitted.add(row["assignment"])
     left_out = sorted({a for _, a in grades} - submitted - set(keep))
     notes = [f"{a}: nobody submitted it (not released yet?); left out of the totals "
              f"(--keep {a} counts it as 0 for everyone)" for a in left_out]
     return {k: v for k, v in grades.items() if k[1] not in left_out}, notes
+
+
+def checked_points(points, top, where: str) -> tuple[float, float]:
+    """``(points, max)`` as floats, or a clear error: both finite, the maximum not negative and
+    the points within ``[0, max]`` (a results file or an export edited by hand, or written by
+    anything but the grader, must not move a total)."""
+    try:
+        points, top = float(points), float(top)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: points {points!r} of {top!r} are not numbers") from None
+    if not (math.isfinite(points) and math.isfinite(top)) or top < 0 or not 0 <= points <= top:
+        raise ValueError(f"{where}: points {points:g} of {top:g} are not within [0, maximum]")
+    return points, top
 
 
 def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]], list[str]]:
@@ -103,7 +118,7 @@ def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]
     for path in sorted(Path(folder).glob("*.json")):
         try:
             block = results.load(path)["implementations"][0]
-            scores[path.stem] = (float(block["points"]), float(block["max_points"]))
+            scores[path.stem] = checked_points(block["points"], block["max_points"], path.name)
         except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
             problems.append(f"{path.name}: unreadable results file ({exc}); counted as missing")
     return scores, problems
@@ -189,7 +204,10 @@ def cmd_merge(args) -> int:
 
     passes = {a: float(v) for a, v in _pairs(args.passing, "--pass").items()}
     weights = {a: float(v) for a, v in _pairs(args.weight, "--weight").items()}
-    grades, skipped = read_nbgrader_grades(args.grades, frozenset(args.keep or ()))
+    try:
+        grades, skipped = read_nbgrader_grades(args.grades, frozenset(args.keep or ()))
+    except ValueError as exc:
+        raise SystemExit(f"descent: {exc}") from None
     code, problems = (read_code_results(args.code) if args.code else (None, []))
     problems = skipped + problems
     columns, rows, notes = merge(grades, code, _pairs(args.component, "--component"), weights,

@@ -121,3 +121,29 @@ def test_rejections_go_to_the_student_whose_traceback_it_is():
            "'bob'"]
     assert gradebook.rejections(log) == {"alice": "ValueError: alice's reason",
                                          "bob": "KeyError: bob's reason"}
+
+
+def test_a_deep_attribute_chain_is_named_not_a_crash():
+    from descent.labs import findings
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("labs_grading" + ".b" * 1200 + " = 1"),
+                nbformat.v4.new_code_cell("check_choice = print")]
+    assert findings.rebound_names(nb, {}) == [
+        "cell 1: nested too deeply to scan for rebound grading names",
+        "cell 2: assigns check_choice"]
+
+
+def test_the_notebook_time_budget_caps_each_cell_and_scores_what_is_left_zero():
+    import time
+
+    from descent.labs.execute import Budget
+
+    assert Budget(0).limit(180) == 180   # no budget: the per-cell limit alone
+    budget = Budget(0.3)
+    assert 0 < budget.limit(180) <= 0.3
+    time.sleep(0.35)
+    assert budget.limit(180) <= 0
+    test_cell = budget.spent_output(4, test=True)
+    assert test_cell[-1]["data"]["text/plain"] == "0" and "time budget" in test_cell[0]["text"]
+    assert budget.spent_output(5, test=False)[0]["output_type"] == "error"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -46,6 +47,9 @@ class ConfinedExecute(NbGraderPreprocessor):
                         "worker in MiB; 0: the isolation default (4 GiB)").tag(config=True)
     insecure = Bool(False, help="run notebooks in an unconfined worker where no confinement "
                     "is available (only for notebooks you trust)").tag(config=True)
+    notebook_timeout = Float(600.0, help="seconds all of a notebook's cells and checks may "
+                             "take together; once spent, the cells left do not run and the "
+                             "test cells left score 0 (0: no budget)").tag(config=True)
     course_dir = Unicode("", help="the course folder (keys/, graders/); default: nbgrader's "
                          "course root").tag(config=True)
 
@@ -62,9 +66,14 @@ class ConfinedExecute(NbGraderPreprocessor):
                     self.insecure) as kernel:
             report["confinement"] = kernel.mode()
             graded: set[str] = set()
+            budget = Budget(self.notebook_timeout)
             for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
                 gid = cellmeta.grade_id(cell)
-                if gid in tests and gid not in graded:
+                kernel.timeout = budget.limit(self.timeout)
+                if kernel.timeout <= 0:
+                    cell.outputs = budget.spent_output(count, gid in tests and gid not in graded)
+                    report["budget_spent"] = report.get("budget_spent") or f"cell {count}"
+                elif gid in tests and gid not in graded:
                     graded.add(gid)
                     text, earned = grade_cell(course, info["assignment"], gid, kernel, tests[gid])
                     cell.outputs = _scored(text, earned, count)
@@ -77,6 +86,27 @@ class ConfinedExecute(NbGraderPreprocessor):
             report["restarts"] = kernel.restarts
         nb.metadata[META] = report
         return nb, resources
+
+
+class Budget:
+    """The time left to one notebook (``seconds`` 0: unlimited). Several cells that each stall
+    just under the per-cell limit would otherwise hold the class's queue for minutes each."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.start = seconds, time.monotonic()
+
+    def limit(self, per_cell: float) -> float:
+        """The limit of the next cell: the per-cell limit, or what is left if that is less."""
+        if not self.seconds:
+            return per_cell
+        return min(per_cell, self.seconds - (time.monotonic() - self.start))
+
+    def spent_output(self, count: int, test: bool) -> list:
+        why = (f"not run: the notebook's time budget ({self.seconds:g} s, "
+               f"ConfinedExecute.notebook_timeout) was spent before this cell")
+        if test:
+            return _scored(f"{why}; this test scores 0\n", 0.0, count)
+        return [nbformat.v4.new_output("error", ename="TimeBudget", evalue=why, traceback=[why])]
 
 
 def _trusted_cells(info: dict) -> tuple[dict[str, float], set[str]]:
