@@ -87,8 +87,10 @@ def _snapshot(outside: Path) -> dict:
             for p in sorted(outside.iterdir())}
 
 
-def _confined_attempts(tmp_path: Path, uid: int | None) -> tuple[dict, dict, dict]:
-    """Confine a child as a worker (as ``uid`` when given) and try every attack."""
+def _confined_attempts(tmp_path: Path, uid: int | None, worker_uid: int | None = None
+                       ) -> tuple[dict, dict, dict]:
+    """Confine a child as a worker (as ``uid`` when given; as root with the worker's own
+    ``worker_uid`` when given) and try every attack."""
     outside, scratch = tmp_path / "grader", Path(tempfile.mkdtemp(dir=tmp_path))
     (outside / "keys").mkdir(parents=True, mode=0o700)
     (outside / "key").write_text("answers")
@@ -99,6 +101,9 @@ def _confined_attempts(tmp_path: Path, uid: int | None) -> tuple[dict, dict, dic
                      scratch / "own"):
             os.chown(path, uid, uid)
     os.chmod(tmp_path, 0o755)
+    if worker_uid is not None:
+        os.chmod(scratch, 0o777)
+        os.chown(scratch, worker_uid, worker_uid)
     before = _snapshot(outside)
 
     def attempt(keep: int) -> dict:
@@ -106,13 +111,18 @@ def _confined_attempts(tmp_path: Path, uid: int | None) -> tuple[dict, dict, dic
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-        server.confine({"scratch": str(scratch), "namespaces": uid is None,
-                        "read_extra": [str(outside)]}, keep=keep)
-        return {name: _outcome(fn) for name, fn in _attacks(outside, scratch).items()}
+        config = {"scratch": str(scratch), "namespaces": uid is None,
+                  "read_extra": [str(outside)]}
+        if worker_uid is not None:
+            config["uid"] = config["gid"] = worker_uid
+        applied = server.confine(config, keep=keep)["applied"]
+        seen = {name: _outcome(fn) for name, fn in _attacks(outside, scratch).items()}
+        return {**seen, "uid": os.getuid(), "applied": applied}
     return in_child(attempt), before, _snapshot(outside)
 
 
-LANES = ["root", "ordinary user"]
+LANES = ["root", "root, worker uid", "ordinary user"]
+WORKER_UID = 61999
 
 
 @pytest.fixture
@@ -129,10 +139,20 @@ def test_metadata_and_link_calls_are_refused(base, lane):
         if lane == "root":
             pytest.skip("not root: the ordinary-user lane is this run's own uid")
         uid = None
+    elif lane == "ordinary user":
+        uid = NOBODY
     else:
-        uid = None if lane == "root" else NOBODY
-    seen, before, after = _confined_attempts(base, uid)
+        uid = None
+    worker_uid = WORKER_UID if lane == "root, worker uid" and os.geteuid() == 0 else None
+    if lane == "root, worker uid" and worker_uid is None:
+        pytest.skip("not root: no worker uid to drop to")
+    seen, before, after = _confined_attempts(base, uid, worker_uid)
     assert "error" not in seen, seen
+    applied, got_uid = seen.pop("applied"), seen.pop("uid")
+    if worker_uid is not None:   # the worker's own uid, even with the interpreter under /root
+        assert got_uid == worker_uid and f"uid-{worker_uid}" in applied, applied
+        if not confinement.readable_by_others(confinement.interpreter_paths())[0]:
+            assert any(a.startswith("cover:") for a in applied), applied
     renames = {k: seen.pop(k) for k in ("rename out", "rename in")}
     assert set(seen.values()) == {"EACCES"}, seen
     # Landlock, not seccomp, refuses a rename across the scratch folder's edge (EXDEV or EACCES):

@@ -53,8 +53,20 @@ for text in stolen.values():
         q1, q2, q3, q4, q5 = (key[q]['answer'] for q in ('q1', 'q2', 'q3', 'q4', 'q5'))
 """]
 
-# Writes into the gradebook (another student's grade), the keys and other students' files.
+# Writes into the gradebook (another student's grade), the keys and other students' files;
+# opens them to every account (chmod), backdates them (utime) and links to them.
 GRADEBOOK = ["""
+import os
+for path in ['{course}/gradebook.db', '{course}/keys', '{course}/keys/quiz1_loss.json']:
+    for attempt in (lambda: os.chmod(path, 0o4777), lambda: os.utime(path, (0, 0)),
+                    lambda: os.setxattr(path, 'user.pwned', b'1'),
+                    lambda: os.symlink(path, 'link'), lambda: os.link(path, 'hard')):
+        try:
+            attempt()
+            print('changed', path)
+        except OSError as exc:
+            print('metadata:', path, type(exc).__name__)
+""", """
 import sqlite3
 try:
     db = sqlite3.connect('{course}/gradebook.db')

@@ -157,6 +157,9 @@ def submissions(course: Path, fill: dict) -> dict[tuple[str, str], object]:
     script.cells.append(nbformat.v4.new_markdown_cell(R.SCRIPT))
     script.cells.append(nbformat.v4.new_code_cell("print(\"<script>alert('descent-xss')</script>\")"))
     subs[("script", R.LAB)] = script
+    listed = released(course, R.QUIZ)   # a grade_id that is a list (issue 22)
+    by_id(listed, "q1_answer").metadata.nbgrader["grade_id"] = ["q1_answer", "x"]
+    subs[("listid", R.QUIZ)] = listed
     return subs
 
 
@@ -214,6 +217,10 @@ def course(tmp_path_factory):
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
+    linked = root / "submitted" / "linker" / R.LAB   # a symlink to the source (issue 22)
+    linked.mkdir(parents=True)
+    os.symlink(root / "source" / R.LAB / f"{R.LAB}.ipynb", linked / f"{R.LAB}.ipynb")
+    guarded = {p: p.stat() for p in (root / "keys", root / "keys" / f"{R.QUIZ}.json")}
     written = (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes()
     # one nbgrader run per assignment, through descent's wrapper (progress and report)
     from descent import cli
@@ -231,6 +238,7 @@ def course(tmp_path_factory):
         grades = {(r["student_id"], r["assignment"]): float(r["score"])
                   for r in csv.DictReader(handle)}
     return {"root": root, "written": written, "grades": grades, "marker": marker, "code": code,
+            "guarded": {p: (before, p.stat()) for p, before in guarded.items()},
             "listener": listener, "feedback": (feedback, feedback_lab)}
 
 
@@ -249,6 +257,9 @@ def test_nothing_escaped_the_sandbox(course):
     assert not (root / "MARKER").exists() and not (root / "graders" / "evil.py").exists()
     assert json.loads((root / "keys" / f"{R.QUIZ}.json").read_text())["questions"] == key()
     assert not course["listener"].heard()
+    for path, (before, after) in course["guarded"].items():   # no chmod, utime or chown
+        assert (before.st_mode, before.st_mtime_ns, before.st_uid) == \
+            (after.st_mode, after.st_mtime_ns, after.st_uid), path
     assert (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes() \
         == course["written"]
 
@@ -328,4 +339,9 @@ def test_report_names_the_tampering(course):
     assert "deleted locked cells q3_test" in quiz["injection"]
     assert "restarted" in quiz["loop"]
     assert quiz["ace"] == "" and quiz["blank"] == "" and quiz["wrong"] == ""
+    assert "refused before grading" in quiz["listid"] and "grade_id is a list" in quiz["listid"]
+    lab = " ".join(found[R.LAB]["linker"])
+    assert "refused before grading" in lab and "symbolic link" in lab
+    assert course["grades"].get(("linker", R.LAB), 0.0) == 0.0
+    assert course["grades"].get(("listid", R.QUIZ), 0.0) == 0.0
     assert course["code"] == 0, "no notebook should have been rejected"

@@ -115,6 +115,8 @@ def confine(config: dict, keep: int) -> dict:
     C.apply_rlimits(limits)
     done.append("rlimits")
     if uid is not None and os.geteuid() == 0:
+        if "mountns" in done:   # a private home above the interpreter: see the function
+            done += [f"cover:{f}" for f in C.cover_private_folders(_reads(config), [scratch])]
         C.drop_uid(uid, config.get("gid", uid))
         done.append(f"uid-{uid}")
     elif os.geteuid() == 0 or "userns" in done:   # root, or every capability in the user ns
@@ -153,15 +155,21 @@ def _enter_scratch(scratch: str, keep: int) -> None:
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
 
 
+def _reads(config: dict) -> list[str]:
+    """What the worker reads beside the system's libraries: the interpreter and its packages,
+    the submission, and any extra folder (the reference of a variant run)."""
+    from descent.isolation import confinement as C
+
+    folder = [config["folder"]] if config.get("folder") else []
+    return C.interpreter_paths() + folder + list(config.get("read_extra", ()))
+
+
 def _landlock(config: dict, scratch: str) -> int:
     """Landlock: read the interpreter, the submission and system libraries; write the scratch
     directory; with CUDA also the GPU's devices. Returns the ABI in force."""
     from descent.isolation import confinement as C
 
-    reads = C.interpreter_paths() + [config["folder"]] if config.get("folder") else \
-        C.interpreter_paths()
-    reads += list(config.get("read_extra", ()))
-    reads += ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
+    reads = _reads(config) + ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
               "/dev/random", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
               "/sys/devices/system/cpu", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
     devices, writes = [], [scratch, "/dev/null"]
