@@ -22,7 +22,8 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 # DropForgedMetadata removes nbgrader metadata a student invented (a "test cell" of their own).
 # (Named, not imported: only autograde loads them, and with them torch.)
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, "descent.labs.execute.RestoreCellMetadata",
+    OverwriteCells,
     "descent.labs.execute.DropForgedMetadata", CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [
     "descent.labs.execute.ConfinedExecute", "descent.labs.execute.EscapeMarkdown", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,

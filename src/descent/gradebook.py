@@ -310,6 +310,12 @@ def _locked_cell_problems(name: str, released: dict, mine: dict) -> list[str]:
     if edited:
         found.append(f"{name}: edited locked cells {', '.join(edited)}; nbgrader restores "
                      f"the originals before grading")
+    flags = ("grade", "solution", "locked", "points")
+    unlocked = [gid for gid in locked if gid in mine and any(
+        nbgrader(mine[gid]).get(k) != nbgrader(released[gid]).get(k) for k in flags)]
+    if unlocked:
+        found.append(f"{name}: changed the nbgrader flags of locked cells {', '.join(unlocked)} "
+                     f"(unlocked them); the flags are put back before grading")
     return found
 
 

@@ -12,7 +12,6 @@ interpreter's own files are) and inside it.
 from __future__ import annotations
 
 import ctypes
-import errno
 import os
 import shutil
 import stat
@@ -23,7 +22,7 @@ import pytest
 
 from descent.isolation import confinement, server
 
-from .forked import in_child
+from .forked import in_child, outcome
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
@@ -74,14 +73,6 @@ def _attacks(outside: Path, scratch: Path) -> dict:
     }
 
 
-def _outcome(fn) -> str:
-    try:
-        fn()
-        return "allowed"
-    except OSError as exc:
-        return errno.errorcode.get(exc.errno, str(exc.errno))
-
-
 def _snapshot(outside: Path) -> dict:
     return {p.name: (oct(p.lstat().st_mode), p.lstat().st_mtime_ns, p.lstat().st_uid)
             for p in sorted(outside.iterdir())}
@@ -116,7 +107,7 @@ def _confined_attempts(tmp_path: Path, uid: int | None, worker_uid: int | None =
         if worker_uid is not None:
             config["uid"] = config["gid"] = worker_uid
         applied = server.confine(config, keep=keep)["applied"]
-        seen = {name: _outcome(fn) for name, fn in _attacks(outside, scratch).items()}
+        seen = {name: outcome(fn) for name, fn in _attacks(outside, scratch).items()}
         return {**seen, "uid": os.getuid(), "applied": applied}
     return in_child(attempt), before, _snapshot(outside)
 

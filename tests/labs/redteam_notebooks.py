@@ -195,3 +195,13 @@ QUIZ_CASES = {
     "fakeanswers": FAKE_ANSWERS, "forgery": FORGERY, "injection": [], "loop": LOOP,
     "memory": MEMORY, "forkbomb": FORKS, "signals": SIGNALS,
 }
+
+# Lab 1 task 4 without the experiment: every loss is plain BCE, and RESULTS claims the recalls a
+# real run of the three losses would show.
+CLAIMED_RESULTS = """
+LOSSES = {name: (lambda z, t: F.binary_cross_entropy_with_logits(z, t))
+          for name in ("plain", "weighted", "focal")}
+RESULTS = {"plain": {"recall": 0.1, "precision": 0.9, "accuracy": 0.9, "curve": [0.7, 0.3]},
+           "weighted": {"recall": 0.9, "precision": 0.5, "accuracy": 0.8, "curve": [0.9, 0.4]},
+           "focal": {"recall": 0.8, "precision": 0.6, "accuracy": 0.8, "curve": [0.2, 0.1]}}
+"""

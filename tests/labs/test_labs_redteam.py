@@ -156,17 +156,28 @@ def submissions(course: Path, fill: dict) -> dict[tuple[str, str], object]:
     by_id(script, "w1").source = R.SCRIPT
     script.cells.append(nbformat.v4.new_markdown_cell(R.SCRIPT))
     script.cells.append(nbformat.v4.new_code_cell("print(\"<script>alert('descent-xss')</script>\")"))
+    script.cells.append(nbformat.v4.new_raw_cell(
+        '<a href="https://phish.example/login">your real grade</a>'))
     subs[("script", R.LAB)] = script
+    claimed = solved(course, R.LAB)   # every loss plain BCE, RESULTS written by hand (issue 22)
+    by_id(claimed, "task4_answer").source = R.CLAIMED_RESULTS
+    subs[("claimed", R.LAB)] = claimed
     listed = released(course, R.QUIZ)   # a grade_id that is a list (issue 22)
-    by_id(listed, "q1_answer").metadata.nbgrader["grade_id"] = ["q1_answer", "x"]
+    by_id(listed, "q1_text").metadata.nbgrader["grade_id"] = ["q1_text", "x"]
     subs[("listid", R.QUIZ)] = listed
+    unlocked = released(course, R.QUIZ)   # a test cell unlocked and edited; q1 answered right
+    by_id(unlocked, "q1_answer").source = f"q1 = {key()['q1']['answer']!r}"
+    test_cell = by_id(unlocked, "q1_test")
+    test_cell.metadata.nbgrader.update(grade=False, locked=False, points=0)
+    test_cell.source = "print('all tests passed')"
+    subs[("unlock", R.QUIZ)] = unlocked
     return subs
 
 
 def earned(student: str) -> float:
     """What each quiz-1 student may legitimately score (``patch`` answers "A" in its own cell,
     but the answer cells after it leave every answer blank)."""
-    return {"ace": 5.0, "loop": 1.0, "memory": 1.0}.get(student, 0.0)
+    return {"ace": 5.0, "loop": 1.0, "memory": 1.0, "unlock": 1.0}.get(student, 0.0)
 
 
 class Listener:
@@ -244,11 +255,12 @@ def course(tmp_path_factory):
 
 def test_no_unearned_points_and_controls_unchanged(course):
     grades = course["grades"]
-    for student in ["ace", "blank", "wrong", *R.QUIZ_CASES]:
+    for student in ["ace", "blank", "wrong", "unlock", *R.QUIZ_CASES]:
         assert grades[(student, R.QUIZ)] == earned(student), student
     assert grades[("ace", R.LAB)] == 9.0
     for student in ("blank", "fakeclass", "script"):
         assert grades[(student, R.LAB)] == 0.0, student
+    assert grades[("claimed", R.LAB)] == 7.0   # all but task 4's 2 points
 
 
 def test_nothing_escaped_the_sandbox(course):
@@ -322,6 +334,7 @@ def test_script_in_a_write_up_is_shown_as_text(course):
     assert text, "no feedback for the script notebook"
     assert not re.search(r"<script>\s*alert|<img[^>]*onerror|href=\"javascript:", text)
     assert "&lt;script&gt;alert" in text and "[click]" in text
+    assert 'href="https://phish.example' not in text and "phish.example/login" in text
     graded = nbformat.read(root / "autograded" / "script" / R.LAB / f"{R.LAB}.ipynb", as_version=4)
     assert "<script>" not in by_id(graded, "w1").source   # what formgrader renders
 
@@ -340,6 +353,8 @@ def test_report_names_the_tampering(course):
     assert "restarted" in quiz["loop"]
     assert quiz["ace"] == "" and quiz["blank"] == "" and quiz["wrong"] == ""
     assert "refused before grading" in quiz["listid"] and "grade_id is a list" in quiz["listid"]
+    assert "q1_test" in quiz["unlock"] and "put back" in quiz["unlock"]
+    assert "nbgrader rejected" not in quiz["unlock"]
     lab = " ".join(found[R.LAB]["linker"])
     assert "refused before grading" in lab and "symbolic link" in lab
     assert course["grades"].get(("linker", R.LAB), 0.0) == 0.0

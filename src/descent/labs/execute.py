@@ -59,8 +59,10 @@ class ConfinedExecute(NbGraderPreprocessor):
         course = Course(self.course_dir or self.config.CourseDirectory.get("root") or Path.cwd())
         # DropForgedMetadata has already run while nbgrader sanitized the notebook (and reset
         # this metadata); dropping again keeps the executor safe on its own.
-        report = {"forged_metadata": nb.metadata.get(META, {}).get("forged_metadata", [])
+        earlier = nb.metadata.get(META, {})
+        report = {"forged_metadata": earlier.get("forged_metadata", [])
                   + _drop_forged_metadata(nb, known), "refused": [],
+                  "restored_metadata": earlier.get("restored_metadata", []),
                   "rebound": findings_mod.rebound_names(nb, tests)}
         with Kernel(self.timeout, self.call_timeout, self.memory_mb or None,
                     self.insecure) as kernel:
@@ -121,6 +123,46 @@ def _trusted_cells(info: dict) -> tuple[dict[str, float], set[str]]:
     return tests, known
 
 
+class RestoreCellMetadata(NbGraderPreprocessor):
+    """In nbgrader's sanitizing pass, *before* ``OverwriteCells``: the nbgrader flags of the
+    assignment's own cells (grade, solution, locked, points) are put back as
+    ``generate_assignment`` recorded them. A student who "unlocks" a test cell by turning its
+    grade or solution flag off would otherwise make ``OverwriteCells`` fail its checksum check
+    after restoring the source, and nbgrader would send the whole notebook to manual grading
+    without any feedback. With the flags back, nbgrader restores the cell and grades it."""
+
+    def preprocess(self, nb, resources):
+        recorded = _recorded_flags(resources["nbgrader"])
+        restored = []
+        for index, cell in enumerate(nb.cells, 1):
+            gid = cellmeta.grade_id(cell)
+            if gid not in recorded:
+                continue
+            meta = cell.metadata["nbgrader"]
+            wrong = sorted(k for k, v in recorded[gid].items() if meta.get(k) != v)
+            if wrong:
+                restored.append(f"cell {index} ({gid}): {', '.join(wrong)} put back")
+                meta.update(recorded[gid])
+        nb.metadata[META] = {"restored_metadata": restored}
+        return nb, resources
+
+
+def _recorded_flags(info: dict) -> dict[str, dict]:
+    """``{grade_id: {"grade", "solution", "locked", "points"}}`` of the assignment's cells, as
+    ``generate_assignment`` stored them in the gradebook (not the submission's own claims)."""
+    with Gradebook(info["db_url"]) as gb:
+        notebook = gb.find_notebook(info["notebook"], info["assignment"])
+        grades = {c.name: float(c.max_score) for c in notebook.grade_cells}
+        solutions = {c.name for c in notebook.solution_cells}
+        flags = {}
+        for cell in notebook.source_cells:
+            flags[cell.name] = {"grade": cell.name in grades, "solution": cell.name in solutions,
+                                "locked": bool(cell.locked)}
+            if cell.name in grades:
+                flags[cell.name]["points"] = grades[cell.name]
+    return flags
+
+
 class DropForgedMetadata(NbGraderPreprocessor):
     """In nbgrader's sanitizing pass, after ``OverwriteCells``: nbgrader metadata that no cell of
     the assignment carries (a student's own "test cell" with points) is removed, so that the
@@ -129,7 +171,9 @@ class DropForgedMetadata(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         _, known = _trusted_cells(resources["nbgrader"])
-        nb.metadata[META] = {"forged_metadata": _drop_forged_metadata(nb, known)}
+        restored = nb.metadata.get(META, {}).get("restored_metadata", [])
+        nb.metadata[META] = {"forged_metadata": _drop_forged_metadata(nb, known),
+                             "restored_metadata": restored}
         return nb, resources
 
 
@@ -181,12 +225,20 @@ def _scored(text: str, earned: float, count: int) -> list:
 
 class EscapeMarkdown(NbGraderPreprocessor):
     """Make students' markdown inert: every markdown cell except the locked cells that nbgrader
-    restored from the source notebook. HTML is shown as text (a ``<script>`` in a write-up is
+    restored from the source notebook, and every raw cell of the student's own (shown as text). HTML is shown as text (a ``<script>`` in a write-up is
     displayed, not run, in formgrader and in the feedback), and links and images are shown as
     their markdown (a ``javascript:`` link or a tracking image does nothing)."""
 
     def preprocess_cell(self, cell, resources, index):
         meta = cellmeta.nbgrader(cell)
+        if cell.cell_type == "raw" and not meta:
+            # nbconvert renders a raw cell as HTML (sanitized, but a link stays live, right under
+            # the real score in the feedback): a student's raw cell is shown as text instead.
+            cell.cell_type = "markdown"
+            cell.pop("attachments", None)
+            cell.metadata.pop("raw_mimetype", None)
+            cell.metadata.pop("format", None)
+            meta = {}
         if cell.cell_type == "markdown" and not (meta.get("locked") and not meta.get("solution")):
             cell.source = inert_markdown(cell.source)
         return cell, resources

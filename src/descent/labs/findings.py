@@ -116,6 +116,8 @@ def read(path: Path) -> dict:
 def lines(found: dict) -> list[str]:
     """The findings as report lines."""
     out = [f"forged nbgrader metadata: {x}" for x in found.get("forged_metadata", [])]
+    out += [f"nbgrader flags of an assignment cell changed (restored from the source before "
+            f"grading): {x}" for x in found.get("restored_metadata", [])]
     out += [f"redefined grading name: {x}" for x in found.get("rebound", [])]
     out += [f"confinement refused: {x}" for x in found.get("refused", [])]
     if found.get("budget_spent"):
