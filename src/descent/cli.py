@@ -17,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from . import options, timelimit
 from .kit import kit_root, run_pytest, student_root
 from .terminal import console
@@ -37,7 +39,7 @@ def cmd_grade(args) -> int:
     path = _results_path(args)
     why = refusal(args.impl, args.isolation, args.insecure, args.device)
     if why:
-        console.print(f"[red]descent grade: {why}[/red]")
+        console.print(f"[red]descent grade: {escape(why)}[/red]")
         return 2
     extra = ["-k", args.k] if args.k else []
     extra += options.pytest_args(args)
@@ -50,7 +52,7 @@ def cmd_grade(args) -> int:
         return code
     doc = results.load(path)
     report.render(doc, console, detail=args.verbose)
-    console.print(f"[dim]results: {path}[/dim]")
+    console.print(f"[dim]results: {escape(str(path))}[/dim]")
     if args.html:
         from .course.html import write_for_grade
 
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (BundleError, StubError, FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]descent {args.command}: {exc}[/red]")
+        console.print(f"[red]descent {args.command}: {escape(str(exc))}[/red]")
         return 2
 
 
