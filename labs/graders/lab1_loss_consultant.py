@@ -124,10 +124,15 @@ def _recalls(nb):
 def task4_test(nb, parts, key):
     measured = {}
 
-    def recalls():
+    def recalls():   # trains once, for both parts (a failure is the same failure twice)
         if not measured:
-            measured.update(_recalls(nb))
-        return measured
+            try:
+                measured["ok"] = _recalls(nb)
+            except AssertionError as exc:
+                measured["failed"] = exc
+        if "failed" in measured:
+            raise measured["failed"]
+        return measured["ok"]
 
     with parts.part("RESULTS has plain, weighted and focal runs", 1):
         assert all(0 <= r <= 1 for r in recalls().values()), "recalls lie in [0, 1]"

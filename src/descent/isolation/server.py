@@ -72,8 +72,11 @@ def child_main(sock: socket.socket, config: dict) -> None:
             except (OSError, ValueError):
                 pass
         report = confine(config, keep=sock.fileno())
-        from descent.isolation import protocol
+        from descent.isolation import cells, protocol
         from descent.isolation.worker import Worker
+
+        cells.covered[:] = [a.removeprefix("cover:") for a in report["applied"]
+                            if a.startswith("cover:")]
 
         protocol.send_frame(sock, {"ready": report, "b": []})
         Worker(sock, config.get("folder"), config.get("variant")).serve()
@@ -150,8 +153,15 @@ def _enter_scratch(scratch: str, keep: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     os.chdir(scratch)
     os.environ.clear()
+    # Every cache goes to the scratch directory: with a uid of its own the worker cannot create
+    # one elsewhere (torch's compiler keys its cache folder in /tmp by the user's name).
     os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
-                       "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+                       "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                       "USER": "descent-worker", "LOGNAME": "descent-worker",
+                       "XDG_CACHE_HOME": scratch, "MPLCONFIGDIR": scratch,
+                       "TORCHINDUCTOR_CACHE_DIR": os.path.join(scratch, "torchinductor"),
+                       "TRITON_CACHE_DIR": os.path.join(scratch, "triton")})
+    tempfile.tempdir = scratch   # the fork server may have computed it already
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
 
 
