@@ -147,3 +147,15 @@ def test_the_notebook_time_budget_caps_each_cell_and_scores_what_is_left_zero():
     test_cell = budget.spent_output(4, test=True)
     assert test_cell[-1]["data"]["text/plain"] == "0" and "time budget" in test_cell[0]["text"]
     assert budget.spent_output(5, test=False)[0]["output_type"] == "error"
+
+
+def test_student_html_and_bare_addresses_render_without_a_live_link():
+    from nbconvert.filters.markdown import markdown2html
+
+    from descent.labs.execute import inert_markdown
+
+    for text in ('<a href="https://phish.example/login">your real grade</a>',
+                 "see https://phish.example/a, www.phish.example or me@phish.example",
+                 "[click](https://phish.example)", "![x](https://phish.example/t.png)"):
+        shown = markdown2html(inert_markdown(text))
+        assert "<a " not in shown and "<img" not in shown and "phish.example" in shown, shown

@@ -248,7 +248,16 @@ _LINK_TARGET = re.compile(r"\]\(")                       # [text](url) and ![alt
 _LINK_DEFINITION = re.compile(r"^(\s{0,3})\[", re.M)     # [id]: url
 
 
+# Bare addresses the markdown renderer would turn into live links ("https://...", "www.",
+# "a@b.org"): a zero-width space after the scheme's colon, the "www" or the "@" keeps the text
+# as it reads and stops the autolink.
+_AUTOLINK = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*:)(?=//)|(\bwww)(?=\.)|(@)(?=[a-z0-9])")
+_ZWSP = "\u200b"
+
+
 def inert_markdown(text: str) -> str:
-    """``text`` with its HTML escaped and its links and images turned into plain text."""
+    """``text`` with its HTML escaped and its links, images and bare addresses turned into
+    plain text."""
     text = html.escape(text, quote=False)
-    return _LINK_DEFINITION.sub(r"\1\\[", _LINK_TARGET.sub(r"]\\(", text))
+    text = _LINK_DEFINITION.sub(r"\1\\[", _LINK_TARGET.sub(r"]\\(", text))
+    return _AUTOLINK.sub(lambda m: m.group(0) + _ZWSP, text)
