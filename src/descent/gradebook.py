@@ -247,12 +247,16 @@ def _grade_cells(nb) -> dict[str, dict]:
     return {gid: c for c in nb.cells if (gid := grade_id(c))}
 
 
-def _read_notebook(path: Path):
+def _notebook(path: Path):
     import nbformat
 
+    return nbformat.read(path, as_version=4)
+
+
+def _notebook_or_none(path: Path):
     try:
-        return nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001 - the caller reports it, or goes without
+        return _notebook(path)
+    except Exception:  # noqa: BLE001 - no source notebook: its copies cannot be recognised
         return None
 
 
@@ -264,8 +268,8 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
 
     problems: dict[str, list[str]] = {}
     release = course / "release" / assignment
-    released = {p.name: _grade_cells(nbformat_read(p)) for p in sorted(release.glob("*.ipynb"))}
-    sources = {name: _read_notebook(course / "source" / assignment / name) for name in released}
+    released = {p.name: _grade_cells(_notebook(p)) for p in sorted(release.glob("*.ipynb"))}
+    sources = {name: _notebook_or_none(course / "source" / assignment / name) for name in released}
     for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
         student = folder.parent.name
         found = problems.setdefault(student, [])
@@ -278,7 +282,7 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
                 found.append(f"{name}: missing (scores 0)")
                 continue
             try:
-                nb = nbformat_read(path)
+                nb = _notebook(path)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
                 found.append(f"{name}: {NOT_A_NOTEBOOK} ({type(exc).__name__}: "
                              f"{(str(exc).splitlines() or [''])[0][:80]}); nbgrader cannot grade "
@@ -289,12 +293,6 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
     for student, lines in submissions.exchange_problems(course, assignment).items():
         problems.setdefault(student, []).extend(lines)
     return problems
-
-
-def nbformat_read(path: Path):
-    import nbformat
-
-    return nbformat.read(path, as_version=4)
 
 
 def _locked_cell_problems(name: str, released: dict, mine: dict) -> list[str]:
