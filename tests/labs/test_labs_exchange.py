@@ -110,12 +110,17 @@ def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(
     planted = inbound / f"mallory+{QUIZ}+{stamp}+abc"
     planted.mkdir()
     os.symlink(course / "source" / QUIZ / f"{QUIZ}.ipynb", planted / f"{QUIZ}.ipynb")
+    hard = inbound / f"trudy+{QUIZ}+{stamp}+ghi"
+    hard.mkdir()
+    os.link(course / "source" / QUIZ / f"{QUIZ}.ipynb", hard / f"{QUIZ}.ipynb")
     honest = inbound / f"nobody+{QUIZ}+{stamp}+def"   # an account of this machine
     honest.mkdir()
     (honest / f"{QUIZ}.ipynb").write_text("{}")
     found = gradebook.preflight(course, QUIZ)
     assert any(line.startswith("refused before grading: exchange copy mallory+")
                and "symbolic link" in line for line in found["mallory"]), found
+    assert any(line.startswith("refused before grading: exchange copy trudy+")
+               and "hard link" in line for line in found["trudy"]), found
     if os.geteuid() != 65534:   # the copy was written by this account, not by 'nobody'
         assert any("claims to be nobody's but was written by" in line
                    for line in found["nobody"]), found

@@ -495,6 +495,10 @@ def mse_backward(dloss, cache):
     # -- syntax, missing, import errors ------------------------------------------------------------------------
     Case("syntax_error", "errors", {"losses.py": "def mse_forward(:\n"},
          reason=("could not be imported: SyntaxError",)),
+    Case("deep_attribute_chain", "errors", {"losses.py": GOOD_MSE.replace(
+        "    diff = pred - target", "    diff = pred - target\n    torch" + ".T" * 1200)},
+         reason=("mse|recursion|Recursion",),
+         note="a 1200-deep chain (issue 22): the scan and the import must not take the run down"),
     Case("missing_function", "errors", {"losses.py": GOOD_MSE.split("def mse_backward")[0]},
          points=(7.5, None), reason=("has no `mse_backward`",),
          note="the forward tests pass: partial credit is earned"),
