@@ -52,7 +52,7 @@ def cmd_grade(args) -> int:
         return code
     doc = results.load(path)
     report.render(doc, console, detail=args.verbose)
-    console.print(f"[dim]results: {escape(str(path))}[/dim]")
+    console.print(f"[dim]results: {path}[/dim]")
     if args.html:
         from .course.html import write_for_grade
 
