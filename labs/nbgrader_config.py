@@ -5,6 +5,7 @@ labs in graders/, beside this file: the grading process reads them while autogra
 never released and never reach a notebook (see docs/labs.md).
 """
 
+import atexit
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -21,7 +22,8 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 # DropForgedMetadata removes nbgrader metadata a student invented (a "test cell" of their own).
 # (Named, not imported: only autograde loads them, and with them torch.)
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, "descent.labs.execute.RestoreCellMetadata",
+    OverwriteCells,
     "descent.labs.execute.DropForgedMetadata", CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [
     "descent.labs.execute.ConfinedExecute", "descent.labs.execute.EscapeMarkdown", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
@@ -38,6 +40,11 @@ _exchange = os.environ.get("DESCENT_EXCHANGE")
 if not _exchange:
     _exchange = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
     os.makedirs(_exchange, mode=0o700, exist_ok=True)
+    # nbgrader's release_assignment makes the exchange's root 0777 (for a multi-user exchange);
+    # this one is private to the instructor, so it goes back to 0700 when every nbgrader
+    # command ends (this file runs inside each of them).
+    os.chmod(_exchange, 0o700)
+    atexit.register(os.chmod, _exchange, 0o700)
 c.Exchange.root = _exchange
 
 # A test cell that shows anything on stderr scores 0 in nbgrader. The test cells already silence

@@ -20,6 +20,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from . import options, timelimit
 from .course.termcli import add_assignment_options, assignment, load_plan
 from .kit import kit_root, run_pytest, student_root
@@ -41,7 +43,7 @@ def cmd_grade(args) -> int:
     path = _results_path(args)
     why = refusal(args.impl, args.isolation, args.insecure, args.device)
     if why:
-        console.print(f"[red]descent grade: {why}[/red]")
+        console.print(f"[red]descent grade: {escape(why)}[/red]")
         return 2
     item = assignment(args)
     if item is not None:   # only the assignment's exercises are graded and reported
@@ -252,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (BundleError, StubError, FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]descent {args.command}: {exc}[/red]")
+        console.print(f"[red]descent {args.command}: {escape(str(exc))}[/red]")
         return 2
 
 

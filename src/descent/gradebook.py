@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import math
 import os
 import shutil
 import subprocess
@@ -83,15 +84,29 @@ def read_nbgrader_grades(path: str | Path, keep: frozenset[str] = frozenset()
         if missing:
             raise SystemExit(f"descent: {path} is not an nbgrader export (missing columns: "
                              f"{', '.join(sorted(missing))})")
-        for row in reader:
-            grades[(row["student_id"], row["assignment"])] = (
-                float(row["score"] or 0), float(row["max_score"] or 0))
+        for number, row in enumerate(reader, 2):
+            where = f"{path} line {number} ({row.get('student_id')!r}, {row.get('assignment')!r})"
+            grades[(row["student_id"], row["assignment"])] = checked_points(
+                row["score"] or 0, row["max_score"] or 0, where)
             if (row.get("timestamp") or "").strip() or "timestamp" not in row:
                 submitted.add(row["assignment"])
     left_out = sorted({a for _, a in grades} - submitted - set(keep))
     notes = [f"{a}: nobody submitted it (not released yet?); left out of the totals "
              f"(--keep {a} counts it as 0 for everyone)" for a in left_out]
     return {k: v for k, v in grades.items() if k[1] not in left_out}, notes
+
+
+def checked_points(points, top, where: str) -> tuple[float, float]:
+    """``(points, max)`` as floats, or a clear error: both finite, the maximum not negative and
+    the points within ``[0, max]`` (a results file or an export edited by hand, or written by
+    anything but the grader, must not move a total)."""
+    try:
+        points, top = float(points), float(top)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: points {points!r} of {top!r} are not numbers") from None
+    if not (math.isfinite(points) and math.isfinite(top)) or top < 0 or not 0 <= points <= top:
+        raise ValueError(f"{where}: points {points:g} of {top:g} are not within [0, maximum]")
+    return points, top
 
 
 def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]], list[str]]:
@@ -103,7 +118,7 @@ def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]
     for path in sorted(Path(folder).glob("*.json")):
         try:
             block = results.load(path)["implementations"][0]
-            scores[path.stem] = (float(block["points"]), float(block["max_points"]))
+            scores[path.stem] = checked_points(block["points"], block["max_points"], path.name)
         except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
             problems.append(f"{path.name}: unreadable results file ({exc}); counted as missing")
     return scores, problems
@@ -183,11 +198,16 @@ def write_csv(path: str | Path, columns: list[str], rows: list[dict]) -> None:
 
 
 def cmd_merge(args) -> int:
+    from rich.markup import escape
+
     from .terminal import console
 
     passes = {a: float(v) for a, v in _pairs(args.passing, "--pass").items()}
     weights = {a: float(v) for a, v in _pairs(args.weight, "--weight").items()}
-    grades, skipped = read_nbgrader_grades(args.grades, frozenset(args.keep or ()))
+    try:
+        grades, skipped = read_nbgrader_grades(args.grades, frozenset(args.keep or ()))
+    except ValueError as exc:
+        raise SystemExit(f"descent: {exc}") from None
     code, problems = (read_code_results(args.code) if args.code else (None, []))
     problems = skipped + problems
     columns, rows, notes = merge(grades, code, _pairs(args.component, "--component"), weights,
@@ -205,7 +225,7 @@ def cmd_merge(args) -> int:
             write_csv(Path(args.per_student) / f"{row['student_id']}.csv",
                       ["component", "points", "max_points", "percent", "weight"], per)
     for line in problems + notes:
-        console.print(f"[yellow]note:[/yellow] {line}")
+        console.print(f"[yellow]note:[/yellow] {escape(line)}")
     console.print(f"merged {len(rows)} student(s) into {args.out}")
     return 0
 
@@ -222,45 +242,79 @@ def _course(args) -> Path:
 
 
 def _grade_cells(nb) -> dict[str, dict]:
-    return {c.metadata.nbgrader["grade_id"]: c for c in nb.cells
-            if "nbgrader" in c.metadata and c.metadata.nbgrader.get("grade_id")}
+    from .labs.cellmeta import grade_id
+
+    return {gid: c for c in nb.cells if (gid := grade_id(c))}
+
+
+def _notebook(path: Path):
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
+def _notebook_or_none(path: Path):
+    try:
+        return _notebook(path)
+    except Exception:  # noqa: BLE001 - no source notebook: its copies cannot be recognised
+        return None
 
 
 def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
     """Problems of each submission that nbgrader would report late, unclearly, or not at all:
-    ``{student: [problem, ...]}`` for every student with a submission folder."""
-    import nbformat
+    ``{student: [problem, ...]}`` for every student with a submission folder. A problem that
+    starts with ``descent.labs.submissions.REFUSED`` keeps the submission from being graded."""
+    from .labs import submissions
 
     problems: dict[str, list[str]] = {}
     release = course / "release" / assignment
-    released = {p.name: _grade_cells(nbformat.read(p, as_version=4))
-                for p in sorted(release.glob("*.ipynb"))}
+    released = {p.name: _grade_cells(_notebook(p)) for p in sorted(release.glob("*.ipynb"))}
+    sources = {name: _notebook_or_none(course / "source" / assignment / name) for name in released}
     for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
         student = folder.parent.name
         found = problems.setdefault(student, [])
+        found += submissions.links(folder)
         for name, cells in released.items():
             path = folder / name
+            if path.is_symlink():
+                continue   # refused above
             if not path.is_file():
                 found.append(f"{name}: missing (scores 0)")
                 continue
             try:
-                nb = nbformat.read(path, as_version=4)
+                nb = _notebook(path)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
                 found.append(f"{name}: {NOT_A_NOTEBOOK} ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0][:80]}); nbgrader cannot grade it, "
-                             f"every cell stays 'needs manual grade'")
+                             f"{(str(exc).splitlines() or [''])[0][:80]}); nbgrader cannot grade "
+                             f"it, every cell stays 'needs manual grade'")
                 continue
-            mine = _grade_cells(nb)
-            locked = [gid for gid, c in cells.items() if c.metadata.nbgrader.get("locked")]
-            deleted = [gid for gid in locked if gid not in mine]
-            edited = [gid for gid in locked if gid in mine and mine[gid].source != cells[gid].source]
-            if deleted:
-                found.append(f"{name}: deleted locked cells {', '.join(deleted)}; their points "
-                             f"stay 'needs manual grade' in formgrader")
-            if edited:
-                found.append(f"{name}: edited locked cells {', '.join(edited)}; nbgrader restores "
-                             f"the originals before grading")
+            refusals = submissions.notebook_problems(name, nb, sources[name])
+            found += refusals or _locked_cell_problems(name, cells, _grade_cells(nb))
+    for student, lines in submissions.exchange_problems(course, assignment).items():
+        problems.setdefault(student, []).extend(lines)
     return problems
+
+
+def _locked_cell_problems(name: str, released: dict, mine: dict) -> list[str]:
+    from .labs.cellmeta import nbgrader, source
+
+    found = []
+    locked = [gid for gid, c in released.items() if nbgrader(c).get("locked")]
+    deleted = [gid for gid in locked if gid not in mine]
+    edited = [gid for gid in locked if gid in mine and source(mine[gid]) != source(released[gid])]
+    if deleted:
+        found.append(f"{name}: deleted locked cells {', '.join(deleted)}; their points "
+                     f"stay 'needs manual grade' in formgrader")
+    if edited:
+        found.append(f"{name}: edited locked cells {', '.join(edited)}; nbgrader restores "
+                     f"the originals before grading")
+    flags = ("grade", "solution", "locked", "points")
+    unlocked = [gid for gid in locked if gid in mine and any(
+        nbgrader(mine[gid]).get(k) != nbgrader(released[gid]).get(k) for k in flags)]
+    if unlocked:
+        found.append(f"{name}: changed the nbgrader flags of locked cells {', '.join(unlocked)} "
+                     f"(unlocked them); the flags are put back before grading")
+    return found
 
 
 def _assignments(course: Path, patterns: list[str]) -> list[str]:
@@ -278,6 +332,9 @@ def report(course: Path, assignments: list[str], console=None) -> dict[str, dict
     (what the submission itself shows, what the confined executor noticed, and why nbgrader
     rejected it). Returns the problems found, ``{assignment: {student: [problem, ...]}}``."""
     from rich.table import Table
+    from rich.text import Text
+
+    from .labs.submissions import refused
 
     found = {}
     rejected = _read_rejections(course)
@@ -290,15 +347,17 @@ def report(course: Path, assignments: list[str], console=None) -> dict[str, dict
             problems.setdefault(student, []).append(f"nbgrader rejected it: {reason}")
         scores = _scores(course, assignment)
         table = Table("student", "autograde", "score", "problems",
-                      title=f"{assignment}: {len(problems)} submission(s)")
+                      title=Text(f"{assignment}: {len(problems)} submission(s)"))
         for student in sorted(problems):
             score, top, manual = scores.get(student, (None, None, False))
             unreadable = any(NOT_A_NOTEBOOK in line for line in problems[student])
-            status = "[red]failed[/red]" if (assignment, student) in failed or unreadable else (
-                "not graded" if score is None else "ok")
+            status = Text("refused", style="red") if refused(problems[student]) else (
+                Text("failed", style="red") if (assignment, student) in failed or unreadable
+                else Text("not graded" if score is None else "ok"))
             text = "" if score is None else f"{score:g}/{top:g}" + (
                 " (needs manual grade)" if manual else "")
-            table.add_row(student, status, text, "\n".join(problems[student]) or "-")
+            # everything a student can name (their id, file names, paths) is text, not markup
+            table.add_row(Text(student), status, text, Text("\n".join(problems[student]) or "-"))
         if console is not None:
             console.print(table)
     return found
@@ -340,19 +399,25 @@ def _save_rejections(course: Path, assignment: str, graded: set[str],
 
 
 def rejections(stderr_lines: list[str]) -> dict[str, str]:
-    """``{student: reason}`` from nbgrader autograde's log: the last line of the traceback
-    nbgrader printed before "There was an error processing assignment '...' for student 'x'"."""
-    reasons, last, in_traceback = {}, "", False
+    """``{student: reason}`` from nbgrader autograde's log. nbgrader logs, per failed
+    submission, "There was an error processing assignment: <course>/submitted/<student>/<a>"
+    and then the traceback, whose last line is the reason; at the end it lists the students
+    again ("... for student 'x'"), which only adds those whose traceback was not found."""
+    reasons, current, in_traceback = {}, None, False
     for line in stderr_lines:
         text = line.strip()
-        if "for student '" in text and "There was an error processing assignment" in text:
-            reasons[text.split("for student '")[1].split("'")[0]] = last or "see nbgrader's log"
-            last, in_traceback = "", False
+        if "There was an error processing assignment: " in text:
+            folder = text.split("There was an error processing assignment: ", 1)[1].strip()
+            current, in_traceback = Path(folder).parent.name, False
+            reasons[current] = "see nbgrader's log"
+        elif "for student '" in text and "There was an error processing assignment" in text:
+            reasons.setdefault(text.split("for student '")[1].split("'")[0], "see nbgrader's log")
+            current = None
         elif "Traceback (most recent call last)" in text:
             in_traceback = True
-        elif in_traceback and text and not line.startswith("[") and ":" in text \
+        elif current and in_traceback and text and not line.startswith("[") and ":" in text \
                 and not text.startswith(("File ", "^", "~", "The above exception")):
-            last = text[:300]   # the exception line ends the traceback
+            reasons[current] = text[:300]   # the exception line ends the traceback
     return reasons
 
 
@@ -379,10 +444,20 @@ def cmd_autograde(args) -> int:
     assignments = _assignments(course, args.assignment)
     nbgrader, env = _nbgrader()
     code = 0
+    from rich.markup import escape
+
+    from .labs.submissions import refused
+
     for assignment in assignments:
         students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}"))
-        console.print(f"nbgrader autograde {assignment}: {len(students)} submission(s)")
-        returncode, log = _autograde(nbgrader, assignment, course, env, students, console)
+        checked = preflight(course, assignment)
+        left_out = sorted(s for s in students if refused(checked.get(s, [])))
+        students = [s for s in students if s not in left_out]
+        console.print(f"nbgrader autograde {assignment}: {len(students)} submission(s)"
+                      + (f"; refused before grading: {escape(', '.join(left_out))}"
+                         if left_out else ""))
+        returncode, log = _autograde(nbgrader, assignment, course, env, students, console,
+                                     left_out)
         code = code or returncode
         reasons = rejections(log)
         _save_rejections(course, assignment, set(students), reasons)
@@ -406,6 +481,8 @@ def cmd_release_feedback(args) -> int:
     others are listed with the folder to hand out by hand. (nbgrader stops at the first
     feedback folder without the files that ``nbgrader submit`` writes, releasing nothing for
     the students after it.)"""
+    from rich.markup import escape
+
     from .terminal import console
 
     course = _course(args)
@@ -417,8 +494,8 @@ def cmd_release_feedback(args) -> int:
                           if not all((f / name).is_file() for name in EXCHANGE_FILES)})
         through = sorted({f.parent.name for f in folders} - set(by_hand))
         for student in by_hand:
-            console.print(f"{assignment}: {student} did not submit through the exchange; hand "
-                          f"out {course / 'feedback' / student / assignment} yourself")
+            console.print(f"{assignment}: {escape(student)} did not submit through the exchange; hand "
+                          f"out {escape(str(course / 'feedback' / student / assignment))} yourself")
         if not through:
             console.print(f"{assignment}: no feedback to release through the exchange")
             continue
@@ -428,7 +505,7 @@ def cmd_release_feedback(args) -> int:
         run = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
         if run.returncode:
             console.print(f"[red]{assignment}: nbgrader release_feedback failed:[/red]\n"
-                          f"{run.stderr.strip()[-2000:]}")
+                          f"{escape(run.stderr.strip()[-2000:])}")
             code = run.returncode
         else:
             console.print(f"{assignment}: feedback released to {len(through)} student(s)")
@@ -436,10 +513,17 @@ def cmd_release_feedback(args) -> int:
 
 
 def _autograde(nbgrader: str, assignment: str, course: Path, env: dict, students: list[str],
-               console) -> tuple[int, list[str]]:
-    """Run ``nbgrader autograde`` with one progress line per student; returns its exit code
-    and its log lines."""
-    proc = subprocess.Popen([nbgrader, "autograde", assignment], cwd=course, env=env, text=True,
+               console, left_out: list[str] = ()) -> tuple[int, list[str]]:
+    """Run ``nbgrader autograde`` (without the students ``left_out``) with one progress line
+    per student; returns its exit code and its log lines."""
+    from rich.markup import escape
+
+    command = [nbgrader, "autograde", assignment]
+    if left_out:
+        command.append(f"--CourseDirectory.student_id_exclude={','.join(left_out)}")
+    if not students:
+        return 0, []
+    proc = subprocess.Popen(command, cwd=course, env=env, text=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log, seen = [], set()
     for line in proc.stderr:
@@ -448,7 +532,7 @@ def _autograde(nbgrader: str, assignment: str, course: Path, env: dict, students
             student = Path(line.split("Sanitizing ", 1)[1].strip()).parent.parent.name
             if student not in seen:
                 seen.add(student)
-                console.print(f"  [{len(seen)}/{len(students)}] {student}")
+                console.print(f"  \\[{len(seen)}/{len(students)}] {escape(student)}")
     return proc.wait(), log
 
 

@@ -40,7 +40,8 @@ def exercise_table(block: dict[str, Any], tests: list[dict[str, Any]] | None = N
                    title: str | None = None, detail: bool = False) -> Table:
     """Points per exercise. With ``tests`` (this block's), a line under each exercise that lost
     points names the likely mistake and its hint; ``detail`` adds every failing check."""
-    table = Table(title=title or f"Descent: {block['name']}", box=box.SIMPLE_HEAD,
+    # the block's name is the submission's (a folder name a student chose): text, not markup
+    table = Table(title=Text(title or f"Descent: {block['name']}"), box=box.SIMPLE_HEAD,
                   title_justify="left", expand=False)
     table.add_column("exercise", no_wrap=True)
     table.add_column("points", justify="right", no_wrap=True)
@@ -78,7 +79,8 @@ def render(results: dict[str, Any], console: Console | None = None, *,
     skipped = [t for t in results["tests"] if not t["counted"]]
     if skipped:
         reasons = sorted({t["message"] for t in skipped})
-        console.print(f"[dim]{len(skipped)} tests not counted: {'; '.join(reasons)}[/dim]")
+        console.print(Text(f"{len(skipped)} tests not counted: {'; '.join(reasons)}",
+                           style="dim"))
     if results.get("interrupted"):
         console.print("[red]the run was interrupted: tests cut short count as errors, and tests "
                       "that never ran are missing[/red]")

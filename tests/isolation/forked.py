@@ -3,6 +3,7 @@ each case that applies some gets a process of its own."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from typing import Callable
@@ -28,3 +29,12 @@ def in_child(fn: Callable[[int], dict]) -> dict:
     os.close(read)
     os.waitpid(pid, 0)
     return json.loads(b"".join(chunks) or b'{"error": "no report"}')
+
+
+def outcome(fn: Callable[[], object]) -> str:
+    """``"allowed"`` when ``fn()`` returns, else the errno name of the OSError it raised."""
+    try:
+        fn()
+        return "allowed"
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno, str(exc.errno))

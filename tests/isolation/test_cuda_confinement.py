@@ -9,7 +9,6 @@ rather than the driver.
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import tempfile
@@ -19,19 +18,11 @@ import pytest
 
 from descent.isolation import confinement, server
 
-from .forked import in_child
+from .forked import in_child, outcome
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
     reason="no confinement on this machine")
-
-
-def _outcome(fn) -> str:
-    try:
-        fn()
-        return "allowed"
-    except OSError as exc:
-        return errno.errorcode.get(exc.errno, str(exc.errno))
 
 
 def _socket(family: int, kind: int = socket.SOCK_STREAM):
@@ -76,7 +67,7 @@ def _confined(cuda: bool) -> dict:
 
     def check(keep: int) -> dict:
         server.confine({"scratch": scratch, "cuda": cuda, "namespaces": False}, keep=keep)
-        return {name: _outcome(attempt) for name, attempt in CHECKS.items()}
+        return {name: outcome(attempt) for name, attempt in CHECKS.items()}
     return in_child(check)
 
 

@@ -126,8 +126,11 @@ def _write_submission(root: Path, case: Case, values: dict) -> Path:
     return folder
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _fingerprint(path: Path) -> tuple:
+    """Contents (of a file), mode, owner and times: student code must change none of them."""
+    info = path.lstat()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return digest, info.st_mode, info.st_uid, info.st_gid, info.st_mtime_ns
 
 
 def _survivors(marker: str) -> list[str]:
@@ -204,15 +207,15 @@ def redteam(request, tmp_path_factory):
     subs = tmp / "subs"
     subs.mkdir()
     paths = {case.id: _write_submission(subs, case, values) for case in CASES}
-    guarded = [hidden, site, *(tmp / "ref").iterdir()]
-    before = {p: _sha(p) for p in guarded}
+    guarded = [hidden, hidden.parent, site, tmp / "ref", *(tmp / "ref").iterdir()]
+    before = {p: _fingerprint(p) for p in guarded}
     order = list(paths.values()) + [paths["correct"]]  # the control first and last
     try:
         everyone = _run(tmp, list(dict.fromkeys(order)), values, "all", LANES[lane])
         solo = _run(tmp, [paths["correct"]], values, "solo", LANES[lane])
     finally:
         listener.close()
-    after = {p: _sha(p) for p in guarded}
+    after = {p: _fingerprint(p) for p in guarded}
     return {"lane": lane, "all": everyone, "solo": solo, "paths": paths,
             "received": listener.received,
             "changed": [str(p) for p in guarded if before[p] != after[p]],

@@ -53,8 +53,20 @@ for text in stolen.values():
         q1, q2, q3, q4, q5 = (key[q]['answer'] for q in ('q1', 'q2', 'q3', 'q4', 'q5'))
 """]
 
-# Writes into the gradebook (another student's grade), the keys and other students' files.
+# Writes into the gradebook (another student's grade), the keys and other students' files;
+# opens them to every account (chmod), backdates them (utime) and links to them.
 GRADEBOOK = ["""
+import os
+for path in ['{course}/gradebook.db', '{course}/keys', '{course}/keys/quiz1_loss.json']:
+    for attempt in (lambda: os.chmod(path, 0o4777), lambda: os.utime(path, (0, 0)),
+                    lambda: os.setxattr(path, 'user.pwned', b'1'),
+                    lambda: os.symlink(path, 'link'), lambda: os.link(path, 'hard')):
+        try:
+            attempt()
+            print('changed', path)
+        except OSError as exc:
+            print('metadata:', path, type(exc).__name__)
+""", """
 import sqlite3
 try:
     db = sqlite3.connect('{course}/gradebook.db')
@@ -183,3 +195,13 @@ QUIZ_CASES = {
     "fakeanswers": FAKE_ANSWERS, "forgery": FORGERY, "injection": [], "loop": LOOP,
     "memory": MEMORY, "forkbomb": FORKS, "signals": SIGNALS,
 }
+
+# Lab 1 task 4 without the experiment: every loss is plain BCE, and RESULTS claims the recalls a
+# real run of the three losses would show.
+CLAIMED_RESULTS = """
+LOSSES = {name: (lambda z, t: F.binary_cross_entropy_with_logits(z, t))
+          for name in ("plain", "weighted", "focal")}
+RESULTS = {"plain": {"recall": 0.1, "precision": 0.9, "accuracy": 0.9, "curve": [0.7, 0.3]},
+           "weighted": {"recall": 0.9, "precision": 0.5, "accuracy": 0.8, "curve": [0.9, 0.4]},
+           "focal": {"recall": 0.8, "precision": 0.6, "accuracy": 0.8, "curve": [0.2, 0.1]}}
+"""

@@ -126,8 +126,12 @@ def solved(release: Path, a: str):
     nb = nbformat.read(release / a / f"{a}.ipynb", as_version=4)
     if a in QUIZZES:
         return answered(nb, quiz_answers(a))
-    solutions = {c.metadata.nbgrader["grade_id"]: c.source for c in source(a).cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    # a student's answer, not the source's cell: without the source-only solution markers (a
+    # notebook whose solution cells are the source's, markers and all, is refused as a copy)
+    solutions = {c.metadata.nbgrader["grade_id"]: "\n".join(
+                     line for line in c.source.splitlines() if "### BEGIN SOLUTION" not in line
+                     and "### END SOLUTION" not in line)
+                 for c in source(a).cells if c.metadata.get("nbgrader", {}).get("solution")}
     for c in nb.cells:
         gid = c.metadata.get("nbgrader", {}).get("grade_id")
         if gid in solutions:

@@ -89,3 +89,38 @@ def test_release_feedback_skips_and_names_a_submission_made_without_the_exchange
     assert "bo did not submit through the exchange" in out and str(by_hand) in " ".join(
         out.split())
     assert "feedback released to 2 student(s)" in out
+
+
+def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(course,
+                                                                               tmp_path):
+    """nbgrader's release_assignment makes the exchange's root 0777; the course's config puts it
+    back when the command ends. A link planted in the exchange after ``nbgrader submit``, and
+    a copy written by another account than the student it names, reach the report (issue 22)."""
+    from descent import gradebook
+
+    shutil.copytree(LABS / "source" / QUIZ, course / "source" / QUIZ)
+    shutil.copy(LABS / "source" / QUIZ / f"{QUIZ}.ipynb", course / "release" / QUIZ)
+    released = nbgrader(course, "release_assignment", QUIZ, "--force")
+    assert released.returncode == 0, released.stderr[-2000:]
+    exchange = course / "exchange"
+    assert stat.S_IMODE(exchange.stat().st_mode) == 0o700
+    inbound = exchange / "descent" / "inbound"
+    inbound.mkdir(parents=True, exist_ok=True)
+    stamp = "2026-11-23 12:00:00.000000 UTC"
+    planted = inbound / f"mallory+{QUIZ}+{stamp}+abc"
+    planted.mkdir()
+    os.symlink(course / "source" / QUIZ / f"{QUIZ}.ipynb", planted / f"{QUIZ}.ipynb")
+    hard = inbound / f"trudy+{QUIZ}+{stamp}+ghi"
+    hard.mkdir()
+    os.link(course / "source" / QUIZ / f"{QUIZ}.ipynb", hard / f"{QUIZ}.ipynb")
+    honest = inbound / f"nobody+{QUIZ}+{stamp}+def"   # an account of this machine
+    honest.mkdir()
+    (honest / f"{QUIZ}.ipynb").write_text("{}")
+    found = gradebook.preflight(course, QUIZ)
+    assert any(line.startswith("refused before grading: exchange copy mallory+")
+               and "symbolic link" in line for line in found["mallory"]), found
+    assert any(line.startswith("refused before grading: exchange copy trudy+")
+               and "hard link" in line for line in found["trudy"]), found
+    if os.geteuid() != 65534:   # the copy was written by this account, not by 'nobody'
+        assert any("claims to be nobody's but was written by" in line
+                   for line in found["nobody"]), found

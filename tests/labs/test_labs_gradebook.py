@@ -122,3 +122,26 @@ def test_rubrics_lists_every_writeup(capsys):
     for grade_id in ("w1", "w2", "w3"):
         assert grade_id in text
     assert "Rubric (4 points)" in text and "BEGIN SOLUTION" not in text
+
+
+@pytest.mark.parametrize("score,top", [(25, 19), (-1, 19), ("nan", 19), (5, "inf"), ("x", 19)])
+def test_merge_refuses_points_outside_zero_to_max_in_the_export(tmp_path, score, top):
+    grades = grades_csv(tmp_path / "grades.csv", [("quiz1_loss", "ann", 5, 5),
+                                                  ("quiz1_loss", "eve", score, top)])
+    with pytest.raises(SystemExit, match="'eve'.*(not within|not numbers)"):
+        cli.main(["gradebook", "merge", "--grades", str(grades),
+                  "--out", str(tmp_path / "x.csv")])
+
+
+@pytest.mark.parametrize("points,top", [(60, 50), (-5, 50), (float("nan"), 50)])
+def test_merge_counts_a_results_file_with_impossible_points_as_missing(tmp_path, capsys,
+                                                                      points, top):
+    grades = grades_csv(tmp_path / "grades.csv", [("quiz1_loss", "eve", 5, 5)])
+    code = tmp_path / "code"
+    results_file(code, "eve", points, top)
+    out = tmp_path / "merged.csv"
+    assert cli.main(["gradebook", "merge", "--grades", str(grades), "--code", str(code),
+                     "--out", str(out)]) == 0
+    assert "eve.json: unreadable results file" in capsys.readouterr().out
+    with open(out, newline="") as handle:
+        assert float(next(csv.DictReader(handle))["code_points"]) == 0

@@ -156,14 +156,28 @@ def submissions(course: Path, fill: dict) -> dict[tuple[str, str], object]:
     by_id(script, "w1").source = R.SCRIPT
     script.cells.append(nbformat.v4.new_markdown_cell(R.SCRIPT))
     script.cells.append(nbformat.v4.new_code_cell("print(\"<script>alert('descent-xss')</script>\")"))
+    script.cells.append(nbformat.v4.new_raw_cell(
+        '<a href="https://phish.example/login">your real grade</a>'))
     subs[("script", R.LAB)] = script
+    claimed = solved(course, R.LAB)   # every loss plain BCE, RESULTS written by hand (issue 22)
+    by_id(claimed, "task4_answer").source = R.CLAIMED_RESULTS
+    subs[("claimed", R.LAB)] = claimed
+    listed = released(course, R.QUIZ)   # a grade_id that is a list (issue 22)
+    by_id(listed, "q1_text").metadata.nbgrader["grade_id"] = ["q1_text", "x"]
+    subs[("listid", R.QUIZ)] = listed
+    unlocked = released(course, R.QUIZ)   # a test cell unlocked and edited; q1 answered right
+    by_id(unlocked, "q1_answer").source = f"q1 = {key()['q1']['answer']!r}"
+    test_cell = by_id(unlocked, "q1_test")
+    test_cell.metadata.nbgrader.update(grade=False, locked=False, points=0)
+    test_cell.source = "print('all tests passed')"
+    subs[("unlock", R.QUIZ)] = unlocked
     return subs
 
 
 def earned(student: str) -> float:
     """What each quiz-1 student may legitimately score (``patch`` answers "A" in its own cell,
     but the answer cells after it leave every answer blank)."""
-    return {"ace": 5.0, "loop": 1.0, "memory": 1.0}.get(student, 0.0)
+    return {"ace": 5.0, "loop": 1.0, "memory": 1.0, "unlock": 1.0}.get(student, 0.0)
 
 
 class Listener:
@@ -214,6 +228,10 @@ def course(tmp_path_factory):
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
+    linked = root / "submitted" / "linker" / R.LAB   # a symlink to the source (issue 22)
+    linked.mkdir(parents=True)
+    os.symlink(root / "source" / R.LAB / f"{R.LAB}.ipynb", linked / f"{R.LAB}.ipynb")
+    guarded = {p: p.stat() for p in (root / "keys", root / "keys" / f"{R.QUIZ}.json")}
     written = (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes()
     # one nbgrader run per assignment, through descent's wrapper (progress and report)
     from descent import cli
@@ -231,16 +249,18 @@ def course(tmp_path_factory):
         grades = {(r["student_id"], r["assignment"]): float(r["score"])
                   for r in csv.DictReader(handle)}
     return {"root": root, "written": written, "grades": grades, "marker": marker, "code": code,
+            "guarded": {p: (before, p.stat()) for p, before in guarded.items()},
             "listener": listener, "feedback": (feedback, feedback_lab)}
 
 
 def test_no_unearned_points_and_controls_unchanged(course):
     grades = course["grades"]
-    for student in ["ace", "blank", "wrong", *R.QUIZ_CASES]:
+    for student in ["ace", "blank", "wrong", "unlock", *R.QUIZ_CASES]:
         assert grades[(student, R.QUIZ)] == earned(student), student
     assert grades[("ace", R.LAB)] == 9.0
     for student in ("blank", "fakeclass", "script"):
         assert grades[(student, R.LAB)] == 0.0, student
+    assert grades[("claimed", R.LAB)] == 7.0   # all but task 4's 2 points
 
 
 def test_nothing_escaped_the_sandbox(course):
@@ -249,6 +269,9 @@ def test_nothing_escaped_the_sandbox(course):
     assert not (root / "MARKER").exists() and not (root / "graders" / "evil.py").exists()
     assert json.loads((root / "keys" / f"{R.QUIZ}.json").read_text())["questions"] == key()
     assert not course["listener"].heard()
+    for path, (before, after) in course["guarded"].items():   # no chmod, utime or chown
+        assert (before.st_mode, before.st_mtime_ns, before.st_uid) == \
+            (after.st_mode, after.st_mtime_ns, after.st_uid), path
     assert (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes() \
         == course["written"]
 
@@ -293,7 +316,7 @@ def test_no_key_or_grader_byte_in_any_feedback(course):
             assert line not in text, (path, line)
         if student in ("ace", "blank", "wrong"):   # hostile cells quote the path themselves
             assert str(root) not in text and "site-packages" not in text, path
-        if student not in ("ace", "loop", "memory"):   # nobody else answered right
+        if student not in ("ace", "loop", "memory", "unlock"):   # nobody else answered right
             for entry in k.values():
                 assert entry["right"][:60] not in text, (path, entry["right"][:60])
 
@@ -311,6 +334,7 @@ def test_script_in_a_write_up_is_shown_as_text(course):
     assert text, "no feedback for the script notebook"
     assert not re.search(r"<script>\s*alert|<img[^>]*onerror|href=\"javascript:", text)
     assert "&lt;script&gt;alert" in text and "[click]" in text
+    assert 'href="https://phish.example' not in text and "phish.example/login" in text
     graded = nbformat.read(root / "autograded" / "script" / R.LAB / f"{R.LAB}.ipynb", as_version=4)
     assert "<script>" not in by_id(graded, "w1").source   # what formgrader renders
 
@@ -328,4 +352,11 @@ def test_report_names_the_tampering(course):
     assert "deleted locked cells q3_test" in quiz["injection"]
     assert "restarted" in quiz["loop"]
     assert quiz["ace"] == "" and quiz["blank"] == "" and quiz["wrong"] == ""
+    assert "refused before grading" in quiz["listid"] and "grade_id is a list" in quiz["listid"]
+    assert "q1_test" in quiz["unlock"] and "put back" in quiz["unlock"]
+    assert "nbgrader rejected" not in quiz["unlock"]
+    lab = " ".join(found[R.LAB]["linker"])
+    assert "refused before grading" in lab and "symbolic link" in lab
+    assert course["grades"].get(("linker", R.LAB), 0.0) == 0.0
+    assert course["grades"].get(("listid", R.QUIZ), 0.0) == 0.0
     assert course["code"] == 0, "no notebook should have been rejected"

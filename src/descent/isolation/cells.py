@@ -150,11 +150,18 @@ def refused() -> list[str]:
     return out
 
 
+# Private folders the worker covered in its mount namespace (server.confine): a path under one
+# that is not there was hidden by the confinement, which counts as refused.
+covered: list[str] = []
+
+
 def _unreadable(path: str) -> bool:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except PermissionError:
         return True
+    except FileNotFoundError:
+        return any(path.startswith(folder.rstrip("/") + "/") for folder in covered)
     except OSError:
         return False
     os.close(fd)

@@ -128,6 +128,10 @@ NR = dict(
     move_pages=279, setuid=105, setgid=106, setreuid=113, setregid=114, setresuid=117,
     setresgid=119, setgroups=116, setfsuid=122, setfsgid=123, capset=126, mknod=133,
     mknodat=259, lookup_dcookie=212, memfd_secret=447,
+    chmod=90, fchmod=91, fchmodat=268, fchmodat2=452, chown=92, fchown=93, lchown=94,
+    fchownat=260, utime=132, utimes=235, futimesat=261, utimensat=280, setxattr=188,
+    lsetxattr=189, fsetxattr=190, removexattr=197, lremovexattr=198, fremovexattr=199,
+    setxattrat=463, removexattrat=466, link=86, linkat=265, symlink=88, symlinkat=266,
 )
 DENY_EPERM = ("ptrace process_vm_readv process_vm_writev bpf perf_event_open userfaultfd keyctl "
               "add_key request_key mount umount2 pivot_root chroot unshare setns io_uring_setup "
@@ -138,8 +142,18 @@ DENY_EPERM = ("ptrace process_vm_readv process_vm_writev bpf perf_event_open use
               "sethostname setdomainname iopl ioperm vhangup open_tree move_mount fsopen fsconfig "
               "fsmount fspick mount_setattr pidfd_open pidfd_send_signal pidfd_getfd "
               "process_madvise kcmp migrate_pages move_pages setuid setgid setreuid setregid "
-              "setresuid setresgid setgroups setfsuid setfsgid capset mknod mknodat "
+              "setresuid setresgid setgroups setfsuid setfsgid capset "
               "lookup_dcookie memfd_secret tkill").split()
+# File metadata and links. Landlock governs reading and writing file contents, not these: a
+# file's owner may change its mode, times or extended attributes without any capability, so a
+# worker that shares a uid with the grader (uid 0 under a private home, or the grader's own user
+# without root) could otherwise open the keys to everyone or set a setuid bit. Links are refused
+# too: a link made inside the scratch folder can name a file outside it. ``rename`` stays allowed
+# inside the scratch folder (Landlock refuses it anywhere else).
+DENY_EACCES = ("chmod fchmod fchmodat fchmodat2 chown fchown lchown fchownat utime utimes "
+               "futimesat utimensat setxattr lsetxattr fsetxattr removexattr lremovexattr "
+               "fremovexattr setxattrat removexattrat link linkat symlink symlinkat mknod "
+               "mknodat").split()
 
 
 class _Asm:
@@ -183,6 +197,8 @@ def build_seccomp_filter(own_pid: int, no_fork: bool = True, unix_sockets: bool 
     a.ins(BPF_JGE_K, 0x40000000, "kill", 0)                  # x32 ABI: no
     for name in DENY_EPERM:
         a.ins(BPF_JEQ_K, NR[name], "eperm", 0)
+    for name in DENY_EACCES:
+        a.ins(BPF_JEQ_K, NR[name], "eacces", 0)
     sockets = "unix_only" if unix_sockets else "eacces"
     a.ins(BPF_JEQ_K, NR["socket"], sockets, 0)
     a.ins(BPF_JEQ_K, NR["socketpair"], sockets, 0)
@@ -274,18 +290,70 @@ def drop_uid(uid: int, gid: int) -> None:
     os.setresuid(uid, uid, uid)
 
 
-def readable_by_others(paths: list[str]) -> tuple[bool, str]:
-    """Whether a uid other than the owner can reach ``paths`` (dirs o+x, files o+r)."""
+def _private(path: Path) -> bool:
+    """Whether other users cannot pass through ``path`` (a folder without o+x)."""
+    mode = path.stat().st_mode
+    return stat.S_ISDIR(mode) and not mode & stat.S_IXOTH
+
+
+def readable_by_others(paths: list[str], cover: bool = False) -> tuple[bool, str]:
+    """Whether a uid other than the owner can reach ``paths`` (every folder on the way o+x).
+    With ``cover``, a private folder strictly above a path does not count: the worker covers
+    it in its own mount namespace (:func:`cover_private_folders`)."""
     for p in paths:
         path = Path(p).resolve()
-        for parent in [*reversed(path.parents), path]:
-            try:
-                mode = parent.stat().st_mode
-            except OSError:
-                return False, f"cannot stat {parent}"
-            if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
-                return False, f"{parent} is not searchable by other users (mode {oct(mode & 0o777)})"
+        try:
+            if _private(path) or (not cover and any(_private(d) for d in path.parents)):
+                blocker = next(d for d in [*reversed(path.parents), path] if _private(d))
+                mode = blocker.stat().st_mode
+                return False, (f"{blocker} is not searchable by other users "
+                               f"(mode {oct(mode & 0o777)})")
+        except OSError:
+            return False, f"cannot stat {path}"
     return True, ""
+
+
+MS_BIND, MS_REMOUNT, MS_RDONLY = 4096, 32, 1
+
+
+def cover_private_folders(read: list[str], write: list[str] = ()) -> list[str]:
+    """Let a worker that has dropped to its own uid reach ``read`` and ``write`` when a folder
+    above them is private to root (a home such as ``/root``, mode 0700, holding the
+    interpreter). In this process's own mount namespace (root, after
+    :func:`unshare_namespaces`), each topmost such folder is covered by a tmpfs that holds only
+    the way down to the paths under it, and each path is bound back from the original, the
+    ``read`` ones read-only. Nothing changes on disk or outside the namespace, and nothing else
+    in the private folder is visible. Returns the folders covered; raises OSError."""
+    wanted = {str(Path(p).resolve()): False for p in read if os.path.exists(p)}
+    wanted.update({str(Path(p).resolve()): True for p in write if os.path.exists(p)})
+    groups: dict[Path, list[str]] = {}
+    for p in sorted(wanted):
+        top = next((d for d in reversed(Path(p).parents) if _private(d)), None)
+        if top is not None and not any(p.startswith(q + "/") for q in groups.get(top, [])):
+            groups.setdefault(top, []).append(p)
+    for top, paths in groups.items():
+        fds = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in paths}
+        try:
+            _mount(b"tmpfs", str(top), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=0755")
+            for p, fd in fds.items():
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.makedirs(p, 0o755, exist_ok=True)
+                else:
+                    os.makedirs(os.path.dirname(p), 0o755, exist_ok=True)
+                    open(p, "a").close()
+                _mount(f"/proc/self/fd/{fd}".encode(), p, None, MS_BIND | MS_REC, None)
+                if not wanted[p]:
+                    _mount(None, p, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+    return [str(top) for top in groups]
+
+
+def _mount(source, target: str, kind, flags: int, options) -> None:
+    if _libc.mount(source, target.encode(), kind, flags, options) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount on {target}: {os.strerror(err)}")
 
 
 # -- rlimits -------------------------------------------------------------------------------------------
@@ -518,7 +586,7 @@ def probe() -> dict:
             info["cgroup"] = "v2"
         elif Path("/sys/fs/cgroup/memory").is_dir() and Path("/sys/fs/cgroup/pids").is_dir():
             info["cgroup"] = "v1"
-        ok, why = readable_by_others(interpreter_paths())
+        ok, why = readable_by_others(interpreter_paths(), cover=True)
         info["uid_drop"], info["uid_drop_reason"] = ok, why
     return info
 

@@ -72,8 +72,11 @@ def child_main(sock: socket.socket, config: dict) -> None:
             except (OSError, ValueError):
                 pass
         report = confine(config, keep=sock.fileno())
-        from descent.isolation import protocol
+        from descent.isolation import cells, protocol
         from descent.isolation.worker import Worker
+
+        cells.covered[:] = [a.removeprefix("cover:") for a in report["applied"]
+                            if a.startswith("cover:")]
 
         protocol.send_frame(sock, {"ready": report, "b": []})
         Worker(sock, config.get("folder"), config.get("variant")).serve()
@@ -115,6 +118,8 @@ def confine(config: dict, keep: int) -> dict:
     C.apply_rlimits(limits)
     done.append("rlimits")
     if uid is not None and os.geteuid() == 0:
+        if "mountns" in done:   # a private home above the interpreter: see the function
+            done += [f"cover:{f}" for f in C.cover_private_folders(_reads(config), [scratch])]
         C.drop_uid(uid, config.get("gid", uid))
         done.append(f"uid-{uid}")
     elif os.geteuid() == 0 or "userns" in done:   # root, or every capability in the user ns
@@ -148,9 +153,25 @@ def _enter_scratch(scratch: str, keep: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     os.chdir(scratch)
     os.environ.clear()
+    # Every cache goes to the scratch directory: with a uid of its own the worker cannot create
+    # one elsewhere (torch's compiler keys its cache folder in /tmp by the user's name).
     os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
-                       "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+                       "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                       "USER": "descent-worker", "LOGNAME": "descent-worker",
+                       "XDG_CACHE_HOME": scratch, "MPLCONFIGDIR": scratch,
+                       "TORCHINDUCTOR_CACHE_DIR": os.path.join(scratch, "torchinductor"),
+                       "TRITON_CACHE_DIR": os.path.join(scratch, "triton")})
+    tempfile.tempdir = scratch   # the fork server may have computed it already
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
+
+
+def _reads(config: dict) -> list[str]:
+    """What the worker reads beside the system's libraries: the interpreter and its packages,
+    the submission, and any extra folder (the reference of a variant run)."""
+    from descent.isolation import confinement as C
+
+    folder = [config["folder"]] if config.get("folder") else []
+    return C.interpreter_paths() + folder + list(config.get("read_extra", ()))
 
 
 def _landlock(config: dict, scratch: str) -> int:
@@ -158,10 +179,7 @@ def _landlock(config: dict, scratch: str) -> int:
     directory; with CUDA also the GPU's devices. Returns the ABI in force."""
     from descent.isolation import confinement as C
 
-    reads = C.interpreter_paths() + [config["folder"]] if config.get("folder") else \
-        C.interpreter_paths()
-    reads += list(config.get("read_extra", ()))
-    reads += ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
+    reads = _reads(config) + ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
               "/dev/random", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
               "/sys/devices/system/cpu", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
     devices, writes = [], [scratch, "/dev/null"]

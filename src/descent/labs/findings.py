@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from . import cellmeta
+
 GRADING = "descent.labs_grading"
 NAMES = ("Parts", "check_choice", "check_number", "hidden_checks", "labs_grading")
 
@@ -19,18 +21,25 @@ NAMES = ("Parts", "check_choice", "check_number", "hidden_checks", "labs_grading
 def rebound_names(nb, tests: dict) -> list[str]:
     """Student cells (not the restored test cells) that bind a grading name or assign into the
     grading module: ``cell N: Parts = ...``."""
-    trees = []
+    trees, found = [], []
     code = [c for c in nb.cells if c.cell_type == "code"]
     for number, cell in enumerate(code, 1):
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in tests:
+        if cellmeta.grade_id(cell) in tests:
             continue
         try:
-            trees.append((number, ast.parse(cell.source)))
-        except SyntaxError:
-            continue
+            trees.append((number, ast.parse(cellmeta.source(cell))))
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue   # it cannot run either
     aliases = {"labs_grading"} | {name for _, tree in trees for name in _aliases(tree)}
-    return [f"cell {number}: {what}" for number, tree in trees for node in ast.walk(tree)
-            if (what := _rebinding(node, aliases))]
+    for number, tree in trees:
+        # ast.walk is iterative, but unparsing a node recurses: a 1200-deep attribute chain
+        # would exceed the interpreter's limit. Such a cell is named for a look instead.
+        try:
+            found += [f"cell {number}: {what}" for node in ast.walk(tree)
+                      if (what := _rebinding(node, aliases))]
+        except RecursionError:
+            found.append(f"cell {number}: nested too deeply to scan for rebound grading names")
+    return found
 
 
 def _aliases(tree: ast.AST) -> set[str]:
@@ -107,8 +116,13 @@ def read(path: Path) -> dict:
 def lines(found: dict) -> list[str]:
     """The findings as report lines."""
     out = [f"forged nbgrader metadata: {x}" for x in found.get("forged_metadata", [])]
+    out += [f"nbgrader flags of an assignment cell changed (restored from the source before "
+            f"grading): {x}" for x in found.get("restored_metadata", [])]
     out += [f"redefined grading name: {x}" for x in found.get("rebound", [])]
     out += [f"confinement refused: {x}" for x in found.get("refused", [])]
+    if found.get("budget_spent"):
+        out.append(f"the notebook's time budget was spent at {found['budget_spent']}: the cells "
+                   f"after it did not run and its test cells after it scored 0")
     if found.get("restarts"):
         out.append(f"the notebook's worker was killed and restarted {found['restarts']} time(s) "
                    f"(time, memory or a crash)")

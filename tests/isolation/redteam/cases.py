@@ -380,6 +380,20 @@ for path in ["@RESULTS@", "@HIDDEN@", "@SITE@"]:
     except OSError as exc:
         errs.append(type(exc).__name__)
 raise PermissionError(" ".join(errs))''')}, reason=("PermissionError",)),
+    Case("chmod_grader_files", "grader", {"losses.py": mse_with('''import os
+errs = []
+for path in ["@HIDDEN@", os.path.dirname("@HIDDEN@"), "@SITE@"]:
+    for attempt in (lambda: os.chmod(path, 0o4777), lambda: os.utime(path, (0, 0)),
+                    lambda: os.chown(path, os.getuid(), os.getgid()),
+                    lambda: os.setxattr(path, "user.pwned", b"1"),
+                    lambda: os.link(path, "hard"), lambda: os.symlink(path, "soft")):
+        try:
+            attempt()
+            errs.append("changed " + path)
+        except OSError as exc:
+            errs.append(type(exc).__name__)
+raise PermissionError(" ".join(errs))''')}, reason=("PermissionError",),
+        note="metadata calls and links (issue 22): the filter refuses them with EACCES"),
     Case("signal_the_grader", "grader", {"losses.py": mse_with('''import os, signal
 errs = []
 for pid, sig in ((os.getppid(), signal.SIGSTOP), (os.getppid(), signal.SIGKILL), (-1, signal.SIGKILL), (1, signal.SIGTERM)):
@@ -481,6 +495,10 @@ def mse_backward(dloss, cache):
     # -- syntax, missing, import errors ------------------------------------------------------------------------
     Case("syntax_error", "errors", {"losses.py": "def mse_forward(:\n"},
          reason=("could not be imported: SyntaxError",)),
+    Case("deep_attribute_chain", "errors", {"losses.py": GOOD_MSE.replace(
+        "    diff = pred - target", "    diff = pred - target\n    torch" + ".T" * 1200)},
+         reason=("mse|recursion|Recursion",),
+         note="a 1200-deep chain (issue 22): the scan and the import must not take the run down"),
     Case("missing_function", "errors", {"losses.py": GOOD_MSE.split("def mse_backward")[0]},
          points=(7.5, None), reason=("has no `mse_backward`",),
          note="the forward tests pass: partial credit is earned"),

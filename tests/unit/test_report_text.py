@@ -1,0 +1,28 @@
+"""The terminal report prints what a submission chose (its folder's name, its messages) as text:
+markup in a name neither restyles the report nor crashes it (issue 22)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from descent import report
+
+NAME = "sub[/red][bold]"   # an unbalanced closing tag: rich raises MarkupError on it as markup
+
+
+def _results() -> dict:
+    exercise = {"id": "losses.mse", "status": "failed", "first_failure": "[/blink]wrong",
+                "misconceptions": [], "points": 0.0, "max_points": 10.0}
+    return {"implementations": [{"name": NAME, "exercises": [exercise], "points": 0.0,
+                                 "max_points": 10.0}],
+            "tests": [{"implementation": NAME, "exercise": "losses.mse", "counted": False,
+                       "points": 0.0, "max_points": 1.0, "message": "[/i]skipped", "name": "t",
+                       "outcome": "skipped"}],
+            "environment": {"isolation": "worker"}, "devices": ["cpu"], "duration_s": 1.0}
+
+
+def test_a_submission_named_like_markup_is_printed_as_text():
+    console = Console(record=True, width=200, force_terminal=False)
+    report.render(_results(), console)
+    shown = console.export_text()
+    assert f"Descent: {NAME}" in shown and "[/blink]wrong" in shown and "[/i]skipped" in shown
