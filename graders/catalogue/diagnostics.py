@@ -8,6 +8,7 @@ experiment (wrong order of the list, gradient of the activations instead of the 
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug, hollow
@@ -507,3 +508,59 @@ for _label in ("healthy", "overfitting", "underfitting", "stuck", "lr_too_high",
                "diverged"):
     hollow(f"diagnostics.diagnose_loss_curve.always_{_label}", "diagnostics.diagnose_loss_curve",
            f"returns '{_label}' for every curve").replaces(_always(_label))
+
+
+# ============================================================ alternatives in other styles
+# Object style: the deep network as layer objects whose own backward methods give the weight
+# gradients (by hand here; autograd is allowed in this exercise, and not needed).
+class Dense:
+    ACTS = {"sigmoid": (torch.sigmoid, lambda y: y * (1 - y)),
+            "tanh": (torch.tanh, lambda y: 1 - y * y),
+            "relu": (torch.relu, lambda y: (y > 0).to(y.dtype))}
+
+    def __init__(self, W, activation, residual):
+        self.W, self.residual = W, residual
+        self.act, self.slope = self.ACTS[activation]
+
+    def forward(self, h):
+        self.h, self.y = h, self.act(h @ self.W.T)
+        return h + self.y if self.residual else self.y
+
+    def backward(self, dout):
+        dz = dout * self.slope(self.y)
+        self.dW = dz.T @ self.h
+        dh = dz @ self.W
+        return dh + dout if self.residual else dh
+
+
+gradnorms_layer_objects = alternative("gradnorms_layer_objects",
+                                      "diagnostics.layer_gradient_norms",
+                                      "Dense layer objects with forward and their own backward "
+                                      "methods instead of autograd")
+
+
+@gradnorms_layer_objects.replaces
+def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):
+    s = {"small": 0.01, "xavier": math.sqrt(2.0 / (2 * width)), "he": math.sqrt(2.0 / width)}[init]
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, width, generator=g, dtype=torch.float64)
+    layers = [Dense(torch.randn(width, width, generator=g, dtype=torch.float64) * s,
+                    activation, residual) for _ in range(depth)]
+    h = x
+    for layer in layers:
+        h = layer.forward(h)
+    d = h / h.numel()          # d/dh of 0.5 * mean(h^2)
+    for layer in reversed(layers):
+        d = layer.backward(d)
+    return [layer.dW.abs().mean().item() for layer in layers]
+
+
+# NumPy bridged: the pre-activations come in as a tensor and the fraction goes out as a float.
+dead_relu_numpy = alternative("dead_relu_numpy", "diagnostics.dead_relu_fraction",
+                              "counts the dead units with NumPy")
+
+
+@dead_relu_numpy.replaces
+def dead_relu_fraction(pre_activations):
+    a = pre_activations.detach().cpu().numpy()
+    return float(np.all(a <= 0, axis=0).mean())
