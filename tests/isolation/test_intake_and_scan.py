@@ -246,3 +246,28 @@ def test_scan_of_the_catalogue_finds_only_bugs():
             if f.kind != "dynamic" and not (inside and all(v.kind == "bug" for v in inside)):
                 wrong.append(f"{path.name}:{f.line} {f.name} ({f.kind})")
     assert not wrong, wrong
+
+
+def test_only_certain_findings_score_and_possible_uses_are_for_review():
+    # What the grading run does with the scan: a name resolved to torch zeroes the exercise,
+    # a tensor method's name on an unresolved object only marks it for review.
+    from types import SimpleNamespace
+
+    from descent import plugin_isolation
+    from descent.isolation.remote import library_flags
+
+    src = '''import torch
+
+def softmax_forward(x, dim=-1):
+    return torch.softmax(x, dim), dim
+
+def sigmoid_forward(x):
+    y = x.sigmoid()
+    return y, y
+'''
+    impl = SimpleNamespace(scan={}, review={}, hits={})
+    plugin_isolation._record_scan(impl, {"activations": src})
+    assert library_flags(impl) == {
+        "activations.softmax": ["torch.softmax (activations.py line 4) (in the source)"]}
+    assert impl.review["activations.sigmoid"][0].startswith("possibly used")
+    assert "torch.Tensor.sigmoid (activations.py line 7)" in impl.review["activations.sigmoid"][0]

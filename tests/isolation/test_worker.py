@@ -164,6 +164,30 @@ def test_edits_that_leave_the_version_alone_are_seen(remote, tmp_path):
     impl.close()
 
 
+def test_the_tripwire_decides_what_the_scan_cannot(remote, tmp_path):
+    # Own methods named like tensor methods run freely; a real tensor's .inverse() and
+    # .backward() are caught at run time (the scan only lists them as possible uses).
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "regression.py").write_text(
+        "class Solver:\n    def inverse(self, A):\n        return A\n\n"
+        "def linear_regression_closed_form(X, y):\n"
+        "    A = X.T @ X\n    Solver().inverse(A)\n    return A.inverse() @ (X.T @ y)\n")
+    (sub / "losses.py").write_text(
+        "class MSE:\n    def backward(self):\n        return 1.0\n\n"
+        "def mse_forward(pred, target):\n    return ((pred - target) ** 2).mean(), MSE()\n\n"
+        "def mse_backward(dloss, cache):\n    return cache.backward()\n")
+    impl = WorkerImplementation("tripwire", remote.manager, folder=str(sub))
+    X = torch.randn(6, 2, dtype=torch.float64)
+    impl.regression.linear_regression_closed_form(X, torch.randn(6, dtype=torch.float64))
+    loss, cache = impl.losses.mse_forward(torch.ones(3), torch.zeros(3))
+    impl.losses.mse_backward(torch.tensor(1.0), cache)
+    impl.flush()
+    assert impl.hits.get("regression.linear_regression_closed_form") == {"torch.Tensor.inverse"}
+    assert not impl.hits.get("losses.mse")
+    impl.close()
+
+
 def test_errors_timeouts_and_a_fresh_worker(remote, tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
