@@ -165,8 +165,8 @@ def test_edits_that_leave_the_version_alone_are_seen(remote, tmp_path):
 
 
 def test_the_tripwire_decides_what_the_scan_cannot(remote, tmp_path):
-    # Own methods named like tensor methods run freely; a real tensor's .inverse() and
-    # .backward() are caught at run time (the scan only lists them as possible uses).
+    # Own methods named like tensor methods (inverse, backward) run freely; a real tensor's
+    # .inverse() is caught at run time (the scan only lists it as a possible use).
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "regression.py").write_text(
