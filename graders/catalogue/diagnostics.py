@@ -511,48 +511,30 @@ for _label in ("healthy", "overfitting", "underfitting", "stuck", "lr_too_high",
 
 
 # ============================================================ alternatives in other styles
-# Object style: the deep network as layer objects whose own backward methods give the weight
-# gradients (by hand here; autograd is allowed in this exercise, and not needed).
-class Dense:
-    ACTS = {"sigmoid": (torch.sigmoid, lambda y: y * (1 - y)),
-            "tanh": (torch.tanh, lambda y: 1 - y * y),
-            "relu": (torch.relu, lambda y: (y > 0).to(y.dtype))}
+# Object style: a ReLU layer object whose forward records which units fired; the contract
+# function runs the batch through it and asks the layer.
+class ReLU:
+    def forward(self, z):
+        self.active = z > 0
+        return z * self.active
 
-    def __init__(self, W, activation, residual):
-        self.W, self.residual = W, residual
-        self.act, self.slope = self.ACTS[activation]
+    def backward(self, dy):
+        return dy * self.active
 
-    def forward(self, h):
-        self.h, self.y = h, self.act(h @ self.W.T)
-        return h + self.y if self.residual else self.y
-
-    def backward(self, dout):
-        dz = dout * self.slope(self.y)
-        self.dW = dz.T @ self.h
-        dh = dz @ self.W
-        return dh + dout if self.residual else dh
+    def dead_fraction(self):
+        return float((~self.active.any(dim=0)).sum()) / self.active.shape[1]
 
 
-gradnorms_layer_objects = alternative("gradnorms_layer_objects",
-                                      "diagnostics.layer_gradient_norms",
-                                      "Dense layer objects with forward and their own backward "
-                                      "methods instead of autograd")
+dead_relu_layer_object = alternative("dead_relu_layer_object", "diagnostics.dead_relu_fraction",
+                                     "a ReLU layer object that records the units that fired "
+                                     "in its forward")
 
 
-@gradnorms_layer_objects.replaces
-def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):
-    s = {"small": 0.01, "xavier": math.sqrt(2.0 / (2 * width)), "he": math.sqrt(2.0 / width)}[init]
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, width, generator=g, dtype=torch.float64)
-    layers = [Dense(torch.randn(width, width, generator=g, dtype=torch.float64) * s,
-                    activation, residual) for _ in range(depth)]
-    h = x
-    for layer in layers:
-        h = layer.forward(h)
-    d = h / h.numel()          # d/dh of 0.5 * mean(h^2)
-    for layer in reversed(layers):
-        d = layer.backward(d)
-    return [layer.dW.abs().mean().item() for layer in layers]
+@dead_relu_layer_object.replaces
+def dead_relu_fraction(pre_activations):
+    layer = ReLU()
+    layer.forward(pre_activations)
+    return layer.dead_fraction()
 
 
 # NumPy bridged: the pre-activations come in as a tensor and the fraction goes out as a float.
