@@ -194,6 +194,22 @@ def two_layer_net(x, w1, b1, w2, b2, y):
     assert not any(name == "torch.sigmoid" for _, name, _ in found)
 
 
+def test_a_definition_of_its_own_shadows_an_imported_name():
+    # Python looks sigmoid up when sigmoid_forward runs, after the module rebound it.
+    src = '''from torch import sigmoid, softmax
+
+def sigmoid_forward(x):
+    y = sigmoid(x)
+    return y, softmax(y)
+
+def sigmoid(x):
+    return 1 / (1 + (-x).exp())
+
+softmax = lambda x: x.exp() / x.exp().sum()
+'''
+    assert [f for f in scan.scan({"activations": src}) if f.kind == "forbidden"] == []
+
+
 def test_forbidden_uses_lists_lines_for_the_student_report():
     src = "import torch\n\ndef softmax_forward(x, dim=-1):\n    return torch.softmax(x, dim), x\n"
     found = scan.forbidden_uses({"activations": src, "broken": "def ("})

@@ -68,9 +68,14 @@ MEANING = {
 
 
 class _ModuleScan(ast.NodeVisitor):
-    def __init__(self, module: str):
+    """One module's references. Names resolve through the module's bindings as they stand
+    after the whole module has run (what a function sees when it is called): a first pass
+    collects them, a second, given ``bindings``, records the references."""
+
+    def __init__(self, module: str, bindings: dict[str, str] | None = None):
         self.module = module
-        self.aliases: dict[str, str] = {}
+        self.frozen = bindings is not None
+        self.aliases: dict[str, str] = dict(bindings or {})
         self.defs: dict[str, DefInfo] = {}
         self.current: DefInfo | None = None
         self.toplevel = DefInfo()
@@ -80,10 +85,10 @@ class _ModuleScan(ast.NodeVisitor):
     def visit_Import(self, node):
         for a in node.names:
             if a.asname:
-                self.aliases[a.asname] = a.name
+                self._bind(a.asname, a.name)
             else:
                 head = a.name.split(".")[0]
-                self.aliases[head] = head
+                self._bind(head, head)
             self._maybe_dynamic(a.name, node.lineno)
 
     def visit_ImportFrom(self, node):
@@ -94,8 +99,17 @@ class _ModuleScan(ast.NodeVisitor):
             if a.name == "*":
                 (self.current or self.toplevel).dynamic.add((f"from {base} import *", node.lineno))
                 continue
-            self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+            self._bind(a.asname or a.name, f"{base}.{a.name}" if base else a.name)
         self._maybe_dynamic(base, node.lineno)
+
+    def _bind(self, name: str, dotted: str | None) -> None:
+        """``name`` now means ``dotted`` (None: something of the submission's own)."""
+        if self.frozen:
+            return
+        if dotted is None:
+            self.aliases.pop(name, None)
+        else:
+            self.aliases[name] = dotted
 
     def _maybe_dynamic(self, dotted: str, line: int):
         if any(dotted == p or dotted.startswith(p + ".") for p in DYNAMIC_PREFIXES):
@@ -104,6 +118,7 @@ class _ModuleScan(ast.NodeVisitor):
     # -- definitions ----------------------------------------------------------------------------
     def _def(self, node, name):
         if self.current is None:
+            self._bind(name, None)   # the submission's own definition shadows an import
             info = self.defs.setdefault(name, DefInfo())
             self.current = info
             self.generic_visit(node)
@@ -123,9 +138,7 @@ class _ModuleScan(ast.NodeVisitor):
 
     def visit_Assign(self, node):
         if self.current is None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            dotted = self.resolve(node.value)
-            if dotted:
-                self.aliases[node.targets[0].id] = dotted
+            self._bind(node.targets[0].id, self.resolve(node.value))
         self.generic_visit(node)
 
     # -- references -----------------------------------------------------------------------------
@@ -227,8 +240,10 @@ def _parse_all(sources: dict[str, str]) -> dict[str, "_ModuleScan"]:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        s = _ModuleScan(module)
         try:
+            first = _ModuleScan(module)
+            first.visit(tree)
+            s = _ModuleScan(module, bindings=first.aliases)
             s.visit(tree)
         except RecursionError:
             continue
