@@ -69,6 +69,7 @@ def per_call(calls: int) -> None:
         a, b = median(local), median(remote)
         print(f"  {label:<44} in-process {a * 1e3:7.3f} ms   worker {b * 1e3:7.3f} ms   "
               f"overhead {(b - a) * 1e3:7.3f} ms   ratio {b / a:6.1f}x")
+        return b
 
     x, y = torch.randn(8, 8, dtype=torch.float64), torch.randn(8, 8, dtype=torch.float64)
     big, w, bias = torch.randn(256, 256), torch.randn(128, 256), torch.randn(128)
@@ -110,6 +111,7 @@ def per_call(calls: int) -> None:
               lambda m: run_graph(m.autograd.Value, build_chain, [0.3]))
         print(f"  worker requests in these calls: {remote.requests} round trips, "
               f"{remote.pipelined} pipelined (sent without waiting)")
+    edit_detection(calls, bench)
     remote.close()
     manager.close()
     # The worker's start pinned this process to one CPU (IsolationManager.colocate); the pytest
@@ -254,6 +256,35 @@ def per_test_floor(n: int, repeats: int, tmp: Path) -> None:
         a, b = (statistics.median(times[m][k]) for m in modes)
         print(f"  {k:<14} in-process {a / n * 1e3:6.3f} ms   isolated {b / n * 1e3:6.3f} ms   "
               f"cost per test {(b - a) / n * 1e3:+6.3f} ms")
+
+
+def edit_detection(calls: int, bench) -> None:
+    """What the worker's check for edited arguments costs per call: the CRC of every tensor
+    argument's bytes (``protocol.unchanged``) against the version counter alone, next to the
+    round trip of an mse_forward call with two arguments of that size."""
+    import zlib
+
+    import torch
+
+    from descent.isolation import protocol
+
+    print(f"edit detection per call (two tensor arguments, median of {calls}):")
+    for n in (64, 65_536, 1_048_576):
+        pair = [torch.randn(n) for _ in range(2)]
+        before = [(t._version, t.dtype, tuple(t.shape), zlib.crc32(t.numpy())) for t in pair]
+        samples = {"crc": [], "version": []}
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            all(protocol.unchanged(t, b) for t, b in zip(pair, before))
+            t1 = time.perf_counter()
+            all(t._version == b[0] for t, b in zip(pair, before))
+            samples["crc"].append(t1 - t0)
+            samples["version"].append(time.perf_counter() - t1)
+        crc, version = (statistics.median(samples[k]) for k in ("crc", "version"))
+        call = bench(f"losses.mse_forward, {n} float32 elements",
+                     lambda m: m.losses.mse_forward(*pair))
+        print(f"    contents check {crc * 1e6:8.1f} us   version only {version * 1e6:6.2f} us   "
+              f"{crc / call:6.1%} of the worker call")
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ Conventions for every function in this file:
 * Allowed: elementary operations (``exp``, ``log1p``, ``tanh``, ``erf``, ``sqrt``, ``where``,
   ``maximum``, reductions). Not allowed here: ``torch.nn``, ``torch.nn.functional``,
   ``torch.sigmoid``, ``torch.softmax``, ``torch.log_softmax``, ``torch.logsumexp``,
-  ``torch.autograd`` and ``.backward()``.
+  ``torch.autograd`` and ``.backward()``. Only the library's own operations count: a tensor's
+  ``x.sigmoid()`` or ``loss.backward()`` is not allowed; a ``forward``, ``backward`` or
+  ``sigmoid`` method of your own class (``Sigmoid().backward(dy)``) is fine.
 """
 
 import math

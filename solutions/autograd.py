@@ -34,10 +34,12 @@ class Value:
         exp: y                    log: 1/a                tanh: 1 - y^2
         relu: 1 where a > 0, else 0 (0 at exactly a = 0)
         sigmoid: y * (1 - y)
-    ``sigmoid`` must work for any finite input, 1000 and -1000 included: ``math.exp`` raises
-    OverflowError above about 709, so never exponentiate a large positive number (use
-    exp(-|a|), as in activations.py). ``exp`` and ``log`` may fail outside their usual range
-    (an overflow, a log of a number <= 0); they are not graded there.
+    ``sigmoid`` and ``tanh`` must work for any finite input, 1000 and -1000 included, values
+    and gradients: ``math.exp`` raises OverflowError above about 709, so never exponentiate a
+    large positive number. For sigmoid use exp(-|a|), as in activations.py; for tanh use
+    ``math.tanh``, or exp(-2|a|) (the common (exp(2a) - 1) / (exp(2a) + 1) overflows).
+    ``exp`` and ``log`` may fail outside their usual range (an overflow, a log of a number
+    <= 0); they are not graded there.
 
     ``backward()`` sets the output's own grad to 1, then visits every Value that the output
     depends on in reverse topological order (a node only after every node that uses it) and

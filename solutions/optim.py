@@ -23,7 +23,8 @@ Conventions for every function in this file:
 * Weight decay, where a function has it, is "L2 through the gradient": ``g = grad +
   weight_decay * param`` before anything else, except in AdamW, whose decay is decoupled.
 * Allowed: elementary tensor arithmetic (``sqrt``, ``*``, ``/``, ``clone``, ``zeros_like``...).
-  Not allowed here: ``torch.optim`` and ``torch.autograd``.
+  Not allowed here: ``torch.optim`` and ``torch.autograd`` (a tensor's ``.backward()``
+  included). An optimizer class of your own with a ``step`` method is fine.
 """
 
 import math

@@ -11,6 +11,8 @@ Everything here is assembled from your own modules, imported with relative impor
 Not allowed here: ``torch.nn``, ``torch.nn.functional``, ``torch.optim`` (and its schedulers),
 ``torch.autograd`` and ``.backward()``, ``torch.softmax``/``log_softmax``/``logsumexp``/``sigmoid``.
 The gradients come from your backward functions and the updates from your optimizer step.
+A tensor's ``loss.backward()`` is not allowed; ``backward`` and ``step`` methods of your own
+layer and optimizer classes are fine.
 """
 
 import time

@@ -15,6 +15,9 @@ Conventions for every function in this file:
   ``torch.nn``, ``torch.nn.functional``, ``torch.autograd``, ``.backward()``, and in the two
   networks ``torch.sigmoid``, ``torch.softmax``, ``torch.log_softmax`` and ``torch.logsumexp``;
   in ``mlp_grads_checkpointed`` also ``torch.utils.checkpoint`` (it is what you are writing).
+  Only the library's own operations count: a tensor's ``loss.backward()`` or ``z.softmax()``
+  is not allowed; a method of your own class with that name (``layer.backward(dy)`` on your
+  own ``Linear``, ``self.softmax(z)``) is fine.
 """
 
 import torch

@@ -13,7 +13,10 @@ Conventions for every function in this file:
 * Allowed: elementary tensor operations (``exp``, ``log``, ``log1p``, ``abs``, ``where``,
   ``maximum``, ``clamp``, reductions, indexing, ``gather``, ``scatter``). Not allowed here:
   ``torch.nn``, ``torch.nn.functional``, ``torch.softmax``, ``torch.log_softmax``,
-  ``torch.logsumexp``, ``torch.sigmoid``, ``torch.autograd`` and ``.backward()``.
+  ``torch.logsumexp``, ``torch.sigmoid``, ``torch.autograd`` and ``.backward()``. Only the
+  library's own operations count: a tensor's ``x.softmax()`` or ``loss.backward()`` is not
+  allowed; a method of your own class with that name (``self.softmax(z)``,
+  ``loss_fn.backward()`` on your own loss object) is fine.
 """
 
 import torch

@@ -16,7 +16,8 @@ Conventions for every function in this file:
   the ones it was given untouched. Results keep the input's dtype and device.
 * Allowed: elementary tensor operations (``mean``, ``sum``, ``sqrt``, ``rsqrt``, broadcasting).
   Not allowed here: ``torch.nn``, ``torch.nn.functional`` (``F.batch_norm``, ``F.layer_norm``,
-  ``F.rms_norm``), ``torch.autograd`` and ``.backward()``.
+  ``F.rms_norm``), ``torch.autograd`` and ``.backward()``. A tensor's ``.backward()`` is not
+  allowed; a ``backward`` method of your own class (``bn.backward(dy)``) is fine.
 """
 
 import torch

@@ -15,7 +15,8 @@ Conventions for every function in this file:
 * Never modify an argument in place; results keep the input's dtype and device.
 * Allowed: elementary tensor operations and ``torch.Generator`` sampling (``torch.rand``,
   ``torch.bernoulli``). Not allowed here: ``torch.nn``, ``torch.nn.functional`` (``F.dropout``),
-  ``torch.autograd`` and ``.backward()``.
+  ``torch.autograd`` and ``.backward()``. A tensor's ``.backward()`` is not allowed; a
+  ``backward`` method of your own class (``drop.backward(dy)``) is fine.
 """
 
 import torch

@@ -68,6 +68,14 @@ def catalogue_run(tmp_path_factory) -> Run:
 
 
 @pytest.fixture(scope="session")
+def alternatives_worker_run(tmp_path_factory) -> Run:
+    """Every alternative through workers (confined where the machine allows), in one run; the
+    in-process points come from ``catalogue_run``."""
+    return grade(tmp_path_factory.mktemp("alternatives-worker"), ["graders"], ["alternative:*"],
+                 "--isolation=worker", "--insecure")
+
+
+@pytest.fixture(scope="session")
 def public_hollow_run(tmp_path_factory) -> Run:
     return grade(tmp_path_factory.mktemp("public-hollow"), ["exercises"], ["hollow:*"])
 

@@ -77,6 +77,26 @@ def test_alternative_keeps_full_marks(catalogue_run, variant):
     assert block["max_points"] > 0 and not lost, lost
 
 
+def _points_by_test(run, kind: str) -> dict[tuple[str, str], float]:
+    return {(t["implementation"], t["nodeid"]): t["points"] for t in run.results["tests"]
+            if t["implementation"].startswith(f"{kind}:")}
+
+
+def test_alternatives_score_the_same_through_a_worker(catalogue_run, alternatives_worker_run):
+    # Correct code in any style (object style, NumPy bridged, ...) keeps its points whichever
+    # way it runs: identical points per test in-process and through a worker.
+    here, there = (_points_by_test(r, "alternative")
+                   for r in (catalogue_run, alternatives_worker_run))
+    assert set(here) == set(there) and here, "the two runs graded different tests"
+    differ = [f"{impl} {nodeid}: in-process {here[impl, nodeid]}, worker {there[impl, nodeid]}"
+              for impl, nodeid in sorted(here) if here[impl, nodeid] != there[impl, nodeid]]
+    assert not differ, "\n".join(differ)
+    lost = [f"{b['name']}: {b['points']}/{b['max_points']}"
+            for b in alternatives_worker_run.results["implementations"]
+            if b["points"] != b["max_points"]]
+    assert not lost, "\n".join(lost)
+
+
 @pytest.mark.parametrize("variant", HOLLOW, ids=[v.id for v in HOLLOW])
 def test_hollow_answer_scores_zero(catalogue_run, variant):
     block = catalogue_run.block(f"hollow:{variant.id}")

@@ -6,6 +6,7 @@ silu (x, sigmoid(x)), softmax (y, dim).
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -509,3 +510,107 @@ def softmax_forward(x, dim=-1):
 def softmax_backward(dy, cache):
     y, dim = cache
     return y * dy - y * (y * dy).sum(dim=dim, keepdim=True)
+
+
+# ============================================================ alternatives in other styles
+# Object style: a layer object with forward/backward (and a method named like the torch
+# operation); the contract functions wrap it and the cache is the layer itself.
+class Sigmoid:
+    def sigmoid(self, x):
+        e = torch.exp(-x.abs())
+        return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    def forward(self, x):
+        self.out = self.sigmoid(x)
+        return self.out
+
+    def backward(self, dy):
+        return dy * self.out * (1 - self.out)
+
+
+sigmoid_layer_object = alternative("sigmoid_layer_object", "activations.sigmoid",
+                                   "a Sigmoid layer object with its own sigmoid, forward and "
+                                   "backward methods; the cache is the layer")
+
+
+@sigmoid_layer_object.replaces
+def sigmoid_forward(x):
+    layer = Sigmoid()
+    return layer.forward(x), layer
+
+
+@sigmoid_layer_object.replaces
+def sigmoid_backward(dy, cache):
+    return cache.backward(dy)
+
+
+class Softmax:
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        e = torch.exp(x - x.amax(dim=self.dim, keepdim=True))
+        self.y = e / e.sum(dim=self.dim, keepdim=True)
+        return self.y
+
+    def backward(self, dy):
+        return self.y * (dy - (dy * self.y).sum(dim=self.dim, keepdim=True))
+
+
+softmax_layer_object = alternative("softmax_layer_object", "activations.softmax",
+                                   "a Softmax layer object (dim kept on the layer) whose "
+                                   "backward method the contract's backward calls")
+
+
+@softmax_layer_object.replaces
+def softmax_forward(x, dim=-1):
+    layer = Softmax(dim)
+    return layer.forward(x), layer
+
+
+@softmax_layer_object.replaces
+def softmax_backward(dy, cache):
+    return cache.backward(dy)
+
+
+# NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
+softmax_numpy = alternative("softmax_numpy", "activations.softmax",
+                            "computes in NumPy on the CPU and converts back to the input's "
+                            "dtype and device")
+
+
+@softmax_numpy.replaces
+def softmax_forward(x, dim=-1):
+    a = x.detach().cpu().numpy()
+    e = np.exp(a - a.max(axis=dim, keepdims=True))
+    y = torch.from_numpy(e / e.sum(axis=dim, keepdims=True)).to(dtype=x.dtype, device=x.device)
+    return y, (y, dim)
+
+
+@softmax_numpy.replaces
+def softmax_backward(dy, cache):
+    y, dim = cache
+    yn, g = y.detach().cpu().numpy(), dy.detach().cpu().numpy()
+    dx = yn * (g - (g * yn).sum(axis=dim, keepdims=True))
+    return torch.from_numpy(dx).to(dtype=dy.dtype, device=dy.device)
+
+
+gelu_numpy = alternative("gelu_numpy", "activations.gelu",
+                         "computes in NumPy (math.erf per element) and converts back")
+
+
+@gelu_numpy.replaces
+def gelu_forward(x):
+    a = x.detach().cpu().numpy()
+    cdf = 0.5 * (1 + np.vectorize(math.erf, otypes=[a.dtype])(a / math.sqrt(2)))
+    y = torch.from_numpy(a * cdf).to(dtype=x.dtype, device=x.device)
+    return y, (x, cdf)
+
+
+@gelu_numpy.replaces
+def gelu_backward(dy, cache):
+    x, cdf = cache
+    a = x.detach().cpu().numpy()
+    pdf = np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+    g = dy.detach().cpu().numpy() * (cdf + a * pdf)
+    return torch.from_numpy(g).to(dtype=dy.dtype, device=dy.device)

@@ -9,6 +9,8 @@ plus the operator-order and derivative slips students make.
 
 import math
 
+import numpy as np
+
 from descent.catalogue import alternative, bug, hollow
 
 
@@ -335,6 +337,254 @@ value_micrograd_iterative = alternative("value_micrograd_iterative", "autograd.v
                                         "keeps a _backward closure per node (micrograd style) "
                                         "with an iterative depth-first order")
 value_micrograd_iterative.replaces(_engine())
+
+
+# -- alternatives in other styles ---------------------------------------------------------------
+def _topological(out):
+    """Every node ``out`` depends on, inputs before their users, with an explicit stack."""
+    order, seen, stack = [], set(), [(out, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((inp, False) for inp in node.inputs() if id(inp) not in seen)
+    return order
+
+
+def _op_objects_value():
+    """Object style: one operation class per operator, each with forward and backward methods
+    (as in torch.autograd.Function, written by hand); a Value keeps the operation that made it."""
+
+    class Op:
+        def __init__(self, *inputs, k=None):
+            self.inputs, self.k = inputs, k
+
+    class Add(Op):
+        def forward(self):
+            return self.inputs[0].data + self.inputs[1].data
+
+        def backward(self, out):
+            return out.grad, out.grad
+
+    class Mul(Op):
+        def forward(self):
+            return self.inputs[0].data * self.inputs[1].data
+
+        def backward(self, out):
+            a, b = self.inputs
+            return b.data * out.grad, a.data * out.grad
+
+    class Pow(Op):
+        def forward(self):
+            return self.inputs[0].data ** self.k
+
+        def backward(self, out):
+            return (self.k * self.inputs[0].data ** (self.k - 1) * out.grad,)
+
+    class Exp(Op):
+        def forward(self):
+            return math.exp(self.inputs[0].data)
+
+        def backward(self, out):
+            return (out.data * out.grad,)
+
+    class Log(Op):
+        def forward(self):
+            return math.log(self.inputs[0].data)
+
+        def backward(self, out):
+            return (out.grad / self.inputs[0].data,)
+
+    class Tanh(Op):
+        def forward(self):
+            return math.tanh(self.inputs[0].data)
+
+        def backward(self, out):
+            return ((1 - out.data ** 2) * out.grad,)
+
+    class ReLU(Op):
+        def forward(self):
+            return max(self.inputs[0].data, 0.0)
+
+        def backward(self, out):
+            return (out.grad if self.inputs[0].data > 0 else 0.0,)
+
+    class Sigmoid(Op):
+        def forward(self):
+            x = self.inputs[0].data
+            e = math.exp(-abs(x))
+            return 1 / (1 + e) if x >= 0 else e / (1 + e)
+
+        def backward(self, out):
+            return (out.data * (1 - out.data) * out.grad,)
+
+    class Value:
+        def __init__(self, data, _op=None):
+            self.data = float(data)
+            self.grad = 0.0
+            self._op = _op
+
+        def __repr__(self):
+            return f"Value(data={self.data}, grad={self.grad})"
+
+        def inputs(self):
+            return self._op.inputs if self._op is not None else ()
+
+        @staticmethod
+        def _wrap(other):
+            return other if isinstance(other, Value) else Value(other)
+
+        @classmethod
+        def _apply(cls, op):
+            return cls(op.forward(), op)
+
+        def __add__(self, other):
+            return Value._apply(Add(self, Value._wrap(other)))
+
+        def __mul__(self, other):
+            return Value._apply(Mul(self, Value._wrap(other)))
+
+        __radd__, __rmul__ = __add__, __mul__
+
+        def __pow__(self, k):
+            return Value._apply(Pow(self, k=k))
+
+        def __neg__(self):
+            return self * -1.0
+
+        def __sub__(self, other):
+            return self + (-Value._wrap(other))
+
+        def __rsub__(self, other):
+            return Value._wrap(other) + (-self)
+
+        def __truediv__(self, other):
+            return self * Value._wrap(other) ** -1
+
+        def __rtruediv__(self, other):
+            return Value._wrap(other) * self ** -1
+
+        def exp(self):
+            return Value._apply(Exp(self))
+
+        def log(self):
+            return Value._apply(Log(self))
+
+        def tanh(self):
+            return Value._apply(Tanh(self))
+
+        def relu(self):
+            return Value._apply(ReLU(self))
+
+        def sigmoid(self):
+            return Value._apply(Sigmoid(self))
+
+        def backward(self):
+            self.grad = 1.0
+            for node in reversed(_topological(self)):
+                if node._op is not None:
+                    for inp, g in zip(node._op.inputs, node._op.backward(node)):
+                        inp.grad += g
+
+    return Value
+
+
+value_op_objects = alternative("value_op_objects", "autograd.value",
+                               "one operation class per operator with its own forward and "
+                               "backward methods; a Value keeps the operation that made it")
+value_op_objects.replaces(_op_objects_value())
+
+
+def _numpy_value():
+    """NumPy: values and local derivatives computed with NumPy float64 scalars, kept as Python
+    floats; the stable forms (np.tanh, a sigmoid from exp(-|x|)) keep +-1000 finite."""
+
+    class Value:
+        def __init__(self, data, _local=()):
+            self.data = float(np.float64(data))
+            self.grad = 0.0
+            self._local = tuple(_local)   # (input, d self / d input)
+
+        def __repr__(self):
+            return f"Value(data={self.data}, grad={self.grad})"
+
+        def inputs(self):
+            return [inp for inp, _ in self._local]
+
+        @staticmethod
+        def _wrap(other):
+            return other if isinstance(other, Value) else Value(other)
+
+        def _unary(self, y, dy):
+            return Value(float(y), [(self, float(dy))])
+
+        def __add__(self, other):
+            other = Value._wrap(other)
+            return Value(np.add(self.data, other.data), [(self, 1.0), (other, 1.0)])
+
+        def __mul__(self, other):
+            other = Value._wrap(other)
+            return Value(np.multiply(self.data, other.data),
+                         [(self, other.data), (other, self.data)])
+
+        __radd__, __rmul__ = __add__, __mul__
+
+        def __sub__(self, other):
+            other = Value._wrap(other)
+            return Value(np.subtract(self.data, other.data), [(self, 1.0), (other, -1.0)])
+
+        def __rsub__(self, other):
+            return Value._wrap(other) - self
+
+        def __truediv__(self, other):
+            other = Value._wrap(other)
+            return Value(self.data / other.data,
+                         [(self, 1.0 / other.data), (other, -self.data / other.data ** 2)])
+
+        def __rtruediv__(self, other):
+            return Value._wrap(other) / self
+
+        def __neg__(self):
+            return self._unary(-self.data, -1.0)
+
+        def __pow__(self, k):
+            return self._unary(np.power(self.data, k), k * np.power(self.data, k - 1))
+
+        def exp(self):
+            y = math.exp(self.data)
+            return self._unary(y, y)
+
+        def log(self):
+            return self._unary(math.log(self.data), 1.0 / self.data)
+
+        def tanh(self):
+            t = np.tanh(self.data)
+            return self._unary(t, 1 - t * t)
+
+        def relu(self):
+            return self._unary(np.maximum(self.data, 0.0), 1.0 if self.data > 0 else 0.0)
+
+        def sigmoid(self):
+            e = np.exp(-abs(self.data))
+            s = 1 / (1 + e) if self.data >= 0 else e / (1 + e)
+            return self._unary(s, s * (1 - s))
+
+        def backward(self):
+            self.grad = 1.0
+            for node in reversed(_topological(self)):
+                for inp, local in node._local:
+                    inp.grad += local * node.grad
+
+    return Value
+
+
+value_numpy = alternative("value_numpy", "autograd.value",
+                          "computes values and local derivatives with NumPy float64 scalars "
+                          "and stores Python floats")
+value_numpy.replaces(_numpy_value())
 
 
 # -- hollow: a Value that computes nothing (must score 0) ------------------------------------------

@@ -5,6 +5,8 @@ left out, a gradient computed once, one step too many) and of reading the factor
 (the 2 forgotten, overshooting taken for convergence, strict boundaries).
 """
 
+import numpy as np
+
 from descent.catalogue import alternative, bug, hollow
 
 # --------------------------------------------------------------------- gradient_descent_1d
@@ -181,3 +183,38 @@ def _always(label):
 for _label in ("converges", "oscillates", "diverges"):
     hollow(f"basics.gd_regime.always_{_label}", "basics.gd_regime",
            f"returns '{_label}' for every rate").replaces(_always(_label))
+
+
+# ============================================================ alternatives in other styles
+# Object style: an optimizer object holding the parameter, with a step method.
+class GradientDescent:
+    def __init__(self, w0, lr):
+        self.w, self.lr = float(w0), lr
+
+    def step(self, grad_fn):
+        self.w = self.w - self.lr * grad_fn(self.w)
+        return self.w
+
+
+gd_optimizer_object = alternative("gd_optimizer_object", "basics.gradient_descent_1d",
+                                  "a GradientDescent object whose step method updates w")
+
+
+@gd_optimizer_object.replaces
+def gradient_descent_1d(grad_fn, w0, lr, steps):
+    opt = GradientDescent(w0, lr)
+    return [opt.w] + [float(opt.step(grad_fn)) for _ in range(steps)]
+
+
+# NumPy: the iterates kept in a float64 array, handed back as Python floats.
+gd_numpy = alternative("gd_numpy", "basics.gradient_descent_1d",
+                       "keeps the iterates in a NumPy float64 array")
+
+
+@gd_numpy.replaces
+def gradient_descent_1d(grad_fn, w0, lr, steps):
+    w = np.empty(steps + 1, dtype=np.float64)
+    w[0] = w0
+    for t in range(steps):
+        w[t + 1] = w[t] - lr * float(grad_fn(float(w[t])))
+    return [float(v) for v in w]

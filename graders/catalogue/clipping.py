@@ -7,6 +7,7 @@ section 4 (clipping) and 7(c) rows 83-86, plus the inf norm, in-place edits, eps
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -230,3 +231,44 @@ def clip_grad_value(grads, clip_value):
         hi = torch.full_like(g, clip_value)
         out.append(torch.maximum(torch.minimum(g, hi), -hi))
     return out
+
+
+# ============================================================ alternatives in other styles
+# Object style: a clipper object, configured once, whose clip method returns the clipped
+# gradients and keeps the total norm it measured.
+class NormClipper:
+    def __init__(self, max_norm, norm_type=2.0, eps=1e-6):
+        self.max_norm, self.norm_type, self.eps = max_norm, norm_type, eps
+
+    def norm(self, grads):
+        if self.norm_type == math.inf:
+            return torch.stack([g.abs().max() for g in grads]).max()
+        p = self.norm_type
+        return sum((g.abs() ** p).sum() for g in grads) ** (1.0 / p)
+
+    def clip(self, grads):
+        self.total = self.norm(grads)
+        factor = self.max_norm / (self.total + self.eps)
+        return [g * factor if factor < 1 else g.clone() for g in grads]
+
+
+clip_norm_object = alternative("clip_norm_object", "clipping.clip_grad_norm",
+                               "a NormClipper object whose clip method keeps the total norm")
+
+
+@clip_norm_object.replaces
+def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
+    clipper = NormClipper(max_norm, norm_type, eps)
+    clipped = clipper.clip(grads)
+    return clipped, clipper.total
+
+
+# NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
+clip_value_numpy = alternative("clip_value_numpy", "clipping.clip_grad_value",
+                               "clips with np.clip and converts back")
+
+
+@clip_value_numpy.replaces
+def clip_grad_value(grads, clip_value):
+    return [torch.from_numpy(np.clip(g.detach().cpu().numpy(), -clip_value, clip_value))
+            .to(dtype=g.dtype, device=g.device) for g in grads]

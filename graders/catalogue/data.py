@@ -8,6 +8,7 @@ for a standard deviation, the remainder of a k-fold split given to the last fold
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -272,3 +273,57 @@ def kfold_indices(n, k, generator=None, shuffle=True):
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     chunks = list(torch.tensor_split(order, k))
     return [(torch.cat(chunks[:f] + chunks[f + 1:]), chunks[f]) for f in range(k)]
+
+
+# ============================================================ alternatives in other styles
+# Object style: a KFold splitter object (scikit-learn's shape) whose split method the contract
+# function wraps.
+class KFold:
+    def __init__(self, k, shuffle=True, generator=None):
+        self.k, self.shuffle, self.generator = k, shuffle, generator
+
+    def split(self, n):
+        if isinstance(n, bool) or isinstance(self.k, bool) \
+                or not isinstance(n, int) or not isinstance(self.k, int):
+            raise ValueError(f"n and k must be ints, got {n!r} and {self.k!r}")
+        if not 2 <= self.k <= n:
+            raise ValueError(f"need 2 <= k <= n, got n={n}, k={self.k}")
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        start = 0
+        for i in range(self.k):
+            size = n // self.k + (1 if i < n % self.k else 0)
+            val = order[start:start + size].sort().values
+            keep = torch.ones(n, dtype=torch.bool)
+            keep[val] = False
+            yield torch.arange(n)[keep], val
+            start += size
+
+
+kfold_splitter_object = alternative("kfold_splitter_object", "data.kfold_indices",
+                                    "a KFold object whose split method yields the folds")
+
+
+@kfold_splitter_object.replaces
+def kfold_indices(n, k, generator=None, shuffle=True):
+    return list(KFold(k, shuffle, generator).split(n))
+
+
+# NumPy bridged to tensors: the permutation comes from torch's generator, the folds from
+# np.array_split, and the indices go back as int64 tensors.
+kfold_numpy = alternative("kfold_numpy", "data.kfold_indices",
+                          "splits torch's permutation with np.array_split and converts back")
+
+
+@kfold_numpy.replaces
+def kfold_indices(n, k, generator=None, shuffle=True):
+    if type(n) is not int or type(k) is not int:
+        raise ValueError(f"n and k must be ints, got {n!r} and {k!r}")
+    if k < 2 or k > n:
+        raise ValueError(f"need 2 <= k <= n, got n={n}, k={k}")
+    order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).numpy()
+    folds = []
+    for val in np.array_split(order, k):
+        train = np.setdiff1d(np.arange(n), val)
+        folds.append((torch.from_numpy(train.astype(np.int64)),
+                      torch.from_numpy(np.sort(val).astype(np.int64))))
+    return folds

@@ -8,6 +8,7 @@ experiment (wrong order of the list, gradient of the activations instead of the 
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug, hollow
@@ -507,3 +508,41 @@ for _label in ("healthy", "overfitting", "underfitting", "stuck", "lr_too_high",
                "diverged"):
     hollow(f"diagnostics.diagnose_loss_curve.always_{_label}", "diagnostics.diagnose_loss_curve",
            f"returns '{_label}' for every curve").replaces(_always(_label))
+
+
+# ============================================================ alternatives in other styles
+# Object style: a ReLU layer object whose forward records which units fired; the contract
+# function runs the batch through it and asks the layer.
+class ReLU:
+    def forward(self, z):
+        self.active = z > 0
+        return z * self.active
+
+    def backward(self, dy):
+        return dy * self.active
+
+    def dead_fraction(self):
+        return float((~self.active.any(dim=0)).sum()) / self.active.shape[1]
+
+
+dead_relu_layer_object = alternative("dead_relu_layer_object", "diagnostics.dead_relu_fraction",
+                                     "a ReLU layer object that records the units that fired "
+                                     "in its forward")
+
+
+@dead_relu_layer_object.replaces
+def dead_relu_fraction(pre_activations):
+    layer = ReLU()
+    layer.forward(pre_activations)
+    return layer.dead_fraction()
+
+
+# NumPy bridged: the pre-activations come in as a tensor and the fraction goes out as a float.
+dead_relu_numpy = alternative("dead_relu_numpy", "diagnostics.dead_relu_fraction",
+                              "counts the dead units with NumPy")
+
+
+@dead_relu_numpy.replaces
+def dead_relu_fraction(pre_activations):
+    a = pre_activations.detach().cpu().numpy()
+    return float(np.all(a <= 0, axis=0).mean())

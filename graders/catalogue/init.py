@@ -6,6 +6,7 @@ each initializer bug below carries its own copy of the fan and gain logic.
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -533,3 +534,78 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=
     bound = math.sqrt(3.0) * _he_std(shape, a, mode, nonlinearity)
     u = torch.rand(tuple(shape), generator=generator, dtype=torch.float64, device=device)
     return (bound - 2 * bound * u).to(dtype)
+
+
+# ============================================================ alternatives in other styles
+# Object style: an initializer object (its mode and nonlinearity on the object, fan and std as
+# methods, a sample method per distribution); the contract functions build and call it.
+class KaimingInit:
+    def __init__(self, a, mode, nonlinearity):
+        if mode not in ("fan_in", "fan_out"):
+            raise ValueError(f"mode must be 'fan_in' or 'fan_out', not {mode!r}")
+        self.a, self.mode, self.nonlinearity = a, mode, nonlinearity
+
+    def fan(self, shape):
+        if len(shape) < 2:
+            raise ValueError("fan-in and fan-out need at least 2 dimensions")
+        receptive = math.prod(int(s) for s in shape[2:])
+        return int(shape[1]) * receptive if self.mode == "fan_in" else int(shape[0]) * receptive
+
+    def std(self, shape):
+        return _gain(self.nonlinearity, self.a) / math.sqrt(self.fan(shape))
+
+    def normal(self, shape, generator, dtype, device):
+        std = self.std(shape)
+        return std * torch.randn(tuple(shape), generator=generator, dtype=dtype, device=device)
+
+    def uniform(self, shape, generator, dtype, device):
+        bound = math.sqrt(3.0) * self.std(shape)
+        u = torch.rand(tuple(shape), generator=generator, dtype=dtype, device=device)
+        return (2 * u - 1) * bound
+
+
+kaiming_initializer_object = alternative("kaiming_initializer_object", "init.kaiming",
+                                         "a KaimingInit object with fan, std, normal and "
+                                         "uniform methods")
+
+
+@kaiming_initializer_object.replaces
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
+                   dtype=torch.float32, device="cpu"):
+    return KaimingInit(a, mode, nonlinearity).normal(shape, generator, dtype, device)
+
+
+@kaiming_initializer_object.replaces
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
+                    dtype=torch.float32, device="cpu"):
+    return KaimingInit(a, mode, nonlinearity).uniform(shape, generator, dtype, device)
+
+
+# NumPy bridged to tensors: the draws come from torch's generator (so they are reproducible),
+# the arithmetic is NumPy's, and the result goes back in the asked dtype and device.
+xavier_numpy = alternative("xavier_numpy", "init.xavier",
+                           "scales torch's uniform and normal draws in NumPy (np.prod for the "
+                           "receptive field) and converts back")
+
+
+def _xavier_std_numpy(shape, gain):
+    if len(shape) < 2:
+        raise ValueError("fan-in and fan-out need at least 2 dimensions")
+    receptive = int(np.prod([int(s) for s in shape[2:]], dtype=np.int64))
+    fan_in, fan_out = int(shape[1]) * receptive, int(shape[0]) * receptive
+    return gain * np.sqrt(2.0 / (fan_in + fan_out))
+
+
+@xavier_numpy.replaces
+def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device="cpu"):
+    std = _xavier_std_numpy(shape, gain)
+    u = torch.rand(tuple(shape), generator=generator, dtype=dtype, device=device)
+    w = (2 * u.cpu().numpy() - 1) * (np.sqrt(3.0) * std).astype(u.cpu().numpy().dtype)
+    return torch.from_numpy(w).to(dtype=dtype, device=device)
+
+
+@xavier_numpy.replaces
+def xavier_normal(shape, gain=1.0, generator=None, dtype=torch.float32, device="cpu"):
+    std = _xavier_std_numpy(shape, gain)
+    z = torch.randn(tuple(shape), generator=generator, dtype=dtype, device=device).cpu().numpy()
+    return torch.from_numpy(z * z.dtype.type(std)).to(dtype=dtype, device=device)

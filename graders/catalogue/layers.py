@@ -8,6 +8,7 @@ classic in-place finite-difference loop, and mistakes of our own.
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -763,3 +764,137 @@ def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
     if activation not in _ACT:
         raise ValueError(f"unknown activation {activation!r}")
     return _checkpointed(x, y, params, segment, activation)
+
+
+# ============================================================ alternatives in other styles
+# Object style, as many courses teach it: layer, activation and loss classes with forward and
+# backward methods (the loss keeps self.softmax); the contract functions build and wrap them.
+class Linear:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W.T + self.b
+
+    def backward(self, dy):
+        self.dW, self.db = dy.T @ self.x, dy.sum(dim=0)
+        return dy @ self.W
+
+
+class Activation:
+    def __init__(self, name):
+        if name not in _ACT:
+            raise ValueError(f"unknown activation {name!r}")
+        self.fn, self.derivative = _ACT[name]
+
+    def forward(self, z):
+        self.z = z
+        return self.fn(z)
+
+    def backward(self, dy):
+        return dy * self.derivative(self.z)
+
+
+class SoftmaxCrossEntropy:
+    def __init__(self):
+        self.softmax = lambda z: torch.exp(_log_softmax(z))
+
+    def forward(self, logits, y):
+        self.logits, self.y = logits, y
+        return -_log_softmax(logits)[torch.arange(len(y), device=y.device), y].mean()
+
+    def backward(self):
+        return (self.softmax(self.logits) - _onehot(self.y, self.logits)) / len(self.y)
+
+
+linear_layer_object = alternative("linear_layer_object", "layers.linear",
+                                  "a Linear layer object whose backward method returns dx and "
+                                  "keeps dW and db on the layer; the cache is the layer")
+
+
+@linear_layer_object.replaces
+def linear_forward(x, W, b):
+    layer = Linear(W, b)
+    return layer.forward(x), layer
+
+
+@linear_layer_object.replaces
+def linear_backward(dy, cache):
+    dx = cache.backward(dy)
+    return dx, cache.dW, cache.db
+
+
+mlp_layer_objects = alternative("mlp_layer_objects", "layers.mlp_loss_and_grads",
+                                "a list of Linear and Activation layer objects and a "
+                                "SoftmaxCrossEntropy loss object, each with forward/backward")
+
+
+@mlp_layer_objects.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    Activation(activation)   # an unknown name fails before any work
+    layers = []
+    for i, (W, b) in enumerate(params):
+        layers.append(Linear(W, b))
+        if i < len(params) - 1:
+            layers.append(Activation(activation))
+    h = x
+    for layer in layers:
+        h = layer.forward(h)
+    loss_fn = SoftmaxCrossEntropy()
+    loss = loss_fn.forward(h, y)
+    d = loss_fn.backward()
+    for layer in reversed(layers):
+        d = layer.backward(d)
+    return loss, [(layer.dW, layer.db) for layer in layers if isinstance(layer, Linear)]
+
+
+# NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
+linear_numpy = alternative("linear_numpy", "layers.linear",
+                           "computes in NumPy on the CPU and converts back to the inputs' dtype "
+                           "and device")
+
+
+@linear_numpy.replaces
+def linear_forward(x, W, b):
+    xn, Wn, bn = (t.detach().cpu().numpy() for t in (x, W, b))
+    y = torch.from_numpy(xn @ Wn.T + bn).to(dtype=x.dtype, device=x.device)
+    return y, (xn, Wn, x.dtype, x.device)
+
+
+@linear_numpy.replaces
+def linear_backward(dy, cache):
+    xn, Wn, dtype, device = cache
+    g = dy.detach().cpu().numpy()
+    return tuple(torch.from_numpy(np.ascontiguousarray(a)).to(dtype=dtype, device=device)
+                 for a in (g @ Wn, g.T @ xn, g.sum(axis=0)))
+
+
+numgrad_numpy = alternative("numgrad_numpy", "layers.numerical_gradient",
+                            "perturbs a NumPy copy of x (never x itself) and hands f tensors of "
+                            "x's dtype and device")
+
+
+@numgrad_numpy.replaces
+def numerical_gradient(f, x, eps=1e-6):
+    base = x.detach().cpu().numpy().copy()
+    grad = np.zeros(base.size, dtype=np.float64)
+    for i in range(base.size):
+        values = []
+        for step in (eps, -eps):
+            moved = base.copy().reshape(-1)
+            moved[i] += step
+            t = torch.from_numpy(moved.reshape(base.shape)).to(dtype=x.dtype, device=x.device)
+            values.append(float(f(t)))
+        grad[i] = (values[0] - values[1]) / (2 * eps)
+    return torch.from_numpy(grad.reshape(base.shape)).to(dtype=x.dtype, device=x.device)
+
+
+relerr_numpy = alternative("relerr_numpy", "layers.relative_error",
+                           "computes in NumPy and returns a Python float")
+
+
+@relerr_numpy.replaces
+def relative_error(a, b):
+    an, bn = a.detach().cpu().numpy(), b.detach().cpu().numpy()
+    return float(np.max(np.abs(an - bn) / np.maximum(np.abs(an) + np.abs(bn), 1e-12)))

@@ -6,6 +6,7 @@ the reference forward unless the variant replaces the forward as well. Sources f
 ../shared/research/content.md, sections 4 and 7(c).
 """
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -763,3 +764,116 @@ def focal_loss_backward(dloss, cache):
     # d/dz of -p^g log(1-p)   = -g p^g (1-p) log(1-p) + p^(g+1)
     dneg = (1 - alpha) * (-gamma * p ** gamma * q * log_1mp + p ** (gamma + 1))
     return dloss * torch.where(target > 0.5, dpos, dneg) / logits.numel()
+
+
+# ============================================================ alternatives in other styles
+# Object style: a loss object keeps a softmax helper (self.softmax = ...), its own log_softmax
+# method, and forward/backward; the contract functions wrap it and the cache is the object.
+class _Softmax:
+    def __call__(self, z):
+        e = torch.exp(z - z.amax(dim=1, keepdim=True))
+        return e / e.sum(dim=1, keepdim=True)
+
+
+class CrossEntropyLoss:
+    def __init__(self, weight=None, label_smoothing=0.0):
+        self.weight, self.label_smoothing = weight, label_smoothing
+        self.softmax = _Softmax()
+
+    def log_softmax(self, z):
+        shifted = z - z.amax(dim=1, keepdim=True)
+        return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+
+    def forward(self, logits, target):
+        n, c = logits.shape
+        w = logits.new_ones(c) if self.weight is None else self.weight.to(logits.dtype)
+        eps = self.label_smoothing
+        onehot = torch.zeros_like(logits).scatter(1, target[:, None], 1.0)
+        self.a = w * ((1 - eps) * onehot + eps / c) / w[target].sum()
+        self.logits = logits
+        return -(self.a * self.log_softmax(logits)).sum()
+
+    def backward(self, dloss=1.0):
+        return dloss * (self.softmax(self.logits) * self.a.sum(dim=1, keepdim=True) - self.a)
+
+
+ce_loss_object = alternative("ce_loss_object", "losses.cross_entropy",
+                             "a CrossEntropyLoss object with self.softmax, its own log_softmax "
+                             "method, forward and backward; the cache is the object")
+
+
+@ce_loss_object.replaces
+def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
+    loss_fn = CrossEntropyLoss(weight, label_smoothing)
+    return loss_fn.forward(logits, target), loss_fn
+
+
+@ce_loss_object.replaces
+def cross_entropy_backward(dloss, cache):
+    return cache.backward(dloss)
+
+
+class MSELoss:
+    def forward(self, pred, target):
+        self.diff = pred - target
+        return (self.diff ** 2).mean()
+
+    def backward(self, dloss=1.0):
+        return dloss * 2 * self.diff / self.diff.numel()
+
+
+mse_loss_object = alternative("mse_loss_object", "losses.mse",
+                              "an MSELoss object with forward and backward methods")
+
+
+@mse_loss_object.replaces
+def mse_forward(pred, target):
+    loss_fn = MSELoss()
+    return loss_fn.forward(pred, target), loss_fn
+
+
+@mse_loss_object.replaces
+def mse_backward(dloss, cache):
+    return cache.backward(dloss)
+
+
+# NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
+mse_numpy = alternative("mse_numpy", "losses.mse",
+                        "computes in NumPy on the CPU and converts back to the input's dtype "
+                        "and device")
+
+
+@mse_numpy.replaces
+def mse_forward(pred, target):
+    diff = pred.detach().cpu().numpy() - target.detach().cpu().numpy()
+    loss = torch.from_numpy(np.asarray(np.mean(diff * diff)))
+    return loss.to(dtype=pred.dtype, device=pred.device), (diff, pred.dtype, pred.device)
+
+
+@mse_numpy.replaces
+def mse_backward(dloss, cache):
+    diff, dtype, device = cache
+    g = float(dloss) * 2 * diff / diff.size
+    return torch.from_numpy(g).to(dtype=dtype, device=device)
+
+
+bce_numpy = alternative("bce_numpy", "losses.bce_with_logits",
+                        "computes with np.logaddexp in NumPy and converts back")
+
+
+@bce_numpy.replaces
+def bce_with_logits_forward(logits, target, pos_weight=None):
+    z, t = logits.detach().cpu().numpy(), target.detach().cpu().numpy()
+    pw = 1.0 if pos_weight is None else (pos_weight.detach().cpu().numpy()
+                                         if torch.is_tensor(pos_weight) else pos_weight)
+    per = pw * t * np.logaddexp(0, -z) + (1 - t) * np.logaddexp(0, z)
+    loss = torch.from_numpy(np.asarray(per.mean())).to(dtype=logits.dtype, device=logits.device)
+    return loss, (z, t, pw, logits.dtype, logits.device)
+
+
+@bce_numpy.replaces
+def bce_with_logits_backward(dloss, cache):
+    z, t, pw, dtype, device = cache
+    sig = np.exp(-np.logaddexp(0, -z))          # sigmoid(z), stable both ways
+    grad = -pw * t * (1 - sig) + (1 - t) * sig
+    return torch.from_numpy(float(dloss) * grad / z.size).to(dtype=dtype, device=device)

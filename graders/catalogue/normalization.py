@@ -4,6 +4,7 @@ Reference caches: batch norm keeps (xhat, gamma, inv_std, training); layer norm 
 inv_std); RMS norm (xhat, gamma, inv_rms). A variant that changes a cache replaces both halves.
 """
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -484,3 +485,67 @@ def rmsnorm_backward(dy, cache):
     dx = g / rms + drms * x / (d * rms)
     dgamma = (dy * x / rms).flatten(0, -2).sum(0) if x.dim() > 1 else dy * x / rms
     return dx, dgamma
+
+
+# ============================================================ alternatives in other styles
+# Object style: a LayerNorm layer object with forward/backward; the cache is the layer.
+class LayerNorm:
+    def __init__(self, gamma, beta, eps):
+        self.gamma, self.beta, self.eps = gamma, beta, eps
+
+    def forward(self, x):
+        mu = x.mean(dim=-1, keepdim=True)
+        var = ((x - mu) ** 2).mean(dim=-1, keepdim=True)
+        self.inv_std = 1.0 / torch.sqrt(var + self.eps)
+        self.xhat = (x - mu) * self.inv_std
+        return self.gamma * self.xhat + self.beta
+
+    def backward(self, dy):
+        d = self.xhat.shape[-1]
+        dgamma = (dy * self.xhat).reshape(-1, d).sum(dim=0)
+        dbeta = dy.reshape(-1, d).sum(dim=0)
+        g = dy * self.gamma
+        dx = self.inv_std / d * (d * g - g.sum(dim=-1, keepdim=True)
+                                 - self.xhat * (g * self.xhat).sum(dim=-1, keepdim=True))
+        return dx, dgamma, dbeta
+
+
+layernorm_layer_object = alternative("layernorm_layer_object", "normalization.layernorm",
+                                     "a LayerNorm layer object with forward and backward "
+                                     "methods; the cache is the layer")
+
+
+@layernorm_layer_object.replaces
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    layer = LayerNorm(gamma, beta, eps)
+    return layer.forward(x), layer
+
+
+@layernorm_layer_object.replaces
+def layernorm_backward(dy, cache):
+    return cache.backward(dy)
+
+
+# NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
+rmsnorm_numpy = alternative("rmsnorm_numpy", "normalization.rmsnorm",
+                            "computes in NumPy on the CPU and converts back to the input's "
+                            "dtype and device")
+
+
+@rmsnorm_numpy.replaces
+def rmsnorm_forward(x, gamma, eps=1e-6):
+    a, g = x.detach().cpu().numpy(), gamma.detach().cpu().numpy()
+    rms = np.sqrt((a * a).mean(axis=-1, keepdims=True) + eps)
+    y = torch.from_numpy(a / rms * g).to(dtype=x.dtype, device=x.device)
+    return y, (a / rms, g, rms, x.dtype, x.device)
+
+
+@rmsnorm_numpy.replaces
+def rmsnorm_backward(dy, cache):
+    xhat, g, rms, dtype, device = cache
+    d = dy.detach().cpu().numpy()
+    dgamma = (d * xhat).reshape(-1, xhat.shape[-1]).sum(axis=0)
+    gd = d * g
+    dx = (gd - xhat * (gd * xhat).mean(axis=-1, keepdims=True)) / rms
+    return tuple(torch.from_numpy(np.ascontiguousarray(v)).to(dtype=dtype, device=device)
+                 for v in (dx, dgamma))

@@ -8,6 +8,7 @@ of the state and wrong defaults from other frameworks.
 
 import math
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -505,3 +506,85 @@ def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
     s = torch.addcmul(state.get("sum", torch.zeros_like(param)), g, g)
     return torch.addcdiv(param, g, s.sqrt() + eps, value=-lr), {
         "step": state.get("step", 0) + 1, "sum": s}
+
+
+# ============================================================ alternatives in other styles
+# Object style: an optimizer object with a step method and a state it loads and hands back, as
+# object-style courses write optimizers; the contract function wraps one step of it.
+class Adam:
+    def __init__(self, lr, betas, eps, weight_decay, decoupled=False):
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.weight_decay, self.decoupled = weight_decay, decoupled
+        self.state = {}
+
+    def load_state_dict(self, state):
+        self.state = dict(state)   # a new dict: the caller's is never edited
+
+    def state_dict(self):
+        return dict(self.state)
+
+    def step(self, param, grad):
+        b1, b2 = self.betas
+        if self.decoupled:
+            param = param * (1 - self.lr * self.weight_decay)
+        elif self.weight_decay:
+            grad = grad + self.weight_decay * param
+        t = self.state.get("step", 0) + 1
+        m = self.state.get("exp_avg", torch.zeros_like(param))
+        v = self.state.get("exp_avg_sq", torch.zeros_like(param))
+        m = b1 * m + (1 - b1) * grad
+        v = b2 * v + (1 - b2) * grad * grad
+        self.state.update(step=t, exp_avg=m, exp_avg_sq=v)
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        return param - self.lr * m_hat / (torch.sqrt(v_hat) + self.eps)
+
+
+adam_optimizer_object = alternative("adam_optimizer_object", "optim.adam",
+                                    "an Adam optimizer object with step, load_state_dict and "
+                                    "state_dict methods; bias correction on m and v separately")
+
+
+@adam_optimizer_object.replaces
+def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    opt = Adam(lr, betas, eps, weight_decay)
+    opt.load_state_dict(state)
+    return opt.step(param, grad), opt.state_dict()
+
+
+adamw_optimizer_object = alternative("adamw_optimizer_object", "optim.adamw",
+                                     "the Adam optimizer object with decoupled weight decay")
+
+
+@adamw_optimizer_object.replaces
+def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    opt = Adam(lr, betas, eps, weight_decay, decoupled=True)
+    opt.load_state_dict(state)
+    return opt.step(param, grad), opt.state_dict()
+
+
+# NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
+sgd_numpy = alternative("sgd_numpy", "optim.sgd",
+                        "computes the step in NumPy and converts the parameter and the momentum "
+                        "buffer back to the parameter's dtype and device")
+
+
+@sgd_numpy.replaces
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
+             weight_decay=0.0):
+    def back(a):
+        return torch.from_numpy(np.ascontiguousarray(a)).to(dtype=param.dtype,
+                                                            device=param.device)
+
+    p, g = param.detach().cpu().numpy(), grad.detach().cpu().numpy()
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    new_state = dict(state)
+    if momentum != 0:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = g.copy()
+        else:
+            buf = momentum * buf.detach().cpu().numpy() + (1 - dampening) * g
+        new_state["momentum_buffer"] = back(buf)
+        g = g + momentum * buf if nesterov else buf
+    return back(p - lr * g), new_state

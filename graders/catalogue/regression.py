@@ -9,6 +9,7 @@ explicit inverse, a ridge term "for stability", an intercept column added unaske
 vector returned, float64 handed back for float32).
 """
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -403,3 +404,57 @@ cf_solve = alternative("cf_solve", "regression.linear_regression_closed_form",
 def linear_regression_closed_form(X, y):
     _shapes(X, y)
     return torch.linalg.solve(X.T @ X, X.T @ y)
+
+
+# ============================================================ alternatives in other styles
+# Object style: a model object with forward, backward and step methods, trained by a loop that
+# the contract function wraps.
+class LinearModel:
+    def __init__(self, d, like):
+        self.w, self.b = like.new_zeros(d), like.new_zeros(())
+
+    def forward(self, xb):
+        self.xb = xb
+        return xb @ self.w + self.b
+
+    def backward(self, dpred):
+        self.dw, self.db = self.xb.T @ dpred, dpred.sum()
+
+    def step(self, lr):
+        self.w, self.b = self.w - lr * self.dw, self.b - lr * self.db
+
+
+train_model_object = alternative("train_model_object", "regression.train_linear_regression",
+                                 "a LinearModel object with forward, backward and step methods")
+
+
+@train_model_object.replaces
+def train_linear_regression(X, y, lr, epochs, batch_size, generator):
+    n, d = X.shape
+    model, losses = LinearModel(d, X), []
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator, device=generator.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            r = model.forward(X[idx]) - y[idx]
+            losses.append(float((r * r).mean()))
+            model.backward(2.0 * r / len(idx))
+            model.step(lr)
+    return model.w, model.b, losses
+
+
+# NumPy bridged to tensors: the normal equations solved through NumPy's Cholesky factor.
+closed_form_numpy = alternative("closed_form_numpy", "regression.linear_regression_closed_form",
+                                "solves the normal equations with np.linalg.cholesky and two "
+                                "triangular solves, and converts back")
+
+
+@closed_form_numpy.replaces
+def linear_regression_closed_form(X, y):
+    _shapes(X, y)
+    Xn, yn = X.detach().cpu().numpy(), y.detach().cpu().numpy()
+    L = np.linalg.cholesky(Xn.T @ Xn)
+    rhs = Xn.T @ (yn if yn.ndim == 2 else yn[:, None])
+    w = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
+    w = w if yn.ndim == 2 else w[:, 0]
+    return torch.from_numpy(np.ascontiguousarray(w)).to(dtype=X.dtype, device=X.device)

@@ -3,6 +3,7 @@
 Reference dropout cache: the scaled mask keep / (1 - p) (None in the identity cases).
 """
 
+import numpy as np
 import torch
 
 from descent.catalogue import alternative, bug
@@ -587,3 +588,69 @@ def early_stopping(val_losses, patience, min_delta=0.0):
             if wait >= patience:
                 return epoch, best_epoch
     return None, best_epoch
+
+
+# ============================================================ alternatives in other styles
+# Object style: a Dropout layer object (p and the generator on the layer, the mask kept by
+# forward for backward); the contract functions wrap it and the cache is the layer.
+class Dropout:
+    def __init__(self, p, generator=None):
+        self.p, self.generator = p, generator
+
+    def forward(self, x, training=True):
+        if not training or self.p == 0:
+            self.mask = torch.ones_like(x)
+        elif self.p == 1:
+            self.mask = torch.zeros_like(x)
+        else:
+            u = torch.rand(x.shape, generator=self.generator, dtype=x.dtype, device=x.device)
+            self.mask = (u >= self.p).to(x.dtype) / (1 - self.p)
+        return x * self.mask
+
+    def backward(self, dy):
+        return dy * self.mask
+
+
+dropout_layer_object = alternative("dropout_layer_object", "regularization.dropout",
+                                   "a Dropout layer object with forward and backward methods "
+                                   "(a mask of ones when not training); the cache is the layer")
+
+
+@dropout_layer_object.replaces
+def dropout_forward(x, p, training=True, generator=None):
+    layer = Dropout(p, generator)
+    return layer.forward(x, training), layer
+
+
+@dropout_layer_object.replaces
+def dropout_backward(dy, cache):
+    return cache.backward(dy)
+
+
+# NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
+l2_numpy = alternative("l2_numpy", "regularization.l2_penalty",
+                       "computes the penalty and the gradients in NumPy and converts back")
+
+
+@l2_numpy.replaces
+def l2_penalty(params, lam):
+    arrays = [w.detach().cpu().numpy() for w in params]
+    loss = 0.5 * lam * sum(float(np.sum(a * a)) for a in arrays)
+    like = params[0]
+    grads = [torch.from_numpy(lam * a).to(dtype=w.dtype, device=w.device)
+             for a, w in zip(arrays, params)]
+    return torch.tensor(loss, dtype=like.dtype, device=like.device), grads
+
+
+l1_numpy = alternative("l1_numpy", "regularization.l1_penalty",
+                       "computes the penalty and np.sign gradients in NumPy and converts back")
+
+
+@l1_numpy.replaces
+def l1_penalty(params, lam):
+    arrays = [w.detach().cpu().numpy() for w in params]
+    loss = lam * sum(float(np.abs(a).sum()) for a in arrays)
+    like = params[0]
+    grads = [torch.from_numpy(lam * np.sign(a)).to(dtype=w.dtype, device=w.device)
+             for a, w in zip(arrays, params)]
+    return torch.tensor(loss, dtype=like.dtype, device=like.device), grads

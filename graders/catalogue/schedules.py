@@ -7,6 +7,8 @@ Sources: ../shared/research/content.md, section 3 (warmup and cosine conventions
 
 import math
 
+import numpy as np
+
 import torch
 
 from descent.catalogue import alternative, bug, hollow
@@ -405,3 +407,37 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
                            cooldown=0, min_lr=0.0):
     return float(state["lr"]), state
+
+
+# ============================================================ alternatives in other styles
+# Object style: a scheduler object with a get_lr method, as object-style courses write them;
+# the contract function asks it for one step's rate.
+class CosineAnnealing:
+    def __init__(self, base_lr, total_steps, min_lr=0.0):
+        self.base_lr, self.total_steps, self.min_lr = base_lr, total_steps, min_lr
+
+    def get_lr(self, step):
+        if step >= self.total_steps:
+            return float(self.min_lr)
+        progress = step / self.total_steps
+        return float(self.min_lr + 0.5 * (self.base_lr - self.min_lr)
+                     * (1 + math.cos(math.pi * progress)))
+
+
+cosine_scheduler_object = alternative("cosine_scheduler_object", "schedules.cosine_lr",
+                                      "a CosineAnnealing scheduler object with get_lr")
+
+
+@cosine_scheduler_object.replaces
+def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
+    return CosineAnnealing(base_lr, total_steps, min_lr).get_lr(step)
+
+
+# NumPy: the rate computed with NumPy scalars and returned as a Python float.
+exponential_numpy = alternative("exponential_numpy", "schedules.exponential_lr",
+                                "computes base_lr * gamma ** step with np.power, as a float")
+
+
+@exponential_numpy.replaces
+def exponential_lr(step, base_lr, gamma):
+    return float(np.float64(base_lr) * np.power(np.float64(gamma), step))

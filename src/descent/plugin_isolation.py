@@ -175,11 +175,15 @@ def resolve_variant(config, variant, reference: Implementation, catalogue_dir: P
 
 
 def _record_scan(impl, sources: dict[str, str]) -> None:
+    """Only a use the scan proved (resolved through imports) scores; a possible use (a tensor
+    method's name on an object it cannot resolve) and dynamic access are for review, and the
+    runtime tripwire decides whether a real tensor method ran (docs/isolation.md)."""
     for f in scan_mod.scan(sources):
         if f.kind == "forbidden":
             impl.scan.setdefault(f.exercise, []).append(f.text())
         else:
-            impl.review.setdefault(f.exercise, []).append(f"dynamic access: {f.text()}")
+            impl.review.setdefault(f.exercise, []).append(
+                f"{scan_mod.MEANING[f.kind]}: {f.text()}")
 
 
 def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) -> None:

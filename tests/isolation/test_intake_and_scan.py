@@ -104,7 +104,8 @@ def mse_forward(pred, target):
     found = _findings({"losses": src})
     assert ("losses.cross_entropy", "torch.nn.functional.cross_entropy", "forbidden") in found
     assert ("losses.log_softmax", "torch.log_softmax", "forbidden") in found
-    assert ("losses.log_softmax", "torch.Tensor.softmax", "forbidden") in found
+    # x is unresolved: a possible use for review, scored only by what the tripwire sees run
+    assert ("losses.log_softmax", "torch.Tensor.softmax", "possible") in found
     # torch.softmax is not forbidden in the MSE exercise, and module-level imports are not uses
     assert not any(ex == "losses.mse" and kind == "forbidden" for ex, _, kind in found)
 
@@ -121,10 +122,100 @@ def linear_regression_closed_form(X, y):
     A = X.T @ X
     return A.inverse() @ (X.T @ y), ls(X, y), torch.linalg.solve(A, X.T @ y)
 '''
-    found = {(ex, name) for ex, name, kind in _findings({"regression": src}) if kind == "forbidden"}
+    found = _findings({"regression": src})
     closed = "regression.linear_regression_closed_form"
-    assert found == {("regression.minibatches", "torch.utils.data.DataLoader"),
-                     (closed, "torch.Tensor.inverse"), (closed, "torch.linalg.lstsq")}
+    assert {(ex, name) for ex, name, kind in found if kind == "forbidden"} == {
+        ("regression.minibatches", "torch.utils.data.DataLoader"),
+        (closed, "torch.linalg.lstsq")}
+    # A is a tensor only at run time: A.inverse() is for review and the tripwire
+    assert (closed, "torch.Tensor.inverse", "possible") in found
+
+
+OWN_LAYERS = '''import torch
+
+class Linear:
+    def forward(self, x, w, b):
+        self.cache = (x, w)
+        return x @ w.T + b
+
+    def backward(self, dy):
+        x, w = self.cache
+        return dy @ w, dy.T @ x, dy.sum(0)
+
+class CrossEntropy:
+    def __init__(self):
+        self.softmax = lambda z: (z - z.max(-1, keepdim=True).values).exp()
+
+    def forward(self, z):
+        p = self.softmax(z)
+        return p / p.sum(-1, keepdim=True)
+
+def linear_forward(x, w, b):
+    layer = Linear()
+    return layer.forward(x, w, b), layer
+
+def linear_backward(dy, cache):
+    return cache.backward(dy)
+
+def two_layer_net(x, w1, b1, w2, b2, y):
+    return CrossEntropy().forward(x @ w1)
+'''
+
+
+def test_scan_own_backward_method_and_stores_are_not_findings():
+    # The student's own class: layer.backward(dy) and self.softmax(...) are its own methods,
+    # self.softmax = ... is a store. None of them is a finding, not even for review.
+    assert [f for f in scan.scan({"layers": OWN_LAYERS}) if f.kind != "dynamic"] == []
+
+
+def test_scan_tensor_backward_is_a_possible_use_and_torch_names_are_certain():
+    src = '''import torch
+from torch import sigmoid as sg
+
+def linear_forward(x, w, b):
+    return x @ w.T + b, (x, w)
+
+def linear_backward(dy, cache):
+    x, w = cache
+    out = (x @ w.T).sum()
+    out.backward()
+    return x.grad, torch.Tensor.backward, sg(x)
+
+def two_layer_net(x, w1, b1, w2, b2, y):
+    return torch.softmax(x, -1)
+'''
+    found = _findings({"layers": src})
+    # t.backward() on an unresolved object: reported, but not scored by the scan
+    assert ("layers.linear", "torch.Tensor.backward", "possible") in found
+    # names resolved through the imports are certain
+    assert ("layers.two_layer_net", "torch.softmax", "forbidden") in found
+    assert ("layers.linear", "torch.Tensor.backward", "forbidden") in found
+    # sigmoid is allowed in the linear exercise: no finding
+    assert not any(name == "torch.sigmoid" for _, name, _ in found)
+
+
+def test_a_definition_of_its_own_shadows_an_imported_name():
+    # Python looks sigmoid up when sigmoid_forward runs, after the module rebound it.
+    src = '''from torch import sigmoid, softmax
+
+def sigmoid_forward(x):
+    y = sigmoid(x)
+    return y, softmax(y)
+
+def sigmoid(x):
+    return 1 / (1 + (-x).exp())
+
+softmax = lambda x: x.exp() / x.exp().sum()
+'''
+    assert [f for f in scan.scan({"activations": src}) if f.kind == "forbidden"] == []
+
+
+def test_forbidden_uses_lists_lines_for_the_student_report():
+    src = "import torch\n\ndef softmax_forward(x, dim=-1):\n    return torch.softmax(x, dim), x\n"
+    found = scan.forbidden_uses({"activations": src, "broken": "def ("})
+    assert [(f.exercise, f.name, f.module, f.line, f.kind) for f in found] == [
+        ("activations.softmax", "torch.softmax", "activations", 4, "forbidden")]
+    assert found[0].text() == "torch.softmax (activations.py line 4)"
 
 
 def test_scan_flags_dynamic_access_for_review():
@@ -144,3 +235,55 @@ def test_scan_of_the_solutions_is_clean():
                if p.stem != "__init__"}
     forbidden = [f for f in scan.scan(sources) if f.kind == "forbidden"]
     assert forbidden == []
+
+
+def test_scan_of_the_catalogue_finds_only_bugs():
+    # Each catalogue file scanned as a submission module: the object-style alternatives (their
+    # own forward/backward/step methods, self.softmax = ...) and the NumPy ones give no finding;
+    # what the scan finds lies inside a bug that borrows a library operation on purpose.
+    import inspect
+
+    from descent import catalogue
+
+    kit = Path(__file__).resolve().parents[2]
+    catalogue.load(kit / "graders" / "catalogue")
+    owners: dict[str, list] = {}
+    for v in catalogue.variants():
+        for fn in v.functions.values():
+            try:
+                lines, start = inspect.getsourcelines(fn)
+            except (OSError, TypeError):
+                continue
+            owners.setdefault(v.module, []).append((start, start + len(lines) - 1, v))
+    wrong = []
+    for path in sorted((kit / "graders" / "catalogue").glob("*.py")):
+        for f in scan.scan({path.stem: path.read_text()}):
+            inside = [v for a, b, v in owners.get(path.stem, []) if a <= f.line <= b]
+            if f.kind != "dynamic" and not (inside and all(v.kind == "bug" for v in inside)):
+                wrong.append(f"{path.name}:{f.line} {f.name} ({f.kind})")
+    assert not wrong, wrong
+
+
+def test_only_certain_findings_score_and_possible_uses_are_for_review():
+    # What the grading run does with the scan: a name resolved to torch zeroes the exercise,
+    # a tensor method's name on an unresolved object only marks it for review.
+    from types import SimpleNamespace
+
+    from descent import plugin_isolation
+    from descent.isolation.remote import library_flags
+
+    src = '''import torch
+
+def softmax_forward(x, dim=-1):
+    return torch.softmax(x, dim), dim
+
+def sigmoid_forward(x):
+    y = x.sigmoid()
+    return y, y
+'''
+    impl = SimpleNamespace(scan={}, review={}, hits={})
+    plugin_isolation._record_scan(impl, {"activations": src})
+    assert library_flags(impl) == {
+        "activations.softmax": ["torch.softmax (activations.py line 4) (in the source)"]}
+    assert impl.review["activations.sigmoid"][0].startswith("possibly used")
+    assert "torch.Tensor.sigmoid (activations.py line 7)" in impl.review["activations.sigmoid"][0]

@@ -104,6 +104,90 @@ def test_generators_advance_and_edits_are_logged(remote, tmp_path):
     impl.close()
 
 
+EDITS = """import torch
+
+def mse_forward(pred, target):      # through a NumPy view: no version bump
+    pred.numpy()[0] += 1.0
+    return pred.sum(), None
+
+def mae_forward(pred, target):      # through .data, a storage alias and set_
+    pred.data[1] = 5.0
+    torch.as_strided(target, (1,), (1,), 2).fill_(7.0)
+    return pred.sum(), None
+
+def huber_forward(pred, target, delta=1.0):
+    target.set_(torch.zeros(2))
+    return pred.sum(), None
+
+def numerical_gradient(f, x, eps=1e-6):    # perturbs x through a view, then restores it
+    g = torch.zeros_like(x)
+    for i in range(x.numel()):
+        view = x.numpy().reshape(-1)
+        old = float(view[i])
+        view[i] = old + eps
+        hi = float(f(x))
+        view[i] = old - eps
+        lo = float(f(x))
+        view[i] = old
+        g.view(-1)[i] = (hi - lo) / (2 * eps)
+    return g
+"""
+
+
+def test_edits_that_leave_the_version_alone_are_seen(remote, tmp_path):
+    # Every way of editing an argument reaches the grader's objects and its log, and a callback
+    # sees x perturbed exactly as in-process (a perturb-and-restore is an edit while f runs).
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(EDITS)
+    (sub / "layers.py").write_text(EDITS)
+    impl = WorkerImplementation("edits", remote.manager, folder=str(sub))
+    local = FolderImplementation(sub, "local")
+    for name, kwargs in (("mse", {}), ("mae", {}), ("huber", {"delta": 1.0})):
+        outs = []
+        for m in (impl, local):
+            pred, target = torch.ones(3), torch.ones(3)
+            getattr(m.losses, f"{name}_forward")(pred, target, **kwargs)
+            outs.append((pred, target))
+        (wp, wt), (lp, lt) = outs
+        assert torch.equal(wp, lp) and torch.equal(wt, lt), name
+        assert id(wp) in impl.modified_log or id(wt) in impl.modified_log, name
+    seen = {}
+    for m in (impl, local):
+        x = torch.arange(3.0, dtype=torch.float64)
+        before = x.clone()
+        intact = []
+        m.layers.numerical_gradient(lambda v: intact.append(torch.equal(x, before)) or 0.0, x)
+        seen[m.name] = (intact, torch.equal(x, before))
+    assert seen["edits"] == seen["local"]
+    assert seen["local"][0] == [False] * 6 and seen["local"][1]
+    impl.close()
+
+
+def test_the_tripwire_decides_what_the_scan_cannot(remote, tmp_path):
+    # Own methods named like tensor methods (inverse, backward) run freely; a real tensor's
+    # .inverse() is caught at run time (the scan only lists it as a possible use).
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "regression.py").write_text(
+        "class Solver:\n    def inverse(self, A):\n        return A\n\n"
+        "def linear_regression_closed_form(X, y):\n"
+        "    A = X.T @ X\n    Solver().inverse(A)\n    return A.inverse() @ (X.T @ y)\n")
+    (sub / "losses.py").write_text(
+        "class MSE:\n    def backward(self):\n        return 1.0\n\n"
+        "def mse_forward(pred, target):\n    return ((pred - target) ** 2).mean(), MSE()\n\n"
+        "def mse_backward(dloss, cache):\n    return cache.backward()\n")
+    impl = WorkerImplementation("tripwire", remote.manager, folder=str(sub))
+    X = torch.randn(6, 2, dtype=torch.float64)
+    impl.regression.linear_regression_closed_form(X, torch.randn(6, dtype=torch.float64))
+    loss, cache = impl.losses.mse_forward(torch.ones(3), torch.zeros(3))
+    impl.losses.mse_backward(torch.tensor(1.0), cache)
+    impl.flush()
+    assert impl.hits.get("regression.linear_regression_closed_form") == {"torch.Tensor.inverse"}
+    assert not impl.hits.get("losses.mse")
+    impl.close()
+
+
 def test_errors_timeouts_and_a_fresh_worker(remote, tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()

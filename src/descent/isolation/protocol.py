@@ -36,6 +36,7 @@ import socket
 import struct
 import time
 import weakref
+import zlib
 from typing import Any, Callable
 
 import numpy as np
@@ -364,7 +365,9 @@ class Decoder:
         self.on_special = on_special
         self.items = 0
         self.allow_devices = allow_devices
-        self.leaves: list = []   # tensors and generators rebuilt, for change detection
+        # tensors (with their version, dtype, shape and a CRC of their bytes) and generators
+        # rebuilt, for change detection
+        self.leaves: list = []
         self.done: list = []     # the tensors and containers decoded so far, for "$r"
 
     def decode(self, data: Any, depth: int = 0) -> Any:
@@ -503,8 +506,21 @@ class Decoder:
             t = t.to(dev)
         if requires_grad and (t.is_floating_point() or t.is_complex()):
             t.requires_grad_(True)
-        self.leaves.append((t, t._version))
+        self.leaves.append((t, (t._version, dt, shape, zlib.crc32(raw))))
         return t
+
+
+def unchanged(t: torch.Tensor, before: tuple) -> bool:
+    """Has ``t`` kept the version, dtype, shape and bytes a decoder recorded for it? Contents
+    are compared too: an edit through a NumPy view, ``.data``, a storage alias or ``set_`` does
+    not always bump the version counter."""
+    version, dtype, shape, crc = before
+    if t._version != version or t.dtype != dtype or tuple(t.shape) != tuple(shape):
+        return False
+    flat = t.detach().reshape(-1)
+    if flat.device.type != "cpu":
+        flat = flat.cpu()
+    return zlib.crc32(flat.contiguous().view(torch.uint8).numpy()) == crc
 
 
 _SHARED_TAGS = frozenset(("$T", "$t", "$d"))

@@ -7,6 +7,14 @@ as F``, ``sm = torch.softmax``, ``getattr(F, "cross_entropy")``). A reference un
 exercise's forbidden prefixes is a finding; dynamic access that defeats the scan (``getattr``
 with a computed name, ``__import__``, ``importlib``, ``eval``, ``exec``, ``torch._C``,
 ``torch.ops``, ``sys.modules``...) is reported as suspicious, for review only.
+
+The rule (docs/isolation.md, "Borrowed library code"): only a name the scan resolves to the
+library through the module's imports is a finding (kind ``forbidden``; in the worker it scores
+the exercise 0). A tensor method's name on an object the scan cannot resolve (``x.softmax()``,
+``loss.backward()``) may be the student's own method (``layer.backward(dy)``), so it is only a
+``possible`` use, for review: the runtime tripwire sees whether a real tensor method ran, and
+decides the score. A name the submission defines itself (a method, or an attribute it assigns,
+``self.softmax = ...``) is not reported at all, and a store is never a use.
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ DYNAMIC_PREFIXES = ("torch._C", "torch.ops", "importlib", "sys.modules", "builti
 
 @dataclass
 class DefInfo:
-    refs: set = field(default_factory=set)        # (dotted, line)
+    refs: set = field(default_factory=set)        # (dotted, line): resolved through imports
+    possible: set = field(default_factory=set)    # (tensor method name, line): unresolved
     calls: set = field(default_factory=set)       # local names called/referenced
     dynamic: set = field(default_factory=set)     # (what, line)
 
@@ -43,28 +52,43 @@ class Finding:
     name: str
     line: int
     module: str
-    kind: str  # "forbidden" | "dynamic"
+    kind: str  # "forbidden" (certain, scored) | "possible" | "dynamic" (both review only)
 
     def text(self) -> str:
         return f"{self.name} ({self.module}.py line {self.line})"
 
 
+# What each kind of finding means, for reports (a possible use is never scored by the scan).
+MEANING = {
+    "forbidden": "used",
+    "possible": "possibly used (a tensor method's name on an object the scan cannot resolve; "
+                "your own method of that name is fine, the run-time check decides)",
+    "dynamic": "dynamic access the scan cannot follow",
+}
+
+
 class _ModuleScan(ast.NodeVisitor):
-    def __init__(self, module: str):
+    """One module's references. Names resolve through the module's bindings as they stand
+    after the whole module has run (what a function sees when it is called): a first pass
+    collects them, a second, given ``bindings``, records the references."""
+
+    def __init__(self, module: str, bindings: dict[str, str] | None = None):
         self.module = module
-        self.aliases: dict[str, str] = {}
+        self.frozen = bindings is not None
+        self.aliases: dict[str, str] = dict(bindings or {})
         self.defs: dict[str, DefInfo] = {}
         self.current: DefInfo | None = None
         self.toplevel = DefInfo()
+        self.own_names: set[str] = set()   # methods and attributes the submission defines
 
     # -- imports and aliases --------------------------------------------------------------------
     def visit_Import(self, node):
         for a in node.names:
             if a.asname:
-                self.aliases[a.asname] = a.name
+                self._bind(a.asname, a.name)
             else:
                 head = a.name.split(".")[0]
-                self.aliases[head] = head
+                self._bind(head, head)
             self._maybe_dynamic(a.name, node.lineno)
 
     def visit_ImportFrom(self, node):
@@ -75,8 +99,17 @@ class _ModuleScan(ast.NodeVisitor):
             if a.name == "*":
                 (self.current or self.toplevel).dynamic.add((f"from {base} import *", node.lineno))
                 continue
-            self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+            self._bind(a.asname or a.name, f"{base}.{a.name}" if base else a.name)
         self._maybe_dynamic(base, node.lineno)
+
+    def _bind(self, name: str, dotted: str | None) -> None:
+        """``name`` now means ``dotted`` (None: something of the submission's own)."""
+        if self.frozen:
+            return
+        if dotted is None:
+            self.aliases.pop(name, None)
+        else:
+            self.aliases[name] = dotted
 
     def _maybe_dynamic(self, dotted: str, line: int):
         if any(dotted == p or dotted.startswith(p + ".") for p in DYNAMIC_PREFIXES):
@@ -85,6 +118,7 @@ class _ModuleScan(ast.NodeVisitor):
     # -- definitions ----------------------------------------------------------------------------
     def _def(self, node, name):
         if self.current is None:
+            self._bind(name, None)   # the submission's own definition shadows an import
             info = self.defs.setdefault(name, DefInfo())
             self.current = info
             self.generic_visit(node)
@@ -98,13 +132,13 @@ class _ModuleScan(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node):
+        self.own_names.update(b.name for b in node.body
+                              if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef)))
         self._def(node, node.name)
 
     def visit_Assign(self, node):
         if self.current is None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            dotted = self.resolve(node.value)
-            if dotted:
-                self.aliases[node.targets[0].id] = dotted
+            self._bind(node.targets[0].id, self.resolve(node.value))
         self.generic_visit(node)
 
     # -- references -----------------------------------------------------------------------------
@@ -131,11 +165,15 @@ class _ModuleScan(ast.NodeVisitor):
     def visit_Attribute(self, node):
         dotted = self.resolve(node)
         info = self._info()
-        if dotted:
+        if not isinstance(node.ctx, ast.Load):   # a store is never a use (self.softmax = ...)
+            self.own_names.add(node.attr)
+            if dotted and not dotted.startswith("submission"):
+                info.dynamic.add((f"assigns {dotted}", node.lineno))
+        elif dotted:
             info.refs.add((dotted, node.lineno))
             self._maybe_dynamic(dotted, node.lineno)
         elif node.attr in TENSOR_METHODS:
-            info.refs.add((f"torch.Tensor.{node.attr.rstrip('_')}", node.lineno))
+            info.possible.add((node.attr, node.lineno))
         if node.attr in ("__dict__", "__builtins__", "__globals__", "f_back", "f_locals",
                          "__subclasses__", "_execution_engine"):
             info.dynamic.add((f".{node.attr}", node.lineno))
@@ -143,7 +181,7 @@ class _ModuleScan(ast.NodeVisitor):
 
     def visit_Name(self, node):
         info = self._info()
-        if node.id in self.aliases:
+        if node.id in self.aliases and isinstance(node.ctx, ast.Load):
             info.refs.add((self.aliases[node.id], node.lineno))
         info.calls.add(node.id)
         if node.id in DYNAMIC_CALLS or node.id == "__builtins__":
@@ -167,15 +205,31 @@ class _ModuleScan(ast.NodeVisitor):
 def scan(sources: dict[str, str]) -> list[Finding]:
     """Findings of every exercise over the submission's modules (module name -> source)."""
     scans = _parse_all(sources)
+    own = set().union(*(s.own_names for s in scans.values())) if scans else set()
     findings: list[Finding] = []
     for ex in exercises.EXERCISES.values():
         if ex.module in scans:
-            findings += _exercise_findings(ex, scans)
+            findings += _exercise_findings(ex, scans, own)
     # a bare module reference on the same line as a deeper one adds nothing
     names = {(f.exercise, f.module, f.line, f.name) for f in findings}
     return [f for f in findings
             if not any(e == f.exercise and m == f.module and ln == f.line
                        and n.startswith(f.name + ".") for e, m, ln, n in names)]
+
+
+def forbidden_uses(sources: dict[str, str]) -> list[Finding]:
+    """The library uses the exercises forbid, by module and line, for a student's report.
+
+    ``sources`` maps a module name (``"losses"``) to its source text. Each finding names the
+    exercise, the library name (``torch.softmax``), the module and line, and its ``kind``:
+    ``"forbidden"`` when the scan resolved the name to the library through the module's imports
+    (certain), ``"possible"`` for a tensor method's name on an object it cannot resolve
+    (``t.backward()``: a real tensor's method is forbidden, the student's own is fine). A module
+    that does not parse has no findings (the import check reports it). Dynamic access is left
+    out: it is for a person reviewing a submission, not a reason to change correct code.
+    """
+    found = [f for f in scan(sources) if f.kind != "dynamic"]
+    return sorted(found, key=lambda f: (f.module, f.line, f.exercise, f.name))
 
 
 def _parse_all(sources: dict[str, str]) -> dict[str, "_ModuleScan"]:
@@ -186,8 +240,10 @@ def _parse_all(sources: dict[str, str]) -> dict[str, "_ModuleScan"]:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        s = _ModuleScan(module)
         try:
+            first = _ModuleScan(module)
+            first.visit(tree)
+            s = _ModuleScan(module, bindings=first.aliases)
             s.visit(tree)
         except RecursionError:
             continue
@@ -221,24 +277,31 @@ def _reachable(ex, scans: dict[str, "_ModuleScan"]) -> list[tuple]:
     return infos
 
 
-def _exercise_findings(ex, scans: dict[str, "_ModuleScan"]) -> list[Finding]:
+def _exercise_findings(ex, scans: dict[str, "_ModuleScan"], own: set[str]) -> list[Finding]:
     prefixes = tuple(ex.forbidden) + tuple(exercises.ALWAYS_FORBIDDEN)
     findings: list[Finding] = []
     reported = set()
+
+    def add(name: str, line: int, mod: str, kind: str) -> None:
+        if (name, mod, kind) not in reported:
+            reported.add((name, mod, kind))
+            findings.append(Finding(ex.id, name, line, mod, kind))
+
     for mod, info, top in _reachable(ex, scans):
-        for dotted, line in sorted(info.refs):
-            if top:
-                continue  # module-level references are aliases/imports, not uses
-            names = [dotted] + [alias + dotted[len(src):] for src, alias in EQUIVALENT
-                                if dotted == src or dotted.startswith(src + ".")]
-            if any(n == p or n.startswith(p + ".") for n in names for p in prefixes):
-                key = (dotted, mod)
-                if key not in reported:
-                    reported.add(key)
-                    findings.append(Finding(ex.id, dotted, line, mod, "forbidden"))
+        if not top:   # module-level references are aliases/imports, not uses
+            for dotted, line in sorted(info.refs):
+                if _forbidden(dotted, prefixes):
+                    add(dotted, line, mod, "forbidden")
+            for attr, line in sorted(info.possible):
+                name = f"torch.Tensor.{attr.rstrip('_')}"
+                if attr not in own and _forbidden(name, prefixes):
+                    add(name, line, mod, "possible")
         for what, line in sorted(info.dynamic):
-            key = (what, mod)
-            if key not in reported:
-                reported.add(key)
-                findings.append(Finding(ex.id, what, line, mod, "dynamic"))
+            add(what, line, mod, "dynamic")
     return findings
+
+
+def _forbidden(dotted: str, prefixes: tuple[str, ...]) -> bool:
+    names = [dotted] + [alias + dotted[len(src):] for src, alias in EQUIVALENT
+                        if dotted == src or dotted.startswith(src + ".")]
+    return any(n == p or n.startswith(p + ".") for n in names for p in prefixes)

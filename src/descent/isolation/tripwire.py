@@ -131,6 +131,7 @@ def install() -> None:
     _wrap_library_modules()
     _wrap_training_machinery()
     _wrap_activations()
+    _wrap_solvers()
     _wrap_aten()
 
 
@@ -196,6 +197,18 @@ def _wrap_activations() -> None:
     _wrap_attr(torch, "sigmoid_", ("torch.sigmoid",))
     for name in ("expit", "log_softmax", "softmax", "logsumexp"):
         _wrap_attr(torch.special, name, (f"torch.special.{name}",))
+
+
+def _wrap_solvers() -> None:
+    """Ready-made inverses and least squares (the closed-form exercise solves by hand). The AST
+    scan cannot tell ``A.inverse()`` on a tensor from a student's own ``inverse`` method."""
+    import torch
+
+    for name in ("inverse", "pinverse"):
+        _wrap_attr(torch, name, (f"torch.{name}",))
+        _wrap_attr(torch.Tensor, name, (f"torch.Tensor.{name}",))
+    for name in ("inv", "inv_ex", "pinv", "lstsq", "tensorinv"):
+        _wrap_attr(torch.linalg, name, (f"torch.linalg.{name}",))
 
 
 def _wrap_aten() -> None:

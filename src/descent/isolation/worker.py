@@ -412,8 +412,9 @@ class Worker:
         """The call's arguments as they are now, if the call edited them (or sent an edit
         earlier, during a callback): the trusted side applies them to its own objects."""
         # Tensors decoded from a request share memory with its frame, so an edit also changes
-        # the "original" bytes: detection uses version counters and container layouts instead,
-        # and the trusted side compares values before it logs an edit.
+        # the "original" bytes: detection compares each tensor with the version and the CRC of
+        # its bytes taken when it was decoded (any edit, even one that leaves the version
+        # alone), and container layouts; the trusted side compares values before it logs one.
         if not (call["synced"] or _modified(call["leaves"])
                 or _layout(call["args"], call["kwargs"]) != call["before"]):
             return None
@@ -540,7 +541,7 @@ def _signature(obj: Any, depth: int = 0) -> Any:
 def _modified(leaves) -> bool:
     for obj, before in leaves:
         if isinstance(obj, torch.Tensor):
-            if obj._version != before:
+            if not protocol.unchanged(obj, before):
                 return True
         elif bytes(obj.get_state().numpy()) != before:
             return True
