@@ -101,15 +101,27 @@ def test_classic_mistakes_are_marked():
 
 
 @pytest.mark.parametrize("variant", CLASSIC, ids=[v.id for v in CLASSIC])
-def test_public_tests_catch_and_name_every_classic_mistake(public_classic_run, variant):
+def test_public_tests_catch_and_name_every_classic_mistake(public_bugs_run, variant):
     """A mistake the docstring warns about must not pass the public tests: the student would
     lose points in the hidden graders for what their own loop blessed."""
-    tests = [t for t in public_classic_run.results["tests"]
+    tests = [t for t in public_bugs_run.results["tests"]
              if t["implementation"] == f"bug:{variant.id}" and t["exercise"] == variant.exercise]
     failed = [t for t in tests if t["outcome"] != "passed"]
     assert failed, f"no public test of {variant.exercise} fails {variant.id}"
     assert any(t["misconception"] == variant.id for t in failed), \
         [(t["name"], t["misconception"]) for t in failed]
+
+
+def test_hidden_graders_are_never_weaker_than_the_public_tests(public_bugs_run, catalogue_run):
+    """A catalogued bug that the student's own public tests catch must also lose points in the
+    hidden grading: otherwise the instructor's grade blesses what the student's loop refused."""
+    def lost(run):
+        return {b["name"] for b in run.results["implementations"]
+                if b["name"].startswith("bug:") and b["points"] < b["max_points"]}
+
+    weaker = sorted(lost(public_bugs_run) - lost(catalogue_run))
+    assert lost(public_bugs_run) and not weaker, (
+        "bugs the public tests catch but the hidden graders give full marks: " + ", ".join(weaker))
 
 
 @pytest.mark.parametrize("vid", ["ce_grad_no_div_n", "he_uses_fan_out", "he_gain_hardcoded"])
