@@ -12,6 +12,8 @@ import math
 import pytest
 import torch
 
+from descent.checker import Mistake
+
 from . import T
 
 
@@ -116,7 +118,13 @@ class TestCrossEntropy:
         check.matches(lambda m: m.losses.cross_entropy_backward(
             torch.tensor(1.0, dtype=torch.float64),
             m.losses.cross_entropy_forward(logits, target)[1]),
-            "cross_entropy_backward", expected=expected)
+            "cross_entropy_backward", expected=expected, mistakes=[
+                Mistake("ce_grad_no_div_n", "forgets to divide the gradient by N",
+                        "the loss is a mean over the N rows, so each row's softmax - onehot "
+                        "is divided by N (here 2)", expected * 2),
+                Mistake("ce_grad_sign", "returns onehot - softmax (the sign is flipped)",
+                        "d loss / d logits = (softmax - onehot) / N: the true class's entry "
+                        "is negative", -expected)])
 
     def test_huge_logits_stay_finite(self, check):
         # Row maximum 1000: exp(1000) overflows, so subtract it first. The loss is

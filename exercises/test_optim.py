@@ -11,6 +11,8 @@ Run with ``pytest exercises/test_optim.py``; add ``-k adam`` to focus on one exe
 import pytest
 import torch
 
+from descent.checker import Mistake
+
 from . import T
 
 
@@ -88,8 +90,20 @@ class TestRMSprop:
 class TestAdam:
     def test_first_step_by_hand(self, check):
         # bias-corrected m_hat = g and v_hat = g^2 on step 1, so the step is lr * sign(g)
-        check.matches(lambda m: m.optim.adam_step(T(1.0, -1.0), T(2.0, -0.5), {}, lr=0.1)[0],
-                      "adam_step first step", expected=T(0.9, -0.9))
+        # Without the bias correction m = 0.1 g and v = 0.001 g^2, so the step is
+        # lr * 0.1 / sqrt(0.001) ~ 0.316 (times the sign of g); correcting m alone gives ~3.16.
+        p, g = T(1.0, -1.0), T(2.0, -0.5)
+        check.matches(lambda m: m.optim.adam_step(p, g, {}, lr=0.1)[0],
+                      "adam_step first step", expected=T(0.9, -0.9), mistakes=[
+                          Mistake("adam_no_bias_correction", "leaves out the bias correction",
+                                  "divide m by 1 - beta1**t and v by 1 - beta2**t, with t = 1 "
+                                  "on the first step: both moments start at zero and stay "
+                                  "too small until corrected",
+                                  p - 0.1 * (0.1 * g) / (0.001 * g * g).sqrt()),
+                          Mistake("adam_only_m_corrected",
+                                  "bias-corrects the first moment but not the second",
+                                  "v needs its own correction: v_hat = v / (1 - beta2**t)",
+                                  p - 0.1 * g / (0.001 * g * g).sqrt())])
 
     @pytest.mark.supporting()  # a constant counter of 1 passes it
     def test_step_counter(self, check):
