@@ -112,3 +112,13 @@ def test_reduce_after_patience_runs_out(check):
                       Mistake("plateau_no_reset", "keeps num_bad_epochs after a reduction, so "
                               "the rate keeps falling", "set num_bad_epochs back to 0 after "
                               "each reduction", [0.1, 0.1, 0.1, 0.1, 0.01, 0.001])])
+
+
+@pytest.mark.exercise("schedules.reduce_on_plateau_step")
+@pytest.mark.supporting()  # code that computes nothing edits nothing
+def test_state_left_unchanged(check):
+    state = {"lr": 0.1, "best": 0.5, "num_bad_epochs": 3, "cooldown_counter": 0}
+    before = dict(state)
+    check.impl.schedules.reduce_on_plateau_step(0.7, state, patience=2)
+    check.that(state == before, "reduce_on_plateau_step modified the state it was given",
+               check="arguments unchanged", hint="return a new dict; never edit `state`")

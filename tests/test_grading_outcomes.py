@@ -112,6 +112,27 @@ def test_public_tests_catch_and_name_every_classic_mistake(public_bugs_run, vari
         [(t["name"], t["misconception"]) for t in failed]
 
 
+# Every catalogued bug that edits what it was given (tensors, a state dict).
+EDITS_ARGUMENTS = ["sigmoid_mutates_input", "relu_zeroes_input_in_place", "clip_norm_in_place",
+                   "clip_value_in_place", "residual_backward_adds_into_dy", "bn_running_in_place",
+                   "sgd_buffer_in_place", "adagrad_sum_in_place", "rmsprop_square_avg_in_place",
+                   "adam_moments_in_place", "dropout_mutates_input", "plateau_edits_state"]
+
+
+@pytest.mark.parametrize("vid", EDITS_ARGUMENTS)
+def test_public_tests_catch_an_argument_edited_in_place(public_bugs_run, catalogue_run, vid):
+    """"Never modify an argument" is a rule of every exercise: the student hears it from the
+    public tests, in the words the hidden graders use."""
+    def messages(run):
+        return [t["message"] for t in run.results["tests"]
+                if t["implementation"] == f"bug:{vid}" and t["outcome"] != "passed"]
+
+    public, hidden = messages(public_bugs_run), messages(catalogue_run)
+    assert any(m.startswith("[arguments unchanged]") for m in public), public
+    hint = "hint: work on new tensors (x - m, not x -= m); never edit an input"
+    assert any(hint in m for m in public) == any(hint in m for m in hidden), (public, hidden)
+
+
 def test_hidden_graders_are_never_weaker_than_the_public_tests(public_bugs_run, catalogue_run):
     """A catalogued bug that the student's own public tests catch must also lose points in the
     hidden grading: otherwise the instructor's grade blesses what the student's loop refused."""
