@@ -169,3 +169,49 @@ def test_a_wrong_signature_is_named_as_such(tmp_path):
     first = next(e["first_failure"] for e in doc["implementations"][0]["exercises"]
                  if e["id"] == "losses.mse")
     assert first.startswith("calling your `mse_forward` failed"), first
+
+
+def _solutions_bundle(tmp_path_factory, name: str) -> Path:
+    bundle = build_student_bundle(KIT, tmp_path_factory.mktemp(name) / "student")
+    shutil.rmtree(bundle / "starter")
+    shutil.copytree(KIT / "solutions", bundle / "starter")
+    return bundle
+
+
+def _prepend(path: Path, code: str) -> None:
+    path.write_text(code + path.read_text())
+
+
+def test_a_module_that_hangs_at_import_is_not_imported_again(tmp_path_factory):
+    bundle = _solutions_bundle(tmp_path_factory, "hang")
+    _prepend(bundle / "starter" / "schedules.py", "while True:  # the student's bug\n    pass\n")
+    started = time.monotonic()
+    out, _ = _pytest(bundle, "exercises/test_schedules.py", "--call-timeout=1").communicate(
+        timeout=300)
+    elapsed = time.monotonic() - started
+    doc = json.loads((bundle / ".descent" / "results.json").read_text())
+    messages = [t["message"] for t in doc["tests"]]
+    assert len(messages) > 5 and all("schedules.py could not be imported" in m
+                                     for m in messages), out[-2000:]
+    assert sum("not imported again" in m for m in messages) == len(messages) - 1
+    assert "the import did not finish within 3 s" in messages[0]
+    # one whole-test limit (3 x 1 s), not one per test
+    assert elapsed < 3 * timelimit.BATCH_FACTOR + 30, elapsed
+
+
+def test_os_exit_at_import_cannot_end_the_run_silently(tmp_path_factory):
+    bundle = _solutions_bundle(tmp_path_factory, "exit")
+    results = bundle / ".descent" / "results.json"
+    results.parent.mkdir()
+    results.write_text('{"stale": true}')   # a previous run's file must not survive
+    _prepend(bundle / "starter" / "clipping.py", "import os\nos._exit(0)\n")
+    proc = _pytest(bundle, "exercises/test_clipping.py", "exercises/test_schedules.py")
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 1, out[-2000:]
+    doc = json.loads(results.read_text())
+    clipping = [t for t in doc["tests"] if t["exercise"].startswith("clipping.")]
+    assert clipping and all("clipping.py could not be imported: os._exit(0) was called"
+                            in t["message"] for t in clipping)
+    assert "(line 2)" in clipping[0]["message"]
+    assert all(t["outcome"] == "passed" for t in doc["tests"]
+               if t["exercise"].startswith("schedules."))

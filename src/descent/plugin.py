@@ -46,7 +46,7 @@ import pytest
 
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
 from . import catalogue, exercises, results, timelimit
-from .impl import FolderImplementation, Implementation, SubmissionError
+from .impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
 from . import plugin_isolation as isolation
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -233,6 +233,9 @@ def _compact_output(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_exercise(item) for item in session.items):
         _compact_output(session.config)
+        # A grading run that dies before writing its results must not leave the previous
+        # run's file looking current.
+        _results_file(session.config).unlink(missing_ok=True)
     # What was imported and collected lives until the run ends (torch alone is hundreds of
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
@@ -364,12 +367,13 @@ def pytest_runtest_call(item: pytest.Item):
     # In-process code is timed call by call (descent.timelimit.Guarded); this test-wide limit
     # catches what runs outside a timed call, such as the methods of a student's class.
     guarded = getattr(impl, "guarded", None)
-    if guarded is None:
-        whole_test = contextlib.nullcontext()
-    else:
-        whole_test = timelimit.guard(None, timelimit.limit_for(_exercise(item), None,
-                                                               guarded.seconds)
-                                     * timelimit.BATCH_FACTOR)
+    whole_test = contextlib.ExitStack()
+    if guarded is not None:
+        whole_test.enter_context(timelimit.guard(
+            None, timelimit.limit_for(_exercise(item), None, guarded.seconds)
+            * timelimit.BATCH_FACTOR))
+        # os._exit in student code would end the run silently (status 0, no results).
+        whole_test.enter_context(refuse_hard_exit())
     try:
         with whole_test:
             result = yield
@@ -550,6 +554,10 @@ def build_results(state: GradingState) -> dict[str, Any]:
     return doc
 
 
+def _results_file(config: pytest.Config) -> Path:
+    return Path(config.getoption("results") or Path(config.rootpath) / DEFAULT_RESULTS)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state: GradingState = session.config.stash[_STATE]
     try:
@@ -557,9 +565,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             return
         state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         state.doc = build_results(state)
-        state.results_path = results.write(
-            state.doc, session.config.getoption("results")
-            or Path(session.config.rootpath) / DEFAULT_RESULTS)
+        state.results_path = results.write(state.doc, _results_file(session.config))
     finally:
         isolation.close(state._impls or [])
 
