@@ -215,3 +215,35 @@ def test_os_exit_at_import_cannot_end_the_run_silently(tmp_path_factory):
     assert "(line 2)" in clipping[0]["message"]
     assert all(t["outcome"] == "passed" for t in doc["tests"]
                if t["exercise"].startswith("schedules."))
+
+
+def test_a_borrowed_library_call_is_named_in_the_public_run(tmp_path):
+    """The student's own run applies the instructor's library-use rules: the call and its line."""
+    submission = tmp_path / "carol"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / "activations.py"
+    right = "    return y, (y, dim)\n"
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, "    y = torch.softmax(x, dim=dim)\n" + right))
+    line = path.read_text().splitlines().index("    y = torch.softmax(x, dim=dim)") + 1
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_activations.py", "-q",
+                    "-p", "no:cacheprovider", f"--impl={submission}", "--isolation=none",
+                    "--insecure", "-k", "softmax", f"--results={results}"],
+                   cwd=KIT, capture_output=True, timeout=300)
+    doc = json.loads(results.read_text())
+    softmax = next(e for e in doc["implementations"][0]["exercises"]
+                   if e["id"] == "activations.softmax")
+    assert softmax["points"] == 0
+    assert f"torch.softmax (activations.py line {line})" in softmax["first_failure"]
+
+
+def test_descent_grade_exits_non_zero_when_points_are_lost():
+    from descent.cli import grade_exit_code
+
+    full = {"implementations": [{"points": 10.0, "max_points": 10.0}]}
+    flagged = {"implementations": [{"points": 10.0, "max_points": 10.0},
+                                   {"points": 0.0, "max_points": 10.0}]}
+    assert grade_exit_code(0, full) == 0
+    assert grade_exit_code(0, flagged) == 1   # pytest passed, a flag took the points after
+    assert grade_exit_code(2, full) == 2
