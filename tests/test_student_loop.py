@@ -247,3 +247,51 @@ def test_descent_grade_exits_non_zero_when_points_are_lost():
     assert grade_exit_code(0, full) == 0
     assert grade_exit_code(0, flagged) == 1   # pytest passed, a flag took the points after
     assert grade_exit_code(2, full) == 2
+
+
+# Classic mistakes written as a student would, in a copy of the solutions (module, right, wrong).
+CLASSIC_SLIPS = [
+    ("optim", "    bias1 = 1 - beta1 ** t\n    bias2 = 1 - beta2 ** t\n",
+     "    bias1 = 1.0\n    bias2 = 1.0\n"),
+    ("schedules", "base_lr * gamma ** (step // step_size)",
+     "base_lr * gamma ** ((step + 1) // step_size)"),
+    ("init", 'fan = fan_in if mode == "fan_in" else fan_out',
+     'fan = fan_out if mode == "fan_in" else fan_in'),
+    ("normalization", "        new_mean = (1 - momentum) * running_mean + momentum * mu\n"
+                      "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n",
+     "        new_mean = running_mean.mul_(1 - momentum).add_(momentum * mu)\n"
+     "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n"),
+]
+
+
+def test_public_feedback_names_the_mistake_as_the_bundle_runs_it(tmp_path):
+    """Without the catalogue (the bundle has none), the public tests still name the classic
+    mistakes, and no hint written for another mistake is shown."""
+    submission = tmp_path / "dana"
+    shutil.copytree(KIT / "solutions", submission)
+    for module, right, wrong in CLASSIC_SLIPS:
+        path = submission / f"{module}.py"
+        assert right in path.read_text(), (module, right)
+        path.write_text(path.read_text().replace(right, wrong))
+    empty = tmp_path / "no-catalogue"
+    empty.mkdir()
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_optim.py",
+                    "exercises/test_schedules.py", "exercises/test_init.py",
+                    "exercises/test_normalization.py", "-q", "-p", "no:cacheprovider",
+                    f"--impl={submission}", "--isolation=none", "--insecure",
+                    f"--catalogue={empty}", "-k", "adam or step_lr or kaiming or batchnorm",
+                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
+    doc = json.loads(results.read_text())
+    failed = {}
+    for t in doc["tests"]:
+        if t["outcome"] != "passed":
+            failed.setdefault(t["exercise"], []).append(t)
+    named = {ex: {t["misconception"] for t in tests} for ex, tests in failed.items()}
+    assert "adam_no_bias_correction" in named["optim.adam"]
+    assert "step_lr_early_drop" in named["schedules.step_lr"]
+    assert named["init.kaiming"] == {"he_uses_fan_out"}, failed["init.kaiming"]
+    messages = {ex: " ".join(t["message"] for t in tests) for ex, tests in failed.items()}
+    assert "calculate_gain" not in messages["init.kaiming"]          # the gain is right
+    assert messages["normalization.batchnorm"].startswith("[arguments unchanged]")
+    assert "unbiased" not in messages["normalization.batchnorm"]      # the variance is right
