@@ -295,3 +295,21 @@ def test_public_feedback_names_the_mistake_as_the_bundle_runs_it(tmp_path):
     assert "calculate_gain" not in messages["init.kaiming"]          # the gain is right
     assert messages["normalization.batchnorm"].startswith("[arguments unchanged]")
     assert "unbiased" not in messages["normalization.batchnorm"]      # the variance is right
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
+                    reason="needs POSIX signals")
+def test_ctrl_c_during_collection_is_one_line(tmp_path):
+    marker = tmp_path / "collecting"
+    (tmp_path / "test_slow_import.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(120)\n\n"
+        f"def test_never_runs():\n    pass\n")
+    proc = _pytest(tmp_path, "test_slow_import.py", "-q", start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out   # pytest's status for an interrupted run
+    assert out.strip().splitlines() == [
+        "interrupted (Ctrl-C) before any test ran: nothing was graded"], out

@@ -45,7 +45,7 @@ from typing import Any
 import pytest
 
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
-from . import catalogue, exercises, results, timelimit
+from . import catalogue, exercises, interrupt, results, timelimit
 from .impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
 from . import plugin_isolation as isolation
 
@@ -56,6 +56,7 @@ CUDA_ABSENT = "CUDA is not available on this machine"
 DEFAULT_RESULTS = ".descent/results.json"
 _STATE = pytest.StashKey["GradingState"]()
 _RESULT = pytest.StashKey[results.TestResult]()
+interrupt.install()   # until the tests start, Ctrl-C says so in one line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -104,6 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    interrupt.session_started(session.config, _results_file(session.config))
     # Resolve what is graded before collection, so a refusal (no confinement) stops the run
     # with a clear message instead of erroring every test.
     state: GradingState = session.config.stash[_STATE]
@@ -552,6 +554,16 @@ def build_results(state: GradingState) -> dict[str, Any]:
     isolation.decorate(doc, graded)
     doc["interrupted"] = state.interrupted
     return doc
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    interrupt.tests_starting()   # (collection_finish also runs after an interrupted collection)
+
+
+@pytest.hookimpl(trylast=True)   # after the terminal reporter has noted it
+def pytest_keyboard_interrupt(excinfo) -> None:
+    interrupt.interrupted()
 
 
 def _results_file(config: pytest.Config) -> Path:
