@@ -313,3 +313,16 @@ def test_ctrl_c_during_collection_is_one_line(tmp_path):
     assert proc.returncode == 2, out   # pytest's status for an interrupted run
     assert out.strip().splitlines() == [
         "interrupted (Ctrl-C) before any test ran: nothing was graded"], out
+
+
+def test_a_selection_of_supporting_checks_never_scores_lower(tmp_path):
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
+                    "-p", "no:cacheprovider", "--impl=solutions", "-k", "gradcheck",
+                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
+    doc = json.loads(results.read_text())
+    block = doc["implementations"][0]
+    assert block["exercises"] and all(e["status"] == "skipped" and e["max_points"] == 0
+                                      and "supporting check only" in e["first_failure"]
+                                      for e in block["exercises"]), block["exercises"]
+    assert block["points"] == block["max_points"] == 0

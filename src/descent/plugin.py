@@ -126,6 +126,8 @@ class GradingState:
         self.tests: list[results.TestResult] = []
         self.supporting: dict[str, tuple[str, ...]] = {}   # node id -> value checks it needs
         self.finished: set[str] = set()   # node ids whose outcome a report decided
+        # (implementation, exercise) of value checks a selection (-k, -m) left out
+        self.deselected_value: set[tuple[str, str]] = set()
         self.interrupted = False
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -284,6 +286,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        exercise = _exercise(item)
+        if exercise and item.get_closest_marker("supporting") is None:
+            state: GradingState = item.config.stash[_STATE]
+            state.deselected_value.add((_impl_of(item).name, exercise))
+
+
+def _unscorable_selection(state: GradingState) -> None:
+    """A supporting check counts only beside its exercise's value checks: when a selection ran
+    none of them (``-k gradcheck``), it is reported but not counted, so the selection never
+    scores an exercise lower than a full run would."""
+    ran_value = {(t.implementation, t.exercise) for t in state.tests
+                 if t.nodeid not in state.supporting}
+    for t in state.tests:
+        key = (t.implementation, t.exercise)
+        if t.nodeid in state.supporting and key not in ran_value \
+                and key in state.deselected_value:
+            t.counted = False
+            outcome = "passed" if t.outcome == results.PASSED else t.message or t.outcome
+            t.message = (f"supporting check only ({outcome.splitlines()[0]}): it counts beside "
+                         f"the exercise's value checks, which this selection left out; run the "
+                         f"whole exercise to score it")
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
@@ -534,6 +561,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
         elif t.outcome != results.PASSED and not t.message:
             t.message = ("the test itself crashed (a kit defect, not your code): run again "
                          "with -v for the traceback")
+    _unscorable_selection(state)
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
     results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()},
                           supporting=state.supporting)
