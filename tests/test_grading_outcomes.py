@@ -133,6 +133,13 @@ def test_public_tests_catch_an_argument_edited_in_place(public_bugs_run, catalog
     assert any(hint in m for m in public) == any(hint in m for m in hidden), (public, hidden)
 
 
+def test_a_result_that_overflows_costs_a_quarter_of_the_exercise(catalogue_run):
+    """A softmax that skips the max shift is NaN for large inputs: docs/authoring.md weighs a
+    stability case at 3, about 2 of the exercise's 10 points."""
+    block = catalogue_run.block("bug:softmax_no_max_subtraction")
+    assert block["max_points"] - block["points"] >= 2, block
+
+
 def test_hidden_graders_are_never_weaker_than_the_public_tests(public_bugs_run, catalogue_run):
     """A catalogued bug that the student's own public tests catch must also lose points in the
     hidden grading: otherwise the instructor's grade blesses what the student's loop refused."""

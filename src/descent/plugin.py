@@ -622,7 +622,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup,
-                      width=max(100, terminalreporter._tw.fullwidth), highlight=False)
+                      width=terminalreporter._tw.fullwidth, highlight=False)
     render(state.doc, console, detail=config.option.verbose > 0)
     terminalreporter.write_sep("=", "grades")
     terminalreporter.write(buffer.getvalue())

@@ -41,14 +41,16 @@ def exercise_table(block: dict[str, Any], tests: list[dict[str, Any]] | None = N
     """Points per exercise. With ``tests`` (this block's), a line under each exercise that lost
     points names the likely mistake and its hint; ``detail`` adds every failing check."""
     table = Table(title=title or f"Descent: {block['name']}", box=box.SIMPLE_HEAD,
-                  title_justify="left", expand=False)
+                  title_justify="left", expand=False, pad_edge=False)
     table.add_column("exercise", no_wrap=True)
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    table.add_column("first problem", overflow="fold", max_width=90)
+    table.add_column("problem", overflow="fold", max_width=90)   # short: 80 columns fit
     for ex in block["exercises"]:
         status = ex["status"]
-        problem = Text(_shorten(ex["first_failure"], ex["id"]))
+        # An untouched stub is one line: its status says all ("... is not implemented yet").
+        problem = Text("" if status == "not_implemented" and not detail
+                       else _shorten(ex["first_failure"], ex["id"]))
         if ex["misconceptions"]:
             problem.append(f" (likely: {', '.join(ex['misconceptions'])})", style="yellow")
         table.add_row(ex["id"], f"{_points(ex['points'])}/{_points(ex['max_points'])}",
