@@ -126,6 +126,16 @@ class TestCrossEntropy:
                         "d loss / d logits = (softmax - onehot) / N: the true class's entry "
                         "is negative", -expected)])
 
+    def test_float64_all_the_way(self, check, inputs):
+        # The docstring fixes every intermediate to the logits' dtype: a one-hot or class weights
+        # made in float32 still give a float64 loss (type promotion), off in the 8th digit.
+        logits, target = inputs.randn(6, 5), inputs.randint(5, 6)
+        weight = inputs.uniform(5, low=0.5, high=2.0)
+        expected = torch.nn.functional.cross_entropy(logits, target, weight=weight)
+        check.matches(lambda m: m.losses.cross_entropy_forward(logits, target, weight)[0],
+                      "weighted cross-entropy in float64", expected=expected, rtol=1e-10,
+                      atol=1e-12)
+
     def test_huge_logits_stay_finite(self, check):
         # Row maximum 1000: exp(1000) overflows, so subtract it first. The loss is
         # -(999 - 1000 - log(1 + e^-1 + e^-1000)) = 1 + log(1 + e^-1).

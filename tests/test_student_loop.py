@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -326,3 +327,26 @@ def test_a_selection_of_supporting_checks_never_scores_lower(tmp_path):
                                       and "supporting check only" in e["first_failure"]
                                       for e in block["exercises"]), block["exercises"]
     assert block["points"] == block["max_points"] == 0
+
+
+def test_a_float32_intermediate_is_caught_and_shown_in_enough_digits(tmp_path):
+    """Class weights kept in float32 inside a float64 loss: the result is float64 (promotion)
+    but wrong in the 8th digit; the public check fails, prints digits that differ, and says
+    float32."""
+    submission = tmp_path / "erin"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / "losses.py"
+    right = "else weight.to(logits.dtype)"
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, "else weight.float()"))
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
+                    "-p", "no:cacheprovider", f"--impl={submission}", "--isolation=none",
+                    "--insecure", "-k", "float64_all_the_way", f"--results={results}"],
+                   cwd=KIT, capture_output=True, timeout=300)
+    doc = json.loads(results.read_text())
+    (test,) = doc["tests"]
+    assert test["outcome"] == "failed", test
+    expected, got = re.search(r"expected (\S+), got (\S+) ", test["message"]).groups()
+    assert expected != got, test["message"]
+    assert "float32" in test["message"]
