@@ -155,18 +155,23 @@ def test_selecting_an_exercise_scores_it_as_a_full_run_does(tmp_path):
     assert points("-k", "cross_entropy") == full
 
 
+def _public_results(submission: Path, tmp_path: Path, *args: str) -> dict:
+    """The public tests run in-process on ``submission`` (as in the student's bundle); returns
+    the results document."""
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider",
+                    f"--impl={submission}", "--isolation=none", "--insecure",
+                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
+    return json.loads(results.read_text())
+
+
 def test_a_wrong_signature_is_named_as_such(tmp_path):
     submission = tmp_path / "bob"
     shutil.copytree(KIT / "solutions", submission)
     path = submission / "losses.py"
     path.write_text(path.read_text().replace("def mse_forward(pred, target):",
                                              "def mse_forward(pred):"))
-    results = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
-                    "-p", "no:cacheprovider", f"--impl={submission}", "--isolation=none",
-                    "--insecure", "-k", "mse", f"--results={results}"],
-                   cwd=KIT, capture_output=True, timeout=300)
-    doc = json.loads(results.read_text())
+    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k", "mse")
     first = next(e["first_failure"] for e in doc["implementations"][0]["exercises"]
                  if e["id"] == "losses.mse")
     assert first.startswith("calling your `mse_forward` failed"), first
@@ -227,12 +232,7 @@ def test_a_borrowed_library_call_is_named_in_the_public_run(tmp_path):
     assert right in path.read_text()
     path.write_text(path.read_text().replace(right, "    y = torch.softmax(x, dim=dim)\n" + right))
     line = path.read_text().splitlines().index("    y = torch.softmax(x, dim=dim)") + 1
-    results = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_activations.py", "-q",
-                    "-p", "no:cacheprovider", f"--impl={submission}", "--isolation=none",
-                    "--insecure", "-k", "softmax", f"--results={results}"],
-                   cwd=KIT, capture_output=True, timeout=300)
-    doc = json.loads(results.read_text())
+    doc = _public_results(submission, tmp_path, "exercises/test_activations.py", "-k", "softmax")
     softmax = next(e for e in doc["implementations"][0]["exercises"]
                    if e["id"] == "activations.softmax")
     assert softmax["points"] == 0
@@ -258,10 +258,8 @@ CLASSIC_SLIPS = [
      "base_lr * gamma ** ((step + 1) // step_size)"),
     ("init", 'fan = fan_in if mode == "fan_in" else fan_out',
      'fan = fan_out if mode == "fan_in" else fan_in'),
-    ("normalization", "        new_mean = (1 - momentum) * running_mean + momentum * mu\n"
-                      "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n",
-     "        new_mean = running_mean.mul_(1 - momentum).add_(momentum * mu)\n"
-     "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n"),
+    ("normalization", "        new_mean = (1 - momentum) * running_mean + momentum * mu\n",
+     "        new_mean = running_mean.mul_(1 - momentum).add_(momentum * mu)\n"),
 ]
 
 
@@ -276,14 +274,10 @@ def test_public_feedback_names_the_mistake_as_the_bundle_runs_it(tmp_path):
         path.write_text(path.read_text().replace(right, wrong))
     empty = tmp_path / "no-catalogue"
     empty.mkdir()
-    results = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_optim.py",
-                    "exercises/test_schedules.py", "exercises/test_init.py",
-                    "exercises/test_normalization.py", "-q", "-p", "no:cacheprovider",
-                    f"--impl={submission}", "--isolation=none", "--insecure",
-                    f"--catalogue={empty}", "-k", "adam or step_lr or kaiming or batchnorm",
-                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
-    doc = json.loads(results.read_text())
+    doc = _public_results(submission, tmp_path, "exercises/test_optim.py",
+                          "exercises/test_schedules.py", "exercises/test_init.py",
+                          "exercises/test_normalization.py", f"--catalogue={empty}",
+                          "-k", "adam or step_lr or kaiming or batchnorm")
     failed = {}
     for t in doc["tests"]:
         if t["outcome"] != "passed":
@@ -339,12 +333,8 @@ def test_a_float32_intermediate_is_caught_and_shown_in_enough_digits(tmp_path):
     right = "else weight.to(logits.dtype)"
     assert right in path.read_text()
     path.write_text(path.read_text().replace(right, "else weight.float()"))
-    results = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
-                    "-p", "no:cacheprovider", f"--impl={submission}", "--isolation=none",
-                    "--insecure", "-k", "float64_all_the_way", f"--results={results}"],
-                   cwd=KIT, capture_output=True, timeout=300)
-    doc = json.loads(results.read_text())
+    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k",
+                          "float64_all_the_way")
     (test,) = doc["tests"]
     assert test["outcome"] == "failed", test
     expected, got = re.search(r"expected (\S+), got (\S+) ", test["message"]).groups()
