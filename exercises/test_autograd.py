@@ -36,6 +36,31 @@ class TestValue:
         check.matches(recipe, "[a.grad, b.grad] for b = a + a, c = b * b", expected=[12.0, 6.0],
                       hint="accumulate with += and visit nodes in reverse topological order")
 
+    def test_order_on_a_diamond(self, check):
+        # b = 2a reaches d directly and through exp and tanh: b.grad = 1 + 0.001*exp(b)*(1 - t^2)
+        # is complete only once both paths are done; then a.grad = 2 * b.grad.
+        leaf = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        tb = leaf * 2
+        (tb + (0.001 * tb.exp()).tanh()).backward()
+
+        def recipe(m):
+            grads = []
+            for short_first in (True, False):
+                a = m.autograd.Value(2.0)
+                b = a * 2
+                long = (0.001 * b.exp()).tanh()
+                d = b + long if short_first else long + b
+                d.backward()
+                grads.append(a.grad)
+            return grads
+
+        check.matches(recipe, "[a.grad for d = b + tanh(0.001*exp(b)), the same for "
+                      "tanh(...) + b] with b = 2a at a = 2", expected=[leaf.grad.item()] * 2,
+                      rtol=1e-9, atol=1e-12,
+                      hint="a node passes its gradient on only after every node that uses it "
+                           "has added to it: visit the nodes in reverse topological order, not "
+                           "breadth-first or as a walk first reaches them")
+
     def test_numbers_on_the_left(self, check):
         # out = 2 - 6/a + 3*a at a = 2: 2 - 3 + 6 = 5; d/da = 6/a^2 + 3 = 4.5
         def recipe(m):

@@ -12,6 +12,8 @@ import math
 import pytest
 import torch
 
+from descent.checker import Mistake
+
 
 @pytest.mark.exercise("init.calculate_gain")
 class TestCalculateGain:
@@ -48,6 +50,13 @@ class TestFans:
                       expected=(60, 120))
 
 
+def _fan_out(std):
+    """He init that divides by fan_out for the default mode='fan_in', giving ``std``."""
+    return Mistake("he_uses_fan_out", "swaps the fans: divides by fan_out for mode='fan_in'",
+                   "fan_in = shape[1] * (the product of shape[2:]); fan_out = shape[0] * the same "
+                   "product; the default mode='fan_in' divides by fan_in", std, rtol=0.03)
+
+
 def _sample(m, name, shape, seed=0, **kwargs):
     return getattr(m.init, name)(shape, generator=torch.Generator().manual_seed(seed), **kwargs)
 
@@ -77,28 +86,34 @@ class TestKaiming:
     def test_normal_std_uses_fan_in(self, check):
         shape = (32, 50, 3, 3)  # fan_in = 450, std = sqrt(2 / 450) = 1/15
         w = _sample(check.impl, "kaiming_normal", shape).double()
-        check.that(abs(float(w.std()) * 15 - 1) < 0.03,
-                   f"kaiming_normal{shape}: std {float(w.std()):.4f}, expected 1/15 = 0.0667")
+        std = float(w.std())
+        check.that(abs(std * 15 - 1) < 0.03,
+                   f"kaiming_normal{shape}: std {std:.4f}, expected 1/15 = 0.0667",
+                   got=std, mistakes=[_fan_out(math.sqrt(2 / 288))])
 
     def test_uniform_bound(self, check):
         shape = (600, 200)  # fan_in 200: bound = sqrt(3) * sqrt(2 / 200) = sqrt(0.03)
         w = _sample(check.impl, "kaiming_uniform", shape).double()
         bound = math.sqrt(0.03)
-        check.that(bound * 0.99 <= float(w.abs().max()) <= bound * (1 + 1e-6),
-                   f"kaiming_uniform{shape}: max |w| {float(w.abs().max()):.4f}, the bound is "
-                   f"{bound:.4f}")
+        top = float(w.abs().max())
+        check.that(bound * 0.99 <= top <= bound * (1 + 1e-6),
+                   f"kaiming_uniform{shape}: max |w| {top:.4f}, the bound is {bound:.4f}",
+                   got=top, mistakes=[_fan_out(math.sqrt(6 / 600))])
 
     def test_gain_follows_the_nonlinearity(self, check):
-        # tanh has gain 5/3, not the sqrt(2) of relu: std = (5/3) / sqrt(300) = 0.0962
-        shape, expected = (400, 300), 5 / 3 / math.sqrt(300)
+        # tanh has gain 5/3, not the sqrt(2) of relu: std = (5/3) / sqrt(300) = 0.0962 (fan_out
+        # 600 keeps the fans' mistake far from the gain's)
+        shape, expected = (600, 300), 5 / 3 / math.sqrt(300)
         w = _sample(check.impl, "kaiming_normal", shape, nonlinearity="tanh")
         std = float(w.double().std())
         check.that(abs(std / expected - 1) < 0.03,
                    f"kaiming_normal{shape}, nonlinearity='tanh': std {std:.4f}, expected "
-                   f"(5/3) / sqrt(300) = {expected:.4f}",
-                   hint="the gain comes from calculate_gain(nonlinearity, a); sqrt(2) is only "
-                        "relu's", got=w,
-                   recipe=lambda m: _sample(m, "kaiming_normal", shape, nonlinearity="tanh"))
+                   f"(5/3) / sqrt(300) = {expected:.4f}", got=std, mistakes=[
+                       Mistake("he_gain_hardcoded", "uses relu's gain sqrt(2) whatever the "
+                               "nonlinearity and slope", "the gain comes from "
+                               "calculate_gain(nonlinearity, a); sqrt(2) is only relu's",
+                               math.sqrt(2 / 300), rtol=0.03),
+                       _fan_out(5 / 3 / math.sqrt(600))])
 
     @pytest.mark.supporting()  # a constant tensor is reproducible too
     def test_same_seed_same_tensor(self, check):

@@ -12,6 +12,8 @@ import math
 import pytest
 import torch
 
+from descent.checker import Mistake
+
 from . import T
 
 
@@ -116,7 +118,23 @@ class TestCrossEntropy:
         check.matches(lambda m: m.losses.cross_entropy_backward(
             torch.tensor(1.0, dtype=torch.float64),
             m.losses.cross_entropy_forward(logits, target)[1]),
-            "cross_entropy_backward", expected=expected)
+            "cross_entropy_backward", expected=expected, mistakes=[
+                Mistake("ce_grad_no_div_n", "forgets to divide the gradient by N",
+                        "the loss is a mean over the N rows, so each row's softmax - onehot "
+                        "is divided by N (here 2)", expected * 2),
+                Mistake("ce_grad_sign", "returns onehot - softmax (the sign is flipped)",
+                        "d loss / d logits = (softmax - onehot) / N: the true class's entry "
+                        "is negative", -expected)])
+
+    def test_float64_all_the_way(self, check, inputs):
+        # The docstring fixes every intermediate to the logits' dtype: a one-hot or class weights
+        # made in float32 still give a float64 loss (type promotion), off in the 8th digit.
+        logits, target = inputs.randn(6, 5), inputs.randint(5, 6)
+        weight = inputs.uniform(5, low=0.5, high=2.0)
+        expected = torch.nn.functional.cross_entropy(logits, target, weight=weight)
+        check.matches(lambda m: m.losses.cross_entropy_forward(logits, target, weight)[0],
+                      "weighted cross-entropy in float64", expected=expected, rtol=1e-10,
+                      atol=1e-12)
 
     def test_huge_logits_stay_finite(self, check):
         # Row maximum 1000: exp(1000) overflows, so subtract it first. The loss is

@@ -13,6 +13,8 @@ import math
 import pytest
 import torch
 
+from descent.checker import Mistake
+
 from . import T
 
 
@@ -29,8 +31,13 @@ class TestBatchNorm:
         check.matches(lambda m: run(m)[0], "y (train)", expected=T([-1 / s], [0.0], [1 / s]))
         # momentum 0.1: 0.9 * 0 + 0.1 * 2 = 0.2 and 0.9 * 1 + 0.1 * 1 (unbiased) = 1.0
         check.matches(lambda m: tuple(run(m)[1:3]), "(new_running_mean, new_running_var)",
-                      expected=(T(0.2), T(1.0)),
-                      hint="the running variance is updated with the unbiased batch variance")
+                      expected=(T(0.2), T(1.0)), mistakes=[
+                          Mistake("bn_running_var_biased", "updates the running variance with "
+                                  "the biased batch variance",
+                                  "the running variance is updated with the unbiased batch "
+                                  "variance (divide by N - 1), as PyTorch does; only the "
+                                  "normalization uses the biased one",
+                                  (T(0.2), T(0.9 + 0.1 * 2 / 3)))])
 
     def test_eval_uses_running_statistics(self, check):
         x = T([1.0, 5.0], [3.0, 5.0], [2.0, 8.0])

@@ -11,6 +11,8 @@ Run with ``pytest exercises/test_optim.py``; add ``-k adam`` to focus on one exe
 import pytest
 import torch
 
+from descent.checker import Mistake
+
 from . import T
 
 
@@ -88,8 +90,20 @@ class TestRMSprop:
 class TestAdam:
     def test_first_step_by_hand(self, check):
         # bias-corrected m_hat = g and v_hat = g^2 on step 1, so the step is lr * sign(g)
-        check.matches(lambda m: m.optim.adam_step(T(1.0, -1.0), T(2.0, -0.5), {}, lr=0.1)[0],
-                      "adam_step first step", expected=T(0.9, -0.9))
+        # Without the bias correction m = 0.1 g and v = 0.001 g^2, so the step is
+        # lr * 0.1 / sqrt(0.001) ~ 0.316 (times the sign of g); correcting m alone gives ~3.16.
+        p, g = T(1.0, -1.0), T(2.0, -0.5)
+        check.matches(lambda m: m.optim.adam_step(p, g, {}, lr=0.1)[0],
+                      "adam_step first step", expected=T(0.9, -0.9), mistakes=[
+                          Mistake("adam_no_bias_correction", "leaves out the bias correction",
+                                  "divide m by 1 - beta1**t and v by 1 - beta2**t, with t = 1 "
+                                  "on the first step: both moments start at zero and stay "
+                                  "too small until corrected",
+                                  p - 0.1 * (0.1 * g) / (0.001 * g * g).sqrt()),
+                          Mistake("adam_only_m_corrected",
+                                  "bias-corrects the first moment but not the second",
+                                  "v needs its own correction: v_hat = v / (1 - beta2**t)",
+                                  p - 0.1 * g / (0.001 * g * g).sqrt())])
 
     @pytest.mark.supporting()  # a constant counter of 1 passes it
     def test_step_counter(self, check):
@@ -113,3 +127,37 @@ class TestAdamW:
         recipe, expected = run_both("adamw_step", torch.optim.AdamW,
                                     dict(lr=0.05, weight_decay=0.1))
         check.matches(recipe, "5 steps against torch.optim.AdamW", expected=expected)
+
+
+# Every optimizer, like the hidden graders: three steps with momentum and weight decay, each
+# leaving its parameter, its gradient and the state it was given as they were.
+@pytest.mark.supporting()  # code that computes nothing edits nothing
+@pytest.mark.parametrize("name,hp", [
+    pytest.param("sgd_step", dict(lr=0.1, momentum=0.9, weight_decay=0.1), id="sgd",
+                 marks=pytest.mark.exercise("optim.sgd")),
+    pytest.param("adagrad_step", dict(lr=0.1, weight_decay=0.1), id="adagrad",
+                 marks=pytest.mark.exercise("optim.adagrad")),
+    pytest.param("rmsprop_step", dict(lr=0.01, weight_decay=0.1), id="rmsprop",
+                 marks=pytest.mark.exercise("optim.rmsprop")),
+    pytest.param("adam_step", dict(lr=0.05, weight_decay=0.1), id="adam",
+                 marks=pytest.mark.exercise("optim.adam")),
+    pytest.param("adamw_step", dict(lr=0.05, weight_decay=0.1), id="adamw",
+                 marks=pytest.mark.exercise("optim.adamw")),
+])
+def test_arguments_and_state_unchanged(name, hp, check):
+    fn = getattr(check.impl.optim, name)
+    p, state = T(0.3, -1.2, 2.0), {}
+    for k in range(3):
+        g = p ** 3 - 1
+        before = {key: v.clone() if isinstance(v, torch.Tensor) else v for key, v in state.items()}
+        tensors = [v for v in state.values() if isinstance(v, torch.Tensor)]
+        with check.unmodified(p, g, *tensors, who=f"{name} (step {k + 1})"):
+            new_p, new_state = fn(p, g, state, **hp)
+        check.that(state.keys() == before.keys() and all(
+            torch.equal(state[key], v) if isinstance(v, torch.Tensor) else state[key] == v
+            for key, v in before.items()),
+            f"{name} changed the state dict it was given (step {k + 1})",
+            check="arguments unchanged",
+            hint="build and return a new dict ({**state, 'step': t} or dict(state)); "
+                 "the caller may still hold the old state")
+        p, state = new_p, new_state

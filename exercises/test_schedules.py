@@ -9,6 +9,11 @@ Run with ``pytest exercises/test_schedules.py``; add ``-k cosine`` to focus on o
 
 import pytest
 
+from descent.checker import Mistake
+
+ONE_STEP_EARLY = "counts steps from 1, so every change comes one step early"
+STEPS_FROM_0 = "steps count from 0: the first call is step 0"
+
 
 @pytest.mark.exercise("schedules.step_lr")
 class TestStepLR:
@@ -16,14 +21,21 @@ class TestStepLR:
         # step_size 3, gamma 0.5: steps 0-2 -> 1.0, steps 3-5 -> 0.5, step 6 -> 0.25
         check.matches(lambda m: [m.schedules.step_lr(t, 1.0, 3, 0.5) for t in range(7)],
                       "step_lr for steps 0..6", expected=[1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25],
-                      rtol=1e-12)
+                      rtol=1e-12, mistakes=[
+                          Mistake("step_lr_early_drop", ONE_STEP_EARLY,
+                                  f"{STEPS_FROM_0}; the rate is base_lr * gamma ** (step // "
+                                  f"step_size)", [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25])])
 
 
 @pytest.mark.exercise("schedules.exponential_lr")
 class TestExponentialLR:
     def test_first_values(self, check):
         check.matches(lambda m: [m.schedules.exponential_lr(t, 2.0, 0.5) for t in range(4)],
-                      "exponential_lr for steps 0..3", expected=[2.0, 1.0, 0.5, 0.25], rtol=1e-12)
+                      "exponential_lr for steps 0..3", expected=[2.0, 1.0, 0.5, 0.25], rtol=1e-12,
+                      mistakes=[Mistake("exponential_lr_one_ahead",
+                                        "already decays at step 0 (gamma ** (step + 1))",
+                                        f"{STEPS_FROM_0}, at base_lr: gamma ** step",
+                                        [1.0, 0.5, 0.25, 0.125])])
 
 
 @pytest.mark.exercise("schedules.cosine_lr")
@@ -32,7 +44,12 @@ class TestCosineLR:
         # 0.1 + (1.0 - 0.1) * (1 + cos(pi * t / 4)) / 2 at t = 0, 2, 4, and min_lr after the end
         check.matches(lambda m: [m.schedules.cosine_lr(t, 1.0, 4, 0.1) for t in (0, 2, 4, 9)],
                       "cosine_lr at steps 0, 2, 4 and 9 (total_steps=4, min_lr=0.1)",
-                      expected=[1.0, 0.55, 0.1, 0.1], rtol=1e-12, atol=1e-15)
+                      expected=[1.0, 0.55, 0.1, 0.1], rtol=1e-12, atol=1e-15, mistakes=[
+                          Mistake("cosine_lr_t_minus_1", "divides by total_steps - 1, so the "
+                                  "minimum is reached one step early",
+                                  "the cosine runs over t / total_steps: min_lr is reached at "
+                                  "step total_steps, not total_steps - 1",
+                                  [1.0, 0.325, 0.1, 0.1])])
 
     @pytest.mark.supporting()  # any float passes it
     def test_returns_a_float(self, check):
@@ -49,7 +66,12 @@ class TestWarmupCosineLR:
         check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 1.0, 4, 8) for t in range(9)],
                       "warmup_cosine_lr for steps 0..8 (warmup_steps=4, total_steps=8)",
                       expected=[0.25, 0.5, 0.75, 1.0, 1.0, half, 0.5, 1 - half, 0.0],
-                      rtol=1e-12, atol=1e-15)
+                      rtol=1e-12, atol=1e-15, mistakes=[
+                          Mistake("warmup_starts_at_zero", "ramps as base_lr * step / "
+                                  "warmup_steps, so step 0 has a zero rate",
+                                  "the warmup is base_lr * (step + 1) / warmup_steps: step 0 "
+                                  "already trains", [0.0, 0.25, 0.5, 0.75, 1.0, half, 0.5,
+                                                     1 - half, 0.0])])
 
 
 @pytest.mark.exercise("schedules.one_cycle_lr")
@@ -82,5 +104,21 @@ def test_reduce_after_patience_runs_out(check):
         return lrs
 
     check.matches(run, "learning rates over 6 epochs (patience 2)",
-                  expected=[0.1, 0.1, 0.1, 0.1, 0.01, 0.01], rtol=1e-12,
-                  hint="reduce only when num_bad_epochs > patience (strictly), then reset it")
+                  expected=[0.1, 0.1, 0.1, 0.1, 0.01, 0.01], rtol=1e-12, mistakes=[
+                      Mistake("plateau_at_patience", "reduces once num_bad_epochs reaches "
+                              "patience, one epoch early",
+                              "reduce only when num_bad_epochs > patience (strictly)",
+                              [0.1, 0.1, 0.1, 0.01, 0.01, 0.001]),
+                      Mistake("plateau_no_reset", "keeps num_bad_epochs after a reduction, so "
+                              "the rate keeps falling", "set num_bad_epochs back to 0 after "
+                              "each reduction", [0.1, 0.1, 0.1, 0.1, 0.01, 0.001])])
+
+
+@pytest.mark.exercise("schedules.reduce_on_plateau_step")
+@pytest.mark.supporting()  # code that computes nothing edits nothing
+def test_state_left_unchanged(check):
+    state = {"lr": 0.1, "best": 0.5, "num_bad_epochs": 3, "cooldown_counter": 0}
+    before = dict(state)
+    check.impl.schedules.reduce_on_plateau_step(0.7, state, patience=2)
+    check.that(state == before, "reduce_on_plateau_step modified the state it was given",
+               check="arguments unchanged", hint="return a new dict; never edit `state`")

@@ -138,6 +138,10 @@ def battery(specs: list[PairSpec]) -> type:
             args, kwargs = spec.smooth(inputs)
             check.gradcheck(spec.exercise, args, spec.wrt, kwargs=kwargs)
 
+        # Weight 3 (docs/authoring.md, "Stability"): a result that is NaN or inf on large
+        # inputs is a real defect, not a rounding detail, so it costs about a quarter of the
+        # exercise even though every other check passes.
+        @pytest.mark.points(3)
         @pytest.mark.parametrize("spec,case", stable)
         def test_stable(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)

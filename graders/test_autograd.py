@@ -147,6 +147,58 @@ class TestGraphs:
                       check="shape and type", hint="store data and grad as Python floats")
 
 
+def _long_path(b):
+    """Three operations from ``b``, so that the path through it is longer than a direct use."""
+    return ((b * 0.5).exp() * 0.8).tanh() * 3.0
+
+
+def _diamond(short_first):
+    """b = 2a used directly and through a longer path, in either operand order: a walk that
+    takes an operation's last input first and one that takes its first are each fooled by one."""
+    def build(a):
+        b = a * 2.0
+        d = b + _long_path(b) if short_first else _long_path(b) + b
+        return [a, b, d]
+    return build
+
+
+def _lattice(n):
+    """y[i+1] = y[i] * w + y[i-1] * tanh(y[i-1]): every node feeds paths of lengths 1 and 2
+    (and, through those, of every length), with one shared node reused at the very end."""
+    def build(x, w):
+        s = (x * w).tanh()
+        prev, y = x, s
+        for _ in range(n):
+            prev, y = y, y * w * 0.9 + prev * prev.tanh() * 0.3
+        return [x, w, s, y * s + s]
+    return build
+
+
+@pytest.mark.exercise("autograd.value")
+class TestOrder:
+    """The order of the backward pass, on graphs where a wrong one gives a wrong gradient: a node
+    that feeds a short and a long path must wait for both before sending its gradient on."""
+
+    ORDER_HINT = ("a node may send its gradient on only after every node that uses it has added "
+                  "to it: build a topological order (each node after all of its inputs) with a "
+                  "depth-first search that appends a node once its inputs are done, then run the "
+                  "local steps over that list reversed; breadth-first, or running a node's step "
+                  "when a walk first reaches it, is not such an order")
+
+    @pytest.mark.points(4)
+    @pytest.mark.parametrize("short_first", [True, False], ids=["b+f(b)", "f(b)+b"])
+    def test_diamond_of_unequal_paths(self, short_first, check):
+        _matches(check, _diamond(short_first), [0.35],
+                 "b = 2a reaching the output directly and through three more operations",
+                 hint=self.ORDER_HINT)
+
+    @pytest.mark.points(4)
+    def test_shared_subexpressions_deep_in_a_graph(self, check):
+        _matches(check, _lattice(12), [0.6, 1.1],
+                 "a lattice of 12 steps whose nodes each feed the next two",
+                 hint=self.ORDER_HINT)
+
+
 # Every operator with a number on either side, and between Values.
 OPS = {
     "a + 2": lambda a: a + 2.0,

@@ -157,6 +157,14 @@ class Value:
         # END SOLUTION
 
     def backward(self):
+        """Fill in ``grad`` of every Value this one depends on (this one's own grad becomes 1).
+
+        The order is the lesson: a node may pass its gradient on only once every node that uses
+        it has added its contribution. Walking the graph breadth-first, or running a node's step
+        as soon as a depth-first walk first reaches it, breaks that rule on any graph where a
+        node feeds two paths of different lengths (``d = b + f(b)`` with ``f`` several
+        operations long) and is graded on such graphs.
+        """
         # BEGIN SOLUTION
         # Iterative depth-first search: a node is appended after all of its inputs.
         order, visited = [], set()

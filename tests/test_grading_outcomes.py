@@ -121,15 +121,55 @@ def test_classic_mistakes_are_marked():
 
 
 @pytest.mark.parametrize("variant", CLASSIC, ids=[v.id for v in CLASSIC])
-def test_public_tests_catch_and_name_every_classic_mistake(public_classic_run, variant):
+def test_public_tests_catch_and_name_every_classic_mistake(public_bugs_run, variant):
     """A mistake the docstring warns about must not pass the public tests: the student would
     lose points in the hidden graders for what their own loop blessed."""
-    tests = [t for t in public_classic_run.results["tests"]
+    tests = [t for t in public_bugs_run.results["tests"]
              if t["implementation"] == f"bug:{variant.id}" and t["exercise"] == variant.exercise]
     failed = [t for t in tests if t["outcome"] != "passed"]
     assert failed, f"no public test of {variant.exercise} fails {variant.id}"
     assert any(t["misconception"] == variant.id for t in failed), \
         [(t["name"], t["misconception"]) for t in failed]
+
+
+# Every catalogued bug that edits what it was given (tensors, a state dict).
+EDITS_ARGUMENTS = ["sigmoid_mutates_input", "relu_zeroes_input_in_place", "clip_norm_in_place",
+                   "clip_value_in_place", "residual_backward_adds_into_dy", "bn_running_in_place",
+                   "sgd_buffer_in_place", "adagrad_sum_in_place", "rmsprop_square_avg_in_place",
+                   "adam_moments_in_place", "dropout_mutates_input", "plateau_edits_state"]
+
+
+@pytest.mark.parametrize("vid", EDITS_ARGUMENTS)
+def test_public_tests_catch_an_argument_edited_in_place(public_bugs_run, catalogue_run, vid):
+    """"Never modify an argument" is a rule of every exercise: the student hears it from the
+    public tests, in the words the hidden graders use."""
+    def messages(run):
+        return [t["message"] for t in run.results["tests"]
+                if t["implementation"] == f"bug:{vid}" and t["outcome"] != "passed"]
+
+    public, hidden = messages(public_bugs_run), messages(catalogue_run)
+    assert any(m.startswith("[arguments unchanged]") for m in public), public
+    hint = "hint: work on new tensors (x - m, not x -= m); never edit an input"
+    assert any(hint in m for m in public) == any(hint in m for m in hidden), (public, hidden)
+
+
+def test_a_result_that_overflows_costs_a_quarter_of_the_exercise(catalogue_run):
+    """A softmax that skips the max shift is NaN for large inputs: docs/authoring.md weighs a
+    stability case at 3, about 2 of the exercise's 10 points."""
+    block = catalogue_run.block("bug:softmax_no_max_subtraction")
+    assert block["max_points"] - block["points"] >= 2, block
+
+
+def test_hidden_graders_are_never_weaker_than_the_public_tests(public_bugs_run, catalogue_run):
+    """A catalogued bug that the student's own public tests catch must also lose points in the
+    hidden grading: otherwise the instructor's grade blesses what the student's loop refused."""
+    def lost(run):
+        return {b["name"] for b in run.results["implementations"]
+                if b["name"].startswith("bug:") and b["points"] < b["max_points"]}
+
+    weaker = sorted(lost(public_bugs_run) - lost(catalogue_run))
+    assert lost(public_bugs_run) and not weaker, (
+        "bugs the public tests catch but the hidden graders give full marks: " + ", ".join(weaker))
 
 
 @pytest.mark.parametrize("vid", ["ce_grad_no_div_n", "he_uses_fan_out", "he_gain_hardcoded"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -154,18 +155,188 @@ def test_selecting_an_exercise_scores_it_as_a_full_run_does(tmp_path):
     assert points("-k", "cross_entropy") == full
 
 
+def _public_results(submission: Path, tmp_path: Path, *args: str) -> dict:
+    """The public tests run in-process on ``submission`` (as in the student's bundle); returns
+    the results document."""
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider",
+                    f"--impl={submission}", "--isolation=none", "--insecure",
+                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
+    return json.loads(results.read_text())
+
+
 def test_a_wrong_signature_is_named_as_such(tmp_path):
     submission = tmp_path / "bob"
     shutil.copytree(KIT / "solutions", submission)
     path = submission / "losses.py"
     path.write_text(path.read_text().replace("def mse_forward(pred, target):",
                                              "def mse_forward(pred):"))
-    results = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
-                    "-p", "no:cacheprovider", f"--impl={submission}", "--isolation=none",
-                    "--insecure", "-k", "mse", f"--results={results}"],
-                   cwd=KIT, capture_output=True, timeout=300)
-    doc = json.loads(results.read_text())
+    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k", "mse")
     first = next(e["first_failure"] for e in doc["implementations"][0]["exercises"]
                  if e["id"] == "losses.mse")
     assert first.startswith("calling your `mse_forward` failed"), first
+
+
+def _solutions_bundle(tmp_path_factory, name: str) -> Path:
+    bundle = build_student_bundle(KIT, tmp_path_factory.mktemp(name) / "student")
+    shutil.rmtree(bundle / "starter")
+    shutil.copytree(KIT / "solutions", bundle / "starter")
+    return bundle
+
+
+def _prepend(path: Path, code: str) -> None:
+    path.write_text(code + path.read_text())
+
+
+def test_a_module_that_hangs_at_import_is_not_imported_again(tmp_path_factory):
+    bundle = _solutions_bundle(tmp_path_factory, "hang")
+    _prepend(bundle / "starter" / "schedules.py", "while True:  # the student's bug\n    pass\n")
+    started = time.monotonic()
+    out, _ = _pytest(bundle, "exercises/test_schedules.py", "--call-timeout=1").communicate(
+        timeout=300)
+    elapsed = time.monotonic() - started
+    doc = json.loads((bundle / ".descent" / "results.json").read_text())
+    messages = [t["message"] for t in doc["tests"]]
+    assert len(messages) > 5 and all("schedules.py could not be imported" in m
+                                     for m in messages), out[-2000:]
+    assert sum("not imported again" in m for m in messages) == len(messages) - 1
+    assert "the import did not finish within 3 s" in messages[0]
+    # one whole-test limit (3 x 1 s), not one per test
+    assert elapsed < 3 * timelimit.BATCH_FACTOR + 30, elapsed
+
+
+def test_os_exit_at_import_cannot_end_the_run_silently(tmp_path_factory):
+    bundle = _solutions_bundle(tmp_path_factory, "exit")
+    results = bundle / ".descent" / "results.json"
+    results.parent.mkdir()
+    results.write_text('{"stale": true}')   # a previous run's file must not survive
+    _prepend(bundle / "starter" / "clipping.py", "import os\nos._exit(0)\n")
+    proc = _pytest(bundle, "exercises/test_clipping.py", "exercises/test_schedules.py")
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 1, out[-2000:]
+    doc = json.loads(results.read_text())
+    clipping = [t for t in doc["tests"] if t["exercise"].startswith("clipping.")]
+    assert clipping and all("clipping.py could not be imported: os._exit(0) was called"
+                            in t["message"] for t in clipping)
+    assert "(line 2)" in clipping[0]["message"]
+    assert all(t["outcome"] == "passed" for t in doc["tests"]
+               if t["exercise"].startswith("schedules."))
+
+
+def test_a_borrowed_library_call_is_named_in_the_public_run(tmp_path):
+    """The student's own run applies the instructor's library-use rules: the call and its line."""
+    submission = tmp_path / "carol"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / "activations.py"
+    right = "    return y, (y, dim)\n"
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, "    y = torch.softmax(x, dim=dim)\n" + right))
+    line = path.read_text().splitlines().index("    y = torch.softmax(x, dim=dim)") + 1
+    doc = _public_results(submission, tmp_path, "exercises/test_activations.py", "-k", "softmax")
+    softmax = next(e for e in doc["implementations"][0]["exercises"]
+                   if e["id"] == "activations.softmax")
+    assert softmax["points"] == 0
+    assert f"torch.softmax (activations.py line {line})" in softmax["first_failure"]
+
+
+def test_descent_grade_exits_non_zero_when_points_are_lost():
+    from descent.cli import grade_exit_code
+
+    full = {"implementations": [{"points": 10.0, "max_points": 10.0}]}
+    flagged = {"implementations": [{"points": 10.0, "max_points": 10.0},
+                                   {"points": 0.0, "max_points": 10.0}]}
+    assert grade_exit_code(0, full) == 0
+    assert grade_exit_code(0, flagged) == 1   # pytest passed, a flag took the points after
+    assert grade_exit_code(2, full) == 2
+
+
+# Classic mistakes written as a student would, in a copy of the solutions (module, right, wrong).
+CLASSIC_SLIPS = [
+    ("optim", "    bias1 = 1 - beta1 ** t\n    bias2 = 1 - beta2 ** t\n",
+     "    bias1 = 1.0\n    bias2 = 1.0\n"),
+    ("schedules", "base_lr * gamma ** (step // step_size)",
+     "base_lr * gamma ** ((step + 1) // step_size)"),
+    ("init", 'fan = fan_in if mode == "fan_in" else fan_out',
+     'fan = fan_out if mode == "fan_in" else fan_in'),
+    ("normalization", "        new_mean = (1 - momentum) * running_mean + momentum * mu\n",
+     "        new_mean = running_mean.mul_(1 - momentum).add_(momentum * mu)\n"),
+]
+
+
+def test_public_feedback_names_the_mistake_as_the_bundle_runs_it(tmp_path):
+    """Without the catalogue (the bundle has none), the public tests still name the classic
+    mistakes, and no hint written for another mistake is shown."""
+    submission = tmp_path / "dana"
+    shutil.copytree(KIT / "solutions", submission)
+    for module, right, wrong in CLASSIC_SLIPS:
+        path = submission / f"{module}.py"
+        assert right in path.read_text(), (module, right)
+        path.write_text(path.read_text().replace(right, wrong))
+    empty = tmp_path / "no-catalogue"
+    empty.mkdir()
+    doc = _public_results(submission, tmp_path, "exercises/test_optim.py",
+                          "exercises/test_schedules.py", "exercises/test_init.py",
+                          "exercises/test_normalization.py", f"--catalogue={empty}",
+                          "-k", "adam or step_lr or kaiming or batchnorm")
+    failed = {}
+    for t in doc["tests"]:
+        if t["outcome"] != "passed":
+            failed.setdefault(t["exercise"], []).append(t)
+    named = {ex: {t["misconception"] for t in tests} for ex, tests in failed.items()}
+    assert "adam_no_bias_correction" in named["optim.adam"]
+    assert "step_lr_early_drop" in named["schedules.step_lr"]
+    assert named["init.kaiming"] == {"he_uses_fan_out"}, failed["init.kaiming"]
+    messages = {ex: " ".join(t["message"] for t in tests) for ex, tests in failed.items()}
+    assert "calculate_gain" not in messages["init.kaiming"]          # the gain is right
+    assert messages["normalization.batchnorm"].startswith("[arguments unchanged]")
+    assert "unbiased" not in messages["normalization.batchnorm"]      # the variance is right
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
+                    reason="needs POSIX signals")
+def test_ctrl_c_during_collection_is_one_line(tmp_path):
+    marker = tmp_path / "collecting"
+    (tmp_path / "test_slow_import.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(120)\n\n"
+        f"def test_never_runs():\n    pass\n")
+    proc = _pytest(tmp_path, "test_slow_import.py", "-q", start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out   # pytest's status for an interrupted run
+    assert out.strip().splitlines() == [
+        "interrupted (Ctrl-C) before any test ran: nothing was graded"], out
+
+
+def test_a_selection_of_supporting_checks_never_scores_lower(tmp_path):
+    results = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
+                    "-p", "no:cacheprovider", "--impl=solutions", "-k", "gradcheck",
+                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
+    doc = json.loads(results.read_text())
+    block = doc["implementations"][0]
+    assert block["exercises"] and all(e["status"] == "skipped" and e["max_points"] == 0
+                                      and "supporting check only" in e["first_failure"]
+                                      for e in block["exercises"]), block["exercises"]
+    assert block["points"] == block["max_points"] == 0
+
+
+def test_a_float32_intermediate_is_caught_and_shown_in_enough_digits(tmp_path):
+    """Class weights kept in float32 inside a float64 loss: the result is float64 (promotion)
+    but wrong in the 8th digit; the public check fails, prints digits that differ, and says
+    float32."""
+    submission = tmp_path / "erin"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / "losses.py"
+    right = "else weight.to(logits.dtype)"
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, "else weight.float()"))
+    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k",
+                          "float64_all_the_way")
+    (test,) = doc["tests"]
+    assert test["outcome"] == "failed", test
+    expected, got = re.search(r"expected (\S+), got (\S+) ", test["message"]).groups()
+    assert expected != got, test["message"]
+    assert "float32" in test["message"]

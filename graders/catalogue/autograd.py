@@ -18,7 +18,7 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
             recursive_topo=False, rsub_swapped=False, rdiv_swapped=False, pow_no_minus_one=False,
             tanh_one_minus_y=False, relu_ge0=False, naive_sigmoid=False, sub_plus=False,
             div_sign=False, no_reflected=False, sigmoid_grad_y=False, int_numbers=False,
-            grad_none=False, inert_backward=False):
+            grad_none=False, inert_backward=False, breadth_first=False, depth_first_unsorted=False):
     """A micrograd-style Value with the chosen mistakes."""
 
     def push(node, amount):
@@ -150,6 +150,19 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
                     stack.extend((c, False) for c in v._prev if c not in seen)
             return order
 
+        def _first_reached(self):
+            # Each node's step runs when the walk first reaches it, which is before every
+            # path to it is done when a node feeds paths of different lengths.
+            order, seen, pending = [], {self}, [self]
+            while pending:
+                v = pending.pop(0) if breadth_first else pending.pop()
+                order.append(v)
+                for child in v._prev:
+                    if child not in seen:
+                        seen.add(child)
+                        pending.append(child)
+            return order
+
         def _propagate(self):
             self._backward()
             for child in self._prev:
@@ -166,6 +179,10 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
                 self.grad = 1 if int_numbers else 1.0
             if no_topo:
                 self._propagate()
+                return
+            if breadth_first or depth_first_unsorted:
+                for v in self._first_reached():
+                    v._backward()
                 return
             order = self._order()
             for v in (order if forward_order else reversed(order)):
@@ -195,6 +212,17 @@ _bug("value_no_topological_order",
      "recurses into the inputs after each node's own step, without a topological order",
      "A node may push its gradient only once everything that uses it is done: sort the graph "
      "topologically, then visit it in reverse.", no_topo=True)
+_bug("value_breadth_first",
+     "walks the graph breadth-first from the output, running each node's step when first reached",
+     "Breadth-first is not a topological order: a node that feeds a short and a long path is "
+     "reached before the long path has sent it its gradient. Sort the graph topologically "
+     "(a node after all of its inputs), then visit it in reverse.", breadth_first=True)
+_bug("value_depth_first_unsorted",
+     "walks the graph depth-first from the output, running each node's step when first reached",
+     "A depth-first walk must append a node after all of its inputs (post-order) and the "
+     "backward pass then runs over that list reversed; running a node's step when the walk "
+     "first reaches it sends its gradient on before every user has added to it.",
+     depth_first_unsorted=True)
 _bug("value_output_not_seeded", "never sets the output's gradient to 1 before propagating",
      "backward() starts with self.grad = 1 (d out / d out); otherwise every gradient is 0.",
      no_seed=True)

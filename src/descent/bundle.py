@@ -19,6 +19,7 @@ INCLUDED = ("starter", "exercises", "src/descent")
 STUDENT_README = "docs/student-readme.md"
 STUDENT_WORKFLOW = "workflows/student.yml"   # the public tests on every push (GitHub Actions)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
+STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\n"
 
 
 class BundleError(RuntimeError):
@@ -49,6 +50,8 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
     # Students run their public tests by default, not the kit's own test suite.
     pyproject = pyproject.replace('testpaths = ["tests"]', 'testpaths = ["exercises"]')
     (out / "pyproject.toml").write_text(pyproject)
+    # What a run leaves behind stays out of the student's repository (the workflow pushes it).
+    (out / ".gitignore").write_text(STUDENT_GITIGNORE)
     _check_no_leak(out)
     return out
 

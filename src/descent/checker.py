@@ -12,6 +12,8 @@ implementation under test is a proxy to an isolated worker.
 from __future__ import annotations
 
 import contextlib
+import types
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
@@ -29,6 +31,29 @@ _MATCH_RTOL = 1e-5
 _MATCH_ATOL = 1e-6
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A classic mistake a public test recognises by the value it gives on that test's own input.
+
+    The student's bundle has no catalogue (it would hold reference code), so a public check
+    names the mistakes its docstring warns about itself: ``value`` is what the mistake returns
+    for the check's input (worked out by hand or with PyTorch), ``title`` completes "your result
+    matches code that ...", and ``hint`` says what to change. ``rtol`` is how close a result
+    must be to count as that mistake (loose for a statistic of random samples). ``id`` is the
+    catalogued bug's id where there is one, so the kit and the bundle name it alike.
+    """
+
+    id: str
+    title: str
+    hint: str
+    value: Any
+    rtol: float = _MATCH_RTOL
+
+    def explains(self, got: Any) -> bool:
+        return compare(got, self.value, rtol=self.rtol, atol=_MATCH_ATOL,
+                       check_dtype=False) is None
+
+
 class Checker:
     def __init__(self, impl: Implementation, reference: Implementation | None,
                  exercise: str | None, bugs: Iterable[catalogue.Variant] = ()):
@@ -42,36 +67,55 @@ class Checker:
     # -- values ---------------------------------------------------------------------------------
     def matches(self, recipe: Recipe, what: str, *, expected: Any = None, rtol: float = 1e-7,
                 atol: float = 1e-9, check: str = "reference value", hint: str | None = None,
-                check_dtype: bool = True) -> Any:
+                check_dtype: bool = True, mistakes: Sequence[Mistake] = ()) -> Any:
         """Run ``recipe`` on the implementation under test and require the expected result.
 
         ``expected`` defaults to the recipe run on the reference solution; pass a value computed
-        with PyTorch to check against an independent oracle. Returns what the student produced.
+        with PyTorch to check against an independent oracle. ``hint`` is shown with any failure
+        of the check, so it must hold for every way the result can be wrong; advice for one
+        particular mistake goes in ``mistakes``, shown only when the result is that mistake's.
+        Tensors the recipe closes over (and those its inner functions close over) must come
+        out unchanged. Returns what the student produced.
         """
-        pristine = _Inputs(recipe) if self.bugs else None   # only diagnosis needs it
+        # The tensors the recipe hands over are watched: code that edits an argument in place
+        # fails here, in the public tests as in the hidden ones, even when its result is right.
+        pristine = _Inputs(recipe)
         if expected is None:
             # The reference runs first, on pristine arguments: code that edits its inputs in
             # place must not drag the expected value along with it.
             expected = self._reference(recipe)
+        watched = pristine.unchanged()   # those the reference left alone (not the recipe's own)
+        log = getattr(self.impl, "modified_log", None)   # edits made in a worker, by object id
+        start = len(log) if log is not None else 0
         got = recipe(self.impl)
+        edited = pristine.changed(watched, set(log[start:]) if log is not None else set())
+        if edited:
+            shapes = ", ".join(edited)
+            self._modified(f"your code (in {what})",
+                           f"{'a tensor' if len(edited) == 1 else 'tensors'} it was given "
+                           f"(shape {shapes})", diagnosis=lambda: self.diagnose(
+                recipe, got, expected, pristine, what=what, mistakes=mistakes))
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
         if found is None:
             return got
         self.fail(found.describe(what), check=check, hint=found.hint_over(hint, check),
-                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what))
+                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what,
+                                                  mistakes=mistakes))
 
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
         assert_like(got, template, what=what)
 
     def that(self, condition: bool, what: str, *, check: str = "property",
-             hint: str | None = None, recipe: Recipe | None = None, got: Any = None) -> None:
-        """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed."""
+             hint: str | None = None, recipe: Recipe | None = None, got: Any = None,
+             mistakes: Sequence[Mistake] = ()) -> None:
+        """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed
+        (against ``mistakes`` first, which need ``got`` only)."""
         if condition:
             return
         self.fail(what, check=check, hint=hint,
-                  diagnosis=(lambda: self.diagnose(recipe, got, what=what))
-                  if recipe is not None else None)
+                  diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
+                  if recipe is not None or mistakes else None)
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
@@ -82,12 +126,17 @@ class Checker:
         start = len(log) if log is not None else 0
         yield
         edited = set(log[start:]) if log is not None else set()
-        for i, (t, b) in enumerate(zip(tensors, before)):
-            if (id(t) in edited or t.shape != b.shape
-                    or not torch.equal(torch.nan_to_num(t), torch.nan_to_num(b))):
-                self.fail(f"{who} modified its argument #{i + 1} in place",
-                          check="arguments unchanged",
-                          hint="work on new tensors (x - m, not x -= m); never edit an input")
+        changed = [i for i, (t, b) in enumerate(zip(tensors, before))
+                   if id(t) in edited or not _same(t, b)]
+        if changed:
+            self._modified(who, "its argument " + ", ".join(f"#{i + 1}" for i in changed))
+
+    def _modified(self, who: str, which: str, diagnosis: Callable[[], Any] | None = None):
+        """The one failure for an argument edited in place (``which`` names the arguments)."""
+        self.fail(f"{who} modified {which} in place",
+                  check="arguments unchanged",
+                  hint="work on new tensors (x - m, not x -= m); never edit an input",
+                  diagnosis=diagnosis)
 
     # -- gradients -------------------------------------------------------------------------------
     def gradcheck(self, pair: str, args: Sequence[Any], wrt: Sequence[int], *,
@@ -110,7 +159,8 @@ class Checker:
 
     # -- failure ---------------------------------------------------------------------------------
     def diagnose(self, recipe: Recipe | None, got: Any, expected: Any = None,
-                 pristine: "_Inputs | None" = None, what: str = "") -> catalogue.Variant | None:
+                 pristine: "_Inputs | None" = None, what: str = "",
+                 mistakes: Sequence[Mistake] = ()) -> "catalogue.Variant | Mistake | None":
         """The catalogued bug whose output on this recipe equals ``got``, if any. Of several,
         a bug that replaces the function the check names in ``what`` comes first (a wrong
         gradient is the backward's fault before the forward's), then the one that replaces the
@@ -120,7 +170,13 @@ class Checker:
         it behaves like a correct implementation), so it is never named; equal values in another
         dtype do not count as equal when ``got`` has that dtype too (a float32 result for
         float64 inputs is explained by the bug that hard-codes float32).
+
+        The check's own ``mistakes`` come first: they are what the public tests name in a
+        student's bundle, where there is no catalogue, and the kit must say the same.
         """
+        for mistake in mistakes:
+            if mistake.explains(got):
+                return mistake
         if recipe is None or self.reference is None:
             return None
         inputs = pristine or _Inputs(recipe)
@@ -160,16 +216,36 @@ class _Inputs:
 
     def __init__(self, recipe: Recipe):
         self.saved: list[tuple[torch.Tensor, torch.Tensor]] = []
-        for cell in getattr(recipe, "__closure__", None) or ():
+        self._collect(recipe, depth=2)
+
+    def _collect(self, fn: Any, depth: int) -> None:
+        # A recipe often calls a helper of the test (``lambda m: run(m)[0]``) that closes over
+        # the arguments: look one function deeper.
+        for cell in getattr(fn, "__closure__", None) or ():
             try:
                 value = cell.cell_contents
             except ValueError:   # a cell not filled yet
                 continue
+            if isinstance(value, types.FunctionType) and depth > 1:
+                self._collect(value, depth - 1)
+                continue
             items = (value if isinstance(value, (list, tuple)) else
                      value.values() if isinstance(value, dict) else (value,))
             for item in items:
-                if isinstance(item, torch.Tensor) and not item.is_meta:
+                if isinstance(item, torch.Tensor) and not item.is_meta and \
+                        all(item is not saved for saved, _ in self.saved):
                     self.saved.append((item, item.detach().clone()))
+
+    def unchanged(self) -> list[int]:
+        """Positions of the saved tensors that still hold their saved values."""
+        return [i for i, (tensor, copy) in enumerate(self.saved) if _same(tensor, copy)]
+
+    def changed(self, positions: Sequence[int], edited_ids: set[int]) -> list[str]:
+        """The tensors at ``positions`` that no longer hold their saved values (or that a worker
+        reported editing), described by shape for a failure message."""
+        return [str(tuple(tensor.shape)) for tensor, copy in
+                (self.saved[i] for i in positions)
+                if id(tensor) in edited_ids or not _same(tensor, copy)]
 
     def restore(self) -> None:
         with torch.no_grad():
@@ -179,3 +255,8 @@ class _Inputs:
                         tensor.copy_(copy)
                 else:
                     tensor.data = copy.clone()
+
+
+def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:
+    return tensor.shape == before.shape and tensor.dtype == before.dtype and \
+        torch.equal(torch.nan_to_num(tensor.detach()), torch.nan_to_num(before))

@@ -74,7 +74,17 @@ def cmd_grade(args) -> int:
 
         for page in write_for_grade(doc, path.parent, Path(args.html)):
             console.print(f"[dim]HTML report: {page}[/dim]")
-    return 0 if args.exit_zero else code
+    return 0 if args.exit_zero else grade_exit_code(code, doc)
+
+
+def grade_exit_code(pytest_code: int, doc: dict) -> int:
+    """``descent grade``'s status: 0 when every graded implementation kept all its points, 1
+    when one lost any (a failed check, or a score set to 0 after the tests, such as a borrowed
+    library call), pytest's own code (2 and above) when the grading did not complete."""
+    if pytest_code not in (0, 1):
+        return pytest_code
+    lost = any(b["points"] < b["max_points"] for b in doc.get("implementations", []))
+    return 1 if lost else 0
 
 
 def cmd_stubs(args) -> int:
@@ -137,6 +147,10 @@ def cmd_check(args) -> int:
     if code not in (0, 1):
         console.print(f"[red]the public tests did not complete (pytest exit code {code})[/red]")
         return code
+    if not path.is_file():   # the run wrote none (removed at its start): never a silent pass
+        console.print("[red]the public tests wrote no results: the run ended early (see the "
+                      "output above)[/red]")
+        return 2
     progress.render(results.load(path), console)
     console.print(f"[dim]details: pytest exercises/ (results in {path})[/dim]")
     return code
@@ -195,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--html", metavar="FILE", help="also write the student's HTML report")
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
-    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when points are lost")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when points are lost (default: 1 when any implementation "
+                        "lost points, 2 or more when grading did not complete)")
     add_assignment_options(p, "grade")
     options.add_to_argparse(p)
     device_option(p)

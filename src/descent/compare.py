@@ -81,6 +81,23 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _pair(expected: float, got: float) -> str:
+    """``expected E, got G`` with as many digits as it takes to tell them apart (6 to 17)."""
+    for digits in (6, 9, 12, 17):
+        e, g = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if e != g:
+            break
+    return f"expected {e}, got {g}"
+
+
+# A float64 result that agrees with the expected one only to float32's precision (about 7
+# digits) went through a float32 intermediate.
+_FLOAT32_HINT = ("the values agree to about 7 significant digits, float32's precision: if an "
+                 "intermediate (a one-hot, class weights, a constant tensor) is made in float32, "
+                 "build it in the input's dtype (x.new_zeros, torch.zeros_like, "
+                 "weight.to(x.dtype))")
+
+
 def _is_number(x: Any) -> bool:
     return isinstance(x, Number) and not isinstance(x, bool)
 
@@ -158,8 +175,7 @@ def _compare_scalar(got: float, expected: float, rtol: float, atol: float,
         return Mismatch(path, f"expected {_fmt(expected)}, got {_fmt(got)}")
     if abs(got - expected) <= atol + rtol * abs(expected):
         return None
-    return Mismatch(path, f"expected {_fmt(expected)}, got {_fmt(got)} "
-                          f"(abs error {_fmt(abs(got - expected))})")
+    return Mismatch(path, f"{_pair(expected, got)} (abs error {_fmt(abs(got - expected))})")
 
 
 def _meta_mismatch(got: Any, expected: torch.Tensor, check_dtype: bool,
@@ -226,15 +242,19 @@ def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float,
     excess = torch.where(bad, diff / allowed.clamp_min(1e-300), torch.zeros_like(g))
     idx = torch.tensor(_unravel(int(excess.argmax()), tuple(e.shape)))
     nonzero = bad & (e != 0)
-    rel = f", max rel error {_fmt(float((diff / e.abs())[nonzero].max()))}" if nonzero.any() else ""
+    worst_rel = float((diff / e.abs())[nonzero].max()) if nonzero.any() else None
+    rel = f", max rel error {_fmt(worst_rel)}" if worst_rel is not None else ""
+    hint = _FLOAT32_HINT if expected.dtype == torch.float64 and worst_rel is not None \
+        and worst_rel < 1e-5 and bool((diff[bad] <= 1e-5 * e.abs()[bad]).all()) else None
     if e.dim() == 0:
-        return Mismatch(path, f"expected {_fmt(float(e))}, got {_fmt(float(g))} (abs error "
+        return Mismatch(path, f"{_pair(float(e), float(g))} (abs error "
                               f"{_fmt(float(diff))}{rel.replace('max ', '')}) "
-                              f"(allowed: atol={atol:g}, rtol={rtol:g})")
+                              f"(allowed: atol={atol:g}, rtol={rtol:g})", hint, guessed=True)
     return Mismatch(
         path,
         f"{int(bad.sum())} of {e.numel()} values differ; worst {_at(idx, e, g, e.shape)}; "
-        f"max abs error {_fmt(float(diff.max()))}{rel} (allowed: atol={atol:g}, rtol={rtol:g})")
+        f"max abs error {_fmt(float(diff.max()))}{rel} (allowed: atol={atol:g}, rtol={rtol:g})",
+        hint, guessed=True)
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> list[int]:
@@ -248,7 +268,7 @@ def _unravel(flat: int, shape: tuple[int, ...]) -> list[int]:
 def _at(idx: torch.Tensor, e: torch.Tensor, g: torch.Tensor, shape) -> str:
     index = tuple(int(i) for i in idx.tolist())
     where = f"at index {index} of shape {tuple(shape)}" if index else "value"
-    return f"{where}: expected {_fmt(float(e[index]))}, got {_fmt(float(g[index]))}"
+    return f"{where}: {_pair(float(e[index]), float(g[index]))}"
 
 
 def assert_close(got: Any, expected: Any, *, what: str, rtol: float = 1e-7, atol: float = 1e-9,

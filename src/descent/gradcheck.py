@@ -122,9 +122,9 @@ class _Pair:
         self.checker.fail(
             f"{self.what} disagrees with finite differences of your forward ({detail})",
             check="gradient check",
-            hint="differentiate your forward formula again and compare term by term: the "
-                 "usual cause is a factor missing or extra (the upstream gradient, the 1/N of "
-                 "a mean, the 2 of a square)")
+            hint="differentiate your forward formula again and compare term by term: every "
+                 "path from an input to the output contributes (a statistic such as a mean or "
+                 "a variance depends on every input too), each times the upstream gradient")
 
     def check_zero(self, grads: list[torch.Tensor]) -> None:
         if any(bool((g != 0).any()) for g in grads):

@@ -14,10 +14,12 @@ the solutions and any number of submissions coexist in one process without clash
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.machinery
 import importlib.util
 import itertools
+import os
 import sys
 import types
 from pathlib import Path
@@ -35,6 +37,29 @@ class SubmissionError(Exception):
     Raised for a module that is missing or fails to import and for a missing function. The
     grading plugin reports it as the student's problem (a short message, no kit traceback).
     """
+
+
+class HardExit(BaseException):
+    """Student code running in this process called ``os._exit``, which would end the whole run
+    at once, with no results and the exit status it chose (0 looks like success)."""
+
+    def __init__(self, code: Any):
+        super().__init__(f"os._exit({code!r}) was called; it would end the whole test run")
+
+
+@contextlib.contextmanager
+def refuse_hard_exit():
+    """While student code runs in this process, ``os._exit`` raises :class:`HardExit` instead."""
+    real = os._exit
+
+    def refuse(code=0):
+        raise HardExit(code)
+
+    os._exit = refuse
+    try:
+        yield
+    finally:
+        os._exit = real
 
 
 # The four batching helpers below are for the kit's own code. Grader tests reach them through
@@ -189,6 +214,9 @@ class FolderImplementation(Implementation):
         self._alias = f"_descent_impl_{next(_aliases)}"
         self._package: types.ModuleType | None = None
         self._modules: dict[str, Any] = {}
+        # A module that failed to import (or hung) is not imported again in this run: its
+        # error is repeated at once, so an endless loop at import costs one time limit.
+        self._failed: dict[str, str] = {}
 
     @property
     def root(self) -> Path:
@@ -213,17 +241,22 @@ class FolderImplementation(Implementation):
     def module(self, name: str) -> Any:
         if name in self._modules:
             return self._modules[name]
+        if name in self._failed:
+            raise SubmissionError(f"{self._failed[name]} (earlier in this run; not imported "
+                                  f"again)")
         path = self.folder / f"{name}.py"
         if not path.is_file():
             raise SubmissionError(f"{name}.py is missing from {self.name}")
         self._ensure_package()
         try:
-            mod = importlib.import_module(f"{self._alias}.{name}")
-        except SubmissionError:
+            with refuse_hard_exit():
+                mod = importlib.import_module(f"{self._alias}.{name}")
+        except (SubmissionError, KeyboardInterrupt):
             raise
         except BaseException as exc:  # a syntax error or a crash at import is the student's
             detail = _describe_import_error(exc, path)
-            raise SubmissionError(f"{name}.py could not be imported: {detail}") from None
+            self._failed[name] = f"{name}.py could not be imported: {detail}"
+            raise SubmissionError(self._failed[name]) from None
         view = ModuleView(name, mod, self.name, guarded=self.guarded)
         self._modules[name] = view
         return view
@@ -295,6 +328,8 @@ class PatchedImplementation(Implementation):
 def _describe_import_error(exc: BaseException, path: Path) -> str:
     if isinstance(exc, SyntaxError):
         return f"SyntaxError at line {exc.lineno}: {exc.msg}"
+    from .timelimit import CallTimeout
+
     tb = exc.__traceback__
     line = None
     while tb is not None:
@@ -302,4 +337,9 @@ def _describe_import_error(exc: BaseException, path: Path) -> str:
             line = tb.tb_lineno
         tb = tb.tb_next
     where = f" (line {line})" if line else ""
+    if isinstance(exc, CallTimeout):
+        return f"the import did not finish within {exc.seconds:g} s (a loop at module level?)" \
+               f"{where}"
+    if isinstance(exc, HardExit):
+        return f"{exc}{where}"
     return f"{type(exc).__name__}: {exc}{where}"

@@ -45,8 +45,8 @@ from typing import Any
 import pytest
 
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
-from . import catalogue, exercises, results, timelimit
-from .impl import FolderImplementation, Implementation, SubmissionError
+from . import catalogue, exercises, interrupt, results, timelimit
+from .impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
 from . import plugin_isolation as isolation
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -56,6 +56,7 @@ CUDA_ABSENT = "CUDA is not available on this machine"
 DEFAULT_RESULTS = ".descent/results.json"
 _STATE = pytest.StashKey["GradingState"]()
 _RESULT = pytest.StashKey[results.TestResult]()
+interrupt.install()   # until the tests start, Ctrl-C says so in one line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -104,6 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    interrupt.session_started(session.config, _results_file(session.config))
     # Resolve what is graded before collection, so a refusal (no confinement) stops the run
     # with a clear message instead of erroring every test.
     state: GradingState = session.config.stash[_STATE]
@@ -124,6 +126,8 @@ class GradingState:
         self.tests: list[results.TestResult] = []
         self.supporting: dict[str, tuple[str, ...]] = {}   # node id -> value checks it needs
         self.finished: set[str] = set()   # node ids whose outcome a report decided
+        # (implementation, exercise) of value checks a selection (-k, -m) left out
+        self.deselected_value: set[tuple[str, str]] = set()
         self.interrupted = False
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -233,6 +237,9 @@ def _compact_output(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_exercise(item) for item in session.items):
         _compact_output(session.config)
+        # A grading run that dies before writing its results must not leave the previous
+        # run's file looking current.
+        _results_file(session.config).unlink(missing_ok=True)
     # What was imported and collected lives until the run ends (torch alone is hundreds of
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
@@ -279,6 +286,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        exercise = _exercise(item)
+        if exercise and item.get_closest_marker("supporting") is None:
+            state: GradingState = item.config.stash[_STATE]
+            state.deselected_value.add((_impl_of(item).name, exercise))
+
+
+def _unscorable_selection(state: GradingState) -> None:
+    """A supporting check counts only beside its exercise's value checks: when a selection ran
+    none of them (``-k gradcheck``), it is reported but not counted, so the selection never
+    scores an exercise lower than a full run would."""
+    ran_value = {(t.implementation, t.exercise) for t in state.tests
+                 if t.nodeid not in state.supporting}
+    for t in state.tests:
+        key = (t.implementation, t.exercise)
+        if t.nodeid in state.supporting and key not in ran_value \
+                and key in state.deselected_value:
+            t.counted = False
+            outcome = "passed" if t.outcome == results.PASSED else t.message or t.outcome
+            t.message = (f"supporting check only ({outcome.splitlines()[0]}): it counts beside "
+                         f"the exercise's value checks, which this selection left out; run the "
+                         f"whole exercise to score it")
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
@@ -364,12 +396,13 @@ def pytest_runtest_call(item: pytest.Item):
     # In-process code is timed call by call (descent.timelimit.Guarded); this test-wide limit
     # catches what runs outside a timed call, such as the methods of a student's class.
     guarded = getattr(impl, "guarded", None)
-    if guarded is None:
-        whole_test = contextlib.nullcontext()
-    else:
-        whole_test = timelimit.guard(None, timelimit.limit_for(_exercise(item), None,
-                                                               guarded.seconds)
-                                     * timelimit.BATCH_FACTOR)
+    whole_test = contextlib.ExitStack()
+    if guarded is not None:
+        whole_test.enter_context(timelimit.guard(
+            None, timelimit.limit_for(_exercise(item), None, guarded.seconds)
+            * timelimit.BATCH_FACTOR))
+        # os._exit in student code would end the run silently (status 0, no results).
+        whole_test.enter_context(refuse_hard_exit())
     try:
         with whole_test:
             result = yield
@@ -528,6 +561,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
         elif t.outcome != results.PASSED and not t.message:
             t.message = ("the test itself crashed (a kit defect, not your code): run again "
                          "with -v for the traceback")
+    _unscorable_selection(state)
     titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
     results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()},
                           supporting=state.supporting)
@@ -550,6 +584,20 @@ def build_results(state: GradingState) -> dict[str, Any]:
     return doc
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    interrupt.tests_starting()   # (collection_finish also runs after an interrupted collection)
+
+
+@pytest.hookimpl(trylast=True)   # after the terminal reporter has noted it
+def pytest_keyboard_interrupt(excinfo) -> None:
+    interrupt.interrupted()
+
+
+def _results_file(config: pytest.Config) -> Path:
+    return Path(config.getoption("results") or Path(config.rootpath) / DEFAULT_RESULTS)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state: GradingState = session.config.stash[_STATE]
     try:
@@ -557,9 +605,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             return
         state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         state.doc = build_results(state)
-        state.results_path = results.write(
-            state.doc, session.config.getoption("results")
-            or Path(session.config.rootpath) / DEFAULT_RESULTS)
+        state.results_path = results.write(state.doc, _results_file(session.config))
     finally:
         isolation.close(state._impls or [])
 
@@ -576,7 +622,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup,
-                      width=max(100, terminalreporter._tw.fullwidth), highlight=False)
+                      width=terminalreporter._tw.fullwidth, highlight=False)
     render(state.doc, console, detail=config.option.verbose > 0)
     terminalreporter.write_sep("=", "grades")
     terminalreporter.write(buffer.getvalue())

@@ -135,8 +135,13 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
             raise pytest.UsageError(
                 f"--impl {spec}: refusing to import a submission into the grader's process "
                 f"(--isolation none); add --insecure if you trust this code")
-        return FolderImplementation(
+        impl = FolderImplementation(
             path, name, guarded=timelimit.Guarded(float(config.getoption("call_timeout"))))
+        # The same library-use rules as a graded submission: a student's own run (and a
+        # self-study `descent grade starter`) must say what the instructor's grading will.
+        impl.scan, impl.review = {}, {}
+        _record_scan(impl, _sources(path))
+        return impl
     manager = manager_for(config)
     try:
         manager.precheck()
@@ -172,6 +177,12 @@ def resolve_variant(config, variant, reference: Implementation, catalogue_dir: P
                                 variant={"catalogue": str(catalogue_dir), "id": variant.id},
                                 read_extra=(str(catalogue_dir),), base_kind="patched")
     return impl
+
+
+def _sources(folder: Path) -> dict[str, str]:
+    """Module name -> source of a folder of exercise modules (a single .py file: itself)."""
+    files = [folder] if folder.is_file() else sorted(folder.glob("*.py"))
+    return {f.stem: f.read_text(errors="replace") for f in files if f.suffix == ".py"}
 
 
 def _record_scan(impl, sources: dict[str, str]) -> None:

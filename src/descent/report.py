@@ -38,35 +38,43 @@ def advice(tests: list[dict[str, Any]]) -> str:
 
 def exercise_table(block: dict[str, Any], tests: list[dict[str, Any]] | None = None, *,
                    title: str | None = None, detail: bool = False) -> Table:
-    """Points per exercise. With ``tests`` (this block's), a line under each exercise that lost
-    points names the likely mistake and its hint; ``detail`` adds every failing check."""
+    """Points per exercise, one line each; an exercise that lost points gets its first problem
+    on the lines below it, indented across the table's width (so the table fits an 80-column
+    terminal without squeezing the text into a narrow column). With ``tests`` (this block's), a
+    line names the likely mistake and its hint; ``detail`` adds every failing check."""
     # the block's name is the submission's (a folder name a student chose): text, not markup
     table = Table(title=Text(title or f"Descent: {block['name']}"), box=box.SIMPLE_HEAD,
-                  title_justify="left", expand=False)
-    table.add_column("exercise", no_wrap=True)
+                  title_justify="left", expand=False, pad_edge=False)
+    table.add_column("exercise", overflow="fold", max_width=90)
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    table.add_column("first problem", overflow="fold", max_width=90)
+
+    def below(text: Text) -> None:
+        table.add_row(Text("  ").append_text(text), "", "")
+
     for ex in block["exercises"]:
         status = ex["status"]
-        problem = Text(_shorten(ex["first_failure"], ex["id"]))
-        if ex["misconceptions"]:
-            problem.append(f" (likely: {', '.join(ex['misconceptions'])})", style="yellow")
         table.add_row(ex["id"], f"{_points(ex['points'])}/{_points(ex['max_points'])}",
-                      Text(_LABEL.get(status, status), style=_STYLE.get(status, "")), problem)
+                      Text(_LABEL.get(status, status), style=_STYLE.get(status, "")))
+        # An untouched stub is one line: its status says all ("... is not implemented yet").
+        if ex["first_failure"] and (status != "not_implemented" or detail):
+            problem = Text(_shorten(ex["first_failure"], ex["id"]))
+            if ex["misconceptions"]:
+                problem.append(f" (likely: {', '.join(ex['misconceptions'])})", style="yellow")
+            below(problem)
         mine = [t for t in tests or () if t["exercise"] == ex["id"]]
         tip = advice(mine) if ex["points"] < ex["max_points"] else ""
         if tip:
-            table.add_row("", "", "", Text(tip, style="yellow"))
+            below(Text(tip, style="yellow"))
         if detail:
             for t in mine:
                 if t["counted"] and t["points"] < t["max_points"]:
                     first = t["message"].splitlines()[0] if t["message"] else t["outcome"]
-                    table.add_row("", "", "", Text(f"{t['name']}: {first}", style="dim"))
+                    below(Text(f"{t['name']}: {first}", style="dim"))
     total = f"{_points(block['points'])}/{_points(block['max_points'])}"
     share = 100 * block["points"] / block["max_points"] if block["max_points"] else 0.0
     table.add_section()
-    table.add_row(Text("total", style="bold"), Text(total, style="bold"), f"{share:.0f}%", "")
+    table.add_row(Text("total", style="bold"), Text(total, style="bold"), f"{share:.0f}%")
     return table
 
 

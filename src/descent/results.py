@@ -111,6 +111,10 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
         ex = by_id[t.exercise]
         if t.counted and t.points < t.max_points and t.message and not ex.first_failure:
             ex.first_failure = t.message
+    for t in tests:   # an exercise none of whose tests counted says why
+        ex = by_id[t.exercise]
+        if not ex.first_failure and not t.counted and t.message:
+            ex.first_failure = t.message.splitlines()[0]
     for ex in by_id.values():
         ex.points, ex.max_points = round(ex.points, 6), round(ex.max_points, 6)
         ex.status = _status(ex)
@@ -119,6 +123,8 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
 
 def _status(ex: ExerciseResult) -> str:
     lost = ex.failed + ex.not_implemented + ex.errors + ex.skipped
+    if ex.passed + lost == 0:   # no test counted (CUDA only on a CPU machine, a selection)
+        return SKIPPED
     if lost == 0:
         return PASSED if ex.points >= ex.max_points else "partial" if ex.points > 0 else FAILED
     if ex.passed and ex.points > 0:
