@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from . import catalogue
+from . import catalogue, diagnoses
 from .compare import GradingFailure, assert_like, compare
 from .impl import Implementation
 
@@ -48,7 +48,7 @@ class Checker:
         ``expected`` defaults to the recipe run on the reference solution; pass a value computed
         with PyTorch to check against an independent oracle. Returns what the student produced.
         """
-        pristine = _Inputs(recipe) if self.bugs else None   # only diagnosis needs it
+        pristine = _Inputs(recipe)   # only diagnosis needs it
         if expected is None:
             # The reference runs first, on pristine arguments: code that edits its inputs in
             # place must not drag the expected value along with it.
@@ -58,7 +58,8 @@ class Checker:
         if found is None:
             return got
         self.fail(found.describe(what), check=check, hint=found.hint_over(hint, check),
-                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what))
+                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what),
+                  generic=lambda: self.diagnose_generic(recipe, got, expected, pristine))
 
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
@@ -143,10 +144,23 @@ class Checker:
             return bug
         return None
 
+    @staticmethod
+    def diagnose_generic(recipe: Recipe, got: Any, expected: Any,
+                         pristine: "_Inputs") -> diagnoses.Diagnosis | None:
+        """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
+        given the recipe's inputs as they were before any implementation ran."""
+        pristine.restore()
+        try:
+            return diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
+        except Exception:   # a hypothesis that cannot read these values names nothing
+            return None
+
     def fail(self, message: str, *, check: str, hint: str | None = None,
-             diagnosis: Callable[[], catalogue.Variant | None] | None = None):
-        """Raise the failure; ``diagnosis`` runs only if the failure is reported."""
-        raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis)
+             diagnosis: Callable[[], catalogue.Variant | None] | None = None,
+             generic: Callable[[], diagnoses.Diagnosis | None] | None = None):
+        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported."""
+        raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis,
+                             generic=generic)
 
     def _reference(self, recipe: Recipe) -> Any:
         if self.reference is None:

@@ -1,0 +1,170 @@
+"""Generic diagnoses: each hypothesis names its mistake, stays silent on unrelated errors, and
+never picks one explanation when two fit."""
+
+import pytest
+import torch
+
+from descent import diagnoses
+from descent.compare import GradingFailure
+from descent.diagnoses import Diagnosis, Inputs, diagnose, inputs_of
+
+
+def seeded(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+X = seeded(5, 3)                       # a batch of 5 rows, 3 features
+INPUTS = Inputs(tensors=[("x", X)], numbers=[("p", 0.3)])
+E = seeded(5, 3, seed=1)               # the expected result
+
+
+def kind(expected, got, inputs=INPUTS):
+    found = diagnose(expected, got, inputs)
+    return found.kind if found else None
+
+
+@pytest.mark.parametrize("factor, expected_kind, words", [
+    (5.0, "sum-mean", "5 times the expected, and 5 is the size of dimension 0"),
+    (1 / 3, "sum-mean", "divided by 3, and 3 is the size of dimension 1"),
+    (-1.0, "sign", "sign flipped"),
+    (2.0, "factor", "twice"),
+    (0.5, "factor", "half"),
+    (0.7, "factor", "(1 - `p`)"),
+    (1 / 0.7, "factor", "1/(1 - `p`)"),
+    (3.17, "factor", "times a constant (3.17)"),
+])
+def test_constant_factors_are_named(factor, expected_kind, words):
+    found = diagnose(E, factor * E, INPUTS)
+    assert found.kind == expected_kind and words in found.text
+
+
+def test_a_single_number_is_not_called_an_arbitrary_multiple():
+    assert kind(torch.tensor(2.0, dtype=torch.float64), torch.tensor(3.3, dtype=torch.float64)) \
+        is None
+    # ...but a named factor of a single number still is
+    assert kind(2.0, 10.0) == "sum-mean"
+
+
+def test_zero_everywhere():
+    assert kind(E, torch.zeros_like(E)) == "zero"
+
+
+def test_transposed_and_reshaped_layouts():
+    square = seeded(4, 4)
+    assert kind(square, square.T, Inputs()) == "layout"
+    assert "reshape" in diagnose(E, E.T.reshape(5, 3), Inputs()).text
+
+
+def test_right_values_in_the_wrong_order():
+    perm = torch.tensor([2, 0, 4, 1, 3])
+    assert kind(E, E[perm]) == "order"
+
+
+def test_schedules_and_trajectories_one_step_off():
+    lrs = [0.1 * 0.5 ** (t // 2) for t in range(8)]
+    behind = [lrs[0]] + lrs[:-1]
+    ahead = lrs[1:] + [lrs[-1] * 0.5]
+    assert "behind" in diagnose(lrs, behind).text
+    assert "ahead" in diagnose(lrs, ahead).text
+    assert "at the start" in diagnose(lrs, lrs[1:]).text          # the start left out
+    assert "too many, at the end" in diagnose(lrs, lrs + [0.01]).text   # one extra step
+    path = [seeded(3, seed=s) for s in range(5)]
+    assert kind(path, [path[0]] + path[:-1]) == "step"
+
+
+def test_first_update_with_its_sign_flipped():
+    w = [torch.tensor(0.0, dtype=torch.float64)]
+    for _ in range(5):
+        w.append(w[-1] - 0.1 * 2 * (w[-1] - 3))
+    ascent = [w[0], w[0] + (w[0] - w[1])] + [w[0] - 7.0] * 4
+    found = diagnose(w, ascent, Inputs())
+    assert found.kind == "sign" and "first update" in found.text
+
+
+def test_a_missing_term_proportional_to_an_argument():
+    assert "missing + `x`" in diagnose(E + X, E, INPUTS).text      # a skip path left out
+    found = diagnose(E, E - 0.01 * X, INPUTS)                      # weight decay, say
+    assert found.kind == "term" and "-0.01 times `x`" in found.text
+
+
+def test_a_constant_offset():
+    assert kind(E, E + 0.25) == "offset"
+
+
+def test_one_branch_of_a_piecewise_formula():
+    got = torch.where(X < 0, 0.01 * X, X)       # leaky where the reference is plain ReLU
+    expected = X.clamp_min(0)
+    found = diagnose(expected, got, INPUTS)
+    assert found.kind == "branch" and "wrong exactly where `x` < 0" in found.text
+
+
+def test_only_the_last_entry_along_a_dimension():
+    got = E.clone()
+    got[:, -1] += 1.0
+    got[:, -1] *= torch.arange(1.0, 6.0, dtype=torch.float64)   # no constant relation
+    assert kind(E, got, Inputs()) == "edge"
+
+
+def test_broadcast_over_the_wrong_dimension():
+    got = E.mean(0, keepdim=True).expand_as(E)
+    assert kind(E, got, Inputs()) == "broadcast"
+
+
+def test_float32_precision():
+    got = E.to(torch.float32).to(torch.float64)
+    found = diagnose(E, got, Inputs())
+    assert found.kind == "precision"
+    # a float32 check is exempt: float32 values are what it expects
+    assert diagnose(E, got.to(torch.float32), Inputs()) is None or \
+        diagnose(E, got.to(torch.float32), Inputs()).kind != "precision"
+
+
+def test_two_explanations_are_never_resolved_by_guessing():
+    # x equals the expected result, so "twice the expected" and "plus x" both fit
+    found = diagnose(E, 2 * E, Inputs(tensors=[("x", E)]))
+    assert found.kind == "ambiguous" and "twice" in found.text and "`x`" in found.text
+    # two arguments explain a missing term equally: say nothing
+    assert kind(E, E + X, Inputs(tensors=[("x", X), ("y", X.clone())])) != "term"
+
+
+def test_unrelated_errors_get_no_name():
+    assert diagnose(E, seeded(5, 3, seed=7), INPUTS) is None
+    assert diagnose(E, E, INPUTS) is None                           # nothing to explain
+    assert diagnose(E, E[:2], INPUTS) is None                       # a shape the message covers
+    assert diagnose(E, E * float("nan"), INPUTS) is None
+    assert diagnose("converges", "diverges", INPUTS) is None
+
+
+def test_structures_are_diagnosed_at_their_first_difference():
+    assert kind((E, X), (E, -X), Inputs()) == "sign"
+    assert kind({"w": E, "b": X}, {"w": E, "b": 5 * X}, Inputs()) == "sum-mean"
+
+
+def test_inputs_of_a_recipe_name_its_closure_and_constants():
+    x, p = X, 0.3
+
+    def recipe(m):
+        return m.f(x, p, 0.25)
+
+    found = inputs_of(recipe)
+    assert [n for n, _ in found.tensors] == ["x"]
+    assert ("p", 0.3) in found.numbers and ("a constant of the call", 0.25) in found.numbers
+
+
+def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one():
+    class Bug:
+        id, title, hint = "b", "sums instead of averaging", "divide"
+
+    generic = Diagnosis("sum-mean", "your result is 5 times the expected")
+    alone = str(GradingFailure("[x] differs", generic=lambda: generic))
+    assert "likely mistake: your result is 5 times the expected." in alone
+    both = GradingFailure("[x] differs", diagnosis=lambda: Bug, generic=lambda: generic)
+    assert "matches code that sums instead of averaging" in str(both)
+    assert "5 times" not in str(both)
+    assert both.misconception == "b" and both.diagnosis == "sum-mean"   # the audit sees both
+
+
+def test_every_kind_is_declared():
+    produced = {"zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term",
+                "offset", "branch", "edge", "broadcast", "precision"}
+    assert produced <= set(diagnoses.KINDS)
