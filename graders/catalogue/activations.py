@@ -147,7 +147,8 @@ def tanh_backward(dy, cache):
 # --------------------------------------------------------------------------------------- ReLU
 relu_backward_ge0 = bug("relu_backward_ge0", "activations.relu",
                         "passes the gradient where x >= 0, so the derivative at 0 is 1",
-                        hint="By convention the derivative at exactly 0 is 0: use x > 0.")
+                        hint="By convention the derivative at exactly 0 is 0: use x > 0.",
+                        generic="branch")
 
 
 @relu_backward_ge0.replaces
@@ -158,7 +159,8 @@ def relu_backward(dy, cache):
 
 relu_backward_returns_mask = bug("relu_backward_returns_mask", "activations.relu",
                                  "returns the 0/1 mask instead of the masked upstream gradient",
-                                 hint="dx = dy * (x > 0): the mask selects entries of dy.")
+                                 hint="dx = dy * (x > 0): the mask selects entries of dy.",
+                                 generic="branch")
 
 
 @relu_backward_returns_mask.replaces
@@ -198,7 +200,7 @@ def relu_backward(dy, cache):
 leaky_backward_as_relu = bug("leaky_backward_as_relu", "activations.leaky_relu",
                              "uses 0 instead of negative_slope as the derivative for x < 0",
                              hint="For x <= 0 the slope is negative_slope, so dx = "
-                                  "negative_slope * dy there.")
+                                  "negative_slope * dy there.", generic="branch")
 
 
 @leaky_backward_as_relu.replaces
@@ -209,7 +211,7 @@ def leaky_relu_backward(dy, cache):
 
 leaky_slope_02 = bug("leaky_slope_02", "activations.leaky_relu",
                      "defaults negative_slope to 0.2 (a Keras habit) instead of 0.01",
-                     hint="The default negative_slope is 0.01.")
+                     hint="The default negative_slope is 0.01.", generic="branch")
 
 
 @leaky_slope_02.replaces
@@ -359,7 +361,8 @@ def softmax_backward(dy, cache):
 
 softmax_hardcoded_last_dim = bug("softmax_hardcoded_last_dim", "activations.softmax",
                                  "ignores `dim` and always normalizes the last dimension",
-                                 hint="Use dim in every reduction (amax, sum), not -1.")
+                                 hint="Use dim in every reduction (amax, sum), not -1.",
+                                 generic="broadcast")
 
 
 @softmax_hardcoded_last_dim.replaces

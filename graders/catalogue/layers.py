@@ -155,7 +155,7 @@ def linear_backward(dy, cache):
 linear_db_mean = bug("linear_db_mean", "layers.linear",
                      "averages the upstream gradient over the batch for db",
                      hint="b is added to every row, so its gradient is the sum over the batch, "
-                          "not the mean.")
+                          "not the mean.", generic="sum-mean")
 
 
 @linear_db_mean.replaces
@@ -215,7 +215,8 @@ def two_layer_net(params, x, y):
 
 two_layer_relu_ge0 = bug("two_layer_relu_ge0", "layers.two_layer_net",
                          "lets the gradient through where z1 >= 0 (derivative 1 at exactly 0)",
-                         hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0.")
+                         hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0.",
+                         generic="branch")
 
 
 @two_layer_relu_ge0.replaces
@@ -226,7 +227,7 @@ def two_layer_net(params, x, y):
 two_layer_no_div_n = bug("two_layer_no_div_n", "layers.two_layer_net",
                          "averages the loss but returns the gradients of the summed loss",
                          hint="The loss is a mean over N examples, so the logit gradient is "
-                              "(p - y) / N.")
+                              "(p - y) / N.", generic="sum-mean")
 
 
 @two_layer_no_div_n.replaces
@@ -328,7 +329,7 @@ def mlp_loss_and_grads(params, x, y, activation="relu"):
 mlp_sum_over_batch = bug("mlp_sum_over_batch", "layers.mlp_loss_and_grads",
                          "sums the cross-entropy over the batch instead of averaging",
                          hint="The loss is the mean over the N examples, and so are its "
-                              "gradients: divide by N.")
+                              "gradients: divide by N.", generic="sum-mean")
 
 
 @mlp_sum_over_batch.replaces
@@ -371,7 +372,8 @@ def numerical_gradient(f, x, eps=1e-6):
 
 numgrad_no_half = bug("numgrad_no_half", "layers.numerical_gradient",
                       "divides the central difference by eps instead of 2*eps",
-                      hint="x + eps and x - eps are 2*eps apart: divide by 2*eps.")
+                      hint="x + eps and x - eps are 2*eps apart: divide by 2*eps.",
+                      generic="factor")
 
 
 @numgrad_no_half.replaces
@@ -392,7 +394,8 @@ def numerical_gradient(f, x, eps=1e-5):
 numgrad_first_dim_only = bug("numgrad_first_dim_only", "layers.numerical_gradient",
                              "loops over x[i] for i in range(len(x)), moving whole rows at once",
                              hint="Perturb one element at a time: loop over x.numel() positions "
-                                  "of a flattened view, not over the first dimension.")
+                                  "of a flattened view, not over the first dimension.",
+                                  generic="broadcast")
 
 
 @numgrad_first_dim_only.replaces
@@ -440,7 +443,8 @@ def relative_error(a, b):
 
 relerr_max_denominator = bug("relerr_max_denominator", "layers.relative_error",
                              "divides by max(|a|, |b|) instead of |a| + |b|",
-                             hint="The denominator is |a| + |b| (floored at 1e-12).")
+                             hint="The denominator is |a| + |b| (floored at 1e-12).",
+                             generic="factor")
 
 
 @relerr_max_denominator.replaces
@@ -555,7 +559,7 @@ residual_no_skip_grad = bug(
     "residual_backward_no_skip", "layers.residual_block",
     "backpropagates only through the branch and forgets the skip's dy in dx",
     hint="y = x + branch(x): x reaches y twice, so dx = dy (through the skip) + dz @ W1 "
-         "(through the branch).", classic=True)
+         "(through the branch).", classic=True, generic=("term", "zero"))
 
 
 @residual_no_skip_grad.replaces
@@ -566,7 +570,7 @@ def residual_block_backward(dy, cache):
 residual_mask_ge0 = bug(
     "residual_relu_mask_ge0", "layers.residual_block",
     "lets the gradient through the ReLU where z >= 0, so a unit at exactly 0 still learns",
-    hint="ReLU's derivative at exactly 0 is taken as 0: mask with z > 0.")
+    hint="ReLU's derivative at exactly 0 is taken as 0: mask with z > 0.", generic="branch")
 
 
 @residual_mask_ge0.replaces
@@ -578,7 +582,7 @@ residual_bias_mean = bug(
     "residual_bias_grad_mean", "layers.residual_block",
     "averages over the batch for db1 and db2 instead of summing",
     hint="each bias is added to every row, so its gradient is the sum of the upstream gradient "
-         "over the batch.")
+         "over the batch.", generic="sum-mean")
 
 
 @residual_bias_mean.replaces
@@ -615,7 +619,7 @@ residual_post_relu = bug(
     "residual_relu_after_the_sum", "layers.residual_block",
     "applies the ReLU after adding the skip, y = relu(x + W2 a + b2), as in the original ResNet",
     hint="here the block is y = x + relu(x @ W1.T + b1) @ W2.T + b2: the skip is added last "
-         "and nothing follows it.")
+         "and nothing follows it.", generic="branch")
 
 
 @residual_post_relu.replaces

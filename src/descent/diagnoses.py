@@ -32,7 +32,7 @@ _ATOL = 1e-9
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = ("zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term", "offset",
-         "branch", "edge", "broadcast", "precision", "stability")
+         "branch", "edge", "broadcast", "precision", "stability", "structure")
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,12 @@ def same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL))
 
 
-def _scale(e: torch.Tensor) -> float:
-    return float(e.abs().max()) if e.numel() else 0.0
+def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
+    """The mask of entries that are clearly wrong, when every other entry is clearly right;
+    ``None`` when some entry is neither (a rounding-sized error is no pattern)."""
+    right = torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
+    wrong = ~torch.isclose(g, e, rtol=1e-3, atol=1e-6)
+    return wrong if bool((right | wrong).all()) else None
 
 
 # -- tier 1: the specific hypotheses -----------------------------------------------------------
@@ -103,9 +107,15 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     c = float((g * e).sum() / (e * e).sum())
     if not math.isfinite(c) or abs(c - 1) < 1e-6 or not same(g, c * e):
         return None
+    named = {}
     for value, diagnosis in _factor_candidates(e.shape, inputs):
         if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
-            return diagnosis
+            named.setdefault(diagnosis.kind, diagnosis)
+    if len(named) > 1:   # 2 is also a dimension's size, say: both readings are offered
+        return Diagnosis("ambiguous", "several explanations fit equally well: "
+                         + "; or ".join(d.text for d in named.values()))
+    if named:
+        return next(iter(named.values()))
     if nonzero < 2:
         return None
     return Diagnosis("factor", f"your result is the expected times a constant ({c:.4g}): the "
@@ -233,8 +243,8 @@ def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     """The wrong entries are exactly those where an argument of the result's shape (or the
     expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
     is wrong."""
-    wrong = ~torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
-    if min(int(wrong.sum()), int((~wrong).sum())) < 2:
+    wrong = _wrong_entries(e, g)
+    if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
         return None   # one entry on a side is no evidence of a pattern
     candidates = [(f"`{n}`", x) for n, x in inputs.tensors
                   if x.shape == e.shape and x.is_floating_point()]
@@ -243,7 +253,7 @@ def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
         for cond, where, right in ((x < 0, "< 0", ">= 0"), (x > 0, "> 0", "<= 0"),
                                    (x <= 0, "<= 0", "> 0"), (x >= 0, ">= 0", "< 0"),
                                    (x == 0, "== 0", "!= 0")):
-            if torch.equal(wrong, cond):
+            if torch.equal(wrong, cond) and bool((e[~wrong] != 0).any()):
                 return Diagnosis("branch", f"your result is right where {name} {right} and "
                                            f"wrong exactly where {name} {where}: check that "
                                            "branch of the formula (its value or slope there, "
@@ -256,7 +266,7 @@ def precision(e: torch.Tensor, g: torch.Tensor, inputs: Inputs, *,
     """A float64 check whose result holds only float32 values and agrees with the expected to
     float32 precision: part of the computation ran in float32."""
     if dtype is not None and dtype != torch.float64:
-        return None
+        return None   # a float32 check expects float32 values
     if not torch.equal(g.to(torch.float32).to(torch.float64), g):
         return None
     if torch.equal(e.to(torch.float32).to(torch.float64), e):
@@ -299,8 +309,8 @@ def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
 def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Only the first or only the last entry along one dimension is wrong: an off-by-one at an
     edge (a range that stops one early, an index that starts at 1)."""
-    wrong = ~torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
-    if e.dim() == 0 or not bool(wrong.any()):
+    wrong = _wrong_entries(e, g)
+    if e.dim() == 0 or wrong is None or not bool(wrong.any()):
         return None
     for k in range(e.dim()):
         if e.shape[k] < 3:
@@ -363,7 +373,7 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
 
 def diagnose_tensors(e: torch.Tensor, g: torch.Tensor, inputs: Inputs,
                      dtype: torch.dtype | None = None) -> Diagnosis | None:
-    """Run the tiers on two float64 tensors of one shape; ``dtype`` is the result's own dtype."""
+    """Run the tiers on two float64 tensors of one shape; ``dtype`` is the expected dtype."""
     for tier in TIERS:
         fits: dict[str, Diagnosis] = {}
         for hypothesis in tier:
@@ -385,26 +395,58 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     Works on tensors, numbers, and lists, tuples and dicts of them: a sequence of numbers or of
     same-shaped tensors is read as one tensor whose dimension 0 is the step (so a schedule or an
     optimizer trajectory can be one step off); otherwise the first item that differs is
-    diagnosed. Non-finite values, different shapes and non-numeric results get no diagnosis
-    (the comparison's own message covers them).
+    diagnosed. NaN or infinity where the expected is finite is a stability problem; different
+    shapes are named only as a sequence one step too long or short, or the right value wrapped
+    in (or unwrapped from) a tuple; non-numeric results get no diagnosis.
     """
     inputs = inputs or Inputs()
     pair = _as_pair(expected, got)
     if pair is not None:
-        e, g, dtype = pair
-        if e.shape != g.shape:
-            return length(e, g)
-        if not (bool(torch.isfinite(e).all())
-                                      and bool(torch.isfinite(g).all())):
-            return None
-        if same(g, e):   # within the hypotheses' tolerance: only a precision loss can tell
-            return precision(e, g, inputs, dtype=dtype)
-        found = diagnose_tensors(e, g, inputs, dtype)
+        found = _diagnose_pair(*pair, inputs)
         if found is not None:
             return found
+    found = wrapped(expected, got)
+    if found is not None:
+        return found
     for e_item, g_item in _children(expected, got):
         if _as_pair(e_item, g_item) is None or not _equal(e_item, g_item):
             return diagnose(e_item, g_item, inputs)
+    return None
+
+
+def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
+    if e.shape != g.shape:
+        return length(e, g)
+    if not bool(torch.isfinite(e).all()):
+        return None
+    if not bool(torch.isfinite(g).all()):
+        return unstable(e, g)
+    if same(g, e):   # within the hypotheses' tolerance: only a precision loss can tell
+        return precision(e, g, inputs, dtype=dtype)
+    return diagnose_tensors(e, g, inputs, dtype)
+
+
+def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+    """NaN or infinity where the expected result is finite."""
+    return Diagnosis("stability", "your result has NaN or infinite values where the expected "
+                                  "is finite: an unstable formula (exp of a large number, "
+                                  "log(0), 0/0, 0 * inf); use a stable form (subtract the max, "
+                                  "log-sum-exp, log1p, a guarded branch)")
+
+
+def wrapped(expected: Any, got: Any) -> Diagnosis | None:
+    """The right result inside a tuple or list (or the first item of the expected tuple handed
+    back alone): the return convention is wrong, not the value."""
+    if isinstance(got, (list, tuple)) and not isinstance(expected, (list, tuple)) \
+            and any(_equal(expected, item) for item in got):
+        return Diagnosis("structure", f"your result is a {type(got).__name__} of {len(got)} "
+                                      "items and one of them is the expected value: return "
+                                      "that value alone (the docstring's return convention)")
+    if isinstance(expected, (list, tuple)) and not isinstance(got, (list, tuple)) \
+            and any(_equal(item, got) for item in expected):
+        return Diagnosis("structure", f"your result is one value where a "
+                                      f"{type(expected).__name__} of {len(expected)} items is "
+                                      "expected, and it equals one of them: return them all")
     return None
 
 
@@ -426,7 +468,7 @@ def _as_pair(expected: Any, got: Any) -> tuple[torch.Tensor, torch.Tensor, Any] 
     e, g = _as_tensor(expected), _as_tensor(got)
     if e is None or g is None:
         return None
-    dtype = got.dtype if isinstance(got, torch.Tensor) else None
+    dtype = expected.dtype if isinstance(expected, torch.Tensor) else None
     return e, g, dtype
 
 
@@ -471,7 +513,9 @@ def inputs_of(recipe: Callable) -> Inputs:
 
 
 def _add(found: Inputs, label: str, item: Any) -> None:
-    if isinstance(item, torch.Tensor) and not item.is_meta and not item.is_complex():
+    if isinstance(item, torch.Tensor) and item.numel() == 1 and item.is_floating_point():
+        found.numbers.append((label, float(item)))   # a scalar argument (an upstream dloss)
+    elif isinstance(item, torch.Tensor) and not item.is_meta and not item.is_complex():
         found.tensors.append((label, item.detach().to("cpu", torch.float64)
                               if item.is_floating_point() else item.detach().cpu()))
     elif isinstance(item, Number) and not isinstance(item, (bool, complex)):
