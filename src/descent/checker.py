@@ -61,6 +61,31 @@ class Checker:
                   diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what),
                   generic=lambda: self.diagnose_generic(recipe, got, expected, pristine))
 
+    def diagnose_generic(self, recipe: Recipe, got: Any, expected: Any,
+                         pristine: "_Inputs") -> diagnoses.Diagnosis | None:
+        """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
+        given the recipe's inputs as they were before any implementation ran. A float32 result
+        that none explains is tried once more with the inputs widened to float64: right there
+        means the formula is right and unstable in float32."""
+        pristine.restore()
+        try:
+            found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
+            if (found is None or found.kind == "stability") and pristine.widen():
+                try:
+                    wide = recipe(self.impl)
+                finally:
+                    pristine.restore()
+                if compare(wide, _double(expected), rtol=1e-5, atol=1e-6,
+                           check_dtype=False) is None:
+                    return diagnoses.Diagnosis(
+                        "stability", "your result is right when the inputs are float64 and wrong "
+                        "in float32: the formula overflows, underflows or cancels in float32 "
+                        "(exp of a large number, log of an underflowed 0, a difference of two "
+                        "large values); use a stable form (subtract the max, log-sum-exp, log1p)")
+            return found
+        except Exception:   # a hypothesis that cannot read these values names nothing
+            return None
+
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
         assert_like(got, template, what=what)
@@ -144,17 +169,6 @@ class Checker:
             return bug
         return None
 
-    @staticmethod
-    def diagnose_generic(recipe: Recipe, got: Any, expected: Any,
-                         pristine: "_Inputs") -> diagnoses.Diagnosis | None:
-        """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
-        given the recipe's inputs as they were before any implementation ran."""
-        pristine.restore()
-        try:
-            return diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
-        except Exception:   # a hypothesis that cannot read these values names nothing
-            return None
-
     def fail(self, message: str, *, check: str, hint: str | None = None,
              diagnosis: Callable[[], catalogue.Variant | None] | None = None,
              generic: Callable[[], diagnoses.Diagnosis | None] | None = None):
@@ -185,6 +199,14 @@ class _Inputs:
                 if isinstance(item, torch.Tensor) and not item.is_meta:
                     self.saved.append((item, item.detach().clone()))
 
+    def widen(self) -> bool:
+        """Turn every float32 tensor the recipe closes over into float64 (``restore`` undoes
+        it); ``False``, changing nothing, when there is none."""
+        narrow = [t for t, _ in self.saved if t.dtype == torch.float32]
+        for tensor in narrow:
+            tensor.data = tensor.data.double()
+        return bool(narrow)
+
     def restore(self) -> None:
         with torch.no_grad():
             for tensor, copy in self.saved:
@@ -193,3 +215,14 @@ class _Inputs:
                         tensor.copy_(copy)
                 else:
                     tensor.data = copy.clone()
+
+
+def _double(value: Any) -> Any:
+    """``value`` with every float32 tensor in it (nested in tuples, lists, dicts) as float64."""
+    if isinstance(value, torch.Tensor):
+        return value.double() if value.dtype == torch.float32 else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_double(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _double(v) for k, v in value.items()}
+    return value

@@ -190,3 +190,37 @@ def test_a_missing_scalar_upstream_gradient_is_named_by_its_argument():
 def test_a_factor_that_is_also_a_dimension_size_is_not_resolved_by_guessing():
     found = diagnose(seeded(2, 3), 2 * seeded(2, 3), Inputs())
     assert found.kind == "ambiguous" and "twice" in found.text and "size of dimension 0" in found.text
+
+
+class _Impl:
+    """An implementation with one function, ``f``, for the checker."""
+    def __init__(self, f):
+        self.f = f
+
+
+def _failure(f, recipe, expected):
+    from descent.checker import Checker
+
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(f), None, None).matches(recipe, "f output", expected=expected)
+    return info.value.resolve()
+
+
+def test_the_checker_names_a_sum_where_the_mean_belongs_through_its_recipe():
+    x = X
+    failure = _failure(lambda v: (v ** 2).sum(0), lambda m: m.f(x), (X ** 2).mean(0))
+    assert failure.diagnosis == "sum-mean"
+    assert "likely mistake: your result is 5 times the expected, and 5 is the size of " \
+           "dimension 0 of `x`" in str(failure)
+
+
+def test_right_in_float64_and_wrong_in_float32_is_a_stability_problem():
+    z = torch.tensor([10.0, 50.0, 100.0], dtype=torch.float32)
+
+    def naive_ratio(v):   # exp(100) overflows float32, not float64
+        return torch.exp(v) / torch.exp(v)
+
+    expected = torch.ones(3, dtype=torch.float32)
+    failure = _failure(naive_ratio, lambda m: m.f(z), expected)
+    assert failure.diagnosis == "stability" and "right when the inputs are float64" in str(failure)
+    assert z.dtype == torch.float32                              # the inputs are put back
