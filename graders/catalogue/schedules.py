@@ -311,7 +311,7 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 # --------------------------------------------------------------------- reduce_on_plateau_step
 def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, *,
              at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
-             in_place=False):
+             in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False):
     """One reducer epoch with one mistake switched on."""
     if mode not in ("min", "max") or factor >= 1.0:
         raise ValueError("bad arguments")
@@ -321,6 +321,12 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
     current = float(metric)
     if absolute:
         better = current < best - threshold if mode == "min" else current > best + threshold
+    elif share_of_abs_best:
+        margin = threshold * abs(best)
+        better = current < best - margin if mode == "min" else current > best + margin
+    elif inclusive:
+        better = current <= best * (1 - threshold) if mode == "min" else \
+            current >= best * (1 + threshold)
     else:
         better = current < best * (1 - threshold) if mode == "min" else \
             current > best * (1 + threshold)
@@ -330,7 +336,7 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
         bad = bad if cooldown_counts else 0
     if bad >= patience if at_patience else bad > patience:
         candidate = max(lr * factor, min_lr)
-        if lr - candidate > 1e-8:
+        if lr - candidate > (0.0 if no_eps else 1e-8):
             lr = candidate
         cooling, bad = cooldown, bad if no_reset else 0
     new = {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
@@ -369,6 +375,17 @@ _plateau_bug("plateau_edits_state", "updates the state dict it was given and ret
              "Build a new dict: the caller may keep the old state (to compare, or to retry an "
              "epoch).", in_place=True)
 
+_plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold * |best| below "
+             "best, which differs from PyTorch's best * (1 - threshold) when best is negative",
+             "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
+             "above best, as in PyTorch.", share_of_abs_best=True)
+_plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
+             "an improvement (<= for <)", "The improvement is strict: metric < best * "
+             "(1 - threshold).", inclusive=True)
+_plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
+             "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
+             "1e-8.", no_eps=True)
+
 plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_on_plateau_step",
                                     "copies the state first and updates the copy field by field")
 
@@ -405,3 +422,37 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
                            cooldown=0, min_lr=0.0):
     return float(state["lr"]), state
+
+
+plateau_torch_style = alternative("plateau_torch_style", "schedules.reduce_on_plateau_step",
+                                  "follows torch.optim's own structure: an is_better helper "
+                                  "with rel_epsilon = 1 - threshold, a separate cooldown test, "
+                                  "and an eps comparison of old and new rate")
+
+
+@plateau_torch_style.replaces
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0):
+    if mode not in ("min", "max") or factor >= 1.0:
+        raise ValueError("bad arguments")
+
+    def is_better(a, best):
+        return a < best * (1.0 - threshold) if mode == "min" else a > best * (threshold + 1.0)
+
+    best = state.get("best", math.inf if mode == "min" else -math.inf)
+    bad, cooling = state.get("num_bad_epochs", 0), state.get("cooldown_counter", 0)
+    old_lr = new_lr = float(state["lr"])
+    current = float(metric)
+    if is_better(current, best):
+        best, bad = current, 0
+    else:
+        bad += 1
+    in_cooldown = cooling > 0
+    if in_cooldown:
+        cooling -= 1
+        bad = 0
+    if bad > patience:
+        lowered = max(old_lr * factor, min_lr)
+        new_lr = lowered if old_lr - lowered > 1e-8 else old_lr
+        cooling, bad = cooldown, 0
+    return new_lr, dict(lr=new_lr, best=best, num_bad_epochs=bad, cooldown_counter=cooling)

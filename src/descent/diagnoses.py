@@ -116,7 +116,7 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
                          + "; or ".join(d.text for d in named.values()))
     if named:
         return next(iter(named.values()))
-    if nonzero < 2:
+    if nonzero < 2 or abs(c - 1) < 1e-3:   # a single number, or a rounding-sized factor
         return None
     return Diagnosis("factor", f"your result is the expected times a constant ({c:.4g}): the "
                                "formula is right up to a scale factor (a missing or extra "
@@ -190,6 +190,32 @@ def step(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
                                  "the expected value at step t + 1 (a step counter that starts "
                                  "one too high, or a value updated before it is used)")
     return None
+
+
+def changes(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """A piecewise-constant sequence (a schedule's rates, 1-D, at least 3 steps) that takes the
+    right values in the right order but changes at other steps: the condition that decides a
+    change is wrong (every change one step early or late is the ``step`` shift)."""
+    if e.dim() != 1 or len(e) < 3:
+        return None
+    e_at, g_at = _change_steps(e), _change_steps(g)
+    if not e_at or len(e_at) != len(g_at) or len(e_at) > len(e) // 2:
+        return None   # a sequence that changes every other step is no step function
+    if not same(_runs(e), _runs(g)):
+        return None
+    return Diagnosis("step", "your sequence takes the right values in the right order, but "
+                             "changes at other steps: check the condition that decides when it "
+                             "changes (a strict or non-strict comparison, a threshold, a counter "
+                             "that is reset or not)")
+
+
+def _change_steps(x: torch.Tensor) -> list[int]:
+    moved = ~torch.isclose(x[1:], x[:-1], rtol=_RTOL, atol=_ATOL)
+    return [int(i) + 1 for i in moved.nonzero().flatten()]
+
+
+def _runs(x: torch.Tensor) -> torch.Tensor:
+    return x[[0] + _change_steps(x)]
 
 
 def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
@@ -307,10 +333,11 @@ def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
 
 
 def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
-    """Only the first or only the last entry along one dimension is wrong: an off-by-one at an
-    edge (a range that stops one early, an index that starts at 1)."""
+    """Only the first or only the last slice along one dimension of a result of two or more
+    dimensions is wrong: an off-by-one at an edge (a range that stops one early, an index that
+    starts at 1). A 1-D sequence wrong only at its end is no evidence (any late change is)."""
     wrong = _wrong_entries(e, g)
-    if e.dim() == 0 or wrong is None or not bool(wrong.any()):
+    if e.dim() < 2 or wrong is None or not bool(wrong.any()):
         return None
     for k in range(e.dim()):
         if e.shape[k] < 3:
@@ -366,7 +393,7 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero,),
-    (factor, layout, step, first_update, term, branch, precision),
+    (factor, layout, step, changes, first_update, term, branch, precision),
     (order, offset, edge, broadcast),
 )
 
@@ -493,7 +520,8 @@ def _as_tensor(x: Any) -> torch.Tensor | None:
 
 def inputs_of(recipe: Callable) -> Inputs:
     """The tensors and numbers a grader's recipe passes on: its closure variables (one level
-    inside lists, tuples and dicts) by name, and the numeric constants written in it."""
+    inside dicts, and the tensors one level inside lists and tuples) by name, and the numeric
+    constants written in it."""
     found = Inputs()
     code = getattr(recipe, "__code__", None)
     names = code.co_freevars if code is not None else ()
@@ -506,6 +534,8 @@ def inputs_of(recipe: Callable) -> Inputs:
                  list(value.items()) if isinstance(value, dict) else [(None, value)])
         for key, item in items:
             label = name if key is None else f"{name}[{key!r}]"
+            if isinstance(value, (list, tuple)) and not isinstance(item, torch.Tensor):
+                continue   # a list of numbers is data (metrics, steps), not an argument
             _add(found, label, item)
     for const in (code.co_consts if code is not None else ()):
         _add(found, "a constant of the call", const)

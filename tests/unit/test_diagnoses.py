@@ -224,3 +224,19 @@ def test_right_in_float64_and_wrong_in_float32_is_a_stability_problem():
     failure = _failure(naive_ratio, lambda m: m.f(z), expected)
     assert failure.diagnosis == "stability" and "right when the inputs are float64" in str(failure)
     assert z.dtype == torch.float32                              # the inputs are put back
+
+
+def test_a_step_function_that_changes_at_the_wrong_steps():
+    expected = [0.1] * 4 + [0.01] * 4 + [0.001] * 4
+    early = [0.1] * 3 + [0.01] * 4 + [0.001] * 5
+    assert "one step ahead" in diagnose(expected, early).text
+    moved = [0.1] * 2 + [0.01] * 7 + [0.001] * 3
+    assert "changes at other steps" in diagnose(expected, moved).text
+    assert diagnose(expected, [0.1] * 3 + [0.05] * 9) is None        # other values: no claim
+
+
+def test_a_list_of_numbers_in_the_recipe_is_data_not_arguments():
+    metrics = [0.5, 0.25, 2.0]
+    assert inputs_of(lambda m: m.f(metrics)).numbers == []
+    kw = {"factor": 0.5}
+    assert inputs_of(lambda m: m.f(**kw)).numbers == [("kw['factor']", 0.5)]
