@@ -428,9 +428,9 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     """
     inputs = inputs or Inputs()
     pair = _as_pair(expected, got)
-    if pair is not None:
+    if pair is not None:   # one tensor, or a sequence read as one: no item-by-item guess
         found = _diagnose_pair(*pair, inputs)
-        if found is not None:
+        if found is not None or pair[0].shape == pair[1].shape:
             return found
     found = wrapped(expected, got)
     if found is not None:
