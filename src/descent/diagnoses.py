@@ -246,6 +246,9 @@ def term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
             continue
         if bool((xb == 0).all()) or same(xb, xb.flatten()[0].expand(e.shape)):
             continue   # a constant argument: the constant-offset hypothesis covers it
+        k = float((e * xb).sum() / (xb * xb).sum())
+        if same(e, k * xb):
+            continue   # the expected is a multiple of x: a constant factor explains it better
         a = float((d * xb).sum() / (xb * xb).sum())
         if abs(a) > 1e-12 and same(g, e + a * xb):
             fits.append((name, a))
@@ -427,6 +430,8 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     in (or unwrapped from) a tuple; non-numeric results get no diagnosis.
     """
     inputs = inputs or Inputs()
+    if isinstance(got, torch.Tensor) and isinstance(expected, Number):
+        return wrapped(expected, got)
     pair = _as_pair(expected, got)
     if pair is not None:   # one tensor, or a sequence read as one: no item-by-item guess
         found = _diagnose_pair(*pair, inputs)
@@ -462,8 +467,14 @@ def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 
 def wrapped(expected: Any, got: Any) -> Diagnosis | None:
-    """The right result inside a tuple or list (or the first item of the expected tuple handed
-    back alone): the return convention is wrong, not the value."""
+    """The return convention is wrong, not (only) the value: the right result inside a tuple or
+    list, one item of the expected tuple handed back alone, or a tensor where a Python number
+    is asked for."""
+    if isinstance(got, torch.Tensor) and isinstance(expected, Number) \
+            and not isinstance(expected, bool) and got.numel() == 1:
+        return Diagnosis("structure", "your result is a tensor where the docstring asks for a "
+                                      "Python number: compute it with math functions or "
+                                      "convert it with .item()")
     if isinstance(got, (list, tuple)) and not isinstance(expected, (list, tuple)) \
             and any(_equal(expected, item) for item in got):
         return Diagnosis("structure", f"your result is a {type(got).__name__} of {len(got)} "

@@ -120,9 +120,10 @@ def test_float32_precision():
 
 
 def test_two_explanations_are_never_resolved_by_guessing():
-    # x equals the expected result, so "twice the expected" and "plus x" both fit
-    found = diagnose(E, 2 * E, Inputs(tensors=[("x", E)]))
-    assert found.kind == "ambiguous" and "twice" in found.text and "`x`" in found.text
+    # an exponential decay one step ahead is also the expected times gamma
+    lrs = [0.5 ** t for t in range(6)]
+    found = diagnose(lrs, [0.5 ** (t + 1) for t in range(6)], Inputs())
+    assert found.kind == "ambiguous" and "half" in found.text and "one step ahead" in found.text
     # two arguments explain a missing term equally: say nothing
     assert kind(E, E + X, Inputs(tensors=[("x", X), ("y", X.clone())])) != "term"
 
@@ -240,3 +241,13 @@ def test_a_list_of_numbers_in_the_recipe_is_data_not_arguments():
     assert inputs_of(lambda m: m.f(metrics)).numbers == []
     kw = {"factor": 0.5}
     assert inputs_of(lambda m: m.f(**kw)).numbers == [("kw['factor']", 0.5)]
+
+
+def test_a_tensor_where_a_python_number_is_asked_for():
+    assert kind(2.5, torch.tensor(2.5)) == "structure"
+
+
+def test_a_multiple_of_the_expected_is_a_factor_not_a_term():
+    grads = seeded(4, 3)
+    found = diagnose(0.5 * grads, 0.7 * grads, Inputs(tensors=[("grads", grads)]))
+    assert found.kind == "factor"
