@@ -63,8 +63,8 @@ class Inputs:
             if t.dim() > 1:
                 found.append((t.numel(), f"the number of elements of `{name}`"))
         seen: dict[int, str] = {}
-        for n, where in found:
-            if n > 1 and n not in seen:
+        for n, where in found:   # graders use sizes >= 3: 2 is too common to be evidence
+            if n > 2 and n not in seen:
                 seen[n] = where
         return sorted(seen.items())
 
@@ -100,7 +100,8 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     """``got == c * expected`` for one constant ``c``: the sign (-1), a dimension's size or its
     inverse (sum where a mean belongs, or the reverse), 2 or 1/2, an argument ``a`` of the call
     as ``a``, ``1/a``, ``1 - a`` or ``1/(1 - a)``, or any other constant when the result has
-    several non-zero values (a single number is always a multiple of another)."""
+    several non-zero values (a single number is always a multiple of another). A single whole
+    number (a count, an epoch) gets no bare 2 or 1/2: a count twice another is no evidence."""
     nonzero = int((e != 0).sum())
     if nonzero == 0 or bool((g == 0).all()):
         return None
@@ -108,12 +109,12 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     if not math.isfinite(c) or abs(c - 1) < 1e-6 or not same(g, c * e):
         return None
     named = {}
-    for value, diagnosis in _factor_candidates(e.shape, inputs):
+    count = e.numel() == 1 and float(e) == round(float(e))
+    for value, diagnosis in _factor_candidates(e.shape, inputs, count):
         if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
             named.setdefault(diagnosis.kind, diagnosis)
-    if len(named) > 1:   # 2 is also a dimension's size, say: both readings are offered
-        return Diagnosis("ambiguous", "several explanations fit equally well: "
-                         + "; or ".join(d.text for d in named.values()))
+    if len(named) > 1:   # 1/lam is also a dimension's size, say: both readings are offered
+        return either(named.values())
     if named:
         return next(iter(named.values()))
     if nonzero < 2 or abs(c - 1) < 1e-3:   # a single number, or a rounding-sized factor
@@ -123,7 +124,7 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
                                "coefficient, a wrong normalization)")
 
 
-def _factor_candidates(shape, inputs: Inputs) -> list[tuple[float, Diagnosis]]:
+def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[float, Diagnosis]]:
     out = [(-1.0, Diagnosis("sign", "your result is the expected with its sign flipped: a "
                                     "subtraction the wrong way round (target - pred for pred - "
                                     "target, ascent for descent)"))]
@@ -134,12 +135,19 @@ def _factor_candidates(shape, inputs: Inputs) -> list[tuple[float, Diagnosis]]:
         out.append((1.0 / n, Diagnosis(
             "sum-mean", f"your result is the expected divided by {n}, and {n} is {where}: a "
                         "mean where a sum belongs (or an extra division by it)")))
+    if e_is_count:   # a count or an index twice or half another is no evidence of a factor 2
+        return out + _argument_factors(inputs)
     out.append((2.0, Diagnosis("factor", "your result is twice the expected: a factor 2 too "
                                          "many (a term counted twice, or d(x^2)/dx = 2x where "
                                          "the formula has no square)")))
     out.append((0.5, Diagnosis("factor", "your result is half the expected: a missing factor 2 "
                                          "(the derivative of x^2 is 2x, or a term counted once "
                                          "that counts twice)")))
+    return out + _argument_factors(inputs)
+
+
+def _argument_factors(inputs: Inputs) -> list[tuple[float, Diagnosis]]:
+    out = []
     for name, a in inputs.numbers:
         if a in (0.0, 1.0) or not math.isfinite(a):
             continue
@@ -414,9 +422,17 @@ def diagnose_tensors(e: torch.Tensor, g: torch.Tensor, inputs: Inputs,
         if len(fits) == 1:
             return next(iter(fits.values()))
         if fits:
-            return Diagnosis("ambiguous", "several explanations fit equally well: "
-                             + "; or ".join(d.text for d in fits.values()))
+            return either(fits.values())
     return None
+
+
+_EITHER = "several explanations fit equally well: "
+
+
+def either(fits: Iterable[Diagnosis]) -> Diagnosis:
+    """One ``ambiguous`` diagnosis naming every explanation that fits (none chosen)."""
+    texts = [d.text.removeprefix(_EITHER) for d in fits]
+    return Diagnosis("ambiguous", _EITHER + "; or ".join(texts))
 
 
 def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis | None:

@@ -189,8 +189,15 @@ def test_a_missing_scalar_upstream_gradient_is_named_by_its_argument():
 
 
 def test_a_factor_that_is_also_a_dimension_size_is_not_resolved_by_guessing():
-    found = diagnose(seeded(2, 3), 2 * seeded(2, 3), Inputs())
-    assert found.kind == "ambiguous" and "twice" in found.text and "size of dimension 0" in found.text
+    found = diagnose(E, 5 * E, Inputs(numbers=[("lam", 0.2)]))      # 5 rows, 1/lam = 5
+    assert found.kind == "ambiguous" and "1/`lam`" in found.text and "size of dimension 0" \
+        in found.text
+    assert found.text.count("several explanations") == 1
+
+
+def test_a_count_twice_another_is_not_a_factor_2():
+    assert diagnose(8, 4, Inputs()) is None
+    assert kind(0.75, 1.5, Inputs()) == "factor"          # a loss counted twice still is
 
 
 class _Impl:
