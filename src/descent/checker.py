@@ -66,11 +66,13 @@ class Checker:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
         given the recipe's inputs as they were before any implementation ran. A float32 result
         that none explains is tried once more with the inputs widened to float64: right there
-        means the formula is right and unstable in float32."""
+        means the formula is right and unstable in float32 (not when the result's dtype is
+        already wrong: the comparison's message says so)."""
         pristine.restore()
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
-            if (found is None or found.kind == "stability") and pristine.widen():
+            if (found is None or found.kind == "stability") and \
+                    _dtypes(got) == _dtypes(expected) and pristine.widen():
                 try:
                     wide = recipe(self.impl)
                 finally:
@@ -226,3 +228,14 @@ def _double(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _double(v) for k, v in value.items()}
     return value
+
+
+def _dtypes(value: Any) -> list:
+    """The dtypes of the tensors in ``value``, in order (nested tuples, lists, dicts)."""
+    if isinstance(value, torch.Tensor):
+        return [value.dtype]
+    if isinstance(value, (list, tuple)):
+        return [d for v in value for d in _dtypes(v)]
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in _dtypes(v)]
+    return []
