@@ -720,8 +720,8 @@ def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
     return loss, grads[::-1] if reverse_grads else grads, count(depth, segment, len(stored))
 
 
-def _ckpt_bug(id, title, hint, **mistake):
-    variant = bug(id, "layers.mlp_grads_checkpointed", title, hint=hint)
+def _ckpt_bug(id, title, hint, generic=(), **mistake):
+    variant = bug(id, "layers.mlp_grads_checkpointed", title, hint=hint, generic=generic)
 
     def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
         return _checkpointed(x, y, params, segment, activation, **mistake)
@@ -741,7 +741,7 @@ _ckpt_bug("ckpt_grads_last_layer_first",
           "reverse the list at the end.", reverse_grads=True)
 _ckpt_bug("ckpt_counts_the_logits", "counts the logits as one more stored activation",
           "kept counts the checkpoints only, the layer inputs h_0 = x, h_segment, ...: "
-          "ceil(L / segment).", count=lambda depth, segment, stored: stored + 1)
+          "ceil(L / segment).", count=lambda depth, segment, stored: stored + 1, generic="offset")
 _ckpt_bug("ckpt_count_rounds_down",
           "reports L // segment checkpoints, forgetting the one of a shorter last segment",
           "a last segment shorter than the others still starts at a checkpoint: "

@@ -91,7 +91,8 @@ def minibatches(n, batch_size, generator, drop_last=False):
 
 mb_ignores_drop_last = bug("mb_ignores_drop_last", "regression.minibatches",
                            "keeps the short last batch even with drop_last=True",
-                           hint="drop_last=True leaves out a last batch shorter than batch_size.")
+                           hint="drop_last=True leaves out a last batch shorter than batch_size.",
+                           generic="step")
 
 
 @mb_ignores_drop_last.replaces

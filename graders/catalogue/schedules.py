@@ -34,7 +34,7 @@ step_lr_early_drop = bug(
     "step_lr_early_drop", "schedules.step_lr",
     "counts steps from 1, so every drop comes one step early",
     hint="Steps count from 0: steps 0 .. step_size-1 use base_lr, the first drop is at step "
-         "step_size, so the exponent is step // step_size.")
+         "step_size, so the exponent is step // step_size.", generic="step")
 
 
 @step_lr_early_drop.replaces
@@ -46,7 +46,7 @@ def step_lr(step, base_lr, step_size, gamma=0.1):
 exponential_lr_one_ahead = bug(
     "exponential_lr_one_ahead", "schedules.exponential_lr",
     "already decays at step 0 (gamma ** (step + 1))",
-    hint="Step 0 uses base_lr itself: lr = base_lr * gamma ** step.")
+    hint="Step 0 uses base_lr itself: lr = base_lr * gamma ** step.", generic=("step", "factor"))
 
 
 @exponential_lr_one_ahead.replaces
@@ -257,8 +257,8 @@ def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_facto
     return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
 
 
-def _one_cycle_bug(id, title, hint, **mistake):
-    variant = bug(id, "schedules.one_cycle_lr", title, hint=hint)
+def _one_cycle_bug(id, title, hint, generic=(), **mistake):
+    variant = bug(id, "schedules.one_cycle_lr", title, hint=hint, generic=generic)
 
     def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
                      final_div_factor=1e4, anneal="cos"):
@@ -281,7 +281,8 @@ _one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so 
                "write end + (start - end) / 2 * (cos(pi pct) + 1).", cos_reversed=True)
 
 _one_cycle_bug("one_cycle_tensor", "computes the cosine with torch.cos and returns a 0-dim "
-               "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True)
+               "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True,
+               generic="structure")
 
 one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
                                "walks a list of (end step, start rate, end rate) phases, as "
@@ -346,8 +347,8 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
     return lr, new
 
 
-def _plateau_bug(id, title, hint, **mistake):
-    variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint)
+def _plateau_bug(id, title, hint, generic=(), **mistake):
+    variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint, generic=generic)
 
     def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4,
                                mode="min", cooldown=0, min_lr=0.0):
@@ -360,16 +361,16 @@ def _plateau_bug(id, title, hint, **mistake):
 
 _plateau_bug("plateau_at_patience", "reduces once num_bad_epochs reaches patience, one epoch "
              "early", "Reduce only when num_bad_epochs > patience: patience bad epochs are "
-             "tolerated.", at_patience=True)
+             "tolerated.", at_patience=True, generic="step")
 _plateau_bug("plateau_absolute_threshold", "counts an improvement when the metric beats best by "
              "threshold in absolute terms", "The default threshold is relative: metric < best * "
-             "(1 - threshold) for mode 'min'.", absolute=True)
+             "(1 - threshold) for mode 'min'.", absolute=True, generic="step")
 _plateau_bug("plateau_no_reset", "keeps num_bad_epochs after a reduction, so the rate keeps "
              "falling every epoch", "After a reduction set num_bad_epochs = 0 (and start the "
              "cooldown).", no_reset=True)
 _plateau_bug("plateau_cooldown_counts", "counts bad epochs during the cooldown",
              "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
-             cooldown_counts=True)
+             cooldown_counts=True, generic="step")
 
 _plateau_bug("plateau_edits_state", "updates the state dict it was given and returns it",
              "Build a new dict: the caller may keep the old state (to compare, or to retry an "
@@ -378,10 +379,10 @@ _plateau_bug("plateau_edits_state", "updates the state dict it was given and ret
 _plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold * |best| below "
              "best, which differs from PyTorch's best * (1 - threshold) when best is negative",
              "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
-             "above best, as in PyTorch.", share_of_abs_best=True)
+             "above best, as in PyTorch.", share_of_abs_best=True, generic=("step", "stability"))
 _plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
              "an improvement (<= for <)", "The improvement is strict: metric < best * "
-             "(1 - threshold).", inclusive=True)
+             "(1 - threshold).", inclusive=True, generic="step")
 _plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
              "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
              "1e-8.", no_eps=True)
