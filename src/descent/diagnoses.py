@@ -152,15 +152,17 @@ def _argument_factors(inputs: Inputs) -> list[tuple[float, Diagnosis]]:
     for name, a in inputs.numbers:
         if a in (0.0, 1.0) or not math.isfinite(a):
             continue
-        forms = [(a, f"`{name}`", "an extra factor"), (1 / a, f"1/`{name}`", "a missing factor")]
+        n = f"`{name}`"
+        forms = [(a, f"times {n}: {n} is applied once too often"),
+                 (1 / a, f"divided by {n}: a factor {n} is missing")]
         if 0 < a < 1:
-            forms += [(1 - a, f"(1 - `{name}`)", "a factor"),
-                      (1 / (1 - a), f"1/(1 - `{name}`)", "a factor")]
-        for value, form, what in forms:
-            out.append((value, Diagnosis(
-                "factor", f"your result is the expected times {form}: {what} {form} (check "
-                          f"where `{name}` enters the formula: scaling, its complement, or "
-                          "applied twice)")))
+            forms += [(1 - a, f"times (1 - {n}): a factor (1 - {n}) too many, or {n} "
+                              "confused with its complement"),
+                      (1 / (1 - a), f"divided by (1 - {n}): a division by (1 - {n}) too many, "
+                                    "or a rescaling by 1/(1 - {n}) where none belongs")]
+        for value, text in forms:
+            out.append((value, Diagnosis("factor", f"your result is the expected {text} (check "
+                                                   f"where {n} enters the formula)")))
     return out
 
 
