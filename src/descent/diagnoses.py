@@ -6,6 +6,8 @@ the inputs of the call) that hold for any exercise: a constant factor (a dimensi
 sign, ``1 - p`` for a numeric argument ``p``), a layout (transposed, reshaped instead of
 permuted), values in the wrong order, a sequence one step behind or ahead, a missing or extra term
 proportional to an argument, a branch of a piecewise formula, a wrong edge, float32 precision.
+The step hypotheses read only sequences with some non-whole value: a list of indices or counts
+(a fold, a permutation) is no schedule.
 
 Each hypothesis is a small function ``(expected, got, inputs) -> Diagnosis | None`` over float64
 CPU tensors of one shape. They come in tiers, most specific first; the first tier in which any
@@ -75,6 +77,12 @@ Hypothesis = Callable[[torch.Tensor, torch.Tensor, Inputs], "Diagnosis | None"]
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:
     """``a`` equals ``b`` up to the tolerance hypotheses use (shapes must agree)."""
     return a.shape == b.shape and bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL))
+
+
+def _counts(e: torch.Tensor) -> bool:
+    """Every expected value is a whole number: indices or counts, not a schedule or a
+    trajectory (whose steps the sequence hypotheses read)."""
+    return bool((e == e.round()).all())
 
 
 def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
@@ -190,7 +198,7 @@ def layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
 def step(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A sequence (dimension 0: the steps of a schedule or a trajectory, at least 3) one step
     behind or ahead: ``got[t] == expected[t - 1]`` or ``got[t] == expected[t + 1]``."""
-    if e.dim() == 0 or e.shape[0] < 3 or same(e[1:], e[:-1]):
+    if e.dim() == 0 or e.shape[0] < 3 or same(e[1:], e[:-1]) or _counts(e):
         return None
     if same(g[1:], e[:-1]):
         return Diagnosis("step", "your sequence runs one step behind: your value at step t is "
@@ -207,7 +215,7 @@ def changes(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Non
     """A piecewise-constant sequence (a schedule's rates, 1-D, at least 3 steps) that takes the
     right values in the right order but changes at other steps: the condition that decides a
     change is wrong (every change one step early or late is the ``step`` shift)."""
-    if e.dim() != 1 or len(e) < 3:
+    if e.dim() != 1 or len(e) < 3 or _counts(e):
         return None
     e_at, g_at = _change_steps(e), _change_steps(g)
     if not e_at or len(e_at) != len(g_at) or len(e_at) > len(e) // 2:
@@ -233,7 +241,8 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     """A trajectory (dimension 0, at least 3 steps) that starts right and whose first update
     ``got[1] - got[0]`` is a constant factor (the sign, a dimension's size, 2, an argument) of
     the expected first update: the step's sign or scale is wrong."""
-    if e.dim() == 0 or e.shape[0] < 3 or not same(g[0], e[0]) or same(g[1], e[1]):
+    if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) \
+            or same(g[1], e[1]):
         return None
     found = factor(e[1] - e[0], g[1] - g[0], inputs)
     if found is None:
@@ -386,7 +395,8 @@ def broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
 def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """A sequence (dimension 0, at least 3 steps) with one item too many or too few, the rest
     right: an extra or a missing step at its start or its end."""
-    if e.dim() == 0 or g.dim() == 0 or e.shape[1:] != g.shape[1:] or min(len(e), len(g)) < 3:
+    if e.dim() == 0 or g.dim() == 0 or e.shape[1:] != g.shape[1:] or min(len(e), len(g)) < 3 \
+            or _counts(e):
         return None
     if len(g) == len(e) + 1:
         longer, shorter, what = g, e, "one item too many"

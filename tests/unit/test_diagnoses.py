@@ -258,3 +258,8 @@ def test_a_multiple_of_the_expected_is_a_factor_not_a_term():
     grads = seeded(4, 3)
     found = diagnose(0.5 * grads, 0.7 * grads, Inputs(tensors=[("grads", grads)]))
     assert found.kind == "factor"
+
+
+def test_a_list_of_indices_is_no_schedule():
+    fold = [0, 1, 2, 3, 4]
+    assert diagnose(fold, [0, 1, 2, 3, 4, 5]) is None
