@@ -19,7 +19,8 @@ def _sigmoid(x):
 # ------------------------------------------------------------------------------------ sigmoid
 sigmoid_exp_over_1p_exp = bug("sigmoid_exp_over_1p_exp", "activations.sigmoid",
                               "computes exp(x) / (1 + exp(x)), which is inf/inf = NaN for large x",
-                              hint="Use e = exp(-|x|): 1/(1+e) for x >= 0 and e/(1+e) for x < 0.")
+                              hint="Use e = exp(-|x|): 1/(1+e) for x >= 0 and e/(1+e) for x < 0.",
+                              generic="stability")
 
 
 @sigmoid_exp_over_1p_exp.replaces
@@ -88,7 +89,8 @@ def sigmoid_forward(x):
 sigmoid_backward_returns_tuple = bug("sigmoid_backward_returns_tuple", "activations.sigmoid",
                                      "ends its return with a comma, returning the tuple (dx,)",
                                      hint="Return the gradient itself (return dx), not a "
-                                          "one-element tuple: a trailing comma makes a tuple.")
+                                          "one-element tuple: a trailing comma makes a tuple.",
+                                          generic="structure")
 
 
 @sigmoid_backward_returns_tuple.replaces
@@ -135,7 +137,8 @@ def tanh_forward(x):
 tanh_backward_returns_list = bug("tanh_backward_returns_list", "activations.tanh",
                                  "returns its gradient inside a list, [dx]",
                                  hint="A backward with one differentiable input returns that "
-                                      "gradient as a tensor, not wrapped in a list.")
+                                      "gradient as a tensor, not wrapped in a list.",
+                                      generic="structure")
 
 
 @tanh_backward_returns_list.replaces
@@ -223,7 +226,7 @@ leaky_backward_grad_per_argument = bug(
     "leaky_backward_grad_per_argument", "activations.leaky_relu",
     "returns (dx, None), one gradient per forward argument as in torch.autograd.Function",
     hint="Only x is differentiable here: return dx alone, not a tuple with a slot for "
-         "negative_slope.")
+         "negative_slope.", generic="structure")
 
 
 @leaky_backward_grad_per_argument.replaces
@@ -281,7 +284,8 @@ def gelu_backward(dy, cache):
 gelu_backward_returns_tuple = bug("gelu_backward_returns_tuple", "activations.gelu",
                                   "returns its gradient as the one-element tuple (dx,)",
                                   hint="Return the gradient tensor itself: a backward with one "
-                                       "differentiable input returns one tensor.")
+                                       "differentiable input returns one tensor.",
+                                       generic="structure")
 
 
 @gelu_backward_returns_tuple.replaces
@@ -306,7 +310,7 @@ def silu_backward(dy, cache):
 silu_naive_sigmoid = bug("silu_naive_sigmoid", "activations.silu",
                          "computes x / (1 + exp(-x)), which overflows for very negative x",
                          hint="exp(-x) is inf at x = -1e4 and inf*0 makes NaN in the "
-                              "backward; use the stable sigmoid.")
+                              "backward; use the stable sigmoid.", generic="stability")
 
 
 @silu_naive_sigmoid.replaces
@@ -326,7 +330,7 @@ silu_backward_returns_tuple = bug("silu_backward_returns_tuple", "activations.si
                                   "returns its gradient as a one-element tuple, copying the "
                                   "(dx, dW, db) habit of linear_backward",
                                   hint="A backward with one differentiable input returns that one "
-                                       "gradient as a tensor, not a tuple.")
+                                       "gradient as a tensor, not a tuple.", generic="structure")
 
 
 @silu_backward_returns_tuple.replaces
@@ -375,7 +379,8 @@ def softmax_forward(x, dim=-1):
 softmax_no_max_subtraction = bug("softmax_no_max_subtraction", "activations.softmax",
                                  "exponentiates without subtracting the maximum",
                                  hint="exp overflows for inputs above ~88 in float32: subtract "
-                                      "the maximum along dim first.", classic=True)
+                                      "the maximum along dim first.", classic=True,
+                                      generic="stability")
 
 
 @softmax_no_max_subtraction.replaces

@@ -249,7 +249,8 @@ def two_layer_net(params, x, y):
 two_layer_naive_bce = bug("two_layer_naive_bce", "layers.two_layer_net",
                           "computes log(sigmoid(z)) and log(1 - sigmoid(z)) directly",
                           hint="For large logits sigmoid rounds to exactly 0 or 1 and the log "
-                               "is -inf: use softplus forms, log(p) = -softplus(-z).")
+                               "is -inf: use softplus forms, log(p) = -softplus(-z).",
+                               generic="stability")
 
 
 @two_layer_naive_bce.replaces
@@ -318,7 +319,7 @@ def mlp_loss_and_grads(params, x, y, activation="relu"):
 mlp_naive_softmax = bug("mlp_naive_softmax", "layers.mlp_loss_and_grads",
                         "exponentiates the logits without subtracting the row maximum",
                         hint="exp overflows above ~709 in float64: subtract each row's maximum "
-                             "logit before exp.")
+                             "logit before exp.", generic="stability")
 
 
 @mlp_naive_softmax.replaces
@@ -412,7 +413,8 @@ def numerical_gradient(f, x, eps=1e-6):
 # ---------------------------------------------------------------------------- relative error
 relerr_no_floor = bug("relerr_no_floor", "layers.relative_error",
                       "divides by |a| + |b| with no floor (0/0 = NaN where both are 0)",
-                      hint="Divide by max(1e-12, |a| + |b|) so that two zeros give 0.")
+                      hint="Divide by max(1e-12, |a| + |b|) so that two zeros give 0.",
+                      generic="stability")
 
 
 @relerr_no_floor.replaces
@@ -454,7 +456,8 @@ def relative_error(a, b):
 
 relerr_returns_tensor = bug("relerr_returns_tensor", "layers.relative_error",
                             "returns a 0-dim tensor instead of a Python float",
-                            hint="Return a Python number: call .item() on the result.")
+                            hint="Return a Python number: call .item() on the result.",
+                            generic="structure")
 
 
 @relerr_returns_tensor.replaces

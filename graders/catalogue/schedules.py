@@ -57,7 +57,8 @@ def exponential_lr(step, base_lr, gamma):
 exponential_lr_tensor = bug(
     "exponential_lr_tensor", "schedules.exponential_lr",
     "computes with torch and returns a 0-dim tensor instead of a float",
-    hint="Return a Python float: compute with plain Python numbers (or call .item()).")
+    hint="Return a Python float: compute with plain Python numbers (or call .item()).",
+    generic="structure")
 
 
 @exponential_lr_tensor.replaces
@@ -106,7 +107,8 @@ def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
 cosine_lr_tensor = bug(
     "cosine_lr_tensor", "schedules.cosine_lr",
     "uses torch.cos on a tensor and returns a 0-dim tensor instead of a float",
-    hint="Return a Python float: use math.cos and math.pi (or call .item() on the result).")
+    hint="Return a Python float: use math.cos and math.pi (or call .item() on the result).",
+    generic="structure")
 
 
 @cosine_lr_tensor.replaces
@@ -282,7 +284,7 @@ _one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so 
 
 _one_cycle_bug("one_cycle_tensor", "computes the cosine with torch.cos and returns a 0-dim "
                "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True,
-               generic="structure")
+               generic=("structure", "precision"))
 
 one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
                                "walks a list of (end step, start rate, end rate) phases, as "
