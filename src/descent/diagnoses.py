@@ -377,8 +377,11 @@ def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
 
 
 def broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
-    """``got`` does not vary along a dimension along which ``expected`` varies: a value
+    """``got`` does not vary along a dimension along which ``expected`` varies, and does vary
+    along another (a result constant everywhere, or counts, show no broadcast): a value
     broadcast over the wrong dimension, or a reduction repeated."""
+    if e.dim() < 2 or _counts(e) or same(g, g.flatten()[0].expand_as(g)):
+        return None
     for k in range(e.dim()):
         if e.shape[k] < 2:
             continue

@@ -263,3 +263,7 @@ def test_a_multiple_of_the_expected_is_a_factor_not_a_term():
 def test_a_list_of_indices_is_no_schedule():
     fold = [0, 1, 2, 3, 4]
     assert diagnose(fold, [0, 1, 2, 3, 4, 5]) is None
+
+
+def test_a_result_constant_everywhere_is_no_broadcast():
+    assert kind(E, torch.full_like(E, 5.0), Inputs()) != "broadcast"
