@@ -110,7 +110,8 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     inverse (sum where a mean belongs, or the reverse), 2 or 1/2, an argument ``a`` of the call
     as ``a``, ``1/a``, ``1 - a`` or ``1/(1 - a)``, or any other constant when the result has
     several non-zero values (a single number is always a multiple of another). A single whole
-    number (a count, an epoch) gets no bare 2 or 1/2: a count twice another is no evidence."""
+    number (a count, an epoch) gets no bare 2 or 1/2 and no whole argument (``patience``): a
+    count twice another is no evidence."""
     nonzero = int((e != 0).sum())
     if nonzero == 0 or bool((g == 0).all()):
         return None
@@ -144,8 +145,8 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
         out.append((1.0 / n, Diagnosis(
             "sum-mean", f"your result is the expected divided by {n}, and {n} is {where}: a "
                         "mean where a sum belongs (or an extra division by it)")))
-    if e_is_count:   # a count or an index twice or half another is no evidence of a factor 2
-        return out + _argument_factors(inputs)
+    if e_is_count:   # a count twice another, or `patience` times another, is no evidence
+        return out + _argument_factors(inputs, whole=False)
     out.append((2.0, Diagnosis("factor", "your result is twice the expected: a factor 2 too "
                                          "many (a term counted twice, or d(x^2)/dx = 2x where "
                                          "the formula has no square)")))
@@ -155,10 +156,12 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
     return out + _argument_factors(inputs)
 
 
-def _argument_factors(inputs: Inputs) -> list[tuple[float, Diagnosis]]:
+def _argument_factors(inputs: Inputs, whole: bool = True) -> list[tuple[float, Diagnosis]]:
+    """Factors made of the call's numeric arguments (``whole=False``: only those that are not
+    whole numbers)."""
     out = []
     for name, a in inputs.numbers:
-        if a in (0.0, 1.0) or not math.isfinite(a):
+        if a in (0.0, 1.0) or not math.isfinite(a) or (not whole and a == round(a)):
             continue
         n = f"`{name}`"
         forms = [(a, f"times {n}: {n} is applied once too often"),

@@ -267,3 +267,7 @@ def test_a_list_of_indices_is_no_schedule():
 
 def test_a_result_constant_everywhere_is_no_broadcast():
     assert kind(E, torch.full_like(E, 5.0), Inputs()) != "broadcast"
+
+
+def test_a_count_that_is_a_whole_argument_times_another_is_no_evidence():
+    assert diagnose(6, 2, Inputs(numbers=[("patience", 3.0)])) is None
