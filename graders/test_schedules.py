@@ -1,7 +1,8 @@
 """Hidden graders for starter/schedules.py.
 
 Whole sequences against ``torch.optim.lr_scheduler`` (StepLR, ExponentialLR, CosineAnnealingLR,
-and SequentialLR(LinearLR, CosineAnnealingLR) for warmup then cosine), exact values at the
+SequentialLR(LinearLR, CosineAnnealingLR) for warmup then cosine, OneCycleLR, ReduceLROnPlateau
+on noisy curves and on hand-made metrics at each edge of its rule), exact values at the
 boundary steps (0, the last warmup step, the first cosine step, the end, past the end), the
 Python-float return type, and hypothesis properties (bounds, monotonicity, warmup_steps = 0).
 """
@@ -285,6 +286,20 @@ PLATEAU = [   # (keyword arguments, mode of the metric curve, seed of its noise)
 ]
 
 
+# Each edge of PyTorch's rule, on metrics chosen so that only that edge decides an epoch.
+PLATEAU_EDGES = [
+    # best = -1, threshold 0.1: -0.95 is an improvement (below best * 0.9 = -0.9), though worse
+    pytest.param([-1.0, -0.95, -0.8, -0.8, -0.7, -0.6, -0.6],
+                 dict(patience=1, factor=0.5, threshold=0.1), id="negative-metrics"),
+    # 0.5 == 1.0 * (1 - 0.5) exactly: equal to the threshold is not an improvement
+    pytest.param([1.0, 0.5, 0.25, 0.125, 0.125, 0.0625],
+                 dict(patience=0, factor=0.5, threshold=0.5), id="exactly-at-threshold"),
+    # the second cut would lower the rate by 5e-9 only (min_lr): the rate stays
+    pytest.param([1.0, 1.0, 1.0, 1.0, 1.0], dict(patience=0, factor=0.5, min_lr=0.05 - 5e-9),
+                 id="cut-below-eps"),
+]
+
+
 @pytest.mark.exercise("schedules.reduce_on_plateau_step")
 class TestReduceOnPlateau:
     @pytest.mark.parametrize("kw,mode,seed", PLATEAU)
@@ -295,6 +310,14 @@ class TestReduceOnPlateau:
                       expected=torch_plateau(metrics, 0.1, **kw), **EXACT,
                       hint="improvement is relative (best * (1 - threshold)); reduce when "
                            "num_bad_epochs > patience, then reset it and start the cooldown")
+
+    @pytest.mark.parametrize("metrics,kw", PLATEAU_EDGES)
+    def test_edges(self, metrics, kw, check):
+        check.matches(lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
+                      f"learning rates over {len(metrics)} hand-made epochs ({kw})",
+                      expected=torch_plateau(metrics, 0.1, **kw), **EXACT,
+                      hint="improvement is metric < best * (1 - threshold), strictly, for a "
+                           "negative best too; a cut smaller than 1e-8 leaves the rate as it is")
 
     def test_state_after_a_reduction(self, check):
         metrics = [1.0, 1.0, 1.0, 1.0]

@@ -158,11 +158,14 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
     One call, with ``metric`` the value measured this epoch, does in this order:
 
     1. Improvement: for mode "min", ``metric < best * (1 - threshold)``; for "max",
-       ``metric > best * (1 + threshold)``. If so, ``best = metric`` and
-       ``num_bad_epochs = 0``; otherwise ``num_bad_epochs += 1``.
+       ``metric > best * (1 + threshold)``, both strict (a metric exactly at the bar is not an
+       improvement) and exactly as written for negative metrics too (with best = -1 and
+       threshold = 0.1 the bar is -0.9, so -0.95 counts as an improvement, as in PyTorch).
+       If so, ``best = metric`` and ``num_bad_epochs = 0``; otherwise ``num_bad_epochs += 1``.
     2. Cooldown: if ``cooldown_counter > 0``, decrease it by 1 and set ``num_bad_epochs = 0``.
     3. Reduction: if ``num_bad_epochs > patience`` (strictly more), the candidate is
-       ``max(lr * factor, min_lr)``; it replaces ``lr`` only if it is lower by more than 1e-8.
+       ``max(lr * factor, min_lr)``; it replaces ``lr`` only if it is lower by more than 1e-8
+       (a cut of 5e-9 down to ``min_lr`` leaves ``lr`` unchanged).
        Either way ``cooldown_counter = cooldown`` and ``num_bad_epochs = 0``.
 
     Never modify ``state``: build a new dict.

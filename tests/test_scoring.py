@@ -76,3 +76,21 @@ def test_the_audit_fails_a_hollow_answer_that_earns_anything():
     [earns] = audit.summarize(_doc("hollow", 0.5))
     [nothing] = audit.summarize(_doc("hollow", 0.0))
     assert not earns["ok"] and nothing["ok"]
+
+
+def _bug_doc(vid: str, diagnoses: list, misconception=None) -> dict:
+    name = f"bug:{vid}"
+    return {"implementations": [{"name": name, "points": 0.0, "max_points": 10.0}],
+            "tests": [{"implementation": name, "exercise": "losses.mse", "counted": True,
+                       "outcome": "failed", "message": "[reference value] x",
+                       "misconception": misconception, "diagnosis": d} for d in diagnoses]}
+
+
+def test_the_audit_scores_generic_names_against_the_bugs_labels():
+    labels = {"a": ("sum-mean",), "b": ("sum-mean",), "c": ("sign",), "d": ()}
+    rows = (audit.summarize(_bug_doc("a", ["sum-mean", None]), labels)     # named rightly
+            + audit.summarize(_bug_doc("b", ["factor"], "b"), labels)       # misnamed, catalogued
+            + audit.summarize(_bug_doc("c", ["ambiguous"]), labels)         # says nothing
+            + audit.summarize(_bug_doc("d", []), labels))                   # unnamed
+    assert audit.figures(rows) == {"bugs": 4, "catalogue": 1, "generic": 1, "both": 2,
+                                   "misnamed": 1, "alternatives_named": 0}

@@ -20,7 +20,8 @@ def _sigmoid(x):
 # ------------------------------------------------------------------------------------ sigmoid
 sigmoid_exp_over_1p_exp = bug("sigmoid_exp_over_1p_exp", "activations.sigmoid",
                               "computes exp(x) / (1 + exp(x)), which is inf/inf = NaN for large x",
-                              hint="Use e = exp(-|x|): 1/(1+e) for x >= 0 and e/(1+e) for x < 0.")
+                              hint="Use e = exp(-|x|): 1/(1+e) for x >= 0 and e/(1+e) for x < 0.",
+                              generic="stability")
 
 
 @sigmoid_exp_over_1p_exp.replaces
@@ -89,7 +90,8 @@ def sigmoid_forward(x):
 sigmoid_backward_returns_tuple = bug("sigmoid_backward_returns_tuple", "activations.sigmoid",
                                      "ends its return with a comma, returning the tuple (dx,)",
                                      hint="Return the gradient itself (return dx), not a "
-                                          "one-element tuple: a trailing comma makes a tuple.")
+                                          "one-element tuple: a trailing comma makes a tuple.",
+                                          generic="structure")
 
 
 @sigmoid_backward_returns_tuple.replaces
@@ -136,7 +138,8 @@ def tanh_forward(x):
 tanh_backward_returns_list = bug("tanh_backward_returns_list", "activations.tanh",
                                  "returns its gradient inside a list, [dx]",
                                  hint="A backward with one differentiable input returns that "
-                                      "gradient as a tensor, not wrapped in a list.")
+                                      "gradient as a tensor, not wrapped in a list.",
+                                      generic="structure")
 
 
 @tanh_backward_returns_list.replaces
@@ -148,7 +151,8 @@ def tanh_backward(dy, cache):
 # --------------------------------------------------------------------------------------- ReLU
 relu_backward_ge0 = bug("relu_backward_ge0", "activations.relu",
                         "passes the gradient where x >= 0, so the derivative at 0 is 1",
-                        hint="By convention the derivative at exactly 0 is 0: use x > 0.")
+                        hint="By convention the derivative at exactly 0 is 0: use x > 0.",
+                        generic="branch")
 
 
 @relu_backward_ge0.replaces
@@ -159,7 +163,8 @@ def relu_backward(dy, cache):
 
 relu_backward_returns_mask = bug("relu_backward_returns_mask", "activations.relu",
                                  "returns the 0/1 mask instead of the masked upstream gradient",
-                                 hint="dx = dy * (x > 0): the mask selects entries of dy.")
+                                 hint="dx = dy * (x > 0): the mask selects entries of dy.",
+                                 generic="branch")
 
 
 @relu_backward_returns_mask.replaces
@@ -199,7 +204,7 @@ def relu_backward(dy, cache):
 leaky_backward_as_relu = bug("leaky_backward_as_relu", "activations.leaky_relu",
                              "uses 0 instead of negative_slope as the derivative for x < 0",
                              hint="For x <= 0 the slope is negative_slope, so dx = "
-                                  "negative_slope * dy there.")
+                                  "negative_slope * dy there.", generic="branch")
 
 
 @leaky_backward_as_relu.replaces
@@ -210,7 +215,7 @@ def leaky_relu_backward(dy, cache):
 
 leaky_slope_02 = bug("leaky_slope_02", "activations.leaky_relu",
                      "defaults negative_slope to 0.2 (a Keras habit) instead of 0.01",
-                     hint="The default negative_slope is 0.01.")
+                     hint="The default negative_slope is 0.01.", generic="branch")
 
 
 @leaky_slope_02.replaces
@@ -222,7 +227,7 @@ leaky_backward_grad_per_argument = bug(
     "leaky_backward_grad_per_argument", "activations.leaky_relu",
     "returns (dx, None), one gradient per forward argument as in torch.autograd.Function",
     hint="Only x is differentiable here: return dx alone, not a tuple with a slot for "
-         "negative_slope.")
+         "negative_slope.", generic="structure")
 
 
 @leaky_backward_grad_per_argument.replaces
@@ -280,7 +285,8 @@ def gelu_backward(dy, cache):
 gelu_backward_returns_tuple = bug("gelu_backward_returns_tuple", "activations.gelu",
                                   "returns its gradient as the one-element tuple (dx,)",
                                   hint="Return the gradient tensor itself: a backward with one "
-                                       "differentiable input returns one tensor.")
+                                       "differentiable input returns one tensor.",
+                                       generic="structure")
 
 
 @gelu_backward_returns_tuple.replaces
@@ -305,7 +311,7 @@ def silu_backward(dy, cache):
 silu_naive_sigmoid = bug("silu_naive_sigmoid", "activations.silu",
                          "computes x / (1 + exp(-x)), which overflows for very negative x",
                          hint="exp(-x) is inf at x = -1e4 and inf*0 makes NaN in the "
-                              "backward; use the stable sigmoid.")
+                              "backward; use the stable sigmoid.", generic="stability")
 
 
 @silu_naive_sigmoid.replaces
@@ -325,7 +331,7 @@ silu_backward_returns_tuple = bug("silu_backward_returns_tuple", "activations.si
                                   "returns its gradient as a one-element tuple, copying the "
                                   "(dx, dW, db) habit of linear_backward",
                                   hint="A backward with one differentiable input returns that one "
-                                       "gradient as a tensor, not a tuple.")
+                                       "gradient as a tensor, not a tuple.", generic="structure")
 
 
 @silu_backward_returns_tuple.replaces
@@ -360,7 +366,8 @@ def softmax_backward(dy, cache):
 
 softmax_hardcoded_last_dim = bug("softmax_hardcoded_last_dim", "activations.softmax",
                                  "ignores `dim` and always normalizes the last dimension",
-                                 hint="Use dim in every reduction (amax, sum), not -1.")
+                                 hint="Use dim in every reduction (amax, sum), not -1.",
+                                 generic="broadcast")
 
 
 @softmax_hardcoded_last_dim.replaces
@@ -373,7 +380,8 @@ def softmax_forward(x, dim=-1):
 softmax_no_max_subtraction = bug("softmax_no_max_subtraction", "activations.softmax",
                                  "exponentiates without subtracting the maximum",
                                  hint="exp overflows for inputs above ~88 in float32: subtract "
-                                      "the maximum along dim first.", classic=True)
+                                      "the maximum along dim first.", classic=True,
+                                      generic="stability")
 
 
 @softmax_no_max_subtraction.replaces

@@ -198,8 +198,8 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
     return Value
 
 
-def _bug(id, title, hint, **flags):
-    variant = bug(id, "autograd.value", title, hint=hint)
+def _bug(id, title, hint, generic=(), **flags):
+    variant = bug(id, "autograd.value", title, hint=hint, generic=generic)
     variant.replaces(_engine(**flags))
     return variant
 
@@ -225,7 +225,7 @@ _bug("value_depth_first_unsorted",
      depth_first_unsorted=True)
 _bug("value_output_not_seeded", "never sets the output's gradient to 1 before propagating",
      "backward() starts with self.grad = 1 (d out / d out); otherwise every gradient is 0.",
-     no_seed=True)
+     no_seed=True, generic="zero")
 _bug("value_forward_order", "visits the nodes in topological order instead of reversed",
      "Inputs come first in a topological order; the backward pass must run from the output "
      "back to the inputs: iterate over reversed(order).", forward_order=True)
@@ -234,7 +234,7 @@ _bug("value_recursive_topo", "builds the topological order with a recursive func
      recursive_topo=True)
 _bug("value_rsub_swapped", "computes 2 - a as a - 2 in __rsub__",
      "In __rsub__(self, other) the number is on the left: return other - self, not self - other.",
-     rsub_swapped=True)
+     rsub_swapped=True, generic="sign")
 _bug("value_rtruediv_swapped", "computes 2 / a as a / 2 in __rtruediv__",
      "In __rtruediv__(self, other) the number is the numerator: return other / self.",
      rdiv_swapped=True)

@@ -12,7 +12,7 @@ from descent.catalogue import alternative, bug, hollow
 # --------------------------------------------------------------------- gradient_descent_1d
 gd_ascent = bug("gd_ascent", "basics.gradient_descent_1d",
                 "adds the step (w + lr * gradient), climbing the loss instead of descending",
-                hint="The gradient points uphill: w_next = w - lr * grad_fn(w).")
+                hint="The gradient points uphill: w_next = w - lr * grad_fn(w).", generic="sign")
 
 
 @gd_ascent.replaces
@@ -27,7 +27,8 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
 
 gd_without_start = bug("gd_without_start", "basics.gradient_descent_1d",
                        "returns only the iterates after each update, leaving out w0",
-                       hint="The list holds steps + 1 values and starts with float(w0).")
+                       hint="The list holds steps + 1 values and starts with float(w0).",
+                       generic="step")
 
 
 @gd_without_start.replaces
@@ -58,7 +59,7 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
 gd_one_step_too_many = bug("gd_one_step_too_many", "basics.gradient_descent_1d",
                            "makes steps + 1 updates (range(steps + 1))",
                            hint="steps counts updates: range(steps), giving steps + 1 iterates "
-                                "with w0.")
+                                "with w0.", generic="step")
 
 
 @gd_one_step_too_many.replaces

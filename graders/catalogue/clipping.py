@@ -28,7 +28,7 @@ clip_per_tensor = bug(
     "clip_per_tensor", "clipping.clip_grad_norm",
     "clips each tensor by its own norm instead of one global norm",
     hint="Compute one norm over all tensors together (as if concatenated) and scale every tensor "
-         "by the same factor.", classic=True)
+         "by the same factor.", classic=True, generic="factor")
 
 
 @clip_per_tensor.replaces
@@ -42,7 +42,7 @@ clip_always_rescales = bug(
     "clip_always_rescales", "clipping.clip_grad_norm",
     "always rescales to max_norm, amplifying gradients below the threshold",
     hint="The scale is min(1, max_norm / (total + eps)): gradients already below max_norm are "
-         "left as they are.")
+         "left as they are.", generic="factor")
 
 
 @clip_always_rescales.replaces
@@ -68,7 +68,7 @@ clip_sum_of_norms = bug(
     "clip_sum_of_norms", "clipping.clip_grad_norm",
     "adds up the per-tensor norms instead of taking the norm of all elements",
     hint="The global 2-norm is sqrt(sum of all squares), which is smaller than the sum of the "
-         "per-tensor norms.")
+         "per-tensor norms.", generic="factor")
 
 
 @clip_sum_of_norms.replaces
@@ -119,7 +119,7 @@ clip_no_eps = bug(
     "clip_no_eps", "clipping.clip_grad_norm",
     "divides max_norm by the norm without eps",
     hint="The scale is max_norm / (total + eps); without eps the result differs for small norms "
-         "and is undefined for zero gradients.")
+         "and is undefined for zero gradients.", generic="factor")
 
 
 @clip_no_eps.replaces
@@ -131,7 +131,7 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 clip_squared_norm = bug(
     "clip_squared_norm", "clipping.clip_grad_norm",
     "compares the sum of squares (no square root) with max_norm",
-    hint="The 2-norm is the square root of the sum of squares.")
+    hint="The 2-norm is the square root of the sum of squares.", generic="factor")
 
 
 @clip_squared_norm.replaces

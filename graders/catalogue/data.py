@@ -57,8 +57,8 @@ def _mixup(x, y, alpha, generator, *, validate=True, one_weight=False, uniform=F
     return _mix(x, lam, perm), (_mix(y, lam_y, perm) if mix_labels else y.clone())
 
 
-def _mixup_bug(id, title, hint, **mistake):
-    variant = bug(id, "data.mixup", title, hint=hint)
+def _mixup_bug(id, title, hint, generic=(), **mistake):
+    variant = bug(id, "data.mixup", title, hint=hint, generic=generic)
 
     def mixup(x, y_onehot, alpha, generator=None):
         return _mixup(x, y_onehot, alpha, generator, **mistake)

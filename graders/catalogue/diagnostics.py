@@ -37,7 +37,8 @@ def expected_initial_loss(num_classes):
 
 eil_tensor = bug("eil_returns_tensor", "diagnostics.expected_initial_loss",
                  "returns a 0-dim tensor instead of a Python float",
-                 hint="Return a Python float: math.log(C), or .item() on a tensor.")
+                 hint="Return a Python float: math.log(C), or .item() on a tensor.",
+                 generic="structure")
 
 
 @eil_tensor.replaces
@@ -91,7 +92,7 @@ def _experiment(activation, depth, width, init, seed, batch, *, dtype=torch.floa
 lgn_reversed = bug("lgn_last_layer_first", "diagnostics.layer_gradient_norms",
                    "returns the list last layer first",
                    hint="Backpropagation visits the layers from the last to the first; reverse "
-                        "the list so entry 0 belongs to W_1.")
+                        "the list so entry 0 belongs to W_1.", generic="order")
 
 
 @lgn_reversed.replaces
@@ -102,7 +103,7 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
 lgn_float32 = bug("lgn_float32", "diagnostics.layer_gradient_norms",
                   "draws x and the weights in the default float32",
                   hint="Pass dtype=torch.float64 to every torch.randn: the experiment is "
-                       "specified in float64.")
+                       "specified in float64.", generic="precision")
 
 
 @lgn_float32.replaces
@@ -113,7 +114,7 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
 lgn_he_no_gain = bug("lgn_he_without_gain", "diagnostics.layer_gradient_norms",
                      "scales He weights by sqrt(1/width), forgetting the gain 2 for ReLU",
                      hint="He initialization uses std sqrt(2 / fan_in): ReLU zeroes half of its "
-                          "inputs and the 2 makes up for it.")
+                          "inputs and the 2 makes up for it.", generic="factor")
 
 
 @lgn_he_no_gain.replaces
@@ -270,7 +271,8 @@ def dead_relu_fraction(pre_activations):
 
 drf_count = bug("drf_returns_count", "diagnostics.dead_relu_fraction",
                 "returns the number of dead units instead of the fraction",
-                hint="Divide the number of dead units by H, the number of columns.")
+                hint="Divide the number of dead units by H, the number of columns.",
+                generic="sum-mean")
 
 
 @drf_count.replaces

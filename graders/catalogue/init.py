@@ -117,7 +117,7 @@ def calculate_gain(nonlinearity, param=None):
 gain_as_tensor = bug(
     "gain_as_tensor", "init.calculate_gain",
     "returns the gain as a 0-dim tensor (torch.sqrt of a tensor) instead of a float",
-    hint="Return a Python float: use math.sqrt on numbers.")
+    hint="Return a Python float: use math.sqrt on numbers.", generic="structure")
 
 
 @gain_as_tensor.replaces
@@ -141,7 +141,7 @@ def fans(shape):
 fans_no_receptive_field = bug(
     "fans_no_receptive_field", "init.fans",
     "ignores the kernel dimensions of a convolution weight",
-    hint="Multiply both fans by the receptive field, the product of shape[2:].")
+    hint="Multiply both fans by the receptive field, the product of shape[2:].", generic="factor")
 
 
 @fans_no_receptive_field.replaces
@@ -153,7 +153,7 @@ fans_receptive_field_in_only = bug(
     "fans_receptive_field_in_only", "init.fans",
     "multiplies only fan_in by the receptive field",
     hint="Each output channel also connects through the whole kernel: fan_out = shape[0] * "
-         "receptive field.")
+         "receptive field.", generic="factor")
 
 
 @fans_receptive_field_in_only.replaces
@@ -165,7 +165,8 @@ def fans(shape):
 fans_numel_based = bug(
     "fans_numel_based", "init.fans",
     "computes fan_in as numel / shape[0] but fan_out as shape[0] alone",
-    hint="Both fans include the receptive field: fan_out = shape[0] * prod(shape[2:]).")
+    hint="Both fans include the receptive field: fan_out = shape[0] * prod(shape[2:]).",
+    generic="factor")
 
 
 @fans_numel_based.replaces

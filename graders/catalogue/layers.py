@@ -156,7 +156,7 @@ def linear_backward(dy, cache):
 linear_db_mean = bug("linear_db_mean", "layers.linear",
                      "averages the upstream gradient over the batch for db",
                      hint="b is added to every row, so its gradient is the sum over the batch, "
-                          "not the mean.")
+                          "not the mean.", generic="sum-mean")
 
 
 @linear_db_mean.replaces
@@ -216,7 +216,8 @@ def two_layer_net(params, x, y):
 
 two_layer_relu_ge0 = bug("two_layer_relu_ge0", "layers.two_layer_net",
                          "lets the gradient through where z1 >= 0 (derivative 1 at exactly 0)",
-                         hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0.")
+                         hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0.",
+                         generic="branch")
 
 
 @two_layer_relu_ge0.replaces
@@ -227,7 +228,7 @@ def two_layer_net(params, x, y):
 two_layer_no_div_n = bug("two_layer_no_div_n", "layers.two_layer_net",
                          "averages the loss but returns the gradients of the summed loss",
                          hint="The loss is a mean over N examples, so the logit gradient is "
-                              "(p - y) / N.")
+                              "(p - y) / N.", generic="sum-mean")
 
 
 @two_layer_no_div_n.replaces
@@ -249,7 +250,8 @@ def two_layer_net(params, x, y):
 two_layer_naive_bce = bug("two_layer_naive_bce", "layers.two_layer_net",
                           "computes log(sigmoid(z)) and log(1 - sigmoid(z)) directly",
                           hint="For large logits sigmoid rounds to exactly 0 or 1 and the log "
-                               "is -inf: use softplus forms, log(p) = -softplus(-z).")
+                               "is -inf: use softplus forms, log(p) = -softplus(-z).",
+                               generic="stability")
 
 
 @two_layer_naive_bce.replaces
@@ -318,7 +320,7 @@ def mlp_loss_and_grads(params, x, y, activation="relu"):
 mlp_naive_softmax = bug("mlp_naive_softmax", "layers.mlp_loss_and_grads",
                         "exponentiates the logits without subtracting the row maximum",
                         hint="exp overflows above ~709 in float64: subtract each row's maximum "
-                             "logit before exp.")
+                             "logit before exp.", generic="stability")
 
 
 @mlp_naive_softmax.replaces
@@ -329,7 +331,7 @@ def mlp_loss_and_grads(params, x, y, activation="relu"):
 mlp_sum_over_batch = bug("mlp_sum_over_batch", "layers.mlp_loss_and_grads",
                          "sums the cross-entropy over the batch instead of averaging",
                          hint="The loss is the mean over the N examples, and so are its "
-                              "gradients: divide by N.")
+                              "gradients: divide by N.", generic="sum-mean")
 
 
 @mlp_sum_over_batch.replaces
@@ -372,7 +374,8 @@ def numerical_gradient(f, x, eps=1e-6):
 
 numgrad_no_half = bug("numgrad_no_half", "layers.numerical_gradient",
                       "divides the central difference by eps instead of 2*eps",
-                      hint="x + eps and x - eps are 2*eps apart: divide by 2*eps.")
+                      hint="x + eps and x - eps are 2*eps apart: divide by 2*eps.",
+                      generic="factor")
 
 
 @numgrad_no_half.replaces
@@ -393,7 +396,8 @@ def numerical_gradient(f, x, eps=1e-5):
 numgrad_first_dim_only = bug("numgrad_first_dim_only", "layers.numerical_gradient",
                              "loops over x[i] for i in range(len(x)), moving whole rows at once",
                              hint="Perturb one element at a time: loop over x.numel() positions "
-                                  "of a flattened view, not over the first dimension.")
+                                  "of a flattened view, not over the first dimension.",
+                                  generic="broadcast")
 
 
 @numgrad_first_dim_only.replaces
@@ -410,7 +414,8 @@ def numerical_gradient(f, x, eps=1e-6):
 # ---------------------------------------------------------------------------- relative error
 relerr_no_floor = bug("relerr_no_floor", "layers.relative_error",
                       "divides by |a| + |b| with no floor (0/0 = NaN where both are 0)",
-                      hint="Divide by max(1e-12, |a| + |b|) so that two zeros give 0.")
+                      hint="Divide by max(1e-12, |a| + |b|) so that two zeros give 0.",
+                      generic="stability")
 
 
 @relerr_no_floor.replaces
@@ -441,7 +446,8 @@ def relative_error(a, b):
 
 relerr_max_denominator = bug("relerr_max_denominator", "layers.relative_error",
                              "divides by max(|a|, |b|) instead of |a| + |b|",
-                             hint="The denominator is |a| + |b| (floored at 1e-12).")
+                             hint="The denominator is |a| + |b| (floored at 1e-12).",
+                             generic="factor")
 
 
 @relerr_max_denominator.replaces
@@ -451,7 +457,8 @@ def relative_error(a, b):
 
 relerr_returns_tensor = bug("relerr_returns_tensor", "layers.relative_error",
                             "returns a 0-dim tensor instead of a Python float",
-                            hint="Return a Python number: call .item() on the result.")
+                            hint="Return a Python number: call .item() on the result.",
+                            generic="structure")
 
 
 @relerr_returns_tensor.replaces
@@ -556,7 +563,7 @@ residual_no_skip_grad = bug(
     "residual_backward_no_skip", "layers.residual_block",
     "backpropagates only through the branch and forgets the skip's dy in dx",
     hint="y = x + branch(x): x reaches y twice, so dx = dy (through the skip) + dz @ W1 "
-         "(through the branch).", classic=True)
+         "(through the branch).", classic=True, generic=("term", "zero"))
 
 
 @residual_no_skip_grad.replaces
@@ -567,7 +574,7 @@ def residual_block_backward(dy, cache):
 residual_mask_ge0 = bug(
     "residual_relu_mask_ge0", "layers.residual_block",
     "lets the gradient through the ReLU where z >= 0, so a unit at exactly 0 still learns",
-    hint="ReLU's derivative at exactly 0 is taken as 0: mask with z > 0.")
+    hint="ReLU's derivative at exactly 0 is taken as 0: mask with z > 0.", generic="branch")
 
 
 @residual_mask_ge0.replaces
@@ -579,7 +586,7 @@ residual_bias_mean = bug(
     "residual_bias_grad_mean", "layers.residual_block",
     "averages over the batch for db1 and db2 instead of summing",
     hint="each bias is added to every row, so its gradient is the sum of the upstream gradient "
-         "over the batch.")
+         "over the batch.", generic="sum-mean")
 
 
 @residual_bias_mean.replaces
@@ -616,7 +623,7 @@ residual_post_relu = bug(
     "residual_relu_after_the_sum", "layers.residual_block",
     "applies the ReLU after adding the skip, y = relu(x + W2 a + b2), as in the original ResNet",
     hint="here the block is y = x + relu(x @ W1.T + b1) @ W2.T + b2: the skip is added last "
-         "and nothing follows it.")
+         "and nothing follows it.", generic="branch")
 
 
 @residual_post_relu.replaces
@@ -717,8 +724,8 @@ def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
     return loss, grads[::-1] if reverse_grads else grads, count(depth, segment, len(stored))
 
 
-def _ckpt_bug(id, title, hint, **mistake):
-    variant = bug(id, "layers.mlp_grads_checkpointed", title, hint=hint)
+def _ckpt_bug(id, title, hint, generic=(), **mistake):
+    variant = bug(id, "layers.mlp_grads_checkpointed", title, hint=hint, generic=generic)
 
     def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
         return _checkpointed(x, y, params, segment, activation, **mistake)
@@ -738,7 +745,7 @@ _ckpt_bug("ckpt_grads_last_layer_first",
           "reverse the list at the end.", reverse_grads=True)
 _ckpt_bug("ckpt_counts_the_logits", "counts the logits as one more stored activation",
           "kept counts the checkpoints only, the layer inputs h_0 = x, h_segment, ...: "
-          "ceil(L / segment).", count=lambda depth, segment, stored: stored + 1)
+          "ceil(L / segment).", count=lambda depth, segment, stored: stored + 1, generic="offset")
 _ckpt_bug("ckpt_count_rounds_down",
           "reports L // segment checkpoints, forgetting the one of a shorter last segment",
           "a last segment shorter than the others still starts at a checkpoint: "

@@ -23,7 +23,8 @@ def _sigmoid(x):
 
 # ---------------------------------------------------------------------------------------- MSE
 mse_sum = bug("mse_sum", "losses.mse", "sums the squared errors instead of averaging them",
-              hint="The loss is the mean over every element: divide the sum by pred.numel().")
+              hint="The loss is the mean over every element: divide the sum by pred.numel().",
+              generic="sum-mean")
 
 
 @mse_sum.replaces
@@ -39,7 +40,8 @@ def mse_backward(dloss, cache):
 
 
 mse_grad_no_2 = bug("mse_grad_no_2", "losses.mse", "drops the factor 2 of d/dx x^2 in the backward",
-                    hint="The derivative of d^2 is 2d: the gradient is 2*(pred - target)/numel.")
+                    hint="The derivative of d^2 is 2d: the gradient is 2*(pred - target)/numel.",
+                    generic="factor")
 
 
 @mse_grad_no_2.replaces
@@ -51,7 +53,7 @@ def mse_backward(dloss, cache):
 mse_grad_div_batch = bug("mse_grad_div_batch", "losses.mse",
                          "divides the gradient by the batch size N instead of by every element",
                          hint="The forward averages over all N*D elements, so the backward "
-                              "divides by pred.numel(), not by pred.shape[0].")
+                              "divides by pred.numel(), not by pred.shape[0].", generic="sum-mean")
 
 
 @mse_grad_div_batch.replaces
@@ -63,7 +65,8 @@ def mse_backward(dloss, cache):
 mse_ignores_upstream = bug("mse_ignores_upstream", "losses.mse",
                            "returns the local derivative without multiplying by the upstream "
                            "gradient", hint="Multiply the local derivative by dloss: the chain "
-                                            "rule needs the gradient that flows in.")
+                                            "rule needs the gradient that flows in.",
+                                            generic="factor")
 
 
 @mse_ignores_upstream.replaces
@@ -73,7 +76,8 @@ def mse_backward(dloss, cache):
 
 
 mse_float32 = bug("mse_float32", "losses.mse", "builds its result in a hard-coded float32",
-                  hint="Keep the input's dtype: no dtype=torch.float32 or .float() in your code.")
+                  hint="Keep the input's dtype: no dtype=torch.float32 or .float() in your code.",
+                  generic="precision")
 
 
 @mse_float32.replaces
@@ -92,7 +96,7 @@ def mse_backward(dloss, cache):
 mae_grad_nan_at_tie = bug("mae_grad_nan_at_tie", "losses.mae",
                           "computes the sign as d/|d|, which is NaN where pred == target",
                           hint="Use torch.sign (0 at 0) rather than d / d.abs(), which divides "
-                               "0 by 0 at a tie.")
+                               "0 by 0 at a tie.", generic="stability")
 
 
 @mae_grad_nan_at_tie.replaces
@@ -103,7 +107,8 @@ def mae_backward(dloss, cache):
 
 mae_grad_one_at_tie = bug("mae_grad_one_at_tie", "losses.mae",
                           "takes the subgradient at a tie as +1 (d >= 0)",
-                          hint="At pred == target the subgradient is 0 by convention, not 1.")
+                          hint="At pred == target the subgradient is 0 by convention, not 1.",
+                          generic="branch")
 
 
 @mae_grad_one_at_tie.replaces
@@ -115,7 +120,8 @@ def mae_backward(dloss, cache):
 mae_mean_over_batch = bug("mae_mean_over_batch", "losses.mae",
                           "divides the summed absolute errors by the batch size N instead of by "
                           "every element", hint="The mean is over all N*D elements: divide by "
-                                                "pred.numel() in the forward and the backward.")
+                                                "pred.numel() in the forward and the backward.",
+                                                generic="sum-mean")
 
 
 @mae_mean_over_batch.replaces
@@ -133,7 +139,7 @@ def mae_backward(dloss, cache):
 mae_grad_no_mean = bug("mae_grad_no_mean", "losses.mae",
                        "returns dloss * sign(d), forgetting the 1/numel of the mean",
                        hint="The forward is a mean, so every element's gradient carries "
-                            "1/pred.numel().")
+                            "1/pred.numel().", generic="sum-mean")
 
 
 @mae_grad_no_mean.replaces
@@ -147,7 +153,7 @@ mae_sign_from_python_floats = bug(
     "builds the sign with torch.where(d > 0, 1.0, ...) on Python numbers, which makes a "
     "float32 gradient for float64 inputs",
     hint="torch.where on Python numbers gives the default dtype (float32): use torch.sign(d), "
-         "or convert with .to(d.dtype).")
+         "or convert with .to(d.dtype).", generic="precision")
 
 
 @mae_sign_from_python_floats.replaces
@@ -161,7 +167,8 @@ def mae_backward(dloss, cache):
 huber_missing_offset = bug("huber_missing_offset", "losses.huber",
                            "uses delta*|d| on the linear branch, without the -0.5*delta^2 offset",
                            hint="Outside the quadratic zone the loss is delta*(|d| - 0.5*delta) "
-                                "so that both pieces meet at |d| = delta.")
+                                "so that both pieces meet at |d| = delta.",
+                                generic=("branch", "offset"))
 
 
 @huber_missing_offset.replaces
@@ -174,7 +181,7 @@ def huber_forward(pred, target, delta=1.0):
 huber_is_smoothl1 = bug("huber_is_smoothl1", "losses.huber",
                         "implements SmoothL1 (Huber divided by delta) instead of Huber",
                         hint="SmoothL1 divides by delta; Huber does not. They agree only for "
-                             "delta = 1: test your code with another delta.")
+                             "delta = 1: test your code with another delta.", generic="factor")
 
 
 @huber_is_smoothl1.replaces
@@ -193,7 +200,7 @@ def huber_backward(dloss, cache):
 huber_backward_ignores_delta = bug(
     "huber_backward_ignores_delta", "losses.huber",
     "uses sign(d) instead of delta*sign(d) on the linear branch of the backward",
-    hint="The slope of delta*(|d| - delta/2) is delta*sign(d).")
+    hint="The slope of delta*(|d| - delta/2) is delta*sign(d).", generic="branch")
 
 
 @huber_backward_ignores_delta.replaces
@@ -206,7 +213,7 @@ huber_backward_grad_per_argument = bug(
     "huber_backward_grad_per_argument", "losses.huber",
     "returns (dpred, None, None), one gradient per forward argument as in "
     "torch.autograd.Function", hint="Return the gradient with respect to pred alone: target "
-                                    "and delta get no gradient slot.")
+                                    "and delta get no gradient slot.", generic="structure")
 
 
 @huber_backward_grad_per_argument.replaces
@@ -220,7 +227,8 @@ def huber_backward(dloss, cache):
 bce_naive_log_sigmoid = bug("bce_naive_log_sigmoid", "losses.bce_with_logits",
                             "takes log(sigmoid(z)) and log(1 - sigmoid(z)) directly",
                             hint="sigmoid saturates to exactly 0 or 1 in float32 for |z| of a "
-                                 "few tens, and log(0) = -inf: use softplus forms instead.")
+                                 "few tens, and log(0) = -inf: use softplus forms instead.",
+                                 generic="stability")
 
 
 @bce_naive_log_sigmoid.replaces
@@ -234,7 +242,7 @@ def bce_with_logits_forward(logits, target, pos_weight=None):
 bce_clamped_probs = bug("bce_clamped_probs", "losses.bce_with_logits",
                         "clamps the probabilities to [1e-7, 1 - 1e-7] before the log",
                         hint="Clamping caps the loss (about 16) where the true value is much "
-                             "larger; the softplus form needs no clamp.")
+                             "larger; the softplus form needs no clamp.", generic="stability")
 
 
 @bce_clamped_probs.replaces
@@ -249,7 +257,7 @@ bce_pos_weight_on_negatives = bug(
     "bce_pos_weight_on_negatives", "losses.bce_with_logits",
     "multiplies both terms of the loss by pos_weight",
     hint="pos_weight scales only the positive term t*log(p); the (1-t)*log(1-p) term keeps "
-         "weight 1.")
+         "weight 1.", generic="branch")
 
 
 @bce_pos_weight_on_negatives.replaces
@@ -268,7 +276,8 @@ def bce_with_logits_backward(dloss, cache):
 bce_grad_ignores_pos_weight = bug(
     "bce_grad_ignores_pos_weight", "losses.bce_with_logits",
     "returns sigmoid(z) - t as the gradient even when pos_weight is given",
-    hint="With pos_weight the gradient is -pos_weight*t*sigmoid(-z) + (1-t)*sigmoid(z).")
+    hint="With pos_weight the gradient is -pos_weight*t*sigmoid(-z) + (1-t)*sigmoid(z).",
+    generic="branch")
 
 
 @bce_grad_ignores_pos_weight.replaces
@@ -280,7 +289,8 @@ def bce_with_logits_backward(dloss, cache):
 bce_grad_no_mean = bug("bce_grad_no_mean", "losses.bce_with_logits",
                        "returns the per-element gradient without the 1/numel of the mean",
                        hint="The loss averages over every element, so the gradient is "
-                            "(sigmoid(z) - t) / logits.numel() (with pos_weight as documented).")
+                            "(sigmoid(z) - t) / logits.numel() (with pos_weight as documented).",
+                            generic="sum-mean")
 
 
 @bce_grad_no_mean.replaces
@@ -293,7 +303,8 @@ bce_backward_grad_per_argument = bug(
     "bce_backward_grad_per_argument", "losses.bce_with_logits",
     "returns (dlogits, None, None), one gradient per forward argument as in "
     "torch.autograd.Function", hint="Return the gradient with respect to logits alone, not "
-                                    "a tuple with slots for target and pos_weight.")
+                                    "a tuple with slots for target and pos_weight.",
+                                    generic="structure")
 
 
 @bce_backward_grad_per_argument.replaces
@@ -307,7 +318,7 @@ def bce_with_logits_backward(dloss, cache):
 logsoftmax_naive = bug("logsoftmax_naive", "losses.log_softmax",
                        "computes log(exp(x) / sum(exp(x))) without subtracting the maximum",
                        hint="Subtract the maximum along dim first; exp of a large logit "
-                            "overflows to inf.", classic=True)
+                            "overflows to inf.", classic=True, generic="stability")
 
 
 @logsoftmax_naive.replaces
@@ -344,7 +355,7 @@ def log_softmax_forward(x, dim=-1):
 logsoftmax_backward_grad_per_argument = bug(
     "logsoftmax_backward_grad_per_argument", "losses.log_softmax",
     "returns (dx, None), a gradient slot for dim as torch.autograd.Function asks",
-    hint="Only x is differentiable: return dx alone.")
+    hint="Only x is differentiable: return dx alone.", generic="structure")
 
 
 @logsoftmax_backward_grad_per_argument.replaces
@@ -368,7 +379,7 @@ def _ce_parts(logits, target, weight, label_smoothing, smooth_den):
 ce_no_max_subtraction = bug("ce_no_max_subtraction", "losses.cross_entropy",
                             "computes the softmax without subtracting the row maximum",
                             hint="exp(1000) overflows: subtract each row's maximum before exp "
-                                 "(it cancels in the result).", classic=True)
+                                 "(it cancels in the result).", classic=True, generic="stability")
 
 
 @ce_no_max_subtraction.replaces
@@ -385,7 +396,7 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 ce_log_of_softmax = bug("ce_log_of_softmax", "losses.cross_entropy",
                         "takes log(softmax(x)), which is -inf once a probability underflows",
                         hint="Compute log-softmax directly as (x - max) - log(sum(exp(x - max))) "
-                             "instead of taking the log of a softmax.")
+                             "instead of taking the log of a softmax.", generic="stability")
 
 
 @ce_log_of_softmax.replaces
@@ -403,7 +414,7 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 ce_sum_over_batch = bug("ce_sum_over_batch", "losses.cross_entropy",
                         "sums the per-example losses instead of averaging them",
                         hint="Divide by the batch size (or by the sum of the targets' weights "
-                             "when weight is given).")
+                             "when weight is given).", generic="sum-mean")
 
 
 @ce_sum_over_batch.replaces
@@ -416,7 +427,7 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 ce_grad_no_div_n = bug("ce_grad_no_div_n", "losses.cross_entropy",
                        "forgets to divide the gradient by N",
                        hint="The loss is a mean over the batch, so its gradient carries 1/N "
-                            "(softmax - onehot)/N.")
+                            "(softmax - onehot)/N.", generic="sum-mean")
 
 
 @ce_grad_no_div_n.replaces
@@ -429,7 +440,7 @@ def cross_entropy_backward(dloss, cache):
 ce_grad_sign = bug("ce_grad_sign", "losses.cross_entropy",
                    "returns onehot - softmax (the sign is flipped)",
                    hint="d loss / d logits = softmax - onehot: gradient descent must lower the "
-                        "true class's loss.")
+                        "true class's loss.", generic="sign")
 
 
 @ce_grad_sign.replaces
@@ -468,7 +479,8 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 ce_weighted_mean_over_n = bug(
     "ce_weighted_mean_over_n", "losses.cross_entropy",
     "divides the weighted loss by N instead of by the sum of the targets' weights",
-    hint="With class weights PyTorch divides by sum_i weight[target[i]], not by N.")
+    hint="With class weights PyTorch divides by sum_i weight[target[i]], not by N.",
+    generic="factor")
 
 
 @ce_weighted_mean_over_n.replaces
@@ -482,7 +494,8 @@ ce_backward_grad_per_argument = bug(
     "ce_backward_grad_per_argument", "losses.cross_entropy",
     "returns (dlogits, None, None, None), one gradient per forward argument as in "
     "torch.autograd.Function", hint="Return the gradient with respect to logits alone: the "
-                                    "integer targets, weight and label_smoothing get no slot.")
+                                    "integer targets, weight and label_smoothing get no slot.",
+                                    generic="structure")
 
 
 @ce_backward_grad_per_argument.replaces
@@ -523,7 +536,7 @@ def focal_loss_forward(logits, target, alpha=0.25, gamma=2.0):
 focal_naive_log = bug("focal_naive_log", "losses.focal_loss",
                       "computes log(p_t) from a saturating sigmoid",
                       hint="log(sigmoid(u)) is -inf once sigmoid rounds to 0: use "
-                           "-softplus(-u) instead.")
+                           "-softplus(-u) instead.", generic="stability")
 
 
 @focal_naive_log.replaces
@@ -553,7 +566,8 @@ focal_backward_grad_per_argument = bug(
     "focal_backward_grad_per_argument", "losses.focal_loss",
     "returns (dlogits, None, None, None), one gradient per forward argument as in "
     "torch.autograd.Function", hint="Return the gradient with respect to logits alone, not "
-                                    "a tuple with slots for target, alpha and gamma.")
+                                    "a tuple with slots for target, alpha and gamma.",
+                                    generic="structure")
 
 
 @focal_backward_grad_per_argument.replaces
@@ -584,7 +598,8 @@ def kl_div_backward(dloss, cache):
 
 kl_mean_over_elements = bug("kl_mean_over_elements", "losses.kl_div",
                             "divides by N*C (reduction 'mean') instead of by the batch size N",
-                            hint="'batchmean' divides the total by N = log_q.shape[0] only.")
+                            hint="'batchmean' divides the total by N = log_q.shape[0] only.",
+                            generic="sum-mean")
 
 
 @kl_mean_over_elements.replaces
@@ -597,7 +612,7 @@ def kl_div_forward(log_q, p):
 kl_nan_at_zero_target = bug("kl_nan_at_zero_target", "losses.kl_div",
                             "computes p*log(p) directly, which is 0*(-inf) = NaN where p = 0",
                             hint="Entries with p = 0 contribute 0: use torch.where or "
-                                 "torch.xlogy(p, p).")
+                                 "torch.xlogy(p, p).", generic="stability")
 
 
 @kl_nan_at_zero_target.replaces
@@ -630,7 +645,8 @@ def kl_div_backward(dloss, cache):
 kl_backward_also_dp = bug("kl_backward_also_dp", "losses.kl_div",
                           "also returns the gradient with respect to the target p, "
                           "(dlog_q, dp)",
-                          hint="Only log_q gets a gradient: return -dloss * p / N alone.")
+                          hint="Only log_q gets a gradient: return -dloss * p / N alone.",
+                          generic="structure")
 
 
 kl_backward_also_dp.replaces(kl_div_forward)

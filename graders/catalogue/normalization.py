@@ -200,7 +200,8 @@ def batchnorm_backward(dy, cache):
 bn_dbeta_mean = bug(
     "bn_dbeta_mean", "normalization.batchnorm",
     "averages dgamma and dbeta over the batch instead of summing",
-    hint="Each row contributes to gamma and beta: the gradients are sums over the batch.")
+    hint="Each row contributes to gamma and beta: the gradients are sums over the batch.",
+    generic="sum-mean")
 
 
 @bn_dbeta_mean.replaces
@@ -225,7 +226,8 @@ bn_var_from_squares = bug(
     "bn_var_from_squares", "normalization.batchnorm",
     "computes the variance as mean(x^2) - mean(x)^2, which cancels catastrophically in float32",
     hint="Compute the variance from centred values, mean((x - mu)^2): subtracting two large, "
-         "nearly equal numbers loses every digit when features sit far from 0.")
+         "nearly equal numbers loses every digit when features sit far from 0.",
+         generic="stability")
 
 
 @bn_var_from_squares.replaces
@@ -320,7 +322,7 @@ def layernorm_backward(dy, cache):
 ln_var_from_squares = bug(
     "ln_var_from_squares", "normalization.layernorm",
     "computes the variance as mean(x^2) - mean(x)^2, which cancels catastrophically in float32",
-    hint="Compute the variance from centred values, mean((x - mu)^2).")
+    hint="Compute the variance from centred values, mean((x - mu)^2).", generic="stability")
 
 
 @ln_var_from_squares.replaces

@@ -182,7 +182,8 @@ def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
 
 adagrad_eps_1e8 = bug(
     "adagrad_eps_1e8", "optim.adagrad", "uses eps=1e-8 as its default instead of 1e-10",
-    hint="Keep the documented default eps=1e-10 (PyTorch's), not 1e-8 from other libraries.")
+    hint="Keep the documented default eps=1e-10 (PyTorch's), not 1e-8 from other libraries.",
+    generic="offset")
 
 
 @adagrad_eps_1e8.replaces
@@ -310,8 +311,8 @@ def _adam(param, g, state, lr, betas, eps, *, t_shift=0, correct_m=True, correct
     return new_param, {**state, "step": step, "exp_avg": m, "exp_avg_sq": v}
 
 
-def _adam_bug(id, title, hint, **how):
-    variant = bug(id, "optim.adam", title, hint=hint)
+def _adam_bug(id, title, hint, generic=(), **how):
+    variant = bug(id, "optim.adam", title, hint=hint, generic=generic)
 
     def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         return _adam(param, _l2(param, grad, weight_decay), state, lr, betas, eps, **how)
@@ -334,14 +335,14 @@ _adam_bug("adam_only_m_corrected", "bias-corrects the first moment but not the s
           correct_v=False)
 _adam_bug("adam_eps_inside_sqrt", "puts eps inside the square root",
           "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
-          eps_inside=True)
+          eps_inside=True, generic="offset")
 _adam_bug("adam_eps_added_to_param", "adds eps to the parameter instead of the denominator "
           "(p - lr*m/sqrt(v) + eps)", "Parenthesise the denominator: lr*m_hat / (sqrt(v_hat) + "
-          "eps).", eps_outside=True)
+          "eps).", eps_outside=True, generic="offset")
 _adam_bug("adam_eps_hat_form", "uses the paper's rearranged form lr*sqrt(1-beta2^t)/(1-beta1^t) * "
           "m/(sqrt(v) + eps), where eps is not rescaled", "Add eps to sqrt(v_hat), the "
           "bias-corrected second moment, not to sqrt(v): the two differ for small gradients.",
-          eps_hat=True)
+          eps_hat=True, generic="offset")
 _adam_bug("adam_step_as_tensor", "stores the step counter as a tensor",
           "state['step'] is a plain Python int (1 after the first call), not a tensor.",
           step_as_tensor=True)

@@ -92,7 +92,8 @@ def minibatches(n, batch_size, generator, drop_last=False):
 
 mb_ignores_drop_last = bug("mb_ignores_drop_last", "regression.minibatches",
                            "keeps the short last batch even with drop_last=True",
-                           hint="drop_last=True leaves out a last batch shorter than batch_size.")
+                           hint="drop_last=True leaves out a last batch shorter than batch_size.",
+                           generic="step")
 
 
 @mb_ignores_drop_last.replaces
@@ -244,6 +245,9 @@ def _bias_float(train):
     return train_linear_regression
 
 
+# The generic diagnoses that describe a bug of the table below (descent.diagnoses.KINDS).
+_GENERIC = {"train_loss_after_step": "step"}
+
 for _id, _title, _hint, _fn, _options, _classic in [
     ("train_no_factor_two", "drops the 2 of the derivative of r^2 (dw = X^T r / B)",
      "d/dw mean(r^2) = (2 / B) X^T r: keep the factor 2 in both gradients.", _no_two, {}, True),
@@ -263,8 +267,8 @@ for _id, _title, _hint, _fn, _options, _classic in [
      "The bias has its own gradient, (2 / B) * sum(r): update b as well as w.", _bias_frozen, {},
      False),
 ]:
-    bug(_id, "regression.train_linear_regression", _title, hint=_hint,
-        classic=_classic).replaces(_loop(_fn, **_options))
+    bug(_id, "regression.train_linear_regression", _title, hint=_hint, classic=_classic,
+        generic=_GENERIC.get(_id, ())).replaces(_loop(_fn, **_options))
 
 bug("train_loss_tensors", "regression.train_linear_regression",
     "logs the losses as 0-dim tensors instead of Python floats",

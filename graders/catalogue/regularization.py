@@ -114,7 +114,7 @@ def dropout_backward(dy, cache):
 dropout_p1_divzero = bug(
     "dropout_p1_divzero", "regularization.dropout",
     "divides by 1 - p even when p == 1, so 0 * inf gives NaN",
-    hint="Handle p == 1 separately: every entry is dropped, so return zeros.")
+    hint="Handle p == 1 separately: every entry is dropped, so return zeros.", generic="stability")
 
 
 @dropout_p1_divzero.replaces
@@ -222,7 +222,7 @@ def dropout_backward(dy, cache):   # with the reference forward, whose identity 
 l2_grad_factor_mismatch = bug(
     "l2_grad_factor_mismatch", "regularization.l2_penalty",
     "keeps the 0.5 in the loss but returns 2 * lam * w as the gradient",
-    hint="The derivative of 0.5 * lam * w^2 is lam * w: the 0.5 cancels the 2.")
+    hint="The derivative of 0.5 * lam * w^2 is lam * w: the 0.5 cancels the 2.", generic="factor")
 
 
 @l2_grad_factor_mismatch.replaces
@@ -233,7 +233,8 @@ def l2_penalty(params, lam):
 l2_no_half = bug(
     "l2_no_half", "regularization.l2_penalty",
     "uses lam * ||w||^2 for the loss while returning lam * w as the gradient",
-    hint="The loss has a factor 0.5: 0.5 * lam * sum(w^2), whose gradient is lam * w.")
+    hint="The loss has a factor 0.5: 0.5 * lam * sum(w^2), whose gradient is lam * w.",
+    generic="factor")
 
 
 @l2_no_half.replaces
@@ -244,7 +245,8 @@ def l2_penalty(params, lam):
 l2_mean_not_sum = bug(
     "l2_mean_not_sum", "regularization.l2_penalty",
     "averages w^2 over each tensor instead of summing",
-    hint="The penalty sums the squares of every entry of every tensor; no mean.")
+    hint="The penalty sums the squares of every entry of every tensor; no mean.",
+    generic="sum-mean")
 
 
 @l2_mean_not_sum.replaces
@@ -296,7 +298,7 @@ def l2_penalty(params, lam):
 l1_grad_nan_at_zero = bug(
     "l1_grad_nan_at_zero", "regularization.l1_penalty",
     "computes the subgradient as w / |w|, which is NaN at w = 0",
-    hint="Use torch.sign(w): it gives exactly 0 at w = 0.")
+    hint="Use torch.sign(w): it gives exactly 0 at w = 0.", generic="stability")
 
 
 @l1_grad_nan_at_zero.replaces
@@ -307,7 +309,7 @@ def l1_penalty(params, lam):
 l1_sign_zero_is_one = bug(
     "l1_sign_zero_is_one", "regularization.l1_penalty",
     "uses where(w >= 0, 1, -1), so sign(0) = 1",
-    hint="The subgradient convention here is sign(0) = 0: use torch.sign(w).")
+    hint="The subgradient convention here is sign(0) = 0: use torch.sign(w).", generic="branch")
 
 
 @l1_sign_zero_is_one.replaces
@@ -319,7 +321,7 @@ def l1_penalty(params, lam):
 l1_grad_not_scaled = bug(
     "l1_grad_not_scaled", "regularization.l1_penalty",
     "returns sign(w) without the factor lam",
-    hint="The gradient of lam * |w| is lam * sign(w).")
+    hint="The gradient of lam * |w| is lam * sign(w).", generic="factor")
 
 
 @l1_grad_not_scaled.replaces
@@ -330,7 +332,7 @@ def l1_penalty(params, lam):
 l1_half_factor = bug(
     "l1_half_factor", "regularization.l1_penalty",
     "copies the 0.5 of the L2 penalty into the L1 loss",
-    hint="The L1 penalty is lam * sum(|w|), without 0.5.")
+    hint="The L1 penalty is lam * sum(|w|), without 0.5.", generic="factor")
 
 
 @l1_half_factor.replaces

@@ -36,7 +36,7 @@ step_lr_early_drop = bug(
     "step_lr_early_drop", "schedules.step_lr",
     "counts steps from 1, so every drop comes one step early",
     hint="Steps count from 0: steps 0 .. step_size-1 use base_lr, the first drop is at step "
-         "step_size, so the exponent is step // step_size.")
+         "step_size, so the exponent is step // step_size.", generic="step")
 
 
 @step_lr_early_drop.replaces
@@ -48,7 +48,7 @@ def step_lr(step, base_lr, step_size, gamma=0.1):
 exponential_lr_one_ahead = bug(
     "exponential_lr_one_ahead", "schedules.exponential_lr",
     "already decays at step 0 (gamma ** (step + 1))",
-    hint="Step 0 uses base_lr itself: lr = base_lr * gamma ** step.")
+    hint="Step 0 uses base_lr itself: lr = base_lr * gamma ** step.", generic=("step", "factor"))
 
 
 @exponential_lr_one_ahead.replaces
@@ -59,7 +59,8 @@ def exponential_lr(step, base_lr, gamma):
 exponential_lr_tensor = bug(
     "exponential_lr_tensor", "schedules.exponential_lr",
     "computes with torch and returns a 0-dim tensor instead of a float",
-    hint="Return a Python float: compute with plain Python numbers (or call .item()).")
+    hint="Return a Python float: compute with plain Python numbers (or call .item()).",
+    generic="structure")
 
 
 @exponential_lr_tensor.replaces
@@ -108,7 +109,8 @@ def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
 cosine_lr_tensor = bug(
     "cosine_lr_tensor", "schedules.cosine_lr",
     "uses torch.cos on a tensor and returns a 0-dim tensor instead of a float",
-    hint="Return a Python float: use math.cos and math.pi (or call .item() on the result).")
+    hint="Return a Python float: use math.cos and math.pi (or call .item() on the result).",
+    generic="structure")
 
 
 @cosine_lr_tensor.replaces
@@ -259,8 +261,8 @@ def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_facto
     return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
 
 
-def _one_cycle_bug(id, title, hint, **mistake):
-    variant = bug(id, "schedules.one_cycle_lr", title, hint=hint)
+def _one_cycle_bug(id, title, hint, generic=(), **mistake):
+    variant = bug(id, "schedules.one_cycle_lr", title, hint=hint, generic=generic)
 
     def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
                      final_div_factor=1e4, anneal="cos"):
@@ -283,7 +285,8 @@ _one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so 
                "write end + (start - end) / 2 * (cos(pi pct) + 1).", cos_reversed=True)
 
 _one_cycle_bug("one_cycle_tensor", "computes the cosine with torch.cos and returns a 0-dim "
-               "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True)
+               "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True,
+               generic=("structure", "precision"))
 
 one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
                                "walks a list of (end step, start rate, end rate) phases, as "
@@ -313,7 +316,7 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 # --------------------------------------------------------------------- reduce_on_plateau_step
 def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, *,
              at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
-             in_place=False):
+             in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False):
     """One reducer epoch with one mistake switched on."""
     if mode not in ("min", "max") or factor >= 1.0:
         raise ValueError("bad arguments")
@@ -323,6 +326,12 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
     current = float(metric)
     if absolute:
         better = current < best - threshold if mode == "min" else current > best + threshold
+    elif share_of_abs_best:
+        margin = threshold * abs(best)
+        better = current < best - margin if mode == "min" else current > best + margin
+    elif inclusive:
+        better = current <= best * (1 - threshold) if mode == "min" else \
+            current >= best * (1 + threshold)
     else:
         better = current < best * (1 - threshold) if mode == "min" else \
             current > best * (1 + threshold)
@@ -332,7 +341,7 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
         bad = bad if cooldown_counts else 0
     if bad >= patience if at_patience else bad > patience:
         candidate = max(lr * factor, min_lr)
-        if lr - candidate > 1e-8:
+        if lr - candidate > (0.0 if no_eps else 1e-8):
             lr = candidate
         cooling, bad = cooldown, bad if no_reset else 0
     new = {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
@@ -342,8 +351,8 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
     return lr, new
 
 
-def _plateau_bug(id, title, hint, **mistake):
-    variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint)
+def _plateau_bug(id, title, hint, generic=(), **mistake):
+    variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint, generic=generic)
 
     def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4,
                                mode="min", cooldown=0, min_lr=0.0):
@@ -356,20 +365,31 @@ def _plateau_bug(id, title, hint, **mistake):
 
 _plateau_bug("plateau_at_patience", "reduces once num_bad_epochs reaches patience, one epoch "
              "early", "Reduce only when num_bad_epochs > patience: patience bad epochs are "
-             "tolerated.", at_patience=True)
+             "tolerated.", at_patience=True, generic="step")
 _plateau_bug("plateau_absolute_threshold", "counts an improvement when the metric beats best by "
              "threshold in absolute terms", "The default threshold is relative: metric < best * "
-             "(1 - threshold) for mode 'min'.", absolute=True)
+             "(1 - threshold) for mode 'min'.", absolute=True, generic="step")
 _plateau_bug("plateau_no_reset", "keeps num_bad_epochs after a reduction, so the rate keeps "
              "falling every epoch", "After a reduction set num_bad_epochs = 0 (and start the "
              "cooldown).", no_reset=True)
 _plateau_bug("plateau_cooldown_counts", "counts bad epochs during the cooldown",
              "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
-             cooldown_counts=True)
+             cooldown_counts=True, generic="step")
 
 _plateau_bug("plateau_edits_state", "updates the state dict it was given and returns it",
              "Build a new dict: the caller may keep the old state (to compare, or to retry an "
              "epoch).", in_place=True)
+
+_plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold * |best| below "
+             "best, which differs from PyTorch's best * (1 - threshold) when best is negative",
+             "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
+             "above best, as in PyTorch.", share_of_abs_best=True, generic=("step", "stability"))
+_plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
+             "an improvement (<= for <)", "The improvement is strict: metric < best * "
+             "(1 - threshold).", inclusive=True, generic="step")
+_plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
+             "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
+             "1e-8.", no_eps=True)
 
 plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_on_plateau_step",
                                     "copies the state first and updates the copy field by field")
@@ -407,6 +427,40 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
                            cooldown=0, min_lr=0.0):
     return float(state["lr"]), state
+
+
+plateau_torch_style = alternative("plateau_torch_style", "schedules.reduce_on_plateau_step",
+                                  "follows torch.optim's own structure: an is_better helper "
+                                  "with rel_epsilon = 1 - threshold, a separate cooldown test, "
+                                  "and an eps comparison of old and new rate")
+
+
+@plateau_torch_style.replaces
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0):
+    if mode not in ("min", "max") or factor >= 1.0:
+        raise ValueError("bad arguments")
+
+    def is_better(a, best):
+        return a < best * (1.0 - threshold) if mode == "min" else a > best * (threshold + 1.0)
+
+    best = state.get("best", math.inf if mode == "min" else -math.inf)
+    bad, cooling = state.get("num_bad_epochs", 0), state.get("cooldown_counter", 0)
+    old_lr = new_lr = float(state["lr"])
+    current = float(metric)
+    if is_better(current, best):
+        best, bad = current, 0
+    else:
+        bad += 1
+    in_cooldown = cooling > 0
+    if in_cooldown:
+        cooling -= 1
+        bad = 0
+    if bad > patience:
+        lowered = max(old_lr * factor, min_lr)
+        new_lr = lowered if old_lr - lowered > 1e-8 else old_lr
+        cooling, bad = cooldown, 0
+    return new_lr, dict(lr=new_lr, best=best, num_bad_epochs=bad, cooldown_counter=cooling)
 
 
 # ============================================================ alternatives in other styles

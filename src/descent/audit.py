@@ -5,6 +5,13 @@ and checks the three promises the graders make: every buggy variant loses points
 alternative correct implementation keeps full marks, and every hollow answer (code that computes
 nothing: zeros, ones, random values or the input handed back) scores exactly 0. For each bug the
 table shows which checks caught it and whether the failure message named the misconception.
+
+It also measures the generic diagnoses (``descent.diagnoses``) with the catalogue's names hidden:
+a bug is *named generically* when a failure it caused carries a generic diagnosis of a kind the
+bug is labelled with (``bug(..., generic=...)``), and *misnamed* when one carries a kind it is not
+labelled with (an "several explanations fit" diagnosis names nothing, rightly or wrongly). The
+summary gives that figure and the figure with both (the catalogue's own name, or a correct
+generic one) and counts any generic name given to an alternative or a misnamed bug.
 """
 
 from __future__ import annotations
@@ -19,8 +26,11 @@ from rich.table import Table
 from . import results
 
 
-def summarize(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per variant: kind, id, exercise, points, verdict, catching checks, named or not."""
+def summarize(doc: dict[str, Any],
+              labels: dict[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
+    """One row per variant: kind, id, exercise, points, verdict, catching checks, named or not,
+    and the generic diagnoses its failures got, judged against ``labels`` (bug id -> kinds)."""
+    labels = labels or {}
     tests_by_impl: dict[str, list[dict]] = defaultdict(list)
     for t in doc["tests"]:
         tests_by_impl[t["implementation"]].append(t)
@@ -42,8 +52,35 @@ def summarize(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "points": block["points"], "max_points": block["max_points"],
             "tests_failed": len(lost), "tests": len(tests), "checks": checks,
             "named": any(t.get("misconception") == vid for t in lost),
+            **_generic(lost, labels.get(vid, ()), judged=kind == "bug"),
         })
     return rows
+
+
+def _generic(lost: list[dict], labels: tuple[str, ...], *, judged: bool) -> dict[str, Any]:
+    """The generic kinds ``lost`` tests were diagnosed with; only a bug's are judged (a hollow
+    answer is wrong in every way at once)."""
+    kinds = sorted({t["diagnosis"] for t in lost if t.get("diagnosis")} - {"ambiguous"})
+    return {"generic": kinds, "generic_named": judged and bool(set(kinds) & set(labels)),
+            "generic_wrong": sorted(set(kinds) - set(labels)) if judged else []}
+
+
+def figures(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The counts the summary line prints: bugs, named by the catalogue, named by the generic
+    diagnoses alone, by either, misnamed generically, alternatives given a generic name."""
+    bugs = [r for r in rows if r["kind"] == "bug"]
+    return {
+        "bugs": len(bugs),
+        "catalogue": sum(r["named"] for r in bugs),
+        "generic": sum(r["generic_named"] for r in bugs),
+        "both": sum(r["named"] or r["generic_named"] for r in bugs),
+        "misnamed": sum(bool(r["generic_wrong"]) for r in bugs),
+        "alternatives_named": sum(bool(r["generic"]) for r in rows if r["kind"] == "alternative"),
+    }
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
 # kind -> (verdict when the promise holds, verdict when it is broken)
@@ -53,31 +90,47 @@ _VERDICTS = {"bug": ("caught", "MISSED"), "alternative": ("full marks", "LOST PO
 
 def render(rows: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="grader audit", title_justify="left")
-    for col in ("kind", "variant", "exercise", "points", "verdict", "caught by", "named"):
+    for col in ("kind", "variant", "exercise", "points", "verdict", "caught by", "named",
+                "generic"):
         table.add_column(col, no_wrap=col in ("variant", "exercise"))
     for r in rows:
         verdict = _VERDICTS[r["kind"]][0] if r["ok"] else f"[red]{_VERDICTS[r['kind']][1]}[/red]"
+        generic = ", ".join(f"[red]{k}?[/red]" if k in r["generic_wrong"] else k
+                            for k in r["generic"])
         table.add_row(r["kind"], r["id"], r["exercise"], f"{r['points']:g}/{r['max_points']:g}",
-                      verdict, ", ".join(r["checks"]), "yes" if r["named"] else "")
+                      verdict, ", ".join(r["checks"]), "yes" if r["named"] else "", generic)
     console.print(table)
 
 
-def audit(*, device: str, console: Console, results: Path) -> int:
+def audit(*, device: str, console: Console, results: Path, modules: list[str] = ()) -> int:
+    """Grade every catalogued variant (of ``modules`` only, when given: ``losses``, ...)."""
+    from . import catalogue
     from . import results as results_mod
-    from .kit import run_pytest
+    from .kit import kit_root, run_pytest
 
-    code = run_pytest("graders", ["bug:*", "alternative:*", "hollow:*"], device=device,
+    suites = [f"graders/test_{m}.py" for m in modules] or ["graders"]
+    missing = [s for s in suites if not (kit_root() / s).exists()]
+    if missing:
+        console.print(f"no such graders: {', '.join(missing)}", markup=False)
+        return 2
+    code = run_pytest(suites, ["bug:*", "alternative:*", "hollow:*"], device=device,
                       results=results)
     if code not in (0, 1):
         console.print(f"[red]audit did not complete (pytest exit code {code})[/red]")
         return code
-    rows = summarize(results_mod.load(results))
+    labels = {v.id: v.generic for v in catalogue.variants(catalogue.BUG)}
+    rows = summarize(results_mod.load(results), labels)
     render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
     bad = [r for r in rows if not r["ok"]]
-    bugs = [r for r in rows if r["kind"] == "bug"]
     count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
+    n = figures(rows)
     console.print(f"{count['bug']} bugs, {count['alternative']} alternatives, "
                   f"{count['hollow']} hollow answers; "
-                  f"{sum(r['named'] for r in bugs)} bugs named in feedback; "
+                  f"{n['catalogue']} bugs named in feedback; "
                   f"{len(bad)} problems")
+    console.print(f"named with the catalogue's names hidden (generic diagnoses alone): "
+                  f"{n['generic']} of {n['bugs']} bugs ({_percent(n['generic'], n['bugs'])}); "
+                  f"with both: {n['both']} ({_percent(n['both'], n['bugs'])}); "
+                  f"misnamed generically: {n['misnamed']} bugs; "
+                  f"alternatives given a generic name: {n['alternatives_named']}")
     return 1 if bad else 0

@@ -54,6 +54,9 @@ class Variant:
     functions: dict[str, Callable] = field(default_factory=dict)
     derive: Derive | None = None
     classic: bool = False   # a mistake the docstring warns about: a public test must catch it
+    # The generic diagnoses (descent.diagnoses.KINDS) that name this bug correctly: the labels
+    # ``descent audit`` scores the generic feedback against, with the catalogue's names hidden.
+    generic: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -92,12 +95,22 @@ def _declare(kind: str, id: str, exercise: str, title: str, hint: str,
     return variant
 
 
-def bug(id: str, exercise: str, title: str, *, hint: str, classic: bool = False) -> Variant:
+def bug(id: str, exercise: str, title: str, *, hint: str, classic: bool = False,
+        generic: str | tuple[str, ...] = ()) -> Variant:
     """Declare a realistic buggy variant; ``hint`` is what a student should do about it.
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
-    ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders."""
+    ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders.
+    ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
+    the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.KINDS``); any other kind a
+    failure of this bug is diagnosed with counts as a wrong name in ``descent audit``."""
+    from .diagnoses import KINDS
+
+    labels = (generic,) if isinstance(generic, str) else tuple(generic)
+    unknown = [k for k in labels if k not in KINDS]
+    if unknown:
+        raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {KINDS})")
     variant = _declare(BUG, id, exercise, title, hint)
-    variant.classic = classic
+    variant.classic, variant.generic = classic, labels
     return variant
 
 

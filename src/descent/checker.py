@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from . import catalogue
+from . import catalogue, diagnoses
 from .compare import GradingFailure, assert_like, compare
 from .impl import Implementation
 
@@ -100,7 +100,35 @@ class Checker:
             return got
         self.fail(found.describe(what), check=check, hint=found.hint_over(hint, check),
                   diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what,
-                                                  mistakes=mistakes))
+                                                  mistakes=mistakes),
+                  generic=lambda: self.diagnose_generic(recipe, got, expected, pristine))
+
+    def diagnose_generic(self, recipe: Recipe, got: Any, expected: Any,
+                         pristine: "_Inputs") -> diagnoses.Diagnosis | None:
+        """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
+        given the recipe's inputs as they were before any implementation ran. A float32 result
+        that none explains is tried once more with the inputs widened to float64: right there
+        means the formula is right and unstable in float32 (not when the result's dtype is
+        already wrong: the comparison's message says so)."""
+        pristine.restore()
+        try:
+            found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
+            if (found is None or found.kind == "stability") and \
+                    _dtypes(got) == _dtypes(expected) and pristine.widen():
+                try:
+                    wide = recipe(self.impl)
+                finally:
+                    pristine.restore()
+                if compare(wide, _double(expected), rtol=1e-5, atol=1e-6,
+                           check_dtype=False) is None:
+                    return diagnoses.Diagnosis(
+                        "stability", "your result is right when the inputs are float64 and wrong "
+                        "in float32: the formula overflows, underflows or cancels in float32 "
+                        "(exp of a large number, log of an underflowed 0, a difference of two "
+                        "large values); use a stable form (subtract the max, log-sum-exp, log1p)")
+            return found
+        except Exception:   # a hypothesis that cannot read these values names nothing
+            return None
 
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
@@ -200,9 +228,11 @@ class Checker:
         return None
 
     def fail(self, message: str, *, check: str, hint: str | None = None,
-             diagnosis: Callable[[], catalogue.Variant | None] | None = None):
-        """Raise the failure; ``diagnosis`` runs only if the failure is reported."""
-        raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis)
+             diagnosis: Callable[[], catalogue.Variant | None] | None = None,
+             generic: Callable[[], diagnoses.Diagnosis | None] | None = None):
+        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported."""
+        raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis,
+                             generic=generic)
 
     def _reference(self, recipe: Recipe) -> Any:
         if self.reference is None:
@@ -247,6 +277,14 @@ class _Inputs:
                 (self.saved[i] for i in positions)
                 if id(tensor) in edited_ids or not _same(tensor, copy)]
 
+    def widen(self) -> bool:
+        """Turn every float32 tensor the recipe closes over into float64 (``restore`` undoes
+        it); ``False``, changing nothing, when there is none."""
+        narrow = [t for t, _ in self.saved if t.dtype == torch.float32]
+        for tensor in narrow:
+            tensor.data = tensor.data.double()
+        return bool(narrow)
+
     def restore(self) -> None:
         with torch.no_grad():
             for tensor, copy in self.saved:
@@ -260,3 +298,24 @@ class _Inputs:
 def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:
     return tensor.shape == before.shape and tensor.dtype == before.dtype and \
         torch.equal(torch.nan_to_num(tensor.detach()), torch.nan_to_num(before))
+
+def _double(value: Any) -> Any:
+    """``value`` with every float32 tensor in it (nested in tuples, lists, dicts) as float64."""
+    if isinstance(value, torch.Tensor):
+        return value.double() if value.dtype == torch.float32 else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_double(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _double(v) for k, v in value.items()}
+    return value
+
+
+def _dtypes(value: Any) -> list:
+    """The dtypes of the tensors in ``value``, in order (nested tuples, lists, dicts)."""
+    if isinstance(value, torch.Tensor):
+        return [value.dtype]
+    if isinstance(value, (list, tuple)):
+        return [d for v in value for d in _dtypes(v)]
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in _dtypes(v)]
+    return []

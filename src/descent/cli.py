@@ -2,7 +2,7 @@
 
     descent grade PATH|solutions|starter [...]   grade implementations with the hidden graders
     descent check [IMPL]                         run the public exercises (the student's view)
-    descent audit                                prove the graders: every catalogued bug loses
+    descent audit [--module M]                   prove the graders: every catalogued bug loses
                                                  points, every alternative keeps full marks
     descent stubs [--check]                      regenerate starter/ from solutions/
     descent bundle OUT                           build the student bundle
@@ -134,7 +134,8 @@ def cmd_bundle(args) -> int:
 def cmd_audit(args) -> int:
     from .audit import audit
 
-    return audit(device=args.device, console=console, results=_results_path(args))
+    return audit(device=args.device, console=console, results=_results_path(args),
+                 modules=args.module or [])
 
 
 def cmd_check(args) -> int:
@@ -224,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("audit", help="grade every catalogued variant and check the outcome")
     p.add_argument("--results", help="results JSON path")
+    p.add_argument("--module", action="append", metavar="MODULE",
+                   help="audit only this module's graders and variants (losses, optim, ...); "
+                        "repeat for several")
     device_option(p)
     p.set_defaults(func=cmd_audit)
 

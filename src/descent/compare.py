@@ -24,28 +24,42 @@ class GradingFailure(AssertionError):
     catalogued misconception the failing result matches, or ``None``. Deferring it means a
     property test that hypothesis shrinks through dozens of failing examples pays for matching
     against the catalogue only for the example finally reported.
+
+    ``generic`` (optional, deferred the same way) returns a :class:`descent.diagnoses.Diagnosis`
+    from how the result relates to the expected one. Both always run, so a results record keeps
+    both (``misconception`` and ``diagnosis``, the generic kind) and ``descent audit`` can measure
+    each alone; the message shows the catalogued mistake when there is one, else the generic one.
     """
 
     def __init__(self, message: str, *, check: str = "", hint: str | None = None,
-                 misconception: str | None = None, diagnosis=None):
+                 misconception: str | None = None, diagnosis=None, generic=None):
         super().__init__(message)
         self.message = message
         self.check = check
         self.hint = hint
         self.misconception = misconception
+        self.diagnosis: str | None = None   # the generic diagnosis's kind, once resolved
         self._diagnosis = diagnosis
+        self._generic = generic
         self._rendered: str | None = None
 
     def resolve(self) -> "GradingFailure":
         if self._rendered is None:
-            variant = None
+            variant = found = None
             if self._diagnosis is not None:
                 diagnosis, self._diagnosis = self._diagnosis, None
                 variant = diagnosis()
+            if self._generic is not None:
+                generic, self._generic = self._generic, None
+                found = generic()
             lines = [self.message]
+            if found is not None:
+                self.diagnosis = found.kind
             if variant is not None:
                 self.misconception, self.hint = variant.id, variant.hint
                 lines.append(f"likely mistake: your result matches code that {variant.title}.")
+            elif found is not None:
+                lines.append(f"likely mistake: {found.text}.")
             if self.hint:
                 lines.append(f"hint: {self.hint}")
             self._rendered = "\n".join(lines)

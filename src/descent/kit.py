@@ -25,14 +25,15 @@ def _root(folders: tuple[str, ...], what: str) -> Path:
     raise SystemExit(f"descent: run this from {what}")
 
 
-def run_pytest(suite: str, impls: list[str], *, device: str = "cpu", results: Path | None = None,
+def run_pytest(suite: str | list[str], impls: list[str], *, device: str = "cpu", results: Path | None = None,
                extra: list[str] | None = None, quiet: bool = True, root: Path | None = None) -> int:
-    """Run one test folder of the kit (or of ``root``) against ``impls`` in this process;
-    returns pytest's code."""
+    """Run one test folder or file of the kit (or of ``root``), or a list of them, against
+    ``impls`` in this process; returns pytest's code."""
     import pytest
 
     root = root or kit_root()
-    args = [str(root / suite), f"--rootdir={root}", "-p", "no:cacheprovider",
+    suites = [suite] if isinstance(suite, str) else suite
+    args = [*(str(root / s) for s in suites), f"--rootdir={root}", "-p", "no:cacheprovider",
             f"--device={device}"]
     for spec in impls:
         args.append(f"--impl={spec}")

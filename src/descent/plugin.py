@@ -449,6 +449,7 @@ def _score(result: results.TestResult, report: pytest.TestReport, call: pytest.C
     if isinstance(exc, GradingFailure):
         exc.resolve()
         result.misconception = exc.misconception
+        result.diagnosis = exc.diagnosis
     if message:
         report.longrepr = message
 

@@ -211,7 +211,7 @@ def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) ->
             continue
         t.points = 0.0
         t.outcome = results.FAILED
-        t.misconception = None
+        t.misconception = t.diagnosis = None
         t.message = (f"[library use] this exercise must not borrow the operation it teaches; "
                      f"used: {', '.join(used[:4])}. Scored 0 and marked for review.")
 

@@ -23,7 +23,9 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
          "name": "TestMSE::test_forward_reference[cpu]", "device": "cpu",
          "weight": 2.0, "points": 0.0, "max_points": 1.25, "counted": true,
          "outcome": "passed" | "failed" | "not_implemented" | "error" | "skipped",
-         "message": "...", "misconception": null | "mse_sum", "duration_s": 0.01}]
+         "message": "...", "misconception": null | "mse_sum",
+         "diagnosis": null | "sum-mean",             # the generic diagnosis's kind
+         "duration_s": 0.01}]
     }
 
 Every exercise is worth a fixed number of points (10 unless the registry says otherwise), split
@@ -72,6 +74,7 @@ class TestResult:
     counted: bool = True
     message: str = ""
     misconception: str | None = None
+    diagnosis: str | None = None      # kind of the generic diagnosis (descent.diagnoses.KINDS)
     duration_s: float = 0.0
 
 

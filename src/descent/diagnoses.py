@@ -1,0 +1,598 @@
+"""Generic diagnoses: name a likely mistake from how a wrong result relates to the expected one.
+
+The catalogue (``descent.catalogue``) names only the mistakes someone wrote down. When a value
+check fails, :func:`diagnose` also tests cheap hypotheses about ``got`` against ``expected`` (and
+the inputs of the call) that hold for any exercise: a constant factor (a dimension's size, 2, the
+sign, ``1 - p`` for a numeric argument ``p``), a layout (transposed, reshaped instead of
+permuted), values in the wrong order, a sequence one step behind or ahead, a missing or extra term
+proportional to an argument, a branch of a piecewise formula, a wrong edge, float32 precision.
+The step hypotheses read only sequences with some non-whole value: a list of indices or counts
+(a fold, a permutation) is no schedule.
+
+Each hypothesis is a small function ``(expected, got, inputs) -> Diagnosis | None`` over float64
+CPU tensors of one shape. They come in tiers, most specific first; the first tier in which any
+hypothesis fits decides. When hypotheses of different kinds fit in that tier, the diagnosis says
+that several explanations fit and names them all (``kind`` ``"ambiguous"``), never one of them
+confidently. Texts never print a hidden input or the expected values; they name dimensions by
+index and size and arguments by the name the grader's recipe gives them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from numbers import Number
+from typing import Any, Callable, Iterable
+
+import torch
+
+# Two results are "the same" for a hypothesis when they agree this closely: tighter than any
+# difference between two plausible formulas, looser than float64 rounding through a few ops.
+_RTOL = 1e-6
+_ATOL = 1e-9
+
+#: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
+KINDS = ("zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term", "offset",
+         "branch", "edge", "broadcast", "precision", "stability", "structure")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A named likely mistake: ``kind`` (one of :data:`KINDS`, or ``"ambiguous"``) and the
+    sentence shown to the student after "likely mistake:"."""
+    kind: str
+    text: str
+
+
+@dataclass
+class Inputs:
+    """What a check's call received: tensors and numbers, each with the name the grader's recipe
+    gives it (``x``, ``p``, ``lr``) or ``argument #i`` when it has none."""
+    tensors: list[tuple[str, torch.Tensor]] = field(default_factory=list)
+    numbers: list[tuple[str, float]] = field(default_factory=list)
+
+    def sizes(self, shape: Iterable[int]) -> list[tuple[int, str]]:
+        """Candidate counts ``N`` with where they come from: every dimension's size and every
+        tensor's element count (the expected result's own shape first)."""
+        found: list[tuple[int, str]] = []
+        shape = tuple(shape)
+        for k, n in enumerate(shape):
+            found.append((n, f"the size of dimension {k} of the result"))
+        for name, t in self.tensors:
+            for k, n in enumerate(t.shape):
+                found.append((n, f"the size of dimension {k} of `{name}`"))
+            if t.dim() > 1:
+                found.append((t.numel(), f"the number of elements of `{name}`"))
+        seen: dict[int, str] = {}
+        for n, where in found:   # graders use sizes >= 3: 2 is too common to be evidence
+            if n > 2 and n not in seen:
+                seen[n] = where
+        return sorted(seen.items())
+
+
+Hypothesis = Callable[[torch.Tensor, torch.Tensor, Inputs], "Diagnosis | None"]
+
+
+def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """``a`` equals ``b`` up to the tolerance hypotheses use (shapes must agree)."""
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL))
+
+
+def _counts(e: torch.Tensor) -> bool:
+    """Every expected value is a whole number: indices or counts, not a schedule or a
+    trajectory (whose steps the sequence hypotheses read)."""
+    return bool((e == e.round()).all())
+
+
+def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
+    """The mask of entries that are clearly wrong, when every other entry is clearly right;
+    ``None`` when some entry is neither (a rounding-sized error is no pattern)."""
+    right = torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
+    wrong = ~torch.isclose(g, e, rtol=1e-3, atol=1e-6)
+    return wrong if bool((right | wrong).all()) else None
+
+
+# -- tier 1: the specific hypotheses -----------------------------------------------------------
+
+def zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got`` is zero everywhere while ``expected`` is not (several entries: one number that
+    is 0 is no pattern)."""
+    if e.numel() > 1 and bool((g == 0).all()) and bool((e != 0).any()):
+        return Diagnosis("zero", "your result is zero everywhere: a term that never reaches "
+                                 "the result (a value overwritten, detached, or multiplied by "
+                                 "a mask that is all zero)")
+    return None
+
+
+def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got == c * expected`` for one constant ``c``: the sign (-1), a dimension's size or its
+    inverse (sum where a mean belongs, or the reverse), 2 or 1/2, an argument ``a`` of the call
+    as ``a``, ``1/a``, ``1 - a`` or ``1/(1 - a)``, or any other constant when the result has
+    several non-zero values (a single number is always a multiple of another). A single whole
+    number (a count, an epoch) gets no bare 2 or 1/2 and no whole argument (``patience``): a
+    count twice another is no evidence."""
+    nonzero = int((e != 0).sum())
+    if nonzero == 0 or bool((g == 0).all()):
+        return None
+    c = float((g * e).sum() / (e * e).sum())
+    if not math.isfinite(c) or abs(c - 1) < 1e-6 or not same(g, c * e):
+        return None
+    named = {}
+    count = e.numel() == 1 and float(e) == round(float(e))
+    for value, diagnosis in _factor_candidates(e.shape, inputs, count):
+        if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
+            named.setdefault(diagnosis.kind, diagnosis)
+    if len(named) > 1:   # 1/lam is also a dimension's size, say: both readings are offered
+        return either(named.values())
+    if named:
+        return next(iter(named.values()))
+    if nonzero < 2 or abs(c - 1) < 1e-3:   # a single number, or a rounding-sized factor
+        return None
+    return Diagnosis("factor", f"your result is the expected times a constant ({c:.4g}): the "
+                               "formula is right up to a scale factor (a missing or extra "
+                               "coefficient, a wrong normalization)")
+
+
+def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[float, Diagnosis]]:
+    out = [(-1.0, Diagnosis("sign", "your result is the expected with its sign flipped: a "
+                                    "subtraction the wrong way round (target - pred for pred - "
+                                    "target, ascent for descent)"))]
+    for n, where in inputs.sizes(shape):
+        out.append((float(n), Diagnosis(
+            "sum-mean", f"your result is {n} times the expected, and {n} is {where}: a sum "
+                        "where the mean belongs (or a missing division by it)")))
+        out.append((1.0 / n, Diagnosis(
+            "sum-mean", f"your result is the expected divided by {n}, and {n} is {where}: a "
+                        "mean where a sum belongs (or an extra division by it)")))
+    if e_is_count:   # a count twice another, or `patience` times another, is no evidence
+        return out + _argument_factors(inputs, whole=False)
+    out.append((2.0, Diagnosis("factor", "your result is twice the expected: a factor 2 too "
+                                         "many (a term counted twice, or d(x^2)/dx = 2x where "
+                                         "the formula has no square)")))
+    out.append((0.5, Diagnosis("factor", "your result is half the expected: a missing factor 2 "
+                                         "(the derivative of x^2 is 2x, or a term counted once "
+                                         "that counts twice)")))
+    return out + _argument_factors(inputs)
+
+
+def _argument_factors(inputs: Inputs, whole: bool = True) -> list[tuple[float, Diagnosis]]:
+    """Factors made of the call's numeric arguments (``whole=False``: only those that are not
+    whole numbers)."""
+    out = []
+    for name, a in inputs.numbers:
+        if a in (0.0, 1.0) or not math.isfinite(a) or (not whole and a == round(a)):
+            continue
+        n = f"`{name}`"
+        forms = [(a, f"times {n}: {n} is applied once too often"),
+                 (1 / a, f"divided by {n}: a factor {n} is missing")]
+        if 0 < a < 1:
+            forms += [(1 - a, f"times (1 - {n}): a factor (1 - {n}) too many, or {n} "
+                              "confused with its complement"),
+                      (1 / (1 - a), f"divided by (1 - {n}): a division by (1 - {n}) too many, "
+                                    "or a rescaling by 1/(1 - {n}) where none belongs")]
+        for value, text in forms:
+            out.append((value, Diagnosis("factor", f"your result is the expected {text} (check "
+                                                   f"where {n} enters the formula)")))
+    return out
+
+
+def layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got`` holds the expected values laid out by another order of dimensions: transposed
+    (square result), or permuted and then reshaped to the expected shape (a ``view`` or
+    ``reshape`` where ``transpose``/``permute`` belongs)."""
+    if e.dim() < 2 or e.dim() > 4:
+        return None
+    for perm in itertools.permutations(range(e.dim())):
+        if perm == tuple(range(e.dim())):
+            continue
+        moved = e.permute(perm)
+        if moved.shape == e.shape and same(g, moved):
+            return Diagnosis("layout", f"your result is the expected transposed (dimensions "
+                                       f"in the order {perm}): swapped indices in a matrix "
+                                       "product or an outer product the wrong way round")
+        if same(g, moved.reshape(e.shape)):
+            return Diagnosis("layout", f"your result is the expected with its dimensions "
+                                       f"permuted to {perm} and then reshaped back: a view or "
+                                       "reshape where a transpose or permute belongs")
+    return None
+
+
+def step(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """A sequence (dimension 0: the steps of a schedule or a trajectory, at least 3) one step
+    behind or ahead: ``got[t] == expected[t - 1]`` or ``got[t] == expected[t + 1]``."""
+    if e.dim() == 0 or e.shape[0] < 3 or same(e[1:], e[:-1]) or _counts(e):
+        return None
+    if same(g[1:], e[:-1]):
+        return Diagnosis("step", "your sequence runs one step behind: your value at step t is "
+                                 "the expected value at step t - 1 (a step counter that starts "
+                                 "one too low, or a value read before it is updated)")
+    if same(g[:-1], e[1:]):
+        return Diagnosis("step", "your sequence runs one step ahead: your value at step t is "
+                                 "the expected value at step t + 1 (a step counter that starts "
+                                 "one too high, or a value updated before it is used)")
+    return None
+
+
+def changes(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """A piecewise-constant sequence (a schedule's rates, 1-D, at least 3 steps) that takes the
+    right values in the right order but changes at other steps: the condition that decides a
+    change is wrong (every change one step early or late is the ``step`` shift)."""
+    if e.dim() != 1 or len(e) < 3 or _counts(e):
+        return None
+    e_at, g_at = _change_steps(e), _change_steps(g)
+    if not e_at or len(e_at) != len(g_at) or len(e_at) > len(e) // 2:
+        return None   # a sequence that changes every other step is no step function
+    if not same(_runs(e), _runs(g)):
+        return None
+    return Diagnosis("step", "your sequence takes the right values in the right order, but "
+                             "changes at other steps: check the condition that decides when it "
+                             "changes (a strict or non-strict comparison, a threshold, a counter "
+                             "that is reset or not)")
+
+
+def _change_steps(x: torch.Tensor) -> list[int]:
+    moved = ~torch.isclose(x[1:], x[:-1], rtol=_RTOL, atol=_ATOL)
+    return [int(i) + 1 for i in moved.nonzero().flatten()]
+
+
+def _runs(x: torch.Tensor) -> torch.Tensor:
+    return x[[0] + _change_steps(x)]
+
+
+def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """A trajectory (dimension 0, at least 3 steps) that starts right and whose first update
+    ``got[1] - got[0]`` is a constant factor (the sign, a dimension's size, 2, an argument) of
+    the expected first update: the step's sign or scale is wrong."""
+    if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) \
+            or same(g[1], e[1]):
+        return None
+    found = factor(e[1] - e[0], g[1] - g[0], inputs)
+    if found is None:
+        return None
+    return Diagnosis(found.kind, "in your first update, " + found.text.replace(
+        "your result is", "the change is").replace("the expected", "the expected change"))
+
+
+def term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got - expected == a * x`` for an argument ``x`` of the result's shape (or one that
+    broadcasts to it): a missing or extra term proportional to ``x`` (weight decay, the skip
+    path, a bias)."""
+    d = g - e
+    fits = []
+    for name, x in inputs.tensors:
+        if not x.is_floating_point() or x.numel() < 2 or x.dim() > e.dim():
+            continue
+        try:
+            xb = x.to(torch.float64).expand(e.shape)
+        except RuntimeError:
+            continue
+        if bool((xb == 0).all()) or same(xb, xb.flatten()[0].expand(e.shape)):
+            continue   # a constant argument: the constant-offset hypothesis covers it
+        k = float((e * xb).sum() / (xb * xb).sum())
+        if same(e, k * xb):
+            continue   # the expected is a multiple of x: a constant factor explains it better
+        a = float((d * xb).sum() / (xb * xb).sum())
+        if abs(a) > 1e-12 and same(g, e + a * xb):
+            fits.append((name, a))
+    if len(fits) != 1:
+        return None   # none, or several arguments explain it equally: say nothing
+    name, a = fits[0]
+    if abs(a + 1) < 1e-6:
+        text = f"your result is the expected minus `{name}`: a missing + `{name}` term (a skip " \
+               "path, a residual or a bias left out)"
+    elif abs(a - 1) < 1e-6:
+        text = f"your result is the expected plus `{name}`: an extra + `{name}` term (a skip " \
+               "path or a bias added twice)"
+    else:
+        text = f"your result differs from the expected by {a:.4g} times `{name}`: a term " \
+               f"proportional to `{name}` is missing or extra (weight decay, a momentum or " \
+               "skip term, a coefficient applied to the wrong quantity)"
+    return Diagnosis("term", text)
+
+
+def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """The wrong entries are exactly those where an argument of the result's shape (or the
+    expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
+    is wrong."""
+    wrong = _wrong_entries(e, g)
+    if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
+        return None   # one entry on a side is no evidence of a pattern
+    candidates = [(f"`{n}`", x) for n, x in inputs.tensors
+                  if x.shape == e.shape and x.is_floating_point()]
+    candidates.append(("the expected result", e))
+    for name, x in candidates:
+        for cond, where, right in ((x < 0, "< 0", ">= 0"), (x > 0, "> 0", "<= 0"),
+                                   (x <= 0, "<= 0", "> 0"), (x >= 0, ">= 0", "< 0"),
+                                   (x == 0, "== 0", "!= 0")):
+            if torch.equal(wrong, cond) and bool((e[~wrong] != 0).any()):
+                return Diagnosis("branch", f"your result is right where {name} {right} and "
+                                           f"wrong exactly where {name} {where}: check that "
+                                           "branch of the formula (its value or slope there, "
+                                           "and which side the boundary belongs to)")
+    return None
+
+
+def precision(e: torch.Tensor, g: torch.Tensor, inputs: Inputs, *,
+              dtype: torch.dtype | None = None) -> Diagnosis | None:
+    """A float64 check whose result holds only float32 values and agrees with the expected to
+    float32 precision: part of the computation ran in float32."""
+    if dtype is not None and dtype != torch.float64:
+        return None   # a float32 check expects float32 values
+    if not torch.equal(g.to(torch.float32).to(torch.float64), g):
+        return None
+    if torch.equal(e.to(torch.float32).to(torch.float64), e):
+        return None
+    if torch.equal(g, e) or not bool(torch.allclose(g, e, rtol=1e-4, atol=1e-6)):
+        return None
+    return Diagnosis("precision", "your result agrees with the expected only to float32 "
+                                  "precision: part of it was computed in float32 (torch.tensor "
+                                  "of a Python float, .float(), or a hard-coded dtype)")
+
+
+# -- tier 2: fallbacks when nothing specific fits ---------------------------------------------
+
+def order(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """The right values, in the wrong places (a permutation of the expected entries)."""
+    if e.numel() < 2:
+        return None
+    gs, es = g.flatten().sort().values, e.flatten().sort().values
+    if same(gs, es):
+        return Diagnosis("order", "your result holds the right values in the wrong order: an "
+                                  "index, a reversed or shifted order, or the wrong dimension "
+                                  "indexed")
+    return None
+
+
+def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got - expected`` is one constant everywhere (several entries): a missing or extra
+    constant term."""
+    if e.numel() < 2:
+        return None
+    d = g - e
+    c = float(d.flatten()[0])
+    if c != 0 and same(g, e + c):
+        return Diagnosis("offset", f"your result is the expected plus a constant ({c:.4g}) "
+                                   "everywhere: a missing or extra constant term (a bias, an "
+                                   "epsilon, a + 1, a log-normalizer)")
+    return None
+
+
+def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """Only the first or only the last slice along one dimension of a result of two or more
+    dimensions is wrong: an off-by-one at an edge (a range that stops one early, an index that
+    starts at 1). A 1-D sequence wrong only at its end is no evidence (any late change is)."""
+    wrong = _wrong_entries(e, g)
+    if e.dim() < 2 or wrong is None or not bool(wrong.any()):
+        return None
+    for k in range(e.dim()):
+        if e.shape[k] < 3:
+            continue
+        for index, where in ((0, "first"), (e.shape[k] - 1, "last")):
+            mask = torch.zeros_like(wrong)
+            mask.select(k, index).fill_(True)
+            if bool((wrong & ~mask).any()) is False:
+                return Diagnosis("edge", f"only the {where} entry along dimension {k} is "
+                                         "wrong: an off-by-one at an edge (a range that stops "
+                                         "one early, an index that starts at 1, a boundary "
+                                         "step or element handled like the others)")
+    return None
+
+
+def broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got`` does not vary along a dimension along which ``expected`` varies, and does vary
+    along another (a result constant everywhere, or counts, show no broadcast): a value
+    broadcast over the wrong dimension, or a reduction repeated."""
+    if e.dim() < 2 or _counts(e) or same(g, g.flatten()[0].expand_as(g)):
+        return None
+    for k in range(e.dim()):
+        if e.shape[k] < 2:
+            continue
+        first_g, first_e = g.narrow(k, 0, 1), e.narrow(k, 0, 1)
+        if same(g, first_g.expand_as(g)) and not same(e, first_e.expand_as(e)):
+            return Diagnosis("broadcast", f"your result is the same at every index of "
+                                          f"dimension {k} (size {e.shape[k]}) where the "
+                                          "expected varies: a value broadcast over the wrong "
+                                          "dimension, or a reduction kept where each entry "
+                                          "needs its own value")
+    return None
+
+
+def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+    """A sequence (dimension 0, at least 3 steps) with one item too many or too few, the rest
+    right: an extra or a missing step at its start or its end."""
+    if e.dim() == 0 or g.dim() == 0 or e.shape[1:] != g.shape[1:] or min(len(e), len(g)) < 3 \
+            or _counts(e):
+        return None
+    if len(g) == len(e) + 1:
+        longer, shorter, what = g, e, "one item too many"
+    elif len(g) == len(e) - 1:
+        longer, shorter, what = e, g, "one item too few"
+    else:
+        return None
+    start, end = same(longer[1:], shorter), same(longer[:-1], shorter)
+    if start == end:
+        return None
+    where = "at the start" if start else "at the end"
+    cause = ("(the starting value left out, or an extra first entry)" if start else
+             "(a loop that runs one step too many or too few: range(steps + 1), or a last "
+             "step left out)")
+    return Diagnosis("step", f"your sequence has {what}, {where}, and is right otherwise "
+                             f"{cause}")
+
+
+TIERS: tuple[tuple[Hypothesis, ...], ...] = (
+    (zero,),
+    (factor, layout, step, changes, first_update, term, branch, precision),
+    (order, offset, edge, broadcast),
+)
+
+
+def diagnose_tensors(e: torch.Tensor, g: torch.Tensor, inputs: Inputs,
+                     dtype: torch.dtype | None = None) -> Diagnosis | None:
+    """Run the tiers on two float64 tensors of one shape; ``dtype`` is the expected dtype."""
+    for tier in TIERS:
+        fits: dict[str, Diagnosis] = {}
+        for hypothesis in tier:
+            found = (hypothesis(e, g, inputs, dtype=dtype) if hypothesis is precision
+                     else hypothesis(e, g, inputs))
+            if found is not None:
+                fits.setdefault(found.kind, found)
+        if len(fits) == 1:
+            return next(iter(fits.values()))
+        if fits:
+            return either(fits.values())
+    return None
+
+
+_EITHER = "several explanations fit equally well: "
+
+
+def either(fits: Iterable[Diagnosis]) -> Diagnosis:
+    """One ``ambiguous`` diagnosis naming every explanation that fits (none chosen)."""
+    texts = [d.text.removeprefix(_EITHER) for d in fits]
+    return Diagnosis("ambiguous", _EITHER + "; or ".join(texts))
+
+
+def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis | None:
+    """The likely mistake explaining why ``got`` differs from ``expected``, or ``None``.
+
+    Works on tensors, numbers, and lists, tuples and dicts of them: a sequence of numbers or of
+    same-shaped tensors is read as one tensor whose dimension 0 is the step (so a schedule or an
+    optimizer trajectory can be one step off); otherwise the first item that differs is
+    diagnosed. NaN or infinity where the expected is finite is a stability problem; different
+    shapes are named only as a sequence one step too long or short, or the right value wrapped
+    in (or unwrapped from) a tuple; non-numeric results get no diagnosis.
+    """
+    inputs = inputs or Inputs()
+    if isinstance(got, torch.Tensor) and isinstance(expected, Number):
+        return wrapped(expected, got)
+    pair = _as_pair(expected, got)
+    if pair is not None:   # one tensor, or a sequence read as one: no item-by-item guess
+        found = _diagnose_pair(*pair, inputs)
+        if found is not None or pair[0].shape == pair[1].shape:
+            return found
+    found = wrapped(expected, got)
+    if found is not None:
+        return found
+    for e_item, g_item in _children(expected, got):
+        if _as_pair(e_item, g_item) is None or not _equal(e_item, g_item):
+            return diagnose(e_item, g_item, inputs)
+    return None
+
+
+def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
+    if e.shape != g.shape:
+        return length(e, g)
+    if not bool(torch.isfinite(e).all()):
+        return None
+    if not bool(torch.isfinite(g).all()):
+        return unstable(e, g)
+    if same(g, e):   # within the hypotheses' tolerance: only a precision loss can tell
+        return precision(e, g, inputs, dtype=dtype)
+    return diagnose_tensors(e, g, inputs, dtype)
+
+
+def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+    """NaN or infinity where the expected result is finite."""
+    return Diagnosis("stability", "your result has NaN or infinite values where the expected "
+                                  "is finite: an unstable formula (exp of a large number, "
+                                  "log(0), 0/0, 0 * inf); use a stable form (subtract the max, "
+                                  "log-sum-exp, log1p, a guarded branch)")
+
+
+def wrapped(expected: Any, got: Any) -> Diagnosis | None:
+    """The return convention is wrong, not (only) the value: the right result inside a tuple or
+    list, one item of the expected tuple handed back alone, or a tensor where a Python number
+    is asked for."""
+    if isinstance(got, torch.Tensor) and isinstance(expected, Number) \
+            and not isinstance(expected, bool) and got.numel() == 1:
+        return Diagnosis("structure", "your result is a tensor where the docstring asks for a "
+                                      "Python number: compute it with math functions or "
+                                      "convert it with .item()")
+    if isinstance(got, (list, tuple)) and not isinstance(expected, (list, tuple)) \
+            and any(_equal(expected, item) for item in got):
+        return Diagnosis("structure", f"your result is a {type(got).__name__} of {len(got)} "
+                                      "items and one of them is the expected value: return "
+                                      "that value alone (the docstring's return convention)")
+    if isinstance(expected, (list, tuple)) and not isinstance(got, (list, tuple)) \
+            and any(_equal(item, got) for item in expected):
+        return Diagnosis("structure", f"your result is one value where a "
+                                      f"{type(expected).__name__} of {len(expected)} items is "
+                                      "expected, and it equals one of them: return them all")
+    return None
+
+
+def _equal(e: Any, g: Any) -> bool:
+    pair = _as_pair(e, g)
+    return pair is not None and pair[0].shape == pair[1].shape and same(pair[1], pair[0])
+
+
+def _children(expected: Any, got: Any) -> list[tuple[Any, Any]]:
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)) \
+            and len(expected) == len(got):
+        return list(zip(expected, got))
+    if isinstance(expected, dict) and isinstance(got, dict) and set(expected) == set(got):
+        return [(expected[k], got[k]) for k in expected]
+    return []
+
+
+def _as_pair(expected: Any, got: Any) -> tuple[torch.Tensor, torch.Tensor, Any] | None:
+    e, g = _as_tensor(expected), _as_tensor(got)
+    if e is None or g is None:
+        return None
+    dtype = expected.dtype if isinstance(expected, torch.Tensor) else None
+    return e, g, dtype
+
+
+def _as_tensor(x: Any) -> torch.Tensor | None:
+    """A float64 CPU tensor for a tensor, a number, or a sequence of at least 3 numbers or
+    same-shaped tensors; ``None`` for anything else."""
+    if isinstance(x, torch.Tensor):
+        if x.is_complex() or x.is_meta:
+            return None
+        return x.detach().to("cpu", torch.float64)
+    if isinstance(x, Number) and not isinstance(x, (bool, complex)):
+        return torch.tensor(float(x), dtype=torch.float64)
+    if isinstance(x, (list, tuple)) and len(x) >= 3:   # fewer is a pair, not a sequence
+        items = [_as_tensor(v) for v in x]
+        if any(t is None for t in items) or len({t.shape for t in items}) != 1:
+            return None
+        if any(isinstance(v, (list, tuple)) for v in x):
+            return None   # nested structures are diagnosed item by item
+        return torch.stack(items)
+    return None
+
+
+def inputs_of(recipe: Callable) -> Inputs:
+    """The tensors and numbers a grader's recipe passes on: its closure variables (one level
+    inside dicts, and the tensors one level inside lists and tuples) by name, and the numeric
+    constants written in it."""
+    found = Inputs()
+    code = getattr(recipe, "__code__", None)
+    names = code.co_freevars if code is not None else ()
+    for name, cell in zip(names, getattr(recipe, "__closure__", None) or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:   # a cell not filled yet
+            continue
+        items = (list(enumerate(value)) if isinstance(value, (list, tuple)) else
+                 list(value.items()) if isinstance(value, dict) else [(None, value)])
+        for key, item in items:
+            label = name if key is None else f"{name}[{key!r}]"
+            if isinstance(value, (list, tuple)) and not isinstance(item, torch.Tensor):
+                continue   # a list of numbers is data (metrics, steps), not an argument
+            _add(found, label, item)
+    for const in (code.co_consts if code is not None else ()):
+        _add(found, "a constant of the call", const)
+    return found
+
+
+def _add(found: Inputs, label: str, item: Any) -> None:
+    if isinstance(item, torch.Tensor) and item.numel() == 1 and item.is_floating_point():
+        found.numbers.append((label, float(item)))   # a scalar argument (an upstream dloss)
+    elif isinstance(item, torch.Tensor) and not item.is_meta and not item.is_complex():
+        found.tensors.append((label, item.detach().to("cpu", torch.float64)
+                              if item.is_floating_point() else item.detach().cpu()))
+    elif isinstance(item, Number) and not isinstance(item, (bool, complex)):
+        found.numbers.append((label, float(item)))

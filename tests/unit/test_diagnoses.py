@@ -1,0 +1,273 @@
+"""Generic diagnoses: each hypothesis names its mistake, stays silent on unrelated errors, and
+never picks one explanation when two fit."""
+
+import pytest
+import torch
+
+from descent import diagnoses
+from descent.compare import GradingFailure
+from descent.diagnoses import Diagnosis, Inputs, diagnose, inputs_of
+
+
+def seeded(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+X = seeded(5, 3)                       # a batch of 5 rows, 3 features
+INPUTS = Inputs(tensors=[("x", X)], numbers=[("p", 0.3)])
+E = seeded(5, 3, seed=1)               # the expected result
+
+
+def kind(expected, got, inputs=INPUTS):
+    found = diagnose(expected, got, inputs)
+    return found.kind if found else None
+
+
+@pytest.mark.parametrize("factor, expected_kind, words", [
+    (5.0, "sum-mean", "5 times the expected, and 5 is the size of dimension 0"),
+    (1 / 3, "sum-mean", "divided by 3, and 3 is the size of dimension 1"),
+    (-1.0, "sign", "sign flipped"),
+    (2.0, "factor", "twice"),
+    (0.5, "factor", "half"),
+    (0.7, "factor", "times (1 - `p`)"),
+    (1 / 0.7, "factor", "divided by (1 - `p`)"),
+    (3.17, "factor", "times a constant (3.17)"),
+])
+def test_constant_factors_are_named(factor, expected_kind, words):
+    found = diagnose(E, factor * E, INPUTS)
+    assert found.kind == expected_kind and words in found.text
+
+
+def test_a_single_number_is_not_called_an_arbitrary_multiple():
+    assert kind(torch.tensor(2.0, dtype=torch.float64), torch.tensor(3.3, dtype=torch.float64)) \
+        is None
+    # ...but a named factor of a single number still is
+    assert kind(2.0, 10.0) == "sum-mean"
+
+
+def test_zero_everywhere():
+    assert kind(E, torch.zeros_like(E)) == "zero"
+
+
+def test_transposed_and_reshaped_layouts():
+    square = seeded(4, 4)
+    assert kind(square, square.T, Inputs()) == "layout"
+    assert "reshape" in diagnose(E, E.T.reshape(5, 3), Inputs()).text
+
+
+def test_right_values_in_the_wrong_order():
+    perm = torch.tensor([2, 0, 4, 1, 3])
+    assert kind(E, E[perm]) == "order"
+
+
+def test_schedules_and_trajectories_one_step_off():
+    lrs = [0.1 * 0.5 ** (t // 2) for t in range(8)]
+    behind = [lrs[0]] + lrs[:-1]
+    ahead = lrs[1:] + [lrs[-1] * 0.5]
+    assert "behind" in diagnose(lrs, behind).text
+    assert "ahead" in diagnose(lrs, ahead).text
+    assert "at the start" in diagnose(lrs, lrs[1:]).text          # the start left out
+    assert "too many, at the end" in diagnose(lrs, lrs + [0.01]).text   # one extra step
+    path = [seeded(3, seed=s) for s in range(5)]
+    assert kind(path, [path[0]] + path[:-1]) == "step"
+
+
+def test_first_update_with_its_sign_flipped():
+    w = [torch.tensor(0.0, dtype=torch.float64)]
+    for _ in range(5):
+        w.append(w[-1] - 0.1 * 2 * (w[-1] - 3))
+    ascent = [w[0], w[0] + (w[0] - w[1])] + [w[0] - 7.0] * 4
+    found = diagnose(w, ascent, Inputs())
+    assert found.kind == "sign" and "first update" in found.text
+
+
+def test_a_missing_term_proportional_to_an_argument():
+    assert "missing + `x`" in diagnose(E + X, E, INPUTS).text      # a skip path left out
+    found = diagnose(E, E - 0.01 * X, INPUTS)                      # weight decay, say
+    assert found.kind == "term" and "-0.01 times `x`" in found.text
+
+
+def test_a_constant_offset():
+    assert kind(E, E + 0.25) == "offset"
+
+
+def test_one_branch_of_a_piecewise_formula():
+    got = torch.where(X < 0, 0.01 * X, X)       # leaky where the reference is plain ReLU
+    expected = X.clamp_min(0)
+    found = diagnose(expected, got, INPUTS)
+    assert found.kind == "branch" and "wrong exactly where `x` < 0" in found.text
+
+
+def test_only_the_last_entry_along_a_dimension():
+    got = E.clone()
+    got[:, -1] += 1.0
+    got[:, -1] *= torch.arange(1.0, 6.0, dtype=torch.float64)   # no constant relation
+    assert kind(E, got, Inputs()) == "edge"
+
+
+def test_broadcast_over_the_wrong_dimension():
+    got = E.mean(0, keepdim=True).expand_as(E)
+    assert kind(E, got, Inputs()) == "broadcast"
+
+
+def test_float32_precision():
+    got = E.to(torch.float32).to(torch.float64)
+    found = diagnose(E, got, Inputs())
+    assert found.kind == "precision"
+    # a float32 check is exempt: float32 values are what it expects
+    e32 = E.to(torch.float32)
+    assert diagnose(e32, e32 * (1 + 1e-6), Inputs()) is None
+
+
+def test_two_explanations_are_never_resolved_by_guessing():
+    # an exponential decay one step ahead is also the expected times gamma
+    lrs = [0.5 ** t for t in range(6)]
+    found = diagnose(lrs, [0.5 ** (t + 1) for t in range(6)], Inputs())
+    assert found.kind == "ambiguous" and "half" in found.text and "one step ahead" in found.text
+    # two arguments explain a missing term equally: say nothing
+    assert kind(E, E + X, Inputs(tensors=[("x", X), ("y", X.clone())])) != "term"
+
+
+def test_unrelated_errors_get_no_name():
+    assert diagnose(E, seeded(5, 3, seed=7), INPUTS) is None
+    assert diagnose(E, E, INPUTS) is None                           # nothing to explain
+    assert diagnose(E, E[:2], INPUTS) is None                       # a shape the message covers
+    assert diagnose(E * float("nan"), E, INPUTS) is None            # NaN expected: no claim
+    assert diagnose("converges", "diverges", INPUTS) is None
+
+
+def test_structures_are_diagnosed_at_their_first_difference():
+    assert kind((E, X), (E, -X), Inputs()) == "sign"
+    assert kind({"w": E, "b": X}, {"w": E, "b": 5 * X}, Inputs()) == "sum-mean"
+
+
+def test_inputs_of_a_recipe_name_its_closure_and_constants():
+    x, p = X, 0.3
+
+    def recipe(m):
+        return m.f(x, p, 0.25)
+
+    found = inputs_of(recipe)
+    assert [n for n, _ in found.tensors] == ["x"]
+    assert ("p", 0.3) in found.numbers and ("a constant of the call", 0.25) in found.numbers
+
+
+def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one():
+    class Bug:
+        id, title, hint = "b", "sums instead of averaging", "divide"
+
+    generic = Diagnosis("sum-mean", "your result is 5 times the expected")
+    alone = str(GradingFailure("[x] differs", generic=lambda: generic))
+    assert "likely mistake: your result is 5 times the expected." in alone
+    both = GradingFailure("[x] differs", diagnosis=lambda: Bug, generic=lambda: generic)
+    assert "matches code that sums instead of averaging" in str(both)
+    assert "5 times" not in str(both)
+    assert both.misconception == "b" and both.diagnosis == "sum-mean"   # the audit sees both
+
+
+def test_every_kind_is_declared():
+    produced = {"zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term",
+                "offset", "branch", "edge", "broadcast", "precision"}
+    assert produced <= set(diagnoses.KINDS)
+
+
+def test_nan_or_inf_where_the_expected_is_finite():
+    got = E.clone()
+    got[0, 0] = float("inf")
+    assert kind(E, got) == "stability"
+
+
+def test_the_right_value_in_the_wrong_container():
+    assert kind(E, (E, None, None)) == "structure"
+    assert kind((E, X), X) == "structure"
+
+
+def test_a_missing_scalar_upstream_gradient_is_named_by_its_argument():
+    dloss = torch.tensor(0.37, dtype=torch.float64)
+    found = diagnose(E * 0.37, E, inputs_of(lambda m: m.f(X, dloss)))
+    assert found.kind == "factor" and "a factor `dloss` is missing" in found.text
+
+
+def test_a_factor_that_is_also_a_dimension_size_is_not_resolved_by_guessing():
+    found = diagnose(E, 5 * E, Inputs(numbers=[("lam", 0.2)]))      # 5 rows, 1/lam = 5
+    assert found.kind == "ambiguous" and "divided by `lam`" in found.text
+    assert "size of dimension 0" in found.text
+    assert found.text.count("several explanations") == 1
+
+
+def test_a_count_twice_another_is_not_a_factor_2():
+    assert diagnose(8, 4, Inputs()) is None
+    assert kind(0.75, 1.5, Inputs()) == "factor"          # a loss counted twice still is
+
+
+class _Impl:
+    """An implementation with one function, ``f``, for the checker."""
+    def __init__(self, f):
+        self.f = f
+
+
+def _failure(f, recipe, expected):
+    from descent.checker import Checker
+
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(f), None, None).matches(recipe, "f output", expected=expected)
+    return info.value.resolve()
+
+
+def test_the_checker_names_a_sum_where_the_mean_belongs_through_its_recipe():
+    x = X
+    failure = _failure(lambda v: (v ** 2).sum(0), lambda m: m.f(x), (X ** 2).mean(0))
+    assert failure.diagnosis == "sum-mean"
+    assert "likely mistake: your result is 5 times the expected, and 5 is the size of " \
+           "dimension 0 of `x`" in str(failure)
+
+
+def test_right_in_float64_and_wrong_in_float32_is_a_stability_problem():
+    z = torch.tensor([10.0, 50.0, 100.0], dtype=torch.float32)
+
+    def naive_ratio(v):   # exp(100) overflows float32, not float64
+        return torch.exp(v) / torch.exp(v)
+
+    expected = torch.ones(3, dtype=torch.float32)
+    failure = _failure(naive_ratio, lambda m: m.f(z), expected)
+    assert failure.diagnosis == "stability" and "right when the inputs are float64" in str(failure)
+    assert z.dtype == torch.float32                              # the inputs are put back
+
+
+def test_a_step_function_that_changes_at_the_wrong_steps():
+    expected = [0.1] * 4 + [0.01] * 4 + [0.001] * 4
+    early = [0.1] * 3 + [0.01] * 4 + [0.001] * 5
+    assert "one step ahead" in diagnose(expected, early).text
+    moved = [0.1] * 2 + [0.01] * 7 + [0.001] * 3
+    assert "changes at other steps" in diagnose(expected, moved).text
+    assert diagnose(expected, [0.1] * 3 + [0.05] * 9) is None        # other values: no claim
+
+
+def test_a_list_of_numbers_in_the_recipe_is_data_not_arguments():
+    metrics = [0.5, 0.25, 2.0]
+    assert inputs_of(lambda m: m.f(metrics)).numbers == []
+    kw = {"factor": 0.5}
+    assert inputs_of(lambda m: m.f(**kw)).numbers == [("kw['factor']", 0.5)]
+
+
+def test_a_tensor_where_a_python_number_is_asked_for():
+    assert kind(2.5, torch.tensor(2.5)) == "structure"
+
+
+def test_a_multiple_of_the_expected_is_a_factor_not_a_term():
+    grads = seeded(4, 3)
+    found = diagnose(0.5 * grads, 0.7 * grads, Inputs(tensors=[("grads", grads)]))
+    assert found.kind == "factor"
+
+
+def test_a_list_of_indices_is_no_schedule():
+    fold = [0, 1, 2, 3, 4]
+    assert diagnose(fold, [0, 1, 2, 3, 4, 5]) is None
+
+
+def test_a_result_constant_everywhere_is_no_broadcast():
+    assert kind(E, torch.full_like(E, 5.0), Inputs()) != "broadcast"
+
+
+def test_a_count_that_is_a_whole_argument_times_another_is_no_evidence():
+    assert diagnose(6, 2, Inputs(numbers=[("patience", 3.0)])) is None
