@@ -244,7 +244,7 @@ class RemoteFunction:
         header = {"op": "then", "target": target, "then": {"m": then._module, "a": then.__name__},
                   "pick": pick}
         return self._conn.request(header, args=[args, then_args], kwargs=kwargs,
-                                  timeout=timeout, sync=False)
+                                  timeout=timeout)
 
     def __descent_run_graph__(self, build, leaves: list):
         """A graph of this class's objects (:func:`descent.impl.run_graph`) in one request, or
