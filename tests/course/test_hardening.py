@@ -64,16 +64,23 @@ def test_a_time_out_is_the_students_result_retried_once_then_kept(tmp_path, refe
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))   # what the batch and its gradings leave there
-    first = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "8")
+    # A student whose mse never returns, with a per-call limit longer than the whole
+    # submission's: the submission's limit is what ends the grading, however fast the machine.
+    with (reference_losses / "ada" / "losses.py").open("a") as module:
+        module.write("\n\ndef mse_forward(pred, target):\n    while True:\n        pass\n")
+    first = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "8",
+                      "--call-timeout", "120")
     assert first.code == 0, first.output    # the student's result, not a failed batch
     assert first.rows("SELECT status FROM submissions") == [("timed_out",)]
     left = [p.name for p in scratch.iterdir() if not p.name.startswith("descent-cpu-")]
     assert left == [], left    # no copy of the student's code outlives its grading
-    second = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "1")
+    second = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "1",
+                       "--call-timeout", "120")
     assert second.code == 0 and "grading 1 submission(s)" in second.output, second.output
     (message,), = second.rows("SELECT message FROM submissions")
     assert message.endswith(KEPT_TIMEOUT) and message.count("longer than") == 1
-    third = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "1")
+    third = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "1",
+                      "--call-timeout", "120")
     assert third.code == 0 and "1 submission(s) already graded" in third.output
 
 
