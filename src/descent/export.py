@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 
-def to_gradescope(doc: dict[str, Any], implementation: str | None = None) -> dict[str, Any]:
+def to_gradescope(doc: dict[str, Any], implementation: str | None = None,
+                  total: float | None = None) -> dict[str, Any]:
+    """Gradescope's ``results.json`` for one implementation; ``total`` (an assignment's points
+    in the course plan) scales every score so the maximum is that total."""
     blocks = doc["implementations"]
     block = next((b for b in blocks if b["name"] == implementation), None) if implementation \
         else (blocks[0] if len(blocks) == 1 else None)
@@ -31,6 +34,7 @@ def to_gradescope(doc: dict[str, Any], implementation: str | None = None) -> dic
     if status != GRADED:
         return {"score": 0.0, "execution_time": doc.get("duration_s", 0.0), "tests": [],
                 "output": not_graded_text(status, note)}
+    scale = total / block["max_points"] if total and block["max_points"] else 1.0
     tests = []
     for ex in block["exercises"]:
         output = ex["first_failure"]
@@ -38,14 +42,14 @@ def to_gradescope(doc: dict[str, Any], implementation: str | None = None) -> dic
             output += f"\nLikely mistake: {', '.join(ex['misconceptions'])}"
         tests.append({
             "name": f"{ex['id']}: {ex['title']}",
-            "score": round(ex["points"], 4),
-            "max_score": round(ex["max_points"], 4),
+            "score": round(ex["points"] * scale, 4),
+            "max_score": round(ex["max_points"] * scale, 4),
             "status": "passed" if ex["status"] == "passed" else "failed",
             "output": output,
             "visibility": "visible",
         })
     return {
-        "score": round(block["points"], 4),
+        "score": round(block["points"] * scale, 4),
         "execution_time": doc["duration_s"],
         "output": f"Graded on {', '.join(doc['devices']) or '?'}; isolation: "
                   f"{doc['environment'].get('isolation', '?')}." + (f" Note: {note}" if note

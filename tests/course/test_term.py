@@ -366,9 +366,26 @@ def test_gradescope_archive_per_assignment(tmp_path, plan):
 
     from descent.course.gradescope import SELECTION, build
 
-    out = build(KIT, tmp_path / "a2.zip", selection=plan.item("a2").selection)
+    from descent.course.gradescope import POINTS
+    from descent.export import to_gradescope
+
+    item = plan.item("a2")
+    out = build(KIT, tmp_path / "a2.zip", selection=item.selection, points=item.points)
     with zipfile.ZipFile(out) as zf:
-        assert zf.read(f"kit/{SELECTION}").decode() == plan.item("a2").selection
+        assert zf.read(f"kit/{SELECTION}").decode() == item.selection
+        assert float(zf.read(f"kit/{POINTS}").decode()) == item.points
+    # Gradescope's score is on the assignment's scale: 15 of 20 exercise points of a 50-point
+    # assignment is 37.5 of 50, and each test's share is scaled the same way.
+    doc = {"duration_s": 1.0, "devices": ["cpu"], "environment": {"isolation": "worker"},
+           "implementations": [{"name": "s", "points": 15.0, "max_points": 20.0, "exercises": [
+               {"id": "losses.mse", "title": "MSE", "points": 5.0, "max_points": 10.0,
+                "status": "partial", "first_failure": "", "misconceptions": []},
+               {"id": "losses.mae", "title": "MAE", "points": 10.0, "max_points": 10.0,
+                "status": "passed", "first_failure": "", "misconceptions": []}]}]}
+    scaled = to_gradescope(doc, total=50.0)
+    assert scaled["score"] == 37.5 and [t["max_score"] for t in scaled["tests"]] == [25.0, 25.0]
+    assert [t["score"] for t in scaled["tests"]] == [12.5, 25.0]
+    assert to_gradescope(doc)["score"] == 15.0
 
 
 def test_batch_of_one_assignment_end_to_end(tmp_path):

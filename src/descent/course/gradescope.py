@@ -56,9 +56,10 @@ _SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", ".descent"}
 
 
 SELECTION = "descent-selection.txt"   # an assignment's ``-k`` expression (per-assignment archive)
+POINTS = "descent-points.txt"         # the assignment's total in the plan: scores are scaled to it
 
 
-def build(kit: Path, out: Path, selection: str = "") -> Path:
+def build(kit: Path, out: Path, selection: str = "", points: float | None = None) -> Path:
     if out.suffix != ".zip":
         raise ValueError(f"{out}: the autograder archive must be a .zip")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +69,8 @@ def build(kit: Path, out: Path, selection: str = "") -> Path:
         _add_text(zf, "run_autograder", RUN, executable=True)
         if selection:
             _add_text(zf, f"kit/{SELECTION}", selection, executable=False)
+        if points:
+            _add_text(zf, f"kit/{POINTS}", repr(float(points)), executable=False)
         for part in KIT_PARTS:
             source = kit / part
             files = [source] if source.is_file() else sorted(source.rglob("*"))
@@ -103,7 +106,8 @@ def main(root: str) -> int:
                   timeout_s=timeout, selection=chosen)
     outcome = grade_submission(req)
     if outcome.status == GRADED:
-        result = export.to_gradescope(outcome.results)
+        total = float((kit / POINTS).read_text()) if (kit / POINTS).is_file() else None
+        result = export.to_gradescope(outcome.results, total=total)
     else:
         result = {"score": 0.0, "execution_time": outcome.duration_s, "tests": [],
                   "output": export.not_graded_text(outcome.status, outcome.message)}
