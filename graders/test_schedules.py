@@ -295,7 +295,7 @@ PLATEAU_EDGES = [
     pytest.param([1.0, 0.5, 0.25, 0.125, 0.125, 0.0625],
                  dict(patience=0, factor=0.5, threshold=0.5), id="exactly-at-threshold"),
     # the second cut would lower the rate by 5e-9 only (min_lr): the rate stays
-    pytest.param([1.0, 1.0, 1.0, 1.0, 1.0], dict(patience=0, factor=0.5, min_lr=0.05 - 5e-9),
+    pytest.param([1.0] * 5, dict(patience=0, factor=0.5, min_lr=0.05 - 5e-9),
                  id="cut-below-eps"),
 ]
 
