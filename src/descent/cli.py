@@ -65,7 +65,8 @@ def cmd_grade(args) -> int:
         from .course.assigned import scaled
 
         for block in doc["implementations"]:
-            console.print(f"assignment {item.id}: {block['name']}: "
+            # the block's name is the submission folder's, chosen by a student: text, not markup
+            console.print(f"assignment {escape(item.id)}: {escape(block['name'])}: "
                           f"{scaled(block['points'], block['max_points'], item):g}/"
                           f"{item.points:g} points")
     console.print(f"[dim]results: {path}[/dim]")
