@@ -68,6 +68,31 @@ def _generator_decides(check, first, again, other, what: str, draws: str) -> Non
                check="reproducibility", hint=f"{draws} must come from `generator`")
 
 
+def _random_without_generator(check, fn, args, what: str, draws: str) -> None:
+    """Two calls with ``generator=None`` in a row must draw from the global random state, which
+    moves on between them: equal results mean a fixed seed stands in for the missing generator."""
+    first, second = independent_calls(fn, [[*args, None], [*args, None]], fresh=True)
+
+    def same(a, b):
+        if isinstance(a, (list, tuple)):
+            return len(a) == len(b) and all(same(u, v) for u, v in zip(a, b))
+        return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+
+    check.that(not same(first, second),
+               f"two calls without a generator gave the same {what}", check="reproducibility",
+               hint=f"with generator=None draw {draws} from PyTorch's global random state "
+                    "(pass generator=None on to torch.rand and the like), never from a generator "
+                    "seeded inside the function")
+
+
+def _correlations(draws: list[torch.Tensor]) -> float:
+    """The largest |Pearson correlation| between the draws of two different calls."""
+    flat = torch.stack([d.double().cpu().flatten() for d in draws])
+    r = torch.corrcoef(flat)
+    off = r - torch.diag(torch.diag(r))
+    return float(off.abs().max())
+
+
 # ---------------------------------------------------------------------------------------- mixup
 MIX_N, MIX_CALLS, BETA_REF = 400, 5, 200_000
 
@@ -174,6 +199,71 @@ class TestMixup:
                             "independently (torch.randint), so every example is used once",
                        recipe=partners, got=found)
 
+    @pytest.mark.supporting()  # random values of the right shape pass it
+    @pytest.mark.points(2)
+    def test_partners_ignore_order_and_labels(self, check, inputs):
+        # x is the identity, so x_mixed is the mixing matrix itself and shows every partner; the
+        # labels are 4 classes in sorted blocks. For a uniformly random permutation each
+        # example's partner is any example with probability 1/N, whatever its position or class:
+        # the offsets perm[i] - i (mod N) are uniform, and a partner shares the example's class
+        # a quarter of the time. A partner picked by position (the batch reversed, the next
+        # example) fails both.
+        n, classes, calls = 48, 4, 25
+        x = torch.eye(n, dtype=torch.float64, device=inputs.device)
+        block = torch.arange(n, device=inputs.device) // (n // classes)
+        y = torch.nn.functional.one_hot(block, classes).to(x.dtype)
+
+        def partners(m):
+            results = independent_calls(m.data.mixup,
+                                        [[x, y, 1.0, _gen(x.device, inputs.seed + 50 + c)]
+                                         for c in range(calls)], fresh=True)
+            return torch.stack([_partners(x_mixed) for x_mixed, _ in results]).cpu()
+
+        found = partners(check.impl)
+        index = torch.arange(n)
+        counts = torch.bincount(((found - index) % n).flatten(), minlength=n).double()
+        chi2 = float(((counts - calls) ** 2 / calls).sum())
+        dof = n - 1
+        band = dof + 6 * math.sqrt(2 * dof)
+        check.that(chi2 <= band,
+                   f"over {calls} calls with a batch of {n}, the offsets perm[i] - i (mod {n}) "
+                   f"from each example to its partner are not uniform (chi-square {chi2:.0f}, "
+                   f"allowed {band:.0f}; the most common offset occurred {int(counts.max())} "
+                   f"times, {calls} expected): partners depend on the position in the batch",
+                   check="statistics",
+                   hint="draw the partners with torch.randperm(N, generator=generator); a fixed "
+                        "pairing (x.flip(0), torch.roll) is not random",
+                   recipe=partners, got=found)
+        same = float((block.cpu()[found] == block.cpu()).double().mean())
+        band = 6 * math.sqrt(0.25 * 0.75 / found.numel())
+        check.that(abs(same - 0.25) <= band,
+                   f"with labels of {classes} classes in sorted blocks, {same:.0%} of the "
+                   f"partners share the example's class where a random permutation gives 25% "
+                   f"(+-{band:.0%}): partners depend on the batch order", check="statistics",
+                   hint="partners come from a random permutation, independent of the order of "
+                        "the batch and of the labels",
+                   recipe=partners, got=found)
+
+    @pytest.mark.supporting()  # random values of the right shape pass it
+    def test_weights_fresh_every_call(self, check, inputs):
+        # Weights of calls with different generators are independent draws: the weights example
+        # i keeps in one call must not predict those it keeps in another.
+        n, calls = 300, 4
+
+        def weights(m):
+            _, results = _mix_eye(m, inputs, n, calls, 1.0, offset=70)
+            return [y.diagonal() for _, y in results]
+
+        found = weights(check.impl)
+        r, band = _correlations(found), 6 / math.sqrt(n)
+        check.that(r <= band,
+                   f"the weights of {calls} calls with differently seeded generators are "
+                   f"correlated (largest |r| = {r:.3f} between two calls, allowed {band:.3f}): "
+                   f"the weights are not drawn anew at every call", check="statistics",
+                   hint="draw the weights inside the function at every call, from `generator`; "
+                        "never keep them from an earlier call",
+                   recipe=weights, got=found)
+
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
     def test_labels_float32_and_unchanged(self, check, inputs):
@@ -203,6 +293,13 @@ class TestMixup:
         runs = independent_calls(check.impl.data.mixup,
                                  [[x, y, 0.5, _gen(x.device, inputs.seed + s)] for s in (0, 0, 1)])
         _generator_decides(check, *runs, "mixings", "the weights and the permutation")
+
+    @pytest.mark.supporting()  # random values pass it
+    def test_global_random_state_without_generator(self, check, inputs):
+        x = inputs.randn(25, 3)
+        y = torch.eye(25, dtype=x.dtype, device=x.device)
+        _random_without_generator(check, check.impl.data.mixup, [x, y, 0.5], "mixings",
+                                  "the weights and the permutation")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("case", ["alpha-0", "alpha-negative", "integer-labels",
@@ -323,6 +420,35 @@ class TestAugmentPoints:
                                  [[x, _gen(x.device, inputs.seed + s), 0.3, 0.1]
                                   for s in (0, 0, 1)])
         _generator_decides(check, *runs, "points", "the angles and the jitter")
+
+    @pytest.mark.supporting()  # random values of the right shape pass it
+    def test_angles_fresh_every_call(self, check, inputs):
+        # The angles of calls with different generators are independent: the angle a point
+        # turns by in one call must not predict the angle it turns by in another.
+        n, calls, a = 1500, 3, 0.5
+        x = _ring(inputs, n)
+
+        def angles(m):
+            runs = independent_calls(m.data.augment_points,
+                                     [[x, _gen(x.device, inputs.seed + 30 + c), a, 0.0]
+                                      for c in range(calls)])
+            return [_angles(x, x_aug) for x_aug in runs]
+
+        found = angles(check.impl)
+        r, band = _correlations(found), 6 / math.sqrt(n)
+        check.that(r <= band,
+                   f"the rotation angles of {calls} calls with differently seeded generators "
+                   f"are correlated (largest |r| = {r:.3f} between two calls, allowed "
+                   f"{band:.3f}): the angles are not drawn anew at every call",
+                   check="statistics",
+                   hint="draw the angles inside the function at every call, from `generator`; "
+                        "never keep them from an earlier call",
+                   recipe=angles, got=found)
+
+    @pytest.mark.supporting()  # random values pass it
+    def test_global_random_state_without_generator(self, check, inputs):
+        _random_without_generator(check, check.impl.data.augment_points,
+                                  [_ring(inputs, 30)], "points", "the angles and the jitter")
 
     @pytest.mark.supporting()  # the input handed back passes it
     def test_float32_kept(self, check, inputs):
@@ -455,6 +581,58 @@ class TestKFold:
                    hint="shuffle the examples themselves with torch.randperm(n, "
                         "generator=generator) before cutting the folds",
                    recipe=tally, got=counts)
+
+    @pytest.mark.points(2)
+    def test_fold_membership_is_joint_random(self, check):
+        # A random partition puts any two examples in the same validation fold equally often:
+        # with 12 examples in 4 folds of 3, a pair shares a fold with probability 2/11,
+        # neighbours or not. Folds cut from consecutive runs of the index (the folds shuffled
+        # instead of the examples) keep neighbours together although every example still
+        # lands in every fold equally often.
+        n, k, seeds = 12, 4, 200
+
+        def together(m):
+            results = independent_calls(m.data.kfold_indices,
+                                        [[n, k, _gen("cpu", 5000 + s)] for s in range(seeds)])
+            counts = torch.zeros(n, n)
+            for folds in results:
+                why = _partition_problem(folds, n, k)
+                check.that(not why, f"kfold_indices({n}, {k}) with shuffling: {why}",
+                           check="partition")
+                for _, val in folds:
+                    member = torch.zeros(n)
+                    member[torch.as_tensor(val).cpu()] = 1.0
+                    counts += torch.outer(member, member)
+            return counts
+
+        counts = together(check.impl)
+        p = (n // k - 1) / (n - 1)
+        band = 8 * math.sqrt(seeds * p * (1 - p))   # the largest of 66 deviations: wider than 6
+        pairs = counts[~torch.eye(n, dtype=torch.bool)]
+        worst = float((pairs - seeds * p).abs().max())
+        check.that(worst <= band,
+                   f"over {seeds} seeds, some pair of examples shared a validation fold "
+                   f"{worst:.0f} times away from the {seeds * p:.0f} expected (allowed "
+                   f"{band:.0f}): fold membership depends on the index order",
+                   check="statistics",
+                   hint="shuffle the examples themselves (torch.randperm(n, "
+                        "generator=generator)) and cut the folds from that order; shuffling "
+                        "the order of the folds leaves neighbours together",
+                   recipe=together, got=counts)
+
+    @pytest.mark.supporting("test_unshuffled_folds", "test_shuffled_partition")  # zeros pass it
+    @pytest.mark.parametrize("shuffle", [True, False])
+    def test_returns_int64_cpu_tensors(self, shuffle, check, inputs):
+        n, k = 11, 3
+        folds = check.impl.data.kfold_indices(n, k, _gen("cpu", inputs.seed), shuffle=shuffle)
+        check.like(folds, _kfold_expected(n, k),
+                   f"kfold_indices({n}, {k}, shuffle={shuffle}): {k} (train, val) pairs of "
+                   f"int64 CPU tensors")
+
+    @pytest.mark.supporting()  # random folds pass it
+    def test_global_random_state_without_generator(self, check):
+        _random_without_generator(check, check.impl.data.kfold_indices, [40, 4], "folds",
+                                  "the permutation")
 
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):

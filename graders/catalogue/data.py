@@ -32,14 +32,30 @@ def _mix(t, lam, perm):
     return w * t + (1 - w) * t[perm]
 
 
+_DRAWN_ONCE = {}   # (batch size, alpha, device) -> the weights drawn at the first such call
+
+
+def _fixed_seed(generator, device):
+    """The generator, or a freshly seeded one in its place: the same draws at every call."""
+    return torch.Generator(device=device).manual_seed(0) if generator is None else generator
+
+
 def _mixup(x, y, alpha, generator, *, validate=True, one_weight=False, uniform=False,
            two_weights=False, with_replacement=False, global_rng=False, keep_float64=False,
-           mix_labels=True):
+           mix_labels=True, reversed_partners=False, weights_once=False, fixed_seed=False):
     """mixup with switchable mistakes."""
     if validate:
         _check_mixup(x, y, alpha)
     n = x.shape[0]
     gen = None if global_rng else generator
+    if fixed_seed:
+        gen = _fixed_seed(gen, x.device)
+    if weights_once:   # the permutation first, so a seeded call still repeats exactly
+        perm = torch.randperm(n, generator=gen, device=x.device)
+        key = (n, float(alpha), str(x.device))
+        if key not in _DRAWN_ONCE:
+            _DRAWN_ONCE[key] = _beta(alpha, n, gen, x.device)
+        return _mix(x, _DRAWN_ONCE[key], perm), _mix(y, _DRAWN_ONCE[key], perm)
     if uniform:
         lam = torch.rand(n, generator=gen, dtype=torch.float64, device=x.device)
     else:
@@ -47,6 +63,8 @@ def _mixup(x, y, alpha, generator, *, validate=True, one_weight=False, uniform=F
     lam_y = _beta(alpha, n, gen, x.device) if two_weights else lam
     if with_replacement:
         perm = torch.randint(0, n, (n,), generator=gen, device=x.device)
+    elif reversed_partners:   # timm's Mixup pairs the batch with its flip
+        perm = torch.arange(n - 1, -1, -1, device=x.device)
     else:
         perm = torch.randperm(n, generator=gen, device=x.device)
     if keep_float64:   # the weights' float64 wins the type promotion
@@ -94,6 +112,23 @@ _mixup_bug("mixup_no_argument_check",
            "raise ValueError for alpha <= 0, labels that are not a floating (N, C) tensor, and x "
            "and y_onehot with different batch sizes.", validate=False)
 
+_mixup_bug("mixup_partner_reversed_batch",
+           "pairs every example with its mirror in the batch (x.flip(0), as timm's Mixup does), "
+           "so partners are fixed by position",
+           "draw the partners as a random permutation, torch.randperm(N, generator=generator): "
+           "a fixed pairing always mixes the same examples, and with a sorted batch the same "
+           "classes.", reversed_partners=True)
+_mixup_bug("mixup_weights_drawn_once",
+           "draws the Beta weights at the first call and reuses them for every later batch of "
+           "that size",
+           "draw new weights at every call: example i of the next batch is another example and "
+           "needs its own fresh draw.", weights_once=True)
+_mixup_bug("mixup_fixed_seed_without_generator",
+           "seeds a generator of its own when none is given, so every call without one mixes "
+           "the same way",
+           "with generator=None pass None on to the random calls: they then use PyTorch's "
+           "global random state, which moves on from call to call.", fixed_seed=True)
+
 mixup_partner_side = alternative("mixup_weight_on_partner", "data.mixup",
                                  "draws the permutation first and puts lam on the partner "
                                  "(Beta(a, a) is symmetric)")
@@ -128,15 +163,29 @@ def mixup(x, y_onehot, alpha, generator=None):
 
 
 # ------------------------------------------------------------------------------ augment_points
+_ANGLES_ONCE = {}   # (batch size, dtype, device) -> the uniform draws of the first such call
+
+
 def _augment(x, generator, max_angle, noise_std, *, validate=True, one_angle=False,
              degrees=False, one_sided=False, variance=False, shared_noise=False,
-             global_rng=False, float64=False, noise_first=False, clockwise=False):
+             global_rng=False, float64=False, noise_first=False, clockwise=False,
+             angles_once=False, fixed_seed=False):
     """augment_points with switchable mistakes (and two harmless choices)."""
     if validate and (x.dim() != 2 or x.shape[1] != 2 or max_angle < 0 or noise_std < 0):
         raise ValueError("bad augment_points arguments")
     n = x.shape[0]
     gen = None if global_rng else generator
+    if fixed_seed:
+        gen = _fixed_seed(gen, x.device)
     dtype = torch.float64 if float64 else x.dtype
+    if angles_once:   # the jitter first, so a seeded call still repeats exactly
+        jitter = torch.randn(n, 2, generator=gen, dtype=dtype, device=x.device) * noise_std
+        key = (n, dtype, str(x.device))
+        if key not in _ANGLES_ONCE:
+            _ANGLES_ONCE[key] = torch.rand(n, generator=gen, dtype=dtype, device=x.device)
+        theta = (2 * _ANGLES_ONCE[key] - 1) * max_angle
+        c, s = torch.cos(theta), torch.sin(theta)
+        return torch.stack([c * x[:, 0] - s * x[:, 1], s * x[:, 0] + c * x[:, 1]], 1) + jitter
     u = torch.rand(1 if one_angle else n, generator=gen, dtype=dtype, device=x.device).expand(n)
     a = math.radians(max_angle) if degrees else max_angle
     theta = u * a if one_sided else (2 * u - 1) * a
@@ -187,6 +236,16 @@ _augment_variant("bug", "augment_no_argument_check",
                  "accepts points that are not (N, 2) and negative max_angle or noise_std",
                  "raise ValueError unless x is (N, 2) and max_angle and noise_std are >= 0.",
                  validate=False)
+_augment_variant("bug", "augment_angles_drawn_once",
+                 "draws the angles at the first call and reuses them for every later batch of "
+                 "that size",
+                 "draw new angles at every call, from `generator`: point i of the next batch "
+                 "must turn by a fresh angle.", angles_once=True)
+_augment_variant("bug", "augment_fixed_seed_without_generator",
+                 "seeds a generator of its own when none is given, so every call without one "
+                 "draws the same angles and jitter",
+                 "with generator=None pass None on to torch.rand and torch.randn: they then use "
+                 "PyTorch's global random state.", fixed_seed=True)
 _augment_variant("alternative", "augment_noise_then_rotate",
                  "jitters first and rotates the jittered points (isotropic noise: the same "
                  "distribution)", noise_first=True)
@@ -197,29 +256,39 @@ _augment_variant("alternative", "augment_clockwise",
 
 # ------------------------------------------------------------------------------- kfold_indices
 def _kfold(n, k, generator, shuffle, *, validate=True, sizes="sklearn", ignore_shuffle=False,
-           global_rng=False, train_includes_val=False):
+           global_rng=False, train_includes_val=False, shuffle_folds=False, fixed_seed=False,
+           numpy=False):
     """kfold_indices with switchable mistakes."""
     if validate and (not isinstance(n, int) or not isinstance(k, int) or isinstance(k, bool)
                      or k < 2 or k > n):
         raise ValueError("bad kfold arguments")
-    if shuffle and not ignore_shuffle:
-        order = torch.randperm(n, generator=None if global_rng else generator)
-    else:
-        order = torch.arange(n)
+    gen = None if global_rng else generator
+    if fixed_seed:
+        gen = _fixed_seed(gen, "cpu")
     base = n // k
     lengths = {"sklearn": [base + 1] * (n % k) + [base] * (k - n % k),
                "extra_last": [base] * (k - n % k) + [base + 1] * (n % k),
                "remainder_last": [base] * (k - 1) + [n - base * (k - 1)],
                "ceil": [min(-(-n // k), max(0, n - f * -(-n // k))) for f in range(k)],
                "drop": [base] * k}[sizes]
-    folds, start = [], 0
-    for size in lengths:
-        val = order[start:start + size]
+    if shuffle and shuffle_folds:   # blocks of the unshuffled index, handed to folds at random
+        cut, start = [None] * k, 0
+        for f in torch.randperm(k, generator=gen).tolist():
+            cut[f] = torch.arange(start, start + lengths[f])
+            start += lengths[f]
+    else:
+        order = torch.randperm(n, generator=gen) if shuffle and not ignore_shuffle \
+            else torch.arange(n)
+        starts = [sum(lengths[:f]) for f in range(k)]
+        cut = [order[s:s + size] for s, size in zip(starts, lengths)]
+    folds = []
+    for val in cut:
         keep = torch.ones(n, dtype=torch.bool)
         if not train_includes_val:
             keep[val] = False
         folds.append((keep.nonzero().flatten(), val.sort().values))
-        start += size
+    if numpy:   # scikit-learn's KFold.split yields NumPy arrays
+        return [(train.numpy(), val.numpy()) for train, val in folds]
     return folds
 
 
@@ -259,6 +328,22 @@ _kfold_variant("bug", "kfold_trains_on_validation", "trains on every example, it
                train_includes_val=True)
 _kfold_variant("bug", "kfold_no_argument_check", "accepts k < 2, k > n and a float k",
                "raise ValueError unless n and k are ints with 2 <= k <= n.", validate=False)
+
+_kfold_variant("bug", "kfold_shuffles_fold_order",
+               "shuffles which fold gets which block of consecutive indices instead of shuffling "
+               "the examples",
+               "shuffle the examples (torch.randperm(n, generator=generator)) and cut the folds "
+               "from that order; shuffling the folds keeps neighbouring examples together.",
+               shuffle_folds=True)
+_kfold_variant("bug", "kfold_fixed_seed_without_generator",
+               "seeds a generator of its own when none is given, so every call without one "
+               "splits the same way",
+               "with generator=None call torch.randperm(n) without a generator: it then uses "
+               "PyTorch's global random state.", fixed_seed=True)
+_kfold_variant("bug", "kfold_returns_numpy_arrays",
+               "returns NumPy index arrays, as scikit-learn's KFold.split does",
+               "return int64 CPU tensors (torch.from_numpy(a) converts an int64 NumPy array).",
+               numpy=True)
 
 kfold_split = alternative("kfold_tensor_split", "data.kfold_indices",
                           "cuts the order with torch.tensor_split and builds train by "
@@ -327,3 +412,123 @@ def kfold_indices(n, k, generator=None, shuffle=True):
         folds.append((torch.from_numpy(train.astype(np.int64)),
                       torch.from_numpy(np.sort(val).astype(np.int64))))
     return folds
+
+
+# Object style: a Mixup object drawing (weights, partners) for a batch, whose __call__ mixes; the
+# weights come from one (2, N) Gamma draw, the permutation first.
+class Mixup:
+    def __init__(self, alpha, generator=None):
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {alpha!r}")
+        self.alpha, self.generator = float(alpha), generator
+
+    def draw(self, n, device):
+        self.perm = torch.randperm(n, generator=self.generator, device=device)
+        g = torch._standard_gamma(torch.full((2, n), self.alpha, dtype=torch.float64,
+                                             device=device), generator=self.generator)
+        self.lam = g[0] / g.sum(0)
+
+    def __call__(self, x, y_onehot):
+        _check_mixup(x, y_onehot, self.alpha)
+        self.draw(x.shape[0], x.device)
+        return _mix(x, self.lam, self.perm), _mix(y_onehot, self.lam, self.perm)
+
+
+mixup_object = alternative("mixup_object", "data.mixup",
+                           "a Mixup object that draws the permutation, then both Gamma variables "
+                           "in one (2, N) call, and mixes in __call__")
+
+
+@mixup_object.replaces
+def mixup(x, y_onehot, alpha, generator=None):
+    return Mixup(alpha, generator)(x, y_onehot)
+
+
+# NumPy bridged to tensors: one seed drawn from torch's generator starts a NumPy generator that
+# draws the Beta weights and the permutation; the mixing runs in NumPy.
+mixup_numpy = alternative("mixup_numpy", "data.mixup",
+                          "seeds NumPy's generator from torch's, draws rng.beta and "
+                          "rng.permutation, mixes in NumPy and converts back")
+
+
+@mixup_numpy.replaces
+def mixup(x, y_onehot, alpha, generator=None):
+    _check_mixup(x, y_onehot, alpha)
+    n = x.shape[0]
+    seed = torch.randint(0, 2 ** 62, (1,), generator=generator, device=x.device)
+    rng = np.random.default_rng(int(seed))
+    lam, perm = rng.beta(alpha, alpha, n), rng.permutation(n)
+
+    def mix(t):
+        a = t.detach().cpu().numpy().astype(np.float64)
+        w = lam.reshape(n, *([1] * (a.ndim - 1)))
+        return torch.from_numpy(w * a + (1 - w) * a[perm]).to(dtype=t.dtype, device=t.device)
+    return mix(x), mix(y_onehot)
+
+
+# Object style: an augmentation object that turns points in polar coordinates (radius kept,
+# angle increased) and then jitters them.
+class RandomRotateJitter:
+    def __init__(self, max_angle, noise_std, generator=None):
+        if max_angle < 0 or noise_std < 0:
+            raise ValueError("max_angle and noise_std must be >= 0")
+        self.max_angle, self.noise_std, self.generator = max_angle, noise_std, generator
+
+    def __call__(self, x):
+        if x.dim() != 2 or x.shape[1] != 2:
+            raise ValueError(f"x must be (N, 2), got {tuple(x.shape)}")
+        n = x.shape[0]
+        u = torch.rand(n, generator=self.generator, dtype=x.dtype, device=x.device)
+        e = torch.randn(n, 2, generator=self.generator, dtype=x.dtype, device=x.device)
+        r = torch.sqrt(x[:, 0] ** 2 + x[:, 1] ** 2)
+        phi = torch.atan2(x[:, 1], x[:, 0]) + (2 * u - 1) * self.max_angle
+        return torch.stack([r * torch.cos(phi), r * torch.sin(phi)], dim=1) + e * self.noise_std
+
+
+augment_polar = alternative("augment_polar_object", "data.augment_points",
+                            "an augmentation object that adds the angle in polar coordinates")
+
+
+@augment_polar.replaces
+def augment_points(x, generator=None, max_angle=0.2, noise_std=0.05):
+    return RandomRotateJitter(max_angle, noise_std, generator)(x)
+
+
+# NumPy bridged to tensors: torch's generator draws, NumPy applies one 2x2 rotation matrix per
+# point with einsum.
+augment_numpy = alternative("augment_numpy", "data.augment_points",
+                            "draws with torch's generator and rotates with per-point matrices "
+                            "in NumPy")
+
+
+@augment_numpy.replaces
+def augment_points(x, generator=None, max_angle=0.2, noise_std=0.05):
+    if x.dim() != 2 or x.shape[1] != 2 or max_angle < 0 or noise_std < 0:
+        raise ValueError("x must be (N, 2) and max_angle, noise_std >= 0")
+    n = x.shape[0]
+    theta = ((2 * torch.rand(n, generator=generator, dtype=x.dtype, device=x.device) - 1)
+             * max_angle).cpu().numpy()
+    noise = torch.randn(n, 2, generator=generator, dtype=x.dtype, device=x.device).cpu().numpy()
+    c, s = np.cos(theta), np.sin(theta)
+    rotation = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], 1)   # (N, 2, 2)
+    out = np.einsum("nij,nj->ni", rotation, x.detach().cpu().numpy()) + noise * noise_std
+    return torch.from_numpy(out).to(dtype=x.dtype, device=x.device)
+
+
+# A different way to draw the same partition: deal a shuffled order round-robin to the folds
+# (fold f gets positions f, f + k, ...), which gives the same sizes; pairs come back as lists.
+kfold_round_robin = alternative("kfold_round_robin", "data.kfold_indices",
+                                "deals a shuffled order to the folds round-robin and returns "
+                                "[train, val] lists")
+
+
+@kfold_round_robin.replaces
+def kfold_indices(n, k, generator=None, shuffle=True):
+    if type(n) is not int or type(k) is not int or not 2 <= k <= n:
+        raise ValueError(f"need ints with 2 <= k <= n, got n={n!r}, k={k!r}")
+    if not shuffle:
+        return _kfold(n, k, None, False)
+    fold_of = torch.empty(n, dtype=torch.long)
+    fold_of[torch.randperm(n, generator=generator)] = torch.arange(n) % k
+    index = torch.arange(n)
+    return [[index[fold_of != f], index[fold_of == f]] for f in range(k)]
