@@ -7,13 +7,18 @@ answer has, never by particular samples:
   row must hold a convex combination of two examples; the weights on the examples themselves,
   pooled over several calls, must follow Beta(alpha, alpha) (a two-sample Kolmogorov-Smirnov
   test against 200,000 reference draws); the inputs must be mixed with the same weights and
-  partners as the labels; partners must form a permutation; the generator must decide it all.
+  partners as the labels; partners must form a permutation that ignores the batch order and the
+  labels (uniform offsets perm[i] - i, a quarter of partners in the same of 4 sorted classes);
+  weights of separate calls must be uncorrelated; the generator must decide it all, and without
+  one the global random state.
 * ``augment_points``: rotation alone must keep every distance to the origin and turn points by
   angles uniform in [-max_angle, max_angle] (KS test); jitter alone must be N(0, noise_std^2),
-  independent between coordinates; both together must give the moments of the composition.
+  independent between coordinates; both together must give the moments of the composition;
+  the angles of separate calls must be uncorrelated.
 * ``kfold_indices``: exact folds without shuffling (scikit-learn's KFold sizes), a partition with
-  the right sizes for every fold when shuffled, every example equally likely in every fold over
-  many seeds, and reproducibility from the generator.
+  the right sizes for every fold when shuffled, every example equally likely in every fold and
+  every pair equally likely to share a fold over many seeds, int64 CPU tensors, and
+  reproducibility from the generator.
 
 KS thresholds are 2.3 / sqrt(effective n) (a correct answer fails with probability about 5e-5).
 """

@@ -29,7 +29,10 @@ def mixup(x, y_onehot, alpha, generator=None):
         x_mixed[i] = lam_i * x[i] + (1 - lam_i) * x[perm[i]]
         y_mixed[i] = lam_i * y_onehot[i] + (1 - lam_i) * y_onehot[perm[i]]
 
-    The same lam_i and the same partner for the inputs and the labels. Each row of ``y_mixed``
+    ``perm`` is uniformly random: a partner never depends on the example's position in the batch
+    or on its label (pairing the batch with its reverse, ``x.flip(0)``, is not random). Every
+    call draws new weights and a new permutation. The same lam_i and the same partner for the
+    inputs and the labels. Each row of ``y_mixed``
     is a convex combination of two label rows, so one-hot rows stay non-negative and sum to 1.
     Small alpha (0.2, a common choice) puts most weights near 0 or 1, so mixed examples stay
     close to real ones; alpha = 1 draws the weights uniformly from [0, 1].
@@ -67,7 +70,7 @@ def augment_points(x, generator=None, max_angle=0.2, noise_std=0.05):
         x_aug[i, 1] = sin(theta_i) * x[i, 0] + cos(theta_i) * x[i, 1] + e_i[1]
 
     (a counterclockwise rotation for positive theta; the angle distribution is symmetric, so the
-    other direction gives the same distribution). The rotation keeps each point's distance to
+    other direction gives the same distribution). Every call draws new angles and new noise. The rotation keeps each point's distance to
     the origin; for data such as two interleaved spirals both changes leave the label as it is.
     With ``max_angle = 0`` and ``noise_std = 0`` the result equals x.
 
@@ -101,7 +104,10 @@ def kfold_indices(n, k, generator=None, shuffle=True):
     The order: ``order = torch.randperm(n, generator=generator)`` when ``shuffle`` is True (the
     only random draw), ``torch.arange(n)`` otherwise; fold f's validation set is the f-th
     consecutive chunk of ``order`` with the sizes above. Without shuffling the folds are
-    therefore consecutive blocks: fold 0 validates on 0..size_0 - 1, and so on.
+    therefore consecutive blocks: fold 0 validates on 0..size_0 - 1, and so on. With shuffling
+    the examples themselves are shuffled, not the order of the blocks: every example is equally
+    likely in every fold, and any two examples share a validation fold equally often,
+    neighbours or not.
 
     Args:
         n: the number of examples, an int >= k.
@@ -110,7 +116,8 @@ def kfold_indices(n, k, generator=None, shuffle=True):
             when ``shuffle`` is False.
         shuffle: shuffle the examples before cutting the folds (default True).
     Returns:
-        A list of k pairs ``(train_idx, val_idx)``, fold 0 first: int64 CPU tensors of sizes
+        A list of k pairs ``(train_idx, val_idx)``, fold 0 first: int64 CPU tensors (not NumPy
+        arrays, which scikit-learn's ``KFold.split`` gives) of sizes
         n - size_f and size_f, each sorted in ascending order (the order inside a tensor is not
         graded; which indices it holds is).
     Raises:
