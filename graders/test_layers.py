@@ -6,9 +6,11 @@ every accepted activation and several depths, plus a dead ReLU unit (exact zeros
 size ~1e3. ``numerical_gradient`` is checked on functions with known gradients and through a
 recording ``f`` that sees every tensor it is called on; ``relative_error`` on hand-made cases.
 The residual block gets the battery too (with a dead hidden unit), a dead branch whose dx must be
-dy, and the refusal of a branch that does not map back to x's width. Gradient checkpointing is
-compared with autograd for segments that divide the depth, leave a short last segment, equal 1
-and exceed the depth, and its count of kept activations with ceil(L / segment).
+dy, float32 inputs that must give float32 results, and the refusal of a branch that does not map
+back to x's width. Gradient checkpointing is compared with autograd for segments that divide the
+depth, leave a short last segment, equal 1 and exceed the depth, a single layer, and every
+accepted activation; its count of kept activations with ceil(L / segment); an unknown
+activation must be refused.
 """
 
 import math
@@ -20,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import expect
-from battery import Case, PairSpec, battery
+from battery import Case, PairSpec, _oracle_grads, battery
 from descent import callables
 from descent.strategies import tensors
 
@@ -453,6 +455,25 @@ class TestResidualBlockExtra:
                       expected=dy, rtol=1e-12, atol=0.0,
                       hint="the skip y = x + ... passes dy straight to x: dx = dy + dz @ W1")
 
+    def test_float32_stays_float32(self, check, inputs):
+        # The battery runs in float64, where code that computes in float64 (NumPy's default)
+        # and never casts back passes unnoticed: float32 inputs must give float32 results.
+        args = tuple(a.float() for a in _residual_case(5, 3, 4)(inputs)[0])
+        wide = tuple(a.double() for a in args)
+        dy = inputs.randn(5, 3).float()
+        tolerance = dict(rtol=1e-5, atol=1e-5)
+        check.matches(lambda m: m.layers.residual_block_forward(*args)[0],
+                      "residual_block_forward output for float32 inputs",
+                      expected=_residual(*wide).float(), **tolerance,
+                      hint="results keep the inputs' dtype: cast back after computing in another")
+        check.matches(lambda m: RESIDUAL.backward_of_forward(m, args, {}, dy),
+                      "residual_block_backward gradients for float32 inputs",
+                      expected=tuple(g.float() for g in _oracle_grads(RESIDUAL, wide, {},
+                                                                      dy.double())),
+                      **tolerance,
+                      hint="every gradient has the dtype of the inputs: cast back after "
+                           "computing in another")
+
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_inputs_unmodified_by_backward(self, check, inputs):
         args = _residual_case(5, 3, 4)(inputs)[0]
@@ -488,7 +509,7 @@ def _deep_case(I, depth):
 # (depth, segment, activation): segments that divide the depth, leave a short last segment,
 # equal 1 (an ordinary backward) and exceed the depth (only x kept)
 CHECKPOINT_RUNS = [(4, 2, "relu"), (7, 3, "relu"), (5, 2, "tanh"), (6, 4, "relu"),
-                   (3, 1, "relu"), (5, 8, "relu")]
+                   (3, 1, "relu"), (5, 8, "relu"), (1, 2, "relu")]
 
 
 @pytest.mark.exercise("layers.mlp_grads_checkpointed")
@@ -511,10 +532,24 @@ class TestCheckpointing:
                      "the loss and every gradient must equal an ordinary backward's; carry the "
                      "gradient from one segment into the next")
 
+    @pytest.mark.parametrize("activation", ["leaky_relu", "sigmoid", "gelu", "silu"])
+    def test_every_activation(self, activation, check, inputs):
+        # The activations of activations.py with their conventions: leaky ReLU's slope 0.01,
+        # GELU's exact erf form (not the tanh approximation).
+        params, x, y = _deep_case(inputs, 4)
+        check.matches(
+            lambda m: tuple(m.layers.mlp_grads_checkpointed(x, y, params, 3,
+                                                            activation=activation)[:2]),
+            f"mlp_grads_checkpointed (loss, grads) with 4 layers, segment=3, "
+            f"activation={activation!r}",
+            expected=tuple(_mlp_torch(params, x, y, activation)),
+            hint="the activations are those of activations.py, forward and derivative: "
+                 "recompute a segment with the same activation as the forward pass")
+
     @pytest.mark.supporting("test_gradients")  # a count is worth something only with the gradients
     @pytest.mark.points(2)
     def test_kept_count(self, check, inputs):
-        runs = [(4, 2), (7, 3), (6, 4), (3, 1), (5, 8), (5, 5), (6, 5)]
+        runs = [(4, 2), (7, 3), (6, 4), (3, 1), (5, 8), (5, 5), (6, 5), (1, 1), (1, 3)]
         cases = {depth: _deep_case(inputs, depth) for depth in {d for d, _ in runs}}
 
         def counts(m):
@@ -545,6 +580,15 @@ class TestCheckpointing:
         expect.value_error(check, lambda m: m.layers.mlp_grads_checkpointed(x, y, params, segment),
                            f"mlp_grads_checkpointed with segment={segment!r}",
                            hint="segment must be an int >= 1: check it and raise ValueError")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_rejects_an_unknown_activation(self, check, inputs):
+        params, x, y = _deep_case(inputs, 3)
+        expect.value_error(check, lambda m: m.layers.mlp_grads_checkpointed(x, y, params, 2,
+                                                                          activation="elu"),
+                           "mlp_grads_checkpointed with activation='elu'",
+                           hint="accept only the activation names mlp_loss_and_grads accepts "
+                                "and raise ValueError for any other, never fall back to one")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_rejects_an_empty_network(self, check, inputs):

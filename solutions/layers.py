@@ -308,8 +308,9 @@ def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
         y: (N,) integer class indices.
         params: list of (W, b) pairs, first layer first, as in ``mlp_loss_and_grads``.
         segment: an int >= 1, the number of layers between two checkpoints.
-        activation: the hidden activation, with the names ``mlp_loss_and_grads`` accepts
-            (default ``"relu"``).
+        activation: the hidden activation, with the names and conventions
+            ``mlp_loss_and_grads`` accepts (GELU in its exact erf form, not the tanh
+            approximation; default ``"relu"``).
     Returns:
         (loss, grads, kept): ``loss`` a 0-dim tensor, ``grads`` a list of (dW, db) pairs in the
         order of ``params``, ``kept`` a Python int.

@@ -654,6 +654,34 @@ def residual_block_forward(x, W1, b1, W2, b2):
     return x + a @ W2.T + b2, ((x, W1), (z,), (a, W2))
 
 
+residual_numpy_float64 = bug(
+    "residual_numpy_float64", "layers.residual_block",
+    "computes in NumPy and converts back with torch.from_numpy alone, so float32 inputs give "
+    "float64 results",
+    hint="torch.from_numpy keeps NumPy's float64: convert back with .to(dtype=x.dtype, "
+         "device=x.device).")
+
+
+@residual_numpy_float64.replaces
+def residual_block_forward(x, W1, b1, W2, b2):
+    _check_branch(x, W2, b2)
+    xn, W1n, b1n, W2n, b2n = (t.detach().cpu().numpy().astype(np.float64)
+                              for t in (x, W1, b1, W2, b2))
+    z = xn @ W1n.T + b1n
+    a = np.maximum(z, 0)
+    y = torch.from_numpy(xn + a @ W2n.T + b2n).to(device=x.device)
+    return y, (xn, W1n, z, a, W2n, x.device)
+
+
+@residual_numpy_float64.replaces
+def residual_block_backward(dy, cache):
+    xn, W1n, z, a, W2n, device = cache
+    g = dy.detach().cpu().numpy().astype(np.float64)
+    dz = np.where(z > 0, g @ W2n, 0.0)
+    return tuple(torch.from_numpy(np.ascontiguousarray(t)).to(device=device)
+                 for t in (g + dz @ W1n, dz.T @ xn, dz.sum(0), g.T @ a, g.sum(0)))
+
+
 residual_recompute = alternative("residual_recompute_in_backward", "layers.residual_block",
                                  "keeps only the inputs and recomputes z in the backward")
 
@@ -673,10 +701,10 @@ def residual_block_backward(dy, cache):
 
 
 # ---------------------------------------------------------- gradient checkpointing (issue 17)
-def _segments(params, start, stop, activation, last):
+def _segments(params, start, stop, activation, last, table=_ACT):
     """Layers start..stop-1 from their input: (output, [(input, pre-activation), ...]); the
     activation follows a layer i when ``i < last``."""
-    act, _ = _ACT[activation]
+    act, _ = table[activation]
 
     def run(h):
         saved = []
@@ -689,15 +717,32 @@ def _segments(params, start, stop, activation, last):
     return run
 
 
+def _gelu_tanh(z):
+    u = math.sqrt(2 / math.pi) * (z + 0.044715 * z ** 3)
+    return 0.5 * z * (1 + torch.tanh(u))
+
+
+def _gelu_tanh_derivative(z):
+    t = torch.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z ** 3))
+    return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * math.sqrt(2 / math.pi) \
+        * (1 + 3 * 0.044715 * z * z)
+
+
+# The table of a student who took GELU's tanh approximation (GPT-2's form) for GELU itself.
+_ACT_GELU_TANH = {**_ACT, "gelu": (_gelu_tanh, _gelu_tanh_derivative)}
+
+
 def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
                   segment_end_is_last=False, count=lambda depth, segment, stored: stored,
-                  reverse_grads=False):
+                  reverse_grads=False, table=_ACT, unknown_is_relu=False):
     """Gradient checkpointing with switchable mistakes."""
+    if unknown_is_relu and activation not in table:
+        activation = "relu"
     if validate and (isinstance(segment, bool) or not isinstance(segment, int) or segment < 1
-                     or not params):
-        raise ValueError("segment must be an int >= 1 and params non-empty")
+                     or not params or activation not in table):
+        raise ValueError("segment must be an int >= 1, params non-empty, the activation known")
     depth = len(params)
-    _, dact = _ACT[activation]
+    _, dact = table[activation]
     if segment_end_is_last:
         def last(i, stop): return stop - 1
     else:
@@ -705,7 +750,7 @@ def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
     stored, h = [], x
     for start in range(0, depth, segment):
         stored.append(h)
-        h, _ = _segments(params, start, min(start + segment, depth), activation, last)(h)
+        h, _ = _segments(params, start, min(start + segment, depth), activation, last, table)(h)
     n = x.shape[0]
     logp = _log_softmax(h)
     loss = -logp[torch.arange(n, device=x.device), y].mean()
@@ -714,7 +759,7 @@ def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
     for k in reversed(range(len(stored))):
         start = k * segment
         stop = min(start + segment, depth)
-        _, saved = _segments(params, start, stop, activation, last)(stored[k])
+        _, saved = _segments(params, start, stop, activation, last, table)(stored[k])
         for i in reversed(range(start, stop)):
             h_in, z = saved[i - start]
             if i < last(i, stop):
@@ -756,6 +801,15 @@ _ckpt_bug("ckpt_counts_every_layer",
           "store only h_0, h_segment, h_2segment, ... in the forward pass and rebuild the others "
           "from them in the backward: ceil(L / segment) kept, not L.",
           count=lambda depth, segment, stored: depth)
+_ckpt_bug("ckpt_gelu_tanh_approximation",
+          "computes GELU with its tanh approximation, 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 "
+          "z^3)))",
+          "the activations follow activations.py: GELU is the exact z * Phi(z) with Phi(z) = "
+          "(1 + erf(z / sqrt(2))) / 2; reuse gelu_forward and gelu_backward.",
+          table=_ACT_GELU_TANH)
+_ckpt_bug("ckpt_unknown_activation_is_relu", "falls back to ReLU for an activation it does not know",
+          "raise ValueError for a name mlp_loss_and_grads does not accept: a misspelt name "
+          "would otherwise train another network without a word.", unknown_is_relu=True)
 _ckpt_bug("ckpt_no_argument_check", "accepts any segment and an empty network without complaint",
           "raise ValueError unless segment is an int >= 1 and params has at least one layer.",
           validate=False)
@@ -905,3 +959,115 @@ relerr_numpy = alternative("relerr_numpy", "layers.relative_error",
 def relative_error(a, b):
     an, bn = a.detach().cpu().numpy(), b.detach().cpu().numpy()
     return float(np.max(np.abs(an - bn) / np.maximum(np.abs(an) + np.abs(bn), 1e-12)))
+
+
+# Object style: a ResidualBlock built from the Linear and Activation objects above; the cache is
+# the block, whose backward adds the skip's dy to the branch's gradient.
+class ResidualBlock:
+    def __init__(self, W1, b1, W2, b2):
+        self.first, self.relu, self.second = Linear(W1, b1), Activation("relu"), Linear(W2, b2)
+
+    def forward(self, x):
+        _check_branch(x, self.second.W, self.second.b)
+        return x + self.second.forward(self.relu.forward(self.first.forward(x)))
+
+    def backward(self, dy):
+        dx_branch = self.first.backward(self.relu.backward(self.second.backward(dy)))
+        return dy + dx_branch
+
+
+residual_block_object = alternative("residual_block_object", "layers.residual_block",
+                                    "a ResidualBlock object of Linear and Activation objects "
+                                    "with forward/backward methods; the cache is the block")
+
+
+@residual_block_object.replaces
+def residual_block_forward(x, W1, b1, W2, b2):
+    block = ResidualBlock(W1, b1, W2, b2)
+    return block.forward(x), block
+
+
+@residual_block_object.replaces
+def residual_block_backward(dy, cache):
+    dx = cache.backward(dy)
+    return dx, cache.first.dW, cache.first.db, cache.second.dW, cache.second.db
+
+
+residual_numpy = alternative("residual_numpy", "layers.residual_block",
+                             "computes in NumPy float64 and converts back to the inputs' dtype "
+                             "and device")
+
+
+@residual_numpy.replaces
+def residual_block_forward(x, W1, b1, W2, b2):
+    _check_branch(x, W2, b2)
+    xn, W1n, b1n, W2n, b2n = (t.detach().cpu().numpy().astype(np.float64)
+                              for t in (x, W1, b1, W2, b2))
+    z = xn @ W1n.T + b1n
+    a = np.maximum(z, 0)
+    y = torch.from_numpy(xn + a @ W2n.T + b2n).to(dtype=x.dtype, device=x.device)
+    return y, (xn, W1n, z, a, W2n, x.dtype, x.device)
+
+
+@residual_numpy.replaces
+def residual_block_backward(dy, cache):
+    xn, W1n, z, a, W2n, dtype, device = cache
+    g = dy.detach().cpu().numpy().astype(np.float64)
+    dz = np.where(z > 0, g @ W2n, 0.0)
+    return tuple(torch.from_numpy(np.ascontiguousarray(t)).to(dtype=dtype, device=device)
+                 for t in (g + dz @ W1n, dz.T @ xn, dz.sum(0), g.T @ a, g.sum(0)))
+
+
+# Object style: a checkpointed network that keeps only the segment inputs and rebuilds each
+# segment as fresh Linear and Activation objects in its backward.
+class CheckpointedMLP:
+    def __init__(self, params, segment, activation="relu"):
+        Activation(activation)   # an unknown name fails before any work
+        if type(segment) is not int or segment < 1 or not params:
+            raise ValueError("segment must be an int >= 1 and params non-empty")
+        self.params, self.segment, self.activation = list(params), segment, activation
+        self.starts = list(range(0, len(self.params), segment))
+
+    def _segment(self, start):
+        """The layer objects of the segment beginning at layer ``start``."""
+        layers = []
+        for i in range(start, min(start + self.segment, len(self.params))):
+            layers.append(Linear(*self.params[i]))
+            if i < len(self.params) - 1:
+                layers.append(Activation(self.activation))
+        return layers
+
+    def forward(self, x):
+        self.checkpoints, h = [], x
+        for start in self.starts:
+            self.checkpoints.append(h)
+            for layer in self._segment(start):   # thrown away: only the checkpoint stays
+                h = layer.forward(h)
+        return h
+
+    def backward(self, d):
+        grads = [None] * len(self.params)
+        for start, h in reversed(list(zip(self.starts, self.checkpoints))):
+            layers = self._segment(start)
+            for layer in layers:
+                h = layer.forward(h)
+            linears = [layer for layer in layers if isinstance(layer, Linear)]
+            for layer in reversed(layers):
+                d = layer.backward(d)
+            for offset, layer in enumerate(linears):
+                grads[start + offset] = (layer.dW, layer.db)
+        return grads
+
+
+ckpt_object = alternative("ckpt_mlp_object", "layers.mlp_grads_checkpointed",
+                          "a CheckpointedMLP object that rebuilds each segment from Linear and "
+                          "Activation objects in its backward")
+
+
+@ckpt_object.replaces
+def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
+    net = CheckpointedMLP(params, segment, activation)
+    loss_fn = SoftmaxCrossEntropy()
+    loss = loss_fn.forward(net.forward(x), y)
+    grads = net.backward(loss_fn.backward())
+    return loss, grads, len(net.checkpoints)
