@@ -58,36 +58,38 @@ def _band(*sizes: int) -> float:
     return KS_C * math.sqrt(sum(1 / n for n in sizes))
 
 
+def _equal(a, b) -> bool:
+    """Two results (tensors, or lists and tuples of them) hold exactly the same values."""
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_equal(u, v) for u, v in zip(a, b))
+    return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+
+
 def _generator_decides(check, first, again, other, what: str, draws: str) -> None:
     """Results of three calls with generators seeded s, s and s + 1: the first two must be equal,
     the third different."""
-    def equal(a, b):
-        if isinstance(a, (list, tuple)):
-            return len(a) == len(b) and all(equal(u, v) for u, v in zip(a, b))
-        return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
-
-    check.that(equal(first, again), f"two calls with generators seeded alike gave different {what}",
+    check.that(_equal(first, again),
+               f"two calls with generators seeded alike gave different {what}",
                check="reproducibility",
                hint=f"draw {draws} from `generator`, never from the global random state")
-    check.that(not equal(first, other), f"generators with different seeds gave the same {what}",
+    check.that(not _equal(first, other), f"generators with different seeds gave the same {what}",
                check="reproducibility", hint=f"{draws} must come from `generator`")
 
 
-def _random_without_generator(check, fn, args, what: str, draws: str) -> None:
-    """Two calls with ``generator=None`` in a row must draw from the global random state, which
-    moves on between them: equal results mean a fixed seed stands in for the missing generator."""
-    first, second = independent_calls(fn, [[*args, None], [*args, None]], fresh=True)
+def _random_without_generator(check, function, args, what: str, draws: str) -> None:
+    """Two calls of ``function(impl)`` with ``generator=None`` in a row must draw from the global
+    random state, which moves on between them: equal results mean a fixed seed stands in for the
+    missing generator."""
+    def twice(m):
+        return independent_calls(function(m), [[*args, None], [*args, None]], fresh=True)
 
-    def same(a, b):
-        if isinstance(a, (list, tuple)):
-            return len(a) == len(b) and all(same(u, v) for u, v in zip(a, b))
-        return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
-
-    check.that(not same(first, second),
+    first, second = twice(check.impl)
+    check.that(not _equal(first, second),
                f"two calls without a generator gave the same {what}", check="reproducibility",
                hint=f"with generator=None draw {draws} from PyTorch's global random state "
                     "(pass generator=None on to torch.rand and the like), never from a generator "
-                    "seeded inside the function")
+                    "seeded inside the function",
+               recipe=twice, got=[first, second])
 
 
 def _correlations(draws: list[torch.Tensor]) -> float:
@@ -303,7 +305,7 @@ class TestMixup:
     def test_global_random_state_without_generator(self, check, inputs):
         x = inputs.randn(25, 3)
         y = torch.eye(25, dtype=x.dtype, device=x.device)
-        _random_without_generator(check, check.impl.data.mixup, [x, y, 0.5], "mixings",
+        _random_without_generator(check, lambda m: m.data.mixup, [x, y, 0.5], "mixings",
                                   "the weights and the permutation")
 
     @pytest.mark.supporting()  # a function that always raises passes it
@@ -452,7 +454,7 @@ class TestAugmentPoints:
 
     @pytest.mark.supporting()  # random values pass it
     def test_global_random_state_without_generator(self, check, inputs):
-        _random_without_generator(check, check.impl.data.augment_points,
+        _random_without_generator(check, lambda m: m.data.augment_points,
                                   [_ring(inputs, 30)], "points", "the angles and the jitter")
 
     @pytest.mark.supporting()  # the input handed back passes it
@@ -525,6 +527,16 @@ def _partition_problem(folds, n, k) -> str:
     return ""
 
 
+def _validation_sets(check, m, n, k, seeds) -> list[list[torch.Tensor]]:
+    """The validation folds of ``m``'s shuffled kfold_indices(n, k), one list per seed, each
+    split first checked to be a partition."""
+    results = independent_calls(m.data.kfold_indices, [[n, k, _gen("cpu", s)] for s in seeds])
+    for folds in results:
+        why = _partition_problem(folds, n, k)
+        check.that(not why, f"kfold_indices({n}, {k}) with shuffling: {why}", check="partition")
+    return [[torch.as_tensor(val).cpu() for _, val in folds] for folds in results]
+
+
 @pytest.mark.exercise("data.kfold_indices")
 class TestKFold:
     @pytest.mark.points(2)
@@ -564,15 +576,10 @@ class TestKFold:
         n, k, seeds = 12, 4, 300
 
         def tally(m):
-            results = independent_calls(m.data.kfold_indices,
-                                        [[n, k, _gen("cpu", 1000 + s)] for s in range(seeds)])
             counts = torch.zeros(n, k)
-            for folds in results:
-                why = _partition_problem(folds, n, k)
-                check.that(not why, f"kfold_indices({n}, {k}) with shuffling: {why}",
-                           check="partition")
-                for f, (_, val) in enumerate(folds):
-                    counts[torch.as_tensor(val).cpu(), f] += 1
+            for vals in _validation_sets(check, m, n, k, range(1000, 1000 + seeds)):
+                for f, val in enumerate(vals):
+                    counts[val, f] += 1
             return counts
 
         counts = tally(check.impl)
@@ -597,20 +604,19 @@ class TestKFold:
         n, k, seeds = 12, 4, 200
 
         def together(m):
-            results = independent_calls(m.data.kfold_indices,
-                                        [[n, k, _gen("cpu", 5000 + s)] for s in range(seeds)])
-            counts = torch.zeros(n, n)
-            for folds in results:
-                why = _partition_problem(folds, n, k)
-                check.that(not why, f"kfold_indices({n}, {k}) with shuffling: {why}",
-                           check="partition")
-                for _, val in folds:
+            """How often each pair shared a validation fold, and (to tell the mistakes apart)
+            how often each example was validated in each fold."""
+            counts, folds = torch.zeros(n, n), torch.zeros(n, k)
+            for vals in _validation_sets(check, m, n, k, range(5000, 5000 + seeds)):
+                for f, val in enumerate(vals):
                     member = torch.zeros(n)
-                    member[torch.as_tensor(val).cpu()] = 1.0
+                    member[val] = 1.0
                     counts += torch.outer(member, member)
-            return counts
+                    folds[:, f] += member
+            return counts, folds
 
-        counts = together(check.impl)
+        found = together(check.impl)
+        counts = found[0]
         p = (n // k - 1) / (n - 1)
         band = 8 * math.sqrt(seeds * p * (1 - p))   # the largest of 66 deviations: wider than 6
         pairs = counts[~torch.eye(n, dtype=torch.bool)]
@@ -623,7 +629,7 @@ class TestKFold:
                    hint="shuffle the examples themselves (torch.randperm(n, "
                         "generator=generator)) and cut the folds from that order; shuffling "
                         "the order of the folds leaves neighbours together",
-                   recipe=together, got=counts)
+                   recipe=together, got=found)
 
     @pytest.mark.supporting("test_unshuffled_folds", "test_shuffled_partition")  # zeros pass it
     @pytest.mark.parametrize("shuffle", [True, False])
@@ -636,7 +642,7 @@ class TestKFold:
 
     @pytest.mark.supporting()  # random folds pass it
     def test_global_random_state_without_generator(self, check):
-        _random_without_generator(check, check.impl.data.kfold_indices, [40, 4], "folds",
+        _random_without_generator(check, lambda m: m.data.kfold_indices, [40, 4], "folds",
                                   "the permutation")
 
     @pytest.mark.supporting()  # deterministic code passes it

@@ -179,21 +179,23 @@ def _augment(x, generator, max_angle, noise_std, *, validate=True, one_angle=Fal
         gen = _fixed_seed(gen, x.device)
     dtype = torch.float64 if float64 else x.dtype
     if angles_once:   # the jitter first, so a seeded call still repeats exactly
-        jitter = torch.randn(n, 2, generator=gen, dtype=dtype, device=x.device) * noise_std
+        early = torch.randn(n, 2, generator=gen, dtype=dtype, device=x.device)
         key = (n, dtype, str(x.device))
         if key not in _ANGLES_ONCE:
             _ANGLES_ONCE[key] = torch.rand(n, generator=gen, dtype=dtype, device=x.device)
-        theta = (2 * _ANGLES_ONCE[key] - 1) * max_angle
-        c, s = torch.cos(theta), torch.sin(theta)
-        return torch.stack([c * x[:, 0] - s * x[:, 1], s * x[:, 0] + c * x[:, 1]], 1) + jitter
-    u = torch.rand(1 if one_angle else n, generator=gen, dtype=dtype, device=x.device).expand(n)
+        u = _ANGLES_ONCE[key]
+    else:
+        u = torch.rand(1 if one_angle else n, generator=gen, dtype=dtype,
+                       device=x.device).expand(n)
     a = math.radians(max_angle) if degrees else max_angle
     theta = u * a if one_sided else (2 * u - 1) * a
     if clockwise:
         theta = -theta
     std = noise_std ** 2 if variance else noise_std
     shape = (n, 1) if shared_noise else (n, 2)
-    noise = (torch.randn(shape, generator=gen, dtype=dtype, device=x.device) * std).expand(n, 2)
+    noise = early if angles_once else torch.randn(shape, generator=gen, dtype=dtype,
+                                                  device=x.device)
+    noise = (noise * std).expand(n, 2)
     if noise_first:
         x = x + noise
     c, s = torch.cos(theta), torch.sin(theta)

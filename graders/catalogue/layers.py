@@ -654,32 +654,39 @@ def residual_block_forward(x, W1, b1, W2, b2):
     return x + a @ W2.T + b2, ((x, W1), (z,), (a, W2))
 
 
+def _residual_numpy(restore_dtype):
+    """The residual block computed in NumPy float64, converted back to the inputs' device and,
+    with ``restore_dtype``, to their dtype (torch.from_numpy alone keeps float64)."""
+    def back(array, dtype, device):
+        t = torch.from_numpy(np.ascontiguousarray(array)).to(device=device)
+        return t.to(dtype) if restore_dtype else t
+
+    def residual_block_forward(x, W1, b1, W2, b2):
+        _check_branch(x, W2, b2)
+        xn, W1n, b1n, W2n, b2n = (t.detach().cpu().numpy().astype(np.float64)
+                                  for t in (x, W1, b1, W2, b2))
+        z = xn @ W1n.T + b1n
+        a = np.maximum(z, 0)
+        return back(xn + a @ W2n.T + b2n, x.dtype, x.device), (xn, W1n, z, a, W2n, x.dtype,
+                                                               x.device)
+
+    def residual_block_backward(dy, cache):
+        xn, W1n, z, a, W2n, dtype, device = cache
+        g = dy.detach().cpu().numpy().astype(np.float64)
+        dz = np.where(z > 0, g @ W2n, 0.0)
+        return tuple(back(t, dtype, device)
+                     for t in (g + dz @ W1n, dz.T @ xn, dz.sum(0), g.T @ a, g.sum(0)))
+    return residual_block_forward, residual_block_backward
+
+
 residual_numpy_float64 = bug(
     "residual_numpy_float64", "layers.residual_block",
     "computes in NumPy and converts back with torch.from_numpy alone, so float32 inputs give "
     "float64 results",
     hint="torch.from_numpy keeps NumPy's float64: convert back with .to(dtype=x.dtype, "
          "device=x.device).")
-
-
-@residual_numpy_float64.replaces
-def residual_block_forward(x, W1, b1, W2, b2):
-    _check_branch(x, W2, b2)
-    xn, W1n, b1n, W2n, b2n = (t.detach().cpu().numpy().astype(np.float64)
-                              for t in (x, W1, b1, W2, b2))
-    z = xn @ W1n.T + b1n
-    a = np.maximum(z, 0)
-    y = torch.from_numpy(xn + a @ W2n.T + b2n).to(device=x.device)
-    return y, (xn, W1n, z, a, W2n, x.device)
-
-
-@residual_numpy_float64.replaces
-def residual_block_backward(dy, cache):
-    xn, W1n, z, a, W2n, device = cache
-    g = dy.detach().cpu().numpy().astype(np.float64)
-    dz = np.where(z > 0, g @ W2n, 0.0)
-    return tuple(torch.from_numpy(np.ascontiguousarray(t)).to(device=device)
-                 for t in (g + dz @ W1n, dz.T @ xn, dz.sum(0), g.T @ a, g.sum(0)))
+for _function in _residual_numpy(restore_dtype=False):
+    residual_numpy_float64.replaces(_function)
 
 
 residual_recompute = alternative("residual_recompute_in_backward", "layers.residual_block",
@@ -996,26 +1003,8 @@ def residual_block_backward(dy, cache):
 residual_numpy = alternative("residual_numpy", "layers.residual_block",
                              "computes in NumPy float64 and converts back to the inputs' dtype "
                              "and device")
-
-
-@residual_numpy.replaces
-def residual_block_forward(x, W1, b1, W2, b2):
-    _check_branch(x, W2, b2)
-    xn, W1n, b1n, W2n, b2n = (t.detach().cpu().numpy().astype(np.float64)
-                              for t in (x, W1, b1, W2, b2))
-    z = xn @ W1n.T + b1n
-    a = np.maximum(z, 0)
-    y = torch.from_numpy(xn + a @ W2n.T + b2n).to(dtype=x.dtype, device=x.device)
-    return y, (xn, W1n, z, a, W2n, x.dtype, x.device)
-
-
-@residual_numpy.replaces
-def residual_block_backward(dy, cache):
-    xn, W1n, z, a, W2n, dtype, device = cache
-    g = dy.detach().cpu().numpy().astype(np.float64)
-    dz = np.where(z > 0, g @ W2n, 0.0)
-    return tuple(torch.from_numpy(np.ascontiguousarray(t)).to(dtype=dtype, device=device)
-                 for t in (g + dz @ W1n, dz.T @ xn, dz.sum(0), g.T @ a, g.sum(0)))
+for _function in _residual_numpy(restore_dtype=True):
+    residual_numpy.replaces(_function)
 
 
 # Object style: a checkpointed network that keeps only the segment inputs and rebuilds each
