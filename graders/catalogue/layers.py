@@ -641,6 +641,30 @@ def residual_block_backward(dy, cache):
     return _residual_grads(torch.where(s > 0, dy, torch.zeros_like(dy)), *_residual_parts(inner))
 
 
+residual_relu_on_output = bug(
+    "residual_relu_on_branch_output", "layers.residual_block",
+    "puts a ReLU after the branch's second layer too, y = x + relu(a @ W2.T + b2)",
+    hint="only the hidden layer has a ReLU: the branch's output a @ W2.T + b2 is added to x as "
+         "it is, negative entries included.")
+
+
+@residual_relu_on_output.replaces
+def residual_block_forward(x, W1, b1, W2, b2):
+    _check_branch(x, W2, b2)
+    z = x @ W1.T + b1
+    a = torch.clamp(z, min=0)
+    out = a @ W2.T + b2
+    return x + torch.clamp(out, min=0), ((x, W1), (z,), (a, W2), out)
+
+
+@residual_relu_on_output.replaces
+def residual_block_backward(dy, cache):
+    *inner, out = cache
+    dx_branch, dW1, db1, dW2, db2 = _residual_grads(
+        torch.where(out > 0, dy, torch.zeros_like(dy)), *_residual_parts(inner), skip=False)
+    return dy + dx_branch, dW1, db1, dW2, db2
+
+
 residual_no_check = bug(
     "residual_no_shape_check", "layers.residual_block",
     "never checks that the branch maps back to x's width, so a (1, H) W2 broadcasts silently",
@@ -741,7 +765,8 @@ _ACT_GELU_TANH = {**_ACT, "gelu": (_gelu_tanh, _gelu_tanh_derivative)}
 
 def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
                   segment_end_is_last=False, count=lambda depth, segment, stored: stored,
-                  reverse_grads=False, table=_ACT, unknown_is_relu=False):
+                  reverse_grads=False, table=_ACT, unknown_is_relu=False,
+                  return_checkpoints=False):
     """Gradient checkpointing with switchable mistakes."""
     if unknown_is_relu and activation not in table:
         activation = "relu"
@@ -773,7 +798,8 @@ def _checkpointed(x, y, params, segment, activation="relu", *, validate=True,
                 d = d * dact(z)
             grads[i] = (d.T @ h_in, d.sum(0))
             d = d @ params[i][0]
-    return loss, grads[::-1] if reverse_grads else grads, count(depth, segment, len(stored))
+    kept = stored if return_checkpoints else count(depth, segment, len(stored))
+    return loss, grads[::-1] if reverse_grads else grads, kept
 
 
 def _ckpt_bug(id, title, hint, generic=(), **mistake):
@@ -808,6 +834,10 @@ _ckpt_bug("ckpt_counts_every_layer",
           "store only h_0, h_segment, h_2segment, ... in the forward pass and rebuild the others "
           "from them in the backward: ceil(L / segment) kept, not L.",
           count=lambda depth, segment, stored: depth)
+_ckpt_bug("ckpt_returns_the_checkpoints",
+          "returns the list of stored checkpoints as kept instead of their number",
+          "kept is a Python int, the number of checkpoints: len(checkpoints).",
+          return_checkpoints=True)
 _ckpt_bug("ckpt_gelu_tanh_approximation",
           "computes GELU with its tanh approximation, 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 "
           "z^3)))",
