@@ -239,19 +239,25 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 # ------------------------------------------------------------------------------- one_cycle_lr
 def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, *,
-               peak_shift=1.0, final_from_max=False, cos_reversed=False, as_tensor=False):
+               peak_shift=1.0, final_from_max=False, cos_reversed=False, as_tensor=False,
+               peak_rounded=False, ends_late=False, empty_warmup_allowed=False,
+               no_upper_check=False):
     """The one-cycle rate with one mistake switched on (argument checks as the reference)."""
     if anneal not in ("cos", "linear") or not 0 <= step < total_steps:
         raise ValueError("bad arguments")
-    peak = float(pct_start * total_steps) - peak_shift
-    if not 0 < peak < total_steps - 1:
+    peak = float(round(pct_start * total_steps) if peak_rounded else pct_start * total_steps) \
+        - peak_shift
+    if peak < 0 if empty_warmup_allowed else peak <= 0:
+        raise ValueError("bad pct_start")
+    if peak >= total_steps - 1 and not no_upper_check:
         raise ValueError("bad pct_start")
     initial = max_lr / div_factor
     final = (max_lr if final_from_max else initial) / final_div_factor
+    last = total_steps if ends_late else total_steps - 1
     if step <= peak:
         start, end, pct = initial, max_lr, step / peak
     else:
-        start, end, pct = max_lr, final, (step - peak) / (total_steps - 1 - peak)
+        start, end, pct = max_lr, final, (step - peak) / (last - peak)
     if anneal == "linear":
         return float((end - start) * pct + start)
     if as_tensor:
@@ -261,11 +267,11 @@ def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_facto
     return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
 
 
-def _one_cycle_bug(id, title, hint, generic=(), **mistake):
+def _one_cycle_bug(id, title, hint, generic=(), default_anneal="cos", **mistake):
     variant = bug(id, "schedules.one_cycle_lr", title, hint=hint, generic=generic)
 
     def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
-                     final_div_factor=1e4, anneal="cos"):
+                     final_div_factor=1e4, anneal=default_anneal):
         return _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor,
                           anneal, **mistake)
 
@@ -287,6 +293,23 @@ _one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so 
 _one_cycle_bug("one_cycle_tensor", "computes the cosine with torch.cos and returns a 0-dim "
                "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True,
                generic=("structure", "precision"))
+
+_one_cycle_bug("one_cycle_peak_rounded", "rounds pct_start * total_steps to a whole step before "
+               "subtracting 1", "Keep the peak a float: with total_steps = 10 and pct_start = "
+               "0.25 it is 1.5, between two steps.", peak_rounded=True)
+_one_cycle_bug("one_cycle_ends_late", "anneals over total_steps - peak steps, so the last step "
+               "has not yet reached the final rate", "The second phase ends at the last step, "
+               "total_steps - 1: pct = (step - peak) / (total_steps - 1 - peak).", ends_late=True)
+_one_cycle_bug("one_cycle_default_linear", "anneals linearly unless told otherwise (the default "
+               "anneal is 'cos')", "Keep the defaults of the signature, PyTorch's: anneal='cos', "
+               "pct_start=0.3, div_factor=25, final_div_factor=1e4.", default_anneal="linear")
+_one_cycle_bug("one_cycle_one_step_warmup", "accepts pct_start * total_steps == 1, a warmup that "
+               "ends at step 0, and then divides 0 by 0", "Refuse unless 1 < pct_start * "
+               "total_steps: the warmup's last step, pct_start * total_steps - 1, must be after "
+               "step 0.", empty_warmup_allowed=True)
+_one_cycle_bug("one_cycle_no_upper_check", "accepts pct_start * total_steps >= total_steps, a "
+               "run with no annealing phase", "Refuse unless pct_start * total_steps < "
+               "total_steps: the annealing phase needs at least a step.", no_upper_check=True)
 
 one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
                                "walks a list of (end step, start rate, end rate) phases, as "
@@ -314,22 +337,29 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 
 
 # --------------------------------------------------------------------- reduce_on_plateau_step
-def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, *,
-             at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
-             in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False):
+def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, threshold_mode,
+             eps, *, at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
+             in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False,
+             rel_only=False, abs_max_minus=False, fixed_eps=False, eps_inclusive=False,
+             keeps_tensor=False, no_validation=False):
     """One reducer epoch with one mistake switched on."""
-    if mode not in ("min", "max") or factor >= 1.0:
+    bad_arguments = mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or \
+        factor >= 1.0
+    if bad_arguments and not no_validation:
         raise ValueError("bad arguments")
     lr = float(state["lr"])
     best = state.get("best", math.inf if mode == "min" else -math.inf)
     bad, cooling = state.get("num_bad_epochs", 0), state.get("cooldown_counter", 0)
-    current = float(metric)
-    if absolute:
+    current = metric if keeps_tensor else float(metric)
+    if threshold_mode == "abs" and not rel_only:
+        margin = -threshold if abs_max_minus else threshold
+        better = current < best - threshold if mode == "min" else current > best + margin
+    elif absolute:
         better = current < best - threshold if mode == "min" else current > best + threshold
     elif share_of_abs_best:
         margin = threshold * abs(best)
         better = current < best - margin if mode == "min" else current > best + margin
-    elif inclusive:
+    elif inclusive and mode in inclusive:
         better = current <= best * (1 - threshold) if mode == "min" else \
             current >= best * (1 + threshold)
     else:
@@ -341,7 +371,8 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
         bad = bad if cooldown_counts else 0
     if bad >= patience if at_patience else bad > patience:
         candidate = max(lr * factor, min_lr)
-        if lr - candidate > (0.0 if no_eps else 1e-8):
+        least = 0.0 if no_eps else 1e-8 if fixed_eps else eps
+        if lr - candidate > least or (eps_inclusive and lr - candidate == least):
             lr = candidate
         cooling, bad = cooldown, bad if no_reset else 0
     new = {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
@@ -355,9 +386,10 @@ def _plateau_bug(id, title, hint, generic=(), **mistake):
     variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint, generic=generic)
 
     def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4,
-                               mode="min", cooldown=0, min_lr=0.0):
+                               mode="min", cooldown=0, min_lr=0.0, threshold_mode="rel",
+                               eps=1e-8):
         return _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
-                        **mistake)
+                        threshold_mode, eps, **mistake)
 
     variant.replaces(reduce_on_plateau_step)
     return variant
@@ -386,10 +418,37 @@ _plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold 
              "above best, as in PyTorch.", share_of_abs_best=True, generic=("step", "stability"))
 _plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
              "an improvement (<= for <)", "The improvement is strict: metric < best * "
-             "(1 - threshold).", inclusive=True, generic="step")
+             "(1 - threshold).", inclusive=("min", "max"), generic="step")
+# Declared before plateau_no_eps: on a cut of exactly eps both apply it, and the narrower
+# mistake is the one to name.
+_plateau_bug("plateau_fixed_eps", "ignores the eps argument and always compares with 1e-8",
+             "Compare the cut with the eps passed in (1e-8 is only its default).",
+             fixed_eps=True)
 _plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
              "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
              "1e-8.", no_eps=True)
+
+_plateau_bug("plateau_max_inclusive", "writes the 'max' test with >=, so a metric exactly at "
+             "best * (1 + threshold) counts as an improvement", "Both modes compare strictly: "
+             "metric > best * (1 + threshold) for mode 'max'.", inclusive=("max",),
+             generic="step")
+# Declared before plateau_rel_only, which gives the same rates in mode 'max'.
+_plateau_bug("plateau_abs_max_minus", "uses best - threshold as the 'abs' bar in mode 'max' too, "
+             "so a slightly worse metric counts as an improvement", "In mode 'max' the metric "
+             "must rise above best + threshold.", abs_max_minus=True)
+_plateau_bug("plateau_rel_only", "ignores threshold_mode and always asks for a relative "
+             "improvement", "With threshold_mode='abs' the bar is best - threshold ('min') or "
+             "best + threshold ('max'), in the metric's own units.", rel_only=True)
+_plateau_bug("plateau_eps_inclusive", "applies a cut of exactly eps (>= for >)",
+             "Keep the rate unless it falls by more than eps: lr - candidate > eps, strictly.",
+             eps_inclusive=True)
+_plateau_bug("plateau_keeps_tensor", "stores a 0-dim tensor metric itself as best instead of "
+             "float(metric)", "Read the metric with float(metric): the state holds Python floats.",
+             keeps_tensor=True, generic="structure")
+_plateau_bug("plateau_no_validation", "accepts an unknown mode or threshold_mode (running "
+             "another rule) and a factor >= 1", "Refuse what PyTorch refuses with ValueError: "
+             "mode 'min' or 'max', threshold_mode 'rel' or 'abs', factor < 1.",
+             no_validation=True)
 
 plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_on_plateau_step",
                                     "copies the state first and updates the copy field by field")
@@ -397,8 +456,8 @@ plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_o
 
 @plateau_counter_first.replaces
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0):
-    if mode not in ("min", "max") or factor >= 1.0:
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+    if mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or factor >= 1.0:
         raise ValueError("bad arguments")
     worst = math.inf if mode == "min" else -math.inf
     new = {"lr": float(state["lr"]), "best": state.get("best", worst),
@@ -406,7 +465,9 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
            "cooldown_counter": state.get("cooldown_counter", 0)}
     value = float(metric)
     sign = 1 if mode == "min" else -1
-    if sign * value < sign * new["best"] * (1 - sign * threshold):
+    bar = (sign * new["best"] * (1 - sign * threshold) if threshold_mode == "rel"
+           else sign * new["best"] - threshold)
+    if sign * value < bar:
         new["best"], new["num_bad_epochs"] = value, 0
     else:
         new["num_bad_epochs"] += 1
@@ -415,7 +476,7 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
         new["num_bad_epochs"] = 0
     if new["num_bad_epochs"] > patience:
         lowered = max(new["lr"] * factor, min_lr)
-        if new["lr"] - lowered > 1e-8:
+        if new["lr"] - lowered > eps:
             new["lr"] = lowered
         new["cooldown_counter"], new["num_bad_epochs"] = cooldown, 0
     return new["lr"], new
@@ -425,7 +486,7 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 @hollow("schedules.reduce_on_plateau_step.never", "schedules.reduce_on_plateau_step",
         "hands back the rate and the state it was given").replaces
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0):
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
     return float(state["lr"]), state
 
 
@@ -437,11 +498,13 @@ plateau_torch_style = alternative("plateau_torch_style", "schedules.reduce_on_pl
 
 @plateau_torch_style.replaces
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0):
-    if mode not in ("min", "max") or factor >= 1.0:
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+    if mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or factor >= 1.0:
         raise ValueError("bad arguments")
 
     def is_better(a, best):
+        if threshold_mode == "abs":
+            return a < best - threshold if mode == "min" else a > best + threshold
         return a < best * (1.0 - threshold) if mode == "min" else a > best * (threshold + 1.0)
 
     best = state.get("best", math.inf if mode == "min" else -math.inf)
@@ -458,7 +521,7 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
         bad = 0
     if bad > patience:
         lowered = max(old_lr * factor, min_lr)
-        new_lr = lowered if old_lr - lowered > 1e-8 else old_lr
+        new_lr = lowered if old_lr - lowered > eps else old_lr
         cooling, bad = cooldown, 0
     return new_lr, dict(lr=new_lr, best=best, num_bad_epochs=bad, cooldown_counter=cooling)
 
