@@ -3,7 +3,8 @@
 Mini-batches are random, so they are graded by what every correct shuffle satisfies (each index
 once per epoch, the batch sizes, ``drop_last``), by the statistics of 2,000 successive epochs
 drawn from one generator (the position of every example is uniform: a chi-square test at about
-six standard deviations), and by reproducibility under a seeded generator, never by particular
+six standard deviations; every one of the n! orders equally likely, the same test on whole
+orders), and by reproducibility under a seeded generator, never by particular
 samples: ``torch.randperm``, the ``argsort`` of ``torch.rand`` and a correct Fisher-Yates loop
 all pass. The training loop is replayed exactly from the batches the student's own
 ``minibatches`` gives for the same generator state, and must reach the least-squares solution.
@@ -13,6 +14,8 @@ the gradient vanish to rounding.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import math
 
 import pytest
@@ -156,6 +159,37 @@ class TestMinibatches:
                         "the generator passed in (torch.randperm(n, generator=generator)); "
                         "shuffling only the batch order, or swapping each place with any place, "
                         "is not uniform",
+                   recipe=lambda m: _epochs(m, n, size, inputs.seed, inputs.device, 8),
+                   got=epochs[:8])
+
+    @pytest.mark.points(2)
+    def test_every_order_equally_likely(self, check, inputs):
+        # Uniform positions are not enough: rotating 0 .. n-1 by a random offset puts every
+        # example at every position equally often, yet only n of the n! orders ever occur.
+        n, size, count = 4, 3, 1200
+        epochs = _epochs(check.impl, n, size, inputs.seed, inputs.device, count)
+        orders = [tuple(int(i) for b in batches for i in torch.as_tensor(b).reshape(-1).cpu())
+                  for batches in epochs]
+        every = list(itertools.permutations(range(n)))
+        check.that(all(o in every for o in orders),
+                   f"one of {count} successive calls of minibatches({n}, {size}, g) did not return "
+                   f"each of the {n} indices once", check="statistics",
+                   hint="every call is one epoch: a permutation of 0 .. n-1")
+        seen = collections.Counter(orders)
+        expect = count / len(every)
+        chi2 = sum((seen[o] - expect) ** 2 / expect for o in every)
+        df = len(every) - 1
+        limit = df + 6 * math.sqrt(2 * df)
+        check.that(chi2 <= limit,
+                   f"over {count} successive epochs from one generator (n={n}, batch_size={size}) "
+                   f"the {len(every)} possible orders are not equally likely: {len(seen)} of them "
+                   f"occurred, the most frequent {max(seen.values())} times ({expect:.0f} "
+                   f"expected); chi-square {chi2:.1f} on {df} degrees of freedom (limit "
+                   f"{limit:.0f})", check="statistics",
+                   hint="draw a uniform permutation of all n examples at every call "
+                        "(torch.randperm(n, generator=generator)); a random rotation or any other "
+                        "order built from one draw reaches only a few of the n! orders, so the "
+                        "same examples keep sharing a batch",
                    recipe=lambda m: _epochs(m, n, size, inputs.seed, inputs.device, 8),
                    got=epochs[:8])
 

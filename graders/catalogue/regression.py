@@ -46,6 +46,11 @@ def _swap_with_any(n, generator):
     return torch.tensor(order, dtype=torch.int64, device=generator.device)
 
 
+def _rotated(n, generator):
+    shift = int(torch.randint(0, max(n, 1), (1,), generator=generator, device=generator.device))
+    return torch.roll(torch.arange(n, device=generator.device), shift)
+
+
 def _own_generator(n, generator):
     own = torch.Generator(device=generator.device).manual_seed(0)
     return torch.randperm(n, generator=own, device=generator.device)
@@ -64,6 +69,10 @@ for _id, _title, _hint, _draw, _classic in [
      "the places not yet fixed), which favours some orders",
      "Fisher-Yates swaps place i with a place drawn from i .. n-1; simpler: "
      "torch.randperm(n, generator=generator).", _swap_with_any, False),
+    ("mb_rotation", "shuffles by rotating 0 .. n-1 by one random offset, so every example "
+     "visits every position but only n of the n! orders occur and neighbours always share a "
+     "batch", "A rotation is one draw, not a shuffle: draw a whole uniform permutation, "
+     "torch.randperm(n, generator=generator, device=generator.device).", _rotated, False),
     ("mb_global_rng", "shuffles with torch's global random state, ignoring the generator",
      "Pass the generator to every draw: torch.randperm(n, generator=generator, ...); the same "
      "seed must give the same epoch.", lambda n, g: torch.randperm(n).to(g.device), False),
