@@ -395,6 +395,15 @@ class TestClosedForm:
                        recipe=lambda m, X=X, y=y: m.regression.linear_regression_closed_form(X, y),
                        got=w)
 
+    def test_one_column_of_targets(self, check, inputs):
+        # y of shape (N, 1) is one target given as a matrix: w keeps the matrix shape (D, 1)
+        X, y = inputs.randn(20, 3), inputs.randn(20, 1)
+        check.matches(lambda m: m.regression.linear_regression_closed_form(X, y),
+                      "linear_regression_closed_form with y of shape (20, 1)",
+                      expected=_lstsq(X, y), rtol=1e-8, atol=1e-10,
+                      hint="w has shape (D, K) for y of shape (N, K), K = 1 included: squeeze "
+                           "only the column you added to a 1-D y")
+
     def test_float32(self, check, inputs):
         X, y = inputs.randn(40, 3, dtype=torch.float32), inputs.randn(40, dtype=torch.float32)
         check.matches(lambda m: m.regression.linear_regression_closed_form(X, y),

@@ -372,6 +372,20 @@ def linear_regression_closed_form(X, y):
     return torch.linalg.solve(X.T @ X, rhs)
 
 
+cf_squeezes_last = bug("cf_squeezes_last", "regression.linear_regression_closed_form",
+                       "solves for y as a matrix and squeezes the last axis whatever y's shape, "
+                       "so y of shape (N, 1) gives (D,) instead of (D, 1)",
+                       hint="Return (D, K) for y of shape (N, K), K = 1 included; squeeze only "
+                            "when y itself was 1-D.", generic="structure")
+
+
+@cf_squeezes_last.replaces
+def linear_regression_closed_form(X, y):
+    _shapes(X, y)
+    rhs = X.T @ y.reshape(len(y), -1)
+    return torch.linalg.solve(X.T @ X, rhs).squeeze(-1)
+
+
 cf_no_validation = bug("cf_no_validation", "regression.linear_regression_closed_form",
                        "checks no shapes, so fewer examples than features fail deep inside a "
                        "factorization (or not at all)",
