@@ -320,8 +320,9 @@ PLATEAU_EDGES = [
     pytest.param([-2.0, -1.75, -1.6, -1.25, -1.0, -1.0, -0.75],
                  dict(threshold_mode="abs", mode="max", threshold=0.25, patience=0, factor=0.5),
                  id="abs-max"),
-    # 0.1 - 0.1 * 0.5 is exactly 0.05 = eps: a cut of exactly eps is not applied
-    pytest.param([1.0] * 4, dict(patience=0, factor=0.5, eps=0.05), id="cut-of-exactly-eps"),
+    # the first cut (0.1 -> 0.05) exceeds eps; the next, 0.05 - 0.025, is exactly eps = 0.025
+    # and is not applied
+    pytest.param([1.0] * 4, dict(patience=0, factor=0.5, eps=0.025), id="cut-of-exactly-eps"),
 ]
 
 

@@ -416,18 +416,7 @@ _plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold 
              "best, which differs from PyTorch's best * (1 - threshold) when best is negative",
              "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
              "above best, as in PyTorch.", share_of_abs_best=True, generic=("step", "stability"))
-_plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
-             "an improvement (<= for <)", "The improvement is strict: metric < best * "
-             "(1 - threshold).", inclusive=("min", "max"), generic="step")
-# Declared before plateau_no_eps: on a cut of exactly eps both apply it, and the narrower
-# mistake is the one to name.
-_plateau_bug("plateau_fixed_eps", "ignores the eps argument and always compares with 1e-8",
-             "Compare the cut with the eps passed in (1e-8 is only its default).",
-             fixed_eps=True)
-_plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
-             "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
-             "1e-8.", no_eps=True)
-
+# Declared before plateau_inclusive_threshold, which gives the same rates in mode 'max'.
 _plateau_bug("plateau_max_inclusive", "writes the 'max' test with >=, so a metric exactly at "
              "best * (1 + threshold) counts as an improvement", "Both modes compare strictly: "
              "metric > best * (1 + threshold) for mode 'max'.", inclusive=("max",),
@@ -436,6 +425,19 @@ _plateau_bug("plateau_max_inclusive", "writes the 'max' test with >=, so a metri
 _plateau_bug("plateau_abs_max_minus", "uses best - threshold as the 'abs' bar in mode 'max' too, "
              "so a slightly worse metric counts as an improvement", "In mode 'max' the metric "
              "must rise above best + threshold.", abs_max_minus=True)
+_plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
+             "an improvement (<= for <)", "The improvement is strict: metric < best * "
+             "(1 - threshold).", inclusive=("min", "max"), generic="step")
+# Declared before plateau_no_eps: on a cut of exactly eps both apply it, and this title holds
+# for both (a margin of 0 is a fixed margin too).
+_plateau_bug("plateau_fixed_eps", "compares the cut with a fixed margin (1e-8) instead of the "
+             "eps argument",
+             "Compare the cut with the eps passed in (1e-8 is only its default).",
+             fixed_eps=True)
+_plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
+             "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
+             "1e-8.", no_eps=True)
+
 _plateau_bug("plateau_rel_only", "ignores threshold_mode and always asks for a relative "
              "improvement", "With threshold_mode='abs' the bar is best - threshold ('min') or "
              "best + threshold ('max'), in the metric's own units.", rel_only=True)
