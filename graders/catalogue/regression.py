@@ -485,3 +485,47 @@ def linear_regression_closed_form(X, y):
     w = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
     w = w if yn.ndim == 2 else w[:, 0]
     return torch.from_numpy(np.ascontiguousarray(w)).to(dtype=X.dtype, device=X.device)
+
+
+# Object style: a sampler object that holds the sizes and draws one epoch's batches.
+class EpochSampler:
+    def __init__(self, n, batch_size, drop_last):
+        if n < 0 or batch_size < 1:
+            raise ValueError(f"need n >= 0 and batch_size >= 1, got {n}, {batch_size}")
+        self.n, self.batch_size, self.drop_last = n, batch_size, drop_last
+
+    def epoch(self, generator):
+        order = torch.randperm(self.n, generator=generator, device=generator.device)
+        batches = []
+        for start in range(0, self.n, self.batch_size):
+            piece = order[start:start + self.batch_size]
+            if len(piece) == self.batch_size or not self.drop_last:
+                batches.append(piece)
+        return batches
+
+
+minibatches_sampler_object = alternative("minibatches_sampler_object", "regression.minibatches",
+                                         "an EpochSampler object whose epoch method draws and "
+                                         "cuts the order")
+
+
+@minibatches_sampler_object.replaces
+def minibatches(n, batch_size, generator, drop_last=False):
+    return EpochSampler(n, batch_size, drop_last).epoch(generator)
+
+
+# NumPy bridged: uniform keys drawn from the generator, ordered by np.argsort, cut with
+# np.split, and handed back as int64 tensors on the generator's device.
+minibatches_numpy = alternative("minibatches_numpy", "regression.minibatches",
+                                "orders torch.rand keys with np.argsort and cuts with np.split")
+
+
+@minibatches_numpy.replaces
+def minibatches(n, batch_size, generator, drop_last=False):
+    if n < 0 or batch_size < 1:
+        raise ValueError("need n >= 0 and batch_size >= 1")
+    keys = torch.rand(n, generator=generator, device=generator.device, dtype=torch.float64)
+    order = np.argsort(keys.cpu().numpy(), kind="stable").astype(np.int64)
+    stop = n - n % batch_size if drop_last else n
+    pieces = np.split(order[:stop], range(batch_size, stop, batch_size)) if stop else []
+    return [torch.from_numpy(p.copy()).to(generator.device) for p in pieces]

@@ -560,3 +560,86 @@ exponential_numpy = alternative("exponential_numpy", "schedules.exponential_lr",
 @exponential_numpy.replaces
 def exponential_lr(step, base_lr, gamma):
     return float(np.float64(base_lr) * np.power(np.float64(gamma), step))
+
+
+# Object style: a reducer object with its own fields and an is_better method, loaded from the
+# state dict and written back to a new one; threshold modes and eps as in torch.optim.
+class PlateauReducer:
+    def __init__(self, state, mode, threshold, threshold_mode):
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.lr = float(state["lr"])
+        self.best = state.get("best", math.inf if mode == "min" else -math.inf)
+        self.bad = state.get("num_bad_epochs", 0)
+        self.cooling = state.get("cooldown_counter", 0)
+
+    def is_better(self, value):
+        sign = 1.0 if self.mode == "max" else -1.0
+        if self.threshold_mode == "abs":
+            bar = self.best + sign * self.threshold
+        else:
+            bar = self.best * (1.0 + sign * self.threshold)
+        return value > bar if self.mode == "max" else value < bar
+
+    def step(self, metric, factor, patience, cooldown, min_lr, eps):
+        value = float(metric)
+        if self.is_better(value):
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.cooling:
+            self.cooling, self.bad = self.cooling - 1, 0
+        if self.bad > patience:
+            lowered = max(self.lr * factor, min_lr)
+            if self.lr - lowered > eps:
+                self.lr = lowered
+            self.cooling, self.bad = cooldown, 0
+
+    def state(self):
+        return {"lr": self.lr, "best": self.best, "num_bad_epochs": self.bad,
+                "cooldown_counter": self.cooling}
+
+
+plateau_reducer_object = alternative("plateau_reducer_object", "schedules.reduce_on_plateau_step",
+                                     "a PlateauReducer object with is_better and step methods, "
+                                     "loaded from the state and written back to a new dict")
+
+
+@plateau_reducer_object.replaces
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+    if mode not in ("min", "max"):
+        raise ValueError(f"unknown mode {mode!r}")
+    if threshold_mode not in ("rel", "abs"):
+        raise ValueError(f"unknown threshold_mode {threshold_mode!r}")
+    if not factor < 1.0:
+        raise ValueError("factor must be < 1")
+    reducer = PlateauReducer(state, mode, threshold, threshold_mode)
+    reducer.step(metric, factor, patience, cooldown, min_lr, eps)
+    return reducer.lr, reducer.state()
+
+
+# NumPy: both phases of the one-cycle policy as arrays of breakpoints, the phase found with
+# np.searchsorted and the rate returned as a Python float.
+one_cycle_numpy = alternative("one_cycle_numpy", "schedules.one_cycle_lr",
+                              "finds the phase with np.searchsorted over NumPy breakpoints and "
+                              "computes with np.cos")
+
+
+@one_cycle_numpy.replaces
+def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
+                 final_div_factor=1e4, anneal="cos"):
+    if anneal not in ("cos", "linear"):
+        raise ValueError(f"unknown anneal {anneal!r}")
+    if step < 0 or step > total_steps - 1:
+        raise ValueError(f"step {step} is outside the run")
+    ends = np.array([0.0, float(pct_start * total_steps) - 1, total_steps - 1.0])
+    if not (ends[0] < ends[1] < ends[2]):
+        raise ValueError("need 1 < pct_start * total_steps < total_steps")
+    initial = np.float64(max_lr) / div_factor
+    rates = np.array([initial, max_lr, initial / final_div_factor])
+    phase = max(int(np.searchsorted(ends, step, side="left")), 1)   # step <= peak: phase 1
+    start, end = rates[phase - 1], rates[phase]
+    pct = (step - ends[phase - 1]) / (ends[phase] - ends[phase - 1])
+    if anneal == "cos":
+        return float(end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1))
+    return float((end - start) * pct + start)
