@@ -1,10 +1,12 @@
 """Hidden graders for starter/schedules.py.
 
 Whole sequences against ``torch.optim.lr_scheduler`` (StepLR, ExponentialLR, CosineAnnealingLR,
-SequentialLR(LinearLR, CosineAnnealingLR) for warmup then cosine, OneCycleLR, ReduceLROnPlateau
-on noisy curves and on hand-made metrics at each edge of its rule), exact values at the
-boundary steps (0, the last warmup step, the first cosine step, the end, past the end), the
-Python-float return type, and hypothesis properties (bounds, monotonicity, warmup_steps = 0).
+SequentialLR(LinearLR, CosineAnnealingLR) for warmup then cosine, OneCycleLR with its defaults
+and explicit arguments, ReduceLROnPlateau on noisy curves and on hand-made metrics at each edge
+of its rule: both modes and both threshold modes exactly at their bars, a cut of exactly eps,
+0-dim tensor metrics), exact values at the boundary steps (0, the last warmup step, the first
+cosine step, the end, past the end), the refusals at both ends of one-cycle's pct_start range,
+the Python-float return type, and hypothesis properties (bounds, monotonicity, warmup_steps = 0).
 """
 
 from __future__ import annotations

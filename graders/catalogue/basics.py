@@ -76,7 +76,7 @@ gd_stops_at_minimum = bug("gd_stops_at_minimum", "basics.gradient_descent_1d",
                           "stops early once the gradient is (nearly) 0, returning fewer than "
                           "steps + 1 iterates",
                           hint="steps counts updates: there is no stopping rule, and a zero "
-                               "gradient simply leaves w where it is.", generic="step")
+                               "gradient simply leaves w where it is.")
 
 
 @gd_stops_at_minimum.replaces

@@ -340,8 +340,8 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, threshold_mode,
              eps, *, at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
              in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False,
-             rel_only=False, abs_max_minus=False, fixed_eps=False, eps_inclusive=False,
-             keeps_tensor=False, no_validation=False):
+             rel_only=False, abs_max_minus=False, abs_min_plus=False, fixed_eps=False,
+             eps_inclusive=False, keeps_tensor=False, no_validation=False):
     """One reducer epoch with one mistake switched on."""
     bad_arguments = mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or \
         factor >= 1.0
@@ -352,8 +352,9 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
     bad, cooling = state.get("num_bad_epochs", 0), state.get("cooldown_counter", 0)
     current = metric if keeps_tensor else float(metric)
     if threshold_mode == "abs" and not rel_only:
-        margin = -threshold if abs_max_minus else threshold
-        better = current < best - threshold if mode == "min" else current > best + margin
+        up = -threshold if abs_max_minus else threshold
+        down = -threshold if abs_min_plus else threshold
+        better = current < best - down if mode == "min" else current > best + up
     elif absolute:
         better = current < best - threshold if mode == "min" else current > best + threshold
     elif share_of_abs_best:
@@ -425,6 +426,9 @@ _plateau_bug("plateau_max_inclusive", "writes the 'max' test with >=, so a metri
 _plateau_bug("plateau_abs_max_minus", "uses best - threshold as the 'abs' bar in mode 'max' too, "
              "so a slightly worse metric counts as an improvement", "In mode 'max' the metric "
              "must rise above best + threshold.", abs_max_minus=True)
+_plateau_bug("plateau_abs_min_plus", "uses best + threshold as the 'abs' bar in mode 'min' too, "
+             "so a slightly worse metric counts as an improvement", "In mode 'min' the metric "
+             "must fall below best - threshold.", abs_min_plus=True)
 _plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
              "an improvement (<= for <)", "The improvement is strict: metric < best * "
              "(1 - threshold).", inclusive=("min", "max"), generic="step")
