@@ -358,6 +358,16 @@ class TestReduceOnPlateau:
                       **EXACT, hint="read the metric with float(metric): the state's best is a "
                                     "Python float, never the tensor itself")
 
+    def test_state_at_the_floor(self, check):
+        # The first cut reaches min_lr; later cuts change nothing, yet each one still restarts
+        # the cooldown and clears the bad epochs.
+        check.matches(lambda m: _states(m, [1.0] * 9, patience=1, factor=0.1, min_lr=0.01,
+                                        cooldown=2),
+                      "(rate, state) after each of 9 equal metrics (patience 1, cooldown 2, "
+                      "min_lr reached at the first cut)", **EXACT,
+                      hint="once num_bad_epochs > patience, set cooldown_counter = cooldown and "
+                           "num_bad_epochs = 0 whether or not the rate could still be lowered")
+
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("kwargs", [dict(mode="maximum"), dict(threshold_mode="relative"),
                                         dict(factor=1.0)],

@@ -111,6 +111,20 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
+gd_keeps_int_start = bug("gd_keeps_int_start", "basics.gradient_descent_1d",
+                        "puts w0 in the list as given, so an int start stays an int",
+                        hint="The list starts with float(w0): every iterate is a Python float.",
+                        generic="structure")
+
+
+@gd_keeps_int_start.replaces
+def gradient_descent_1d(grad_fn, w0, lr, steps):
+    out = [w0]
+    for _ in range(steps):
+        out.append(out[-1] - lr * grad_fn(out[-1]))
+    return out
+
+
 gd_while = alternative("gd_while", "basics.gradient_descent_1d",
                        "a while loop over a step counter, appending to a pre-seeded list")
 

@@ -341,7 +341,8 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
              eps, *, at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
              in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False,
              rel_only=False, abs_max_minus=False, abs_min_plus=False, fixed_eps=False,
-             eps_inclusive=False, keeps_tensor=False, no_validation=False):
+             eps_inclusive=False, keeps_tensor=False, no_validation=False,
+             resets_only_on_cut=False):
     """One reducer epoch with one mistake switched on."""
     bad_arguments = mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or \
         factor >= 1.0
@@ -375,7 +376,10 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
         least = 0.0 if no_eps else 1e-8 if fixed_eps else eps
         if lr - candidate > least or (eps_inclusive and lr - candidate == least):
             lr = candidate
-        cooling, bad = cooldown, bad if no_reset else 0
+        elif resets_only_on_cut:
+            candidate = None
+        if candidate is not None:
+            cooling, bad = cooldown, bad if no_reset else 0
     new = {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
     if in_place:
         state.update(new)
@@ -451,6 +455,11 @@ _plateau_bug("plateau_eps_inclusive", "applies a cut of exactly eps (>= for >)",
 _plateau_bug("plateau_keeps_tensor", "stores a 0-dim tensor metric itself as best instead of "
              "float(metric)", "Read the metric with float(metric): the state holds Python floats.",
              keeps_tensor=True, generic="structure")
+_plateau_bug("plateau_resets_only_on_cut", "restarts the cooldown and clears the bad epochs only "
+             "when the rate was actually lowered, not when the cut stopped at min_lr",
+             "Once num_bad_epochs > patience, set cooldown_counter = cooldown and "
+             "num_bad_epochs = 0 whether or not the candidate rate was applied.",
+             resets_only_on_cut=True)
 _plateau_bug("plateau_no_validation", "accepts an unknown mode or threshold_mode (running "
              "another rule) and a factor >= 1", "Refuse what PyTorch refuses with ValueError: "
              "mode 'min' or 'max', threshold_mode 'rel' or 'abs', factor < 1.",
