@@ -67,6 +67,25 @@ def _epochs(m, n, batch_size, seed, device, count, drop_last=False):
     return [list(batches) for batches, _ in trajectory(m.regression.minibatches, advance, count)]
 
 
+def _epoch_orders(check, n, batch_size, seed, device, count):
+    """``count`` successive epochs of minibatches on one generator and the order of each, as a
+    tuple of ints; fails unless every epoch is a permutation of 0 .. n-1."""
+    epochs = _epochs(check.impl, n, batch_size, seed, device, count)
+    orders = [tuple(int(i) for b in batches for i in torch.as_tensor(b).reshape(-1).cpu())
+              for batches in epochs]
+    check.that(all(sorted(o) == list(range(n)) for o in orders),
+               f"one of {count} successive calls of minibatches({n}, {batch_size}, g) did not "
+               f"return each of the {n} indices once", check="statistics",
+               hint="every call is one epoch: a permutation of 0 .. n-1")
+    return epochs, orders
+
+
+def _chi2_limit(df):
+    """About six standard deviations above a chi-square's mean: a correct shuffle stays below
+    it for any seed, while the biased shuffles above land far over it."""
+    return df + 6 * math.sqrt(2 * df)
+
+
 COVER = [(10, 3), (12, 4), (7, 7), (5, 8), (23, 1), (1, 1), (0, 3)]
 DROP = [(10, 3), (12, 4), (5, 8), (7, 7), (11, 2)]
 
@@ -134,26 +153,20 @@ class TestMinibatches:
     @pytest.mark.points(3)
     def test_order_is_uniform(self, check, inputs):
         n, size, count = 5, 2, 2000
-        epochs = _epochs(check.impl, n, size, inputs.seed, inputs.device, count)
+        epochs, orders = _epoch_orders(check, n, size, inputs.seed, inputs.device, count)
         counts = torch.zeros(n, n, dtype=torch.float64)
-        for batches in epochs:
-            order = torch.cat([torch.as_tensor(b).reshape(-1).cpu() for b in batches]).long()
-            check.that(torch.equal(torch.sort(order).values, torch.arange(n)),
-                       f"one of {count} successive calls of minibatches({n}, {size}, g) did not "
-                       f"return each of the {n} indices once", check="statistics",
-                       hint="every call is one epoch: a permutation of 0 .. n-1")
-            counts[order, torch.arange(n)] += 1   # example order[j] sits at position j
+        for order in orders:
+            counts[list(order), torch.arange(n)] += 1   # example order[j] sits at position j
         expect = count / n
         chi2 = float(((counts - expect) ** 2 / expect).sum())
         df = (n - 1) ** 2
-        limit = df + 6 * math.sqrt(2 * df)
         where = counts.sub(expect).abs().argmax()
         example, position = divmod(int(where), n)
-        check.that(chi2 <= limit,
+        check.that(chi2 <= _chi2_limit(df),
                    f"over {count} successive epochs from one generator (n={n}, batch_size="
                    f"{size}) the examples' positions are not uniform: chi-square {chi2:.1f} on "
-                   f"{df} degrees of freedom (limit {limit:.0f}); example {example} was at "
-                   f"position {position} {int(counts[example, position])} times, "
+                   f"{df} degrees of freedom (limit {_chi2_limit(df):.0f}); example {example} "
+                   f"was at position {position} {int(counts[example, position])} times, "
                    f"{expect:.0f} expected", check="statistics",
                    hint="draw a fresh uniform permutation of all n examples at every call, from "
                         "the generator passed in (torch.randperm(n, generator=generator)); "
@@ -167,25 +180,18 @@ class TestMinibatches:
         # Uniform positions are not enough: rotating 0 .. n-1 by a random offset puts every
         # example at every position equally often, yet only n of the n! orders ever occur.
         n, size, count = 4, 3, 1200
-        epochs = _epochs(check.impl, n, size, inputs.seed, inputs.device, count)
-        orders = [tuple(int(i) for b in batches for i in torch.as_tensor(b).reshape(-1).cpu())
-                  for batches in epochs]
+        epochs, orders = _epoch_orders(check, n, size, inputs.seed, inputs.device, count)
         every = list(itertools.permutations(range(n)))
-        check.that(all(o in every for o in orders),
-                   f"one of {count} successive calls of minibatches({n}, {size}, g) did not return "
-                   f"each of the {n} indices once", check="statistics",
-                   hint="every call is one epoch: a permutation of 0 .. n-1")
         seen = collections.Counter(orders)
         expect = count / len(every)
         chi2 = sum((seen[o] - expect) ** 2 / expect for o in every)
         df = len(every) - 1
-        limit = df + 6 * math.sqrt(2 * df)
-        check.that(chi2 <= limit,
+        check.that(chi2 <= _chi2_limit(df),
                    f"over {count} successive epochs from one generator (n={n}, batch_size={size}) "
                    f"the {len(every)} possible orders are not equally likely: {len(seen)} of them "
                    f"occurred, the most frequent {max(seen.values())} times ({expect:.0f} "
                    f"expected); chi-square {chi2:.1f} on {df} degrees of freedom (limit "
-                   f"{limit:.0f})", check="statistics",
+                   f"{_chi2_limit(df):.0f})", check="statistics",
                    hint="draw a uniform permutation of all n examples at every call "
                         "(torch.randperm(n, generator=generator)); a random rotation or any other "
                         "order built from one draw reaches only a few of the n! orders, so the "
