@@ -1,7 +1,8 @@
 """Hidden graders for starter/basics.py.
 
 Gradient descent: exact iterates on several quadratics (converging, oscillating, diverging) and
-on a non-quadratic loss, the calls made to ``grad_fn``, integer starts, zero steps. Regimes: each
+on a non-quadratic loss, a run that reaches the minimum (no early stop), the calls made to
+``grad_fn``, integer starts, zero steps. Regimes: each
 of the three on generated curvatures, with the boundaries 2 a lr = 1 and 2 a lr = 2 exactly, and
 the refusal of non-positive arguments.
 """
@@ -68,6 +69,16 @@ class TestGradientDescent1D:
                             **EXACT)
         check.that(all(type(w) is float for w in got),
                    "every iterate must be a Python float (float(w0) first)", check="shape and type")
+
+    def test_keeps_stepping_at_the_minimum(self, check):
+        # 2 a lr = 1: the first step lands exactly on the minimum 3, where the gradient is 0.
+        # steps counts updates, not progress: the list still has steps + 1 entries.
+        grad = Quadratic(1.0, 3.0)
+        check.matches(lambda m: m.basics.gradient_descent_1d(grad, -1.0, 0.5, 6),
+                      "gradient_descent_1d on (w - 3)^2 from -1, lr 0.5, 6 steps (the first "
+                      "step reaches the minimum)", expected=descend(grad, -1.0, 0.5, 6), **EXACT,
+                      hint="make exactly `steps` updates, even once the gradient is 0: there is "
+                           "no stopping rule")
 
     @pytest.mark.supporting()  # the reference's calls, whatever it returns
     def test_calls_grad_once_per_step(self, check):

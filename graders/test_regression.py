@@ -3,7 +3,8 @@
 Mini-batches are random, so they are graded by what every correct shuffle satisfies (each index
 once per epoch, the batch sizes, ``drop_last``), by the statistics of 2,000 successive epochs
 drawn from one generator (the position of every example is uniform: a chi-square test at about
-six standard deviations), and by reproducibility under a seeded generator, never by particular
+six standard deviations; every one of the n! orders equally likely, the same test on whole
+orders), and by reproducibility under a seeded generator, never by particular
 samples: ``torch.randperm``, the ``argsort`` of ``torch.rand`` and a correct Fisher-Yates loop
 all pass. The training loop is replayed exactly from the batches the student's own
 ``minibatches`` gives for the same generator state, and must reach the least-squares solution.
@@ -13,6 +14,8 @@ the gradient vanish to rounding.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import math
 
 import pytest
@@ -62,6 +65,25 @@ def _epochs(m, n, batch_size, seed, device, count, drop_last=False):
     advance = make("shared_generator", [n, batch_size], {"drop_last": drop_last}, seed,
                    str(device))
     return [list(batches) for batches, _ in trajectory(m.regression.minibatches, advance, count)]
+
+
+def _epoch_orders(check, n, batch_size, seed, device, count):
+    """``count`` successive epochs of minibatches on one generator and the order of each, as a
+    tuple of ints; fails unless every epoch is a permutation of 0 .. n-1."""
+    epochs = _epochs(check.impl, n, batch_size, seed, device, count)
+    orders = [tuple(int(i) for b in batches for i in torch.as_tensor(b).reshape(-1).cpu())
+              for batches in epochs]
+    check.that(all(sorted(o) == list(range(n)) for o in orders),
+               f"one of {count} successive calls of minibatches({n}, {batch_size}, g) did not "
+               f"return each of the {n} indices once", check="statistics",
+               hint="every call is one epoch: a permutation of 0 .. n-1")
+    return epochs, orders
+
+
+def _chi2_limit(df):
+    """About six standard deviations above a chi-square's mean: a correct shuffle stays below
+    it for any seed, while the biased shuffles above land far over it."""
+    return df + 6 * math.sqrt(2 * df)
 
 
 COVER = [(10, 3), (12, 4), (7, 7), (5, 8), (23, 1), (1, 1), (0, 3)]
@@ -131,31 +153,49 @@ class TestMinibatches:
     @pytest.mark.points(3)
     def test_order_is_uniform(self, check, inputs):
         n, size, count = 5, 2, 2000
-        epochs = _epochs(check.impl, n, size, inputs.seed, inputs.device, count)
+        epochs, orders = _epoch_orders(check, n, size, inputs.seed, inputs.device, count)
         counts = torch.zeros(n, n, dtype=torch.float64)
-        for batches in epochs:
-            order = torch.cat([torch.as_tensor(b).reshape(-1).cpu() for b in batches]).long()
-            check.that(torch.equal(torch.sort(order).values, torch.arange(n)),
-                       f"one of {count} successive calls of minibatches({n}, {size}, g) did not "
-                       f"return each of the {n} indices once", check="statistics",
-                       hint="every call is one epoch: a permutation of 0 .. n-1")
-            counts[order, torch.arange(n)] += 1   # example order[j] sits at position j
+        for order in orders:
+            counts[list(order), torch.arange(n)] += 1   # example order[j] sits at position j
         expect = count / n
         chi2 = float(((counts - expect) ** 2 / expect).sum())
         df = (n - 1) ** 2
-        limit = df + 6 * math.sqrt(2 * df)
         where = counts.sub(expect).abs().argmax()
         example, position = divmod(int(where), n)
-        check.that(chi2 <= limit,
+        check.that(chi2 <= _chi2_limit(df),
                    f"over {count} successive epochs from one generator (n={n}, batch_size="
                    f"{size}) the examples' positions are not uniform: chi-square {chi2:.1f} on "
-                   f"{df} degrees of freedom (limit {limit:.0f}); example {example} was at "
-                   f"position {position} {int(counts[example, position])} times, "
+                   f"{df} degrees of freedom (limit {_chi2_limit(df):.0f}); example {example} "
+                   f"was at position {position} {int(counts[example, position])} times, "
                    f"{expect:.0f} expected", check="statistics",
                    hint="draw a fresh uniform permutation of all n examples at every call, from "
                         "the generator passed in (torch.randperm(n, generator=generator)); "
                         "shuffling only the batch order, or swapping each place with any place, "
                         "is not uniform",
+                   recipe=lambda m: _epochs(m, n, size, inputs.seed, inputs.device, 8),
+                   got=epochs[:8])
+
+    @pytest.mark.points(2)
+    def test_every_order_equally_likely(self, check, inputs):
+        # Uniform positions are not enough: rotating 0 .. n-1 by a random offset puts every
+        # example at every position equally often, yet only n of the n! orders ever occur.
+        n, size, count = 4, 3, 1200
+        epochs, orders = _epoch_orders(check, n, size, inputs.seed, inputs.device, count)
+        every = list(itertools.permutations(range(n)))
+        seen = collections.Counter(orders)
+        expect = count / len(every)
+        chi2 = sum((seen[o] - expect) ** 2 / expect for o in every)
+        df = len(every) - 1
+        check.that(chi2 <= _chi2_limit(df),
+                   f"over {count} successive epochs from one generator (n={n}, batch_size={size}) "
+                   f"the {len(every)} possible orders are not equally likely: {len(seen)} of them "
+                   f"occurred, the most frequent {max(seen.values())} times ({expect:.0f} "
+                   f"expected); chi-square {chi2:.1f} on {df} degrees of freedom (limit "
+                   f"{_chi2_limit(df):.0f})", check="statistics",
+                   hint="draw a uniform permutation of all n examples at every call "
+                        "(torch.randperm(n, generator=generator)); a random rotation or any other "
+                        "order built from one draw reaches only a few of the n! orders, so the "
+                        "same examples keep sharing a batch",
                    recipe=lambda m: _epochs(m, n, size, inputs.seed, inputs.device, 8),
                    got=epochs[:8])
 
@@ -360,6 +400,15 @@ class TestClosedForm:
                             "multiply by an inverse, and add nothing to X^T X",
                        recipe=lambda m, X=X, y=y: m.regression.linear_regression_closed_form(X, y),
                        got=w)
+
+    def test_one_column_of_targets(self, check, inputs):
+        # y of shape (N, 1) is one target given as a matrix: w keeps the matrix shape (D, 1)
+        X, y = inputs.randn(20, 3), inputs.randn(20, 1)
+        check.matches(lambda m: m.regression.linear_regression_closed_form(X, y),
+                      "linear_regression_closed_form with y of shape (20, 1)",
+                      expected=_lstsq(X, y), rtol=1e-8, atol=1e-10,
+                      hint="w has shape (D, K) for y of shape (N, K), K = 1 included: squeeze "
+                           "only the column you added to a 1-D y")
 
     def test_float32(self, check, inputs):
         X, y = inputs.randn(40, 3, dtype=torch.float32), inputs.randn(40, dtype=torch.float32)

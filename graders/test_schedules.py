@@ -1,10 +1,12 @@
 """Hidden graders for starter/schedules.py.
 
 Whole sequences against ``torch.optim.lr_scheduler`` (StepLR, ExponentialLR, CosineAnnealingLR,
-SequentialLR(LinearLR, CosineAnnealingLR) for warmup then cosine, OneCycleLR, ReduceLROnPlateau
-on noisy curves and on hand-made metrics at each edge of its rule), exact values at the
-boundary steps (0, the last warmup step, the first cosine step, the end, past the end), the
-Python-float return type, and hypothesis properties (bounds, monotonicity, warmup_steps = 0).
+SequentialLR(LinearLR, CosineAnnealingLR) for warmup then cosine, OneCycleLR with its defaults
+and explicit arguments, ReduceLROnPlateau on noisy curves and on hand-made metrics at each edge
+of its rule: both modes and both threshold modes exactly at their bars, a cut of exactly eps,
+0-dim tensor metrics), exact values at the boundary steps (0, the last warmup step, the first
+cosine step, the end, past the end), the refusals at both ends of one-cycle's pct_start range,
+the Python-float return type, and hypothesis properties (bounds, monotonicity, warmup_steps = 0).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+
+import expect
 
 # The hypothesis tests' derandomized examples are seeded from their source text, which calls
 # ``sweep``: a new name there would change the cases they draw.
@@ -226,21 +230,30 @@ class TestOneCycleLR:
                       **EXACT, hint="the peak is the float pct_start * total_steps - 1; the "
                                     "second phase runs from it to total_steps - 1")
 
+    def test_defaults(self, check):
+        check.matches(lambda m: sweep(m.schedules.one_cycle_lr, range(40), 0.8, 40),
+                      "one_cycle_lr over 40 steps with every default (pct_start, div_factor, "
+                      "final_div_factor, anneal)", expected=torch_lrs(
+                          lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+                              opt, max_lr=0.8, total_steps=40, cycle_momentum=False), 40, 0.1),
+                      check="defaults", **EXACT,
+                      hint="the defaults are PyTorch's: pct_start=0.3, div_factor=25, "
+                           "final_div_factor=1e4, anneal='cos'")
+
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("kwargs", [dict(step=10), dict(step=-1), dict(step=0, anneal="exp"),
-                                        dict(step=0, pct_start=0.05)],
-                             ids=["past-the-end", "negative", "unknown-anneal", "no-warmup"])
+                                        dict(step=0, pct_start=0.05),
+                                        dict(step=0, pct_start=0.1), dict(step=0, pct_start=1.0)],
+                             ids=["past-the-end", "negative", "unknown-anneal", "no-warmup",
+                                  "warmup-ends-at-step-0", "no-annealing"])
     def test_refuses(self, kwargs, check):
         kwargs = dict(kwargs)
         step = kwargs.pop("step")
-        try:
-            got = check.impl.schedules.one_cycle_lr(step, 1.0, 10, **kwargs)
-        except ValueError:
-            return
-        check.fail(f"one_cycle_lr({step}, 1.0, 10, {kwargs}) returned {got!r} instead of "
-                   "raising ValueError", check="errors",
-                   hint="refuse steps outside 0 .. total_steps - 1, an unknown anneal, and a "
-                        "warmup shorter than one step")
+        expect.value_error(check, lambda m: m.schedules.one_cycle_lr(step, 1.0, 10, **kwargs),
+                           f"one_cycle_lr({step}, 1.0, 10, {kwargs})",
+                           hint="refuse steps outside 0 .. total_steps - 1, an unknown anneal, "
+                                "and unless 1 < pct_start * total_steps < total_steps (a warmup "
+                                "that ends after step 0, an annealing phase of a step or more)")
 
     @pytest.mark.supporting()  # any float passes it
     def test_returns_a_float(self, check):
@@ -297,6 +310,21 @@ PLATEAU_EDGES = [
     # the second cut would lower the rate by 5e-9 only (min_lr): the rate stays
     pytest.param([1.0] * 5, dict(patience=0, factor=0.5, min_lr=0.05 - 5e-9),
                  id="cut-below-eps"),
+    # mode "max": 1.5 == 1.0 * (1 + 0.5) exactly is not an improvement either
+    pytest.param([1.0, 1.5, 2.25, 3.375, 3.375, 5.0625],
+                 dict(mode="max", patience=0, factor=0.5, threshold=0.5), id="max-at-threshold"),
+    # absolute bars 1.75 (met exactly: no improvement), then 1.35, 1.0 (met again), 1.0; the
+    # relative bar best * 0.75 would give other epochs
+    pytest.param([2.0, 1.75, 1.6, 1.25, 1.0, 1.0, 0.75],
+                 dict(threshold_mode="abs", threshold=0.25, patience=0, factor=0.5),
+                 id="abs-min"),
+    # the same in mode "max": the bar is best + threshold, above best
+    pytest.param([-2.0, -1.75, -1.6, -1.25, -1.0, -1.0, -0.75],
+                 dict(threshold_mode="abs", mode="max", threshold=0.25, patience=0, factor=0.5),
+                 id="abs-max"),
+    # the first cut (0.1 -> 0.05) exceeds eps; the next, 0.05 - 0.025, is exactly eps = 0.025
+    # and is not applied
+    pytest.param([1.0] * 4, dict(patience=0, factor=0.5, eps=0.025), id="cut-of-exactly-eps"),
 ]
 
 
@@ -316,8 +344,40 @@ class TestReduceOnPlateau:
         check.matches(lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
                       f"learning rates over {len(metrics)} hand-made epochs ({kw})",
                       expected=torch_plateau(metrics, 0.1, **kw), **EXACT,
-                      hint="improvement is metric < best * (1 - threshold), strictly, for a "
-                           "negative best too; a cut smaller than 1e-8 leaves the rate as it is")
+                      hint="improvement is metric < best * (1 - threshold) (\"rel\") or "
+                           "metric < best - threshold (\"abs\"), with > and 1 + threshold or "
+                           "+ threshold for mode \"max\", strictly, for a negative best too; "
+                           "a cut of eps or less leaves the rate as it is")
+
+    def test_tensor_metrics(self, check):
+        # A validation loss often arrives as a 0-dim tensor: it is read with float(), and the
+        # state holds floats, as the state of a float metric does.
+        metrics = [torch.tensor(v, dtype=torch.float64) for v in (0.9, 0.8, 0.85, 0.82, 0.81)]
+        check.matches(lambda m: _states(m, metrics, patience=1, factor=0.5),
+                      "(rate, state) after each of 5 epochs whose metrics are 0-dim tensors",
+                      **EXACT, hint="read the metric with float(metric): the state's best is a "
+                                    "Python float, never the tensor itself")
+
+    def test_state_at_the_floor(self, check):
+        # The first cut reaches min_lr; later cuts change nothing, yet each one still restarts
+        # the cooldown and clears the bad epochs.
+        check.matches(lambda m: _states(m, [1.0] * 9, patience=1, factor=0.1, min_lr=0.01,
+                                        cooldown=2),
+                      "(rate, state) after each of 9 equal metrics (patience 1, cooldown 2, "
+                      "min_lr reached at the first cut)", **EXACT,
+                      hint="once num_bad_epochs > patience, set cooldown_counter = cooldown and "
+                           "num_bad_epochs = 0 whether or not the rate could still be lowered")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    @pytest.mark.parametrize("kwargs", [dict(mode="maximum"), dict(threshold_mode="relative"),
+                                        dict(factor=1.0)],
+                             ids=["unknown-mode", "unknown-threshold-mode", "factor-one"])
+    def test_refuses(self, kwargs, check):
+        expect.value_error(check, lambda m: m.schedules.reduce_on_plateau_step(
+                               0.5, {"lr": 0.1}, **kwargs),
+                           f"reduce_on_plateau_step(0.5, {{'lr': 0.1}}, {kwargs})",
+                           hint="refuse a mode other than 'min' or 'max', a threshold_mode other "
+                                "than 'rel' or 'abs', and a factor >= 1 (it would never cut)")
 
     def test_state_after_a_reduction(self, check):
         metrics = [1.0, 1.0, 1.0, 1.0]
@@ -334,6 +394,14 @@ class TestReduceOnPlateau:
         check.impl.schedules.reduce_on_plateau_step(0.7, state, patience=2)
         check.that(state == before, "reduce_on_plateau_step modified the state it was given",
                    check="arguments unchanged", hint="return a new dict; never edit `state`")
+
+
+def _states(m, metrics, **kw):
+    state, out = {"lr": 0.1}, []
+    for metric in metrics:
+        lr, state = m.schedules.reduce_on_plateau_step(metric, state, **kw)
+        out.append((lr, dict(state)))
+    return out
 
 
 def _final_state(m, metrics):

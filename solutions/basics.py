@@ -26,7 +26,8 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
             per step, on the current iterate, and never at the last iterate.
         w0: the starting point (int or float).
         lr: the learning rate, a positive number.
-        steps: the number of updates, an int >= 0.
+        steps: the number of updates, an int >= 0. There is no stopping rule: make all
+            ``steps`` updates even once the gradient is 0 (the iterate then stays where it is).
     Returns:
         A list of ``steps + 1`` floats: ``[w_0, w_1, ..., w_steps]``, starting with ``float(w0)``.
         With ``steps = 0`` it is ``[float(w0)]``.

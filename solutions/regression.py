@@ -144,8 +144,8 @@ def linear_regression_closed_form(X, y):
         X: ``(N, D)`` float tensor with ``N >= D`` and linearly independent columns.
         y: ``(N,)`` targets, or ``(N, K)`` for K targets at once, same dtype and device as ``X``.
     Returns:
-        ``w`` of shape ``(D,)`` for ``y`` of shape ``(N,)``, ``(D, K)`` for ``(N, K)``; ``X``'s
-        dtype and device.
+        ``w`` of shape ``(D,)`` for ``y`` of shape ``(N,)``, ``(D, K)`` for ``(N, K)`` (``(D, 1)``
+        for ``(N, 1)``: a 2-D ``y`` keeps its second axis); ``X``'s dtype and device.
     Raises:
         ValueError: if ``X`` is not 2-D, ``y`` is not 1-D or 2-D with ``N`` rows, or ``N < D``
         (fewer examples than features: ``X^T X`` is singular and the minimizer not unique).

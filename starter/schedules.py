@@ -143,9 +143,9 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 
 
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0):
-    """One epoch of ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (relative threshold): cut the
-    learning rate when the monitored metric has stopped improving.
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+    """One epoch of ``torch.optim.lr_scheduler.ReduceLROnPlateau``: cut the learning rate when the
+    monitored metric has stopped improving.
 
     ``state`` is a dict. A fresh reducer is ``{"lr": <initial learning rate>}``; later calls pass
     the state the previous call returned, which holds four keys:
@@ -157,15 +157,22 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 
     One call, with ``metric`` the value measured this epoch, does in this order:
 
-    1. Improvement: for mode "min", ``metric < best * (1 - threshold)``; for "max",
-       ``metric > best * (1 + threshold)``, both strict (a metric exactly at the bar is not an
-       improvement) and exactly as written for negative metrics too (with best = -1 and
-       threshold = 0.1 the bar is -0.9, so -0.95 counts as an improvement, as in PyTorch).
-       If so, ``best = metric`` and ``num_bad_epochs = 0``; otherwise ``num_bad_epochs += 1``.
+    1. Improvement: ``metric`` beats a bar set by ``best``, ``mode`` and ``threshold_mode``:
+
+           threshold_mode   mode "min"                          mode "max"
+           "rel"            metric < best * (1 - threshold)     metric > best * (1 + threshold)
+           "abs"            metric < best - threshold           metric > best + threshold
+
+       Every comparison is strict (a metric exactly at the bar is not an improvement), and the
+       relative bars hold exactly as written for negative metrics too (with best = -1 and
+       threshold = 0.1 the "min" bar is -0.9, so -0.95 counts as an improvement, as in PyTorch).
+       If so, ``best = float(metric)`` and ``num_bad_epochs = 0``; otherwise
+       ``num_bad_epochs += 1``.
     2. Cooldown: if ``cooldown_counter > 0``, decrease it by 1 and set ``num_bad_epochs = 0``.
     3. Reduction: if ``num_bad_epochs > patience`` (strictly more), the candidate is
-       ``max(lr * factor, min_lr)``; it replaces ``lr`` only if it is lower by more than 1e-8
-       (a cut of 5e-9 down to ``min_lr`` leaves ``lr`` unchanged).
+       ``max(lr * factor, min_lr)``; it replaces ``lr`` only if ``lr - candidate > eps``
+       (strictly: with the default eps = 1e-8 a cut of 5e-9 down to ``min_lr`` leaves ``lr``
+       unchanged, and so does a cut of exactly ``eps``).
        Either way ``cooldown_counter = cooldown`` and ``num_bad_epochs = 0``.
 
     Never modify ``state``: build a new dict.
@@ -179,9 +186,14 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
         mode: "min" (lower is better, default) or "max".
         cooldown: epochs to wait after a reduction before counting bad epochs again (default 0).
         min_lr: the rate is never cut below this (default 0).
+        threshold_mode: "rel" (default: the threshold is a fraction of ``best``) or "abs" (the
+            threshold is an amount in the metric's own units).
+        eps: the smallest cut that is applied (default 1e-8).
     Returns:
-        ``(new_lr, new_state)``: a float and a new dict with the four keys above.
+        ``(new_lr, new_state)``: a float and a new dict with the four keys above; ``lr`` and
+        ``best`` are Python floats (a metric given as a 0-dim tensor is stored as its float).
     Raises:
-        ValueError: for a mode other than "min" or "max", or factor >= 1.
+        ValueError: for a mode other than "min" or "max", a threshold_mode other than "rel" or
+        "abs", or factor >= 1.
     """
     raise NotImplementedError("schedules.reduce_on_plateau_step: reduce_on_plateau_step is not implemented yet (starter/schedules.py)")

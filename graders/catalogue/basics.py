@@ -72,6 +72,59 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
+gd_stops_at_minimum = bug("gd_stops_at_minimum", "basics.gradient_descent_1d",
+                          "stops early once the gradient is (nearly) 0, returning fewer than "
+                          "steps + 1 iterates",
+                          hint="steps counts updates: there is no stopping rule, and a zero "
+                               "gradient simply leaves w where it is.")
+
+
+@gd_stops_at_minimum.replaces
+def gradient_descent_1d(grad_fn, w0, lr, steps):
+    w = float(w0)
+    out = [w]
+    for _ in range(steps):
+        g = grad_fn(w)
+        if abs(g) < 1e-12:
+            break
+        w = w - lr * g
+        out.append(w)
+    return out
+
+
+gd_gradient_ahead = bug("gd_gradient_ahead", "basics.gradient_descent_1d",
+                        "computes the next gradient at the end of each step, so grad_fn is also "
+                        "called at the last iterate",
+                        hint="Call grad_fn once per update, on the iterate being updated: "
+                             "steps calls in all, none at the last iterate (a gradient can be "
+                             "costly, or undefined there).")
+
+
+@gd_gradient_ahead.replaces
+def gradient_descent_1d(grad_fn, w0, lr, steps):
+    w = float(w0)
+    out, g = [w], grad_fn(w)
+    for _ in range(steps):
+        w = w - lr * g
+        out.append(w)
+        g = grad_fn(w)
+    return out
+
+
+gd_keeps_int_start = bug("gd_keeps_int_start", "basics.gradient_descent_1d",
+                        "puts w0 in the list as given, so an int start stays an int",
+                        hint="The list starts with float(w0): every iterate is a Python float.",
+                        generic="structure")
+
+
+@gd_keeps_int_start.replaces
+def gradient_descent_1d(grad_fn, w0, lr, steps):
+    out = [w0]
+    for _ in range(steps):
+        out.append(out[-1] - lr * grad_fn(out[-1]))
+    return out
+
+
 gd_while = alternative("gd_while", "basics.gradient_descent_1d",
                        "a while loop over a step counter, appending to a pre-seeded list")
 

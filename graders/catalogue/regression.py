@@ -46,6 +46,11 @@ def _swap_with_any(n, generator):
     return torch.tensor(order, dtype=torch.int64, device=generator.device)
 
 
+def _rotated(n, generator):
+    shift = int(torch.randint(0, max(n, 1), (1,), generator=generator, device=generator.device))
+    return torch.roll(torch.arange(n, device=generator.device), shift)
+
+
 def _own_generator(n, generator):
     own = torch.Generator(device=generator.device).manual_seed(0)
     return torch.randperm(n, generator=own, device=generator.device)
@@ -64,6 +69,10 @@ for _id, _title, _hint, _draw, _classic in [
      "the places not yet fixed), which favours some orders",
      "Fisher-Yates swaps place i with a place drawn from i .. n-1; simpler: "
      "torch.randperm(n, generator=generator).", _swap_with_any, False),
+    ("mb_rotation", "shuffles by rotating 0 .. n-1 by one random offset, so every example "
+     "visits every position but only n of the n! orders occur and neighbours always share a "
+     "batch", "A rotation is one draw, not a shuffle: draw a whole uniform permutation, "
+     "torch.randperm(n, generator=generator, device=generator.device).", _rotated, False),
     ("mb_global_rng", "shuffles with torch's global random state, ignoring the generator",
      "Pass the generator to every draw: torch.randperm(n, generator=generator, ...); the same "
      "seed must give the same epoch.", lambda n, g: torch.randperm(n).to(g.device), False),
@@ -363,6 +372,20 @@ def linear_regression_closed_form(X, y):
     return torch.linalg.solve(X.T @ X, rhs)
 
 
+cf_squeezes_last = bug("cf_squeezes_last", "regression.linear_regression_closed_form",
+                       "solves for y as a matrix and squeezes the last axis whatever y's shape, "
+                       "so y of shape (N, 1) gives (D,) instead of (D, 1)",
+                       hint="Return (D, K) for y of shape (N, K), K = 1 included; squeeze only "
+                            "when y itself was 1-D.")
+
+
+@cf_squeezes_last.replaces
+def linear_regression_closed_form(X, y):
+    _shapes(X, y)
+    rhs = X.T @ y.reshape(len(y), -1)
+    return torch.linalg.solve(X.T @ X, rhs).squeeze(-1)
+
+
 cf_no_validation = bug("cf_no_validation", "regression.linear_regression_closed_form",
                        "checks no shapes, so fewer examples than features fail deep inside a "
                        "factorization (or not at all)",
@@ -462,3 +485,47 @@ def linear_regression_closed_form(X, y):
     w = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
     w = w if yn.ndim == 2 else w[:, 0]
     return torch.from_numpy(np.ascontiguousarray(w)).to(dtype=X.dtype, device=X.device)
+
+
+# Object style: a sampler object that holds the sizes and draws one epoch's batches.
+class EpochSampler:
+    def __init__(self, n, batch_size, drop_last):
+        if n < 0 or batch_size < 1:
+            raise ValueError(f"need n >= 0 and batch_size >= 1, got {n}, {batch_size}")
+        self.n, self.batch_size, self.drop_last = n, batch_size, drop_last
+
+    def epoch(self, generator):
+        order = torch.randperm(self.n, generator=generator, device=generator.device)
+        batches = []
+        for start in range(0, self.n, self.batch_size):
+            piece = order[start:start + self.batch_size]
+            if len(piece) == self.batch_size or not self.drop_last:
+                batches.append(piece)
+        return batches
+
+
+minibatches_sampler_object = alternative("minibatches_sampler_object", "regression.minibatches",
+                                         "an EpochSampler object whose epoch method draws and "
+                                         "cuts the order")
+
+
+@minibatches_sampler_object.replaces
+def minibatches(n, batch_size, generator, drop_last=False):
+    return EpochSampler(n, batch_size, drop_last).epoch(generator)
+
+
+# NumPy bridged: uniform keys drawn from the generator, ordered by np.argsort, cut with
+# np.split, and handed back as int64 tensors on the generator's device.
+minibatches_numpy = alternative("minibatches_numpy", "regression.minibatches",
+                                "orders torch.rand keys with np.argsort and cuts with np.split")
+
+
+@minibatches_numpy.replaces
+def minibatches(n, batch_size, generator, drop_last=False):
+    if n < 0 or batch_size < 1:
+        raise ValueError("need n >= 0 and batch_size >= 1")
+    keys = torch.rand(n, generator=generator, device=generator.device, dtype=torch.float64)
+    order = np.argsort(keys.cpu().numpy(), kind="stable").astype(np.int64)
+    stop = n - n % batch_size if drop_last else n
+    pieces = np.split(order[:stop], range(batch_size, stop, batch_size)) if stop else []
+    return [torch.from_numpy(p.copy()).to(generator.device) for p in pieces]

@@ -239,19 +239,25 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 # ------------------------------------------------------------------------------- one_cycle_lr
 def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, *,
-               peak_shift=1.0, final_from_max=False, cos_reversed=False, as_tensor=False):
+               peak_shift=1.0, final_from_max=False, cos_reversed=False, as_tensor=False,
+               peak_rounded=False, ends_late=False, empty_warmup_allowed=False,
+               no_upper_check=False):
     """The one-cycle rate with one mistake switched on (argument checks as the reference)."""
     if anneal not in ("cos", "linear") or not 0 <= step < total_steps:
         raise ValueError("bad arguments")
-    peak = float(pct_start * total_steps) - peak_shift
-    if not 0 < peak < total_steps - 1:
+    peak = float(round(pct_start * total_steps) if peak_rounded else pct_start * total_steps) \
+        - peak_shift
+    if peak < 0 if empty_warmup_allowed else peak <= 0:
+        raise ValueError("bad pct_start")
+    if peak >= total_steps - 1 and not no_upper_check:
         raise ValueError("bad pct_start")
     initial = max_lr / div_factor
     final = (max_lr if final_from_max else initial) / final_div_factor
+    last = total_steps if ends_late else total_steps - 1
     if step <= peak:
         start, end, pct = initial, max_lr, step / peak
     else:
-        start, end, pct = max_lr, final, (step - peak) / (total_steps - 1 - peak)
+        start, end, pct = max_lr, final, (step - peak) / (last - peak)
     if anneal == "linear":
         return float((end - start) * pct + start)
     if as_tensor:
@@ -261,11 +267,11 @@ def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_facto
     return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
 
 
-def _one_cycle_bug(id, title, hint, generic=(), **mistake):
+def _one_cycle_bug(id, title, hint, generic=(), default_anneal="cos", **mistake):
     variant = bug(id, "schedules.one_cycle_lr", title, hint=hint, generic=generic)
 
     def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
-                     final_div_factor=1e4, anneal="cos"):
+                     final_div_factor=1e4, anneal=default_anneal):
         return _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor,
                           anneal, **mistake)
 
@@ -287,6 +293,23 @@ _one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so 
 _one_cycle_bug("one_cycle_tensor", "computes the cosine with torch.cos and returns a 0-dim "
                "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True,
                generic=("structure", "precision"))
+
+_one_cycle_bug("one_cycle_peak_rounded", "rounds pct_start * total_steps to a whole step before "
+               "subtracting 1", "Keep the peak a float: with total_steps = 10 and pct_start = "
+               "0.25 it is 1.5, between two steps.", peak_rounded=True)
+_one_cycle_bug("one_cycle_ends_late", "anneals over total_steps - peak steps, so the last step "
+               "has not yet reached the final rate", "The second phase ends at the last step, "
+               "total_steps - 1: pct = (step - peak) / (total_steps - 1 - peak).", ends_late=True)
+_one_cycle_bug("one_cycle_default_linear", "anneals linearly unless told otherwise (the default "
+               "anneal is 'cos')", "Keep the defaults of the signature, PyTorch's: anneal='cos', "
+               "pct_start=0.3, div_factor=25, final_div_factor=1e4.", default_anneal="linear")
+_one_cycle_bug("one_cycle_one_step_warmup", "accepts pct_start * total_steps == 1, a warmup that "
+               "ends at step 0, and then divides 0 by 0", "Refuse unless 1 < pct_start * "
+               "total_steps: the warmup's last step, pct_start * total_steps - 1, must be after "
+               "step 0.", empty_warmup_allowed=True)
+_one_cycle_bug("one_cycle_no_upper_check", "accepts pct_start * total_steps >= total_steps, a "
+               "run with no annealing phase", "Refuse unless pct_start * total_steps < "
+               "total_steps: the annealing phase needs at least a step.", no_upper_check=True)
 
 one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
                                "walks a list of (end step, start rate, end rate) phases, as "
@@ -314,22 +337,31 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 
 
 # --------------------------------------------------------------------- reduce_on_plateau_step
-def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, *,
-             at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
-             in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False):
+def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, threshold_mode,
+             eps, *, at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
+             in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False,
+             rel_only=False, abs_max_minus=False, abs_min_plus=False, fixed_eps=False,
+             eps_inclusive=False, keeps_tensor=False, no_validation=False,
+             resets_only_on_cut=False):
     """One reducer epoch with one mistake switched on."""
-    if mode not in ("min", "max") or factor >= 1.0:
+    bad_arguments = mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or \
+        factor >= 1.0
+    if bad_arguments and not no_validation:
         raise ValueError("bad arguments")
     lr = float(state["lr"])
     best = state.get("best", math.inf if mode == "min" else -math.inf)
     bad, cooling = state.get("num_bad_epochs", 0), state.get("cooldown_counter", 0)
-    current = float(metric)
-    if absolute:
+    current = metric if keeps_tensor else float(metric)
+    if threshold_mode == "abs" and not rel_only:
+        up = -threshold if abs_max_minus else threshold
+        down = -threshold if abs_min_plus else threshold
+        better = current < best - down if mode == "min" else current > best + up
+    elif absolute:
         better = current < best - threshold if mode == "min" else current > best + threshold
     elif share_of_abs_best:
         margin = threshold * abs(best)
         better = current < best - margin if mode == "min" else current > best + margin
-    elif inclusive:
+    elif inclusive and mode in inclusive:
         better = current <= best * (1 - threshold) if mode == "min" else \
             current >= best * (1 + threshold)
     else:
@@ -341,9 +373,13 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
         bad = bad if cooldown_counts else 0
     if bad >= patience if at_patience else bad > patience:
         candidate = max(lr * factor, min_lr)
-        if lr - candidate > (0.0 if no_eps else 1e-8):
+        least = 0.0 if no_eps else 1e-8 if fixed_eps else eps
+        if lr - candidate > least or (eps_inclusive and lr - candidate == least):
             lr = candidate
-        cooling, bad = cooldown, bad if no_reset else 0
+        elif resets_only_on_cut:
+            candidate = None
+        if candidate is not None:
+            cooling, bad = cooldown, bad if no_reset else 0
     new = {"lr": lr, "best": best, "num_bad_epochs": bad, "cooldown_counter": cooling}
     if in_place:
         state.update(new)
@@ -355,9 +391,10 @@ def _plateau_bug(id, title, hint, generic=(), **mistake):
     variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint, generic=generic)
 
     def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4,
-                               mode="min", cooldown=0, min_lr=0.0):
+                               mode="min", cooldown=0, min_lr=0.0, threshold_mode="rel",
+                               eps=1e-8):
         return _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
-                        **mistake)
+                        threshold_mode, eps, **mistake)
 
     variant.replaces(reduce_on_plateau_step)
     return variant
@@ -384,12 +421,49 @@ _plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold 
              "best, which differs from PyTorch's best * (1 - threshold) when best is negative",
              "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
              "above best, as in PyTorch.", share_of_abs_best=True, generic=("step", "stability"))
+# Declared before plateau_inclusive_threshold, which gives the same rates in mode 'max'.
+_plateau_bug("plateau_max_inclusive", "writes the 'max' test with >=, so a metric exactly at "
+             "best * (1 + threshold) counts as an improvement", "Both modes compare strictly: "
+             "metric > best * (1 + threshold) for mode 'max'.", inclusive=("max",),
+             generic="step")
+# Declared before plateau_rel_only, which gives the same rates in mode 'max'.
+_plateau_bug("plateau_abs_max_minus", "uses best - threshold as the 'abs' bar in mode 'max' too, "
+             "so a slightly worse metric counts as an improvement", "In mode 'max' the metric "
+             "must rise above best + threshold.", abs_max_minus=True)
+_plateau_bug("plateau_abs_min_plus", "uses best + threshold as the 'abs' bar in mode 'min' too, "
+             "so a slightly worse metric counts as an improvement", "In mode 'min' the metric "
+             "must fall below best - threshold.", abs_min_plus=True)
 _plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
              "an improvement (<= for <)", "The improvement is strict: metric < best * "
-             "(1 - threshold).", inclusive=True, generic="step")
+             "(1 - threshold).", inclusive=("min", "max"), generic="step")
+# Declared before plateau_no_eps: on a cut of exactly eps both apply it, and this title holds
+# for both (a margin of 0 is a fixed margin too).
+_plateau_bug("plateau_fixed_eps", "compares the cut with a fixed margin (1e-8) instead of the "
+             "eps argument",
+             "Compare the cut with the eps passed in (1e-8 is only its default).",
+             fixed_eps=True)
 _plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
              "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
              "1e-8.", no_eps=True)
+
+_plateau_bug("plateau_rel_only", "ignores threshold_mode and always asks for a relative "
+             "improvement", "With threshold_mode='abs' the bar is best - threshold ('min') or "
+             "best + threshold ('max'), in the metric's own units.", rel_only=True)
+_plateau_bug("plateau_eps_inclusive", "applies a cut of exactly eps (>= for >)",
+             "Keep the rate unless it falls by more than eps: lr - candidate > eps, strictly.",
+             eps_inclusive=True)
+_plateau_bug("plateau_keeps_tensor", "stores a 0-dim tensor metric itself as best instead of "
+             "float(metric)", "Read the metric with float(metric): the state holds Python floats.",
+             keeps_tensor=True, generic="structure")
+_plateau_bug("plateau_resets_only_on_cut", "restarts the cooldown and clears the bad epochs only "
+             "when the rate was actually lowered, not when the cut stopped at min_lr",
+             "Once num_bad_epochs > patience, set cooldown_counter = cooldown and "
+             "num_bad_epochs = 0 whether or not the candidate rate was applied.",
+             resets_only_on_cut=True)
+_plateau_bug("plateau_no_validation", "accepts an unknown mode or threshold_mode (running "
+             "another rule) and a factor >= 1", "Refuse what PyTorch refuses with ValueError: "
+             "mode 'min' or 'max', threshold_mode 'rel' or 'abs', factor < 1.",
+             no_validation=True)
 
 plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_on_plateau_step",
                                     "copies the state first and updates the copy field by field")
@@ -397,8 +471,8 @@ plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_o
 
 @plateau_counter_first.replaces
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0):
-    if mode not in ("min", "max") or factor >= 1.0:
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+    if mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or factor >= 1.0:
         raise ValueError("bad arguments")
     worst = math.inf if mode == "min" else -math.inf
     new = {"lr": float(state["lr"]), "best": state.get("best", worst),
@@ -406,7 +480,9 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
            "cooldown_counter": state.get("cooldown_counter", 0)}
     value = float(metric)
     sign = 1 if mode == "min" else -1
-    if sign * value < sign * new["best"] * (1 - sign * threshold):
+    bar = (sign * new["best"] * (1 - sign * threshold) if threshold_mode == "rel"
+           else sign * new["best"] - threshold)
+    if sign * value < bar:
         new["best"], new["num_bad_epochs"] = value, 0
     else:
         new["num_bad_epochs"] += 1
@@ -415,7 +491,7 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
         new["num_bad_epochs"] = 0
     if new["num_bad_epochs"] > patience:
         lowered = max(new["lr"] * factor, min_lr)
-        if new["lr"] - lowered > 1e-8:
+        if new["lr"] - lowered > eps:
             new["lr"] = lowered
         new["cooldown_counter"], new["num_bad_epochs"] = cooldown, 0
     return new["lr"], new
@@ -425,7 +501,7 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 @hollow("schedules.reduce_on_plateau_step.never", "schedules.reduce_on_plateau_step",
         "hands back the rate and the state it was given").replaces
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0):
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
     return float(state["lr"]), state
 
 
@@ -437,11 +513,13 @@ plateau_torch_style = alternative("plateau_torch_style", "schedules.reduce_on_pl
 
 @plateau_torch_style.replaces
 def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0):
-    if mode not in ("min", "max") or factor >= 1.0:
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+    if mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or factor >= 1.0:
         raise ValueError("bad arguments")
 
     def is_better(a, best):
+        if threshold_mode == "abs":
+            return a < best - threshold if mode == "min" else a > best + threshold
         return a < best * (1.0 - threshold) if mode == "min" else a > best * (threshold + 1.0)
 
     best = state.get("best", math.inf if mode == "min" else -math.inf)
@@ -458,7 +536,7 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
         bad = 0
     if bad > patience:
         lowered = max(old_lr * factor, min_lr)
-        new_lr = lowered if old_lr - lowered > 1e-8 else old_lr
+        new_lr = lowered if old_lr - lowered > eps else old_lr
         cooling, bad = cooldown, 0
     return new_lr, dict(lr=new_lr, best=best, num_bad_epochs=bad, cooldown_counter=cooling)
 
@@ -495,3 +573,86 @@ exponential_numpy = alternative("exponential_numpy", "schedules.exponential_lr",
 @exponential_numpy.replaces
 def exponential_lr(step, base_lr, gamma):
     return float(np.float64(base_lr) * np.power(np.float64(gamma), step))
+
+
+# Object style: a reducer object with its own fields and an is_better method, loaded from the
+# state dict and written back to a new one; threshold modes and eps as in torch.optim.
+class PlateauReducer:
+    def __init__(self, state, mode, threshold, threshold_mode):
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.lr = float(state["lr"])
+        self.best = state.get("best", math.inf if mode == "min" else -math.inf)
+        self.bad = state.get("num_bad_epochs", 0)
+        self.cooling = state.get("cooldown_counter", 0)
+
+    def is_better(self, value):
+        sign = 1.0 if self.mode == "max" else -1.0
+        if self.threshold_mode == "abs":
+            bar = self.best + sign * self.threshold
+        else:
+            bar = self.best * (1.0 + sign * self.threshold)
+        return value > bar if self.mode == "max" else value < bar
+
+    def step(self, metric, factor, patience, cooldown, min_lr, eps):
+        value = float(metric)
+        if self.is_better(value):
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.cooling:
+            self.cooling, self.bad = self.cooling - 1, 0
+        if self.bad > patience:
+            lowered = max(self.lr * factor, min_lr)
+            if self.lr - lowered > eps:
+                self.lr = lowered
+            self.cooling, self.bad = cooldown, 0
+
+    def state(self):
+        return {"lr": self.lr, "best": self.best, "num_bad_epochs": self.bad,
+                "cooldown_counter": self.cooling}
+
+
+plateau_reducer_object = alternative("plateau_reducer_object", "schedules.reduce_on_plateau_step",
+                                     "a PlateauReducer object with is_better and step methods, "
+                                     "loaded from the state and written back to a new dict")
+
+
+@plateau_reducer_object.replaces
+def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
+                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+    if mode not in ("min", "max"):
+        raise ValueError(f"unknown mode {mode!r}")
+    if threshold_mode not in ("rel", "abs"):
+        raise ValueError(f"unknown threshold_mode {threshold_mode!r}")
+    if not factor < 1.0:
+        raise ValueError("factor must be < 1")
+    reducer = PlateauReducer(state, mode, threshold, threshold_mode)
+    reducer.step(metric, factor, patience, cooldown, min_lr, eps)
+    return reducer.lr, reducer.state()
+
+
+# NumPy: both phases of the one-cycle policy as arrays of breakpoints, the phase found with
+# np.searchsorted and the rate returned as a Python float.
+one_cycle_numpy = alternative("one_cycle_numpy", "schedules.one_cycle_lr",
+                              "finds the phase with np.searchsorted over NumPy breakpoints and "
+                              "computes with np.cos")
+
+
+@one_cycle_numpy.replaces
+def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
+                 final_div_factor=1e4, anneal="cos"):
+    if anneal not in ("cos", "linear"):
+        raise ValueError(f"unknown anneal {anneal!r}")
+    if step < 0 or step > total_steps - 1:
+        raise ValueError(f"step {step} is outside the run")
+    ends = np.array([0.0, float(pct_start * total_steps) - 1, total_steps - 1.0])
+    if not (ends[0] < ends[1] < ends[2]):
+        raise ValueError("need 1 < pct_start * total_steps < total_steps")
+    initial = np.float64(max_lr) / div_factor
+    rates = np.array([initial, max_lr, initial / final_div_factor])
+    phase = max(int(np.searchsorted(ends, step, side="left")), 1)   # step <= peak: phase 1
+    start, end = rates[phase - 1], rates[phase]
+    pct = (step - ends[phase - 1]) / (ends[phase] - ends[phase - 1])
+    if anneal == "cos":
+        return float(end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1))
+    return float((end - start) * pct + start)
