@@ -278,3 +278,20 @@ def test_a_grading_keeps_every_temporary_file_in_its_own_folder(tmp_path, monkey
         assert folder.parent == tmp_path and (folder / ".lock").exists()
         assert runner.remove_stale(str(tmp_path)) == []   # in use
     assert not folder.exists()
+
+
+def test_gradings_share_a_private_bytecode_cache_where_bytecode_is_not_written(monkeypatch):
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    plain = runner.grading_env(KIT)
+    assert "PYTHONPYCACHEPREFIX" not in plain and plain["TMPDIR"] == str(KIT)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = runner.grading_env(KIT)
+    cache = env["PYTHONPYCACHEPREFIX"]
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert runner.grading_env(KIT)["PYTHONPYCACHEPREFIX"] == cache   # one cache per process
+    folder = runner.bytecode_cache()
+    assert str(folder) == cache and folder.stat().st_mode & 0o777 == 0o700
+    old = time.time() - 2 * runner.STALE_AFTER_S
+    os.utime(folder, (old, old))
+    assert folder not in runner.remove_stale(str(folder.parent))   # held while this process lives

@@ -14,6 +14,7 @@ it can pin itself to one CPU so parallel gradings do not share one.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import fcntl
@@ -192,6 +193,40 @@ def cpu_slot():
     yield None
 
 
+_BYTECODE: list[Path] = []   # this process's bytecode cache, made on first use
+_BYTECODE_LOCK = threading.Lock()
+
+
+def bytecode_cache() -> Path:
+    """A private folder (mode 0700) for the compiled modules of the gradings this process
+    starts. It is locked while the process lives and removed when it exits; after a kill -9,
+    the next grading removes it as a stale grading folder (:func:`remove_stale`)."""
+    with _BYTECODE_LOCK:
+        if not _BYTECODE:
+            folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX + "pycache-"))
+            fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)   # the descriptor stays open: held until exit
+            atexit.register(shutil.rmtree, folder, True)
+            _BYTECODE.append(folder)
+        return _BYTECODE[0]
+
+
+def grading_env(tmp: Path) -> dict[str, str]:
+    """The environment of one grading process: its temporary files in ``tmp``, no
+    ``PYTEST_ADDOPTS`` of the batch's shell. Where ``PYTHONDONTWRITEBYTECODE`` is set (many
+    container images set it), every grading would compile the kit's modules and rewrite the
+    graders' assertions again, about 2 CPU-seconds a submission; the gradings then share a
+    bytecode cache of the batch's own instead (``PYTHONPYCACHEPREFIX``), so nothing is
+    written beside any source file, as that setting intends. The confined workers never use
+    it: the fork server runs with ``python -I``."""
+    env = dict(os.environ, COLUMNS="140", TMPDIR=str(tmp))
+    env.pop("PYTEST_ADDOPTS", None)
+    if env.get("PYTHONDONTWRITEBYTECODE") and not env.get("PYTHONPYCACHEPREFIX"):
+        del env["PYTHONDONTWRITEBYTECODE"]
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache())
+    return env
+
+
 def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
     cmd = [sys.executable, "-m", "descent.course.runner", "--parent", str(os.getpid()),
            "--cpu", "-" if cpu is None else str(cpu), "--",
@@ -203,8 +238,7 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
         cmd += ["-k", req.selection]
     if req.insecure:
         cmd.append("--insecure")
-    env = dict(os.environ, COLUMNS="140", TMPDIR=str(results.parent))
-    env.pop("PYTEST_ADDOPTS", None)
+    env = grading_env(results.parent)
     with open(log, "wb") as log_fh:
         proc = subprocess.Popen(cmd, cwd=req.kit, stdin=subprocess.DEVNULL, stdout=log_fh,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
