@@ -7,6 +7,8 @@ results document and output.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import subprocess
@@ -17,6 +19,20 @@ from pathlib import Path
 import pytest
 
 KIT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def kit_package(package: str):
+    """Import from the kit's ``solutions`` or ``exercises`` package (``kit_package("solutions")``
+    gives a function that imports ``solutions.<module>``); afterwards the package is forgotten,
+    so that later imports of the same name find what they expect."""
+    sys.path.insert(0, str(KIT))
+    try:
+        yield lambda module: importlib.import_module(f"{package}.{module}")
+    finally:
+        sys.path.remove(str(KIT))
+        for name in [n for n in sys.modules if n == package or n.startswith(f"{package}.")]:
+            del sys.modules[name]
 
 
 @dataclass
