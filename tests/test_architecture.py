@@ -7,6 +7,8 @@
 - The trusted side of a connection is a stack: each module imports only those below it.
 - No module but the entry point imports the command line (no import loop through ``cli``).
 - No function of the isolation package is longer than a screen.
+- The fast lane (``./dev test --fast``, the test files marked ``fast``) reaches every module of
+  the kit through its imports.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import ast
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
 KIT = Path(__file__).resolve().parents[1]
 SRC = KIT / "src" / "descent"
@@ -106,3 +110,29 @@ def test_the_checks_see_real_imports():
     """The scanner itself: it finds a relative import inside a function."""
     found = _imports(ISOLATION / "remote.py")
     assert "descent.isolation.connection" in found and "descent.impl" in found
+
+
+def _in_fast_lane(path: Path) -> bool:
+    """Whether a test file's module-level ``pytestmark`` puts the whole file in the fast lane."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
+                                                for t in node.targets):
+            return "mark.fast" in ast.unparse(node.value)
+    return False
+
+
+def test_the_fast_lane_imports_every_module_of_the_kit():
+    """``./dev test --fast`` reaches every module of src/descent: each is imported by a test
+    file of the lane (whole files join it, with ``pytestmark = pytest.mark.fast``) or by a module
+    of the kit that such a file imports."""
+    lane = [p for p in _files(KIT / "tests") if p.name.startswith("test_") and _in_fast_lane(p)]
+    kit = {_module_name(p): _imports(p) for p in _files(SRC)}
+    reached: set[str] = set()
+    todo = set().union(*(_imports(p) for p in lane))
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo |= kit.get(name, set())
+    missing = sorted(set(kit) - reached)
+    assert lane and missing == [], f"no test file of the fast lane reaches {missing}"
