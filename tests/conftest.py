@@ -88,14 +88,16 @@ def pytest_configure(config):
                                        "tests/test_architecture.py checks it covers every module)")
 
 
-GRADING_RUNS = ("solutions_run", "starter_graders_run", "starter_exercises_run", "catalogue_run",
-                "alternatives_worker_run", "public_hollow_run", "public_bugs_run")
+# A test that reads several runs joins the group of the first one listed here (tests that compare
+# the worker run with the catalogue run name the worker run first, so the two runs are made by
+# two workers at once).
+GRADING_RUNS = ("variants_worker_run", "solutions_run", "starter_graders_run",
+                "starter_exercises_run", "catalogue_run", "public_hollow_run", "public_bugs_run")
 
 
 def pytest_collection_modifyitems(config, items):
-    """With ``--dist loadgroup``, the tests that read one grading run go to one worker (named by
-    the first run a test uses), so different runs are made side by side rather than two workers
-    waiting on the same one."""
+    """With ``--dist loadgroup``, the tests that read one grading run go to one worker, so
+    different runs are made side by side rather than two workers waiting on the same one."""
     for item in items:
         run = next((f for f in GRADING_RUNS if f in getattr(item, "fixturenames", ())), None)
         if run is not None:
@@ -122,12 +124,22 @@ def catalogue_run(tmp_path_factory) -> Run:
     return _once(tmp_path_factory, "catalogue", ["graders"], ["bug:*", "alternative:*", "hollow:*"])
 
 
+# The modules whose bugs, too, are graded through workers by ``variants_worker_run``.
+WORKER_BUG_MODULES = ("losses", "activations")
+
+
 @pytest.fixture(scope="session")
-def alternatives_worker_run(tmp_path_factory) -> Run:
-    """Every alternative through workers (confined where the machine allows), in one run; the
-    in-process points come from ``catalogue_run``."""
-    return _once(tmp_path_factory, "alternatives-worker", ["graders"], ["alternative:*"],
-                 "--isolation=worker", "--insecure")
+def variants_worker_run(tmp_path_factory) -> Run:
+    """Through workers (confined where the machine allows), in one run: every alternative and
+    every hollow answer, and every bug of the exercises of WORKER_BUG_MODULES; the in-process
+    results of the same tests come from ``catalogue_run``."""
+    from descent import catalogue
+
+    catalogue.load(KIT / "graders" / "catalogue")
+    bugs = [f"bug:{v.id}" for v in catalogue.variants(catalogue.BUG)
+            if v.exercise.split(".")[0] in WORKER_BUG_MODULES]
+    return _once(tmp_path_factory, "variants-worker", ["graders"],
+                 ["alternative:*", "hollow:*", *bugs], "--isolation=worker", "--insecure")
 
 
 @pytest.fixture(scope="session")
