@@ -2,11 +2,16 @@
 
 Each run is a real ``pytest`` process over the kit's ``graders/`` or ``exercises/`` folders with
 an ``--impl`` choice, exactly as an instructor or student would start it; tests then read its
-results document and output.
+results document and output. Under pytest-xdist (``./dev test`` runs ``-n auto``) each run still
+happens once: the first worker that needs it runs it, the others read what it saved.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import fcntl
+import importlib
 import json
 import os
 import subprocess
@@ -17,6 +22,20 @@ from pathlib import Path
 import pytest
 
 KIT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def kit_package(package: str):
+    """Import from the kit's ``solutions`` or ``exercises`` package (``kit_package("solutions")``
+    gives a function that imports ``solutions.<module>``); afterwards the package is forgotten,
+    so that later imports of the same name find what they expect."""
+    sys.path.insert(0, str(KIT))
+    try:
+        yield lambda module: importlib.import_module(f"{package}.{module}")
+    finally:
+        sys.path.remove(str(KIT))
+        for name in [n for n in sys.modules if n == package or n.startswith(f"{package}.")]:
+            del sys.modules[name]
 
 
 @dataclass
@@ -46,41 +65,89 @@ def grade(tmp: Path, suites: list[str], impls: list[str], *extra: str,
     return Run(proc.returncode, output, json.loads(results.read_text()))
 
 
+def _once(tmp_path_factory, name: str, *args, **kw) -> Run:
+    """``grade(folder, *args, **kw)`` once per test session, whatever the number of xdist
+    workers: they share the session's temporary root, and a lock there makes the others wait
+    for the first one's run and read its saved result instead of grading again."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return grade(tmp_path_factory.mktemp(name), *args, **kw)
+    root = tmp_path_factory.getbasetemp().parent   # the session's, above each worker's own
+    saved = root / name / "run.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # released when the file closes
+        if saved.exists():
+            return Run(**json.loads(saved.read_text()))
+        saved.parent.mkdir(exist_ok=True)
+        run = grade(saved.parent, *args, **kw)
+        saved.write_text(json.dumps(dataclasses.asdict(run)))
+        return run
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fast: the fast lane, `./dev test --fast` (whole files: "
+                                       "tests/test_architecture.py checks it covers every module)")
+
+
+# A test that reads several runs joins the group of the first one listed here (tests that compare
+# the worker run with the catalogue run name the worker run first, so the two runs are made by
+# two workers at once).
+GRADING_RUNS = ("variants_worker_run", "solutions_run", "starter_graders_run",
+                "starter_exercises_run", "catalogue_run", "public_hollow_run", "public_bugs_run")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``--dist loadgroup``, the tests that read one grading run go to one worker, so
+    different runs are made side by side rather than two workers waiting on the same one."""
+    for item in items:
+        run = next((f for f in GRADING_RUNS if f in getattr(item, "fixturenames", ())), None)
+        if run is not None:
+            item.add_marker(pytest.mark.xdist_group(run))
+
+
 @pytest.fixture(scope="session")
 def solutions_run(tmp_path_factory) -> Run:
-    return grade(tmp_path_factory.mktemp("solutions"), ["graders", "exercises"], ["solutions"])
+    return _once(tmp_path_factory, "solutions", ["graders", "exercises"], ["solutions"])
 
 
 @pytest.fixture(scope="session")
 def starter_graders_run(tmp_path_factory) -> Run:
-    return grade(tmp_path_factory.mktemp("starter-graders"), ["graders"], ["starter"])
+    return _once(tmp_path_factory, "starter-graders", ["graders"], ["starter"])
 
 
 @pytest.fixture(scope="session")
 def starter_exercises_run(tmp_path_factory) -> Run:
-    return grade(tmp_path_factory.mktemp("starter-exercises"), ["exercises"], ["starter"])
+    return _once(tmp_path_factory, "starter-exercises", ["exercises"], ["starter"])
 
 
 @pytest.fixture(scope="session")
 def catalogue_run(tmp_path_factory) -> Run:
-    return grade(tmp_path_factory.mktemp("catalogue"), ["graders"],
-                 ["bug:*", "alternative:*", "hollow:*"])
+    return _once(tmp_path_factory, "catalogue", ["graders"], ["bug:*", "alternative:*", "hollow:*"])
+
+
+# The modules whose bugs, too, are graded through workers by ``variants_worker_run``.
+WORKER_BUG_MODULES = ("losses", "activations")
 
 
 @pytest.fixture(scope="session")
-def alternatives_worker_run(tmp_path_factory) -> Run:
-    """Every alternative through workers (confined where the machine allows), in one run; the
-    in-process points come from ``catalogue_run``."""
-    return grade(tmp_path_factory.mktemp("alternatives-worker"), ["graders"], ["alternative:*"],
-                 "--isolation=worker", "--insecure")
+def variants_worker_run(tmp_path_factory) -> Run:
+    """Through workers (confined where the machine allows), in one run: every alternative and
+    every hollow answer, and every bug of the exercises of WORKER_BUG_MODULES; the in-process
+    results of the same tests come from ``catalogue_run``."""
+    from descent import catalogue
+
+    catalogue.load(KIT / "graders" / "catalogue")
+    bugs = [f"bug:{v.id}" for v in catalogue.variants(catalogue.BUG)
+            if v.exercise.split(".")[0] in WORKER_BUG_MODULES]
+    return _once(tmp_path_factory, "variants-worker", ["graders"],
+                 ["alternative:*", "hollow:*", *bugs], "--isolation=worker", "--insecure")
 
 
 @pytest.fixture(scope="session")
 def public_hollow_run(tmp_path_factory) -> Run:
-    return grade(tmp_path_factory.mktemp("public-hollow"), ["exercises"], ["hollow:*"])
+    return _once(tmp_path_factory, "public-hollow", ["exercises"], ["hollow:*"])
 
 
 @pytest.fixture(scope="session")
 def public_bugs_run(tmp_path_factory) -> Run:
     """The public tests over every catalogued bug (each runs only its exercise's tests)."""
-    return grade(tmp_path_factory.mktemp("public-bugs"), ["exercises"], ["bug:*"])
+    return _once(tmp_path_factory, "public-bugs", ["exercises"], ["bug:*"])

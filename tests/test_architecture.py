@@ -7,14 +7,19 @@
 - The trusted side of a connection is a stack: each module imports only those below it.
 - No module but the entry point imports the command line (no import loop through ``cli``).
 - No function of the isolation package is longer than a screen.
+- The fast lane (``./dev test --fast``, the test files marked ``fast``) reaches every module of
+  the kit through its imports.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
 KIT = Path(__file__).resolve().parents[1]
 SRC = KIT / "src" / "descent"
@@ -106,3 +111,55 @@ def test_the_checks_see_real_imports():
     """The scanner itself: it finds a relative import inside a function."""
     found = _imports(ISOLATION / "remote.py")
     assert "descent.isolation.connection" in found and "descent.impl" in found
+
+
+def _in_fast_lane(path: Path) -> bool:
+    """Whether a test file's module-level ``pytestmark`` puts the whole file in the fast lane."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
+                                                for t in node.targets):
+            return "mark.fast" in ast.unparse(node.value)
+    return False
+
+
+def _kit_references(path: Path) -> set[str]:
+    """The kit modules a kit module uses: its imports, the modules it names in code strings
+    (``python -m descent.x``, ``-c "from descent.x import main"``; docstrings do not count), and
+    for the command line the modules that plug in their subcommands."""
+    found = _imports(path)
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docstrings:
+            found.update(re.findall(r"descent(?:\.\w+)+", node.value))
+    if path == SRC / "cli.py":
+        from descent import cli
+
+        found.update(f"descent.{name}" for name in cli._PLUGGABLE_COMMANDS)
+    return found
+
+
+# Run only where a slow test can reach them (named with where).
+SLOW_LANE_ONLY = {
+    "descent.labs.execute": "nbgrader's preprocessors, run by nbgrader itself: "
+                            "tests/labs/test_labs_preflight.py and test_labs_e2e.py",
+}
+
+
+def test_the_fast_lane_reaches_every_module_of_the_kit():
+    """``./dev test --fast`` reaches every module of src/descent: each is used by a test file of
+    the lane (whole files join it, with ``pytestmark = pytest.mark.fast``) or by a module of the
+    kit that such a file reaches (see _kit_references)."""
+    lane = [p for p in _files(KIT / "tests") if p.name.startswith("test_") and _in_fast_lane(p)]
+    kit = {_module_name(p): p for p in _files(SRC)}
+    reached: set[str] = set()
+    todo = set().union(*(_imports(p) for p in lane))
+    while todo:
+        name = todo.pop()
+        if name in kit and name not in reached:
+            reached.add(name)
+            todo |= _kit_references(kit[name])
+    missing = sorted(set(kit) - reached - set(SLOW_LANE_ONLY))
+    assert lane and missing == [], f"no test file of the fast lane reaches {missing}"
+    assert not reached & set(SLOW_LANE_ONLY), "the fast lane reaches it now: drop it from the list"

@@ -7,6 +7,8 @@ import torch
 
 from descent.compare import GradingFailure, assert_close, assert_like, compare
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def t(*values, dtype=torch.float64):
     return torch.tensor(values, dtype=dtype)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
-import sys
-from pathlib import Path
 
+import pytest
+
+from conftest import KIT, kit_package
 from descent import exercises
 
-KIT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
 
 def test_the_contract_lists_every_exercise_with_each_of_its_functions():
@@ -30,15 +30,10 @@ def test_author_docs_point_only_inside_the_repository():
 
 def test_the_contract_signatures_are_the_references():
     text = (KIT / "docs" / "exercises.md").read_text()
-    sys.path.insert(0, str(KIT))
-    try:
+    with kit_package("solutions") as solution:
         for ex in exercises.EXERCISES.values():
-            module = importlib.import_module(f"solutions.{ex.module}")
+            module = solution(ex.module)
             for name in ex.functions:
                 obj = getattr(module, name)
                 shown = name if inspect.isclass(obj) else f"{name}{inspect.signature(obj)}"
                 assert f"`{shown}`" in text, f"docs/exercises.md: {ex.id} should show {shown}"
-    finally:
-        sys.path.remove(str(KIT))
-        for name in [n for n in sys.modules if n == "solutions" or n.startswith("solutions.")]:
-            del sys.modules[name]

@@ -7,6 +7,8 @@ import pytest
 
 from descent.export import to_csv, to_gradescope
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def _doc(*blocks):
     return {"schema": "descent.results/1", "duration_s": 1.5, "devices": ["cpu"],

@@ -10,6 +10,8 @@ from descent.checker import Checker
 from descent.compare import GradingFailure
 from descent.gradcheck import SLOW_MODE_LIMIT, gradcheck_pair
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def _check(forward, backward, args, wrt=(0,)):
     gradcheck_pair(forward, backward, args, wrt, kwargs={}, split=None, what="the backward",

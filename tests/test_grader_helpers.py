@@ -6,6 +6,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 KIT = Path(__file__).resolve().parents[1]
 BATCHING = {"call_each", "call_chain", "call_then", "run_graph"}
 

@@ -3,9 +3,13 @@ functions over result records, no grading run (a signal in well under a second).
 
 from __future__ import annotations
 
+import pytest
+
 from descent import audit, results
 from descent.results import FAILED, PASSED
 from descent.results import TestResult as Record
+
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
 
 def _test(name: str, outcome: str = PASSED, impl: str = "student",

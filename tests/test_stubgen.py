@@ -8,6 +8,8 @@ import pytest
 from descent import exercises
 from descent.stubgen import StubError, generate, make_stub
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 KIT = Path(__file__).resolve().parents[1]
 
 

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
-from conftest import KIT
+from conftest import KIT, kit_package
 from descent import timelimit
 from descent.bundle import build_student_bundle
 from descent.isolation import confinement
@@ -340,3 +341,16 @@ def test_a_float32_intermediate_is_caught_and_shown_in_enough_digits(tmp_path):
     expected, got = re.search(r"expected (\S+), got (\S+) ", test["message"]).groups()
     assert expected != got, test["message"]
     assert "float32" in test["message"]
+
+
+def test_the_public_optimizer_runs_are_what_torch_optim_computes():
+    """exercises/test_optim.py writes out torch.optim's parameters (building an optimizer there
+    would cost every student run about a second): they must stay exactly what it computes."""
+    with kit_package("exercises") as public:
+        optim_tests = public("test_optim")
+        assert len(optim_tests.TORCH_OPTIM) == 5
+        for name, (cls_name, hp, expected) in optim_tests.TORCH_OPTIM.items():
+            got = optim_tests.torch_optim_run(cls_name, hp, steps=len(expected))
+            assert len(expected) == 5 and all(
+                torch.allclose(g, e, rtol=1e-12, atol=0) for g, e in zip(got, expected)), (
+                name, got, expected)

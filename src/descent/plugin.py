@@ -237,6 +237,7 @@ def _compact_output(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_exercise(item) for item in session.items):
         _compact_output(session.config)
+        _one_thread(session.config)
         # A grading run that dies before writing its results must not leave the previous
         # run's file looking current.
         _results_file(session.config).unlink(missing_ok=True)
@@ -244,6 +245,29 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
     gc.freeze()
+
+
+_THREADS = pytest.StashKey[int]()
+
+
+def _one_thread(config: pytest.Config) -> None:
+    """Grade with one torch thread, as the confined worker does: the exercises' tensors are far
+    too small to gain from threads, and on a busy machine (a shared CI runner, parallel graders)
+    idle threads spinning for work made the capstone's training several times slower and cut it
+    short at its time budget. The previous count comes back at the end of the run (pytest may run
+    in a process that goes on, as ``descent grade`` and pytester do)."""
+    import torch
+
+    config.stash[_THREADS] = torch.get_num_threads()
+    torch.set_num_threads(1)
+
+
+def _restore_threads(config: pytest.Config) -> None:
+    threads = config.stash.get(_THREADS, None)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 # -- parametrization -------------------------------------------------------------------------------
@@ -609,6 +633,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.results_path = results.write(state.doc, _results_file(session.config))
     finally:
         isolation.close(state._impls or [])
+        _restore_threads(session.config)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # around the reporter's: after its short summary

@@ -12,6 +12,8 @@ from descent.course.runner import Outcome
 
 from .conftest import run_batch
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def outcome(student="ada", digest="h1", points=7.5, status="graded") -> Outcome:
     doc = {"schema": "descent.results/1", "implementations": [

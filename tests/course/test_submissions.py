@@ -15,6 +15,8 @@ from descent.isolation import intake
 
 from .conftest import KIT
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def test_entries_students_and_what_is_graded(tmp_path):
     (tmp_path / "ada" / "starter").mkdir(parents=True)

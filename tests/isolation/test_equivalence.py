@@ -1,27 +1,21 @@
 """Catalogued variants give the same results through the worker as in-process.
 
 Every buggy and alternative variant of the losses and activations exercises is graded twice by
-the hidden graders: in-process (the kit's normal mode) and with ``--isolation worker`` (the
-variant applied inside a confined worker). Per test, the outcome, the points and the named
-misconception must be identical. (The full catalogue is compared the same way by running
-``pytest graders --impl 'bug:*' --impl 'alternative:*'`` with and without ``--isolation worker``;
-here two topics keep the kit's suite short.) Hollow answers are compared over every exercise: they
-fail fast, and each must score 0 in a worker as in-process.
+the hidden graders: in-process (the session's catalogue run, which the outcome tests also read)
+and inside confined workers (the session's worker run, which also grades every alternative).
+Per test of graders/test_losses.py and graders/test_activations.py, the outcome, the points and
+the named misconception must be identical. (The full catalogue is compared the same way by
+running ``pytest graders --impl 'bug:*' --impl 'alternative:*'`` with and without
+``--isolation worker``; here two topics keep the kit's suite short.) Hollow answers are compared
+over every exercise: they fail fast, and each must score 0 in a worker as in-process.
 """
 
 from __future__ import annotations
-
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from descent.isolation import confinement
 
-KIT = Path(__file__).resolve().parents[2]
 SUITES = ["graders/test_losses.py", "graders/test_activations.py"]
 
 pytestmark = pytest.mark.skipif(
@@ -29,46 +23,37 @@ pytestmark = pytest.mark.skipif(
     reason="no confinement on this machine")
 
 
-def _grade(tmp: Path, name: str, *extra: str) -> dict:
-    results = tmp / f"{name}.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider",
-         "--impl=bug:*", "--impl=alternative:*", f"--results={results}", "--no-grade-summary",
-         *extra], cwd=KIT, capture_output=True, text=True, env=env, timeout=1500)
-    assert results.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(results.read_text())
-
-
-def _key(doc: dict) -> dict:
+def _key(doc: dict, keep=lambda test: True) -> dict:
     return {(t["implementation"], t["name"]): (t["outcome"], t["points"], t["misconception"])
-            for t in doc["tests"]}
+            for t in doc["tests"] if keep(t)}
 
 
-def test_variants_identical_in_process_and_in_a_worker(tmp_path):
-    local = _grade(tmp_path, "in-process")
-    worker = _grade(tmp_path, "worker", "--isolation=worker")
+def _variants_in_suites(doc: dict) -> dict:
+    """_key of the bug and alternative variants' tests in SUITES."""
+    return _key(doc, lambda t: t["nodeid"].startswith(tuple(SUITES))
+                and t["implementation"].split(":")[0] in ("bug", "alternative"))
+
+
+def test_variants_identical_in_process_and_in_a_worker(variants_worker_run, catalogue_run):
+    worker = variants_worker_run.results
     assert worker["environment"]["isolation"] == "worker"
-    a, b = _key(local), _key(worker)
+    a, b = _variants_in_suites(catalogue_run.results), _variants_in_suites(worker)
     assert set(a) == set(b)
     differ = [f"{k}: in-process {a[k]} / worker {b[k]}" for k in sorted(a) if a[k] != b[k]]
     assert not differ, "\n".join(differ[:40])
     assert len(a) > 200
 
 
-def test_hollow_answers_score_zero_in_a_worker(tmp_path, catalogue_run):
+def test_hollow_answers_score_zero_in_a_worker(variants_worker_run, catalogue_run):
     """Every hollow answer of every exercise, applied inside a confined worker, scores 0 and
     gets per test the same outcome, points and named misconception as in-process."""
-    results = tmp_path / "hollow.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "graders", "-q", "-p", "no:cacheprovider",
-         "--impl=hollow:*", "--isolation=worker", f"--results={results}", "--no-grade-summary"],
-        cwd=KIT, capture_output=True, text=True, env=env, timeout=1500)
-    assert results.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    worker = json.loads(results.read_text())
+    worker = variants_worker_run.results
     assert worker["environment"]["isolation"] == "worker"
-    earned = [f"{b['name']}: {b['points']}" for b in worker["implementations"] if b["points"]]
-    assert not earned, "\n".join(earned)
-    local = {k: v for k, v in _key(catalogue_run.results).items() if k[0].startswith("hollow:")}
-    assert local == _key(worker)
+    hollow = [b for b in worker["implementations"] if b["name"].startswith("hollow:")]
+    earned = [f"{b['name']}: {b['points']}" for b in hollow if b["points"]]
+    assert hollow and not earned, "\n".join(earned)
+
+    def of_hollows(doc):
+        return _key(doc, lambda t: t["implementation"].startswith("hollow:"))
+
+    assert of_hollows(catalogue_run.results) == of_hollows(worker)

@@ -7,7 +7,11 @@ import os
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from descent.isolation import intake, scan
+
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
 GOOD = "import torch\n\ndef mse_forward(pred, target):\n    return ((pred - target) ** 2).mean(), None\n"
 

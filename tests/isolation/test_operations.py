@@ -15,6 +15,8 @@ from descent.isolation import operations, protocol
 from descent.isolation.protocol import Decoder, Encoder
 from descent.isolation.worker import PACKAGE, Worker
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 
 

@@ -14,6 +14,8 @@ import torch
 from descent.isolation import protocol
 from descent.isolation.protocol import Decoder, Encoder, ProtocolError
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def roundtrip(value):
     enc = Encoder()

@@ -7,6 +7,8 @@ import pytest
 
 from descent import tape
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def test_a_recording_keeps_operand_order_and_constants():
     ops, outputs = tape.record(lambda a, b: [a, 2.0 - a, (a * b).tanh(), 5 ** -b], 2)

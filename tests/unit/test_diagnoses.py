@@ -8,6 +8,8 @@ from descent import diagnoses
 from descent.compare import GradingFailure
 from descent.diagnoses import Diagnosis, Inputs, diagnose, inputs_of
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def seeded(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)

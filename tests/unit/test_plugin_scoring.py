@@ -10,6 +10,8 @@ from descent import plugin, results, timelimit
 from descent.impl import SubmissionError
 from descent.isolation import errors
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 pytest_plugins = ["pytester"]
 
 

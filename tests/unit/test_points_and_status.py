@@ -11,6 +11,8 @@ from descent.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, SKIPPED, Exe
 
 from .conftest import record
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 
 def points(tests) -> dict[str, float]:
     return {t.name.split("::")[-1]: t.points for t in tests}

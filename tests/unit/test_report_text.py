@@ -3,9 +3,12 @@ markup in a name neither restyles the report nor crashes it (issue 22)."""
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 
 from descent import report
+
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
 NAME = "sub[/red][bold]"   # an unbalanced closing tag: rich raises MarkupError on it as markup
 

@@ -17,6 +17,8 @@ from descent.results import ERROR, FAILED, PASSED, SKIPPED
 
 from .conftest import record
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 pytest_plugins = ["pytester"]
 
 

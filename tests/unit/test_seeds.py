@@ -12,6 +12,8 @@ import torch
 from descent.inputs import Inputs, seed_for
 from descent.plugin import _input_key
 
+pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+
 pytest_plugins = ["pytester"]
 
 
