@@ -57,16 +57,20 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
         n = x.shape[0]
         mu = x.mean(dim=0)
         xc = x - mu
-        var = (xc * xc).mean(dim=0)
+        y = xc * xc                                   # a scratch buffer until y is computed
+        var = y.mean(dim=0)
         inv_std = torch.rsqrt(var + eps)
         new_mean = (1 - momentum) * running_mean + momentum * mu
         new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))
     else:
         xc = x - running_mean
+        y = torch.empty_like(xc)
         inv_std = torch.rsqrt(running_var + eps)
         new_mean, new_var = running_mean.clone(), running_var.clone()
-    xhat = xc * inv_std
-    y = gamma * xhat + beta
+    # In place on the tensors made here: on CPU a fresh buffer the size of x costs about as much
+    # as an elementwise pass over it.
+    xhat = xc.mul_(inv_std)
+    torch.mul(gamma, xhat, out=y).add_(beta)
     return y, new_mean, new_var, (xhat, gamma, inv_std, bool(training))
     # END SOLUTION
 
@@ -88,12 +92,15 @@ def batchnorm_backward(dy, cache):
     # BEGIN SOLUTION
     xhat, gamma, inv_std, training = cache
     dbeta = dy.sum(dim=0)
-    dgamma = (dy * xhat).sum(dim=0)
+    t = dy * xhat
+    dgamma = t.sum(dim=0)
     g = dy * gamma
     if training:
-        dx = (g - g.mean(dim=0) - xhat * (g * xhat).mean(dim=0)) * inv_std
+        mean_g = g.mean(dim=0)
+        mean_gx = torch.mul(g, xhat, out=t).mean(dim=0)
+        dx = g.sub_(mean_g).sub_(torch.mul(xhat, mean_gx, out=t)).mul_(inv_std)
     else:
-        dx = g * inv_std
+        dx = g.mul_(inv_std)
     return dx, dgamma, dbeta
     # END SOLUTION
 
@@ -112,9 +119,11 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     # BEGIN SOLUTION
     mu = x.mean(dim=-1, keepdim=True)
     xc = x - mu
-    inv_std = torch.rsqrt((xc * xc).mean(dim=-1, keepdim=True) + eps)
-    xhat = xc * inv_std
-    return gamma * xhat + beta, (xhat, gamma, inv_std)
+    y = xc * xc                         # a scratch buffer until y is computed, see batch norm
+    inv_std = torch.rsqrt(y.mean(dim=-1, keepdim=True) + eps)
+    xhat = xc.mul_(inv_std)
+    torch.mul(gamma, xhat, out=y).add_(beta)
+    return y, (xhat, gamma, inv_std)
     # END SOLUTION
 
 
@@ -130,10 +139,12 @@ def layernorm_backward(dy, cache):
     xhat, gamma, inv_std = cache
     d = xhat.shape[-1]
     dbeta = dy.reshape(-1, d).sum(dim=0)
-    dgamma = (dy * xhat).reshape(-1, d).sum(dim=0)
+    t = dy * xhat
+    dgamma = t.reshape(-1, d).sum(dim=0)
     g = dy * gamma
-    dx = (g - g.mean(dim=-1, keepdim=True)
-          - xhat * (g * xhat).mean(dim=-1, keepdim=True)) * inv_std
+    mean_g = g.mean(dim=-1, keepdim=True)
+    mean_gx = torch.mul(g, xhat, out=t).mean(dim=-1, keepdim=True)
+    dx = g.sub_(mean_g).sub_(torch.mul(xhat, mean_gx, out=t)).mul_(inv_std)
     return dx, dgamma, dbeta
     # END SOLUTION
 
