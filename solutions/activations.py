@@ -113,9 +113,9 @@ def gelu_backward(dy, cache):
     """
     # BEGIN SOLUTION
     x, cdf = cache
-    # (x * x) * -0.5 equals -0.5 * x * x bit for bit (a power of two); each step in place.
-    t = (x * x).mul_(-0.5).exp_().div_(math.sqrt(2 * math.pi))       # the density phi(x)
-    return t.mul_(x).add_(cdf).mul_(dy)
+    # exp(-x^2 / 2), then cdf + x * phi(x) with phi's constant folded in, each step in place.
+    t = (x * x).mul_(-0.5).exp_()
+    return torch.addcmul(cdf, t, x, value=1 / math.sqrt(2 * math.pi), out=t).mul_(dy)
     # END SOLUTION
 
 
