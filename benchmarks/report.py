@@ -195,6 +195,10 @@ def print_ops(body: dict) -> None:
     print_section("4. reference / PyTorch", *ops_table(body))
 
 
+def _loads(values) -> str:
+    return "-" if not values else " / ".join(f"{x:.1f}" for x in values)
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     parts = [
@@ -205,8 +209,9 @@ def markdown(results: dict) -> str:
         "",
         f"- command: `{results['command']}`",
         f"- date: {m['date']}; the run took {results['duration_s']:.0f} s",
-        f"- machine: {m['cpu']}, {m['cores']} cores, {m['platform']}; load average at the end "
-        f"{', '.join(f'{x:.1f}' for x in m['load_average'])}",
+        f"- machine: {m['cpu']}, {m['cores']} cores, {m['platform']}; load average (1, 5, 15 "
+        f"min) at the start {_loads(m.get('load_average_start'))}, at the end "
+        f"{_loads(m['load_average'])}",
         f"- Python {m['python']}, torch {m['torch']}; CUDA: {m['cuda'] or 'no device'}",
     ]
     for note in results.get("notes", []):
@@ -215,6 +220,12 @@ def markdown(results: dict) -> str:
         parts.append(f"- {note}")
     for title, head, rows in tables(results):
         parts += ["", f"## {title}", "", _md(head, rows)]
+        if title.startswith("2."):
+            parts += ["", f"Class sizes {results['kit'].get('sizes')}. The default, 1 and 10, "
+                      "keeps the full mode under 15 minutes on two quiet cores; a class of 50 "
+                      "(`--class-sizes 1,10,50`) adds about 3 commands x 50 submissions x 8 s "
+                      "today. `descent batch` runs with its default jobs; CPU seconds count the "
+                      "grading processes and every worker they waited for."]
         if title.startswith("2.") and results["kit"].get("profile"):
             for ptitle, phead, prows in profile_tables(results["kit"]["profile"]):
                 parts += ["", f"### {ptitle[0].upper()}{ptitle[1:]}", "", _md(phead, prows)]

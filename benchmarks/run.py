@@ -79,6 +79,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                              "reference_ops.py)")
     parser.add_argument("--profile", action="store_true",
                         help="print where one isolated grading spends its time")
+    parser.add_argument("--note", action="append", default=[], metavar="TEXT",
+                        help="a line for RESULTS.md about this run (the machine's state, say)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for RESULTS.md and results.json (default benchmarks/; "
                              "with --quick nothing is written unless given)")
@@ -131,7 +133,7 @@ def run_sections(args: argparse.Namespace, tmp: Path) -> dict:
         log(f"2. full graders (class sizes {args.class_sizes})")
         select = ["-k", "mse"] if args.quick else []
         rows, doc = kit.full_graders(args.class_sizes, tmp / "kit", log, select)
-        results["kit"] = {"rows": rows, "select": " ".join(select)}
+        results["kit"] = {"rows": rows, "select": " ".join(select), "sizes": args.class_sizes}
         if doc is not None:
             results["kit"]["profile"] = kit.profile(doc)
         report.print_kit(results["kit"], args.profile)
@@ -174,7 +176,7 @@ def check(results: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    start = time.perf_counter()
+    start, load = time.perf_counter(), os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
     try:
         results = run_sections(args, tmp)
@@ -183,8 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    results.update(machine=machine(), command=command.strip(), quick=args.quick,
-                   duration_s=round(time.perf_counter() - start, 1))
+    results.update(machine={**machine(), "load_average_start": load}, command=command.strip(),
+                   quick=args.quick, duration_s=round(time.perf_counter() - start, 1),
+                   notes=args.note)
     print(f"\nthe run took {results['duration_s']:.0f} s")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def test_the_small_assignment_passes_the_reference_code():
 
 
 @pytest.mark.parametrize("name, old, new", [
-    ("ce_forward", "return -(a * logp).sum()", "return -(a * logp).sum() * 1.01"),
+    ("ce_forward", "a.div_(w[target].sum())", "a.div_(w[target].sum() - 1)"),
     ("adam_second_step", "bias2 = 1 - beta2 ** t", "bias2 = 1 - beta2"),
 ])
 def test_each_peer_check_can_fail(name, old, new):
