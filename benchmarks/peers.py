@@ -21,6 +21,7 @@ runs), installed from the package index on first use: the pinned torch first, th
 from __future__ import annotations
 
 import ast
+import fcntl
 import json
 import shutil
 import sqlite3
@@ -148,15 +149,22 @@ def peer_venv(name: str, log) -> Path:
     """The peer's own virtual environment (made and installed on first use); its bin folder."""
     venv = VENVS / name
     stamp = venv / f".installed-{PEERS[name]}"
-    if not stamp.exists():
-        log(f"  installing {PEERS[name]} and {TORCH} into {venv.relative_to(KIT)} (once) ...")
-        shutil.rmtree(venv, ignore_errors=True)
-        timed([PYTHON, "-m", "venv", str(venv)], timeout=300)
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        timed([*pip, TORCH], timeout=1800)        # the pinned torch first, never the resolver's
-        timed([*pip, PEERS[name], "ipykernel", TORCH], timeout=1800)
-        stamp.touch()
+    VENVS.mkdir(exist_ok=True)
+    with open(VENVS / f"{name}.lock", "w") as lock:   # two runs never install into one venv
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            _install(venv, name, log)
     return venv / "bin"
+
+
+def _install(venv: Path, name: str, log) -> None:
+    log(f"  installing {PEERS[name]} and {TORCH} into {venv.relative_to(KIT)} (once) ...")
+    shutil.rmtree(venv, ignore_errors=True)
+    timed([PYTHON, "-m", "venv", str(venv)], timeout=300)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    timed([*pip, TORCH], timeout=1800)            # the pinned torch first, never the resolver's
+    timed([*pip, PEERS[name], "ipykernel", TORCH], timeout=1800)
+    (venv / f".installed-{PEERS[name]}").touch()
 
 
 # --- Descent -------------------------------------------------------------------------------

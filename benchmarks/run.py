@@ -30,6 +30,11 @@ shared machine compare within one run only. The full mode writes ``benchmarks/RE
 of the student's loop and small tensors; it installs nothing (a peer whose environment is not
 there yet is reported as skipped) and asserts that every section produced its rows, never a
 timing.
+
+The other scripts here answer narrower questions and stay as they are: ``isolation_overhead.py``
+(the cost of one call through a worker, and of a test), ``batch_class.py`` (``descent batch``
+with several jobs and on a Dask cluster), ``labs_autograde.py`` (nbgrader labs, one kit against
+another) and ``similarity_class.py``.
 """
 
 from __future__ import annotations
@@ -125,10 +130,6 @@ def machine() -> dict:
 
 def run_sections(args: argparse.Namespace, tmp: Path) -> dict:
     results: dict = {"sections": args.sections}
-    if "peers" in args.sections:
-        log(f"1. peers ({args.peer_submissions} submissions each)")
-        results["peers"] = peers.run(tmp / "peers", args.peer_submissions, args.quick, log)
-        report.print_peers(results["peers"])
     if "kit" in args.sections:
         log(f"2. full graders (class sizes {args.class_sizes})")
         select = ["-k", "mse"] if args.quick else []
@@ -155,6 +156,11 @@ def run_sections(args: argparse.Namespace, tmp: Path) -> dict:
         results["ops"] = {"rows": rows, "threads": args.threads,
                           "cuda": torch.cuda.is_available()}
         report.print_ops(results["ops"])
+    if "peers" in args.sections:
+        log(f"1. peers ({args.peer_submissions} submissions each; measured last, after any "
+            f"first-time install of their environments)")
+        results["peers"] = peers.run(tmp / "peers", args.peer_submissions, args.quick, log)
+        report.print_peers(results["peers"])
     return results
 
 
