@@ -163,7 +163,7 @@ def _install(venv: Path, name: str, log) -> None:
     timed([PYTHON, "-m", "venv", str(venv)], timeout=300)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     timed([*pip, TORCH], timeout=1800)            # the pinned torch first, never the resolver's
-    timed([*pip, PEERS[name], "ipykernel", TORCH], timeout=1800)
+    timed([*pip, PEERS[name], "ipykernel", "numpy", TORCH], timeout=1800)
     (venv / f".installed-{PEERS[name]}").touch()
 
 

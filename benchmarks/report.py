@@ -207,7 +207,10 @@ def markdown(results: dict) -> str:
         "Written by `benchmarks/run.py` (see its `--help`); every table comes from one run, "
         "whose compared commands were interleaved. Compare numbers within this file only.",
         "",
-        f"- command: `{results['command']}`",
+        f"- command: `{results['command']}`"
+        + ("" if results.get("complete", True) else
+           f" (cut short: this file holds the sections it finished, "
+           f"{', '.join(results['sections']) or 'none'})"),
         f"- date: {m['date']}; the run took {results['duration_s']:.0f} s",
         f"- machine: {m['cpu']}, {m['cores']} cores, {m['platform']}; load average (1, 5, 15 "
         f"min) at the start {_loads(m.get('load_average_start'))}, at the end "

@@ -128,8 +128,9 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
-def run_sections(args: argparse.Namespace, tmp: Path) -> dict:
-    results: dict = {"sections": args.sections}
+def run_sections(args: argparse.Namespace, tmp: Path, results: dict, save) -> dict:
+    """Measure the chosen sections into ``results``, calling ``save`` after each (a run cut
+    short keeps the sections it finished)."""
     if "kit" in args.sections:
         log(f"2. full graders (class sizes {args.class_sizes})")
         select = ["-k", "mse"] if args.quick else []
@@ -138,11 +139,13 @@ def run_sections(args: argparse.Namespace, tmp: Path) -> dict:
         if doc is not None:
             results["kit"]["profile"] = kit.profile(doc)
         report.print_kit(results["kit"], args.profile)
+        save()
     if "loop" in args.sections:
         log("3. the student loop")
         results["loop"] = kit.student_loop(tmp / "loop", args.module, args.loop_repeats, log,
                                            whole=not args.quick)
         report.print_loop(results["loop"])
+        save()
     if "ops" in args.sections:
         import torch
 
@@ -156,18 +159,20 @@ def run_sections(args: argparse.Namespace, tmp: Path) -> dict:
         results["ops"] = {"rows": rows, "threads": args.threads,
                           "cuda": torch.cuda.is_available()}
         report.print_ops(results["ops"])
+        save()
     if "peers" in args.sections:
         log(f"1. peers ({args.peer_submissions} submissions each; measured last, after any "
             f"first-time install of their environments)")
         results["peers"] = peers.run(tmp / "peers", args.peer_submissions, args.quick, log)
         report.print_peers(results["peers"])
+        save()
     return results
 
 
-def check(results: dict) -> list[str]:
+def check(results: dict, chosen: list[str]) -> list[str]:
     """What --quick asserts: every chosen section produced its rows (never a timing)."""
     problems = []
-    for section in results["sections"]:
+    for section in chosen:
         body = results.get(section)
         rows = body if isinstance(body, list) else (body or {}).get("rows", [])
         if not rows:
@@ -182,25 +187,32 @@ def check(results: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    start, load = time.perf_counter(), os.getloadavg()
+    start = time.perf_counter()
+    results: dict = {"sections": [], "command": command.strip(), "quick": args.quick,
+                     "notes": args.note, "load_average_start": os.getloadavg()}
+
+    def save(final: bool = False) -> None:
+        results.update(machine={**machine(), "load_average_start": results["load_average_start"]},
+                       duration_s=round(time.perf_counter() - start, 1), complete=final)
+        results["sections"] = [s for s in args.sections if s in results]
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+            (args.out / "RESULTS.md").write_text(report.markdown(results))
+
     tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
     try:
-        results = run_sections(args, tmp)
+        run_sections(args, tmp, results, save)
     except KeyboardInterrupt:
-        log("interrupted: nothing written")
+        log("interrupted: the files hold the sections finished before")
         return 130
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    results.update(machine={**machine(), "load_average_start": load}, command=command.strip(),
-                   quick=args.quick, duration_s=round(time.perf_counter() - start, 1),
-                   notes=args.note)
+    save(final=True)
     print(f"\nthe run took {results['duration_s']:.0f} s")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-        (args.out / "RESULTS.md").write_text(report.markdown(results))
         print(f"wrote {args.out / 'RESULTS.md'} and {args.out / 'results.json'}")
-    problems = check(results)
+    problems = check(results, args.sections)
     for p in problems:
         print(f"benchmark problem: {p}", file=sys.stderr)
     return 1 if problems else 0
