@@ -291,9 +291,9 @@ def otter(tmp: Path, count: int, bin_dir: Path) -> dict:
     nb = _notebook([("markdown", "Cross-entropy and Adam.", {}),
                     ("code", solution_source(), {})])
     env = kit_env(bin_dir)
-    timed([str(bin_dir / "otter"), "generate", "-t", str(tests), "-o", str(root)],
-          cwd=root, env=env)
     archive = root / "autograder.zip"
+    timed([str(bin_dir / "otter"), "generate", "-t", str(tests), "-o", str(archive)],
+          cwd=root, env=env)
     subs = []
     for i in range(count):
         path = root / "subs" / f"s{i:03d}.ipynb"
@@ -315,15 +315,12 @@ def otter(tmp: Path, count: int, bin_dir: Path) -> dict:
 
 
 def _otter_passed(path: Path, run) -> int:
+    """Points in otter's results (the Gradescope format: one entry per test file, with a score;
+    the summary entry of the public tests has none)."""
     if not path.exists():
         raise Failed(f"otter run wrote no results.json:\n{run.tail()}")
-    doc = json.loads(path.read_text())
-    results = doc.get("results", doc)
-    score = sum(r.get("score", 0) for r in (results.values() if isinstance(results, dict)
-                                             else results) if isinstance(r, dict))
-    if score == 0 and "total" in json.dumps(doc):
-        score = doc.get("total", 0)
-    return int(round(score))
+    tests = json.loads(path.read_text()).get("tests", [])
+    return int(round(sum(t.get("score", 0) for t in tests)))
 
 
 def _quick_bin(peer: str) -> Path:

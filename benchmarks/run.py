@@ -5,7 +5,8 @@ student's loop, and the reference solutions against PyTorch.
     .venv/bin/python benchmarks/run.py --quick    # CI smoke run: checks the runner, no timing
     .venv/bin/python benchmarks/run.py --profile  # also where the graders' time goes
 
-Sections (``--sections`` picks some, in this order):
+Sections (``--sections`` picks some and their order; by default all, the peers last so that a
+first run installs their environments after the kit's own measurements):
 
 1. ``peers``: one small assignment (cross-entropy forward and backward, one Adam step; seven
    checks) graded for N submissions (``--peer-submissions``, default 20) by Descent through
@@ -57,7 +58,7 @@ import peers  # noqa: E402
 import report  # noqa: E402
 from timing import KIT  # noqa: E402
 
-SECTIONS = ("peers", "kit", "loop", "ops")
+SECTIONS = ("kit", "loop", "ops", "peers")   # the default order: peers last, after any install
 
 
 def log(message: str) -> None:
@@ -94,7 +95,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s): {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-    args.sections = [s for s in SECTIONS if s in chosen]
+    args.sections = list(dict.fromkeys(chosen))           # the order given, each once
     q = args.quick
     args.peer_submissions = args.peer_submissions or (2 if q else 20)
     try:
@@ -128,43 +129,55 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
+def kit_section(args: argparse.Namespace, tmp: Path) -> dict:
+    log(f"2. full graders (class sizes {args.class_sizes})")
+    select = ["-k", "mse"] if args.quick else []
+    rows, doc = kit.full_graders(args.class_sizes, tmp / "kit", log, select)
+    body = {"rows": rows, "select": " ".join(select), "sizes": args.class_sizes}
+    if doc is not None:
+        body["profile"] = kit.profile(doc)
+    report.print_kit(body, args.profile)
+    return body
+
+
+def loop_section(args: argparse.Namespace, tmp: Path) -> list[dict]:
+    log("3. the student loop")
+    rows = kit.student_loop(tmp / "loop", args.module, args.loop_repeats, log,
+                            whole=not args.quick)
+    report.print_loop(rows)
+    return rows
+
+
+def ops_section(args: argparse.Namespace, tmp: Path) -> dict:
+    import torch
+
+    import reference_ops
+
+    log(f"4. reference operations against PyTorch ({args.threads} CPU thread(s))")
+    torch.set_num_threads(args.threads)
+    rows = []
+    for device in reference_ops.devices("all"):
+        rows += reference_ops.measure(device, args.quick, args.ops_repeats)
+    body = {"rows": rows, "threads": args.threads, "cuda": torch.cuda.is_available()}
+    report.print_ops(body)
+    return body
+
+
+def peers_section(args: argparse.Namespace, tmp: Path) -> dict:
+    log(f"1. peers ({args.peer_submissions} submissions each)")
+    body = peers.run(tmp / "peers", args.peer_submissions, args.quick, log)
+    report.print_peers(body)
+    return body
+
+
+RUNS = {"kit": kit_section, "loop": loop_section, "ops": ops_section, "peers": peers_section}
+
+
 def run_sections(args: argparse.Namespace, tmp: Path, results: dict, save) -> dict:
-    """Measure the chosen sections into ``results``, calling ``save`` after each (a run cut
-    short keeps the sections it finished)."""
-    if "kit" in args.sections:
-        log(f"2. full graders (class sizes {args.class_sizes})")
-        select = ["-k", "mse"] if args.quick else []
-        rows, doc = kit.full_graders(args.class_sizes, tmp / "kit", log, select)
-        results["kit"] = {"rows": rows, "select": " ".join(select), "sizes": args.class_sizes}
-        if doc is not None:
-            results["kit"]["profile"] = kit.profile(doc)
-        report.print_kit(results["kit"], args.profile)
-        save()
-    if "loop" in args.sections:
-        log("3. the student loop")
-        results["loop"] = kit.student_loop(tmp / "loop", args.module, args.loop_repeats, log,
-                                           whole=not args.quick)
-        report.print_loop(results["loop"])
-        save()
-    if "ops" in args.sections:
-        import torch
-
-        import reference_ops
-
-        log(f"4. reference operations against PyTorch ({args.threads} CPU thread(s))")
-        torch.set_num_threads(args.threads)
-        rows = []
-        for device in reference_ops.devices("all"):
-            rows += reference_ops.measure(device, args.quick, args.ops_repeats)
-        results["ops"] = {"rows": rows, "threads": args.threads,
-                          "cuda": torch.cuda.is_available()}
-        report.print_ops(results["ops"])
-        save()
-    if "peers" in args.sections:
-        log(f"1. peers ({args.peer_submissions} submissions each; measured last, after any "
-            f"first-time install of their environments)")
-        results["peers"] = peers.run(tmp / "peers", args.peer_submissions, args.quick, log)
-        report.print_peers(results["peers"])
+    """Measure the chosen sections, in the order given, into ``results``; ``save`` after each
+    (a run cut short keeps the sections it finished)."""
+    for section in args.sections:
+        results[section] = RUNS[section](args, tmp)
         save()
     return results
 

@@ -70,7 +70,7 @@ def test_options_are_checked():
     with pytest.raises(SystemExit):
         run.parse(["--class-sizes", "1,ten"])
     args = run.parse(["--quick", "--sections", "ops,kit"])
-    assert args.sections == ["kit", "ops"] and args.class_sizes == [1] and args.out is None
+    assert args.sections == ["ops", "kit"] and args.class_sizes == [1] and args.out is None
 
 
 def _results() -> dict:
