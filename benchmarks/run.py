@@ -44,6 +44,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import sys
 import tempfile
@@ -87,6 +88,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="print where one isolated grading spends its time")
     parser.add_argument("--note", action="append", default=[], metavar="TEXT",
                         help="a line for RESULTS.md about this run (the machine's state, say)")
+    parser.add_argument("--report", type=Path, default=None, metavar="RESULTS_JSON",
+                        help="measure nothing: write RESULTS.md again from a results.json")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for RESULTS.md and results.json (default benchmarks/; "
                              "with --quick nothing is written unless given)")
@@ -197,9 +200,24 @@ def check(results: dict, chosen: list[str]) -> list[str]:
     return problems
 
 
+def rewrite(path: Path) -> int:
+    """``--report results.json``: RESULTS.md again, beside it, from the measured numbers."""
+    try:
+        results = json.loads(path.read_text())
+        text = report.markdown(results)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"cannot read {path} as a results file of this runner: {exc}", file=sys.stderr)
+        return 2
+    (path.parent / "RESULTS.md").write_text(text)
+    print(f"wrote {path.parent / 'RESULTS.md'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.report is not None:
+        return rewrite(args.report)
+    command = "python benchmarks/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     start = time.perf_counter()
     results: dict = {"sections": [], "command": command.strip(), "quick": args.quick,
                      "notes": args.note, "load_average_start": os.getloadavg()}

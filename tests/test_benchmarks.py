@@ -104,7 +104,7 @@ def _results() -> dict:
 def test_targets_are_judged_from_the_measured_rows():
     verdicts = {name: (value, ok) for name, value, ok in report.targets(_results())}
     assert verdicts["small assignment: Descent >= 10x faster than nbgrader"] == \
-        ("10.0x faster", "met")
+        ("10.0x faster in wall time (10.0x less CPU)", "met")
     assert verdicts["one submission alone, isolated: <= 5 s wall"] == ("6.00 s", "missed")
     assert verdicts["isolation <= 1.10x in-process (1 submission(s), wall)"][1] == "missed"
     assert verdicts["every reference operation within 2x of PyTorch on CPU"] == \
@@ -124,3 +124,11 @@ def test_quick_asserts_rows_but_forgives_a_missing_peer():
     assert run.check(results, results["sections"]) == []
     results["kit"]["rows"] = []
     assert run.check(results, results["sections"]) == ["kit: no rows"]
+
+
+def test_the_report_is_written_again_from_a_results_file(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(_results()))
+    assert run.main(["--report", str(tmp_path / "results.json")]) == 0
+    assert "## 1. The small assignment" in (tmp_path / "RESULTS.md").read_text()
+    (tmp_path / "bad.json").write_text("{}")
+    assert run.main(["--report", str(tmp_path / "bad.json")]) == 2
