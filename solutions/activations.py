@@ -101,7 +101,7 @@ def gelu_forward(x):
     Use ``torch.erf``; the tanh approximation differs by up to about 5e-4 and fails the checks.
     """
     # BEGIN SOLUTION
-    cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
+    cdf = (x / math.sqrt(2)).erf_().add_(1).mul_(0.5)
     return x * cdf, (x, cdf)
     # END SOLUTION
 
@@ -113,8 +113,9 @@ def gelu_backward(dy, cache):
     """
     # BEGIN SOLUTION
     x, cdf = cache
-    pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return dy * (cdf + x * pdf)
+    # exp(-x^2 / 2), then cdf + x * phi(x) with phi's constant folded in, each step in place.
+    t = (x * x).mul_(-0.5).exp_()
+    return torch.addcmul(cdf, t, x, value=1 / math.sqrt(2 * math.pi), out=t).mul_(dy)
     # END SOLUTION
 
 
@@ -142,8 +143,8 @@ def softmax_forward(x, dim=-1):
     rank.
     """
     # BEGIN SOLUTION
-    e = torch.exp(x - x.amax(dim=dim, keepdim=True))
-    y = e / e.sum(dim=dim, keepdim=True)
+    e = (x - x.amax(dim=dim, keepdim=True)).exp_()
+    y = e.div_(e.sum(dim=dim, keepdim=True))
     return y, (y, dim)
     # END SOLUTION
 
@@ -156,5 +157,5 @@ def softmax_backward(dy, cache):
     """
     # BEGIN SOLUTION
     y, dim = cache
-    return y * (dy - (dy * y).sum(dim=dim, keepdim=True))
+    return (dy - (dy * y).sum(dim=dim, keepdim=True)).mul_(y)
     # END SOLUTION

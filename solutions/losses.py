@@ -34,8 +34,10 @@ def _sigmoid(x):
 
 
 def _log_softmax(x, dim):
+    # In-place steps on tensors made here: on CPU a fresh buffer the size of x costs about as
+    # much as an elementwise pass over it.
     shifted = x - x.amax(dim=dim, keepdim=True)
-    return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+    return shifted.sub_(torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True)))
 # END SOLUTION
 
 
@@ -202,7 +204,8 @@ def log_softmax_backward(dy, cache):
     """
     # BEGIN SOLUTION
     y, dim = cache
-    return dy - torch.exp(y) * dy.sum(dim=dim, keepdim=True)
+    t = torch.exp(y).mul_(dy.sum(dim=dim, keepdim=True))
+    return torch.sub(dy, t, out=t)
     # END SOLUTION
 
 
@@ -228,10 +231,13 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
     n, c = logits.shape
     logp = _log_softmax(logits, dim=1)
     w = logits.new_ones(c) if weight is None else weight.to(logits.dtype)
-    q = torch.full_like(logits, label_smoothing / c)
-    q[torch.arange(n, device=logits.device), target] += 1 - label_smoothing
-    a = w * q / w[target].sum()
-    return -(a * logp).sum(), (logp, a)
+    a = torch.full_like(logits, label_smoothing / c)                  # q, then w * q / W
+    a[torch.arange(n, device=logits.device), target] += 1 - label_smoothing
+    if weight is not None:
+        a.mul_(w)
+    a.div_(w[target].sum())
+    # sum(a * logp) as one dot product: no (N, C) product is stored.
+    return -torch.dot(a.reshape(-1), logp.reshape(-1)), (logp, a)
     # END SOLUTION
 
 
@@ -244,7 +250,7 @@ def cross_entropy_backward(dloss, cache):
     """
     # BEGIN SOLUTION
     logp, a = cache
-    return dloss * (torch.exp(logp) * a.sum(dim=1, keepdim=True) - a)
+    return torch.exp(logp).mul_(a.sum(dim=1, keepdim=True)).sub_(a).mul_(dloss)
     # END SOLUTION
 
 

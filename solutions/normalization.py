@@ -23,6 +23,19 @@ Conventions for every function in this file:
 import torch
 
 
+# BEGIN SOLUTION
+def _column_sums(t):
+    # The sum over every leading dimension of a (..., D) tensor, shape (D,), as one
+    # matrix-vector product: on CPU about twice as fast as t.sum(dim=0), equal up to rounding.
+    rows = t.reshape(-1, t.shape[-1])
+    return rows.new_ones(rows.shape[0]) @ rows
+
+
+# In place on the tensors made here: on CPU a fresh buffer the size of x costs about as much as an
+# elementwise pass over it.
+# END SOLUTION
+
+
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
                       eps=1e-5):
     """Batch normalization of ``x`` of shape ``(N, D)``: statistics per feature, over the batch.
@@ -55,18 +68,20 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
     # BEGIN SOLUTION
     if training:
         n = x.shape[0]
-        mu = x.mean(dim=0)
+        mu = _column_sums(x) / n
         xc = x - mu
-        var = (xc * xc).mean(dim=0)
+        y = xc * xc                                   # a scratch buffer until y is computed
+        var = _column_sums(y) / n
         inv_std = torch.rsqrt(var + eps)
         new_mean = (1 - momentum) * running_mean + momentum * mu
         new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))
     else:
         xc = x - running_mean
+        y = torch.empty_like(xc)
         inv_std = torch.rsqrt(running_var + eps)
         new_mean, new_var = running_mean.clone(), running_var.clone()
-    xhat = xc * inv_std
-    y = gamma * xhat + beta
+    xhat = xc.mul_(inv_std)
+    torch.addcmul(beta, gamma, xhat, out=y)
     return y, new_mean, new_var, (xhat, gamma, inv_std, bool(training))
     # END SOLUTION
 
@@ -87,13 +102,17 @@ def batchnorm_backward(dy, cache):
     """
     # BEGIN SOLUTION
     xhat, gamma, inv_std, training = cache
-    dbeta = dy.sum(dim=0)
-    dgamma = (dy * xhat).sum(dim=0)
-    g = dy * gamma
+    n = dy.shape[0]
+    dbeta = _column_sums(dy)
+    t = dy * xhat
+    dgamma = _column_sums(t)
+    g = torch.mul(dy, gamma, out=t)
     if training:
-        dx = (g - g.mean(dim=0) - xhat * (g * xhat).mean(dim=0)) * inv_std
+        # The batch means of g and of g * xhat are gamma times those of dy and of dy * xhat.
+        dx = g.sub_(gamma * dbeta / n).addcmul_(xhat, gamma * dgamma / n, value=-1)
+        dx.mul_(inv_std)
     else:
-        dx = g * inv_std
+        dx = g.mul_(inv_std)
     return dx, dgamma, dbeta
     # END SOLUTION
 
@@ -112,9 +131,11 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     # BEGIN SOLUTION
     mu = x.mean(dim=-1, keepdim=True)
     xc = x - mu
-    inv_std = torch.rsqrt((xc * xc).mean(dim=-1, keepdim=True) + eps)
-    xhat = xc * inv_std
-    return gamma * xhat + beta, (xhat, gamma, inv_std)
+    y = xc * xc                         # a scratch buffer until y is computed
+    inv_std = torch.rsqrt(y.mean(dim=-1, keepdim=True) + eps)
+    xhat = xc.mul_(inv_std)
+    torch.addcmul(beta, gamma, xhat, out=y)
+    return y, (xhat, gamma, inv_std)
     # END SOLUTION
 
 
@@ -129,11 +150,14 @@ def layernorm_backward(dy, cache):
     # BEGIN SOLUTION
     xhat, gamma, inv_std = cache
     d = xhat.shape[-1]
-    dbeta = dy.reshape(-1, d).sum(dim=0)
-    dgamma = (dy * xhat).reshape(-1, d).sum(dim=0)
-    g = dy * gamma
-    dx = (g - g.mean(dim=-1, keepdim=True)
-          - xhat * (g * xhat).mean(dim=-1, keepdim=True)) * inv_std
+    dbeta = _column_sums(dy)
+    t = dy * xhat
+    dgamma = _column_sums(t)
+    # The row means of g = dy * gamma and of g * xhat, as matrix-vector products with gamma.
+    mean_g = (dy @ gamma).unsqueeze(-1) / d
+    mean_gx = (t @ gamma).unsqueeze(-1) / d
+    g = torch.mul(dy, gamma, out=t)
+    dx = g.sub_(mean_g).addcmul_(xhat, mean_gx, value=-1).mul_(inv_std)
     return dx, dgamma, dbeta
     # END SOLUTION
 

@@ -1,0 +1,253 @@
+"""Descent's speed in one command: against nbgrader and otter-grader, the full graders, the
+student's loop, and the reference solutions against PyTorch.
+
+    .venv/bin/python benchmarks/run.py            # full mode (under 15 minutes on 2 quiet cores)
+    .venv/bin/python benchmarks/run.py --quick    # CI smoke run: checks the runner, no timing
+    .venv/bin/python benchmarks/run.py --profile  # also where the graders' time goes
+
+Sections (``--sections`` picks some and their order; by default all, the peers last so that a
+first run installs their environments after the kit's own measurements):
+
+1. ``peers``: one small assignment (cross-entropy forward and backward, one Adam step; seven
+   checks) graded for N submissions (``--peer-submissions``, default 20) by Descent through
+   confined workers, by ``nbgrader autograde`` and by otter-grader (``otter run``), each peer
+   from its own virtual environment under ``.bench-venvs/`` (installed on first use); per
+   submission, and the ratio to nbgrader. See ``benchmarks/peers.py``.
+2. ``kit``: the full hidden graders on copies of the solutions, ``descent grade`` in-process and
+   isolated and ``descent batch``, for each class size of ``--class-sizes`` (default 1,10: a class
+   of 50 takes about 3 x 50 x 8 s today, past the 15 minutes; pass ``--class-sizes 1,10,50`` on a
+   machine that has the time); wall and CPU seconds per submission. ``--profile`` adds the time
+   per grader module and per kind of test. See ``benchmarks/kit.py``.
+3. ``loop``: ``pytest exercises/`` in a student bundle on the solutions and on the stubs, whole and
+   one module (``--module``).
+4. ``ops``: forward plus backward of the reference operations against PyTorch, on CPU (one torch
+   thread by default, ``--threads``) and on CUDA when a device is present. See
+   ``benchmarks/reference_ops.py``.
+
+Each section interleaves the commands it compares, so a change of load hits them alike; on a
+shared machine compare within one run only. The full mode writes ``benchmarks/RESULTS.md`` and
+``benchmarks/results.json`` (``--out`` changes the folder); ``--quick`` writes them only under
+``--out``. ``--quick`` uses 2 peer submissions, one class of 1 graded with ``-k mse``, one module
+of the student's loop and small tensors; it installs nothing (a peer whose environment is not
+there yet is reported as skipped) and asserts that every section produced its rows, never a
+timing.
+
+The other scripts here answer narrower questions and stay as they are: ``isolation_overhead.py``
+(the cost of one call through a worker, and of a test), ``batch_class.py`` (``descent batch``
+with several jobs and on a Dask cluster), ``labs_autograde.py`` (nbgrader labs, one kit against
+another) and ``similarity_class.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import kit  # noqa: E402
+import peers  # noqa: E402
+import report  # noqa: E402
+from timing import KIT  # noqa: E402
+
+SECTIONS = ("kit", "loop", "ops", "peers")   # the default order: peers last, after any install
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="CI smoke run (a minute or two)")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("--peer-submissions", type=int, default=None, metavar="N",
+                        help="submissions per peer (default 20; --quick 2)")
+    parser.add_argument("--class-sizes", default=None, metavar="N,N",
+                        help="class sizes for the full graders (default 1,10; --quick 1)")
+    parser.add_argument("--module", default="losses", help="the one module of the student loop")
+    parser.add_argument("--loop-repeats", type=int, default=None, metavar="R",
+                        help="runs of each student-loop command (default 3; --quick 1)")
+    parser.add_argument("--ops-repeats", type=int, default=None, metavar="R",
+                        help="samples per operation and side (default 15; --quick 3)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads for the operations (default 1; see "
+                             "reference_ops.py)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print where one isolated grading spends its time")
+    parser.add_argument("--note", action="append", default=[], metavar="TEXT",
+                        help="a line for RESULTS.md about this run (the machine's state, say)")
+    parser.add_argument("--report", type=Path, default=None, metavar="RESULTS_JSON",
+                        help="measure nothing: write RESULTS.md again from a results.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for RESULTS.md and results.json (default benchmarks/; "
+                             "with --quick nothing is written unless given)")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    args.sections = list(dict.fromkeys(chosen))           # the order given, each once
+    q = args.quick
+    args.peer_submissions = args.peer_submissions or (2 if q else 20)
+    try:
+        args.class_sizes = [int(n) for n in (args.class_sizes or ("1" if q else "1,10")).split(",")]
+    except ValueError:
+        parser.error("--class-sizes takes whole numbers separated by commas, e.g. 1,10,50")
+    if min(args.class_sizes + [args.peer_submissions]) < 1:
+        parser.error("sizes and counts must be at least 1")
+    args.loop_repeats = args.loop_repeats or (1 if q else 3)
+    args.ops_repeats = args.ops_repeats or (3 if q else 15)
+    if args.out is None and not q:
+        args.out = KIT / "benchmarks"
+    return args
+
+
+def machine() -> dict:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "platform": platform.platform()}
+
+
+def kit_section(args: argparse.Namespace, tmp: Path) -> dict:
+    log(f"2. full graders (class sizes {args.class_sizes})")
+    select = ["-k", "mse"] if args.quick else []
+    rows, doc = kit.full_graders(args.class_sizes, tmp / "kit", log, select)
+    body = {"rows": rows, "select": " ".join(select), "sizes": args.class_sizes}
+    if doc is not None:
+        body["profile"] = kit.profile(doc)
+    report.print_kit(body, args.profile)
+    return body
+
+
+def loop_section(args: argparse.Namespace, tmp: Path) -> list[dict]:
+    log("3. the student loop")
+    rows = kit.student_loop(tmp / "loop", args.module, args.loop_repeats, log,
+                            whole=not args.quick)
+    report.print_loop(rows)
+    return rows
+
+
+def ops_section(args: argparse.Namespace, tmp: Path) -> dict:
+    import torch
+
+    import reference_ops
+
+    log(f"4. reference operations against PyTorch ({args.threads} CPU thread(s))")
+    torch.set_num_threads(args.threads)
+    rows = []
+    for device in reference_ops.devices("all"):
+        rows += reference_ops.measure(device, args.quick, args.ops_repeats)
+    body = {"rows": rows, "threads": args.threads, "cuda": torch.cuda.is_available()}
+    report.print_ops(body)
+    return body
+
+
+def peers_section(args: argparse.Namespace, tmp: Path) -> dict:
+    log(f"1. peers ({args.peer_submissions} submissions each)")
+    body = peers.run(tmp / "peers", args.peer_submissions, args.quick, log)
+    report.print_peers(body)
+    return body
+
+
+RUNS = {"kit": kit_section, "loop": loop_section, "ops": ops_section, "peers": peers_section}
+
+
+def run_sections(args: argparse.Namespace, tmp: Path, results: dict, save) -> dict:
+    """Measure the chosen sections, in the order given, into ``results``; ``save`` after each
+    (a run cut short keeps the sections it finished)."""
+    for section in args.sections:
+        results[section] = RUNS[section](args, tmp)
+        save()
+    return results
+
+
+def check(results: dict, chosen: list[str]) -> list[str]:
+    """What --quick asserts: every chosen section produced its rows (never a timing)."""
+    problems = []
+    for section in chosen:
+        body = results.get(section)
+        rows = body if isinstance(body, list) else (body or {}).get("rows", [])
+        if not rows:
+            problems.append(f"{section}: no rows")
+        for row in rows:
+            if "error" in row and not row.get("tool", "").startswith(("nbgrader", "otter")):
+                problems.append(f"{section}: {row.get('tool') or row.get('mode') or row}: "
+                                f"{row['error'][:300]}")
+    return problems
+
+
+def rewrite(path: Path) -> int:
+    """``--report results.json``: RESULTS.md again, beside it, from the measured numbers."""
+    try:
+        results = json.loads(path.read_text())
+        text = report.markdown(results)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"cannot read {path} as a results file of this runner: {exc}", file=sys.stderr)
+        return 2
+    (path.parent / "RESULTS.md").write_text(text)
+    print(f"wrote {path.parent / 'RESULTS.md'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.report is not None:
+        return rewrite(args.report)
+    command = "python benchmarks/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    start = time.perf_counter()
+    results: dict = {"sections": [], "command": command.strip(), "quick": args.quick,
+                     "notes": args.note, "load_average_start": os.getloadavg()}
+
+    def save(final: bool = False) -> None:
+        results.update(machine={**machine(), "load_average_start": results["load_average_start"]},
+                       duration_s=round(time.perf_counter() - start, 1), complete=final)
+        results["sections"] = [s for s in args.sections if s in results]
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+            (args.out / "RESULTS.md").write_text(report.markdown(results))
+
+    tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
+    try:
+        run_sections(args, tmp, results, save)
+    except KeyboardInterrupt:
+        log("interrupted: the files hold the sections finished before")
+        return 130
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    save(final=True)
+    print(f"\nthe run took {results['duration_s']:.0f} s")
+    if args.out is not None:
+        print(f"wrote {args.out / 'RESULTS.md'} and {args.out / 'results.json'}")
+    problems = check(results, args.sections)
+    for p in problems:
+        print(f"benchmark problem: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

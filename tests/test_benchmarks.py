@@ -1,0 +1,134 @@
+"""The benchmark runner's pieces that need no grading run (CI also runs ``run.py --quick``):
+the small assignment's checks pass the reference and fail a buggy one, the peer notebooks are
+well formed, options are validated, and the report and targets read a results document."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from conftest import KIT
+
+sys.path.insert(0, str(KIT / "benchmarks"))
+
+import peers  # noqa: E402
+import report  # noqa: E402
+import run  # noqa: E402
+
+
+def _checks():
+    space: dict = {}
+    exec(peers.CHECKS, space)
+    return space
+
+
+def _assignment(source: str) -> tuple:
+    space: dict = {}
+    exec(source, space)
+    return space["cross_entropy_forward"], space["cross_entropy_backward"], space["adam_step"]
+
+
+def test_the_small_assignment_passes_the_reference_code():
+    checks, functions = _checks(), _assignment(peers.solution_source())
+    for name in peers.NAMES:
+        checks[f"check_{name}"](*functions)
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("ce_forward", "a.div_(w[target].sum())", "a.div_(w[target].sum() - 1)"),
+    ("adam_second_step", "bias2 = 1 - beta2 ** t", "bias2 = 1 - beta2"),
+])
+def test_each_peer_check_can_fail(name, old, new):
+    source = peers.solution_source()
+    assert old in source
+    with pytest.raises(AssertionError):
+        _checks()[f"check_{name}"](*_assignment(source.replace(old, new)))
+
+
+def test_the_nbgrader_notebook_hides_one_graded_check_per_cell():
+    cells = peers.nbgrader_notebook()["cells"]
+    graded = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert len(graded) == len(peers.NAMES)
+    assert all("### BEGIN HIDDEN TESTS" in c["source"] for c in graded)
+    assert any(c["metadata"].get("nbgrader", {}).get("solution") for c in cells)
+    json.dumps(peers.nbgrader_notebook())
+
+
+def test_the_otter_tests_are_python_with_one_hidden_case_each():
+    files = peers.otter_tests()
+    assert len(files) == len(peers.NAMES)
+    for text in files.values():
+        compile(text, "otter-test", "exec")
+        assert "hidden=True" in text
+
+
+def test_options_are_checked():
+    with pytest.raises(SystemExit):
+        run.parse(["--sections", "kit,nonsense"])
+    with pytest.raises(SystemExit):
+        run.parse(["--class-sizes", "1,ten"])
+    args = run.parse(["--quick", "--sections", "ops,kit"])
+    assert args.sections == ["ops", "kit"] and args.class_sizes == [1] and args.out is None
+
+
+def _results() -> dict:
+    return {
+        "sections": ["peers", "kit", "ops"], "command": "python benchmarks/run.py",
+        "duration_s": 12.0, "quick": False,
+        "machine": {"date": "2026-11-23 16:00 UTC", "cpu": "cpu", "cores": 2,
+                    "platform": "linux", "load_average": (1.0, 1.0, 1.0), "python": "3.11",
+                    "torch": "2.13.0", "cuda": None},
+        "peers": {"notes": ["Docker: none"], "rows": [
+            {"tool": "Descent (confined workers)", "submissions": 20, "wall_s": 10.0,
+             "cpu_s": 8.0, "wall_per_submission_s": 0.5, "cpu_per_submission_s": 0.4,
+             "checks_passed": 140, "ratio_to_nbgrader": 0.1},
+            {"tool": "nbgrader autograde", "submissions": 20, "wall_s": 100.0, "cpu_s": 80.0,
+             "wall_per_submission_s": 5.0, "cpu_per_submission_s": 4.0, "checks_passed": 140,
+             "ratio_to_nbgrader": 1.0},
+            {"tool": "otter-grader (otter run)", "submissions": 20, "error": "no | venv\nmore"}]},
+        "kit": {"select": "", "rows": [
+            {"submissions": 1, "mode": "grade, in-process", "wall_s": 4.0, "cpu_s": 4.0,
+             "wall_per_submission_s": 4.0, "cpu_per_submission_s": 4.0, "lost_points": []},
+            {"submissions": 1, "mode": "grade, isolated", "wall_s": 6.0, "cpu_s": 5.0,
+             "wall_per_submission_s": 6.0, "cpu_per_submission_s": 5.0, "lost_points": []}],
+            "profile": {"module": [("test_train", 2.0, 10)],
+                        "test kind": [("test_train::test_fit", 2.0, 10)]}},
+        "ops": {"threads": 1, "cuda": False, "rows": [
+            {"device": "cpu", "operation": "GELU", "size": "4x4", "reference_s": 0.003,
+             "pytorch_s": 0.001, "ratio": 3.0}]},
+    }
+
+
+def test_targets_are_judged_from_the_measured_rows():
+    verdicts = {name: (value, ok) for name, value, ok in report.targets(_results())}
+    assert verdicts["small assignment: Descent >= 10x faster than nbgrader"] == \
+        ("10.0x faster in wall time (10.0x less CPU)", "met")
+    assert verdicts["one submission alone, isolated: <= 5 s wall"] == ("6.00 s", "missed")
+    assert verdicts["isolation <= 1.10x in-process (1 submission(s), wall)"][1] == "missed"
+    assert verdicts["every reference operation within 2x of PyTorch on CPU"] == \
+        ("worst GELU 3.00x", "missed")
+    assert not any("otter" in name for name in verdicts)       # otter did not run
+
+
+def test_the_markdown_states_the_run_and_escapes_cells():
+    text = report.markdown(_results())
+    assert "`python benchmarks/run.py`" in text and "torch 2.13.0" in text
+    assert "did not run: no \\| venv" in text
+    assert "test_train::test_fit" in text
+
+
+def test_quick_asserts_rows_but_forgives_a_missing_peer():
+    results = _results()
+    assert run.check(results, results["sections"]) == []
+    results["kit"]["rows"] = []
+    assert run.check(results, results["sections"]) == ["kit: no rows"]
+
+
+def test_the_report_is_written_again_from_a_results_file(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(_results()))
+    assert run.main(["--report", str(tmp_path / "results.json")]) == 0
+    assert "## 1. The small assignment" in (tmp_path / "RESULTS.md").read_text()
+    (tmp_path / "bad.json").write_text("{}")
+    assert run.main(["--report", str(tmp_path / "bad.json")]) == 2
