@@ -164,7 +164,7 @@ class Checker:
         self.fail(f"{who} modified {which} in place",
                   check="arguments unchanged",
                   hint="work on new tensors (x - m, not x -= m); never edit an input",
-                  diagnosis=diagnosis)
+                  diagnosis=diagnosis, generic=lambda: diagnoses.modified("tensors"))
 
     # -- gradients -------------------------------------------------------------------------------
     def gradcheck(self, pair: str, args: Sequence[Any], wrt: Sequence[int], *,

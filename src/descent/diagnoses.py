@@ -34,7 +34,8 @@ _ATOL = 1e-9
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = ("zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term", "offset",
-         "branch", "edge", "broadcast", "precision", "stability", "structure")
+         "branch", "edge", "broadcast", "precision", "stability", "structure", "reduction",
+         "inplace", "validation")
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,60 @@ def term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return Diagnosis("term", text)
 
 
+def _varying(x: torch.Tensor, shape) -> torch.Tensor | None:
+    """``x`` as float64 broadcast to ``shape`` when it is a floating tensor of several values
+    that are not all equal (a constant argument is a plain factor or offset); else ``None``."""
+    if not x.is_floating_point() or x.numel() < 2 or x.dim() > len(shape):
+        return None
+    try:
+        xb = x.to(torch.float64).expand(shape)
+    except RuntimeError:
+        return None
+    return None if same(xb, xb.flatten()[0].expand(shape)) else xb
+
+
+def product(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got * x == expected`` or ``got == expected * x``, entry by entry, for an argument ``x``
+    of the result's shape (or one that broadcasts to it): a factor ``x`` is missing or applied
+    twice (the upstream gradient of the chain rule, a mask, a weight)."""
+    fits = []
+    for name, x in inputs.tensors:
+        xb = _varying(x, e.shape)
+        if xb is None or same(e, float((e * xb).sum() / (xb * xb).sum()) * xb):
+            continue   # the expected a multiple of x: a constant factor explains it better
+        if bool((e != 0).any()) and same(g * xb, e):
+            fits.append(Diagnosis("factor", f"your result times `{name}` (entry by entry) is the "
+                                            f"expected: a factor `{name}` is missing (the "
+                                            "upstream gradient of the chain rule, a mask or a "
+                                            "weight never applied)"))
+        elif bool((g != 0).any()) and same(g, e * xb):
+            fits.append(Diagnosis("factor", f"your result is the expected times `{name}` (entry "
+                                            f"by entry): `{name}` is applied once too often"))
+    return fits[0] if len(fits) == 1 else None   # several arguments fit: say nothing
+
+
+def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got + expected`` is one non-zero constant ``c`` everywhere, or an argument ``x`` of
+    the result's shape: ``got`` is ``c - expected`` (``1 - p`` for ``p``), or ``x - expected``
+    (``x * (1 - s)`` for ``x * s``): a sign slipped inside the formula, or two branches swapped."""
+    if e.numel() < 2 or same(e, e.flatten()[0].expand_as(e)):
+        return None
+    total = g + e
+    c = float(total.flatten()[0])
+    if c != 0 and same(total, torch.full_like(e, c)):
+        return Diagnosis("sign", f"your result is {c:.4g} minus the expected: the complement "
+                                 "(1 - p for p), a sign slipped inside the formula (exp(x) for "
+                                 "exp(-x)), or the two branches of a formula swapped")
+    fits = [name for name, x in inputs.tensors
+            if (xb := _varying(x, e.shape)) is not None and same(total, xb)
+            and not same(e, 0.5 * xb)]
+    if len(fits) == 1:
+        return Diagnosis("sign", f"your result is `{fits[0]}` minus the expected: a sign slipped "
+                                 "inside the formula (exp(x) for exp(-x), sigmoid(-x) for "
+                                 "sigmoid(x)), or the two branches of a formula swapped")
+    return None
+
+
 def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """The wrong entries are exactly those where an argument of the result's shape (or the
     expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
@@ -423,7 +478,7 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero,),
-    (factor, layout, step, changes, first_update, term, branch, precision),
+    (factor, layout, step, changes, first_update, term, product, complement, branch, precision),
     (order, offset, edge, broadcast),
 )
 
@@ -472,7 +527,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         found = _diagnose_pair(*pair, inputs)
         if found is not None or pair[0].shape == pair[1].shape:
             return found
-    found = wrapped(expected, got)
+    found = wrapped(expected, got) or reordered(expected, got)
     if found is not None:
         return found
     for e_item, g_item in _children(expected, got):
@@ -483,7 +538,8 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return length(e, g)
+        from .shape_diagnoses import reshaped   # it builds on this module's Diagnosis
+        return length(e, g) or reshaped(e, g)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):
@@ -521,6 +577,61 @@ def wrapped(expected: Any, got: Any) -> Diagnosis | None:
                                       f"{type(expected).__name__} of {len(expected)} items is "
                                       "expected, and it equals one of them: return them all")
     return None
+
+
+def reordered(expected: Any, got: Any) -> Diagnosis | None:
+    """A list or tuple of items (of several shapes: a sequence of one shape is read as one
+    tensor) that holds every expected item, each once, in another order: ``grads[i]`` for
+    another ``params[i]``, a list built last-to-first and never reversed."""
+    if not (isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple))) \
+            or len(expected) != len(got) or len(got) < 2:
+        return None
+    left = list(range(len(expected)))
+    for g_item in got:
+        match = next((i for i in left if _deep_equal(expected[i], g_item)), None)
+        if match is None:
+            return None
+        left.remove(match)
+    if all(_deep_equal(e, g) for e, g in zip(expected, got)):
+        return None
+    reverse = all(_deep_equal(e, g) for e, g in zip(expected, reversed(got)))
+    return Diagnosis("order", "your result holds every expected item, in " +
+                     ("reverse order: a list built last-to-first (a backward pass) and never "
+                      "reversed" if reverse else "another order: items matched to the wrong "
+                      "positions (an index, a dict's order, a zip of the wrong lists)"))
+
+
+def _deep_equal(e: Any, g: Any) -> bool:
+    """``g`` equals ``e`` item by item (nested lists, tuples and dicts of tensors and numbers)."""
+    if isinstance(e, (list, tuple)) and isinstance(g, (list, tuple)):
+        return len(e) == len(g) and all(_deep_equal(a, b) for a, b in zip(e, g))
+    if isinstance(e, dict) and isinstance(g, dict):
+        return set(e) == set(g) and all(_deep_equal(e[k], g[k]) for k in e)
+    if e is None or isinstance(e, (str, bool)):
+        return type(e) is type(g) and e == g
+    return _equal(e, g)
+
+
+def modified(names: str) -> Diagnosis:
+    """The diagnosis of a check that saw the call change its own arguments (``names`` says
+    which): no value hypothesis is needed, the edit was seen."""
+    return Diagnosis("inplace", f"your code writes into {names} it was given: an in-place "
+                                "operation (x -= m, x.clamp_(), x[mask] = 0, add_ or mul_ on "
+                                "an argument or on a tensor of a state dict it was handed); "
+                                "build new tensors instead")
+
+
+def refused(raised: type | None) -> Diagnosis:
+    """The diagnosis of a call that had to raise ``ValueError`` and instead returned
+    (``raised`` is ``None``) or raised another exception type."""
+    if raised is None:
+        return Diagnosis("validation", "your function accepts arguments it must refuse: it "
+                                       "never checks them; test the documented conditions "
+                                       "first and raise ValueError with a clear message")
+    return Diagnosis("validation", f"your function has no check of its own for these "
+                                   f"arguments: the {raised.__name__} came from deeper in the "
+                                   "computation; test the documented conditions first and "
+                                   "raise ValueError with a clear message")
 
 
 def _equal(e: Any, g: Any) -> bool:

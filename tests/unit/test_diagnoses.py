@@ -167,7 +167,8 @@ def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one(
 
 def test_every_kind_is_declared():
     produced = {"zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term",
-                "offset", "branch", "edge", "broadcast", "precision"}
+                "offset", "branch", "edge", "broadcast", "precision", "reduction", "inplace",
+                "validation"}
     assert produced <= set(diagnoses.KINDS)
 
 
@@ -271,3 +272,74 @@ def test_a_result_constant_everywhere_is_no_broadcast():
 
 def test_a_count_that_is_a_whole_argument_times_another_is_no_evidence():
     assert diagnose(6, 2, Inputs(numbers=[("patience", 3.0)])) is None
+
+
+def test_a_result_laid_out_in_the_transposed_shape():
+    found = diagnose(E, E.T.contiguous(), Inputs())
+    assert found.kind == "layout" and "order (1, 0)" in found.text
+    assert diagnose(E, seeded(3, 5), Inputs()) is None              # other values: no claim
+
+
+def test_a_dimension_of_size_1_too_many_or_too_few():
+    assert kind(E, E.unsqueeze(1), Inputs()) == "layout"             # a row kept by dy @ J
+    row = E[:1]
+    assert "a missing dimension" in diagnose(row, row.flatten(), Inputs()).text
+
+
+def test_a_reduction_left_out():
+    per_example = seeded(5, 4)
+    found = diagnose(per_example.sum(0), per_example, Inputs())
+    assert found.kind == "reduction" and "sum over dimension 0 is missing" in found.text
+    assert "mean over dimension 1" in diagnose(per_example.mean(1), per_example, Inputs()).text
+    assert diagnose(per_example.sum(0) + 1, per_example, Inputs()) is None
+
+
+def test_a_boolean_index_where_a_mask_belongs():
+    dy, x = seeded(5, 3, seed=2), X
+    expected = dy * (x > 0)
+    assert kind(expected, dy[x > 0], Inputs()) == "layout"
+
+
+def test_a_factor_missing_entry_by_entry():
+    dy = seeded(5, 3, seed=3)
+    local = 1 - torch.tanh(X) ** 2
+    inputs = Inputs(tensors=[("x", X), ("dy", dy)])
+    found = diagnose(dy * local, local, inputs)                    # the upstream gradient left out
+    assert found.kind == "factor" and "a factor `dy` is missing" in found.text
+    assert "applied once too often" in diagnose(local, dy * local, inputs).text
+    # the mask itself returned for the masked gradient: the same missing factor
+    assert "`dy` is missing" in diagnose(dy * (X > 0), (X > 0).double(), inputs).text
+
+
+def test_a_complement_where_the_value_belongs():
+    p = torch.sigmoid(X)
+    found = diagnose(p, 1 - p, INPUTS)                              # sigmoid(-x) for sigmoid(x)
+    assert found.kind == "sign" and "1 minus the expected" in found.text
+    silu = X * torch.sigmoid(X)
+    found = diagnose(silu, X * torch.sigmoid(-X), INPUTS)          # x * (1 - s) for x * s
+    assert found.kind == "sign" and "`x` minus the expected" in found.text
+
+
+def test_items_in_the_wrong_order():
+    grads = [(seeded(4, 3, seed=s), seeded(4, seed=s)) for s in range(3)]
+    grads[1] = (seeded(2, 4, seed=9), seeded(2, seed=9))         # items of several shapes
+    found = diagnose(grads, grads[::-1], Inputs())
+    assert found.kind == "order" and "reverse order" in found.text
+    assert diagnose(grads, [grads[1], grads[0], grads[2]], Inputs()).kind == "order"
+    assert diagnose(grads, grads[:2] + [grads[0]], Inputs()) is None   # an item repeated
+
+
+def test_an_argument_edited_in_place_is_named_by_the_checker():
+    x = X.clone()
+
+    def clamps(v):
+        return v.clamp_(-1, 1)
+
+    failure = _failure(clamps, lambda m: m.f(x), X.clamp(-1, 1))
+    assert failure.check == "arguments unchanged" and failure.diagnosis == "inplace"
+    assert "likely mistake: your code writes into tensors it was given" in str(failure)
+
+
+def test_a_missing_argument_check_is_named():
+    assert diagnoses.refused(None).kind == "validation"
+    assert "the IndexError came from deeper" in diagnoses.refused(IndexError).text
