@@ -30,6 +30,9 @@ Recipe = Callable[[Any], Any]
 _MATCH_RTOL = 1e-5
 _MATCH_ATOL = 1e-6
 
+# The check that arguments come out of a call as they went in (its failures name an in-place edit).
+_UNCHANGED = "arguments unchanged"
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -143,7 +146,10 @@ class Checker:
             return
         self.fail(what, check=check, hint=hint,
                   diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
-                  if recipe is not None or mistakes else None)
+                  if recipe is not None or mistakes else None,
+                  # a property about the arguments themselves saw them edited: say so
+                  generic=(lambda: diagnoses.modified("tensors"))
+                  if check == _UNCHANGED else None)
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
@@ -162,7 +168,7 @@ class Checker:
     def _modified(self, who: str, which: str, diagnosis: Callable[[], Any] | None = None):
         """The one failure for an argument edited in place (``which`` names the arguments)."""
         self.fail(f"{who} modified {which} in place",
-                  check="arguments unchanged",
+                  check=_UNCHANGED,
                   hint="work on new tensors (x - m, not x -= m); never edit an input",
                   diagnosis=diagnosis, generic=lambda: diagnoses.modified("tensors"))
 

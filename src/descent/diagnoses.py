@@ -122,6 +122,8 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     named = {}
     count = e.numel() == 1 and float(e) == round(float(e))
     for value, diagnosis in _factor_candidates(e.shape, inputs, count):
+        if abs(value - 1) < 1e-3:   # (1 - eps) for eps = 1e-8: any small error looks like it
+            continue
         if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
             named.setdefault(diagnosis.kind, diagnosis)
     if len(named) > 1:   # 1/lam is also a dimension's size, say: both readings are offered
@@ -531,7 +533,8 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     if found is not None:
         return found
     for e_item, g_item in _children(expected, got):
-        if _as_pair(e_item, g_item) is None or not _equal(e_item, g_item):
+        if _as_pair(e_item, g_item) is None or not _equal(e_item, g_item) \
+                or wrapped(e_item, g_item) is not None:   # the right number, as a tensor
             return diagnose(e_item, g_item, inputs)
     return None
 

@@ -47,24 +47,31 @@ def unit_dimension(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 
 def unreduced(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
-    """``got`` has one dimension more than the expected, and summing (or averaging) it over that
-    dimension gives the expected: the reduction over that dimension is missing."""
-    if g.dim() != e.dim() + 1:
+    """``got`` has one dimension more than the expected (or several leading ones), and summing
+    (or averaging) it over that dimension (or them) gives the expected: the reduction over it is
+    missing."""
+    if g.dim() <= e.dim():
         return None
     fits = []
-    for k in range(g.dim()):
-        if g.shape[k] < 2 or g.shape[:k] + g.shape[k + 1:] != e.shape:
+    extra = g.dim() - e.dim()
+    candidates = [(k,) for k in range(g.dim())] if extra == 1 else []
+    candidates.append(tuple(range(extra)))   # every leading dimension (a batch of any rank)
+    for dims in dict.fromkeys(candidates):
+        kept = [n for k, n in enumerate(g.shape) if k not in dims]
+        if tuple(kept) != tuple(e.shape) or min(g.shape[k] for k in dims) < 2:
             continue
-        for how, reduced in (("sum", g.sum(k)), ("mean", g.mean(k))):
+        for how, reduced in (("sum", g.sum(dims)), ("mean", g.mean(dims))):
             if same(reduced, e):
-                fits.append((k, how))
+                fits.append((dims, how))
     if len(fits) != 1:
         return None   # none, or sum and mean both fit (zeros): say nothing
-    k, how = fits[0]
-    return Diagnosis("reduction", f"your result has an extra dimension {k} (size {g.shape[k]}), "
-                                  f"and its {how} over that dimension is the expected: the "
-                                  f"{how} over dimension {k} is missing (one value per example "
-                                  "where the docstring asks for one in all)")
+    dims, how = fits[0]
+    which = (f"dimension {dims[0]} (size {g.shape[dims[0]]})" if len(dims) == 1 else
+             f"dimensions {dims}")
+    return Diagnosis("reduction", f"your result keeps {which}, and its {how} over "
+                                  f"{'that dimension' if len(dims) == 1 else 'them'} is the "
+                                  f"expected: the {how} over {which} is missing (one value per "
+                                  "example where the docstring asks for one in all)")
 
 
 def selected(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:

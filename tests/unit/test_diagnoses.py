@@ -289,8 +289,10 @@ def test_a_dimension_of_size_1_too_many_or_too_few():
 def test_a_reduction_left_out():
     per_example = seeded(5, 4)
     found = diagnose(per_example.sum(0), per_example, Inputs())
-    assert found.kind == "reduction" and "sum over dimension 0 is missing" in found.text
+    assert found.kind == "reduction" and "sum over dimension 0 (size 5) is missing" in found.text
     assert "mean over dimension 1" in diagnose(per_example.mean(1), per_example, Inputs()).text
+    batch = seeded(2, 5, 4)
+    assert "dimensions (0, 1)" in diagnose(batch.sum((0, 1)), batch, Inputs()).text
     assert diagnose(per_example.sum(0) + 1, per_example, Inputs()) is None
 
 
@@ -343,3 +345,12 @@ def test_an_argument_edited_in_place_is_named_by_the_checker():
 def test_a_missing_argument_check_is_named():
     assert diagnoses.refused(None).kind == "validation"
     assert "the IndexError came from deeper" in diagnoses.refused(IndexError).text
+
+
+def test_a_tensor_where_a_number_belongs_inside_a_dict():
+    state = {"exp_avg": E, "step": 12}
+    assert kind(state, {"exp_avg": E, "step": torch.tensor(12.0)}, Inputs()) == "structure"
+
+
+def test_a_factor_within_rounding_of_1_is_never_named_after_a_tiny_argument():
+    assert diagnose(E, E * (1 - 1e-5), Inputs(numbers=[("eps", 1e-5)])) is None
