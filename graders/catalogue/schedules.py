@@ -371,14 +371,14 @@ _plateau_bug("plateau_absolute_threshold", "counts an improvement when the metri
              "(1 - threshold) for mode 'min'.", absolute=True, generic="step")
 _plateau_bug("plateau_no_reset", "keeps num_bad_epochs after a reduction, so the rate keeps "
              "falling every epoch", "After a reduction set num_bad_epochs = 0 (and start the "
-             "cooldown).", no_reset=True)
+             "cooldown).", no_reset=True, generic="step")
 _plateau_bug("plateau_cooldown_counts", "counts bad epochs during the cooldown",
              "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
              cooldown_counts=True, generic="step")
 
 _plateau_bug("plateau_edits_state", "updates the state dict it was given and returns it",
              "Build a new dict: the caller may keep the old state (to compare, or to retry an "
-             "epoch).", in_place=True)
+             "epoch).", in_place=True, generic="inplace")
 
 _plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold * |best| below "
              "best, which differs from PyTorch's best * (1 - threshold) when best is negative",

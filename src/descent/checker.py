@@ -148,7 +148,7 @@ class Checker:
                   diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
                   if recipe is not None or mistakes else None,
                   # a property about the arguments themselves saw them edited: say so
-                  generic=(lambda: diagnoses.modified("tensors"))
+                  generic=diagnoses.modified
                   if check == _UNCHANGED else None)
 
     @contextlib.contextmanager
@@ -170,7 +170,7 @@ class Checker:
         self.fail(f"{who} modified {which} in place",
                   check=_UNCHANGED,
                   hint="work on new tensors (x - m, not x -= m); never edit an input",
-                  diagnosis=diagnosis, generic=lambda: diagnoses.modified("tensors"))
+                  diagnosis=diagnosis, generic=diagnoses.modified)
 
     # -- gradients -------------------------------------------------------------------------------
     def gradcheck(self, pair: str, args: Sequence[Any], wrt: Sequence[int], *,

@@ -615,13 +615,13 @@ def _deep_equal(e: Any, g: Any) -> bool:
     return _equal(e, g)
 
 
-def modified(names: str) -> Diagnosis:
-    """The diagnosis of a check that saw the call change its own arguments (``names`` says
-    which): no value hypothesis is needed, the edit was seen."""
-    return Diagnosis("inplace", f"your code writes into {names} it was given: an in-place "
-                                "operation (x -= m, x.clamp_(), x[mask] = 0, add_ or mul_ on "
-                                "an argument or on a tensor of a state dict it was handed); "
-                                "build new tensors instead")
+def modified() -> Diagnosis:
+    """The diagnosis of a check that saw the call change its own arguments: no value hypothesis
+    is needed, the edit was seen."""
+    return Diagnosis("inplace", "your code changes an argument it was given: an in-place "
+                                "operation (x -= m, x.clamp_(), x[mask] = 0, add_ or mul_) on an "
+                                "argument, or an edit of a dict (a state) it was handed; build "
+                                "new tensors and a new dict instead")
 
 
 def refused(raised: type | None) -> Diagnosis:

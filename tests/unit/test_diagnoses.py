@@ -339,7 +339,7 @@ def test_an_argument_edited_in_place_is_named_by_the_checker():
 
     failure = _failure(clamps, lambda m: m.f(x), X.clamp(-1, 1))
     assert failure.check == "arguments unchanged" and failure.diagnosis == "inplace"
-    assert "likely mistake: your code writes into tensors it was given" in str(failure)
+    assert "likely mistake: your code changes an argument it was given" in str(failure)
 
 
 def test_a_missing_argument_check_is_named():
