@@ -268,7 +268,8 @@ gelu_upcasts_to_float64 = bug("gelu_upcasts_to_float64", "activations.gelu",
                               "computes in float64 for accuracy (x.double()) and returns float64 "
                               "for float32 inputs",
                               hint="Results keep the input's dtype: float32 in, float32 out. "
-                                   "erf is accurate in float32; no .double() is needed.")
+                                   "erf is accurate in float32; no .double() is needed.",
+                              generic="dtype")
 
 
 @gelu_upcasts_to_float64.replaces
@@ -371,7 +372,7 @@ def softmax_backward(dy, cache):
 softmax_hardcoded_last_dim = bug("softmax_hardcoded_last_dim", "activations.softmax",
                                  "ignores `dim` and always normalizes the last dimension",
                                  hint="Use dim in every reduction (amax, sum), not -1.",
-                                 generic="broadcast")
+                                 generic=("broadcast", "reduction"))
 
 
 @softmax_hardcoded_last_dim.replaces

@@ -35,7 +35,7 @@ _ATOL = 1e-9
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = ("zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term", "offset",
          "branch", "edge", "broadcast", "precision", "stability", "structure", "reduction",
-         "inplace", "validation")
+         "inplace", "validation", "dtype")
 
 
 @dataclass(frozen=True)
@@ -455,6 +455,37 @@ def broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     return None
 
 
+def normalized_dims(x: torch.Tensor) -> dict[int, float]:
+    """The dimensions (of size 2 or more) along which every sum of ``x`` is one same non-zero
+    value (a softmax's rows sum to 1), with that value."""
+    found = {}
+    for k in range(x.dim()):
+        if x.shape[k] < 2:
+            continue
+        sums = x.sum(k)
+        c = float(sums.flatten()[0])
+        if c != 0 and same(sums, torch.full_like(sums, c)):
+            found[k] = c
+    return found
+
+
+def wrong_dimension(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """The expected is normalized along one dimension (its sums there are all one value) and
+    ``got`` along another, with the same value: the normalizing reduction ran over the wrong
+    dimension (``dim`` ignored, -1 hard-coded)."""
+    if e.dim() < 2:
+        return None
+    want, have = normalized_dims(e), normalized_dims(g)
+    wrong = [k for k, c in have.items() if k not in want
+             and any(abs(c - v) <= 1e-6 * max(1.0, abs(v)) for v in want.values())]
+    if not wrong or not want or any(k in have for k in want):
+        return None
+    return Diagnosis("reduction", f"your result is normalized along dimension {wrong[0]} (its "
+                                  f"sums along it are all equal) where the expected is normalized "
+                                  f"along dimension {sorted(want)[0]}: a reduction over the wrong "
+                                  "dimension (the `dim` argument ignored, or -1 hard-coded)")
+
+
 def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """A sequence (dimension 0, at least 3 steps) with one item too many or too few, the rest
     right: an extra or a missing step at its start or its end."""
@@ -481,7 +512,7 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero,),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision),
-    (order, offset, edge, broadcast),
+    (order, offset, edge, broadcast, wrong_dimension),
 )
 
 
@@ -524,6 +555,10 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     inputs = inputs or Inputs()
     if isinstance(got, torch.Tensor) and isinstance(expected, Number):
         return wrapped(expected, got)
+    if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
+        found = retyped(expected, got)
+        if found is not None:
+            return found
     pair = _as_pair(expected, got)
     if pair is not None:   # one tensor, or a sequence read as one: no item-by-item guess
         found = _diagnose_pair(*pair, inputs)
@@ -550,6 +585,26 @@ def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> D
     if same(g, e):   # within the hypotheses' tolerance: only a precision loss can tell
         return precision(e, g, inputs, dtype=dtype)
     return diagnose_tensors(e, g, inputs, dtype)
+
+
+def retyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
+    """Right values (to float32 precision) in another dtype or on another device: the result
+    was built with a hard-coded dtype or device, or converted on the way."""
+    if got.shape != expected.shape or (got.dtype == expected.dtype
+                                       and got.device == expected.device):
+        return None
+    if got.is_complex() or expected.is_complex() or got.is_meta or expected.is_meta:
+        return None
+    e, g = expected.detach().to("cpu", torch.float64), got.detach().to("cpu", torch.float64)
+    if not bool(torch.allclose(g, e, rtol=1e-5, atol=1e-6, equal_nan=True)):
+        return None   # the values are wrong too: the comparison's message says how
+    where = (f"{got.dtype} where {expected.dtype} is expected" if got.dtype != expected.dtype
+             else f"on {got.device} where {expected.device} is expected")
+    return Diagnosis("dtype", f"your values are right but the result is {where}: a tensor "
+                              "built with a hard-coded dtype or device (torch.zeros(shape), "
+                              "torch.tensor(...), .double(), .float(), .cpu()); build it from "
+                              "the input (x.new_zeros, torch.zeros_like, dtype=x.dtype, "
+                              "device=x.device)")
 
 
 def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:

@@ -168,7 +168,7 @@ def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one(
 def test_every_kind_is_declared():
     produced = {"zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term",
                 "offset", "branch", "edge", "broadcast", "precision", "reduction", "inplace",
-                "validation"}
+                "validation", "dtype"}
     assert produced <= set(diagnoses.KINDS)
 
 
@@ -354,3 +354,15 @@ def test_a_tensor_where_a_number_belongs_inside_a_dict():
 
 def test_a_factor_within_rounding_of_1_is_never_named_after_a_tiny_argument():
     assert diagnose(E, E * (1 - 1e-5), Inputs(numbers=[("eps", 1e-5)])) is None
+
+
+def test_right_values_in_another_dtype():
+    found = diagnose(E.float(), E, Inputs())
+    assert found.kind == "dtype" and "torch.float64 where torch.float32" in found.text
+    assert diagnose(E.float(), 2 * E, Inputs()).kind != "dtype"        # wrong values: not only
+
+
+def test_normalized_along_the_wrong_dimension():
+    logits = seeded(4, 5, 6)
+    found = diagnose(logits.softmax(0), logits.softmax(-1), Inputs())
+    assert found.kind == "reduction" and "normalized along dimension 2" in found.text
