@@ -147,9 +147,8 @@ class Checker:
         self.fail(what, check=check, hint=hint,
                   diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
                   if recipe is not None or mistakes else None,
-                  # a property about the arguments themselves saw them edited: say so
-                  generic=diagnoses.modified
-                  if check == _UNCHANGED else None)
+                  # a property that watches the mistake itself (an edit, a draw) names it
+                  generic=diagnoses.BY_CHECK.get(check))
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):

@@ -35,7 +35,7 @@ _ATOL = 1e-9
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = ("zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term", "offset",
          "branch", "edge", "broadcast", "precision", "stability", "structure", "reduction",
-         "inplace", "validation", "dtype")
+         "inplace", "validation", "dtype", "random")
 
 
 @dataclass(frozen=True)
@@ -677,6 +677,25 @@ def modified() -> Diagnosis:
                                 "operation (x -= m, x.clamp_(), x[mask] = 0, add_ or mul_) on an "
                                 "argument, or an edit of a dict (a state) it was handed; build "
                                 "new tensors and a new dict instead")
+
+
+def unseeded() -> Diagnosis:
+    """The diagnosis of a reproducibility check (equal seeds must give equal draws, different
+    seeds different ones): whichever way it failed, the draws do not follow the generator."""
+    return Diagnosis("random", "your random draws do not follow the generator you were given: "
+                               "drawn from torch's global random state (equal seeds then give "
+                               "different results), or fixed by a seed, an order or a value of "
+                               "your own (different seeds then give the same result); pass "
+                               "generator=generator to every draw")
+
+
+#: The diagnosis a failed property check names from its kind alone (``Checker.that``): what it
+#: watches is the mistake itself.
+BY_CHECK: dict[str, Callable[[], Diagnosis]] = {
+    "arguments unchanged": modified,
+    "reproducibility": unseeded,
+    "reproducible": unseeded,
+}
 
 
 def refused(raised: type | None) -> Diagnosis:

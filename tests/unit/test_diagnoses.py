@@ -168,7 +168,7 @@ def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one(
 def test_every_kind_is_declared():
     produced = {"zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term",
                 "offset", "branch", "edge", "broadcast", "precision", "reduction", "inplace",
-                "validation", "dtype"}
+                "validation", "dtype", "random"}
     assert produced <= set(diagnoses.KINDS)
 
 
@@ -366,3 +366,16 @@ def test_normalized_along_the_wrong_dimension():
     logits = seeded(4, 5, 6)
     found = diagnose(logits.softmax(0), logits.softmax(-1), Inputs())
     assert found.kind == "reduction" and "normalized along dimension 2" in found.text
+
+
+def test_a_failed_reproducibility_property_names_the_generator():
+    from descent.checker import Checker
+
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(None), None, None).that(False, "equal seeds gave different masks",
+                                              check="reproducibility")
+    failure = info.value.resolve()
+    assert failure.diagnosis == "random" and "generator=generator" in str(failure)
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(None), None, None).that(False, "x is not finite", check="property")
+    assert info.value.resolve().diagnosis is None                 # no kind, no name
