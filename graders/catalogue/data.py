@@ -85,7 +85,7 @@ _mixup_bug("mixup_partners_with_replacement",
            with_replacement=True)
 _mixup_bug("mixup_global_rng", "ignores the generator and draws from the global random state",
            "pass generator=generator to every random call so a seeded run can be repeated.",
-           global_rng=True)
+           global_rng=True, generic="random")
 _mixup_bug("mixup_float64_weights",
            "multiplies by float64 weights without casting them, so float32 data comes back float64",
            "cast lam to each tensor's dtype (lam.to(x.dtype)) before mixing.", keep_float64=True)
@@ -253,7 +253,7 @@ _kfold_variant("bug", "kfold_ignores_shuffle", "never shuffles, whatever shuffle
                ignore_shuffle=True)
 _kfold_variant("bug", "kfold_global_rng", "shuffles with the global random state",
                "pass generator=generator to torch.randperm so a seeded split can be repeated.",
-               global_rng=True)
+               global_rng=True, generic="random")
 _kfold_variant("bug", "kfold_trains_on_validation", "trains on every example, its fold included",
                "a fold's training set is everything except its validation indices.",
                train_includes_val=True)

@@ -414,7 +414,7 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 ce_sum_over_batch = bug("ce_sum_over_batch", "losses.cross_entropy",
                         "sums the per-example losses instead of averaging them",
                         hint="Divide by the batch size (or by the sum of the targets' weights "
-                             "when weight is given).", generic="sum-mean")
+                             "when weight is given).", generic=("sum-mean", "factor"))
 
 
 @ce_sum_over_batch.replaces
@@ -508,7 +508,7 @@ def cross_entropy_backward(dloss, cache):
 focal_alpha_swapped = bug("focal_alpha_swapped", "losses.focal_loss",
                           "gives alpha to the negatives and 1 - alpha to the positives",
                           hint="alpha_t is alpha where the target is 1 and 1 - alpha where it "
-                               "is 0.")
+                               "is 0.", generic="argument")
 
 
 @focal_alpha_swapped.replaces

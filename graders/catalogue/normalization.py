@@ -60,7 +60,7 @@ bn_momentum_flipped = bug(
     "bn_momentum_flipped", "normalization.batchnorm",
     "gives momentum to the old running value instead of the new batch (the Keras convention)",
     hint="Here running = (1 - momentum) * running + momentum * batch: momentum=0.1 means the "
-         "new batch gets weight 0.1.")
+         "new batch gets weight 0.1.", generic="argument")
 
 
 @bn_momentum_flipped.replaces

@@ -36,7 +36,7 @@ dropout_p_is_keep_prob = bug(
     "dropout_p_is_keep_prob", "regularization.dropout",
     "treats p as the probability of keeping an entry (the CS231n convention)",
     hint="Here p is the probability of dropping: keep with probability 1 - p and scale by "
-         "1 / (1 - p).")
+         "1 / (1 - p).", generic="argument")
 
 
 @dropout_p_is_keep_prob.replaces

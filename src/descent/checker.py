@@ -109,13 +109,17 @@ class Checker:
     def diagnose_generic(self, recipe: Recipe, got: Any, expected: Any,
                          pristine: "_Inputs") -> diagnoses.Diagnosis | None:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
-        given the recipe's inputs as they were before any implementation ran. A float32 result
+        given the recipe's inputs as they were before any implementation ran; when no hypothesis
+        on the values fits, the reference is run again with an argument in (0, 1) replaced by its
+        complement (``diagnoses.complemented``). A float32 result
         that none explains is tried once more with the inputs widened to float64: right there
         means the formula is right and unstable in float32 (not when the result's dtype is
         already wrong: the comparison's message says so)."""
         pristine.restore()
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
+            if found is None and self.reference is not None:
+                found = diagnoses.complemented(recipe, got, lambda: recipe(self.reference))
             if (found is None or found.kind == "stability") and \
                     _dtypes(got) == _dtypes(expected) and pristine.widen():
                 try:

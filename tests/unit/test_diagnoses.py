@@ -168,7 +168,7 @@ def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one(
 def test_every_kind_is_declared():
     produced = {"zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term",
                 "offset", "branch", "edge", "broadcast", "precision", "reduction", "inplace",
-                "validation", "dtype", "random"}
+                "validation", "dtype", "random", "argument"}
     assert produced <= set(diagnoses.KINDS)
 
 
@@ -379,3 +379,21 @@ def test_a_failed_reproducibility_property_names_the_generator():
     with pytest.raises(GradingFailure) as info:
         Checker(_Impl(None), None, None).that(False, "x is not finite", check="property")
     assert info.value.resolve().diagnosis is None                 # no kind, no name
+
+
+def test_an_argument_confused_with_its_complement():
+    x, kw, momentum = X, {"alpha": 0.25, "gamma": 2.0}, 0.1
+
+    def reference(v, alpha, gamma, m):
+        return alpha * v ** gamma + m * v
+
+    def recipe(impl):
+        return impl(x, kw["alpha"], kw["gamma"], momentum)
+
+    swapped = reference(X, 0.75, 2.0, 0.1)                # alpha for 1 - alpha
+    found = diagnoses.complemented(recipe, swapped, lambda: recipe(reference))
+    assert found.kind == "argument" and "`alpha` replaced by 1 - `alpha`" in found.text
+    assert kw["alpha"] == 0.25 and momentum == 0.1        # the recipe's arguments are put back
+    assert "`momentum`" in diagnoses.complemented(recipe, reference(X, 0.25, 2.0, 0.9),
+                                                  lambda: recipe(reference)).text
+    assert diagnoses.complemented(recipe, 2 * swapped, lambda: recipe(reference)) is None
