@@ -253,7 +253,7 @@ _kfold_variant("bug", "kfold_ignores_shuffle", "never shuffles, whatever shuffle
                ignore_shuffle=True)
 _kfold_variant("bug", "kfold_global_rng", "shuffles with the global random state",
                "pass generator=generator to torch.randperm so a seeded split can be repeated.",
-               global_rng=True, generic="random")
+               global_rng=True)
 _kfold_variant("bug", "kfold_trains_on_validation", "trains on every example, its fold included",
                "a fold's training set is everything except its validation indices.",
                train_includes_val=True)
