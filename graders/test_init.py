@@ -13,6 +13,8 @@ import pytest
 import torch
 import torch.nn.init as nn_init
 
+from descent.diagnoses import refused
+
 LINEAR = (256, 1024)         # fan_in 1024, fan_out 256
 CONV = (64, 16, 3, 3)        # fan_in 144, fan_out 576
 SIGMAS = 7.0                 # width of every statistical band, in standard errors
@@ -134,7 +136,8 @@ class TestCalculateGain:
         except ValueError:
             return
         check.fail(f"calculate_gain({name!r}) returned {got!r} instead of raising ValueError",
-                   check="errors", hint="raise ValueError for a nonlinearity not in the table")
+                   check="errors", hint="raise ValueError for a nonlinearity not in the table",
+                   generic=lambda: refused(None))
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_invalid_slope_raises_value_error(self, check):
@@ -145,7 +148,8 @@ class TestCalculateGain:
                 continue
             check.fail(f"calculate_gain('leaky_relu', {bad!r}) returned {got!r} instead of "
                        "raising ValueError", check="errors",
-                       hint="the slope must be None, an int or a float (a bool is refused)")
+                       hint="the slope must be None, an int or a float (a bool is refused)",
+                       generic=lambda: refused(None))
 
 
 # -------------------------------------------------------------------------------------- fans
@@ -176,7 +180,8 @@ class TestFans:
         except ValueError:
             return
         check.fail(f"fans((7,)) returned {got!r} instead of raising ValueError", check="errors",
-                   hint="a weight needs at least 2 dimensions to have a fan-in and a fan-out")
+                   hint="a weight needs at least 2 dimensions to have a fan-in and a fan-out",
+                   generic=lambda: refused(None))
 
 
 # ------------------------------------------------------------------------------------ Xavier
@@ -269,7 +274,8 @@ class TestKaiming:
         except ValueError:
             return
         check.fail(f"{fn}((5, 4), mode='fan_avg') did not raise ValueError", check="errors",
-                   hint="mode is 'fan_in' or 'fan_out'; refuse anything else with ValueError")
+                   hint="mode is 'fan_in' or 'fan_out'; refuse anything else with ValueError",
+                   generic=lambda: refused(None))
 
 
 # ------------------------------------------------------------------------------------ shared

@@ -103,7 +103,8 @@ def calculate_gain(nonlinearity, param=None):
 gain_unknown_is_one = bug(
     "gain_unknown_is_one", "init.calculate_gain",
     "returns 1 for any name it does not know instead of raising ValueError",
-    hint="An unknown nonlinearity is an error: raise ValueError rather than guessing a gain.")
+    hint="An unknown nonlinearity is an error: raise ValueError rather than guessing a gain.",
+    generic="validation")
 
 
 @gain_unknown_is_one.replaces
@@ -129,7 +130,8 @@ def calculate_gain(nonlinearity, param=None):
 fans_in_out_layout = bug(
     "fans_in_out_layout", "init.fans",
     "reads the shape as (in, out), so fan_in and fan_out are swapped",
-    hint="PyTorch weights are (out_features, in_features, *kernel): fan_in comes from shape[1].")
+    hint="PyTorch weights are (out_features, in_features, *kernel): fan_in comes from shape[1].",
+    generic="order")
 
 
 @fans_in_out_layout.replaces
@@ -178,7 +180,7 @@ def fans(shape):
 fans_as_tensors = bug(
     "fans_as_tensors", "init.fans",
     "returns the fans as tensors (torch.prod) instead of ints",
-    hint="Return two Python ints; math.prod works on a tuple of ints.")
+    hint="Return two Python ints; math.prod works on a tuple of ints.", generic="structure")
 
 
 @fans_as_tensors.replaces
@@ -261,7 +263,7 @@ xavier_global_rng = bug(
     "xavier_global_rng", "init.xavier",
     "ignores the generator and draws from the global random state",
     hint="Pass generator=generator to torch.rand / torch.randn so a seeded generator "
-         "reproduces the tensor.")
+         "reproduces the tensor.", generic="random")
 
 
 @xavier_global_rng.replaces
@@ -432,7 +434,7 @@ he_global_rng = bug(
     "he_global_rng", "init.kaiming",
     "reseeds the global random state with torch.manual_seed instead of using the generator",
     hint="Draw from generator (torch.randn(..., generator=generator)); never touch the global "
-         "seed.")
+         "seed.", generic="random")
 
 
 @he_global_rng.replaces
