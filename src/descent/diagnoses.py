@@ -554,7 +554,8 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     in (or unwrapped from) a tuple; non-numeric results get no diagnosis.
     """
     inputs = inputs or Inputs()
-    if isinstance(got, torch.Tensor) and isinstance(expected, Number):
+    if isinstance(got, torch.Tensor) and isinstance(expected, Number) or \
+            isinstance(expected, torch.Tensor) and isinstance(got, Number):
         return wrapped(expected, got)
     if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
         found = retyped(expected, got)
@@ -618,13 +619,19 @@ def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 def wrapped(expected: Any, got: Any) -> Diagnosis | None:
     """The return convention is wrong, not (only) the value: the right result inside a tuple or
-    list, one item of the expected tuple handed back alone, or a tensor where a Python number
-    is asked for."""
+    list, one item of the expected tuple handed back alone, a tensor where a Python number is
+    asked for, or the reverse."""
     if isinstance(got, torch.Tensor) and isinstance(expected, Number) \
             and not isinstance(expected, bool) and got.numel() == 1:
         return Diagnosis("structure", "your result is a tensor where the docstring asks for a "
                                       "Python number: compute it with math functions or "
                                       "convert it with .item()")
+    if isinstance(expected, torch.Tensor) and isinstance(got, Number) \
+            and not isinstance(got, bool) and expected.numel() == 1 \
+            and _equal(expected.reshape(()), got):
+        return Diagnosis("structure", "your result is a Python number where the docstring asks "
+                                      "for a tensor: .item() or float() turned it into one (and "
+                                      "cut it off from autograd); keep it a tensor")
     if isinstance(got, (list, tuple)) and not isinstance(expected, (list, tuple)) \
             and any(_equal(expected, item) for item in got):
         return Diagnosis("structure", f"your result is a {type(got).__name__} of {len(got)} "

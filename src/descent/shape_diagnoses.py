@@ -35,7 +35,7 @@ def permuted(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 def unit_dimension(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """``got`` holds the expected values with a dimension of size 1 added or dropped."""
-    if e.numel() != g.numel() or e.numel() < 2 or e.shape == g.shape:
+    if e.numel() != g.numel() or e.numel() < 1 or e.shape == g.shape:
         return None
     squeezed = [n for n in e.shape if n != 1]
     if [n for n in g.shape if n != 1] != squeezed or not same(g.reshape(e.shape), e):

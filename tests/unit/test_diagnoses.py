@@ -397,3 +397,10 @@ def test_an_argument_confused_with_its_complement():
     assert "`momentum`" in diagnoses.complemented(recipe, reference(X, 0.25, 2.0, 0.9),
                                                   lambda: recipe(reference)).text
     assert diagnoses.complemented(recipe, 2 * swapped, lambda: recipe(reference)) is None
+
+
+def test_a_number_where_a_tensor_belongs_and_a_scalar_of_shape_1():
+    loss = torch.tensor(1.25, dtype=torch.float64)
+    assert kind(loss, 1.25, Inputs()) == "structure"
+    assert kind(loss, 2.5, Inputs()) is None                      # wrong value too: no claim
+    assert kind(loss, loss.reshape(1), Inputs()) == "layout"      # torch.zeros(1) accumulated
