@@ -463,7 +463,7 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 es_one_based = bug(
     "es_one_based", "regularization.early_stopping",
     "numbers the epochs from 1",
-    hint="Epochs are numbered from 0: the first loss is epoch 0.")
+    hint="Epochs are numbered from 0: the first loss is epoch 0.", generic="offset")
 
 
 @es_one_based.replaces

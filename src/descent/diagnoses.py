@@ -331,8 +331,8 @@ def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     """``got + expected`` is one non-zero constant ``c`` everywhere, or an argument ``x`` of
     the result's shape: ``got`` is ``c - expected`` (``1 - p`` for ``p``), or ``x - expected``
     (``x * (1 - s)`` for ``x * s``): a sign slipped inside the formula, or two branches swapped."""
-    if e.numel() < 2 or same(e, e.flatten()[0].expand_as(e)):
-        return None
+    if e.numel() < 3 or same(e, e.flatten()[0].expand_as(e)):
+        return None   # any two numbers sum to a constant: no evidence
     total = g + e
     c = float(total.flatten()[0])
     if c != 0 and same(total, torch.full_like(e, c)):
@@ -750,7 +750,10 @@ def _as_tensor(x: Any) -> torch.Tensor | None:
         return x.detach().to("cpu", torch.float64)
     if isinstance(x, Number) and not isinstance(x, (bool, complex)):
         return torch.tensor(float(x), dtype=torch.float64)
-    if isinstance(x, (list, tuple)) and len(x) >= 3:   # fewer is a pair, not a sequence
+    # Two tensors are a pair of results, not a sequence; two numbers (epochs, fans) are read as
+    # one tensor all the same, so that a shift or a swap of both is seen.
+    if isinstance(x, (list, tuple)) and (len(x) >= 3 or len(x) == 2 and all(
+            isinstance(v, Number) and not isinstance(v, bool) for v in x)):
         items = [_as_tensor(v) for v in x]
         if any(t is None for t in items) or len({t.shape for t in items}) != 1:
             return None

@@ -404,3 +404,8 @@ def test_a_number_where_a_tensor_belongs_and_a_scalar_of_shape_1():
     assert kind(loss, 1.25, Inputs()) == "structure"
     assert kind(loss, 2.5, Inputs()) is None                      # wrong value too: no claim
     assert kind(loss, loss.reshape(1), Inputs()) == "layout"      # torch.zeros(1) accumulated
+
+
+def test_two_numbers_shifted_or_swapped_alike():
+    assert kind((3, 1), (4, 2), Inputs()) == "offset"             # epochs numbered from 1
+    assert kind((144, 576), (576, 144), Inputs()) == "order"      # fan_in and fan_out swapped
