@@ -133,9 +133,22 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
         return next(iter(named.values()))
     if nonzero < 2 or abs(c - 1) < 1e-3:   # a single number, or a rounding-sized factor
         return None
-    return Diagnosis("factor", f"your result is the expected times a constant ({c:.4g}): the "
+    return Diagnosis("factor", f"{_UNNAMED} ({c:.4g}): the "
                                "formula is right up to a scale factor (a missing or extra "
                                "coefficient, a wrong normalization)")
+
+
+_UNNAMED = "your result is the expected times a constant"
+
+
+def _multiple_of_an_input(e: torch.Tensor, inputs: Inputs) -> bool:
+    """The expected is a constant times one of the call's tensors (a first update that only
+    decays the parameter, say), so any other constant times it is no sign of a scale slip."""
+    for _, x in inputs.tensors:
+        xb = _varying(x, e.shape) if x.dim() <= e.dim() else None
+        if xb is not None and same(e, float((e * xb).sum() / (xb * xb).sum()) * xb):
+            return True
+    return False
 
 
 def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[float, Diagnosis]]:
@@ -251,9 +264,10 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) \
             or same(g[1], e[1]):
         return None
-    found = factor(e[1] - e[0], g[1] - g[0], inputs)
-    if found is None:
-        return None
+    change = e[1] - e[0]
+    found = factor(change, g[1] - g[0], inputs)
+    if found is None or found.text.startswith(_UNNAMED) and _multiple_of_an_input(change, inputs):
+        return None   # a change that only scales an argument: every slip of the update does
     return Diagnosis(found.kind, "in your first update, " + found.text.replace(
         "your result is", "the change is").replace("the expected", "the expected change"))
 

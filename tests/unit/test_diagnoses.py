@@ -409,3 +409,11 @@ def test_a_number_where_a_tensor_belongs_and_a_scalar_of_shape_1():
 def test_two_numbers_shifted_or_swapped_alike():
     assert kind((3, 1), (4, 2), Inputs()) == "offset"             # epochs numbered from 1
     assert kind((144, 576), (576, 144), Inputs()) == "order"      # fan_in and fan_out swapped
+
+
+def test_an_unnamed_factor_is_no_evidence_when_the_first_update_scales_an_input():
+    param = seeded(3, 4)
+    path = [param * 0.99 ** t for t in range(4)]           # zero gradients, weight decay
+    other = [param] + [param * 0.983 * 0.99 ** (t - 1) for t in range(1, 4)]
+    assert diagnose(path, other, Inputs(tensors=[("param", param)])) is None
+    assert diagnose(path, other, Inputs()).kind == "factor"
