@@ -275,7 +275,7 @@ def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device=
 xavier_hardcoded_float32 = bug(
     "xavier_hardcoded_float32", "init.xavier",
     "always returns float32, whatever dtype asks for",
-    hint="Create the tensor with dtype=dtype and device=device.")
+    hint="Create the tensor with dtype=dtype and device=device.", generic="dtype")
 
 
 @xavier_hardcoded_float32.replaces
@@ -414,7 +414,7 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=N
 he_ignores_mode = bug(
     "he_ignores_mode", "init.kaiming",
     "always uses fan_in, even when mode='fan_out'",
-    hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.")
+    hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.", generic="validation")
 
 
 @he_ignores_mode.replaces
@@ -448,7 +448,7 @@ he_uniform_fills_empty = bug(
     "he_uniform_fills_empty", "init.kaiming",
     "fills torch.empty(shape) in place, as nn.init does, so dtype and device are ignored",
     hint="torch.empty(shape) is float32 on the CPU whatever you were asked for: pass "
-         "dtype=dtype and device=device when you create the tensor.")
+         "dtype=dtype and device=device when you create the tensor.", generic="dtype")
 
 
 @he_uniform_fills_empty.replaces

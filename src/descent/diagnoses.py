@@ -614,13 +614,24 @@ def retyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
     e, g = expected.detach().to("cpu", torch.float64), got.detach().to("cpu", torch.float64)
     if not bool(torch.allclose(g, e, rtol=1e-5, atol=1e-6, equal_nan=True)):
         return None   # the values are wrong too: the comparison's message says how
+    found = mistyped(expected, got)
+    return Diagnosis(found.kind, found.text.replace("the result is", "your values are right "
+                                                    "but the result is", 1))
+
+
+def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
+    """A tensor of the expected shape in another dtype or on another device (its values not
+    judged)."""
+    if got.shape != expected.shape or (got.dtype == expected.dtype
+                                       and got.device == expected.device):
+        return None
     where = (f"{got.dtype} where {expected.dtype} is expected" if got.dtype != expected.dtype
              else f"on {got.device} where {expected.device} is expected")
-    return Diagnosis("dtype", f"your values are right but the result is {where}: a tensor "
-                              "built with a hard-coded dtype or device (torch.zeros(shape), "
+    return Diagnosis("dtype", f"the result is {where}: a tensor built with a hard-coded dtype "
+                              "or device (torch.zeros(shape), torch.empty(shape), "
                               "torch.tensor(...), .double(), .float(), .cpu()); build it from "
-                              "the input (x.new_zeros, torch.zeros_like, dtype=x.dtype, "
-                              "device=x.device)")
+                              "the input or the arguments (x.new_zeros, torch.zeros_like, "
+                              "dtype=dtype, device=device)")
 
 
 def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:

@@ -417,3 +417,15 @@ def test_an_unnamed_factor_is_no_evidence_when_the_first_update_scales_an_input(
     other = [param] + [param * 0.983 * 0.99 ** (t - 1) for t in range(1, 4)]
     assert diagnose(path, other, Inputs(tensors=[("param", param)])) is None
     assert diagnose(path, other, Inputs()).kind == "factor"
+
+
+def test_a_raw_result_in_another_dtype_is_named():
+    from descent.compare import assert_like
+
+    with pytest.raises(GradingFailure) as info:
+        assert_like(E.float(), E, what="w")
+    failure = info.value.resolve()
+    assert failure.diagnosis == "dtype" and "torch.float32 where torch.float64" in str(failure)
+    with pytest.raises(GradingFailure) as info:
+        assert_like(E[:2], E, what="w")
+    assert info.value.resolve().diagnosis is None                 # a shape: no dtype claim
