@@ -46,7 +46,7 @@ gain_leaky_ignores_param = bug(
     "gain_leaky_ignores_param", "init.calculate_gain",
     "always uses the default slope 0.01 for leaky_relu, whatever param says",
     hint="param is the negative slope: gain = sqrt(2 / (1 + param^2)), with 0.01 only when "
-         "param is None.")
+         "param is None.", generic="validation")
 
 
 @gain_leaky_ignores_param.replaces
@@ -168,7 +168,7 @@ fans_numel_based = bug(
     "fans_numel_based", "init.fans",
     "computes fan_in as numel / shape[0] but fan_out as shape[0] alone",
     hint="Both fans include the receptive field: fan_out = shape[0] * prod(shape[2:]).",
-    generic="factor")
+    generic=("factor", "validation"))
 
 
 @fans_numel_based.replaces
