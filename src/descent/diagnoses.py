@@ -98,9 +98,9 @@ def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
 # -- tier 1: the specific hypotheses -----------------------------------------------------------
 
 def zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
-    """``got`` is zero everywhere while ``expected`` is not (several entries: one number that
-    is 0 is no pattern)."""
-    if e.numel() > 1 and bool((g == 0).all()) and bool((e != 0).any()):
+    """``got`` is zero everywhere while ``expected`` is not (at least two non-zero expected
+    entries: one number that is 0 where another is expected is no pattern)."""
+    if int((e != 0).sum()) >= 2 and bool((g == 0).all()):
         return Diagnosis("zero", "your result is zero everywhere: a term that never reaches "
                                  "the result (a value overwritten, detached, or multiplied by "
                                  "a mask that is all zero)")

@@ -429,3 +429,7 @@ def test_a_raw_result_in_another_dtype_is_named():
     with pytest.raises(GradingFailure) as info:
         assert_like(E[:2], E, what="w")
     assert info.value.resolve().diagnosis is None                 # a shape: no dtype claim
+
+
+def test_one_value_missed_is_no_zero_pattern():
+    assert kind([0.001, 0.0, 0.0], [0.0, 0.0, 0.0], Inputs()) != "zero"
