@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Sequence
 import torch
 
 from . import catalogue, diagnoses
+from .argument_diagnoses import argument_slip
 from .compare import GradingFailure, assert_like, compare
 from .impl import Implementation
 
@@ -111,7 +112,7 @@ class Checker:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
         given the recipe's inputs as they were before any implementation ran; when no hypothesis
         on the values fits, the reference is run again with an argument in (0, 1) replaced by its
-        complement (``diagnoses.complemented``). A float32 result
+        complement or a count one off (``argument_diagnoses``). A float32 result
         that none explains is tried once more with the inputs widened to float64: right there
         means the formula is right and unstable in float32 (not when the result's dtype is
         already wrong: the comparison's message says so)."""
@@ -119,7 +120,7 @@ class Checker:
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
             if found is None and self.reference is not None:
-                found = diagnoses.complemented(recipe, got, lambda: recipe(self.reference))
+                found = argument_slip(recipe, got, lambda: recipe(self.reference))
             if (found is None or found.kind == "stability") and \
                     _dtypes(got) == _dtypes(expected) and pristine.widen():
                 try:

@@ -788,53 +788,6 @@ def _as_tensor(x: Any) -> torch.Tensor | None:
     return None
 
 
-def complemented(recipe: Callable, got: Any, rerun: Callable[[], Any]) -> Diagnosis | None:
-    """``got`` is what the expected becomes when one numeric argument ``a`` of the recipe (a
-    closure variable, or a value one level inside a dict of them) strictly between 0 and 1 is
-    replaced by ``1 - a``: the argument confused with its complement (the probability of
-    keeping for that of dropping, the old value's weight for the new one's). ``rerun()`` runs
-    the recipe on the reference; the recipe's variables are put back whatever happens. Silent
-    when two arguments explain it (or ``a`` is 0.5, its own complement)."""
-    fits = []
-    for name, cell, key, a in _numbers_in(recipe):
-        if not 0 < a < 1 or a == 0.5:
-            continue
-        original = cell.cell_contents
-        cell.cell_contents = 1 - a if key is None else {**original, key: 1 - a}
-        try:
-            theirs = rerun()
-        except Exception:   # the reference refuses that value: no explanation here
-            continue
-        finally:
-            cell.cell_contents = original
-        if _deep_equal(theirs, got):
-            fits.append(name)
-    if len(fits) != 1:
-        return None
-    return Diagnosis("argument", f"your result is what the expected becomes with `{fits[0]}` "
-                                 f"replaced by 1 - `{fits[0]}`: the argument is confused with "
-                                 "its complement (the probability of keeping for that of "
-                                 "dropping, the weight of the old value for that of the new)")
-
-
-def _numbers_in(recipe: Callable) -> list[tuple[str, Any, Any, float]]:
-    """``(name, cell, key, value)`` for each float the recipe closes over, directly (``key``
-    ``None``) or as a value of a dict it closes over."""
-    code = getattr(recipe, "__code__", None)
-    found = []
-    for name, cell in zip(code.co_freevars if code else (), recipe.__closure__ or ()):
-        try:
-            value = cell.cell_contents
-        except ValueError:
-            continue
-        if isinstance(value, float):
-            found.append((name, cell, None, value))
-        elif isinstance(value, dict):
-            found += [(str(k), cell, k, v) for k, v in value.items()   # keyword arguments
-                      if isinstance(v, float)]
-    return found
-
-
 def inputs_of(recipe: Callable) -> Inputs:
     """The tensors and numbers a grader's recipe passes on: its closure variables (one level
     inside dicts, and the tensors one level inside lists and tuples) by name, and the numeric

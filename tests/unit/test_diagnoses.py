@@ -382,6 +382,8 @@ def test_a_failed_reproducibility_property_names_the_generator():
 
 
 def test_an_argument_confused_with_its_complement():
+    from descent.argument_diagnoses import argument_slip
+
     x, kw, momentum = X, {"alpha": 0.25, "gamma": 2.0}, 0.1
 
     def reference(v, alpha, gamma, m):
@@ -391,12 +393,34 @@ def test_an_argument_confused_with_its_complement():
         return impl(x, kw["alpha"], kw["gamma"], momentum)
 
     swapped = reference(X, 0.75, 2.0, 0.1)                # alpha for 1 - alpha
-    found = diagnoses.complemented(recipe, swapped, lambda: recipe(reference))
-    assert found.kind == "argument" and "`alpha` replaced by 1 - `alpha`" in found.text
+    found = argument_slip(recipe, swapped, lambda: recipe(reference))
+    assert found.kind == "argument" and "1 - `alpha` in place of `alpha`" in found.text
     assert kw["alpha"] == 0.25 and momentum == 0.1        # the recipe's arguments are put back
-    assert "`momentum`" in diagnoses.complemented(recipe, reference(X, 0.25, 2.0, 0.9),
-                                                  lambda: recipe(reference)).text
-    assert diagnoses.complemented(recipe, 2 * swapped, lambda: recipe(reference)) is None
+    assert "`momentum`" in argument_slip(recipe, reference(X, 0.25, 2.0, 0.9),
+                                         lambda: recipe(reference)).text
+    assert argument_slip(recipe, 2 * swapped, lambda: recipe(reference)) is None
+
+
+def test_a_count_argument_one_off():
+    from descent.argument_diagnoses import argument_slip
+
+    losses, patience = [1.0, 0.9, 0.95, 0.97, 0.99, 0.98, 0.99], 2
+
+    def reference(values, wait):   # the first epoch at which `wait` epochs passed without a gain
+        best = 0
+        for epoch, value in enumerate(values):
+            if value < values[best]:
+                best = epoch
+            elif epoch - best >= wait:
+                return epoch
+        return None
+
+    def recipe(impl):
+        return impl(losses, patience)
+
+    found = argument_slip(recipe, reference(losses, 3), lambda: recipe(reference))
+    assert found.kind == "step" and "`patience` + 1 in place of `patience`" in found.text
+    assert patience == 2
 
 
 def test_a_number_where_a_tensor_belongs_and_a_scalar_of_shape_1():
