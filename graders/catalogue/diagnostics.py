@@ -169,7 +169,8 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
 
 lgn_tensors = bug("lgn_returns_tensors", "diagnostics.layer_gradient_norms",
                   "returns 0-dim tensors (W.grad.abs().mean()) instead of Python floats",
-                  hint="Call .item() on each mean: the list holds one Python float per layer.")
+                  hint="Call .item() on each mean: the list holds one Python float per layer.",
+                  generic="structure")
 
 
 @lgn_tensors.replaces

@@ -457,3 +457,14 @@ def test_a_raw_result_in_another_dtype_is_named():
 
 def test_one_value_missed_is_no_zero_pattern():
     assert kind([0.001, 0.0, 0.0], [0.0, 0.0, 0.0], Inputs()) != "zero"
+
+
+def test_tiny_values_are_compared_at_their_own_scale():
+    tiny = seeded(6, seed=4) * 1e-20
+    assert diagnose(tiny, seeded(6, seed=5) * 1e-32, Inputs()) is None   # no factor 1e-12
+    assert kind(tiny, 2 * tiny, Inputs()) == "factor"
+
+
+def test_a_list_of_tensors_where_numbers_belong():
+    norms = [0.5, 0.25, 0.125]
+    assert kind(norms, [torch.tensor(v) for v in norms], Inputs()) == "structure"
