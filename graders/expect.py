@@ -22,5 +22,4 @@ def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None
                    hint=hint, generic=lambda: refused(raised))
     check.fail(f"{what} returned {type(got).__name__} instead of raising ValueError",
                check="errors", hint=hint,
-               diagnosis=lambda: check.diagnose(call, got, what=what),
-               generic=lambda: refused(None))
+               diagnosis=lambda: check.diagnose(call, got, what=what))

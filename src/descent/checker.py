@@ -151,9 +151,7 @@ class Checker:
             return
         self.fail(what, check=check, hint=hint,
                   diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
-                  if recipe is not None or mistakes else None,
-                  # a property that watches the mistake itself (an edit, a draw) names it
-                  generic=diagnoses.BY_CHECK.get(check))
+                  if recipe is not None or mistakes else None)
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
@@ -174,7 +172,7 @@ class Checker:
         self.fail(f"{who} modified {which} in place",
                   check=_UNCHANGED,
                   hint="work on new tensors (x - m, not x -= m); never edit an input",
-                  diagnosis=diagnosis, generic=diagnoses.modified)
+                  diagnosis=diagnosis)
 
     # -- gradients -------------------------------------------------------------------------------
     def gradcheck(self, pair: str, args: Sequence[Any], wrt: Sequence[int], *,
@@ -240,9 +238,15 @@ class Checker:
     def fail(self, message: str, *, check: str, hint: str | None = None,
              diagnosis: Callable[[], catalogue.Variant | None] | None = None,
              generic: Callable[[], diagnoses.Diagnosis | None] | None = None):
-        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported."""
+        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported. A check
+        whose kind names its mistake (``diagnoses.BY_CHECK``: an argument edited, a draw not
+        from the generator, an argument not refused) falls back on that name when ``generic``
+        finds none."""
+        by_kind = diagnoses.BY_CHECK.get(check)
+        if generic is not None and by_kind is not None:
+            generic = (lambda found: lambda: found() or by_kind())(generic)
         raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis,
-                             generic=generic)
+                             generic=generic or by_kind)
 
     def _reference(self, recipe: Recipe) -> Any:
         if self.reference is None:

@@ -733,26 +733,28 @@ def unseeded() -> Diagnosis:
                                "generator=generator to every draw")
 
 
-#: The diagnosis a failed property check names from its kind alone (``Checker.that``): what it
-#: watches is the mistake itself.
-BY_CHECK: dict[str, Callable[[], Diagnosis]] = {
-    "arguments unchanged": modified,
-    "reproducibility": unseeded,
-    "reproducible": unseeded,
-}
-
-
 def refused(raised: type | None) -> Diagnosis:
     """The diagnosis of a call that had to raise ``ValueError`` and instead returned
     (``raised`` is ``None``) or raised another exception type."""
     if raised is None:
-        return Diagnosis("validation", "your function accepts arguments it must refuse: it "
-                                       "never checks them; test the documented conditions "
-                                       "first and raise ValueError with a clear message")
+        return Diagnosis("validation", "your function accepts arguments it must refuse: the "
+                                       "check of the documented conditions is missing or "
+                                       "misses this case; test them first and raise "
+                                       "ValueError with a clear message")
     return Diagnosis("validation", f"your function has no check of its own for these "
                                    f"arguments: the {raised.__name__} came from deeper in the "
                                    "computation; test the documented conditions first and "
                                    "raise ValueError with a clear message")
+
+
+#: The diagnosis a failed check names from its kind alone when no value hypothesis does
+#: (``Checker.fail``): what such a check watches is the mistake itself.
+BY_CHECK: dict[str, Callable[[], Diagnosis]] = {
+    "arguments unchanged": modified,
+    "reproducibility": unseeded,
+    "reproducible": unseeded,
+    "errors": lambda: refused(None),   # the call had to raise ValueError and did not
+}
 
 
 def _equal(e: Any, g: Any) -> bool:

@@ -468,3 +468,15 @@ def test_tiny_values_are_compared_at_their_own_scale():
 def test_a_list_of_tensors_where_numbers_belong():
     norms = [0.5, 0.25, 0.125]
     assert kind(norms, [torch.tensor(v) for v in norms], Inputs()) == "structure"
+
+
+def test_a_check_kind_names_its_mistake_when_no_value_hypothesis_does():
+    from descent.checker import Checker
+
+    checker = Checker(_Impl(None), None, None)
+    with pytest.raises(GradingFailure) as info:
+        checker.fail("f(-1) returned 3 instead of raising ValueError", check="errors")
+    assert info.value.resolve().diagnosis == "validation"
+    with pytest.raises(GradingFailure) as info:   # a value hypothesis that fits comes first
+        checker.fail("x", check="errors", generic=lambda: Diagnosis("sign", "flipped"))
+    assert info.value.resolve().diagnosis == "sign"
