@@ -72,8 +72,9 @@ for _id, _title, _hint, _draw, _classic in [
      "Use the generator passed in: it moves on after each call, so each epoch gets a new order.",
      _own_generator, False),
 ]:
-    bug(_id, "regression.minibatches", _title, hint=_hint,
-        classic=_classic).replaces(_ordered_by(_draw))
+    bug(_id, "regression.minibatches", _title, hint=_hint, classic=_classic,
+        generic="random" if _id in ("mb_no_shuffle", "mb_global_rng", "mb_fixed_seed") else ()
+        ).replaces(_ordered_by(_draw))
 
 
 mb_loses_last = bug("mb_loses_last", "regression.minibatches",
@@ -120,7 +121,8 @@ def minibatches(n, batch_size, generator, drop_last=False):
 
 mb_no_validation = bug("mb_no_validation", "regression.minibatches",
                        "accepts n < 0 or batch_size < 1 (a negative step gives no batches)",
-                       hint="Refuse impossible sizes with ValueError before drawing anything.")
+                       hint="Refuse impossible sizes with ValueError before drawing anything.",
+                       generic="validation")
 
 
 @mb_no_validation.replaces
@@ -132,7 +134,7 @@ def minibatches(n, batch_size, generator, drop_last=False):
 mb_yields = bug("mb_yields", "regression.minibatches",
                 "is a generator function (yield), which draws nothing until it is iterated",
                 hint="Return a list: draw the whole order when called, so the generator has "
-                     "moved on when the function returns.")
+                     "moved on when the function returns.", generic="validation")
 
 
 @mb_yields.replaces
@@ -367,7 +369,7 @@ cf_no_validation = bug("cf_no_validation", "regression.linear_regression_closed_
                        "checks no shapes, so fewer examples than features fail deep inside a "
                        "factorization (or not at all)",
                        hint="Check X is (N, D) with N >= D and y has N rows first; raise "
-                            "ValueError naming the shapes.")
+                            "ValueError naming the shapes.", generic="validation")
 
 
 @cf_no_validation.replaces
