@@ -92,7 +92,7 @@ _mixup_bug("mixup_float64_weights",
 _mixup_bug("mixup_no_argument_check",
            "accepts alpha <= 0, integer labels and mismatched batches without complaint",
            "raise ValueError for alpha <= 0, labels that are not a floating (N, C) tensor, and x "
-           "and y_onehot with different batch sizes.", validate=False)
+           "and y_onehot with different batch sizes.", validate=False, generic="validation")
 
 mixup_partner_side = alternative("mixup_weight_on_partner", "data.mixup",
                                  "draws the permutation first and puts lam on the partner "
