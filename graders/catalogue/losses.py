@@ -77,7 +77,7 @@ def mse_backward(dloss, cache):
 
 mse_float32 = bug("mse_float32", "losses.mse", "builds its result in a hard-coded float32",
                   hint="Keep the input's dtype: no dtype=torch.float32 or .float() in your code.",
-                  generic="precision")
+                  generic=("precision", "dtype"))
 
 
 @mse_float32.replaces
@@ -153,7 +153,7 @@ mae_sign_from_python_floats = bug(
     "builds the sign with torch.where(d > 0, 1.0, ...) on Python numbers, which makes a "
     "float32 gradient for float64 inputs",
     hint="torch.where on Python numbers gives the default dtype (float32): use torch.sign(d), "
-         "or convert with .to(d.dtype).", generic="precision")
+         "or convert with .to(d.dtype).", generic=("precision", "dtype"))
 
 
 @mae_sign_from_python_floats.replaces
