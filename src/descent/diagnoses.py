@@ -3,9 +3,15 @@
 The catalogue (``descent.catalogue``) names only the mistakes someone wrote down. When a value
 check fails, :func:`diagnose` also tests cheap hypotheses about ``got`` against ``expected`` (and
 the inputs of the call) that hold for any exercise: a constant factor (a dimension's size, 2, the
-sign, ``1 - p`` for a numeric argument ``p``), a layout (transposed, reshaped instead of
-permuted), values in the wrong order, a sequence one step behind or ahead, a missing or extra term
-proportional to an argument, a branch of a piecewise formula, a wrong edge, float32 precision.
+sign, ``1 - p`` for a numeric argument ``p``), a factor missing entry by entry (an argument such
+as the upstream gradient), a complement, a layout (transposed, reshaped instead of permuted),
+values or items in the wrong order, a sequence one step behind or ahead, a missing or extra term
+proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
+the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
+Results of another shape are read by :mod:`descent.shape_diagnoses`, slips in how an argument is
+used (re-running the reference) by :mod:`descent.argument_diagnoses`; :data:`BY_CHECK` names the
+mistake a check watches by its kind alone (an argument edited in place, draws not from the
+generator, an argument not refused).
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
