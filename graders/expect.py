@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from descent.diagnoses import refused
+from descent.check_diagnoses import refused
 
 
 def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from . import catalogue, diagnoses
+from . import catalogue, check_diagnoses, diagnoses
 from .argument_diagnoses import argument_slip
 from .compare import GradingFailure, assert_like, compare
 from .impl import Implementation
@@ -239,10 +239,10 @@ class Checker:
              diagnosis: Callable[[], catalogue.Variant | None] | None = None,
              generic: Callable[[], diagnoses.Diagnosis | None] | None = None):
         """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported. A check
-        whose kind names its mistake (``diagnoses.BY_CHECK``: an argument edited, a draw not
+        whose kind names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, a draw not
         from the generator, an argument not refused) falls back on that name when ``generic``
         finds none."""
-        by_kind = diagnoses.BY_CHECK.get(check)
+        by_kind = check_diagnoses.BY_CHECK.get(check)
         if generic is not None and by_kind is not None:
             generic = (lambda found: lambda: found() or by_kind())(generic)
         raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis,

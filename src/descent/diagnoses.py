@@ -9,9 +9,9 @@ values or items in the wrong order, a sequence one step behind or ahead, a missi
 proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
 the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
 Results of another shape are read by :mod:`descent.shape_diagnoses`, slips in how an argument is
-used (re-running the reference) by :mod:`descent.argument_diagnoses`; :data:`BY_CHECK` names the
-mistake a check watches by its kind alone (an argument edited in place, draws not from the
-generator, an argument not refused).
+used (re-running the reference) by :mod:`descent.argument_diagnoses`, and the mistake a check
+watches by its kind alone (an argument edited in place, draws not from the generator, an argument
+not refused) by :mod:`descent.check_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
@@ -718,49 +718,6 @@ def _deep_equal(e: Any, g: Any) -> bool:
     if e is None or isinstance(e, (str, bool)):
         return type(e) is type(g) and e == g
     return _equal(e, g)
-
-
-def modified() -> Diagnosis:
-    """The diagnosis of a check that saw the call change its own arguments: no value hypothesis
-    is needed, the edit was seen."""
-    return Diagnosis("inplace", "your code changes an argument it was given: an in-place "
-                                "operation (x -= m, x.clamp_(), x[mask] = 0, add_ or mul_) on an "
-                                "argument, or an edit of a dict (a state) it was handed; build "
-                                "new tensors and a new dict instead")
-
-
-def unseeded() -> Diagnosis:
-    """The diagnosis of a reproducibility check (equal seeds must give equal draws, different
-    seeds different ones): whichever way it failed, the draws do not follow the generator."""
-    return Diagnosis("random", "your random draws do not follow the generator you were given: "
-                               "drawn from torch's global random state (equal seeds then give "
-                               "different results), or fixed by a seed, an order or a value of "
-                               "your own (different seeds then give the same result); pass "
-                               "generator=generator to every draw")
-
-
-def refused(raised: type | None) -> Diagnosis:
-    """The diagnosis of a call that had to raise ``ValueError`` and instead returned
-    (``raised`` is ``None``) or raised another exception type."""
-    if raised is None:
-        return Diagnosis("validation", "your function accepts arguments it must refuse: the "
-                                       "check of the documented conditions is missing or "
-                                       "misses this case; test them first and raise "
-                                       "ValueError with a clear message")
-    return Diagnosis("validation", f"your function has no check of its own for these "
-                                   f"arguments: the {raised.__name__} came from deeper in the "
-                                   "computation; test the documented conditions first and "
-                                   "raise ValueError with a clear message")
-
-
-#: The diagnosis a failed check names from its kind alone when no value hypothesis does
-#: (``Checker.fail``): what such a check watches is the mistake itself.
-BY_CHECK: dict[str, Callable[[], Diagnosis]] = {
-    "arguments unchanged": modified,
-    "reproducibility": unseeded,
-    "reproducible": unseeded,
-    "errors": lambda: refused(None),   # the call had to raise ValueError and did not
-}
 
 
 def _equal(e: Any, g: Any) -> bool:

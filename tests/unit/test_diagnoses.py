@@ -4,7 +4,7 @@ never picks one explanation when two fit."""
 import pytest
 import torch
 
-from descent import diagnoses
+from descent import check_diagnoses, diagnoses
 from descent.compare import GradingFailure
 from descent.diagnoses import Diagnosis, Inputs, diagnose, inputs_of
 
@@ -343,8 +343,8 @@ def test_an_argument_edited_in_place_is_named_by_the_checker():
 
 
 def test_a_missing_argument_check_is_named():
-    assert diagnoses.refused(None).kind == "validation"
-    assert "the IndexError came from deeper" in diagnoses.refused(IndexError).text
+    assert check_diagnoses.refused(None).kind == "validation"
+    assert "the IndexError came from deeper" in check_diagnoses.refused(IndexError).text
 
 
 def test_a_tensor_where_a_number_belongs_inside_a_dict():
