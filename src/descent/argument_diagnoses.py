@@ -17,13 +17,19 @@ from typing import Any, Callable, Iterator
 from .diagnoses import Diagnosis, _deep_equal
 
 
-def _changes(value: Any) -> Iterator[tuple[Any, str, str]]:
+# Whole-number arguments that index rather than count: dim + 1 is another dimension, not an
+# off-by-one (softmax over the last dimension for dim=1 of a 3-D input is `dim` ignored).
+_INDICES = ("dim", "axis")
+
+
+def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
     """``(new value, how it reads, kind)`` for each slip tried on an argument."""
     if isinstance(value, float) and 0 < value < 1 and value != 0.5:
         yield 1 - value, "1 - `{0}` in place of `{0}`: the argument is confused with its " \
                          "complement (the probability of keeping for that of dropping, the " \
                          "weight of the old value for that of the new)", "argument"
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1 \
+            and not any(word in name for word in _INDICES):
         for delta, sign in ((1, "+"), (-1, "-")):
             yield value + delta, f"`{{0}}` {sign} 1 in place of `{{0}}`: an off-by-one in how " \
                                  "`{0}` is counted (a strict comparison where a non-strict one " \
@@ -55,7 +61,7 @@ def argument_slip(recipe: Callable, got: Any, rerun: Callable[[], Any]) -> Diagn
     gives ``got``; ``None`` when none or several do (two explanations: say nothing)."""
     fits = []
     for name, cell, key, value in _arguments(recipe):
-        for new, how, kind in _changes(value):
+        for new, how, kind in _changes(name, value):
             original = cell.cell_contents
             cell.cell_contents = new if key is None else {**original, key: new}
             try:

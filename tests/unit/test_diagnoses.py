@@ -480,3 +480,17 @@ def test_a_check_kind_names_its_mistake_when_no_value_hypothesis_does():
     with pytest.raises(GradingFailure) as info:   # a value hypothesis that fits comes first
         checker.fail("x", check="errors", generic=lambda: Diagnosis("sign", "flipped"))
     assert info.value.resolve().diagnosis == "sign"
+
+
+def test_a_dimension_index_is_no_count():
+    from descent.argument_diagnoses import argument_slip
+
+    logits, dim = seeded(4, 5, 6), 1
+
+    def recipe(impl):
+        return impl(logits, dim)
+
+    def reference(v, d):
+        return v.softmax(d)
+
+    assert argument_slip(recipe, logits.softmax(2), lambda: recipe(reference)) is None
