@@ -236,7 +236,8 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
 rmsprop_alpha_swapped = bug(
     "rmsprop_alpha_swapped", "optim.rmsprop",
     "weights the new squared gradient by alpha and the old average by 1 - alpha",
-    hint="alpha is the weight of the old average: v = alpha*v + (1 - alpha)*g*g.")
+    hint="alpha is the weight of the old average: v = alpha*v + (1 - alpha)*g*g.",
+    generic="argument")
 
 
 @rmsprop_alpha_swapped.replaces

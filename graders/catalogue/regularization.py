@@ -381,7 +381,7 @@ def _es(val_losses, patience, min_delta=0.0, *, late=False, ties=False, delta_si
 es_stop_one_late = bug(
     "es_stop_one_late", "regularization.early_stopping",
     "waits one epoch too many (stops when e - best_epoch > patience)",
-    hint="Stop at the first epoch where e - best_epoch == patience.")
+    hint="Stop at the first epoch where e - best_epoch == patience.", generic="step")
 
 
 @es_stop_one_late.replaces

@@ -72,7 +72,8 @@ def exponential_lr(step, base_lr, gamma):
 cosine_lr_t_minus_1 = bug(
     "cosine_lr_t_minus_1", "schedules.cosine_lr",
     "divides by total_steps - 1, so the minimum is reached one step early",
-    hint="The cosine argument is pi * step / total_steps: min_lr is reached at step total_steps.")
+    hint="The cosine argument is pi * step / total_steps: min_lr is reached at step total_steps.",
+    generic="step")
 
 
 @cosine_lr_t_minus_1.replaces
@@ -124,7 +125,7 @@ warmup_starts_at_zero = bug(
     "warmup_starts_at_zero", "schedules.warmup_cosine_lr",
     "ramps as base_lr * step / warmup_steps, so step 0 has a zero rate",
     hint="The ramp is base_lr * (step + 1) / warmup_steps: the first step is already "
-         "base_lr / warmup_steps and the last warmup step reaches base_lr.")
+         "base_lr / warmup_steps and the last warmup step reaches base_lr.", generic="step")
 
 
 @warmup_starts_at_zero.replaces

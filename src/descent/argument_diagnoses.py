@@ -56,9 +56,11 @@ def _arguments(recipe: Callable) -> list[tuple[str, Any, Any, Any]]:
     return found
 
 
-def argument_slip(recipe: Callable, got: Any, rerun: Callable[[], Any]) -> Diagnosis | None:
+def argument_slip(recipe: Callable, got: Any, rerun: Callable[[], Any],
+                  expected: Any) -> Diagnosis | None:
     """The one argument slip under which the reference (``rerun()``, the recipe run on it)
-    gives ``got``; ``None`` when none or several do (two explanations: say nothing)."""
+    gives ``got`` and no longer ``expected`` (a change that makes no difference here explains
+    nothing); ``None`` when none or several do (two explanations: say nothing)."""
     fits = []
     for name, cell, key, value in _arguments(recipe):
         for new, how, kind in _changes(name, value):
@@ -70,7 +72,7 @@ def argument_slip(recipe: Callable, got: Any, rerun: Callable[[], Any]) -> Diagn
                 continue
             finally:
                 cell.cell_contents = original
-            if _deep_equal(theirs, got):
+            if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
                 fits.append(Diagnosis(kind, "your result is what the expected becomes with "
                                             + how.format(name)))
     return fits[0] if len(fits) == 1 else None

@@ -120,7 +120,7 @@ class Checker:
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
             if found is None and self.reference is not None:
-                found = argument_slip(recipe, got, lambda: recipe(self.reference))
+                found = argument_slip(recipe, got, lambda: recipe(self.reference), expected)
             if (found is None or found.kind == "stability") and \
                     _dtypes(got) == _dtypes(expected) and pristine.widen():
                 try:

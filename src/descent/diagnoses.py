@@ -276,8 +276,9 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
         return None
     change = e[1] - e[0]
     found = factor(change, g[1] - g[0], inputs)
-    if found is None or found.text.startswith(_UNNAMED) and _multiple_of_an_input(change, inputs):
-        return None   # a change that only scales an argument: every slip of the update does
+    if found is None or found.text.startswith(_UNNAMED) and _multiple_of_an_input(
+            change, Inputs(tensors=inputs.tensors + [("the start", e[0])])):
+        return None   # a change that only scales the start: every slip of the update does
     return Diagnosis(found.kind, "in your first update, " + found.text.replace(
         "your result is", "the change is").replace("the expected", "the expected change"))
 
