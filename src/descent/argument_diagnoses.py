@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
+import torch
+
 from .diagnoses import Diagnosis, _deep_equal
 
 
@@ -56,11 +58,24 @@ def _arguments(recipe: Callable) -> list[tuple[str, Any, Any, Any]]:
     return found
 
 
+def _discrete(value: Any) -> bool:
+    """Whole numbers, ``None``, booleans and strings only (nested in lists, tuples, dicts)."""
+    if isinstance(value, (list, tuple)):
+        return all(_discrete(v) for v in value)
+    if isinstance(value, dict):
+        return all(_discrete(v) for v in value.values())
+    if isinstance(value, torch.Tensor):
+        return not value.is_floating_point()
+    return value is None or isinstance(value, (int, str))   # bool is an int
+
+
 def argument_slip(recipe: Callable, got: Any, rerun: Callable[[], Any],
                   expected: Any) -> Diagnosis | None:
     """The one argument slip under which the reference (``rerun()``, the recipe run on it)
     gives ``got`` and no longer ``expected`` (a change that makes no difference here explains
     nothing); ``None`` when none or several do (two explanations: say nothing)."""
+    if _discrete(got) and _discrete(expected):
+        return None   # epochs, counts, labels: many slips land on the same few values
     fits = []
     for name, cell, key, value in _arguments(recipe):
         for new, how, kind in _changes(name, value):
