@@ -108,7 +108,7 @@ mb_shuffles_batch_order = bug("mb_shuffles_batch_order", "regression.minibatches
                               "shuffles the order of fixed batches (0..B-1, B..2B-1, ...) instead "
                               "of the examples, so the same examples always share a batch",
                               hint="Shuffle the examples, then cut: the batches themselves must "
-                                   "change from epoch to epoch.")
+                                   "change from epoch to epoch.", generic="order")
 
 
 @mb_shuffles_batch_order.replaces
@@ -278,8 +278,8 @@ bug("train_loss_tensors", "regression.train_linear_regression",
     ).replaces(_loss_tensors(_loop(_step)))
 bug("train_bias_python_float", "regression.train_linear_regression",
     "starts from b = 0.0, a Python float, so with no update b is not a tensor",
-    hint="Start from b = X.new_zeros(()): a 0-dim tensor with X's dtype and device."
-    ).replaces(_bias_float(_loop(_step)))
+    hint="Start from b = X.new_zeros(()): a 0-dim tensor with X's dtype and device.",
+    generic="structure").replaces(_bias_float(_loop(_step)))
 
 
 train_augmented = alternative("train_augmented", "regression.train_linear_regression",
@@ -355,7 +355,7 @@ def linear_regression_closed_form(X, y):
 cf_column_vector = bug("cf_column_vector", "regression.linear_regression_closed_form",
                        "returns a (D, 1) column for a 1-D y",
                        hint="For y of shape (N,) return w of shape (D,): squeeze the solved "
-                            "column.")
+                            "column.", generic="layout")
 
 
 @cf_column_vector.replaces
@@ -379,7 +379,8 @@ def linear_regression_closed_form(X, y):
 
 cf_returns_float64 = bug("cf_returns_float64", "regression.linear_regression_closed_form",
                          "solves in float64 for accuracy and returns float64 for float32 inputs",
-                         hint="Keep X's dtype: cast the result back (or work in X's dtype).")
+                         hint="Keep X's dtype: cast the result back (or work in X's dtype).",
+                         generic="dtype")
 
 
 @cf_returns_float64.replaces

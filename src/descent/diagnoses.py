@@ -356,8 +356,8 @@ def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     """``got + expected`` is one non-zero constant ``c`` everywhere, or an argument ``x`` of
     the result's shape: ``got`` is ``c - expected`` (``1 - p`` for ``p``), or ``x - expected``
     (``x * (1 - s)`` for ``x * s``): a sign slipped inside the formula, or two branches swapped."""
-    if e.numel() < 3 or same(e, e.flatten()[0].expand_as(e)):
-        return None   # any two numbers sum to a constant: no evidence
+    if e.numel() < 3 or same(e, e.flatten()[0].expand_as(e)) or _counts(e) and _counts(g):
+        return None   # any two numbers sum to a constant, and so do two swapped counts
     total = g + e
     c = float(total.flatten()[0])
     if c != 0 and same(total, torch.full_like(e, c)):

@@ -529,3 +529,7 @@ def test_an_argument_that_changes_nothing_explains_nothing():
     nearly = 2 * X
     nearly[0, 0] += 1e-12                                    # a rounding-sized difference
     assert argument_slip(recipe, nearly, lambda: recipe(reference), 2 * X) is None
+
+
+def test_counts_in_another_order_are_no_complement():
+    assert kind([3, 3, 2, 2], [2, 2, 3, 3], Inputs()) == "order"   # fold sizes moved
