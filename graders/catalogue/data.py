@@ -153,8 +153,8 @@ def _augment(x, generator, max_angle, noise_std, *, validate=True, one_angle=Fal
 
 
 def _augment_variant(kind, id, title, hint="", generic=(), **choice):
-    variant = bug(id, "data.augment_points", title, hint=hint, generic=generic) if kind == "bug" else \
-        alternative(id, "data.augment_points", title)
+    variant = bug(id, "data.augment_points", title, hint=hint, generic=generic) \
+        if kind == "bug" else alternative(id, "data.augment_points", title)
 
     def augment_points(x, generator=None, max_angle=0.2, noise_std=0.05):
         return _augment(x, generator, max_angle, noise_std, **choice)
@@ -225,8 +225,8 @@ def _kfold(n, k, generator, shuffle, *, validate=True, sizes="sklearn", ignore_s
 
 
 def _kfold_variant(kind, id, title, hint="", generic=(), **choice):
-    variant = bug(id, "data.kfold_indices", title, hint=hint, generic=generic) if kind == "bug" else \
-        alternative(id, "data.kfold_indices", title)
+    variant = bug(id, "data.kfold_indices", title, hint=hint, generic=generic) \
+        if kind == "bug" else alternative(id, "data.kfold_indices", title)
 
     def kfold_indices(n, k, generator=None, shuffle=True):
         return _kfold(n, k, generator, shuffle, **choice)
