@@ -596,8 +596,9 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     pair = _as_pair(expected, got)
     if pair is not None:   # one tensor, or a sequence read as one: no item-by-item guess
         found = _diagnose_pair(*pair, inputs)
-        if found is not None or pair[0].shape == pair[1].shape:
-            return found
+        two = isinstance(expected, (list, tuple)) and len(expected) == 2
+        if found is not None or pair[0].shape == pair[1].shape and not two:
+            return found   # (two numbers with nothing in common are read one by one)
     found = wrapped(expected, got) or reordered(expected, got)
     if found is not None:
         return found

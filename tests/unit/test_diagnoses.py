@@ -533,3 +533,7 @@ def test_an_argument_that_changes_nothing_explains_nothing():
 
 def test_counts_in_another_order_are_no_complement():
     assert kind([3, 3, 2, 2], [2, 2, 3, 3], Inputs()) == "order"   # fold sizes moved
+
+
+def test_two_numbers_with_nothing_in_common_are_read_one_by_one():
+    assert kind([1.7, 0.51], [1.7, -0.51], Inputs()) == "sign"
