@@ -17,7 +17,7 @@ from descent.catalogue import alternative, bug, hollow
 eil_c_minus_1 = bug("eil_log_c_minus_1", "diagnostics.expected_initial_loss",
                     "takes ln(C - 1) instead of ln(C)",
                     hint="Uniform predictions give each of the C classes probability 1/C, so the "
-                         "loss is -ln(1/C) = ln(C).")
+                         "loss is -ln(1/C) = ln(C).", generic="step")
 
 
 @eil_c_minus_1.replaces
