@@ -50,7 +50,8 @@ def sigmoid_backward(dy, cache):
 sigmoid_mutates_input = bug("sigmoid_mutates_input", "activations.sigmoid",
                             "clamps its input in place (x.clamp_) to dodge overflow",
                             hint="Never write into an argument (x.clamp_, x -= ..., x[...] = ...): "
-                                 "the caller still needs it. Use out-of-place operations.")
+                                 "the caller still needs it. Use out-of-place operations.",
+                            generic="inplace")
 
 
 @sigmoid_mutates_input.replaces
@@ -77,7 +78,8 @@ def sigmoid_forward(x):
 sigmoid_swapped_branches = bug("sigmoid_swapped_branches", "activations.sigmoid",
                                "swaps the two branches of the stable form, computing sigmoid(-x)",
                                hint="With e = exp(-|x|): 1/(1+e) where x >= 0 (the result is "
-                                    "above 1/2) and e/(1+e) where x < 0; sigmoid(1) is 0.73.")
+                                    "above 1/2) and e/(1+e) where x < 0; sigmoid(1) is 0.73.",
+                               generic=("sign", "branch"))
 
 
 @sigmoid_swapped_branches.replaces
@@ -114,7 +116,7 @@ def tanh_backward(dy, cache):
 
 tanh_ignores_upstream = bug("tanh_ignores_upstream", "activations.tanh",
                             "returns the local derivative without the upstream gradient",
-                            hint="Multiply by dy: dx = dy * (1 - y^2).")
+                            hint="Multiply by dy: dx = dy * (1 - y^2).", generic="factor")
 
 
 @tanh_ignores_upstream.replaces
@@ -164,7 +166,7 @@ def relu_backward(dy, cache):
 relu_backward_returns_mask = bug("relu_backward_returns_mask", "activations.relu",
                                  "returns the 0/1 mask instead of the masked upstream gradient",
                                  hint="dx = dy * (x > 0): the mask selects entries of dy.",
-                                 generic="branch")
+                                 generic=("branch", "factor"))
 
 
 @relu_backward_returns_mask.replaces
@@ -177,7 +179,8 @@ relu_zeroes_input_in_place = bug("relu_zeroes_input_in_place", "activations.relu
                                  "zeroes the negative entries of its input in place "
                                  "(x[x < 0] = 0) and returns x",
                                  hint="Never write into an argument: build a new tensor, e.g. "
-                                      "torch.where(x > 0, x, torch.zeros_like(x)).")
+                                      "torch.where(x > 0, x, torch.zeros_like(x)).",
+                                 generic="inplace")
 
 
 @relu_zeroes_input_in_place.replaces
@@ -191,7 +194,7 @@ relu_backward_boolean_index = bug("relu_backward_boolean_index", "activations.re
                                   "tensor instead of zeroing the others",
                                   hint="Boolean indexing picks elements out (a flat tensor); to "
                                        "keep the shape, mask: torch.where(x > 0, dy, 0) or "
-                                       "dy * (x > 0).")
+                                       "dy * (x > 0).", generic="layout")
 
 
 @relu_backward_boolean_index.replaces
@@ -265,7 +268,8 @@ gelu_upcasts_to_float64 = bug("gelu_upcasts_to_float64", "activations.gelu",
                               "computes in float64 for accuracy (x.double()) and returns float64 "
                               "for float32 inputs",
                               hint="Results keep the input's dtype: float32 in, float32 out. "
-                                   "erf is accurate in float32; no .double() is needed.")
+                                   "erf is accurate in float32; no .double() is needed.",
+                              generic="dtype")
 
 
 @gelu_upcasts_to_float64.replaces
@@ -342,7 +346,8 @@ def silu_backward(dy, cache):
 
 silu_sign_slip = bug("silu_sign_slip", "activations.silu",
                      "computes x / (1 + exp(x)), dropping the minus sign of exp(-x)",
-                     hint="sigmoid(x) = 1 / (1 + exp(-x)); silu(2) is about 1.76, not 0.24.")
+                     hint="sigmoid(x) = 1 / (1 + exp(-x)); silu(2) is about 1.76, not 0.24.",
+                     generic="sign")
 
 
 @silu_sign_slip.replaces
@@ -367,7 +372,7 @@ def softmax_backward(dy, cache):
 softmax_hardcoded_last_dim = bug("softmax_hardcoded_last_dim", "activations.softmax",
                                  "ignores `dim` and always normalizes the last dimension",
                                  hint="Use dim in every reduction (amax, sum), not -1.",
-                                 generic="broadcast")
+                                 generic=("broadcast", "reduction"))
 
 
 @softmax_hardcoded_last_dim.replaces
@@ -396,7 +401,8 @@ softmax_jacobian_row_kept = bug("softmax_jacobian_row_kept", "activations.softma
                                 "dimension that unsqueeze added",
                                 hint="dy.unsqueeze(-2) @ J has shape (..., 1, C): squeeze it "
                                      "back, or skip the Jacobian with "
-                                     "y * (dy - sum(dy * y, dim, keepdim=True)).")
+                                     "y * (dy - sum(dy * y, dim, keepdim=True)).",
+                                generic="layout")
 
 
 @softmax_jacobian_row_kept.replaces

@@ -207,7 +207,7 @@ def _bug(id, title, hint, generic=(), **flags):
 # ------------------------------------------------------------------------------------------ bugs
 _bug("value_grad_assign", "assigns (=) gradients instead of accumulating them (+=)",
      "A Value used several times receives one contribution per use: add into grad with +=.",
-     assign=True)
+     assign=True, generic="factor")
 _bug("value_no_topological_order",
      "recurses into the inputs after each node's own step, without a topological order",
      "A node may push its gradient only once everything that uses it is done: sort the graph "

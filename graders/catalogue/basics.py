@@ -204,7 +204,7 @@ def gd_regime(a, lr):
 regime_no_validation = bug("regime_no_validation", "basics.gd_regime",
                            "answers for a <= 0 or lr <= 0 instead of refusing them",
                            hint="With a <= 0 there is no minimum and with lr <= 0 no descent: "
-                                "raise ValueError.")
+                                "raise ValueError.", generic="validation")
 
 
 @regime_no_validation.replaces

@@ -105,7 +105,7 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 clip_norm_in_place = bug(
     "clip_norm_in_place", "clipping.clip_grad_norm",
     "scales the given gradient tensors in place (g.mul_(scale)) and returns them",
-    hint="Return new tensors (g * scale); the inputs must stay unchanged.")
+    hint="Return new tensors (g * scale); the inputs must stay unchanged.", generic="inplace")
 
 
 @clip_norm_in_place.replaces
@@ -146,7 +146,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 clip_returns_float = bug(
     "clip_returns_float", "clipping.clip_grad_norm",
     "returns the total norm as a Python float (.item()) instead of a 0-dim tensor",
-    hint="total_norm is a 0-dim tensor with the gradients' dtype and device; do not call .item().")
+    hint="total_norm is a 0-dim tensor with the gradients' dtype and device; do not call .item().",
+    generic="structure")
 
 
 @clip_returns_float.replaces
@@ -181,7 +182,8 @@ def clip_grad_value(grads, clip_value):
 clip_value_in_place = bug(
     "clip_value_in_place", "clipping.clip_grad_value",
     "clamps the given tensors in place (clamp_) and returns them",
-    hint="Return new tensors (torch.clamp(g, ...)); the inputs must stay unchanged.")
+    hint="Return new tensors (torch.clamp(g, ...)); the inputs must stay unchanged.",
+    generic="inplace")
 
 
 @clip_value_in_place.replaces

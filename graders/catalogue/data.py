@@ -103,14 +103,14 @@ _mixup_bug("mixup_partners_with_replacement",
            with_replacement=True)
 _mixup_bug("mixup_global_rng", "ignores the generator and draws from the global random state",
            "pass generator=generator to every random call so a seeded run can be repeated.",
-           global_rng=True)
+           global_rng=True, generic="random")
 _mixup_bug("mixup_float64_weights",
            "multiplies by float64 weights without casting them, so float32 data comes back float64",
            "cast lam to each tensor's dtype (lam.to(x.dtype)) before mixing.", keep_float64=True)
 _mixup_bug("mixup_no_argument_check",
            "accepts alpha <= 0, integer labels and mismatched batches without complaint",
            "raise ValueError for alpha <= 0, labels that are not a floating (N, C) tensor, and x "
-           "and y_onehot with different batch sizes.", validate=False)
+           "and y_onehot with different batch sizes.", validate=False, generic="validation")
 
 _mixup_bug("mixup_partner_reversed_batch",
            "pairs every example with its mirror in the batch (x.flip(0), as timm's Mixup does), "
@@ -203,9 +203,9 @@ def _augment(x, generator, max_angle, noise_std, *, validate=True, one_angle=Fal
     return out if noise_first else out + noise
 
 
-def _augment_variant(kind, id, title, hint="", **choice):
-    variant = bug(id, "data.augment_points", title, hint=hint) if kind == "bug" else \
-        alternative(id, "data.augment_points", title)
+def _augment_variant(kind, id, title, hint="", generic=(), **choice):
+    variant = bug(id, "data.augment_points", title, hint=hint, generic=generic) \
+        if kind == "bug" else alternative(id, "data.augment_points", title)
 
     def augment_points(x, generator=None, max_angle=0.2, noise_std=0.05):
         return _augment(x, generator, max_angle, noise_std, **choice)
@@ -230,14 +230,15 @@ _augment_variant("bug", "augment_same_noise_both_coordinates",
                  "draw noise of shape (N, 2): the two coordinates jitter independently.",
                  shared_noise=True)
 _augment_variant("bug", "augment_global_rng", "ignores the generator",
-                 "pass generator=generator to torch.rand and torch.randn.", global_rng=True)
+                 "pass generator=generator to torch.rand and torch.randn.", global_rng=True,
+                 generic="random")
 _augment_variant("bug", "augment_float64_draws",
                  "draws angles and noise in float64, so float32 points come back float64",
                  "draw with dtype=x.dtype so the result keeps x's dtype.", float64=True)
 _augment_variant("bug", "augment_no_argument_check",
                  "accepts points that are not (N, 2) and negative max_angle or noise_std",
                  "raise ValueError unless x is (N, 2) and max_angle and noise_std are >= 0.",
-                 validate=False)
+                 validate=False, generic="validation")
 _augment_variant("bug", "augment_angles_drawn_once",
                  "draws the angles at the first call and reuses them for every later batch of "
                  "that size",
@@ -294,9 +295,9 @@ def _kfold(n, k, generator, shuffle, *, validate=True, sizes="sklearn", ignore_s
     return folds
 
 
-def _kfold_variant(kind, id, title, hint="", **choice):
-    variant = bug(id, "data.kfold_indices", title, hint=hint) if kind == "bug" else \
-        alternative(id, "data.kfold_indices", title)
+def _kfold_variant(kind, id, title, hint="", generic=(), **choice):
+    variant = bug(id, "data.kfold_indices", title, hint=hint, generic=generic) \
+        if kind == "bug" else alternative(id, "data.kfold_indices", title)
 
     def kfold_indices(n, k, generator=None, shuffle=True):
         return _kfold(n, k, generator, shuffle, **choice)
@@ -310,7 +311,7 @@ _kfold_variant("bug", "kfold_remainder_to_last_fold",
                "differ by at most one.", sizes="remainder_last")
 _kfold_variant("bug", "kfold_extra_at_the_end", "gives the n % k extra examples to the last folds",
                "scikit-learn's convention (and this kit's) puts the longer folds first.",
-               sizes="extra_last")
+               sizes="extra_last", generic="order")
 _kfold_variant("bug", "kfold_ceil_sized_folds",
                "cuts folds of ceil(n / k) examples, leaving a short (or empty) last fold",
                "fold sizes are n // k + 1 for the first n % k folds and n // k for the rest.",
@@ -321,15 +322,16 @@ _kfold_variant("bug", "kfold_drops_the_remainder",
                "each to the first n % k folds.", sizes="drop")
 _kfold_variant("bug", "kfold_ignores_shuffle", "never shuffles, whatever shuffle says",
                "with shuffle=True cut the folds from torch.randperm(n, generator=generator).",
-               ignore_shuffle=True)
+               ignore_shuffle=True, generic="random")
 _kfold_variant("bug", "kfold_global_rng", "shuffles with the global random state",
                "pass generator=generator to torch.randperm so a seeded split can be repeated.",
-               global_rng=True)
+               global_rng=True, generic="random")
 _kfold_variant("bug", "kfold_trains_on_validation", "trains on every example, its fold included",
                "a fold's training set is everything except its validation indices.",
                train_includes_val=True)
 _kfold_variant("bug", "kfold_no_argument_check", "accepts k < 2, k > n and a float k",
-               "raise ValueError unless n and k are ints with 2 <= k <= n.", validate=False)
+               "raise ValueError unless n and k are ints with 2 <= k <= n.", validate=False,
+               generic="validation")
 
 _kfold_variant("bug", "kfold_shuffles_fold_order",
                "shuffles which fold gets which block of consecutive indices instead of shuffling "

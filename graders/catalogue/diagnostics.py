@@ -17,7 +17,7 @@ from descent.catalogue import alternative, bug, hollow
 eil_c_minus_1 = bug("eil_log_c_minus_1", "diagnostics.expected_initial_loss",
                     "takes ln(C - 1) instead of ln(C)",
                     hint="Uniform predictions give each of the C classes probability 1/C, so the "
-                         "loss is -ln(1/C) = ln(C).")
+                         "loss is -ln(1/C) = ln(C).", generic="step")
 
 
 @eil_c_minus_1.replaces
@@ -169,7 +169,8 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64):
 
 lgn_tensors = bug("lgn_returns_tensors", "diagnostics.layer_gradient_norms",
                   "returns 0-dim tensors (W.grad.abs().mean()) instead of Python floats",
-                  hint="Call .item() on each mean: the list holds one Python float per layer.")
+                  hint="Call .item() on each mean: the list holds one Python float per layer.",
+                  generic="structure")
 
 
 @lgn_tensors.replaces

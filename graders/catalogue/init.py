@@ -46,7 +46,7 @@ gain_leaky_ignores_param = bug(
     "gain_leaky_ignores_param", "init.calculate_gain",
     "always uses the default slope 0.01 for leaky_relu, whatever param says",
     hint="param is the negative slope: gain = sqrt(2 / (1 + param^2)), with 0.01 only when "
-         "param is None.")
+         "param is None.", generic="validation")
 
 
 @gain_leaky_ignores_param.replaces
@@ -103,7 +103,8 @@ def calculate_gain(nonlinearity, param=None):
 gain_unknown_is_one = bug(
     "gain_unknown_is_one", "init.calculate_gain",
     "returns 1 for any name it does not know instead of raising ValueError",
-    hint="An unknown nonlinearity is an error: raise ValueError rather than guessing a gain.")
+    hint="An unknown nonlinearity is an error: raise ValueError rather than guessing a gain.",
+    generic="validation")
 
 
 @gain_unknown_is_one.replaces
@@ -129,7 +130,8 @@ def calculate_gain(nonlinearity, param=None):
 fans_in_out_layout = bug(
     "fans_in_out_layout", "init.fans",
     "reads the shape as (in, out), so fan_in and fan_out are swapped",
-    hint="PyTorch weights are (out_features, in_features, *kernel): fan_in comes from shape[1].")
+    hint="PyTorch weights are (out_features, in_features, *kernel): fan_in comes from shape[1].",
+    generic="order")
 
 
 @fans_in_out_layout.replaces
@@ -166,7 +168,7 @@ fans_numel_based = bug(
     "fans_numel_based", "init.fans",
     "computes fan_in as numel / shape[0] but fan_out as shape[0] alone",
     hint="Both fans include the receptive field: fan_out = shape[0] * prod(shape[2:]).",
-    generic="factor")
+    generic=("factor", "validation"))
 
 
 @fans_numel_based.replaces
@@ -178,7 +180,7 @@ def fans(shape):
 fans_as_tensors = bug(
     "fans_as_tensors", "init.fans",
     "returns the fans as tensors (torch.prod) instead of ints",
-    hint="Return two Python ints; math.prod works on a tuple of ints.")
+    hint="Return two Python ints; math.prod works on a tuple of ints.", generic="structure")
 
 
 @fans_as_tensors.replaces
@@ -261,7 +263,7 @@ xavier_global_rng = bug(
     "xavier_global_rng", "init.xavier",
     "ignores the generator and draws from the global random state",
     hint="Pass generator=generator to torch.rand / torch.randn so a seeded generator "
-         "reproduces the tensor.")
+         "reproduces the tensor.", generic="random")
 
 
 @xavier_global_rng.replaces
@@ -273,7 +275,7 @@ def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device=
 xavier_hardcoded_float32 = bug(
     "xavier_hardcoded_float32", "init.xavier",
     "always returns float32, whatever dtype asks for",
-    hint="Create the tensor with dtype=dtype and device=device.")
+    hint="Create the tensor with dtype=dtype and device=device.", generic="dtype")
 
 
 @xavier_hardcoded_float32.replaces
@@ -412,7 +414,7 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=N
 he_ignores_mode = bug(
     "he_ignores_mode", "init.kaiming",
     "always uses fan_in, even when mode='fan_out'",
-    hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.")
+    hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.", generic="validation")
 
 
 @he_ignores_mode.replaces
@@ -432,7 +434,7 @@ he_global_rng = bug(
     "he_global_rng", "init.kaiming",
     "reseeds the global random state with torch.manual_seed instead of using the generator",
     hint="Draw from generator (torch.randn(..., generator=generator)); never touch the global "
-         "seed.")
+         "seed.", generic="random")
 
 
 @he_global_rng.replaces
@@ -446,7 +448,7 @@ he_uniform_fills_empty = bug(
     "he_uniform_fills_empty", "init.kaiming",
     "fills torch.empty(shape) in place, as nn.init does, so dtype and device are ignored",
     hint="torch.empty(shape) is float32 on the CPU whatever you were asked for: pass "
-         "dtype=dtype and device=device when you create the tensor.")
+         "dtype=dtype and device=device when you create the tensor.", generic="dtype")
 
 
 @he_uniform_fills_empty.replaces

@@ -135,7 +135,7 @@ linear_column_vectors = bug("linear_column_vectors", "layers.linear",
                             "writes the textbook y = W x + b as W @ x.T + b[:, None], so y comes "
                             "out (Dout, N)",
                             hint="Here a batch is a stack of rows: x is (N, Din) and y must be "
-                                 "(N, Dout), so y = x @ W.T + b.")
+                                 "(N, Dout), so y = x @ W.T + b.", generic="layout")
 
 
 @linear_column_vectors.replaces
@@ -144,7 +144,8 @@ def linear_forward(x, W, b):
 
 linear_dW_transposed = bug("linear_dW_transposed", "layers.linear",
                            "returns dW = x.T @ dy, laid out as (Din, Dout)",
-                           hint="dW must have W's shape (Dout, Din): dW = dy.T @ x.")
+                           hint="dW must have W's shape (Dout, Din): dW = dy.T @ x.",
+                           generic="layout")
 
 
 @linear_dW_transposed.replaces
@@ -168,7 +169,7 @@ def linear_backward(dy, cache):
 linear_db_not_reduced = bug("linear_db_not_reduced", "layers.linear",
                             "returns db = dy, one row per example, without reducing the batch",
                             hint="db must have b's shape (Dout,): sum dy over the batch "
-                                 "dimension.")
+                                 "dimension.", generic="reduction")
 
 
 @linear_db_not_reduced.replaces
@@ -263,7 +264,7 @@ two_layer_vector_logit_grads = bug(
     "two_layer_vector_logit_grads", "layers.two_layer_net",
     "keeps the logit gradient as a vector of shape (N,), so dW2 comes out (H,) and db2 0-dim",
     hint="W2 is (1, H) and b2 is (1,): turn dz2 into a column, dz2[:, None] of shape (N, 1), "
-         "before dW2 = dz2.T @ a1 and db2 = dz2.sum(0).")
+         "before dW2 = dz2.T @ a1 and db2 = dz2.sum(0).", generic="layout")
 
 
 @two_layer_vector_logit_grads.replaces
@@ -298,7 +299,7 @@ mlp_grads_last_first = bug("mlp_grads_last_first", "layers.mlp_loss_and_grads",
                            "returns the gradients in the order the backward pass found them, "
                            "last layer first",
                            hint="grads[i] must belong to params[i]: reverse the list built "
-                                "during the backward pass, or fill it by index.")
+                                "during the backward pass, or fill it by index.", generic="order")
 
 
 @mlp_grads_last_first.replaces
@@ -343,7 +344,7 @@ def mlp_loss_and_grads(params, x, y, activation="relu"):
 numgrad_in_place = bug("numgrad_in_place", "layers.numerical_gradient",
                        "writes x[i] += eps into x, calls f(x), then restores x[i]",
                        hint="x must never change, even briefly: f may read x while it runs. "
-                            "Evaluate f on a new tensor such as x + step.")
+                            "Evaluate f on a new tensor such as x + step.", generic="inplace")
 
 
 @numgrad_in_place.replaces
@@ -598,7 +599,7 @@ residual_dW_transposed = bug(
     "residual_dW_transposed", "layers.residual_block",
     "computes dW1 = x.T @ dz and dW2 = a.T @ dy, laid out as the transposes of W1 and W2",
     hint="each weight gradient has its weight's shape: dW1 = dz.T @ x is (H, D) like W1 and "
-         "dW2 = dy.T @ a is (D, H) like W2.")
+         "dW2 = dy.T @ a is (D, H) like W2.", generic="layout")
 
 
 @residual_dW_transposed.replaces
@@ -609,7 +610,7 @@ def residual_block_backward(dy, cache):
 residual_backward_in_place = bug(
     "residual_backward_adds_into_dy", "layers.residual_block",
     "adds the branch's gradient into dy in place (dy += dz @ W1) to form dx",
-    hint="dy belongs to the caller: build dx = dy + dz @ W1 as a new tensor.")
+    hint="dy belongs to the caller: build dx = dy + dz @ W1 as a new tensor.", generic="inplace")
 
 
 @residual_backward_in_place.replaces
@@ -668,7 +669,8 @@ def residual_block_backward(dy, cache):
 residual_no_check = bug(
     "residual_no_shape_check", "layers.residual_block",
     "never checks that the branch maps back to x's width, so a (1, H) W2 broadcasts silently",
-    hint="raise ValueError unless W2 is (D, H) and b2 is (D,) for x of shape (N, D).")
+    hint="raise ValueError unless W2 is (D, H) and b2 is (D,) for x of shape (N, D).",
+    generic="validation")
 
 
 @residual_no_check.replaces
@@ -820,7 +822,7 @@ _ckpt_bug("ckpt_grads_last_layer_first",
           "appends each layer's gradients as the backward reaches it, so the list starts with "
           "the last layer",
           "return grads in the order of params, first layer first: fill grads[i] by index, or "
-          "reverse the list at the end.", reverse_grads=True)
+          "reverse the list at the end.", reverse_grads=True, generic="order")
 _ckpt_bug("ckpt_counts_the_logits", "counts the logits as one more stored activation",
           "kept counts the checkpoints only, the layer inputs h_0 = x, h_segment, ...: "
           "ceil(L / segment).", count=lambda depth, segment, stored: stored + 1, generic="offset")
@@ -849,7 +851,7 @@ _ckpt_bug("ckpt_unknown_activation_is_relu", "falls back to ReLU for an activati
           "would otherwise train another network without a word.", unknown_is_relu=True)
 _ckpt_bug("ckpt_no_argument_check", "accepts any segment and an empty network without complaint",
           "raise ValueError unless segment is an int >= 1 and params has at least one layer.",
-          validate=False)
+          validate=False, generic="validation")
 
 
 ckpt_lists = alternative("ckpt_checkpoint_list", "layers.mlp_grads_checkpointed",

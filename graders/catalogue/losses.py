@@ -77,7 +77,7 @@ def mse_backward(dloss, cache):
 
 mse_float32 = bug("mse_float32", "losses.mse", "builds its result in a hard-coded float32",
                   hint="Keep the input's dtype: no dtype=torch.float32 or .float() in your code.",
-                  generic="precision")
+                  generic=("precision", "dtype"))
 
 
 @mse_float32.replaces
@@ -153,7 +153,7 @@ mae_sign_from_python_floats = bug(
     "builds the sign with torch.where(d > 0, 1.0, ...) on Python numbers, which makes a "
     "float32 gradient for float64 inputs",
     hint="torch.where on Python numbers gives the default dtype (float32): use torch.sign(d), "
-         "or convert with .to(d.dtype).", generic="precision")
+         "or convert with .to(d.dtype).", generic=("precision", "dtype"))
 
 
 @mae_sign_from_python_floats.replaces
@@ -414,7 +414,7 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 ce_sum_over_batch = bug("ce_sum_over_batch", "losses.cross_entropy",
                         "sums the per-example losses instead of averaging them",
                         hint="Divide by the batch size (or by the sum of the targets' weights "
-                             "when weight is given).", generic="sum-mean")
+                             "when weight is given).", generic=("sum-mean", "factor"))
 
 
 @ce_sum_over_batch.replaces
@@ -508,7 +508,7 @@ def cross_entropy_backward(dloss, cache):
 focal_alpha_swapped = bug("focal_alpha_swapped", "losses.focal_loss",
                           "gives alpha to the negatives and 1 - alpha to the positives",
                           hint="alpha_t is alpha where the target is 1 and 1 - alpha where it "
-                               "is 0.")
+                               "is 0.", generic="argument")
 
 
 @focal_alpha_swapped.replaces

@@ -60,7 +60,7 @@ bn_momentum_flipped = bug(
     "bn_momentum_flipped", "normalization.batchnorm",
     "gives momentum to the old running value instead of the new batch (the Keras convention)",
     hint="Here running = (1 - momentum) * running + momentum * batch: momentum=0.1 means the "
-         "new batch gets weight 0.1.")
+         "new batch gets weight 0.1.", generic="argument")
 
 
 @bn_momentum_flipped.replaces
@@ -133,7 +133,8 @@ bn_keepdim_statistics = bug(
     "bn_keepdim_statistics", "normalization.batchnorm",
     "takes the batch statistics with keepdim=True, so the running statistics come back (1, D)",
     hint="keepdim=True is handy for broadcasting, but the running statistics must keep the "
-         "shape (D,) of running_mean and running_var: reduce with x.mean(dim=0).")
+         "shape (D,) of running_mean and running_var: reduce with x.mean(dim=0).",
+    generic="layout")
 
 
 @bn_keepdim_statistics.replaces
@@ -146,7 +147,7 @@ bn_running_in_place = bug(
     "bn_running_in_place", "normalization.batchnorm",
     "updates running_mean and running_var in place (as nn.BatchNorm1d does with its buffers)",
     hint="Return new tensors: new_mean = (1 - momentum) * running_mean + momentum * mu, "
-         "without mul_/add_ on the arguments.")
+         "without mul_/add_ on the arguments.", generic="inplace")
 
 
 @bn_running_in_place.replaces
@@ -188,7 +189,7 @@ def batchnorm_backward(dy, cache):
 bn_dgamma_not_reduced = bug(
     "bn_dgamma_not_reduced", "normalization.batchnorm",
     "returns dgamma and dbeta of shape (N, D) without summing over the batch",
-    hint="gamma and beta have shape (D,): sum dy * xhat and dy over dim 0.")
+    hint="gamma and beta have shape (D,): sum dy * xhat and dy over dim 0.", generic="reduction")
 
 
 @bn_dgamma_not_reduced.replaces
@@ -292,7 +293,8 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 ln_dgamma_first_axis_only = bug(
     "ln_dgamma_first_axis_only", "normalization.layernorm",
     "sums dgamma and dbeta over dim 0 only, so a 3-D input leaves shape (T, D)",
-    hint="Sum over every dimension except the last (e.g. reshape to (-1, D) and sum dim 0).")
+    hint="Sum over every dimension except the last (e.g. reshape to (-1, D) and sum dim 0).",
+    generic="reduction")
 
 
 @ln_dgamma_first_axis_only.replaces
@@ -391,7 +393,8 @@ def rmsnorm_backward(dy, cache):
 rmsnorm_dgamma_not_reduced = bug(
     "rmsnorm_dgamma_not_reduced", "normalization.rmsnorm",
     "returns dgamma with x's shape instead of summing it to (D,)",
-    hint="gamma has shape (D,): sum dy * xhat over every dimension but the last.")
+    hint="gamma has shape (D,): sum dy * xhat over every dimension but the last.",
+    generic="reduction")
 
 
 @rmsnorm_dgamma_not_reduced.replaces

@@ -117,7 +117,7 @@ sgd_buffer_in_place = bug(
     "sgd_buffer_in_place", "optim.sgd",
     "updates the momentum buffer of the state it was given in place (buf.mul_(mu).add_(g))",
     hint="Build a new buffer (momentum*buf + (1 - dampening)*g) instead of mul_/add_ on the old "
-         "one: the caller's state must not change.")
+         "one: the caller's state must not change.", generic="inplace")
 
 
 @sgd_buffer_in_place.replaces
@@ -198,7 +198,7 @@ adagrad_sum_in_place = bug(
     "adagrad_sum_in_place", "optim.adagrad",
     "accumulates into the state's sum in place (sum.addcmul_(g, g)), as torch.optim's own code "
     "does", hint="Build a new tensor (s = state['sum'] + g * g) instead of addcmul_/+= on the "
-                 "old one: the caller's state must not change.")
+                 "old one: the caller's state must not change.", generic="inplace")
 
 
 @adagrad_sum_in_place.replaces
@@ -236,7 +236,8 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
 rmsprop_alpha_swapped = bug(
     "rmsprop_alpha_swapped", "optim.rmsprop",
     "weights the new squared gradient by alpha and the old average by 1 - alpha",
-    hint="alpha is the weight of the old average: v = alpha*v + (1 - alpha)*g*g.")
+    hint="alpha is the weight of the old average: v = alpha*v + (1 - alpha)*g*g.",
+    generic="argument")
 
 
 @rmsprop_alpha_swapped.replaces
@@ -270,7 +271,7 @@ rmsprop_square_avg_in_place = bug(
     "updates the state's square_avg in place (mul_(alpha).addcmul_(g, g, value=1 - alpha)), "
     "as torch.optim's own code does",
     hint="Build a new tensor (alpha * v + (1 - alpha) * g * g) instead of mul_/addcmul_ on the "
-         "old one: the caller's state must not change.")
+         "old one: the caller's state must not change.", generic="inplace")
 
 
 @rmsprop_square_avg_in_place.replaces
@@ -338,17 +339,17 @@ _adam_bug("adam_eps_inside_sqrt", "puts eps inside the square root",
           eps_inside=True, generic="offset")
 _adam_bug("adam_eps_added_to_param", "adds eps to the parameter instead of the denominator "
           "(p - lr*m/sqrt(v) + eps)", "Parenthesise the denominator: lr*m_hat / (sqrt(v_hat) + "
-          "eps).", eps_outside=True, generic="offset")
+          "eps).", eps_outside=True, generic=("offset", "stability"))
 _adam_bug("adam_eps_hat_form", "uses the paper's rearranged form lr*sqrt(1-beta2^t)/(1-beta1^t) * "
           "m/(sqrt(v) + eps), where eps is not rescaled", "Add eps to sqrt(v_hat), the "
           "bias-corrected second moment, not to sqrt(v): the two differ for small gradients.",
           eps_hat=True, generic="offset")
 _adam_bug("adam_step_as_tensor", "stores the step counter as a tensor",
           "state['step'] is a plain Python int (1 after the first call), not a tensor.",
-          step_as_tensor=True)
+          step_as_tensor=True, generic="structure")
 _adam_bug("adam_moments_in_place", "updates exp_avg and exp_avg_sq of the given state in place",
           "Compute new moment tensors (beta1*m + (1 - beta1)*g) instead of mul_/add_ on the old "
-          "ones: the caller's state must not change.", in_place=True)
+          "ones: the caller's state must not change.", in_place=True, generic="inplace")
 
 adam_decoupled_decay = bug(
     "adam_decoupled_decay", "optim.adam",
@@ -414,7 +415,7 @@ adamw_state_dict_mutated = bug(
     "adamw_state_dict_mutated", "optim.adamw",
     "writes the new moments and step into the state dict it was given and returns it",
     hint="Return a new dict ({**state, 'step': t, ...}); assigning into the caller's dict "
-         "changes state the caller still holds.")
+         "changes state the caller still holds.", generic="inplace")
 
 
 @adamw_state_dict_mutated.replaces

@@ -81,8 +81,9 @@ for _id, _title, _hint, _draw, _classic in [
      "Use the generator passed in: it moves on after each call, so each epoch gets a new order.",
      _own_generator, False),
 ]:
-    bug(_id, "regression.minibatches", _title, hint=_hint,
-        classic=_classic).replaces(_ordered_by(_draw))
+    bug(_id, "regression.minibatches", _title, hint=_hint, classic=_classic,
+        generic="random" if _id in ("mb_no_shuffle", "mb_global_rng", "mb_fixed_seed") else ()
+        ).replaces(_ordered_by(_draw))
 
 
 mb_loses_last = bug("mb_loses_last", "regression.minibatches",
@@ -116,7 +117,7 @@ mb_shuffles_batch_order = bug("mb_shuffles_batch_order", "regression.minibatches
                               "shuffles the order of fixed batches (0..B-1, B..2B-1, ...) instead "
                               "of the examples, so the same examples always share a batch",
                               hint="Shuffle the examples, then cut: the batches themselves must "
-                                   "change from epoch to epoch.")
+                                   "change from epoch to epoch.", generic="order")
 
 
 @mb_shuffles_batch_order.replaces
@@ -129,7 +130,8 @@ def minibatches(n, batch_size, generator, drop_last=False):
 
 mb_no_validation = bug("mb_no_validation", "regression.minibatches",
                        "accepts n < 0 or batch_size < 1 (a negative step gives no batches)",
-                       hint="Refuse impossible sizes with ValueError before drawing anything.")
+                       hint="Refuse impossible sizes with ValueError before drawing anything.",
+                       generic="validation")
 
 
 @mb_no_validation.replaces
@@ -141,7 +143,7 @@ def minibatches(n, batch_size, generator, drop_last=False):
 mb_yields = bug("mb_yields", "regression.minibatches",
                 "is a generator function (yield), which draws nothing until it is iterated",
                 hint="Return a list: draw the whole order when called, so the generator has "
-                     "moved on when the function returns.")
+                     "moved on when the function returns.", generic="validation")
 
 
 @mb_yields.replaces
@@ -285,8 +287,8 @@ bug("train_loss_tensors", "regression.train_linear_regression",
     ).replaces(_loss_tensors(_loop(_step)))
 bug("train_bias_python_float", "regression.train_linear_regression",
     "starts from b = 0.0, a Python float, so with no update b is not a tensor",
-    hint="Start from b = X.new_zeros(()): a 0-dim tensor with X's dtype and device."
-    ).replaces(_bias_float(_loop(_step)))
+    hint="Start from b = X.new_zeros(()): a 0-dim tensor with X's dtype and device.",
+    generic="structure").replaces(_bias_float(_loop(_step)))
 
 
 train_augmented = alternative("train_augmented", "regression.train_linear_regression",
@@ -362,7 +364,7 @@ def linear_regression_closed_form(X, y):
 cf_column_vector = bug("cf_column_vector", "regression.linear_regression_closed_form",
                        "returns a (D, 1) column for a 1-D y",
                        hint="For y of shape (N,) return w of shape (D,): squeeze the solved "
-                            "column.")
+                            "column.", generic="layout")
 
 
 @cf_column_vector.replaces
@@ -390,7 +392,7 @@ cf_no_validation = bug("cf_no_validation", "regression.linear_regression_closed_
                        "checks no shapes, so fewer examples than features fail deep inside a "
                        "factorization (or not at all)",
                        hint="Check X is (N, D) with N >= D and y has N rows first; raise "
-                            "ValueError naming the shapes.")
+                            "ValueError naming the shapes.", generic="validation")
 
 
 @cf_no_validation.replaces
@@ -400,7 +402,8 @@ def linear_regression_closed_form(X, y):
 
 cf_returns_float64 = bug("cf_returns_float64", "regression.linear_regression_closed_form",
                          "solves in float64 for accuracy and returns float64 for float32 inputs",
-                         hint="Keep X's dtype: cast the result back (or work in X's dtype).")
+                         hint="Keep X's dtype: cast the result back (or work in X's dtype).",
+                         generic="dtype")
 
 
 @cf_returns_float64.replaces

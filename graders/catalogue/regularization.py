@@ -36,7 +36,7 @@ dropout_p_is_keep_prob = bug(
     "dropout_p_is_keep_prob", "regularization.dropout",
     "treats p as the probability of keeping an entry (the CS231n convention)",
     hint="Here p is the probability of dropping: keep with probability 1 - p and scale by "
-         "1 / (1 - p).")
+         "1 / (1 - p).", generic="argument")
 
 
 @dropout_p_is_keep_prob.replaces
@@ -177,7 +177,8 @@ def dropout_forward(x, p, training=True, generator=None):
 dropout_ignores_generator = bug(
     "dropout_ignores_generator", "regularization.dropout",
     "draws the mask from the global random state, ignoring generator",
-    hint="Pass generator=generator to torch.rand so a seeded generator reproduces the mask.")
+    hint="Pass generator=generator to torch.rand so a seeded generator reproduces the mask.",
+    generic="random")
 
 
 @dropout_ignores_generator.replaces
@@ -193,7 +194,7 @@ def dropout_forward(x, p, training=True, generator=None):
 dropout_mutates_input = bug(
     "dropout_mutates_input", "regularization.dropout",
     "applies the mask in place (x.mul_(mask))",
-    hint="Never write into x: compute y = x * mask as a new tensor.")
+    hint="Never write into x: compute y = x * mask as a new tensor.", generic="inplace")
 
 
 @dropout_mutates_input.replaces
@@ -272,7 +273,7 @@ l2_loss_from_zeros_1 = bug(
     "l2_loss_from_zeros_1", "regularization.l2_penalty",
     "accumulates the loss into torch.zeros(1), which gives a float32 tensor of shape (1,)",
     hint="The loss is a 0-dim tensor with the parameters' dtype and device: start the sum from "
-         "params[0].new_zeros(()) or use sum(...) over 0-dim terms.")
+         "params[0].new_zeros(()) or use sum(...) over 0-dim terms.", generic="layout")
 
 
 @l2_loss_from_zeros_1.replaces
@@ -286,7 +287,8 @@ def l2_penalty(params, lam):
 l2_grads_in_place = bug(
     "l2_grads_in_place", "regularization.l2_penalty",
     "builds the gradients with w.mul_(lam), overwriting the parameters",
-    hint="lam * w creates a new tensor; w.mul_(lam) or w *= lam changes the parameter itself.")
+    hint="lam * w creates a new tensor; w.mul_(lam) or w *= lam changes the parameter itself.",
+    generic="inplace")
 
 
 @l2_grads_in_place.replaces
@@ -344,7 +346,7 @@ l1_loss_as_float = bug(
     "l1_loss_as_float", "regularization.l1_penalty",
     "adds up the loss with .item(), returning a Python float instead of a 0-dim tensor",
     hint="Keep the loss a tensor: lam * sum(w.abs().sum() for w in params) is 0-dim, with the "
-         "parameters' dtype and device.")
+         "parameters' dtype and device.", generic="structure")
 
 
 @l1_loss_as_float.replaces
@@ -379,7 +381,7 @@ def _es(val_losses, patience, min_delta=0.0, *, late=False, ties=False, delta_si
 es_stop_one_late = bug(
     "es_stop_one_late", "regularization.early_stopping",
     "waits one epoch too many (stops when e - best_epoch > patience)",
-    hint="Stop at the first epoch where e - best_epoch == patience.")
+    hint="Stop at the first epoch where e - best_epoch == patience.", generic="step")
 
 
 @es_stop_one_late.replaces
@@ -461,7 +463,7 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 es_one_based = bug(
     "es_one_based", "regularization.early_stopping",
     "numbers the epochs from 1",
-    hint="Epochs are numbered from 0: the first loss is epoch 0.")
+    hint="Epochs are numbered from 0: the first loss is epoch 0.", generic="offset")
 
 
 @es_one_based.replaces
@@ -484,7 +486,7 @@ es_pops_the_list = bug(
     "es_pops_the_list", "regularization.early_stopping",
     "walks the epochs with val_losses.pop(0), emptying the caller's list",
     hint="Never change an argument: read the losses by index (or copy them with list(...) "
-         "first); the caller still needs its list.")
+         "first); the caller still needs its list.", generic="inplace")
 
 
 @es_pops_the_list.replaces

@@ -72,7 +72,8 @@ def exponential_lr(step, base_lr, gamma):
 cosine_lr_t_minus_1 = bug(
     "cosine_lr_t_minus_1", "schedules.cosine_lr",
     "divides by total_steps - 1, so the minimum is reached one step early",
-    hint="The cosine argument is pi * step / total_steps: min_lr is reached at step total_steps.")
+    hint="The cosine argument is pi * step / total_steps: min_lr is reached at step total_steps.",
+    generic="step")
 
 
 @cosine_lr_t_minus_1.replaces
@@ -124,7 +125,7 @@ warmup_starts_at_zero = bug(
     "warmup_starts_at_zero", "schedules.warmup_cosine_lr",
     "ramps as base_lr * step / warmup_steps, so step 0 has a zero rate",
     hint="The ramp is base_lr * (step + 1) / warmup_steps: the first step is already "
-         "base_lr / warmup_steps and the last warmup step reaches base_lr.")
+         "base_lr / warmup_steps and the last warmup step reaches base_lr.", generic="step")
 
 
 @warmup_starts_at_zero.replaces
@@ -408,14 +409,14 @@ _plateau_bug("plateau_absolute_threshold", "counts an improvement when the metri
              "(1 - threshold) for mode 'min'.", absolute=True, generic="step")
 _plateau_bug("plateau_no_reset", "keeps num_bad_epochs after a reduction, so the rate keeps "
              "falling every epoch", "After a reduction set num_bad_epochs = 0 (and start the "
-             "cooldown).", no_reset=True)
+             "cooldown).", no_reset=True, generic="step")
 _plateau_bug("plateau_cooldown_counts", "counts bad epochs during the cooldown",
              "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
              cooldown_counts=True, generic="step")
 
 _plateau_bug("plateau_edits_state", "updates the state dict it was given and returns it",
              "Build a new dict: the caller may keep the old state (to compare, or to retry an "
-             "epoch).", in_place=True)
+             "epoch).", in_place=True, generic="inplace")
 
 _plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold * |best| below "
              "best, which differs from PyTorch's best * (1 - threshold) when best is negative",

@@ -112,7 +112,7 @@ global_rng = bug("train_not_seeded", "train.train_classifier",
                  "draws the initial weights and the shuffling from the global random generator, "
                  "ignoring `seed`",
                  hint="Create g = torch.Generator().manual_seed(seed) and pass generator=g to "
-                      "every random call (initialization, torch.randperm).")
+                      "every random call (initialization, torch.randperm).", generic="random")
 
 
 @global_rng.replaces

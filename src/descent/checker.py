@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
-from . import catalogue, diagnoses
+from . import catalogue, check_diagnoses, diagnoses
+from .argument_diagnoses import argument_slip
 from .compare import GradingFailure, assert_like, compare
 from .impl import Implementation
 
@@ -29,6 +30,9 @@ Recipe = Callable[[Any], Any]
 # differences between variants.
 _MATCH_RTOL = 1e-5
 _MATCH_ATOL = 1e-6
+
+# The check that arguments come out of a call as they went in (its failures name an in-place edit).
+_UNCHANGED = "arguments unchanged"
 
 
 @dataclass(frozen=True)
@@ -106,13 +110,17 @@ class Checker:
     def diagnose_generic(self, recipe: Recipe, got: Any, expected: Any,
                          pristine: "_Inputs") -> diagnoses.Diagnosis | None:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
-        given the recipe's inputs as they were before any implementation ran. A float32 result
+        given the recipe's inputs as they were before any implementation ran; when no hypothesis
+        on the values fits, the reference is run again with an argument in (0, 1) replaced by its
+        complement or a count one off (``argument_diagnoses``). A float32 result
         that none explains is tried once more with the inputs widened to float64: right there
         means the formula is right and unstable in float32 (not when the result's dtype is
         already wrong: the comparison's message says so)."""
         pristine.restore()
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
+            if found is None and self.reference is not None:
+                found = argument_slip(recipe, got, lambda: recipe(self.reference), expected)
             if (found is None or found.kind == "stability") and \
                     _dtypes(got) == _dtypes(expected) and pristine.widen():
                 try:
@@ -162,7 +170,7 @@ class Checker:
     def _modified(self, who: str, which: str, diagnosis: Callable[[], Any] | None = None):
         """The one failure for an argument edited in place (``which`` names the arguments)."""
         self.fail(f"{who} modified {which} in place",
-                  check="arguments unchanged",
+                  check=_UNCHANGED,
                   hint="work on new tensors (x - m, not x -= m); never edit an input",
                   diagnosis=diagnosis)
 
@@ -230,9 +238,15 @@ class Checker:
     def fail(self, message: str, *, check: str, hint: str | None = None,
              diagnosis: Callable[[], catalogue.Variant | None] | None = None,
              generic: Callable[[], diagnoses.Diagnosis | None] | None = None):
-        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported."""
+        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported. A check
+        whose kind names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, a draw not
+        from the generator, an argument not refused) falls back on that name when ``generic``
+        finds none."""
+        by_kind = check_diagnoses.BY_CHECK.get(check)
+        if generic is not None and by_kind is not None:
+            generic = (lambda found: lambda: found() or by_kind())(generic)
         raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis,
-                             generic=generic)
+                             generic=generic or by_kind)
 
     def _reference(self, recipe: Recipe) -> Any:
         if self.reference is None:

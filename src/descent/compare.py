@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from .diagnoses import mistyped
+
 
 class GradingFailure(AssertionError):
     """A check failed. ``str()`` is the full student-facing message.
@@ -299,7 +301,18 @@ def assert_like(got: Any, template: Any, *, what: str) -> None:
     found = _structure(got, template, "")
     if found:
         raise GradingFailure(f"[shape and type] {found.describe(what)}", check="shape and type",
-                             hint=found.hint)
+                             hint=found.hint, generic=lambda: _generic_structure(got, template))
+
+
+def _generic_structure(got: Any, template: Any):
+    """The generic diagnosis of a raw structure mismatch: only a dtype or a device differing is
+    named (the values are free here, so no value hypothesis applies)."""
+    if isinstance(got, torch.Tensor) and isinstance(template, torch.Tensor):
+        return mistyped(template, got)
+    if isinstance(got, (tuple, list)) and isinstance(template, (tuple, list)):
+        return next((d for g, t in zip(got, template)
+                     if (d := _generic_structure(g, t)) is not None), None)
+    return None
 
 
 def _structure(got: Any, template: Any, path: str) -> Mismatch | None:

@@ -3,9 +3,15 @@
 The catalogue (``descent.catalogue``) names only the mistakes someone wrote down. When a value
 check fails, :func:`diagnose` also tests cheap hypotheses about ``got`` against ``expected`` (and
 the inputs of the call) that hold for any exercise: a constant factor (a dimension's size, 2, the
-sign, ``1 - p`` for a numeric argument ``p``), a layout (transposed, reshaped instead of
-permuted), values in the wrong order, a sequence one step behind or ahead, a missing or extra term
-proportional to an argument, a branch of a piecewise formula, a wrong edge, float32 precision.
+sign, ``1 - p`` for a numeric argument ``p``), a factor missing entry by entry (an argument such
+as the upstream gradient), a complement, a layout (transposed, reshaped instead of permuted),
+values or items in the wrong order, a sequence one step behind or ahead, a missing or extra term
+proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
+the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
+Results of another shape are read by :mod:`descent.shape_diagnoses`, slips in how an argument is
+used (re-running the reference) by :mod:`descent.argument_diagnoses`, and the mistake a check
+watches by its kind alone (an argument edited in place, draws not from the generator, an argument
+not refused) by :mod:`descent.check_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
@@ -34,7 +40,9 @@ _ATOL = 1e-9
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = ("zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term", "offset",
-         "branch", "edge", "broadcast", "precision", "stability", "structure")
+         "branch", "edge", "broadcast", "precision", "stability", "structure", "reduction",
+         "inplace", "validation", "dtype", "random",
+         "argument")
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,12 @@ Hypothesis = Callable[[torch.Tensor, torch.Tensor, Inputs], "Diagnosis | None"]
 
 
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """``a`` equals ``b`` up to the tolerance hypotheses use (shapes must agree)."""
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL))
+    """``a`` equals ``b`` up to the tolerance hypotheses use (shapes must agree). The absolute
+    tolerance shrinks with values smaller than 1 (gradients of 1e-20 are not all "equal")."""
+    if a.shape != b.shape:
+        return False
+    scale = max(float(a.abs().max()), float(b.abs().max())) if a.numel() else 0.0
+    return bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL * min(1.0, scale)))
 
 
 def _counts(e: torch.Tensor) -> bool:
@@ -96,9 +108,9 @@ def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
 # -- tier 1: the specific hypotheses -----------------------------------------------------------
 
 def zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
-    """``got`` is zero everywhere while ``expected`` is not (several entries: one number that
-    is 0 is no pattern)."""
-    if e.numel() > 1 and bool((g == 0).all()) and bool((e != 0).any()):
+    """``got`` is zero everywhere while ``expected`` is not (at least two non-zero expected
+    entries: one number that is 0 where another is expected is no pattern)."""
+    if int((e != 0).sum()) >= 2 and bool((g == 0).all()):
         return Diagnosis("zero", "your result is zero everywhere: a term that never reaches "
                                  "the result (a value overwritten, detached, or multiplied by "
                                  "a mask that is all zero)")
@@ -121,6 +133,8 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     named = {}
     count = e.numel() == 1 and float(e) == round(float(e))
     for value, diagnosis in _factor_candidates(e.shape, inputs, count):
+        if abs(value - 1) < 1e-3:   # (1 - eps) for eps = 1e-8: any small error looks like it
+            continue
         if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
             named.setdefault(diagnosis.kind, diagnosis)
     if len(named) > 1:   # 1/lam is also a dimension's size, say: both readings are offered
@@ -129,9 +143,22 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
         return next(iter(named.values()))
     if nonzero < 2 or abs(c - 1) < 1e-3:   # a single number, or a rounding-sized factor
         return None
-    return Diagnosis("factor", f"your result is the expected times a constant ({c:.4g}): the "
+    return Diagnosis("factor", f"{_UNNAMED} ({c:.4g}): the "
                                "formula is right up to a scale factor (a missing or extra "
                                "coefficient, a wrong normalization)")
+
+
+_UNNAMED = "your result is the expected times a constant"
+
+
+def _multiple_of_an_input(e: torch.Tensor, inputs: Inputs) -> bool:
+    """The expected is a constant times one of the call's tensors (a first update that only
+    decays the parameter, say), so any other constant times it is no sign of a scale slip."""
+    for _, x in inputs.tensors:
+        xb = _varying(x, e.shape) if x.dim() <= e.dim() else None
+        if xb is not None and same(e, float((e * xb).sum() / (xb * xb).sum()) * xb):
+            return True
+    return False
 
 
 def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[float, Diagnosis]]:
@@ -247,9 +274,11 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) \
             or same(g[1], e[1]):
         return None
-    found = factor(e[1] - e[0], g[1] - g[0], inputs)
-    if found is None:
-        return None
+    change = e[1] - e[0]
+    found = factor(change, g[1] - g[0], inputs)
+    if found is None or found.text.startswith(_UNNAMED) and _multiple_of_an_input(
+            change, Inputs(tensors=inputs.tensors + [("the start", e[0])])):
+        return None   # a change that only scales the start: every slip of the update does
     return Diagnosis(found.kind, "in your first update, " + found.text.replace(
         "your result is", "the change is").replace("the expected", "the expected change"))
 
@@ -289,6 +318,60 @@ def term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
                f"proportional to `{name}` is missing or extra (weight decay, a momentum or " \
                "skip term, a coefficient applied to the wrong quantity)"
     return Diagnosis("term", text)
+
+
+def _varying(x: torch.Tensor, shape) -> torch.Tensor | None:
+    """``x`` as float64 broadcast to ``shape`` when it is a floating tensor of several values
+    that are not all equal (a constant argument is a plain factor or offset); else ``None``."""
+    if not x.is_floating_point() or x.numel() < 2 or x.dim() > len(shape):
+        return None
+    try:
+        xb = x.to(torch.float64).expand(shape)
+    except RuntimeError:
+        return None
+    return None if same(xb, xb.flatten()[0].expand(shape)) else xb
+
+
+def product(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got * x == expected`` or ``got == expected * x``, entry by entry, for an argument ``x``
+    of the result's shape (or one that broadcasts to it): a factor ``x`` is missing or applied
+    twice (the upstream gradient of the chain rule, a mask, a weight)."""
+    fits = []
+    for name, x in inputs.tensors:
+        xb = _varying(x, e.shape)
+        if xb is None or same(e, float((e * xb).sum() / (xb * xb).sum()) * xb):
+            continue   # the expected a multiple of x: a constant factor explains it better
+        if bool((e != 0).any()) and same(g * xb, e):
+            fits.append(Diagnosis("factor", f"your result times `{name}` (entry by entry) is the "
+                                            f"expected: a factor `{name}` is missing (the "
+                                            "upstream gradient of the chain rule, a mask or a "
+                                            "weight never applied)"))
+        elif bool((g != 0).any()) and same(g, e * xb):
+            fits.append(Diagnosis("factor", f"your result is the expected times `{name}` (entry "
+                                            f"by entry): `{name}` is applied once too often"))
+    return fits[0] if len(fits) == 1 else None   # several arguments fit: say nothing
+
+
+def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got + expected`` is one non-zero constant ``c`` everywhere, or an argument ``x`` of
+    the result's shape: ``got`` is ``c - expected`` (``1 - p`` for ``p``), or ``x - expected``
+    (``x * (1 - s)`` for ``x * s``): a sign slipped inside the formula, or two branches swapped."""
+    if e.numel() < 3 or same(e, e.flatten()[0].expand_as(e)) or _counts(e) and _counts(g):
+        return None   # any two numbers sum to a constant, and so do two swapped counts
+    total = g + e
+    c = float(total.flatten()[0])
+    if c != 0 and same(total, torch.full_like(e, c)):
+        return Diagnosis("sign", f"your result is {c:.4g} minus the expected: the complement "
+                                 "(1 - p for p), a sign slipped inside the formula (exp(x) for "
+                                 "exp(-x)), or the two branches of a formula swapped")
+    fits = [name for name, x in inputs.tensors
+            if (xb := _varying(x, e.shape)) is not None and same(total, xb)
+            and not same(e, 0.5 * xb)]
+    if len(fits) == 1:
+        return Diagnosis("sign", f"your result is `{fits[0]}` minus the expected: a sign slipped "
+                                 "inside the formula (exp(x) for exp(-x), sigmoid(-x) for "
+                                 "sigmoid(x)), or the two branches of a formula swapped")
+    return None
 
 
 def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
@@ -347,8 +430,8 @@ def order(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
 def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got - expected`` is one constant everywhere (several entries): a missing or extra
     constant term."""
-    if e.numel() < 2:
-        return None
+    if e.numel() < 2 or e.numel() < 3 and _counts(e) and _counts(g):
+        return None   # two whole numbers (epochs) both shifted: many mistakes do that
     d = g - e
     c = float(d.flatten()[0])
     if c != 0 and same(g, e + c):
@@ -398,6 +481,37 @@ def broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     return None
 
 
+def normalized_dims(x: torch.Tensor) -> dict[int, float]:
+    """The dimensions (of size 2 or more) along which every sum of ``x`` is one same non-zero
+    value (a softmax's rows sum to 1), with that value."""
+    found = {}
+    for k in range(x.dim()):
+        if x.shape[k] < 2:
+            continue
+        sums = x.sum(k)
+        c = float(sums.flatten()[0])
+        if c != 0 and same(sums, torch.full_like(sums, c)):
+            found[k] = c
+    return found
+
+
+def wrong_dimension(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """The expected is normalized along one dimension (its sums there are all one value) and
+    ``got`` along another, with the same value: the normalizing reduction ran over the wrong
+    dimension (``dim`` ignored, -1 hard-coded)."""
+    if e.dim() < 2:
+        return None
+    want, have = normalized_dims(e), normalized_dims(g)
+    wrong = [k for k, c in have.items() if k not in want
+             and any(abs(c - v) <= 1e-6 * max(1.0, abs(v)) for v in want.values())]
+    if not wrong or not want or any(k in have for k in want):
+        return None
+    return Diagnosis("reduction", f"your result is normalized along dimension {wrong[0]} (its "
+                                  f"sums along it are all equal) where the expected is normalized "
+                                  f"along dimension {sorted(want)[0]}: a reduction over the wrong "
+                                  "dimension (the `dim` argument ignored, or -1 hard-coded)")
+
+
 def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """A sequence (dimension 0, at least 3 steps) with one item too many or too few, the rest
     right: an extra or a missing step at its start or its end."""
@@ -423,8 +537,8 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero,),
-    (factor, layout, step, changes, first_update, term, branch, precision),
-    (order, offset, edge, broadcast),
+    (factor, layout, step, changes, first_update, term, product, complement, branch, precision),
+    (order, offset, edge, broadcast, wrong_dimension),
 )
 
 
@@ -465,25 +579,40 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     in (or unwrapped from) a tuple; non-numeric results get no diagnosis.
     """
     inputs = inputs or Inputs()
-    if isinstance(got, torch.Tensor) and isinstance(expected, Number):
+    if isinstance(got, torch.Tensor) and isinstance(expected, Number) or \
+            isinstance(expected, torch.Tensor) and isinstance(got, Number):
         return wrapped(expected, got)
+    if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
+        found = retyped(expected, got)
+        if found is not None:
+            return found
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)) \
+            and len(expected) == len(got):   # numbers handed back as tensors, values right
+        found = next((d for e_item, g_item in zip(expected, got)
+                      if isinstance(e_item, Number) and isinstance(g_item, torch.Tensor)
+                      and (d := wrapped(e_item, g_item)) is not None), None)
+        if found is not None and _deep_equal(expected, got):
+            return found
     pair = _as_pair(expected, got)
     if pair is not None:   # one tensor, or a sequence read as one: no item-by-item guess
         found = _diagnose_pair(*pair, inputs)
-        if found is not None or pair[0].shape == pair[1].shape:
-            return found
-    found = wrapped(expected, got)
+        two = isinstance(expected, (list, tuple)) and len(expected) == 2
+        if found is not None or pair[0].shape == pair[1].shape and not two:
+            return found   # (two numbers with nothing in common are read one by one)
+    found = wrapped(expected, got) or reordered(expected, got)
     if found is not None:
         return found
     for e_item, g_item in _children(expected, got):
-        if _as_pair(e_item, g_item) is None or not _equal(e_item, g_item):
+        if _as_pair(e_item, g_item) is None or not _equal(e_item, g_item) \
+                or wrapped(e_item, g_item) is not None:   # the right number, as a tensor
             return diagnose(e_item, g_item, inputs)
     return None
 
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return length(e, g)
+        from .shape_diagnoses import reshaped   # it builds on this module's Diagnosis
+        return length(e, g) or reshaped(e, g)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):
@@ -491,6 +620,37 @@ def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> D
     if same(g, e):   # within the hypotheses' tolerance: only a precision loss can tell
         return precision(e, g, inputs, dtype=dtype)
     return diagnose_tensors(e, g, inputs, dtype)
+
+
+def retyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
+    """Right values (to float32 precision) in another dtype or on another device: the result
+    was built with a hard-coded dtype or device, or converted on the way."""
+    if got.shape != expected.shape or (got.dtype == expected.dtype
+                                       and got.device == expected.device):
+        return None
+    if got.is_complex() or expected.is_complex() or got.is_meta or expected.is_meta:
+        return None
+    e, g = expected.detach().to("cpu", torch.float64), got.detach().to("cpu", torch.float64)
+    if not bool(torch.allclose(g, e, rtol=1e-5, atol=1e-6, equal_nan=True)):
+        return None   # the values are wrong too: the comparison's message says how
+    found = mistyped(expected, got)
+    return Diagnosis(found.kind, found.text.replace("the result is", "your values are right "
+                                                    "but the result is", 1))
+
+
+def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
+    """A tensor of the expected shape in another dtype or on another device (its values not
+    judged)."""
+    if got.shape != expected.shape or (got.dtype == expected.dtype
+                                       and got.device == expected.device):
+        return None
+    where = (f"{got.dtype} where {expected.dtype} is expected" if got.dtype != expected.dtype
+             else f"on {got.device} where {expected.device} is expected")
+    return Diagnosis("dtype", f"the result is {where}: a tensor built with a hard-coded dtype "
+                              "or device (torch.zeros(shape), torch.empty(shape), "
+                              "torch.tensor(...), .double(), .float(), .cpu()); build it from "
+                              "the input or the arguments (x.new_zeros, torch.zeros_like, "
+                              "dtype=dtype, device=device)")
 
 
 def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
@@ -503,13 +663,19 @@ def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 def wrapped(expected: Any, got: Any) -> Diagnosis | None:
     """The return convention is wrong, not (only) the value: the right result inside a tuple or
-    list, one item of the expected tuple handed back alone, or a tensor where a Python number
-    is asked for."""
+    list, one item of the expected tuple handed back alone, a tensor where a Python number is
+    asked for, or the reverse."""
     if isinstance(got, torch.Tensor) and isinstance(expected, Number) \
             and not isinstance(expected, bool) and got.numel() == 1:
         return Diagnosis("structure", "your result is a tensor where the docstring asks for a "
                                       "Python number: compute it with math functions or "
                                       "convert it with .item()")
+    if isinstance(expected, torch.Tensor) and isinstance(got, Number) \
+            and not isinstance(got, bool) and expected.numel() == 1 \
+            and _equal(expected.reshape(()), got):
+        return Diagnosis("structure", "your result is a Python number where the docstring asks "
+                                      "for a tensor: .item() or float() turned it into one (and "
+                                      "cut it off from autograd); keep it a tensor")
     if isinstance(got, (list, tuple)) and not isinstance(expected, (list, tuple)) \
             and any(_equal(expected, item) for item in got):
         return Diagnosis("structure", f"your result is a {type(got).__name__} of {len(got)} "
@@ -521,6 +687,39 @@ def wrapped(expected: Any, got: Any) -> Diagnosis | None:
                                       f"{type(expected).__name__} of {len(expected)} items is "
                                       "expected, and it equals one of them: return them all")
     return None
+
+
+def reordered(expected: Any, got: Any) -> Diagnosis | None:
+    """A list or tuple of items (of several shapes: a sequence of one shape is read as one
+    tensor) that holds every expected item, each once, in another order: ``grads[i]`` for
+    another ``params[i]``, a list built last-to-first and never reversed."""
+    if not (isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple))) \
+            or len(expected) != len(got) or len(got) < 2:
+        return None
+    left = list(range(len(expected)))
+    for g_item in got:
+        match = next((i for i in left if _deep_equal(expected[i], g_item)), None)
+        if match is None:
+            return None
+        left.remove(match)
+    if all(_deep_equal(e, g) for e, g in zip(expected, got)):
+        return None
+    reverse = all(_deep_equal(e, g) for e, g in zip(expected, reversed(got)))
+    return Diagnosis("order", "your result holds every expected item, in " +
+                     ("reverse order: a list built last-to-first (a backward pass) and never "
+                      "reversed" if reverse else "another order: items matched to the wrong "
+                      "positions (an index, a dict's order, a zip of the wrong lists)"))
+
+
+def _deep_equal(e: Any, g: Any) -> bool:
+    """``g`` equals ``e`` item by item (nested lists, tuples and dicts of tensors and numbers)."""
+    if isinstance(e, (list, tuple)) and isinstance(g, (list, tuple)):
+        return len(e) == len(g) and all(_deep_equal(a, b) for a, b in zip(e, g))
+    if isinstance(e, dict) and isinstance(g, dict):
+        return set(e) == set(g) and all(_deep_equal(e[k], g[k]) for k in e)
+    if e is None or isinstance(e, (str, bool)):
+        return type(e) is type(g) and e == g
+    return _equal(e, g)
 
 
 def _equal(e: Any, g: Any) -> bool:
@@ -554,7 +753,10 @@ def _as_tensor(x: Any) -> torch.Tensor | None:
         return x.detach().to("cpu", torch.float64)
     if isinstance(x, Number) and not isinstance(x, (bool, complex)):
         return torch.tensor(float(x), dtype=torch.float64)
-    if isinstance(x, (list, tuple)) and len(x) >= 3:   # fewer is a pair, not a sequence
+    # Two tensors are a pair of results, not a sequence; two numbers (epochs, fans) are read as
+    # one tensor all the same, so that a shift or a swap of both is seen.
+    if isinstance(x, (list, tuple)) and (len(x) >= 3 or len(x) == 2 and all(
+            isinstance(v, Number) and not isinstance(v, bool) for v in x)):
         items = [_as_tensor(v) for v in x]
         if any(t is None for t in items) or len({t.shape for t in items}) != 1:
             return None

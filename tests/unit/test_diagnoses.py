@@ -1,10 +1,12 @@
 """Generic diagnoses: each hypothesis names its mistake, stays silent on unrelated errors, and
 never picks one explanation when two fit."""
 
+import math
+
 import pytest
 import torch
 
-from descent import diagnoses
+from descent import check_diagnoses, diagnoses
 from descent.compare import GradingFailure
 from descent.diagnoses import Diagnosis, Inputs, diagnose, inputs_of
 
@@ -169,7 +171,8 @@ def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one(
 
 def test_every_kind_is_declared():
     produced = {"zero", "sign", "sum-mean", "factor", "layout", "order", "step", "term",
-                "offset", "branch", "edge", "broadcast", "precision"}
+                "offset", "branch", "edge", "broadcast", "precision", "reduction", "inplace",
+                "validation", "dtype", "random", "argument"}
     assert produced <= set(diagnoses.KINDS)
 
 
@@ -273,3 +276,266 @@ def test_a_result_constant_everywhere_is_no_broadcast():
 
 def test_a_count_that_is_a_whole_argument_times_another_is_no_evidence():
     assert diagnose(6, 2, Inputs(numbers=[("patience", 3.0)])) is None
+
+
+def test_a_result_laid_out_in_the_transposed_shape():
+    found = diagnose(E, E.T.contiguous(), Inputs())
+    assert found.kind == "layout" and "order (1, 0)" in found.text
+    assert diagnose(E, seeded(3, 5), Inputs()) is None              # other values: no claim
+
+
+def test_a_dimension_of_size_1_too_many_or_too_few():
+    assert kind(E, E.unsqueeze(1), Inputs()) == "layout"             # a row kept by dy @ J
+    row = E[:1]
+    assert "a missing dimension" in diagnose(row, row.flatten(), Inputs()).text
+
+
+def test_a_reduction_left_out():
+    per_example = seeded(5, 4)
+    found = diagnose(per_example.sum(0), per_example, Inputs())
+    assert found.kind == "reduction" and "sum over dimension 0 (size 5) is missing" in found.text
+    assert "mean over dimension 1" in diagnose(per_example.mean(1), per_example, Inputs()).text
+    batch = seeded(2, 5, 4)
+    assert "dimensions (0, 1)" in diagnose(batch.sum((0, 1)), batch, Inputs()).text
+    assert diagnose(per_example.sum(0) + 1, per_example, Inputs()) is None
+
+
+def test_a_boolean_index_where_a_mask_belongs():
+    dy, x = seeded(5, 3, seed=2), X
+    expected = dy * (x > 0)
+    assert kind(expected, dy[x > 0], Inputs()) == "layout"
+
+
+def test_a_factor_missing_entry_by_entry():
+    dy = seeded(5, 3, seed=3)
+    local = 1 - torch.tanh(X) ** 2
+    inputs = Inputs(tensors=[("x", X), ("dy", dy)])
+    found = diagnose(dy * local, local, inputs)                    # the upstream gradient left out
+    assert found.kind == "factor" and "a factor `dy` is missing" in found.text
+    assert "applied once too often" in diagnose(local, dy * local, inputs).text
+    # the mask itself returned for the masked gradient: the same missing factor
+    assert "`dy` is missing" in diagnose(dy * (X > 0), (X > 0).double(), inputs).text
+
+
+def test_a_complement_where_the_value_belongs():
+    p = torch.sigmoid(X)
+    found = diagnose(p, 1 - p, INPUTS)                              # sigmoid(-x) for sigmoid(x)
+    assert found.kind == "sign" and "1 minus the expected" in found.text
+    silu = X * torch.sigmoid(X)
+    found = diagnose(silu, X * torch.sigmoid(-X), INPUTS)          # x * (1 - s) for x * s
+    assert found.kind == "sign" and "`x` minus the expected" in found.text
+
+
+def test_items_in_the_wrong_order():
+    grads = [(seeded(4, 3, seed=s), seeded(4, seed=s)) for s in range(3)]
+    grads[1] = (seeded(2, 4, seed=9), seeded(2, seed=9))         # items of several shapes
+    found = diagnose(grads, grads[::-1], Inputs())
+    assert found.kind == "order" and "reverse order" in found.text
+    assert diagnose(grads, [grads[1], grads[0], grads[2]], Inputs()).kind == "order"
+    assert diagnose(grads, grads[:2] + [grads[0]], Inputs()) is None   # an item repeated
+
+
+def test_an_argument_edited_in_place_is_named_by_the_checker():
+    x = X.clone()
+
+    def clamps(v):
+        return v.clamp_(-1, 1)
+
+    failure = _failure(clamps, lambda m: m.f(x), X.clamp(-1, 1))
+    assert failure.check == "arguments unchanged" and failure.diagnosis == "inplace"
+    assert "likely mistake: your code changes an argument it was given" in str(failure)
+
+
+def test_a_missing_argument_check_is_named():
+    assert check_diagnoses.refused(None).kind == "validation"
+    assert "the IndexError came from deeper" in check_diagnoses.refused(IndexError).text
+
+
+def test_a_tensor_where_a_number_belongs_inside_a_dict():
+    state = {"exp_avg": E, "step": 12}
+    assert kind(state, {"exp_avg": E, "step": torch.tensor(12.0)}, Inputs()) == "structure"
+
+
+def test_a_factor_within_rounding_of_1_is_never_named_after_a_tiny_argument():
+    assert diagnose(E, E * (1 - 1e-5), Inputs(numbers=[("eps", 1e-5)])) is None
+
+
+def test_right_values_in_another_dtype():
+    found = diagnose(E.float(), E, Inputs())
+    assert found.kind == "dtype" and "torch.float64 where torch.float32" in found.text
+    assert diagnose(E.float(), 2 * E, Inputs()).kind != "dtype"        # wrong values: not only
+
+
+def test_normalized_along_the_wrong_dimension():
+    logits = seeded(4, 5, 6)
+    found = diagnose(logits.softmax(0), logits.softmax(-1), Inputs())
+    assert found.kind == "reduction" and "normalized along dimension 2" in found.text
+
+
+def test_a_failed_reproducibility_property_names_the_generator():
+    from descent.checker import Checker
+
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(None), None, None).that(False, "equal seeds gave different masks",
+                                              check="reproducibility")
+    failure = info.value.resolve()
+    assert failure.diagnosis == "random" and "generator=generator" in str(failure)
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(None), None, None).that(False, "x is not finite", check="property")
+    assert info.value.resolve().diagnosis is None                 # no kind, no name
+
+
+def test_an_argument_confused_with_its_complement():
+    from descent.argument_diagnoses import argument_slip
+
+    x, kw, momentum = X, {"alpha": 0.25, "gamma": 2.0}, 0.1
+
+    def reference(v, alpha, gamma, m):
+        return alpha * v ** gamma + m * v
+
+    def recipe(impl):
+        return impl(x, kw["alpha"], kw["gamma"], momentum)
+
+    swapped = reference(X, 0.75, 2.0, 0.1)                # alpha for 1 - alpha
+    found = argument_slip(recipe, swapped, lambda: recipe(reference), recipe(reference))
+    assert found.kind == "argument" and "1 - `alpha` in place of `alpha`" in found.text
+    assert kw["alpha"] == 0.25 and momentum == 0.1        # the recipe's arguments are put back
+    assert "`momentum`" in argument_slip(recipe, reference(X, 0.25, 2.0, 0.9),
+                                         lambda: recipe(reference), recipe(reference)).text
+    assert argument_slip(recipe, 2 * swapped, lambda: recipe(reference),
+                         recipe(reference)) is None
+
+
+def test_a_count_argument_one_off():
+    from descent.argument_diagnoses import argument_slip
+
+    losses, patience = [1.0, 0.9, 0.95, 0.97, 0.99, 0.98, 0.99], 2
+
+    def reference(values, wait):   # the first epoch at which `wait` epochs passed without a gain
+        best = 0
+        for epoch, value in enumerate(values):
+            if value < values[best]:
+                best = epoch
+            elif epoch - best >= wait:
+                return epoch
+        return None
+
+    def recipe(impl):
+        return impl(losses, patience)
+
+    # an epoch (a whole number) carries too little to tell one slip from another
+    assert argument_slip(recipe, reference(losses, 3), lambda: recipe(reference),
+                         recipe(reference)) is None
+    steps, total = [0, 1, 2, 3], 4
+
+    def schedule(impl):
+        return [impl(t, total) for t in steps]
+
+    def cosine(t, n):
+        return 0.5 * (1 + math.cos(math.pi * min(t, n) / n))
+
+    found = argument_slip(schedule, schedule(lambda t, n: cosine(t, n - 1)),
+                          lambda: schedule(cosine), schedule(cosine))
+    assert found.kind == "step" and "`total` - 1 in place of `total`" in found.text
+    assert total == 4
+
+
+def test_a_number_where_a_tensor_belongs_and_a_scalar_of_shape_1():
+    loss = torch.tensor(1.25, dtype=torch.float64)
+    assert kind(loss, 1.25, Inputs()) == "structure"
+    assert kind(loss, 2.5, Inputs()) is None                      # wrong value too: no claim
+    assert kind(loss, loss.reshape(1), Inputs()) == "layout"      # torch.zeros(1) accumulated
+
+
+def test_two_numbers_swapped_but_not_two_counts_shifted():
+    assert kind((144, 576), (576, 144), Inputs()) == "order"      # fan_in and fan_out swapped
+    assert kind((3, 1), (4, 2), Inputs()) is None                 # epochs: many slips do that
+    assert kind((0.5, 0.25), (0.75, 0.5), Inputs()) == "offset"
+
+
+def test_an_unnamed_factor_is_no_evidence_when_the_first_update_scales_an_input():
+    param = seeded(3, 4)
+    path = [param * 0.99 ** t for t in range(4)]           # zero gradients, weight decay
+    other = [param] + [param * 0.983 * 0.99 ** (t - 1) for t in range(1, 4)]
+    assert diagnose(path, other, Inputs(tensors=[("param", param)])) is None
+    assert diagnose(path, other, Inputs()) is None           # the start itself is the argument
+    twice = [param] + [param * 0.98 * 0.99 ** (t - 1) for t in range(1, 4)]
+    assert diagnose(path, twice, Inputs()).kind == "factor"  # a named factor (2) still counts
+
+
+def test_a_raw_result_in_another_dtype_is_named():
+    from descent.compare import assert_like
+
+    with pytest.raises(GradingFailure) as info:
+        assert_like(E.float(), E, what="w")
+    failure = info.value.resolve()
+    assert failure.diagnosis == "dtype" and "torch.float32 where torch.float64" in str(failure)
+    with pytest.raises(GradingFailure) as info:
+        assert_like(E[:2], E, what="w")
+    assert info.value.resolve().diagnosis is None                 # a shape: no dtype claim
+
+
+def test_one_value_missed_is_no_zero_pattern():
+    assert kind([0.001, 0.0, 0.0], [0.0, 0.0, 0.0], Inputs()) != "zero"
+
+
+def test_tiny_values_are_compared_at_their_own_scale():
+    tiny = seeded(6, seed=4) * 1e-20
+    assert diagnose(tiny, seeded(6, seed=5) * 1e-32, Inputs()) is None   # no factor 1e-12
+    assert kind(tiny, 2 * tiny, Inputs()) == "factor"
+
+
+def test_a_list_of_tensors_where_numbers_belong():
+    norms = [0.5, 0.25, 0.125]
+    assert kind(norms, [torch.tensor(v) for v in norms], Inputs()) == "structure"
+
+
+def test_a_check_kind_names_its_mistake_when_no_value_hypothesis_does():
+    from descent.checker import Checker
+
+    checker = Checker(_Impl(None), None, None)
+    with pytest.raises(GradingFailure) as info:
+        checker.fail("f(-1) returned 3 instead of raising ValueError", check="errors")
+    assert info.value.resolve().diagnosis == "validation"
+    with pytest.raises(GradingFailure) as info:   # a value hypothesis that fits comes first
+        checker.fail("x", check="errors", generic=lambda: Diagnosis("sign", "flipped"))
+    assert info.value.resolve().diagnosis == "sign"
+
+
+def test_a_dimension_index_is_no_count():
+    from descent.argument_diagnoses import argument_slip
+
+    logits, dim = seeded(4, 5, 6), 1
+
+    def recipe(impl):
+        return impl(logits, dim)
+
+    def reference(v, d):
+        return v.softmax(d)
+
+    assert argument_slip(recipe, logits.softmax(2), lambda: recipe(reference),
+                         recipe(reference)) is None
+
+
+def test_an_argument_that_changes_nothing_explains_nothing():
+    from descent.argument_diagnoses import argument_slip
+
+    x, unused = X, 0.3
+
+    def recipe(impl):
+        return impl(x, unused)
+
+    def reference(v, _):
+        return 2 * v
+
+    nearly = 2 * X
+    nearly[0, 0] += 1e-12                                    # a rounding-sized difference
+    assert argument_slip(recipe, nearly, lambda: recipe(reference), 2 * X) is None
+
+
+def test_counts_in_another_order_are_no_complement():
+    assert kind([3, 3, 2, 2], [2, 2, 3, 3], Inputs()) == "order"   # fold sizes moved
+
+
+def test_two_numbers_with_nothing_in_common_are_read_one_by_one():
+    assert kind([1.7, 0.51], [1.7, -0.51], Inputs()) == "sign"
