@@ -1,7 +1,7 @@
 """The layering a reviewer of the sandbox relies on, checked from the source (no grading run).
 
 - ``descent.isolation`` imports neither pytest nor the grading plugin or the command line;
-  the plugin's glue (``plugin_isolation.py``) is the only way in from the plugin.
+  the plugin's glue (``plugin_workers.py``) is the only way in from the plugin.
 - What grader code sees (``impl``, ``checker``, ``compare``, ``callables``, ``tape``,
   ``gradcheck``, ``graders/``, ``exercises/``) imports nothing from ``descent.isolation``.
 - The trusted side of a connection is a stack: each module imports only those below it.
@@ -66,7 +66,7 @@ def _offenders(paths, forbidden) -> dict[str, list[str]]:
 
 
 def test_the_isolation_package_knows_nothing_of_pytest_or_the_plugin():
-    forbidden = ["pytest", "_pytest", "descent.plugin", "descent.plugin_isolation",
+    forbidden = ["pytest", "_pytest", "descent.plugin", "descent.plugin_workers",
                  "descent.cli"]
     assert _offenders(_files(ISOLATION), forbidden) == {}
 

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from descent import exercises
+from descent import registry
 
 KIT = Path(__file__).resolve().parents[1]
 
@@ -16,11 +16,11 @@ KIT = Path(__file__).resolve().parents[1]
 def test_the_contract_lists_every_exercise_with_each_of_its_functions():
     text = (KIT / "docs" / "exercises.md").read_text()
     rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([\w.]+)` \| (.*?) \|", text, re.M)}
-    for ex in exercises.EXERCISES.values():
+    for ex in registry.EXERCISES.values():
         assert ex.id in rows, f"{ex.id} is missing from docs/exercises.md"
         for name in ex.functions:
             assert f"`{name}" in rows[ex.id], f"{ex.id}: {name} is missing from its row"
-    assert set(rows) == set(exercises.EXERCISES), "docs/exercises.md lists an unknown exercise"
+    assert set(rows) == set(registry.EXERCISES), "docs/exercises.md lists an unknown exercise"
 
 
 def test_author_docs_point_only_inside_the_repository():
@@ -32,7 +32,7 @@ def test_the_contract_signatures_are_the_references():
     text = (KIT / "docs" / "exercises.md").read_text()
     sys.path.insert(0, str(KIT))
     try:
-        for ex in exercises.EXERCISES.values():
+        for ex in registry.EXERCISES.values():
             module = importlib.import_module(f"solutions.{ex.module}")
             for name in ex.functions:
                 obj = getattr(module, name)

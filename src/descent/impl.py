@@ -25,7 +25,7 @@ import types
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from . import exercises
+from . import registry
 from .timelimit import Guarded
 
 _aliases = itertools.count()
@@ -169,7 +169,7 @@ class Implementation:
         raise NotImplementedError
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in exercises.MODULES:
+        if name.startswith("_") or name not in registry.MODULES:
             raise AttributeError(name)
         return self.module(name)
 

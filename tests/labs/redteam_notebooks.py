@@ -86,7 +86,7 @@ for path in ['{course}/keys/quiz1_loss.json', '{course}/submitted/ace/quiz1_loss
 # Replaces the grading helpers inside the notebook and answers "A" everywhere.
 PATCH = ["""
 import builtins, sys
-import descent.labs_grading as grading
+import descent.student_notebook as grading
 grading.check_choice = grading.check_number = lambda *a, **k: None
 grading.hidden_checks = lambda *a, **k: None
 hidden_checks = check_choice = lambda *a, **k: None
@@ -97,7 +97,7 @@ class Parts:
     def score(self):
         return 5.0
 try:
-    import descent.labs.checks as checks
+    import descent.labs.hidden_checks as checks
     checks.matches = lambda *a: True
     checks.grade_cell = lambda *a, **k: ('all correct', 5.0)
 except Exception as exc:

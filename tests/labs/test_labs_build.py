@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from descent import labs_grading
+from descent import student_notebook
 
 nbformat = pytest.importorskip("nbformat")
 
@@ -73,7 +73,7 @@ def test_quiz_keys_match_notebooks_and_stay_out_of_them():
 def test_parts_give_partial_credit_and_silence_stderr(capsys):
     import warnings
 
-    parts = labs_grading.Parts()
+    parts = student_notebook.Parts()
     with parts.part("passes, noisily", 1):
         warnings.warn("noise")
         print("more noise", file=sys.stderr)
@@ -121,12 +121,12 @@ def test_config_keeps_stderr_from_zeroing_a_cell(tmp_path):
 def test_hidden_checks_fail_in_an_ordinary_kernel():
     """A notebook graded without the course's executor must not earn the hidden points."""
     with pytest.raises(AssertionError, match="run only when the course grades"):
-        labs_grading.hidden_checks("quiz1_loss", "q1_test")
+        student_notebook.hidden_checks("quiz1_loss", "q1_test")
 
 
 def test_hidden_test_cells_hold_no_reference_code():
     """Every hidden region is one call naming its trusted check (and the check exists)."""
-    from descent.labs.checks import Course
+    from descent.labs.hidden_checks import Course
 
     course = Course(LABS)
     for path in NOTEBOOKS:
@@ -137,7 +137,7 @@ def test_hidden_test_cells_hold_no_reference_code():
                 continue
             hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
             lines = [ln for ln in hidden.strip().splitlines()
-                     if not ln.startswith("from descent.labs_grading import hidden_checks")]
+                     if not ln.startswith("from descent.student_notebook import hidden_checks")]
             gid = meta(cell)["grade_id"]
             assert lines == [f'hidden_checks("{assignment}", "{gid}")  # checked outside the '
                              f'notebook'], (assignment, gid, lines)
@@ -146,7 +146,7 @@ def test_hidden_test_cells_hold_no_reference_code():
 
 
 def test_keys_and_checks_compare_on_the_trusted_side(tmp_path, monkeypatch):
-    from descent.labs.checks import KEYS_ENV, Course, matches
+    from descent.labs.hidden_checks import KEYS_ENV, Course, matches
 
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "q.json").write_text(json.dumps({"questions": {

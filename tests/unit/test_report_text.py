@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from descent import report
+from descent import terminal_report as report
 
 NAME = "sub[/red][bold]"   # an unbalanced closing tag: rich raises MarkupError on it as markup
 

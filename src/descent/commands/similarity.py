@@ -1,5 +1,6 @@
-"""``descent similarity SUBMISSIONS [--assignment ID] --out DIR``, and the same step at the end
-of ``descent batch --similarity``.
+"""``descent similarity SUBMISSIONS [--assignment ID] --out DIR``: compare every pair of
+submissions (the work is :mod:`descent.course.similarity.run`, also the last step of ``descent
+batch --similarity``).
 
 Exit codes: 0 the report was written (flagged pairs or not: nothing here is a verdict), 2 the
 comparison could not run (no submissions, fewer than two to compare, unwritable output).
@@ -7,15 +8,11 @@ comparison could not run (no submissions, fewer than two to compare, unwritable 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-THRESHOLD = 0.5
-MIN_FRAGMENT = 120
+from ..course.similarity.run import MIN_FRAGMENT, THRESHOLD, run
+from ..kit import kit_root
+from ..terminal import console
 
 
 def register(sub) -> None:
@@ -45,9 +42,6 @@ def register(sub) -> None:
 
 
 def _cmd(args) -> int:
-    from ...kit import kit_root
-    from ...terminal import console
-
     if not 0 < args.threshold <= 1:
         raise ValueError("--threshold must be in (0, 1]")
     if args.min_fragment < 1:
@@ -57,58 +51,3 @@ def _cmd(args) -> int:
                min_fragment=args.min_fragment)
 
 
-def run(submissions: Path, out: Path, kit: Path, console: Console, *,
-        assignment: str | None = None, plan: str | None = None, threshold: float = THRESHOLD,
-        min_fragment: int = MIN_FRAGMENT) -> int:
-    try:
-        from . import corpus, engine, report
-    except ModuleNotFoundError as exc:
-        if exc.name != "copydetect":
-            raise
-        console.print("[red]descent similarity needs copydetect: pip install "
-                      "'descent[similarity]' (./dev test installs it)[/red]")
-        return 2
-    started = time.perf_counter()
-    try:
-        found = corpus.read(submissions, kit, corpus.selection(assignment, kit, plan))
-    except corpus.CorpusError as exc:
-        console.print(f"[red]descent similarity: {escape(str(exc))}[/red]")
-        return 2
-    analysis = engine.analyse(found, threshold=threshold, min_fragment=min_fragment)
-    try:
-        left_out = dict(found.problems)
-        if found.unrecognised:
-            left_out["(not submissions)"] = [", ".join(found.unrecognised)]
-        index = report.write(analysis, out, left_out)
-    except OSError as exc:
-        console.print(f"[red]descent similarity: cannot write to {escape(str(out))}: "
-                      f"{escape(exc.strerror or str(exc))}[/red]")
-        return 2
-    summarize(found, analysis, console)
-    console.print(f"similarity report: {index} ({time.perf_counter() - started:.1f} s; "
-                  f"changes no grade)")
-    return 0
-
-
-def summarize(found, analysis, console: Console) -> None:
-    for student, reasons in found.problems.items():
-        console.print(f"[yellow]{escape(student)}: left out of the comparison: "
-                      f"{escape('; '.join(reasons))}[/yellow]")
-    if found.unrecognised:
-        console.print(f"[yellow]not submissions (not a folder, .zip, .py or .ipynb): "
-                      f"{escape(', '.join(found.unrecognised))}[/yellow]")
-    if analysis.too_short:
-        console.print(f"too short to judge (not counted): {', '.join(analysis.too_short)}")
-    console.print(f"{len(analysis.students)} students, {len(analysis.pairs)} pairs compared, "
-                  f"{len(analysis.flagged)} flagged")
-    if not analysis.flagged:
-        return
-    table = Table("#", "pair", "similarity", "longest fragment", "longest fragment at")
-    for rank, pair in enumerate(analysis.flagged, 1):
-        where = next(((m, x.fragments[0]) for m, x in pair.modules.items() if x.fragments), None)
-        place = "" if where is None else (
-            f"{where[0]}.{where[1].a_function or '?'}, lines {where[1].a_lines[0]}-"
-            f"{where[1].a_lines[1]} / {where[1].b_lines[0]}-{where[1].b_lines[1]}")
-        table.add_row(str(rank), escape(f"{pair.a} & {pair.b}"), f"{100 * pair.similarity:.0f}%",
-                      str(pair.longest), escape(place))
-    console.print(table)

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import exercises
+from .. import registry
 
 SUFFIXES = (".zip", ".ipynb", ".py")
 HASH_CAP = 64 << 20   # larger files are hashed by size and time: intake refuses them anyway
@@ -148,7 +148,7 @@ def _has_modules(folder: Path) -> bool:
         names = os.listdir(folder)
     except OSError:
         return False
-    return any(n.endswith(".ipynb") or (n.endswith(".py") and n[:-3] in exercises.MODULES)
+    return any(n.endswith(".ipynb") or (n.endswith(".py") and n[:-3] in registry.MODULES)
                for n in names)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .. import exercises
+from .. import registry
 from .. import callables
 from . import cells, operations, protocol
 from .protocol import Decoder, Encoder, ProtocolError
@@ -150,7 +150,7 @@ class Worker:
     def load(self, name: str) -> dict:
         from ..impl import _describe_import_error
 
-        if name not in exercises.MODULES and not (name == cells.MODULE and name in self.modules):
+        if name not in registry.MODULES and not (name == cells.MODULE and name in self.modules):
             raise LookupError(f"{name} is not an exercise module")
         if name not in self.modules:
             path = Path(self.folder or "/nonexistent", f"{name}.py")
@@ -210,7 +210,7 @@ class Worker:
             raise ProtocolError("bad call target")
         key = (module, attr)
         if key not in _EXERCISE_OF:
-            _EXERCISE_OF[key] = exercises.exercise_of(module, attr)
+            _EXERCISE_OF[key] = registry.exercise_of(module, attr)
         ex = _EXERCISE_OF[key]
         over = self._overrides().get((module, attr))
         if over is not None:

@@ -11,5 +11,5 @@ Modules, one job each (see ``docs/labs.md``, "How grading works"):
 * :mod:`.findings` what the tampering report reads back from an autograded notebook.
 
 Nothing here is imported by the isolation package; student notebooks import only
-``descent.labs_grading``, which holds no key and no check.
+``descent.student_notebook``, which holds no key and no check.
 """

@@ -5,7 +5,7 @@ of one test cell. Runs in the grading process only; nothing here is ever sent to
   A quiz test cell ``qN_test`` compares the notebook's value of ``qN`` with the key's entry.
 * Graders: ``graders/<assignment>.py`` in the course folder holds one function per test cell,
   named by its grade id, ``task2_test(nb, parts, key)``: ``nb`` is the student's
-  :class:`~descent.labs.kernel.Kernel`, ``parts`` a :class:`descent.labs_grading.Parts`, ``key``
+  :class:`~descent.labs.kernel.Kernel`, ``parts`` a :class:`descent.student_notebook.Parts`, ``key``
   the assignment's key entries. The reference code and the thresholds live there, never in a
   notebook.
 """
