@@ -253,7 +253,7 @@ class FolderImplementation(Implementation):
                 mod = importlib.import_module(f"{self._alias}.{name}")
         except (SubmissionError, KeyboardInterrupt):
             raise
-        except BaseException as exc:  # a syntax error or a crash at import is the student's
+        except BaseException as exc:  # noqa: BLE001 - a crash at import is the student's
             detail = _describe_import_error(exc, path)
             self._failed[name] = f"{name}.py could not be imported: {detail}"
             raise SubmissionError(self._failed[name]) from None

@@ -40,7 +40,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -48,6 +48,10 @@ import pytest
 from . import catalogue, registry, interrupt, results, timelimit
 from .impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
 from . import plugin_workers
+
+if TYPE_CHECKING:   # the fixtures' types; the modules themselves are imported when first used
+    from .checker import Checker
+    from .inputs import Inputs
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup

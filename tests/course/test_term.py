@@ -237,7 +237,7 @@ def _grade_class(book: Gradebook, plan, folder: Path, extensions,
     does after grading (times from a manifest, shifted by ``shift``)."""
     subs = folder / "subs"
     rows = ["student,submitted_at"]
-    for student, (points, at) in CLASS.items():
+    for student, (_points, at) in CLASS.items():
         (subs / student).mkdir(parents=True, exist_ok=True)
         (subs / student / "basics.py").write_text(f"# {student}\n")
         rows.append(f"{student},{(at + shift).isoformat()}")

@@ -55,6 +55,7 @@ def _cmd_batch(args) -> int:
     try:
         if args.assignment:   # the plan's assignment: late policy, assignment grades
             item = assignment(args)
+            assert item is not None   # --assignment was given
             return run_assignment(opts, load_plan(args), item, kit_root(), console)
         return run(opts, kit_root(), console)
     except KeyboardInterrupt:   # before or after the grading itself: nothing half-written

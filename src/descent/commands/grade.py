@@ -10,8 +10,11 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from .. import options
+from .. import options, results, terminal_report
+from ..course.assigned import scaled, selection
+from ..course.html_report import write_for_grade
 from ..kit import run_pytest
+from ..plugin_workers import refusal
 from ..terminal import console
 from .shared import add_assignment_options, assignment, device_option, results_path
 
@@ -34,9 +37,6 @@ def register(sub) -> None:
 
 
 def cmd_grade(args) -> int:
-    from .. import results, terminal_report
-    from ..plugin_workers import refusal
-
     path = results_path(args)
     why = refusal(args.impl, args.isolation, args.insecure, args.device)
     if why:
@@ -44,8 +44,6 @@ def cmd_grade(args) -> int:
         return 2
     item = assignment(args)
     if item is not None:   # only the assignment's exercises are graded and reported
-        from ..course.assigned import selection
-
         args.k = selection(item, args.k)
     extra = ["-k", args.k] if args.k else []
     extra += options.pytest_args(args)
@@ -59,8 +57,6 @@ def cmd_grade(args) -> int:
     doc = results.load(path)
     terminal_report.render(doc, console, detail=args.verbose)
     if item is not None:
-        from ..course.assigned import scaled
-
         for block in doc["implementations"]:
             # the block's name is the submission folder's, chosen by a student: text, not markup
             console.print(f"assignment {escape(item.id)}: {escape(block['name'])}: "
@@ -68,8 +64,6 @@ def cmd_grade(args) -> int:
                           f"{item.points:g} points")
     console.print(f"[dim]results: {path}[/dim]")
     if args.html:
-        from ..course.html_report import write_for_grade
-
         for page in write_for_grade(doc, path.parent, Path(args.html)):
             console.print(f"[dim]HTML report: {page}[/dim]")
     return 0 if args.exit_zero else grade_exit_code(code, doc)

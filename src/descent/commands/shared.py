@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from ..course import plan as plan_mod
 from ..kit import kit_root
+from ..terminal import console as default
 
 
 def device_option(parser) -> None:
@@ -29,8 +30,6 @@ def add_assignment_options(parser, what: str) -> None:
 def load_plan(args, console=None) -> plan_mod.Plan:
     """The plan named by ``--plan`` (or the default one); a broken plan ends the command with
     its problems listed (exit code 2), never a traceback."""
-    from ..terminal import console as default
-
     try:
         return plan_mod.load(plan_mod.find(getattr(args, "plan", None), kit_root()))
     except plan_mod.PlanError as exc:
@@ -46,8 +45,6 @@ def assignment(args, console=None) -> plan_mod.Item | None:
     try:
         return plan.code_assignment(args.assignment)
     except plan_mod.PlanError as exc:
-        from ..terminal import console as default
-
         (console or default).print(f"[red]descent {args.command}: "
                                    f"{escape('; '.join(exc.problems))}[/red]")
         raise SystemExit(2) from None

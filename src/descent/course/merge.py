@@ -134,7 +134,7 @@ def merge(grades: dict[tuple[str, str], tuple[float, float]],
         row: dict = {"student_id": student}
         weighted = total_weight = 0.0
         for comp in comps:
-            if comp.name == CODE and not comp.assignments:
+            if comp.name == CODE and not comp.assignments and code is not None:
                 if student not in code:
                     notes.append(f"{student}: no code results file; code counts 0")
                 points, top = code.get(student, (0.0, code_max))

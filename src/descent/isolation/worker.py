@@ -106,7 +106,7 @@ class Worker:
             self.handle_ex[hid] = exercise
         try:
             tname = type(obj).__name__[:100]
-        except Exception:
+        except Exception:  # noqa: BLE001 - a hostile class's name
             tname = "object"
         return {"$h": [hid, str(tname)]}
 
@@ -161,7 +161,7 @@ class Worker:
                 mod = importlib.import_module(f"{PACKAGE}.{name}")
             except BaseException as exc:  # noqa: BLE001 - the student's import, whatever it raises
                 return {"import_error": f"{name}.py could not be imported: "
-                                        f"{_text(lambda: _describe_import_error(exc, path))}"}
+                                        f"{_text(lambda e=exc: _describe_import_error(e, path))}"}
             self.modules[name] = mod
         mod = self.modules[name]
         names = {}
@@ -336,7 +336,7 @@ class Worker:
         try:
             payload = enc.encode(out.result)
         except BaseException as exc:  # noqa: BLE001
-            self._send({"id": rid, "bad_value": _text(lambda: str(exc))})
+            self._send({"id": rid, "bad_value": _text(lambda e=exc: str(e))})
             return
         reply = {"id": rid, "ok": payload, "b": [protocol_len(b) for b in enc.blobs]}
         if out.method:

@@ -216,7 +216,7 @@ EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def autograde(nbgrader: str, assignment: str, course: Path, env: dict, students: list[str],
-               console, left_out: list[str] = ()) -> tuple[int, list[str]]:
+               console, left_out: list[str] | tuple[()] = ()) -> tuple[int, list[str]]:
     """Run ``nbgrader autograde`` (without the students ``left_out``) with one progress line
     per student; returns its exit code and its log lines."""
     command = [nbgrader, "autograde", assignment]
@@ -227,7 +227,7 @@ def autograde(nbgrader: str, assignment: str, course: Path, env: dict, students:
     proc = subprocess.Popen(command, cwd=course, env=env, text=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log, seen = [], set()
-    for line in proc.stderr:
+    for line in proc.stderr or ():
         log.append(line.rstrip("\n"))
         if "| INFO] Sanitizing " in line:
             student = Path(line.split("Sanitizing ", 1)[1].strip()).parent.parent.name
@@ -240,7 +240,7 @@ def autograde(nbgrader: str, assignment: str, course: Path, env: dict, students:
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float, bool]]:
     from nbgrader.api import Gradebook, MissingEntry   # optional dependency: descent[labs]
 
-    out = {}
+    out: dict[str, tuple[float, float, bool]] = {}
     db = course / "gradebook.db"
     if not db.is_file():
         return out
