@@ -23,6 +23,12 @@ def test_the_contract_lists_every_exercise_with_each_of_its_functions():
     assert set(rows) == set(registry.EXERCISES), "docs/exercises.md lists an unknown exercise"
 
 
+def test_the_exercise_tables_are_made_from_the_registry_and_the_references():
+    from descent.commands import main
+
+    assert main(["docs", "--check"]) == 0, "docs/exercises.md is stale: run `descent docs`"
+
+
 def test_author_docs_point_only_inside_the_repository():
     for path in [KIT / "README.md", *sorted((KIT / "docs").glob("*.md"))]:
         assert "../shared" not in path.read_text(), f"{path.name} points outside the repository"

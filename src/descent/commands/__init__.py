@@ -12,7 +12,9 @@
                                                  one assignment of the course plan
     descent course check | merge                 the course plan (course.toml); see also
     descent grades                               --assignment on grade, batch, bundle
-    descent export | labs | gradebook merge | batch | similarity | gradescope | new-exercise
+    descent new-exercise MODULE NAME             scaffold a new exercise (every file it needs)
+    descent docs [--check]                       remake docs/exercises.md's tables
+    descent export | labs | gradebook merge | batch | similarity | gradescope
                                                  (see ``descent VERB --help``)
 
 This package is the only place that parses arguments, prints a command's errors and chooses exit
@@ -31,12 +33,12 @@ from rich.markup import escape
 
 from ..errors import USER_ERRORS
 from ..terminal import console
-from . import (audit, batch, bundle, check, course, demo, export, grade, gradebook, gradescope,
-               grades, labs, new_exercise, report, similarity, stubs)
+from . import (audit, batch, bundle, check, course, demo, docs, export, grade, gradebook,
+               gradescope, grades, labs, new_exercise, report, similarity, stubs)
 
 # In the order ``descent --help`` lists them.
 VERBS = (grade, check, audit, stubs, bundle, report, demo, export, labs, gradebook, batch,
-         similarity, gradescope, course, grades, new_exercise)
+         similarity, gradescope, course, grades, new_exercise, docs)
 
 
 def parser() -> argparse.ArgumentParser:
