@@ -3,6 +3,10 @@ every alternative keep full marks; exit 1 when one does not."""
 
 from __future__ import annotations
 
+from rich.markup import escape
+
+from ..kit import kit_root
+from ..scaffold import MARKER, unfinished
 from ..terminal import console
 from .shared import device_option, results_path
 
@@ -18,6 +22,11 @@ def register(sub) -> None:
 
 
 def cmd_audit(args) -> int:
+    left = unfinished(kit_root())
+    if left:   # a scaffold (descent new-exercise) is not an exercise yet
+        console.print(f"[red]descent audit: {len(left)} {MARKER} left to fill: "
+                      f"{escape(', '.join(left))}[/red]")
+        return 2
     from ..audit import audit   # start-up cost: the audit loads the catalogue (torch)
 
     return audit(device=args.device, console=console, results=results_path(args),
