@@ -14,12 +14,13 @@ import re
 from pathlib import Path
 
 from . import registry
+from .errors import DescentError
 
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 
 
-class StubError(ValueError):
+class StubError(DescentError, ValueError):
     pass
 
 

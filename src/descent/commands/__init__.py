@@ -33,8 +33,25 @@ from rich.markup import escape
 
 from ..errors import USER_ERRORS
 from ..terminal import console
-from . import (audit, batch, bundle, check, course, demo, docs, export, grade, gradebook,
-               gradescope, grades, labs, new_exercise, report, similarity, stubs)
+from . import (
+    audit,
+    batch,
+    bundle,
+    check,
+    course,
+    demo,
+    docs,
+    export,
+    grade,
+    gradebook,
+    grades,
+    gradescope,
+    labs,
+    new_exercise,
+    report,
+    similarity,
+    stubs,
+)
 
 # In the order ``descent --help`` lists them.
 VERBS = (grade, check, audit, stubs, bundle, report, demo, export, labs, gradebook, batch,

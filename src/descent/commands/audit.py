@@ -27,7 +27,7 @@ def cmd_audit(args) -> int:
         console.print(f"[red]descent audit: {len(left)} {MARKER} left to fill: "
                       f"{escape(', '.join(left))}[/red]")
         return 2
-    from ..audit import audit   # start-up cost: the audit loads the catalogue (torch)
+    from ..audit import audit  # start-up cost: the audit loads the catalogue (torch)
 
     return audit(device=args.device, console=console, results=results_path(args),
                  modules=args.module or [])

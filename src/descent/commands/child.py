@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
             os.sched_setaffinity(0, {int(cpu)})
         except OSError:
             pass   # the CPU went away: grade unpinned rather than not at all
-    from . import main as descent   # after the pinning: the command line imports pytest and torch
+    from . import main as descent  # after the pinning: the command line imports pytest and torch
 
     return descent(rest)
 

@@ -20,9 +20,18 @@ import subprocess
 
 from rich.markup import escape
 
-from ..labs.instructor import (EXCHANGE_FILES, autograde, course_folder, nbgrader_command,
-                               preflight, rejections, released, report, rubrics,
-                               save_rejections)
+from ..labs.instructor import (
+    EXCHANGE_FILES,
+    autograde,
+    course_folder,
+    nbgrader_command,
+    preflight,
+    rejections,
+    released,
+    report,
+    rubrics,
+    save_rejections,
+)
 from ..labs.submissions import refused
 from ..terminal import console
 

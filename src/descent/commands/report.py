@@ -21,7 +21,7 @@ def register(sub) -> None:
 
 def cmd_report(args) -> int:
     if args.class_book:
-        from ..course.analytics import cmd_class   # start-up cost: matplotlib
+        from ..course.analytics import cmd_class  # start-up cost: matplotlib
 
         return cmd_class(args.class_book, args.charts, console)
     if not args.results_file:

@@ -24,13 +24,14 @@ else:   # pragma: no cover - the backport has the same interface
     import tomli as tomllib
 
 from .. import registry
+from ..errors import DescentError
 
 DEFAULT_NAME = "course.toml"
 CODE, NBGRADER = "code", "nbgrader"
 UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 
 
-class PlanError(ValueError):
+class PlanError(DescentError, ValueError):
     """The plan cannot be used; ``problems`` lists every reason, one sentence each."""
 
     def __init__(self, path: Path, problems: list[str]):

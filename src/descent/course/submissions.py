@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import registry
+from ..errors import DescentError
 
 SUFFIXES = (".zip", ".ipynb", ".py")
 HASH_CAP = 64 << 20   # larger files are hashed by size and time: intake refuses them anyway
 _NOT_SUBMISSIONS = {"__MACOSX", "manifest.csv"}   # manifest: submission times (lateness)
 
 
-class SubmissionsError(ValueError):
+class SubmissionsError(DescentError, ValueError):
     """The submissions folder cannot be graded at all (missing, not a folder, empty)."""
 
 

@@ -45,7 +45,7 @@ def _grade_cells(nb) -> dict[str, dict]:
 
 
 def _notebook(path: Path):
-    import nbformat   # optional dependency: descent[labs]
+    import nbformat  # optional dependency: descent[labs]
 
     return nbformat.read(path, as_version=4)
 
@@ -238,7 +238,7 @@ def autograde(nbgrader: str, assignment: str, course: Path, env: dict, students:
 
 
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float, bool]]:
-    from nbgrader.api import Gradebook, MissingEntry   # optional dependency: descent[labs]
+    from nbgrader.api import Gradebook, MissingEntry  # optional dependency: descent[labs]
 
     out: dict[str, tuple[float, float, bool]] = {}
     db = course / "gradebook.db"
@@ -256,7 +256,7 @@ def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float, bool
 
 def rubrics(course: Path, assignment: str) -> list[tuple[str, float, str]]:
     """``(grade_id, points, rubric)`` of each manually graded cell of the source notebooks."""
-    import nbformat   # optional dependency: descent[labs]
+    import nbformat  # optional dependency: descent[labs]
 
     out = []
     for path in sorted((course / "source" / assignment).glob("*.ipynb")):

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import registry
+from ...errors import DescentError
 from ...isolation import intake
 from .. import submissions
 
 
-class CorpusError(ValueError):
+class CorpusError(DescentError, ValueError):
     """Nothing to compare: no folder, no submissions, or fewer than two readable ones."""
 
 
