@@ -56,7 +56,7 @@ _BASICS = [
     Exercise("basics.gd_regime", "Learning-rate regimes on a quadratic", ("gd_regime",)),
 ]
 
-# Issue 17, items 2 and 3: batch, mini-batch and stochastic gradient descent; the closed form.
+# Batch, mini-batch and stochastic gradient descent, and the closed form of linear regression.
 DATA_LOADING = ("torch.utils.data",)
 READY_SOLVERS = ("torch.linalg.inv", "torch.linalg.inv_ex", "torch.inverse",
                  "torch.Tensor.inverse", "torch.linalg.pinv", "torch.pinverse",
@@ -101,7 +101,7 @@ _LAYERS = [
     Exercise("layers.relative_error", "Relative error", ("relative_error",)),
 ]
 
-# Issue 17, part B: deeper networks (residual blocks, gradient checkpointing).
+# Deeper networks: residual blocks, gradient checkpointing.
 _LAYERS_DEEP = [
     _pair("layers", "residual_block", "Residual block"),
     Exercise("layers.mlp_grads_checkpointed", "Gradient checkpointing",
@@ -160,7 +160,7 @@ _DIAGNOSTICS = [
     Exercise("diagnostics.diagnose_loss_curve", "Reading a loss curve", ("diagnose_loss_curve",)),
 ]
 
-# Issue 17, part B: data for training (mixup, augmentation, cross-validation folds).
+# Data for training: mixup, augmentation, cross-validation folds.
 _DATA = [
     Exercise("data.mixup", "Mixup", ("mixup",)),
     Exercise("data.augment_points", "Augmenting 2-D points", ("augment_points",)),
