@@ -86,7 +86,7 @@ for path in ['{course}/keys/quiz1_loss.json', '{course}/submitted/ace/quiz1_loss
 # Replaces the grading helpers inside the notebook and answers "A" everywhere.
 PATCH = ["""
 import builtins, sys
-import descent.student_notebook as grading
+import descent.labs_grading as grading
 grading.check_choice = grading.check_number = lambda *a, **k: None
 grading.hidden_checks = lambda *a, **k: None
 hidden_checks = check_choice = lambda *a, **k: None

@@ -137,7 +137,7 @@ def test_hidden_test_cells_hold_no_reference_code():
                 continue
             hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
             lines = [ln for ln in hidden.strip().splitlines()
-                     if not ln.startswith("from descent.student_notebook import hidden_checks")]
+                     if not ln.startswith("from descent.labs_grading import hidden_checks")]
             gid = meta(cell)["grade_id"]
             assert lines == [f'hidden_checks("{assignment}", "{gid}")  # checked outside the '
                              f'notebook'], (assignment, gid, lines)

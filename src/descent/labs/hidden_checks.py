@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from ..isolation.errors import WorkerFailure
-from ..labs_grading import Parts, check_choice, check_number
+from ..student_notebook import Parts, check_choice, check_number
 from .kernel import Kernel, NotData
 
 KEYS_ENV = "DESCENT_LABS_KEYS"
