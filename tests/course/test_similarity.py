@@ -14,7 +14,8 @@ from rich.console import Console
 
 pytest.importorskip("copydetect")
 
-from descent.course.similarity import corpus, engine, pages, run  # noqa: E402
+from descent.course.similarity import corpus, engine, run  # noqa: E402
+from descent.course.similarity import pages as evidence  # noqa: E402
 
 from . import similarity_class  # noqa: E402
 from .conftest import KIT  # noqa: E402
@@ -109,7 +110,7 @@ def test_student_text_is_escaped(sample, tmp_path):
     for page in pages:
         assert "<script>" not in page and "<img" not in page
     assert any("&lt;script&gt;" in page for page in pages)
-    assert pages.highlighted("a<b", [((1, 2), 0)]).count("&lt;") == 1
+    assert evidence.highlighted("a<b", [((1, 2), 0)]).count("&lt;") == 1
 
 
 def test_bad_input_gets_a_clear_message(sample, tmp_path):
