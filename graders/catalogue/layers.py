@@ -1,8 +1,8 @@
 """Catalogued variants of layers.py: realistic bugs (each must lose points) and alternative
 correct implementations (each must keep full marks).
 
-Reference cache of linear_forward: (x, W). The bugs are the classic slips of a first backward
-pass (transposed dW, db as a mean, dx through W.T, ReLU mask from the upstream gradient), the
+Reference cache of linear_forward: (x, W). Sources: ../shared/research/content.md, sections 4
+and 7(c) (transposed dW, db as a mean, dx through W.T, ReLU mask from the upstream gradient), the
 classic in-place finite-difference loop, and mistakes of our own.
 """
 
@@ -535,7 +535,7 @@ def relative_error(a, b):
     return float(torch.max(torch.abs(a - b) / den))
 
 
-# ----------------------------------------------------------------------------- residual block
+# ------------------------------------------------------------------ residual block (issue 17)
 # Reference cache of residual_block_forward: ((x, W1), (z,), (a, W2)).
 def _residual_parts(cache):
     (x, W1), (z,), (a, W2) = cache
@@ -672,7 +672,7 @@ def residual_block_backward(dy, cache):
     return _residual_grads(dy, x, W1, z, torch.relu(z), W2)
 
 
-# --------------------------------------------------------------------- gradient checkpointing
+# ---------------------------------------------------------- gradient checkpointing (issue 17)
 def _segments(params, start, stop, activation, last):
     """Layers start..stop-1 from their input: (output, [(input, pre-activation), ...]); the
     activation follows a layer i when ``i < last``."""
