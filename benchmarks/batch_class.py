@@ -29,7 +29,7 @@ from descent.course.demo import assemble  # noqa: E402
 
 def batch(submissions: Path, out: Path, *extra: str) -> float:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "descent.cli", "batch", str(submissions),
+    proc = subprocess.run([sys.executable, "-m", "descent", "batch", str(submissions),
                            "--out", str(out), "--no-reports", *extra], cwd=KIT,
                           capture_output=True, text=True)
     wall = time.monotonic() - start

@@ -34,7 +34,7 @@ sys.path.insert(0, str(KIT / "tests" / "course"))
 import similarity_class as sample  # noqa: E402
 
 from descent import exercises  # noqa: E402
-from descent.course.similarity import corpus, engine, report  # noqa: E402
+from descent.course.similarity import corpus, engine, pages  # noqa: E402
 
 
 def generate(folder: Path, students: int, copies: int, seed: int) -> list[tuple[str, str]]:
@@ -96,7 +96,7 @@ def main() -> None:
         t1 = time.perf_counter()
         analysis = engine.analyse(found)
         t2 = time.perf_counter()
-        report.write(analysis, Path(tmp) / "out")
+        pages.write(analysis, Path(tmp) / "out")
         t3 = time.perf_counter()
     print(f"{len(found.students)} students, {len(exercises.MODULES)} modules, "
           f"{len(analysis.pairs)} pairs; load average {os.getloadavg()[0]:.1f} on "

@@ -388,7 +388,7 @@ class TestDiagnoseLossCurve:
                   "a spike needs the curve to come back down within five steps")
 
 
-# ------------------------------------------------- layer_gradient_norms with residuals (issue 17)
+# ------------------------------------------------------------ layer_gradient_norms with residuals
 _RESIDUAL_CONFIGS = [("sigmoid", 10, 32, "small", 0, 64), ("tanh", 12, 24, "small", 3, 17),
                      ("relu", 6, 20, "he", 11, 29), ("sigmoid", 4, 13, "xavier", 5, 9)]
 

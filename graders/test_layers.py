@@ -408,7 +408,7 @@ class TestRelativeError:
         check.that(0.0 <= ab <= 1.0, "the relative error must lie in [0, 1]")
 
 
-# ------------------------------------------------------------------ residual block (issue 17)
+# ----------------------------------------------------------------------------- residual block
 def _residual(x, W1, b1, W2, b2):
     return x + F.linear(torch.relu(F.linear(x, W1, b1)), W2, b2)
 
@@ -495,7 +495,7 @@ class TestResidualBlockExtra:
                                 "check W2.shape[0] and b2's shape and raise ValueError otherwise")
 
 
-# ---------------------------------------------------------- gradient checkpointing (issue 17)
+# --------------------------------------------------------------------- gradient checkpointing
 DEEP = (7, 6, 5, 8, 6, 9, 5)   # D_0 and six hidden widths: up to 7 layers, no two alike in a row
 
 

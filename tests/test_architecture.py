@@ -1,11 +1,15 @@
 """The layering a reviewer of the sandbox relies on, checked from the source (no grading run).
 
 - ``descent.isolation`` imports neither pytest nor the grading plugin or the command line;
-  the plugin's glue (``plugin_isolation.py``) is the only way in from the plugin.
+  the plugin's glue (``plugin_workers.py``) is the only way in from the plugin.
 - What grader code sees (``impl``, ``checker``, ``compare``, ``callables``, ``tape``,
   ``gradcheck``, ``graders/``, ``exercises/``) imports nothing from ``descent.isolation``.
 - The trusted side of a connection is a stack: each module imports only those below it.
-- No module but the entry point imports the command line (no import loop through ``cli``).
+- No module outside ``descent.commands`` imports it, and no import loop anywhere in
+  ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
+- ``descent.commands`` is the only place that parses arguments or ends the process; it loads
+  neither torch nor pytest when it starts, and each import inside one of its functions says why
+  (an optional dependency, or start-up cost).
 - No function of the isolation package is longer than a screen.
 - The fast lane (``./dev test --fast``, the test files marked ``fast``) reaches every module of
   the kit through its imports.
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,7 +77,7 @@ def _offenders(paths, forbidden) -> dict[str, list[str]]:
 
 
 def test_the_isolation_package_knows_nothing_of_pytest_or_the_plugin():
-    forbidden = ["pytest", "_pytest", "descent.plugin", "descent.plugin_isolation",
+    forbidden = ["pytest", "_pytest", "descent.plugin", "descent.plugin_workers",
                  "descent.cli"]
     assert _offenders(_files(ISOLATION), forbidden) == {}
 
@@ -88,12 +94,109 @@ def test_each_trusted_module_imports_only_those_below_it(level):
     assert _offenders([ISOLATION / f"{STACK[level]}.py"], above) == {}
 
 
-def test_only_the_entry_point_imports_the_command_line():
-    # course/runner.py is the entry point of a grading subprocess (python -m): it runs
-    # descent.cli.main there, and nothing imports it for that function.
-    entry_points = {SRC / "cli.py", SRC / "__main__.py", SRC / "course" / "runner.py"}
-    paths = [p for p in _files(SRC) if p not in entry_points]
-    assert _offenders(paths, ["descent.cli"]) == {}
+def test_only_the_entry_points_import_the_command_line():
+    commands = SRC / "commands"
+    paths = [p for p in _files(SRC) if commands not in p.parents and p != SRC / "__main__.py"]
+    assert _offenders(paths, ["descent.commands"]) == {}
+
+
+def _graph() -> dict[str, set[str]]:
+    """``{module: the modules of descent it imports}``, at any depth of each file."""
+    modules = {_module_name(p): p for p in _files(SRC)}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for target in _imports(path):
+            while target and target not in modules:   # descent.x.NAME -> descent.x
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+        graph[name] = found
+    return graph
+
+
+def _loops(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    loops = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            part = []
+            while not part or part[-1] != node:
+                part.append(stack.pop())
+            if len(part) > 1:
+                loops.append(sorted(part))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return loops
+
+
+def test_no_import_loop_anywhere():
+    assert _loops(_graph()) == []
+
+
+def test_the_loop_finder_finds_a_loop():
+    assert _loops({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# Outside descent.commands, three files may still end a process or read arguments, each an entry
+# point of its own: the Gradescope archive's script, pytest's interrupt (a plugin's way to stop a
+# run) and the grading options declared once for argparse and pytest alike.
+EXITS_ALLOWED = {"course/gradescope.py", "interrupt.py", "options.py", "__main__.py"}
+
+
+def test_only_the_commands_parse_arguments_or_end_the_process():
+    bad = []
+    for path in _files(SRC):
+        rel = str(path.relative_to(SRC))
+        if rel.startswith("commands/") or rel in EXITS_ALLOWED:
+            continue
+        tree = ast.parse(path.read_text())
+        raised = {ast.unparse(n.exc).split("(")[0] for n in ast.walk(tree)
+                  if isinstance(n, ast.Raise) and n.exc is not None}
+        called = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        if "SystemExit" in raised or "sys.exit" in called or "argparse" in _imports(path):
+            bad.append(rel)
+    assert bad == []
+
+
+def test_each_import_inside_a_command_function_says_why():
+    """The rule for imports inside functions (docs/architecture.md): only for an optional
+    dependency or to keep start-up fast, with a comment that says which."""
+    unexplained = []
+    for path in _files(SRC / "commands"):
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    text = lines[inner.lineno - 1] + lines[inner.lineno - 2]
+                    if not any(why in text for why in ("optional", "start-up", "after the")):
+                        unexplained.append(f"{path.name}:{inner.lineno}")
+    assert unexplained == []
+
+
+def test_the_command_line_starts_without_torch_or_pytest():
+    code = ("import sys, descent.commands; "
+            "print(sorted(m for m in ('torch', 'pytest', 'nbformat', 'matplotlib', 'dask') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_no_isolation_function_is_longer_than_a_screen():

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import KIT
 from descent.bundle import BundleError, build_student_bundle
-from descent.cli import main
+from descent.commands import main
 
 
 @pytest.fixture(scope="module")

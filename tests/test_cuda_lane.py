@@ -54,7 +54,7 @@ def test_solutions_full_marks_with_cuda_tests_counted(tmp_path):
 
 
 def test_audit_holds_on_cuda(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "descent.cli", "audit", "--device=cuda",
+    proc = subprocess.run([sys.executable, "-m", "descent", "audit", "--device=cuda",
                            f"--results={tmp_path / 'audit.json'}"], cwd=KIT, text=True,
                           capture_output=True, timeout=3000,
                           env={**os.environ, "COLUMNS": "200"})

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import KIT, kit_package
-from descent import exercises
+from descent import registry
 
 pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
@@ -16,11 +16,17 @@ pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 def test_the_contract_lists_every_exercise_with_each_of_its_functions():
     text = (KIT / "docs" / "exercises.md").read_text()
     rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([\w.]+)` \| (.*?) \|", text, re.M)}
-    for ex in exercises.EXERCISES.values():
+    for ex in registry.EXERCISES.values():
         assert ex.id in rows, f"{ex.id} is missing from docs/exercises.md"
         for name in ex.functions:
             assert f"`{name}" in rows[ex.id], f"{ex.id}: {name} is missing from its row"
-    assert set(rows) == set(exercises.EXERCISES), "docs/exercises.md lists an unknown exercise"
+    assert set(rows) == set(registry.EXERCISES), "docs/exercises.md lists an unknown exercise"
+
+
+def test_the_exercise_tables_are_made_from_the_registry_and_the_references():
+    from descent.commands import main
+
+    assert main(["docs", "--check"]) == 0, "docs/exercises.md is stale: run `descent docs`"
 
 
 def test_author_docs_point_only_inside_the_repository():
@@ -31,7 +37,7 @@ def test_author_docs_point_only_inside_the_repository():
 def test_the_contract_signatures_are_the_references():
     text = (KIT / "docs" / "exercises.md").read_text()
     with kit_package("solutions") as solution:
-        for ex in exercises.EXERCISES.values():
+        for ex in registry.EXERCISES.values():
             module = solution(ex.module)
             for name in ex.functions:
                 obj = getattr(module, name)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from descent import catalogue, exercises
+from descent import catalogue, registry
 
 KIT = Path(__file__).resolve().parents[1]
 catalogue.load(KIT / "graders" / "catalogue")
 
-IMPLEMENTED = [ex for ex in exercises.EXERCISES.values()
+IMPLEMENTED = [ex for ex in registry.EXERCISES.values()
                if (KIT / "solutions" / f"{ex.module}.py").exists()]
 
 
@@ -189,7 +189,7 @@ def test_every_exercise_has_hollow_answers():
 def _half_bugs(half: str) -> list:
     """Bugs of a forward/backward pair that replace only its ``half`` ("forward"/"backward")."""
     return [v for v in BUGS if v.functions and all(n.endswith(f"_{half}") for n in v.functions)
-            and len(exercises.get(v.exercise).functions) == 2]
+            and len(registry.get(v.exercise).functions) == 2]
 
 
 def test_partial_credit_survives_the_supporting_rule(catalogue_run):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from descent import exercises
+from descent import registry
 from descent.stubgen import StubError, generate, make_stub
 
 pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
@@ -19,12 +19,12 @@ def test_starter_matches_solutions():
 
 def test_every_stub_raises_naming_its_exercise():
     for path in sorted((KIT / "starter").glob("*.py")):
-        if path.stem not in exercises.MODULES:
+        if path.stem not in registry.MODULES:
             continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
-                ex = exercises.exercise_of(path.stem, node.name)
+                ex = registry.exercise_of(path.stem, node.name)
                 if ex is None:
                     continue
                 text = ast.unparse(node)

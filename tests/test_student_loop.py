@@ -133,7 +133,7 @@ def test_the_table_comes_last_with_the_hint_under_the_exercise(clipping_mistake_
 def test_descent_check_in_the_bundle_shows_progress(clipping_mistake_bundle):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = str(clipping_mistake_bundle / "src")
-    proc = subprocess.run([sys.executable, "-m", "descent.cli", "check"], cwd=clipping_mistake_bundle,
+    proc = subprocess.run([sys.executable, "-m", "descent", "check"], cwd=clipping_mistake_bundle,
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "progress: starter" in proc.stdout and "clipping" in proc.stdout
@@ -241,7 +241,7 @@ def test_a_borrowed_library_call_is_named_in_the_public_run(tmp_path):
 
 
 def test_descent_grade_exits_non_zero_when_points_are_lost():
-    from descent.cli import grade_exit_code
+    from descent.commands.grade import grade_exit_code
 
     full = {"implementations": [{"points": 10.0, "max_points": 10.0}]}
     flagged = {"implementations": [{"points": 10.0, "max_points": 10.0},

@@ -3,8 +3,9 @@
 The exercise's one "function" is the class ``Value``, so each variant replaces the whole class.
 The buggy ones come from one engine, :func:`_engine`, with one mistake switched on each; it
 keeps closures in the micrograd style (each node knows how to push its gradient to its inputs).
-Sources: ../shared/research/content.md, section 2.4 (micrograd issue #2, PR #64) and 7(c) 90-92,
-plus the operator-order and derivative slips students make.
+The mistakes are those known from micrograd-style engines (a gradient assigned instead of
+accumulated when a node is used twice, a backward pass in the wrong order), plus the
+operator-order and derivative slips students make.
 """
 
 import math

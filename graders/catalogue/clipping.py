@@ -1,8 +1,9 @@
 """Catalogued variants of clipping.py: realistic bugs (each must lose points) and alternative
 correct implementations (each must keep full marks).
 
-Sources: ../shared/research/content.md, section 3 (global norm, coefficient, returned norm),
-section 4 (clipping) and 7(c) rows 83-86, plus the inf norm, in-place edits, eps and signs.
+The bugs are the usual slips of gradient clipping (a per-tensor instead of a global norm, the
+clip coefficient, the norm returned before or after clipping), plus the inf norm, in-place edits,
+eps and signs.
 """
 
 import math

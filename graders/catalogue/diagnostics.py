@@ -1,9 +1,10 @@
 """Catalogued variants of diagnostics.py: realistic bugs (each must lose points) and alternative
 correct implementations (each must keep full marks).
 
-Sources: ../shared/research/content.md sections 4 (diagnostics) and 7(c) rows 93-95, the
-diagnostics table of the course, and mistakes seen when students first run the vanishing-gradient
-experiment (wrong order of the list, gradient of the activations instead of the weights, float32).
+The bugs are the slips made when reading a training run for the first time (the expected initial
+loss, per-layer gradient norms, dead units, the shape of a loss curve) and those seen when students
+first run the vanishing-gradient experiment (wrong order of the list, gradient of the activations
+instead of the weights, float32).
 """
 
 import math
@@ -207,7 +208,7 @@ def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64, resid
     return norms
 
 
-# ------------------------------------------ layer_gradient_norms with residuals (issue 17)
+# ----------------------------------------------------- layer_gradient_norms with residuals
 def _residual_variant(step):
     """layer_gradient_norms whose residual=True layers are ``step(h, W, act)``."""
     def layer_gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):

@@ -2,8 +2,9 @@
 correct implementations (each must keep full marks).
 
 A variant replaces functions of the reference solution; a replaced backward receives the cache of
-the reference forward unless the variant replaces the forward as well. Sources for the bugs:
-../shared/research/content.md, sections 4 and 7(c).
+the reference forward unless the variant replaces the forward as well. The bugs are the
+classic mistakes of loss code: a sum for a mean, an unstable log or exp, a target's convention
+misread.
 """
 
 import numpy as np

@@ -1,9 +1,9 @@
 """Catalogued variants of optim.py: realistic bugs (each must lose points) and alternative
 correct implementations (each must keep full marks).
 
-Sources: ../shared/research/content.md, sections 3, 4 and 7(c) rows 55-72 (the momentum form of
-CS231n and deep-ml, epsilon placement, Adam's step counter, AdamW's decay), plus in-place updates
-of the state and wrong defaults from other frameworks.
+The bugs are the classic ones of optimizer code (the other common form of momentum, epsilon
+inside or outside the square root, Adam's step counter, AdamW's decay applied as an L2 term),
+plus in-place updates of the state and wrong defaults from other frameworks.
 """
 
 import math

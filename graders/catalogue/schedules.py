@@ -1,8 +1,8 @@
 """Catalogued variants of schedules.py: realistic bugs (each must lose points) and alternative
 correct implementations (each must keep full marks).
 
-Sources: ../shared/research/content.md, section 3 (warmup and cosine conventions), section 4
-(schedules) and 7(c) rows 73-77, plus returning a tensor and PyTorch's periodic cosine.
+The bugs are the usual off-by-ones of warmup and cosine schedules (where warmup ends, whether the
+last step reaches the minimum), plus returning a tensor and PyTorch's periodic cosine.
 """
 
 import math

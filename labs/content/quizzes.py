@@ -718,7 +718,7 @@ CHAPTER_CHECKS = {
             "wrong": "What do all the weight gradients of one layer have in common, and how often "
                      "should that common part be computed?",
         },
-        # Issue 17, part B: residual connections and gradient checkpointing
+        # Residual connections and gradient checkpointing
         {
             "prompt": "(Section 8, backpropagation) The first layers of a 30-layer sigmoid "
                       "network barely change during training. Giving every block a skip "
@@ -804,7 +804,7 @@ CHAPTER_CHECKS = {
             "wrong": "The model improves on data it has seen and worsens on data it has not. "
                      "What is that called?",
         },
-        # Issue 17, part B: mixup
+        # Mixup
         {
             "prompt": "(Section 10, regularization) With mixup, one training input is 70% of a "
                       "cat photo blended with 30% of a dog photo. Which target does the network "
@@ -836,7 +836,7 @@ CHAPTER_CHECKS = {
             "wrong": "If two neurons start with the same weights and see the same input, how do "
                      "their gradients compare?",
         },
-        # Issue 17, part B: k-fold cross-validation
+        # K-fold cross-validation
         {
             "prompt": "(Section 12, diagnostics) You have 500 labeled examples. Why run 5-fold "
                       "cross-validation instead of trusting a single 80/20 split?",

@@ -5,7 +5,7 @@ cell, and ``nb`` hands back the notebook's values as plain data (see docs/labs.m
 import torch
 import torch.nn.functional as F
 
-from descent.labs.checks import scalar, tensor
+from descent.labs.hidden_checks import scalar, tensor
 
 
 def _labels(negatives, positives, seed=0):

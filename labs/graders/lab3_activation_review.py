@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from descent.labs.checks import scalar
+from descent.labs.hidden_checks import scalar
 
 
 def make_data(n, seed):

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from descent.labs.checks import scalar
+from descent.labs.hidden_checks import scalar
 
 
 def _factor(nb, step, total, warmup):

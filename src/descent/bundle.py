@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .errors import DescentError
 from .stubgen import generate
 
 # Copied from the kit, relative paths; nothing else is.
@@ -22,7 +23,7 @@ LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\n"
 
 
-class BundleError(RuntimeError):
+class BundleError(DescentError, RuntimeError):
     pass
 
 

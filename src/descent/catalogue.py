@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import exercises
+from . import registry
 from .impl import Implementation, PatchedImplementation
 
 BUG = "bug"
@@ -60,11 +60,11 @@ class Variant:
 
     @property
     def module(self) -> str:
-        return exercises.get(self.exercise).module
+        return registry.get(self.exercise).module
 
     def replaces(self, fn: Callable) -> Callable:
         name = fn.__name__
-        owner = exercises.exercise_of(self.module, name)
+        owner = registry.exercise_of(self.module, name)
         if owner is None:
             raise ValueError(f"variant {self.id}: {self.module}.{name} is not an exercise function")
         self.functions[name] = fn
@@ -77,7 +77,7 @@ class Variant:
             return {(self.module, name): fn for name, fn in self.functions.items()}
         module = self.module
         return {(module, name): self.derive(lambda name=name: base(module, name), name)
-                for name in exercises.get(self.exercise).functions}
+                for name in registry.get(self.exercise).functions}
 
     def apply(self, base: Implementation) -> PatchedImplementation:
         return PatchedImplementation(
@@ -87,7 +87,7 @@ class Variant:
 
 def _declare(kind: str, id: str, exercise: str, title: str, hint: str,
              derive: Derive | None = None) -> Variant:
-    exercises.get(exercise)  # fail early on a typo
+    registry.get(exercise)  # fail early on a typo
     if id in _REGISTRY:
         raise ValueError(f"variant id {id!r} is declared twice")
     variant = Variant(id, exercise, title, kind, hint, derive=derive)

@@ -135,7 +135,7 @@ class Checker:
                         "(exp of a large number, log of an underflowed 0, a difference of two "
                         "large values); use a stable form (subtract the max, log-sum-exp, log1p)")
             return found
-        except Exception:   # a hypothesis that cannot read these values names nothing
+        except Exception:  # noqa: BLE001 - a hypothesis that cannot read these values names nothing
             return None
 
     def like(self, got: Any, template: Any, what: str) -> None:
@@ -221,7 +221,7 @@ class Checker:
             inputs.restore()   # a bug that edits its inputs must not change them for the next
             try:
                 theirs = recipe(bug.apply(self.reference))
-            except Exception:  # a variant that cannot run this recipe is simply not a match
+            except Exception:  # noqa: BLE001 - a variant that cannot run this recipe is no match
                 continue
             if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False):
                 continue

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -104,72 +103,3 @@ def write_csv(text: str, path: str | Path) -> None:
     Path(path).write_text(text, encoding="utf-8-sig")
 
 
-def register(sub) -> None:
-    p = sub.add_parser("export", help="results JSON (or a class gradebook) to Gradescope "
-                                      "results.json, CSV or per-student feedback")
-    p.add_argument("results_files", nargs="*", help="one or more results JSON files")
-    p.add_argument("--gradebook", help="export from a `descent batch` gradebook instead: csv, "
-                                       "results (a folder for `descent gradebook merge --code`) "
-                                       "or feedback (a folder of per-student HTML and JSON)")
-    p.add_argument("--format", choices=["gradescope", "csv", "results", "feedback"],
-                   required=True)
-    p.add_argument("--implementation", help="for Gradescope: which graded implementation")
-    p.add_argument("--out", help="output file (default: standard output)")
-    p.set_defaults(func=_cmd_export)
-
-
-def _cmd_export(args) -> int:
-    from rich.markup import escape
-
-    from .course.classbook import GradebookError
-    from .terminal import console
-
-    try:
-        return _export(args)
-    except (GradebookError, ValueError) as exc:
-        problem = str(exc)
-    except OSError as exc:
-        problem = f"{exc.filename or args.out}: {exc.strerror or exc}"
-    console.print(f"[red]descent export: {escape(problem)}[/red]")
-    return 2
-
-
-def _export(args) -> int:
-    from . import results
-
-    if args.gradebook:
-        from .course import handback
-
-        if args.format == "gradescope" or args.results_files:
-            raise ValueError("--gradebook exports csv, results or feedback, and takes no "
-                             "results files")
-        text = handback.run(args.gradebook, args.format, args.out)
-        print(text, end="" if text.endswith("\n") else "\n")
-        return 0
-    if args.format not in ("gradescope", "csv") or not args.results_files:
-        raise ValueError("results files export to gradescope or csv (results and feedback "
-                         "come from --gradebook)")
-    docs = [_load(results, path) for path in args.results_files]
-    if args.format == "gradescope":
-        if len(docs) != 1:
-            raise ValueError("Gradescope takes one results file")
-        text = json.dumps(to_gradescope(docs[0], args.implementation), indent=2)
-    else:
-        text = to_csv(docs)
-    if args.out and args.format == "csv":
-        write_csv(text, args.out)
-    elif args.out:
-        Path(args.out).write_text(text)
-    else:
-        print(text, end="" if text.endswith("\n") else "\n")
-    return 0
-
-
-def _load(results, path: str) -> dict[str, Any]:
-    if Path(path).is_dir():
-        raise ValueError(f"{path} is a folder; give results JSON files (`descent grade "
-                         f"--results FILE` writes one)")
-    try:
-        return results.load(path)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a results JSON file ({exc})") from None

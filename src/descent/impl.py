@@ -25,7 +25,7 @@ import types
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from . import exercises
+from . import registry
 from .timelimit import Guarded
 
 _aliases = itertools.count()
@@ -169,7 +169,7 @@ class Implementation:
         raise NotImplementedError
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in exercises.MODULES:
+        if name.startswith("_") or name not in registry.MODULES:
             raise AttributeError(name)
         return self.module(name)
 
@@ -253,7 +253,7 @@ class FolderImplementation(Implementation):
                 mod = importlib.import_module(f"{self._alias}.{name}")
         except (SubmissionError, KeyboardInterrupt):
             raise
-        except BaseException as exc:  # a syntax error or a crash at import is the student's
+        except BaseException as exc:  # noqa: BLE001 - a crash at import is the student's
             detail = _describe_import_error(exc, path)
             self._failed[name] = f"{name}.py could not be imported: {detail}"
             raise SubmissionError(self._failed[name]) from None

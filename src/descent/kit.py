@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import DescentError
+
 
 def kit_root() -> Path:
     """The kit's top folder: the one holding graders/ and solutions/."""
@@ -22,7 +24,7 @@ def _root(folders: tuple[str, ...], what: str) -> Path:
     for candidate in (Path.cwd(), here):
         if all((candidate / folder).is_dir() for folder in folders):
             return candidate
-    raise SystemExit(f"descent: run this from {what}")
+    raise DescentError(f"run this from {what}")
 
 
 def run_pytest(suite: str | list[str], impls: list[str], *, device: str = "cpu", results: Path | None = None,

@@ -40,14 +40,18 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
-from . import catalogue, exercises, interrupt, results, timelimit
+from . import catalogue, registry, interrupt, results, timelimit
 from .impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
-from . import plugin_isolation as isolation
+from . import plugin_workers
+
+if TYPE_CHECKING:   # the fixtures' types; the modules themselves are imported when first used
+    from .checker import Checker
+    from .inputs import Inputs
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
@@ -75,7 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"results JSON path (default: {DEFAULT_RESULTS})")
     group.addoption("--no-grade-summary", action="store_true",
                     help="do not print the per-exercise table at the end")
-    isolation.add_options(group)
+    plugin_workers.add_options(group)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -84,7 +88,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
     # run that grades in workers starts the fork server here, so that its import of torch
     # overlaps the grader's instead of following it (about a second per run).
     ns = early_config.known_args_namespace
-    isolation.start_early(getattr(ns, "isolation", None) or isolation.AUTO,
+    plugin_workers.start_early(getattr(ns, "isolation", None) or plugin_workers.AUTO,
                           getattr(ns, "impl", None) or ["starter"])
     from . import strategies  # noqa: F401  (registers the hypothesis profiles)
 
@@ -100,8 +104,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "value checks of the exercise passed (default: any)")
     config.stash[_STATE] = GradingState(config)
     state = config.stash[_STATE]
-    if isolation.wants_worker(config.getoption("isolation"), state.specs):
-        isolation.manager_for(config).warm()
+    if plugin_workers.wants_worker(config.getoption("isolation"), state.specs):
+        plugin_workers.manager_for(config).warm()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -109,8 +113,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Resolve what is graded before collection, so a refusal (no confinement) stops the run
     # with a clear message instead of erroring every test.
     state: GradingState = session.config.stash[_STATE]
-    if isolation.wants_worker(session.config.getoption("isolation"), state.specs) or \
-            isolation.has_submission(state.specs):
+    if plugin_workers.wants_worker(session.config.getoption("isolation"), state.specs) or \
+            plugin_workers.has_submission(state.specs):
         _ = state.impls
 
 
@@ -172,15 +176,16 @@ class GradingState:
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
             chosen = (catalogue.variants(kind) if name == "*" else [catalogue.get(name)])
-            return [isolation.resolve_variant(self.config, v, self.reference,
-                                              self._option_path("catalogue", "graders/catalogue"))
+            return [plugin_workers.resolve_variant(self.config, v, self.reference,
+                                                     self._option_path("catalogue",
+                                                                       "graders/catalogue"))
                     for v in chosen]
         path = self.root / spec if spec in ("starter", "solutions") else Path(spec)
         if not (path.is_dir() or path.suffix in (".py", ".ipynb", ".zip") and path.is_file()):
             raise pytest.UsageError(f"--impl {spec}: no such folder or catalogued variant")
-        return [isolation.resolve_folder(self.config, spec, path,
-                                         spec if spec in ("starter", "solutions") else None,
-                                         self.root)]
+        return [plugin_workers.resolve_folder(self.config, spec, path,
+                                                spec if spec in ("starter", "solutions") else None,
+                                                self.root)]
 
     @property
     def several(self) -> bool:
@@ -523,7 +528,7 @@ _CALL_ERROR = re.compile(r"^(?:\w+\.)?(\w+)\(\) (?:takes|missing|got an unexpect
 def _signature_mismatch(exc: BaseException) -> str | None:
     """The message for a call that Python refused before entering the student's function."""
     match = _CALL_ERROR.match(str(exc)) if isinstance(exc, TypeError) else None
-    if match is None or exercises.exercise_of_function(match.group(1)) is None:
+    if match is None or registry.exercise_of_function(match.group(1)) is None:
         return None
     return (f"calling your `{match.group(1)}` failed: {exc}; keep the signature the docstring "
             f"gives (names, order and defaults of the arguments)")
@@ -587,11 +592,11 @@ def build_results(state: GradingState) -> dict[str, Any]:
             t.message = ("the test itself crashed (a kit defect, not your code): run again "
                          "with -v for the traceback")
     _unscorable_selection(state)
-    titles = {ex.id: ex.title for ex in exercises.EXERCISES.values()}
-    results.assign_points(state.tests, {ex.id: ex.points for ex in exercises.EXERCISES.values()},
+    titles = {ex.id: ex.title for ex in registry.EXERCISES.values()}
+    results.assign_points(state.tests, {ex.id: ex.points for ex in registry.EXERCISES.values()},
                           supporting=state.supporting)
     graded = state.impls if state.tests else []
-    isolation.apply_flags(state.tests, graded)
+    plugin_workers.apply_flags(state.tests, graded)
     impl_names = list(dict.fromkeys(t.implementation for t in state.tests))
     impls = {impl.name: impl for impl in (state.impls if state.tests else [])}
     suite = sorted({t.nodeid.split("/", 1)[0].split("::", 1)[0] for t in state.tests})
@@ -603,8 +608,8 @@ def build_results(state: GradingState) -> dict[str, Any]:
         duration_s=time.time() - state.started, devices=state.devices,
         environment={"python": platform.python_version(), "torch": torch.__version__,
                      "cuda": bool(torch.cuda.is_available()), "platform": sys.platform,
-                     **isolation.environment(graded)})
-    isolation.decorate(doc, graded)
+                     **plugin_workers.environment(graded)})
+    plugin_workers.decorate(doc, graded)
     doc["interrupted"] = state.interrupted
     return doc
 
@@ -632,7 +637,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.doc = build_results(state)
         state.results_path = results.write(state.doc, _results_file(session.config))
     finally:
-        isolation.close(state._impls or [])
+        plugin_workers.close(state._impls or [])
         _restore_threads(session.config)
 
 
@@ -644,7 +649,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         return
     from rich.console import Console
 
-    from .report import render
+    from .terminal_report import render
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup,

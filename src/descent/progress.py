@@ -10,12 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import exercises
+from . import registry
 
 
 def by_topic(block: dict[str, Any]) -> list[tuple[str, float, float, int, int]]:
     """``(module, points, max_points, exercises done, exercises)`` in the registry's order."""
-    rows: dict[str, list] = {module: [module, 0.0, 0.0, 0, 0] for module in exercises.MODULES}
+    rows: dict[str, list] = {module: [module, 0.0, 0.0, 0, 0] for module in registry.MODULES}
     for ex in block["exercises"]:
         row = rows.setdefault(ex["id"].split(".", 1)[0], [ex["id"].split(".", 1)[0], 0.0, 0.0, 0, 0])
         row[1] += ex["points"]
@@ -28,7 +28,7 @@ def by_topic(block: dict[str, Any]) -> list[tuple[str, float, float, int, int]]:
 def next_exercise(block: dict[str, Any]) -> dict[str, Any] | None:
     """The first exercise, in the registry's order, that has not passed; ``None`` when all have.
     One already started (partial) comes before one not begun."""
-    order = {ex_id: i for i, ex_id in enumerate(exercises.EXERCISES)}
+    order = {ex_id: i for i, ex_id in enumerate(registry.EXERCISES)}
     todo = sorted((ex for ex in block["exercises"] if ex["status"] != "passed"),
                   key=lambda ex: (ex["status"] != "partial", order.get(ex["id"], len(order))))
     return todo[0] if todo else None
@@ -47,7 +47,7 @@ def render(doc: dict[str, Any], console: Console) -> None:
             console.print("[green]every public test passes; the hidden graders check more "
                           "(other sizes, extreme inputs, properties)[/green]")
             continue
-        title = exercises.EXERCISES[upcoming["id"]].title if upcoming["id"] in exercises.EXERCISES \
+        title = registry.EXERCISES[upcoming["id"]].title if upcoming["id"] in registry.EXERCISES \
             else upcoming["id"]
         console.print(f"next: [bold]{upcoming['id']}[/bold] ({title}), "
                       f"{upcoming['points']:.4g}/{upcoming['max_points']:.4g}: "

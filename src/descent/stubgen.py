@@ -13,13 +13,14 @@ import ast
 import re
 from pathlib import Path
 
-from . import exercises
+from . import registry
+from .errors import DescentError
 
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 
 
-class StubError(ValueError):
+class StubError(DescentError, ValueError):
     pass
 
 
@@ -62,7 +63,7 @@ def make_stub(source: str, module: str) -> str:
         cls, fn = _enclosing(tree, start + 1)
         if fn is not None:
             qualname = f"{cls}.{fn}" if cls else fn
-            ex = exercises.exercise_of(module, cls or fn)
+            ex = registry.exercise_of(module, cls or fn)
             label = ex.id if ex else module
             out.append(f'{m["indent"]}raise NotImplementedError('
                        f'"{label}: {qualname} is not implemented yet (starter/{module}.py)")\n')
@@ -80,7 +81,7 @@ def generate(solutions: Path, starter: Path, *, check: bool = False) -> list[str
     differ = []
     expected_names = set()
     for src in sorted(solutions.glob("*.py")):
-        if src.stem not in exercises.MODULES:
+        if src.stem not in registry.MODULES:
             continue  # __init__.py and other support files are written by hand on each side
         expected_names.add(src.name)
         stub = make_stub(src.read_text(), src.stem)
@@ -91,7 +92,7 @@ def generate(solutions: Path, starter: Path, *, check: bool = False) -> list[str
                 starter.mkdir(parents=True, exist_ok=True)
                 dest.write_text(stub)
     for extra in sorted(starter.glob("*.py")):
-        if extra.stem in exercises.MODULES and extra.name not in expected_names:
+        if extra.stem in registry.MODULES and extra.name not in expected_names:
             differ.append(extra.name)
             if not check:
                 extra.unlink()

@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, Iterator
 
-from . import exercises
+from . import registry
 
 CALL_TIMEOUT_S = 10.0
 BATCH_FACTOR = 3
@@ -37,7 +37,7 @@ def limit_for(exercise: str | None, kwargs: dict | None, base: float) -> float:
     """The time limit of one call to a function of ``exercise`` with these keyword arguments:
     ``base``, or the exercise's own ``call_timeout_s`` if longer, or twice the time budget the
     call was given plus 10 s (its ``budget_argument``, at most :data:`MAX_BUDGETED_S`)."""
-    ex = exercises.EXERCISES.get(exercise or "")
+    ex = registry.EXERCISES.get(exercise or "")
     if ex is None:
         return base
     limit = max(base, ex.call_timeout_s)
@@ -120,9 +120,9 @@ class Guarded:
             return _hung_stub(self.hung[name], name)
         if not callable(value) or isinstance(value, type):
             return value
-        from . import exercises
+        from . import registry
 
-        exercise = exercises.exercise_of(module, name)
+        exercise = registry.exercise_of(module, name)
         ex_id = exercise.id if exercise else None
 
         def timed(*args, **kwargs):

@@ -39,7 +39,7 @@ class Batch:
 
 
 def command(submissions: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "descent.cli", "batch", str(submissions), "--out", str(out),
+    return [sys.executable, "-m", "descent", "batch", str(submissions), "--out", str(out),
             *extra]
 
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from descent import gradebook as nbgradebook
+from descent.course import merge as nbgradebook
 from descent.course import analytics, handback
-from descent.course.classbook import Gradebook
+from descent.course.gradebook import Gradebook
 from descent.course.runner import Outcome
 
 from .conftest import KIT, env
@@ -70,7 +70,7 @@ def test_per_exercise_mean_pass_rate_and_named_mistakes_with_student_counts(book
 def test_the_class_report_command_prints_the_table_and_writes_the_charts(book_path, tmp_path):
     pytest.importorskip("matplotlib")
     charts = tmp_path / "charts"
-    proc = subprocess.run([sys.executable, "-m", "descent.cli", "report", "--class",
+    proc = subprocess.run([sys.executable, "-m", "descent", "report", "--class",
                            str(book_path), "--charts", str(charts)], cwd=KIT, env=env(),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

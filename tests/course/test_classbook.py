@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from descent.course import classbook
-from descent.course.classbook import Gradebook, GradebookError
+from descent.course import gradebook
+from descent.course.gradebook import Gradebook, GradebookError
 from descent.course.runner import Outcome
 
 from .conftest import run_batch
@@ -71,7 +71,7 @@ def test_a_second_batch_on_the_same_gradebook_is_refused_with_the_holder(tmp_pat
 
 
 def test_a_gradebook_locked_by_another_program_is_answered_clearly(tmp_path, monkeypatch):
-    monkeypatch.setattr(classbook, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(gradebook, "BUSY_TIMEOUT_S", 0.2)
     path = tmp_path / "g.sqlite"
     Gradebook(path).close()
     other = sqlite3.connect(path, isolation_level=None)
@@ -94,7 +94,7 @@ def test_a_gradebook_of_another_schema_is_refused_and_left_untouched(tmp_path, v
     db.commit()
     db.close()
     before = path.read_bytes()
-    newer = "newer" if version > classbook.SCHEMA else "older"
+    newer = "newer" if version > gradebook.SCHEMA else "older"
     with pytest.raises(GradebookError, match=f"schema {version}.*use the {newer} Descent"):
         Gradebook(path)
     with pytest.raises(GradebookError, match=f"schema {version}"):

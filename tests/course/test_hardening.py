@@ -19,9 +19,9 @@ import pytest
 import yaml
 from rich.console import Console
 
-from descent import cli
-from descent.course import batch, gradescope, handback, html, runner
-from descent.course.classbook import KEPT_TIMEOUT, Gradebook
+from descent import commands as cli
+from descent.course import batch, gradescope, handback, html_report, runner
+from descent.course.gradebook import KEPT_TIMEOUT, Gradebook
 from descent.course.submissions import graded_folder
 from descent.export import to_gradescope
 
@@ -218,7 +218,7 @@ def test_a_misnamed_single_file_and_a_removed_submission_are_noted(tmp_path):
     doc = _outcome("al", {}).results
     doc["implementations"][0]["intake"]["taken"] = ["al.py"]
     assert any("no exercise modules found" in n and "al.py" in n
-               for n in html.notes(_row(), doc))
+               for n in html_report.notes(_row(), doc))
     with Gradebook(tmp_path / "g.sqlite") as book:
         for student in ("bo", "cy"):
             book.record(_outcome(student, {}), source=student, submitted=1.0, superseded=[])
@@ -226,16 +226,16 @@ def test_a_misnamed_single_file_and_a_removed_submission_are_noted(tmp_path):
         book.set_present(["cy"])    # bo's entry was removed from the submissions folder
         rows = {row["student"]: row for row in book.current()}
         gone = "not in the submissions folder of the last batch"
-        assert any(gone in n for n in html.notes(rows["bo"], None))
-        assert not any("last batch" in n for n in html.notes(rows["cy"], None))
+        assert any(gone in n for n in html_report.notes(rows["bo"], None))
+        assert not any("last batch" in n for n in html_report.notes(rows["cy"], None))
         csv_rows = {r["student"]: r for r in csv.DictReader(io.StringIO(handback.to_csv(book)))}
     assert gone in csv_rows["bo"]["note"]
 
 
 def test_the_timed_out_report_says_its_message_once():
     row = _row(status="timed_out", message="grading took longer than 5 s and was stopped")
-    text = html.page("dee", None, status=row["status"], message=row["message"],
-                     notes=html.notes(row, None))
+    text = html_report.page("dee", None, status=row["status"], message=row["message"],
+                     notes=html_report.notes(row, None))
     assert text.count("took longer than 5 s") == 1
 
 

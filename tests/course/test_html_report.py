@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from descent.course.html import page
-from descent.exercises import MODULES
+from descent.course.html_report import page
+from descent.registry import MODULES
 
 from .conftest import KIT, copy_modules, env
 
@@ -64,7 +64,7 @@ def graded_page(tmp_path_factory):
     loss curves) next to one with the partial sample's mistakes."""
     tmp = tmp_path_factory.mktemp("html")
     sub = copy_modules(KIT / "solutions", tmp / "ada", modules=MODULES)
-    cmd = [sys.executable, "-m", "descent.cli", "grade", str(sub), "--results",
+    cmd = [sys.executable, "-m", "descent", "grade", str(sub), "--results",
            str(tmp / "results.json"), "--html", str(tmp / "ada.html"), "--exit-zero",
            "-k", "test_train or (test_losses and mse)"]
     proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)

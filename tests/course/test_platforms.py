@@ -21,7 +21,7 @@ from .conftest import KIT, copy_modules, env
 def autograder(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gradescope")
     archive = tmp / "autograder.zip"
-    proc = subprocess.run([sys.executable, "-m", "descent.cli", "gradescope", str(archive)],
+    proc = subprocess.run([sys.executable, "-m", "descent", "gradescope", str(archive)],
                           cwd=KIT, env=env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return archive

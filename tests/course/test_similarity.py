@@ -14,7 +14,8 @@ from rich.console import Console
 
 pytest.importorskip("copydetect")
 
-from descent.course.similarity import command, corpus, engine, report  # noqa: E402
+from descent.course.similarity import corpus, engine, run  # noqa: E402
+from descent.course.similarity import pages as evidence  # noqa: E402
 
 from . import similarity_class  # noqa: E402
 from .conftest import KIT  # noqa: E402
@@ -36,7 +37,7 @@ def _pair(analysis, a, b):
 
 def _run(folder: Path, out: Path, **options) -> tuple[int, str]:
     sink = io.StringIO()
-    code = command.run(folder, out, KIT, Console(file=sink, width=200), **options)
+    code = run.run(folder, out, KIT, Console(file=sink, width=200), **options)
     return code, sink.getvalue()
 
 
@@ -109,7 +110,7 @@ def test_student_text_is_escaped(sample, tmp_path):
     for page in pages:
         assert "<script>" not in page and "<img" not in page
     assert any("&lt;script&gt;" in page for page in pages)
-    assert report.highlighted("a<b", [((1, 2), 0)]).count("&lt;") == 1
+    assert evidence.highlighted("a<b", [((1, 2), 0)]).count("&lt;") == 1
 
 
 def test_bad_input_gets_a_clear_message(sample, tmp_path):

@@ -23,7 +23,7 @@ import pytest
 
 from descent.course import assignbook, assigned, coursegrade, lateness, lms, release, submissions
 from descent.course import plan as plan_mod
-from descent.course.classbook import Gradebook
+from descent.course.gradebook import Gradebook
 from descent.course.runner import Outcome
 
 from .conftest import KIT, env
@@ -163,7 +163,7 @@ def test_every_plan_error_gives_its_message(tmp_path, edit, message):
 def test_every_command_given_a_broken_plan_fails_with_the_message(tmp_path, argv):
     path = write_plan(tmp_path, PLAN.replace('exercises = ["basics"]', 'exercises = ["nope"]'))
     argv = [str(tmp_path / a) if a in ("OUT", "SUBS", "OUT.zip") else a for a in argv]
-    proc = subprocess.run([sys.executable, "-m", "descent.cli", *argv, "--plan", str(path)],
+    proc = subprocess.run([sys.executable, "-m", "descent", *argv, "--plan", str(path)],
                           cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=120)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "unknown exercise or module 'nope'" in proc.stdout
@@ -237,7 +237,7 @@ def _grade_class(book: Gradebook, plan, folder: Path, extensions,
     does after grading (times from a manifest, shifted by ``shift``)."""
     subs = folder / "subs"
     rows = ["student,submitted_at"]
-    for student, (points, at) in CLASS.items():
+    for student, (_points, at) in CLASS.items():
         (subs / student).mkdir(parents=True, exist_ok=True)
         (subs / student / "basics.py").write_text(f"# {student}\n")
         rows.append(f"{student},{(at + shift).isoformat()}")
@@ -398,7 +398,7 @@ def test_batch_of_one_assignment_end_to_end(tmp_path):
         (subs / student / "basics.py").write_text((KIT / "solutions" / "basics.py").read_text())
     (subs / "ann" / "timestamp.txt").write_text("2027-01-08 20:00:00 UTC\n")
     (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
-    argv = [sys.executable, "-m", "descent.cli", "batch", str(subs), "--out",
+    argv = [sys.executable, "-m", "descent", "batch", str(subs), "--out",
             str(tmp_path / "grading"), "--assignment", "a1", "--plan", str(path), "--jobs", "2"]
     proc = subprocess.run(argv, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -424,7 +424,7 @@ def test_run_autograder_of_one_assignment_grades_only_its_exercises(tmp_path, pl
 
 
 def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, capsys):
-    from descent.cli import main
+    from descent.commands import main
 
     path = write_plan(tmp_path)
     with Gradebook(tmp_path / "gb.sqlite") as book:
@@ -462,7 +462,7 @@ def test_a_bad_extensions_file_is_named_with_its_line(tmp_path, plan):
 @pytest.mark.parametrize("ident, message", [("zz", "no assignment 'zz' in the plan (it has: a1"),
                                             ("lab1", "'lab1' is an nbgrader assignment")])
 def test_an_assignment_the_plan_lacks_is_refused(tmp_path, capsys, ident, message):
-    from descent.cli import main
+    from descent.commands import main
 
     path = write_plan(tmp_path)
     with pytest.raises(SystemExit) as info:

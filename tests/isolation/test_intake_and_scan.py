@@ -273,7 +273,7 @@ def test_only_certain_findings_score_and_possible_uses_are_for_review():
     # a tensor method's name on an unresolved object only marks it for review.
     from types import SimpleNamespace
 
-    from descent import plugin_isolation
+    from descent import plugin_workers
     from descent.isolation.remote import library_flags
 
     src = '''import torch
@@ -286,7 +286,7 @@ def sigmoid_forward(x):
     return y, y
 '''
     impl = SimpleNamespace(scan={}, review={}, hits={})
-    plugin_isolation._record_scan(impl, {"activations": src})
+    plugin_workers._record_scan(impl, {"activations": src})
     assert library_flags(impl) == {
         "activations.softmax": ["torch.softmax (activations.py line 4) (in the source)"]}
     assert impl.review["activations.sigmoid"][0].startswith("possibly used")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from descent import labs_grading
+from descent import student_notebook
 
 pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 
@@ -69,7 +69,7 @@ def test_quiz_keys_match_notebooks_and_stay_out_of_them():
 def test_parts_give_partial_credit_and_silence_stderr(capsys):
     import warnings
 
-    parts = labs_grading.Parts()
+    parts = student_notebook.Parts()
     with parts.part("passes, noisily", 1):
         warnings.warn("noise")
         print("more noise", file=sys.stderr)
@@ -89,12 +89,12 @@ def test_parts_give_partial_credit_and_silence_stderr(capsys):
 def test_hidden_checks_fail_in_an_ordinary_kernel():
     """A notebook graded without the course's executor must not earn the hidden points."""
     with pytest.raises(AssertionError, match="run only when the course grades"):
-        labs_grading.hidden_checks("quiz1_loss", "q1_test")
+        student_notebook.hidden_checks("quiz1_loss", "q1_test")
 
 
 def test_hidden_test_cells_hold_no_reference_code():
     """Every hidden region is one call naming its trusted check (and the check exists)."""
-    from descent.labs.checks import Course
+    from descent.labs.hidden_checks import Course
 
     course = Course(LABS)
     for path in NOTEBOOKS:
@@ -114,7 +114,7 @@ def test_hidden_test_cells_hold_no_reference_code():
 
 
 def test_keys_and_checks_compare_on_the_trusted_side(tmp_path, monkeypatch):
-    from descent.labs.checks import KEYS_ENV, Course, matches
+    from descent.labs.hidden_checks import KEYS_ENV, Course, matches
 
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "q.json").write_text(json.dumps({"questions": {

@@ -29,7 +29,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 
-from descent import gradebook  # noqa: E402
+from descent.labs import instructor  # noqa: E402
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
 ASSIGNMENTS = sorted(p.name for p in (LABS / "source").iterdir() if p.is_dir())
@@ -237,7 +237,7 @@ def test_the_run_survives_bad_submissions_with_a_clear_report(course, capsys):
     from rich.console import Console
 
     console = Console(width=200, force_terminal=False)
-    found = gradebook.report(course["root"], list(SPECIAL), console=console)
+    found = instructor.report(course["root"], list(SPECIAL), console=console)
     text = capsys.readouterr().out
     for a in SPECIAL:
         assert any("not a valid notebook" in p for p in found[a]["broken"]), found[a]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from descent import cli
+from descent import commands as cli
 
 pytest.importorskip("nbgrader")
 from nbgrader.utils import notebook_hash  # noqa: E402
@@ -96,7 +96,7 @@ def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(
     """nbgrader's release_assignment makes the exchange's root 0777; the course's config puts it
     back when the command ends. A link planted in the exchange after ``nbgrader submit``, and
     a copy written by another account than the student it names, reach the report (issue 22)."""
-    from descent import gradebook
+    from descent.labs import instructor
 
     shutil.copytree(LABS / "source" / QUIZ, course / "source" / QUIZ)
     shutil.copy(LABS / "source" / QUIZ / f"{QUIZ}.ipynb", course / "release" / QUIZ)
@@ -116,7 +116,7 @@ def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(
     honest = inbound / f"nobody+{QUIZ}+{stamp}+def"   # an account of this machine
     honest.mkdir()
     (honest / f"{QUIZ}.ipynb").write_text("{}")
-    found = gradebook.preflight(course, QUIZ)
+    found = instructor.preflight(course, QUIZ)
     assert any(line.startswith("refused before grading: exchange copy mallory+")
                and "symbolic link" in line for line in found["mallory"]), found
     assert any(line.startswith("refused before grading: exchange copy trudy+")

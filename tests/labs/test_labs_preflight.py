@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from descent import gradebook
+from descent.labs import instructor
 from descent.labs import submissions
 
 nbformat = pytest.importorskip("nbformat")
@@ -70,7 +70,7 @@ def course(tmp_path_factory):
 
 
 def test_links_copies_and_malformed_metadata_are_refused_against_the_right_student(course):
-    found = gradebook.preflight(course, LAB)
+    found = instructor.preflight(course, LAB)
     assert found["honest"] == [] and found[MARKUP] == []
     for student, reason in (("linker", "is a symbolic link"),
                             ("hardlinker", "hard link to a file outside the submission"),
@@ -83,7 +83,7 @@ def test_links_copies_and_malformed_metadata_are_refused_against_the_right_stude
 
 def test_the_report_prints_student_strings_as_text(course):
     console = Console(record=True, width=250, force_terminal=False)
-    found = gradebook.report(course, [LAB], console=console)
+    found = instructor.report(course, [LAB], console=console)
     shown = console.export_text()
     assert MARKUP in shown and REFUSED_PATH in shown
     assert "refused" in shown and "grade_id is a list" in shown
@@ -119,7 +119,7 @@ def test_rejections_go_to_the_student_whose_traceback_it_is():
            "'alice'",
            "[AutogradeApp | WARNING] There was an error processing assignment 'quiz' for student "
            "'bob'"]
-    assert gradebook.rejections(log) == {"alice": "ValueError: alice's reason",
+    assert instructor.rejections(log) == {"alice": "ValueError: alice's reason",
                                          "bob": "KeyError: bob's reason"}
 
 

@@ -234,7 +234,7 @@ def course(tmp_path_factory):
     guarded = {p: p.stat() for p in (root / "keys", root / "keys" / f"{R.QUIZ}.json")}
     written = (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes()
     # one nbgrader run per assignment, through descent's wrapper (progress and report)
-    from descent import cli
+    from descent import commands as cli
 
     with pytest.MonkeyPatch.context() as env:
         for name, value in _env(root).items():
@@ -340,9 +340,9 @@ def test_script_in_a_write_up_is_shown_as_text(course):
 
 
 def test_report_names_the_tampering(course):
-    from descent import gradebook
+    from descent.labs import instructor
 
-    found = gradebook.report(course["root"], [R.QUIZ, R.LAB])
+    found = instructor.report(course["root"], [R.QUIZ, R.LAB])
     quiz = {s: " ".join(p) for s, p in found[R.QUIZ].items()}
     assert "redefined grading name" in quiz["patch"] and "hidden_checks" in quiz["patch"]
     assert "confinement refused" in quiz["keys"] and "keys/quiz1_loss.json" in quiz["keys"]

@@ -20,7 +20,7 @@ import torch
 # it imported itself, and every toy run would import these again (about 0.1 s a run).
 import descent.compare  # noqa: F401
 import descent.isolation.errors  # noqa: F401
-import descent.report  # noqa: F401
+import descent.terminal_report  # noqa: F401
 from descent import results
 from descent.results import PASSED, TestResult
 

@@ -4,11 +4,16 @@ directly for the failures that need no collected test."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from descent import plugin, results, timelimit
 from descent.impl import SubmissionError
 from descent.isolation import errors
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
 
 pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
 

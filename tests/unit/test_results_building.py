@@ -12,7 +12,7 @@ from dataclasses import fields
 import pytest
 import torch
 
-from descent import exercises, results
+from descent import registry, results
 from descent.results import ERROR, FAILED, PASSED, SKIPPED
 
 from .conftest import record
@@ -126,7 +126,7 @@ def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, n
     assert (solutions["points"], solutions["max_points"]) == (40.0, 40.0)
     assert (starter["points"], starter["max_points"]) == (35.0, 40.0)
     titles = {e["id"]: e["title"] for e in starter["exercises"]}
-    assert titles == {i: exercises.EXERCISES[i].title
+    assert titles == {i: registry.EXERCISES[i].title
                       for i in ("losses.mse", "train.train_classifier")}
     uncounted = [t["nodeid"] for t in doc["tests"] if not t["counted"]]
     assert uncounted == ["test_toy.py::TestMSE::test_forward[cuda-starter]",

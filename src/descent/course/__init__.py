@@ -4,14 +4,22 @@
                      the newest of two submissions of one student
     version.py       the grader version (hash of graders/, solutions/ and the kit's version)
     runner.py        grade one submission through ``descent grade`` in its own process group
-    classbook.py     the SQLite gradebook: students, submissions, per-exercise and per-test results
+    gradebook.py     the class gradebook (SQLite): students, submissions, per-exercise and
+                     per-test results; assignbook.py adds the assignment grades
     executors.py     where gradings run: local processes (``--jobs``) or a Dask cluster
     batch.py         the batch itself: skip what is graded, dispatch, record, progress, summary
-    html.py          the per-student HTML report (self-contained, no network)
+    html_report.py  the per-student HTML report (self-contained, no network)
     analytics.py     the class report (``descent report --class``) and its charts
     handback.py      exports from the gradebook: the CSV and the per-student feedback folder
     gradescope.py    the Gradescope autograder archive
-    commands.py      the subcommands wired into ``descent``
+    merge.py         nbgrader's exported grades joined with the code results (one row each)
+    plan.py, lateness.py, assigned.py, coursegrade.py, lms.py, release.py
+                     the term: the course plan, late work, assignment and course grades, LMS
+                     files, releasing an assignment
+    demo.py, termdemo.py  the sample class and term of ``descent demo``
+    similarity/      which submissions share rare code (reports; changes no grade)
+
+The commands themselves (``descent batch``, ``grades``, ...) are in :mod:`descent.commands`.
 
 Every submission is graded by the same command as one student's (``descent grade``), in its own
 process: a submission can only ever affect its own grading.

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .. import exercises
+from .. import registry
 
 
 @dataclass
@@ -51,7 +51,7 @@ def compute(book) -> ClassStats:
     by_id: dict[str, list] = {}
     for row in raw:
         by_id.setdefault(row[0], []).append(row)
-    order = {ex_id: i for i, ex_id in enumerate(exercises.EXERCISES)}
+    order = {ex_id: i for i, ex_id in enumerate(registry.EXERCISES)}
     stats = []
     for ex_id in sorted(by_id, key=lambda e: (order.get(e, len(order)), e)):
         mine = by_id[ex_id]
@@ -120,7 +120,7 @@ def write(stats: ClassStats, folder: Path) -> list[Path]:
 
 def cmd_class(book_path: str, charts: str | None, console: Console) -> int:
     """``descent report --class GRADEBOOK [--charts DIR]``."""
-    from .classbook import Gradebook, GradebookError
+    from .gradebook import Gradebook, GradebookError
 
     try:
         with Gradebook(book_path, writable=False) as book:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from .classbook import Gradebook, now
+from .gradebook import Gradebook, now
 
 TABLE = """CREATE TABLE IF NOT EXISTS assignment_grades (
     student TEXT NOT NULL, assignment TEXT NOT NULL,

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from . import assignbook, lateness, submissions
 from .assignbook import Grade
-from .classbook import Gradebook, GradebookError
+from .gradebook import Gradebook, GradebookError
 from .plan import Item, Plan
 from .version import grader_version
 
@@ -152,7 +152,7 @@ def notes_for(g: Grade) -> list[str]:
 
 
 def write_reports(book: Gradebook, grades: list[Grade], item: Item, folder: Path) -> Path:
-    from .html import notes, page
+    from .html_report import notes, page
 
     folder.mkdir(parents=True, exist_ok=True)
     for g in grades:

@@ -2,7 +2,7 @@
 
 For each student (see :mod:`.submissions`): skip the submission when the gradebook already holds
 a final grading of the same content with the same graders (unless ``regrade``), else grade it
-(:mod:`.runner`, through :mod:`.executors`) and record it in one transaction (:mod:`.classbook`)
+(:mod:`.runner`, through :mod:`.executors`) and record it in one transaction (:mod:`.gradebook`)
 as soon as it finishes. Then write each student's HTML report and print the class summary.
 
 Ctrl-C (or SIGTERM) stops the batch: gradings under way are killed, everything recorded stays,
@@ -35,8 +35,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.table import Table
 from rich.text import Text
 
-from . import classbook, submissions
-from .html import notes
+from . import gradebook, submissions
+from .html_report import notes
 from .runner import FAILED, GRADED, TIMED_OUT, Outcome, Request
 from .version import grader_version
 
@@ -87,15 +87,15 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         return 2
     version = grader_version(kit, selection=opts.selection, device=opts.device)
     if opts.scheduler is None and not opts.insecure:
-        from ..plugin_isolation import refusal
+        from ..plugin_workers import refusal
 
         why = refusal([str(listing.entries[0].path)], "auto", False, opts.device)
         if why:
             console.print(f"[red]descent batch: {escape(why)}[/red]")
             return 2
     try:
-        book = classbook.Gradebook(opts.book_path)
-    except classbook.GradebookError as exc:
+        book = gradebook.Gradebook(opts.book_path)
+    except gradebook.GradebookError as exc:
         console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
         return 2
     with book:
@@ -104,7 +104,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         try:
             book.set_present(e.student for e in listing.entries)
             tally = _grade_all(opts, kit, version, listing, book, console)
-        except (classbook.GradebookError, ExecutorError) as exc:
+        except (gradebook.GradebookError, ExecutorError) as exc:
             console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
             return 2
         written = _write_reports(opts, book, console)
@@ -112,7 +112,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
     if written:
         console.print(f"HTML reports: {written}")
     if opts.similarity:
-        from .similarity.command import run as similarity
+        from .similarity.run import run as similarity
 
         similarity(opts.submissions, opts.out / "similarity", kit, console,
                    assignment=opts.similarity_assignment)
@@ -249,11 +249,11 @@ def _line(o: Outcome) -> str:
 def _write_reports(opts: Options, book, console: Console) -> Path | None:
     if not opts.reports:
         return None
-    from . import html
+    from . import html_report
 
     folder = opts.out / "reports"
     try:
-        html.write_all(book, folder)
+        html_report.write_all(book, folder)
     except OSError as exc:
         console.print(f"[red]descent batch: could not write the HTML reports to {folder}: "
                       f"{escape(exc.strerror or str(exc))}; the gradebook keeps every result "
@@ -270,7 +270,7 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
     listed = {entry.student for entry in listing.entries}
     rows = [row for row in book.current() if row["student"] in listed]
     graded = [r for r in rows if r["status"] == GRADED and r["max_points"]]
-    top = classbook.out_of(rows)
+    top = gradebook.out_of(rows)
     table = Table(title="class summary", title_justify="left", show_lines=False)
     for column, justify in (("student", "left"), ("points", "right"), ("%", "right"),
                             ("status", "left"), ("notes", "left")):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .. import exercises
+from .. import registry
 
 
 def assemble(kit: Path, dest: Path) -> Path:
@@ -22,7 +22,7 @@ def assemble(kit: Path, dest: Path) -> Path:
     out.mkdir(parents=True)
     for name, source in (("reference", kit / "solutions"), ("untouched-stubs", kit / "starter")):
         (out / name).mkdir()
-        for module in exercises.MODULES:
+        for module in registry.MODULES:
             if (source / f"{module}.py").is_file():
                 shutil.copy(source / f"{module}.py", out / name / f"{module}.py")
     shutil.copytree(kit / "samples" / "partial", out / "partial")

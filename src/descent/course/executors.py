@@ -99,7 +99,7 @@ class DaskExecutor:
         for future in self.distributed.as_completed(self.futures, loop=self.client.loop):
             try:
                 yield future.result()
-            except Exception as exc:   # the worker died (memory, a lost node): not the grader
+            except Exception as exc:  # noqa: BLE001 - the worker died (memory, a lost node)
                 req = by_key[future.key]
                 yield Outcome(req.student, req.path, "failed",
                               message=f"the Dask task failed: {type(exc).__name__}: {exc}")

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from .. import export
-from .classbook import out_of
+from .gradebook import out_of
 from .submissions import file_stem
 
 # Instructor-side fields of a results document that a student does not need.
@@ -32,7 +32,7 @@ def student_view(doc: dict) -> dict:
     """What the student's HTML report shows, as JSON: the totals and exercises, and of the
     hidden tests only the checks that lost points, each with the first line of its message
     (never the full list of test ids with their parameters)."""
-    from .html import first_line, lost_checks
+    from .html_report import first_line, lost_checks
 
     doc = json.loads(json.dumps(doc))
     doc["tests"] = [{**{k: t.get(k) for k in _SHOWN_TEST}, "message": first_line(t)}
@@ -53,7 +53,7 @@ def _documents(book) -> list[tuple[dict, dict]]:
     """(row, results document) per student; a placeholder document where grading did not
     complete. Each block carries the grading's ``status`` and its ``note`` (the notes of the
     summary and the HTML report), so every export keeps them."""
-    from .html import notes
+    from .html_report import notes
 
     rows = book.current()
     top = out_of(rows)
@@ -88,14 +88,14 @@ def write_results(book, folder: Path) -> list[Path]:
 
 
 def write_feedback(book, folder: Path) -> list[Path]:
-    from . import html
+    from . import html_report
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for row, doc in _documents(book):
         mine = folder / file_stem(row["student"])
         mine.mkdir(exist_ok=True)
-        page = html.write_student(book, row, mine)
+        page = html_report.write_student(book, row, mine)
         page.replace(mine / "report.html")
         (mine / "results.json").write_text(json.dumps(student_view(doc), indent=1))
         written.append(mine)
@@ -104,7 +104,7 @@ def write_feedback(book, folder: Path) -> list[Path]:
 
 def run(book_path: str, fmt: str, out: str | None) -> str:
     """Export; returns what to print (the CSV when there is no ``out``, else a summary)."""
-    from .classbook import Gradebook
+    from .gradebook import Gradebook
 
     with Gradebook(book_path, writable=False) as book:
         if fmt == "csv":

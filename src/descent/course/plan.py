@@ -23,14 +23,15 @@ if sys.version_info >= (3, 11):
 else:   # pragma: no cover - the backport has the same interface
     import tomli as tomllib
 
-from .. import exercises
+from .. import registry
+from ..errors import DescentError
 
 DEFAULT_NAME = "course.toml"
 CODE, NBGRADER = "code", "nbgrader"
 UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 
 
-class PlanError(ValueError):
+class PlanError(DescentError, ValueError):
     """The plan cannot be used; ``problems`` lists every reason, one sentence each."""
 
     def __init__(self, path: Path, problems: list[str]):
@@ -265,13 +266,13 @@ class _Reader:
             wanted = []
         chosen = []
         for name in wanted:
-            if name in exercises.EXERCISES:
+            if name in registry.EXERCISES:
                 chosen.append(name)
-            elif name in exercises.MODULES:
-                chosen += [e.id for e in exercises.EXERCISES.values() if e.module == name]
+            elif name in registry.MODULES:
+                chosen += [e.id for e in registry.EXERCISES.values() if e.module == name]
             else:
                 self.fail(f"{where} unknown exercise or module {name!r} (modules: "
-                          f"{', '.join(exercises.MODULES)})")
+                          f"{', '.join(registry.MODULES)})")
         points = self.number(raw.get("points", 100), f"{where} points", minimum=1e-9)
         return Item(**base, points=points or 100.0, exercises=tuple(dict.fromkeys(chosen)),
                     late=self.late(raw.get("late", {}), f"{where} late", late))
@@ -321,7 +322,7 @@ class _Reader:
 def covered(plan: Plan) -> tuple[list[str], list[str]]:
     """The kit's exercises the plan's code assignments cover, and those it leaves out."""
     inside = {e for item in plan.code for e in item.exercises}
-    every = list(exercises.EXERCISES)
+    every = list(registry.EXERCISES)
     return [e for e in every if e in inside], [e for e in every if e not in inside]
 
 

@@ -1,22 +1,21 @@
 """Grade one submission: ``descent grade`` in a process group of its own, with a wall-clock cap.
 
 :func:`grade_submission` is the unit of work of a batch, the same whether it runs in a thread of
-the batch (``--jobs``) or as a task on a Dask worker. It starts ``python -m descent.course.runner
+the batch (``--jobs``) or as a task on a Dask worker. It starts ``python -m descent.commands.child
 ... -- grade PATH --results ...`` (so the submission goes through the confined worker exactly as
 when one student is graded), waits at most ``timeout_s``, and returns an :class:`Outcome` made
 of plain data (the results document, the capstone's loss-curve PNG, timings), never objects from
 the submission.
 
-Run as a module, this file is the grading process's entry point: it dies with the thread that
-started it (``PR_SET_PDEATHSIG``), so a batch killed with SIGKILL leaves no grading behind, and
-it can pin itself to one CPU so parallel gradings do not share one.
+The grading process's entry point is :mod:`descent.commands.child`: it dies with the thread
+that started it (``PR_SET_PDEATHSIG``), so a batch killed with SIGKILL leaves no grading behind,
+and it can pin itself to one CPU so parallel gradings do not share one.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import fcntl
 import functools
 import os
@@ -228,7 +227,7 @@ def grading_env(tmp: Path) -> dict[str, str]:
 
 
 def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
-    cmd = [sys.executable, "-m", "descent.course.runner", "--parent", str(os.getpid()),
+    cmd = [sys.executable, "-m", "descent.commands.child", "--parent", str(os.getpid()),
            "--cpu", "-" if cpu is None else str(cpu), "--",
            "grade", req.path, "--results", str(results), "--exit-zero",
            "--call-timeout", f"{req.call_timeout:g}", "--device", req.device]
@@ -281,27 +280,3 @@ def _collect(req: Request, code: int | None, results: Path, out: Outcome) -> Non
         if png.stat().st_size <= MAX_IMAGE:
             out.images["capstone.png"] = png.read_bytes()
     out.status = GRADED
-
-
-# ------------------------------------------------------------------ the grading process itself
-
-def _main(argv: list[str]) -> int:
-    parent = int(argv[argv.index("--parent") + 1])
-    cpu = argv[argv.index("--cpu") + 1]
-    rest = argv[argv.index("--") + 1:]
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG: die with the batch
-    if os.getppid() != parent:               # the batch died before the line above
-        return 3
-    if cpu != "-" and hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(0, {int(cpu)})
-        except OSError:
-            pass   # the CPU went away: grade unpinned rather than not at all
-    from descent.cli import main
-
-    return main(rest)
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))

@@ -22,14 +22,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import exercises
+from .. import registry
+from ..errors import DescentError
 
 SUFFIXES = (".zip", ".ipynb", ".py")
 HASH_CAP = 64 << 20   # larger files are hashed by size and time: intake refuses them anyway
 _NOT_SUBMISSIONS = {"__MACOSX", "manifest.csv"}   # manifest: submission times (lateness)
 
 
-class SubmissionsError(ValueError):
+class SubmissionsError(DescentError, ValueError):
     """The submissions folder cannot be graded at all (missing, not a folder, empty)."""
 
 
@@ -148,7 +149,7 @@ def _has_modules(folder: Path) -> bool:
         names = os.listdir(folder)
     except OSError:
         return False
-    return any(n.endswith(".ipynb") or (n.endswith(".py") and n[:-3] in exercises.MODULES)
+    return any(n.endswith(".ipynb") or (n.endswith(".py") and n[:-3] in registry.MODULES)
                for n in names)
 
 

@@ -41,7 +41,7 @@ def run_term(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
     from .assignbook import read
     from .assigned import run
     from .batch import Options
-    from .classbook import Gradebook
+    from .gradebook import Gradebook
     from .plan import load
     from .release import build_assignment_bundle
 

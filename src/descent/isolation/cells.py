@@ -80,8 +80,8 @@ def run(mod: types.ModuleType, source: str) -> dict:
             if value is not None:
                 result = _safe(lambda: repr(value), MAX_OUTPUT)
     except BaseException as exc:  # noqa: BLE001 - whatever the cell raises ends only the cell
-        error = {"type": _safe(lambda: type(exc).__name__, 100),
-                 "msg": _safe(lambda: str(exc), 2000)}
+        error = {"type": _safe(lambda e=exc: type(e).__name__, 100),
+                 "msg": _safe(lambda e=exc: str(e), 2000)}
     finally:
         sys.stdout, sys.stderr = saved
         _watch(False)

@@ -172,7 +172,7 @@ class _Asm:
     def assemble(self) -> bytes:
         out = []
         for i, (code, jt, jf, k) in enumerate(self.code):
-            def rel(target):
+            def rel(target, i=i):
                 if isinstance(target, str):
                     off = self.labels[target] - i - 1
                     if not 0 <= off < 256:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .. import exercises, timelimit
+from .. import registry, timelimit
 from . import protocol
 from .codec import Codec
 from .edits import apply_edits
@@ -226,7 +226,7 @@ class Connection:
         hits = reply.get("hits")
         if isinstance(hits, dict):
             for ex, names in hits.items():
-                if ex in exercises.EXERCISES and isinstance(names, list):
+                if ex in registry.EXERCISES and isinstance(names, list):
                     self.hits.setdefault(ex, set()).update(clean(n, 200) for n in names[:20])
         return not reply.get("deferred")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import exercises, tape
+from .. import registry, tape
 from ..callables import unstack_results
 from ..impl import SubmissionError
 from .errors import clean
@@ -30,7 +30,7 @@ def exercise_of(module: str, name: str):
     """The registry exercise of a submission function (cached: asked on every call)."""
     key = (module, name)
     if key not in _EXERCISE_OF:
-        _EXERCISE_OF[key] = exercises.exercise_of(module, name)
+        _EXERCISE_OF[key] = registry.exercise_of(module, name)
     return _EXERCISE_OF[key]
 
 

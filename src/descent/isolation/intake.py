@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .. import exercises
+from .. import registry
 
 MAX_FILE = 1 << 20            # one module: 1 MiB of source
 MAX_TOTAL = 16 << 20          # all taken files
@@ -163,7 +163,7 @@ def _from_folder(folder: Path, result: Intake, files: dict) -> None:
             if data is not None:
                 _from_notebook(name, data, result, files)
             continue
-        if name.endswith(".py") and name[:-3] in exercises.MODULES:
+        if name.endswith(".py") and name[:-3] in registry.MODULES:
             data = _read_file(full, st, result, MAX_FILE)
             if data is not None:
                 _accept(name, data, result, files)
@@ -203,7 +203,7 @@ def _from_zip(path: Path, result: Intake, files: dict) -> None:
             if len(parts) > 2 or (len(parts) == 2 and parts[0].startswith(".")):
                 result.ignore(name, "nested too deep: only top-level exercise modules are graded")
                 continue
-            if base.endswith(".py") and base[:-3] in exercises.MODULES:
+            if base.endswith(".py") and base[:-3] in registry.MODULES:
                 limit = MAX_FILE
             elif base.endswith(".ipynb"):
                 limit = MAX_NOTEBOOK
@@ -248,7 +248,7 @@ def _from_notebook(name: str, data: bytes | None, result: Intake, files: dict) -
         if not modules:
             continue
         module = modules[0]
-        if module not in exercises.MODULES:
+        if module not in registry.MODULES:
             result.ignore(f"{name} cell {i}", f"tag descent:{module} names no exercise module")
             continue
         source = cell.get("source", "")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .. import exercises
+from .. import registry
 
 TENSOR_METHODS = {"softmax", "log_softmax", "logsumexp", "sigmoid", "sigmoid_", "backward",
                   "inverse", "pinverse"}
@@ -207,7 +207,7 @@ def scan(sources: dict[str, str]) -> list[Finding]:
     scans = _parse_all(sources)
     own = set().union(*(s.own_names for s in scans.values())) if scans else set()
     findings: list[Finding] = []
-    for ex in exercises.EXERCISES.values():
+    for ex in registry.EXERCISES.values():
         if ex.module in scans:
             findings += _exercise_findings(ex, scans, own)
     # a bare module reference on the same line as a deeper one adds nothing
@@ -278,7 +278,7 @@ def _reachable(ex, scans: dict[str, "_ModuleScan"]) -> list[tuple]:
 
 
 def _exercise_findings(ex, scans: dict[str, "_ModuleScan"], own: set[str]) -> list[Finding]:
-    prefixes = tuple(ex.forbidden) + tuple(exercises.ALWAYS_FORBIDDEN)
+    prefixes = tuple(ex.forbidden) + tuple(registry.ALWAYS_FORBIDDEN)
     findings: list[Finding] = []
     reported = set()
 

@@ -47,7 +47,7 @@ def _preload() -> None:
     import torch.autograd.functional  # noqa: F401
     import torch.special  # noqa: F401
 
-    from descent import callables, catalogue, exercises, impl, tape  # noqa: F401
+    from descent import callables, catalogue, registry, impl, tape  # noqa: F401
     from descent.isolation import confinement, protocol, tripwire, worker  # noqa: F401
 
     # Forward only. Running the autograd engine here would start its device threads, which asks

@@ -17,7 +17,7 @@ import sys
 import threading
 from typing import Any, Iterable
 
-from .. import exercises
+from .. import registry
 
 
 class _State(threading.local):
@@ -239,9 +239,9 @@ class watch:
     def __init__(self, exercise_id: str | None):
         # looked up once per exercise: the worker enters a watch for every request
         self.prefixes = _PREFIXES.get(exercise_id) if exercise_id else None
-        if self.prefixes is None and exercise_id in exercises.EXERCISES:
+        if self.prefixes is None and exercise_id in registry.EXERCISES:
             self.prefixes = _PREFIXES[exercise_id] = (
-                tuple(exercises.EXERCISES[exercise_id].forbidden) + _always(exercise_id))
+                tuple(registry.EXERCISES[exercise_id].forbidden) + _always(exercise_id))
         self.hits: set[str] = set()
         self._saved = None
 
@@ -258,11 +258,11 @@ class watch:
 
 
 def _always(exercise_id: str) -> tuple[str, ...]:
-    always = tuple(exercises.ALWAYS_FORBIDDEN)
+    always = tuple(registry.ALWAYS_FORBIDDEN)
     # the backward-exercise ban also covers aten *_backward ops reached through torch.ops
     return always
 
 
 def forbidden_for(exercise_id: str) -> tuple[str, ...]:
-    ex = exercises.EXERCISES.get(exercise_id)
-    return (tuple(ex.forbidden) + tuple(exercises.ALWAYS_FORBIDDEN)) if ex else ()
+    ex = registry.EXERCISES.get(exercise_id)
+    return (tuple(ex.forbidden) + tuple(registry.ALWAYS_FORBIDDEN)) if ex else ()

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .. import exercises
+from .. import registry
 from .. import callables
 from . import cells, operations, protocol
 from .protocol import Decoder, Encoder, ProtocolError
@@ -106,7 +106,7 @@ class Worker:
             self.handle_ex[hid] = exercise
         try:
             tname = type(obj).__name__[:100]
-        except Exception:
+        except Exception:  # noqa: BLE001 - a hostile class's name
             tname = "object"
         return {"$h": [hid, str(tname)]}
 
@@ -150,7 +150,7 @@ class Worker:
     def load(self, name: str) -> dict:
         from ..impl import _describe_import_error
 
-        if name not in exercises.MODULES and not (name == cells.MODULE and name in self.modules):
+        if name not in registry.MODULES and not (name == cells.MODULE and name in self.modules):
             raise LookupError(f"{name} is not an exercise module")
         if name not in self.modules:
             path = Path(self.folder or "/nonexistent", f"{name}.py")
@@ -161,7 +161,7 @@ class Worker:
                 mod = importlib.import_module(f"{PACKAGE}.{name}")
             except BaseException as exc:  # noqa: BLE001 - the student's import, whatever it raises
                 return {"import_error": f"{name}.py could not be imported: "
-                                        f"{_text(lambda: _describe_import_error(exc, path))}"}
+                                        f"{_text(lambda e=exc: _describe_import_error(e, path))}"}
             self.modules[name] = mod
         mod = self.modules[name]
         names = {}
@@ -210,7 +210,7 @@ class Worker:
             raise ProtocolError("bad call target")
         key = (module, attr)
         if key not in _EXERCISE_OF:
-            _EXERCISE_OF[key] = exercises.exercise_of(module, attr)
+            _EXERCISE_OF[key] = registry.exercise_of(module, attr)
         ex = _EXERCISE_OF[key]
         over = self._overrides().get((module, attr))
         if over is not None:
@@ -336,7 +336,7 @@ class Worker:
         try:
             payload = enc.encode(out.result)
         except BaseException as exc:  # noqa: BLE001
-            self._send({"id": rid, "bad_value": _text(lambda: str(exc))})
+            self._send({"id": rid, "bad_value": _text(lambda e=exc: str(e))})
             return
         reply = {"id": rid, "ok": payload, "b": [protocol_len(b) for b in enc.blobs]}
         if out.method:

@@ -4,12 +4,15 @@ Modules, one job each (see ``docs/labs.md``, "How grading works"):
 
 * :mod:`.kernel`   the student's notebook in a confined worker (``descent.isolation``), seen from
                    the trusted side: run a cell, read a value, call a function; data only.
-* :mod:`.checks`   the trusted checks: answer keys, the course's graders (``labs/graders/``),
-                   the scoring of one test cell.
+* :mod:`.hidden_checks`  the trusted checks: answer keys, the course's graders
+                   (``labs/graders/``), the scoring of one test cell.
 * :mod:`.execute`  ``ConfinedExecute``, the nbgrader preprocessor that replaces nbgrader's
                    ``Execute`` in ``nbgrader autograde``, and ``EscapeMarkdown``.
 * :mod:`.findings` what the tampering report reads back from an autograded notebook.
+* :mod:`.submissions` and :mod:`.cellmeta`  checks of a submitted notebook before grading.
+* :mod:`.instructor`  the ``descent labs`` commands' work: preflight, autograde, the report.
 
 Nothing here is imported by the isolation package; student notebooks import only
-``descent.labs_grading``, which holds no key and no check.
+``descent.student_notebook`` (released ones by its first name, ``descent.labs_grading``), which
+holds no key and no check.
 """

@@ -30,7 +30,7 @@ from traitlets import Bool, Float, Integer, Unicode
 
 from . import cellmeta
 from . import findings as findings_mod
-from .checks import Course, grade_cell
+from .hidden_checks import Course, grade_cell
 from .kernel import Kernel
 
 META = "descent"

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from . import cellmeta
 
-GRADING = "descent.labs_grading"
+# The student-side helper is defined in descent.student_notebook; released notebooks import it
+# by its first name, descent.labs_grading, which is the same module object. Rebinding it under
+# either name is tampering; its own objects say __module__ == GRADING.
+GRADING = "descent.student_notebook"
+MODULE_NAMES = (GRADING, "descent.labs_grading")
+_SHORT = tuple(name.rpartition(".")[2] for name in MODULE_NAMES)
 NAMES = ("Parts", "check_choice", "check_number", "hidden_checks", "labs_grading")
 
 
@@ -30,7 +35,7 @@ def rebound_names(nb, tests: dict) -> list[str]:
             trees.append((number, ast.parse(cellmeta.source(cell))))
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue   # it cannot run either
-    aliases = {"labs_grading"} | {name for _, tree in trees for name in _aliases(tree)}
+    aliases = set(_SHORT) | {name for _, tree in trees for name in _aliases(tree)}
     for number, tree in trees:
         # ast.walk is iterative, but unparsing a node recurses: a 1200-deep attribute chain
         # would exceed the interpreter's limit. Such a cell is named for a look instead.
@@ -49,7 +54,7 @@ def _aliases(tree: ast.AST) -> set[str]:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             prefix = f"{node.module}." if isinstance(node, ast.ImportFrom) else ""
             found |= {a.asname for a in node.names
-                      if a.asname and (prefix + a.name).endswith("labs_grading")}
+                      if a.asname and (prefix + a.name).endswith(_SHORT)}
     return found
 
 
@@ -57,7 +62,7 @@ def _module(node: ast.AST, aliases: set[str]) -> bool:
     """Whether ``node`` names the grading module (``labs_grading``, ``descent.labs_grading``
     or a name it was imported as)."""
     text = ast.unparse(node)
-    return "labs_grading" in text or text.split(".")[0] in aliases
+    return any(short in text for short in _SHORT) or text.split(".")[0] in aliases
 
 
 def _rebinding(node: ast.AST, aliases: set[str]) -> str | None:
@@ -74,7 +79,7 @@ def _rebinding(node: ast.AST, aliases: set[str]) -> str | None:
         source = getattr(node, "module", None)
         for alias in node.names:
             bound = alias.asname or alias.name
-            if bound in NAMES and not (source == GRADING and alias.name == bound):
+            if bound in NAMES and not (source in MODULE_NAMES and alias.name == bound):
                 return f"imports {alias.name} as {bound}"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
             and node.func.id in ("setattr", "delattr") and node.args \

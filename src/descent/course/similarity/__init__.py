@@ -7,6 +7,7 @@ evidence an instructor can read before talking to a student. It reports; it chan
                  student and module, each fingerprint owned by an exercise or a helper
     engine.py    the exercises too short to judge left out, rarity weights, pair scores and
                  the shared fragments
-    report.py    the class report and one HTML page per flagged pair
-    command.py   ``descent similarity`` and the ``descent batch --similarity`` step
+    pages.py     the class report and one HTML page per flagged pair
+    run.py       the whole comparison, for ``descent similarity`` and ``descent batch
+                 --similarity``
 """

@@ -14,12 +14,13 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ... import exercises
+from ... import registry
+from ...errors import DescentError
 from ...isolation import intake
 from .. import submissions
 
 
-class CorpusError(ValueError):
+class CorpusError(DescentError, ValueError):
     """Nothing to compare: no folder, no submissions, or fewer than two readable ones."""
 
 
@@ -50,15 +51,15 @@ def selection(assignment: str | None, kit: Path, plan: str | None = None) -> Sel
     comma-separated module names and exercise ids (``losses``, ``losses.mse,activations``);
     everything when empty."""
     if not assignment:
-        return Selection(exercises.MODULES)
+        return Selection(registry.MODULES)
     parts = [p.strip() for p in assignment.split(",") if p.strip()]
-    if all(p.split(".", 1)[0] in exercises.MODULES for p in parts):
+    if all(p.split(".", 1)[0] in registry.MODULES for p in parts):
         return _by_name(parts)
     item = _plan_assignment(assignment, kit, plan)
     if item is None:
         raise CorpusError(f"--assignment {assignment!r}: no assignment of the course plan, "
                           f"module or exercise has this name (modules: "
-                          f"{', '.join(exercises.MODULES)})")
+                          f"{', '.join(registry.MODULES)})")
     return Selection(tuple(dict.fromkeys(e.split(".", 1)[0] for e in item.exercises)),
                      frozenset(item.exercises))
 
@@ -69,7 +70,7 @@ def _by_name(parts: list[str]) -> Selection:
         module = part.split(".", 1)[0]
         if "." in part:
             try:
-                picked.add(exercises.get(part).id)
+                picked.add(registry.get(part).id)
             except KeyError as exc:
                 raise CorpusError(f"--assignment {part!r}: {exc.args[0]}") from None
         else:
@@ -77,7 +78,7 @@ def _by_name(parts: list[str]) -> Selection:
         chosen.append(module)
     if not picked:
         return Selection(tuple(dict.fromkeys(chosen)))
-    picked |= {e.id for e in exercises.EXERCISES.values() if e.module in whole}
+    picked |= {e.id for e in registry.EXERCISES.values() if e.module in whole}
     return Selection(tuple(dict.fromkeys(chosen)), frozenset(picked))
 
 

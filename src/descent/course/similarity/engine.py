@@ -82,10 +82,11 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
     docs = fingerprint_all(corpus)
     if corpus.exercises is not None:   # another assignment's exercises in the same module
         for doc in docs.values():
-            _drop(doc, lambda h: doc.owner[h] not in corpus.exercises and doc.owner[h] != OTHER)
+            _drop(doc, lambda h, doc=doc: doc.owner[h] not in corpus.exercises
+                  and doc.owner[h] != OTHER)
     too_short, judged = _exercise_lengths(docs.values())
     for doc in docs.values():
-        _drop(doc, lambda h: doc.owner[h] in too_short)
+        _drop(doc, lambda h, doc=doc: doc.owner[h] in too_short)
     weights = {m: _weights([d for d in docs.values() if d.module == m]) for m in corpus.template}
     shared = _shared(docs, weights)
     size = {key: len(doc.prints) for key, doc in docs.items()}

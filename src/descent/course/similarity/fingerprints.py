@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from copydetect.utils import filter_code, winnow
 
-from ... import exercises
+from ... import registry
 from .corpus import Corpus
 
 K = 25           # noise threshold: k-grams of 25 characters of filtered code (about 10 tokens)
@@ -136,7 +136,7 @@ def _doc(student: str, module: str, text: str, template: set[int]) -> Doc:
     owners: dict[int, str] = {}
     for h, line in zip(prints, lines.tolist()):
         if line not in owners:
-            ex = exercises.exercise_of(module, doc.function(line) or "-")
+            ex = registry.exercise_of(module, doc.function(line) or "-")
             owners[line] = ex.id if ex else OTHER
         doc.owner[h] = owners[line]
     return doc

@@ -1,7 +1,7 @@
 """The per-student HTML report: one self-contained page (styles inline, the capstone's loss
 curves as a ``data:`` image), readable offline and safe to hand back.
 
-It shows what the terminal table shows (:mod:`descent.report`), laid out for reading: the total,
+It shows what the terminal table shows (:mod:`descent.terminal_report`), laid out for reading: the total,
 each exercise's points, status and first problem, the named misconceptions with the likely
 mistake and hint, and every check that lost points with the first line of its message. Nothing
 else of a test's message, no test source, no reference values beyond those lines, no catalogue.
@@ -16,8 +16,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .. import exercises
-from ..report import _shorten, advice
+from .. import registry
+from ..terminal_report import _shorten, advice
 from .runner import GRADED
 from .submissions import file_stem
 
@@ -147,7 +147,7 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
                    "graded, or graded from another folder): this is its last grading")
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
     taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
-    if doc and not any(name.removesuffix(".py") in exercises.MODULES for name in taken):
+    if doc and not any(name.removesuffix(".py") in registry.MODULES for name in taken):
         misnamed = f" ({', '.join(taken[:3])}: not named after one, e.g. losses.py)" \
             if taken else ""
         out.append(f"no exercise modules found in the submission{misnamed}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ..html import _CSS
+from ..html_report import _CSS
 from ..submissions import file_stem
 from .engine import Analysis, Pair
 from .fingerprints import Doc

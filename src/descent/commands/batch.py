@@ -1,21 +1,23 @@
-"""The course subcommands of ``descent`` (registered by :mod:`descent.cli`).
-
-    descent batch SUBMISSIONS_DIR [--out DIR] [--jobs N | --scheduler tcp://HOST:PORT] ...
-    descent similarity SUBMISSIONS_DIR [--assignment ID] [--out DIR]
-    descent gradescope OUT.zip
-"""
+"""``descent batch SUBMISSIONS_DIR [--out DIR] [--jobs N | --scheduler tcp://HOST:PORT] ...``:
+grade every submission of a class into the class gradebook (see :mod:`descent.course.batch`).
+Exit codes: those of the batch, 130 when interrupted."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .. import options
+from ..course import batch
+from ..course.assigned import run as run_assignment
+from ..course.batch import Options, run
+from ..kit import kit_root
+from ..terminal import console
+from .shared import add_assignment_options, assignment, device_option, load_plan
+
 
 def register(sub) -> None:
-    from .. import options
-    from .termcli import add_assignment_options
-
     p = sub.add_parser("batch", help="grade every submission of a class into a gradebook",
-                       description=_doc("batch"))
+                       description=(batch.__doc__ or "").strip())
     p.add_argument("submissions", help="folder with one entry per student (a folder, .zip, "
                                         ".py or .ipynb each)")
     p.add_argument("--out", default="descent-grading",
@@ -37,31 +39,12 @@ def register(sub) -> None:
     p.add_argument("--similarity", action="store_true",
                    help="then compare every pair of submissions (descent similarity) into "
                         "OUT/similarity/; changes no grade")
-    p.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu")
+    device_option(p)
     add_assignment_options(p, "grade")
     p.set_defaults(func=_cmd_batch)
 
-    from .similarity.command import register as register_similarity
-
-    register_similarity(sub)
-
-    p = sub.add_parser("gradescope", help="build a Gradescope autograder archive")
-    p.add_argument("out", help="the .zip to write")
-    add_assignment_options(p, "grade")
-    p.set_defaults(func=_cmd_gradescope)
-
-
-def _doc(name: str) -> str:
-    from . import batch
-
-    return (batch.__doc__ or "").strip() if name == "batch" else ""
-
 
 def _cmd_batch(args) -> int:
-    from ..kit import kit_root
-    from ..terminal import console
-    from .batch import Options, run
-
     opts = Options(submissions=Path(args.submissions), out=Path(args.out),
                    gradebook=Path(args.gradebook) if args.gradebook else None, jobs=args.jobs,
                    scheduler=args.scheduler, timeout_s=args.timeout,
@@ -71,10 +54,8 @@ def _cmd_batch(args) -> int:
                    similarity_assignment=getattr(args, "assignment", None))
     try:
         if args.assignment:   # the plan's assignment: late policy, assignment grades
-            from .assigned import run as run_assignment
-            from .termcli import assignment, load_plan
-
             item = assignment(args)
+            assert item is not None   # --assignment was given
             return run_assignment(opts, load_plan(args), item, kit_root(), console)
         return run(opts, kit_root(), console)
     except KeyboardInterrupt:   # before or after the grading itself: nothing half-written
@@ -82,25 +63,3 @@ def _cmd_batch(args) -> int:
         return 130
 
 
-def _cmd_gradescope(args) -> int:
-    from ..kit import kit_root
-    from ..terminal import console
-    from rich.markup import escape
-
-    from .gradescope import build
-    from .termcli import assignment
-
-    item = assignment(args)
-    out = Path(args.out)
-    if out.is_dir():
-        raise ValueError(f"{out} is a folder; give the .zip file to write")
-    try:
-        build(kit_root(), out, selection=item.selection if item else "",
-              points=item.points if item else None)
-    except OSError as exc:
-        console.print(f"[red]descent gradescope: cannot write {escape(str(out))}: "
-                      f"{escape(exc.strerror or str(exc))}[/red]")
-        return 2
-    console.print(f"Gradescope autograder{' for ' + escape(item.id) if item else ''} "
-                  f"written to {escape(str(out))}")
-    return 0

@@ -33,6 +33,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import __version__
+from ..errors import DescentError
 
 SCHEMA = 1
 APPLICATION_ID = 0x44534354   # "DSCT"
@@ -84,7 +85,7 @@ CREATE TABLE images (
 """
 
 
-class GradebookError(Exception):
+class GradebookError(DescentError):
     """The gradebook cannot be used; the message says why and what to do."""
 
 

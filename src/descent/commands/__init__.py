@@ -1,0 +1,80 @@
+"""The ``descent`` command: one module of this package per verb.
+
+    descent grade PATH|solutions|starter [...]   grade implementations with the hidden graders
+    descent check [IMPL]                         run the public exercises (the student's view)
+    descent audit [--module M]                   prove the graders: every catalogued bug loses
+                                                 points, every alternative keeps full marks
+    descent stubs [--check]                      regenerate starter/ from solutions/
+    descent bundle OUT                           build the student bundle
+    descent report RESULTS.json                  print a results file again
+    descent demo                                 bundle, grade the solutions and a sample
+                                                 submission, then a sample class (batch), then
+                                                 one assignment of the course plan
+    descent course check | merge                 the course plan (course.toml); see also
+    descent grades                               --assignment on grade, batch, bundle
+    descent new-exercise MODULE NAME             scaffold a new exercise (every file it needs)
+    descent docs [--check]                       remake docs/exercises.md's tables
+    descent export | labs | gradebook merge | batch | similarity | gradescope
+                                                 (see ``descent VERB --help``)
+
+This package is the only place that parses arguments, prints a command's errors and chooses exit
+codes. Each verb's module has ``register(subparsers)``, which declares its arguments and sets
+``func``, the function that runs it and returns the exit code. The libraries it calls raise
+:class:`descent.errors.DescentError` for a problem the user can fix; :func:`main` prints that
+message as ``descent VERB: ...`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.markup import escape
+
+from ..errors import USER_ERRORS
+from ..terminal import console
+from . import (
+    audit,
+    batch,
+    bundle,
+    check,
+    course,
+    demo,
+    docs,
+    export,
+    grade,
+    gradebook,
+    grades,
+    gradescope,
+    labs,
+    new_exercise,
+    report,
+    similarity,
+    stubs,
+)
+
+# In the order ``descent --help`` lists them.
+VERBS = (grade, check, audit, stubs, bundle, report, demo, export, labs, gradebook, batch,
+         similarity, gradescope, course, grades, new_exercise, docs)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="descent", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="command", required=True)
+    for verb in VERBS:
+        verb.register(sub)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        console.print(f"[red]descent {args.command}: {escape(str(exc))}[/red]")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
