@@ -25,7 +25,7 @@ from timing import KIT, PYTHON, Failed, class_folder, kit_env, timed
 
 
 def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
-    command = [PYTHON, "-m", "descent.cli", "grade", *map(str, subs), "--results", str(results),
+    command = [PYTHON, "-m", "descent", "grade", *map(str, subs), "--results", str(results),
                "--exit-zero", *mode]
     run = timed(command, env=kit_env())
     doc = json.loads(results.read_text())
@@ -35,7 +35,7 @@ def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
 
 def _batch(folder: Path, out: Path, *select: str) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    run = timed([PYTHON, "-m", "descent.cli", "batch", str(folder), "--out", str(out),
+    run = timed([PYTHON, "-m", "descent", "batch", str(folder), "--out", str(out),
                  "--no-reports", *select], env=kit_env())
     db = sqlite3.connect(out / "gradebook.sqlite")
     rows = list(db.execute("SELECT points, max_points FROM submissions"))

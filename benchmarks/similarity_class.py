@@ -33,21 +33,21 @@ sys.path.insert(0, str(KIT / "tests" / "course"))
 
 import similarity_class as sample  # noqa: E402
 
-from descent import exercises  # noqa: E402
+from descent import registry  # noqa: E402
 from descent.course.similarity import corpus, engine, pages  # noqa: E402
 
 
 def generate(folder: Path, students: int, copies: int, seed: int) -> list[tuple[str, str]]:
     rng = random.Random(seed)
-    starter = {m: (KIT / "starter" / f"{m}.py").read_text() for m in exercises.MODULES}
+    starter = {m: (KIT / "starter" / f"{m}.py").read_text() for m in registry.MODULES}
     options = {m: [sample.reference_bodies(KIT, m), sample.alternatives(KIT, m)]
-               for m in exercises.MODULES}
+               for m in registry.MODULES}
     texts = {}
     for i in range(students):
         modules = {}
-        for m in exercises.MODULES:
+        for m in registry.MODULES:
             bodies = {}
-            for ex in (e for e in exercises.EXERCISES.values() if e.module == m):
+            for ex in (e for e in registry.EXERCISES.values() if e.module == m):
                 pick = rng.choice([0, 0, 1, None])
                 for fn in ex.functions:
                     source = options[m][pick].get(fn) if pick is not None else None
@@ -92,13 +92,13 @@ def main() -> None:
         folder.mkdir()
         planted = generate(folder, args.students, args.copies, args.seed)
         t0 = time.perf_counter()
-        found = corpus.read(folder, KIT, exercises.MODULES)
+        found = corpus.read(folder, KIT, registry.MODULES)
         t1 = time.perf_counter()
         analysis = engine.analyse(found)
         t2 = time.perf_counter()
         pages.write(analysis, Path(tmp) / "out")
         t3 = time.perf_counter()
-    print(f"{len(found.students)} students, {len(exercises.MODULES)} modules, "
+    print(f"{len(found.students)} students, {len(registry.MODULES)} modules, "
           f"{len(analysis.pairs)} pairs; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
     print(f"read {t1 - t0:.1f} s, compare {t2 - t1:.1f} s, reports {t3 - t2:.1f} s, "

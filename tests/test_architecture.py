@@ -78,7 +78,7 @@ def _offenders(paths, forbidden) -> dict[str, list[str]]:
 
 def test_the_isolation_package_knows_nothing_of_pytest_or_the_plugin():
     forbidden = ["pytest", "_pytest", "descent.plugin", "descent.plugin_workers",
-                 "descent.cli"]
+                 "descent.commands"]
     assert _offenders(_files(ISOLATION), forbidden) == {}
 
 
