@@ -29,9 +29,22 @@ from descent.course.demo import assemble  # noqa: E402
 
 def batch(submissions: Path, out: Path, *extra: str) -> float:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "descent", "batch", str(submissions),
-                           "--out", str(out), "--no-reports", *extra], cwd=KIT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "descent",
+            "batch",
+            str(submissions),
+            "--out",
+            str(out),
+            "--no-reports",
+            *extra,
+        ],
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+    )
     wall = time.monotonic() - start
     if proc.returncode != 0:
         raise SystemExit(f"batch failed ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr}")
@@ -59,8 +72,13 @@ def main() -> None:
     if not args.no_dask:
         from distributed import LocalCluster
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
         modes["Dask, 2 workers"] = ["--scheduler", cluster.scheduler_address]
     results = {}
     try:

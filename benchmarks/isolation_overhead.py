@@ -49,14 +49,18 @@ def per_call(calls: int) -> None:
     manager = IsolationManager()
     t0 = time.perf_counter()
     info = manager.mode()
-    print(f"fork server ready + probe: {time.perf_counter() - t0:.2f} s "
-          f"(preload {info['preload_s']} s); mode {info['mode']}")
+    print(
+        f"fork server ready + probe: {time.perf_counter() - t0:.2f} s "
+        f"(preload {info['preload_s']} s); mode {info['mode']}"
+    )
     local = FolderImplementation(KIT / "solutions", "local")
     remote = WorkerImplementation("remote", manager, folder=str(KIT / "solutions"))
     t0 = time.perf_counter()
     remote.losses.mse_forward(torch.zeros(2), torch.zeros(2))
-    print(f"first call (worker fork + confinement + import): {time.perf_counter() - t0:.3f} s; "
-          f"mechanisms: {', '.join(remote.process.applied)}")
+    print(
+        f"first call (worker fork + confinement + import): {time.perf_counter() - t0:.3f} s; "
+        f"mechanisms: {', '.join(remote.process.applied)}"
+    )
 
     def bench(label, fn):
         def median(impl):
@@ -66,27 +70,37 @@ def per_call(calls: int) -> None:
                 fn(impl)
                 samples.append(time.perf_counter() - t)
             return statistics.median(samples)
+
         a, b = median(local), median(remote)
-        print(f"  {label:<44} in-process {a * 1e3:7.3f} ms   worker {b * 1e3:7.3f} ms   "
-              f"overhead {(b - a) * 1e3:7.3f} ms   ratio {b / a:6.1f}x")
+        print(
+            f"  {label:<44} in-process {a * 1e3:7.3f} ms   worker {b * 1e3:7.3f} ms   "
+            f"overhead {(b - a) * 1e3:7.3f} ms   ratio {b / a:6.1f}x"
+        )
         return b
 
     x, y = torch.randn(8, 8, dtype=torch.float64), torch.randn(8, 8, dtype=torch.float64)
     big, w, bias = torch.randn(256, 256), torch.randn(128, 256), torch.randn(128)
     print(f"per call, median of {calls}:")
     bench("losses.mse_forward 8x8 float64", lambda m: m.losses.mse_forward(x, y))
-    bench("mse_forward + mse_backward (cache crosses)",
-          lambda m: m.losses.mse_backward(torch.tensor(1.0, dtype=torch.float64),
-                                          m.losses.mse_forward(x, y)[1]))
+    bench(
+        "mse_forward + mse_backward (cache crosses)",
+        lambda m: m.losses.mse_backward(
+            torch.tensor(1.0, dtype=torch.float64), m.losses.mse_forward(x, y)[1]
+        ),
+    )
     if (KIT / "solutions" / "layers.py").exists():
-        bench("layers.linear_forward 256x256 @ 128x256",
-              lambda m: m.layers.linear_forward(big, w, bias))
+        bench(
+            "layers.linear_forward 256x256 @ 128x256",
+            lambda m: m.layers.linear_forward(big, w, bias),
+        )
     if (KIT / "solutions" / "autograd.py").exists():
+
         def value_graph(m):
             a, b = m.autograd.Value(2.0), m.autograd.Value(-3.0)
-            c = (a * b + a ** 2).tanh()
+            c = (a * b + a**2).tanh()
             c.backward()
             return a.grad
+
         bench("autograd.Value: 2 objects, 4 ops, backward, .grad", value_graph)
 
         def build_chain(x):
@@ -106,11 +120,16 @@ def per_call(calls: int) -> None:
             x, y = build_chain(m.autograd.Value(0.3))
             y.backward()
             return y.data, x.grad
+
         bench("autograd.Value: chain of 100 ops, backward", value_chain)
-        bench("the same chain recorded as a tape (run_graph)",
-              lambda m: run_graph(m.autograd.Value, build_chain, [0.3]))
-        print(f"  worker requests in these calls: {remote.requests} round trips, "
-              f"{remote.pipelined} pipelined (sent without waiting)")
+        bench(
+            "the same chain recorded as a tape (run_graph)",
+            lambda m: run_graph(m.autograd.Value, build_chain, [0.3]),
+        )
+        print(
+            f"  worker requests in these calls: {remote.requests} round trips, "
+            f"{remote.pipelined} pipelined (sent without waiting)"
+        )
     edit_detection(calls, bench)
     remote.close()
     manager.close()
@@ -123,16 +142,31 @@ def per_call(calls: int) -> None:
 
 def _graded_copy(tmp: Path, name: str) -> Path:
     folder = tmp / name
-    shutil.copytree(KIT / "solutions", folder, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    shutil.copytree(
+        KIT / "solutions",
+        folder,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__init__.py", "__pycache__"),
+    )
     return folder
 
 
 def _pytest(suites: list[str], impls: list[str], mode: list[str], results: Path):
     import json
 
-    cmd = [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider",
-           "--no-grade-summary", f"--results={results}", *[f"--impl={i}" for i in impls], *mode]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *suites,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--no-grade-summary",
+        f"--results={results}",
+        *[f"--impl={i}" for i in impls],
+        *mode,
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
@@ -152,29 +186,45 @@ def per_submission(suites: list[str], submissions: int, repeats: int, tmp: Path)
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in modes}
     tests: dict[str, list[float]] = {k: [] for k in modes}
     trips = (0, 0)
-    for _ in range(repeats):          # interleaved, so load changes hit both modes alike
+    for _ in range(repeats):  # interleaved, so load changes hit both modes alike
         for name, mode in modes.items():
             elapsed, doc = _pytest(suites, subs, mode, tmp / "r.json")
             samples[name].append((elapsed, doc["duration_s"]))
             tests[name].append(sum(t["duration_s"] for t in doc["tests"]))
             block = doc["implementations"][0]
-            trips = (block.get("worker_requests", trips[0]),
-                     block.get("worker_pipelined", trips[1]))
-    print(f"whole processes ({submissions} submissions per pytest run, {repeats} interleaved "
-          f"runs per mode, median):")
-    med = {k: (statistics.median(w for w, _ in v), statistics.median(d for _, d in v))
-           for k, v in samples.items()}
+            trips = (
+                block.get("worker_requests", trips[0]),
+                block.get("worker_pipelined", trips[1]),
+            )
+    print(
+        f"whole processes ({submissions} submissions per pytest run, {repeats} interleaved "
+        f"runs per mode, median):"
+    )
+    med = {
+        k: (statistics.median(w for w, _ in v), statistics.median(d for _, d in v))
+        for k, v in samples.items()
+    }
     (wa, da), (wb, db) = med["in-process"], med["isolated"]
-    print(f"  process wall:  in-process {wa:7.2f} s   isolated {wb:7.2f} s   ratio {wb / wa:5.2f}x"
-          f"   isolation cost per submission {(wb - wa) / submissions:+.2f} s")
-    print(f"  grading time (results duration_s): in-process {da:7.2f} s   isolated {db:7.2f} s"
-          f"   ratio {db / da:5.2f}x   per submission {(db - da) / submissions:+.2f} s")
+    print(
+        f"  process wall:  in-process {wa:7.2f} s   isolated {wb:7.2f} s   ratio {wb / wa:5.2f}x"
+        f"   isolation cost per submission {(wb - wa) / submissions:+.2f} s"
+    )
+    print(
+        f"  grading time (results duration_s): in-process {da:7.2f} s   isolated {db:7.2f} s"
+        f"   ratio {db / da:5.2f}x   per submission {(db - da) / submissions:+.2f} s"
+    )
     ta, tb = statistics.median(tests["in-process"]), statistics.median(tests["isolated"])
-    print(f"  summed test durations (no fork server, no collection): in-process {ta:7.2f} s   "
-          f"isolated {tb:7.2f} s   per submission {(tb - ta) / submissions:+.2f} s")
+    print(
+        f"  summed test durations (no fork server, no collection): in-process {ta:7.2f} s   "
+        f"isolated {tb:7.2f} s   per submission {(tb - ta) / submissions:+.2f} s"
+    )
     print(f"  worker requests per submission: {trips[0]} round trips, {trips[1]} pipelined")
-    print("  all samples (wall s, duration s): " + "; ".join(
-        f"{k}: " + ", ".join(f"{w:.1f}/{d:.1f}" for w, d in v) for k, v in samples.items()))
+    print(
+        "  all samples (wall s, duration s): "
+        + "; ".join(
+            f"{k}: " + ", ".join(f"{w:.1f}/{d:.1f}" for w, d in v) for k, v in samples.items()
+        )
+    )
 
 
 _FLOOR_TESTS = """
@@ -243,19 +293,36 @@ def per_test_floor(n: int, repeats: int, tmp: Path) -> None:
     out = tmp / "floor.json"
     for _ in range(repeats):
         for name, mode in modes.items():
-            subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q", "-p",
-                            "no:cacheprovider", "--no-grade-summary", f"--impl={sub}", *mode],
-                           cwd=KIT, capture_output=True, env=dict(os.environ,
-                                                                  DESCENT_FLOOR_OUT=str(out)))
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    str(folder),
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--no-grade-summary",
+                    f"--impl={sub}",
+                    *mode,
+                ],
+                cwd=KIT,
+                capture_output=True,
+                env=dict(os.environ, DESCENT_FLOOR_OUT=str(out)),
+            )
             sums = json.loads(out.read_text())
             for k in kinds:
                 times[name][k].append(sums[k])
-    print(f"per test, call phase inside pytest ({n} tests of each kind, {repeats} interleaved runs per "
-          f"mode, median):")
+    print(
+        f"per test, call phase inside pytest ({n} tests of each kind, {repeats} interleaved runs per "
+        f"mode, median):"
+    )
     for k in kinds:
         a, b = (statistics.median(times[m][k]) for m in modes)
-        print(f"  {k:<14} in-process {a / n * 1e3:6.3f} ms   isolated {b / n * 1e3:6.3f} ms   "
-              f"cost per test {(b - a) / n * 1e3:+6.3f} ms")
+        print(
+            f"  {k:<14} in-process {a / n * 1e3:6.3f} ms   isolated {b / n * 1e3:6.3f} ms   "
+            f"cost per test {(b - a) / n * 1e3:+6.3f} ms"
+        )
 
 
 def edit_detection(calls: int, bench) -> None:
@@ -281,26 +348,35 @@ def edit_detection(calls: int, bench) -> None:
             samples["crc"].append(t1 - t0)
             samples["version"].append(time.perf_counter() - t1)
         crc, version = (statistics.median(samples[k]) for k in ("crc", "version"))
-        call = bench(f"losses.mse_forward, {n} float32 elements",
-                     lambda m: m.losses.mse_forward(*pair))
-        print(f"    contents check {crc * 1e6:8.1f} us   version only {version * 1e6:6.2f} us   "
-              f"{crc / call:6.1%} of the worker call")
+        call = bench(
+            f"losses.mse_forward, {n} float32 elements", lambda m: m.losses.mse_forward(*pair)
+        )
+        print(
+            f"    contents check {crc * 1e6:8.1f} us   version only {version * 1e6:6.2f} us   "
+            f"{crc / call:6.1%} of the worker call"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--submissions", type=int, default=3)
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip-processes", action="store_true",
-                        help="skip the whole-process runs of the graders")
-    parser.add_argument("--floor", type=int, default=0, metavar="N",
-                        help="also time N generated one-request tests of each kind")
+    parser.add_argument(
+        "--skip-processes", action="store_true", help="skip the whole-process runs of the graders"
+    )
+    parser.add_argument(
+        "--floor",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N generated one-request tests of each kind",
+    )
     args = parser.parse_args()
-    suites = ["graders"] if args.full else ["graders/test_losses.py",
-                                            "graders/test_activations.py"]
+    suites = ["graders"] if args.full else ["graders/test_losses.py", "graders/test_activations.py"]
     tmp = Path(tempfile.mkdtemp(prefix="descent-bench-"))
     try:
         per_call(args.calls)

@@ -25,8 +25,17 @@ from timing import KIT, PYTHON, Failed, class_folder, kit_env, timed
 
 
 def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
-    command = [PYTHON, "-m", "descent", "grade", *map(str, subs), "--results", str(results),
-               "--exit-zero", *mode]
+    command = [
+        PYTHON,
+        "-m",
+        "descent",
+        "grade",
+        *map(str, subs),
+        "--results",
+        str(results),
+        "--exit-zero",
+        *mode,
+    ]
     run = timed(command, env=kit_env())
     doc = json.loads(results.read_text())
     short = [b["name"] for b in doc["implementations"] if b["points"] != b["max_points"]]
@@ -35,33 +44,40 @@ def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
 
 def _batch(folder: Path, out: Path, *select: str) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    run = timed([PYTHON, "-m", "descent", "batch", str(folder), "--out", str(out),
-                 "--no-reports", *select], env=kit_env())
+    run = timed(
+        [PYTHON, "-m", "descent", "batch", str(folder), "--out", str(out), "--no-reports", *select],
+        env=kit_env(),
+    )
     db = sqlite3.connect(out / "gradebook.sqlite")
     rows = list(db.execute("SELECT points, max_points FROM submissions"))
     db.close()
     short = sum(1 for points, most in rows if points != most)
-    return {"wall_s": run.wall_s, "cpu_s": run.cpu_s,
-            "lost_points": [f"{short} of {len(rows)} submissions"] if short else []}
+    return {
+        "wall_s": run.wall_s,
+        "cpu_s": run.cpu_s,
+        "lost_points": [f"{short} of {len(rows)} submissions"] if short else [],
+    }
 
 
 MODES = {
-    "grade, in-process": lambda subs, folder, tmp, k: _grade(subs, tmp / "r.json", "--isolation",
-                                                             "none", "--insecure", *k),
+    "grade, in-process": lambda subs, folder, tmp, k: _grade(
+        subs, tmp / "r.json", "--isolation", "none", "--insecure", *k
+    ),
     "grade, isolated": lambda subs, folder, tmp, k: _grade(subs, tmp / "r.json", *k),
     "batch, isolated": lambda subs, folder, tmp, k: _batch(folder, tmp / "batch-out", *k),
 }
 
 
-def full_graders(sizes: list[int], tmp: Path, log,
-                 select: list[str] = ()) -> tuple[list[dict], dict | None]:
+def full_graders(
+    sizes: list[int], tmp: Path, log, select: list[str] = ()
+) -> tuple[list[dict], dict | None]:
     """Rows per (size, mode); also the results document of the first isolated ``descent grade``
     run, the smallest class (for :func:`profile`). ``select``: extra options (``-k EXPR``)."""
     rows, first_doc = [], None
     for n in sizes:
         folder = tmp / f"class{n}"
         subs = class_folder(folder, n)
-        for mode, run in MODES.items():        # interleaved: the modes of a size run together
+        for mode, run in MODES.items():  # interleaved: the modes of a size run together
             log(f"  full graders: {mode}, {n} submission(s) ...")
             try:
                 got = run(subs, folder, tmp, list(select))
@@ -70,10 +86,17 @@ def full_graders(sizes: list[int], tmp: Path, log,
                 continue
             if mode == "grade, isolated" and first_doc is None:
                 first_doc = got.get("doc")
-            rows.append({"submissions": n, "mode": mode, "wall_s": got["wall_s"],
-                         "cpu_s": got["cpu_s"], "wall_per_submission_s": got["wall_s"] / n,
-                         "cpu_per_submission_s": got["cpu_s"] / n,
-                         "lost_points": got["lost_points"]})
+            rows.append(
+                {
+                    "submissions": n,
+                    "mode": mode,
+                    "wall_s": got["wall_s"],
+                    "cpu_s": got["cpu_s"],
+                    "wall_per_submission_s": got["wall_s"] / n,
+                    "cpu_per_submission_s": got["cpu_s"] / n,
+                    "lost_points": got["lost_points"],
+                }
+            )
         shutil.rmtree(folder, ignore_errors=True)
     return rows, first_doc
 
@@ -87,8 +110,10 @@ def profile(doc: dict) -> dict[str, list[tuple[str, float, int]]]:
         for key, name in (("module", module), ("test kind", kind)):
             by[key][name][0] += test["duration_s"]
             by[key][name][1] += 1
-    return {key: sorted(((k, round(s, 3), c) for k, (s, c) in table.items()),
-                        key=lambda r: -r[1]) for key, table in by.items()}
+    return {
+        key: sorted(((k, round(s, 3), c) for k, (s, c) in table.items()), key=lambda r: -r[1])
+        for key, table in by.items()
+    }
 
 
 def _bundle(tmp: Path, name: str, solved: bool) -> Path:
@@ -118,8 +143,12 @@ def student_loop(tmp: Path, module: str, repeats: int, log, whole: bool = True) 
             for code, bundle in bundles.items():
                 log(f"  student loop: {code}, {target} ...")
                 try:
-                    run = timed([PYTHON, "-m", "pytest", path, "-q", "-p", "no:cacheprovider"],
-                                cwd=bundle, env=kit_env(), ok=(0, 1))
+                    run = timed(
+                        [PYTHON, "-m", "pytest", path, "-q", "-p", "no:cacheprovider"],
+                        cwd=bundle,
+                        env=kit_env(),
+                        ok=(0, 1),
+                    )
                 except Failed as exc:
                     errors[(code, target)] = str(exc)[:500]
                     continue
@@ -135,7 +164,10 @@ def student_loop(tmp: Path, module: str, repeats: int, log, whole: bool = True) 
             if key in errors:
                 row["error"] = errors[key]
             if samples[key]:
-                row.update(wall_s=statistics.median(samples[key]),
-                           cpu_s=statistics.median(cpu[key]), runs=len(samples[key]))
+                row.update(
+                    wall_s=statistics.median(samples[key]),
+                    cpu_s=statistics.median(cpu[key]),
+                    runs=len(samples[key]),
+                )
             rows.append(row)
     return rows

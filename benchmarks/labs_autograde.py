@@ -32,8 +32,13 @@ def course(kit: Path, root: Path, students: int) -> dict[str, str]:
         if (kit / "labs" / name).is_dir():
             shutil.copytree(kit / "labs" / name, root / name)
     shutil.copy(kit / "labs" / "nbgrader_config.py", root)
-    env = dict(os.environ, PYTHONPATH=str(kit / "src"), DESCENT_LABS_KEYS=str(root / "keys"),
-               PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", TMPDIR=str(root))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(kit / "src"),
+        DESCENT_LABS_KEYS=str(root / "keys"),
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        TMPDIR=str(root),
+    )
     env.pop("DESCENT_EXCHANGE", None)
     for assignment in ASSIGNMENTS:
         run(["nbgrader", "generate_assignment", assignment, "--create"], root, env)
@@ -45,8 +50,9 @@ def course(kit: Path, root: Path, students: int) -> dict[str, str]:
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
-    done = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(BIN / command[0]), *command[1:]], cwd=cwd, env=env, capture_output=True, text=True
+    )
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{done.stderr[-3000:]}")
 
@@ -79,8 +85,9 @@ def main() -> None:
     for kit in kits:
         medians = {a: statistics.median(r[a] for r in times[kit]) for a in ASSIGNMENTS}
         base = base or medians
-        cells = "  ".join(f"{a} {medians[a]:6.2f} s ({medians[a] / base[a]:.2f}x)"
-                          for a in ASSIGNMENTS)
+        cells = "  ".join(
+            f"{a} {medians[a]:6.2f} s ({medians[a] / base[a]:.2f}x)" for a in ASSIGNMENTS
+        )
         print(f"{kit}: {cells}")
 
 

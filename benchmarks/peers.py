@@ -35,7 +35,7 @@ VENVS = KIT / ".bench-venvs"
 PEERS = {"nbgrader": "nbgrader==0.9.6", "otter": "otter-grader==6.1.6"}
 TORCH = "torch==2.13.0"
 
-CHECKS = '''
+CHECKS = """
 import math
 import torch
 import torch.nn.functional as F
@@ -116,12 +116,21 @@ def check_ce_gradient(ce_f, ce_b, adam):
             down[i, j] -= h
             numeric = (ce_f(up, t)[0] - ce_f(down, t)[0]) / (2 * h)
             assert abs(float(numeric) - float(grad[i, j])) < 1e-6
-'''
+"""
 
-NAMES = ["ce_forward", "ce_backward", "ce_upstream", "ce_large_logits", "adam_first_step",
-         "adam_second_step", "ce_gradient"]
-FUNCTIONS = {"losses": ["_log_softmax", "cross_entropy_forward", "cross_entropy_backward"],
-             "optim": ["_adam_update", "adam_step"]}
+NAMES = [
+    "ce_forward",
+    "ce_backward",
+    "ce_upstream",
+    "ce_large_logits",
+    "adam_first_step",
+    "adam_second_step",
+    "ce_gradient",
+]
+FUNCTIONS = {
+    "losses": ["_log_softmax", "cross_entropy_forward", "cross_entropy_backward"],
+    "optim": ["_adam_update", "adam_step"],
+}
 
 
 def solution_source() -> str:
@@ -150,7 +159,7 @@ def peer_venv(name: str, log) -> Path:
     venv = VENVS / name
     stamp = venv / f".installed-{PEERS[name]}"
     VENVS.mkdir(exist_ok=True)
-    with open(VENVS / f"{name}.lock", "w") as lock:   # two runs never install into one venv
+    with open(VENVS / f"{name}.lock", "w") as lock:  # two runs never install into one venv
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not stamp.exists():
             _install(venv, name, log)
@@ -162,17 +171,20 @@ def _install(venv: Path, name: str, log) -> None:
     shutil.rmtree(venv, ignore_errors=True)
     timed([PYTHON, "-m", "venv", str(venv)], timeout=300)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    timed([*pip, TORCH], timeout=1800)            # the pinned torch first, never the resolver's
+    timed([*pip, TORCH], timeout=1800)  # the pinned torch first, never the resolver's
     timed([*pip, PEERS[name], "ipykernel", "numpy", TORCH], timeout=1800)
     (venv / f".installed-{PEERS[name]}").touch()
 
 
 # --- Descent -------------------------------------------------------------------------------
 
+
 def _descent_tests() -> str:
     calls = "\n\n".join(
         f"def test_{n}(impl):\n    checks.check_{n}(impl.losses.cross_entropy_forward, "
-        f"impl.losses.cross_entropy_backward, impl.optim.adam_step)" for n in NAMES)
+        f"impl.losses.cross_entropy_backward, impl.optim.adam_step)"
+        for n in NAMES
+    )
     return f"import checks\n\n\n{calls}\n"
 
 
@@ -182,11 +194,28 @@ def descent(tmp: Path, count: int) -> dict:
     tests.mkdir(parents=True)
     (tests / "checks.py").write_text(CHECKS)
     (tests / "test_small.py").write_text(_descent_tests())
-    subs = [copy_solutions(root / "subs" / f"s{i:03d}", f"s{i:03d}", list(FUNCTIONS))
-            for i in range(count)]
-    run = timed([PYTHON, "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider",
-                 "--rootdir", str(tests), "--no-grade-summary", "--isolation=worker",
-                 *[f"--impl={s}" for s in subs]], env=kit_env(), ok=(0, 1))
+    subs = [
+        copy_solutions(root / "subs" / f"s{i:03d}", f"s{i:03d}", list(FUNCTIONS))
+        for i in range(count)
+    ]
+    run = timed(
+        [
+            PYTHON,
+            "-m",
+            "pytest",
+            str(tests),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tests),
+            "--no-grade-summary",
+            "--isolation=worker",
+            *[f"--impl={s}" for s in subs],
+        ],
+        env=kit_env(),
+        ok=(0, 1),
+    )
     passed = _count(run.stdout, "passed")
     if passed != len(NAMES) * count:
         raise Failed(f"{passed} of {len(NAMES) * count} checks passed:\n{run.tail()}")
@@ -206,32 +235,53 @@ def _count(summary: str, word: str) -> int:
 
 # --- notebooks ------------------------------------------------------------------------------
 
+
 def _notebook(cells: list[tuple[str, str, dict]]) -> dict:
-    return {"nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                        "language": "python"}},
-            "cells": [{"cell_type": kind, "id": f"cell{i}", "metadata": meta,
-                       "source": source, **({"outputs": [], "execution_count": None}
-                                            if kind == "code" else {})}
-                      for i, (kind, source, meta) in enumerate(cells)]}
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "cells": [
+            {
+                "cell_type": kind,
+                "id": f"cell{i}",
+                "metadata": meta,
+                "source": source,
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
+            for i, (kind, source, meta) in enumerate(cells)
+        ],
+    }
 
 
 def _nbgrader_meta(grade_id: str, *, solution=False, grade=False, points=0) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
-            "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     return {"nbgrader": meta}
 
 
 def nbgrader_notebook() -> dict:
-    solution = ("### BEGIN SOLUTION\n" + solution_source() + "\n### END SOLUTION\n")
-    cells = [("markdown", "Cross-entropy and Adam.", {}),
-             ("code", solution, _nbgrader_meta("solution", solution=True))]
+    solution = "### BEGIN SOLUTION\n" + solution_source() + "\n### END SOLUTION\n"
+    cells = [
+        ("markdown", "Cross-entropy and Adam.", {}),
+        ("code", solution, _nbgrader_meta("solution", solution=True)),
+    ]
     for i, name in enumerate(NAMES):
         setup = CHECKS if i == 0 else ""
-        body = (f"### BEGIN HIDDEN TESTS\n{setup}\ncheck_{name}(cross_entropy_forward, "
-                f"cross_entropy_backward, adam_step)\n### END HIDDEN TESTS\n")
+        body = (
+            f"### BEGIN HIDDEN TESTS\n{setup}\ncheck_{name}(cross_entropy_forward, "
+            f"cross_entropy_backward, adam_step)\n### END HIDDEN TESTS\n"
+        )
         cells.append(("code", body, _nbgrader_meta(f"test_{name}", grade=True, points=1)))
     return _notebook(cells)
 
@@ -242,7 +292,8 @@ def nbgrader(tmp: Path, count: int, bin_dir: Path) -> dict:
     (root / "source" / "ps1" / "ps1.ipynb").write_text(json.dumps(nbgrader_notebook()))
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'bench'\n"
-        "c.Exchange.root = %r\n" % str(root / "exchange"))
+        f"c.Exchange.root = {str(root / 'exchange')!r}\n"
+    )
     env = kit_env(bin_dir)
     timed([str(bin_dir / "nbgrader"), "generate_assignment", "ps1", "--create"], cwd=root, env=env)
     for i in range(count):
@@ -288,12 +339,14 @@ def otter(tmp: Path, count: int, bin_dir: Path) -> dict:
     tests.mkdir(parents=True)
     for fname, text in otter_tests().items():
         (tests / fname).write_text(text)
-    nb = _notebook([("markdown", "Cross-entropy and Adam.", {}),
-                    ("code", solution_source(), {})])
+    nb = _notebook([("markdown", "Cross-entropy and Adam.", {}), ("code", solution_source(), {})])
     env = kit_env(bin_dir)
     archive = root / "autograder.zip"
-    timed([str(bin_dir / "otter"), "generate", "-t", str(tests), "-o", str(archive)],
-          cwd=root, env=env)
+    timed(
+        [str(bin_dir / "otter"), "generate", "-t", str(tests), "-o", str(archive)],
+        cwd=root,
+        env=env,
+    )
     subs = []
     for i in range(count):
         path = root / "subs" / f"s{i:03d}.ipynb"
@@ -305,8 +358,11 @@ def otter(tmp: Path, count: int, bin_dir: Path) -> dict:
     for i, sub in enumerate(subs):
         out = root / "out" / f"s{i:03d}"
         out.mkdir(parents=True)
-        run = timed([str(bin_dir / "otter"), "run", "-a", str(archive), "-o", str(out),
-                     str(sub)], cwd=root, env=env)
+        run = timed(
+            [str(bin_dir / "otter"), "run", "-a", str(archive), "-o", str(out), str(sub)],
+            cwd=root,
+            env=env,
+        )
         wall, cpu = wall + run.wall_s, cpu + run.cpu_s
         passed += _otter_passed(out / "results.json", run)
     if passed != len(NAMES) * count:
@@ -331,32 +387,44 @@ def _quick_bin(peer: str) -> Path:
         return own
     if (Path(PYTHON).parent / peer).exists():
         return Path(PYTHON).parent
-    raise Failed(f"--quick installs nothing, and {peer} is in neither .bench-venvs/{peer} "
-                 f"nor this environment (the full mode installs it)")
+    raise Failed(
+        f"--quick installs nothing, and {peer} is in neither .bench-venvs/{peer} "
+        f"nor this environment (the full mode installs it)"
+    )
 
 
 def run(tmp: Path, count: int, quick: bool, log) -> dict:
     """Each peer's row (per-submission wall and CPU, or why it could not run)."""
     rows, notes = [], [f"Docker: {docker_state()}; otter runs without a container."]
     jobs = [("Descent (confined workers)", lambda: descent(tmp, count))]
-    for name, peer, fn in (("nbgrader autograde", "nbgrader", nbgrader),
-                           ("otter-grader (otter run)", "otter", otter)):
+    for name, peer, fn in (
+        ("nbgrader autograde", "nbgrader", nbgrader),
+        ("otter-grader (otter run)", "otter", otter),
+    ):
+
         def job(fn=fn, peer=peer):
             bin_dir = _quick_bin(peer) if quick else peer_venv(peer, log)
             where = bin_dir.parent.relative_to(KIT) if bin_dir.is_relative_to(KIT) else bin_dir
             return {**fn(tmp, count, bin_dir), "environment": str(where)}
+
         jobs.append((name, job))
     for name, job in jobs:
         log(f"  peers: {name}, {count} submissions ...")
         try:
             got = job()
-        except Exception as exc:        # a peer that cannot run is reported, never fatal
+        except Exception as exc:  # noqa: BLE001 - a peer that cannot run is reported, never fatal
             why = str(exc) if isinstance(exc, Failed) else f"{type(exc).__name__}: {exc}"
             rows.append({"tool": name, "submissions": count, "error": why[:800]})
             continue
-        rows.append({"tool": name, "submissions": count, **got,
-                     "wall_per_submission_s": got["wall_s"] / count,
-                     "cpu_per_submission_s": got["cpu_s"] / count})
+        rows.append(
+            {
+                "tool": name,
+                "submissions": count,
+                **got,
+                "wall_per_submission_s": got["wall_s"] / count,
+                "cpu_per_submission_s": got["cpu_s"] / count,
+            }
+        )
     base = next((r for r in rows if r["tool"].startswith("nbgrader") and "wall_s" in r), None)
     for r in rows:
         if base and "wall_s" in r:

@@ -46,6 +46,7 @@ def cases(device: str, quick: bool) -> dict:
             out = fn(*leaves)
             out.backward(upstream if upstream is not None else torch.ones_like(out))
             return [leaf.grad for leaf in leaves]
+
         return run
 
     def ref_ce():
@@ -87,19 +88,37 @@ def cases(device: str, quick: bool) -> dict:
         torch_opt.step()
 
     return {
-        "cross-entropy": (f"{n}x{c}", ref_ce,
-                          torch_pair(lambda z: F.cross_entropy(z, target), logits)),
-        "softmax": (f"{n}x{c}", ref_softmax,
-                    torch_pair(lambda z: F.softmax(z, -1), dlogits, upstream=logits)),
-        "log-softmax": (f"{n}x{c}", ref_log_softmax,
-                        torch_pair(lambda z: F.log_softmax(z, -1), dlogits, upstream=logits)),
-        "layer norm": (f"{n}x{d}", ref_layernorm,
-                       torch_pair(lambda z, g, b: F.layer_norm(z, (d,), g, b), x, gamma, beta,
-                                  upstream=dy)),
-        "batch norm (training)": (f"{n}x{d}", ref_batchnorm,
-                                  torch_pair(lambda z, g, b: F.batch_norm(
-                                      z, rm.clone(), rv.clone(), g, b, True), x, gamma, beta,
-                                      upstream=dy)),
+        "cross-entropy": (
+            f"{n}x{c}",
+            ref_ce,
+            torch_pair(lambda z: F.cross_entropy(z, target), logits),
+        ),
+        "softmax": (
+            f"{n}x{c}",
+            ref_softmax,
+            torch_pair(lambda z: F.softmax(z, -1), dlogits, upstream=logits),
+        ),
+        "log-softmax": (
+            f"{n}x{c}",
+            ref_log_softmax,
+            torch_pair(lambda z: F.log_softmax(z, -1), dlogits, upstream=logits),
+        ),
+        "layer norm": (
+            f"{n}x{d}",
+            ref_layernorm,
+            torch_pair(lambda z, g, b: F.layer_norm(z, (d,), g, b), x, gamma, beta, upstream=dy),
+        ),
+        "batch norm (training)": (
+            f"{n}x{d}",
+            ref_batchnorm,
+            torch_pair(
+                lambda z, g, b: F.batch_norm(z, rm.clone(), rv.clone(), g, b, True),
+                x,
+                gamma,
+                beta,
+                upstream=dy,
+            ),
+        ),
         "GELU": (f"{n}x{d}", ref_gelu, torch_pair(F.gelu, x, upstream=dy)),
         "Adam step": (f"{n}x{d}", ref_adam, torch_adam),
     }
@@ -117,14 +136,22 @@ def measure(device: str, quick: bool, repeats: int) -> list[dict]:
     """Median seconds of each side per case, the two sides alternating sample by sample."""
     rows = []
     for name, (size, ref, ours) in cases(device, quick).items():
-        ref(), ours()                                   # warm-up (allocator, kernels)
+        ref(), ours()  # warm-up (allocator, kernels)
         samples = {"reference": [], "pytorch": []}
         for _ in range(repeats):
             samples["reference"].append(timed(ref, device))
             samples["pytorch"].append(timed(ours, device))
         r, p = (statistics.median(samples[k]) for k in ("reference", "pytorch"))
-        rows.append({"device": device, "operation": name, "size": size, "reference_s": r,
-                     "pytorch_s": p, "ratio": r / p})
+        rows.append(
+            {
+                "device": device,
+                "operation": name,
+                "size": size,
+                "reference_s": r,
+                "pytorch_s": p,
+                "ratio": r / p,
+            }
+        )
     return rows
 
 
@@ -135,20 +162,27 @@ def devices(choice: str) -> list[str]:
 
 def print_rows(rows: list[dict]) -> None:
     for r in rows:
-        print(f"  {r['device']:<5} {r['operation']:<22} {r['size']:>10}   reference "
-              f"{r['reference_s'] * 1e3:8.2f} ms   PyTorch {r['pytorch_s'] * 1e3:8.2f} ms   "
-              f"ratio {r['ratio']:5.2f}x")
+        print(
+            f"  {r['device']:<5} {r['operation']:<22} {r['size']:>10}   reference "
+            f"{r['reference_s'] * 1e3:8.2f} ms   PyTorch {r['pytorch_s'] * 1e3:8.2f} ms   "
+            f"ratio {r['ratio']:5.2f}x"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="all")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: on a shared machine a second thread "
-                             "waits for a busy core and both sides slow down many times over)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: on a shared machine a second thread "
+        "waits for a busy core and both sides slow down many times over)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 15)

@@ -12,35 +12,86 @@ def _s(x: float | None) -> str:
 
 
 def peers_table(body: dict) -> tuple[list[str], list[list[str]]]:
-    head = ["tool", "submissions", "wall s", "wall s / submission", "CPU s / submission",
-            "ratio to nbgrader", "note"]
+    head = [
+        "tool",
+        "submissions",
+        "wall s",
+        "wall s / submission",
+        "CPU s / submission",
+        "ratio to nbgrader",
+        "note",
+    ]
     rows = []
     for r in body["rows"]:
         if "error" in r:
-            rows.append([r["tool"], str(r["submissions"]), "-", "-", "-", "-",
-                         "did not run: " + r["error"].splitlines()[0][:160]])
+            rows.append(
+                [
+                    r["tool"],
+                    str(r["submissions"]),
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    "did not run: " + r["error"].splitlines()[0][:160],
+                ]
+            )
         else:
-            rows.append([r["tool"], str(r["submissions"]), _s(r["wall_s"]),
-                         _s(r["wall_per_submission_s"]), _s(r["cpu_per_submission_s"]),
-                         _s(r.get("ratio_to_nbgrader")),
-                         f"{r['checks_passed']} checks passed"
-                         + (f"; from {r['environment']}" if r.get("environment") else "")])
+            rows.append(
+                [
+                    r["tool"],
+                    str(r["submissions"]),
+                    _s(r["wall_s"]),
+                    _s(r["wall_per_submission_s"]),
+                    _s(r["cpu_per_submission_s"]),
+                    _s(r.get("ratio_to_nbgrader")),
+                    f"{r['checks_passed']} checks passed"
+                    + (f"; from {r['environment']}" if r.get("environment") else ""),
+                ]
+            )
     return head, rows
 
 
 def kit_table(body: dict) -> tuple[list[str], list[list[str]]]:
-    head = ["submissions", "command", "wall s", "CPU s", "wall s / submission",
-            "CPU s / submission", "note"]
+    head = [
+        "submissions",
+        "command",
+        "wall s",
+        "CPU s",
+        "wall s / submission",
+        "CPU s / submission",
+        "note",
+    ]
     rows = []
     for r in body["rows"]:
         if "error" in r:
-            rows.append([str(r["submissions"]), r["mode"], "-", "-", "-", "-",
-                         "failed: " + r["error"].splitlines()[0][:160]])
+            rows.append(
+                [
+                    str(r["submissions"]),
+                    r["mode"],
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    "failed: " + r["error"].splitlines()[0][:160],
+                ]
+            )
         else:
-            note = ("lost points: " + ", ".join(r["lost_points"])[:120]) if r["lost_points"] \
+            note = (
+                ("lost points: " + ", ".join(r["lost_points"])[:120])
+                if r["lost_points"]
                 else "full marks"
-            rows.append([str(r["submissions"]), r["mode"], _s(r["wall_s"]), _s(r["cpu_s"]),
-                         _s(r["wall_per_submission_s"]), _s(r["cpu_per_submission_s"]), note])
+            )
+            rows.append(
+                [
+                    str(r["submissions"]),
+                    r["mode"],
+                    _s(r["wall_s"]),
+                    _s(r["cpu_s"]),
+                    _s(r["wall_per_submission_s"]),
+                    _s(r["cpu_per_submission_s"]),
+                    note,
+                ]
+            )
     return head, rows
 
 
@@ -60,9 +111,14 @@ def profile_tables(profile: dict, top: int = 15) -> list[tuple[str, list[str], l
     for key, entries in profile.items():
         total = sum(s for _, s, _ in entries) or 1.0
         rows = [[name, f"{s:.2f}", f"{s / total:.0%}", str(c)] for name, s, c in entries[:top]]
-        out.append((f"time per {key} (summed test durations, isolated, first class; "
-                    f"top {min(top, len(entries))} of {len(entries)})",
-                    [key, "s", "share", "tests"], rows))
+        out.append(
+            (
+                f"time per {key} (summed test durations, isolated, first class; "
+                f"top {min(top, len(entries))} of {len(entries)})",
+                [key, "s", "share", "tests"],
+                rows,
+            )
+        )
     return out
 
 
@@ -70,16 +126,32 @@ def loop_table(rows_in: list[dict]) -> tuple[list[str], list[list[str]]]:
     head = ["code", "pytest target", "wall s (median)", "CPU s", "runs", "note"]
     rows = []
     for r in rows_in:
-        rows.append([r["code"], r["target"], _s(r.get("wall_s")), _s(r.get("cpu_s")),
-                     str(r.get("runs", 0)),
-                     ("problem: " + r["error"].splitlines()[0][:160]) if "error" in r else ""])
+        rows.append(
+            [
+                r["code"],
+                r["target"],
+                _s(r.get("wall_s")),
+                _s(r.get("cpu_s")),
+                str(r.get("runs", 0)),
+                ("problem: " + r["error"].splitlines()[0][:160]) if "error" in r else "",
+            ]
+        )
     return head, rows
 
 
 def ops_table(body: dict) -> tuple[list[str], list[list[str]]]:
     head = ["device", "operation", "size", "reference ms", "PyTorch ms", "reference / PyTorch"]
-    rows = [[r["device"], r["operation"], r["size"], f"{r['reference_s'] * 1e3:.2f}",
-             f"{r['pytorch_s'] * 1e3:.2f}", f"{r['ratio']:.2f}x"] for r in body["rows"]]
+    rows = [
+        [
+            r["device"],
+            r["operation"],
+            r["size"],
+            f"{r['reference_s'] * 1e3:.2f}",
+            f"{r['pytorch_s'] * 1e3:.2f}",
+            f"{r['ratio']:.2f}x",
+        ]
+        for r in body["rows"]
+    ]
     return head, rows
 
 
@@ -90,8 +162,12 @@ def targets(results: dict) -> list[list[str]]:
     def add(name, value, ok):
         out.append([name, value, "met" if ok else "missed"])
 
-    peers = {r["tool"].split()[0]: r for r in results.get("peers", {}).get("rows", [])
-             if "error" not in r}
+    peers = {
+        r["tool"].split()[0]: r
+        for r in results.get("peers", {}).get("rows", [])
+        if "error" not in r
+    }
+
     def speed_up(peer: str) -> tuple[float, str]:
         ours, theirs = peers["Descent"], peers[peer]
         wall = theirs["wall_per_submission_s"] / ours["wall_per_submission_s"]
@@ -111,34 +187,53 @@ def targets(results: dict) -> list[list[str]]:
         if iso:
             big = max(r["submissions"] for r in iso)
             best = min(r["cpu_per_submission_s"] for r in iso if r["submissions"] == big)
-            add(f"full graders isolated: <= 3 CPU s per submission over 50 (measured over {big})",
-                f"{best:.2f} CPU s", best <= 3 and big >= 50)
+            add(
+                f"full graders isolated: <= 3 CPU s per submission over 50 (measured over {big})",
+                f"{best:.2f} CPU s",
+                best <= 3 and big >= 50,
+            )
         one = rows.get((1, "grade, isolated"))
         if one:
-            add("one submission alone, isolated: <= 5 s wall", f"{one['wall_s']:.2f} s",
-                one["wall_s"] <= 5)
+            add(
+                "one submission alone, isolated: <= 5 s wall",
+                f"{one['wall_s']:.2f} s",
+                one["wall_s"] <= 5,
+            )
         for n, wall, _ in isolation_ratios(kit):
-            add(f"isolation <= 1.10x in-process ({n} submission(s), wall)", f"{wall:.2f}x",
-                wall <= 1.10)
+            add(
+                f"isolation <= 1.10x in-process ({n} submission(s), wall)",
+                f"{wall:.2f}x",
+                wall <= 1.10,
+            )
     for r in results.get("loop", []):
         if r["code"] == "solutions" and "wall_s" in r:
             limit = 3.0 if r["target"] == "whole" else 1.5
-            add(f"pytest exercises/ on the solutions, {r['target']}: < {limit:g} s",
-                f"{r['wall_s']:.2f} s", r["wall_s"] < limit)
+            add(
+                f"pytest exercises/ on the solutions, {r['target']}: < {limit:g} s",
+                f"{r['wall_s']:.2f} s",
+                r["wall_s"] < limit,
+            )
     ops = results.get("ops", {}).get("rows", [])
     cpu = [r for r in ops if r["device"] == "cpu"]
     if cpu:
         worst = max(cpu, key=lambda r: r["ratio"])
-        add("every reference operation within 2x of PyTorch on CPU",
-            f"worst {worst['operation']} {worst['ratio']:.2f}x", worst["ratio"] <= 2)
+        add(
+            "every reference operation within 2x of PyTorch on CPU",
+            f"worst {worst['operation']} {worst['ratio']:.2f}x",
+            worst["ratio"] <= 2,
+        )
     return out
 
 
 def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     out = []
     if "peers" in results:
-        out.append(("1. The small assignment (cross-entropy and Adam, 7 checks) per tool",
-                    *peers_table(results["peers"])))
+        out.append(
+            (
+                "1. The small assignment (cross-entropy and Adam, 7 checks) per tool",
+                *peers_table(results["peers"]),
+            )
+        )
     if "kit" in results:
         kit = results["kit"]
         title = "2. The full hidden graders on copies of the solutions"
@@ -146,13 +241,19 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
             title += f" (only the tests selected by {kit['select']})"
         out.append((title, *kit_table(kit)))
     if "loop" in results:
-        out.append(("3. The student loop (pytest in a student bundle)",
-                    *loop_table(results["loop"])))
+        out.append(
+            ("3. The student loop (pytest in a student bundle)", *loop_table(results["loop"]))
+        )
     if "ops" in results:
         ops = results["ops"]
-        out.append((f"4. Reference operations against PyTorch, forward + backward "
-                    f"({ops['threads']} CPU thread(s); CUDA "
-                    f"{'present' if ops['cuda'] else 'not present'})", *ops_table(ops)))
+        out.append(
+            (
+                f"4. Reference operations against PyTorch, forward + backward "
+                f"({ops['threads']} CPU thread(s); CUDA "
+                f"{'present' if ops['cuda'] else 'not present'})",
+                *ops_table(ops),
+            )
+        )
     goals = targets(results)
     if goals:
         out.append(("Targets of issue 27", ["target", "measured", ""], goals))
@@ -167,8 +268,13 @@ def _text(title: str, head: list[str], rows: list[list[str]]) -> str:
 
 def _md(head: list[str], rows: list[list[str]]) -> str:
     esc = lambda c: c.replace("|", "\\|")  # noqa: E731
-    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
-                      *("| " + " | ".join(esc(c) for c in r) + " |" for r in rows)])
+    return "\n".join(
+        [
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+            *("| " + " | ".join(esc(c) for c in r) + " |" for r in rows),
+        ]
+    )
 
 
 def print_section(title: str, head: list[str], rows: list[list[str]]) -> None:
@@ -211,9 +317,12 @@ def markdown(results: dict) -> str:
         "whose compared commands were interleaved. Compare numbers within this file only.",
         "",
         f"- command: `{results['command']}`"
-        + ("" if results.get("complete", True) else
-           f" (cut short: this file holds the sections it finished, "
-           f"{', '.join(results['sections']) or 'none'})"),
+        + (
+            ""
+            if results.get("complete", True)
+            else f" (cut short: this file holds the sections it finished, "
+            f"{', '.join(results['sections']) or 'none'})"
+        ),
         f"- date: {m['date']}; the run took {results['duration_s']:.0f} s",
         f"- machine: {m['cpu']}, {m['cores']} cores, {m['platform']}; load average (1, 5, 15 "
         f"min) at the start {_loads(m.get('load_average_start'))}, at the end "
@@ -227,11 +336,14 @@ def markdown(results: dict) -> str:
     for title, head, rows in tables(results):
         parts += ["", f"## {title}", "", _md(head, rows)]
         if title.startswith("2."):
-            parts += ["", f"Class sizes {results['kit'].get('sizes')}. The default, 1 and 10, "
-                      "keeps the full mode under 15 minutes on two quiet cores; a class of 50 "
-                      "(`--class-sizes 1,10,50`) adds about 3 commands x 50 submissions x 8 s "
-                      "today. `descent batch` runs with its default jobs; CPU seconds count the "
-                      "grading processes and every worker they waited for."]
+            parts += [
+                "",
+                f"Class sizes {results['kit'].get('sizes')}. The default, 1 and 10, "
+                "keeps the full mode under 15 minutes on two quiet cores; a class of 50 "
+                "(`--class-sizes 1,10,50`) adds about 3 commands x 50 submissions x 8 s "
+                "today. `descent batch` runs with its default jobs; CPU seconds count the "
+                "grading processes and every worker they waited for.",
+            ]
         if title.startswith("2.") and results["kit"].get("profile"):
             for ptitle, phead, prows in profile_tables(results["kit"]["profile"]):
                 parts += ["", f"### {ptitle[0].upper()}{ptitle[1:]}", "", _md(phead, prows)]

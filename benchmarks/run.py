@@ -59,7 +59,7 @@ import peers  # noqa: E402
 import report  # noqa: E402
 from timing import KIT  # noqa: E402
 
-SECTIONS = ("kit", "loop", "ops", "peers")   # the default order: peers last, after any install
+SECTIONS = ("kit", "loop", "ops", "peers")  # the default order: peers last, after any install
 
 
 def log(message: str) -> None:
@@ -67,38 +67,81 @@ def log(message: str) -> None:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="CI smoke run (a minute or two)")
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)")
-    parser.add_argument("--peer-submissions", type=int, default=None, metavar="N",
-                        help="submissions per peer (default 20; --quick 2)")
-    parser.add_argument("--class-sizes", default=None, metavar="N,N",
-                        help="class sizes for the full graders (default 1,10; --quick 1)")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)",
+    )
+    parser.add_argument(
+        "--peer-submissions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="submissions per peer (default 20; --quick 2)",
+    )
+    parser.add_argument(
+        "--class-sizes",
+        default=None,
+        metavar="N,N",
+        help="class sizes for the full graders (default 1,10; --quick 1)",
+    )
     parser.add_argument("--module", default="losses", help="the one module of the student loop")
-    parser.add_argument("--loop-repeats", type=int, default=None, metavar="R",
-                        help="runs of each student-loop command (default 3; --quick 1)")
-    parser.add_argument("--ops-repeats", type=int, default=None, metavar="R",
-                        help="samples per operation and side (default 15; --quick 3)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads for the operations (default 1; see "
-                             "reference_ops.py)")
-    parser.add_argument("--profile", action="store_true",
-                        help="print where one isolated grading spends its time")
-    parser.add_argument("--note", action="append", default=[], metavar="TEXT",
-                        help="a line for RESULTS.md about this run (the machine's state, say)")
-    parser.add_argument("--report", type=Path, default=None, metavar="RESULTS_JSON",
-                        help="measure nothing: write RESULTS.md again from a results.json")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for RESULTS.md and results.json (default benchmarks/; "
-                             "with --quick nothing is written unless given)")
+    parser.add_argument(
+        "--loop-repeats",
+        type=int,
+        default=None,
+        metavar="R",
+        help="runs of each student-loop command (default 3; --quick 1)",
+    )
+    parser.add_argument(
+        "--ops-repeats",
+        type=int,
+        default=None,
+        metavar="R",
+        help="samples per operation and side (default 15; --quick 3)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads for the operations (default 1; see reference_ops.py)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print where one isolated grading spends its time"
+    )
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a line for RESULTS.md about this run (the machine's state, say)",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="RESULTS_JSON",
+        help="measure nothing: write RESULTS.md again from a results.json",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for RESULTS.md and results.json (default benchmarks/; "
+        "with --quick nothing is written unless given)",
+    )
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s): {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-    args.sections = list(dict.fromkeys(chosen))           # the order given, each once
+    args.sections = list(dict.fromkeys(chosen))  # the order given, each once
     q = args.quick
     args.peer_submissions = args.peer_submissions or (2 if q else 20)
     try:
@@ -125,11 +168,16 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg(),
-            "python": platform.python_version(), "torch": torch.__version__,
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "platform": platform.platform()}
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "platform": platform.platform(),
+    }
 
 
 def kit_section(args: argparse.Namespace, tmp: Path) -> dict:
@@ -145,16 +193,14 @@ def kit_section(args: argparse.Namespace, tmp: Path) -> dict:
 
 def loop_section(args: argparse.Namespace, tmp: Path) -> list[dict]:
     log("3. the student loop")
-    rows = kit.student_loop(tmp / "loop", args.module, args.loop_repeats, log,
-                            whole=not args.quick)
+    rows = kit.student_loop(tmp / "loop", args.module, args.loop_repeats, log, whole=not args.quick)
     report.print_loop(rows)
     return rows
 
 
 def ops_section(args: argparse.Namespace, tmp: Path) -> dict:
-    import torch
-
     import reference_ops
+    import torch
 
     log(f"4. reference operations against PyTorch ({args.threads} CPU thread(s))")
     torch.set_num_threads(args.threads)
@@ -195,8 +241,9 @@ def check(results: dict, chosen: list[str]) -> list[str]:
             problems.append(f"{section}: no rows")
         for row in rows:
             if "error" in row and not row.get("tool", "").startswith(("nbgrader", "otter")):
-                problems.append(f"{section}: {row.get('tool') or row.get('mode') or row}: "
-                                f"{row['error'][:300]}")
+                problems.append(
+                    f"{section}: {row.get('tool') or row.get('mode') or row}: {row['error'][:300]}"
+                )
     return problems
 
 
@@ -219,12 +266,20 @@ def main(argv: list[str] | None = None) -> int:
         return rewrite(args.report)
     command = "python benchmarks/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     start = time.perf_counter()
-    results: dict = {"sections": [], "command": command.strip(), "quick": args.quick,
-                     "notes": args.note, "load_average_start": os.getloadavg()}
+    results: dict = {
+        "sections": [],
+        "command": command.strip(),
+        "quick": args.quick,
+        "notes": args.note,
+        "load_average_start": os.getloadavg(),
+    }
 
     def save(final: bool = False) -> None:
-        results.update(machine={**machine(), "load_average_start": results["load_average_start"]},
-                       duration_s=round(time.perf_counter() - start, 1), complete=final)
+        results.update(
+            machine={**machine(), "load_average_start": results["load_average_start"]},
+            duration_s=round(time.perf_counter() - start, 1),
+            complete=final,
+        )
         results["sections"] = [s for s in args.sections if s in results]
         if args.out is not None:
             args.out.mkdir(parents=True, exist_ok=True)

@@ -16,16 +16,14 @@ each planted pair.
 from __future__ import annotations
 
 import argparse
-import os
 import ast
+import os
 import random
-import textwrap
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
-
-from rich.console import Console
 
 KIT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(KIT / "src"))
@@ -40,8 +38,9 @@ from descent.course.similarity import corpus, engine, pages  # noqa: E402
 def generate(folder: Path, students: int, copies: int, seed: int) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     starter = {m: (KIT / "starter" / f"{m}.py").read_text() for m in registry.MODULES}
-    options = {m: [sample.reference_bodies(KIT, m), sample.alternatives(KIT, m)]
-               for m in registry.MODULES}
+    options = {
+        m: [sample.reference_bodies(KIT, m), sample.alternatives(KIT, m)] for m in registry.MODULES
+    }
     texts = {}
     for i in range(students):
         modules = {}
@@ -76,7 +75,7 @@ def individual(body: str, rng: random.Random) -> str:
     body = textwrap.dedent(body)
     lines = body.splitlines()
     for node in reversed(ast.parse(body).body):
-        indent = lines[node.lineno - 1][:node.col_offset]
+        indent = lines[node.lineno - 1][: node.col_offset]
         lines.insert(node.lineno - 1, f"{indent}_step = {rng.randrange(10**6)}")
     return "\n".join(lines)
 
@@ -98,20 +97,29 @@ def main() -> None:
         t2 = time.perf_counter()
         pages.write(analysis, Path(tmp) / "out")
         t3 = time.perf_counter()
-    print(f"{len(found.students)} students, {len(registry.MODULES)} modules, "
-          f"{len(analysis.pairs)} pairs; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} CPUs")
-    print(f"read {t1 - t0:.1f} s, compare {t2 - t1:.1f} s, reports {t3 - t2:.1f} s, "
-          f"total {t3 - t0:.1f} s")
-    print(f"flagged {len(analysis.flagged)}; too short to judge: {len(analysis.too_short)} of "
-          f"{len(analysis.too_short) + len(analysis.judged)} exercises")
+    print(
+        f"{len(found.students)} students, {len(registry.MODULES)} modules, "
+        f"{len(analysis.pairs)} pairs; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"read {t1 - t0:.1f} s, compare {t2 - t1:.1f} s, reports {t3 - t2:.1f} s, "
+        f"total {t3 - t0:.1f} s"
+    )
+    print(
+        f"flagged {len(analysis.flagged)}; too short to judge: {len(analysis.too_short)} of "
+        f"{len(analysis.too_short) + len(analysis.judged)} exercises"
+    )
     ranks = {frozenset((p.a, p.b)): i for i, p in enumerate(analysis.pairs, 1)}
     for pair in planted:
         p = analysis.pairs[ranks[frozenset(pair)] - 1]
-        print(f"planted copy {pair[0]} -> {pair[1]}: rank {ranks[frozenset(pair)]}, "
-              f"similarity {p.similarity:.2f}, flagged {p.flagged}")
-    top = [p for p in analysis.pairs if frozenset((p.a, p.b)) not in
-           {frozenset(x) for x in planted}][:3]
+        print(
+            f"planted copy {pair[0]} -> {pair[1]}: rank {ranks[frozenset(pair)]}, "
+            f"similarity {p.similarity:.2f}, flagged {p.flagged}"
+        )
+    top = [
+        p for p in analysis.pairs if frozenset((p.a, p.b)) not in {frozenset(x) for x in planted}
+    ][:3]
     for p in top:
         print(f"next: {p.a} & {p.b} {p.similarity:.2f} longest {p.longest}")
 

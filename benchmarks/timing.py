@@ -37,15 +37,21 @@ class Timed:
         return (self.stdout + self.stderr)[-n:]
 
 
-def timed(command: list[str], cwd: Path = KIT, env: dict | None = None,
-          ok: tuple[int, ...] = (0,), timeout: float | None = None) -> Timed:
+def timed(
+    command: list[str],
+    cwd: Path = KIT,
+    env: dict | None = None,
+    ok: tuple[int, ...] = (0,),
+    timeout: float | None = None,
+) -> Timed:
     """Run ``command`` to its end; its wall and CPU seconds. Raises :class:`Failed` when its exit
     code is not in ``ok``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired as exc:
         raise Failed(f"{' '.join(map(str, command[:4]))} ... ran past {timeout:.0f} s") from exc
     wall = time.perf_counter() - start

@@ -19,8 +19,9 @@ different. Inputs are seeded per test and hidden: messages show only the worst e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch
@@ -46,10 +47,10 @@ class PairSpec:
     """One forward/backward exercise. The forward returns ``(out, ..., cache)``: the output first,
     the cache last (batch norm returns running statistics in between)."""
 
-    exercise: str                     # "losses.mse": functions mse_forward / mse_backward
+    exercise: str  # "losses.mse": functions mse_forward / mse_backward
     oracle: Callable[..., torch.Tensor]
     cases: list[Case]
-    smooth: Build                     # gradcheck inputs (float64, away from kinks)
+    smooth: Build  # gradcheck inputs (float64, away from kinks)
     wrt: tuple[int, ...] = (0,)
     stable: list[Case] = field(default_factory=list)
 
@@ -85,8 +86,9 @@ def _upstream(inputs, out: torch.Tensor) -> torch.Tensor:
     # Never 1: a backward that ignores its upstream gradient must fail.
     if out.dim() == 0:
         return out.new_tensor(1.7)
-    return (inputs.uniform(*out.shape, low=0.5, high=1.5).to(out.dtype)
-            * torch.where(inputs.uniform(*out.shape) < 0.5, -1.0, 1.0).to(out.device, out.dtype))
+    return inputs.uniform(*out.shape, low=0.5, high=1.5).to(out.dtype) * torch.where(
+        inputs.uniform(*out.shape) < 0.5, -1.0, 1.0
+    ).to(out.device, out.dtype)
 
 
 def _tensors(args) -> list[torch.Tensor]:
@@ -94,34 +96,49 @@ def _tensors(args) -> list[torch.Tensor]:
 
 
 def _params(specs: list[PairSpec], attr: str) -> list:
-    return [pytest.param(spec, case, id=f"{spec.name}-{case.name}",
-                         marks=[pytest.mark.exercise(spec.exercise), pytest.mark.points(case.points)])
-            for spec in specs for case in getattr(spec, attr)]
+    return [
+        pytest.param(
+            spec,
+            case,
+            id=f"{spec.name}-{case.name}",
+            marks=[pytest.mark.exercise(spec.exercise), pytest.mark.points(case.points)],
+        )
+        for spec in specs
+        for case in getattr(spec, attr)
+    ]
 
 
 def battery(specs: list[PairSpec]) -> type:
     """A test class running the standard checks on every spec; assign it to a ``Test*`` name."""
     cases = _params(specs, "cases")
     stable = _params(specs, "stable")
-    single = [pytest.param(spec, id=spec.name, marks=[pytest.mark.exercise(spec.exercise)])
-              for spec in specs]
+    single = [
+        pytest.param(spec, id=spec.name, marks=[pytest.mark.exercise(spec.exercise)])
+        for spec in specs
+    ]
 
     class Battery:
         @pytest.mark.parametrize("spec,case", cases)
         def test_forward(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)
             with check.unmodified(*_tensors(args), who=f"{spec.name}_forward"):
-                check.matches(lambda m: spec.forward(m)(*args, **kwargs)[0],
-                              f"{spec.name}_forward output ({case.name})",
-                              expected=spec.oracle(*args, **kwargs), **F64)
+                check.matches(
+                    lambda m: spec.forward(m)(*args, **kwargs)[0],
+                    f"{spec.name}_forward output ({case.name})",
+                    expected=spec.oracle(*args, **kwargs),
+                    **F64,
+                )
 
         @pytest.mark.parametrize("spec,case", cases)
         def test_backward(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)
             dout = _upstream(inputs, spec.oracle(*args, **kwargs))
-            check.matches(lambda m: spec.backward_of_forward(m, args, kwargs, dout),
-                          f"{spec.name}_backward gradient ({case.name})",
-                          expected=_oracle_grads(spec, args, kwargs, dout), **F64)
+            check.matches(
+                lambda m: spec.backward_of_forward(m, args, kwargs, dout),
+                f"{spec.name}_backward gradient ({case.name})",
+                expected=_oracle_grads(spec, args, kwargs, dout),
+                **F64,
+            )
 
         @pytest.mark.supporting("test_backward")  # zeros of the right shape pass it
         @pytest.mark.parametrize("spec", single)
@@ -145,21 +162,30 @@ def battery(specs: list[PairSpec]) -> type:
         @pytest.mark.parametrize("spec,case", stable)
         def test_stable(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)
-            wide = tuple(a.double() if isinstance(a, torch.Tensor) and a.is_floating_point()
-                         else a for a in args)
+            wide = tuple(
+                a.double() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+                for a in args
+            )
             expected = spec.oracle(*wide, **kwargs)
             dout = _upstream(inputs, expected)
             with check.unmodified(*_tensors(args), who=f"{spec.name}_forward"):
-                check.matches(lambda m: spec.forward(m)(*args, **kwargs)[0],
-                              f"{spec.name}_forward output on large float32 inputs ({case.name})",
-                              expected=expected.float(), check="stability", **F32_LARGE)
+                check.matches(
+                    lambda m: spec.forward(m)(*args, **kwargs)[0],
+                    f"{spec.name}_forward output on large float32 inputs ({case.name})",
+                    expected=expected.float(),
+                    check="stability",
+                    **F32_LARGE,
+                )
             grads = _oracle_grads(spec, wide, kwargs, dout)
             check.matches(
                 lambda m: spec.backward_of_forward(m, args, kwargs, dout.float()),
                 f"{spec.name}_backward gradient on large float32 inputs ({case.name})",
-                expected=grads.float() if isinstance(grads, torch.Tensor)
+                expected=grads.float()
+                if isinstance(grads, torch.Tensor)
                 else tuple(g.float() for g in grads),
-                check="stability", **F32_LARGE)
+                check="stability",
+                **F32_LARGE,
+            )
 
     if not stable:  # no stability cases: no empty, skipped test either
         del Battery.test_stable

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from descent.check_diagnoses import refused
 
@@ -17,9 +18,16 @@ def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None
     except NotImplementedError:  # a stub: reported as "not implemented", not as a wrong error
         raise
     except Exception as exc:  # a torch shape error is not the clear refusal the docstring promises
-        raised = type(exc)   # `exc` is unbound once the block ends, before `generic` runs
-        check.fail(f"{what} raised {type(exc).__name__} instead of ValueError", check="errors",
-                   hint=hint, generic=lambda: refused(raised))
-    check.fail(f"{what} returned {type(got).__name__} instead of raising ValueError",
-               check="errors", hint=hint,
-               diagnosis=lambda: check.diagnose(call, got, what=what))
+        raised = type(exc)  # `exc` is unbound once the block ends, before `generic` runs
+        check.fail(
+            f"{what} raised {type(exc).__name__} instead of ValueError",
+            check="errors",
+            hint=hint,
+            generic=lambda: refused(raised),
+        )
+    check.fail(
+        f"{what} returned {type(got).__name__} instead of raising ValueError",
+        check="errors",
+        hint=hint,
+        diagnosis=lambda: check.diagnose(call, got, what=what),
+    )

@@ -12,14 +12,20 @@ own copy). A backward fed the cache of its forward is :meth:`battery.PairSpec.ba
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from descent.impl import call_chain, call_each, run_graph
 
 
-def independent_calls(fn: Callable, arg_lists: Sequence[Sequence[Any]],
-                      kwargs: Mapping[str, Any] | None = None, *, pick: int | None = None,
-                      fresh: bool = False) -> list:
+def independent_calls(
+    fn: Callable,
+    arg_lists: Sequence[Sequence[Any]],
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    pick: int | None = None,
+    fresh: bool = False,
+) -> list:
     """``[fn(*args, **kwargs) for args in arg_lists]``: calls that do not depend on each other
     (draws with several seeds, one call per fold), in order; the first exception ends the run.
 
@@ -35,8 +41,9 @@ def schedule_values(schedule: Callable, steps: Iterable[int], *hyperparameters) 
     return independent_calls(schedule, [(t, *hyperparameters) for t in steps])
 
 
-def trajectory(fn: Callable, advance: Callable, steps: int, start: Any = None, *,
-               pick: int | None = None) -> list[tuple[Any, bool]]:
+def trajectory(
+    fn: Callable, advance: Callable, steps: int, start: Any = None, *, pick: int | None = None
+) -> list[tuple[Any, bool]]:
     """``steps`` calls of ``fn``, each fed from the previous result (an optimizer's steps,
     successive epochs drawn from one generator).
 
@@ -50,8 +57,9 @@ def trajectory(fn: Callable, advance: Callable, steps: int, start: Any = None, *
     return call_chain(fn, advance, steps, start, pick=pick)
 
 
-def differentiate_graph(value_cls: Callable, build: Callable,
-                        leaves: Sequence[float]) -> tuple[list, list]:
+def differentiate_graph(
+    value_cls: Callable, build: Callable, leaves: Sequence[float]
+) -> tuple[list, list]:
     """``([n.data ...], [n.grad ...])`` of every node in ``nodes = build(*[value_cls(v) for v in
     leaves])`` after ``nodes[-1].backward()``.
 

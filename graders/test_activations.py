@@ -3,10 +3,10 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from battery import Case, PairSpec, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-from battery import Case, PairSpec, battery
 from descent.strategies import tensors
 
 N, D, C = 4, 5, 6
@@ -33,8 +33,9 @@ def _elementwise(name, oracle, **kwargs_cases):
     cases = [Case("landmarks", lambda I: ((_with_landmarks(I),), {}), points=2)]
     for case_name, kwargs in kwargs_cases.items():
         cases.append(Case(case_name, lambda I, kw=kwargs: ((_with_landmarks(I),), kw)))
-    return PairSpec(f"activations.{name}", oracle, cases=cases, smooth=_smooth,
-                    stable=[Case("large", _large)])
+    return PairSpec(
+        f"activations.{name}", oracle, cases=cases, smooth=_smooth, stable=[Case("large", _large)]
+    )
 
 
 SPECS = [
@@ -45,12 +46,16 @@ SPECS = [
     _elementwise("gelu", F.gelu),
     _elementwise("silu", F.silu),
     PairSpec(
-        "activations.softmax", lambda x, dim=-1: torch.softmax(x, dim=dim),
-        cases=[Case("last-dim", lambda I: ((I.randn(N, C, scale=2),), {}), points=2),
-               Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0})),
-               Case("dim-1-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 1}))],
+        "activations.softmax",
+        lambda x, dim=-1: torch.softmax(x, dim=dim),
+        cases=[
+            Case("last-dim", lambda I: ((I.randn(N, C, scale=2),), {}), points=2),
+            Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0})),
+            Case("dim-1-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 1})),
+        ],
         smooth=lambda I: ((I.randn(N, C),), {}),
-        stable=[Case("large", lambda I: ((I.randn(N, C, scale=1e4, dtype=torch.float32),), {}))]),
+        stable=[Case("large", lambda I: ((I.randn(N, C, scale=1e4, dtype=torch.float32),), {}))],
+    ),
 ]
 
 TestActivationBattery = battery(SPECS)
@@ -62,14 +67,25 @@ class TestSoftmaxProperties:
     def test_rows_sum_to_one_and_shift_invariant(self, data, check):
         x = data.draw(tensors(scale=st.sampled_from([0.1, 1.0, 50.0])))
         dim = data.draw(st.integers(0, x.dim() - 1))
-        y = check.matches(lambda m: m.activations.softmax_forward(x, dim=dim)[0],
-                          f"softmax along dim {dim}", expected=torch.softmax(x, dim=dim))
-        check.that(bool(torch.allclose(y.sum(dim), torch.ones_like(y.sum(dim)), atol=1e-9)),
-                   "softmax outputs must sum to 1 along `dim`", check="property")
-        check.matches(lambda m: m.activations.softmax_forward(x + 123.0, dim=dim)[0],
-                      "softmax after adding 123 to every input", expected=y, check="property",
-                      rtol=1e-7, atol=1e-9, hint="softmax is unchanged by a shift; subtract the "
-                                                 "maximum before exp")
+        y = check.matches(
+            lambda m: m.activations.softmax_forward(x, dim=dim)[0],
+            f"softmax along dim {dim}",
+            expected=torch.softmax(x, dim=dim),
+        )
+        check.that(
+            bool(torch.allclose(y.sum(dim), torch.ones_like(y.sum(dim)), atol=1e-9)),
+            "softmax outputs must sum to 1 along `dim`",
+            check="property",
+        )
+        check.matches(
+            lambda m: m.activations.softmax_forward(x + 123.0, dim=dim)[0],
+            "softmax after adding 123 to every input",
+            expected=y,
+            check="property",
+            rtol=1e-7,
+            atol=1e-9,
+            hint="softmax is unchanged by a shift; subtract the maximum before exp",
+        )
 
 
 @pytest.mark.exercise("activations.sigmoid")
@@ -77,8 +93,15 @@ class TestSigmoidProperties:
     @given(data=st.data())
     def test_symmetry(self, data, check):
         x = data.draw(tensors(scale=st.sampled_from([0.5, 5.0, 40.0])))
-        pos = check.matches(lambda m: m.activations.sigmoid_forward(x)[0], "sigmoid(x)",
-                            expected=torch.sigmoid(x))
-        check.matches(lambda m: m.activations.sigmoid_forward(-x)[0], "sigmoid(-x)",
-                      expected=1 - pos, check="property", rtol=1e-7, atol=1e-12,
-                      hint="sigmoid(-x) = 1 - sigmoid(x)")
+        pos = check.matches(
+            lambda m: m.activations.sigmoid_forward(x)[0], "sigmoid(x)", expected=torch.sigmoid(x)
+        )
+        check.matches(
+            lambda m: m.activations.sigmoid_forward(-x)[0],
+            "sigmoid(-x)",
+            expected=1 - pos,
+            check="property",
+            rtol=1e-7,
+            atol=1e-12,
+            hint="sigmoid(-x) = 1 - sigmoid(x)",
+        )

@@ -15,7 +15,6 @@ import pytest
 import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
 from runs import differentiate_graph
 
 # Tolerances: the same float64 arithmetic in math and torch, up to a few ulps per operation.
@@ -43,7 +42,7 @@ def _run_value(m, build, leaves):
 def _matches(check, build, leaves, what, hint=None, kind="reference value"):
     """Compare node values and node gradients of ``build`` between the student's Value and torch."""
     data, grads = _run_torch(build, leaves)
-    runs = []   # (implementation, result): both checks read one run of each implementation
+    runs = []  # (implementation, result): both checks read one run of each implementation
 
     def run(m):
         for known, result in runs:
@@ -53,10 +52,15 @@ def _matches(check, build, leaves, what, hint=None, kind="reference value"):
         runs.append((m, result))
         return result
 
-    check.matches(lambda m: run(m)[0], f"{what}: values (.data)", expected=data, check=kind,
-                  **TOL)
-    check.matches(lambda m: run(m)[1], f"{what}: gradients (.grad)", expected=grads, hint=hint,
-                  check=kind, **TOL)
+    check.matches(lambda m: run(m)[0], f"{what}: values (.data)", expected=data, check=kind, **TOL)
+    check.matches(
+        lambda m: run(m)[1],
+        f"{what}: gradients (.grad)",
+        expected=grads,
+        hint=hint,
+        check=kind,
+        **TOL,
+    )
 
 
 @contextlib.contextmanager
@@ -65,8 +69,9 @@ def _raises_as_failure(check, errors, what, check_name, hint):
     try:
         yield
     except errors as exc:
-        check.fail(f"{what} raised {type(exc).__name__}: {str(exc)[:120]}", check=check_name,
-                   hint=hint)
+        check.fail(
+            f"{what} raised {type(exc).__name__}: {str(exc)[:120]}", check=check_name, hint=hint
+        )
 
 
 @pytest.mark.exercise("autograd.value")
@@ -74,16 +79,25 @@ class TestGraphs:
     @pytest.mark.points(3)
     def test_node_used_twice(self, check):
         # b = a + a; c = b * b: dc/db = 2b, dc/da = 2 * 2b = 8a
-        _matches(check, lambda a: [a, a + a, (a + a) * (a + a)], [1.5],
-                 "a + a reused through separate nodes")
+        _matches(
+            check,
+            lambda a: [a, a + a, (a + a) * (a + a)],
+            [1.5],
+            "a + a reused through separate nodes",
+        )
 
         def build(a):
             b = a + a
             return [a, b, b * b]
 
-        _matches(check, build, [1.5], "b = a + a; c = b * b",
-                 hint="a node used twice gets one contribution per use: accumulate with +=, and "
-                      "visit the nodes in reverse topological order")
+        _matches(
+            check,
+            build,
+            [1.5],
+            "b = a + a; c = b * b",
+            hint="a node used twice gets one contribution per use: accumulate with +=, and "
+            "visit the nodes in reverse topological order",
+        )
 
     @pytest.mark.points(2)
     def test_chain_of_reuse(self, check):
@@ -107,8 +121,13 @@ class TestGraphs:
         _matches(check, build, [0.4, -1.3], "a and b feeding several branches")
 
     def test_output_seeded_with_one(self, check):
-        _matches(check, lambda a, b: [a, b, a * b], [2.5, -4.0], "c = a * b",
-                 hint="backward() starts by setting the output's own grad to 1")
+        _matches(
+            check,
+            lambda a, b: [a, b, a * b],
+            [2.5, -4.0],
+            "c = a * b",
+            hint="backward() starts by setting the output's own grad to 1",
+        )
 
     def test_leaf_backward(self, check):
         def recipe(m):
@@ -119,9 +138,13 @@ class TestGraphs:
         check.matches(recipe, "Value(3.25).backward(): [data, grad]", expected=[3.25, 1.0])
 
     def test_unrelated_nodes_keep_zero(self, check):
-        _matches(check, lambda a, b: [a, b, a + 1.0, b * 3.0, a * b], [1.2, 0.9],
-                 "nodes the output does not depend on",
-                 hint="only the output's ancestors receive gradient; the others stay at 0")
+        _matches(
+            check,
+            lambda a, b: [a, b, a + 1.0, b * 3.0, a * b],
+            [1.2, 0.9],
+            "nodes the output does not depend on",
+            hint="only the output's ancestors receive gradient; the others stay at 0",
+        )
 
     @pytest.mark.supporting()  # a backward that does nothing passes it
     def test_fresh_values(self, check):
@@ -131,9 +154,12 @@ class TestGraphs:
             b = a * 3.0 + 1.0
             return [a.data, a.grad, b.data, b.grad]
 
-        check.matches(recipe, "[a.data, a.grad, b.data, b.grad] before backward()",
-                      expected=[2.0, 0.0, 7.0, 0.0],
-                      hint="grad starts at 0.0; only backward() changes it")
+        check.matches(
+            recipe,
+            "[a.data, a.grad, b.data, b.grad] before backward()",
+            expected=[2.0, 0.0, 7.0, 0.0],
+            hint="grad starts at 0.0; only backward() changes it",
+        )
 
     @pytest.mark.supporting()  # checks types only
     def test_data_and_grad_are_floats(self, check):
@@ -143,8 +169,13 @@ class TestGraphs:
             out.backward()
             return [type(x).__name__ for x in (a.data, a.grad, out.data, out.grad)]
 
-        check.matches(recipe, "types of data and grad", expected=["float"] * 4,
-                      check="shape and type", hint="store data and grad as Python floats")
+        check.matches(
+            recipe,
+            "types of data and grad",
+            expected=["float"] * 4,
+            check="shape and type",
+            hint="store data and grad as Python floats",
+        )
 
 
 def _long_path(b):
@@ -155,22 +186,26 @@ def _long_path(b):
 def _diamond(short_first):
     """b = 2a used directly and through a longer path, in either operand order: a walk that
     takes an operation's last input first and one that takes its first are each fooled by one."""
+
     def build(a):
         b = a * 2.0
         d = b + _long_path(b) if short_first else _long_path(b) + b
         return [a, b, d]
+
     return build
 
 
 def _lattice(n):
     """y[i+1] = y[i] * w + y[i-1] * tanh(y[i-1]): every node feeds paths of lengths 1 and 2
     (and, through those, of every length), with one shared node reused at the very end."""
+
     def build(x, w):
         s = (x * w).tanh()
         prev, y = x, s
         for _ in range(n):
             prev, y = y, y * w * 0.9 + prev * prev.tanh() * 0.3
         return [x, w, s, y * s + s]
+
     return build
 
 
@@ -179,24 +214,34 @@ class TestOrder:
     """The order of the backward pass, on graphs where a wrong one gives a wrong gradient: a node
     that feeds a short and a long path must wait for both before sending its gradient on."""
 
-    ORDER_HINT = ("a node may send its gradient on only after every node that uses it has added "
-                  "to it: build a topological order (each node after all of its inputs) with a "
-                  "depth-first search that appends a node once its inputs are done, then run the "
-                  "local steps over that list reversed; breadth-first, or running a node's step "
-                  "when a walk first reaches it, is not such an order")
+    ORDER_HINT = (
+        "a node may send its gradient on only after every node that uses it has added "
+        "to it: build a topological order (each node after all of its inputs) with a "
+        "depth-first search that appends a node once its inputs are done, then run the "
+        "local steps over that list reversed; breadth-first, or running a node's step "
+        "when a walk first reaches it, is not such an order"
+    )
 
     @pytest.mark.points(4)
     @pytest.mark.parametrize("short_first", [True, False], ids=["b+f(b)", "f(b)+b"])
     def test_diamond_of_unequal_paths(self, short_first, check):
-        _matches(check, _diamond(short_first), [0.35],
-                 "b = 2a reaching the output directly and through three more operations",
-                 hint=self.ORDER_HINT)
+        _matches(
+            check,
+            _diamond(short_first),
+            [0.35],
+            "b = 2a reaching the output directly and through three more operations",
+            hint=self.ORDER_HINT,
+        )
 
     @pytest.mark.points(4)
     def test_shared_subexpressions_deep_in_a_graph(self, check):
-        _matches(check, _lattice(12), [0.6, 1.1],
-                 "a lattice of 12 steps whose nodes each feed the next two",
-                 hint=self.ORDER_HINT)
+        _matches(
+            check,
+            _lattice(12),
+            [0.6, 1.1],
+            "a lattice of 12 steps whose nodes each feed the next two",
+            hint=self.ORDER_HINT,
+        )
 
 
 # Every operator with a number on either side, and between Values.
@@ -210,10 +255,10 @@ OPS = {
     "a / 4": lambda a: a / 4.0,
     "4 / a": lambda a: 4.0 / a,
     "-a": lambda a: -a,
-    "a ** 3": lambda a: a ** 3,
-    "a ** 2.5": lambda a: a ** 2.5,
-    "a ** -2": lambda a: a ** -2,
-    "a ** 0": lambda a: a ** 0,
+    "a ** 3": lambda a: a**3,
+    "a ** 2.5": lambda a: a**2.5,
+    "a ** -2": lambda a: a**-2,
+    "a ** 0": lambda a: a**0,
     "int on the left: 5 - a": lambda a: 5 - a,
 }
 BINARY = {
@@ -236,9 +281,14 @@ class TestOperators:
     @pytest.mark.parametrize("name", list(OPS))
     def test_number_on_either_side(self, name, check):
         op = OPS[name]
-        with _raises_as_failure(check, TypeError, name, "operators",
-                                "with a number on the left Python calls the reflected method: "
-                                "define __radd__, __rsub__, __rmul__ and __rtruediv__"):
+        with _raises_as_failure(
+            check,
+            TypeError,
+            name,
+            "operators",
+            "with a number on the left Python calls the reflected method: "
+            "define __radd__, __rsub__, __rmul__ and __rtruediv__",
+        ):
             for x in (1.7, 0.6):
                 _matches(check, lambda a: [a, op(a) * a], [x], f"out = ({name}) * a at a = {x}")
 
@@ -254,34 +304,48 @@ class TestOperators:
             _matches(check, lambda a: [a, op(a) * 1.5], [x], f"out = 1.5 * a.{name}() at a = {x}")
 
     def test_relu_at_zero(self, check):
-        _matches(check, lambda a: [a, a.relu() * 2.0], [0.0], "relu at exactly 0",
-                 hint="relu's derivative at exactly 0 is 0: use data > 0")
+        _matches(
+            check,
+            lambda a: [a, a.relu() * 2.0],
+            [0.0],
+            "relu at exactly 0",
+            hint="relu's derivative at exactly 0 is 0: use data > 0",
+        )
 
     @pytest.mark.points(2)
     def test_sigmoid_and_tanh_extremes(self, check):
         # One method at a time, so a failure names the method and gives that method's hint.
         for name, hint in EXTREME_HINTS.items():
             for x in (1000.0, -1000.0, 40.0, -40.0):
-                with _raises_as_failure(check, OverflowError, f"a.{name}() at a = {x:g}",
-                                        "stability", hint):
-                    _matches(check, lambda a: [a, getattr(a, name)()], [x],
-                             f"a.{name}() at a = {x:g}", kind="stability", hint=hint)
+                with _raises_as_failure(
+                    check, OverflowError, f"a.{name}() at a = {x:g}", "stability", hint
+                ):
+                    _matches(
+                        check,
+                        lambda a: [a, getattr(a, name)()],
+                        [x],
+                        f"a.{name}() at a = {x:g}",
+                        kind="stability",
+                        hint=hint,
+                    )
 
 
 EXTREME_HINTS = {
     "sigmoid": "math.exp overflows above ~709: compute sigmoid from exp(-|x|)",
     "tanh": "math.exp overflows above ~709: use math.tanh, or exp(-2|x|), not "
-            "(exp(2x) - 1) / (exp(2x) + 1)",
+    "(exp(2x) - 1) / (exp(2x) + 1)",
 }
 
 
 def _chain(n):
     """n operations in a row (graph depth about n); x itself is reused every fourth step."""
+
     def build(x):
         y = x
         for i in range(n):
             y = _step(y, x, i)
         return [x, y]
+
     return build
 
 
@@ -306,13 +370,20 @@ class TestDeepGraphs:
     def test_chain_of_3000(self, check):
         # deeper than Python's default recursion limit: a recursive topological sort fails
         build = _chain(3000)
-        hint = ("build the topological order with an explicit stack: recursion is limited to "
-                "about 1000 levels in Python")
-        with _raises_as_failure(check, RecursionError, "backward() on a chain of 3000 operations",
-                                "deep graph", hint):
-            check.matches(lambda m: _run_value(m, build, [0.3])[1],
-                          "gradients through a chain of 3000 operations",
-                          expected=_run_torch(build, [0.3])[1], **TOL, hint=hint)
+        hint = (
+            "build the topological order with an explicit stack: recursion is limited to "
+            "about 1000 levels in Python"
+        )
+        with _raises_as_failure(
+            check, RecursionError, "backward() on a chain of 3000 operations", "deep graph", hint
+        ):
+            check.matches(
+                lambda m: _run_value(m, build, [0.3])[1],
+                "gradients through a chain of 3000 operations",
+                expected=_run_torch(build, [0.3])[1],
+                **TOL,
+                hint=hint,
+            )
 
 
 # --------------------------------------------------------------------------- random expressions
@@ -329,8 +400,8 @@ STEPS = {
     "k/x": lambda x, y, k: k / (x * x + 1.0),
     "x-k": lambda x, y, k: x - k,
     "x/k": lambda x, y, k: x / k,
-    "pow2": lambda x, y, k: x ** 2,
-    "pow3": lambda x, y, k: x ** 3,
+    "pow2": lambda x, y, k: x**2,
+    "pow3": lambda x, y, k: x**3,
     "sqrt": lambda x, y, k: (x * x + 0.25) ** 0.5,
     "pow-1.5": lambda x, y, k: (y * y + 1.0) ** -1.5,
     "neg": lambda x, y, k: -x,
@@ -344,8 +415,13 @@ STEPS = {
 
 @st.composite
 def programs(draw):
-    leaves = draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3),
-                           min_size=1, max_size=3))
+    leaves = draw(
+        st.lists(
+            st.floats(-2.0, 2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3),
+            min_size=1,
+            max_size=3,
+        )
+    )
     steps = []
     for n in range(len(leaves), len(leaves) + draw(st.integers(2, 9))):
         name = draw(st.sampled_from(sorted(STEPS)))
@@ -361,6 +437,7 @@ def _program(steps):
         for name, i, j, k in steps:
             nodes.append(STEPS[name](nodes[i], nodes[j], k))
         return nodes
+
     return build
 
 
@@ -373,10 +450,21 @@ class TestRandomExpressions:
         build = _program(steps)
         data, grads = _run_torch(build, leaves)
         assume(all(math.isfinite(v) and abs(v) < 1e6 for v in data + grads))
-        what = (f"a random expression of {len(steps)} operations "
-                f"({', '.join(sorted({s[0] for s in steps}))}) on {len(leaves)} input(s)")
-        check.matches(lambda m: _run_value(m, build, leaves)[0], f"{what}: node values",
-                      expected=data, rtol=1e-9, atol=1e-9)
-        check.matches(lambda m: _run_value(m, build, leaves)[1],
-                      f"{what}: gradients of the last node with respect to every node",
-                      expected=grads, rtol=1e-8, atol=1e-9)
+        what = (
+            f"a random expression of {len(steps)} operations "
+            f"({', '.join(sorted({s[0] for s in steps}))}) on {len(leaves)} input(s)"
+        )
+        check.matches(
+            lambda m: _run_value(m, build, leaves)[0],
+            f"{what}: node values",
+            expected=data,
+            rtol=1e-9,
+            atol=1e-9,
+        )
+        check.matches(
+            lambda m: _run_value(m, build, leaves)[1],
+            f"{what}: gradients of the last node with respect to every node",
+            expected=grads,
+            rtol=1e-8,
+            atol=1e-9,
+        )

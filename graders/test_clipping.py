@@ -66,8 +66,7 @@ def call(m, name, grads, *args, **kwargs):
     """
     fresh = [g.clone() for g in grads]
     out = getattr(m.clipping, name)(fresh, *args, **kwargs)
-    if not all(torch.equal(torch.nan_to_num(f), torch.nan_to_num(g))
-               for f, g in zip(fresh, grads)):
+    if not all(torch.equal(torch.nan_to_num(f), torch.nan_to_num(g)) for f, g in zip(fresh, grads)):
         return MODIFIED
     return out
 
@@ -102,13 +101,21 @@ class TestClipGradNorm:
         max_norm = fraction * _global_norm(grads, norm_type)
         clipped, total = torch_clip_norm(grads, max_norm, norm_type)
         what = f"({name}: 3 tensors of shapes {SHAPES}, norm_type={norm_type})"
-        check.matches(lambda m: part(call(m, 'clip_grad_norm', grads, max_norm, norm_type), 1),
-                      f"returned total_norm {what}", expected=total, **F64,
-                      hint="return the global norm of all gradients together, measured "
-                           "before clipping, as a 0-dim tensor")
-        check.matches(lambda m: part(call(m, 'clip_grad_norm', grads, max_norm, norm_type), 0),
-                      f"clipped gradients {what}", expected=clipped, **F64,
-                      hint="one scale min(1, max_norm / (total + eps)) for every tensor")
+        check.matches(
+            lambda m: part(call(m, "clip_grad_norm", grads, max_norm, norm_type), 1),
+            f"returned total_norm {what}",
+            expected=total,
+            **F64,
+            hint="return the global norm of all gradients together, measured "
+            "before clipping, as a 0-dim tensor",
+        )
+        check.matches(
+            lambda m: part(call(m, "clip_grad_norm", grads, max_norm, norm_type), 0),
+            f"clipped gradients {what}",
+            expected=clipped,
+            **F64,
+            hint="one scale min(1, max_norm / (total + eps)) for every tensor",
+        )
 
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_arguments_unchanged(self, check, inputs):
@@ -119,64 +126,89 @@ class TestClipGradNorm:
     @pytest.mark.supporting()  # zeros, or the input handed back, pass it
     def test_zero_gradients(self, check, inputs):
         grads = [torch.zeros_like(g) for g in _grads(inputs)]
-        check.matches(lambda m: call(m, 'clip_grad_norm', grads, 1.0),
-                      "clip_grad_norm of all-zero gradients",
-                      expected=(grads, grads[0].new_tensor(0.0)),
-                      check="zero gradients", **F64,
-                      hint="zero gradients have norm 0 and stay zero: keep eps in the division "
-                           "(0/0 is NaN)")
+        check.matches(
+            lambda m: call(m, "clip_grad_norm", grads, 1.0),
+            "clip_grad_norm of all-zero gradients",
+            expected=(grads, grads[0].new_tensor(0.0)),
+            check="zero gradients",
+            **F64,
+            hint="zero gradients have norm 0 and stay zero: keep eps in the division (0/0 is NaN)",
+        )
 
     def test_custom_eps(self, check, inputs):
         grads = _grads(inputs, 0.02)
         max_norm = 0.5 * _global_norm(grads)
-        check.matches(lambda m: call(m, 'clip_grad_norm', grads, max_norm, eps=1e-3),
-                      "clip_grad_norm with eps=1e-3", **F64,
-                      hint="the scale is min(1, max_norm / (total + eps)) with the given eps")
+        check.matches(
+            lambda m: call(m, "clip_grad_norm", grads, max_norm, eps=1e-3),
+            "clip_grad_norm with eps=1e-3",
+            **F64,
+            hint="the scale is min(1, max_norm / (total + eps)) with the given eps",
+        )
 
     def test_float32(self, check, inputs):
         grads = _grads(inputs, 3.0, dtype=torch.float32)
         max_norm = 0.25 * _global_norm(grads)
-        check.matches(lambda m: call(m, 'clip_grad_norm', grads, max_norm),
-                      "clip_grad_norm on float32 gradients",
-                      expected=torch_clip_norm(grads, max_norm), **F32,
-                      hint="keep the gradients' dtype for the clipped tensors and the norm")
+        check.matches(
+            lambda m: call(m, "clip_grad_norm", grads, max_norm),
+            "clip_grad_norm on float32 gradients",
+            expected=torch_clip_norm(grads, max_norm),
+            **F32,
+            hint="keep the gradients' dtype for the clipped tensors and the norm",
+        )
 
-    @given(grads=gradient_lists(), norm_type=st.sampled_from([2.0, 1.0, math.inf]),
-           max_norm=st.sampled_from([1e-3, 0.1, 1.0, 5.0]))
+    @given(
+        grads=gradient_lists(),
+        norm_type=st.sampled_from([2.0, 1.0, math.inf]),
+        max_norm=st.sampled_from([1e-3, 0.1, 1.0, 5.0]),
+    )
     @pytest.mark.supporting()  # zeros pass the bound; the bound being reached is checked too
     def test_clipped_norm_at_most_max_norm(self, grads, norm_type, max_norm, check):
         clipped, _ = check.impl.clipping.clip_grad_norm(grads, max_norm, norm_type)
         after = _global_norm(clipped, norm_type)
-        check.that(after <= max_norm * (1 + 1e-9),
-                   f"after clipping {len(grads)} tensors the global {norm_type}-norm is "
-                   f"{after:.6g}, above max_norm={max_norm}",
-                   hint="measure one norm over all tensors and scale every tensor by the same "
-                        "factor min(1, max_norm / (total + eps))")
+        check.that(
+            after <= max_norm * (1 + 1e-9),
+            f"after clipping {len(grads)} tensors the global {norm_type}-norm is "
+            f"{after:.6g}, above max_norm={max_norm}",
+            hint="measure one norm over all tensors and scale every tensor by the same "
+            "factor min(1, max_norm / (total + eps))",
+        )
         before = _global_norm(grads, norm_type)
         reached = max_norm * before / (before + 1e-6) if before > max_norm else before
-        check.that(after >= reached * (1 - 1e-7),
-                   f"after clipping {len(grads)} tensors the global {norm_type}-norm is "
-                   f"{after:.6g}, below {reached:.6g}: clipping scales the gradients down to "
-                   "max_norm, not further", check="property",
-                   hint="the scale is min(1, max_norm / (total + eps)); nothing else shrinks them")
+        check.that(
+            after >= reached * (1 - 1e-7),
+            f"after clipping {len(grads)} tensors the global {norm_type}-norm is "
+            f"{after:.6g}, below {reached:.6g}: clipping scales the gradients down to "
+            "max_norm, not further",
+            check="property",
+            hint="the scale is min(1, max_norm / (total + eps)); nothing else shrinks them",
+        )
 
-    @given(grads=gradient_lists(), norm_type=st.sampled_from([2.0, math.inf]),
-           factor=st.sampled_from([1.01, 2.0, 50.0]))
+    @given(
+        grads=gradient_lists(),
+        norm_type=st.sampled_from([2.0, math.inf]),
+        factor=st.sampled_from([1.01, 2.0, 50.0]),
+    )
     @pytest.mark.supporting()  # the input handed back passes it
     def test_unchanged_below_threshold(self, grads, norm_type, factor, check):
         max_norm = _global_norm(grads, norm_type) * factor + 1e-5
         clipped, _ = check.impl.clipping.clip_grad_norm(grads, max_norm, norm_type)
         same = len(clipped) == len(grads) and all(
             c.shape == g.shape and torch.allclose(c, g, rtol=1e-12, atol=0)
-            for c, g in zip(clipped, grads))
-        check.that(same, f"gradients whose global norm is below max_norm (factor {factor}) "
-                         "came back changed", check="property",
-                   hint="the scale is min(1, ...): never amplify or shrink gradients that are "
-                        "already small enough")
+            for c, g in zip(clipped, grads)
+        )
+        check.that(
+            same,
+            f"gradients whose global norm is below max_norm (factor {factor}) came back changed",
+            check="property",
+            hint="the scale is min(1, ...): never amplify or shrink gradients that are "
+            "already small enough",
+        )
 
 
-CLIP_VALUE_CASES = [pytest.param(0.5, id="0.5", marks=pytest.mark.points(2)),
-                    pytest.param(1.3, id="1.3")]
+CLIP_VALUE_CASES = [
+    pytest.param(0.5, id="0.5", marks=pytest.mark.points(2)),
+    pytest.param(1.3, id="1.3"),
+]
 
 
 @pytest.mark.exercise("clipping.clip_grad_value")
@@ -185,10 +217,13 @@ class TestClipGradValue:
     def test_against_torch(self, clip_value, check, inputs):
         grads = _grads(inputs)
         grads[1] = torch.cat([grads[1][:3], grads[1].new_tensor([clip_value, -clip_value])])
-        check.matches(lambda m: call(m, 'clip_grad_value', grads, clip_value),
-                      f"clip_grad_value with clip_value={clip_value} (3 tensors)",
-                      expected=torch_clip_value(grads, clip_value), **F64,
-                      hint="clamp every element to [-clip_value, clip_value], keeping signs")
+        check.matches(
+            lambda m: call(m, "clip_grad_value", grads, clip_value),
+            f"clip_grad_value with clip_value={clip_value} (3 tensors)",
+            expected=torch_clip_value(grads, clip_value),
+            **F64,
+            hint="clamp every element to [-clip_value, clip_value], keeping signs",
+        )
 
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_arguments_unchanged(self, check, inputs):
@@ -198,7 +233,10 @@ class TestClipGradValue:
 
     def test_float32(self, check, inputs):
         grads = _grads(inputs, dtype=torch.float32)
-        check.matches(lambda m: call(m, 'clip_grad_value', grads, 0.7),
-                      "clip_grad_value on float32 gradients",
-                      expected=torch_clip_value(grads, 0.7), **F32,
-                      hint="keep the gradients' dtype and device")
+        check.matches(
+            lambda m: call(m, "clip_grad_value", grads, 0.7),
+            "clip_grad_value on float32 gradients",
+            expected=torch_clip_value(grads, 0.7),
+            **F32,
+            hint="keep the gradients' dtype and device",
+        )

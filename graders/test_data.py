@@ -25,10 +25,9 @@ KS thresholds are 2.3 / sqrt(effective n) (a correct answer fails with probabili
 
 import math
 
+import expect
 import pytest
 import torch
-
-import expect
 from runs import independent_calls
 
 KS_C = 2.3
@@ -68,28 +67,39 @@ def _equal(a, b) -> bool:
 def _generator_decides(check, first, again, other, what: str, draws: str) -> None:
     """Results of three calls with generators seeded s, s and s + 1: the first two must be equal,
     the third different."""
-    check.that(_equal(first, again),
-               f"two calls with generators seeded alike gave different {what}",
-               check="reproducibility",
-               hint=f"draw {draws} from `generator`, never from the global random state")
-    check.that(not _equal(first, other), f"generators with different seeds gave the same {what}",
-               check="reproducibility", hint=f"{draws} must come from `generator`")
+    check.that(
+        _equal(first, again),
+        f"two calls with generators seeded alike gave different {what}",
+        check="reproducibility",
+        hint=f"draw {draws} from `generator`, never from the global random state",
+    )
+    check.that(
+        not _equal(first, other),
+        f"generators with different seeds gave the same {what}",
+        check="reproducibility",
+        hint=f"{draws} must come from `generator`",
+    )
 
 
 def _random_without_generator(check, function, args, what: str, draws: str) -> None:
     """Two calls of ``function(impl)`` with ``generator=None`` in a row must draw from the global
     random state, which moves on between them: equal results mean a fixed seed stands in for the
     missing generator."""
+
     def twice(m):
         return independent_calls(function(m), [[*args, None], [*args, None]], fresh=True)
 
     first, second = twice(check.impl)
-    check.that(not _equal(first, second),
-               f"two calls without a generator gave the same {what}", check="reproducibility",
-               hint=f"with generator=None draw {draws} from PyTorch's global random state "
-                    "(pass generator=None on to torch.rand and the like), never from a generator "
-                    "seeded inside the function",
-               recipe=twice, got=[first, second])
+    check.that(
+        not _equal(first, second),
+        f"two calls without a generator gave the same {what}",
+        check="reproducibility",
+        hint=f"with generator=None draw {draws} from PyTorch's global random state "
+        "(pass generator=None on to torch.rand and the like), never from a generator "
+        "seeded inside the function",
+        recipe=twice,
+        got=[first, second],
+    )
 
 
 def _correlations(draws: list[torch.Tensor]) -> float:
@@ -115,9 +125,11 @@ def _mix_eye(m, inputs, n, calls, alpha, features=(3,), offset=0):
     """mixup of x (n, *features) against the identity labels, once per seed."""
     x = inputs.randn(n, *features)
     eye = torch.eye(n, dtype=x.dtype, device=x.device)
-    return x, independent_calls(m.data.mixup,
-                                [[x, eye, alpha, _gen(x.device, inputs.seed + offset + c)]
-                                 for c in range(calls)], fresh=True)
+    return x, independent_calls(
+        m.data.mixup,
+        [[x, eye, alpha, _gen(x.device, inputs.seed + offset + c)] for c in range(calls)],
+        fresh=True,
+    )
 
 
 def _convex_rows(y_mixed: torch.Tensor) -> str:
@@ -151,22 +163,31 @@ class TestMixup:
 
         ys = weights(check.impl)
         for y in ys:
-            check.like(y, torch.eye(MIX_N, dtype=torch.float64, device=inputs.device),
-                       "mixup y_mixed for (400, 400) labels")
+            check.like(
+                y,
+                torch.eye(MIX_N, dtype=torch.float64, device=inputs.device),
+                "mixup y_mixed for (400, 400) labels",
+            )
             why = _convex_rows(y)
-            check.that(not why, f"mixup(alpha={alpha}) with one-hot labels: {why}",
-                       check="convex combination",
-                       hint="y_mixed[i] = lam_i * y[i] + (1 - lam_i) * y[perm[i]] with lam_i in "
-                            "[0, 1]")
+            check.that(
+                not why,
+                f"mixup(alpha={alpha}) with one-hot labels: {why}",
+                check="convex combination",
+                hint="y_mixed[i] = lam_i * y[i] + (1 - lam_i) * y[perm[i]] with lam_i in [0, 1]",
+            )
         w = torch.cat([y.diagonal() for y in ys])
         d, band = _ks_two_sample(w, _beta_reference(alpha)), _band(w.numel(), BETA_REF)
-        check.that(d <= band,
-                   f"mixup(alpha={alpha}): the weights examples keep on themselves do not follow "
-                   f"Beta({alpha}, {alpha}) (Kolmogorov-Smirnov distance {d:.3f}, allowed "
-                   f"{band:.3f}; mean {float(w.mean()):.3f}, expected 0.5)", check="statistics",
-                   hint="draw one weight per example from Beta(alpha, alpha), e.g. g1 / (g1 + g2) "
-                        "with g1, g2 from torch._standard_gamma, and mix the labels with it",
-                   recipe=lambda m: torch.cat([y.diagonal() for y in weights(m)]), got=w)
+        check.that(
+            d <= band,
+            f"mixup(alpha={alpha}): the weights examples keep on themselves do not follow "
+            f"Beta({alpha}, {alpha}) (Kolmogorov-Smirnov distance {d:.3f}, allowed "
+            f"{band:.3f}; mean {float(w.mean()):.3f}, expected 0.5)",
+            check="statistics",
+            hint="draw one weight per example from Beta(alpha, alpha), e.g. g1 / (g1 + g2) "
+            "with g1, g2 from torch._standard_gamma, and mix the labels with it",
+            recipe=lambda m: torch.cat([y.diagonal() for y in weights(m)]),
+            got=w,
+        )
 
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
@@ -180,14 +201,17 @@ class TestMixup:
             check.like(x_mixed, x, "mixup x_mixed")
             expected = torch.einsum("ij,jab->iab", y_mixed.to(x.dtype), x)
             err = float((x_mixed - expected).abs().max())
-            check.that(err <= 1e-10,
-                       f"x_mixed is not mixed with the weights and partners of y_mixed (largest "
-                       f"difference {err:.3g} from y_mixed applied to x, for x of shape "
-                       f"{tuple(x.shape)})", check="convex combination",
-                       hint="use the same lam_i and the same partner perm[i] for x and for the "
-                            "labels, with lam_i broadcast over all of x's trailing dimensions",
-                       recipe=lambda m: [ym for _, ym in mixed(m)[1]],
-                       got=[ym for _, ym in results])
+            check.that(
+                err <= 1e-10,
+                f"x_mixed is not mixed with the weights and partners of y_mixed (largest "
+                f"difference {err:.3g} from y_mixed applied to x, for x of shape "
+                f"{tuple(x.shape)})",
+                check="convex combination",
+                hint="use the same lam_i and the same partner perm[i] for x and for the "
+                "labels, with lam_i broadcast over all of x's trailing dimensions",
+                recipe=lambda m: [ym for _, ym in mixed(m)[1]],
+                got=[ym for _, ym in results],
+            )
 
     @pytest.mark.supporting()  # the input handed back passes it (its partners are the identity)
     @pytest.mark.points(2)
@@ -199,12 +223,16 @@ class TestMixup:
         for got in found:
             partners_sorted = got.sort().values.cpu()
             repeated = 60 - int(partners_sorted.unique().numel())
-            check.that(repeated == 0,
-                       f"{repeated} of 60 examples were never chosen as a partner while others "
-                       f"were chosen several times", check="statistics",
-                       hint="draw the partners as a permutation (torch.randperm(N, ...)), not "
-                            "independently (torch.randint), so every example is used once",
-                       recipe=partners, got=found)
+            check.that(
+                repeated == 0,
+                f"{repeated} of 60 examples were never chosen as a partner while others "
+                f"were chosen several times",
+                check="statistics",
+                hint="draw the partners as a permutation (torch.randperm(N, ...)), not "
+                "independently (torch.randint), so every example is used once",
+                recipe=partners,
+                got=found,
+            )
 
     @pytest.mark.supporting()  # random values of the right shape pass it
     @pytest.mark.points(2)
@@ -221,9 +249,11 @@ class TestMixup:
         y = torch.nn.functional.one_hot(block, classes).to(x.dtype)
 
         def partners(m):
-            results = independent_calls(m.data.mixup,
-                                        [[x, y, 1.0, _gen(x.device, inputs.seed + 50 + c)]
-                                         for c in range(calls)], fresh=True)
+            results = independent_calls(
+                m.data.mixup,
+                [[x, y, 1.0, _gen(x.device, inputs.seed + 50 + c)] for c in range(calls)],
+                fresh=True,
+            )
             return torch.stack([_partners(x_mixed) for x_mixed, _ in results]).cpu()
 
         found = partners(check.impl)
@@ -232,24 +262,31 @@ class TestMixup:
         chi2 = float(((counts - calls) ** 2 / calls).sum())
         dof = n - 1
         band = dof + 6 * math.sqrt(2 * dof)
-        check.that(chi2 <= band,
-                   f"over {calls} calls with a batch of {n}, the offsets perm[i] - i (mod {n}) "
-                   f"from each example to its partner are not uniform (chi-square {chi2:.0f}, "
-                   f"allowed {band:.0f}; the most common offset occurred {int(counts.max())} "
-                   f"times, {calls} expected): partners depend on the position in the batch",
-                   check="statistics",
-                   hint="draw the partners with torch.randperm(N, generator=generator); a fixed "
-                        "pairing (x.flip(0), torch.roll) is not random",
-                   recipe=partners, got=found)
+        check.that(
+            chi2 <= band,
+            f"over {calls} calls with a batch of {n}, the offsets perm[i] - i (mod {n}) "
+            f"from each example to its partner are not uniform (chi-square {chi2:.0f}, "
+            f"allowed {band:.0f}; the most common offset occurred {int(counts.max())} "
+            f"times, {calls} expected): partners depend on the position in the batch",
+            check="statistics",
+            hint="draw the partners with torch.randperm(N, generator=generator); a fixed "
+            "pairing (x.flip(0), torch.roll) is not random",
+            recipe=partners,
+            got=found,
+        )
         same = float((block.cpu()[found] == block.cpu()).double().mean())
         band = 6 * math.sqrt(0.25 * 0.75 / found.numel())
-        check.that(abs(same - 0.25) <= band,
-                   f"with labels of {classes} classes in sorted blocks, {same:.0%} of the "
-                   f"partners share the example's class where a random permutation gives 25% "
-                   f"(+-{band:.0%}): partners depend on the batch order", check="statistics",
-                   hint="partners come from a random permutation, independent of the order of "
-                        "the batch and of the labels",
-                   recipe=partners, got=found)
+        check.that(
+            abs(same - 0.25) <= band,
+            f"with labels of {classes} classes in sorted blocks, {same:.0%} of the "
+            f"partners share the example's class where a random permutation gives 25% "
+            f"(+-{band:.0%}): partners depend on the batch order",
+            check="statistics",
+            hint="partners come from a random permutation, independent of the order of "
+            "the batch and of the labels",
+            recipe=partners,
+            got=found,
+        )
 
     @pytest.mark.supporting()  # random values of the right shape pass it
     def test_weights_fresh_every_call(self, check, inputs):
@@ -263,65 +300,86 @@ class TestMixup:
 
         found = weights(check.impl)
         r, band = _correlations(found), 6 / math.sqrt(n)
-        check.that(r <= band,
-                   f"the weights of {calls} calls with differently seeded generators are "
-                   f"correlated (largest |r| = {r:.3f} between two calls, allowed {band:.3f}): "
-                   f"the weights are not drawn anew at every call", check="statistics",
-                   hint="draw the weights inside the function at every call, from `generator`; "
-                        "never keep them from an earlier call",
-                   recipe=weights, got=found)
+        check.that(
+            r <= band,
+            f"the weights of {calls} calls with differently seeded generators are "
+            f"correlated (largest |r| = {r:.3f} between two calls, allowed {band:.3f}): "
+            f"the weights are not drawn anew at every call",
+            check="statistics",
+            hint="draw the weights inside the function at every call, from `generator`; "
+            "never keep them from an earlier call",
+            recipe=weights,
+            got=found,
+        )
 
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
     def test_labels_float32_and_unchanged(self, check, inputs):
         x = inputs.randn(30, 4, dtype=torch.float32)
         y = torch.nn.functional.one_hot(inputs.randint(5, 30), 5).to(torch.float32)
+
         def run(m):
             return tuple(m.data.mixup(x, y, 0.4, _gen(x.device, inputs.seed)))
 
         with check.unmodified(x, y, who="mixup"):
             x_mixed, y_mixed = run(check.impl)
         dtypes = (x_mixed.dtype, y_mixed.dtype)
-        check.that(dtypes == (x.dtype, y.dtype),
-                   f"mixup of float32 inputs returned {dtypes[0]} and {dtypes[1]}",
-                   check="shape and type", recipe=run, got=(x_mixed, y_mixed),
-                   hint="results keep the inputs' dtypes: cast the weights to each tensor's "
-                        "dtype before mixing")
+        check.that(
+            dtypes == (x.dtype, y.dtype),
+            f"mixup of float32 inputs returned {dtypes[0]} and {dtypes[1]}",
+            check="shape and type",
+            recipe=run,
+            got=(x_mixed, y_mixed),
+            hint="results keep the inputs' dtypes: cast the weights to each tensor's "
+            "dtype before mixing",
+        )
         check.like((x_mixed, y_mixed), (x, y), "mixup (x_mixed, y_mixed) for float32 inputs")
         why = _convex_rows(y_mixed)
-        check.that(not why, f"mixup with one-hot labels of 5 classes: {why}",
-                   check="convex combination",
-                   hint="mix whole label rows: lam_i * y[i] + (1 - lam_i) * y[perm[i]]")
+        check.that(
+            not why,
+            f"mixup with one-hot labels of 5 classes: {why}",
+            check="convex combination",
+            hint="mix whole label rows: lam_i * y[i] + (1 - lam_i) * y[perm[i]]",
+        )
 
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
         x = inputs.randn(25, 3)
         y = torch.eye(25, dtype=x.dtype, device=x.device)
-        runs = independent_calls(check.impl.data.mixup,
-                                 [[x, y, 0.5, _gen(x.device, inputs.seed + s)] for s in (0, 0, 1)])
+        runs = independent_calls(
+            check.impl.data.mixup, [[x, y, 0.5, _gen(x.device, inputs.seed + s)] for s in (0, 0, 1)]
+        )
         _generator_decides(check, *runs, "mixings", "the weights and the permutation")
 
     @pytest.mark.supporting()  # random values pass it
     def test_global_random_state_without_generator(self, check, inputs):
         x = inputs.randn(25, 3)
         y = torch.eye(25, dtype=x.dtype, device=x.device)
-        _random_without_generator(check, lambda m: m.data.mixup, [x, y, 0.5], "mixings",
-                                  "the weights and the permutation")
+        _random_without_generator(
+            check, lambda m: m.data.mixup, [x, y, 0.5], "mixings", "the weights and the permutation"
+        )
 
     @pytest.mark.supporting()  # a function that always raises passes it
-    @pytest.mark.parametrize("case", ["alpha-0", "alpha-negative", "integer-labels",
-                                      "label-indices", "batch-mismatch"])
+    @pytest.mark.parametrize(
+        "case", ["alpha-0", "alpha-negative", "integer-labels", "label-indices", "batch-mismatch"]
+    )
     def test_rejects_bad_arguments(self, case, check, inputs):
         x = inputs.randn(6, 3)
         y = torch.eye(6, dtype=x.dtype, device=x.device)
-        args = {"alpha-0": (x, y, 0.0), "alpha-negative": (x, y, -0.5),
-                "integer-labels": (x, y.long(), 0.4),
-                "label-indices": (x, torch.arange(6, device=x.device), 0.4),
-                "batch-mismatch": (x[:5], y, 0.4)}[case]
-        expect.value_error(check, lambda m: m.data.mixup(*args, _gen(x.device, inputs.seed)),
-                           f"mixup with bad arguments ({case})",
-                           hint="raise ValueError for alpha <= 0, labels that are not a "
-                                "floating (N, C) tensor, and batch sizes that differ")
+        args = {
+            "alpha-0": (x, y, 0.0),
+            "alpha-negative": (x, y, -0.5),
+            "integer-labels": (x, y.long(), 0.4),
+            "label-indices": (x, torch.arange(6, device=x.device), 0.4),
+            "batch-mismatch": (x[:5], y, 0.4),
+        }[case]
+        expect.value_error(
+            check,
+            lambda m: m.data.mixup(*args, _gen(x.device, inputs.seed)),
+            f"mixup with bad arguments ({case})",
+            hint="raise ValueError for alpha <= 0, labels that are not a "
+            "floating (N, C) tensor, and batch sizes that differ",
+        )
 
 
 # ------------------------------------------------------------------------------ augment_points
@@ -355,22 +413,27 @@ class TestAugmentPoints:
             x_aug = _augment(check.impl, x, inputs, max_angle=a, noise_std=0.0)
         check.like(x_aug, x, "augment_points result")
         r_err = float(((x_aug.norm(dim=1) - x.norm(dim=1)) / x.norm(dim=1)).abs().max())
-        check.that(r_err <= 1e-9,
-                   f"with noise_std=0 a rotation must keep every distance to the origin; "
-                   f"found a relative change of {r_err:.3g}", check="rotation",
-                   hint="rotate about the origin: (cos t * x0 - sin t * x1, sin t * x0 + cos t * "
-                        "x1), with the same t for both coordinates of a point")
+        check.that(
+            r_err <= 1e-9,
+            f"with noise_std=0 a rotation must keep every distance to the origin; "
+            f"found a relative change of {r_err:.3g}",
+            check="rotation",
+            hint="rotate about the origin: (cos t * x0 - sin t * x1, sin t * x0 + cos t * "
+            "x1), with the same t for both coordinates of a point",
+        )
         theta = _angles(x, x_aug)
         d, band = _ks_one_sample(theta, lambda t: ((t + a) / (2 * a)).clamp(0, 1)), _band(AUG_N)
-        check.that(d <= band,
-                   f"augment_points(max_angle={a}): the rotation angles are not uniform on "
-                   f"[-{a}, {a}] (Kolmogorov-Smirnov distance {d:.3f}, allowed {band:.3f}; "
-                   f"angles from {float(theta.min()):.3g} to {float(theta.max()):.3g})",
-                   check="statistics",
-                   hint="draw one angle per point, uniform in [-max_angle, max_angle], in "
-                        "radians: (2 * rand - 1) * max_angle",
-                   recipe=lambda m: _angles(x, _augment(m, x, inputs, max_angle=a,
-                                                        noise_std=0.0)), got=theta)
+        check.that(
+            d <= band,
+            f"augment_points(max_angle={a}): the rotation angles are not uniform on "
+            f"[-{a}, {a}] (Kolmogorov-Smirnov distance {d:.3f}, allowed {band:.3f}; "
+            f"angles from {float(theta.min()):.3g} to {float(theta.max()):.3g})",
+            check="statistics",
+            hint="draw one angle per point, uniform in [-max_angle, max_angle], in "
+            "radians: (2 * rand - 1) * max_angle",
+            recipe=lambda m: _angles(x, _augment(m, x, inputs, max_angle=a, noise_std=0.0)),
+            got=theta,
+        )
 
     @pytest.mark.points(3)
     def test_jitter(self, check, inputs):
@@ -380,22 +443,27 @@ class TestAugmentPoints:
         check.like(noise, x, "augment_points result")
         d = _ks_one_sample(noise.flatten(), lambda t: 0.5 * (1 + torch.erf(t / (s * math.sqrt(2)))))
         band = _band(2 * AUG_N)
-        check.that(d <= band,
-                   f"augment_points(noise_std={s}, max_angle=0): the jitter is not N(0, {s}^2) "
-                   f"(Kolmogorov-Smirnov distance {d:.3f}, allowed {band:.3f}; its standard "
-                   f"deviation is {float(noise.std()):.4f})", check="statistics",
-                   hint="add torch.randn(N, 2, ...) * noise_std: noise_std is the standard "
-                        "deviation, not the variance",
-                   recipe=lambda m: _augment(m, x, inputs, max_angle=0.0, noise_std=s) - x,
-                   got=noise)
+        check.that(
+            d <= band,
+            f"augment_points(noise_std={s}, max_angle=0): the jitter is not N(0, {s}^2) "
+            f"(Kolmogorov-Smirnov distance {d:.3f}, allowed {band:.3f}; its standard "
+            f"deviation is {float(noise.std()):.4f})",
+            check="statistics",
+            hint="add torch.randn(N, 2, ...) * noise_std: noise_std is the standard "
+            "deviation, not the variance",
+            recipe=lambda m: _augment(m, x, inputs, max_angle=0.0, noise_std=s) - x,
+            got=noise,
+        )
         r = float(torch.corrcoef(noise.T.cpu())[0, 1])
         band = 6 / math.sqrt(AUG_N)
-        check.that(abs(r) <= band,
-                   f"the jitter of the two coordinates is correlated (r = {r:.3f}, allowed "
-                   f"+-{band:.3f})", check="statistics",
-                   hint="draw independent noise for each coordinate: shape (N, 2), not (N, 1)",
-                   recipe=lambda m: _augment(m, x, inputs, max_angle=0.0, noise_std=s) - x,
-                   got=noise)
+        check.that(
+            abs(r) <= band,
+            f"the jitter of the two coordinates is correlated (r = {r:.3f}, allowed +-{band:.3f})",
+            check="statistics",
+            hint="draw independent noise for each coordinate: shape (N, 2), not (N, 1)",
+            recipe=lambda m: _augment(m, x, inputs, max_angle=0.0, noise_std=s) - x,
+            got=noise,
+        )
 
     @pytest.mark.points(2)
     def test_rotation_and_jitter_together(self, check, inputs):
@@ -405,27 +473,34 @@ class TestAugmentPoints:
         x[:, 0] = 1.0
         x_aug = _augment(check.impl, x, inputs, max_angle=a, noise_std=s).double()
         mean_cos = math.sin(a) / a
-        var = [0.5 + math.sin(2 * a) / (4 * a) - mean_cos ** 2 + s * s,
-               0.5 - math.sin(2 * a) / (4 * a) + s * s]
+        var = [
+            0.5 + math.sin(2 * a) / (4 * a) - mean_cos**2 + s * s,
+            0.5 - math.sin(2 * a) / (4 * a) + s * s,
+        ]
         means, variances = x_aug.mean(0).tolist(), x_aug.var(0).tolist()
-        for axis, (mu, want_mu, v, want_v) in enumerate(zip(means, [mean_cos, 0.0],
-                                                            variances, var)):
+        for axis, (mu, want_mu, v, want_v) in enumerate(
+            zip(means, [mean_cos, 0.0], variances, var)
+        ):
             mu_band = 6 * math.sqrt(want_v / n)
             v_band = 6 * want_v * math.sqrt(2 / n) * 1.5
-            check.that(abs(mu - want_mu) <= mu_band and abs(v - want_v) <= v_band,
-                       f"augment_points(max_angle={a}, noise_std={s}) on the point (1, 0): "
-                       f"coordinate {axis} has mean {mu:.4f} and variance {v:.5f}; a uniform "
-                       f"angle plus N(0, {s}^2) jitter gives {want_mu:.4f} +- {mu_band:.4f} and "
-                       f"{want_v:.5f} +- {v_band:.5f}", check="statistics",
-                       hint="angles uniform in [-max_angle, max_angle] radians, one per point; "
-                            "jitter with standard deviation noise_std")
+            check.that(
+                abs(mu - want_mu) <= mu_band and abs(v - want_v) <= v_band,
+                f"augment_points(max_angle={a}, noise_std={s}) on the point (1, 0): "
+                f"coordinate {axis} has mean {mu:.4f} and variance {v:.5f}; a uniform "
+                f"angle plus N(0, {s}^2) jitter gives {want_mu:.4f} +- {mu_band:.4f} and "
+                f"{want_v:.5f} +- {v_band:.5f}",
+                check="statistics",
+                hint="angles uniform in [-max_angle, max_angle] radians, one per point; "
+                "jitter with standard deviation noise_std",
+            )
 
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
         x = _ring(inputs, 50)
-        runs = independent_calls(check.impl.data.augment_points,
-                                 [[x, _gen(x.device, inputs.seed + s), 0.3, 0.1]
-                                  for s in (0, 0, 1)])
+        runs = independent_calls(
+            check.impl.data.augment_points,
+            [[x, _gen(x.device, inputs.seed + s), 0.3, 0.1] for s in (0, 0, 1)],
+        )
         _generator_decides(check, *runs, "points", "the angles and the jitter")
 
     @pytest.mark.supporting()  # random values of the right shape pass it
@@ -436,26 +511,35 @@ class TestAugmentPoints:
         x = _ring(inputs, n)
 
         def angles(m):
-            runs = independent_calls(m.data.augment_points,
-                                     [[x, _gen(x.device, inputs.seed + 30 + c), a, 0.0]
-                                      for c in range(calls)])
+            runs = independent_calls(
+                m.data.augment_points,
+                [[x, _gen(x.device, inputs.seed + 30 + c), a, 0.0] for c in range(calls)],
+            )
             return [_angles(x, x_aug) for x_aug in runs]
 
         found = angles(check.impl)
         r, band = _correlations(found), 6 / math.sqrt(n)
-        check.that(r <= band,
-                   f"the rotation angles of {calls} calls with differently seeded generators "
-                   f"are correlated (largest |r| = {r:.3f} between two calls, allowed "
-                   f"{band:.3f}): the angles are not drawn anew at every call",
-                   check="statistics",
-                   hint="draw the angles inside the function at every call, from `generator`; "
-                        "never keep them from an earlier call",
-                   recipe=angles, got=found)
+        check.that(
+            r <= band,
+            f"the rotation angles of {calls} calls with differently seeded generators "
+            f"are correlated (largest |r| = {r:.3f} between two calls, allowed "
+            f"{band:.3f}): the angles are not drawn anew at every call",
+            check="statistics",
+            hint="draw the angles inside the function at every call, from `generator`; "
+            "never keep them from an earlier call",
+            recipe=angles,
+            got=found,
+        )
 
     @pytest.mark.supporting()  # random values pass it
     def test_global_random_state_without_generator(self, check, inputs):
-        _random_without_generator(check, lambda m: m.data.augment_points,
-                                  [_ring(inputs, 30)], "points", "the angles and the jitter")
+        _random_without_generator(
+            check,
+            lambda m: m.data.augment_points,
+            [_ring(inputs, 30)],
+            "points",
+            "the angles and the jitter",
+        )
 
     @pytest.mark.supporting()  # the input handed back passes it
     def test_float32_kept(self, check, inputs):
@@ -466,24 +550,34 @@ class TestAugmentPoints:
 
         with check.unmodified(x, who="augment_points"):
             got = run(check.impl)
-        check.that(got.dtype == x.dtype, f"augment_points of float32 points returned {got.dtype}",
-                   check="shape and type", recipe=run, got=got,
-                   hint="draw the angles and the jitter with dtype=x.dtype")
+        check.that(
+            got.dtype == x.dtype,
+            f"augment_points of float32 points returned {got.dtype}",
+            check="shape and type",
+            recipe=run,
+            got=got,
+            hint="draw the angles and the jitter with dtype=x.dtype",
+        )
         check.like(got, x, "augment_points result for float32 points")
 
     @pytest.mark.supporting()  # a function that always raises passes it
-    @pytest.mark.parametrize("case", ["three-columns", "one-dim", "negative-angle",
-                                      "negative-noise"])
+    @pytest.mark.parametrize(
+        "case", ["three-columns", "one-dim", "negative-angle", "negative-noise"]
+    )
     def test_rejects_bad_arguments(self, case, check, inputs):
         x = _ring(inputs, 8)
-        args = {"three-columns": (inputs.randn(8, 3), 0.2, 0.05),
-                "one-dim": (x[:, 0], 0.2, 0.05), "negative-angle": (x, -0.2, 0.05),
-                "negative-noise": (x, 0.2, -0.05)}[case]
+        args = {
+            "three-columns": (inputs.randn(8, 3), 0.2, 0.05),
+            "one-dim": (x[:, 0], 0.2, 0.05),
+            "negative-angle": (x, -0.2, 0.05),
+            "negative-noise": (x, 0.2, -0.05),
+        }[case]
         expect.value_error(
-            check, lambda m: m.data.augment_points(args[0], _gen(x.device, inputs.seed),
-                                                   *args[1:]),
+            check,
+            lambda m: m.data.augment_points(args[0], _gen(x.device, inputs.seed), *args[1:]),
             f"augment_points with bad arguments ({case})",
-            hint="raise ValueError unless x is (N, 2) and max_angle, noise_std are >= 0")
+            hint="raise ValueError unless x is (N, 2) and max_angle, noise_std are >= 0",
+        )
 
 
 # ------------------------------------------------------------------------------- kfold_indices
@@ -501,8 +595,7 @@ def _kfold_expected(n, k):
 
 
 def _sorted_folds(folds):
-    return [(torch.as_tensor(t).sort().values, torch.as_tensor(v).sort().values)
-            for t, v in folds]
+    return [(torch.as_tensor(t).sort().values, torch.as_tensor(v).sort().values) for t, v in folds]
 
 
 def _partition_problem(folds, n, k) -> str:
@@ -518,12 +611,16 @@ def _partition_problem(folds, n, k) -> str:
         if both.numel() and (int(both.min()) < 0 or int(both.max()) >= n):
             return f"fold {f}: an index outside 0..{n - 1}"
         if both.numel() != n or int(both.unique().numel()) != n:
-            return (f"fold {f}: train ({train.numel()}) and validation ({val.numel()}) must "
-                    f"split the {n} examples between them, each exactly once")
+            return (
+                f"fold {f}: train ({train.numel()}) and validation ({val.numel()}) must "
+                f"split the {n} examples between them, each exactly once"
+            )
         seen[val] += 1
     if bool((seen != 1).any()):
-        return (f"{int((seen == 0).sum())} examples are never validated on and "
-                f"{int((seen > 1).sum())} more than once")
+        return (
+            f"{int((seen == 0).sum())} examples are never validated on and "
+            f"{int((seen > 1).sum())} more than once"
+        )
     return ""
 
 
@@ -542,33 +639,45 @@ class TestKFold:
     @pytest.mark.points(2)
     @pytest.mark.parametrize("n,k", [(10, 3), (23, 5), (7, 7), (100, 6)])
     def test_unshuffled_folds(self, n, k, check):
-        check.matches(lambda m: _sorted_folds(m.data.kfold_indices(n, k, None, shuffle=False)),
-                      f"kfold_indices({n}, {k}, shuffle=False), indices sorted",
-                      expected=_kfold_expected(n, k), rtol=0, atol=0,
-                      hint="without shuffling fold f validates on the f-th consecutive block; "
-                           "the first n % k blocks have n // k + 1 examples, the rest n // k")
+        check.matches(
+            lambda m: _sorted_folds(m.data.kfold_indices(n, k, None, shuffle=False)),
+            f"kfold_indices({n}, {k}, shuffle=False), indices sorted",
+            expected=_kfold_expected(n, k),
+            rtol=0,
+            atol=0,
+            hint="without shuffling fold f validates on the f-th consecutive block; "
+            "the first n % k blocks have n // k + 1 examples, the rest n // k",
+        )
 
     @pytest.mark.points(2)
     @pytest.mark.parametrize("n,k", [(10, 4), (37, 5), (12, 12), (101, 10)])
     def test_shuffled_partition(self, n, k, check, inputs):
         folds = check.impl.data.kfold_indices(n, k, _gen("cpu", inputs.seed))
         why = _partition_problem(folds, n, k)
-        check.that(not why, f"kfold_indices({n}, {k}) with shuffling: {why}",
-                   check="partition",
-                   hint="cut one shuffled order of range(n) into k consecutive chunks; each "
-                        "fold trains on everything outside its chunk")
+        check.that(
+            not why,
+            f"kfold_indices({n}, {k}) with shuffling: {why}",
+            check="partition",
+            hint="cut one shuffled order of range(n) into k consecutive chunks; each "
+            "fold trains on everything outside its chunk",
+        )
 
     @pytest.mark.supporting("test_unshuffled_folds", "test_shuffled_partition")  # hollow sizes
     @pytest.mark.parametrize("n,k", [(10, 4), (37, 5), (103, 10)])
     def test_fold_sizes(self, n, k, check, inputs):
-        check.matches(lambda m: [int(torch.as_tensor(v).numel())
-                                 for _, v in m.data.kfold_indices(n, k, _gen("cpu",
-                                                                             inputs.seed))],
-                      f"validation fold sizes of kfold_indices({n}, {k})",
-                      expected=[n // k + 1] * (n % k) + [n // k] * (k - n % k), rtol=0, atol=0,
-                      check="fold sizes",
-                      hint="sizes differ by at most one, and the first n % k folds are the "
-                           "longer ones (scikit-learn's KFold)")
+        check.matches(
+            lambda m: [
+                int(torch.as_tensor(v).numel())
+                for _, v in m.data.kfold_indices(n, k, _gen("cpu", inputs.seed))
+            ],
+            f"validation fold sizes of kfold_indices({n}, {k})",
+            expected=[n // k + 1] * (n % k) + [n // k] * (k - n % k),
+            rtol=0,
+            atol=0,
+            check="fold sizes",
+            hint="sizes differ by at most one, and the first n % k folds are the "
+            "longer ones (scikit-learn's KFold)",
+        )
 
     @pytest.mark.points(3)
     def test_shuffling_is_uniform(self, check):
@@ -586,13 +695,16 @@ class TestKFold:
         p = 1 / k
         band = 6 * math.sqrt(seeds * p * (1 - p))
         worst = float((counts - seeds * p).abs().max())
-        check.that(worst <= band,
-                   f"over {seeds} seeds, some example was validated in some fold {worst:.0f} "
-                   f"times away from the {seeds * p:.0f} expected (allowed {band:.0f})",
-                   check="statistics",
-                   hint="shuffle the examples themselves with torch.randperm(n, "
-                        "generator=generator) before cutting the folds",
-                   recipe=tally, got=counts)
+        check.that(
+            worst <= band,
+            f"over {seeds} seeds, some example was validated in some fold {worst:.0f} "
+            f"times away from the {seeds * p:.0f} expected (allowed {band:.0f})",
+            check="statistics",
+            hint="shuffle the examples themselves with torch.randperm(n, "
+            "generator=generator) before cutting the folds",
+            recipe=tally,
+            got=counts,
+        )
 
     @pytest.mark.points(2)
     def test_fold_membership_is_joint_random(self, check):
@@ -618,43 +730,56 @@ class TestKFold:
         found = together(check.impl)
         counts = found[0]
         p = (n // k - 1) / (n - 1)
-        band = 8 * math.sqrt(seeds * p * (1 - p))   # the largest of 66 deviations: wider than 6
+        band = 8 * math.sqrt(seeds * p * (1 - p))  # the largest of 66 deviations: wider than 6
         pairs = counts[~torch.eye(n, dtype=torch.bool)]
         worst = float((pairs - seeds * p).abs().max())
-        check.that(worst <= band,
-                   f"over {seeds} seeds, some pair of examples shared a validation fold "
-                   f"{worst:.0f} times away from the {seeds * p:.0f} expected (allowed "
-                   f"{band:.0f}): fold membership depends on the index order",
-                   check="statistics",
-                   hint="shuffle the examples themselves (torch.randperm(n, "
-                        "generator=generator)) and cut the folds from that order; shuffling "
-                        "the order of the folds leaves neighbours together",
-                   recipe=together, got=found)
+        check.that(
+            worst <= band,
+            f"over {seeds} seeds, some pair of examples shared a validation fold "
+            f"{worst:.0f} times away from the {seeds * p:.0f} expected (allowed "
+            f"{band:.0f}): fold membership depends on the index order",
+            check="statistics",
+            hint="shuffle the examples themselves (torch.randperm(n, "
+            "generator=generator)) and cut the folds from that order; shuffling "
+            "the order of the folds leaves neighbours together",
+            recipe=together,
+            got=found,
+        )
 
     @pytest.mark.supporting("test_unshuffled_folds", "test_shuffled_partition")  # zeros pass it
     @pytest.mark.parametrize("shuffle", [True, False])
     def test_returns_int64_cpu_tensors(self, shuffle, check, inputs):
         n, k = 11, 3
         folds = check.impl.data.kfold_indices(n, k, _gen("cpu", inputs.seed), shuffle=shuffle)
-        check.like(folds, _kfold_expected(n, k),
-                   f"kfold_indices({n}, {k}, shuffle={shuffle}): {k} (train, val) pairs of "
-                   f"int64 CPU tensors")
+        check.like(
+            folds,
+            _kfold_expected(n, k),
+            f"kfold_indices({n}, {k}, shuffle={shuffle}): {k} (train, val) pairs of "
+            f"int64 CPU tensors",
+        )
 
     @pytest.mark.supporting()  # random folds pass it
     def test_global_random_state_without_generator(self, check):
-        _random_without_generator(check, lambda m: m.data.kfold_indices, [40, 4], "folds",
-                                  "the permutation")
+        _random_without_generator(
+            check, lambda m: m.data.kfold_indices, [40, 4], "folds", "the permutation"
+        )
 
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
-        runs = independent_calls(check.impl.data.kfold_indices,
-                                 [[30, 4, _gen("cpu", inputs.seed + s)] for s in (0, 0, 1)])
+        runs = independent_calls(
+            check.impl.data.kfold_indices,
+            [[30, 4, _gen("cpu", inputs.seed + s)] for s in (0, 0, 1)],
+        )
         _generator_decides(check, *runs, "folds", "the permutation (with shuffle=True)")
 
     @pytest.mark.supporting()  # a function that always raises passes it
-    @pytest.mark.parametrize("n,k", [(10, 1), (10, 0), (4, 5), (10, 2.0)],
-                             ids=["k-1", "k-0", "k-above-n", "k-float"])
+    @pytest.mark.parametrize(
+        "n,k", [(10, 1), (10, 0), (4, 5), (10, 2.0)], ids=["k-1", "k-0", "k-above-n", "k-float"]
+    )
     def test_rejects_bad_arguments(self, n, k, check):
-        expect.value_error(check, lambda m: m.data.kfold_indices(n, k, _gen("cpu", 0)),
-                           f"kfold_indices({n}, {k!r})",
-                           hint="k-fold needs ints with 2 <= k <= n: raise ValueError otherwise")
+        expect.value_error(
+            check,
+            lambda m: m.data.kfold_indices(n, k, _gen("cpu", 0)),
+            f"kfold_indices({n}, {k!r})",
+            hint="k-fold needs ints with 2 <= k <= n: raise ValueError otherwise",
+        )

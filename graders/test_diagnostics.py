@@ -29,10 +29,14 @@ from descent.inputs import Inputs
 class TestExpectedInitialLoss:
     @pytest.mark.parametrize("num_classes", [2, 3, 10, 1000])
     def test_log_c(self, num_classes, check):
-        check.matches(lambda m: m.diagnostics.expected_initial_loss(num_classes),
-                      f"expected_initial_loss({num_classes})", expected=math.log(num_classes),
-                      rtol=1e-12, atol=0.0,
-                      hint="uniform predictions give every class 1/C: the loss is -ln(1/C)")
+        check.matches(
+            lambda m: m.diagnostics.expected_initial_loss(num_classes),
+            f"expected_initial_loss({num_classes})",
+            expected=math.log(num_classes),
+            rtol=1e-12,
+            atol=0.0,
+            hint="uniform predictions give every class 1/C: the loss is -ln(1/C)",
+        )
 
     @pytest.mark.points(2)
     @given(num_classes=st.integers(2, 500))
@@ -40,15 +44,23 @@ class TestExpectedInitialLoss:
         logits = torch.zeros(7, num_classes, dtype=torch.float64)
         target = torch.arange(7) % num_classes
         expected = F.cross_entropy(logits, target).item()
-        check.matches(lambda m: m.diagnostics.expected_initial_loss(num_classes),
-                      f"expected_initial_loss({num_classes}) against PyTorch's cross-entropy of "
-                      f"all-zero logits", expected=expected, rtol=1e-12, atol=0.0, check="property")
+        check.matches(
+            lambda m: m.diagnostics.expected_initial_loss(num_classes),
+            f"expected_initial_loss({num_classes}) against PyTorch's cross-entropy of "
+            f"all-zero logits",
+            expected=expected,
+            rtol=1e-12,
+            atol=0.0,
+            check="property",
+        )
 
 
 # ------------------------------------------------------------------------- layer_gradient_norms
-_ACTS = {"sigmoid": (torch.sigmoid, lambda y: y * (1 - y)),
-         "tanh": (torch.tanh, lambda y: 1 - y * y),
-         "relu": (torch.relu, lambda y: (y > 0).to(y.dtype))}
+_ACTS = {
+    "sigmoid": (torch.sigmoid, lambda y: y * (1 - y)),
+    "tanh": (torch.tanh, lambda y: 1 - y * y),
+    "relu": (torch.relu, lambda y: (y > 0).to(y.dtype)),
+}
 
 
 def _gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=False):
@@ -59,7 +71,7 @@ def _gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=F
     x = torch.randn(batch, width, generator=g, dtype=torch.float64)
     Ws = [torch.randn(width, width, generator=g, dtype=torch.float64) * s for _ in range(depth)]
     hs = [x]
-    branches = []   # act(h_{l-1} @ W_l.T), whose derivative the backward needs
+    branches = []  # act(h_{l-1} @ W_l.T), whose derivative the backward needs
     for W in Ws:
         branches.append(act(hs[-1] @ W.T))
         hs.append(hs[-1] + branches[-1] if residual else branches[-1])
@@ -72,9 +84,13 @@ def _gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=F
     return out[::-1]
 
 
-_CONFIGS = [("sigmoid", 10, 32, "small", 0, 64), ("tanh", 6, 24, "xavier", 3, 17),
-            ("relu", 8, 40, "he", 11, 29), ("sigmoid", 4, 13, "xavier", 5, 9),
-            ("relu", 5, 21, "small", 2, 31)]
+_CONFIGS = [
+    ("sigmoid", 10, 32, "small", 0, 64),
+    ("tanh", 6, 24, "xavier", 3, 17),
+    ("relu", 8, 40, "he", 11, 29),
+    ("sigmoid", 4, 13, "xavier", 5, 9),
+    ("relu", 5, 21, "small", 2, 31),
+]
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
@@ -84,52 +100,70 @@ class TestLayerGradientNorms:
         activation, depth, width, init, seed, batch = config
         expected = _gradient_norms(*config)
         check.matches(
-            lambda m: m.diagnostics.layer_gradient_norms(activation, depth, width, init,
-                                                         seed=seed, batch=batch),
+            lambda m: m.diagnostics.layer_gradient_norms(
+                activation, depth, width, init, seed=seed, batch=batch
+            ),
             f"layer_gradient_norms({activation!r}, depth={depth}, width={width}, {init!r}, "
-            f"seed={seed}, batch={batch})", expected=expected, rtol=1e-7, atol=0.0,
+            f"seed={seed}, batch={batch})",
+            expected=expected,
+            rtol=1e-7,
+            atol=0.0,
             hint="follow the docstring exactly: draw x first and then W_1..W_depth from one "
-                 "float64 generator, apply the activation after every layer, return the mean "
-                 "|dloss/dW_l| first layer first")
+            "float64 generator, apply the activation after every layer, return the mean "
+            "|dloss/dW_l| first layer first",
+        )
 
     @pytest.mark.supporting()  # any list of floats of the right length passes it
     def test_returns_floats_one_per_layer(self, check):
-        got = check.impl.diagnostics.layer_gradient_norms("tanh", 7, 19, "xavier", seed=1,
-                                                          batch=11)
-        check.that(isinstance(got, (list, tuple)) and len(got) == 7,
-                   f"expected a list of 7 numbers (one per layer), got {type(got).__name__}"
-                   + (f" of length {len(got)}" if hasattr(got, "__len__") else ""),
-                   check="shape and type")
-        check.that(all(isinstance(v, float) for v in got),
-                   "every entry must be a Python float (use .item())", check="shape and type")
+        got = check.impl.diagnostics.layer_gradient_norms("tanh", 7, 19, "xavier", seed=1, batch=11)
+        check.that(
+            isinstance(got, (list, tuple)) and len(got) == 7,
+            f"expected a list of 7 numbers (one per layer), got {type(got).__name__}"
+            + (f" of length {len(got)}" if hasattr(got, "__len__") else ""),
+            check="shape and type",
+        )
+        check.that(
+            all(isinstance(v, float) for v in got),
+            "every entry must be a Python float (use .item())",
+            check="shape and type",
+        )
 
     @pytest.mark.points(2)
     def test_sigmoid_small_init_vanishes_toward_the_first_layer(self, check):
         norms = check.impl.diagnostics.layer_gradient_norms("sigmoid", 10, 48, "small", seed=7)
         check.that(len(norms) == 10, f"expected 10 values, got {len(norms)}")
         first, last = norms[0], norms[-1]
-        check.that(first > 0 and last > 0 and first < 1e-6 * last,
-                   f"sigmoid with weights of scale 0.01 over 10 layers: the first layer's gradient "
-                   f"should be at least 6 orders of magnitude below the last layer's; got first "
-                   f"{first:.3g}, last {last:.3g}",
-                   hint="is the list in order, first layer first? is the activation applied "
-                        "after every layer?")
+        check.that(
+            first > 0 and last > 0 and first < 1e-6 * last,
+            f"sigmoid with weights of scale 0.01 over 10 layers: the first layer's gradient "
+            f"should be at least 6 orders of magnitude below the last layer's; got first "
+            f"{first:.3g}, last {last:.3g}",
+            hint="is the list in order, first layer first? is the activation applied "
+            "after every layer?",
+        )
         rising = all(a < b for a, b in zip(norms, norms[1:]))
-        check.that(rising, "with sigmoid and small weights the gradient must grow at every layer "
-                           "from the first to the last", hint="return the list first layer first")
+        check.that(
+            rising,
+            "with sigmoid and small weights the gradient must grow at every layer "
+            "from the first to the last",
+            hint="return the list first layer first",
+        )
 
     @pytest.mark.points(2)
     def test_relu_he_stays_in_a_band(self, check):
         norms = check.impl.diagnostics.layer_gradient_norms("relu", 10, 64, "he", seed=4)
         lo, hi = min(norms), max(norms)
-        check.that(lo > 0 and hi / lo < 10,
-                   f"ReLU with He weights: every layer's gradient should be within a factor 10 of "
-                   f"the others; got min {lo:.3g}, max {hi:.3g}")
-        check.that(1e-4 < lo and hi < 1e-1,
-                   f"ReLU with He weights (width 64, 10 layers): gradients should be of order "
-                   f"1e-3 to 1e-2; got min {lo:.3g}, max {hi:.3g}",
-                   hint="He scale is sqrt(2 / width): the 2 compensates for ReLU zeroing half "
-                        "its inputs")
+        check.that(
+            lo > 0 and hi / lo < 10,
+            f"ReLU with He weights: every layer's gradient should be within a factor 10 of "
+            f"the others; got min {lo:.3g}, max {hi:.3g}",
+        )
+        check.that(
+            1e-4 < lo and hi < 1e-1,
+            f"ReLU with He weights (width 64, 10 layers): gradients should be of order "
+            f"1e-3 to 1e-2; got min {lo:.3g}, max {hi:.3g}",
+            hint="He scale is sqrt(2 / width): the 2 compensates for ReLU zeroing half its inputs",
+        )
 
 
 # ---------------------------------------------------------------------------- dead_relu_fraction
@@ -151,11 +185,15 @@ class TestDeadReluFraction:
     def test_units_dead_on_every_example(self, check, inputs):
         x = _pre_activations(inputs, 9, 14, dead=5, zero_dead=2)
         with check.unmodified(x):
-            check.matches(lambda m: m.diagnostics.dead_relu_fraction(x),
-                          "dead_relu_fraction of a (9, 14) batch with 5 dead units, 2 of them "
-                          "exactly 0", expected=5 / 14, rtol=1e-12, atol=0.0,
-                          hint="a unit (column) is dead when it is <= 0 for every example; the "
-                               "result is dead units / H")
+            check.matches(
+                lambda m: m.diagnostics.dead_relu_fraction(x),
+                "dead_relu_fraction of a (9, 14) batch with 5 dead units, 2 of them exactly 0",
+                expected=5 / 14,
+                rtol=1e-12,
+                atol=0.0,
+                hint="a unit (column) is dead when it is <= 0 for every example; the "
+                "result is dead units / H",
+            )
 
     @given(n=st.integers(3, 12), h=st.integers(2, 15), data=st.data())
     def test_random_batches(self, n, h, data, check):
@@ -163,16 +201,31 @@ class TestDeadReluFraction:
         zero_dead = data.draw(st.integers(0, dead))
         inputs = Inputs(data.draw(st.integers(0, 2**31 - 1)))
         x = _pre_activations(inputs, n, h, dead, zero_dead)
-        check.matches(lambda m: m.diagnostics.dead_relu_fraction(x),
-                      f"dead_relu_fraction of an ({n}, {h}) batch", expected=dead / h,
-                      rtol=1e-12, atol=0.0, check="property")
+        check.matches(
+            lambda m: m.diagnostics.dead_relu_fraction(x),
+            f"dead_relu_fraction of an ({n}, {h}) batch",
+            expected=dead / h,
+            rtol=1e-12,
+            atol=0.0,
+            check="property",
+        )
 
     def test_all_alive_and_all_dead(self, check, inputs):
         x = inputs.randn(6, 8).abs() + 0.1
-        check.matches(lambda m: m.diagnostics.dead_relu_fraction(x), "all units alive",
-                      expected=0.0, rtol=0.0, atol=0.0)
-        check.matches(lambda m: m.diagnostics.dead_relu_fraction(-x), "all units dead",
-                      expected=1.0, rtol=0.0, atol=0.0)
+        check.matches(
+            lambda m: m.diagnostics.dead_relu_fraction(x),
+            "all units alive",
+            expected=0.0,
+            rtol=0.0,
+            atol=0.0,
+        )
+        check.matches(
+            lambda m: m.diagnostics.dead_relu_fraction(-x),
+            "all units dead",
+            expected=1.0,
+            rtol=0.0,
+            atol=0.0,
+        )
 
 
 # --------------------------------------------------------------------------- diagnose_loss_curve
@@ -285,10 +338,13 @@ def diverged_curves(draw, kind):
 
 
 def _diagnose(check, train, val, expected, what, hint):
-    check.matches(lambda m: m.diagnostics.diagnose_loss_curve(train, val),
-                  f"diagnose_loss_curve on {what} ({len(train)} epochs"
-                  f"{', with validation' if val is not None else ''})", expected=expected,
-                  hint=hint)
+    check.matches(
+        lambda m: m.diagnostics.diagnose_loss_curve(train, val),
+        f"diagnose_loss_curve on {what} ({len(train)} epochs"
+        f"{', with validation' if val is not None else ''})",
+        expected=expected,
+        hint=hint,
+    )
 
 
 # The label each test expects. A function that always returns one label passes every test of
@@ -317,49 +373,84 @@ class TestDiagnoseLossCurve:
     @given(data=st.data())
     def test_healthy(self, with_val, data, check):
         train, val = data.draw(healthy_curves(with_val))
-        _diagnose(check, train, val, "healthy", "a smoothly decaying curve",
-                  "a curve that falls well below half its start and whose validation loss stays "
-                  "near its minimum is healthy")
+        _diagnose(
+            check,
+            train,
+            val,
+            "healthy",
+            "a smoothly decaying curve",
+            "a curve that falls well below half its start and whose validation loss stays "
+            "near its minimum is healthy",
+        )
 
     @_not_constant("overfitting")
     @pytest.mark.points(2)
     @given(data=st.data())
     def test_overfitting(self, data, check):
         train, val = data.draw(overfitting_curves())
-        _diagnose(check, train, val, "overfitting",
-                  "a falling training curve whose validation loss turns back up",
-                  "compare the last validation loss with the smallest one, not with the first")
+        _diagnose(
+            check,
+            train,
+            val,
+            "overfitting",
+            "a falling training curve whose validation loss turns back up",
+            "compare the last validation loss with the smallest one, not with the first",
+        )
 
     @_not_constant("underfitting")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_underfitting(self, with_val, data, check):
         train, val = data.draw(underfitting_curves(with_val))
-        _diagnose(check, train, val, "underfitting", "a curve that plateaus high",
-                  "flatness is measured over the last fifth of the run")
+        _diagnose(
+            check,
+            train,
+            val,
+            "underfitting",
+            "a curve that plateaus high",
+            "flatness is measured over the last fifth of the run",
+        )
 
     @_not_constant("stuck")
     @given(data=st.data())
     def test_stuck(self, data, check):
         train, val = data.draw(stuck_curves())
-        _diagnose(check, train, val, "stuck", "a flat curve with a small zigzag",
-                  "a step only counts as going up when it rises by more than 1%")
+        _diagnose(
+            check,
+            train,
+            val,
+            "stuck",
+            "a flat curve with a small zigzag",
+            "a step only counts as going up when it rises by more than 1%",
+        )
 
     @_not_constant("lr_too_high")
     @given(data=st.data())
     def test_lr_too_high(self, data, check):
         train, val = data.draw(lr_too_high_curves())
-        _diagnose(check, train, val, "lr_too_high", "a curve that oscillates by about 25%",
-                  "count the steps that rise by more than 1%, and compare the means of the first "
-                  "and last fifths")
+        _diagnose(
+            check,
+            train,
+            val,
+            "lr_too_high",
+            "a curve that oscillates by about 25%",
+            "count the steps that rise by more than 1%, and compare the means of the first "
+            "and last fifths",
+        )
 
     @_not_constant("spike")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_spike(self, with_val, data, check):
         train, val = data.draw(spike_curves(with_val))
-        _diagnose(check, train, val, "spike", "a falling curve with one short spike",
-                  "a spike is a jump above 3x the previous loss followed by a recovery")
+        _diagnose(
+            check,
+            train,
+            val,
+            "spike",
+            "a falling curve with one short spike",
+            "a spike is a jump above 3x the previous loss followed by a recovery",
+        )
 
     @_not_constant("diverged")
     @pytest.mark.points(2)
@@ -367,30 +458,51 @@ class TestDiagnoseLossCurve:
     @given(data=st.data())
     def test_diverged(self, kind, data, check):
         train, val = data.draw(diverged_curves(kind))
-        _diagnose(check, train, val, "diverged", f"a curve that ends in {kind}",
-                  "NaN compares false with everything: test math.isfinite / torch.isfinite "
-                  "explicitly, before any other rule")
+        _diagnose(
+            check,
+            train,
+            val,
+            "diverged",
+            f"a curve that ends in {kind}",
+            "NaN compares false with everything: test math.isfinite / torch.isfinite "
+            "explicitly, before any other rule",
+        )
 
     @_not_constant("diverged")
     def test_rule_order_diverged_before_stuck(self, check):
         # Flat, but the last loss ends 0.5% above the first: rule 1 applies before rule 4.
         train = [2.3, 2.298, 2.301, 2.299, 2.302, 2.3, 2.301, 2.299, 2.302, 2.3, 2.3115]
-        _diagnose(check, train, None, "diverged", "a flat curve ending 0.5% above its start",
-                  "apply the rules in the documented order: diverged is checked first")
+        _diagnose(
+            check,
+            train,
+            None,
+            "diverged",
+            "a flat curve ending 0.5% above its start",
+            "apply the rules in the documented order: diverged is checked first",
+        )
 
     @_not_constant("underfitting")
     def test_jump_without_recovery_is_not_a_spike(self, check):
         # Falls from 4 to 0.4, jumps to 3 and stays there: no recovery, so rule 2 does not apply.
         fall = torch.linspace(4.0, 0.4, 12, dtype=torch.float64)
         train = _listed(fall) + [3.0 * (1 + 0.001 * (k % 3)) for k in range(18)]
-        _diagnose(check, train, None, "underfitting",
-                  "a curve that jumps to 7.5x and never comes back down",
-                  "a spike needs the curve to come back down within five steps")
+        _diagnose(
+            check,
+            train,
+            None,
+            "underfitting",
+            "a curve that jumps to 7.5x and never comes back down",
+            "a spike needs the curve to come back down within five steps",
+        )
 
 
 # ------------------------------------------------------------ layer_gradient_norms with residuals
-_RESIDUAL_CONFIGS = [("sigmoid", 10, 32, "small", 0, 64), ("tanh", 12, 24, "small", 3, 17),
-                     ("relu", 6, 20, "he", 11, 29), ("sigmoid", 4, 13, "xavier", 5, 9)]
+_RESIDUAL_CONFIGS = [
+    ("sigmoid", 10, 32, "small", 0, 64),
+    ("tanh", 12, 24, "small", 3, 17),
+    ("relu", 6, 20, "he", 11, 29),
+    ("sigmoid", 4, 13, "xavier", 5, 9),
+]
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
@@ -399,28 +511,39 @@ class TestLayerGradientNormsResidual:
     def test_residual_values(self, config, check):
         activation, depth, width, init, seed, batch = config
         check.matches(
-            lambda m: m.diagnostics.layer_gradient_norms(activation, depth, width, init,
-                                                         seed=seed, batch=batch, residual=True),
+            lambda m: m.diagnostics.layer_gradient_norms(
+                activation, depth, width, init, seed=seed, batch=batch, residual=True
+            ),
             f"layer_gradient_norms({activation!r}, depth={depth}, width={width}, {init!r}, "
             f"seed={seed}, batch={batch}, residual=True)",
-            expected=_gradient_norms(*config, residual=True), rtol=1e-7, atol=0.0,
+            expected=_gradient_norms(*config, residual=True),
+            rtol=1e-7,
+            atol=0.0,
             hint="with residual=True every layer is h_l = h_{l-1} + act(h_{l-1} @ W_l.T): the "
-                 "skip goes around the activation, on every layer, and the draws do not change")
+            "skip goes around the activation, on every layer, and the draws do not change",
+        )
 
     @pytest.mark.points(2)
     def test_the_skip_keeps_the_first_layer_learning(self, check):
         # The story the option tells: sigmoid with weights of scale 0.01, 10 layers.
         plain = check.impl.diagnostics.layer_gradient_norms("sigmoid", 10, 48, "small", seed=7)
-        skip = check.impl.diagnostics.layer_gradient_norms("sigmoid", 10, 48, "small", seed=7,
-                                                           residual=True)
-        check.that(len(plain) == len(skip) == 10,
-                   f"expected 10 values each, got {len(plain)} and {len(skip)}",
-                   check="shape and type")
-        check.that(skip[0] > 1e-3 * skip[-1],
-                   f"with residual=True the first layer's gradient should stay within 3 orders of "
-                   f"magnitude of the last's; got first {skip[0]:.3g}, last {skip[-1]:.3g}",
-                   hint="the skip adds dh_l to dh_{l-1} unchanged: h_l = h_{l-1} + act(...)")
-        check.that(skip[0] > 1e9 * plain[0],
-                   f"the skip should lift the first layer's gradient by many orders of magnitude "
-                   f"over the plain stack; got {skip[0]:.3g} with it and {plain[0]:.3g} without",
-                   hint="residual=False must stay the plain stack h_l = act(h_{l-1} @ W_l.T)")
+        skip = check.impl.diagnostics.layer_gradient_norms(
+            "sigmoid", 10, 48, "small", seed=7, residual=True
+        )
+        check.that(
+            len(plain) == len(skip) == 10,
+            f"expected 10 values each, got {len(plain)} and {len(skip)}",
+            check="shape and type",
+        )
+        check.that(
+            skip[0] > 1e-3 * skip[-1],
+            f"with residual=True the first layer's gradient should stay within 3 orders of "
+            f"magnitude of the last's; got first {skip[0]:.3g}, last {skip[-1]:.3g}",
+            hint="the skip adds dh_l to dh_{l-1} unchanged: h_l = h_{l-1} + act(...)",
+        )
+        check.that(
+            skip[0] > 1e9 * plain[0],
+            f"the skip should lift the first layer's gradient by many orders of magnitude "
+            f"over the plain stack; got {skip[0]:.3g} with it and {plain[0]:.3g} without",
+            hint="residual=False must stay the plain stack h_l = act(h_{l-1} @ W_l.T)",
+        )

@@ -13,9 +13,9 @@ import pytest
 import torch
 import torch.nn.init as nn_init
 
-LINEAR = (256, 1024)         # fan_in 1024, fan_out 256
-CONV = (64, 16, 3, 3)        # fan_in 144, fan_out 576
-SIGMAS = 7.0                 # width of every statistical band, in standard errors
+LINEAR = (256, 1024)  # fan_in 1024, fan_out 256
+CONV = (64, 16, 3, 3)  # fan_in 144, fan_out 576
+SIGMAS = 7.0  # width of every statistical band, in standard errors
 TAIL_2SD = math.erfc(2 / math.sqrt(2))  # P(|z| > 2) for a standard normal, 0.0455
 
 
@@ -30,8 +30,9 @@ def _fans(shape):
 
 def _draw(m, fn, shape, inputs, offset=0, **kwargs):
     """One sample from the implementation, on the test's device, from a freshly seeded generator."""
-    return getattr(m.init, fn)(shape, generator=_gen(inputs, offset), device=inputs.device,
-                               **kwargs)
+    return getattr(m.init, fn)(
+        shape, generator=_gen(inputs, offset), device=inputs.device, **kwargs
+    )
 
 
 def _std_of(m, fn, shape, inputs, kwargs):
@@ -42,47 +43,69 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
     """Shape/dtype/device, mean, std, and bounds (uniform) or tails (normal) of one sample."""
     call = f"{fn}({shape}{''.join(f', {k}={v!r}' for k, v in kwargs.items())})"
     w = _draw(check.impl, fn, shape, inputs, **kwargs)
-    check.like(w, torch.empty(shape, dtype=torch.float32, device=inputs.device),
-               f"{call} result")
+    check.like(w, torch.empty(shape, dtype=torch.float32, device=inputs.device), f"{call} result")
     w = w.double()
     n = w.numel()
     mean, got_std = float(w.mean()), float(w.std())
-    check.that(abs(mean) <= SIGMAS * std / math.sqrt(n),
-               f"{call}: mean {mean:.4g}, expected 0 (+- {SIGMAS * std / math.sqrt(n):.2g})",
-               check="statistics", hint="the values must be centred on 0")
+    check.that(
+        abs(mean) <= SIGMAS * std / math.sqrt(n),
+        f"{call}: mean {mean:.4g}, expected 0 (+- {SIGMAS * std / math.sqrt(n):.2g})",
+        check="statistics",
+        hint="the values must be centred on 0",
+    )
     # Relative standard error of a sample std: sqrt(kurtosis - 1) / (2 sqrt(n)); the uniform's
     # kurtosis is 1.8, the normal's 3.
     rel = (math.sqrt(0.8) if uniform else math.sqrt(2.0)) / (2 * math.sqrt(n))
-    check.that(abs(got_std - std) <= SIGMAS * rel * std,
-               f"{call}: std {got_std:.6g}, expected {std:.6g} (+- {SIGMAS * rel * std:.2g}, "
-               f"ratio {got_std / std:.4g})", check="statistics",
-               hint="recompute the formula: which fan (fan_in or fan_out, with the receptive "
-                    "field), which gain, and sqrt(3) only for a uniform bound",
-               recipe=lambda m: _std_of(m, fn, shape, inputs, kwargs), got=got_std)
+    check.that(
+        abs(got_std - std) <= SIGMAS * rel * std,
+        f"{call}: std {got_std:.6g}, expected {std:.6g} (+- {SIGMAS * rel * std:.2g}, "
+        f"ratio {got_std / std:.4g})",
+        check="statistics",
+        hint="recompute the formula: which fan (fan_in or fan_out, with the receptive "
+        "field), which gain, and sqrt(3) only for a uniform bound",
+        recipe=lambda m: _std_of(m, fn, shape, inputs, kwargs),
+        got=got_std,
+    )
     if uniform:
         bound = math.sqrt(3.0) * std
         top = float(w.abs().max())
-        check.that(top <= bound * (1 + 1e-6),
-                   f"{call}: max |w| = {top:.6g} exceeds the bound {bound:.6g}",
-                   check="bounds", hint="a uniform initializer draws from U(-bound, bound) with "
-                                        "bound = sqrt(3) * std: no value may lie beyond it")
-        check.that(top >= 0.99 * bound,
-                   f"{call}: max |w| = {top:.6g}, but values should reach close to the bound "
-                   f"{bound:.6g}", check="bounds",
-                   hint="the uniform bound is sqrt(3) * std, not the std itself")
+        check.that(
+            top <= bound * (1 + 1e-6),
+            f"{call}: max |w| = {top:.6g} exceeds the bound {bound:.6g}",
+            check="bounds",
+            hint="a uniform initializer draws from U(-bound, bound) with "
+            "bound = sqrt(3) * std: no value may lie beyond it",
+        )
+        check.that(
+            top >= 0.99 * bound,
+            f"{call}: max |w| = {top:.6g}, but values should reach close to the bound {bound:.6g}",
+            check="bounds",
+            hint="the uniform bound is sqrt(3) * std, not the std itself",
+        )
     else:
         tail = float((w.abs() > 2 * std).double().mean())
         band = SIGMAS * math.sqrt(TAIL_2SD * (1 - TAIL_2SD) / n)
-        check.that(abs(tail - TAIL_2SD) <= band,
-                   f"{call}: {tail:.4%} of the values lie beyond 2 std, a normal gives "
-                   f"{TAIL_2SD:.4%} (+- {band:.2%})", check="statistics",
-                   hint="this initializer draws from a normal distribution (torch.randn), "
-                        "not a uniform one")
+        check.that(
+            abs(tail - TAIL_2SD) <= band,
+            f"{call}: {tail:.4%} of the values lie beyond 2 std, a normal gives "
+            f"{TAIL_2SD:.4%} (+- {band:.2%})",
+            check="statistics",
+            hint="this initializer draws from a normal distribution (torch.randn), "
+            "not a uniform one",
+        )
 
 
 # ------------------------------------------------------------------------------ calculate_gain
-LINEAR_FAMILY = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                 "conv_transpose3d", "sigmoid"]
+LINEAR_FAMILY = [
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+]
 
 
 @pytest.mark.exercise("init.calculate_gain")
@@ -90,8 +113,13 @@ class TestCalculateGain:
     @pytest.mark.points(2)
     @pytest.mark.parametrize("name", ["tanh", "relu", "leaky_relu", "selu"])
     def test_gain_matches_pytorch(self, name, check):
-        check.matches(lambda m: m.init.calculate_gain(name), f"calculate_gain({name!r})",
-                      expected=float(nn_init.calculate_gain(name)), rtol=1e-12, atol=0)
+        check.matches(
+            lambda m: m.init.calculate_gain(name),
+            f"calculate_gain({name!r})",
+            expected=float(nn_init.calculate_gain(name)),
+            rtol=1e-12,
+            atol=0,
+        )
 
     # A gain of 1 is also what a function returning the constant 1 gives: these count once a
     # gain other than 1 is right too.
@@ -99,32 +127,47 @@ class TestCalculateGain:
     @pytest.mark.points(2)
     @pytest.mark.parametrize("name", LINEAR_FAMILY)
     def test_unit_gains(self, name, check):
-        check.matches(lambda m: m.init.calculate_gain(name), f"calculate_gain({name!r})",
-                      expected=float(nn_init.calculate_gain(name)), rtol=1e-12, atol=0)
+        check.matches(
+            lambda m: m.init.calculate_gain(name),
+            f"calculate_gain({name!r})",
+            expected=float(nn_init.calculate_gain(name)),
+            rtol=1e-12,
+            atol=0,
+        )
 
     @pytest.mark.points(2)
     @pytest.mark.parametrize("param", [0.2, 0, 0.5, 3, 1e-3])
     def test_leaky_relu_slope(self, param, check):
-        check.matches(lambda m: m.init.calculate_gain("leaky_relu", param),
-                      f"calculate_gain('leaky_relu', {param!r})",
-                      expected=float(nn_init.calculate_gain("leaky_relu", param)),
-                      rtol=1e-12, atol=0,
-                      hint="gain = sqrt(2 / (1 + slope^2)) with the given slope")
+        check.matches(
+            lambda m: m.init.calculate_gain("leaky_relu", param),
+            f"calculate_gain('leaky_relu', {param!r})",
+            expected=float(nn_init.calculate_gain("leaky_relu", param)),
+            rtol=1e-12,
+            atol=0,
+            hint="gain = sqrt(2 / (1 + slope^2)) with the given slope",
+        )
 
     def test_param_only_used_by_leaky_relu(self, check):
         for name in ("relu", "tanh", "selu", "linear"):
-            check.matches(lambda m: m.init.calculate_gain(name, 0.3),
-                          f"calculate_gain({name!r}, 0.3)",
-                          expected=float(nn_init.calculate_gain(name, 0.3)), rtol=1e-12, atol=0,
-                          hint="param is the leaky_relu slope; other gains ignore it")
+            check.matches(
+                lambda m: m.init.calculate_gain(name, 0.3),
+                f"calculate_gain({name!r}, 0.3)",
+                expected=float(nn_init.calculate_gain(name, 0.3)),
+                rtol=1e-12,
+                atol=0,
+                hint="param is the leaky_relu slope; other gains ignore it",
+            )
 
     @pytest.mark.supporting()  # a constant float passes it
     def test_returns_python_float(self, check):
         for name in ("linear", "relu", "leaky_relu"):
             got = check.impl.init.calculate_gain(name)
-            check.that(isinstance(got, float), f"calculate_gain({name!r}) returned "
-                       f"{type(got).__name__}, expected a Python float", check="shape and type",
-                       hint="return a float (math.sqrt, 1.0), not a tensor or an int")
+            check.that(
+                isinstance(got, float),
+                f"calculate_gain({name!r}) returned {type(got).__name__}, expected a Python float",
+                check="shape and type",
+                hint="return a float (math.sqrt, 1.0), not a tensor or an int",
+            )
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("name", ["gelu", "softmax", "Relu", "swish"])
@@ -133,8 +176,11 @@ class TestCalculateGain:
             got = check.impl.init.calculate_gain(name)
         except ValueError:
             return
-        check.fail(f"calculate_gain({name!r}) returned {got!r} instead of raising ValueError",
-                   check="errors", hint="raise ValueError for a nonlinearity not in the table")
+        check.fail(
+            f"calculate_gain({name!r}) returned {got!r} instead of raising ValueError",
+            check="errors",
+            hint="raise ValueError for a nonlinearity not in the table",
+        )
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_invalid_slope_raises_value_error(self, check):
@@ -143,31 +189,50 @@ class TestCalculateGain:
                 got = check.impl.init.calculate_gain("leaky_relu", bad)
             except ValueError:
                 continue
-            check.fail(f"calculate_gain('leaky_relu', {bad!r}) returned {got!r} instead of "
-                       "raising ValueError", check="errors",
-                       hint="the slope must be None, an int or a float (a bool is refused)")
+            check.fail(
+                f"calculate_gain('leaky_relu', {bad!r}) returned {got!r} instead of "
+                "raising ValueError",
+                check="errors",
+                hint="the slope must be None, an int or a float (a bool is refused)",
+            )
 
 
 # -------------------------------------------------------------------------------------- fans
 @pytest.mark.exercise("init.fans")
 class TestFans:
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("shape", [LINEAR, (3, 7), CONV, (8, 5, 7), (6, 4, 2, 3, 5)],
-                             ids=["linear", "small-linear", "conv2d", "conv1d", "conv3d"])
+    @pytest.mark.parametrize(
+        "shape",
+        [LINEAR, (3, 7), CONV, (8, 5, 7), (6, 4, 2, 3, 5)],
+        ids=["linear", "small-linear", "conv2d", "conv1d", "conv3d"],
+    )
     def test_matches_pytorch(self, shape, check):
-        got = check.matches(lambda m: tuple(m.init.fans(shape)), f"fans({shape})",
-                            expected=tuple(_fans(shape)), rtol=0, atol=0,
-                            hint="PyTorch layout (out, in, *kernel): fan_in = in * receptive "
-                                 "field, fan_out = out * receptive field")
-        check.that(all(isinstance(v, int) and not isinstance(v, bool) for v in got),
-                   f"fans({shape}) must return two Python ints, got "
-                   f"{tuple(type(v).__name__ for v in got)}", check="shape and type",
-                   hint="use int arithmetic (math.prod), not tensors or floats")
+        got = check.matches(
+            lambda m: tuple(m.init.fans(shape)),
+            f"fans({shape})",
+            expected=tuple(_fans(shape)),
+            rtol=0,
+            atol=0,
+            hint="PyTorch layout (out, in, *kernel): fan_in = in * receptive "
+            "field, fan_out = out * receptive field",
+        )
+        check.that(
+            all(isinstance(v, int) and not isinstance(v, bool) for v in got),
+            f"fans({shape}) must return two Python ints, got "
+            f"{tuple(type(v).__name__ for v in got)}",
+            check="shape and type",
+            hint="use int arithmetic (math.prod), not tensors or floats",
+        )
 
     def test_accepts_lists_and_torch_size(self, check):
         for shape in ([12, 5, 2], torch.Size([12, 5, 2])):
-            check.matches(lambda m: tuple(m.init.fans(shape)), f"fans({list(shape)})",
-                          expected=(10, 24), rtol=0, atol=0)
+            check.matches(
+                lambda m: tuple(m.init.fans(shape)),
+                f"fans({list(shape)})",
+                expected=(10, 24),
+                rtol=0,
+                atol=0,
+            )
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_one_dimensional_raises_value_error(self, check):
@@ -175,8 +240,11 @@ class TestFans:
             got = check.impl.init.fans((7,))
         except ValueError:
             return
-        check.fail(f"fans((7,)) returned {got!r} instead of raising ValueError", check="errors",
-                   hint="a weight needs at least 2 dimensions to have a fan-in and a fan-out")
+        check.fail(
+            f"fans((7,)) returned {got!r} instead of raising ValueError",
+            check="errors",
+            hint="a weight needs at least 2 dimensions to have a fan-in and a fan-out",
+        )
 
 
 # ------------------------------------------------------------------------------------ Xavier
@@ -185,9 +253,11 @@ def _xavier_std(shape, gain):
     return gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
-XAVIER_CASES = [pytest.param(LINEAR, 1.0, id="linear"),
-                pytest.param(CONV, 5 / 3, id="conv-gain-5/3"),
-                pytest.param((300, 40), math.sqrt(2), id="tall-gain-sqrt2")]
+XAVIER_CASES = [
+    pytest.param(LINEAR, 1.0, id="linear"),
+    pytest.param(CONV, 5 / 3, id="conv-gain-5/3"),
+    pytest.param((300, 40), math.sqrt(2), id="tall-gain-sqrt2"),
+]
 
 
 @pytest.mark.exercise("init.xavier")
@@ -195,20 +265,22 @@ class TestXavier:
     @pytest.mark.points(2)
     @pytest.mark.parametrize("shape,gain", XAVIER_CASES)
     def test_uniform_distribution(self, shape, gain, check, inputs):
-        _check_distribution(check, inputs, "xavier_uniform", shape, _xavier_std(shape, gain),
-                            True, {"gain": gain})
+        _check_distribution(
+            check, inputs, "xavier_uniform", shape, _xavier_std(shape, gain), True, {"gain": gain}
+        )
 
     @pytest.mark.points(2)
     @pytest.mark.parametrize("shape,gain", XAVIER_CASES)
     def test_normal_distribution(self, shape, gain, check, inputs):
-        _check_distribution(check, inputs, "xavier_normal", shape, _xavier_std(shape, gain),
-                            False, {"gain": gain})
+        _check_distribution(
+            check, inputs, "xavier_normal", shape, _xavier_std(shape, gain), False, {"gain": gain}
+        )
 
     def test_default_gain_is_one(self, check, inputs):
-        _check_distribution(check, inputs, "xavier_uniform", LINEAR, _xavier_std(LINEAR, 1.0),
-                            True, {})
-        _check_distribution(check, inputs, "xavier_normal", CONV, _xavier_std(CONV, 1.0),
-                            False, {})
+        _check_distribution(
+            check, inputs, "xavier_uniform", LINEAR, _xavier_std(LINEAR, 1.0), True, {}
+        )
+        _check_distribution(check, inputs, "xavier_normal", CONV, _xavier_std(CONV, 1.0), False, {})
 
     @pytest.mark.parametrize("fn", ["xavier_uniform", "xavier_normal"])
     def test_seeded_generator_reproduces(self, fn, check, inputs):
@@ -243,14 +315,16 @@ class TestKaiming:
     @pytest.mark.points(2)
     @pytest.mark.parametrize("shape,kwargs", KAIMING_CASES)
     def test_normal_distribution(self, shape, kwargs, check, inputs):
-        _check_distribution(check, inputs, "kaiming_normal", shape, _kaiming_std(shape, **kwargs),
-                            False, kwargs)
+        _check_distribution(
+            check, inputs, "kaiming_normal", shape, _kaiming_std(shape, **kwargs), False, kwargs
+        )
 
     @pytest.mark.points(2)
     @pytest.mark.parametrize("shape,kwargs", KAIMING_CASES)
     def test_uniform_distribution(self, shape, kwargs, check, inputs):
-        _check_distribution(check, inputs, "kaiming_uniform", shape,
-                            _kaiming_std(shape, **kwargs), True, kwargs)
+        _check_distribution(
+            check, inputs, "kaiming_uniform", shape, _kaiming_std(shape, **kwargs), True, kwargs
+        )
 
     @pytest.mark.parametrize("fn", ["kaiming_normal", "kaiming_uniform"])
     def test_seeded_generator_reproduces(self, fn, check, inputs):
@@ -268,8 +342,11 @@ class TestKaiming:
             getattr(check.impl.init, fn)((5, 4), mode="fan_avg")
         except ValueError:
             return
-        check.fail(f"{fn}((5, 4), mode='fan_avg') did not raise ValueError", check="errors",
-                   hint="mode is 'fan_in' or 'fan_out'; refuse anything else with ValueError")
+        check.fail(
+            f"{fn}((5, 4), mode='fan_avg') did not raise ValueError",
+            check="errors",
+            hint="mode is 'fan_in' or 'fan_out'; refuse anything else with ValueError",
+        )
 
 
 # ------------------------------------------------------------------------------------ shared
@@ -278,24 +355,39 @@ def _check_reproducible(check, inputs, fn, kwargs):
     first = _draw(check.impl, fn, shape, inputs, **kwargs)
     again = _draw(check.impl, fn, shape, inputs, **kwargs)
     other = _draw(check.impl, fn, shape, inputs, offset=1, **kwargs)
-    check.that(torch.equal(first, again),
-               f"{fn}{shape}: two calls with generators seeded alike gave different tensors",
-               check="reproducibility",
-               hint="draw every random number from `generator` (torch.rand(..., "
-                    "generator=generator)), never from the global random state")
-    check.that(not torch.equal(first, other),
-               f"{fn}{shape}: generators with different seeds gave the same tensor",
-               check="reproducibility", hint="the values must come from `generator`")
+    check.that(
+        torch.equal(first, again),
+        f"{fn}{shape}: two calls with generators seeded alike gave different tensors",
+        check="reproducibility",
+        hint="draw every random number from `generator` (torch.rand(..., "
+        "generator=generator)), never from the global random state",
+    )
+    check.that(
+        not torch.equal(first, other),
+        f"{fn}{shape}: generators with different seeds gave the same tensor",
+        check="reproducibility",
+        hint="the values must come from `generator`",
+    )
 
 
 def _check_dtype_device(check, inputs, fn):
     shape = (9, 5, 2)
-    w = getattr(check.impl.init, fn)(shape, generator=_gen(inputs), dtype=torch.float64,
-                                     device=inputs.device)
-    check.like(w, torch.empty(shape, dtype=torch.float64, device=inputs.device),
-               f"{fn}({shape}, dtype=torch.float64) result")
+    w = getattr(check.impl.init, fn)(
+        shape, generator=_gen(inputs), dtype=torch.float64, device=inputs.device
+    )
+    check.like(
+        w,
+        torch.empty(shape, dtype=torch.float64, device=inputs.device),
+        f"{fn}({shape}, dtype=torch.float64) result",
+    )
     default = getattr(check.impl.init, fn)(shape)
-    check.like(default, torch.empty(shape, dtype=torch.float32),
-               f"{fn}({shape}) with the default dtype and device")
-    check.that(bool(torch.isfinite(w).all()) and bool((w != 0).any()),
-               f"{fn}({shape}) must return finite, non-zero random values", check="statistics")
+    check.like(
+        default,
+        torch.empty(shape, dtype=torch.float32),
+        f"{fn}({shape}) with the default dtype and device",
+    )
+    check.that(
+        bool(torch.isfinite(w).all()) and bool((w != 0).any()),
+        f"{fn}({shape}) must return finite, non-zero random values",
+        check="statistics",
+    )

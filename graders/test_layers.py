@@ -15,14 +15,14 @@ activation must be refused.
 
 import math
 
+import expect
 import pytest
 import torch
 import torch.nn.functional as F
+from battery import Case, PairSpec, _oracle_grads, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-import expect
-from battery import Case, PairSpec, _oracle_grads, battery
 from descent import callables
 from descent.strategies import tensors
 
@@ -32,16 +32,22 @@ from descent.strategies import tensors
 def _linear_case(n, din, dout):
     def build(I):
         return (I.randn(n, din), I.randn(dout, din), I.randn(dout) + 0.5), {}
+
     return build
 
 
 SPECS = [
     PairSpec(
-        "layers.linear", F.linear,
-        cases=[Case("5x3-to-4", _linear_case(5, 3, 4), points=2),
-               Case("7x6-to-2", _linear_case(7, 6, 2)),
-               Case("3x2-to-8", _linear_case(3, 2, 8))],
-        smooth=_linear_case(5, 3, 4), wrt=(0, 1, 2)),
+        "layers.linear",
+        F.linear,
+        cases=[
+            Case("5x3-to-4", _linear_case(5, 3, 4), points=2),
+            Case("7x6-to-2", _linear_case(7, 6, 2)),
+            Case("3x2-to-8", _linear_case(3, 2, 8)),
+        ],
+        smooth=_linear_case(5, 3, 4),
+        wrt=(0, 1, 2),
+    ),
 ]
 
 TestLinearBattery = battery(SPECS)
@@ -63,8 +69,12 @@ KEYS = ("W1", "b1", "W2", "b2")
 
 
 def _two_layer_params(I, d, h, scale=1.0):
-    return {"W1": I.randn(h, d, scale=scale), "b1": I.randn(h, scale=0.5),
-            "W2": I.randn(1, h, scale=scale), "b2": I.randn(1, scale=0.5)}
+    return {
+        "W1": I.randn(h, d, scale=scale),
+        "b1": I.randn(h, scale=0.5),
+        "W2": I.randn(1, h, scale=scale),
+        "b2": I.randn(1, scale=0.5),
+    }
 
 
 def _two_layer_torch(params, x, y):
@@ -90,25 +100,35 @@ class TestTwoLayerNet:
     def test_against_autograd(self, n, d, h, check, inputs):
         params, x, y = _two_layer_case(inputs, n, d, h)
         with check.unmodified(x, y, *params.values(), who="two_layer_net"):
-            check.matches(lambda m: m.layers.two_layer_net(params, x, y),
-                          f"two_layer_net (loss, grads), N={n} D={d} H={h}",
-                          expected=_two_layer_torch(params, x, y))
+            check.matches(
+                lambda m: m.layers.two_layer_net(params, x, y),
+                f"two_layer_net (loss, grads), N={n} D={d} H={h}",
+                expected=_two_layer_torch(params, x, y),
+            )
 
     def test_soft_targets(self, check, inputs):
         params, x, y = _two_layer_case(inputs, 5, 3, 4, soft=True)
-        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
-                      "two_layer_net with targets in (0, 1)",
-                      expected=_two_layer_torch(params, x, y))
+        check.matches(
+            lambda m: m.layers.two_layer_net(params, x, y),
+            "two_layer_net with targets in (0, 1)",
+            expected=_two_layer_torch(params, x, y),
+        )
 
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_raw_shapes(self, check, inputs):
         params, x, y = _two_layer_case(inputs, 6, 4, 5)
         loss, grads = check.impl.layers.two_layer_net(params, x, y)
         check.like(loss, x.new_zeros(()), "two_layer_net loss (a 0-dim tensor)")
-        check.that(isinstance(grads, dict) and set(grads) == set(KEYS),
-                   f"two_layer_net grads must be a dict with keys {KEYS}", check="shape and type")
-        check.like(tuple(grads[k] for k in KEYS), tuple(params[k] for k in KEYS),
-                   "two_layer_net grads (W1, b1, W2, b2)")
+        check.that(
+            isinstance(grads, dict) and set(grads) == set(KEYS),
+            f"two_layer_net grads must be a dict with keys {KEYS}",
+            check="shape and type",
+        )
+        check.like(
+            tuple(grads[k] for k in KEYS),
+            tuple(params[k] for k in KEYS),
+            "two_layer_net grads (W1, b1, W2, b2)",
+        )
 
     def test_dead_unit_has_zero_gradient(self, check, inputs):
         # One hidden unit with zero weights and zero bias: z1 is exactly 0 there for every example,
@@ -118,10 +138,12 @@ class TestTwoLayerNet:
         params["W1"][2] = 0.0
         params["b1"] = params["b1"].clone()
         params["b1"][2] = 0.0
-        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
-                      "two_layer_net with a hidden unit whose pre-activation is exactly 0",
-                      expected=_two_layer_torch(params, x, y),
-                      hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0")
+        check.matches(
+            lambda m: m.layers.two_layer_net(params, x, y),
+            "two_layer_net with a hidden unit whose pre-activation is exactly 0",
+            expected=_two_layer_torch(params, x, y),
+            hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0",
+        )
 
     @pytest.mark.points(2)
     def test_large_logits_stay_finite(self, check, inputs):
@@ -135,33 +157,48 @@ class TestTwoLayerNet:
         y = torch.where(wrong, logits < 0, logits > 0).to(x.dtype)
         y[logits.argmax()] = 0.0  # at least one large positive logit with target 0
         expected = _two_layer_torch(params, x, y)
-        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
-                      "two_layer_net with logits of magnitude ~1e3", expected=expected,
-                      check="stability",
-                      hint="compute the loss from the logits (softplus forms), never "
-                           "log(sigmoid(z)): sigmoid(-1000) is exactly 0 and log(0) is -inf")
+        check.matches(
+            lambda m: m.layers.two_layer_net(params, x, y),
+            "two_layer_net with logits of magnitude ~1e3",
+            expected=expected,
+            check="stability",
+            hint="compute the loss from the logits (softplus forms), never "
+            "log(sigmoid(z)): sigmoid(-1000) is exactly 0 and log(0) is -inf",
+        )
 
 
 # ------------------------------------------------------------------------------------------ MLP
-ACTIVATIONS = {"relu": torch.relu, "leaky_relu": F.leaky_relu, "tanh": torch.tanh,
-               "sigmoid": torch.sigmoid, "gelu": F.gelu, "silu": F.silu}
+ACTIVATIONS = {
+    "relu": torch.relu,
+    "leaky_relu": F.leaky_relu,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "gelu": F.gelu,
+    "silu": F.silu,
+}
 N_MLP, D0, CLASSES = 9, 7, 4
 HIDDEN = (6, 5, 8)
 
 
 def _mlp_params(I, depth, last_scale=1.0):
-    sizes = [D0, *HIDDEN[:depth - 1], CLASSES]
+    sizes = [D0, *HIDDEN[: depth - 1], CLASSES]
     params = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
         scale = last_scale if i == depth - 1 else 1.0
-        params.append((I.randn(fan_out, fan_in, scale=scale / math.sqrt(fan_in) * 1.5),
-                       I.randn(fan_out, scale=0.5)))
+        params.append(
+            (
+                I.randn(fan_out, fan_in, scale=scale / math.sqrt(fan_in) * 1.5),
+                I.randn(fan_out, scale=0.5),
+            )
+        )
     return params
 
 
 def _mlp_torch(params, x, y, activation="relu"):
-    leaves = [(W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True))
-              for W, b in params]
+    leaves = [
+        (W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True))
+        for W, b in params
+    ]
     h = x
     for i, (W, b) in enumerate(leaves):
         h = F.linear(h, W, b)
@@ -183,24 +220,31 @@ class TestMLP:
     def test_relu_depths(self, depth, check, inputs):
         params, x, y = _mlp_case(inputs, depth)
         with check.unmodified(x, y, *[t for p in params for t in p], who="mlp_loss_and_grads"):
-            check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y),
-                          f"mlp_loss_and_grads with {depth} layer(s), default activation",
-                          expected=_mlp_torch(params, x, y))
+            check.matches(
+                lambda m: m.layers.mlp_loss_and_grads(params, x, y),
+                f"mlp_loss_and_grads with {depth} layer(s), default activation",
+                expected=_mlp_torch(params, x, y),
+            )
 
     @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
     def test_activations(self, activation, check, inputs):
         params, x, y = _mlp_case(inputs, 3)
-        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y, activation=activation),
-                      f"mlp_loss_and_grads with 3 layers and activation={activation!r}",
-                      expected=_mlp_torch(params, x, y, activation))
+        check.matches(
+            lambda m: m.layers.mlp_loss_and_grads(params, x, y, activation=activation),
+            f"mlp_loss_and_grads with 3 layers and activation={activation!r}",
+            expected=_mlp_torch(params, x, y, activation),
+        )
 
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_raw_shapes(self, check, inputs):
         params, x, y = _mlp_case(inputs, 3)
         loss, grads = check.impl.layers.mlp_loss_and_grads(params, x, y)
         check.like(loss, x.new_zeros(()), "mlp loss (a 0-dim tensor)")
-        check.like(list(grads), [tuple(p) for p in params],
-                   "mlp grads, a list of (dW, db) in the order of params")
+        check.like(
+            list(grads),
+            [tuple(p) for p in params],
+            "mlp grads, a list of (dW, db) in the order of params",
+        )
 
     def test_dead_relu_unit(self, check, inputs):
         params, x, y = _mlp_case(inputs, 3)
@@ -208,17 +252,22 @@ class TestMLP:
         W, b = W.clone(), b.clone()
         W[1], b[1] = 0.0, 0.0
         params[1] = (W, b)
-        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y),
-                      "mlp_loss_and_grads with a hidden unit whose pre-activation is exactly 0",
-                      expected=_mlp_torch(params, x, y),
-                      hint="ReLU's derivative at exactly 0 is 0")
+        check.matches(
+            lambda m: m.layers.mlp_loss_and_grads(params, x, y),
+            "mlp_loss_and_grads with a hidden unit whose pre-activation is exactly 0",
+            expected=_mlp_torch(params, x, y),
+            hint="ReLU's derivative at exactly 0 is 0",
+        )
 
     def test_large_logits(self, check, inputs):
         params, x, y = _mlp_case(inputs, 2, last_scale=2000.0)
-        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y),
-                      "mlp_loss_and_grads with logits of magnitude ~1e3",
-                      expected=_mlp_torch(params, x, y), check="stability",
-                      hint="subtract each row's maximum logit before exp")
+        check.matches(
+            lambda m: m.layers.mlp_loss_and_grads(params, x, y),
+            "mlp_loss_and_grads with logits of magnitude ~1e3",
+            expected=_mlp_torch(params, x, y),
+            check="stability",
+            hint="subtract each row's maximum logit before exp",
+        )
 
 
 # ---------------------------------------------------------------------------- numerical gradient
@@ -259,9 +308,13 @@ class TestNumericalGradient:
         # for a one-sided difference here: test_central_not_forward is the test for that.
         f, grad = _quadratic(inputs, shape)
         x = inputs.randn(*shape)
-        check.matches(lambda m: m.layers.numerical_gradient(f, x),
-                      f"numerical gradient of a quadratic at x of shape {shape}",
-                      expected=grad(x), rtol=1e-5, atol=1e-6)
+        check.matches(
+            lambda m: m.layers.numerical_gradient(f, x),
+            f"numerical gradient of a quadratic at x of shape {shape}",
+            expected=grad(x),
+            rtol=1e-5,
+            atol=1e-6,
+        )
 
     @pytest.mark.points(2)
     def test_central_not_forward(self, check, inputs):
@@ -269,26 +322,38 @@ class TestNumericalGradient:
         # difference is off by about eps * A_ii / 2.
         f, grad = _quadratic(inputs, (4, 3))
         x = inputs.randn(4, 3)
-        check.matches(lambda m: m.layers.numerical_gradient(f, x, eps=1e-3),
-                      "numerical gradient of a quadratic with eps=1e-3",
-                      expected=grad(x), rtol=1e-8, atol=1e-9,
-                      hint="use central differences (f(x + eps) - f(x - eps)) / (2 eps)")
+        check.matches(
+            lambda m: m.layers.numerical_gradient(f, x, eps=1e-3),
+            "numerical gradient of a quadratic with eps=1e-3",
+            expected=grad(x),
+            rtol=1e-8,
+            atol=1e-9,
+            hint="use central differences (f(x + eps) - f(x - eps)) / (2 eps)",
+        )
 
     def test_smooth_function(self, check, inputs):
         x = inputs.randn(3, 5)
         w = inputs.randn(3, 5)
-        f = callables.make("sin_times_exp", w)   # sum(sin(w * v) * exp(0.3 * v))
+        f = callables.make("sin_times_exp", w)  # sum(sin(w * v) * exp(0.3 * v))
         expected = (w * torch.cos(w * x) + 0.3 * torch.sin(w * x)) * torch.exp(0.3 * x)
-        got = check.matches(lambda m: m.layers.numerical_gradient(f, x),
-                            "numerical gradient of sum(sin(w*x) * exp(0.3*x))",
-                            expected=expected, rtol=1e-5, atol=1e-6)
+        got = check.matches(
+            lambda m: m.layers.numerical_gradient(f, x),
+            "numerical gradient of sum(sin(w*x) * exp(0.3*x))",
+            expected=expected,
+            rtol=1e-5,
+            atol=1e-6,
+        )
         check.like(got, x, "numerical_gradient result")
 
     def test_python_float_result(self, check, inputs):
         x = inputs.randn(2, 3)
-        check.matches(lambda m: m.layers.numerical_gradient(lambda v: float((v ** 3).sum()), x),
-                      "numerical gradient of an f that returns a Python float",
-                      expected=3 * x ** 2, rtol=1e-5, atol=1e-6)
+        check.matches(
+            lambda m: m.layers.numerical_gradient(lambda v: float((v**3).sum()), x),
+            "numerical gradient of an f that returns a Python float",
+            expected=3 * x**2,
+            rtol=1e-5,
+            atol=1e-6,
+        )
 
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     @pytest.mark.points(3)
@@ -302,11 +367,16 @@ class TestNumericalGradient:
             return tuple(rec.intact) + (torch.equal(x, rec.before),)
 
         flags = recipe(check.impl)
-        check.that(all(flags), f"x was modified during {flags[:-1].count(False)} of "
-                               f"{len(flags) - 1} calls to f (x must stay unchanged the whole "
-                               f"time, not just at the end)",
-                   check="arguments unchanged", recipe=recipe, got=flags,
-                   hint="evaluate f(x + step) on a new tensor; never write into x and restore it")
+        check.that(
+            all(flags),
+            f"x was modified during {flags[:-1].count(False)} of "
+            f"{len(flags) - 1} calls to f (x must stay unchanged the whole "
+            f"time, not just at the end)",
+            check="arguments unchanged",
+            recipe=recipe,
+            got=flags,
+            hint="evaluate f(x + step) on a new tensor; never write into x and restore it",
+        )
 
     @pytest.mark.supporting()  # records how f is called, not what is returned
     @pytest.mark.points(2)
@@ -324,38 +394,55 @@ class TestNumericalGradient:
 
         rec = record(check.impl)
         step = 1e-6 if eps is None else eps
-        check.that(all(s == tuple(x.shape) for s in rec.shapes),
-                   f"f must receive tensors of x's shape {tuple(x.shape)}",
-                   check="perturbations", hint="perturb a copy of x, keep its shape")
+        check.that(
+            all(s == tuple(x.shape) for s in rec.shapes),
+            f"f must receive tensors of x's shape {tuple(x.shape)}",
+            check="perturbations",
+            hint="perturb a copy of x, keep its shape",
+        )
         multi = [s for s in rec.steps if len(s) > 1]
-        check.that(not multi, "f was called with more than one coordinate perturbed at once",
-                   check="perturbations", hint="move one coordinate at a time")
+        check.that(
+            not multi,
+            "f was called with more than one coordinate perturbed at once",
+            check="perturbations",
+            hint="move one coordinate at a time",
+        )
         seen = {(i, 1 if d > 0 else -1) for s in rec.steps for i, d in s}
         want = {(i, sg) for i in range(x.numel()) for sg in (1, -1)}
-        check.that(want <= seen,
-                   f"{len(want - seen)} of the {len(want)} moves x_i + eps, x_i - eps were "
-                   "never evaluated", check="perturbations",
-                   hint="central differences need f at x + eps*e_i and at x - eps*e_i for "
-                        "every i")
+        check.that(
+            want <= seen,
+            f"{len(want - seen)} of the {len(want)} moves x_i + eps, x_i - eps were "
+            "never evaluated",
+            check="perturbations",
+            hint="central differences need f at x + eps*e_i and at x - eps*e_i for every i",
+        )
 
         def sizes(r):
             found = [abs(d) for s in r.steps for _, d in s] or [0.0]
             return (float(f"{min(found):.3g}"), float(f"{max(found):.3g}"))
 
         lo, hi = sizes(rec)
-        check.that(abs(lo - step) <= 1e-3 * step and abs(hi - step) <= 1e-3 * step,
-                   f"steps of size {lo:.3g} to {hi:.3g} where eps = {step:g} was expected",
-                   check="perturbations", recipe=lambda m: sizes(record(m)), got=(lo, hi),
-                   hint="the default step is eps=1e-6; use the eps argument as given")
+        check.that(
+            abs(lo - step) <= 1e-3 * step and abs(hi - step) <= 1e-3 * step,
+            f"steps of size {lo:.3g} to {hi:.3g} where eps = {step:g} was expected",
+            check="perturbations",
+            recipe=lambda m: sizes(record(m)),
+            got=(lo, hi),
+            hint="the default step is eps=1e-6; use the eps argument as given",
+        )
 
     @given(data=st.data())
     def test_random_quadratics(self, data, check):
         x = data.draw(tensors(scale=st.sampled_from([0.1, 1.0, 10.0])))
         w = data.draw(tensors(shape=st.just(tuple(x.shape)), scale=st.just(1.0)))
-        f = callables.make("weighted_quadratic", w)   # sum(w * v**2 / 2 + w * v)
-        check.matches(lambda m: m.layers.numerical_gradient(f, x),
-                      f"numerical gradient of sum(w*x^2/2 + w*x) at x of shape {tuple(x.shape)}",
-                      expected=w * x + w, rtol=1e-6, atol=1e-5 * (1 + float(x.abs().max())))
+        f = callables.make("weighted_quadratic", w)  # sum(w * v**2 / 2 + w * v)
+        check.matches(
+            lambda m: m.layers.numerical_gradient(f, x),
+            f"numerical gradient of sum(w*x^2/2 + w*x) at x of shape {tuple(x.shape)}",
+            expected=w * x + w,
+            rtol=1e-6,
+            atol=1e-5 * (1 + float(x.abs().max())),
+        )
 
 
 # ------------------------------------------------------------------------------- relative error
@@ -369,42 +456,67 @@ class TestRelativeError:
         b = a * (1 + inputs.randn(4, 5, scale=1e-3))
         b[0, 0] = a[0, 0] * 1.5
         expected = float(((a - b).abs() / (a.abs() + b.abs())).max())
-        check.matches(lambda m: m.layers.relative_error(a, b), "relative_error", expected=expected,
-                      rtol=1e-9, atol=0.0)
+        check.matches(
+            lambda m: m.layers.relative_error(a, b),
+            "relative_error",
+            expected=expected,
+            rtol=1e-9,
+            atol=0.0,
+        )
 
     @pytest.mark.supporting()  # a constant 1 passes it
     def test_opposite_signs(self, check, inputs):
         a = inputs.randn(6)
-        check.matches(lambda m: m.layers.relative_error(a, -a), "relative_error(a, -a)",
-                      expected=1.0, rtol=1e-12)
+        check.matches(
+            lambda m: m.layers.relative_error(a, -a),
+            "relative_error(a, -a)",
+            expected=1.0,
+            rtol=1e-12,
+        )
 
     @pytest.mark.points(2)
     def test_zeros_and_tiny(self, check, inputs):
         a = inputs.tensor([0.0, 1e-20, 2.0, 0.0])
         b = inputs.tensor([0.0, 0.0, 2.0 + 2e-9, 0.0])
         # zeros: 0; the tiny entry: 1e-20 / 1e-12 = 1e-8 (the floor); 2 vs 2+2e-9: 5e-10
-        check.matches(lambda m: m.layers.relative_error(a, b),
-                      "relative_error with zeros and a value of 1e-20", expected=1e-8,
-                      rtol=1e-6, hint="divide by max(1e-12, |a| + |b|), elementwise")
+        check.matches(
+            lambda m: m.layers.relative_error(a, b),
+            "relative_error with zeros and a value of 1e-20",
+            expected=1e-8,
+            rtol=1e-6,
+            hint="divide by max(1e-12, |a| + |b|), elementwise",
+        )
         z = inputs.tensor([[0.0, 0.0], [0.0, 0.0]])
-        check.matches(lambda m: m.layers.relative_error(z, z.clone()),
-                      "relative_error of two zero tensors", expected=0.0)
+        check.matches(
+            lambda m: m.layers.relative_error(z, z.clone()),
+            "relative_error of two zero tensors",
+            expected=0.0,
+        )
 
     @pytest.mark.supporting()  # zeros pass it
     def test_equal_inputs(self, check, inputs):
         a = inputs.randn(3, 4)
-        check.matches(lambda m: m.layers.relative_error(a, a.clone()),
-                      "relative_error of identical tensors", expected=0.0)
+        check.matches(
+            lambda m: m.layers.relative_error(a, a.clone()),
+            "relative_error of identical tensors",
+            expected=0.0,
+        )
 
     @given(data=st.data())
     def test_symmetric_and_bounded(self, data, check):
         a = data.draw(tensors())
         b = data.draw(tensors(shape=st.just(tuple(a.shape))))
-        ab = check.matches(lambda m: m.layers.relative_error(a, b), "relative_error(a, b)",
-                           rtol=1e-12)
-        check.matches(lambda m: m.layers.relative_error(b, a), "relative_error(b, a)",
-                      expected=ab, rtol=1e-12, check="property",
-                      hint="the relative error does not depend on the order of the arguments")
+        ab = check.matches(
+            lambda m: m.layers.relative_error(a, b), "relative_error(a, b)", rtol=1e-12
+        )
+        check.matches(
+            lambda m: m.layers.relative_error(b, a),
+            "relative_error(b, a)",
+            expected=ab,
+            rtol=1e-12,
+            check="property",
+            hint="the relative error does not depend on the order of the arguments",
+        )
         check.that(0.0 <= ab <= 1.0, "the relative error must lie in [0, 1]")
 
 
@@ -420,6 +532,7 @@ def _residual_case(n, d, h, dead=False):
             W1, b1 = W1.clone(), b1.clone()
             W1[1], b1[1] = 0.0, 0.0
         return (x, W1, b1, I.randn(d, h), I.randn(d, scale=0.5) + 0.5), {}
+
     return build
 
 
@@ -432,11 +545,16 @@ def _residual_smooth(I):
 
 
 RESIDUAL = PairSpec(
-    "layers.residual_block", _residual,
-    cases=[Case("5x3-hidden4", _residual_case(5, 3, 4), points=2),
-           Case("7x4-hidden6", _residual_case(7, 4, 6)),
-           Case("6x5-hidden3-dead-unit", _residual_case(6, 5, 3, dead=True), points=2)],
-    smooth=_residual_smooth, wrt=(0, 1, 2, 3, 4))
+    "layers.residual_block",
+    _residual,
+    cases=[
+        Case("5x3-hidden4", _residual_case(5, 3, 4), points=2),
+        Case("7x4-hidden6", _residual_case(7, 4, 6)),
+        Case("6x5-hidden3-dead-unit", _residual_case(6, 5, 3, dead=True), points=2),
+    ],
+    smooth=_residual_smooth,
+    wrt=(0, 1, 2, 3, 4),
+)
 
 TestResidualBlockBattery = battery([RESIDUAL])
 
@@ -450,10 +568,14 @@ class TestResidualBlockExtra:
         x, W1, b1, W2, b2 = _residual_case(6, 4, 5)(inputs)[0]
         b1 = -(x.abs().sum(1).max() * W1.abs().max() + 1.0).expand(5).clone()
         dy = inputs.randn(6, 4)
-        check.matches(lambda m: RESIDUAL.backward_of_forward(m, (x, W1, b1, W2, b2), {}, dy)[0],
-                      "residual_block_backward dx when the branch is dead (every z < 0)",
-                      expected=dy, rtol=1e-12, atol=0.0,
-                      hint="the skip y = x + ... passes dy straight to x: dx = dy + dz @ W1")
+        check.matches(
+            lambda m: RESIDUAL.backward_of_forward(m, (x, W1, b1, W2, b2), {}, dy)[0],
+            "residual_block_backward dx when the branch is dead (every z < 0)",
+            expected=dy,
+            rtol=1e-12,
+            atol=0.0,
+            hint="the skip y = x + ... passes dy straight to x: dx = dy + dz @ W1",
+        )
 
     def test_float32_stays_float32(self, check, inputs):
         # The battery runs in float64, where code that computes in float64 (NumPy's default)
@@ -462,17 +584,20 @@ class TestResidualBlockExtra:
         wide = tuple(a.double() for a in args)
         dy = inputs.randn(5, 3).float()
         tolerance = dict(rtol=1e-5, atol=1e-5)
-        check.matches(lambda m: m.layers.residual_block_forward(*args)[0],
-                      "residual_block_forward output for float32 inputs",
-                      expected=_residual(*wide).float(), **tolerance,
-                      hint="results keep the inputs' dtype: cast back after computing in another")
-        check.matches(lambda m: RESIDUAL.backward_of_forward(m, args, {}, dy),
-                      "residual_block_backward gradients for float32 inputs",
-                      expected=tuple(g.float() for g in _oracle_grads(RESIDUAL, wide, {},
-                                                                      dy.double())),
-                      **tolerance,
-                      hint="every gradient has the dtype of the inputs: cast back after "
-                           "computing in another")
+        check.matches(
+            lambda m: m.layers.residual_block_forward(*args)[0],
+            "residual_block_forward output for float32 inputs",
+            expected=_residual(*wide).float(),
+            **tolerance,
+            hint="results keep the inputs' dtype: cast back after computing in another",
+        )
+        check.matches(
+            lambda m: RESIDUAL.backward_of_forward(m, args, {}, dy),
+            "residual_block_backward gradients for float32 inputs",
+            expected=tuple(g.float() for g in _oracle_grads(RESIDUAL, wide, {}, dy.double())),
+            **tolerance,
+            hint="every gradient has the dtype of the inputs: cast back after computing in another",
+        )
 
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_inputs_unmodified_by_backward(self, check, inputs):
@@ -483,54 +608,72 @@ class TestResidualBlockExtra:
             check.impl.layers.residual_block_backward(dy, cache)
 
     @pytest.mark.supporting()  # a function that always raises passes it
-    @pytest.mark.parametrize("shapes", [((1, 4), (1,)), ((4, 4), (3,)), ((2, 4), (2,))],
-                             ids=["W2-1xH", "b2-wrong", "W2-2xH"])
+    @pytest.mark.parametrize(
+        "shapes",
+        [((1, 4), (1,)), ((4, 4), (3,)), ((2, 4), (2,))],
+        ids=["W2-1xH", "b2-wrong", "W2-2xH"],
+    )
     def test_branch_must_map_back_to_x(self, shapes, check, inputs):
         x, W1, b1 = inputs.randn(6, 3), inputs.randn(4, 3), inputs.randn(4)
         W2, b2 = inputs.randn(*shapes[0]), inputs.randn(*shapes[1])
-        expect.value_error(check, lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2),
-                           f"residual_block_forward with x (6, 3), W2 {shapes[0]} and b2 "
-                           f"{shapes[1]}",
-                           hint="y = x + branch needs the branch to return x's 3 features: "
-                                "check W2.shape[0] and b2's shape and raise ValueError otherwise")
+        expect.value_error(
+            check,
+            lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2),
+            f"residual_block_forward with x (6, 3), W2 {shapes[0]} and b2 {shapes[1]}",
+            hint="y = x + branch needs the branch to return x's 3 features: "
+            "check W2.shape[0] and b2's shape and raise ValueError otherwise",
+        )
 
 
 # --------------------------------------------------------------------- gradient checkpointing
-DEEP = (7, 6, 5, 8, 6, 9, 5)   # D_0 and six hidden widths: up to 7 layers, no two alike in a row
+DEEP = (7, 6, 5, 8, 6, 9, 5)  # D_0 and six hidden widths: up to 7 layers, no two alike in a row
 
 
 def _deep_case(I, depth):
     sizes = [*DEEP[:depth], CLASSES]
-    params = [(I.randn(o, i, scale=1.5 / math.sqrt(i)), I.randn(o, scale=0.5))
-              for i, o in zip(sizes, sizes[1:])]
+    params = [
+        (I.randn(o, i, scale=1.5 / math.sqrt(i)), I.randn(o, scale=0.5))
+        for i, o in zip(sizes, sizes[1:])
+    ]
     return params, I.randn(N_MLP, DEEP[0]), I.randint(CLASSES, N_MLP)
 
 
 # (depth, segment, activation): segments that divide the depth, leave a short last segment,
 # equal 1 (an ordinary backward) and exceed the depth (only x kept)
-CHECKPOINT_RUNS = [(4, 2, "relu"), (7, 3, "relu"), (5, 2, "tanh"), (6, 4, "relu"),
-                   (3, 1, "relu"), (5, 8, "relu"), (1, 2, "relu")]
+CHECKPOINT_RUNS = [
+    (4, 2, "relu"),
+    (7, 3, "relu"),
+    (5, 2, "tanh"),
+    (6, 4, "relu"),
+    (3, 1, "relu"),
+    (5, 8, "relu"),
+    (1, 2, "relu"),
+]
 
 
 @pytest.mark.exercise("layers.mlp_grads_checkpointed")
 class TestCheckpointing:
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("depth,segment,activation", CHECKPOINT_RUNS,
-                             ids=[f"L{d}-seg{s}-{a}" for d, s, a in CHECKPOINT_RUNS])
+    @pytest.mark.parametrize(
+        "depth,segment,activation",
+        CHECKPOINT_RUNS,
+        ids=[f"L{d}-seg{s}-{a}" for d, s, a in CHECKPOINT_RUNS],
+    )
     def test_gradients(self, depth, segment, activation, check, inputs):
         params, x, y = _deep_case(inputs, depth)
         kwargs = {} if activation == "relu" else {"activation": activation}
-        with check.unmodified(x, y, *[t for p in params for t in p],
-                              who="mlp_grads_checkpointed"):
+        with check.unmodified(x, y, *[t for p in params for t in p], who="mlp_grads_checkpointed"):
             check.matches(
-                lambda m: tuple(m.layers.mlp_grads_checkpointed(x, y, params, segment,
-                                                                **kwargs)[:2]),
+                lambda m: tuple(
+                    m.layers.mlp_grads_checkpointed(x, y, params, segment, **kwargs)[:2]
+                ),
                 f"mlp_grads_checkpointed (loss, grads) with {depth} layers, segment={segment}, "
                 f"activation={activation!r}",
                 expected=tuple(_mlp_torch(params, x, y, activation)),
                 hint="recomputing a segment from its checkpoint gives the same activations, so "
-                     "the loss and every gradient must equal an ordinary backward's; carry the "
-                     "gradient from one segment into the next")
+                "the loss and every gradient must equal an ordinary backward's; carry the "
+                "gradient from one segment into the next",
+            )
 
     @pytest.mark.parametrize("activation", ["leaky_relu", "sigmoid", "gelu", "silu"])
     def test_every_activation(self, activation, check, inputs):
@@ -538,13 +681,15 @@ class TestCheckpointing:
         # GELU's exact erf form (not the tanh approximation).
         params, x, y = _deep_case(inputs, 4)
         check.matches(
-            lambda m: tuple(m.layers.mlp_grads_checkpointed(x, y, params, 3,
-                                                            activation=activation)[:2]),
+            lambda m: tuple(
+                m.layers.mlp_grads_checkpointed(x, y, params, 3, activation=activation)[:2]
+            ),
             f"mlp_grads_checkpointed (loss, grads) with 4 layers, segment=3, "
             f"activation={activation!r}",
             expected=tuple(_mlp_torch(params, x, y, activation)),
             hint="the activations are those of activations.py, forward and derivative: "
-                 "recompute a segment with the same activation as the forward pass")
+            "recompute a segment with the same activation as the forward pass",
+        )
 
     @pytest.mark.supporting("test_gradients")  # a count is worth something only with the gradients
     @pytest.mark.points(2)
@@ -553,46 +698,67 @@ class TestCheckpointing:
         cases = {depth: _deep_case(inputs, depth) for depth in {d for d, _ in runs}}
 
         def counts(m):
-            return [m.layers.mlp_grads_checkpointed(cases[d][1], cases[d][2], cases[d][0], s)[2]
-                    for d, s in runs]
+            return [
+                m.layers.mlp_grads_checkpointed(cases[d][1], cases[d][2], cases[d][0], s)[2]
+                for d, s in runs
+            ]
 
-        check.matches(counts, "kept for (layers, segment) = " + ", ".join(map(str, runs)),
-                      expected=[math.ceil(d / s) for d, s in runs], rtol=0.0, atol=0.0,
-                      check="checkpoint count",
-                      hint="kept counts the stored layer inputs h_0 = x, h_segment, "
-                           "h_2segment, ... below the depth L: ceil(L / segment)")
+        check.matches(
+            counts,
+            "kept for (layers, segment) = " + ", ".join(map(str, runs)),
+            expected=[math.ceil(d / s) for d, s in runs],
+            rtol=0.0,
+            atol=0.0,
+            check="checkpoint count",
+            hint="kept counts the stored layer inputs h_0 = x, h_segment, "
+            "h_2segment, ... below the depth L: ceil(L / segment)",
+        )
 
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_raw_shapes(self, check, inputs):
         params, x, y = _deep_case(inputs, 5)
         loss, grads, kept = check.impl.layers.mlp_grads_checkpointed(x, y, params, 2)
         check.like(loss, x.new_zeros(()), "mlp_grads_checkpointed loss (a 0-dim tensor)")
-        check.like(list(grads), [tuple(p) for p in params],
-                   "mlp_grads_checkpointed grads, a list of (dW, db) in the order of params")
-        check.that(isinstance(kept, int) and not isinstance(kept, bool),
-                   f"kept must be a Python int, got {type(kept).__name__}",
-                   check="shape and type", hint="count the checkpoints with len(...)")
+        check.like(
+            list(grads),
+            [tuple(p) for p in params],
+            "mlp_grads_checkpointed grads, a list of (dW, db) in the order of params",
+        )
+        check.that(
+            isinstance(kept, int) and not isinstance(kept, bool),
+            f"kept must be a Python int, got {type(kept).__name__}",
+            check="shape and type",
+            hint="count the checkpoints with len(...)",
+        )
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("segment", [0, -2, 2.5, "2"], ids=["zero", "negative", "float", "str"])
     def test_rejects_a_bad_segment(self, segment, check, inputs):
         params, x, y = _deep_case(inputs, 4)
-        expect.value_error(check, lambda m: m.layers.mlp_grads_checkpointed(x, y, params, segment),
-                           f"mlp_grads_checkpointed with segment={segment!r}",
-                           hint="segment must be an int >= 1: check it and raise ValueError")
+        expect.value_error(
+            check,
+            lambda m: m.layers.mlp_grads_checkpointed(x, y, params, segment),
+            f"mlp_grads_checkpointed with segment={segment!r}",
+            hint="segment must be an int >= 1: check it and raise ValueError",
+        )
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_rejects_an_unknown_activation(self, check, inputs):
         params, x, y = _deep_case(inputs, 3)
-        expect.value_error(check, lambda m: m.layers.mlp_grads_checkpointed(x, y, params, 2,
-                                                                          activation="elu"),
-                           "mlp_grads_checkpointed with activation='elu'",
-                           hint="accept only the activation names mlp_loss_and_grads accepts "
-                                "and raise ValueError for any other, never fall back to one")
+        expect.value_error(
+            check,
+            lambda m: m.layers.mlp_grads_checkpointed(x, y, params, 2, activation="elu"),
+            "mlp_grads_checkpointed with activation='elu'",
+            hint="accept only the activation names mlp_loss_and_grads accepts "
+            "and raise ValueError for any other, never fall back to one",
+        )
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_rejects_an_empty_network(self, check, inputs):
         x, y = inputs.randn(4, 3), inputs.randint(3, 4)
-        expect.value_error(check, lambda m: m.layers.mlp_grads_checkpointed(x, y, [], 2),
-                           "mlp_grads_checkpointed with params=[]",
-                           hint="a network needs at least one layer: raise ValueError")
+        expect.value_error(
+            check,
+            lambda m: m.layers.mlp_grads_checkpointed(x, y, [], 2),
+            "mlp_grads_checkpointed with params=[]",
+            hint="a network needs at least one layer: raise ValueError",
+        )

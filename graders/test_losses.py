@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from battery import Case, PairSpec, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-from battery import Case, PairSpec, battery
 from descent.strategies import classification, tensors
 
 N, D, C = 5, 3, 4  # all different, N >= 3
@@ -32,7 +32,7 @@ def _focal_oracle(logits, target, alpha=0.25, gamma=2.0):
     log1mp = F.logsigmoid(-logits)
     p = torch.exp(logp)
     loss_pos = -alpha * (1 - p) ** gamma * logp
-    loss_neg = -(1 - alpha) * p ** gamma * log1mp
+    loss_neg = -(1 - alpha) * p**gamma * log1mp
     return torch.where(target > 0.5, loss_pos, loss_neg).mean()
 
 
@@ -42,69 +42,163 @@ def _binary_targets(inputs, *shape):
 
 SPECS = [
     PairSpec(
-        "losses.mse", F.mse_loss,
-        cases=[Case("2d", lambda I: (_regression(I), {})),
-               Case("1d", lambda I: ((I.randn(7), I.randn(7)), {}))],
-        smooth=lambda I: (_regression(I), {})),
+        "losses.mse",
+        F.mse_loss,
+        cases=[
+            Case("2d", lambda I: (_regression(I), {})),
+            Case("1d", lambda I: ((I.randn(7), I.randn(7)), {})),
+        ],
+        smooth=lambda I: (_regression(I), {}),
+    ),
     PairSpec(
-        "losses.mae", F.l1_loss,
+        "losses.mae",
+        F.l1_loss,
         cases=[Case("with-ties", lambda I: (_regression(I, ties=True), {}))],
-        smooth=lambda I: (_smooth_regression(I), {})),
+        smooth=lambda I: (_smooth_regression(I), {}),
+    ),
     PairSpec(
-        "losses.huber", F.huber_loss,
-        cases=[Case("delta-1", lambda I: ((I.randn(N, D, scale=1.5), I.randn(N, D)), {})),
-               Case("delta-1.5", lambda I: ((I.randn(N, D, scale=2.5), I.randn(N, D)),
-                                            {"delta": 1.5}), points=2),
-               Case("delta-0.4", lambda I: ((I.randn(N, D), I.randn(N, D)), {"delta": 0.4}))],
-        smooth=lambda I: (_smooth_regression(I, kinks=(0.0, 1.5, -1.5)), {"delta": 1.5})),
+        "losses.huber",
+        F.huber_loss,
+        cases=[
+            Case("delta-1", lambda I: ((I.randn(N, D, scale=1.5), I.randn(N, D)), {})),
+            Case(
+                "delta-1.5",
+                lambda I: ((I.randn(N, D, scale=2.5), I.randn(N, D)), {"delta": 1.5}),
+                points=2,
+            ),
+            Case("delta-0.4", lambda I: ((I.randn(N, D), I.randn(N, D)), {"delta": 0.4})),
+        ],
+        smooth=lambda I: (_smooth_regression(I, kinks=(0.0, 1.5, -1.5)), {"delta": 1.5}),
+    ),
     PairSpec(
-        "losses.bce_with_logits", F.binary_cross_entropy_with_logits,
-        cases=[Case("soft-targets", lambda I: ((I.randn(N, D, scale=3), I.uniform(N, D)), {})),
-               Case("pos-weight", lambda I: ((I.randn(N, D, scale=3), _binary_targets(I, N, D)),
-                                             {"pos_weight": I.uniform(D, low=0.5, high=4.0)}))],
+        "losses.bce_with_logits",
+        F.binary_cross_entropy_with_logits,
+        cases=[
+            Case("soft-targets", lambda I: ((I.randn(N, D, scale=3), I.uniform(N, D)), {})),
+            Case(
+                "pos-weight",
+                lambda I: (
+                    (I.randn(N, D, scale=3), _binary_targets(I, N, D)),
+                    {"pos_weight": I.uniform(D, low=0.5, high=4.0)},
+                ),
+            ),
+        ],
         smooth=lambda I: ((I.randn(N, D, scale=3), I.uniform(N, D)), {}),
-        stable=[Case("logits-1e2", lambda I: ((I.tensor([[100., -100., 30.], [-30., 1., 0.]],
-                                                         dtype=torch.float32),
-                                               I.tensor([[0., 1., 0.], [1., 1., 0.5]],
-                                                        dtype=torch.float32)), {})),
-                Case("logits-1e4", lambda I: ((I.randn(N, D, scale=1e4, dtype=torch.float32),
-                                               _binary_targets(I, N, D).float()), {}))]),
+        stable=[
+            Case(
+                "logits-1e2",
+                lambda I: (
+                    (
+                        I.tensor([[100.0, -100.0, 30.0], [-30.0, 1.0, 0.0]], dtype=torch.float32),
+                        I.tensor([[0.0, 1.0, 0.0], [1.0, 1.0, 0.5]], dtype=torch.float32),
+                    ),
+                    {},
+                ),
+            ),
+            Case(
+                "logits-1e4",
+                lambda I: (
+                    (
+                        I.randn(N, D, scale=1e4, dtype=torch.float32),
+                        _binary_targets(I, N, D).float(),
+                    ),
+                    {},
+                ),
+            ),
+        ],
+    ),
     PairSpec(
-        "losses.log_softmax", lambda x, dim=-1: F.log_softmax(x, dim=dim),
-        cases=[Case("last-dim", lambda I: ((I.randn(N, C, scale=2),), {})),
-               Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0}))],
+        "losses.log_softmax",
+        lambda x, dim=-1: F.log_softmax(x, dim=dim),
+        cases=[
+            Case("last-dim", lambda I: ((I.randn(N, C, scale=2),), {})),
+            Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0})),
+        ],
         smooth=lambda I: ((I.randn(N, C),), {}),
-        stable=[Case("logits-1e4", lambda I: ((I.randn(N, C, scale=1e4, dtype=torch.float32),),
-                                              {}))]),
+        stable=[
+            Case("logits-1e4", lambda I: ((I.randn(N, C, scale=1e4, dtype=torch.float32),), {}))
+        ],
+    ),
     PairSpec(
-        "losses.cross_entropy", F.cross_entropy,
-        cases=[Case("plain", lambda I: ((I.randn(N, C, scale=2), I.randint(C, N)), {})),
-               Case("weighted", lambda I: ((I.randn(N, C, scale=2), I.randint(C, N)),
-                                           {"weight": I.uniform(C, low=0.2, high=3.0)})),
-               Case("smoothed", lambda I: ((I.randn(N, C, scale=2), I.randint(C, N)),
-                                           {"label_smoothing": 0.1})),
-               Case("weighted-smoothed", lambda I: ((I.randn(N, C, scale=2), I.randint(C, N)),
-                                                    {"weight": I.uniform(C, low=0.2, high=3.0),
-                                                     "label_smoothing": 0.2}))],
+        "losses.cross_entropy",
+        F.cross_entropy,
+        cases=[
+            Case("plain", lambda I: ((I.randn(N, C, scale=2), I.randint(C, N)), {})),
+            Case(
+                "weighted",
+                lambda I: (
+                    (I.randn(N, C, scale=2), I.randint(C, N)),
+                    {"weight": I.uniform(C, low=0.2, high=3.0)},
+                ),
+            ),
+            Case(
+                "smoothed",
+                lambda I: ((I.randn(N, C, scale=2), I.randint(C, N)), {"label_smoothing": 0.1}),
+            ),
+            Case(
+                "weighted-smoothed",
+                lambda I: (
+                    (I.randn(N, C, scale=2), I.randint(C, N)),
+                    {"weight": I.uniform(C, low=0.2, high=3.0), "label_smoothing": 0.2},
+                ),
+            ),
+        ],
         smooth=lambda I: ((I.randn(N, C), I.randint(C, N)), {"label_smoothing": 0.1}),
-        stable=[Case("logits-1e3", lambda I: ((I.randn(N, C, scale=1e3, dtype=torch.float32),
-                                               I.randint(C, N)), {})),
-                Case("logits-1e4", lambda I: ((I.randn(N, C, scale=1e4, dtype=torch.float32),
-                                               I.randint(C, N)), {"label_smoothing": 0.1}))]),
+        stable=[
+            Case(
+                "logits-1e3",
+                lambda I: ((I.randn(N, C, scale=1e3, dtype=torch.float32), I.randint(C, N)), {}),
+            ),
+            Case(
+                "logits-1e4",
+                lambda I: (
+                    (I.randn(N, C, scale=1e4, dtype=torch.float32), I.randint(C, N)),
+                    {"label_smoothing": 0.1},
+                ),
+            ),
+        ],
+    ),
     PairSpec(
-        "losses.focal_loss", _focal_oracle,
-        cases=[Case("defaults", lambda I: ((I.randn(N, D, scale=2), _binary_targets(I, N, D)), {})),
-               Case("alpha-0.6-gamma-1.5",
-                    lambda I: ((I.randn(N, D, scale=2), _binary_targets(I, N, D)),
-                               {"alpha": 0.6, "gamma": 1.5}))],
+        "losses.focal_loss",
+        _focal_oracle,
+        cases=[
+            Case("defaults", lambda I: ((I.randn(N, D, scale=2), _binary_targets(I, N, D)), {})),
+            Case(
+                "alpha-0.6-gamma-1.5",
+                lambda I: (
+                    (I.randn(N, D, scale=2), _binary_targets(I, N, D)),
+                    {"alpha": 0.6, "gamma": 1.5},
+                ),
+            ),
+        ],
         smooth=lambda I: ((I.randn(N, D, scale=2), _binary_targets(I, N, D)), {}),
-        stable=[Case("logits-1e4", lambda I: ((I.randn(N, D, scale=1e4, dtype=torch.float32),
-                                               _binary_targets(I, N, D).float()), {}))]),
+        stable=[
+            Case(
+                "logits-1e4",
+                lambda I: (
+                    (
+                        I.randn(N, D, scale=1e4, dtype=torch.float32),
+                        _binary_targets(I, N, D).float(),
+                    ),
+                    {},
+                ),
+            )
+        ],
+    ),
     PairSpec(
-        "losses.kl_div", lambda log_q, p: F.kl_div(log_q, p, reduction="batchmean"),
-        cases=[Case("zeros-in-target", lambda I: ((torch.log(I.probabilities(N, C)),
-                                                   I.probabilities(N, C, zeros=0.3)), {}))],
-        smooth=lambda I: ((torch.log(I.probabilities(N, C)), I.probabilities(N, C)), {})),
+        "losses.kl_div",
+        lambda log_q, p: F.kl_div(log_q, p, reduction="batchmean"),
+        cases=[
+            Case(
+                "zeros-in-target",
+                lambda I: (
+                    (torch.log(I.probabilities(N, C)), I.probabilities(N, C, zeros=0.3)),
+                    {},
+                ),
+            )
+        ],
+        smooth=lambda I: ((torch.log(I.probabilities(N, C)), I.probabilities(N, C)), {}),
+    ),
 ]
 
 TestLossBattery = battery(SPECS)
@@ -116,23 +210,33 @@ class TestCrossEntropyProperties:
     def test_uniform_logits_give_log_c(self, data, check):
         logits, target = data.draw(classification())
         flat = torch.zeros_like(logits) + logits[0, 0]
-        check.matches(lambda m: m.losses.cross_entropy_forward(flat, target)[0],
-                      "cross-entropy of identical logits (must be ln C)",
-                      expected=flat.new_tensor(math.log(logits.shape[1])), check="property",
-                      hint="equal logits give a uniform prediction, whose loss is ln C; "
-                           "a different value points at the reduction (mean over the batch)")
+        check.matches(
+            lambda m: m.losses.cross_entropy_forward(flat, target)[0],
+            "cross-entropy of identical logits (must be ln C)",
+            expected=flat.new_tensor(math.log(logits.shape[1])),
+            check="property",
+            hint="equal logits give a uniform prediction, whose loss is ln C; "
+            "a different value points at the reduction (mean over the batch)",
+        )
 
     @given(data=st.data())
     def test_shift_invariance(self, data, check):
         logits, target = data.draw(classification())
         shift = data.draw(st.sampled_from([-50.0, 7.0, 300.0]))
-        base = check.matches(lambda m: m.losses.cross_entropy_forward(logits, target)[0],
-                             "cross-entropy", expected=F.cross_entropy(logits, target))
-        check.matches(lambda m: m.losses.cross_entropy_forward(logits + shift, target)[0],
-                      f"cross-entropy after adding {shift} to every logit", expected=base,
-                      check="property", rtol=1e-9, atol=1e-9 * (1 + abs(shift)),
-                      hint="softmax ignores a constant added to a row; subtract the row "
-                           "maximum before exp")
+        base = check.matches(
+            lambda m: m.losses.cross_entropy_forward(logits, target)[0],
+            "cross-entropy",
+            expected=F.cross_entropy(logits, target),
+        )
+        check.matches(
+            lambda m: m.losses.cross_entropy_forward(logits + shift, target)[0],
+            f"cross-entropy after adding {shift} to every logit",
+            expected=base,
+            check="property",
+            rtol=1e-9,
+            atol=1e-9 * (1 + abs(shift)),
+            hint="softmax ignores a constant added to a row; subtract the row maximum before exp",
+        )
 
 
 @pytest.mark.exercise("losses.kl_div")
@@ -146,18 +250,25 @@ class TestKLProperties:
         p = torch.where(p < 1e-3, torch.zeros_like(p), p)  # include exact zeros
         p = p / p.sum(dim=-1, keepdim=True)
         log_q = torch.log(torch.where(p > 0, p, torch.ones_like(p)))
-        check.matches(lambda m: m.losses.kl_div_forward(log_q, p)[0], "KL(p || p)",
-                      expected=p.new_tensor(0.0), check="property", atol=1e-12,
-                      hint="KL(p || p) is 0; entries with p = 0 must contribute exactly 0")
+        check.matches(
+            lambda m: m.losses.kl_div_forward(log_q, p)[0],
+            "KL(p || p)",
+            expected=p.new_tensor(0.0),
+            check="property",
+            atol=1e-12,
+            hint="KL(p || p) is 0; entries with p = 0 must contribute exactly 0",
+        )
         # A loss that is always 0 has the property above: two different distributions must
         # give a positive divergence.
         other_p = p.new_tensor([[0.7, 0.3], [0.1, 0.9]])
         other_log_q = torch.log(p.new_tensor([[0.4, 0.6], [0.5, 0.5]]))
         got = check.impl.losses.kl_div_forward(other_log_q, other_p)[0]
-        check.that(bool(torch.isfinite(got)) and float(got) > 1e-3,
-                   f"KL(p || q) of two different distributions is {float(got):.6g}, not positive",
-                   check="property", hint="KL(p || q) = sum p (log p - log q) / N is > 0 "
-                                          "whenever p != q")
+        check.that(
+            bool(torch.isfinite(got)) and float(got) > 1e-3,
+            f"KL(p || q) of two different distributions is {float(got):.6g}, not positive",
+            check="property",
+            hint="KL(p || q) = sum p (log p - log q) / N is > 0 whenever p != q",
+        )
 
 
 @pytest.mark.exercise("losses.log_softmax")
@@ -165,16 +276,27 @@ class TestLogSoftmaxProperties:
     @given(data=st.data())
     def test_exp_sums_to_one(self, data, check):
         x = data.draw(tensors(scale=st.sampled_from([1.0, 30.0, 1000.0])))
-        y = check.matches(lambda m: m.losses.log_softmax_forward(x)[0], "log_softmax",
-                          expected=F.log_softmax(x, dim=-1), rtol=1e-9, atol=1e-9)
-        check.that(bool(torch.allclose(torch.exp(y).sum(-1), torch.ones_like(y[..., 0]))),
-                   "exp(log_softmax(x)) must sum to 1 along the last dimension")
+        y = check.matches(
+            lambda m: m.losses.log_softmax_forward(x)[0],
+            "log_softmax",
+            expected=F.log_softmax(x, dim=-1),
+            rtol=1e-9,
+            atol=1e-9,
+        )
+        check.that(
+            bool(torch.allclose(torch.exp(y).sum(-1), torch.ones_like(y[..., 0]))),
+            "exp(log_softmax(x)) must sum to 1 along the last dimension",
+        )
 
 
 @pytest.mark.exercise("losses.mse")
 class TestMSEProperties:
     def test_mean_over_every_element(self, check, inputs):
         pred = inputs.randn(N, D)
-        check.matches(lambda m: m.losses.mse_forward(pred, pred + 2.0)[0],
-                      "MSE when every error is 2", expected=pred.new_tensor(4.0),
-                      check="property", hint="average over all N*D elements, not over N")
+        check.matches(
+            lambda m: m.losses.mse_forward(pred, pred + 2.0)[0],
+            "MSE when every error is 2",
+            expected=pred.new_tensor(4.0),
+            check="property",
+            hint="average over all N*D elements, not over N",
+        )

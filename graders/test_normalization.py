@@ -11,25 +11,27 @@ on rows of tiny magnitude, where the placement of eps matters.
 import pytest
 import torch
 import torch.nn.functional as F
+from battery import F64, Case, PairSpec, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-from battery import F64, Case, PairSpec, battery
 from descent.inputs import Inputs
 
-N, D = 6, 4          # batch norm: N != D, N >= 3
-B, T, E = 3, 5, 7    # layer/RMS norm: (B, T, E), all different
+N, D = 6, 4  # batch norm: N != D, N >= 3
+B, T, E = 3, 5, 7  # layer/RMS norm: (B, T, E), all different
 
 
 # ------------------------------------------------------------------------------- batch norm
 def _bn_oracle(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
-    return F.batch_norm(x, running_mean.clone(), running_var.clone(), gamma, beta, training,
-                        momentum, eps)
+    return F.batch_norm(
+        x, running_mean.clone(), running_var.clone(), gamma, beta, training, momentum, eps
+    )
 
 
 def _bn_state(inputs, d=D):
     gamma = inputs.uniform(d, low=0.5, high=2.0) * torch.where(
-        inputs.uniform(d) < 0.3, -1.0, 1.0).to(inputs.device, inputs.dtype)
+        inputs.uniform(d) < 0.3, -1.0, 1.0
+    ).to(inputs.device, inputs.dtype)
     beta = inputs.randn(d)
     running_mean = inputs.randn(d, scale=0.5)
     running_var = inputs.uniform(d, low=0.5, high=2.0)
@@ -79,37 +81,68 @@ def _rows(inputs, *shape, tiny=False):
 
 SPECS = [
     PairSpec(
-        "normalization.batchnorm", _bn_oracle,
-        cases=[Case("train", lambda I: _bn_case(I), points=2),
-               Case("train-momentum-0.5-eps-1e-3",
-                    lambda I: _bn_case(I, momentum=0.5, eps=1e-3)),
-               Case("eval", lambda I: _bn_case(I, training=False), points=2),
-               Case("train-near-constant-feature", lambda I: _bn_case(I, near_constant=True),
-                    points=2),
-               Case("eval-tiny-running-var",
-                    lambda I: _bn_case(I, training=False, near_constant=True))],
-        smooth=lambda I: _bn_case(I), wrt=(0, 1, 2),
-        stable=[Case("offset-1e4-float32", lambda I: _bn_large(I))]),
+        "normalization.batchnorm",
+        _bn_oracle,
+        cases=[
+            Case("train", lambda I: _bn_case(I), points=2),
+            Case("train-momentum-0.5-eps-1e-3", lambda I: _bn_case(I, momentum=0.5, eps=1e-3)),
+            Case("eval", lambda I: _bn_case(I, training=False), points=2),
+            Case(
+                "train-near-constant-feature", lambda I: _bn_case(I, near_constant=True), points=2
+            ),
+            Case(
+                "eval-tiny-running-var", lambda I: _bn_case(I, training=False, near_constant=True)
+            ),
+        ],
+        smooth=lambda I: _bn_case(I),
+        wrt=(0, 1, 2),
+        stable=[Case("offset-1e4-float32", lambda I: _bn_large(I))],
+    ),
     PairSpec(
-        "normalization.layernorm", _ln_oracle,
-        cases=[Case("3d", lambda I: ((_rows(I, B, T, E), I.randn(E), I.randn(E)), {}), points=2),
-               Case("2d", lambda I: ((_rows(I, N, E), I.randn(E), I.randn(E)), {})),
-               Case("tiny-rows", lambda I: ((_rows(I, B, T, E, tiny=True), I.randn(E),
-                                             I.randn(E)), {}), points=2),
-               Case("eps-1e-2", lambda I: ((_rows(I, N, E), I.randn(E), I.randn(E)),
-                                           {"eps": 1e-2}))],
-        smooth=lambda I: ((_rows(I, B, T, E), I.randn(E), I.randn(E)), {}), wrt=(0, 1, 2),
-        stable=[Case("offset-1e4-float32",
-                     lambda I: ((_rows(I, N, E).float() * 10 + 1e4, I.randn(E, dtype=torch.float32),
-                                 I.randn(E, dtype=torch.float32)), {}))]),
+        "normalization.layernorm",
+        _ln_oracle,
+        cases=[
+            Case("3d", lambda I: ((_rows(I, B, T, E), I.randn(E), I.randn(E)), {}), points=2),
+            Case("2d", lambda I: ((_rows(I, N, E), I.randn(E), I.randn(E)), {})),
+            Case(
+                "tiny-rows",
+                lambda I: ((_rows(I, B, T, E, tiny=True), I.randn(E), I.randn(E)), {}),
+                points=2,
+            ),
+            Case("eps-1e-2", lambda I: ((_rows(I, N, E), I.randn(E), I.randn(E)), {"eps": 1e-2})),
+        ],
+        smooth=lambda I: ((_rows(I, B, T, E), I.randn(E), I.randn(E)), {}),
+        wrt=(0, 1, 2),
+        stable=[
+            Case(
+                "offset-1e4-float32",
+                lambda I: (
+                    (
+                        _rows(I, N, E).float() * 10 + 1e4,
+                        I.randn(E, dtype=torch.float32),
+                        I.randn(E, dtype=torch.float32),
+                    ),
+                    {},
+                ),
+            )
+        ],
+    ),
     PairSpec(
-        "normalization.rmsnorm", _rms_oracle,
-        cases=[Case("3d", lambda I: ((_rows(I, B, T, E), I.randn(E)), {}), points=2),
-               Case("2d", lambda I: ((_rows(I, N, E), I.randn(E)), {})),
-               Case("tiny-rows-default-eps", lambda I: ((_rows(I, B, T, E, tiny=True),
-                                                         I.randn(E)), {}), points=2),
-               Case("eps-1e-2", lambda I: ((_rows(I, N, E), I.randn(E)), {"eps": 1e-2}))],
-        smooth=lambda I: ((_rows(I, B, T, E), I.randn(E)), {}), wrt=(0, 1)),
+        "normalization.rmsnorm",
+        _rms_oracle,
+        cases=[
+            Case("3d", lambda I: ((_rows(I, B, T, E), I.randn(E)), {}), points=2),
+            Case("2d", lambda I: ((_rows(I, N, E), I.randn(E)), {})),
+            Case(
+                "tiny-rows-default-eps",
+                lambda I: ((_rows(I, B, T, E, tiny=True), I.randn(E)), {}),
+                points=2,
+            ),
+            Case("eps-1e-2", lambda I: ((_rows(I, N, E), I.randn(E)), {"eps": 1e-2})),
+        ],
+        smooth=lambda I: ((_rows(I, B, T, E), I.randn(E)), {}),
+        wrt=(0, 1),
+    ),
 ]
 
 TestNormalizationBattery = battery(SPECS)
@@ -130,12 +163,17 @@ class TestBatchNormState:
         gamma, beta, rm, rv = _bn_state(inputs)
         with check.unmodified(x, gamma, beta, rm, rv, who="batchnorm_forward"):
             check.matches(
-                lambda m: tuple(m.normalization.batchnorm_forward(
-                    x, gamma, beta, rm, rv, True, momentum=momentum)[1:3]),
+                lambda m: tuple(
+                    m.normalization.batchnorm_forward(
+                        x, gamma, beta, rm, rv, True, momentum=momentum
+                    )[1:3]
+                ),
                 f"(new_running_mean, new_running_var) with momentum={momentum}",
-                expected=_torch_running(x, gamma, beta, rm, rv, momentum), **F64,
+                expected=_torch_running(x, gamma, beta, rm, rv, momentum),
+                **F64,
                 hint="running = (1 - momentum) * running + momentum * batch statistic, with "
-                     "the unbiased batch variance (times N / (N - 1))")
+                "the unbiased batch variance (times N / (N - 1))",
+            )
 
     def test_default_momentum_is_0_1(self, check, inputs):
         x = _bn_x(inputs)
@@ -143,7 +181,9 @@ class TestBatchNormState:
         check.matches(
             lambda m: tuple(m.normalization.batchnorm_forward(x, gamma, beta, rm, rv, True)[1:3]),
             "(new_running_mean, new_running_var) with the default momentum",
-            expected=_torch_running(x, gamma, beta, rm, rv, 0.1), **F64)
+            expected=_torch_running(x, gamma, beta, rm, rv, 0.1),
+            **F64,
+        )
 
     @pytest.mark.points(2)
     def test_eval_leaves_running_statistics_alone(self, check, inputs):
@@ -151,19 +191,27 @@ class TestBatchNormState:
         gamma, beta, rm, rv = _bn_state(inputs)
         with check.unmodified(x, gamma, beta, rm, rv, who="batchnorm_forward (eval)"):
             check.matches(
-                lambda m: tuple(m.normalization.batchnorm_forward(
-                    x, gamma, beta, rm, rv, False, momentum=0.5)[1:3]),
-                "(new_running_mean, new_running_var) in eval mode", expected=(rm, rv), **F64,
-                hint="in eval mode the running statistics are used, never updated")
+                lambda m: tuple(
+                    m.normalization.batchnorm_forward(x, gamma, beta, rm, rv, False, momentum=0.5)[
+                        1:3
+                    ]
+                ),
+                "(new_running_mean, new_running_var) in eval mode",
+                expected=(rm, rv),
+                **F64,
+                hint="in eval mode the running statistics are used, never updated",
+            )
 
     @pytest.mark.supporting()  # any results of the right shapes pass it
     def test_returns_four_results(self, check, inputs):
         x = _bn_x(inputs)
         gamma, beta, rm, rv = _bn_state(inputs)
         out = check.impl.normalization.batchnorm_forward(x, gamma, beta, rm, rv, True)
-        check.that(isinstance(out, tuple) and len(out) == 4,
-                   "batchnorm_forward must return (y, new_running_mean, new_running_var, cache)",
-                   check="shape and type")
+        check.that(
+            isinstance(out, tuple) and len(out) == 4,
+            "batchnorm_forward must return (y, new_running_mean, new_running_var, cache)",
+            check="shape and type",
+        )
         check.like(tuple(out[:3]), (x, rm, rv), "batchnorm_forward (y, running mean, running var)")
 
     @pytest.mark.points(2)
@@ -176,8 +224,9 @@ class TestBatchNormState:
         def run(m):
             rm, rv = rm0, rv0
             for x in batches:
-                _, rm, rv, _ = m.normalization.batchnorm_forward(x, gamma, beta, rm, rv, True,
-                                                                 momentum=0.3)
+                _, rm, rv, _ = m.normalization.batchnorm_forward(
+                    x, gamma, beta, rm, rv, True, momentum=0.3
+                )
             y = m.normalization.batchnorm_forward(test_x, gamma, beta, rm, rv, False)[0]
             return rm, rv, y
 
@@ -185,23 +234,36 @@ class TestBatchNormState:
         for x in batches:
             F.batch_norm(x, rm, rv, gamma, beta, True, 0.3, 1e-5)
         y = F.batch_norm(test_x, rm, rv, gamma, beta, False, 0.3, 1e-5)
-        check.matches(run, "(running mean, running var, eval output) after 5 training batches",
-                      expected=(rm, rv, y), check="scenario", **F64)
+        check.matches(
+            run,
+            "(running mean, running var, eval output) after 5 training batches",
+            expected=(rm, rv, y),
+            check="scenario",
+            **F64,
+        )
 
-    @given(n=st.integers(2, 9), d=st.integers(1, 5), scale=st.sampled_from([0.5, 10.0, 300.0]),
-           seed=st.integers(0, 2**31 - 1))
+    @given(
+        n=st.integers(2, 9),
+        d=st.integers(1, 5),
+        scale=st.sampled_from([0.5, 10.0, 300.0]),
+        seed=st.integers(0, 2**31 - 1),
+    )
     def test_train_output_has_mean_0_and_variance_1(self, n, d, scale, seed, check, device):
         inputs = Inputs(seed, device)
         x = _bn_x(inputs, n, d) * scale
         ones, zeros = x.new_ones(d), x.new_zeros(d)
         y = check.impl.normalization.batchnorm_forward(x, ones, zeros, zeros, ones, True)[0]
         var = x.var(dim=0, unbiased=False)
-        check.that(bool((y.mean(dim=0).abs() <= 1e-9).all()),
-                   f"with gamma=1, beta=0 the output of each feature must have mean 0 "
-                   f"(N={n}, D={d})", hint="subtract the batch mean of each feature (dim 0)")
-        expected = var / (var + 1e-5)   # exactly 1 up to eps
-        check.that(bool(((y.var(dim=0, unbiased=False) - expected).abs() <= 1e-9).all()),
-                   f"with gamma=1, beta=0 the biased variance of each output feature must be "
-                   f"var / (var + eps), i.e. 1 up to eps (N={n}, D={d})",
-                   hint="normalize with the biased batch variance (divide by N), eps inside "
-                        "the square root")
+        check.that(
+            bool((y.mean(dim=0).abs() <= 1e-9).all()),
+            f"with gamma=1, beta=0 the output of each feature must have mean 0 (N={n}, D={d})",
+            hint="subtract the batch mean of each feature (dim 0)",
+        )
+        expected = var / (var + 1e-5)  # exactly 1 up to eps
+        check.that(
+            bool(((y.var(dim=0, unbiased=False) - expected).abs() <= 1e-9).all()),
+            f"with gamma=1, beta=0 the biased variance of each output feature must be "
+            f"var / (var + eps), i.e. 1 up to eps (N={n}, D={d})",
+            hint="normalize with the biased batch variance (divide by N), eps inside "
+            "the square root",
+        )

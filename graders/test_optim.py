@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import pytest
 import torch
+from runs import trajectory
 
 from descent import callables
-from runs import trajectory
 
 F64 = dict(rtol=1e-7, atol=1e-9)
 SHAPE = (3, 4)  # 12 parameters, not square
@@ -26,22 +26,45 @@ SHAPE = (3, 4)  # 12 parameters, not square
 class Scenario:
     name: str
     steps: int
-    scale: float = 1.0          # multiplies every gradient
+    scale: float = 1.0  # multiplies every gradient
     lr_cut_at: int | None = None  # from this step on the learning rate is 0.3 * lr
     hint: str = ""
 
 
 SCENARIOS = [
-    Scenario("first-step", 1, hint="look at the very first call (state == {}): how buffers "
-             "start, and t = 1 in any bias correction"),
-    Scenario("trajectory", 12, hint="the state you return must be exactly what the next call "
-             "needs: buffers, sums and the step counter carried from call to call"),
-    Scenario("lr-change", 12, lr_cut_at=4, hint="the learning rate may change between calls: "
-             "multiply the update by the current lr, never store lr inside a buffer"),
-    Scenario("tiny-gradients", 12, scale=1e-5, hint="with tiny gradients the place of eps "
-             "decides the step: add eps after the square root, as documented"),
-    Scenario("zero-gradients", 3, scale=0.0, hint="a zero gradient must give a finite result, "
-             "and without weight decay leave the parameter unchanged: avoid 0/0"),
+    Scenario(
+        "first-step",
+        1,
+        hint="look at the very first call (state == {}): how buffers "
+        "start, and t = 1 in any bias correction",
+    ),
+    Scenario(
+        "trajectory",
+        12,
+        hint="the state you return must be exactly what the next call "
+        "needs: buffers, sums and the step counter carried from call to call",
+    ),
+    Scenario(
+        "lr-change",
+        12,
+        lr_cut_at=4,
+        hint="the learning rate may change between calls: "
+        "multiply the update by the current lr, never store lr inside a buffer",
+    ),
+    Scenario(
+        "tiny-gradients",
+        12,
+        scale=1e-5,
+        hint="with tiny gradients the place of eps "
+        "decides the step: add eps after the square root, as documented",
+    ),
+    Scenario(
+        "zero-gradients",
+        3,
+        scale=0.0,
+        hint="a zero gradient must give a finite result, "
+        "and without weight decay leave the parameter unchanged: avoid 0/0",
+    ),
 ]
 
 
@@ -58,33 +81,58 @@ class Optimizer:
 
 
 OPTIMIZERS = [
-    Optimizer("optim.sgd", "SGD", {
-        "plain": dict(lr=0.1),
-        "momentum": dict(lr=0.1, momentum=0.9),
-        "dampening": dict(lr=0.1, momentum=0.9, dampening=0.5),
-        "nesterov": dict(lr=0.1, momentum=0.8, nesterov=True),
-        "momentum-weight-decay": dict(lr=0.1, momentum=0.9, weight_decay=0.1),
-        "nesterov-weight-decay": dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
-    }, ("momentum_buffer",)),
-    Optimizer("optim.adagrad", "Adagrad", {
-        "lr-0.1": dict(lr=0.1),
-        "weight-decay": dict(lr=0.1, weight_decay=0.1),
-    }, ("step", "sum")),
-    Optimizer("optim.rmsprop", "RMSprop", {
-        "lr-0.01": dict(lr=0.01),
-        "alpha-0.9": dict(lr=0.01, alpha=0.9, eps=1e-6),
-        "weight-decay": dict(lr=0.01, weight_decay=0.1),
-    }, ("step", "square_avg")),
-    Optimizer("optim.adam", "Adam", {
-        "lr-0.05": dict(lr=0.05),
-        "betas": dict(lr=0.05, betas=(0.8, 0.99), eps=1e-7),
-        "weight-decay": dict(lr=0.05, weight_decay=0.1),
-    }, ("step", "exp_avg", "exp_avg_sq")),
-    Optimizer("optim.adamw", "AdamW", {
-        "lr-0.05": dict(lr=0.05),
-        "strong-decay": dict(lr=0.05, weight_decay=0.1),
-        "no-decay": dict(lr=0.05, weight_decay=0.0),
-    }, ("step", "exp_avg", "exp_avg_sq")),
+    Optimizer(
+        "optim.sgd",
+        "SGD",
+        {
+            "plain": dict(lr=0.1),
+            "momentum": dict(lr=0.1, momentum=0.9),
+            "dampening": dict(lr=0.1, momentum=0.9, dampening=0.5),
+            "nesterov": dict(lr=0.1, momentum=0.8, nesterov=True),
+            "momentum-weight-decay": dict(lr=0.1, momentum=0.9, weight_decay=0.1),
+            "nesterov-weight-decay": dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
+        },
+        ("momentum_buffer",),
+    ),
+    Optimizer(
+        "optim.adagrad",
+        "Adagrad",
+        {
+            "lr-0.1": dict(lr=0.1),
+            "weight-decay": dict(lr=0.1, weight_decay=0.1),
+        },
+        ("step", "sum"),
+    ),
+    Optimizer(
+        "optim.rmsprop",
+        "RMSprop",
+        {
+            "lr-0.01": dict(lr=0.01),
+            "alpha-0.9": dict(lr=0.01, alpha=0.9, eps=1e-6),
+            "weight-decay": dict(lr=0.01, weight_decay=0.1),
+        },
+        ("step", "square_avg"),
+    ),
+    Optimizer(
+        "optim.adam",
+        "Adam",
+        {
+            "lr-0.05": dict(lr=0.05),
+            "betas": dict(lr=0.05, betas=(0.8, 0.99), eps=1e-7),
+            "weight-decay": dict(lr=0.05, weight_decay=0.1),
+        },
+        ("step", "exp_avg", "exp_avg_sq"),
+    ),
+    Optimizer(
+        "optim.adamw",
+        "AdamW",
+        {
+            "lr-0.05": dict(lr=0.05),
+            "strong-decay": dict(lr=0.05, weight_decay=0.1),
+            "no-decay": dict(lr=0.05, weight_decay=0.0),
+        },
+        ("step", "exp_avg", "exp_avg_sq"),
+    ),
 ]
 
 
@@ -117,8 +165,9 @@ def _steps(fn, problem: Quadratic, kwargs_per_step: list[dict]) -> list:
     """``[(param, edited), ..., ((param, state), edited)]``: one optimizer step per entry of
     kwargs_per_step from ``(problem.p0, {})``, each with the gradient at the parameters the
     previous step returned. Only the last step's state is kept."""
-    advance = callables.make("quadratic_descent", problem.A, problem.c, problem.scale,
-                             list(SHAPE), list(kwargs_per_step))
+    advance = callables.make(
+        "quadratic_descent", problem.A, problem.c, problem.scale, list(SHAPE), list(kwargs_per_step)
+    )
     return trajectory(fn, advance, len(kwargs_per_step), start=(problem.p0, {}), pick=0)
 
 
@@ -146,8 +195,10 @@ def run_torch(opt: Optimizer, problem: Quadratic, hp: dict, scenario: Scenario):
         q.grad = problem.grad(q.detach())
         torch_opt.step()
         params.append(q.detach().clone())
-    state = {key: (int(v.item()) if key == "step" else v.detach().clone())
-             for key, v in torch_opt.state[q].items()}
+    state = {
+        key: (int(v.item()) if key == "step" else v.detach().clone())
+        for key, v in torch_opt.state[q].items()
+    }
     return params, state
 
 
@@ -163,7 +214,7 @@ def _params(with_scenarios: bool = True):
     out = []
     for opt in OPTIMIZERS:
         for cname, hp in opt.configs.items():
-            for sc in (SCENARIOS if with_scenarios else [None]):
+            for sc in SCENARIOS if with_scenarios else [None]:
                 pid = f"{opt.function}-{cname}" + (f"-{sc.name}" if sc else "")
                 marks = [pytest.mark.exercise(opt.exercise)]
                 if sc is not None and sc.name in ("trajectory", "lr-change"):
@@ -181,16 +232,25 @@ class TestAgainstTorchOptim:
         problem = Quadratic(inputs, scenario.scale)
         expected, _ = run_torch(opt, problem, hp, scenario)
         fn = _fn(opt)
-        check.matches(lambda m: run_impl(fn(m), problem, hp, scenario)[0],
-                      f"{opt.function} parameters after each of {scenario.steps} steps "
-                      f"({scenario.name}; {_describe(hp)})",
-                      expected=expected, check=f"scenario {scenario.name}", hint=scenario.hint,
-                      **F64)
+        check.matches(
+            lambda m: run_impl(fn(m), problem, hp, scenario)[0],
+            f"{opt.function} parameters after each of {scenario.steps} steps "
+            f"({scenario.name}; {_describe(hp)})",
+            expected=expected,
+            check=f"scenario {scenario.name}",
+            hint=scenario.hint,
+            **F64,
+        )
 
     # Plain SGD keeps no state: an empty dict would be compared with an empty dict.
-    @pytest.mark.parametrize("opt,hp,scenario", [p for p in _params(False)
-                                                 if p.values[0].function != "sgd_step"
-                                                 or p.values[1].get("momentum", 0) != 0])
+    @pytest.mark.parametrize(
+        "opt,hp,scenario",
+        [
+            p
+            for p in _params(False)
+            if p.values[0].function != "sgd_step" or p.values[1].get("momentum", 0) != 0
+        ],
+    )
     def test_returned_state(self, opt, hp, scenario, check, inputs):
         sc = SCENARIOS[2]  # the lr-change trajectory
         problem = Quadratic(inputs)
@@ -202,17 +262,23 @@ class TestAgainstTorchOptim:
             state = run_impl(fn(m), problem, hp, sc)[1]
             return {k: state.get(k) for k in keys} if isinstance(state, dict) else state
 
-        check.matches(state_of, f"{opt.function} state after {sc.steps} steps ({_describe(hp)})",
-                      expected={k: torch_state[k] for k in keys}, check="returned state",
-                      hint="keys follow PyTorch; 'step' is a Python int counting completed "
-                           "steps; state tensors have the parameter's shape", **F64)
+        check.matches(
+            state_of,
+            f"{opt.function} state after {sc.steps} steps ({_describe(hp)})",
+            expected={k: torch_state[k] for k in keys},
+            check="returned state",
+            hint="keys follow PyTorch; 'step' is a Python int counting completed "
+            "steps; state tensors have the parameter's shape",
+            **F64,
+        )
 
 
 # Parameters of each optimizer with its defaults: a few small-gradient steps, so that a wrong
 # default eps or alpha shows.
 DEFAULTS = [
     pytest.param(opt, id=opt.function, marks=pytest.mark.exercise(opt.exercise))
-    for opt in OPTIMIZERS if opt.function != "sgd_step"
+    for opt in OPTIMIZERS
+    if opt.function != "sgd_step"
 ]
 
 
@@ -232,20 +298,27 @@ class TestDefaults:
             steps = _steps(getattr(m.optim, opt.function), problem, [{}] * 4)
             return [param for param, _ in steps[:-1]] + [steps[-1][0][0]]
 
-        check.matches(recipe, f"{opt.function} with its default hyperparameters",
-                      expected=expected, check="defaults", **F64,
-                      hint="the defaults in the signature are PyTorch's (lr, betas/alpha, eps, "
-                           "weight_decay): keep them as documented")
+        check.matches(
+            recipe,
+            f"{opt.function} with its default hyperparameters",
+            expected=expected,
+            check="defaults",
+            **F64,
+            hint="the defaults in the signature are PyTorch's (lr, betas/alpha, eps, "
+            "weight_decay): keep them as documented",
+        )
 
 
 # -- arguments and state are never modified in place ------------------------------------------------
 IN_PLACE = [
     pytest.param(opt, hp, id=opt.function, marks=pytest.mark.exercise(opt.exercise))
-    for opt, hp in [(OPTIMIZERS[0], dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1)),
-                    (OPTIMIZERS[1], dict(lr=0.1, weight_decay=0.1)),
-                    (OPTIMIZERS[2], dict(lr=0.01, weight_decay=0.1)),
-                    (OPTIMIZERS[3], dict(lr=0.05, weight_decay=0.1)),
-                    (OPTIMIZERS[4], dict(lr=0.05, weight_decay=0.1))]
+    for opt, hp in [
+        (OPTIMIZERS[0], dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1)),
+        (OPTIMIZERS[1], dict(lr=0.1, weight_decay=0.1)),
+        (OPTIMIZERS[2], dict(lr=0.01, weight_decay=0.1)),
+        (OPTIMIZERS[3], dict(lr=0.05, weight_decay=0.1)),
+        (OPTIMIZERS[4], dict(lr=0.05, weight_decay=0.1)),
+    ]
 ]
 
 
@@ -262,9 +335,11 @@ class TestPure:
             tensors = [v for v in state.values() if isinstance(v, torch.Tensor)]
             with check.unmodified(p, g, *tensors, who=f"{opt.function} (step {k + 1})"):
                 new_p, new_state = fn(p, g, state, **hp)
-            check.that(callables.same_value(before, state),
-                       f"{opt.function} changed the state dict it was given (step {k + 1})",
-                       check="arguments unchanged",
-                       hint="build and return a new dict ({**state, 'step': t} or dict(state)); "
-                            "the caller may still hold the old state")
+            check.that(
+                callables.same_value(before, state),
+                f"{opt.function} changed the state dict it was given (step {k + 1})",
+                check="arguments unchanged",
+                hint="build and return a new dict ({**state, 'step': t} or dict(state)); "
+                "the caller may still hold the old state",
+            )
             p, state = new_p, new_state

@@ -13,14 +13,14 @@ import math
 
 import pytest
 import torch
+from battery import F64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from battery import F64
 from descent.gradcheck import gradcheck_pair
 
 SIGMAS = 6.5
-ROWS, COLS = 400, 500   # 200,000 entries
+ROWS, COLS = 400, 500  # 200,000 entries
 
 
 def _gen(inputs, offset=0):
@@ -48,46 +48,58 @@ class TestDropout:
             y, _ = _dropout(check.impl, x, p, inputs)
         check.like(y, x, f"dropout_forward output (p={p})")
         n = x.numel()
-        dropped = (y == 0)
+        dropped = y == 0
         frac = float(dropped.double().mean())
         band = SIGMAS * math.sqrt(p * (1 - p) / n)
-        check.that(abs(frac - p) <= band,
-                   f"dropout_forward(p={p}) zeroed {frac:.4f} of the entries, expected "
-                   f"{p} +- {band:.4f}", check="statistics",
-                   hint="p is the probability of dropping an entry: keep where rand >= p "
-                        "(or rand < 1 - p)",
-                   recipe=lambda m: float((_dropout(m, x, p, inputs)[0] == 0).double().mean()),
-                   got=frac)
+        check.that(
+            abs(frac - p) <= band,
+            f"dropout_forward(p={p}) zeroed {frac:.4f} of the entries, expected {p} +- {band:.4f}",
+            check="statistics",
+            hint="p is the probability of dropping an entry: keep where rand >= p "
+            "(or rand < 1 - p)",
+            recipe=lambda m: float((_dropout(m, x, p, inputs)[0] == 0).double().mean()),
+            got=frac,
+        )
         kept = ~dropped
         ratio = (y[kept] / x[kept]).double()
         worst = float((ratio * (1 - p) - 1).abs().max()) if bool(kept.any()) else 0.0
-        check.that(worst <= 1e-12,
-                   f"dropout_forward(p={p}): kept entries must equal x / (1 - p) = "
-                   f"x * {1 / (1 - p):.6g}; found y / x up to {float(ratio.max()):.6g} and "
-                   f"down to {float(ratio.min()):.6g}", check="statistics",
-                   hint="inverted dropout divides the kept entries by 1 - p (the keep "
-                        "probability), so the expected output equals x",
-                   recipe=lambda m: _dropout(m, x, p, inputs)[0], got=y)
+        check.that(
+            worst <= 1e-12,
+            f"dropout_forward(p={p}): kept entries must equal x / (1 - p) = "
+            f"x * {1 / (1 - p):.6g}; found y / x up to {float(ratio.max()):.6g} and "
+            f"down to {float(ratio.min()):.6g}",
+            check="statistics",
+            hint="inverted dropout divides the kept entries by 1 - p (the keep "
+            "probability), so the expected output equals x",
+            recipe=lambda m: _dropout(m, x, p, inputs)[0],
+            got=y,
+        )
 
     @pytest.mark.points(2)
     def test_entries_are_dropped_independently(self, check, inputs):
         p = 0.4
         x = _nonzero_x(inputs, ROWS, COLS)
         dropped = (_dropout(check.impl, x, p, inputs)[0] == 0).double()
-        same = p * p + (1 - p) * (1 - p)   # P(two independent entries agree)
+        same = p * p + (1 - p) * (1 - p)  # P(two independent entries agree)
         for axis, name in ((0, "rows"), (1, "columns")):
-            a, b = dropped.narrow(axis, 0, dropped.shape[axis] - 1), dropped.narrow(axis, 1,
-                                                                                  dropped.shape[axis] - 1)
+            a, b = (
+                dropped.narrow(axis, 0, dropped.shape[axis] - 1),
+                dropped.narrow(axis, 1, dropped.shape[axis] - 1),
+            )
             agree = float((a == b).double().mean())
             band = SIGMAS * math.sqrt(same * (1 - same) / a.numel())
-            check.that(abs(agree - same) <= band,
-                       f"neighbouring {name} share their dropped entries {agree:.3%} of the "
-                       f"time; independent draws agree {same:.3%} of the time (+- {band:.2%})",
-                       check="statistics",
-                       hint="draw one independent random number per entry: the mask has x's "
-                            "full shape, not one row or column broadcast over the others")
+            check.that(
+                abs(agree - same) <= band,
+                f"neighbouring {name} share their dropped entries {agree:.3%} of the "
+                f"time; independent draws agree {same:.3%} of the time (+- {band:.2%})",
+                check="statistics",
+                hint="draw one independent random number per entry: the mask has x's "
+                "full shape, not one row or column broadcast over the others",
+            )
 
-    @pytest.mark.supporting("test_statistics")  # self-consistency with the student's own forward: counts once the forward's statistics are right
+    @pytest.mark.supporting(
+        "test_statistics"
+    )  # self-consistency with the student's own forward: counts once the forward's statistics are right
     @pytest.mark.points(2)
     @pytest.mark.parametrize("p", [0.2, 0.6])
     def test_backward_is_adjoint_of_forward(self, p, check, inputs):
@@ -97,13 +109,18 @@ class TestDropout:
         dx = check.impl.regularization.dropout_backward(dy, cache)
         check.like(dx, x, "dropout_backward result")
         lhs, rhs = float((dy * y).sum()), float((dx * x).sum())
-        check.that(abs(lhs - rhs) <= 1e-9 * (1 + abs(lhs)),
-                   f"adjoint test: <dy, y> = {lhs:.10g} but <dx, x> = {rhs:.10g} "
-                   f"(ratio {rhs / lhs if lhs else float('nan'):.6g})", check="adjoint",
-                   hint="dropout is linear in x: the backward must multiply dy by exactly the "
-                        "scaled mask this forward call used (same mask, same 1 / (1 - p))")
+        check.that(
+            abs(lhs - rhs) <= 1e-9 * (1 + abs(lhs)),
+            f"adjoint test: <dy, y> = {lhs:.10g} but <dx, x> = {rhs:.10g} "
+            f"(ratio {rhs / lhs if lhs else float('nan'):.6g})",
+            check="adjoint",
+            hint="dropout is linear in x: the backward must multiply dy by exactly the "
+            "scaled mask this forward call used (same mask, same 1 / (1 - p))",
+        )
 
-    @pytest.mark.supporting("test_statistics")  # self-consistency with the student's own forward: counts once the forward's statistics are right
+    @pytest.mark.supporting(
+        "test_statistics"
+    )  # self-consistency with the student's own forward: counts once the forward's statistics are right
     @pytest.mark.points(2)
     def test_backward_values(self, check, inputs):
         p = 0.35
@@ -115,18 +132,32 @@ class TestDropout:
             y, cache = _dropout(m, x, p, inputs)
             return m.regularization.dropout_backward(dy, cache) - dy * (y / x)
 
-        check.matches(residual, "dropout_backward - dy * (y / x) (must be 0: dy times the "
-                      "forward's own scaled mask)", expected=torch.zeros_like(x),
-                      check="adjoint", rtol=0, atol=1e-12,
-                      hint="dx = dy * keep / (1 - p) with the mask this forward call drew")
+        check.matches(
+            residual,
+            "dropout_backward - dy * (y / x) (must be 0: dy times the forward's own scaled mask)",
+            expected=torch.zeros_like(x),
+            check="adjoint",
+            rtol=0,
+            atol=1e-12,
+            hint="dx = dy * keep / (1 - p) with the mask this forward call drew",
+        )
 
-    @pytest.mark.supporting("test_statistics")  # self-consistency with the student's own forward: counts once the forward's statistics are right
+    @pytest.mark.supporting(
+        "test_statistics"
+    )  # self-consistency with the student's own forward: counts once the forward's statistics are right
     def test_gradcheck_with_fixed_mask(self, check, inputs):
         x = inputs.randn(5, 7)
         # every forward call gets its own copy of the generator: the same mask each time
-        gradcheck_pair(check.impl.regularization.dropout_forward,
-                       check.impl.regularization.dropout_backward, [x, 0.4, True, _gen(inputs)],
-                       [0], kwargs={}, split=None, what="dropout_backward", checker=check)
+        gradcheck_pair(
+            check.impl.regularization.dropout_forward,
+            check.impl.regularization.dropout_backward,
+            [x, 0.4, True, _gen(inputs)],
+            [0],
+            kwargs={},
+            split=None,
+            what="dropout_backward",
+            checker=check,
+        )
 
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
@@ -134,39 +165,70 @@ class TestDropout:
     def test_eval_mode_is_identity(self, p, check, inputs):
         x, dy = inputs.randn(7, 9), inputs.randn(7, 9)
         with check.unmodified(x, who="dropout_forward"):
-            check.matches(lambda m: _dropout(m, x, p, inputs, training=False)[0],
-                          f"dropout_forward(training=False, p={p})", expected=x, rtol=0,
-                          atol=0, check="eval identity",
-                          hint="with training=False dropout does nothing: return x unchanged")
-        check.matches(lambda m: m.regularization.dropout_backward(
-                          dy, _dropout(m, x, p, inputs, training=False)[1]),
-                      "dropout_backward after an eval-mode forward", expected=dy, rtol=0,
-                      atol=0, check="eval identity")
+            check.matches(
+                lambda m: _dropout(m, x, p, inputs, training=False)[0],
+                f"dropout_forward(training=False, p={p})",
+                expected=x,
+                rtol=0,
+                atol=0,
+                check="eval identity",
+                hint="with training=False dropout does nothing: return x unchanged",
+            )
+        check.matches(
+            lambda m: m.regularization.dropout_backward(
+                dy, _dropout(m, x, p, inputs, training=False)[1]
+            ),
+            "dropout_backward after an eval-mode forward",
+            expected=dy,
+            rtol=0,
+            atol=0,
+            check="eval identity",
+        )
 
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
     def test_p_zero_is_identity(self, check, inputs):
         x, dy = inputs.randn(7, 9), inputs.randn(7, 9)
-        check.matches(lambda m: _dropout(m, x, 0.0, inputs)[0], "dropout_forward(p=0)",
-                      expected=x, rtol=0, atol=0, check="edge case",
-                      hint="p = 0 drops nothing and scales by 1 / (1 - 0) = 1")
-        check.matches(lambda m: m.regularization.dropout_backward(
-                          dy, _dropout(m, x, 0.0, inputs)[1]),
-                      "dropout_backward after p=0", expected=dy, rtol=0, atol=0,
-                      check="edge case")
+        check.matches(
+            lambda m: _dropout(m, x, 0.0, inputs)[0],
+            "dropout_forward(p=0)",
+            expected=x,
+            rtol=0,
+            atol=0,
+            check="edge case",
+            hint="p = 0 drops nothing and scales by 1 / (1 - 0) = 1",
+        )
+        check.matches(
+            lambda m: m.regularization.dropout_backward(dy, _dropout(m, x, 0.0, inputs)[1]),
+            "dropout_backward after p=0",
+            expected=dy,
+            rtol=0,
+            atol=0,
+            check="edge case",
+        )
 
     @pytest.mark.supporting()  # zeros pass it
     @pytest.mark.points(2)
     def test_p_one_gives_zeros_without_nan(self, check, inputs):
         x, dy = inputs.randn(7, 9), inputs.randn(7, 9)
-        check.matches(lambda m: _dropout(m, x, 1.0, inputs)[0], "dropout_forward(p=1)",
-                      expected=torch.zeros_like(x), rtol=0, atol=0, check="edge case",
-                      hint="p = 1 drops everything: return zeros without dividing by 1 - p = 0 "
-                           "(0 * inf is NaN)")
-        check.matches(lambda m: m.regularization.dropout_backward(
-                          dy, _dropout(m, x, 1.0, inputs)[1]),
-                      "dropout_backward after p=1", expected=torch.zeros_like(dy), rtol=0,
-                      atol=0, check="edge case")
+        check.matches(
+            lambda m: _dropout(m, x, 1.0, inputs)[0],
+            "dropout_forward(p=1)",
+            expected=torch.zeros_like(x),
+            rtol=0,
+            atol=0,
+            check="edge case",
+            hint="p = 1 drops everything: return zeros without dividing by 1 - p = 0 "
+            "(0 * inf is NaN)",
+        )
+        check.matches(
+            lambda m: m.regularization.dropout_backward(dy, _dropout(m, x, 1.0, inputs)[1]),
+            "dropout_backward after p=1",
+            expected=torch.zeros_like(dy),
+            rtol=0,
+            atol=0,
+            check="edge case",
+        )
 
     @pytest.mark.points(2)
     def test_same_seed_same_mask(self, check, inputs):
@@ -174,23 +236,31 @@ class TestDropout:
         first = _dropout(check.impl, x, 0.5, inputs)[0]
         again = _dropout(check.impl, x, 0.5, inputs)[0]
         other = _dropout(check.impl, x, 0.5, inputs, offset=1)[0]
-        check.that(torch.equal(first, again),
-                   "two calls with generators seeded alike dropped different entries",
-                   check="reproducibility",
-                   hint="draw the mask from `generator` (torch.rand(x.shape, generator="
-                        "generator, ...)), never from the global random state")
-        check.that(not torch.equal(first, other),
-                   "generators with different seeds dropped the same entries",
-                   check="reproducibility", hint="the mask must come from `generator`")
+        check.that(
+            torch.equal(first, again),
+            "two calls with generators seeded alike dropped different entries",
+            check="reproducibility",
+            hint="draw the mask from `generator` (torch.rand(x.shape, generator="
+            "generator, ...)), never from the global random state",
+        )
+        check.that(
+            not torch.equal(first, other),
+            "generators with different seeds dropped the same entries",
+            check="reproducibility",
+            hint="the mask must come from `generator`",
+        )
 
     def test_without_generator(self, check, inputs):
         x = _nonzero_x(inputs, 100, 200)
         y, cache = check.impl.regularization.dropout_forward(x, 0.5)
         check.like(y, x, "dropout_forward(x, 0.5) output")
         frac = float((y == 0).double().mean())
-        check.that(0.45 < frac < 0.55, f"dropout_forward(x, 0.5) with the default arguments "
-                   f"zeroed {frac:.3f} of the entries", check="statistics",
-                   hint="training defaults to True; generator=None uses the global RNG")
+        check.that(
+            0.45 < frac < 0.55,
+            f"dropout_forward(x, 0.5) with the default arguments zeroed {frac:.3f} of the entries",
+            check="statistics",
+            hint="training defaults to True; generator=None uses the global RNG",
+        )
 
     @pytest.mark.supporting()  # checks dtype and shape only
     def test_float32_and_3d(self, check, inputs):
@@ -199,9 +269,11 @@ class TestDropout:
         check.like(y, x, "dropout_forward output for a float32 3-D x")
         dx = check.impl.regularization.dropout_backward(torch.ones_like(x) * 2, cache)
         check.like(dx, x, "dropout_backward result for a float32 3-D x")
-        check.that(bool(torch.equal(dx == 0, y == 0)),
-                   "dropout_backward must zero exactly the entries the forward dropped",
-                   check="adjoint")
+        check.that(
+            bool(torch.equal(dx == 0, y == 0)),
+            "dropout_backward must zero exactly the entries the forward dropped",
+            check="adjoint",
+        )
 
 
 # -------------------------------------------------------------------------------- penalties
@@ -217,68 +289,95 @@ def _params(inputs, zeros=False):
 def _oracle(params, lam, kind):
     leaves = [p.detach().clone().requires_grad_(True) for p in params]
     if kind == "l2":
-        loss = 0.5 * lam * sum((w ** 2).sum() for w in leaves)
+        loss = 0.5 * lam * sum((w**2).sum() for w in leaves)
         grads = torch.autograd.grad(loss, leaves)
     else:
         loss = lam * sum(w.abs().sum() for w in leaves)
-        grads = torch.autograd.grad(loss, leaves)   # autograd's |w|' at 0 is sign(0) = 0
+        grads = torch.autograd.grad(loss, leaves)  # autograd's |w|' at 0 is sign(0) = 0
     return loss.detach(), [g.detach() for g in grads]
 
 
-PENALTY_HINT = {"l2": "loss = 0.5 * lam * sum of w^2 over every tensor; grads = lam * w",
-                "l1": "loss = lam * sum of |w| over every tensor; grads = lam * sign(w), with "
-                      "exactly 0 where w == 0"}
+PENALTY_HINT = {
+    "l2": "loss = 0.5 * lam * sum of w^2 over every tensor; grads = lam * w",
+    "l1": "loss = lam * sum of |w| over every tensor; grads = lam * sign(w), with "
+    "exactly 0 where w == 0",
+}
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("l2", marks=pytest.mark.exercise("regularization.l2_penalty")),
-    pytest.param("l1", marks=pytest.mark.exercise("regularization.l1_penalty"))])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("l2", marks=pytest.mark.exercise("regularization.l2_penalty")),
+        pytest.param("l1", marks=pytest.mark.exercise("regularization.l1_penalty")),
+    ],
+)
 class TestPenalties:
     @pytest.mark.points(3)
     @pytest.mark.parametrize("lam", [0.03, 2.5])
     def test_reference_value(self, kind, lam, check, inputs):
         params = _params(inputs, zeros=True)
         with check.unmodified(*params, who=f"{kind}_penalty"):
-            check.matches(lambda m: tuple(getattr(m.regularization, f"{kind}_penalty")(
-                              params, lam)), f"{kind}_penalty(params, lam={lam}) (loss, grads)",
-                          expected=_oracle(params, lam, kind), **F64, hint=PENALTY_HINT[kind])
+            check.matches(
+                lambda m: tuple(getattr(m.regularization, f"{kind}_penalty")(params, lam)),
+                f"{kind}_penalty(params, lam={lam}) (loss, grads)",
+                expected=_oracle(params, lam, kind),
+                **F64,
+                hint=PENALTY_HINT[kind],
+            )
 
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_shapes_and_types(self, kind, check, inputs):
         params = _params(inputs)
         got = getattr(check.impl.regularization, f"{kind}_penalty")(params, 0.1)
-        check.that(isinstance(got, tuple) and len(got) == 2,
-                   f"{kind}_penalty must return (loss, grads)", check="shape and type")
+        check.that(
+            isinstance(got, tuple) and len(got) == 2,
+            f"{kind}_penalty must return (loss, grads)",
+            check="shape and type",
+        )
         loss, grads = got
         check.like(loss, params[0].new_tensor(0.0), f"{kind}_penalty loss (a 0-dim tensor)")
-        check.that(isinstance(grads, list), f"{kind}_penalty grads must be a list, got "
-                   f"{type(grads).__name__}", check="shape and type")
+        check.that(
+            isinstance(grads, list),
+            f"{kind}_penalty grads must be a list, got {type(grads).__name__}",
+            check="shape and type",
+        )
         check.like(tuple(grads), tuple(params), f"{kind}_penalty grads")
 
     def test_single_float32_parameter(self, kind, check, inputs):
         params = [inputs.randn(6, 5, dtype=torch.float32)]
         loss, grads = _oracle([p.double() for p in params], 0.2, kind)
-        check.matches(lambda m: tuple(getattr(m.regularization, f"{kind}_penalty")(params, 0.2)),
-                      f"{kind}_penalty of one float32 tensor",
-                      expected=(loss.float(), [g.float() for g in grads]), rtol=1e-5, atol=1e-6)
+        check.matches(
+            lambda m: tuple(getattr(m.regularization, f"{kind}_penalty")(params, 0.2)),
+            f"{kind}_penalty of one float32 tensor",
+            expected=(loss.float(), [g.float() for g in grads]),
+            rtol=1e-5,
+            atol=1e-6,
+        )
 
     @pytest.mark.supporting()  # zeros pass it
     def test_lam_zero(self, kind, check, inputs):
         params = _params(inputs, zeros=True)
-        check.matches(lambda m: tuple(getattr(m.regularization, f"{kind}_penalty")(params, 0.0)),
-                      f"{kind}_penalty with lam=0",
-                      expected=(params[0].new_tensor(0.0), [torch.zeros_like(p) for p in params]),
-                      rtol=0, atol=0)
+        check.matches(
+            lambda m: tuple(getattr(m.regularization, f"{kind}_penalty")(params, 0.0)),
+            f"{kind}_penalty with lam=0",
+            expected=(params[0].new_tensor(0.0), [torch.zeros_like(p) for p in params]),
+            rtol=0,
+            atol=0,
+        )
 
 
 @pytest.mark.exercise("regularization.l1_penalty")
 def test_l1_subgradient_at_exact_zeros(check, inputs):
     w = inputs.tensor([[0.0, -2.0, 0.0, 3.0], [1e-300, -0.0, 0.5, 0.0]])
-    check.matches(lambda m: m.regularization.l1_penalty([w], 0.7)[1][0],
-                  "l1_penalty gradient with exact zeros",
-                  expected=0.7 * inputs.tensor([[0.0, -1.0, 0.0, 1.0], [1.0, 0.0, 1.0, 0.0]]),
-                  rtol=0, atol=0, check="edge case",
-                  hint="use sign(0) = 0: torch.sign(w), not w / |w| (NaN) or a >= 0 test")
+    check.matches(
+        lambda m: m.regularization.l1_penalty([w], 0.7)[1][0],
+        "l1_penalty gradient with exact zeros",
+        expected=0.7 * inputs.tensor([[0.0, -1.0, 0.0, 1.0], [1.0, 0.0, 1.0, 0.0]]),
+        rtol=0,
+        atol=0,
+        check="edge case",
+        hint="use sign(0) = 0: torch.sign(w), not w / |w| (NaN) or a >= 0 test",
+    )
 
 
 # --------------------------------------------------------------------------- early stopping
@@ -306,46 +405,64 @@ ES_CASES = [
 def _trivial(expected) -> list:
     """(None, 0) and (None, 1) are what code returning zeros, ones or its input gives: cases that
     expect them count once a case with a real answer passes."""
-    return [pytest.mark.supporting()] \
-        if expected in ((None, 0), (None, 1)) else []
+    return [pytest.mark.supporting()] if expected in ((None, 0), (None, 1)) else []
 
 
 @pytest.mark.exercise("regularization.early_stopping")
 class TestEarlyStopping:
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("losses,patience,min_delta,expected",
-                             [pytest.param(*c[:4], id=c[4], marks=_trivial(c[3]))
-                              for c in ES_CASES])
+    @pytest.mark.parametrize(
+        "losses,patience,min_delta,expected",
+        [pytest.param(*c[:4], id=c[4], marks=_trivial(c[3])) for c in ES_CASES],
+    )
     def test_boundary_sequences(self, losses, patience, min_delta, expected, check):
-        got = check.matches(lambda m: tuple(m.regularization.early_stopping(
-                                list(losses), patience, min_delta=min_delta)),
-                            f"early_stopping(<{len(losses)} losses>, patience={patience}, "
-                            f"min_delta={min_delta})", expected=expected, check="scenario",
-                            hint="epoch 0 improves; a later epoch improves only when its loss "
-                                 "< best - min_delta; stop at the first e with e - best_epoch "
-                                 "== patience, else None")
-        check.that(all(v is None or type(v) is int for v in got),
-                   "early_stopping must return Python ints (or None)", check="shape and type")
+        got = check.matches(
+            lambda m: tuple(
+                m.regularization.early_stopping(list(losses), patience, min_delta=min_delta)
+            ),
+            f"early_stopping(<{len(losses)} losses>, patience={patience}, min_delta={min_delta})",
+            expected=expected,
+            check="scenario",
+            hint="epoch 0 improves; a later epoch improves only when its loss "
+            "< best - min_delta; stop at the first e with e - best_epoch "
+            "== patience, else None",
+        )
+        check.that(
+            all(v is None or type(v) is int for v in got),
+            "early_stopping must return Python ints (or None)",
+            check="shape and type",
+        )
 
     def test_accepts_a_tensor(self, check):
         losses = torch.tensor([1.0, 0.5, 0.75, 0.625, 0.875], dtype=torch.float64)
-        got = check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 3)),
-                            "early_stopping of a 1-D tensor with patience 3", expected=(4, 1),
-                            check="scenario")
-        check.that(all(v is None or type(v) is int for v in got),
-                   "early_stopping must return Python ints (use int(...), not tensor "
-                   "indices)", check="shape and type")
+        got = check.matches(
+            lambda m: tuple(m.regularization.early_stopping(losses, 3)),
+            "early_stopping of a 1-D tensor with patience 3",
+            expected=(4, 1),
+            check="scenario",
+        )
+        check.that(
+            all(v is None or type(v) is int for v in got),
+            "early_stopping must return Python ints (use int(...), not tensor indices)",
+            check="shape and type",
+        )
 
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_leaves_the_list_alone(self, check):
         losses = [1.0, 0.5, 0.75, 0.625, 0.875]
         check.impl.regularization.early_stopping(losses, 2)
-        check.that(losses == [1.0, 0.5, 0.75, 0.625, 0.875],
-                   "early_stopping modified val_losses", check="arguments unchanged")
+        check.that(
+            losses == [1.0, 0.5, 0.75, 0.625, 0.875],
+            "early_stopping modified val_losses",
+            check="arguments unchanged",
+        )
 
     @pytest.mark.points(2)
-    @given(steps=st.lists(st.integers(-3, 3), min_size=1, max_size=25),
-           patience=st.integers(1, 5), delta_eighths=st.integers(0, 2))
+    @given(
+        steps=st.lists(st.integers(-3, 3), min_size=1, max_size=25),
+        patience=st.integers(1, 5),
+        delta_eighths=st.integers(0, 2),
+    )
     def test_against_reference_on_drawn_sequences(self, steps, patience, delta_eighths, check):
         # a random walk in multiples of 1/8 (exact in binary), so ties and gains equal to
         # min_delta really occur
@@ -354,8 +471,10 @@ class TestEarlyStopping:
             level += s / 8
             losses.append(level)
         min_delta = delta_eighths / 8
-        check.matches(lambda m: tuple(m.regularization.early_stopping(losses, patience,
-                                                                      min_delta=min_delta)),
-                      f"early_stopping on a drawn sequence of {len(losses)} losses "
-                      f"(patience={patience}, min_delta={min_delta})", check="property",
-                      hint="compare with the rules in the docstring, epoch by epoch")
+        check.matches(
+            lambda m: tuple(m.regularization.early_stopping(losses, patience, min_delta=min_delta)),
+            f"early_stopping on a drawn sequence of {len(losses)} losses "
+            f"(patience={patience}, min_delta={min_delta})",
+            check="property",
+            hint="compare with the rules in the docstring, epoch by epoch",
+        )

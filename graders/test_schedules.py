@@ -14,12 +14,11 @@ from __future__ import annotations
 import math
 import warnings
 
+import expect
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-
-import expect
 
 # The hypothesis tests' derandomized examples are seeded from their source text, which calls
 # ``sweep``: a new name there would change the cases they draw.
@@ -58,30 +57,45 @@ def warmup_cosine(step, base_lr, warmup, total, min_lr=0.0):
 # -- against torch.optim.lr_scheduler ---------------------------------------------------------------
 @pytest.mark.exercise("schedules.step_lr")
 class TestStepLR:
-    @pytest.mark.parametrize("base_lr,step_size,gamma", [(0.3, 3, 0.5), (0.1, 7, 0.1),
-                                                         (2.0, 1, 0.9)])
+    @pytest.mark.parametrize(
+        "base_lr,step_size,gamma", [(0.3, 3, 0.5), (0.1, 7, 0.1), (2.0, 1, 0.9)]
+    )
     def test_against_torch(self, base_lr, step_size, gamma, check):
         n = 5 * step_size + 4
-        expected = torch_lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma),
-                             n, base_lr)
-        check.matches(lambda m: sweep(m.schedules.step_lr, range(n), base_lr, step_size, gamma),
-                      f"step_lr for steps 0..{n - 1} (step_size={step_size}, gamma={gamma})",
-                      expected=expected, check="reference value", **EXACT,
-                      hint="lr = base_lr * gamma ** (step // step_size): constant within a "
-                           "block, dropping at multiples of step_size")
+        expected = torch_lrs(
+            lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma), n, base_lr
+        )
+        check.matches(
+            lambda m: sweep(m.schedules.step_lr, range(n), base_lr, step_size, gamma),
+            f"step_lr for steps 0..{n - 1} (step_size={step_size}, gamma={gamma})",
+            expected=expected,
+            check="reference value",
+            **EXACT,
+            hint="lr = base_lr * gamma ** (step // step_size): constant within a "
+            "block, dropping at multiples of step_size",
+        )
 
     def test_boundaries(self, check):
         steps = [0, 4, 5, 6, 9, 10, 11, 23]
         expected = [0.2 * 0.3 ** (t // 5) for t in steps]
-        check.matches(lambda m: sweep(m.schedules.step_lr, steps, 0.2, 5, 0.3),
-                      "step_lr at steps 0, 4, 5, 6, 9, 10, 11, 23 (step_size=5)",
-                      expected=expected, check="boundary values", **EXACT,
-                      hint="step 0..4 use base_lr, step 5 the first drop")
+        check.matches(
+            lambda m: sweep(m.schedules.step_lr, steps, 0.2, 5, 0.3),
+            "step_lr at steps 0, 4, 5, 6, 9, 10, 11, 23 (step_size=5)",
+            expected=expected,
+            check="boundary values",
+            **EXACT,
+            hint="step 0..4 use base_lr, step 5 the first drop",
+        )
 
     def test_default_gamma(self, check):
-        check.matches(lambda m: sweep(m.schedules.step_lr, range(6), 1.0, 2),
-                      "step_lr with the default gamma", expected=[1.0, 1.0, 0.1, 0.1, 0.01, 0.01],
-                      check="defaults", **EXACT, hint="the default gamma is 0.1")
+        check.matches(
+            lambda m: sweep(m.schedules.step_lr, range(6), 1.0, 2),
+            "step_lr with the default gamma",
+            expected=[1.0, 1.0, 0.1, 0.1, 0.01, 0.01],
+            check="defaults",
+            **EXACT,
+            hint="the default gamma is 0.1",
+        )
 
 
 @pytest.mark.exercise("schedules.exponential_lr")
@@ -89,123 +103,183 @@ class TestExponentialLR:
     @pytest.mark.parametrize("base_lr,gamma", [(0.3, 0.93), (1.5, 0.5)])
     def test_against_torch(self, base_lr, gamma, check):
         n = 40
-        expected = torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma), n,
-                             base_lr)
-        check.matches(lambda m: sweep(m.schedules.exponential_lr, range(n), base_lr, gamma),
-                      f"exponential_lr for steps 0..{n - 1} (gamma={gamma})", expected=expected,
-                      check="reference value", **EXACT,
-                      hint="lr = base_lr * gamma ** step; step 0 gives base_lr")
+        expected = torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma), n, base_lr)
+        check.matches(
+            lambda m: sweep(m.schedules.exponential_lr, range(n), base_lr, gamma),
+            f"exponential_lr for steps 0..{n - 1} (gamma={gamma})",
+            expected=expected,
+            check="reference value",
+            **EXACT,
+            hint="lr = base_lr * gamma ** step; step 0 gives base_lr",
+        )
 
     def test_returns_a_float(self, check):
-        check.matches(lambda m: m.schedules.exponential_lr(3, 0.5, 0.8),
-                      "exponential_lr(3, 0.5, 0.8)", expected=0.5 * 0.8 ** 3, check="return type",
-                      **EXACT, hint="return a Python float, computed with plain arithmetic")
+        check.matches(
+            lambda m: m.schedules.exponential_lr(3, 0.5, 0.8),
+            "exponential_lr(3, 0.5, 0.8)",
+            expected=0.5 * 0.8**3,
+            check="return type",
+            **EXACT,
+            hint="return a Python float, computed with plain arithmetic",
+        )
 
 
 @pytest.mark.exercise("schedules.cosine_lr")
 class TestCosineLR:
-    @pytest.mark.parametrize("base_lr,total,min_lr", [(0.3, 10, 0.0), (0.1, 7, 0.01),
-                                                      (1.0, 25, 0.2)])
+    @pytest.mark.parametrize(
+        "base_lr,total,min_lr", [(0.3, 10, 0.0), (0.1, 7, 0.01), (1.0, 25, 0.2)]
+    )
     def test_against_torch(self, base_lr, total, min_lr, check):
-        expected = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
-            o, T_max=total, eta_min=min_lr), total + 1, base_lr)
-        check.matches(lambda m: sweep(m.schedules.cosine_lr, range(total + 1), base_lr, total,
-                                      min_lr),
-                      f"cosine_lr for steps 0..{total} (total_steps={total}, min_lr={min_lr})",
-                      expected=expected, check="reference value", **EXACT,
-                      hint="min_lr + (base_lr - min_lr) * (1 + cos(pi * step / total_steps)) / 2")
+        expected = torch_lrs(
+            lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=total, eta_min=min_lr),
+            total + 1,
+            base_lr,
+        )
+        check.matches(
+            lambda m: sweep(m.schedules.cosine_lr, range(total + 1), base_lr, total, min_lr),
+            f"cosine_lr for steps 0..{total} (total_steps={total}, min_lr={min_lr})",
+            expected=expected,
+            check="reference value",
+            **EXACT,
+            hint="min_lr + (base_lr - min_lr) * (1 + cos(pi * step / total_steps)) / 2",
+        )
 
     def test_boundaries(self, check):
         base, total, low = 0.4, 12, 0.05
         steps = [0, 1, 6, 11, 12, 13, 30]
-        check.matches(lambda m: sweep(m.schedules.cosine_lr, steps, base, total, low),
-                      "cosine_lr at steps 0, 1, 6, 11, 12 (the end), 13 and 30 (past the end)",
-                      expected=[cosine(t, base, total, low) for t in steps],
-                      check="boundary values", **EXACT,
-                      hint="step 0 gives base_lr, step total_steps exactly min_lr, and every "
-                           "later step min_lr as well")
+        check.matches(
+            lambda m: sweep(m.schedules.cosine_lr, steps, base, total, low),
+            "cosine_lr at steps 0, 1, 6, 11, 12 (the end), 13 and 30 (past the end)",
+            expected=[cosine(t, base, total, low) for t in steps],
+            check="boundary values",
+            **EXACT,
+            hint="step 0 gives base_lr, step total_steps exactly min_lr, and every "
+            "later step min_lr as well",
+        )
 
     def test_returns_a_float(self, check):
-        check.matches(lambda m: m.schedules.cosine_lr(3, 0.5, 8),
-                      "cosine_lr(3, 0.5, 8)", expected=cosine(3, 0.5, 8), check="return type",
-                      **EXACT, hint="return a Python float: use math.cos, not torch.cos")
+        check.matches(
+            lambda m: m.schedules.cosine_lr(3, 0.5, 8),
+            "cosine_lr(3, 0.5, 8)",
+            expected=cosine(3, 0.5, 8),
+            check="return type",
+            **EXACT,
+            hint="return a Python float: use math.cos, not torch.cos",
+        )
 
-    @given(base=st.sampled_from([1e-3, 0.1, 3.0]), total=st.integers(1, 60),
-           frac=st.sampled_from([0.0, 0.1, 0.5]))
+    @given(
+        base=st.sampled_from([1e-3, 0.1, 3.0]),
+        total=st.integers(1, 60),
+        frac=st.sampled_from([0.0, 0.1, 0.5]),
+    )
     def test_bounded_and_decreasing(self, base, total, frac, check):
         low = base * frac
         lrs = check.matches(
             lambda m: sweep(m.schedules.cosine_lr, range(total + 3), base, total, low),
             f"cosine_lr (total_steps={total})",
-            expected=[cosine(t, base, total, low) for t in range(total + 3)], **EXACT)
-        check.that(all(b <= a + 1e-15 for a, b in zip(lrs, lrs[1:]))
-                   and all(low - 1e-15 <= x <= base + 1e-15 for x in lrs),
-                   "cosine_lr must decrease from base_lr to min_lr and stay within them")
+            expected=[cosine(t, base, total, low) for t in range(total + 3)],
+            **EXACT,
+        )
+        check.that(
+            all(b <= a + 1e-15 for a, b in zip(lrs, lrs[1:]))
+            and all(low - 1e-15 <= x <= base + 1e-15 for x in lrs),
+            "cosine_lr must decrease from base_lr to min_lr and stay within them",
+        )
 
 
 @pytest.mark.exercise("schedules.warmup_cosine_lr")
 class TestWarmupCosineLR:
-    @pytest.mark.parametrize("base_lr,warmup,total,min_lr", [(0.3, 5, 20, 0.01),
-                                                             (0.1, 3, 11, 0.0),
-                                                             (1.0, 1, 9, 0.1)])
+    @pytest.mark.parametrize(
+        "base_lr,warmup,total,min_lr", [(0.3, 5, 20, 0.01), (0.1, 3, 11, 0.0), (1.0, 1, 9, 0.1)]
+    )
     def test_against_torch(self, base_lr, warmup, total, min_lr, check):
         sched = torch.optim.lr_scheduler
 
         def make(o):
-            ramp = sched.LinearLR(o, start_factor=1 / warmup, end_factor=1.0,
-                                  total_iters=warmup - 1)
-            return sched.SequentialLR(o, [ramp, sched.CosineAnnealingLR(
-                o, T_max=total - warmup, eta_min=min_lr)], milestones=[warmup])
+            ramp = sched.LinearLR(
+                o, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1
+            )
+            return sched.SequentialLR(
+                o,
+                [ramp, sched.CosineAnnealingLR(o, T_max=total - warmup, eta_min=min_lr)],
+                milestones=[warmup],
+            )
 
         expected = torch_lrs(make, total + 1, base_lr)
-        check.matches(lambda m: sweep(m.schedules.warmup_cosine_lr, range(total + 1), base_lr,
-                                      warmup, total, min_lr),
-                      f"warmup_cosine_lr for steps 0..{total} (warmup_steps={warmup}, "
-                      f"total_steps={total}, min_lr={min_lr})",
-                      expected=expected, check="reference value", **EXACT,
-                      hint="warmup: base_lr * (step + 1) / warmup_steps; then cosine_lr of "
-                           "(step - warmup_steps) over (total_steps - warmup_steps) steps")
+        check.matches(
+            lambda m: sweep(
+                m.schedules.warmup_cosine_lr, range(total + 1), base_lr, warmup, total, min_lr
+            ),
+            f"warmup_cosine_lr for steps 0..{total} (warmup_steps={warmup}, "
+            f"total_steps={total}, min_lr={min_lr})",
+            expected=expected,
+            check="reference value",
+            **EXACT,
+            hint="warmup: base_lr * (step + 1) / warmup_steps; then cosine_lr of "
+            "(step - warmup_steps) over (total_steps - warmup_steps) steps",
+        )
 
-    @pytest.mark.parametrize("label,step", [("step 0", 0), ("last warmup step", 3),
-                                            ("first cosine step", 4), ("second cosine step", 5),
-                                            ("middle", 10), ("end", 16), ("past the end", 17),
-                                            ("far past the end", 40)])
+    @pytest.mark.parametrize(
+        "label,step",
+        [
+            ("step 0", 0),
+            ("last warmup step", 3),
+            ("first cosine step", 4),
+            ("second cosine step", 5),
+            ("middle", 10),
+            ("end", 16),
+            ("past the end", 17),
+            ("far past the end", 40),
+        ],
+    )
     def test_boundaries(self, label, step, check):
         base, warmup, total, low = 0.6, 4, 16, 0.02
-        check.matches(lambda m: m.schedules.warmup_cosine_lr(step, base, warmup, total, low),
-                      f"warmup_cosine_lr at the {label} (step {step}; warmup_steps={warmup}, "
-                      f"total_steps={total})",
-                      expected=warmup_cosine(step, base, warmup, total, low),
-                      check="boundary values", **EXACT,
-                      hint="warmup gives base_lr*(step+1)/warmup_steps, so base_lr at step "
-                           "warmup_steps-1; the cosine restarts at its step 0 at step "
-                           "warmup_steps and reaches min_lr at total_steps")
+        check.matches(
+            lambda m: m.schedules.warmup_cosine_lr(step, base, warmup, total, low),
+            f"warmup_cosine_lr at the {label} (step {step}; warmup_steps={warmup}, "
+            f"total_steps={total})",
+            expected=warmup_cosine(step, base, warmup, total, low),
+            check="boundary values",
+            **EXACT,
+            hint="warmup gives base_lr*(step+1)/warmup_steps, so base_lr at step "
+            "warmup_steps-1; the cosine restarts at its step 0 at step "
+            "warmup_steps and reaches min_lr at total_steps",
+        )
 
     def test_no_warmup_is_cosine(self, check):
-        check.matches(lambda m: sweep(m.schedules.warmup_cosine_lr, range(11), 0.5, 0, 9, 0.05),
-                      "warmup_cosine_lr with warmup_steps=0",
-                      expected=[cosine(t, 0.5, 9, 0.05) for t in range(11)],
-                      check="boundary values", **EXACT,
-                      hint="without warmup the schedule is cosine_lr itself (no division by 0)")
+        check.matches(
+            lambda m: sweep(m.schedules.warmup_cosine_lr, range(11), 0.5, 0, 9, 0.05),
+            "warmup_cosine_lr with warmup_steps=0",
+            expected=[cosine(t, 0.5, 9, 0.05) for t in range(11)],
+            check="boundary values",
+            **EXACT,
+            hint="without warmup the schedule is cosine_lr itself (no division by 0)",
+        )
 
-    @given(warmup=st.integers(1, 12), extra=st.integers(1, 30),
-           base=st.sampled_from([1e-3, 0.1, 2.0]))
+    @given(
+        warmup=st.integers(1, 12), extra=st.integers(1, 30), base=st.sampled_from([1e-3, 0.1, 2.0])
+    )
     def test_ramp_then_decay(self, warmup, extra, base, check):
         total = warmup + extra
         steps = range(total + 2)
         lrs = check.matches(
             lambda m: sweep(m.schedules.warmup_cosine_lr, steps, base, warmup, total),
             f"warmup_cosine_lr (warmup_steps={warmup}, total_steps={total})",
-            expected=[warmup_cosine(t, base, warmup, total) for t in steps], **EXACT)
+            expected=[warmup_cosine(t, base, warmup, total) for t in steps],
+            **EXACT,
+        )
         ramp, decay = lrs[:warmup], lrs[warmup:]
-        check.that(all(b > a for a, b in zip(ramp, ramp[1:])) and ramp[0] > 0
-                   and all(b <= a + 1e-15 for a, b in zip(decay, decay[1:]))
-                   and max(lrs) <= base * (1 + 1e-12),
-                   "warmup_cosine_lr must rise from a positive rate to base_lr, then decrease")
+        check.that(
+            all(b > a for a, b in zip(ramp, ramp[1:]))
+            and ramp[0] > 0
+            and all(b <= a + 1e-15 for a, b in zip(decay, decay[1:]))
+            and max(lrs) <= base * (1 + 1e-12),
+            "warmup_cosine_lr must rise from a positive rate to base_lr, then decrease",
+        )
 
 
 # -- one-cycle and reduce-on-plateau ----------------------------------------------------------------
-ONE_CYCLE = [   # (max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal)
+ONE_CYCLE = [  # (max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal)
     pytest.param(0.5, 100, 0.3, 25.0, 1e4, "cos", id="defaults", marks=pytest.mark.points(2)),
     pytest.param(2.0, 10, 0.25, 25.0, 1e4, "linear", id="linear-fractional-peak"),
     pytest.param(0.01, 37, 0.4, 10.0, 100.0, "cos", id="other-factors"),
@@ -214,52 +288,103 @@ ONE_CYCLE = [   # (max_lr, total_steps, pct_start, div_factor, final_div_factor,
 
 
 def torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal):
-    return torch_lrs(lambda opt: torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=max_lr, total_steps=total, pct_start=pct_start, div_factor=div,
-        final_div_factor=final_div, anneal_strategy=anneal, cycle_momentum=False), total, 0.1)
+    return torch_lrs(
+        lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+            opt,
+            max_lr=max_lr,
+            total_steps=total,
+            pct_start=pct_start,
+            div_factor=div,
+            final_div_factor=final_div,
+            anneal_strategy=anneal,
+            cycle_momentum=False,
+        ),
+        total,
+        0.1,
+    )
 
 
 @pytest.mark.exercise("schedules.one_cycle_lr")
 class TestOneCycleLR:
     @pytest.mark.parametrize("max_lr,total,pct_start,div,final_div,anneal", ONE_CYCLE)
     def test_against_torch(self, max_lr, total, pct_start, div, final_div, anneal, check):
-        check.matches(lambda m: sweep(m.schedules.one_cycle_lr, range(total), max_lr, total,
-                                      pct_start, div, final_div, anneal),
-                      f"one_cycle_lr over {total} steps ({anneal}, pct_start {pct_start})",
-                      expected=torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal),
-                      **EXACT, hint="the peak is the float pct_start * total_steps - 1; the "
-                                    "second phase runs from it to total_steps - 1")
+        check.matches(
+            lambda m: sweep(
+                m.schedules.one_cycle_lr,
+                range(total),
+                max_lr,
+                total,
+                pct_start,
+                div,
+                final_div,
+                anneal,
+            ),
+            f"one_cycle_lr over {total} steps ({anneal}, pct_start {pct_start})",
+            expected=torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal),
+            **EXACT,
+            hint="the peak is the float pct_start * total_steps - 1; the "
+            "second phase runs from it to total_steps - 1",
+        )
 
     def test_defaults(self, check):
-        check.matches(lambda m: sweep(m.schedules.one_cycle_lr, range(40), 0.8, 40),
-                      "one_cycle_lr over 40 steps with every default (pct_start, div_factor, "
-                      "final_div_factor, anneal)", expected=torch_lrs(
-                          lambda opt: torch.optim.lr_scheduler.OneCycleLR(
-                              opt, max_lr=0.8, total_steps=40, cycle_momentum=False), 40, 0.1),
-                      check="defaults", **EXACT,
-                      hint="the defaults are PyTorch's: pct_start=0.3, div_factor=25, "
-                           "final_div_factor=1e4, anneal='cos'")
+        check.matches(
+            lambda m: sweep(m.schedules.one_cycle_lr, range(40), 0.8, 40),
+            "one_cycle_lr over 40 steps with every default (pct_start, div_factor, "
+            "final_div_factor, anneal)",
+            expected=torch_lrs(
+                lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+                    opt, max_lr=0.8, total_steps=40, cycle_momentum=False
+                ),
+                40,
+                0.1,
+            ),
+            check="defaults",
+            **EXACT,
+            hint="the defaults are PyTorch's: pct_start=0.3, div_factor=25, "
+            "final_div_factor=1e4, anneal='cos'",
+        )
 
     @pytest.mark.supporting()  # a function that always raises passes it
-    @pytest.mark.parametrize("kwargs", [dict(step=10), dict(step=-1), dict(step=0, anneal="exp"),
-                                        dict(step=0, pct_start=0.05),
-                                        dict(step=0, pct_start=0.1), dict(step=0, pct_start=1.0)],
-                             ids=["past-the-end", "negative", "unknown-anneal", "no-warmup",
-                                  "warmup-ends-at-step-0", "no-annealing"])
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            dict(step=10),
+            dict(step=-1),
+            dict(step=0, anneal="exp"),
+            dict(step=0, pct_start=0.05),
+            dict(step=0, pct_start=0.1),
+            dict(step=0, pct_start=1.0),
+        ],
+        ids=[
+            "past-the-end",
+            "negative",
+            "unknown-anneal",
+            "no-warmup",
+            "warmup-ends-at-step-0",
+            "no-annealing",
+        ],
+    )
     def test_refuses(self, kwargs, check):
         kwargs = dict(kwargs)
         step = kwargs.pop("step")
-        expect.value_error(check, lambda m: m.schedules.one_cycle_lr(step, 1.0, 10, **kwargs),
-                           f"one_cycle_lr({step}, 1.0, 10, {kwargs})",
-                           hint="refuse steps outside 0 .. total_steps - 1, an unknown anneal, "
-                                "and unless 1 < pct_start * total_steps < total_steps (a warmup "
-                                "that ends after step 0, an annealing phase of a step or more)")
+        expect.value_error(
+            check,
+            lambda m: m.schedules.one_cycle_lr(step, 1.0, 10, **kwargs),
+            f"one_cycle_lr({step}, 1.0, 10, {kwargs})",
+            hint="refuse steps outside 0 .. total_steps - 1, an unknown anneal, "
+            "and unless 1 < pct_start * total_steps < total_steps (a warmup "
+            "that ends after step 0, an annealing phase of a step or more)",
+        )
 
     @pytest.mark.supporting()  # any float passes it
     def test_returns_a_float(self, check):
         got = check.impl.schedules.one_cycle_lr(3, 1.0, 20)
-        check.that(type(got) is float, f"one_cycle_lr returned {type(got).__name__}",
-                   check="shape and type", hint="use math.cos and return a Python float")
+        check.that(
+            type(got) is float,
+            f"one_cycle_lr returned {type(got).__name__}",
+            check="shape and type",
+            hint="use math.cos and return a Python float",
+        )
 
 
 def plateau_metrics(seed: int, n: int = 80, mode: str = "min") -> list[float]:
@@ -290,7 +415,7 @@ def run_plateau(fn, metrics, lr0, **kw):
     return out
 
 
-PLATEAU = [   # (keyword arguments, mode of the metric curve, seed of its noise)
+PLATEAU = [  # (keyword arguments, mode of the metric curve, seed of its noise)
     pytest.param(dict(), "min", 1, id="defaults", marks=pytest.mark.points(2)),
     pytest.param(dict(factor=0.5, patience=2, cooldown=1), "min", 2, id="cooldown"),
     pytest.param(dict(mode="max", patience=3, threshold=1e-3), "max", 3, id="max-mode"),
@@ -302,26 +427,38 @@ PLATEAU = [   # (keyword arguments, mode of the metric curve, seed of its noise)
 # Each edge of PyTorch's rule, on metrics chosen so that only that edge decides an epoch.
 PLATEAU_EDGES = [
     # best = -1, threshold 0.1: -0.95 is an improvement (below best * 0.9 = -0.9), though worse
-    pytest.param([-1.0, -0.95, -0.8, -0.8, -0.7, -0.6, -0.6],
-                 dict(patience=1, factor=0.5, threshold=0.1), id="negative-metrics"),
+    pytest.param(
+        [-1.0, -0.95, -0.8, -0.8, -0.7, -0.6, -0.6],
+        dict(patience=1, factor=0.5, threshold=0.1),
+        id="negative-metrics",
+    ),
     # 0.5 == 1.0 * (1 - 0.5) exactly: equal to the threshold is not an improvement
-    pytest.param([1.0, 0.5, 0.25, 0.125, 0.125, 0.0625],
-                 dict(patience=0, factor=0.5, threshold=0.5), id="exactly-at-threshold"),
+    pytest.param(
+        [1.0, 0.5, 0.25, 0.125, 0.125, 0.0625],
+        dict(patience=0, factor=0.5, threshold=0.5),
+        id="exactly-at-threshold",
+    ),
     # the second cut would lower the rate by 5e-9 only (min_lr): the rate stays
-    pytest.param([1.0] * 5, dict(patience=0, factor=0.5, min_lr=0.05 - 5e-9),
-                 id="cut-below-eps"),
+    pytest.param([1.0] * 5, dict(patience=0, factor=0.5, min_lr=0.05 - 5e-9), id="cut-below-eps"),
     # mode "max": 1.5 == 1.0 * (1 + 0.5) exactly is not an improvement either
-    pytest.param([1.0, 1.5, 2.25, 3.375, 3.375, 5.0625],
-                 dict(mode="max", patience=0, factor=0.5, threshold=0.5), id="max-at-threshold"),
+    pytest.param(
+        [1.0, 1.5, 2.25, 3.375, 3.375, 5.0625],
+        dict(mode="max", patience=0, factor=0.5, threshold=0.5),
+        id="max-at-threshold",
+    ),
     # absolute bars 1.75 (met exactly: no improvement), then 1.35, 1.0 (met again), 1.0; the
     # relative bar best * 0.75 would give other epochs
-    pytest.param([2.0, 1.75, 1.6, 1.25, 1.0, 1.0, 0.75],
-                 dict(threshold_mode="abs", threshold=0.25, patience=0, factor=0.5),
-                 id="abs-min"),
+    pytest.param(
+        [2.0, 1.75, 1.6, 1.25, 1.0, 1.0, 0.75],
+        dict(threshold_mode="abs", threshold=0.25, patience=0, factor=0.5),
+        id="abs-min",
+    ),
     # the same in mode "max": the bar is best + threshold, above best
-    pytest.param([-2.0, -1.75, -1.6, -1.25, -1.0, -1.0, -0.75],
-                 dict(threshold_mode="abs", mode="max", threshold=0.25, patience=0, factor=0.5),
-                 id="abs-max"),
+    pytest.param(
+        [-2.0, -1.75, -1.6, -1.25, -1.0, -1.0, -0.75],
+        dict(threshold_mode="abs", mode="max", threshold=0.25, patience=0, factor=0.5),
+        id="abs-max",
+    ),
     # the first cut (0.1 -> 0.05) exceeds eps; the next, 0.05 - 0.025, is exactly eps = 0.025
     # and is not applied
     pytest.param([1.0] * 4, dict(patience=0, factor=0.5, eps=0.025), id="cut-of-exactly-eps"),
@@ -333,67 +470,88 @@ class TestReduceOnPlateau:
     @pytest.mark.parametrize("kw,mode,seed", PLATEAU)
     def test_against_torch(self, kw, mode, seed, check):
         metrics = plateau_metrics(seed, mode=mode)
-        check.matches(lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
-                      f"learning rates over {len(metrics)} epochs ({kw or 'defaults'})",
-                      expected=torch_plateau(metrics, 0.1, **kw), **EXACT,
-                      hint="improvement is relative (best * (1 - threshold)); reduce when "
-                           "num_bad_epochs > patience, then reset it and start the cooldown")
+        check.matches(
+            lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
+            f"learning rates over {len(metrics)} epochs ({kw or 'defaults'})",
+            expected=torch_plateau(metrics, 0.1, **kw),
+            **EXACT,
+            hint="improvement is relative (best * (1 - threshold)); reduce when "
+            "num_bad_epochs > patience, then reset it and start the cooldown",
+        )
 
     @pytest.mark.parametrize("metrics,kw", PLATEAU_EDGES)
     def test_edges(self, metrics, kw, check):
-        check.matches(lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
-                      f"learning rates over {len(metrics)} hand-made epochs ({kw})",
-                      expected=torch_plateau(metrics, 0.1, **kw), **EXACT,
-                      hint="improvement is metric < best * (1 - threshold) (\"rel\") or "
-                           "metric < best - threshold (\"abs\"), with > and 1 + threshold or "
-                           "+ threshold for mode \"max\", strictly, for a negative best too; "
-                           "a cut of eps or less leaves the rate as it is")
+        check.matches(
+            lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
+            f"learning rates over {len(metrics)} hand-made epochs ({kw})",
+            expected=torch_plateau(metrics, 0.1, **kw),
+            **EXACT,
+            hint='improvement is metric < best * (1 - threshold) ("rel") or '
+            'metric < best - threshold ("abs"), with > and 1 + threshold or '
+            '+ threshold for mode "max", strictly, for a negative best too; '
+            "a cut of eps or less leaves the rate as it is",
+        )
 
     def test_tensor_metrics(self, check):
         # A validation loss often arrives as a 0-dim tensor: it is read with float(), and the
         # state holds floats, as the state of a float metric does.
         metrics = [torch.tensor(v, dtype=torch.float64) for v in (0.9, 0.8, 0.85, 0.82, 0.81)]
-        check.matches(lambda m: _states(m, metrics, patience=1, factor=0.5),
-                      "(rate, state) after each of 5 epochs whose metrics are 0-dim tensors",
-                      **EXACT, hint="read the metric with float(metric): the state's best is a "
-                                    "Python float, never the tensor itself")
+        check.matches(
+            lambda m: _states(m, metrics, patience=1, factor=0.5),
+            "(rate, state) after each of 5 epochs whose metrics are 0-dim tensors",
+            **EXACT,
+            hint="read the metric with float(metric): the state's best is a "
+            "Python float, never the tensor itself",
+        )
 
     def test_state_at_the_floor(self, check):
         # The first cut reaches min_lr; later cuts change nothing, yet each one still restarts
         # the cooldown and clears the bad epochs.
-        check.matches(lambda m: _states(m, [1.0] * 9, patience=1, factor=0.1, min_lr=0.01,
-                                        cooldown=2),
-                      "(rate, state) after each of 9 equal metrics (patience 1, cooldown 2, "
-                      "min_lr reached at the first cut)", **EXACT,
-                      hint="once num_bad_epochs > patience, set cooldown_counter = cooldown and "
-                           "num_bad_epochs = 0 whether or not the rate could still be lowered")
+        check.matches(
+            lambda m: _states(m, [1.0] * 9, patience=1, factor=0.1, min_lr=0.01, cooldown=2),
+            "(rate, state) after each of 9 equal metrics (patience 1, cooldown 2, "
+            "min_lr reached at the first cut)",
+            **EXACT,
+            hint="once num_bad_epochs > patience, set cooldown_counter = cooldown and "
+            "num_bad_epochs = 0 whether or not the rate could still be lowered",
+        )
 
     @pytest.mark.supporting()  # a function that always raises passes it
-    @pytest.mark.parametrize("kwargs", [dict(mode="maximum"), dict(threshold_mode="relative"),
-                                        dict(factor=1.0)],
-                             ids=["unknown-mode", "unknown-threshold-mode", "factor-one"])
+    @pytest.mark.parametrize(
+        "kwargs",
+        [dict(mode="maximum"), dict(threshold_mode="relative"), dict(factor=1.0)],
+        ids=["unknown-mode", "unknown-threshold-mode", "factor-one"],
+    )
     def test_refuses(self, kwargs, check):
-        expect.value_error(check, lambda m: m.schedules.reduce_on_plateau_step(
-                               0.5, {"lr": 0.1}, **kwargs),
-                           f"reduce_on_plateau_step(0.5, {{'lr': 0.1}}, {kwargs})",
-                           hint="refuse a mode other than 'min' or 'max', a threshold_mode other "
-                                "than 'rel' or 'abs', and a factor >= 1 (it would never cut)")
+        expect.value_error(
+            check,
+            lambda m: m.schedules.reduce_on_plateau_step(0.5, {"lr": 0.1}, **kwargs),
+            f"reduce_on_plateau_step(0.5, {{'lr': 0.1}}, {kwargs})",
+            hint="refuse a mode other than 'min' or 'max', a threshold_mode other "
+            "than 'rel' or 'abs', and a factor >= 1 (it would never cut)",
+        )
 
     def test_state_after_a_reduction(self, check):
         metrics = [1.0, 1.0, 1.0, 1.0]
-        check.matches(lambda m: _final_state(m, metrics),
-                      "state after 4 equal metrics (patience 2, cooldown 3)",
-                      expected={"lr": 0.01, "best": 1.0, "num_bad_epochs": 0,
-                                "cooldown_counter": 3}, **EXACT,
-                      hint="after a reduction: num_bad_epochs = 0 and cooldown_counter = cooldown")
+        check.matches(
+            lambda m: _final_state(m, metrics),
+            "state after 4 equal metrics (patience 2, cooldown 3)",
+            expected={"lr": 0.01, "best": 1.0, "num_bad_epochs": 0, "cooldown_counter": 3},
+            **EXACT,
+            hint="after a reduction: num_bad_epochs = 0 and cooldown_counter = cooldown",
+        )
 
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_state_left_unchanged(self, check):
         state = {"lr": 0.1, "best": 0.5, "num_bad_epochs": 3, "cooldown_counter": 0}
         before = dict(state)
         check.impl.schedules.reduce_on_plateau_step(0.7, state, patience=2)
-        check.that(state == before, "reduce_on_plateau_step modified the state it was given",
-                   check="arguments unchanged", hint="return a new dict; never edit `state`")
+        check.that(
+            state == before,
+            "reduce_on_plateau_step modified the state it was given",
+            check="arguments unchanged",
+            hint="return a new dict; never edit `state`",
+        )
 
 
 def _states(m, metrics, **kw):

@@ -65,33 +65,54 @@ def one_thread():
 def _train(impl, x, y, xv, yv, seed, budget=BUDGET_S):
     with one_thread():
         start = time.perf_counter()
-        out = impl.train.train_classifier(x.clone(), y.clone(), xv.clone(), yv.clone(), seed=seed,
-                                          time_budget_s=budget)
+        out = impl.train.train_classifier(
+            x.clone(), y.clone(), xv.clone(), yv.clone(), seed=seed, time_budget_s=budget
+        )
         return out, time.perf_counter() - start
 
 
 def _check_params(check, out, d, classes, dtype):
     """The returned parameters form an MLP from d inputs to ``classes`` logits."""
-    check.that(isinstance(out, dict) and "params" in out,
-               f"train_classifier must return a dict with 'params', got {type(out).__name__}",
-               check="shape and type")
+    check.that(
+        isinstance(out, dict) and "params" in out,
+        f"train_classifier must return a dict with 'params', got {type(out).__name__}",
+        check="shape and type",
+    )
     params = out["params"]
-    check.that(isinstance(params, (list, tuple)) and len(params) >= 1
-               and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in params),
-               "'params' must be a non-empty list of (W, b) pairs", check="shape and type")
+    check.that(
+        isinstance(params, (list, tuple))
+        and len(params) >= 1
+        and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in params),
+        "'params' must be a non-empty list of (W, b) pairs",
+        check="shape and type",
+    )
     fan_in = d
     for i, (W, b) in enumerate(params):
-        ok = (isinstance(W, torch.Tensor) and isinstance(b, torch.Tensor) and W.dim() == 2
-              and W.shape[1] == fan_in and tuple(b.shape) == (W.shape[0],))
-        check.that(ok, f"layer {i}: expected W of shape (out, {fan_in}) and b of shape (out,), "
-                       f"got {tuple(getattr(W, 'shape', ()))} and {tuple(getattr(b, 'shape', ()))}",
-                   check="shape and type", hint="W is (out_features, in_features): y = x @ W.T + b")
-        check.that(W.dtype == dtype and b.dtype == dtype,
-                   f"layer {i}: parameters must have the inputs' dtype {dtype}, got {W.dtype}",
-                   check="shape and type")
+        ok = (
+            isinstance(W, torch.Tensor)
+            and isinstance(b, torch.Tensor)
+            and W.dim() == 2
+            and W.shape[1] == fan_in
+            and tuple(b.shape) == (W.shape[0],)
+        )
+        check.that(
+            ok,
+            f"layer {i}: expected W of shape (out, {fan_in}) and b of shape (out,), "
+            f"got {tuple(getattr(W, 'shape', ()))} and {tuple(getattr(b, 'shape', ()))}",
+            check="shape and type",
+            hint="W is (out_features, in_features): y = x @ W.T + b",
+        )
+        check.that(
+            W.dtype == dtype and b.dtype == dtype,
+            f"layer {i}: parameters must have the inputs' dtype {dtype}, got {W.dtype}",
+            check="shape and type",
+        )
         fan_in = W.shape[0]
-    check.that(fan_in == classes, f"the last layer must give {classes} logits, gives {fan_in}",
-               check="shape and type")
+    check.that(
+        fan_in == classes,
+        f"the last layer must give {classes} logits, gives {fan_in}",
+        check="shape and type",
+    )
     return params
 
 
@@ -124,6 +145,7 @@ def _plot(out, impl_name, results_dir):
     """Loss curves of the main run as a PNG (only when matplotlib is installed)."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:  # optional: the grade does not depend on the picture
@@ -153,8 +175,11 @@ def _results_dir(config):
 
 
 def _finite_floats(values):
-    return (isinstance(values, (list, tuple)) and len(values) >= 1
-            and all(isinstance(v, float) and math.isfinite(v) for v in values))
+    return (
+        isinstance(values, (list, tuple))
+        and len(values) >= 1
+        and all(isinstance(v, float) and math.isfinite(v) for v in values)
+    )
 
 
 @pytest.mark.exercise(EXERCISE)
@@ -166,16 +191,21 @@ class TestCapstone:
         with contextlib.suppress(Exception):
             _plot(out, check.impl.name, _results_dir(request.config))
         val = mean_loss(params, X_VAL, Y_VAL)
-        check.that(val < TARGET_VAL_LOSS,
-                   f"validation loss of the returned parameters on the spirals is {val:.4f}; "
-                   f"the target is below {TARGET_VAL_LOSS}", check="training",
-                   hint="first make sure you can overfit one batch; then look at the learning "
-                        "rate, the schedule (does it last for all your steps?) and the number "
-                        "of epochs")
-        check.that(elapsed <= SLACK * BUDGET_S,
-                   f"training took {elapsed:.1f} s for a budget of {BUDGET_S:.0f} s",
-                   check="time budget",
-                   hint="check the elapsed time every epoch and stop before the budget")
+        check.that(
+            val < TARGET_VAL_LOSS,
+            f"validation loss of the returned parameters on the spirals is {val:.4f}; "
+            f"the target is below {TARGET_VAL_LOSS}",
+            check="training",
+            hint="first make sure you can overfit one batch; then look at the learning "
+            "rate, the schedule (does it last for all your steps?) and the number "
+            "of epochs",
+        )
+        check.that(
+            elapsed <= SLACK * BUDGET_S,
+            f"training took {elapsed:.1f} s for a budget of {BUDGET_S:.0f} s",
+            check="time budget",
+            hint="check the elapsed time every epoch and stop before the budget",
+        )
 
     @pytest.mark.points(2)
     def test_overfits_one_batch(self, check):
@@ -184,15 +214,19 @@ class TestCapstone:
         out, _ = _train(check.impl, x8, y8, x8, y8, seed=1, budget=BUDGET_S)
         params = _check_params(check, out, 2, 3, x8.dtype)
         loss = mean_loss(params, x8, y8)
-        check.that(loss < OVERFIT_LOSS,
-                   f"trained on one batch of 8 examples, the training loss of the returned "
-                   f"parameters is {loss:.4g}; a working loop drives it below {OVERFIT_LOSS}",
-                   check="overfit one batch",
-                   hint="a loop that cannot memorize 8 points is broken: check the sign of the "
-                        "update, that the gradients are those of the current batch, the learning "
-                        "rate, and that nothing (label smoothing, weight decay) holds the loss up")
+        check.that(
+            loss < OVERFIT_LOSS,
+            f"trained on one batch of 8 examples, the training loss of the returned "
+            f"parameters is {loss:.4g}; a working loop drives it below {OVERFIT_LOSS}",
+            check="overfit one batch",
+            hint="a loop that cannot memorize 8 points is broken: check the sign of the "
+            "update, that the gradients are those of the current batch, the learning "
+            "rate, and that nothing (label smoothing, weight decay) holds the loss up",
+        )
 
-    @pytest.mark.supporting("test_validation_loss_within_budget", "test_overfits_one_batch")  # seeded parameters that were never trained are reproducible too
+    @pytest.mark.supporting(
+        "test_validation_loss_within_budget", "test_overfits_one_batch"
+    )  # seeded parameters that were never trained are reproducible too
     @pytest.mark.points(2)
     def test_reproducible_from_the_seed(self, check):
         x, y = spirals(15, seed=21)
@@ -206,32 +240,54 @@ class TestCapstone:
             torch.set_rng_state(saved)
         first, again, other = (_check_params(check, r, 2, 3, x.dtype) for r in runs)
         same = len(first) == len(again) and all(
-            torch.equal(a, b) for pa, pb in zip(first, again) for a, b in zip(pa, pb))
-        check.that(same, "two runs with the same seed returned different parameters",
-                   check="reproducible",
-                   hint="draw every random number (initialization, shuffling) from a "
-                        "torch.Generator seeded with `seed`; never from the global generator")
+            torch.equal(a, b) for pa, pb in zip(first, again) for a, b in zip(pa, pb)
+        )
+        check.that(
+            same,
+            "two runs with the same seed returned different parameters",
+            check="reproducible",
+            hint="draw every random number (initialization, shuffling) from a "
+            "torch.Generator seeded with `seed`; never from the global generator",
+        )
         differ = len(first) != len(other) or not all(
-            torch.equal(a, b) for pa, pb in zip(first, other) for a, b in zip(pa, pb))
-        check.that(differ, "runs with seeds 5 and 6 returned identical parameters",
-                   check="reproducible", hint="use the `seed` argument to seed your generator")
+            torch.equal(a, b) for pa, pb in zip(first, other) for a, b in zip(pa, pb)
+        )
+        check.that(
+            differ,
+            "runs with seeds 5 and 6 returned identical parameters",
+            check="reproducible",
+            hint="use the `seed` argument to seed your generator",
+        )
 
-    @pytest.mark.supporting("test_validation_loss_within_budget", "test_overfits_one_batch")  # structure and honest reporting, whatever the training did
+    @pytest.mark.supporting(
+        "test_validation_loss_within_budget", "test_overfits_one_batch"
+    )  # structure and honest reporting, whatever the training did
     def test_returned_structure(self, check):
         out, _ = _main_run(check.impl)
         params = _check_params(check, out, X_TRAIN.shape[1], 3, X_TRAIN.dtype)
-        check.that(set(out) >= {"params", "train_loss", "val_loss"},
-                   f"the result needs the keys params, train_loss and val_loss; got {sorted(out)}",
-                   check="shape and type")
+        check.that(
+            set(out) >= {"params", "train_loss", "val_loss"},
+            f"the result needs the keys params, train_loss and val_loss; got {sorted(out)}",
+            check="shape and type",
+        )
         train, val = out["train_loss"], out["val_loss"]
-        check.that(_finite_floats(train) and _finite_floats(val),
-                   "train_loss and val_loss must be non-empty lists of finite Python floats",
-                   check="shape and type", hint="append loss.item() once per epoch")
-        check.that(len(train) == len(val),
-                   f"one entry per epoch in both lists: got {len(train)} training and "
-                   f"{len(val)} validation losses", check="shape and type")
+        check.that(
+            _finite_floats(train) and _finite_floats(val),
+            "train_loss and val_loss must be non-empty lists of finite Python floats",
+            check="shape and type",
+            hint="append loss.item() once per epoch",
+        )
+        check.that(
+            len(train) == len(val),
+            f"one entry per epoch in both lists: got {len(train)} training and "
+            f"{len(val)} validation losses",
+            check="shape and type",
+        )
         actual = mean_loss(params, X_VAL, Y_VAL)
-        check.that(abs(val[-1] - actual) <= 1e-4 + 1e-3 * actual,
-                   f"the last reported validation loss is {val[-1]:.6g} but the returned "
-                   f"parameters have validation loss {actual:.6g}", check="reported losses",
-                   hint="evaluate x_val / y_val with the parameters at the end of each epoch")
+        check.that(
+            abs(val[-1] - actual) <= 1e-4 + 1e-3 * actual,
+            f"the last reported validation loss is {val[-1]:.6g} but the returned "
+            f"parameters have validation loss {actual:.6g}",
+            check="reported losses",
+            hint="evaluate x_val / y_val with the parameters at the end of each epoch",
+        )

@@ -30,8 +30,12 @@ import cells as C  # noqa: E402
 import quizzes  # noqa: E402
 
 LETTERS = "ABCD"
-LAB_MODULES = ["lab1_loss_consultant", "lab2_backprop_debugger", "lab3_activation_review",
-               "lab4_optimizer_strategy"]
+LAB_MODULES = [
+    "lab1_loss_consultant",
+    "lab2_backprop_debugger",
+    "lab3_activation_review",
+    "lab4_optimizer_strategy",
+]
 
 
 def _notebook(cell_specs) -> nbformat.NotebookNode:
@@ -41,8 +45,11 @@ def _notebook(cell_specs) -> nbformat.NotebookNode:
         "language_info": {"name": "python"},
     }
     for i, (kind, source, meta, *name) in enumerate(cell_specs):
-        cell = (nbformat.v4.new_markdown_cell(source) if kind == "markdown"
-                else nbformat.v4.new_code_cell(source))
+        cell = (
+            nbformat.v4.new_markdown_cell(source)
+            if kind == "markdown"
+            else nbformat.v4.new_code_cell(source)
+        )
         # Stable ids keep the build reproducible (the up-to-date check compares bytes).
         cell.id = (meta or {}).get("grade_id") or (name[0] if name and name[0] else f"cell-{i:03d}")
         if meta:
@@ -70,36 +77,56 @@ def _shuffled(assignment: str, qid: str, options: list[str], slot: int) -> tuple
 def _hidden(name: str, qid: str) -> str:
     """The hidden part of a quiz test cell: it names the trusted check, never the answer (the
     check compares the notebook's value with keys/<name>.json outside the notebook)."""
-    return ("### BEGIN HIDDEN TESTS\n"
-            "from descent.labs_grading import hidden_checks\n"
-            f'hidden_checks("{name}", "{qid}_test")  # checked outside the notebook\n'
-            "### END HIDDEN TESTS")
+    return (
+        "### BEGIN HIDDEN TESTS\n"
+        "from descent.labs_grading import hidden_checks\n"
+        f'hidden_checks("{name}", "{qid}_test")  # checked outside the notebook\n'
+        "### END HIDDEN TESTS"
+    )
 
 
 def quiz(spec: dict) -> tuple[list, dict]:
     """Cells and key of one quiz-style assignment."""
     name = spec["assignment"]
-    cells = [C.md(spec["intro"], "intro"),
-             C.readonly("setup", "from descent.labs_grading import check_choice, check_number")]
+    cells = [
+        C.md(spec["intro"], "intro"),
+        C.readonly("setup", "from descent.labs_grading import check_choice, check_number"),
+    ]
     key = {}
     slots = _positions(name, len(spec["questions"]))
     for n, q in enumerate(spec["questions"], 1):
         qid = f"q{n}"
         if "number" in q:
-            cells.append(C.md(f"**Question {n}.** {q['prompt']}\n\nAnswer with a number.",
-                              f"{qid}_text"))
+            cells.append(
+                C.md(f"**Question {n}.** {q['prompt']}\n\nAnswer with a number.", f"{qid}_text")
+            )
             cells.append(C.code(f"{qid} = None  # your number", f"{qid}_answer"))
-            cells.append(C.test(f"{qid}_test", q.get("points", 1),
-                                f'check_number("{qid}", {qid})\n' + _hidden(name, qid)))
-            key[qid] = {"kind": "number", "answer": q["number"], "tolerance": q["tolerance"],
-                        "right": q["right"], "wrong": q["wrong"]}
+            cells.append(
+                C.test(
+                    f"{qid}_test",
+                    q.get("points", 1),
+                    f'check_number("{qid}", {qid})\n' + _hidden(name, qid),
+                )
+            )
+            key[qid] = {
+                "kind": "number",
+                "answer": q["number"],
+                "tolerance": q["tolerance"],
+                "right": q["right"],
+                "wrong": q["wrong"],
+            }
             continue
         options, letter = _shuffled(name, qid, q["options"], slots[n - 1])
         listing = "\n".join(f"- **{LETTERS[i]}.** {opt}" for i, opt in enumerate(options))
         cells.append(C.md(f"**Question {n}.** {q['prompt']}\n\n{listing}", f"{qid}_text"))
         cells.append(C.code(f'{qid} = ""  # "A", "B", "C" or "D"', f"{qid}_answer"))
-        cells.append(C.test(f"{qid}_test", q.get("points", 1),
-                            f'check_choice("{qid}", {qid})\n' + _hidden(name, qid)))
+        cells.append(
+            C.test(
+                f"{qid}_test",
+                q.get("points", 1),
+                f'check_choice("{qid}", {qid})\n' + _hidden(name, qid),
+            )
+        )
         key[qid] = {"kind": "choice", "answer": letter, "right": q["right"], "wrong": q["wrong"]}
     return cells, {"assignment": name, "questions": key}
 
@@ -120,10 +147,16 @@ def outputs() -> dict[Path, str]:
                 raise
             continue
         name = module.ASSIGNMENT
-        files[HERE / "source" / name / f"{name}.ipynb"] = nbformat.writes(_notebook(module.CELLS)) + "\n"
+        files[HERE / "source" / name / f"{name}.ipynb"] = (
+            nbformat.writes(_notebook(module.CELLS)) + "\n"
+        )
         if getattr(module, "KEY", None):
-            files[HERE / "keys" / f"{name}.json"] = json.dumps(
-                {"assignment": name, "questions": module.KEY}, indent=1, ensure_ascii=False) + "\n"
+            files[HERE / "keys" / f"{name}.json"] = (
+                json.dumps(
+                    {"assignment": name, "questions": module.KEY}, indent=1, ensure_ascii=False
+                )
+                + "\n"
+            )
     return files
 
 

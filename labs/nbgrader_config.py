@@ -9,9 +9,17 @@ import atexit
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
-                                    DeduplicateIds, IgnorePattern, LimitOutput,
-                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 
 c = get_config()  # noqa: F821 - provided by nbgrader
 
@@ -22,12 +30,24 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 # DropForgedMetadata removes nbgrader metadata a student invented (a "test cell" of their own).
 # (Named, not imported: only autograde loads them, and with them torch.)
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, "descent.labs.execute.RestoreCellMetadata",
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    "descent.labs.execute.RestoreCellMetadata",
     OverwriteCells,
-    "descent.labs.execute.DropForgedMetadata", CheckCellMetadata]
+    "descent.labs.execute.DropForgedMetadata",
+    CheckCellMetadata,
+]
 c.Autograde.autograde_preprocessors = [
-    "descent.labs.execute.ConfinedExecute", "descent.labs.execute.EscapeMarkdown", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    "descent.labs.execute.ConfinedExecute",
+    "descent.labs.execute.EscapeMarkdown",
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
 
 c.CourseDirectory.course_id = "descent"
 

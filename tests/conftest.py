@@ -51,12 +51,21 @@ class Run:
         raise KeyError(f"no implementation {name!r} in results")
 
 
-def grade(tmp: Path, suites: list[str], impls: list[str], *extra: str,
-          cwd: Path = KIT) -> Run:
+def grade(tmp: Path, suites: list[str], impls: list[str], *extra: str, cwd: Path = KIT) -> Run:
     """Run pytest on ``suites`` against ``impls`` in a fresh process; return code, output, results."""
     results = tmp / "results.json"
-    cmd = [sys.executable, "-m", "pytest", *suites, "-p", "no:cacheprovider", "-q",
-           f"--results={results}", *[f"--impl={i}" for i in impls], *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *suites,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        f"--results={results}",
+        *[f"--impl={i}" for i in impls],
+        *extra,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1200)
     output = proc.stdout + proc.stderr
@@ -71,10 +80,10 @@ def _once(tmp_path_factory, name: str, *args, **kw) -> Run:
     for the first one's run and read its saved result instead of grading again."""
     if os.environ.get("PYTEST_XDIST_WORKER") is None:
         return grade(tmp_path_factory.mktemp(name), *args, **kw)
-    root = tmp_path_factory.getbasetemp().parent   # the session's, above each worker's own
+    root = tmp_path_factory.getbasetemp().parent  # the session's, above each worker's own
     saved = root / name / "run.json"
     with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)   # released when the file closes
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if saved.exists():
             return Run(**json.loads(saved.read_text()))
         saved.parent.mkdir(exist_ok=True)
@@ -84,15 +93,25 @@ def _once(tmp_path_factory, name: str, *args, **kw) -> Run:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "fast: the fast lane, `./dev test --fast` (whole files: "
-                                       "tests/test_architecture.py checks it covers every module)")
+    config.addinivalue_line(
+        "markers",
+        "fast: the fast lane, `./dev test --fast` (whole files: "
+        "tests/test_architecture.py checks it covers every module)",
+    )
 
 
 # A test that reads several runs joins the group of the first one listed here (tests that compare
 # the worker run with the catalogue run name the worker run first, so the two runs are made by
 # two workers at once).
-GRADING_RUNS = ("variants_worker_run", "solutions_run", "starter_graders_run",
-                "starter_exercises_run", "catalogue_run", "public_hollow_run", "public_bugs_run")
+GRADING_RUNS = (
+    "variants_worker_run",
+    "solutions_run",
+    "starter_graders_run",
+    "starter_exercises_run",
+    "catalogue_run",
+    "public_hollow_run",
+    "public_bugs_run",
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -136,10 +155,19 @@ def variants_worker_run(tmp_path_factory) -> Run:
     from descent import catalogue
 
     catalogue.load(KIT / "graders" / "catalogue")
-    bugs = [f"bug:{v.id}" for v in catalogue.variants(catalogue.BUG)
-            if v.exercise.split(".")[0] in WORKER_BUG_MODULES]
-    return _once(tmp_path_factory, "variants-worker", ["graders"],
-                 ["alternative:*", "hollow:*", *bugs], "--isolation=worker", "--insecure")
+    bugs = [
+        f"bug:{v.id}"
+        for v in catalogue.variants(catalogue.BUG)
+        if v.exercise.split(".")[0] in WORKER_BUG_MODULES
+    ]
+    return _once(
+        tmp_path_factory,
+        "variants-worker",
+        ["graders"],
+        ["alternative:*", "hollow:*", *bugs],
+        "--isolation=worker",
+        "--insecure",
+    )
 
 
 @pytest.fixture(scope="session")

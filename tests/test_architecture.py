@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 KIT = Path(__file__).resolve().parents[1]
 SRC = KIT / "src" / "descent"
 ISOLATION = SRC / "isolation"
-SCREEN = 60   # lines, a function's whole text (signature, docstring and body)
+SCREEN = 60  # lines, a function's whole text (signature, docstring and body)
 # The trusted side of a connection, lowest first.
 STACK = ["errors", "edits", "handles", "pipeline", "codec", "connection", "remote"]
 GRADER_FACING = ["impl", "checker", "compare", "callables", "tape", "gradcheck"]
@@ -55,7 +55,7 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             stem = ".".join(base + ([node.module] if node.module else []))
             found.add(stem)
             found.update(f"{stem}.{alias.name}" for alias in node.names)
@@ -69,16 +69,22 @@ def _files(folder: Path) -> list[Path]:
 def _offenders(paths, forbidden) -> dict[str, list[str]]:
     bad = {}
     for path in paths:
-        hits = sorted(i for i in _imports(path) if any(i == f or i.startswith(f + ".")
-                                                       for f in forbidden))
+        hits = sorted(
+            i for i in _imports(path) if any(i == f or i.startswith(f + ".") for f in forbidden)
+        )
         if hits:
             bad[str(path.relative_to(KIT))] = hits
     return bad
 
 
 def test_the_isolation_package_knows_nothing_of_pytest_or_the_plugin():
-    forbidden = ["pytest", "_pytest", "descent.plugin", "descent.plugin_workers",
-                 "descent.commands"]
+    forbidden = [
+        "pytest",
+        "_pytest",
+        "descent.plugin",
+        "descent.plugin_workers",
+        "descent.commands",
+    ]
     assert _offenders(_files(ISOLATION), forbidden) == {}
 
 
@@ -90,7 +96,7 @@ def test_what_graders_see_imports_nothing_from_isolation():
 
 @pytest.mark.parametrize("level", range(len(STACK)))
 def test_each_trusted_module_imports_only_those_below_it(level):
-    above = [f"descent.isolation.{name}" for name in STACK[level + 1:]]
+    above = [f"descent.isolation.{name}" for name in STACK[level + 1 :]]
     assert _offenders([ISOLATION / f"{STACK[level]}.py"], above) == {}
 
 
@@ -107,7 +113,7 @@ def _graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         found = set()
         for target in _imports(path):
-            while target and target not in modules:   # descent.x.NAME -> descent.x
+            while target and target not in modules:  # descent.x.NAME -> descent.x
                 target = target.rpartition(".")[0]
             if target and target != name:
                 found.add(target)
@@ -165,8 +171,11 @@ def test_only_the_commands_parse_arguments_or_end_the_process():
         if rel.startswith("commands/") or rel in EXITS_ALLOWED:
             continue
         tree = ast.parse(path.read_text())
-        raised = {ast.unparse(n.exc).split("(")[0] for n in ast.walk(tree)
-                  if isinstance(n, ast.Raise) and n.exc is not None}
+        raised = {
+            ast.unparse(n.exc).split("(")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Raise) and n.exc is not None
+        }
         called = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
         if "SystemExit" in raised or "sys.exit" in called or "argparse" in _imports(path):
             bad.append(rel)
@@ -191,11 +200,14 @@ def test_each_import_inside_a_command_function_says_why():
 
 
 def test_the_command_line_starts_without_torch_or_pytest():
-    code = ("import sys, descent.commands; "
-            "print(sorted(m for m in ('torch', 'pytest', 'nbformat', 'matplotlib', 'dask') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, descent.commands; "
+        "print(sorted(m for m in ('torch', 'pytest', 'nbformat', 'matplotlib', 'dask') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -219,8 +231,9 @@ def test_the_checks_see_real_imports():
 def _in_fast_lane(path: Path) -> bool:
     """Whether a test file's module-level ``pytestmark`` puts the whole file in the fast lane."""
     for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+        ):
             return "mark.fast" in ast.unparse(node.value)
     return False
 
@@ -233,8 +246,11 @@ def _kit_references(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and id(node) not in docstrings:
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
             found.update(re.findall(r"descent(?:\.\w+)+", node.value))
     if path == SRC / "cli.py":
         from descent import cli
@@ -246,7 +262,7 @@ def _kit_references(path: Path) -> set[str]:
 # Run only where a slow test can reach them (named with where).
 SLOW_LANE_ONLY = {
     "descent.labs.execute": "nbgrader's preprocessors, run by nbgrader itself: "
-                            "tests/labs/test_labs_preflight.py and test_labs_e2e.py",
+    "tests/labs/test_labs_preflight.py and test_labs_e2e.py",
 }
 
 

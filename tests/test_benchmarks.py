@@ -8,7 +8,6 @@ import json
 import sys
 
 import pytest
-
 from conftest import KIT
 
 sys.path.insert(0, str(KIT / "benchmarks"))
@@ -36,10 +35,13 @@ def test_the_small_assignment_passes_the_reference_code():
         checks[f"check_{name}"](*functions)
 
 
-@pytest.mark.parametrize("name, old, new", [
-    ("ce_forward", "a.div_(w[target].sum())", "a.div_(w[target].sum() - 1)"),
-    ("adam_second_step", "bias2 = 1 - beta2 ** t", "bias2 = 1 - beta2"),
-])
+@pytest.mark.parametrize(
+    "name, old, new",
+    [
+        ("ce_forward", "a.div_(w[target].sum())", "a.div_(w[target].sum() - 1)"),
+        ("adam_second_step", "bias2 = 1 - beta2 ** t", "bias2 = 1 - beta2"),
+    ],
+)
 def test_each_peer_check_can_fail(name, old, new):
     source = peers.solution_source()
     assert old in source
@@ -75,41 +77,103 @@ def test_options_are_checked():
 
 def _results() -> dict:
     return {
-        "sections": ["peers", "kit", "ops"], "command": "python benchmarks/run.py",
-        "duration_s": 12.0, "quick": False,
-        "machine": {"date": "2026-11-23 16:00 UTC", "cpu": "cpu", "cores": 2,
-                    "platform": "linux", "load_average": (1.0, 1.0, 1.0), "python": "3.11",
-                    "torch": "2.13.0", "cuda": None},
-        "peers": {"notes": ["Docker: none"], "rows": [
-            {"tool": "Descent (confined workers)", "submissions": 20, "wall_s": 10.0,
-             "cpu_s": 8.0, "wall_per_submission_s": 0.5, "cpu_per_submission_s": 0.4,
-             "checks_passed": 140, "ratio_to_nbgrader": 0.1},
-            {"tool": "nbgrader autograde", "submissions": 20, "wall_s": 100.0, "cpu_s": 80.0,
-             "wall_per_submission_s": 5.0, "cpu_per_submission_s": 4.0, "checks_passed": 140,
-             "ratio_to_nbgrader": 1.0},
-            {"tool": "otter-grader (otter run)", "submissions": 20, "error": "no | venv\nmore"}]},
-        "kit": {"select": "", "rows": [
-            {"submissions": 1, "mode": "grade, in-process", "wall_s": 4.0, "cpu_s": 4.0,
-             "wall_per_submission_s": 4.0, "cpu_per_submission_s": 4.0, "lost_points": []},
-            {"submissions": 1, "mode": "grade, isolated", "wall_s": 6.0, "cpu_s": 5.0,
-             "wall_per_submission_s": 6.0, "cpu_per_submission_s": 5.0, "lost_points": []}],
-            "profile": {"module": [("test_train", 2.0, 10)],
-                        "test kind": [("test_train::test_fit", 2.0, 10)]}},
-        "ops": {"threads": 1, "cuda": False, "rows": [
-            {"device": "cpu", "operation": "GELU", "size": "4x4", "reference_s": 0.003,
-             "pytorch_s": 0.001, "ratio": 3.0}]},
+        "sections": ["peers", "kit", "ops"],
+        "command": "python benchmarks/run.py",
+        "duration_s": 12.0,
+        "quick": False,
+        "machine": {
+            "date": "2026-11-23 16:00 UTC",
+            "cpu": "cpu",
+            "cores": 2,
+            "platform": "linux",
+            "load_average": (1.0, 1.0, 1.0),
+            "python": "3.11",
+            "torch": "2.13.0",
+            "cuda": None,
+        },
+        "peers": {
+            "notes": ["Docker: none"],
+            "rows": [
+                {
+                    "tool": "Descent (confined workers)",
+                    "submissions": 20,
+                    "wall_s": 10.0,
+                    "cpu_s": 8.0,
+                    "wall_per_submission_s": 0.5,
+                    "cpu_per_submission_s": 0.4,
+                    "checks_passed": 140,
+                    "ratio_to_nbgrader": 0.1,
+                },
+                {
+                    "tool": "nbgrader autograde",
+                    "submissions": 20,
+                    "wall_s": 100.0,
+                    "cpu_s": 80.0,
+                    "wall_per_submission_s": 5.0,
+                    "cpu_per_submission_s": 4.0,
+                    "checks_passed": 140,
+                    "ratio_to_nbgrader": 1.0,
+                },
+                {"tool": "otter-grader (otter run)", "submissions": 20, "error": "no | venv\nmore"},
+            ],
+        },
+        "kit": {
+            "select": "",
+            "rows": [
+                {
+                    "submissions": 1,
+                    "mode": "grade, in-process",
+                    "wall_s": 4.0,
+                    "cpu_s": 4.0,
+                    "wall_per_submission_s": 4.0,
+                    "cpu_per_submission_s": 4.0,
+                    "lost_points": [],
+                },
+                {
+                    "submissions": 1,
+                    "mode": "grade, isolated",
+                    "wall_s": 6.0,
+                    "cpu_s": 5.0,
+                    "wall_per_submission_s": 6.0,
+                    "cpu_per_submission_s": 5.0,
+                    "lost_points": [],
+                },
+            ],
+            "profile": {
+                "module": [("test_train", 2.0, 10)],
+                "test kind": [("test_train::test_fit", 2.0, 10)],
+            },
+        },
+        "ops": {
+            "threads": 1,
+            "cuda": False,
+            "rows": [
+                {
+                    "device": "cpu",
+                    "operation": "GELU",
+                    "size": "4x4",
+                    "reference_s": 0.003,
+                    "pytorch_s": 0.001,
+                    "ratio": 3.0,
+                }
+            ],
+        },
     }
 
 
 def test_targets_are_judged_from_the_measured_rows():
     verdicts = {name: (value, ok) for name, value, ok in report.targets(_results())}
-    assert verdicts["small assignment: Descent >= 10x faster than nbgrader"] == \
-        ("10.0x faster in wall time (10.0x less CPU)", "met")
+    assert verdicts["small assignment: Descent >= 10x faster than nbgrader"] == (
+        "10.0x faster in wall time (10.0x less CPU)",
+        "met",
+    )
     assert verdicts["one submission alone, isolated: <= 5 s wall"] == ("6.00 s", "missed")
     assert verdicts["isolation <= 1.10x in-process (1 submission(s), wall)"][1] == "missed"
-    assert verdicts["every reference operation within 2x of PyTorch on CPU"] == \
-        ("worst GELU 3.00x", "missed")
-    assert not any("otter" in name for name in verdicts)       # otter did not run
+    assert verdicts["every reference operation within 2x of PyTorch on CPU"] == (
+        "worst GELU 3.00x",
+        "missed",
+    )
+    assert not any("otter" in name for name in verdicts)  # otter did not run
 
 
 def test_the_markdown_states_the_run_and_escapes_cells():

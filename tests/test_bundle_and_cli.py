@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import KIT
+
 from descent.bundle import BundleError, build_student_bundle
 from descent.commands import main
 
@@ -21,8 +21,15 @@ def bundle(tmp_path_factory):
 
 def test_bundle_holds_only_student_material(bundle):
     top = sorted(p.name for p in bundle.iterdir())
-    assert top == [".github", ".gitignore", "README.md", "exercises", "pyproject.toml", "src",
-                   "starter"]
+    assert top == [
+        ".github",
+        ".gitignore",
+        "README.md",
+        "exercises",
+        "pyproject.toml",
+        "src",
+        "starter",
+    ]
     ignored = (bundle / ".gitignore").read_text().split()
     assert ".venv/" in ignored and ".descent/" in ignored
     assert (bundle / ".github" / "workflows" / "descent.yml").is_file()
@@ -35,9 +42,15 @@ def test_bundle_holds_only_student_material(bundle):
 
 def test_pytest_in_the_bundle_reports_every_exercise_not_implemented(bundle):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["COLUMNS"] = "80"   # a plain terminal
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-                          cwd=bundle, capture_output=True, text=True, timeout=600, env=env)
+    env["COLUMNS"] = "80"  # a plain terminal
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert proc.returncode == 1, proc.stdout[-2000:]
     assert "not implemented" in proc.stdout and "Traceback" not in proc.stdout
     doc = json.loads((bundle / ".descent" / "results.json").read_text())
@@ -47,7 +60,7 @@ def test_pytest_in_the_bundle_reports_every_exercise_not_implemented(bundle):
     lines = proc.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if "grades" in line)
     end = next(i for i, line in enumerate(lines) if line.startswith("results written to"))
-    table = lines[start:end]   # the path on the next line is as long as it is
+    table = lines[start:end]  # the path on the next line is as long as it is
     assert max(len(line) for line in table) <= 80, table
     # one line per untouched exercise, plus a few for the title, header, total and footer
     assert len(table) <= len(block["exercises"]) + 10, len(table)

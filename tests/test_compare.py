@@ -7,7 +7,7 @@ import torch
 
 from descent.compare import GradingFailure, assert_close, assert_like, compare
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def t(*values, dtype=torch.float64):
@@ -21,7 +21,9 @@ def test_equal_within_tolerance():
 def test_reports_worst_index_values_and_errors():
     found = compare(t(1.0, 2.0, 3.5), t(1.0, 2.0, 3.0))
     assert "1 of 3 values differ" in found.reason
-    assert "index (2,)" in found.reason and "expected 3" in found.reason and "got 3.5" in found.reason
+    assert (
+        "index (2,)" in found.reason and "expected 3" in found.reason and "got 3.5" in found.reason
+    )
     assert "max abs error 0.5" in found.reason and "max rel error 0.166667" in found.reason
 
 
@@ -84,6 +86,7 @@ def test_python_numbers():
 def test_a_stability_checks_hint_beats_a_guess_from_nan_but_not_a_dtype_hint():
     """A stability check knows why NaN appeared (no max shift); a wrong dtype is still a dtype,
     and a NaN in a plain value check is more likely an unstable formula than the value hint."""
+
     def shown(got, hint, check="stability"):
         with pytest.raises(GradingFailure) as info:
             assert_close(got, t(1.0), what="loss", hint=hint, check=check)
@@ -104,8 +107,14 @@ def test_assert_close_raises_grading_failure_with_hint():
 
 
 def test_assert_like_checks_structure_not_values():
-    assert_like((t(1.0), torch.zeros(2, 3, dtype=torch.float64)),
-                (t(5.0), torch.ones(2, 3, dtype=torch.float64)), what="grads")
+    assert_like(
+        (t(1.0), torch.zeros(2, 3, dtype=torch.float64)),
+        (t(5.0), torch.ones(2, 3, dtype=torch.float64)),
+        what="grads",
+    )
     with pytest.raises(GradingFailure, match=r"grads\[1\]: expected shape \(2, 3\)"):
-        assert_like((t(1.0), torch.zeros(3, 2, dtype=torch.float64)),
-                    (t(1.0), torch.zeros(2, 3, dtype=torch.float64)), what="grads")
+        assert_like(
+            (t(1.0), torch.zeros(3, 2, dtype=torch.float64)),
+            (t(1.0), torch.zeros(2, 3, dtype=torch.float64)),
+            what="grads",
+        )

@@ -19,15 +19,14 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import KIT, grade
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
-                                reason="CUDA is not available on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA is not available on this machine"
+)
 
 # A realistic placement mistake: the zero branch built with torch.zeros(shape) lands on the CPU.
 CPU_ZEROS = ("torch.zeros_like(p))", "torch.zeros(p.shape, dtype=p.dtype))")
@@ -54,27 +53,51 @@ def test_solutions_full_marks_with_cuda_tests_counted(tmp_path):
 
 
 def test_audit_holds_on_cuda(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "descent", "audit", "--device=cuda",
-                           f"--results={tmp_path / 'audit.json'}"], cwd=KIT, text=True,
-                          capture_output=True, timeout=3000,
-                          env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "descent",
+            "audit",
+            "--device=cuda",
+            f"--results={tmp_path / 'audit.json'}",
+        ],
+        cwd=KIT,
+        text=True,
+        capture_output=True,
+        timeout=3000,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     tail = proc.stdout[-3000:] + proc.stderr[-2000:]
     assert proc.returncode == 0, tail
     assert re.search(r"\b0 problems\b", proc.stdout), tail
 
 
 def _key(run) -> dict:
-    return {(t["implementation"], t["name"]): (t["outcome"], t["points"], t["misconception"])
-            for t in run.results["tests"] if t["device"] == "cuda"}
+    return {
+        (t["implementation"], t["name"]): (t["outcome"], t["points"], t["misconception"])
+        for t in run.results["tests"]
+        if t["device"] == "cuda"
+    }
 
 
 def test_worker_grades_the_catalogue_on_cuda_like_in_process(tmp_path):
     impls = ["bug:*", "alternative:*", "hollow:*"]
-    suites = ["graders/test_losses.py", "graders/test_activations.py",
-              "graders/test_normalization.py", "graders/test_clipping.py"]
+    suites = [
+        "graders/test_losses.py",
+        "graders/test_activations.py",
+        "graders/test_normalization.py",
+        "graders/test_clipping.py",
+    ]
     local = grade(tmp_path / "in-process", suites, impls, "--device=cuda", "--no-grade-summary")
-    worker = grade(tmp_path / "worker", suites, impls, "--device=cuda", "--no-grade-summary",
-                   "--isolation=worker")
+    worker = grade(
+        tmp_path / "worker",
+        suites,
+        impls,
+        "--device=cuda",
+        "--no-grade-summary",
+        "--isolation=worker",
+    )
     assert worker.results["environment"]["isolation"] == "worker"
     a, b = _key(local), _key(worker)
     assert len(a) > 200 and set(a) == set(b)
@@ -87,8 +110,12 @@ def test_submission_graded_on_the_gpu_through_the_worker(tmp_path):
     shutil.copytree(KIT / "solutions", sub, ignore=shutil.ignore_patterns("__pycache__"))
     # Three topics keep this within minutes on a GPU: each CUDA test there is a kernel launch
     # per operation on tiny tensors, and every worker starts its own CUDA context.
-    run = grade(tmp_path, ["graders/test_losses.py", "graders/test_layers.py",
-                           "graders/test_optim.py"], [str(sub)], "--device=all")
+    run = grade(
+        tmp_path,
+        ["graders/test_losses.py", "graders/test_layers.py", "graders/test_optim.py"],
+        [str(sub)],
+        "--device=all",
+    )
     assert run.results["environment"]["isolation"] == "worker"
     cuda = _cuda_tests(run)
     assert cuda and all(t["counted"] and t["outcome"] == "passed" for t in cuda)

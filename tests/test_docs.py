@@ -6,11 +6,11 @@ import inspect
 import re
 
 import pytest
-
 from conftest import KIT, kit_package
+
 from descent import registry
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def test_the_contract_lists_every_exercise_with_each_of_its_functions():

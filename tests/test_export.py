@@ -7,23 +7,49 @@ import pytest
 
 from descent.export import to_csv, to_gradescope
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def _doc(*blocks):
-    return {"schema": "descent.results/1", "duration_s": 1.5, "devices": ["cpu"],
-            "environment": {"isolation": "in-process"}, "implementations": list(blocks),
-            "tests": []}
+    return {
+        "schema": "descent.results/1",
+        "duration_s": 1.5,
+        "devices": ["cpu"],
+        "environment": {"isolation": "in-process"},
+        "implementations": list(blocks),
+        "tests": [],
+    }
 
 
 def _block(name, mse, kl):
-    return {"name": name, "kind": "folder", "points": mse + kl, "max_points": 20.0, "exercises": [
-        {"id": "losses.mse", "title": "Mean squared error", "points": mse, "max_points": 10.0,
-         "status": "passed" if mse == 10 else "partial", "first_failure": "" if mse == 10 else
-         "[reference value] mse_forward output: expected 1, got 2", "misconceptions":
-         [] if mse == 10 else ["mse_sum"]},
-        {"id": "losses.kl_div", "title": "KL", "points": kl, "max_points": 10.0,
-         "status": "passed", "first_failure": "", "misconceptions": []}]}
+    return {
+        "name": name,
+        "kind": "folder",
+        "points": mse + kl,
+        "max_points": 20.0,
+        "exercises": [
+            {
+                "id": "losses.mse",
+                "title": "Mean squared error",
+                "points": mse,
+                "max_points": 10.0,
+                "status": "passed" if mse == 10 else "partial",
+                "first_failure": ""
+                if mse == 10
+                else "[reference value] mse_forward output: expected 1, got 2",
+                "misconceptions": [] if mse == 10 else ["mse_sum"],
+            },
+            {
+                "id": "losses.kl_div",
+                "title": "KL",
+                "points": kl,
+                "max_points": 10.0,
+                "status": "passed",
+                "first_failure": "",
+                "misconceptions": [],
+            },
+        ],
+    }
 
 
 def test_gradescope_one_entry_per_exercise():

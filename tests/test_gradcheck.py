@@ -10,12 +10,20 @@ from descent.checker import Checker
 from descent.compare import GradingFailure
 from descent.gradcheck import SLOW_MODE_LIMIT, gradcheck_pair
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def _check(forward, backward, args, wrt=(0,)):
-    gradcheck_pair(forward, backward, args, wrt, kwargs={}, split=None, what="the backward",
-                   checker=Checker(None, None, None))
+    gradcheck_pair(
+        forward,
+        backward,
+        args,
+        wrt,
+        kwargs={},
+        split=None,
+        what="the backward",
+        checker=Checker(None, None, None),
+    )
 
 
 def tanh_forward(x):
@@ -55,8 +63,12 @@ def test_a_wrong_derivative_fails(shape):
 
 def test_ignoring_dout_fails_even_for_a_scalar_output():
     with pytest.raises(GradingFailure, match="disagrees with finite differences"):
-        _check(sumsq_forward, lambda d, c: sumsq_backward(torch.ones_like(d), c),
-               [_x(3, 4), _x(3, 4)], wrt=(0, 1))
+        _check(
+            sumsq_forward,
+            lambda d, c: sumsq_backward(torch.ones_like(d), c),
+            [_x(3, 4), _x(3, 4)],
+            wrt=(0, 1),
+        )
 
 
 def test_a_term_not_multiplied_by_dout_fails():
@@ -69,14 +81,19 @@ def test_a_backward_that_edits_its_cache_fails():
         grad = dout * (1 - y * y)
         y.mul_(0.5)
         return grad
+
     with pytest.raises(GradingFailure, match="called twice"):
         _check(tanh_forward, backward, [_x(3, 4)])
 
 
 def test_a_broadcast_gradient_fails_on_its_shape():
     with pytest.raises(GradingFailure, match="shape"):
-        _check(sumsq_forward, lambda d, c: (sumsq_backward(d, c)[0], d * c[0].sum(0)),
-               [_x(3, 4), _x(3, 4)], wrt=(0, 1))
+        _check(
+            sumsq_forward,
+            lambda d, c: (sumsq_backward(d, c)[0], d * c[0].sum(0)),
+            [_x(3, 4), _x(3, 4)],
+            wrt=(0, 1),
+        )
 
 
 def test_the_message_locates_the_worst_entry():
@@ -84,6 +101,7 @@ def test_the_message_locates_the_worst_entry():
         grad = dout * (1 - y * y)
         grad[1, 2] *= 2.0
         return grad
+
     with pytest.raises(GradingFailure) as info:
         _check(tanh_forward, backward, [_x(3, 4)])
     assert "d output[1, 2] / d argument #1[1, 2]" in str(info.value)
@@ -93,7 +111,7 @@ def test_arguments_are_fresh_for_every_call():
     gen = torch.Generator().manual_seed(5)
     x = _x(2, 3)
 
-    def forward(x, g):   # draws from its generator: the same mask only if g is a fresh copy
+    def forward(x, g):  # draws from its generator: the same mask only if g is a fresh copy
         mask = (torch.rand(x.shape, generator=g, dtype=x.dtype) > 0.5).to(x.dtype)
         return x * mask, mask
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 KIT = Path(__file__).resolve().parents[1]
 BATCHING = {"call_each", "call_chain", "call_then", "run_graph"}
@@ -28,11 +28,17 @@ def _names(tree: ast.AST) -> set[str]:
 
 
 def test_no_test_file_names_a_batching_helper():
-    files = [path for folder in ("graders", "exercises")
-             for path in sorted((KIT / folder).glob("test_*.py"))]
+    files = [
+        path
+        for folder in ("graders", "exercises")
+        for path in sorted((KIT / folder).glob("test_*.py"))
+    ]
     assert files
-    offenders = {f"{path.relative_to(KIT)}: {', '.join(sorted(used))}"
-                 for path in files
-                 if (used := _names(ast.parse(path.read_text())) & BATCHING)}
-    assert not offenders, ("use the helpers of graders/runs.py or graders/battery.py instead: "
-                           f"{sorted(offenders)}")
+    offenders = {
+        f"{path.relative_to(KIT)}: {', '.join(sorted(used))}"
+        for path in files
+        if (used := _names(ast.parse(path.read_text())) & BATCHING)
+    }
+    assert not offenders, (
+        f"use the helpers of graders/runs.py or graders/battery.py instead: {sorted(offenders)}"
+    )

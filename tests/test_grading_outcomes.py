@@ -12,20 +12,27 @@ from descent import catalogue, registry
 KIT = Path(__file__).resolve().parents[1]
 catalogue.load(KIT / "graders" / "catalogue")
 
-IMPLEMENTED = [ex for ex in registry.EXERCISES.values()
-               if (KIT / "solutions" / f"{ex.module}.py").exists()]
+IMPLEMENTED = [
+    ex for ex in registry.EXERCISES.values() if (KIT / "solutions" / f"{ex.module}.py").exists()
+]
 
 
 def _exercises_in(run, block_name: str, suite: str) -> dict[str, dict]:
-    tests = [t for t in run.results["tests"]
-             if t["implementation"] == block_name and t["nodeid"].startswith(suite)]
+    tests = [
+        t
+        for t in run.results["tests"]
+        if t["implementation"] == block_name and t["nodeid"].startswith(suite)
+    ]
     return {t["exercise"]: t for t in tests}
 
 
 def test_solutions_get_full_marks(solutions_run):
     block = solutions_run.block("solutions")
-    lost = [f"{e['id']}: {e['points']}/{e['max_points']} {e['first_failure']}"
-            for e in block["exercises"] if e["points"] != e["max_points"]]
+    lost = [
+        f"{e['id']}: {e['points']}/{e['max_points']} {e['first_failure']}"
+        for e in block["exercises"]
+        if e["points"] != e["max_points"]
+    ]
     assert not lost, "\n".join(lost)
     assert block["points"] == block["max_points"] > 0
     assert solutions_run.code == 0, solutions_run.output[-3000:]
@@ -63,52 +70,72 @@ def test_bug_loses_points(catalogue_run, variant):
     block = catalogue_run.block(f"bug:{variant.id}")
     assert block["max_points"] > 0, f"no test of {variant.exercise} ran for {variant.id}"
     assert block["points"] < block["max_points"], (
-        f"the graders give the bug '{variant.title}' full marks on {variant.exercise}")
-    failing = [t for t in catalogue_run.results["tests"]
-               if t["implementation"] == block["name"] and t["outcome"] != "passed"]
+        f"the graders give the bug '{variant.title}' full marks on {variant.exercise}"
+    )
+    failing = [
+        t
+        for t in catalogue_run.results["tests"]
+        if t["implementation"] == block["name"] and t["outcome"] != "passed"
+    ]
     assert all(t["message"] and "kit defect" not in t["message"] for t in failing), failing
 
 
 @pytest.mark.parametrize("variant", ALTERNATIVES, ids=[v.id for v in ALTERNATIVES])
 def test_alternative_keeps_full_marks(catalogue_run, variant):
     block = catalogue_run.block(f"alternative:{variant.id}")
-    lost = [t["message"] for t in catalogue_run.results["tests"]
-            if t["implementation"] == block["name"] and t["outcome"] != "passed"]
+    lost = [
+        t["message"]
+        for t in catalogue_run.results["tests"]
+        if t["implementation"] == block["name"] and t["outcome"] != "passed"
+    ]
     assert block["max_points"] > 0 and not lost, lost
 
 
 def _points_by_test(run, kind: str) -> dict[tuple[str, str], float]:
-    return {(t["implementation"], t["nodeid"]): t["points"] for t in run.results["tests"]
-            if t["implementation"].startswith(f"{kind}:")}
+    return {
+        (t["implementation"], t["nodeid"]): t["points"]
+        for t in run.results["tests"]
+        if t["implementation"].startswith(f"{kind}:")
+    }
 
 
 def test_alternatives_score_the_same_through_a_worker(variants_worker_run, catalogue_run):
     # Correct code in any style (object style, NumPy bridged, ...) keeps its points whichever
     # way it runs: identical points per test in-process and through a worker.
-    here, there = (_points_by_test(r, "alternative")
-                   for r in (catalogue_run, variants_worker_run))
+    here, there = (_points_by_test(r, "alternative") for r in (catalogue_run, variants_worker_run))
     assert set(here) == set(there) and here, "the two runs graded different tests"
-    differ = [f"{impl} {nodeid}: in-process {here[impl, nodeid]}, worker {there[impl, nodeid]}"
-              for impl, nodeid in sorted(here) if here[impl, nodeid] != there[impl, nodeid]]
+    differ = [
+        f"{impl} {nodeid}: in-process {here[impl, nodeid]}, worker {there[impl, nodeid]}"
+        for impl, nodeid in sorted(here)
+        if here[impl, nodeid] != there[impl, nodeid]
+    ]
     assert not differ, "\n".join(differ)
-    lost = [f"{b['name']}: {b['points']}/{b['max_points']}"
-            for b in variants_worker_run.results["implementations"]
-            if b["name"].startswith("alternative:") and b["points"] != b["max_points"]]
+    lost = [
+        f"{b['name']}: {b['points']}/{b['max_points']}"
+        for b in variants_worker_run.results["implementations"]
+        if b["name"].startswith("alternative:") and b["points"] != b["max_points"]
+    ]
     assert not lost, "\n".join(lost)
 
 
 @pytest.mark.parametrize("variant", HOLLOW, ids=[v.id for v in HOLLOW])
 def test_hollow_answer_scores_zero(catalogue_run, variant):
     block = catalogue_run.block(f"hollow:{variant.id}")
-    earned = [f"{t['name']}: {t['points']:.3g}" for t in catalogue_run.results["tests"]
-              if t["implementation"] == block["name"] and t["points"] > 0]
+    earned = [
+        f"{t['name']}: {t['points']:.3g}"
+        for t in catalogue_run.results["tests"]
+        if t["implementation"] == block["name"] and t["points"] > 0
+    ]
     assert block["max_points"] > 0, f"no test of {variant.exercise} ran for {variant.id}"
     assert block["points"] == 0, f"{variant.id} ({variant.title}) earned:\n" + "\n".join(earned)
 
 
 def test_hollow_answers_score_zero_in_the_public_tests(public_hollow_run):
-    earned = [f"{b['name']}: {b['points']:.3g}" for b in public_hollow_run.results["implementations"]
-              if b["points"] > 0]
+    earned = [
+        f"{b['name']}: {b['points']:.3g}"
+        for b in public_hollow_run.results["implementations"]
+        if b["points"] > 0
+    ]
     assert not earned, "\n".join(earned)
 
 
@@ -124,28 +151,46 @@ def test_classic_mistakes_are_marked():
 def test_public_tests_catch_and_name_every_classic_mistake(public_bugs_run, variant):
     """A mistake the docstring warns about must not pass the public tests: the student would
     lose points in the hidden graders for what their own loop blessed."""
-    tests = [t for t in public_bugs_run.results["tests"]
-             if t["implementation"] == f"bug:{variant.id}" and t["exercise"] == variant.exercise]
+    tests = [
+        t
+        for t in public_bugs_run.results["tests"]
+        if t["implementation"] == f"bug:{variant.id}" and t["exercise"] == variant.exercise
+    ]
     failed = [t for t in tests if t["outcome"] != "passed"]
     assert failed, f"no public test of {variant.exercise} fails {variant.id}"
-    assert any(t["misconception"] == variant.id for t in failed), \
-        [(t["name"], t["misconception"]) for t in failed]
+    assert any(t["misconception"] == variant.id for t in failed), [
+        (t["name"], t["misconception"]) for t in failed
+    ]
 
 
 # Every catalogued bug that edits what it was given (tensors, a state dict).
-EDITS_ARGUMENTS = ["sigmoid_mutates_input", "relu_zeroes_input_in_place", "clip_norm_in_place",
-                   "clip_value_in_place", "residual_backward_adds_into_dy", "bn_running_in_place",
-                   "sgd_buffer_in_place", "adagrad_sum_in_place", "rmsprop_square_avg_in_place",
-                   "adam_moments_in_place", "dropout_mutates_input", "plateau_edits_state"]
+EDITS_ARGUMENTS = [
+    "sigmoid_mutates_input",
+    "relu_zeroes_input_in_place",
+    "clip_norm_in_place",
+    "clip_value_in_place",
+    "residual_backward_adds_into_dy",
+    "bn_running_in_place",
+    "sgd_buffer_in_place",
+    "adagrad_sum_in_place",
+    "rmsprop_square_avg_in_place",
+    "adam_moments_in_place",
+    "dropout_mutates_input",
+    "plateau_edits_state",
+]
 
 
 @pytest.mark.parametrize("vid", EDITS_ARGUMENTS)
 def test_public_tests_catch_an_argument_edited_in_place(public_bugs_run, catalogue_run, vid):
-    """"Never modify an argument" is a rule of every exercise: the student hears it from the
+    """ "Never modify an argument" is a rule of every exercise: the student hears it from the
     public tests, in the words the hidden graders use."""
+
     def messages(run):
-        return [t["message"] for t in run.results["tests"]
-                if t["implementation"] == f"bug:{vid}" and t["outcome"] != "passed"]
+        return [
+            t["message"]
+            for t in run.results["tests"]
+            if t["implementation"] == f"bug:{vid}" and t["outcome"] != "passed"
+        ]
 
     public, hidden = messages(public_bugs_run), messages(catalogue_run)
     assert any(m.startswith("[arguments unchanged]") for m in public), public
@@ -163,20 +208,28 @@ def test_a_result_that_overflows_costs_a_quarter_of_the_exercise(catalogue_run):
 def test_hidden_graders_are_never_weaker_than_the_public_tests(public_bugs_run, catalogue_run):
     """A catalogued bug that the student's own public tests catch must also lose points in the
     hidden grading: otherwise the instructor's grade blesses what the student's loop refused."""
+
     def lost(run):
-        return {b["name"] for b in run.results["implementations"]
-                if b["name"].startswith("bug:") and b["points"] < b["max_points"]}
+        return {
+            b["name"]
+            for b in run.results["implementations"]
+            if b["name"].startswith("bug:") and b["points"] < b["max_points"]
+        }
 
     weaker = sorted(lost(public_bugs_run) - lost(catalogue_run))
     assert lost(public_bugs_run) and not weaker, (
-        "bugs the public tests catch but the hidden graders give full marks: " + ", ".join(weaker))
+        "bugs the public tests catch but the hidden graders give full marks: " + ", ".join(weaker)
+    )
 
 
 @pytest.mark.parametrize("vid", ["ce_grad_no_div_n", "he_uses_fan_out", "he_gain_hardcoded"])
 def test_a_named_mistake_is_the_one_made(catalogue_run, vid):
     """A backward-only slip is not blamed on the forward, and swapped fans get one name."""
-    named = {t["misconception"] for t in catalogue_run.results["tests"]
-             if t["implementation"] == f"bug:{vid}" and t["misconception"]}
+    named = {
+        t["misconception"]
+        for t in catalogue_run.results["tests"]
+        if t["implementation"] == f"bug:{vid}" and t["misconception"]
+    }
     assert named == {vid}
 
 
@@ -188,8 +241,13 @@ def test_every_exercise_has_hollow_answers():
 
 def _half_bugs(half: str) -> list:
     """Bugs of a forward/backward pair that replace only its ``half`` ("forward"/"backward")."""
-    return [v for v in BUGS if v.functions and all(n.endswith(f"_{half}") for n in v.functions)
-            and len(registry.get(v.exercise).functions) == 2]
+    return [
+        v
+        for v in BUGS
+        if v.functions
+        and all(n.endswith(f"_{half}") for n in v.functions)
+        and len(registry.get(v.exercise).functions) == 2
+    ]
 
 
 def test_partial_credit_survives_the_supporting_rule(catalogue_run):
@@ -199,9 +257,12 @@ def test_partial_credit_survives_the_supporting_rule(catalogue_run):
     tests = catalogue_run.results["tests"]
     kept = 0
     for variant in _half_bugs("backward"):
-        mine = [t for t in tests if t["implementation"] == f"bug:{variant.id}"
-                and "::test_forward[" in t["nodeid"]]
-        if not mine:   # a pair graded outside the battery (dropout)
+        mine = [
+            t
+            for t in tests
+            if t["implementation"] == f"bug:{variant.id}" and "::test_forward[" in t["nodeid"]
+        ]
+        if not mine:  # a pair graded outside the battery (dropout)
             continue
         lost = [t["name"] for t in mine if t["points"] != t["max_points"]]
         assert not lost, (variant.id, lost)
@@ -245,15 +306,22 @@ def test_every_hidden_check_fails_for_some_bug(solutions_run, catalogue_run):
     for, its other parameters (device, case, implementation) ignored; tests not counted here
     (CUDA tests on a machine without a GPU) are ignored.
     """
+
     def pairs(tests):
         return {(_function(t["nodeid"]), t["exercise"]) for t in tests}
 
-    hidden = pairs(t for t in solutions_run.results["tests"]
-                   if t["nodeid"].startswith("graders/") and t["counted"])
-    caught = pairs(t for t in catalogue_run.results["tests"]
-                   if t["implementation"].startswith("bug:") and t["counted"]
-                   and t["outcome"] != "passed")
+    hidden = pairs(
+        t
+        for t in solutions_run.results["tests"]
+        if t["nodeid"].startswith("graders/") and t["counted"]
+    )
+    caught = pairs(
+        t
+        for t in catalogue_run.results["tests"]
+        if t["implementation"].startswith("bug:") and t["counted"] and t["outcome"] != "passed"
+    )
     dead = sorted(hidden - caught)
     assert hidden and not dead, (
         f"{len(dead)} hidden checks fail for no catalogued bug of their exercise:\n"
-        + "\n".join(f"{function} [{exercise}]" for function, exercise in dead))
+        + "\n".join(f"{function} [{exercise}]" for function, exercise in dead)
+    )

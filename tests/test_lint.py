@@ -35,10 +35,9 @@ def test_ruff_finds_nothing():
 
 def test_the_code_is_formatted():
     run = _run(_tool("ruff"), "format", "--check", ".")
-    assert run.returncode == 0, ("run `ruff format .`:\n" + run.stdout[-4000:]
-                                 + run.stderr[-2000:])
+    assert run.returncode == 0, "run `ruff format .`:\n" + run.stdout[-4000:] + run.stderr[-2000:]
 
 
 def test_mypy_finds_nothing_in_src_descent():
-    run = _run(_tool("mypy"))   # files and level: [tool.mypy] in pyproject.toml
+    run = _run(_tool("mypy"))  # files and level: [tool.mypy] in pyproject.toml
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import KIT, grade
 
 SELECT = ["graders/test_losses.py", "graders/test_activations.py", "-k", "mse or relu"]
@@ -55,12 +54,15 @@ def test_missing_module(tmp_path):
 
 
 def test_exception_in_student_code_points_at_the_line(tmp_path):
-    broken = GOOD_MSE.replace("    return dloss * 2 * diff / diff.numel()",
-                              "    return dloss * 2 * diff / diff.numel(1)")
+    broken = GOOD_MSE.replace(
+        "    return dloss * 2 * diff / diff.numel()", "    return dloss * 2 * diff / diff.numel(1)"
+    )
     run = _run(tmp_path, broken)
     messages = _messages(run, "losses.mse")
-    assert any(m.startswith("your code raised TypeError") and "losses.py:" in m
-               and "in mse_backward" in m for m in messages), messages
+    assert any(
+        m.startswith("your code raised TypeError") and "losses.py:" in m and "in mse_backward" in m
+        for m in messages
+    ), messages
     assert "kit defect" not in run.output
 
 
@@ -80,13 +82,32 @@ def test_cuda_tests_are_not_counted_without_a_gpu(tmp_path):
 def test_results_document_schema(solutions_run):
     doc = solutions_run.results
     assert doc["schema"] == "descent.results/1"
-    assert set(doc) >= {"suite", "started_at", "duration_s", "devices", "environment",
-                        "implementations", "tests"}
+    assert set(doc) >= {
+        "suite",
+        "started_at",
+        "duration_s",
+        "devices",
+        "environment",
+        "implementations",
+        "tests",
+    }
     assert doc["environment"]["isolation"]
     test = doc["tests"][0]
-    assert set(test) >= {"nodeid", "implementation", "exercise", "name", "device", "weight", "points",
-                         "max_points", "counted", "outcome", "message", "misconception",
-                         "duration_s"}
+    assert set(test) >= {
+        "nodeid",
+        "implementation",
+        "exercise",
+        "name",
+        "device",
+        "weight",
+        "points",
+        "max_points",
+        "counted",
+        "outcome",
+        "message",
+        "misconception",
+        "duration_s",
+    }
     block = doc["implementations"][0]
     assert block["points"] == pytest.approx(sum(e["points"] for e in block["exercises"]))
 
@@ -97,19 +118,25 @@ def test_points_are_split_by_weight(solutions_run):
     light = next(t for t in tests if "test_forward" in t["name"] and "delta-0.4" in t["name"])
     assert heavy["weight"] == 2 and light["weight"] == 1
     assert heavy["max_points"] == pytest.approx(2 * light["max_points"])
-    exercise = next(e for e in solutions_run.block("solutions")["exercises"]
-                    if e["id"] == "losses.huber")
+    exercise = next(
+        e for e in solutions_run.block("solutions")["exercises"] if e["id"] == "losses.huber"
+    )
     assert exercise["max_points"] == pytest.approx(10.0)
 
 
 def test_misconception_is_named_in_the_message(tmp_path):
-    buggy = GOOD_MSE.replace("    return (diff * diff).mean(), (diff,)",
-                             "    return (diff * diff).sum(), (diff,)")
+    buggy = GOOD_MSE.replace(
+        "    return (diff * diff).mean(), (diff,)", "    return (diff * diff).sum(), (diff,)"
+    )
     run = _run(tmp_path, buggy)
-    failing = [t for t in run.results["tests"] if t["exercise"] == "losses.mse"
-               and t["outcome"] == "failed"]
-    assert failing and all(t["misconception"] == "mse_sum" for t in failing
-                           if "forward" in t["name"])
+    failing = [
+        t
+        for t in run.results["tests"]
+        if t["exercise"] == "losses.mse" and t["outcome"] == "failed"
+    ]
+    assert failing and all(
+        t["misconception"] == "mse_sum" for t in failing if "forward" in t["name"]
+    )
     message = next(t["message"] for t in failing if "test_forward" in t["name"])
     assert "likely mistake: your result matches code that sums the squared errors" in message
     assert "hint: The loss is the mean over every element" in message

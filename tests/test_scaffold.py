@@ -19,27 +19,40 @@ KIT = Path(__file__).resolve().parents[1]
 def copy(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("kit")
     for folder in ("src", "solutions", "starter", "exercises", "graders", "docs"):
-        shutil.copytree(KIT / folder, root / folder,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        shutil.copytree(
+            KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
     return root
 
 
 def descent(root: Path, *argv: str) -> subprocess.CompletedProcess:
     # The copy's own package, so that the registry it edits is the one it imports.
     env = dict(os.environ, PYTHONPATH=str(root / "src"), COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "descent", *argv], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "descent", *argv],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy):
     for module, name in (("basics", "double_it"), ("metrics", "accuracy")):
         run = descent(copy, "new-exercise", module, name)
         assert run.returncode == 0, run.stdout + run.stderr
-        for path in (f"solutions/{module}.py", f"starter/{module}.py",
-                     f"exercises/test_{module}.py", f"graders/test_{module}.py",
-                     f"graders/catalogue/{module}.py"):
-            assert f"def {name}(" in (copy / path).read_text() or \
-                f"_{name}_" in (copy / path).read_text(), path
+        for path in (
+            f"solutions/{module}.py",
+            f"starter/{module}.py",
+            f"exercises/test_{module}.py",
+            f"graders/test_{module}.py",
+            f"graders/catalogue/{module}.py",
+        ):
+            assert (
+                f"def {name}(" in (copy / path).read_text()
+                or f"_{name}_" in (copy / path).read_text()
+            ), path
         assert f'Exercise("{module}.{name}"' in (copy / "src/descent/registry.py").read_text()
         assert f"`{module}.{name}`" in (copy / "docs/exercises.md").read_text()
     assert descent(copy, "stubs", "--check").returncode == 0
@@ -52,21 +65,31 @@ def test_the_audit_refuses_a_scaffold_until_its_todos_are_filled(copy):
     run = descent(copy, "audit", "--module", "basics")
     assert run.returncode == 2
     said = " ".join(run.stdout.split())
-    for where in ("src/descent/registry.py", "solutions/basics.py", "exercises/test_basics.py",
-                  "graders/test_basics.py", "graders/catalogue/basics.py", "docs/exercises.md"):
+    for where in (
+        "src/descent/registry.py",
+        "solutions/basics.py",
+        "exercises/test_basics.py",
+        "graders/test_basics.py",
+        "graders/catalogue/basics.py",
+        "docs/exercises.md",
+    ):
         assert where in said, where
 
 
-@pytest.mark.parametrize("argv, complaint", [
-    (("basics", "gd_regime"), "basics.gd_regime is already in the registry"),
-    (("Basics", "x"), "give a lower-case Python name"),
-    (("losses", "mse_forward"), "already defines mse_forward"),
-])
+@pytest.mark.parametrize(
+    "argv, complaint",
+    [
+        (("basics", "gd_regime"), "basics.gd_regime is already in the registry"),
+        (("Basics", "x"), "give a lower-case Python name"),
+        (("losses", "mse_forward"), "already defines mse_forward"),
+    ],
+)
 def test_a_clash_or_a_bad_name_is_refused_and_changes_nothing(tmp_path, argv, complaint):
     root = tmp_path / "kit"
     for folder in ("src", "solutions", "docs"):
-        shutil.copytree(KIT / folder, root / folder,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        shutil.copytree(
+            KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
     (root / "graders").mkdir()
     before = (root / "src/descent/registry.py").read_text()
     run = descent(root, "new-exercise", *argv)

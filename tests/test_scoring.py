@@ -9,20 +9,29 @@ from descent import audit, results
 from descent.results import FAILED, PASSED
 from descent.results import TestResult as Record
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
-def _test(name: str, outcome: str = PASSED, impl: str = "student",
-          exercise: str = "losses.mse") -> Record:
-    return Record(nodeid=f"graders/test_x.py::T::{name}", implementation=impl,
-                      exercise=exercise, name=f"T::{name}", device="cpu", weight=1.0,
-                      outcome=outcome)
+def _test(
+    name: str, outcome: str = PASSED, impl: str = "student", exercise: str = "losses.mse"
+) -> Record:
+    return Record(
+        nodeid=f"graders/test_x.py::T::{name}",
+        implementation=impl,
+        exercise=exercise,
+        name=f"T::{name}",
+        device="cpu",
+        weight=1.0,
+        outcome=outcome,
+    )
 
 
 def _score(tests, supporting):
-    results.assign_points(tests, {"losses.mse": 10.0},
-                          supporting={f"graders/test_x.py::T::{k}": v
-                                      for k, v in supporting.items()})
+    results.assign_points(
+        tests,
+        {"losses.mse": 10.0},
+        supporting={f"graders/test_x.py::T::{k}": v for k, v in supporting.items()},
+    )
     return {t.name.split("::")[-1]: t.points for t in tests}
 
 
@@ -44,21 +53,26 @@ def test_the_unsupported_check_says_why_and_the_exercise_is_not_passed():
 
 
 def test_named_value_checks_gate_one_half():
-    tests = [_test("test_forward"), _test("test_backward", FAILED),
-             _test("test_raw_grads"), _test("test_gradcheck")]
-    got = _score(tests, {"test_raw_grads": ("test_backward",),
-                         "test_gradcheck": ("test_forward",)})
+    tests = [
+        _test("test_forward"),
+        _test("test_backward", FAILED),
+        _test("test_raw_grads"),
+        _test("test_gradcheck"),
+    ]
+    got = _score(tests, {"test_raw_grads": ("test_backward",), "test_gradcheck": ("test_forward",)})
     assert got["test_raw_grads"] == 0.0 and got["test_gradcheck"] == 2.5
 
 
 def test_supporting_checks_may_vouch_for_each_other():
     labels = ["test_healthy", "test_stuck", "test_spike"]
     gate = {name: tuple(other for other in labels if other != name) for name in labels}
-    two_right = _score([_test("test_healthy"), _test("test_stuck"), _test("test_spike", FAILED)],
-                       gate)
+    two_right = _score(
+        [_test("test_healthy"), _test("test_stuck"), _test("test_spike", FAILED)], gate
+    )
     assert two_right["test_healthy"] > 0 and two_right["test_stuck"] > 0
-    constant = _score([_test("test_healthy"), _test("test_stuck", FAILED),
-                       _test("test_spike", FAILED)], gate)
+    constant = _score(
+        [_test("test_healthy"), _test("test_stuck", FAILED), _test("test_spike", FAILED)], gate
+    )
     assert sum(constant.values()) == 0.0
 
 
@@ -70,10 +84,19 @@ def test_support_never_crosses_implementations():
 
 def _doc(kind: str, points: float) -> dict:
     name = f"{kind}:x"
-    return {"implementations": [{"name": name, "points": points, "max_points": 10.0}],
-            "tests": [{"implementation": name, "exercise": "losses.mse", "counted": True,
-                       "outcome": "passed" if points else "failed", "message": "",
-                       "misconception": None}]}
+    return {
+        "implementations": [{"name": name, "points": points, "max_points": 10.0}],
+        "tests": [
+            {
+                "implementation": name,
+                "exercise": "losses.mse",
+                "counted": True,
+                "outcome": "passed" if points else "failed",
+                "message": "",
+                "misconception": None,
+            }
+        ],
+    }
 
 
 def test_the_audit_fails_a_hollow_answer_that_earns_anything():
@@ -84,17 +107,36 @@ def test_the_audit_fails_a_hollow_answer_that_earns_anything():
 
 def _bug_doc(vid: str, diagnoses: list, misconception=None) -> dict:
     name = f"bug:{vid}"
-    return {"implementations": [{"name": name, "points": 0.0, "max_points": 10.0}],
-            "tests": [{"implementation": name, "exercise": "losses.mse", "counted": True,
-                       "outcome": "failed", "message": "[reference value] x",
-                       "misconception": misconception, "diagnosis": d} for d in diagnoses]}
+    return {
+        "implementations": [{"name": name, "points": 0.0, "max_points": 10.0}],
+        "tests": [
+            {
+                "implementation": name,
+                "exercise": "losses.mse",
+                "counted": True,
+                "outcome": "failed",
+                "message": "[reference value] x",
+                "misconception": misconception,
+                "diagnosis": d,
+            }
+            for d in diagnoses
+        ],
+    }
 
 
 def test_the_audit_scores_generic_names_against_the_bugs_labels():
     labels = {"a": ("sum-mean",), "b": ("sum-mean",), "c": ("sign",), "d": ()}
-    rows = (audit.summarize(_bug_doc("a", ["sum-mean", None]), labels)     # named rightly
-            + audit.summarize(_bug_doc("b", ["factor"], "b"), labels)       # misnamed, catalogued
-            + audit.summarize(_bug_doc("c", ["ambiguous"]), labels)         # says nothing
-            + audit.summarize(_bug_doc("d", []), labels))                   # unnamed
-    assert audit.figures(rows) == {"bugs": 4, "catalogue": 1, "generic": 1, "both": 2,
-                                   "misnamed": 1, "alternatives_named": 0}
+    rows = (
+        audit.summarize(_bug_doc("a", ["sum-mean", None]), labels)  # named rightly
+        + audit.summarize(_bug_doc("b", ["factor"], "b"), labels)  # misnamed, catalogued
+        + audit.summarize(_bug_doc("c", ["ambiguous"]), labels)  # says nothing
+        + audit.summarize(_bug_doc("d", []), labels)
+    )  # unnamed
+    assert audit.figures(rows) == {
+        "bugs": 4,
+        "catalogue": 1,
+        "generic": 1,
+        "both": 2,
+        "misnamed": 1,
+        "alternatives_named": 0,
+    }

@@ -8,7 +8,7 @@ import pytest
 from descent import registry
 from descent.stubgen import StubError, generate, make_stub
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 KIT = Path(__file__).resolve().parents[1]
 
@@ -59,13 +59,17 @@ def test_regions_become_raises_and_helpers_disappear():
     stub = make_stub(SOURCE, "losses")
     assert "_helper" not in stub
     assert '"""Docstring kept."""' in stub
-    assert ('    raise NotImplementedError("losses.mse: mse_forward is not implemented yet '
-            '(starter/losses.py)")') in stub
+    assert (
+        '    raise NotImplementedError("losses.mse: mse_forward is not implemented yet '
+        '(starter/losses.py)")'
+    ) in stub
     ast.parse(stub)
 
 
-@pytest.mark.parametrize("broken", [SOURCE.replace("    # END SOLUTION\n", ""),
-                                    SOURCE.replace("    # BEGIN SOLUTION\n", "")])
+@pytest.mark.parametrize(
+    "broken",
+    [SOURCE.replace("    # END SOLUTION\n", ""), SOURCE.replace("    # BEGIN SOLUTION\n", "")],
+)
 def test_unbalanced_markers_are_errors(broken):
     with pytest.raises(StubError):
         make_stub(broken, "losses")

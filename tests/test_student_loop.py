@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import KIT, kit_package
+
 from descent import timelimit
 from descent.bundle import build_student_bundle
 from descent.isolation import confinement
+
 
 def _with_loop(folder: Path, module: str, header: str) -> None:
     """Put an infinite loop at the top of the function whose ``def`` line is ``header``."""
@@ -37,15 +38,23 @@ def looping_bundle(tmp_path_factory):
     bundle = build_student_bundle(KIT, tmp_path_factory.mktemp("loop") / "student")
     shutil.rmtree(bundle / "starter")
     shutil.copytree(KIT / "solutions", bundle / "starter")
-    _with_loop(bundle / "starter", "schedules", "def step_lr(step, base_lr, step_size, gamma=0.1):\n")
+    _with_loop(
+        bundle / "starter", "schedules", "def step_lr(step, base_lr, step_size, gamma=0.1):\n"
+    )
     return bundle
 
 
 def _pytest(bundle: Path, *args: str, **kw) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                            cwd=bundle, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=bundle,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        **kw,
+    )
 
 
 def test_an_infinite_loop_costs_one_time_limit_and_is_named(looping_bundle):
@@ -58,18 +67,22 @@ def test_an_infinite_loop_costs_one_time_limit_and_is_named(looping_bundle):
     doc = json.loads((looping_bundle / ".descent" / "results.json").read_text())
     exercises = {e["id"]: e for e in doc["implementations"][0]["exercises"]}
     assert exercises["schedules.step_lr"]["points"] == 0
-    assert (f"`step_lr` did not return within {timelimit.CALL_TIMEOUT_S:g} s"
-            in exercises["schedules.step_lr"]["first_failure"])
-    assert exercises["schedules.cosine_lr"]["status"] == "passed"   # the others go on
+    assert (
+        f"`step_lr` did not return within {timelimit.CALL_TIMEOUT_S:g} s"
+        in exercises["schedules.step_lr"]["first_failure"]
+    )
+    assert exercises["schedules.cosine_lr"]["status"] == "passed"  # the others go on
     assert doc["interrupted"] is False
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
-                    reason="needs POSIX signals")
+@pytest.mark.skipif(
+    not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals"
+)
 def test_ctrl_c_never_counts_the_interrupted_test_as_passed(looping_bundle):
-    proc = _pytest(looping_bundle, "exercises/test_schedules.py", "-k", "StepLR",
-                   start_new_session=True)
-    time.sleep(min(timelimit.CALL_TIMEOUT_S / 2, 5) + 2)   # inside the loop, before its limit
+    proc = _pytest(
+        looping_bundle, "exercises/test_schedules.py", "-k", "StepLR", start_new_session=True
+    )
+    time.sleep(min(timelimit.CALL_TIMEOUT_S / 2, 5) + 2)  # inside the loop, before its limit
     os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     doc = json.loads((looping_bundle / ".descent" / "results.json").read_text())
@@ -80,8 +93,10 @@ def test_ctrl_c_never_counts_the_interrupted_test_as_passed(looping_bundle):
     assert doc["implementations"][0]["points"] == 0
 
 
-@pytest.mark.skipif(not (confinement.landlock_abi() and confinement.seccomp_available()),
-                    reason="no confinement on this machine")
+@pytest.mark.skipif(
+    not (confinement.landlock_abi() and confinement.seccomp_available()),
+    reason="no confinement on this machine",
+)
 def test_a_hidden_grade_of_a_looping_backward_costs_one_limit(tmp_path):
     submission = tmp_path / "alice"
     shutil.copytree(KIT / "solutions", submission)
@@ -90,9 +105,24 @@ def test_a_hidden_grade_of_a_looping_backward_costs_one_limit(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "graders/test_autograd.py", "-q", "-p", "no:cacheprovider",
-         f"--impl={submission}", f"--call-timeout={limit}", f"--results={tmp_path / 'r.json'}"],
-        cwd=KIT, capture_output=True, text=True, env=env, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "graders/test_autograd.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--impl={submission}",
+            f"--call-timeout={limit}",
+            f"--results={tmp_path / 'r.json'}",
+        ],
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     elapsed = time.monotonic() - started
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["environment"]["isolation"] == "worker", proc.stdout[-2000:]
@@ -111,8 +141,9 @@ def clipping_mistake_bundle(tmp_path_factory):
     shutil.copytree(KIT / "solutions", bundle / "starter")
     path = bundle / "starter" / "clipping.py"
     right = "    return [g * scale for g in grads], total\n"
-    wrong = ("    return [g * torch.clamp(max_norm / (g.norm() + eps), max=1.0) for g in grads], "
-             "total\n")
+    wrong = (
+        "    return [g * torch.clamp(max_norm / (g.norm() + eps), max=1.0) for g in grads], total\n"
+    )
     assert right in path.read_text()
     path.write_text(path.read_text().replace(right, wrong))
     return bundle
@@ -124,17 +155,23 @@ def test_the_table_comes_last_with_the_hint_under_the_exercise(clipping_mistake_
     grades = next(i for i, line in enumerate(lines) if "grades" in line and "=" in line)
     assert "short test summary info" not in out and "FAILURES" not in out
     assert all("total" not in line for line in lines[:grades])
-    assert "results written to" in lines[-2] and "failed" in lines[-1]   # then pytest's count
+    assert "results written to" in lines[-2] and "failed" in lines[-1]  # then pytest's count
     row = next(i for i, line in enumerate(lines) if "clipping.clip_grad_norm" in line)
-    below = " ".join(" ".join(lines[row:row + 10]).split())   # the column wraps
+    below = " ".join(" ".join(lines[row : row + 10]).split())  # the column wraps
     assert "partial" in lines[row] and "hint: measure one norm over all the tensors" in below
 
 
 def test_descent_check_in_the_bundle_shows_progress(clipping_mistake_bundle):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = str(clipping_mistake_bundle / "src")
-    proc = subprocess.run([sys.executable, "-m", "descent", "check"], cwd=clipping_mistake_bundle,
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "descent", "check"],
+        cwd=clipping_mistake_bundle,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "progress: starter" in proc.stdout and "clipping" in proc.stdout
     assert "next: clipping.clip_grad_norm" in proc.stdout
@@ -143,13 +180,32 @@ def test_descent_check_in_the_bundle_shows_progress(clipping_mistake_bundle):
 def test_selecting_an_exercise_scores_it_as_a_full_run_does(tmp_path):
     def points(*select: str) -> float:
         results = tmp_path / f"r{len(select)}.json"
-        subprocess.run([sys.executable, "-m", "pytest", "graders/test_losses.py", "-q",
-                        "-p", "no:cacheprovider", f"--impl={KIT / 'samples' / 'partial'}",
-                        "--isolation=none", "--insecure", f"--results={results}",
-                        "--no-grade-summary", *select], cwd=KIT, capture_output=True, timeout=600)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "graders/test_losses.py",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--impl={KIT / 'samples' / 'partial'}",
+                "--isolation=none",
+                "--insecure",
+                f"--results={results}",
+                "--no-grade-summary",
+                *select,
+            ],
+            cwd=KIT,
+            capture_output=True,
+            timeout=600,
+        )
         doc = json.loads(results.read_text())
-        return next(e["points"] for e in doc["implementations"][0]["exercises"]
-                    if e["id"] == "losses.cross_entropy")
+        return next(
+            e["points"]
+            for e in doc["implementations"][0]["exercises"]
+            if e["id"] == "losses.cross_entropy"
+        )
 
     full = points()
     assert 0 < full < 10
@@ -160,9 +216,24 @@ def _public_results(submission: Path, tmp_path: Path, *args: str) -> dict:
     """The public tests run in-process on ``submission`` (as in the student's bundle); returns
     the results document."""
     results = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider",
-                    f"--impl={submission}", "--isolation=none", "--insecure",
-                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *args,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--impl={submission}",
+            "--isolation=none",
+            "--insecure",
+            f"--results={results}",
+        ],
+        cwd=KIT,
+        capture_output=True,
+        timeout=300,
+    )
     return json.loads(results.read_text())
 
 
@@ -170,11 +241,15 @@ def test_a_wrong_signature_is_named_as_such(tmp_path):
     submission = tmp_path / "bob"
     shutil.copytree(KIT / "solutions", submission)
     path = submission / "losses.py"
-    path.write_text(path.read_text().replace("def mse_forward(pred, target):",
-                                             "def mse_forward(pred):"))
+    path.write_text(
+        path.read_text().replace("def mse_forward(pred, target):", "def mse_forward(pred):")
+    )
     doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k", "mse")
-    first = next(e["first_failure"] for e in doc["implementations"][0]["exercises"]
-                 if e["id"] == "losses.mse")
+    first = next(
+        e["first_failure"]
+        for e in doc["implementations"][0]["exercises"]
+        if e["id"] == "losses.mse"
+    )
     assert first.startswith("calling your `mse_forward` failed"), first
 
 
@@ -194,12 +269,14 @@ def test_a_module_that_hangs_at_import_is_not_imported_again(tmp_path_factory):
     _prepend(bundle / "starter" / "schedules.py", "while True:  # the student's bug\n    pass\n")
     started = time.monotonic()
     out, _ = _pytest(bundle, "exercises/test_schedules.py", "--call-timeout=1").communicate(
-        timeout=300)
+        timeout=300
+    )
     elapsed = time.monotonic() - started
     doc = json.loads((bundle / ".descent" / "results.json").read_text())
     messages = [t["message"] for t in doc["tests"]]
-    assert len(messages) > 5 and all("schedules.py could not be imported" in m
-                                     for m in messages), out[-2000:]
+    assert len(messages) > 5 and all("schedules.py could not be imported" in m for m in messages), (
+        out[-2000:]
+    )
     assert sum("not imported again" in m for m in messages) == len(messages) - 1
     assert "the import did not finish within 3 s" in messages[0]
     # one whole-test limit (3 x 1 s), not one per test
@@ -210,18 +287,21 @@ def test_os_exit_at_import_cannot_end_the_run_silently(tmp_path_factory):
     bundle = _solutions_bundle(tmp_path_factory, "exit")
     results = bundle / ".descent" / "results.json"
     results.parent.mkdir()
-    results.write_text('{"stale": true}')   # a previous run's file must not survive
+    results.write_text('{"stale": true}')  # a previous run's file must not survive
     _prepend(bundle / "starter" / "clipping.py", "import os\nos._exit(0)\n")
     proc = _pytest(bundle, "exercises/test_clipping.py", "exercises/test_schedules.py")
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 1, out[-2000:]
     doc = json.loads(results.read_text())
     clipping = [t for t in doc["tests"] if t["exercise"].startswith("clipping.")]
-    assert clipping and all("clipping.py could not be imported: os._exit(0) was called"
-                            in t["message"] for t in clipping)
+    assert clipping and all(
+        "clipping.py could not be imported: os._exit(0) was called" in t["message"]
+        for t in clipping
+    )
     assert "(line 2)" in clipping[0]["message"]
-    assert all(t["outcome"] == "passed" for t in doc["tests"]
-               if t["exercise"].startswith("schedules."))
+    assert all(
+        t["outcome"] == "passed" for t in doc["tests"] if t["exercise"].startswith("schedules.")
+    )
 
 
 def test_a_borrowed_library_call_is_named_in_the_public_run(tmp_path):
@@ -234,8 +314,9 @@ def test_a_borrowed_library_call_is_named_in_the_public_run(tmp_path):
     path.write_text(path.read_text().replace(right, "    y = torch.softmax(x, dim=dim)\n" + right))
     line = path.read_text().splitlines().index("    y = torch.softmax(x, dim=dim)") + 1
     doc = _public_results(submission, tmp_path, "exercises/test_activations.py", "-k", "softmax")
-    softmax = next(e for e in doc["implementations"][0]["exercises"]
-                   if e["id"] == "activations.softmax")
+    softmax = next(
+        e for e in doc["implementations"][0]["exercises"] if e["id"] == "activations.softmax"
+    )
     assert softmax["points"] == 0
     assert f"torch.softmax (activations.py line {line})" in softmax["first_failure"]
 
@@ -244,23 +325,39 @@ def test_descent_grade_exits_non_zero_when_points_are_lost():
     from descent.commands.grade import grade_exit_code
 
     full = {"implementations": [{"points": 10.0, "max_points": 10.0}]}
-    flagged = {"implementations": [{"points": 10.0, "max_points": 10.0},
-                                   {"points": 0.0, "max_points": 10.0}]}
+    flagged = {
+        "implementations": [
+            {"points": 10.0, "max_points": 10.0},
+            {"points": 0.0, "max_points": 10.0},
+        ]
+    }
     assert grade_exit_code(0, full) == 0
-    assert grade_exit_code(0, flagged) == 1   # pytest passed, a flag took the points after
+    assert grade_exit_code(0, flagged) == 1  # pytest passed, a flag took the points after
     assert grade_exit_code(2, full) == 2
 
 
 # Classic mistakes written as a student would, in a copy of the solutions (module, right, wrong).
 CLASSIC_SLIPS = [
-    ("optim", "    bias1 = 1 - beta1 ** t\n    bias2 = 1 - beta2 ** t\n",
-     "    bias1 = 1.0\n    bias2 = 1.0\n"),
-    ("schedules", "base_lr * gamma ** (step // step_size)",
-     "base_lr * gamma ** ((step + 1) // step_size)"),
-    ("init", 'fan = fan_in if mode == "fan_in" else fan_out',
-     'fan = fan_out if mode == "fan_in" else fan_in'),
-    ("normalization", "        new_mean = (1 - momentum) * running_mean + momentum * mu\n",
-     "        new_mean = running_mean.mul_(1 - momentum).add_(momentum * mu)\n"),
+    (
+        "optim",
+        "    bias1 = 1 - beta1 ** t\n    bias2 = 1 - beta2 ** t\n",
+        "    bias1 = 1.0\n    bias2 = 1.0\n",
+    ),
+    (
+        "schedules",
+        "base_lr * gamma ** (step // step_size)",
+        "base_lr * gamma ** ((step + 1) // step_size)",
+    ),
+    (
+        "init",
+        'fan = fan_in if mode == "fan_in" else fan_out',
+        'fan = fan_out if mode == "fan_in" else fan_in',
+    ),
+    (
+        "normalization",
+        "        new_mean = (1 - momentum) * running_mean + momentum * mu\n",
+        "        new_mean = running_mean.mul_(1 - momentum).add_(momentum * mu)\n",
+    ),
 ]
 
 
@@ -275,10 +372,17 @@ def test_public_feedback_names_the_mistake_as_the_bundle_runs_it(tmp_path):
         path.write_text(path.read_text().replace(right, wrong))
     empty = tmp_path / "no-catalogue"
     empty.mkdir()
-    doc = _public_results(submission, tmp_path, "exercises/test_optim.py",
-                          "exercises/test_schedules.py", "exercises/test_init.py",
-                          "exercises/test_normalization.py", f"--catalogue={empty}",
-                          "-k", "adam or step_lr or kaiming or batchnorm")
+    doc = _public_results(
+        submission,
+        tmp_path,
+        "exercises/test_optim.py",
+        "exercises/test_schedules.py",
+        "exercises/test_init.py",
+        "exercises/test_normalization.py",
+        f"--catalogue={empty}",
+        "-k",
+        "adam or step_lr or kaiming or batchnorm",
+    )
     failed = {}
     for t in doc["tests"]:
         if t["outcome"] != "passed":
@@ -288,39 +392,60 @@ def test_public_feedback_names_the_mistake_as_the_bundle_runs_it(tmp_path):
     assert "step_lr_early_drop" in named["schedules.step_lr"]
     assert named["init.kaiming"] == {"he_uses_fan_out"}, failed["init.kaiming"]
     messages = {ex: " ".join(t["message"] for t in tests) for ex, tests in failed.items()}
-    assert "calculate_gain" not in messages["init.kaiming"]          # the gain is right
+    assert "calculate_gain" not in messages["init.kaiming"]  # the gain is right
     assert messages["normalization.batchnorm"].startswith("[arguments unchanged]")
-    assert "unbiased" not in messages["normalization.batchnorm"]      # the variance is right
+    assert "unbiased" not in messages["normalization.batchnorm"]  # the variance is right
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
-                    reason="needs POSIX signals")
+@pytest.mark.skipif(
+    not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals"
+)
 def test_ctrl_c_during_collection_is_one_line(tmp_path):
     marker = tmp_path / "collecting"
     (tmp_path / "test_slow_import.py").write_text(
         f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(120)\n\n"
-        f"def test_never_runs():\n    pass\n")
+        f"def test_never_runs():\n    pass\n"
+    )
     proc = _pytest(tmp_path, "test_slow_import.py", "-q", start_new_session=True)
     deadline = time.monotonic() + 120
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 2, out   # pytest's status for an interrupted run
+    assert proc.returncode == 2, out  # pytest's status for an interrupted run
     assert out.strip().splitlines() == [
-        "interrupted (Ctrl-C) before any test ran: nothing was graded"], out
+        "interrupted (Ctrl-C) before any test ran: nothing was graded"
+    ], out
 
 
 def test_a_selection_of_supporting_checks_never_scores_lower(tmp_path):
     results = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", "exercises/test_losses.py", "-q",
-                    "-p", "no:cacheprovider", "--impl=solutions", "-k", "gradcheck",
-                    f"--results={results}"], cwd=KIT, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "exercises/test_losses.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--impl=solutions",
+            "-k",
+            "gradcheck",
+            f"--results={results}",
+        ],
+        cwd=KIT,
+        capture_output=True,
+        timeout=300,
+    )
     doc = json.loads(results.read_text())
     block = doc["implementations"][0]
-    assert block["exercises"] and all(e["status"] == "skipped" and e["max_points"] == 0
-                                      and "supporting check only" in e["first_failure"]
-                                      for e in block["exercises"]), block["exercises"]
+    assert block["exercises"] and all(
+        e["status"] == "skipped"
+        and e["max_points"] == 0
+        and "supporting check only" in e["first_failure"]
+        for e in block["exercises"]
+    ), block["exercises"]
     assert block["points"] == block["max_points"] == 0
 
 
@@ -334,8 +459,9 @@ def test_a_float32_intermediate_is_caught_and_shown_in_enough_digits(tmp_path):
     right = "else weight.to(logits.dtype)"
     assert right in path.read_text()
     path.write_text(path.read_text().replace(right, "else weight.float()"))
-    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k",
-                          "float64_all_the_way")
+    doc = _public_results(
+        submission, tmp_path, "exercises/test_losses.py", "-k", "float64_all_the_way"
+    )
     (test,) = doc["tests"]
     assert test["outcome"] == "failed", test
     expected, got = re.search(r"expected (\S+), got (\S+) ", test["message"]).groups()
@@ -352,5 +478,5 @@ def test_the_public_optimizer_runs_are_what_torch_optim_computes():
         for name, (cls_name, hp, expected) in optim_tests.TORCH_OPTIM.items():
             got = optim_tests.torch_optim_run(cls_name, hp, steps=len(expected))
             assert len(expected) == 5 and all(
-                torch.allclose(g, e, rtol=1e-12, atol=0) for g, e in zip(got, expected)), (
-                name, got, expected)
+                torch.allclose(g, e, rtol=1e-12, atol=0) for g, e in zip(got, expected)
+            ), (name, got, expected)

@@ -15,11 +15,29 @@ import numpy as np
 from descent.catalogue import alternative, bug, hollow
 
 
-def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
-            recursive_topo=False, rsub_swapped=False, rdiv_swapped=False, pow_no_minus_one=False,
-            tanh_one_minus_y=False, relu_ge0=False, naive_sigmoid=False, sub_plus=False,
-            div_sign=False, no_reflected=False, sigmoid_grad_y=False, int_numbers=False,
-            grad_none=False, inert_backward=False, breadth_first=False, depth_first_unsorted=False):
+def _engine(
+    *,
+    assign=False,
+    no_topo=False,
+    no_seed=False,
+    forward_order=False,
+    recursive_topo=False,
+    rsub_swapped=False,
+    rdiv_swapped=False,
+    pow_no_minus_one=False,
+    tanh_one_minus_y=False,
+    relu_ge0=False,
+    naive_sigmoid=False,
+    sub_plus=False,
+    div_sign=False,
+    no_reflected=False,
+    sigmoid_grad_y=False,
+    int_numbers=False,
+    grad_none=False,
+    inert_backward=False,
+    breadth_first=False,
+    depth_first_unsorted=False,
+):
     """A micrograd-style Value with the chosen mistakes."""
 
     def push(node, amount):
@@ -50,6 +68,7 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
             def _backward():
                 push(self, out.grad)
                 push(other, out.grad)
+
             out._backward = _backward
             return out
 
@@ -60,6 +79,7 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
             def _backward():
                 push(self, other.data * out.grad)
                 push(other, self.data * out.grad)
+
             out._backward = _backward
             return out
 
@@ -70,6 +90,7 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
             def _backward():
                 push(self, out.grad)
                 push(other, (1.0 if sub_plus else -1.0) * out.grad)
+
             out._backward = _backward
             return out
 
@@ -80,17 +101,19 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
             def _backward():
                 push(self, out.grad / other.data)
                 sign = 1.0 if div_sign else -1.0
-                push(other, sign * self.data / other.data ** 2 * out.grad)
+                push(other, sign * self.data / other.data**2 * out.grad)
+
             out._backward = _backward
             return out
 
         def __pow__(self, k):
             assert isinstance(k, (int, float))
-            out = Value(self.data ** k, (self,))
+            out = Value(self.data**k, (self,))
 
             def _backward():
-                local = k * self.data ** k if pow_no_minus_one else k * self.data ** (k - 1)
+                local = k * self.data**k if pow_no_minus_one else k * self.data ** (k - 1)
                 push(self, local * out.grad)
+
             out._backward = _backward
             return out
 
@@ -102,6 +125,7 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
 
             def _backward():
                 push(self, local * out.grad)
+
             out._backward = _backward
             return out
 
@@ -138,6 +162,7 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
                         for child in v._prev:
                             visit(child)
                         order.append(v)
+
                 visit(self)
                 return order
             order, seen, stack = [], set(), [(self, False)]
@@ -186,16 +211,22 @@ def _engine(*, assign=False, no_topo=False, no_seed=False, forward_order=False,
                     v._backward()
                 return
             order = self._order()
-            for v in (order if forward_order else reversed(order)):
+            for v in order if forward_order else reversed(order):
                 v._backward()
 
     if not no_reflected:
         Value.__radd__ = lambda self, other: self + other
         Value.__rmul__ = lambda self, other: self * other
-    Value.__rsub__ = ((lambda self, other: self - other) if rsub_swapped
-                      else (lambda self, other: Value._wrap(other) - self))
-    Value.__rtruediv__ = ((lambda self, other: self / other) if rdiv_swapped
-                          else (lambda self, other: Value._wrap(other) / self))
+    Value.__rsub__ = (
+        (lambda self, other: self - other)
+        if rsub_swapped
+        else (lambda self, other: Value._wrap(other) - self)
+    )
+    Value.__rtruediv__ = (
+        (lambda self, other: self / other)
+        if rdiv_swapped
+        else (lambda self, other: Value._wrap(other) / self)
+    )
     return Value
 
 
@@ -206,68 +237,132 @@ def _bug(id, title, hint, generic=(), **flags):
 
 
 # ------------------------------------------------------------------------------------------ bugs
-_bug("value_grad_assign", "assigns (=) gradients instead of accumulating them (+=)",
-     "A Value used several times receives one contribution per use: add into grad with +=.",
-     assign=True, generic="factor")
-_bug("value_no_topological_order",
-     "recurses into the inputs after each node's own step, without a topological order",
-     "A node may push its gradient only once everything that uses it is done: sort the graph "
-     "topologically, then visit it in reverse.", no_topo=True)
-_bug("value_breadth_first",
-     "walks the graph breadth-first from the output, running each node's step when first reached",
-     "Breadth-first is not a topological order: a node that feeds a short and a long path is "
-     "reached before the long path has sent it its gradient. Sort the graph topologically "
-     "(a node after all of its inputs), then visit it in reverse.", breadth_first=True)
-_bug("value_depth_first_unsorted",
-     "walks the graph depth-first from the output, running each node's step when first reached",
-     "A depth-first walk must append a node after all of its inputs (post-order) and the "
-     "backward pass then runs over that list reversed; running a node's step when the walk "
-     "first reaches it sends its gradient on before every user has added to it.",
-     depth_first_unsorted=True)
-_bug("value_output_not_seeded", "never sets the output's gradient to 1 before propagating",
-     "backward() starts with self.grad = 1 (d out / d out); otherwise every gradient is 0.",
-     no_seed=True, generic="zero")
-_bug("value_forward_order", "visits the nodes in topological order instead of reversed",
-     "Inputs come first in a topological order; the backward pass must run from the output "
-     "back to the inputs: iterate over reversed(order).", forward_order=True)
-_bug("value_recursive_topo", "builds the topological order with a recursive function",
-     "Deep graphs exceed Python's recursion limit (about 1000 calls): use an explicit stack.",
-     recursive_topo=True)
-_bug("value_rsub_swapped", "computes 2 - a as a - 2 in __rsub__",
-     "In __rsub__(self, other) the number is on the left: return other - self, not self - other.",
-     rsub_swapped=True, generic="sign")
-_bug("value_rtruediv_swapped", "computes 2 / a as a / 2 in __rtruediv__",
-     "In __rtruediv__(self, other) the number is the numerator: return other / self.",
-     rdiv_swapped=True)
-_bug("value_pow_no_minus_one", "writes the derivative of a ** k as k * a ** k",
-     "d(a^k)/da = k * a^(k - 1): lower the exponent by one.", pow_no_minus_one=True)
-_bug("value_tanh_one_minus_y", "writes the derivative of tanh as 1 - y",
-     "d tanh(a)/da = 1 - tanh(a)^2: square the output.", tanh_one_minus_y=True)
-_bug("value_relu_ge0", "passes the gradient through relu at exactly 0",
-     "relu's derivative at exactly 0 is 0: test data > 0, not >= 0.", relu_ge0=True)
-_bug("value_naive_sigmoid", "computes sigmoid as 1 / (1 + exp(-a)), which overflows for a << 0",
-     "math.exp(1000) raises OverflowError: use e = exp(-|a|), then 1/(1+e) or e/(1+e).",
-     naive_sigmoid=True)
-_bug("value_sub_grad_plus", "gives the right operand of a - b the gradient +1",
-     "The right operand of a subtraction gets the upstream gradient with a minus sign.",
-     sub_plus=True)
-_bug("value_div_grad_sign", "gives the denominator of a / b the gradient +a/b^2",
-     "d(a/b)/db = -a/b^2: keep the minus sign.", div_sign=True)
-_bug("value_no_reflected_ops", "has no __radd__ or __rmul__, so 2 + a and 3 * a raise TypeError",
-     "Python calls __radd__ and __rmul__ when the number is on the left: define them.",
-     no_reflected=True)
-_bug("value_sigmoid_grad_is_y", "uses sigmoid(a) itself as the derivative of sigmoid",
-     "d sigmoid(a)/da = y * (1 - y) with y = sigmoid(a).", sigmoid_grad_y=True)
-_bug("value_int_numbers", "keeps numbers as given and seeds grads with the ints 0 and 1, as "
-     "micrograd does",
-     "data and grad are Python floats: store float(data), start grad at 0.0 and seed the "
-     "output with 1.0. The output's grad is never updated after the seed, so an int 1 stays "
-     "an int.",
-     int_numbers=True)
-_bug("value_grad_none_until_backward", "leaves grad as None until backward() runs, like "
-     "torch.Tensor.grad",
-     "Here grad starts at 0.0 for every Value, before any backward pass, and Values the output "
-     "does not depend on keep 0.0.", grad_none=True)
+_bug(
+    "value_grad_assign",
+    "assigns (=) gradients instead of accumulating them (+=)",
+    "A Value used several times receives one contribution per use: add into grad with +=.",
+    assign=True,
+    generic="factor",
+)
+_bug(
+    "value_no_topological_order",
+    "recurses into the inputs after each node's own step, without a topological order",
+    "A node may push its gradient only once everything that uses it is done: sort the graph "
+    "topologically, then visit it in reverse.",
+    no_topo=True,
+)
+_bug(
+    "value_breadth_first",
+    "walks the graph breadth-first from the output, running each node's step when first reached",
+    "Breadth-first is not a topological order: a node that feeds a short and a long path is "
+    "reached before the long path has sent it its gradient. Sort the graph topologically "
+    "(a node after all of its inputs), then visit it in reverse.",
+    breadth_first=True,
+)
+_bug(
+    "value_depth_first_unsorted",
+    "walks the graph depth-first from the output, running each node's step when first reached",
+    "A depth-first walk must append a node after all of its inputs (post-order) and the "
+    "backward pass then runs over that list reversed; running a node's step when the walk "
+    "first reaches it sends its gradient on before every user has added to it.",
+    depth_first_unsorted=True,
+)
+_bug(
+    "value_output_not_seeded",
+    "never sets the output's gradient to 1 before propagating",
+    "backward() starts with self.grad = 1 (d out / d out); otherwise every gradient is 0.",
+    no_seed=True,
+    generic="zero",
+)
+_bug(
+    "value_forward_order",
+    "visits the nodes in topological order instead of reversed",
+    "Inputs come first in a topological order; the backward pass must run from the output "
+    "back to the inputs: iterate over reversed(order).",
+    forward_order=True,
+)
+_bug(
+    "value_recursive_topo",
+    "builds the topological order with a recursive function",
+    "Deep graphs exceed Python's recursion limit (about 1000 calls): use an explicit stack.",
+    recursive_topo=True,
+)
+_bug(
+    "value_rsub_swapped",
+    "computes 2 - a as a - 2 in __rsub__",
+    "In __rsub__(self, other) the number is on the left: return other - self, not self - other.",
+    rsub_swapped=True,
+    generic="sign",
+)
+_bug(
+    "value_rtruediv_swapped",
+    "computes 2 / a as a / 2 in __rtruediv__",
+    "In __rtruediv__(self, other) the number is the numerator: return other / self.",
+    rdiv_swapped=True,
+)
+_bug(
+    "value_pow_no_minus_one",
+    "writes the derivative of a ** k as k * a ** k",
+    "d(a^k)/da = k * a^(k - 1): lower the exponent by one.",
+    pow_no_minus_one=True,
+)
+_bug(
+    "value_tanh_one_minus_y",
+    "writes the derivative of tanh as 1 - y",
+    "d tanh(a)/da = 1 - tanh(a)^2: square the output.",
+    tanh_one_minus_y=True,
+)
+_bug(
+    "value_relu_ge0",
+    "passes the gradient through relu at exactly 0",
+    "relu's derivative at exactly 0 is 0: test data > 0, not >= 0.",
+    relu_ge0=True,
+)
+_bug(
+    "value_naive_sigmoid",
+    "computes sigmoid as 1 / (1 + exp(-a)), which overflows for a << 0",
+    "math.exp(1000) raises OverflowError: use e = exp(-|a|), then 1/(1+e) or e/(1+e).",
+    naive_sigmoid=True,
+)
+_bug(
+    "value_sub_grad_plus",
+    "gives the right operand of a - b the gradient +1",
+    "The right operand of a subtraction gets the upstream gradient with a minus sign.",
+    sub_plus=True,
+)
+_bug(
+    "value_div_grad_sign",
+    "gives the denominator of a / b the gradient +a/b^2",
+    "d(a/b)/db = -a/b^2: keep the minus sign.",
+    div_sign=True,
+)
+_bug(
+    "value_no_reflected_ops",
+    "has no __radd__ or __rmul__, so 2 + a and 3 * a raise TypeError",
+    "Python calls __radd__ and __rmul__ when the number is on the left: define them.",
+    no_reflected=True,
+)
+_bug(
+    "value_sigmoid_grad_is_y",
+    "uses sigmoid(a) itself as the derivative of sigmoid",
+    "d sigmoid(a)/da = y * (1 - y) with y = sigmoid(a).",
+    sigmoid_grad_y=True,
+)
+_bug(
+    "value_int_numbers",
+    "keeps numbers as given and seeds grads with the ints 0 and 1, as micrograd does",
+    "data and grad are Python floats: store float(data), start grad at 0.0 and seed the "
+    "output with 1.0. The output's grad is never updated after the seed, so an int 1 stays "
+    "an int.",
+    int_numbers=True,
+)
+_bug(
+    "value_grad_none_until_backward",
+    "leaves grad as None until backward() runs, like torch.Tensor.grad",
+    "Here grad starts at 0.0 for every Value, before any backward pass, and Values the output "
+    "does not depend on keep 0.0.",
+    grad_none=True,
+)
 
 
 # ------------------------------------------------------------------------------- alternatives
@@ -297,7 +392,7 @@ def _composed_value():
         __rmul__ = __mul__
 
         def __pow__(self, k):
-            return Value(self.data ** k, [(self, k * self.data ** (k - 1))])
+            return Value(self.data**k, [(self, k * self.data ** (k - 1))])
 
         def __neg__(self):
             return self * -1
@@ -309,10 +404,10 @@ def _composed_value():
             return (-self) + other
 
         def __truediv__(self, other):
-            return self * other ** -1
+            return self * other**-1
 
         def __rtruediv__(self, other):
-            return self ** -1 * other
+            return self**-1 * other
 
         def exp(self):
             return Value(math.exp(self.data), [(self, math.exp(self.data))])
@@ -322,7 +417,7 @@ def _composed_value():
 
         def tanh(self):
             t = math.tanh(self.data)
-            return Value(t, [(self, 1 - t ** 2)])
+            return Value(t, [(self, 1 - t**2)])
 
         def relu(self):
             return Value(max(self.data, 0.0), [(self, float(self.data > 0))])
@@ -357,14 +452,19 @@ def _composed_value():
     return Value
 
 
-value_composed_kahn = alternative("value_composed_kahn", "autograd.value",
-                                  "builds - and / from +, * and **, stores local derivatives and "
-                                  "orders the nodes with Kahn's algorithm")
+value_composed_kahn = alternative(
+    "value_composed_kahn",
+    "autograd.value",
+    "builds - and / from +, * and **, stores local derivatives and "
+    "orders the nodes with Kahn's algorithm",
+)
 value_composed_kahn.replaces(_composed_value())
 
-value_micrograd_iterative = alternative("value_micrograd_iterative", "autograd.value",
-                                        "keeps a _backward closure per node (micrograd style) "
-                                        "with an iterative depth-first order")
+value_micrograd_iterative = alternative(
+    "value_micrograd_iterative",
+    "autograd.value",
+    "keeps a _backward closure per node (micrograd style) with an iterative depth-first order",
+)
 value_micrograd_iterative.replaces(_engine())
 
 
@@ -432,7 +532,7 @@ def _op_objects_value():
             return math.tanh(self.inputs[0].data)
 
         def backward(self, out):
-            return ((1 - out.data ** 2) * out.grad,)
+            return ((1 - out.data**2) * out.grad,)
 
     class ReLU(Op):
         def forward(self):
@@ -494,7 +594,7 @@ def _op_objects_value():
             return self * Value._wrap(other) ** -1
 
         def __rtruediv__(self, other):
-            return Value._wrap(other) * self ** -1
+            return Value._wrap(other) * self**-1
 
         def exp(self):
             return Value._apply(Exp(self))
@@ -521,9 +621,12 @@ def _op_objects_value():
     return Value
 
 
-value_op_objects = alternative("value_op_objects", "autograd.value",
-                               "one operation class per operator with its own forward and "
-                               "backward methods; a Value keeps the operation that made it")
+value_op_objects = alternative(
+    "value_op_objects",
+    "autograd.value",
+    "one operation class per operator with its own forward and "
+    "backward methods; a Value keeps the operation that made it",
+)
 value_op_objects.replaces(_op_objects_value())
 
 
@@ -535,7 +638,7 @@ def _numpy_value():
         def __init__(self, data, _local=()):
             self.data = float(np.float64(data))
             self.grad = 0.0
-            self._local = tuple(_local)   # (input, d self / d input)
+            self._local = tuple(_local)  # (input, d self / d input)
 
         def __repr__(self):
             return f"Value(data={self.data}, grad={self.grad})"
@@ -556,8 +659,9 @@ def _numpy_value():
 
         def __mul__(self, other):
             other = Value._wrap(other)
-            return Value(np.multiply(self.data, other.data),
-                         [(self, other.data), (other, self.data)])
+            return Value(
+                np.multiply(self.data, other.data), [(self, other.data), (other, self.data)]
+            )
 
         __radd__, __rmul__ = __add__, __mul__
 
@@ -570,8 +674,10 @@ def _numpy_value():
 
         def __truediv__(self, other):
             other = Value._wrap(other)
-            return Value(self.data / other.data,
-                         [(self, 1.0 / other.data), (other, -self.data / other.data ** 2)])
+            return Value(
+                self.data / other.data,
+                [(self, 1.0 / other.data), (other, -self.data / other.data**2)],
+            )
 
         def __rtruediv__(self, other):
             return Value._wrap(other) / self
@@ -610,9 +716,11 @@ def _numpy_value():
     return Value
 
 
-value_numpy = alternative("value_numpy", "autograd.value",
-                          "computes values and local derivatives with NumPy float64 scalars "
-                          "and stores Python floats")
+value_numpy = alternative(
+    "value_numpy",
+    "autograd.value",
+    "computes values and local derivatives with NumPy float64 scalars and stores Python floats",
+)
 value_numpy.replaces(_numpy_value())
 
 
@@ -641,14 +749,20 @@ def _hollow_value(result):
     return Value
 
 
-hollow("autograd.value.zeros", "autograd.value",
-       "every operator returns Value(0.0); backward does nothing").replaces(
-    _hollow_value(lambda self: type(self)(0.0)))
-hollow("autograd.value.input", "autograd.value",
-       "every operator hands its left operand back; backward does nothing").replaces(
-    _hollow_value(lambda self: self))
+hollow(
+    "autograd.value.zeros",
+    "autograd.value",
+    "every operator returns Value(0.0); backward does nothing",
+).replaces(_hollow_value(lambda self: type(self)(0.0)))
+hollow(
+    "autograd.value.input",
+    "autograd.value",
+    "every operator hands its left operand back; backward does nothing",
+).replaces(_hollow_value(lambda self: self))
 
 
-hollow("autograd.value.no_backward", "autograd.value",
-       "computes every .data right but its backward does nothing").replaces(
-    _engine(inert_backward=True))
+hollow(
+    "autograd.value.no_backward",
+    "autograd.value",
+    "computes every .data right but its backward does nothing",
+).replaces(_engine(inert_backward=True))

@@ -10,9 +10,13 @@ import numpy as np
 from descent.catalogue import alternative, bug, hollow
 
 # --------------------------------------------------------------------- gradient_descent_1d
-gd_ascent = bug("gd_ascent", "basics.gradient_descent_1d",
-                "adds the step (w + lr * gradient), climbing the loss instead of descending",
-                hint="The gradient points uphill: w_next = w - lr * grad_fn(w).", generic="sign")
+gd_ascent = bug(
+    "gd_ascent",
+    "basics.gradient_descent_1d",
+    "adds the step (w + lr * gradient), climbing the loss instead of descending",
+    hint="The gradient points uphill: w_next = w - lr * grad_fn(w).",
+    generic="sign",
+)
 
 
 @gd_ascent.replaces
@@ -25,10 +29,13 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
-gd_without_start = bug("gd_without_start", "basics.gradient_descent_1d",
-                       "returns only the iterates after each update, leaving out w0",
-                       hint="The list holds steps + 1 values and starts with float(w0).",
-                       generic="step")
+gd_without_start = bug(
+    "gd_without_start",
+    "basics.gradient_descent_1d",
+    "returns only the iterates after each update, leaving out w0",
+    hint="The list holds steps + 1 values and starts with float(w0).",
+    generic="step",
+)
 
 
 @gd_without_start.replaces
@@ -40,9 +47,12 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
-gd_gradient_once = bug("gd_gradient_once", "basics.gradient_descent_1d",
-                       "computes the gradient once, at w0, and reuses it for every step",
-                       hint="The gradient changes as w moves: call grad_fn(w) again at each step.")
+gd_gradient_once = bug(
+    "gd_gradient_once",
+    "basics.gradient_descent_1d",
+    "computes the gradient once, at w0, and reuses it for every step",
+    hint="The gradient changes as w moves: call grad_fn(w) again at each step.",
+)
 
 
 @gd_gradient_once.replaces
@@ -56,10 +66,13 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
-gd_one_step_too_many = bug("gd_one_step_too_many", "basics.gradient_descent_1d",
-                           "makes steps + 1 updates (range(steps + 1))",
-                           hint="steps counts updates: range(steps), giving steps + 1 iterates "
-                                "with w0.", generic="step")
+gd_one_step_too_many = bug(
+    "gd_one_step_too_many",
+    "basics.gradient_descent_1d",
+    "makes steps + 1 updates (range(steps + 1))",
+    hint="steps counts updates: range(steps), giving steps + 1 iterates with w0.",
+    generic="step",
+)
 
 
 @gd_one_step_too_many.replaces
@@ -72,11 +85,13 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
-gd_stops_at_minimum = bug("gd_stops_at_minimum", "basics.gradient_descent_1d",
-                          "stops early once the gradient is (nearly) 0, returning fewer than "
-                          "steps + 1 iterates",
-                          hint="steps counts updates: there is no stopping rule, and a zero "
-                               "gradient simply leaves w where it is.")
+gd_stops_at_minimum = bug(
+    "gd_stops_at_minimum",
+    "basics.gradient_descent_1d",
+    "stops early once the gradient is (nearly) 0, returning fewer than steps + 1 iterates",
+    hint="steps counts updates: there is no stopping rule, and a zero "
+    "gradient simply leaves w where it is.",
+)
 
 
 @gd_stops_at_minimum.replaces
@@ -92,12 +107,15 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
-gd_gradient_ahead = bug("gd_gradient_ahead", "basics.gradient_descent_1d",
-                        "computes the next gradient at the end of each step, so grad_fn is also "
-                        "called at the last iterate",
-                        hint="Call grad_fn once per update, on the iterate being updated: "
-                             "steps calls in all, none at the last iterate (a gradient can be "
-                             "costly, or undefined there).")
+gd_gradient_ahead = bug(
+    "gd_gradient_ahead",
+    "basics.gradient_descent_1d",
+    "computes the next gradient at the end of each step, so grad_fn is also "
+    "called at the last iterate",
+    hint="Call grad_fn once per update, on the iterate being updated: "
+    "steps calls in all, none at the last iterate (a gradient can be "
+    "costly, or undefined there).",
+)
 
 
 @gd_gradient_ahead.replaces
@@ -111,10 +129,13 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
-gd_keeps_int_start = bug("gd_keeps_int_start", "basics.gradient_descent_1d",
-                        "puts w0 in the list as given, so an int start stays an int",
-                        hint="The list starts with float(w0): every iterate is a Python float.",
-                        generic="structure")
+gd_keeps_int_start = bug(
+    "gd_keeps_int_start",
+    "basics.gradient_descent_1d",
+    "puts w0 in the list as given, so an int start stays an int",
+    hint="The list starts with float(w0): every iterate is a Python float.",
+    generic="structure",
+)
 
 
 @gd_keeps_int_start.replaces
@@ -125,8 +146,11 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
     return out
 
 
-gd_while = alternative("gd_while", "basics.gradient_descent_1d",
-                       "a while loop over a step counter, appending to a pre-seeded list")
+gd_while = alternative(
+    "gd_while",
+    "basics.gradient_descent_1d",
+    "a while loop over a step counter, appending to a pre-seeded list",
+)
 
 
 @gd_while.replaces
@@ -142,10 +166,12 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
 # Declared first: on overshooting rates it is also what a forgotten factor 2 gives, and it
 # says only what both answers do.
 regime_overshoot_converges = bug(
-    "regime_overshoot_converges", "basics.gd_regime",
+    "regime_overshoot_converges",
+    "basics.gd_regime",
     "calls every rate with |1 - 2 a lr| < 1 'converges', overshooting ones included",
     hint="A negative factor 1 - 2 a lr means each step jumps over the minimum: that is "
-         "'oscillates' even while the jumps shrink (1 < 2 a lr <= 2).")
+    "'oscillates' even while the jumps shrink (1 < 2 a lr <= 2).",
+)
 
 
 @regime_overshoot_converges.replaces
@@ -156,11 +182,13 @@ def gd_regime(a, lr):
     return "converges" if abs(r) < 1 else "oscillates" if r == -1 else "diverges"
 
 
-regime_no_two = bug("regime_no_two", "basics.gd_regime",
-                    "uses the factor 1 - a lr, forgetting that the derivative of a (w - c)^2 is "
-                    "2 a (w - c)",
-                    hint="The gradient is 2 a (w - c), so a step multiplies the distance by "
-                         "1 - 2 a lr: compare 2 * a * lr with 1 and 2.")
+regime_no_two = bug(
+    "regime_no_two",
+    "basics.gd_regime",
+    "uses the factor 1 - a lr, forgetting that the derivative of a (w - c)^2 is 2 a (w - c)",
+    hint="The gradient is 2 a (w - c), so a step multiplies the distance by "
+    "1 - 2 a lr: compare 2 * a * lr with 1 and 2.",
+)
 
 
 @regime_no_two.replaces
@@ -171,12 +199,14 @@ def gd_regime(a, lr):
     return "converges" if x <= 1 else "oscillates" if x <= 2 else "diverges"
 
 
-regime_strict_boundaries = bug("regime_strict_boundaries", "basics.gd_regime",
-                               "uses strict comparisons, so lr = 1 / (2a) is 'oscillates' and "
-                               "lr = 1 / a 'diverges'",
-                               hint="At 2 a lr = 1 the first step lands on the minimum "
-                                    "(converges); at 2 a lr = 2 the iterate bounces forever "
-                                    "(oscillates): compare with <=.")
+regime_strict_boundaries = bug(
+    "regime_strict_boundaries",
+    "basics.gd_regime",
+    "uses strict comparisons, so lr = 1 / (2a) is 'oscillates' and lr = 1 / a 'diverges'",
+    hint="At 2 a lr = 1 the first step lands on the minimum "
+    "(converges); at 2 a lr = 2 the iterate bounces forever "
+    "(oscillates): compare with <=.",
+)
 
 
 @regime_strict_boundaries.replaces
@@ -187,11 +217,13 @@ def gd_regime(a, lr):
     return "converges" if x < 1 else "oscillates" if x < 2 else "diverges"
 
 
-regime_ignores_a = bug("regime_ignores_a", "basics.gd_regime",
-                       "keeps the thresholds lr = 0.5 and lr = 1 of the a = 1 example for every "
-                       "curvature",
-                       hint="The thresholds scale with the curvature: lr = 1 / (2a) and lr = 1 / a; "
-                            "compare 2 * a * lr with 1 and 2.")
+regime_ignores_a = bug(
+    "regime_ignores_a",
+    "basics.gd_regime",
+    "keeps the thresholds lr = 0.5 and lr = 1 of the a = 1 example for every curvature",
+    hint="The thresholds scale with the curvature: lr = 1 / (2a) and lr = 1 / a; "
+    "compare 2 * a * lr with 1 and 2.",
+)
 
 
 @regime_ignores_a.replaces
@@ -201,10 +233,13 @@ def gd_regime(a, lr):
     return "converges" if lr <= 0.5 else "oscillates" if lr <= 1 else "diverges"
 
 
-regime_no_validation = bug("regime_no_validation", "basics.gd_regime",
-                           "answers for a <= 0 or lr <= 0 instead of refusing them",
-                           hint="With a <= 0 there is no minimum and with lr <= 0 no descent: "
-                                "raise ValueError.", generic="validation")
+regime_no_validation = bug(
+    "regime_no_validation",
+    "basics.gd_regime",
+    "answers for a <= 0 or lr <= 0 instead of refusing them",
+    hint="With a <= 0 there is no minimum and with lr <= 0 no descent: raise ValueError.",
+    generic="validation",
+)
 
 
 @regime_no_validation.replaces
@@ -213,8 +248,9 @@ def gd_regime(a, lr):
     return "converges" if x <= 1 else "oscillates" if x <= 2 else "diverges"
 
 
-regime_from_factor = alternative("regime_from_factor", "basics.gd_regime",
-                                 "classifies the factor r = 1 - 2 a lr itself")
+regime_from_factor = alternative(
+    "regime_from_factor", "basics.gd_regime", "classifies the factor r = 1 - 2 a lr itself"
+)
 
 
 @regime_from_factor.replaces
@@ -231,12 +267,16 @@ def gd_regime(a, lr):
 def _always(label):
     def gd_regime(a, lr):
         return label
+
     return gd_regime
 
 
 for _label in ("converges", "oscillates", "diverges"):
-    hollow(f"basics.gd_regime.always_{_label}", "basics.gd_regime",
-           f"returns '{_label}' for every rate").replaces(_always(_label))
+    hollow(
+        f"basics.gd_regime.always_{_label}",
+        "basics.gd_regime",
+        f"returns '{_label}' for every rate",
+    ).replaces(_always(_label))
 
 
 # ============================================================ alternatives in other styles
@@ -250,8 +290,11 @@ class GradientDescent:
         return self.w
 
 
-gd_optimizer_object = alternative("gd_optimizer_object", "basics.gradient_descent_1d",
-                                  "a GradientDescent object whose step method updates w")
+gd_optimizer_object = alternative(
+    "gd_optimizer_object",
+    "basics.gradient_descent_1d",
+    "a GradientDescent object whose step method updates w",
+)
 
 
 @gd_optimizer_object.replaces
@@ -261,8 +304,9 @@ def gradient_descent_1d(grad_fn, w0, lr, steps):
 
 
 # NumPy: the iterates kept in a float64 array, handed back as Python floats.
-gd_numpy = alternative("gd_numpy", "basics.gradient_descent_1d",
-                       "keeps the iterates in a NumPy float64 array")
+gd_numpy = alternative(
+    "gd_numpy", "basics.gradient_descent_1d", "keeps the iterates in a NumPy float64 array"
+)
 
 
 @gd_numpy.replaces

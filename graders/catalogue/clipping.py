@@ -26,10 +26,14 @@ def _scale(max_norm, total, eps=1e-6):
 
 # ------------------------------------------------------------------------------ clip_grad_norm
 clip_per_tensor = bug(
-    "clip_per_tensor", "clipping.clip_grad_norm",
+    "clip_per_tensor",
+    "clipping.clip_grad_norm",
     "clips each tensor by its own norm instead of one global norm",
     hint="Compute one norm over all tensors together (as if concatenated) and scale every tensor "
-         "by the same factor.", classic=True, generic="factor")
+    "by the same factor.",
+    classic=True,
+    generic="factor",
+)
 
 
 @clip_per_tensor.replaces
@@ -40,10 +44,13 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_always_rescales = bug(
-    "clip_always_rescales", "clipping.clip_grad_norm",
+    "clip_always_rescales",
+    "clipping.clip_grad_norm",
     "always rescales to max_norm, amplifying gradients below the threshold",
     hint="The scale is min(1, max_norm / (total + eps)): gradients already below max_norm are "
-         "left as they are.", generic="factor")
+    "left as they are.",
+    generic="factor",
+)
 
 
 @clip_always_rescales.replaces
@@ -53,9 +60,11 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_returns_post_norm = bug(
-    "clip_returns_post_norm", "clipping.clip_grad_norm",
+    "clip_returns_post_norm",
+    "clipping.clip_grad_norm",
     "returns the norm after clipping instead of before",
-    hint="Return the total norm measured before clipping (what you compared with max_norm).")
+    hint="Return the total norm measured before clipping (what you compared with max_norm).",
+)
 
 
 @clip_returns_post_norm.replaces
@@ -66,10 +75,13 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_sum_of_norms = bug(
-    "clip_sum_of_norms", "clipping.clip_grad_norm",
+    "clip_sum_of_norms",
+    "clipping.clip_grad_norm",
     "adds up the per-tensor norms instead of taking the norm of all elements",
     hint="The global 2-norm is sqrt(sum of all squares), which is smaller than the sum of the "
-         "per-tensor norms.", generic="factor")
+    "per-tensor norms.",
+    generic="factor",
+)
 
 
 @clip_sum_of_norms.replaces
@@ -79,9 +91,11 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_ignores_norm_type = bug(
-    "clip_ignores_norm_type", "clipping.clip_grad_norm",
+    "clip_ignores_norm_type",
+    "clipping.clip_grad_norm",
     "always measures the 2-norm, whatever norm_type is (the inf norm included)",
-    hint="Use norm_type: the p-norm is (sum |g|^p)^(1/p), and for p = inf the largest |g|.")
+    hint="Use norm_type: the p-norm is (sum |g|^p)^(1/p), and for p = inf the largest |g|.",
+)
 
 
 @clip_ignores_norm_type.replaces
@@ -91,10 +105,12 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_inf_by_formula = bug(
-    "clip_inf_by_formula", "clipping.clip_grad_norm",
+    "clip_inf_by_formula",
+    "clipping.clip_grad_norm",
     "feeds norm_type = inf into the p-norm formula instead of taking the largest |g|",
     hint="(sum |g|^p)^(1/p) breaks down for p = inf (inf^0 or 0^0): handle inf separately as "
-         "the largest absolute value.")
+    "the largest absolute value.",
+)
 
 
 @clip_inf_by_formula.replaces
@@ -104,9 +120,12 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_norm_in_place = bug(
-    "clip_norm_in_place", "clipping.clip_grad_norm",
+    "clip_norm_in_place",
+    "clipping.clip_grad_norm",
     "scales the given gradient tensors in place (g.mul_(scale)) and returns them",
-    hint="Return new tensors (g * scale); the inputs must stay unchanged.", generic="inplace")
+    hint="Return new tensors (g * scale); the inputs must stay unchanged.",
+    generic="inplace",
+)
 
 
 @clip_norm_in_place.replaces
@@ -117,10 +136,13 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_no_eps = bug(
-    "clip_no_eps", "clipping.clip_grad_norm",
+    "clip_no_eps",
+    "clipping.clip_grad_norm",
     "divides max_norm by the norm without eps",
     hint="The scale is max_norm / (total + eps); without eps the result differs for small norms "
-         "and is undefined for zero gradients.", generic="factor")
+    "and is undefined for zero gradients.",
+    generic="factor",
+)
 
 
 @clip_no_eps.replaces
@@ -130,9 +152,12 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_squared_norm = bug(
-    "clip_squared_norm", "clipping.clip_grad_norm",
+    "clip_squared_norm",
+    "clipping.clip_grad_norm",
     "compares the sum of squares (no square root) with max_norm",
-    hint="The 2-norm is the square root of the sum of squares.", generic="factor")
+    hint="The 2-norm is the square root of the sum of squares.",
+    generic="factor",
+)
 
 
 @clip_squared_norm.replaces
@@ -145,10 +170,12 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_returns_float = bug(
-    "clip_returns_float", "clipping.clip_grad_norm",
+    "clip_returns_float",
+    "clipping.clip_grad_norm",
     "returns the total norm as a Python float (.item()) instead of a 0-dim tensor",
     hint="total_norm is a 0-dim tensor with the gradients' dtype and device; do not call .item().",
-    generic="structure")
+    generic="structure",
+)
 
 
 @clip_returns_float.replaces
@@ -159,9 +186,11 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 # ----------------------------------------------------------------------------- clip_grad_value
 clip_value_one_sided = bug(
-    "clip_value_one_sided", "clipping.clip_grad_value",
+    "clip_value_one_sided",
+    "clipping.clip_grad_value",
     "only caps the positive side (min(g, clip_value))",
-    hint="Clip both sides: every element goes into [-clip_value, clip_value].")
+    hint="Clip both sides: every element goes into [-clip_value, clip_value].",
+)
 
 
 @clip_value_one_sided.replaces
@@ -170,9 +199,11 @@ def clip_grad_value(grads, clip_value):
 
 
 clip_value_loses_sign = bug(
-    "clip_value_loses_sign", "clipping.clip_grad_value",
+    "clip_value_loses_sign",
+    "clipping.clip_grad_value",
     "replaces every large |g| by +clip_value, losing the sign of negative elements",
-    hint="A large negative element becomes -clip_value: keep the sign (clamp to both bounds).")
+    hint="A large negative element becomes -clip_value: keep the sign (clamp to both bounds).",
+)
 
 
 @clip_value_loses_sign.replaces
@@ -181,10 +212,12 @@ def clip_grad_value(grads, clip_value):
 
 
 clip_value_in_place = bug(
-    "clip_value_in_place", "clipping.clip_grad_value",
+    "clip_value_in_place",
+    "clipping.clip_grad_value",
     "clamps the given tensors in place (clamp_) and returns them",
     hint="Return new tensors (torch.clamp(g, ...)); the inputs must stay unchanged.",
-    generic="inplace")
+    generic="inplace",
+)
 
 
 @clip_value_in_place.replaces
@@ -194,8 +227,10 @@ def clip_grad_value(grads, clip_value):
 
 # ------------------------------------------------------------------------------- alternatives
 clip_norm_of_norms = alternative(
-    "clip_norm_of_norms", "clipping.clip_grad_norm",
-    "takes the norm of the per-tensor norms with torch.linalg.vector_norm (PyTorch's way)")
+    "clip_norm_of_norms",
+    "clipping.clip_grad_norm",
+    "takes the norm of the per-tensor norms with torch.linalg.vector_norm (PyTorch's way)",
+)
 
 
 @clip_norm_of_norms.replaces
@@ -207,8 +242,10 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_norm_concatenated = alternative(
-    "clip_norm_concatenated", "clipping.clip_grad_norm",
-    "flattens and concatenates every gradient into one vector, then uses minimum for the scale")
+    "clip_norm_concatenated",
+    "clipping.clip_grad_norm",
+    "flattens and concatenates every gradient into one vector, then uses minimum for the scale",
+)
 
 
 @clip_norm_concatenated.replaces
@@ -223,8 +260,10 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 clip_value_where = alternative(
-    "clip_value_where", "clipping.clip_grad_value",
-    "clips with maximum and minimum against constant tensors")
+    "clip_value_where",
+    "clipping.clip_grad_value",
+    "clips with maximum and minimum against constant tensors",
+)
 
 
 @clip_value_where.replaces
@@ -255,8 +294,11 @@ class NormClipper:
         return [g * factor if factor < 1 else g.clone() for g in grads]
 
 
-clip_norm_object = alternative("clip_norm_object", "clipping.clip_grad_norm",
-                               "a NormClipper object whose clip method keeps the total norm")
+clip_norm_object = alternative(
+    "clip_norm_object",
+    "clipping.clip_grad_norm",
+    "a NormClipper object whose clip method keeps the total norm",
+)
 
 
 @clip_norm_object.replaces
@@ -267,11 +309,16 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 
 # NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
-clip_value_numpy = alternative("clip_value_numpy", "clipping.clip_grad_value",
-                               "clips with np.clip and converts back")
+clip_value_numpy = alternative(
+    "clip_value_numpy", "clipping.clip_grad_value", "clips with np.clip and converts back"
+)
 
 
 @clip_value_numpy.replaces
 def clip_grad_value(grads, clip_value):
-    return [torch.from_numpy(np.clip(g.detach().cpu().numpy(), -clip_value, clip_value))
-            .to(dtype=g.dtype, device=g.device) for g in grads]
+    return [
+        torch.from_numpy(np.clip(g.detach().cpu().numpy(), -clip_value, clip_value)).to(
+            dtype=g.dtype, device=g.device
+        )
+        for g in grads
+    ]

@@ -20,15 +20,20 @@ ever hands back the reference's own label.
 from __future__ import annotations
 
 import random as _random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from descent.catalogue import hollow
 from descent.exercises import EXERCISES
 
-HANDWRITTEN = {"autograd.value", "train.train_classifier", "diagnostics.diagnose_loss_curve",
-               "basics.gd_regime"}
+HANDWRITTEN = {
+    "autograd.value",
+    "train.train_classifier",
+    "diagnostics.diagnose_loss_curve",
+    "basics.gd_regime",
+}
 SEED = 20261122
 
 
@@ -38,8 +43,9 @@ def _leaves(value: Any) -> list:
         return [leaf for item in value for leaf in _leaves(item)]
     if isinstance(value, dict):
         return [leaf for item in value.values() for leaf in _leaves(item)]
-    if isinstance(value, torch.Tensor) or (isinstance(value, (int, float))
-                                           and not isinstance(value, bool)):
+    if isinstance(value, torch.Tensor) or (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+    ):
         return [value]
     return []
 
@@ -47,8 +53,11 @@ def _leaves(value: Any) -> list:
 def _rebuild(value: Any, leaf: Callable[[Any], Any]) -> Any:
     """``value`` with every tensor, number and bool replaced by ``leaf(it)``."""
     if isinstance(value, tuple):
-        return type(value)(*(_rebuild(v, leaf) for v in value)) if hasattr(value, "_fields") \
+        return (
+            type(value)(*(_rebuild(v, leaf) for v in value))
+            if hasattr(value, "_fields")
             else tuple(_rebuild(v, leaf) for v in value)
+        )
     if isinstance(value, list):
         return [_rebuild(v, leaf) for v in value]
     if isinstance(value, dict):
@@ -64,7 +73,9 @@ def _constant(fill: float) -> Callable[[Any, list], Callable[[Any], Any]]:
             if isinstance(x, torch.Tensor):
                 return torch.full_like(x, fill)
             return type(x)(fill)
+
         return leaf
+
     return make
 
 
@@ -84,6 +95,7 @@ def _uniform(result, args):
         if isinstance(x, bool):
             return rng.random() < 0.5
         return rng.randint(0, 9) if isinstance(x, int) else rng.random()
+
     return leaf
 
 
@@ -99,6 +111,7 @@ def _handed_back(result, args):
             return False
         numbers = [a for a in given if not isinstance(a, torch.Tensor)]
         return type(x)(numbers[0]) if numbers else type(x)(0)
+
     return leaf
 
 
@@ -119,8 +132,10 @@ def _deriver(make_leaf) -> Callable:
             except Exception:  # code that computes nothing validates nothing either
                 return None
             return _rebuild(result, make_leaf(result, (args, kwargs)))
+
         hollow_fn.__name__ = hollow_fn.__qualname__ = name
         return hollow_fn
+
     return derive
 
 

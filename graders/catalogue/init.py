@@ -11,8 +11,16 @@ import torch
 
 from descent.catalogue import alternative, bug
 
-_ONE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-        "conv_transpose3d", "sigmoid")
+_ONE = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
 
 
 def _gain(nonlinearity, param=None):
@@ -33,8 +41,9 @@ def _fans(shape):
 
 
 def _uniform(shape, bound, generator, dtype, device):
-    return (2 * torch.rand(tuple(shape), generator=generator, dtype=dtype, device=device) - 1) \
-        * bound
+    return (
+        2 * torch.rand(tuple(shape), generator=generator, dtype=dtype, device=device) - 1
+    ) * bound
 
 
 def _normal(shape, std, generator, dtype, device):
@@ -43,10 +52,13 @@ def _normal(shape, std, generator, dtype, device):
 
 # ------------------------------------------------------------------------------ calculate_gain
 gain_leaky_ignores_param = bug(
-    "gain_leaky_ignores_param", "init.calculate_gain",
+    "gain_leaky_ignores_param",
+    "init.calculate_gain",
     "always uses the default slope 0.01 for leaky_relu, whatever param says",
     hint="param is the negative slope: gain = sqrt(2 / (1 + param^2)), with 0.01 only when "
-         "param is None.", generic="validation")
+    "param is None.",
+    generic="validation",
+)
 
 
 @gain_leaky_ignores_param.replaces
@@ -55,9 +67,11 @@ def calculate_gain(nonlinearity, param=None):
 
 
 gain_leaky_slope_not_squared = bug(
-    "gain_leaky_slope_not_squared", "init.calculate_gain",
+    "gain_leaky_slope_not_squared",
+    "init.calculate_gain",
     "computes the leaky_relu gain as sqrt(2 / (1 + slope)) without squaring the slope",
-    hint="The variance kept by leaky ReLU is (1 + slope^2) / 2: gain = sqrt(2 / (1 + slope^2)).")
+    hint="The variance kept by leaky ReLU is (1 + slope^2) / 2: gain = sqrt(2 / (1 + slope^2)).",
+)
 
 
 @gain_leaky_slope_not_squared.replaces
@@ -68,9 +82,11 @@ def calculate_gain(nonlinearity, param=None):
 
 
 gain_leaky_default_zero = bug(
-    "gain_leaky_default_zero", "init.calculate_gain",
+    "gain_leaky_default_zero",
+    "init.calculate_gain",
     "treats a missing leaky_relu slope as 0, giving sqrt(2) instead of sqrt(2 / 1.0001)",
-    hint="With param=None the slope is PyTorch's default 0.01.")
+    hint="With param=None the slope is PyTorch's default 0.01.",
+)
 
 
 @gain_leaky_default_zero.replaces
@@ -79,9 +95,11 @@ def calculate_gain(nonlinearity, param=None):
 
 
 gain_tanh_is_one = bug(
-    "gain_tanh_is_one", "init.calculate_gain",
+    "gain_tanh_is_one",
+    "init.calculate_gain",
     "gives tanh a gain of 1, like sigmoid",
-    hint="PyTorch's gain for tanh is 5/3.")
+    hint="PyTorch's gain for tanh is 5/3.",
+)
 
 
 @gain_tanh_is_one.replaces
@@ -90,9 +108,11 @@ def calculate_gain(nonlinearity, param=None):
 
 
 gain_selu_as_relu = bug(
-    "gain_selu_as_relu", "init.calculate_gain",
+    "gain_selu_as_relu",
+    "init.calculate_gain",
     "gives selu the ReLU gain sqrt(2)",
-    hint="PyTorch's gain for selu is 3/4.")
+    hint="PyTorch's gain for selu is 3/4.",
+)
 
 
 @gain_selu_as_relu.replaces
@@ -101,10 +121,12 @@ def calculate_gain(nonlinearity, param=None):
 
 
 gain_unknown_is_one = bug(
-    "gain_unknown_is_one", "init.calculate_gain",
+    "gain_unknown_is_one",
+    "init.calculate_gain",
     "returns 1 for any name it does not know instead of raising ValueError",
     hint="An unknown nonlinearity is an error: raise ValueError rather than guessing a gain.",
-    generic="validation")
+    generic="validation",
+)
 
 
 @gain_unknown_is_one.replaces
@@ -116,9 +138,12 @@ def calculate_gain(nonlinearity, param=None):
 
 
 gain_as_tensor = bug(
-    "gain_as_tensor", "init.calculate_gain",
+    "gain_as_tensor",
+    "init.calculate_gain",
     "returns the gain as a 0-dim tensor (torch.sqrt of a tensor) instead of a float",
-    hint="Return a Python float: use math.sqrt on numbers.", generic="structure")
+    hint="Return a Python float: use math.sqrt on numbers.",
+    generic="structure",
+)
 
 
 @gain_as_tensor.replaces
@@ -128,10 +153,12 @@ def calculate_gain(nonlinearity, param=None):
 
 # -------------------------------------------------------------------------------------- fans
 fans_in_out_layout = bug(
-    "fans_in_out_layout", "init.fans",
+    "fans_in_out_layout",
+    "init.fans",
     "reads the shape as (in, out), so fan_in and fan_out are swapped",
     hint="PyTorch weights are (out_features, in_features, *kernel): fan_in comes from shape[1].",
-    generic="order")
+    generic="order",
+)
 
 
 @fans_in_out_layout.replaces
@@ -141,9 +168,12 @@ def fans(shape):
 
 
 fans_no_receptive_field = bug(
-    "fans_no_receptive_field", "init.fans",
+    "fans_no_receptive_field",
+    "init.fans",
     "ignores the kernel dimensions of a convolution weight",
-    hint="Multiply both fans by the receptive field, the product of shape[2:].", generic="factor")
+    hint="Multiply both fans by the receptive field, the product of shape[2:].",
+    generic="factor",
+)
 
 
 @fans_no_receptive_field.replaces
@@ -152,10 +182,13 @@ def fans(shape):
 
 
 fans_receptive_field_in_only = bug(
-    "fans_receptive_field_in_only", "init.fans",
+    "fans_receptive_field_in_only",
+    "init.fans",
     "multiplies only fan_in by the receptive field",
     hint="Each output channel also connects through the whole kernel: fan_out = shape[0] * "
-         "receptive field.", generic="factor")
+    "receptive field.",
+    generic="factor",
+)
 
 
 @fans_receptive_field_in_only.replaces
@@ -165,10 +198,12 @@ def fans(shape):
 
 
 fans_numel_based = bug(
-    "fans_numel_based", "init.fans",
+    "fans_numel_based",
+    "init.fans",
     "computes fan_in as numel / shape[0] but fan_out as shape[0] alone",
     hint="Both fans include the receptive field: fan_out = shape[0] * prod(shape[2:]).",
-    generic=("factor", "validation"))
+    generic=("factor", "validation"),
+)
 
 
 @fans_numel_based.replaces
@@ -178,9 +213,12 @@ def fans(shape):
 
 
 fans_as_tensors = bug(
-    "fans_as_tensors", "init.fans",
+    "fans_as_tensors",
+    "init.fans",
     "returns the fans as tensors (torch.prod) instead of ints",
-    hint="Return two Python ints; math.prod works on a tuple of ints.", generic="structure")
+    hint="Return two Python ints; math.prod works on a tuple of ints.",
+    generic="structure",
+)
 
 
 @fans_as_tensors.replaces
@@ -192,10 +230,12 @@ def fans(shape):
 
 # ------------------------------------------------------------------------------------ Xavier
 xavier_bound_is_std = bug(
-    "xavier_bound_is_std", "init.xavier",
+    "xavier_bound_is_std",
+    "init.xavier",
     "uses the standard deviation gain*sqrt(2/(fan_in+fan_out)) as the uniform bound",
     hint="A uniform on (-a, a) has std a/sqrt(3): the bound is a = sqrt(3) * std = "
-         "gain * sqrt(6 / (fan_in + fan_out)).")
+    "gain * sqrt(6 / (fan_in + fan_out)).",
+)
 
 
 @xavier_bound_is_std.replaces
@@ -205,9 +245,11 @@ def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device=
 
 
 xavier_normal_instead_of_uniform = bug(
-    "xavier_normal_instead_of_uniform", "init.xavier",
+    "xavier_normal_instead_of_uniform",
+    "init.xavier",
     "draws xavier_uniform from a normal with the right std",
-    hint="xavier_uniform samples U(-a, a) (torch.rand), which never exceeds the bound.")
+    hint="xavier_uniform samples U(-a, a) (torch.rand), which never exceeds the bound.",
+)
 
 
 @xavier_normal_instead_of_uniform.replaces
@@ -217,10 +259,12 @@ def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device=
 
 
 xavier_normal_std_is_bound = bug(
-    "xavier_normal_std_is_bound", "init.xavier",
+    "xavier_normal_std_is_bound",
+    "init.xavier",
     "uses sqrt(6/(fan_in+fan_out)), the uniform bound, as the normal's std",
     hint="The normal variant has std = gain * sqrt(2 / (fan_in + fan_out)); sqrt(6/...) is the "
-         "uniform variant's bound.")
+    "uniform variant's bound.",
+)
 
 
 @xavier_normal_std_is_bound.replaces
@@ -230,9 +274,11 @@ def xavier_normal(shape, gain=1.0, generator=None, dtype=torch.float32, device="
 
 
 xavier_gain_ignored = bug(
-    "xavier_gain_ignored", "init.xavier",
+    "xavier_gain_ignored",
+    "init.xavier",
     "ignores the gain argument",
-    hint="Multiply the std (and so the bound) by gain.")
+    hint="Multiply the std (and so the bound) by gain.",
+)
 
 
 @xavier_gain_ignored.replaces
@@ -248,9 +294,11 @@ def xavier_normal(shape, gain=1.0, generator=None, dtype=torch.float32, device="
 
 
 xavier_uses_fan_in_only = bug(
-    "xavier_uses_fan_in_only", "init.xavier",
+    "xavier_uses_fan_in_only",
+    "init.xavier",
     "uses 1/fan_in (LeCun) instead of 2/(fan_in + fan_out) for the variance",
-    hint="Xavier averages both fans: var = gain^2 * 2 / (fan_in + fan_out).")
+    hint="Xavier averages both fans: var = gain^2 * 2 / (fan_in + fan_out).",
+)
 
 
 @xavier_uses_fan_in_only.replaces
@@ -260,10 +308,13 @@ def xavier_normal(shape, gain=1.0, generator=None, dtype=torch.float32, device="
 
 
 xavier_global_rng = bug(
-    "xavier_global_rng", "init.xavier",
+    "xavier_global_rng",
+    "init.xavier",
     "ignores the generator and draws from the global random state",
     hint="Pass generator=generator to torch.rand / torch.randn so a seeded generator "
-         "reproduces the tensor.", generic="random")
+    "reproduces the tensor.",
+    generic="random",
+)
 
 
 @xavier_global_rng.replaces
@@ -273,9 +324,12 @@ def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device=
 
 
 xavier_hardcoded_float32 = bug(
-    "xavier_hardcoded_float32", "init.xavier",
+    "xavier_hardcoded_float32",
+    "init.xavier",
     "always returns float32, whatever dtype asks for",
-    hint="Create the tensor with dtype=dtype and device=device.", generic="dtype")
+    hint="Create the tensor with dtype=dtype and device=device.",
+    generic="dtype",
+)
 
 
 @xavier_hardcoded_float32.replaces
@@ -297,102 +351,173 @@ def _he_std(shape, a, mode, nonlinearity):
 
 
 he_uses_fan_out = bug(
-    "he_uses_fan_out", "init.kaiming",
+    "he_uses_fan_out",
+    "init.kaiming",
     "swaps the fans: divides by fan_out for mode='fan_in' (the default) and by fan_in for "
     "mode='fan_out'",
     hint="fan_in = shape[1] * receptive field and fan_out = shape[0] * receptive field; "
-         "mode='fan_in' uses the first.")
+    "mode='fan_in' uses the first.",
+)
 
 
 @he_uses_fan_out.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     _check_mode(mode)
     other = "fan_out" if mode == "fan_in" else "fan_in"
     return _normal(shape, _he_std(shape, a, other, nonlinearity), generator, dtype, device)
 
 
 @he_uses_fan_out.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     _check_mode(mode)
     other = "fan_out" if mode == "fan_in" else "fan_in"
-    return _uniform(shape, math.sqrt(3.0) * _he_std(shape, a, other, nonlinearity), generator,
-                    dtype, device)
+    return _uniform(
+        shape, math.sqrt(3.0) * _he_std(shape, a, other, nonlinearity), generator, dtype, device
+    )
 
 
 he_gain_hardcoded = bug(
-    "he_gain_hardcoded", "init.kaiming",
+    "he_gain_hardcoded",
+    "init.kaiming",
     "uses relu's gain sqrt(2) whatever the nonlinearity and slope",
     hint="Take the gain from calculate_gain(nonlinearity, a): 5/3 for tanh, "
-         "sqrt(2 / (1 + a^2)) for leaky_relu, 1 for linear.", classic=True)
+    "sqrt(2 / (1 + a^2)) for leaky_relu, 1 for linear.",
+    classic=True,
+)
 
 
 @he_gain_hardcoded.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     _check_mode(mode)
     return _normal(shape, _he_std(shape, 0.0, mode, "relu"), generator, dtype, device)
 
 
 @he_gain_hardcoded.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     _check_mode(mode)
-    return _uniform(shape, math.sqrt(3.0) * _he_std(shape, 0.0, mode, "relu"), generator,
-                    dtype, device)
+    return _uniform(
+        shape, math.sqrt(3.0) * _he_std(shape, 0.0, mode, "relu"), generator, dtype, device
+    )
 
 
 he_no_gain = bug(
-    "he_no_gain", "init.kaiming",
+    "he_no_gain",
+    "init.kaiming",
     "leaves out the gain, so std = 1/sqrt(fan) for ReLU",
     hint="He initialization for ReLU has std = sqrt(2 / fan_in): multiply by "
-         "calculate_gain(nonlinearity, a).")
+    "calculate_gain(nonlinearity, a).",
+)
 
 
 @he_no_gain.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     _check_mode(mode)
     fi, fo = _fans(tuple(shape))
     return _normal(shape, 1 / math.sqrt(fi if mode == "fan_in" else fo), generator, dtype, device)
 
 
 he_ignores_receptive_field = bug(
-    "he_ignores_receptive_field", "init.kaiming",
+    "he_ignores_receptive_field",
+    "init.kaiming",
     "takes fan_in = shape[1] for a conv weight, ignoring the kernel size",
-    hint="For (out, in, kh, kw) the fan_in is in * kh * kw.")
+    hint="For (out, in, kh, kw) the fan_in is in * kh * kw.",
+)
 
 
 @he_ignores_receptive_field.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     _check_mode(mode)
     fan = shape[1] if mode == "fan_in" else shape[0]
     return _normal(shape, _gain(nonlinearity, a) / math.sqrt(fan), generator, dtype, device)
 
 
 he_uniform_bound_is_std = bug(
-    "he_uniform_bound_is_std", "init.kaiming",
+    "he_uniform_bound_is_std",
+    "init.kaiming",
     "uses the std gain/sqrt(fan) as the uniform bound",
-    hint="The uniform bound is sqrt(3) * std = gain * sqrt(3 / fan).")
+    hint="The uniform bound is sqrt(3) * std = gain * sqrt(3 / fan).",
+)
 
 
 @he_uniform_bound_is_std.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     return _uniform(shape, _he_std(shape, a, mode, nonlinearity), generator, dtype, device)
 
 
 he_std_not_sqrt = bug(
-    "he_std_not_sqrt", "init.kaiming",
+    "he_std_not_sqrt",
+    "init.kaiming",
     "divides by fan instead of sqrt(fan) (confuses variance and std)",
-    hint="The variance is gain^2 / fan, so the std is gain / sqrt(fan).")
+    hint="The variance is gain^2 / fan, so the std is gain / sqrt(fan).",
+)
 
 
 @he_std_not_sqrt.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     _check_mode(mode)
     fi, fo = _fans(tuple(shape))
     std = _gain(nonlinearity, a) / (fi if mode == "fan_in" else fo)
@@ -400,73 +525,123 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=
 
 
 he_ignores_a = bug(
-    "he_ignores_a", "init.kaiming",
+    "he_ignores_a",
+    "init.kaiming",
     "ignores the leaky_relu slope `a` and uses the default gain",
-    hint="Pass a to the gain: calculate_gain(nonlinearity, a).")
+    hint="Pass a to the gain: calculate_gain(nonlinearity, a).",
+)
 
 
 @he_ignores_a.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     return _normal(shape, _he_std(shape, None, mode, nonlinearity), generator, dtype, device)
 
 
 he_ignores_mode = bug(
-    "he_ignores_mode", "init.kaiming",
+    "he_ignores_mode",
+    "init.kaiming",
     "always uses fan_in, even when mode='fan_out'",
-    hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.", generic="validation")
+    hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.",
+    generic="validation",
+)
 
 
 @he_ignores_mode.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     return _normal(shape, _he_std(shape, a, "fan_in", nonlinearity), generator, dtype, device)
 
 
 @he_ignores_mode.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
-    return _uniform(shape, math.sqrt(3.0) * _he_std(shape, a, "fan_in", nonlinearity),
-                    generator, dtype, device)
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
+    return _uniform(
+        shape, math.sqrt(3.0) * _he_std(shape, a, "fan_in", nonlinearity), generator, dtype, device
+    )
 
 
 he_global_rng = bug(
-    "he_global_rng", "init.kaiming",
+    "he_global_rng",
+    "init.kaiming",
     "reseeds the global random state with torch.manual_seed instead of using the generator",
     hint="Draw from generator (torch.randn(..., generator=generator)); never touch the global "
-         "seed.", generic="random")
+    "seed.",
+    generic="random",
+)
 
 
 @he_global_rng.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     torch.manual_seed(0)
     return _normal(shape, _he_std(shape, a, mode, nonlinearity), None, dtype, device)
 
 
 he_uniform_fills_empty = bug(
-    "he_uniform_fills_empty", "init.kaiming",
+    "he_uniform_fills_empty",
+    "init.kaiming",
     "fills torch.empty(shape) in place, as nn.init does, so dtype and device are ignored",
     hint="torch.empty(shape) is float32 on the CPU whatever you were asked for: pass "
-         "dtype=dtype and device=device when you create the tensor.", generic="dtype")
+    "dtype=dtype and device=device when you create the tensor.",
+    generic="dtype",
+)
 
 
 @he_uniform_fills_empty.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     bound = math.sqrt(3.0) * _he_std(shape, a, mode, nonlinearity)
     return torch.empty(tuple(shape)).uniform_(-bound, bound, generator=generator)
 
 
 # ------------------------------------------------------------------------------ alternatives
-alt_gain_table = alternative("alt_gain_table", "init.calculate_gain",
-                             "a lookup table of gains, leaky_relu computed separately")
+alt_gain_table = alternative(
+    "alt_gain_table",
+    "init.calculate_gain",
+    "a lookup table of gains, leaky_relu computed separately",
+)
 
 
 @alt_gain_table.replaces
 def calculate_gain(nonlinearity, param=None):
     table = dict.fromkeys(_ONE, 1.0)
-    table.update(tanh=5 / 3, relu=2 ** 0.5, selu=3 / 4)
+    table.update(tanh=5 / 3, relu=2**0.5, selu=3 / 4)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
@@ -477,8 +652,9 @@ def calculate_gain(nonlinearity, param=None):
     return table[nonlinearity]
 
 
-alt_fans_loop = alternative("alt_fans_loop", "init.fans",
-                            "receptive field multiplied in a loop over the kernel dimensions")
+alt_fans_loop = alternative(
+    "alt_fans_loop", "init.fans", "receptive field multiplied in a loop over the kernel dimensions"
+)
 
 
 @alt_fans_loop.replaces
@@ -493,45 +669,64 @@ def fans(shape):
 
 
 alt_xavier_inplace_samplers = alternative(
-    "alt_xavier_inplace_samplers", "init.xavier",
-    "fills a fresh tensor with Tensor.uniform_ / Tensor.normal_ and the generator")
+    "alt_xavier_inplace_samplers",
+    "init.xavier",
+    "fills a fresh tensor with Tensor.uniform_ / Tensor.normal_ and the generator",
+)
 
 
 @alt_xavier_inplace_samplers.replaces
 def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device="cpu"):
     fi, fo = _fans(tuple(shape))
     a = gain * math.sqrt(6.0 / (fi + fo))
-    return torch.empty(tuple(shape), dtype=dtype, device=device).uniform_(-a, a,
-                                                                         generator=generator)
+    return torch.empty(tuple(shape), dtype=dtype, device=device).uniform_(
+        -a, a, generator=generator
+    )
 
 
 @alt_xavier_inplace_samplers.replaces
 def xavier_normal(shape, gain=1.0, generator=None, dtype=torch.float32, device="cpu"):
     fi, fo = _fans(tuple(shape))
     std = gain * math.sqrt(2.0 / (fi + fo))
-    return torch.empty(tuple(shape), dtype=dtype, device=device).normal_(0.0, std,
-                                                                        generator=generator)
+    return torch.empty(tuple(shape), dtype=dtype, device=device).normal_(
+        0.0, std, generator=generator
+    )
 
 
 alt_kaiming_other_draws = alternative(
-    "alt_kaiming_other_draws", "init.kaiming",
-    "draws in float64 and converts, with the uniform built as bound - 2*bound*rand")
+    "alt_kaiming_other_draws",
+    "init.kaiming",
+    "draws in float64 and converts, with the uniform built as bound - 2*bound*rand",
+)
 
 
 @alt_kaiming_other_draws.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(mode)
     std = _he_std(shape, a, mode, nonlinearity)
-    z = torch.empty(tuple(shape), dtype=torch.float64, device=device).normal_(
-        generator=generator)
+    z = torch.empty(tuple(shape), dtype=torch.float64, device=device).normal_(generator=generator)
     return (z * std).to(dtype)
 
 
 @alt_kaiming_other_draws.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(mode)
     bound = math.sqrt(3.0) * _he_std(shape, a, mode, nonlinearity)
@@ -567,28 +762,47 @@ class KaimingInit:
         return (2 * u - 1) * bound
 
 
-kaiming_initializer_object = alternative("kaiming_initializer_object", "init.kaiming",
-                                         "a KaimingInit object with fan, std, normal and "
-                                         "uniform methods")
+kaiming_initializer_object = alternative(
+    "kaiming_initializer_object",
+    "init.kaiming",
+    "a KaimingInit object with fan, std, normal and uniform methods",
+)
 
 
 @kaiming_initializer_object.replaces
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                   dtype=torch.float32, device="cpu"):
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     return KaimingInit(a, mode, nonlinearity).normal(shape, generator, dtype, device)
 
 
 @kaiming_initializer_object.replaces
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None,
-                    dtype=torch.float32, device="cpu"):
+def kaiming_uniform(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
     return KaimingInit(a, mode, nonlinearity).uniform(shape, generator, dtype, device)
 
 
 # NumPy bridged to tensors: the draws come from torch's generator (so they are reproducible),
 # the arithmetic is NumPy's, and the result goes back in the asked dtype and device.
-xavier_numpy = alternative("xavier_numpy", "init.xavier",
-                           "scales torch's uniform and normal draws in NumPy (np.prod for the "
-                           "receptive field) and converts back")
+xavier_numpy = alternative(
+    "xavier_numpy",
+    "init.xavier",
+    "scales torch's uniform and normal draws in NumPy (np.prod for the "
+    "receptive field) and converts back",
+)
 
 
 def _xavier_std_numpy(shape, gain):

@@ -23,9 +23,13 @@ def _sigmoid(x):
 
 
 # ---------------------------------------------------------------------------------------- MSE
-mse_sum = bug("mse_sum", "losses.mse", "sums the squared errors instead of averaging them",
-              hint="The loss is the mean over every element: divide the sum by pred.numel().",
-              generic="sum-mean")
+mse_sum = bug(
+    "mse_sum",
+    "losses.mse",
+    "sums the squared errors instead of averaging them",
+    hint="The loss is the mean over every element: divide the sum by pred.numel().",
+    generic="sum-mean",
+)
 
 
 @mse_sum.replaces
@@ -40,9 +44,13 @@ def mse_backward(dloss, cache):
     return dloss * 2 * diff
 
 
-mse_grad_no_2 = bug("mse_grad_no_2", "losses.mse", "drops the factor 2 of d/dx x^2 in the backward",
-                    hint="The derivative of d^2 is 2d: the gradient is 2*(pred - target)/numel.",
-                    generic="factor")
+mse_grad_no_2 = bug(
+    "mse_grad_no_2",
+    "losses.mse",
+    "drops the factor 2 of d/dx x^2 in the backward",
+    hint="The derivative of d^2 is 2d: the gradient is 2*(pred - target)/numel.",
+    generic="factor",
+)
 
 
 @mse_grad_no_2.replaces
@@ -51,10 +59,14 @@ def mse_backward(dloss, cache):
     return dloss * diff / diff.numel()
 
 
-mse_grad_div_batch = bug("mse_grad_div_batch", "losses.mse",
-                         "divides the gradient by the batch size N instead of by every element",
-                         hint="The forward averages over all N*D elements, so the backward "
-                              "divides by pred.numel(), not by pred.shape[0].", generic="sum-mean")
+mse_grad_div_batch = bug(
+    "mse_grad_div_batch",
+    "losses.mse",
+    "divides the gradient by the batch size N instead of by every element",
+    hint="The forward averages over all N*D elements, so the backward "
+    "divides by pred.numel(), not by pred.shape[0].",
+    generic="sum-mean",
+)
 
 
 @mse_grad_div_batch.replaces
@@ -63,11 +75,13 @@ def mse_backward(dloss, cache):
     return dloss * 2 * diff / diff.shape[0]
 
 
-mse_ignores_upstream = bug("mse_ignores_upstream", "losses.mse",
-                           "returns the local derivative without multiplying by the upstream "
-                           "gradient", hint="Multiply the local derivative by dloss: the chain "
-                                            "rule needs the gradient that flows in.",
-                                            generic="factor")
+mse_ignores_upstream = bug(
+    "mse_ignores_upstream",
+    "losses.mse",
+    "returns the local derivative without multiplying by the upstream gradient",
+    hint="Multiply the local derivative by dloss: the chain rule needs the gradient that flows in.",
+    generic="factor",
+)
 
 
 @mse_ignores_upstream.replaces
@@ -76,9 +90,13 @@ def mse_backward(dloss, cache):
     return 2 * diff / diff.numel()
 
 
-mse_float32 = bug("mse_float32", "losses.mse", "builds its result in a hard-coded float32",
-                  hint="Keep the input's dtype: no dtype=torch.float32 or .float() in your code.",
-                  generic=("precision", "dtype"))
+mse_float32 = bug(
+    "mse_float32",
+    "losses.mse",
+    "builds its result in a hard-coded float32",
+    hint="Keep the input's dtype: no dtype=torch.float32 or .float() in your code.",
+    generic=("precision", "dtype"),
+)
 
 
 @mse_float32.replaces
@@ -94,10 +112,13 @@ def mse_backward(dloss, cache):
 
 
 # ---------------------------------------------------------------------------------------- MAE
-mae_grad_nan_at_tie = bug("mae_grad_nan_at_tie", "losses.mae",
-                          "computes the sign as d/|d|, which is NaN where pred == target",
-                          hint="Use torch.sign (0 at 0) rather than d / d.abs(), which divides "
-                               "0 by 0 at a tie.", generic="stability")
+mae_grad_nan_at_tie = bug(
+    "mae_grad_nan_at_tie",
+    "losses.mae",
+    "computes the sign as d/|d|, which is NaN where pred == target",
+    hint="Use torch.sign (0 at 0) rather than d / d.abs(), which divides 0 by 0 at a tie.",
+    generic="stability",
+)
 
 
 @mae_grad_nan_at_tie.replaces
@@ -106,10 +127,13 @@ def mae_backward(dloss, cache):
     return dloss * (diff / diff.abs()) / diff.numel()
 
 
-mae_grad_one_at_tie = bug("mae_grad_one_at_tie", "losses.mae",
-                          "takes the subgradient at a tie as +1 (d >= 0)",
-                          hint="At pred == target the subgradient is 0 by convention, not 1.",
-                          generic="branch")
+mae_grad_one_at_tie = bug(
+    "mae_grad_one_at_tie",
+    "losses.mae",
+    "takes the subgradient at a tie as +1 (d >= 0)",
+    hint="At pred == target the subgradient is 0 by convention, not 1.",
+    generic="branch",
+)
 
 
 @mae_grad_one_at_tie.replaces
@@ -118,11 +142,14 @@ def mae_backward(dloss, cache):
     return dloss * torch.where(diff >= 0, 1.0, -1.0).to(diff.dtype) / diff.numel()
 
 
-mae_mean_over_batch = bug("mae_mean_over_batch", "losses.mae",
-                          "divides the summed absolute errors by the batch size N instead of by "
-                          "every element", hint="The mean is over all N*D elements: divide by "
-                                                "pred.numel() in the forward and the backward.",
-                                                generic="sum-mean")
+mae_mean_over_batch = bug(
+    "mae_mean_over_batch",
+    "losses.mae",
+    "divides the summed absolute errors by the batch size N instead of by every element",
+    hint="The mean is over all N*D elements: divide by "
+    "pred.numel() in the forward and the backward.",
+    generic="sum-mean",
+)
 
 
 @mae_mean_over_batch.replaces
@@ -137,10 +164,13 @@ def mae_backward(dloss, cache):
     return dloss * torch.sign(diff) / diff.shape[0]
 
 
-mae_grad_no_mean = bug("mae_grad_no_mean", "losses.mae",
-                       "returns dloss * sign(d), forgetting the 1/numel of the mean",
-                       hint="The forward is a mean, so every element's gradient carries "
-                            "1/pred.numel().", generic="sum-mean")
+mae_grad_no_mean = bug(
+    "mae_grad_no_mean",
+    "losses.mae",
+    "returns dloss * sign(d), forgetting the 1/numel of the mean",
+    hint="The forward is a mean, so every element's gradient carries 1/pred.numel().",
+    generic="sum-mean",
+)
 
 
 @mae_grad_no_mean.replaces
@@ -150,11 +180,14 @@ def mae_backward(dloss, cache):
 
 
 mae_sign_from_python_floats = bug(
-    "mae_sign_from_python_floats", "losses.mae",
+    "mae_sign_from_python_floats",
+    "losses.mae",
     "builds the sign with torch.where(d > 0, 1.0, ...) on Python numbers, which makes a "
     "float32 gradient for float64 inputs",
     hint="torch.where on Python numbers gives the default dtype (float32): use torch.sign(d), "
-         "or convert with .to(d.dtype).", generic=("precision", "dtype"))
+    "or convert with .to(d.dtype).",
+    generic=("precision", "dtype"),
+)
 
 
 @mae_sign_from_python_floats.replaces
@@ -165,11 +198,14 @@ def mae_backward(dloss, cache):
 
 
 # -------------------------------------------------------------------------------------- Huber
-huber_missing_offset = bug("huber_missing_offset", "losses.huber",
-                           "uses delta*|d| on the linear branch, without the -0.5*delta^2 offset",
-                           hint="Outside the quadratic zone the loss is delta*(|d| - 0.5*delta) "
-                                "so that both pieces meet at |d| = delta.",
-                                generic=("branch", "offset"))
+huber_missing_offset = bug(
+    "huber_missing_offset",
+    "losses.huber",
+    "uses delta*|d| on the linear branch, without the -0.5*delta^2 offset",
+    hint="Outside the quadratic zone the loss is delta*(|d| - 0.5*delta) "
+    "so that both pieces meet at |d| = delta.",
+    generic=("branch", "offset"),
+)
 
 
 @huber_missing_offset.replaces
@@ -179,10 +215,14 @@ def huber_forward(pred, target, delta=1.0):
     return per.mean(), (diff, delta)
 
 
-huber_is_smoothl1 = bug("huber_is_smoothl1", "losses.huber",
-                        "implements SmoothL1 (Huber divided by delta) instead of Huber",
-                        hint="SmoothL1 divides by delta; Huber does not. They agree only for "
-                             "delta = 1: test your code with another delta.", generic="factor")
+huber_is_smoothl1 = bug(
+    "huber_is_smoothl1",
+    "losses.huber",
+    "implements SmoothL1 (Huber divided by delta) instead of Huber",
+    hint="SmoothL1 divides by delta; Huber does not. They agree only for "
+    "delta = 1: test your code with another delta.",
+    generic="factor",
+)
 
 
 @huber_is_smoothl1.replaces
@@ -199,9 +239,12 @@ def huber_backward(dloss, cache):
 
 
 huber_backward_ignores_delta = bug(
-    "huber_backward_ignores_delta", "losses.huber",
+    "huber_backward_ignores_delta",
+    "losses.huber",
     "uses sign(d) instead of delta*sign(d) on the linear branch of the backward",
-    hint="The slope of delta*(|d| - delta/2) is delta*sign(d).", generic="branch")
+    hint="The slope of delta*(|d| - delta/2) is delta*sign(d).",
+    generic="branch",
+)
 
 
 @huber_backward_ignores_delta.replaces
@@ -211,10 +254,12 @@ def huber_backward(dloss, cache):
 
 
 huber_backward_grad_per_argument = bug(
-    "huber_backward_grad_per_argument", "losses.huber",
-    "returns (dpred, None, None), one gradient per forward argument as in "
-    "torch.autograd.Function", hint="Return the gradient with respect to pred alone: target "
-                                    "and delta get no gradient slot.", generic="structure")
+    "huber_backward_grad_per_argument",
+    "losses.huber",
+    "returns (dpred, None, None), one gradient per forward argument as in torch.autograd.Function",
+    hint="Return the gradient with respect to pred alone: target and delta get no gradient slot.",
+    generic="structure",
+)
 
 
 @huber_backward_grad_per_argument.replaces
@@ -225,11 +270,14 @@ def huber_backward(dloss, cache):
 
 
 # ------------------------------------------------------------------------------ BCE (logits)
-bce_naive_log_sigmoid = bug("bce_naive_log_sigmoid", "losses.bce_with_logits",
-                            "takes log(sigmoid(z)) and log(1 - sigmoid(z)) directly",
-                            hint="sigmoid saturates to exactly 0 or 1 in float32 for |z| of a "
-                                 "few tens, and log(0) = -inf: use softplus forms instead.",
-                                 generic="stability")
+bce_naive_log_sigmoid = bug(
+    "bce_naive_log_sigmoid",
+    "losses.bce_with_logits",
+    "takes log(sigmoid(z)) and log(1 - sigmoid(z)) directly",
+    hint="sigmoid saturates to exactly 0 or 1 in float32 for |z| of a "
+    "few tens, and log(0) = -inf: use softplus forms instead.",
+    generic="stability",
+)
 
 
 @bce_naive_log_sigmoid.replaces
@@ -240,10 +288,14 @@ def bce_with_logits_forward(logits, target, pos_weight=None):
     return per.mean(), (logits, target, pw)
 
 
-bce_clamped_probs = bug("bce_clamped_probs", "losses.bce_with_logits",
-                        "clamps the probabilities to [1e-7, 1 - 1e-7] before the log",
-                        hint="Clamping caps the loss (about 16) where the true value is much "
-                             "larger; the softplus form needs no clamp.", generic="stability")
+bce_clamped_probs = bug(
+    "bce_clamped_probs",
+    "losses.bce_with_logits",
+    "clamps the probabilities to [1e-7, 1 - 1e-7] before the log",
+    hint="Clamping caps the loss (about 16) where the true value is much "
+    "larger; the softplus form needs no clamp.",
+    generic="stability",
+)
 
 
 @bce_clamped_probs.replaces
@@ -255,10 +307,13 @@ def bce_with_logits_forward(logits, target, pos_weight=None):
 
 
 bce_pos_weight_on_negatives = bug(
-    "bce_pos_weight_on_negatives", "losses.bce_with_logits",
+    "bce_pos_weight_on_negatives",
+    "losses.bce_with_logits",
     "multiplies both terms of the loss by pos_weight",
     hint="pos_weight scales only the positive term t*log(p); the (1-t)*log(1-p) term keeps "
-         "weight 1.", generic="branch")
+    "weight 1.",
+    generic="branch",
+)
 
 
 @bce_pos_weight_on_negatives.replaces
@@ -275,10 +330,12 @@ def bce_with_logits_backward(dloss, cache):
 
 
 bce_grad_ignores_pos_weight = bug(
-    "bce_grad_ignores_pos_weight", "losses.bce_with_logits",
+    "bce_grad_ignores_pos_weight",
+    "losses.bce_with_logits",
     "returns sigmoid(z) - t as the gradient even when pos_weight is given",
     hint="With pos_weight the gradient is -pos_weight*t*sigmoid(-z) + (1-t)*sigmoid(z).",
-    generic="branch")
+    generic="branch",
+)
 
 
 @bce_grad_ignores_pos_weight.replaces
@@ -287,11 +344,14 @@ def bce_with_logits_backward(dloss, cache):
     return dloss * (_sigmoid(logits) - target) / logits.numel()
 
 
-bce_grad_no_mean = bug("bce_grad_no_mean", "losses.bce_with_logits",
-                       "returns the per-element gradient without the 1/numel of the mean",
-                       hint="The loss averages over every element, so the gradient is "
-                            "(sigmoid(z) - t) / logits.numel() (with pos_weight as documented).",
-                            generic="sum-mean")
+bce_grad_no_mean = bug(
+    "bce_grad_no_mean",
+    "losses.bce_with_logits",
+    "returns the per-element gradient without the 1/numel of the mean",
+    hint="The loss averages over every element, so the gradient is "
+    "(sigmoid(z) - t) / logits.numel() (with pos_weight as documented).",
+    generic="sum-mean",
+)
 
 
 @bce_grad_no_mean.replaces
@@ -301,11 +361,14 @@ def bce_with_logits_backward(dloss, cache):
 
 
 bce_backward_grad_per_argument = bug(
-    "bce_backward_grad_per_argument", "losses.bce_with_logits",
+    "bce_backward_grad_per_argument",
+    "losses.bce_with_logits",
     "returns (dlogits, None, None), one gradient per forward argument as in "
-    "torch.autograd.Function", hint="Return the gradient with respect to logits alone, not "
-                                    "a tuple with slots for target and pos_weight.",
-                                    generic="structure")
+    "torch.autograd.Function",
+    hint="Return the gradient with respect to logits alone, not "
+    "a tuple with slots for target and pos_weight.",
+    generic="structure",
+)
 
 
 @bce_backward_grad_per_argument.replaces
@@ -316,10 +379,14 @@ def bce_with_logits_backward(dloss, cache):
 
 
 # -------------------------------------------------------------------------------- log-softmax
-logsoftmax_naive = bug("logsoftmax_naive", "losses.log_softmax",
-                       "computes log(exp(x) / sum(exp(x))) without subtracting the maximum",
-                       hint="Subtract the maximum along dim first; exp of a large logit "
-                            "overflows to inf.", classic=True, generic="stability")
+logsoftmax_naive = bug(
+    "logsoftmax_naive",
+    "losses.log_softmax",
+    "computes log(exp(x) / sum(exp(x))) without subtracting the maximum",
+    hint="Subtract the maximum along dim first; exp of a large logit overflows to inf.",
+    classic=True,
+    generic="stability",
+)
 
 
 @logsoftmax_naive.replaces
@@ -329,10 +396,12 @@ def log_softmax_forward(x, dim=-1):
 
 
 logsoftmax_backward_no_sum = bug(
-    "logsoftmax_backward_no_sum", "losses.log_softmax",
+    "logsoftmax_backward_no_sum",
+    "losses.log_softmax",
     "returns dy - softmax * dy, forgetting that each output depends on the whole row",
     hint="The backward is dy - softmax(x) * sum(dy, dim, keepdim=True): sum the upstream "
-         "gradient over the row.")
+    "gradient over the row.",
+)
 
 
 @logsoftmax_backward_no_sum.replaces
@@ -341,9 +410,12 @@ def log_softmax_backward(dy, cache):
     return dy - torch.exp(y) * dy
 
 
-logsoftmax_last_dim_only = bug("logsoftmax_last_dim_only", "losses.log_softmax",
-                               "ignores `dim` and always normalizes the last dimension",
-                               hint="Pass dim to every reduction (amax, sum) instead of -1.")
+logsoftmax_last_dim_only = bug(
+    "logsoftmax_last_dim_only",
+    "losses.log_softmax",
+    "ignores `dim` and always normalizes the last dimension",
+    hint="Pass dim to every reduction (amax, sum) instead of -1.",
+)
 
 
 @logsoftmax_last_dim_only.replaces
@@ -354,9 +426,12 @@ def log_softmax_forward(x, dim=-1):
 
 
 logsoftmax_backward_grad_per_argument = bug(
-    "logsoftmax_backward_grad_per_argument", "losses.log_softmax",
+    "logsoftmax_backward_grad_per_argument",
+    "losses.log_softmax",
     "returns (dx, None), a gradient slot for dim as torch.autograd.Function asks",
-    hint="Only x is differentiable: return dx alone.", generic="structure")
+    hint="Only x is differentiable: return dx alone.",
+    generic="structure",
+)
 
 
 @logsoftmax_backward_grad_per_argument.replaces
@@ -377,10 +452,14 @@ def _ce_parts(logits, target, weight, label_smoothing, smooth_den):
     return logp, w, q
 
 
-ce_no_max_subtraction = bug("ce_no_max_subtraction", "losses.cross_entropy",
-                            "computes the softmax without subtracting the row maximum",
-                            hint="exp(1000) overflows: subtract each row's maximum before exp "
-                                 "(it cancels in the result).", classic=True, generic="stability")
+ce_no_max_subtraction = bug(
+    "ce_no_max_subtraction",
+    "losses.cross_entropy",
+    "computes the softmax without subtracting the row maximum",
+    hint="exp(1000) overflows: subtract each row's maximum before exp (it cancels in the result).",
+    classic=True,
+    generic="stability",
+)
 
 
 @ce_no_max_subtraction.replaces
@@ -394,10 +473,14 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
     return -(a * logp).sum(), (logp, a)
 
 
-ce_log_of_softmax = bug("ce_log_of_softmax", "losses.cross_entropy",
-                        "takes log(softmax(x)), which is -inf once a probability underflows",
-                        hint="Compute log-softmax directly as (x - max) - log(sum(exp(x - max))) "
-                             "instead of taking the log of a softmax.", generic="stability")
+ce_log_of_softmax = bug(
+    "ce_log_of_softmax",
+    "losses.cross_entropy",
+    "takes log(softmax(x)), which is -inf once a probability underflows",
+    hint="Compute log-softmax directly as (x - max) - log(sum(exp(x - max))) "
+    "instead of taking the log of a softmax.",
+    generic="stability",
+)
 
 
 @ce_log_of_softmax.replaces
@@ -412,10 +495,13 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
     return -(a * logp).sum(), (logp, a)
 
 
-ce_sum_over_batch = bug("ce_sum_over_batch", "losses.cross_entropy",
-                        "sums the per-example losses instead of averaging them",
-                        hint="Divide by the batch size (or by the sum of the targets' weights "
-                             "when weight is given).", generic=("sum-mean", "factor"))
+ce_sum_over_batch = bug(
+    "ce_sum_over_batch",
+    "losses.cross_entropy",
+    "sums the per-example losses instead of averaging them",
+    hint="Divide by the batch size (or by the sum of the targets' weights when weight is given).",
+    generic=("sum-mean", "factor"),
+)
 
 
 @ce_sum_over_batch.replaces
@@ -425,10 +511,13 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
     return -(a * logp).sum(), (logp, a)
 
 
-ce_grad_no_div_n = bug("ce_grad_no_div_n", "losses.cross_entropy",
-                       "forgets to divide the gradient by N",
-                       hint="The loss is a mean over the batch, so its gradient carries 1/N "
-                            "(softmax - onehot)/N.", generic="sum-mean")
+ce_grad_no_div_n = bug(
+    "ce_grad_no_div_n",
+    "losses.cross_entropy",
+    "forgets to divide the gradient by N",
+    hint="The loss is a mean over the batch, so its gradient carries 1/N (softmax - onehot)/N.",
+    generic="sum-mean",
+)
 
 
 @ce_grad_no_div_n.replaces
@@ -438,10 +527,13 @@ def cross_entropy_backward(dloss, cache):
     return dloss * (torch.exp(logp) * a.sum(dim=1, keepdim=True) - a) * n
 
 
-ce_grad_sign = bug("ce_grad_sign", "losses.cross_entropy",
-                   "returns onehot - softmax (the sign is flipped)",
-                   hint="d loss / d logits = softmax - onehot: gradient descent must lower the "
-                        "true class's loss.", generic="sign")
+ce_grad_sign = bug(
+    "ce_grad_sign",
+    "losses.cross_entropy",
+    "returns onehot - softmax (the sign is flipped)",
+    hint="d loss / d logits = softmax - onehot: gradient descent must lower the true class's loss.",
+    generic="sign",
+)
 
 
 @ce_grad_sign.replaces
@@ -451,10 +543,12 @@ def cross_entropy_backward(dloss, cache):
 
 
 ce_label_smoothing_c_minus_1 = bug(
-    "ce_label_smoothing_c_minus_1", "losses.cross_entropy",
+    "ce_label_smoothing_c_minus_1",
+    "losses.cross_entropy",
     "spreads eps/(C-1) over the wrong classes and gives the true class 1 - eps",
     hint="PyTorch's smoothing puts eps/C on every class, the true one included: "
-         "q = (1-eps)*onehot + eps/C.")
+    "q = (1-eps)*onehot + eps/C.",
+)
 
 
 @ce_label_smoothing_c_minus_1.replaces
@@ -465,9 +559,11 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 
 
 ce_label_smoothing_no_uniform = bug(
-    "ce_label_smoothing_no_uniform", "losses.cross_entropy",
+    "ce_label_smoothing_no_uniform",
+    "losses.cross_entropy",
     "only scales the one-hot target by (1 - eps) and adds nothing to the other classes",
-    hint="Smoothing moves eps of the probability mass to a uniform eps/C over all classes.")
+    hint="Smoothing moves eps of the probability mass to a uniform eps/C over all classes.",
+)
 
 
 @ce_label_smoothing_no_uniform.replaces
@@ -478,10 +574,12 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 
 
 ce_weighted_mean_over_n = bug(
-    "ce_weighted_mean_over_n", "losses.cross_entropy",
+    "ce_weighted_mean_over_n",
+    "losses.cross_entropy",
     "divides the weighted loss by N instead of by the sum of the targets' weights",
     hint="With class weights PyTorch divides by sum_i weight[target[i]], not by N.",
-    generic="factor")
+    generic="factor",
+)
 
 
 @ce_weighted_mean_over_n.replaces
@@ -492,11 +590,14 @@ def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
 
 
 ce_backward_grad_per_argument = bug(
-    "ce_backward_grad_per_argument", "losses.cross_entropy",
+    "ce_backward_grad_per_argument",
+    "losses.cross_entropy",
     "returns (dlogits, None, None, None), one gradient per forward argument as in "
-    "torch.autograd.Function", hint="Return the gradient with respect to logits alone: the "
-                                    "integer targets, weight and label_smoothing get no slot.",
-                                    generic="structure")
+    "torch.autograd.Function",
+    hint="Return the gradient with respect to logits alone: the "
+    "integer targets, weight and label_smoothing get no slot.",
+    generic="structure",
+)
 
 
 @ce_backward_grad_per_argument.replaces
@@ -506,10 +607,13 @@ def cross_entropy_backward(dloss, cache):
 
 
 # ------------------------------------------------------------------------------------ focal
-focal_alpha_swapped = bug("focal_alpha_swapped", "losses.focal_loss",
-                          "gives alpha to the negatives and 1 - alpha to the positives",
-                          hint="alpha_t is alpha where the target is 1 and 1 - alpha where it "
-                               "is 0.", generic="argument")
+focal_alpha_swapped = bug(
+    "focal_alpha_swapped",
+    "losses.focal_loss",
+    "gives alpha to the negatives and 1 - alpha to the positives",
+    hint="alpha_t is alpha where the target is 1 and 1 - alpha where it is 0.",
+    generic="argument",
+)
 
 
 @focal_alpha_swapped.replaces
@@ -520,10 +624,13 @@ def focal_loss_forward(logits, target, alpha=0.25, gamma=2.0):
     return (alpha_t * _sigmoid(-u) ** gamma * _softplus(-u)).mean(), (u, s, alpha_t, gamma)
 
 
-focal_modulates_with_p_t = bug("focal_modulates_with_p_t", "losses.focal_loss",
-                               "uses p_t^gamma instead of (1 - p_t)^gamma",
-                               hint="The factor (1 - p_t)^gamma shrinks the loss of confident, "
-                                    "correct predictions; p_t^gamma does the opposite.")
+focal_modulates_with_p_t = bug(
+    "focal_modulates_with_p_t",
+    "losses.focal_loss",
+    "uses p_t^gamma instead of (1 - p_t)^gamma",
+    hint="The factor (1 - p_t)^gamma shrinks the loss of confident, "
+    "correct predictions; p_t^gamma does the opposite.",
+)
 
 
 @focal_modulates_with_p_t.replaces
@@ -534,10 +641,13 @@ def focal_loss_forward(logits, target, alpha=0.25, gamma=2.0):
     return (alpha_t * _sigmoid(u) ** gamma * _softplus(-u)).mean(), (u, s, alpha_t, gamma)
 
 
-focal_naive_log = bug("focal_naive_log", "losses.focal_loss",
-                      "computes log(p_t) from a saturating sigmoid",
-                      hint="log(sigmoid(u)) is -inf once sigmoid rounds to 0: use "
-                           "-softplus(-u) instead.", generic="stability")
+focal_naive_log = bug(
+    "focal_naive_log",
+    "losses.focal_loss",
+    "computes log(p_t) from a saturating sigmoid",
+    hint="log(sigmoid(u)) is -inf once sigmoid rounds to 0: use -softplus(-u) instead.",
+    generic="stability",
+)
 
 
 @focal_naive_log.replaces
@@ -550,38 +660,47 @@ def focal_loss_forward(logits, target, alpha=0.25, gamma=2.0):
 
 
 focal_backward_constant_factor = bug(
-    "focal_backward_constant_factor", "losses.focal_loss",
+    "focal_backward_constant_factor",
+    "losses.focal_loss",
     "treats (1 - p_t)^gamma as a constant in the backward",
     hint="The modulating factor depends on the logit too: apply the product rule to "
-         "(1 - p_t)^gamma * (-log p_t).")
+    "(1 - p_t)^gamma * (-log p_t).",
+)
 
 
 @focal_backward_constant_factor.replaces
 def focal_loss_backward(dloss, cache):
     u, s, alpha_t, gamma = cache
     neg = _sigmoid(-u)
-    return dloss * s * (-alpha_t * neg ** gamma * neg) / u.numel()
+    return dloss * s * (-alpha_t * neg**gamma * neg) / u.numel()
 
 
 focal_backward_grad_per_argument = bug(
-    "focal_backward_grad_per_argument", "losses.focal_loss",
+    "focal_backward_grad_per_argument",
+    "losses.focal_loss",
     "returns (dlogits, None, None, None), one gradient per forward argument as in "
-    "torch.autograd.Function", hint="Return the gradient with respect to logits alone, not "
-                                    "a tuple with slots for target, alpha and gamma.",
-                                    generic="structure")
+    "torch.autograd.Function",
+    hint="Return the gradient with respect to logits alone, not "
+    "a tuple with slots for target, alpha and gamma.",
+    generic="structure",
+)
 
 
 @focal_backward_grad_per_argument.replaces
 def focal_loss_backward(dloss, cache):
     u, s, alpha_t, gamma = cache
     neg = _sigmoid(-u)
-    du = -alpha_t * neg ** gamma * (gamma * _sigmoid(u) * _softplus(-u) + neg)
+    du = -alpha_t * neg**gamma * (gamma * _sigmoid(u) * _softplus(-u) + neg)
     return dloss * s * du / u.numel(), None, None, None
 
 
 # --------------------------------------------------------------------------------------- KL
-kl_reversed = bug("kl_reversed", "losses.kl_div", "computes KL(q || p) instead of KL(p || q)",
-                  hint="kl_div(log_q, p) is sum p*(log p - log q): the target p weights the sum.")
+kl_reversed = bug(
+    "kl_reversed",
+    "losses.kl_div",
+    "computes KL(q || p) instead of KL(p || q)",
+    hint="kl_div(log_q, p) is sum p*(log p - log q): the target p weights the sum.",
+)
 
 
 @kl_reversed.replaces
@@ -597,23 +716,30 @@ def kl_div_backward(dloss, cache):
     return dloss * q * (log_q - torch.log(p) + 1) / n
 
 
-kl_mean_over_elements = bug("kl_mean_over_elements", "losses.kl_div",
-                            "divides by N*C (reduction 'mean') instead of by the batch size N",
-                            hint="'batchmean' divides the total by N = log_q.shape[0] only.",
-                            generic="sum-mean")
+kl_mean_over_elements = bug(
+    "kl_mean_over_elements",
+    "losses.kl_div",
+    "divides by N*C (reduction 'mean') instead of by the batch size N",
+    hint="'batchmean' divides the total by N = log_q.shape[0] only.",
+    generic="sum-mean",
+)
 
 
 @kl_mean_over_elements.replaces
 def kl_div_forward(log_q, p):
-    plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))),
-                        torch.zeros_like(p))
+    plogp = torch.where(
+        p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))), torch.zeros_like(p)
+    )
     return (plogp - p * log_q).mean(), (p, log_q.numel())
 
 
-kl_nan_at_zero_target = bug("kl_nan_at_zero_target", "losses.kl_div",
-                            "computes p*log(p) directly, which is 0*(-inf) = NaN where p = 0",
-                            hint="Entries with p = 0 contribute 0: use torch.where or "
-                                 "torch.xlogy(p, p).", generic="stability")
+kl_nan_at_zero_target = bug(
+    "kl_nan_at_zero_target",
+    "losses.kl_div",
+    "computes p*log(p) directly, which is 0*(-inf) = NaN where p = 0",
+    hint="Entries with p = 0 contribute 0: use torch.where or torch.xlogy(p, p).",
+    generic="stability",
+)
 
 
 @kl_nan_at_zero_target.replaces
@@ -621,16 +747,20 @@ def kl_div_forward(log_q, p):
     return (p * torch.log(p) - p * log_q).sum() / log_q.shape[0], (p, log_q.shape[0])
 
 
-kl_grad_wrt_q = bug("kl_grad_wrt_q", "losses.kl_div",
-                    "differentiates with respect to q instead of log_q, returning -p / q / N",
-                    hint="The argument is log_q: d(-p * log_q)/d(log_q) = -p, so the gradient "
-                         "is -p / N (no division by q).")
+kl_grad_wrt_q = bug(
+    "kl_grad_wrt_q",
+    "losses.kl_div",
+    "differentiates with respect to q instead of log_q, returning -p / q / N",
+    hint="The argument is log_q: d(-p * log_q)/d(log_q) = -p, so the gradient "
+    "is -p / N (no division by q).",
+)
 
 
 def kl_div_forward(log_q, p):
     """The reference forward, keeping log_q in the cache for the two backward variants below."""
-    plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))),
-                        torch.zeros_like(p))
+    plogp = torch.where(
+        p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))), torch.zeros_like(p)
+    )
     return (plogp - p * log_q).sum() / log_q.shape[0], (p, log_q, log_q.shape[0])
 
 
@@ -643,11 +773,13 @@ def kl_div_backward(dloss, cache):
     return -dloss * p / torch.exp(log_q) / n
 
 
-kl_backward_also_dp = bug("kl_backward_also_dp", "losses.kl_div",
-                          "also returns the gradient with respect to the target p, "
-                          "(dlog_q, dp)",
-                          hint="Only log_q gets a gradient: return -dloss * p / N alone.",
-                          generic="structure")
+kl_backward_also_dp = bug(
+    "kl_backward_also_dp",
+    "losses.kl_div",
+    "also returns the gradient with respect to the target p, (dlog_q, dp)",
+    hint="Only log_q gets a gradient: return -dloss * p / N alone.",
+    generic="structure",
+)
 
 
 kl_backward_also_dp.replaces(kl_div_forward)
@@ -687,8 +819,9 @@ def mae_backward(dloss, cache):
     return sign * (dloss / diff.numel())
 
 
-huber_via_clamp = alternative("huber_via_clamp", "losses.huber",
-                              "splits |d| into a clamped part and the rest")
+huber_via_clamp = alternative(
+    "huber_via_clamp", "losses.huber", "splits |d| into a clamped part and the rest"
+)
 
 
 @huber_via_clamp.replaces
@@ -705,8 +838,10 @@ def huber_backward(dloss, cache):
 
 
 bce_softplus_other_form = alternative(
-    "bce_softplus_other_form", "losses.bce_with_logits",
-    "writes the loss as (1 - t)*z + (1 + (pw - 1)*t)*softplus(-z), PyTorch's form")
+    "bce_softplus_other_form",
+    "losses.bce_with_logits",
+    "writes the loss as (1 - t)*z + (1 + (pw - 1)*t)*softplus(-z), PyTorch's form",
+)
 
 
 @bce_softplus_other_form.replaces
@@ -717,9 +852,11 @@ def bce_with_logits_forward(logits, target, pos_weight=None):
     return ((1 - target) * logits + log_weight * sp).mean(), (logits, target, pw)
 
 
-ce_via_gather = alternative("ce_via_gather", "losses.cross_entropy",
-                            "uses a logsumexp written by hand, gather for the true class, and "
-                            "a separate smoothing term")
+ce_via_gather = alternative(
+    "ce_via_gather",
+    "losses.cross_entropy",
+    "uses a logsumexp written by hand, gather for the true class, and a separate smoothing term",
+)
 
 
 @ce_via_gather.replaces
@@ -756,8 +893,10 @@ def kl_div_forward(log_q, p):
 
 
 focal_via_logsigmoid_pieces = alternative(
-    "focal_via_logsigmoid_pieces", "losses.focal_loss",
-    "computes the positive and negative branches separately and selects with where")
+    "focal_via_logsigmoid_pieces",
+    "losses.focal_loss",
+    "computes the positive and negative branches separately and selects with where",
+)
 
 
 @focal_via_logsigmoid_pieces.replaces
@@ -765,8 +904,8 @@ def focal_loss_forward(logits, target, alpha=0.25, gamma=2.0):
     log_p = -_softplus(-logits)
     log_1mp = -_softplus(logits)
     p, q = torch.exp(log_p), torch.exp(log_1mp)
-    pos = -alpha * q ** gamma * log_p
-    neg = -(1 - alpha) * p ** gamma * log_1mp
+    pos = -alpha * q**gamma * log_p
+    neg = -(1 - alpha) * p**gamma * log_1mp
     loss = torch.where(target > 0.5, pos, neg).mean()
     return loss, (logits, target, alpha, gamma)
 
@@ -777,9 +916,9 @@ def focal_loss_backward(dloss, cache):
     log_p, log_1mp = -_softplus(-logits), -_softplus(logits)
     p, q = torch.exp(log_p), torch.exp(log_1mp)
     # d/dz of -(1-p)^g log p  =  g (1-p)^g p log p - (1-p)^(g+1)
-    dpos = alpha * (gamma * q ** gamma * p * log_p - q ** (gamma + 1))
+    dpos = alpha * (gamma * q**gamma * p * log_p - q ** (gamma + 1))
     # d/dz of -p^g log(1-p)   = -g p^g (1-p) log(1-p) + p^(g+1)
-    dneg = (1 - alpha) * (-gamma * p ** gamma * q * log_1mp + p ** (gamma + 1))
+    dneg = (1 - alpha) * (-gamma * p**gamma * q * log_1mp + p ** (gamma + 1))
     return dloss * torch.where(target > 0.5, dpos, dneg) / logits.numel()
 
 
@@ -814,9 +953,12 @@ class CrossEntropyLoss:
         return dloss * (self.softmax(self.logits) * self.a.sum(dim=1, keepdim=True) - self.a)
 
 
-ce_loss_object = alternative("ce_loss_object", "losses.cross_entropy",
-                             "a CrossEntropyLoss object with self.softmax, its own log_softmax "
-                             "method, forward and backward; the cache is the object")
+ce_loss_object = alternative(
+    "ce_loss_object",
+    "losses.cross_entropy",
+    "a CrossEntropyLoss object with self.softmax, its own log_softmax "
+    "method, forward and backward; the cache is the object",
+)
 
 
 @ce_loss_object.replaces
@@ -833,14 +975,15 @@ def cross_entropy_backward(dloss, cache):
 class MSELoss:
     def forward(self, pred, target):
         self.diff = pred - target
-        return (self.diff ** 2).mean()
+        return (self.diff**2).mean()
 
     def backward(self, dloss=1.0):
         return dloss * 2 * self.diff / self.diff.numel()
 
 
-mse_loss_object = alternative("mse_loss_object", "losses.mse",
-                              "an MSELoss object with forward and backward methods")
+mse_loss_object = alternative(
+    "mse_loss_object", "losses.mse", "an MSELoss object with forward and backward methods"
+)
 
 
 @mse_loss_object.replaces
@@ -855,9 +998,11 @@ def mse_backward(dloss, cache):
 
 
 # NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
-mse_numpy = alternative("mse_numpy", "losses.mse",
-                        "computes in NumPy on the CPU and converts back to the input's dtype "
-                        "and device")
+mse_numpy = alternative(
+    "mse_numpy",
+    "losses.mse",
+    "computes in NumPy on the CPU and converts back to the input's dtype and device",
+)
 
 
 @mse_numpy.replaces
@@ -874,15 +1019,19 @@ def mse_backward(dloss, cache):
     return torch.from_numpy(g).to(dtype=dtype, device=device)
 
 
-bce_numpy = alternative("bce_numpy", "losses.bce_with_logits",
-                        "computes with np.logaddexp in NumPy and converts back")
+bce_numpy = alternative(
+    "bce_numpy", "losses.bce_with_logits", "computes with np.logaddexp in NumPy and converts back"
+)
 
 
 @bce_numpy.replaces
 def bce_with_logits_forward(logits, target, pos_weight=None):
     z, t = logits.detach().cpu().numpy(), target.detach().cpu().numpy()
-    pw = 1.0 if pos_weight is None else (pos_weight.detach().cpu().numpy()
-                                         if torch.is_tensor(pos_weight) else pos_weight)
+    pw = (
+        1.0
+        if pos_weight is None
+        else (pos_weight.detach().cpu().numpy() if torch.is_tensor(pos_weight) else pos_weight)
+    )
     per = pw * t * np.logaddexp(0, -z) + (1 - t) * np.logaddexp(0, z)
     loss = torch.from_numpy(np.asarray(per.mean())).to(dtype=logits.dtype, device=logits.device)
     return loss, (z, t, pw, logits.dtype, logits.device)
@@ -891,6 +1040,6 @@ def bce_with_logits_forward(logits, target, pos_weight=None):
 @bce_numpy.replaces
 def bce_with_logits_backward(dloss, cache):
     z, t, pw, dtype, device = cache
-    sig = np.exp(-np.logaddexp(0, -z))          # sigmoid(z), stable both ways
+    sig = np.exp(-np.logaddexp(0, -z))  # sigmoid(z), stable both ways
     grad = -pw * t * (1 - sig) + (1 - t) * sig
     return torch.from_numpy(float(dloss) * grad / z.size).to(dtype=dtype, device=device)

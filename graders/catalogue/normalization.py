@@ -20,8 +20,22 @@ def _bn_backward(dy, cache):
     return dx, (dy * xhat).sum(dim=0), dy.sum(dim=0)
 
 
-def _bn(x, gamma, beta, rm, rv, training, momentum, eps, *, unbiased_norm=False,
-        biased_running=False, flip=False, eps_outside=False, keepdim=False):
+def _bn(
+    x,
+    gamma,
+    beta,
+    rm,
+    rv,
+    training,
+    momentum,
+    eps,
+    *,
+    unbiased_norm=False,
+    biased_running=False,
+    flip=False,
+    eps_outside=False,
+    keepdim=False,
+):
     n = x.shape[0]
     if training:
         mu = x.mean(dim=0, keepdim=keepdim)
@@ -43,69 +57,76 @@ def _bn(x, gamma, beta, rm, rv, training, momentum, eps, *, unbiased_norm=False,
 
 # ------------------------------------------------------------------------------- batch norm
 bn_running_var_biased = bug(
-    "bn_running_var_biased", "normalization.batchnorm",
+    "bn_running_var_biased",
+    "normalization.batchnorm",
     "updates the running variance with the biased batch variance",
     hint="The running variance uses the unbiased estimate: multiply the batch variance by "
-         "N / (N - 1) before mixing it in (normalization still uses the biased one).")
+    "N / (N - 1) before mixing it in (normalization still uses the biased one).",
+)
 
 
 @bn_running_var_biased.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
-    return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps,
-               biased_running=True)
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return _bn(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps, biased_running=True
+    )
 
 
 bn_momentum_flipped = bug(
-    "bn_momentum_flipped", "normalization.batchnorm",
+    "bn_momentum_flipped",
+    "normalization.batchnorm",
     "gives momentum to the old running value instead of the new batch (the Keras convention)",
     hint="Here running = (1 - momentum) * running + momentum * batch: momentum=0.1 means the "
-         "new batch gets weight 0.1.", generic="argument")
+    "new batch gets weight 0.1.",
+    generic="argument",
+)
 
 
 @bn_momentum_flipped.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps, flip=True)
 
 
 bn_normalize_unbiased = bug(
-    "bn_normalize_unbiased", "normalization.batchnorm",
+    "bn_normalize_unbiased",
+    "normalization.batchnorm",
     "normalizes with the unbiased batch variance (torch.var's default)",
     hint="Normalize with the biased variance (mean of squared deviations, divide by N); "
-         "torch.var needs unbiased=False / correction=0.")
+    "torch.var needs unbiased=False / correction=0.",
+)
 
 
 @bn_normalize_unbiased.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
-    return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps,
-               unbiased_norm=True)
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return _bn(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps, unbiased_norm=True
+    )
 
 
 bn_eps_outside_sqrt = bug(
-    "bn_eps_outside_sqrt", "normalization.batchnorm",
+    "bn_eps_outside_sqrt",
+    "normalization.batchnorm",
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
     hint="eps goes inside the square root: (x - mu) / sqrt(var + eps). It matters for a "
-         "feature that is almost constant.")
+    "feature that is almost constant.",
+)
 
 
 @bn_eps_outside_sqrt.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
-    return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps,
-               eps_outside=True)
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps, eps_outside=True)
 
 
 bn_eval_uses_batch_stats = bug(
-    "bn_eval_uses_batch_stats", "normalization.batchnorm",
+    "bn_eval_uses_batch_stats",
+    "normalization.batchnorm",
     "normalizes with the batch statistics in eval mode too",
-    hint="With training=False use running_mean and running_var, not the statistics of x.")
+    hint="With training=False use running_mean and running_var, not the statistics of x.",
+)
 
 
 @bn_eval_uses_batch_stats.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     y, rm, rv, cache = _bn(x, gamma, beta, running_mean, running_var, True, momentum, eps)
     if not training:
         rm, rv = running_mean.clone(), running_var.clone()
@@ -113,14 +134,15 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
 
 
 bn_eval_updates_running = bug(
-    "bn_eval_updates_running", "normalization.batchnorm",
+    "bn_eval_updates_running",
+    "normalization.batchnorm",
     "still updates the running statistics in eval mode",
-    hint="In eval mode return the running statistics unchanged.")
+    hint="In eval mode return the running statistics unchanged.",
+)
 
 
 @bn_eval_updates_running.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     y, _, _, cache = _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps)
     _, rm, rv, _ = _bn(x, gamma, beta, running_mean, running_var, True, momentum, eps)
     return y, rm, rv, cache
@@ -130,29 +152,32 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
 # declaration order on the test's own tensors, and that bug writes into running_mean/running_var,
 # so a bug tried after it sees altered inputs and is never recognised.
 bn_keepdim_statistics = bug(
-    "bn_keepdim_statistics", "normalization.batchnorm",
+    "bn_keepdim_statistics",
+    "normalization.batchnorm",
     "takes the batch statistics with keepdim=True, so the running statistics come back (1, D)",
     hint="keepdim=True is handy for broadcasting, but the running statistics must keep the "
-         "shape (D,) of running_mean and running_var: reduce with x.mean(dim=0).",
-    generic="layout")
+    "shape (D,) of running_mean and running_var: reduce with x.mean(dim=0).",
+    generic="layout",
+)
 
 
 @bn_keepdim_statistics.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps, keepdim=True)
 
 
 bn_running_in_place = bug(
-    "bn_running_in_place", "normalization.batchnorm",
+    "bn_running_in_place",
+    "normalization.batchnorm",
     "updates running_mean and running_var in place (as nn.BatchNorm1d does with its buffers)",
     hint="Return new tensors: new_mean = (1 - momentum) * running_mean + momentum * mu, "
-         "without mul_/add_ on the arguments.", generic="inplace")
+    "without mul_/add_ on the arguments.",
+    generic="inplace",
+)
 
 
 @bn_running_in_place.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     y, rm, rv, cache = _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps)
     if training:
         running_mean.copy_(rm)
@@ -161,10 +186,12 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
 
 
 bn_backward_ignores_stat_grads = bug(
-    "bn_backward_ignores_stat_grads", "normalization.batchnorm",
+    "bn_backward_ignores_stat_grads",
+    "normalization.batchnorm",
     "treats the batch mean and variance as constants in the backward pass",
     hint="In training mode mu and var depend on x: dx = (g - mean(g) - xhat * mean(g * xhat)) "
-         "/ sqrt(var + eps) with g = dy * gamma.")
+    "/ sqrt(var + eps) with g = dy * gamma.",
+)
 
 
 @bn_backward_ignores_stat_grads.replaces
@@ -174,9 +201,11 @@ def batchnorm_backward(dy, cache):
 
 
 bn_backward_ignores_var_grad = bug(
-    "bn_backward_ignores_var_grad", "normalization.batchnorm",
+    "bn_backward_ignores_var_grad",
+    "normalization.batchnorm",
     "keeps the path through the mean but drops the one through the variance",
-    hint="The variance depends on x too: the term - xhat * mean(g * xhat) is missing.")
+    hint="The variance depends on x too: the term - xhat * mean(g * xhat) is missing.",
+)
 
 
 @bn_backward_ignores_var_grad.replaces
@@ -187,9 +216,12 @@ def batchnorm_backward(dy, cache):
 
 
 bn_dgamma_not_reduced = bug(
-    "bn_dgamma_not_reduced", "normalization.batchnorm",
+    "bn_dgamma_not_reduced",
+    "normalization.batchnorm",
     "returns dgamma and dbeta of shape (N, D) without summing over the batch",
-    hint="gamma and beta have shape (D,): sum dy * xhat and dy over dim 0.", generic="reduction")
+    hint="gamma and beta have shape (D,): sum dy * xhat and dy over dim 0.",
+    generic="reduction",
+)
 
 
 @bn_dgamma_not_reduced.replaces
@@ -199,10 +231,12 @@ def batchnorm_backward(dy, cache):
 
 
 bn_dbeta_mean = bug(
-    "bn_dbeta_mean", "normalization.batchnorm",
+    "bn_dbeta_mean",
+    "normalization.batchnorm",
     "averages dgamma and dbeta over the batch instead of summing",
     hint="Each row contributes to gamma and beta: the gradients are sums over the batch.",
-    generic="sum-mean")
+    generic="sum-mean",
+)
 
 
 @bn_dbeta_mean.replaces
@@ -212,9 +246,11 @@ def batchnorm_backward(dy, cache):
 
 
 bn_eval_backward_as_train = bug(
-    "bn_eval_backward_as_train", "normalization.batchnorm",
+    "bn_eval_backward_as_train",
+    "normalization.batchnorm",
     "uses the training-mode dx formula in eval mode",
-    hint="In eval mode the statistics are constants: dx = dy * gamma / sqrt(running_var + eps).")
+    hint="In eval mode the statistics are constants: dx = dy * gamma / sqrt(running_var + eps).",
+)
 
 
 @bn_eval_backward_as_train.replaces
@@ -224,16 +260,17 @@ def batchnorm_backward(dy, cache):
 
 
 bn_var_from_squares = bug(
-    "bn_var_from_squares", "normalization.batchnorm",
+    "bn_var_from_squares",
+    "normalization.batchnorm",
     "computes the variance as mean(x^2) - mean(x)^2, which cancels catastrophically in float32",
     hint="Compute the variance from centred values, mean((x - mu)^2): subtracting two large, "
-         "nearly equal numbers loses every digit when features sit far from 0.",
-         generic="stability")
+    "nearly equal numbers loses every digit when features sit far from 0.",
+    generic="stability",
+)
 
 
 @bn_var_from_squares.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     if not training:
         return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps)
     n = x.shape[0]
@@ -241,9 +278,12 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
     var = (x * x).mean(dim=0) - mu * mu
     inv_std = torch.rsqrt(var + eps)
     xhat = (x - mu) * inv_std
-    return (gamma * xhat + beta, (1 - momentum) * running_mean + momentum * mu,
-            (1 - momentum) * running_var + momentum * var * n / (n - 1),
-            (xhat, gamma, inv_std, True))
+    return (
+        gamma * xhat + beta,
+        (1 - momentum) * running_mean + momentum * mu,
+        (1 - momentum) * running_var + momentum * var * n / (n - 1),
+        (xhat, gamma, inv_std, True),
+    )
 
 
 # ------------------------------------------------------------------------------- layer norm
@@ -257,10 +297,12 @@ def _ln(x, gamma, beta, eps, dim=-1, unbiased=False, eps_outside=False):
 
 
 ln_stats_over_batch_axis = bug(
-    "ln_stats_over_batch_axis", "normalization.layernorm",
+    "ln_stats_over_batch_axis",
+    "normalization.layernorm",
     "takes the statistics over the batch axis (dim 0), like batch norm",
     hint="Layer norm normalizes each row on its own: mean and variance over the last "
-         "dimension, keepdim=True.")
+    "dimension, keepdim=True.",
+)
 
 
 @ln_stats_over_batch_axis.replaces
@@ -269,9 +311,11 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 
 
 ln_unbiased_var = bug(
-    "ln_unbiased_var", "normalization.layernorm",
+    "ln_unbiased_var",
+    "normalization.layernorm",
     "normalizes with the unbiased variance (divides by D - 1)",
-    hint="Use the biased variance over the last dimension: divide by D.")
+    hint="Use the biased variance over the last dimension: divide by D.",
+)
 
 
 @ln_unbiased_var.replaces
@@ -280,9 +324,11 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 
 
 ln_eps_outside_sqrt = bug(
-    "ln_eps_outside_sqrt", "normalization.layernorm",
+    "ln_eps_outside_sqrt",
+    "normalization.layernorm",
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
-    hint="eps goes inside the square root; rows of tiny magnitude show the difference.")
+    hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
+)
 
 
 @ln_eps_outside_sqrt.replaces
@@ -291,25 +337,28 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 
 
 ln_dgamma_first_axis_only = bug(
-    "ln_dgamma_first_axis_only", "normalization.layernorm",
+    "ln_dgamma_first_axis_only",
+    "normalization.layernorm",
     "sums dgamma and dbeta over dim 0 only, so a 3-D input leaves shape (T, D)",
     hint="Sum over every dimension except the last (e.g. reshape to (-1, D) and sum dim 0).",
-    generic="reduction")
+    generic="reduction",
+)
 
 
 @ln_dgamma_first_axis_only.replaces
 def layernorm_backward(dy, cache):
     xhat, gamma, inv_std = cache
     g = dy * gamma
-    dx = (g - g.mean(dim=-1, keepdim=True)
-          - xhat * (g * xhat).mean(dim=-1, keepdim=True)) * inv_std
+    dx = (g - g.mean(dim=-1, keepdim=True) - xhat * (g * xhat).mean(dim=-1, keepdim=True)) * inv_std
     return dx, (dy * xhat).sum(dim=0), dy.sum(dim=0)
 
 
 ln_backward_no_mean_term = bug(
-    "ln_backward_no_mean_term", "normalization.layernorm",
+    "ln_backward_no_mean_term",
+    "normalization.layernorm",
     "drops the - mean(g) term of dx (forgets that the mean depends on x)",
-    hint="dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps), means over the row.")
+    hint="dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps), means over the row.",
+)
 
 
 @ln_backward_no_mean_term.replaces
@@ -322,9 +371,12 @@ def layernorm_backward(dy, cache):
 
 
 ln_var_from_squares = bug(
-    "ln_var_from_squares", "normalization.layernorm",
+    "ln_var_from_squares",
+    "normalization.layernorm",
     "computes the variance as mean(x^2) - mean(x)^2, which cancels catastrophically in float32",
-    hint="Compute the variance from centred values, mean((x - mu)^2).", generic="stability")
+    hint="Compute the variance from centred values, mean((x - mu)^2).",
+    generic="stability",
+)
 
 
 @ln_var_from_squares.replaces
@@ -338,9 +390,11 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 
 # --------------------------------------------------------------------------------- RMS norm
 rmsnorm_subtracts_mean = bug(
-    "rmsnorm_subtracts_mean", "normalization.rmsnorm",
+    "rmsnorm_subtracts_mean",
+    "normalization.rmsnorm",
     "centres the row before dividing by its root mean square (that is layer norm)",
-    hint="RMS norm does not subtract the mean: y = x / sqrt(mean(x^2) + eps) * gamma.")
+    hint="RMS norm does not subtract the mean: y = x / sqrt(mean(x^2) + eps) * gamma.",
+)
 
 
 @rmsnorm_subtracts_mean.replaces
@@ -352,9 +406,11 @@ def rmsnorm_forward(x, gamma, eps=1e-6):
 
 
 rmsnorm_eps_outside_sqrt = bug(
-    "rmsnorm_eps_outside_sqrt", "normalization.rmsnorm",
+    "rmsnorm_eps_outside_sqrt",
+    "normalization.rmsnorm",
     "divides by sqrt(mean(x^2)) + eps instead of sqrt(mean(x^2) + eps)",
-    hint="eps goes inside the square root; rows of tiny magnitude show the difference.")
+    hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
+)
 
 
 @rmsnorm_eps_outside_sqrt.replaces
@@ -365,9 +421,11 @@ def rmsnorm_forward(x, gamma, eps=1e-6):
 
 
 rmsnorm_default_eps_1e5 = bug(
-    "rmsnorm_default_eps_1e5", "normalization.rmsnorm",
+    "rmsnorm_default_eps_1e5",
+    "normalization.rmsnorm",
     "uses eps=1e-5 by default, like layer norm",
-    hint="RMS norm's default eps here is 1e-6.")
+    hint="RMS norm's default eps here is 1e-6.",
+)
 
 
 @rmsnorm_default_eps_1e5.replaces
@@ -378,10 +436,12 @@ def rmsnorm_forward(x, gamma, eps=1e-5):
 
 
 rmsnorm_backward_missing_term = bug(
-    "rmsnorm_backward_missing_term", "normalization.rmsnorm",
+    "rmsnorm_backward_missing_term",
+    "normalization.rmsnorm",
     "treats the root mean square as a constant in the backward pass",
     hint="rms depends on the whole row: dx = (g - xhat * mean(g * xhat)) / rms with "
-         "g = dy * gamma.")
+    "g = dy * gamma.",
+)
 
 
 @rmsnorm_backward_missing_term.replaces
@@ -391,10 +451,12 @@ def rmsnorm_backward(dy, cache):
 
 
 rmsnorm_dgamma_not_reduced = bug(
-    "rmsnorm_dgamma_not_reduced", "normalization.rmsnorm",
+    "rmsnorm_dgamma_not_reduced",
+    "normalization.rmsnorm",
     "returns dgamma with x's shape instead of summing it to (D,)",
     hint="gamma has shape (D,): sum dy * xhat over every dimension but the last.",
-    generic="reduction")
+    generic="reduction",
+)
 
 
 @rmsnorm_dgamma_not_reduced.replaces
@@ -406,13 +468,14 @@ def rmsnorm_backward(dy, cache):
 
 # ------------------------------------------------------------------------------ alternatives
 alt_bn_staged = alternative(
-    "alt_bn_staged", "normalization.batchnorm",
-    "torch.var_mean statistics and a staged backward through var and mu (computational graph)")
+    "alt_bn_staged",
+    "normalization.batchnorm",
+    "torch.var_mean statistics and a staged backward through var and mu (computational graph)",
+)
 
 
 @alt_bn_staged.replaces
-def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
-                      eps=1e-5):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     if training:
         var, mu = torch.var_mean(x, dim=0, correction=0)
         unbiased = torch.var(x, dim=0, correction=1)
@@ -438,7 +501,7 @@ def batchnorm_backward(dy, cache):
     dxc = dxhat / std
     if not train:
         return dxc, dgamma, dbeta
-    dstd = -(dxhat * xc).sum(dim=0) / std ** 2
+    dstd = -(dxhat * xc).sum(dim=0) / std**2
     dvar = dstd / (2 * std)
     dxc = dxc + dvar * 2 * xc / n
     dx = dxc - dxc.mean(dim=0)
@@ -446,8 +509,10 @@ def batchnorm_backward(dy, cache):
 
 
 alt_ln_flatten = alternative(
-    "alt_ln_flatten", "normalization.layernorm",
-    "reshapes to (rows, D), works in 2-D with torch.var_mean, and reshapes back")
+    "alt_ln_flatten",
+    "normalization.layernorm",
+    "reshapes to (rows, D), works in 2-D with torch.var_mean, and reshapes back",
+)
 
 
 @alt_ln_flatten.replaces
@@ -465,14 +530,17 @@ def layernorm_backward(dy, cache):
     d = xhat.shape[1]
     dy2 = dy.reshape(-1, d)
     dxhat = dy2 * gamma
-    dx = (d * dxhat - dxhat.sum(1, keepdim=True)
-          - xhat * (dxhat * xhat).sum(1, keepdim=True)) / (d * torch.sqrt(ve))
+    dx = (d * dxhat - dxhat.sum(1, keepdim=True) - xhat * (dxhat * xhat).sum(1, keepdim=True)) / (
+        d * torch.sqrt(ve)
+    )
     return dx.reshape(shape), (dy2 * xhat).sum(0), dy2.sum(0)
 
 
 alt_rms_divide = alternative(
-    "alt_rms_divide", "normalization.rmsnorm",
-    "divides by rms explicitly and differentiates through rms with the chain rule")
+    "alt_rms_divide",
+    "normalization.rmsnorm",
+    "divides by rms explicitly and differentiates through rms with the chain rule",
+)
 
 
 @alt_rms_divide.replaces
@@ -486,7 +554,7 @@ def rmsnorm_backward(dy, cache):
     x, gamma, rms = cache
     d = x.shape[-1]
     g = dy * gamma
-    drms = -(g * x).sum(-1, keepdim=True) / rms ** 2
+    drms = -(g * x).sum(-1, keepdim=True) / rms**2
     dx = g / rms + drms * x / (d * rms)
     dgamma = (dy * x / rms).flatten(0, -2).sum(0) if x.dim() > 1 else dy * x / rms
     return dx, dgamma
@@ -510,14 +578,23 @@ class LayerNorm:
         dgamma = (dy * self.xhat).reshape(-1, d).sum(dim=0)
         dbeta = dy.reshape(-1, d).sum(dim=0)
         g = dy * self.gamma
-        dx = self.inv_std / d * (d * g - g.sum(dim=-1, keepdim=True)
-                                 - self.xhat * (g * self.xhat).sum(dim=-1, keepdim=True))
+        dx = (
+            self.inv_std
+            / d
+            * (
+                d * g
+                - g.sum(dim=-1, keepdim=True)
+                - self.xhat * (g * self.xhat).sum(dim=-1, keepdim=True)
+            )
+        )
         return dx, dgamma, dbeta
 
 
-layernorm_layer_object = alternative("layernorm_layer_object", "normalization.layernorm",
-                                     "a LayerNorm layer object with forward and backward "
-                                     "methods; the cache is the layer")
+layernorm_layer_object = alternative(
+    "layernorm_layer_object",
+    "normalization.layernorm",
+    "a LayerNorm layer object with forward and backward methods; the cache is the layer",
+)
 
 
 @layernorm_layer_object.replaces
@@ -532,9 +609,11 @@ def layernorm_backward(dy, cache):
 
 
 # NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
-rmsnorm_numpy = alternative("rmsnorm_numpy", "normalization.rmsnorm",
-                            "computes in NumPy on the CPU and converts back to the input's "
-                            "dtype and device")
+rmsnorm_numpy = alternative(
+    "rmsnorm_numpy",
+    "normalization.rmsnorm",
+    "computes in NumPy on the CPU and converts back to the input's dtype and device",
+)
 
 
 @rmsnorm_numpy.replaces
@@ -552,5 +631,7 @@ def rmsnorm_backward(dy, cache):
     dgamma = (d * xhat).reshape(-1, xhat.shape[-1]).sum(axis=0)
     gd = d * g
     dx = (gd - xhat * (gd * xhat).mean(axis=-1, keepdims=True)) / rms
-    return tuple(torch.from_numpy(np.ascontiguousarray(v)).to(dtype=dtype, device=device)
-                 for v in (dx, dgamma))
+    return tuple(
+        torch.from_numpy(np.ascontiguousarray(v)).to(dtype=dtype, device=device)
+        for v in (dx, dgamma)
+    )

@@ -20,15 +20,16 @@ def _l2(param, grad, weight_decay):
 
 # ---------------------------------------------------------------------------------------- SGD
 sgd_lr_inside_velocity = bug(
-    "sgd_lr_inside_velocity", "optim.sgd",
+    "sgd_lr_inside_velocity",
+    "optim.sgd",
     "folds the learning rate into the velocity (v = mu*v + lr*g; p -= v)",
     hint="Keep lr out of the buffer: b = momentum*b + (1 - dampening)*g, then p - lr*b. The two "
-         "forms agree only while lr never changes.")
+    "forms agree only while lr never changes.",
+)
 
 
 @sgd_lr_inside_velocity.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     if momentum == 0:
         return param - lr * g, dict(state)
@@ -39,15 +40,16 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 
 
 sgd_buffer_not_persisted = bug(
-    "sgd_buffer_not_persisted", "optim.sgd",
+    "sgd_buffer_not_persisted",
+    "optim.sgd",
     "restarts the momentum buffer from the gradient on every call (the buffer is never returned)",
     hint="Return the updated buffer in the new state under 'momentum_buffer', and read it back "
-         "on the next call.")
+    "on the next call.",
+)
 
 
 @sgd_buffer_not_persisted.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     if momentum != 0:
         buf = g.clone()
@@ -56,15 +58,16 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 
 
 sgd_dampening_on_first_step = bug(
-    "sgd_dampening_on_first_step", "optim.sgd",
+    "sgd_dampening_on_first_step",
+    "optim.sgd",
     "starts the buffer at zeros, so the first step is damped as well",
     hint="On the first step (no buffer yet) the buffer is the gradient itself; dampening applies "
-         "only from the second step on.")
+    "only from the second step on.",
+)
 
 
 @sgd_dampening_on_first_step.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     new_state = dict(state)
     if momentum != 0:
@@ -76,13 +79,15 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 
 
 sgd_nesterov_ignored = bug(
-    "sgd_nesterov_ignored", "optim.sgd", "ignores the nesterov flag (always classical momentum)",
-    hint="With nesterov=True the direction is g + momentum*b (b the updated buffer), not b.")
+    "sgd_nesterov_ignored",
+    "optim.sgd",
+    "ignores the nesterov flag (always classical momentum)",
+    hint="With nesterov=True the direction is g + momentum*b (b the updated buffer), not b.",
+)
 
 
 @sgd_nesterov_ignored.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     new_state = dict(state)
     if momentum != 0:
@@ -94,15 +99,16 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 
 
 sgd_weight_decay_after_momentum = bug(
-    "sgd_weight_decay_after_momentum", "optim.sgd",
+    "sgd_weight_decay_after_momentum",
+    "optim.sgd",
     "adds the weight decay after the momentum buffer instead of to the gradient",
     hint="Weight decay joins the gradient first (g = grad + weight_decay*param); the buffer is "
-         "built from that g.")
+    "built from that g.",
+)
 
 
 @sgd_weight_decay_after_momentum.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     g = grad
     new_state = dict(state)
     if momentum != 0:
@@ -114,15 +120,17 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 
 
 sgd_buffer_in_place = bug(
-    "sgd_buffer_in_place", "optim.sgd",
+    "sgd_buffer_in_place",
+    "optim.sgd",
     "updates the momentum buffer of the state it was given in place (buf.mul_(mu).add_(g))",
     hint="Build a new buffer (momentum*buf + (1 - dampening)*g) instead of mul_/add_ on the old "
-         "one: the caller's state must not change.", generic="inplace")
+    "one: the caller's state must not change.",
+    generic="inplace",
+)
 
 
 @sgd_buffer_in_place.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     new_state = dict(state)
     if momentum != 0:
@@ -138,67 +146,93 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 
 # ------------------------------------------------------------------------------------ AdaGrad
 adagrad_no_accumulation = bug(
-    "adagrad_no_accumulation", "optim.adagrad",
+    "adagrad_no_accumulation",
+    "optim.adagrad",
     "divides by the current squared gradient instead of the running sum",
     hint="AdaGrad keeps the sum of all squared gradients so far in state['sum'] and divides by "
-         "its square root.")
+    "its square root.",
+)
 
 
 @adagrad_no_accumulation.replaces
 def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     s = g * g
-    return param - lr * g / (torch.sqrt(s) + eps), {**state, "step": state.get("step", 0) + 1,
-                                                    "sum": s}
+    return param - lr * g / (torch.sqrt(s) + eps), {
+        **state,
+        "step": state.get("step", 0) + 1,
+        "sum": s,
+    }
 
 
 adagrad_eps_inside_sqrt = bug(
-    "adagrad_eps_inside_sqrt", "optim.adagrad", "puts eps inside the square root",
-    hint="The denominator is sqrt(sum) + eps: add eps after the square root.")
+    "adagrad_eps_inside_sqrt",
+    "optim.adagrad",
+    "puts eps inside the square root",
+    hint="The denominator is sqrt(sum) + eps: add eps after the square root.",
+)
 
 
 @adagrad_eps_inside_sqrt.replaces
 def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     s = state.get("sum", torch.zeros_like(param)) + g * g
-    return param - lr * g / torch.sqrt(s + eps), {**state, "step": state.get("step", 0) + 1,
-                                                  "sum": s}
+    return param - lr * g / torch.sqrt(s + eps), {
+        **state,
+        "step": state.get("step", 0) + 1,
+        "sum": s,
+    }
 
 
 adagrad_decay_not_accumulated = bug(
-    "adagrad_decay_not_accumulated", "optim.adagrad",
+    "adagrad_decay_not_accumulated",
+    "optim.adagrad",
     "accumulates the raw gradient's square but updates with the decayed gradient",
     hint="Add weight_decay*param to the gradient first and use that same g both in the sum and "
-         "in the update.")
+    "in the update.",
+)
 
 
 @adagrad_decay_not_accumulated.replaces
 def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
     s = state.get("sum", torch.zeros_like(param)) + grad * grad
     g = _l2(param, grad, weight_decay)
-    return param - lr * g / (torch.sqrt(s) + eps), {**state, "step": state.get("step", 0) + 1,
-                                                    "sum": s}
+    return param - lr * g / (torch.sqrt(s) + eps), {
+        **state,
+        "step": state.get("step", 0) + 1,
+        "sum": s,
+    }
 
 
 adagrad_eps_1e8 = bug(
-    "adagrad_eps_1e8", "optim.adagrad", "uses eps=1e-8 as its default instead of 1e-10",
+    "adagrad_eps_1e8",
+    "optim.adagrad",
+    "uses eps=1e-8 as its default instead of 1e-10",
     hint="Keep the documented default eps=1e-10 (PyTorch's), not 1e-8 from other libraries.",
-    generic="offset")
+    generic="offset",
+)
 
 
 @adagrad_eps_1e8.replaces
 def adagrad_step(param, grad, state, lr=1e-2, eps=1e-8, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     s = state.get("sum", torch.zeros_like(param)) + g * g
-    return param - lr * g / (torch.sqrt(s) + eps), {**state, "step": state.get("step", 0) + 1,
-                                                    "sum": s}
+    return param - lr * g / (torch.sqrt(s) + eps), {
+        **state,
+        "step": state.get("step", 0) + 1,
+        "sum": s,
+    }
 
 
 adagrad_sum_in_place = bug(
-    "adagrad_sum_in_place", "optim.adagrad",
+    "adagrad_sum_in_place",
+    "optim.adagrad",
     "accumulates into the state's sum in place (sum.addcmul_(g, g)), as torch.optim's own code "
-    "does", hint="Build a new tensor (s = state['sum'] + g * g) instead of addcmul_/+= on the "
-                 "old one: the caller's state must not change.", generic="inplace")
+    "does",
+    hint="Build a new tensor (s = state['sum'] + g * g) instead of addcmul_/+= on the "
+    "old one: the caller's state must not change.",
+    generic="inplace",
+)
 
 
 @adagrad_sum_in_place.replaces
@@ -206,13 +240,17 @@ def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
     g = _l2(param, grad, weight_decay)
     s = state.get("sum")
     s = g * g if s is None else s.addcmul_(g, g)
-    return param - lr * g / (torch.sqrt(s) + eps), {**state, "step": state.get("step", 0) + 1,
-                                                    "sum": s}
+    return param - lr * g / (torch.sqrt(s) + eps), {
+        **state,
+        "step": state.get("step", 0) + 1,
+        "sum": s,
+    }
 
 
 # ------------------------------------------------------------------------------------ RMSProp
-def _rmsprop(param, grad, state, lr, alpha, eps, weight_decay, *, inside=False, swap=False,
-             init=None):
+def _rmsprop(
+    param, grad, state, lr, alpha, eps, weight_decay, *, inside=False, swap=False, init=None
+):
     g = _l2(param, grad, weight_decay)
     old = state.get("square_avg")
     if old is None:
@@ -224,8 +262,11 @@ def _rmsprop(param, grad, state, lr, alpha, eps, weight_decay, *, inside=False, 
 
 
 rmsprop_eps_inside_sqrt = bug(
-    "rmsprop_eps_inside_sqrt", "optim.rmsprop", "puts eps inside the square root",
-    hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.")
+    "rmsprop_eps_inside_sqrt",
+    "optim.rmsprop",
+    "puts eps inside the square root",
+    hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.",
+)
 
 
 @rmsprop_eps_inside_sqrt.replaces
@@ -234,10 +275,12 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
 
 
 rmsprop_alpha_swapped = bug(
-    "rmsprop_alpha_swapped", "optim.rmsprop",
+    "rmsprop_alpha_swapped",
+    "optim.rmsprop",
     "weights the new squared gradient by alpha and the old average by 1 - alpha",
     hint="alpha is the weight of the old average: v = alpha*v + (1 - alpha)*g*g.",
-    generic="argument")
+    generic="argument",
+)
 
 
 @rmsprop_alpha_swapped.replaces
@@ -246,9 +289,11 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
 
 
 rmsprop_starts_at_ones = bug(
-    "rmsprop_starts_at_ones", "optim.rmsprop",
+    "rmsprop_starts_at_ones",
+    "optim.rmsprop",
     "starts the squared-gradient average at ones (an old TensorFlow convention)",
-    hint="square_avg starts at zeros, so the first step divides by sqrt((1 - alpha)*g*g).")
+    hint="square_avg starts at zeros, so the first step divides by sqrt((1 - alpha)*g*g).",
+)
 
 
 @rmsprop_starts_at_ones.replaces
@@ -257,8 +302,11 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
 
 
 rmsprop_alpha_0_9 = bug(
-    "rmsprop_alpha_0_9", "optim.rmsprop", "uses alpha=0.9 as its default (Keras' rho) instead "
-    "of 0.99", hint="Keep the documented default alpha=0.99 (PyTorch's).")
+    "rmsprop_alpha_0_9",
+    "optim.rmsprop",
+    "uses alpha=0.9 as its default (Keras' rho) instead of 0.99",
+    hint="Keep the documented default alpha=0.99 (PyTorch's).",
+)
 
 
 @rmsprop_alpha_0_9.replaces
@@ -267,11 +315,14 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.9, eps=1e-8, weight_decay=
 
 
 rmsprop_square_avg_in_place = bug(
-    "rmsprop_square_avg_in_place", "optim.rmsprop",
+    "rmsprop_square_avg_in_place",
+    "optim.rmsprop",
     "updates the state's square_avg in place (mul_(alpha).addcmul_(g, g, value=1 - alpha)), "
     "as torch.optim's own code does",
     hint="Build a new tensor (alpha * v + (1 - alpha) * g * g) instead of mul_/addcmul_ on the "
-         "old one: the caller's state must not change.", generic="inplace")
+    "old one: the caller's state must not change.",
+    generic="inplace",
+)
 
 
 @rmsprop_square_avg_in_place.replaces
@@ -279,14 +330,31 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
     g = _l2(param, grad, weight_decay)
     v = state.get("square_avg")
     v = (1 - alpha) * g * g if v is None else v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
-    return param - lr * g / (torch.sqrt(v) + eps), {**state, "step": state.get("step", 0) + 1,
-                                                    "square_avg": v}
+    return param - lr * g / (torch.sqrt(v) + eps), {
+        **state,
+        "step": state.get("step", 0) + 1,
+        "square_avg": v,
+    }
 
 
 # --------------------------------------------------------------------------------------- Adam
-def _adam(param, g, state, lr, betas, eps, *, t_shift=0, correct_m=True, correct_v=True,
-          eps_inside=False, eps_outside=False, eps_hat=False, step_as_tensor=False,
-          in_place=False):
+def _adam(
+    param,
+    g,
+    state,
+    lr,
+    betas,
+    eps,
+    *,
+    t_shift=0,
+    correct_m=True,
+    correct_v=True,
+    eps_inside=False,
+    eps_outside=False,
+    eps_hat=False,
+    step_as_tensor=False,
+    in_place=False,
+):
     beta1, beta2 = betas
     t = int(state.get("step", 0)) + 1
     m = state.get("exp_avg")
@@ -298,8 +366,8 @@ def _adam(param, g, state, lr, betas, eps, *, t_shift=0, correct_m=True, correct
         m = (1 - beta1) * g if m is None else beta1 * m + (1 - beta1) * g
         v = (1 - beta2) * g * g if v is None else beta2 * v + (1 - beta2) * g * g
     tc = t + t_shift
-    bias1 = 1 - beta1 ** tc if correct_m else 1.0
-    bias2 = 1 - beta2 ** tc if correct_v else 1.0
+    bias1 = 1 - beta1**tc if correct_m else 1.0
+    bias2 = 1 - beta2**tc if correct_v else 1.0
     if eps_hat:  # the paper's "efficient" ordering: eps is not rescaled
         new_param = param - lr * math.sqrt(bias2) / bias1 * m / (torch.sqrt(v) + eps)
     elif eps_inside:
@@ -322,40 +390,77 @@ def _adam_bug(id, title, hint, generic=(), **how):
     return variant
 
 
-_adam_bug("adam_t_starts_at_0", "uses the step counter before incrementing it (t = 0 on the "
-          "first step)", "Increment t first: the first step uses t = 1, so 1 - beta**t is never 0.",
-          t_shift=-1)
-_adam_bug("adam_t_plus_one", "bias-corrects with t + 1 (one step ahead)",
-          "The first step uses t = 1: state['step'] counts completed steps, so t = step + 1 once.",
-          t_shift=1)
-_adam_bug("adam_no_bias_correction", "leaves out the bias correction",
-          "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.",
-          correct_m=False, correct_v=False)
-_adam_bug("adam_only_m_corrected", "bias-corrects the first moment but not the second",
-          "Both moments need their correction: v_hat = v / (1 - beta2**t) as well.",
-          correct_v=False)
-_adam_bug("adam_eps_inside_sqrt", "puts eps inside the square root",
-          "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
-          eps_inside=True, generic="offset")
-_adam_bug("adam_eps_added_to_param", "adds eps to the parameter instead of the denominator "
-          "(p - lr*m/sqrt(v) + eps)", "Parenthesise the denominator: lr*m_hat / (sqrt(v_hat) + "
-          "eps).", eps_outside=True, generic=("offset", "stability"))
-_adam_bug("adam_eps_hat_form", "uses the paper's rearranged form lr*sqrt(1-beta2^t)/(1-beta1^t) * "
-          "m/(sqrt(v) + eps), where eps is not rescaled", "Add eps to sqrt(v_hat), the "
-          "bias-corrected second moment, not to sqrt(v): the two differ for small gradients.",
-          eps_hat=True, generic="offset")
-_adam_bug("adam_step_as_tensor", "stores the step counter as a tensor",
-          "state['step'] is a plain Python int (1 after the first call), not a tensor.",
-          step_as_tensor=True, generic="structure")
-_adam_bug("adam_moments_in_place", "updates exp_avg and exp_avg_sq of the given state in place",
-          "Compute new moment tensors (beta1*m + (1 - beta1)*g) instead of mul_/add_ on the old "
-          "ones: the caller's state must not change.", in_place=True, generic="inplace")
+_adam_bug(
+    "adam_t_starts_at_0",
+    "uses the step counter before incrementing it (t = 0 on the first step)",
+    "Increment t first: the first step uses t = 1, so 1 - beta**t is never 0.",
+    t_shift=-1,
+)
+_adam_bug(
+    "adam_t_plus_one",
+    "bias-corrects with t + 1 (one step ahead)",
+    "The first step uses t = 1: state['step'] counts completed steps, so t = step + 1 once.",
+    t_shift=1,
+)
+_adam_bug(
+    "adam_no_bias_correction",
+    "leaves out the bias correction",
+    "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.",
+    correct_m=False,
+    correct_v=False,
+)
+_adam_bug(
+    "adam_only_m_corrected",
+    "bias-corrects the first moment but not the second",
+    "Both moments need their correction: v_hat = v / (1 - beta2**t) as well.",
+    correct_v=False,
+)
+_adam_bug(
+    "adam_eps_inside_sqrt",
+    "puts eps inside the square root",
+    "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
+    eps_inside=True,
+    generic="offset",
+)
+_adam_bug(
+    "adam_eps_added_to_param",
+    "adds eps to the parameter instead of the denominator (p - lr*m/sqrt(v) + eps)",
+    "Parenthesise the denominator: lr*m_hat / (sqrt(v_hat) + eps).",
+    eps_outside=True,
+    generic=("offset", "stability"),
+)
+_adam_bug(
+    "adam_eps_hat_form",
+    "uses the paper's rearranged form lr*sqrt(1-beta2^t)/(1-beta1^t) * "
+    "m/(sqrt(v) + eps), where eps is not rescaled",
+    "Add eps to sqrt(v_hat), the "
+    "bias-corrected second moment, not to sqrt(v): the two differ for small gradients.",
+    eps_hat=True,
+    generic="offset",
+)
+_adam_bug(
+    "adam_step_as_tensor",
+    "stores the step counter as a tensor",
+    "state['step'] is a plain Python int (1 after the first call), not a tensor.",
+    step_as_tensor=True,
+    generic="structure",
+)
+_adam_bug(
+    "adam_moments_in_place",
+    "updates exp_avg and exp_avg_sq of the given state in place",
+    "Compute new moment tensors (beta1*m + (1 - beta1)*g) instead of mul_/add_ on the old "
+    "ones: the caller's state must not change.",
+    in_place=True,
+    generic="inplace",
+)
 
 adam_decoupled_decay = bug(
-    "adam_decoupled_decay", "optim.adam",
+    "adam_decoupled_decay",
+    "optim.adam",
     "applies weight decay AdamW-style (shrinking the parameter) instead of through the gradient",
     hint="Adam's weight_decay is L2 through the gradient: g = grad + weight_decay*param, which "
-         "then enters m and v. The decoupled shrink is AdamW's.")
+    "then enters m and v. The decoupled shrink is AdamW's.",
+)
 
 
 @adam_decoupled_decay.replaces
@@ -365,10 +470,12 @@ def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_
 
 # -------------------------------------------------------------------------------------- AdamW
 adamw_decay_through_grad = bug(
-    "adamw_decay_through_grad", "optim.adamw",
+    "adamw_decay_through_grad",
+    "optim.adamw",
     "adds the weight decay to the gradient (plain Adam with L2) instead of decoupling it",
     hint="AdamW shrinks the parameter directly, p * (1 - lr*weight_decay), and feeds m and v "
-         "the raw gradient only.")
+    "the raw gradient only.",
+)
 
 
 @adamw_decay_through_grad.replaces
@@ -377,9 +484,11 @@ def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight
 
 
 adamw_decay_without_lr = bug(
-    "adamw_decay_without_lr", "optim.adamw",
+    "adamw_decay_without_lr",
+    "optim.adamw",
     "shrinks the parameter by (1 - weight_decay), without the learning rate",
-    hint="The decoupled decay is scaled by the learning rate: p * (1 - lr*weight_decay).")
+    hint="The decoupled decay is scaled by the learning rate: p * (1 - lr*weight_decay).",
+)
 
 
 @adamw_decay_without_lr.replaces
@@ -388,10 +497,12 @@ def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight
 
 
 adamw_decay_after_update = bug(
-    "adamw_decay_after_update", "optim.adamw",
+    "adamw_decay_after_update",
+    "optim.adamw",
     "applies the decay after the Adam update instead of before it",
     hint="Shrink first, p = param*(1 - lr*weight_decay), then subtract the Adam step from p; "
-         "decaying the updated parameter differs by lr^2*weight_decay*update.")
+    "decaying the updated parameter differs by lr^2*weight_decay*update.",
+)
 
 
 @adamw_decay_after_update.replaces
@@ -401,21 +512,35 @@ def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight
 
 
 adamw_no_bias_correction = bug(
-    "adamw_no_bias_correction", "optim.adamw", "leaves out Adam's bias correction",
-    hint="AdamW is Adam plus a decoupled shrink: keep the bias corrections of m and v.")
+    "adamw_no_bias_correction",
+    "optim.adamw",
+    "leaves out Adam's bias correction",
+    hint="AdamW is Adam plus a decoupled shrink: keep the bias corrections of m and v.",
+)
 
 
 @adamw_no_bias_correction.replaces
 def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-    return _adam(param * (1 - lr * weight_decay), grad, state, lr, betas, eps, correct_m=False,
-                 correct_v=False)
+    return _adam(
+        param * (1 - lr * weight_decay),
+        grad,
+        state,
+        lr,
+        betas,
+        eps,
+        correct_m=False,
+        correct_v=False,
+    )
 
 
 adamw_state_dict_mutated = bug(
-    "adamw_state_dict_mutated", "optim.adamw",
+    "adamw_state_dict_mutated",
+    "optim.adamw",
     "writes the new moments and step into the state dict it was given and returns it",
     hint="Return a new dict ({**state, 'step': t, ...}); assigning into the caller's dict "
-         "changes state the caller still holds.", generic="inplace")
+    "changes state the caller still holds.",
+    generic="inplace",
+)
 
 
 @adamw_state_dict_mutated.replaces
@@ -427,8 +552,10 @@ def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight
 
 # ------------------------------------------------------------------------------- alternatives
 adam_rescaled_eps = alternative(
-    "adam_rescaled_eps", "optim.adam",
-    "folds both corrections into the step size and rescales eps by sqrt(1 - beta2^t)")
+    "adam_rescaled_eps",
+    "optim.adam",
+    "folds both corrections into the step size and rescales eps by sqrt(1 - beta2^t)",
+)
 
 
 @adam_rescaled_eps.replaces
@@ -438,15 +565,17 @@ def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_
     t = state.get("step", 0) + 1
     m = beta1 * state.get("exp_avg", torch.zeros_like(param)) + (1 - beta1) * g
     v = beta2 * state.get("exp_avg_sq", torch.zeros_like(param)) + (1 - beta2) * g * g
-    root = math.sqrt(1 - beta2 ** t)
-    step_size = lr * root / (1 - beta1 ** t)
+    root = math.sqrt(1 - beta2**t)
+    step_size = lr * root / (1 - beta1**t)
     new_param = param - step_size * m / (torch.sqrt(v) + eps * root)
     return new_param, {"step": t, "exp_avg": m, "exp_avg_sq": v}
 
 
 adamw_via_adam = alternative(
-    "adamw_via_adam", "optim.adamw",
-    "shrinks the parameter, then calls an Adam step without weight decay, with lerp moments")
+    "adamw_via_adam",
+    "optim.adamw",
+    "shrinks the parameter, then calls an Adam step without weight decay, with lerp moments",
+)
 
 
 @adamw_via_adam.replaces
@@ -456,20 +585,25 @@ def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight
     t = state.get("step", 0) + 1
     m = torch.lerp(state.get("exp_avg", torch.zeros_like(p)), grad, 1 - beta1)
     v = torch.lerp(state.get("exp_avg_sq", torch.zeros_like(p)), grad * grad, 1 - beta2)
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
-    return p - lr * m_hat / (v_hat.sqrt() + eps), {**state, "step": t, "exp_avg": m,
-                                                    "exp_avg_sq": v}
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return p - lr * m_hat / (v_hat.sqrt() + eps), {
+        **state,
+        "step": t,
+        "exp_avg": m,
+        "exp_avg_sq": v,
+    }
 
 
 sgd_always_buffer = alternative(
-    "sgd_always_buffer", "optim.sgd",
-    "keeps a step counter and a momentum buffer even when momentum is 0")
+    "sgd_always_buffer",
+    "optim.sgd",
+    "keeps a step counter and a momentum buffer even when momentum is 0",
+)
 
 
 @sgd_always_buffer.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     g = grad + weight_decay * param
     t = state.get("step", 0)
     if t == 0:
@@ -486,8 +620,10 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 
 
 rmsprop_lerp = alternative(
-    "rmsprop_lerp", "optim.rmsprop", "averages the squared gradient with torch.lerp and divides "
-    "through a reciprocal")
+    "rmsprop_lerp",
+    "optim.rmsprop",
+    "averages the squared gradient with torch.lerp and divides through a reciprocal",
+)
 
 
 @rmsprop_lerp.replaces
@@ -499,7 +635,8 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
 
 
 adagrad_running_sum = alternative(
-    "adagrad_running_sum", "optim.adagrad", "starts the sum from zeros_like and uses addcmul")
+    "adagrad_running_sum", "optim.adagrad", "starts the sum from zeros_like and uses addcmul"
+)
 
 
 @adagrad_running_sum.replaces
@@ -507,7 +644,9 @@ def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
     g = torch.add(grad, param, alpha=weight_decay)
     s = torch.addcmul(state.get("sum", torch.zeros_like(param)), g, g)
     return torch.addcdiv(param, g, s.sqrt() + eps, value=-lr), {
-        "step": state.get("step", 0) + 1, "sum": s}
+        "step": state.get("step", 0) + 1,
+        "sum": s,
+    }
 
 
 # ============================================================ alternatives in other styles
@@ -520,7 +659,7 @@ class Adam:
         self.state = {}
 
     def load_state_dict(self, state):
-        self.state = dict(state)   # a new dict: the caller's is never edited
+        self.state = dict(state)  # a new dict: the caller's is never edited
 
     def state_dict(self):
         return dict(self.state)
@@ -537,13 +676,16 @@ class Adam:
         m = b1 * m + (1 - b1) * grad
         v = b2 * v + (1 - b2) * grad * grad
         self.state.update(step=t, exp_avg=m, exp_avg_sq=v)
-        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
         return param - self.lr * m_hat / (torch.sqrt(v_hat) + self.eps)
 
 
-adam_optimizer_object = alternative("adam_optimizer_object", "optim.adam",
-                                    "an Adam optimizer object with step, load_state_dict and "
-                                    "state_dict methods; bias correction on m and v separately")
+adam_optimizer_object = alternative(
+    "adam_optimizer_object",
+    "optim.adam",
+    "an Adam optimizer object with step, load_state_dict and "
+    "state_dict methods; bias correction on m and v separately",
+)
 
 
 @adam_optimizer_object.replaces
@@ -553,8 +695,9 @@ def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_
     return opt.step(param, grad), opt.state_dict()
 
 
-adamw_optimizer_object = alternative("adamw_optimizer_object", "optim.adamw",
-                                     "the Adam optimizer object with decoupled weight decay")
+adamw_optimizer_object = alternative(
+    "adamw_optimizer_object", "optim.adamw", "the Adam optimizer object with decoupled weight decay"
+)
 
 
 @adamw_optimizer_object.replaces
@@ -565,17 +708,18 @@ def adamw_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight
 
 
 # NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
-sgd_numpy = alternative("sgd_numpy", "optim.sgd",
-                        "computes the step in NumPy and converts the parameter and the momentum "
-                        "buffer back to the parameter's dtype and device")
+sgd_numpy = alternative(
+    "sgd_numpy",
+    "optim.sgd",
+    "computes the step in NumPy and converts the parameter and the momentum "
+    "buffer back to the parameter's dtype and device",
+)
 
 
 @sgd_numpy.replaces
-def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False,
-             weight_decay=0.0):
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     def back(a):
-        return torch.from_numpy(np.ascontiguousarray(a)).to(dtype=param.dtype,
-                                                            device=param.device)
+        return torch.from_numpy(np.ascontiguousarray(a)).to(dtype=param.dtype, device=param.device)
 
     p, g = param.detach().cpu().numpy(), grad.detach().cpu().numpy()
     if weight_decay != 0:

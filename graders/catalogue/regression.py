@@ -25,16 +25,18 @@ def _check(n, batch_size):
 def _cut(order, batch_size, drop_last):
     n = order.numel()
     stop = n - n % batch_size if drop_last else n
-    return [order[i:i + batch_size] for i in range(0, stop, batch_size)]
+    return [order[i : i + batch_size] for i in range(0, stop, batch_size)]
 
 
 # -------------------------------------------------------------------------------- minibatches
 def _ordered_by(draw):
     """minibatches whose order of the examples is ``draw(n, generator)``, cut as the reference
     cuts: the bugs of the draw itself."""
+
     def minibatches(n, batch_size, generator, drop_last=False):
         _check(n, batch_size)
         return _cut(draw(n, generator), batch_size, drop_last)
+
     return minibatches
 
 
@@ -57,67 +59,109 @@ def _own_generator(n, generator):
 
 
 for _id, _title, _hint, _draw, _classic in [
-    ("mb_no_shuffle", "cuts 0 .. n-1 in order, without shuffling",
-     "Draw a random permutation first: torch.randperm(n, generator=generator, "
-     "device=generator.device).", lambda n, g: torch.arange(n, device=g.device), True),
-    ("mb_with_replacement", "draws n indices with replacement (torch.randint), so some examples "
-     "repeat and others are never seen",
-     "An epoch is a permutation: every index exactly once. Use torch.randperm, not "
-     "torch.randint.",
-     lambda n, g: torch.randint(0, max(n, 1), (n,), generator=g, device=g.device), False),
-    ("mb_swap_with_any", "shuffles by swapping each place with a place drawn from all n (not from "
-     "the places not yet fixed), which favours some orders",
-     "Fisher-Yates swaps place i with a place drawn from i .. n-1; simpler: "
-     "torch.randperm(n, generator=generator).", _swap_with_any, False),
-    ("mb_rotation", "shuffles by rotating 0 .. n-1 by one random offset, so every example "
-     "visits every position but only n of the n! orders occur and neighbours always share a "
-     "batch", "A rotation is one draw, not a shuffle: draw a whole uniform permutation, "
-     "torch.randperm(n, generator=generator, device=generator.device).", _rotated, False),
-    ("mb_global_rng", "shuffles with torch's global random state, ignoring the generator",
-     "Pass the generator to every draw: torch.randperm(n, generator=generator, ...); the same "
-     "seed must give the same epoch.", lambda n, g: torch.randperm(n).to(g.device), False),
-    ("mb_fixed_seed", "shuffles with a generator of its own seeded 0, so every epoch has the same "
-     "order",
-     "Use the generator passed in: it moves on after each call, so each epoch gets a new order.",
-     _own_generator, False),
+    (
+        "mb_no_shuffle",
+        "cuts 0 .. n-1 in order, without shuffling",
+        "Draw a random permutation first: torch.randperm(n, generator=generator, "
+        "device=generator.device).",
+        lambda n, g: torch.arange(n, device=g.device),
+        True,
+    ),
+    (
+        "mb_with_replacement",
+        "draws n indices with replacement (torch.randint), so some examples "
+        "repeat and others are never seen",
+        "An epoch is a permutation: every index exactly once. Use torch.randperm, not "
+        "torch.randint.",
+        lambda n, g: torch.randint(0, max(n, 1), (n,), generator=g, device=g.device),
+        False,
+    ),
+    (
+        "mb_swap_with_any",
+        "shuffles by swapping each place with a place drawn from all n (not from "
+        "the places not yet fixed), which favours some orders",
+        "Fisher-Yates swaps place i with a place drawn from i .. n-1; simpler: "
+        "torch.randperm(n, generator=generator).",
+        _swap_with_any,
+        False,
+    ),
+    (
+        "mb_rotation",
+        "shuffles by rotating 0 .. n-1 by one random offset, so every example "
+        "visits every position but only n of the n! orders occur and neighbours always share a "
+        "batch",
+        "A rotation is one draw, not a shuffle: draw a whole uniform permutation, "
+        "torch.randperm(n, generator=generator, device=generator.device).",
+        _rotated,
+        False,
+    ),
+    (
+        "mb_global_rng",
+        "shuffles with torch's global random state, ignoring the generator",
+        "Pass the generator to every draw: torch.randperm(n, generator=generator, ...); the same "
+        "seed must give the same epoch.",
+        lambda n, g: torch.randperm(n).to(g.device),
+        False,
+    ),
+    (
+        "mb_fixed_seed",
+        "shuffles with a generator of its own seeded 0, so every epoch has the same order",
+        "Use the generator passed in: it moves on after each call, so each epoch gets a new order.",
+        _own_generator,
+        False,
+    ),
 ]:
-    bug(_id, "regression.minibatches", _title, hint=_hint, classic=_classic,
-        generic="random" if _id in ("mb_no_shuffle", "mb_global_rng", "mb_fixed_seed") else ()
-        ).replaces(_ordered_by(_draw))
+    bug(
+        _id,
+        "regression.minibatches",
+        _title,
+        hint=_hint,
+        classic=_classic,
+        generic="random" if _id in ("mb_no_shuffle", "mb_global_rng", "mb_fixed_seed") else (),
+    ).replaces(_ordered_by(_draw))
 
 
-mb_loses_last = bug("mb_loses_last", "regression.minibatches",
-                    "loops over range(0, n - batch_size + 1, batch_size), losing the short last "
-                    "batch even with drop_last=False",
-                    hint="Without drop_last the n % batch_size left-over indices form one more, "
-                         "shorter batch: loop over range(0, n, batch_size).", classic=True)
+mb_loses_last = bug(
+    "mb_loses_last",
+    "regression.minibatches",
+    "loops over range(0, n - batch_size + 1, batch_size), losing the short last "
+    "batch even with drop_last=False",
+    hint="Without drop_last the n % batch_size left-over indices form one more, "
+    "shorter batch: loop over range(0, n, batch_size).",
+    classic=True,
+)
 
 
 @mb_loses_last.replaces
 def minibatches(n, batch_size, generator, drop_last=False):
     _check(n, batch_size)
     order = torch.randperm(n, generator=generator, device=generator.device)
-    return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
+    return [order[i : i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
 
 
-mb_ignores_drop_last = bug("mb_ignores_drop_last", "regression.minibatches",
-                           "keeps the short last batch even with drop_last=True",
-                           hint="drop_last=True leaves out a last batch shorter than batch_size.",
-                           generic="step")
+mb_ignores_drop_last = bug(
+    "mb_ignores_drop_last",
+    "regression.minibatches",
+    "keeps the short last batch even with drop_last=True",
+    hint="drop_last=True leaves out a last batch shorter than batch_size.",
+    generic="step",
+)
 
 
 @mb_ignores_drop_last.replaces
 def minibatches(n, batch_size, generator, drop_last=False):
     _check(n, batch_size)
-    return _cut(torch.randperm(n, generator=generator, device=generator.device), batch_size,
-                False)
+    return _cut(torch.randperm(n, generator=generator, device=generator.device), batch_size, False)
 
 
-mb_shuffles_batch_order = bug("mb_shuffles_batch_order", "regression.minibatches",
-                              "shuffles the order of fixed batches (0..B-1, B..2B-1, ...) instead "
-                              "of the examples, so the same examples always share a batch",
-                              hint="Shuffle the examples, then cut: the batches themselves must "
-                                   "change from epoch to epoch.", generic="order")
+mb_shuffles_batch_order = bug(
+    "mb_shuffles_batch_order",
+    "regression.minibatches",
+    "shuffles the order of fixed batches (0..B-1, B..2B-1, ...) instead "
+    "of the examples, so the same examples always share a batch",
+    hint="Shuffle the examples, then cut: the batches themselves must change from epoch to epoch.",
+    generic="order",
+)
 
 
 @mb_shuffles_batch_order.replaces
@@ -128,10 +172,13 @@ def minibatches(n, batch_size, generator, drop_last=False):
     return [fixed[int(i)] for i in picks]
 
 
-mb_no_validation = bug("mb_no_validation", "regression.minibatches",
-                       "accepts n < 0 or batch_size < 1 (a negative step gives no batches)",
-                       hint="Refuse impossible sizes with ValueError before drawing anything.",
-                       generic="validation")
+mb_no_validation = bug(
+    "mb_no_validation",
+    "regression.minibatches",
+    "accepts n < 0 or batch_size < 1 (a negative step gives no batches)",
+    hint="Refuse impossible sizes with ValueError before drawing anything.",
+    generic="validation",
+)
 
 
 @mb_no_validation.replaces
@@ -140,22 +187,29 @@ def minibatches(n, batch_size, generator, drop_last=False):
     return _cut(order, batch_size, drop_last) if batch_size > 0 else []
 
 
-mb_yields = bug("mb_yields", "regression.minibatches",
-                "is a generator function (yield), which draws nothing until it is iterated",
-                hint="Return a list: draw the whole order when called, so the generator has "
-                     "moved on when the function returns.", generic="validation")
+mb_yields = bug(
+    "mb_yields",
+    "regression.minibatches",
+    "is a generator function (yield), which draws nothing until it is iterated",
+    hint="Return a list: draw the whole order when called, so the generator has "
+    "moved on when the function returns.",
+    generic="validation",
+)
 
 
 @mb_yields.replaces
 def minibatches(n, batch_size, generator, drop_last=False):
     _check(n, batch_size)
-    yield from _cut(torch.randperm(n, generator=generator, device=generator.device), batch_size,
-                    drop_last)
+    yield from _cut(
+        torch.randperm(n, generator=generator, device=generator.device), batch_size, drop_last
+    )
 
 
-mb_argsort = alternative("mb_argsort", "regression.minibatches",
-                         "orders the examples by the argsort of uniform draws and splits with "
-                         "torch.split")
+mb_argsort = alternative(
+    "mb_argsort",
+    "regression.minibatches",
+    "orders the examples by the argsort of uniform draws and splits with torch.split",
+)
 
 
 @mb_argsort.replaces
@@ -170,8 +224,11 @@ def minibatches(n, batch_size, generator, drop_last=False):
     return pieces
 
 
-mb_fisher_yates = alternative("mb_fisher_yates", "regression.minibatches",
-                              "a Fisher-Yates shuffle with one torch.randint draw per place")
+mb_fisher_yates = alternative(
+    "mb_fisher_yates",
+    "regression.minibatches",
+    "a Fisher-Yates shuffle with one torch.randint draw per place",
+)
 
 
 @mb_fisher_yates.replaces
@@ -187,20 +244,20 @@ def minibatches(n, batch_size, generator, drop_last=False):
     for start in range(0, n, batch_size):
         if drop_last and start + batch_size > n:
             break
-        batches.append(idx[start:start + batch_size])
+        batches.append(idx[start : start + batch_size])
     return batches
 
 
 # -------------------------------------------------------------------- train_linear_regression
 def _epoch(n, batch_size, generator):
     """The reference's draws: the bugs below differ from it only where their titles say."""
-    return _cut(torch.randperm(n, generator=generator, device=generator.device), batch_size,
-                False)
+    return _cut(torch.randperm(n, generator=generator, device=generator.device), batch_size, False)
 
 
 def _loop(update, *, draw_once=False, log_after=False):
     """A training loop with ``update(xb, r, w, b, lr, batch_size) -> (w, b)``; ``draw_once``
     shuffles once for all epochs, ``log_after`` logs the batch loss after the step."""
+
     def train_linear_regression(X, y, lr, epochs, batch_size, generator):
         n, d = X.shape
         w, b, losses = X.new_zeros(d), X.new_zeros(()), []
@@ -215,6 +272,7 @@ def _loop(update, *, draw_once=False, log_after=False):
                 losses.append(float((r * r).mean()))
                 w, b = new_w, new_b
         return w, b, losses
+
     return train_linear_regression
 
 
@@ -242,17 +300,21 @@ def _bias_frozen(xb, r, w, b, lr, batch_size):
 
 def _loss_tensors(train):
     """``train`` logging each loss as the 0-dim tensor it computed, not as a float."""
+
     def train_linear_regression(X, y, lr, epochs, batch_size, generator):
         w, b, losses = train(X, y, lr, epochs, batch_size, generator)
         return w, b, [X.new_tensor(v) for v in losses]
+
     return train_linear_regression
 
 
 def _bias_float(train):
     """``train`` starting from ``b = 0.0``: the bias is a tensor only after the first update."""
+
     def train_linear_regression(X, y, lr, epochs, batch_size, generator):
         w, b, losses = train(X, y, lr, epochs, batch_size, generator)
         return w, (b if losses else 0.0), losses
+
     return train_linear_regression
 
 
@@ -260,39 +322,86 @@ def _bias_float(train):
 _GENERIC = {"train_loss_after_step": "step"}
 
 for _id, _title, _hint, _fn, _options, _classic in [
-    ("train_no_factor_two", "drops the 2 of the derivative of r^2 (dw = X^T r / B)",
-     "d/dw mean(r^2) = (2 / B) X^T r: keep the factor 2 in both gradients.", _no_two, {}, True),
-    ("train_grad_summed", "sums the batch gradient instead of averaging it (no division by B)",
-     "The loss is a mean over the batch, so its gradient is divided by the batch size B.",
-     _summed, {}, True),
-    ("train_divides_by_batch_size", "divides by batch_size even for a shorter last batch",
-     "Average over the batch you have: B = len(idx), which is smaller for the last batch when "
-     "batch_size does not divide N.", _by_batch_size, {}, False),
-    ("train_loss_after_step", "logs each batch's loss after the update instead of before it",
-     "Log mean(r^2) with the parameters the gradient was computed at, then update.", _step,
-     {"log_after": True}, True),
-    ("train_one_shuffle", "shuffles once before training and reuses that order every epoch",
-     "Call minibatches(N, batch_size, generator) at the start of every epoch: each epoch gets "
-     "its own order.", _step, {"draw_once": True}, False),
-    ("train_bias_frozen", "never updates the bias (b stays 0)",
-     "The bias has its own gradient, (2 / B) * sum(r): update b as well as w.", _bias_frozen, {},
-     False),
+    (
+        "train_no_factor_two",
+        "drops the 2 of the derivative of r^2 (dw = X^T r / B)",
+        "d/dw mean(r^2) = (2 / B) X^T r: keep the factor 2 in both gradients.",
+        _no_two,
+        {},
+        True,
+    ),
+    (
+        "train_grad_summed",
+        "sums the batch gradient instead of averaging it (no division by B)",
+        "The loss is a mean over the batch, so its gradient is divided by the batch size B.",
+        _summed,
+        {},
+        True,
+    ),
+    (
+        "train_divides_by_batch_size",
+        "divides by batch_size even for a shorter last batch",
+        "Average over the batch you have: B = len(idx), which is smaller for the last batch when "
+        "batch_size does not divide N.",
+        _by_batch_size,
+        {},
+        False,
+    ),
+    (
+        "train_loss_after_step",
+        "logs each batch's loss after the update instead of before it",
+        "Log mean(r^2) with the parameters the gradient was computed at, then update.",
+        _step,
+        {"log_after": True},
+        True,
+    ),
+    (
+        "train_one_shuffle",
+        "shuffles once before training and reuses that order every epoch",
+        "Call minibatches(N, batch_size, generator) at the start of every epoch: each epoch gets "
+        "its own order.",
+        _step,
+        {"draw_once": True},
+        False,
+    ),
+    (
+        "train_bias_frozen",
+        "never updates the bias (b stays 0)",
+        "The bias has its own gradient, (2 / B) * sum(r): update b as well as w.",
+        _bias_frozen,
+        {},
+        False,
+    ),
 ]:
-    bug(_id, "regression.train_linear_regression", _title, hint=_hint, classic=_classic,
-        generic=_GENERIC.get(_id, ())).replaces(_loop(_fn, **_options))
+    bug(
+        _id,
+        "regression.train_linear_regression",
+        _title,
+        hint=_hint,
+        classic=_classic,
+        generic=_GENERIC.get(_id, ()),
+    ).replaces(_loop(_fn, **_options))
 
-bug("train_loss_tensors", "regression.train_linear_regression",
+bug(
+    "train_loss_tensors",
+    "regression.train_linear_regression",
     "logs the losses as 0-dim tensors instead of Python floats",
-    hint="Append float(loss) (or loss.item()): losses is a list of Python floats."
-    ).replaces(_loss_tensors(_loop(_step)))
-bug("train_bias_python_float", "regression.train_linear_regression",
+    hint="Append float(loss) (or loss.item()): losses is a list of Python floats.",
+).replaces(_loss_tensors(_loop(_step)))
+bug(
+    "train_bias_python_float",
+    "regression.train_linear_regression",
     "starts from b = 0.0, a Python float, so with no update b is not a tensor",
     hint="Start from b = X.new_zeros(()): a 0-dim tensor with X's dtype and device.",
-    generic="structure").replaces(_bias_float(_loop(_step)))
+    generic="structure",
+).replaces(_bias_float(_loop(_step)))
 
 
-train_augmented = alternative("train_augmented", "regression.train_linear_regression",
-                              "one parameter vector (w, b) against X with a column of ones")
+train_augmented = alternative(
+    "train_augmented",
+    "regression.train_linear_regression",
+    "one parameter vector (w, b) against X with a column of ones",
+)
 
 
 @train_augmented.replaces
@@ -309,8 +418,7 @@ def train_linear_regression(X, y, lr, epochs, batch_size, generator):
 
 # --------------------------------------------------------------- linear_regression_closed_form
 def _shapes(X, y):
-    if X.dim() != 2 or y.dim() not in (1, 2) or y.shape[0] != X.shape[0] \
-            or X.shape[0] < X.shape[1]:
+    if X.dim() != 2 or y.dim() not in (1, 2) or y.shape[0] != X.shape[0] or X.shape[0] < X.shape[1]:
         raise ValueError("need X (N, D) with N >= D and y (N,) or (N, K)")
 
 
@@ -321,11 +429,14 @@ def _normal(X, y, solve):
     return w if y.dim() == 2 else w.squeeze(1)
 
 
-cf_explicit_inverse = bug("cf_explicit_inverse", "regression.linear_regression_closed_form",
-                          "multiplies by the explicit inverse, inv(X^T X) @ X^T y",
-                          hint="An inverse loses accuracy when X is ill-conditioned: solve the "
-                               "system with a factorization (Cholesky, torch.linalg.solve, QR).",
-                          classic=True)
+cf_explicit_inverse = bug(
+    "cf_explicit_inverse",
+    "regression.linear_regression_closed_form",
+    "multiplies by the explicit inverse, inv(X^T X) @ X^T y",
+    hint="An inverse loses accuracy when X is ill-conditioned: solve the "
+    "system with a factorization (Cholesky, torch.linalg.solve, QR).",
+    classic=True,
+)
 
 
 @cf_explicit_inverse.replaces
@@ -334,11 +445,13 @@ def linear_regression_closed_form(X, y):
     return _normal(X, y, lambda A, c: torch.linalg.inv(A) @ c)
 
 
-cf_ridge_jitter = bug("cf_ridge_jitter", "regression.linear_regression_closed_form",
-                      "adds 1e-6 * I to X^T X \"for stability\" (ridge regression, another "
-                      "answer)",
-                      hint="A term added to X^T X moves the minimizer; solve the normal equations "
-                           "as they are and let the factorization provide the stability.")
+cf_ridge_jitter = bug(
+    "cf_ridge_jitter",
+    "regression.linear_regression_closed_form",
+    'adds 1e-6 * I to X^T X "for stability" (ridge regression, another answer)',
+    hint="A term added to X^T X moves the minimizer; solve the normal equations "
+    "as they are and let the factorization provide the stability.",
+)
 
 
 @cf_ridge_jitter.replaces
@@ -348,10 +461,13 @@ def linear_regression_closed_form(X, y):
     return _normal(X, y, lambda A, c: torch.linalg.solve(A + 1e-6 * eye, c))
 
 
-cf_adds_bias = bug("cf_adds_bias", "regression.linear_regression_closed_form",
-                   "appends a column of ones itself and returns D + 1 weights",
-                   hint="No bias is added: the caller appends a column of ones when an intercept "
-                        "is wanted. Return exactly D weights.")
+cf_adds_bias = bug(
+    "cf_adds_bias",
+    "regression.linear_regression_closed_form",
+    "appends a column of ones itself and returns D + 1 weights",
+    hint="No bias is added: the caller appends a column of ones when an intercept "
+    "is wanted. Return exactly D weights.",
+)
 
 
 @cf_adds_bias.replaces
@@ -361,10 +477,13 @@ def linear_regression_closed_form(X, y):
     return _normal(A, y, torch.linalg.solve)
 
 
-cf_column_vector = bug("cf_column_vector", "regression.linear_regression_closed_form",
-                       "returns a (D, 1) column for a 1-D y",
-                       hint="For y of shape (N,) return w of shape (D,): squeeze the solved "
-                            "column.", generic="layout")
+cf_column_vector = bug(
+    "cf_column_vector",
+    "regression.linear_regression_closed_form",
+    "returns a (D, 1) column for a 1-D y",
+    hint="For y of shape (N,) return w of shape (D,): squeeze the solved column.",
+    generic="layout",
+)
 
 
 @cf_column_vector.replaces
@@ -374,11 +493,13 @@ def linear_regression_closed_form(X, y):
     return torch.linalg.solve(X.T @ X, rhs)
 
 
-cf_squeezes_last = bug("cf_squeezes_last", "regression.linear_regression_closed_form",
-                       "solves for y as a matrix and squeezes the last axis whatever y's shape, "
-                       "so y of shape (N, 1) gives (D,) instead of (D, 1)",
-                       hint="Return (D, K) for y of shape (N, K), K = 1 included; squeeze only "
-                            "when y itself was 1-D.")
+cf_squeezes_last = bug(
+    "cf_squeezes_last",
+    "regression.linear_regression_closed_form",
+    "solves for y as a matrix and squeezes the last axis whatever y's shape, "
+    "so y of shape (N, 1) gives (D,) instead of (D, 1)",
+    hint="Return (D, K) for y of shape (N, K), K = 1 included; squeeze only when y itself was 1-D.",
+)
 
 
 @cf_squeezes_last.replaces
@@ -388,11 +509,15 @@ def linear_regression_closed_form(X, y):
     return torch.linalg.solve(X.T @ X, rhs).squeeze(-1)
 
 
-cf_no_validation = bug("cf_no_validation", "regression.linear_regression_closed_form",
-                       "checks no shapes, so fewer examples than features fail deep inside a "
-                       "factorization (or not at all)",
-                       hint="Check X is (N, D) with N >= D and y has N rows first; raise "
-                            "ValueError naming the shapes.", generic="validation")
+cf_no_validation = bug(
+    "cf_no_validation",
+    "regression.linear_regression_closed_form",
+    "checks no shapes, so fewer examples than features fail deep inside a "
+    "factorization (or not at all)",
+    hint="Check X is (N, D) with N >= D and y has N rows first; raise "
+    "ValueError naming the shapes.",
+    generic="validation",
+)
 
 
 @cf_no_validation.replaces
@@ -400,10 +525,13 @@ def linear_regression_closed_form(X, y):
     return _normal(X, y, lambda A, c: torch.cholesky_solve(c, torch.linalg.cholesky(A)))
 
 
-cf_returns_float64 = bug("cf_returns_float64", "regression.linear_regression_closed_form",
-                         "solves in float64 for accuracy and returns float64 for float32 inputs",
-                         hint="Keep X's dtype: cast the result back (or work in X's dtype).",
-                         generic="dtype")
+cf_returns_float64 = bug(
+    "cf_returns_float64",
+    "regression.linear_regression_closed_form",
+    "solves in float64 for accuracy and returns float64 for float32 inputs",
+    hint="Keep X's dtype: cast the result back (or work in X's dtype).",
+    generic="dtype",
+)
 
 
 @cf_returns_float64.replaces
@@ -412,8 +540,11 @@ def linear_regression_closed_form(X, y):
     return _normal(X.double(), y.double(), torch.linalg.solve)
 
 
-cf_qr = alternative("cf_qr", "regression.linear_regression_closed_form",
-                    "a QR factorization of X (never forms X^T X)")
+cf_qr = alternative(
+    "cf_qr",
+    "regression.linear_regression_closed_form",
+    "a QR factorization of X (never forms X^T X)",
+)
 
 
 @cf_qr.replaces
@@ -426,8 +557,11 @@ def linear_regression_closed_form(X, y):
     return w.reshape(X.shape[1], *y.shape[1:])
 
 
-cf_solve = alternative("cf_solve", "regression.linear_regression_closed_form",
-                       "torch.linalg.solve on the normal equations (an LU factorization)")
+cf_solve = alternative(
+    "cf_solve",
+    "regression.linear_regression_closed_form",
+    "torch.linalg.solve on the normal equations (an LU factorization)",
+)
 
 
 @cf_solve.replaces
@@ -454,8 +588,11 @@ class LinearModel:
         self.w, self.b = self.w - lr * self.dw, self.b - lr * self.db
 
 
-train_model_object = alternative("train_model_object", "regression.train_linear_regression",
-                                 "a LinearModel object with forward, backward and step methods")
+train_model_object = alternative(
+    "train_model_object",
+    "regression.train_linear_regression",
+    "a LinearModel object with forward, backward and step methods",
+)
 
 
 @train_model_object.replaces
@@ -465,7 +602,7 @@ def train_linear_regression(X, y, lr, epochs, batch_size, generator):
     for _ in range(epochs):
         order = torch.randperm(n, generator=generator, device=generator.device)
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             r = model.forward(X[idx]) - y[idx]
             losses.append(float((r * r).mean()))
             model.backward(2.0 * r / len(idx))
@@ -474,9 +611,12 @@ def train_linear_regression(X, y, lr, epochs, batch_size, generator):
 
 
 # NumPy bridged to tensors: the normal equations solved through NumPy's Cholesky factor.
-closed_form_numpy = alternative("closed_form_numpy", "regression.linear_regression_closed_form",
-                                "solves the normal equations with np.linalg.cholesky and two "
-                                "triangular solves, and converts back")
+closed_form_numpy = alternative(
+    "closed_form_numpy",
+    "regression.linear_regression_closed_form",
+    "solves the normal equations with np.linalg.cholesky and two "
+    "triangular solves, and converts back",
+)
 
 
 @closed_form_numpy.replaces
@@ -501,15 +641,17 @@ class EpochSampler:
         order = torch.randperm(self.n, generator=generator, device=generator.device)
         batches = []
         for start in range(0, self.n, self.batch_size):
-            piece = order[start:start + self.batch_size]
+            piece = order[start : start + self.batch_size]
             if len(piece) == self.batch_size or not self.drop_last:
                 batches.append(piece)
         return batches
 
 
-minibatches_sampler_object = alternative("minibatches_sampler_object", "regression.minibatches",
-                                         "an EpochSampler object whose epoch method draws and "
-                                         "cuts the order")
+minibatches_sampler_object = alternative(
+    "minibatches_sampler_object",
+    "regression.minibatches",
+    "an EpochSampler object whose epoch method draws and cuts the order",
+)
 
 
 @minibatches_sampler_object.replaces
@@ -519,8 +661,11 @@ def minibatches(n, batch_size, generator, drop_last=False):
 
 # NumPy bridged: uniform keys drawn from the generator, ordered by np.argsort, cut with
 # np.split, and handed back as int64 tensors on the generator's device.
-minibatches_numpy = alternative("minibatches_numpy", "regression.minibatches",
-                                "orders torch.rand keys with np.argsort and cuts with np.split")
+minibatches_numpy = alternative(
+    "minibatches_numpy",
+    "regression.minibatches",
+    "orders torch.rand keys with np.argsort and cuts with np.split",
+)
 
 
 @minibatches_numpy.replaces

@@ -19,9 +19,11 @@ def _ref_backward(dy, cache):
 
 # ------------------------------------------------------------------------------------ dropout
 dropout_no_rescale = bug(
-    "dropout_no_rescale", "regularization.dropout",
+    "dropout_no_rescale",
+    "regularization.dropout",
     "zeroes entries but does not scale the kept ones by 1 / (1 - p)",
-    hint="Inverted dropout divides the kept entries by 1 - p so the expected output equals x.")
+    hint="Inverted dropout divides the kept entries by 1 - p so the expected output equals x.",
+)
 
 
 @dropout_no_rescale.replaces
@@ -33,10 +35,13 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_p_is_keep_prob = bug(
-    "dropout_p_is_keep_prob", "regularization.dropout",
+    "dropout_p_is_keep_prob",
+    "regularization.dropout",
     "treats p as the probability of keeping an entry (the CS231n convention)",
     hint="Here p is the probability of dropping: keep with probability 1 - p and scale by "
-         "1 / (1 - p).", generic="argument")
+    "1 / (1 - p).",
+    generic="argument",
+)
 
 
 @dropout_p_is_keep_prob.replaces
@@ -48,9 +53,11 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_active_in_eval = bug(
-    "dropout_active_in_eval", "regularization.dropout",
+    "dropout_active_in_eval",
+    "regularization.dropout",
     "keeps dropping entries when training=False",
-    hint="At evaluation time dropout is the identity: return x when training is False.")
+    hint="At evaluation time dropout is the identity: return x when training is False.",
+)
 
 
 @dropout_active_in_eval.replaces
@@ -64,9 +71,11 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_backward_unscaled = bug(
-    "dropout_backward_unscaled", "regularization.dropout",
+    "dropout_backward_unscaled",
+    "regularization.dropout",
     "scales in the forward but multiplies dy by the bare 0/1 mask in the backward",
-    hint="The backward of y = x * keep / (1 - p) is dx = dy * keep / (1 - p): the same scale.")
+    hint="The backward of y = x * keep / (1 - p) is dx = dy * keep / (1 - p): the same scale.",
+)
 
 
 @dropout_backward_unscaled.replaces
@@ -85,10 +94,12 @@ def dropout_backward(dy, cache):
 
 
 dropout_backward_new_mask = bug(
-    "dropout_backward_new_mask", "regularization.dropout",
+    "dropout_backward_new_mask",
+    "regularization.dropout",
     "draws a fresh mask in the backward pass instead of reusing the forward's",
     hint="Keep the forward's scaled mask in the cache and multiply dy by it; a new draw "
-         "drops different entries.")
+    "drops different entries.",
+)
 
 
 @dropout_backward_new_mask.replaces
@@ -112,23 +123,28 @@ def dropout_backward(dy, cache):
 
 
 dropout_p1_divzero = bug(
-    "dropout_p1_divzero", "regularization.dropout",
+    "dropout_p1_divzero",
+    "regularization.dropout",
     "divides by 1 - p even when p == 1, so 0 * inf gives NaN",
-    hint="Handle p == 1 separately: every entry is dropped, so return zeros.", generic="stability")
+    hint="Handle p == 1 separately: every entry is dropped, so return zeros.",
+    generic="stability",
+)
 
 
 @dropout_p1_divzero.replaces
 def dropout_forward(x, p, training=True, generator=None):
     if not training or p == 0:
         return x.clone(), None
-    mask = (_rand(x, generator) >= p).to(x.dtype) / (1 - p)   # p == 1: 0 / 0.0 = NaN
+    mask = (_rand(x, generator) >= p).to(x.dtype) / (1 - p)  # p == 1: 0 / 0.0 = NaN
     return x * mask, mask
 
 
 dropout_shared_mask = bug(
-    "dropout_shared_mask", "regularization.dropout",
+    "dropout_shared_mask",
+    "regularization.dropout",
     "draws one mask of shape x.shape[1:] and reuses it for every example in the batch",
-    hint="Draw an independent number for every entry: the mask has x's full shape.")
+    hint="Draw an independent number for every entry: the mask has x's full shape.",
+)
 
 
 @dropout_shared_mask.replaces
@@ -143,10 +159,12 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_scale_by_keep = bug(
-    "dropout_scale_by_keep", "regularization.dropout",
+    "dropout_scale_by_keep",
+    "regularization.dropout",
     "multiplies the kept entries by 1 - p (test-time scaling of classic dropout) instead of "
     "dividing",
-    hint="Inverted dropout divides by 1 - p during training so nothing changes at test time.")
+    hint="Inverted dropout divides by 1 - p during training so nothing changes at test time.",
+)
 
 
 @dropout_scale_by_keep.replaces
@@ -158,9 +176,11 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_randn_mask = bug(
-    "dropout_randn_mask", "regularization.dropout",
+    "dropout_randn_mask",
+    "regularization.dropout",
     "compares a normal draw (torch.randn) with p, so the drop rate is Phi(p), not p",
-    hint="Use a uniform draw on [0, 1): torch.rand, whose P(u < p) is exactly p.")
+    hint="Use a uniform draw on [0, 1): torch.rand, whose P(u < p) is exactly p.",
+)
 
 
 @dropout_randn_mask.replaces
@@ -175,10 +195,12 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_ignores_generator = bug(
-    "dropout_ignores_generator", "regularization.dropout",
+    "dropout_ignores_generator",
+    "regularization.dropout",
     "draws the mask from the global random state, ignoring generator",
     hint="Pass generator=generator to torch.rand so a seeded generator reproduces the mask.",
-    generic="random")
+    generic="random",
+)
 
 
 @dropout_ignores_generator.replaces
@@ -192,9 +214,12 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_mutates_input = bug(
-    "dropout_mutates_input", "regularization.dropout",
+    "dropout_mutates_input",
+    "regularization.dropout",
     "applies the mask in place (x.mul_(mask))",
-    hint="Never write into x: compute y = x * mask as a new tensor.", generic="inplace")
+    hint="Never write into x: compute y = x * mask as a new tensor.",
+    generic="inplace",
+)
 
 
 @dropout_mutates_input.replaces
@@ -208,22 +233,27 @@ def dropout_forward(x, p, training=True, generator=None):
 
 
 dropout_backward_ignores_identity = bug(
-    "dropout_backward_ignores_identity", "regularization.dropout",
+    "dropout_backward_ignores_identity",
+    "regularization.dropout",
     "returns cache None in the identity cases (eval, p = 0) but always multiplies dy by the cache",
     hint="The backward must handle every cache the forward can return: when nothing was "
-         "dropped (training=False or p == 0), dx is dy itself.")
+    "dropped (training=False or p == 0), dx is dy itself.",
+)
 
 
 @dropout_backward_ignores_identity.replaces
-def dropout_backward(dy, cache):   # with the reference forward, whose identity cache is None
+def dropout_backward(dy, cache):  # with the reference forward, whose identity cache is None
     return dy * cache
 
 
 # -------------------------------------------------------------------------------- penalties
 l2_grad_factor_mismatch = bug(
-    "l2_grad_factor_mismatch", "regularization.l2_penalty",
+    "l2_grad_factor_mismatch",
+    "regularization.l2_penalty",
     "keeps the 0.5 in the loss but returns 2 * lam * w as the gradient",
-    hint="The derivative of 0.5 * lam * w^2 is lam * w: the 0.5 cancels the 2.", generic="factor")
+    hint="The derivative of 0.5 * lam * w^2 is lam * w: the 0.5 cancels the 2.",
+    generic="factor",
+)
 
 
 @l2_grad_factor_mismatch.replaces
@@ -232,10 +262,12 @@ def l2_penalty(params, lam):
 
 
 l2_no_half = bug(
-    "l2_no_half", "regularization.l2_penalty",
+    "l2_no_half",
+    "regularization.l2_penalty",
     "uses lam * ||w||^2 for the loss while returning lam * w as the gradient",
     hint="The loss has a factor 0.5: 0.5 * lam * sum(w^2), whose gradient is lam * w.",
-    generic="factor")
+    generic="factor",
+)
 
 
 @l2_no_half.replaces
@@ -244,10 +276,12 @@ def l2_penalty(params, lam):
 
 
 l2_mean_not_sum = bug(
-    "l2_mean_not_sum", "regularization.l2_penalty",
+    "l2_mean_not_sum",
+    "regularization.l2_penalty",
     "averages w^2 over each tensor instead of summing",
     hint="The penalty sums the squares of every entry of every tensor; no mean.",
-    generic="sum-mean")
+    generic="sum-mean",
+)
 
 
 @l2_mean_not_sum.replaces
@@ -256,9 +290,11 @@ def l2_penalty(params, lam):
 
 
 l2_first_param_only = bug(
-    "l2_first_param_only", "regularization.l2_penalty",
+    "l2_first_param_only",
+    "regularization.l2_penalty",
     "returns from inside the loop, so only the first tensor is penalized",
-    hint="Accumulate over every tensor in params before returning.")
+    hint="Accumulate over every tensor in params before returning.",
+)
 
 
 @l2_first_param_only.replaces
@@ -270,10 +306,13 @@ def l2_penalty(params, lam):
 # Declared before l2_grads_in_place: the misconception matcher tries the bugs in order on the
 # test's own tensors, and that bug overwrites the parameters.
 l2_loss_from_zeros_1 = bug(
-    "l2_loss_from_zeros_1", "regularization.l2_penalty",
+    "l2_loss_from_zeros_1",
+    "regularization.l2_penalty",
     "accumulates the loss into torch.zeros(1), which gives a float32 tensor of shape (1,)",
     hint="The loss is a 0-dim tensor with the parameters' dtype and device: start the sum from "
-         "params[0].new_zeros(()) or use sum(...) over 0-dim terms.", generic="layout")
+    "params[0].new_zeros(()) or use sum(...) over 0-dim terms.",
+    generic="layout",
+)
 
 
 @l2_loss_from_zeros_1.replaces
@@ -285,10 +324,12 @@ def l2_penalty(params, lam):
 
 
 l2_grads_in_place = bug(
-    "l2_grads_in_place", "regularization.l2_penalty",
+    "l2_grads_in_place",
+    "regularization.l2_penalty",
     "builds the gradients with w.mul_(lam), overwriting the parameters",
     hint="lam * w creates a new tensor; w.mul_(lam) or w *= lam changes the parameter itself.",
-    generic="inplace")
+    generic="inplace",
+)
 
 
 @l2_grads_in_place.replaces
@@ -298,9 +339,12 @@ def l2_penalty(params, lam):
 
 
 l1_grad_nan_at_zero = bug(
-    "l1_grad_nan_at_zero", "regularization.l1_penalty",
+    "l1_grad_nan_at_zero",
+    "regularization.l1_penalty",
     "computes the subgradient as w / |w|, which is NaN at w = 0",
-    hint="Use torch.sign(w): it gives exactly 0 at w = 0.", generic="stability")
+    hint="Use torch.sign(w): it gives exactly 0 at w = 0.",
+    generic="stability",
+)
 
 
 @l1_grad_nan_at_zero.replaces
@@ -309,21 +353,29 @@ def l1_penalty(params, lam):
 
 
 l1_sign_zero_is_one = bug(
-    "l1_sign_zero_is_one", "regularization.l1_penalty",
+    "l1_sign_zero_is_one",
+    "regularization.l1_penalty",
     "uses where(w >= 0, 1, -1), so sign(0) = 1",
-    hint="The subgradient convention here is sign(0) = 0: use torch.sign(w).", generic="branch")
+    hint="The subgradient convention here is sign(0) = 0: use torch.sign(w).",
+    generic="branch",
+)
 
 
 @l1_sign_zero_is_one.replaces
 def l1_penalty(params, lam):
-    return (lam * sum(w.abs().sum() for w in params),
-            [lam * torch.where(w >= 0, torch.ones_like(w), -torch.ones_like(w)) for w in params])
+    return (
+        lam * sum(w.abs().sum() for w in params),
+        [lam * torch.where(w >= 0, torch.ones_like(w), -torch.ones_like(w)) for w in params],
+    )
 
 
 l1_grad_not_scaled = bug(
-    "l1_grad_not_scaled", "regularization.l1_penalty",
+    "l1_grad_not_scaled",
+    "regularization.l1_penalty",
     "returns sign(w) without the factor lam",
-    hint="The gradient of lam * |w| is lam * sign(w).", generic="factor")
+    hint="The gradient of lam * |w| is lam * sign(w).",
+    generic="factor",
+)
 
 
 @l1_grad_not_scaled.replaces
@@ -332,9 +384,12 @@ def l1_penalty(params, lam):
 
 
 l1_half_factor = bug(
-    "l1_half_factor", "regularization.l1_penalty",
+    "l1_half_factor",
+    "regularization.l1_penalty",
     "copies the 0.5 of the L2 penalty into the L1 loss",
-    hint="The L1 penalty is lam * sum(|w|), without 0.5.", generic="factor")
+    hint="The L1 penalty is lam * sum(|w|), without 0.5.",
+    generic="factor",
+)
 
 
 @l1_half_factor.replaces
@@ -343,10 +398,13 @@ def l1_penalty(params, lam):
 
 
 l1_loss_as_float = bug(
-    "l1_loss_as_float", "regularization.l1_penalty",
+    "l1_loss_as_float",
+    "regularization.l1_penalty",
     "adds up the loss with .item(), returning a Python float instead of a 0-dim tensor",
     hint="Keep the loss a tensor: lam * sum(w.abs().sum() for w in params) is 0-dim, with the "
-         "parameters' dtype and device.", generic="structure")
+    "parameters' dtype and device.",
+    generic="structure",
+)
 
 
 @l1_loss_as_float.replaces
@@ -358,8 +416,19 @@ def l1_penalty(params, lam):
 
 
 # --------------------------------------------------------------------------- early stopping
-def _es(val_losses, patience, min_delta=0.0, *, late=False, ties=False, delta_sign=-1,
-        running_min=False, stop_first=False, one_based=False, last_if_none=False):
+def _es(
+    val_losses,
+    patience,
+    min_delta=0.0,
+    *,
+    late=False,
+    ties=False,
+    delta_sign=-1,
+    running_min=False,
+    stop_first=False,
+    one_based=False,
+    last_if_none=False,
+):
     losses = [float(v) for v in val_losses]
     best, best_epoch = losses[0], 0
     for e in range(1, len(losses)):
@@ -379,9 +448,12 @@ def _es(val_losses, patience, min_delta=0.0, *, late=False, ties=False, delta_si
 
 
 es_stop_one_late = bug(
-    "es_stop_one_late", "regularization.early_stopping",
+    "es_stop_one_late",
+    "regularization.early_stopping",
     "waits one epoch too many (stops when e - best_epoch > patience)",
-    hint="Stop at the first epoch where e - best_epoch == patience.", generic="step")
+    hint="Stop at the first epoch where e - best_epoch == patience.",
+    generic="step",
+)
 
 
 @es_stop_one_late.replaces
@@ -390,9 +462,11 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_ties_improve = bug(
-    "es_ties_improve", "regularization.early_stopping",
+    "es_ties_improve",
+    "regularization.early_stopping",
     "counts a loss equal to best - min_delta as an improvement (<= instead of <)",
-    hint="An improvement must be strictly below best - min_delta; a tie resets nothing.")
+    hint="An improvement must be strictly below best - min_delta; a tie resets nothing.",
+)
 
 
 @es_ties_improve.replaces
@@ -401,9 +475,11 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_ignores_min_delta = bug(
-    "es_ignores_min_delta", "regularization.early_stopping",
+    "es_ignores_min_delta",
+    "regularization.early_stopping",
     "ignores min_delta (any decrease counts as an improvement)",
-    hint="A later epoch improves only when loss < best - min_delta.")
+    hint="A later epoch improves only when loss < best - min_delta.",
+)
 
 
 @es_ignores_min_delta.replaces
@@ -412,9 +488,11 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_min_delta_wrong_sign = bug(
-    "es_min_delta_wrong_sign", "regularization.early_stopping",
+    "es_min_delta_wrong_sign",
+    "regularization.early_stopping",
     "compares with best + min_delta, so slightly worse losses count as improvements",
-    hint="The loss must beat the best by more than min_delta: loss < best - min_delta.")
+    hint="The loss must beat the best by more than min_delta: loss < best - min_delta.",
+)
 
 
 @es_min_delta_wrong_sign.replaces
@@ -423,10 +501,12 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_best_is_running_min = bug(
-    "es_best_is_running_min", "regularization.early_stopping",
+    "es_best_is_running_min",
+    "regularization.early_stopping",
     "lowers best to every smaller loss, even ones that did not improve by min_delta",
     hint="best is the loss of the last improving epoch; a smaller loss that misses the "
-         "min_delta margin does not change it.")
+    "min_delta margin does not change it.",
+)
 
 
 @es_best_is_running_min.replaces
@@ -435,10 +515,12 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_stop_checked_first = bug(
-    "es_stop_checked_first", "regularization.early_stopping",
+    "es_stop_checked_first",
+    "regularization.early_stopping",
     "checks the stopping rule before looking at the epoch's loss",
     hint="An epoch that improves resets the count even when it falls exactly patience epochs "
-         "after the best: test for improvement first.")
+    "after the best: test for improvement first.",
+)
 
 
 @es_stop_checked_first.replaces
@@ -447,10 +529,12 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_best_epoch_global = bug(
-    "es_best_epoch_global", "regularization.early_stopping",
+    "es_best_epoch_global",
+    "regularization.early_stopping",
     "reports the epoch of the lowest loss over the whole sequence as best_epoch",
     hint="Epochs after the stop are never seen; and with min_delta the best epoch is the last "
-         "improving one, not the argmin.")
+    "improving one, not the argmin.",
+)
 
 
 @es_best_epoch_global.replaces
@@ -461,9 +545,12 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_one_based = bug(
-    "es_one_based", "regularization.early_stopping",
+    "es_one_based",
+    "regularization.early_stopping",
     "numbers the epochs from 1",
-    hint="Epochs are numbered from 0: the first loss is epoch 0.", generic="offset")
+    hint="Epochs are numbered from 0: the first loss is epoch 0.",
+    generic="offset",
+)
 
 
 @es_one_based.replaces
@@ -472,9 +559,11 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_no_stop_returns_last = bug(
-    "es_no_stop_returns_last", "regularization.early_stopping",
+    "es_no_stop_returns_last",
+    "regularization.early_stopping",
     "returns the last epoch instead of None when patience never runs out",
-    hint="When the sequence ends before patience runs out, stop_epoch is None.")
+    hint="When the sequence ends before patience runs out, stop_epoch is None.",
+)
 
 
 @es_no_stop_returns_last.replaces
@@ -483,10 +572,13 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 
 es_pops_the_list = bug(
-    "es_pops_the_list", "regularization.early_stopping",
+    "es_pops_the_list",
+    "regularization.early_stopping",
     "walks the epochs with val_losses.pop(0), emptying the caller's list",
     hint="Never change an argument: read the losses by index (or copy them with list(...) "
-         "first); the caller still needs its list.", generic="inplace")
+    "first); the caller still needs its list.",
+    generic="inplace",
+)
 
 
 @es_pops_the_list.replaces
@@ -506,8 +598,10 @@ def early_stopping(val_losses, patience, min_delta=0.0):
 
 # ------------------------------------------------------------------------------ alternatives
 alt_dropout_keep_below = alternative(
-    "alt_dropout_keep_below", "regularization.dropout",
-    "keeps entries where rand < 1 - p and caches the boolean mask, scaling in the backward")
+    "alt_dropout_keep_below",
+    "regularization.dropout",
+    "keeps entries where rand < 1 - p and caches the boolean mask, scaling in the backward",
+)
 
 
 @alt_dropout_keep_below.replaces
@@ -530,8 +624,8 @@ def dropout_backward(dy, cache):
 
 
 alt_dropout_bernoulli = alternative(
-    "alt_dropout_bernoulli", "regularization.dropout",
-    "draws the mask with torch.bernoulli(1 - p)")
+    "alt_dropout_bernoulli", "regularization.dropout", "draws the mask with torch.bernoulli(1 - p)"
+)
 
 
 @alt_dropout_bernoulli.replaces
@@ -550,8 +644,10 @@ def dropout_backward(dy, cache):
 
 
 alt_penalties_flat = alternative(
-    "alt_l2_flat", "regularization.l2_penalty",
-    "flattens every tensor into one vector and uses a dot product")
+    "alt_l2_flat",
+    "regularization.l2_penalty",
+    "flattens every tensor into one vector and uses a dot product",
+)
 
 
 @alt_penalties_flat.replaces
@@ -561,8 +657,10 @@ def l2_penalty(params, lam):
 
 
 alt_l1_where = alternative(
-    "alt_l1_where", "regularization.l1_penalty",
-    "builds the subgradient with where and a running sum of norms")
+    "alt_l1_where",
+    "regularization.l1_penalty",
+    "builds the subgradient with where and a running sum of norms",
+)
 
 
 @alt_l1_where.replaces
@@ -576,8 +674,10 @@ def l1_penalty(params, lam):
 
 
 alt_es_counter = alternative(
-    "alt_es_counter", "regularization.early_stopping",
-    "a wait counter reset on every improvement, stopping when it reaches patience")
+    "alt_es_counter",
+    "regularization.early_stopping",
+    "a wait counter reset on every improvement, stopping when it reaches patience",
+)
 
 
 @alt_es_counter.replaces
@@ -615,9 +715,12 @@ class Dropout:
         return dy * self.mask
 
 
-dropout_layer_object = alternative("dropout_layer_object", "regularization.dropout",
-                                   "a Dropout layer object with forward and backward methods "
-                                   "(a mask of ones when not training); the cache is the layer")
+dropout_layer_object = alternative(
+    "dropout_layer_object",
+    "regularization.dropout",
+    "a Dropout layer object with forward and backward methods "
+    "(a mask of ones when not training); the cache is the layer",
+)
 
 
 @dropout_layer_object.replaces
@@ -632,8 +735,11 @@ def dropout_backward(dy, cache):
 
 
 # NumPy bridged to tensors: .numpy() in, torch.from_numpy out, dtype and device restored.
-l2_numpy = alternative("l2_numpy", "regularization.l2_penalty",
-                       "computes the penalty and the gradients in NumPy and converts back")
+l2_numpy = alternative(
+    "l2_numpy",
+    "regularization.l2_penalty",
+    "computes the penalty and the gradients in NumPy and converts back",
+)
 
 
 @l2_numpy.replaces
@@ -641,13 +747,17 @@ def l2_penalty(params, lam):
     arrays = [w.detach().cpu().numpy() for w in params]
     loss = 0.5 * lam * sum(float(np.sum(a * a)) for a in arrays)
     like = params[0]
-    grads = [torch.from_numpy(lam * a).to(dtype=w.dtype, device=w.device)
-             for a, w in zip(arrays, params)]
+    grads = [
+        torch.from_numpy(lam * a).to(dtype=w.dtype, device=w.device) for a, w in zip(arrays, params)
+    ]
     return torch.tensor(loss, dtype=like.dtype, device=like.device), grads
 
 
-l1_numpy = alternative("l1_numpy", "regularization.l1_penalty",
-                       "computes the penalty and np.sign gradients in NumPy and converts back")
+l1_numpy = alternative(
+    "l1_numpy",
+    "regularization.l1_penalty",
+    "computes the penalty and np.sign gradients in NumPy and converts back",
+)
 
 
 @l1_numpy.replaces
@@ -655,6 +765,8 @@ def l1_penalty(params, lam):
     arrays = [w.detach().cpu().numpy() for w in params]
     loss = lam * sum(float(np.abs(a).sum()) for a in arrays)
     like = params[0]
-    grads = [torch.from_numpy(lam * np.sign(a)).to(dtype=w.dtype, device=w.device)
-             for a, w in zip(arrays, params)]
+    grads = [
+        torch.from_numpy(lam * np.sign(a)).to(dtype=w.dtype, device=w.device)
+        for a, w in zip(arrays, params)
+    ]
     return torch.tensor(loss, dtype=like.dtype, device=like.device), grads

@@ -8,7 +8,6 @@ last step reaches the minimum), plus returning a tensor and PyTorch's periodic c
 import math
 
 import numpy as np
-
 import torch
 
 from descent.catalogue import alternative, bug, hollow
@@ -22,9 +21,11 @@ def _cosine(step, base_lr, total_steps, min_lr=0.0):
 
 # ---------------------------------------------------------------------------------- step decay
 step_lr_no_floor = bug(
-    "step_lr_no_floor", "schedules.step_lr",
+    "step_lr_no_floor",
+    "schedules.step_lr",
     "uses step / step_size without flooring, so the rate decays smoothly",
-    hint="The exponent is the number of completed blocks: step // step_size (integer division).")
+    hint="The exponent is the number of completed blocks: step // step_size (integer division).",
+)
 
 
 @step_lr_no_floor.replaces
@@ -33,10 +34,13 @@ def step_lr(step, base_lr, step_size, gamma=0.1):
 
 
 step_lr_early_drop = bug(
-    "step_lr_early_drop", "schedules.step_lr",
+    "step_lr_early_drop",
+    "schedules.step_lr",
     "counts steps from 1, so every drop comes one step early",
     hint="Steps count from 0: steps 0 .. step_size-1 use base_lr, the first drop is at step "
-         "step_size, so the exponent is step // step_size.", generic="step")
+    "step_size, so the exponent is step // step_size.",
+    generic="step",
+)
 
 
 @step_lr_early_drop.replaces
@@ -46,9 +50,12 @@ def step_lr(step, base_lr, step_size, gamma=0.1):
 
 # ---------------------------------------------------------------------------- exponential
 exponential_lr_one_ahead = bug(
-    "exponential_lr_one_ahead", "schedules.exponential_lr",
+    "exponential_lr_one_ahead",
+    "schedules.exponential_lr",
     "already decays at step 0 (gamma ** (step + 1))",
-    hint="Step 0 uses base_lr itself: lr = base_lr * gamma ** step.", generic=("step", "factor"))
+    hint="Step 0 uses base_lr itself: lr = base_lr * gamma ** step.",
+    generic=("step", "factor"),
+)
 
 
 @exponential_lr_one_ahead.replaces
@@ -57,10 +64,12 @@ def exponential_lr(step, base_lr, gamma):
 
 
 exponential_lr_tensor = bug(
-    "exponential_lr_tensor", "schedules.exponential_lr",
+    "exponential_lr_tensor",
+    "schedules.exponential_lr",
     "computes with torch and returns a 0-dim tensor instead of a float",
     hint="Return a Python float: compute with plain Python numbers (or call .item()).",
-    generic="structure")
+    generic="structure",
+)
 
 
 @exponential_lr_tensor.replaces
@@ -70,24 +79,29 @@ def exponential_lr(step, base_lr, gamma):
 
 # --------------------------------------------------------------------------------- cosine
 cosine_lr_t_minus_1 = bug(
-    "cosine_lr_t_minus_1", "schedules.cosine_lr",
+    "cosine_lr_t_minus_1",
+    "schedules.cosine_lr",
     "divides by total_steps - 1, so the minimum is reached one step early",
     hint="The cosine argument is pi * step / total_steps: min_lr is reached at step total_steps.",
-    generic="step")
+    generic="step",
+)
 
 
 @cosine_lr_t_minus_1.replaces
 def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
     if step >= total_steps - 1:
         return float(min_lr)
-    return float(min_lr + (base_lr - min_lr)
-                 * (1 + math.cos(math.pi * step / (total_steps - 1))) / 2)
+    return float(
+        min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * step / (total_steps - 1))) / 2
+    )
 
 
 cosine_lr_min_unscaled = bug(
-    "cosine_lr_min_unscaled", "schedules.cosine_lr",
+    "cosine_lr_min_unscaled",
+    "schedules.cosine_lr",
     "adds min_lr without taking it out of the amplitude (min_lr + base_lr*(1 + cos)/2)",
-    hint="The amplitude is base_lr - min_lr, so that step 0 gives base_lr, not base_lr + min_lr.")
+    hint="The amplitude is base_lr - min_lr, so that step 0 gives base_lr, not base_lr + min_lr.",
+)
 
 
 @cosine_lr_min_unscaled.replaces
@@ -97,9 +111,11 @@ def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
 
 
 cosine_lr_periodic = bug(
-    "cosine_lr_periodic", "schedules.cosine_lr",
+    "cosine_lr_periodic",
+    "schedules.cosine_lr",
     "keeps following the cosine after total_steps, so the rate climbs back up",
-    hint="After total_steps the rate stays at min_lr: return min_lr for step >= total_steps.")
+    hint="After total_steps the rate stays at min_lr: return min_lr for step >= total_steps.",
+)
 
 
 @cosine_lr_periodic.replaces
@@ -108,10 +124,12 @@ def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
 
 
 cosine_lr_tensor = bug(
-    "cosine_lr_tensor", "schedules.cosine_lr",
+    "cosine_lr_tensor",
+    "schedules.cosine_lr",
     "uses torch.cos on a tensor and returns a 0-dim tensor instead of a float",
     hint="Return a Python float: use math.cos and math.pi (or call .item() on the result).",
-    generic="structure")
+    generic="structure",
+)
 
 
 @cosine_lr_tensor.replaces
@@ -122,10 +140,13 @@ def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
 
 # ------------------------------------------------------------------------- warmup + cosine
 warmup_starts_at_zero = bug(
-    "warmup_starts_at_zero", "schedules.warmup_cosine_lr",
+    "warmup_starts_at_zero",
+    "schedules.warmup_cosine_lr",
     "ramps as base_lr * step / warmup_steps, so step 0 has a zero rate",
     hint="The ramp is base_lr * (step + 1) / warmup_steps: the first step is already "
-         "base_lr / warmup_steps and the last warmup step reaches base_lr.", generic="step")
+    "base_lr / warmup_steps and the last warmup step reaches base_lr.",
+    generic="step",
+)
 
 
 @warmup_starts_at_zero.replaces
@@ -136,10 +157,12 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 
 warmup_cosine_not_shifted = bug(
-    "warmup_cosine_not_shifted", "schedules.warmup_cosine_lr",
+    "warmup_cosine_not_shifted",
+    "schedules.warmup_cosine_lr",
     "runs the cosine on the raw step, without shifting it by the warmup",
     hint="After the warmup, call the cosine with step - warmup_steps (and total_steps - "
-         "warmup_steps): the decay starts from its own step 0.")
+    "warmup_steps): the decay starts from its own step 0.",
+)
 
 
 @warmup_cosine_not_shifted.replaces
@@ -150,9 +173,11 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 
 warmup_cosine_too_long = bug(
-    "warmup_cosine_too_long", "schedules.warmup_cosine_lr",
+    "warmup_cosine_too_long",
+    "schedules.warmup_cosine_lr",
     "shifts the step but lets the cosine last total_steps, ending warmup_steps late",
-    hint="total_steps includes the warmup: the cosine lasts total_steps - warmup_steps steps.")
+    hint="total_steps includes the warmup: the cosine lasts total_steps - warmup_steps steps.",
+)
 
 
 @warmup_cosine_too_long.replaces
@@ -163,10 +188,12 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 
 warmup_from_min_lr = bug(
-    "warmup_from_min_lr", "schedules.warmup_cosine_lr",
+    "warmup_from_min_lr",
+    "schedules.warmup_cosine_lr",
     "ramps from min_lr to base_lr instead of from 0",
     hint="The warmup is base_lr * (step + 1) / warmup_steps whatever min_lr is; min_lr only "
-         "sets the end of the cosine.")
+    "sets the end of the cosine.",
+)
 
 
 @warmup_from_min_lr.replaces
@@ -177,10 +204,12 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 
 warmup_divides_by_zero = bug(
-    "warmup_divides_by_zero", "schedules.warmup_cosine_lr",
+    "warmup_divides_by_zero",
+    "schedules.warmup_cosine_lr",
     "computes the ramp before testing whether the step is in the warmup (0/0 without warmup)",
     hint="Test step < warmup_steps first and compute the ramp only inside the warmup; with "
-         "warmup_steps = 0 the schedule is the cosine alone.")
+    "warmup_steps = 0 the schedule is the cosine alone.",
+)
 
 
 @warmup_divides_by_zero.replaces
@@ -193,8 +222,10 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 # --------------------------------------------------------------------------- alternatives
 cosine_lr_half_angle = alternative(
-    "cosine_lr_half_angle", "schedules.cosine_lr",
-    "uses (1 + cos x)/2 = cos(x/2)^2 and clamps the step to total_steps")
+    "cosine_lr_half_angle",
+    "schedules.cosine_lr",
+    "uses (1 + cos x)/2 = cos(x/2)^2 and clamps the step to total_steps",
+)
 
 
 @cosine_lr_half_angle.replaces
@@ -204,7 +235,8 @@ def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
 
 
 step_lr_loop = alternative(
-    "step_lr_loop", "schedules.step_lr", "multiplies by gamma once per completed block in a loop")
+    "step_lr_loop", "schedules.step_lr", "multiplies by gamma once per completed block in a loop"
+)
 
 
 @step_lr_loop.replaces
@@ -216,8 +248,10 @@ def step_lr(step, base_lr, step_size, gamma=0.1):
 
 
 exponential_lr_exp_log = alternative(
-    "exponential_lr_exp_log", "schedules.exponential_lr", "computes exp(log(base_lr) + "
-    "step * log(gamma))")
+    "exponential_lr_exp_log",
+    "schedules.exponential_lr",
+    "computes exp(log(base_lr) + step * log(gamma))",
+)
 
 
 @exponential_lr_exp_log.replaces
@@ -226,8 +260,10 @@ def exponential_lr(step, base_lr, gamma):
 
 
 warmup_cosine_inline = alternative(
-    "warmup_cosine_inline", "schedules.warmup_cosine_lr",
-    "writes the cosine phase inline with a progress fraction clamped to [0, 1]")
+    "warmup_cosine_inline",
+    "schedules.warmup_cosine_lr",
+    "writes the cosine phase inline with a progress fraction clamped to [0, 1]",
+)
 
 
 @warmup_cosine_inline.replaces
@@ -239,15 +275,31 @@ def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 
 # ------------------------------------------------------------------------------- one_cycle_lr
-def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, *,
-               peak_shift=1.0, final_from_max=False, cos_reversed=False, as_tensor=False,
-               peak_rounded=False, ends_late=False, empty_warmup_allowed=False,
-               no_upper_check=False):
+def _one_cycle(
+    step,
+    max_lr,
+    total_steps,
+    pct_start,
+    div_factor,
+    final_div_factor,
+    anneal,
+    *,
+    peak_shift=1.0,
+    final_from_max=False,
+    cos_reversed=False,
+    as_tensor=False,
+    peak_rounded=False,
+    ends_late=False,
+    empty_warmup_allowed=False,
+    no_upper_check=False,
+):
     """The one-cycle rate with one mistake switched on (argument checks as the reference)."""
     if anneal not in ("cos", "linear") or not 0 <= step < total_steps:
         raise ValueError("bad arguments")
-    peak = float(round(pct_start * total_steps) if peak_rounded else pct_start * total_steps) \
+    peak = (
+        float(round(pct_start * total_steps) if peak_rounded else pct_start * total_steps)
         - peak_shift
+    )
     if peak < 0 if empty_warmup_allowed else peak <= 0:
         raise ValueError("bad pct_start")
     if peak >= total_steps - 1 and not no_upper_check:
@@ -271,62 +323,110 @@ def _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_facto
 def _one_cycle_bug(id, title, hint, generic=(), default_anneal="cos", **mistake):
     variant = bug(id, "schedules.one_cycle_lr", title, hint=hint, generic=generic)
 
-    def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
-                     final_div_factor=1e4, anneal=default_anneal):
-        return _one_cycle(step, max_lr, total_steps, pct_start, div_factor, final_div_factor,
-                          anneal, **mistake)
+    def one_cycle_lr(
+        step,
+        max_lr,
+        total_steps,
+        pct_start=0.3,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        anneal=default_anneal,
+    ):
+        return _one_cycle(
+            step, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, **mistake
+        )
 
     variant.replaces(one_cycle_lr)
     return variant
 
 
-_one_cycle_bug("one_cycle_peak_one_late", "puts the peak at pct_start * total_steps, one step late",
-               "Steps count from 0: the warmup's last step is pct_start * total_steps - 1.",
-               peak_shift=0.0)
-_one_cycle_bug("one_cycle_final_from_max", "divides max_lr (not the initial rate) by "
-               "final_div_factor for the last rate",
-               "final = (max_lr / div_factor) / final_div_factor: the end lies far below the "
-               "start.", final_from_max=True)
-_one_cycle_bug("one_cycle_cos_reversed", "swaps start and end in the cosine, so each phase runs "
-               "backwards", "At pct = 0 the cosine term is 2, giving end + (start - end) = start: "
-               "write end + (start - end) / 2 * (cos(pi pct) + 1).", cos_reversed=True)
+_one_cycle_bug(
+    "one_cycle_peak_one_late",
+    "puts the peak at pct_start * total_steps, one step late",
+    "Steps count from 0: the warmup's last step is pct_start * total_steps - 1.",
+    peak_shift=0.0,
+)
+_one_cycle_bug(
+    "one_cycle_final_from_max",
+    "divides max_lr (not the initial rate) by final_div_factor for the last rate",
+    "final = (max_lr / div_factor) / final_div_factor: the end lies far below the start.",
+    final_from_max=True,
+)
+_one_cycle_bug(
+    "one_cycle_cos_reversed",
+    "swaps start and end in the cosine, so each phase runs backwards",
+    "At pct = 0 the cosine term is 2, giving end + (start - end) = start: "
+    "write end + (start - end) / 2 * (cos(pi pct) + 1).",
+    cos_reversed=True,
+)
 
-_one_cycle_bug("one_cycle_tensor", "computes the cosine with torch.cos and returns a 0-dim "
-               "tensor", "Schedules return Python floats: use math.cos.", as_tensor=True,
-               generic=("structure", "precision"))
+_one_cycle_bug(
+    "one_cycle_tensor",
+    "computes the cosine with torch.cos and returns a 0-dim tensor",
+    "Schedules return Python floats: use math.cos.",
+    as_tensor=True,
+    generic=("structure", "precision"),
+)
 
-_one_cycle_bug("one_cycle_peak_rounded", "rounds pct_start * total_steps to a whole step before "
-               "subtracting 1", "Keep the peak a float: with total_steps = 10 and pct_start = "
-               "0.25 it is 1.5, between two steps.", peak_rounded=True)
-_one_cycle_bug("one_cycle_ends_late", "anneals over total_steps - peak steps, so the last step "
-               "has not yet reached the final rate", "The second phase ends at the last step, "
-               "total_steps - 1: pct = (step - peak) / (total_steps - 1 - peak).", ends_late=True)
-_one_cycle_bug("one_cycle_default_linear", "anneals linearly unless told otherwise (the default "
-               "anneal is 'cos')", "Keep the defaults of the signature, PyTorch's: anneal='cos', "
-               "pct_start=0.3, div_factor=25, final_div_factor=1e4.", default_anneal="linear")
-_one_cycle_bug("one_cycle_one_step_warmup", "accepts pct_start * total_steps == 1, a warmup that "
-               "ends at step 0, and then divides 0 by 0", "Refuse unless 1 < pct_start * "
-               "total_steps: the warmup's last step, pct_start * total_steps - 1, must be after "
-               "step 0.", empty_warmup_allowed=True)
-_one_cycle_bug("one_cycle_no_upper_check", "accepts pct_start * total_steps >= total_steps, a "
-               "run with no annealing phase", "Refuse unless pct_start * total_steps < "
-               "total_steps: the annealing phase needs at least a step.", no_upper_check=True)
+_one_cycle_bug(
+    "one_cycle_peak_rounded",
+    "rounds pct_start * total_steps to a whole step before subtracting 1",
+    "Keep the peak a float: with total_steps = 10 and pct_start = "
+    "0.25 it is 1.5, between two steps.",
+    peak_rounded=True,
+)
+_one_cycle_bug(
+    "one_cycle_ends_late",
+    "anneals over total_steps - peak steps, so the last step has not yet reached the final rate",
+    "The second phase ends at the last step, "
+    "total_steps - 1: pct = (step - peak) / (total_steps - 1 - peak).",
+    ends_late=True,
+)
+_one_cycle_bug(
+    "one_cycle_default_linear",
+    "anneals linearly unless told otherwise (the default anneal is 'cos')",
+    "Keep the defaults of the signature, PyTorch's: anneal='cos', "
+    "pct_start=0.3, div_factor=25, final_div_factor=1e4.",
+    default_anneal="linear",
+)
+_one_cycle_bug(
+    "one_cycle_one_step_warmup",
+    "accepts pct_start * total_steps == 1, a warmup that ends at step 0, and then divides 0 by 0",
+    "Refuse unless 1 < pct_start * "
+    "total_steps: the warmup's last step, pct_start * total_steps - 1, must be after "
+    "step 0.",
+    empty_warmup_allowed=True,
+)
+_one_cycle_bug(
+    "one_cycle_no_upper_check",
+    "accepts pct_start * total_steps >= total_steps, a run with no annealing phase",
+    "Refuse unless pct_start * total_steps < "
+    "total_steps: the annealing phase needs at least a step.",
+    no_upper_check=True,
+)
 
-one_cycle_phases = alternative("one_cycle_phases", "schedules.one_cycle_lr",
-                               "walks a list of (end step, start rate, end rate) phases, as "
-                               "PyTorch does")
+one_cycle_phases = alternative(
+    "one_cycle_phases",
+    "schedules.one_cycle_lr",
+    "walks a list of (end step, start rate, end rate) phases, as PyTorch does",
+)
 
 
 @one_cycle_phases.replaces
-def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
-                 final_div_factor=1e4, anneal="cos"):
-    shapes = {"cos": lambda a, b, t: b + (a - b) / 2.0 * (math.cos(math.pi * t) + 1),
-              "linear": lambda a, b, t: (b - a) * t + a}
+def one_cycle_lr(
+    step, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4, anneal="cos"
+):
+    shapes = {
+        "cos": lambda a, b, t: b + (a - b) / 2.0 * (math.cos(math.pi * t) + 1),
+        "linear": lambda a, b, t: (b - a) * t + a,
+    }
     if anneal not in shapes or step < 0 or step >= total_steps:
         raise ValueError("bad arguments")
     initial = max_lr / div_factor
-    phases = [(float(pct_start * total_steps) - 1, initial, max_lr),
-              (total_steps - 1, max_lr, initial / final_div_factor)]
+    phases = [
+        (float(pct_start * total_steps) - 1, initial, max_lr),
+        (total_steps - 1, max_lr, initial / final_div_factor),
+    ]
     if not 0 < phases[0][0] < total_steps - 1:
         raise ValueError("bad pct_start")
     begin = 0.0
@@ -338,15 +438,39 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
 
 
 # --------------------------------------------------------------------- reduce_on_plateau_step
-def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr, threshold_mode,
-             eps, *, at_patience=False, absolute=False, no_reset=False, cooldown_counts=False,
-             in_place=False, share_of_abs_best=False, inclusive=False, no_eps=False,
-             rel_only=False, abs_max_minus=False, abs_min_plus=False, fixed_eps=False,
-             eps_inclusive=False, keeps_tensor=False, no_validation=False,
-             resets_only_on_cut=False):
+def _plateau(
+    metric,
+    state,
+    factor,
+    patience,
+    threshold,
+    mode,
+    cooldown,
+    min_lr,
+    threshold_mode,
+    eps,
+    *,
+    at_patience=False,
+    absolute=False,
+    no_reset=False,
+    cooldown_counts=False,
+    in_place=False,
+    share_of_abs_best=False,
+    inclusive=False,
+    no_eps=False,
+    rel_only=False,
+    abs_max_minus=False,
+    abs_min_plus=False,
+    fixed_eps=False,
+    eps_inclusive=False,
+    keeps_tensor=False,
+    no_validation=False,
+    resets_only_on_cut=False,
+):
     """One reducer epoch with one mistake switched on."""
-    bad_arguments = mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or \
-        factor >= 1.0
+    bad_arguments = (
+        mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or factor >= 1.0
+    )
     if bad_arguments and not no_validation:
         raise ValueError("bad arguments")
     lr = float(state["lr"])
@@ -363,11 +487,15 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
         margin = threshold * abs(best)
         better = current < best - margin if mode == "min" else current > best + margin
     elif inclusive and mode in inclusive:
-        better = current <= best * (1 - threshold) if mode == "min" else \
-            current >= best * (1 + threshold)
+        better = (
+            current <= best * (1 - threshold)
+            if mode == "min"
+            else current >= best * (1 + threshold)
+        )
     else:
-        better = current < best * (1 - threshold) if mode == "min" else \
-            current > best * (1 + threshold)
+        better = (
+            current < best * (1 - threshold) if mode == "min" else current > best * (1 + threshold)
+        )
     best, bad = (current, 0) if better else (best, bad + 1)
     if cooling > 0:
         cooling -= 1
@@ -391,98 +519,200 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
 def _plateau_bug(id, title, hint, generic=(), **mistake):
     variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint, generic=generic)
 
-    def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4,
-                               mode="min", cooldown=0, min_lr=0.0, threshold_mode="rel",
-                               eps=1e-8):
-        return _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
-                        threshold_mode, eps, **mistake)
+    def reduce_on_plateau_step(
+        metric,
+        state,
+        factor=0.1,
+        patience=10,
+        threshold=1e-4,
+        mode="min",
+        cooldown=0,
+        min_lr=0.0,
+        threshold_mode="rel",
+        eps=1e-8,
+    ):
+        return _plateau(
+            metric,
+            state,
+            factor,
+            patience,
+            threshold,
+            mode,
+            cooldown,
+            min_lr,
+            threshold_mode,
+            eps,
+            **mistake,
+        )
 
     variant.replaces(reduce_on_plateau_step)
     return variant
 
 
-_plateau_bug("plateau_at_patience", "reduces once num_bad_epochs reaches patience, one epoch "
-             "early", "Reduce only when num_bad_epochs > patience: patience bad epochs are "
-             "tolerated.", at_patience=True, generic="step")
-_plateau_bug("plateau_absolute_threshold", "counts an improvement when the metric beats best by "
-             "threshold in absolute terms", "The default threshold is relative: metric < best * "
-             "(1 - threshold) for mode 'min'.", absolute=True, generic="step")
-_plateau_bug("plateau_no_reset", "keeps num_bad_epochs after a reduction, so the rate keeps "
-             "falling every epoch", "After a reduction set num_bad_epochs = 0 (and start the "
-             "cooldown).", no_reset=True, generic="step")
-_plateau_bug("plateau_cooldown_counts", "counts bad epochs during the cooldown",
-             "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
-             cooldown_counts=True, generic="step")
+_plateau_bug(
+    "plateau_at_patience",
+    "reduces once num_bad_epochs reaches patience, one epoch early",
+    "Reduce only when num_bad_epochs > patience: patience bad epochs are tolerated.",
+    at_patience=True,
+    generic="step",
+)
+_plateau_bug(
+    "plateau_absolute_threshold",
+    "counts an improvement when the metric beats best by threshold in absolute terms",
+    "The default threshold is relative: metric < best * (1 - threshold) for mode 'min'.",
+    absolute=True,
+    generic="step",
+)
+_plateau_bug(
+    "plateau_no_reset",
+    "keeps num_bad_epochs after a reduction, so the rate keeps falling every epoch",
+    "After a reduction set num_bad_epochs = 0 (and start the cooldown).",
+    no_reset=True,
+    generic="step",
+)
+_plateau_bug(
+    "plateau_cooldown_counts",
+    "counts bad epochs during the cooldown",
+    "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
+    cooldown_counts=True,
+    generic="step",
+)
 
-_plateau_bug("plateau_edits_state", "updates the state dict it was given and returns it",
-             "Build a new dict: the caller may keep the old state (to compare, or to retry an "
-             "epoch).", in_place=True, generic="inplace")
+_plateau_bug(
+    "plateau_edits_state",
+    "updates the state dict it was given and returns it",
+    "Build a new dict: the caller may keep the old state (to compare, or to retry an epoch).",
+    in_place=True,
+    generic="inplace",
+)
 
-_plateau_bug("plateau_share_of_abs_best", "asks for an improvement of threshold * |best| below "
-             "best, which differs from PyTorch's best * (1 - threshold) when best is negative",
-             "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
-             "above best, as in PyTorch.", share_of_abs_best=True, generic=("step", "stability"))
+_plateau_bug(
+    "plateau_share_of_abs_best",
+    "asks for an improvement of threshold * |best| below "
+    "best, which differs from PyTorch's best * (1 - threshold) when best is negative",
+    "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
+    "above best, as in PyTorch.",
+    share_of_abs_best=True,
+    generic=("step", "stability"),
+)
 # Declared before plateau_inclusive_threshold, which gives the same rates in mode 'max'.
-_plateau_bug("plateau_max_inclusive", "writes the 'max' test with >=, so a metric exactly at "
-             "best * (1 + threshold) counts as an improvement", "Both modes compare strictly: "
-             "metric > best * (1 + threshold) for mode 'max'.", inclusive=("max",),
-             generic="step")
+_plateau_bug(
+    "plateau_max_inclusive",
+    "writes the 'max' test with >=, so a metric exactly at "
+    "best * (1 + threshold) counts as an improvement",
+    "Both modes compare strictly: metric > best * (1 + threshold) for mode 'max'.",
+    inclusive=("max",),
+    generic="step",
+)
 # Declared before plateau_rel_only, which gives the same rates in mode 'max'.
-_plateau_bug("plateau_abs_max_minus", "uses best - threshold as the 'abs' bar in mode 'max' too, "
-             "so a slightly worse metric counts as an improvement", "In mode 'max' the metric "
-             "must rise above best + threshold.", abs_max_minus=True)
-_plateau_bug("plateau_abs_min_plus", "uses best + threshold as the 'abs' bar in mode 'min' too, "
-             "so a slightly worse metric counts as an improvement", "In mode 'min' the metric "
-             "must fall below best - threshold.", abs_min_plus=True)
-_plateau_bug("plateau_inclusive_threshold", "counts a metric exactly at best * (1 - threshold) as "
-             "an improvement (<= for <)", "The improvement is strict: metric < best * "
-             "(1 - threshold).", inclusive=("min", "max"), generic="step")
+_plateau_bug(
+    "plateau_abs_max_minus",
+    "uses best - threshold as the 'abs' bar in mode 'max' too, "
+    "so a slightly worse metric counts as an improvement",
+    "In mode 'max' the metric must rise above best + threshold.",
+    abs_max_minus=True,
+)
+_plateau_bug(
+    "plateau_abs_min_plus",
+    "uses best + threshold as the 'abs' bar in mode 'min' too, "
+    "so a slightly worse metric counts as an improvement",
+    "In mode 'min' the metric must fall below best - threshold.",
+    abs_min_plus=True,
+)
+_plateau_bug(
+    "plateau_inclusive_threshold",
+    "counts a metric exactly at best * (1 - threshold) as an improvement (<= for <)",
+    "The improvement is strict: metric < best * (1 - threshold).",
+    inclusive=("min", "max"),
+    generic="step",
+)
 # Declared before plateau_no_eps: on a cut of exactly eps both apply it, and this title holds
 # for both (a margin of 0 is a fixed margin too).
-_plateau_bug("plateau_fixed_eps", "compares the cut with a fixed margin (1e-8) instead of the "
-             "eps argument",
-             "Compare the cut with the eps passed in (1e-8 is only its default).",
-             fixed_eps=True)
-_plateau_bug("plateau_no_eps", "applies every cut, even one smaller than 1e-8 (at min_lr)",
-             "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than "
-             "1e-8.", no_eps=True)
+_plateau_bug(
+    "plateau_fixed_eps",
+    "compares the cut with a fixed margin (1e-8) instead of the eps argument",
+    "Compare the cut with the eps passed in (1e-8 is only its default).",
+    fixed_eps=True,
+)
+_plateau_bug(
+    "plateau_no_eps",
+    "applies every cut, even one smaller than 1e-8 (at min_lr)",
+    "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than 1e-8.",
+    no_eps=True,
+)
 
-_plateau_bug("plateau_rel_only", "ignores threshold_mode and always asks for a relative "
-             "improvement", "With threshold_mode='abs' the bar is best - threshold ('min') or "
-             "best + threshold ('max'), in the metric's own units.", rel_only=True)
-_plateau_bug("plateau_eps_inclusive", "applies a cut of exactly eps (>= for >)",
-             "Keep the rate unless it falls by more than eps: lr - candidate > eps, strictly.",
-             eps_inclusive=True)
-_plateau_bug("plateau_keeps_tensor", "stores a 0-dim tensor metric itself as best instead of "
-             "float(metric)", "Read the metric with float(metric): the state holds Python floats.",
-             keeps_tensor=True, generic="structure")
-_plateau_bug("plateau_resets_only_on_cut", "restarts the cooldown and clears the bad epochs only "
-             "when the rate was actually lowered, not when the cut stopped at min_lr",
-             "Once num_bad_epochs > patience, set cooldown_counter = cooldown and "
-             "num_bad_epochs = 0 whether or not the candidate rate was applied.",
-             resets_only_on_cut=True)
-_plateau_bug("plateau_no_validation", "accepts an unknown mode or threshold_mode (running "
-             "another rule) and a factor >= 1", "Refuse what PyTorch refuses with ValueError: "
-             "mode 'min' or 'max', threshold_mode 'rel' or 'abs', factor < 1.",
-             no_validation=True)
+_plateau_bug(
+    "plateau_rel_only",
+    "ignores threshold_mode and always asks for a relative improvement",
+    "With threshold_mode='abs' the bar is best - threshold ('min') or "
+    "best + threshold ('max'), in the metric's own units.",
+    rel_only=True,
+)
+_plateau_bug(
+    "plateau_eps_inclusive",
+    "applies a cut of exactly eps (>= for >)",
+    "Keep the rate unless it falls by more than eps: lr - candidate > eps, strictly.",
+    eps_inclusive=True,
+)
+_plateau_bug(
+    "plateau_keeps_tensor",
+    "stores a 0-dim tensor metric itself as best instead of float(metric)",
+    "Read the metric with float(metric): the state holds Python floats.",
+    keeps_tensor=True,
+    generic="structure",
+)
+_plateau_bug(
+    "plateau_resets_only_on_cut",
+    "restarts the cooldown and clears the bad epochs only "
+    "when the rate was actually lowered, not when the cut stopped at min_lr",
+    "Once num_bad_epochs > patience, set cooldown_counter = cooldown and "
+    "num_bad_epochs = 0 whether or not the candidate rate was applied.",
+    resets_only_on_cut=True,
+)
+_plateau_bug(
+    "plateau_no_validation",
+    "accepts an unknown mode or threshold_mode (running another rule) and a factor >= 1",
+    "Refuse what PyTorch refuses with ValueError: "
+    "mode 'min' or 'max', threshold_mode 'rel' or 'abs', factor < 1.",
+    no_validation=True,
+)
 
-plateau_counter_first = alternative("plateau_counter_first", "schedules.reduce_on_plateau_step",
-                                    "copies the state first and updates the copy field by field")
+plateau_counter_first = alternative(
+    "plateau_counter_first",
+    "schedules.reduce_on_plateau_step",
+    "copies the state first and updates the copy field by field",
+)
 
 
 @plateau_counter_first.replaces
-def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+def reduce_on_plateau_step(
+    metric,
+    state,
+    factor=0.1,
+    patience=10,
+    threshold=1e-4,
+    mode="min",
+    cooldown=0,
+    min_lr=0.0,
+    threshold_mode="rel",
+    eps=1e-8,
+):
     if mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or factor >= 1.0:
         raise ValueError("bad arguments")
     worst = math.inf if mode == "min" else -math.inf
-    new = {"lr": float(state["lr"]), "best": state.get("best", worst),
-           "num_bad_epochs": state.get("num_bad_epochs", 0),
-           "cooldown_counter": state.get("cooldown_counter", 0)}
+    new = {
+        "lr": float(state["lr"]),
+        "best": state.get("best", worst),
+        "num_bad_epochs": state.get("num_bad_epochs", 0),
+        "cooldown_counter": state.get("cooldown_counter", 0),
+    }
     value = float(metric)
     sign = 1 if mode == "min" else -1
-    bar = (sign * new["best"] * (1 - sign * threshold) if threshold_mode == "rel"
-           else sign * new["best"] - threshold)
+    bar = (
+        sign * new["best"] * (1 - sign * threshold)
+        if threshold_mode == "rel"
+        else sign * new["best"] - threshold
+    )
     if sign * value < bar:
         new["best"], new["num_bad_epochs"] = value, 0
     else:
@@ -499,22 +729,48 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 
 
 # -- hollow: a reducer that never reduces (must score 0) ------------------------------------------
-@hollow("schedules.reduce_on_plateau_step.never", "schedules.reduce_on_plateau_step",
-        "hands back the rate and the state it was given").replaces
-def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+@hollow(
+    "schedules.reduce_on_plateau_step.never",
+    "schedules.reduce_on_plateau_step",
+    "hands back the rate and the state it was given",
+).replaces
+def reduce_on_plateau_step(
+    metric,
+    state,
+    factor=0.1,
+    patience=10,
+    threshold=1e-4,
+    mode="min",
+    cooldown=0,
+    min_lr=0.0,
+    threshold_mode="rel",
+    eps=1e-8,
+):
     return float(state["lr"]), state
 
 
-plateau_torch_style = alternative("plateau_torch_style", "schedules.reduce_on_plateau_step",
-                                  "follows torch.optim's own structure: an is_better helper "
-                                  "with rel_epsilon = 1 - threshold, a separate cooldown test, "
-                                  "and an eps comparison of old and new rate")
+plateau_torch_style = alternative(
+    "plateau_torch_style",
+    "schedules.reduce_on_plateau_step",
+    "follows torch.optim's own structure: an is_better helper "
+    "with rel_epsilon = 1 - threshold, a separate cooldown test, "
+    "and an eps comparison of old and new rate",
+)
 
 
 @plateau_torch_style.replaces
-def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+def reduce_on_plateau_step(
+    metric,
+    state,
+    factor=0.1,
+    patience=10,
+    threshold=1e-4,
+    mode="min",
+    cooldown=0,
+    min_lr=0.0,
+    threshold_mode="rel",
+    eps=1e-8,
+):
     if mode not in ("min", "max") or threshold_mode not in ("rel", "abs") or factor >= 1.0:
         raise ValueError("bad arguments")
 
@@ -553,12 +809,16 @@ class CosineAnnealing:
         if step >= self.total_steps:
             return float(self.min_lr)
         progress = step / self.total_steps
-        return float(self.min_lr + 0.5 * (self.base_lr - self.min_lr)
-                     * (1 + math.cos(math.pi * progress)))
+        return float(
+            self.min_lr + 0.5 * (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+        )
 
 
-cosine_scheduler_object = alternative("cosine_scheduler_object", "schedules.cosine_lr",
-                                      "a CosineAnnealing scheduler object with get_lr")
+cosine_scheduler_object = alternative(
+    "cosine_scheduler_object",
+    "schedules.cosine_lr",
+    "a CosineAnnealing scheduler object with get_lr",
+)
 
 
 @cosine_scheduler_object.replaces
@@ -567,8 +827,11 @@ def cosine_lr(step, base_lr, total_steps, min_lr=0.0):
 
 
 # NumPy: the rate computed with NumPy scalars and returned as a Python float.
-exponential_numpy = alternative("exponential_numpy", "schedules.exponential_lr",
-                                "computes base_lr * gamma ** step with np.power, as a float")
+exponential_numpy = alternative(
+    "exponential_numpy",
+    "schedules.exponential_lr",
+    "computes base_lr * gamma ** step with np.power, as a float",
+)
 
 
 @exponential_numpy.replaces
@@ -609,18 +872,35 @@ class PlateauReducer:
             self.cooling, self.bad = cooldown, 0
 
     def state(self):
-        return {"lr": self.lr, "best": self.best, "num_bad_epochs": self.bad,
-                "cooldown_counter": self.cooling}
+        return {
+            "lr": self.lr,
+            "best": self.best,
+            "num_bad_epochs": self.bad,
+            "cooldown_counter": self.cooling,
+        }
 
 
-plateau_reducer_object = alternative("plateau_reducer_object", "schedules.reduce_on_plateau_step",
-                                     "a PlateauReducer object with is_better and step methods, "
-                                     "loaded from the state and written back to a new dict")
+plateau_reducer_object = alternative(
+    "plateau_reducer_object",
+    "schedules.reduce_on_plateau_step",
+    "a PlateauReducer object with is_better and step methods, "
+    "loaded from the state and written back to a new dict",
+)
 
 
 @plateau_reducer_object.replaces
-def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-4, mode="min",
-                           cooldown=0, min_lr=0.0, threshold_mode="rel", eps=1e-8):
+def reduce_on_plateau_step(
+    metric,
+    state,
+    factor=0.1,
+    patience=10,
+    threshold=1e-4,
+    mode="min",
+    cooldown=0,
+    min_lr=0.0,
+    threshold_mode="rel",
+    eps=1e-8,
+):
     if mode not in ("min", "max"):
         raise ValueError(f"unknown mode {mode!r}")
     if threshold_mode not in ("rel", "abs"):
@@ -634,14 +914,17 @@ def reduce_on_plateau_step(metric, state, factor=0.1, patience=10, threshold=1e-
 
 # NumPy: both phases of the one-cycle policy as arrays of breakpoints, the phase found with
 # np.searchsorted and the rate returned as a Python float.
-one_cycle_numpy = alternative("one_cycle_numpy", "schedules.one_cycle_lr",
-                              "finds the phase with np.searchsorted over NumPy breakpoints and "
-                              "computes with np.cos")
+one_cycle_numpy = alternative(
+    "one_cycle_numpy",
+    "schedules.one_cycle_lr",
+    "finds the phase with np.searchsorted over NumPy breakpoints and computes with np.cos",
+)
 
 
 @one_cycle_numpy.replaces
-def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
-                 final_div_factor=1e4, anneal="cos"):
+def one_cycle_lr(
+    step, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4, anneal="cos"
+):
     if anneal not in ("cos", "linear"):
         raise ValueError(f"unknown anneal {anneal!r}")
     if step < 0 or step > total_steps - 1:
@@ -651,7 +934,7 @@ def one_cycle_lr(step, max_lr, total_steps, pct_start=0.3, div_factor=25.0,
         raise ValueError("need 1 < pct_start * total_steps < total_steps")
     initial = np.float64(max_lr) / div_factor
     rates = np.array([initial, max_lr, initial / final_div_factor])
-    phase = max(int(np.searchsorted(ends, step, side="left")), 1)   # step <= peak: phase 1
+    phase = max(int(np.searchsorted(ends, step, side="left")), 1)  # step <= peak: phase 1
     start, end = rates[phase - 1], rates[phase]
     pct = (step - ends[phase - 1]) / (ends[phase] - ends[phase - 1])
     if anneal == "cos":

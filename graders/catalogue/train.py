@@ -44,9 +44,25 @@ def _grads(params, hs, dlogits):
     return grads[::-1]
 
 
-def _loop(x, y, xv, yv, seed, budget, *, optimizer="adam", hidden=(64, 64), lr=1e-2,
-          epochs=100, min_steps=300, batch=32, sign=1.0, global_rng=False,
-          schedule_in_epochs=False, report_train_as_val=False):
+def _loop(
+    x,
+    y,
+    xv,
+    yv,
+    seed,
+    budget,
+    *,
+    optimizer="adam",
+    hidden=(64, 64),
+    lr=1e-2,
+    epochs=100,
+    min_steps=300,
+    batch=32,
+    sign=1.0,
+    global_rng=False,
+    schedule_in_epochs=False,
+    report_train_as_val=False,
+):
     start = time.perf_counter()
     g = None if global_rng else torch.Generator().manual_seed(seed)
     n, d = x.shape
@@ -66,7 +82,7 @@ def _loop(x, y, xv, yv, seed, budget, *, optimizer="adam", hidden=(64, 64), lr=1
         order = torch.randperm(n, generator=g)
         losses = []
         for first in range(0, n, batch):
-            idx = order[first:first + batch]
+            idx = order[first : first + batch]
             hs = _forward(params, x[idx])
             loss, dlogits = _cross_entropy(hs[-1], y[idx])
             grads = _grads(params, hs, dlogits)
@@ -82,7 +98,7 @@ def _loop(x, y, xv, yv, seed, budget, *, optimizer="adam", hidden=(64, 64), lr=1
                     if optimizer == "adam":
                         m = moments[i][j] = 0.9 * moments[i][j] + 0.1 * gr
                         v = squares[i][j] = 0.999 * squares[i][j] + 0.001 * gr * gr
-                        upd = (m / (1 - 0.9 ** step)) / ((v / (1 - 0.999 ** step)).sqrt() + 1e-8)
+                        upd = (m / (1 - 0.9**step)) / ((v / (1 - 0.999**step)).sqrt() + 1e-8)
                     else:  # SGD with momentum 0.9, PyTorch form
                         upd = moments[i][j] = 0.9 * moments[i][j] + gr if step > 1 else gr
                     updated.append(p - sign * rate * upd)
@@ -97,10 +113,13 @@ def _loop(x, y, xv, yv, seed, budget, *, optimizer="adam", hidden=(64, 64), lr=1
     return {"params": params, **history}
 
 
-sign_flipped = bug("train_update_sign_flipped", "train.train_classifier",
-                   "adds the update to the parameters (p + lr * step) instead of subtracting it",
-                   hint="Gradient descent moves against the gradient: new_p = p - lr * update. "
-                        "A loss that grows from the first epoch is the symptom.")
+sign_flipped = bug(
+    "train_update_sign_flipped",
+    "train.train_classifier",
+    "adds the update to the parameters (p + lr * step) instead of subtracting it",
+    hint="Gradient descent moves against the gradient: new_p = p - lr * update. "
+    "A loss that grows from the first epoch is the symptom.",
+)
 
 
 @sign_flipped.replaces
@@ -108,11 +127,14 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
     return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, sign=-1.0)
 
 
-global_rng = bug("train_not_seeded", "train.train_classifier",
-                 "draws the initial weights and the shuffling from the global random generator, "
-                 "ignoring `seed`",
-                 hint="Create g = torch.Generator().manual_seed(seed) and pass generator=g to "
-                      "every random call (initialization, torch.randperm).", generic="random")
+global_rng = bug(
+    "train_not_seeded",
+    "train.train_classifier",
+    "draws the initial weights and the shuffling from the global random generator, ignoring `seed`",
+    hint="Create g = torch.Generator().manual_seed(seed) and pass generator=g to "
+    "every random call (initialization, torch.randperm).",
+    generic="random",
+)
 
 
 @global_rng.replaces
@@ -120,11 +142,14 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
     return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, global_rng=True)
 
 
-schedule_epochs = bug("train_schedule_length_in_epochs", "train.train_classifier",
-                      "gives the schedule the number of epochs as its length while stepping it "
-                      "once per batch, so the learning rate reaches 0 early in training",
-                      hint="The schedule's step counts optimizer steps: its total is epochs * "
-                           "batches per epoch, not the number of epochs.")
+schedule_epochs = bug(
+    "train_schedule_length_in_epochs",
+    "train.train_classifier",
+    "gives the schedule the number of epochs as its length while stepping it "
+    "once per batch, so the learning rate reaches 0 early in training",
+    hint="The schedule's step counts optimizer steps: its total is epochs * "
+    "batches per epoch, not the number of epochs.",
+)
 
 
 @schedule_epochs.replaces
@@ -132,9 +157,12 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
     return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, schedule_in_epochs=True)
 
 
-train_as_val = bug("train_reports_training_loss_as_validation", "train.train_classifier",
-                   "records the loss on the training set in val_loss",
-                   hint="val_loss[e] is the loss of the current parameters on x_val / y_val.")
+train_as_val = bug(
+    "train_reports_training_loss_as_validation",
+    "train.train_classifier",
+    "records the loss on the training set in val_loss",
+    hint="val_loss[e] is the loss of the current parameters on x_val / y_val.",
+)
 
 
 @train_as_val.replaces
@@ -142,15 +170,29 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
     return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, report_train_as_val=True)
 
 
-sgd_momentum = alternative("train_sgd_momentum", "train.train_classifier",
-                           "a different correct loop: SGD with momentum, other widths, "
-                           "cosine schedule")
+sgd_momentum = alternative(
+    "train_sgd_momentum",
+    "train.train_classifier",
+    "a different correct loop: SGD with momentum, other widths, cosine schedule",
+)
 
 
 @sgd_momentum.replaces
 def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
-    return _loop(x_train, y_train, x_val, y_val, seed, time_budget_s, optimizer="sgd",
-                 hidden=(96, 48), lr=0.1, epochs=120, min_steps=400, batch=24)
+    return _loop(
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        seed,
+        time_budget_s,
+        optimizer="sgd",
+        hidden=(96, 48),
+        lr=0.1,
+        epochs=120,
+        min_steps=400,
+        batch=24,
+    )
 
 
 # -- alternatives in other styles -------------------------------------------------------------------
@@ -235,14 +277,19 @@ class Adam:
             m = tuple(b1 * mi + (1 - b1) * gi for mi, gi in zip(self.m[id(layer)], grads))
             v = tuple(b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(self.v[id(layer)], grads))
             self.m[id(layer)], self.v[id(layer)] = m, v
-            upd = [(mi / (1 - b1 ** self.t)) / ((vi / (1 - b2 ** self.t)).sqrt() + self.eps)
-                   for mi, vi in zip(m, v)]
+            upd = [
+                (mi / (1 - b1**self.t)) / ((vi / (1 - b2**self.t)).sqrt() + self.eps)
+                for mi, vi in zip(m, v)
+            ]
             layer.W, layer.b = layer.W - lr * upd[0], layer.b - lr * upd[1]
 
 
-objects_capstone = alternative("train_layer_objects", "train.train_classifier",
-                               "the capstone built from Linear, ReLU and SoftmaxCrossEntropy "
-                               "objects with forward/backward and an Adam object with step")
+objects_capstone = alternative(
+    "train_layer_objects",
+    "train.train_classifier",
+    "the capstone built from Linear, ReLU and SoftmaxCrossEntropy "
+    "objects with forward/backward and an Adam object with step",
+)
 
 
 @objects_capstone.replaces
@@ -260,7 +307,7 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
         order = torch.randperm(n, generator=g).to(x_train.device)
         losses = []
         for first in range(0, n, batch):
-            idx = order[first:first + batch]
+            idx = order[first : first + batch]
             loss = loss_fn.forward(model.forward(x_train[idx]), y_train[idx])
             model.backward(loss_fn.backward())
             opt.step(1e-2 * 0.5 * (1 + math.cos(math.pi * opt.t / total)))
@@ -274,9 +321,11 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
 
 # NumPy bridged to tensors: the whole loop in NumPy (seeded with np.random.default_rng), the
 # parameters converted back to the inputs' dtype and device at the end.
-numpy_capstone = alternative("train_numpy", "train.train_classifier",
-                             "trains in NumPy float64 with a seeded default_rng and converts "
-                             "the parameters back")
+numpy_capstone = alternative(
+    "train_numpy",
+    "train.train_classifier",
+    "trains in NumPy float64 with a seeded default_rng and converts the parameters back",
+)
 
 
 def _np_forward(params, x):
@@ -302,15 +351,17 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
     x, y = x_train.detach().cpu().numpy().astype(np.float64), y_train.cpu().numpy()
     xv, yv = x_val.detach().cpu().numpy().astype(np.float64), y_val.cpu().numpy()
     sizes = (x.shape[1], 64, 64, int(max(y.max(), yv.max())) + 1)
-    params = [(rng.uniform(-1, 1, (o, i)) * np.sqrt(6.0 / i), np.zeros(o))
-              for i, o in zip(sizes[:-1], sizes[1:])]
+    params = [
+        (rng.uniform(-1, 1, (o, i)) * np.sqrt(6.0 / i), np.zeros(o))
+        for i, o in zip(sizes[:-1], sizes[1:])
+    ]
     m = [[np.zeros_like(t) for t in pair] for pair in params]
     v = [[np.zeros_like(t) for t in pair] for pair in params]
     history, step, n = {"train_loss": [], "val_loss": []}, 0, len(x)
     for _ in range(100):
         order, losses = rng.permutation(n), []
         for first in range(0, n, 32):
-            idx = order[first:first + 32]
+            idx = order[first : first + 32]
             hs = _np_forward(params, x[idx])
             loss, d = _np_loss(hs[-1], y[idx])
             step += 1
@@ -323,8 +374,9 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
                 for j, (p, gr) in enumerate(zip(params[i], grads)):
                     m[i][j] = 0.9 * m[i][j] + 0.1 * gr
                     v[i][j] = 0.999 * v[i][j] + 0.001 * gr * gr
-                    upd = (m[i][j] / (1 - 0.9 ** step)) / (np.sqrt(v[i][j] / (1 - 0.999 ** step))
-                                                           + 1e-8)
+                    upd = (m[i][j] / (1 - 0.9**step)) / (
+                        np.sqrt(v[i][j] / (1 - 0.999**step)) + 1e-8
+                    )
                     pair.append(p - 1e-2 * upd)
                 new.append(tuple(pair))
             params = new[::-1]
@@ -333,8 +385,10 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
         history["val_loss"].append(_np_loss(_np_forward(params, xv)[-1], yv)[0])
         if time.perf_counter() - start > 0.8 * time_budget_s:
             break
-    back = [tuple(torch.from_numpy(t).to(dtype=x_train.dtype, device=x_train.device)
-                  for t in pair) for pair in params]
+    back = [
+        tuple(torch.from_numpy(t).to(dtype=x_train.dtype, device=x_train.device) for t in pair)
+        for pair in params
+    ]
     return {"params": back, **history}
 
 
@@ -345,8 +399,13 @@ def _untrained(scale):
     def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
         g = torch.Generator().manual_seed(seed)
         dims = [x_train.shape[1], 16, 3]
-        params = [(torch.randn(n_out, n_in, generator=g, dtype=x_train.dtype) * scale,
-                   torch.zeros(n_out, dtype=x_train.dtype)) for n_in, n_out in zip(dims, dims[1:])]
+        params = [
+            (
+                torch.randn(n_out, n_in, generator=g, dtype=x_train.dtype) * scale,
+                torch.zeros(n_out, dtype=x_train.dtype),
+            )
+            for n_in, n_out in zip(dims, dims[1:])
+        ]
         train = _cross_entropy(_forward(params, x_train)[-1], y_train)[0].item()
         val = _cross_entropy(_forward(params, x_val)[-1], y_val)[0].item()
         return {"params": params, "train_loss": [train] * 3, "val_loss": [val] * 3}
@@ -354,7 +413,13 @@ def _untrained(scale):
     return train_classifier
 
 
-hollow("train.train_classifier.untrained", "train.train_classifier",
-       "returns its seeded initial parameters without a single update").replaces(_untrained(0.5))
-hollow("train.train_classifier.zeros", "train.train_classifier",
-       "returns all-zero parameters of the right shapes").replaces(_untrained(0.0))
+hollow(
+    "train.train_classifier.untrained",
+    "train.train_classifier",
+    "returns its seeded initial parameters without a single update",
+).replaces(_untrained(0.5))
+hollow(
+    "train.train_classifier.zeros",
+    "train.train_classifier",
+    "returns all-zero parameters of the right shapes",
+).replaces(_untrained(0.0))

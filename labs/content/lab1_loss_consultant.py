@@ -5,7 +5,8 @@ from cells import answer, code, md, readonly, test, writeup
 ASSIGNMENT = "lab1_loss_consultant"
 
 CELLS = [
-    md("""
+    md(
+        """
     # Lab 1: loss-function consultant
 
     **The brief.** Veritas Health wants to spot early diabetic retinopathy in photographs of the
@@ -24,8 +25,12 @@ CELLS = [
 
     Do not rename the functions or variables the tests use, and do not delete cells. Run the whole
     notebook (Kernel > Restart and Run All) before you submit.
-    """, "intro"),
-    readonly("setup", """
+    """,
+        "intro",
+    ),
+    readonly(
+        "setup",
+        """
     import math
 
     import torch
@@ -38,8 +43,11 @@ CELLS = [
         import matplotlib.pyplot as plt
     except ImportError:  # the plots are optional; the numbers are printed as well
         plt = None
-    """),
-    readonly("data", """
+    """,
+    ),
+    readonly(
+        "data",
+        """
     def make_screening_data(n_healthy, n_sick, seed):
         \"\"\"Synthetic screening set: 8 features per eye; label 1 = early disease.\"\"\"
         g = torch.Generator().manual_seed(seed)
@@ -56,16 +64,22 @@ CELLS = [
     X_val, y_val = make_screening_data(3_000, 200, seed=1)
     print(f"train: {len(y_train)} eyes, {int(y_train.sum())} sick; "
           f"validation: {len(y_val)} eyes, {int(y_val.sum())} sick")
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 1: how rare is rare? (2 points)
 
     Write `positive_rate(y)`, the fraction of labels equal to 1, and `pos_weight_for(y)`, the
     number of negatives divided by the number of positives. The second is the usual value of
     `pos_weight` in `F.binary_cross_entropy_with_logits`: it makes the positives, taken together,
     weigh as much in the loss as the negatives. Both return Python floats.
-    """, "task1"),
-    answer("task1_answer", """
+    """,
+        "task1",
+    ),
+    answer(
+        "task1_answer",
+        """
     def positive_rate(y):
         ### BEGIN SOLUTION
         return float((y == 1).sum()) / len(y)
@@ -77,8 +91,12 @@ CELLS = [
         positives = float((y == 1).sum())
         return (len(y) - positives) / positives
         ### END SOLUTION
-    """),
-    test("task1_test", 2, """
+    """,
+    ),
+    test(
+        "task1_test",
+        2,
+        """
     parts = Parts()
     with parts.part("positive rate of the training set is 800/12,800", 0.5):
         assert abs(positive_rate(y_train) - 0.0625) < 1e-9, positive_rate(y_train)
@@ -88,8 +106,10 @@ CELLS = [
     hidden_checks("lab1_loss_consultant", "task1_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 2: focal loss (3 points)
 
     Focal loss scales the cross-entropy of each example by $(1 - p_t)^\\gamma$, where $p_t$ is
@@ -104,8 +124,12 @@ CELLS = [
     With `gamma=0` and no `alpha` it must equal plain binary cross-entropy. Stay numerically stable
     for large logits: compute $-\\log p_t$ with `F.binary_cross_entropy_with_logits(...,
     reduction="none")` rather than taking the log of a sigmoid.
-    """, "task2"),
-    answer("task2_answer", """
+    """,
+        "task2",
+    ),
+    answer(
+        "task2_answer",
+        """
     def focal_loss(logits, targets, gamma=2.0, alpha=None):
         ### BEGIN SOLUTION
         ce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
@@ -117,8 +141,12 @@ CELLS = [
                                           torch.full_like(p, 1 - alpha))
         return (weight * ce).mean()
         ### END SOLUTION
-    """),
-    test("task2_test", 3, """
+    """,
+    ),
+    test(
+        "task2_test",
+        3,
+        """
     parts = Parts()
     torch.manual_seed(0)
     z = 3 * torch.randn(64)
@@ -131,15 +159,21 @@ CELLS = [
     hidden_checks("lab1_loss_consultant", "task2_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 3: recall on the rare class (2 points)
 
     Accuracy says little when 94% of the eyes are healthy. Write `recall(probs, targets,
     threshold=0.5)`: among the examples whose target is 1, the fraction whose probability is at
     least `threshold`. Return a Python float, and 0.0 when there is no positive example.
-    """, "task3"),
-    answer("task3_answer", """
+    """,
+        "task3",
+    ),
+    answer(
+        "task3_answer",
+        """
     def recall(probs, targets, threshold=0.5):
         ### BEGIN SOLUTION
         positives = targets == 1
@@ -147,8 +181,12 @@ CELLS = [
             return 0.0
         return float((probs[positives] >= threshold).float().mean())
         ### END SOLUTION
-    """),
-    test("task3_test", 2, """
+    """,
+    ),
+    test(
+        "task3_test",
+        2,
+        """
     parts = Parts()
     with parts.part("a small example", 1):
         probs = torch.tensor([0.9, 0.2, 0.6, 0.4, 0.1])
@@ -158,8 +196,10 @@ CELLS = [
     hidden_checks("lab1_loss_consultant", "task3_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 4: the experiment (2 points)
 
     `train_classifier` below trains the same small network with any loss and reports recall and
@@ -171,8 +211,12 @@ CELLS = [
     * `"focal"`: your focal loss with `gamma=2.0` and `alpha=0.75`.
 
     Then run the cell: it fills `RESULTS` and prints a table you will cite in the write-up.
-    """, "task4"),
-    readonly("trainer", """
+    """,
+        "task4",
+    ),
+    readonly(
+        "trainer",
+        """
     def train_classifier(loss_fn, steps=200, seed=0):
         \"\"\"Train a 8-16-1 network full-batch with Adam; return validation metrics and the curve.\"\"\"
         torch.manual_seed(seed)
@@ -191,8 +235,11 @@ CELLS = [
         precision = float((flagged & (y_val == 1)).sum()) / max(int(flagged.sum()), 1)
         return {"recall": recall(probs, y_val), "precision": precision,
                 "accuracy": float((flagged == (y_val == 1)).float().mean()), "curve": curve}
-    """),
-    answer("task4_answer", """
+    """,
+    ),
+    answer(
+        "task4_answer",
+        """
     ### BEGIN SOLUTION
     LOSSES = {
         "plain": lambda z, t: F.binary_cross_entropy_with_logits(z, t),
@@ -206,8 +253,12 @@ CELLS = [
     print(f"{'loss':10} {'recall':>7} {'precision':>10} {'accuracy':>9}")
     for name, r in RESULTS.items():
         print(f"{name:10} {r['recall']:7.3f} {r['precision']:10.3f} {r['accuracy']:9.3f}")
-    """),
-    test("task4_test", 2, """
+    """,
+    ),
+    test(
+        "task4_test",
+        2,
+        """
     parts = Parts()
     with parts.part("RESULTS has plain, weighted and focal runs", 1):
         assert set(RESULTS) >= {"plain", "weighted", "focal"}, sorted(RESULTS)
@@ -216,7 +267,8 @@ CELLS = [
     hidden_checks("lab1_loss_consultant", "task4_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
+    """,
+    ),
     code("""
     # Look at the curves and the trade-off (not graded; edit freely).
     if plt is not None and "RESULTS" in globals():
@@ -235,18 +287,27 @@ CELLS = [
         right.legend()
         plt.show()
     """),
-    md("""
+    md(
+        """
     ## Write-up: your recommendation (10 points, graded by hand)
 
     Answer in the cells below, a short paragraph each. A sceptical colleague reads every answer,
     so cite the numbers from your table and say what they show. Answers that ignore the evidence
     cannot get full marks.
-    """, "writeup_intro"),
-    md("""
+    """,
+        "writeup_intro",
+    ),
+    md(
+        """
     **W1 (4 points).** State your recommendation to Veritas Health: which loss (and settings), what
     it optimizes for in this screening problem, and why it beats the two engineers' choices.
-    """, "w1_prompt"),
-    writeup("w1", 4, """
+    """,
+        "w1_prompt",
+    ),
+    writeup(
+        "w1",
+        4,
+        """
     **Rubric (4 points).**
     - 1 pt: a concrete choice, e.g. cross-entropy with class weighting (pos_weight about 15) or
       focal loss with alpha favouring positives, with its settings.
@@ -258,12 +319,19 @@ CELLS = [
       probabilities) and why plain cross-entropy is not enough (it follows the 94% majority).
     - Partial: a recommendation without numbers caps at 2. Mark down "accuracy is high, so the
       plain model is fine" (accuracy near 0.94 is reached by calling everyone healthy).
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     **W2 (3 points).** A colleague pushes back: *800 positives out of 12,800 is a 6.25% positive
     rate. What does that make hard to learn, and does your chosen loss really account for it?*
-    """, "w2_prompt"),
-    writeup("w2", 3, """
+    """,
+        "w2_prompt",
+    ),
+    writeup(
+        "w2",
+        3,
+        """
     **Rubric (3 points).**
     - 1 pt: with unweighted loss, the negatives supply about 94% of the gradient, so predicting
       "healthy" almost everywhere already gives a low loss; the positive region is learned poorly.
@@ -274,12 +342,19 @@ CELLS = [
       alarms); the threshold and the metric (recall at a fixed precision, PR curve) still need to
       be chosen with the clinic.
     - Mark down: "focal loss fixes imbalance by itself" (with gamma only, recall barely moves here).
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     **W3 (3 points).** How should Veritas check that the recommendation works after training?
     Name the metric(s), the threshold decision and one failure you would watch for.
-    """, "w3_prompt"),
-    writeup("w3", 3, """
+    """,
+        "w3_prompt",
+    ),
+    writeup(
+        "w3",
+        3,
+        """
     **Rubric (3 points).**
     - 1 pt: report recall on the disease class (sensitivity) and precision, not accuracy; ideally a
       precision-recall curve on held-out data.
@@ -289,5 +364,6 @@ CELLS = [
       a shift between the clinic's cameras and the training set, or weights so large that false
       alarms swamp the graders.
     - Partial: 1 point for "use a validation set" without saying what to measure.
-    """),
+    """,
+    ),
 ]

@@ -8,16 +8,24 @@ BUGS = ["dead_units", "lr_too_small", "detached", "grads_not_zeroed"]
 
 # Which planted bug each mystery run carries. Kept in keys/, never in the notebook.
 KEY = {
-    run: {"kind": "label", "answer": bug,
-          "right": "The gradient norms per layer point to exactly this cause.",
-          "wrong": "Compare this run's per-layer gradient norms and loss curve with the healthy "
-                   "run: which layers get no gradient, and do the weights move at all?"}
-    for run, bug in {"run_a": "lr_too_small", "run_b": "detached", "run_c": "dead_units",
-                     "run_d": "grads_not_zeroed"}.items()
+    run: {
+        "kind": "label",
+        "answer": bug,
+        "right": "The gradient norms per layer point to exactly this cause.",
+        "wrong": "Compare this run's per-layer gradient norms and loss curve with the healthy "
+        "run: which layers get no gradient, and do the weights move at all?",
+    }
+    for run, bug in {
+        "run_a": "lr_too_small",
+        "run_b": "detached",
+        "run_c": "dead_units",
+        "run_d": "grads_not_zeroed",
+    }.items()
 }
 
 CELLS = [
-    md("""
+    md(
+        """
     # Lab 2: backprop debugger
 
     **The brief.** A friend's PyTorch model will not learn. It is a 4-layer ReLU network trained
@@ -32,8 +40,12 @@ CELLS = [
     **What is graded.** Four code tasks (12 points, autograded, with partial credit) and three
     written answers (8 points, graded by hand against a rubric). Do not rename the functions or
     variables the tests use and do not delete cells; run the whole notebook before submitting.
-    """, "intro"),
-    readonly("setup", """
+    """,
+        "intro",
+    ),
+    readonly(
+        "setup",
+        """
     import math
 
     import torch
@@ -58,22 +70,32 @@ CELLS = [
 
     X, Y = make_data(2000, seed=0)
     print("inputs", tuple(X.shape), "labels", tuple(Y.shape), "classes", int(Y.max()) + 1)
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 1: what should the first loss be? (2 points)
 
     Before training, a network with small random weights spreads its probability almost evenly
     over the classes. Write `expected_initial_loss(num_classes)`: the cross-entropy of a uniform
     prediction. Comparing the first printed loss with this number is the cheapest sanity check
     there is: if they differ a lot, look at the loss or the labels before anything else.
-    """, "task1"),
-    answer("task1_answer", """
+    """,
+        "task1",
+    ),
+    answer(
+        "task1_answer",
+        """
     def expected_initial_loss(num_classes):
         ### BEGIN SOLUTION
         return math.log(num_classes)
         ### END SOLUTION
-    """),
-    test("task1_test", 2, """
+    """,
+    ),
+    test(
+        "task1_test",
+        2,
+        """
     parts = Parts()
     with parts.part("10 classes", 1):
         assert abs(expected_initial_loss(10) - 2.302585) < 1e-4, expected_initial_loss(10)
@@ -81,15 +103,21 @@ CELLS = [
     hidden_checks("lab2_backprop_debugger", "task1_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## The friend's network and the five runs
 
     `MLP` is the friend's architecture. `train_run(bug)` trains it for a few dozen steps of SGD with
     momentum, with one of the bugs planted (or none). Read the code: each bug is a line you could
     easily write yourself. The runs are then shuffled into `MYSTERY`, under anonymous names.
-    """, "runs_intro"),
-    readonly("runs", """
+    """,
+        "runs_intro",
+    ),
+    readonly(
+        "runs",
+        """
     class MLP(torch.nn.Module):
         def __init__(self, detach=False):
             super().__init__()
@@ -136,22 +164,32 @@ CELLS = [
                "run_c": train_run("dead_units"), "run_d": train_run("grads_not_zeroed")}
     for name, (_, losses) in {"healthy": HEALTHY, **MYSTERY}.items():
         print(f"{name:8} first loss {losses[0]:7.3f}   last loss {losses[-1]:9.3f}")
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 2: gradient norms per layer (3 points)
 
     Write `grad_norms(model)`: a dict mapping every parameter name of `model.named_parameters()`
     to the L2 norm of its `.grad` as a Python float, or `0.0` when the parameter has no gradient
     at all (`.grad is None`).
-    """, "task2"),
-    answer("task2_answer", """
+    """,
+        "task2",
+    ),
+    answer(
+        "task2_answer",
+        """
     def grad_norms(model):
         ### BEGIN SOLUTION
         return {name: 0.0 if p.grad is None else float(p.grad.norm())
                 for name, p in model.named_parameters()}
         ### END SOLUTION
-    """),
-    test("task2_test", 3, """
+    """,
+    ),
+    test(
+        "task2_test",
+        3,
+        """
     parts = Parts()
     torch.manual_seed(1)
     net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
@@ -162,7 +200,8 @@ CELLS = [
     hidden_checks("lab2_backprop_debugger", "task2_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
+    """,
+    ),
     code("""
     # Per-layer gradient norms after the last step of each run (not graded; explore freely).
     if "grad_norms" in globals():
@@ -185,22 +224,31 @@ CELLS = [
             left.legend(fontsize=8)
             plt.show()
     """),
-    md("""
+    md(
+        """
     ## Task 3: name the bug in each run (4 points, 1 per run)
 
     Fill `DIAGNOSIS` with one name from `BUGS` for each mystery run. Look at the evidence: the
     loss curve, the gradient norm of each layer, and whether the weights moved at all (compare a
     layer's weights with a freshly seeded model if you need to).
-    """, "task3"),
-    answer("task3_answer", """
+    """,
+        "task3",
+    ),
+    answer(
+        "task3_answer",
+        """
     ### BEGIN SOLUTION
     DIAGNOSIS = {"run_a": "lr_too_small", "run_b": "detached", "run_c": "dead_units",
                  "run_d": "grads_not_zeroed"}
     ### END SOLUTION
     assert set(DIAGNOSIS) == set(MYSTERY), "give a diagnosis for each of run_a to run_d"
     assert set(DIAGNOSIS.values()) <= set(BUGS), f"use the names in BUGS: {BUGS}"
-    """),
-    test("task3_test", 4, """
+    """,
+    ),
+    test(
+        "task3_test",
+        4,
+        """
     parts = Parts()
     with parts.part("DIAGNOSIS names a known bug for every run", 0):
         assert set(DIAGNOSIS) == set(MYSTERY) and set(DIAGNOSIS.values()) <= set(BUGS)
@@ -208,16 +256,22 @@ CELLS = [
     hidden_checks("lab2_backprop_debugger", "task3_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 4: a loop that learns (3 points)
 
     Write `train_fixed(steps=150)` that trains a fresh `MLP()` on `X, Y` without any of the bugs
     and returns `(model, losses)`, one loss per step, like `train_run`. Use batches of 128 and any
     optimizer settings you can justify. The tests check that the first loss is near the value from
     Task 1, that the last loss is far below it, and that every layer receives gradient.
-    """, "task4"),
-    answer("task4_answer", """
+    """,
+        "task4",
+    ),
+    answer(
+        "task4_answer",
+        """
     def train_fixed(steps=150, seed=0):
         ### BEGIN SOLUTION
         torch.manual_seed(seed)
@@ -237,8 +291,12 @@ CELLS = [
 
     FIXED_MODEL, FIXED_LOSSES = train_fixed()
     print(f"first loss {FIXED_LOSSES[0]:.3f}, last loss {FIXED_LOSSES[-1]:.3f}")
-    """),
-    test("task4_test", 3, """
+    """,
+    ),
+    test(
+        "task4_test",
+        3,
+        """
     parts = Parts()
     with parts.part("one loss per step, starting near ln 10", 1):
         assert len(FIXED_LOSSES) == 150, len(FIXED_LOSSES)
@@ -247,18 +305,28 @@ CELLS = [
     hidden_checks("lab2_backprop_debugger", "task4_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Write-up (8 points, graded by hand)
 
     A sharp colleague reviews your diagnosis. Answer each challenge in a short paragraph and cite
     the numbers you measured.
-    """, "writeup_intro"),
-    md("""
+    """,
+        "writeup_intro",
+    ),
+    md(
+        """
     **W1 (3 points).** *"Stuck loss has many possible causes. Which do you examine first: the
     data pipeline, the gradients, or the architecture? Defend the order."*
-    """, "w1_prompt"),
-    writeup("w1", 3, """
+    """,
+        "w1_prompt",
+    ),
+    writeup(
+        "w1",
+        3,
+        """
     **Rubric (3 points).**
     - 1 pt: a defensible order with a reason for each step, for example: the cheap sanity checks
       first (first loss equals ln 10? can the model overfit one small batch?), then gradients,
@@ -270,12 +338,19 @@ CELLS = [
       the outputs are uniform, which points at training mechanics more than at architecture.
     - Mark down: "change the architecture first" without evidence; "try a different optimizer" as
       a first step.
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     **W2 (3 points).** Justify each of your four diagnoses with the evidence you measured: the
     per-layer gradient norms, the loss curve, and whether the weights changed.
-    """, "w2_prompt"),
-    writeup("w2", 3, """
+    """,
+        "w2_prompt",
+    ),
+    writeup(
+        "w2",
+        3,
+        """
     **Rubric (3 points).** Full credit cites a measured signature for every run:
     - learning rate effectively zero (run_a): gradients of normal size in every layer, loss flat at
       about 2.30, weights unchanged after training;
@@ -287,12 +362,19 @@ CELLS = [
       loss erratic or exploding.
     - 1 pt per two runs justified with evidence, plus 1 pt for telling apart the two "zero
       gradient" cases (dead units versus detached). Diagnoses without evidence get at most 1.
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     **W3 (2 points).** Back to the friend: the loss stays at about 2.3 after 500 epochs. Which
     causes fit that symptom, and which two-minute check tells them apart?
-    """, "w3_prompt"),
-    writeup("w3", 2, """
+    """,
+        "w3_prompt",
+    ),
+    writeup(
+        "w3",
+        2,
+        """
     **Rubric (2 points).**
     - 1 pt: names the causes that keep the loss at ln 10: a learning rate that is effectively zero,
       dead units (all ReLUs off, from a bad initialization or bias), or gradients that never reach
@@ -300,5 +382,6 @@ CELLS = [
       usually make the loss jump, not sit still.
     - 1 pt: a concrete quick check: print per-layer gradient norms after one backward pass and the
       size of one update relative to the weights; or check the fraction of ReLUs that are active.
-    """),
+    """,
+    ),
 ]

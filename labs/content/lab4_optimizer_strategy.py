@@ -6,7 +6,8 @@ from cells import answer, code, md, readonly, test, writeup
 ASSIGNMENT = "lab4_optimizer_strategy"
 
 CELLS = [
-    md("""
+    md(
+        """
     # Lab 4: optimizer strategy
 
     **The brief.** Lumen AI fine-tunes a pretrained image classifier (a ResNet-50 backbone) on
@@ -23,8 +24,12 @@ CELLS = [
     **What is graded.** Four code tasks (10 points, autograded with partial credit) and three
     written answers (9 points, graded by hand). Keep the names the tests use, do not delete cells,
     and run the whole notebook before submitting.
-    """, "intro"),
-    readonly("setup", """
+    """,
+        "intro",
+    ),
+    readonly(
+        "setup",
+        """
     import math
 
     import torch
@@ -71,8 +76,10 @@ CELLS = [
     X_ft, Y_ft = make_task(400, seed=1, shifted=True)
     X_val, Y_val = make_task(1000, seed=2, shifted=True)
     print(f"pretrained on {len(Y_pre)} examples; fine-tuning set {len(Y_ft)}, validation {len(Y_val)}")
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 1: warmup, then cosine decay (3 points)
 
     Write `warmup_cosine(step, total_steps, warmup_steps)`, the factor by which the base learning
@@ -85,8 +92,12 @@ CELLS = [
       warmup_steps)`.
 
     `warmup_steps=0` must work (no warmup at all).
-    """, "task1"),
-    answer("task1_answer", """
+    """,
+        "task1",
+    ),
+    answer(
+        "task1_answer",
+        """
     def warmup_cosine(step, total_steps, warmup_steps):
         ### BEGIN SOLUTION
         if step < warmup_steps:
@@ -94,8 +105,12 @@ CELLS = [
         progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
         return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
         ### END SOLUTION
-    """),
-    test("task1_test", 3, """
+    """,
+    ),
+    test(
+        "task1_test",
+        3,
+        """
     parts = Parts()
     with parts.part("warmup rises linearly to 1", 1):
         assert abs(warmup_cosine(0, 100, 10) - 0.1) < 1e-9, warmup_cosine(0, 100, 10)
@@ -104,14 +119,20 @@ CELLS = [
     hidden_checks("lab4_optimizer_strategy", "task1_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 2: the three optimizers (2 points)
 
     Write `make_optimizer(name, params, lr)` for `name` in `"adam"`, `"adamw"` (weight decay 0.01)
     and `"sgd"` (momentum 0.9). Use the classes in `torch.optim`.
-    """, "task2"),
-    answer("task2_answer", """
+    """,
+        "task2",
+    ),
+    answer(
+        "task2_answer",
+        """
     def make_optimizer(name, params, lr):
         ### BEGIN SOLUTION
         if name == "adam":
@@ -122,8 +143,12 @@ CELLS = [
             return torch.optim.SGD(params, lr=lr, momentum=0.9)
         raise ValueError(name)
         ### END SOLUTION
-    """),
-    test("task2_test", 2, """
+    """,
+    ),
+    test(
+        "task2_test",
+        2,
+        """
     parts = Parts()
     w = [torch.nn.Parameter(torch.zeros(3))]
     with parts.part("the right classes and learning rate", 1):
@@ -135,8 +160,10 @@ CELLS = [
     hidden_checks("lab4_optimizer_strategy", "task2_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 3: the fine-tuning run (3 points)
 
     Complete `fine_tune(opt_name, schedule, budget=120, warmup=12)`. It starts from the
@@ -144,8 +171,12 @@ CELLS = [
     batches of 32 for exactly `budget` steps, and records the learning rate used at every step.
     When `schedule` is true, drive the learning rate with `torch.optim.lr_scheduler.LambdaLR` and
     your `warmup_cosine`, stepping the scheduler once after each optimizer step.
-    """, "task3"),
-    answer("task3_answer", """
+    """,
+        "task3",
+    ),
+    answer(
+        "task3_answer",
+        """
     BASE_LR = {"adam": 3e-3, "adamw": 3e-3, "sgd": 3e-2}
 
 
@@ -174,8 +205,12 @@ CELLS = [
             val = F.cross_entropy(model(X_val), Y_val).item()
             acc = (model(X_val).argmax(1) == Y_val).float().mean().item()
         return {"loss": losses, "lr": lrs, "val_loss": val, "val_acc": acc}
-    """),
-    test("task3_test", 3, """
+    """,
+    ),
+    test(
+        "task3_test",
+        3,
+        """
     parts = Parts()
     run = fine_tune("sgd", schedule=True, budget=20, warmup=4)
     with parts.part("one loss and one learning rate per step", 1):
@@ -184,14 +219,20 @@ CELLS = [
     hidden_checks("lab4_optimizer_strategy", "task3_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     ## Task 4: the comparison (2 points)
 
     Run the six configurations with the same budget. Nothing to write here: run the cell and
     study the table and the curves; the write-up depends on them.
-    """, "task4"),
-    readonly("task4_run", """
+    """,
+        "task4",
+    ),
+    readonly(
+        "task4_run",
+        """
     RESULTS = {}
     if "fine_tune" in globals():
         for name in ("adam", "adamw", "sgd"):
@@ -201,8 +242,12 @@ CELLS = [
         for (name, schedule), r in RESULTS.items():
             label = "warmup+cosine" if schedule else "constant"
             print(f"{name:10} {label:>13} {r['val_loss']:9.3f} {r['val_acc']:8.3f}")
-    """),
-    test("task4_test", 2, """
+    """,
+    ),
+    test(
+        "task4_test",
+        2,
+        """
     parts = Parts()
     with parts.part("six runs of 120 steps", 1):
         assert len(RESULTS) == 6 and all(len(r["loss"]) == 120 for r in RESULTS.values())
@@ -210,7 +255,8 @@ CELLS = [
     hidden_checks("lab4_optimizer_strategy", "task4_test")  # checked outside the notebook
     ### END HIDDEN TESTS
     parts.score()
-    """),
+    """,
+    ),
     code("""
     # Curves (not graded; change the smoothing or add runs freely).
     if plt is not None and RESULTS:
@@ -226,18 +272,27 @@ CELLS = [
         left.legend(fontsize=8)
         plt.show()
     """),
-    md("""
+    md(
+        """
     ## Write-up (9 points, graded by hand)
 
     Your colleague has strong opinions about trade-offs. Answer each point in a short paragraph
     and cite your table and curves.
-    """, "writeup_intro"),
-    md("""
+    """,
+        "writeup_intro",
+    ),
+    md(
+        """
     **W1 (3 points).** *"Before you name your two changes: this is fine-tuning, not training from
     scratch, and there are only 72 hours. How does each of those facts change what you would try
     first?"*
-    """, "w1_prompt"),
-    writeup("w1", 3, """
+    """,
+        "w1_prompt",
+    ),
+    writeup(
+        "w1",
+        3,
+        """
     **Rubric (3 points).**
     - 1 pt: fine-tuning starts from useful weights: large or erratic early updates can wreck them,
       so a smaller learning rate and a warmup matter more than when training from scratch.
@@ -247,13 +302,20 @@ CELLS = [
     - 1 pt: names a plan for the 72 hours, e.g. a couple of short pilot runs to pick the learning
       rate and schedule, then one full run, with checkpoints and early stopping on validation.
     - Mark down: "switch to SGD because papers use it" with no regard for the tuning time it needs.
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     **W2 (4 points).** Name the two highest-leverage changes to Lumen's recipe and defend each
     one with the evidence from your runs (or say honestly where your toy runs do not settle the
     question).
-    """, "w2_prompt"),
-    writeup("w2", 4, """
+    """,
+        "w2_prompt",
+    ),
+    writeup(
+        "w2",
+        4,
+        """
     **Rubric (4 points), 2 per change.**
     - Typical strong choices: (a) warmup followed by cosine decay (protects the pretrained weights
       early, lets the run settle at the end instead of circling at a fixed rate); (b) AdamW instead
@@ -264,11 +326,18 @@ CELLS = [
     - Honesty counts: on this toy task the differences are small (validation losses around 0.12 to
       0.15); an answer that says so and explains why the real 72-hour run may differ gets full
       marks. Mark down claims that contradict the student's own table.
-    """),
-    md("""
+    """,
+    ),
+    md(
+        """
     **W3 (2 points).** How will Lumen verify, within the 72 hours, that the two changes work?
-    """, "w3_prompt"),
-    writeup("w3", 2, """
+    """,
+        "w3_prompt",
+    ),
+    writeup(
+        "w3",
+        2,
+        """
     **Rubric (2 points).**
     - 1 pt: compare against the current recipe on the same held-out validation set and the same
       budget, changing one thing at a time (or a small ablation), with more than one seed if the
@@ -276,5 +345,6 @@ CELLS = [
     - 1 pt: watch the right signals during the run: training and validation curves, the learning
       rate actually applied, early signs of divergence right after warmup; stop runs that are
       clearly worse early to save budget.
-    """),
+    """,
+    ),
 ]

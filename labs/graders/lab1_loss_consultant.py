@@ -33,8 +33,11 @@ def task1_test(nb, parts, key):
 def _focal_reference(logits, targets, gamma, alpha):
     log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
     log_pt = torch.where(targets == 1, log_p, log_q)
-    a = 1.0 if alpha is None else torch.where(targets == 1, torch.tensor(alpha),
-                                              torch.tensor(1 - alpha))
+    a = (
+        1.0
+        if alpha is None
+        else torch.where(targets == 1, torch.tensor(alpha), torch.tensor(1 - alpha))
+    )
     return (-a * (1 - log_pt.exp()) ** gamma * log_pt).mean()
 
 
@@ -50,22 +53,26 @@ def task2_test(nb, parts, key):
     t = (torch.rand(64, generator=g) < 0.3).float()
     with parts.part("gamma=0 and no alpha gives binary cross-entropy", 1):
         got = _focal(nb, z, t, gamma=0.0)
-        assert torch.allclose(got, F.binary_cross_entropy_with_logits(z, t), atol=1e-6), \
+        assert torch.allclose(got, F.binary_cross_entropy_with_logits(z, t), atol=1e-6), (
             f"got {float(got):.6g}"
+        )
     with parts.part("gamma=2 matches the formula, also for logits of +-60", 1):
         got = _focal(nb, z, t, gamma=2.0)
-        assert torch.allclose(got, _focal_reference(z, t, 2.0, None), atol=1e-6), \
+        assert torch.allclose(got, _focal_reference(z, t, 2.0, None), atol=1e-6), (
             f"got {float(got):.6g}"
+        )
         big = torch.tensor([60.0, -60.0, 60.0, -60.0])
         lab = torch.tensor([0.0, 1.0, 1.0, 0.0])
         got = _focal(nb, big, lab, gamma=2.0)
         assert torch.isfinite(got), "not finite for large logits"
-        assert torch.allclose(got, _focal_reference(big, lab, 2.0, None), rtol=1e-4), \
+        assert torch.allclose(got, _focal_reference(big, lab, 2.0, None), rtol=1e-4), (
             "wrong for large logits"
+        )
     with parts.part("alpha weighs positives by alpha and negatives by 1 - alpha", 1):
         got = _focal(nb, z, t, gamma=1.5, alpha=0.75)
-        assert torch.allclose(got, _focal_reference(z, t, 1.5, 0.75), atol=1e-6), \
+        assert torch.allclose(got, _focal_reference(z, t, 1.5, 0.75), atol=1e-6), (
             f"got {float(got):.6g}"
+        )
 
 
 def task3_test(nb, parts, key):
@@ -105,10 +112,16 @@ def _recalls(nb):
     """The recall of each run, measured again here by training with the notebook's LOSSES;
     the numbers RESULTS claims must be these (a results dict written by hand earns nothing)."""
     results = nb.value("RESULTS")
-    assert type(results) is dict and set(results) >= set(RUNS), \
+    assert type(results) is dict and set(results) >= set(RUNS), (
         "RESULTS needs the keys plain, weighted and focal"
-    claimed = {k: scalar(results[k].get("recall") if type(results[k]) is dict else None,
-                         f"RESULTS[{k!r}]['recall']") for k in RUNS}
+    )
+    claimed = {
+        k: scalar(
+            results[k].get("recall") if type(results[k]) is dict else None,
+            f"RESULTS[{k!r}]['recall']",
+        )
+        for k in RUNS
+    }
     nb.define(_TRAIN)
     measured = nb.eval(f"{{k: _descent_train_classifier(LOSSES[k]) for k in {RUNS!r}}}")
     assert type(measured) is dict, "LOSSES could not be trained again"
@@ -116,15 +129,15 @@ def _recalls(nb):
         again = scalar(measured.get(k), f"the recall of LOSSES[{k!r}]")
         assert abs(claimed[k] - again) < 1e-6, (
             f"RESULTS[{k!r}] claims recall {claimed[k]:.3f}, but training with LOSSES[{k!r}] "
-            f"gives {again:.3f}: run the experiment cell rather than writing its results")
+            f"gives {again:.3f}: run the experiment cell rather than writing its results"
+        )
     return claimed
-
 
 
 def task4_test(nb, parts, key):
     measured = {}
 
-    def recalls():   # trains once, for both parts (a failure is the same failure twice)
+    def recalls():  # trains once, for both parts (a failure is the same failure twice)
         if not measured:
             try:
                 measured["ok"] = _recalls(nb)

@@ -19,7 +19,7 @@ def task1_test(nb, parts, key):
 
 
 # Builds the test network in the notebook, as the visible check does, and asks for its norms.
-_NORMS = '''
+_NORMS = """
 def _descent_grad_norms(fresh):
     import torch
     if fresh:
@@ -28,7 +28,7 @@ def _descent_grad_norms(fresh):
     net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     net(torch.randn(5, 3)).pow(2).sum().backward()
     return grad_norms(net)
-'''
+"""
 
 
 def _reference_norms():
@@ -67,12 +67,16 @@ def task3_test(nb, parts, key):
     diagnosis = {}
     with parts.part("DIAGNOSIS names a known bug for every run", 0):
         diagnosis = nb.value("DIAGNOSIS")
-        assert type(diagnosis) is dict and set(diagnosis) == set(runs) \
-            and set(diagnosis.values()) <= bugs, "give one name from BUGS for each run"
+        assert (
+            type(diagnosis) is dict
+            and set(diagnosis) == set(runs)
+            and set(diagnosis.values()) <= bugs
+        ), "give one name from BUGS for each run"
     for run in runs:
         with parts.part(run, 1):
-            assert matches(key[run], diagnosis.get(run) if type(diagnosis) is dict else None), \
-                key[run]["wrong"]
+            assert matches(key[run], diagnosis.get(run) if type(diagnosis) is dict else None), key[
+                run
+            ]["wrong"]
 
 
 def make_data(n, seed):
@@ -84,8 +88,14 @@ def make_data(n, seed):
 
 
 def _mlp():
-    return torch.nn.ModuleDict({"fc1": torch.nn.Linear(20, 64), "fc2": torch.nn.Linear(64, 64),
-                                "fc3": torch.nn.Linear(64, 64), "out": torch.nn.Linear(64, 10)})
+    return torch.nn.ModuleDict(
+        {
+            "fc1": torch.nn.Linear(20, 64),
+            "fc2": torch.nn.Linear(64, 64),
+            "fc3": torch.nn.Linear(64, 64),
+            "out": torch.nn.Linear(64, 10),
+        }
+    )
 
 
 def _forward(layers, x):

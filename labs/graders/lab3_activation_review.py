@@ -17,12 +17,17 @@ def make_data(n, seed):
 
 
 def _small_net():
-    return torch.nn.Sequential(torch.nn.Linear(30, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 8),
-                               torch.nn.Sigmoid(), torch.nn.Linear(8, 20))
+    return torch.nn.Sequential(
+        torch.nn.Linear(30, 8),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(8, 8),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(8, 20),
+    )
 
 
 # The test network lives in the notebook between calls (a second call must agree with the first).
-_LAYER_NORMS = '''
+_LAYER_NORMS = """
 def _descent_layer_norms(x, y, fresh):
     global _descent_net
     import torch
@@ -32,7 +37,7 @@ def _descent_layer_norms(x, y, fresh):
             torch.nn.Linear(30, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 8),
             torch.nn.Sigmoid(), torch.nn.Linear(8, 20))
     return layer_grad_norms(_descent_net, x, y)
-'''
+"""
 
 
 def _floats(value, count):
@@ -82,13 +87,13 @@ def task2_test(nb, parts, key):
 
 
 # What build_network returns, as data: each layer's class name and weights.
-_LAYERS = '''
+_LAYERS = """
 def _descent_layers(hidden, sigmoid_output, seed):
     import torch
     torch.manual_seed(seed)
     return [(type(m).__name__, {k: v.detach().clone() for k, v in m.state_dict().items()})
             for m in build_network(hidden, sigmoid_output)]
-'''
+"""
 _KINDS = {"Sigmoid": torch.nn.Sigmoid, "ReLU": torch.nn.ReLU}
 
 
@@ -125,22 +130,30 @@ def task3_test(nb, parts, key):
             net = torch.nn.Sequential(*(m for _, m in _network(nb, hidden, sigmoid_output)))
             assert net(x[:5]).shape == (5, 20), f"{hidden}: output shape {tuple(net(x[:5]).shape)}"
     with parts.part("ReLU with He init keeps the first layer's gradient alive", 1):
+
         def ratio(hidden, sigmoid_output):
             net = torch.nn.Sequential(*(m for _, m in _network(nb, hidden, sigmoid_output)))
             F.cross_entropy(net(x[:512]), y[:512]).backward()
             lin = [m for m in net if isinstance(m, torch.nn.Linear)]
             return lin[0].weight.grad.norm().item() / lin[-1].weight.grad.norm().item()
+
         assert ratio("sigmoid", True) < 1e-3, "the sigmoid network's first layer learns too well"
-        assert ratio("relu", False) > 1e-2, "the ReLU network's first layer gets too little gradient"
+        assert ratio("relu", False) > 1e-2, (
+            "the ReLU network's first layer gets too little gradient"
+        )
 
 
 def task4_test(nb, parts, key):
     with parts.part("three configurations, 100 losses each", 1):
         results, curves = nb.value("RESULTS"), nb.value("CURVES")
-        assert type(results) is dict and set(results) == {"original", "relu_hidden",
-                                                          "relu_logits"}, "RESULTS' keys"
-        assert type(curves) is dict and all(type(c) is list and len(c) == 100
-                                            for c in curves.values()), "100 losses per curve"
+        assert type(results) is dict and set(results) == {
+            "original",
+            "relu_hidden",
+            "relu_logits",
+        }, "RESULTS' keys"
+        assert type(curves) is dict and all(
+            type(c) is list and len(c) == 100 for c in curves.values()
+        ), "100 losses per curve"
     with parts.part("the original stays near ln 20 and the full fix goes far below the floor", 1):
         results = nb.value("RESULTS")
         assert type(results) is dict, "RESULTS is not a dict"

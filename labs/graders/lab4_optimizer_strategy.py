@@ -8,8 +8,9 @@ from descent.labs.hidden_checks import scalar
 
 
 def _factor(nb, step, total, warmup):
-    return scalar(nb.call("warmup_cosine", step, total, warmup),
-                  f"warmup_cosine({step}, {total}, {warmup})")
+    return scalar(
+        nb.call("warmup_cosine", step, total, warmup), f"warmup_cosine({step}, {total}, {warmup})"
+    )
 
 
 def task1_test(nb, parts, key):
@@ -29,7 +30,7 @@ def task1_test(nb, parts, key):
 
 
 # Runs the notebook's optimizer on fixed gradients: what it does, not what it is called.
-_STEPS = '''
+_STEPS = """
 def _descent_steps(name, start, grads, lr):
     import torch
     w = torch.nn.Parameter(start.clone())
@@ -41,10 +42,12 @@ def _descent_steps(name, start, grads, lr):
         out.append(w.detach().clone())
     group = {k: v for k, v in opt.param_groups[0].items() if k in ("lr", "momentum", "weight_decay")}
     return type(opt).__name__, group, out
-'''
-_TORCH = {"adam": lambda p, lr: torch.optim.Adam(p, lr=lr),
-          "adamw": lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01),
-          "sgd": lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9)}
+"""
+_TORCH = {
+    "adam": lambda p, lr: torch.optim.Adam(p, lr=lr),
+    "adamw": lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.01),
+    "sgd": lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9),
+}
 _CLASS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
 
 
@@ -62,15 +65,23 @@ def _reference(name, start, grads, lr):
 def _follows(nb, name, start, grads):
     kind, group, steps = nb.call("_descent_steps", name, start, grads, 0.01)
     want = _reference(name, start, grads, 0.01)
-    same = (type(steps) is list and len(steps) == len(want)
-            and all(type(s) is torch.Tensor and s.shape == w.shape and torch.allclose(s, w, atol=1e-7)
-                    for s, w in zip(steps, want)))
+    same = (
+        type(steps) is list
+        and len(steps) == len(want)
+        and all(
+            type(s) is torch.Tensor and s.shape == w.shape and torch.allclose(s, w, atol=1e-7)
+            for s, w in zip(steps, want)
+        )
+    )
     return kind, group, same
 
 
 def task2_test(nb, parts, key):
-    grads = [torch.tensor([1.0, -2.0, 0.5]), torch.tensor([0.5, 1.0, -1.0]),
-             torch.tensor([-0.3, 0.2, 2.0])]
+    grads = [
+        torch.tensor([1.0, -2.0, 0.5]),
+        torch.tensor([0.5, 1.0, -1.0]),
+        torch.tensor([-0.3, 0.2, 2.0]),
+    ]
     nb.define(_STEPS)
     with parts.part("the right classes and learning rate", 1):
         for name in ("adam", "adamw", "sgd"):
@@ -88,8 +99,9 @@ def task2_test(nb, parts, key):
 
 def _run(nb, *args, **kwargs):
     run = nb.call("fine_tune", *args, **kwargs)
-    assert type(run) is dict and type(run.get("loss")) is list and type(run.get("lr")) is list, \
+    assert type(run) is dict and type(run.get("loss")) is list and type(run.get("lr")) is list, (
         "fine_tune must return the dict with 'loss' and 'lr' lists"
+    )
     return run
 
 
@@ -98,8 +110,10 @@ def task3_test(nb, parts, key):
         run = _run(nb, "sgd", schedule=True, budget=20, warmup=4)
         assert len(run["loss"]) == 20 and len(run["lr"]) == 20, (len(run["loss"]), len(run["lr"]))
     with parts.part("with a schedule: warmup first, then decay towards 0", 1):
-        lrs = [scalar(v, "a learning rate") for v in _run(nb, "sgd", schedule=True, budget=20,
-                                                          warmup=4)["lr"]]
+        lrs = [
+            scalar(v, "a learning rate")
+            for v in _run(nb, "sgd", schedule=True, budget=20, warmup=4)["lr"]
+        ]
         assert len(lrs) == 20 and abs(lrs[0] - 3e-2 * 0.25) < 1e-9, lrs[:5]
         assert abs(lrs[3] - 3e-2) < 1e-9, lrs[:5]
         assert lrs[-1] < 0.05 * 3e-2, lrs[-3:]
@@ -114,11 +128,15 @@ def task4_test(nb, parts, key):
     with parts.part("six runs of 120 steps", 1):
         results = nb.value("RESULTS")
         assert type(results) is dict and len(results) == 6, "RESULTS needs six runs"
-        assert all(type(r) is dict and type(r.get("loss")) is list and len(r["loss"]) == 120
-                   for r in results.values()), "each run needs 120 losses"
+        assert all(
+            type(r) is dict and type(r.get("loss")) is list and len(r["loss"]) == 120
+            for r in results.values()
+        ), "each run needs 120 losses"
     with parts.part("every run ends far better than chance on validation", 1):
         results = nb.value("RESULTS")
         assert type(results) is dict and results, "RESULTS is empty"
-        worst = max(scalar(r.get("val_loss") if type(r) is dict else None, "val_loss")
-                    for r in results.values())
+        worst = max(
+            scalar(r.get("val_loss") if type(r) is dict else None, "val_loss")
+            for r in results.values()
+        )
         assert worst < 0.5 * math.log(6), f"worst validation loss {worst:.3f}"

@@ -26,8 +26,9 @@ from rich.table import Table
 from . import results
 
 
-def summarize(doc: dict[str, Any],
-              labels: dict[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
+def summarize(
+    doc: dict[str, Any], labels: dict[str, tuple[str, ...]] | None = None
+) -> list[dict[str, Any]]:
     """One row per variant: kind, id, exercise, points, verdict, catching checks, named or not,
     and the generic diagnoses its failures got, judged against ``labels`` (bug id -> kinds)."""
     labels = labels or {}
@@ -44,16 +45,31 @@ def summarize(doc: dict[str, Any],
         exercise = tests[0]["exercise"] if tests else "?"
         caught = bool(lost)
         ok = {"bug": caught, "hollow": block["max_points"] > 0 and block["points"] == 0}.get(
-            kind, not lost and block["max_points"] > 0)
-        checks = sorted({t["message"].split("]")[0].lstrip("[") if t["message"].startswith("[")
-                         else t["outcome"] for t in lost})
-        rows.append({
-            "kind": kind, "id": vid, "exercise": exercise, "ok": ok,
-            "points": block["points"], "max_points": block["max_points"],
-            "tests_failed": len(lost), "tests": len(tests), "checks": checks,
-            "named": any(t.get("misconception") == vid for t in lost),
-            **_generic(lost, labels.get(vid, ()), judged=kind == "bug"),
-        })
+            kind, not lost and block["max_points"] > 0
+        )
+        checks = sorted(
+            {
+                t["message"].split("]")[0].lstrip("[")
+                if t["message"].startswith("[")
+                else t["outcome"]
+                for t in lost
+            }
+        )
+        rows.append(
+            {
+                "kind": kind,
+                "id": vid,
+                "exercise": exercise,
+                "ok": ok,
+                "points": block["points"],
+                "max_points": block["max_points"],
+                "tests_failed": len(lost),
+                "tests": len(tests),
+                "checks": checks,
+                "named": any(t.get("misconception") == vid for t in lost),
+                **_generic(lost, labels.get(vid, ()), judged=kind == "bug"),
+            }
+        )
     return rows
 
 
@@ -61,8 +77,11 @@ def _generic(lost: list[dict], labels: tuple[str, ...], *, judged: bool) -> dict
     """The generic kinds ``lost`` tests were diagnosed with; only a bug's are judged (a hollow
     answer is wrong in every way at once)."""
     kinds = sorted({t["diagnosis"] for t in lost if t.get("diagnosis")} - {"ambiguous"})
-    return {"generic": kinds, "generic_named": judged and bool(set(kinds) & set(labels)),
-            "generic_wrong": sorted(set(kinds) - set(labels)) if judged else []}
+    return {
+        "generic": kinds,
+        "generic_named": judged and bool(set(kinds) & set(labels)),
+        "generic_wrong": sorted(set(kinds) - set(labels)) if judged else [],
+    }
 
 
 def figures(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -84,21 +103,41 @@ def _percent(part: int, whole: int) -> str:
 
 
 # kind -> (verdict when the promise holds, verdict when it is broken)
-_VERDICTS = {"bug": ("caught", "MISSED"), "alternative": ("full marks", "LOST POINTS"),
-             "hollow": ("0 points", "EARNED POINTS")}
+_VERDICTS = {
+    "bug": ("caught", "MISSED"),
+    "alternative": ("full marks", "LOST POINTS"),
+    "hollow": ("0 points", "EARNED POINTS"),
+}
 
 
 def render(rows: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="grader audit", title_justify="left")
-    for col in ("kind", "variant", "exercise", "points", "verdict", "caught by", "named",
-                "generic"):
+    for col in (
+        "kind",
+        "variant",
+        "exercise",
+        "points",
+        "verdict",
+        "caught by",
+        "named",
+        "generic",
+    ):
         table.add_column(col, no_wrap=col in ("variant", "exercise"))
     for r in rows:
         verdict = _VERDICTS[r["kind"]][0] if r["ok"] else f"[red]{_VERDICTS[r['kind']][1]}[/red]"
-        generic = ", ".join(f"[red]{k}?[/red]" if k in r["generic_wrong"] else k
-                            for k in r["generic"])
-        table.add_row(r["kind"], r["id"], r["exercise"], f"{r['points']:g}/{r['max_points']:g}",
-                      verdict, ", ".join(r["checks"]), "yes" if r["named"] else "", generic)
+        generic = ", ".join(
+            f"[red]{k}?[/red]" if k in r["generic_wrong"] else k for k in r["generic"]
+        )
+        table.add_row(
+            r["kind"],
+            r["id"],
+            r["exercise"],
+            f"{r['points']:g}/{r['max_points']:g}",
+            verdict,
+            ", ".join(r["checks"]),
+            "yes" if r["named"] else "",
+            generic,
+        )
     console.print(table)
 
 
@@ -113,8 +152,9 @@ def audit(*, device: str, console: Console, results: Path, modules: list[str] = 
     if missing:
         console.print(f"no such graders: {', '.join(missing)}", markup=False)
         return 2
-    code = run_pytest(suites, ["bug:*", "alternative:*", "hollow:*"], device=device,
-                      results=results)
+    code = run_pytest(
+        suites, ["bug:*", "alternative:*", "hollow:*"], device=device, results=results
+    )
     if code not in (0, 1):
         console.print(f"[red]audit did not complete (pytest exit code {code})[/red]")
         return code
@@ -124,13 +164,17 @@ def audit(*, device: str, console: Console, results: Path, modules: list[str] = 
     bad = [r for r in rows if not r["ok"]]
     count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
     n = figures(rows)
-    console.print(f"{count['bug']} bugs, {count['alternative']} alternatives, "
-                  f"{count['hollow']} hollow answers; "
-                  f"{n['catalogue']} bugs named in feedback; "
-                  f"{len(bad)} problems")
-    console.print(f"named with the catalogue's names hidden (generic diagnoses alone): "
-                  f"{n['generic']} of {n['bugs']} bugs ({_percent(n['generic'], n['bugs'])}); "
-                  f"with both: {n['both']} ({_percent(n['both'], n['bugs'])}); "
-                  f"misnamed generically: {n['misnamed']} bugs; "
-                  f"alternatives given a generic name: {n['alternatives_named']}")
+    console.print(
+        f"{count['bug']} bugs, {count['alternative']} alternatives, "
+        f"{count['hollow']} hollow answers; "
+        f"{n['catalogue']} bugs named in feedback; "
+        f"{len(bad)} problems"
+    )
+    console.print(
+        f"named with the catalogue's names hidden (generic diagnoses alone): "
+        f"{n['generic']} of {n['bugs']} bugs ({_percent(n['generic'], n['bugs'])}); "
+        f"with both: {n['both']} ({_percent(n['both'], n['bugs'])}); "
+        f"misnamed generically: {n['misnamed']} bugs; "
+        f"alternatives given a generic name: {n['alternatives_named']}"
+    )
     return 1 if bad else 0

@@ -18,7 +18,7 @@ from .stubgen import generate
 # Copied from the kit, relative paths; nothing else is.
 INCLUDED = ("starter", "exercises", "src/descent")
 STUDENT_README = "docs/student-readme.md"
-STUDENT_WORKFLOW = "workflows/student.yml"   # the public tests on every push (GitHub Actions)
+STUDENT_WORKFLOW = "workflows/student.yml"  # the public tests on every push (GitHub Actions)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\n"
 
@@ -28,8 +28,11 @@ class BundleError(DescentError, RuntimeError):
 
 
 def _ignore(_dir: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in ("__pycache__", ".pytest_cache", ".descent")
-            or n.endswith((".pyc", ".egg-info"))}
+    return {
+        n
+        for n in names
+        if n in ("__pycache__", ".pytest_cache", ".descent") or n.endswith((".pyc", ".egg-info"))
+    }
 
 
 def build_student_bundle(kit: Path, out: Path) -> Path:
@@ -59,14 +62,19 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
 
 def _check_no_leak(out: Path) -> None:
     # The tooling names the markers (it strips them); only the student's material must not.
-    student_files = [out / "README.md", *(out / "starter").rglob("*.py"),
-                     *(out / "exercises").rglob("*.py")]
+    student_files = [
+        out / "README.md",
+        *(out / "starter").rglob("*.py"),
+        *(out / "exercises").rglob("*.py"),
+    ]
     for path in student_files:
         text = path.read_text(errors="replace")
         for marker in LEAK_MARKERS:
             if marker in text:
-                raise BundleError(f"{path.relative_to(out)} contains '{marker}': a solution "
-                                  f"would leak into the student bundle")
+                raise BundleError(
+                    f"{path.relative_to(out)} contains '{marker}': a solution "
+                    f"would leak into the student bundle"
+                )
     for forbidden in ("solutions", "graders", "tests", "samples"):
         if (out / forbidden).exists():
             raise BundleError(f"{forbidden}/ must not be in the student bundle")

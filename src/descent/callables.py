@@ -13,7 +13,8 @@ A callable cannot cross to the worker as code. Two ways work, both transparent t
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -24,6 +25,7 @@ def factory(name: str):
     def register(fn):
         FACTORIES[name] = fn
         return fn
+
     return register
 
 
@@ -49,7 +51,7 @@ def make(name: str, *args: Any) -> Described:
 
 @factory("weighted_cubes")
 def _weighted_cubes(w: torch.Tensor):
-    return lambda x: (w * x ** 3).sum()
+    return lambda x: (w * x**3).sum()
 
 
 @factory("quadratic")
@@ -77,9 +79,9 @@ def _sin_times_exp(w: torch.Tensor):
     return lambda x: (torch.sin(w * x) * torch.exp(0.3 * x)).sum()
 
 
-
-def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None,
-              pick: int | None = None) -> list:
+def run_chain(
+    fn: Callable, advance: Callable, steps: int, start: Any = None, pick: int | None = None
+) -> list:
     """The loop behind :func:`descent.impl.call_chain`, the same in-process and in a worker."""
     out, previous = [], start
     for k in range(steps):
@@ -89,9 +91,14 @@ def run_chain(fn: Callable, advance: Callable, steps: int, start: Any = None,
         result = fn(*args, **kwargs)
         out.append((result, not same_value(before, (args, kwargs))))
         previous = result
-    if pick is not None:   # only where it applies: a malformed result stays whole, as it was
-        out[:-1] = [(result[pick] if type(result) in (tuple, list) and len(result) > pick
-                     else result, edited) for result, edited in out[:-1]]
+    if pick is not None:  # only where it applies: a malformed result stays whole, as it was
+        out[:-1] = [
+            (
+                result[pick] if type(result) in (tuple, list) and len(result) > pick else result,
+                edited,
+            )
+            for result, edited in out[:-1]
+        ]
     return out
 
 
@@ -112,17 +119,26 @@ def stack_results(results: list) -> tuple[str, list] | None:
     first = results[0]
     if type(first) is torch.Tensor:
         kind, columns = "T", [results]
-    elif type(first) is tuple and first and all(type(r) is tuple and len(r) == len(first)
-                                                for r in results):
+    elif (
+        type(first) is tuple
+        and first
+        and all(type(r) is tuple and len(r) == len(first) for r in results)
+    ):
         kind, columns = "t", list(zip(*results))
     else:
         return None
     stacked = []
     for column in columns:
         head = column[0]
-        if not all(type(t) is torch.Tensor and t.layout == torch.strided
-                   and not t.requires_grad and t.shape == head.shape and t.dtype == head.dtype
-                   and t.device == head.device for t in column):
+        if not all(
+            type(t) is torch.Tensor
+            and t.layout == torch.strided
+            and not t.requires_grad
+            and t.shape == head.shape
+            and t.dtype == head.dtype
+            and t.device == head.device
+            for t in column
+        ):
             return None
         stacked.append(torch.stack(column))
     return kind, stacked
@@ -131,10 +147,15 @@ def stack_results(results: list) -> tuple[str, list] | None:
 def unstack_results(kind: str, stacked: list, count: int) -> list:
     """The list :func:`stack_results` stacked (each item a view of the stacked tensors);
     raises ValueError if the parts do not fit ``count`` results."""
-    if (kind not in ("T", "t") or type(stacked) is not list or not stacked
-            or (kind == "T" and len(stacked) != 1)
-            or not all(type(s) is torch.Tensor and s.dim() >= 1 and s.shape[0] == count
-                       for s in stacked)):
+    if (
+        kind not in ("T", "t")
+        or type(stacked) is not list
+        or not stacked
+        or (kind == "T" and len(stacked) != 1)
+        or not all(
+            type(s) is torch.Tensor and s.dim() >= 1 and s.shape[0] == count for s in stacked
+        )
+    ):
         raise ValueError("malformed stacked results")
     if kind == "T":
         return list(stacked[0].unbind(0))
@@ -160,14 +181,18 @@ def copy_value(value: Any, *, generators: bool = False) -> Any:
 def same_value(a: Any, b: Any) -> bool:
     """Equal values and layout; NaN equals NaN (a NaN result is not an edit)."""
     if isinstance(a, torch.Tensor):
-        return (isinstance(b, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype
-                and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b.detach())))
+        return (
+            isinstance(b, torch.Tensor)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b.detach()))
+        )
     if isinstance(a, (list, tuple)):
-        return (type(a) is type(b) and len(a) == len(b)
-                and all(same_value(x, y) for x, y in zip(a, b)))
+        return (
+            type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+        )
     if isinstance(a, dict):
-        return (isinstance(b, dict) and set(a) == set(b)
-                and all(same_value(a[k], b[k]) for k in a))
+        return isinstance(b, dict) and set(a) == set(b) and all(same_value(a[k], b[k]) for k in a)
     try:
         return bool(a == b) or a is b
     except Exception:  # noqa: BLE001 - an object without a usable ==
@@ -175,15 +200,18 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 @factory("quadratic_descent")
-def _quadratic_descent(a: torch.Tensor, c: torch.Tensor, scale: float, shape: list,
-                       kwargs_per_step: list):
+def _quadratic_descent(
+    a: torch.Tensor, c: torch.Tensor, scale: float, shape: list, kwargs_per_step: list
+):
     """Feeds an optimizer step ``(param, grad, state, **kwargs) -> (param, state)`` with the
     gradient ``(a @ p - c) * scale`` of 0.5 p.a.p - c.p at its own last parameters; ``start``
     is ``(p0, state0)``."""
+
     def advance(k: int, previous):
         p, state = previous
         g = ((a @ p.reshape(-1) - c) * scale).reshape(tuple(shape))
         return (p, g, state), kwargs_per_step[k]
+
     return advance
 
 
@@ -195,4 +223,5 @@ def _shared_generator(args: list, kwargs: dict, seed: int, device: str):
 
     def advance(k: int, previous):
         return (*args, generator), dict(kwargs)
+
     return advance

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import registry
 from .impl import Implementation, PatchedImplementation
@@ -41,7 +41,7 @@ KINDS = (BUG, ALTERNATIVE, HOLLOW)
 # derive(base, name) -> replacement: ``base()`` returns the base implementation's function ``name``.
 Derive = Callable[[Callable[[], Callable], str], Callable]
 
-_REGISTRY: dict[str, "Variant"] = {}
+_REGISTRY: dict[str, Variant] = {}
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Variant:
     hint: str = ""
     functions: dict[str, Callable] = field(default_factory=dict)
     derive: Derive | None = None
-    classic: bool = False   # a mistake the docstring warns about: a public test must catch it
+    classic: bool = False  # a mistake the docstring warns about: a public test must catch it
     # The generic diagnoses (descent.diagnoses.KINDS) that name this bug correctly: the labels
     # ``descent audit`` scores the generic feedback against, with the catalogue's names hidden.
     generic: tuple[str, ...] = ()
@@ -76,17 +76,22 @@ class Variant:
         if self.derive is None:
             return {(self.module, name): fn for name, fn in self.functions.items()}
         module = self.module
-        return {(module, name): self.derive(lambda name=name: base(module, name), name)
-                for name in registry.get(self.exercise).functions}
+        return {
+            (module, name): self.derive(lambda name=name: base(module, name), name)
+            for name in registry.get(self.exercise).functions
+        }
 
     def apply(self, base: Implementation) -> PatchedImplementation:
         return PatchedImplementation(
-            base, f"{self.kind}:{self.id}",
-            self.overrides(lambda module, name: getattr(base.module(module), name)))
+            base,
+            f"{self.kind}:{self.id}",
+            self.overrides(lambda module, name: getattr(base.module(module), name)),
+        )
 
 
-def _declare(kind: str, id: str, exercise: str, title: str, hint: str,
-             derive: Derive | None = None) -> Variant:
+def _declare(
+    kind: str, id: str, exercise: str, title: str, hint: str, derive: Derive | None = None
+) -> Variant:
     registry.get(exercise)  # fail early on a typo
     if id in _REGISTRY:
         raise ValueError(f"variant id {id!r} is declared twice")
@@ -95,8 +100,15 @@ def _declare(kind: str, id: str, exercise: str, title: str, hint: str,
     return variant
 
 
-def bug(id: str, exercise: str, title: str, *, hint: str, classic: bool = False,
-        generic: str | tuple[str, ...] = ()) -> Variant:
+def bug(
+    id: str,
+    exercise: str,
+    title: str,
+    *,
+    hint: str,
+    classic: bool = False,
+    generic: str | tuple[str, ...] = (),
+) -> Variant:
     """Declare a realistic buggy variant; ``hint`` is what a student should do about it.
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
     ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders.
@@ -142,8 +154,11 @@ def load(folder: str | Path) -> dict[str, Variant]:
 
 
 def variants(kind: str | None = None, exercise: str | None = None) -> list[Variant]:
-    return [v for v in _REGISTRY.values()
-            if (kind is None or v.kind == kind) and (exercise is None or v.exercise == exercise)]
+    return [
+        v
+        for v in _REGISTRY.values()
+        if (kind is None or v.kind == kind) and (exercise is None or v.exercise == exercise)
+    ]
 
 
 def get(id: str) -> Variant:

@@ -9,7 +9,7 @@ had to be refused with ValueError go through. ``Checker.fail`` gives such a fail
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .diagnoses import Diagnosis
 
@@ -17,34 +17,46 @@ from .diagnoses import Diagnosis
 def modified() -> Diagnosis:
     """The diagnosis of a check that saw the call change its own arguments: no value hypothesis
     is needed, the edit was seen."""
-    return Diagnosis("inplace", "your code changes an argument it was given: an in-place "
-                                "operation (x -= m, x.clamp_(), x[mask] = 0, add_ or mul_) on an "
-                                "argument, or an edit of a dict (a state) it was handed; build "
-                                "new tensors and a new dict instead")
+    return Diagnosis(
+        "inplace",
+        "your code changes an argument it was given: an in-place "
+        "operation (x -= m, x.clamp_(), x[mask] = 0, add_ or mul_) on an "
+        "argument, or an edit of a dict (a state) it was handed; build "
+        "new tensors and a new dict instead",
+    )
 
 
 def unseeded() -> Diagnosis:
     """The diagnosis of a reproducibility check (equal seeds must give equal draws, different
     seeds different ones): whichever way it failed, the draws do not follow the generator."""
-    return Diagnosis("random", "your random draws do not follow the generator you were given: "
-                               "drawn from torch's global random state (equal seeds then give "
-                               "different results), or fixed by a seed, an order or a value of "
-                               "your own (different seeds then give the same result); pass "
-                               "generator=generator to every draw")
+    return Diagnosis(
+        "random",
+        "your random draws do not follow the generator you were given: "
+        "drawn from torch's global random state (equal seeds then give "
+        "different results), or fixed by a seed, an order or a value of "
+        "your own (different seeds then give the same result); pass "
+        "generator=generator to every draw",
+    )
 
 
 def refused(raised: type | None) -> Diagnosis:
     """The diagnosis of a call that had to raise ``ValueError`` and instead returned
     (``raised`` is ``None``) or raised another exception type."""
     if raised is None:
-        return Diagnosis("validation", "your function accepts arguments it must refuse: the "
-                                       "check of the documented conditions is missing or "
-                                       "misses this case; test them first and raise "
-                                       "ValueError with a clear message")
-    return Diagnosis("validation", f"your function has no check of its own for these "
-                                   f"arguments: the {raised.__name__} came from deeper in the "
-                                   "computation; test the documented conditions first and "
-                                   "raise ValueError with a clear message")
+        return Diagnosis(
+            "validation",
+            "your function accepts arguments it must refuse: the "
+            "check of the documented conditions is missing or "
+            "misses this case; test them first and raise "
+            "ValueError with a clear message",
+        )
+    return Diagnosis(
+        "validation",
+        f"your function has no check of its own for these "
+        f"arguments: the {raised.__name__} came from deeper in the "
+        "computation; test the documented conditions first and "
+        "raise ValueError with a clear message",
+    )
 
 
 #: The diagnosis a failed check names from its kind alone when no value hypothesis does
@@ -53,5 +65,5 @@ BY_CHECK: dict[str, Callable[[], Diagnosis]] = {
     "arguments unchanged": modified,
     "reproducibility": unseeded,
     "reproducible": unseeded,
-    "errors": lambda: refused(None),   # the call had to raise ValueError and did not
+    "errors": lambda: refused(None),  # the call had to raise ValueError and did not
 }

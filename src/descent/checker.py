@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import types
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -54,13 +55,17 @@ class Mistake:
     rtol: float = _MATCH_RTOL
 
     def explains(self, got: Any) -> bool:
-        return compare(got, self.value, rtol=self.rtol, atol=_MATCH_ATOL,
-                       check_dtype=False) is None
+        return compare(got, self.value, rtol=self.rtol, atol=_MATCH_ATOL, check_dtype=False) is None
 
 
 class Checker:
-    def __init__(self, impl: Implementation, reference: Implementation | None,
-                 exercise: str | None, bugs: Iterable[catalogue.Variant] = ()):
+    def __init__(
+        self,
+        impl: Implementation,
+        reference: Implementation | None,
+        exercise: str | None,
+        bugs: Iterable[catalogue.Variant] = (),
+    ):
         self.impl = impl
         self.reference = reference
         self.exercise = exercise
@@ -69,9 +74,19 @@ class Checker:
         self.bugs = sorted(bugs, key=lambda bug: len(bug.functions) or 1)
 
     # -- values ---------------------------------------------------------------------------------
-    def matches(self, recipe: Recipe, what: str, *, expected: Any = None, rtol: float = 1e-7,
-                atol: float = 1e-9, check: str = "reference value", hint: str | None = None,
-                check_dtype: bool = True, mistakes: Sequence[Mistake] = ()) -> Any:
+    def matches(
+        self,
+        recipe: Recipe,
+        what: str,
+        *,
+        expected: Any = None,
+        rtol: float = 1e-7,
+        atol: float = 1e-9,
+        check: str = "reference value",
+        hint: str | None = None,
+        check_dtype: bool = True,
+        mistakes: Sequence[Mistake] = (),
+    ) -> Any:
         """Run ``recipe`` on the implementation under test and require the expected result.
 
         ``expected`` defaults to the recipe run on the reference solution; pass a value computed
@@ -88,27 +103,36 @@ class Checker:
             # The reference runs first, on pristine arguments: code that edits its inputs in
             # place must not drag the expected value along with it.
             expected = self._reference(recipe)
-        watched = pristine.unchanged()   # those the reference left alone (not the recipe's own)
-        log = getattr(self.impl, "modified_log", None)   # edits made in a worker, by object id
+        watched = pristine.unchanged()  # those the reference left alone (not the recipe's own)
+        log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
         got = recipe(self.impl)
         edited = pristine.changed(watched, set(log[start:]) if log is not None else set())
         if edited:
             shapes = ", ".join(edited)
-            self._modified(f"your code (in {what})",
-                           f"{'a tensor' if len(edited) == 1 else 'tensors'} it was given "
-                           f"(shape {shapes})", diagnosis=lambda: self.diagnose(
-                recipe, got, expected, pristine, what=what, mistakes=mistakes))
+            self._modified(
+                f"your code (in {what})",
+                f"{'a tensor' if len(edited) == 1 else 'tensors'} it was given (shape {shapes})",
+                diagnosis=lambda: self.diagnose(
+                    recipe, got, expected, pristine, what=what, mistakes=mistakes
+                ),
+            )
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
         if found is None:
             return got
-        self.fail(found.describe(what), check=check, hint=found.hint_over(hint, check),
-                  diagnosis=lambda: self.diagnose(recipe, got, expected, pristine, what=what,
-                                                  mistakes=mistakes),
-                  generic=lambda: self.diagnose_generic(recipe, got, expected, pristine))
+        self.fail(
+            found.describe(what),
+            check=check,
+            hint=found.hint_over(hint, check),
+            diagnosis=lambda: self.diagnose(
+                recipe, got, expected, pristine, what=what, mistakes=mistakes
+            ),
+            generic=lambda: self.diagnose_generic(recipe, got, expected, pristine),
+        )
 
-    def diagnose_generic(self, recipe: Recipe, got: Any, expected: Any,
-                         pristine: "_Inputs") -> diagnoses.Diagnosis | None:
+    def diagnose_generic(
+        self, recipe: Recipe, got: Any, expected: Any, pristine: _Inputs
+    ) -> diagnoses.Diagnosis | None:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
         given the recipe's inputs as they were before any implementation ran; when no hypothesis
         on the values fits, the reference is run again with an argument in (0, 1) replaced by its
@@ -121,19 +145,26 @@ class Checker:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
             if found is None and self.reference is not None:
                 found = argument_slip(recipe, got, lambda: recipe(self.reference), expected)
-            if (found is None or found.kind == "stability") and \
-                    _dtypes(got) == _dtypes(expected) and pristine.widen():
+            if (
+                (found is None or found.kind == "stability")
+                and _dtypes(got) == _dtypes(expected)
+                and pristine.widen()
+            ):
                 try:
                     wide = recipe(self.impl)
                 finally:
                     pristine.restore()
-                if compare(wide, _double(expected), rtol=1e-5, atol=1e-6,
-                           check_dtype=False) is None:
+                if (
+                    compare(wide, _double(expected), rtol=1e-5, atol=1e-6, check_dtype=False)
+                    is None
+                ):
                     return diagnoses.Diagnosis(
-                        "stability", "your result is right when the inputs are float64 and wrong "
+                        "stability",
+                        "your result is right when the inputs are float64 and wrong "
                         "in float32: the formula overflows, underflows or cancels in float32 "
                         "(exp of a large number, log of an underflowed 0, a difference of two "
-                        "large values); use a stable form (subtract the max, log-sum-exp, log1p)")
+                        "large values); use a stable form (subtract the max, log-sum-exp, log1p)",
+                    )
             return found
         except Exception:  # noqa: BLE001 - a hypothesis that cannot read these values names nothing
             return None
@@ -142,16 +173,29 @@ class Checker:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
         assert_like(got, template, what=what)
 
-    def that(self, condition: bool, what: str, *, check: str = "property",
-             hint: str | None = None, recipe: Recipe | None = None, got: Any = None,
-             mistakes: Sequence[Mistake] = ()) -> None:
+    def that(
+        self,
+        condition: bool,
+        what: str,
+        *,
+        check: str = "property",
+        hint: str | None = None,
+        recipe: Recipe | None = None,
+        got: Any = None,
+        mistakes: Sequence[Mistake] = (),
+    ) -> None:
         """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed
         (against ``mistakes`` first, which need ``got`` only)."""
         if condition:
             return
-        self.fail(what, check=check, hint=hint,
-                  diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
-                  if recipe is not None or mistakes else None)
+        self.fail(
+            what,
+            check=check,
+            hint=hint,
+            diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
+            if recipe is not None or mistakes
+            else None,
+        )
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
@@ -162,22 +206,32 @@ class Checker:
         start = len(log) if log is not None else 0
         yield
         edited = set(log[start:]) if log is not None else set()
-        changed = [i for i, (t, b) in enumerate(zip(tensors, before))
-                   if id(t) in edited or not _same(t, b)]
+        changed = [
+            i for i, (t, b) in enumerate(zip(tensors, before)) if id(t) in edited or not _same(t, b)
+        ]
         if changed:
             self._modified(who, "its argument " + ", ".join(f"#{i + 1}" for i in changed))
 
     def _modified(self, who: str, which: str, diagnosis: Callable[[], Any] | None = None):
         """The one failure for an argument edited in place (``which`` names the arguments)."""
-        self.fail(f"{who} modified {which} in place",
-                  check=_UNCHANGED,
-                  hint="work on new tensors (x - m, not x -= m); never edit an input",
-                  diagnosis=diagnosis)
+        self.fail(
+            f"{who} modified {which} in place",
+            check=_UNCHANGED,
+            hint="work on new tensors (x - m, not x -= m); never edit an input",
+            diagnosis=diagnosis,
+        )
 
     # -- gradients -------------------------------------------------------------------------------
-    def gradcheck(self, pair: str, args: Sequence[Any], wrt: Sequence[int], *,
-                  kwargs: dict | None = None, split: Callable[[Any], tuple[Any, Any]] | None = None,
-                  what: str | None = None) -> None:
+    def gradcheck(
+        self,
+        pair: str,
+        args: Sequence[Any],
+        wrt: Sequence[int],
+        *,
+        kwargs: dict | None = None,
+        split: Callable[[Any], tuple[Any, Any]] | None = None,
+        what: str | None = None,
+    ) -> None:
         """``torch.autograd.gradcheck`` of the student's ``<pair>_forward``/``<pair>_backward``.
 
         ``pair`` is ``"module.name"``; ``wrt`` lists the positions of the differentiable
@@ -189,14 +243,27 @@ class Checker:
 
         module, name = pair.split(".")
         mod = getattr(self.impl, module)
-        gradcheck_pair(getattr(mod, f"{name}_forward"), getattr(mod, f"{name}_backward"),
-                       args, wrt, kwargs=kwargs or {}, split=split,
-                       what=what or f"{name}_backward", checker=self)
+        gradcheck_pair(
+            getattr(mod, f"{name}_forward"),
+            getattr(mod, f"{name}_backward"),
+            args,
+            wrt,
+            kwargs=kwargs or {},
+            split=split,
+            what=what or f"{name}_backward",
+            checker=self,
+        )
 
     # -- failure ---------------------------------------------------------------------------------
-    def diagnose(self, recipe: Recipe | None, got: Any, expected: Any = None,
-                 pristine: "_Inputs | None" = None, what: str = "",
-                 mistakes: Sequence[Mistake] = ()) -> "catalogue.Variant | Mistake | None":
+    def diagnose(
+        self,
+        recipe: Recipe | None,
+        got: Any,
+        expected: Any = None,
+        pristine: _Inputs | None = None,
+        what: str = "",
+        mistakes: Sequence[Mistake] = (),
+    ) -> catalogue.Variant | Mistake | None:
         """The catalogued bug whose output on this recipe equals ``got``, if any. Of several,
         a bug that replaces the function the check names in ``what`` comes first (a wrong
         gradient is the backward's fault before the forward's), then the one that replaces the
@@ -218,26 +285,36 @@ class Checker:
         inputs = pristine or _Inputs(recipe)
         named = [b for b in self.bugs if any(fn in what for fn in b.functions)] if what else []
         for bug in named + [b for b in self.bugs if b not in named]:
-            inputs.restore()   # a bug that edits its inputs must not change them for the next
+            inputs.restore()  # a bug that edits its inputs must not change them for the next
             try:
                 theirs = recipe(bug.apply(self.reference))
             except Exception:  # noqa: BLE001 - a variant that cannot run this recipe is no match
                 continue
             if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False):
                 continue
-            if expected is not None and compare(theirs, expected, rtol=_MATCH_RTOL,
-                                                atol=_MATCH_ATOL, check_dtype=False) is None:
+            if (
+                expected is not None
+                and compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False)
+                is None
+            ):
                 # Its values are right: it explains the failure only through a dtype (float32
                 # for float64) that the result under test shares and the expected one lacks.
-                if (compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL) is None
-                        or compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL)):
+                if compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL) is None or compare(
+                    got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL
+                ):
                     continue
             return bug
         return None
 
-    def fail(self, message: str, *, check: str, hint: str | None = None,
-             diagnosis: Callable[[], catalogue.Variant | None] | None = None,
-             generic: Callable[[], diagnoses.Diagnosis | None] | None = None):
+    def fail(
+        self,
+        message: str,
+        *,
+        check: str,
+        hint: str | None = None,
+        diagnosis: Callable[[], catalogue.Variant | None] | None = None,
+        generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
+    ):
         """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported. A check
         whose kind names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, a draw not
         from the generator, an argument not refused) falls back on that name when ``generic``
@@ -245,8 +322,13 @@ class Checker:
         by_kind = check_diagnoses.BY_CHECK.get(check)
         if generic is not None and by_kind is not None:
             generic = (lambda found: lambda: found() or by_kind())(generic)
-        raise GradingFailure(f"[{check}] {message}", check=check, hint=hint, diagnosis=diagnosis,
-                             generic=generic or by_kind)
+        raise GradingFailure(
+            f"[{check}] {message}",
+            check=check,
+            hint=hint,
+            diagnosis=diagnosis,
+            generic=generic or by_kind,
+        )
 
     def _reference(self, recipe: Recipe) -> Any:
         if self.reference is None:
@@ -268,16 +350,24 @@ class _Inputs:
         for cell in getattr(fn, "__closure__", None) or ():
             try:
                 value = cell.cell_contents
-            except ValueError:   # a cell not filled yet
+            except ValueError:  # a cell not filled yet
                 continue
             if isinstance(value, types.FunctionType) and depth > 1:
                 self._collect(value, depth - 1)
                 continue
-            items = (value if isinstance(value, (list, tuple)) else
-                     value.values() if isinstance(value, dict) else (value,))
+            items = (
+                value
+                if isinstance(value, (list, tuple))
+                else value.values()
+                if isinstance(value, dict)
+                else (value,)
+            )
             for item in items:
-                if isinstance(item, torch.Tensor) and not item.is_meta and \
-                        all(item is not saved for saved, _ in self.saved):
+                if (
+                    isinstance(item, torch.Tensor)
+                    and not item.is_meta
+                    and all(item is not saved for saved, _ in self.saved)
+                ):
                     self.saved.append((item, item.detach().clone()))
 
     def unchanged(self) -> list[int]:
@@ -287,9 +377,11 @@ class _Inputs:
     def changed(self, positions: Sequence[int], edited_ids: set[int]) -> list[str]:
         """The tensors at ``positions`` that no longer hold their saved values (or that a worker
         reported editing), described by shape for a failure message."""
-        return [str(tuple(tensor.shape)) for tensor, copy in
-                (self.saved[i] for i in positions)
-                if id(tensor) in edited_ids or not _same(tensor, copy)]
+        return [
+            str(tuple(tensor.shape))
+            for tensor, copy in (self.saved[i] for i in positions)
+            if id(tensor) in edited_ids or not _same(tensor, copy)
+        ]
 
     def widen(self) -> bool:
         """Turn every float32 tensor the recipe closes over into float64 (``restore`` undoes
@@ -310,8 +402,12 @@ class _Inputs:
 
 
 def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:
-    return tensor.shape == before.shape and tensor.dtype == before.dtype and \
-        torch.equal(torch.nan_to_num(tensor.detach()), torch.nan_to_num(before))
+    return (
+        tensor.shape == before.shape
+        and tensor.dtype == before.dtype
+        and torch.equal(torch.nan_to_num(tensor.detach()), torch.nan_to_num(before))
+    )
+
 
 def _double(value: Any) -> Any:
     """``value`` with every float32 tensor in it (nested in tuples, lists, dicts) as float64."""

@@ -33,19 +33,27 @@ class GradingFailure(AssertionError):
     each alone; the message shows the catalogued mistake when there is one, else the generic one.
     """
 
-    def __init__(self, message: str, *, check: str = "", hint: str | None = None,
-                 misconception: str | None = None, diagnosis=None, generic=None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        check: str = "",
+        hint: str | None = None,
+        misconception: str | None = None,
+        diagnosis=None,
+        generic=None,
+    ):
         super().__init__(message)
         self.message = message
         self.check = check
         self.hint = hint
         self.misconception = misconception
-        self.diagnosis: str | None = None   # the generic diagnosis's kind, once resolved
+        self.diagnosis: str | None = None  # the generic diagnosis's kind, once resolved
         self._diagnosis = diagnosis
         self._generic = generic
         self._rendered: str | None = None
 
-    def resolve(self) -> "GradingFailure":
+    def resolve(self) -> GradingFailure:
         if self._rendered is None:
             variant = found = None
             if self._diagnosis is not None:
@@ -108,18 +116,27 @@ def _pair(expected: float, got: float) -> str:
 
 # A float64 result that agrees with the expected one only to float32's precision (about 7
 # digits) went through a float32 intermediate.
-_FLOAT32_HINT = ("the values agree to about 7 significant digits, float32's precision: if an "
-                 "intermediate (a one-hot, class weights, a constant tensor) is made in float32, "
-                 "build it in the input's dtype (x.new_zeros, torch.zeros_like, "
-                 "weight.to(x.dtype))")
+_FLOAT32_HINT = (
+    "the values agree to about 7 significant digits, float32's precision: if an "
+    "intermediate (a one-hot, class weights, a constant tensor) is made in float32, "
+    "build it in the input's dtype (x.new_zeros, torch.zeros_like, "
+    "weight.to(x.dtype))"
+)
 
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, Number) and not isinstance(x, bool)
 
 
-def compare(got: Any, expected: Any, *, rtol: float = 1e-7, atol: float = 1e-9,
-            check_dtype: bool = True, path: str = "") -> Mismatch | None:
+def compare(
+    got: Any,
+    expected: Any,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    check_dtype: bool = True,
+    path: str = "",
+) -> Mismatch | None:
     """First difference between ``got`` and ``expected`` or ``None``.
 
     Tensors must agree in shape, dtype (when ``check_dtype``) and device, then elementwise within
@@ -135,32 +152,47 @@ def compare(got: Any, expected: Any, *, rtol: float = 1e-7, atol: float = 1e-9,
         return None
     if _is_number(expected):
         if isinstance(got, torch.Tensor):
-            return Mismatch(path, f"expected a Python number, got a tensor of shape "
-                                  f"{tuple(got.shape)} (use .item() for a float result)")
+            return Mismatch(
+                path,
+                f"expected a Python number, got a tensor of shape "
+                f"{tuple(got.shape)} (use .item() for a float result)",
+            )
         if not _is_number(got):
             return Mismatch(path, f"expected a number, got {_short(got)}")
         return _compare_scalar(float(got), float(expected), rtol, atol, path)
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
-            return Mismatch(path, f"expected a {type(expected).__name__} of {len(expected)} "
-                                  f"items, got {_short(got)}")
+            return Mismatch(
+                path,
+                f"expected a {type(expected).__name__} of {len(expected)} items, got {_short(got)}",
+            )
         if len(got) != len(expected):
             return Mismatch(path, f"expected {len(expected)} items, got {len(got)}")
         for i, (g, e) in enumerate(zip(got, expected)):
-            found = compare(g, e, rtol=rtol, atol=atol, check_dtype=check_dtype,
-                            path=f"{path}[{i}]")
+            found = compare(
+                g, e, rtol=rtol, atol=atol, check_dtype=check_dtype, path=f"{path}[{i}]"
+            )
             if found:
                 return found
         return None
     if isinstance(expected, dict):
         if not isinstance(got, dict):
-            return Mismatch(path, f"expected a dict with keys {sorted(expected)}, got {_short(got)}")
+            return Mismatch(
+                path, f"expected a dict with keys {sorted(expected)}, got {_short(got)}"
+            )
         if set(got) != set(expected):
-            return Mismatch(path, f"expected keys {sorted(map(str, expected))}, "
-                                  f"got {sorted(map(str, got))}")
+            return Mismatch(
+                path, f"expected keys {sorted(map(str, expected))}, got {sorted(map(str, got))}"
+            )
         for key in expected:
-            found = compare(got[key], expected[key], rtol=rtol, atol=atol,
-                            check_dtype=check_dtype, path=f"{path}[{key!r}]")
+            found = compare(
+                got[key],
+                expected[key],
+                rtol=rtol,
+                atol=atol,
+                check_dtype=check_dtype,
+                path=f"{path}[{key!r}]",
+            )
             if found:
                 return found
         return None
@@ -183,8 +215,9 @@ def _short(x: Any) -> str:
     return f"an object of type {name}"
 
 
-def _compare_scalar(got: float, expected: float, rtol: float, atol: float,
-                    path: str) -> Mismatch | None:
+def _compare_scalar(
+    got: float, expected: float, rtol: float, atol: float, path: str
+) -> Mismatch | None:
     if math.isnan(expected) or math.isnan(got) or math.isinf(expected) or math.isinf(got):
         if (math.isnan(expected) and math.isnan(got)) or got == expected:
             return None
@@ -194,12 +227,14 @@ def _compare_scalar(got: float, expected: float, rtol: float, atol: float,
     return Mismatch(path, f"{_pair(expected, got)} (abs error {_fmt(abs(got - expected))})")
 
 
-def _meta_mismatch(got: Any, expected: torch.Tensor, check_dtype: bool,
-                   path: str) -> Mismatch | None:
+def _meta_mismatch(
+    got: Any, expected: torch.Tensor, check_dtype: bool, path: str
+) -> Mismatch | None:
     """Type, shape, dtype and device of one tensor: the raw checks that autograd would hide."""
     if not isinstance(got, torch.Tensor):
-        return Mismatch(path, f"expected a tensor of shape {tuple(expected.shape)}, "
-                              f"got {_short(got)}")
+        return Mismatch(
+            path, f"expected a tensor of shape {tuple(expected.shape)}, got {_short(got)}"
+        )
     if type(got) is not torch.Tensor:
         return Mismatch(path, f"expected a plain torch.Tensor, got {type(got).__name__}")
     if got.shape != expected.shape:
@@ -207,26 +242,38 @@ def _meta_mismatch(got: Any, expected: torch.Tensor, check_dtype: bool,
         if got.dim() == expected.dim() == 2 and tuple(got.shape) == tuple(expected.shape)[::-1]:
             hint = "the shape is transposed: check the (out_features, in_features) layout"
         elif got.numel() == expected.numel():
-            hint = "same number of elements, different shape: a missing or extra reshape, " \
-                   "keepdim, or a loss that is not a 0-dim tensor"
+            hint = (
+                "same number of elements, different shape: a missing or extra reshape, "
+                "keepdim, or a loss that is not a 0-dim tensor"
+            )
         elif expected.dim() < got.dim():
-            hint = "a gradient must have its parameter's shape: sum over the broadcast " \
-                   "(batch) dimensions"
-        return Mismatch(path, f"expected shape {tuple(expected.shape)}, got "
-                              f"{tuple(got.shape)}", hint)
+            hint = (
+                "a gradient must have its parameter's shape: sum over the broadcast "
+                "(batch) dimensions"
+            )
+        return Mismatch(
+            path, f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}", hint
+        )
     if check_dtype and got.dtype != expected.dtype:
-        return Mismatch(path, f"expected dtype {expected.dtype}, got {got.dtype}",
-                        "results keep the input's dtype: build tensors with *_like or "
-                        "x.new_*, never a hard-coded dtype")
+        return Mismatch(
+            path,
+            f"expected dtype {expected.dtype}, got {got.dtype}",
+            "results keep the input's dtype: build tensors with *_like or "
+            "x.new_*, never a hard-coded dtype",
+        )
     if got.device != expected.device:
-        return Mismatch(path, f"expected device {expected.device}, got {got.device}",
-                        "results live on the input's device: avoid torch.zeros(shape) "
-                        "without device=, .cpu() and .cuda()")
+        return Mismatch(
+            path,
+            f"expected device {expected.device}, got {got.device}",
+            "results live on the input's device: avoid torch.zeros(shape) "
+            "without device=, .cpu() and .cuda()",
+        )
     return None
 
 
-def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float,
-                    check_dtype: bool, path: str) -> Mismatch | None:
+def _compare_tensor(
+    got: Any, expected: torch.Tensor, rtol: float, atol: float, check_dtype: bool, path: str
+) -> Mismatch | None:
     found = _meta_mismatch(got, expected, check_dtype, path)
     if found:
         return found
@@ -234,22 +281,30 @@ def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float,
         if torch.equal(got, expected):
             return None
         idx = tuple((got != expected).nonzero()[0].tolist())
-        return Mismatch(path, f"differs at index {idx}: expected {expected[idx].item()!r}, "
-                              f"got {got[idx].item()!r}")
+        return Mismatch(
+            path,
+            f"differs at index {idx}: expected {expected[idx].item()!r}, got {got[idx].item()!r}",
+        )
     g = got.detach().to(torch.float64).cpu()
     e = expected.detach().to(torch.float64).cpu()
     got_nan = torch.isnan(g) & ~torch.isnan(e)
     if got_nan.any():
-        return Mismatch(path, _at(got_nan.nonzero()[0], e, g, e.shape),
-                        "NaN usually comes from 0/0, log(0) or inf - inf: look for an "
-                        "unstable formula", guessed=True)
+        return Mismatch(
+            path,
+            _at(got_nan.nonzero()[0], e, g, e.shape),
+            "NaN usually comes from 0/0, log(0) or inf - inf: look for an unstable formula",
+            guessed=True,
+        )
     finite = torch.isfinite(e) & torch.isfinite(g)
     # Non-finite expected values (or a finite value where NaN/inf was expected) must match exactly.
     special = ~finite & ~(torch.isnan(e) & torch.isnan(g)) & (g != e)
     if special.any():
-        return Mismatch(path, _at(special.nonzero()[0], e, g, e.shape),
-                        "an infinite value appeared: an exp() overflowed or a log() got 0",
-                        guessed=True)
+        return Mismatch(
+            path,
+            _at(special.nonzero()[0], e, g, e.shape),
+            "an infinite value appeared: an exp() overflowed or a log() got 0",
+            guessed=True,
+        )
     diff = torch.where(finite, (g - e).abs(), torch.zeros_like(g))
     allowed = atol + rtol * e.abs()
     bad = finite & (diff > allowed)
@@ -260,17 +315,30 @@ def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float,
     nonzero = bad & (e != 0)
     worst_rel = float((diff / e.abs())[nonzero].max()) if nonzero.any() else None
     rel = f", max rel error {_fmt(worst_rel)}" if worst_rel is not None else ""
-    hint = _FLOAT32_HINT if expected.dtype == torch.float64 and worst_rel is not None \
-        and worst_rel < 1e-5 and bool((diff[bad] <= 1e-5 * e.abs()[bad]).all()) else None
+    hint = (
+        _FLOAT32_HINT
+        if expected.dtype == torch.float64
+        and worst_rel is not None
+        and worst_rel < 1e-5
+        and bool((diff[bad] <= 1e-5 * e.abs()[bad]).all())
+        else None
+    )
     if e.dim() == 0:
-        return Mismatch(path, f"{_pair(float(e), float(g))} (abs error "
-                              f"{_fmt(float(diff))}{rel.replace('max ', '')}) "
-                              f"(allowed: atol={atol:g}, rtol={rtol:g})", hint, guessed=True)
+        return Mismatch(
+            path,
+            f"{_pair(float(e), float(g))} (abs error "
+            f"{_fmt(float(diff))}{rel.replace('max ', '')}) "
+            f"(allowed: atol={atol:g}, rtol={rtol:g})",
+            hint,
+            guessed=True,
+        )
     return Mismatch(
         path,
         f"{int(bad.sum())} of {e.numel()} values differ; worst {_at(idx, e, g, e.shape)}; "
         f"max abs error {_fmt(float(diff.max()))}{rel} (allowed: atol={atol:g}, rtol={rtol:g})",
-        hint, guessed=True)
+        hint,
+        guessed=True,
+    )
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> list[int]:
@@ -287,8 +355,17 @@ def _at(idx: torch.Tensor, e: torch.Tensor, g: torch.Tensor, shape) -> str:
     return f"{where}: {_pair(float(e[index]), float(g[index]))}"
 
 
-def assert_close(got: Any, expected: Any, *, what: str, rtol: float = 1e-7, atol: float = 1e-9,
-                 check_dtype: bool = True, hint: str | None = None, check: str = "") -> None:
+def assert_close(
+    got: Any,
+    expected: Any,
+    *,
+    what: str,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    check_dtype: bool = True,
+    hint: str | None = None,
+    check: str = "",
+) -> None:
     """Raise :class:`GradingFailure` naming ``what`` unless ``got`` matches ``expected``."""
     found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
     if found is None:
@@ -300,8 +377,12 @@ def assert_like(got: Any, template: Any, *, what: str) -> None:
     """Raw structure check: same nesting, shapes, dtypes and devices as ``template``; values free."""
     found = _structure(got, template, "")
     if found:
-        raise GradingFailure(f"[shape and type] {found.describe(what)}", check="shape and type",
-                             hint=found.hint, generic=lambda: _generic_structure(got, template))
+        raise GradingFailure(
+            f"[shape and type] {found.describe(what)}",
+            check="shape and type",
+            hint=found.hint,
+            generic=lambda: _generic_structure(got, template),
+        )
 
 
 def _generic_structure(got: Any, template: Any):
@@ -310,8 +391,9 @@ def _generic_structure(got: Any, template: Any):
     if isinstance(got, torch.Tensor) and isinstance(template, torch.Tensor):
         return mistyped(template, got)
     if isinstance(got, (tuple, list)) and isinstance(template, (tuple, list)):
-        return next((d for g, t in zip(got, template)
-                     if (d := _generic_structure(g, t)) is not None), None)
+        return next(
+            (d for g, t in zip(got, template) if (d := _generic_structure(g, t)) is not None), None
+        )
     return None
 
 

@@ -22,8 +22,9 @@ PAGE = Path("docs") / "exercises.md"
 
 def _definitions(path: Path) -> dict[str, ast.FunctionDef | ast.ClassDef]:
     tree = ast.parse(path.read_text(), filename=str(path))
-    return {node.name: node for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    return {
+        node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+    }
 
 
 def _cell(text: str) -> str:
@@ -35,12 +36,15 @@ def _row(ex: registry.Exercise, found: dict) -> str:
     missing = [name for name in ex.functions if name not in found]
     if missing:
         raise DescentError(f"{ex.id}: solutions/{ex.module}.py defines no {', '.join(missing)}")
-    shown = [name if isinstance(found[name], ast.ClassDef)
-             else f"{name}({ast.unparse(found[name].args)})" for name in ex.functions]
+    shown = [
+        name
+        if isinstance(found[name], ast.ClassDef)
+        else f"{name}({ast.unparse(found[name].args)})"
+        for name in ex.functions
+    ]
     doc = (ast.get_docstring(found[ex.functions[0]]) or "").strip()
-    convention = " ".join(doc.split("\n\n")[0].split())   # the first paragraph, on one line
-    return (f"| `{ex.id}` | {'<br>'.join(f'`{_cell(s)}`' for s in shown)} | "
-            f"{_cell(convention)} |")
+    convention = " ".join(doc.split("\n\n")[0].split())  # the first paragraph, on one line
+    return f"| `{ex.id}` | {'<br>'.join(f'`{_cell(s)}`' for s in shown)} | {_cell(convention)} |"
 
 
 def tables(kit: Path) -> str:
@@ -52,16 +56,19 @@ def tables(kit: Path) -> str:
             raise DescentError(f"the registry names module {module}, but {path} is missing")
         found = _definitions(path)
         rows = [_row(ex, found) for ex in registry.EXERCISES.values() if ex.module == module]
-        parts.append(f"### `{module}.py`\n\n| exercise | functions | convention |\n"
-                     f"|---|---|---|\n" + "\n".join(rows) + "\n")
+        parts.append(
+            f"### `{module}.py`\n\n| exercise | functions | convention |\n"
+            f"|---|---|---|\n" + "\n".join(rows) + "\n"
+        )
     return "\n".join(parts)
 
 
 def render(page: str, kit: Path) -> str:
     """``page`` with the text between the markers replaced by fresh tables."""
     if page.count(BEGIN) != 1 or page.count(END) != 1 or page.index(BEGIN) > page.index(END):
-        raise DescentError(f"{PAGE} must hold the two marker lines once each, in order:\n"
-                           f"{BEGIN}\n{END}")
+        raise DescentError(
+            f"{PAGE} must hold the two marker lines once each, in order:\n{BEGIN}\n{END}"
+        )
     head, rest = page.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{BEGIN}\n\n{tables(kit)}\n{END}{tail}"

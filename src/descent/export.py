@@ -15,44 +15,54 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 
-def to_gradescope(doc: dict[str, Any], implementation: str | None = None,
-                  total: float | None = None) -> dict[str, Any]:
+def to_gradescope(
+    doc: dict[str, Any], implementation: str | None = None, total: float | None = None
+) -> dict[str, Any]:
     """Gradescope's ``results.json`` for one implementation; ``total`` (an assignment's points
     in the course plan) scales every score so the maximum is that total."""
     blocks = doc["implementations"]
-    block = next((b for b in blocks if b["name"] == implementation), None) if implementation \
+    block = (
+        next((b for b in blocks if b["name"] == implementation), None)
+        if implementation
         else (blocks[0] if len(blocks) == 1 else None)
+    )
     if block is None:
         names = ", ".join(b["name"] for b in blocks)
         raise ValueError(f"choose one implementation for Gradescope (one of: {names})")
     status, note = block_status(block)
     if status != GRADED:
-        return {"score": 0.0, "execution_time": doc.get("duration_s", 0.0), "tests": [],
-                "output": not_graded_text(status, note)}
+        return {
+            "score": 0.0,
+            "execution_time": doc.get("duration_s", 0.0),
+            "tests": [],
+            "output": not_graded_text(status, note),
+        }
     scale = total / block["max_points"] if total and block["max_points"] else 1.0
     tests = []
     for ex in block["exercises"]:
         output = ex["first_failure"]
         if ex["misconceptions"]:
             output += f"\nLikely mistake: {', '.join(ex['misconceptions'])}"
-        tests.append({
-            "name": f"{ex['id']}: {ex['title']}",
-            "score": round(ex["points"] * scale, 4),
-            "max_score": round(ex["max_points"] * scale, 4),
-            "status": "passed" if ex["status"] == "passed" else "failed",
-            "output": output,
-            "visibility": "visible",
-        })
+        tests.append(
+            {
+                "name": f"{ex['id']}: {ex['title']}",
+                "score": round(ex["points"] * scale, 4),
+                "max_score": round(ex["max_points"] * scale, 4),
+                "status": "passed" if ex["status"] == "passed" else "failed",
+                "output": output,
+                "visibility": "visible",
+            }
+        )
     return {
         "score": round(block["points"] * scale, 4),
         "execution_time": doc["duration_s"],
         "output": f"Graded on {', '.join(doc['devices']) or '?'}; isolation: "
-                  f"{doc['environment'].get('isolation', '?')}." + (f" Note: {note}" if note
-                                                                      else ""),
+        f"{doc['environment'].get('isolation', '?')}." + (f" Note: {note}" if note else ""),
         "tests": tests,
     }
 
@@ -67,8 +77,10 @@ def block_status(block: dict[str, Any]) -> tuple[str, str]:
 
 def not_graded_text(status: str, reason: str) -> str:
     """What a student reads when their grading did not complete (Gradescope's output)."""
-    return (f"Grading did not complete ({status.replace('_', ' ')}): {reason.rstrip('.')}. "
-            f"Ask your instructor to look at it.")
+    return (
+        f"Grading did not complete ({status.replace('_', ' ')}): {reason.rstrip('.')}. "
+        f"Ask your instructor to look at it."
+    )
 
 
 def to_csv(docs: Iterable[dict[str, Any]]) -> str:
@@ -77,21 +89,31 @@ def to_csv(docs: Iterable[dict[str, Any]]) -> str:
     for doc in docs:
         for block in doc["implementations"]:
             status, note = block_status(block)
-            row = {"student": block["name"], "status": status, "points": round(block["points"], 4),
-                   "max_points": round(block["max_points"], 4),
-                   "percent": round(100 * block["points"] / block["max_points"], 2)
-                   if block["max_points"] else 0.0, "note": note}
+            row = {
+                "student": block["name"],
+                "status": status,
+                "points": round(block["points"], 4),
+                "max_points": round(block["max_points"], 4),
+                "percent": round(100 * block["points"] / block["max_points"], 2)
+                if block["max_points"]
+                else 0.0,
+                "note": note,
+            }
             for ex in block["exercises"]:
                 if ex["id"] not in exercise_ids:
                     exercise_ids.append(ex["id"])
                 row[ex["id"]] = round(ex["points"], 4)
             rows.append(row)
-    for row in rows:   # a grading that did not complete scored 0 on every exercise, not blank
+    for row in rows:  # a grading that did not complete scored 0 on every exercise, not blank
         if row["status"] != GRADED:
             row.update((ex, 0.0) for ex in exercise_ids if ex not in row)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ["student", "status", "points", "max_points", "percent",
-                                     "note", *exercise_ids], restval="", lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer,
+        ["student", "status", "points", "max_points", "percent", "note", *exercise_ids],
+        restval="",
+        lineterminator="\n",
+    )
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -101,5 +123,3 @@ def write_csv(text: str, path: str | Path) -> None:
     """Write a CSV file as UTF-8 with a byte-order mark: spreadsheet programs (Excel above all)
     read non-ASCII names correctly only with it; Python's ``utf-8-sig`` and pandas skip it."""
     Path(path).write_text(text, encoding="utf-8-sig")
-
-

@@ -26,7 +26,8 @@ pair it with reference-value checks.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -38,13 +39,14 @@ ATOL = 1e-5
 RTOL = 1e-3
 SLOW_MODE_LIMIT = 512  # input elements: above this, random projections
 PROJECTIONS = 2
-UPSTREAM = 1.5   # one-hot upstream gradients have this value: a backward that ignores dout fails
+UPSTREAM = 1.5  # one-hot upstream gradients have this value: a backward that ignores dout fails
 
 
 def _default_split(result: Any) -> tuple[Any, Any]:
     if not isinstance(result, tuple) or len(result) < 2:
-        raise GradingFailure("a forward function must return (output, cache)",
-                             check="shape and type")
+        raise GradingFailure(
+            "a forward function must return (output, cache)", check="shape and type"
+        )
     return result[0], result[-1]
 
 
@@ -78,8 +80,9 @@ class _Pair:
 
     def outputs(self, points: list[list[torch.Tensor]]) -> list[tuple[torch.Tensor, Any]]:
         """(output, cache) of the forward at each point."""
-        results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs,
-                            fresh=True)
+        results = call_each(
+            self.forward, [self._arg_list(p) for p in points], self.kwargs, fresh=True
+        )
         return self._split_all(results)
 
     def values(self, points: list[list[torch.Tensor]]) -> list[torch.Tensor]:
@@ -87,8 +90,14 @@ class _Pair:
         they were made)."""
         if self.split is not _default_split:
             return [out for out, _ in self.outputs(points)]
-        results = call_each(self.forward, [self._arg_list(p) for p in points], self.kwargs,
-                            pick=0, fresh=True, stack=True)
+        results = call_each(
+            self.forward,
+            [self._arg_list(p) for p in points],
+            self.kwargs,
+            pick=0,
+            fresh=True,
+            stack=True,
+        )
         return [out for out, _ in self._split_all([(r, None) for r in results])]
 
     def _split_all(self, results: list) -> list[tuple[torch.Tensor, Any]]:
@@ -96,8 +105,10 @@ class _Pair:
         for result in results:
             out, cache = self.split(result)
             if not isinstance(out, torch.Tensor):
-                raise GradingFailure(f"the forward returned {type(out).__name__} where a "
-                                     f"tensor output was expected", check="shape and type")
+                raise GradingFailure(
+                    f"the forward returned {type(out).__name__} where a tensor output was expected",
+                    check="shape and type",
+                )
             pairs.append((out, cache))
         return pairs
 
@@ -110,11 +121,14 @@ class _Pair:
         for raw in results:
             if len(self.wrt) == 1:
                 if not isinstance(raw, torch.Tensor):
-                    self.checker.fail(f"{self.what} must return one tensor, got "
-                                      f"{type(raw).__name__}", check="shape and type")
+                    self.checker.fail(
+                        f"{self.what} must return one tensor, got {type(raw).__name__}",
+                        check="shape and type",
+                    )
                 raw = (raw,)
-            self.checker.like(tuple(raw) if isinstance(raw, (list, tuple)) else raw,
-                              templates, self.what)
+            self.checker.like(
+                tuple(raw) if isinstance(raw, (list, tuple)) else raw, templates, self.what
+            )
             grads.append([g.detach().to(torch.float64) for g in raw])
         return grads
 
@@ -123,34 +137,46 @@ class _Pair:
             f"{self.what} disagrees with finite differences of your forward ({detail})",
             check="gradient check",
             hint="differentiate your forward formula again and compare term by term: every "
-                 "path from an input to the output contributes (a statistic such as a mean or "
-                 "a variance depends on every input too), each times the upstream gradient")
+            "path from an input to the output contributes (a statistic such as a mean or "
+            "a variance depends on every input too), each times the upstream gradient",
+        )
 
     def check_zero(self, grads: list[torch.Tensor]) -> None:
         if any(bool((g != 0).any()) for g in grads):
             self.checker.fail(
                 f"{self.what} returned nonzero gradients for a zero upstream gradient",
                 check="gradient check",
-                hint="every term of the gradient is multiplied by the upstream gradient dout")
+                hint="every term of the gradient is multiplied by the upstream gradient dout",
+            )
 
     def check_reentrant(self, first: list[torch.Tensor], again: list[torch.Tensor]) -> None:
         if not all(torch.equal(a, b) for a, b in zip(first, again)):
             self.checker.fail(
                 f"{self.what} gave different gradients when called twice with the same cache "
-                f"and upstream gradient", check="gradient check",
-                hint="backward must not change its cache (or anything else) in place")
+                f"and upstream gradient",
+                check="gradient check",
+                hint="backward must not change its cache (or anything else) in place",
+            )
 
 
-def gradcheck_pair(forward: Callable, backward: Callable, args: Sequence[Any],
-                   wrt: Sequence[int], *, kwargs: dict, split: Callable | None, what: str,
-                   checker) -> None:
+def gradcheck_pair(
+    forward: Callable,
+    backward: Callable,
+    args: Sequence[Any],
+    wrt: Sequence[int],
+    *,
+    kwargs: dict,
+    split: Callable | None,
+    what: str,
+    checker,
+) -> None:
     """Check ``backward`` against finite differences of ``forward`` at ``args``.
 
     ``wrt`` lists the positions of the differentiable arguments (float64 tensors); ``split``
     turns a forward result into ``(output, cache)`` (default: first and last items).
     """
     pair = _Pair(forward, backward, args, wrt, kwargs, split, what, checker)
-    (out, cache), = pair.outputs([pair.point])
+    ((out, cache),) = pair.outputs([pair.point])
     if sum(t.numel() for t in pair.point) <= SLOW_MODE_LIMIT:
         _full(pair, out, cache)
     else:
@@ -172,11 +198,13 @@ def _full(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
     for c in range(len(outs) // 2):
         plus, minus = outs[2 * c], outs[2 * c + 1]
         if plus.shape != out.shape or minus.shape != out.shape:
-            pair.checker.fail(f"the forward's output shape changed between calls "
-                              f"({tuple(out.shape)}, then {tuple(plus.shape)})",
-                              check="shape and type")
+            pair.checker.fail(
+                f"the forward's output shape changed between calls "
+                f"({tuple(out.shape)}, then {tuple(plus.shape)})",
+                check="shape and type",
+            )
         columns.append(((plus.double() - minus.double()) / (2 * EPS)).reshape(-1))
-    numerical = torch.stack(columns, dim=1).cpu()                     # (outputs, inputs)
+    numerical = torch.stack(columns, dim=1).cpu()  # (outputs, inputs)
 
     m = out.numel()
     upstream = []
@@ -187,8 +215,9 @@ def _full(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
     # then the first again (backward must be repeatable) and zeros (nothing unmultiplied)
     grads = pair.gradients(upstream + upstream[:1] + [torch.zeros_like(out)], cache)
     pair.check_reentrant(grads[0], grads[m])
-    analytical = torch.stack([torch.cat([g.reshape(-1) for g in row]).cpu()
-                              for row in grads[:m]]) / UPSTREAM         # (outputs, inputs)
+    analytical = (
+        torch.stack([torch.cat([g.reshape(-1) for g in row]).cpu() for row in grads[:m]]) / UPSTREAM
+    )  # (outputs, inputs)
 
     excess = (analytical - numerical).abs() - (ATOL + RTOL * numerical.abs())
     excess = torch.nan_to_num(excess, nan=float("inf"))
@@ -200,9 +229,11 @@ def _full(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
             a += 1
         out_at = list(_index(out.shape, j))
         in_at = list(_index(pair.point[a].shape, k))
-        pair.disagree(f"d output{out_at} / d argument #{pair.wrt[a] + 1}{in_at} is "
-                      f"{float(analytical[j, col]):.6g} from your backward but "
-                      f"{float(numerical[j, col]):.6g} from your forward")
+        pair.disagree(
+            f"d output{out_at} / d argument #{pair.wrt[a] + 1}{in_at} is "
+            f"{float(analytical[j, col]):.6g} from your backward but "
+            f"{float(numerical[j, col]):.6g} from your forward"
+        )
     pair.check_zero(grads[m + 1])
 
 
@@ -226,12 +257,16 @@ def _projected(pair: _Pair, out: torch.Tensor, cache: Any) -> None:
     for p in range(PROJECTIONS):
         plus, minus = outs[2 * p], outs[2 * p + 1]
         if plus.shape != out.shape or minus.shape != out.shape:
-            pair.checker.fail(f"the forward's output shape changed between calls "
-                              f"({tuple(out.shape)}, then {tuple(plus.shape)})",
-                              check="shape and type")
+            pair.checker.fail(
+                f"the forward's output shape changed between calls "
+                f"({tuple(out.shape)}, then {tuple(plus.shape)})",
+                check="shape and type",
+            )
         numerical = float((vs[p].double() * (plus.double() - minus.double())).sum() / (2 * EPS))
         analytical = float(sum((g * u.double()).sum() for g, u in zip(grads[p], us[p])))
         if not abs(analytical - numerical) <= ATOL + RTOL * abs(numerical):
-            pair.disagree(f"along a random direction, v . J u is {analytical:.6g} from your "
-                          f"backward and {numerical:.6g} from your forward")
+            pair.disagree(
+                f"along a random direction, v . J u is {analytical:.6g} from your "
+                f"backward and {numerical:.6g} from your forward"
+            )
     pair.check_zero(grads[PROJECTIONS + 1])

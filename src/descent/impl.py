@@ -22,8 +22,9 @@ import itertools
 import os
 import sys
 import types
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from . import registry
 from .timelimit import Guarded
@@ -65,9 +66,15 @@ def refuse_hard_exit():
 # The four batching helpers below are for the kit's own code. Grader tests reach them through
 # graders/runs.py and graders/battery.py, whose helpers are named by what a run computes, so an
 # author never has to know how calls are batched (tests/test_grader_helpers.py keeps it so).
-def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
-              kwargs: Mapping[str, Any] | None = None, *, pick: int | None = None,
-              fresh: bool = False, stack: bool = False) -> list:
+def call_each(
+    fn: Callable,
+    arg_lists: Sequence[Sequence[Any]],
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    pick: int | None = None,
+    fresh: bool = False,
+    stack: bool = False,
+) -> list:
     """``[fn(*args, **kwargs) for args in arg_lists]``: one call per argument list, in order.
 
     With ``pick``, each result is replaced by ``result[pick]`` (the rest of a ``(output,
@@ -85,8 +92,9 @@ def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
 
     batched = getattr(type(fn), "__descent_call_each__", None)
     if batched is not None:
-        return batched(fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick, fresh,
-                       stack)
+        return batched(
+            fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick, fresh, stack
+        )
     kwargs = dict(kwargs or {})
     out = []
     for args in arg_lists:
@@ -95,8 +103,9 @@ def call_each(fn: Callable, arg_lists: Sequence[Sequence[Any]],
     return out
 
 
-def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None, *,
-               pick: int | None = None) -> list:
+def call_chain(
+    fn: Callable, advance: Callable, steps: int, start: Any = None, *, pick: int | None = None
+) -> list:
     """``steps`` calls of ``fn``, each fed from the previous result.
 
     Call k gets ``args, kwargs = advance(k, previous)``, where ``previous`` is the result of
@@ -117,8 +126,15 @@ def call_chain(fn: Callable, advance: Callable, steps: int, start: Any = None, *
     return run_chain(fn, advance, int(steps), start, pick)
 
 
-def call_then(first: Callable, args: Sequence[Any], then: Callable, then_args: Sequence[Any],
-              *, kwargs: Mapping[str, Any] | None = None, pick: int = -1) -> Any:
+def call_then(
+    first: Callable,
+    args: Sequence[Any],
+    then: Callable,
+    then_args: Sequence[Any],
+    *,
+    kwargs: Mapping[str, Any] | None = None,
+    pick: int = -1,
+) -> Any:
     """``then(*then_args, first(*args, **kwargs)[pick])``: feed part of one call's result to the
     next call, as its last argument.
 
@@ -204,10 +220,9 @@ class FolderImplementation(Implementation):
 
     kind = "folder"
 
-    def __init__(self, folder: str | Path, name: str | None = None,
-                 guarded: Guarded | None = None):
+    def __init__(self, folder: str | Path, name: str | None = None, guarded: Guarded | None = None):
         self.folder = Path(folder).resolve()
-        self.guarded = guarded   # times calls into the folder's code (descent.timelimit)
+        self.guarded = guarded  # times calls into the folder's code (descent.timelimit)
         if not self.folder.is_dir():
             raise SubmissionError(f"implementation folder {folder} does not exist")
         super().__init__(name or self.folder.name)
@@ -228,7 +243,8 @@ class FolderImplementation(Implementation):
         init = self.folder / "__init__.py"
         if init.exists():
             spec = importlib.util.spec_from_file_location(
-                self._alias, init, submodule_search_locations=[str(self.folder)])
+                self._alias, init, submodule_search_locations=[str(self.folder)]
+            )
         else:
             spec = importlib.machinery.ModuleSpec(self._alias, None, is_package=True)
             spec.submodule_search_locations = [str(self.folder)]
@@ -242,8 +258,7 @@ class FolderImplementation(Implementation):
         if name in self._modules:
             return self._modules[name]
         if name in self._failed:
-            raise SubmissionError(f"{self._failed[name]} (earlier in this run; not imported "
-                                  f"again)")
+            raise SubmissionError(f"{self._failed[name]} (earlier in this run; not imported again)")
         path = self.folder / f"{name}.py"
         if not path.is_file():
             raise SubmissionError(f"{name}.py is missing from {self.name}")
@@ -265,9 +280,14 @@ class FolderImplementation(Implementation):
 class ModuleView:
     """Read-only view of an implementation module; a missing function is a SubmissionError."""
 
-    def __init__(self, name: str, module: Any, owner: str,
-                 overrides: Mapping[str, Callable] | None = None,
-                 guarded: Guarded | None = None):
+    def __init__(
+        self,
+        name: str,
+        module: Any,
+        owner: str,
+        overrides: Mapping[str, Callable] | None = None,
+        guarded: Guarded | None = None,
+    ):
         self._name = name
         self._module = module
         self._owner = owner
@@ -298,16 +318,20 @@ class PatchedImplementation(Implementation):
 
     kind = "patched"
 
-    def __init__(self, base: Implementation, name: str,
-                 overrides: Mapping[tuple[str, str], Callable]):
+    def __init__(
+        self, base: Implementation, name: str, overrides: Mapping[tuple[str, str], Callable]
+    ):
         super().__init__(name)
         self.base = base
         self._by_module: dict[str, dict[str, Callable]] = {}
         for (module, function), fn in overrides.items():
             self._by_module.setdefault(module, {})[function] = fn
         self._views: dict[str, ModuleView] = {}
-        files = {Path(fn.__code__.co_filename).resolve()
-                 for fn in overrides.values() if hasattr(fn, "__code__")}
+        files = {
+            Path(fn.__code__.co_filename).resolve()
+            for fn in overrides.values()
+            if hasattr(fn, "__code__")
+        }
         # The replaced functions are this implementation's own code: a crash inside them is the
         # variant's fault (as a crash in a submission is the student's), not the kit's.
         self._root = files.pop().parent if len(files) == 1 else None
@@ -320,8 +344,7 @@ class PatchedImplementation(Implementation):
         if name not in self._views:
             base_view = self.base.module(name)
             underlying = base_view._module if isinstance(base_view, ModuleView) else base_view
-            self._views[name] = ModuleView(name, underlying, self.name,
-                                           self._by_module.get(name))
+            self._views[name] = ModuleView(name, underlying, self.name, self._by_module.get(name))
         return self._views[name]
 
 
@@ -338,8 +361,9 @@ def _describe_import_error(exc: BaseException, path: Path) -> str:
         tb = tb.tb_next
     where = f" (line {line})" if line else ""
     if isinstance(exc, CallTimeout):
-        return f"the import did not finish within {exc.seconds:g} s (a loop at module level?)" \
-               f"{where}"
+        return (
+            f"the import did not finish within {exc.seconds:g} s (a loop at module level?){where}"
+        )
     if isinstance(exc, HardExit):
         return f"{exc}{where}"
     return f"{type(exc).__name__}: {exc}{where}"

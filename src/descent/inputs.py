@@ -8,7 +8,7 @@ CUDA variants of a test see identical numbers.
 from __future__ import annotations
 
 import zlib
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 
@@ -18,8 +18,9 @@ def seed_for(name: str) -> int:
 
 
 class Inputs:
-    def __init__(self, seed: int, device: str | torch.device = "cpu",
-                 dtype: torch.dtype = torch.float64):
+    def __init__(
+        self, seed: int, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64
+    ):
         self.seed = seed
         self.device = torch.device(device)
         self.dtype = dtype
@@ -32,16 +33,18 @@ class Inputs:
         t = torch.randn(*shape, generator=self.generator, dtype=torch.float64) * scale
         return self._place(t, dtype)
 
-    def uniform(self, *shape: int, low: float = 0.0, high: float = 1.0,
-                dtype: torch.dtype | None = None):
+    def uniform(
+        self, *shape: int, low: float = 0.0, high: float = 1.0, dtype: torch.dtype | None = None
+    ):
         t = torch.rand(*shape, generator=self.generator, dtype=torch.float64) * (high - low) + low
         return self._place(t, dtype)
 
     def randint(self, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(high, shape, generator=self.generator).to(self.device)
 
-    def probabilities(self, *shape: int, dim: int = -1, zeros: float = 0.0,
-                      dtype: torch.dtype | None = None) -> torch.Tensor:
+    def probabilities(
+        self, *shape: int, dim: int = -1, zeros: float = 0.0, dtype: torch.dtype | None = None
+    ) -> torch.Tensor:
         """Rows that sum to 1 along ``dim``; a fraction ``zeros`` of entries is exactly 0."""
         w = torch.rand(*shape, generator=self.generator, dtype=torch.float64) + 0.05
         if zeros:
@@ -55,8 +58,9 @@ class Inputs:
     def tensor(self, data, dtype: torch.dtype | None = None) -> torch.Tensor:
         return self._place(torch.as_tensor(data, dtype=torch.float64), dtype)
 
-    def away_from(self, x: torch.Tensor, points: Iterable[float] = (0.0,),
-                  margin: float = 0.05) -> torch.Tensor:
+    def away_from(
+        self, x: torch.Tensor, points: Iterable[float] = (0.0,), margin: float = 0.05
+    ) -> torch.Tensor:
         """Move entries within ``margin`` of a kink to ``margin`` away from it.
 
         Finite differences across a kink (ReLU at 0, |x| at 0, Huber at +-delta) are meaningless,

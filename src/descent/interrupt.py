@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 MESSAGE = "interrupted (Ctrl-C) before any test ran: nothing was graded"
-INTERRUPTED = 2   # pytest.ExitCode.INTERRUPTED
+INTERRUPTED = 2  # pytest.ExitCode.INTERRUPTED
 
-_collecting: tuple[Any, Path] | None = None   # (pytest config, results file) while collecting
+_collecting: tuple[Any, Path] | None = None  # (pytest config, results file) while collecting
 
 
 def install() -> None:
@@ -55,7 +55,7 @@ def interrupted() -> None:
 
 
 def _before_session(signum, frame) -> None:
-    signal.signal(signal.SIGINT, signal.default_int_handler)   # a second Ctrl-C: Python's own
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: Python's own
     sys.stderr.write(MESSAGE + "\n")
     raise SystemExit(INTERRUPTED)
 

@@ -9,14 +9,16 @@ from .errors import DescentError
 
 def kit_root() -> Path:
     """The kit's top folder: the one holding graders/ and solutions/."""
-    return _root(("graders", "solutions"), "the kit's folder (the one with graders/ and "
-                                           "solutions/)")
+    return _root(
+        ("graders", "solutions"), "the kit's folder (the one with graders/ and solutions/)"
+    )
 
 
 def student_root() -> Path:
     """The folder a student works in: the kit, or a student bundle (exercises/ and starter/)."""
-    return _root(("exercises", "starter"), "your exercises folder (the one with exercises/ and "
-                                           "starter/)")
+    return _root(
+        ("exercises", "starter"), "your exercises folder (the one with exercises/ and starter/)"
+    )
 
 
 def _root(folders: tuple[str, ...], what: str) -> Path:
@@ -27,8 +29,16 @@ def _root(folders: tuple[str, ...], what: str) -> Path:
     raise DescentError(f"run this from {what}")
 
 
-def run_pytest(suite: str | list[str], impls: list[str], *, device: str = "cpu", results: Path | None = None,
-               extra: list[str] | None = None, quiet: bool = True, root: Path | None = None) -> int:
+def run_pytest(
+    suite: str | list[str],
+    impls: list[str],
+    *,
+    device: str = "cpu",
+    results: Path | None = None,
+    extra: list[str] | None = None,
+    quiet: bool = True,
+    root: Path | None = None,
+) -> int:
     """Run one test folder or file of the kit (or of ``root``), or a list of them, against
     ``impls`` in this process; returns pytest's code."""
     import pytest
@@ -38,8 +48,15 @@ def run_pytest(suite: str | list[str], impls: list[str], *, device: str = "cpu",
     # No test of the kit reads its logs, and pytest's log capture costs a few milliseconds per
     # test: it attaches a handler to every non-propagating logger (torch makes dozens) in each
     # of a test's three phases, about a tenth of a submission's grading time.
-    args = [*(str(root / s) for s in suites), f"--rootdir={root}", "-p", "no:cacheprovider",
-            "-p", "no:logging", f"--device={device}"]
+    args = [
+        *(str(root / s) for s in suites),
+        f"--rootdir={root}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:logging",
+        f"--device={device}",
+    ]
     for spec in impls:
         args.append(f"--impl={spec}")
     if results is not None:

@@ -47,8 +47,9 @@ _SCHEDULER = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?\[?[\w.:-]+\]?:\d{1,5}$
 def scheduler(text: str) -> str:
     """``--scheduler``: a Dask scheduler address, ``tcp://HOST:PORT`` (or ``HOST:PORT``)."""
     if not _SCHEDULER.match(text) or not 0 < int(text.rsplit(":", 1)[1]) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a Dask scheduler address; give "
-                                         f"tcp://HOST:PORT")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Dask scheduler address; give tcp://HOST:PORT"
+        )
     return text
 
 
@@ -57,14 +58,15 @@ def selection(text: str) -> str:
     otherwise fail every student's grading)."""
     try:
         from _pytest.mark.expression import Expression
-    except ImportError:   # pytest moved it: pytest itself reports the error later
+    except ImportError:  # pytest moved it: pytest itself reports the error later
         return text
     if text.strip():
         try:
             Expression.compile(text)
         except SyntaxError as exc:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a pytest -k expression: "
-                                             f"{exc.msg}") from None
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a pytest -k expression: {exc.msg}"
+            ) from None
     return text
 
 
@@ -79,27 +81,51 @@ class Option:
 
 
 ISOLATION = (
-    Option("--isolation", dict(
-        default=AUTO, choices=[AUTO, WORKER, NONE],
-        help="where implementation code runs: auto (default: submissions in a confined worker, "
-             "the kit's own folders in-process), worker, none; see docs/isolation.md")),
-    Option("--insecure", dict(
-        action="store_true",
-        help="allow grading a submission without confinement (unconfined worker, or in-process "
-             "with --isolation none); only for code you trust")),
-    Option("--call-timeout", dict(
-        type=seconds, default=timelimit.CALL_TIMEOUT_S, metavar="S",
-        help=f"wall-clock limit in seconds for one call into submission code, in a worker or "
-             f"in-process (default {timelimit.CALL_TIMEOUT_S:g}; a batch of calls gets "
-             f"{timelimit.BATCH_FACTOR}x)")),
-    Option("--worker-cpu", dict(
-        default="same", choices=["same", "any"],
-        help="same (default): pin the grading process and its workers to one CPU, so a call "
-             "into a worker needs no cross-CPU wake-up; any: no pinning")),
-    Option("--unprivileged-workers", dict(
-        action="store_true",
-        help="even as root, confine workers only as a user without root can: no cgroup or "
-             "dedicated uid (to check that mode on a root machine)")),
+    Option(
+        "--isolation",
+        dict(
+            default=AUTO,
+            choices=[AUTO, WORKER, NONE],
+            help="where implementation code runs: auto (default: submissions in a confined worker, "
+            "the kit's own folders in-process), worker, none; see docs/isolation.md",
+        ),
+    ),
+    Option(
+        "--insecure",
+        dict(
+            action="store_true",
+            help="allow grading a submission without confinement (unconfined worker, or in-process "
+            "with --isolation none); only for code you trust",
+        ),
+    ),
+    Option(
+        "--call-timeout",
+        dict(
+            type=seconds,
+            default=timelimit.CALL_TIMEOUT_S,
+            metavar="S",
+            help=f"wall-clock limit in seconds for one call into submission code, in a worker or "
+            f"in-process (default {timelimit.CALL_TIMEOUT_S:g}; a batch of calls gets "
+            f"{timelimit.BATCH_FACTOR}x)",
+        ),
+    ),
+    Option(
+        "--worker-cpu",
+        dict(
+            default="same",
+            choices=["same", "any"],
+            help="same (default): pin the grading process and its workers to one CPU, so a call "
+            "into a worker needs no cross-CPU wake-up; any: no pinning",
+        ),
+    ),
+    Option(
+        "--unprivileged-workers",
+        dict(
+            action="store_true",
+            help="even as root, confine workers only as a user without root can: no cgroup or "
+            "dedicated uid (to check that mode on a root machine)",
+        ),
+    ),
 )
 BY_FLAG = {o.flag: o for o in ISOLATION}
 

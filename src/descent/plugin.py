@@ -45,11 +45,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
-from . import catalogue, registry, interrupt, results, timelimit
+from . import catalogue, interrupt, plugin_workers, registry, results, timelimit
 from .impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
-from . import plugin_workers
 
-if TYPE_CHECKING:   # the fixtures' types; the modules themselves are imported when first used
+if TYPE_CHECKING:  # the fixtures' types; the modules themselves are imported when first used
     from .checker import Checker
     from .inputs import Inputs
 
@@ -60,25 +59,49 @@ CUDA_ABSENT = "CUDA is not available on this machine"
 DEFAULT_RESULTS = ".descent/results.json"
 _STATE = pytest.StashKey["GradingState"]()
 _RESULT = pytest.StashKey[results.TestResult]()
-interrupt.install()   # until the tests start, Ctrl-C says so in one line
+interrupt.install()  # until the tests start, Ctrl-C says so in one line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("descent", "Descent grading")
-    group.addoption("--impl", action="append", default=None, metavar="SPEC",
-                    help="implementation to grade: starter (default), solutions, a folder, "
-                         "bug:ID, alternative:ID, hollow:ID, or bug:*, alternative:*, "
-                         "hollow:* for every variant of a kind; repeatable")
-    group.addoption("--reference", default=None, metavar="DIR",
-                    help="trusted reference solutions (default: <rootdir>/solutions)")
-    group.addoption("--catalogue", default=None, metavar="DIR",
-                    help="catalogue of known variants (default: <rootdir>/graders/catalogue)")
-    group.addoption("--device", default="cpu", choices=["cpu", "cuda", "all"],
-                    help="devices for device-parametrized tests (default: cpu)")
-    group.addoption("--results", default=None, metavar="FILE",
-                    help=f"results JSON path (default: {DEFAULT_RESULTS})")
-    group.addoption("--no-grade-summary", action="store_true",
-                    help="do not print the per-exercise table at the end")
+    group.addoption(
+        "--impl",
+        action="append",
+        default=None,
+        metavar="SPEC",
+        help="implementation to grade: starter (default), solutions, a folder, "
+        "bug:ID, alternative:ID, hollow:ID, or bug:*, alternative:*, "
+        "hollow:* for every variant of a kind; repeatable",
+    )
+    group.addoption(
+        "--reference",
+        default=None,
+        metavar="DIR",
+        help="trusted reference solutions (default: <rootdir>/solutions)",
+    )
+    group.addoption(
+        "--catalogue",
+        default=None,
+        metavar="DIR",
+        help="catalogue of known variants (default: <rootdir>/graders/catalogue)",
+    )
+    group.addoption(
+        "--device",
+        default="cpu",
+        choices=["cpu", "cuda", "all"],
+        help="devices for device-parametrized tests (default: cpu)",
+    )
+    group.addoption(
+        "--results",
+        default=None,
+        metavar="FILE",
+        help=f"results JSON path (default: {DEFAULT_RESULTS})",
+    )
+    group.addoption(
+        "--no-grade-summary",
+        action="store_true",
+        help="do not print the per-exercise table at the end",
+    )
     plugin_workers.add_options(group)
 
 
@@ -88,8 +111,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
     # run that grades in workers starts the fork server here, so that its import of torch
     # overlaps the grader's instead of following it (about a second per run).
     ns = early_config.known_args_namespace
-    plugin_workers.start_early(getattr(ns, "isolation", None) or plugin_workers.AUTO,
-                          getattr(ns, "impl", None) or ["starter"])
+    plugin_workers.start_early(
+        getattr(ns, "isolation", None) or plugin_workers.AUTO,
+        getattr(ns, "impl", None) or ["starter"],
+    )
     from . import strategies  # noqa: F401  (registers the hypothesis profiles)
 
 
@@ -98,10 +123,14 @@ def pytest_configure(config: pytest.Config) -> None:
     from . import strategies  # noqa: F401  (in case the hook above did not run)
 
     config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
-    config.addinivalue_line("markers", "points(n): weight of this test within its exercise "
-                                       "(default 1)")
-    config.addinivalue_line("markers", "supporting(*tests): earns points only when one of these "
-                                       "value checks of the exercise passed (default: any)")
+    config.addinivalue_line(
+        "markers", "points(n): weight of this test within its exercise (default 1)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "supporting(*tests): earns points only when one of these "
+        "value checks of the exercise passed (default: any)",
+    )
     config.stash[_STATE] = GradingState(config)
     state = config.stash[_STATE]
     if plugin_workers.wants_worker(config.getoption("isolation"), state.specs):
@@ -113,8 +142,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Resolve what is graded before collection, so a refusal (no confinement) stops the run
     # with a clear message instead of erroring every test.
     state: GradingState = session.config.stash[_STATE]
-    if plugin_workers.wants_worker(session.config.getoption("isolation"), state.specs) or \
-            plugin_workers.has_submission(state.specs):
+    if plugin_workers.wants_worker(
+        session.config.getoption("isolation"), state.specs
+    ) or plugin_workers.has_submission(state.specs):
         _ = state.impls
 
 
@@ -128,8 +158,8 @@ class GradingState:
         device = config.getoption("device")
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
-        self.supporting: dict[str, tuple[str, ...]] = {}   # node id -> value checks it needs
-        self.finished: set[str] = set()   # node ids whose outcome a report decided
+        self.supporting: dict[str, tuple[str, ...]] = {}  # node id -> value checks it needs
+        self.finished: set[str] = set()  # node ids whose outcome a report decided
         # (implementation, exercise) of value checks a selection (-k, -m) left out
         self.deselected_value: set[tuple[str, str]] = set()
         self.interrupted = False
@@ -175,17 +205,28 @@ class GradingState:
             self.load_catalogue()
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
-            chosen = (catalogue.variants(kind) if name == "*" else [catalogue.get(name)])
-            return [plugin_workers.resolve_variant(self.config, v, self.reference,
-                                                     self._option_path("catalogue",
-                                                                       "graders/catalogue"))
-                    for v in chosen]
+            chosen = catalogue.variants(kind) if name == "*" else [catalogue.get(name)]
+            return [
+                plugin_workers.resolve_variant(
+                    self.config,
+                    v,
+                    self.reference,
+                    self._option_path("catalogue", "graders/catalogue"),
+                )
+                for v in chosen
+            ]
         path = self.root / spec if spec in ("starter", "solutions") else Path(spec)
         if not (path.is_dir() or path.suffix in (".py", ".ipynb", ".zip") and path.is_file()):
             raise pytest.UsageError(f"--impl {spec}: no such folder or catalogued variant")
-        return [plugin_workers.resolve_folder(self.config, spec, path,
-                                                spec if spec in ("starter", "solutions") else None,
-                                                self.root)]
+        return [
+            plugin_workers.resolve_folder(
+                self.config,
+                spec,
+                path,
+                spec if spec in ("starter", "solutions") else None,
+                self.root,
+            )
+        ]
 
     @property
     def several(self) -> bool:
@@ -231,11 +272,15 @@ def _compact_output(config: pytest.Config) -> None:
     the grades table, printed last, gives each exercise's first problem and hint (``-v``
     restores pytest's own output, and the table lists every failing check)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if config.option.verbose > 0 or config.option.tbstyle != "auto" or reporter is None \
-            or config.getoption("no_grade_summary"):
+    if (
+        config.option.verbose > 0
+        or config.option.tbstyle != "auto"
+        or reporter is None
+        or config.getoption("no_grade_summary")
+    ):
         return
     config.option.tbstyle = "no"
-    if config.option.reportchars == "fE":   # pytest's default -r: keep errors, drop failures
+    if config.option.reportchars == "fE":  # pytest's default -r: keep errors, drop failures
         reporter.reportchars = reporter.reportchars.replace("f", "")
 
 
@@ -284,12 +329,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             marks = []
             if dev == "cuda":
                 import torch
+
                 marks.append(pytest.mark.skipif(not torch.cuda.is_available(), reason=CUDA_ABSENT))
             params.append(pytest.param(dev, marks=marks, id=dev))
         metafunc.parametrize("device", params)
     if "impl" in metafunc.fixturenames and state.several:
-        metafunc.parametrize("impl", state.impls, ids=[i.name for i in state.impls],
-                             scope="session")
+        metafunc.parametrize(
+            "impl", state.impls, ids=[i.name for i in state.impls], scope="session"
+        )
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k deselects: the keywords below must be there
@@ -329,17 +376,19 @@ def _unscorable_selection(state: GradingState) -> None:
     """A supporting check counts only beside its exercise's value checks: when a selection ran
     none of them (``-k gradcheck``), it is reported but not counted, so the selection never
     scores an exercise lower than a full run would."""
-    ran_value = {(t.implementation, t.exercise) for t in state.tests
-                 if t.nodeid not in state.supporting}
+    ran_value = {
+        (t.implementation, t.exercise) for t in state.tests if t.nodeid not in state.supporting
+    }
     for t in state.tests:
         key = (t.implementation, t.exercise)
-        if t.nodeid in state.supporting and key not in ran_value \
-                and key in state.deselected_value:
+        if t.nodeid in state.supporting and key not in ran_value and key in state.deselected_value:
             t.counted = False
             outcome = "passed" if t.outcome == results.PASSED else t.message or t.outcome
-            t.message = (f"supporting check only ({outcome.splitlines()[0]}): it counts beside "
-                         f"the exercise's value checks, which this selection left out; run the "
-                         f"whole exercise to score it")
+            t.message = (
+                f"supporting check only ({outcome.splitlines()[0]}): it counts beside "
+                f"the exercise's value checks, which this selection left out; run the "
+                f"whole exercise to score it"
+            )
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
@@ -380,8 +429,8 @@ def _input_key(node: pytest.Item) -> str:
             # Ids join parameters with "-"; drop the run of pieces that spells this parameter.
             width = part.count("-") + 1
             for i in range(len(pieces) - width + 1):
-                if "-".join(pieces[i:i + width]) == part:
-                    del pieces[i:i + width]
+                if "-".join(pieces[i : i + width]) == part:
+                    del pieces[i : i + width]
                     break
             cid = "-".join(pieces)
     return f"{base}[{cid}]"
@@ -406,9 +455,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     impl = _impl_of(item)
     # An error until a report says otherwise: a test cut short (Ctrl-C, a crash) never passes.
     result = results.TestResult(
-        nodeid=item.nodeid, implementation=impl.name, exercise=exercise,
-        name=item.nodeid.split("::", 1)[-1], device=_param(item, "device"),
-        weight=_points(item), outcome=results.ERROR)
+        nodeid=item.nodeid,
+        implementation=impl.name,
+        exercise=exercise,
+        name=item.nodeid.split("::", 1)[-1],
+        device=_param(item, "device"),
+        weight=_points(item),
+        outcome=results.ERROR,
+    )
     item.stash[_RESULT] = result
     state.tests.append(result)
     supporting = item.get_closest_marker("supporting")
@@ -427,18 +481,22 @@ def pytest_runtest_call(item: pytest.Item):
     guarded = getattr(impl, "guarded", None)
     whole_test = contextlib.ExitStack()
     if guarded is not None:
-        whole_test.enter_context(timelimit.guard(
-            None, timelimit.limit_for(_exercise(item), None, guarded.seconds)
-            * timelimit.BATCH_FACTOR))
+        whole_test.enter_context(
+            timelimit.guard(
+                None,
+                timelimit.limit_for(_exercise(item), None, guarded.seconds)
+                * timelimit.BATCH_FACTOR,
+            )
+        )
         # os._exit in student code would end the run silently (status 0, no results).
         whole_test.enter_context(refuse_hard_exit())
     try:
         with whole_test:
             result = yield
     except (KeyboardInterrupt, SystemExit):
-        raise   # stop now: no waiting on a worker for requests of a test that never counts
+        raise  # stop now: no waiting on a worker for requests of a test that never counts
     except BaseException:
-        impl.flush()   # an error that one of the test's earlier calls raised wins
+        impl.flush()  # an error that one of the test's earlier calls raised wins
         raise
     impl.flush()
     return result
@@ -458,8 +516,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _score(result: results.TestResult, report: pytest.TestReport, call: pytest.CallInfo,
-           item: pytest.Item) -> None:
+def _score(
+    result: results.TestResult, report: pytest.TestReport, call: pytest.CallInfo, item: pytest.Item
+) -> None:
     item.config.stash[_STATE].finished.add(result.nodeid)
     if report.passed:
         result.outcome = results.PASSED
@@ -499,7 +558,7 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
         return results.ERROR, _timed_out(exc, item)
     if isinstance(exc, SubmissionError):
         return results.ERROR, str(exc)
-    signature = _signature_mismatch(exc)   # also when a worker refused the call
+    signature = _signature_mismatch(exc)  # also when a worker refused the call
     if signature:
         return results.ERROR, signature
     from .isolation.errors import RemoteException
@@ -515,8 +574,10 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     if not _grading_the_reference(item):
         # Raised in the test while it used what the implementation returned or built (None
         # where a tuple was due, an object without an operator): the implementation's problem.
-        return results.ERROR, (f"the check could not use what your code returned: "
-                               f"{type(exc).__name__}: {str(exc)[:200]}")
+        return results.ERROR, (
+            f"the check could not use what your code returned: "
+            f"{type(exc).__name__}: {str(exc)[:200]}"
+        )
     # The reference solutions crashed a test: a defect in the kit or the test. Keep the full
     # traceback so it can be fixed, but still score the test 0 with a reason.
     return results.ERROR, ""
@@ -530,17 +591,22 @@ def _signature_mismatch(exc: BaseException) -> str | None:
     match = _CALL_ERROR.match(str(exc)) if isinstance(exc, TypeError) else None
     if match is None or registry.exercise_of_function(match.group(1)) is None:
         return None
-    return (f"calling your `{match.group(1)}` failed: {exc}; keep the signature the docstring "
-            f"gives (names, order and defaults of the arguments)")
+    return (
+        f"calling your `{match.group(1)}` failed: {exc}; keep the signature the docstring "
+        f"gives (names, order and defaults of the arguments)"
+    )
 
 
-def _timed_out(exc: "timelimit.CallTimeout", item: pytest.Item) -> str:
+def _timed_out(exc: timelimit.CallTimeout, item: pytest.Item) -> str:
     """The message for student code that ran out of time; a test-wide timeout is blamed on the
     innermost student function it interrupted, which is then not called again."""
     if exc.name is not None:
         return str(exc)
-    frames = [f for f in traceback.walk_tb(exc.__traceback__)
-              if _is_student_file(Path(f[0].f_code.co_filename), item)]
+    frames = [
+        f
+        for f in traceback.walk_tb(exc.__traceback__)
+        if _is_student_file(Path(f[0].f_code.co_filename), item)
+    ]
     if not frames:
         return str(exc)
     frame = frames[-1][0]
@@ -563,22 +629,26 @@ def _is_student_file(path: Path, item: pytest.Item) -> bool:
 def _grading_the_reference(item: pytest.Item) -> bool:
     state: GradingState = item.config.stash[_STATE]
     folder = getattr(_impl_of(item), "folder", None)
-    return folder is not None and state.reference is not None and \
-        folder == getattr(state.reference, "folder", None)
+    return (
+        folder is not None
+        and state.reference is not None
+        and folder == getattr(state.reference, "folder", None)
+    )
 
 
 def _raised_in_student_code(exc: BaseException, item: pytest.Item | None) -> bool:
     """Whether the innermost frame of the traceback is the submission's: the student's own
     ``assert`` is an error in their code, as it is when a worker runs it, not a failed check."""
     frames = traceback.extract_tb(exc.__traceback__)
-    return bool(item is not None and frames
-                and _is_student_file(Path(frames[-1].filename), item))
+    return bool(item is not None and frames and _is_student_file(Path(frames[-1].filename), item))
 
 
 def _student_frames(exc: BaseException, item: pytest.Item) -> list[str]:
-    return [f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
-            for frame in traceback.extract_tb(exc.__traceback__)
-            if _is_student_file(Path(frame.filename), item)]
+    return [
+        f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if _is_student_file(Path(frame.filename), item)
+    ]
 
 
 # -- reporting ---------------------------------------------------------------------------------------
@@ -589,12 +659,17 @@ def build_results(state: GradingState) -> dict[str, Any]:
         if t.nodeid not in state.finished:
             t.message = "interrupted before it finished (Ctrl-C or a crash): not counted as passed"
         elif t.outcome != results.PASSED and not t.message:
-            t.message = ("the test itself crashed (a kit defect, not your code): run again "
-                         "with -v for the traceback")
+            t.message = (
+                "the test itself crashed (a kit defect, not your code): run again "
+                "with -v for the traceback"
+            )
     _unscorable_selection(state)
     titles = {ex.id: ex.title for ex in registry.EXERCISES.values()}
-    results.assign_points(state.tests, {ex.id: ex.points for ex in registry.EXERCISES.values()},
-                          supporting=state.supporting)
+    results.assign_points(
+        state.tests,
+        {ex.id: ex.points for ex in registry.EXERCISES.values()},
+        supporting=state.supporting,
+    )
     graded = state.impls if state.tests else []
     plugin_workers.apply_flags(state.tests, graded)
     impl_names = list(dict.fromkeys(t.implementation for t in state.tests))
@@ -602,13 +677,22 @@ def build_results(state: GradingState) -> dict[str, Any]:
     suite = sorted({t.nodeid.split("/", 1)[0].split("::", 1)[0] for t in state.tests})
     doc = results.build(
         state.tests,
-        implementations=[{"name": n, "kind": getattr(impls.get(n), "kind", "folder")}
-                         for n in impl_names],
-        titles=titles, suite=", ".join(suite), started_at=state.started_at,
-        duration_s=time.time() - state.started, devices=state.devices,
-        environment={"python": platform.python_version(), "torch": torch.__version__,
-                     "cuda": bool(torch.cuda.is_available()), "platform": sys.platform,
-                     **plugin_workers.environment(graded)})
+        implementations=[
+            {"name": n, "kind": getattr(impls.get(n), "kind", "folder")} for n in impl_names
+        ],
+        titles=titles,
+        suite=", ".join(suite),
+        started_at=state.started_at,
+        duration_s=time.time() - state.started,
+        devices=state.devices,
+        environment={
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cuda": bool(torch.cuda.is_available()),
+            "platform": sys.platform,
+            **plugin_workers.environment(graded),
+        },
+    )
     plugin_workers.decorate(doc, graded)
     doc["interrupted"] = state.interrupted
     return doc
@@ -616,10 +700,10 @@ def build_results(state: GradingState) -> dict[str, Any]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> None:
-    interrupt.tests_starting()   # (collection_finish also runs after an interrupted collection)
+    interrupt.tests_starting()  # (collection_finish also runs after an interrupted collection)
 
 
-@pytest.hookimpl(trylast=True)   # after the terminal reporter has noted it
+@pytest.hookimpl(trylast=True)  # after the terminal reporter has noted it
 def pytest_keyboard_interrupt(excinfo) -> None:
     interrupt.interrupted()
 
@@ -652,8 +736,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     from .terminal_report import render
 
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup,
-                      width=terminalreporter._tw.fullwidth, highlight=False)
+    console = Console(
+        file=buffer,
+        force_terminal=terminalreporter.hasmarkup,
+        width=terminalreporter._tw.fullwidth,
+        highlight=False,
+    )
     render(state.doc, console, detail=config.option.verbose > 0)
     terminalreporter.write_sep("=", "grades")
     terminalreporter.write(buffer.getvalue())

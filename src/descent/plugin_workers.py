@@ -51,16 +51,21 @@ def _install_check(config, manager) -> None:
 
 
 def manager_for(config):
-    from .isolation.manager import Settings, shared
     from .isolation.confinement import Limits
+    from .isolation.manager import Settings, shared
 
     device = config.getoption("device")
     devices = ("cpu", "cuda") if device == "all" else (device,)
-    manager = shared(Settings(insecure=bool(config.getoption("insecure")),
-                           call_timeout=float(config.getoption("call_timeout")),
-                           colocate=config.getoption("worker_cpu") == "same",
-                           unprivileged=bool(config.getoption("unprivileged_workers")),
-                           devices=devices, limits=Limits()))
+    manager = shared(
+        Settings(
+            insecure=bool(config.getoption("insecure")),
+            call_timeout=float(config.getoption("call_timeout")),
+            colocate=config.getoption("worker_cpu") == "same",
+            unprivileged=bool(config.getoption("unprivileged_workers")),
+            devices=devices,
+            limits=Limits(),
+        )
+    )
     _install_check(config, manager)
     return manager
 
@@ -108,8 +113,10 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
     if not untrusted or insecure:
         return None
     if isolation == NONE:
-        return ("refusing to run a submission inside the grader's process (--isolation none); "
-                "add --insecure if you trust this code")
+        return (
+            "refusing to run a submission inside the grader's process (--isolation none); "
+            "add --insecure if you trust this code"
+        )
     from .isolation.confinement import Limits
     from .isolation.manager import IsolationUnavailable, Settings, shared
 
@@ -123,10 +130,11 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
 
 def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     """An implementation for a folder (or .py/.ipynb/.zip) spec, in a worker when it should be."""
+    import pytest
+
     from .impl import FolderImplementation
     from .isolation.manager import IsolationUnavailable
     from .isolation.remote import WorkerImplementation
-    import pytest
 
     mode = config.getoption("isolation")
     trusted = spec in ("starter", "solutions")
@@ -134,9 +142,11 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
         if not trusted and not config.getoption("insecure"):
             raise pytest.UsageError(
                 f"--impl {spec}: refusing to import a submission into the grader's process "
-                f"(--isolation none); add --insecure if you trust this code")
+                f"(--isolation none); add --insecure if you trust this code"
+            )
         impl = FolderImplementation(
-            path, name, guarded=timelimit.Guarded(float(config.getoption("call_timeout"))))
+            path, name, guarded=timelimit.Guarded(float(config.getoption("call_timeout")))
+        )
         # The same library-use rules as a graded submission: a student's own run (and a
         # self-study `descent grade starter`) must say what the instructor's grading will.
         impl.scan, impl.review = {}, {}
@@ -152,8 +162,9 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
         impl.intake = {"source": str(path), "taken": "trusted kit folder"}
         return impl
     taken = intake_mod.take(path)
-    impl = WorkerImplementation(name or path.name.removesuffix(".zip").removesuffix(".ipynb"),
-                                manager, folder=taken.folder)
+    impl = WorkerImplementation(
+        name or path.name.removesuffix(".zip").removesuffix(".ipynb"), manager, folder=taken.folder
+    )
     impl.intake = taken.summary()
     _record_scan(impl, taken.sources)
     impl.taken = taken
@@ -161,9 +172,10 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
 
 
 def resolve_variant(config, variant, reference: Implementation, catalogue_dir: Path):
+    import pytest
+
     from .isolation.manager import IsolationUnavailable
     from .isolation.remote import WorkerImplementation
-    import pytest
 
     if config.getoption("isolation") != WORKER:
         return variant.apply(reference)
@@ -172,10 +184,14 @@ def resolve_variant(config, variant, reference: Implementation, catalogue_dir: P
         manager.precheck()
     except IsolationUnavailable as exc:
         raise pytest.UsageError(str(exc)) from None
-    impl = WorkerImplementation(f"{variant.kind}:{variant.id}", manager,
-                                folder=str(reference.root),
-                                variant={"catalogue": str(catalogue_dir), "id": variant.id},
-                                read_extra=(str(catalogue_dir),), base_kind="patched")
+    impl = WorkerImplementation(
+        f"{variant.kind}:{variant.id}",
+        manager,
+        folder=str(reference.root),
+        variant={"catalogue": str(catalogue_dir), "id": variant.id},
+        read_extra=(str(catalogue_dir),),
+        base_kind="patched",
+    )
     return impl
 
 
@@ -193,8 +209,7 @@ def _record_scan(impl, sources: dict[str, str]) -> None:
         if f.kind == "forbidden":
             impl.scan.setdefault(f.exercise, []).append(f.text())
         else:
-            impl.review.setdefault(f.exercise, []).append(
-                f"{scan_mod.MEANING[f.kind]}: {f.text()}")
+            impl.review.setdefault(f.exercise, []).append(f"{scan_mod.MEANING[f.kind]}: {f.text()}")
 
 
 def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) -> None:
@@ -212,8 +227,10 @@ def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) ->
         t.points = 0.0
         t.outcome = results.FAILED
         t.misconception = t.diagnosis = None
-        t.message = (f"[library use] this exercise must not borrow the operation it teaches; "
-                     f"used: {', '.join(used[:4])}. Scored 0 and marked for review.")
+        t.message = (
+            f"[library use] this exercise must not borrow the operation it teaches; "
+            f"used: {', '.join(used[:4])}. Scored 0 and marked for review."
+        )
 
 
 def environment(impls: list[Implementation]) -> dict[str, Any]:
@@ -222,15 +239,28 @@ def environment(impls: list[Implementation]) -> dict[str, Any]:
         return {"isolation": "in-process"}
     info = workers[0].manager.mode()
     mixed = len(workers) != len(impls)
-    applied = sorted({a for w in workers for a in (getattr(w.process, "applied", None)
-                                                 or info.get("probe", {}).get("applied", []))})
-    return {"isolation": ("worker" if info["confined"] else "worker-unconfined")
-            + (" (kit folders in-process)" if mixed else ""),
-            "isolation_details": {"mode": info["mode"], "mechanisms": applied,
-                                  "unprivileged_workers": workers[0].manager.settings.unprivileged,
-                                  "machine": info["static"], "probe": info.get("probe", {}),
-                                  "fork_server_preload_s": info.get("preload_s"),
-                                  "colocated_cpu": workers[0].manager.cpu}}
+    applied = sorted(
+        {
+            a
+            for w in workers
+            for a in (
+                getattr(w.process, "applied", None) or info.get("probe", {}).get("applied", [])
+            )
+        }
+    )
+    return {
+        "isolation": ("worker" if info["confined"] else "worker-unconfined")
+        + (" (kit folders in-process)" if mixed else ""),
+        "isolation_details": {
+            "mode": info["mode"],
+            "mechanisms": applied,
+            "unprivileged_workers": workers[0].manager.settings.unprivileged,
+            "machine": info["static"],
+            "probe": info.get("probe", {}),
+            "fork_server_preload_s": info.get("preload_s"),
+            "colocated_cpu": workers[0].manager.cpu,
+        },
+    }
 
 
 def decorate(doc: dict, impls: list[Implementation]) -> None:

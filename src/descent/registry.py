@@ -22,10 +22,20 @@ ALWAYS_FORBIDDEN = (
     "torch.nn.utils",
 )
 BACKWARD_FORBIDDEN = ("torch.autograd", "torch.Tensor.backward")
-NORMALIZERS = ("torch.softmax", "torch.log_softmax", "torch.logsumexp", "torch.sigmoid",
-               "torch.Tensor.softmax", "torch.Tensor.log_softmax", "torch.Tensor.logsumexp",
-               "torch.Tensor.sigmoid", "torch.special.expit", "torch.special.log_softmax",
-               "torch.special.softmax", "torch.special.logsumexp")
+NORMALIZERS = (
+    "torch.softmax",
+    "torch.log_softmax",
+    "torch.logsumexp",
+    "torch.sigmoid",
+    "torch.Tensor.softmax",
+    "torch.Tensor.log_softmax",
+    "torch.Tensor.logsumexp",
+    "torch.Tensor.sigmoid",
+    "torch.special.expit",
+    "torch.special.log_softmax",
+    "torch.special.softmax",
+    "torch.special.logsumexp",
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,7 @@ class Exercise:
     title: str
     functions: tuple[str, ...]
     forbidden: tuple[str, ...] = field(default=())
-    points: float = 10.0   # what the exercise is worth, split over its tests
+    points: float = 10.0  # what the exercise is worth, split over its tests
     # Runtime policy (descent.timelimit.limit_for): a longer limit for one call than the
     # run's --call-timeout, and a keyword argument that sets how long the call may take.
     call_timeout_s: float = 0.0
@@ -46,27 +56,48 @@ class Exercise:
 
 
 def _pair(module: str, name: str, title: str, forbidden=()) -> Exercise:
-    return Exercise(f"{module}.{name}", title, (f"{name}_forward", f"{name}_backward"),
-                    tuple(forbidden) + BACKWARD_FORBIDDEN)
+    return Exercise(
+        f"{module}.{name}",
+        title,
+        (f"{name}_forward", f"{name}_backward"),
+        tuple(forbidden) + BACKWARD_FORBIDDEN,
+    )
 
 
 _BASICS = [
-    Exercise("basics.gradient_descent_1d", "Gradient descent on one parameter",
-             ("gradient_descent_1d",)),
+    Exercise(
+        "basics.gradient_descent_1d", "Gradient descent on one parameter", ("gradient_descent_1d",)
+    ),
     Exercise("basics.gd_regime", "Learning-rate regimes on a quadratic", ("gd_regime",)),
 ]
 
 # Batch, mini-batch and stochastic gradient descent, and the closed form of linear regression.
 DATA_LOADING = ("torch.utils.data",)
-READY_SOLVERS = ("torch.linalg.inv", "torch.linalg.inv_ex", "torch.inverse",
-                 "torch.Tensor.inverse", "torch.linalg.pinv", "torch.pinverse",
-                 "torch.Tensor.pinverse", "torch.linalg.lstsq", "torch.linalg.tensorinv")
+READY_SOLVERS = (
+    "torch.linalg.inv",
+    "torch.linalg.inv_ex",
+    "torch.inverse",
+    "torch.Tensor.inverse",
+    "torch.linalg.pinv",
+    "torch.pinverse",
+    "torch.Tensor.pinverse",
+    "torch.linalg.lstsq",
+    "torch.linalg.tensorinv",
+)
 _REGRESSION = [
     Exercise("regression.minibatches", "Shuffled mini-batches", ("minibatches",), DATA_LOADING),
-    Exercise("regression.train_linear_regression", "Linear regression by mini-batch gradient "
-             "descent", ("train_linear_regression",), DATA_LOADING + BACKWARD_FORBIDDEN),
-    Exercise("regression.linear_regression_closed_form", "Linear regression in closed form",
-             ("linear_regression_closed_form",), READY_SOLVERS),
+    Exercise(
+        "regression.train_linear_regression",
+        "Linear regression by mini-batch gradient descent",
+        ("train_linear_regression",),
+        DATA_LOADING + BACKWARD_FORBIDDEN,
+    ),
+    Exercise(
+        "regression.linear_regression_closed_form",
+        "Linear regression in closed form",
+        ("linear_regression_closed_form",),
+        READY_SOLVERS,
+    ),
 ]
 
 _LOSSES = [
@@ -92,21 +123,36 @@ _ACTIVATIONS = [
 
 _LAYERS = [
     _pair("layers", "linear", "Linear layer"),
-    Exercise("layers.two_layer_net", "Two-layer network by hand", ("two_layer_net",),
-             BACKWARD_FORBIDDEN + NORMALIZERS),
-    Exercise("layers.mlp_loss_and_grads", "MLP loss and gradients", ("mlp_loss_and_grads",),
-             BACKWARD_FORBIDDEN + NORMALIZERS),
-    Exercise("layers.numerical_gradient", "Numerical gradient", ("numerical_gradient",),
-             BACKWARD_FORBIDDEN),
+    Exercise(
+        "layers.two_layer_net",
+        "Two-layer network by hand",
+        ("two_layer_net",),
+        BACKWARD_FORBIDDEN + NORMALIZERS,
+    ),
+    Exercise(
+        "layers.mlp_loss_and_grads",
+        "MLP loss and gradients",
+        ("mlp_loss_and_grads",),
+        BACKWARD_FORBIDDEN + NORMALIZERS,
+    ),
+    Exercise(
+        "layers.numerical_gradient",
+        "Numerical gradient",
+        ("numerical_gradient",),
+        BACKWARD_FORBIDDEN,
+    ),
     Exercise("layers.relative_error", "Relative error", ("relative_error",)),
 ]
 
 # Deeper networks: residual blocks, gradient checkpointing.
 _LAYERS_DEEP = [
     _pair("layers", "residual_block", "Residual block"),
-    Exercise("layers.mlp_grads_checkpointed", "Gradient checkpointing",
-             ("mlp_grads_checkpointed",),
-             BACKWARD_FORBIDDEN + NORMALIZERS + ("torch.utils.checkpoint",)),
+    Exercise(
+        "layers.mlp_grads_checkpointed",
+        "Gradient checkpointing",
+        ("mlp_grads_checkpointed",),
+        BACKWARD_FORBIDDEN + NORMALIZERS + ("torch.utils.checkpoint",),
+    ),
 ]
 
 _AUTOGRAD = [
@@ -135,16 +181,25 @@ _REGULARIZATION = [
 
 _OPTIM = [
     Exercise(f"optim.{name}", title, (f"{name}_step",), BACKWARD_FORBIDDEN)
-    for name, title in [("sgd", "SGD with momentum and Nesterov"), ("adagrad", "AdaGrad"),
-                        ("rmsprop", "RMSProp"), ("adam", "Adam"), ("adamw", "AdamW")]
+    for name, title in [
+        ("sgd", "SGD with momentum and Nesterov"),
+        ("adagrad", "AdaGrad"),
+        ("rmsprop", "RMSProp"),
+        ("adam", "Adam"),
+        ("adamw", "AdamW"),
+    ]
 ]
 
 _SCHEDULES = [
     Exercise(f"schedules.{name}", title, (name,), ("torch.optim.lr_scheduler",))
-    for name, title in [("step_lr", "Step decay"), ("exponential_lr", "Exponential decay"),
-                        ("cosine_lr", "Cosine annealing"), ("warmup_cosine_lr", "Warmup then cosine"),
-                        ("one_cycle_lr", "One-cycle policy"),
-                        ("reduce_on_plateau_step", "Reduce on plateau")]
+    for name, title in [
+        ("step_lr", "Step decay"),
+        ("exponential_lr", "Exponential decay"),
+        ("cosine_lr", "Cosine annealing"),
+        ("warmup_cosine_lr", "Warmup then cosine"),
+        ("one_cycle_lr", "One-cycle policy"),
+        ("reduce_on_plateau_step", "Reduce on plateau"),
+    ]
 ]
 
 _CLIPPING = [
@@ -153,9 +208,12 @@ _CLIPPING = [
 ]
 
 _DIAGNOSTICS = [
-    Exercise("diagnostics.expected_initial_loss", "Expected initial loss", ("expected_initial_loss",)),
-    Exercise("diagnostics.layer_gradient_norms", "Gradient norms per layer",
-             ("layer_gradient_norms",)),
+    Exercise(
+        "diagnostics.expected_initial_loss", "Expected initial loss", ("expected_initial_loss",)
+    ),
+    Exercise(
+        "diagnostics.layer_gradient_norms", "Gradient norms per layer", ("layer_gradient_norms",)
+    ),
     Exercise("diagnostics.dead_relu_fraction", "Dead ReLU fraction", ("dead_relu_fraction",)),
     Exercise("diagnostics.diagnose_loss_curve", "Reading a loss curve", ("diagnose_loss_curve",)),
 ]
@@ -168,16 +226,37 @@ _DATA = [
 ]
 
 _TRAIN = [
-    Exercise("train.train_classifier", "Capstone: train a classifier", ("train_classifier",),
-             BACKWARD_FORBIDDEN + NORMALIZERS, points=30.0, call_timeout_s=90.0,
-             budget_argument="time_budget_s"),
+    Exercise(
+        "train.train_classifier",
+        "Capstone: train a classifier",
+        ("train_classifier",),
+        BACKWARD_FORBIDDEN + NORMALIZERS,
+        points=30.0,
+        call_timeout_s=90.0,
+        budget_argument="time_budget_s",
+    ),
 ]
 
 EXERCISES: dict[str, Exercise] = {
     ex.id: ex
-    for group in (_BASICS, _REGRESSION, _LOSSES, _ACTIVATIONS, _LAYERS, _LAYERS_DEEP, _AUTOGRAD,
-                  _INIT, _NORMALIZATION, _REGULARIZATION, _OPTIM, _SCHEDULES, _CLIPPING,
-                  _DIAGNOSTICS, _DATA, _TRAIN)
+    for group in (
+        _BASICS,
+        _REGRESSION,
+        _LOSSES,
+        _ACTIVATIONS,
+        _LAYERS,
+        _LAYERS_DEEP,
+        _AUTOGRAD,
+        _INIT,
+        _NORMALIZATION,
+        _REGULARIZATION,
+        _OPTIM,
+        _SCHEDULES,
+        _CLIPPING,
+        _DIAGNOSTICS,
+        _DATA,
+        _TRAIN,
+    )
     for ex in group
 }
 

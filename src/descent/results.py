@@ -57,7 +57,12 @@ from typing import Any
 SCHEMA = "descent.results/1"
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR, SKIPPED = (
-    "passed", "failed", "not_implemented", "error", "skipped")
+    "passed",
+    "failed",
+    "not_implemented",
+    "error",
+    "skipped",
+)
 
 
 @dataclass
@@ -67,14 +72,14 @@ class TestResult:
     exercise: str
     name: str
     device: str | None
-    weight: float                     # the test's share within its exercise (points marker)
-    max_points: float = 0.0           # weight scaled so the exercise's counted tests sum to its points
+    weight: float  # the test's share within its exercise (points marker)
+    max_points: float = 0.0  # weight scaled so the exercise's counted tests sum to its points
     outcome: str = PASSED
     points: float = 0.0
     counted: bool = True
     message: str = ""
     misconception: str | None = None
-    diagnosis: str | None = None      # kind of the generic diagnosis (descent.diagnoses.KINDS)
+    diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.KINDS)
     duration_s: float = 0.0
 
 
@@ -103,18 +108,23 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
             continue
         ex.points += t.points
         ex.max_points += t.max_points
-        counter = {PASSED: "passed", FAILED: "failed", NOT_IMPLEMENTED: "not_implemented",
-                   ERROR: "errors", SKIPPED: "skipped"}[t.outcome]
+        counter = {
+            PASSED: "passed",
+            FAILED: "failed",
+            NOT_IMPLEMENTED: "not_implemented",
+            ERROR: "errors",
+            SKIPPED: "skipped",
+        }[t.outcome]
         setattr(ex, counter, getattr(ex, counter) + 1)
         if t.outcome != PASSED and not ex.first_failure:
             ex.first_failure = t.message.splitlines()[0] if t.message else t.outcome
         if t.misconception and t.misconception not in ex.misconceptions:
             ex.misconceptions.append(t.misconception)
-    for t in tests:   # a supporting check that passed unsupported is the only loss left to name
+    for t in tests:  # a supporting check that passed unsupported is the only loss left to name
         ex = by_id[t.exercise]
         if t.counted and t.points < t.max_points and t.message and not ex.first_failure:
             ex.first_failure = t.message
-    for t in tests:   # an exercise none of whose tests counted says why
+    for t in tests:  # an exercise none of whose tests counted says why
         ex = by_id[t.exercise]
         if not ex.first_failure and not t.counted and t.message:
             ex.first_failure = t.message.splitlines()[0]
@@ -126,7 +136,7 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
 
 def _status(ex: ExerciseResult) -> str:
     lost = ex.failed + ex.not_implemented + ex.errors + ex.skipped
-    if ex.passed + lost == 0:   # no test counted (CUDA only on a CPU machine, a selection)
+    if ex.passed + lost == 0:  # no test counted (CUDA only on a CPU machine, a selection)
         return SKIPPED
     if lost == 0:
         return PASSED if ex.points >= ex.max_points else "partial" if ex.points > 0 else FAILED
@@ -144,9 +154,12 @@ def test_function(nodeid: str) -> str:
     return nodeid.split("[", 1)[0].rsplit("::", 1)[-1]
 
 
-def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
-                  default: float = 10.0,
-                  supporting: dict[str, tuple[str, ...]] | None = None) -> None:
+def assign_points(
+    tests: list[TestResult],
+    exercise_points: dict[str, float],
+    default: float = 10.0,
+    supporting: dict[str, tuple[str, ...]] | None = None,
+) -> None:
     """Split each exercise's points over its counted tests in proportion to their weights.
 
     An exercise is worth the same whatever the number of its tests; a test's ``max_points`` is
@@ -162,8 +175,11 @@ def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
             totals[key] = totals.get(key, 0.0) + t.weight
     for t in tests:
         total = totals.get((t.implementation, t.exercise), 0.0)
-        share = exercise_points.get(t.exercise, default) * t.weight / total if t.counted and total \
+        share = (
+            exercise_points.get(t.exercise, default) * t.weight / total
+            if t.counted and total
             else 0.0
+        )
         t.max_points = share
         t.points = t.max_points if t.outcome == PASSED else 0.0
     vouched = _vouched(tests, supporting)
@@ -172,7 +188,8 @@ def assign_points(tests: list[TestResult], exercise_points: dict[str, float],
             t.points = 0.0
             t.message = t.message or (
                 "passed, but this supporting check counts only once a value check of the "
-                f"exercise ({', '.join(supporting[t.nodeid]) or 'any'}) passes too")
+                f"exercise ({', '.join(supporting[t.nodeid]) or 'any'}) passes too"
+            )
 
 
 def _vouched(tests: list[TestResult], supporting: dict[str, tuple[str, ...]]) -> set[str]:
@@ -193,33 +210,51 @@ def _vouched(tests: list[TestResult], supporting: dict[str, tuple[str, ...]]) ->
             if t.nodeid not in supporting or t.nodeid not in counts:
                 continue
             names = supporting[t.nodeid]
-            if not any(o.nodeid != t.nodeid and o.nodeid in counts
-                       and (o.implementation, o.exercise) == (t.implementation, t.exercise)
-                       and (test_function(o.nodeid) in names if names
-                            else o.nodeid not in supporting)
-                       for o in passed):
+            if not any(
+                o.nodeid != t.nodeid
+                and o.nodeid in counts
+                and (o.implementation, o.exercise) == (t.implementation, t.exercise)
+                and (test_function(o.nodeid) in names if names else o.nodeid not in supporting)
+                for o in passed
+            ):
                 counts.discard(t.nodeid)
                 changed = True
     return counts
 
 
-def build(tests: list[TestResult], *, implementations: list[dict[str, str]], titles: dict[str, str],
-          suite: str, started_at: str, duration_s: float, devices: list[str],
-          environment: dict[str, Any]) -> dict[str, Any]:
+def build(
+    tests: list[TestResult],
+    *,
+    implementations: list[dict[str, str]],
+    titles: dict[str, str],
+    suite: str,
+    started_at: str,
+    duration_s: float,
+    devices: list[str],
+    environment: dict[str, Any],
+) -> dict[str, Any]:
     blocks = []
     for impl in implementations:
         mine = [t for t in tests if t.implementation == impl["name"]]
         exercises = summarize_exercises(mine, titles)
-        blocks.append({
-            "name": impl["name"], "kind": impl["kind"],
-            "points": round(sum(e.points for e in exercises), 6),
-            "max_points": round(sum(e.max_points for e in exercises), 6),
-            "exercises": [asdict(e) for e in exercises],
-        })
+        blocks.append(
+            {
+                "name": impl["name"],
+                "kind": impl["kind"],
+                "points": round(sum(e.points for e in exercises), 6),
+                "max_points": round(sum(e.max_points for e in exercises), 6),
+                "exercises": [asdict(e) for e in exercises],
+            }
+        )
     return {
-        "schema": SCHEMA, "suite": suite, "started_at": started_at,
-        "duration_s": round(duration_s, 3), "devices": devices, "environment": environment,
-        "implementations": blocks, "tests": [asdict(t) for t in tests],
+        "schema": SCHEMA,
+        "suite": suite,
+        "started_at": started_at,
+        "duration_s": round(duration_s, 3),
+        "devices": devices,
+        "environment": environment,
+        "implementations": blocks,
+        "tests": [asdict(t) for t in tests],
     }
 
 

@@ -27,19 +27,23 @@ _GROUPS = "    for group in ("
 def _registry_file(kit: Path) -> Path:
     path = Path(registry.__file__).resolve()
     if kit.resolve() not in path.parents:
-        raise DescentError(f"the registry in use ({path}) is not this kit's: install the kit "
-                           f"editable (pip install -e .) to add an exercise")
+        raise DescentError(
+            f"the registry in use ({path}) is not this kit's: install the kit "
+            f"editable (pip install -e .) to add an exercise"
+        )
     return path
 
 
 def _add_to_registry(path: Path, module: str, name: str) -> None:
     text = path.read_text()
     group = f"_NEW_{module.upper()}_{name.upper()}"
-    entry = (f"# {MARKER}: move this entry into {module}'s list above, and give it its title, the\n"
-             f"# library calls it may not borrow (the operation it teaches) and its points.\n"
-             f"{group} = [\n"
-             f"    Exercise(\"{module}.{name}\", \"{MARKER}: title\", (\"{name}\",)),\n"
-             f"]\n\n")
+    entry = (
+        f"# {MARKER}: move this entry into {module}'s list above, and give it its title, the\n"
+        f"# library calls it may not borrow (the operation it teaches) and its points.\n"
+        f"{group} = [\n"
+        f'    Exercise("{module}.{name}", "{MARKER}: title", ("{name}",)),\n'
+        f"]\n\n"
+    )
     anchor = text.index("EXERCISES: dict[str, Exercise] = {")
     text = text[:anchor] + entry + text[anchor:]
     start = text.index(_GROUPS) + len(_GROUPS)
@@ -114,21 +118,27 @@ def create(kit: Path, module: str, name: str) -> list[Path]:
     _check_new(kit, module, name)
     registry_path = _registry_file(kit)
     _add_to_registry(registry_path, module, name)
-    importlib.reload(registry)   # stubs and docs below need the new entry
+    importlib.reload(registry)  # stubs and docs below need the new entry
     topic = f'"""{MARKER}: what {module}.py teaches, and the conventions of its functions."""\n'
     written = [registry_path]
     for path, head, body in [
         (kit / "solutions" / f"{module}.py", topic, _reference(module, name)),
-        (kit / "exercises" / f"test_{module}.py",
-         f'"""Public checks for starter/{module}.py."""\n\nimport pytest\n',
-         _public_test(module, name)),
-        (kit / "graders" / f"test_{module}.py",
-         f'"""Hidden graders for starter/{module}.py."""\n\nimport pytest\n',
-         _hidden_test(module, name)),
-        (kit / "graders" / "catalogue" / f"{module}.py",
-         f'"""Catalogued variants of {module}.py."""\n\n'
-         f"from descent.catalogue import alternative, bug, hollow  # noqa: F401\n",
-         _bug(module, name)),
+        (
+            kit / "exercises" / f"test_{module}.py",
+            f'"""Public checks for starter/{module}.py."""\n\nimport pytest\n',
+            _public_test(module, name),
+        ),
+        (
+            kit / "graders" / f"test_{module}.py",
+            f'"""Hidden graders for starter/{module}.py."""\n\nimport pytest\n',
+            _hidden_test(module, name),
+        ),
+        (
+            kit / "graders" / "catalogue" / f"{module}.py",
+            f'"""Catalogued variants of {module}.py."""\n\n'
+            f"from descent.catalogue import alternative, bug, hollow  # noqa: F401\n",
+            _bug(module, name),
+        ),
     ]:
         _append(path, head, body)
         written.append(path)

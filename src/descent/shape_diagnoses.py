@@ -26,10 +26,13 @@ def permuted(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     for perm in itertools.permutations(range(e.dim())):
         moved = e.permute(perm)
         if moved.shape == g.shape and same(g, moved):
-            return Diagnosis("layout", f"your result is the expected with its dimensions in the "
-                                       f"order {perm} (transposed): a matrix product the wrong "
-                                       "way round, or a result laid out as the transpose of the "
-                                       "shape the docstring gives")
+            return Diagnosis(
+                "layout",
+                f"your result is the expected with its dimensions in the "
+                f"order {perm} (transposed): a matrix product the wrong "
+                "way round, or a result laid out as the transpose of the "
+                "shape the docstring gives",
+            )
     return None
 
 
@@ -41,9 +44,12 @@ def unit_dimension(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     if [n for n in g.shape if n != 1] != squeezed or not same(g.reshape(e.shape), e):
         return None
     extra = "an extra" if g.dim() > e.dim() else "a missing"
-    return Diagnosis("layout", f"your result holds the right values with {extra} dimension of "
-                               "size 1: a keepdim=True, unsqueeze or [:, None] too many or too "
-                               "few, or the row dimension of a matrix product kept")
+    return Diagnosis(
+        "layout",
+        f"your result holds the right values with {extra} dimension of "
+        "size 1: a keepdim=True, unsqueeze or [:, None] too many or too "
+        "few, or the row dimension of a matrix product kept",
+    )
 
 
 def unreduced(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
@@ -54,8 +60,8 @@ def unreduced(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
         return None
     fits = []
     extra = g.dim() - e.dim()
-    candidates = [(k,) for k in range(g.dim())] if extra == 1 else []
-    candidates.append(tuple(range(extra)))   # every leading dimension (a batch of any rank)
+    candidates: list[tuple[int, ...]] = [(k,) for k in range(g.dim())] if extra == 1 else []
+    candidates.append(tuple(range(extra)))  # every leading dimension (a batch of any rank)
     for dims in dict.fromkeys(candidates):
         kept = [n for k, n in enumerate(g.shape) if k not in dims]
         if tuple(kept) != tuple(e.shape) or min(g.shape[k] for k in dims) < 2:
@@ -64,14 +70,18 @@ def unreduced(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
             if same(reduced, e):
                 fits.append((dims, how))
     if len(fits) != 1:
-        return None   # none, or sum and mean both fit (zeros): say nothing
+        return None  # none, or sum and mean both fit (zeros): say nothing
     dims, how = fits[0]
-    which = (f"dimension {dims[0]} (size {g.shape[dims[0]]})" if len(dims) == 1 else
-             f"dimensions {dims}")
-    return Diagnosis("reduction", f"your result keeps {which}, and its {how} over "
-                                  f"{'that dimension' if len(dims) == 1 else 'them'} is the "
-                                  f"expected: the {how} over {which} is missing (one value per "
-                                  "example where the docstring asks for one in all)")
+    which = (
+        f"dimension {dims[0]} (size {g.shape[dims[0]]})" if len(dims) == 1 else f"dimensions {dims}"
+    )
+    return Diagnosis(
+        "reduction",
+        f"your result keeps {which}, and its {how} over "
+        f"{'that dimension' if len(dims) == 1 else 'them'} is the "
+        f"expected: the {how} over {which} is missing (one value per "
+        "example where the docstring asks for one in all)",
+    )
 
 
 def selected(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
@@ -81,9 +91,12 @@ def selected(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
         return None
     kept = e.flatten()[e.flatten() != 0]
     if kept.shape == g.shape and same(g, kept):
-        return Diagnosis("layout", "your result holds the non-zero entries of the expected in "
-                                   "one flat tensor: a boolean index (y[mask]) picks entries out; "
-                                   "multiply by the mask or use torch.where to keep the shape")
+        return Diagnosis(
+            "layout",
+            "your result holds the non-zero entries of the expected in "
+            "one flat tensor: a boolean index (y[mask]) picks entries out; "
+            "multiply by the mask or use torch.where to keep the shape",
+        )
     return None
 
 

@@ -21,9 +21,17 @@ from hypothesis import strategies as st
 
 from .inputs import Inputs
 
-_COMMON = dict(deadline=None, derandomize=True, database=None, print_blob=False,
-               suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                      HealthCheck.too_slow, HealthCheck.differing_executors])
+_COMMON = dict(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.differing_executors,
+    ],
+)
 # Grading never shows a falsifying example (the inputs are hidden), so the grading profiles skip
 # hypothesis's shrink phase: a failing student (or a stub) is reported from its first failing
 # example instead of being re-run dozens of times. ``dev`` keeps shrinking for grader authors.
@@ -35,13 +43,13 @@ settings.load_profile("ci")
 
 
 def shapes(min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 6):
-    return st.lists(st.integers(min_side, max_side), min_size=min_dims,
-                    max_size=max_dims).map(tuple)
+    return st.lists(st.integers(min_side, max_side), min_size=min_dims, max_size=max_dims).map(
+        tuple
+    )
 
 
 @st.composite
-def tensors(draw, shape=None, scale=None, device: str = "cpu",
-            dtype: torch.dtype = torch.float64):
+def tensors(draw, shape=None, scale=None, device: str = "cpu", dtype: torch.dtype = torch.float64):
     """A float tensor of a drawn shape, standard normal times a drawn scale."""
     shape = draw(shape if shape is not None else shapes())
     scale = draw(scale if scale is not None else st.sampled_from([0.1, 1.0, 10.0]))
@@ -50,8 +58,7 @@ def tensors(draw, shape=None, scale=None, device: str = "cpu",
 
 
 @st.composite
-def classification(draw, max_batch: int = 6, max_classes: int = 7, scale=None,
-                   device: str = "cpu"):
+def classification(draw, max_batch: int = 6, max_classes: int = 7, scale=None, device: str = "cpu"):
     """``(logits (N, C), targets (N,))`` with N and C drawn, C >= 2."""
     n = draw(st.integers(1, max_batch))
     c = draw(st.integers(2, max_classes))

@@ -65,8 +65,10 @@ def make_stub(source: str, module: str) -> str:
             qualname = f"{cls}.{fn}" if cls else fn
             ex = registry.exercise_of(module, cls or fn)
             label = ex.id if ex else module
-            out.append(f'{m["indent"]}raise NotImplementedError('
-                       f'"{label}: {qualname} is not implemented yet (starter/{module}.py)")\n')
+            out.append(
+                f"{m['indent']}raise NotImplementedError("
+                f'"{label}: {qualname} is not implemented yet (starter/{module}.py)")\n'
+            )
         i += 1
         # A dropped module-level helper leaves two blank lines; keep the file tidy.
         if fn is None:

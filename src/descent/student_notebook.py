@@ -23,7 +23,8 @@ import contextlib
 import io
 import math
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 CHOICES = ("A", "B", "C", "D")
 
@@ -73,8 +74,9 @@ class Parts:
 def check_choice(name: str, value: Any) -> None:
     """Visible check: the answer is one of the four option letters."""
     if not isinstance(value, str) or value.strip().upper() not in CHOICES:
-        raise AssertionError(f"{name}: answer with one letter, \"A\", \"B\", \"C\" or \"D\" "
-                             f"(got {value!r})")
+        raise AssertionError(
+            f'{name}: answer with one letter, "A", "B", "C" or "D" (got {value!r})'
+        )
     print(f"{name}: answer recorded ({value.strip().upper()})")
 
 
@@ -89,6 +91,8 @@ def hidden_checks(assignment: str, cell: str) -> None:
     """Stands for the trusted checks of ``cell``: they run outside the notebook, in the grader
     configured by the course's ``nbgrader_config.py``. Reached in a notebook, it fails the
     cell (the notebook is being graded without that configuration)."""
-    raise AssertionError(f"{assignment}/{cell}: the hidden checks run only when the course "
-                         "grades this notebook (nbgrader autograde with the course's "
-                         "nbgrader_config.py); nothing was checked here")
+    raise AssertionError(
+        f"{assignment}/{cell}: the hidden checks run only when the course "
+        "grades this notebook (nbgrader autograde with the course's "
+        "nbgrader_config.py); nothing was checked here"
+    )

@@ -26,12 +26,20 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 OPERATORS: dict[str, Callable] = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
-    "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow,
-    "neg": operator.neg, "pos": operator.pos, "abs": operator.abs,
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "truediv": operator.truediv,
+    "floordiv": operator.floordiv,
+    "mod": operator.mod,
+    "pow": operator.pow,
+    "neg": operator.neg,
+    "pos": operator.pos,
+    "abs": operator.abs,
 }
 _UNARY = frozenset(("neg", "pos", "abs"))
 MAX_OPS = 100_000
@@ -48,7 +56,7 @@ class Node:
 
     __slots__ = ("_tape", "_index")
 
-    def __init__(self, tape: "_Tape", index: int):
+    def __init__(self, tape: _Tape, index: int):
         self._tape, self._index = tape, index
 
     def __getattr__(self, name: str):
@@ -61,9 +69,9 @@ class Node:
 
     __bool__ = __float__ = __int__ = __index__ = __len__ = __iter__ = _refuse
     __lt__ = __le__ = __gt__ = __ge__ = _refuse
-    __hash__ = None   # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
-    def __eq__(self, other):   # a comparison's result decides control flow: not recordable
+    def __eq__(self, other):  # a comparison's result decides control flow: not recordable
         raise NotRecordable("the build compares nodes")
 
     __ne__ = __eq__
@@ -87,6 +95,7 @@ def _binary(name: str):
 
     def rop(self, other):
         return self._tape.add("op", name, other, self)
+
     return op, rop
 
 
@@ -108,7 +117,7 @@ class _Tape:
             if value._tape is not self:
                 raise NotRecordable("a node of another recording")
             return value._index
-        if type(value) is bool or type(value) is int and abs(value) < 2 ** 53:
+        if type(value) is bool or type(value) is int and abs(value) < 2**53:
             return [value]
         if type(value) is float and math.isfinite(value):
             return [value]
@@ -141,8 +150,13 @@ def record(build: Callable, leaves: int) -> tuple[list, list] | None:
 
 def check(ops: Any, outputs: Any, leaves: int) -> None:
     """Raise ValueError unless ``ops`` and ``outputs`` form a well-made tape."""
-    if not (0 <= leaves <= MAX_LEAVES and type(ops) is list and len(ops) <= MAX_OPS
-            and type(outputs) is list and 0 < len(outputs) <= MAX_OPS + leaves):
+    if not (
+        0 <= leaves <= MAX_LEAVES
+        and type(ops) is list
+        and len(ops) <= MAX_OPS
+        and type(outputs) is list
+        and 0 < len(outputs) <= MAX_OPS + leaves
+    ):
         raise ValueError("bad tape size")
     count = leaves
     for entry in ops:
@@ -154,8 +168,12 @@ def check(ops: Any, outputs: Any, leaves: int) -> None:
             if name not in OPERATORS or len(operands) != arity:
                 raise ValueError("bad operator in a tape")
         elif kind == "meth":
-            if not (name.isidentifier() and not name.startswith("_")
-                    and type(operands[0]) is int and len(operands) <= MAX_METHOD_ARGS + 1):
+            if not (
+                name.isidentifier()
+                and not name.startswith("_")
+                and type(operands[0]) is int
+                and len(operands) <= MAX_METHOD_ARGS + 1
+            ):
                 raise ValueError("bad method call in a tape")
         else:
             raise ValueError("bad tape entry")

@@ -9,8 +9,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-_STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
-          "not_implemented": "dim"}
+_STYLE = {
+    "passed": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "error": "red",
+    "not_implemented": "dim",
+}
 _LABEL = {"not_implemented": "not implemented"}
 
 
@@ -36,15 +41,25 @@ def advice(tests: list[dict[str, Any]]) -> str:
     return ""
 
 
-def exercise_table(block: dict[str, Any], tests: list[dict[str, Any]] | None = None, *,
-                   title: str | None = None, detail: bool = False) -> Table:
+def exercise_table(
+    block: dict[str, Any],
+    tests: list[dict[str, Any]] | None = None,
+    *,
+    title: str | None = None,
+    detail: bool = False,
+) -> Table:
     """Points per exercise, one line each; an exercise that lost points gets its first problem
     on the lines below it, indented across the table's width (so the table fits an 80-column
     terminal without squeezing the text into a narrow column). With ``tests`` (this block's), a
     line names the likely mistake and its hint; ``detail`` adds every failing check."""
     # the block's name is the submission's (a folder name a student chose): text, not markup
-    table = Table(title=Text(title or f"Descent: {block['name']}"), box=box.SIMPLE_HEAD,
-                  title_justify="left", expand=False, pad_edge=False)
+    table = Table(
+        title=Text(title or f"Descent: {block['name']}"),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        expand=False,
+        pad_edge=False,
+    )
     table.add_column("exercise", overflow="fold", max_width=90)
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -54,8 +69,11 @@ def exercise_table(block: dict[str, Any], tests: list[dict[str, Any]] | None = N
 
     for ex in block["exercises"]:
         status = ex["status"]
-        table.add_row(ex["id"], f"{_points(ex['points'])}/{_points(ex['max_points'])}",
-                      Text(_LABEL.get(status, status), style=_STYLE.get(status, "")))
+        table.add_row(
+            ex["id"],
+            f"{_points(ex['points'])}/{_points(ex['max_points'])}",
+            Text(_LABEL.get(status, status), style=_STYLE.get(status, "")),
+        )
         # An untouched stub is one line: its status says all ("... is not implemented yet").
         if ex["first_failure"] and (status != "not_implemented" or detail):
             problem = Text(_shorten(ex["first_failure"], ex["id"]))
@@ -78,8 +96,9 @@ def exercise_table(block: dict[str, Any], tests: list[dict[str, Any]] | None = N
     return table
 
 
-def render(results: dict[str, Any], console: Console | None = None, *,
-           detail: bool = False) -> None:
+def render(
+    results: dict[str, Any], console: Console | None = None, *, detail: bool = False
+) -> None:
     console = console or Console()
     for block in results["implementations"]:
         tests = [t for t in results["tests"] if t["implementation"] == block["name"]]
@@ -87,12 +106,15 @@ def render(results: dict[str, Any], console: Console | None = None, *,
     skipped = [t for t in results["tests"] if not t["counted"]]
     if skipped:
         reasons = sorted({t["message"] for t in skipped})
-        console.print(Text(f"{len(skipped)} tests not counted: {'; '.join(reasons)}",
-                           style="dim"))
+        console.print(Text(f"{len(skipped)} tests not counted: {'; '.join(reasons)}", style="dim"))
     if results.get("interrupted"):
-        console.print("[red]the run was interrupted: tests cut short count as errors, and tests "
-                      "that never ran are missing[/red]")
+        console.print(
+            "[red]the run was interrupted: tests cut short count as errors, and tests "
+            "that never ran are missing[/red]"
+        )
     env = results["environment"]
-    console.print(f"[dim]devices: {', '.join(results['devices'])}; isolation: "
-                  f"{env.get('isolation', '?')}; torch {env.get('torch', '?')}; "
-                  f"{results['duration_s']:.1f} s[/dim]")
+    console.print(
+        f"[dim]devices: {', '.join(results['devices'])}; isolation: "
+        f"{env.get('isolation', '?')}; torch {env.get('torch', '?')}; "
+        f"{results['duration_s']:.1f} s[/dim]"
+    )

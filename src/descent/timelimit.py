@@ -24,7 +24,8 @@ import contextlib
 import signal
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from . import registry
 
@@ -62,7 +63,7 @@ class CallTimeout(BaseException):
         super().__init__(f"{text} earlier in this run; not called again" if earlier else text)
 
 
-_stack: list[tuple[float, str | None, float]] = []   # (deadline, name, seconds) of open guards
+_stack: list[tuple[float, str | None, float]] = []  # (deadline, name, seconds) of open guards
 _previous_handler: Any = None
 
 

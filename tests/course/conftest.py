@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 KIT = Path(__file__).resolve().parents[2]
-LOSSES = "test_losses and (mse or mae or huber)"   # a quick, representative selection
+LOSSES = "test_losses and (mse or mae or huber)"  # a quick, representative selection
 
 
 @dataclass
@@ -39,8 +39,7 @@ class Batch:
 
 
 def command(submissions: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "descent", "batch", str(submissions), "--out", str(out),
-            *extra]
+    return [sys.executable, "-m", "descent", "batch", str(submissions), "--out", str(out), *extra]
 
 
 def env() -> dict[str, str]:
@@ -52,8 +51,14 @@ def env() -> dict[str, str]:
 
 
 def run_batch(submissions: Path, out: Path, *extra: str, timeout: float = 600) -> Batch:
-    proc = subprocess.run(command(submissions, out, *extra), cwd=KIT, capture_output=True,
-                          text=True, env=env(), timeout=timeout)
+    proc = subprocess.run(
+        command(submissions, out, *extra),
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=timeout,
+    )
     return Batch(proc.returncode, proc.stdout + proc.stderr, out)
 
 

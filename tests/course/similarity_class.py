@@ -29,13 +29,13 @@ MODULES = ("regression", "activations")
 COPIED = ("bob", "carol")
 SHARED_FUNCTION = ("alice", "dave", "linear_regression_closed_form")
 INDEPENDENT = ("alice", "bob", "erin", "frank")
-_STUB = re.compile(r'^(\s*)raise NotImplementedError\(".*?: (\w+) is not implemented yet.*$',
-                   re.M)
+_STUB = re.compile(r'^(\s*)raise NotImplementedError\(".*?: (\w+) is not implemented yet.*$', re.M)
 
 
 def fill(starter: str, bodies: dict[str, str], helpers: str = "") -> str:
     """``starter`` with each named stub's ``raise NotImplementedError`` replaced by a body
     (dedented source), and ``helpers`` placed after the imports."""
+
     def body(match):
         name = match.group(2)
         if name not in bodies:
@@ -45,8 +45,10 @@ def fill(starter: str, bodies: dict[str, str], helpers: str = "") -> str:
     text = _STUB.sub(body, starter)
     if helpers:
         lines = text.splitlines()
-        last_import = max(i for i, line in enumerate(lines) if line.startswith(("import ", "from ")))
-        lines[last_import + 1:last_import + 1] = ["", "", textwrap.dedent(helpers).strip("\n")]
+        last_import = max(
+            i for i, line in enumerate(lines) if line.startswith(("import ", "from "))
+        )
+        lines[last_import + 1 : last_import + 1] = ["", "", textwrap.dedent(helpers).strip("\n")]
         text = "\n".join(lines) + "\n"
     return text
 
@@ -56,13 +58,16 @@ def body_of(fn) -> str:
     source = textwrap.dedent(inspect.getsource(fn))
     node = ast.parse(source).body[0]
     lines = source.splitlines()
-    return "\n".join(lines[node.body[0].lineno - 1:node.end_lineno])
+    return "\n".join(lines[node.body[0].lineno - 1 : node.end_lineno])
 
 
 def reference(kit: Path, module: str) -> str:
     text = (kit / "solutions" / f"{module}.py").read_text()
-    return "".join(line for line in text.splitlines(keepends=True)
-                   if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION"))
+    return "".join(
+        line
+        for line in text.splitlines(keepends=True)
+        if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")
+    )
 
 
 def alternatives(kit: Path, module: str) -> dict[str, str]:
@@ -79,22 +84,22 @@ def alternatives(kit: Path, module: str) -> dict[str, str]:
 
 
 BOB_HELPERS = {
-    "regression": '''
+    "regression": """
         def _epoch(n, batch_size, generator):
             # one shuffled epoch, the same draws as minibatches
             return minibatches(n, batch_size, generator)
-    ''',
-    "activations": '''
+    """,
+    "activations": """
         def _sigmoid(x):
             # exp of a negative number only, whichever the sign of x
             z = torch.exp(-torch.abs(x))
             return torch.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
-    ''',
+    """,
 }
 
 ERIN = {  # NumPy bridged to tensors
     "regression": {
-        "minibatches": '''
+        "minibatches": """
             if n < 0 or batch_size < 1:
                 raise ValueError("n must be >= 0, batch_size >= 1")
             seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
@@ -102,8 +107,8 @@ ERIN = {  # NumPy bridged to tensors
             cut = (n // batch_size) * batch_size if drop_last else n
             chunks = [perm[s:min(s + batch_size, cut)] for s in range(0, cut, batch_size)]
             return [torch.as_tensor(c, dtype=torch.long, device=generator.device) for c in chunks]
-        ''',
-        "train_linear_regression": '''
+        """,
+        "train_linear_regression": """
             Xn, yn = X.detach().cpu().numpy(), y.detach().cpu().numpy()
             weights, bias, history = np.zeros(Xn.shape[1], dtype=Xn.dtype), 0.0, []
             for epoch in range(epochs):
@@ -114,8 +119,8 @@ ERIN = {  # NumPy bridged to tensors
                     weights = weights - lr * 2.0 * Xn[rows].T.dot(err) / len(rows)
                     bias = bias - lr * 2.0 * err.mean()
             return X.new_tensor(weights), X.new_tensor(bias), history
-        ''',
-        "linear_regression_closed_form": '''
+        """,
+        "linear_regression_closed_form": """
             if X.ndim != 2 or y.shape[0] != X.shape[0] or X.shape[0] < X.shape[1]:
                 raise ValueError("X must be (N, D) with N >= D and y must have N rows")
             A = X.detach().cpu().numpy()
@@ -123,24 +128,26 @@ ERIN = {  # NumPy bridged to tensors
             L = np.linalg.cholesky(gram)
             z = np.linalg.solve(L, A.T @ y.detach().cpu().numpy())
             return X.new_tensor(np.linalg.solve(L.T, z))
-        ''',
+        """,
     },
     "activations": {
         "sigmoid_forward": "y = X_sig(x)\nreturn y, (y,)",
         "relu_forward": "return x * (x > 0), (x,)",
-        "softmax_forward": '''
+        "softmax_forward": """
             shifted = x - x.amax(dim=dim, keepdim=True)
             e = torch.exp(shifted)
             out = e / e.sum(dim=dim, keepdim=True)
             return out, (out, dim)
-        ''',
+        """,
     },
 }
-ERIN_HELPERS = {"regression": "import numpy as np",
-                "activations": "def X_sig(x):\n    return 0.5 + 0.5 * torch.tanh(x / 2)"}
+ERIN_HELPERS = {
+    "regression": "import numpy as np",
+    "activations": "def X_sig(x):\n    return 0.5 + 0.5 * torch.tanh(x / 2)",
+}
 
 FRANK = {  # classes, bound to the names the exercise asks for
-    "regression": '''
+    "regression": """
         class _Shuffler:
             def __init__(self, generator):
                 self.generator = generator
@@ -189,8 +196,8 @@ FRANK = {  # classes, bound to the names the exercise asks for
             target = Q.t() @ (y.unsqueeze(-1) if y.dim() == 1 else y)
             sol = torch.linalg.solve_triangular(R, target, upper=True)
             return sol.squeeze(-1) if y.dim() == 1 else sol
-    ''',
-    "activations": '''
+    """,
+    "activations": """
         class _Relu:
             @staticmethod
             def forward(x):
@@ -205,11 +212,11 @@ FRANK = {  # classes, bound to the names the exercise asks for
 
         relu_forward = _Relu.forward
         relu_backward = _Relu.backward
-    ''',
+    """,
 }
 
 DAVE = {
-    "minibatches": '''
+    "minibatches": """
         if batch_size < 1 or n < 0:
             raise ValueError("bad arguments")
         p = torch.randperm(n, generator=generator, device=generator.device).tolist()
@@ -222,8 +229,8 @@ DAVE = {
             out.append(torch.tensor(piece, device=generator.device))
             i += batch_size
         return out
-    ''',
-    "train_linear_regression": '''
+    """,
+    "train_linear_regression": """
         N = X.shape[0]
         W = torch.zeros_like(X[0])
         B = torch.zeros_like(y[0])
@@ -238,7 +245,7 @@ DAVE = {
                 W, B = W - lr * gW, B - lr * gB
             e += 1
         return W, B, L
-    ''',
+    """,
 }
 
 
@@ -252,8 +259,9 @@ def build(folder: Path, kit: Path) -> Path:
     frank = {m: _replace_stubs(starter[m], FRANK[m]) for m in MODULES}
     closed_form = _function(alice["regression"], "linear_regression_closed_form")
     dave_regression = fill(starter["regression"], DAVE)
-    dave_regression = _swap_function(dave_regression, "linear_regression_closed_form",
-                                     closed_form.replace("chol", "factor"))
+    dave_regression = _swap_function(
+        dave_regression, "linear_regression_closed_form", closed_form.replace("chol", "factor")
+    )
     dave = {"regression": dave_regression, "activations": starter["activations"]}
     _write_folder(folder / "alice", alice)
     _write_folder(folder / "bob", bob)
@@ -268,11 +276,32 @@ def build(folder: Path, kit: Path) -> Path:
     return folder
 
 
-RENAMES = {"keys": "draws", "pieces": "chunks", "theta": "params", "losses": "history",
-           "residual": "err", "rhs": "right", "q": "Q", "r": "R", "w": "weights", "A": "design",
-           "y": "out", "x": "inp", "dy": "grad_out", "cache": "saved", "t": "th", "m": "mx",
-           "lse": "log_norm", "cdf": "Phi", "pdf": "phi", "s": "sig", "z": "ez",
-           "positive": "pos_mask", "scale": "factor", "slope": "alpha"}
+RENAMES = {
+    "keys": "draws",
+    "pieces": "chunks",
+    "theta": "params",
+    "losses": "history",
+    "residual": "err",
+    "rhs": "right",
+    "q": "Q",
+    "r": "R",
+    "w": "weights",
+    "A": "design",
+    "y": "out",
+    "x": "inp",
+    "dy": "grad_out",
+    "cache": "saved",
+    "t": "th",
+    "m": "mx",
+    "lse": "log_norm",
+    "cdf": "Phi",
+    "pdf": "phi",
+    "s": "sig",
+    "z": "ez",
+    "positive": "pos_mask",
+    "scale": "factor",
+    "slope": "alpha",
+}
 
 
 def disguise(text: str) -> str:
@@ -284,14 +313,14 @@ def disguise(text: str) -> str:
     tree = ast.parse(text)
     lines = text.splitlines()
     defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    head = "\n".join(lines[:defs[0].lineno - 1])
-    chunks = ["\n".join(lines[n.lineno - 1:n.end_lineno]) for n in defs]
+    head = "\n".join(lines[: defs[0].lineno - 1])
+    chunks = ["\n".join(lines[n.lineno - 1 : n.end_lineno]) for n in defs]
     return head + "\n\n\n".join(reversed(chunks)) + "\n"
 
 
 def _function(text: str, name: str) -> str:
     node = next(n for n in ast.parse(text).body if getattr(n, "name", None) == name)
-    return "\n".join(text.splitlines()[node.lineno - 1:node.end_lineno])
+    return "\n".join(text.splitlines()[node.lineno - 1 : node.end_lineno])
 
 
 def _swap_function(text: str, name: str, new: str) -> str:
@@ -301,11 +330,11 @@ def _swap_function(text: str, name: str, new: str) -> str:
 
 def _replace_stubs(starter: str, code: str) -> str:
     """The starter with every stub it defines in ``code`` taken out and ``code`` appended."""
-    names = {n.name for n in ast.parse(textwrap.dedent(code)).body
-             if isinstance(n, ast.FunctionDef)}
+    names = {
+        n.name for n in ast.parse(textwrap.dedent(code)).body if isinstance(n, ast.FunctionDef)
+    }
     names |= set(re.findall(r"^(\w+) = ", textwrap.dedent(code), re.M))
-    for name in names & {n.name for n in ast.parse(starter).body
-                         if isinstance(n, ast.FunctionDef)}:
+    for name in names & {n.name for n in ast.parse(starter).body if isinstance(n, ast.FunctionDef)}:
         starter = starter.replace(_function(starter, name) + "\n", "")
     return starter.rstrip("\n") + "\n\n\n" + textwrap.dedent(code).strip("\n") + "\n"
 
@@ -319,11 +348,18 @@ def _write_folder(folder: Path, modules: dict[str, str]) -> None:
 def _write_notebook(path: Path, modules: dict[str, str]) -> None:
     cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# My exercises"]}]
     for m, text in modules.items():
-        cells.append({"cell_type": "code", "metadata": {"tags": [f"descent:{m}"]},
-                      "source": text.splitlines(keepends=True), "outputs": [],
-                      "execution_count": None})
-    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
-                                "nbformat_minor": 5}))
+        cells.append(
+            {
+                "cell_type": "code",
+                "metadata": {"tags": [f"descent:{m}"]},
+                "source": text.splitlines(keepends=True),
+                "outputs": [],
+                "execution_count": None,
+            }
+        )
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
 
 
 def reference_bodies(kit: Path, module: str) -> dict[str, str]:
@@ -335,5 +371,5 @@ def reference_bodies(kit: Path, module: str) -> dict[str, str]:
         if isinstance(node, ast.FunctionDef):
             body = node.body[1:] if ast.get_docstring(node) else node.body
             if body:
-                bodies[node.name] = "\n".join(lines[body[0].lineno - 1:node.end_lineno])
+                bodies[node.name] = "\n".join(lines[body[0].lineno - 1 : node.end_lineno])
     return bodies

@@ -3,7 +3,6 @@ Ctrl-C in test_batch.py)."""
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ def test_an_empty_or_missing_submissions_folder_is_refused(tmp_path):
 
 def _bomb(path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("losses.py", b"#" * (200 << 20))   # 200 MiB of comment in about 200 KiB
+        zf.writestr("losses.py", b"#" * (200 << 20))  # 200 MiB of comment in about 200 KiB
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +50,21 @@ def bad_class(tmp_path_factory):
 
 
 def _row(batch, student):
-    (row,) = batch.rows("SELECT status, points, max_points, results FROM submissions WHERE "
-                        "student = ?", student)
+    (row,) = batch.rows(
+        "SELECT status, points, max_points, results FROM submissions WHERE student = ?", student
+    )
     return row
 
 
-@pytest.mark.parametrize("student, refusal", [
-    ("corrupt", "not a readable zip archive"),
-    ("bomb", "zip bomb"),
-    ("notjson", "not a readable notebook"),
-    ("huge", "exceeds the 1048576-byte limit"),
-])
+@pytest.mark.parametrize(
+    "student, refusal",
+    [
+        ("corrupt", "not a readable zip archive"),
+        ("bomb", "zip bomb"),
+        ("notjson", "not a readable notebook"),
+        ("huge", "exceeds the 1048576-byte limit"),
+    ],
+)
 def test_unreadable_submissions_score_zero_and_say_why(bad_class, student, refusal):
     status, points, _, results = _row(bad_class, student)
     assert status == "graded" and points == 0
@@ -97,8 +100,19 @@ def _private_mount(options: str, folder: Path, cmd: list[str]) -> list[str]:
     of its own (root only: the only way to get a read-only or full folder that root cannot
     write through)."""
     script = 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"'
-    return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", options,
-            str(folder), *cmd]
+    return [
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        options,
+        str(folder),
+        *cmd,
+    ]
 
 
 def _mount_works(tmp_path) -> bool:
@@ -106,8 +120,10 @@ def _mount_works(tmp_path) -> bool:
         return False
     probe = tmp_path / "probe"
     probe.mkdir()
-    return subprocess.run(_private_mount("size=64k", probe, ["true"]),
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(_private_mount("size=64k", probe, ["true"]), capture_output=True).returncode
+        == 0
+    )
 
 
 def test_a_read_only_output_folder_is_refused_before_grading(tmp_path, reference_losses):
@@ -135,8 +151,14 @@ def test_a_full_output_folder_stops_the_batch_clearly_and_keeps_the_gradebook(tm
     out = tmp_path / "out"
     out.mkdir()
     script = command(subs, out, "--jobs", "1", "-k", "test_losses or test_activations")
-    proc = subprocess.run(_private_mount("size=96k", out, script), cwd=KIT, capture_output=True,
-                          text=True, env=env(), timeout=300)
+    proc = subprocess.run(
+        _private_mount("size=96k", out, script),
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=300,
+    )
     text = proc.stdout + proc.stderr
     assert proc.returncode == 2, text
     assert "is the disk full?" in text and "run the same command again" in text

@@ -20,20 +20,32 @@ def per_test(batch, student: str) -> dict[str, tuple]:
     rows = batch.rows(
         "SELECT r.nodeid, r.outcome, r.points, r.max_points, r.message, r.misconception "
         "FROM test_results r JOIN students t ON r.submission = t.current_submission "
-        "WHERE t.id = ?", student)
+        "WHERE t.id = ?",
+        student,
+    )
     return {row[0]: row[1:] for row in rows}
 
 
 def test_hostile_and_broken_beside_a_correct_student_change_nothing_of_its_results(
-        tmp_path, reference_losses):
+    tmp_path, reference_losses
+):
     solo = run_batch(reference_losses, tmp_path / "solo", "-k", LOSSES, "--jobs", "1")
     assert solo.code == 0, solo.output
     crowded = tmp_path / "crowded"
     shutil.copytree(reference_losses, crowded)
     shutil.copytree(SAMPLES / "class" / "mallory", crowded / "mallory")
     shutil.copytree(SAMPLES / "class" / "oscar", crowded / "oscar")
-    beside = run_batch(crowded, tmp_path / "beside", "-k", LOSSES, "--jobs", "2",
-                       "--call-timeout", "2", "--similarity")
+    beside = run_batch(
+        crowded,
+        tmp_path / "beside",
+        "-k",
+        LOSSES,
+        "--jobs",
+        "2",
+        "--call-timeout",
+        "2",
+        "--similarity",
+    )
     assert beside.code == 0, beside.output
     # the similarity step read the hostile submission as text only, and wrote its report
     assert "3 students, 3 pairs compared" in beside.output
@@ -42,11 +54,13 @@ def test_hostile_and_broken_beside_a_correct_student_change_nothing_of_its_resul
     assert alone and alone == together
     assert all(outcome == "passed" for outcome, *_ in together.values())
     # the hostile one was graded too, and what it did is on record
-    (points,), = beside.rows("SELECT points FROM submissions WHERE student = 'mallory'")
+    ((points,),) = beside.rows("SELECT points FROM submissions WHERE student = 'mallory'")
     assert points < 30
-    events = beside.rows("SELECT r.message FROM test_results r JOIN submissions s ON "
-                         "r.submission = s.id WHERE s.student = 'mallory' AND "
-                         "r.message LIKE '%did not return within%'")
+    events = beside.rows(
+        "SELECT r.message FROM test_results r JOIN submissions s ON "
+        "r.submission = s.id WHERE s.student = 'mallory' AND "
+        "r.message LIKE '%did not return within%'"
+    )
     assert events, "the hanging mae_forward was not stopped by its call time limit"
     assert "worker events" in beside.output
 
@@ -97,8 +111,14 @@ def recorded(book: Path) -> int:
 def start_and_stop(subs: Path, out: Path, sig: int, after: int, *extra: str):
     """Start a batch, wait until ``after`` students are recorded, send ``sig``; returns the
     process, every process it had under it while it ran, and the rows recorded by then."""
-    proc = subprocess.Popen(command(subs, out, *extra), cwd=KIT, env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command(subs, out, *extra),
+        cwd=KIT,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     seen: set[int] = set()
     deadline = time.monotonic() + 300
     while recorded(out / "gradebook.sqlite") < after:
@@ -120,8 +140,7 @@ def small_class(root: Path, n: int) -> Path:
     return subs
 
 
-def test_sigkill_mid_batch_then_the_same_command_finishes_with_nothing_lost_or_duplicated(
-        tmp_path):
+def test_sigkill_mid_batch_then_the_same_command_finishes_with_nothing_lost_or_duplicated(tmp_path):
     subs = small_class(tmp_path, 5)
     out = tmp_path / "out"
     args = ("-k", LOSSES, "--jobs", "1")
@@ -131,8 +150,9 @@ def test_sigkill_mid_batch_then_the_same_command_finishes_with_nothing_lost_or_d
     while alive(seen) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(seen), "gradings outlived the killed batch"
-    before = dict((s, (i, g)) for i, s, g in
-                  _rows(out, "SELECT id, student, graded_at FROM submissions"))
+    before = dict(
+        (s, (i, g)) for i, s, g in _rows(out, "SELECT id, student, graded_at FROM submissions")
+    )
     assert 2 <= len(before) < 5
 
     again = run_batch(subs, out, *args)
@@ -174,7 +194,8 @@ def test_a_rerun_skips_what_is_graded_and_regrade_redoes_it(tmp_path, reference_
     again = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES)
     assert "1 submission(s) already graded" in again.output and "grading 1" not in again.output
     (tmp_path / "subs" / "ada" / "losses.py").write_text(
-        (KIT / "samples" / "partial" / "losses.py").read_text())
+        (KIT / "samples" / "partial" / "losses.py").read_text()
+    )
     changed = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES)
     assert "grading 1 submission(s)" in changed.output
     redo = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES, "--regrade")
@@ -193,8 +214,9 @@ def test_of_two_submissions_of_one_student_the_newest_is_graded_and_the_report_s
         os.utime(path, (old, old))
     result = run_batch(subs, tmp_path / "out", "-k", LOSSES)
     assert result.code == 0, result.output
-    (source, superseded, points, top), = result.rows(
-        "SELECT source, superseded, points, max_points FROM submissions")
+    ((source, superseded, points, top),) = result.rows(
+        "SELECT source, superseded, points, max_points FROM submissions"
+    )
     assert source.endswith("bo.zip") and superseded == '["bo"]' and points == top
     assert "newest of 2 submissions graded (bo.zip); not graded: bo" in result.output
     page = (tmp_path / "out" / "reports" / "bo.html").read_text()

@@ -34,6 +34,7 @@ SOME = "(test_activations and (relu or tanh)) or (test_losses and mse)"
 
 # ------------------------------------------------------------------ 1. a hang at import
 
+
 def test_a_module_that_hangs_at_import_is_imported_once_and_the_rest_is_graded(tmp_path):
     subs = tmp_path / "subs"
     hal = copy_modules(KIT / "solutions", subs / "hal", modules=("losses", "activations"))
@@ -41,7 +42,7 @@ def test_a_module_that_hangs_at_import_is_imported_once_and_the_rest_is_graded(t
         fh.write(HANG)
     result = run_batch(subs, tmp_path / "out", "-k", SOME, "--call-timeout", "2", timeout=300)
     assert result.code == 0, result.output
-    (status, duration, doc), = result.rows("SELECT status, duration_s, results FROM submissions")
+    ((status, duration, doc),) = result.rows("SELECT status, duration_s, results FROM submissions")
     assert status == "graded" and duration < 60, (status, duration)
     block = json.loads(doc)["implementations"][0]
     by_id = {ex["id"]: ex for ex in block["exercises"]}
@@ -50,7 +51,7 @@ def test_a_module_that_hangs_at_import_is_imported_once_and_the_rest_is_graded(t
         assert by_id[ex]["points"] == 0
         assert "import activations.py" in by_id[ex]["first_failure"]
     timeouts = [e for e in block.get("worker_events", []) if e["kind"] == "timeout"]
-    assert len(timeouts) == 1, timeouts   # imported once, not once per test
+    assert len(timeouts) == 1, timeouts  # imported once, not once per test
     assert "import activations.py" in timeouts[0]["message"]
     report = (result.out / "reports" / "hal.html").read_text()
     assert "the import of activations.py never finished" in report
@@ -58,80 +59,133 @@ def test_a_module_that_hangs_at_import_is_imported_once_and_the_rest_is_graded(t
 
 # ------------------------------------------------------------------ 2, 3. exit codes, time-outs
 
-def test_a_time_out_is_the_students_result_retried_once_then_kept(tmp_path, reference_losses,
-                                                                   monkeypatch):
+
+def test_a_time_out_is_the_students_result_retried_once_then_kept(
+    tmp_path, reference_losses, monkeypatch
+):
     out = tmp_path / "out"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))   # what the batch and its gradings leave there
+    monkeypatch.setenv("TMPDIR", str(scratch))  # what the batch and its gradings leave there
     # A student whose mse never returns, with a per-call limit longer than the whole
     # submission's: the submission's limit is what ends the grading, however fast the machine.
     with (reference_losses / "ada" / "losses.py").open("a") as module:
         module.write("\n\ndef mse_forward(pred, target):\n    while True:\n        pass\n")
-    first = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "8",
-                      "--call-timeout", "120")
-    assert first.code == 0, first.output    # the student's result, not a failed batch
+    first = run_batch(
+        reference_losses,
+        out,
+        "-k",
+        "test_losses and mse",
+        "--timeout",
+        "8",
+        "--call-timeout",
+        "120",
+    )
+    assert first.code == 0, first.output  # the student's result, not a failed batch
     assert first.rows("SELECT status FROM submissions") == [("timed_out",)]
     left = [p.name for p in scratch.iterdir() if not p.name.startswith("descent-cpu-")]
-    assert left == [], left    # no copy of the student's code outlives its grading
-    second = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "1",
-                       "--call-timeout", "120")
+    assert left == [], left  # no copy of the student's code outlives its grading
+    second = run_batch(
+        reference_losses,
+        out,
+        "-k",
+        "test_losses and mse",
+        "--timeout",
+        "1",
+        "--call-timeout",
+        "120",
+    )
     assert second.code == 0 and "grading 1 submission(s)" in second.output, second.output
-    (message,), = second.rows("SELECT message FROM submissions")
+    ((message,),) = second.rows("SELECT message FROM submissions")
     assert message.endswith(KEPT_TIMEOUT) and message.count("longer than") == 1
-    third = run_batch(reference_losses, out, "-k", "test_losses and mse", "--timeout", "1",
-                      "--call-timeout", "120")
+    third = run_batch(
+        reference_losses,
+        out,
+        "-k",
+        "test_losses and mse",
+        "--timeout",
+        "1",
+        "--call-timeout",
+        "120",
+    )
     assert third.code == 0 and "1 submission(s) already graded" in third.output
 
 
 def test_the_instructor_workflow_saves_its_gradebook_whatever_the_batch_returns():
-    steps = yaml.safe_load((KIT / "workflows" / "instructor.yml").read_text())[
-        "jobs"]["grade"]["steps"]
+    steps = yaml.safe_load((KIT / "workflows" / "instructor.yml").read_text())["jobs"]["grade"][
+        "steps"
+    ]
     names = [s.get("uses", "") for s in steps]
     save = steps[next(i for i, n in enumerate(names) if n.startswith("actions/cache/save"))]
     grade = next(i for i, s in enumerate(steps) if " batch " in s.get("run", ""))
     assert save["if"] == "always()" and steps.index(save) > grade
     assert save["with"]["path"] == "descent-grading/gradebook.sqlite"
-    assert not any(n.startswith("actions/cache@") for n in names)   # restore-only before
+    assert not any(n.startswith("actions/cache@") for n in names)  # restore-only before
 
 
-@pytest.mark.parametrize("flags, complaint", [
-    (["--timeout", "-5"], "positive number of seconds"),
-    (["--timeout", "nan"], "positive number of seconds"),
-    (["--call-timeout", "0"], "positive number of seconds"),
-    (["--jobs", "-1"], "give 1 or more"),
-    (["--scheduler", "notaurl"], "not a Dask scheduler address"),
-    (["-k", "test_losses and ("], "not a pytest -k expression"),
-])
+@pytest.mark.parametrize(
+    "flags, complaint",
+    [
+        (["--timeout", "-5"], "positive number of seconds"),
+        (["--timeout", "nan"], "positive number of seconds"),
+        (["--call-timeout", "0"], "positive number of seconds"),
+        (["--jobs", "-1"], "give 1 or more"),
+        (["--scheduler", "notaurl"], "not a Dask scheduler address"),
+        (["-k", "test_losses and ("], "not a pytest -k expression"),
+    ],
+)
 def test_a_bad_option_is_refused_at_once_with_exit_2(tmp_path, capsys, flags, complaint):
     start = time.monotonic()
     with pytest.raises(SystemExit) as stop:
-        cli.main(["batch", str(KIT / "samples" / "class"), "--out", str(tmp_path / "o"),
-                  *flags])
+        cli.main(["batch", str(KIT / "samples" / "class"), "--out", str(tmp_path / "o"), *flags])
     assert stop.value.code == 2 and complaint in capsys.readouterr().err
     assert time.monotonic() - start < 5 and not (tmp_path / "o").exists()
 
 
 # ------------------------------------------------------------------ 4. messages, not tracebacks
 
-def test_export_and_gradescope_answer_bad_input_with_a_message(
-        tmp_path, capsys, book_path):  # noqa: F811 - the imported fixture
+
+def test_export_and_gradescope_answer_bad_input_with_a_message(tmp_path, capsys, book_path):  # noqa: F811 - the imported fixture
     foreign = tmp_path / "foreign.sqlite"
     sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
     (tmp_path / "corrupt.sqlite").write_bytes(b"not a database at all" * 100)
     (tmp_path / "folder").mkdir()
     (tmp_path / "a-file").write_text("x")
     cases = [
-        (["export", "--gradebook", str(tmp_path / "none.sqlite"), "--format", "csv"],
-         "no such gradebook"),
-        (["export", "--gradebook", str(tmp_path / "corrupt.sqlite"), "--format", "csv"],
-         "not a Descent gradebook"),
+        (
+            ["export", "--gradebook", str(tmp_path / "none.sqlite"), "--format", "csv"],
+            "no such gradebook",
+        ),
+        (
+            ["export", "--gradebook", str(tmp_path / "corrupt.sqlite"), "--format", "csv"],
+            "not a Descent gradebook",
+        ),
         (["export", "--gradebook", str(foreign), "--format", "csv"], "not a Descent gradebook"),
         (["export", str(tmp_path / "folder"), "--format", "csv"], "is a folder"),
-        (["export", "--gradebook", str(book_path), "--format", "csv", "--out",
-          str(tmp_path / "folder")], "Is a directory"),
-        (["export", "--gradebook", str(book_path), "--format", "feedback", "--out",
-          str(tmp_path / "a-file")], "File exists"),
+        (
+            [
+                "export",
+                "--gradebook",
+                str(book_path),
+                "--format",
+                "csv",
+                "--out",
+                str(tmp_path / "folder"),
+            ],
+            "Is a directory",
+        ),
+        (
+            [
+                "export",
+                "--gradebook",
+                str(book_path),
+                "--format",
+                "feedback",
+                "--out",
+                str(tmp_path / "a-file"),
+            ],
+            "File exists",
+        ),
         (["gradescope", str(tmp_path / "folder")], "is a folder"),
         (["gradescope", str(tmp_path / "a-file" / "ag.zip")], "cannot write"),
     ]
@@ -144,32 +198,39 @@ def test_export_and_gradescope_answer_bad_input_with_a_message(
 
 # ------------------------------------------------------------------ 6. exports keep the status
 
+
 def test_every_export_carries_the_status_and_the_reason(tmp_path, book_path, capsys):  # noqa: F811
     out = tmp_path / "grades.csv"
-    assert cli.main(["export", "--gradebook", str(book_path), "--format", "csv", "--out",
-                     str(out)]) == 0
+    assert (
+        cli.main(["export", "--gradebook", str(book_path), "--format", "csv", "--out", str(out)])
+        == 0
+    )
     raw = out.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")   # the BOM spreadsheets need for non-ASCII names
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM spreadsheets need for non-ASCII names
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))}
     dee = rows["dee"]
     assert dee["status"] == "timed_out" and "too slow" in dee["note"]
-    assert dee["losses.mse"] == dee["losses.kl_div"] == "0.0"     # no blank cells
+    assert dee["losses.mse"] == dee["losses.kl_div"] == "0.0"  # no blank cells
     assert rows["ada"]["status"] == "graded" and dee["max_points"] == "20.0"
     with Gradebook(book_path, writable=False) as book:
         handback.write_results(book, tmp_path / "results")
         # the summary lists the students of the folder graded: here, this gradebook's students
-        listing = SimpleNamespace(unrecognised=[], entries=[
-            SimpleNamespace(student=row["student"]) for row in book.current()])
-        batch.summarize(book, batch.Tally(), listing,
-                        Console(file=(summary := io.StringIO()), width=200))
+        listing = SimpleNamespace(
+            unrecognised=[],
+            entries=[SimpleNamespace(student=row["student"]) for row in book.current()],
+        )
+        batch.summarize(
+            book, batch.Tally(), listing, Console(file=(summary := io.StringIO()), width=200)
+        )
     text = to_gradescope(json.loads((tmp_path / "results" / "dee.json").read_text()))
     assert text["score"] == 0 and "did not complete (timed out): too slow" in text["output"]
     assert "Graded on ;" not in text["output"]
     dee_line = next(line for line in summary.getvalue().splitlines() if "dee" in line)
-    assert "0/20" in dee_line     # as in the CSV, not 0/0
+    assert "0/20" in dee_line  # as in the CSV, not 0/0
 
 
 # ------------------------------------------------------------------ 5. Gradescope
+
 
 def test_gradescope_finds_the_modules_in_the_folder_it_unzipped(tmp_path):
     submission = tmp_path / "submission"
@@ -180,7 +241,7 @@ def test_gradescope_finds_the_modules_in_the_folder_it_unzipped(tmp_path):
     assert graded_folder(tmp_path / "deep") == tmp_path / "deep" / "hw1" / "starter"
     copy_modules(KIT / "solutions", tmp_path / "two" / "a")
     (tmp_path / "two" / "b").mkdir()
-    assert graded_folder(tmp_path / "two") == tmp_path / "two"   # which one? neither
+    assert graded_folder(tmp_path / "two") == tmp_path / "two"  # which one? neither
 
 
 def test_the_autograder_stops_itself_before_gradescope_does():
@@ -194,13 +255,24 @@ def test_the_autograder_stops_itself_before_gradescope_does():
 
 # ------------------------------------------------------------------ 7. the hand-back JSON
 
+
 def test_the_feedback_json_holds_what_the_report_shows(tmp_path):
     doc = _outcome("bo", {"losses.mse": (5, "partial", ["mse_sum"])}).results
-    test = {"implementation": "bo", "exercise": "losses.mse", "outcome": "passed",
-            "points": 1.0, "max_points": 1.0, "counted": True, "message": "",
-            "misconception": None, "duration_s": 0.1}
-    doc["tests"] = [dict(test, nodeid=f"graders/test_losses.py::t[{i}-seed=7]", name=f"t[{i}]")
-                    for i in range(50)]
+    test = {
+        "implementation": "bo",
+        "exercise": "losses.mse",
+        "outcome": "passed",
+        "points": 1.0,
+        "max_points": 1.0,
+        "counted": True,
+        "message": "",
+        "misconception": None,
+        "duration_s": 0.1,
+    }
+    doc["tests"] = [
+        dict(test, nodeid=f"graders/test_losses.py::t[{i}-seed=7]", name=f"t[{i}]")
+        for i in range(50)
+    ]
     doc["tests"][3].update(outcome="failed", points=0.0, message="expected 1, got 2\ninputs: x")
     view = handback.student_view(doc)
     (lost,) = view["tests"]
@@ -210,6 +282,7 @@ def test_the_feedback_json_holds_what_the_report_shows(tmp_path):
 
 # ------------------------------------------------------------------ 8. the rest
 
+
 def _row(**kw):
     return dict(dict(superseded=[], status="graded", message="", source="x"), **kw)
 
@@ -217,13 +290,14 @@ def _row(**kw):
 def test_a_misnamed_single_file_and_a_removed_submission_are_noted(tmp_path):
     doc = _outcome("al", {}).results
     doc["implementations"][0]["intake"]["taken"] = ["al.py"]
-    assert any("no exercise modules found" in n and "al.py" in n
-               for n in html_report.notes(_row(), doc))
+    assert any(
+        "no exercise modules found" in n and "al.py" in n for n in html_report.notes(_row(), doc)
+    )
     with Gradebook(tmp_path / "g.sqlite") as book:
         for student in ("bo", "cy"):
             book.record(_outcome(student, {}), source=student, submitted=1.0, superseded=[])
-        assert all(row["present"] for row in book.current())   # no batch said otherwise
-        book.set_present(["cy"])    # bo's entry was removed from the submissions folder
+        assert all(row["present"] for row in book.current())  # no batch said otherwise
+        book.set_present(["cy"])  # bo's entry was removed from the submissions folder
         rows = {row["student"]: row for row in book.current()}
         gone = "not in the submissions folder of the last batch"
         assert any(gone in n for n in html_report.notes(rows["bo"], None))
@@ -234,8 +308,13 @@ def test_a_misnamed_single_file_and_a_removed_submission_are_noted(tmp_path):
 
 def test_the_timed_out_report_says_its_message_once():
     row = _row(status="timed_out", message="grading took longer than 5 s and was stopped")
-    text = html_report.page("dee", None, status=row["status"], message=row["message"],
-                     notes=html_report.notes(row, None))
+    text = html_report.page(
+        "dee",
+        None,
+        status=row["status"],
+        message=row["message"],
+        notes=html_report.notes(row, None),
+    )
     assert text.count("took longer than 5 s") == 1
 
 
@@ -244,9 +323,9 @@ def test_the_eta_comes_from_the_measured_times_and_counts_down():
     assert eta.estimate(10) is None
     eta.finished(30.0)
     eta.finished(10.0)
-    assert eta.estimate(4) == pytest.approx(40.0, abs=0.5)    # 20 s each, 2 at a time
+    assert eta.estimate(4) == pytest.approx(40.0, abs=0.5)  # 20 s each, 2 at a time
     eta.since -= 15
-    assert eta.estimate(4) == pytest.approx(25.0, abs=0.5)    # counts down between two
+    assert eta.estimate(4) == pytest.approx(25.0, abs=0.5)  # counts down between two
 
 
 def test_grading_folders_of_a_killed_batch_are_removed_by_the_next_grading(tmp_path):
@@ -276,7 +355,7 @@ def test_a_grading_keeps_every_temporary_file_in_its_own_folder(tmp_path, monkey
     monkeypatch.setattr(tempfile, "tempdir", None)
     with runner.grading_folder() as folder:
         assert folder.parent == tmp_path and (folder / ".lock").exists()
-        assert runner.remove_stale(str(tmp_path)) == []   # in use
+        assert runner.remove_stale(str(tmp_path)) == []  # in use
     assert not folder.exists()
 
 
@@ -289,9 +368,9 @@ def test_gradings_share_a_private_bytecode_cache_where_bytecode_is_not_written(m
     env = runner.grading_env(KIT)
     cache = env["PYTHONPYCACHEPREFIX"]
     assert "PYTHONDONTWRITEBYTECODE" not in env
-    assert runner.grading_env(KIT)["PYTHONPYCACHEPREFIX"] == cache   # one cache per process
+    assert runner.grading_env(KIT)["PYTHONPYCACHEPREFIX"] == cache  # one cache per process
     folder = runner.bytecode_cache()
     assert str(folder) == cache and folder.stat().st_mode & 0o777 == 0o700
     old = time.time() - 2 * runner.STALE_AFTER_S
     os.utime(folder, (old, old))
-    assert folder not in runner.remove_stale(str(folder.parent))   # held while this process lives
+    assert folder not in runner.remove_stale(str(folder.parent))  # held while this process lives

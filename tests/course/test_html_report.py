@@ -19,33 +19,63 @@ from .conftest import KIT, copy_modules, env
 
 
 def _doc(message: str, student: str = "ada") -> dict:
-    return {"schema": "descent.results/1", "started_at": "2026-11-22T10:00:00+00:00",
-            "devices": ["cpu"], "environment": {"torch": "2.13.0"},
-            "implementations": [{"name": student, "points": 2.5, "max_points": 10.0, "exercises": [
-                {"id": "losses.mse", "title": "Mean squared error", "points": 2.5,
-                 "max_points": 10.0, "status": "partial", "first_failure": message.splitlines()[0],
-                 "misconceptions": ["mse_sum"]}]}],
-            "tests": [{"nodeid": "graders/test_losses.py::TestMSE::test_value[cpu]",
-                       "implementation": student, "exercise": "losses.mse",
-                       "name": "TestMSE::test_value[cpu]", "outcome": "failed", "points": 0.0,
-                       "max_points": 7.5, "counted": True, "message": message,
-                       "misconception": "mse_sum", "duration_s": 0.1}]}
+    return {
+        "schema": "descent.results/1",
+        "started_at": "2026-11-22T10:00:00+00:00",
+        "devices": ["cpu"],
+        "environment": {"torch": "2.13.0"},
+        "implementations": [
+            {
+                "name": student,
+                "points": 2.5,
+                "max_points": 10.0,
+                "exercises": [
+                    {
+                        "id": "losses.mse",
+                        "title": "Mean squared error",
+                        "points": 2.5,
+                        "max_points": 10.0,
+                        "status": "partial",
+                        "first_failure": message.splitlines()[0],
+                        "misconceptions": ["mse_sum"],
+                    }
+                ],
+            }
+        ],
+        "tests": [
+            {
+                "nodeid": "graders/test_losses.py::TestMSE::test_value[cpu]",
+                "implementation": student,
+                "exercise": "losses.mse",
+                "name": "TestMSE::test_value[cpu]",
+                "outcome": "failed",
+                "points": 0.0,
+                "max_points": 7.5,
+                "counted": True,
+                "message": message,
+                "misconception": "mse_sum",
+                "duration_s": 0.1,
+            }
+        ],
+    }
 
 
 def test_the_page_shows_the_table_lines_escapes_everything_and_nothing_more():
-    message = ("[reference value] mse <b>output</b>: expected 1, got 2\n"
-               "reference source: SECRET-LINE-FROM-THE-GRADER\n"
-               "likely mistake: your result matches code that sums.\n"
-               "hint: divide by the number of elements.")
+    message = (
+        "[reference value] mse <b>output</b>: expected 1, got 2\n"
+        "reference source: SECRET-LINE-FROM-THE-GRADER\n"
+        "likely mistake: your result matches code that sums.\n"
+        "hint: divide by the number of elements."
+    )
     html = page("<script>alert(1)</script>", _doc(message, "<script>alert(1)</script>"))
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "&lt;b&gt;output&lt;/b&gt;" in html
     assert "2.5 / 10 points (25%)" in html and "mse_sum" in html
     assert "likely mistake: your result matches code that sums." in html
     assert "hint: divide by the number of elements." in html
-    assert "SECRET-LINE-FROM-THE-GRADER" not in html     # the terminal table never shows it
+    assert "SECRET-LINE-FROM-THE-GRADER" not in html  # the terminal table never shows it
     assert "graders/test_losses.py" not in html
-    assert not re.search(r"""(src|href)\s*=\s*['"](https?:|//)""", html)   # nothing fetched
+    assert not re.search(r"""(src|href)\s*=\s*['"](https?:|//)""", html)  # nothing fetched
 
 
 def _long_lines(folder: Path) -> set[str]:
@@ -64,9 +94,20 @@ def graded_page(tmp_path_factory):
     loss curves) next to one with the partial sample's mistakes."""
     tmp = tmp_path_factory.mktemp("html")
     sub = copy_modules(KIT / "solutions", tmp / "ada", modules=MODULES)
-    cmd = [sys.executable, "-m", "descent", "grade", str(sub), "--results",
-           str(tmp / "results.json"), "--html", str(tmp / "ada.html"), "--exit-zero",
-           "-k", "test_train or (test_losses and mse)"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "descent",
+        "grade",
+        str(sub),
+        "--results",
+        str(tmp / "results.json"),
+        "--html",
+        str(tmp / "ada.html"),
+        "--exit-zero",
+        "-k",
+        "test_train or (test_losses and mse)",
+    ]
     proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return tmp / "ada.html"
@@ -75,8 +116,11 @@ def graded_page(tmp_path_factory):
 def test_grade_html_writes_one_self_contained_page_without_grader_source(graded_page):
     html = graded_page.read_text()
     assert "data:image/png;base64," in html and "capstone" in html
-    leaked = [line for line in _long_lines(KIT / "graders") | _long_lines(KIT / "solutions")
-              if line in html]
+    leaked = [
+        line
+        for line in _long_lines(KIT / "graders") | _long_lines(KIT / "solutions")
+        if line in html
+    ]
     assert not leaked, leaked[:3]
 
 
@@ -89,9 +133,9 @@ def test_headless_chromium_renders_the_page_and_its_image(graded_page, tmp_path)
     if browser is None:
         pytest.skip("Debian's `chromium` is not installed (.ci/run installs it with apt-get)")
     pixels = screenshot(browser, graded_page, tmp_path / "shot.png", "1000,2600")
-    header = _near(pixels, (0x24, 0x40, 0x5f))
-    train = _near(pixels, (0x1f, 0x77, 0xb4))        # matplotlib's blue
-    validation = _near(pixels, (0xff, 0x7f, 0x0e))   # and orange
+    header = _near(pixels, (0x24, 0x40, 0x5F))
+    train = _near(pixels, (0x1F, 0x77, 0xB4))  # matplotlib's blue
+    validation = _near(pixels, (0xFF, 0x7F, 0x0E))  # and orange
     assert header > 20_000, "the page's header band is not on the screenshot"
     assert train > 200 and validation > 200, "the loss-curve image is not on the screenshot"
 
@@ -101,9 +145,18 @@ def screenshot(browser: str, page, shot, size: str) -> np.ndarray:
     No network: a page that needed any would render without it."""
     from PIL import Image
 
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-           f"--screenshot={shot}", f"--window-size={size}", page.as_uri()]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        f"--screenshot={shot}",
+        f"--window-size={size}",
+        page.as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert shot.exists(), proc.stderr[-2000:]
     return np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -21,8 +20,14 @@ from .conftest import KIT, copy_modules, env
 def autograder(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gradescope")
     archive = tmp / "autograder.zip"
-    proc = subprocess.run([sys.executable, "-m", "descent", "gradescope", str(archive)],
-                          cwd=KIT, env=env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "descent", "gradescope", str(archive)],
+        cwd=KIT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return archive
 
@@ -32,10 +37,17 @@ def test_the_archive_holds_setup_run_and_the_kit_and_nothing_of_a_students_view(
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         setup = zf.read("setup.sh").decode()
-    assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/graders/test_losses.py",
-            "kit/solutions/losses.py", "kit/src/descent/course/runner.py"} <= names
-    assert not any("__pycache__" in n or n.startswith(("kit/tests/", "kit/samples/"))
-                   for n in names)
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "kit/pyproject.toml",
+        "kit/graders/test_losses.py",
+        "kit/solutions/losses.py",
+        "kit/src/descent/course/runner.py",
+    } <= names
+    assert not any(
+        "__pycache__" in n or n.startswith(("kit/tests/", "kit/samples/")) for n in names
+    )
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert '"torch==2.13.0"' in setup and "pip install --quiet /autograder/source/kit" in setup
     assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
@@ -54,8 +66,13 @@ def _autograder_root(tmp: Path, archive: Path) -> Path:
 def _run_autograder(root: Path) -> dict:
     e = env()
     e.update(DESCENT_AUTOGRADER_ROOT=str(root), DESCENT_PYTHON=sys.executable)
-    proc = subprocess.run([str(root / "source" / "run_autograder")], env=e,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads((root / "results" / "results.json").read_text())
 
@@ -68,12 +85,15 @@ def test_run_autograder_grades_the_submission_into_gradescopes_results(autograde
     assert tests["losses.mse"]["score"] == tests["losses.mse"]["max_score"] == 10
     assert tests["losses.kl_div"]["score"] < 10
     assert "kl_nan_at_zero_target" in tests["losses.kl_div"]["output"]
-    assert tests["activations.relu"]["score"] == 0     # not handed in
+    assert tests["activations.relu"]["score"] == 0  # not handed in
     assert 0 < result["score"] < sum(t["max_score"] for t in result["tests"])
     assert "isolation: worker" in result["output"]
     solution = (KIT / "solutions" / "losses.py").read_text()
-    assert not any(len(line) > 40 and line.strip() in json.dumps(result)
-                   for line in solution.splitlines() if line.strip())
+    assert not any(
+        len(line) > 40 and line.strip() in json.dumps(result)
+        for line in solution.splitlines()
+        if line.strip()
+    )
 
 
 def test_run_autograder_reports_a_submission_it_could_not_grade(autograder, tmp_path):
@@ -82,8 +102,10 @@ def test_run_autograder_reports_a_submission_it_could_not_grade(autograder, tmp_
     (root / "submission" / "losses.ipynb").write_text("{ not json")
     result = _run_autograder(root)
     assert result["score"] == 0
-    assert any("not a readable notebook" in t["output"] or "missing" in t["output"]
-               for t in result["tests"])
+    assert any(
+        "not a readable notebook" in t["output"] or "missing" in t["output"]
+        for t in result["tests"]
+    )
 
 
 def _actionlint() -> str | None:
@@ -96,8 +118,12 @@ def test_the_github_workflows_pass_actionlint(workflow):
     binary = _actionlint()
     if binary is None:
         pytest.skip("actionlint is not installed (the `ci` extra installs it)")
-    proc = subprocess.run([binary, "-no-color", str(KIT / "workflows" / workflow)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [binary, "-no-color", str(KIT / "workflows" / workflow)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -46,9 +46,12 @@ def test_the_copied_pairs_are_ranked_first_and_no_independent_pair_is_flagged(an
     assert ranked == [set(similarity_class.COPIED), set(similarity_class.SHARED_FUNCTION[:2])]
     copied = _pair(analysis, *similarity_class.COPIED)
     assert copied.similarity > 0.7
-    assert all(m.similarity > 0.6 for m in copied.modules.values())   # the notebook's cells too
-    independent = [_pair(analysis, a, b) for a, b in combinations(
-        similarity_class.INDEPENDENT + ("dave",), 2) if {a, b} != {"alice", "dave"}]
+    assert all(m.similarity > 0.6 for m in copied.modules.values())  # the notebook's cells too
+    independent = [
+        _pair(analysis, a, b)
+        for a, b in combinations(similarity_class.INDEPENDENT + ("dave",), 2)
+        if {a, b} != {"alice", "dave"}
+    ]
     assert not any(p.flagged for p in independent)
     assert max(p.similarity for p in independent) < copied.similarity / 4
 
@@ -56,7 +59,7 @@ def test_the_copied_pairs_are_ranked_first_and_no_independent_pair_is_flagged(an
 def test_the_single_shared_function_is_found_and_located(analysis):
     a, b, function = similarity_class.SHARED_FUNCTION
     pair = _pair(analysis, a, b)
-    (fragment, *_), = [m.fragments for m in pair.modules.values() if m.fragments]
+    ((fragment, *_),) = [m.fragments for m in pair.modules.values() if m.fragments]
     assert pair.modules["regression"].fragments[0] is fragment
     assert fragment.a_function == fragment.b_function == function
     assert fragment.size >= analysis.min_fragment
@@ -68,15 +71,20 @@ def test_the_single_shared_function_is_found_and_located(analysis):
 
 
 def test_untouched_stubs_share_nothing(analysis):
-    assert all(p.similarity == 0 and not p.flagged for p in analysis.pairs
-               if {"gus", "hana"} & {p.a, p.b})
+    assert all(
+        p.similarity == 0 and not p.flagged for p in analysis.pairs if {"gus", "hana"} & {p.a, p.b}
+    )
 
 
 def test_short_exercises_are_named_and_not_counted(analysis):
-    assert {"activations.softmax", "activations.relu", "activations.sigmoid"} \
-        <= set(analysis.too_short)
-    assert {"regression.minibatches", "regression.train_linear_regression",
-            "regression.linear_regression_closed_form"} <= set(analysis.judged)
+    assert {"activations.softmax", "activations.relu", "activations.sigmoid"} <= set(
+        analysis.too_short
+    )
+    assert {
+        "regression.minibatches",
+        "regression.train_linear_regression",
+        "regression.linear_regression_closed_form",
+    } <= set(analysis.judged)
     for doc in analysis.docs.values():
         assert not set(doc.owner.values()) & set(analysis.too_short)
 
@@ -172,7 +180,8 @@ def test_headless_chromium_shows_the_pair_side_by_side_with_its_fragment(sample,
         pytest.skip("Debian's `chromium` is not installed (.ci/run installs it with apt-get)")
     code, out = _run(sample, tmp_path / "sim", assignment="regression")
     assert code == 0, out
-    pixels = screenshot(browser, tmp_path / "sim" / "pair-alice--dave.html",
-                        tmp_path / "shot.png", "1400,1600")
-    assert _near(pixels, (0x24, 0x40, 0x5f)) > 20_000, "no header band"
-    assert _near(pixels, (0xff, 0xd5, 0x4f), tolerance=8) > 20_000, "no highlighted fragment"
+    pixels = screenshot(
+        browser, tmp_path / "sim" / "pair-alice--dave.html", tmp_path / "shot.png", "1400,1600"
+    )
+    assert _near(pixels, (0x24, 0x40, 0x5F)) > 20_000, "no header band"
+    assert _near(pixels, (0xFF, 0xD5, 0x4F), tolerance=8) > 20_000, "no highlighted fragment"

@@ -15,7 +15,7 @@ from descent.isolation import intake
 
 from .conftest import KIT
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def test_entries_students_and_what_is_graded(tmp_path):
@@ -23,7 +23,7 @@ def test_entries_students_and_what_is_graded(tmp_path):
     (tmp_path / "ada" / "starter" / "losses.py").write_text("x = 1\n")
     (tmp_path / "ada" / "README.md").write_text("hi\n")
     (tmp_path / "bo.ZIP").write_bytes(b"PK")
-    (tmp_path / "Zoe\u0308.ipynb").write_text("{}")      # a decomposed accent (macOS)
+    (tmp_path / "Zoe\u0308.ipynb").write_text("{}")  # a decomposed accent (macOS)
     (tmp_path / ".git").mkdir()
     (tmp_path / "__MACOSX").mkdir()
     (tmp_path / "marks.xlsx").write_text("")
@@ -73,10 +73,17 @@ def test_an_empty_folder_is_an_error(tmp_path):
 def test_the_sample_class_is_what_the_demo_promises(tmp_path):
     subs = assemble(KIT, tmp_path)
     assert sorted(p.name for p in subs.iterdir()) == [
-        "dana", "eve.ipynb", "mallory", "oscar", "partial", "reference", "untouched-stubs"]
+        "dana",
+        "eve.ipynb",
+        "mallory",
+        "oscar",
+        "partial",
+        "reference",
+        "untouched-stubs",
+    ]
     for path in (subs / "dana").glob("*.py"):
         ast.parse(path.read_text())
-    with pytest.raises(SyntaxError):   # oscar is broken on purpose
+    with pytest.raises(SyntaxError):  # oscar is broken on purpose
         ast.parse((subs / "oscar" / "activations.py").read_text())
     hostile = (subs / "mallory" / "losses.py").read_text()
     assert "rmtree" not in hostile and "os.kill(-1" not in hostile and "unlink" not in hostile

@@ -89,12 +89,14 @@ DUE = datetime(2027, 1, 8, 23, 59, tzinfo=UTC)
 
 def write_plan(folder: Path, text: str = PLAN) -> Path:
     (folder / "nb" / "source" / "lab1").mkdir(parents=True, exist_ok=True)
-    (folder / "extensions.csv").write_text("student,assignment,due,reason\n"
-                                           "dan,a1,+3d,illness\n")
+    (folder / "extensions.csv").write_text("student,assignment,due,reason\ndan,a1,+3d,illness\n")
     (folder / "roster.csv").write_text(
-        "id,first_name,last_name,email,section\n" + "".join(
-            f"{s},{s.title()},Doe,{s}@example.edu,S1\n" for s in ("ann", "bob", "carol", "dan",
-                                                                   "eve")))
+        "id,first_name,last_name,email,section\n"
+        + "".join(
+            f"{s},{s.title()},Doe,{s}@example.edu,S1\n"
+            for s in ("ann", "bob", "carol", "dan", "eve")
+        )
+    )
     path = folder / "course.toml"
     path.write_text(text)
     return path
@@ -106,6 +108,7 @@ def plan(tmp_path) -> plan_mod.Plan:
 
 
 # ------------------------------------------------------------------------------ the plan
+
 
 def test_plan_reads_assignments_exercises_and_dates(plan):
     a1, a2, a3 = plan.code
@@ -133,15 +136,21 @@ def test_the_kit_sample_plan_covers_every_exercise_once():
 
 
 BROKEN = [
-    (('exercises = ["basics"]', 'exercises = ["basics.nope"]'),
-     "assignment 'a1': unknown exercise or module 'basics.nope'"),
-    (('exercises = ["regression"]', 'exercises = ["regression", "basics.gd_regime"]'),
-     "exercise basics.gd_regime is in two assignments: 'a1' and 'a3'"),
-    (("due = 2027-01-08T23:59:00", "due = 2026-12-31T23:59:00"),
-     "assignment 'a1': due 2026-12-31T23:59:00+00:00 is not after its release"),
+    (
+        ('exercises = ["basics"]', 'exercises = ["basics.nope"]'),
+        "assignment 'a1': unknown exercise or module 'basics.nope'",
+    ),
+    (
+        ('exercises = ["regression"]', 'exercises = ["regression", "basics.gd_regime"]'),
+        "exercise basics.gd_regime is in two assignments: 'a1' and 'a3'",
+    ),
+    (
+        ("due = 2027-01-08T23:59:00", "due = 2026-12-31T23:59:00"),
+        "assignment 'a1': due 2026-12-31T23:59:00+00:00 is not after its release",
+    ),
     (("weight = 30", "weight = 20"), "category weights add up to 90, not 100 (code 70, labs 20)"),
     (('id = "lab1"', 'id = "lab7"'), "nbgrader assignment 'lab7' is not in the nbgrader course"),
-    (("per = \"day\"", "per = \"week\""), "[late] per must be 'day' or 'hour'"),
+    (('per = "day"', 'per = "week"'), "[late] per must be 'day' or 'hour'"),
     (("due = 2027-01-22T23:59:00", "due = 2027-01-22"), "has no time of day"),
     (("[course]", "[course"), "not valid TOML"),
 ]
@@ -155,22 +164,35 @@ def test_every_plan_error_gives_its_message(tmp_path, edit, message):
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize("argv", [["course", "check"], ["grades"],
-                                  ["bundle", "OUT", "--assignment", "a1"],
-                                  ["grade", "solutions", "--assignment", "a1"],
-                                  ["batch", "SUBS", "--assignment", "a1"],
-                                  ["gradescope", "OUT.zip", "--assignment", "a1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["course", "check"],
+        ["grades"],
+        ["bundle", "OUT", "--assignment", "a1"],
+        ["grade", "solutions", "--assignment", "a1"],
+        ["batch", "SUBS", "--assignment", "a1"],
+        ["gradescope", "OUT.zip", "--assignment", "a1"],
+    ],
+)
 def test_every_command_given_a_broken_plan_fails_with_the_message(tmp_path, argv):
     path = write_plan(tmp_path, PLAN.replace('exercises = ["basics"]', 'exercises = ["nope"]'))
     argv = [str(tmp_path / a) if a in ("OUT", "SUBS", "OUT.zip") else a for a in argv]
-    proc = subprocess.run([sys.executable, "-m", "descent", *argv, "--plan", str(path)],
-                          cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "descent", *argv, "--plan", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "unknown exercise or module 'nope'" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
 # ------------------------------------------------------------------------------ late work
+
 
 def test_late_policy_by_hand(plan):
     a1 = plan.item("a1")
@@ -182,8 +204,8 @@ def test_late_policy_by_hand(plan):
     too_late = lateness.penalty(a1.late, DUE, DUE + timedelta(days=5, minutes=1))
     assert (on_time.percent, on_time.reason) == (0, "")
     assert grace.percent == 0 and "within the grace period" in grace.reason
-    assert two_days.percent == 20 and "2 day(s) x 10% = 20%" in two_days.reason   # 2 started days
-    assert capped.percent == 50 and "(the cap)" in capped.reason                   # 3 x 20 > 50
+    assert two_days.percent == 20 and "2 day(s) x 10% = 20%" in two_days.reason  # 2 started days
+    assert capped.percent == 50 and "(the cap)" in capped.reason  # 3 x 20 > 50
     assert too_late.percent == 100 and "no credit after 5 d" in too_late.reason
 
 
@@ -193,46 +215,56 @@ def test_submission_time_sources_in_order(tmp_path):
         (subs / name).mkdir(parents=True)
     (subs / "ann" / "timestamp.txt").write_text("2027-01-08 23:10:00.123456 UTC\n")
     (subs / "bob" / "submission_metadata.json").write_text(
-        json.dumps({"created_at": "2027-01-09T01:05:00.500000-01:00"}))
+        json.dumps({"created_at": "2027-01-09T01:05:00.500000-01:00"})
+    )
     (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
     manifest = lateness.read_manifest(subs)
     os.utime(subs / "dan", (1_800_000_000, 1_800_000_000))
 
     def when(name):
-        return lateness.submitted(name, subs / name, subs, (subs / name).stat().st_mtime,
-                                  manifest)
+        return lateness.submitted(name, subs / name, subs, (subs / name).stat().st_mtime, manifest)
 
-    assert when("ann") == lateness.Submitted(datetime(2027, 1, 8, 23, 10, 0, 123456, UTC),
-                                             lateness.TIMESTAMP)
+    assert when("ann") == lateness.Submitted(
+        datetime(2027, 1, 8, 23, 10, 0, 123456, UTC), lateness.TIMESTAMP
+    )
     assert when("bob").at == datetime(2027, 1, 9, 2, 5, 0, 500000, UTC)
     assert when("bob").source == lateness.GRADESCOPE
-    assert when("carol") == lateness.Submitted(datetime(2027, 1, 10, 12, tzinfo=UTC),
-                                               lateness.MANIFEST)
+    assert when("carol") == lateness.Submitted(
+        datetime(2027, 1, 10, 12, tzinfo=UTC), lateness.MANIFEST
+    )
     dan = when("dan")
     assert dan.source == lateness.MTIME and not dan.reliable
     assert dan.at == datetime.fromtimestamp(1_800_000_000, UTC)
-    (subs / "dan" / "timestamp.txt").write_text("yesterday")   # unreadable: said so
+    (subs / "dan" / "timestamp.txt").write_text("yesterday")  # unreadable: said so
     assert when("dan").source == f"{lateness.MTIME}; timestamp.txt unreadable"
     (subs / "dan" / "timestamp.txt").write_text("2027-01-08 18:00:00 America/New_York")
     assert when("dan").at == datetime(2027, 1, 8, 23, tzinfo=UTC)
 
 
 def _outcome(student: str, points: float, most: float, digest: str, version="v-a1") -> Outcome:
-    doc = {"implementations": [{"name": student, "points": points, "max_points": most,
-                                "exercises": []}], "tests": []}
-    return Outcome(student, f"/subs/{student}", "graded", results=doc, content_hash=digest,
-                   version=version)
+    doc = {
+        "implementations": [
+            {"name": student, "points": points, "max_points": most, "exercises": []}
+        ],
+        "tests": [],
+    }
+    return Outcome(
+        student, f"/subs/{student}", "graded", results=doc, content_hash=digest, version=version
+    )
 
 
 # Exercise points of the class for a1 (of 20): ann 20, bob 15, carol 10, dan 18; eve never.
-CLASS = {"ann": (20.0, DUE - timedelta(hours=2)),
-         "bob": (15.0, DUE + timedelta(minutes=10)),
-         "carol": (10.0, DUE + timedelta(days=1, hours=12)),
-         "dan": (18.0, DUE + timedelta(days=2))}
+CLASS = {
+    "ann": (20.0, DUE - timedelta(hours=2)),
+    "bob": (15.0, DUE + timedelta(minutes=10)),
+    "carol": (10.0, DUE + timedelta(days=1, hours=12)),
+    "dan": (18.0, DUE + timedelta(days=2)),
+}
 
 
-def _grade_class(book: Gradebook, plan, folder: Path, extensions,
-                 shift=timedelta(0)) -> list[assignbook.Grade]:
+def _grade_class(
+    book: Gradebook, plan, folder: Path, extensions, shift=timedelta(0)
+) -> list[assignbook.Grade]:
     """Record the class's a1 gradings and settle them, as ``descent batch --assignment a1``
     does after grading (times from a manifest, shifted by ``shift``)."""
     subs = folder / "subs"
@@ -245,10 +277,15 @@ def _grade_class(book: Gradebook, plan, folder: Path, extensions,
     listing = submissions.discover(subs)
     for entry in listing.entries:
         digest = submissions.content_hash(entry.path)
-        book.record(_outcome(entry.student, CLASS[entry.student][0], 20.0, digest), source="x",
-                    submitted=0, superseded=[])
-    grades = assigned.settle(book, plan, plan.item("a1"), listing, "v-a1", subs,
-                             lateness.read_manifest(subs), extensions)
+        book.record(
+            _outcome(entry.student, CLASS[entry.student][0], 20.0, digest),
+            source="x",
+            submitted=0,
+            superseded=[],
+        )
+    grades = assigned.settle(
+        book, plan, plan.item("a1"), listing, "v-a1", subs, lateness.read_manifest(subs), extensions
+    )
     assignbook.write(book, grades)
     return grades
 
@@ -274,27 +311,45 @@ def test_regrade_keeps_time_and_other_assignments_are_untouched(tmp_path, plan):
     with Gradebook(tmp_path / "gb.sqlite") as book:
         assignbook.ensure(book)
         first = {g.student: g for g in _grade_class(book, plan, tmp_path, {})}
-        a2 = assigned.grade(plan.item("a2"), "ann", None, "h2", "graded", 4, 10,
-                            lateness.Submitted(DUE, lateness.MANIFEST), None)
+        a2 = assigned.grade(
+            plan.item("a2"),
+            "ann",
+            None,
+            "h2",
+            "graded",
+            4,
+            10,
+            lateness.Submitted(DUE, lateness.MANIFEST),
+            None,
+        )
         assignbook.write(book, [a2])
         before = assignbook.read(book, "a2")
         # the same content graded again (new graders, files copied: later times)
         again = {g.student: g for g in _grade_class(book, plan, tmp_path, {}, timedelta(days=30))}
-        assert {s: g.submitted_at for s, g in again.items()} == \
-            {s: g.submitted_at for s, g in first.items()}
+        assert {s: g.submitted_at for s, g in again.items()} == {
+            s: g.submitted_at for s, g in first.items()
+        }
         assert assignbook.read(book, "a2") == before
 
 
 # ------------------------------------------------------------------------------ course grade
 
+
 def test_course_grades_by_hand(plan):
-    code = {("ann", "a1"): (20, 20), ("ann", "a2"): (25, 50), ("ann", "a3"): (30, 30),
-            ("bob", "a1"): (15, 20), ("bob", "a2"): (50, 50),
-            ("carol", "a1"): (8, 20)}
+    code = {
+        ("ann", "a1"): (20, 20),
+        ("ann", "a2"): (25, 50),
+        ("ann", "a3"): (30, 30),
+        ("bob", "a1"): (15, 20),
+        ("bob", "a2"): (50, 50),
+        ("carol", "a1"): (8, 20),
+    }
     labs = {("ann", "lab1"): (8, 10), ("bob", "lab1"): (5, 10)}
-    now = datetime(2027, 1, 25, tzinfo=UTC)   # everything is due
-    grades = {g.student: g for g in coursegrade.compute(
-        plan, code, labs, ["ann", "bob", "carol", "eve"], now)}
+    now = datetime(2027, 1, 25, tzinfo=UTC)  # everything is due
+    grades = {
+        g.student: g
+        for g in coursegrade.compute(plan, code, labs, ["ann", "bob", "carol", "eve"], now)
+    }
     # ann: code 100%, 50%, 100% (a3 weighs 2); the lowest (a2) dropped -> (100 + 2x100)/3 = 100;
     # labs 80 -> 0.7 x 100 + 0.3 x 80 = 94
     assert grades["ann"].cells["a2"].dropped
@@ -309,33 +364,57 @@ def test_course_grades_by_hand(plan):
     assert grades["carol"].cells["a3"].dropped and not grades["carol"].cells["a2"].dropped
     assert grades["carol"].categories == {"code": 20, "labs": 0}
     assert grades["carol"].total == pytest.approx(14)
-    assert grades["eve"].total == 0 and all(c.status == coursegrade.MISSING
-                                            for c in grades["eve"].cells.values())
-    early = {g.student: g for g in coursegrade.compute(
-        plan, code, {}, ["carol"], datetime(2027, 1, 10, tzinfo=UTC))}["carol"]
+    assert grades["eve"].total == 0 and all(
+        c.status == coursegrade.MISSING for c in grades["eve"].cells.values()
+    )
+    early = {
+        g.student: g
+        for g in coursegrade.compute(plan, code, {}, ["carol"], datetime(2027, 1, 10, tzinfo=UTC))
+    }["carol"]
     assert early.cells["a2"].status == coursegrade.NOT_DUE and early.categories["labs"] is None
-    assert early.total == pytest.approx(40)   # only a1 is due: 40%, the labs not yet
+    assert early.total == pytest.approx(40)  # only a1 is due: 40%, the labs not yet
 
 
 def test_canvas_and_moodle_files_have_their_documented_columns(plan):
     roster = coursegrade.read_roster(plan.roster)
-    grades = coursegrade.compute(plan, {("ann", "a1"): (18, 20)}, {("ann", "lab1"): (7, 10)},
-                                 ["ann", "eve"], datetime(2027, 2, 1, tzinfo=UTC))
+    grades = coursegrade.compute(
+        plan,
+        {("ann", "a1"): (18, 20)},
+        {("ann", "lab1"): (7, 10)},
+        ["ann", "eve"],
+        datetime(2027, 2, 1, tzinfo=UTC),
+    )
     canvas = list(csv.reader(io.StringIO(lms.render("canvas", plan, grades, roster))))
-    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                         "a1: Gradient descent", "a2: Clipping", "a3: Regression", "lab1: Lab 1"]
+    assert canvas[0] == [
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        "a1: Gradient descent",
+        "a2: Clipping",
+        "a3: Regression",
+        "lab1: Lab 1",
+    ]
     assert canvas[1] == ["    Points Possible", "", "", "", "", "20", "50", "30", "10"]
     assert canvas[2] == ["Doe, Ann", "", "ann", "ann", "S1", "18", "", "", "7"]
     assert canvas[3][:5] == ["Doe, Eve", "", "eve", "eve", "S1"] and canvas[3][5:] == [""] * 4
     moodle = list(csv.reader(io.StringIO(lms.render("moodle", plan, grades, roster))))
-    assert moodle[0][:6] == ["First name", "Last name", "ID number", "Institution",
-                             "Department", "Email address"]
+    assert moodle[0][:6] == [
+        "First name",
+        "Last name",
+        "ID number",
+        "Institution",
+        "Department",
+        "Email address",
+    ]
     assert moodle[1][:6] == ["Ann", "Doe", "ann", "", "", "ann@example.edu"]
     plain = list(csv.DictReader(io.StringIO(lms.render("csv", plan, grades, roster))))
     assert plain[1]["a1"] == "missing" and plain[0]["a1"] == "18"
 
 
 # ------------------------------------------------------------------------------ release
+
 
 def test_assignment_bundle_and_merge_keep_earlier_work(tmp_path, plan):
     a1 = release.build_assignment_bundle(KIT, tmp_path / "b1", plan, plan.item("a1"))
@@ -344,13 +423,16 @@ def test_assignment_bundle_and_merge_keep_earlier_work(tmp_path, plan):
     assert "basics.gd_regime" in (a1 / "README.md").read_text()
     assert not (a1 / "solutions").exists() and not (a1 / "graders").exists()
     a2 = release.build_assignment_bundle(KIT, tmp_path / "b2", plan, plan.item("a2"))
-    assert {p.name for p in (a2 / "starter").glob("*.py")} == {"__init__.py", "basics.py",
-                                                               "clipping.py"}
+    assert {p.name for p in (a2 / "starter").glob("*.py")} == {
+        "__init__.py",
+        "basics.py",
+        "clipping.py",
+    }
     work = tmp_path / "mine"
     work.mkdir()
     release.merge(a1, work)
     mine = (KIT / "solutions" / "basics.py").read_text()
-    (work / "starter" / "basics.py").write_text(mine)           # the student's a1 work
+    (work / "starter" / "basics.py").write_text(mine)  # the student's a1 work
     (work / "notes.txt").write_text("my notes")
     report = release.merge(a2, work)
     assert (work / "starter" / "basics.py").read_text() == mine  # untouched
@@ -364,9 +446,7 @@ def test_assignment_bundle_and_merge_keep_earlier_work(tmp_path, plan):
 def test_gradescope_archive_per_assignment(tmp_path, plan):
     import zipfile
 
-    from descent.course.gradescope import SELECTION, build
-
-    from descent.course.gradescope import POINTS
+    from descent.course.gradescope import POINTS, SELECTION, build
     from descent.export import to_gradescope
 
     item = plan.item("a2")
@@ -376,12 +456,38 @@ def test_gradescope_archive_per_assignment(tmp_path, plan):
         assert float(zf.read(f"kit/{POINTS}").decode()) == item.points
     # Gradescope's score is on the assignment's scale: 15 of 20 exercise points of a 50-point
     # assignment is 37.5 of 50, and each test's share is scaled the same way.
-    doc = {"duration_s": 1.0, "devices": ["cpu"], "environment": {"isolation": "worker"},
-           "implementations": [{"name": "s", "points": 15.0, "max_points": 20.0, "exercises": [
-               {"id": "losses.mse", "title": "MSE", "points": 5.0, "max_points": 10.0,
-                "status": "partial", "first_failure": "", "misconceptions": []},
-               {"id": "losses.mae", "title": "MAE", "points": 10.0, "max_points": 10.0,
-                "status": "passed", "first_failure": "", "misconceptions": []}]}]}
+    doc = {
+        "duration_s": 1.0,
+        "devices": ["cpu"],
+        "environment": {"isolation": "worker"},
+        "implementations": [
+            {
+                "name": "s",
+                "points": 15.0,
+                "max_points": 20.0,
+                "exercises": [
+                    {
+                        "id": "losses.mse",
+                        "title": "MSE",
+                        "points": 5.0,
+                        "max_points": 10.0,
+                        "status": "partial",
+                        "first_failure": "",
+                        "misconceptions": [],
+                    },
+                    {
+                        "id": "losses.mae",
+                        "title": "MAE",
+                        "points": 10.0,
+                        "max_points": 10.0,
+                        "status": "passed",
+                        "first_failure": "",
+                        "misconceptions": [],
+                    },
+                ],
+            }
+        ],
+    }
     scaled = to_gradescope(doc, total=50.0)
     assert scaled["score"] == 37.5 and [t["max_score"] for t in scaled["tests"]] == [25.0, 25.0]
     assert [t["score"] for t in scaled["tests"]] == [12.5, 25.0]
@@ -398,11 +504,24 @@ def test_batch_of_one_assignment_end_to_end(tmp_path):
         (subs / student / "basics.py").write_text((KIT / "solutions" / "basics.py").read_text())
     (subs / "ann" / "timestamp.txt").write_text("2027-01-08 20:00:00 UTC\n")
     (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
-    argv = [sys.executable, "-m", "descent", "batch", str(subs), "--out",
-            str(tmp_path / "grading"), "--assignment", "a1", "--plan", str(path), "--jobs", "2"]
+    argv = [
+        sys.executable,
+        "-m",
+        "descent",
+        "batch",
+        str(subs),
+        "--out",
+        str(tmp_path / "grading"),
+        "--assignment",
+        "a1",
+        "--plan",
+        str(path),
+        "--jobs",
+        "2",
+    ]
     proc = subprocess.run(argv, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "eve" in proc.stdout and "missing" in proc.stdout          # never submitted
+    assert "eve" in proc.stdout and "missing" in proc.stdout  # never submitted
     # carol: 1 d 12 h 1 min late -> 2 days x 10% of 20 = 4
     assert "-4 (20%)" in proc.stdout and "16/20" in proc.stdout
     page = (tmp_path / "grading" / "reports" / "a1" / "carol.html").read_text()
@@ -433,9 +552,19 @@ def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, 
         "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
         "late_submission_penalty,score,max_score\n"
         "lab1,,2027-01-20 10:00:00,ann,Doe,Ann,,9,0,9,10\n"
-        "lab1,,,eve,Doe,Eve,,0,0,0,10\n")
-    common = ["grades", "--plan", str(path), "--gradebook", str(tmp_path / "gb.sqlite"),
-              "--nbgrader-grades", str(tmp_path / "nb.csv"), "--at", "2027-01-09T12:00"]
+        "lab1,,,eve,Doe,Eve,,0,0,0,10\n"
+    )
+    common = [
+        "grades",
+        "--plan",
+        str(path),
+        "--gradebook",
+        str(tmp_path / "gb.sqlite"),
+        "--nbgrader-grades",
+        str(tmp_path / "nb.csv"),
+        "--at",
+        "2027-01-09T12:00",
+    ]
     # (eve's lab1 row has no timestamp: she submitted nothing, so it is not a graded 0)
     assert main(common + ["--format", "csv", "--out", str(tmp_path / "g.csv")]) == 0
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "g.csv"))}
@@ -445,7 +574,7 @@ def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, 
     # ann's lab1 is graded (9/10) before its due date: graded work counts -> 0.7 x 100 + 0.3 x 90
     assert rows["ann"]["lab1"] == "9" and rows["ann"]["course grade %"] == "97"
     assert rows["eve"]["a1"] == "missing" and rows["eve"]["course grade %"] == "0"
-    assert rows["eve"]["lab1"] == "not due"   # nbgrader's 0-point row without a timestamp
+    assert rows["eve"]["lab1"] == "not due"  # nbgrader's 0-point row without a timestamp
     assert main(common + ["--student", "ann"]) == 0
     assert "ann: course grade 97.00%" in capsys.readouterr().out
 
@@ -459,8 +588,13 @@ def test_a_bad_extensions_file_is_named_with_its_line(tmp_path, plan):
         lateness.read_extensions(plan.extensions, plan)
 
 
-@pytest.mark.parametrize("ident, message", [("zz", "no assignment 'zz' in the plan (it has: a1"),
-                                            ("lab1", "'lab1' is an nbgrader assignment")])
+@pytest.mark.parametrize(
+    "ident, message",
+    [
+        ("zz", "no assignment 'zz' in the plan (it has: a1"),
+        ("lab1", "'lab1' is an nbgrader assignment"),
+    ],
+)
 def test_an_assignment_the_plan_lacks_is_refused(tmp_path, capsys, ident, message):
     from descent.commands import main
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-from typing import Callable
+from collections.abc import Callable
 
 
 def in_child(fn: Callable[[int], dict]) -> dict:
@@ -14,7 +14,7 @@ def in_child(fn: Callable[[int], dict]) -> dict:
     open if the check closes descriptors); returns the report, or ``{"error": ...}``."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:   # pragma: no cover - runs in the child
+    if pid == 0:  # pragma: no cover - runs in the child
         os.close(read)
         try:
             out = fn(write)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from descent import callables
 from descent.checker import Checker
 from descent.compare import GradingFailure
 from descent.impl import FolderImplementation, call_chain, call_each, call_then, run_graph
-from descent import callables
 from descent.isolation import confinement
 from descent.isolation.manager import IsolationManager, Settings
 from descent.isolation.remote import RemoteException, WorkerImplementation
@@ -25,7 +25,8 @@ SOLUTIONS = KIT / "solutions"
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
-    reason="no confinement on this machine")
+    reason="no confinement on this machine",
+)
 
 
 def _student(tmp_path, name: str, source: str) -> Path:
@@ -39,7 +40,7 @@ def _student(tmp_path, name: str, source: str) -> Path:
 def test_a_sweep_is_one_request_and_equals_the_loop(remote):
     local = FolderImplementation(SOLUTIONS, "local")
     steps = [(t, 0.4, 12, 0.05) for t in range(30)]
-    cosine_lr = remote.schedules.cosine_lr          # loading the module is a request of its own
+    cosine_lr = remote.schedules.cosine_lr  # loading the module is a request of its own
     before = remote.requests
     got = call_each(cosine_lr, steps)
     assert remote.requests - before == 1
@@ -54,21 +55,29 @@ def test_pick_keeps_the_rest_of_each_result_in_the_worker(remote):
 
 
 def test_the_first_error_of_a_sweep_is_raised_as_the_loop_would(manager, tmp_path):
-    sub = _student(tmp_path, "schedules", "def cosine_lr(step, base_lr, total_steps, "
-                   "min_lr=0.0):\n    if step == 3:\n        raise ValueError('step three')\n"
-                   "    return base_lr\n")
+    sub = _student(
+        tmp_path,
+        "schedules",
+        "def cosine_lr(step, base_lr, total_steps, "
+        "min_lr=0.0):\n    if step == 3:\n        raise ValueError('step three')\n"
+        "    return base_lr\n",
+    )
     impl = WorkerImplementation("sweep-error", manager, folder=str(sub))
     with pytest.raises(ValueError, match="step three") as info:
         call_each(impl.schedules.cosine_lr, [(t, 0.1, 10) for t in range(6)])
     assert isinstance(info.value, RemoteException)
-    assert call_each(impl.schedules.cosine_lr, [(0, 0.1, 10)]) == [0.1]   # same worker goes on
+    assert call_each(impl.schedules.cosine_lr, [(0, 0.1, 10)]) == [0.1]  # same worker goes on
     impl.close()
 
 
 def test_a_sweep_that_hangs_hits_its_time_limit(tmp_path):
     m = IsolationManager(Settings(call_timeout=0.5))
-    sub = _student(tmp_path, "schedules", "import time\ndef cosine_lr(step, base_lr, "
-                   "total_steps, min_lr=0.0):\n    time.sleep(step)\n    return base_lr\n")
+    sub = _student(
+        tmp_path,
+        "schedules",
+        "import time\ndef cosine_lr(step, base_lr, "
+        "total_steps, min_lr=0.0):\n    time.sleep(step)\n    return base_lr\n",
+    )
     impl = WorkerImplementation("sweep-hang", m, folder=str(sub))
     with pytest.raises(Exception, match="time limit exceeded"):
         call_each(impl.schedules.cosine_lr, [(t, 0.1, 10) for t in range(5)])
@@ -80,7 +89,7 @@ def test_a_sweep_that_hangs_hits_its_time_limit(tmp_path):
 # -- attribute snapshots ----------------------------------------------------------------------------
 def _graph(Value):
     a, b = Value(2.0), Value(-3.0)
-    c = (a * b + a ** 2).tanh()
+    c = (a * b + a**2).tanh()
     c.backward()
     return a, b, c
 
@@ -91,17 +100,18 @@ def test_reads_after_a_reply_come_from_its_snapshot(remote):
     before = remote.requests
     got = [n.data for n in nodes] + [n.grad for n in nodes]
     assert remote.requests - before == 1 and remote.snapshot_reads >= 5
-    assert got == [n.data for n in _graph(local.autograd.Value)] + \
-        [n.grad for n in _graph(local.autograd.Value)]
+    assert got == [n.data for n in _graph(local.autograd.Value)] + [
+        n.grad for n in _graph(local.autograd.Value)
+    ]
 
 
 def test_any_request_makes_the_snapshot_stale(remote):
     def story(impl):
         a, b, c = _graph(impl.autograd.Value)
         seen = [a.grad, b.grad]
-        a.grad = 0.0                   # a request: the next read asks the worker again
+        a.grad = 0.0  # a request: the next read asks the worker again
         seen += [a.grad, b.data]
-        c.backward()                   # changes the grads in the worker
+        c.backward()  # changes the grads in the worker
         return seen + [a.grad, b.grad]
 
     got = story(remote)
@@ -110,7 +120,10 @@ def test_any_request_makes_the_snapshot_stale(remote):
 
 
 def test_only_plain_instance_attributes_are_snapshotted(manager, tmp_path):
-    sub = _student(tmp_path, "autograd", """
+    sub = _student(
+        tmp_path,
+        "autograd",
+        """
 import itertools
 _counter = itertools.count()
 
@@ -122,14 +135,15 @@ class Value:
     @property
     def reads(self):
         return next(_counter)       # differs at every read: must never be cached
-""")
+""",
+    )
     impl = WorkerImplementation("snap", manager, folder=str(sub))
     v = impl.autograd.Value(1.5)
     w = impl.autograd.Value(2.5)
     assert v.data == 1.5 and w.data == 2.5
     first, second = v.reads, v.reads
     assert second == first + 1
-    assert w.parts == [2.5]            # a list is not snapshotted: it crosses as a copy
+    assert w.parts == [2.5]  # a list is not snapshotted: it crosses as a copy
     impl.close()
 
 
@@ -150,21 +164,29 @@ def test_calls_of_two_exercises_are_not_joined(remote):
     x = torch.randn(4, 3, dtype=torch.float64)
     forward, other = remote.activations.relu_forward, remote.activations.sigmoid_backward
     before = remote.requests
-    got = call_then(forward, (x,), other, [torch.ones_like(x)])   # relu's cache, sigmoid's grad
+    got = call_then(forward, (x,), other, [torch.ones_like(x)])  # relu's cache, sigmoid's grad
     assert remote.requests - before == 2
     local = FolderImplementation(SOLUTIONS, "local")
-    assert torch.equal(got, local.activations.sigmoid_backward(
-        torch.ones_like(x), local.activations.relu_forward(x)[-1]))
+    assert torch.equal(
+        got,
+        local.activations.sigmoid_backward(
+            torch.ones_like(x), local.activations.relu_forward(x)[-1]
+        ),
+    )
 
 
 def test_an_error_in_the_first_call_stops_both(manager, tmp_path):
-    sub = _student(tmp_path, "losses", """
+    sub = _student(
+        tmp_path,
+        "losses",
+        """
 def mse_forward(pred, target):
     raise ValueError('no forward today')
 
 def mse_backward(dout, cache):
     raise AssertionError('must not run')
-""")
+""",
+    )
     impl = WorkerImplementation("then-error", manager, folder=str(sub))
     x = torch.zeros(2, 2)
     with pytest.raises(ValueError, match="no forward today") as info:
@@ -175,14 +197,14 @@ def mse_backward(dout, cache):
 
 # -- recorded Value graphs --------------------------------------------------------------------------
 def _expression(a, b):
-    c = 2.0 + a * b          # a number on the left: reaches Value.__radd__
-    d = (c ** 2 - 1.5 / b).tanh()
+    c = 2.0 + a * b  # a number on the left: reaches Value.__radd__
+    d = (c**2 - 1.5 / b).tanh()
     return [a, b, c, d, (-d).exp() + c.relu() * 3]
 
 
 def test_a_graph_is_one_request_and_equals_the_local_run(remote):
     local = FolderImplementation(SOLUTIONS, "local")
-    Value = remote.autograd.Value                  # loading the module is a request of its own
+    Value = remote.autograd.Value  # loading the module is a request of its own
     before = remote.requests
     got = run_graph(Value, _expression, [0.7, -1.2])
     assert remote.requests - before == 1
@@ -192,7 +214,7 @@ def test_a_graph_is_one_request_and_equals_the_local_run(remote):
 
 
 def test_a_build_that_needs_values_runs_on_proxies_instead(remote):
-    def branchy(a, b):       # control flow on a node: cannot be recorded
+    def branchy(a, b):  # control flow on a node: cannot be recorded
         c = a * b
         return [a, b, c.relu() if c.data > 0 else c.tanh()]
 
@@ -205,7 +227,10 @@ def test_a_build_that_needs_values_runs_on_proxies_instead(remote):
 
 
 def test_a_graph_raises_what_the_student_code_raises(manager, tmp_path):
-    sub = _student(tmp_path, "autograd", """
+    sub = _student(
+        tmp_path,
+        "autograd",
+        """
 class Value:
     def __init__(self, data):
         self.data, self.grad = data, 0.0
@@ -214,21 +239,25 @@ class Value:
         return Value(self.data * other.data)
     def backward(self):
         self.grad = 1.0
-""")
+""",
+    )
     impl = WorkerImplementation("graph-error", manager, folder=str(sub))
     Value = impl.autograd.Value
     assert run_graph(Value, lambda a: [a, a * 3.0], [2.0]) == ([2.0, 6.0], [0.0, 1.0])
     with pytest.raises(TypeError, match="unsupported operand") as info:
-        run_graph(Value, lambda a: [a, 3.0 * a], [2.0])   # no __rmul__: as in-process
+        run_graph(Value, lambda a: [a, 3.0 * a], [2.0])  # no __rmul__: as in-process
     assert isinstance(info.value, RemoteException)
     impl.close()
 
 
 # -- gradient checks --------------------------------------------------------------------------------
-@pytest.mark.parametrize("module,pair,shapes,wrt", [
-    ("normalization", "layernorm", [(6, 5), (5,), (5,)], (0, 1, 2)),
-    ("activations", "softmax", [(7, 9)], (0,)),
-])
+@pytest.mark.parametrize(
+    "module,pair,shapes,wrt",
+    [
+        ("normalization", "layernorm", [(6, 5), (5,), (5,)], (0, 1, 2)),
+        ("activations", "softmax", [(7, 9)], (0,)),
+    ],
+)
 def test_a_gradient_check_costs_a_handful_of_round_trips(remote, module, pair, shapes, wrt):
     args = [torch.randn(*s, dtype=torch.float64) for s in shapes]
     checker = Checker(remote, FolderImplementation(SOLUTIONS, "reference"), f"{module}.{pair}")
@@ -241,26 +270,31 @@ def test_a_stacked_sweep_gives_the_same_results_as_the_loop(remote):
     local = FolderImplementation(SOLUTIONS, "local")
     xs = [[torch.randn(3, 4, dtype=torch.float64)] for _ in range(5)]
     for impl in (remote, local):
-        tanh = impl.activations.tanh_forward       # loading the module is a request of its own
+        tanh = impl.activations.tanh_forward  # loading the module is a request of its own
         before = getattr(impl, "requests", 0)
         outs = call_each(tanh, xs, pick=0, stack=True)
         assert getattr(impl, "requests", 0) - before == (1 if impl is remote else 0)
         assert len(outs) == 5 and all(torch.equal(o, torch.tanh(x[0])) for o, x in zip(outs, xs))
     # tuples of tensors stack per position; results of different shapes are sent as a list
-    assert callables.unstack_results(*callables.stack_results(
-        [(torch.zeros(2), torch.ones(3))] * 4), 4)[3][1].shape == (3,)
+    assert callables.unstack_results(
+        *callables.stack_results([(torch.zeros(2), torch.ones(3))] * 4), 4
+    )[3][1].shape == (3,)
     assert callables.stack_results([torch.zeros(2), torch.zeros(3)]) is None
-    ragged = call_each(remote.activations.tanh_forward, [[torch.zeros(2)], [torch.zeros(3)]],
-                       pick=0, stack=True)
+    ragged = call_each(
+        remote.activations.tanh_forward, [[torch.zeros(2)], [torch.zeros(3)]], pick=0, stack=True
+    )
     assert [o.shape for o in ragged] == [(2,), (3,)]
     with pytest.raises(ValueError):
-        callables.unstack_results("T", [torch.zeros(3, 2)], 4)    # 3 rows for 4 results
+        callables.unstack_results("T", [torch.zeros(3, 2)], 4)  # 3 rows for 4 results
 
 
 def test_a_backward_that_edits_its_cache_fails_in_a_worker_as_in_process(manager, tmp_path):
     # the check passes one cache to every backward call: it must cross once and stay one
     # object in the worker, or the edit would go unseen there
-    sub = _student(tmp_path, "losses", """
+    sub = _student(
+        tmp_path,
+        "losses",
+        """
 def mse_forward(pred, target):
     diff = pred - target
     return (diff ** 2).mean(), [diff]
@@ -269,7 +303,8 @@ def mse_backward(dout, cache):
     diff = cache[0]
     cache[0] = diff * 1.0001               # "refreshes" its cache: the next call differs
     return 2 * dout * diff / diff.numel()
-""")
+""",
+    )
     pred, target = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
     worker = WorkerImplementation("gc-cache", manager, folder=str(sub))
     for impl in (FolderImplementation(sub, "local"), worker):
@@ -280,18 +315,22 @@ def mse_backward(dout, cache):
 
 
 def test_a_fresh_sweep_copies_shared_arguments_where_the_calls_run(manager, tmp_path):
-    sub = _student(tmp_path, "losses", """
+    sub = _student(
+        tmp_path,
+        "losses",
+        """
 def mse_forward(pred, target):
     pred.add_(1.0)                          # edits its input in place
     diff = pred - target
     return (diff ** 2).mean(), (diff,)
-""")
+""",
+    )
     x, zero = torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
     worker = WorkerImplementation("fresh", manager, folder=str(sub))
     for impl in (FolderImplementation(sub, "local"), worker):
         fresh = call_each(impl.losses.mse_forward, [[x, zero]] * 3, pick=0, fresh=True)
         assert [float(v) for v in fresh] == [1.0, 1.0, 1.0]
-        assert torch.equal(x, zero)         # the grader's tensor is untouched
+        assert torch.equal(x, zero)  # the grader's tensor is untouched
     for impl in (FolderImplementation(sub, "plain"), worker):
         # without fresh the calls share one tensor, which each edits: the same in a worker
         shared = call_each(impl.losses.mse_forward, [[x.clone(), zero]] * 3, pick=0)
@@ -300,7 +339,10 @@ def mse_forward(pred, target):
 
 
 def test_a_wrong_backward_fails_the_check_through_the_worker(manager, tmp_path):
-    sub = _student(tmp_path, "losses", """
+    sub = _student(
+        tmp_path,
+        "losses",
+        """
 def mse_forward(pred, target):
     diff = pred - target
     return (diff ** 2).mean(), (diff,)
@@ -308,7 +350,8 @@ def mse_forward(pred, target):
 def mse_backward(dout, cache):
     diff, = cache
     return 2 * diff / diff.numel()        # forgets dout: right only when dout == 1
-""")
+""",
+    )
     impl = WorkerImplementation("gc", manager, folder=str(sub))
     checker = Checker(impl, FolderImplementation(SOLUTIONS, "reference"), "losses.mse")
     pred, target = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
@@ -333,8 +376,9 @@ def test_workers_share_the_graders_cpu(manager, remote):
 def _descent(steps):
     a = torch.eye(6, dtype=torch.float64) * 2.0
     c = torch.arange(6, dtype=torch.float64)
-    return callables.make("quadratic_descent", a, c, 1.0, [2, 3],
-                          [{"lr": 0.1, "momentum": 0.9}] * steps)
+    return callables.make(
+        "quadratic_descent", a, c, 1.0, [2, 3], [{"lr": 0.1, "momentum": 0.9}] * steps
+    )
 
 
 def test_a_chain_is_one_request_and_equals_the_loop(remote):
@@ -347,8 +391,9 @@ def test_a_chain_is_one_request_and_equals_the_loop(remote):
     want = call_chain(local.optim.sgd_step, _descent(8), 8, start=(p0, {}))
     assert len(got) == 8 and all(edited is False for _, edited in got)
     for (g, _), (w, _) in zip(got, want):
-        assert torch.equal(g[0], w[0]) and torch.equal(g[1]["momentum_buffer"],
-                                                       w[1]["momentum_buffer"])
+        assert torch.equal(g[0], w[0]) and torch.equal(
+            g[1]["momentum_buffer"], w[1]["momentum_buffer"]
+        )
 
 
 def test_a_chain_with_pick_keeps_only_the_last_result_whole(remote):
@@ -362,22 +407,28 @@ def test_a_chain_with_pick_keeps_only_the_last_result_whole(remote):
             assert torch.equal(g, w[0])
         assert torch.equal(got[-1][0][1]["momentum_buffer"], whole[-1][0][1]["momentum_buffer"])
     # a result that cannot be picked from stays whole (the loop both sides run)
-    assert callables.run_chain(lambda: {"a": 1}, lambda k, previous: ((), {}), 3,
-                               pick=0) == [({"a": 1}, False)] * 3
+    assert (
+        callables.run_chain(lambda: {"a": 1}, lambda k, previous: ((), {}), 3, pick=0)
+        == [({"a": 1}, False)] * 3
+    )
 
 
 def test_a_chain_reports_calls_that_edit_their_arguments(manager, tmp_path):
-    sub = _student(tmp_path, "optim", """
+    sub = _student(
+        tmp_path,
+        "optim",
+        """
 def sgd_step(param, grad, state, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0,
              nesterov=False):
     param -= lr * grad                 # in place: the caller's tensor changes
     return param, state
-""")
+""",
+    )
     impl = WorkerImplementation("chain-edit", manager, folder=str(sub))
     p0 = torch.ones(2, 3, dtype=torch.float64)
     got = call_chain(impl.optim.sgd_step, _descent(3), 3, start=(p0, {}))
     assert [edited for _, edited in got] == [True, True, True]
-    assert torch.equal(p0, torch.ones(2, 3, dtype=torch.float64))   # ours is untouched
+    assert torch.equal(p0, torch.ones(2, 3, dtype=torch.float64))  # ours is untouched
     with pytest.raises(TypeError, match="described callable"):
         call_chain(impl.optim.sgd_step, lambda k, prev: ((), {}), 1)
     impl.close()

@@ -22,7 +22,8 @@ from .forked import in_child, outcome
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
-    reason="no confinement on this machine")
+    reason="no confinement on this machine",
+)
 
 
 def _socket(family: int, kind: int = socket.SOCK_STREAM):
@@ -42,7 +43,7 @@ def _write_oom_score() -> None:
 
 def _fork() -> None:
     pid = os.fork()
-    if pid == 0:   # pragma: no cover - only if the filter failed
+    if pid == 0:  # pragma: no cover - only if the filter failed
         os._exit(0)
     os.waitpid(pid, 0)
 
@@ -68,6 +69,7 @@ def _confined(cuda: bool) -> dict:
     def check(keep: int) -> dict:
         server.confine({"scratch": scratch, "cuda": cuda, "namespaces": False}, keep=keep)
         return {name: outcome(attempt) for name, attempt in CHECKS.items()}
+
     return in_child(check)
 
 

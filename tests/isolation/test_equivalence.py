@@ -20,18 +20,27 @@ SUITES = ["graders/test_losses.py", "graders/test_activations.py"]
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
-    reason="no confinement on this machine")
+    reason="no confinement on this machine",
+)
 
 
 def _key(doc: dict, keep=lambda test: True) -> dict:
-    return {(t["implementation"], t["name"]): (t["outcome"], t["points"], t["misconception"])
-            for t in doc["tests"] if keep(t)}
+    return {
+        (t["implementation"], t["name"]): (t["outcome"], t["points"], t["misconception"])
+        for t in doc["tests"]
+        if keep(t)
+    }
 
 
 def _variants_in_suites(doc: dict) -> dict:
     """_key of the bug and alternative variants' tests in SUITES."""
-    return _key(doc, lambda t: t["nodeid"].startswith(tuple(SUITES))
-                and t["implementation"].split(":")[0] in ("bug", "alternative"))
+    return _key(
+        doc,
+        lambda t: (
+            t["nodeid"].startswith(tuple(SUITES))
+            and t["implementation"].split(":")[0] in ("bug", "alternative")
+        ),
+    )
 
 
 def test_variants_identical_in_process_and_in_a_worker(variants_worker_run, catalogue_run):

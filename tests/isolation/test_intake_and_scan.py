@@ -11,7 +11,7 @@ import pytest
 
 from descent.isolation import intake, scan
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 GOOD = "import torch\n\ndef mse_forward(pred, target):\n    return ((pred - target) ** 2).mean(), None\n"
 
@@ -24,8 +24,18 @@ def test_only_exercise_modules_are_taken(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "losses.py").write_text(GOOD)
-    for name in ("conftest.py", "pytest.ini", "pyproject.toml", "sitecustomize.py", "evil.pth",
-                 "test_bonus.py", "numpy.py", "json.py", "__init__.py", "notes.txt"):
+    for name in (
+        "conftest.py",
+        "pytest.ini",
+        "pyproject.toml",
+        "sitecustomize.py",
+        "evil.pth",
+        "test_bonus.py",
+        "numpy.py",
+        "json.py",
+        "__init__.py",
+        "notes.txt",
+    ):
         (sub / name).write_text("x = 1\n")
     (sub / "torch").mkdir()
     (sub / "torch" / "__init__.py").write_text("")
@@ -68,12 +78,26 @@ def test_zip_members_are_checked(tmp_path):
 
 
 def test_notebook_cells_by_tag_without_magics(tmp_path):
-    nb = {"cells": [
-        {"cell_type": "code", "metadata": {"tags": ["descent:losses"]},
-         "source": ["!cat /etc/passwd\n", "%env A=1\n", GOOD], "outputs": []},
-        {"cell_type": "code", "metadata": {}, "source": "import os; os._exit(0)", "outputs": []},
-        {"cell_type": "code", "metadata": {"tags": ["descent:nonsense"]}, "source": "x=1"},
-    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"tags": ["descent:losses"]},
+                "source": ["!cat /etc/passwd\n", "%env A=1\n", GOOD],
+                "outputs": [],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": "import os; os._exit(0)",
+                "outputs": [],
+            },
+            {"cell_type": "code", "metadata": {"tags": ["descent:nonsense"]}, "source": "x=1"},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = tmp_path / "work.ipynb"
     path.write_text(json.dumps(nb))
     result = intake.take(path, tmp_path)
@@ -88,7 +112,7 @@ def _findings(sources):
 
 
 def test_scan_follows_aliases_helpers_and_getattr():
-    src = '''import torch
+    src = """import torch
 import torch.nn.functional as F
 from torch import softmax as sm
 lsm = torch.log_softmax
@@ -104,7 +128,7 @@ def log_softmax_forward(x, dim=-1):
 
 def mse_forward(pred, target):
     return ((pred - target) ** 2).mean(), sm
-'''
+"""
     found = _findings({"losses": src})
     assert ("losses.cross_entropy", "torch.nn.functional.cross_entropy", "forbidden") in found
     assert ("losses.log_softmax", "torch.log_softmax", "forbidden") in found
@@ -115,7 +139,7 @@ def mse_forward(pred, target):
 
 
 def test_scan_finds_ready_made_solvers_and_loaders():
-    src = '''import torch
+    src = """import torch
 from torch.linalg import lstsq as ls
 from torch.utils.data import DataLoader
 
@@ -125,17 +149,18 @@ def minibatches(n, batch_size, generator, drop_last=False):
 def linear_regression_closed_form(X, y):
     A = X.T @ X
     return A.inverse() @ (X.T @ y), ls(X, y), torch.linalg.solve(A, X.T @ y)
-'''
+"""
     found = _findings({"regression": src})
     closed = "regression.linear_regression_closed_form"
     assert {(ex, name) for ex, name, kind in found if kind == "forbidden"} == {
         ("regression.minibatches", "torch.utils.data.DataLoader"),
-        (closed, "torch.linalg.lstsq")}
+        (closed, "torch.linalg.lstsq"),
+    }
     # A is a tensor only at run time: A.inverse() is for review and the tripwire
     assert (closed, "torch.Tensor.inverse", "possible") in found
 
 
-OWN_LAYERS = '''import torch
+OWN_LAYERS = """import torch
 
 class Linear:
     def forward(self, x, w, b):
@@ -163,7 +188,7 @@ def linear_backward(dy, cache):
 
 def two_layer_net(x, w1, b1, w2, b2, y):
     return CrossEntropy().forward(x @ w1)
-'''
+"""
 
 
 def test_scan_own_backward_method_and_stores_are_not_findings():
@@ -173,7 +198,7 @@ def test_scan_own_backward_method_and_stores_are_not_findings():
 
 
 def test_scan_tensor_backward_is_a_possible_use_and_torch_names_are_certain():
-    src = '''import torch
+    src = """import torch
 from torch import sigmoid as sg
 
 def linear_forward(x, w, b):
@@ -187,7 +212,7 @@ def linear_backward(dy, cache):
 
 def two_layer_net(x, w1, b1, w2, b2, y):
     return torch.softmax(x, -1)
-'''
+"""
     found = _findings({"layers": src})
     # t.backward() on an unresolved object: reported, but not scored by the scan
     assert ("layers.linear", "torch.Tensor.backward", "possible") in found
@@ -200,7 +225,7 @@ def two_layer_net(x, w1, b1, w2, b2, y):
 
 def test_a_definition_of_its_own_shadows_an_imported_name():
     # Python looks sigmoid up when sigmoid_forward runs, after the module rebound it.
-    src = '''from torch import sigmoid, softmax
+    src = """from torch import sigmoid, softmax
 
 def sigmoid_forward(x):
     y = sigmoid(x)
@@ -210,7 +235,7 @@ def sigmoid(x):
     return 1 / (1 + (-x).exp())
 
 softmax = lambda x: x.exp() / x.exp().sum()
-'''
+"""
     assert [f for f in scan.scan({"activations": src}) if f.kind == "forbidden"] == []
 
 
@@ -218,25 +243,28 @@ def test_forbidden_uses_lists_lines_for_the_student_report():
     src = "import torch\n\ndef softmax_forward(x, dim=-1):\n    return torch.softmax(x, dim), x\n"
     found = scan.forbidden_uses({"activations": src, "broken": "def ("})
     assert [(f.exercise, f.name, f.module, f.line, f.kind) for f in found] == [
-        ("activations.softmax", "torch.softmax", "activations", 4, "forbidden")]
+        ("activations.softmax", "torch.softmax", "activations", 4, "forbidden")
+    ]
     assert found[0].text() == "torch.softmax (activations.py line 4)"
 
 
 def test_scan_flags_dynamic_access_for_review():
-    src = '''import torch, importlib
+    src = """import torch, importlib
 def mse_forward(pred, target):
     F = importlib.import_module("torch.nn.functional")
     return getattr(torch, "".join(["mse"])), eval("1")
-'''
+"""
     found = _findings({"losses": src})
-    assert any(ex == "losses.mse" and kind == "dynamic" and "eval" in name
-               for ex, name, kind in found)
+    assert any(
+        ex == "losses.mse" and kind == "dynamic" and "eval" in name for ex, name, kind in found
+    )
 
 
 def test_scan_of_the_solutions_is_clean():
     kit = Path(__file__).resolve().parents[2]
-    sources = {p.stem: p.read_text() for p in (kit / "solutions").glob("*.py")
-               if p.stem != "__init__"}
+    sources = {
+        p.stem: p.read_text() for p in (kit / "solutions").glob("*.py") if p.stem != "__init__"
+    }
     forbidden = [f for f in scan.scan(sources) if f.kind == "forbidden"]
     assert forbidden == []
 
@@ -276,7 +304,7 @@ def test_only_certain_findings_score_and_possible_uses_are_for_review():
     from descent import plugin_workers
     from descent.isolation.remote import library_flags
 
-    src = '''import torch
+    src = """import torch
 
 def softmax_forward(x, dim=-1):
     return torch.softmax(x, dim), dim
@@ -284,10 +312,11 @@ def softmax_forward(x, dim=-1):
 def sigmoid_forward(x):
     y = x.sigmoid()
     return y, y
-'''
+"""
     impl = SimpleNamespace(scan={}, review={}, hits={})
     plugin_workers._record_scan(impl, {"activations": src})
     assert library_flags(impl) == {
-        "activations.softmax": ["torch.softmax (activations.py line 4) (in the source)"]}
+        "activations.softmax": ["torch.softmax (activations.py line 4) (in the source)"]
+    }
     assert impl.review["activations.sigmoid"][0].startswith("possibly used")
     assert "torch.Tensor.sigmoid (activations.py line 7)" in impl.review["activations.sigmoid"][0]

@@ -26,11 +26,12 @@ from .forked import in_child, outcome
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
-    reason="no confinement on this machine (Landlock and seccomp needed)")
+    reason="no confinement on this machine (Landlock and seccomp needed)",
+)
 
 NOBODY = 65534
 AT_FDCWD = -100
-SYS_FCHMODAT2 = 452   # x86_64 (Linux 6.6 and later)
+SYS_FCHMODAT2 = 452  # x86_64 (Linux 6.6 and later)
 
 
 def _fchmodat2(path: str, mode: int) -> None:
@@ -74,12 +75,15 @@ def _attacks(outside: Path, scratch: Path) -> dict:
 
 
 def _snapshot(outside: Path) -> dict:
-    return {p.name: (oct(p.lstat().st_mode), p.lstat().st_mtime_ns, p.lstat().st_uid)
-            for p in sorted(outside.iterdir())}
+    return {
+        p.name: (oct(p.lstat().st_mode), p.lstat().st_mtime_ns, p.lstat().st_uid)
+        for p in sorted(outside.iterdir())
+    }
 
 
-def _confined_attempts(tmp_path: Path, uid: int | None, worker_uid: int | None = None
-                       ) -> tuple[dict, dict, dict]:
+def _confined_attempts(
+    tmp_path: Path, uid: int | None, worker_uid: int | None = None
+) -> tuple[dict, dict, dict]:
     """Confine a child as a worker (as ``uid`` when given; as root with the worker's own
     ``worker_uid`` when given) and try every attack."""
     outside, scratch = tmp_path / "grader", Path(tempfile.mkdtemp(dir=tmp_path))
@@ -87,9 +91,15 @@ def _confined_attempts(tmp_path: Path, uid: int | None, worker_uid: int | None =
     (outside / "key").write_text("answers")
     os.chmod(outside / "key", 0o600)
     (scratch / "own").write_text("mine")
-    if uid is not None:   # an ordinary user who owns what it attacks, like a grader without root
-        for path in (tmp_path, outside, outside / "keys", outside / "key", scratch,
-                     scratch / "own"):
+    if uid is not None:  # an ordinary user who owns what it attacks, like a grader without root
+        for path in (
+            tmp_path,
+            outside,
+            outside / "keys",
+            outside / "key",
+            scratch,
+            scratch / "own",
+        ):
             os.chown(path, uid, uid)
     os.chmod(tmp_path, 0o755)
     if worker_uid is not None:
@@ -102,13 +112,13 @@ def _confined_attempts(tmp_path: Path, uid: int | None, worker_uid: int | None =
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-        config = {"scratch": str(scratch), "namespaces": uid is None,
-                  "read_extra": [str(outside)]}
+        config = {"scratch": str(scratch), "namespaces": uid is None, "read_extra": [str(outside)]}
         if worker_uid is not None:
             config["uid"] = config["gid"] = worker_uid
         applied = server.confine(config, keep=keep)["applied"]
         seen = {name: outcome(fn) for name, fn in _attacks(outside, scratch).items()}
         return {**seen, "uid": os.getuid(), "applied": applied}
+
     return in_child(attempt), before, _snapshot(outside)
 
 
@@ -140,7 +150,7 @@ def test_metadata_and_link_calls_are_refused(base, lane):
     seen, before, after = _confined_attempts(base, uid, worker_uid)
     assert "error" not in seen, seen
     applied, got_uid = seen.pop("applied"), seen.pop("uid")
-    if worker_uid is not None:   # the worker's own uid, even with the interpreter under /root
+    if worker_uid is not None:  # the worker's own uid, even with the interpreter under /root
         assert got_uid == worker_uid and f"uid-{worker_uid}" in applied, applied
         if not confinement.readable_by_others(confinement.interpreter_paths())[0]:
             assert any(a.startswith("cover:") for a in applied), applied
@@ -160,6 +170,7 @@ def test_a_rename_inside_the_scratch_folder_still_works(tmp_path):
         Path("draft").write_text("x")
         os.rename("draft", "final")
         return {"final": Path("final").read_text(), "mode": oct(os.stat("final").st_mode)}
+
     seen = in_child(attempt)
     assert seen.get("final") == "x", seen
     assert not int(seen["mode"], 8) & stat.S_ISUID

@@ -15,8 +15,9 @@ from descent.isolation import confinement
 
 from .forked import in_child
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not os.path.exists("/proc/self/ns"),
-                                reason="Linux namespaces only")
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "fork") or not os.path.exists("/proc/self/ns"), reason="Linux namespaces only"
+)
 
 
 def _cap_eff() -> int:
@@ -54,15 +55,17 @@ def listener():
     sock.close()
 
 
-@pytest.mark.skipif(not confinement.user_namespaces_allowed(),
-                    reason="this kernel refuses unprivileged user namespaces")
+@pytest.mark.skipif(
+    not confinement.user_namespaces_allowed(),
+    reason="this kernel refuses unprivileged user namespaces",
+)
 def test_a_user_namespace_gives_network_and_scratch_limits_without_root(tmp_path, listener):
     report = in_child(lambda _: _confined_view(str(tmp_path), listener, user=True))
     if report.get("done") == []:
         pytest.skip("a security module refused the user namespace here")
     assert report["done"] == ["userns", "netns", "mountns", "tmpfs-scratch"], report
-    assert report["cap_eff"] == 0, report                      # nothing kept inside it either
-    assert report["write_2mib"] == "ENOSPC", report             # the 1 MiB tmpfs is full
+    assert report["cap_eff"] == 0, report  # nothing kept inside it either
+    assert report["write_2mib"] == "ENOSPC", report  # the 1 MiB tmpfs is full
     assert report["connect"] in ("ENETUNREACH", "ECONNREFUSED", "EPERM"), report
     # The tmpfs lived in the child's mount namespace: nothing reached the real directory.
     assert list(tmp_path.iterdir()) == []
@@ -76,8 +79,10 @@ def test_without_a_user_namespace_only_root_gets_namespaces(tmp_path):
         assert report["done"] == [], report
 
 
-@pytest.mark.skipif(not (confinement.landlock_abi() and confinement.seccomp_available()),
-                    reason="no confinement on this machine")
+@pytest.mark.skipif(
+    not (confinement.landlock_abi() and confinement.seccomp_available()),
+    reason="no confinement on this machine",
+)
 def test_the_mode_goes_without_a_user_namespace_that_breaks_the_probe(monkeypatch):
     from descent.isolation.manager import IsolationManager, Settings
 

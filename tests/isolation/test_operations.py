@@ -15,7 +15,7 @@ from descent.isolation import operations, protocol
 from descent.isolation.protocol import Decoder, Encoder
 from descent.isolation.worker import PACKAGE, Worker
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 
@@ -28,7 +28,7 @@ def worker():
     ours.close()
     theirs.close()
     for name in [n for n in sys.modules if n.split(".")[0] == PACKAGE]:
-        del sys.modules[name]   # the submission package this worker imported in-process
+        del sys.modules[name]  # the submission package this worker imported in-process
 
 
 def ask(pair, header: dict, args=None) -> tuple[dict, object]:
@@ -40,7 +40,7 @@ def ask(pair, header: dict, args=None) -> tuple[dict, object]:
         header["args"] = enc.encode(args)
         blobs = list(enc.blobs)
     header["b"] = [memoryview(b).nbytes for b in blobs]
-    protocol.send_frame(ours, header, blobs)        # as the trusted side frames a request
+    protocol.send_frame(ours, header, blobs)  # as the trusted side frames a request
     w.handle(*protocol.recv_frame(w.sock))
     reply, reply_blobs = protocol.recv_frame(ours)
     value = Decoder(reply_blobs).decode(reply["ok"]) if "ok" in reply else None
@@ -51,8 +51,19 @@ MSE = {"m": "losses", "a": "mse_forward"}
 
 
 def test_every_operation_has_a_handler():
-    assert set(operations.HANDLERS) == {"load", "call", "map", "chain", "then", "graph",
-                                        "getattr", "setattr", "apply", "cell", "ping"}
+    assert set(operations.HANDLERS) == {
+        "load",
+        "call",
+        "map",
+        "chain",
+        "then",
+        "graph",
+        "getattr",
+        "setattr",
+        "apply",
+        "cell",
+        "ping",
+    }
     assert operations.PIPELINED <= set(operations.HANDLERS)
 
 
@@ -84,14 +95,16 @@ def test_map_sweeps_calls_and_picks(worker):
 
 
 def test_malformed_requests_get_a_protocol_reply_and_run_nothing(worker):
-    bad = [({"op": "map", "target": MSE}, [1, 2]),                     # not lists of arguments
-           ({"op": "map", "target": MSE, "pick": "0"}, [[]]),          # pick must be an int
-           ({"op": "chain", "target": MSE, "steps": -1}, [None, None]),
-           ({"op": "then", "target": MSE}, [[], []]),                  # no second call
-           ({"op": "graph", "target": MSE, "ops": "x", "outputs": []}, []),
-           ({"op": "apply", "fn": "system"}, []),
-           ({"op": "cell", "source": 42}, None),
-           ({"op": "call", "target": {"m": 1, "a": 2}}, [])]
+    bad = [
+        ({"op": "map", "target": MSE}, [1, 2]),  # not lists of arguments
+        ({"op": "map", "target": MSE, "pick": "0"}, [[]]),  # pick must be an int
+        ({"op": "chain", "target": MSE, "steps": -1}, [None, None]),
+        ({"op": "then", "target": MSE}, [[], []]),  # no second call
+        ({"op": "graph", "target": MSE, "ops": "x", "outputs": []}, []),
+        ({"op": "apply", "fn": "system"}, []),
+        ({"op": "cell", "source": 42}, None),
+        ({"op": "call", "target": {"m": 1, "a": 2}}, []),
+    ]
     for header, args in bad:
         reply, _ = ask(worker, header, args)
         assert "protocol" in reply, header

@@ -17,8 +17,10 @@ KIT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT / "solutions"
 
 pytestmark = [
-    pytest.mark.skipif(not (confinement.landlock_abi() and confinement.seccomp_available()),
-                       reason="no confinement on this machine"),
+    pytest.mark.skipif(
+        not (confinement.landlock_abi() and confinement.seccomp_available()),
+        reason="no confinement on this machine",
+    ),
     pytest.mark.skipif(not (SOLUTIONS / "autograd.py").exists(), reason="no autograd exercise"),
 ]
 
@@ -34,8 +36,15 @@ def _chain(Value, n):
     x = Value(0.3)
     y = x
     for i in range(n):
-        y = (y * 1.05) if i % 4 == 0 else (y + x) if i % 4 == 1 else \
-            y.tanh() if i % 4 == 2 else (y - 0.01)
+        y = (
+            (y * 1.05)
+            if i % 4 == 0
+            else (y + x)
+            if i % 4 == 1
+            else y.tanh()
+            if i % 4 == 2
+            else (y - 0.01)
+        )
     y.backward()
     return y.data, x.grad
 
@@ -53,12 +62,12 @@ def test_queued_requests_leave_as_one_batch_that_only_holds_pipelined_requests(m
     impl = WorkerImplementation("batch", manager, folder=str(SOLUTIONS))
     Value = impl.autograd.Value
     x = Value(0.5)
-    x * 2.0 + 1.0              # synchronous: learns that both return a Value
-    y = x * 2.0 + 1.0          # queued: two pipelined requests
+    x * 2.0 + 1.0  # synchronous: learns that both return a Value
+    y = x * 2.0 + 1.0  # queued: two pipelined requests
     assert [r["op"] for r in impl.conn.pipeline.queue] == ["apply", "apply"]
-    assert y.data == 2.0       # the batch, then the read
-    with pytest.raises(WorkerFailure, match="protocol"):   # a reply would be expected
-        impl.conn.request({"op": "batch", "reqs": [{"op": "ping", "id": 10 ** 6}]})
+    assert y.data == 2.0  # the batch, then the read
+    with pytest.raises(WorkerFailure, match="protocol"):  # a reply would be expected
+        impl.conn.request({"op": "batch", "reqs": [{"op": "ping", "id": 10**6}]})
     impl.close()
 
 
@@ -92,20 +101,20 @@ def test_a_deferred_error_has_the_same_type_and_message(manager, tmp_path):
     impl = WorkerImplementation("err", manager, folder=str(_student(tmp_path, SOURCE)))
     Value = impl.autograd.Value
     a = Value(1.0)
-    b = a + 1.0                       # synchronous: learns that Value + float gives a Value
+    b = a + 1.0  # synchronous: learns that Value + float gives a Value
     c = b + 2.0
     assert impl.pipelined >= 1
-    d = c + 13.0                      # pipelined: fails in the worker
-    e = d + 1.0                       # skipped there, as it would never run in-process
+    d = c + 13.0  # pipelined: fails in the worker
+    e = d + 1.0  # skipped there, as it would never run in-process
     with pytest.raises(ValueError, match="thirteen is unlucky") as info:
         e.data
     assert isinstance(info.value, RemoteException)
-    assert a.data == 1.0 and c.data == 4.0          # the worker still serves the test
+    assert a.data == 1.0 and c.data == 4.0  # the worker still serves the test
     with pytest.raises(ValueError, match="thirteen is unlucky"):
-        d.data                        # the failed result raises its error again when used
-    f = c + 7.0                       # predicted a Value, got a float: corrected
-    assert float(f) == 11.0 and f._type == "float"   # corrected at the next reply
-    g = c + 7.0                       # that shape is now synchronous again: plain data
+        d.data  # the failed result raises its error again when used
+    f = c + 7.0  # predicted a Value, got a float: corrected
+    assert float(f) == 11.0 and f._type == "float"  # corrected at the next reply
+    g = c + 7.0  # that shape is now synchronous again: plain data
     assert g == 11.0 and type(g) is float
     impl.close()
 
@@ -115,7 +124,7 @@ def test_a_pipelined_hang_hits_the_time_limit_and_a_fresh_worker_follows(manager
     Value = impl.autograd.Value
     a = Value(1.0)
     a + 1.0
-    b = a + 99.0                      # pipelined, sleeps in the worker
+    b = a + 99.0  # pipelined, sleeps in the worker
     started = time.monotonic()
     with pytest.raises(WorkerFailure, match="time limit exceeded"):
         b.data

@@ -14,7 +14,7 @@ import torch
 from descent.isolation import protocol
 from descent.isolation.protocol import Decoder, Encoder, ProtocolError
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def roundtrip(value):
@@ -24,10 +24,27 @@ def roundtrip(value):
     return Decoder(blobs).decode(data)
 
 
-@pytest.mark.parametrize("value", [
-    None, True, 3, -2**62, 1.5, float("inf"), "text", [1, 2.0, "x"], (1, (2, 3)),
-    {"a": 1, 2: [3]}, torch.float32, torch.device("cpu"), torch.Size([2, 3]), slice(1, None, 2),
-    Ellipsis, 1 + 2j])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        -(2**62),
+        1.5,
+        float("inf"),
+        "text",
+        [1, 2.0, "x"],
+        (1, (2, 3)),
+        {"a": 1, 2: [3]},
+        torch.float32,
+        torch.device("cpu"),
+        torch.Size([2, 3]),
+        slice(1, None, 2),
+        Ellipsis,
+        1 + 2j,
+    ],
+)
 def test_plain_values_round_trip(value):
     assert roundtrip(value) == value
     assert type(roundtrip(value)) is type(value)
@@ -37,9 +54,20 @@ def test_nan_round_trips():
     assert math.isnan(roundtrip(float("nan")))
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16,
-                                   torch.int64, torch.int8, torch.uint8, torch.bool,
-                                   torch.complex128])
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        torch.float64,
+        torch.float32,
+        torch.float16,
+        torch.bfloat16,
+        torch.int64,
+        torch.int8,
+        torch.uint8,
+        torch.bool,
+        torch.complex128,
+    ],
+)
 def test_tensors_round_trip_exactly(dtype):
     t = (torch.randn(3, 4, 5) * 10).to(dtype)
     back = roundtrip(t)
@@ -80,22 +108,33 @@ class Sub(torch.Tensor):
 def test_tensor_subclasses_are_not_data():
     seen = []
     Encoder(lambda obj: seen.append(obj) or {"$h": [1, "Sub"]}).encode(
-        torch.zeros(2).as_subclass(Sub))
+        torch.zeros(2).as_subclass(Sub)
+    )
     assert seen
 
 
-@pytest.mark.parametrize("data", [
-    {"$T": [0, "float64", [2], "cpu", False]},          # blob of the wrong size
-    {"$T": [5, "float64", [1], "cpu", False]},          # no such blob
-    {"$T": [0, "object", [1], "cpu", False]},           # dtype not allowed
-    {"$T": [0, "float64", [-1], "cpu", False]},         # negative size
-    {"$T": [0, "float64", [1], "tpu:0", False]},        # device not allowed
-    {"$A": [0, "object", [1]]},
-    {"$nope": 1}, {"a": 1, "b": 2}, {"$h": [1, "x"]},    # unknown tag; handles need a handler
-    {"$f": "1e400"}, {"$sl": ["a", None, None]},
-    {"$r": 0}, [[1], {"$r": 1}], [[1], {"$r": -1}], [[1], {"$r": "0"}],   # refs: only backwards
-    {"$d": [[{"$r": 0}, 1]]}, [[1], {"$d": [[{"$r": 0}, 1]]}],          # a list is no dict key
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"$T": [0, "float64", [2], "cpu", False]},  # blob of the wrong size
+        {"$T": [5, "float64", [1], "cpu", False]},  # no such blob
+        {"$T": [0, "object", [1], "cpu", False]},  # dtype not allowed
+        {"$T": [0, "float64", [-1], "cpu", False]},  # negative size
+        {"$T": [0, "float64", [1], "tpu:0", False]},  # device not allowed
+        {"$A": [0, "object", [1]]},
+        {"$nope": 1},
+        {"a": 1, "b": 2},
+        {"$h": [1, "x"]},  # unknown tag; handles need a handler
+        {"$f": "1e400"},
+        {"$sl": ["a", None, None]},
+        {"$r": 0},
+        [[1], {"$r": 1}],
+        [[1], {"$r": -1}],
+        [[1], {"$r": "0"}],  # refs: only backwards
+        {"$d": [[{"$r": 0}, 1]]},
+        [[1], {"$d": [[{"$r": 0}, 1]]}],  # a list is no dict key
+    ],
+)
 def test_malformed_values_are_refused(data):
     with pytest.raises(ProtocolError):
         Decoder([memoryview(b"\0" * 4)]).decode(data)
@@ -103,12 +142,13 @@ def test_malformed_values_are_refused(data):
 
 def test_lists_of_numbers_take_the_short_path_with_the_same_checks():
     curve = [0.5 * i for i in range(50)] + [3, True]
-    assert roundtrip(curve) == curve and [type(v) for v in roundtrip(curve)] == \
-        [type(v) for v in curve]
+    assert roundtrip(curve) == curve and [type(v) for v in roundtrip(curve)] == [
+        type(v) for v in curve
+    ]
     with_nan = [1.0] * 9 + [float("nan")]
-    assert math.isnan(roundtrip(with_nan)[-1])          # sent as {"$f": "nan"}, not as NaN
+    assert math.isnan(roundtrip(with_nan)[-1])  # sent as {"$f": "nan"}, not as NaN
     with pytest.raises(ValueError, match="integer too large"):
-        Encoder().encode([1] * 9 + [10 ** 4001])
+        Encoder().encode([1] * 9 + [10**4001])
     with pytest.raises(ProtocolError, match="too many items"):
         Decoder([]).decode([0.0] * (protocol.MAX_ITEMS + 1))
 
@@ -118,11 +158,12 @@ def test_repeated_values_cross_once_and_stay_aliased():
     cache = (x, [x * 2])
     enc = Encoder()
     data = enc.encode([[x, cache], [x, cache], [x.clone(), cache]])
-    assert len(enc.blobs) == 3             # x, x * 2 and the clone; nothing twice
+    assert len(enc.blobs) == 3  # x, x * 2 and the clone; nothing twice
     text = json.dumps(data)
-    assert text.count('"$r"') == 4 and len(text) < 400   # x in cache, x, cache, cache
+    assert text.count('"$r"') == 4 and len(text) < 400  # x in cache, x, cache, cache
     back = Decoder([memoryview(bytes(memoryview(b).cast("B"))) for b in enc.blobs]).decode(
-        json.loads(text))
+        json.loads(text)
+    )
     assert back[0][0] is back[1][0] and back[0][1] is back[1][1] is back[2][1]
     assert back[2][0] is not back[0][0] and torch.equal(back[2][0], x)
     assert back[0][1][1] is back[2][1][1] and torch.equal(back[0][1][1][0], x * 2)
@@ -174,19 +215,22 @@ def test_frames_round_trip_and_caps():
     got, blobs = protocol.recv_frame(b, None)
     assert torch.equal(Decoder(blobs).decode(got["ok"]), t)
     # an oversized body is refused before anything is read or allocated
-    a.sendall(struct.pack("<2sIQ", b"DS", 2, 2 ** 40) + b"{}")
+    a.sendall(struct.pack("<2sIQ", b"DS", 2, 2**40) + b"{}")
     with pytest.raises(ProtocolError):
         protocol.recv_frame(b, None)
 
 
-@pytest.mark.parametrize("raw", [
-    b"GARBAGEGARBAGEGARBAGE",
-    struct.pack("<2sIQ", b"DS", 2 ** 31, 0),
-    struct.pack("<2sIQ", b"DS", 5, 0) + b"\x80\x04K.",           # a pickle is not JSON
-    struct.pack("<2sIQ", b"DS", 3, 0) + b"[1]",                    # not an object
-    struct.pack("<2sIQ", b"DS", 12, 4) + b'{"b":[5]}   ' + b"1234",  # blob table mismatch
-    struct.pack("<2sIQ", b"DS", 9, 0) + b'{"x":NaN}',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GARBAGEGARBAGEGARBAGE",
+        struct.pack("<2sIQ", b"DS", 2**31, 0),
+        struct.pack("<2sIQ", b"DS", 5, 0) + b"\x80\x04K.",  # a pickle is not JSON
+        struct.pack("<2sIQ", b"DS", 3, 0) + b"[1]",  # not an object
+        struct.pack("<2sIQ", b"DS", 12, 4) + b'{"b":[5]}   ' + b"1234",  # blob table mismatch
+        struct.pack("<2sIQ", b"DS", 9, 0) + b'{"x":NaN}',
+    ],
+)
 def test_bad_frames_are_protocol_errors(raw):
     a, b = _pair()
     a.sendall(raw)

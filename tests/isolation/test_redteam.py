@@ -33,7 +33,8 @@ REFERENCE_CANARY = "DESCENT-CANARY-REFERENCE-5e0b44d8"
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
-    reason="no confinement on this machine (Landlock and seccomp needed)")
+    reason="no confinement on this machine (Landlock and seccomp needed)",
+)
 
 
 class Listener:
@@ -49,8 +50,10 @@ class Listener:
         self.udp.bind(("127.0.0.1", 0))
         self.udp.settimeout(0.2)
         self.stop = False
-        self.threads = [threading.Thread(target=self._tcp, daemon=True),
-                        threading.Thread(target=self._udp, daemon=True)]
+        self.threads = [
+            threading.Thread(target=self._tcp, daemon=True),
+            threading.Thread(target=self._udp, daemon=True),
+        ]
         for t in self.threads:
             t.start()
 
@@ -100,13 +103,21 @@ def _write_submission(root: Path, case: Case, values: dict) -> Path:
     if "@notebook" in files:
         cells = [{"cell_type": "markdown", "metadata": {}, "source": "# my work"}]
         for module, source in files["@notebook"].items():
-            cells.append({"cell_type": "code", "metadata": {"tags": [f"descent:{module}"]},
-                          "source": _fill(source, values), "outputs": [
-                              {"output_type": "stream", "name": "stdout",
-                               "text": "all tests passed"}], "execution_count": 1})
+            cells.append(
+                {
+                    "cell_type": "code",
+                    "metadata": {"tags": [f"descent:{module}"]},
+                    "source": _fill(source, values),
+                    "outputs": [
+                        {"output_type": "stream", "name": "stdout", "text": "all tests passed"}
+                    ],
+                    "execution_count": 1,
+                }
+            )
         path = root / f"{case.id}.ipynb"
-        path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
-                                    "nbformat_minor": 5}))
+        path.write_text(
+            json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        )
         return path
     folder = root / case.id
     folder.mkdir()
@@ -155,22 +166,41 @@ def _run(tmp: Path, impls: list[Path], values: dict, name: str, extra: tuple = (
     run_tmp = tmp / f"run-{name}"
     run_tmp.mkdir()
     results = tmp / f"results-{name}.json"
-    cmd = [sys.executable, "-m", "pytest", str(values["@HIDDEN@"]), "-p", "no:cacheprovider",
-           "-q", f"--rootdir={tmp / 'graders'}", f"--reference={tmp / 'ref'}",
-           f"--catalogue={tmp / 'catalogue'}", f"--results={results}", "--call-timeout=3",
-           "--no-grade-summary", *extra, *[f"--impl={p}" for p in impls]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(values["@HIDDEN@"]),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        f"--rootdir={tmp / 'graders'}",
+        f"--reference={tmp / 'ref'}",
+        f"--catalogue={tmp / 'catalogue'}",
+        f"--results={results}",
+        "--call-timeout=3",
+        "--no-grade-summary",
+        *extra,
+        *[f"--impl={p}" for p in impls],
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["TMPDIR"] = str(run_tmp)
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=tmp / "graders", capture_output=True, text=True, env=env,
-                          timeout=900)
+    proc = subprocess.run(
+        cmd, cwd=tmp / "graders", capture_output=True, text=True, env=env, timeout=900
+    )
     elapsed = time.monotonic() - started
     time.sleep(0.5)
     leftovers = [str(p) for p in run_tmp.rglob("*")]
-    return {"code": proc.returncode, "output": proc.stdout + proc.stderr, "elapsed": elapsed,
-            "results": json.loads(results.read_text()) if results.exists() else None,
-            "results_text": results.read_text() if results.exists() else "",
-            "survivors": _survivors(str(run_tmp)), "leftovers": leftovers}
+    return {
+        "code": proc.returncode,
+        "output": proc.stdout + proc.stderr,
+        "elapsed": elapsed,
+        "results": json.loads(results.read_text()) if results.exists() else None,
+        "results_text": results.read_text() if results.exists() else "",
+        "survivors": _survivors(str(run_tmp)),
+        "leftovers": leftovers,
+    }
 
 
 # Each lane grades every case. As root, the "unprivileged" lane repeats the run with only the
@@ -186,8 +216,10 @@ def redteam(request, tmp_path_factory):
         if os.geteuid() != 0:
             pytest.skip("not root: the default lane already runs without root's mechanisms")
         if not confinement.user_namespaces_allowed():
-            pytest.skip("this kernel refuses unprivileged user namespaces, so the unprivileged "
-                        "mode has no network namespace or scratch limit here")
+            pytest.skip(
+                "this kernel refuses unprivileged user namespaces, so the unprivileged "
+                "mode has no network namespace or scratch limit here"
+            )
     tmp = tmp_path_factory.mktemp(f"redteam-{lane}")
     os.chmod(tmp, 0o755)
     (tmp / "graders").mkdir()
@@ -202,8 +234,13 @@ def redteam(request, tmp_path_factory):
     import torch
 
     site = Path(torch.__file__)
-    values = {"@TCP@": listener.tcp.getsockname()[1], "@UDP@": listener.udp.getsockname()[1],
-              "@HIDDEN@": hidden, "@RESULTS@": tmp / "results-all.json", "@SITE@": site}
+    values = {
+        "@TCP@": listener.tcp.getsockname()[1],
+        "@UDP@": listener.udp.getsockname()[1],
+        "@HIDDEN@": hidden,
+        "@RESULTS@": tmp / "results-all.json",
+        "@SITE@": site,
+    }
     subs = tmp / "subs"
     subs.mkdir()
     paths = {case.id: _write_submission(subs, case, values) for case in CASES}
@@ -216,10 +253,15 @@ def redteam(request, tmp_path_factory):
     finally:
         listener.close()
     after = {p: _fingerprint(p) for p in guarded}
-    return {"lane": lane, "all": everyone, "solo": solo, "paths": paths,
-            "received": listener.received,
-            "changed": [str(p) for p in guarded if before[p] != after[p]],
-            "pwned": Path("/tmp/descent-pwned").exists()}
+    return {
+        "lane": lane,
+        "all": everyone,
+        "solo": solo,
+        "paths": paths,
+        "received": listener.received,
+        "changed": [str(p) for p in guarded if before[p] != after[p]],
+        "pwned": Path("/tmp/descent-pwned").exists(),
+    }
 
 
 def test_run_completed(redteam):
@@ -233,7 +275,7 @@ def test_run_completed(redteam):
     assert "landlock" in details["mode"]
     if os.geteuid() == 0 and redteam["lane"] == "default":
         assert details["mode"] == "landlock+seccomp+root", details
-    else:   # no root's mechanisms: the limits come from a user namespace
+    else:  # no root's mechanisms: the limits come from a user namespace
         assert details["mode"] == "landlock+seccomp", details
         assert not any(m.startswith(("cgroup", "uid-")) for m in details["mechanisms"]), details
         if confinement.user_namespaces_allowed():
@@ -255,9 +297,12 @@ def test_nothing_leaked_or_left(redteam):
 
 def test_a_neighbour_does_not_change_the_correct_result(redteam):
     def outcomes(run):
-        return sorted((t["name"].replace("-correct]", "]"), t["outcome"], t["points"],
-                       t["message"]) for t in run["results"]["tests"]
-                      if t["implementation"] == "correct")
+        return sorted(
+            (t["name"].replace("-correct]", "]"), t["outcome"], t["points"], t["message"])
+            for t in run["results"]["tests"]
+            if t["implementation"] == "correct"
+        )
+
     solo = outcomes(redteam["solo"])
     assert solo and all(o == "passed" for _, o, _, _ in solo)
     assert outcomes(redteam["all"]) == solo
@@ -278,13 +323,16 @@ def test_case(redteam, case):
     exercises = {e["id"]: e for e in block["exercises"]}
     mse, relu = exercises["losses.mse"], exercises["activations.relu"]
     if isinstance(case.points, tuple):
-        expected = tuple(ex["max_points"] if p is None else p
-                         for p, ex in zip(case.points, (mse, relu)))
+        expected = tuple(
+            ex["max_points"] if p is None else p for p, ex in zip(case.points, (mse, relu))
+        )
     else:
-        expected = {"full": (mse["max_points"], relu["max_points"]),
-                    "mse-zero": (0.0, relu["max_points"]),
-                    "relu-zero": (mse["max_points"], 0.0),
-                    "zero": (0.0, 0.0)}[case.points]
+        expected = {
+            "full": (mse["max_points"], relu["max_points"]),
+            "mse-zero": (0.0, relu["max_points"]),
+            "relu-zero": (mse["max_points"], 0.0),
+            "zero": (0.0, 0.0),
+        }[case.points]
     got = (mse["points"], relu["points"])
     for g, e, ex in zip(got, expected, (mse, relu)):
         if e == "any":
@@ -292,8 +340,10 @@ def test_case(redteam, case):
         else:
             assert g == e, json.dumps(block, indent=1)[:3000]
     report = json.dumps(block) + json.dumps(
-        [t["message"] for t in run["results"]["tests"] if t["implementation"] == name])
+        [t["message"] for t in run["results"]["tests"] if t["implementation"] == name]
+    )
     for needle in case.reason:
-        assert any(n in report for n in needle.split("|")), \
+        assert any(n in report for n in needle.split("|")), (
             f"{needle!r} not in the report: {report[:3000]}"
+        )
     assert HIDDEN_CANARY not in report and REFERENCE_CANARY not in report

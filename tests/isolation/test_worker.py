@@ -21,7 +21,8 @@ SOLUTIONS = KIT / "solutions"
 
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
-    reason="no confinement on this machine")
+    reason="no confinement on this machine",
+)
 
 
 def test_mode_is_confined_and_recorded(manager):
@@ -38,10 +39,14 @@ def test_values_match_in_process(remote):
     x = torch.randn(5, 4, dtype=torch.float64)
     y = torch.randint(4, (5,))
     for impl_out, local_out in [
-        (remote.losses.cross_entropy_forward(x, y, label_smoothing=0.1)[0],
-         local.losses.cross_entropy_forward(x, y, label_smoothing=0.1)[0]),
-        (remote.activations.softmax_forward(x, dim=0)[0],
-         local.activations.softmax_forward(x, dim=0)[0]),
+        (
+            remote.losses.cross_entropy_forward(x, y, label_smoothing=0.1)[0],
+            local.losses.cross_entropy_forward(x, y, label_smoothing=0.1)[0],
+        ),
+        (
+            remote.activations.softmax_forward(x, dim=0)[0],
+            local.activations.softmax_forward(x, dim=0)[0],
+        ),
     ]:
         assert type(impl_out) is torch.Tensor and torch.equal(impl_out, local_out)
 
@@ -54,11 +59,11 @@ def test_cache_handles_and_value_objects(remote):
         pytest.skip("no autograd exercise yet")
     Value = remote.autograd.Value
     a, b = Value(2.0), Value(-3.0)
-    c = (a * b + a ** 2 - 1.0 / b).tanh()
+    c = (a * b + a**2 - 1.0 / b).tanh()
     c.backward()
     local = FolderImplementation(SOLUTIONS, "local").autograd.Value
     la, lb = local(2.0), local(-3.0)
-    lc = (la * lb + la ** 2 - 1.0 / lb).tanh()
+    lc = (la * lb + la**2 - 1.0 / lb).tanh()
     lc.backward()
     assert (a.grad, b.grad, c.data) == (la.grad, lb.grad, lc.data)
     assert isinstance(a.grad, float)
@@ -72,11 +77,11 @@ def test_callables_run_on_the_trusted_side(remote):
 
     def f(x):  # a closure over hidden data, recording its calls
         calls.append(x.clone())
-        return (w * x ** 3).sum()
+        return (w * x**3).sum()
 
     x = torch.randn(3, dtype=torch.float64)
     g = remote.layers.numerical_gradient(f, x)
-    assert torch.allclose(g, 3 * w * x ** 2, atol=1e-6)
+    assert torch.allclose(g, 3 * w * x**2, atol=1e-6)
     assert len(calls) == 6 and all(type(c) is torch.Tensor for c in calls)
     from descent.callables import make
 
@@ -94,11 +99,12 @@ def test_generators_advance_and_edits_are_logged(remote, tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "losses.py").write_text(
-        "def mse_forward(pred, target):\n    pred.zero_()\n    return pred.sum(), None\n")
+        "def mse_forward(pred, target):\n    pred.zero_()\n    return pred.sum(), None\n"
+    )
     impl = WorkerImplementation("inplace", remote.manager, folder=str(sub))
     pred, target = torch.ones(3), torch.ones(3)
     impl.losses.mse_forward(pred, target)
-    assert torch.equal(pred, torch.zeros(3))         # the edit reaches the grader's tensor
+    assert torch.equal(pred, torch.zeros(3))  # the edit reaches the grader's tensor
     assert torch.equal(target, torch.ones(3))
     assert id(pred) in impl.modified_log and id(target) not in impl.modified_log
     impl.close()
@@ -172,11 +178,13 @@ def test_the_tripwire_decides_what_the_scan_cannot(remote, tmp_path):
     (sub / "regression.py").write_text(
         "class Solver:\n    def inverse(self, A):\n        return A\n\n"
         "def linear_regression_closed_form(X, y):\n"
-        "    A = X.T @ X\n    Solver().inverse(A)\n    return A.inverse() @ (X.T @ y)\n")
+        "    A = X.T @ X\n    Solver().inverse(A)\n    return A.inverse() @ (X.T @ y)\n"
+    )
     (sub / "losses.py").write_text(
         "class MSE:\n    def backward(self):\n        return 1.0\n\n"
         "def mse_forward(pred, target):\n    return ((pred - target) ** 2).mean(), MSE()\n\n"
-        "def mse_backward(dloss, cache):\n    return cache.backward()\n")
+        "def mse_backward(dloss, cache):\n    return cache.backward()\n"
+    )
     impl = WorkerImplementation("tripwire", remote.manager, folder=str(sub))
     X = torch.randn(6, 2, dtype=torch.float64)
     impl.regression.linear_regression_closed_form(X, torch.randn(6, dtype=torch.float64))
@@ -195,7 +203,8 @@ def test_errors_timeouts_and_a_fresh_worker(remote, tmp_path):
         "import time\n"
         "def mse_forward(pred, target):\n    raise ValueError('bad shape')\n"
         "def mse_backward(d, cache):\n    time.sleep(60)\n"
-        "def kl_div_forward(a, b):\n    import os; os._exit(3)\n")
+        "def kl_div_forward(a, b):\n    import os; os._exit(3)\n"
+    )
     impl = WorkerImplementation("bad", remote.manager, folder=str(sub))
     with pytest.raises(ValueError) as info:
         impl.losses.mse_forward(torch.ones(2), torch.ones(2))
@@ -232,6 +241,7 @@ def test_refuses_without_confinement(monkeypatch):
 
         def close(self):
             pass
+
     m._server = NoServer()
     with pytest.raises(IsolationUnavailable, match="--insecure"):
         m.mode()
@@ -248,13 +258,30 @@ def test_solutions_score_full_marks_through_the_worker(tmp_path):
     shutil.copytree(SOLUTIONS, sub, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
     results = tmp_path / "r.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "graders", "-q", "-p", "no:cacheprovider",
-         f"--impl={sub}", f"--results={results}", "--no-grade-summary"],
-        cwd=KIT, capture_output=True, text=True, timeout=1200)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "graders",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--impl={sub}",
+            f"--results={results}",
+            "--no-grade-summary",
+        ],
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     doc = json.loads(results.read_text())
     block = doc["implementations"][0]
-    lost = [f"{e['id']}: {e['first_failure']}" for e in block["exercises"]
-            if e["points"] != e["max_points"]]
+    lost = [
+        f"{e['id']}: {e['first_failure']}"
+        for e in block["exercises"]
+        if e["points"] != e["max_points"]
+    ]
     assert not lost, "\n".join(lost) + proc.stdout[-2000:]
     assert doc["environment"]["isolation"] == "worker"
     assert block["isolation"] == "worker" and block["review"] == {}

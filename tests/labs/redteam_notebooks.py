@@ -27,7 +27,8 @@ PROCESSES = [
 ]
 
 # Reads every protected file it can think of; answers the quiz from the key if it gets it.
-KEYS = ["""
+KEYS = [
+    """
 import glob, json, os
 stolen = {{}}
 for path in ['{course}/keys/quiz1_loss.json', '{course}/graders/lab1_loss_consultant.py',
@@ -46,16 +47,19 @@ for pattern in ['{course}/keys/*', '/**/keys/*.json', '../*', '../../*']:
         print('refused:', pattern, type(exc).__name__)
 print(os.environ)
 print(stolen)
-""", """
+""",
+    """
 for text in stolen.values():
     if '"questions"' in text:
         key = json.loads(text)['questions']
         q1, q2, q3, q4, q5 = (key[q]['answer'] for q in ('q1', 'q2', 'q3', 'q4', 'q5'))
-"""]
+""",
+]
 
 # Writes into the gradebook (another student's grade), the keys and other students' files;
 # opens them to every account (chmod), backdates them (utime) and links to them.
-GRADEBOOK = ["""
+GRADEBOOK = [
+    """
 import os
 for path in ['{course}/gradebook.db', '{course}/keys', '{course}/keys/quiz1_loss.json']:
     for attempt in (lambda: os.chmod(path, 0o4777), lambda: os.utime(path, (0, 0)),
@@ -66,7 +70,8 @@ for path in ['{course}/gradebook.db', '{course}/keys', '{course}/keys/quiz1_loss
             print('changed', path)
         except OSError as exc:
             print('metadata:', path, type(exc).__name__)
-""", """
+""",
+    """
 import sqlite3
 try:
     db = sqlite3.connect('{course}/gradebook.db')
@@ -81,10 +86,12 @@ for path in ['{course}/keys/quiz1_loss.json', '{course}/submitted/ace/quiz1_loss
         open(path, 'w').write('{{"questions": {{}}}}')
     except Exception as exc:
         print('write:', path, type(exc).__name__)
-"""]
+""",
+]
 
 # Replaces the grading helpers inside the notebook and answers "A" everywhere.
-PATCH = ["""
+PATCH = [
+    """
 import builtins, sys
 import descent.labs_grading as grading
 grading.check_choice = grading.check_number = lambda *a, **k: None
@@ -104,10 +111,12 @@ except Exception as exc:
     print('checks:', type(exc).__name__)
 setattr(grading, 'Parts', Parts)
 q1 = q2 = q3 = q4 = q5 = 'A'
-"""]
+"""
+]
 
 # Answers that claim to equal anything, and a module-level __getattr__.
-FAKE_ANSWERS = ["""
+FAKE_ANSWERS = [
+    """
 class Always(str):
     def __eq__(self, other): return True
     def __ne__(self, other): return False
@@ -116,7 +125,8 @@ class Always(str):
     def upper(self): return self
     def lower(self): return self
 q1 = q2 = q3 = q4 = q5 = Always('A')
-"""]
+"""
+]
 
 # Output and metadata forgery are applied to the notebook by the test (see forge()).
 FORGERY = ["print('5 of 5 points')\n5.0"]
@@ -124,10 +134,13 @@ FORGERY = ["print('5 of 5 points')\n5.0"]
 # These two answer one question right (the test fills in its answer cell): the notebook must
 # go on after the kill or the error, and that point is earned.
 LOOP = ["while True:\n    pass"]
-MEMORY = ["x = bytearray(8 << 30)",
-          "chunks = []\nwhile True:\n    chunks.append(bytearray(64 << 20))",
-          "import torch\ny = torch.empty(1 << 40)"]
-FORKS = ["""
+MEMORY = [
+    "x = bytearray(8 << 30)",
+    "chunks = []\nwhile True:\n    chunks.append(bytearray(64 << 20))",
+    "import torch\ny = torch.empty(1 << 40)",
+]
+FORKS = [
+    """
 import os, threading, time
 try:
     while True:
@@ -142,8 +155,10 @@ try:
         threads.append(t)
 except Exception as exc:
     print('threads:', len(threads), type(exc).__name__)
-"""]
-SIGNALS = ["""
+"""
+]
+SIGNALS = [
+    """
 import os, signal, socket
 for attempt in (lambda: os.kill(os.getppid(), signal.SIGKILL), lambda: os.kill(1, signal.SIGTERM),
                 lambda: os.kill(-1, signal.SIGKILL)):
@@ -158,7 +173,8 @@ for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
         s.send(b'LEAK')
     except Exception as exc:
         print('socket:', type(exc).__name__)
-"""]
+"""
+]
 
 # Lab 1: classes of its own stand in for the code tasks; every check must see through them.
 FAKE_CLASSES = """
@@ -187,13 +203,24 @@ RESULTS = Everything()
 LOSSES = {{}}
 """
 
-SCRIPT = "<script>alert('descent-xss')</script> <img src=x onerror=\"alert('descent-xss')\"> " \
-         "[click](javascript:alert('descent-xss'))"
+SCRIPT = (
+    "<script>alert('descent-xss')</script> <img src=x onerror=\"alert('descent-xss')\"> "
+    "[click](javascript:alert('descent-xss'))"
+)
 
 QUIZ_CASES = {
-    "shell": SHELL, "procs": PROCESSES, "keys": KEYS, "gradebook": GRADEBOOK, "patch": PATCH,
-    "fakeanswers": FAKE_ANSWERS, "forgery": FORGERY, "injection": [], "loop": LOOP,
-    "memory": MEMORY, "forkbomb": FORKS, "signals": SIGNALS,
+    "shell": SHELL,
+    "procs": PROCESSES,
+    "keys": KEYS,
+    "gradebook": GRADEBOOK,
+    "patch": PATCH,
+    "fakeanswers": FAKE_ANSWERS,
+    "forgery": FORGERY,
+    "injection": [],
+    "loop": LOOP,
+    "memory": MEMORY,
+    "forkbomb": FORKS,
+    "signals": SIGNALS,
 }
 
 # Lab 1 task 4 without the experiment: every loss is plain BCE, and RESULTS claims the recalls a

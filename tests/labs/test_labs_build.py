@@ -11,7 +11,7 @@ import pytest
 
 from descent import student_notebook
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 nbformat = pytest.importorskip("nbformat")
 
@@ -25,9 +25,18 @@ def meta(cell) -> dict:
 
 def test_every_assignment_exists():
     names = {p.parent.name for p in NOTEBOOKS}
-    assert names == {"quiz1_loss", "quiz2_backprop", "quiz3_activations", "quiz4_optimizers",
-                     "module_test", "chapter_checks", "lab1_loss_consultant",
-                     "lab2_backprop_debugger", "lab3_activation_review", "lab4_optimizer_strategy"}
+    assert names == {
+        "quiz1_loss",
+        "quiz2_backprop",
+        "quiz3_activations",
+        "quiz4_optimizers",
+        "module_test",
+        "chapter_checks",
+        "lab1_loss_consultant",
+        "lab2_backprop_debugger",
+        "lab3_activation_review",
+        "lab4_optimizer_strategy",
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
@@ -49,12 +58,20 @@ def test_notebook_structure(path):
         assert 2 <= len(writeups) <= 4 and 2 <= len(tests) <= 4
         for c in writeups:  # every write-up carries an instructor-only rubric
             assert c.cell_type == "markdown" and "Rubric" in c.source
-            assert c.source.startswith("### BEGIN SOLUTION") and c.source.endswith("### END SOLUTION")
+            assert c.source.startswith("### BEGIN SOLUTION") and c.source.endswith(
+                "### END SOLUTION"
+            )
 
 
 def test_quiz_keys_match_notebooks_and_stay_out_of_them():
-    counts = {"quiz1_loss": 5, "quiz2_backprop": 5, "quiz3_activations": 5, "quiz4_optimizers": 5,
-              "module_test": 15, "chapter_checks": 18}
+    counts = {
+        "quiz1_loss": 5,
+        "quiz2_backprop": 5,
+        "quiz3_activations": 5,
+        "quiz4_optimizers": 5,
+        "module_test": 15,
+        "chapter_checks": 18,
+    }
     for name, n in counts.items():
         key = json.loads((LABS / "keys" / f"{name}.json").read_text())["questions"]
         assert len(key) == n
@@ -104,11 +121,15 @@ def test_hidden_test_cells_hold_no_reference_code():
             if "### BEGIN HIDDEN TESTS" not in cell.source:
                 continue
             hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
-            lines = [ln for ln in hidden.strip().splitlines()
-                     if not ln.startswith("from descent.labs_grading import hidden_checks")]
+            lines = [
+                ln
+                for ln in hidden.strip().splitlines()
+                if not ln.startswith("from descent.labs_grading import hidden_checks")
+            ]
             gid = meta(cell)["grade_id"]
-            assert lines == [f'hidden_checks("{assignment}", "{gid}")  # checked outside the '
-                             f'notebook'], (assignment, gid, lines)
+            assert lines == [
+                f'hidden_checks("{assignment}", "{gid}")  # checked outside the notebook'
+            ], (assignment, gid, lines)
             graders = course.graders(assignment)
             assert hasattr(graders, gid) or gid.removesuffix("_test") in key, (assignment, gid)
 
@@ -117,15 +138,34 @@ def test_keys_and_checks_compare_on_the_trusted_side(tmp_path, monkeypatch):
     from descent.labs.hidden_checks import KEYS_ENV, Course, matches
 
     (tmp_path / "keys").mkdir()
-    (tmp_path / "keys" / "q.json").write_text(json.dumps({"questions": {
-        "q1": {"kind": "choice", "answer": "C", "right": "yes", "wrong": "no"},
-        "q2": {"kind": "number", "answer": 2.3026, "tolerance": 0.01, "right": "y", "wrong": "n"},
-        "r": {"kind": "label", "answer": "dead_units", "right": "y", "wrong": "n"}}}))
+    (tmp_path / "keys" / "q.json").write_text(
+        json.dumps(
+            {
+                "questions": {
+                    "q1": {"kind": "choice", "answer": "C", "right": "yes", "wrong": "no"},
+                    "q2": {
+                        "kind": "number",
+                        "answer": 2.3026,
+                        "tolerance": 0.01,
+                        "right": "y",
+                        "wrong": "n",
+                    },
+                    "r": {"kind": "label", "answer": "dead_units", "right": "y", "wrong": "n"},
+                }
+            }
+        )
+    )
     monkeypatch.delenv(KEYS_ENV, raising=False)
     key = Course(tmp_path).key("q")
     assert matches(key["q1"], " c ") and matches(key["q2"], 2.30)
     assert matches(key["r"], "Dead_Units")
-    for question, value in (("q1", "B"), ("q2", 2.4), ("q2", "2.3026"), ("r", "detached"),
-                            ("q2", True), ("q1", None)):
+    for question, value in (
+        ("q1", "B"),
+        ("q2", 2.4),
+        ("q2", "2.3026"),
+        ("r", "detached"),
+        ("q2", True),
+        ("q1", None),
+    ):
         assert not matches(key[question], value), (question, value)
     assert Course(tmp_path).key("unknown") == {}

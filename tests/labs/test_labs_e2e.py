@@ -39,12 +39,23 @@ BIN = Path(sys.executable).parent
 
 
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-               JUPYTER_CONFIG_DIR=str(course / ".jupyter"), JUPYTER_DATA_DIR=str(course / ".data"),
-               JUPYTER_RUNTIME_DIR=str(course / ".runtime"), JUPYTER_PLATFORM_DIRS="1")
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        JUPYTER_CONFIG_DIR=str(course / ".jupyter"),
+        JUPYTER_DATA_DIR=str(course / ".data"),
+        JUPYTER_RUNTIME_DIR=str(course / ".runtime"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
     env.pop("DESCENT_LABS_KEYS", None)
-    run = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True,
-                         text=True, timeout=600)
+    run = subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if check and run.returncode:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{run.stderr[-3000:]}")
     return run
@@ -73,8 +84,11 @@ def key(assignment: str) -> dict:
 
 def cell(nb, grade_id: str):
     """The cell with this nbgrader grade id, or else this cell id (quiz answers)."""
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", c.get("id"))
-                == grade_id)
+    return next(
+        c
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id", c.get("id")) == grade_id
+    )
 
 
 def answered(nb, answers: dict[str, object]):
@@ -87,8 +101,11 @@ def quiz_answers(assignment: str, wrong=()) -> dict[str, object]:
     out = {}
     for qid, entry in key(assignment).items():
         right = entry["answer"]
-        out[qid] = ("ABCD".replace(right, "")[0] if qid in wrong else right) \
-            if entry["kind"] == "choice" else (right + 1 if qid in wrong else right)
+        out[qid] = (
+            ("ABCD".replace(right, "")[0] if qid in wrong else right)
+            if entry["kind"] == "choice"
+            else (right + 1 if qid in wrong else right)
+        )
     return out
 
 
@@ -107,7 +124,9 @@ def lab1_partial(nb):
     """Task 1 returns a tensor (1 of 2), focal ignores alpha (2 of 3), recall ignores its
     threshold (1 of 2), task 4 intact (2 of 2): 6 of 9."""
     c = cell(nb, "task1_answer")
-    c.source = c.source.replace("return float((y == 1).sum()) / len(y)", "return (y == 1).sum() / len(y)")
+    c.source = c.source.replace(
+        "return float((y == 1).sum()) / len(y)", "return (y == 1).sum() / len(y)"
+    )
     c = cell(nb, "task2_answer")
     c.source = c.source.replace("if alpha is not None:", "if False:")
     c = cell(nb, "task3_answer")
@@ -128,10 +147,15 @@ def solved(release: Path, a: str):
         return answered(nb, quiz_answers(a))
     # a student's answer, not the source's cell: without the source-only solution markers (a
     # notebook whose solution cells are the source's, markers and all, is refused as a copy)
-    solutions = {c.metadata.nbgrader["grade_id"]: "\n".join(
-                     line for line in c.source.splitlines() if "### BEGIN SOLUTION" not in line
-                     and "### END SOLUTION" not in line)
-                 for c in source(a).cells if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        c.metadata.nbgrader["grade_id"]: "\n".join(
+            line
+            for line in c.source.splitlines()
+            if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+        )
+        for c in source(a).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     for c in nb.cells:
         gid = c.metadata.get("nbgrader", {}).get("grade_id")
         if gid in solutions:
@@ -141,8 +165,13 @@ def solved(release: Path, a: str):
 
 def submissions(release: Path) -> dict[str, dict[str, object]]:
     """{student: {assignment: notebook, raw text, or None for the untouched release}}."""
-    subs: dict[str, dict[str, object]] = {"ace": {}, "blank": {}, "partial": {}, "tamper": {},
-                                          "broken": {}}
+    subs: dict[str, dict[str, object]] = {
+        "ace": {},
+        "blank": {},
+        "partial": {},
+        "tamper": {},
+        "broken": {},
+    }
     for a in ASSIGNMENTS:
         subs["blank"][a] = None
         subs["ace"][a] = solved(release, a)
@@ -153,8 +182,9 @@ def submissions(release: Path) -> dict[str, dict[str, object]]:
     subs["partial"]["quiz1_loss"] = partial
     subs["partial"]["lab1_loss_consultant"] = lab1_partial(solved(release, "lab1_loss_consultant"))
     subs["tamper"]["quiz1_loss"] = tampered(solved(release, "quiz1_loss"), "q2_test", "q1_test")
-    subs["tamper"]["lab1_loss_consultant"] = tampered(solved(release, "lab1_loss_consultant"),
-                                                      "task2_test", "task3_test")
+    subs["tamper"]["lab1_loss_consultant"] = tampered(
+        solved(release, "lab1_loss_consultant"), "task2_test", "task3_test"
+    )
     for a in SPECIAL:
         subs["broken"][a] = '{"cells": [ this is not json'
     return subs
@@ -166,11 +196,16 @@ def expected_scores() -> dict[tuple[str, str], float]:
         auto, _ = points(source(a))
         exp[("ace", a)] = auto
         exp[("blank", a)] = 0.0
-    exp.update({("partial", "quiz1_loss"): 3.0, ("tamper", "quiz1_loss"): 4.0,
-                ("broken", "quiz1_loss"): 0.0,
-                ("partial", "lab1_loss_consultant"): 6.0,
-                ("tamper", "lab1_loss_consultant"): points(source("lab1_loss_consultant"))[0] - 3,
-                ("broken", "lab1_loss_consultant"): 0.0})
+    exp.update(
+        {
+            ("partial", "quiz1_loss"): 3.0,
+            ("tamper", "quiz1_loss"): 4.0,
+            ("broken", "quiz1_loss"): 0.0,
+            ("partial", "lab1_loss_consultant"): 6.0,
+            ("tamper", "lab1_loss_consultant"): points(source("lab1_loss_consultant"))[0] - 3,
+            ("broken", "lab1_loss_consultant"): 0.0,
+        }
+    )
     return exp
 
 
@@ -183,8 +218,12 @@ def course(tmp_path_factory):
     shutil.copytree(LABS / "graders", root / "graders")
     nbgrader(root, "generate_assignment", "*", "--create")
     students = root / "students.csv"
-    students.write_text("id,first_name,last_name\n" + "".join(
-        f"{s},{s.title()},Student\n" for s in ("ace", "blank", "partial", "tamper", "broken")))
+    students.write_text(
+        "id,first_name,last_name\n"
+        + "".join(
+            f"{s},{s.title()},Student\n" for s in ("ace", "blank", "partial", "tamper", "broken")
+        )
+    )
     nbgrader(root, "db", "student", "import", str(students))
     for student, per in submissions(root / "release").items():
         for a, nb in per.items():
@@ -222,8 +261,11 @@ def test_released_notebooks_fail_every_autograded_test(course):
         for a in ASSIGNMENTS:
             grades = gb.find_submission(a, "blank").notebooks[0].grades
             tests = [g for g in grades if g.cell.cell_type == "code"]
-            assert len(tests) == sum(1 for c in source(a).cells if c.cell_type == "code"
-                                     and c.metadata.get("nbgrader", {}).get("grade")), a
+            assert len(tests) == sum(
+                1
+                for c in source(a).cells
+                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+            ), a
             for g in tests:
                 assert g.auto_score == 0, (a, g.name, g.auto_score)
 
@@ -257,8 +299,14 @@ def test_stderr_does_not_zero_a_cell(course):
     """The ace's lab 1 code warns and writes to stderr inside a graded cell; it keeps full marks."""
     row = course["grades"][("ace", "lab1_loss_consultant")]
     assert float(row["score"]) == points(source("lab1_loss_consultant"))[0]
-    graded = nbformat.read(course["root"] / "autograded" / "ace" / "lab1_loss_consultant"
-                           / "lab1_loss_consultant.ipynb", as_version=4)
+    graded = nbformat.read(
+        course["root"]
+        / "autograded"
+        / "ace"
+        / "lab1_loss_consultant"
+        / "lab1_loss_consultant.ipynb",
+        as_version=4,
+    )
     for c in graded.cells:
         if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code":
             assert not [o for o in c.outputs if o.get("name") == "stderr"], c.metadata.nbgrader
@@ -288,8 +336,9 @@ def test_answer_keys_are_not_readable(course):
             for qid in questions:
                 entry = key(a)[qid]
                 assert entry["right"][:60] not in text, (a, where, qid)
-                assert not re.search(rf"\b{qid}\s*=\s*['\"]?{re.escape(str(entry['answer']))}\b",
-                                     text), (a, where, qid)
+                assert not re.search(
+                    rf"\b{qid}\s*=\s*['\"]?{re.escape(str(entry['answer']))}\b", text
+                ), (a, where, qid)
                 assert f'"answer": "{entry["answer"]}"' not in text
     # the same searches do find the explanations where they belong (the checks have teeth)
     q1 = key("quiz1_loss")["q1"]

@@ -36,8 +36,9 @@ def course(tmp_path, monkeypatch):
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=course, capture_output=True, text=True, timeout=120
+    )
 
 
 def feedback(course: Path, student: str, secret: str | None) -> Path:
@@ -50,8 +51,7 @@ def feedback(course: Path, student: str, secret: str | None) -> Path:
     return folder
 
 
-def test_the_exchange_is_private_to_the_course_unless_one_is_named(course, tmp_path,
-                                                                    monkeypatch):
+def test_the_exchange_is_private_to_the_course_unless_one_is_named(course, tmp_path, monkeypatch):
     # nbgrader's own default is a system folder any user may write into; the course never
     # falls back to it
     listed = nbgrader(course, "list", "--json")
@@ -74,10 +74,9 @@ def test_the_students_template_imports(course):
     assert "jdoe" in listed.stdout + listed.stderr
 
 
-def test_release_feedback_skips_and_names_a_submission_made_without_the_exchange(course,
-                                                                                  capsys):
+def test_release_feedback_skips_and_names_a_submission_made_without_the_exchange(course, capsys):
     feedback(course, "ann", secret="ann-secret")
-    by_hand = feedback(course, "bo", secret=None)       # placed in submitted/ by hand
+    by_hand = feedback(course, "bo", secret=None)  # placed in submitted/ by hand
     feedback(course, "cy", secret="cy-secret")
     assert cli.main(["labs", "release-feedback", QUIZ, "--course", str(course)]) == 0
     out = capsys.readouterr().out
@@ -86,13 +85,11 @@ def test_release_feedback_skips_and_names_a_submission_made_without_the_exchange
         page = released / f"{notebook_hash(secret=f'{student}-secret', notebook_id=QUIZ)}.html"
         assert page.read_text() == f"<p>feedback for {student}</p>"
     assert len(list(released.iterdir())) == 2
-    assert "bo did not submit through the exchange" in out and str(by_hand) in " ".join(
-        out.split())
+    assert "bo did not submit through the exchange" in out and str(by_hand) in " ".join(out.split())
     assert "feedback released to 2 student(s)" in out
 
 
-def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(course,
-                                                                               tmp_path):
+def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(course, tmp_path):
     """nbgrader's release_assignment makes the exchange's root 0777; the course's config puts it
     back when the command ends. A link planted in the exchange after ``nbgrader submit``, and
     a copy written by another account than the student it names, reach the report (issue 22)."""
@@ -113,14 +110,20 @@ def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(
     hard = inbound / f"trudy+{QUIZ}+{stamp}+ghi"
     hard.mkdir()
     os.link(course / "source" / QUIZ / f"{QUIZ}.ipynb", hard / f"{QUIZ}.ipynb")
-    honest = inbound / f"nobody+{QUIZ}+{stamp}+def"   # an account of this machine
+    honest = inbound / f"nobody+{QUIZ}+{stamp}+def"  # an account of this machine
     honest.mkdir()
     (honest / f"{QUIZ}.ipynb").write_text("{}")
     found = instructor.preflight(course, QUIZ)
-    assert any(line.startswith("refused before grading: exchange copy mallory+")
-               and "symbolic link" in line for line in found["mallory"]), found
-    assert any(line.startswith("refused before grading: exchange copy trudy+")
-               and "hard link" in line for line in found["trudy"]), found
-    if os.geteuid() != 65534:   # the copy was written by this account, not by 'nobody'
-        assert any("claims to be nobody's but was written by" in line
-                   for line in found["nobody"]), found
+    assert any(
+        line.startswith("refused before grading: exchange copy mallory+")
+        and "symbolic link" in line
+        for line in found["mallory"]
+    ), found
+    assert any(
+        line.startswith("refused before grading: exchange copy trudy+") and "hard link" in line
+        for line in found["trudy"]
+    ), found
+    if os.geteuid() != 65534:  # the copy was written by this account, not by 'nobody'
+        assert any(
+            "claims to be nobody's but was written by" in line for line in found["nobody"]
+        ), found

@@ -18,8 +18,11 @@ LABS = Path(__file__).resolve().parents[2] / "labs"
 
 
 def test_generated_files_are_up_to_date():
-    run = subprocess.run([sys.executable, str(LABS / "build_notebooks.py"), "--check"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, str(LABS / "build_notebooks.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -33,12 +36,22 @@ def test_config_keeps_stderr_from_zeroing_a_cell(tmp_path):
     config = Config()
     config.IgnorePattern = Config()
     # traitlets gives a config file its own path; this one puts its private exchange beside it
-    namespace = {"get_config": lambda: config, "c": config,
-                 "__file__": str(tmp_path / "nbgrader_config.py")}
+    namespace = {
+        "get_config": lambda: config,
+        "c": config,
+        "__file__": str(tmp_path / "nbgrader_config.py"),
+    }
     exec((LABS / "nbgrader_config.py").read_text(), namespace)
     cell = nbformat.v4.new_code_cell("parts.score()")
-    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 3,
-                                 "grade_id": "t", "schema_version": 3, "task": False}
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "points": 3,
+        "grade_id": "t",
+        "schema_version": 3,
+        "task": False,
+    }
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stderr", text="UserWarning: something\n"),
         nbformat.v4.new_output("stream", name="stdout", text="2 of 3 points\n"),

@@ -25,10 +25,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import redteam_notebooks as R  # noqa: E402 - beside this file
 
 from descent.isolation import confinement
-
-import redteam_notebooks as R  # noqa: E402 - beside this file
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
@@ -36,7 +35,8 @@ pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
     reason="no confinement on this machine (Landlock and seccomp needed): the course refuses "
-           "to grade notebooks without it")
+    "to grade notebooks without it",
+)
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
 BIN = Path(sys.executable).parent
@@ -45,18 +45,27 @@ GRADER_CANARY = "DESCENT-CANARY-GRADER-a83c55f2"
 
 
 def _env(course: Path) -> dict[str, str]:
-    return {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "JUPYTER_CONFIG_DIR": str(course / ".jupyter"),
-            "JUPYTER_DATA_DIR": str(course / ".data"),
-            "JUPYTER_RUNTIME_DIR": str(course / ".runtime"), "JUPYTER_PLATFORM_DIRS": "1",
-            "TMPDIR": str(course / "tmp")}   # the fork server and its workers live under it
+    return {
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "JUPYTER_CONFIG_DIR": str(course / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(course / ".data"),
+        "JUPYTER_RUNTIME_DIR": str(course / ".runtime"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "TMPDIR": str(course / "tmp"),
+    }  # the fork server and its workers live under it
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, **_env(course))
     env.pop("DESCENT_LABS_KEYS", None)
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def key() -> dict:
@@ -68,8 +77,9 @@ def released(course: Path, assignment: str):
 
 
 def by_id(nb, name: str):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", c.get("id"))
-                == name)
+    return next(
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", c.get("id")) == name
+    )
 
 
 def with_cells(nb, sources: list[str], fill: dict):
@@ -86,15 +96,29 @@ def forge(nb):
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and cell.cell_type == "code":
             meta["points"] = 100
-            cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "100"},
-                                                   execution_count=1)]
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "execute_result", data={"text/plain": "100"}, execution_count=1
+                )
+            ]
     bonus = nbformat.v4.new_code_cell("print('bonus')\n50")
-    bonus.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 50,
-                                  "locked": True, "solution": False, "schema_version": 3}
+    bonus.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "bonus",
+        "points": 50,
+        "locked": True,
+        "solution": False,
+        "schema_version": 3,
+    }
     nb.cells.append(bonus)
-    by_id(nb, "q1_answer").metadata["nbgrader"] = {"grade": True, "grade_id": "q1_answer",
-                                                   "points": 5, "solution": False,
-                                                   "locked": False, "schema_version": 3}
+    by_id(nb, "q1_answer").metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "q1_answer",
+        "points": 5,
+        "solution": False,
+        "locked": False,
+        "schema_version": 3,
+    }
     # a missing or old schema version made nbgrader stop grading every later student
     del by_id(nb, "q5_test").metadata["nbgrader"]["schema_version"]
     nb.metadata["descent"] = {"forged_metadata": [], "refused": []}
@@ -123,8 +147,11 @@ def solved(course: Path, assignment: str):
             by_id(nb, f"{qid}_answer").source = f"{qid} = {entry['answer']!r}"
         return nb
     source = nbformat.read(LABS / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    answers = {c.metadata.nbgrader["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    answers = {
+        c.metadata.nbgrader["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+    }
     for c in nb.cells:
         if c.metadata.get("nbgrader", {}).get("grade_id") in answers:
             c.source = answers[c.metadata.nbgrader["grade_id"]]
@@ -139,9 +166,13 @@ def wrong(course: Path):
 
 
 def submissions(course: Path, fill: dict) -> dict[tuple[str, str], object]:
-    subs = {("ace", R.QUIZ): solved(course, R.QUIZ), ("ace", R.LAB): solved(course, R.LAB),
-            ("blank", R.QUIZ): released(course, R.QUIZ), ("blank", R.LAB): released(course, R.LAB),
-            ("wrong", R.QUIZ): wrong(course)}
+    subs = {
+        ("ace", R.QUIZ): solved(course, R.QUIZ),
+        ("ace", R.LAB): solved(course, R.LAB),
+        ("blank", R.QUIZ): released(course, R.QUIZ),
+        ("blank", R.LAB): released(course, R.LAB),
+        ("wrong", R.QUIZ): wrong(course),
+    }
     for student, cells in R.QUIZ_CASES.items():
         subs[(student, R.QUIZ)] = with_cells(released(course, R.QUIZ), cells, fill)
     subs[("forgery", R.QUIZ)] = forge(subs[("forgery", R.QUIZ)])
@@ -155,17 +186,20 @@ def submissions(course: Path, fill: dict) -> dict[tuple[str, str], object]:
     script = released(course, R.LAB)
     by_id(script, "w1").source = R.SCRIPT
     script.cells.append(nbformat.v4.new_markdown_cell(R.SCRIPT))
-    script.cells.append(nbformat.v4.new_code_cell("print(\"<script>alert('descent-xss')</script>\")"))
-    script.cells.append(nbformat.v4.new_raw_cell(
-        '<a href="https://phish.example/login">your real grade</a>'))
+    script.cells.append(
+        nbformat.v4.new_code_cell("print(\"<script>alert('descent-xss')</script>\")")
+    )
+    script.cells.append(
+        nbformat.v4.new_raw_cell('<a href="https://phish.example/login">your real grade</a>')
+    )
     subs[("script", R.LAB)] = script
-    claimed = solved(course, R.LAB)   # every loss plain BCE, RESULTS written by hand (issue 22)
+    claimed = solved(course, R.LAB)  # every loss plain BCE, RESULTS written by hand (issue 22)
     by_id(claimed, "task4_answer").source = R.CLAIMED_RESULTS
     subs[("claimed", R.LAB)] = claimed
-    listed = released(course, R.QUIZ)   # a grade_id that is a list (issue 22)
+    listed = released(course, R.QUIZ)  # a grade_id that is a list (issue 22)
     by_id(listed, "q1_text").metadata.nbgrader["grade_id"] = ["q1_text", "x"]
     subs[("listid", R.QUIZ)] = listed
-    unlocked = released(course, R.QUIZ)   # a test cell unlocked and edited; q1 answered right
+    unlocked = released(course, R.QUIZ)  # a test cell unlocked and edited; q1 answered right
     by_id(unlocked, "q1_answer").source = f"q1 = {key()['q1']['answer']!r}"
     test_cell = by_id(unlocked, "q1_test")
     test_cell.metadata.nbgrader.update(grade=False, locked=False, points=0)
@@ -208,7 +242,7 @@ def course(tmp_path_factory):
     shutil.copytree(LABS / "source", root / "source")
     shutil.copytree(LABS / "graders", root / "graders")
     shutil.copytree(LABS / "keys", root / "keys")
-    for path in (root / "keys").glob("*.json"):   # canaries: never seen outside the grader
+    for path in (root / "keys").glob("*.json"):  # canaries: never seen outside the grader
         data = json.loads(path.read_text())
         data["canary"] = KEY_CANARY
         path.write_text(json.dumps(data))
@@ -216,8 +250,10 @@ def course(tmp_path_factory):
         path.write_text(path.read_text() + f"\n# {GRADER_CANARY}\n")
     shutil.copy(LABS / "nbgrader_config.py", root)
     with open(root / "nbgrader_config.py", "a") as config:
-        config.write("c.ConfinedExecute.timeout = 10\nc.ConfinedExecute.call_timeout = 10\n"
-                     "c.ConfinedExecute.memory_mb = 1536\n")
+        config.write(
+            "c.ConfinedExecute.timeout = 10\nc.ConfinedExecute.call_timeout = 10\n"
+            "c.ConfinedExecute.memory_mb = 1536\n"
+        )
     assert nbgrader(root, "generate_assignment", R.QUIZ, "--create").returncode == 0
     assert nbgrader(root, "generate_assignment", R.LAB, "--create").returncode == 0
     marker = root / "tmp" / "MARKER"
@@ -228,7 +264,7 @@ def course(tmp_path_factory):
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
-    linked = root / "submitted" / "linker" / R.LAB   # a symlink to the source (issue 22)
+    linked = root / "submitted" / "linker" / R.LAB  # a symlink to the source (issue 22)
     linked.mkdir(parents=True)
     os.symlink(root / "source" / R.LAB / f"{R.LAB}.ipynb", linked / f"{R.LAB}.ipynb")
     guarded = {p: p.stat() for p in (root / "keys", root / "keys" / f"{R.QUIZ}.json")}
@@ -246,11 +282,19 @@ def course(tmp_path_factory):
     export = nbgrader(root, "export")
     assert export.returncode == 0, export.stderr[-2000:]
     with open(root / "grades.csv", newline="") as handle:
-        grades = {(r["student_id"], r["assignment"]): float(r["score"])
-                  for r in csv.DictReader(handle)}
-    return {"root": root, "written": written, "grades": grades, "marker": marker, "code": code,
-            "guarded": {p: (before, p.stat()) for p, before in guarded.items()},
-            "listener": listener, "feedback": (feedback, feedback_lab)}
+        grades = {
+            (r["student_id"], r["assignment"]): float(r["score"]) for r in csv.DictReader(handle)
+        }
+    return {
+        "root": root,
+        "written": written,
+        "grades": grades,
+        "marker": marker,
+        "code": code,
+        "guarded": {p: (before, p.stat()) for p, before in guarded.items()},
+        "listener": listener,
+        "feedback": (feedback, feedback_lab),
+    }
 
 
 def test_no_unearned_points_and_controls_unchanged(course):
@@ -260,7 +304,7 @@ def test_no_unearned_points_and_controls_unchanged(course):
     assert grades[("ace", R.LAB)] == 9.0
     for student in ("blank", "fakeclass", "script"):
         assert grades[(student, R.LAB)] == 0.0, student
-    assert grades[("claimed", R.LAB)] == 7.0   # all but task 4's 2 points
+    assert grades[("claimed", R.LAB)] == 7.0  # all but task 4's 2 points
 
 
 def test_nothing_escaped_the_sandbox(course):
@@ -269,11 +313,15 @@ def test_nothing_escaped_the_sandbox(course):
     assert not (root / "MARKER").exists() and not (root / "graders" / "evil.py").exists()
     assert json.loads((root / "keys" / f"{R.QUIZ}.json").read_text())["questions"] == key()
     assert not course["listener"].heard()
-    for path, (before, after) in course["guarded"].items():   # no chmod, utime or chown
-        assert (before.st_mode, before.st_mtime_ns, before.st_uid) == \
-            (after.st_mode, after.st_mtime_ns, after.st_uid), path
-    assert (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes() \
-        == course["written"]
+    for path, (before, after) in course["guarded"].items():  # no chmod, utime or chown
+        assert (before.st_mode, before.st_mtime_ns, before.st_uid) == (
+            after.st_mode,
+            after.st_mtime_ns,
+            after.st_uid,
+        ), path
+    assert (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes() == course[
+        "written"
+    ]
 
 
 def test_no_surviving_process(course):
@@ -303,8 +351,11 @@ def _text(html_text: str) -> str:
 def test_no_key_or_grader_byte_in_any_feedback(course):
     root = course["root"]
     shown = (LABS / "source" / R.LAB / f"{R.LAB}.ipynb").read_text()
-    secret_lines = [ln.strip() for ln in (LABS / "graders" / f"{R.LAB}.py").read_text().splitlines()
-                    if len(ln.strip()) > 30 and ln.strip() not in shown]
+    secret_lines = [
+        ln.strip()
+        for ln in (LABS / "graders" / f"{R.LAB}.py").read_text().splitlines()
+        if len(ln.strip()) > 30 and ln.strip() not in shown
+    ]
     k = key()
     texts = {p: _text(p.read_text()) for p in (root / "feedback").rglob("*") if p.is_file()}
     assert len(texts) >= 15, "feedback is missing"
@@ -314,9 +365,9 @@ def test_no_key_or_grader_byte_in_any_feedback(course):
         assert '"answer":' not in text and "Traceback" not in text, path
         for line in secret_lines:
             assert line not in text, (path, line)
-        if student in ("ace", "blank", "wrong"):   # hostile cells quote the path themselves
+        if student in ("ace", "blank", "wrong"):  # hostile cells quote the path themselves
             assert str(root) not in text and "site-packages" not in text, path
-        if student not in ("ace", "loop", "memory", "unlock"):   # nobody else answered right
+        if student not in ("ace", "loop", "memory", "unlock"):  # nobody else answered right
             for entry in k.values():
                 assert entry["right"][:60] not in text, (path, entry["right"][:60])
 
@@ -336,7 +387,7 @@ def test_script_in_a_write_up_is_shown_as_text(course):
     assert "&lt;script&gt;alert" in text and "[click]" in text
     assert 'href="https://phish.example' not in text and "phish.example/login" in text
     graded = nbformat.read(root / "autograded" / "script" / R.LAB / f"{R.LAB}.ipynb", as_version=4)
-    assert "<script>" not in by_id(graded, "w1").source   # what formgrader renders
+    assert "<script>" not in by_id(graded, "w1").source  # what formgrader renders
 
 
 def test_report_names_the_tampering(course):

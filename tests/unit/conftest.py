@@ -25,17 +25,33 @@ from descent import results
 from descent.results import PASSED, TestResult
 
 
-def record(name: str, outcome: str = PASSED, *, impl: str = "student",
-           exercise: str = "losses.mse", weight: float = 1.0, counted: bool = True,
-           message: str = "", misconception: str | None = None) -> TestResult:
+def record(
+    name: str,
+    outcome: str = PASSED,
+    *,
+    impl: str = "student",
+    exercise: str = "losses.mse",
+    weight: float = 1.0,
+    counted: bool = True,
+    message: str = "",
+    misconception: str | None = None,
+) -> TestResult:
     """A test's result as the plugin records it before scoring; ``name`` is ``test_x[cpu]``."""
-    return TestResult(nodeid=f"graders/test_x.py::T::{name}", implementation=impl,
-                      exercise=exercise, name=f"T::{name}", device=None, weight=weight,
-                      outcome=outcome, counted=counted, message=message,
-                      misconception=misconception)
+    return TestResult(
+        nodeid=f"graders/test_x.py::T::{name}",
+        implementation=impl,
+        exercise=exercise,
+        name=f"T::{name}",
+        device=None,
+        weight=weight,
+        outcome=outcome,
+        counted=counted,
+        message=message,
+        misconception=misconception,
+    )
 
 
-STARTER = '''
+STARTER = """
 def mse_forward(pred, target):
     raise NotImplementedError("mse_forward is not written yet")
 
@@ -55,9 +71,9 @@ def mae_backward(dout, cache):
 def huber_forward(pred, target, delta=1.0):
     while True:       # never returns
         pass
-'''
+"""
 
-SOLUTIONS = '''
+SOLUTIONS = """
 def mse_forward(pred, target):
     return (pred - target) ** 2, (pred, target)
 
@@ -77,7 +93,7 @@ def mae_backward(dout, cache):
 
 def huber_forward(pred, target, delta=1.0):
     return 0.5 * (pred - target) ** 2, None
-'''
+"""
 
 
 @dataclass
@@ -89,8 +105,11 @@ class ToyRun:
 
     def test(self, name: str, impl: str | None = None) -> dict[str, Any]:
         """The record of the test whose name (``T::test_x[cpu]``) is ``name``."""
-        found = [t for t in self.doc["tests"]
-                 if t["name"] == name and impl in (None, t["implementation"])]
+        found = [
+            t
+            for t in self.doc["tests"]
+            if t["name"] == name and impl in (None, t["implementation"])
+        ]
         assert len(found) == 1, f"{name} ({impl}): {len(found)} records in {self.doc['tests']}"
         return found[0]
 
@@ -118,8 +137,9 @@ def grade_toy(pytester: pytest.Pytester):
     def run(source: str, *args: str, **kwargs: Any) -> ToyRun:
         pytester.makepyfile(test_toy=textwrap.dedent(source))
         out = pytester.path / "out" / "results.json"
-        result = pytester.runpytest_inprocess("test_toy.py", "-p", "no:cacheprovider",
-                                              f"--results={out}", *args, **kwargs)
+        result = pytester.runpytest_inprocess(
+            "test_toy.py", "-p", "no:cacheprovider", f"--results={out}", *args, **kwargs
+        )
         assert out.exists(), f"no results written:\n{result.stdout.str()}"
         return ToyRun(result, results.load(out))
 

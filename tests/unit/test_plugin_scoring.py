@@ -15,45 +15,62 @@ from descent.isolation import errors
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 pytest_plugins = ["pytester"]
 
 
 # -- failures that need no collected test ----------------------------------------------------------
-@pytest.mark.parametrize("exc, outcome, message", [
-    (None, results.ERROR, "the test did not run"),
-    (NotImplementedError(), results.NOT_IMPLEMENTED, "not implemented yet"),
-    (NotImplementedError("mse_forward"), results.NOT_IMPLEMENTED, "mse_forward"),
-    (AssertionError(), results.FAILED, "an assertion failed"),
-    (AssertionError("wrong sum"), results.FAILED, "wrong sum"),
-    (SubmissionError("losses.py is missing from ada"), results.ERROR,
-     "losses.py is missing from ada"),
-    (timelimit.CallTimeout("mse_forward", 2.0), results.ERROR,
-     "`mse_forward` did not return within 2 s: time limit exceeded (infinite loop?)"),
-])
+@pytest.mark.parametrize(
+    "exc, outcome, message",
+    [
+        (None, results.ERROR, "the test did not run"),
+        (NotImplementedError(), results.NOT_IMPLEMENTED, "not implemented yet"),
+        (NotImplementedError("mse_forward"), results.NOT_IMPLEMENTED, "mse_forward"),
+        (AssertionError(), results.FAILED, "an assertion failed"),
+        (AssertionError("wrong sum"), results.FAILED, "wrong sum"),
+        (
+            SubmissionError("losses.py is missing from ada"),
+            results.ERROR,
+            "losses.py is missing from ada",
+        ),
+        (
+            timelimit.CallTimeout("mse_forward", 2.0),
+            results.ERROR,
+            "`mse_forward` did not return within 2 s: time limit exceeded (infinite loop?)",
+        ),
+    ],
+)
 def test_classify_without_a_test_item(exc, outcome, message):
     assert plugin._classify(exc, None) == (outcome, message)
 
 
 def raised_in_a_worker(mro: list[str], text: str) -> BaseException:
     """The exception a worker's error reply turns into on the grading side."""
-    return errors.remote_exception({"type": mro[0], "mro": mro, "msg": text,
-                                     "where": ["losses.py:3 in helper", "losses.py:9 in mse"]})
+    return errors.remote_exception(
+        {
+            "type": mro[0],
+            "mro": mro,
+            "msg": text,
+            "where": ["losses.py:3 in helper", "losses.py:9 in mse"],
+        }
+    )
 
 
 def test_a_worker_exception_is_the_students_and_not_implemented_stays_so():
     crash = raised_in_a_worker(["ValueError", "Exception"], "bad shape")
     assert plugin._classify(crash, None) == (
         results.ERROR,
-        "your code raised ValueError: bad shape (losses.py:3 in helper; losses.py:9 in mse)")
+        "your code raised ValueError: bad shape (losses.py:3 in helper; losses.py:9 in mse)",
+    )
     todo = raised_in_a_worker(["NotImplementedError", "RuntimeError", "Exception"], "todo")
     assert plugin._classify(todo, None) == (results.NOT_IMPLEMENTED, "todo")
 
 
 def test_a_call_refused_for_its_signature_is_named_so_in_a_worker_too():
-    refused = raised_in_a_worker(["TypeError", "Exception"],
-                                 "mse_forward() takes 2 positional arguments but 3 were given")
+    refused = raised_in_a_worker(
+        ["TypeError", "Exception"], "mse_forward() takes 2 positional arguments but 3 were given"
+    )
     outcome, message = plugin._classify(refused, None)
     assert outcome == results.ERROR
     assert message.startswith("calling your `mse_forward` failed: mse_forward() takes 2")
@@ -67,7 +84,7 @@ def test_hypothesis_groups_are_graded_on_their_first_failure():
 
 
 # -- outcomes of graded toy tests ------------------------------------------------------------------
-OUTCOMES = '''
+OUTCOMES = """
 import pytest
 from descent.compare import GradingFailure
 
@@ -110,7 +127,7 @@ def test_student_assert(impl):
 
 def test_not_graded():
     pass
-'''
+"""
 
 
 def test_each_failure_is_classified_by_where_it_happened(grade_toy):
@@ -119,19 +136,27 @@ def test_each_failure_is_classified_by_where_it_happened(grade_toy):
         "TestMSE::test_value": (results.NOT_IMPLEMENTED, "mse_forward is not written yet"),
         "TestMSE::test_value_in_a_group": (results.NOT_IMPLEMENTED, "mse_forward is not written"),
         "TestMSE::test_backward": (
-            results.ERROR, "your code raised ZeroDivisionError: float division by zero "
-                           "(losses.py:7 in mse_backward)"),
-        "TestMSE::test_signature": (results.ERROR, "calling your `mse_forward` failed: "
-                                                   "mse_forward() takes 2 positional arguments"),
+            results.ERROR,
+            "your code raised ZeroDivisionError: float division by zero "
+            "(losses.py:7 in mse_backward)",
+        ),
+        "TestMSE::test_signature": (
+            results.ERROR,
+            "calling your `mse_forward` failed: mse_forward() takes 2 positional arguments",
+        ),
         "TestMSE::test_renamed": (results.ERROR, "losses.py of starter has no `mse`"),
         "TestMSE::test_misconception": (results.FAILED, "the loss is 12, expected 4"),
         "TestMSE::test_ordinary_assert": (results.FAILED, "one is not two"),
         "TestMSE::test_passes": (results.PASSED, ""),
-        "test_result_unusable": (results.ERROR, "the check could not use what your code "
-                                                "returned: TypeError"),
+        "test_result_unusable": (
+            results.ERROR,
+            "the check could not use what your code returned: TypeError",
+        ),
         # the student's assert is an error in their code (as through a worker), not a check
-        "test_student_assert": (results.ERROR, "your code raised AssertionError: the cache is "
-                                               "missing (losses.py:"),
+        "test_student_assert": (
+            results.ERROR,
+            "your code raised AssertionError: the cache is missing (losses.py:",
+        ),
     }
     got = {t["name"]: (t["outcome"], t["message"]) for t in toy.doc["tests"]}
     assert set(got) == set(expected), "an ungraded test was recorded, or a graded one was not"
@@ -143,7 +168,7 @@ def test_each_failure_is_classified_by_where_it_happened(grade_toy):
     assert scored == {"TestMSE::test_passes": 1.25}
 
 
-HANGS = '''
+HANGS = """
 import pytest
 
 @pytest.mark.exercise("losses.huber")
@@ -153,7 +178,7 @@ def test_first(impl):
 @pytest.mark.exercise("losses.huber")
 def test_second(impl):
     impl.losses.huber_forward(1.0, 2.0)
-'''
+"""
 
 
 def test_a_hanging_function_times_out_once_and_is_not_called_again(grade_toy):
@@ -165,7 +190,7 @@ def test_a_hanging_function_times_out_once_and_is_not_called_again(grade_toy):
     assert toy.exercise("starter", "losses.huber")["points"] == 0.0
 
 
-SKIPS = '''
+SKIPS = """
 import pytest
 
 @pytest.mark.exercise("losses.mse")
@@ -175,7 +200,7 @@ def test_on_every_device(device):
 @pytest.mark.exercise("losses.mse")
 def test_skipped_for_another_reason():
     pytest.skip("needs the dataset")
-'''
+"""
 
 
 def test_only_a_missing_gpu_leaves_a_test_uncounted(grade_toy, no_cuda):
@@ -185,13 +210,16 @@ def test_only_a_missing_gpu_leaves_a_test_uncounted(grade_toy, no_cuda):
     assert (cuda["outcome"], cuda["counted"], cuda["max_points"]) == (results.SKIPPED, False, 0.0)
     assert cuda["message"] == plugin.CUDA_ABSENT and cuda["device"] == "cuda"
     assert (other["outcome"], other["counted"], other["message"]) == (
-        results.SKIPPED, True, "needs the dataset")
+        results.SKIPPED,
+        True,
+        "needs the dataset",
+    )
     assert (cpu["points"], other["points"], other["max_points"]) == (5.0, 0.0, 5.0)
     mse = toy.exercise("starter", "losses.mse")
     assert (mse["points"], mse["max_points"], mse["skipped"]) == (5.0, 10.0, 1)
 
 
-FIXTURES = '''
+FIXTURES = """
 import pytest
 
 @pytest.fixture
@@ -210,19 +238,21 @@ def test_setup_fails(broken_setup):
 @pytest.mark.exercise("losses.mse")
 def test_teardown_fails(broken_teardown):
     pass
-'''
+"""
 
 
 def test_a_test_whose_fixture_fails_never_passes(grade_toy):
     toy = grade_toy(FIXTURES)
-    for name, why in [("test_setup_fails", "setup broke"),
-                      ("test_teardown_fails", "teardown broke")]:
+    for name, why in [
+        ("test_setup_fails", "setup broke"),
+        ("test_teardown_fails", "teardown broke"),
+    ]:
         t = toy.test(name)
         assert (t["outcome"], t["points"]) == (results.ERROR, 0.0), name
         assert why in t["message"], name
 
 
-INTERRUPTED = '''
+INTERRUPTED = """
 import pytest
 
 @pytest.mark.exercise("losses.mse")
@@ -236,7 +266,7 @@ def test_cut_short():
 @pytest.mark.exercise("losses.mse")
 def test_never_started():
     pass
-'''
+"""
 
 
 def test_a_test_cut_short_by_an_interrupt_is_not_passed(grade_toy):
@@ -249,24 +279,26 @@ def test_a_test_cut_short_by_an_interrupt_is_not_passed(grade_toy):
     assert toy.test("test_before")["points"] == 5.0
 
 
-KIT_DEFECT = '''
+KIT_DEFECT = """
 import pytest
 
 @pytest.mark.exercise("losses.mse")
 def test_crashes_itself(impl):
     raise RuntimeError("a bug in the test")
-'''
+"""
 
 
 def test_a_crash_that_the_reference_shares_is_blamed_on_the_kit(grade_toy):
     toy = grade_toy(KIT_DEFECT, "--impl=starter", "--impl=solutions")
     assert toy.test("test_crashes_itself[solutions]")["message"].startswith(
-        "the test itself crashed (a kit defect, not your code)")
+        "the test itself crashed (a kit defect, not your code)"
+    )
     assert toy.test("test_crashes_itself[starter]")["message"].startswith(
-        "the check could not use what your code returned")
+        "the check could not use what your code returned"
+    )
 
 
-WEIGHTS = '''
+WEIGHTS = """
 import pytest
 
 @pytest.mark.exercise("losses.mse")
@@ -281,7 +313,7 @@ class TestWeights:
 @pytest.mark.exercise("train.train_classifier")
 def test_capstone():
     pass
-'''
+"""
 
 
 def test_points_markers_weigh_tests_within_the_registrys_exercise_points(grade_toy):
@@ -293,7 +325,7 @@ def test_points_markers_weigh_tests_within_the_registrys_exercise_points(grade_t
     assert toy.block("starter")["points"] == 40.0
 
 
-SUPPORTING = '''
+SUPPORTING = """
 import pytest
 
 @pytest.mark.exercise("losses.mse")
@@ -309,7 +341,7 @@ class TestMSE:
                                       "exact"])
     def test_case(self, impl, case):
         pass
-'''
+"""
 
 
 def test_supporting_marks_gate_points_per_implementation_and_per_parameter(grade_toy):

@@ -11,7 +11,7 @@ from descent.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, SKIPPED, Exe
 
 from .conftest import record
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def points(tests) -> dict[str, float]:
@@ -19,8 +19,11 @@ def points(tests) -> dict[str, float]:
 
 
 def test_shares_follow_the_weights_and_uncounted_tests_take_none():
-    tests = [record("test_a"), record("test_b", weight=3.0),
-             record("test_c[cuda]", SKIPPED, weight=4.0, counted=False)]
+    tests = [
+        record("test_a"),
+        record("test_b", weight=3.0),
+        record("test_c[cuda]", SKIPPED, weight=4.0, counted=False),
+    ]
     results.assign_points(tests, {"losses.mse": 10.0})
     assert [t.max_points for t in tests] == [2.5, 7.5, 0.0]
     assert points(tests) == {"test_a": 2.5, "test_b": 7.5, "test_c[cuda]": 0.0}
@@ -40,39 +43,49 @@ def test_each_implementation_splits_its_own_exercise_points():
 
 
 def test_exercise_points_come_from_the_registry_map_or_the_default():
-    tests = [record("test_a", exercise="train.train_classifier"),
-             record("test_b", exercise="not.registered")]
+    tests = [
+        record("test_a", exercise="train.train_classifier"),
+        record("test_b", exercise="not.registered"),
+    ]
     results.assign_points(tests, {"train.train_classifier": 30.0}, default=4.0)
     assert [t.points for t in tests] == [30.0, 4.0]
 
 
 def score(tests, supporting: dict[str, tuple[str, ...]]) -> dict[str, float]:
-    results.assign_points(tests, {}, supporting={f"graders/test_x.py::T::{k}": v
-                                                 for k, v in supporting.items()})
+    results.assign_points(
+        tests, {}, supporting={f"graders/test_x.py::T::{k}": v for k, v in supporting.items()}
+    )
     return points(tests)
 
 
 def test_an_unnamed_supporting_check_needs_a_value_check_not_another_supporting_one():
-    both = score([record("test_shape"), record("test_dtype"), record("test_value", FAILED)],
-                 {"test_shape": (), "test_dtype": ()})
+    both = score(
+        [record("test_shape"), record("test_dtype"), record("test_value", FAILED)],
+        {"test_shape": (), "test_dtype": ()},
+    )
     assert both == {"test_shape": 0.0, "test_dtype": 0.0, "test_value": 0.0}
 
 
 @pytest.mark.parametrize("value, earned", [(FAILED, 0.0), (PASSED, 10.0)])
 def test_support_runs_along_a_chain_to_a_value_check(value, earned):
-    got = score([record("test_a"), record("test_b"), record("test_value", value)],
-                {"test_a": ("test_b",), "test_b": ("test_value",)})
+    got = score(
+        [record("test_a"), record("test_b"), record("test_value", value)],
+        {"test_a": ("test_b",), "test_b": ("test_value",)},
+    )
     assert sum(got.values()) == pytest.approx(earned)
 
 
 def test_a_named_value_check_vouches_under_any_parameter_but_only_in_its_exercise():
     # Names are test functions: test_forward[cpu] answers to "test_forward".
-    backed = score([record("test_grad[cpu]"), record("test_forward[cpu]")],
-                   {"test_grad[cpu]": ("test_forward",)})
+    backed = score(
+        [record("test_grad[cpu]"), record("test_forward[cpu]")],
+        {"test_grad[cpu]": ("test_forward",)},
+    )
     assert backed["test_grad[cpu]"] == 5.0
-    elsewhere = score([record("test_grad[cpu]"),
-                       record("test_forward[cpu]", exercise="losses.mae")],
-                      {"test_grad[cpu]": ("test_forward",)})
+    elsewhere = score(
+        [record("test_grad[cpu]"), record("test_forward[cpu]", exercise="losses.mae")],
+        {"test_grad[cpu]": ("test_forward",)},
+    )
     assert elsewhere["test_grad[cpu]"] == 0.0
 
 
@@ -90,9 +103,16 @@ def summary(tests, titles=None) -> list[ExerciseResult]:
 
 
 def test_the_summary_counts_outcomes_and_leaves_out_uncounted_tests():
-    [ex] = summary([record("test_a"), record("test_b", FAILED), record("test_c", NOT_IMPLEMENTED),
-                    record("test_d", ERROR), record("test_e", SKIPPED),
-                    record("test_f[cuda]", SKIPPED, counted=False)])
+    [ex] = summary(
+        [
+            record("test_a"),
+            record("test_b", FAILED),
+            record("test_c", NOT_IMPLEMENTED),
+            record("test_d", ERROR),
+            record("test_e", SKIPPED),
+            record("test_f[cuda]", SKIPPED, counted=False),
+        ]
+    )
     assert (ex.passed, ex.failed, ex.not_implemented, ex.errors, ex.skipped) == (1, 1, 1, 1, 1)
     assert (ex.points, ex.max_points) == (2.0, 10.0)
 
@@ -108,38 +128,55 @@ def test_the_summary_keeps_first_appearance_order_titles_and_rounds():
 
 
 def test_the_first_failure_is_the_first_lost_tests_first_line_or_its_outcome():
-    [ex] = summary([record("test_a"), record("test_b", ERROR),
-                    record("test_c", FAILED, message="wrong sum\nworst element ...")])
+    [ex] = summary(
+        [
+            record("test_a"),
+            record("test_b", ERROR),
+            record("test_c", FAILED, message="wrong sum\nworst element ..."),
+        ]
+    )
     assert ex.first_failure == "error"
-    [ex] = summary([record("test_a", FAILED, message="wrong sum\nworst element ..."),
-                    record("test_b", ERROR, message="crashed")])
+    [ex] = summary(
+        [
+            record("test_a", FAILED, message="wrong sum\nworst element ..."),
+            record("test_b", ERROR, message="crashed"),
+        ]
+    )
     assert ex.first_failure == "wrong sum"
 
 
 def test_misconceptions_are_listed_once_in_order():
-    [ex] = summary([record("test_a", FAILED, misconception="mse_sum"),
-                    record("test_b", FAILED, misconception="mse_no_square"),
-                    record("test_c", FAILED, misconception="mse_sum"),
-                    record("test_d[cuda]", SKIPPED, counted=False, misconception="ignored")])
+    [ex] = summary(
+        [
+            record("test_a", FAILED, misconception="mse_sum"),
+            record("test_b", FAILED, misconception="mse_no_square"),
+            record("test_c", FAILED, misconception="mse_sum"),
+            record("test_d[cuda]", SKIPPED, counted=False, misconception="ignored"),
+        ]
+    )
     assert ex.misconceptions == ["mse_sum", "mse_no_square"]
 
 
 def status(points=0.0, max_points=10.0, **counts) -> str:
-    return results._status(ExerciseResult("losses.mse", "", points=points,
-                                          max_points=max_points, **counts))
+    return results._status(
+        ExerciseResult("losses.mse", "", points=points, max_points=max_points, **counts)
+    )
 
 
-@pytest.mark.parametrize("expected, ex", [
-    (PASSED, dict(points=10.0, passed=4)),
-    ("partial", dict(points=5.0, passed=2, failed=2)),
-    ("partial", dict(points=5.0, passed=2)),                   # an unsupported pass lost points
-    (FAILED, dict(points=0.0, passed=1)),                      # only unsupported passes
-    (FAILED, dict(points=0.0, passed=1, failed=1)),            # a pass that earned nothing
-    (NOT_IMPLEMENTED, dict(not_implemented=3)),
-    (NOT_IMPLEMENTED, dict(points=0.0, passed=1, not_implemented=2)),
-    (ERROR, dict(errors=2)),
-    (FAILED, dict(errors=1, not_implemented=1)),
-    (FAILED, dict(skipped=2)),
-])
+@pytest.mark.parametrize(
+    "expected, ex",
+    [
+        (PASSED, dict(points=10.0, passed=4)),
+        ("partial", dict(points=5.0, passed=2, failed=2)),
+        ("partial", dict(points=5.0, passed=2)),  # an unsupported pass lost points
+        (FAILED, dict(points=0.0, passed=1)),  # only unsupported passes
+        (FAILED, dict(points=0.0, passed=1, failed=1)),  # a pass that earned nothing
+        (NOT_IMPLEMENTED, dict(not_implemented=3)),
+        (NOT_IMPLEMENTED, dict(points=0.0, passed=1, not_implemented=2)),
+        (ERROR, dict(errors=2)),
+        (FAILED, dict(errors=1, not_implemented=1)),
+        (FAILED, dict(skipped=2)),
+    ],
+)
 def test_the_status_of_an_exercise(expected, ex):
     assert status(**ex) == expected

@@ -8,20 +8,40 @@ from rich.console import Console
 
 from descent import terminal_report as report
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
-NAME = "sub[/red][bold]"   # an unbalanced closing tag: rich raises MarkupError on it as markup
+NAME = "sub[/red][bold]"  # an unbalanced closing tag: rich raises MarkupError on it as markup
 
 
 def _results() -> dict:
-    exercise = {"id": "losses.mse", "status": "failed", "first_failure": "[/blink]wrong",
-                "misconceptions": [], "points": 0.0, "max_points": 10.0}
-    return {"implementations": [{"name": NAME, "exercises": [exercise], "points": 0.0,
-                                 "max_points": 10.0}],
-            "tests": [{"implementation": NAME, "exercise": "losses.mse", "counted": False,
-                       "points": 0.0, "max_points": 1.0, "message": "[/i]skipped", "name": "t",
-                       "outcome": "skipped"}],
-            "environment": {"isolation": "worker"}, "devices": ["cpu"], "duration_s": 1.0}
+    exercise = {
+        "id": "losses.mse",
+        "status": "failed",
+        "first_failure": "[/blink]wrong",
+        "misconceptions": [],
+        "points": 0.0,
+        "max_points": 10.0,
+    }
+    return {
+        "implementations": [
+            {"name": NAME, "exercises": [exercise], "points": 0.0, "max_points": 10.0}
+        ],
+        "tests": [
+            {
+                "implementation": NAME,
+                "exercise": "losses.mse",
+                "counted": False,
+                "points": 0.0,
+                "max_points": 1.0,
+                "message": "[/i]skipped",
+                "name": "t",
+                "outcome": "skipped",
+            }
+        ],
+        "environment": {"isolation": "worker"},
+        "devices": ["cpu"],
+        "duration_s": 1.0,
+    }
 
 
 def test_a_submission_named_like_markup_is_printed_as_text():

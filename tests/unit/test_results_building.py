@@ -17,61 +17,99 @@ from descent.results import ERROR, FAILED, PASSED, SKIPPED
 
 from .conftest import record
 
-pytestmark = pytest.mark.fast   # the fast lane: ./dev test --fast
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 pytest_plugins = ["pytester"]
 
 
 def build(tests, implementations=("ada", "bo")) -> dict:
     results.assign_points(tests, {"losses.mse": 10.0, "losses.mae": 6.0})
-    return results.build(tests, implementations=[{"name": n, "kind": "folder"}
-                                                 for n in implementations],
-                         titles={"losses.mse": "Mean squared error"}, suite="graders",
-                         started_at="2026-11-21T13:30:00+00:00", duration_s=4.23456,
-                         devices=["cpu", "cuda"], environment={"python": "3.11.7"})
+    return results.build(
+        tests,
+        implementations=[{"name": n, "kind": "folder"} for n in implementations],
+        titles={"losses.mse": "Mean squared error"},
+        suite="graders",
+        started_at="2026-11-21T13:30:00+00:00",
+        duration_s=4.23456,
+        devices=["cpu", "cuda"],
+        environment={"python": "3.11.7"},
+    )
 
 
 def test_one_block_per_implementation_with_its_own_totals():
-    doc = build([record("test_a", impl="ada"), record("test_b", FAILED, impl="ada"),
-                 record("test_a", impl="bo", exercise="losses.mae"),
-                 record("test_b", impl="bo")])
+    doc = build(
+        [
+            record("test_a", impl="ada"),
+            record("test_b", FAILED, impl="ada"),
+            record("test_a", impl="bo", exercise="losses.mae"),
+            record("test_b", impl="bo"),
+        ]
+    )
     ada, bo = doc["implementations"]
     assert (ada["name"], ada["kind"]) == ("ada", "folder")
     assert (ada["points"], ada["max_points"]) == (5.0, 10.0)
     assert (bo["name"], bo["points"], bo["max_points"]) == ("bo", 16.0, 16.0)
     assert [e["id"] for e in bo["exercises"]] == ["losses.mae", "losses.mse"]
     assert ada["exercises"][0] == {
-        "id": "losses.mse", "title": "Mean squared error", "points": 5.0, "max_points": 10.0,
-        "status": "partial", "passed": 1, "failed": 1, "not_implemented": 0, "errors": 0,
-        "skipped": 0, "first_failure": "failed", "misconceptions": []}
+        "id": "losses.mse",
+        "title": "Mean squared error",
+        "points": 5.0,
+        "max_points": 10.0,
+        "status": "partial",
+        "passed": 1,
+        "failed": 1,
+        "not_implemented": 0,
+        "errors": 0,
+        "skipped": 0,
+        "first_failure": "failed",
+        "misconceptions": [],
+    }
 
 
 def test_the_document_carries_the_run_and_every_test_record():
     tests = [record("test_a", impl="ada"), record("test_b", ERROR, impl="ada", message="boom")]
     doc = build(tests, implementations=("ada",))
     assert doc["schema"] == results.SCHEMA == "descent.results/1"
-    assert {k: doc[k] for k in ("suite", "started_at", "duration_s", "devices", "environment")} \
-        == {"suite": "graders", "started_at": "2026-11-21T13:30:00+00:00", "duration_s": 4.235,
-            "devices": ["cpu", "cuda"], "environment": {"python": "3.11.7"}}
+    assert {k: doc[k] for k in ("suite", "started_at", "duration_s", "devices", "environment")} == {
+        "suite": "graders",
+        "started_at": "2026-11-21T13:30:00+00:00",
+        "duration_s": 4.235,
+        "devices": ["cpu", "cuda"],
+        "environment": {"python": "3.11.7"},
+    }
     assert [set(t) for t in doc["tests"]] == [{f.name for f in fields(results.TestResult)}] * 2
     assert [(t["outcome"], t["points"], t["message"]) for t in doc["tests"]] == [
-        (PASSED, 5.0, ""), (ERROR, 0.0, "boom")]
+        (PASSED, 5.0, ""),
+        (ERROR, 0.0, "boom"),
+    ]
 
 
 def test_an_uncounted_test_is_listed_but_adds_to_neither_total():
-    doc = build([record("test_a[cpu]", impl="ada"),
-                 record("test_a[cuda]", SKIPPED, impl="ada", counted=False)], ("ada",))
+    doc = build(
+        [
+            record("test_a[cpu]", impl="ada"),
+            record("test_a[cuda]", SKIPPED, impl="ada", counted=False),
+        ],
+        ("ada",),
+    )
     [block] = doc["implementations"]
     assert (block["points"], block["max_points"]) == (10.0, 10.0)
     assert block["exercises"][0]["skipped"] == 0
     assert [(t["name"], t["counted"]) for t in doc["tests"]] == [
-        ("T::test_a[cpu]", True), ("T::test_a[cuda]", False)]
+        ("T::test_a[cpu]", True),
+        ("T::test_a[cuda]", False),
+    ]
 
 
 def test_an_implementation_without_tests_has_an_empty_block():
     doc = build([record("test_a", impl="ada")], ("ada", "bo"))
-    assert doc["implementations"][1] == {"name": "bo", "kind": "folder", "points": 0.0,
-                                         "max_points": 0.0, "exercises": []}
+    assert doc["implementations"][1] == {
+        "name": "bo",
+        "kind": "folder",
+        "points": 0.0,
+        "max_points": 0.0,
+        "exercises": [],
+    }
 
 
 def test_written_results_read_back_unchanged(tmp_path):
@@ -80,7 +118,7 @@ def test_written_results_read_back_unchanged(tmp_path):
     assert results.load(path) == doc
     results.write(build([record("test_a", FAILED, impl="ada")], ("ada",)), path)
     assert results.load(path)["implementations"][0]["points"] == 0.0
-    assert [p.name for p in path.parent.iterdir()] == ["results.json"]   # no .tmp left behind
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no .tmp left behind
 
 
 def test_only_a_results_document_is_read(tmp_path):
@@ -94,7 +132,7 @@ def test_only_a_results_document_is_read(tmp_path):
 
 
 # -- the document a grading run writes -------------------------------------------------------------
-TWO_EXERCISES = '''
+TWO_EXERCISES = """
 import pytest
 
 @pytest.mark.exercise("losses.mse")
@@ -108,7 +146,7 @@ class TestMSE:
 @pytest.mark.exercise("train.train_classifier")
 def test_capstone(impl):
     pass
-'''
+"""
 
 
 def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, no_cuda):
@@ -116,21 +154,30 @@ def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, n
     doc = toy.doc
     assert doc["schema"] == results.SCHEMA and doc["interrupted"] is False
     assert (doc["suite"], doc["devices"]) == ("test_toy.py", ["cpu", "cuda"])
-    assert doc["environment"] == {"python": platform.python_version(), "torch": torch.__version__,
-                                  "cuda": False, "platform": sys.platform,
-                                  "isolation": "in-process"}
+    assert doc["environment"] == {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": False,
+        "platform": sys.platform,
+        "isolation": "in-process",
+    }
     starter, solutions = doc["implementations"]
     assert [(b["name"], b["kind"], b["isolation"]) for b in (starter, solutions)] == [
-        ("starter", "folder", "in-process"), ("solutions", "folder", "in-process")]
+        ("starter", "folder", "in-process"),
+        ("solutions", "folder", "in-process"),
+    ]
     # CUDA is absent: test_forward[cuda] is listed, uncounted, and each exercise keeps its worth.
     assert (solutions["points"], solutions["max_points"]) == (40.0, 40.0)
     assert (starter["points"], starter["max_points"]) == (35.0, 40.0)
     titles = {e["id"]: e["title"] for e in starter["exercises"]}
-    assert titles == {i: registry.EXERCISES[i].title
-                      for i in ("losses.mse", "train.train_classifier")}
+    assert titles == {
+        i: registry.EXERCISES[i].title for i in ("losses.mse", "train.train_classifier")
+    }
     uncounted = [t["nodeid"] for t in doc["tests"] if not t["counted"]]
-    assert uncounted == ["test_toy.py::TestMSE::test_forward[cuda-starter]",
-                         "test_toy.py::TestMSE::test_forward[cuda-solutions]"]
+    assert uncounted == [
+        "test_toy.py::TestMSE::test_forward[cuda-starter]",
+        "test_toy.py::TestMSE::test_forward[cuda-solutions]",
+    ]
     assert len(doc["tests"]) == 8
 
 
@@ -138,5 +185,6 @@ def test_a_run_without_graded_tests_writes_no_results(pytester):
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
     out = pytester.path / "results.json"
     pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--results={out}").assert_outcomes(
-        passed=1)
+        passed=1
+    )
     assert not out.exists() and not (pytester.path / ".descent").exists()

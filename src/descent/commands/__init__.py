@@ -54,13 +54,31 @@ from . import (
 )
 
 # In the order ``descent --help`` lists them.
-VERBS = (grade, check, audit, stubs, bundle, report, demo, export, labs, gradebook, batch,
-         similarity, gradescope, course, grades, new_exercise, docs)
+VERBS = (
+    grade,
+    check,
+    audit,
+    stubs,
+    bundle,
+    report,
+    demo,
+    export,
+    labs,
+    gradebook,
+    batch,
+    similarity,
+    gradescope,
+    course,
+    grades,
+    new_exercise,
+    docs,
+)
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="descent", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = argparse.ArgumentParser(
+        prog="descent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = top.add_subparsers(dest="command", required=True)
     for verb in VERBS:
         verb.register(sub)

@@ -14,20 +14,27 @@ from .shared import device_option, results_path
 def register(sub) -> None:
     p = sub.add_parser("audit", help="grade every catalogued variant and check the outcome")
     p.add_argument("--results", help="results JSON path")
-    p.add_argument("--module", action="append", metavar="MODULE",
-                   help="audit only this module's graders and variants (losses, optim, ...); "
-                        "repeat for several")
+    p.add_argument(
+        "--module",
+        action="append",
+        metavar="MODULE",
+        help="audit only this module's graders and variants (losses, optim, ...); "
+        "repeat for several",
+    )
     device_option(p)
     p.set_defaults(func=cmd_audit)
 
 
 def cmd_audit(args) -> int:
     left = unfinished(kit_root())
-    if left:   # a scaffold (descent new-exercise) is not an exercise yet
-        console.print(f"[red]descent audit: {len(left)} {MARKER} left to fill: "
-                      f"{escape(', '.join(left))}[/red]")
+    if left:  # a scaffold (descent new-exercise) is not an exercise yet
+        console.print(
+            f"[red]descent audit: {len(left)} {MARKER} left to fill: "
+            f"{escape(', '.join(left))}[/red]"
+        )
         return 2
     from ..audit import audit  # start-up cost: the audit loads the catalogue (torch)
 
-    return audit(device=args.device, console=console, results=results_path(args),
-                 modules=args.module or [])
+    return audit(
+        device=args.device, console=console, results=results_path(args), modules=args.module or []
+    )

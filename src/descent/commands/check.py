@@ -25,9 +25,11 @@ def cmd_check(args) -> int:
     if code not in (0, 1):
         console.print(f"[red]the public tests did not complete (pytest exit code {code})[/red]")
         return code
-    if not path.is_file():   # the run wrote none (removed at its start): never a silent pass
-        console.print("[red]the public tests wrote no results: the run ended early (see the "
-                      "output above)[/red]")
+    if not path.is_file():  # the run wrote none (removed at its start): never a silent pass
+        console.print(
+            "[red]the public tests wrote no results: the run ended early (see the "
+            "output above)[/red]"
+        )
         return 2
     progress.render(results.load(path), console)
     console.print(f"[dim]details: pytest exercises/ (results in {path})[/dim]")

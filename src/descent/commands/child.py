@@ -17,16 +17,16 @@ import sys
 def main(argv: list[str]) -> int:
     parent = int(argv[argv.index("--parent") + 1])
     cpu = argv[argv.index("--cpu") + 1]
-    rest = argv[argv.index("--") + 1:]
+    rest = argv[argv.index("--") + 1 :]
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG: die with the batch
-    if os.getppid() != parent:               # the batch died before the line above
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the batch
+    if os.getppid() != parent:  # the batch died before the line above
         return 3
     if cpu != "-" and hasattr(os, "sched_setaffinity"):
         try:
             os.sched_setaffinity(0, {int(cpu)})
         except OSError:
-            pass   # the CPU went away: grade unpinned rather than not at all
+            pass  # the CPU went away: grade unpinned rather than not at all
     from . import main as descent  # after the pinning: the command line imports pytest and torch
 
     return descent(rest)

@@ -35,32 +35,53 @@ def _cmd_check(args) -> int:
     for column in ("id", "title", "category", "weight", "points", "release", "due", "work"):
         table.add_column(column, overflow="fold")
     for item in plan.items:
-        work = (f"{len(item.exercises)} exercises: {', '.join(item.modules)}"
-                if item.kind == plan_mod.CODE else "nbgrader")
-        table.add_row(escape(item.id), escape(item.title), item.category, f"{item.weight:g}",
-                      f"{item.points:g}" if item.kind == plan_mod.CODE else "-",
-                      _local(item.release, plan), _local(item.due, plan), escape(work))
+        work = (
+            f"{len(item.exercises)} exercises: {', '.join(item.modules)}"
+            if item.kind == plan_mod.CODE
+            else "nbgrader"
+        )
+        table.add_row(
+            escape(item.id),
+            escape(item.title),
+            item.category,
+            f"{item.weight:g}",
+            f"{item.points:g}" if item.kind == plan_mod.CODE else "-",
+            _local(item.release, plan),
+            _local(item.due, plan),
+            escape(work),
+        )
     console.print(table)
-    cats = ", ".join(f"{c.name} {c.weight:g}%" + (f" (drop lowest {c.drop_lowest})"
-                                                  if c.drop_lowest else "")
-                     for c in plan.categories.values())
+    cats = ", ".join(
+        f"{c.name} {c.weight:g}%" + (f" (drop lowest {c.drop_lowest})" if c.drop_lowest else "")
+        for c in plan.categories.values()
+    )
     console.print(f"categories: {cats}")
     inside, outside = plan_mod.covered(plan)
-    console.print(f"code exercises: {len(inside)} of {len(inside) + len(outside)} in an "
-                  f"assignment" + (f"; not in any: {', '.join(outside)}" if outside else ""))
+    console.print(
+        f"code exercises: {len(inside)} of {len(inside) + len(outside)} in an "
+        f"assignment" + (f"; not in any: {', '.join(outside)}" if outside else "")
+    )
     for module, ids in plan_mod.split_modules(plan).items():
-        console.print(f"[yellow]note: module {module} is split over {', '.join(ids)}: its stub "
-                      f"file and public tests ship whole with {ids[0]}[/yellow]")
+        console.print(
+            f"[yellow]note: module {module} is split over {', '.join(ids)}: its stub "
+            f"file and public tests ship whole with {ids[0]}[/yellow]"
+        )
     try:
         extensions = read_extensions(plan.extensions, plan)
     except (ValueError, OSError, plan_mod.PlanError) as exc:
         console.print(f"[red]descent course check: extensions: {escape(str(exc))}[/red]")
         return 2
     source = plan.extensions
-    console.print(f"extensions: {len(extensions)}" + (f" (from {source})" if source and
-                                                      source.is_file() else
-                                                      f" (no file {source} yet)" if source
-                                                      else ""))
+    console.print(
+        f"extensions: {len(extensions)}"
+        + (
+            f" (from {source})"
+            if source and source.is_file()
+            else f" (no file {source} yet)"
+            if source
+            else ""
+        )
+    )
     console.print("[green]the plan is valid[/green]")
     return 0
 
@@ -74,5 +95,3 @@ def _cmd_merge(args) -> int:
     for line in report.lines():
         console.print(escape(line))
     return 0
-
-

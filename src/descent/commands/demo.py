@@ -28,8 +28,10 @@ def cmd_demo(args) -> int:
     out = Path(tempfile.mkdtemp(prefix="descent-bundle-"))
     bundle = build_student_bundle(root, out / "student")
     console.rule("1. student bundle")
-    console.print(f"built {bundle} ({sum(1 for _ in bundle.rglob('*.py'))} Python files, "
-                  f"no solutions or graders)")
+    console.print(
+        f"built {bundle} ({sum(1 for _ in bundle.rglob('*.py'))} Python files, "
+        f"no solutions or graders)"
+    )
     console.rule("2. hidden graders: the reference solutions and a sample submission")
     path = results_path(args)
     sample = root / "samples" / "partial"
@@ -42,11 +44,14 @@ def cmd_demo(args) -> int:
     by_name = {b["name"]: b for b in doc["implementations"]}
     ref = by_name["solutions"]
     ok = ref["points"] == ref["max_points"] > 0
-    console.print(f"[{'green' if ok else 'red'}]solutions: {ref['points']:g}/{ref['max_points']:g}"
-                  f"[/]; results in {path}")
+    console.print(
+        f"[{'green' if ok else 'red'}]solutions: {ref['points']:g}/{ref['max_points']:g}"
+        f"[/]; results in {path}"
+    )
     console.rule("3. a whole class with descent batch")
     batch = grade_class(root, out, console, device=args.device)
-    console.rule("4. a term: one assignment of course.toml released, graded with late work, "
-                 "exported")
+    console.rule(
+        "4. a term: one assignment of course.toml released, graded with late work, exported"
+    )
     term = run_term(root, out, console, device=args.device)
     return 0 if ok and batch == 0 and term == 0 else 1

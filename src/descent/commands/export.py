@@ -18,14 +18,19 @@ from ..terminal import console
 
 
 def register(sub) -> None:
-    p = sub.add_parser("export", help="results JSON (or a class gradebook) to Gradescope "
-                                      "results.json, CSV or per-student feedback")
+    p = sub.add_parser(
+        "export",
+        help="results JSON (or a class gradebook) to Gradescope "
+        "results.json, CSV or per-student feedback",
+    )
     p.add_argument("results_files", nargs="*", help="one or more results JSON files")
-    p.add_argument("--gradebook", help="export from a `descent batch` gradebook instead: csv, "
-                                       "results (a folder for `descent gradebook merge --code`) "
-                                       "or feedback (a folder of per-student HTML and JSON)")
-    p.add_argument("--format", choices=["gradescope", "csv", "results", "feedback"],
-                   required=True)
+    p.add_argument(
+        "--gradebook",
+        help="export from a `descent batch` gradebook instead: csv, "
+        "results (a folder for `descent gradebook merge --code`) "
+        "or feedback (a folder of per-student HTML and JSON)",
+    )
+    p.add_argument("--format", choices=["gradescope", "csv", "results", "feedback"], required=True)
     p.add_argument("--implementation", help="for Gradescope: which graded implementation")
     p.add_argument("--out", help="output file (default: standard output)")
     p.set_defaults(func=_cmd_export)
@@ -45,14 +50,16 @@ def _cmd_export(args) -> int:
 def _export(args) -> int:
     if args.gradebook:
         if args.format == "gradescope" or args.results_files:
-            raise ValueError("--gradebook exports csv, results or feedback, and takes no "
-                             "results files")
+            raise ValueError(
+                "--gradebook exports csv, results or feedback, and takes no results files"
+            )
         text = handback.run(args.gradebook, args.format, args.out)
         print(text, end="" if text.endswith("\n") else "\n")
         return 0
     if args.format not in ("gradescope", "csv") or not args.results_files:
-        raise ValueError("results files export to gradescope or csv (results and feedback "
-                         "come from --gradebook)")
+        raise ValueError(
+            "results files export to gradescope or csv (results and feedback come from --gradebook)"
+        )
     docs = [_load(results, path) for path in args.results_files]
     if args.format == "gradescope":
         if len(docs) != 1:
@@ -71,8 +78,10 @@ def _export(args) -> int:
 
 def _load(results, path: str) -> dict[str, Any]:
     if Path(path).is_dir():
-        raise ValueError(f"{path} is a folder; give results JSON files (`descent grade "
-                         f"--results FILE` writes one)")
+        raise ValueError(
+            f"{path} is a folder; give results JSON files (`descent grade "
+            f"--results FILE` writes one)"
+        )
     try:
         return results.load(path)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

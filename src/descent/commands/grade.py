@@ -27,9 +27,12 @@ def register(sub) -> None:
     p.add_argument("--html", metavar="FILE", help="also write the student's HTML report")
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
-    p.add_argument("--exit-zero", action="store_true",
-                   help="exit 0 even when points are lost (default: 1 when any implementation "
-                        "lost points, 2 or more when grading did not complete)")
+    p.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when points are lost (default: 1 when any implementation "
+        "lost points, 2 or more when grading did not complete)",
+    )
     add_assignment_options(p, "grade")
     options.add_to_argparse(p)
     device_option(p)
@@ -43,14 +46,15 @@ def cmd_grade(args) -> int:
         console.print(f"[red]descent grade: {escape(why)}[/red]")
         return 2
     item = assignment(args)
-    if item is not None:   # only the assignment's exercises are graded and reported
+    if item is not None:  # only the assignment's exercises are graded and reported
         args.k = selection(item, args.k)
     extra = ["-k", args.k] if args.k else []
     extra += options.pytest_args(args)
-    if args.verbose:   # pytest's own output, then the one table below
+    if args.verbose:  # pytest's own output, then the one table below
         extra += ["--no-grade-summary", "-v"]
-    code = run_pytest(args.suite, args.impl, device=args.device, results=path,
-                      extra=extra, quiet=not args.verbose)
+    code = run_pytest(
+        args.suite, args.impl, device=args.device, results=path, extra=extra, quiet=not args.verbose
+    )
     if code not in (0, 1):
         console.print(f"[red]grading did not complete (pytest exit code {code})[/red]")
         return code
@@ -59,9 +63,11 @@ def cmd_grade(args) -> int:
     if item is not None:
         for block in doc["implementations"]:
             # the block's name is the submission folder's, chosen by a student: text, not markup
-            console.print(f"assignment {escape(item.id)}: {escape(block['name'])}: "
-                          f"{scaled(block['points'], block['max_points'], item):g}/"
-                          f"{item.points:g} points")
+            console.print(
+                f"assignment {escape(item.id)}: {escape(block['name'])}: "
+                f"{scaled(block['points'], block['max_points'], item):g}/"
+                f"{item.points:g} points"
+            )
     console.print(f"[dim]results: {path}[/dim]")
     if args.html:
         for page in write_for_grade(doc, path.parent, Path(args.html)):

@@ -19,14 +19,27 @@ def register(sub) -> None:
     p = sub.add_parser("merge", help="one row per student: labs, quizzes and code, weighted")
     p.add_argument("--grades", required=True, help="nbgrader export CSV")
     p.add_argument("--code", help="folder of <student_id>.json results files")
-    p.add_argument("--component", action="append", metavar="NAME=GLOB[,GLOB]",
-                   help="group assignments into one component (repeatable)")
+    p.add_argument(
+        "--component",
+        action="append",
+        metavar="NAME=GLOB[,GLOB]",
+        help="group assignments into one component (repeatable)",
+    )
     p.add_argument("--weight", action="append", metavar="NAME=W", help="component weight")
-    p.add_argument("--pass", dest="passing", action="append", metavar="ASSIGNMENT=FRACTION",
-                   help="add ASSIGNMENT_passed (yes/no) at this fraction, e.g. module_test=0.8")
-    p.add_argument("--keep", action="append", metavar="ASSIGNMENT",
-                   help="count an assignment nobody submitted (0 for everyone) instead of "
-                        "leaving it out as not released")
+    p.add_argument(
+        "--pass",
+        dest="passing",
+        action="append",
+        metavar="ASSIGNMENT=FRACTION",
+        help="add ASSIGNMENT_passed (yes/no) at this fraction, e.g. module_test=0.8",
+    )
+    p.add_argument(
+        "--keep",
+        action="append",
+        metavar="ASSIGNMENT",
+        help="count an assignment nobody submitted (0 for everyone) instead of "
+        "leaving it out as not released",
+    )
     p.add_argument("--out", default="merged_grades.csv")
     p.add_argument("--per-student", help="also write DIR/<student_id>.csv")
     p.set_defaults(func=cmd_merge)
@@ -46,22 +59,43 @@ def cmd_merge(args) -> int:
     passes = {a: float(v) for a, v in _pairs(args.passing, "--pass").items()}
     weights = {a: float(v) for a, v in _pairs(args.weight, "--weight").items()}
     grades, skipped = read_nbgrader_grades(args.grades, frozenset(args.keep or ()))
-    code, problems = (read_code_results(args.code) if args.code else (None, []))
+    code, problems = read_code_results(args.code) if args.code else (None, [])
     problems = skipped + problems
-    columns, rows, notes = merge(grades, code, _pairs(args.component, "--component"), weights,
-                                 passes)
+    columns, rows, notes = merge(
+        grades, code, _pairs(args.component, "--component"), weights, passes
+    )
     write_csv(args.out, columns, rows)
     if args.per_student:
         for row in rows:
-            comps = [c[: -len("_percent")] for c in columns if c.endswith("_percent")
-                     and c != "total_percent"]
-            per = [{"component": c, "points": row[f"{c}_points"], "max_points": row[f"{c}_max"],
+            comps = [
+                c[: -len("_percent")]
+                for c in columns
+                if c.endswith("_percent") and c != "total_percent"
+            ]
+            per = [
+                {
+                    "component": c,
+                    "points": row[f"{c}_points"],
+                    "max_points": row[f"{c}_max"],
                     "percent": row[f"{c}_percent"],
-                    "weight": weights.get(c, 0.0 if weights else 1.0)} for c in comps]
-            per.append({"component": "total", "points": "", "max_points": "",
-                        "percent": row["total_percent"], "weight": ""})
-            write_csv(Path(args.per_student) / f"{row['student_id']}.csv",
-                      ["component", "points", "max_points", "percent", "weight"], per)
+                    "weight": weights.get(c, 0.0 if weights else 1.0),
+                }
+                for c in comps
+            ]
+            per.append(
+                {
+                    "component": "total",
+                    "points": "",
+                    "max_points": "",
+                    "percent": row["total_percent"],
+                    "weight": "",
+                }
+            )
+            write_csv(
+                Path(args.per_student) / f"{row['student_id']}.csv",
+                ["component", "points", "max_points", "percent", "weight"],
+                per,
+            )
     for line in problems + notes:
         console.print(f"[yellow]note:[/yellow] {escape(line)}")
     console.print(f"merged {len(rows)} student(s) into {args.out}")

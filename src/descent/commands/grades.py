@@ -19,14 +19,23 @@ from .shared import load_plan
 def register(sub) -> None:
     g = sub.add_parser("grades", help="course grades from the plan: code, labs and quizzes")
     g.add_argument("--plan", metavar="FILE", help="the plan (default: course.toml)")
-    g.add_argument("--gradebook", default="descent-grading/gradebook.sqlite",
-                   help="the class gradebook (default descent-grading/gradebook.sqlite)")
-    g.add_argument("--nbgrader-grades", metavar="CSV",
-                   help="nbgrader export (default: the plan's nbgrader_grades)")
+    g.add_argument(
+        "--gradebook",
+        default="descent-grading/gradebook.sqlite",
+        help="the class gradebook (default descent-grading/gradebook.sqlite)",
+    )
+    g.add_argument(
+        "--nbgrader-grades",
+        metavar="CSV",
+        help="nbgrader export (default: the plan's nbgrader_grades)",
+    )
     g.add_argument("--format", default="table", choices=("table", "csv", "canvas", "moodle"))
     g.add_argument("--out", metavar="FILE", help="write the file here (default: print it)")
-    g.add_argument("--at", metavar="DATE-TIME",
-                   help="grade as of this moment: work due later is 'not due' (default now)")
+    g.add_argument(
+        "--at",
+        metavar="DATE-TIME",
+        help="grade as of this moment: work due later is 'not due' (default now)",
+    )
     g.add_argument("--student", metavar="ID", help="show one student's every component")
     g.set_defaults(func=_cmd_grades)
 
@@ -42,8 +51,10 @@ def _cmd_grades(args) -> int:
             console.print(f"[red]descent grades: {escape(str(exc))}[/red]")
             return 2
     else:
-        console.print(f"[yellow]no gradebook at {escape(args.gradebook)}: no code assignment "
-                      f"graded yet[/yellow]")
+        console.print(
+            f"[yellow]no gradebook at {escape(args.gradebook)}: no code assignment "
+            f"graded yet[/yellow]"
+        )
     labs = _nbgrader(args, plan, console)
     roster = coursegrade.read_roster(plan.roster)
     students = sorted(set(roster) | {s for s, _ in code} | {s for s, _ in labs})
@@ -64,12 +75,15 @@ def _cmd_grades(args) -> int:
 def _nbgrader(args, plan, console) -> dict[tuple[str, str], tuple[float, float]]:
     path = Path(args.nbgrader_grades) if args.nbgrader_grades else plan.nbgrader_grades
     if path is None or not path.is_file():
-        console.print(f"[yellow]no nbgrader export{' at ' + escape(str(path)) if path else ''}"
-                      f": labs and quizzes count as missing once due (run `nbgrader export` in "
-                      f"the nbgrader course)[/yellow]")
+        console.print(
+            f"[yellow]no nbgrader export{' at ' + escape(str(path)) if path else ''}"
+            f": labs and quizzes count as missing once due (run `nbgrader export` in "
+            f"the nbgrader course)[/yellow]"
+        )
         return {}
     return coursegrade.read_nbgrader_export(
-        path, {i.id for i in plan.items if i.kind == plan_mod.NBGRADER})
+        path, {i.id for i in plan.items if i.kind == plan_mod.NBGRADER}
+    )
 
 
 def _show(plan, grades, console, student: str | None = None) -> None:
@@ -86,36 +100,56 @@ def _show(plan, grades, console, student: str | None = None) -> None:
     for cat in plan.categories.values():
         table.add_column(f"{cat.name} ({cat.weight:g}%)", justify="right")
     for column in ("course", "missing", "dropped"):
-        table.add_column(column, justify="right" if column == "course" else "left",
-                         overflow="fold")
+        table.add_column(column, justify="right" if column == "course" else "left", overflow="fold")
     for g in grades:
-        cats = [("-" if g.categories[c] is None else f"{g.categories[c]:.1f}")
-                for c in plan.categories]
+        cats = [
+            ("-" if g.categories[c] is None else f"{g.categories[c]:.1f}") for c in plan.categories
+        ]
         missing = [i for i, c in g.cells.items() if c.status == "missing"]
         dropped = [i for i, c in g.cells.items() if c.dropped]
-        table.add_row(escape(g.student), *cats, "-" if g.total is None else f"{g.total:.1f}",
-                      f"[red]{', '.join(missing)}[/red]", ", ".join(dropped))
+        table.add_row(
+            escape(g.student),
+            *cats,
+            "-" if g.total is None else f"{g.total:.1f}",
+            f"[red]{', '.join(missing)}[/red]",
+            ", ".join(dropped),
+        )
     console.print(table)
-    console.print("[dim]missing: due and not handed in (counts 0); dropped: by the category's "
-                  "drop-lowest rule; `--student ID` shows every component[/dim]")
+    console.print(
+        "[dim]missing: due and not handed in (counts 0); dropped: by the category's "
+        "drop-lowest rule; `--student ID` shows every component[/dim]"
+    )
 
 
 def _components(plan, grade, console) -> None:
-    table = Table(title=f"{grade.student}: course grade "
-                        f"{'-' if grade.total is None else f'{grade.total:.2f}'}%",
-                  title_justify="left")
+    table = Table(
+        title=f"{grade.student}: course grade "
+        f"{'-' if grade.total is None else f'{grade.total:.2f}'}%",
+        title_justify="left",
+    )
     for column in ("item", "category", "weight", "points", "%", "note"):
-        table.add_column(column, justify="right" if column in ("weight", "points", "%")
-                         else "left")
+        table.add_column(column, justify="right" if column in ("weight", "points", "%") else "left")
     for item in plan.items:
         cell = grade.cells[item.id]
-        pts = (f"{round(cell.points, 2):g}/{round(cell.max_points, 2):g}"
-               if cell.status == coursegrade.GRADED else "-")
+        pts = (
+            f"{round(cell.points, 2):g}/{round(cell.max_points, 2):g}"
+            if cell.status == coursegrade.GRADED
+            else "-"
+        )
         pct = "-" if cell.percent is None else f"{cell.percent:.1f}"
         note = cell.status if cell.status != coursegrade.GRADED else ""
-        table.add_row(escape(item.id), item.category, f"{item.weight:g}", pts, pct,
-                      note + (" (dropped)" if cell.dropped else ""))
+        table.add_row(
+            escape(item.id),
+            item.category,
+            f"{item.weight:g}",
+            pts,
+            pct,
+            note + (" (dropped)" if cell.dropped else ""),
+        )
     console.print(table)
-    cats = ", ".join(f"{c.name} {'-' if grade.categories[c.name] is None else f'{grade.categories[c.name]:.1f}'}% "
-                     f"x {c.weight:g}" for c in plan.categories.values())
+    cats = ", ".join(
+        f"{c.name} {'-' if grade.categories[c.name] is None else f'{grade.categories[c.name]:.1f}'}% "
+        f"x {c.weight:g}"
+        for c in plan.categories.values()
+    )
     console.print(f"categories: {cats}")

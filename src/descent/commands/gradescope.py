@@ -25,12 +25,20 @@ def _cmd_gradescope(args) -> int:
     if out.is_dir():
         raise ValueError(f"{out} is a folder; give the .zip file to write")
     try:
-        build(kit_root(), out, selection=item.selection if item else "",
-              points=item.points if item else None)
+        build(
+            kit_root(),
+            out,
+            selection=item.selection if item else "",
+            points=item.points if item else None,
+        )
     except OSError as exc:
-        console.print(f"[red]descent gradescope: cannot write {escape(str(out))}: "
-                      f"{escape(exc.strerror or str(exc))}[/red]")
+        console.print(
+            f"[red]descent gradescope: cannot write {escape(str(out))}: "
+            f"{escape(exc.strerror or str(exc))}[/red]"
+        )
         return 2
-    console.print(f"Gradescope autograder{' for ' + escape(item.id) if item else ''} "
-                  f"written to {escape(str(out))}")
+    console.print(
+        f"Gradescope autograder{' for ' + escape(item.id) if item else ''} "
+        f"written to {escape(str(out))}"
+    )
     return 0

@@ -43,15 +43,21 @@ def register(subparsers) -> None:
     sub = labs.add_subparsers(dest="labs_command", required=True)
     p = sub.add_parser("autograde", help="check the submissions, run nbgrader autograde, report")
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
-    p.add_argument("--course", default=default_course,
-                   help="course folder with nbgrader_config.py (default: here, or ./labs)")
+    p.add_argument(
+        "--course",
+        default=default_course,
+        help="course folder with nbgrader_config.py (default: here, or ./labs)",
+    )
     p.set_defaults(func=cmd_autograde)
     p = sub.add_parser("report", help="scores and problems of the submissions, without grading")
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
     p.add_argument("--course", default=default_course)
     p.set_defaults(func=cmd_report)
-    p = sub.add_parser("release-feedback", help="nbgrader release_feedback, skipping (and "
-                                                "listing) submissions made without the exchange")
+    p = sub.add_parser(
+        "release-feedback",
+        help="nbgrader release_feedback, skipping (and "
+        "listing) submissions made without the exchange",
+    )
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
     p.add_argument("--course", default=default_course)
     p.set_defaults(func=cmd_release_feedback)
@@ -77,23 +83,27 @@ def cmd_autograde(args) -> int:
         checked = preflight(course, assignment)
         left_out = sorted(s for s in students if refused(checked.get(s, [])))
         students = [s for s in students if s not in left_out]
-        console.print(f"nbgrader autograde {assignment}: {len(students)} submission(s)"
-                      + (f"; refused before grading: {escape(', '.join(left_out))}"
-                         if left_out else ""))
-        returncode, log = autograde(nbgrader, assignment, course, env, students, console,
-                                    left_out)
+        console.print(
+            f"nbgrader autograde {assignment}: {len(students)} submission(s)"
+            + (f"; refused before grading: {escape(', '.join(left_out))}" if left_out else "")
+        )
+        returncode, log = autograde(nbgrader, assignment, course, env, students, console, left_out)
         code = code or returncode
         reasons = rejections(log)
         save_rejections(course, assignment, set(students), reasons)
         restored = sum("Attribute 'checksum' for cell" in line for line in log)
         if restored:
-            console.print(f"  nbgrader put back the hidden tests of {restored} test cell(s) (its "
-                          f"\"checksum has changed\" warnings; expected, see docs/labs.md)")
+            console.print(
+                f"  nbgrader put back the hidden tests of {restored} test cell(s) (its "
+                f'"checksum has changed" warnings; expected, see docs/labs.md)'
+            )
     report(course, assignments, console)
     if code:
-        console.print(f"[red]nbgrader autograde exited with {code}: some submissions could not be "
-                      f"graded (see the table for nbgrader's reason); all the others were "
-                      f"graded[/red]")
+        console.print(
+            f"[red]nbgrader autograde exited with {code}: some submissions could not be "
+            f"graded (see the table for nbgrader's reason); all the others were "
+            f"graded[/red]"
+        )
     return code
 
 
@@ -107,12 +117,19 @@ def cmd_release_feedback(args) -> int:
     code = 0
     for assignment in released(course, args.assignment):
         folders = sorted(p.parent for p in (course / "feedback").glob(f"*/{assignment}/*.html"))
-        by_hand = sorted({f.parent.name for f in folders
-                          if not all((f / name).is_file() for name in EXCHANGE_FILES)})
+        by_hand = sorted(
+            {
+                f.parent.name
+                for f in folders
+                if not all((f / name).is_file() for name in EXCHANGE_FILES)
+            }
+        )
         through = sorted({f.parent.name for f in folders} - set(by_hand))
         for student in by_hand:
-            console.print(f"{assignment}: {escape(student)} did not submit through the exchange; hand "
-                          f"out {escape(str(course / 'feedback' / student / assignment))} yourself")
+            console.print(
+                f"{assignment}: {escape(student)} did not submit through the exchange; hand "
+                f"out {escape(str(course / 'feedback' / student / assignment))} yourself"
+            )
         if not through:
             console.print(f"{assignment}: no feedback to release through the exchange")
             continue
@@ -121,8 +138,10 @@ def cmd_release_feedback(args) -> int:
             command.append(f"--CourseDirectory.student_id_exclude={','.join(by_hand)}")
         run = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
         if run.returncode:
-            console.print(f"[red]{assignment}: nbgrader release_feedback failed:[/red]\n"
-                          f"{escape(run.stderr.strip()[-2000:])}")
+            console.print(
+                f"[red]{assignment}: nbgrader release_feedback failed:[/red]\n"
+                f"{escape(run.stderr.strip()[-2000:])}"
+            )
             code = run.returncode
         else:
             console.print(f"{assignment}: feedback released to {len(through)} student(s)")

@@ -22,8 +22,11 @@ NEXT_STEPS = """next, in this order (docs/authoring.md):
 
 
 def register(sub) -> None:
-    p = sub.add_parser("new-exercise", help="scaffold a new exercise: every file it needs, "
-                                            "with TODOs that the audit refuses until filled")
+    p = sub.add_parser(
+        "new-exercise",
+        help="scaffold a new exercise: every file it needs, "
+        "with TODOs that the audit refuses until filled",
+    )
     p.add_argument("module", help="the student module (losses, optim, ... or a new one)")
     p.add_argument("name", help="the exercise's name in it (also its function's name)")
     p.set_defaults(func=cmd_new_exercise)

@@ -10,11 +10,18 @@ from ..terminal import console
 def register(sub) -> None:
     p = sub.add_parser("report", help="print a results file, or a class report (--class)")
     p.add_argument("results_file", nargs="?")
-    p.add_argument("--class", dest="class_book", metavar="GRADEBOOK",
-                   help="class report from a `descent batch` gradebook: per exercise mean, pass "
-                        "rate and most frequent named mistakes, with PNG charts")
-    p.add_argument("--charts", metavar="DIR", help="with --class: where the charts go "
-                                                   "(default: class-report/ by the gradebook)")
+    p.add_argument(
+        "--class",
+        dest="class_book",
+        metavar="GRADEBOOK",
+        help="class report from a `descent batch` gradebook: per exercise mean, pass "
+        "rate and most frequent named mistakes, with PNG charts",
+    )
+    p.add_argument(
+        "--charts",
+        metavar="DIR",
+        help="with --class: where the charts go (default: class-report/ by the gradebook)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="list every failing check")
     p.set_defaults(func=cmd_report)
 

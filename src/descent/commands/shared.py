@@ -21,10 +21,12 @@ def results_path(args) -> Path:
 
 
 def add_assignment_options(parser, what: str) -> None:
-    parser.add_argument("--assignment", metavar="ID",
-                        help=f"{what} only this assignment of the course plan")
-    parser.add_argument("--plan", metavar="FILE",
-                        help="the course plan (default: course.toml here, else the kit's)")
+    parser.add_argument(
+        "--assignment", metavar="ID", help=f"{what} only this assignment of the course plan"
+    )
+    parser.add_argument(
+        "--plan", metavar="FILE", help="the course plan (default: course.toml here, else the kit's)"
+    )
 
 
 def load_plan(args, console=None) -> plan_mod.Plan:
@@ -45,6 +47,7 @@ def assignment(args, console=None) -> plan_mod.Item | None:
     try:
         return plan.code_assignment(args.assignment)
     except plan_mod.PlanError as exc:
-        (console or default).print(f"[red]descent {args.command}: "
-                                   f"{escape('; '.join(exc.problems))}[/red]")
+        (console or default).print(
+            f"[red]descent {args.command}: {escape('; '.join(exc.problems))}[/red]"
+        )
         raise SystemExit(2) from None

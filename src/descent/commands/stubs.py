@@ -19,8 +19,9 @@ def cmd_stubs(args) -> int:
     differ = generate(root / "solutions", root / "starter", check=args.check)
     if args.check:
         if differ:
-            console.print(f"[red]starter/ is out of date: {', '.join(differ)}; run `descent "
-                          f"stubs`[/red]")
+            console.print(
+                f"[red]starter/ is out of date: {', '.join(differ)}; run `descent stubs`[/red]"
+            )
             return 1
         console.print("starter/ matches solutions/")
         return 0

@@ -29,14 +29,14 @@ class ExerciseStats:
     mean_points: float = 0.0
     max_points: float = 0.0
     pass_rate: float = 0.0
-    misconceptions: list[tuple[str, int]] = field(default_factory=list)   # (name, students)
+    misconceptions: list[tuple[str, int]] = field(default_factory=list)  # (name, students)
 
 
 @dataclass
 class ClassStats:
     students: int
     graded: int
-    totals: list[float]                 # each graded student's share of the maximum, in %
+    totals: list[float]  # each graded student's share of the maximum, in %
     exercises: list[ExerciseStats]
 
 
@@ -47,7 +47,8 @@ def compute(book) -> ClassStats:
     raw = book.db.execute(
         "SELECT e.exercise, e.title, e.points, e.max_points, e.status, e.misconceptions "
         "FROM exercise_results e JOIN students t ON e.submission = t.current_submission "
-        "JOIN submissions s ON s.id = e.submission WHERE s.status = 'graded'").fetchall()
+        "JOIN submissions s ON s.id = e.submission WHERE s.status = 'graded'"
+    ).fetchall()
     by_id: dict[str, list] = {}
     for row in raw:
         by_id.setdefault(row[0], []).append(row)
@@ -56,32 +57,55 @@ def compute(book) -> ClassStats:
     for ex_id in sorted(by_id, key=lambda e: (order.get(e, len(order)), e)):
         mine = by_id[ex_id]
         seen = Counter(name for row in mine for name in set(json.loads(row[5])))
-        stats.append(ExerciseStats(
-            ex_id, mine[0][1], len(mine), sum(r[2] for r in mine) / len(mine),
-            max(r[3] for r in mine), sum(r[4] == "passed" for r in mine) / len(mine),
-            seen.most_common()))
+        stats.append(
+            ExerciseStats(
+                ex_id,
+                mine[0][1],
+                len(mine),
+                sum(r[2] for r in mine) / len(mine),
+                max(r[3] for r in mine),
+                sum(r[4] == "passed" for r in mine) / len(mine),
+                seen.most_common(),
+            )
+        )
     return ClassStats(len(rows), len(graded), totals, stats)
 
 
 def render(stats: ClassStats, console: Console, *, top: int = 3) -> None:
-    table = Table(title=f"class report: {stats.graded} of {stats.students} students graded",
-                  title_justify="left")
-    for column, justify in (("exercise", "left"), ("mean", "right"), ("pass rate", "right"),
-                            ("most frequent named mistakes (students)", "left")):
+    table = Table(
+        title=f"class report: {stats.graded} of {stats.students} students graded",
+        title_justify="left",
+    )
+    for column, justify in (
+        ("exercise", "left"),
+        ("mean", "right"),
+        ("pass rate", "right"),
+        ("most frequent named mistakes (students)", "left"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")
     for ex in stats.exercises:
         mistakes = ", ".join(f"{name} ({n})" for name, n in ex.misconceptions[:top])
         style = "red" if ex.pass_rate < 0.5 else ""
-        table.add_row(ex.id, f"{ex.mean_points:.1f}/{ex.max_points:g}",
-                      f"[{style}]{100 * ex.pass_rate:.0f}%[/{style}]" if style
-                      else f"{100 * ex.pass_rate:.0f}%", escape(mistakes))
+        table.add_row(
+            ex.id,
+            f"{ex.mean_points:.1f}/{ex.max_points:g}",
+            f"[{style}]{100 * ex.pass_rate:.0f}%[/{style}]"
+            if style
+            else f"{100 * ex.pass_rate:.0f}%",
+            escape(mistakes),
+        )
     console.print(table)
-    ranked = sorted(((n, name, ex.id) for ex in stats.exercises for name, n in ex.misconceptions),
-                    reverse=True)
+    ranked = sorted(
+        ((n, name, ex.id) for ex in stats.exercises for name, n in ex.misconceptions), reverse=True
+    )
     if ranked:
-        console.print("most frequent named mistakes across the class: " + "; ".join(
-            f"{name} in {ex_id} ({n} student{'s' if n != 1 else ''})"
-            for n, name, ex_id in ranked[:5]))
+        console.print(
+            "most frequent named mistakes across the class: "
+            + "; ".join(
+                f"{name} in {ex_id} ({n} student{'s' if n != 1 else ''})"
+                for n, name, ex_id in ranked[:5]
+            )
+        )
 
 
 def write(stats: ClassStats, folder: Path) -> list[Path]:
@@ -92,6 +116,7 @@ def write(stats: ClassStats, folder: Path) -> list[Path]:
     written = [data]
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:

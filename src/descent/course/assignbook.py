@@ -22,9 +22,23 @@ TABLE = """CREATE TABLE IF NOT EXISTS assignment_grades (
     penalty_percent REAL NOT NULL, penalty REAL NOT NULL, reason TEXT NOT NULL,
     final REAL NOT NULL, extension TEXT NOT NULL DEFAULT '', graded_at TEXT NOT NULL,
     PRIMARY KEY (student, assignment))"""
-COLUMNS = ("student", "assignment", "submission", "content_hash", "submitted_at", "time_source",
-           "status", "raw", "max_points", "penalty_percent", "penalty", "reason", "final",
-           "extension", "graded_at")
+COLUMNS = (
+    "student",
+    "assignment",
+    "submission",
+    "content_hash",
+    "submitted_at",
+    "time_source",
+    "status",
+    "raw",
+    "max_points",
+    "penalty_percent",
+    "penalty",
+    "reason",
+    "final",
+    "extension",
+    "graded_at",
+)
 
 
 @dataclass
@@ -35,9 +49,9 @@ class Grade:
     assignment: str
     submission: int | None
     content_hash: str
-    submitted_at: str               # ISO 8601 with offset
+    submitted_at: str  # ISO 8601 with offset
     time_source: str
-    status: str                     # graded, timed_out, failed
+    status: str  # graded, timed_out, failed
     raw: float
     max_points: float
     penalty_percent: float
@@ -53,12 +67,15 @@ def ensure(book: Gradebook) -> None:
         db.execute(TABLE)
 
 
-def recorded_time(book: Gradebook, student: str, assignment: str,
-                  content_hash: str) -> tuple[str, str] | None:
+def recorded_time(
+    book: Gradebook, student: str, assignment: str, content_hash: str
+) -> tuple[str, str] | None:
     """The submission time (and its source) already recorded for this very content."""
-    row = book.db.execute("SELECT submitted_at, time_source FROM assignment_grades WHERE "
-                          "student = ? AND assignment = ? AND content_hash = ?",
-                          (student, assignment, content_hash)).fetchone()
+    row = book.db.execute(
+        "SELECT submitted_at, time_source FROM assignment_grades WHERE "
+        "student = ? AND assignment = ? AND content_hash = ?",
+        (student, assignment, content_hash),
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
@@ -67,18 +84,22 @@ def write(book: Gradebook, grades: list[Grade]) -> None:
     stamp = now()
     with book.transaction() as db:
         db.execute(TABLE)
-        db.executemany(f"INSERT OR REPLACE INTO assignment_grades ({', '.join(COLUMNS)}) "
-                       f"VALUES ({', '.join('?' * len(COLUMNS))})",
-                       [tuple(getattr(g, c) if c != "graded_at" else stamp for c in COLUMNS)
-                        for g in grades])
+        db.executemany(
+            f"INSERT OR REPLACE INTO assignment_grades ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(COLUMNS))})",
+            [tuple(getattr(g, c) if c != "graded_at" else stamp for c in COLUMNS) for g in grades],
+        )
 
 
 def read(book: Gradebook, assignment: str | None = None) -> list[Grade]:
     """The recorded grades (of one assignment, or all), ordered by assignment and student."""
     where, args = ("WHERE assignment = ?", (assignment,)) if assignment else ("", ())
     try:
-        rows = book.db.execute(f"SELECT {', '.join(COLUMNS)} FROM assignment_grades {where} "
-                               f"ORDER BY assignment, student", args).fetchall()
-    except sqlite3.OperationalError:   # a gradebook no assignment was graded into
+        rows = book.db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM assignment_grades {where} "
+            f"ORDER BY assignment, student",
+            args,
+        ).fetchall()
+    except sqlite3.OperationalError:  # a gradebook no assignment was graded into
         return []
     return [Grade(**dict(zip(COLUMNS, row))) for row in rows]

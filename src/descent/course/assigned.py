@@ -39,12 +39,14 @@ def scaled(points: float, most: float, item: Item) -> float:
 def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
     from . import batch
 
-    manifest = lateness.read_manifest(opts.submissions, plan.timezone)   # fail before grading
+    manifest = lateness.read_manifest(opts.submissions, plan.timezone)  # fail before grading
     extensions = lateness.read_extensions(plan.extensions, plan)
-    reports = opts.reports   # the assignment's own reports (below) replace the batch's
+    reports = opts.reports  # the assignment's own reports (below) replace the batch's
     opts = replace(opts, selection=selection(item, opts.selection), reports=False)
-    console.print(f"assignment {escape(item.id)}: {escape(item.title)} ({len(item.exercises)} "
-                  f"exercises, {item.points:g} points, due {_local(item.due, plan)})")
+    console.print(
+        f"assignment {escape(item.id)}: {escape(item.title)} ({len(item.exercises)} "
+        f"exercises, {item.points:g} points, due {_local(item.due, plan)})"
+    )
     code = batch.run(opts, kit, console)
     if code in (2, 130):
         return code
@@ -52,8 +54,9 @@ def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
     version = grader_version(kit, selection=opts.selection, device=opts.device)
     try:
         with Gradebook(opts.book_path) as book:
-            grades = settle(book, plan, item, listing, version, opts.submissions, manifest,
-                            extensions)
+            grades = settle(
+                book, plan, item, listing, version, opts.submissions, manifest, extensions
+            )
             assignbook.write(book, grades)
             show(grades, plan, item, console, roster_ids(plan))
             if reports:
@@ -65,8 +68,16 @@ def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
     return code
 
 
-def settle(book: Gradebook, plan: Plan, item: Item, listing, version: str, folder: Path,
-           manifest: dict, extensions: dict) -> list[Grade]:
+def settle(
+    book: Gradebook,
+    plan: Plan,
+    item: Item,
+    listing,
+    version: str,
+    folder: Path,
+    manifest: dict,
+    extensions: dict,
+) -> list[Grade]:
     """One :class:`Grade` per student of ``listing`` graded with ``version``."""
     assignbook.ensure(book)
     out = []
@@ -74,33 +85,73 @@ def settle(book: Gradebook, plan: Plan, item: Item, listing, version: str, folde
         digest = submissions.content_hash(entry.path)
         row = book.db.execute(
             "SELECT id, status, points, max_points FROM submissions WHERE student = ? AND "
-            "content_hash = ? AND grader_version = ?", (entry.student, digest, version)).fetchone()
-        if row is None:   # not graded this run (interrupted): nothing to settle
+            "content_hash = ? AND grader_version = ?",
+            (entry.student, digest, version),
+        ).fetchone()
+        if row is None:  # not graded this run (interrupted): nothing to settle
             continue
         sid, status, points, most = row
         kept = assignbook.recorded_time(book, entry.student, item.id, digest)
         if kept:
             when = lateness.Submitted(datetime.fromisoformat(kept[0]), kept[1])
         else:
-            when = lateness.submitted(entry.student, entry.path, folder, entry.modified,
-                                      manifest, plan.timezone)
-        out.append(grade(item, entry.student, sid, digest, status, points, most, when,
-                         extensions.get((entry.student, item.id))))
+            when = lateness.submitted(
+                entry.student, entry.path, folder, entry.modified, manifest, plan.timezone
+            )
+        out.append(
+            grade(
+                item,
+                entry.student,
+                sid,
+                digest,
+                status,
+                points,
+                most,
+                when,
+                extensions.get((entry.student, item.id)),
+            )
+        )
     return out
 
 
-def grade(item: Item, student: str, sid, digest: str, status: str, points: float, most: float,
-          when: lateness.Submitted, extension: lateness.Extension | None) -> Grade:
+def grade(
+    item: Item,
+    student: str,
+    sid,
+    digest: str,
+    status: str,
+    points: float,
+    most: float,
+    when: lateness.Submitted,
+    extension: lateness.Extension | None,
+) -> Grade:
     raw = scaled(points, most, item) if status == "graded" else 0.0
     late = lateness.penalty(item.late, item.due, when.at, extension)
     taken = round(raw * late.percent / 100, 4)
     reason = late.reason
     if extension and not reason:
         reason = f"on time (extension to {extension.due.isoformat()})"
-    ext = f"{extension.due.isoformat()}{': ' + extension.reason if extension.reason else ''}" \
-        if extension else ""
-    return Grade(student, item.id, sid, digest, when.at.isoformat(), when.source, status, raw,
-                 item.points, late.percent, taken, reason, round(raw - taken, 4), ext)
+    ext = (
+        f"{extension.due.isoformat()}{': ' + extension.reason if extension.reason else ''}"
+        if extension
+        else ""
+    )
+    return Grade(
+        student,
+        item.id,
+        sid,
+        digest,
+        when.at.isoformat(),
+        when.source,
+        status,
+        raw,
+        item.points,
+        late.percent,
+        taken,
+        reason,
+        round(raw - taken, 4),
+        ext,
+    )
 
 
 def roster_ids(plan: Plan) -> list[str]:
@@ -117,13 +168,18 @@ def _num(x: float) -> str:
     return f"{round(x, 2):g}"
 
 
-def show(grades: list[Grade], plan: Plan, item: Item, console: Console,
-         roster: list[str] = ()) -> None:
-    table = Table(title=f"{item.id}: {item.title} (due {_local(item.due, plan)})",
-                  title_justify="left")
+def show(
+    grades: list[Grade], plan: Plan, item: Item, console: Console, roster: list[str] = ()
+) -> None:
+    table = Table(
+        title=f"{item.id}: {item.title} (due {_local(item.due, plan)})", title_justify="left"
+    )
     for column in ("student", "submitted", "raw", "penalty", "why", "final"):
-        table.add_column(column, overflow="fold",
-                         justify="right" if column in ("raw", "penalty", "final") else "left")
+        table.add_column(
+            column,
+            overflow="fold",
+            justify="right" if column in ("raw", "penalty", "final") else "left",
+        )
     by_student = {g.student: g for g in grades}
     for g in grades:
         when = _local(datetime.fromisoformat(g.submitted_at), plan)
@@ -131,8 +187,14 @@ def show(grades: list[Grade], plan: Plan, item: Item, console: Console,
         when += f" [{style}]({escape(g.time_source)})[/{style}]"
         penalty = f"-{_num(g.penalty)} ({g.penalty_percent:g}%)" if g.penalty_percent else "0"
         why = g.reason if g.status == "graded" else f"{g.status}; {g.reason}".strip("; ")
-        table.add_row(escape(g.student), when, f"{_num(g.raw)}/{_num(g.max_points)}", penalty,
-                      escape(why), f"{_num(g.final)}/{_num(g.max_points)}")
+        table.add_row(
+            escape(g.student),
+            when,
+            f"{_num(g.raw)}/{_num(g.max_points)}",
+            penalty,
+            escape(why),
+            f"{_num(g.final)}/{_num(g.max_points)}",
+        )
     for student in roster:
         if student not in by_student:
             table.add_row(escape(student), "[red]missing[/red]", "-", "-", "no submission", "-")
@@ -141,11 +203,13 @@ def show(grades: list[Grade], plan: Plan, item: Item, console: Console,
 
 def notes_for(g: Grade) -> list[str]:
     """The lines a student's report shows about the assignment's score and lateness."""
-    lines = [f"Assignment {g.assignment}: raw score {_num(g.raw)}/{_num(g.max_points)}; "
-             f"late penalty {_num(g.penalty)} ({g.penalty_percent:g}%)"
-             f"{': ' + g.reason if g.reason else ''}; final {_num(g.final)}/"
-             f"{_num(g.max_points)}.",
-             f"Submitted {g.submitted_at} ({g.time_source})."]
+    lines = [
+        f"Assignment {g.assignment}: raw score {_num(g.raw)}/{_num(g.max_points)}; "
+        f"late penalty {_num(g.penalty)} ({g.penalty_percent:g}%)"
+        f"{': ' + g.reason if g.reason else ''}; final {_num(g.final)}/"
+        f"{_num(g.max_points)}.",
+        f"Submitted {g.submitted_at} ({g.time_source}).",
+    ]
     if g.extension:
         lines.append(f"Extension: {g.extension}.")
     return lines
@@ -156,15 +220,23 @@ def write_reports(book: Gradebook, grades: list[Grade], item: Item, folder: Path
 
     folder.mkdir(parents=True, exist_ok=True)
     for g in grades:
-        row = book.db.execute("SELECT status, message, graded_at, superseded, source FROM "
-                              "submissions WHERE id = ?", (g.submission,)).fetchone()
+        row = book.db.execute(
+            "SELECT status, message, graded_at, superseded, source FROM submissions WHERE id = ?",
+            (g.submission,),
+        ).fetchone()
         if row is None:
             continue
         doc = book.results(g.submission)
-        info = dict(status=row[0], message=row[1], superseded=json.loads(row[3]),
-                    source=row[4])
-        text = page(g.student, doc, images=book.images(g.submission), status=row[0],
-                    message=row[1], notes=notes_for(g) + notes(info, doc), graded_at=row[2])
+        info = dict(status=row[0], message=row[1], superseded=json.loads(row[3]), source=row[4])
+        text = page(
+            g.student,
+            doc,
+            images=book.images(g.submission),
+            status=row[0],
+            message=row[1],
+            notes=notes_for(g) + notes(info, doc),
+            graded_at=row[2],
+        )
         path = folder / f"{submissions.file_stem(g.student)}.html"
         path.write_text(text, encoding="utf-8")
     return folder

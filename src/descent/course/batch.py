@@ -30,8 +30,15 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
-                           SpinnerColumn, TextColumn, TimeElapsedColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -45,9 +52,9 @@ from .version import grader_version
 class Options:
     submissions: Path
     out: Path
-    gradebook: Path | None = None     # default: OUT/gradebook.sqlite
-    jobs: int = 0                     # 0: one per available CPU
-    scheduler: str | None = None      # tcp://HOST:PORT of a Dask scheduler
+    gradebook: Path | None = None  # default: OUT/gradebook.sqlite
+    jobs: int = 0  # 0: one per available CPU
+    scheduler: str | None = None  # tcp://HOST:PORT of a Dask scheduler
     timeout_s: float = 600.0
     call_timeout: float = 10.0
     selection: str = ""
@@ -55,8 +62,8 @@ class Options:
     insecure: bool = False
     regrade: bool = False
     reports: bool = True
-    similarity: bool = False          # then descent similarity into OUT/similarity/
-    similarity_assignment: str | None = None   # ... of this assignment (--assignment)
+    similarity: bool = False  # then descent similarity into OUT/similarity/
+    similarity_assignment: str | None = None  # ... of this assignment (--assignment)
 
     @property
     def book_path(self) -> Path:
@@ -80,8 +87,9 @@ def run(opts: Options, kit: Path, console: Console) -> int:
     except submissions.SubmissionsError as exc:
         console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
         return 2
-    problem = _unwritable(opts.out) or (_unwritable(opts.book_path.parent)
-                                        if opts.gradebook else None)
+    problem = _unwritable(opts.out) or (
+        _unwritable(opts.book_path.parent) if opts.gradebook else None
+    )
     if problem:
         console.print(f"[red]descent batch: {escape(problem)}[/red]")
         return 2
@@ -114,12 +122,19 @@ def run(opts: Options, kit: Path, console: Console) -> int:
     if opts.similarity:
         from .similarity.run import run as similarity
 
-        similarity(opts.submissions, opts.out / "similarity", kit, console,
-                   assignment=opts.similarity_assignment)
+        similarity(
+            opts.submissions,
+            opts.out / "similarity",
+            kit,
+            console,
+            assignment=opts.similarity_assignment,
+        )
     console.print(f"gradebook: {opts.book_path}")
     if tally.interrupted:
-        console.print("[yellow]interrupted: what was graded is kept; run the same command "
-                      "again to grade the rest[/yellow]")
+        console.print(
+            "[yellow]interrupted: what was graded is kept; run the same command "
+            "again to grade the rest[/yellow]"
+        )
         return 130
     return 1 if any(o.status == FAILED for o in tally.graded) else 0
 
@@ -144,10 +159,22 @@ def _plan(opts: Options, kit: Path, version: str, listing, book) -> tuple[list, 
             book.make_current(entry.student, done)
             skipped.append(entry.student)
             continue
-        todo.append((entry, Request(entry.student, str(entry.path.resolve()), str(kit), version,
-                                    timeout_s=opts.timeout_s, call_timeout=opts.call_timeout,
-                                    selection=opts.selection, device=opts.device,
-                                    insecure=opts.insecure)))
+        todo.append(
+            (
+                entry,
+                Request(
+                    entry.student,
+                    str(entry.path.resolve()),
+                    str(kit),
+                    version,
+                    timeout_s=opts.timeout_s,
+                    call_timeout=opts.call_timeout,
+                    selection=opts.selection,
+                    device=opts.device,
+                    insecure=opts.insecure,
+                ),
+            )
+        )
     return todo, skipped
 
 
@@ -163,8 +190,10 @@ def _grade_all(opts, kit, version, listing, book, console) -> Tally:
     todo, skipped = _plan(opts, kit, version, listing, book)
     tally = Tally(skipped=skipped)
     if skipped:
-        console.print(f"{len(skipped)} submission(s) already graded with these graders: skipped "
-                      f"(--regrade grades them again)")
+        console.print(
+            f"{len(skipped)} submission(s) already graded with these graders: skipped "
+            f"(--regrade grades them again)"
+        )
     if not todo:
         return tally
     entries = {req.student: entry for entry, req in todo}
@@ -172,23 +201,33 @@ def _grade_all(opts, kit, version, listing, book, console) -> Tally:
     console.print(f"grading {len(todo)} submission(s) on {executor.describe()}")
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     eta = Eta(executor.slots)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn(), eta)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        eta,
+    )
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("grading", total=len(todo))
             for outcome in executor.run([req for _, req in todo]):
                 eta.finished(outcome.duration_s)
                 entry = entries[outcome.student]
-                book.record(outcome, source=str(entry.path), submitted=entry.modified,
-                            superseded=[p.name for p in entry.superseded])
+                book.record(
+                    outcome,
+                    source=str(entry.path),
+                    submitted=entry.modified,
+                    superseded=[p.name for p in entry.superseded],
+                )
                 tally.graded.append(outcome)
                 progress.console.print(_line(outcome))
                 progress.advance(task)
         executor.close()
     except (KeyboardInterrupt, _Stop):
         tally.interrupted = True
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not cut the cleanup
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
         executor.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except BaseException:
@@ -210,7 +249,7 @@ class Eta(ProgressColumn):
         self.since = time.monotonic()
 
     def finished(self, seconds: float) -> None:
-        if seconds > 0:   # a grading refused before it ran says nothing about the others
+        if seconds > 0:  # a grading refused before it ran says nothing about the others
             self.times.append(seconds)
         self.since = time.monotonic()
 
@@ -240,8 +279,10 @@ def _line(o: Outcome) -> str:
     who = escape(o.student)
     if o.status == GRADED:
         block = o.results["implementations"][0]
-        return (f"  {who}: {_num(block['points'])}/{_num(block['max_points'])} "
-                f"[dim]({o.duration_s:.1f} s)[/dim]")
+        return (
+            f"  {who}: {_num(block['points'])}/{_num(block['max_points'])} "
+            f"[dim]({o.duration_s:.1f} s)[/dim]"
+        )
     style = "yellow" if o.status == TIMED_OUT else "red"
     return f"  {who}: [{style}]{o.status.replace('_', ' ')}[/{style}]: {escape(o.message)}"
 
@@ -255,15 +296,18 @@ def _write_reports(opts: Options, book, console: Console) -> Path | None:
     try:
         html_report.write_all(book, folder)
     except OSError as exc:
-        console.print(f"[red]descent batch: could not write the HTML reports to {folder}: "
-                      f"{escape(exc.strerror or str(exc))}; the gradebook keeps every result "
-                      f"(`descent export --gradebook {opts.book_path} --format feedback` writes "
-                      f"them later)[/red]")
+        console.print(
+            f"[red]descent batch: could not write the HTML reports to {folder}: "
+            f"{escape(exc.strerror or str(exc))}; the gradebook keeps every result "
+            f"(`descent export --gradebook {opts.book_path} --format feedback` writes "
+            f"them later)[/red]"
+        )
         return None
     return folder
 
 
 # ------------------------------------------------------------------ the class summary
+
 
 def summarize(book, tally: Tally, listing, console: Console) -> None:
     # The students of this folder: a term's gradebook also holds other assignments' students.
@@ -272,31 +316,49 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
     graded = [r for r in rows if r["status"] == GRADED and r["max_points"]]
     top = gradebook.out_of(rows)
     table = Table(title="class summary", title_justify="left", show_lines=False)
-    for column, justify in (("student", "left"), ("points", "right"), ("%", "right"),
-                            ("status", "left"), ("notes", "left")):
+    for column, justify in (
+        ("student", "left"),
+        ("points", "right"),
+        ("%", "right"),
+        ("status", "left"),
+        ("notes", "left"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
-        most = row["max_points"] if row["status"] == GRADED else top   # as in the exports
+        most = row["max_points"] if row["status"] == GRADED else top  # as in the exports
         share = 100 * row["points"] / most if most else 0.0
         found = notes(row, book.results(row["id"]))
-        table.add_row(escape(row["student"]), f"{_num(row['points'])}/{_num(most)}",
-                      f"{share:.0f}", row["status"].replace("_", " "), escape("; ".join(found)))
+        table.add_row(
+            escape(row["student"]),
+            f"{_num(row['points'])}/{_num(most)}",
+            f"{share:.0f}",
+            row["status"].replace("_", " "),
+            escape("; ".join(found)),
+        )
     console.print(table)
     if graded:
         shares = [100 * r["points"] / r["max_points"] for r in graded]
-        console.print(f"{len(rows)} students; {len(graded)} graded: mean "
-                      f"{statistics.mean(shares):.1f}%, median {statistics.median(shares):.1f}%, lowest {min(shares):.0f}%, "
-                      f"highest {max(shares):.0f}%")
+        console.print(
+            f"{len(rows)} students; {len(graded)} graded: mean "
+            f"{statistics.mean(shares):.1f}%, median {statistics.median(shares):.1f}%, lowest {min(shares):.0f}%, "
+            f"highest {max(shares):.0f}%"
+        )
     this_run = len(tally.graded)
     failed = sum(o.status == FAILED for o in tally.graded)
     timed = sum(o.status == TIMED_OUT for o in tally.graded)
-    console.print(f"this run: {this_run} submission(s) graded ({timed} timed out, retried "
-                  f"once next run; {failed} failed, retried next run), {len(tally.skipped)} "
-                  f"skipped (already graded)")
+    console.print(
+        f"this run: {this_run} submission(s) graded ({timed} timed out, retried "
+        f"once next run; {failed} failed, retried next run), {len(tally.skipped)} "
+        f"skipped (already graded)"
+    )
     if tally.graded:
         times = [o.duration_s for o in tally.graded]
-        console.print(f"[dim]per submission: mean {statistics.mean(times):.1f} s, "
-                      f"longest {max(times):.1f} s[/dim]")
+        console.print(
+            f"[dim]per submission: mean {statistics.mean(times):.1f} s, "
+            f"longest {max(times):.1f} s[/dim]"
+        )
     if listing.unrecognised:
-        console.print(f"[yellow]not graded (not a folder, .zip, .py or .ipynb): "
-                      f"{escape(', '.join(listing.unrecognised))}[/yellow]")
+        console.print(
+            f"[yellow]not graded (not a folder, .zip, .py or .ipynb): "
+            f"{escape(', '.join(listing.unrecognised))}[/yellow]"
+        )

@@ -25,8 +25,8 @@ GRADED, MISSING, NOT_DUE = "graded", "missing", "not due"
 @dataclass
 class Cell:
     item: str
-    status: str                     # GRADED, MISSING or NOT_DUE
-    points: float | None = None     # what the student has (None unless graded)
+    status: str  # GRADED, MISSING or NOT_DUE
+    points: float | None = None  # what the student has (None unless graded)
     max_points: float = 0.0
     dropped: bool = False
 
@@ -42,7 +42,7 @@ class StudentGrade:
     student: str
     cells: dict[str, Cell]
     categories: dict[str, float | None] = field(default_factory=dict)
-    total: float | None = None      # percent
+    total: float | None = None  # percent
 
 
 @dataclass
@@ -66,11 +66,16 @@ def read_roster(path: Path | None) -> dict[str, Person]:
         if "id" not in (reader.fieldnames or []):
             raise ValueError(f"{path}: a roster needs an id column")
         keys = Person.__dataclass_fields__
-        return {row["id"]: Person(**{k: (v or "").strip() for k, v in row.items() if k in keys})
-                for row in reader if row.get("id")}
+        return {
+            row["id"]: Person(**{k: (v or "").strip() for k, v in row.items() if k in keys})
+            for row in reader
+            if row.get("id")
+        }
 
 
-def read_nbgrader_export(path: Path, wanted: set[str]) -> dict[tuple[str, str], tuple[float, float]]:
+def read_nbgrader_export(
+    path: Path, wanted: set[str]
+) -> dict[tuple[str, str], tuple[float, float]]:
     """``{(student, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV, for the
     assignments in ``wanted``. nbgrader writes a row of 0 points for a student who submitted
     nothing (an empty ``timestamp``): that is missing work, so it is left out here."""
@@ -78,36 +83,50 @@ def read_nbgrader_export(path: Path, wanted: set[str]) -> dict[tuple[str, str], 
         reader = csv.DictReader(handle)
         need = {"assignment", "student_id", "score", "max_score"}
         if not need <= set(reader.fieldnames or []):
-            raise ValueError(f"{path} is not an nbgrader export (it needs the columns "
-                             f"{', '.join(sorted(need))})")
+            raise ValueError(
+                f"{path} is not an nbgrader export (it needs the columns {', '.join(sorted(need))})"
+            )
         out = {}
         for line, row in enumerate(reader, start=2):
             if row["assignment"] not in wanted or not (row.get("timestamp", "x") or "").strip():
                 continue
             try:
-                out[(row["student_id"], row["assignment"])] = (float(row["score"] or 0),
-                                                                float(row["max_score"] or 0))
+                out[(row["student_id"], row["assignment"])] = (
+                    float(row["score"] or 0),
+                    float(row["max_score"] or 0),
+                )
             except ValueError:
-                raise ValueError(f"{path}, line {line}: score {row['score']!r} or max_score "
-                                 f"{row['max_score']!r} is not a number") from None
+                raise ValueError(
+                    f"{path}, line {line}: score {row['score']!r} or max_score "
+                    f"{row['max_score']!r} is not a number"
+                ) from None
     return out
 
 
-def compute(plan: Plan, code: dict[tuple[str, str], tuple[float, float]],
-            labs: dict[tuple[str, str], tuple[float, float]], students: list[str],
-            now: datetime | None = None) -> list[StudentGrade]:
+def compute(
+    plan: Plan,
+    code: dict[tuple[str, str], tuple[float, float]],
+    labs: dict[tuple[str, str], tuple[float, float]],
+    students: list[str],
+    now: datetime | None = None,
+) -> list[StudentGrade]:
     """Course grades of ``students``. ``code`` and ``labs`` map (student, item id) to
     (points, max points): final scores of code assignments, nbgrader scores."""
     now = now or datetime.now(timezone.utc)
     out = []
     for student in students:
-        cells = {item.id: _cell(item, (code if item.kind == "code" else labs).get(
-            (student, item.id)), now) for item in plan.items}
+        cells = {
+            item.id: _cell(
+                item, (code if item.kind == "code" else labs).get((student, item.id)), now
+            )
+            for item in plan.items
+        }
         grade = StudentGrade(student, cells)
         for cat in plan.categories.values():
             grade.categories[cat.name] = _category(plan, cat, cells)
-        counted = [(plan.categories[n].weight, p) for n, p in grade.categories.items()
-                   if p is not None]
+        counted = [
+            (plan.categories[n].weight, p) for n, p in grade.categories.items() if p is not None
+        ]
         weight = sum(w for w, _ in counted)
         grade.total = sum(w * p for w, p in counted) / weight if weight else None
         out.append(grade)

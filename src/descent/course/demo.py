@@ -42,7 +42,7 @@ def grade_class(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
 
     from .batch import Options, run
 
-    if hasattr(os, "sched_setaffinity"):   # grading in this process pinned it to one CPU
+    if hasattr(os, "sched_setaffinity"):  # grading in this process pinned it to one CPU
         try:
             os.sched_setaffinity(0, range(os.cpu_count() or 1))
         except OSError:
@@ -50,5 +50,4 @@ def grade_class(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
     submissions = assemble(kit, work)
     entries = sorted(p.name for p in submissions.iterdir())
     console.print(f"{len(entries)} students in {submissions}: {', '.join(entries)}")
-    return run(Options(submissions=submissions, out=work / "grading", device=device), kit,
-               console)
+    return run(Options(submissions=submissions, out=work / "grading", device=device), kit, console)

@@ -9,8 +9,8 @@ CPU; on a cluster Dask's scheduler places one task per submission on its workers
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from concurrent import futures as cf
-from typing import Iterable, Iterator
 
 from .runner import Outcome, Request, grade_submission, kill_all
 
@@ -31,8 +31,7 @@ class LocalExecutor:
 
     def __init__(self, jobs: int):
         self.jobs = max(1, jobs)
-        self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs,
-                                          thread_name_prefix="descent-grade")
+        self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="descent-grade")
 
     @property
     def slots(self) -> int:
@@ -64,15 +63,14 @@ class DaskExecutor:
         try:
             import distributed
         except ImportError:
-            raise ExecutorError("--scheduler needs Dask: pip install 'descent[cluster]'"
-                                ) from None
+            raise ExecutorError("--scheduler needs Dask: pip install 'descent[cluster]'") from None
         self.distributed = distributed
         try:
-            self.client = distributed.Client(address, timeout=connect_timeout_s,
-                                             set_as_default=False)
+            self.client = distributed.Client(
+                address, timeout=connect_timeout_s, set_as_default=False
+            )
         except OSError as exc:
-            raise ExecutorError(f"cannot reach the Dask scheduler at {address} ({exc})"
-                                ) from None
+            raise ExecutorError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
         self.address = address
         self.futures: list = []
 
@@ -85,24 +83,33 @@ class DaskExecutor:
     def describe(self) -> str:
         workers = self.client.scheduler_info().get("workers", {})
         threads = self.slots
-        return (f"Dask cluster {self.address} ({len(workers)} worker"
-                f"{'s' if len(workers) != 1 else ''}, {threads} threads)")
+        return (
+            f"Dask cluster {self.address} ({len(workers)} worker"
+            f"{'s' if len(workers) != 1 else ''}, {threads} threads)"
+        )
 
     def run(self, requests: Iterable[Request]) -> Iterator[Outcome]:
         # pure=False: the same submission graded twice (--regrade) is two tasks, never a cache
         # hit; retries=0: a task that killed its worker is reported, not run again elsewhere.
         requests = list(requests)
-        self.futures = [self.client.submit(grade_submission, req, pure=False, retries=0,
-                                           key=f"descent-grade-{i}-{req.student}")
-                        for i, req in enumerate(requests)]
+        self.futures = [
+            self.client.submit(
+                grade_submission, req, pure=False, retries=0, key=f"descent-grade-{i}-{req.student}"
+            )
+            for i, req in enumerate(requests)
+        ]
         by_key = {f.key: req for f, req in zip(self.futures, requests)}
         for future in self.distributed.as_completed(self.futures, loop=self.client.loop):
             try:
                 yield future.result()
             except Exception as exc:  # noqa: BLE001 - the worker died (memory, a lost node)
                 req = by_key[future.key]
-                yield Outcome(req.student, req.path, "failed",
-                              message=f"the Dask task failed: {type(exc).__name__}: {exc}")
+                yield Outcome(
+                    req.student,
+                    req.path,
+                    "failed",
+                    message=f"the Dask task failed: {type(exc).__name__}: {exc}",
+                )
 
     def stop(self) -> None:
         if self.futures:

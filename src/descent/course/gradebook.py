@@ -36,7 +36,7 @@ from .. import __version__
 from ..errors import DescentError
 
 SCHEMA = 1
-APPLICATION_ID = 0x44534354   # "DSCT"
+APPLICATION_ID = 0x44534354  # "DSCT"
 BUSY_TIMEOUT_S = 10.0
 # A re-run keeps a ``graded`` row. A ``timed_out`` one is kept only once the same submission
 # has timed out on two runs (the first may be the machine's load, not the submission): its
@@ -129,15 +129,18 @@ class Gradebook:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise GradebookError(f"cannot create the gradebook at {self.path}: "
-                                 f"{exc.strerror}") from None
+            raise GradebookError(
+                f"cannot create the gradebook at {self.path}: {exc.strerror}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise GradebookError(f"{self.path} is in use by another batch ({holder}); wait for "
-                                 f"it to finish, or grade into another gradebook") from None
+            raise GradebookError(
+                f"{self.path} is in use by another batch ({holder}); wait for "
+                f"it to finish, or grade into another gradebook"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, since {now()}".encode(), 0)
         self._lock_fd = fd
@@ -158,23 +161,26 @@ class Gradebook:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError):   # locked, unreadable: not a verdict
+            if isinstance(exc, sqlite3.OperationalError):  # locked, unreadable: not a verdict
                 raise _explain(self.path, exc, BUSY_TIMEOUT_S) from None
-            raise GradebookError(f"{self.path} is not a Descent gradebook ({exc}); it was left "
-                                 f"untouched") from None
+            raise GradebookError(
+                f"{self.path} is not a Descent gradebook ({exc}); it was left untouched"
+            ) from None
         if tables == 0 and app_id == 0 and self.writable:
             self._create()
             return
         if app_id != APPLICATION_ID:
-            raise GradebookError(f"{self.path} is an SQLite file but not a Descent gradebook; it "
-                                 f"was left untouched")
+            raise GradebookError(
+                f"{self.path} is an SQLite file but not a Descent gradebook; it was left untouched"
+            )
         if version != SCHEMA:
             writer = self._meta("last_written_by") or "an unknown version"
             newer = "newer" if version > SCHEMA else "older"
             raise GradebookError(
                 f"{self.path} was written by Descent {writer} (gradebook schema {version}); this "
                 f"Descent {__version__} reads schema {SCHEMA}. The gradebook was left untouched: "
-                f"use the {newer} Descent that wrote it, or start a new gradebook")
+                f"use the {newer} Descent that wrote it, or start a new gradebook"
+            )
 
     def _meta(self, key: str) -> str | None:
         try:
@@ -188,9 +194,14 @@ class Gradebook:
             for statement in _TABLES.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
-            self.db.executemany("INSERT INTO meta VALUES (?, ?)",
-                                [("created_by", __version__), ("created_at", now()),
-                                 ("last_written_by", __version__)])
+            self.db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("created_by", __version__),
+                    ("created_at", now()),
+                    ("last_written_by", __version__),
+                ],
+            )
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self.db.execute(f"PRAGMA user_version = {SCHEMA}")
 
@@ -203,7 +214,7 @@ class Gradebook:
             db.close()
             self.db = None
         if self._lock_fd is not None:
-            os.close(self._lock_fd)   # releases the flock
+            os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
 
     def __enter__(self):
@@ -221,14 +232,17 @@ class Gradebook:
             "SELECT id FROM submissions WHERE student = ? AND content_hash = ? AND "
             "grader_version = ? AND (status = 'graded' OR (status = 'timed_out' AND "
             "message LIKE '%' || ?))",
-            (student, content_hash, version, KEPT_TIMEOUT)).fetchone()
+            (student, content_hash, version, KEPT_TIMEOUT),
+        ).fetchone()
         return row[0] if row else None
 
     def make_current(self, student: str, submission: int) -> None:
         with self.transaction():
-            self.db.execute("UPDATE students SET current_submission = ?, updated_at = ? "
-                            "WHERE id = ? AND current_submission IS NOT ?",
-                            (submission, now(), student, submission))
+            self.db.execute(
+                "UPDATE students SET current_submission = ?, updated_at = ? "
+                "WHERE id = ? AND current_submission IS NOT ?",
+                (submission, now(), student, submission),
+            )
 
     def current(self) -> list[dict]:
         """Each student's current submission (newest graded), ordered by student id; ``present``
@@ -237,10 +251,24 @@ class Gradebook:
             "SELECT s.id, s.student, s.source, s.content_hash, s.grader_version, "
             "s.submitted_at, s.graded_at, s.status, s.points, s.max_points, s.duration_s, "
             "s.host, s.message, s.superseded FROM students t JOIN submissions s "
-            "ON s.id = t.current_submission ORDER BY t.id").fetchall()
-        keys = ("id", "student", "source", "content_hash", "grader_version", "submitted_at",
-                "graded_at", "status", "points", "max_points", "duration_s", "host", "message",
-                "superseded")
+            "ON s.id = t.current_submission ORDER BY t.id"
+        ).fetchall()
+        keys = (
+            "id",
+            "student",
+            "source",
+            "content_hash",
+            "grader_version",
+            "submitted_at",
+            "graded_at",
+            "status",
+            "points",
+            "max_points",
+            "duration_s",
+            "host",
+            "message",
+            "superseded",
+        )
         out = [dict(zip(keys, row)) for row in rows]
         present = self._meta("present")
         present = set(json.loads(present)) if present else None
@@ -253,26 +281,42 @@ class Gradebook:
         """Record which students the submissions folder holds now (``meta``'s ``present``): a
         student graded earlier and absent now is reported as removed, never silently kept."""
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('present', ?)",
-                            (json.dumps(sorted(students)),))
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('present', ?)", (json.dumps(sorted(students)),)
+            )
 
     def results(self, submission: int) -> dict | None:
-        row = self.db.execute("SELECT results FROM submissions WHERE id = ?",
-                              (submission,)).fetchone()
+        row = self.db.execute(
+            "SELECT results FROM submissions WHERE id = ?", (submission,)
+        ).fetchone()
         return json.loads(row[0]) if row and row[0] else None
 
     def images(self, submission: int) -> dict[str, bytes]:
-        return dict(self.db.execute("SELECT name, data FROM images WHERE submission = ?",
-                                    (submission,)).fetchall())
+        return dict(
+            self.db.execute(
+                "SELECT name, data FROM images WHERE submission = ?", (submission,)
+            ).fetchall()
+        )
 
     def counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT status, count(*) FROM submissions s JOIN students t "
-                                    "ON s.id = t.current_submission GROUP BY status").fetchall())
+        return dict(
+            self.db.execute(
+                "SELECT status, count(*) FROM submissions s JOIN students t "
+                "ON s.id = t.current_submission GROUP BY status"
+            ).fetchall()
+        )
 
     # ------------------------------------------------------------------ writing
 
-    def record(self, outcome, *, source: str, submitted: float, superseded: list[str],
-               regrade: bool = False) -> int:
+    def record(
+        self,
+        outcome,
+        *,
+        source: str,
+        submitted: float,
+        superseded: list[str],
+        regrade: bool = False,
+    ) -> int:
         """Store one grading (a :class:`~descent.course.runner.Outcome`) and make it the
         student's current submission, all in one transaction; returns the submission id."""
         doc = outcome.results
@@ -283,42 +327,88 @@ class Gradebook:
             db = self.db
             if outcome.status == "timed_out" and self._timed_out_before(outcome):
                 message = f"{message.removesuffix(KEPT_TIMEOUT).rstrip()} {KEPT_TIMEOUT}"
-            db.execute("INSERT INTO students (id, first_seen, updated_at) VALUES (?, ?, ?) "
-                       "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
-                       (outcome.student, stamp, stamp))
-            db.execute("DELETE FROM submissions WHERE student = ? AND content_hash = ? AND "
-                       "grader_version = ?",
-                       (outcome.student, outcome.content_hash, outcome.version))
+            db.execute(
+                "INSERT INTO students (id, first_seen, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+                (outcome.student, stamp, stamp),
+            )
+            db.execute(
+                "DELETE FROM submissions WHERE student = ? AND content_hash = ? AND "
+                "grader_version = ?",
+                (outcome.student, outcome.content_hash, outcome.version),
+            )
             cur = db.execute(
                 "INSERT INTO submissions (student, source, content_hash, grader_version, "
                 "submitted_at, graded_at, status, points, max_points, duration_s, host, message, "
                 "superseded, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (outcome.student, source, outcome.content_hash, outcome.version, iso(submitted),
-                 stamp, outcome.status, block.get("points", 0.0), block.get("max_points", 0.0),
-                 outcome.duration_s, outcome.host, message, json.dumps(superseded),
-                 json.dumps(doc) if doc else None))
+                (
+                    outcome.student,
+                    source,
+                    outcome.content_hash,
+                    outcome.version,
+                    iso(submitted),
+                    stamp,
+                    outcome.status,
+                    block.get("points", 0.0),
+                    block.get("max_points", 0.0),
+                    outcome.duration_s,
+                    outcome.host,
+                    message,
+                    json.dumps(superseded),
+                    json.dumps(doc) if doc else None,
+                ),
+            )
             sid = cur.lastrowid
-            db.executemany("INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(sid, ex["id"], ex["title"], ex["points"], ex["max_points"],
-                             ex["status"], ex["first_failure"], json.dumps(ex["misconceptions"]))
-                            for ex in block.get("exercises", [])])
-            db.executemany("INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(sid, t["nodeid"], t["exercise"], t["outcome"], t["points"],
-                             t["max_points"], int(t["counted"]), t["message"], t["misconception"],
-                             t["duration_s"]) for t in (doc or {}).get("tests", [])])
-            db.executemany("INSERT INTO images VALUES (?, ?, ?)",
-                           [(sid, name, data) for name, data in outcome.images.items()])
-            db.execute("UPDATE students SET current_submission = ? WHERE id = ?",
-                       (sid, outcome.student))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('last_written_by', ?)",
-                       (__version__,))
+            db.executemany(
+                "INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sid,
+                        ex["id"],
+                        ex["title"],
+                        ex["points"],
+                        ex["max_points"],
+                        ex["status"],
+                        ex["first_failure"],
+                        json.dumps(ex["misconceptions"]),
+                    )
+                    for ex in block.get("exercises", [])
+                ],
+            )
+            db.executemany(
+                "INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sid,
+                        t["nodeid"],
+                        t["exercise"],
+                        t["outcome"],
+                        t["points"],
+                        t["max_points"],
+                        int(t["counted"]),
+                        t["message"],
+                        t["misconception"],
+                        t["duration_s"],
+                    )
+                    for t in (doc or {}).get("tests", [])
+                ],
+            )
+            db.executemany(
+                "INSERT INTO images VALUES (?, ?, ?)",
+                [(sid, name, data) for name, data in outcome.images.items()],
+            )
+            db.execute(
+                "UPDATE students SET current_submission = ? WHERE id = ?", (sid, outcome.student)
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('last_written_by', ?)", (__version__,))
         return sid
 
     def _timed_out_before(self, outcome) -> bool:
         row = self.db.execute(
             "SELECT 1 FROM submissions WHERE student = ? AND content_hash = ? AND "
             "grader_version = ? AND status = 'timed_out'",
-            (outcome.student, outcome.content_hash, outcome.version)).fetchone()
+            (outcome.student, outcome.content_hash, outcome.version),
+        ).fetchone()
         return row is not None
 
 
@@ -361,12 +451,16 @@ class _Transaction:
 def _explain(path: Path, exc: sqlite3.Error, waited: float = 0.0) -> GradebookError:
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return GradebookError(f"{path} is locked by another program (waited {waited:.0f} s); "
-                              f"close it (a database browser, another batch) and run again")
+        return GradebookError(
+            f"{path} is locked by another program (waited {waited:.0f} s); "
+            f"close it (a database browser, another batch) and run again"
+        )
     if "full" in text or "disk I/O" in text:
-        return GradebookError(f"cannot write the gradebook {path}: {text} (is the disk full?); "
-                              f"everything recorded before is kept: free space and run the same "
-                              f"command again")
+        return GradebookError(
+            f"cannot write the gradebook {path}: {text} (is the disk full?); "
+            f"everything recorded before is kept: free space and run the same "
+            f"command again"
+        )
     if "readonly" in text:
         return GradebookError(f"cannot write the gradebook {path}: it is read-only")
     return GradebookError(f"gradebook {path}: {text}")

@@ -55,8 +55,8 @@ KIT_PARTS = ("graders", "solutions", "src/descent", "pyproject.toml", "README.md
 _SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", ".descent"}
 
 
-SELECTION = "descent-selection.txt"   # an assignment's ``-k`` expression (per-assignment archive)
-POINTS = "descent-points.txt"         # the assignment's total in the plan: scores are scaled to it
+SELECTION = "descent-selection.txt"  # an assignment's ``-k`` expression (per-assignment archive)
+POINTS = "descent-points.txt"  # the assignment's total in the plan: scores are scaled to it
 
 
 def build(kit: Path, out: Path, selection: str = "", points: float | None = None) -> Path:
@@ -102,15 +102,25 @@ def main(root: str) -> int:
     target = graded_folder(root_path / "submission")
     timeout = _timeout(os.environ.get("DESCENT_TIMEOUT_S"))
     chosen = (kit / SELECTION).read_text().strip() if (kit / SELECTION).is_file() else ""
-    req = Request("submission", str(target), str(kit), grader_version(kit, selection=chosen),
-                  timeout_s=timeout, selection=chosen)
+    req = Request(
+        "submission",
+        str(target),
+        str(kit),
+        grader_version(kit, selection=chosen),
+        timeout_s=timeout,
+        selection=chosen,
+    )
     outcome = grade_submission(req)
     if outcome.status == GRADED:
         total = float((kit / POINTS).read_text()) if (kit / POINTS).is_file() else None
         result = export.to_gradescope(outcome.results, total=total)
     else:
-        result = {"score": 0.0, "execution_time": outcome.duration_s, "tests": [],
-                  "output": export.not_graded_text(outcome.status, outcome.message)}
+        result = {
+            "score": 0.0,
+            "execution_time": outcome.duration_s,
+            "tests": [],
+            "output": export.not_graded_text(outcome.status, outcome.message),
+        }
     path = root_path / "results" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2))

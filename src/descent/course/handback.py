@@ -24,8 +24,15 @@ _PRIVATE_ENVIRONMENT = ("isolation_details", "platform")
 _PRIVATE_BLOCK = ("worker_requests", "worker_pipelined", "worker_requests_top", "worker_events")
 
 
-_SHOWN_TEST = ("implementation", "exercise", "name", "outcome", "points", "max_points",
-               "misconception")
+_SHOWN_TEST = (
+    "implementation",
+    "exercise",
+    "name",
+    "outcome",
+    "points",
+    "max_points",
+    "misconception",
+)
 
 
 def student_view(doc: dict) -> dict:
@@ -35,8 +42,10 @@ def student_view(doc: dict) -> dict:
     from .html_report import first_line, lost_checks
 
     doc = json.loads(json.dumps(doc))
-    doc["tests"] = [{**{k: t.get(k) for k in _SHOWN_TEST}, "message": first_line(t)}
-                    for t in lost_checks(doc.get("tests", []))]
+    doc["tests"] = [
+        {**{k: t.get(k) for k in _SHOWN_TEST}, "message": first_line(t)}
+        for t in lost_checks(doc.get("tests", []))
+    ]
     for key in _PRIVATE_ENVIRONMENT:
         doc.get("environment", {}).pop(key, None)
     for block in doc.get("implementations", []):
@@ -61,13 +70,25 @@ def _documents(book) -> list[tuple[dict, dict]]:
     for row in rows:
         doc = book.results(row["id"]) if row["status"] == "graded" else None
         found = notes(row, doc, status=False)
-        if row["status"] != "graded":   # the reason first: what Gradescope's text starts with
+        if row["status"] != "graded":  # the reason first: what Gradescope's text starts with
             found.insert(0, row["message"])
         if doc is None:
-            doc = {"schema": "descent.results/1", "duration_s": row["duration_s"], "devices": [],
-                   "environment": {}, "tests": [],
-                   "implementations": [{"name": row["student"], "kind": "folder", "points": 0.0,
-                                        "max_points": top, "exercises": []}]}
+            doc = {
+                "schema": "descent.results/1",
+                "duration_s": row["duration_s"],
+                "devices": [],
+                "environment": {},
+                "tests": [],
+                "implementations": [
+                    {
+                        "name": row["student"],
+                        "kind": "folder",
+                        "points": 0.0,
+                        "max_points": top,
+                        "exercises": [],
+                    }
+                ],
+            }
         doc["implementations"][0].update(status=row["status"], note="; ".join(found))
         out.append((row, doc))
     return out

@@ -38,25 +38,35 @@ th{background:#e9edf2} td.pts{text-align:right;white-space:nowrap;font-variant-n
 color:#374151} .note{background:#fff7e6;border-left:4px solid #d89614;padding:8px 12px;margin:8px 0}
 img.curves{max-width:100%;border:1px solid #dde1e6;background:#fff}
 """
-_IMPORT_HANG = re.compile(r"^`import (\w+\.py)` did not return")   # see isolation.connection
+_IMPORT_HANG = re.compile(r"^`import (\w+\.py)` did not return")  # see isolation.connection
 _LABEL = {"not_implemented": "not implemented", "timed_out": "timed out"}
 
 
-def page(student: str, doc: dict[str, Any] | None, *, images: dict[str, bytes] | None = None,
-         status: str = "graded", message: str = "", notes: list[str] | None = None,
-         graded_at: str = "") -> str:
+def page(
+    student: str,
+    doc: dict[str, Any] | None,
+    *,
+    images: dict[str, bytes] | None = None,
+    status: str = "graded",
+    message: str = "",
+    notes: list[str] | None = None,
+    graded_at: str = "",
+) -> str:
     """The whole HTML page for one student."""
     block = (doc or {}).get("implementations", [{}])[0] if doc else {}
     points, most = block.get("points", 0.0), block.get("max_points", 0.0)
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-             f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
-             f"<title>Descent report: {escape(student)}</title><style>{_CSS}</style></head>"
-             f"<body><header><h1>Descent report: {escape(student)}</h1>"
-             f"<p>{escape(_when(doc, graded_at))}</p></header><main>"]
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>Descent report: {escape(student)}</title><style>{_CSS}</style></head>"
+        f"<body><header><h1>Descent report: {escape(student)}</h1>"
+        f"<p>{escape(_when(doc, graded_at))}</p></header><main>"
+    ]
     if status != "graded":
-        parts.append(f"<p class='note'>Grading {escape(_LABEL.get(status, status))}: "
-                     f"{escape(message)}</p>")
-    for note in notes or []:   # the line above already gives the status and its reason
+        parts.append(
+            f"<p class='note'>Grading {escape(_LABEL.get(status, status))}: {escape(message)}</p>"
+        )
+    for note in notes or []:  # the line above already gives the status and its reason
         if status == "graded" or not message or message not in note:
             parts.append(f"<p class='note'>{escape(note)}</p>")
     if block:
@@ -67,10 +77,12 @@ def page(student: str, doc: dict[str, Any] | None, *, images: dict[str, bytes] |
         parts.append(_lost_checks(block, tests))
     if images and "capstone.png" in images:
         data = base64.b64encode(images["capstone.png"]).decode()
-        parts.append("<h2>Capstone: your training run</h2><p>Loss per epoch of the classifier "
-                     "your <code>train_classifier</code> trained during grading.</p>"
-                     f"<img class='curves' alt='capstone loss curves' "
-                     f"src='data:image/png;base64,{data}'>")
+        parts.append(
+            "<h2>Capstone: your training run</h2><p>Loss per epoch of the classifier "
+            "your <code>train_classifier</code> trained during grading.</p>"
+            f"<img class='curves' alt='capstone loss curves' "
+            f"src='data:image/png;base64,{data}'>"
+        )
     parts.append("</main></body></html>")
     return "".join(parts)
 
@@ -79,8 +91,10 @@ def _when(doc, graded_at: str) -> str:
     if not doc:
         return f"graded {graded_at}" if graded_at else ""
     env = doc.get("environment", {})
-    return (f"graded {graded_at or doc.get('started_at', '')}; devices "
-            f"{', '.join(doc.get('devices', []))}; torch {env.get('torch', '?')}")
+    return (
+        f"graded {graded_at or doc.get('started_at', '')}; devices "
+        f"{', '.join(doc.get('devices', []))}; torch {env.get('torch', '?')}"
+    )
 
 
 def _num(x: float) -> str:
@@ -88,22 +102,27 @@ def _num(x: float) -> str:
 
 
 def _exercises(block: dict, tests: list[dict]) -> str:
-    rows = ["<h2>Exercises</h2><table><tr><th>exercise</th><th>points</th><th>status</th>"
-            "<th>first problem</th></tr>"]
+    rows = [
+        "<h2>Exercises</h2><table><tr><th>exercise</th><th>points</th><th>status</th>"
+        "<th>first problem</th></tr>"
+    ]
     for ex in block["exercises"]:
         status = ex["status"]
         problem = escape(_shorten(ex["first_failure"], ex["id"]))
         if ex["misconceptions"]:
-            problem += (f"<br><span class='tip'>likely: "
-                        f"{escape(', '.join(ex['misconceptions']))}</span>")
+            problem += (
+                f"<br><span class='tip'>likely: {escape(', '.join(ex['misconceptions']))}</span>"
+            )
         if ex["points"] < ex["max_points"]:
             tip = advice([t for t in tests if t["exercise"] == ex["id"]])
             if tip:
                 problem += f"<br><span class='tip'>{escape(tip)}</span>"
-        rows.append(f"<tr><td>{escape(ex['id'])}<br><small>{escape(ex['title'])}</small></td>"
-                    f"<td class='pts'>{_num(ex['points'])}/{_num(ex['max_points'])}</td>"
-                    f"<td class='{escape(status)}'>{escape(_LABEL.get(status, status))}</td>"
-                    f"<td>{problem}</td></tr>")
+        rows.append(
+            f"<tr><td>{escape(ex['id'])}<br><small>{escape(ex['title'])}</small></td>"
+            f"<td class='pts'>{_num(ex['points'])}/{_num(ex['max_points'])}</td>"
+            f"<td class='{escape(status)}'>{escape(_LABEL.get(status, status))}</td>"
+            f"<td>{problem}</td></tr>"
+        )
     rows.append("</table>")
     return "".join(rows)
 
@@ -122,13 +141,17 @@ def _lost_checks(block: dict, tests: list[dict]) -> str:
     lost = lost_checks(tests)
     if not lost:
         return "<p class='passed'>Every check passed.</p>"
-    rows = ["<h2>Checks that lost points</h2><table><tr><th>exercise</th><th>check</th>"
-            "<th>points</th><th>what was found</th></tr>"]
+    rows = [
+        "<h2>Checks that lost points</h2><table><tr><th>exercise</th><th>check</th>"
+        "<th>points</th><th>what was found</th></tr>"
+    ]
     for t in lost:
         first = first_line(t)
-        rows.append(f"<tr><td>{escape(t['exercise'])}</td><td class='check'>{escape(t['name'])}"
-                    f"</td><td class='pts'>{_num(t['points'])}/{_num(t['max_points'])}</td>"
-                    f"<td>{escape(first)}</td></tr>")
+        rows.append(
+            f"<tr><td>{escape(t['exercise'])}</td><td class='check'>{escape(t['name'])}"
+            f"</td><td class='pts'>{_num(t['points'])}/{_num(t['max_points'])}</td>"
+            f"<td>{escape(first)}</td></tr>"
+        )
     rows.append("</table>")
     return "".join(rows)
 
@@ -140,16 +163,21 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
     if status and row["status"] != GRADED:
         out.append(f"{row['status'].replace('_', ' ')}: {row['message']}")
     if row["superseded"]:
-        out.append(f"newest of {len(row['superseded']) + 1} submissions graded "
-                   f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}")
+        out.append(
+            f"newest of {len(row['superseded']) + 1} submissions graded "
+            f"({Path(row['source']).name}); not graded: {', '.join(row['superseded'])}"
+        )
     if not row.get("present", True):
-        out.append("not in the submissions folder of the last batch (removed after it was "
-                   "graded, or graded from another folder): this is its last grading")
+        out.append(
+            "not in the submissions folder of the last batch (removed after it was "
+            "graded, or graded from another folder): this is its last grading"
+        )
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
     taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
     if doc and not any(name.removesuffix(".py") in registry.MODULES for name in taken):
-        misnamed = f" ({', '.join(taken[:3])}: not named after one, e.g. losses.py)" \
-            if taken else ""
+        misnamed = (
+            f" ({', '.join(taken[:3])}: not named after one, e.g. losses.py)" if taken else ""
+        )
         out.append(f"no exercise modules found in the submission{misnamed}")
     for item in intake.get("refused", [])[:3]:
         out.append(f"refused {item['path']}: {item['reason']}")
@@ -161,8 +189,10 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
         if match and event.get("kind") == "timeout":
             hung.add(match.group(1))
     if hung:
-        out.append(f"the import of {', '.join(sorted(hung))} never finished (an endless loop at "
-                   f"import time?): its exercises score 0, the other modules were graded")
+        out.append(
+            f"the import of {', '.join(sorted(hung))} never finished (an endless loop at "
+            f"import time?): its exercises score 0, the other modules were graded"
+        )
     if events:
         counted = ", ".join(f"{kind} x{n}" for kind, n in sorted(events.items()))
         out.append(f"worker events: {counted}")
@@ -172,8 +202,15 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
 def write_student(book, row: dict, folder: Path) -> Path:
     """Write one student's report as ``folder/<file stem>.html``; returns its path."""
     doc = book.results(row["id"])
-    text = page(row["student"], doc, images=book.images(row["id"]), status=row["status"],
-                message=row["message"], notes=notes(row, doc), graded_at=row["graded_at"])
+    text = page(
+        row["student"],
+        doc,
+        images=book.images(row["id"]),
+        status=row["status"],
+        message=row["message"],
+        notes=notes(row, doc),
+        graded_at=row["graded_at"],
+    )
     path = folder / f"{file_stem(row['student'])}.html"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -194,12 +231,20 @@ def write_for_grade(doc: dict, results_dir: Path, target: Path) -> list[Path]:
     blocks = doc["implementations"]
     written = []
     for block in blocks:
-        single = {**doc, "implementations": [block],
-                  "tests": [t for t in doc["tests"] if t["implementation"] == block["name"]]}
+        single = {
+            **doc,
+            "implementations": [block],
+            "tests": [t for t in doc["tests"] if t["implementation"] == block["name"]],
+        }
         png = results_dir / f"capstone_{re.sub(r'[^A-Za-z0-9_.-]+', '_', block['name'])}.png"
         images = {"capstone.png": png.read_bytes()} if png.is_file() else {}
-        path = target if len(blocks) == 1 else target.with_name(
-            f"{target.stem}-{file_stem(block['name'])}{target.suffix or '.html'}")
+        path = (
+            target
+            if len(blocks) == 1
+            else target.with_name(
+                f"{target.stem}-{file_stem(block['name'])}{target.suffix or '.html'}"
+            )
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page(block["name"], single, images=images), encoding="utf-8")
         written.append(path)

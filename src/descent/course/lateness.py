@@ -26,15 +26,19 @@ from zoneinfo import ZoneInfo
 
 from .plan import UNITS, LatePolicy
 
-TIMESTAMP, GRADESCOPE, MANIFEST, MTIME = ("nbgrader timestamp.txt", "Gradescope metadata",
-                                          "manifest", "file time (less reliable)")
+TIMESTAMP, GRADESCOPE, MANIFEST, MTIME = (
+    "nbgrader timestamp.txt",
+    "Gradescope metadata",
+    "manifest",
+    "file time (less reliable)",
+)
 MANIFEST_NAME = "manifest.csv"
 
 
 @dataclass(frozen=True)
 class Submitted:
     at: datetime
-    source: str                     # one of TIMESTAMP, GRADESCOPE, MANIFEST, MTIME
+    source: str  # one of TIMESTAMP, GRADESCOPE, MANIFEST, MTIME
 
     @property
     def reliable(self) -> bool:
@@ -43,9 +47,9 @@ class Submitted:
 
 @dataclass(frozen=True)
 class Penalty:
-    percent: float                  # of the earned score
-    late_by: timedelta              # past the effective due date (0 when on time)
-    reason: str                     # "" when nothing was taken off
+    percent: float  # of the earned score
+    late_by: timedelta  # past the effective due date (0 when on time)
+    reason: str  # "" when nothing was taken off
 
 
 def _parse_time(text: str, tz) -> datetime | None:
@@ -56,7 +60,7 @@ def _parse_time(text: str, tz) -> datetime | None:
     if head and name.replace("_", "").replace("/", "").isalpha():
         try:
             tz, text = (timezone.utc if name == "UTC" else ZoneInfo(name)), head
-        except (ValueError, KeyError, OSError):   # not a zone name: the parse below decides
+        except (ValueError, KeyError, OSError):  # not a zone name: the parse below decides
             pass
     try:
         moment = datetime.fromisoformat(text)
@@ -78,8 +82,10 @@ def read_manifest(folder: Path, tz=timezone.utc) -> dict[str, datetime]:
         for row in reader:
             moment = _parse_time(row["submitted_at"] or "", tz)
             if moment is None:
-                raise ValueError(f"{path}: {row['student']}: submitted_at "
-                                 f"{row['submitted_at']!r} is not an ISO date-time")
+                raise ValueError(
+                    f"{path}: {row['student']}: submitted_at "
+                    f"{row['submitted_at']!r} is not an ISO date-time"
+                )
             out[row["student"]] = moment
     return out
 
@@ -90,8 +96,14 @@ def _entry_root(graded: Path, submissions: Path) -> Path:
     return graded.parent if graded.parent.resolve() != Path(submissions).resolve() else graded
 
 
-def submitted(student: str, graded: Path, submissions: Path, modified: float,
-              manifest: dict[str, datetime], tz=timezone.utc) -> Submitted:
+def submitted(
+    student: str,
+    graded: Path,
+    submissions: Path,
+    modified: float,
+    manifest: dict[str, datetime],
+    tz=timezone.utc,
+) -> Submitted:
     """When ``student`` submitted, from the first source that says (see the module doc)."""
     root = _entry_root(graded, submissions)
     unreadable = []
@@ -117,6 +129,7 @@ def submitted(student: str, graded: Path, submissions: Path, modified: float,
 
 # ------------------------------------------------------------------------------ extensions
 
+
 @dataclass(frozen=True)
 class Extension:
     due: datetime
@@ -135,12 +148,13 @@ def read_extensions(path: Path | None, plan) -> dict[tuple[str, str], Extension]
         for line, row in enumerate(reader, start=2):
             try:
                 item = plan.item(row["assignment"])
-            except ValueError as exc:   # PlanError: an assignment the plan does not have
+            except ValueError as exc:  # PlanError: an assignment the plan does not have
                 raise ValueError(f"{path}, line {line}: {exc.problems[0]}") from None
             due = _extended(row["due"].strip(), item.due, plan.timezone)
             if due is None:
-                raise ValueError(f"{path}, line {line}: due {row['due']!r} is neither a "
-                                 f"date-time nor +Nd / +Nh")
+                raise ValueError(
+                    f"{path}, line {line}: due {row['due']!r} is neither a date-time nor +Nd / +Nh"
+                )
             out[(row["student"], item.id)] = Extension(due, (row.get("reason") or "").strip())
     return out
 
@@ -157,8 +171,10 @@ def _extended(text: str, due: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 # ------------------------------------------------------------------------------ the penalty
 
-def penalty(policy: LatePolicy, due: datetime | None, at: datetime,
-            extension: Extension | None = None) -> Penalty:
+
+def penalty(
+    policy: LatePolicy, due: datetime | None, at: datetime, extension: Extension | None = None
+) -> Penalty:
     """What ``policy`` takes off a submission made ``at`` for work due ``due`` (or by the
     extension's date): nothing within the grace period; else ``penalty`` percent per started
     unit counted from the due date, at most ``cap``; 100 percent past ``no_credit_after``."""
@@ -172,19 +188,29 @@ def penalty(policy: LatePolicy, due: datetime | None, at: datetime,
     if late <= policy.grace:
         return Penalty(0.0, late, f"{_span(late)} late, within the grace period")
     if policy.no_credit_after is not None and late > policy.no_credit_after:
-        return Penalty(100.0, late, f"{_span(late)} after the {label}: no credit after "
-                                    f"{_span(policy.no_credit_after)}")
+        return Penalty(
+            100.0,
+            late,
+            f"{_span(late)} after the {label}: no credit after {_span(policy.no_credit_after)}",
+        )
     units = math.ceil(late / UNITS[policy.per])
     percent = min(policy.penalty * units, policy.cap)
     capped = " (the cap)" if percent == policy.cap and policy.penalty * units > policy.cap else ""
-    return Penalty(percent, late, f"{_span(late)} after the {label}: {units} {policy.per}(s) x "
-                                  f"{policy.penalty:g}% = {percent:g}%{capped}")
+    return Penalty(
+        percent,
+        late,
+        f"{_span(late)} after the {label}: {units} {policy.per}(s) x "
+        f"{policy.penalty:g}% = {percent:g}%{capped}",
+    )
 
 
 def _span(delta: timedelta) -> str:
     minutes = round(delta.total_seconds() / 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "",
-             f"{minutes} min" if minutes and not days else ""]
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes and not days else "",
+    ]
     return " ".join(p for p in parts if p) or "under a minute"

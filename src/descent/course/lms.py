@@ -25,8 +25,14 @@ from .coursegrade import GRADED, Person, StudentGrade
 from .plan import Plan
 
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-MOODLE_FIXED = ["First name", "Last name", "ID number", "Institution", "Department",
-                "Email address"]
+MOODLE_FIXED = [
+    "First name",
+    "Last name",
+    "ID number",
+    "Institution",
+    "Department",
+    "Email address",
+]
 FORMATS = ("csv", "canvas", "moodle")
 
 
@@ -51,24 +57,35 @@ def render(fmt: str, plan: Plan, grades: list[StudentGrade], roster: dict[str, P
     people = [roster.get(g.student) or Person(g.student) for g in grades]
     if fmt == "canvas":
         writer.writerow(CANVAS_FIXED + [column(i) for i in plan.items])
-        writer.writerow(["    Points Possible", "", "", "", ""]
-                        + [_num(_possible(i, grades)) for i in plan.items])
+        writer.writerow(
+            ["    Points Possible", "", "", "", ""]
+            + [_num(_possible(i, grades)) for i in plan.items]
+        )
         for g, p in zip(grades, people):
             name = f"{p.last_name}, {p.first_name}" if p.last_name else p.id
-            writer.writerow([name, p.canvas_id, p.id, p.sis_login_id or p.id, p.section]
-                            + [_points(g, i.id, True) for i in plan.items])
+            writer.writerow(
+                [name, p.canvas_id, p.id, p.sis_login_id or p.id, p.section]
+                + [_points(g, i.id, True) for i in plan.items]
+            )
     elif fmt == "moodle":
         writer.writerow(MOODLE_FIXED + [column(i) for i in plan.items])
         for g, p in zip(grades, people):
-            writer.writerow([p.first_name, p.last_name, p.id, "", "", p.email]
-                            + [_points(g, i.id, True) for i in plan.items])
+            writer.writerow(
+                [p.first_name, p.last_name, p.id, "", "", p.email]
+                + [_points(g, i.id, True) for i in plan.items]
+            )
     elif fmt == "csv":
         cats = list(plan.categories)
-        writer.writerow(["student"] + [i.id for i in plan.items] + [f"{c} %" for c in cats]
-                        + ["course grade %"])
+        writer.writerow(
+            ["student"] + [i.id for i in plan.items] + [f"{c} %" for c in cats] + ["course grade %"]
+        )
         for g in grades:
-            writer.writerow([g.student] + [_points(g, i.id, False) for i in plan.items]
-                            + [_num(g.categories[c]) for c in cats] + [_num(g.total)])
+            writer.writerow(
+                [g.student]
+                + [_points(g, i.id, False) for i in plan.items]
+                + [_num(g.categories[c]) for c in cats]
+                + [_num(g.total)]
+            )
     else:
         raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
     return handle.getvalue()

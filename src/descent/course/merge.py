@@ -39,8 +39,9 @@ class Component:
     assignments: list[str] = field(default_factory=list)
 
 
-def read_nbgrader_grades(path: str | Path, keep: frozenset[str] = frozenset()
-                         ) -> tuple[dict[tuple[str, str], tuple[float, float]], list[str]]:
+def read_nbgrader_grades(
+    path: str | Path, keep: frozenset[str] = frozenset()
+) -> tuple[dict[tuple[str, str], tuple[float, float]], list[str]]:
     """``{(student_id, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV, and
     notes. nbgrader exports every assignment of its database, released or not, with a row of 0
     points for each student who did not submit; an assignment that *nobody* submitted (every
@@ -50,17 +51,22 @@ def read_nbgrader_grades(path: str | Path, keep: frozenset[str] = frozenset()
         reader = csv.DictReader(handle)
         missing = {"assignment", "student_id", "score", "max_score"} - set(reader.fieldnames or [])
         if missing:
-            raise DescentError(f"{path} is not an nbgrader export (missing columns: "
-                               f"{', '.join(sorted(missing))})")
+            raise DescentError(
+                f"{path} is not an nbgrader export (missing columns: {', '.join(sorted(missing))})"
+            )
         for number, row in enumerate(reader, 2):
             where = f"{path} line {number} ({row.get('student_id')!r}, {row.get('assignment')!r})"
             grades[(row["student_id"], row["assignment"])] = checked_points(
-                row["score"] or 0, row["max_score"] or 0, where)
+                row["score"] or 0, row["max_score"] or 0, where
+            )
             if (row.get("timestamp") or "").strip() or "timestamp" not in row:
                 submitted.add(row["assignment"])
     left_out = sorted({a for _, a in grades} - submitted - set(keep))
-    notes = [f"{a}: nobody submitted it (not released yet?); left out of the totals "
-             f"(--keep {a} counts it as 0 for everyone)" for a in left_out]
+    notes = [
+        f"{a}: nobody submitted it (not released yet?); left out of the totals "
+        f"(--keep {a} counts it as 0 for everyone)"
+        for a in left_out
+    ]
     return {k: v for k, v in grades.items() if k[1] not in left_out}, notes
 
 
@@ -90,19 +96,24 @@ def read_code_results(folder: str | Path) -> tuple[dict[str, tuple[float, float]
     return scores, problems
 
 
-def merge(grades: dict[tuple[str, str], tuple[float, float]],
-          code: dict[str, tuple[float, float]] | None,
-          components: dict[str, str] | None = None,
-          weights: dict[str, float] | None = None,
-          passes: dict[str, float] | None = None) -> tuple[list[str], list[dict], list[str]]:
+def merge(
+    grades: dict[tuple[str, str], tuple[float, float]],
+    code: dict[str, tuple[float, float]] | None,
+    components: dict[str, str] | None = None,
+    weights: dict[str, float] | None = None,
+    passes: dict[str, float] | None = None,
+) -> tuple[list[str], list[dict], list[str]]:
     """Rows (one per student) of the merged gradebook, their columns, and notes."""
     notes: list[str] = []
     assignments = sorted({a for _, a in grades})
-    comps: list[Component] = [Component(name, [p.strip() for p in pats.split(",") if p.strip()])
-                              for name, pats in (components or {}).items()]
+    comps: list[Component] = [
+        Component(name, [p.strip() for p in pats.split(",") if p.strip()])
+        for name, pats in (components or {}).items()
+    ]
     for comp in comps:
-        comp.assignments = [a for a in assignments
-                            if any(fnmatch.fnmatchcase(a, p) for p in comp.patterns)]
+        comp.assignments = [
+            a for a in assignments if any(fnmatch.fnmatchcase(a, p) for p in comp.patterns)
+        ]
         if not comp.assignments:
             notes.append(f"component {comp.name!r} matches no assignment in the grades file")
     grouped = {a for comp in comps for a in comp.assignments}
@@ -112,8 +123,9 @@ def merge(grades: dict[tuple[str, str], tuple[float, float]],
     names = {c.name for c in comps}
     for name in weights or {}:
         if name not in names:
-            raise DescentError(f"--weight {name}: no such component (have: "
-                               f"{', '.join(sorted(names))})")
+            raise DescentError(
+                f"--weight {name}: no such component (have: {', '.join(sorted(names))})"
+            )
     for comp in comps:
         comp.weight = (weights or {}).get(comp.name, 0.0 if weights else 1.0)
     unweighted = [c.name for c in comps if c.weight == 0]
@@ -142,8 +154,13 @@ def merge(grades: dict[tuple[str, str], tuple[float, float]],
                 points = sum(grades.get((student, a), (0.0, 0.0))[0] for a in comp.assignments)
                 top = sum(assignment_max[a] for a in comp.assignments)
             percent = 100.0 * points / top if top else 0.0
-            row.update({f"{comp.name}_points": round(points, 4), f"{comp.name}_max": round(top, 4),
-                        f"{comp.name}_percent": round(percent, 2)})
+            row.update(
+                {
+                    f"{comp.name}_points": round(points, 4),
+                    f"{comp.name}_max": round(top, 4),
+                    f"{comp.name}_percent": round(percent, 2),
+                }
+            )
             weighted += comp.weight * percent
             total_weight += comp.weight
         for assignment, fraction in (passes or {}).items():

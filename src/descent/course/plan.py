@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:   # pragma: no cover - the backport has the same interface
+else:  # pragma: no cover - the backport has the same interface
     import tomli as tomllib
 
 from .. import registry
@@ -36,8 +36,10 @@ class PlanError(DescentError, ValueError):
 
     def __init__(self, path: Path, problems: list[str]):
         self.path, self.problems = path, problems
-        super().__init__(f"the course plan {path} has {len(problems)} problem(s):\n"
-                         + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(
+            f"the course plan {path} has {len(problems)} problem(s):\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,9 @@ class LatePolicy:
     date), at most ``cap`` percent; more than ``no_credit_after`` late earns nothing."""
 
     grace: timedelta = timedelta(0)
-    penalty: float = 0.0            # percent of the earned score per started unit
-    per: str = "day"                # "day" or "hour"
-    cap: float = 100.0              # percent
+    penalty: float = 0.0  # percent of the earned score per started unit
+    per: str = "day"  # "day" or "hour"
+    cap: float = 100.0  # percent
     no_credit_after: timedelta | None = None
 
 
@@ -59,14 +61,14 @@ class Item:
 
     id: str
     title: str
-    kind: str                       # CODE or NBGRADER
+    kind: str  # CODE or NBGRADER
     category: str
-    weight: float = 1.0             # within its category
-    points: float = 100.0           # code: the total its exercises are scaled to
+    weight: float = 1.0  # within its category
+    points: float = 100.0  # code: the total its exercises are scaled to
     release: datetime | None = None
     due: datetime | None = None
     late: LatePolicy = field(default_factory=LatePolicy)
-    exercises: tuple[str, ...] = ()   # code: exercise ids, in registry order
+    exercises: tuple[str, ...] = ()  # code: exercise ids, in registry order
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -81,7 +83,7 @@ class Item:
 @dataclass(frozen=True)
 class Category:
     name: str
-    weight: float                   # percent of the course grade
+    weight: float  # percent of the course grade
     drop_lowest: int = 0
 
 
@@ -107,8 +109,13 @@ class Plan:
     def code_assignment(self, ident: str) -> Item:
         item = self.item(ident)
         if item.kind != CODE:
-            raise PlanError(self.path, [f"{ident!r} is an nbgrader assignment: grade it with "
-                                        f"`descent labs autograde {ident}`"])
+            raise PlanError(
+                self.path,
+                [
+                    f"{ident!r} is an nbgrader assignment: grade it with "
+                    f"`descent labs autograde {ident}`"
+                ],
+            )
         return item
 
     @property
@@ -120,6 +127,7 @@ class Plan:
 
 
 # ------------------------------------------------------------------------------ reading
+
 
 def find(path: str | Path | None, kit: Path) -> Path:
     """The plan to use: ``path``, else ``course.toml`` in the working directory, else the kit's."""
@@ -164,10 +172,17 @@ class _Reader:
         items = [self.code_item(a, tz, default_late) for a in raw.get("assignment", [])]
         items += [self.nbgrader_item(a, tz) for a in raw.get("nbgrader", [])]
         items = [i for i in items if i is not None]
-        plan = Plan(self.path, str(course.get("name", "course")), tz, categories, items,
-                    extensions=self.file(course, "extensions"), roster=self.file(course, "roster"),
-                    nbgrader_course=self.file(course, "nbgrader_course"),
-                    nbgrader_grades=self.file(course, "nbgrader_grades"))
+        plan = Plan(
+            self.path,
+            str(course.get("name", "course")),
+            tz,
+            categories,
+            items,
+            extensions=self.file(course, "extensions"),
+            roster=self.file(course, "roster"),
+            nbgrader_course=self.file(course, "nbgrader_course"),
+            nbgrader_grades=self.file(course, "nbgrader_grades"),
+        )
         self.cross_checks(plan)
         return plan
 
@@ -179,8 +194,10 @@ class _Reader:
         try:
             return ZoneInfo(str(name))
         except (ZoneInfoNotFoundError, ValueError):
-            self.fail(f"[course] timezone {name!r} is not a time zone name (for example "
-                      f"'Europe/Paris' or 'UTC')")
+            self.fail(
+                f"[course] timezone {name!r} is not a time zone name (for example "
+                f"'Europe/Paris' or 'UTC')"
+            )
             return ZoneInfo("UTC")
 
     def categories(self, raw: dict) -> dict[str, Category]:
@@ -196,8 +213,10 @@ class _Reader:
             self.fail("no [categories.NAME] table: give each category its weight in percent")
         elif not math.isclose(sum(c.weight for c in out.values()), 100.0, abs_tol=1e-6):
             listed = ", ".join(f"{c.name} {c.weight:g}" for c in out.values())
-            self.fail(f"category weights add up to {sum(c.weight for c in out.values()):g}, not "
-                      f"100 ({listed})")
+            self.fail(
+                f"category weights add up to {sum(c.weight for c in out.values()):g}, not "
+                f"100 ({listed})"
+            )
         return out
 
     def number(self, value, where: str, *, minimum: float = 0.0) -> float | None:
@@ -213,8 +232,11 @@ class _Reader:
             self.fail(f"{where} per must be 'day' or 'hour' (got {per!r})")
             per = "day"
         values = {}
-        for key, default in (("grace_minutes", base.grace / timedelta(minutes=1)),
-                             ("penalty", base.penalty), ("cap", base.cap)):
+        for key, default in (
+            ("grace_minutes", base.grace / timedelta(minutes=1)),
+            ("penalty", base.penalty),
+            ("cap", base.cap),
+        ):
             got = self.number(raw.get(key, default), f"{where} {key}")
             values[key] = default if got is None else got
         after = raw.get("no_credit_after_days")
@@ -224,8 +246,13 @@ class _Reader:
             no_credit = timedelta(days=days) if days is not None else None
         if values["cap"] > 100:
             self.fail(f"{where} cap is a percentage: at most 100 (got {values['cap']:g})")
-        return LatePolicy(timedelta(minutes=values["grace_minutes"]), values["penalty"], per,
-                          min(values["cap"], 100.0), no_credit)
+        return LatePolicy(
+            timedelta(minutes=values["grace_minutes"]),
+            values["penalty"],
+            per,
+            min(values["cap"], 100.0),
+            no_credit,
+        )
 
     def when(self, value, where: str, tz: ZoneInfo) -> datetime | None:
         if value is None:
@@ -235,8 +262,9 @@ class _Reader:
         if isinstance(value, date):
             self.fail(f"{where} {value} has no time of day: write {value}T23:59:00")
         else:
-            self.fail(f"{where} must be a TOML date-time such as 2027-01-18T23:59:00 "
-                      f"(got {value!r})")
+            self.fail(
+                f"{where} must be a TOML date-time such as 2027-01-18T23:59:00 (got {value!r})"
+            )
         return None
 
     def common(self, raw: dict, kind: str, tz: ZoneInfo) -> dict | None:
@@ -248,12 +276,19 @@ class _Reader:
         release = self.when(raw.get("release"), f"{where} release", tz)
         due = self.when(raw.get("due"), f"{where} due", tz)
         if release and due and due <= release:
-            self.fail(f"{where} due {due.isoformat()} is not after its release "
-                      f"{release.isoformat()}")
+            self.fail(
+                f"{where} due {due.isoformat()} is not after its release {release.isoformat()}"
+            )
         weight = self.number(raw.get("weight", 1.0), f"{where} weight")
-        return dict(id=ident, title=str(raw.get("title", ident)), kind=kind,
-                    category=str(raw.get("category", "")), weight=weight or 0.0,
-                    release=release, due=due)
+        return dict(
+            id=ident,
+            title=str(raw.get("title", ident)),
+            kind=kind,
+            category=str(raw.get("category", "")),
+            weight=weight or 0.0,
+            release=release,
+            due=due,
+        )
 
     def code_item(self, raw: dict, tz: ZoneInfo, late: LatePolicy) -> Item | None:
         base = self.common(raw, CODE, tz)
@@ -271,11 +306,17 @@ class _Reader:
             elif name in registry.MODULES:
                 chosen += [e.id for e in registry.EXERCISES.values() if e.module == name]
             else:
-                self.fail(f"{where} unknown exercise or module {name!r} (modules: "
-                          f"{', '.join(registry.MODULES)})")
+                self.fail(
+                    f"{where} unknown exercise or module {name!r} (modules: "
+                    f"{', '.join(registry.MODULES)})"
+                )
         points = self.number(raw.get("points", 100), f"{where} points", minimum=1e-9)
-        return Item(**base, points=points or 100.0, exercises=tuple(dict.fromkeys(chosen)),
-                    late=self.late(raw.get("late", {}), f"{where} late", late))
+        return Item(
+            **base,
+            points=points or 100.0,
+            exercises=tuple(dict.fromkeys(chosen)),
+            late=self.late(raw.get("late", {}), f"{where} late", late),
+        )
 
     def nbgrader_item(self, raw: dict, tz: ZoneInfo) -> Item | None:
         base = self.common(raw, NBGRADER, tz)
@@ -289,18 +330,21 @@ class _Reader:
                 self.fail(f"assignment id {item.id!r} is used twice")
             ids.add(item.id)
             if item.category not in plan.categories:
-                self.fail(f"assignment {item.id!r}: category {item.category!r} is not one of "
-                          f"the [categories] ({', '.join(plan.categories) or 'none'})")
+                self.fail(
+                    f"assignment {item.id!r}: category {item.category!r} is not one of "
+                    f"the [categories] ({', '.join(plan.categories) or 'none'})"
+                )
             for ex in item.exercises:
                 if ex in seen and seen[ex] != item.id:
-                    self.fail(f"exercise {ex} is in two assignments: {seen[ex]!r} and "
-                              f"{item.id!r}")
+                    self.fail(f"exercise {ex} is in two assignments: {seen[ex]!r} and {item.id!r}")
                 seen.setdefault(ex, item.id)
         for cat in plan.categories.values():
             count = sum(i.category == cat.name for i in plan.items)
             if cat.drop_lowest and cat.drop_lowest >= count:
-                self.fail(f"[categories.{cat.name}] drops the lowest {cat.drop_lowest} of "
-                          f"{count} assignment(s): at least one must count")
+                self.fail(
+                    f"[categories.{cat.name}] drops the lowest {cat.drop_lowest} of "
+                    f"{count} assignment(s): at least one must count"
+                )
         self.nbgrader_checks(plan)
 
     def nbgrader_checks(self, plan: Plan) -> None:
@@ -309,14 +353,18 @@ class _Reader:
             return
         folder = plan.nbgrader_course
         if folder is None or not (folder / "source").is_dir():
-            self.fail(f"[course] nbgrader_course must name the nbgrader course folder (with "
-                      f"source/), for {', '.join(i.id for i in labs)}")
+            self.fail(
+                f"[course] nbgrader_course must name the nbgrader course folder (with "
+                f"source/), for {', '.join(i.id for i in labs)}"
+            )
             return
         have = sorted(p.name for p in (folder / "source").iterdir() if p.is_dir())
         for item in labs:
             if item.id not in have:
-                self.fail(f"nbgrader assignment {item.id!r} is not in the nbgrader course "
-                          f"{folder} (it has: {', '.join(have)})")
+                self.fail(
+                    f"nbgrader assignment {item.id!r} is not in the nbgrader course "
+                    f"{folder} (it has: {', '.join(have)})"
+                )
 
 
 def covered(plan: Plan) -> tuple[list[str], list[str]]:
@@ -343,4 +391,3 @@ def at(plan: Plan, value: str) -> datetime:
     except ValueError:
         raise ValueError(f"{value!r} is not a date-time such as 2027-01-18T23:59") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=plan.timezone)
-

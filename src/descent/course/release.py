@@ -33,8 +33,11 @@ def released_modules(plan: Plan, item: Item) -> list[str]:
     (earlier: released before it, or listed before it when neither has a release date)."""
     code = plan.code
     index = code.index(item)
-    earlier = [i for n, i in enumerate(code) if n < index and (
-        i.release is None or item.release is None or i.release <= item.release)]
+    earlier = [
+        i
+        for n, i in enumerate(code)
+        if n < index and (i.release is None or item.release is None or i.release <= item.release)
+    ]
     return list(dict.fromkeys(m for i in [*earlier, item] for m in i.modules))
 
 
@@ -48,7 +51,7 @@ def build_assignment_bundle(kit: Path, out: Path, plan: Plan, item: Item) -> Pat
         if path.stem.removeprefix("test_") not in keep:
             path.unlink()
     shipped = {p.stem for p in (out / STUDENT_WORK).glob("*.py")} - {"__init__"}
-    if shipped - keep:   # belt and braces: a later assignment's module must not ship
+    if shipped - keep:  # belt and braces: a later assignment's module must not ship
         raise BundleError(f"modules of a later assignment in the bundle: {sorted(shipped - keep)}")
     readme = out / "README.md"
     readme.write_text(_assignment_section(plan, item) + "\n" + readme.read_text())
@@ -58,16 +61,30 @@ def build_assignment_bundle(kit: Path, out: Path, plan: Plan, item: Item) -> Pat
 def _assignment_section(plan: Plan, item: Item) -> str:
     from ..exercises import EXERCISES
 
-    due = item.due.astimezone(plan.timezone).strftime("%A %d %B %Y, %H:%M %Z") if item.due \
+    due = (
+        item.due.astimezone(plan.timezone).strftime("%A %d %B %Y, %H:%M %Z")
+        if item.due
         else "see the course page"
-    lines = [f"# {plan.name}: assignment {item.id}, {item.title}", "",
-             f"Due: **{due}** ({item.points:g} points). Late work: "
-             f"{_late_text(item)}.", "", "Exercises of this assignment:", ""]
-    lines += [f"- `{ex}` ({EXERCISES[ex].title}), in `starter/{ex.split('.')[0]}.py`"
-              for ex in item.exercises]
-    lines += ["", "Already have earlier assignments? Do not unpack this over your folder: run "
-              "`descent course merge THIS_FOLDER YOUR_FOLDER`, which adds the new files and "
-              "keeps your work.", ""]
+    )
+    lines = [
+        f"# {plan.name}: assignment {item.id}, {item.title}",
+        "",
+        f"Due: **{due}** ({item.points:g} points). Late work: {_late_text(item)}.",
+        "",
+        "Exercises of this assignment:",
+        "",
+    ]
+    lines += [
+        f"- `{ex}` ({EXERCISES[ex].title}), in `starter/{ex.split('.')[0]}.py`"
+        for ex in item.exercises
+    ]
+    lines += [
+        "",
+        "Already have earlier assignments? Do not unpack this over your folder: run "
+        "`descent course merge THIS_FOLDER YOUR_FOLDER`, which adds the new files and "
+        "keeps your work.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -75,8 +92,10 @@ def _late_text(item: Item) -> str:
     late = item.late
     if not late.penalty and late.no_credit_after is None:
         return "no penalty"
-    text = (f"{late.grace.total_seconds() / 60:g} minutes of grace, then {late.penalty:g}% "
-            f"per {late.per} (at most {late.cap:g}%)")
+    text = (
+        f"{late.grace.total_seconds() / 60:g} minutes of grace, then {late.penalty:g}% "
+        f"per {late.per} (at most {late.cap:g}%)"
+    )
     if late.no_credit_after is not None:
         text += f"; no credit after {late.no_credit_after.total_seconds() / 86400:g} days"
     return text
@@ -87,17 +106,21 @@ class MergeReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-    new_stubs: dict[str, list[str]] = field(default_factory=dict)   # file -> names it lacks
+    new_stubs: dict[str, list[str]] = field(default_factory=dict)  # file -> names it lacks
     dry_run: bool = False
 
     def lines(self) -> list[str]:
         verb = "would be " if self.dry_run else ""
-        out = [f"{verb}added: {', '.join(self.added) or 'nothing'}",
-               f"{verb}updated (kit files, not your work): {len(self.updated)} file(s)",
-               f"kept untouched (your work): {', '.join(self.kept) or 'nothing'}"]
+        out = [
+            f"{verb}added: {', '.join(self.added) or 'nothing'}",
+            f"{verb}updated (kit files, not your work): {len(self.updated)} file(s)",
+            f"kept untouched (your work): {', '.join(self.kept) or 'nothing'}",
+        ]
         for name, missing in self.new_stubs.items():
-            out.append(f"{name}: the new stub also has {', '.join(missing)}; it {verb}written to "
-                       f"{name}.new: copy those into your file")
+            out.append(
+                f"{name}: the new stub also has {', '.join(missing)}; it {verb}written to "
+                f"{name}.new: copy those into your file"
+            )
         return out
 
 
@@ -139,5 +162,8 @@ def _names(path: Path) -> set[str]:
         tree = ast.parse(path.read_text(errors="replace"))
     except SyntaxError:
         return set()
-    return {n.name for n in tree.body
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    return {
+        n.name
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }

@@ -41,12 +41,12 @@ LOG_TAIL = 4000
 @dataclass
 class Request:
     student: str
-    path: str                       # what is graded (a folder, .zip, .py or .ipynb)
-    kit: str                        # the kit folder (graders/, solutions/)
-    version: str                    # the grader version the batch expects
+    path: str  # what is graded (a folder, .zip, .py or .ipynb)
+    kit: str  # the kit folder (graders/, solutions/)
+    version: str  # the grader version the batch expects
     timeout_s: float = 600.0
     call_timeout: float = 10.0
-    selection: str = ""             # pytest -k expression ("" = every exercise)
+    selection: str = ""  # pytest -k expression ("" = every exercise)
     device: str = "cpu"
     insecure: bool = False
 
@@ -55,7 +55,7 @@ class Request:
 class Outcome:
     student: str
     path: str
-    status: str                     # graded, timed_out or failed
+    status: str  # graded, timed_out or failed
     message: str = ""
     results: dict | None = None
     images: dict[str, bytes] = field(default_factory=dict)
@@ -100,8 +100,10 @@ def grade_submission(req: Request) -> Outcome:
         out.message = f"the kit is not readable on {out.host}: {exc}"
         return out
     if out.version != req.version:
-        out.message = (f"the graders on {out.host} ({out.version}) differ from the batch's "
-                       f"({req.version}): install the same kit on every machine")
+        out.message = (
+            f"the graders on {out.host} ({out.version}) differ from the batch's "
+            f"({req.version}): install the same kit on every machine"
+        )
         return out
     out.content_hash = content_hash(req.path)
     with grading_folder() as tmp, cpu_slot() as cpu:
@@ -117,7 +119,7 @@ def grade_submission(req: Request) -> Outcome:
 
 
 FOLDER_PREFIX = "descent-batch-"
-STALE_AFTER_S = 60.0   # a folder this old without its lock held belongs to a dead batch
+STALE_AFTER_S = 60.0  # a folder this old without its lock held belongs to a dead batch
 
 
 @contextlib.contextmanager
@@ -175,8 +177,11 @@ def cpu_slot():
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     for cpu in cpus:
         try:
-            fd = os.open(Path(tempfile.gettempdir()) / f"descent-cpu-{cpu}.lock",
-                         os.O_RDONLY | os.O_CREAT, 0o666)
+            fd = os.open(
+                Path(tempfile.gettempdir()) / f"descent-cpu-{cpu}.lock",
+                os.O_RDONLY | os.O_CREAT,
+                0o666,
+            )
         except OSError:
             continue
         try:
@@ -192,7 +197,7 @@ def cpu_slot():
     yield None
 
 
-_BYTECODE: list[Path] = []   # this process's bytecode cache, made on first use
+_BYTECODE: list[Path] = []  # this process's bytecode cache, made on first use
 _BYTECODE_LOCK = threading.Lock()
 
 
@@ -204,7 +209,7 @@ def bytecode_cache() -> Path:
         if not _BYTECODE:
             folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX + "pycache-"))
             fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)   # the descriptor stays open: held until exit
+            fcntl.flock(fd, fcntl.LOCK_EX)  # the descriptor stays open: held until exit
             atexit.register(shutil.rmtree, folder, True)
             _BYTECODE.append(folder)
         return _BYTECODE[0]
@@ -227,11 +232,26 @@ def grading_env(tmp: Path) -> dict[str, str]:
 
 
 def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
-    cmd = [sys.executable, "-m", "descent.commands.child", "--parent", str(os.getpid()),
-           "--cpu", "-" if cpu is None else str(cpu), "--",
-           "grade", req.path, "--results", str(results), "--exit-zero",
-           "--call-timeout", f"{req.call_timeout:g}", "--device", req.device]
-    if cpu is None:   # more gradings than CPUs: let the kernel spread them
+    cmd = [
+        sys.executable,
+        "-m",
+        "descent.commands.child",
+        "--parent",
+        str(os.getpid()),
+        "--cpu",
+        "-" if cpu is None else str(cpu),
+        "--",
+        "grade",
+        req.path,
+        "--results",
+        str(results),
+        "--exit-zero",
+        "--call-timeout",
+        f"{req.call_timeout:g}",
+        "--device",
+        req.device,
+    ]
+    if cpu is None:  # more gradings than CPUs: let the kernel spread them
         cmd += ["--worker-cpu", "any"]
     if req.selection:
         cmd += ["-k", req.selection]
@@ -239,8 +259,15 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
         cmd.append("--insecure")
     env = grading_env(results.parent)
     with open(log, "wb") as log_fh:
-        proc = subprocess.Popen(cmd, cwd=req.kit, stdin=subprocess.DEVNULL, stdout=log_fh,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=req.kit,
+            stdin=subprocess.DEVNULL,
+            stdout=log_fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
         with _LIVE_LOCK:
             _LIVE.add(proc)
         try:
@@ -252,7 +279,7 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
             out.message = f"grading took longer than {req.timeout_s:g} s and was stopped"
             return None
         finally:
-            _kill_group(proc)   # anything the grading left behind in its group
+            _kill_group(proc)  # anything the grading left behind in its group
             with _LIVE_LOCK:
                 _LIVE.discard(proc)
 

@@ -26,8 +26,8 @@ from .. import registry
 from ..errors import DescentError
 
 SUFFIXES = (".zip", ".ipynb", ".py")
-HASH_CAP = 64 << 20   # larger files are hashed by size and time: intake refuses them anyway
-_NOT_SUBMISSIONS = {"__MACOSX", "manifest.csv"}   # manifest: submission times (lateness)
+HASH_CAP = 64 << 20  # larger files are hashed by size and time: intake refuses them anyway
+_NOT_SUBMISSIONS = {"__MACOSX", "manifest.csv"}  # manifest: submission times (lateness)
 
 
 class SubmissionsError(DescentError, ValueError):
@@ -40,9 +40,9 @@ class Entry:
 
     student: str
     path: Path
-    kind: str                     # folder, zip, py, ipynb
-    modified: float               # seconds since the epoch
-    superseded: list[Path] = field(default_factory=list)   # older entries of the same student
+    kind: str  # folder, zip, py, ipynb
+    modified: float  # seconds since the epoch
+    superseded: list[Path] = field(default_factory=list)  # older entries of the same student
 
     @property
     def name(self) -> str:
@@ -52,7 +52,7 @@ class Entry:
 @dataclass
 class Listing:
     entries: list[Entry]
-    unrecognised: list[str]       # entry names that are not a folder, .zip, .py or .ipynb
+    unrecognised: list[str]  # entry names that are not a folder, .zip, .py or .ipynb
 
 
 def student_of(name: str) -> str:
@@ -81,8 +81,9 @@ def discover(folder: str | Path) -> Listing:
     if not folder.exists():
         raise SubmissionsError(f"{folder}: no such folder")
     if not folder.is_dir():
-        raise SubmissionsError(f"{folder}: not a folder (give the folder holding one entry per "
-                               f"student)")
+        raise SubmissionsError(
+            f"{folder}: not a folder (give the folder holding one entry per student)"
+        )
     by_student: dict[str, list[Entry]] = {}
     unrecognised = []
     for name in sorted(os.listdir(folder)):
@@ -95,8 +96,10 @@ def discover(folder: str | Path) -> Listing:
             by_student.setdefault(entry.student, []).append(entry)
     if not by_student:
         what = f" (only: {', '.join(unrecognised[:5])})" if unrecognised else ""
-        raise SubmissionsError(f"{folder}: no submissions to grade{what}; each student needs a "
-                               f"folder, .zip, .py or .ipynb entry")
+        raise SubmissionsError(
+            f"{folder}: no submissions to grade{what}; each student needs a "
+            f"folder, .zip, .py or .ipynb entry"
+        )
     entries = []
     for student in sorted(by_student):
         mine = sorted(by_student[student], key=lambda e: (e.modified, e.name), reverse=True)
@@ -140,8 +143,11 @@ def _subfolders(folder: Path) -> list[Path]:
         names = sorted(os.listdir(folder))
     except OSError:
         return []
-    return [folder / n for n in names if not n.startswith((".", "__"))
-            and (folder / n).is_dir() and not (folder / n).is_symlink()]
+    return [
+        folder / n
+        for n in names
+        if not n.startswith((".", "__")) and (folder / n).is_dir() and not (folder / n).is_symlink()
+    ]
 
 
 def _has_modules(folder: Path) -> bool:
@@ -149,8 +155,9 @@ def _has_modules(folder: Path) -> bool:
         names = os.listdir(folder)
     except OSError:
         return False
-    return any(n.endswith(".ipynb") or (n.endswith(".py") and n[:-3] in registry.MODULES)
-               for n in names)
+    return any(
+        n.endswith(".ipynb") or (n.endswith(".py") and n[:-3] in registry.MODULES) for n in names
+    )
 
 
 def _folder_mtime(path: Path, graded: Path, st) -> float:

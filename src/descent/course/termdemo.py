@@ -49,8 +49,10 @@ def run_term(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
     item = plan.item(A1)
     bundle = build_assignment_bundle(kit, work / "release-a1", plan, item)
     shipped = sorted(p.name for p in (bundle / "starter").glob("*.py") if p.stem != "__init__")
-    console.print(f"released {item.id} ({escape(item.title)}) to {bundle}: starter/ holds only "
-                  f"{', '.join(shipped)}")
+    console.print(
+        f"released {item.id} ({escape(item.title)}) to {bundle}: starter/ holds only "
+        f"{', '.join(shipped)}"
+    )
     subs = _class(kit, plan, item, work)
     out = work / "term-grading"
     code = run(Options(submissions=subs, out=out, device=device), plan, item, kit, console)

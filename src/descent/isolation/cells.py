@@ -18,18 +18,18 @@ import os
 import sys
 import types
 
-MODULE = "notebook"          # the namespace's name in the worker's module table
-MAX_OUTPUT = 64 << 10        # characters kept of a cell's stdout and of its stderr
+MODULE = "notebook"  # the namespace's name in the worker's module table
+MAX_OUTPUT = 64 << 10  # characters kept of a cell's stdout and of its stderr
 MAX_REFUSED = 20
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_seen: list[tuple[str, bool]] = []   # (path, wants to write) while a cell runs
+_seen: list[tuple[str, bool]] = []  # (path, wants to write) while a cell runs
 _watching = False
 _hooked = False
 
 
 def namespace() -> types.ModuleType:
     """A fresh notebook namespace (``__name__`` is ``"__main__"``, as in a kernel)."""
-    sys.dont_write_bytecode = True   # the confinement refuses it anyway: say so, not try
+    sys.dont_write_bytecode = True  # the confinement refuses it anyway: say so, not try
     mod = types.ModuleType("__main__")
     mod.display = lambda *values: print(*(repr(v) for v in values))
     return mod
@@ -49,7 +49,7 @@ class _Capped(io.TextIOBase):
     def write(self, text) -> int:
         text = str(text)
         if self.room > 0:
-            self.parts.append(text[:self.room])
+            self.parts.append(text[: self.room])
         self.cut = self.cut or len(text) > self.room
         self.room = max(0, self.room - len(text))
         return len(text)
@@ -65,8 +65,13 @@ def run(mod: types.ModuleType, source: str) -> dict:
     try:
         tree = ast.parse(source, "<cell>")
     except SyntaxError as exc:
-        return {"stdout": "", "stderr": "", "result": None, "refused": [],
-                "error": _syntax_error(source, exc)}
+        return {
+            "stdout": "",
+            "stderr": "",
+            "result": None,
+            "refused": [],
+            "error": _syntax_error(source, exc),
+        }
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     out, err = _Capped(MAX_OUTPUT), _Capped(MAX_OUTPUT)
     saved = sys.stdout, sys.stderr
@@ -80,22 +85,33 @@ def run(mod: types.ModuleType, source: str) -> dict:
             if value is not None:
                 result = _safe(lambda: repr(value), MAX_OUTPUT)
     except BaseException as exc:  # noqa: BLE001 - whatever the cell raises ends only the cell
-        error = {"type": _safe(lambda e=exc: type(e).__name__, 100),
-                 "msg": _safe(lambda e=exc: str(e), 2000)}
+        error = {
+            "type": _safe(lambda e=exc: type(e).__name__, 100),
+            "msg": _safe(lambda e=exc: str(e), 2000),
+        }
     finally:
         sys.stdout, sys.stderr = saved
         _watch(False)
-    return {"stdout": out.text(), "stderr": err.text(), "result": result, "error": error,
-            "refused": refused()}
+    return {
+        "stdout": out.text(),
+        "stderr": err.text(),
+        "result": result,
+        "error": error,
+        "refused": refused(),
+    }
 
 
 def _syntax_error(source: str, exc: SyntaxError) -> dict:
-    magic = [n for n, line in enumerate(source.splitlines(), 1)
-             if line.lstrip().startswith(("%", "!"))]
+    magic = [
+        n for n, line in enumerate(source.splitlines(), 1) if line.lstrip().startswith(("%", "!"))
+    ]
     if magic:
-        return {"type": "RefusedCell", "msg": f"line {magic[0]}: IPython magics and shell "
-                "escapes (%, %%, !) are not run while the notebook is graded; nothing in this "
-                "cell ran"}
+        return {
+            "type": "RefusedCell",
+            "msg": f"line {magic[0]}: IPython magics and shell "
+            "escapes (%, %%, !) are not run while the notebook is graded; nothing in this "
+            "cell ran",
+        }
     return {"type": "SyntaxError", "msg": f"{exc.msg} (line {exc.lineno})"}
 
 
@@ -112,7 +128,7 @@ def _safe(fn, limit: int) -> str:
 def _watch(on: bool) -> None:
     global _watching, _hooked
     if on and not _hooked:
-        sys.addaudithook(_audit)   # permanent: the hook stays, idle between cells
+        sys.addaudithook(_audit)  # permanent: the hook stays, idle between cells
         _hooked = True
     if on:
         _seen.clear()
@@ -124,8 +140,10 @@ def _audit(event: str, args: tuple) -> None:
         return
     if event == "open" and args and isinstance(args[0], (str, bytes)):
         mode, flags = (args + (None, 0))[1:3]
-        writes = bool((isinstance(mode, str) and set(mode) & set("wax+"))
-                      or (isinstance(flags, int) and flags & _WRITE_FLAGS))
+        writes = bool(
+            (isinstance(mode, str) and set(mode) & set("wax+"))
+            or (isinstance(flags, int) and flags & _WRITE_FLAGS)
+        )
         _seen.append((os.fsdecode(args[0]), writes))
     elif event in ("os.listdir", "os.scandir") and args and isinstance(args[0], (str, bytes)):
         _seen.append((os.fsdecode(args[0]), False))

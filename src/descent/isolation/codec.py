@@ -9,7 +9,7 @@ back as themselves, and every other tag is refused.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import WorkerFailure, clean
 from .handles import Remote
@@ -34,8 +34,10 @@ class Codec:
         def on_object(obj):
             if isinstance(obj, Remote):
                 if obj._conn is not conn or obj._gen != conn.generation:
-                    raise WorkerFailure("an object from an earlier worker was used after the "
-                                        "worker was restarted", "stale")
+                    raise WorkerFailure(
+                        "an object from an earlier worker was used after the worker was restarted",
+                        "stale",
+                    )
                 return {"$h": [obj._hid, obj._type]}
             remote = getattr(obj, "__descent_remote__", None)
             if remote is not None:
@@ -45,6 +47,7 @@ class Codec:
                 self._next_cb += 1
                 return {"$fn": self._next_cb - 1}
             raise TypeError(f"a {type(obj).__name__} cannot be sent to the worker")
+
         enc.on_object = on_object
         return enc
 
@@ -53,11 +56,12 @@ class Codec:
 
         def special(tag, p, dec):
             if tag == "$h":
-                if not (type(p) is list and len(p) == 2 and type(p[0]) is int
-                        and type(p[1]) is str):
+                if not (
+                    type(p) is list and len(p) == 2 and type(p[0]) is int and type(p[1]) is str
+                ):
                     raise ProtocolError("malformed handle")
                 return Remote(conn, p[0], clean(p[1], 100), gen)
-            if tag == "$fn":   # one of our own callables, handed back (e.g. in edited arguments)
+            if tag == "$fn":  # one of our own callables, handed back (e.g. in edited arguments)
                 if type(p) is not int or p not in self.callbacks:
                     raise ProtocolError("unknown grader function")
                 return self.callbacks[p]
@@ -71,4 +75,5 @@ class Codec:
                     raise ProtocolError("bad callable arguments")
                 return Described(p[0], tuple(args))
             raise ProtocolError(f"the worker may not send {tag}")
+
         return Decoder(blobs, special)

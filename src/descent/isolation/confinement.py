@@ -26,34 +26,73 @@ from pathlib import Path
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _libc.prctl.restype = ctypes.c_int
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                        ctypes.c_ulong]
+_libc.prctl.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
 
 X86_64 = platform.machine() == "x86_64"
 
 # -- Landlock -------------------------------------------------------------------------------------
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 LANDLOCK_CREATE_RULESET_VERSION = 1
-FS = {name: 1 << i for i, name in enumerate((
-    "EXECUTE", "WRITE_FILE", "READ_FILE", "READ_DIR", "REMOVE_DIR", "REMOVE_FILE", "MAKE_CHAR",
-    "MAKE_DIR", "MAKE_REG", "MAKE_SOCK", "MAKE_FIFO", "MAKE_BLOCK", "MAKE_SYM", "REFER",
-    "TRUNCATE", "IOCTL_DEV"))}
-_FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1,
-              5: (1 << 16) - 1}
+FS = {
+    name: 1 << i
+    for i, name in enumerate(
+        (
+            "EXECUTE",
+            "WRITE_FILE",
+            "READ_FILE",
+            "READ_DIR",
+            "REMOVE_DIR",
+            "REMOVE_FILE",
+            "MAKE_CHAR",
+            "MAKE_DIR",
+            "MAKE_REG",
+            "MAKE_SOCK",
+            "MAKE_FIFO",
+            "MAKE_BLOCK",
+            "MAKE_SYM",
+            "REFER",
+            "TRUNCATE",
+            "IOCTL_DEV",
+        )
+    )
+}
+_FS_BY_ABI = {
+    1: (1 << 13) - 1,
+    2: (1 << 14) - 1,
+    3: (1 << 15) - 1,
+    4: (1 << 15) - 1,
+    5: (1 << 16) - 1,
+}
 _FILE_RIGHTS = FS["EXECUTE"] | FS["WRITE_FILE"] | FS["READ_FILE"] | FS["TRUNCATE"] | FS["IOCTL_DEV"]
 NET_BIND_TCP, NET_CONNECT_TCP = 1, 2
 SCOPE_ABSTRACT_UNIX, SCOPE_SIGNAL = 1, 2
 PR_SET_NO_NEW_PRIVS = 38
 READ = FS["READ_FILE"] | FS["READ_DIR"]
-WRITE = (FS["WRITE_FILE"] | FS["REMOVE_DIR"] | FS["REMOVE_FILE"] | FS["MAKE_DIR"]
-         | FS["MAKE_REG"] | FS["TRUNCATE"])
+WRITE = (
+    FS["WRITE_FILE"]
+    | FS["REMOVE_DIR"]
+    | FS["REMOVE_FILE"]
+    | FS["MAKE_DIR"]
+    | FS["MAKE_REG"]
+    | FS["TRUNCATE"]
+)
 
 
 def landlock_abi() -> int:
     if not X86_64 and platform.machine() not in ("aarch64", "riscv64"):
         return 0
-    v = _libc.syscall(SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
-                      ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+    v = _libc.syscall(
+        SYS_LANDLOCK_CREATE_RULESET,
+        None,
+        ctypes.c_size_t(0),
+        ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION),
+    )
     return int(v) if v > 0 else 0
 
 
@@ -73,8 +112,11 @@ def apply_landlock(read: list[str], write: list[str], devices: list[str] = ()) -
     if fd < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        for paths, rights in ((read, READ), (write, READ | WRITE),
-                              (devices, READ | FS["WRITE_FILE"] | FS["IOCTL_DEV"])):
+        for paths, rights in (
+            (read, READ),
+            (write, READ | WRITE),
+            (devices, READ | FS["WRITE_FILE"] | FS["IOCTL_DEV"]),
+        ):
             for path in paths:
                 _add_path_rule(fd, path, rights & fs)
         if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -96,8 +138,16 @@ def _add_path_rule(ruleset: int, path: str, rights: int) -> None:
             rights &= _FILE_RIGHTS
         rule = struct.pack("<Qi", rights, pfd)
         buf = ctypes.create_string_buffer(rule, len(rule))
-        if _libc.syscall(SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(1), buf,
-                         ctypes.c_uint32(0)) != 0:
+        if (
+            _libc.syscall(
+                SYS_LANDLOCK_ADD_RULE,
+                ctypes.c_int(ruleset),
+                ctypes.c_int(1),
+                buf,
+                ctypes.c_uint32(0),
+            )
+            != 0
+        ):
             raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
     finally:
         os.close(pfd)
@@ -112,48 +162,143 @@ TIOCSTI = 0x5412
 
 # x86_64 syscall numbers.
 NR = dict(
-    socket=41, socketpair=53, clone=56, fork=57, vfork=58, clone3=435, kill=62, tkill=200,
-    tgkill=234, rt_sigqueueinfo=129, rt_tgsigqueueinfo=297, ioctl=16, ptrace=101,
-    process_vm_readv=310, process_vm_writev=311, bpf=321, perf_event_open=298, userfaultfd=323,
-    keyctl=250, add_key=248, request_key=249, mount=165, umount2=166, pivot_root=155, chroot=161,
-    unshare=272, setns=308, io_uring_setup=425, io_uring_enter=426, io_uring_register=427,
-    kexec_load=246, kexec_file_load=320, init_module=175, finit_module=313, delete_module=176,
-    setsid=112, setpgid=109, open_by_handle_at=304, name_to_handle_at=303, reboot=169,
-    swapon=167, swapoff=168, syslog=103, acct=163, settimeofday=164, clock_settime=227,
-    adjtimex=159, clock_adjtime=305, personality=135, quotactl=179, fanotify_init=300,
-    inotify_init=253, inotify_init1=294, inotify_add_watch=254, sethostname=170,
-    setdomainname=171, iopl=172, ioperm=173, vhangup=153, open_tree=428, move_mount=429,
-    fsopen=430, fsconfig=431, fsmount=432, fspick=433, mount_setattr=442, pidfd_open=434,
-    pidfd_send_signal=424, pidfd_getfd=438, process_madvise=440, kcmp=312, migrate_pages=256,
-    move_pages=279, setuid=105, setgid=106, setreuid=113, setregid=114, setresuid=117,
-    setresgid=119, setgroups=116, setfsuid=122, setfsgid=123, capset=126, mknod=133,
-    mknodat=259, lookup_dcookie=212, memfd_secret=447,
-    chmod=90, fchmod=91, fchmodat=268, fchmodat2=452, chown=92, fchown=93, lchown=94,
-    fchownat=260, utime=132, utimes=235, futimesat=261, utimensat=280, setxattr=188,
-    lsetxattr=189, fsetxattr=190, removexattr=197, lremovexattr=198, fremovexattr=199,
-    setxattrat=463, removexattrat=466, link=86, linkat=265, symlink=88, symlinkat=266,
+    socket=41,
+    socketpair=53,
+    clone=56,
+    fork=57,
+    vfork=58,
+    clone3=435,
+    kill=62,
+    tkill=200,
+    tgkill=234,
+    rt_sigqueueinfo=129,
+    rt_tgsigqueueinfo=297,
+    ioctl=16,
+    ptrace=101,
+    process_vm_readv=310,
+    process_vm_writev=311,
+    bpf=321,
+    perf_event_open=298,
+    userfaultfd=323,
+    keyctl=250,
+    add_key=248,
+    request_key=249,
+    mount=165,
+    umount2=166,
+    pivot_root=155,
+    chroot=161,
+    unshare=272,
+    setns=308,
+    io_uring_setup=425,
+    io_uring_enter=426,
+    io_uring_register=427,
+    kexec_load=246,
+    kexec_file_load=320,
+    init_module=175,
+    finit_module=313,
+    delete_module=176,
+    setsid=112,
+    setpgid=109,
+    open_by_handle_at=304,
+    name_to_handle_at=303,
+    reboot=169,
+    swapon=167,
+    swapoff=168,
+    syslog=103,
+    acct=163,
+    settimeofday=164,
+    clock_settime=227,
+    adjtimex=159,
+    clock_adjtime=305,
+    personality=135,
+    quotactl=179,
+    fanotify_init=300,
+    inotify_init=253,
+    inotify_init1=294,
+    inotify_add_watch=254,
+    sethostname=170,
+    setdomainname=171,
+    iopl=172,
+    ioperm=173,
+    vhangup=153,
+    open_tree=428,
+    move_mount=429,
+    fsopen=430,
+    fsconfig=431,
+    fsmount=432,
+    fspick=433,
+    mount_setattr=442,
+    pidfd_open=434,
+    pidfd_send_signal=424,
+    pidfd_getfd=438,
+    process_madvise=440,
+    kcmp=312,
+    migrate_pages=256,
+    move_pages=279,
+    setuid=105,
+    setgid=106,
+    setreuid=113,
+    setregid=114,
+    setresuid=117,
+    setresgid=119,
+    setgroups=116,
+    setfsuid=122,
+    setfsgid=123,
+    capset=126,
+    mknod=133,
+    mknodat=259,
+    lookup_dcookie=212,
+    memfd_secret=447,
+    chmod=90,
+    fchmod=91,
+    fchmodat=268,
+    fchmodat2=452,
+    chown=92,
+    fchown=93,
+    lchown=94,
+    fchownat=260,
+    utime=132,
+    utimes=235,
+    futimesat=261,
+    utimensat=280,
+    setxattr=188,
+    lsetxattr=189,
+    fsetxattr=190,
+    removexattr=197,
+    lremovexattr=198,
+    fremovexattr=199,
+    setxattrat=463,
+    removexattrat=466,
+    link=86,
+    linkat=265,
+    symlink=88,
+    symlinkat=266,
 )
-DENY_EPERM = ("ptrace process_vm_readv process_vm_writev bpf perf_event_open userfaultfd keyctl "
-              "add_key request_key mount umount2 pivot_root chroot unshare setns io_uring_setup "
-              "io_uring_enter io_uring_register kexec_load kexec_file_load init_module "
-              "finit_module delete_module setsid setpgid open_by_handle_at name_to_handle_at "
-              "reboot swapon swapoff syslog acct settimeofday clock_settime adjtimex clock_adjtime "
-              "personality quotactl fanotify_init inotify_init inotify_init1 inotify_add_watch "
-              "sethostname setdomainname iopl ioperm vhangup open_tree move_mount fsopen fsconfig "
-              "fsmount fspick mount_setattr pidfd_open pidfd_send_signal pidfd_getfd "
-              "process_madvise kcmp migrate_pages move_pages setuid setgid setreuid setregid "
-              "setresuid setresgid setgroups setfsuid setfsgid capset "
-              "lookup_dcookie memfd_secret tkill").split()
+DENY_EPERM = (
+    "ptrace process_vm_readv process_vm_writev bpf perf_event_open userfaultfd keyctl "
+    "add_key request_key mount umount2 pivot_root chroot unshare setns io_uring_setup "
+    "io_uring_enter io_uring_register kexec_load kexec_file_load init_module "
+    "finit_module delete_module setsid setpgid open_by_handle_at name_to_handle_at "
+    "reboot swapon swapoff syslog acct settimeofday clock_settime adjtimex clock_adjtime "
+    "personality quotactl fanotify_init inotify_init inotify_init1 inotify_add_watch "
+    "sethostname setdomainname iopl ioperm vhangup open_tree move_mount fsopen fsconfig "
+    "fsmount fspick mount_setattr pidfd_open pidfd_send_signal pidfd_getfd "
+    "process_madvise kcmp migrate_pages move_pages setuid setgid setreuid setregid "
+    "setresuid setresgid setgroups setfsuid setfsgid capset "
+    "lookup_dcookie memfd_secret tkill"
+).split()
 # File metadata and links. Landlock governs reading and writing file contents, not these: a
 # file's owner may change its mode, times or extended attributes without any capability, so a
 # worker that shares a uid with the grader (uid 0 under a private home, or the grader's own user
 # without root) could otherwise open the keys to everyone or set a setuid bit. Links are refused
 # too: a link made inside the scratch folder can name a file outside it. ``rename`` stays allowed
 # inside the scratch folder (Landlock refuses it anywhere else).
-DENY_EACCES = ("chmod fchmod fchmodat fchmodat2 chown fchown lchown fchownat utime utimes "
-               "futimesat utimensat setxattr lsetxattr fsetxattr removexattr lremovexattr "
-               "fremovexattr setxattrat removexattrat link linkat symlink symlinkat mknod "
-               "mknodat").split()
+DENY_EACCES = (
+    "chmod fchmod fchmodat fchmodat2 chown fchown lchown fchownat utime utimes "
+    "futimesat utimensat setxattr lsetxattr fsetxattr removexattr lremovexattr "
+    "fremovexattr setxattrat removexattrat link linkat symlink symlinkat mknod "
+    "mknodat"
+).split()
 
 
 class _Asm:
@@ -172,6 +317,7 @@ class _Asm:
     def assemble(self) -> bytes:
         out = []
         for i, (code, jt, jf, k) in enumerate(self.code):
+
             def rel(target, i=i):
                 if isinstance(target, str):
                     off = self.labels[target] - i - 1
@@ -179,6 +325,7 @@ class _Asm:
                         raise ValueError("BPF jump out of range")
                     return off
                 return target
+
             out.append(struct.pack("<HBBI", code, rel(jt), rel(jf), k & 0xFFFFFFFF))
         return b"".join(out)
 
@@ -190,11 +337,11 @@ def build_seccomp_filter(own_pid: int, no_fork: bool = True, unix_sockets: bool 
     if not X86_64:
         raise OSError(errno.ENOSYS, "the seccomp filter is built for x86_64 only")
     a = _Asm()
-    a.ins(BPF_LD_W_ABS, 4)                                   # arch
+    a.ins(BPF_LD_W_ABS, 4)  # arch
     a.ins(BPF_JEQ_K, AUDIT_ARCH_X86_64, 1, 0)
     a.ins(BPF_RET_K, SECCOMP_RET_KILL_PROCESS)
-    a.ins(BPF_LD_W_ABS, 0)                                   # syscall number
-    a.ins(BPF_JGE_K, 0x40000000, "kill", 0)                  # x32 ABI: no
+    a.ins(BPF_LD_W_ABS, 0)  # syscall number
+    a.ins(BPF_JGE_K, 0x40000000, "kill", 0)  # x32 ABI: no
     for name in DENY_EPERM:
         a.ins(BPF_JEQ_K, NR[name], "eperm", 0)
     for name in DENY_EACCES:
@@ -205,20 +352,20 @@ def build_seccomp_filter(own_pid: int, no_fork: bool = True, unix_sockets: bool 
     if no_fork:
         a.ins(BPF_JEQ_K, NR["fork"], "eagain", 0)
         a.ins(BPF_JEQ_K, NR["vfork"], "eagain", 0)
-        a.ins(BPF_JEQ_K, NR["clone3"], "enosys", 0)          # glibc falls back to clone
+        a.ins(BPF_JEQ_K, NR["clone3"], "enosys", 0)  # glibc falls back to clone
         a.ins(BPF_JEQ_K, NR["clone"], "clone", 0)
     for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
         a.ins(BPF_JEQ_K, NR[name], "signal", 0)
     a.ins(BPF_JEQ_K, NR["ioctl"], "ioctl", 0)
     a.ins(BPF_RET_K, SECCOMP_RET_ALLOW)
-    a.label("clone")                                         # threads yes, processes no
+    a.label("clone")  # threads yes, processes no
     a.ins(BPF_LD_W_ABS, 16)
     a.ins(BPF_JSET_K, CLONE_THREAD, "allow", "eagain")
-    a.label("signal")                                        # only to itself or its own group
+    a.label("signal")  # only to itself or its own group
     a.ins(BPF_LD_W_ABS, 16)
     a.ins(BPF_JEQ_K, own_pid, "allow", 0)
     a.ins(BPF_JEQ_K, 0, "allow", "eperm")
-    a.label("unix_only")                                     # the family is argument 0
+    a.label("unix_only")  # the family is argument 0
     a.ins(BPF_LD_W_ABS, 16)
     a.ins(BPF_JEQ_K, socket.AF_UNIX, "allow", "eacces")
     a.label("ioctl")
@@ -253,8 +400,15 @@ def apply_seccomp(no_fork: bool = True, unix_sockets: bool = False) -> None:
     prog = _SockFprog(len(prog_bytes) // 8, ctypes.cast(buf, ctypes.c_void_p))
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
-    if _libc.syscall(SYS_SECCOMP, ctypes.c_uint(SECCOMP_SET_MODE_FILTER),
-                     ctypes.c_uint(SECCOMP_FILTER_FLAG_TSYNC), ctypes.byref(prog)) != 0:
+    if (
+        _libc.syscall(
+            SYS_SECCOMP,
+            ctypes.c_uint(SECCOMP_SET_MODE_FILTER),
+            ctypes.c_uint(SECCOMP_FILTER_FLAG_TSYNC),
+            ctypes.byref(prog),
+        )
+        != 0
+    ):
         raise OSError(ctypes.get_errno(), "seccomp(SET_MODE_FILTER) failed")
 
 
@@ -306,8 +460,9 @@ def readable_by_others(paths: list[str], cover: bool = False) -> tuple[bool, str
             if _private(path) or (not cover and any(_private(d) for d in path.parents)):
                 blocker = next(d for d in [*reversed(path.parents), path] if _private(d))
                 mode = blocker.stat().st_mode
-                return False, (f"{blocker} is not searchable by other users "
-                               f"(mode {oct(mode & 0o777)})")
+                return False, (
+                    f"{blocker} is not searchable by other users (mode {oct(mode & 0o777)})"
+                )
         except OSError:
             return False, f"cannot stat {path}"
     return True, ""
@@ -359,14 +514,14 @@ def _mount(source, target: str, kind, flags: int, options) -> None:
 # -- rlimits -------------------------------------------------------------------------------------------
 @dataclass
 class Limits:
-    address_space: int | None = 4 << 30   # bytes (None on CUDA: it reserves huge ranges)
+    address_space: int | None = 4 << 30  # bytes (None on CUDA: it reserves huge ranges)
     cpu_seconds: int = 600
     file_size: int = 32 << 20
     open_files: int = 256
-    processes: int | None = None          # only meaningful with a dedicated uid
-    memory: int = 3 << 30                 # cgroup memory limit
-    pids: int = 64                        # cgroup pids limit (threads count)
-    scratch_size: int = 64 << 20          # tmpfs for the scratch dir (root mode)
+    processes: int | None = None  # only meaningful with a dedicated uid
+    memory: int = 3 << 30  # cgroup memory limit
+    pids: int = 64  # cgroup pids limit (threads count)
+    scratch_size: int = 64 << 20  # tmpfs for the scratch dir (root mode)
 
 
 def apply_rlimits(limits: Limits) -> None:
@@ -404,15 +559,15 @@ def _own_cgroup(controller: str) -> str | None:
 class Cgroup:
     """A per-worker cgroup (v1 memory + pids controllers, or a v2 group)."""
 
-    dirs: dict[str, str] = field(default_factory=dict)   # controller -> directory
+    dirs: dict[str, str] = field(default_factory=dict)  # controller -> directory
     version: int = 1
 
     @classmethod
-    def create(cls, name: str, limits: Limits) -> "Cgroup | None":
+    def create(cls, name: str, limits: Limits) -> Cgroup | None:
         if os.geteuid() != 0:
             return None
         root = Path("/sys/fs/cgroup")
-        if (root / "cgroup.controllers").exists():         # pure v2
+        if (root / "cgroup.controllers").exists():  # pure v2
             base = root / (_own_cgroup("") or "/").lstrip("/")
             d = base / name
             try:
@@ -508,11 +663,21 @@ class Cgroup:
 
 
 # -- namespaces ----------------------------------------------------------------------------------------
-CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = 0x00020000, 0x40000000, 0x08000000, 0x04000000
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = (
+    0x00020000,
+    0x40000000,
+    0x08000000,
+    0x04000000,
+)
 CLONE_NEWUSER = 0x10000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 1 << 18, 2, 4
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p]
+_libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_char_p,
+]
 
 
 def enter_user_namespace() -> bool:
@@ -526,9 +691,12 @@ def enter_user_namespace() -> bool:
     uid, gid = os.geteuid(), os.getegid()
     if _libc.unshare(CLONE_NEWUSER) != 0:
         return False
-    try:   # setgroups must be denied before an unprivileged process may write gid_map
-        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
-                           ("gid_map", f"{gid} {gid} 1")):
+    try:  # setgroups must be denied before an unprivileged process may write gid_map
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
     except OSError:
@@ -554,8 +722,10 @@ def unshare_namespaces(scratch: str | None, scratch_size: int, user: bool = Fals
             done.append("mountns")
             if scratch:
                 opts = f"size={scratch_size},nr_inodes=4096,mode=0777".encode()
-                if _libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                               opts) == 0:
+                if (
+                    _libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts)
+                    == 0
+                ):
                     done.append("tmpfs-scratch")
     return done
 
@@ -599,7 +769,7 @@ def user_namespaces_allowed() -> bool:
             return False
     except (OSError, ValueError):
         return False
-    try:   # a Debian and Ubuntu switch; other kernels do not have it
+    try:  # a Debian and Ubuntu switch; other kernels do not have it
         return Path("/proc/sys/kernel/unprivileged_userns_clone").read_text().strip() != "0"
     except OSError:
         return True

@@ -34,37 +34,44 @@ _SCALARS = (type(None), bool, int, float, str)
 class Connection:
     """One submission's worker, as a channel of requests; see the module docstring."""
 
-    def __init__(self, name: str, manager, *, folder: str | None, variant: dict | None = None,
-                 read_extra: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        name: str,
+        manager,
+        *,
+        folder: str | None,
+        variant: dict | None = None,
+        read_extra: tuple[str, ...] = (),
+    ):
         self.name, self.manager = name, manager
         # What the manager starts the worker with.
         self.folder, self.variant, self.read_extra = folder, variant, tuple(read_extra)
         self.process = None
-        self.generation = 0                    # one more each time a worker starts
+        self.generation = 0  # one more each time a worker starts
         self.pipeline = Pipeline(self)
         self.codec = Codec(self)
-        self.requests = 0                      # round trips, all told and per test
+        self.requests = 0  # round trips, all told and per test
         self.requests_by_test: dict[str | None, int] = {}
-        self.events: list[dict] = []           # failures, for the results
-        self.hits: dict[str, set[str]] = {}    # exercise -> forbidden APIs the worker saw used
-        self.modified_log: list[int] = []      # ids of grader objects edited in place
-        self.methods: set[tuple[str, str]] = set()   # (type name, attribute) known as methods
+        self.events: list[dict] = []  # failures, for the results
+        self.hits: dict[str, set[str]] = {}  # exercise -> forbidden APIs the worker saw used
+        self.modified_log: list[int] = []  # ids of grader objects edited in place
+        self.methods: set[tuple[str, str]] = set()  # (type name, attribute) known as methods
         # Plain attributes of worker objects after the last reply (hid -> {name: value}); any
         # request makes it stale (see Worker._snapshot).
         self.snapshot: dict[int, dict[str, Any]] = {}
         self.snapshot_reads = 0
-        self.stacked: Any = None               # "stacked" of the last reply (a sweep's layout)
+        self.stacked: Any = None  # "stacked" of the last reply (a sweep's layout)
         self.current_test: str | None = None
         self.test_failure: WorkerFailure | None = None
-        self._hung: dict[tuple, str] = {}      # request key -> why it is not called again
-        self._releases: list[int] = []         # handles whose Remote was collected
+        self._hung: dict[tuple, str] = {}  # request key -> why it is not called again
+        self._releases: list[int] = []  # handles whose Remote was collected
         self._next_id = 1
-        self._depth = 0                        # > 0 while a request (or its callback) runs
-        self._inflight: list[tuple] = []       # (id, args, kwargs) of requests in progress
+        self._depth = 0  # > 0 while a request (or its callback) runs
+        self._inflight: list[tuple] = []  # (id, args, kwargs) of requests in progress
 
     # -- lifecycle ---------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
-        if self.pipeline.queue:   # left by a fixture or a test that ended without a flush
+        if self.pipeline.queue:  # left by a fixture or a test that ended without a flush
             try:
                 self.pipeline.flush()
             except Exception:  # noqa: BLE001 - belongs to the previous test, already scored
@@ -89,9 +96,13 @@ class Connection:
 
     # -- small services for the proxies and the pipeline -------------------------------------
     def can_pipeline(self, ref: Remote | None) -> bool:
-        return (self._depth == 0 and self.test_failure is None
-                and (ref is None or ref._gen == self.generation)
-                and self.process is not None and self.process.alive)
+        return (
+            self._depth == 0
+            and self.test_failure is None
+            and (ref is None or ref._gen == self.generation)
+            and self.process is not None
+            and self.process.alive
+        )
 
     def new_id(self) -> int:
         self._next_id += 1
@@ -117,15 +128,31 @@ class Connection:
     def call(self, target: dict, args, kwargs, ref: Remote | None = None, pipe=None):
         timeout = self.timeout_for(target, kwargs)
         if pipe is not None:
-            return self.pipeline.submit({"op": "call", "target": target}, pipe, list(args),
-                                        dict(kwargs), ref, timeout)
-        return self.request({"op": "call", "target": target}, args=list(args),
-                            kwargs=dict(kwargs), ref=ref, timeout=timeout)
+            return self.pipeline.submit(
+                {"op": "call", "target": target}, pipe, list(args), dict(kwargs), ref, timeout
+            )
+        return self.request(
+            {"op": "call", "target": target},
+            args=list(args),
+            kwargs=dict(kwargs),
+            ref=ref,
+            timeout=timeout,
+        )
 
     # -- one request -------------------------------------------------------------------------
-    def request(self, header: dict, *, args=None, kwargs=None, value=None, ref=None,
-                timeout: float | None = None, raw: bool = False, method_key=None,
-                sync: bool = True):
+    def request(
+        self,
+        header: dict,
+        *,
+        args=None,
+        kwargs=None,
+        value=None,
+        ref=None,
+        timeout: float | None = None,
+        raw: bool = False,
+        method_key=None,
+        sync: bool = True,
+    ):
         """Send one request and return its decoded result (``raw``: the reply itself).
         ``sync=False`` skips copying edits of the arguments back (batched calls)."""
         key = self._admit(header, ref)
@@ -135,23 +162,23 @@ class Connection:
             self.codec.reset_callbacks()
         rid = self.new_id()
         self.requests += 1
-        self.requests_by_test[self.current_test] = \
+        self.requests_by_test[self.current_test] = (
             self.requests_by_test.get(self.current_test, 0) + 1
+        )
         header, blobs = self._encode(dict(header, id=rid), args, kwargs, value)
         if self.pipeline.queue and sum(header["b"]) > PIPE_MAX_BYTES:
             # the worker may be busy with the queue: never block on a big send behind it
             self.pipeline.flush()
         limit = timeout or self.manager.call_timeout
         queued, extra = self.pipeline.take()
-        deadline = time.monotonic() + limit + extra   # queued requests share one more limit
+        deadline = time.monotonic() + limit + extra  # queued requests share one more limit
         self._depth += 1
         self._inflight.append((rid, args, kwargs))
         try:
             self._send(process, queued, header, blobs)
             reply, blobs = self._receive(process, rid, deadline, key, limit)
             raw = self._take_reply(reply, blobs, method_key) and raw
-            return self._result(reply, blobs, args if sync else None,
-                                kwargs if sync else None, raw)
+            return self._result(reply, blobs, args if sync else None, kwargs if sync else None, raw)
         finally:
             self._depth -= 1
             self._inflight.pop()
@@ -162,11 +189,14 @@ class Connection:
             raise self.test_failure
         key = _request_key(header, ref)
         if key in self._hung:
-            raise WorkerFailure(f"{self._hung[key]} earlier in this run; not called again",
-                                "timeout")
+            raise WorkerFailure(
+                f"{self._hung[key]} earlier in this run; not called again", "timeout"
+            )
         if ref is not None and ref._gen != self.generation:
-            raise WorkerFailure("this object belonged to a worker that was restarted after an "
-                                "earlier failure", "stale")
+            raise WorkerFailure(
+                "this object belonged to a worker that was restarted after an earlier failure",
+                "stale",
+            )
         return key
 
     def _encode(self, header: dict, args, kwargs, value) -> tuple[dict, list]:
@@ -196,8 +226,7 @@ class Connection:
         """The reply to request ``rid``, serving the worker's callbacks until it comes."""
         while True:
             try:
-                reply, blobs = protocol.recv_frame(process.sock, deadline,
-                                                   max_body=MAX_REPLY_BODY)
+                reply, blobs = protocol.recv_frame(process.sock, deadline, max_body=MAX_REPLY_BODY)
             except protocol.Timeout:
                 self.fail("timeout", self._hang(key, limit))
             except protocol.PeerClosed:
@@ -210,8 +239,9 @@ class Connection:
             if "fatal" in reply:
                 self.fail("crash", f"the worker failed: {clean(reply['fatal'], 300)}")
             if reply.get("id") != rid:
-                self.fail("protocol", "protocol violation by the worker: reply to an unknown "
-                                      "request")
+                self.fail(
+                    "protocol", "protocol violation by the worker: reply to an unknown request"
+                )
             return reply, blobs
 
     def _take_reply(self, reply: dict, blobs, method_key) -> bool:
@@ -236,8 +266,9 @@ class Connection:
         if "protocol" in reply:
             self.fail("protocol", f"protocol violation: {clean(reply['protocol'], 300)}")
         if "bad_value" in reply:
-            raise WorkerFailure(f"unsupported return value: {clean(reply['bad_value'], 300)}",
-                                "value")
+            raise WorkerFailure(
+                f"unsupported return value: {clean(reply['bad_value'], 300)}", "value"
+            )
         if "exc" in reply:
             raise remote_exception(reply["exc"] if isinstance(reply["exc"], dict) else {})
         if "ok" not in reply:
@@ -260,7 +291,8 @@ class Connection:
                     raise ProtocolError("malformed snapshot entry")
                 attrs = Decoder(blobs).decode(item[1])
                 if type(attrs) is not dict or not all(
-                        type(k) is str and type(v) in _SCALARS for k, v in attrs.items()):
+                    type(k) is str and type(v) in _SCALARS for k, v in attrs.items()
+                ):
                     raise ProtocolError("bad attributes")
                 table[item[0]] = attrs
         except ProtocolError:
@@ -275,13 +307,24 @@ class Connection:
         if not isinstance(sync, dict):
             raise ProtocolError("bad sync block")
         if call is None:
-            call = next(((args, kwargs) for known, args, kwargs in reversed(self._inflight)
-                         if known == sync.get("rid")), None)
+            call = next(
+                (
+                    (args, kwargs)
+                    for known, args, kwargs in reversed(self._inflight)
+                    if known == sync.get("rid")
+                ),
+                None,
+            )
             if call is None:
                 raise ProtocolError("edits for a call that is not in progress")
         dec = self.codec.decoder(blobs)
-        apply_edits(call[0], call[1], dec.decode(sync.get("args", [])),
-                    dec.decode(sync.get("kwargs", {"$d": []})), self.modified_log)
+        apply_edits(
+            call[0],
+            call[1],
+            dec.decode(sync.get("args", [])),
+            dec.decode(sync.get("kwargs", {"$d": []})),
+            self.modified_log,
+        )
 
     def _serve_callback(self, process, header: dict, blobs) -> None:
         fn = self.codec.callbacks.get(header.get("fn"))
@@ -295,7 +338,7 @@ class Connection:
             if type(args) is not list or type(kwargs) is not dict:
                 raise ProtocolError("bad callback arguments")
             sync = header.get("sync")
-            if sync is not None:   # the caller's arguments as the submission has them now
+            if sync is not None:  # the caller's arguments as the submission has them now
                 self._apply_sync(sync, blobs)
         except ProtocolError as exc:
             self.fail("protocol", f"protocol violation by the worker: {exc}")
@@ -337,7 +380,7 @@ class Connection:
         raise self.test_failure
 
 
-def _request_key(header: dict, ref: "Remote | None") -> tuple | None:
+def _request_key(header: dict, ref: Remote | None) -> tuple | None:
     """The submission functions a request runs, by name: ``("step_lr",)``, ``("mse_forward",
     "mse_backward")`` for a backward fed its forward, ``("Value",)`` for a method of a Value;
     ``("import losses.py",)`` for loading a module (a module that hangs at import is not

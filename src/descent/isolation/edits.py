@@ -34,9 +34,12 @@ def note_changes(old: Any, new: Any, log: list[int], depth: int = 0) -> None:
     if isinstance(old, torch.Generator):
         return
     if isinstance(old, torch.Tensor):
-        if not (isinstance(new, torch.Tensor) and new.shape == old.shape
-                and new.dtype == old.dtype
-                and torch.equal(torch.nan_to_num(new.to(old.device)), torch.nan_to_num(old))):
+        if not (
+            isinstance(new, torch.Tensor)
+            and new.shape == old.shape
+            and new.dtype == old.dtype
+            and torch.equal(torch.nan_to_num(new.to(old.device)), torch.nan_to_num(old))
+        ):
             log.append(id(old))
         return
     if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
@@ -66,7 +69,7 @@ def apply_inplace(old: Any, new: Any) -> Any:
         old.set_state(new.get_state())
         return old
     if isinstance(old, list) and isinstance(new, list):
-        kept = [apply_inplace(o, n) for o, n in zip(old, new)] + new[len(old):]
+        kept = [apply_inplace(o, n) for o, n in zip(old, new)] + new[len(old) :]
         old[:] = kept
         return old
     if isinstance(old, dict) and isinstance(new, dict):

@@ -42,10 +42,28 @@ class RemoteException(Exception):
 
 # Built-in family name -> RemoteException subclass that is also of that family.
 _MAPPED = {}
-for _base in (NotImplementedError, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError,
-              OverflowError, FloatingPointError, ArithmeticError, AttributeError, LookupError,
-              MemoryError, RecursionError, RuntimeError, AssertionError, StopIteration,
-              ImportError, NameError, UnboundLocalError, OSError):
+for _base in (
+    NotImplementedError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+    OverflowError,
+    FloatingPointError,
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    MemoryError,
+    RecursionError,
+    RuntimeError,
+    AssertionError,
+    StopIteration,
+    ImportError,
+    NameError,
+    UnboundLocalError,
+    OSError,
+):
     _MAPPED[_base.__name__] = type(f"Remote{_base.__name__}", (RemoteException, _base), {})
 # (student's class name, family) -> a class of that name, made once (at most 1000 of them).
 _NAMED: dict = {}

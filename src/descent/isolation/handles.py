@@ -20,8 +20,9 @@ from ..impl import SubmissionError
 from .errors import clean
 
 # Operators whose result is usually another object in the worker: they may be pipelined.
-PIPE_OPS = frozenset({"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "neg",
-                      "pos", "abs"})
+PIPE_OPS = frozenset(
+    {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "neg", "pos", "abs"}
+)
 
 _EXERCISE_OF: dict = {}
 
@@ -50,26 +51,31 @@ class Remote:
             raise AttributeError(name)
         conn = self._conn
         if (self._type, name) in conn.methods:
-            return RemoteMethod(self, name)   # a known method: no round trip until the call
+            return RemoteMethod(self, name)  # a known method: no round trip until the call
         if conn.snapshot and self._gen == conn.generation:
             attrs = conn.snapshot.get(self._hid)
             if attrs is not None and name in attrs:
                 conn.snapshot_reads += 1
                 return attrs[name]
-        return conn.request({"op": "getattr", "target": {"h": self._hid}, "name": name},
-                            ref=self, method_key=(self._type, name))
+        return conn.request(
+            {"op": "getattr", "target": {"h": self._hid}, "name": name},
+            ref=self,
+            method_key=(self._type, name),
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._conn.request({"op": "setattr", "target": {"h": self._hid}, "name": name},
-                           value=value, ref=self)
+        self._conn.request(
+            {"op": "setattr", "target": {"h": self._hid}, "name": name}, value=value, ref=self
+        )
 
     def __call__(self, *args, **kwargs):
         return self._conn.call({"h": self._hid}, args, kwargs, ref=self)
 
     def _apply(self, fn: str, *args):
         if fn in PIPE_OPS:
-            return self._conn.pipeline.submit({"op": "apply", "fn": fn}, ("apply", fn),
-                                              list(args), None, self)
+            return self._conn.pipeline.submit(
+                {"op": "apply", "fn": fn}, ("apply", fn), list(args), None, self
+            )
         return self._conn.request({"op": "apply", "fn": fn}, args=list(args), ref=self)
 
     @property
@@ -82,8 +88,11 @@ class Remote:
             text = self._apply("repr", self)
         except Exception:  # noqa: BLE001
             text = None
-        return clean(text, 200) if isinstance(text, str) else \
-            f"<{clean(self._type, 100)} object in the worker>"
+        return (
+            clean(text, 200)
+            if isinstance(text, str)
+            else f"<{clean(self._type, 100)} object in the worker>"
+        )
 
     __str__ = __repr__
 
@@ -136,11 +145,23 @@ def _binary(name):
 
     def rop(self, other):
         return self._apply(name, other, self)
+
     return op, rop
 
 
-for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
-              "xor"):
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "truediv",
+    "floordiv",
+    "mod",
+    "pow",
+    "matmul",
+    "and",
+    "or",
+    "xor",
+):
     _op, _rop = _binary(_name)
     setattr(Remote, f"__{_name}__", _op)
     setattr(Remote, f"__r{_name}__", _rop)
@@ -148,7 +169,7 @@ for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
     setattr(Remote, f"__{_name}__", _binary(_name)[0])
 for _name in ("neg", "pos", "abs", "invert"):
     setattr(Remote, f"__{_name}__", (lambda n: lambda self: self._apply(n, self))(_name))
-Remote.__hash__ = Remote.__dict__["__hash__"]   # defining __eq__ above would unset it
+Remote.__hash__ = Remote.__dict__["__hash__"]  # defining __eq__ above would unset it
 
 
 class RemoteMethod:
@@ -162,8 +183,13 @@ class RemoteMethod:
 
     def __call__(self, *args, **kwargs):
         obj = self._obj
-        return obj._conn.call({"h": obj._hid, "meth": self._name}, args, kwargs, ref=obj,
-                              pipe=("meth", obj._type, self._name))
+        return obj._conn.call(
+            {"h": obj._hid, "meth": self._name},
+            args,
+            kwargs,
+            ref=obj,
+            pipe=("meth", obj._type, self._name),
+        )
 
     def __repr__(self):
         return f"<method {self._name} of a {self._obj._type} in the worker>"
@@ -177,8 +203,12 @@ class RemoteFunction:
         self.__qualname__ = name
 
     def __call__(self, *args, **kwargs):
-        return self._conn.call({"m": self._module, "a": self.__name__}, args, kwargs,
-                               pipe=("call", self._module, self.__name__))
+        return self._conn.call(
+            {"m": self._module, "a": self.__name__},
+            args,
+            kwargs,
+            pipe=("call", self._module, self.__name__),
+        )
 
     def _batch(self, kwargs: dict | None) -> tuple[dict, float]:
         """This function as a request target, and the time limit of a request that makes
@@ -189,9 +219,14 @@ class RemoteFunction:
     def _malformed(self, what: str):
         self._conn.fail("protocol", f"protocol violation by the worker: {what}")
 
-    def __descent_call_each__(self, arg_lists: list[list], kwargs: dict,
-                              pick: int | None = None, fresh: bool = False,
-                              stack: bool = False) -> list:
+    def __descent_call_each__(
+        self,
+        arg_lists: list[list],
+        kwargs: dict,
+        pick: int | None = None,
+        fresh: bool = False,
+        stack: bool = False,
+    ) -> list:
         """Every call of a sweep (:func:`descent.impl.call_each`) in one request, under one
         time limit for the sweep."""
         target, timeout = self._batch(kwargs)
@@ -204,8 +239,9 @@ class RemoteFunction:
             header["fresh"] = True
         if stack:
             header["stack"] = True
-        result = self._conn.request(header, args=arg_lists, kwargs=kwargs, timeout=timeout,
-                                    sync=False)
+        result = self._conn.request(
+            header, args=arg_lists, kwargs=kwargs, timeout=timeout, sync=False
+        )
         if self._conn.stacked is not None:
             try:
                 result = unstack_results(self._conn.stacked, result, len(arg_lists))
@@ -225,26 +261,34 @@ class RemoteFunction:
         if pick is not None:
             header["pick"] = int(pick)
         result = self._conn.request(header, args=[advance, start], timeout=timeout, sync=False)
-        if (type(result) is not list or len(result) != steps
-                or not all(type(r) is tuple and len(r) == 2 and type(r[1]) is bool
-                           for r in result)):
+        if (
+            type(result) is not list
+            or len(result) != steps
+            or not all(type(r) is tuple and len(r) == 2 and type(r[1]) is bool for r in result)
+        ):
             self._malformed("a chain returned a malformed result")
         return result
 
-    def __descent_call_then__(self, args: list, then, then_args: list, kwargs: dict,
-                              pick: int):
+    def __descent_call_then__(self, args: list, then, then_args: list, kwargs: dict, pick: int):
         """Two calls (:func:`descent.impl.call_then`) in one request, or NotImplemented when
         ``then`` is not a function of the same worker and exercise. It shares the time limit
         of a sweep."""
         exercise = exercise_of(self._module, self.__name__)
-        if not (type(then) is RemoteFunction and then._conn is self._conn and exercise
-                and exercise_of(then._module, then.__name__) is exercise):
+        if not (
+            type(then) is RemoteFunction
+            and then._conn is self._conn
+            and exercise
+            and exercise_of(then._module, then.__name__) is exercise
+        ):
             return NotImplemented
         target, timeout = self._batch(kwargs)
-        header = {"op": "then", "target": target, "then": {"m": then._module, "a": then.__name__},
-                  "pick": pick}
-        return self._conn.request(header, args=[args, then_args], kwargs=kwargs,
-                                  timeout=timeout)
+        header = {
+            "op": "then",
+            "target": target,
+            "then": {"m": then._module, "a": then.__name__},
+            "pick": pick,
+        }
+        return self._conn.request(header, args=[args, then_args], kwargs=kwargs, timeout=timeout)
 
     def __descent_run_graph__(self, build, leaves: list):
         """A graph of this class's objects (:func:`descent.impl.run_graph`) in one request, or
@@ -256,8 +300,11 @@ class RemoteFunction:
         target, timeout = self._batch(None)
         header = {"op": "graph", "target": target, "ops": ops, "outputs": outputs}
         result = self._conn.request(header, args=list(leaves), timeout=timeout, sync=False)
-        if not (type(result) is tuple and len(result) == 2
-                and all(type(r) is list and len(r) == len(outputs) for r in result)):
+        if not (
+            type(result) is tuple
+            and len(result) == 2
+            and all(type(r) is list and len(r) == len(outputs) for r in result)
+        ):
             self._malformed("a graph returned a malformed result")
         return result
 
@@ -275,11 +322,17 @@ class ModuleProxy:
     def __getattr__(self, attr: str):
         kind = self._attrs.get(attr)
         if kind is None or attr.startswith("__"):
-            raise SubmissionError(f"{self._name}.py of {self._conn.name} has no `{attr}` "
-                                  f"(was it renamed or deleted?)")
+            raise SubmissionError(
+                f"{self._name}.py of {self._conn.name} has no `{attr}` (was it renamed or deleted?)"
+            )
         if kind == "data":
-            return self._conn.request({"op": "getattr", "target": {"m": self._name, "a": attr},
-                                       "name": "__descent_module_value__"})
+            return self._conn.request(
+                {
+                    "op": "getattr",
+                    "target": {"m": self._name, "a": attr},
+                    "name": "__descent_module_value__",
+                }
+            )
         return RemoteFunction(self._conn, self._name, attr)
 
     def __repr__(self):

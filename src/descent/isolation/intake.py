@@ -25,16 +25,42 @@ from pathlib import Path, PurePosixPath
 
 from .. import registry
 
-MAX_FILE = 1 << 20            # one module: 1 MiB of source
-MAX_TOTAL = 16 << 20          # all taken files
+MAX_FILE = 1 << 20  # one module: 1 MiB of source
+MAX_TOTAL = 16 << 20  # all taken files
 MAX_NOTEBOOK = 8 << 20
 MAX_ARCHIVE_MEMBERS = 2000
 MAX_ARCHIVE_UNPACKED = 64 << 20
-RESERVED = {"torch", "numpy", "pytest", "hypothesis", "descent", "_pytest", "pluggy", "rich",
-            "conftest", "sitecustomize", "usercustomize", "setup", "functorch", "triton", "scipy"}
-HARNESS_FILES = {"conftest.py", "pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini",
-                 "setup.py", "sitecustomize.py", "usercustomize.py", "__init__.py",
-                 ".pytest_cache", ".hypothesis", "__pycache__"}
+RESERVED = {
+    "torch",
+    "numpy",
+    "pytest",
+    "hypothesis",
+    "descent",
+    "_pytest",
+    "pluggy",
+    "rich",
+    "conftest",
+    "sitecustomize",
+    "usercustomize",
+    "setup",
+    "functorch",
+    "triton",
+    "scipy",
+}
+HARNESS_FILES = {
+    "conftest.py",
+    "pytest.ini",
+    "pyproject.toml",
+    "setup.cfg",
+    "tox.ini",
+    "setup.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "__init__.py",
+    ".pytest_cache",
+    ".hypothesis",
+    "__pycache__",
+}
 _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
 
 
@@ -43,11 +69,11 @@ class Intake:
     """What was taken from a submission and what was not."""
 
     source: str
-    folder: str | None = None                 # the private copy the worker reads
+    folder: str | None = None  # the private copy the worker reads
     taken: list[str] = field(default_factory=list)
-    ignored: list[dict] = field(default_factory=list)   # {"path", "reason"}
+    ignored: list[dict] = field(default_factory=list)  # {"path", "reason"}
     refused: list[dict] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)   # module -> source text
+    sources: dict[str, str] = field(default_factory=dict)  # module -> source text
 
     def ignore(self, path: str, reason: str) -> None:
         self.ignored.append({"path": _safe(path), "reason": _safe(reason)})
@@ -156,7 +182,9 @@ def _from_folder(folder: Path, result: Intake, files: dict) -> None:
             continue
         if stat.S_ISDIR(st.st_mode):
             reason = _reason_for(name)
-            result.ignore(name + "/", reason or "folder: only top-level exercise modules are graded")
+            result.ignore(
+                name + "/", reason or "folder: only top-level exercise modules are graded"
+            )
             continue
         if name.endswith(".ipynb"):
             data = _read_file(full, st, result, MAX_NOTEBOOK)
@@ -243,8 +271,9 @@ def _from_notebook(name: str, data: bytes | None, result: Intake, files: dict) -
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         tags = (cell.get("metadata") or {}).get("tags") or []
-        modules = [t.split(":", 1)[1] for t in tags
-                   if isinstance(t, str) and t.startswith("descent:")]
+        modules = [
+            t.split(":", 1)[1] for t in tags if isinstance(t, str) and t.startswith("descent:")
+        ]
         if not modules:
             continue
         module = modules[0]
@@ -256,8 +285,10 @@ def _from_notebook(name: str, data: bytes | None, result: Intake, files: dict) -
         kept = []
         for line in source.splitlines():
             if _MAGIC_LINE.match(line) or "get_ipython" in line:
-                result.ignore(f"{name} cell {i}", f"IPython magic or shell escape dropped: "
-                                                  f"{line.strip()[:60]!r}")
+                result.ignore(
+                    f"{name} cell {i}",
+                    f"IPython magic or shell escape dropped: {line.strip()[:60]!r}",
+                )
                 kept.append("")
                 continue
             kept.append(line)

@@ -44,9 +44,9 @@ class IsolationManager:
         self._server: ForkServer | None = None
         self._mode: dict | None = None
         self.slot = 0
-        self.live: list = []          # connections with a running worker, oldest first
+        self.live: list = []  # connections with a running worker, oldest first
         self.max_live = 4
-        self.cpu: int | None = None   # the CPU shared with the workers, once colocated
+        self.cpu: int | None = None  # the CPU shared with the workers, once colocated
 
     @property
     def server(self) -> ForkServer:
@@ -116,7 +116,7 @@ class IsolationManager:
             return
         static = confinement.probe()
         if not (static["landlock_abi"] > 0 and static["seccomp"]):
-            self.mode()   # raises IsolationUnavailable with the full reason
+            self.mode()  # raises IsolationUnavailable with the full reason
 
     def privileged(self, static: dict) -> bool:
         """Whether workers get the mechanisms that need root: a cgroup, a dedicated uid, and
@@ -155,29 +155,51 @@ class IsolationManager:
             if probe.get("error"):
                 why.append(f"the confined probe failed: {probe['error']}")
             elif probe:
-                why.append("the confined probe could still " + ", ".join(
-                    k for k, v in probe.items() if k != "applied" and v == "allowed"
-                    and k != "write_scratch"))
+                why.append(
+                    "the confined probe could still "
+                    + ", ".join(
+                        k
+                        for k, v in probe.items()
+                        if k != "applied" and v == "allowed" and k != "write_scratch"
+                    )
+                )
             raise IsolationUnavailable(
-                "refusing to grade untrusted code without confinement: " + "; ".join(why)
+                "refusing to grade untrusted code without confinement: "
+                + "; ".join(why)
                 + ". Pass --insecure to run it in an unconfined worker anyway (only for code "
-                  "you trust, e.g. your own).")
-        self._mode = {"mode": name, "confined": confinable, "static": static, "root": root,
-                      "userns": userns,
-                      "probe": probe, "preload_s": hello.get("preload_s")}
+                "you trust, e.g. your own)."
+            )
+        self._mode = {
+            "mode": name,
+            "confined": confinable,
+            "static": static,
+            "root": root,
+            "userns": userns,
+            "probe": probe,
+            "preload_s": hello.get("preload_s"),
+        }
         return self._mode
 
     def _probe(self, userns: bool) -> dict:
-        return self.server.probe({
-            "limits": self._limits_dict(), "confine": True, "landlock": True, "seccomp": True,
-            "namespaces": True, "userns": userns, "no_fork": True})
+        return self.server.probe(
+            {
+                "limits": self._limits_dict(),
+                "confine": True,
+                "landlock": True,
+                "seccomp": True,
+                "namespaces": True,
+                "userns": userns,
+                "no_fork": True,
+            }
+        )
 
     def start_worker(self, conn) -> WorkerProcess:
         """A worker for ``conn`` (a :class:`~descent.isolation.connection.Connection`: its
         ``folder``, ``variant`` and ``read_extra`` say what the worker loads and may read)."""
         # Keep a handful of workers alive; an idle one is restarted on its next call.
-        self.live = [c for c in self.live if c is not conn and c.process is not None
-                     and c.process.alive]
+        self.live = [
+            c for c in self.live if c is not conn and c.process is not None and c.process.alive
+        ]
         while len(self.live) >= self.max_live:
             self.live.pop(0).close()
         self.live.append(conn)
@@ -201,11 +223,14 @@ class IsolationManager:
 
 def _held(probe: dict) -> bool:
     """Whether the confined probe child was stopped where it had to be."""
-    return ("error" not in probe and probe.get("read_outside", "").startswith("blocked")
-            and probe.get("tcp_socket", "").startswith("blocked")
-            and probe.get("udp_socket", "").startswith("blocked")
-            and probe.get("fork", "").startswith("blocked")
-            and probe.get("write_scratch") == "allowed")
+    return (
+        "error" not in probe
+        and probe.get("read_outside", "").startswith("blocked")
+        and probe.get("tcp_socket", "").startswith("blocked")
+        and probe.get("udp_socket", "").startswith("blocked")
+        and probe.get("fork", "").startswith("blocked")
+        and probe.get("write_scratch") == "allowed"
+    )
 
 
 def current_cpu() -> int | None:

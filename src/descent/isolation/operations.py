@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import operator
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import callables, tape
 from . import cells, tripwire
@@ -23,13 +24,31 @@ REPLIED = object()
 MAX_CHAIN = 100_000
 
 OPERATORS = {
-    **tape.OPERATORS,   # the arithmetic operators a Value graph may use, and more:
-    "matmul": operator.matmul, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
-    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne, "and": operator.and_,
-    "or": operator.or_, "xor": operator.xor, "invert": operator.invert, "getitem": operator.getitem,
-    "setitem": operator.setitem, "delitem": operator.delitem, "contains": operator.contains,
-    "len": len, "bool": bool, "float": float, "int": int, "index": operator.index,
-    "repr": repr, "str": str, "iter": lambda x: list(x), "hash": hash,
+    **tape.OPERATORS,  # the arithmetic operators a Value graph may use, and more:
+    "matmul": operator.matmul,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "and": operator.and_,
+    "or": operator.or_,
+    "xor": operator.xor,
+    "invert": operator.invert,
+    "getitem": operator.getitem,
+    "setitem": operator.setitem,
+    "delitem": operator.delitem,
+    "contains": operator.contains,
+    "len": len,
+    "bool": bool,
+    "float": float,
+    "int": int,
+    "index": operator.index,
+    "repr": repr,
+    "str": str,
+    "iter": lambda x: list(x),
+    "hash": hash,
 }
 
 
@@ -39,11 +58,11 @@ class Outcome:
 
     result: Any = None
     exercise: str | None = None
-    hits: set[str] = field(default_factory=set)   # forbidden library calls seen while it ran
-    sync: tuple | None = None                      # in-place edits to copy back (a call)
-    method: bool = False                           # the attribute read is a bound method
-    snap: list | None = None                       # attribute snapshot sent with the reply
-    stacked: Any = None                            # results packed into stacked tensors
+    hits: set[str] = field(default_factory=set)  # forbidden library calls seen while it ran
+    sync: tuple | None = None  # in-place edits to copy back (a call)
+    method: bool = False  # the attribute read is a bound method
+    snap: list | None = None  # attribute snapshot sent with the reply
+    stacked: Any = None  # results packed into stacked tensors
 
 
 def _arguments(dec, header: dict) -> tuple[Any, Any]:
@@ -71,13 +90,22 @@ def op_call(worker, header: dict, blobs, out: Outcome) -> None:
     _run_synced(worker, header, blobs, dec, args, kwargs, out, lambda: fn(*args, **kwargs))
 
 
-def _run_synced(worker, header: dict, blobs, dec, args: list, kwargs: dict, out: Outcome,
-                run) -> None:
+def _run_synced(
+    worker, header: dict, blobs, dec, args: list, kwargs: dict, out: Outcome, run
+) -> None:
     """``run()`` with the request's arguments watched: an edit to any of them, however it was
     made, is sent back in the reply (and before any callback) so the grader sees it."""
-    call = {"rid": header.get("id"), "header": header, "blobs": blobs, "args": args,
-            "kwargs": kwargs, "leaves": dec.leaves, "exercise": out.exercise,
-            "before": worker.layout(args, kwargs), "synced": False}
+    call = {
+        "rid": header.get("id"),
+        "header": header,
+        "blobs": blobs,
+        "args": args,
+        "kwargs": kwargs,
+        "leaves": dec.leaves,
+        "exercise": out.exercise,
+        "before": worker.layout(args, kwargs),
+        "synced": False,
+    }
     worker.active.append(call)
     try:
         with tripwire.watch(out.exercise) as out.hits:
@@ -91,8 +119,11 @@ def op_map(worker, header: dict, blobs, out: Outcome) -> None:
     """A sweep of calls (``descent.impl.call_each``); edits to arguments are not synced."""
     fn, out.exercise = worker.resolve(header["target"])
     arg_lists, kwargs = _arguments(worker.decoder(blobs), header)
-    if (type(arg_lists) is not list or type(kwargs) is not dict
-            or not all(type(a) is list for a in arg_lists)):
+    if (
+        type(arg_lists) is not list
+        or type(kwargs) is not dict
+        or not all(type(a) is list for a in arg_lists)
+    ):
         raise ProtocolError("bad arguments")
     pick = _pick(header)
     copy = callables.fresh if header.get("fresh") is True else None
@@ -112,9 +143,13 @@ def op_chain(worker, header: dict, blobs, out: Outcome) -> None:
     fn, out.exercise = worker.resolve(header["target"])
     steps = header.get("steps")
     advance_start = worker.decoder(blobs).decode(header.get("args", []))
-    if (type(steps) is not int or not 0 <= steps <= MAX_CHAIN
-            or type(advance_start) is not list or len(advance_start) != 2
-            or not isinstance(advance_start[0], callables.Described)):
+    if (
+        type(steps) is not int
+        or not 0 <= steps <= MAX_CHAIN
+        or type(advance_start) is not list
+        or len(advance_start) != 2
+        or not isinstance(advance_start[0], callables.Described)
+    ):
         raise ProtocolError("bad chain")
     pick = _pick(header)
     with tripwire.watch(out.exercise) as out.hits:
@@ -131,14 +166,27 @@ def op_then(worker, header: dict, blobs, out: Outcome) -> None:
     dec = worker.decoder(blobs)
     pair, kwargs = _arguments(dec, header)
     pick = header.get("pick")
-    if (type(pair) is not list or len(pair) != 2 or not all(type(a) is list for a in pair)
-            or type(kwargs) is not dict or type(pick) is not int
-            or then_exercise != out.exercise):
+    if (
+        type(pair) is not list
+        or len(pair) != 2
+        or not all(type(a) is list for a in pair)
+        or type(kwargs) is not dict
+        or type(pick) is not int
+        or then_exercise != out.exercise
+    ):
         raise ProtocolError("bad arguments")
     # Both calls' arguments are watched, as for a single call: a forward that edits its input
     # in place must be seen by the grader whether it runs alone or paired with its backward.
-    _run_synced(worker, header, blobs, dec, pair, kwargs, out,
-                lambda: then_fn(*pair[1], fn(*pair[0], **kwargs)[pick]))
+    _run_synced(
+        worker,
+        header,
+        blobs,
+        dec,
+        pair,
+        kwargs,
+        out,
+        lambda: then_fn(*pair[1], fn(*pair[0], **kwargs)[pick]),
+    )
 
 
 def op_graph(worker, header: dict, blobs, out: Outcome) -> None:
@@ -166,8 +214,11 @@ def op_getattr(worker, header: dict, blobs, out: Outcome) -> None:
         return
     with tripwire.watch(out.exercise) as out.hits:
         out.result = getattr(obj, name)
-    if (isinstance(out.result, types.MethodType) and out.result.__self__ is obj
-            and isinstance(getattr(type(obj), name, None), types.FunctionType)):
+    if (
+        isinstance(out.result, types.MethodType)
+        and out.result.__self__ is obj
+        and isinstance(getattr(type(obj), name, None), types.FunctionType)
+    ):
         out.method = True
     elif "h" in header["target"] and worker.snapshots(out.result):
         out.snap = worker._snapshot(type(obj))
@@ -205,9 +256,17 @@ def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
 
 
 HANDLERS: dict[str, Callable] = {
-    "load": op_load, "call": op_call, "map": op_map, "chain": op_chain, "then": op_then,
-    "graph": op_graph, "getattr": op_getattr, "setattr": op_setattr, "apply": op_apply,
-    "cell": op_cell, "ping": op_ping,
+    "load": op_load,
+    "call": op_call,
+    "map": op_map,
+    "chain": op_chain,
+    "then": op_then,
+    "graph": op_graph,
+    "getattr": op_getattr,
+    "setattr": op_setattr,
+    "apply": op_apply,
+    "cell": op_cell,
+    "ping": op_ping,
 }
 # Operations that may be pipelined (sent without waiting for their reply).
 PIPELINED = frozenset({"call", "apply"})

@@ -44,17 +44,24 @@ class Pipeline:
 
     def __init__(self, conn):
         self.conn = conn
-        self.pipelined = 0                    # requests sent without waiting, all told
-        self.queue: list[dict] = []           # headers ready to send, oldest first
+        self.pipelined = 0  # requests sent without waiting, all told
+        self.queue: list[dict] = []  # headers ready to send, oldest first
         self.queue_bytes = 0
-        self.queue_limit = 0.0                # the longest time limit among them
-        self._refs: dict[int, tuple] = {}     # hid -> (weakref to its Remote, shape)
+        self.queue_limit = 0.0  # the longest time limit among them
+        self._refs: dict[int, tuple] = {}  # hid -> (weakref to its Remote, shape)
         self._next_hid = -1
         self._predict: dict[tuple, str] = {}  # shape -> type name of the handle it returns
-        self._unstable: set[tuple] = set()    # shapes never pipelined again
+        self._unstable: set[tuple] = set()  # shapes never pipelined again
 
-    def submit(self, header: dict, kind: tuple, args: list, kwargs: dict | None,
-               ref: Remote | None, timeout: float | None = None):
+    def submit(
+        self,
+        header: dict,
+        kind: tuple,
+        args: list,
+        kwargs: dict | None,
+        ref: Remote | None,
+        timeout: float | None = None,
+    ):
         """Send ``header`` with these arguments: queued when its shape is known to return a
         handle, else synchronously (and its result teaches the shape)."""
         conn = self.conn
@@ -66,8 +73,11 @@ class Pipeline:
                 return remote
         result = conn.request(header, args=args, kwargs=kwargs, ref=ref, timeout=timeout)
         if key is not None and key not in self._unstable:
-            if (isinstance(result, Remote) and result._conn is conn
-                    and self._predict.get(key, result._type) == result._type):
+            if (
+                isinstance(result, Remote)
+                and result._conn is conn
+                and self._predict.get(key, result._type) == result._type
+            ):
                 if len(self._predict) < 10000:
                     self._predict[key] = result._type
             else:
@@ -102,8 +112,12 @@ class Pipeline:
         fixes = reply.get("fix")
         if isinstance(fixes, list):
             for item in fixes[:PIPE_MAX_REQUESTS]:
-                if not (type(item) is list and len(item) == 2 and type(item[0]) is int
-                        and type(item[1]) is str):
+                if not (
+                    type(item) is list
+                    and len(item) == 2
+                    and type(item[0]) is int
+                    and type(item[1]) is str
+                ):
                     continue
                 ref_key = self._refs.get(item[0])
                 if ref_key is None:
@@ -134,16 +148,18 @@ class Pipeline:
         # here directly; the queue leaves as one "batch" frame, its size bounded from above.
         try:
             data = [_pipe_value(a) for a in args]
-            kw = None if kwargs is None else {"$d": [[k, _pipe_value(v)]
-                                                     for k, v in kwargs.items()]}
+            kw = (
+                None if kwargs is None else {"$d": [[k, _pipe_value(v)] for k, v in kwargs.items()]}
+            )
         except ValueError:
             return None
         size = _request_size(header, predicted, args, kwargs)
         if size > PIPE_MAX_BYTES:
-            return None   # sent synchronously instead
-        if self.queue and (len(self.queue) >= PIPE_MAX_REQUESTS
-                           or self.queue_bytes + size > PIPE_MAX_BYTES):
-            self.flush()   # may raise the error of an earlier queued request, as it should
+            return None  # sent synchronously instead
+        if self.queue and (
+            len(self.queue) >= PIPE_MAX_REQUESTS or self.queue_bytes + size > PIPE_MAX_BYTES
+        ):
+            self.flush()  # may raise the error of an earlier queued request, as it should
         hid = self._next_hid
         header = dict(header, id=self.conn.new_id(), pipe=[hid, predicted], args=data)
         if kw is not None:
@@ -162,10 +178,13 @@ class Pipeline:
 
 def _request_size(header: dict, predicted: str, args: list, kwargs: dict | None) -> int:
     """An upper bound of a queued request's JSON length (before released handles)."""
-    names = len(predicted) + sum(len(str(v)) for v in header.values())   # op, fn, target
-    return (_PIPE_HEADER + _JSON_CHAR * names + sum(map(_pipe_size, args))
-            + (sum(_JSON_CHAR * len(k) + _pipe_size(v) for k, v in kwargs.items())
-               if kwargs else 0))
+    names = len(predicted) + sum(len(str(v)) for v in header.values())  # op, fn, target
+    return (
+        _PIPE_HEADER
+        + _JSON_CHAR * names
+        + sum(map(_pipe_size, args))
+        + (sum(_JSON_CHAR * len(k) + _pipe_size(v) for k, v in kwargs.items()) if kwargs else 0)
+    )
 
 
 def _pipe_value(v: Any) -> Any:

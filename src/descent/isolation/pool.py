@@ -22,7 +22,6 @@ import threading
 import time
 from pathlib import Path
 
-
 from . import confinement
 
 START_TIMEOUT = 120.0
@@ -34,28 +33,42 @@ class IsolationUnavailable(RuntimeError):
 
 
 class ForkServer:
-    _shared: "ForkServer | None" = None
+    _shared: ForkServer | None = None
     _lock = threading.Lock()
 
     def __init__(self):
         self.base = Path(tempfile.mkdtemp(prefix="descent-grade-"))
         os.chmod(self.base, 0o711)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {k: v for k, v in os.environ.items()
-               if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")}
-        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONNOUSERSITE="1")
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")}
+        env.update(
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONNOUSERSITE="1",
+        )
         self.log = open(self.base / "server.log", "wb")
         # The server imports the same descent as this process (a checkout on PYTHONPATH, which
         # -I ignores, rather than whichever copy is installed).
         root = str(Path(__file__).resolve().parents[2])
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c",
-             "import sys; root = sys.argv[2]; root in sys.path or sys.path.insert(0, root); "
-             "from descent.isolation.server import main; main(int(sys.argv[1]))",
-             str(theirs.fileno()), root],
-            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=self.log, start_new_session=True, cwd=str(self.base))
+            [
+                sys.executable,
+                "-I",
+                "-c",
+                "import sys; root = sys.argv[2]; root in sys.path or sys.path.insert(0, root); "
+                "from descent.isolation.server import main; main(int(sys.argv[1]))",
+                str(theirs.fileno()),
+                root,
+            ],
+            pass_fds=[theirs.fileno()],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+            cwd=str(self.base),
+        )
         theirs.close()
         self.ctrl = ours
         self._hello: dict | None = None
@@ -65,7 +78,7 @@ class ForkServer:
         atexit.register(self.close)
 
     @classmethod
-    def shared(cls) -> "ForkServer":
+    def shared(cls) -> ForkServer:
         with cls._lock:
             if cls._shared is None or cls._shared.proc.poll() is not None:
                 cls._shared = ForkServer()
@@ -93,8 +106,9 @@ class ForkServer:
         if self._hello is None:
             self._hello = self.request({"op": "hello"}, timeout=START_TIMEOUT)
             if "error" in self._hello:
-                raise IsolationUnavailable(f"the fork server failed to start: "
-                                           f"{self._hello['error']}")
+                raise IsolationUnavailable(
+                    f"the fork server failed to start: {self._hello['error']}"
+                )
         return self._hello
 
     def probe(self, config: dict) -> dict:
@@ -137,16 +151,20 @@ class ForkServer:
 class WorkerProcess:
     """One confined worker; replies are read with a deadline; :meth:`kill` leaves nothing."""
 
-    def __init__(self, server: ForkServer, config: dict, limits: confinement.Limits,
-                 use_cgroup: bool):
+    def __init__(
+        self, server: ForkServer, config: dict, limits: confinement.Limits, use_cgroup: bool
+    ):
         self.server = server
         self.slot = next(_slots)
         self.scratch = tempfile.mkdtemp(prefix=f"w{self.slot}-", dir=server.base)
         os.chmod(self.scratch, 0o777 if config.get("uid") is not None else 0o700)
         if config.get("uid") is not None:
             os.chown(self.scratch, config["uid"], config.get("gid", config["uid"]))
-        self.cgroup = (confinement.Cgroup.create(f"descent-{os.getpid()}-{self.slot}", limits)
-                       if use_cgroup else None)
+        self.cgroup = (
+            confinement.Cgroup.create(f"descent-{os.getpid()}-{self.slot}", limits)
+            if use_cgroup
+            else None
+        )
         config = dict(config, scratch=self.scratch)
         if self.cgroup is not None:
             config["cgroup"] = {"dirs": self.cgroup.dirs, "version": self.cgroup.version}
@@ -154,7 +172,7 @@ class WorkerProcess:
         self.alive = True
         self.exit_reason: str | None = None
         server.workers.append(self)
-        from . import protocol   # imports torch, which the grader has by now (see plugin.py)
+        from . import protocol  # imports torch, which the grader has by now (see plugin.py)
 
         try:
             header, _ = protocol.recv_frame(self.sock, time.monotonic() + 60)

@@ -37,32 +37,59 @@ import struct
 import time
 import weakref
 import zlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 MAGIC = b"DS"
 PREFIX = struct.Struct("<2sIQ")
-MAX_HEADER = 8 << 20          # 8 MiB of JSON
-MAX_BODY = 512 << 20          # 512 MiB of tensor bytes in one frame
+MAX_HEADER = 8 << 20  # 8 MiB of JSON
+MAX_BODY = 512 << 20  # 512 MiB of tensor bytes in one frame
 MAX_DEPTH = 64
 MAX_ITEMS = 2_000_000
 MAX_BLOBS = 100_000
-MAX_STR = 1 << 20             # one string in a value
+MAX_STR = 1 << 20  # one string in a value
 MAX_INT_DIGITS = 4000
-MAX_INT = 10 ** MAX_INT_DIGITS  # computed once: the check runs for every integer sent
+MAX_INT = 10**MAX_INT_DIGITS  # computed once: the check runs for every integer sent
 
 TORCH_DTYPES: dict[str, torch.dtype] = {
-    name: getattr(torch, name) for name in (
-        "float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8",
-        "bool", "complex64", "complex128")
+    name: getattr(torch, name)
+    for name in (
+        "float64",
+        "float32",
+        "float16",
+        "bfloat16",
+        "int64",
+        "int32",
+        "int16",
+        "int8",
+        "uint8",
+        "bool",
+        "complex64",
+        "complex128",
+    )
 }
 _DTYPE_NAMES = {v: k for k, v in TORCH_DTYPES.items()}
 _ITEMSIZE = {dt: torch.empty((), dtype=dt).element_size() for dt in TORCH_DTYPES.values()}
 _CPU = torch.device("cpu")
-NUMPY_DTYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8",
-                "uint16", "uint32", "uint64", "bool", "complex64", "complex128"}
+NUMPY_DTYPES = {
+    "float64",
+    "float32",
+    "float16",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex64",
+    "complex128",
+}
 
 
 class ProtocolError(Exception):
@@ -143,22 +170,22 @@ class _Reader:
         """Exactly n bytes, as a private bytearray (tensors may keep views of it)."""
         have = len(self.buf) - self.pos
         if have >= n:
-            out = self.buf[self.pos:self.pos + n]
+            out = self.buf[self.pos : self.pos + n]
             self.pos += n
             if self.pos == len(self.buf):
                 self.buf.clear()
                 self.pos = 0
             elif self.pos > self.CHUNK:
-                del self.buf[:self.pos]
+                del self.buf[: self.pos]
                 self.pos = 0
             return out
         if n <= self.CHUNK:
             while len(self.buf) - self.pos < n:
                 self.buf += self._recv(self.CHUNK, deadline)
             return self.take(n, deadline)
-        out = bytearray(n)   # large: what is buffered, then the rest read in place
+        out = bytearray(n)  # large: what is buffered, then the rest read in place
         view = memoryview(out)
-        view[:have] = self.buf[self.pos:]
+        view[:have] = self.buf[self.pos :]
         self.buf.clear()
         self.pos = 0
         got = have
@@ -176,11 +203,12 @@ class _Reader:
         return out
 
 
-_READERS: "weakref.WeakKeyDictionary[socket.socket, _Reader]" = weakref.WeakKeyDictionary()
+_READERS: weakref.WeakKeyDictionary[socket.socket, _Reader] = weakref.WeakKeyDictionary()
 
 
-def recv_frame(sock: socket.socket, deadline: float | None = None, *,
-               max_body: int = MAX_BODY) -> tuple[dict, list[memoryview]]:
+def recv_frame(
+    sock: socket.socket, deadline: float | None = None, *, max_body: int = MAX_BODY
+) -> tuple[dict, list[memoryview]]:
     """One frame: the header (a dict) and the blobs it declares, sizes checked."""
     reader = _READERS.get(sock)
     if reader is None:
@@ -201,14 +229,18 @@ def recv_frame(sock: socket.socket, deadline: float | None = None, *,
     if not isinstance(header, dict):
         raise ProtocolError("header is not a JSON object")
     sizes = header.get("b", [])
-    if (not isinstance(sizes, list) or len(sizes) > MAX_BLOBS
-            or not all(type(s) is int and s >= 0 for s in sizes) or sum(sizes) != blen):
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) > MAX_BLOBS
+        or not all(type(s) is int and s >= 0 for s in sizes)
+        or sum(sizes) != blen
+    ):
         raise ProtocolError("blob table does not match the body")
     body = reader.take(blen, deadline) if blen else bytearray()
     mv = memoryview(body)
     blobs, at = [], 0
     for s in sizes:
-        blobs.append(mv[at:at + s])
+        blobs.append(mv[at : at + s])
         at += s
     return header, blobs
 
@@ -263,17 +295,24 @@ class Encoder:
             if seen is not None:
                 return {"$r": seen[1]}
             if t is list:
-                data = (value[:] if len(value) > 4 and all(map(_plain_number, value))
-                        else [self.encode(v, depth + 1) for v in value])
-                self.items += len(value)   # counted as the loop would
+                data = (
+                    value[:]
+                    if len(value) > 4 and all(map(_plain_number, value))
+                    else [self.encode(v, depth + 1) for v in value]
+                )
+                self.items += len(value)  # counted as the loop would
             elif t is tuple:
                 data = {"$t": [self.encode(v, depth + 1) for v in value]}
             elif t is dict:
-                data = {"$d": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                               for k, v in value.items()]}
+                data = {
+                    "$d": [
+                        [self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                        for k, v in value.items()
+                    ]
+                }
             else:
                 data = self._tensor(value)
-                if "$T" not in data:   # sent as a handle: not a value to refer back to
+                if "$T" not in data:  # sent as a handle: not a value to refer back to
                     return data
             self._sent[id(value)] = (value, len(self._sent))
             return data
@@ -296,14 +335,20 @@ class Encoder:
             state = value.get_state()
             return {"$G": [self.blob(_tensor_bytes(state)), str(value.device)]}
         if t is slice:
-            return {"$sl": [self.encode(value.start, depth + 1), self.encode(value.stop, depth + 1),
-                            self.encode(value.step, depth + 1)]}
+            return {
+                "$sl": [
+                    self.encode(value.start, depth + 1),
+                    self.encode(value.stop, depth + 1),
+                    self.encode(value.step, depth + 1),
+                ]
+            }
         if value is Ellipsis:
             return {"$el": 0}
         if t is np.ndarray and value.dtype.name in NUMPY_DTYPES:
             arr = np.ascontiguousarray(value)
-            return {"$A": [self.blob(arr.reshape(-1).view(np.uint8)), arr.dtype.name,
-                           list(arr.shape)]}
+            return {
+                "$A": [self.blob(arr.reshape(-1).view(np.uint8)), arr.dtype.name, list(arr.shape)]
+            }
         if isinstance(value, np.generic) and type(value) in _NP_SCALARS:
             return {"$N": [value.dtype.name, self.encode(value.item(), depth + 1)]}
         if self.on_object is not None:
@@ -316,8 +361,15 @@ class Encoder:
                 return self.on_object(t)
             raise TypeError(f"unsupported tensor ({t.layout}, {t.dtype})")
         data = t.detach()
-        return {"$T": [self.blob(_tensor_bytes(data)), _DTYPE_NAMES[t.dtype], list(t.shape),
-                       str(t.device), bool(t.requires_grad)]}
+        return {
+            "$T": [
+                self.blob(_tensor_bytes(data)),
+                _DTYPE_NAMES[t.dtype],
+                list(t.shape),
+                str(t.device),
+                bool(t.requires_grad),
+            ]
+        }
 
 
 _SHARED = (list, tuple, dict, torch.Tensor)
@@ -330,22 +382,53 @@ def _plain_number(v: Any) -> bool:
     return (t is float and math.isfinite(v)) or t is bool or (t is int and -MAX_INT < v < MAX_INT)
 
 
-_NP_SCALARS = {np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
-               np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128}
+_NP_SCALARS = {
+    np.float64,
+    np.float32,
+    np.float16,
+    np.int64,
+    np.int32,
+    np.int16,
+    np.int8,
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.uint64,
+    np.bool_,
+    np.complex64,
+    np.complex128,
+}
 
 
 def _num(x: float):
     return x if math.isfinite(x) else {"$f": repr(x)}
 
 
-_NUMPY_OK = {torch.float64, torch.float32, torch.float16, torch.int64, torch.int32, torch.int16,
-             torch.int8, torch.uint8, torch.bool, torch.complex64, torch.complex128}
+_NUMPY_OK = {
+    torch.float64,
+    torch.float32,
+    torch.float16,
+    torch.int64,
+    torch.int32,
+    torch.int16,
+    torch.int8,
+    torch.uint8,
+    torch.bool,
+    torch.complex64,
+    torch.complex128,
+}
 
 
 def _tensor_bytes(t: torch.Tensor):
-    if (t.dtype in _NUMPY_OK and t.device.type == "cpu" and t.is_contiguous()
-            and not t.is_conj() and not t.is_neg() and t.numel()):
-        return t.detach().numpy()          # the common case: no copy, few calls
+    if (
+        t.dtype in _NUMPY_OK
+        and t.device.type == "cpu"
+        and t.is_contiguous()
+        and not t.is_conj()
+        and not t.is_neg()
+        and t.numel()
+    ):
+        return t.detach().numpy()  # the common case: no copy, few calls
     t = t.resolve_conj().resolve_neg()
     if t.device.type != "cpu":
         t = t.cpu()
@@ -359,8 +442,12 @@ class Decoder:
     """Rebuilds plain values; ``on_special(tag, payload, decoder)`` handles ``$h``/``$fn``/
     ``$mk`` (decoding any nested value with the same decoder, so ``$r`` counts stay aligned)."""
 
-    def __init__(self, blobs: list, on_special: Callable[[str, Any, "Decoder"], Any] | None = None,
-                 allow_devices: bool = True):
+    def __init__(
+        self,
+        blobs: list,
+        on_special: Callable[[str, Any, Decoder], Any] | None = None,
+        allow_devices: bool = True,
+    ):
         self.blobs = blobs
         self.on_special = on_special
         self.items = 0
@@ -368,7 +455,7 @@ class Decoder:
         # tensors (with their version, dtype, shape and a CRC of their bytes) and generators
         # rebuilt, for change detection
         self.leaves: list = []
-        self.done: list = []     # the tensors and containers decoded so far, for "$r"
+        self.done: list = []  # the tensors and containers decoded so far, for "$r"
 
     def decode(self, data: Any, depth: int = 0) -> Any:
         self.items += 1
@@ -385,17 +472,17 @@ class Decoder:
             return data
         if t is list:
             if len(data) > 4 and all(type(v) in _JSON_NUMBERS for v in data):
-                self.items += len(data)   # a list of numbers (a loss curve): no recursion
+                self.items += len(data)  # a list of numbers (a loss curve): no recursion
                 if self.items > MAX_ITEMS:
                     raise ProtocolError("too many items in a value")
-                out = data[:]   # our own list, as the loop would build
+                out = data[:]  # our own list, as the loop would build
             else:
                 out = [self.decode(v, depth + 1) for v in data]
             self.done.append(out)
             return out
         if t is not dict or len(data) != 1:
             raise ProtocolError("malformed value")
-        (tag, p), = data.items()
+        ((tag, p),) = data.items()
         try:
             out = self._special(tag, p, depth)
             if tag in _SHARED_TAGS:
@@ -411,7 +498,7 @@ class Decoder:
             _need(type(p) is list and len(p) == 5)
             index, dtype, shape, device, requires_grad = p
             return self._tensor(index, dtype, shape, device, requires_grad)
-        if tag == "$h" or tag == "$fn" or tag == "$mk":   # common: handles come next
+        if tag == "$h" or tag == "$fn" or tag == "$mk":  # common: handles come next
             if self.on_special is None:
                 raise ProtocolError(f"unknown value tag {tag!r}")
             return self.on_special(tag, p, self)
@@ -467,8 +554,11 @@ class Decoder:
             _need(type(p) is list and len(p) == 2)
             raw = self._blob(p[0])
             gen = torch.Generator(device=_device(p[1]))
-            gen.set_state(torch.frombuffer(bytearray(raw), dtype=torch.uint8) if len(raw)
-                          else torch.empty(0, dtype=torch.uint8))
+            gen.set_state(
+                torch.frombuffer(bytearray(raw), dtype=torch.uint8)
+                if len(raw)
+                else torch.empty(0, dtype=torch.uint8)
+            )
             self.leaves.append((gen, bytes(raw)))
             return gen
         if tag == "$sl":
@@ -532,9 +622,12 @@ def _need(ok: bool) -> None:
 
 
 def _shape(shape: Any) -> tuple[int, ...]:
-    _need(type(shape) is list and len(shape) <= 32
-          and all(type(s) is int and 0 <= s < 2 ** 40 for s in shape))
-    _need(math.prod(shape) <= 2 ** 40)
+    _need(
+        type(shape) is list
+        and len(shape) <= 32
+        and all(type(s) is int and 0 <= s < 2**40 for s in shape)
+    )
+    _need(math.prod(shape) <= 2**40)
     return tuple(shape)
 
 

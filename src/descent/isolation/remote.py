@@ -19,8 +19,14 @@ from .connection import Connection
 from .errors import RemoteException, WorkerFailure, clean
 from .handles import ModuleProxy, Remote, RemoteFunction
 
-__all__ = ["WorkerImplementation", "Remote", "RemoteFunction", "RemoteException",
-           "WorkerFailure", "library_flags"]
+__all__ = [
+    "WorkerImplementation",
+    "Remote",
+    "RemoteFunction",
+    "RemoteException",
+    "WorkerFailure",
+    "library_flags",
+]
 
 
 class WorkerImplementation(Implementation):
@@ -28,19 +34,26 @@ class WorkerImplementation(Implementation):
 
     isolated = True
 
-    def __init__(self, name: str, manager, *, folder: str | None, variant: dict | None = None,
-                 read_extra: tuple[str, ...] = (), base_kind: str = "folder"):
+    def __init__(
+        self,
+        name: str,
+        manager,
+        *,
+        folder: str | None,
+        variant: dict | None = None,
+        read_extra: tuple[str, ...] = (),
+        base_kind: str = "folder",
+    ):
         super().__init__(name)
         self.manager = manager
         self.kind = base_kind
-        self.conn = Connection(name, manager, folder=folder, variant=variant,
-                               read_extra=read_extra)
-        self.intake: dict | None = None                # the intake report, for the results
-        self.taken = None                              # the intake's copy, removed at close
-        self.scan: dict[str, list[str]] = {}           # exercise -> forbidden names in source
-        self.review: dict[str, list[str]] = {}         # exercise -> why a person should look
+        self.conn = Connection(name, manager, folder=folder, variant=variant, read_extra=read_extra)
+        self.intake: dict | None = None  # the intake report, for the results
+        self.taken = None  # the intake's copy, removed at close
+        self.scan: dict[str, list[str]] = {}  # exercise -> forbidden names in source
+        self.review: dict[str, list[str]] = {}  # exercise -> why a person should look
         self._modules: dict[str, ModuleProxy] = {}
-        self._modules_of = None                        # the worker process they were listed by
+        self._modules_of = None  # the worker process they were listed by
 
     # -- what the worker reports, for the plugin and the kit's tests ---------------------------
     folder = property(lambda self: self.conn.folder)
@@ -77,11 +90,12 @@ class WorkerImplementation(Implementation):
         info["review"] = review
         if self.conn.events:
             info["worker_events"] = self.conn.events[:100]
-        chatty = sorted(((n, t) for t, n in self.conn.requests_by_test.items() if t),
-                        reverse=True)
-        info.update(worker_requests=self.conn.requests,
-                    worker_pipelined=self.conn.pipeline.pipelined,
-                    worker_requests_top={t: n for n, t in chatty[:10]})
+        chatty = sorted(((n, t) for t, n in self.conn.requests_by_test.items() if t), reverse=True)
+        info.update(
+            worker_requests=self.conn.requests,
+            worker_pipelined=self.conn.pipeline.pipelined,
+            worker_requests_top={t: n for n, t in chatty[:10]},
+        )
         return info
 
     # -- modules -----------------------------------------------------------------------------------
@@ -89,7 +103,7 @@ class WorkerImplementation(Implementation):
         conn = self.conn
         if conn.test_failure is not None:
             raise conn.test_failure
-        if self._modules_of is not conn.process:   # a failure or a new worker: list again
+        if self._modules_of is not conn.process:  # a failure or a new worker: list again
             self._modules, self._modules_of = {}, conn.process
         proxy = self._modules.get(name)
         if proxy is not None:

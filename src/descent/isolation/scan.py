@@ -24,26 +24,47 @@ from dataclasses import dataclass, field
 
 from .. import registry
 
-TENSOR_METHODS = {"softmax", "log_softmax", "logsumexp", "sigmoid", "sigmoid_", "backward",
-                  "inverse", "pinverse"}
+TENSOR_METHODS = {
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "sigmoid",
+    "sigmoid_",
+    "backward",
+    "inverse",
+    "pinverse",
+}
 # Other spellings of forbidden APIs: (prefix, what it counts as).
-EQUIVALENT = (("torch.func", "torch.autograd.func"), ("torch._C._nn", "torch.nn.functional._C"),
-              ("torch.special.expit", "torch.sigmoid"),
-              ("torch.special.softmax", "torch.softmax"),
-              ("torch.special.log_softmax", "torch.log_softmax"),
-              ("torch.special.logsumexp", "torch.logsumexp"))
-DYNAMIC_CALLS = {"__import__", "eval", "exec", "compile", "globals", "vars", "locals",
-                 "breakpoint"}
-DYNAMIC_PREFIXES = ("torch._C", "torch.ops", "importlib", "sys.modules", "builtins", "ctypes",
-                    "inspect", "gc", "torch._refs", "torch._decomp", "torch._prims")
+EQUIVALENT = (
+    ("torch.func", "torch.autograd.func"),
+    ("torch._C._nn", "torch.nn.functional._C"),
+    ("torch.special.expit", "torch.sigmoid"),
+    ("torch.special.softmax", "torch.softmax"),
+    ("torch.special.log_softmax", "torch.log_softmax"),
+    ("torch.special.logsumexp", "torch.logsumexp"),
+)
+DYNAMIC_CALLS = {"__import__", "eval", "exec", "compile", "globals", "vars", "locals", "breakpoint"}
+DYNAMIC_PREFIXES = (
+    "torch._C",
+    "torch.ops",
+    "importlib",
+    "sys.modules",
+    "builtins",
+    "ctypes",
+    "inspect",
+    "gc",
+    "torch._refs",
+    "torch._decomp",
+    "torch._prims",
+)
 
 
 @dataclass
 class DefInfo:
-    refs: set = field(default_factory=set)        # (dotted, line): resolved through imports
-    possible: set = field(default_factory=set)    # (tensor method name, line): unresolved
-    calls: set = field(default_factory=set)       # local names called/referenced
-    dynamic: set = field(default_factory=set)     # (what, line)
+    refs: set = field(default_factory=set)  # (dotted, line): resolved through imports
+    possible: set = field(default_factory=set)  # (tensor method name, line): unresolved
+    calls: set = field(default_factory=set)  # local names called/referenced
+    dynamic: set = field(default_factory=set)  # (what, line)
 
 
 @dataclass
@@ -62,7 +83,7 @@ class Finding:
 MEANING = {
     "forbidden": "used",
     "possible": "possibly used (a tensor method's name on an object the scan cannot resolve; "
-                "your own method of that name is fine, the run-time check decides)",
+    "your own method of that name is fine, the run-time check decides)",
     "dynamic": "dynamic access the scan cannot follow",
 }
 
@@ -79,7 +100,7 @@ class _ModuleScan(ast.NodeVisitor):
         self.defs: dict[str, DefInfo] = {}
         self.current: DefInfo | None = None
         self.toplevel = DefInfo()
-        self.own_names: set[str] = set()   # methods and attributes the submission defines
+        self.own_names: set[str] = set()  # methods and attributes the submission defines
 
     # -- imports and aliases --------------------------------------------------------------------
     def visit_Import(self, node):
@@ -118,7 +139,7 @@ class _ModuleScan(ast.NodeVisitor):
     # -- definitions ----------------------------------------------------------------------------
     def _def(self, node, name):
         if self.current is None:
-            self._bind(name, None)   # the submission's own definition shadows an import
+            self._bind(name, None)  # the submission's own definition shadows an import
             info = self.defs.setdefault(name, DefInfo())
             self.current = info
             self.generic_visit(node)
@@ -132,12 +153,17 @@ class _ModuleScan(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node):
-        self.own_names.update(b.name for b in node.body
-                              if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        self.own_names.update(
+            b.name for b in node.body if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
         self._def(node, node.name)
 
     def visit_Assign(self, node):
-        if self.current is None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        if (
+            self.current is None
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             self._bind(node.targets[0].id, self.resolve(node.value))
         self.generic_visit(node)
 
@@ -147,9 +173,14 @@ class _ModuleScan(ast.NodeVisitor):
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id == "getattr" and len(node.args) >= 2 \
-                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
             inner = self.resolve(node.args[0])
             return ".".join([inner, node.args[1].value, *reversed(parts)]) if inner else None
         if not isinstance(node, ast.Name):
@@ -165,7 +196,7 @@ class _ModuleScan(ast.NodeVisitor):
     def visit_Attribute(self, node):
         dotted = self.resolve(node)
         info = self._info()
-        if not isinstance(node.ctx, ast.Load):   # a store is never a use (self.softmax = ...)
+        if not isinstance(node.ctx, ast.Load):  # a store is never a use (self.softmax = ...)
             self.own_names.add(node.attr)
             if dotted and not dotted.startswith("submission"):
                 info.dynamic.add((f"assigns {dotted}", node.lineno))
@@ -174,8 +205,15 @@ class _ModuleScan(ast.NodeVisitor):
             self._maybe_dynamic(dotted, node.lineno)
         elif node.attr in TENSOR_METHODS:
             info.possible.add((node.attr, node.lineno))
-        if node.attr in ("__dict__", "__builtins__", "__globals__", "f_back", "f_locals",
-                         "__subclasses__", "_execution_engine"):
+        if node.attr in (
+            "__dict__",
+            "__builtins__",
+            "__globals__",
+            "f_back",
+            "f_locals",
+            "__subclasses__",
+            "_execution_engine",
+        ):
             info.dynamic.add((f".{node.attr}", node.lineno))
         self.generic_visit(node)
 
@@ -189,16 +227,20 @@ class _ModuleScan(ast.NodeVisitor):
 
     def visit_Call(self, node):
         if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr", "delattr"):
-            if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
-                    and isinstance(node.args[1].value, str):
+            if (
+                len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+            ):
                 dotted = self.resolve(node)
                 if dotted:
                     self._info().refs.add((dotted, node.lineno))
             elif node.args:
                 target = self.resolve(node.args[0])
                 if target and not target.startswith("submission"):
-                    self._info().dynamic.add((f"{node.func.id}({target}, <computed name>)",
-                                              node.lineno))
+                    self._info().dynamic.add(
+                        (f"{node.func.id}({target}, <computed name>)", node.lineno)
+                    )
         self.generic_visit(node)
 
 
@@ -212,9 +254,14 @@ def scan(sources: dict[str, str]) -> list[Finding]:
             findings += _exercise_findings(ex, scans, own)
     # a bare module reference on the same line as a deeper one adds nothing
     names = {(f.exercise, f.module, f.line, f.name) for f in findings}
-    return [f for f in findings
-            if not any(e == f.exercise and m == f.module and ln == f.line
-                       and n.startswith(f.name + ".") for e, m, ln, n in names)]
+    return [
+        f
+        for f in findings
+        if not any(
+            e == f.exercise and m == f.module and ln == f.line and n.startswith(f.name + ".")
+            for e, m, ln, n in names
+        )
+    ]
 
 
 def forbidden_uses(sources: dict[str, str]) -> list[Finding]:
@@ -232,7 +279,7 @@ def forbidden_uses(sources: dict[str, str]) -> list[Finding]:
     return sorted(found, key=lambda f: (f.module, f.line, f.exercise, f.name))
 
 
-def _parse_all(sources: dict[str, str]) -> dict[str, "_ModuleScan"]:
+def _parse_all(sources: dict[str, str]) -> dict[str, _ModuleScan]:
     """A scan of each module that parses (one that does not is the import check's to report)."""
     scans: dict[str, _ModuleScan] = {}
     for module, text in sources.items():
@@ -251,7 +298,7 @@ def _parse_all(sources: dict[str, str]) -> dict[str, "_ModuleScan"]:
     return scans
 
 
-def _reachable(ex, scans: dict[str, "_ModuleScan"]) -> list[tuple]:
+def _reachable(ex, scans: dict[str, _ModuleScan]) -> list[tuple]:
     """(module, def info, is the module's top level) for the exercise's functions and every
     function of the submission they call, across modules."""
     seen: set[tuple[str, str]] = set()
@@ -277,7 +324,7 @@ def _reachable(ex, scans: dict[str, "_ModuleScan"]) -> list[tuple]:
     return infos
 
 
-def _exercise_findings(ex, scans: dict[str, "_ModuleScan"], own: set[str]) -> list[Finding]:
+def _exercise_findings(ex, scans: dict[str, _ModuleScan], own: set[str]) -> list[Finding]:
     prefixes = tuple(ex.forbidden) + tuple(registry.ALWAYS_FORBIDDEN)
     findings: list[Finding] = []
     reported = set()
@@ -288,7 +335,7 @@ def _exercise_findings(ex, scans: dict[str, "_ModuleScan"], own: set[str]) -> li
             findings.append(Finding(ex.id, name, line, mod, kind))
 
     for mod, info, top in _reachable(ex, scans):
-        if not top:   # module-level references are aliases/imports, not uses
+        if not top:  # module-level references are aliases/imports, not uses
             for dotted, line in sorted(info.refs):
                 if _forbidden(dotted, prefixes):
                     add(dotted, line, mod, "forbidden")
@@ -302,6 +349,9 @@ def _exercise_findings(ex, scans: dict[str, "_ModuleScan"], own: set[str]) -> li
 
 
 def _forbidden(dotted: str, prefixes: tuple[str, ...]) -> bool:
-    names = [dotted] + [alias + dotted[len(src):] for src, alias in EQUIVALENT
-                        if dotted == src or dotted.startswith(src + ".")]
+    names = [dotted] + [
+        alias + dotted[len(src) :]
+        for src, alias in EQUIVALENT
+        if dotted == src or dotted.startswith(src + ".")
+    ]
     return any(n == p or n.startswith(p + ".") for n in names for p in prefixes)

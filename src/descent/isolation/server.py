@@ -33,8 +33,9 @@ def _pdeathsig() -> None:
 
 
 def _preload() -> None:
-    import math  # noqa: F401
     import inspect  # noqa: F401
+    import math  # noqa: F401
+
     import numpy  # noqa: F401
     import torch
 
@@ -43,11 +44,11 @@ def _preload() -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-    import torch.nn.functional as F
     import torch.autograd.functional  # noqa: F401
+    import torch.nn.functional as F
     import torch.special  # noqa: F401
 
-    from descent import callables, catalogue, registry, impl, tape  # noqa: F401
+    from descent import callables, catalogue, impl, registry, tape  # noqa: F401
     from descent.isolation import confinement, protocol, tripwire, worker  # noqa: F401
 
     # Forward only. Running the autograd engine here would start its device threads, which asks
@@ -66,7 +67,7 @@ def child_main(sock: socket.socket, config: dict) -> None:
     try:
         os.setsid()
         _pdeathsig()
-        if config.get("cpu") is not None:   # the grader's CPU (IsolationManager.colocate)
+        if config.get("cpu") is not None:  # the grader's CPU (IsolationManager.colocate)
             try:
                 os.sched_setaffinity(0, {int(config["cpu"])})
             except (OSError, ValueError):
@@ -75,8 +76,9 @@ def child_main(sock: socket.socket, config: dict) -> None:
         from descent.isolation import cells, protocol
         from descent.isolation.worker import Worker
 
-        cells.covered[:] = [a.removeprefix("cover:") for a in report["applied"]
-                            if a.startswith("cover:")]
+        cells.covered[:] = [
+            a.removeprefix("cover:") for a in report["applied"] if a.startswith("cover:")
+        ]
 
         protocol.send_frame(sock, {"ready": report, "b": []})
         Worker(sock, config.get("folder"), config.get("variant")).serve()
@@ -114,22 +116,21 @@ def confine(config: dict, keep: int) -> dict:
         return {"applied": done + ["rlimits"], "confined": False}
     uid = config.get("uid")
     if uid is not None and limits.processes is None:
-        limits.processes = limits.pids   # counted per real uid: meaningful once uid is dropped
+        limits.processes = limits.pids  # counted per real uid: meaningful once uid is dropped
     C.apply_rlimits(limits)
     done.append("rlimits")
     if uid is not None and os.geteuid() == 0:
-        if "mountns" in done:   # a private home above the interpreter: see the function
+        if "mountns" in done:  # a private home above the interpreter: see the function
             done += [f"cover:{f}" for f in C.cover_private_folders(_reads(config), [scratch])]
         C.drop_uid(uid, config.get("gid", uid))
         done.append(f"uid-{uid}")
-    elif os.geteuid() == 0 or "userns" in done:   # root, or every capability in the user ns
+    elif os.geteuid() == 0 or "userns" in done:  # root, or every capability in the user ns
         C.drop_capabilities()
         done.append("no-capabilities")
     if config.get("landlock", True):
         done.append(f"landlock-abi{_landlock(config, scratch)}")
     if config.get("seccomp", True):
-        C.apply_seccomp(no_fork=config.get("no_fork", True),
-                        unix_sockets=bool(config.get("cuda")))
+        C.apply_seccomp(no_fork=config.get("no_fork", True), unix_sockets=bool(config.get("cuda")))
         done.append("seccomp" + ("-nofork" if config.get("no_fork", True) else ""))
     return {"applied": done, "confined": True}
 
@@ -139,8 +140,7 @@ def _enter_scratch(scratch: str, keep: int) -> None:
     descriptor but ``keep`` closed, the environment scrubbed, and the scratch directory as the
     working directory, HOME and TMPDIR."""
     devnull = os.open("/dev/null", os.O_RDONLY)
-    out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                  0o600)
+    out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(devnull, 0)
     os.dup2(out, 1)
     os.dup2(out, 2)
@@ -155,13 +155,23 @@ def _enter_scratch(scratch: str, keep: int) -> None:
     os.environ.clear()
     # Every cache goes to the scratch directory: with a uid of its own the worker cannot create
     # one elsewhere (torch's compiler keys its cache folder in /tmp by the user's name).
-    os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
-                       "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                       "USER": "descent-worker", "LOGNAME": "descent-worker",
-                       "XDG_CACHE_HOME": scratch, "MPLCONFIGDIR": scratch,
-                       "TORCHINDUCTOR_CACHE_DIR": os.path.join(scratch, "torchinductor"),
-                       "TRITON_CACHE_DIR": os.path.join(scratch, "triton")})
-    tempfile.tempdir = scratch   # the fork server may have computed it already
+    os.environ.update(
+        {
+            "HOME": scratch,
+            "TMPDIR": scratch,
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "USER": "descent-worker",
+            "LOGNAME": "descent-worker",
+            "XDG_CACHE_HOME": scratch,
+            "MPLCONFIGDIR": scratch,
+            "TORCHINDUCTOR_CACHE_DIR": os.path.join(scratch, "torchinductor"),
+            "TRITON_CACHE_DIR": os.path.join(scratch, "triton"),
+        }
+    )
+    tempfile.tempdir = scratch  # the fork server may have computed it already
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
 
 
@@ -179,9 +189,21 @@ def _landlock(config: dict, scratch: str) -> int:
     directory; with CUDA also the GPU's devices. Returns the ABI in force."""
     from descent.isolation import confinement as C
 
-    reads = _reads(config) + ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom",
-              "/dev/random", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
-              "/sys/devices/system/cpu", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
+    reads = _reads(config) + [
+        "/usr",
+        "/lib",
+        "/lib64",
+        "/etc/ld.so.cache",
+        "/etc/localtime",
+        "/dev/urandom",
+        "/dev/random",
+        f"/proc/{os.getpid()}",
+        "/proc/cpuinfo",
+        "/proc/meminfo",
+        "/sys/devices/system/cpu",
+        "/sys/fs/cgroup/cpu",
+        "/sys/fs/cgroup/cpu,cpuacct",
+    ]
     devices, writes = [], [scratch, "/dev/null"]
     if config.get("cuda"):
         devices = [f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia")]
@@ -257,6 +279,7 @@ def _attempts() -> dict:
         if pid == 0:
             os._exit(0)
         os.waitpid(pid, 0)
+
     attempt("fork", fork)
     attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
     attempt("write_scratch", lambda: open("probe.txt", "w").write("x"))
@@ -295,7 +318,7 @@ def main(ctrl_fd: int) -> None:
     os._exit(0)
 
 
-_EXIT = object()   # _answer's reply to "exit"
+_EXIT = object()  # _answer's reply to "exit"
 
 
 def _start() -> dict:
@@ -356,8 +379,7 @@ def _status(msg: dict, children: dict, finished: dict) -> dict:
         if pid in finished or pid not in children or time.monotonic() >= deadline:
             break
         time.sleep(0.005)
-    return finished.pop(pid, None) or ({"running": True} if pid in children
-                                       else {"unknown": True})
+    return finished.pop(pid, None) or ({"running": True} if pid in children else {"unknown": True})
 
 
 def _close(fds: list[int]) -> None:

@@ -15,7 +15,8 @@ import functools
 import inspect
 import sys
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import registry
 
@@ -69,8 +70,8 @@ class _OpPacket:
 
     def __getattr__(self, attr):
         value = getattr(self._packet, attr)
-        if isinstance(value, _OVERLOAD):   # an overload (.default): watched, and still has
-            return _OpPacket(value, self._names)   # its methods (name(), ...) for torch's code
+        if isinstance(value, _OVERLOAD):  # an overload (.default): watched, and still has
+            return _OpPacket(value, self._names)  # its methods (name(), ...) for torch's code
         if callable(value) and not attr.startswith("_"):
             return _make(value, self._names)
         return value
@@ -113,11 +114,34 @@ _ATEN = {
     "torch.logsumexp": ["logsumexp", "special_logsumexp"],
     "torch.sigmoid": ["sigmoid", "special_expit"],
     "torch.nn.functional": [
-        "cross_entropy_loss", "nll_loss", "nll_loss2d", "nll_loss_nd", "nll_loss_forward",
-        "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
-        "binary_cross_entropy_with_logits", "kl_div", "gelu", "silu", "leaky_relu", "elu",
-        "softplus", "hardtanh", "dropout", "native_dropout", "layer_norm", "native_layer_norm",
-        "batch_norm", "native_batch_norm", "rms_norm", "linear", "one_hot"],
+        "cross_entropy_loss",
+        "nll_loss",
+        "nll_loss2d",
+        "nll_loss_nd",
+        "nll_loss_forward",
+        "mse_loss",
+        "l1_loss",
+        "huber_loss",
+        "smooth_l1_loss",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+        "kl_div",
+        "gelu",
+        "silu",
+        "leaky_relu",
+        "elu",
+        "softplus",
+        "hardtanh",
+        "dropout",
+        "native_dropout",
+        "layer_norm",
+        "native_layer_norm",
+        "batch_norm",
+        "native_batch_norm",
+        "rms_norm",
+        "linear",
+        "one_hot",
+    ],
     "torch.optim": ["_fused_adam", "_fused_adamw", "_fused_sgd"],
 }
 
@@ -152,6 +176,7 @@ def _wrap_library_modules() -> None:
         _wrap_attr(nn_utils, name, (f"torch.nn.utils.{name}",))
     try:
         import torch.nn.utils.clip_grad as clip_grad
+
         for name in _public_functions(clip_grad):
             _wrap_attr(clip_grad, name, (f"torch.nn.utils.{name}",))
     except ImportError:
@@ -240,8 +265,9 @@ class watch:
         # looked up once per exercise: the worker enters a watch for every request
         self.prefixes = _PREFIXES.get(exercise_id) if exercise_id else None
         if self.prefixes is None and exercise_id in registry.EXERCISES:
-            self.prefixes = _PREFIXES[exercise_id] = (
-                tuple(registry.EXERCISES[exercise_id].forbidden) + _always(exercise_id))
+            self.prefixes = _PREFIXES[exercise_id] = tuple(
+                registry.EXERCISES[exercise_id].forbidden
+            ) + _always(exercise_id)
         self.hits: set[str] = set()
         self._saved = None
 

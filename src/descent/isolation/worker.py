@@ -20,8 +20,7 @@ from typing import Any
 
 import torch
 
-from .. import registry
-from .. import callables
+from .. import callables, registry
 from . import cells, operations, protocol
 from .protocol import Decoder, Encoder, ProtocolError
 
@@ -29,10 +28,11 @@ PACKAGE = "_descent_submission"
 _EXERCISE_OF: dict = {}
 MAX_TEXT = 2000
 
+
 class CallbackStub:
     """A trusted-side callable, seen from the worker; calling it asks the trusted side."""
 
-    def __init__(self, worker: "Worker", fid: int):
+    def __init__(self, worker: Worker, fid: int):
         self._worker, self._fid = worker, fid
 
     def __call__(self, *args, **kwargs):
@@ -77,7 +77,7 @@ class Worker:
         self.overrides: dict[tuple[str, str], Any] | None = None
         self.package = None
         self.hits: dict[str, set[str]] = {}
-        self.active: list[dict] = []   # calls in progress (a callback may be inside one)
+        self.active: list[dict] = []  # calls in progress (a callback may be inside one)
         # Pipelining: requests with "pipe": [hid, predicted type] get no reply; their result is
         # kept under the trusted side's hid. The first error is held until the next request
         # that expects a reply, which gets it instead of running (as in-process, nothing after
@@ -136,6 +136,7 @@ class Worker:
                     raise ProtocolError("bad callable arguments")
                 return callables.Described(p[0], tuple(args))
             raise ProtocolError(f"unexpected {tag}")
+
         return Decoder(blobs, special)
 
     # -- modules ------------------------------------------------------------------------------
@@ -160,8 +161,10 @@ class Worker:
             try:
                 mod = importlib.import_module(f"{PACKAGE}.{name}")
             except BaseException as exc:  # noqa: BLE001 - the student's import, whatever it raises
-                return {"import_error": f"{name}.py could not be imported: "
-                                        f"{_text(lambda e=exc: _describe_import_error(e, path))}"}
+                return {
+                    "import_error": f"{name}.py could not be imported: "
+                    f"{_text(lambda e=exc: _describe_import_error(e, path))}"
+                }
             self.modules[name] = mod
         mod = self.modules[name]
         names = {}
@@ -169,9 +172,10 @@ class Worker:
             if attr.startswith("__"):
                 continue
             value = vars(mod)[attr]
-            names[attr] = ("class" if isinstance(value, type) else
-                           "function" if callable(value) else "data")
-        for (m, fn) in self._overrides():
+            names[attr] = (
+                "class" if isinstance(value, type) else "function" if callable(value) else "data"
+            )
+        for m, fn in self._overrides():
             if m == name:
                 names[fn] = "function"
         return {"attrs": names}
@@ -200,7 +204,7 @@ class Worker:
             obj = self.handles[hid]
             if type(obj) is _Failed:
                 raise _Poisoned(obj.info)
-            if "meth" in target:   # obj.<meth>, looked up now (a method call in one round trip)
+            if "meth" in target:  # obj.<meth>, looked up now (a method call in one round trip)
                 if type(target["meth"]) is not str:
                     raise ProtocolError("bad method name")
                 obj = getattr(obj, target["meth"])
@@ -232,12 +236,16 @@ class Worker:
             except ProtocolError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a defect here must not look like a hang
-                self._send({"id": header.get("id"),
-                            "bad_value": f"worker error {type(exc).__name__}: {exc}"[:MAX_TEXT]})
+                self._send(
+                    {
+                        "id": header.get("id"),
+                        "bad_value": f"worker error {type(exc).__name__}: {exc}"[:MAX_TEXT],
+                    }
+                )
 
     def handle(self, header: dict, blobs) -> None:
         """Run one request and answer it (pipelined requests are answered later, if at all)."""
-        if header.get("op") == "batch":   # queued pipelined requests, sent together
+        if header.get("op") == "batch":  # queued pipelined requests, sent together
             self._batch(header, blobs)
             return
         rid, pipe = header.get("id"), header.get("pipe")
@@ -268,8 +276,11 @@ class Worker:
 
     def _batch(self, header: dict, blobs) -> None:
         reqs = header.get("reqs")
-        if not (type(reqs) is list and len(reqs) <= MAX_BATCH
-                and all(type(r) is dict and r.get("pipe") is not None for r in reqs)):
+        if not (
+            type(reqs) is list
+            and len(reqs) <= MAX_BATCH
+            and all(type(r) is dict and r.get("pipe") is not None for r in reqs)
+        ):
             self._send({"id": None, "protocol": "bad batch of pipelined requests"})
             return
         for req in reqs:
@@ -288,9 +299,15 @@ class Worker:
         after an earlier pipelined failure, a pipelined request is skipped and the next
         synchronous one gets that failure instead of running (as in-process)."""
         if pipe is not None:
-            if not (type(pipe) is list and len(pipe) == 2 and type(pipe[0]) is int
-                    and pipe[0] < 0 and pipe[0] not in self.handles and type(pipe[1]) is str
-                    and header.get("op") in operations.PIPELINED):
+            if not (
+                type(pipe) is list
+                and len(pipe) == 2
+                and type(pipe[0]) is int
+                and pipe[0] < 0
+                and pipe[0] not in self.handles
+                and type(pipe[1]) is str
+                and header.get("op") in operations.PIPELINED
+            ):
                 self._send({"id": rid, "protocol": "bad pipelined request"})
                 return False
             if self.deferred is not None:
@@ -310,11 +327,11 @@ class Worker:
         self.deferred = info
         self.handles[pipe[0]] = _Failed(info)
 
-    def _note_hits(self, out: "operations.Outcome") -> None:
+    def _note_hits(self, out: operations.Outcome) -> None:
         if out.hits and out.exercise:
             self.pending_hits.setdefault(out.exercise, set()).update(out.hits)
 
-    def _keep(self, pipe: list, out: "operations.Outcome") -> None:
+    def _keep(self, pipe: list, out: operations.Outcome) -> None:
         """Keep a pipelined result under the handle the trusted side chose; correct its type
         if the prediction was wrong."""
         hid, result = pipe[0], out.result
@@ -331,7 +348,7 @@ class Worker:
         if tname != pipe[1] or _plain(result):
             self.fixes.append([hid, tname])
 
-    def _reply(self, rid, out: "operations.Outcome") -> None:
+    def _reply(self, rid, out: operations.Outcome) -> None:
         enc = self.encoder(out.exercise)
         try:
             payload = enc.encode(out.result)
@@ -383,7 +400,7 @@ class Worker:
         if cls.__getattribute__ is not object.__getattribute__:
             return []
         out, seen = [], 0
-        shadowed: dict[str, bool] = {}   # name -> a data descriptor of cls (one MRO walk each)
+        shadowed: dict[str, bool] = {}  # name -> a data descriptor of cls (one MRO walk each)
         for hid, obj in self.handles.items():
             seen += 1
             if seen > SNAPSHOT_SCAN or len(out) >= SNAPSHOT_OBJECTS:
@@ -395,17 +412,38 @@ class Worker:
                 continue
             plain = {}
             for name, value in attrs.items():
-                if (type(name) is str and len(name) <= 100 and type(value) in _SNAP_TYPES
-                        and (type(value) is not str or len(value) <= 200)
-                        and (type(value) is not int or abs(value) < 2 ** 63)
-                        and not (shadowed[name] if name in shadowed else
-                                 shadowed.setdefault(name, _data_descriptor(cls, name)))):
+                if (
+                    type(name) is str
+                    and len(name) <= 100
+                    and type(value) in _SNAP_TYPES
+                    and (type(value) is not str or len(value) <= 200)
+                    and (type(value) is not int or abs(value) < 2**63)
+                    and not (
+                        shadowed[name]
+                        if name in shadowed
+                        else shadowed.setdefault(name, _data_descriptor(cls, name))
+                    )
+                ):
                     plain[name] = value
                     if len(plain) >= 16:
                         break
             if plain:
-                out.append([hid, {"$d": [[k, v if type(v) is not float or math.isfinite(v)
-                                          else {"$f": repr(v)}] for k, v in plain.items()]}])
+                out.append(
+                    [
+                        hid,
+                        {
+                            "$d": [
+                                [
+                                    k,
+                                    v
+                                    if type(v) is not float or math.isfinite(v)
+                                    else {"$f": repr(v)},
+                                ]
+                                for k, v in plain.items()
+                            ]
+                        },
+                    ]
+                )
         return out
 
     def _sync_of(self, call: dict):
@@ -415,8 +453,11 @@ class Worker:
         # the "original" bytes: detection compares each tensor with the version and the CRC of
         # its bytes taken when it was decoded (any edit, even one that leaves the version
         # alone), and container layouts; the trusted side compares values before it logs one.
-        if not (call["synced"] or _modified(call["leaves"])
-                or _layout(call["args"], call["kwargs"]) != call["before"]):
+        if not (
+            call["synced"]
+            or _modified(call["leaves"])
+            or _layout(call["args"], call["kwargs"]) != call["before"]
+        ):
             return None
         sync = self._changed(call["args"], call["kwargs"], call["exercise"])
         if sync is not None:
@@ -440,31 +481,41 @@ class Worker:
         for frame in traceback.extract_tb(exc.__traceback__):
             if any(frame.filename.startswith(r) for r in roots):
                 where.append(f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}")
-        return {"type": _text(lambda: type(exc).__name__)[:100], "mro": mro,
-                "msg": _text(lambda: str(exc)), "where": where[-3:],
-                "base": not isinstance(exc, Exception)}
+        return {
+            "type": _text(lambda: type(exc).__name__)[:100],
+            "mro": mro,
+            "msg": _text(lambda: str(exc)),
+            "where": where[-3:],
+            "base": not isinstance(exc, Exception),
+        }
 
     # -- callbacks ---------------------------------------------------------------------------------
     def callback(self, fid: int, args, kwargs):
         cid = self.next_cb
         self.next_cb += 1
         enc = self.encoder()
-        header = {"cb": cid, "fn": fid, "args": enc.encode(list(args)),
-                  "kwargs": enc.encode(dict(kwargs))}
+        header = {
+            "cb": cid,
+            "fn": fid,
+            "args": enc.encode(list(args)),
+            "kwargs": enc.encode(dict(kwargs)),
+        }
         blobs_out = list(enc.blobs)
-        if self.active:   # the grader's function may look at the caller's arguments: sync first
+        if self.active:  # the grader's function may look at the caller's arguments: sync first
             call = self.active[-1]
             sync = self._sync_of(call)
             if sync is not None:
                 data, extra = sync
-                header["sync"] = {"rid": call["rid"],
-                                  **{k: _shift_blobs(v, len(blobs_out)) for k, v in data.items()}}
+                header["sync"] = {
+                    "rid": call["rid"],
+                    **{k: _shift_blobs(v, len(blobs_out)) for k, v in data.items()},
+                }
                 blobs_out += extra
         header["b"] = [protocol_len(b) for b in blobs_out]
         self._send_raw(header, blobs_out)
         while True:
             reply, blobs = protocol.recv_frame(self.sock)
-            if "op" in reply:        # the callback calls back into the submission
+            if "op" in reply:  # the callback calls back into the submission
                 self.handle(reply, blobs)
                 continue
             if reply.get("cb") != cid:
@@ -478,7 +529,7 @@ class Worker:
         self._send_raw(header, [])
 
     def _send_raw(self, header: dict, blobs) -> None:
-        if "id" in header:   # a reply: it carries what pipelined requests left to report
+        if "id" in header:  # a reply: it carries what pipelined requests left to report
             if self.pending_hits:
                 header["hits"] = {ex: sorted(names)[:50] for ex, names in self.pending_hits.items()}
                 self.pending_hits = {}
@@ -487,7 +538,7 @@ class Worker:
         protocol.send_frame(self.sock, header, blobs)
 
 
-MAX_BATCH = 10_000   # pipelined requests in one batch frame
+MAX_BATCH = 10_000  # pipelined requests in one batch frame
 
 # Attribute values a snapshot may carry (immutable: the trusted side may hand out the same one).
 _SNAP_TYPES = (type(None), bool, int, float, str)
@@ -503,16 +554,35 @@ def _data_descriptor(cls: type, name: str) -> bool:
     return False
 
 
-_PLAIN = (type(None), bool, int, float, str, complex, list, tuple, dict, torch.Tensor,
-          torch.dtype, torch.device, torch.Size, torch.Generator, slice)
+_PLAIN = (
+    type(None),
+    bool,
+    int,
+    float,
+    str,
+    complex,
+    list,
+    tuple,
+    dict,
+    torch.Tensor,
+    torch.dtype,
+    torch.device,
+    torch.Size,
+    torch.Generator,
+    slice,
+)
 
 
 def _plain(obj: Any) -> bool:
     """Would cross as data (so a synchronous call would not have returned a handle)."""
     import numpy as np
 
-    return (type(obj) in _PLAIN or obj is Ellipsis or type(obj) is np.ndarray
-            or isinstance(obj, np.generic))
+    return (
+        type(obj) in _PLAIN
+        or obj is Ellipsis
+        or type(obj) is np.ndarray
+        or isinstance(obj, np.generic)
+    )
 
 
 def _layout(args: list, kwargs: dict) -> Any:
@@ -531,8 +601,12 @@ def _signature(obj: Any, depth: int = 0) -> Any:
     if t is list:
         return ("l", id(obj), len(obj), tuple(_signature(v, depth + 1) for v in obj))
     if t is dict:
-        return ("d", id(obj), tuple(map(id, obj)),
-                tuple(_signature(v, depth + 1) for v in obj.values()))
+        return (
+            "d",
+            id(obj),
+            tuple(map(id, obj)),
+            tuple(_signature(v, depth + 1) for v in obj.values()),
+        )
     if t is tuple:
         return ("t", tuple(_signature(v, depth + 1) for v in obj))
     return id(obj)
@@ -556,7 +630,7 @@ def _shift_blobs(data: Any, base: int) -> Any:
     if isinstance(data, list):
         return [_shift_blobs(v, base) for v in data]
     if isinstance(data, dict):
-        (tag, p), = data.items()
+        ((tag, p),) = data.items()
         if tag in ("$T", "$A", "$G"):
             return {tag: [p[0] + base, *p[1:]]}
         return {tag: _shift_blobs(p, base)}

@@ -9,9 +9,17 @@ the notebook can be refused with its reason instead of crashing a report for the
 from __future__ import annotations
 
 # Keys nbgrader writes, and the types nbgrader itself gives them.
-SHAPES = {"grade_id": (str,), "grade": (bool,), "solution": (bool,), "locked": (bool,),
-          "task": (bool,), "points": (int, float), "schema_version": (int,),
-          "cell_type": (str,), "checksum": (str,)}
+SHAPES = {
+    "grade_id": (str,),
+    "grade": (bool,),
+    "solution": (bool,),
+    "locked": (bool,),
+    "task": (bool,),
+    "points": (int, float),
+    "schema_version": (int,),
+    "cell_type": (str,),
+    "checksum": (str,),
+}
 # Lines only the instructor's source notebook has (nbgrader strips them from the release).
 SOURCE_ONLY = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "=== BEGIN MARK SCHEME ===")
 
@@ -53,16 +61,19 @@ def malformed(nb) -> list[str]:
         if not isinstance(meta, dict):
             out.append(f"cell {number}: metadata is a {type(meta).__name__}, not a mapping")
         elif raw is not None and not isinstance(raw, dict):
-            out.append(f"cell {number}: nbgrader metadata is a {type(raw).__name__}, "
-                       f"not a mapping")
+            out.append(f"cell {number}: nbgrader metadata is a {type(raw).__name__}, not a mapping")
         for key, kinds in SHAPES.items():
             value = raw.get(key) if isinstance(raw, dict) else None
-            if value is not None and (not isinstance(value, kinds)
-                                      or (bool not in kinds and isinstance(value, bool))):
-                out.append(f"cell {number}: nbgrader {key} is a {type(value).__name__}, not "
-                           f"a {' or '.join(k.__name__ for k in kinds)}")
+            if value is not None and (
+                not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool))
+            ):
+                out.append(
+                    f"cell {number}: nbgrader {key} is a {type(value).__name__}, not "
+                    f"a {' or '.join(k.__name__ for k in kinds)}"
+                )
         text = cell.get("source", "")
         if not isinstance(text, str) and not (
-                isinstance(text, list) and all(isinstance(line, str) for line in text)):
+            isinstance(text, list) and all(isinstance(line, str) for line in text)
+        ):
             out.append(f"cell {number}: its source is a {type(text).__name__}, not text")
     return out

@@ -39,19 +39,31 @@ META = "descent"
 class ConfinedExecute(NbGraderPreprocessor):
     """Run a notebook's own cells confined, and score its test cells on the trusted side."""
 
-    timeout = Float(180.0, help="seconds one cell may run before its worker is killed"
-                    ).tag(config=True)
-    call_timeout = Float(30.0, help="seconds one call of a check into the notebook may take"
-                         ).tag(config=True)
-    memory_mb = Integer(0, help="address-space (and, as root, cgroup) limit of the notebook's "
-                        "worker in MiB; 0: the isolation default (4 GiB)").tag(config=True)
-    insecure = Bool(False, help="run notebooks in an unconfined worker where no confinement "
-                    "is available (only for notebooks you trust)").tag(config=True)
-    notebook_timeout = Float(600.0, help="seconds all of a notebook's cells and checks may "
-                             "take together; once spent, the cells left do not run and the "
-                             "test cells left score 0 (0: no budget)").tag(config=True)
-    course_dir = Unicode("", help="the course folder (keys/, graders/); default: nbgrader's "
-                         "course root").tag(config=True)
+    timeout = Float(180.0, help="seconds one cell may run before its worker is killed").tag(
+        config=True
+    )
+    call_timeout = Float(30.0, help="seconds one call of a check into the notebook may take").tag(
+        config=True
+    )
+    memory_mb = Integer(
+        0,
+        help="address-space (and, as root, cgroup) limit of the notebook's "
+        "worker in MiB; 0: the isolation default (4 GiB)",
+    ).tag(config=True)
+    insecure = Bool(
+        False,
+        help="run notebooks in an unconfined worker where no confinement "
+        "is available (only for notebooks you trust)",
+    ).tag(config=True)
+    notebook_timeout = Float(
+        600.0,
+        help="seconds all of a notebook's cells and checks may "
+        "take together; once spent, the cells left do not run and the "
+        "test cells left score 0 (0: no budget)",
+    ).tag(config=True)
+    course_dir = Unicode(
+        "", help="the course folder (keys/, graders/); default: nbgrader's course root"
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -60,12 +72,16 @@ class ConfinedExecute(NbGraderPreprocessor):
         # DropForgedMetadata has already run while nbgrader sanitized the notebook (and reset
         # this metadata); dropping again keeps the executor safe on its own.
         earlier = nb.metadata.get(META, {})
-        report = {"forged_metadata": earlier.get("forged_metadata", [])
-                  + _drop_forged_metadata(nb, known), "refused": [],
-                  "restored_metadata": earlier.get("restored_metadata", []),
-                  "rebound": findings_mod.rebound_names(nb, tests)}
-        with Kernel(self.timeout, self.call_timeout, self.memory_mb or None,
-                    self.insecure) as kernel:
+        report = {
+            "forged_metadata": earlier.get("forged_metadata", [])
+            + _drop_forged_metadata(nb, known),
+            "refused": [],
+            "restored_metadata": earlier.get("restored_metadata", []),
+            "rebound": findings_mod.rebound_names(nb, tests),
+        }
+        with Kernel(
+            self.timeout, self.call_timeout, self.memory_mb or None, self.insecure
+        ) as kernel:
             report["confinement"] = kernel.mode()
             graded: set[str] = set()
             budget = Budget(self.notebook_timeout)
@@ -104,8 +120,10 @@ class Budget:
         return min(per_cell, self.seconds - (time.monotonic() - self.start))
 
     def spent_output(self, count: int, test: bool) -> list:
-        why = (f"not run: the notebook's time budget ({self.seconds:g} s, "
-               f"ConfinedExecute.notebook_timeout) was spent before this cell")
+        why = (
+            f"not run: the notebook's time budget ({self.seconds:g} s, "
+            f"ConfinedExecute.notebook_timeout) was spent before this cell"
+        )
         if test:
             return _scored(f"{why}; this test scores 0\n", 0.0, count)
         return [nbformat.v4.new_output("error", ename="TimeBudget", evalue=why, traceback=[why])]
@@ -117,8 +135,11 @@ def _trusted_cells(info: dict) -> tuple[dict[str, float], set[str]]:
     with Gradebook(info["db_url"]) as gb:
         notebook = gb.find_notebook(info["notebook"], info["assignment"])
         solutions = {c.name for c in notebook.solution_cells}
-        tests = {c.name: float(c.max_score) for c in notebook.grade_cells
-                 if c.cell_type == "code" and c.name not in solutions}
+        tests = {
+            c.name: float(c.max_score)
+            for c in notebook.grade_cells
+            if c.cell_type == "code" and c.name not in solutions
+        }
         known = {c.name for c in notebook.source_cells} | set(tests) | solutions
     return tests, known
 
@@ -156,8 +177,11 @@ def _recorded_flags(info: dict) -> dict[str, dict]:
         solutions = {c.name for c in notebook.solution_cells}
         flags = {}
         for cell in notebook.source_cells:
-            flags[cell.name] = {"grade": cell.name in grades, "solution": cell.name in solutions,
-                                "locked": bool(cell.locked)}
+            flags[cell.name] = {
+                "grade": cell.name in grades,
+                "solution": cell.name in solutions,
+                "locked": bool(cell.locked),
+            }
             if cell.name in grades:
                 flags[cell.name]["points"] = grades[cell.name]
     return flags
@@ -172,8 +196,10 @@ class DropForgedMetadata(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         _, known = _trusted_cells(resources["nbgrader"])
         restored = nb.metadata.get(META, {}).get("restored_metadata", [])
-        nb.metadata[META] = {"forged_metadata": _drop_forged_metadata(nb, known),
-                             "restored_metadata": restored}
+        nb.metadata[META] = {
+            "forged_metadata": _drop_forged_metadata(nb, known),
+            "restored_metadata": restored,
+        }
         return nb, resources
 
 
@@ -190,14 +216,21 @@ def _drop_forged_metadata(nb, known: set[str]) -> list[str]:
         head = (cellmeta.source(cell).strip().splitlines() or [""])[0][:60]
         if cellmeta.grade_id(cell) not in known:
             raw = cell.metadata["nbgrader"]
-            claim = json.dumps(raw, sort_keys=True, default=repr)[:200] if raw else \
-                "{} (nbgrader emptied it: a second copy of an assignment cell)"
-            changed.append(f"cell {index} ({head!r}) carried nbgrader metadata {claim} that is "
-                           f"not part of the assignment (removed; it ran as an ordinary cell)")
+            claim = (
+                json.dumps(raw, sort_keys=True, default=repr)[:200]
+                if raw
+                else "{} (nbgrader emptied it: a second copy of an assignment cell)"
+            )
+            changed.append(
+                f"cell {index} ({head!r}) carried nbgrader metadata {claim} that is "
+                f"not part of the assignment (removed; it ran as an ordinary cell)"
+            )
             del cell.metadata["nbgrader"]
         elif meta.get("schema_version") != SCHEMA_VERSION:
-            changed.append(f"cell {index} ({head!r}): nbgrader schema version "
-                           f"{meta.get('schema_version')!r} put back to {SCHEMA_VERSION}")
+            changed.append(
+                f"cell {index} ({head!r}): nbgrader schema version "
+                f"{meta.get('schema_version')!r} put back to {SCHEMA_VERSION}"
+            )
             meta["schema_version"] = SCHEMA_VERSION
     return changed
 
@@ -208,19 +241,31 @@ def _outputs(result: dict, count: int) -> list:
         if result.get(name):
             out.append(nbformat.v4.new_output("stream", name=name, text=result[name]))
     if result.get("result") is not None:
-        out.append(nbformat.v4.new_output("execute_result", data={"text/plain": result["result"]},
-                                          execution_count=count))
+        out.append(
+            nbformat.v4.new_output(
+                "execute_result", data={"text/plain": result["result"]}, execution_count=count
+            )
+        )
     error = result.get("error")
     if error:
-        out.append(nbformat.v4.new_output("error", ename=error["type"], evalue=error["msg"],
-                                          traceback=[f"{error['type']}: {error['msg']}"]))
+        out.append(
+            nbformat.v4.new_output(
+                "error",
+                ename=error["type"],
+                evalue=error["msg"],
+                traceback=[f"{error['type']}: {error['msg']}"],
+            )
+        )
     return out
 
 
 def _scored(text: str, earned: float, count: int) -> list:
-    return [nbformat.v4.new_output("stream", name="stdout", text=text),
-            nbformat.v4.new_output("execute_result", data={"text/plain": f"{earned:g}"},
-                                   execution_count=count)]
+    return [
+        nbformat.v4.new_output("stream", name="stdout", text=text),
+        nbformat.v4.new_output(
+            "execute_result", data={"text/plain": f"{earned:g}"}, execution_count=count
+        ),
+    ]
 
 
 class EscapeMarkdown(NbGraderPreprocessor):
@@ -244,8 +289,8 @@ class EscapeMarkdown(NbGraderPreprocessor):
         return cell, resources
 
 
-_LINK_TARGET = re.compile(r"\]\(")                       # [text](url) and ![alt](src)
-_LINK_DEFINITION = re.compile(r"^(\s{0,3})\[", re.M)     # [id]: url
+_LINK_TARGET = re.compile(r"\]\(")  # [text](url) and ![alt](src)
+_LINK_DEFINITION = re.compile(r"^(\s{0,3})\[", re.M)  # [id]: url
 
 
 # Bare addresses the markdown renderer would turn into live links ("https://...", "www.",

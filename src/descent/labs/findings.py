@@ -34,14 +34,17 @@ def rebound_names(nb, tests: dict) -> list[str]:
         try:
             trees.append((number, ast.parse(cellmeta.source(cell))))
         except (SyntaxError, ValueError, MemoryError, RecursionError):
-            continue   # it cannot run either
+            continue  # it cannot run either
     aliases = set(_SHORT) | {name for _, tree in trees for name in _aliases(tree)}
     for number, tree in trees:
         # ast.walk is iterative, but unparsing a node recurses: a 1200-deep attribute chain
         # would exceed the interpreter's limit. Such a cell is named for a look instead.
         try:
-            found += [f"cell {number}: {what}" for node in ast.walk(tree)
-                      if (what := _rebinding(node, aliases))]
+            found += [
+                f"cell {number}: {what}"
+                for node in ast.walk(tree)
+                if (what := _rebinding(node, aliases))
+            ]
         except RecursionError:
             found.append(f"cell {number}: nested too deeply to scan for rebound grading names")
     return found
@@ -53,8 +56,9 @@ def _aliases(tree: ast.AST) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             prefix = f"{node.module}." if isinstance(node, ast.ImportFrom) else ""
-            found |= {a.asname for a in node.names
-                      if a.asname and (prefix + a.name).endswith(_SHORT)}
+            found |= {
+                a.asname for a in node.names if a.asname and (prefix + a.name).endswith(_SHORT)
+            }
     return found
 
 
@@ -66,14 +70,22 @@ def _module(node: ast.AST, aliases: set[str]) -> bool:
 
 
 def _rebinding(node: ast.AST, aliases: set[str]) -> str | None:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-            and node.name in NAMES:
+    if (
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and node.name in NAMES
+    ):
         return f"defines {node.name}"
-    if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) \
-            and node.id in NAMES:
+    if (
+        isinstance(node, ast.Name)
+        and isinstance(node.ctx, (ast.Store, ast.Del))
+        and node.id in NAMES
+    ):
         return f"assigns {node.id}"
-    if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)) \
-            and _module(node.value, aliases):
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, (ast.Store, ast.Del))
+        and _module(node.value, aliases)
+    ):
         return f"assigns {ast.unparse(node)}"
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         source = getattr(node, "module", None)
@@ -81,20 +93,26 @@ def _rebinding(node: ast.AST, aliases: set[str]) -> str | None:
             bound = alias.asname or alias.name
             if bound in NAMES and not (source in MODULE_NAMES and alias.name == bound):
                 return f"imports {alias.name} as {bound}"
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-            and node.func.id in ("setattr", "delattr") and node.args \
-            and _module(node.args[0], aliases):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("setattr", "delattr")
+        and node.args
+        and _module(node.args[0], aliases)
+    ):
         return f"calls {ast.unparse(node)[:80]}"
     return None
 
 
 # Runs in the student's worker after the last cell: grading names that are no longer the
 # module's own objects, in the notebook or in the module itself.
-_RUNTIME = ("[n for n in {names} if n in globals() and n != 'labs_grading' and "
-            "getattr(globals()[n], '__module__', None) != {mod!r}] + "
-            "['{mod}.' + n for n in {names} if n != 'labs_grading' and "
-            "getattr(getattr(__import__({mod!r}, fromlist=['Parts']), n, None), "
-            "'__module__', None) != {mod!r}]")
+_RUNTIME = (
+    "[n for n in {names} if n in globals() and n != 'labs_grading' and "
+    "getattr(globals()[n], '__module__', None) != {mod!r}] + "
+    "['{mod}.' + n for n in {names} if n != 'labs_grading' and "
+    "getattr(getattr(__import__({mod!r}, fromlist=['Parts']), n, None), "
+    "'__module__', None) != {mod!r}]"
+)
 
 
 def patched_at_runtime(kernel) -> list[str]:
@@ -121,14 +139,21 @@ def read(path: Path) -> dict:
 def lines(found: dict) -> list[str]:
     """The findings as report lines."""
     out = [f"forged nbgrader metadata: {x}" for x in found.get("forged_metadata", [])]
-    out += [f"nbgrader flags of an assignment cell changed (restored from the source before "
-            f"grading): {x}" for x in found.get("restored_metadata", [])]
+    out += [
+        f"nbgrader flags of an assignment cell changed (restored from the source before "
+        f"grading): {x}"
+        for x in found.get("restored_metadata", [])
+    ]
     out += [f"redefined grading name: {x}" for x in found.get("rebound", [])]
     out += [f"confinement refused: {x}" for x in found.get("refused", [])]
     if found.get("budget_spent"):
-        out.append(f"the notebook's time budget was spent at {found['budget_spent']}: the cells "
-                   f"after it did not run and its test cells after it scored 0")
+        out.append(
+            f"the notebook's time budget was spent at {found['budget_spent']}: the cells "
+            f"after it did not run and its test cells after it scored 0"
+        )
     if found.get("restarts"):
-        out.append(f"the notebook's worker was killed and restarted {found['restarts']} time(s) "
-                   f"(time, memory or a crash)")
+        out.append(
+            f"the notebook's worker was killed and restarted {found['restarts']} time(s) "
+            f"(time, memory or a crash)"
+        )
     return out

@@ -53,8 +53,9 @@ class Course:
         return self._modules[assignment]
 
 
-def grade_cell(course: Course, assignment: str, grade_id: str, nb: Kernel,
-               points: float) -> tuple[str, float]:
+def grade_cell(
+    course: Course, assignment: str, grade_id: str, nb: Kernel, points: float
+) -> tuple[str, float]:
     """Score one test cell: ``(text shown under the cell, points earned)``."""
     key = course.key(assignment)
     check = getattr(course.graders(assignment), grade_id, None)
@@ -64,15 +65,19 @@ def grade_cell(course: Course, assignment: str, grade_id: str, nb: Kernel,
             check(nb, parts, key)
             earned = parts.score()
         if not math.isclose(parts.possible, points):
-            raise RuntimeError(f"graders/{assignment}.py: {grade_id} scores {parts.possible:g} "
-                               f"points, the cell is worth {points:g}")
+            raise RuntimeError(
+                f"graders/{assignment}.py: {grade_id} scores {parts.possible:g} "
+                f"points, the cell is worth {points:g}"
+            )
         return shown.getvalue(), earned
     question = grade_id.removesuffix("_test")
     if question in key:
         ok, text = answer(nb, question, key[question])
         return text + "\n", points if ok else 0.0
-    raise LookupError(f"no trusted check for test cell {grade_id} of {assignment} (expected "
-                      f"graders/{assignment}.py or an entry {question!r} in its key)")
+    raise LookupError(
+        f"no trusted check for test cell {grade_id} of {assignment} (expected "
+        f"graders/{assignment}.py or an entry {question!r} in its key)"
+    )
 
 
 def answer(nb: Kernel, question: str, entry: dict) -> tuple[bool, str]:
@@ -81,13 +86,21 @@ def answer(nb: Kernel, question: str, entry: dict) -> tuple[bool, str]:
     try:
         value = nb.value(question)
         with contextlib.redirect_stdout(io.StringIO()):
-            (check_number if entry["kind"] == "number" else
-             check_choice if entry["kind"] == "choice" else _check_label)(question, value)
+            (
+                check_number
+                if entry["kind"] == "number"
+                else check_choice
+                if entry["kind"] == "choice"
+                else _check_label
+            )(question, value)
     except (NotData, AssertionError, WorkerFailure) as exc:
         text = str(exc)
         return False, text if text.startswith(f"{question}:") else f"{question}: {text}"
-    return (True, f"{question}: correct. {entry['right']}") if matches(entry, value) else \
-        (False, f"{question}: not this one. {entry['wrong']}")
+    return (
+        (True, f"{question}: correct. {entry['right']}")
+        if matches(entry, value)
+        else (False, f"{question}: not this one. {entry['wrong']}")
+    )
 
 
 def _check_label(question: str, value: Any) -> None:
@@ -98,11 +111,14 @@ def _check_label(question: str, value: Any) -> None:
 def matches(entry: dict, value: Any) -> bool:
     """Whether ``value`` (plain data) is the key's answer."""
     if entry["kind"] == "number":
-        return (type(value) in (int, float) and math.isfinite(value)
-                and abs(value - entry["answer"]) <= entry["tolerance"])
+        return (
+            type(value) in (int, float)
+            and math.isfinite(value)
+            and abs(value - entry["answer"]) <= entry["tolerance"]
+        )
     if type(value) is not str:
         return False
-    if entry["kind"] == "label":   # a name from a list given in the notebook
+    if entry["kind"] == "label":  # a name from a list given in the notebook
         return value.strip().lower() == entry["answer"]
     return value.strip().upper() == entry["answer"]
 
@@ -138,6 +154,7 @@ def close(got: float, want: float, tol: float) -> bool:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value) if type(value) in (int, float, str, bool, type(None)) else \
-        type(value).__name__
+    text = (
+        repr(value) if type(value) in (int, float, str, bool, type(None)) else type(value).__name__
+    )
     return text[:80]

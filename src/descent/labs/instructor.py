@@ -32,6 +32,7 @@ from .submissions import refused
 
 NOT_A_NOTEBOOK = "not a valid notebook"
 
+
 def course_folder(option: str | None) -> Path:
     """``--course``, else the working directory when it is the course folder, else ./labs."""
     course = Path(option or ("." if Path("nbgrader_config.py").is_file() else "labs")).resolve()
@@ -72,16 +73,18 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
         for name, cells in released.items():
             path = folder / name
             if path.is_symlink():
-                continue   # refused above
+                continue  # refused above
             if not path.is_file():
                 found.append(f"{name}: missing (scores 0)")
                 continue
             try:
                 nb = _notebook(path)
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
-                found.append(f"{name}: {NOT_A_NOTEBOOK} ({type(exc).__name__}: "
-                             f"{(str(exc).splitlines() or [''])[0][:80]}); nbgrader cannot grade "
-                             f"it, every cell stays 'needs manual grade'")
+                found.append(
+                    f"{name}: {NOT_A_NOTEBOOK} ({type(exc).__name__}: "
+                    f"{(str(exc).splitlines() or [''])[0][:80]}); nbgrader cannot grade "
+                    f"it, every cell stays 'needs manual grade'"
+                )
                 continue
             refusals = submissions.notebook_problems(name, nb, sources[name])
             found += refusals or _locked_cell_problems(name, cells, _grade_cells(nb))
@@ -96,28 +99,43 @@ def _locked_cell_problems(name: str, released: dict, mine: dict) -> list[str]:
     deleted = [gid for gid in locked if gid not in mine]
     edited = [gid for gid in locked if gid in mine and source(mine[gid]) != source(released[gid])]
     if deleted:
-        found.append(f"{name}: deleted locked cells {', '.join(deleted)}; their points "
-                     f"stay 'needs manual grade' in formgrader")
+        found.append(
+            f"{name}: deleted locked cells {', '.join(deleted)}; their points "
+            f"stay 'needs manual grade' in formgrader"
+        )
     if edited:
-        found.append(f"{name}: edited locked cells {', '.join(edited)}; nbgrader restores "
-                     f"the originals before grading")
+        found.append(
+            f"{name}: edited locked cells {', '.join(edited)}; nbgrader restores "
+            f"the originals before grading"
+        )
     flags = ("grade", "solution", "locked", "points")
-    unlocked = [gid for gid in locked if gid in mine and any(
-        nbgrader(mine[gid]).get(k) != nbgrader(released[gid]).get(k) for k in flags)]
+    unlocked = [
+        gid
+        for gid in locked
+        if gid in mine
+        and any(nbgrader(mine[gid]).get(k) != nbgrader(released[gid]).get(k) for k in flags)
+    ]
     if unlocked:
-        found.append(f"{name}: changed the nbgrader flags of locked cells {', '.join(unlocked)} "
-                     f"(unlocked them); the flags are put back before grading")
+        found.append(
+            f"{name}: changed the nbgrader flags of locked cells {', '.join(unlocked)} "
+            f"(unlocked them); the flags are put back before grading"
+        )
     return found
 
 
 def released(course: Path, patterns: list[str]) -> list[str]:
     """The released assignments whose names match one of the glob ``patterns``."""
-    names = sorted(p.name for p in (course / "release").iterdir() if p.is_dir()) \
-        if (course / "release").is_dir() else []
+    names = (
+        sorted(p.name for p in (course / "release").iterdir() if p.is_dir())
+        if (course / "release").is_dir()
+        else []
+    )
     chosen = [n for n in names if any(fnmatch.fnmatchcase(n, pat) for pat in patterns)]
     if not chosen:
-        raise DescentError(f"no released assignment matches {' '.join(patterns)} in "
-                           f"{course / 'release'} (run nbgrader generate_assignment first)")
+        raise DescentError(
+            f"no released assignment matches {' '.join(patterns)} in "
+            f"{course / 'release'} (run nbgrader generate_assignment first)"
+        )
     return chosen
 
 
@@ -135,16 +153,30 @@ def report(course: Path, assignments: list[str], console=None) -> dict[str, dict
         for student, reason in rejected.get(assignment, {}).items():
             problems.setdefault(student, []).append(f"nbgrader rejected it: {reason}")
         scores = _scores(course, assignment)
-        table = Table("student", "autograde", "score", "problems",
-                      title=Text(f"{assignment}: {len(problems)} submission(s)"))
+        table = Table(
+            "student",
+            "autograde",
+            "score",
+            "problems",
+            title=Text(f"{assignment}: {len(problems)} submission(s)"),
+        )
         for student in sorted(problems):
             score, top, manual = scores.get(student, (None, None, False))
             unreadable = any(NOT_A_NOTEBOOK in line for line in problems[student])
-            status = Text("refused", style="red") if refused(problems[student]) else (
-                Text("failed", style="red") if (assignment, student) in failed or unreadable
-                else Text("not graded" if score is None else "ok"))
-            text = "" if score is None else f"{score:g}/{top:g}" + (
-                " (needs manual grade)" if manual else "")
+            status = (
+                Text("refused", style="red")
+                if refused(problems[student])
+                else (
+                    Text("failed", style="red")
+                    if (assignment, student) in failed or unreadable
+                    else Text("not graded" if score is None else "ok")
+                )
+            )
+            text = (
+                ""
+                if score is None
+                else f"{score:g}/{top:g}" + (" (needs manual grade)" if manual else "")
+            )
             # everything a student can name (their id, file names, paths) is text, not markup
             table.add_row(Text(student), status, text, Text("\n".join(problems[student]) or "-"))
         if console is not None:
@@ -170,8 +202,9 @@ def _read_rejections(course: Path) -> dict[str, dict[str, str]]:
         return {}
 
 
-def save_rejections(course: Path, assignment: str, graded: set[str],
-                     reasons: dict[str, str]) -> None:
+def save_rejections(
+    course: Path, assignment: str, graded: set[str], reasons: dict[str, str]
+) -> None:
     """Keep, per assignment, why nbgrader rejected each submission of its latest run (the
     report shows it later without grading again)."""
     table = _read_rejections(course)
@@ -198,9 +231,15 @@ def rejections(stderr_lines: list[str]) -> dict[str, str]:
             current = None
         elif "Traceback (most recent call last)" in text:
             in_traceback = True
-        elif current and in_traceback and text and not line.startswith("[") and ":" in text \
-                and not text.startswith(("File ", "^", "~", "The above exception")):
-            reasons[current] = text[:300]   # the exception line ends the traceback
+        elif (
+            current
+            and in_traceback
+            and text
+            and not line.startswith("[")
+            and ":" in text
+            and not text.startswith(("File ", "^", "~", "The above exception"))
+        ):
+            reasons[current] = text[:300]  # the exception line ends the traceback
     return reasons
 
 
@@ -215,8 +254,15 @@ def nbgrader_command() -> tuple[str, dict[str, str]]:
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
-def autograde(nbgrader: str, assignment: str, course: Path, env: dict, students: list[str],
-               console, left_out: list[str] | tuple[()] = ()) -> tuple[int, list[str]]:
+def autograde(
+    nbgrader: str,
+    assignment: str,
+    course: Path,
+    env: dict,
+    students: list[str],
+    console,
+    left_out: list[str] | tuple[()] = (),
+) -> tuple[int, list[str]]:
     """Run ``nbgrader autograde`` (without the students ``left_out``) with one progress line
     per student; returns its exit code and its log lines."""
     command = [nbgrader, "autograde", assignment]
@@ -224,8 +270,9 @@ def autograde(nbgrader: str, assignment: str, course: Path, env: dict, students:
         command.append(f"--CourseDirectory.student_id_exclude={','.join(left_out)}")
     if not students:
         return 0, []
-    proc = subprocess.Popen(command, cwd=course, env=env, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command, cwd=course, env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     log, seen = [], set()
     for line in proc.stderr or ():
         log.append(line.rstrip("\n"))
@@ -269,5 +316,3 @@ def rubrics(course: Path, assignment: str) -> list[tuple[str, float, str]]:
 
 
 # --------------------------------------------------------------------------------- wiring
-
-

@@ -18,10 +18,10 @@ from typing import Any
 
 from ..isolation import cells
 from ..isolation.confinement import Limits
-from ..isolation.manager import Settings, shared
 from ..isolation.connection import Connection
 from ..isolation.errors import WorkerFailure
 from ..isolation.handles import Remote, RemoteFunction
+from ..isolation.manager import Settings, shared
 
 MAX_RESTARTS = 2
 PRIVATE = "_descent_value"
@@ -35,20 +35,24 @@ class Kernel:
     """One notebook in one confined worker; use as a context manager (the tree is killed at
     the end)."""
 
-    def __init__(self, timeout: float = 180.0, call_timeout: float = 30.0,
-                 memory_mb: int | None = None, insecure: bool = False):
+    def __init__(
+        self,
+        timeout: float = 180.0,
+        call_timeout: float = 30.0,
+        memory_mb: int | None = None,
+        insecure: bool = False,
+    ):
         limits = Limits()
         if memory_mb:
             limits.address_space = limits.memory = int(memory_mb) << 20
-        self.manager = shared(Settings(insecure=insecure, call_timeout=call_timeout,
-                                       limits=limits))
+        self.manager = shared(Settings(insecure=insecure, call_timeout=call_timeout, limits=limits))
         self.timeout = timeout
         self.conn = Connection("notebook", self.manager, folder=None)
-        self.done: list[str] = []        # sources of the cells that ran, replayed after a kill
+        self.done: list[str] = []  # sources of the cells that ran, replayed after a kill
         self.restarts = 0
         self.stopped: str | None = None  # why the notebook cannot go on
 
-    def __enter__(self) -> "Kernel":
+    def __enter__(self) -> Kernel:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -100,19 +104,25 @@ class Kernel:
         """The value of a notebook variable, as data."""
         self._check_alive()
         try:
-            got = self.conn.request({"op": "getattr", "target": {"m": cells.MODULE, "a": name},
-                                      "name": "__descent_module_value__"})
+            got = self.conn.request(
+                {
+                    "op": "getattr",
+                    "target": {"m": cells.MODULE, "a": name},
+                    "name": "__descent_module_value__",
+                }
+            )
         except AttributeError:
             raise NotData(f"`{name}` is not defined in the notebook") from None
-        except LookupError:   # no cell has run yet
+        except LookupError:  # no cell has run yet
             raise NotData(f"`{name}` is not defined in the notebook") from None
         return data(got, f"`{name}`")
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call the notebook's function ``name`` with data arguments; its result, as data."""
         self._check_alive()
-        return data(RemoteFunction(self.conn, cells.MODULE, name)(*args, **kwargs),
-                    f"`{name}(...)`")
+        return data(
+            RemoteFunction(self.conn, cells.MODULE, name)(*args, **kwargs), f"`{name}(...)`"
+        )
 
     def define(self, source: str) -> None:
         """Run a grader's helper code in the notebook (say, a function that builds a model and
@@ -138,8 +148,13 @@ class Kernel:
 
 
 def _failed(kind: str, message: str) -> dict:
-    return {"stdout": "", "stderr": "", "result": None, "refused": [],
-            "error": {"type": kind, "msg": message}}
+    return {
+        "stdout": "",
+        "stderr": "",
+        "result": None,
+        "refused": [],
+        "error": {"type": kind, "msg": message},
+    }
 
 
 _LEAVES = (type(None), bool, int, float, complex, str)
@@ -162,5 +177,7 @@ def data(value: Any, what: str, depth: int = 0) -> Any:
             data(item, what, depth + 1)
         return value
     name = value.descent_type_name if isinstance(value, Remote) else t.__name__
-    raise NotData(f"{what} is a {name} object, not plain data (numbers, strings, tensors, "
-                  f"lists, tuples and dicts of them)")
+    raise NotData(
+        f"{what} is a {name} object, not plain data (numbers, strings, tensors, "
+        f"lists, tuples and dicts of them)"
+    )

@@ -35,24 +35,33 @@ def links(folder: Path) -> list[str]:
             elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
                 inodes.setdefault((info.st_dev, info.st_ino), [info.st_nlink, []])[1].append(shown)
     for nlink, names in inodes.values():
-        if nlink > len(names):   # some of the file's names lie outside the submission
-            out += [f"{REFUSED}{name} is a hard link to a file outside the submission"
-                    for name in names]
+        if nlink > len(names):  # some of the file's names lie outside the submission
+            out += [
+                f"{REFUSED}{name} is a hard link to a file outside the submission" for name in names
+            ]
     return out
 
 
 def solution_cells(nb) -> dict[str, str]:
     """``{grade_id: source}`` of the notebook's solution cells."""
-    return {gid: cellmeta.source(c) for c in nb.get("cells", []) if isinstance(c, dict)
-            and (gid := cellmeta.grade_id(c)) and cellmeta.nbgrader(c).get("solution") is True}
+    return {
+        gid: cellmeta.source(c)
+        for c in nb.get("cells", [])
+        if isinstance(c, dict)
+        and (gid := cellmeta.grade_id(c))
+        and cellmeta.nbgrader(c).get("solution") is True
+    }
 
 
 def copies_source(nb, source_nb) -> bool:
     """Whether every solution cell of ``nb`` is the source notebook's, with the lines only the
     source has (``### BEGIN SOLUTION``): the submission is the instructor's notebook."""
     mine, theirs = solution_cells(nb), solution_cells(source_nb)
-    marked = [gid for gid, text in theirs.items()
-              if any(marker in text for marker in cellmeta.SOURCE_ONLY)]
+    marked = [
+        gid
+        for gid, text in theirs.items()
+        if any(marker in text for marker in cellmeta.SOURCE_ONLY)
+    ]
     return bool(marked) and all(mine.get(gid) == text for gid, text in theirs.items())
 
 
@@ -60,11 +69,15 @@ def notebook_problems(name: str, nb, source_nb) -> list[str]:
     """Refusals for one readable notebook: malformed metadata, a copy of the source."""
     bad = cellmeta.malformed(nb)
     if bad:
-        return [f"{REFUSED}{name}: malformed nbgrader metadata ({'; '.join(bad[:5])}"
-                f"{'; ...' if len(bad) > 5 else ''})"]
+        return [
+            f"{REFUSED}{name}: malformed nbgrader metadata ({'; '.join(bad[:5])}"
+            f"{'; ...' if len(bad) > 5 else ''})"
+        ]
     if source_nb is not None and copies_source(nb, source_nb):
-        return [f"{REFUSED}{name}: its solution cells are the instructor's source notebook's, "
-                f"solution markers included (a copy of, or a link to, the source)"]
+        return [
+            f"{REFUSED}{name}: its solution cells are the instructor's source notebook's, "
+            f"solution markers included (a copy of, or a link to, the source)"
+        ]
     return []
 
 
@@ -115,18 +128,24 @@ def exchange_problems(course: Path, assignment: str) -> dict[str, list[str]]:
     for folder in sorted(inbound.glob(f"*+{assignment}+*")) if inbound else ():
         student, _, rest = folder.name.partition("+")
         if rest.split("+")[0] == assignment:
-            latest[student] = folder   # sorted: the timestamp after the assignment orders them
+            latest[student] = folder  # sorted: the timestamp after the assignment orders them
     found: dict[str, list[str]] = {}
     for student, folder in latest.items():
-        lines = [f"exchange copy {folder.name}: {line}" if not line.startswith(REFUSED) else
-                 f"{REFUSED}exchange copy {folder.name}: {line[len(REFUSED):]}"
-                 for line in links(folder)]
+        lines = [
+            f"exchange copy {folder.name}: {line}"
+            if not line.startswith(REFUSED)
+            else f"{REFUSED}exchange copy {folder.name}: {line[len(REFUSED) :]}"
+            for line in links(folder)
+        ]
         if _is_account(student):
-            owners = sorted({_account(p.lstat().st_uid) for p in [folder, *folder.rglob("*")]}
-                            - {student})
+            owners = sorted(
+                {_account(p.lstat().st_uid) for p in [folder, *folder.rglob("*")]} - {student}
+            )
             if owners:
-                lines.append(f"exchange copy {folder.name} claims to be {student}'s but was "
-                             f"written by {', '.join(owners)} (nbgrader submit --student?)")
+                lines.append(
+                    f"exchange copy {folder.name} claims to be {student}'s but was "
+                    f"written by {', '.join(owners)} (nbgrader submit --student?)"
+                )
         if lines:
             found[student] = lines
     return found

@@ -26,11 +26,11 @@ class CorpusError(DescentError, ValueError):
 
 @dataclass
 class Corpus:
-    modules: dict[str, dict[str, str]]          # student -> module -> source text
-    template: dict[str, str]                    # module -> the starter's text
-    problems: dict[str, list[str]] = field(default_factory=dict)   # student -> what was left out
+    modules: dict[str, dict[str, str]]  # student -> module -> source text
+    template: dict[str, str]  # module -> the starter's text
+    problems: dict[str, list[str]] = field(default_factory=dict)  # student -> what was left out
     unrecognised: list[str] = field(default_factory=list)
-    exercises: frozenset[str] | None = None     # compare only these (None: every exercise)
+    exercises: frozenset[str] | None = None  # compare only these (None: every exercise)
 
     @property
     def students(self) -> list[str]:
@@ -57,11 +57,14 @@ def selection(assignment: str | None, kit: Path, plan: str | None = None) -> Sel
         return _by_name(parts)
     item = _plan_assignment(assignment, kit, plan)
     if item is None:
-        raise CorpusError(f"--assignment {assignment!r}: no assignment of the course plan, "
-                          f"module or exercise has this name (modules: "
-                          f"{', '.join(registry.MODULES)})")
-    return Selection(tuple(dict.fromkeys(e.split(".", 1)[0] for e in item.exercises)),
-                     frozenset(item.exercises))
+        raise CorpusError(
+            f"--assignment {assignment!r}: no assignment of the course plan, "
+            f"module or exercise has this name (modules: "
+            f"{', '.join(registry.MODULES)})"
+        )
+    return Selection(
+        tuple(dict.fromkeys(e.split(".", 1)[0] for e in item.exercises)), frozenset(item.exercises)
+    )
 
 
 def _by_name(parts: list[str]) -> Selection:
@@ -112,8 +115,9 @@ def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> 
     except submissions.SubmissionsError as exc:
         raise CorpusError(str(exc)) from None
     template = {m: _starter(kit, m) for m in modules}
-    corpus = Corpus({}, template, unrecognised=list(listing.unrecognised),
-                    exercises=chosen.exercises)
+    corpus = Corpus(
+        {}, template, unrecognised=list(listing.unrecognised), exercises=chosen.exercises
+    )
     for entry in listing.entries:
         taken = intake.take(entry.path)
         try:
@@ -130,9 +134,10 @@ def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> 
             corpus.problems[entry.student] = [f"no exercise module of this assignment{took}"]
     if len(corpus.modules) < 2:
         found = ", ".join(corpus.modules) or "none"
-        raise CorpusError(f"{folder}: similarity needs at least two submissions with exercise "
-                          f"modules to compare, found {len(corpus.modules)} ({found})"
-                          + _why(corpus))
+        raise CorpusError(
+            f"{folder}: similarity needs at least two submissions with exercise "
+            f"modules to compare, found {len(corpus.modules)} ({found})" + _why(corpus)
+        )
     return corpus
 
 

@@ -24,7 +24,7 @@ from copydetect.utils import get_copied_slices
 from .corpus import Corpus
 from .fingerprints import OTHER, WINDOW, Doc, K, fingerprint_all
 
-RARE = 0.75      # a shared fingerprint at least this rare is evidence (and is highlighted)
+RARE = 0.75  # a shared fingerprint at least this rare is evidence (and is highlighted)
 MIN_PRINTS = 30  # fingerprints an exercise's typical solution needs to be judged (about 5 lines)
 
 
@@ -32,8 +32,8 @@ MIN_PRINTS = 30  # fingerprints an exercise's typical solution needs to be judge
 class Fragment:
     """A run of rare shared fingerprints, located in both files (1-based lines)."""
 
-    size: int                       # characters of filtered code in ``a`` (about tokens)
-    a: tuple[int, int]              # raw character range in a's text
+    size: int  # characters of filtered code in ``a`` (about tokens)
+    a: tuple[int, int]  # raw character range in a's text
     b: tuple[int, int]
     a_lines: tuple[int, int]
     b_lines: tuple[int, int]
@@ -44,7 +44,7 @@ class Fragment:
 @dataclass
 class ModuleMatch:
     similarity: float
-    shared: float                   # weighted fingerprints the two share
+    shared: float  # weighted fingerprints the two share
     fragments: list[Fragment] = field(default_factory=list)
 
 
@@ -64,10 +64,10 @@ class Pair:
 @dataclass
 class Analysis:
     students: list[str]
-    pairs: list[Pair]                          # every pair: the flagged first, then by similarity
-    docs: dict[tuple[str, str], Doc]           # (student, module) -> Doc
-    too_short: dict[str, float]                # exercise id -> median fingerprints per solution
-    judged: dict[str, float]                   # exercise id -> the same, for those judged
+    pairs: list[Pair]  # every pair: the flagged first, then by similarity
+    docs: dict[tuple[str, str], Doc]  # (student, module) -> Doc
+    too_short: dict[str, float]  # exercise id -> median fingerprints per solution
+    judged: dict[str, float]  # exercise id -> the same, for those judged
     threshold: float
     min_fragment: int
 
@@ -80,10 +80,12 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
     """Compare every pair of ``corpus``; a pair is flagged when its similarity reaches
     ``threshold`` or one fragment of rare shared code reaches ``min_fragment`` tokens."""
     docs = fingerprint_all(corpus)
-    if corpus.exercises is not None:   # another assignment's exercises in the same module
+    if corpus.exercises is not None:  # another assignment's exercises in the same module
         for doc in docs.values():
-            _drop(doc, lambda h, doc=doc: doc.owner[h] not in corpus.exercises
-                  and doc.owner[h] != OTHER)
+            _drop(
+                doc,
+                lambda h, doc=doc: doc.owner[h] not in corpus.exercises and doc.owner[h] != OTHER,
+            )
     too_short, judged = _exercise_lengths(docs.values())
     for doc in docs.values():
         _drop(doc, lambda h, doc=doc: doc.owner[h] in too_short)
@@ -127,8 +129,8 @@ def _weights(docs: list[Doc]) -> dict[int, float]:
     for doc in docs:
         for h in doc.prints:
             df[h] = df.get(h, 0) + 1
-    n = sum(1 for doc in docs if doc.prints)   # untouched stubs wrote nothing of the module
-    if n < 4:   # two or three students: nothing can be called common
+    n = sum(1 for doc in docs if doc.prints)  # untouched stubs wrote nothing of the module
+    if n < 4:  # two or three students: nothing can be called common
         return dict.fromkeys(df, 1.0)
     top = math.log(n / 2)
     return {h: min(1.0, max(0.0, math.log(n / k) / top)) for h, k in df.items()}
@@ -185,15 +187,23 @@ def fragments(a: Doc, b: Doc, weights: dict[int, float]) -> list[Fragment]:
         for start, end in zip(starts.tolist(), ends.tolist()):
             inside = {h for pos, h in group if start <= pos < end}
             start, end = _clip(a, name, start, end)
-            if end - start < K + WINDOW - 1:   # below the guarantee threshold: a coincidence
+            if end - start < K + WINDOW - 1:  # below the guarantee threshold: a coincidence
                 continue
             b_start, b_end = _longest_run(np.concatenate([b.prints[h] for h in inside]))
             ra, rb = a.raw([start, end]), b.raw([b_start, b_end])
             la, lb = _lines(a, int(ra[0]), int(ra[1])), _lines(b, int(rb[0]), int(rb[1]))
             if la and lb:
-                out.append(Fragment(end - start, (int(ra[0]), int(ra[1])),
-                                    (int(rb[0]), int(rb[1])), la, lb, a.function(*la),
-                                    b.function(*lb)))
+                out.append(
+                    Fragment(
+                        end - start,
+                        (int(ra[0]), int(ra[1])),
+                        (int(rb[0]), int(rb[1])),
+                        la,
+                        lb,
+                        a.function(*la),
+                        b.function(*lb),
+                    )
+                )
     return sorted(out, key=lambda f: (-f.size, f.a))
 
 

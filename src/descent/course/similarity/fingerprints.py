@@ -19,9 +19,9 @@ from copydetect.utils import filter_code, winnow
 from ... import registry
 from .corpus import Corpus
 
-K = 25           # noise threshold: k-grams of 25 characters of filtered code (about 10 tokens)
-WINDOW = 6       # guarantee threshold K + WINDOW - 1 = 30: a match that long is always seen
-OTHER = ""       # owner of code outside every exercise function (the student's own helpers)
+K = 25  # noise threshold: k-grams of 25 characters of filtered code (about 10 tokens)
+WINDOW = 6  # guarantee threshold K + WINDOW - 1 = 30: a match that long is always seen
+OTHER = ""  # owner of code outside every exercise function (the student's own helpers)
 
 
 @dataclass
@@ -32,10 +32,10 @@ class Doc:
     module: str
     text: str
     prints: dict[int, list[int]]
-    owner: dict[int, str]           # hash -> exercise id, or OTHER
-    offsets: np.ndarray             # copydetect's map from filtered to raw positions
-    spans: list[tuple[int, int, str]]   # top-level definitions: first line, last line, name
-    docstrings: list[tuple[int, int]] = field(default_factory=list)   # raw ranges, never shown
+    owner: dict[int, str]  # hash -> exercise id, or OTHER
+    offsets: np.ndarray  # copydetect's map from filtered to raw positions
+    spans: list[tuple[int, int, str]]  # top-level definitions: first line, last line, name
+    docstrings: list[tuple[int, int]] = field(default_factory=list)  # raw ranges, never shown
     _newlines: np.ndarray | None = field(default=None, repr=False)
 
     def raw(self, positions) -> np.ndarray:
@@ -52,8 +52,9 @@ class Doc:
     def lines(self, raw_offsets) -> np.ndarray:
         """1-based line of each raw offset."""
         if self._newlines is None:
-            self._newlines = np.array([m.start() for m in re.finditer("\n", self.text)],
-                                      dtype=np.int64)
+            self._newlines = np.array(
+                [m.start() for m in re.finditer("\n", self.text)], dtype=np.int64
+            )
         return np.searchsorted(self._newlines, np.asarray(raw_offsets, dtype=np.int64)) + 1
 
     def visible(self, start: int, end: int) -> list[tuple[int, int]]:
@@ -74,11 +75,17 @@ class Doc:
         """copydetect maps filtered positions back to the text within a token or two: widen a
         range cut inside a name or number to the whole word."""
         text = self.text
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_") \
-                and (text[start].isalnum() or text[start] == "_"):
+        while (
+            start > 0
+            and (text[start - 1].isalnum() or text[start - 1] == "_")
+            and (text[start].isalnum() or text[start] == "_")
+        ):
             start -= 1
-        while end < len(text) and (text[end].isalnum() or text[end] == "_") \
-                and (text[end - 1].isalnum() or text[end - 1] == "_"):
+        while (
+            end < len(text)
+            and (text[end].isalnum() or text[end] == "_")
+            and (text[end - 1].isalnum() or text[end - 1] == "_")
+        ):
             end += 1
         return start, end
 
@@ -95,8 +102,11 @@ class Doc:
 
 def fingerprint_all(corpus: Corpus) -> dict[tuple[str, str], Doc]:
     templates = {m: _template_grams(text, m) for m, text in corpus.template.items()}
-    return {(s, m): _doc(s, m, text, templates[m])
-            for s, mods in corpus.modules.items() for m, text in mods.items()}
+    return {
+        (s, m): _doc(s, m, text, templates[m])
+        for s, mods in corpus.modules.items()
+        for m, text in mods.items()
+    }
 
 
 def _kgrams(filtered: str) -> np.ndarray:
@@ -110,7 +120,7 @@ def _kgrams(filtered: str) -> np.ndarray:
     out = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(K):
-            out = out * np.uint64(1_000_003) + codes[j:j + n]
+            out = out * np.uint64(1_000_003) + codes[j : j + n]
     return out.view(np.int64)
 
 
@@ -149,14 +159,22 @@ def _structure(text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, i
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return [], []
-    spans = [(node.lineno, node.end_lineno or node.lineno, node.name) for node in tree.body
-             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    spans = [
+        (node.lineno, node.end_lineno or node.lineno, node.name)
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
     starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
     docstrings = []
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             first, last = body[0].lineno, body[0].end_lineno or body[0].lineno
             docstrings.append((starts[first - 1], starts[min(last, len(starts) - 1)] - 1))
     return spans, sorted(docstrings)

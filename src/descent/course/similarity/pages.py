@@ -27,7 +27,7 @@ border-right:1px solid #dde1e6} mark{padding:0;border-radius:2px}
 .fold{color:#8a94a3;font-style:italic} svg text{font:11px system-ui,sans-serif} .muted{color:#6b7280;font-size:13px}
 """
 _COLOURS = 6
-MAX_PAGES = 100   # evidence pages written: the highest-ranked flagged pairs (all are listed)
+MAX_PAGES = 100  # evidence pages written: the highest-ranked flagged pairs (all are listed)
 
 
 def write(analysis: Analysis, folder: Path, left_out: dict[str, list[str]] | None = None) -> Path:
@@ -46,9 +46,11 @@ def pair_file(pair: Pair) -> str:
 
 
 def _head(title: str, subtitle: str) -> str:
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{escape(title)}</title><style>{_CSS}{_MORE_CSS}</style></head><body>"
-            f"<header><h1>{escape(title)}</h1><p>{escape(subtitle)}</p></header><main>")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><style>{_CSS}{_MORE_CSS}</style></head><body>"
+        f"<header><h1>{escape(title)}</h1><p>{escape(subtitle)}</p></header><main>"
+    )
 
 
 def _pct(x: float) -> str:
@@ -57,19 +59,25 @@ def _pct(x: float) -> str:
 
 def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
     n = len(analysis.students)
-    parts = [_head("Descent: similarity across the class",
-                   f"{n} students, {len(analysis.pairs)} pairs compared module by module; "
-                   f"this report changes no grade"),
-             f"<p>A pair is flagged when its similarity reaches {_pct(analysis.threshold)} or "
-             f"one fragment of rare shared code reaches {analysis.min_fragment} tokens. "
-             f"Similarity is the rarity-weighted share of the smaller submission's own code "
-             f"(template removed) that the other also has.</p>",
-             "<h2>Flagged pairs</h2>"]
+    parts = [
+        _head(
+            "Descent: similarity across the class",
+            f"{n} students, {len(analysis.pairs)} pairs compared module by module; "
+            f"this report changes no grade",
+        ),
+        f"<p>A pair is flagged when its similarity reaches {_pct(analysis.threshold)} or "
+        f"one fragment of rare shared code reaches {analysis.min_fragment} tokens. "
+        f"Similarity is the rarity-weighted share of the smaller submission's own code "
+        f"(template removed) that the other also has.</p>",
+        "<h2>Flagged pairs</h2>",
+    ]
     if len(analysis.flagged) > MAX_PAGES:
-        parts.append(f"<p class='note'>{len(analysis.flagged)} pairs are flagged: pages are "
-                     f"written for the first {MAX_PAGES}. So many flags usually mean the "
-                     f"threshold is too low for this assignment (--threshold, "
-                     f"--min-fragment).</p>")
+        parts.append(
+            f"<p class='note'>{len(analysis.flagged)} pairs are flagged: pages are "
+            f"written for the first {MAX_PAGES}. So many flags usually mean the "
+            f"threshold is too low for this assignment (--threshold, "
+            f"--min-fragment).</p>"
+        )
     if analysis.flagged:
         parts.append(_pair_table(analysis.flagged, links=True))
     else:
@@ -80,8 +88,10 @@ def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
         parts.append("<h2>The most similar pairs not flagged</h2>" + _pair_table(others))
     parts.append(_exercise_lists(analysis))
     if left_out:
-        items = "".join(f"<li>{escape(student)}: {escape('; '.join(reasons))}</li>"
-                        for student, reasons in left_out.items())
+        items = "".join(
+            f"<li>{escape(student)}: {escape('; '.join(reasons))}</li>"
+            for student, reasons in left_out.items()
+        )
         parts.append(f"<h2>Left out of the comparison</h2><ul>{items}</ul>")
     parts.append("</main></body></html>")
     return "".join(parts)
@@ -89,29 +99,38 @@ def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
 
 def _pair_table(pairs: list[Pair], *, links: bool = False) -> str:
     """Ranked pairs; with ``links``, the first :data:`MAX_PAGES` link to their pages."""
-    rows = ["<table><tr><th>#</th><th>students</th><th>similarity</th><th>longest fragment "
-            "(tokens)</th><th>per module</th></tr>"]
+    rows = [
+        "<table><tr><th>#</th><th>students</th><th>similarity</th><th>longest fragment "
+        "(tokens)</th><th>per module</th></tr>"
+    ]
     for rank, p in enumerate(pairs, 1):
         who = f"{escape(p.a)} &amp; {escape(p.b)}"
         if links and rank <= MAX_PAGES:
             who = f"<a href='{escape(pair_file(p))}'>{who}</a>"
-        modules = ", ".join(f"{escape(m)} {_pct(x.similarity)}" for m, x in p.modules.items()
-                            if x.shared)
-        rows.append(f"<tr><td>{rank}</td><td>{who}</td><td class='pts'>{_pct(p.similarity)}</td>"
-                    f"<td class='pts'>{p.longest}</td><td>{modules or '-'}</td></tr>")
+        modules = ", ".join(
+            f"{escape(m)} {_pct(x.similarity)}" for m, x in p.modules.items() if x.shared
+        )
+        rows.append(
+            f"<tr><td>{rank}</td><td>{who}</td><td class='pts'>{_pct(p.similarity)}</td>"
+            f"<td class='pts'>{p.longest}</td><td>{modules or '-'}</td></tr>"
+        )
     return "".join(rows) + "</table>"
 
 
 def _exercise_lists(analysis: Analysis) -> str:
     def items(found: dict[str, float]) -> str:
-        return "".join(f"<li>{escape(ex)} (median {m:g} fingerprints)</li>"
-                       for ex, m in found.items()) or "<li>none</li>"
+        return (
+            "".join(f"<li>{escape(ex)} (median {m:g} fingerprints)</li>" for ex, m in found.items())
+            or "<li>none</li>"
+        )
 
-    return ("<h2>Exercises too short to judge</h2><p class='muted'>Their typical solution has "
-            "too few fingerprints for two independent students to write them differently; "
-            "what students share there is not counted.</p>"
-            f"<ul>{items(analysis.too_short)}</ul><h2>Exercises judged</h2>"
-            f"<ul>{items(analysis.judged)}</ul>")
+    return (
+        "<h2>Exercises too short to judge</h2><p class='muted'>Their typical solution has "
+        "too few fingerprints for two independent students to write them differently; "
+        "what students share there is not counted.</p>"
+        f"<ul>{items(analysis.too_short)}</ul><h2>Exercises judged</h2>"
+        f"<ul>{items(analysis.judged)}</ul>"
+    )
 
 
 def histogram(analysis: Analysis, mark: Pair | None = None) -> str:
@@ -129,53 +148,81 @@ def histogram(analysis: Analysis, mark: Pair | None = None) -> str:
         h = 130 * count / top
         x = 30 + i * 29
         colour = "#c62828" if bad else "#24405f"
-        bars.append(f"<rect x='{x}' y='{145 - h:.1f}' width='25' height='{h:.1f}' "
-                    f"fill='{colour}'/>" + (f"<text x='{x + 12}' y='{140 - h:.1f}' "
-                                            f"text-anchor='middle'>{count}</text>" if count else ""))
+        bars.append(
+            f"<rect x='{x}' y='{145 - h:.1f}' width='25' height='{h:.1f}' "
+            f"fill='{colour}'/>"
+            + (
+                f"<text x='{x + 12}' y='{140 - h:.1f}' text-anchor='middle'>{count}</text>"
+                if count
+                else ""
+            )
+        )
     labels = "".join(f"<text x='{30 + i * 29}' y='160'>{i * 5}%</text>" for i in range(0, 20, 4))
     arrow = ""
     if mark is not None:
         x = 30 + min(19, int(mark.similarity * 20)) * 29 + 12
-        arrow = (f"<polygon points='{x - 6},2 {x + 6},2 {x},12' fill='#d89614'/>"
-                 f"<text x='{x + 9}' y='11'>this pair</text>")
-    return (f"<svg width='{width}' height='{height}' role='img' aria-label='pairs per "
-            f"similarity'>{''.join(bars)}{labels}{arrow}</svg><p class='muted'>Pairs of students "
-            f"per similarity (5% bins), {len(analysis.pairs)} pairs.</p>")
+        arrow = (
+            f"<polygon points='{x - 6},2 {x + 6},2 {x},12' fill='#d89614'/>"
+            f"<text x='{x + 9}' y='11'>this pair</text>"
+        )
+    return (
+        f"<svg width='{width}' height='{height}' role='img' aria-label='pairs per "
+        f"similarity'>{''.join(bars)}{labels}{arrow}</svg><p class='muted'>Pairs of students "
+        f"per similarity (5% bins), {len(analysis.pairs)} pairs.</p>"
+    )
 
 
 def pair_page(analysis: Analysis, pair: Pair, rank: int) -> str:
     below = sum(p.similarity < pair.similarity for p in analysis.pairs)
-    parts = [_head(f"Similarity: {pair.a} and {pair.b}",
-                   f"flagged pair {rank} of {len(analysis.flagged)}; this page changes no grade"),
-             f"<p class='total'>{_pct(pair.similarity)} similar</p>"
-             f"<p>More similar than {below} of the class's {len(analysis.pairs)} pairs; longest "
-             f"fragment of rare shared code: {pair.longest} tokens. "
-             f"<a href='index.html'>Class report</a></p>",
-             histogram(analysis, mark=pair), "<h2>Per module</h2>", _module_table(pair)]
+    parts = [
+        _head(
+            f"Similarity: {pair.a} and {pair.b}",
+            f"flagged pair {rank} of {len(analysis.flagged)}; this page changes no grade",
+        ),
+        f"<p class='total'>{_pct(pair.similarity)} similar</p>"
+        f"<p>More similar than {below} of the class's {len(analysis.pairs)} pairs; longest "
+        f"fragment of rare shared code: {pair.longest} tokens. "
+        f"<a href='index.html'>Class report</a></p>",
+        histogram(analysis, mark=pair),
+        "<h2>Per module</h2>",
+        _module_table(pair),
+    ]
     for module, match in pair.modules.items():
         if match.fragments:
-            parts.append(_side_by_side(analysis.docs[(pair.a, module)],
-                                       analysis.docs[(pair.b, module)], match.fragments))
+            parts.append(
+                _side_by_side(
+                    analysis.docs[(pair.a, module)],
+                    analysis.docs[(pair.b, module)],
+                    match.fragments,
+                )
+            )
     parts.append("</main></body></html>")
     return "".join(parts)
 
 
 def _module_table(pair: Pair) -> str:
-    rows = ["<table><tr><th>module</th><th>similarity</th><th>fragment</th><th>"
-            f"{escape(pair.a)}</th><th>{escape(pair.b)}</th><th>tokens</th></tr>"]
+    rows = [
+        "<table><tr><th>module</th><th>similarity</th><th>fragment</th><th>"
+        f"{escape(pair.a)}</th><th>{escape(pair.b)}</th><th>tokens</th></tr>"
+    ]
     for module, match in pair.modules.items():
         frags = match.fragments or [None]
         for i, f in enumerate(frags):
-            head = (f"<td>{escape(module)}</td><td class='pts'>{_pct(match.similarity)}</td>"
-                    if i == 0 else "<td></td><td></td>")
+            head = (
+                f"<td>{escape(module)}</td><td class='pts'>{_pct(match.similarity)}</td>"
+                if i == 0
+                else "<td></td><td></td>"
+            )
             if f is None:
                 rows.append(f"<tr>{head}<td colspan='4'>no rare shared fragment</td></tr>")
                 continue
             link = escape(f"#{module}-a-{i + 1}")
-            rows.append(f"<tr>{head}<td><a href='{link}'><mark class='f{i % _COLOURS}'>&nbsp;"
-                        f"{i + 1}&nbsp;</mark></a></td><td>{_where(f.a_lines, f.a_function)}</td>"
-                        f"<td>{_where(f.b_lines, f.b_function)}</td>"
-                        f"<td class='pts'>{f.size}</td></tr>")
+            rows.append(
+                f"<tr>{head}<td><a href='{link}'><mark class='f{i % _COLOURS}'>&nbsp;"
+                f"{i + 1}&nbsp;</mark></a></td><td>{_where(f.a_lines, f.a_function)}</td>"
+                f"<td>{_where(f.b_lines, f.b_function)}</td>"
+                f"<td class='pts'>{f.size}</td></tr>"
+            )
     return "".join(rows) + "</table>"
 
 
@@ -185,26 +232,40 @@ def _where(lines: tuple[int, int], function: str) -> str:
 
 
 def _side_by_side(a: Doc, b: Doc, fragments) -> str:
-    left = highlighted(a.text, [(piece, i) for i, f in enumerate(fragments)
-                                for piece in a.visible(*f.a)], anchor=f"{a.module}-a",
-                       folded=a.docstrings)
-    right = highlighted(b.text, [(piece, i) for i, f in enumerate(fragments)
-                                 for piece in b.visible(*f.b)], anchor=f"{b.module}-b",
-                        folded=b.docstrings)
-    return (f"<h2>{escape(a.module)}</h2><div class='pane'>"
-            f"<div class='file'><h3>{escape(a.student)}: {escape(a.module)}.py</h3>{left}</div>"
-            f"<div class='file'><h3>{escape(b.student)}: {escape(b.module)}.py</h3>{right}</div>"
-            f"</div>")
+    left = highlighted(
+        a.text,
+        [(piece, i) for i, f in enumerate(fragments) for piece in a.visible(*f.a)],
+        anchor=f"{a.module}-a",
+        folded=a.docstrings,
+    )
+    right = highlighted(
+        b.text,
+        [(piece, i) for i, f in enumerate(fragments) for piece in b.visible(*f.b)],
+        anchor=f"{b.module}-b",
+        folded=b.docstrings,
+    )
+    return (
+        f"<h2>{escape(a.module)}</h2><div class='pane'>"
+        f"<div class='file'><h3>{escape(a.student)}: {escape(a.module)}.py</h3>{left}</div>"
+        f"<div class='file'><h3>{escape(b.student)}: {escape(b.module)}.py</h3>{right}</div>"
+        f"</div>"
+    )
 
 
-def highlighted(text: str, ranges: list[tuple[tuple[int, int], int]], anchor: str = "",
-                folded: list[tuple[int, int]] = ()) -> str:
+def highlighted(
+    text: str,
+    ranges: list[tuple[tuple[int, int], int]],
+    anchor: str = "",
+    folded: list[tuple[int, int]] = (),
+) -> str:
     """``text`` escaped, with line numbers, each ``((start, end), fragment)`` range marked in
     the fragment's colour (an overlap keeps the earlier range; the first mark of fragment ``i``
     gets the id ``{anchor}-{i + 1}``). Each ``folded`` range (whole lines, never marked: the
     template's docstrings) is shown as one dimmed line."""
-    events = sorted([(s, e, i) for (s, e), i in ranges] + [(s, e, -1) for s, e in folded
-                                                             if text.count("\n", s, e) > 1])
+    events = sorted(
+        [(s, e, i) for (s, e), i in ranges]
+        + [(s, e, -1) for s, e in folded if text.count("\n", s, e) > 1]
+    )
     out, at, anchored, hidden = [], 0, set(), set()
     for start, end, i in events:
         start = max(start, at)
@@ -214,14 +275,18 @@ def highlighted(text: str, ranges: list[tuple[tuple[int, int], int]], anchor: st
         if i < 0:
             first, last = text.count("\n", 0, start) + 1, text.count("\n", 0, end) + 1
             hidden.update(range(first + 1, last + 1))
-            indent = text[start:end][:len(text[start:end]) - len(text[start:end].lstrip())]
-            out.append(f"<span class='fold'>{escape(indent)}\"\"\"... docstring, lines "
-                       f"{first}-{last} (template, not compared)</span>")
+            indent = text[start:end][: len(text[start:end]) - len(text[start:end].lstrip())]
+            out.append(
+                f'<span class=\'fold\'>{escape(indent)}"""... docstring, lines '
+                f"{first}-{last} (template, not compared)</span>"
+            )
         else:
             ident = f" id='{escape(anchor)}-{i + 1}'" if anchor and i not in anchored else ""
             anchored.add(i)
-            out.append(f"<mark class='f{i % _COLOURS}'{ident} title='fragment {i + 1}'>"
-                       f"{escape(text[start:end])}</mark>")
+            out.append(
+                f"<mark class='f{i % _COLOURS}'{ident} title='fragment {i + 1}'>"
+                f"{escape(text[start:end])}</mark>"
+            )
         at = end
     out.append(escape(text[at:]))
     numbers = "\n".join(str(n) for n in range(1, text.count("\n") + 2) if n not in hidden)

@@ -16,17 +16,27 @@ THRESHOLD = 0.5
 MIN_FRAGMENT = 120
 
 
-def run(submissions: Path, out: Path, kit: Path, console: Console, *,
-        assignment: str | None = None, plan: str | None = None, threshold: float = THRESHOLD,
-        min_fragment: int = MIN_FRAGMENT) -> int:
+def run(
+    submissions: Path,
+    out: Path,
+    kit: Path,
+    console: Console,
+    *,
+    assignment: str | None = None,
+    plan: str | None = None,
+    threshold: float = THRESHOLD,
+    min_fragment: int = MIN_FRAGMENT,
+) -> int:
     try:
         # optional dependency: copydetect (pip install 'descent[similarity]')
         from . import corpus, engine, pages
     except ModuleNotFoundError as exc:
         if exc.name != "copydetect":
             raise
-        console.print("[red]descent similarity needs copydetect: pip install "
-                      "'descent[similarity]' (./dev test installs it)[/red]")
+        console.print(
+            "[red]descent similarity needs copydetect: pip install "
+            "'descent[similarity]' (./dev test installs it)[/red]"
+        )
         return 2
     started = time.perf_counter()
     try:
@@ -41,34 +51,53 @@ def run(submissions: Path, out: Path, kit: Path, console: Console, *,
             left_out["(not submissions)"] = [", ".join(found.unrecognised)]
         index = pages.write(analysis, out, left_out)
     except OSError as exc:
-        console.print(f"[red]descent similarity: cannot write to {escape(str(out))}: "
-                      f"{escape(exc.strerror or str(exc))}[/red]")
+        console.print(
+            f"[red]descent similarity: cannot write to {escape(str(out))}: "
+            f"{escape(exc.strerror or str(exc))}[/red]"
+        )
         return 2
     summarize(found, analysis, console)
-    console.print(f"similarity report: {index} ({time.perf_counter() - started:.1f} s; "
-                  f"changes no grade)")
+    console.print(
+        f"similarity report: {index} ({time.perf_counter() - started:.1f} s; changes no grade)"
+    )
     return 0
 
 
 def summarize(found, analysis, console: Console) -> None:
     for student, reasons in found.problems.items():
-        console.print(f"[yellow]{escape(student)}: left out of the comparison: "
-                      f"{escape('; '.join(reasons))}[/yellow]")
+        console.print(
+            f"[yellow]{escape(student)}: left out of the comparison: "
+            f"{escape('; '.join(reasons))}[/yellow]"
+        )
     if found.unrecognised:
-        console.print(f"[yellow]not submissions (not a folder, .zip, .py or .ipynb): "
-                      f"{escape(', '.join(found.unrecognised))}[/yellow]")
+        console.print(
+            f"[yellow]not submissions (not a folder, .zip, .py or .ipynb): "
+            f"{escape(', '.join(found.unrecognised))}[/yellow]"
+        )
     if analysis.too_short:
         console.print(f"too short to judge (not counted): {', '.join(analysis.too_short)}")
-    console.print(f"{len(analysis.students)} students, {len(analysis.pairs)} pairs compared, "
-                  f"{len(analysis.flagged)} flagged")
+    console.print(
+        f"{len(analysis.students)} students, {len(analysis.pairs)} pairs compared, "
+        f"{len(analysis.flagged)} flagged"
+    )
     if not analysis.flagged:
         return
     table = Table("#", "pair", "similarity", "longest fragment", "longest fragment at")
     for rank, pair in enumerate(analysis.flagged, 1):
         where = next(((m, x.fragments[0]) for m, x in pair.modules.items() if x.fragments), None)
-        place = "" if where is None else (
-            f"{where[0]}.{where[1].a_function or '?'}, lines {where[1].a_lines[0]}-"
-            f"{where[1].a_lines[1]} / {where[1].b_lines[0]}-{where[1].b_lines[1]}")
-        table.add_row(str(rank), escape(f"{pair.a} & {pair.b}"), f"{100 * pair.similarity:.0f}%",
-                      str(pair.longest), escape(place))
+        place = (
+            ""
+            if where is None
+            else (
+                f"{where[0]}.{where[1].a_function or '?'}, lines {where[1].a_lines[0]}-"
+                f"{where[1].a_lines[1]} / {where[1].b_lines[0]}-{where[1].b_lines[1]}"
+            )
+        )
+        table.add_row(
+            str(rank),
+            escape(f"{pair.a} & {pair.b}"),
+            f"{100 * pair.similarity:.0f}%",
+            str(pair.longest),
+            escape(place),
+        )
     console.print(table)
