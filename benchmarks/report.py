@@ -256,7 +256,7 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         )
     goals = targets(results)
     if goals:
-        out.append(("Targets of issue 27", ["target", "measured", ""], goals))
+        out.append(("Speed targets", ["target", "measured", ""], goals))
     return out
 
 

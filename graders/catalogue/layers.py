@@ -1,9 +1,9 @@
 """Catalogued variants of layers.py: realistic bugs (each must lose points) and alternative
 correct implementations (each must keep full marks).
 
-Reference cache of linear_forward: (x, W). Sources: ../shared/research/content.md, sections 4
-and 7(c) (transposed dW, db as a mean, dx through W.T, ReLU mask from the upstream gradient), the
-classic in-place finite-difference loop, and mistakes of our own.
+Reference cache of linear_forward: (x, W). The bugs are the slips students make most often with a
+linear layer and ReLU (a transposed dW, db as a mean, dx through W.T, a ReLU mask taken from the
+upstream gradient), the classic in-place finite-difference loop, and mistakes of our own.
 """
 
 import math
@@ -662,7 +662,7 @@ def relative_error(a, b):
     return float(torch.max(torch.abs(a - b) / den))
 
 
-# ------------------------------------------------------------------ residual block (issue 17)
+# ---------------------------------------------------------------------------- residual block
 # Reference cache of residual_block_forward: ((x, W1), (z,), (a, W2)).
 def _residual_parts(cache):
     (x, W1), (z,), (a, W2) = cache
@@ -898,7 +898,7 @@ def residual_block_backward(dy, cache):
     return _residual_grads(dy, x, W1, z, torch.relu(z), W2)
 
 
-# ---------------------------------------------------------- gradient checkpointing (issue 17)
+# -------------------------------------------------------------------- gradient checkpointing
 def _segments(params, start, stop, activation, last, table=_ACT):
     """Layers start..stop-1 from their input: (output, [(input, pre-activation), ...]); the
     activation follows a layer i when ``i < last``."""
