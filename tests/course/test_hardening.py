@@ -1,4 +1,4 @@
-"""Grading a class, hardened (issue 25): a module that hangs at import costs one time limit, exit
+"""Grading a class, hardened: a module that hangs at import costs one time limit, exit
 codes that keep a student's result apart from a batch failure, options checked before anything
 starts, clear messages instead of tracebacks, exports that keep every status, and the small
 things an instructor meets (a mis-named file, a removed submission, the ETA, temporary folders).

@@ -2,7 +2,7 @@
 
 Landlock governs reading and writing contents; the owner of a file may still change its mode,
 owner, times and extended attributes, and link to it, without any capability. These attacks
-worked from student code before the seccomp filter refused them (issue 22): the gradebook and
+worked from student code before the seccomp filter refused them: the gradebook and
 the keys' folder went to 0777, a key to 0666, a root-owned binary got the setuid bit, a file's
 time went back to 1970. Each case here confines a forked child exactly as a worker is confined
 and tries the call on a file and a folder outside its scratch folder (readable, as the

@@ -92,7 +92,7 @@ def test_release_feedback_skips_and_names_a_submission_made_without_the_exchange
 def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(course, tmp_path):
     """nbgrader's release_assignment makes the exchange's root 0777; the course's config puts it
     back when the command ends. A link planted in the exchange after ``nbgrader submit``, and
-    a copy written by another account than the student it names, reach the report (issue 22)."""
+    a copy written by another account than the student it names, reach the report."""
     from descent.labs import instructor
 
     shutil.copytree(LABS / "source" / QUIZ, course / "source" / QUIZ)

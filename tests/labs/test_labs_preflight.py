@@ -1,6 +1,6 @@
 """The labs' preflight and report against hostile submission folders, without running nbgrader.
 
-Each student's folder holds one attack (issue 22): a symbolic or hard link to the instructor's
+Each student's folder holds one attack: a symbolic or hard link to the instructor's
 source notebook, a copy of it, a ``grade_id`` that is a list, and rich markup in a student id
 and in a path the sandbox refused. The preflight must refuse the first four with the reason
 against the right student, and the report must print every student string as text.

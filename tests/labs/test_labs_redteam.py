@@ -193,10 +193,10 @@ def submissions(course: Path, fill: dict) -> dict[tuple[str, str], object]:
         nbformat.v4.new_raw_cell('<a href="https://phish.example/login">your real grade</a>')
     )
     subs[("script", R.LAB)] = script
-    claimed = solved(course, R.LAB)  # every loss plain BCE, RESULTS written by hand (issue 22)
+    claimed = solved(course, R.LAB)  # every loss plain BCE, RESULTS written by hand
     by_id(claimed, "task4_answer").source = R.CLAIMED_RESULTS
     subs[("claimed", R.LAB)] = claimed
-    listed = released(course, R.QUIZ)  # a grade_id that is a list (issue 22)
+    listed = released(course, R.QUIZ)  # a grade_id that is a list
     by_id(listed, "q1_text").metadata.nbgrader["grade_id"] = ["q1_text", "x"]
     subs[("listid", R.QUIZ)] = listed
     unlocked = released(course, R.QUIZ)  # a test cell unlocked and edited; q1 answered right
@@ -264,7 +264,7 @@ def course(tmp_path_factory):
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")
-    linked = root / "submitted" / "linker" / R.LAB  # a symlink to the source (issue 22)
+    linked = root / "submitted" / "linker" / R.LAB  # a symlink to the source
     linked.mkdir(parents=True)
     os.symlink(root / "source" / R.LAB / f"{R.LAB}.ipynb", linked / f"{R.LAB}.ipynb")
     guarded = {p: p.stat() for p in (root / "keys", root / "keys" / f"{R.QUIZ}.json")}

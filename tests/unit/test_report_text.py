@@ -1,5 +1,5 @@
 """The terminal report prints what a submission chose (its folder's name, its messages) as text:
-markup in a name neither restyles the report nor crashes it (issue 22)."""
+markup in a name neither restyles the report nor crashes it."""
 
 from __future__ import annotations
 

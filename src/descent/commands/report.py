@@ -3,6 +3,10 @@ GRADEBOOK`` is the class report of a ``descent batch`` gradebook."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.markup import escape
+
 from .. import results, terminal_report
 from ..terminal import console
 
@@ -28,10 +32,34 @@ def register(sub) -> None:
 
 def cmd_report(args) -> int:
     if args.class_book:
-        from ..course.analytics import cmd_class  # start-up cost: matplotlib
-
-        return cmd_class(args.class_book, args.charts, console)
+        return _class_report(args.class_book, args.charts)
     if not args.results_file:
         raise ValueError("give a results file, or --class GRADEBOOK")
     terminal_report.render(results.load(args.results_file), console, detail=args.verbose)
+    return 0
+
+
+def _class_report(book_path: str, charts: str | None) -> int:
+    """``descent report --class GRADEBOOK [--charts DIR]``: 2 for an unreadable gradebook or a
+    chart folder that cannot be written, 1 when nothing is graded yet."""
+    from ..course import analytics  # start-up cost: matplotlib
+    from ..course.gradebook import Gradebook, GradebookError
+
+    try:
+        with Gradebook(book_path, writable=False) as book:
+            stats = analytics.compute(book)
+    except GradebookError as exc:
+        console.print(f"[red]descent report: {escape(str(exc))}[/red]")
+        return 2
+    if not stats.exercises:
+        console.print("no graded submission in this gradebook yet")
+        return 1
+    analytics.render(stats, console)
+    folder = Path(charts) if charts else Path(book_path).parent / "class-report"
+    try:
+        written = analytics.write(stats, folder)
+    except OSError as exc:
+        console.print(f"[red]descent report: cannot write to {folder}: {exc.strerror}[/red]")
+        return 2
+    console.print(f"[dim]written: {', '.join(str(p) for p in written)}[/dim]")
     return 0

@@ -141,27 +141,3 @@ def write(stats: ClassStats, folder: Path) -> list[Path]:
     fig.savefig(folder / "pass_rate.png")
     plt.close(fig)
     return written + [folder / "points_histogram.png", folder / "pass_rate.png"]
-
-
-def cmd_class(book_path: str, charts: str | None, console: Console) -> int:
-    """``descent report --class GRADEBOOK [--charts DIR]``."""
-    from .gradebook import Gradebook, GradebookError
-
-    try:
-        with Gradebook(book_path, writable=False) as book:
-            stats = compute(book)
-    except GradebookError as exc:
-        console.print(f"[red]descent report: {escape(str(exc))}[/red]")
-        return 2
-    if not stats.exercises:
-        console.print("no graded submission in this gradebook yet")
-        return 1
-    render(stats, console)
-    folder = Path(charts) if charts else Path(book_path).parent / "class-report"
-    try:
-        written = write(stats, folder)
-    except OSError as exc:
-        console.print(f"[red]descent report: cannot write to {folder}: {exc.strerror}[/red]")
-        return 2
-    console.print(f"[dim]written: {', '.join(str(p) for p in written)}[/dim]")
-    return 0

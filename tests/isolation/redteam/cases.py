@@ -689,7 +689,7 @@ for path in ["@HIDDEN@", os.path.dirname("@HIDDEN@"), "@SITE@"]:
 raise PermissionError(" ".join(errs))""")
         },
         reason=("PermissionError",),
-        note="metadata calls and links (issue 22): the filter refuses them with EACCES",
+        note="metadata calls and links: the filter refuses them with EACCES",
     ),
     Case(
         "signal_the_grader",
@@ -903,7 +903,7 @@ def mse_backward(dloss, cache):
             )
         },
         reason=("mse|recursion|Recursion",),
-        note="a 1200-deep chain (issue 22): the scan and the import must not take the run down",
+        note="a 1200-deep chain: the scan and the import must not take the run down",
     ),
     Case(
         "missing_function",
