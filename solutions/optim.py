@@ -140,17 +140,14 @@ def _adam_update(param, g, state, lr, betas, eps):
     t = state.get("step", 0) + 1
     m = state.get("exp_avg")
     v = state.get("exp_avg_sq")
-    # New tensors for the results (the old moments are never modified), then every step in
-    # place on them and on one scratch buffer: on CPU a fresh buffer costs about a pass.
-    scratch = (1 - beta1) * g
-    m = scratch.clone() if m is None else (beta1 * m).add_(scratch)
-    torch.mul(g, 1 - beta2, out=scratch).mul_(g)
-    v = scratch.clone() if v is None else (beta2 * v).add_(scratch)
-    bias1 = 1 - beta1 ** t
-    bias2 = 1 - beta2 ** t
-    denom = torch.sqrt(v, out=scratch).div_(math.sqrt(bias2)).add_(eps)
-    step = (lr / bias1) * m
-    new_param = torch.sub(param, step.div_(denom), out=step)
+    # New tensors for the results (the old moments are never modified); lerp, addcmul and
+    # addcdiv fuse each update into one pass over memory, as torch.optim's own loop does.
+    m = (1 - beta1) * g if m is None else torch.lerp(m, g, 1 - beta1)
+    v = (1 - beta2) * g * g if v is None else (beta2 * v).addcmul_(g, g, value=1 - beta2)
+    bias1 = 1 - beta1**t
+    bias2 = 1 - beta2**t
+    denom = torch.sqrt(v).div_(math.sqrt(bias2)).add_(eps)
+    new_param = torch.addcdiv(param, m, denom, value=-lr / bias1)
     return new_param, {**state, "step": t, "exp_avg": m, "exp_avg_sq": v}
 # END SOLUTION
 
