@@ -7,7 +7,7 @@ from battery import Case, PairSpec, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent.strategies import tensors
+from descent.strategies import shapes, tensors
 
 N, D, C = 4, 5, 6
 
@@ -65,27 +65,31 @@ TestActivationBattery = battery(SPECS)
 class TestSoftmaxProperties:
     @given(data=st.data())
     def test_rows_sum_to_one_and_shift_invariant(self, data, check):
-        x = data.draw(tensors(scale=st.sampled_from([0.1, 1.0, 50.0])))
-        dim = data.draw(st.integers(0, x.dim() - 1))
-        y = check.matches(
-            lambda m: m.activations.softmax_forward(x, dim=dim)[0],
-            f"softmax along dim {dim}",
-            expected=torch.softmax(x, dim=dim),
+        # At least two dimensions of size >= 2, and dim 0 always among those checked: a softmax
+        # that ignores `dim` fails on every drawn example, not only on lucky ones.
+        x = data.draw(
+            tensors(shape=shapes(min_dims=2, min_side=2), scale=st.sampled_from([0.1, 1.0, 50.0]))
         )
-        check.that(
-            bool(torch.allclose(y.sum(dim), torch.ones_like(y.sum(dim)), atol=1e-9)),
-            "softmax outputs must sum to 1 along `dim`",
-            check="property",
-        )
-        check.matches(
-            lambda m: m.activations.softmax_forward(x + 123.0, dim=dim)[0],
-            "softmax after adding 123 to every input",
-            expected=y,
-            check="property",
-            rtol=1e-7,
-            atol=1e-9,
-            hint="softmax is unchanged by a shift; subtract the maximum before exp",
-        )
+        for dim in sorted({0, data.draw(st.integers(0, x.dim() - 1))}):
+            y = check.matches(
+                lambda m, dim=dim: m.activations.softmax_forward(x, dim=dim)[0],
+                f"softmax along dim {dim}",
+                expected=torch.softmax(x, dim=dim),
+            )
+            check.that(
+                bool(torch.allclose(y.sum(dim), torch.ones_like(y.sum(dim)), atol=1e-9)),
+                "softmax outputs must sum to 1 along `dim`",
+                check="property",
+            )
+            check.matches(
+                lambda m, dim=dim: m.activations.softmax_forward(x + 123.0, dim=dim)[0],
+                "softmax after adding 123 to every input",
+                expected=y,
+                check="property",
+                rtol=1e-7,
+                atol=1e-9,
+                hint="softmax is unchanged by a shift; subtract the maximum before exp",
+            )
 
 
 @pytest.mark.exercise("activations.sigmoid")

@@ -144,8 +144,8 @@ def _adam_update(param, g, state, lr, betas, eps):
     # addcdiv fuse each update into one pass over memory, as torch.optim's own loop does.
     m = (1 - beta1) * g if m is None else torch.lerp(m, g, 1 - beta1)
     v = (1 - beta2) * g * g if v is None else (beta2 * v).addcmul_(g, g, value=1 - beta2)
-    bias1 = 1 - beta1**t
-    bias2 = 1 - beta2**t
+    bias1 = 1 - beta1 ** t
+    bias2 = 1 - beta2 ** t
     denom = torch.sqrt(v).div_(math.sqrt(bias2)).add_(eps)
     new_param = torch.addcdiv(param, m, denom, value=-lr / bias1)
     return new_param, {**state, "step": t, "exp_avg": m, "exp_avg_sq": v}

@@ -48,7 +48,9 @@ def _add_to_registry(path: Path, module: str, name: str) -> None:
     text = text[:anchor] + entry + text[anchor:]
     start = text.index(_GROUPS) + len(_GROUPS)
     end = text.index(")", start)
-    path.write_text(f"{text[:end]}, {group}{text[end:]}")
+    listed = text[start:end].rstrip()  # the formatter leaves a trailing comma and a new line
+    comma = "" if listed.endswith(",") else ","
+    path.write_text(f"{text[:start]}{listed}{comma} {group}{text[end:]}")
 
 
 def _append(path: Path, head: str, body: str) -> None:

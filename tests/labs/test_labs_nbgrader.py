@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from descent import cli
+from descent import commands as cli
 
 nbformat = pytest.importorskip("nbformat")
 
