@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .timelimit import Guarded
+from .tape import evaluate
+from .timelimit import CallTimeout, Guarded
 
 _aliases = itertools.count()
 
@@ -163,7 +164,6 @@ def run_graph(value_cls: Callable, build: Callable, leaves: Sequence[Any]) -> tu
     Either way the student's code sees the same operations in the same order. ``build`` may run
     twice, so it must not have side effects.
     """
-    from .tape import evaluate
 
     batched = getattr(type(value_cls), "__descent_run_graph__", None)
     if batched is not None:
@@ -351,7 +351,6 @@ class PatchedImplementation(Implementation):
 def _describe_import_error(exc: BaseException, path: Path) -> str:
     if isinstance(exc, SyntaxError):
         return f"SyntaxError at line {exc.lineno}: {exc.msg}"
-    from .timelimit import CallTimeout
 
     tb = exc.__traceback__
     line = None
