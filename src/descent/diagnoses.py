@@ -800,7 +800,8 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        from .shape_diagnoses import reshaped  # it builds on this module's Diagnosis
+        # an import loop: shape_diagnoses builds on this module's Diagnosis
+        from .shape_diagnoses import reshaped
 
         return length(e, g) or reshaped(e, g)
     if not bool(torch.isfinite(e).all()):

@@ -89,6 +89,7 @@ def call_each(
     tuples of tensors) of one shape, dtype and device may come back from a worker as views of
     one stacked tensor per position, which crosses at once: read them, do not resize them.
     """
+    # start-up: callables imports torch, and the command line loads this module
     from .callables import fresh as copy
 
     batched = getattr(type(fn), "__descent_call_each__", None)
@@ -119,6 +120,7 @@ def call_chain(
     (:func:`descent.callables.make`): for a function of a submission graded in a
     worker, the worker rebuilds it and the whole chain is one request.
     """
+    # start-up: callables imports torch, and the command line loads this module
     from .callables import run_chain
 
     batched = getattr(type(fn), "__descent_call_chain__", None)
