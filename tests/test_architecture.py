@@ -259,7 +259,7 @@ def _in_fast_lane(path: Path) -> bool:
 def _kit_references(path: Path) -> set[str]:
     """The kit modules a kit module uses: its imports, the modules it names in code strings
     (``python -m descent.x``, ``-c "from descent.x import main"``; docstrings do not count), and
-    for the command line the modules that plug in their subcommands."""
+    ``descent.__main__`` for a command list that runs ``python -m descent``."""
     found = _imports(path)
     tree = ast.parse(path.read_text())
     docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
@@ -270,11 +270,17 @@ def _kit_references(path: Path) -> set[str]:
             and id(node) not in docstrings
         ):
             found.update(re.findall(r"descent(?:\.\w+)+", node.value))
-    if path == SRC / "cli.py":
-        from descent import cli
+    return found | _runs_the_command(path)
 
-        found.update(f"descent.{name}" for name in cli._PLUGGABLE_COMMANDS)
-    return found
+
+def _runs_the_command(path: Path) -> set[str]:
+    """``{"descent.__main__"}`` where ``path`` builds a command list ``[..., "-m", "descent", ...]``."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+            if any(a == "-m" and b == "descent" for a, b in zip(words, words[1:])):
+                return {"descent.__main__"}
+    return set()
 
 
 # Run only where a slow test can reach them (named with where).
@@ -291,7 +297,7 @@ def test_the_fast_lane_reaches_every_module_of_the_kit():
     lane = [p for p in _files(KIT / "tests") if p.name.startswith("test_") and _in_fast_lane(p)]
     kit = {_module_name(p): p for p in _files(SRC)}
     reached: set[str] = set()
-    todo = set().union(*(_imports(p) for p in lane))
+    todo = set().union(*(_imports(p) | _runs_the_command(p) for p in lane))
     while todo:
         name = todo.pop()
         if name in kit and name not in reached:
@@ -300,3 +306,24 @@ def test_the_fast_lane_reaches_every_module_of_the_kit():
     missing = sorted(set(kit) - reached - set(SLOW_LANE_ONLY))
     assert lane and missing == [], f"no test file of the fast lane reaches {missing}"
     assert not reached & set(SLOW_LANE_ONLY), "the fast lane reaches it now: drop it from the list"
+
+
+def test_the_first_names_are_the_same_modules():
+    """Released notebooks, a course's graders and the catalogue import modules by the names they
+    had before the house was tidied; each old name is the new module itself, not a copy."""
+    import descent.exercises
+    import descent.labs.checks
+    import descent.labs_grading
+    from descent import registry, student_notebook
+    from descent.labs import hidden_checks
+
+    assert descent.exercises is registry
+    assert descent.labs.checks is hidden_checks
+    assert descent.labs_grading is student_notebook
+
+
+def test_python_dash_m_descent_is_the_command():
+    done = subprocess.run(
+        [sys.executable, "-m", "descent", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "new-exercise" in done.stdout
