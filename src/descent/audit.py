@@ -23,7 +23,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from . import results
+from . import catalogue, results
+from . import results as results_mod
+from .kit import kit_root, run_pytest
 
 
 def summarize(
@@ -143,9 +145,6 @@ def render(rows: list[dict[str, Any]], console: Console) -> None:
 
 def audit(*, device: str, console: Console, results: Path, modules: list[str] = ()) -> int:
     """Grade every catalogued variant (of ``modules`` only, when given: ``losses``, ...)."""
-    from . import catalogue
-    from . import results as results_mod
-    from .kit import kit_root, run_pytest
 
     suites = [f"graders/test_{m}.py" for m in modules] or ["graders"]
     missing = [s for s in suites if not (kit_root() / s).exists()]

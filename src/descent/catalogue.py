@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import registry
+from . import diagnoses, registry
 from .impl import Implementation, PatchedImplementation
 
 BUG = "bug"
@@ -115,12 +115,13 @@ def bug(
     ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
     the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.KINDS``); any other kind a
     failure of this bug is diagnosed with counts as a wrong name in ``descent audit``."""
-    from .diagnoses import KINDS
 
     labels = (generic,) if isinstance(generic, str) else tuple(generic)
-    unknown = [k for k in labels if k not in KINDS]
+    unknown = [k for k in labels if k not in diagnoses.KINDS]
     if unknown:
-        raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {KINDS})")
+        raise ValueError(
+            f"variant {id}: unknown generic diagnosis {unknown} (known: {diagnoses.KINDS})"
+        )
     variant = _declare(BUG, id, exercise, title, hint)
     variant.classic, variant.generic = classic, labels
     return variant

@@ -22,6 +22,7 @@ import torch
 from . import catalogue, check_diagnoses, diagnoses
 from .argument_diagnoses import argument_slip
 from .compare import GradingFailure, assert_like, compare
+from .gradcheck import gradcheck_pair
 from .impl import Implementation
 
 Recipe = Callable[[Any], Any]
@@ -239,7 +240,6 @@ class Checker:
         dtype and device before autograd sees them (autograd would silently sum-reduce a
         broadcast gradient). Slow mode up to 512 input elements, fast mode above.
         """
-        from .gradcheck import gradcheck_pair
 
         module, name = pair.split(".")
         mod = getattr(self.impl, module)

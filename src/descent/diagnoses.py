@@ -34,10 +34,8 @@ from typing import Any
 
 import torch
 
-# Two results are "the same" for a hypothesis when they agree this closely: tighter than any
-# difference between two plausible formulas, looser than float64 rounding through a few ops.
-_RTOL = 1e-6
-_ATOL = 1e-9
+from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .shape_diagnoses import reshaped
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = (
@@ -63,15 +61,6 @@ KINDS = (
     "random",
     "argument",
 )
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A named likely mistake: ``kind`` (one of :data:`KINDS`, or ``"ambiguous"``) and the
-    sentence shown to the student after "likely mistake:"."""
-
-    kind: str
-    text: str
 
 
 @dataclass
@@ -102,15 +91,6 @@ class Inputs:
 
 
 Hypothesis = Callable[[torch.Tensor, torch.Tensor, Inputs], "Diagnosis | None"]
-
-
-def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """``a`` equals ``b`` up to the tolerance hypotheses use (shapes must agree). The absolute
-    tolerance shrinks with values smaller than 1 (gradients of 1e-20 are not all "equal")."""
-    if a.shape != b.shape:
-        return False
-    scale = max(float(a.abs().max()), float(b.abs().max())) if a.numel() else 0.0
-    return bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL * min(1.0, scale)))
 
 
 def _counts(e: torch.Tensor) -> bool:
@@ -800,8 +780,6 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        from .shape_diagnoses import reshaped  # it builds on this module's Diagnosis
-
         return length(e, g) or reshaped(e, g)
     if not bool(torch.isfinite(e).all()):
         return None

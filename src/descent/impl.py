@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .timelimit import Guarded
+from .tape import evaluate
+from .timelimit import CallTimeout, Guarded
 
 _aliases = itertools.count()
 
@@ -88,6 +89,7 @@ def call_each(
     tuples of tensors) of one shape, dtype and device may come back from a worker as views of
     one stacked tensor per position, which crosses at once: read them, do not resize them.
     """
+    # start-up: callables imports torch, and the command line loads this module
     from .callables import fresh as copy
 
     batched = getattr(type(fn), "__descent_call_each__", None)
@@ -118,6 +120,7 @@ def call_chain(
     (:func:`descent.callables.make`): for a function of a submission graded in a
     worker, the worker rebuilds it and the whole chain is one request.
     """
+    # start-up: callables imports torch, and the command line loads this module
     from .callables import run_chain
 
     batched = getattr(type(fn), "__descent_call_chain__", None)
@@ -163,7 +166,6 @@ def run_graph(value_cls: Callable, build: Callable, leaves: Sequence[Any]) -> tu
     Either way the student's code sees the same operations in the same order. ``build`` may run
     twice, so it must not have side effects.
     """
-    from .tape import evaluate
 
     batched = getattr(type(value_cls), "__descent_run_graph__", None)
     if batched is not None:
@@ -351,7 +353,6 @@ class PatchedImplementation(Implementation):
 def _describe_import_error(exc: BaseException, path: Path) -> str:
     if isinstance(exc, SyntaxError):
         return f"SyntaxError at line {exc.lineno}: {exc.msg}"
-    from .timelimit import CallTimeout
 
     tb = exc.__traceback__
     line = None

@@ -41,6 +41,7 @@ def run_pytest(
 ) -> int:
     """Run one test folder or file of the kit (or of ``root``), or a list of them, against
     ``impls`` in this process; returns pytest's code."""
+    # start-up: the command line loads this module; pytest only when a run starts
     import pytest
 
     root = root or kit_root()

@@ -57,6 +57,7 @@ def selection(text: str) -> str:
     """``-k``: a pytest selection expression, checked before any grading starts (a typo would
     otherwise fail every student's grading)."""
     try:
+        # start-up: the command line loads this module; pytest's parser only for -k
         from _pytest.mark.expression import Expression
     except ImportError:  # pytest moved it: pytest itself reports the error later
         return text

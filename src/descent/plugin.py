@@ -115,11 +115,13 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
         getattr(ns, "isolation", None) or plugin_workers.AUTO,
         getattr(ns, "impl", None) or ["starter"],
     )
+    # start-up: this module may not import torch (see its imports); strategies does
     from . import strategies  # noqa: F401  (registers the hypothesis profiles)
 
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's own, which loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
+    # start-up: this module may not import torch (see its imports); strategies does
     from . import strategies  # noqa: F401  (in case the hook above did not run)
 
     config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
@@ -306,6 +308,7 @@ def _one_thread(config: pytest.Config) -> None:
     idle threads spinning for work made the capstone's training several times slower and cut it
     short at its time budget. The previous count comes back at the end of the run (pytest may run
     in a process that goes on, as ``descent grade`` and pytester do)."""
+    # start-up: this module may not import torch (see its imports)
     import torch
 
     config.stash[_THREADS] = torch.get_num_threads()
@@ -315,6 +318,7 @@ def _one_thread(config: pytest.Config) -> None:
 def _restore_threads(config: pytest.Config) -> None:
     threads = config.stash.get(_THREADS, None)
     if threads is not None:
+        # start-up: this module may not import torch (see its imports)
         import torch
 
         torch.set_num_threads(threads)
@@ -328,6 +332,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for dev in state.devices:
             marks = []
             if dev == "cuda":
+                # start-up: this module may not import torch (see its imports)
                 import torch
 
                 marks.append(pytest.mark.skipif(not torch.cuda.is_available(), reason=CUDA_ABSENT))
@@ -414,6 +419,7 @@ def device(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
     """Seeded input builders; the seed depends on the test, not on the device or implementation."""
+    # start-up: this module may not import torch (see its imports); inputs does
     from .inputs import Inputs, seed_for
 
     return Inputs(seed_for(_input_key(request.node)), device)
@@ -438,6 +444,7 @@ def _input_key(node: pytest.Item) -> str:
 
 @pytest.fixture
 def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
+    # start-up: this module may not import torch (see its imports); checker does
     from .checker import Checker
 
     state: GradingState = request.config.stash[_STATE]
@@ -529,6 +536,7 @@ def _score(
         result.outcome, result.message = results.SKIPPED, reason
         result.counted = reason != CUDA_ABSENT
         return
+    # start-up: this module may not import torch (see its imports); compare does
     from .compare import GradingFailure
 
     exc = _root_exception(call.excinfo.value) if call.excinfo else None
@@ -561,9 +569,7 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     signature = _signature_mismatch(exc)  # also when a worker refused the call
     if signature:
         return results.ERROR, signature
-    from .isolation.errors import RemoteException
-
-    if isinstance(exc, RemoteException):  # raised by submission code inside a worker
+    if isinstance(exc, plugin_workers.RemoteException):  # raised by submission code inside a worker
         return results.ERROR, exc.describe()
     if isinstance(exc, AssertionError) and not _raised_in_student_code(exc, item):
         return results.FAILED, str(exc) or "an assertion failed"
@@ -653,6 +659,7 @@ def _student_frames(exc: BaseException, item: pytest.Item) -> list[str]:
 
 # -- reporting ---------------------------------------------------------------------------------------
 def build_results(state: GradingState) -> dict[str, Any]:
+    # start-up: this module may not import torch (see its imports)
     import torch
 
     for t in state.tests:
@@ -731,6 +738,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     state: GradingState = config.stash[_STATE]
     if state.doc is None or config.getoption("no_grade_summary"):
         return
+    # start-up: rich loads only when the summary is printed
     from rich.console import Console
 
     from .terminal_report import render

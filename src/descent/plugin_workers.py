@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from . import results, timelimit
-from .impl import Implementation
+from .impl import FolderImplementation, Implementation
 from .isolation import intake as intake_mod
 from .isolation import scan as scan_mod
+from .isolation.errors import RemoteException  # noqa: F401 - the plugin's door to isolation
 from .options import AUTO, NONE, WORKER, add_to_pytest
 
 
@@ -34,6 +35,7 @@ class _ConfinementCheck:
         self.manager = manager
 
     def pytest_collection_finish(self, session):
+        # start-up: the command line loads this module; pytest and the workers load when used
         import pytest
 
         from .isolation.manager import IsolationUnavailable
@@ -51,6 +53,7 @@ def _install_check(config, manager) -> None:
 
 
 def manager_for(config):
+    # start-up: the command line loads this module; pytest and the workers load when used
     from .isolation.confinement import Limits
     from .isolation.manager import Settings, shared
 
@@ -98,6 +101,7 @@ def start_early(mode: str, specs: list[str]) -> None:
     second, then runs on the other CPU instead of after the grader's.
     """
     if wants_worker(mode, specs):
+        # start-up: the command line loads this module; pytest and the workers load when used
         from .isolation.manager import shared
 
         shared().warm()
@@ -117,6 +121,7 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
             "refusing to run a submission inside the grader's process (--isolation none); "
             "add --insecure if you trust this code"
         )
+    # start-up: the command line loads this module; pytest and the workers load when used
     from .isolation.confinement import Limits
     from .isolation.manager import IsolationUnavailable, Settings, shared
 
@@ -130,9 +135,9 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
 
 def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     """An implementation for a folder (or .py/.ipynb/.zip) spec, in a worker when it should be."""
+    # start-up: the command line loads this module; pytest and the workers load when used
     import pytest
 
-    from .impl import FolderImplementation
     from .isolation.manager import IsolationUnavailable
     from .isolation.remote import WorkerImplementation
 
@@ -172,6 +177,7 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
 
 
 def resolve_variant(config, variant, reference: Implementation, catalogue_dir: Path):
+    # start-up: the command line loads this module; pytest and the workers load when used
     import pytest
 
     from .isolation.manager import IsolationUnavailable
@@ -214,6 +220,7 @@ def _record_scan(impl, sources: dict[str, str]) -> None:
 
 def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) -> None:
     """An exercise that borrowed the operation it teaches scores 0 and says what was used."""
+    # start-up: the command line loads this module; pytest and the workers load when used
     from .isolation.remote import library_flags
 
     by_name = {i.name: i for i in impls}
@@ -280,6 +287,7 @@ def decorate(doc: dict, impls: list[Implementation]) -> None:
 def close(impls) -> None:
     for impl in impls:
         impl.close()
+    # start-up: the command line loads this module; pytest and the workers load when used
     from .isolation.manager import close_shared
 
     close_shared()

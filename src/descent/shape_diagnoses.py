@@ -15,7 +15,7 @@ import itertools
 
 import torch
 
-from .diagnoses import Diagnosis, same
+from .diagnosis_base import Diagnosis, same
 
 
 def permuted(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:

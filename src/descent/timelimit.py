@@ -121,8 +121,6 @@ class Guarded:
             return _hung_stub(self.hung[name], name)
         if not callable(value) or isinstance(value, type):
             return value
-        from . import registry
-
         exercise = registry.exercise_of(module, name)
         ex_id = exercise.id if exercise else None
 

@@ -115,9 +115,11 @@ def write(stats: ClassStats, folder: Path) -> list[Path]:
     data.write_text(json.dumps(asdict(stats), indent=2))
     written = [data]
     try:
+        # optional: matplotlib comes with the labs extra
         import matplotlib
 
         matplotlib.use("Agg")
+        # optional, as above; pyplot after the backend is chosen
         import matplotlib.pyplot as plt
     except ImportError:
         return written

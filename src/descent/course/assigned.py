@@ -20,9 +20,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import assignbook, lateness, submissions
+from . import assignbook, batch, lateness, submissions
 from .assignbook import Grade
+from .coursegrade import read_roster
 from .gradebook import Gradebook, GradebookError
+from .html_report import notes, page
 from .plan import Item, Plan
 from .version import grader_version
 
@@ -37,7 +39,6 @@ def scaled(points: float, most: float, item: Item) -> float:
 
 
 def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
-    from . import batch
 
     manifest = lateness.read_manifest(opts.submissions, plan.timezone)  # fail before grading
     extensions = lateness.read_extensions(plan.extensions, plan)
@@ -155,7 +156,6 @@ def grade(
 
 
 def roster_ids(plan: Plan) -> list[str]:
-    from .coursegrade import read_roster
 
     return list(read_roster(plan.roster))
 
@@ -216,7 +216,6 @@ def notes_for(g: Grade) -> list[str]:
 
 
 def write_reports(book: Gradebook, grades: list[Grade], item: Item, folder: Path) -> Path:
-    from .html_report import notes, page
 
     folder.mkdir(parents=True, exist_ok=True)
     for g in grades:

@@ -42,9 +42,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from . import gradebook, submissions
+from ..plugin_workers import refusal
+from . import executors, gradebook, html_report, submissions
+from .executors import ExecutorError
 from .html_report import notes
 from .runner import FAILED, GRADED, TIMED_OUT, Outcome, Request
+from .similarity.run import run as similarity
 from .version import grader_version
 
 
@@ -95,8 +98,6 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         return 2
     version = grader_version(kit, selection=opts.selection, device=opts.device)
     if opts.scheduler is None and not opts.insecure:
-        from ..plugin_workers import refusal
-
         why = refusal([str(listing.entries[0].path)], "auto", False, opts.device)
         if why:
             console.print(f"[red]descent batch: {escape(why)}[/red]")
@@ -107,8 +108,6 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
         return 2
     with book:
-        from .executors import ExecutorError
-
         try:
             book.set_present(e.student for e in listing.entries)
             tally = _grade_all(opts, kit, version, listing, book, console)
@@ -120,8 +119,6 @@ def run(opts: Options, kit: Path, console: Console) -> int:
     if written:
         console.print(f"HTML reports: {written}")
     if opts.similarity:
-        from .similarity.run import run as similarity
-
         similarity(
             opts.submissions,
             opts.out / "similarity",
@@ -179,7 +176,6 @@ def _plan(opts: Options, kit: Path, version: str, listing, book) -> tuple[list, 
 
 
 def _executor(opts: Options):
-    from . import executors
 
     if opts.scheduler:
         return executors.DaskExecutor(opts.scheduler)
@@ -290,7 +286,6 @@ def _line(o: Outcome) -> str:
 def _write_reports(opts: Options, book, console: Console) -> Path | None:
     if not opts.reports:
         return None
-    from . import html_report
 
     folder = opts.out / "reports"
     try:

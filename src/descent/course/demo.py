@@ -10,10 +10,12 @@ syntax error and a missing helper module).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from .. import registry
+from .batch import Options, run
 
 
 def assemble(kit: Path, dest: Path) -> Path:
@@ -38,9 +40,6 @@ def assemble(kit: Path, dest: Path) -> Path:
 def grade_class(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
     """Assemble the sample class under ``work`` and grade it with ``descent batch``; returns the
     batch's exit code."""
-    import os
-
-    from .batch import Options, run
 
     if hasattr(os, "sched_setaffinity"):  # grading in this process pinned it to one CPU
         try:

@@ -61,6 +61,7 @@ class DaskExecutor:
 
     def __init__(self, address: str, *, connect_timeout_s: float = 10.0):
         try:
+            # optional: distributed comes with the cluster extra
             import distributed
         except ImportError:
             raise ExecutorError("--scheduler needs Dask: pip install 'descent[cluster]'") from None

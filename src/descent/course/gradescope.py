@@ -12,12 +12,19 @@ a folder laid out like Gradescope's.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import stat
 import sys
 import zipfile
 from pathlib import Path
+
+from .. import export
+from ..options import seconds
+from .runner import GRADED, Request, grade_submission
+from .submissions import graded_folder
+from .version import grader_version
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -92,10 +99,6 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str, *, executable: bool) ->
 
 def main(root: str) -> int:
     """Grade ``root/submission`` into ``root/results/results.json``; always writes a result."""
-    from .. import export
-    from .runner import GRADED, Request, grade_submission
-    from .submissions import graded_folder
-    from .version import grader_version
 
     root_path = Path(root)
     kit = Path.cwd()
@@ -131,9 +134,6 @@ def main(root: str) -> int:
 def _timeout(text: str | None) -> float:
     """``DESCENT_TIMEOUT_S``, or the default when it is unset or not a positive number (the
     autograder must still write a result)."""
-    import argparse
-
-    from ..options import seconds
 
     try:
         return seconds(text) if text else TIMEOUT_S

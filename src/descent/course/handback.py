@@ -16,7 +16,9 @@ import json
 from pathlib import Path
 
 from .. import export
-from .gradebook import out_of
+from . import html_report
+from .gradebook import Gradebook, out_of
+from .html_report import first_line, lost_checks, notes
 from .submissions import file_stem
 
 # Instructor-side fields of a results document that a student does not need.
@@ -39,7 +41,6 @@ def student_view(doc: dict) -> dict:
     """What the student's HTML report shows, as JSON: the totals and exercises, and of the
     hidden tests only the checks that lost points, each with the first line of its message
     (never the full list of test ids with their parameters)."""
-    from .html_report import first_line, lost_checks
 
     doc = json.loads(json.dumps(doc))
     doc["tests"] = [
@@ -62,7 +63,6 @@ def _documents(book) -> list[tuple[dict, dict]]:
     """(row, results document) per student; a placeholder document where grading did not
     complete. Each block carries the grading's ``status`` and its ``note`` (the notes of the
     summary and the HTML report), so every export keeps them."""
-    from .html_report import notes
 
     rows = book.current()
     top = out_of(rows)
@@ -109,7 +109,6 @@ def write_results(book, folder: Path) -> list[Path]:
 
 
 def write_feedback(book, folder: Path) -> list[Path]:
-    from . import html_report
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -125,7 +124,6 @@ def write_feedback(book, folder: Path) -> list[Path]:
 
 def run(book_path: str, fmt: str, out: str | None) -> str:
     """Export; returns what to print (the CSV when there is no ``out``, else a summary)."""
-    from .gradebook import Gradebook
 
     with Gradebook(book_path, writable=False) as book:
         if fmt == "csv":

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..bundle import BundleError, build_student_bundle
+from ..exercises import EXERCISES
 from .plan import Item, Plan
 
 STUDENT_WORK = "starter"
@@ -59,7 +60,6 @@ def build_assignment_bundle(kit: Path, out: Path, plan: Plan, item: Item) -> Pat
 
 
 def _assignment_section(plan: Plan, item: Item) -> str:
-    from ..exercises import EXERCISES
 
     due = (
         item.due.astimezone(plan.timezone).strftime("%A %d %B %Y, %H:%M %Z")

@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import results as results_mod
 from .submissions import content_hash
 from .version import grader_version
 
@@ -285,7 +286,6 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
 
 
 def _collect(req: Request, code: int | None, results: Path, out: Outcome) -> None:
-    from .. import results as results_mod
 
     try:
         doc = results_mod.load(results)

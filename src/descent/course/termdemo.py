@@ -15,6 +15,14 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from . import coursegrade, lms
+from .assignbook import read
+from .assigned import run
+from .batch import Options
+from .gradebook import Gradebook
+from .plan import load
+from .release import build_assignment_bundle
+
 A1 = "a1"
 
 
@@ -37,13 +45,6 @@ def _class(kit: Path, plan, item, folder: Path) -> Path:
 
 
 def run_term(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
-    from . import coursegrade, lms
-    from .assignbook import read
-    from .assigned import run
-    from .batch import Options
-    from .gradebook import Gradebook
-    from .plan import load
-    from .release import build_assignment_bundle
 
     plan = load(kit / "course.toml")
     item = plan.item(A1)

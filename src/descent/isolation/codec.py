@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..callables import FACTORIES, Described
 from .errors import WorkerFailure, clean
 from .handles import Remote
 from .protocol import Decoder, Encoder, ProtocolError
@@ -66,8 +67,6 @@ class Codec:
                     raise ProtocolError("unknown grader function")
                 return self.callbacks[p]
             if tag == "$mk":
-                from ..callables import FACTORIES, Described
-
                 if not (type(p) is list and len(p) == 2 and p[0] in FACTORIES):
                     raise ProtocolError("unknown callable factory")
                 args = dec.decode(p[1])

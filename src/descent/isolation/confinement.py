@@ -618,6 +618,7 @@ class Cgroup:
 
     def kill_all(self, rounds: int = 50) -> bool:
         """SIGKILL every process in the group until it is empty."""
+        # audited as it stands: the isolation core's imports are not moved without a review
         import signal
         import time
 
@@ -777,6 +778,7 @@ def user_namespaces_allowed() -> bool:
 
 def interpreter_paths() -> list[str]:
     """Files the worker must read: the interpreter's prefixes and the import path."""
+    # audited as it stands: the isolation core's imports are not moved without a review
     import sysconfig
 
     paths = {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix}
@@ -786,6 +788,7 @@ def interpreter_paths() -> list[str]:
         except KeyError:
             pass
     paths.update(p for p in sys.path if p and os.path.isdir(p))
+    # audited as it stands: the isolation core's imports are not moved without a review
     import descent
 
     paths.add(str(Path(descent.__file__).resolve().parent))

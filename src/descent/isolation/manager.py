@@ -95,6 +95,7 @@ class IsolationManager:
             os.sched_setaffinity(0, {cpu})
         except OSError:
             return None
+        # start-up: torch only for a pinned process; the manager loads without it
         import torch
 
         torch.set_num_threads(1)

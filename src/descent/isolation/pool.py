@@ -172,7 +172,8 @@ class WorkerProcess:
         self.alive = True
         self.exit_reason: str | None = None
         server.workers.append(self)
-        from . import protocol  # imports torch, which the grader has by now (see plugin.py)
+        # start-up: protocol imports torch, which the grader has by now (see plugin.py)
+        from . import protocol
 
         try:
             header, _ = protocol.recv_frame(self.sock, time.monotonic() + 60)

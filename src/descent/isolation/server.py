@@ -33,6 +33,7 @@ def _pdeathsig() -> None:
 
 
 def _preload() -> None:
+    # after the server starts: the one timed step that loads what workers use
     import inspect  # noqa: F401
     import math  # noqa: F401
 
@@ -44,6 +45,7 @@ def _preload() -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
+    # after the thread settings above, as the rest of the preload
     import torch.autograd.functional  # noqa: F401
     import torch.nn.functional as F
     import torch.special  # noqa: F401
@@ -73,6 +75,7 @@ def child_main(sock: socket.socket, config: dict) -> None:
             except (OSError, ValueError):
                 pass
         report = confine(config, keep=sock.fileno())
+        # after the preload: the server's top imports only the standard library
         from descent.isolation import cells, protocol
         from descent.isolation.worker import Worker
 
@@ -85,6 +88,7 @@ def child_main(sock: socket.socket, config: dict) -> None:
     except BaseException as exc:  # noqa: BLE001
         code = 1
         try:
+            # after the preload: the server's top imports only the standard library
             from descent.isolation import protocol
 
             protocol.send_frame(sock, {"fatal": f"{type(exc).__name__}: {exc}"[:2000], "b": []})
@@ -100,6 +104,7 @@ def child_main(sock: socket.socket, config: dict) -> None:
 
 def confine(config: dict, keep: int) -> dict:
     """Apply every confinement the config asks for; returns what took effect."""
+    # after the preload: the server's top imports only the standard library
     from descent.isolation import confinement as C
 
     done: list[str] = []
@@ -178,6 +183,7 @@ def _enter_scratch(scratch: str, keep: int) -> None:
 def _reads(config: dict) -> list[str]:
     """What the worker reads beside the system's libraries: the interpreter and its packages,
     the submission, and any extra folder (the reference of a variant run)."""
+    # after the preload: the server's top imports only the standard library
     from descent.isolation import confinement as C
 
     folder = [config["folder"]] if config.get("folder") else []
@@ -187,6 +193,7 @@ def _reads(config: dict) -> list[str]:
 def _landlock(config: dict, scratch: str) -> int:
     """Landlock: read the interpreter, the submission and system libraries; write the scratch
     directory; with CUDA also the GPU's devices. Returns the ABI in force."""
+    # after the preload: the server's top imports only the standard library
     from descent.isolation import confinement as C
 
     reads = _reads(config) + [
@@ -327,6 +334,7 @@ def _start() -> dict:
     hello: dict = {"pid": os.getpid()}
     try:
         _preload()
+        # after the preload: the server's top imports only the standard library
         from descent.isolation import confinement
 
         hello["static"] = confinement.probe()
@@ -415,6 +423,7 @@ def _reap(children: dict, finished: dict) -> None:
 
 
 def _rmtree(path: str) -> None:
+    # audited as it stands: the isolation core's imports are not moved without a review
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)

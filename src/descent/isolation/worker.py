@@ -18,9 +18,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from .. import callables, registry
+from .. import callables, catalogue, registry
+from ..impl import _describe_import_error
 from . import cells, operations, protocol
 from .protocol import Decoder, Encoder, ProtocolError
 
@@ -149,7 +151,6 @@ class Worker:
         return self.package
 
     def load(self, name: str) -> dict:
-        from ..impl import _describe_import_error
 
         if name not in registry.MODULES and not (name == cells.MODULE and name in self.modules):
             raise LookupError(f"{name} is not an exercise module")
@@ -184,8 +185,6 @@ class Worker:
         if self.overrides is None:
             self.overrides = {}
             if self.variant:
-                from .. import catalogue
-
                 catalogue.load(self.variant["catalogue"])
                 v = catalogue.get(self.variant["id"])
                 self.overrides = v.overrides(self._base_function)
@@ -575,7 +574,6 @@ _PLAIN = (
 
 def _plain(obj: Any) -> bool:
     """Would cross as data (so a synchronous call would not have returned a handle)."""
-    import numpy as np
 
     return (
         type(obj) in _PLAIN

@@ -133,6 +133,7 @@ def number(value: Any, what: str) -> float:
 
 def scalar(value: Any, what: str) -> float:
     """A Python number or a one-element tensor, as a float (the visible checks accept both)."""
+    # start-up: a notebook's checks load torch only when a value needs it
     import torch
 
     if type(value) is torch.Tensor and value.numel() == 1 and not value.is_complex():
@@ -142,6 +143,7 @@ def scalar(value: Any, what: str) -> float:
 
 def tensor(value: Any, what: str) -> Any:
     """``value`` if it is a tensor, or AssertionError."""
+    # start-up: a notebook's checks load torch only when a value needs it
     import torch
 
     if type(value) is not torch.Tensor:

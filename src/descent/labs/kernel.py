@@ -162,6 +162,7 @@ _LEAVES = (type(None), bool, int, float, complex, str)
 
 def data(value: Any, what: str, depth: int = 0) -> Any:
     """``value`` if it is plain data all the way down; else :class:`NotData`."""
+    # start-up: torch only when a value may be a tensor
     import torch
 
     t = type(value)

@@ -14,6 +14,7 @@ must not be graded at all (``descent labs autograde`` leaves that student out of
 from __future__ import annotations
 
 import os
+import pwd
 import stat
 from pathlib import Path
 
@@ -87,6 +88,7 @@ def refused(lines: list[str]) -> bool:
 
 def exchange_inbound(course: Path) -> Path | None:
     """The inbound folder of the course's nbgrader exchange, from its nbgrader_config.py."""
+    # optional: traitlets comes with nbgrader (the labs extra)
     from traitlets.config.loader import PyFileConfigLoader
 
     try:
@@ -100,7 +102,6 @@ def exchange_inbound(course: Path) -> Path | None:
 
 
 def _account(uid: int) -> str:
-    import pwd
 
     try:
         return pwd.getpwuid(uid).pw_name
@@ -109,7 +110,6 @@ def _account(uid: int) -> str:
 
 
 def _is_account(name: str) -> bool:
-    import pwd
 
     try:
         pwd.getpwnam(name)
