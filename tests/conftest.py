@@ -98,11 +98,6 @@ def pytest_configure(config):
         "fast: the fast lane, `./dev test --fast` (whole files: "
         "tests/test_architecture.py checks it covers every module)",
     )
-    config.addinivalue_line(
-        "markers",
-        "serial: sends a signal at a moment it waits for; `./dev test` runs these after the "
-        "parallel pass, alone, where a loaded machine cannot move that moment",
-    )
 
 
 # A test that reads several runs joins the group of the first one listed here (tests that compare

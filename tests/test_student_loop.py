@@ -78,7 +78,6 @@ def test_an_infinite_loop_costs_one_time_limit_and_is_named(looping_bundle):
 @pytest.mark.skipif(
     not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals"
 )
-@pytest.mark.serial
 def test_ctrl_c_never_counts_the_interrupted_test_as_passed(looping_bundle):
     proc = _pytest(
         looping_bundle, "exercises/test_schedules.py", "-k", "StepLR", start_new_session=True
@@ -401,7 +400,6 @@ def test_public_feedback_names_the_mistake_as_the_bundle_runs_it(tmp_path):
 @pytest.mark.skipif(
     not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals"
 )
-@pytest.mark.serial
 def test_ctrl_c_during_collection_is_one_line(tmp_path):
     marker = tmp_path / "collecting"
     (tmp_path / "test_slow_import.py").write_text(

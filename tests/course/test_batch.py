@@ -11,8 +11,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from .conftest import KIT, LOSSES, command, copy_modules, env, run_batch
 
 SAMPLES = KIT / "samples"
@@ -178,7 +176,6 @@ def _rows(out: Path, sql: str):
         db.close()
 
 
-@pytest.mark.serial
 def test_ctrl_c_stops_cleanly_keeps_what_was_graded_and_leaves_no_worker(tmp_path):
     subs = small_class(tmp_path, 5)
     out = tmp_path / "out"
