@@ -44,6 +44,12 @@ def looping_bundle(tmp_path_factory):
     return bundle
 
 
+def _hear_ctrl_c() -> None:
+    """In the child: take Ctrl-C again where the suite was started with it ignored (a
+    shell's background job), so the tests that press it see what a student would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _pytest(bundle: Path, *args: str, **kw) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     return subprocess.Popen(
@@ -53,6 +59,7 @@ def _pytest(bundle: Path, *args: str, **kw) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        preexec_fn=_hear_ctrl_c,
         **kw,
     )
 

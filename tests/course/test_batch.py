@@ -118,6 +118,8 @@ def start_and_stop(subs: Path, out: Path, sig: int, after: int, *extra: str):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # a background job of a shell starts with Ctrl-C ignored: the batch must hear it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen: set[int] = set()
     deadline = time.monotonic() + 300
