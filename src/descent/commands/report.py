@@ -59,7 +59,9 @@ def _class_report(book_path: str, charts: str | None) -> int:
     try:
         written = analytics.write(stats, folder)
     except OSError as exc:
-        console.print(f"[red]descent report: cannot write to {folder}: {exc.strerror}[/red]")
+        console.print(
+            f"[red]descent report: cannot write to {escape(str(folder))}: {exc.strerror}[/red]"
+        )
         return 2
-    console.print(f"[dim]written: {', '.join(str(p) for p in written)}[/dim]")
+    console.print(f"[dim]written: {escape(', '.join(str(p) for p in written))}[/dim]")
     return 0
