@@ -13,6 +13,8 @@ import pytest
 import torch
 import torch.nn.init as nn_init
 
+from descent import stat_diagnoses
+
 LINEAR = (256, 1024)  # fan_in 1024, fan_out 256
 CONV = (64, 16, 3, 3)  # fan_in 144, fan_out 576
 SIGMAS = 7.0  # width of every statistical band, in standard errors
@@ -39,6 +41,25 @@ def _std_of(m, fn, shape, inputs, kwargs):
     return float(_draw(m, fn, shape, inputs, **kwargs).double().std())
 
 
+def _quantities(fn, shape, kwargs):
+    """The numbers an initializer's std is made of, by name, for the generic diagnosis of a
+    wrong std (a fan swapped, the gain left out, a variance read as a std)."""
+    fan_in, fan_out = _fans(shape)
+    if fn.startswith("xavier"):
+        gain = kwargs.get("gain", 1.0)
+        fans = {"(fan_in + fan_out) / 2": (fan_in + fan_out) / 2}
+    else:
+        gain = nn_init.calculate_gain(kwargs.get("nonlinearity", "relu"), kwargs.get("a", 0.0))
+        fans = {}
+    return {
+        "gain": float(gain),
+        "fan_in": fan_in,
+        "fan_out": fan_out,
+        **fans,
+        "receptive_field": math.prod(shape[2:]),
+    }
+
+
 def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
     """Shape/dtype/device, mean, std, and bounds (uniform) or tails (normal) of one sample."""
     call = f"{fn}({shape}{''.join(f', {k}={v!r}' for k, v in kwargs.items())})"
@@ -56,15 +77,18 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
     # Relative standard error of a sample std: sqrt(kurtosis - 1) / (2 sqrt(n)); the uniform's
     # kurtosis is 1.8, the normal's 3.
     rel = (math.sqrt(0.8) if uniform else math.sqrt(2.0)) / (2 * math.sqrt(n))
-    check.that(
-        abs(got_std - std) <= SIGMAS * rel * std,
+    check.estimate(
+        got_std,
+        std,
         f"{call}: std {got_std:.6g}, expected {std:.6g} (+- {SIGMAS * rel * std:.2g}, "
         f"ratio {got_std / std:.4g})",
-        check="statistics",
+        error=rel * std,
+        sigmas=SIGMAS,
+        named=_quantities(fn, shape, kwargs),
+        estimated="the std of your values",
         hint="recompute the formula: which fan (fan_in or fan_out, with the receptive "
         "field), which gain, and sqrt(3) only for a uniform bound",
         recipe=lambda m: _std_of(m, fn, shape, inputs, kwargs),
-        got=got_std,
     )
     if uniform:
         bound = math.sqrt(3.0) * std
@@ -75,6 +99,7 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
             check="bounds",
             hint="a uniform initializer draws from U(-bound, bound) with "
             "bound = sqrt(3) * std: no value may lie beyond it",
+            generic=lambda: stat_diagnoses.family(w, "uniform"),
         )
         check.that(
             top >= 0.99 * bound,
@@ -92,6 +117,7 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
             check="statistics",
             hint="this initializer draws from a normal distribution (torch.randn), "
             "not a uniform one",
+            generic=lambda: stat_diagnoses.family(w, "normal"),
         )
 
 

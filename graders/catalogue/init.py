@@ -235,6 +235,7 @@ xavier_bound_is_std = bug(
     "uses the standard deviation gain*sqrt(2/(fan_in+fan_out)) as the uniform bound",
     hint="A uniform on (-a, a) has std a/sqrt(3): the bound is a = sqrt(3) * std = "
     "gain * sqrt(6 / (fan_in + fan_out)).",
+    generic="factor",
 )
 
 
@@ -249,6 +250,7 @@ xavier_normal_instead_of_uniform = bug(
     "init.xavier",
     "draws xavier_uniform from a normal with the right std",
     hint="xavier_uniform samples U(-a, a) (torch.rand), which never exceeds the bound.",
+    generic="distribution",
 )
 
 
@@ -264,6 +266,7 @@ xavier_normal_std_is_bound = bug(
     "uses sqrt(6/(fan_in+fan_out)), the uniform bound, as the normal's std",
     hint="The normal variant has std = gain * sqrt(2 / (fan_in + fan_out)); sqrt(6/...) is the "
     "uniform variant's bound.",
+    generic="factor",
 )
 
 
@@ -298,6 +301,7 @@ xavier_uses_fan_in_only = bug(
     "init.xavier",
     "uses 1/fan_in (LeCun) instead of 2/(fan_in + fan_out) for the variance",
     hint="Xavier averages both fans: var = gain^2 * 2 / (fan_in + fan_out).",
+    generic="factor",
 )
 
 
@@ -357,6 +361,7 @@ he_uses_fan_out = bug(
     "mode='fan_out'",
     hint="fan_in = shape[1] * receptive field and fan_out = shape[0] * receptive field; "
     "mode='fan_in' uses the first.",
+    generic="factor",
 )
 
 
@@ -438,6 +443,7 @@ he_no_gain = bug(
     "leaves out the gain, so std = 1/sqrt(fan) for ReLU",
     hint="He initialization for ReLU has std = sqrt(2 / fan_in): multiply by "
     "calculate_gain(nonlinearity, a).",
+    generic="factor",
 )
 
 
@@ -461,6 +467,7 @@ he_ignores_receptive_field = bug(
     "init.kaiming",
     "takes fan_in = shape[1] for a conv weight, ignoring the kernel size",
     hint="For (out, in, kh, kw) the fan_in is in * kh * kw.",
+    generic="factor",
 )
 
 
@@ -484,6 +491,7 @@ he_uniform_bound_is_std = bug(
     "init.kaiming",
     "uses the std gain/sqrt(fan) as the uniform bound",
     hint="The uniform bound is sqrt(3) * std = gain * sqrt(3 / fan).",
+    generic="factor",
 )
 
 
@@ -505,6 +513,7 @@ he_std_not_sqrt = bug(
     "init.kaiming",
     "divides by fan instead of sqrt(fan) (confuses variance and std)",
     hint="The variance is gain^2 / fan, so the std is gain / sqrt(fan).",
+    generic="factor",
 )
 
 

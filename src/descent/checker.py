@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from . import catalogue, check_diagnoses, diagnoses
+from . import catalogue, check_diagnoses, diagnoses, stat_diagnoses
 from .argument_diagnoses import argument_slip
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
@@ -184,9 +184,12 @@ class Checker:
         recipe: Recipe | None = None,
         got: Any = None,
         mistakes: Sequence[Mistake] = (),
+        generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
     ) -> None:
         """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed
-        (against ``mistakes`` first, which need ``got`` only)."""
+        (against ``mistakes`` first, which need ``got`` only). ``generic`` names the likely
+        mistake from what the check measured (``stat_diagnoses``: draws reused, shared, of
+        another dtype), without the catalogue."""
         if condition:
             return
         self.fail(
@@ -196,6 +199,39 @@ class Checker:
             diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
             if recipe is not None or mistakes
             else None,
+            generic=generic,
+        )
+
+    def estimate(
+        self,
+        got: float,
+        expected: float,
+        what: str,
+        *,
+        error: float,
+        sigmas: float,
+        named: dict[str, float] | None = None,
+        estimated: str = "your estimate",
+        check: str = "statistics",
+        hint: str | None = None,
+        recipe: Recipe | None = None,
+        mistakes: Sequence[Mistake] = (),
+    ) -> None:
+        """Require an estimate measured on random draws (a spread, a rate) within ``sigmas``
+        standard errors ``error`` of its ``expected`` value. A failure is named from the ratio
+        of the two (:func:`stat_diagnoses.scaled`) with the quantities in ``named`` (``gain``,
+        ``fan_in``, ``p``: what the call's result depends on); ``recipe`` (the estimate of an
+        implementation) lets the catalogue name it too; ``estimated`` names the estimate in the
+        diagnosis ("the std of your values")."""
+        self.that(
+            abs(got - expected) <= sigmas * error,
+            what,
+            check=check,
+            hint=hint,
+            recipe=recipe,
+            got=got,
+            mistakes=mistakes,
+            generic=lambda: stat_diagnoses.scaled(expected, got, error, named or {}, estimated),
         )
 
     @contextlib.contextmanager
