@@ -23,6 +23,7 @@ dropout_no_rescale = bug(
     "regularization.dropout",
     "zeroes entries but does not scale the kept ones by 1 / (1 - p)",
     hint="Inverted dropout divides the kept entries by 1 - p so the expected output equals x.",
+    generic="factor",
 )
 
 
@@ -75,6 +76,7 @@ dropout_backward_unscaled = bug(
     "regularization.dropout",
     "scales in the forward but multiplies dy by the bare 0/1 mask in the backward",
     hint="The backward of y = x * keep / (1 - p) is dx = dy * keep / (1 - p): the same scale.",
+    generic="factor",
 )
 
 
@@ -144,6 +146,7 @@ dropout_shared_mask = bug(
     "regularization.dropout",
     "draws one mask of shape x.shape[1:] and reuses it for every example in the batch",
     hint="Draw an independent number for every entry: the mask has x's full shape.",
+    generic="random",
 )
 
 
@@ -164,6 +167,7 @@ dropout_scale_by_keep = bug(
     "multiplies the kept entries by 1 - p (test-time scaling of classic dropout) instead of "
     "dividing",
     hint="Inverted dropout divides by 1 - p during training so nothing changes at test time.",
+    generic="factor",
 )
 
 
@@ -180,6 +184,7 @@ dropout_randn_mask = bug(
     "regularization.dropout",
     "compares a normal draw (torch.randn) with p, so the drop rate is Phi(p), not p",
     hint="Use a uniform draw on [0, 1): torch.rand, whose P(u < p) is exactly p.",
+    generic="distribution",
 )
 
 

@@ -212,6 +212,7 @@ class Checker:
         sigmas: float,
         named: dict[str, float] | None = None,
         estimated: str = "your estimate",
+        constants: bool = True,
         check: str = "statistics",
         hint: str | None = None,
         recipe: Recipe | None = None,
@@ -222,7 +223,8 @@ class Checker:
         of the two (:func:`stat_diagnoses.scaled`) with the quantities in ``named`` (``gain``,
         ``fan_in``, ``p``: what the call's result depends on); ``recipe`` (the estimate of an
         implementation) lets the catalogue name it too; ``estimated`` names the estimate in the
-        diagnosis ("the std of your values")."""
+        diagnosis ("the std of your values"); ``constants=False`` for an estimate that no constant
+        such as sqrt(3) can be off by (a rate, a scale)."""
         self.that(
             abs(got - expected) <= sigmas * error,
             what,
@@ -231,7 +233,9 @@ class Checker:
             recipe=recipe,
             got=got,
             mistakes=mistakes,
-            generic=lambda: stat_diagnoses.scaled(expected, got, error, named or {}, estimated),
+            generic=lambda: stat_diagnoses.scaled(
+                expected, got, error, named or {}, estimated, constants
+            ),
         )
 
     @contextlib.contextmanager

@@ -51,17 +51,21 @@ _CONSTANTS: tuple[tuple[float, str], ...] = (
 )
 
 
-def _forms(named: Mapping[str, float]) -> list[tuple[float, str]]:
+def _forms(named: Mapping[str, float], constants: bool) -> list[tuple[float, str]]:
     """Every candidate ratio with the sentence saying where it comes from: the named quantities
-    first (a named ``gain`` of sqrt(2) is read as the gain, not as the constant)."""
+    first (a named ``gain`` of sqrt(2) is read as the gain, not as the constant), then (with
+    ``constants``) the constants of :data:`_CONSTANTS`."""
     out: list[tuple[float, str]] = []
     items = [(f"`{k}`", float(v)) for k, v in named.items() if math.isfinite(v) and v > 0]
     for n, a in items:
         if a == 1:
             continue
         out += [
-            (a, f"{n} times the expected: {n} applied once too often"),
-            (1 / a, f"the expected divided by {n}: a factor {n} left out"),
+            (a, f"{n} times the expected: a factor {n} too many, or a division by {n} left out"),
+            (
+                1 / a,
+                f"the expected divided by {n}: a factor {n} left out, or a division by it too many",
+            ),
             (math.sqrt(a), f"sqrt({n}) times the expected: {n} left out under a square root"),
             (
                 1 / math.sqrt(a),
@@ -71,8 +75,16 @@ def _forms(named: Mapping[str, float]) -> list[tuple[float, str]]:
         ]
         if 0 < a < 1:
             out += [
-                (1 - a, f"(1 - {n}) times the expected: a factor (1 - {n}) too many"),
-                (1 / (1 - a), f"the expected divided by (1 - {n}): a factor (1 - {n}) left out"),
+                (
+                    1 - a,
+                    f"(1 - {n}) times the expected: a division by (1 - {n}) left out, or a "
+                    f"factor (1 - {n}) too many",
+                ),
+                (
+                    1 / (1 - a),
+                    f"the expected divided by (1 - {n}): a factor (1 - {n}) left out, or a "
+                    f"division by (1 - {n}) too many",
+                ),
             ]
     for n, a in items:
         for m, b in items:
@@ -85,7 +97,7 @@ def _forms(named: Mapping[str, float]) -> list[tuple[float, str]]:
                         "under the square root",
                     ),
                 ]
-    for c, where in _CONSTANTS:
+    for c, where in _CONSTANTS if constants else ():
         out += [
             (c, f"{where}, times the expected: a factor too many"),
             (1 / c, f"the expected divided by {where}: a factor left out"),
@@ -99,10 +111,13 @@ def scaled(
     error: float,
     named: Mapping[str, float] = {},  # noqa: B006 - read only
     what: str = "your estimate",
+    constants: bool = True,
 ) -> Diagnosis | None:
     """The likely mistake behind an estimate ``got`` (standard error ``error``) that should be
     ``expected``, read from how the two relate; ``named`` maps the quantities the check's call
-    depends on (``gain``, ``fan_in``, ``p``) to their values. ``None`` when nothing fits."""
+    depends on (``gain``, ``fan_in``, ``p``) to their values. ``constants=False`` leaves out the
+    constants that only a spread can be off by (sqrt(3), sqrt(2), pi/180): a rate or a scale is
+    not. ``None`` when nothing fits."""
     if not all(math.isfinite(v) for v in (expected, got, error)) or expected == 0 or got == 0:
         return None
     tol = Z * max(abs(error), 1e-12 * abs(expected))
@@ -115,7 +130,7 @@ def scaled(
     rel = tol / abs(expected)
     if abs(expected) != 1 and abs(got * expected - 1) <= rel:
         fits.append((1 / expected, _reciprocal(what)))
-    for c, text in _forms(named):
+    for c, text in _forms(named, constants):
         if abs(math.log(c)) > 2 * rel and abs(got / expected - c) <= rel * c:
             fits.append((c * expected, Diagnosis("factor", f"{what} is {text}")))
     distinct: list[tuple[float, Diagnosis]] = []
