@@ -30,6 +30,8 @@ import pytest
 import torch
 from runs import independent_calls
 
+from descent import stat_diagnoses
+
 KS_C = 2.3
 
 
@@ -62,6 +64,14 @@ def _equal(a, b) -> bool:
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_equal(u, v) for u, v in zip(a, b))
     return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+
+
+def _spread(draws, expected_std, named, what):
+    """The generic diagnosis of draws whose spread is off: their std read as an estimate of
+    ``expected_std`` (standard error std / sqrt(2n), as for a normal sample)."""
+    got = float(draws.double().std())
+    error = expected_std / math.sqrt(2 * draws.numel())
+    return stat_diagnoses.scaled(expected_std, got, error, named, what)
 
 
 def _generator_decides(check, first, again, other, what: str, draws: str) -> None:
@@ -187,6 +197,12 @@ class TestMixup:
             "with g1, g2 from torch._standard_gamma, and mix the labels with it",
             recipe=lambda m: torch.cat([y.diagonal() for y in weights(m)]),
             got=w,
+            generic=lambda: (
+                stat_diagnoses.repeated([y.diagonal() for y in ys], "weights", support=(0.0, 1.0))
+                or stat_diagnoses.uniform_instead(
+                    w, 0.0, 1.0, f"Beta({alpha}, {alpha})", _band(w.numel()), "weights"
+                )
+            ),
         )
 
     @pytest.mark.supporting()  # the input handed back passes it
@@ -232,6 +248,7 @@ class TestMixup:
                 "independently (torch.randint), so every example is used once",
                 recipe=partners,
                 got=found,
+                generic=lambda: stat_diagnoses.duplicated(got, "partners"),
             )
 
     @pytest.mark.supporting()  # random values of the right shape pass it
@@ -273,6 +290,7 @@ class TestMixup:
             "pairing (x.flip(0), torch.roll) is not random",
             recipe=partners,
             got=found,
+            generic=lambda: stat_diagnoses.repeated(list(found), "partners"),
         )
         same = float((block.cpu()[found] == block.cpu()).double().mean())
         band = 6 * math.sqrt(0.25 * 0.75 / found.numel())
@@ -310,6 +328,7 @@ class TestMixup:
             "never keep them from an earlier call",
             recipe=weights,
             got=found,
+            generic=lambda: stat_diagnoses.repeated(found, "weights", support=(0.0, 1.0)),
         )
 
     @pytest.mark.supporting()  # the input handed back passes it
@@ -330,6 +349,9 @@ class TestMixup:
             check="shape and type",
             recipe=run,
             got=(x_mixed, y_mixed),
+            generic=lambda: (
+                stat_diagnoses.float64_draws(x, x_mixed) or stat_diagnoses.float64_draws(y, y_mixed)
+            ),
             hint="results keep the inputs' dtypes: cast the weights to each tensor's "
             "dtype before mixing",
         )
@@ -433,6 +455,11 @@ class TestAugmentPoints:
             "radians: (2 * rand - 1) * max_angle",
             recipe=lambda m: _angles(x, _augment(m, x, inputs, max_angle=a, noise_std=0.0)),
             got=theta,
+            generic=lambda: (
+                stat_diagnoses.repeated([theta], "angles", support=(-a, a))
+                or stat_diagnoses.one_sided(theta, -a, a, "angles")
+                or _spread(theta, a / math.sqrt(3), {}, "the std of your angles")
+            ),
         )
 
     @pytest.mark.points(3)
@@ -453,6 +480,7 @@ class TestAugmentPoints:
             "deviation, not the variance",
             recipe=lambda m: _augment(m, x, inputs, max_angle=0.0, noise_std=s) - x,
             got=noise,
+            generic=lambda: _spread(noise, s, {"noise_std": s}, "the std of your jitter"),
         )
         r = float(torch.corrcoef(noise.T.cpu())[0, 1])
         band = 6 / math.sqrt(AUG_N)
@@ -463,6 +491,7 @@ class TestAugmentPoints:
             hint="draw independent noise for each coordinate: shape (N, 2), not (N, 1)",
             recipe=lambda m: _augment(m, x, inputs, max_angle=0.0, noise_std=s) - x,
             got=noise,
+            generic=lambda: stat_diagnoses.shared(noise, 1, "jitter values"),
         )
 
     @pytest.mark.points(2)
@@ -529,6 +558,7 @@ class TestAugmentPoints:
             "never keep them from an earlier call",
             recipe=angles,
             got=found,
+            generic=lambda: stat_diagnoses.repeated(found, "angles", support=(-a, a)),
         )
 
     @pytest.mark.supporting()  # random values pass it
@@ -557,6 +587,7 @@ class TestAugmentPoints:
             recipe=run,
             got=got,
             hint="draw the angles and the jitter with dtype=x.dtype",
+            generic=lambda: stat_diagnoses.float64_draws(x, got),
         )
         check.like(got, x, "augment_points result for float32 points")
 
@@ -744,6 +775,7 @@ class TestKFold:
             "the order of the folds leaves neighbours together",
             recipe=together,
             got=found,
+            generic=lambda: stat_diagnoses.neighbours(counts, "a validation fold"),
         )
 
     @pytest.mark.supporting("test_unshuffled_folds", "test_shuffled_partition")  # zeros pass it

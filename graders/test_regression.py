@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runs import trajectory
 
+from descent import stat_diagnoses
 from descent.callables import make
 
 
@@ -83,6 +84,15 @@ def _epoch_orders(check, n, batch_size, seed, device, count):
         f"return each of the {n} indices once",
         check="statistics",
         hint="every call is one epoch: a permutation of 0 .. n-1",
+        generic=lambda: next(
+            (
+                found
+                for o in orders
+                if sorted(o) != list(range(n))
+                and (found := stat_diagnoses.duplicated(torch.tensor(o), "indices")) is not None
+            ),
+            None,
+        ),
     )
     return epochs, orders
 
@@ -203,6 +213,9 @@ class TestMinibatches:
             "is not uniform",
             recipe=lambda m: _epochs(m, n, size, inputs.seed, inputs.device, 8),
             got=epochs[:8],
+            generic=lambda: stat_diagnoses.orders(
+                list(collections.Counter(orders).values()), math.factorial(n), n
+            ),
         )
 
     @pytest.mark.points(2)
@@ -230,6 +243,7 @@ class TestMinibatches:
             "same examples keep sharing a batch",
             recipe=lambda m: _epochs(m, n, size, inputs.seed, inputs.device, 8),
             got=epochs[:8],
+            generic=lambda: stat_diagnoses.orders(list(seen.values()), len(every), n),
         )
 
     @pytest.mark.supporting("test_covers_every_index_once", "test_order_is_uniform")

@@ -109,6 +109,7 @@ _mixup_bug(
     "draws one Beta weight for the whole batch, as the original mixup code does",
     "draw one weight per example: lam has shape (N,), one Beta(alpha, alpha) draw each.",
     one_weight=True,
+    generic="random",
 )
 _mixup_bug(
     "mixup_uniform_weights",
@@ -116,6 +117,7 @@ _mixup_bug(
     "lam ~ Beta(alpha, alpha): only alpha = 1 is uniform; small alpha keeps most weights "
     "near 0 or 1.",
     uniform=True,
+    generic="distribution",
 )
 _mixup_bug(
     "mixup_labels_unmixed",
@@ -136,6 +138,7 @@ _mixup_bug(
     "draws partners with torch.randint, so some examples are used twice and others never",
     "draw the partners as a permutation, torch.randperm(N, generator=generator).",
     with_replacement=True,
+    generic="distribution",
 )
 _mixup_bug(
     "mixup_global_rng",
@@ -149,6 +152,7 @@ _mixup_bug(
     "multiplies by float64 weights without casting them, so float32 data comes back float64",
     "cast lam to each tensor's dtype (lam.to(x.dtype)) before mixing.",
     keep_float64=True,
+    generic="dtype",
 )
 _mixup_bug(
     "mixup_no_argument_check",
@@ -167,6 +171,7 @@ _mixup_bug(
     "a fixed pairing always mixes the same examples, and with a sorted batch the same "
     "classes.",
     reversed_partners=True,
+    generic="random",
 )
 _mixup_bug(
     "mixup_weights_drawn_once",
@@ -174,6 +179,7 @@ _mixup_bug(
     "draw new weights at every call: example i of the next batch is another example and "
     "needs its own fresh draw.",
     weights_once=True,
+    generic="random",
 )
 _mixup_bug(
     "mixup_fixed_seed_without_generator",
@@ -181,6 +187,7 @@ _mixup_bug(
     "with generator=None pass None on to the random calls: they then use PyTorch's "
     "global random state, which moves on from call to call.",
     fixed_seed=True,
+    generic="random",
 )
 
 mixup_partner_side = alternative(
@@ -297,6 +304,7 @@ _augment_variant(
     "rotates the whole batch by one angle",
     "draw one angle per point, torch.rand(N, ...), so points turn independently.",
     one_angle=True,
+    generic="random",
 )
 _augment_variant(
     "bug",
@@ -304,6 +312,7 @@ _augment_variant(
     "reads max_angle as degrees",
     "max_angle is in radians: use it as given, without math.radians.",
     degrees=True,
+    generic="factor",
 )
 _augment_variant(
     "bug",
@@ -311,6 +320,7 @@ _augment_variant(
     "draws angles in [0, max_angle], so points only turn one way",
     "angles are uniform on [-max_angle, max_angle]: (2 * rand - 1) * max_angle.",
     one_sided=True,
+    generic="distribution",
 )
 _augment_variant(
     "bug",
@@ -318,6 +328,7 @@ _augment_variant(
     "scales the jitter by noise_std ** 2",
     "noise_std is the standard deviation: multiply standard normal draws by noise_std itself.",
     variance=True,
+    generic="factor",
 )
 _augment_variant(
     "bug",
@@ -325,6 +336,7 @@ _augment_variant(
     "adds the same noise to both coordinates of a point",
     "draw noise of shape (N, 2): the two coordinates jitter independently.",
     shared_noise=True,
+    generic="random",
 )
 _augment_variant(
     "bug",
@@ -340,6 +352,7 @@ _augment_variant(
     "draws angles and noise in float64, so float32 points come back float64",
     "draw with dtype=x.dtype so the result keeps x's dtype.",
     float64=True,
+    generic="dtype",
 )
 _augment_variant(
     "bug",
@@ -356,6 +369,7 @@ _augment_variant(
     "draw new angles at every call, from `generator`: point i of the next batch "
     "must turn by a fresh angle.",
     angles_once=True,
+    generic="random",
 )
 _augment_variant(
     "bug",
@@ -365,6 +379,7 @@ _augment_variant(
     "with generator=None pass None on to torch.rand and torch.randn: they then use "
     "PyTorch's global random state.",
     fixed_seed=True,
+    generic="random",
 )
 _augment_variant(
     "alternative",
@@ -518,6 +533,7 @@ _kfold_variant(
     "shuffle the examples (torch.randperm(n, generator=generator)) and cut the folds "
     "from that order; shuffling the folds keeps neighbouring examples together.",
     shuffle_folds=True,
+    generic="random",
 )
 _kfold_variant(
     "bug",
@@ -527,6 +543,7 @@ _kfold_variant(
     "with generator=None call torch.randperm(n) without a generator: it then uses "
     "PyTorch's global random state.",
     fixed_seed=True,
+    generic="random",
 )
 _kfold_variant(
     "bug",

@@ -117,7 +117,11 @@ for _id, _title, _hint, _draw, _classic in [
         _title,
         hint=_hint,
         classic=_classic,
-        generic="random" if _id in ("mb_no_shuffle", "mb_global_rng", "mb_fixed_seed") else (),
+        generic="random"
+        if _id in ("mb_no_shuffle", "mb_global_rng", "mb_fixed_seed")
+        else "distribution"
+        if _id in ("mb_with_replacement", "mb_swap_with_any", "mb_rotation")
+        else (),
     ).replaces(_ordered_by(_draw))
 
 
@@ -160,7 +164,7 @@ mb_shuffles_batch_order = bug(
     "shuffles the order of fixed batches (0..B-1, B..2B-1, ...) instead "
     "of the examples, so the same examples always share a batch",
     hint="Shuffle the examples, then cut: the batches themselves must change from epoch to epoch.",
-    generic="order",
+    generic=("order", "distribution"),
 )
 
 

@@ -17,8 +17,12 @@ measured on the draws, with its standard error) is compared with the number it s
 
 The others read the draws themselves, for the checks that watch independence:
 
-* :func:`repeated`: the draws of separate calls are equal (drawn once and reused), or every call
-  draws one value for its whole batch;
+* :func:`repeated`: the draws of separate calls are equal (drawn once and reused, or fixed by
+  position), or every call draws one value for its whole batch;
+* :func:`uniform_instead`: draws that should follow another law on [a, b] are uniform there;
+* :func:`one_sided`: draws that should be uniform on [-b, b] fill [0, b];
+* :func:`neighbours`: items next to each other in the input share a group far too often;
+* :func:`orders`: a shuffle that reaches only n of the n! orders, or favours some;
 * :func:`shared`: the columns (or rows) of one call's draws are equal: one draw shared by the
   coordinates of a point, or one mask for every example;
 * :func:`family`: draws that should be uniform have a normal's kurtosis, or the reverse;
@@ -44,10 +48,24 @@ from .diagnosis_base import Diagnosis
 Z = 3.0
 
 # Constants that a scale slip multiplies by, with where each comes from.
-_CONSTANTS: tuple[tuple[float, str], ...] = (
-    (math.sqrt(3.0), "sqrt(3), the ratio of a uniform's bound to its standard deviation"),
-    (math.sqrt(2.0), "sqrt(2) (a variance doubled or halved, or the ReLU gain)"),
-    (math.pi / 180, "pi/180, degrees to radians"),
+_CONSTANTS: tuple[tuple[float, str, str], ...] = (
+    (
+        math.sqrt(3.0),
+        "sqrt(3) times the expected, and sqrt(3) is a uniform's bound over its standard "
+        "deviation: a bound used as a standard deviation",
+        "the expected divided by sqrt(3), a uniform's bound over its standard deviation: a "
+        "standard deviation used as a uniform's bound",
+    ),
+    (
+        math.sqrt(2.0),
+        "sqrt(2) times the expected: a variance doubled (or a factor sqrt(2) too many)",
+        "the expected divided by sqrt(2): a variance halved (or a factor sqrt(2) left out)",
+    ),
+    (
+        math.pi / 180,
+        "pi/180 times the expected: a value already in radians converted as if in degrees",
+        "180/pi times the expected: a value in radians read as degrees",
+    ),
 )
 
 
@@ -97,11 +115,8 @@ def _forms(named: Mapping[str, float], constants: bool) -> list[tuple[float, str
                         "under the square root",
                     ),
                 ]
-    for c, where in _CONSTANTS if constants else ():
-        out += [
-            (c, f"{where}, times the expected: a factor too many"),
-            (1 / c, f"the expected divided by {where}: a factor left out"),
-        ]
+    for c, times, divided in _CONSTANTS if constants else ():
+        out += [(c, times), (1 / c, divided)]
     return out
 
 
@@ -171,39 +186,146 @@ def _reciprocal(what: str) -> Diagnosis:
     )
 
 
-def _constant(x: torch.Tensor) -> bool:
-    """Nine in ten of the values equal one value (up to rounding)."""
+def _constant(x: torch.Tensor) -> float | None:
+    """The value nine in ten of the entries of ``x`` take (up to rounding), or ``None``."""
     flat = x.detach().double().flatten()
     if flat.numel() < 3:
-        return False
-    mid = flat.median()
-    return float(torch.isclose(flat, mid, rtol=1e-6, atol=1e-9).double().mean()) >= 0.9
-
-
-def repeated(draws: Sequence[torch.Tensor], what: str = "draws") -> Diagnosis | None:
-    """The ``draws`` of separate calls (one tensor per call, from differently seeded generators)
-    are all the same value within each call (one draw for the whole batch), or equal from one
-    call to another (drawn once and kept)."""
-    if len(draws) < 2:
         return None
-    if all(_constant(d) for d in draws):
+    mid = flat.median()
+    if float(torch.isclose(flat, mid, rtol=1e-6, atol=1e-9).double().mean()) < 0.9:
+        return None
+    return float(mid)
+
+
+def _mostly_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Nine in ten entries of ``a`` and ``b`` are equal (a draw reused, give or take the few
+    entries something else decides)."""
+    a, b = a.detach().double().flatten(), b.detach().double().flatten()
+    close = torch.isclose(a, b, rtol=1e-6, atol=1e-9)
+    return a.shape == b.shape and a.numel() >= 3 and float(close.double().mean()) >= 0.9
+
+
+def repeated(
+    draws: Sequence[torch.Tensor],
+    what: str = "draws",
+    support: tuple[float, float] | None = None,
+) -> Diagnosis | None:
+    """``draws`` holds one tensor per call (from differently seeded generators). Each call takes
+    one value for its whole batch (a value inside ``support``, and not the same in every call:
+    that would be no draw at all), or the calls repeat one another: drawn once and kept, or
+    fixed by the position in the batch. One call is enough to see a single value."""
+    values = [_constant(d) for d in draws]
+    if draws and all(v is not None for v in values):
+        inside = support is None or all(support[0] < v < support[1] for v in values)  # type: ignore[operator]
+        if inside and (len(values) == 1 or len(set(values)) > 1):
+            return Diagnosis(
+                "random",
+                f"your {what} take one value for the whole batch in each call: a single draw "
+                "(shape () or (1,)) where the docstring asks for one per example; draw one "
+                "value per example",
+            )
+        return None
+    if any(_mostly_equal(a, b) for i, a in enumerate(draws) for b in draws[i + 1 :]):
         return Diagnosis(
             "random",
-            f"your {what} take one value for the whole batch in each call: a single draw "
-            "(shape () or (1,)) where the docstring asks for one per example; draw a tensor "
-            "of one value per example",
+            f"your {what} are the same in calls with differently seeded generators: not drawn "
+            "from `generator` at every call (drawn once and kept in a cache, a default "
+            "argument or a global; or fixed by the position in the batch: a flip, a roll, "
+            "an arange)",
         )
-    flat = [d.detach().double().flatten() for d in draws]
-    if any(
-        a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-6, atol=1e-9))
-        for i, a in enumerate(flat)
-        for b in flat[i + 1 :]
-    ):
+    return None
+
+
+def uniform_instead(
+    samples: torch.Tensor, low: float, high: float, asked: str, band: float, what: str = "draws"
+) -> Diagnosis | None:
+    """Draws that should follow ``asked`` (a distribution on ``[low, high]``) are uniform on
+    ``[low, high]``: their Kolmogorov-Smirnov distance to that uniform is within ``band`` (the
+    check's own band for its distribution), so the sampler is rand and its parameters unused."""
+    x = samples.detach().double().flatten().sort().values
+    n = x.numel()
+    if n < 100 or high <= low:
+        return None
+    f = ((x - low) / (high - low)).clamp(0, 1)
+    i = torch.arange(1, n + 1, dtype=torch.float64)
+    if float(torch.maximum(i / n - f, f - (i - 1) / n).max()) > band:
+        return None
+    return Diagnosis(
+        "distribution",
+        f"your {what} are uniform on [{low:g}, {high:g}] where {asked} is asked: drawn with "
+        f"rand, so the parameters of {asked} are not used",
+    )
+
+
+def one_sided(
+    samples: torch.Tensor, low: float, high: float, what: str = "draws"
+) -> Diagnosis | None:
+    """Draws that should be uniform on ``[low, high]`` (``low = -high``) all lie on one side of
+    0 and fill that half: ``rand * high`` where ``(2 * rand - 1) * high`` belongs."""
+    x = samples.detach().double().flatten()
+    if x.numel() < 100 or low != -high or high <= 0:
+        return None
+    lo, hi = float(x.min()), float(x.max())
+    if not ((lo >= 0 and hi > 0.9 * high) or (hi <= 0 and lo < 0.9 * low)):
+        return None
+    return Diagnosis(
+        "distribution",
+        f"your {what} all lie on one side of 0, from {lo:.3g} to {hi:.3g}: drawn uniformly on "
+        "[0, bound] where [-bound, bound] belongs; draw (2 * rand - 1) * bound",
+    )
+
+
+def neighbours(together: torch.Tensor, what: str = "groups") -> Diagnosis | None:
+    """``together[i, j]`` counts how often items ``i`` and ``j`` fell in one group over many
+    random splits: items next to each other in the input order share a group more than twice
+    as often as the others (and at least once in three splits): the groups are cut from runs
+    of the input order whose order alone is shuffled."""
+    c = together.detach().double()
+    n = c.shape[0]
+    if c.dim() != 2 or c.shape[1] != n or n < 4:
+        return None
+    near = c.diagonal(1).mean()
+    off = ~torch.eye(n, dtype=torch.bool)
+    off &= ~torch.eye(n, dtype=torch.bool).roll(1, 1) & ~torch.eye(n, dtype=torch.bool).roll(-1, 1)
+    far = c[off].mean()
+    if not (near > 2 * far and near >= c.diagonal().mean() / 3):
+        return None
+    return Diagnosis(
+        "random",
+        f"items next to each other in the input order share {what} far more often than "
+        "others: the items stay in runs of their input order (not shuffled, or only the "
+        "order of the runs, the folds or the batches, shuffled); shuffle the items "
+        "(randperm(n)) and cut the groups from that order",
+    )
+
+
+def orders(counts: Sequence[int], possible: int, n: int) -> Diagnosis | None:
+    """The orders a shuffle of ``n`` items produced (``counts``: how often each order that
+    occurred did; ``possible``: how many orders exist) are far from uniform: one order (no
+    shuffle), at most ``n`` distinct orders (one draw decides the whole order: a random
+    rotation or start), or every order but some far more often than the uniform share (a
+    biased shuffle). Read only once a check has found the orders non-uniform."""
+    total = sum(counts)
+    if len(counts) == 1:
         return Diagnosis(
             "random",
-            f"your {what} are the same in calls with differently seeded generators: drawn once "
-            "and kept (a cache, a default argument, a tensor outside the function); draw them "
-            "at every call from `generator`",
+            "your shuffle gives the same order at every call: not shuffled at all, or "
+            "shuffled by a generator seeded anew inside the function; draw from `generator`",
+        )
+    if len(counts) <= n < possible:
+        return Diagnosis(
+            "distribution",
+            f"your shuffle produced only {len(counts)} of the {possible} possible orders: "
+            "one draw decides the whole order (a random rotation or starting point of a "
+            "fixed order, or only the order of fixed blocks shuffled), so the same items "
+            "always stay neighbours; draw a uniform permutation (randperm)",
+        )
+    if len(counts) == possible and max(counts) > 1.3 * total / possible:
+        return Diagnosis(
+            "distribution",
+            "your shuffle reaches every order, but some far more often than others: a biased "
+            "shuffle (each place swapped with a place drawn from all n rather than from the "
+            "places not yet fixed); draw a uniform permutation (randperm)",
         )
     return None
 
@@ -215,7 +337,10 @@ def shared(draws: torch.Tensor, dim: int, what: str = "draws") -> Diagnosis | No
         return None
     d = draws.detach().double()
     first = d.narrow(dim, 0, 1)
-    if not bool(torch.allclose(d, first.expand_as(d), rtol=1e-6, atol=1e-9)) or _constant(d):
+    if (
+        not bool(torch.allclose(d, first.expand_as(d), rtol=1e-6, atol=1e-9))
+        or _constant(d) is not None
+    ):
         return None
     return Diagnosis(
         "random",
