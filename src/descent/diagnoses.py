@@ -9,9 +9,11 @@ values or items in the wrong order, a sequence one step behind or ahead, a missi
 proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
 the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
 Results of another shape are read by :mod:`descent.shape_diagnoses`, slips in how an argument is
-used (re-running the reference) by :mod:`descent.argument_diagnoses`, and the mistake a check
+used (re-running the reference) by :mod:`descent.argument_diagnoses`, the mistake a check
 watches by its kind alone (an argument edited in place, draws not from the generator, an argument
-not refused) by :mod:`descent.check_diagnoses`.
+not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a statistic (a
+spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
+:mod:`descent.stat_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
@@ -60,7 +62,7 @@ KINDS = (
     "dtype",
     "random",
     "argument",
-    "distribution",
+    "distribution",  # random draws of the wrong law: family, replacement, a biased shuffle
 )
 
 
