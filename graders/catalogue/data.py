@@ -470,6 +470,7 @@ _kfold_variant(
     "spread the remainder: the first n % k folds get one extra example each, so sizes "
     "differ by at most one.",
     sizes="remainder_last",
+    generic="edge",
 )
 _kfold_variant(
     "bug",
@@ -485,6 +486,7 @@ _kfold_variant(
     "cuts folds of ceil(n / k) examples, leaving a short (or empty) last fold",
     "fold sizes are n // k + 1 for the first n % k folds and n // k for the rest.",
     sizes="ceil",
+    generic="edge",
 )
 _kfold_variant(
     "bug",
@@ -493,6 +495,7 @@ _kfold_variant(
     "every example must be validated on exactly once: hand the remainder out, one "
     "each to the first n % k folds.",
     sizes="drop",
+    generic="edge",
 )
 _kfold_variant(
     "bug",
@@ -551,6 +554,7 @@ _kfold_variant(
     "returns NumPy index arrays, as scikit-learn's KFold.split does",
     "return int64 CPU tensors (torch.from_numpy(a) converts an int64 NumPy array).",
     numpy=True,
+    generic="structure",
 )
 
 kfold_split = alternative(

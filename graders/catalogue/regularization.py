@@ -101,6 +101,7 @@ dropout_backward_new_mask = bug(
     "draws a fresh mask in the backward pass instead of reusing the forward's",
     hint="Keep the forward's scaled mask in the cache and multiply dy by it; a new draw "
     "drops different entries.",
+    generic="random",
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from .diagnoses import mistyped
+from .diagnosis_base import Diagnosis
 
 
 class GradingFailure(AssertionError):
@@ -387,9 +388,17 @@ def assert_like(got: Any, template: Any, *, what: str) -> None:
 
 def _generic_structure(got: Any, template: Any):
     """The generic diagnosis of a raw structure mismatch: only a dtype or a device differing is
-    named (the values are free here, so no value hypothesis applies)."""
+    named, and a NumPy array where a tensor belongs (the values are free here, so no value
+    hypothesis applies)."""
     if isinstance(got, torch.Tensor) and isinstance(template, torch.Tensor):
         return mistyped(template, got)
+    if isinstance(template, torch.Tensor) and type(got).__module__ == "numpy":
+        return Diagnosis(
+            "structure",
+            f"your result is a NumPy {type(got).__name__} where the docstring asks for a "
+            "tensor: convert it (torch.from_numpy, with the dtype and device asked for) or "
+            "build it with torch",
+        )
     if isinstance(got, (tuple, list)) and isinstance(template, (tuple, list)):
         return next(
             (d for g, t in zip(got, template) if (d := _generic_structure(g, t)) is not None), None

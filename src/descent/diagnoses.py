@@ -13,7 +13,8 @@ used (re-running the reference) by :mod:`descent.argument_diagnoses`, the mistak
 watches by its kind alone (an argument edited in place, draws not from the generator, an argument
 not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a statistic (a
 spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
-:mod:`descent.stat_diagnoses`.
+:mod:`descent.stat_diagnoses`; chunk sizes (folds, batches) with the remainder mishandled by
+:mod:`descent.split_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
@@ -38,6 +39,7 @@ import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .shape_diagnoses import reshaped
+from .split_diagnoses import chunks
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = (
@@ -687,7 +689,7 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
-    (zero,),
+    (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision),
     (order, offset, edge, broadcast, wrong_dimension),
 )
@@ -783,7 +785,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return length(e, g) or reshaped(e, g)
+        return length(e, g) or reshaped(e, g) or chunks(e, g)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):

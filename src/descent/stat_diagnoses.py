@@ -27,6 +27,7 @@ The others read the draws themselves, for the checks that watch independence:
   coordinates of a point, or one mask for every example;
 * :func:`family`: draws that should be uniform have a normal's kurtosis, or the reverse;
 * :func:`duplicated`: indices that must form a permutation repeat (drawn with replacement);
+* :func:`redrawn`: a mask that must repeat an earlier draw is a new, independent one;
 * :func:`float64_draws`: a float32 input handed back as float64 (draws made in the default
   float64 of a NumPy or a Python float, or of a dtype never passed on).
 
@@ -385,6 +386,26 @@ def family(samples: torch.Tensor, expected: str, what: str = "values") -> Diagno
 
 _KURTOSIS = {"uniform": 1.8, "normal": 3.0}
 _SAMPLER = {"uniform": "rand (or uniform_)", "normal": "randn (or normal_)"}
+
+
+def redrawn(first: torch.Tensor, second: torch.Tensor, what: str = "mask") -> Diagnosis | None:
+    """Two boolean masks that must be the same draw (a forward's dropped entries and those its
+    backward zeroes) have about the same rate but agree only as often as independent draws do:
+    the second was drawn anew instead of reusing the first."""
+    a, b = first.detach().flatten().double(), second.detach().flatten().double()
+    if a.shape != b.shape or a.numel() < 100:
+        return None
+    pa, pb = float(a.mean()), float(b.mean())
+    if not (0.05 < pa < 0.95) or abs(pa - pb) > 0.05:
+        return None
+    agree = float((a == b).double().mean())
+    if abs(agree - (pa * pb + (1 - pa) * (1 - pb))) > 0.05:
+        return None
+    return Diagnosis(
+        "random",
+        f"your {what} is a new draw, as often set as the first one but independent of it: "
+        "drawn again where the one drawn first must be reused (keep it, in the cache)",
+    )
 
 
 def float64_draws(template: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
