@@ -1,14 +1,17 @@
-"""Generic diagnoses of random draws (``descent.stat_diagnoses``): each hypothesis names its
-mistake on draws that show it (a fit) and stays silent on draws that come close but do not (a
-near miss); an estimate read two ways is offered both ways, never one."""
+"""Generic diagnoses of random draws (``descent.stat_diagnoses``) and of chunk sizes
+(``descent.split_diagnoses``): each hypothesis names its mistake on values that show it (a fit)
+and stays silent on values that come close but do not (a near miss); an estimate read two ways
+is offered both ways, never one."""
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from descent import checker, stat_diagnoses
-from descent.compare import GradingFailure
+from descent import checker, split_diagnoses, stat_diagnoses
+from descent.compare import GradingFailure, assert_like
+from descent.diagnoses import diagnose
 from descent.stat_diagnoses import Z, scaled
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -173,3 +176,58 @@ def test_checker_estimate_passes_and_names():
     failure.value.resolve()
     assert failure.value.diagnosis == "factor"
     assert "the std is the expected divided by sqrt(3)" in str(failure.value)
+
+
+def test_redrawn_mask():
+    g = _g()
+    first = torch.rand(400, generator=g) < 0.3
+    again = torch.rand(400, generator=g) < 0.3
+    found = stat_diagnoses.redrawn(first, again, "backward's mask")
+    assert found is not None and found.kind == "random" and "new draw" in found.text
+    assert stat_diagnoses.redrawn(first, first) is None
+    assert stat_diagnoses.redrawn(first, torch.zeros(400, dtype=torch.bool)) is None  # no mask
+
+
+# -- chunk sizes (split_diagnoses) and structure ------------------------------------------------
+@pytest.mark.parametrize(
+    "expected, got, kind, words",
+    [
+        ([3, 3, 2, 2], [2, 2, 2, 4], "edge", "all go to the last chunk"),
+        ([3, 3, 2, 2], [3, 3, 3, 1], "edge", "ceil(n / k)"),
+        ([8, 8, 7, 7, 7], [7, 7, 7, 7, 7], "edge", "left out of every chunk"),
+        ([3, 3, 3, 1], [3, 3, 3], "step", "lose the short last one (1 item)"),
+        ([3, 3, 3], [3, 3, 3, 1], "step", "keep a short last one"),
+    ],
+)
+def test_chunk_sizes(expected, got, kind, words):
+    found = diagnose(expected, got)
+    assert found is not None and found.kind == kind and words in found.text
+
+
+@pytest.mark.parametrize(
+    "expected, got",
+    [
+        ([3, 3, 2, 2], [3, 2, 3, 2]),  # the same sizes in another order: not a remainder slip
+        ([1, 1, 0, 0], [0, 0, 0, 2]),  # too small to be a cut
+        ([3, 3, 3, 1], [3, 3, 2]),  # a last chunk lost and another one short
+        ([3, 3, 3], [3, 3, 3, 3]),  # a whole chunk too many is not a short one kept
+    ],
+)
+def test_chunk_sizes_near_miss(expected, got):
+    assert (
+        split_diagnoses.chunks(
+            torch.tensor(expected, dtype=torch.float64), torch.tensor(got, dtype=torch.float64)
+        )
+        is None
+    )
+
+
+def test_numpy_array_where_a_tensor_belongs():
+    with pytest.raises(GradingFailure) as failure:
+        assert_like(np.zeros(3), torch.zeros(3), what="the result")
+    failure.value.resolve()
+    assert failure.value.diagnosis == "structure" and "NumPy ndarray" in str(failure.value)
+    with pytest.raises(GradingFailure) as failure:
+        assert_like([0, 1, 2], torch.zeros(3), what="the result")
+    failure.value.resolve()
+    assert failure.value.diagnosis is None
