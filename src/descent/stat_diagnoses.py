@@ -134,6 +134,8 @@ def scaled(
     depends on (``gain``, ``fan_in``, ``p``) to their values. ``constants=False`` leaves out the
     constants that only a spread can be off by (sqrt(3), sqrt(2), pi/180): a rate or a scale is
     not. ``None`` when nothing fits."""
+    # The tolerance is relative: Z standard errors of the expected, scaled by the candidate (the
+    # standard error of a spread grows with it; for a rate near the expected it is close enough).
     if not all(math.isfinite(v) for v in (expected, got, error)) or expected == 0 or got == 0:
         return None
     tol = Z * max(abs(error), 1e-12 * abs(expected))
@@ -215,9 +217,10 @@ def repeated(
     one value for its whole batch (a value inside ``support``, and not the same in every call:
     that would be no draw at all), or the calls repeat one another: drawn once and kept, or
     fixed by the position in the batch. One call is enough to see a single value."""
-    values = [_constant(d) for d in draws]
-    if draws and all(v is not None for v in values):
-        inside = support is None or all(support[0] < v < support[1] for v in values)  # type: ignore[operator]
+    found = [_constant(d) for d in draws]
+    values = [v for v in found if v is not None]
+    if draws and len(values) == len(found):
+        inside = support is None or all(support[0] < v < support[1] for v in values)
         if inside and (len(values) == 1 or len(set(values)) > 1):
             return Diagnosis(
                 "random",
