@@ -559,7 +559,7 @@ he_ignores_mode = bug(
     "init.kaiming",
     "always uses fan_in, even when mode='fan_out'",
     hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.",
-    generic="validation",
+    generic=("validation", "factor"),
 )
 
 
