@@ -1,0 +1,276 @@
+"""Generic diagnoses for a result that is wrong slice by slice, or only in the sign of a few
+entries; the last tier of :mod:`descent.diagnoses`.
+
+A *slice along dimension k* is the set of entries that differ only in their index ``k`` (a row
+of a matrix for ``k = 1``, a column for ``k = 0``). Normalizations, softmax and their gradients
+are built from statistics of such slices (a mean, a variance, a sum, a norm), and the usual
+mistakes in them leave a mark that one tensor-wide hypothesis cannot see:
+
+- :func:`slice_factor`: each slice is the expected times a factor of its own (apart, possibly,
+  from an added argument such as a shift ``beta``): the slice's normalizer is computed wrongly
+  (``sqrt(var) + eps`` for ``sqrt(var + eps)``, a variance divided by ``n - 1`` instead of ``n``);
+- :func:`slice_term`: the result differs from the expected, in each slice, by ``a + b * x`` for
+  an argument ``x``, with coefficients that change from slice to slice: a term through the
+  slice's statistic (in a backward pass, the path through its mean or variance) is missing;
+- :func:`slice_sums`: every slice of the expected sums to zero (the function does not change
+  when a constant is added to a whole slice, as softmax and normalizations do not) and the
+  result's slices do not: the gradient's part through the slice's shared sum is missing;
+- :func:`flipped`: the result is right except for some entries whose sign is flipped: one
+  operand's gradient with the wrong sign.
+
+:func:`counted` reads a structure: a list of ``n`` items where the count ``n`` is asked for.
+
+Each hypothesis is a function ``(expected, got, inputs) -> Diagnosis | None`` over float64 CPU
+tensors of one shape, like those of :mod:`descent.diagnoses`, whose :data:`TIER` runs after all
+its own (a tensor-wide explanation comes first); texts never print a value of the inputs or of
+the expected result.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .diagnosis_base import Diagnosis, same
+
+if TYPE_CHECKING:  # diagnoses imports this module for its tier
+    from .diagnoses import Inputs
+
+# A slice needs more entries than the coefficients fitted to it, or any two values fit.
+_MIN_SLICE = 4
+# Coefficients that agree this closely across slices are one tensor-wide coefficient.
+_SAME_COEFFICIENT = 1e-6
+
+
+def _slices(t: torch.Tensor, k: int) -> torch.Tensor:
+    """``t`` as a matrix with one slice along dimension ``k`` per row."""
+    return t.movedim(k, -1).reshape(-1, t.shape[k])
+
+
+def _dims(e: torch.Tensor) -> list[int]:
+    """The dimensions whose slices are long enough to fit, and that have at least 2 slices."""
+    return [
+        k for k in range(e.dim()) if e.shape[k] >= _MIN_SLICE and e.numel() // e.shape[k] >= 2
+    ]
+
+
+def _arguments(e: torch.Tensor, inputs: Inputs) -> list[tuple[str, torch.Tensor]]:
+    """The floating tensors of the call that broadcast to the result's shape and are not one
+    constant, as float64 of that shape."""
+    found = []
+    for name, x in inputs.tensors:
+        if not x.is_floating_point() or x.numel() < 2 or x.dim() > e.dim():
+            continue
+        try:
+            xb = x.to(torch.float64).expand(e.shape)
+        except RuntimeError:
+            continue
+        if not same(xb, xb.flatten()[0].expand(e.shape)):
+            found.append((name, xb))
+    return found
+
+
+def _varies(c: torch.Tensor) -> bool:
+    """Coefficients (one row per slice) that are not all one tensor-wide value."""
+    return bool((c - c[0]).abs().max() > _SAME_COEFFICIENT * max(1.0, float(c.abs().max())))
+
+
+def _fit(basis: list[torch.Tensor], target: torch.Tensor, k: int):
+    """Least-squares coefficients, slice by slice along ``k``, of ``target`` in ``basis`` (one
+    row of coefficients per slice) and the fitted tensor, or ``None`` when the fit is not exact."""
+    a = torch.stack([_slices(b, k) for b in basis], dim=-1)  # (slices, n, m)
+    b = _slices(target, k).unsqueeze(-1)
+    c = torch.linalg.lstsq(a, b).solution  # (slices, m, 1)
+    fitted = (a @ c).squeeze(-1)
+    shape = target.movedim(k, -1).shape
+    fitted = fitted.reshape(shape).movedim(-1, k)
+    return (c.squeeze(-1), fitted) if same(target, fitted) else None
+
+
+def _explains(e: torch.Tensor, g: torch.Tensor, predicted: torch.Tensor) -> bool:
+    """``predicted`` is ``got`` to the hypotheses' tolerance and accounts for the difference
+    from the expected, not only for values that dwarf it (an input of 1e4 added to both)."""
+    return same(g, predicted) and bool(
+        (predicted - g).abs().max() <= 1e-3 * (g - e).abs().max()
+    )
+
+
+def _where(k: int, e: torch.Tensor) -> str:
+    return f"dimension {k} (size {e.shape[k]}; a slice is the entries that differ only in index {k})"
+
+
+def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """Each slice along a dimension of ``got`` (less an argument ``x`` that broadcasts to it,
+    or nothing) is the same slice of ``expected - x`` times a factor of its own, and the
+    factors differ: the slice's normalizer (a standard deviation, a norm) is not the expected
+    one. Factors that all sit near ``sqrt((n - 1) / n)`` or its inverse (or their squares) for
+    ``n`` the slice's length are named as ``n - 1`` where ``n`` belongs."""
+    shifts = [("", torch.zeros_like(e))] + _arguments(e, inputs)
+    for k in _dims(e):
+        for name, x in shifts:
+            u, v = e - x, g - x
+            if bool((_slices(u, k).abs().sum(-1) == 0).any()):
+                continue  # a slice with nothing to scale
+            fit = _fit([u], v, k)
+            if fit is None or bool((fit[0] == 0).any()) or not _explains(e, g, x + fit[1]):
+                continue
+            if not (name or _varies(fit[0])):
+                continue  # one factor for the whole result: the factor hypothesis's case
+            apart = f" (apart from `{name}`, added to both)" if name else ""
+            own = "a factor of its own" if _varies(fit[0]) else "one same factor"
+            return Diagnosis(
+                "factor",
+                f"each slice of your result along {_where(k, e)} is the expected's slice"
+                f"{apart} times {own}: " + _normalizer(fit[0].flatten(), e.shape[k]),
+            )
+    return None
+
+
+def _normalizer(c: torch.Tensor, n: int) -> str:
+    """What per-slice factors ``c`` say about a normalizer over slices of length ``n``."""
+    ratio = n / (n - 1)
+    for value, text in (
+        (math.sqrt(ratio), "a standard deviation from a variance divided by n - 1"),
+        (1 / math.sqrt(ratio), "a standard deviation from a variance divided by n - 1"),
+        (ratio, "a variance divided by n - 1"),
+        (1 / ratio, "a variance divided by n - 1"),
+    ):
+        if bool(((c - value).abs() <= 1e-3 * value).all()):
+            return (
+                f"the factors are all close to a power of {n}/{n - 1}: {text} (unbiased, "
+                f"torch.var's default) where the division by n (biased) belongs, or the reverse"
+            )
+    return (
+        "each slice's normalizer (its standard deviation, root mean square or norm) differs "
+        "from the expected one: an eps added outside the square root instead of inside it, "
+        "a variance divided by n - 1 instead of n, or the statistic taken over other entries"
+    )
+
+
+def slice_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got - expected`` is, slice by slice along one dimension, ``a + b * x`` for an argument
+    ``x`` of the call (or a constant ``a`` alone), with coefficients that differ between slices:
+    a term that goes through a statistic of each slice (its mean, variance or norm) is missing or
+    extra. An expected that is itself of that form says nothing (any slip fits it)."""
+    d = g - e
+    ones = torch.ones_like(e)
+    candidates = [("", [ones])] + [(n, [ones, x]) for n, x in _arguments(e, inputs)]
+    for k in _dims(e):
+        fits = []
+        for name, basis in candidates:
+            if len(basis) + 1 >= e.shape[k] or _fit(basis, e, k) is not None:
+                continue
+            fit = _fit(basis, d, k)
+            if fit is not None and _varies(fit[0]) and _explains(e, g, e + fit[1]):
+                fits.append(name)
+        if "" in fits:  # a constant alone: every argument's fit holds too
+            what = "a constant"
+        elif len(fits) == 1:
+            what = f"a constant plus a multiple of `{fits[0]}`"
+        else:
+            continue  # none, or several arguments explain it: say nothing
+        return Diagnosis(
+            "term",
+            f"your result differs from the expected, in each slice along {_where(k, e)}, by "
+            f"{what}, with other coefficients in each slice: a term that goes through a "
+            "statistic of the slice (its mean, variance or norm) is missing or extra; in a "
+            "backward pass, the path through that statistic (which depends on every entry of "
+            "the slice) is left out",
+        )
+    return None
+
+
+def slice_sums(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """Every slice of the expected along one dimension sums to zero (the gradient of a function
+    that does not change when a constant is added to a whole slice, as softmax and
+    normalizations do not), while ``got``'s slices do not, and every entry of ``got`` has the
+    sign of the same entry of an argument ``dy`` of the result's shape (or every entry the
+    opposite sign): each entry was computed from its own upstream gradient alone, keeping only
+    the diagonal of the Jacobian, and the terms through the slice's shared sum are missing.
+    When ``got``'s slices sum to zero along another dimension, the statistic was taken over that
+    dimension instead."""
+    want, have = _zero_sums(e, 1e-9), _zero_sums(g, 1e-9)
+    if not want or any(k in have for k in want):
+        return None
+    k = want[0]
+    if have:
+        return Diagnosis(
+            "reduction",
+            f"every slice of the expected along {_where(k, e)} sums to zero, and yours sum "
+            f"to zero along dimension {have[0]} instead: the statistic (a mean, a variance, "
+            f"a softmax's sum) is taken over dimension {have[0]} where dimension {k} belongs",
+        )
+    signed = [
+        name
+        for name, x in inputs.tensors
+        if x.shape == e.shape
+        and x.is_floating_point()
+        and (bool((g * x > 0).all()) or bool((g * x < 0).all()))
+    ]
+    if len(signed) != 1:
+        return None
+    return Diagnosis(
+        "term",
+        f"every slice of the expected along {_where(k, e)} sums to zero (adding one constant "
+        "to a whole slice of the input changes nothing, as for softmax or a normalization), "
+        f"yours does not, and each of your entries has the sign of the same entry of "
+        f"`{signed[0]}` as if it depended on that entry alone: only the diagonal of the "
+        "Jacobian is kept, and the terms through the slice's shared sum or normalizer (which "
+        "every entry of the slice feeds) are missing",
+    )
+
+
+def _zero_sums(t: torch.Tensor, tol: float) -> list[int]:
+    """The dimensions (of size 3 or more, with 2 slices or more) along which every slice of
+    ``t`` sums to zero, to ``tol`` times the slice's absolute sum, and is not all zero."""
+    found = []
+    for k in range(t.dim()):
+        if t.shape[k] < 3 or t.numel() // t.shape[k] < 2:
+            continue
+        slices = _slices(t, k)
+        size = slices.abs().sum(-1)
+        if bool((size > 0).all()) and bool((slices.sum(-1).abs() <= tol * size).all()):
+            found.append(k)
+    return found
+
+
+def flipped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """Some non-zero entries of ``got`` are the expected's with the sign flipped, every other
+    entry is right, and some of those right entries are non-zero: one gradient (one operand, one
+    branch) has the wrong sign."""
+    if e.numel() < 2:
+        return None
+    right = torch.isclose(g, e, rtol=1e-6, atol=1e-9)
+    wrong = ~right & (e != 0) & torch.isclose(g, -e, rtol=1e-6, atol=1e-9)
+    if not bool(wrong.any()) or not bool((right | wrong).all()) or not bool((e[right] != 0).any()):
+        return None
+    return Diagnosis(
+        "sign",
+        f"your result is right except at {int(wrong.sum())} of {e.numel()} entries, where it "
+        "has the sign flipped: the gradient of one operand with the wrong sign (d(a - b)/db is "
+        "-1, d(a / b)/db is -a/b^2), or one subtraction the wrong way round",
+    )
+
+
+def counted(expected: Any, got: Any) -> Diagnosis | None:
+    """A list or tuple of ``n`` items where the whole number ``n`` is expected: the items were
+    returned where their count is asked for."""
+    if (
+        isinstance(got, (list, tuple))
+        and isinstance(expected, int)
+        and not isinstance(expected, bool)
+        and expected == len(got)
+    ):
+        return Diagnosis(
+            "structure",
+            f"your result is a {type(got).__name__} of {len(got)} items where a number is "
+            "asked for, and that number is their count: return len(...) of what you built, "
+            "not the items themselves (the docstring's return convention)",
+        )
+    return None
+
+
+#: Run by :func:`descent.diagnoses.diagnose_tensors` after its own tiers.
+TIER = (slice_factor, slice_term, slice_sums, flipped)
