@@ -37,7 +37,7 @@ import torch
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .shape_diagnoses import reshaped
 from .slice_diagnoses import TIER as SLICE_TIER
-from .slice_diagnoses import counted
+from .slice_diagnoses import counted, unset
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
 KINDS = (
@@ -768,7 +768,12 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         two = isinstance(expected, (list, tuple)) and len(expected) == 2
         if found is not None or pair[0].shape == pair[1].shape and not two:
             return found  # (two numbers with nothing in common are read one by one)
-    found = wrapped(expected, got) or reordered(expected, got) or counted(expected, got)
+    found = (
+        wrapped(expected, got)
+        or reordered(expected, got)
+        or counted(expected, got)
+        or unset(expected, got)
+    )
     if found is not None:
         return found
     for e_item, g_item in _children(expected, got):

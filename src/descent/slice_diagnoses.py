@@ -40,8 +40,6 @@ if TYPE_CHECKING:  # diagnoses imports this module for its tier
 
 # A slice needs more entries than the coefficients fitted to it, or any two values fit.
 _MIN_SLICE = 4
-# Coefficients that agree this closely across slices are one tensor-wide coefficient.
-_SAME_COEFFICIENT = 1e-6
 
 
 def _slices(t: torch.Tensor, k: int) -> torch.Tensor:
@@ -72,9 +70,12 @@ def _arguments(e: torch.Tensor, inputs: Inputs) -> list[tuple[str, torch.Tensor]
     return found
 
 
-def _varies(c: torch.Tensor) -> bool:
-    """Coefficients (one row per slice) that are not all one tensor-wide value."""
-    return bool((c - c[0]).abs().max() > _SAME_COEFFICIENT * max(1.0, float(c.abs().max())))
+def _tensor_wide(basis: list[torch.Tensor], target: torch.Tensor) -> bool:
+    """One set of coefficients fits ``target`` in ``basis`` over the whole tensor: the pattern
+    is not one of slices."""
+    a = torch.stack([b.flatten() for b in basis], dim=-1)
+    c = torch.linalg.lstsq(a, target.flatten().unsqueeze(-1)).solution
+    return same(target, (a @ c).reshape(target.shape))
 
 
 def _fit(basis: list[torch.Tensor], target: torch.Tensor, k: int):
@@ -103,45 +104,66 @@ def _where(k: int, e: torch.Tensor) -> str:
 
 def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Each slice along a dimension of ``got`` (less an argument ``x`` that broadcasts to it,
-    or nothing) is the same slice of ``expected - x`` times a factor of its own, and the
-    factors differ: the slice's normalizer (a standard deviation, a norm) is not the expected
-    one. Factors that all sit near ``sqrt((n - 1) / n)`` or its inverse (or their squares) for
-    ``n`` the slice's length are named as ``n - 1`` where ``n`` belongs."""
+    or nothing) is the same slice of ``expected - x`` times a factor of its own, and no one
+    factor fits the whole result: the slice's normalizer (a standard deviation, a norm) is not
+    the expected one. One same factor with an argument added to both is named too (the factor
+    hypothesis of :mod:`descent.diagnoses` sees no added argument). Factors that all sit near
+    ``sqrt((n - 1) / n)`` or its inverse (or their squares) for ``n`` the size of a dimension
+    are named as ``n - 1`` where ``n`` belongs."""
     shifts = [("", torch.zeros_like(e))] + _arguments(e, inputs)
-    for k in _dims(e):
-        for name, x in shifts:
-            u, v = e - x, g - x
+    for name, x in shifts:
+        u, v = e - x, g - x
+        c = float((u * v).sum() / (u * u).sum())
+        if _explains(e, g, x + c * u):
+            if not name or c == 0:
+                continue  # one factor and nothing added: the factor hypothesis's case
+            return _one_factor(name, torch.tensor([c]), e.shape)
+        fits = {}
+        for k in _dims(e):
             if bool((_slices(u, k).abs().sum(-1) == 0).any()):
                 continue  # a slice with nothing to scale
             fit = _fit([u], v, k)
-            if fit is None or bool((fit[0] == 0).any()) or not _explains(e, g, x + fit[1]):
-                continue
-            if not (name or _varies(fit[0])):
-                continue  # one factor for the whole result: the factor hypothesis's case
+            if fit is not None and bool((fit[0] != 0).all()) and _explains(e, g, x + fit[1]):
+                fits[k] = fit[0].flatten()
+        if len(fits) > 1:  # the factors hardly depend on the slice: one factor, nearly
+            return _one_factor(name, torch.cat(list(fits.values())), e.shape)
+        for k, factors in fits.items():
             apart = f" (apart from `{name}`, added to both)" if name else ""
-            own = "a factor of its own" if _varies(fit[0]) else "one same factor"
             return Diagnosis(
                 "factor",
                 f"each slice of your result along {_where(k, e)} is the expected's slice"
-                f"{apart} times {own}: " + _normalizer(fit[0].flatten(), e.shape[k]),
+                f"{apart} times a factor of its own: " + _normalizer(factors, e.shape),
             )
     return None
 
 
-def _normalizer(c: torch.Tensor, n: int) -> str:
-    """What per-slice factors ``c`` say about a normalizer over slices of length ``n``."""
-    ratio = n / (n - 1)
-    for value, text in (
-        (math.sqrt(ratio), "a standard deviation from a variance divided by n - 1"),
-        (1 / math.sqrt(ratio), "a standard deviation from a variance divided by n - 1"),
-        (ratio, "a variance divided by n - 1"),
-        (1 / ratio, "a variance divided by n - 1"),
-    ):
-        if bool(((c - value).abs() <= 1e-3 * value).all()):
-            return (
-                f"the factors are all close to a power of {n}/{n - 1}: {text} (unbiased, "
-                f"torch.var's default) where the division by n (biased) belongs, or the reverse"
-            )
+def _one_factor(name: str, factors: torch.Tensor, sizes) -> Diagnosis:
+    less = f" less `{name}`" if name else ""
+    return Diagnosis(
+        "factor",
+        f"your result{less} is the expected{less} times one factor (or nearly): "
+        + _normalizer(factors, sizes),
+    )
+
+
+def _normalizer(c: torch.Tensor, sizes) -> str:
+    """What factors ``c`` say about a normalizer over slices whose length is one of ``sizes``."""
+    for n in sizes:
+        if n < 3:
+            continue
+        ratio = n / (n - 1)
+        for value, text in (
+            (math.sqrt(ratio), "a standard deviation from a variance divided by n - 1"),
+            (1 / math.sqrt(ratio), "a standard deviation from a variance divided by n - 1"),
+            (ratio, "a variance divided by n - 1"),
+            (1 / ratio, "a variance divided by n - 1"),
+        ):
+            if bool(((c - value).abs() <= 1e-3 * value).all()):
+                return (
+                    f"the factors are all close to a power of {n}/{n - 1} (n = {n}, the size of "
+                    f"a dimension): {text} (unbiased, torch.var's default) where the division "
+                    "by n (biased) belongs, or the reverse"
+                )
     return (
         "each slice's normalizer (its standard deviation, root mean square or norm) differs "
         "from the expected one: an eps added outside the square root instead of inside it, "
@@ -163,7 +185,7 @@ def slice_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
             if len(basis) + 1 >= e.shape[k] or _fit(basis, e, k) is not None:
                 continue
             fit = _fit(basis, d, k)
-            if fit is not None and _varies(fit[0]) and _explains(e, g, e + fit[1]):
+            if fit is not None and not _tensor_wide(basis, d) and _explains(e, g, e + fit[1]):
                 fits.append(name)
         if "" in fits:  # a constant alone: every argument's fit holds too
             what = "a constant"
@@ -254,6 +276,78 @@ def flipped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Non
     )
 
 
+def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """The wrong entries are exactly those where the magnitude of an argument of the result's
+    shape (or of the expected result) lies above some threshold, with right entries close
+    below it (the largest right magnitude at least a tenth of the smallest wrong one) and at
+    least 2 right entries that are not zero: the branch of a piecewise formula past a threshold
+    (a clamp, the linear part of a Huber loss, a cut-off) is wrong. An error that only vanishes
+    where the values vanish is no branch; the sign of a value is
+    :func:`descent.diagnoses.branch`'s case, which runs first."""
+    right = torch.isclose(g, e, rtol=1e-6, atol=1e-9)
+    wrong = ~right
+    if e.numel() < 6 or int(wrong.sum()) < 2:
+        return None
+    if int((right & (e.abs() > 1e-6 * float(e.abs().max()))).sum()) < 2:
+        return None
+    candidates = [(f"`{n}`", x) for n, x in inputs.tensors if x.shape == e.shape]
+    for name, x in candidates + [("the expected result", e)]:
+        if not x.is_floating_point():
+            continue
+        v = x.abs()
+        below, above = float(v[right].max()), float(v[wrong].min())
+        if below < above and below >= 0.1 * above:
+            return Diagnosis(
+                "branch",
+                f"your result is right on every entry except where |{name}| is large (above "
+                "some threshold): the branch of the formula past a threshold is wrong (a clamp "
+                "or a cut-off, the linear part of a piecewise formula, the threshold itself)",
+            )
+    return None
+
+
+def clamped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got`` is ``max(expected, x)`` or ``min(expected, x)`` entry by entry, for an argument
+    ``x`` that broadcasts to the result (or for 0), and differs from the expected: a ReLU, a max
+    or a clamp applied to the difference between the two (``x + relu(branch)`` for
+    ``x + branch``)."""
+    for name, x in [("0", torch.zeros_like(e))] + _arguments(e, inputs):
+        for op, word in ((torch.maximum, "larger"), (torch.minimum, "smaller")):
+            acts = op(e, x) != e  # where the clamp changes something
+            idle = ~acts & (e != x)
+            if same(g, op(e, x)) and bool(acts.any()) and int(idle.sum()) >= 2:
+                other = "0" if name == "0" else f"`{name}`"
+                return Diagnosis(
+                    "branch",
+                    f"your result is the {word} of the expected and {other}, entry by entry: "
+                    "a ReLU, a max or a clamp where none belongs (applied to a part that is "
+                    f"then added to {other}, say, or to the result itself)",
+                )
+    return None
+
+
+def unset(expected: Any, got: Any) -> Diagnosis | None:
+    """A list or tuple that holds ``None`` exactly where the expected holds 0 (and is right
+    elsewhere): values (gradients) left unset where they must start at zero."""
+    if not (
+        isinstance(expected, (list, tuple))
+        and isinstance(got, (list, tuple))
+        and len(expected) == len(got)
+        and any(v is None for v in got)
+    ):
+        return None
+    for e_item, g_item in zip(expected, got):
+        if g_item is None and not (isinstance(e_item, (int, float)) and e_item == 0):
+            return None
+        if g_item is not None and not (isinstance(e_item, (int, float)) and e_item == g_item):
+            return None
+    return Diagnosis(
+        "structure",
+        "your result holds None where the expected holds 0: a value (a gradient) left unset "
+        "until something is written to it, where it must start at zero",
+    )
+
+
 def counted(expected: Any, got: Any) -> Diagnosis | None:
     """A list or tuple of ``n`` items where the whole number ``n`` is expected: the items were
     returned where their count is asked for."""
@@ -273,4 +367,4 @@ def counted(expected: Any, got: Any) -> Diagnosis | None:
 
 
 #: Run by :func:`descent.diagnoses.diagnose_tensors` after its own tiers.
-TIER = (slice_factor, slice_term, slice_sums, flipped)
+TIER = (slice_factor, slice_term, slice_sums, flipped, threshold, clamped)
