@@ -12,6 +12,8 @@ Results of another shape are read by :mod:`descent.shape_diagnoses`, slips in ho
 used (re-running the reference) by :mod:`descent.argument_diagnoses`, and the mistake a check
 watches by its kind alone (an argument edited in place, draws not from the generator, an argument
 not refused) by :mod:`descent.check_diagnoses`.
+Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
+entries (a few signs, past a threshold) are the last tier, :mod:`descent.slice_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 

@@ -1,5 +1,6 @@
-"""Generic diagnoses for a result that is wrong slice by slice, or only in the sign of a few
-entries; the last tier of :mod:`descent.diagnoses`.
+"""Generic diagnoses for a result that is wrong slice by slice, or only on a telling set of
+entries (a few signs, past a threshold, under a clamp); the last tier of
+:mod:`descent.diagnoses`.
 
 A *slice along dimension k* is the set of entries that differ only in their index ``k`` (a row
 of a matrix for ``k = 1``, a column for ``k = 0``). Normalizations, softmax and their gradients
@@ -14,11 +15,19 @@ mistakes in them leave a mark that one tensor-wide hypothesis cannot see:
   slice's statistic (in a backward pass, the path through its mean or variance) is missing;
 - :func:`slice_sums`: every slice of the expected sums to zero (the function does not change
   when a constant is added to a whole slice, as softmax and normalizations do not) and the
-  result's slices do not: the gradient's part through the slice's shared sum is missing;
+  result's slices do not, each entry carrying the sign of the upstream gradient's: the Jacobian
+  is cut to its diagonal; or the result's slices sum to zero along another dimension: the
+  statistic was taken over that dimension;
 - :func:`flipped`: the result is right except for some entries whose sign is flipped: one
-  operand's gradient with the wrong sign.
+  operand's gradient with the wrong sign;
+- :func:`threshold`: the result is wrong exactly where a magnitude passes a threshold (a clamp,
+  the linear branch of a Huber loss);
+- :func:`clamped`: the result is the larger (or smaller) of the expected and an argument or 0:
+  a ReLU or a clamp where none belongs.
 
-:func:`counted` reads a structure: a list of ``n`` items where the count ``n`` is asked for.
+Two hypotheses read structures rather than tensors (:func:`descent.diagnoses.diagnose` calls
+them): :func:`counted`, a list of ``n`` items where the count ``n`` is asked for, and
+:func:`unset`, ``None`` where the expected holds 0.
 
 Each hypothesis is a function ``(expected, got, inputs) -> Diagnosis | None`` over float64 CPU
 tensors of one shape, like those of :mod:`descent.diagnoses`, whose :data:`TIER` runs after all
@@ -49,9 +58,7 @@ def _slices(t: torch.Tensor, k: int) -> torch.Tensor:
 
 def _dims(e: torch.Tensor) -> list[int]:
     """The dimensions whose slices are long enough to fit, and that have at least 2 slices."""
-    return [
-        k for k in range(e.dim()) if e.shape[k] >= _MIN_SLICE and e.numel() // e.shape[k] >= 2
-    ]
+    return [k for k in range(e.dim()) if e.shape[k] >= _MIN_SLICE and e.numel() // e.shape[k] >= 2]
 
 
 def _arguments(e: torch.Tensor, inputs: Inputs) -> list[tuple[str, torch.Tensor]]:
@@ -93,13 +100,13 @@ def _fit(basis: list[torch.Tensor], target: torch.Tensor, k: int):
 def _explains(e: torch.Tensor, g: torch.Tensor, predicted: torch.Tensor) -> bool:
     """``predicted`` is ``got`` to the hypotheses' tolerance and accounts for the difference
     from the expected, not only for values that dwarf it (an input of 1e4 added to both)."""
-    return same(g, predicted) and bool(
-        (predicted - g).abs().max() <= 1e-3 * (g - e).abs().max()
-    )
+    return same(g, predicted) and bool((predicted - g).abs().max() <= 1e-3 * (g - e).abs().max())
 
 
 def _where(k: int, e: torch.Tensor) -> str:
-    return f"dimension {k} (size {e.shape[k]}; a slice is the entries that differ only in index {k})"
+    return (
+        f"dimension {k} (size {e.shape[k]}; a slice is the entries that differ only in index {k})"
+    )
 
 
 def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
@@ -115,9 +122,9 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
         u, v = e - x, g - x
         c = float((u * v).sum() / (u * u).sum())
         if _explains(e, g, x + c * u):
-            if not name or c == 0:
-                continue  # one factor and nothing added: the factor hypothesis's case
-            return _one_factor(name, torch.tensor([c]), e.shape)
+            if name and _bessel(torch.tensor([c]), e.shape):  # else any rescaled update fits
+                return _one_factor(name, torch.tensor([c]), e.shape)
+            continue  # one factor and nothing added: the factor hypothesis's case
         fits = {}
         for k in _dims(e):
             if bool((_slices(u, k).abs().sum(-1) == 0).any()):
@@ -146,8 +153,9 @@ def _one_factor(name: str, factors: torch.Tensor, sizes) -> Diagnosis:
     )
 
 
-def _normalizer(c: torch.Tensor, sizes) -> str:
-    """What factors ``c`` say about a normalizer over slices whose length is one of ``sizes``."""
+def _bessel(c: torch.Tensor, sizes) -> str | None:
+    """What factors ``c`` that all sit near a power of ``n / (n - 1)``, for ``n`` one of
+    ``sizes``, say: a variance divided by ``n - 1`` where ``n`` belongs (or the reverse)."""
     for n in sizes:
         if n < 3:
             continue
@@ -164,10 +172,16 @@ def _normalizer(c: torch.Tensor, sizes) -> str:
                     f"a dimension): {text} (unbiased, torch.var's default) where the division "
                     "by n (biased) belongs, or the reverse"
                 )
-    return (
+    return None
+
+
+def _normalizer(c: torch.Tensor, sizes) -> str:
+    """What factors ``c``, one per slice, say about the slices' normalizer."""
+    return _bessel(c, sizes) or (
         "each slice's normalizer (its standard deviation, root mean square or norm) differs "
-        "from the expected one: an eps added outside the square root instead of inside it, "
-        "a variance divided by n - 1 instead of n, or the statistic taken over other entries"
+        "from the expected one: an eps added outside the square root instead of inside it, or "
+        "of another value; a variance divided by n - 1 instead of n; or the statistic taken "
+        "over other entries"
     )
 
 
@@ -197,9 +211,10 @@ def slice_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
             "term",
             f"your result differs from the expected, in each slice along {_where(k, e)}, by "
             f"{what}, with other coefficients in each slice: a term that goes through a "
-            "statistic of the slice (its mean, variance or norm) is missing or extra; in a "
+            "statistic of the slice (its mean, variance or norm) is missing or extra: in a "
             "backward pass, the path through that statistic (which depends on every entry of "
-            "the slice) is left out",
+            "the slice) left out, or kept where the statistic is a constant (running "
+            "statistics in eval mode)",
         )
     return None
 

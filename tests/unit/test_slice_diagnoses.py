@@ -125,7 +125,9 @@ def test_one_entry_with_its_sign_flipped():
     found = diagnose(expected.tolist(), [1.0, 1.0, 1.0], Inputs())
     assert found.kind == "sign" and "1 of 3 entries" in found.text
     # an entry that is wrong in another way as well: no sign pattern
-    assert slice_diagnoses.flipped(expected, torch.tensor([1.0, 1.0, 2.0]).double(), Inputs()) is None
+    assert (
+        slice_diagnoses.flipped(expected, torch.tensor([1.0, 1.0, 2.0]).double(), Inputs()) is None
+    )
     # every entry flipped is the tensor-wide factor -1, not this
     assert slice_diagnoses.flipped(expected, -expected, Inputs()) is None
 
