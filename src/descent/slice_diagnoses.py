@@ -237,7 +237,8 @@ def slice_sums(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
             "reduction",
             f"every slice of the expected along {_where(k, e)} sums to zero, and yours sum "
             f"to zero along dimension {have[0]} instead: the statistic (a mean, a variance, "
-            f"a softmax's sum) is taken over dimension {have[0]} where dimension {k} belongs",
+            f"a softmax's sum) is taken over dimension {have[0]} where dimension {k} belongs "
+            "(the `dim` argument ignored, or -1 hard-coded)",
         )
     signed = [
         name
@@ -303,7 +304,7 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     wrong = ~right
     if e.numel() < 6 or int(wrong.sum()) < 2:
         return None
-    if int((right & (e.abs() > 1e-6 * float(e.abs().max()))).sum()) < 2:
+    if int((right & (e.abs() > 1e-6 * float(e.abs().max()))).sum()) < 2 or _from_a_step(wrong):
         return None
     candidates = [(f"`{n}`", x) for n, x in inputs.tensors if x.shape == e.shape]
     for name, x in candidates + [("the expected result", e)]:
@@ -319,6 +320,18 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
                 "or a cut-off, the linear part of a piecewise formula, the threshold itself)",
             )
     return None
+
+
+def _from_a_step(wrong: torch.Tensor) -> bool:
+    """The wrong entries are whole slices at the start or the end of dimension 0: a sequence
+    that goes wrong from some step on (or is right only from some step on), whose values may
+    grow or shrink with the steps: no threshold on a value."""
+    rows = wrong.reshape(wrong.shape[0], -1)
+    if not bool((rows.all(-1) | ~rows.any(-1)).all()):
+        return False
+    bad = [i for i, row in enumerate(rows.all(-1).tolist()) if row]
+    contiguous = bad == list(range(bad[0], bad[-1] + 1))
+    return contiguous and (bad[0] == 0 or bad[-1] == len(rows) - 1)
 
 
 def clamped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:

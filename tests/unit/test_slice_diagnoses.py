@@ -171,3 +171,10 @@ def test_none_where_a_zero_belongs():
     found = diagnose([12.0, 0.0, 1.0], [12.0, None, 1.0], Inputs())
     assert found.kind == "structure" and "None where the expected holds 0" in found.text
     assert slice_diagnoses.unset([12.0, 0.5, 1.0], [12.0, None, 1.0]) is None
+
+
+def test_a_sequence_that_goes_wrong_from_a_step_on_is_no_threshold():
+    # a trajectory whose values grow: wrong from step 2 on, so "wrong where |w| is large" too
+    expected = torch.tensor([1.0, -1.4, 1.96, -2.74, 3.84, -5.38], dtype=torch.float64)
+    got = torch.cat([expected[:2], torch.tensor([-3.8, -6.2, -8.6, -11.0]).double()])
+    assert slice_diagnoses.threshold(expected, got, Inputs()) is None
