@@ -237,6 +237,7 @@ linear_ignores_upstream_db = bug(
     "counts the examples for db instead of summing dy",
     hint="db is the sum of dy over the batch; the local derivative "
     "1 must still be multiplied by the upstream gradient.",
+    generic="factor",
 )
 
 

@@ -23,7 +23,9 @@ mistakes in them leave a mark that one tensor-wide hypothesis cannot see:
 - :func:`threshold`: the result is wrong exactly where a magnitude passes a threshold (a clamp,
   the linear branch of a Huber loss);
 - :func:`clamped`: the result is the larger (or smaller) of the expected and an argument or 0:
-  a ReLU or a clamp where none belongs.
+  a ReLU or a clamp where none belongs;
+- :func:`counts`: the result is a dimension's size everywhere: entries counted where their
+  values (the upstream gradient) belong in a sum.
 
 Two hypotheses read structures rather than tensors (:func:`descent.diagnoses.diagnose` calls
 them): :func:`counted`, a list of ``n`` items where the count ``n`` is asked for, and
@@ -322,6 +324,26 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     return None
 
 
+def counts(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """``got`` is one whole number ``n`` everywhere, ``n`` is the size of a dimension (of the
+    result or of an argument), and the expected varies: entries counted where their values
+    belong in a sum (``ones`` for the upstream gradient)."""
+    if e.numel() < 2 or same(e, e.flatten()[0].expand_as(e)):
+        return None
+    n = float(g.flatten()[0])
+    if n != round(n) or not bool((g == n).all()):
+        return None
+    where = dict(inputs.sizes(e.shape)).get(int(n))
+    if where is None:
+        return None
+    return Diagnosis(
+        "factor",
+        f"your result is {int(n)} everywhere, and {int(n)} is {where}, where the expected "
+        "varies: a count where a sum of values belongs (each value, such as the upstream "
+        "gradient, taken as 1: a factor left out of the sum)",
+    )
+
+
 def _from_a_step(wrong: torch.Tensor) -> bool:
     """The wrong entries are whole slices at the start or the end of dimension 0: a sequence
     that goes wrong from some step on (or is right only from some step on), whose values may
@@ -395,4 +417,4 @@ def counted(expected: Any, got: Any) -> Diagnosis | None:
 
 
 #: Run by :func:`descent.diagnoses.diagnose_tensors` after its own tiers.
-TIER = (slice_factor, slice_term, slice_sums, flipped, threshold, clamped)
+TIER = (slice_factor, slice_term, slice_sums, flipped, threshold, clamped, counts)

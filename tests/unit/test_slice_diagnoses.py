@@ -178,3 +178,12 @@ def test_a_sequence_that_goes_wrong_from_a_step_on_is_no_threshold():
     expected = torch.tensor([1.0, -1.4, 1.96, -2.74, 3.84, -5.38], dtype=torch.float64)
     got = torch.cat([expected[:2], torch.tensor([-3.8, -6.2, -8.6, -11.0]).double()])
     assert slice_diagnoses.threshold(expected, got, Inputs()) is None
+
+
+def test_a_count_where_a_sum_of_values_belongs():
+    dy = seeded(5, 4, seed=8)
+    inputs = Inputs(tensors=[("dy", dy)])
+    found = slice_diagnoses.counts(dy.sum(0), torch.full((4,), 5.0).double(), inputs)
+    assert found.kind == "factor" and "5 everywhere" in found.text and "`dy`" in found.text
+    # a constant that is no dimension's size is no count
+    assert slice_diagnoses.counts(dy.sum(0), torch.full((4,), 7.0).double(), inputs) is None
