@@ -40,14 +40,21 @@ the expected result.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
 from .diagnosis_base import Diagnosis, same
 
-if TYPE_CHECKING:  # diagnoses imports this module for its tier
-    from .diagnoses import Inputs
+
+class Inputs(Protocol):
+    """What :class:`descent.diagnoses.Inputs` offers these hypotheses (that module imports
+    this one for its tier, so this one cannot import it)."""
+
+    tensors: list[tuple[str, torch.Tensor]]
+
+    def sizes(self, shape: Any) -> list[tuple[int, str]]: ...
+
 
 # A slice needs more entries than the coefficients fitted to it, or any two values fit.
 _MIN_SLICE = 4
@@ -120,6 +127,7 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     ``sqrt((n - 1) / n)`` or its inverse (or their squares) for ``n`` the size of a dimension
     are named as ``n - 1`` where ``n`` belongs."""
     shifts = [("", torch.zeros_like(e))] + _arguments(e, inputs)
+    scales = [a for _, a in shifts[1:]] + ([e[:1].expand_as(e)] if e.dim() > 1 else [])
     for name, x in shifts:
         u, v = e - x, g - x
         c = float((u * v).sum() / (u * u).sum())
@@ -131,6 +139,9 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
         for k in _dims(e):
             if bool((_slices(u, k).abs().sum(-1) == 0).any()):
                 continue  # a slice with nothing to scale
+            if any(_fit([a], u, k) is not None for a in scales):
+                continue  # each slice a multiple of an argument or of the start: any
+                # rescaled update of a sequence fits
             fit = _fit([u], v, k)
             if fit is not None and bool((fit[0] != 0).all()) and _explains(e, g, x + fit[1]):
                 fits[k] = fit[0].flatten()
