@@ -311,12 +311,12 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     below it (the largest right magnitude at least a tenth of the smallest wrong one) and at
     least 2 right entries that are not zero: the branch of a piecewise formula past a threshold
     (a clamp, the linear part of a Huber loss, a cut-off) is wrong. An error that only vanishes
-    where the values vanish is no branch; the sign of a value is
-    :func:`descent.diagnoses.branch`'s case, which runs first."""
+    where the values vanish, a sequence wrong from some step on, and counts are no branch; the
+    sign of a value is :func:`descent.diagnoses.branch`'s case, which runs first."""
     right = torch.isclose(g, e, rtol=1e-6, atol=1e-9)
     wrong = ~right
-    if e.numel() < 6 or int(wrong.sum()) < 2:
-        return None
+    if e.numel() < 6 or int(wrong.sum()) < 2 or _whole(e) and _whole(g):
+        return None  # counts (fold sizes) larger than others are no branch
     if int((right & (e.abs() > 1e-6 * float(e.abs().max()))).sum()) < 2 or _from_a_step(wrong):
         return None
     candidates = [(f"`{n}`", x) for n, x in inputs.tensors if x.shape == e.shape]
@@ -353,6 +353,10 @@ def counts(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
         "varies: a count where a sum of values belongs (each value, such as the upstream "
         "gradient, taken as 1: a factor left out of the sum)",
     )
+
+
+def _whole(t: torch.Tensor) -> bool:
+    return bool((t == t.round()).all())
 
 
 def _from_a_step(wrong: torch.Tensor) -> bool:

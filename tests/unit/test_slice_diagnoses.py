@@ -187,3 +187,9 @@ def test_a_count_where_a_sum_of_values_belongs():
     assert found.kind == "factor" and "5 everywhere" in found.text and "`dy`" in found.text
     # a constant that is no dimension's size is no count
     assert slice_diagnoses.counts(dy.sum(0), torch.full((4,), 7.0).double(), inputs) is None
+
+
+def test_counts_larger_than_others_are_no_threshold():
+    expected = torch.tensor([11.0, 11, 11, 10, 10, 10, 10, 10], dtype=torch.float64)  # folds
+    got = torch.full((8,), 10.0, dtype=torch.float64)
+    assert slice_diagnoses.threshold(expected, got, Inputs()) is None
