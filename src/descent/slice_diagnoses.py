@@ -337,10 +337,10 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
 
 def counts(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` is one whole number ``n`` everywhere, ``n`` is the size of a dimension (of the
-    result or of an argument), and the expected varies: entries counted where their values
-    belong in a sum (``ones`` for the upstream gradient)."""
-    if e.numel() < 2 or same(e, e.flatten()[0].expand_as(e)):
-        return None
+    result or of an argument), and the expected varies and is not whole numbers itself: entries
+    counted where their values belong in a sum (``ones`` for the upstream gradient)."""
+    if e.numel() < 2 or same(e, e.flatten()[0].expand_as(e)) or _whole(e):
+        return None  # counts (fold sizes) equal to a size are a coincidence, not a sum
     n = float(g.flatten()[0])
     if n != round(n) or not bool((g == n).all()):
         return None

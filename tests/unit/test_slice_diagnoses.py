@@ -189,7 +189,9 @@ def test_a_count_where_a_sum_of_values_belongs():
     assert slice_diagnoses.counts(dy.sum(0), torch.full((4,), 7.0).double(), inputs) is None
 
 
-def test_counts_larger_than_others_are_no_threshold():
-    expected = torch.tensor([11.0, 11, 11, 10, 10, 10, 10, 10], dtype=torch.float64)  # folds
-    got = torch.full((8,), 10.0, dtype=torch.float64)
-    assert slice_diagnoses.threshold(expected, got, Inputs()) is None
+def test_fold_sizes_are_no_threshold_and_no_count():
+    folds = torch.tensor([11.0, 11, 11, 10, 10, 10, 10, 10, 10, 10], dtype=torch.float64)
+    got = torch.full((10,), 10.0, dtype=torch.float64)  # the remainder dropped
+    assert slice_diagnoses.threshold(folds, got, Inputs()) is None
+    # 10 is also the size of the result: a coincidence of counts, not a sum of values
+    assert slice_diagnoses.counts(folds, got, Inputs(tensors=[("folds", folds)])) is None
