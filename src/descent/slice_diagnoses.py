@@ -306,8 +306,9 @@ def flipped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Non
 
 
 def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
-    """The wrong entries are exactly those where the magnitude of an argument of the result's
-    shape (or of the expected result) lies above some threshold, with right entries close
+    """The wrong entries of a result of 2 dimensions or more (a 1-D result is often a sequence,
+    whose large values gather around one step) are exactly those where the magnitude of an
+    argument of the result's shape (or of the expected result) lies above some threshold, with right entries close
     below it (the largest right magnitude at least a tenth of the smallest wrong one) and at
     least 2 right entries that are not zero: the branch of a piecewise formula past a threshold
     (a clamp, the linear part of a Huber loss, a cut-off) is wrong. An error that only vanishes
@@ -315,8 +316,8 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     sign of a value is :func:`descent.diagnoses.branch`'s case, which runs first."""
     right = torch.isclose(g, e, rtol=1e-6, atol=1e-9)
     wrong = ~right
-    if e.numel() < 6 or int(wrong.sum()) < 2 or _whole(e) and _whole(g):
-        return None  # counts (fold sizes) larger than others are no branch
+    if e.dim() < 2 or e.numel() < 6 or int(wrong.sum()) < 2 or _whole(e) and _whole(g):
+        return None  # a sequence (a schedule) or counts (fold sizes): no threshold on values
     if int((right & (e.abs() > 1e-6 * float(e.abs().max()))).sum()) < 2 or _from_a_step(wrong):
         return None
     candidates = [(f"`{n}`", x) for n, x in inputs.tensors if x.shape == e.shape]

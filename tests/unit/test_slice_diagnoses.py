@@ -138,7 +138,7 @@ def huber_grad(d, delta, *, slope_one=False):
 
 
 def test_a_branch_past_a_threshold():
-    d = torch.linspace(-3, 3, 13, dtype=torch.float64)
+    d = torch.linspace(-3, 3, 12, dtype=torch.float64).reshape(4, 3)
     found = slice_diagnoses.threshold(
         huber_grad(d, 1.5), huber_grad(d, 1.5, slope_one=True), Inputs(tensors=[("d", d)])
     )
@@ -147,6 +147,7 @@ def test_a_branch_past_a_threshold():
 
 def test_an_error_that_only_vanishes_with_the_values_is_no_threshold():
     x = torch.tensor([0.0, 1e-12, -1e-12, 0.5, -1.0, 2.0, 3.0, -4.0], dtype=torch.float64)
+    x = x.reshape(4, 2)
     e = torch.tanh(x)
     got = torch.tanh(x / 2)  # right only where x is (nearly) 0
     assert slice_diagnoses.threshold(e, got, Inputs(tensors=[("x", x)])) is None
@@ -177,7 +178,12 @@ def test_a_sequence_that_goes_wrong_from_a_step_on_is_no_threshold():
     # a trajectory whose values grow: wrong from step 2 on, so "wrong where |w| is large" too
     expected = torch.tensor([1.0, -1.4, 1.96, -2.74, 3.84, -5.38], dtype=torch.float64)
     got = torch.cat([expected[:2], torch.tensor([-3.8, -6.2, -8.6, -11.0]).double()])
-    assert slice_diagnoses.threshold(expected, got, Inputs()) is None
+    expected, got = expected.outer(torch.ones(2).double()), got.outer(torch.ones(2).double())
+    assert slice_diagnoses.threshold(expected, got, Inputs()) is None  # 6 steps of 2 values
+    # a 1-D sequence whose large values, around a peak, are wrong: no threshold either
+    peak = torch.tensor([0.1, 0.5, 1.0, 0.9, 0.5, 0.1], dtype=torch.float64)
+    moved = torch.tensor([0.1, 0.5, 0.8, 0.7, 0.5, 0.1], dtype=torch.float64)
+    assert slice_diagnoses.threshold(peak, moved, Inputs()) is None
 
 
 def test_a_count_where_a_sum_of_values_belongs():
