@@ -76,6 +76,7 @@ sigmoid_clamps_input = bug(
     hint="A clamp changes the answer: sigmoid(30) is not sigmoid(10). Use "
     "e = exp(-|x|), which never overflows: 1/(1+e) for x >= 0 and "
     "e/(1+e) for x < 0.",
+    generic="branch",
 )
 
 
@@ -438,6 +439,7 @@ softmax_backward_diag_only = bug(
     "uses only the diagonal y*(1 - y) of the Jacobian",
     hint="Each output depends on every input of its row: "
     "dx = y * (dy - sum(dy * y, dim, keepdim=True)).",
+    generic="term",
 )
 
 

@@ -329,12 +329,14 @@ _bug(
     "gives the right operand of a - b the gradient +1",
     "The right operand of a subtraction gets the upstream gradient with a minus sign.",
     sub_plus=True,
+    generic="sign",
 )
 _bug(
     "value_div_grad_sign",
     "gives the denominator of a / b the gradient +a/b^2",
     "d(a/b)/db = -a/b^2: keep the minus sign.",
     div_sign=True,
+    generic="sign",
 )
 _bug(
     "value_no_reflected_ops",
@@ -362,6 +364,7 @@ _bug(
     "Here grad starts at 0.0 for every Value, before any backward pass, and Values the output "
     "does not depend on keep 0.0.",
     grad_none=True,
+    generic="structure",
 )
 
 

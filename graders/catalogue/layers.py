@@ -237,6 +237,7 @@ linear_ignores_upstream_db = bug(
     "counts the examples for db instead of summing dy",
     hint="db is the sum of dy over the batch; the local derivative "
     "1 must still be multiplied by the upstream gradient.",
+    generic="factor",
 )
 
 
@@ -792,6 +793,7 @@ residual_relu_on_output = bug(
     "puts a ReLU after the branch's second layer too, y = x + relu(a @ W2.T + b2)",
     hint="only the hidden layer has a ReLU: the branch's output a @ W2.T + b2 is added to x as "
     "it is, negative entries included.",
+    generic="branch",
 )
 
 
@@ -872,6 +874,7 @@ residual_numpy_float64 = bug(
     "float64 results",
     hint="torch.from_numpy keeps NumPy's float64: convert back with .to(dtype=x.dtype, "
     "device=x.device).",
+    generic="dtype",
 )
 for _function in _residual_numpy(restore_dtype=False):
     residual_numpy_float64.replaces(_function)
@@ -1045,6 +1048,7 @@ _ckpt_bug(
     "returns the list of stored checkpoints as kept instead of their number",
     "kept is a Python int, the number of checkpoints: len(checkpoints).",
     return_checkpoints=True,
+    generic="structure",
 )
 _ckpt_bug(
     "ckpt_gelu_tanh_approximation",
@@ -1059,6 +1063,7 @@ _ckpt_bug(
     "raise ValueError for a name mlp_loss_and_grads does not accept: a misspelt name "
     "would otherwise train another network without a word.",
     unknown_is_relu=True,
+    generic="validation",
 )
 _ckpt_bug(
     "ckpt_no_argument_check",

@@ -401,6 +401,7 @@ logsoftmax_backward_no_sum = bug(
     "returns dy - softmax * dy, forgetting that each output depends on the whole row",
     hint="The backward is dy - softmax(x) * sum(dy, dim, keepdim=True): sum the upstream "
     "gradient over the row.",
+    generic="term",
 )
 
 

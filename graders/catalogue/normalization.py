@@ -93,6 +93,7 @@ bn_normalize_unbiased = bug(
     "normalizes with the unbiased batch variance (torch.var's default)",
     hint="Normalize with the biased variance (mean of squared deviations, divide by N); "
     "torch.var needs unbiased=False / correction=0.",
+    generic="factor",
 )
 
 
@@ -109,6 +110,7 @@ bn_eps_outside_sqrt = bug(
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
     hint="eps goes inside the square root: (x - mu) / sqrt(var + eps). It matters for a "
     "feature that is almost constant.",
+    generic="factor",
 )
 
 
@@ -191,6 +193,7 @@ bn_backward_ignores_stat_grads = bug(
     "treats the batch mean and variance as constants in the backward pass",
     hint="In training mode mu and var depend on x: dx = (g - mean(g) - xhat * mean(g * xhat)) "
     "/ sqrt(var + eps) with g = dy * gamma.",
+    generic="term",
 )
 
 
@@ -205,6 +208,7 @@ bn_backward_ignores_var_grad = bug(
     "normalization.batchnorm",
     "keeps the path through the mean but drops the one through the variance",
     hint="The variance depends on x too: the term - xhat * mean(g * xhat) is missing.",
+    generic="term",
 )
 
 
@@ -315,6 +319,7 @@ ln_unbiased_var = bug(
     "normalization.layernorm",
     "normalizes with the unbiased variance (divides by D - 1)",
     hint="Use the biased variance over the last dimension: divide by D.",
+    generic="factor",
 )
 
 
@@ -328,6 +333,7 @@ ln_eps_outside_sqrt = bug(
     "normalization.layernorm",
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
+    generic="factor",
 )
 
 
@@ -358,6 +364,7 @@ ln_backward_no_mean_term = bug(
     "normalization.layernorm",
     "drops the - mean(g) term of dx (forgets that the mean depends on x)",
     hint="dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps), means over the row.",
+    generic="term",
 )
 
 
@@ -410,6 +417,7 @@ rmsnorm_eps_outside_sqrt = bug(
     "normalization.rmsnorm",
     "divides by sqrt(mean(x^2)) + eps instead of sqrt(mean(x^2) + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
+    generic="factor",
 )
 
 
@@ -441,6 +449,7 @@ rmsnorm_backward_missing_term = bug(
     "treats the root mean square as a constant in the backward pass",
     hint="rms depends on the whole row: dx = (g - xhat * mean(g * xhat)) / rms with "
     "g = dy * gamma.",
+    generic="term",
 )
 
 

@@ -15,6 +15,8 @@ not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a sta
 spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
 :mod:`descent.stat_diagnoses`; chunk sizes (folds, batches) with the remainder mishandled by
 :mod:`descent.split_diagnoses`.
+Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
+entries (a few signs, past a threshold) are the last tier, :mod:`descent.slice_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
@@ -39,6 +41,8 @@ import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .shape_diagnoses import reshaped
+from .slice_diagnoses import TIER as SLICE_TIER
+from .slice_diagnoses import counted, unset
 from .split_diagnoses import chunks
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
@@ -692,6 +696,7 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision),
     (order, offset, edge, broadcast, wrong_dimension),
+    SLICE_TIER,
 )
 
 
@@ -770,7 +775,12 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         two = isinstance(expected, (list, tuple)) and len(expected) == 2
         if found is not None or pair[0].shape == pair[1].shape and not two:
             return found  # (two numbers with nothing in common are read one by one)
-    found = wrapped(expected, got) or reordered(expected, got)
+    found = (
+        wrapped(expected, got)
+        or reordered(expected, got)
+        or counted(expected, got)
+        or unset(expected, got)
+    )
     if found is not None:
         return found
     for e_item, g_item in _children(expected, got):
