@@ -95,6 +95,7 @@ clip_ignores_norm_type = bug(
     "clipping.clip_grad_norm",
     "always measures the 2-norm, whatever norm_type is (the inf norm included)",
     hint="Use norm_type: the p-norm is (sum |g|^p)^(1/p), and for p = inf the largest |g|.",
+    generic="argument",
 )
 
 

@@ -45,6 +45,7 @@ sgd_buffer_not_persisted = bug(
     "restarts the momentum buffer from the gradient on every call (the buffer is never returned)",
     hint="Return the updated buffer in the new state under 'momentum_buffer', and read it back "
     "on the next call.",
+    generic="argument",
 )
 
 
@@ -83,6 +84,7 @@ sgd_nesterov_ignored = bug(
     "optim.sgd",
     "ignores the nesterov flag (always classical momentum)",
     hint="With nesterov=True the direction is g + momentum*b (b the updated buffer), not b.",
+    generic="argument",
 )
 
 
@@ -104,6 +106,7 @@ sgd_weight_decay_after_momentum = bug(
     "adds the weight decay after the momentum buffer instead of to the gradient",
     hint="Weight decay joins the gradient first (g = grad + weight_decay*param); the buffer is "
     "built from that g.",
+    generic="argument",
 )
 
 
@@ -395,12 +398,14 @@ _adam_bug(
     "uses the step counter before incrementing it (t = 0 on the first step)",
     "Increment t first: the first step uses t = 1, so 1 - beta**t is never 0.",
     t_shift=-1,
+    generic="step",
 )
 _adam_bug(
     "adam_t_plus_one",
     "bias-corrects with t + 1 (one step ahead)",
     "The first step uses t = 1: state['step'] counts completed steps, so t = step + 1 once.",
     t_shift=1,
+    generic="step",
 )
 _adam_bug(
     "adam_no_bias_correction",
@@ -488,6 +493,7 @@ adamw_decay_without_lr = bug(
     "optim.adamw",
     "shrinks the parameter by (1 - weight_decay), without the learning rate",
     hint="The decoupled decay is scaled by the learning rate: p * (1 - lr*weight_decay).",
+    generic="argument",
 )
 
 

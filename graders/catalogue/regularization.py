@@ -57,6 +57,7 @@ dropout_active_in_eval = bug(
     "regularization.dropout",
     "keeps dropping entries when training=False",
     hint="At evaluation time dropout is the identity: return x when training is False.",
+    generic="argument",
 )
 
 
@@ -479,6 +480,7 @@ es_ignores_min_delta = bug(
     "regularization.early_stopping",
     "ignores min_delta (any decrease counts as an improvement)",
     hint="A later epoch improves only when loss < best - min_delta.",
+    generic="argument",
 )
 
 
