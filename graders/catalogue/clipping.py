@@ -142,7 +142,7 @@ clip_no_eps = bug(
     "divides max_norm by the norm without eps",
     hint="The scale is max_norm / (total + eps); without eps the result differs for small norms "
     "and is undefined for zero gradients.",
-    generic="factor",
+    generic=("factor", "argument"),
 )
 
 

@@ -212,7 +212,7 @@ adagrad_eps_1e8 = bug(
     "optim.adagrad",
     "uses eps=1e-8 as its default instead of 1e-10",
     hint="Keep the documented default eps=1e-10 (PyTorch's), not 1e-8 from other libraries.",
-    generic="offset",
+    generic=("offset", "argument"),
 )
 
 

@@ -562,7 +562,7 @@ _plateau_bug(
     "counts an improvement when the metric beats best by threshold in absolute terms",
     "The default threshold is relative: metric < best * (1 - threshold) for mode 'min'.",
     absolute=True,
-    generic="step",
+    generic=("step", "argument"),
 )
 _plateau_bug(
     "plateau_no_reset",

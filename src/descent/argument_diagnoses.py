@@ -8,6 +8,8 @@ recomputed with the argument changed equals the student's result. :func:`argumen
 each number the check's recipe closes over (directly, or as a value of a keyword-argument dict),
 runs the reference once per changed value, and puts every argument back. Only the first check of
 a failure pays for it (the diagnosis is deferred), and only when no value hypothesis fits.
+:func:`argument_fits` lists every slip that fits; :mod:`descent.parameter_diagnoses` weighs them
+with the parameters of the exercise's functions changed (what the checker calls).
 """
 
 from __future__ import annotations

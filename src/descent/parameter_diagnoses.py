@@ -18,7 +18,8 @@ student's, it names the mistake:
   of the kit (``eps=1e-5`` as in layer norm where RMSNorm's is ``1e-6``);
 - **counter one off**: a function that takes and returns a state dict whose integer entry counts
   its calls (an optimizer's ``step``) run with that counter one behind or ahead where it is used
-  (``t = 0`` on the first step). When the reference then divides by zero (``1 - beta**0``) and the
+  (``t = 0`` on the first step), or a million ahead, where every ``beta**t`` is 0 (a bias
+  correction left out). When the reference then divides by zero (``1 - beta**0``) and the
   student's result holds NaN or infinities, that counts as the same result.
 
 Several changes that give the student's result are named together when they are values of one
@@ -76,6 +77,9 @@ class _Change:
     text: str
     kind: str
     wrap: Callable[[Callable], Callable]
+    # The same change with a value beyond it (2 for 1, -1 for 0): when that fits too, the rule
+    # saturates (any threshold >= 1 stops every improvement) and this value says nothing.
+    neighbour: Callable[[Callable], Callable] | None = None
 
 
 def rerun_slip(
@@ -113,23 +117,34 @@ def parameter_fits(
         )
     except Exception:  # noqa: BLE001 - a recipe the reference cannot run here names nothing
         return []
-    if time.perf_counter() - start > MAX_SECONDS:
+    if time.perf_counter() - start > MAX_SECONDS or _inert(got):
         return []
     fits: dict[tuple[str, str, str], list[_Change]] = {}
     changes = [c for n, f in functions.items() for c in _changes(n, f, record[n], reference)]
     for change in changes[:MAX_RERUNS]:
-        patched = _patched(
-            reference, module, {change.function: change.wrap(functions[change.function])}
-        )
-        try:
-            theirs = recipe(patched)
-        except ZeroDivisionError:
-            theirs = _DIVIDED_BY_ZERO
-        except Exception:  # noqa: BLE001 - the reference refuses that value: no explanation
-            continue
-        if _reproduces(theirs, got, expected) and not _inert(got):
+        fn = functions[change.function]
+        if _reproduces(
+            _run(recipe, reference, module, change.function, change.wrap(fn)), got, expected
+        ):
+            if change.neighbour is not None and _reproduces(
+                _run(recipe, reference, module, change.function, change.neighbour(fn)),
+                got,
+                expected,
+            ):
+                continue  # any value beyond it does the same: a saturated rule, not this value
             fits.setdefault((change.function, change.name), []).append(change)
     return [_merged(group) for group in fits.values()]
+
+
+def _run(recipe: Callable, reference: Implementation, module: str, function: str, fn: Callable):
+    """The recipe's result on ``reference`` with ``function`` replaced by ``fn``; a division by
+    zero is a result (:data:`_DIVIDED_BY_ZERO`), any other refusal is ``_REFUSED``."""
+    try:
+        return recipe(_patched(reference, module, {function: fn}))
+    except ZeroDivisionError:
+        return _DIVIDED_BY_ZERO
+    except Exception:  # noqa: BLE001 - the reference refuses that value: no explanation
+        return _REFUSED
 
 
 def _patched(reference: Implementation, module: str, fns: dict[str, Callable]) -> Implementation:
@@ -220,6 +235,7 @@ def _changes(
                     f"with `{name}` = {{values}} whatever the call passes: {how}",
                     "argument",
                     _forced(name, value),
+                    _forced(name, {0: -1, 1: 2}[value]) if type(value) is int else None,
                 )
             )
         if name in calls.left_out and default is not _EMPTY and _scalar(default):
@@ -251,8 +267,8 @@ def _other_values(name: str, passed: list, default: Any, options: list[str]) -> 
         candidates: list[Any] = options
     elif all(isinstance(v, bool) for v in passed):
         candidates = [False, True]
-    elif all(isinstance(v, (int, float)) and math.isfinite(v) for v in passed):
-        candidates = [0, 1]
+    elif all(type(v) is float and math.isfinite(v) for v in passed):
+        candidates = [0, 1]  # (whole numbers are counts: 0 or 1 for them is an off-by-one)
     else:
         return
     for value in candidates:
@@ -330,22 +346,32 @@ def _names(fn: Callable) -> set[str]:
 # -- a counter kept in a state dict ----------------------------------------------------------------
 def _counter_changes(function: str, calls: _Calls) -> Iterator[_Change]:
     """The call counter of a function that takes a state dict, one behind or one ahead where it
-    is used (the returned count left right)."""
+    is used, or so large that every power ``beta**t`` of it is 0 (the returned count left
+    right)."""
     if not calls.keys and not any(isinstance(v, dict) for vs in calls.passed.values() for v in vs):
         return
-    for shift, how in (
-        (-1, "one behind (t = 0 on the first call)"),
-        (1, "one ahead (t = 2 on the first call)"),
+    count = "count this call before using the counter (t = 1 on the first call)"
+    for shift, text, kind in (
+        (-1, f"one behind (t = 0 on the first call) where it is used: {count}", "step"),
+        (1, f"one ahead (t = 2 on the first call) where it is used: {count}", "step"),
+        (
+            _HUGE,
+            "so large where it is used that beta**t is 0: what the count corrects for is left "
+            "out (a bias correction 1 - beta**t, which matters most in the first steps)",
+            "term",
+        ),
     ):
         yield _Change(
             function,
             f"counter{shift:+d}",
             shift,
-            f"with its step counter {how} where it is used: count this call before using "
-            "the counter (t = 1 on the first call)",
-            "step",
+            "with its step counter " + text,
+            kind,
             functools.partial(_shifted, shift=shift),
         )
+
+
+_HUGE = 10**6  # 0.999**(10**6) underflows to 0: every bias correction 1 - beta**t is 1
 
 
 def _shifted(fn: Callable, shift: int) -> Callable:
@@ -385,12 +411,15 @@ def _state_of(result: Any) -> dict:
 
 # -- comparing and naming --------------------------------------------------------------------------
 _DIVIDED_BY_ZERO = object()  # the changed reference divided by zero (a Python float)
+_REFUSED = object()  # the changed reference raised anything else
 
 
 def _reproduces(theirs: Any, got: Any, expected: Any) -> bool:
     """``theirs`` (a changed reference's result) is ``got`` and not ``expected``; NaN where NaN.
     A reference that divided by zero reproduces a result with NaN or infinities where the
     expected has none (a tensor formula divides by zero silently)."""
+    if theirs is _REFUSED:
+        return False
     if theirs is _DIVIDED_BY_ZERO:
         return _non_finite(got) and not _non_finite(expected)
     return _exactly(_marked(theirs), _marked(got)) and not _deep_equal(
@@ -444,12 +473,20 @@ def _non_finite(value: Any) -> bool:
 
 
 def _inert(value: Any) -> bool:
-    """A sequence that never moves (every item equal: a schedule that never changes the rate):
-    too many changes stop everything for one of them to be named."""
-    if isinstance(value, (list, tuple)) and len(value) > 1:
+    """All zeros, or a sequence that never moves (every item equal: a schedule that never
+    changes the rate): too many changes give it for one of them to be named."""
+    if isinstance(value, (list, tuple)) and len(value) > 1 and not _non_finite(value):
         first = value[0]
-        return all(_deep_equal(first, item) for item in value[1:])
-    return False
+        return all(_deep_equal(first, item) for item in value[1:]) or _zeros(value)
+    return _zeros(value)
+
+
+def _zeros(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_zeros(v) for v in value)
+    if isinstance(value, torch.Tensor):
+        return value.numel() > 0 and not bool(value.any())
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
 
 
 def _merged(changes: list[_Change]) -> Diagnosis:

@@ -1,0 +1,209 @@
+"""Generic diagnoses that re-run the reference with a parameter of the exercise's functions
+forced (``descent.parameter_diagnoses``): each names its mistake when the changed reference gives
+the student's result, and stays silent on a near miss or when two different changes fit."""
+
+import math
+import types
+
+import pytest
+import torch
+
+from descent.checker import Checker
+from descent.compare import GradingFailure
+from descent.impl import Implementation
+from descent.parameter_diagnoses import parameter_fits, rerun_slip
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+X = torch.randn(4, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+
+class _Reference(Implementation):
+    """A reference whose modules are namespaces of plain functions."""
+
+    def __init__(self, **modules):
+        super().__init__("toy reference")
+        self.modules = {name: types.SimpleNamespace(**fns) for name, fns in modules.items()}
+
+    def module(self, name):
+        return self.modules.get(name, types.SimpleNamespace())
+
+
+def log_softmax_forward(x, dim=-1):
+    return x.log_softmax(dim), None
+
+
+LOSSES = _Reference(losses={"log_softmax_forward": log_softmax_forward})
+
+
+def _one(fits):
+    assert len(fits) == 1, fits
+    return fits[0]
+
+
+def test_an_argument_read_nowhere_is_its_default():
+    def recipe(m):
+        return m.losses.log_softmax_forward(X, dim=0)[0]
+
+    expected = recipe(LOSSES)
+    found = _one(parameter_fits(recipe, X.log_softmax(-1), expected, LOSSES, "losses.log_softmax"))
+    assert found.kind == "argument"
+    assert "`dim` at its default -1 whatever the call passes" in found.text
+    # a near miss: twice the default's result is no argument's doing
+    assert (
+        parameter_fits(recipe, 2 * X.log_softmax(-1), expected, LOSSES, "losses.log_softmax") == []
+    )
+    # an exercise the kit does not know, or no exercise: nothing is re-run
+    assert parameter_fits(recipe, X.log_softmax(-1), expected, LOSSES, None) == []
+
+
+def calculate_gain(nonlinearity, param=None):
+    if nonlinearity in ("linear", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope**2))
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+INIT = _Reference(init={"calculate_gain": calculate_gain})
+
+
+def test_a_string_option_taken_for_another_names_every_value_that_fits():
+    def recipe(m):
+        return m.init.calculate_gain("tanh")
+
+    found = _one(parameter_fits(recipe, 1.0, 5.0 / 3, INIT, "init.calculate_gain"))
+    assert "`nonlinearity` = 'linear' or 'sigmoid' whatever the call passes" in found.text
+    assert parameter_fits(recipe, 1.5, 5.0 / 3, INIT, "init.calculate_gain") == []
+
+
+def test_a_left_out_parameter_with_another_default_and_two_fits_said_as_such():
+    def recipe(m):
+        return m.init.calculate_gain("leaky_relu")
+
+    expected = recipe(INIT)
+    # a missing slope taken as 0 gives relu's gain: the default 0 and 'relu' both fit
+    found = rerun_slip(recipe, math.sqrt(2.0), expected, INIT, "init.calculate_gain")
+    assert found.kind == "ambiguous"
+    assert "`param`, left out by the call, defaults to 0 instead of None" in found.text
+    assert "`nonlinearity` = 'relu'" in found.text
+
+
+def rmsnorm_forward(x, gamma, eps=1e-6):
+    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * gamma, None
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):  # only its default is read
+    raise NotImplementedError
+
+
+NORM = _Reference(
+    normalization={"rmsnorm_forward": rmsnorm_forward, "layernorm_forward": layernorm_forward}
+)
+
+
+def test_a_default_taken_from_a_parameter_of_the_same_name_elsewhere():
+    x, gamma = 1e-3 * X, torch.ones(5, dtype=torch.float64)
+
+    def recipe(m):
+        return m.normalization.rmsnorm_forward(x, gamma)[0]
+
+    expected = recipe(NORM)
+    found = _one(
+        parameter_fits(
+            recipe, rmsnorm_forward(x, gamma, 1e-5)[0], expected, NORM, "normalization.rmsnorm"
+        )
+    )
+    assert "defaults to 1e-05 instead of 1e-06" in found.text
+    assert "the default of `eps` in normalization.layernorm_forward" in found.text
+    # a default no function of the kit has is not guessed
+    got = rmsnorm_forward(x, gamma, 1e-3)[0]
+    assert parameter_fits(recipe, got, expected, NORM, "normalization.rmsnorm") == []
+
+
+def _adam_like(shift):
+    """A bias-corrected step whose counter is ``shift`` off where it is used (Python floats, as
+    the reference's are: t = 0 divides by zero) or, for the student, tensor arithmetic."""
+
+    def adam_step(param, grad, state, lr=0.1):
+        t = state.get("step", 0) + 1 + shift
+        m = 0.5 * state.get("m", torch.zeros_like(grad)) + 0.5 * grad
+        correction = 1 - 0.5**t
+        step = m / torch.tensor(correction, dtype=torch.float64)
+        return param - lr * step, {**state, "step": t - shift, "m": m}
+
+    return adam_step
+
+
+OPTIM = _Reference(optim={"adam_step": _adam_like(0)})
+
+
+def _trajectory(m):
+    p, state, out = X, {}, []
+    for k in range(3):
+        p, state = m.optim.adam_step(p, X * (k + 1), state)
+        out.append(p)
+    return out
+
+
+def test_a_step_counter_one_ahead_or_behind():
+    expected = _trajectory(OPTIM)
+    ahead = _trajectory(_Reference(optim={"adam_step": _adam_like(1)}))
+    found = _one(parameter_fits(_trajectory, ahead, expected, OPTIM, "optim.adam"))
+    assert found.kind == "step" and "one ahead (t = 2 on the first call)" in found.text
+
+    # t = 0: the student's tensors hold infinities where the reference divides by zero
+    def float_step(param, grad, state, lr=0.1):
+        t = state.get("step", 0) + 1
+        m = 0.5 * state.get("m", torch.zeros_like(grad)) + 0.5 * grad
+        return param - lr / (1 - 0.5**t) * m, {**state, "step": t, "m": m}
+
+    reference = _Reference(optim={"adam_step": float_step})
+    behind = _trajectory(_Reference(optim={"adam_step": _adam_like(-1)}))
+    found = _one(parameter_fits(_trajectory, behind, expected, reference, "optim.adam"))
+    assert found.kind == "step" and "one behind (t = 0 on the first call)" in found.text
+    # no bias correction at all: the counter so large that 0.5**t is 0
+    def uncorrected(param, grad, state, lr=0.1):
+        m = 0.5 * state.get("m", torch.zeros_like(grad)) + 0.5 * grad
+        return param - lr * m, {**state, "step": state.get("step", 0) + 1, "m": m}
+
+    plain = _trajectory(_Reference(optim={"adam_step": uncorrected}))
+    found = _one(parameter_fits(_trajectory, plain, expected, reference, "optim.adam"))
+    assert found.kind == "term" and "beta**t is 0" in found.text
+    # a finite result the counter does not explain
+    near = [p + 1e-3 for p in ahead]
+    assert parameter_fits(_trajectory, near, expected, reference, "optim.adam") == []
+
+
+def test_a_coincidence_to_a_few_digits_or_a_result_that_never_moves_names_nothing():
+    def recipe(m):
+        return m.losses.log_softmax_forward(X, dim=0)[0]
+
+    expected = recipe(LOSSES)
+    close = X.log_softmax(-1) * (1 + 1e-8)  # within the hypotheses' tolerance, not float64's
+    assert parameter_fits(recipe, close, expected, LOSSES, "losses.log_softmax") == []
+
+    def rates(m):  # a schedule that never changes the rate explains too much
+        return [float(m.losses.log_softmax_forward(torch.zeros(3), dim=0)[0][0]) for _ in range(3)]
+
+    assert (
+        parameter_fits(rates, [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], LOSSES, "losses.log_softmax") == []
+    )
+
+
+def test_the_checker_names_it_through_the_one_comparison():
+    def recipe(m):
+        return m.losses.log_softmax_forward(X, dim=0)[0]
+
+    student = _Reference(
+        losses={"log_softmax_forward": lambda x, dim=-1: (x.log_softmax(-1), None)}
+    )
+    with pytest.raises(GradingFailure) as info:
+        Checker(student, LOSSES, "losses.log_softmax").matches(recipe, "log_softmax_forward output")
+    failure = info.value.resolve()
+    assert failure.diagnosis == "argument" and "`dim` at its default -1" in str(failure)
