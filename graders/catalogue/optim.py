@@ -413,6 +413,7 @@ _adam_bug(
     "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.",
     correct_m=False,
     correct_v=False,
+    generic="term",
 )
 _adam_bug(
     "adam_only_m_corrected",
@@ -522,6 +523,7 @@ adamw_no_bias_correction = bug(
     "optim.adamw",
     "leaves out Adam's bias correction",
     hint="AdamW is Adam plus a decoupled shrink: keep the bias corrections of m and v.",
+    generic="term",
 )
 
 

@@ -167,6 +167,7 @@ def test_a_step_counter_one_ahead_or_behind():
     behind = _trajectory(_Reference(optim={"adam_step": _adam_like(-1)}))
     found = _one(parameter_fits(_trajectory, behind, expected, reference, "optim.adam"))
     assert found.kind == "step" and "one behind (t = 0 on the first call)" in found.text
+
     # no bias correction at all: the counter so large that 0.5**t is 0
     def uncorrected(param, grad, state, lr=0.1):
         m = 0.5 * state.get("m", torch.zeros_like(grad)) + 0.5 * grad
@@ -207,3 +208,38 @@ def test_the_checker_names_it_through_the_one_comparison():
         Checker(student, LOSSES, "losses.log_softmax").matches(recipe, "log_softmax_forward output")
     failure = info.value.resolve()
     assert failure.diagnosis == "argument" and "`dim` at its default -1" in str(failure)
+
+
+def reduce_on_plateau_step(metrics, threshold=0.01, scale=2.0):  # a toy: rates over epochs
+    lr, best, rates = scale, math.inf, []
+    for metric in metrics:
+        if metric < best * (1 - threshold):
+            best = metric
+        else:
+            lr *= 0.5
+        rates.append(lr)
+    return rates
+
+
+SCHEDULES = _Reference(schedules={"reduce_on_plateau_step": reduce_on_plateau_step})
+METRICS = [1.0, 0.9, 0.95, 0.5, 0.49, 0.3]
+
+
+def test_a_number_read_as_1_unless_every_value_beyond_does_the_same():
+    def recipe(m):
+        return m.schedules.reduce_on_plateau_step(METRICS, threshold=0.05, scale=3.0)
+
+    expected, exercise = recipe(SCHEDULES), "schedules.reduce_on_plateau_step"
+    got = reduce_on_plateau_step(METRICS, 0.05, 1.0)  # the scale left out
+    found = _one(parameter_fits(recipe, got, expected, SCHEDULES, exercise))
+    assert "`scale` = 1 whatever the call passes" in found.text
+    # every threshold >= 1 halves the rate at every epoch: 1 is no better than 2
+    halving = [3.0 * 0.5**k for k in range(1, 7)]
+    assert (
+        halving
+        == reduce_on_plateau_step(METRICS, 1.0, 3.0)
+        == reduce_on_plateau_step(METRICS, 2.0, 3.0)
+    )
+    assert parameter_fits(recipe, halving, expected, SCHEDULES, exercise) == []
+    # a result of zeros has too many explanations
+    assert parameter_fits(recipe, [0.0] * 6, expected, SCHEDULES, exercise) == []
