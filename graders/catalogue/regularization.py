@@ -480,7 +480,6 @@ es_ignores_min_delta = bug(
     "regularization.early_stopping",
     "ignores min_delta (any decrease counts as an improvement)",
     hint="A later epoch improves only when loss < best - min_delta.",
-    generic="argument",
 )
 
 

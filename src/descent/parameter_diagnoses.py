@@ -44,7 +44,7 @@ from typing import Any
 import torch
 
 from . import registry
-from .argument_diagnoses import argument_fits
+from .argument_diagnoses import _discrete, argument_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
 
@@ -117,7 +117,7 @@ def parameter_fits(
         )
     except Exception:  # noqa: BLE001 - a recipe the reference cannot run here names nothing
         return []
-    if time.perf_counter() - start > MAX_SECONDS or _inert(got):
+    if time.perf_counter() - start > MAX_SECONDS or _inert(got) or _scant(got, expected):
         return []
     fits: dict[tuple[str, str, str], list[_Change]] = {}
     changes = [c for n, f in functions.items() for c in _changes(n, f, record[n], reference)]
@@ -479,6 +479,23 @@ def _inert(value: Any) -> bool:
         first = value[0]
         return all(_deep_equal(first, item) for item in value[1:]) or _zeros(value)
     return _zeros(value)
+
+
+def _scant(got: Any, expected: Any) -> bool:
+    """Whole numbers, flags and labels too few to tell one change from another (an epoch and a
+    best epoch: many misreadings land on the same pair)."""
+    return _discrete(got) and _discrete(expected) and _leaves(got) < _FEWEST
+
+
+_FEWEST = 4  # whole numbers or labels a discrete result needs before a re-run may explain it
+
+
+def _leaves(value: Any) -> int:
+    if isinstance(value, (list, tuple)):
+        return sum(_leaves(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_leaves(v) for v in value.values())
+    return value.numel() if isinstance(value, torch.Tensor) else 1
 
 
 def _zeros(value: Any) -> bool:
