@@ -466,6 +466,7 @@ adam_decoupled_decay = bug(
     "applies weight decay AdamW-style (shrinking the parameter) instead of through the gradient",
     hint="Adam's weight_decay is L2 through the gradient: g = grad + weight_decay*param, which "
     "then enters m and v. The decoupled shrink is AdamW's.",
+    generic="sibling",
 )
 
 
@@ -481,6 +482,7 @@ adamw_decay_through_grad = bug(
     "adds the weight decay to the gradient (plain Adam with L2) instead of decoupling it",
     hint="AdamW shrinks the parameter directly, p * (1 - lr*weight_decay), and feeds m and v "
     "the raw gradient only.",
+    generic="sibling",
 )
 
 

@@ -60,6 +60,7 @@ KINDS = (
     "dtype",
     "random",
     "argument",
+    "sibling",
 )
 
 

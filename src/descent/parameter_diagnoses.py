@@ -16,11 +16,19 @@ student's, it names the mistake:
 - **wrong default**: for a parameter the call leaves out, another default: another option of a
   string, 0, or the default that a parameter of the same name has in another exercise function
   of the kit (``eps=1e-5`` as in layer norm where RMSNorm's is ``1e-6``);
+- **another exercise's function**: a function of the module's other exercises with the very
+  same parameters called instead (``adamw_step`` for ``adam_step``: decoupled weight decay where
+  L2 belongs), kind ``sibling``;
 - **counter one off**: a function that takes and returns a state dict whose integer entry counts
   its calls (an optimizer's ``step``) run with that counter one behind or ahead where it is used
   (``t = 0`` on the first step), or a million ahead, where every ``beta**t`` is 0 (a bias
   correction left out). When the reference then divides by zero (``1 - beta**0``) and the
   student's result holds NaN or infinities, that counts as the same result.
+
+A fit must reproduce the student's result to float64's last digits (where both are float64), and
+results with too little in them are never explained: zeros, a sequence that never moves, fewer
+than four whole numbers or labels; a 0 or 1 that fits only because every value beyond it does
+the same (a threshold of 1 or more stops every improvement) names nothing.
 
 Several changes that give the student's result are named together when they are values of one
 parameter (``'linear'`` or ``'sigmoid'``: one mistake, the option mistaken), and as "several
@@ -121,6 +129,9 @@ def parameter_fits(
         return []
     fits: dict[tuple[str, str, str], list[_Change]] = {}
     changes = [c for n, f in functions.items() for c in _changes(n, f, record[n], reference)]
+    changes += [
+        c for n, f in functions.items() for c in _siblings(n, f, record[n], reference, exercise)
+    ]
     for change in changes[:MAX_RERUNS]:
         fn = functions[change.function]
         if _reproduces(
@@ -341,6 +352,40 @@ def _constants(code: types.CodeType) -> Iterator[Any]:
 
 def _names(fn: Callable) -> set[str]:
     return set(inspect.signature(fn).parameters)
+
+
+# -- another exercise's function ---------------------------------------------------------------
+def _siblings(
+    function: str, fn: Callable, calls: _Calls, reference: Implementation, exercise: str
+) -> Iterator[_Change]:
+    """The functions of the module's other exercises that take the very same parameters
+    (``adamw_step`` for ``adam_step``, ``mae_forward`` for ``mse_forward``), called instead."""
+    if not calls.calls:
+        return
+    module, names = registry.get(exercise).module, list(inspect.signature(fn).parameters)
+    for other in registry.EXERCISES.values():
+        if other.module != module or other.id == exercise:
+            continue
+        for name in other.functions:
+            try:
+                sibling = getattr(reference.module(module), name)
+                same = (
+                    inspect.isfunction(sibling)
+                    and list(inspect.signature(sibling).parameters) == names
+                )
+            except Exception:  # noqa: BLE001 - missing or not a function: not a sibling
+                continue
+            if same:
+                yield _Change(
+                    function,
+                    f"sibling {name}",
+                    name,
+                    f"when `{function}` is replaced by `{name}` (another exercise's function, with "
+                    f"the same arguments): your `{function}` computes {name}'s formula, so compare "
+                    "the two docstrings",
+                    "sibling",
+                    lambda _fn, sibling=sibling: sibling,
+                )
 
 
 # -- a counter kept in a state dict ----------------------------------------------------------------

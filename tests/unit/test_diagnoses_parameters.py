@@ -243,3 +243,51 @@ def test_a_number_read_as_1_unless_every_value_beyond_does_the_same():
     assert parameter_fits(recipe, halving, expected, SCHEDULES, exercise) == []
     # a result of zeros has too many explanations
     assert parameter_fits(recipe, [0.0] * 6, expected, SCHEDULES, exercise) == []
+
+
+def mse_forward(pred, target):
+    return ((pred - target) ** 2).mean(), None
+
+
+def mae_forward(pred, target):
+    return (pred - target).abs().mean(), None
+
+
+LOSS_PAIRS = _Reference(losses={"mse_forward": mse_forward, "mae_forward": mae_forward})
+
+
+def test_another_exercise_function_with_the_same_parameters():
+    target = torch.zeros_like(X)
+
+    def recipe(m):
+        return m.losses.mse_forward(X, target)[0]
+
+    expected = recipe(LOSS_PAIRS)
+    found = _one(parameter_fits(recipe, X.abs().mean(), expected, LOSS_PAIRS, "losses.mse"))
+    assert found.kind == "sibling" and "replaced by `mae_forward`" in found.text
+    assert parameter_fits(recipe, X.abs().sum(), expected, LOSS_PAIRS, "losses.mse") == []
+
+
+def early_stopping(val_losses, patience, min_delta=0.0):  # the first epoch without a gain
+    best, best_epoch = val_losses[0], 0
+    for epoch in range(1, len(val_losses)):
+        if val_losses[epoch] < best - min_delta:
+            best, best_epoch = val_losses[epoch], epoch
+        elif epoch - best_epoch == patience:
+            return epoch, best_epoch
+    return None, best_epoch
+
+
+STOPPING = _Reference(regularization={"early_stopping": early_stopping})
+
+
+def test_a_pair_of_epochs_is_too_little_to_name_a_parameter():
+    losses = [1.0, 0.8, 0.7, 0.9, 0.95, 0.99]
+
+    def recipe(m):
+        return m.regularization.early_stopping(losses, 2, min_delta=0.15)
+
+    expected = recipe(STOPPING)
+    got = early_stopping(losses, 2)  # min_delta ignored, and many other slips give this pair
+    assert got != expected
+    assert parameter_fits(recipe, got, expected, STOPPING, "regularization.early_stopping") == []
