@@ -127,7 +127,7 @@ def parameter_fits(
         return []
     if time.perf_counter() - start > MAX_SECONDS or _inert(got) or _scant(got, expected):
         return []
-    fits: dict[tuple[str, str, str], list[_Change]] = {}
+    fits: dict[tuple[str, str], list[_Change]] = {}
     changes = [c for n, f in functions.items() for c in _changes(n, f, record[n], reference)]
     changes += [
         c for n, f in functions.items() for c in _siblings(n, f, record[n], reference, exercise)
@@ -384,8 +384,12 @@ def _siblings(
                     f"the same arguments): your `{function}` computes {name}'s formula, so compare "
                     "the two docstrings",
                     "sibling",
-                    lambda _fn, sibling=sibling: sibling,
+                    functools.partial(_instead, sibling),
                 )
+
+
+def _instead(sibling: Callable, fn: Callable) -> Callable:
+    return sibling
 
 
 # -- a counter kept in a state dict ----------------------------------------------------------------
