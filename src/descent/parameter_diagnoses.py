@@ -28,7 +28,9 @@ student's, it names the mistake:
 A fit must reproduce the student's result to float64's last digits (where both are float64), and
 results with too little in them are never explained: zeros, a sequence that never moves, fewer
 than four whole numbers or labels; a 0 or 1 that fits only because every value beyond it does
-the same (a threshold of 1 or more stops every improvement) names nothing.
+the same (a threshold of 1 or more stops every improvement) names nothing, nor does a
+number whose value passed, moved a millionth of the way toward the fitted one, fits too (the
+input sits on its edge, where a comparison inclusive for strict fits as well).
 
 Several changes that give the student's result are named together when they are values of one
 parameter (``'linear'`` or ``'sigmoid'``: one mistake, the option mistaken), and as "several
@@ -85,9 +87,11 @@ class _Change:
     text: str
     kind: str
     wrap: Callable[[Callable], Callable]
-    # The same change with a value beyond it (2 for 1, -1 for 0): when that fits too, the rule
-    # saturates (any threshold >= 1 stops every improvement) and this value says nothing.
-    neighbour: Callable[[Callable], Callable] | None = None
+    # Control changes: when one of them fits too, this one explains nothing. The same change
+    # with a value beyond it (2 for 1, -1 for 0: the rule saturates, as any threshold >= 1 stops
+    # every improvement), and the value passed moved a hair toward this one (the input sits
+    # exactly on an edge of the parameter, where a comparison strict for inclusive fits too).
+    controls: tuple[Callable[[Callable], Callable], ...] = ()
 
 
 def rerun_slip(
@@ -137,12 +141,13 @@ def parameter_fits(
         if _reproduces(
             _run(recipe, reference, module, change.function, change.wrap(fn)), got, expected
         ):
-            if change.neighbour is not None and _reproduces(
-                _run(recipe, reference, module, change.function, change.neighbour(fn)),
-                got,
-                expected,
+            if any(
+                _reproduces(
+                    _run(recipe, reference, module, change.function, control(fn)), got, expected
+                )
+                for control in change.controls
             ):
-                continue  # any value beyond it does the same: a saturated rule, not this value
+                continue
             fits.setdefault((change.function, change.name), []).append(change)
     return [_merged(group) for group in fits.values()]
 
@@ -178,6 +183,27 @@ def _recording(fn: Callable, calls: _Calls) -> Callable:
         return fn(*args, **kwargs)
 
     return recorded
+
+
+def _edge(name: str, value: Any, passed: list) -> tuple[Callable[[Callable], Callable], ...]:
+    """The control for a number: each float passed moved a millionth of the way toward
+    ``value`` (nothing for whole numbers and labels)."""
+    if type(value) not in (int, float) or not all(type(v) is float for v in passed):
+        return ()
+
+    def wrap(fn: Callable) -> Callable:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def nudged(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            if name in bound.arguments:
+                bound.arguments[name] += (value - bound.arguments[name]) * 1e-6
+            return fn(*bound.args, **bound.kwargs)
+
+        return nudged
+
+    return (wrap,)
 
 
 def _forced(name: str, value: Any, *, only_when_left_out: bool = False):
@@ -229,6 +255,7 @@ def _changes(
                     "it should act on go through it?)",
                     "argument",
                     _forced(name, default),
+                    _edge(name, default, passed),
                 )
             )
         for value in _other_values(name, passed, default, options):
@@ -246,7 +273,9 @@ def _changes(
                     f"with `{name}` = {{values}} whatever the call passes: {how}",
                     "argument",
                     _forced(name, value),
-                    _forced(name, {0: -1, 1: 2}[value]) if type(value) is int else None,
+                    (_forced(name, {0: -1, 1: 2}[value]),) + _edge(name, value, passed)
+                    if type(value) is int
+                    else (),
                 )
             )
         if name in calls.left_out and default is not _EMPTY and _scalar(default):

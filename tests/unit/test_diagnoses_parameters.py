@@ -291,3 +291,20 @@ def test_a_pair_of_epochs_is_too_little_to_name_a_parameter():
     got = early_stopping(losses, 2)  # min_delta ignored, and many other slips give this pair
     assert got != expected
     assert parameter_fits(recipe, got, expected, STOPPING, "regularization.early_stopping") == []
+
+
+def test_an_input_exactly_on_an_edge_of_the_value_passed_names_nothing():
+    metrics = [1.0, 0.5, 0.2, 0.3]  # 0.5 is exactly 1.0 * (1 - 0.5): the edge of threshold=0.5
+
+    def recipe(m):
+        return m.schedules.reduce_on_plateau_step(metrics, threshold=0.5)
+
+    def inclusive(metrics, threshold=0.01, scale=2.0):  # counts the edge as an improvement
+        return reduce_on_plateau_step(metrics, threshold - 1e-12, scale)
+
+    expected, got = recipe(SCHEDULES), inclusive(metrics, 0.5)
+    assert got == reduce_on_plateau_step(metrics, 0.01)  # the default gives it too, by the edge
+    assert got != expected
+    assert (
+        parameter_fits(recipe, got, expected, SCHEDULES, "schedules.reduce_on_plateau_step") == []
+    )
