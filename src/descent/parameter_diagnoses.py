@@ -59,7 +59,7 @@ from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
 
 MAX_RERUNS = 32
-MAX_SECONDS = 0.5  # one run of the recipe on the reference; slower ones are not re-run
+MAX_SECONDS = 2.0  # one run of the recipe on the reference; slower ones (training) are not re-run
 
 _OPTION = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,29}\Z")  # a string constant that can be an option
 _EMPTY = inspect.Parameter.empty
