@@ -57,17 +57,13 @@ def test_an_argument_read_nowhere_is_its_default():
     assert parameter_fits(recipe, X.log_softmax(-1), expected, LOSSES, None) == []
 
 
-def calculate_gain(nonlinearity, param=None):
-    if nonlinearity in ("linear", "sigmoid"):
-        return 1.0
-    if nonlinearity == "tanh":
-        return 5.0 / 3
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
+def calculate_gain(nonlinearity, param=None):  # a toy with a few options
+    gains = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0)}
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
-        return math.sqrt(2.0 / (1 + slope**2))
-    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+        return math.sqrt(2.0 / (1 + (0.01 if param is None else param) ** 2))
+    if nonlinearity not in gains:
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    return gains[nonlinearity]
 
 
 INIT = _Reference(init={"calculate_gain": calculate_gain})
@@ -268,14 +264,14 @@ def test_another_exercise_function_with_the_same_parameters():
     assert parameter_fits(recipe, X.abs().sum(), expected, LOSS_PAIRS, "losses.mse") == []
 
 
-def early_stopping(val_losses, patience, min_delta=0.0):  # the first epoch without a gain
-    best, best_epoch = val_losses[0], 0
-    for epoch in range(1, len(val_losses)):
-        if val_losses[epoch] < best - min_delta:
-            best, best_epoch = val_losses[epoch], epoch
-        elif epoch - best_epoch == patience:
-            return epoch, best_epoch
-    return None, best_epoch
+def early_stopping(val_losses, patience, min_delta=0.0):  # (stop epoch or None, best epoch)
+    best = 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < val_losses[best] - min_delta:
+            best = epoch
+        if epoch - best == patience:
+            return epoch, best
+    return None, best
 
 
 STOPPING = _Reference(regularization={"early_stopping": early_stopping})
