@@ -57,7 +57,7 @@ gain_leaky_ignores_param = bug(
     "always uses the default slope 0.01 for leaky_relu, whatever param says",
     hint="param is the negative slope: gain = sqrt(2 / (1 + param^2)), with 0.01 only when "
     "param is None.",
-    generic="validation",
+    generic=("validation", "argument"),
 )
 
 

@@ -16,8 +16,8 @@ student's, it names the mistake:
 - **wrong default**: for a parameter the call leaves out, another default: another option of a
   string, 0, or the default that a parameter of the same name has in another exercise function
   of the kit (``eps=1e-5`` as in layer norm where RMSNorm's is ``1e-6``);
-- **another exercise's function**: a function of the module's other exercises with the very
-  same parameters called instead (``adamw_step`` for ``adam_step``: decoupled weight decay where
+- **another exercise's function**: the function of another one-function exercise of the module
+  with the very same parameters called instead (``adamw_step`` for ``adam_step``: decoupled weight decay where
   L2 belongs), kind ``sibling``;
 - **counter one off**: a function that takes and returns a state dict whose integer entry counts
   its calls (an optimizer's ``step``) run with that counter one behind or ahead where it is used
@@ -387,13 +387,15 @@ def _names(fn: Callable) -> set[str]:
 def _siblings(
     function: str, fn: Callable, calls: _Calls, reference: Implementation, exercise: str
 ) -> Iterator[_Change]:
-    """The functions of the module's other exercises that take the very same parameters
-    (``adamw_step`` for ``adam_step``, ``mae_forward`` for ``mse_forward``), called instead."""
-    if not calls.calls:
+    """The function of another one-function exercise of the module that takes the very same
+    parameters (``adamw_step`` for ``adam_step``, ``l1_penalty`` for ``l2_penalty``), called
+    instead. Not for the halves of a forward/backward pair: a backward reads its own forward's
+    cache, so swapping one half gives values no student's code computes."""
+    if not calls.calls or len(registry.get(exercise).functions) != 1:
         return
     module, names = registry.get(exercise).module, list(inspect.signature(fn).parameters)
     for other in registry.EXERCISES.values():
-        if other.module != module or other.id == exercise:
+        if other.module != module or other.id == exercise or len(other.functions) != 1:
             continue
         for name in other.functions:
             try:

@@ -241,27 +241,36 @@ def test_a_number_read_as_1_unless_every_value_beyond_does_the_same():
     assert parameter_fits(recipe, [0.0] * 6, expected, SCHEDULES, exercise) == []
 
 
-def mse_forward(pred, target):
-    return ((pred - target) ** 2).mean(), None
+def l2_penalty(params, lam):
+    return lam * sum((p * p).sum() for p in params)
 
 
-def mae_forward(pred, target):
-    return (pred - target).abs().mean(), None
+def l1_penalty(params, lam):
+    return lam * sum(p.abs().sum() for p in params)
 
 
-LOSS_PAIRS = _Reference(losses={"mse_forward": mse_forward, "mae_forward": mae_forward})
+PENALTIES = _Reference(regularization={"l2_penalty": l2_penalty, "l1_penalty": l1_penalty})
 
 
 def test_another_exercise_function_with_the_same_parameters():
-    target = torch.zeros_like(X)
+    params = [X, X[:2]]
 
     def recipe(m):
-        return m.losses.mse_forward(X, target)[0]
+        return m.regularization.l2_penalty(params, 0.1)
 
-    expected = recipe(LOSS_PAIRS)
-    found = _one(parameter_fits(recipe, X.abs().mean(), expected, LOSS_PAIRS, "losses.mse"))
-    assert found.kind == "sibling" and "replaced by `mae_forward`" in found.text
-    assert parameter_fits(recipe, X.abs().sum(), expected, LOSS_PAIRS, "losses.mse") == []
+    expected, exercise = recipe(PENALTIES), "regularization.l2_penalty"
+    found = _one(parameter_fits(recipe, l1_penalty(params, 0.1), expected, PENALTIES, exercise))
+    assert found.kind == "sibling" and "replaced by `l1_penalty`" in found.text
+    assert parameter_fits(recipe, l1_penalty(params, 0.2), expected, PENALTIES, exercise) == []
+    # the halves of a forward/backward pair are never swapped for another pair's
+    pairs = _Reference(losses={"mse_forward": lambda pred, target: ((pred - target) ** 2).mean()})
+    pairs.modules["losses"].mae_forward = lambda pred, target: (pred - target).abs().mean()
+    got = X.abs().mean()
+
+    def loss(m):
+        return m.losses.mse_forward(X, torch.zeros_like(X))
+
+    assert parameter_fits(loss, got, loss(pairs), pairs, "losses.mse") == []
 
 
 def early_stopping(val_losses, patience, min_delta=0.0):  # (stop epoch or None, best epoch)
