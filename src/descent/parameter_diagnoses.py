@@ -110,7 +110,12 @@ def parameter_fits(
     """The diagnoses of every parameter change of ``exercise``'s functions under which the recipe
     run on ``reference`` gives ``got`` (and no longer ``expected``), fits of one parameter merged
     into one; ``[]`` when the exercise is unknown or the reference too slow to re-run."""
-    if exercise is None or exercise not in registry.EXERCISES:
+    if (
+        exercise is None
+        or exercise not in registry.EXERCISES
+        or _inert(got)
+        or _scant(got, expected)
+    ):
         return []
     module = registry.get(exercise).module
     functions = {}
@@ -129,7 +134,7 @@ def parameter_fits(
         )
     except Exception:  # noqa: BLE001 - a recipe the reference cannot run here names nothing
         return []
-    if time.perf_counter() - start > MAX_SECONDS or _inert(got) or _scant(got, expected):
+    if time.perf_counter() - start > MAX_SECONDS:
         return []
     fits: dict[tuple[str, str], list[_Change]] = {}
     changes = [c for n, f in functions.items() for c in _changes(n, f, record[n], reference)]
