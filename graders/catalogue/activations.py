@@ -454,7 +454,7 @@ softmax_hardcoded_last_dim = bug(
     "activations.softmax",
     "ignores `dim` and always normalizes the last dimension",
     hint="Use dim in every reduction (amax, sum), not -1.",
-    generic=("broadcast", "reduction"),
+    generic=("broadcast", "reduction", "argument"),
 )
 
 

@@ -223,6 +223,7 @@ regime_ignores_a = bug(
     "keeps the thresholds lr = 0.5 and lr = 1 of the a = 1 example for every curvature",
     hint="The thresholds scale with the curvature: lr = 1 / (2a) and lr = 1 / a; "
     "compare 2 * a * lr with 1 and 2.",
+    generic="argument",
 )
 
 

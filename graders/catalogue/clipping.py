@@ -95,6 +95,7 @@ clip_ignores_norm_type = bug(
     "clipping.clip_grad_norm",
     "always measures the 2-norm, whatever norm_type is (the inf norm included)",
     hint="Use norm_type: the p-norm is (sum |g|^p)^(1/p), and for p = inf the largest |g|.",
+    generic="argument",
 )
 
 
@@ -141,7 +142,7 @@ clip_no_eps = bug(
     "divides max_norm by the norm without eps",
     hint="The scale is max_norm / (total + eps); without eps the result differs for small norms "
     "and is undefined for zero gradients.",
-    generic="factor",
+    generic=("factor", "argument"),
 )
 
 

@@ -304,6 +304,7 @@ lgn_residual_ignored = bug(
     "accepts residual=True but builds the plain stack",
     hint="with residual=True add each layer's input to its output: "
     "h_l = h_{l-1} + act(h_{l-1} @ W_l.T).",
+    generic="argument",
 )
 lgn_residual_ignored.replaces(_residual_variant(lambda h, W, act: act(h @ W.T)))
 

@@ -57,7 +57,7 @@ gain_leaky_ignores_param = bug(
     "always uses the default slope 0.01 for leaky_relu, whatever param says",
     hint="param is the negative slope: gain = sqrt(2 / (1 + param^2)), with 0.01 only when "
     "param is None.",
-    generic="validation",
+    generic=("validation", "argument"),
 )
 
 
@@ -86,6 +86,7 @@ gain_leaky_default_zero = bug(
     "init.calculate_gain",
     "treats a missing leaky_relu slope as 0, giving sqrt(2) instead of sqrt(2 / 1.0001)",
     hint="With param=None the slope is PyTorch's default 0.01.",
+    generic="argument",
 )
 
 
@@ -99,6 +100,7 @@ gain_tanh_is_one = bug(
     "init.calculate_gain",
     "gives tanh a gain of 1, like sigmoid",
     hint="PyTorch's gain for tanh is 5/3.",
+    generic="argument",
 )
 
 
@@ -112,6 +114,7 @@ gain_selu_as_relu = bug(
     "init.calculate_gain",
     "gives selu the ReLU gain sqrt(2)",
     hint="PyTorch's gain for selu is 3/4.",
+    generic="argument",
 )
 
 

@@ -124,6 +124,7 @@ bn_eval_uses_batch_stats = bug(
     "normalization.batchnorm",
     "normalizes with the batch statistics in eval mode too",
     hint="With training=False use running_mean and running_var, not the statistics of x.",
+    generic="argument",
 )
 
 
@@ -140,6 +141,7 @@ bn_eval_updates_running = bug(
     "normalization.batchnorm",
     "still updates the running statistics in eval mode",
     hint="In eval mode return the running statistics unchanged.",
+    generic="argument",
 )
 
 
@@ -433,6 +435,7 @@ rmsnorm_default_eps_1e5 = bug(
     "normalization.rmsnorm",
     "uses eps=1e-5 by default, like layer norm",
     hint="RMS norm's default eps here is 1e-6.",
+    generic="argument",
 )
 
 

@@ -45,6 +45,7 @@ sgd_buffer_not_persisted = bug(
     "restarts the momentum buffer from the gradient on every call (the buffer is never returned)",
     hint="Return the updated buffer in the new state under 'momentum_buffer', and read it back "
     "on the next call.",
+    generic="argument",
 )
 
 
@@ -83,6 +84,7 @@ sgd_nesterov_ignored = bug(
     "optim.sgd",
     "ignores the nesterov flag (always classical momentum)",
     hint="With nesterov=True the direction is g + momentum*b (b the updated buffer), not b.",
+    generic="argument",
 )
 
 
@@ -104,6 +106,7 @@ sgd_weight_decay_after_momentum = bug(
     "adds the weight decay after the momentum buffer instead of to the gradient",
     hint="Weight decay joins the gradient first (g = grad + weight_decay*param); the buffer is "
     "built from that g.",
+    generic="argument",
 )
 
 
@@ -209,7 +212,7 @@ adagrad_eps_1e8 = bug(
     "optim.adagrad",
     "uses eps=1e-8 as its default instead of 1e-10",
     hint="Keep the documented default eps=1e-10 (PyTorch's), not 1e-8 from other libraries.",
-    generic="offset",
+    generic=("offset", "argument"),
 )
 
 
@@ -395,12 +398,14 @@ _adam_bug(
     "uses the step counter before incrementing it (t = 0 on the first step)",
     "Increment t first: the first step uses t = 1, so 1 - beta**t is never 0.",
     t_shift=-1,
+    generic="step",
 )
 _adam_bug(
     "adam_t_plus_one",
     "bias-corrects with t + 1 (one step ahead)",
     "The first step uses t = 1: state['step'] counts completed steps, so t = step + 1 once.",
     t_shift=1,
+    generic="step",
 )
 _adam_bug(
     "adam_no_bias_correction",
@@ -408,6 +413,7 @@ _adam_bug(
     "Divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.",
     correct_m=False,
     correct_v=False,
+    generic="term",
 )
 _adam_bug(
     "adam_only_m_corrected",
@@ -460,6 +466,7 @@ adam_decoupled_decay = bug(
     "applies weight decay AdamW-style (shrinking the parameter) instead of through the gradient",
     hint="Adam's weight_decay is L2 through the gradient: g = grad + weight_decay*param, which "
     "then enters m and v. The decoupled shrink is AdamW's.",
+    generic="sibling",
 )
 
 
@@ -475,6 +482,7 @@ adamw_decay_through_grad = bug(
     "adds the weight decay to the gradient (plain Adam with L2) instead of decoupling it",
     hint="AdamW shrinks the parameter directly, p * (1 - lr*weight_decay), and feeds m and v "
     "the raw gradient only.",
+    generic="sibling",
 )
 
 
@@ -488,6 +496,7 @@ adamw_decay_without_lr = bug(
     "optim.adamw",
     "shrinks the parameter by (1 - weight_decay), without the learning rate",
     hint="The decoupled decay is scaled by the learning rate: p * (1 - lr*weight_decay).",
+    generic="argument",
 )
 
 
@@ -516,6 +525,7 @@ adamw_no_bias_correction = bug(
     "optim.adamw",
     "leaves out Adam's bias correction",
     hint="AdamW is Adam plus a decoupled shrink: keep the bias corrections of m and v.",
+    generic="term",
 )
 
 

@@ -58,6 +58,7 @@ dropout_active_in_eval = bug(
     "regularization.dropout",
     "keeps dropping entries when training=False",
     hint="At evaluation time dropout is the identity: return x when training is False.",
+    generic="argument",
 )
 
 

@@ -388,6 +388,7 @@ _one_cycle_bug(
     "Keep the defaults of the signature, PyTorch's: anneal='cos', "
     "pct_start=0.3, div_factor=25, final_div_factor=1e4.",
     default_anneal="linear",
+    generic="argument",
 )
 _one_cycle_bug(
     "one_cycle_one_step_warmup",
@@ -561,7 +562,7 @@ _plateau_bug(
     "counts an improvement when the metric beats best by threshold in absolute terms",
     "The default threshold is relative: metric < best * (1 - threshold) for mode 'min'.",
     absolute=True,
-    generic="step",
+    generic=("step", "argument"),
 )
 _plateau_bug(
     "plateau_no_reset",
@@ -633,6 +634,7 @@ _plateau_bug(
     "compares the cut with a fixed margin (1e-8) instead of the eps argument",
     "Compare the cut with the eps passed in (1e-8 is only its default).",
     fixed_eps=True,
+    generic="argument",
 )
 _plateau_bug(
     "plateau_no_eps",
@@ -647,6 +649,7 @@ _plateau_bug(
     "With threshold_mode='abs' the bar is best - threshold ('min') or "
     "best + threshold ('max'), in the metric's own units.",
     rel_only=True,
+    generic="argument",
 )
 _plateau_bug(
     "plateau_eps_inclusive",

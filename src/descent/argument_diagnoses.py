@@ -8,6 +8,8 @@ recomputed with the argument changed equals the student's result. :func:`argumen
 each number the check's recipe closes over (directly, or as a value of a keyword-argument dict),
 runs the reference once per changed value, and puts every argument back. Only the first check of
 a failure pays for it (the diagnosis is deferred), and only when no value hypothesis fits.
+:func:`argument_fits` lists every slip that fits; :mod:`descent.parameter_diagnoses` weighs them
+with the parameters of the exercise's functions changed (what the checker calls).
 """
 
 from __future__ import annotations
@@ -91,8 +93,16 @@ def argument_slip(
     """The one argument slip under which the reference (``rerun()``, the recipe run on it)
     gives ``got`` and no longer ``expected`` (a change that makes no difference here explains
     nothing); ``None`` when none or several do (two explanations: say nothing)."""
+    fits = argument_fits(recipe, got, rerun, expected)
+    return fits[0] if len(fits) == 1 else None
+
+
+def argument_fits(
+    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
+) -> list[Diagnosis]:
+    """Every argument slip under which ``rerun()`` gives ``got`` and no longer ``expected``."""
     if _discrete(got) and _discrete(expected):
-        return None  # epochs, counts, labels: many slips land on the same few values
+        return []  # epochs, counts, labels: many slips land on the same few values
     fits = []
     for name, cell, key, value in _arguments(recipe):
         for new, how, kind in _changes(name, value):
@@ -110,4 +120,4 @@ def argument_slip(
                         kind, "your result is what the expected becomes with " + how.format(name)
                     )
                 )
-    return fits[0] if len(fits) == 1 else None
+    return fits

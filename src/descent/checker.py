@@ -20,10 +20,10 @@ from typing import Any
 import torch
 
 from . import catalogue, check_diagnoses, diagnoses, stat_diagnoses
-from .argument_diagnoses import argument_slip
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
+from .parameter_diagnoses import rerun_slip
 
 Recipe = Callable[[Any], Any]
 
@@ -136,16 +136,19 @@ class Checker:
     ) -> diagnoses.Diagnosis | None:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
         given the recipe's inputs as they were before any implementation ran; when no hypothesis
-        on the values fits, the reference is run again with an argument in (0, 1) replaced by its
-        complement or a count one off (``argument_diagnoses``). A float32 result
+        on the values fits (or only NaN's guess of a stability problem), the reference is run
+        again with an argument changed (``parameter_diagnoses.rerun_slip``). A float32 result
         that none explains is tried once more with the inputs widened to float64: right there
         means the formula is right and unstable in float32 (not when the result's dtype is
         already wrong: the comparison's message says so)."""
         pristine.restore()
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
-            if found is None and self.reference is not None:
-                found = argument_slip(recipe, got, lambda: recipe(self.reference), expected)
+            if (found is None or found.kind == "stability") and self.reference is not None:
+                # NaN alone only guesses at a stability problem: a re-run that gives the same
+                # NaN (a counter one off dividing by zero) is the better lead
+                found = rerun_slip(recipe, got, expected, self.reference, self.exercise) or found
+                pristine.restore()
             if (
                 (found is None or found.kind == "stability")
                 and _dtypes(got) == _dtypes(expected)

@@ -69,6 +69,7 @@ KINDS = (
     "random",
     "argument",
     "distribution",  # random draws of the wrong law: family, replacement, a biased shuffle
+    "sibling",
 )
 
 
