@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from . import catalogue, check_diagnoses, diagnoses
-from .argument_diagnoses import argument_slip
+from .rerun_diagnoses import rerun_slip
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
@@ -136,16 +136,16 @@ class Checker:
     ) -> diagnoses.Diagnosis | None:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
         given the recipe's inputs as they were before any implementation ran; when no hypothesis
-        on the values fits, the reference is run again with an argument in (0, 1) replaced by its
-        complement or a count one off (``argument_diagnoses``). A float32 result
-        that none explains is tried once more with the inputs widened to float64: right there
+        on the values fits, the reference is run again with the recipe's numbers changed
+        (``rerun_diagnoses``: a complement, a count one off, a scaled rate, two numbers
+        combined). A float32 result that none explains is tried once more with the inputs widened to float64: right there
         means the formula is right and unstable in float32 (not when the result's dtype is
         already wrong: the comparison's message says so)."""
         pristine.restore()
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
             if found is None and self.reference is not None:
-                found = argument_slip(recipe, got, lambda: recipe(self.reference), expected)
+                found = rerun_slip(recipe, got, lambda: recipe(self.reference), expected)
             if (
                 (found is None or found.kind == "stability")
                 and _dtypes(got) == _dtypes(expected)

@@ -1,0 +1,208 @@
+"""Generic diagnoses that run the reference again with the check's numbers changed together.
+
+:mod:`descent.argument_diagnoses` changes one argument alone (its complement, a count one off).
+Some slips need more: a rate that scales every step of a trajectory (a batch gradient summed, not
+averaged, is the reference run with ``lr`` times the batch size; a dropped factor 2 is ``lr`` / 2),
+an argument used where it combined with another belongs (``total_steps + warmup_steps`` for a
+length that already includes the warmup, ``base_lr + min_lr`` for an amplitude that forgot to
+subtract ``min_lr``), or an argument ignored in the later part of a sequence only (a decay phase
+that does not start its count where the warmup ends: the reference with ``warmup_steps = 0``
+from there on). None of these leaves a relation between the two results, but the reference
+recomputed with the numbers changed equals the student's result.
+
+:func:`rerun_slip` tries these changes on the numbers the check's recipe closes over (the same
+ones :func:`~descent.argument_diagnoses.argument_slip` reads), puts every number back, and joins
+its findings with ``argument_slip``'s: one kind names the mistake, several are offered as
+``ambiguous``, none says nothing. A change that leaves the expected result as it is explains
+nothing. The reruns stop after a time budget (a check whose recipe trains a network for seconds
+is not rerun dozens of times).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .argument_diagnoses import _arguments, _discrete, argument_slip
+from .diagnoses import Diagnosis, _as_tensor, _deep_equal, either, inputs_of
+from .diagnosis_base import same
+
+# Reruns stop once they have taken this long together (seconds): a diagnosis is a bonus.
+_BUDGET_S = 2.0
+
+
+def _scalings(name: str, value: Any, counts: list[tuple[int, str]]) -> Iterator[tuple]:
+    """``(new value, how it reads, kind)`` for a float argument scaled by a constant: -1, 2,
+    1/2, or a count of the call (a whole-number argument or a tensor's size, at least 3)."""
+    if not isinstance(value, float) or value == 0 or not math.isfinite(value):
+        return
+    n = f"`{name}`"
+    yield (
+        -value,
+        f"-{n} in place of {n}: every step that {n} scales goes the wrong way (a sign "
+        "slipped: ascent for descent, the update added where it is subtracted)",
+        "sign",
+    )
+    yield (
+        2 * value,
+        f"{n} times 2: whatever {n} multiplies (a gradient, a step) is twice too large (a "
+        "factor 2 too many, or counted twice)",
+        "factor",
+    )
+    yield (
+        value / 2,
+        f"{n} divided by 2: whatever {n} multiplies (a gradient, a step) is half what it "
+        "should be (the factor 2 of the derivative of r^2 left out)",
+        "factor",
+    )
+    for count, where in counts:
+        yield (
+            value * count,
+            f"{n} times {count} ({count} is {where}): whatever {n} multiplies is {count} "
+            "times too large: a sum where the mean belongs (a gradient summed over the batch "
+            "and not divided by its size)",
+            "sum-mean",
+        )
+        yield (
+            value / count,
+            f"{n} divided by {count} ({count} is {where}): whatever {n} multiplies is "
+            f"{count} times too small: a mean where a sum belongs (or an extra division by "
+            "it)",
+            "sum-mean",
+        )
+
+
+def _combinations(name: str, value: Any, other: str, by: Any) -> Iterator[tuple]:
+    """``(new value, how it reads, kind)`` for an argument combined with another of the same
+    type: added or subtracted (whole numbers or floats), multiplied or divided (floats)."""
+    if type(value) is not type(by) or by == 0 or value == by:
+        return
+    a, b = f"`{name}`", f"`{other}`"
+    yield (
+        value + by,
+        f"{a} + {b} in place of {a}: {b} is added to {a} where it does not belong, or "
+        f"not taken out of it where it must be ({a} already includes {b}, or a range "
+        f"measured from 0 that runs from {b})",
+        "argument",
+    )
+    if value - by > 0:
+        yield (
+            value - by,
+            f"{a} - {b} in place of {a}: {b} is taken out of {a} where it does not belong "
+            f"(or counted twice)",
+            "argument",
+        )
+    if isinstance(value, float):
+        yield (
+            value * by,
+            f"{a} times {b} in place of {a}: a factor {b} too many where {a} enters",
+            "argument",
+        )
+        yield (
+            value / by,
+            f"{a} divided by {b} in place of {a}: a factor {b} missing where {a} enters "
+            f"(a value computed from {a} alone where it also needs {b})",
+            "argument",
+        )
+
+
+def _counts(arguments: list[tuple], recipe: Callable) -> list[tuple[int, str]]:
+    """The counts a float argument may have been scaled by: whole-number arguments first (by
+    name), then the sizes of the recipe's tensors; each value once, all at least 3."""
+    found: dict[int, str] = {}
+    for name, _, _, value in arguments:
+        if isinstance(value, int) and value > 2:
+            found.setdefault(value, f"`{name}`")
+    for n, where in inputs_of(recipe).sizes(()):
+        found.setdefault(n, where)
+    return sorted(found.items())
+
+
+class _Rerun:
+    """The reference run with one closure number changed, within the time budget."""
+
+    def __init__(self, rerun: Callable[[], Any]):
+        self.rerun, self.deadline = rerun, time.monotonic() + _BUDGET_S
+
+    def __call__(self, cell, key, new) -> Any:
+        if time.monotonic() > self.deadline:
+            raise TimeoutError("rerun budget spent")
+        original = cell.cell_contents
+        cell.cell_contents = new if key is None else {**original, key: new}
+        try:
+            return self.rerun()
+        finally:
+            cell.cell_contents = original
+
+
+def _ignored_later(got: Any, expected: Any, theirs: Any, name: str) -> Diagnosis | None:
+    """``got`` (a sequence) is right up to some step ``k`` (at least one step) and from there on
+    equals ``theirs``, the reference with ``name`` set to 0, which differs there."""
+    e, g, t = _as_tensor(expected), _as_tensor(got), _as_tensor(theirs)
+    if e is None or g is None or t is None or e.dim() == 0 or len(e) < 3:
+        return None
+    if not e.shape == g.shape == t.shape:
+        return None
+    right = [same(g[i], e[i]) for i in range(len(e))]
+    k = right.index(False) if False in right else len(e)
+    if k == 0 or k == len(e) or not same(g[k:], t[k:]) or same(t[k:], e[k:]):
+        return None
+    return Diagnosis(
+        "argument",
+        f"your sequence is right up to item {k - 1} and from there on is what the expected "
+        f"becomes with `{name}` = 0: the later part is computed as if `{name}` were not "
+        f"there (a count not started where the earlier part ends, a length that does not "
+        f"take `{name}` out)",
+    )
+
+
+def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list:
+    """Every diagnosis of a changed number (or pair of numbers) that gives ``got``."""
+    arguments = _arguments(recipe)
+    counts = _counts(arguments, recipe)
+    run, fits = _Rerun(rerun), []
+    for name, cell, key, value in arguments:
+        tries = list(_scalings(name, value, counts))
+        for other, _, _, by in arguments:
+            if other != name:
+                tries += _combinations(name, value, other, by)
+        for new, how, kind in tries:
+            try:
+                theirs = run(cell, key, new)
+            except TimeoutError:
+                return fits
+            except Exception:  # noqa: BLE001 - the reference refuses that value: no explanation
+                continue
+            if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
+                fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
+        if isinstance(value, int) and value >= 1:
+            try:
+                theirs = run(cell, key, 0)
+            except TimeoutError:
+                return fits
+            except Exception:  # noqa: BLE001 - the reference refuses 0: no explanation
+                continue
+            found = _ignored_later(got, expected, theirs, name)
+            fits += [found] if found is not None else []
+    return fits
+
+
+def rerun_slip(
+    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
+) -> Diagnosis | None:
+    """The slip under which the reference (``rerun()``, the recipe run on it) gives ``got``:
+    the numbers of the recipe changed together (:func:`_slips`) or one alone
+    (:func:`~descent.argument_diagnoses.argument_slip`). Of several kinds, all are named
+    (``ambiguous``); of several slips of one kind, the first; none, ``None``."""
+    if _discrete(got) and _discrete(expected):
+        return None  # epochs, counts, labels: many slips land on the same few values
+    fits = _slips(recipe, got, rerun, expected)
+    one = argument_slip(recipe, got, rerun, expected)
+    kinds: dict[str, Diagnosis] = {}
+    for found in fits + ([one] if one is not None else []):
+        kinds.setdefault(found.kind, found)
+    if len(kinds) > 1:
+        return either(kinds.values())
+    return next(iter(kinds.values()), None)
