@@ -319,7 +319,11 @@ def _bias_float(train):
 
 
 # The generic diagnoses that describe a bug of the table below (descent.diagnoses.KINDS).
-_GENERIC = {"train_loss_after_step": "step"}
+_GENERIC = {
+    "train_loss_after_step": "step",
+    "train_no_factor_two": "factor",
+    "train_grad_summed": "sum-mean",
+}
 
 for _id, _title, _hint, _fn, _options, _classic in [
     (

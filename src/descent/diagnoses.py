@@ -8,8 +8,11 @@ as the upstream gradient), a complement, a layout (transposed, reshaped instead 
 values or items in the wrong order, a sequence one step behind or ahead, a missing or extra term
 proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
 the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
-Results of another shape are read by :mod:`descent.shape_diagnoses`, slips in how an argument is
-used (re-running the reference) by :mod:`descent.argument_diagnoses`, and the mistake a check
+Where a result goes wrong (a step function made smooth, a final value not held, one bound of
+a clamp, an argument handed back) is read by :mod:`descent.pattern_diagnoses`; results of
+another shape by :mod:`descent.shape_diagnoses`, slips in how an argument is
+used (re-running the reference) by :mod:`descent.argument_diagnoses` and
+:mod:`descent.rerun_diagnoses`, and the mistake a check
 watches by its kind alone (an argument edited in place, draws not from the generator, an argument
 not refused) by :mod:`descent.check_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
@@ -35,6 +38,7 @@ from typing import Any
 import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .pattern_diagnoses import bound_side, echoed, not_held, smoothed
 from .shape_diagnoses import reshaped
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
@@ -685,7 +689,8 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero,),
-    (factor, layout, step, changes, first_update, term, product, complement, branch, precision),
+    (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
+    + (smoothed, not_held, bound_side, echoed),
     (order, offset, edge, broadcast, wrong_dimension),
 )
 

@@ -1,0 +1,145 @@
+"""Generic value hypotheses about where a result goes wrong: a step function made smooth, a
+final value not held past the end, a bound crossed on one side only, an argument handed back.
+
+Each is a function ``(expected, got, inputs) -> Diagnosis | None`` over float64 CPU tensors of
+one shape, like those of :mod:`descent.diagnoses` (whose first tier lists them); ``inputs`` is a
+:class:`descent.diagnoses.Inputs` (the call's named tensors and numbers). A sequence is a 1-D
+result of at least 4 items (a schedule's rates over its steps); results made only of whole
+numbers (counts, indices, epochs) are no schedule and are left alone.
+
+- :func:`smoothed`: the expected is piecewise constant and ``got`` agrees with it wherever it
+  changes, but moves in between (``step / step_size`` where ``step // step_size`` belongs).
+- :func:`not_held`: the expected settles at a final value and stays there; ``got`` is right up
+  to that point and then keeps moving (a missing ``min(step, total_steps)`` or floor).
+- :func:`bound_side`: the wrong entries are exactly those of an argument ``x`` beyond one bound
+  ``-a`` or ``a`` given by a number ``a`` of the call (a clamp kept on one side only, the sign of
+  the clamped values lost).
+- :func:`echoed`: a single number equal to a number of the call that the expected is not (the
+  value read after it was capped by that argument, or the argument returned).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+
+
+def _sequence(e: torch.Tensor) -> bool:
+    """A 1-D result of at least 4 items with some value that is not a whole number."""
+    return e.dim() == 1 and len(e) >= 4 and not bool((e == e.round()).all())
+
+
+def _change_steps(x: torch.Tensor) -> list[int]:
+    moved = ~torch.isclose(x[1:], x[:-1], rtol=_RTOL, atol=_ATOL)
+    return [int(i) + 1 for i in moved.nonzero().flatten()]
+
+
+def _monotone(x: torch.Tensor) -> bool:
+    d = x[1:] - x[:-1]
+    return bool((d <= 0).all()) or bool((d >= 0).all())
+
+
+def smoothed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """``expected`` is piecewise constant (at least two runs, most of them two steps long or
+    more) and ``got``, monotone like it, equals it at the first step of every run but moves
+    inside the runs: a step function turned smooth."""
+    if not _sequence(e) or not _monotone(e):
+        return None
+    starts = [0] + _change_steps(e)
+    if len(starts) < 2 or len(starts) > len(e) // 2:
+        return None
+    if not same(g[starts], e[starts]) or not _monotone(g):
+        return None
+    inside = [i for i in range(len(e)) if i not in starts]
+    if len(_change_steps(g)) <= len(starts) - 1 or same(g[inside], e[inside]):
+        return None
+    return Diagnosis(
+        "step",
+        "your sequence agrees with the expected at every step where the expected changes, but "
+        "moves in between, where the expected stays constant: a step function made smooth (a "
+        "division where integer division or a floor belongs: a fraction of a block where the "
+        "number of completed blocks belongs)",
+    )
+
+
+def not_held(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """``expected`` changes and then settles on a final value for its last items (the first of
+    them at index ``k``, two more at least); ``got`` is right up to ``k`` and wrong after it."""
+    if not _sequence(e):
+        return None
+    changes = _change_steps(e)
+    if not changes or changes[-1] > len(e) - 3:
+        return None
+    k = changes[-1]
+    if not same(g[: k + 1], e[: k + 1]) or bool(
+        torch.isclose(g[k + 1 :], e[k + 1 :], rtol=1e-3, atol=1e-6).any()
+    ):
+        return None
+    return Diagnosis(
+        "branch",
+        f"your sequence is right up to item {k}, where the expected reaches its final value "
+        "and stays there, and keeps changing after it: the branch that holds the final value "
+        "is missing (a clamp such as min(step, total_steps), a floor such as max(lr, min_lr), "
+        "or a test for steps past the end)",
+    )
+
+
+def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
+    """The clearly wrong entries, when every other entry is clearly right (else ``None``)."""
+    right = torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
+    wrong = ~torch.isclose(g, e, rtol=1e-3, atol=1e-6)
+    return wrong if bool((right | wrong).all()) else None
+
+
+def bound_side(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """The wrong entries (two at least, and two right) are exactly those where an argument
+    ``x`` of the result's shape is below ``-a`` or above ``a``, for a positive number ``a`` of
+    the call: the formula is wrong beyond that one bound."""
+    wrong = _wrong_entries(e, g)
+    if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
+        return None
+    fits = set()
+    for name, x in inputs.tensors:
+        if x.shape != e.shape or not x.is_floating_point():
+            continue
+        for arg, a in inputs.numbers:
+            if a <= 0:
+                continue
+            bound = f"`{arg}`" if not arg.startswith("a constant") else "(a number of the call)"
+            for cond, side in ((x < -a, f"< -{bound}"), (x > a, f"> {bound}")):
+                if torch.equal(wrong, cond):
+                    fits.add((name, side))
+    if len(fits) != 1:
+        return None  # none, or several bounds explain it: say nothing
+    name, side = fits.pop()
+    return Diagnosis(
+        "branch",
+        f"your result is wrong exactly where `{name}` {side} and right everywhere else: the "
+        "formula is wrong beyond that bound only (a clamp applied on one side, or the value "
+        "past the bound given the wrong sign)",
+    )
+
+
+def echoed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """A single number equal to one number of the call (and only one) that the expected is
+    not: the value was read after it was capped or set by that argument, or the argument was
+    returned."""
+    if e.numel() != 1 or bool(g == e):
+        return None
+    names = {
+        name
+        for name, a in inputs.numbers
+        if same(g.reshape(()), torch.tensor(a, dtype=g.dtype)) and a not in (0.0, 1.0)
+    }
+    if len(names) != 1:
+        return None
+    (name,) = names
+    return Diagnosis(
+        "order",
+        f"your result equals the argument `{name}`: it was read after it was capped or set "
+        f"by `{name}` (the value after the clipping or the update, where the value before it "
+        f"is asked for), or `{name}` itself was returned",
+    )
