@@ -133,13 +133,17 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     as ``a``, ``1/a``, ``1 - a`` or ``1/(1 - a)``, or any other constant when the result has
     several non-zero values (a single number is always a multiple of another). A single whole
     number (a count, an epoch) gets no bare 2 or 1/2 and no whole argument (``patience``): a
-    count twice another is no evidence."""
+    count twice another is no evidence, and one whole number for another in a ratio that is no
+    whole number or its inverse (4 for 3) is none either."""
     nonzero = int((e != 0).sum())
     if nonzero == 0 or bool((g == 0).all()):
         return None
     c = float((g * e).sum() / (e * e).sum())
     if not math.isfinite(c) or abs(c - 1) < 1e-6 or not same(g, c * e):
         return None
+    ratio = max(abs(c), abs(1 / c))
+    if nonzero == 1 and _counts(e) and _counts(g) and abs(ratio - round(ratio)) > 1e-9:
+        return None  # one count for another (epoch 4 for 3): any ratio of two small numbers
     named = {}
     count = e.numel() == 1 and float(e) == round(float(e))
     for value, diagnosis in _factor_candidates(e.shape, inputs, count):

@@ -137,9 +137,13 @@ class _Rerun:
             cell.cell_contents = original
 
 
-def _ignored_later(got: Any, expected: Any, theirs: Any, name: str) -> Diagnosis | None:
+def _ignored_later(
+    got: Any, expected: Any, theirs: Any, name: str, value: int
+) -> Diagnosis | None:
     """``got`` (a sequence) is right up to some step ``k`` (at least one step) and from there on
-    equals ``theirs``, the reference with ``name`` set to 0, which differs there."""
+    equals ``theirs``, the reference with ``name`` (a count, ``value``) set to 0, which differs
+    there. For a count of 1 whose whole result is ``theirs`` that is ``name - 1``, a reading
+    :func:`~descent.argument_diagnoses.argument_slip` gives (not offered twice)."""
     e, g, t = _as_tensor(expected), _as_tensor(got), _as_tensor(theirs)
     if e is None or g is None or t is None or e.dim() == 0 or len(e) < 3:
         return None
@@ -149,6 +153,8 @@ def _ignored_later(got: Any, expected: Any, theirs: Any, name: str) -> Diagnosis
     k = right.index(False) if False in right else len(e)
     if k == 0 or k == len(e) or not same(g[k:], t[k:]) or same(t[k:], e[k:]):
         return None
+    if value == 1 and same(g, t):
+        return None  # `name` - 1 for a count of 1, which argument_slip reads (one reading)
     return Diagnosis(
         "argument",
         f"your sequence is right up to item {k - 1} and from there on is what the expected "
@@ -156,6 +162,18 @@ def _ignored_later(got: Any, expected: Any, theirs: Any, name: str) -> Diagnosis
         f"there (a count not started where the earlier part ends, a length that does not "
         f"take `{name}` out)",
     )
+
+
+def _sensitive(run: _Rerun, cell, key, new: Any, got: Any) -> bool:
+    """A float ``new`` moved by a hair no longer gives ``got``: the result follows the number
+    smoothly there. A number that acts as a threshold (a comparison, a cut-off) gives the same
+    result over a whole range, so landing on ``got`` with it is a coincidence, not a slip."""
+    if not isinstance(new, float):
+        return True  # whole numbers move by 1 or not at all
+    try:
+        return not _deep_equal(run(cell, key, new * (1 + 1e-4)), got)
+    except Exception:  # noqa: BLE001 - refused a hair away: the number is a boundary, no slip
+        return False
 
 
 def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list:
@@ -175,7 +193,11 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
                 return fits
             except Exception:  # noqa: BLE001 - the reference refuses that value: no explanation
                 continue
-            if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
+            if (
+                _deep_equal(theirs, got)
+                and not _deep_equal(theirs, expected)
+                and _sensitive(run, cell, key, new, got)
+            ):
                 fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
         if isinstance(value, int) and value >= 1:
             try:
@@ -184,7 +206,7 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
                 return fits
             except Exception:  # noqa: BLE001 - the reference refuses 0: no explanation
                 continue
-            found = _ignored_later(got, expected, theirs, name)
+            found = _ignored_later(got, expected, theirs, name, value)
             fits += [found] if found is not None else []
     return fits
 
