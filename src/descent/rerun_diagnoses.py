@@ -34,10 +34,11 @@ _BUDGET_S = 2.0
 
 
 def _scalings(name: str, value: Any, counts: list[tuple[int, str]]) -> Iterator[tuple]:
-    """``(new value, how it reads, kind)`` for a float argument scaled by a constant: -1, 2,
-    1/2, or a count of the call (a whole-number argument or a tensor's size, at least 3)."""
-    if not isinstance(value, float) or value == 0 or not math.isfinite(value):
-        return
+    """``(new value, how it reads, kind)`` for a float argument that is no whole number (a
+    rate, not an order or an exponent) scaled by a constant: -1, 2, 1/2, or a count of the call
+    (a whole-number argument or a tensor's size, at least 3)."""
+    if not isinstance(value, float) or not math.isfinite(value) or value == round(value):
+        return  # a whole-valued float is an order or an exponent (norm_type=2.0), not a rate
     n = f"`{name}`"
     yield (
         -value,
