@@ -1,0 +1,73 @@
+"""Where a result goes wrong (``descent.pattern_diagnoses``): each hypothesis names its mistake
+through ``diagnose`` and stays silent on a near miss."""
+
+import math
+
+import pytest
+import torch
+
+from descent.diagnoses import Inputs, diagnose
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def step_lr(t, base=0.3, size=3, gamma=0.5, floor=True):
+    return base * gamma ** ((t // size) if floor else (t / size))
+
+
+def cosine(t, total=8, base=1.0, low=0.1, clamp=True):
+    t = min(t, total) if clamp else t
+    return low + (base - low) * (1 + math.cos(math.pi * t / total)) / 2
+
+
+def test_a_step_function_made_smooth():
+    expected = [step_lr(t) for t in range(13)]
+    found = diagnose(expected, [step_lr(t, floor=False) for t in range(13)], Inputs())
+    assert found.kind == "step" and "step function made smooth" in found.text
+    # near miss: a rate that is one block late is wrong at run starts, not a smoothing
+    late = [step_lr(max(t - 1, 0)) for t in range(13)]
+    assert diagnose(expected, late, Inputs()).text.startswith("your sequence runs one step")
+    # near miss: right inside one run, wrong elsewhere: no smooth function does that
+    patched = [step_lr(t, floor=False) for t in range(13)]
+    patched[1] = expected[1]
+    found = diagnose(expected, patched, Inputs())
+    assert found is None or "smooth" not in found.text
+
+
+def test_a_final_value_not_held_past_the_end():
+    expected = [cosine(t) for t in range(12)]
+    found = diagnose(expected, [cosine(t, clamp=False) for t in range(12)], Inputs())
+    assert found.kind == "branch" and "right up to item 8" in found.text
+    # near miss: wrong before the end too (another amplitude) is no missing clamp
+    off = [cosine(t, clamp=False, base=1.1) for t in range(12)]
+    found = diagnose(expected, off, Inputs())
+    assert found is None or found.kind != "branch"
+
+
+def test_one_bound_of_a_clamp():
+    x = torch.tensor([[-2.0, -0.1, 0.3], [1.7, -0.9, 0.2], [0.4, 2.5, -0.6]], dtype=torch.float64)
+    inputs = Inputs(tensors=[("grads[0]", x)], numbers=[("clip_value", 0.5)])
+    expected = x.clamp(-0.5, 0.5)
+    found = diagnose(expected, x.clamp(max=0.5), inputs)
+    assert found.kind == "branch" and "where `grads[0]` < -`clip_value`" in found.text
+    lost_sign = torch.where(x.abs() > 0.5, torch.full_like(x, 0.5), x)
+    assert "< -`clip_value`" in diagnose(expected, lost_sign, inputs).text
+    # near miss: wrong beyond both bounds (a wrong bound value) is not one side
+    found = diagnose(expected, x.clamp(-0.6, 0.6), inputs)
+    assert found is None or "exactly where `grads[0]`" not in found.text
+
+
+def test_an_argument_handed_back():
+    inputs = Inputs(numbers=[("max_norm", 1.5), ("norm_type", 2.0)])
+    found = diagnose(5.05, 1.5, inputs)
+    assert found.kind == "order" and "equals the argument `max_norm`" in found.text
+    assert diagnose(5.05, 1.4, inputs) is None  # no number of the call
+    # two arguments of that value: which one is unknown, nothing is said
+    same_value = Inputs(numbers=[("max_norm", 1.5), ("beta", 1.5)])
+    assert diagnose(5.05, 1.5, same_value) is None
+
+
+def test_one_epoch_for_another_is_no_factor():
+    inputs = Inputs(numbers=[("min_delta", 0.25)])
+    assert diagnose((3, 0), (4, 0), inputs) is None  # 4/3 = 1/(1 - min_delta) by chance
+    assert diagnose((0.3, 0.0), (0.4, 0.0), inputs).kind == "factor"  # not counts: a factor
