@@ -503,6 +503,7 @@ cf_squeezes_last = bug(
     "solves for y as a matrix and squeezes the last axis whatever y's shape, "
     "so y of shape (N, 1) gives (D,) instead of (D, 1)",
     hint="Return (D, K) for y of shape (N, K), K = 1 included; squeeze only when y itself was 1-D.",
+    generic="layout",
 )
 
 

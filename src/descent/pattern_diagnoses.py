@@ -14,8 +14,9 @@ numbers (counts, indices, epochs) are no schedule and are left alone.
 - :func:`bound_side`: the wrong entries are exactly those of an argument ``x`` beyond one bound
   ``-a`` or ``a`` given by a number ``a`` of the call (a clamp kept on one side only, the sign of
   the clamped values lost).
-- :func:`echoed`: a single number equal to a number of the call that the expected is not (the
-  value read after it was capped by that argument, or the argument returned).
+- :func:`echoed`: a single number (no whole number: epochs and counts meet arguments by chance)
+  equal to a number of the call that the expected is not (the value read after it was capped
+  by that argument, or the argument returned).
 """
 
 from __future__ import annotations
@@ -124,11 +125,11 @@ def bound_side(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | Non
 
 
 def echoed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
-    """A single number equal to one number of the call (and only one) that the expected is
-    not: the value was read after it was capped or set by that argument, or the argument was
+    """A single number, no whole number, equal to one number of the call (and only one) that
+    the expected is not: the value was read after it was capped or set by that argument, or the argument was
     returned."""
-    if e.numel() != 1 or bool(g == e):
-        return None
+    if e.numel() != 1 or bool(g == e) or bool(g == g.round()):
+        return None  # a whole number (an epoch, a count) equals some argument by chance
     names = {
         name
         for name, a in inputs.numbers
