@@ -35,6 +35,7 @@ eil_log10 = bug(
     "diagnostics.expected_initial_loss",
     "uses the base-10 logarithm",
     hint="Cross-entropy uses the natural logarithm: math.log, not math.log10.",
+    generic="factor",
 )
 
 

@@ -38,7 +38,15 @@ from typing import Any
 import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
-from .pattern_diagnoses import bound_side, echoed, not_held, smoothed
+from .pattern_diagnoses import (
+    bound_side,
+    echoed,
+    frozen_step,
+    log_base,
+    not_held,
+    smoothed,
+    truncated,
+)
 from .shape_diagnoses import reshaped
 
 #: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
@@ -694,7 +702,7 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero,),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (smoothed, not_held, bound_side, echoed),
+    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step),
     (order, offset, edge, broadcast, wrong_dimension),
 )
 
@@ -789,7 +797,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return length(e, g) or reshaped(e, g)
+        return length(e, g) or truncated(e, g) or reshaped(e, g)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):

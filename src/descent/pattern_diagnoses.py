@@ -17,10 +17,16 @@ numbers (counts, indices, epochs) are no schedule and are left alone.
 - :func:`echoed`: a single number (no whole number: epochs and counts meet arguments by chance)
   equal to a number of the call that the expected is not (the value read after it was capped
   by that argument, or the argument returned).
+- :func:`log_base`: a constant factor that is the ratio of two logarithms (log10 for log).
+- :func:`frozen_step`: a trajectory whose every step is the expected's first one (a gradient
+  computed once and reused).
+- :func:`truncated`: a sequence right as far as it goes that stops two or more items early
+  (read by :func:`descent.diagnoses.diagnose` for results of another length).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -143,4 +149,59 @@ def echoed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
         f"your result equals the argument `{name}`: it was read after it was capped or set "
         f"by `{name}` (the value after the clipping or the update, where the value before it "
         f"is asked for), or `{name}` itself was returned",
+    )
+
+
+_LOGS = (
+    (1 / math.log(10), "the base-10 logarithm where the natural one belongs (log10 for log)"),
+    (1 / math.log(2), "the base-2 logarithm where the natural one belongs (log2 for log)"),
+    (math.log(10), "the natural logarithm where the base-10 one belongs (log for log10)"),
+    (math.log(2), "the natural logarithm where the base-2 one belongs (log for log2)"),
+)
+
+
+def log_base(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """``got == c * expected`` for ``c`` the ratio of two logarithms' bases (1/ln 10, 1/ln 2,
+    ln 10, ln 2): a logarithm in another base. The constant is odd enough to count even for a
+    single number."""
+    if not bool((e != 0).any()):
+        return None
+    for c, what in _LOGS:
+        if same(g, c * e):
+            return Diagnosis(
+                "factor",
+                f"your result is the expected times {c:.4g}, the ratio of two logarithms: {what}",
+            )
+    return None
+
+
+def frozen_step(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """A trajectory (1-D, at least 4 items) that starts right and takes the expected's first
+    step every time, while the expected's steps change: the step was computed once and reused."""
+    if not _sequence(e) or not same(g[:2], e[:2]) or same(g, e):
+        return None
+    steps, first = g[1:] - g[:-1], e[1] - e[0]
+    if bool(first == 0) or not same(steps, first.expand_as(steps)):
+        return None
+    if same(e[1:] - e[:-1], first.expand_as(steps)):
+        return None  # the expected moves by equal steps too: nothing to tell apart
+    return Diagnosis(
+        "step",
+        "your sequence repeats its first step at every step: the step (a gradient, an update) "
+        "is computed once, before the loop, and reused instead of recomputed at each iterate",
+    )
+
+
+def truncated(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+    """A sequence (1-D, at least 4 items expected) that is right as far as it goes and stops
+    two or more items early: a loop left before its end (a break on a condition)."""
+    if e.dim() != 1 or g.dim() != 1 or len(e) < 4 or not 1 <= len(g) <= len(e) - 2:
+        return None
+    if not same(g, e[: len(g)]):
+        return None
+    return Diagnosis(
+        "step",
+        f"your sequence is right for its {len(g)} items and stops {len(e) - len(g)} items "
+        "early: a loop left before its end (a break on a condition the docstring does not "
+        "ask for, such as a gradient near 0, or a range that stops too soon)",
     )

@@ -71,3 +71,34 @@ def test_one_epoch_for_another_is_no_factor():
     inputs = Inputs(numbers=[("min_delta", 0.25)])
     assert diagnose((3, 0), (4, 0), inputs) is None  # 4/3 = 1/(1 - min_delta) by chance
     assert diagnose((0.3, 0.0), (0.4, 0.0), inputs).kind == "factor"  # not counts: a factor
+
+
+def test_a_logarithm_in_another_base():
+    expected = torch.tensor([2.0, 3.0, 10.0], dtype=torch.float64).log()
+    found = diagnose(expected, expected / math.log(10), Inputs())
+    assert found.kind == "factor"
+    found = diagnose(float(expected[0]), float(expected[0]) / math.log(10), Inputs())
+    assert found.kind == "factor" and "base-10 logarithm" in found.text  # even one number
+    assert diagnose(float(expected[0]), float(expected[0]) * 0.45, Inputs()) is None
+
+
+def descent_1d(w, lr=0.1, steps=8, once=False):
+    out, g0 = [w], 2 * (w - 3)
+    for _ in range(steps):
+        w = w - lr * (g0 if once else 2 * (w - 3))
+        out.append(w)
+    return out
+
+
+def test_a_step_computed_once_and_reused():
+    found = diagnose(descent_1d(0.5), descent_1d(0.5, once=True), Inputs())
+    assert found.kind == "step" and "repeats its first step" in found.text
+    # near miss: a trajectory with another rate moves by other steps from the first on
+    found = diagnose(descent_1d(0.5), descent_1d(0.5, lr=0.2), Inputs())
+    assert found is None or "repeats" not in found.text
+
+
+def test_a_sequence_that_stops_early():
+    found = diagnose(descent_1d(0.5), descent_1d(0.5)[:3], Inputs())
+    assert found.kind == "step" and "stops 6 items early" in found.text
+    assert diagnose(descent_1d(0.5), descent_1d(0.6)[:3], Inputs()) is None  # wrong values too
