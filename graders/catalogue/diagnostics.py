@@ -324,6 +324,7 @@ drf_rows = bug(
     "counts examples (rows) with every unit <= 0 instead of units (columns)",
     hint="A unit is a column of the (N, H) tensor: reduce with .all(dim=0) over the "
     "examples and divide by H.",
+    generic="reduction",
 )
 
 

@@ -5,13 +5,15 @@ Some slips need more: a rate that scales every step of a trajectory (a batch gra
 averaged, is the reference run with ``lr`` times the batch size; a dropped factor 2 is ``lr`` / 2),
 an argument used where it combined with another belongs (``total_steps + warmup_steps`` for a
 length that already includes the warmup, ``base_lr + min_lr`` for an amplitude that forgot to
-subtract ``min_lr``), or an argument ignored in the later part of a sequence only (a decay phase
+subtract ``min_lr``), an argument ignored in the later part of a sequence only (a decay phase
 that does not start its count where the warmup ends: the reference with ``warmup_steps = 0``
-from there on). None of these leaves a relation between the two results, but the reference
-recomputed with the numbers changed equals the student's result.
+from there on), or a matrix read transposed (a reduction over examples where units belong).
+None of these leaves a relation between the two results, but the reference recomputed with the
+numbers changed equals the student's result.
 
 :func:`rerun_slip` tries these changes on the numbers the check's recipe closes over (the same
-ones :func:`~descent.argument_diagnoses.argument_slip` reads), puts every number back, and joins
+ones :func:`~descent.argument_diagnoses.argument_slip` reads) and on its matrices, puts every
+one back, and joins
 its findings with ``argument_slip``'s: one kind names the mistake, several are offered as
 ``ambiguous``, none says nothing. A change that leaves the expected result as it is explains
 nothing. The reruns stop after a time budget (a check whose recipe trains a network for seconds
@@ -24,6 +26,8 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import torch
 
 from .argument_diagnoses import _arguments, _discrete, argument_slip
 from .diagnoses import Diagnosis, _as_tensor, _deep_equal, either, inputs_of
@@ -177,6 +181,27 @@ def _sensitive(run: _Rerun, cell, key, new: Any, got: Any) -> bool:
         return False
 
 
+def _transposed_arguments(recipe: Callable) -> Iterator[tuple]:
+    """``(cell, new value, how it reads, kind)`` for each matrix the recipe closes over (both
+    sizes 2 or more), transposed."""
+    code = getattr(recipe, "__code__", None)
+    for name, cell in zip(
+        code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()
+    ):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        if isinstance(value, torch.Tensor) and value.dim() == 2 and min(value.shape) >= 2:
+            yield (
+                cell,
+                value.T.contiguous(),
+                f"`{name}` transposed: its rows and columns swapped, so the reduction runs "
+                "over the wrong dimension (examples for units, or the reverse)",
+                "reduction",
+            )
+
+
 def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list:
     """Every diagnosis of a changed number (or pair of numbers) that gives ``got``."""
     arguments = _arguments(recipe)
@@ -209,6 +234,15 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
                 continue
             found = _ignored_later(got, expected, theirs, name, value)
             fits += [found] if found is not None else []
+    for cell, new, how, kind in _transposed_arguments(recipe):
+        try:
+            theirs = run(cell, None, new)
+        except TimeoutError:
+            return fits
+        except Exception:  # noqa: BLE001 - the reference refuses that input: no explanation
+            continue
+        if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
+            fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
     return fits
 
 

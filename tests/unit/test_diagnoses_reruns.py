@@ -124,3 +124,23 @@ def test_an_argument_ignored_in_the_later_part():
     warmup = 1  # then `warmup` = 0 is `warmup` - 1 everywhere: the one-off reading alone
     found = rerun_slip(recipe, recipe(not_shifted), reference, reference())
     assert found.kind == "step" and "`warmup` - 1 in place of `warmup`" in found.text
+
+
+def test_a_matrix_read_transposed():
+    x = torch.tensor([[-1.0, 2.0, -3.0, 0.5], [-2.0, 1.0, -1.0, -0.5], [-0.1, 3.0, -2.0, 1.0]])
+
+    def dead(a):  # the share of columns (units) that are <= 0 on every row (example)
+        return float((a <= 0).all(dim=0).double().mean())
+
+    def recipe(impl):
+        return impl(x)
+
+    def reference():
+        return recipe(dead)
+
+    over_rows = float((x <= 0).all(dim=1).double().mean())  # examples counted, not units
+    assert over_rows != reference()
+    found = rerun_slip(recipe, over_rows, reference, reference())
+    assert found.kind == "reduction" and "`x` transposed" in found.text
+    assert x.shape == (3, 4)  # put back
+    assert rerun_slip(recipe, 0.25 + over_rows, reference, reference()) is None
