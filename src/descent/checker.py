@@ -20,10 +20,10 @@ from typing import Any
 import torch
 
 from . import catalogue, check_diagnoses, diagnoses
-from .rerun_diagnoses import rerun_slip
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
+from .rerun_diagnoses import rerun_slip
 
 Recipe = Callable[[Any], Any]
 

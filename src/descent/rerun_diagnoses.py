@@ -142,9 +142,7 @@ class _Rerun:
             cell.cell_contents = original
 
 
-def _ignored_later(
-    got: Any, expected: Any, theirs: Any, name: str, value: int
-) -> Diagnosis | None:
+def _ignored_later(got: Any, expected: Any, theirs: Any, name: str, value: int) -> Diagnosis | None:
     """``got`` (a sequence) is right up to some step ``k`` (at least one step) and from there on
     equals ``theirs``, the reference with ``name`` (a count, ``value``) set to 0, which differs
     there. For a count of 1 whose whole result is ``theirs`` that is ``name - 1``, a reading
@@ -202,11 +200,11 @@ def _transposed_arguments(recipe: Callable) -> Iterator[tuple]:
             )
 
 
-def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list:
-    """Every diagnosis of a changed number (or pair of numbers) that gives ``got``."""
+def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list[Diagnosis]:
+    """Every diagnosis of a changed number (or pair of numbers, or matrix) giving ``got``."""
     arguments = _arguments(recipe)
     counts = _counts(arguments, recipe)
-    run, fits = _Rerun(rerun), []
+    run, fits = _Rerun(rerun), list[Diagnosis]()
     for name, cell, key, value in arguments:
         tries = list(_scalings(name, value, counts))
         for other, _, _, by in arguments:

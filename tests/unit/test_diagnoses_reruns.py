@@ -12,6 +12,7 @@ from descent.rerun_diagnoses import rerun_slip
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
+
 def problem():
     x = torch.randn(12, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     return x, x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
