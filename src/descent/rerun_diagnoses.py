@@ -125,8 +125,13 @@ def _counts(arguments: list[tuple], recipe: Callable) -> list[tuple[int, str]]:
     return sorted(found.items())
 
 
+# What a rerun gives when the reference refuses the changed value: no explanation there.
+_REFUSED = object()
+
+
 class _Rerun:
-    """The reference run with one closure number changed, within the time budget."""
+    """The reference run with one closure value changed (put back after), within the time
+    budget: past it, :class:`TimeoutError`; when the reference raises, :data:`_REFUSED`."""
 
     def __init__(self, rerun: Callable[[], Any]):
         self.rerun, self.deadline = rerun, time.monotonic() + _BUDGET_S
@@ -138,6 +143,8 @@ class _Rerun:
         cell.cell_contents = new if key is None else {**original, key: new}
         try:
             return self.rerun()
+        except Exception:  # noqa: BLE001 - the reference refuses that value: no explanation
+            return _REFUSED
         finally:
             cell.cell_contents = original
 
@@ -170,77 +177,74 @@ def _ignored_later(got: Any, expected: Any, theirs: Any, name: str, value: int) 
 def _sensitive(run: _Rerun, cell, key, new: Any, got: Any) -> bool:
     """A float ``new`` moved by a hair no longer gives ``got``: the result follows the number
     smoothly there. A number that acts as a threshold (a comparison, a cut-off) gives the same
-    result over a whole range, so landing on ``got`` with it is a coincidence, not a slip."""
+    result over a whole range, so landing on ``got`` with it is a coincidence, not a slip; one
+    refused a hair away is a boundary, no slip either."""
     if not isinstance(new, float):
-        return True  # whole numbers move by 1 or not at all
-    try:
-        return not _deep_equal(run(cell, key, new * (1 + 1e-4)), got)
-    except Exception:  # noqa: BLE001 - refused a hair away: the number is a boundary, no slip
-        return False
+        return True  # whole numbers (and matrices) move by 1 or not at all
+    theirs = run(cell, key, new * (1 + 1e-4))
+    return theirs is not _REFUSED and not _deep_equal(theirs, got)
 
 
-def _transposed_arguments(recipe: Callable) -> Iterator[tuple]:
-    """``(cell, new value, how it reads, kind)`` for each matrix the recipe closes over (both
-    sizes 2 or more), transposed."""
+def _matrices(recipe: Callable) -> Iterator[tuple]:
+    """``(name, cell)`` for each matrix the recipe closes over (both sizes 2 or more)."""
     code = getattr(recipe, "__code__", None)
-    for name, cell in zip(
-        code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()
-    ):
+    cells = zip(code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ())
+    for name, cell in cells:
         try:
             value = cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
         if isinstance(value, torch.Tensor) and value.dim() == 2 and min(value.shape) >= 2:
-            yield (
-                cell,
-                value.T.contiguous(),
-                f"`{name}` transposed: its rows and columns swapped, so the reduction runs "
-                "over the wrong dimension (examples for units, or the reverse)",
-                "reduction",
-            )
+            yield name, cell
+
+
+def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
+    """``(cell, key, new value, how it reads, kind)`` for every change :func:`_slips` runs,
+    cheapest first: the numbers scaled and combined, then the matrices transposed."""
+    counts = _counts(arguments, recipe)
+    for name, cell, key, value in arguments:
+        for new, how, kind in _scalings(name, value, counts):
+            yield cell, key, new, how, kind
+        for other, _, _, by in arguments:
+            if other != name:
+                for new, how, kind in _combinations(name, value, other, by):
+                    yield cell, key, new, how, kind
+    for name, cell in _matrices(recipe):
+        yield (
+            cell,
+            None,
+            cell.cell_contents.T.contiguous(),
+            f"`{name}` transposed: its rows and columns swapped, so the reduction runs over the "
+            "wrong dimension (examples for units, or the reverse)",
+            "reduction",
+        )
 
 
 def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list[Diagnosis]:
-    """Every diagnosis of a changed number (or pair of numbers, or matrix) giving ``got``."""
-    arguments = _arguments(recipe)
-    counts = _counts(arguments, recipe)
-    run, fits = _Rerun(rerun), list[Diagnosis]()
-    for name, cell, key, value in arguments:
-        tries = list(_scalings(name, value, counts))
-        for other, _, _, by in arguments:
-            if other != name:
-                tries += _combinations(name, value, other, by)
-        for new, how, kind in tries:
-            try:
-                theirs = run(cell, key, new)
-            except TimeoutError:
-                return fits
-            except Exception:  # noqa: BLE001 - the reference refuses that value: no explanation
-                continue
+    """Every diagnosis of a changed number (or pair of numbers, or matrix) giving ``got``,
+    as many as the time budget allows."""
+    arguments, run, fits = _arguments(recipe), _Rerun(rerun), list[Diagnosis]()
+    try:
+        for cell, key, new, how, kind in _tries(recipe, arguments):
+            theirs = run(cell, key, new)
             if (
-                _deep_equal(theirs, got)
+                theirs is not _REFUSED
+                and _deep_equal(theirs, got)
                 and not _deep_equal(theirs, expected)
                 and _sensitive(run, cell, key, new, got)
             ):
                 fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
-        if isinstance(value, int) and value >= 1:
-            try:
+        for name, cell, key, value in arguments:
+            if isinstance(value, int) and value >= 1:
                 theirs = run(cell, key, 0)
-            except TimeoutError:
-                return fits
-            except Exception:  # noqa: BLE001 - the reference refuses 0: no explanation
-                continue
-            found = _ignored_later(got, expected, theirs, name, value)
-            fits += [found] if found is not None else []
-    for cell, new, how, kind in _transposed_arguments(recipe):
-        try:
-            theirs = run(cell, None, new)
-        except TimeoutError:
-            return fits
-        except Exception:  # noqa: BLE001 - the reference refuses that input: no explanation
-            continue
-        if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
-            fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
+                found = (
+                    None
+                    if theirs is _REFUSED
+                    else _ignored_later(got, expected, theirs, name, value)
+                )
+                fits += [found] if found is not None else []
+    except TimeoutError:
+        pass  # the budget is spent: what was found so far
     return fits
 
 
