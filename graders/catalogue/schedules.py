@@ -214,6 +214,7 @@ warmup_divides_by_zero = bug(
     "computes the ramp before testing whether the step is in the warmup (0/0 without warmup)",
     hint="Test step < warmup_steps first and compute the ramp only inside the warmup; with "
     "warmup_steps = 0 the schedule is the cosine alone.",
+    generic="stability",
 )
 
 
