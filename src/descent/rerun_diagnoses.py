@@ -186,7 +186,8 @@ def _sensitive(run: _Rerun, cell, key, new: Any, got: Any) -> bool:
 
 
 def _matrices(recipe: Callable) -> Iterator[tuple]:
-    """``(name, cell)`` for each matrix the recipe closes over (both sizes 2 or more)."""
+    """``(name, cell)`` for each matrix the recipe closes over (both sizes 3 or more: a 2-row
+    matrix read the other way matches too often by chance)."""
     code = getattr(recipe, "__code__", None)
     cells = zip(code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ())
     for name, cell in cells:
@@ -194,7 +195,7 @@ def _matrices(recipe: Callable) -> Iterator[tuple]:
             value = cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
-        if isinstance(value, torch.Tensor) and value.dim() == 2 and min(value.shape) >= 2:
+        if isinstance(value, torch.Tensor) and value.dim() == 2 and min(value.shape) >= 3:
             yield name, cell
 
 
