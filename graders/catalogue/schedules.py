@@ -365,6 +365,7 @@ _one_cycle_bug(
     "At pct = 0 the cosine term is 2, giving end + (start - end) = start: "
     "write end + (start - end) / 2 * (cos(pi pct) + 1).",
     cos_reversed=True,
+    generic="sign",
 )
 
 _one_cycle_bug(

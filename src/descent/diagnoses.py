@@ -43,6 +43,7 @@ from .pattern_diagnoses import (
     echoed,
     frozen_step,
     log_base,
+    mirrored_phases,
     not_held,
     smoothed,
     truncated,
@@ -702,7 +703,7 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero,),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step),
+    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
     (order, offset, edge, broadcast, wrong_dimension),
 )
 

@@ -20,6 +20,8 @@ numbers (counts, indices, epochs) are no schedule and are left alone.
 - :func:`log_base`: a constant factor that is the ratio of two logarithms (log10 for log).
 - :func:`frozen_step`: a trajectory whose every step is the expected's first one (a gradient
   computed once and reused).
+- :func:`mirrored_phases`: a sequence in two or three phases, each run from its end to its
+  start (the start and end of a phase swapped in its formula).
 - :func:`truncated`: a sequence right as far as it goes that stops two or more items early
   (read by :func:`descent.diagnoses.diagnose` for results of another length).
 """
@@ -204,4 +206,25 @@ def truncated(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
         f"your sequence is right for its {len(g)} items and stops {len(e) - len(g)} items "
         "early: a loop left before its end (a break on a condition the docstring does not "
         "ask for, such as a gradient near 0, or a range that stops too soon)",
+    )
+
+
+def mirrored_phases(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """A sequence cut into two or three phases (3 items each at least) in each of which
+    ``got + expected`` is one constant while the expected moves: each phase runs from its end
+    to its start (``c - expected`` with ``c`` the phase's start plus its end)."""
+    if not _sequence(e) or same(g, e):
+        return None
+    total = g + e
+    starts = [0] + _change_steps(total) + [len(e)]
+    if not 3 <= len(starts) <= 4:
+        return None  # one constant is the complement hypothesis; many are no phases
+    for a, b in zip(starts, starts[1:]):
+        if b - a < 3 or same(e[a:b], e[a].expand(b - a)):
+            return None
+    return Diagnosis(
+        "sign",
+        f"each of the {len(starts) - 1} phases of your sequence runs backwards: within a "
+        "phase your value plus the expected is constant (the phase's start plus its end), so "
+        "the start and the end of the phase are swapped in its formula",
     )

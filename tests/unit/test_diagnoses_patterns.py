@@ -102,3 +102,21 @@ def test_a_sequence_that_stops_early():
     found = diagnose(descent_1d(0.5), descent_1d(0.5)[:3], Inputs())
     assert found.kind == "step" and "stops 6 items early" in found.text
     assert diagnose(descent_1d(0.5), descent_1d(0.6)[:3], Inputs()) is None  # wrong values too
+
+
+def one_cycle(t, peak=4, total=12, reverse=False):
+    start, end, pct = (
+        (0.1, 1.0, t / peak) if t <= peak else (1.0, 0.01, (t - peak) / (total - peak))
+    )
+    if reverse:
+        start, end = end, start
+    return end + (start - end) / 2 * (math.cos(math.pi * pct) + 1)
+
+
+def test_phases_run_backwards():
+    expected = [one_cycle(t) for t in range(13)]
+    found = diagnose(expected, [one_cycle(t, reverse=True) for t in range(13)], Inputs())
+    assert found.kind == "sign" and "2 phases of your sequence runs backwards" in found.text
+    # near miss: the peak moved (a phase of another length) is no mirror
+    found = diagnose(expected, [one_cycle(t, peak=5) for t in range(13)], Inputs())
+    assert found is None or "backwards" not in found.text
