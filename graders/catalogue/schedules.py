@@ -649,6 +649,7 @@ _plateau_bug(
     "applies every cut, even one smaller than 1e-8 (at min_lr)",
     "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than 1e-8.",
     no_eps=True,
+    generic="branch",
 )
 
 _plateau_bug(
@@ -663,6 +664,7 @@ _plateau_bug(
     "applies a cut of exactly eps (>= for >)",
     "Keep the rate unless it falls by more than eps: lr - candidate > eps, strictly.",
     eps_inclusive=True,
+    generic="branch",
 )
 _plateau_bug(
     "plateau_keeps_tensor",

@@ -52,14 +52,15 @@ def _monotone(x: torch.Tensor) -> bool:
 
 
 def smoothed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
-    """``expected`` is piecewise constant (at least two runs, most of them two steps long or
-    more) and ``got``, monotone like it, equals it at the first step of every run and nowhere
+    """``expected`` is piecewise constant (two runs two steps long or more, and short runs
+    on average) and ``got``, monotone like it, equals it at the first step of every run and nowhere
     else: a step function turned smooth."""
     if not _sequence(e) or not _monotone(e):
         return None
     starts = [0] + _change_steps(e)
-    if len(starts) < 2 or len(starts) > len(e) // 2:
-        return None
+    runs = [b - a for a, b in zip(starts, starts[1:] + [len(e)])]
+    if sum(n >= 2 for n in runs) < 2 or len(starts) > len(e) // 2:
+        return None  # a step function has two plateaus at least
     if not same(g[starts], e[starts]) or not _monotone(g):
         return None
     inside = [i for i in range(len(e)) if i not in starts]
@@ -91,8 +92,9 @@ def not_held(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
         "branch",
         f"your sequence is right up to item {k}, where the expected reaches its final value "
         "and stays there, and keeps changing after it: the branch that holds the final value "
-        "is missing (a clamp such as min(step, total_steps), a floor such as max(lr, min_lr), "
-        "or a test for steps past the end)",
+        "is missing or its condition misses this case (a clamp such as min(step, total_steps), "
+        "a floor such as max(lr, min_lr), a test for steps past the end or for a change too "
+        "small to apply, a strict comparison where a non-strict one belongs)",
     )
 
 
