@@ -81,9 +81,10 @@ def _scalings(name: str, value: Any, counts: list[tuple[int, str]]) -> Iterator[
 
 def _combinations(name: str, value: Any, other: str, by: Any) -> Iterator[tuple]:
     """``(new value, how it reads, kind)`` for an argument combined with another of the same
-    type: added or subtracted (whole numbers or floats), multiplied or divided (floats)."""
-    if type(value) is not type(by) or by == 0 or value == by:
-        return
+    type and not a thousand times smaller: added or subtracted (whole numbers or floats),
+    multiplied or divided (floats)."""
+    if type(value) is not type(by) or value == by or abs(by) < 1e-3 * abs(value):
+        return  # 0, or a hair (eps beside lr): a change too small to be a slip
     a, b = f"`{name}`", f"`{other}`"
     yield (
         value + by,

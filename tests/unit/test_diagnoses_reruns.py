@@ -145,3 +145,10 @@ def test_a_matrix_read_transposed():
     assert found.kind == "reduction" and "`x` transposed" in found.text
     assert x.shape == (3, 4)  # put back
     assert rerun_slip(recipe, 0.25 + over_rows, reference, reference()) is None
+
+
+def test_a_hair_is_no_combination():
+    from descent.rerun_diagnoses import _combinations
+
+    assert [how for _, how, _ in _combinations("lr", 0.05, "eps", 1e-7)] == []
+    assert len(list(_combinations("base_lr", 0.1, "min_lr", 0.01))) == 4
