@@ -136,8 +136,8 @@ def bound_side(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | Non
 
 def echoed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
     """A single number, no whole number, equal to one number of the call (and only one) that
-    the expected is not: the value was read after it was capped or set by that argument, or the argument was
-    returned."""
+    the expected is not: the value was read after it was capped or set by that argument, or the
+    argument was returned."""
     if e.numel() != 1 or bool(g == e) or bool(g == g.round()):
         return None  # a whole number (an epoch, a count) equals some argument by chance
     names = {
@@ -199,10 +199,9 @@ def frozen_step(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | No
 def truncated(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """A sequence (1-D, at least 4 items expected) that is right as far as it goes and stops
     two or more items early: a loop left before its end (a break on a condition)."""
-    if e.dim() != 1 or g.dim() != 1 or len(e) < 4 or not 1 <= len(g) <= len(e) - 2:
-        return None
-    if not same(g, e[: len(g)]):
-        return None
+    short = e.dim() == g.dim() == 1 and len(e) >= 4 and 1 <= len(g) <= len(e) - 2
+    if not short or not same(g, e[: len(g)]):
+        return None  # not a sequence cut short, or wrong before the cut
     return Diagnosis(
         "step",
         f"your sequence is right for its {len(g)} items and stops {len(e) - len(g)} items "
