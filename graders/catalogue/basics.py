@@ -52,6 +52,7 @@ gd_gradient_once = bug(
     "basics.gradient_descent_1d",
     "computes the gradient once, at w0, and reuses it for every step",
     hint="The gradient changes as w moves: call grad_fn(w) again at each step.",
+    generic="step",
 )
 
 
@@ -91,6 +92,7 @@ gd_stops_at_minimum = bug(
     "stops early once the gradient is (nearly) 0, returning fewer than steps + 1 iterates",
     hint="steps counts updates: there is no stopping rule, and a zero "
     "gradient simply leaves w where it is.",
+    generic="step",
 )
 
 

@@ -64,6 +64,7 @@ clip_returns_post_norm = bug(
     "clipping.clip_grad_norm",
     "returns the norm after clipping instead of before",
     hint="Return the total norm measured before clipping (what you compared with max_norm).",
+    generic="order",
 )
 
 
@@ -191,6 +192,7 @@ clip_value_one_sided = bug(
     "clipping.clip_grad_value",
     "only caps the positive side (min(g, clip_value))",
     hint="Clip both sides: every element goes into [-clip_value, clip_value].",
+    generic="branch",
 )
 
 
@@ -204,6 +206,7 @@ clip_value_loses_sign = bug(
     "clipping.clip_grad_value",
     "replaces every large |g| by +clip_value, losing the sign of negative elements",
     hint="A large negative element becomes -clip_value: keep the sign (clamp to both bounds).",
+    generic="branch",
 )
 
 

@@ -35,6 +35,7 @@ eil_log10 = bug(
     "diagnostics.expected_initial_loss",
     "uses the base-10 logarithm",
     hint="Cross-entropy uses the natural logarithm: math.log, not math.log10.",
+    generic="factor",
 )
 
 
@@ -324,6 +325,7 @@ drf_rows = bug(
     "counts examples (rows) with every unit <= 0 instead of units (columns)",
     hint="A unit is a column of the (N, H) tensor: reduce with .all(dim=0) over the "
     "examples and divide by H.",
+    generic="reduction",
 )
 
 

@@ -323,7 +323,11 @@ def _bias_float(train):
 
 
 # The generic diagnoses that describe a bug of the table below (descent.diagnoses.KINDS).
-_GENERIC = {"train_loss_after_step": "step"}
+_GENERIC = {
+    "train_loss_after_step": "step",
+    "train_no_factor_two": "factor",
+    "train_grad_summed": "sum-mean",
+}
 
 for _id, _title, _hint, _fn, _options, _classic in [
     (
@@ -503,6 +507,7 @@ cf_squeezes_last = bug(
     "solves for y as a matrix and squeezes the last axis whatever y's shape, "
     "so y of shape (N, 1) gives (D,) instead of (D, 1)",
     hint="Return (D, K) for y of shape (N, K), K = 1 included; squeeze only when y itself was 1-D.",
+    generic="layout",
 )
 
 

@@ -25,6 +25,7 @@ step_lr_no_floor = bug(
     "schedules.step_lr",
     "uses step / step_size without flooring, so the rate decays smoothly",
     hint="The exponent is the number of completed blocks: step // step_size (integer division).",
+    generic="step",
 )
 
 
@@ -101,6 +102,7 @@ cosine_lr_min_unscaled = bug(
     "schedules.cosine_lr",
     "adds min_lr without taking it out of the amplitude (min_lr + base_lr*(1 + cos)/2)",
     hint="The amplitude is base_lr - min_lr, so that step 0 gives base_lr, not base_lr + min_lr.",
+    generic="argument",
 )
 
 
@@ -115,6 +117,7 @@ cosine_lr_periodic = bug(
     "schedules.cosine_lr",
     "keeps following the cosine after total_steps, so the rate climbs back up",
     hint="After total_steps the rate stays at min_lr: return min_lr for step >= total_steps.",
+    generic="branch",
 )
 
 
@@ -162,6 +165,7 @@ warmup_cosine_not_shifted = bug(
     "runs the cosine on the raw step, without shifting it by the warmup",
     hint="After the warmup, call the cosine with step - warmup_steps (and total_steps - "
     "warmup_steps): the decay starts from its own step 0.",
+    generic="argument",
 )
 
 
@@ -177,6 +181,7 @@ warmup_cosine_too_long = bug(
     "schedules.warmup_cosine_lr",
     "shifts the step but lets the cosine last total_steps, ending warmup_steps late",
     hint="total_steps includes the warmup: the cosine lasts total_steps - warmup_steps steps.",
+    generic="argument",
 )
 
 
@@ -209,6 +214,7 @@ warmup_divides_by_zero = bug(
     "computes the ramp before testing whether the step is in the warmup (0/0 without warmup)",
     hint="Test step < warmup_steps first and compute the ramp only inside the warmup; with "
     "warmup_steps = 0 the schedule is the cosine alone.",
+    generic="stability",
 )
 
 
@@ -351,6 +357,7 @@ _one_cycle_bug(
     "divides max_lr (not the initial rate) by final_div_factor for the last rate",
     "final = (max_lr / div_factor) / final_div_factor: the end lies far below the start.",
     final_from_max=True,
+    generic="argument",
 )
 _one_cycle_bug(
     "one_cycle_cos_reversed",
@@ -358,6 +365,7 @@ _one_cycle_bug(
     "At pct = 0 the cosine term is 2, giving end + (start - end) = start: "
     "write end + (start - end) / 2 * (cos(pi pct) + 1).",
     cos_reversed=True,
+    generic="sign",
 )
 
 _one_cycle_bug(
@@ -397,6 +405,7 @@ _one_cycle_bug(
     "total_steps: the warmup's last step, pct_start * total_steps - 1, must be after "
     "step 0.",
     empty_warmup_allowed=True,
+    generic="validation",
 )
 _one_cycle_bug(
     "one_cycle_no_upper_check",
@@ -404,6 +413,7 @@ _one_cycle_bug(
     "Refuse unless pct_start * total_steps < "
     "total_steps: the annealing phase needs at least a step.",
     no_upper_check=True,
+    generic="validation",
 )
 
 one_cycle_phases = alternative(
@@ -641,6 +651,7 @@ _plateau_bug(
     "applies every cut, even one smaller than 1e-8 (at min_lr)",
     "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than 1e-8.",
     no_eps=True,
+    generic="branch",
 )
 
 _plateau_bug(
@@ -656,6 +667,7 @@ _plateau_bug(
     "applies a cut of exactly eps (>= for >)",
     "Keep the rate unless it falls by more than eps: lr - candidate > eps, strictly.",
     eps_inclusive=True,
+    generic="branch",
 )
 _plateau_bug(
     "plateau_keeps_tensor",
@@ -678,6 +690,7 @@ _plateau_bug(
     "Refuse what PyTorch refuses with ValueError: "
     "mode 'min' or 'max', threshold_mode 'rel' or 'abs', factor < 1.",
     no_validation=True,
+    generic="validation",
 )
 
 plateau_counter_first = alternative(

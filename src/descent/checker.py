@@ -137,7 +137,8 @@ class Checker:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
         given the recipe's inputs as they were before any implementation ran; when no hypothesis
         on the values fits (or only NaN's guess of a stability problem), the reference is run
-        again with an argument changed (``parameter_diagnoses.rerun_slip``). A float32 result
+        again with something changed (``parameter_diagnoses.rerun_slip``: an argument's complement or a
+        count one off, the recipe's numbers scaled or combined, a parameter misread). A float32 result
         that none explains is tried once more with the inputs widened to float64: right there
         means the formula is right and unstable in float32 (not when the result's dtype is
         already wrong: the comparison's message says so)."""

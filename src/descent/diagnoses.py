@@ -8,8 +8,11 @@ as the upstream gradient), a complement, a layout (transposed, reshaped instead 
 values or items in the wrong order, a sequence one step behind or ahead, a missing or extra term
 proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
 the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
-Results of another shape are read by :mod:`descent.shape_diagnoses`, slips in how an argument is
-used (re-running the reference) by :mod:`descent.argument_diagnoses`, the mistake a check
+Where a result goes wrong (a step function made smooth, a final value not held, one bound of
+a clamp, an argument handed back) is read by :mod:`descent.pattern_diagnoses`; results of
+another shape by :mod:`descent.shape_diagnoses`, slips in how an argument is
+used (re-running the reference) by :mod:`descent.argument_diagnoses`,
+:mod:`descent.rerun_diagnoses` and :mod:`descent.parameter_diagnoses`, the mistake a check
 watches by its kind alone (an argument edited in place, draws not from the generator, an argument
 not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a statistic (a
 spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
@@ -40,6 +43,16 @@ from typing import Any
 import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .pattern_diagnoses import (
+    bound_side,
+    echoed,
+    frozen_step,
+    log_base,
+    mirrored_phases,
+    not_held,
+    smoothed,
+    truncated,
+)
 from .shape_diagnoses import reshaped
 from .slice_diagnoses import TIER as SLICE_TIER
 from .slice_diagnoses import counted, unset
@@ -139,13 +152,17 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     as ``a``, ``1/a``, ``1 - a`` or ``1/(1 - a)``, or any other constant when the result has
     several non-zero values (a single number is always a multiple of another). A single whole
     number (a count, an epoch) gets no bare 2 or 1/2 and no whole argument (``patience``): a
-    count twice another is no evidence."""
+    count twice another is no evidence, and one whole number for another in a ratio that is no
+    whole number or its inverse (4 for 3) is none either."""
     nonzero = int((e != 0).sum())
     if nonzero == 0 or bool((g == 0).all()):
         return None
     c = float((g * e).sum() / (e * e).sum())
     if not math.isfinite(c) or abs(c - 1) < 1e-6 or not same(g, c * e):
         return None
+    ratio = max(abs(c), abs(1 / c))
+    if nonzero == 1 and _counts(e) and _counts(g) and abs(ratio - round(ratio)) > 1e-9:
+        return None  # one count for another (epoch 4 for 3): any ratio of two small numbers
     named = {}
     count = e.numel() == 1 and float(e) == round(float(e))
     for value, diagnosis in _factor_candidates(e.shape, inputs, count):
@@ -695,7 +712,8 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
-    (factor, layout, step, changes, first_update, term, product, complement, branch, precision),
+    (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
+    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
     (order, offset, edge, broadcast, wrong_dimension),
     SLICE_TIER,
 )
@@ -796,7 +814,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return length(e, g) or reshaped(e, g) or chunks(e, g)
+        return length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):

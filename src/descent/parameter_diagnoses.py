@@ -57,6 +57,7 @@ from . import registry
 from .argument_diagnoses import _discrete, argument_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
+from .rerun_diagnoses import number_fits
 
 MAX_RERUNS = 32
 MAX_SECONDS = 2.0  # one run of the recipe on the reference; slower ones (training) are not re-run
@@ -101,6 +102,7 @@ def rerun_slip(
     (:mod:`descent.argument_diagnoses`) or a parameter of the exercise's functions misread;
     the one fit, "several explanations fit" when they differ, ``None`` when none fits."""
     fits = argument_fits(recipe, got, lambda: recipe(reference), expected)
+    fits += number_fits(recipe, got, lambda: recipe(reference), expected)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 

@@ -546,6 +546,12 @@ def _score(
         exc.resolve()
         result.misconception = exc.misconception
         result.diagnosis = exc.diagnosis
+    elif isinstance(exc, ZeroDivisionError) and message.startswith("your code raised"):
+        from .check_diagnoses import divided_by_zero  # start-up: it imports torch
+
+        found = divided_by_zero()
+        result.diagnosis, message = found.kind, f"{message}\nlikely mistake: {found.text}."
+        result.message = message
     if message:
         report.longrepr = message
 

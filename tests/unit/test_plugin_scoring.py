@@ -163,6 +163,12 @@ def test_each_failure_is_classified_by_where_it_happened(grade_toy):
     for name, (outcome, message) in expected.items():
         assert got[name][0] == outcome and got[name][1].startswith(message), name
     assert toy.test("TestMSE::test_misconception")["misconception"] == "mse_sum"
+    divided = toy.test("TestMSE::test_backward")  # a division by zero names its mistake
+    assert (
+        divided["diagnosis"] == "stability"
+        and "likely mistake: your code divides by zero" in (divided["message"])
+    )
+    assert toy.test("test_student_assert")["diagnosis"] is None  # another error names none
     assert toy.exercise("starter", "losses.mse")["misconceptions"] == ["mse_sum"]
     scored = {t["name"]: t["points"] for t in toy.doc["tests"] if t["points"]}
     assert scored == {"TestMSE::test_passes": 1.25}
