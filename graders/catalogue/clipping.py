@@ -206,7 +206,7 @@ clip_value_loses_sign = bug(
     "clipping.clip_grad_value",
     "replaces every large |g| by +clip_value, losing the sign of negative elements",
     hint="A large negative element becomes -clip_value: keep the sign (clamp to both bounds).",
-    generic="branch",
+    generic=("branch", "sign"),
 )
 
 

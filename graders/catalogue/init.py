@@ -284,6 +284,7 @@ xavier_gain_ignored = bug(
     "init.xavier",
     "ignores the gain argument",
     hint="Multiply the std (and so the bound) by gain.",
+    generic="factor",
 )
 
 

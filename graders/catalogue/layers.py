@@ -384,6 +384,7 @@ mlp_ignores_activation = bug(
     "always uses ReLU whatever `activation` says",
     hint="Pick the forward and the derivative from the `activation` "
     "argument (relu, leaky_relu, tanh, sigmoid, gelu, silu).",
+    generic="argument",
 )
 
 

@@ -416,7 +416,7 @@ logsoftmax_last_dim_only = bug(
     "losses.log_softmax",
     "ignores `dim` and always normalizes the last dimension",
     hint="Pass dim to every reduction (amax, sum) instead of -1.",
-    generic="argument",
+    generic=("argument", "reduction"),
 )
 
 

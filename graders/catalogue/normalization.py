@@ -256,6 +256,7 @@ bn_eval_backward_as_train = bug(
     "normalization.batchnorm",
     "uses the training-mode dx formula in eval mode",
     hint="In eval mode the statistics are constants: dx = dy * gamma / sqrt(running_var + eps).",
+    generic="term",
 )
 
 
@@ -435,7 +436,7 @@ rmsnorm_default_eps_1e5 = bug(
     "normalization.rmsnorm",
     "uses eps=1e-5 by default, like layer norm",
     hint="RMS norm's default eps here is 1e-6.",
-    generic="argument",
+    generic=("argument", "factor"),
 )
 
 

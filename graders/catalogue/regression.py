@@ -133,6 +133,7 @@ mb_loses_last = bug(
     hint="Without drop_last the n % batch_size left-over indices form one more, "
     "shorter batch: loop over range(0, n, batch_size).",
     classic=True,
+    generic="argument",
 )
 
 
@@ -148,7 +149,7 @@ mb_ignores_drop_last = bug(
     "regression.minibatches",
     "keeps the short last batch even with drop_last=True",
     hint="drop_last=True leaves out a last batch shorter than batch_size.",
-    generic="step",
+    generic=("step", "argument"),
 )
 
 

@@ -644,14 +644,14 @@ _plateau_bug(
     "compares the cut with a fixed margin (1e-8) instead of the eps argument",
     "Compare the cut with the eps passed in (1e-8 is only its default).",
     fixed_eps=True,
-    generic="argument",
+    generic=("argument", "branch"),
 )
 _plateau_bug(
     "plateau_no_eps",
     "applies every cut, even one smaller than 1e-8 (at min_lr)",
     "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than 1e-8.",
     no_eps=True,
-    generic="branch",
+    generic=("branch", "argument"),
 )
 
 _plateau_bug(
