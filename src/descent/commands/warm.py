@@ -28,24 +28,53 @@ import os
 import sys
 import tempfile
 import traceback
+from pathlib import Path
 
 from .child import die_with_parent, pin
 
+# What a grading imports beyond the command line (found by listing sys.modules after one):
+# pytest and its own plugins, torch and torch._dynamo (the first torch.optim step imports it,
+# ~1.5 CPU-s), hypothesis, the grading plugin, the helpers the graders import, the isolation's
+# trusted side, and matplotlib for the capstone's loss-curve picture (~1 CPU-s).
+WARM_MODULES = (
+    "pytest",
+    "hypothesis",
+    "torch",
+    "torch._dynamo",
+    "numpy.ma",
+    "numpy.typing",
+    "pdb",
+    "descent.plugin",
+    "descent.plugin_workers",
+    "descent.checker",
+    "descent.compare",
+    "descent.gradcheck",
+    "descent.inputs",
+    "descent.strategies",
+    "descent.argument_diagnoses",
+    "descent.check_diagnoses",
+    "descent.isolation.manager",
+    "descent.isolation.remote",
+    "descent.commands",
+)
+
 
 def warm_up() -> None:
-    """Import what every grading would import, so that each forked grading finds it loaded."""
+    """Import what every grading would import, so that each forked grading finds it loaded.
+    Nothing runs but imports: no test, no tensor operation (a forked child must not inherit
+    threads or a half-used thread pool)."""
     # start-up: this is the one place that loads them, before any grading is forked
+    import importlib
     import importlib.metadata
 
-    import hypothesis  # noqa: F401
-    import pytest  # noqa: F401
-    import torch  # noqa: F401
-    import torch._dynamo  # noqa: F401 - the first torch.optim step imports it (~1.5 CPU-s)
+    import _pytest.config
 
-    from .. import plugin, plugin_workers  # noqa: F401
-    from ..isolation import manager, remote  # noqa: F401
-    from . import main  # noqa: F401
+    from .. import catalogue
 
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    for name in _pytest.config.default_plugins:
+        importlib.import_module(f"_pytest.{name}")
     # pytest loads its plugins from the entry points of every installed distribution: the scan
     # of their metadata is cached per folder, and each plugin module stays imported
     for entry in importlib.metadata.entry_points(group="pytest11"):
@@ -53,6 +82,20 @@ def warm_up() -> None:
             entry.load()
         except Exception:  # noqa: BLE001 - pytest reports a broken plugin in the grading itself
             pass
+    # the catalogue of bugs the feedback names (trusted instructor code, imported once per
+    # process: a grading forked from here finds it loaded, as the plugin would load it)
+    folder = Path.cwd() / "graders" / "catalogue"
+    if folder.is_dir():
+        catalogue.load(folder)
+    try:
+        # optional: the capstone draws its loss curves when matplotlib is there, on this backend
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.backends.backend_agg
+        import matplotlib.pyplot  # noqa: F401
+    except ImportError:
+        pass
 
 
 def start_server():
