@@ -28,7 +28,6 @@ import os
 import sys
 import tempfile
 import traceback
-from pathlib import Path
 
 from .child import die_with_parent, pin
 
@@ -36,6 +35,13 @@ from .child import die_with_parent, pin
 # pytest and its own plugins, torch and torch._dynamo (the first torch.optim step imports it,
 # ~1.5 CPU-s), hypothesis, the grading plugin, the helpers the graders import, the isolation's
 # trusted side, and matplotlib for the capstone's loss-curve picture (~1 CPU-s).
+#
+# Of the kit's own modules, only those a fresh grading has loaded before its first hypothesis
+# example: hypothesis draws some examples from the constants in the source of every loaded
+# module outside site-packages and the standard library, so a module of the kit loaded here
+# that a fresh grading loads later (the bug catalogue, descent.checker: on a first failure or a
+# first check) would change the examples, and so the results. tests/course/test_warm_parent.py
+# checks this list against a fresh grading.
 WARM_MODULES = (
     "pytest",
     "hypothesis",
@@ -46,12 +52,10 @@ WARM_MODULES = (
     "pdb",
     "descent.plugin",
     "descent.plugin_workers",
-    "descent.checker",
     "descent.compare",
     "descent.gradcheck",
     "descent.inputs",
     "descent.strategies",
-    "descent.argument_diagnoses",
     "descent.check_diagnoses",
     "descent.isolation.manager",
     "descent.isolation.remote",
@@ -69,8 +73,6 @@ def warm_up() -> None:
 
     import _pytest.config
 
-    from .. import catalogue
-
     for name in WARM_MODULES:
         importlib.import_module(name)
     for name in _pytest.config.default_plugins:
@@ -82,11 +84,6 @@ def warm_up() -> None:
             entry.load()
         except Exception:  # noqa: BLE001 - pytest reports a broken plugin in the grading itself
             pass
-    # the catalogue of bugs the feedback names (trusted instructor code, imported once per
-    # process: a grading forked from here finds it loaded, as the plugin would load it)
-    folder = Path.cwd() / "graders" / "catalogue"
-    if folder.is_dir():
-        catalogue.load(folder)
     try:
         # optional: the capstone draws its loss curves when matplotlib is there, on this backend
         import matplotlib
@@ -127,6 +124,9 @@ def grade(request: dict, channel: tuple[int, int], server) -> int:
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None  # TMPDIR is this grading's folder now
+        # as in a fresh grading, whose __main__ is child.py: hypothesis reads the constants of
+        # every loaded module of the kit, this one (the warm parent's __main__) included
+        sys.modules["__main__"] = sys.modules[f"{__package__}.child"]
         if server is not None:
             server.lend()
         from . import main as descent  # after the fork: loaded by warm_up, in sys.modules
