@@ -89,6 +89,7 @@ def warm_up() -> None:
         import matplotlib
 
         matplotlib.use("Agg")
+        # optional, after the backend is chosen, as the capstone grader imports them
         import matplotlib.backends.backend_agg
         import matplotlib.pyplot  # noqa: F401
     except ImportError:
