@@ -231,10 +231,8 @@ def test_refuses_without_confinement(monkeypatch):
     fake.update(landlock_abi=0, seccomp=False)
 
     class NoServer:  # stands in for the fork server: reports a machine without confinement
-        class proc:
-            @staticmethod
-            def poll():
-                return None
+        def alive(self):
+            return True
 
         def hello(self):
             return {"static": fake, "preload_s": 0}

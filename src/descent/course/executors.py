@@ -3,16 +3,19 @@
 Both run :func:`descent.course.runner.grade_submission` once per submission and hand back the
 outcomes as they finish; the batch records them in the order they come. Neither is a scheduler
 of its own: locally a thread pool waits on one grading process per job, each pinned to its own
-CPU; on a cluster Dask's scheduler places one task per submission on its workers.
+CPU and forked from the job's warm parent; on a cluster Dask's scheduler places one task per
+submission on its workers, each a fresh process.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Iterator
 from concurrent import futures as cf
 
-from .runner import Outcome, Request, grade_submission, kill_all
+from . import warm_parent
+from .runner import Outcome, Request, allow_starts, grade_submission, kill_all
 
 
 class ExecutorError(Exception):
@@ -27,9 +30,11 @@ def available_cpus() -> list[int]:
 
 class LocalExecutor:
     """``jobs`` gradings at a time on this machine (each takes a free CPU of its own while it
-    runs, :func:`descent.course.runner.cpu_slot`)."""
+    runs, :func:`descent.course.runner.cpu_slot`). Each thread forks its gradings from a warm
+    parent of its own (:mod:`descent.course.warm_parent`), closed with the pool."""
 
     def __init__(self, jobs: int):
+        allow_starts()
         self.jobs = max(1, jobs)
         self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="descent-grade")
 
@@ -42,7 +47,10 @@ class LocalExecutor:
         return f"{self.jobs} local job{'s' if self.jobs != 1 else ''}"
 
     def run(self, requests: Iterable[Request]) -> Iterator[Outcome]:
-        pending = [self.pool.submit(grade_submission, req) for req in requests]
+        pending = [
+            self.pool.submit(grade_submission, dataclasses.replace(req, warm=True))
+            for req in requests
+        ]
         for future in cf.as_completed(pending):
             yield future.result()
 
@@ -51,9 +59,11 @@ class LocalExecutor:
         self.pool.shutdown(wait=False, cancel_futures=True)
         kill_all()
         self.pool.shutdown(wait=True)
+        warm_parent.close_all()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        warm_parent.close_all()
 
 
 class DaskExecutor:

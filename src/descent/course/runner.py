@@ -9,7 +9,10 @@ the submission.
 
 The grading process's entry point is :mod:`descent.commands.child`: it dies with the thread
 that started it (``PR_SET_PDEATHSIG``), so a batch killed with SIGKILL leaves no grading behind,
-and it can pin itself to one CPU so parallel gradings do not share one.
+and it can pin itself to one CPU so parallel gradings do not share one. A request marked ``warm``
+(the local jobs of a batch, on CPU) is instead forked by this thread's warm parent
+(:mod:`descent.course.warm_parent`), the same process with its start-up already paid; where
+that parent cannot answer, the grading starts afresh as above.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import results as results_mod
+from . import warm_parent
 from .submissions import content_hash
 from .version import grader_version
 
@@ -50,6 +54,9 @@ class Request:
     selection: str = ""  # pytest -k expression ("" = every exercise)
     device: str = "cpu"
     insecure: bool = False
+    # forked by a warm parent of this machine (the local jobs); never on a Dask worker, where a
+    # parent would outlive the batch. Only on CPU: the warm parent must never touch a GPU.
+    warm: bool = False
 
 
 @dataclass
@@ -67,19 +74,33 @@ class Outcome:
     log_tail: str = ""
 
 
-_LIVE: set[subprocess.Popen] = set()
+_LIVE: set = set()  # the gradings running now (Popen or _Forked)
 _LIVE_LOCK = threading.Lock()
 
 
+_STOPPED = False  # kill_all was called: no grading starts after it
+
+
 def kill_all() -> None:
-    """Kill every grading started by this process (Ctrl-C, a fatal error in the batch)."""
+    """Kill every grading started by this process (Ctrl-C, a fatal error in the batch), and
+    the warm parents, with whatever they were forking."""
+    global _STOPPED
+    _STOPPED = True
     with _LIVE_LOCK:
         procs = list(_LIVE)
     for proc in procs:
         _kill_group(proc)
+    warm_parent.kill_all()
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def allow_starts() -> None:
+    """A new batch in this process: gradings may start again after a :func:`kill_all`."""
+    global _STOPPED
+    _STOPPED = False
+
+
+def _kill_group(proc) -> None:
+    """Kill the process group of ``proc`` (a grading: a ``Popen`` or a ``_Forked``)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -232,16 +253,9 @@ def grading_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "descent.commands.child",
-        "--parent",
-        str(os.getpid()),
-        "--cpu",
-        "-" if cpu is None else str(cpu),
-        "--",
+def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
+    """The ``descent`` command line of one grading."""
+    argv = [
         "grade",
         req.path,
         "--results",
@@ -253,12 +267,30 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
         req.device,
     ]
     if cpu is None:  # more gradings than CPUs: let the kernel spread them
-        cmd += ["--worker-cpu", "any"]
+        argv += ["--worker-cpu", "any"]
     if req.selection:
-        cmd += ["-k", req.selection]
+        argv += ["-k", req.selection]
     if req.insecure:
-        cmd.append("--insecure")
+        argv.append("--insecure")
+    return argv
+
+
+def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
+    argv = _grade_argv(req, cpu, results)
     env = grading_env(results.parent)
+    if req.warm and req.device == "cpu":
+        parent = warm_parent.for_this_thread(req.kit, _warm_folder, grading_env)
+        if parent is not None:
+            try:
+                pid = parent.start(argv, req.kit, env, log, cpu)
+            except warm_parent.Broken:
+                warm_parent.discard(parent)  # no grading began: start this one afresh below
+            else:
+                return _wait_warm(parent, _Forked(pid), req, out)
+    if _STOPPED:  # interrupted meanwhile: start nothing new
+        return None
+    cmd = [sys.executable, "-m", "descent.commands.child", "--parent", str(os.getpid())]
+    cmd += ["--cpu", "-" if cpu is None else str(cpu), "--", *argv]
     with open(log, "wb") as log_fh:
         proc = subprocess.Popen(
             cmd,
@@ -276,13 +308,50 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             proc.wait()
-            out.status = TIMED_OUT
-            out.message = f"grading took longer than {req.timeout_s:g} s and was stopped"
+            _timed_out(req, out)
             return None
         finally:
             _kill_group(proc)  # anything the grading left behind in its group
             with _LIVE_LOCK:
                 _LIVE.discard(proc)
+
+
+@dataclass(frozen=True)
+class _Forked:
+    """A grading forked by a warm parent (not this process's child: the parent reaps it)."""
+
+    pid: int
+
+
+def _wait_warm(parent, grading: _Forked, req: Request, out: Outcome) -> int | None:
+    """:func:`_run`'s wait, for a grading that ``parent`` forked."""
+    with _LIVE_LOCK:
+        _LIVE.add(grading)
+    try:
+        code = parent.wait(req.timeout_s)
+        if code is None:
+            _kill_group(grading)
+            parent.wait(None)  # its exit, now that it was killed
+            _timed_out(req, out)
+        return code
+    except warm_parent.Broken:  # the grading died with its parent (PR_SET_PDEATHSIG)
+        warm_parent.discard(parent)
+        return -signal.SIGKILL
+    finally:
+        _kill_group(grading)  # anything the grading left behind in its group
+        with _LIVE_LOCK:
+            _LIVE.discard(grading)
+
+
+def _timed_out(req: Request, out: Outcome) -> None:
+    out.status = TIMED_OUT
+    out.message = f"grading took longer than {req.timeout_s:g} s and was stopped"
+
+
+def _warm_folder():
+    """A warm parent's folder: its log and its fork server's files; held (and so never taken
+    for a dead batch's) while the parent lives."""
+    return grading_folder()
 
 
 def _collect(req: Request, code: int | None, results: Path, out: Outcome) -> None:

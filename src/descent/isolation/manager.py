@@ -50,8 +50,9 @@ class IsolationManager:
 
     @property
     def server(self) -> ForkServer:
-        if self._server is None or self._server.proc.poll() is not None:
-            self._server = ForkServer()
+        if self._server is None or not self._server.alive():
+            lent = ForkServer.lent  # a warm parent's (descent.commands.warm), when it still runs
+            self._server = lent if lent is not None and lent.alive() else ForkServer()
         return self._server
 
     def warm(self) -> None:

@@ -35,6 +35,9 @@ class IsolationUnavailable(RuntimeError):
 class ForkServer:
     _shared: ForkServer | None = None
     _lock = threading.Lock()
+    # The server a warm parent started and lent to this process, a grading it forked (see
+    # descent.commands.warm and :meth:`lend`); None in any other process.
+    lent: ForkServer | None = None
 
     def __init__(self):
         self.base = Path(tempfile.mkdtemp(prefix="descent-grade-"))
@@ -75,7 +78,45 @@ class ForkServer:
         self._probe: dict | None = None
         self.lock = threading.RLock()
         self.workers: list[WorkerProcess] = []
+        self.borrowed = False
         atexit.register(self.close)
+
+    def lend(self) -> None:
+        """In a grading forked by the warm parent that started this server: use the server as
+        this process's own, but leave it running at :meth:`close` for the parent's next grading
+        (the parent checks :meth:`reusable` and starts a fresh server when it is not)."""
+        self.borrowed = True
+        self.workers = []
+        self.lock = threading.RLock()
+        atexit.unregister(self.close)
+        ForkServer.lent = self
+
+    def alive(self) -> bool:
+        """Whether the server runs. A lent server is the warm parent's child, which this process
+        cannot wait for (``Popen.poll`` would report it dead), so its state is read instead."""
+        if not self.borrowed:
+            return self.proc.poll() is None
+        return _state(self.proc.pid) not in (None, "Z")
+
+    def reusable(self) -> bool:
+        """In the warm parent, once a grading that borrowed this server has ended: whether the
+        next grading may borrow it. Only if it runs, no reply is left unread on the control
+        channel (a grading killed while it waited for one) and no worker it forked lives on."""
+        if not self.alive():
+            return False
+        try:
+            self.ctrl.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            return False  # a reply nobody read
+        except BlockingIOError:
+            pass
+        except OSError:
+            return False
+        pid = self.proc.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return False
+        return all(_state(int(c)) in (None, "Z") for c in children)
 
     @classmethod
     def shared(cls) -> ForkServer:
@@ -133,6 +174,8 @@ class ForkServer:
     def close(self) -> None:
         for w in list(self.workers):
             w.kill()
+        if self.borrowed:  # the warm parent's: it decides whether the next grading may use it
+            return
         try:
             self.ctrl.send(json.dumps({"op": "exit"}).encode())
         except OSError:
@@ -146,6 +189,14 @@ class ForkServer:
         except OSError:
             pass
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _state(pid: int) -> str | None:
+    """A process's state letter (``R``, ``S``, ``Z``...), None when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 class WorkerProcess:

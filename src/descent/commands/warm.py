@@ -1,0 +1,201 @@
+"""A warm parent for the gradings of a batch: ``python -m descent.commands.warm --parent PID``
+(started by :mod:`descent.course.warm_parent`, one per local job of ``descent batch``).
+
+Every grading process would otherwise pay the same start-up: the interpreter, the imports of
+pytest and its plugins, hypothesis, torch and ``torch._dynamo`` (which the first optimizer step
+of the graders imports), the grading plugin, and a fork server that imports torch again. The
+warm parent pays it once: it imports all of that and starts one fork server, then forks one
+grading process per request, which runs ``descent grade ...`` exactly as
+:mod:`descent.commands.child` does, in a session, folder, environment and log of its own. Each
+grading is a new process, forked from a parent that has imported modules and run no test, so
+nothing one grading does reaches the next; the student's code still runs only in the confined
+workers of the fork server, which is a fresh ``python -I`` as always. A grading borrows the
+parent's fork server (:meth:`descent.isolation.pool.ForkServer.lend`); the next one borrows it
+only when the last one ended normally and left no worker or unread reply behind
+(:meth:`~descent.isolation.pool.ForkServer.reusable`), else the parent starts a fresh server.
+
+Protocol, one JSON object a line. Read on stdin: ``{"argv": [...], "cwd": DIR, "env": {...},
+"log": FILE, "cpu": "N" or "-"}``. Written on stdout: ``{"pid": PID}`` once the grading started,
+then ``{"exit": CODE}`` when it ended (minus the signal's number when it was killed). The parent
+ends when its stdin closes, taking its fork server with it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import tempfile
+import traceback
+
+from .child import die_with_parent, pin
+
+# What a grading imports beyond the command line (found by listing sys.modules after one):
+# pytest and its own plugins, torch and torch._dynamo (the first torch.optim step imports it,
+# ~1.5 CPU-s), hypothesis, the grading plugin, the helpers the graders import, the isolation's
+# trusted side, and matplotlib for the capstone's loss-curve picture (~1 CPU-s).
+#
+# Of the kit's own modules, only those a fresh grading has loaded before its first hypothesis
+# example: hypothesis draws some examples from the constants in the source of every loaded
+# module outside site-packages and the standard library, so a module of the kit loaded here
+# that a fresh grading loads later (the bug catalogue, descent.checker: on a first failure or a
+# first check) would change the examples, and so the results. tests/course/test_warm_parent.py
+# checks this list against a fresh grading.
+WARM_MODULES = (
+    "pytest",
+    "hypothesis",
+    "torch",
+    "torch._dynamo",
+    "numpy.ma",
+    "numpy.typing",
+    "pdb",
+    "descent.plugin",
+    "descent.plugin_workers",
+    "descent.compare",
+    "descent.gradcheck",
+    "descent.inputs",
+    "descent.strategies",
+    "descent.check_diagnoses",
+    "descent.isolation.manager",
+    "descent.isolation.remote",
+    "descent.commands",
+)
+
+
+def warm_up() -> None:
+    """Import what every grading would import, so that each forked grading finds it loaded.
+    Nothing runs but imports: no test, no tensor operation (a forked child must not inherit
+    threads or a half-used thread pool)."""
+    # start-up: this is the one place that loads them, before any grading is forked
+    import importlib
+    import importlib.metadata
+
+    import _pytest.config
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    for name in _pytest.config.default_plugins:
+        importlib.import_module(f"_pytest.{name}")
+    # pytest loads its plugins from the entry points of every installed distribution: the scan
+    # of their metadata is cached per folder, and each plugin module stays imported
+    for entry in importlib.metadata.entry_points(group="pytest11"):
+        try:
+            entry.load()
+        except Exception:  # noqa: BLE001 - pytest reports a broken plugin in the grading itself
+            pass
+    try:
+        # optional: the capstone draws its loss curves when matplotlib is there, on this backend
+        import matplotlib
+
+        matplotlib.use("Agg")
+        # optional, after the backend is chosen, as the capstone grader imports them
+        import matplotlib.backends.backend_agg
+        import matplotlib.pyplot  # noqa: F401
+    except ImportError:
+        pass
+
+
+def start_server():
+    """A fork server for the gradings to borrow, started now so its import of torch overlaps
+    the parent's own; None where it cannot start (each grading then starts its own)."""
+    # start-up: the isolation's process machinery loads with the warm-up, never before
+    from ..isolation.pool import ForkServer, IsolationUnavailable
+
+    try:
+        return ForkServer()
+    except (OSError, IsolationUnavailable):
+        return None
+
+
+def grade(request: dict, channel: tuple[int, int], server) -> int:
+    """Fork one grading; returns its pid (the child never returns)."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        os.setsid()  # a session of its own: the batch kills the grading's group on a time-out
+        if not die_with_parent(parent):
+            os._exit(3)
+        pin(request.get("cpu", "-"))
+        _redirect(request["log"], channel)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        tempfile.tempdir = None  # TMPDIR is this grading's folder now
+        # as in a fresh grading, whose __main__ is child.py: hypothesis reads the constants of
+        # every loaded module of the kit, this one (the warm parent's __main__) included
+        sys.modules["__main__"] = sys.modules[f"{__package__}.child"]
+        if server is not None:
+            server.lend()
+        from . import main as descent  # after the fork: loaded by warm_up, in sys.modules
+
+        code = descent(request["argv"])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - reported in the grading's log, as a crash would be
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        os._exit(code if isinstance(code, int) and 0 <= code < 256 else 1)
+
+
+def _redirect(log: str, channel: tuple[int, int]) -> None:
+    """stdin from /dev/null, stdout and stderr to the grading's log, the parent's channel
+    closed."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(devnull, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    for fd in (devnull, out, *channel):
+        os.close(fd)
+
+
+def serve(channel: tuple[int, int]) -> None:
+    reader, writer = channel
+    lines = os.fdopen(reader, "rb", buffering=0)
+    server = start_server()
+    warm_up()
+    gc.collect()
+    gc.freeze()  # what every grading inherits is never traversed again by its collector
+    for line in iter(lines.readline, b""):
+        request = json.loads(line)
+        pid = grade(request, channel, server)
+        _send(writer, {"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        _send(writer, {"exit": code})
+        if server is not None and not server.reusable():
+            server.close()
+            server = start_server()
+    if server is not None:
+        server.close()
+
+
+def _send(fd: int, message: dict) -> None:
+    os.write(fd, json.dumps(message).encode() + b"\n")
+
+
+def main(argv: list[str]) -> int:
+    parent = int(argv[argv.index("--parent") + 1])
+    if not die_with_parent(parent):
+        return 3
+    # the protocol keeps stdin and stdout for itself; anything printed goes to stderr
+    channel = (os.dup(0), os.dup(1))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    os.close(devnull)
+    serve(channel)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,127 @@
+"""The warm parent of a batch's local jobs (``descent.commands.warm``): each grading it forks
+gives what a fresh ``descent grade`` process gives, and one that was killed (a time-out) or that
+failed changes nothing for the next, which borrows a fork server that is sound."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from descent.course import runner
+from descent.course.warm_parent import WarmParent
+
+from .conftest import KIT, LOSSES, copy_modules, env
+
+HANG = "\n\ndef mse_forward(pred, target):\n    while True:\n        pass\n"
+
+
+def _summary(results) -> list[tuple]:
+    doc = json.loads(results.read_text())
+    return [
+        (t["nodeid"], t["outcome"], t["points"], t["max_points"], t["message"], t["diagnosis"])
+        for t in doc["tests"]
+    ]
+
+
+def _argv(sub, results, call_timeout: str = "10") -> list[str]:
+    argv = ["grade", str(sub), "--results", str(results), "--exit-zero", "-k", LOSSES]
+    return argv + ["--call-timeout", call_timeout]
+
+
+def test_forked_gradings_match_a_fresh_one_and_a_killed_one_changes_nothing(tmp_path):
+    ada = copy_modules(KIT / "solutions", tmp_path / "ada")
+    bob = copy_modules(KIT / "samples" / "partial", tmp_path / "bob")
+    hal = copy_modules(KIT / "solutions", tmp_path / "hal")
+    with (hal / "losses.py").open("a") as module:
+        module.write(HANG)
+    fresh = tmp_path / "fresh.json"  # bob graded by a fresh process, as a Dask worker does
+    subprocess.run(
+        [sys.executable, "-m", "descent.commands.child", "--parent", str(os.getpid())]
+        + ["--cpu", "-", "--", *_argv(bob, fresh)],
+        cwd=KIT,
+        env=env(),
+        check=True,
+        capture_output=True,
+    )
+    assert any(t[1] == "failed" for t in _summary(fresh))
+    parent = WarmParent(str(KIT), runner.grading_folder(), runner.grading_env)
+    try:
+
+        def grade(sub, name: str, call_timeout: str = "10", limit: float | None = 300):
+            results = tmp_path / f"{name}.json"
+            log = tmp_path / f"{name}.log"
+            pid = parent.start(
+                _argv(sub, results, call_timeout), str(KIT), runner.grading_env(tmp_path), log, None
+            )
+            return pid, parent.wait(limit), results, log
+
+        pid_b, code, first, _ = grade(bob, "first")
+        assert code == 0 and _summary(first) == _summary(fresh)
+        pid_a, code, solved, _ = grade(ada, "solved")
+        assert code == 0 and pid_a != pid_b
+        assert {t[1] for t in _summary(solved)} == {"passed"}
+        # hal's mse never returns and its call may take 120 s: killed as a time-out would be
+        pid_h, code, _, _ = grade(hal, "hung", call_timeout="120", limit=5)
+        assert code is None
+        os.killpg(pid_h, signal.SIGKILL)
+        assert parent.wait(None) == -signal.SIGKILL
+        _, code, again, _ = grade(bob, "again")
+        assert code == 0 and _summary(again) == _summary(fresh)
+        _, code, _, log = grade(tmp_path / "missing", "missing")
+        assert code == 4 and "no such folder" in log.read_text()  # pytest's usage error
+    finally:
+        parent.close()
+    assert not parent.alive() and not parent.folder.exists()
+
+
+FIRST_EXAMPLE = """
+import json, sys
+from hypothesis.internal.conjecture import providers
+from hypothesis.internal.constants_ast import is_local_module_file
+
+def local():  # the modules hypothesis reads constants from (providers._get_local_constants)
+    files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}
+    return sorted(n for n, f in files.items() if f is not None and is_local_module_file(f))
+
+if sys.argv[1] == "warm":
+    from descent.commands import warm
+    warm.warm_up()
+    print(json.dumps(local()))
+else:
+    first = providers._get_local_constants
+    def spy():
+        if not hasattr(spy, "seen"):
+            spy.seen = local()
+        return first()
+    providers._get_local_constants = spy
+    from descent.commands import main
+    main(sys.argv[2:])
+    print(json.dumps(spy.seen))
+"""
+
+
+def test_the_warm_parent_loads_no_module_of_the_kit_a_fresh_grading_loads_later(tmp_path):
+    """Hypothesis draws some examples from the constants of every loaded module outside
+    site-packages and the standard library: a kit module the warm parent loads that a fresh
+    grading has not loaded by its first example would change the examples (and the results)."""
+    bob = copy_modules(KIT / "samples" / "partial", tmp_path / "bob")
+    argv = ["grade", str(bob), "--results", str(tmp_path / "r.json"), "-k", "mse"]
+
+    def modules(*mode: str) -> set[str]:
+        run = subprocess.run(
+            [sys.executable, "-c", FIRST_EXAMPLE, *mode],
+            cwd=KIT,
+            env=env(),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return set(json.loads(run.stdout.strip().splitlines()[-1]))
+
+    warm, fresh = modules("warm"), modules("fresh", *argv)
+    assert "descent.plugin" in warm and "descent.strategies" in fresh
+    # the warm parent's own modules: the forked grading's __main__ is child.py, as a fresh one's
+    assert warm - fresh <= {"descent.commands.warm", "descent.commands.child"}
