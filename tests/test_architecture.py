@@ -8,7 +8,7 @@
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
-  neither torch nor pytest when it starts.
+  neither torch nor pytest when it starts; the pytest plugin loads neither torch nor hypothesis.
 - Each import inside a function anywhere in ``src/descent`` says why, on its line or above its
   group (an optional dependency, start-up cost, an order, an import loop).
 - No function of the isolation package is longer than a screen.
@@ -222,6 +222,19 @@ def test_the_command_line_starts_without_torch_or_pytest():
         "import sys, descent.commands; "
         "print(sorted(m for m in ('torch', 'pytest', 'nbformat', 'matplotlib', 'dask') "
         "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_plugin_loads_without_torch_or_hypothesis():
+    # pytest loads the plugin before a grading run's first hook, which starts the fork server
+    # so that its import of torch overlaps the grader's; a public run never needs hypothesis.
+    code = (
+        "import sys, descent.plugin; "
+        "print(sorted(m for m in ('torch', 'numpy', 'hypothesis', 'rich') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
