@@ -194,6 +194,7 @@ class GradingState:
         self._impls: list[Implementation] | None = None
         self._reference: Implementation | None | bool = False
         self._catalogue_loaded = False
+        self._bugs: dict[str, list[catalogue.Variant]] = {}
         self.doc: dict[str, Any] | None = None
         self.results_path: Path | None = None
 
@@ -261,8 +262,10 @@ class GradingState:
     def bugs_for(self, exercise: str | None) -> list[catalogue.Variant]:
         if exercise is None:
             return []
-        self.load_catalogue()
-        return catalogue.variants(catalogue.BUG, exercise)
+        if exercise not in self._bugs:  # every graded test asks; the catalogue holds hundreds
+            self.load_catalogue()
+            self._bugs[exercise] = catalogue.variants(catalogue.BUG, exercise)
+        return self._bugs[exercise]
 
 
 def _variant_of(impl: Implementation) -> catalogue.Variant | None:
