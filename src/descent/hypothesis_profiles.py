@@ -19,11 +19,12 @@ plugin calls :func:`register` itself before any test module is imported.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 
 DEFAULT = "ci"
-_COMMON = dict(
+_COMMON: dict[str, Any] = dict(
     deadline=None,
     derandomize=True,
     database=None,
@@ -38,7 +39,7 @@ _COMMON = dict(
 # hypothesis's shrink phase: a failing student (or a stub) is reported from its first failing
 # example instead of being re-run dozens of times. ``dev`` keeps shrinking for grader authors.
 _GRADING_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
-PROFILES = {
+PROFILES: dict[str, dict[str, Any]] = {
     "ci": dict(max_examples=8, phases=_GRADING_PHASES, **_COMMON),
     "dev": dict(max_examples=30, **_COMMON),
     "thorough": dict(max_examples=300, phases=_GRADING_PHASES, **_COMMON),
