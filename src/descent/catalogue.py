@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import registry, results
+from . import registry
 from .impl import Implementation, PatchedImplementation
 
 BUG = "bug"
@@ -54,7 +54,7 @@ class Variant:
     functions: dict[str, Callable] = field(default_factory=dict)
     derive: Derive | None = None
     classic: bool = False  # a mistake the docstring warns about: a public test must catch it
-    # The generic diagnoses (descent.results.DIAGNOSIS_KINDS) that name this bug correctly: the labels
+    # The generic diagnoses (descent.diagnoses.KINDS) that name this bug correctly: the labels
     # ``descent audit`` scores the generic feedback against, with the catalogue's names hidden.
     generic: tuple[str, ...] = ()
 
@@ -113,15 +113,17 @@ def bug(
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
     ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders.
     ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
-    the mean belongs is ``"sum-mean"``; see ``descent.results.DIAGNOSIS_KINDS``); any other kind a
+    the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.KINDS``); any other kind a
     failure of this bug is diagnosed with counts as a wrong name in ``descent audit``."""
 
+    # start-up: the plugin imports this module before torch, which diagnoses imports; the
+    # catalogue's own modules, which call this, load after the graders have imported torch
+    from .diagnoses import KINDS
+
     labels = (generic,) if isinstance(generic, str) else tuple(generic)
-    unknown = [k for k in labels if k not in results.DIAGNOSIS_KINDS]
+    unknown = [k for k in labels if k not in KINDS]
     if unknown:
-        raise ValueError(
-            f"variant {id}: unknown generic diagnosis {unknown} (known: {results.DIAGNOSIS_KINDS})"
-        )
+        raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {KINDS})")
     variant = _declare(BUG, id, exercise, title, hint)
     variant.classic, variant.generic = classic, labels
     return variant

@@ -65,34 +65,6 @@ PASSED, FAILED, NOT_IMPLEMENTED, ERROR, SKIPPED = (
 )
 
 
-#: The kinds a generic diagnosis can have (a test's ``diagnosis``; :mod:`descent.diagnoses` makes
-#: them); catalogue bugs are labelled with these (``bug(generic=...)``). Here, in the schema,
-#: because the catalogue checks its labels without importing torch.
-DIAGNOSIS_KINDS = (
-    "zero",
-    "sign",
-    "sum-mean",
-    "factor",
-    "layout",
-    "order",
-    "step",
-    "term",
-    "offset",
-    "branch",
-    "edge",
-    "broadcast",
-    "precision",
-    "stability",
-    "structure",
-    "reduction",
-    "inplace",
-    "validation",
-    "dtype",
-    "random",
-    "argument",
-)
-
-
 @dataclass
 class TestResult:
     nodeid: str
@@ -107,7 +79,7 @@ class TestResult:
     counted: bool = True
     message: str = ""
     misconception: str | None = None
-    diagnosis: str | None = None  # one of DIAGNOSIS_KINDS
+    diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.KINDS)
     duration_s: float = 0.0
 
 
