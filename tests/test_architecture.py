@@ -8,7 +8,7 @@
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
-  neither torch nor pytest when it starts.
+  neither torch nor pytest when it starts; the pytest plugin loads neither torch nor hypothesis.
 - Each import inside a function anywhere in ``src/descent`` says why, on its line or above its
   group (an optional dependency, start-up cost, an order, an import loop).
 - No function of the isolation package is longer than a screen.
@@ -217,16 +217,24 @@ def test_each_import_inside_a_function_says_why():
     assert sorted(unexplained) == []
 
 
-def test_the_command_line_starts_without_torch_or_pytest():
-    code = (
-        "import sys, descent.commands; "
-        "print(sorted(m for m in ('torch', 'pytest', 'nbformat', 'matplotlib', 'dask') "
-        "if m in sys.modules))"
-    )
+def _loaded_by(module: str, heavy: tuple[str, ...]) -> list[str]:
+    """Which of ``heavy`` a fresh interpreter has loaded once it has imported ``module``."""
+    code = f"import sys, {module}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[]"
+    return ast.literal_eval(out.strip())
+
+
+def test_the_command_line_starts_without_torch_or_pytest():
+    heavy = ("torch", "pytest", "nbformat", "matplotlib", "dask")
+    assert _loaded_by("descent.commands", heavy) == []
+
+
+def test_the_plugin_loads_without_torch_or_hypothesis():
+    # pytest loads the plugin before a grading run's first hook, which starts the fork server
+    # so that its import of torch overlaps the grader's; a public run never needs hypothesis.
+    assert _loaded_by("descent.plugin", ("torch", "numpy", "hypothesis", "rich")) == []
 
 
 def test_no_isolation_function_is_longer_than_a_screen():

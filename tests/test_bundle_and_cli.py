@@ -37,7 +37,9 @@ def test_bundle_holds_only_student_material(bundle):
     for folder in ("starter", "exercises"):
         for path in (bundle / folder).rglob("*.py"):
             assert "BEGIN SOLUTION" not in path.read_text(), path
-    assert 'testpaths = ["exercises"]' in (bundle / "pyproject.toml").read_text()
+    pyproject = (bundle / "pyproject.toml").read_text()
+    assert 'testpaths = ["exercises"]' in pyproject
+    assert 'addopts = "-p no:cacheprovider -p no:hypothesispytest"' in pyproject
 
 
 def test_pytest_in_the_bundle_reports_every_exercise_not_implemented(bundle):

@@ -20,6 +20,8 @@ INCLUDED = ("starter", "exercises", "src/descent")
 STUDENT_README = "docs/student-readme.md"
 STUDENT_WORKFLOW = "workflows/student.yml"  # the public tests on every push (GitHub Actions)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
+KIT_ADDOPTS = 'addopts = "-p no:cacheprovider"'
+STUDENT_ADDOPTS = 'addopts = "-p no:cacheprovider -p no:hypothesispytest"'
 STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\n"
 
 
@@ -53,6 +55,13 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
     pyproject = (kit / "pyproject.toml").read_text()
     # Students run their public tests by default, not the kit's own test suite.
     pyproject = pyproject.replace('testpaths = ["tests"]', 'testpaths = ["exercises"]')
+    # The public tests use no hypothesis, but its pytest plugin imports all of hypothesis at the
+    # end of every run (its terminal summary): a third of a CPU-second, over a second where
+    # bytecode is not written and pytest rewrites the asserts of a plugin's package from source.
+    # `pytest -p hypothesispytest` brings it back.
+    pyproject = pyproject.replace(KIT_ADDOPTS, STUDENT_ADDOPTS)
+    if STUDENT_ADDOPTS not in pyproject:
+        raise BundleError(f"the kit's pyproject.toml no longer has the line {KIT_ADDOPTS}")
     (out / "pyproject.toml").write_text(pyproject)
     # What a run leaves behind stays out of the student's repository (the workflow pushes it).
     (out / ".gitignore").write_text(STUDENT_GITIGNORE)

@@ -29,6 +29,15 @@ def _root(folders: tuple[str, ...], what: str) -> Path:
     raise DescentError(f"run this from {what}")
 
 
+# A run loads only the plugins grading needs, by name. Left to autoload, pytest would load every
+# plugin installed beside it (anyio's, xdist's, one that reseeds random numbers or reorders
+# tests) and mark each one's whole package for assertion rewriting: where bytecode is not written
+# (PYTHONDONTWRITEBYTECODE, as in many containers) it parsed and rewrote about 150 modules of
+# descent, hypothesis, anyio and xdist from source in every run, about 2 CPU-seconds, though none
+# of their asserts is a test's. Named with -p, only the plugin module itself is marked.
+PLUGINS = ("--disable-plugin-autoload", "-p", "descent.plugin", "-p", "hypothesispytest")
+
+
 def run_pytest(
     suite: str | list[str],
     impls: list[str],
@@ -52,6 +61,7 @@ def run_pytest(
     args = [
         *(str(root / s) for s in suites),
         f"--rootdir={root}",
+        *PLUGINS,
         "-p",
         "no:cacheprovider",
         "-p",

@@ -33,7 +33,9 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import gc
+import importlib.metadata
 import io
+import os
 import platform
 import re
 import sys
@@ -115,15 +117,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
         getattr(ns, "isolation", None) or plugin_workers.AUTO,
         getattr(ns, "impl", None) or ["starter"],
     )
-    # start-up: this module may not import torch (see its imports); strategies does
-    from . import strategies  # noqa: F401  (registers the hypothesis profiles)
 
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's own, which loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    # start-up: this module may not import torch (see its imports); strategies does
-    from . import strategies  # noqa: F401  (in case the hook above did not run)
-
+    _hypothesis_profiles()
     config.addinivalue_line("markers", "exercise(id): the exercise this test grades")
     config.addinivalue_line(
         "markers", "points(n): weight of this test within its exercise (default 1)"
@@ -150,6 +148,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _ = state.impls
 
 
+_PROFILES_HOOK = "descent.hypothesis_profiles:register"
+
+
+def _hypothesis_profiles() -> None:
+    """Make sure the grading profiles are in force before any test module uses hypothesis.
+    Normally hypothesis's own import registers them (its ``hypothesis`` entry point), so a run
+    that never uses hypothesis, such as the public tests, never imports it (a few tenths of a
+    second). Without that entry point (descent installed before it existed, or
+    ``HYPOTHESIS_NO_PLUGINS`` set), or once hypothesis is imported, they are registered here."""
+    if "hypothesis" in sys.modules or not _profiles_hook_installed():
+        # start-up: hypothesis loads only where a test needs it (see the docstring)
+        from . import hypothesis_profiles
+
+        hypothesis_profiles.register()
+
+
+def _profiles_hook_installed() -> bool:
+    if os.environ.get("HYPOTHESIS_NO_PLUGINS"):
+        return False
+    try:
+        points = importlib.metadata.distribution("descent").entry_points
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return any(p.group == "hypothesis" and p.value == _PROFILES_HOOK for p in points)
+
+
 class GradingState:
     """Everything the plugin knows about one run: what is graded, against what, and the results."""
 
@@ -170,6 +194,7 @@ class GradingState:
         self._impls: list[Implementation] | None = None
         self._reference: Implementation | None | bool = False
         self._catalogue_loaded = False
+        self._bugs: dict[str, list[catalogue.Variant]] = {}
         self.doc: dict[str, Any] | None = None
         self.results_path: Path | None = None
 
@@ -237,8 +262,10 @@ class GradingState:
     def bugs_for(self, exercise: str | None) -> list[catalogue.Variant]:
         if exercise is None:
             return []
-        self.load_catalogue()
-        return catalogue.variants(catalogue.BUG, exercise)
+        if exercise not in self._bugs:  # every graded test asks; the catalogue holds hundreds
+            self.load_catalogue()
+            self._bugs[exercise] = catalogue.variants(catalogue.BUG, exercise)
+        return self._bugs[exercise]
 
 
 def _variant_of(impl: Implementation) -> catalogue.Variant | None:
