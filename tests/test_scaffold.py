@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# The tests share one copy of the kit that the first one scaffolds into, in order: with
+# `--dist loadgroup` they must run on one worker.
+pytestmark = pytest.mark.xdist_group("scaffold")
+
 KIT = Path(__file__).resolve().parents[1]
 
 
