@@ -12,10 +12,6 @@ from pathlib import Path
 
 import pytest
 
-# The tests share one copy of the kit that the first one scaffolds into, in order: with
-# `--dist loadgroup` they must run on one worker.
-pytestmark = pytest.mark.xdist_group("scaffold")
-
 KIT = Path(__file__).resolve().parents[1]
 
 
@@ -27,6 +23,14 @@ def copy(tmp_path_factory) -> Path:
             KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
         )
     return root
+
+
+@pytest.fixture(scope="module")
+def scaffolded(copy) -> dict[tuple[str, str], subprocess.CompletedProcess]:
+    """The copy with two exercises scaffolded (one in an existing module, one in a new one),
+    by each worker that runs a test needing it: pytest-xdist may split this module's tests."""
+    pairs = (("basics", "double_it"), ("metrics", "accuracy"))
+    return {pair: descent(copy, "new-exercise", *pair) for pair in pairs}
 
 
 def descent(root: Path, *argv: str) -> subprocess.CompletedProcess:
@@ -42,9 +46,8 @@ def descent(root: Path, *argv: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy):
-    for module, name in (("basics", "double_it"), ("metrics", "accuracy")):
-        run = descent(copy, "new-exercise", module, name)
+def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy, scaffolded):
+    for (module, name), run in scaffolded.items():
         assert run.returncode == 0, run.stdout + run.stderr
         for path in (
             f"solutions/{module}.py",
@@ -65,7 +68,7 @@ def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy):
     assert 'NotImplementedError("metrics.accuracy' in (copy / "starter/metrics.py").read_text()
 
 
-def test_the_audit_refuses_a_scaffold_until_its_todos_are_filled(copy):
+def test_the_audit_refuses_a_scaffold_until_its_todos_are_filled(copy, scaffolded):
     run = descent(copy, "audit", "--module", "basics")
     assert run.returncode == 2
     said = " ".join(run.stdout.split())
