@@ -137,11 +137,11 @@ class Checker:
         """The generic diagnosis (:mod:`descent.diagnoses`) of ``got`` against ``expected``,
         given the recipe's inputs as they were before any implementation ran; when no hypothesis
         on the values fits (or only NaN's guess of a stability problem), the reference is run
-        again with something changed (``parameter_diagnoses.rerun_slip``: an argument's complement or a
-        count one off, the recipe's numbers scaled or combined, a parameter misread). A float32 result
-        that none explains is tried once more with the inputs widened to float64: right there
-        means the formula is right and unstable in float32 (not when the result's dtype is
-        already wrong: the comparison's message says so)."""
+        again with something changed (``parameter_diagnoses.rerun_slip``: an argument's
+        complement or a count one off, the recipe's numbers scaled or combined, a parameter
+        misread). A float32 result that none explains is tried once more with the inputs widened
+        to float64: right there means the formula is right and unstable in float32 (not when the
+        result's dtype is already wrong: the comparison's message says so)."""
         pristine.restore()
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
