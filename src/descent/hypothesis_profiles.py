@@ -51,8 +51,12 @@ def register() -> None:
     """Register the profiles; in a process running the descent pytest plugin, also make ``ci``
     the default, once (``--hypothesis-profile``, which hypothesis's own plugin loads after this,
     then chooses another)."""
+    # Each profile derives from hypothesis's own "default" profile, never from the profile in force:
+    # register runs twice in a process (entry point, then plugin) and ``ci`` may be loaded by then,
+    # and a CI machine starts under hypothesis's built-in ``ci``, whose settings would leak in.
+    base = settings.get_profile("default")
     for name, options in PROFILES.items():
-        settings.register_profile(name, **options)
+        settings.register_profile(name, parent=base, **options)
     if not _loaded and "descent.plugin" in sys.modules:
         settings.load_profile(DEFAULT)
         _loaded.append(DEFAULT)
