@@ -10,6 +10,7 @@ max absolute and relative error; they never print whole tensors (hidden inputs s
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from numbers import Number
 from typing import Any
@@ -18,6 +19,9 @@ import torch
 
 from .diagnoses import mistyped
 from .diagnosis_base import Diagnosis
+
+# Read once: a grader author's switch (see GradingFailure), never set in a grading run.
+_GENERIC_ONLY = os.environ.get("DESCENT_GENERIC_ONLY") == "1"
 
 
 class GradingFailure(AssertionError):
@@ -32,6 +36,9 @@ class GradingFailure(AssertionError):
     from how the result relates to the expected one. Both always run, so a results record keeps
     both (``misconception`` and ``diagnosis``, the generic kind) and ``descent audit`` can measure
     each alone; the message shows the catalogued mistake when there is one, else the generic one.
+    With ``DESCENT_GENERIC_ONLY=1`` in the environment the message shows the generic one even then
+    (the catalogue's name is still recorded): how a grader author reads what a bug no catalogue
+    knows would be told.
     """
 
     def __init__(
@@ -67,7 +74,9 @@ class GradingFailure(AssertionError):
             if found is not None:
                 self.diagnosis = found.kind
             if variant is not None:
-                self.misconception, self.hint = variant.id, variant.hint
+                self.misconception = variant.id
+            if variant is not None and not _GENERIC_ONLY:
+                self.hint = variant.hint
                 lines.append(f"likely mistake: your result matches code that {variant.title}.")
             elif found is not None:
                 lines.append(f"likely mistake: {found.text}.")

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from descent import check_diagnoses, diagnoses
+from descent import check_diagnoses, compare, diagnoses
 from descent.compare import GradingFailure
 from descent.diagnoses import Diagnosis, Inputs, diagnose, inputs_of
 
@@ -171,6 +171,18 @@ def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one(
     assert "matches code that sums instead of averaging" in str(both)
     assert "5 times" not in str(both)
     assert both.misconception == "b" and both.diagnosis == "sum-mean"  # the audit sees both
+
+
+def test_a_grader_author_can_read_the_generic_name_where_a_catalogued_one_exists(monkeypatch):
+    class Bug:
+        id, title, hint = "b", "sums instead of averaging", "divide"
+
+    monkeypatch.setattr(compare, "_GENERIC_ONLY", True)
+    generic = Diagnosis("sum-mean", "your result is 5 times the expected")
+    failure = GradingFailure("[x] differs", diagnosis=lambda: Bug, generic=lambda: generic)
+    assert "likely mistake: your result is 5 times the expected." in str(failure)
+    assert "sums instead of averaging" not in str(failure) and "divide" not in str(failure)
+    assert failure.misconception == "b"  # still recorded: the audit's figures do not change
 
 
 def test_every_kind_is_declared():
