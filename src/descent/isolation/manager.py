@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import timelimit
-from . import confinement
+from . import confinement, uid_lease
 from .pool import ForkServer, IsolationUnavailable, WorkerProcess
-
-SLOT_UID_BASE = 61000
 
 
 @dataclass
@@ -211,16 +209,31 @@ class IsolationManager:
         cfg["folder"] = conn.folder
         cfg["variant"] = conn.variant
         cfg["read_extra"] = list(conn.read_extra)
+        lease = None
         if info["root"] and info["static"].get("uid_drop"):
             self.slot += 1
-            cfg["uid"] = cfg["gid"] = SLOT_UID_BASE + self.slot % 1000
+            lease = _lease_uid(self.slot)
+            cfg["uid"] = cfg["gid"] = lease.uid
         use_cgroup = bool(info["root"] and info["static"].get("cgroup"))
-        return WorkerProcess(self.server, cfg, self.settings.limits, use_cgroup)
+        try:
+            return WorkerProcess(self.server, cfg, self.settings.limits, use_cgroup, lease)
+        except BaseException:
+            if lease is not None:
+                lease.release()
+            raise
 
     def close(self) -> None:
         if self._server is not None:
             self._server.close()
             self._server = None
+
+
+def _lease_uid(slot: int) -> uid_lease.UidLease:
+    """A uid no other live grading on this machine holds (see :mod:`.uid_lease`)."""
+    try:
+        return uid_lease.lease(slot)
+    except (OSError, uid_lease.UidsExhausted) as exc:
+        raise IsolationUnavailable(f"no worker uid could be leased: {exc}") from None
 
 
 def _held(probe: dict) -> bool:

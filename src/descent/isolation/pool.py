@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from . import confinement
+from .uid_lease import UidLease
 
 START_TIMEOUT = 120.0
 _slots = itertools.count()
@@ -203,9 +204,15 @@ class WorkerProcess:
     """One confined worker; replies are read with a deadline; :meth:`kill` leaves nothing."""
 
     def __init__(
-        self, server: ForkServer, config: dict, limits: confinement.Limits, use_cgroup: bool
+        self,
+        server: ForkServer,
+        config: dict,
+        limits: confinement.Limits,
+        use_cgroup: bool,
+        lease: UidLease | None = None,
     ):
         self.server = server
+        self.lease = lease  # the worker's uid, released once the worker is dead (kill)
         self.slot = next(_slots)
         self.scratch = tempfile.mkdtemp(prefix=f"w{self.slot}-", dir=server.base)
         os.chmod(self.scratch, 0o777 if config.get("uid") is not None else 0o700)
@@ -273,6 +280,8 @@ class WorkerProcess:
         except OSError:
             pass
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.lease is not None:
+            self.lease.release()
         if self in self.server.workers:
             self.server.workers.remove(self)
         return self.exit_reason
