@@ -42,6 +42,7 @@ from typing import Any
 
 import torch
 
+from .derivative_diagnoses import log_argument
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .pattern_diagnoses import (
     bound_side,
@@ -713,7 +714,7 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
+    + (log_argument, smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
     (order, offset, edge, broadcast, wrong_dimension),
     SLICE_TIER,
 )
