@@ -287,6 +287,7 @@ def _changes(
                     else (),
                 )
             )
+        others += _complement(function, name, passed, default, name in calls.left_out)
         if name in calls.left_out and default is not _EMPTY and _scalar(default):
             for value, where in _other_defaults(name, default, options, reference, function):
                 defaults.append(
@@ -301,6 +302,44 @@ def _changes(
                     )
                 )
     return ignored + others + defaults + list(_counter_changes(function, calls))
+
+
+def _complement(
+    function: str, name: str, passed: list, default: Any, left_out: bool
+) -> list[_Change]:
+    """The parameter read as its complement ``1 - value`` (passed or defaulted) when every value
+    it takes is a float strictly between 0 and 1 other than 0.5 (a weight, a probability)."""
+    values = passed + ([default] if left_out and default is not _EMPTY else [])
+    if not values or not all(type(v) is float and 0 < v < 1 and v != 0.5 for v in values):
+        return []
+    return [
+        _Change(
+            function,
+            f"{name} complement",
+            "1 - value",
+            f"with `{name}` read as 1 - `{name}` (as passed, or as its default): `{name}` is "
+            "confused with its complement where it enters (the weight of one class or branch "
+            "given to the other, the probability of keeping for that of dropping)",
+            "argument",
+            _complemented(name),
+        )
+    ]
+
+
+def _complemented(name: str) -> Callable[[Callable], Callable]:
+    def wrap(fn: Callable) -> Callable:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def complemented(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            bound.arguments[name] = 1 - bound.arguments[name]
+            return fn(*bound.args, **bound.kwargs)
+
+        return complemented
+
+    return wrap
 
 
 def _scalar(value: Any) -> bool:

@@ -22,6 +22,7 @@ is not rerun dozens of times).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -63,6 +64,20 @@ def _scalings(name: str, value: Any, counts: list[tuple[int, str]]) -> Iterator[
         "factor",
     )
     for count, where in counts:
+        yield (
+            value * count / (count - 1),
+            f"{n} times {count}/({count} - 1) ({count} is {where}): what {n} is spread over is "
+            f"divided by {count} - 1 where the docstring divides by {count} (the others of "
+            "the items where all of them count, n - 1 for n)",
+            "factor",
+        )
+        yield (
+            value * (count - 1) / count,
+            f"{n} times ({count} - 1)/{count} ({count} is {where}): what {n} is spread over is "
+            f"divided by {count} where the docstring divides by {count} - 1 (all the items "
+            "where only the others count, n for n - 1)",
+            "factor",
+        )
         yield (
             value * count,
             f"{n} times {count} ({count} is {where}): whatever {n} multiplies is {count} "
@@ -200,6 +215,49 @@ def _matrices(recipe: Callable) -> Iterator[tuple]:
             yield name, cell
 
 
+def _distribution(x: Any, log: bool) -> bool:
+    """``x`` is a floating tensor whose rows (last dimension, at least 2 entries) are
+    probabilities summing to 1, or with ``log`` their logarithms."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() == 0:
+        return False
+    if x.shape[-1] < 2 or bool(torch.isnan(x).any()):
+        return False
+    p = x.detach().to("cpu", torch.float64)
+    p = p.exp() if log else p
+    if log and bool((x > 0).any()) or not log and bool(((p < 0) | (p > 1)).any()):
+        return False
+    return same(p.sum(-1), torch.ones_like(p.sum(-1)))
+
+
+def _swapped_distributions(recipe: Callable) -> Iterator[tuple]:
+    """``(cell, swapped, how)`` for each list or tuple of arguments the recipe closes over that
+    holds log-probabilities and probabilities of one shape: the two exchanged, each put in the
+    other's form (the log of the probabilities where the log-probabilities were)."""
+    code = getattr(recipe, "__code__", None)
+    cells = zip(code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ())
+    for name, cell in cells:
+        try:
+            items = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        if not isinstance(items, (list, tuple)):
+            continue
+        for i, j in itertools.permutations(range(len(items)), 2):
+            a, b = items[i], items[j]
+            if _distribution(a, log=True) and _distribution(b, log=False) and a.shape == b.shape:
+                swapped = list(items)
+                swapped[i], swapped[j] = torch.log(b), torch.exp(a)
+                yield (
+                    cell,
+                    type(items)(swapped),
+                    f"the distributions `{name}[{i}]` (log-probabilities) and `{name}[{j}]` "
+                    "(probabilities) exchanged, each in the other's form: the two "
+                    "distributions' roles swapped (a divergence taken in the wrong direction, "
+                    "KL(q || p) for KL(p || q); the model's distribution weighting the sum "
+                    "where the target's belongs)",
+                )
+
+
 def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
     """``(cell, key, new value, how it reads, kind)`` for every change :func:`_slips` runs,
     cheapest first: the numbers scaled and combined, then the matrices transposed."""
@@ -220,6 +278,8 @@ def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
             "wrong dimension (examples for units, or the reverse)",
             "reduction",
         )
+    for cell, swapped, how in _swapped_distributions(recipe):
+        yield cell, None, swapped, how, "argument"
 
 
 def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list[Diagnosis]:
@@ -236,6 +296,7 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
                 and _sensitive(run, cell, key, new, got)
             ):
                 fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
+        fits += _mixtures(run, arguments, got, expected)
         for name, cell, key, value in arguments:
             if isinstance(value, int) and value >= 1:
                 theirs = run(cell, key, 0)
@@ -247,6 +308,40 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
                 fits += [found] if found is not None else []
     except TimeoutError:
         pass  # the budget is spent: what was found so far
+    return fits
+
+
+def _mixtures(run: _Rerun, arguments: list[tuple], got: Any, expected: Any) -> list[Diagnosis]:
+    """For each float argument ``a`` strictly between 0 and 1 that the reference mixes with (its
+    result is ``(1 - a) * f(0) + a * f(1)``, ``f`` the reference with ``a`` changed, ``f(0)`` not
+    ``f(1)``): ``got`` is one share of the mixture alone, ``(1 - a) * f(0)`` or ``a * f(1)`` (a
+    smoothing that scales the target down and never adds the uniform share)."""
+    e, g = _as_tensor(expected), _as_tensor(got)
+    if e is None or g is None or e.shape != g.shape:
+        return []
+    fits = []
+    for name, cell, key, value in arguments:
+        if not isinstance(value, float) or not 0 < value < 1:
+            continue
+        f0, f1 = (_as_tensor(run(cell, key, end)) for end in (0.0, 1.0))
+        if f0 is None or f1 is None or not f0.shape == f1.shape == e.shape or same(f0, f1):
+            continue  # (a refused value is no tensor either)
+        if not same(e, (1 - value) * f0 + value * f1):
+            continue
+        n = f"`{name}`"
+        for share, kept, lost in (
+            ((1 - value) * f0, f"(1 - {n}) times the result at {n} = 0", f"at {n} = 1"),
+            (value * f1, f"{n} times the result at {n} = 1", f"at {n} = 0"),
+        ):
+            if same(g, share):
+                fits.append(
+                    Diagnosis(
+                        "term",
+                        f"your result is {kept}: the result mixes two parts with weights "
+                        f"1 - {n} and {n}, and your result misses the one that is the result "
+                        f"{lost} (a smoothing or mixing term scaled down but never added)",
+                    )
+                )
     return fits
 
 
