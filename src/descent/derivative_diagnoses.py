@@ -90,53 +90,70 @@ def _polynomial(y: torch.Tensor, local: torch.Tensor) -> list[float] | None:
     return None
 
 
-def _evaluate(coef: list[float], at: torch.Tensor) -> torch.Tensor:
-    return sum((c * at**k for k, c in enumerate(coef) if c != 0), torch.zeros_like(at))
+def _evaluate(coef: list[float], at: Any) -> Any:
+    """The polynomial ``coef`` at ``at`` (a tensor or a number)."""
+    return sum((c * at**k for k, c in enumerate(coef) if c != 0), 0.0 * at)
 
 
 def _term(k: int) -> str:
     return "the constant term" if k == 0 else "the term in y" + ("" if k == 1 else f"^{k}")
 
 
+# A slip of a derivative written in the output: (kind, what it reads as, local(x, y)).
+Slip = tuple[str, str, Callable[[Any, Any], Any]]
+
+
+def _slips(coef: list[float]) -> list[Slip]:
+    """The slips of the polynomial ``coef`` in the output ``y``: evaluated at the input ``x``,
+    one of its terms left out (when it has several), one term's power of ``y`` one lower."""
+    found: list[Slip] = [
+        (
+            "argument",
+            "evaluated at the input x instead of the output y: the derivative is a formula in "
+            "the output y = f(x), so use the output (the cache's y, the node's own value), not "
+            "the input",
+            lambda x, y: _evaluate(coef, x),
+        )
+    ]
+    terms = [k for k, c in enumerate(coef) if c != 0]
+    for k in terms if len(terms) > 1 else ():
+        left = [0.0 if i == k else c for i, c in enumerate(coef)]
+        found.append(
+            (
+                "term",
+                f"with {_term(k)} left out: a term of the formula missing",
+                lambda x, y, left=left: _evaluate(left, y),
+            )
+        )
+    for k in (k for k in terms if k >= 2):
+        lowered = list(coef)
+        lowered[k - 1], lowered[k] = lowered[k - 1] + coef[k], 0.0
+        if any(lowered):
+            found.append(
+                (
+                    "term",
+                    f"with {_term(k)} written with y^{k - 1}: a power of y missing (y^{k - 1} "
+                    f"where y^{k} belongs)".replace("y^1", "y"),
+                    lambda x, y, lowered=lowered: _evaluate(lowered, y),
+                )
+            )
+    return found
+
+
 def _polynomial_slips(
     x: torch.Tensor, y: torch.Tensor, coef: list[float], local_g: torch.Tensor
 ) -> list[Diagnosis]:
-    """The polynomial ``coef`` in ``y`` (the expected local derivative) evaluated at ``x``, with
-    one term left out, or with one term's power of ``y`` one lower."""
+    """The slips of the polynomial ``coef`` in ``y`` (the expected local derivative) that give
+    ``local_g`` (the input for the output only where the two differ)."""
     lead = (
         "your local derivative (your gradient divided by the upstream gradient) is the "
         "expected one, written in the forward's output y, "
     )
-    fits = []
-    if not same(x, y) and same(local_g, _evaluate(coef, x)):
-        fits.append(
-            Diagnosis(
-                "argument",
-                lead + "evaluated at the forward's input x instead: the derivative is a formula "
-                "in the output y = f(x), so use the output (the cache's y), not the input",
-            )
-        )
-    terms = [k for k, c in enumerate(coef) if c != 0]
-    for k in terms if len(terms) > 1 else ():
-        left = [0.0 if i == k else c for i, c in enumerate(coef)]
-        if same(local_g, _evaluate(left, y)):
-            fits.append(
-                Diagnosis("term", lead + f"with {_term(k)} left out: a term of the formula missing")
-            )
-    for k in terms:
-        if k >= 2:
-            lowered = [c for c in coef]
-            lowered[k - 1], lowered[k] = lowered[k - 1] + coef[k], 0.0
-            if any(lowered) and same(local_g, _evaluate(lowered, y)):
-                fits.append(
-                    Diagnosis(
-                        "term",
-                        lead
-                        + f"with {_term(k)} written with y^{k - 1}: a power of y missing "
-                        f"(y^{k - 1} where y^{k} belongs)".replace("y^1", "y"),
-                    )
-                )
-    return fits
+    return [
+        Diagnosis(kind, lead + text)
+        for kind, text, local in _slips(coef)
+        if not (kind == "argument" and same(x, y)) and same(local_g, local(x, y))
+    ]
 
 
 # -- the pair, recorded ------------------------------------------------------------------------
@@ -232,3 +249,106 @@ def log_argument(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | N
                 )
             )
     return fits[0] if len(fits) == 1 else None
+
+
+# -- a node class that records its local derivatives -------------------------------------------
+_SAMPLES = (-2.3, -1.7, -1.1, -0.6, -0.2, 0.3, 0.7, 1.2, 1.9, 2.6)
+
+
+def node_fits(
+    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
+) -> list[Diagnosis]:
+    """For an exercise whose one function is a class of scalar nodes (``Value``): each unary
+    operation of the reference's class whose local derivative is a polynomial in its output
+    (read from the operation run on a few numbers), re-run with that derivative slipped
+    (:func:`_slips`); a slip under which the recipe gives ``got`` names the mistake."""
+    from .parameter_diagnoses import _reproduces  # it imports this module: read when needed
+
+    if exercise not in registry.EXERCISES or len(registry.get(exercise).functions) != 1:
+        return []
+    module, (name,) = registry.get(exercise).module, registry.get(exercise).functions
+    try:
+        cls = getattr(reference.module(module), name)
+    except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
+        return []
+    if not isinstance(cls, type):
+        return []
+    fits = []
+    for method, coef in _unary_derivatives(cls):
+        for kind, text, local in _slips(coef):
+            original = vars(cls)[method]
+            setattr(cls, method, _slipped(original, local))
+            try:
+                # a fresh implementation each time: a recipe may keep results by implementation
+                theirs = recipe(PatchedImplementation(reference, "slipped", {}))
+            except Exception:  # noqa: BLE001 - the slipped reference fails here: no explanation
+                continue
+            finally:
+                setattr(cls, method, original)
+            if _reproduces(theirs, got, expected):
+                fits.append(
+                    Diagnosis(
+                        kind,
+                        "your result is what the reference gives with the local derivative of "
+                        f"`{method}` (a formula in the operation's output y) {text}",
+                    )
+                )
+    return fits
+
+
+def _record(node: Any, parent: Any) -> str | None:
+    """The name of the attribute of ``node`` holding ``(input, local derivative)`` pairs, the
+    first of them ``(parent, number)``."""
+    for attr, value in vars(node).items():
+        if (
+            isinstance(value, (tuple, list))
+            and value
+            and isinstance(value[0], tuple)
+            and len(value[0]) == 2
+            and value[0][0] is parent
+            and isinstance(value[0][1], float)
+        ):
+            return attr
+    return None
+
+
+def _unary_derivatives(cls: type) -> list[tuple[str, list[float]]]:
+    """``(method, polynomial)`` for each method of ``cls`` taking only the node whose local
+    derivative, sampled at :data:`_SAMPLES`, is a polynomial in the method's output."""
+    found = []
+    for method, fn in vars(cls).items():
+        if not callable(fn) or method.startswith("_") or isinstance(fn, (staticmethod, type)):
+            continue
+        xs, ys, locals_ = [], [], []
+        for t in _SAMPLES:
+            try:
+                leaf = cls(t)
+                node = fn(leaf)
+            except Exception:  # noqa: BLE001 - outside the operation's domain (log of -1)
+                continue
+            attr = _record(node, leaf) if isinstance(node, cls) else None
+            if attr is None:
+                break
+            xs.append(t), ys.append(float(node.data)), locals_.append(getattr(node, attr)[0][1])
+        else:
+            coef = _polynomial(
+                torch.tensor(ys, dtype=torch.float64), torch.tensor(locals_, dtype=torch.float64)
+            )
+            if coef is not None and len(xs) >= _FEWEST:
+                found.append((method, coef))
+    return found
+
+
+def _slipped(method: Callable, local: Callable[[Any, Any], Any]) -> Callable:
+    """``method`` with the local derivative its node records replaced by ``local(x, y)``."""
+
+    @functools.wraps(method)
+    def slipped(self, *args, **kwargs):
+        node = method(self, *args, **kwargs)
+        attr = _record(node, self)
+        if attr is not None:
+            pairs = getattr(node, attr)
+            setattr(node, attr, type(pairs)((p, local(p.data, node.data)) for p, _ in pairs))
+        return node
+
+    return slipped

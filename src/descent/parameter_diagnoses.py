@@ -55,7 +55,7 @@ import torch
 
 from . import registry
 from .argument_diagnoses import _discrete, argument_fits
-from .derivative_diagnoses import pair_fits
+from .derivative_diagnoses import node_fits, pair_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
 from .rerun_diagnoses import number_fits
@@ -105,6 +105,7 @@ def rerun_slip(
     fits = argument_fits(recipe, got, lambda: recipe(reference), expected)
     fits += number_fits(recipe, got, lambda: recipe(reference), expected)
     fits += pair_fits(recipe, got, expected, reference, exercise)
+    fits += node_fits(recipe, got, expected, reference, exercise)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 

@@ -10,7 +10,7 @@ import types
 import pytest
 import torch
 
-from descent.derivative_diagnoses import local_slip, log_argument, pair_fits
+from descent.derivative_diagnoses import local_slip, log_argument, node_fits, pair_fits
 from descent.diagnoses import Inputs
 from descent.impl import Implementation
 from descent.parameter_diagnoses import one_diagnosis, parameter_fits
@@ -42,7 +42,7 @@ def _one(fits):
 def test_a_derivative_in_the_output_evaluated_at_the_input():
     y = torch.sigmoid(X)
     found = _one(local_slip(X, y, y * (1 - y), X * (1 - X)))
-    assert found.kind == "argument" and "evaluated at the forward's input x" in found.text
+    assert found.kind == "argument" and "evaluated at the input x instead" in found.text
     # near miss: the right formula a hair off is no slip of the formula
     assert local_slip(X, y, y * (1 - y), 1.001 * y * (1 - y)) == []
 
@@ -188,3 +188,42 @@ def test_two_distributions_exchanged():
     assert math.isfinite(float(reversed_kl))
     assert number_fits(recipe, 2 * reversed_kl, lambda: recipe(kl), expected) == []
     assert torch.equal(args[1], p)  # put back
+
+
+class Node:
+    """A toy scalar node recording ``(input, local derivative)`` pairs, as the kit's Value."""
+
+    def __init__(self, data, _parents=()):
+        self.data, self.grad, self._parents = float(data), 0.0, tuple(_parents)
+
+    def tanh(self):
+        y = math.tanh(self.data)
+        return Node(y, ((self, 1.0 - y * y),))
+
+    def relu(self):
+        return Node(max(self.data, 0.0), ((self, float(self.data > 0)),))
+
+    def grad_of_chain(self, ops):
+        """d(ops applied in turn)/d(self) by the chain rule through the recorded locals."""
+        node, total = self, 1.0
+        for op in ops:
+            node = getattr(node, op)()
+            total *= node._parents[0][1]
+        return total
+
+
+AUTOGRAD = _Reference(autograd={"Value": Node})
+
+
+def test_a_node_class_re_run_with_one_operation_s_derivative_slipped():
+    def recipe(m):
+        return [m.autograd.Value(a).grad_of_chain(["tanh", "relu", "tanh"]) for a in (0.4, 1.3)]
+
+    expected = recipe(AUTOGRAD)
+    slipped = [(1 - math.tanh(a)) * (1 - math.tanh(math.tanh(a))) for a in (0.4, 1.3)]
+    found = _one(node_fits(recipe, slipped, expected, AUTOGRAD, "autograd.value"))
+    assert found.kind == "term" and "derivative of `tanh`" in found.text
+    assert "the term in y^2 written with y" in found.text
+    assert Node.tanh is vars(Node)["tanh"] and Node(0.5).tanh()._parents[0][1] < 1  # put back
+    # near miss: a gradient off by a constant factor is no slip of one operation's formula
+    assert node_fits(recipe, [2 * g for g in expected], expected, AUTOGRAD, "autograd.value") == []
