@@ -65,20 +65,6 @@ def _scalings(name: str, value: Any, counts: list[tuple[int, str]]) -> Iterator[
     )
     for count, where in counts:
         yield (
-            value * count / (count - 1),
-            f"{n} times {count}/({count} - 1) ({count} is {where}): what {n} is spread over is "
-            f"divided by {count} - 1 where the docstring divides by {count} (the others of "
-            "the items where all of them count, n - 1 for n)",
-            "factor",
-        )
-        yield (
-            value * (count - 1) / count,
-            f"{n} times ({count} - 1)/{count} ({count} is {where}): what {n} is spread over is "
-            f"divided by {count} where the docstring divides by {count} - 1 (all the items "
-            "where only the others count, n for n - 1)",
-            "factor",
-        )
-        yield (
             value * count,
             f"{n} times {count} ({count} is {where}): whatever {n} multiplies is {count} "
             "times too large: a sum where the mean belongs (a gradient summed over the batch "
@@ -282,20 +268,73 @@ def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
         yield cell, None, swapped, how, "argument"
 
 
+def _spreads(name: str, value: Any, counts: list[tuple[int, str]]) -> Iterator[tuple]:
+    """``(new value, how it reads)`` for a float argument that is no whole number scaled by
+    ``n / (n - 1)`` or ``(n - 1) / n`` for a count ``n`` of the call: what it is spread over
+    divided by one item too few or too many (``eps / (C - 1)`` for ``eps / C``)."""
+    if not isinstance(value, float) or not math.isfinite(value) or value == round(value):
+        return
+    n = f"`{name}`"
+    for count, where in counts:
+        yield (
+            value * count / (count - 1),
+            f"{n} times {count}/({count} - 1) ({count} is {where}): what {n} is spread over is "
+            f"divided by {count} - 1 where the docstring divides by {count} (the others of "
+            "the items where all of them count, n - 1 for n)",
+        )
+        yield (
+            value * (count - 1) / count,
+            f"{n} times ({count} - 1)/{count} ({count} is {where}): what {n} is spread over is "
+            f"divided by {count} where the docstring divides by {count} - 1 (all the items "
+            "where only the others count, n for n - 1)",
+        )
+
+
+def _spread_fits(
+    run: _Rerun, arguments: list[tuple], counts: list, got: Any, expected: Any
+) -> list[Diagnosis]:
+    """The :func:`_spreads` that give ``got``, for arguments the result is not simply
+    proportional to (there, a ratio of counts on the argument is one on the result, which
+    many slips give: a step one off on a linear ramp)."""
+    fits = []
+    for name, cell, key, value in arguments:
+        spreads = list(_spreads(name, value, counts))
+        if not spreads or _proportional(run, cell, key, value, expected):
+            continue
+        for new, how in spreads:
+            if _fits(run, cell, key, new, got, expected):
+                fits.append(
+                    Diagnosis("factor", "your result is what the expected becomes with " + how)
+                )
+    return fits
+
+
+def _proportional(run: _Rerun, cell, key, value: float, expected: Any) -> bool:
+    e, t = _as_tensor(expected), _as_tensor(run(cell, key, 2 * value))
+    return e is not None and t is not None and e.shape == t.shape and same(t, 2 * e)
+
+
+def _fits(run: _Rerun, cell, key, new: Any, got: Any, expected: Any) -> bool:
+    """The reference with the cell's value changed to ``new`` gives ``got``, no longer
+    ``expected``, and does so only at that value (see :func:`_sensitive`)."""
+    theirs = run(cell, key, new)
+    return (
+        theirs is not _REFUSED
+        and _deep_equal(theirs, got)
+        and not _deep_equal(theirs, expected)
+        and _sensitive(run, cell, key, new, got)
+    )
+
+
 def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list[Diagnosis]:
     """Every diagnosis of a changed number (or pair of numbers, or matrix) giving ``got``,
     as many as the time budget allows."""
     arguments, run, fits = _arguments(recipe), _Rerun(rerun), list[Diagnosis]()
     try:
         for cell, key, new, how, kind in _tries(recipe, arguments):
-            theirs = run(cell, key, new)
-            if (
-                theirs is not _REFUSED
-                and _deep_equal(theirs, got)
-                and not _deep_equal(theirs, expected)
-                and _sensitive(run, cell, key, new, got)
-            ):
+            if _fits(run, cell, key, new, got, expected):
                 fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
+        fits += _spread_fits(run, arguments, _counts(arguments, recipe), got, expected)
         fits += _mixtures(run, arguments, got, expected)
         for name, cell, key, value in arguments:
             if isinstance(value, int) and value >= 1:
@@ -317,8 +356,8 @@ def _mixtures(run: _Rerun, arguments: list[tuple], got: Any, expected: Any) -> l
     ``f(1)``): ``got`` is one share of the mixture alone, ``(1 - a) * f(0)`` or ``a * f(1)`` (a
     smoothing that scales the target down and never adds the uniform share)."""
     e, g = _as_tensor(expected), _as_tensor(got)
-    if e is None or g is None or e.shape != g.shape:
-        return []
+    if e is None or g is None or e.shape != g.shape or not bool(g.any()):
+        return []  # zeros are every mixture's share where one part is zero
     fits = []
     for name, cell, key, value in arguments:
         if not isinstance(value, float) or not 0 < value < 1:

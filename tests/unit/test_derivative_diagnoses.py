@@ -153,6 +153,16 @@ def test_an_argument_spread_over_n_minus_1_where_n_belongs():
     assert found.kind == "factor" and "`eps` times 5/(5 - 1)" in found.text
     assert _reruns(recipe, smoothed_nll(logits, target, eps * 1.1)) is None  # near miss
 
+    def ramp(impl):  # a result proportional to the argument: the ratio says nothing of it
+        return impl(logits, eps)
+
+    def scaled(x, rate):
+        return rate * x.sum()
+
+    got = scaled(logits, eps * 5 / 4)
+    fits = number_fits(ramp, got, lambda: ramp(scaled), ramp(scaled))
+    assert not any("5/(5 - 1)" in d.text for d in fits)
+
 
 def test_one_share_of_a_mixture_alone():
     eps = 0.1
@@ -164,6 +174,7 @@ def test_one_share_of_a_mixture_alone():
     found = _reruns(recipe, got)
     assert found.kind == "term" and "(1 - `eps`) times the result at `eps` = 0" in found.text
     assert _reruns(recipe, 0.9 * got) is None  # near miss
+    assert _reruns(recipe, 0 * got) is None  # zeros: the share of any mixture with a zero part
     assert eps == 0.1
 
 
