@@ -19,6 +19,11 @@ receive and return (one forward call, one backward call; the derivative taken wi
 forward argument of the result's shape); :func:`descent.parameter_diagnoses.rerun_slip` weighs
 its fits with the re-runs.
 
+:func:`node_fits` reads the same slips on a class of scalar nodes (the exercise's one function,
+``Value``) whose operations record ``(input, local derivative)`` pairs: each unary operation whose
+local derivative, sampled on a few numbers, is a polynomial in its output is patched in turn on
+the reference's class (put back after) with its derivative slipped, and the recipe re-run.
+
 :func:`log_argument` is a value hypothesis (tier 2 of :mod:`descent.diagnoses`): a gradient that
 is the expected divided (or multiplied) entry by entry by ``exp(x)`` for an argument ``x``: the
 derivative with respect to ``exp(x)`` where the one with respect to ``x``, a logarithm, is asked.

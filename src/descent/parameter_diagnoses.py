@@ -12,7 +12,8 @@ student's, it names the mistake:
 - **another value**: a string parameter forced to another option, taken from the string
   constants of the function's own code and of the module functions it calls (``'sigmoid'`` for
   ``'tanh'``, ``'rel'`` for ``'abs'``), a flag forced to its other value, a number to 0 or 1 (a
-  hyperparameter dropped, a factor fixed);
+  hyperparameter dropped, a factor fixed), a float in (0, 1) other than 0.5, passed or left at
+  its default, read as its complement (``1 - alpha`` for ``alpha``);
 - **wrong default**: for a parameter the call leaves out, another default: another option of a
   string, 0, or the default that a parameter of the same name has in another exercise function
   of the kit (``eps=1e-5`` as in layer norm where RMSNorm's is ``1e-6``);
@@ -31,6 +32,10 @@ than four whole numbers or labels; a 0 or 1 that fits only because every value b
 the same (a threshold of 1 or more stops every improvement) names nothing, nor does a
 number whose value passed, moved a millionth of the way toward the fitted one, fits too (the
 input sits on its edge, where a comparison inclusive for strict fits as well).
+
+:func:`rerun_slip` also weighs the derivative readings of :mod:`descent.derivative_diagnoses`
+(a backward's local derivative through its forward's input and output, a node class re-run with
+one operation's derivative slipped).
 
 Several changes that give the student's result are named together when they are values of one
 parameter (``'linear'`` or ``'sigmoid'``: one mistake, the option mistaken), and as "several

@@ -8,6 +8,13 @@ length that already includes the warmup, ``base_lr + min_lr`` for an amplitude t
 subtract ``min_lr``), an argument ignored in the later part of a sequence only (a decay phase
 that does not start its count where the warmup ends: the reference with ``warmup_steps = 0``
 from there on), or a matrix read transposed (a reduction over examples where units belong).
+A float scaled by ``n / (n - 1)`` or ``(n - 1) / n`` for a count ``n`` of the call is a quantity
+spread over one item too few or too many (``eps / (C - 1)`` for ``eps / C``; not tried where the
+result is simply proportional to the float). A float ``a`` in (0, 1) that the reference mixes with
+(its result is ``(1 - a) * f(0) + a * f(1)``) may be used with one share alone (a label smoothing
+that scales the one-hot target down and never adds the uniform part). Log-probabilities and
+probabilities of one shape in a list of arguments may be exchanged, each in the other's form (a
+divergence taken the wrong way round).
 None of these leaves a relation between the two results, but the reference recomputed with the
 numbers changed equals the student's result.
 
