@@ -716,7 +716,8 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (log_argument, smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
+    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
+    + (log_argument,),
     (order, offset, edge, broadcast, wrong_dimension),
     SLICE_TIER,
 )
