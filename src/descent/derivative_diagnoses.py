@@ -25,7 +25,8 @@ local derivative, sampled on a few numbers, is a polynomial in its output is pat
 the reference's class (put back after) with its derivative slipped, and the recipe re-run.
 
 :func:`log_argument` is a value hypothesis (tier 2 of :mod:`descent.diagnoses`): a gradient that
-is the expected divided (or multiplied) entry by entry by ``exp(x)`` for an argument ``x``: the
+is the expected divided (or multiplied) entry by entry by ``exp(x)`` for an argument ``x`` of
+log-probabilities (every entry at most 0): the
 derivative with respect to ``exp(x)`` where the one with respect to ``x``, a logarithm, is asked.
 """
 
@@ -222,14 +223,18 @@ def _wide(t: Any) -> torch.Tensor:
 # -- a value hypothesis --------------------------------------------------------------------------
 def log_argument(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
     """``got == expected / exp(x)`` or ``got == expected * exp(x)``, entry by entry, for one
-    argument ``x`` of the result's shape whose values are not all equal: the gradient taken with
-    respect to ``exp(x)`` where ``x`` (a logarithm) is the argument, or the reverse."""
+    argument ``x`` of the result's shape whose values are not all equal and at most 0 (the log of
+    probabilities): the gradient taken with respect to ``exp(x)`` where ``x`` (a logarithm) is the
+    argument, or the reverse."""
     if int((e != 0).sum()) < 2:
         return None
     fits = []
     for name, x in inputs.tensors:
         if x.shape != e.shape or not x.is_floating_point() or not bool(torch.isfinite(x).all()):
             continue
+        if bool((x > 0).any()):
+            continue  # not the log of a probability: exp(-x) is too common a factor elsewhere
+            # (sigmoid(-x) is sigmoid(x) / exp(x))
         if same(x, x.flatten()[0].expand_as(x)):
             continue  # a constant argument: the factor hypothesis covers it
         q = torch.exp(x)
@@ -261,14 +266,16 @@ _SAMPLES = (-2.3, -1.7, -1.1, -0.6, -0.2, 0.3, 0.7, 1.2, 1.9, 2.6)
 
 
 def node_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
+    recipe: Callable,
+    reproduces: Callable[[Any], bool],
+    reference: Implementation,
+    exercise: str | None,
 ) -> list[Diagnosis]:
     """For an exercise whose one function is a class of scalar nodes (``Value``): each unary
     operation of the reference's class whose local derivative is a polynomial in its output
     (read from the operation run on a few numbers), re-run with that derivative slipped
-    (:func:`_slips`); a slip under which the recipe gives ``got`` names the mistake."""
-    from .parameter_diagnoses import _reproduces  # it imports this module: read when needed
-
+    (:func:`_slips`); a slip under whose result ``reproduces`` holds (the student's result, to
+    the last digits) names the mistake."""
     if exercise not in registry.EXERCISES or len(registry.get(exercise).functions) != 1:
         return []
     module, (name,) = registry.get(exercise).module, registry.get(exercise).functions
@@ -290,7 +297,7 @@ def node_fits(
                 continue
             finally:
                 setattr(cls, method, original)
-            if _reproduces(theirs, got, expected):
+            if reproduces(theirs):
                 fits.append(
                     Diagnosis(
                         kind,

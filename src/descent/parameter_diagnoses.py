@@ -110,7 +110,9 @@ def rerun_slip(
     fits = argument_fits(recipe, got, lambda: recipe(reference), expected)
     fits += number_fits(recipe, got, lambda: recipe(reference), expected)
     fits += pair_fits(recipe, got, expected, reference, exercise)
-    fits += node_fits(recipe, got, expected, reference, exercise)
+    fits += node_fits(
+        recipe, lambda theirs: _reproduces(theirs, got, expected), reference, exercise
+    )
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 

@@ -13,7 +13,7 @@ import torch
 from descent.derivative_diagnoses import local_slip, log_argument, node_fits, pair_fits
 from descent.diagnoses import Inputs
 from descent.impl import Implementation
-from descent.parameter_diagnoses import one_diagnosis, parameter_fits
+from descent.parameter_diagnoses import _reproduces, one_diagnosis, parameter_fits
 from descent.rerun_diagnoses import number_fits
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -103,6 +103,8 @@ def test_a_gradient_with_respect_to_exp_of_a_log_argument():
     found = log_argument(expected, expected / log_q.exp(), inputs)
     assert found.kind == "factor" and "divided by exp(`log_q`)" in found.text
     assert log_argument(expected, 1.5 * expected, inputs) is None  # near miss: a constant
+    # an argument with positive entries is no log-probability: exp(x) is no telling factor there
+    assert log_argument(expected, expected / X.exp(), Inputs(tensors=[("x", X)])) is None
 
 
 def focal_loss_forward(logits, target, alpha=0.25, gamma=2.0):
@@ -226,15 +228,20 @@ class Node:
 AUTOGRAD = _Reference(autograd={"Value": Node})
 
 
+def _reproducing(got, expected):
+    return lambda theirs: _reproduces(theirs, got, expected)
+
+
 def test_a_node_class_re_run_with_one_operation_s_derivative_slipped():
     def recipe(m):
         return [m.autograd.Value(a).grad_of_chain(["tanh", "relu", "tanh"]) for a in (0.4, 1.3)]
 
     expected = recipe(AUTOGRAD)
     slipped = [(1 - math.tanh(a)) * (1 - math.tanh(math.tanh(a))) for a in (0.4, 1.3)]
-    found = _one(node_fits(recipe, slipped, expected, AUTOGRAD, "autograd.value"))
+    found = _one(node_fits(recipe, _reproducing(slipped, expected), AUTOGRAD, "autograd.value"))
     assert found.kind == "term" and "derivative of `tanh`" in found.text
     assert "the term in y^2 written with y" in found.text
     assert Node.tanh is vars(Node)["tanh"] and Node(0.5).tanh()._parents[0][1] < 1  # put back
     # near miss: a gradient off by a constant factor is no slip of one operation's formula
-    assert node_fits(recipe, [2 * g for g in expected], expected, AUTOGRAD, "autograd.value") == []
+    doubled = _reproducing([2 * g for g in expected], expected)
+    assert node_fits(recipe, doubled, AUTOGRAD, "autograd.value") == []
