@@ -105,6 +105,14 @@ def _term(k: int) -> str:
     return "the constant term" if k == 0 else "the term in y" + ("" if k == 1 else f"^{k}")
 
 
+def _at_input(coef: list[float], x: Any, y: Any) -> Any:
+    return _evaluate(coef, x)
+
+
+def _at_output(coef: list[float], x: Any, y: Any) -> Any:
+    return _evaluate(coef, y)
+
+
 # A slip of a derivative written in the output: (kind, what it reads as, local(x, y)).
 Slip = tuple[str, str, Callable[[Any, Any], Any]]
 
@@ -118,7 +126,7 @@ def _slips(coef: list[float]) -> list[Slip]:
             "evaluated at the input x instead of the output y: the derivative is a formula in "
             "the output y = f(x), so use the output (the cache's y, the node's own value), not "
             "the input",
-            lambda x, y: _evaluate(coef, x),
+            functools.partial(_at_input, coef),
         )
     ]
     terms = [k for k, c in enumerate(coef) if c != 0]
@@ -128,7 +136,7 @@ def _slips(coef: list[float]) -> list[Slip]:
             (
                 "term",
                 f"with {_term(k)} left out: a term of the formula missing",
-                lambda x, y, left=left: _evaluate(left, y),
+                functools.partial(_at_output, left),
             )
         )
     for k in (k for k in terms if k >= 2):
@@ -140,7 +148,7 @@ def _slips(coef: list[float]) -> list[Slip]:
                     "term",
                     f"with {_term(k)} written with y^{k - 1}: a power of y missing (y^{k - 1} "
                     f"where y^{k} belongs)".replace("y^1", "y"),
-                    lambda x, y, lowered=lowered: _evaluate(lowered, y),
+                    functools.partial(_at_output, lowered),
                 )
             )
     return found
@@ -341,7 +349,9 @@ def _unary_derivatives(cls: type) -> list[tuple[str, list[float]]]:
             attr = _record(node, leaf) if isinstance(node, cls) else None
             if attr is None:
                 break
-            xs.append(t), ys.append(float(node.data)), locals_.append(getattr(node, attr)[0][1])
+            xs.append(t)
+            ys.append(float(node.data))
+            locals_.append(getattr(node, attr)[0][1])
         else:
             coef = _polynomial(
                 torch.tensor(ys, dtype=torch.float64), torch.tensor(locals_, dtype=torch.float64)
