@@ -194,9 +194,8 @@ def _sensitive(run: _Rerun, cell, key, new: Any, got: Any) -> bool:
     return theirs is not _REFUSED and not _deep_equal(theirs, got)
 
 
-def _matrices(recipe: Callable) -> Iterator[tuple]:
-    """``(name, cell)`` for each matrix the recipe closes over (both sizes 3 or more: a 2-row
-    matrix read the other way matches too often by chance)."""
+def _filled(recipe: Callable) -> Iterator[tuple]:
+    """``(name, cell, value)`` for each closure cell of the recipe that is filled."""
     code = getattr(recipe, "__code__", None)
     cells = zip(code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ())
     for name, cell in cells:
@@ -204,6 +203,13 @@ def _matrices(recipe: Callable) -> Iterator[tuple]:
             value = cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
+        yield name, cell, value
+
+
+def _matrices(recipe: Callable) -> Iterator[tuple]:
+    """``(name, cell)`` for each matrix the recipe closes over (both sizes 3 or more: a 2-row
+    matrix read the other way matches too often by chance)."""
+    for name, cell, value in _filled(recipe):
         if isinstance(value, torch.Tensor) and value.dim() == 2 and min(value.shape) >= 3:
             yield name, cell
 
@@ -226,13 +232,7 @@ def _swapped_distributions(recipe: Callable) -> Iterator[tuple]:
     """``(cell, swapped, how)`` for each list or tuple of arguments the recipe closes over that
     holds log-probabilities and probabilities of one shape: the two exchanged, each put in the
     other's form (the log of the probabilities where the log-probabilities were)."""
-    code = getattr(recipe, "__code__", None)
-    cells = zip(code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ())
-    for name, cell in cells:
-        try:
-            items = cell.cell_contents
-        except ValueError:  # a cell not filled yet
-            continue
+    for name, cell, items in _filled(recipe):
         if not isinstance(items, (list, tuple)):
             continue
         for i, j in itertools.permutations(range(len(items)), 2):

@@ -5,33 +5,22 @@ complement, scaled by n/(n - 1), one share of a mixture alone, or two distributi
 Each is named on a fit and silent on a near miss."""
 
 import math
-import types
 
 import pytest
 import torch
 
 from descent.derivative_diagnoses import local_slip, log_argument, node_fits, pair_fits
 from descent.diagnoses import Inputs
-from descent.impl import Implementation
 from descent.parameter_diagnoses import _reproduces, one_diagnosis, parameter_fits
 from descent.rerun_diagnoses import number_fits
+
+from .test_diagnoses_parameters import _Reference  # a toy reference of plain functions
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 G = torch.Generator().manual_seed(3)
 X = torch.randn(6, 5, generator=G, dtype=torch.float64) * 2
 DOUT = torch.rand(6, 5, generator=G, dtype=torch.float64) + 0.5
-
-
-class _Reference(Implementation):
-    """A reference whose modules are namespaces of plain functions."""
-
-    def __init__(self, **modules):
-        super().__init__("toy reference")
-        self.modules = {name: types.SimpleNamespace(**fns) for name, fns in modules.items()}
-
-    def module(self, name):
-        return self.modules.get(name, types.SimpleNamespace())
 
 
 def _one(fits):
