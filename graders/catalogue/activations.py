@@ -38,6 +38,7 @@ sigmoid_backward_uses_input = bug(
     "activations.sigmoid",
     "uses the input x instead of the output y in x*(1 - x)",
     hint="The derivative is y*(1 - y) with y = sigmoid(x): keep the output in the cache.",
+    generic="argument",
 )
 
 
@@ -125,6 +126,7 @@ tanh_backward_1_minus_y = bug(
     "activations.tanh",
     "writes the derivative as 1 - y instead of 1 - y^2",
     hint="d tanh(x)/dx = 1 - tanh(x)^2.",
+    generic="term",
 )
 
 
@@ -313,6 +315,7 @@ gelu_backward_no_pdf_term = bug(
     "activations.gelu",
     "returns Phi(x) alone, missing the x*phi(x) term",
     hint="Apply the product rule to x*Phi(x): Phi(x) + x*phi(x).",
+    generic="term",
 )
 
 
@@ -369,6 +372,7 @@ silu_backward_sigmoid_only = bug(
     "activations.silu",
     "uses sigmoid(x) as the derivative of x*sigmoid(x)",
     hint="Product rule: s + x*s*(1 - s) with s = sigmoid(x).",
+    generic="term",
 )
 
 

@@ -311,6 +311,7 @@ _bug(
     "writes the derivative of tanh as 1 - y",
     "d tanh(a)/da = 1 - tanh(a)^2: square the output.",
     tanh_one_minus_y=True,
+    generic="term",
 )
 _bug(
     "value_relu_ge0",
@@ -349,6 +350,7 @@ _bug(
     "uses sigmoid(a) itself as the derivative of sigmoid",
     "d sigmoid(a)/da = y * (1 - y) with y = sigmoid(a).",
     sigmoid_grad_y=True,
+    generic="term",
 )
 _bug(
     "value_int_numbers",

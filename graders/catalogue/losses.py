@@ -550,6 +550,7 @@ ce_label_smoothing_c_minus_1 = bug(
     "spreads eps/(C-1) over the wrong classes and gives the true class 1 - eps",
     hint="PyTorch's smoothing puts eps/C on every class, the true one included: "
     "q = (1-eps)*onehot + eps/C.",
+    generic="factor",
 )
 
 
@@ -565,6 +566,7 @@ ce_label_smoothing_no_uniform = bug(
     "losses.cross_entropy",
     "only scales the one-hot target by (1 - eps) and adds nothing to the other classes",
     hint="Smoothing moves eps of the probability mass to a uniform eps/C over all classes.",
+    generic="term",
 )
 
 
@@ -702,6 +704,7 @@ kl_reversed = bug(
     "losses.kl_div",
     "computes KL(q || p) instead of KL(p || q)",
     hint="kl_div(log_q, p) is sum p*(log p - log q): the target p weights the sum.",
+    generic="argument",
 )
 
 
@@ -755,6 +758,7 @@ kl_grad_wrt_q = bug(
     "differentiates with respect to q instead of log_q, returning -p / q / N",
     hint="The argument is log_q: d(-p * log_q)/d(log_q) = -p, so the gradient "
     "is -p / N (no division by q).",
+    generic="factor",
 )
 
 

@@ -18,6 +18,8 @@ not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a sta
 spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
 :mod:`descent.stat_diagnoses`; chunk sizes (folds, batches) with the remainder mishandled by
 :mod:`descent.split_diagnoses`.
+A gradient off by exp of a log argument, entry by entry, is read by
+:mod:`descent.derivative_diagnoses` (which also reads a backward's local derivative).
 Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
 entries (a few signs, past a threshold) are the last tier, :mod:`descent.slice_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
@@ -42,6 +44,7 @@ from typing import Any
 
 import torch
 
+from .derivative_diagnoses import log_argument
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .pattern_diagnoses import (
     bound_side,
@@ -713,7 +716,8 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
+    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
+    + (log_argument,),
     (order, offset, edge, broadcast, wrong_dimension),
     SLICE_TIER,
 )

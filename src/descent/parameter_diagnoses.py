@@ -12,7 +12,8 @@ student's, it names the mistake:
 - **another value**: a string parameter forced to another option, taken from the string
   constants of the function's own code and of the module functions it calls (``'sigmoid'`` for
   ``'tanh'``, ``'rel'`` for ``'abs'``), a flag forced to its other value, a number to 0 or 1 (a
-  hyperparameter dropped, a factor fixed);
+  hyperparameter dropped, a factor fixed), a float in (0, 1) other than 0.5, passed or left at
+  its default, read as its complement (``1 - alpha`` for ``alpha``);
 - **wrong default**: for a parameter the call leaves out, another default: another option of a
   string, 0, or the default that a parameter of the same name has in another exercise function
   of the kit (``eps=1e-5`` as in layer norm where RMSNorm's is ``1e-6``);
@@ -31,6 +32,10 @@ than four whole numbers or labels; a 0 or 1 that fits only because every value b
 the same (a threshold of 1 or more stops every improvement) names nothing, nor does a
 number whose value passed, moved a millionth of the way toward the fitted one, fits too (the
 input sits on its edge, where a comparison inclusive for strict fits as well).
+
+:func:`rerun_slip` also weighs the derivative readings of :mod:`descent.derivative_diagnoses`
+(a backward's local derivative through its forward's input and output, a node class re-run with
+one operation's derivative slipped).
 
 Several changes that give the student's result are named together when they are values of one
 parameter (``'linear'`` or ``'sigmoid'``: one mistake, the option mistaken), and as "several
@@ -55,6 +60,7 @@ import torch
 
 from . import registry
 from .argument_diagnoses import _discrete, argument_fits
+from .derivative_diagnoses import node_fits, pair_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
 from .rerun_diagnoses import number_fits
@@ -103,6 +109,10 @@ def rerun_slip(
     the one fit, "several explanations fit" when they differ, ``None`` when none fits."""
     fits = argument_fits(recipe, got, lambda: recipe(reference), expected)
     fits += number_fits(recipe, got, lambda: recipe(reference), expected)
+    fits += pair_fits(recipe, got, expected, reference, exercise)
+    fits += node_fits(
+        recipe, lambda theirs: _reproduces(theirs, got, expected), reference, exercise
+    )
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 
@@ -285,6 +295,7 @@ def _changes(
                     else (),
                 )
             )
+        others += _complement(function, name, passed, default, name in calls.left_out)
         if name in calls.left_out and default is not _EMPTY and _scalar(default):
             for value, where in _other_defaults(name, default, options, reference, function):
                 defaults.append(
@@ -299,6 +310,44 @@ def _changes(
                     )
                 )
     return ignored + others + defaults + list(_counter_changes(function, calls))
+
+
+def _complement(
+    function: str, name: str, passed: list, default: Any, left_out: bool
+) -> list[_Change]:
+    """The parameter read as its complement ``1 - value`` (passed or defaulted) when every value
+    it takes is a float strictly between 0 and 1 other than 0.5 (a weight, a probability)."""
+    values = passed + ([default] if left_out and default is not _EMPTY else [])
+    if not values or not all(type(v) is float and 0 < v < 1 and v != 0.5 for v in values):
+        return []
+    return [
+        _Change(
+            function,
+            f"{name} complement",
+            "1 - value",
+            f"with `{name}` read as 1 - `{name}` (as passed, or as its default): `{name}` is "
+            "confused with its complement where it enters (the weight of one class or branch "
+            "given to the other, the probability of keeping for that of dropping)",
+            "argument",
+            _complemented(name),
+        )
+    ]
+
+
+def _complemented(name: str) -> Callable[[Callable], Callable]:
+    def wrap(fn: Callable) -> Callable:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def complemented(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            bound.arguments[name] = 1 - bound.arguments[name]
+            return fn(*bound.args, **bound.kwargs)
+
+        return complemented
+
+    return wrap
 
 
 def _scalar(value: Any) -> bool:

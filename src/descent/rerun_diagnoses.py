@@ -8,6 +8,13 @@ length that already includes the warmup, ``base_lr + min_lr`` for an amplitude t
 subtract ``min_lr``), an argument ignored in the later part of a sequence only (a decay phase
 that does not start its count where the warmup ends: the reference with ``warmup_steps = 0``
 from there on), or a matrix read transposed (a reduction over examples where units belong).
+A float scaled by ``n / (n - 1)`` or ``(n - 1) / n`` for a count ``n`` of the call is a quantity
+spread over one item too few or too many (``eps / (C - 1)`` for ``eps / C``; not tried where the
+result is simply proportional to the float). A float ``a`` in (0, 1) that the reference mixes with
+(its result is ``(1 - a) * f(0) + a * f(1)``) may be used with one share alone (a label smoothing
+that scales the one-hot target down and never adds the uniform part). Log-probabilities and
+probabilities of one shape in a list of arguments may be exchanged, each in the other's form (a
+divergence taken the wrong way round).
 None of these leaves a relation between the two results, but the reference recomputed with the
 numbers changed equals the student's result.
 
@@ -22,6 +29,7 @@ is not rerun dozens of times).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -186,9 +194,8 @@ def _sensitive(run: _Rerun, cell, key, new: Any, got: Any) -> bool:
     return theirs is not _REFUSED and not _deep_equal(theirs, got)
 
 
-def _matrices(recipe: Callable) -> Iterator[tuple]:
-    """``(name, cell)`` for each matrix the recipe closes over (both sizes 3 or more: a 2-row
-    matrix read the other way matches too often by chance)."""
+def _filled(recipe: Callable) -> Iterator[tuple]:
+    """``(name, cell, value)`` for each closure cell of the recipe that is filled."""
     code = getattr(recipe, "__code__", None)
     cells = zip(code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ())
     for name, cell in cells:
@@ -196,8 +203,52 @@ def _matrices(recipe: Callable) -> Iterator[tuple]:
             value = cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
+        yield name, cell, value
+
+
+def _matrices(recipe: Callable) -> Iterator[tuple]:
+    """``(name, cell)`` for each matrix the recipe closes over (both sizes 3 or more: a 2-row
+    matrix read the other way matches too often by chance)."""
+    for name, cell, value in _filled(recipe):
         if isinstance(value, torch.Tensor) and value.dim() == 2 and min(value.shape) >= 3:
             yield name, cell
+
+
+def _distribution(x: Any, log: bool) -> bool:
+    """``x`` is a floating tensor whose rows (last dimension, at least 2 entries) are
+    probabilities summing to 1, or with ``log`` their logarithms."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() == 0:
+        return False
+    if x.shape[-1] < 2 or bool(torch.isnan(x).any()):
+        return False
+    p = x.detach().to("cpu", torch.float64)
+    p = p.exp() if log else p
+    if log and bool((x > 0).any()) or not log and bool(((p < 0) | (p > 1)).any()):
+        return False
+    return same(p.sum(-1), torch.ones_like(p.sum(-1)))
+
+
+def _swapped_distributions(recipe: Callable) -> Iterator[tuple]:
+    """``(cell, swapped, how)`` for each list or tuple of arguments the recipe closes over that
+    holds log-probabilities and probabilities of one shape: the two exchanged, each put in the
+    other's form (the log of the probabilities where the log-probabilities were)."""
+    for name, cell, items in _filled(recipe):
+        if not isinstance(items, (list, tuple)):
+            continue
+        for i, j in itertools.permutations(range(len(items)), 2):
+            a, b = items[i], items[j]
+            if _distribution(a, log=True) and _distribution(b, log=False) and a.shape == b.shape:
+                swapped = list(items)
+                swapped[i], swapped[j] = torch.log(b), torch.exp(a)
+                yield (
+                    cell,
+                    type(items)(swapped),
+                    f"the distributions `{name}[{i}]` (log-probabilities) and `{name}[{j}]` "
+                    "(probabilities) exchanged, each in the other's form: the two "
+                    "distributions' roles swapped (a divergence taken in the wrong direction, "
+                    "KL(q || p) for KL(p || q); the model's distribution weighting the sum "
+                    "where the target's belongs)",
+                )
 
 
 def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
@@ -220,6 +271,66 @@ def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
             "wrong dimension (examples for units, or the reverse)",
             "reduction",
         )
+    for cell, swapped, how in _swapped_distributions(recipe):
+        yield cell, None, swapped, how, "argument"
+
+
+def _spreads(name: str, value: Any, counts: list[tuple[int, str]]) -> Iterator[tuple]:
+    """``(new value, how it reads)`` for a float argument that is no whole number scaled by
+    ``n / (n - 1)`` or ``(n - 1) / n`` for a count ``n`` of the call: what it is spread over
+    divided by one item too few or too many (``eps / (C - 1)`` for ``eps / C``)."""
+    if not isinstance(value, float) or not math.isfinite(value) or value == round(value):
+        return
+    n = f"`{name}`"
+    for count, where in counts:
+        yield (
+            value * count / (count - 1),
+            f"{n} times {count}/({count} - 1) ({count} is {where}): what {n} is spread over is "
+            f"divided by {count} - 1 where the docstring divides by {count} (the others of "
+            "the items where all of them count, n - 1 for n)",
+        )
+        yield (
+            value * (count - 1) / count,
+            f"{n} times ({count} - 1)/{count} ({count} is {where}): what {n} is spread over is "
+            f"divided by {count} where the docstring divides by {count} - 1 (all the items "
+            "where only the others count, n for n - 1)",
+        )
+
+
+def _spread_fits(
+    run: _Rerun, arguments: list[tuple], counts: list, got: Any, expected: Any
+) -> list[Diagnosis]:
+    """The :func:`_spreads` that give ``got``, for arguments the result is not simply
+    proportional to (there, a ratio of counts on the argument is one on the result, which
+    many slips give: a step one off on a linear ramp)."""
+    fits = []
+    for name, cell, key, value in arguments:
+        spreads = list(_spreads(name, value, counts))
+        if not spreads or _proportional(run, cell, key, value, expected):
+            continue
+        for new, how in spreads:
+            if _fits(run, cell, key, new, got, expected):
+                fits.append(
+                    Diagnosis("factor", "your result is what the expected becomes with " + how)
+                )
+    return fits
+
+
+def _proportional(run: _Rerun, cell, key, value: float, expected: Any) -> bool:
+    e, t = _as_tensor(expected), _as_tensor(run(cell, key, 2 * value))
+    return e is not None and t is not None and e.shape == t.shape and same(t, 2 * e)
+
+
+def _fits(run: _Rerun, cell, key, new: Any, got: Any, expected: Any) -> bool:
+    """The reference with the cell's value changed to ``new`` gives ``got``, no longer
+    ``expected``, and does so only at that value (see :func:`_sensitive`)."""
+    theirs = run(cell, key, new)
+    return (
+        theirs is not _REFUSED
+        and _deep_equal(theirs, got)
+        and not _deep_equal(theirs, expected)
+        and _sensitive(run, cell, key, new, got)
+    )
 
 
 def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) -> list[Diagnosis]:
@@ -228,14 +339,10 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
     arguments, run, fits = _arguments(recipe), _Rerun(rerun), list[Diagnosis]()
     try:
         for cell, key, new, how, kind in _tries(recipe, arguments):
-            theirs = run(cell, key, new)
-            if (
-                theirs is not _REFUSED
-                and _deep_equal(theirs, got)
-                and not _deep_equal(theirs, expected)
-                and _sensitive(run, cell, key, new, got)
-            ):
+            if _fits(run, cell, key, new, got, expected):
                 fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
+        fits += _spread_fits(run, arguments, _counts(arguments, recipe), got, expected)
+        fits += _mixtures(run, arguments, got, expected)
         for name, cell, key, value in arguments:
             if isinstance(value, int) and value >= 1:
                 theirs = run(cell, key, 0)
@@ -247,6 +354,40 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
                 fits += [found] if found is not None else []
     except TimeoutError:
         pass  # the budget is spent: what was found so far
+    return fits
+
+
+def _mixtures(run: _Rerun, arguments: list[tuple], got: Any, expected: Any) -> list[Diagnosis]:
+    """For each float argument ``a`` strictly between 0 and 1 that the reference mixes with (its
+    result is ``(1 - a) * f(0) + a * f(1)``, ``f`` the reference with ``a`` changed, ``f(0)`` not
+    ``f(1)``): ``got`` is one share of the mixture alone, ``(1 - a) * f(0)`` or ``a * f(1)`` (a
+    smoothing that scales the target down and never adds the uniform share)."""
+    e, g = _as_tensor(expected), _as_tensor(got)
+    if e is None or g is None or e.shape != g.shape or not bool(g.any()):
+        return []  # zeros are every mixture's share where one part is zero
+    fits = []
+    for name, cell, key, value in arguments:
+        if not isinstance(value, float) or not 0 < value < 1:
+            continue
+        f0, f1 = (_as_tensor(run(cell, key, end)) for end in (0.0, 1.0))
+        if f0 is None or f1 is None or not f0.shape == f1.shape == e.shape or same(f0, f1):
+            continue  # (a refused value is no tensor either)
+        if not same(e, (1 - value) * f0 + value * f1):
+            continue
+        n = f"`{name}`"
+        for share, kept, lost in (
+            ((1 - value) * f0, f"(1 - {n}) times the result at {n} = 0", f"at {n} = 1"),
+            (value * f1, f"{n} times the result at {n} = 1", f"at {n} = 0"),
+        ):
+            if same(g, share):
+                fits.append(
+                    Diagnosis(
+                        "term",
+                        f"your result is {kept}: the result mixes two parts with weights "
+                        f"1 - {n} and {n}, and your result misses the one that is the result "
+                        f"{lost} (a smoothing or mixing term scaled down but never added)",
+                    )
+                )
     return fits
 
 
