@@ -43,6 +43,7 @@ from typing import Any
 import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .exception_diagnoses import typed
 from .pattern_diagnoses import (
     bound_side,
     echoed,
@@ -83,6 +84,8 @@ KINDS = (
     "argument",
     "distribution",  # random draws of the wrong law: family, replacement, a biased shuffle
     "sibling",
+    "operator",  # a reflected operator (__radd__) missing: exception_diagnoses
+    "recursion",  # a recursion as deep as the data: exception_diagnoses
 )
 
 
@@ -799,6 +802,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         or reordered(expected, got)
         or counted(expected, got)
         or unset(expected, got)
+        or typed(expected, got)
     )
     if found is not None:
         return found
