@@ -57,6 +57,7 @@ from . import registry
 from .argument_diagnoses import _discrete, argument_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
+from .input_diagnoses import input_fits
 from .rerun_diagnoses import number_fits
 
 MAX_RERUNS = 32
@@ -103,6 +104,7 @@ def rerun_slip(
     the one fit, "several explanations fit" when they differ, ``None`` when none fits."""
     fits = argument_fits(recipe, got, lambda: recipe(reference), expected)
     fits += number_fits(recipe, got, lambda: recipe(reference), expected)
+    fits += input_fits(recipe, got, lambda: recipe(reference), expected)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 
