@@ -222,6 +222,7 @@ linear_dx_uses_WT = bug(
     "layers.linear",
     "computes dx = dy @ W.T, as if W were laid out (Din, Dout)",
     hint="With y = x @ W.T the input gradient is dx = dy @ W, of shape (N, Din).",
+    generic="layout",
 )
 
 

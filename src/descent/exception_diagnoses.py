@@ -6,8 +6,9 @@ An exception is evidence of its own: whatever the exercise, some of them name th
 turns a known exception into a failure passes ``generic=lambda: raised(error)``):
 
 - ``ZeroDivisionError``: a denominator of 0 in a case the docstring allows (kind ``stability``);
-- ``OverflowError`` (``math range error``, a float too large): ``math.exp`` of a large number,
-  where a stable form exists (kind ``stability``);
+- ``OverflowError: math range error``: ``math.exp`` (or another function of ``math``) of a large
+  number, where a stable form exists (kind ``stability``); not an overflow of ``**`` or ``*``
+  (``Numerical result out of range``), which is as often values that diverged;
 - ``RecursionError``: a recursion as deep as the data (a graph walked by a recursive function),
   which Python limits to about 1000 levels (kind ``recursion``);
 - ``TypeError: unsupported operand type(s) for +: 'float' and 'Value'``: a number on the left of
@@ -50,7 +51,7 @@ def raised(exc: BaseException) -> Diagnosis | None:
         from .check_diagnoses import divided_by_zero  # check_diagnoses imports diagnoses
 
         return divided_by_zero()
-    if isinstance(exc, OverflowError):
+    if isinstance(exc, OverflowError) and "math range error" in str(exc):
         return Diagnosis(
             "stability",
             "your code overflowed: a float grew past the largest one (math.exp of a large "

@@ -1,0 +1,78 @@
+"""Mistakes read from an exception or from type names (``descent.exception_diagnoses``): each
+fits the exception (or names) it reads and names nothing for a near miss."""
+
+import math
+
+import pytest
+import torch
+
+from descent import diagnoses
+from descent.exception_diagnoses import raised, typed
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def error_of(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the exception is what is read
+        return exc
+    raise AssertionError("no exception")
+
+
+class Value:  # a class of the student's own, without reflected operators
+    def __add__(self, other):
+        return self
+
+
+def test_an_overflow_is_a_stability_problem():
+    found = raised(error_of(lambda: math.exp(1000.0)))
+    assert found.kind == "stability" and "overflowed" in found.text
+    # a division by zero keeps its own diagnosis
+    assert raised(error_of(lambda: 1 / 0)).kind == "stability"
+    # near misses: a ValueError (math domain error) names nothing, nor does a power that
+    # overflows (as often an iteration that diverged)
+    assert raised(error_of(lambda: math.log(-1.0))) is None
+    assert raised(error_of(lambda: 1e200**3)) is None
+
+
+def test_a_recursion_past_the_limit():
+    def deep(n):
+        return 0 if n == 0 else 1 + deep(n - 1)
+
+    found = raised(error_of(lambda: deep(100_000)))
+    assert found.kind == "recursion" and "explicit stack" in found.text
+
+
+def test_a_number_on_the_left_of_a_class_without_reflected_methods():
+    found = raised(error_of(lambda: 2.0 + Value()))
+    assert found.kind == "operator"
+    assert "`number + Value`" in found.text and "__radd__" in found.text
+    # near misses: None on the right is a result missing, not an operator; two builtins are
+    # no class of the student's; the object on the left is another mistake
+    assert raised(error_of(lambda: 2.0 + None)) is None
+    assert raised(error_of(lambda: 2.0 + "a")) is None
+    assert raised(error_of(lambda: Value() * 2.0)) is None
+
+
+def test_a_matrix_product_that_fits_transposed():
+    W = torch.zeros(3, 4)
+    found = raised(error_of(lambda: torch.zeros(5, 4) @ W))  # dx = dy @ W where W.T belongs
+    assert found.kind == "layout" and "second transposed" in found.text
+    found = raised(error_of(lambda: torch.zeros(3, 5) @ torch.zeros(3, 2)))
+    assert found.kind == "layout" and "first transposed" in found.text
+    # near miss: shapes that fit no way round
+    assert raised(error_of(lambda: torch.zeros(5, 4) @ torch.zeros(3, 2))) is None
+
+
+def test_type_names_of_numbers():
+    found = typed(["float"] * 4, ["float", "float", "float", "int"])
+    assert found.kind == "structure" and "Python int where a float" in found.text
+    assert "Tensor where a Python float" in typed(["float"] * 2, ["Tensor", "Tensor"]).text
+    assert "Python float where a Tensor" in typed("Tensor", "float").text
+    # read through the one entry point, as a check that compares type names is
+    assert diagnoses.diagnose(["float"] * 3, ["float", "int", "int"]).kind == "structure"
+    # near misses: the same names, other strings, names of other types
+    assert typed(["float"] * 2, ["float"] * 2) is None
+    assert typed(["relu", "tanh"], ["relu", "sigmoid"]) is None
+    assert typed(["float"], ["NoneType"]) is None
