@@ -396,6 +396,7 @@ bug(
     "regression.train_linear_regression",
     "logs the losses as 0-dim tensors instead of Python floats",
     hint="Append float(loss) (or loss.item()): losses is a list of Python floats.",
+    generic="structure",
 ).replaces(_loss_tensors(_loop(_step)))
 bug(
     "train_bias_python_float",
