@@ -187,7 +187,7 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     )
 
 
-_UNNAMED = "your result is the expected times a constant"
+_UNNAMED = UNNAMED_FACTOR = "your result is the expected times a constant"  # no quantity named
 
 
 def _multiple_of_an_input(e: torch.Tensor, inputs: Inputs) -> bool:
