@@ -321,9 +321,9 @@ class TestNumericalGradient:
         # With eps = 1e-3 a central difference is still exact on a quadratic; a one-sided
         # difference is off by about eps * A_ii / 2.
         f, grad = _quadratic(inputs, (4, 3))
-        x = inputs.randn(4, 3)
+        x, eps = inputs.randn(4, 3), 1e-3  # eps named: the generic diagnoses may vary it
         check.matches(
-            lambda m: m.layers.numerical_gradient(f, x, eps=1e-3),
+            lambda m: m.layers.numerical_gradient(f, x, eps=eps),
             "numerical gradient of a quadratic with eps=1e-3",
             expected=grad(x),
             rtol=1e-8,

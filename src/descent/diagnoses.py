@@ -44,6 +44,7 @@ import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .exception_diagnoses import typed
+from .operand_diagnoses import reciprocal
 from .pattern_diagnoses import (
     bound_side,
     echoed,
@@ -717,7 +718,7 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
     + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
-    (order, offset, edge, broadcast, wrong_dimension),
+    (order, offset, edge, broadcast, wrong_dimension, reciprocal),
     SLICE_TIER,
 )
 

@@ -25,6 +25,11 @@ literal 0 or 1), a tensor or NumPy value where a Python number belongs (``.item(
 number where a tensor belongs (kind ``structure``). :func:`diagnoses.diagnose` calls it for such
 lists of names, and a check that tests the types itself can pass it as ``generic=``.
 
+:func:`ill_conditioned` reads a check that measures how well a solution of a linear system on an
+ill-conditioned matrix satisfies its equations: right to several digits but not to rounding is a
+method that loses accuracy (an explicit inverse, a jitter added to the matrix), kind
+``stability``.
+
 Texts quote only the exception's type and the shapes and type names in its message, never a
 hidden input or an expected value.
 """
@@ -157,3 +162,21 @@ def _typed(e: str, g: str) -> Diagnosis | None:
             "it into a number; keep it a tensor",
         )
     return None
+
+
+def ill_conditioned(residual: float, bound: float, cond: float) -> Diagnosis | None:
+    """A linear system solved on a matrix of condition number ``cond`` whose relative residual
+    (``residual``, of the equations at the student's solution) passes the rounding ``bound`` but
+    is still small (at most 1e-4: four digits or more are right, so the formula is): the method
+    loses accuracy where the matrix is nearly singular (kind ``stability``). A larger residual is
+    a wrong formula, which the checks on well-conditioned inputs name; ``None`` then."""
+    if not bound < residual <= 1e-4:
+        return None
+    return Diagnosis(
+        "stability",
+        f"your solution satisfies its equations to {residual:.0e} relative, not to rounding, on a "
+        f"matrix of condition number {cond:.0e}: the formula is right and the method loses "
+        "accuracy where the matrix is nearly singular (a product with an explicit inverse; a "
+        "small term added to the matrix, which changes the answer there); solve the system as "
+        "it stands with a factorization (Cholesky, QR, torch.linalg.solve)",
+    )

@@ -15,6 +15,15 @@ check's recipe closes over; some slips are in how a tensor argument's values are
   (a power of its argument) turns any factor on the result into one on the argument, and the
   factor is then the plainer reading, which :func:`descent.diagnoses.factor` gives or not.
 
+One more reading runs the student's code again rather than the reference:
+
+- **an error of first order in a small argument**: with a small float argument of the call
+  (``0 < eps <= 0.1``, a step or an epsilon) halved, the student's error (its result minus the
+  expected) halves too, and the expected does not move: the result carries a term proportional
+  to that argument where none belongs, as a one-sided difference does against a central one
+  (kind ``term``). :func:`first_order` reads it; the checker calls it last, when nothing else
+  names the mistake.
+
 The tensors are those the recipe closes over directly or one level inside a tuple, list or dict
 (the positional arguments of a battery's case); each is replaced in its cell by a new tensor and
 put back, never edited in place. :func:`input_fits` lists every fit;
@@ -169,3 +178,36 @@ class _Put:
 
     def __exit__(self, *exc: object) -> None:
         self.cell.cell_contents = self.original
+
+
+def first_order(recipe: Callable, got: Any, expected: Any, impl: Any) -> Diagnosis | None:
+    """The one small float argument (``0 < value <= 0.1``) of the recipe that, halved, halves
+    the student's error (``impl``, the implementation under test, is run again with it; the
+    argument is put back); ``None`` when none or several do, or the error is no tensor of the
+    expected's shape."""
+    e, g = _as_tensor(expected), _as_tensor(got)
+    if e is None or g is None or e.shape != g.shape or same(g, e):
+        return None
+    fits = []
+    for name, cell, key, value in _arguments(recipe):
+        if not (isinstance(value, float) and 0 < value <= 0.1):
+            continue
+        original = cell.cell_contents
+        cell.cell_contents = value / 2 if key is None else {**original, key: value / 2}
+        try:
+            half = _as_tensor(recipe(impl))
+        except Exception:  # noqa: BLE001 - code that refuses the value names nothing here
+            continue
+        finally:
+            cell.cell_contents = original
+        if half is not None and half.shape == e.shape and same(half - e, (g - e) / 2):
+            fits.append(name)
+    if len(fits) != 1:
+        return None
+    return Diagnosis(
+        "term",
+        f"your error (your result minus the expected) halves when `{fits[0]}` is halved: your "
+        f"result carries a term proportional to `{fits[0]}` where none belongs (a first-order "
+        f"approximation such as a one-sided difference (f(x + h) - f(x)) / h where the central "
+        f"one belongs, or `{fits[0]}` added to a quantity it should not touch)",
+    )

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from descent import diagnoses
-from descent.exception_diagnoses import raised, typed
+from descent.exception_diagnoses import ill_conditioned, raised, typed
+from descent.operand_diagnoses import reciprocal
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -76,3 +77,29 @@ def test_type_names_of_numbers():
     assert typed(["float"] * 2, ["float"] * 2) is None
     assert typed(["relu", "tanh"], ["relu", "sigmoid"]) is None
     assert typed(["float"], ["NoneType"]) is None
+
+
+def test_a_division_upside_down():
+    e = torch.tensor([0.5, 4.0, -2.5, 3.0], dtype=torch.float64)
+    found = reciprocal(e, 1 / e, None)
+    assert found.kind == "order" and "reciprocal of the expected" in found.text
+    # a list of a computation's steps: the first wrong one is upside down, the next follows
+    steps = torch.tensor([1.7, 4 / 1.7, 4.0], dtype=torch.float64)
+    wrong = torch.tensor([1.7, 1.7 / 4, 1.7 / 4 * 1.7], dtype=torch.float64)
+    found = reciprocal(steps, wrong, None)
+    assert found.kind == "order" and "item 1, the first wrong one" in found.text
+    # near misses: values of magnitude 1 are their own reciprocals (one telling entry is no
+    # pattern); a first wrong item that is not upside down; a wrong first item
+    ones = torch.tensor([[1.0, -1.0], [2.0, 1.0]], dtype=torch.float64)
+    assert reciprocal(ones, 1 / ones, None) is None
+    assert reciprocal(steps, torch.tensor([1.7, 2.0, 0.7225], dtype=torch.float64), None) is None
+    wrong_first = torch.tensor([1 / 1.7, 1.7 / 4, 0.7], dtype=torch.float64)
+    assert reciprocal(steps, wrong_first, None) is None
+
+
+def test_a_solution_right_to_a_few_digits_on_an_ill_conditioned_matrix():
+    found = ill_conditioned(1.3e-8, 1e-12, 1e7)
+    assert found.kind == "stability" and "loses accuracy" in found.text
+    # near misses: within rounding, and far off (a wrong formula, not a lost digit)
+    assert ill_conditioned(1e-13, 1e-12, 1e7) is None
+    assert ill_conditioned(0.3, 1e-12, 1e7) is None

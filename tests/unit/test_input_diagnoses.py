@@ -5,7 +5,7 @@ result, the tensors put back, and a near miss names nothing."""
 import pytest
 import torch
 
-from descent.input_diagnoses import input_fits
+from descent.input_diagnoses import first_order, input_fits
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -73,3 +73,32 @@ def test_an_argument_scaled_by_two():
     # as a factor, not as a scaled argument), and one off by another factor inside
     assert input_fits(lambda m: m(x), 4 * x**2, lambda: x**2, x**2) == []
     assert input_fits(recipe, torch.tanh(x / 3), reference, reference()) == []
+
+
+def forward_difference(f, x, eps):
+    """A one-sided difference, the mistake; ``central`` is the right one."""
+    out = torch.empty_like(x)
+    for i in range(x.numel()):
+        step = torch.zeros_like(x).reshape(-1)
+        step[i] = eps
+        out.reshape(-1)[i] = (f(x + step.reshape(x.shape)) - f(x)) / eps
+    return out
+
+
+def test_an_error_of_first_order_in_a_small_argument():
+    x = torch.tensor([0.3, -1.2, 0.8], dtype=torch.float64)
+    eps = 1e-3
+
+    def f(v):
+        return (v**2).sum() * 1.5
+
+    def recipe(impl):
+        return impl(f, x, eps)
+
+    expected = 3 * x  # the exact gradient, which a central difference gives on a quadratic
+    found = first_order(recipe, recipe(forward_difference), expected, forward_difference)
+    assert found.kind == "term" and "halves when `eps` is halved" in found.text
+    assert eps == 1e-3  # put back
+    # near misses: an error that does not move with eps (a factor), and a right result
+    assert first_order(recipe, 6 * x, expected, lambda f, x, eps: 6 * x) is None
+    assert first_order(recipe, expected, expected, lambda f, x, eps: 3 * x) is None
