@@ -422,7 +422,7 @@ class TestNumericalGradient:
             return (float(f"{min(found):.3g}"), float(f"{max(found):.3g}"))
 
         # Through the comparison helper, so that the generic diagnoses read the sizes too (a
-        # default taken from another function of the kit is a re-run of the reference).
+        # step a constant factor off the documented eps).
         check.matches(
             lambda m: sizes(record(m)),
             f"the smallest and largest step f saw (eps = {step:g} expected)",

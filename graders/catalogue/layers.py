@@ -481,6 +481,7 @@ numgrad_default_eps_1e5 = bug(
     "layers.numerical_gradient",
     "defaults eps to 1e-5 instead of 1e-6",
     hint="The default step is eps=1e-6.",
+    generic="factor",
 )
 
 

@@ -146,10 +146,9 @@ class Checker:
         pristine.restore()
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
-            if _weak(found) and self.reference is not None:
-                # NaN alone only guesses at a stability problem, and a constant no quantity of
-                # the call explains only at a scale: a re-run that gives the very result (a
-                # counter one off dividing by zero, another default) is the better lead
+            if (found is None or found.kind == "stability") and self.reference is not None:
+                # NaN alone only guesses at a stability problem: a re-run that gives the same
+                # NaN (a counter one off dividing by zero) is the better lead
                 found = rerun_slip(recipe, got, expected, self.reference, self.exercise) or found
                 pristine.restore()
             if found is None:  # the student's code again, with a small argument halved
@@ -448,16 +447,6 @@ class _Inputs:
                         tensor.copy_(copy)
                 else:
                     tensor.data = copy.clone()
-
-
-def _weak(found: diagnoses.Diagnosis | None) -> bool:
-    """No diagnosis, or one that only guesses: NaN read as an unstable formula, or a constant
-    factor that no quantity of the call explains."""
-    return (
-        found is None
-        or found.kind == "stability"
-        or found.text.startswith(diagnoses.UNNAMED_FACTOR)
-    )
 
 
 def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:

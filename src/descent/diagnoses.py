@@ -188,7 +188,7 @@ def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     )
 
 
-_UNNAMED = UNNAMED_FACTOR = "your result is the expected times a constant"  # no quantity named
+_UNNAMED = "your result is the expected times a constant"
 
 
 def _multiple_of_an_input(e: torch.Tensor, inputs: Inputs) -> bool:
