@@ -301,6 +301,7 @@ _bug(
     "computes 2 / a as a / 2 in __rtruediv__",
     "In __rtruediv__(self, other) the number is the numerator: return other / self.",
     rdiv_swapped=True,
+    generic="order",
 )
 _bug(
     "value_pow_no_minus_one",

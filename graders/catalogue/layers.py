@@ -454,6 +454,7 @@ numgrad_forward_difference = bug(
     "uses the one-sided difference (f(x + eps) - f(x)) / eps",
     hint="Use central differences (f(x + eps) - f(x - eps)) / "
     "(2 eps): their error is O(eps^2) instead of O(eps).",
+    generic="term",
 )
 
 

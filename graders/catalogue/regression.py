@@ -446,6 +446,7 @@ cf_explicit_inverse = bug(
     hint="An inverse loses accuracy when X is ill-conditioned: solve the "
     "system with a factorization (Cholesky, torch.linalg.solve, QR).",
     classic=True,
+    generic="stability",
 )
 
 
@@ -461,6 +462,7 @@ cf_ridge_jitter = bug(
     'adds 1e-6 * I to X^T X "for stability" (ridge regression, another answer)',
     hint="A term added to X^T X moves the minimizer; solve the normal equations "
     "as they are and let the factorization provide the stability.",
+    generic="stability",
 )
 
 

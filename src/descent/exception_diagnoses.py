@@ -175,8 +175,8 @@ def ill_conditioned(residual: float, bound: float, cond: float) -> Diagnosis | N
     return Diagnosis(
         "stability",
         f"your solution satisfies its equations to {residual:.0e} relative, not to rounding, on a "
-        f"matrix of condition number {cond:.0e}: the formula is right and the method loses "
-        "accuracy where the matrix is nearly singular (a product with an explicit inverse; a "
-        "small term added to the matrix, which changes the answer there); solve the system as "
-        "it stands with a factorization (Cholesky, QR, torch.linalg.solve)",
+        f"matrix of condition number {cond:.0e}: close, so the approach is right, but the method "
+        "loses accuracy or moves the answer where the matrix is nearly singular (a product with "
+        "an explicit inverse; a small term, a jitter, added to the matrix for stability); solve "
+        "the system as it stands with a factorization (Cholesky, QR, torch.linalg.solve)",
     )
