@@ -53,8 +53,6 @@ def raised(exc: BaseException) -> Diagnosis | None:
     """The likely mistake that ``exc``, raised by the student's code (or by Python on what it
     returned), names by its type and message alone; ``None`` when it names none."""
     if isinstance(exc, ZeroDivisionError):
-        from .check_diagnoses import divided_by_zero  # check_diagnoses imports diagnoses
-
         return divided_by_zero()
     if isinstance(exc, OverflowError) and "math range error" in str(exc):
         return Diagnosis(
@@ -76,6 +74,17 @@ def raised(exc: BaseException) -> Diagnosis | None:
     if isinstance(exc, RuntimeError):
         return _transposed(text)
     return None
+
+
+def divided_by_zero() -> Diagnosis:
+    """The diagnosis of a call that raised ZeroDivisionError: whatever the value, a denominator
+    was 0 in a case the docstring allows (the plugin gives it to such an error)."""
+    return Diagnosis(
+        "stability",
+        "your code divides by zero in a case the docstring allows: a ratio computed before "
+        "the test that excludes its zero denominator (a count or a length of 0); test that "
+        "case first and compute the ratio only where it is defined",
+    )
 
 
 def _reflected(text: str) -> Diagnosis | None:
