@@ -17,7 +17,9 @@ watches by its kind alone (an argument edited in place, draws not from the gener
 not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a statistic (a
 spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
 :mod:`descent.stat_diagnoses`; chunk sizes (folds, batches) with the remainder mishandled by
-:mod:`descent.split_diagnoses`.
+:mod:`descent.split_diagnoses`; exceptions, type names and the accuracy of a solve by
+:mod:`descent.exception_diagnoses`; a tensor argument changed by :mod:`descent.input_diagnoses`;
+a division upside down by :mod:`descent.operand_diagnoses`.
 Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
 entries (a few signs, past a threshold) are the last tier, :mod:`descent.slice_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
