@@ -38,7 +38,7 @@ from typing import Any
 
 import torch
 
-from .argument_diagnoses import _arguments, _discrete
+from .argument_diagnoses import _arguments, _discrete, closure
 from .diagnoses import Diagnosis, _as_tensor, _deep_equal
 from .diagnosis_base import same
 
@@ -127,14 +127,7 @@ def _tensors(recipe: Callable) -> Iterator[tuple[str, torch.Tensor, Callable]]:
     """``(name, tensor, put)`` for each float tensor the recipe closes over, directly or one
     level inside a tuple, list or dict; ``put(new)`` is a context in which the recipe sees
     ``new`` in its place."""
-    code = getattr(recipe, "__code__", None)
-    for name, cell in zip(
-        code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()
-    ):
-        try:
-            value = cell.cell_contents
-        except ValueError:  # a cell not filled yet
-            continue
+    for name, cell, value in closure(recipe):
         if _float_tensor(value):
             yield name, value, _Put(cell, None)
         elif isinstance(value, (list, tuple, dict)):
