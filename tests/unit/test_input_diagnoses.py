@@ -86,7 +86,7 @@ def forward_difference(f, x, eps):
 
 
 def test_an_error_of_first_order_in_a_small_argument():
-    x = torch.tensor([0.3, -1.2, 0.8], dtype=torch.float64)
+    x = torch.tensor([0.3, -1.2, 0.8, 2.1], dtype=torch.float64)
     eps = 1e-3
 
     def f(v):
@@ -99,6 +99,16 @@ def test_an_error_of_first_order_in_a_small_argument():
     found = first_order(recipe, recipe(forward_difference), expected, forward_difference)
     assert found.kind == "term" and "halves when `eps` is halved" in found.text
     assert eps == 1e-3  # put back
-    # near misses: an error that does not move with eps (a factor), and a right result
+    # near misses: an error that does not move with eps (a factor), a right result, and too
+    # few entries (one number moving with an argument is no evidence of an approximation)
+    assert (
+        first_order(
+            lambda m: m(f, x[:1], eps),
+            forward_difference(f, x[:1], eps),
+            3 * x[:1],
+            forward_difference,
+        )
+        is None
+    )
     assert first_order(recipe, 6 * x, expected, lambda f, x, eps: 6 * x) is None
     assert first_order(recipe, expected, expected, lambda f, x, eps: 3 * x) is None
