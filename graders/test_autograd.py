@@ -17,6 +17,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from runs import differentiate_graph
 
+from descent.exception_diagnoses import raised
+
 # Tolerances: the same float64 arithmetic in math and torch, up to a few ulps per operation.
 TOL = dict(rtol=1e-9, atol=1e-12)
 
@@ -69,8 +71,12 @@ def _raises_as_failure(check, errors, what, check_name, hint):
     try:
         yield
     except errors as exc:
+        error = exc  # `exc` is unbound once the block ends, before `generic` runs
         check.fail(
-            f"{what} raised {type(exc).__name__}: {str(exc)[:120]}", check=check_name, hint=hint
+            f"{what} raised {type(exc).__name__}: {str(exc)[:120]}",
+            check=check_name,
+            hint=hint,
+            generic=lambda: raised(error),
         )
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from descent.exception_diagnoses import typed
+
 EXACT = dict(rtol=0.0, atol=0.0)
 
 
@@ -80,6 +82,7 @@ class TestGradientDescent1D:
             all(type(w) is float for w in got),
             "every iterate must be a Python float (float(w0) first)",
             check="shape and type",
+            generic=lambda: typed(["float"] * len(got), [type(w).__name__ for w in got]),
         )
 
     def test_keeps_stepping_at_the_minimum(self, check):

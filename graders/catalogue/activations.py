@@ -157,6 +157,7 @@ tanh_as_2sigmoid_minus_1 = bug(
     "computes 2*sigmoid(x) - 1, which is tanh(x/2), not tanh(x)",
     hint="The identity is tanh(x) = 2*sigmoid(2x) - 1 (the argument "
     "is doubled); or simply use torch.tanh.",
+    generic="argument",
 )
 
 

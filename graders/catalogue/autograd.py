@@ -250,6 +250,7 @@ _bug(
     "A node may push its gradient only once everything that uses it is done: sort the graph "
     "topologically, then visit it in reverse.",
     no_topo=True,
+    generic="recursion",
 )
 _bug(
     "value_breadth_first",
@@ -286,6 +287,7 @@ _bug(
     "builds the topological order with a recursive function",
     "Deep graphs exceed Python's recursion limit (about 1000 calls): use an explicit stack.",
     recursive_topo=True,
+    generic="recursion",
 )
 _bug(
     "value_rsub_swapped",
@@ -299,6 +301,7 @@ _bug(
     "computes 2 / a as a / 2 in __rtruediv__",
     "In __rtruediv__(self, other) the number is the numerator: return other / self.",
     rdiv_swapped=True,
+    generic="order",
 )
 _bug(
     "value_pow_no_minus_one",
@@ -324,6 +327,7 @@ _bug(
     "computes sigmoid as 1 / (1 + exp(-a)), which overflows for a << 0",
     "math.exp(1000) raises OverflowError: use e = exp(-|a|), then 1/(1+e) or e/(1+e).",
     naive_sigmoid=True,
+    generic="stability",
 )
 _bug(
     "value_sub_grad_plus",
@@ -344,6 +348,7 @@ _bug(
     "has no __radd__ or __rmul__, so 2 + a and 3 * a raise TypeError",
     "Python calls __radd__ and __rmul__ when the number is on the left: define them.",
     no_reflected=True,
+    generic="operator",
 )
 _bug(
     "value_sigmoid_grad_is_y",
@@ -359,6 +364,7 @@ _bug(
     "output with 1.0. The output's grad is never updated after the seed, so an int 1 stays "
     "an int.",
     int_numbers=True,
+    generic="structure",
 )
 _bug(
     "value_grad_none_until_backward",

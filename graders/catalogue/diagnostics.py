@@ -339,6 +339,7 @@ drf_strict = bug(
     "diagnostics.dead_relu_fraction",
     "uses < 0, so a unit stuck at exactly 0 counts as alive",
     hint="ReLU outputs 0 and passes no gradient at exactly 0 too: test <= 0.",
+    generic="branch",
 )
 
 

@@ -222,6 +222,7 @@ linear_dx_uses_WT = bug(
     "layers.linear",
     "computes dx = dy @ W.T, as if W were laid out (Din, Dout)",
     hint="With y = x @ W.T the input gradient is dx = dy @ W, of shape (N, Din).",
+    generic="layout",
 )
 
 
@@ -453,6 +454,7 @@ numgrad_forward_difference = bug(
     "uses the one-sided difference (f(x + eps) - f(x)) / eps",
     hint="Use central differences (f(x + eps) - f(x - eps)) / "
     "(2 eps): their error is O(eps^2) instead of O(eps).",
+    generic="term",
 )
 
 
@@ -480,6 +482,7 @@ numgrad_default_eps_1e5 = bug(
     "layers.numerical_gradient",
     "defaults eps to 1e-5 instead of 1e-6",
     hint="The default step is eps=1e-6.",
+    generic="factor",
 )
 
 

@@ -396,6 +396,7 @@ bug(
     "regression.train_linear_regression",
     "logs the losses as 0-dim tensors instead of Python floats",
     hint="Append float(loss) (or loss.item()): losses is a list of Python floats.",
+    generic="structure",
 ).replaces(_loss_tensors(_loop(_step)))
 bug(
     "train_bias_python_float",
@@ -445,6 +446,7 @@ cf_explicit_inverse = bug(
     hint="An inverse loses accuracy when X is ill-conditioned: solve the "
     "system with a factorization (Cholesky, torch.linalg.solve, QR).",
     classic=True,
+    generic="stability",
 )
 
 
@@ -460,6 +462,7 @@ cf_ridge_jitter = bug(
     'adds 1e-6 * I to X^T X "for stability" (ridge regression, another answer)',
     hint="A term added to X^T X moves the minimizer; solve the normal equations "
     "as they are and let the factorization provide the stability.",
+    generic="stability",
 )
 
 

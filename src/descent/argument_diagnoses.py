@@ -53,11 +53,9 @@ def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
             )
 
 
-def _arguments(recipe: Callable) -> list[tuple[str, Any, Any, Any]]:
-    """``(name, cell, key, value)`` for each number the recipe closes over, directly (``key``
-    ``None``) or as a value of a dict of keyword arguments it closes over."""
+def closure(recipe: Callable) -> Iterator[tuple[str, Any, Any]]:
+    """``(name, cell, value)`` for each filled closure cell of the recipe."""
     code = getattr(recipe, "__code__", None)
-    found = []
     for name, cell in zip(
         code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()
     ):
@@ -65,6 +63,14 @@ def _arguments(recipe: Callable) -> list[tuple[str, Any, Any, Any]]:
             value = cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
+        yield name, cell, value
+
+
+def _arguments(recipe: Callable) -> list[tuple[str, Any, Any, Any]]:
+    """``(name, cell, key, value)`` for each number the recipe closes over, directly (``key``
+    ``None``) or as a value of a dict of keyword arguments it closes over."""
+    found = []
+    for name, cell, value in closure(recipe):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             found.append((name, cell, None, value))
         elif isinstance(value, dict):

@@ -5,8 +5,9 @@ argument edited in place, ``reproducibility`` sees draws that do not follow the 
 seeds giving different results, or different seeds the same), ``errors`` sees an argument that
 had to be refused with ValueError go through. ``Checker.fail`` gives such a failure the name in
 :data:`BY_CHECK` when no hypothesis on values names it.
-A call that raised ZeroDivisionError is named by :func:`divided_by_zero` (in the plugin, where
-the error is classified): a denominator of 0 in a case the docstring allows.
+A call that raised an exception (ZeroDivisionError: a denominator of 0 in a case the docstring
+allows) is named by :mod:`descent.exception_diagnoses`, in the plugin where the error is
+classified.
 """
 
 from __future__ import annotations
@@ -69,14 +70,3 @@ BY_CHECK: dict[str, Callable[[], Diagnosis]] = {
     "reproducible": unseeded,
     "errors": lambda: refused(None),  # the call had to raise ValueError and did not
 }
-
-
-def divided_by_zero() -> Diagnosis:
-    """The diagnosis of a call that raised ZeroDivisionError: whatever the value, a denominator
-    was 0 in a case the docstring allows (the plugin gives it to such an error)."""
-    return Diagnosis(
-        "stability",
-        "your code divides by zero in a case the docstring allows: a ratio computed before "
-        "the test that excludes its zero denominator (a count or a length of 0); test that "
-        "case first and compute the ratio only where it is defined",
-    )

@@ -23,6 +23,7 @@ from . import catalogue, check_diagnoses, diagnoses, stat_diagnoses
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
+from .input_diagnoses import first_order
 from .parameter_diagnoses import rerun_slip
 
 Recipe = Callable[[Any], Any]
@@ -149,6 +150,9 @@ class Checker:
                 # NaN alone only guesses at a stability problem: a re-run that gives the same
                 # NaN (a counter one off dividing by zero) is the better lead
                 found = rerun_slip(recipe, got, expected, self.reference, self.exercise) or found
+                pristine.restore()
+            if found is None:  # the student's code again, with a small argument halved
+                found = first_order(recipe, got, expected, self.impl)
                 pristine.restore()
             if (
                 (found is None or found.kind == "stability")

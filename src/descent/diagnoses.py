@@ -17,7 +17,9 @@ watches by its kind alone (an argument edited in place, draws not from the gener
 not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a statistic (a
 spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
 :mod:`descent.stat_diagnoses`; chunk sizes (folds, batches) with the remainder mishandled by
-:mod:`descent.split_diagnoses`.
+:mod:`descent.split_diagnoses`; exceptions, type names and the accuracy of a solve by
+:mod:`descent.exception_diagnoses`; a tensor argument changed by :mod:`descent.input_diagnoses`;
+a division upside down by :mod:`descent.operand_diagnoses`.
 A gradient off by exp of a log argument, entry by entry, is read by
 :mod:`descent.derivative_diagnoses` (which also reads a backward's local derivative).
 Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
@@ -46,6 +48,8 @@ import torch
 
 from .derivative_diagnoses import log_argument
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .exception_diagnoses import typed
+from .operand_diagnoses import reciprocal
 from .pattern_diagnoses import (
     bound_side,
     echoed,
@@ -86,6 +90,8 @@ KINDS = (
     "argument",
     "distribution",  # random draws of the wrong law: family, replacement, a biased shuffle
     "sibling",
+    "operator",  # a reflected operator (__radd__) missing: exception_diagnoses
+    "recursion",  # a recursion as deep as the data: exception_diagnoses
 )
 
 
@@ -718,7 +724,7 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
     + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
     + (log_argument,),
-    (order, offset, edge, broadcast, wrong_dimension),
+    (order, offset, edge, broadcast, wrong_dimension, reciprocal),
     SLICE_TIER,
 )
 
@@ -803,6 +809,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         or reordered(expected, got)
         or counted(expected, got)
         or unset(expected, got)
+        or typed(expected, got)
     )
     if found is not None:
         return found

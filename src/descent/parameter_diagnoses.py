@@ -63,6 +63,7 @@ from .argument_diagnoses import _discrete, argument_fits
 from .derivative_diagnoses import node_fits, pair_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
+from .input_diagnoses import input_fits
 from .rerun_diagnoses import number_fits
 
 MAX_RERUNS = 32
@@ -113,6 +114,7 @@ def rerun_slip(
     fits += node_fits(
         recipe, lambda theirs: _reproduces(theirs, got, expected), reference, exercise
     )
+    fits += input_fits(recipe, got, lambda: recipe(reference), expected)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 

@@ -573,12 +573,13 @@ def _score(
         exc.resolve()
         result.misconception = exc.misconception
         result.diagnosis = exc.diagnosis
-    elif isinstance(exc, ZeroDivisionError) and message.startswith("your code raised"):
-        from .check_diagnoses import divided_by_zero  # start-up: it imports torch
+    elif exc is not None and message.startswith(("your code raised", "the check could not")):
+        from .exception_diagnoses import raised  # start-up: it imports torch
 
-        found = divided_by_zero()
-        result.diagnosis, message = found.kind, f"{message}\nlikely mistake: {found.text}."
-        result.message = message
+        found = raised(exc)
+        if found is not None:
+            result.diagnosis, message = found.kind, f"{message}\nlikely mistake: {found.text}."
+            result.message = message
     if message:
         report.longrepr = message
 

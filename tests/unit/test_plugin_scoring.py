@@ -361,3 +361,22 @@ def test_supporting_marks_gate_points_per_implementation_and_per_parameter(grade
     assert toy.test("TestMSE::test_case[starter-exact]")["points"] == 2.5
     assert toy.block("starter")["points"] == 5.0
     assert toy.block("solutions")["points"] == 10.0
+
+
+REFLECTED = """
+import pytest
+
+class Box:  # stands for an object the student's code returned, of a class of theirs
+    pass
+
+@pytest.mark.exercise("losses.mse")
+def test_number_on_the_left(impl):
+    2.0 + Box()
+"""
+
+
+def test_an_error_in_using_the_result_is_read_by_the_exception_diagnoses(grade_toy):
+    toy = grade_toy(REFLECTED)
+    found = toy.test("test_number_on_the_left")
+    assert found["message"].startswith("the check could not use what your code returned")
+    assert found["diagnosis"] == "operator" and "__radd__" in found["message"]
