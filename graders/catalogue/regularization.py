@@ -473,6 +473,7 @@ es_ties_improve = bug(
     "regularization.early_stopping",
     "counts a loss equal to best - min_delta as an improvement (<= instead of <)",
     hint="An improvement must be strictly below best - min_delta; a tie resets nothing.",
+    generic="branch",
 )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from . import catalogue, check_diagnoses, diagnoses, stat_diagnoses
+from . import catalogue, check_diagnoses, diagnoses, scenario_diagnoses, stat_diagnoses
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
@@ -149,6 +149,11 @@ class Checker:
                 # NaN alone only guesses at a stability problem: a re-run that gives the same
                 # NaN (a counter one off dividing by zero) is the better lead
                 found = rerun_slip(recipe, got, expected, self.reference, self.exercise) or found
+                pristine.restore()
+            if found is None and self.reference is not None:  # a boundary, a sign; scenarios
+                found = scenario_diagnoses.scenario_slip(
+                    recipe, got, expected, self.impl, self.reference, self.exercise
+                )
                 pristine.restore()
             if (
                 (found is None or found.kind == "stability")
