@@ -117,6 +117,7 @@ gd_gradient_ahead = bug(
     hint="Call grad_fn once per update, on the iterate being updated: "
     "steps calls in all, none at the last iterate (a gradient can be "
     "costly, or undefined there).",
+    generic="step",
 )
 
 

@@ -109,6 +109,11 @@ _TEXTS = {
         "{names} one larger: an off-by-one in how it is counted (a strict comparison where a "
         "non-strict one belongs, or the reverse; a count that starts at 1 instead of 0)",
     ),
+    "one": (
+        "argument",
+        "{names} = 1 whatever the call passes: your code acts as if it were 1 (each item its "
+        "own group, segment or block): where it groups or counts, the value passed is not used",
+    ),
     "minus one": (
         "step",
         "{names} one smaller: an off-by-one in how it is counted (a strict comparison where a "
@@ -139,6 +144,8 @@ def _moves(function: str, fn: Callable, calls: _Calls) -> Iterator[_Move]:
         ):
             yield _move(function, name, "plus one", lambda v: v + 1)
             yield _move(function, name, "minus one", lambda v: v - 1)
+            if any(v > 1 for v in passed):
+                yield _move(function, name, "one", lambda v: 1)
 
 
 def _move(function: str, name: str, group: str, change: Callable[[Any], Any]) -> _Move:
@@ -285,6 +292,8 @@ def _control(move: _Move) -> Callable[[Callable], Callable] | None:
     any threshold beyond the data stops every improvement)."""
     if move.group == "negated":
         return _wrapped(_move(move.function, move.name, "", lambda v: 0.0))
+    if move.group == "one":  # 2 fits too: the result does not follow the count there
+        return _wrapped(_move(move.function, move.name, "", lambda v: 2))
     if move.group in ("halved", "doubled"):
         return _wrapped(_move(move.function, move.name, "", lambda v: move.change(move.change(v))))
     return None
