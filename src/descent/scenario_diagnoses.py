@@ -240,7 +240,7 @@ def scenario_slip(
     if setting is None:
         return None
     scant, discrete = _scant(got, expected), _discrete(got) and _discrete(expected)
-    neighbours = _Neighbours(recipe, impl, reference) if scant else None
+    neighbours = _Neighbours(recipe, impl, reference, got, expected) if scant else None
     fits: dict[tuple[str, str], list[str]] = {}  # (kind, text with {names}) -> names
     for function, fn in setting.functions.items():
         for name, kind, text, wrap, control in _tries(function, fn, setting, discrete, scant):
@@ -266,8 +266,8 @@ def scenario_slip(
     if hair in fits:  # the smallest move first: off only on ties, it explains what else fits
         fits = {hair: fits[hair]}
     found = [_diagnosis(kind, text, names) for (kind, text), names in fits.items()]
-    if not found and neighbours is not None:
-        found = [d for d in [neighbours.offset()] if d is not None]
+    if neighbours is not None and (found or neighbours.worth_reading()):
+        found += [d for d in [neighbours.offset()] if d is not None]  # with the moves: either
     if not found:
         return None
     return found[0] if len(found) == 1 else either(found)
@@ -317,8 +317,11 @@ class _Neighbours:
     and one down (from 1), each list or tuple of numbers cut short; the student's result and the
     reference's in each, worked out once."""
 
-    def __init__(self, recipe: Callable, impl: Implementation, reference: Implementation):
+    def __init__(
+        self, recipe: Callable, impl: Implementation, reference: Implementation, got, expected
+    ):
         self.recipe, self.impl, self.reference = recipe, impl, reference
+        self.got, self.expected_here = got, expected
         self._runs: list[tuple[Any, Any, Any]] | None = None  # (cell, value, student's result)
         self.expected: list[Any] = []
 
@@ -358,6 +361,11 @@ class _Neighbours:
                     return False
         return True
 
+    def worth_reading(self) -> bool:
+        """Every whole number of the check's own result is off by one, so the neighbours may
+        show an offset (no student code runs otherwise)."""
+        return any(_shifted(self.got, self.expected_here, c) for c in (1, -1))
+
     def offset(self) -> Diagnosis | None:
         """Every whole number of the student's results is the expected one plus the same
         ``c`` (1 or -1), in every neighbour, with ``None`` where the expected holds ``None``."""
@@ -365,7 +373,9 @@ class _Neighbours:
         if any(s is _FAILED for s in students) or self._differing(students) < MIN_DIFFERING:
             return None
         for c in (1, -1):
-            if all(_shifted(s, e, c) for s, e in zip(students, self.expected)):
+            if _shifted(self.got, self.expected_here, c) and all(
+                _shifted(s, e, c) for s, e in zip(students, self.expected)
+            ):
                 return Diagnosis(
                     "offset",
                     f"in this scenario and {len(students)} neighbouring ones (an input one "
