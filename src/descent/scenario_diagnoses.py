@@ -267,7 +267,7 @@ def scenario_slip(
         fits = {hair: fits[hair]}
     found = [_diagnosis(kind, text, names) for (kind, text), names in fits.items()]
     if neighbours is not None and (found or neighbours.worth_reading()):
-        found += [d for d in [neighbours.offset()] if d is not None]  # with the moves: either
+        found += [d for d in (neighbours.offset(), neighbours.ran_out()) if d is not None]
     if not found:
         return None
     return found[0] if len(found) == 1 else either(found)
@@ -362,9 +362,41 @@ class _Neighbours:
         return True
 
     def worth_reading(self) -> bool:
-        """Every whole number of the check's own result is off by one, so the neighbours may
-        show an offset (no student code runs otherwise)."""
-        return any(_shifted(self.got, self.expected_here, c) for c in (1, -1))
+        """Every whole number of the check's own result is off by one, or a None of the expected
+        is a number, so the neighbours may show a pattern (no student code runs otherwise)."""
+        return any(_shifted(self.got, self.expected_here, c) for c in (1, -1)) or any(
+            _filled(self.got, self.expected_here, {k: n}) for k, n in _lengths(self.recipe).items()
+        )
+
+    def ran_out(self) -> Diagnosis | None:
+        """In every scenario the student's result is right but for a None of the expected, which
+        it fills with the last index of a list argument (the same list each time), in two
+        scenarios or more: a loop's last value returned when what it looks for never happens."""
+        students = [theirs for _, _, theirs in self.runs]
+        if any(s is _FAILED for s in students) or self._differing(students) < MIN_DIFFERING:
+            return None
+        for name, n in _lengths(self.recipe).items():
+            if not _filled(self.got, self.expected_here, {name: n}):
+                continue
+            filled = 1
+            for (cell, value, theirs), expected in zip(self.runs, self.expected):
+                with _swapped(cell, value):
+                    length = _lengths(self.recipe).get(name)
+                if length is None or not (
+                    _deep_equal(theirs, expected) or _filled(theirs, expected, {name: length})
+                ):
+                    break
+                filled += not _deep_equal(theirs, expected)
+            else:
+                if filled >= 2:
+                    return Diagnosis(
+                        "structure",
+                        f"in this scenario and its neighbours your result is right except where "
+                        f"the expected is None, which your code fills with the last index of "
+                        f"`{name}`: when what the loop looks for never happens, return None, not "
+                        "the last index the loop reached",
+                    )
+        return None
 
     def offset(self) -> Diagnosis | None:
         """Every whole number of the student's results is the expected one plus the same
@@ -395,6 +427,42 @@ def _shifted(got: Any, expected: Any, c: int) -> bool:
     if expected is None or isinstance(expected, bool):
         return got is expected
     return type(expected) is int and type(got) is int and got == expected + c
+
+
+def _lengths(recipe: Callable) -> dict[str, int]:
+    """The length of each list or tuple of numbers the recipe closes over, by name."""
+    code = getattr(recipe, "__code__", None)
+    found = {}
+    for name, cell in zip(code.co_freevars if code else (), recipe.__closure__ or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        if (
+            isinstance(value, (list, tuple))
+            and value
+            and all(type(v) in (int, float) for v in value)
+        ):
+            found[name] = len(value)
+    return found
+
+
+def _filled(got: Any, expected: Any, lengths: dict[str, int]) -> bool:
+    """``got`` is ``expected`` but for one or more None of it, each given as ``n - 1`` for the
+    one length ``n`` in ``lengths``."""
+    if len(lengths) != 1 or not isinstance(got, (list, tuple)):
+        return False
+    (n,) = lengths.values()
+    if not isinstance(expected, (list, tuple)) or len(got) != len(expected):
+        return False
+    pairs = list(zip(got, expected))
+    return (
+        any(e is None for _, e in pairs)
+        and all(
+            g == e if e is not None else type(g) is int and g == n - 1 and n > 1 for g, e in pairs
+        )
+        and not _deep_equal(got, expected)
+    )
 
 
 def _variations(recipe: Callable) -> Iterator[tuple[Any, Any]]:

@@ -202,3 +202,28 @@ def test_a_pair_of_epochs_alone_names_nothing_when_the_neighbours_disagree():
     student = _Reference(regularization={"early_stopping": global_best})
     found = _slip(_stop_recipe(LOSSES, 2, 0.0), student, STOPPING, "regularization.early_stopping")
     assert found is None
+
+
+def test_a_none_filled_with_the_last_index_is_named_over_the_neighbours():
+    def last_instead_of_none(v, patience, min_delta=0.0):
+        stop, best = early_stopping(v, patience, min_delta)
+        return (len(v) - 1 if stop is None else stop), best
+
+    student = _Reference(regularization={"early_stopping": last_instead_of_none})
+    found = _slip(
+        _stop_recipe([1.0, 0.5, 0.75, 0.5, 0.4, 0.45], 3, 0.0),
+        student,
+        STOPPING,
+        "regularization.early_stopping",
+    )
+    assert found.kind == "structure"
+    assert "fills with the last index of `losses`" in found.text
+    # a near miss: a stop checked before the loss is read gives wrong epochs elsewhere too
+    early = _stopping(late=-1)
+    found = _slip(
+        _stop_recipe([1.0, 0.5, 0.75, 0.5, 0.4, 0.45], 3, 0.0),
+        early,
+        STOPPING,
+        "regularization.early_stopping",
+    )
+    assert found is None or found.kind != "structure"
