@@ -36,25 +36,21 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import registry
-from .argument_diagnoses import _INDICES, _discrete
+from .argument_diagnoses import _INDICES, _discrete, closure
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation
 from .parameter_diagnoses import (
-    MAX_SECONDS,
     _Calls,
     _exactly,
     _inert,
     _marked,
-    _patched,
-    _recording,
     _run,
     _scant,
+    recorded,
 )
 
 # The moves tried on a result too small alone (a pair of epochs): a scenario and its neighbours
@@ -182,42 +178,6 @@ def _jumps(got: Any, expected: Any) -> bool:
 
 
 # -- the re-runs ---------------------------------------------------------------------------------
-@dataclass
-class _Setting:
-    """The exercise's module, its reference functions, and what each received in a run."""
-
-    module: str
-    functions: dict[str, Callable]
-    calls: dict[str, _Calls]
-
-
-def _setting(recipe: Callable, reference: Implementation, exercise: str | None):
-    """What a recording run of the recipe on the reference shows; ``None`` when the exercise is
-    unknown, the run fails, or it is too slow to re-run."""
-    if exercise is None or exercise not in registry.EXERCISES:
-        return None
-    module = registry.get(exercise).module
-    functions = {}
-    for name in registry.get(exercise).functions:
-        try:
-            fn = getattr(reference.module(module), name)
-        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
-            continue
-        if inspect.isfunction(fn):
-            functions[name] = fn
-    calls = {name: _Calls() for name in functions}
-    start = time.perf_counter()
-    try:
-        recipe(
-            _patched(reference, module, {n: _recording(f, calls[n]) for n, f in functions.items()})
-        )
-    except Exception:  # noqa: BLE001 - a recipe the reference cannot run here names nothing
-        return None
-    if time.perf_counter() - start > MAX_SECONDS:
-        return None
-    return _Setting(module, functions, calls)
-
-
 def _same_result(theirs: Any, got: Any) -> bool:
     return _exactly(_marked(theirs), _marked(got))
 
@@ -236,17 +196,20 @@ def scenario_slip(
     ``None`` when nothing does."""
     if _inert(got):
         return None
-    setting = _setting(recipe, reference, exercise)
+    setting = recorded(recipe, reference, exercise)
     if setting is None:
         return None
+    module, functions, calls = setting
     scant, discrete = _scant(got, expected), _discrete(got) and _discrete(expected)
     neighbours = _Neighbours(recipe, impl, reference, got, expected) if scant else None
     fits: dict[tuple[str, str], list[str]] = {}  # (kind, text with {names}) -> names
-    for function, fn in setting.functions.items():
-        for name, kind, text, wrap, control in _tries(function, fn, setting, discrete, scant):
+    for function, fn in functions.items():
+        for name, kind, text, wrap, control in _tries(
+            function, fn, calls[function], discrete, scant
+        ):
 
             def rerun(wrap=wrap, function=function, fn=fn):
-                return _run(recipe, reference, setting.module, function, wrap(fn))
+                return _run(recipe, reference, module, function, wrap(fn))
 
             theirs = rerun()
             if not _same_result(theirs, got) or _deep_equal(_marked(theirs), _marked(expected)):
@@ -254,7 +217,7 @@ def scenario_slip(
             if text == _TEXTS["hair"][1] and not _jumps(got, expected):
                 continue  # a hair off everywhere is a rounding, not a boundary
             if control is not None and _same_result(
-                _run(recipe, reference, setting.module, function, control(fn)), got
+                _run(recipe, reference, module, function, control(fn)), got
             ):
                 continue  # 0 fits too (the parameter ignored), or the rule saturates
             if neighbours is not None and not neighbours.confirm(rerun):
@@ -273,11 +236,11 @@ def scenario_slip(
     return found[0] if len(found) == 1 else either(found)
 
 
-def _tries(function: str, fn: Callable, setting: _Setting, discrete: bool, scant: bool):
+def _tries(function: str, fn: Callable, calls: _Calls, discrete: bool, scant: bool):
     """``(parameter, kind, text, wrap, control)`` for each re-run: the moves (a count one off
     only for whole numbers and labels, which the argument re-runs leave alone; for a scant
     result only :data:`_SCANT_GROUPS`), each with the control that must not fit as well."""
-    for move in _moves(function, fn, setting.calls[function]):
+    for move in _moves(function, fn, calls):
         if scant and move.group not in _SCANT_GROUPS or move.group in _COUNTS and not discrete:
             continue
         yield move.name, move.kind, move.text, _wrapped(move), _control(move)
@@ -313,9 +276,9 @@ def _diagnosis(kind: str, text: str, names: list[str]) -> Diagnosis:
 
 
 class _Neighbours:
-    """The check's call with one input of the recipe changed: each whole-number argument one up
-    and one down (from 1), each list or tuple of numbers cut short; the student's result and the
-    reference's in each, worked out once."""
+    """The check's call with one input of the recipe changed (:func:`_variations`), at most
+    :data:`NEIGHBOURS` of them; the student's result and the reference's in each, worked out
+    once."""
 
     def __init__(
         self, recipe: Callable, impl: Implementation, reference: Implementation, got, expected
@@ -431,20 +394,13 @@ def _shifted(got: Any, expected: Any, c: int) -> bool:
 
 def _lengths(recipe: Callable) -> dict[str, int]:
     """The length of each list or tuple of numbers the recipe closes over, by name."""
-    code = getattr(recipe, "__code__", None)
-    found = {}
-    for name, cell in zip(code.co_freevars if code else (), recipe.__closure__ or ()):
-        try:
-            value = cell.cell_contents
-        except ValueError:  # a cell not filled yet
-            continue
-        if (
-            isinstance(value, (list, tuple))
-            and value
-            and all(type(v) in (int, float) for v in value)
-        ):
-            found[name] = len(value)
-    return found
+    return {
+        name: len(value)
+        for name, _, value in closure(recipe)
+        if isinstance(value, (list, tuple))
+        and value
+        and all(type(v) in (int, float) for v in value)
+    }
 
 
 def _filled(got: Any, expected: Any, lengths: dict[str, int]) -> bool:
@@ -467,15 +423,9 @@ def _filled(got: Any, expected: Any, lengths: dict[str, int]) -> bool:
 
 def _variations(recipe: Callable) -> Iterator[tuple[Any, Any]]:
     """``(cell, new value)`` for each neighbouring scenario: whole numbers one up and down
-    (not below 1), lists and tuples of numbers cut short by one item and by half."""
-    code = getattr(recipe, "__code__", None)
-    for name, cell in zip(
-        code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()
-    ):
-        try:
-            value = cell.cell_contents
-        except ValueError:  # a cell not filled yet
-            continue
+    (not below 1), floats doubled and halved, lists and tuples of numbers cut short by one item
+    and by half."""
+    for name, cell, value in closure(recipe):
         if type(value) is int and value >= 1 and not any(w in name for w in _INDICES):
             for new in (value + 1, value - 1):
                 if new >= 1:
