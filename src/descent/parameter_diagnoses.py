@@ -115,7 +115,7 @@ def parameter_fits(
     setting = (
         None if _inert(got) or _scant(got, expected) else recorded(recipe, reference, exercise)
     )
-    if setting is None:
+    if setting is None or exercise is None:
         return []
     module, functions, record = setting
     fits: dict[tuple[str, str], list[_Change]] = {}
@@ -148,7 +148,7 @@ def recorded(
     if exercise is None or exercise not in registry.EXERCISES:
         return None
     module = registry.get(exercise).module
-    functions = {}
+    functions: dict[str, Callable] = {}
     for name in registry.get(exercise).functions:
         try:
             fn = getattr(reference.module(module), name)
