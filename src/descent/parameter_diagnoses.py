@@ -145,7 +145,8 @@ def recorded(
     """The exercise's module, its reference functions by name, and what each received in one
     run of the recipe on the reference; ``None`` when the exercise is unknown, the run fails, or
     it takes longer than :data:`MAX_SECONDS` (too slow to re-run)."""
-    if exercise is None or exercise not in registry.EXERCISES:
+    code = getattr(recipe, "__code__", None)
+    if exercise is None or exercise not in registry.EXERCISES or code in _SLOW:
         return None
     module = registry.get(exercise).module
     functions: dict[str, Callable] = {}
@@ -164,9 +165,15 @@ def recorded(
         )
     except Exception:  # noqa: BLE001 - a recipe the reference cannot run here names nothing
         return None
-    if time.perf_counter() - start > MAX_SECONDS:
+    took = time.perf_counter() - start
+    if took > MAX_SECONDS:
+        if code is not None and took > 5 * MAX_SECONDS:
+            _SLOW.add(code)  # a training run: not recorded again (a busy machine is not that slow)
         return None
     return module, functions, record
+
+
+_SLOW: set[types.CodeType] = set()  # recipes found too slow to re-run, not recorded again
 
 
 def _run(recipe: Callable, reference: Implementation, module: str, function: str, fn: Callable):
