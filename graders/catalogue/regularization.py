@@ -571,6 +571,7 @@ es_no_stop_returns_last = bug(
     "regularization.early_stopping",
     "returns the last epoch instead of None when patience never runs out",
     hint="When the sequence ends before patience runs out, stop_epoch is None.",
+    generic="structure",
 )
 
 
