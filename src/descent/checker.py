@@ -139,7 +139,10 @@ class Checker:
         on the values fits (or only NaN's guess of a stability problem), the reference is run
         again with something changed (``parameter_diagnoses.rerun_slip``: an argument's
         complement or a count one off, the recipe's numbers scaled or combined, a parameter
-        misread). A float32 result that none explains is tried once more with the inputs widened
+        misread), then with a number moved (``scenario_diagnoses.scenario_slip``: a hair off, a
+        boundary on the other side; negated, halved, doubled; a count one off; a result too
+        small alone read with its neighbouring scenarios, the student's code run on each). A
+        float32 result that none explains is tried once more with the inputs widened
         to float64: right there means the formula is right and unstable in float32 (not when the
         result's dtype is already wrong: the comparison's message says so)."""
         pristine.restore()

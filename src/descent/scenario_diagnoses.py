@@ -52,6 +52,7 @@ from .parameter_diagnoses import (
     _scant,
     recorded,
 )
+from .timelimit import CallTimeout
 
 # The moves tried on a result too small alone (a pair of epochs): a scenario and its neighbours
 # rarely tell a sign or a factor from another slip of a margin, but a tie or a count one off
@@ -301,12 +302,17 @@ class _Neighbours:
                         expected = self.recipe(self.reference)
                     except Exception:  # noqa: BLE001 - an input the reference refuses: none
                         continue
+                    hung = False
                     try:
                         theirs = self.recipe(self.impl)
                     except Exception:  # noqa: BLE001 - the student's code fails there
                         theirs = _FAILED
+                    except CallTimeout:  # it hangs there: no more of its code runs here
+                        theirs, hung = _FAILED, True
                 self._runs.append((cell, value, theirs))
                 self.expected.append(expected)
+                if hung:
+                    break
         return self._runs
 
     def _differing(self, results: list[Any]) -> int:

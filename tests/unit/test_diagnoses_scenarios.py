@@ -227,3 +227,23 @@ def test_a_none_filled_with_the_last_index_is_named_over_the_neighbours():
         "regularization.early_stopping",
     )
     assert found is None or found.kind != "structure"
+
+
+def test_a_student_that_hangs_on_a_neighbour_is_not_run_again():
+    from descent.timelimit import CallTimeout
+
+    calls = []
+
+    def hangs_when_shorter(v, patience, min_delta=0.0):
+        calls.append(len(v))
+        if len(v) < len(LOSSES):
+            raise CallTimeout("early_stopping", 1.0)
+        return early_stopping(v, patience, min_delta, shift=1)
+
+    student = _Reference(regularization={"early_stopping": hangs_when_shorter})
+    recipe = _stop_recipe(LOSSES, 2, 0.0)
+    got, expected = recipe(student), recipe(STOPPING)
+    calls.clear()
+    found = scenario_slip(recipe, got, expected, student, STOPPING, "regularization.early_stopping")
+    assert found is None  # a scenario it could not finish confirms nothing
+    assert sum(n < len(LOSSES) for n in calls) == 1, calls  # after the first hang, none ran
