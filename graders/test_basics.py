@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from descent.diagnoses import Diagnosis, diagnose
 from descent.exception_diagnoses import typed
 
 EXACT = dict(rtol=0.0, atol=0.0)
@@ -117,6 +118,7 @@ class TestGradientDescent1D:
             hint="call grad_fn(w) inside the loop, once, before updating w",
             recipe=lambda m: m.basics.gradient_descent_1d(lambda w: 2 * (w - 3), 0.0, 0.1, 5),
             got=got,
+            generic=lambda: _called_at(diagnose(expected[:-1], seen)),
         )
 
     @pytest.mark.supporting()  # [w0] is what code that never moves returns too
@@ -127,6 +129,16 @@ class TestGradientDescent1D:
             expected=[2.5],
             **EXACT,
         )
+
+
+def _called_at(found: Diagnosis | None) -> Diagnosis | None:
+    """A generic diagnosis of the points grad_fn was called at, said of those points."""
+    if found is None:
+        return None
+    return Diagnosis(
+        found.kind,
+        found.text.replace("your sequence", "the list of points your code calls grad_fn at", 1),
+    )
 
 
 # Curvatures that are powers of two keep 1 / (2a) and 1 / a exact in binary.

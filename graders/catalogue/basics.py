@@ -117,6 +117,7 @@ gd_gradient_ahead = bug(
     hint="Call grad_fn once per update, on the iterate being updated: "
     "steps calls in all, none at the last iterate (a gradient can be "
     "costly, or undefined there).",
+    generic="step",
 )
 
 
@@ -190,6 +191,7 @@ regime_no_two = bug(
     "uses the factor 1 - a lr, forgetting that the derivative of a (w - c)^2 is 2 a (w - c)",
     hint="The gradient is 2 a (w - c), so a step multiplies the distance by "
     "1 - 2 a lr: compare 2 * a * lr with 1 and 2.",
+    generic="factor",
 )
 
 
@@ -208,6 +210,7 @@ regime_strict_boundaries = bug(
     hint="At 2 a lr = 1 the first step lands on the minimum "
     "(converges); at 2 a lr = 2 the iterate bounces forever "
     "(oscillates): compare with <=.",
+    generic="branch",
 )
 
 

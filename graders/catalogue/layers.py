@@ -1046,6 +1046,7 @@ _ckpt_bug(
     "store only h_0, h_segment, h_2segment, ... in the forward pass and rebuild the others "
     "from them in the backward: ceil(L / segment) kept, not L.",
     count=lambda depth, segment, stored: depth,
+    generic="argument",
 )
 _ckpt_bug(
     "ckpt_returns_the_checkpoints",

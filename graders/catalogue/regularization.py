@@ -473,6 +473,7 @@ es_ties_improve = bug(
     "regularization.early_stopping",
     "counts a loss equal to best - min_delta as an improvement (<= instead of <)",
     hint="An improvement must be strictly below best - min_delta; a tie resets nothing.",
+    generic="branch",
 )
 
 
@@ -570,6 +571,7 @@ es_no_stop_returns_last = bug(
     "regularization.early_stopping",
     "returns the last epoch instead of None when patience never runs out",
     hint="When the sequence ends before patience runs out, stop_epoch is None.",
+    generic="structure",
 )
 
 

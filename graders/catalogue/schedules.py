@@ -613,7 +613,7 @@ _plateau_bug(
     "best * (1 + threshold) counts as an improvement",
     "Both modes compare strictly: metric > best * (1 + threshold) for mode 'max'.",
     inclusive=("max",),
-    generic="step",
+    generic="branch",
 )
 # Declared before plateau_rel_only, which gives the same rates in mode 'max'.
 _plateau_bug(
@@ -635,7 +635,7 @@ _plateau_bug(
     "counts a metric exactly at best * (1 - threshold) as an improvement (<= for <)",
     "The improvement is strict: metric < best * (1 - threshold).",
     inclusive=("min", "max"),
-    generic="step",
+    generic="branch",
 )
 # Declared before plateau_no_eps: on a cut of exactly eps both apply it, and this title holds
 # for both (a margin of 0 is a fixed margin too).

@@ -54,7 +54,7 @@ def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
 
 
 def closure(recipe: Callable) -> Iterator[tuple[str, Any, Any]]:
-    """``(name, cell, value)`` for each filled closure cell of the recipe."""
+    """``(name, cell, value)`` for each variable the recipe closes over (filled cells only)."""
     code = getattr(recipe, "__code__", None)
     for name, cell in zip(
         code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from . import catalogue, check_diagnoses, diagnoses, stat_diagnoses
+from . import catalogue, check_diagnoses, diagnoses, scenario_diagnoses, stat_diagnoses
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
@@ -140,7 +140,12 @@ class Checker:
         on the values fits (or only NaN's guess of a stability problem), the reference is run
         again with something changed (``parameter_diagnoses.rerun_slip``: an argument's
         complement or a count one off, the recipe's numbers scaled or combined, a parameter
-        misread). A float32 result that none explains is tried once more with the inputs widened
+        misread), then the student's code with a small argument halved
+        (``input_diagnoses.first_order``: an error that halves with it), then the reference with
+        a number moved (``scenario_diagnoses.scenario_slip``: a hair off, a
+        boundary on the other side; negated, halved, doubled; a count one off; a result too
+        small alone read with its neighbouring scenarios, the student's code run on each). A
+        float32 result that none explains is tried once more with the inputs widened
         to float64: right there means the formula is right and unstable in float32 (not when the
         result's dtype is already wrong: the comparison's message says so)."""
         pristine.restore()
@@ -153,6 +158,11 @@ class Checker:
                 pristine.restore()
             if found is None:  # the student's code again, with a small argument halved
                 found = first_order(recipe, got, expected, self.impl)
+                pristine.restore()
+            if found is None and self.reference is not None:  # a boundary, a sign; scenarios
+                found = scenario_diagnoses.scenario_slip(
+                    recipe, got, expected, self.impl, self.reference, self.exercise
+                )
                 pristine.restore()
             if (
                 (found is None or found.kind == "stability")

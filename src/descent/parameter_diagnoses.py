@@ -124,32 +124,12 @@ def parameter_fits(
     """The diagnoses of every parameter change of ``exercise``'s functions under which the recipe
     run on ``reference`` gives ``got`` (and no longer ``expected``), fits of one parameter merged
     into one; ``[]`` when the exercise is unknown or the reference too slow to re-run."""
-    if (
-        exercise is None
-        or exercise not in registry.EXERCISES
-        or _inert(got)
-        or _scant(got, expected)
-    ):
+    setting = (
+        None if _inert(got) or _scant(got, expected) else recorded(recipe, reference, exercise)
+    )
+    if setting is None or exercise is None:
         return []
-    module = registry.get(exercise).module
-    functions = {}
-    for name in registry.get(exercise).functions:
-        try:
-            fn = getattr(reference.module(module), name)
-        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
-            continue
-        if inspect.isfunction(fn):
-            functions[name] = fn
-    record = {name: _Calls() for name in functions}
-    start = time.perf_counter()
-    try:
-        recipe(
-            _patched(reference, module, {n: _recording(f, record[n]) for n, f in functions.items()})
-        )
-    except Exception:  # noqa: BLE001 - a recipe the reference cannot run here names nothing
-        return []
-    if time.perf_counter() - start > MAX_SECONDS:
-        return []
+    module, functions, record = setting
     fits: dict[tuple[str, str], list[_Change]] = {}
     changes = [c for n, f in functions.items() for c in _changes(n, f, record[n], reference)]
     changes += [
@@ -169,6 +149,43 @@ def parameter_fits(
                 continue
             fits.setdefault((change.function, change.name), []).append(change)
     return [_merged(group) for group in fits.values()]
+
+
+def recorded(
+    recipe: Callable, reference: Implementation, exercise: str | None
+) -> tuple[str, dict[str, Callable], dict[str, _Calls]] | None:
+    """The exercise's module, its reference functions by name, and what each received in one
+    run of the recipe on the reference; ``None`` when the exercise is unknown, the run fails, or
+    it takes longer than :data:`MAX_SECONDS` (too slow to re-run)."""
+    code = getattr(recipe, "__code__", None)
+    if exercise is None or exercise not in registry.EXERCISES or code in _SLOW:
+        return None
+    module = registry.get(exercise).module
+    functions: dict[str, Callable] = {}
+    for name in registry.get(exercise).functions:
+        try:
+            fn = getattr(reference.module(module), name)
+        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
+            continue
+        if inspect.isfunction(fn):
+            functions[name] = fn
+    record = {name: _Calls() for name in functions}
+    start = time.perf_counter()
+    try:
+        recipe(
+            _patched(reference, module, {n: _recording(f, record[n]) for n, f in functions.items()})
+        )
+    except Exception:  # noqa: BLE001 - a recipe the reference cannot run here names nothing
+        return None
+    took = time.perf_counter() - start
+    if took > MAX_SECONDS:
+        if code is not None and took > 5 * MAX_SECONDS:
+            _SLOW.add(code)  # a training run: not recorded again (a busy machine is not that slow)
+        return None
+    return module, functions, record
+
+
+_SLOW: set[types.CodeType] = set()  # recipes found too slow to re-run, not recorded again
 
 
 def _run(recipe: Callable, reference: Implementation, module: str, function: str, fn: Callable):

@@ -161,8 +161,8 @@ class _Rerun:
 def _ignored_later(got: Any, expected: Any, theirs: Any, name: str, value: int) -> Diagnosis | None:
     """``got`` (a sequence) is right up to some step ``k`` (at least one step) and from there on
     equals ``theirs``, the reference with ``name`` (a count, ``value``) set to 0, which differs
-    there. For a count of 1 whose whole result is ``theirs`` that is ``name - 1``, a reading
-    :func:`~descent.argument_diagnoses.argument_slip` gives (not offered twice)."""
+    there. For a count of 1 whose whole result is ``theirs`` that is ``name - 1`` too, a reading
+    :func:`~descent.argument_diagnoses.argument_slip` gives: both are offered (either)."""
     e, g, t = _as_tensor(expected), _as_tensor(got), _as_tensor(theirs)
     if e is None or g is None or t is None or e.dim() == 0 or len(e) < 3:
         return None
@@ -172,8 +172,8 @@ def _ignored_later(got: Any, expected: Any, theirs: Any, name: str, value: int) 
     k = right.index(False) if False in right else len(e)
     if k == 0 or k == len(e) or not same(g[k:], t[k:]) or same(t[k:], e[k:]):
         return None
-    if value == 1 and same(g, t):
-        return None  # `name` - 1 for a count of 1, which argument_slip reads (one reading)
+    # For a count of 1 whose whole result is `theirs`, argument_slip reads `name` - 1 as well: an
+    # off-by-one and a count left out of the later part are then two readings, offered together.
     return Diagnosis(
         "argument",
         f"your sequence is right up to item {k - 1} and from there on is what the expected "

@@ -131,9 +131,10 @@ def test_an_argument_ignored_in_the_later_part():
     found = rerun_slip(recipe, recipe(not_shifted), reference, reference())
     assert found.kind == "argument" and "right up to item 3" in found.text
     assert "`warmup` = 0" in found.text
-    warmup = 1  # then `warmup` = 0 is `warmup` - 1 everywhere: the one-off reading alone
+    warmup = 1  # then `warmup` = 0 is `warmup` - 1 everywhere: two readings, offered together
     found = rerun_slip(recipe, recipe(not_shifted), reference, reference())
-    assert found.kind == "step" and "`warmup` - 1 in place of `warmup`" in found.text
+    assert found.kind == "ambiguous" and "`warmup` - 1 in place of `warmup`" in found.text
+    assert "`warmup` = 0" in found.text
 
 
 def test_a_matrix_read_transposed():
