@@ -37,7 +37,7 @@ from typing import Any
 
 import torch
 
-from .argument_diagnoses import _arguments, _discrete
+from .argument_diagnoses import _arguments, _discrete, closure
 from .diagnoses import Diagnosis, _as_tensor, _deep_equal, inputs_of
 from .diagnosis_base import same
 
@@ -194,22 +194,10 @@ def _sensitive(run: _Rerun, cell, key, new: Any, got: Any) -> bool:
     return theirs is not _REFUSED and not _deep_equal(theirs, got)
 
 
-def _filled(recipe: Callable) -> Iterator[tuple]:
-    """``(name, cell, value)`` for each closure cell of the recipe that is filled."""
-    code = getattr(recipe, "__code__", None)
-    cells = zip(code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ())
-    for name, cell in cells:
-        try:
-            value = cell.cell_contents
-        except ValueError:  # a cell not filled yet
-            continue
-        yield name, cell, value
-
-
 def _matrices(recipe: Callable) -> Iterator[tuple]:
     """``(name, cell)`` for each matrix the recipe closes over (both sizes 3 or more: a 2-row
     matrix read the other way matches too often by chance)."""
-    for name, cell, value in _filled(recipe):
+    for name, cell, value in closure(recipe):
         if isinstance(value, torch.Tensor) and value.dim() == 2 and min(value.shape) >= 3:
             yield name, cell
 
@@ -232,7 +220,7 @@ def _swapped_distributions(recipe: Callable) -> Iterator[tuple]:
     """``(cell, swapped, how)`` for each list or tuple of arguments the recipe closes over that
     holds log-probabilities and probabilities of one shape: the two exchanged, each put in the
     other's form (the log of the probabilities where the log-probabilities were)."""
-    for name, cell, items in _filled(recipe):
+    for name, cell, items in closure(recipe):
         if not isinstance(items, (list, tuple)):
             continue
         for i, j in itertools.permutations(range(len(items)), 2):
