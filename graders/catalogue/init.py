@@ -408,6 +408,7 @@ he_gain_hardcoded = bug(
     hint="Take the gain from calculate_gain(nonlinearity, a): 5/3 for tanh, "
     "sqrt(2 / (1 + a^2)) for leaky_relu, 1 for linear.",
     classic=True,
+    generic="argument",
 )
 
 
@@ -542,6 +543,7 @@ he_ignores_a = bug(
     "init.kaiming",
     "ignores the leaky_relu slope `a` and uses the default gain",
     hint="Pass a to the gain: calculate_gain(nonlinearity, a).",
+    generic="argument",
 )
 
 

@@ -309,6 +309,7 @@ rmsprop_alpha_0_9 = bug(
     "optim.rmsprop",
     "uses alpha=0.9 as its default (Keras' rho) instead of 0.99",
     hint="Keep the documented default alpha=0.99 (PyTorch's).",
+    generic="argument",
 )
 
 

@@ -106,12 +106,44 @@ def rerun_slip(
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 
+def estimate_slip(
+    recipe: Callable,
+    got: float,
+    expected: float,
+    band: float,
+    reference: Implementation,
+    exercise: str | None,
+    what: str = "your estimate",
+) -> Diagnosis | None:
+    """A statistic of random draws (a std) explained by a parameter change of the reference:
+    ``recipe`` (the statistic of an implementation) run on the changed reference lands within
+    ``band`` (the check's own allowance) of ``got`` and outside it around ``expected``, so the
+    changed reference would fail the check as the student's code does. Draws of another order
+    or method give another sample, hence the band rather than float64's last digits."""
+
+    def reproduces(theirs: Any, got: Any, expected: Any) -> bool:
+        return isinstance(theirs, float) and abs(theirs - got) <= band < abs(theirs - expected)
+
+    found = one_diagnosis(parameter_fits(recipe, got, expected, reference, exercise, reproduces))
+    if found is None:
+        return None
+    text = found.text.replace("your result is what", f"{what} is, within the check's band, what")
+    return Diagnosis(found.kind, text)
+
+
 def parameter_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
+    recipe: Callable,
+    got: Any,
+    expected: Any,
+    reference: Implementation,
+    exercise: str | None,
+    reproduces: Callable[[Any, Any, Any], bool] | None = None,
 ) -> list[Diagnosis]:
     """The diagnoses of every parameter change of ``exercise``'s functions under which the recipe
     run on ``reference`` gives ``got`` (and no longer ``expected``), fits of one parameter merged
-    into one; ``[]`` when the exercise is unknown or the reference too slow to re-run."""
+    into one; ``[]`` when the exercise is unknown or the reference too slow to re-run.
+    ``reproduces(theirs, got, expected)`` decides a fit (default: to float64's last digits)."""
+    reproduces = reproduces or _reproduces
     if (
         exercise is None
         or exercise not in registry.EXERCISES
@@ -145,11 +177,11 @@ def parameter_fits(
     ]
     for change in changes[:MAX_RERUNS]:
         fn = functions[change.function]
-        if _reproduces(
+        if reproduces(
             _run(recipe, reference, module, change.function, change.wrap(fn)), got, expected
         ):
             if any(
-                _reproduces(
+                reproduces(
                     _run(recipe, reference, module, change.function, control(fn)), got, expected
                 )
                 for control in change.controls
@@ -342,6 +374,27 @@ def _other_defaults(
         if value not in seen and type(value) in (int, float):
             seen.add(value)
             yield value, (f" (the default of `{name}` in {where})" if where else "")
+    for value in _decades(default):
+        if value not in seen:
+            seen.add(value)
+            yield value, " (one power of ten off)"
+
+
+def _decades(default: Any) -> list[float]:
+    """The defaults one power of ten from ``default`` when it is one (``1e-8``: ``1e-7``,
+    ``1e-9``) or one short of 1 by one (``0.99``: ``0.9``, ``0.999``): the other conventions
+    of such constants (Keras' rho 0.9 for RMSProp's 0.99). Nothing for any other number."""
+    if type(default) is not float or not 0 < default < 1:
+        return []
+    forms: tuple[tuple[float, Callable[[int], float]], ...] = (
+        (math.log10(default), lambda i: 10.0**i),
+        (math.log10(1 - default), lambda i: 1 - 10.0**i),
+    )
+    for power, value in forms:
+        j = round(power)
+        if abs(power - j) < 1e-9:
+            return [value(i) for i in (j + 1, j - 1) if i < 0]
+    return []
 
 
 @functools.lru_cache(maxsize=4)
@@ -604,8 +657,15 @@ def _merged(changes: list[_Change]) -> Diagnosis:
 
 
 def one_diagnosis(fits: list[Diagnosis]) -> Diagnosis | None:
-    """The one fit, every fit as "several explanations fit" when they differ, or ``None``."""
+    """The one fit, every fit as "several explanations fit" when they differ, or ``None``. Fits
+    that all have one kind (``nonlinearity`` taken as 'relu', or the slope left at 0: both an
+    argument misread) keep that kind, as same-kind fits of one tier do: the mistake's kind is
+    certain, only which argument is not, and the text lists each."""
     distinct = list({d.text: d for d in fits}.values())
     if not distinct:
         return None
-    return distinct[0] if len(distinct) == 1 else either(distinct)
+    if len(distinct) == 1:
+        return distinct[0]
+    kinds = {d.kind for d in distinct}
+    merged = either(distinct)
+    return merged if len(kinds) > 1 else Diagnosis(kinds.pop(), merged.text)
