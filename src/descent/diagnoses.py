@@ -53,6 +53,7 @@ from .pattern_diagnoses import (
     smoothed,
     truncated,
 )
+from .norm_diagnoses import blend_factor, standardized
 from .shape_diagnoses import reshaped
 from .slice_diagnoses import TIER as SLICE_TIER
 from .slice_diagnoses import counted, unset
@@ -714,7 +715,7 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
     + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
-    (order, offset, edge, broadcast, wrong_dimension),
+    (order, offset, edge, broadcast, wrong_dimension, standardized, blend_factor),
     SLICE_TIER,
 )
 
