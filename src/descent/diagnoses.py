@@ -94,6 +94,8 @@ class Inputs:
 
     tensors: list[tuple[str, torch.Tensor]] = field(default_factory=list)
     numbers: list[tuple[str, float]] = field(default_factory=list)
+    # tuples of positive ints (a tensor's shape, a kernel size): data lists are not shapes
+    shapes: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
 
     def sizes(self, shape: Iterable[int]) -> list[tuple[int, str]]:
         """Candidate counts ``N`` with where they come from: every dimension's size and every
@@ -231,6 +233,7 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
                 ),
             )
         )
+    out += _shape_factors(inputs)
     if e_is_count:  # a count twice another, or `patience` times another, is no evidence
         return out + _argument_factors(inputs, whole=False)
     out.append(
@@ -256,6 +259,38 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
         )
     )
     return out + _argument_factors(inputs)
+
+
+def _shape_factors(inputs: Inputs) -> list[tuple[float, Diagnosis]]:
+    """Factors made of a shape of the call: the product of its entries from index ``i`` on
+    (``i >= 1``: what one index of dimension ``i - 1`` spans, such as a kernel's receptive field
+    ``shape[2:]``), when it is 3 or more."""
+    out = []
+    for name, shape in inputs.shapes:
+        for i in range(1, len(shape)):
+            n = math.prod(shape[i:])
+            if n < 3:
+                continue
+            part = f"`{name}[{i}:]`"
+            out += [
+                (
+                    float(n),
+                    Diagnosis(
+                        "factor",
+                        f"your result is {n} times the expected, and {n} is the product of "
+                        f"{part}: a factor of those sizes too many",
+                    ),
+                ),
+                (
+                    1.0 / n,
+                    Diagnosis(
+                        "factor",
+                        f"your result is the expected divided by {n}, and {n} is the product of "
+                        f"{part}: a factor of those sizes left out (or divided out)",
+                    ),
+                ),
+            ]
+    return out
 
 
 def _argument_factors(inputs: Inputs, whole: bool = True) -> list[tuple[float, Diagnosis]]:
@@ -1035,6 +1070,8 @@ def inputs_of(recipe: Callable) -> Inputs:
             value = cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
+        if _shape(value):
+            found.shapes.append((name, tuple(value)))
         items = (
             list(enumerate(value))
             if isinstance(value, (list, tuple))
@@ -1050,6 +1087,15 @@ def inputs_of(recipe: Callable) -> Inputs:
     for const in code.co_consts if code is not None else ():
         _add(found, "a constant of the call", const)
     return found
+
+
+def _shape(value: Any) -> bool:
+    """A tuple (or ``torch.Size``) of at least two positive ints: a shape, not data."""
+    return (
+        isinstance(value, tuple)
+        and len(value) >= 2
+        and all(type(v) is int and v > 0 for v in value)
+    )
 
 
 def _add(found: Inputs, label: str, item: Any) -> None:
