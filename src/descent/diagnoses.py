@@ -53,6 +53,7 @@ from .pattern_diagnoses import (
     smoothed,
     truncated,
 )
+from .limit_diagnoses import at_infinity
 from .norm_diagnoses import blend_factor, standardized
 from .shape_diagnoses import reshaped
 from .slice_diagnoses import TIER as SLICE_TIER
@@ -749,7 +750,8 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases),
+    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
+    + (at_infinity,),
     (order, offset, edge, broadcast, wrong_dimension, standardized, blend_factor),
     SLICE_TIER,
 )
