@@ -64,6 +64,7 @@ sgd_dampening_on_first_step = bug(
     "starts the buffer at zeros, so the first step is damped as well",
     hint="On the first step (no buffer yet) the buffer is the gradient itself; dampening applies "
     "only from the second step on.",
+    generic="argument",
 )
 
 
@@ -154,6 +155,7 @@ adagrad_no_accumulation = bug(
     "divides by the current squared gradient instead of the running sum",
     hint="AdaGrad keeps the sum of all squared gradients so far in state['sum'] and divides by "
     "its square root.",
+    generic="argument",
 )
 
 
@@ -296,6 +298,7 @@ rmsprop_starts_at_ones = bug(
     "optim.rmsprop",
     "starts the squared-gradient average at ones (an old TensorFlow convention)",
     hint="square_avg starts at zeros, so the first step divides by sqrt((1 - alpha)*g*g).",
+    generic="argument",
 )
 
 

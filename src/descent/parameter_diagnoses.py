@@ -330,7 +330,8 @@ def _changes(
                         _forced(name, value, only_when_left_out=True),
                     )
                 )
-    return ignored + others + defaults + list(_counter_changes(function, calls))
+    state = list(_state_changes(function, calls))
+    return ignored + state + others + defaults + list(_counter_changes(function, calls))
 
 
 def _scalar(value: Any) -> bool:
@@ -509,6 +510,73 @@ def _counter_changes(function: str, calls: _Calls) -> Iterator[_Change]:
             kind,
             functools.partial(_shifted, shift=shift),
         )
+
+
+def _state_changes(function: str, calls: _Calls) -> Iterator[_Change]:
+    """For a function passed a dict on every call (an optimizer's state): that dict never read
+    (empty on every call, as on the first), and the first call's empty dict replaced by the
+    tensors of the state it returns filled with zeros or ones (buffers that start at a constant
+    and take the first update like any later one, where the reference starts them otherwise)."""
+    names = [n for n, vs in calls.passed.items() if vs and all(isinstance(v, dict) for v in vs)]
+    if len(names) != 1:
+        return
+    name = names[0]
+    yield _Change(
+        function,
+        f"{name} ignored",
+        {},
+        f"with `{name}` empty on every call, as on the first: the `{name}` passed in is never "
+        "read, so nothing is carried from one call to the next (a running sum or buffer "
+        "rebuilt from the current values alone)",
+        "argument",
+        functools.partial(_emptied, name=name),
+    )
+    for fill in (0.0, 1.0):
+        yield _Change(
+            function,
+            f"{name} start",
+            fill,
+            f"when the first call's empty `{name}` holds its tensors filled with {{values}}: "
+            "your buffers start at {values} and the first call updates them like any later one, "
+            "where the reference starts them otherwise (check how the docstring says each "
+            "buffer starts)",
+            "argument",
+            functools.partial(_prefilled, name=name, fill=fill),
+        )
+
+
+def _emptied(fn: Callable, name: str) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def emptied(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments[name] = {}
+        return fn(*bound.args, **bound.kwargs)
+
+    return emptied
+
+
+def _prefilled(fn: Callable, name: str, fill: float) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def prefilled(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        result = fn(*args, **kwargs)
+        if bound.arguments.get(name) != {}:
+            return result
+        filled = {
+            k: torch.full_like(v, fill)
+            for k, v in _state_of(result).items()
+            if isinstance(v, torch.Tensor) and v.is_floating_point()
+        }
+        if not filled:
+            return result
+        bound.arguments[name] = filled
+        return fn(*bound.args, **bound.kwargs)
+
+    return prefilled
 
 
 _HUGE = 10**6  # 0.999**(10**6) underflows to 0: every bias correction 1 - beta**t is 1
