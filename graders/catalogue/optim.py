@@ -175,6 +175,7 @@ adagrad_eps_inside_sqrt = bug(
     "optim.adagrad",
     "puts eps inside the square root",
     hint="The denominator is sqrt(sum) + eps: add eps after the square root.",
+    generic="argument",
 )
 
 
@@ -271,6 +272,7 @@ rmsprop_eps_inside_sqrt = bug(
     "optim.rmsprop",
     "puts eps inside the square root",
     hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.",
+    generic="argument",
 )
 
 
@@ -430,7 +432,7 @@ _adam_bug(
     "puts eps inside the square root",
     "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
     eps_inside=True,
-    generic="offset",
+    generic=("offset", "argument"),
 )
 _adam_bug(
     "adam_eps_added_to_param",

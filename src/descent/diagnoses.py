@@ -43,6 +43,8 @@ from typing import Any
 import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .limit_diagnoses import at_infinity
+from .norm_diagnoses import blend_factor, standardized
 from .pattern_diagnoses import (
     bound_side,
     echoed,
@@ -53,8 +55,6 @@ from .pattern_diagnoses import (
     smoothed,
     truncated,
 )
-from .limit_diagnoses import at_infinity
-from .norm_diagnoses import blend_factor, standardized
 from .shape_diagnoses import reshaped
 from .slice_diagnoses import TIER as SLICE_TIER
 from .slice_diagnoses import counted, unset

@@ -330,7 +330,7 @@ def _changes(
                         _forced(name, value, only_when_left_out=True),
                     )
                 )
-    state = list(_state_changes(function, calls))
+    state = list(_state_changes(function, calls)) + list(_rooted(function, fn, calls))
     return ignored + state + others + defaults + list(_counter_changes(function, calls))
 
 
@@ -543,6 +543,51 @@ def _state_changes(function: str, calls: _Calls) -> Iterator[_Change]:
             "argument",
             functools.partial(_prefilled, name=name, fill=fill),
         )
+
+
+_SMALL = 1e-3  # a float parameter no larger than this is an additive safeguard (an eps)
+
+
+def _rooted(function: str, fn: Callable, calls: _Calls) -> Iterator[_Change]:
+    """For a small positive float parameter (an eps, passed or left at its default): the same
+    value added under every square root the function takes instead of after it, that is each
+    ``torch.sqrt(x)`` computed as ``sqrt(x + eps) - eps`` (where the reference adds eps right
+    after the root, the two are the same as ``sqrt(x + eps)``)."""
+    for name, parameter in inspect.signature(fn).parameters.items():
+        values = [v for v in calls.passed.get(name, []) if type(v) is float]
+        if name in calls.left_out and type(parameter.default) is float:
+            values.append(parameter.default)
+        if values and all(0 < v <= _SMALL for v in values):
+            yield _Change(
+                function,
+                f"{name} under the root",
+                name,
+                f"with `{name}` added under the square root instead of after it (sqrt(x + "
+                f"{name}) where sqrt(x) + {name} belongs): add `{name}` once the root is taken",
+                "argument",
+                functools.partial(_under_root, name=name),
+            )
+
+
+def _under_root(fn: Callable, name: str) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def under_root(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        eps, sqrt, method = bound.arguments[name], torch.sqrt, torch.Tensor.sqrt
+
+        def moved(x, *rest, **options):
+            return sqrt(x + eps, *rest, **options) - eps
+
+        torch.sqrt, torch.Tensor.sqrt = moved, moved  # type: ignore[assignment]
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.sqrt, torch.Tensor.sqrt = sqrt, method  # type: ignore[assignment]
+
+    return under_root
 
 
 def _emptied(fn: Callable, name: str) -> Callable:
