@@ -331,7 +331,8 @@ def _changes(
                     )
                 )
     state = list(_state_changes(function, calls)) + list(_rooted(function, fn, calls))
-    return ignored + state + others + defaults + list(_counter_changes(function, calls))
+    counters = list(_counter_changes(function, calls))
+    return ignored + state + others + defaults + counters + list(_squares(function, calls))
 
 
 def _scalar(value: Any) -> bool:
@@ -543,6 +544,40 @@ def _state_changes(function: str, calls: _Calls) -> Iterator[_Change]:
             "argument",
             functools.partial(_prefilled, name=name, fill=fill),
         )
+
+
+def _squares(function: str, calls: _Calls) -> Iterator[_Change]:
+    """For a float parameter passed positive values other than 1: its square root in its place
+    (the code uses it where its square belongs) and its square (the reverse)."""
+    for name, values in calls.passed.items():
+        if not values or not all(type(v) is float and 0 < v != 1 for v in values):
+            continue
+        for how, f, text in (
+            ("square root", math.sqrt, "its square belongs (a square left out)"),
+            ("square", lambda v: v * v, "the value itself belongs (a square too many)"),
+        ):
+            yield _Change(
+                function,
+                f"{name} {how}",
+                how,
+                f"with `{name}` replaced by its {how} whatever the call passes: your code uses "
+                f"`{name}` where {text}",
+                "argument",
+                functools.partial(_mapped, name=name, f=f),
+            )
+
+
+def _mapped(fn: Callable, name: str, f: Callable[[float], float]) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def mapped(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        if name in bound.arguments:
+            bound.arguments[name] = f(bound.arguments[name])
+        return fn(*bound.args, **bound.kwargs)
+
+    return mapped
 
 
 _SMALL = 1e-3  # a float parameter no larger than this is an additive safeguard (an eps)
