@@ -332,7 +332,8 @@ def _changes(
                 )
     state = list(_state_changes(function, calls)) + list(_rooted(function, fn, calls))
     counters = list(_counter_changes(function, calls))
-    return ignored + state + others + defaults + counters + list(_squares(function, calls))
+    tail = list(_squares(function, calls)) + list(_reductions(function, calls))
+    return ignored + state + others + defaults + counters + tail
 
 
 def _scalar(value: Any) -> bool:
@@ -565,6 +566,51 @@ def _squares(function: str, calls: _Calls) -> Iterator[_Change]:
                 "argument",
                 functools.partial(_mapped, name=name, f=f),
             )
+
+
+_REDUCTIONS = (("max", "mean"), ("max", "sum"), ("mean", "max"))
+
+
+def _reductions(function: str, calls: _Calls) -> Iterator[_Change]:
+    """Each full reduction of one kind the function takes (``x.max()``, ``torch.max(x)``: no
+    dimension) taken as another (the mean of the entries where their largest belongs)."""
+    if not calls.calls:
+        return
+    for source, target in _REDUCTIONS:
+        yield _Change(
+            function,
+            f"{source} as {target}",
+            target,
+            f"with each full {source}() of a tensor taken as its {target}(): a reduction of "
+            f"another kind (the {target} of the entries where their {source} belongs)",
+            "reduction",
+            functools.partial(_reduced, source=source, target=target),
+        )
+
+
+def _reduced(fn: Callable, source: str, target: str) -> Callable:
+    @functools.wraps(fn)
+    def reduced(*args, **kwargs):
+        method, function = getattr(torch.Tensor, source), getattr(torch, source)
+        other = getattr(torch.Tensor, target)
+
+        def swap(original: Callable) -> Callable:
+            def either(x, *rest, **options):
+                if rest or options or not isinstance(x, torch.Tensor):
+                    return original(x, *rest, **options)
+                return other(x)
+
+            return either
+
+        setattr(torch.Tensor, source, swap(method))
+        setattr(torch, source, swap(function))
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            setattr(torch.Tensor, source, method)
+            setattr(torch, source, function)
+
+    return reduced
 
 
 def _mapped(fn: Callable, name: str, f: Callable[[float], float]) -> Callable:
