@@ -549,7 +549,8 @@ def _state_changes(function: str, calls: _Calls) -> Iterator[_Change]:
 
 def _squares(function: str, calls: _Calls) -> Iterator[_Change]:
     """For a float parameter passed positive values other than 1: its square root in its place
-    (the code uses it where its square belongs) and its square (the reverse)."""
+    (the code uses it where its square belongs) and its square (the reverse); not when the value
+    moved a millionth of the way there fits too (an input on the edge of the value passed)."""
     for name, values in calls.passed.items():
         if not values or not all(type(v) is float and 0 < v != 1 for v in values):
             continue
@@ -565,6 +566,8 @@ def _squares(function: str, calls: _Calls) -> Iterator[_Change]:
                 f"`{name}` where {text}",
                 "argument",
                 functools.partial(_mapped, name=name, f=f),
+                # the value moved a millionth of the way: an input on the edge of the value
+                (functools.partial(_mapped, name=name, f=functools.partial(_nudged, f=f)),),
             )
 
 
@@ -611,6 +614,10 @@ def _reduced(fn: Callable, source: str, target: str) -> Callable:
             setattr(torch, source, function)
 
     return reduced
+
+
+def _nudged(value: float, f: Callable[[float], float]) -> float:
+    return value + (f(value) - value) * 1e-6
 
 
 def _mapped(fn: Callable, name: str, f: Callable[[float], float]) -> Callable:
