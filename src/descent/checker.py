@@ -237,10 +237,10 @@ class Checker:
             recipe=recipe,
             got=got,
             mistakes=mistakes,
-            generic=lambda: stat_diagnoses.scaled(
-                expected, got, error, named or {}, estimated, constants
-            )
-            or self._estimate_slip(recipe, got, expected, sigmas * error, estimated),
+            generic=lambda: (
+                stat_diagnoses.scaled(expected, got, error, named or {}, estimated, constants)
+                or self._estimate_slip(recipe, got, expected, sigmas * error, estimated)
+            ),
         )
 
     def _estimate_slip(

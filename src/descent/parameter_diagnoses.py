@@ -23,7 +23,23 @@ student's, it names the mistake:
   its calls (an optimizer's ``step``) run with that counter one behind or ahead where it is used
   (``t = 0`` on the first step), or a million ahead, where every ``beta**t`` is 0 (a bias
   correction left out). When the reference then divides by zero (``1 - beta**0``) and the
-  student's result holds NaN or infinities, that counts as the same result.
+  student's result holds NaN or infinities, that counts as the same result;
+- **state**: the dict passed on every call never read (empty each time: a running sum rebuilt
+  from the current gradient), or the first call's empty dict replaced by the tensors of the
+  state it returns filled with zeros or ones (buffers that start at a constant, such as a
+  momentum buffer damped on the first step or an average started at ones);
+- **eps under the root**: a float parameter no larger than 1e-3 added under every square root
+  the function takes instead of after it (``torch.sqrt`` patched to ``sqrt(x + eps) - eps`` for
+  the call, which is ``sqrt(x + eps)`` where the reference adds eps right after the root);
+- **a square**: a positive float argument replaced by its square root (used where its square
+  belongs) or its square (the reverse);
+- **a reduction of another kind**: each full ``max()`` of a tensor taken as its ``mean()`` or
+  ``sum()``, each ``mean()`` as ``max()`` (``torch.Tensor``'s and ``torch``'s, patched for the
+  call only; reductions over a dimension are left alone).
+
+Defaults are also tried one power of ten off (``0.9`` for ``0.99``, ``1e-7`` for ``1e-8``).
+:func:`estimate_slip` runs these changes on an estimate of random draws (a std), a change
+fitting within the check's own band rather than to the last digits.
 
 A fit must reproduce the student's result to float64's last digits (where both are float64), and
 results with too little in them are never explained: zeros, a sequence that never moves, fewer
@@ -34,7 +50,7 @@ input sits on its edge, where a comparison inclusive for strict fits as well).
 
 Several changes that give the student's result are named together when they are values of one
 parameter (``'linear'`` or ``'sigmoid'``: one mistake, the option mistaken), and as "several
-explanations fit" otherwise. A first run with every function only recording what it is passed
+explanations fit" otherwise, with the kind they share when they all have one. A first run with every function only recording what it is passed
 decides which changes can matter (a parameter never passed cannot be ignored), so at most
 :data:`MAX_RERUNS` runs follow; a reference slower than :data:`MAX_SECONDS` is not re-run.
 """
@@ -669,11 +685,11 @@ def _under_root(fn: Callable, name: str) -> Callable:
         def moved(x, *rest, **options):
             return sqrt(x + eps, *rest, **options) - eps
 
-        torch.sqrt, torch.Tensor.sqrt = moved, moved  # type: ignore[assignment]
+        torch.sqrt, torch.Tensor.sqrt = moved, moved
         try:
             return fn(*args, **kwargs)
         finally:
-            torch.sqrt, torch.Tensor.sqrt = sqrt, method  # type: ignore[assignment]
+            torch.sqrt, torch.Tensor.sqrt = sqrt, method
 
     return under_root
 
