@@ -5,38 +5,22 @@ reference with a state, an eps, a default, a square or a reduction changed
 sizes as factors. Each names its mistake on a fit and stays silent on a near miss."""
 
 import math
-import types
 
 import pytest
 import torch
 
 from descent.diagnoses import Diagnosis, Inputs, diagnose, factor, inputs_of
-from descent.impl import Implementation
 from descent.limit_diagnoses import at_infinity
 from descent.norm_diagnoses import blend_factor, standardized
 from descent.parameter_diagnoses import estimate_slip, one_diagnosis, parameter_fits
+
+from .test_diagnoses_parameters import _one, _Reference
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 GEN = torch.Generator().manual_seed(3)
 P0 = torch.randn(3, 4, generator=GEN, dtype=torch.float64)
 GRADS = [torch.randn(3, 4, generator=GEN, dtype=torch.float64) for _ in range(3)]
-
-
-class _Reference(Implementation):
-    """A reference whose modules are namespaces of plain functions."""
-
-    def __init__(self, **modules):
-        super().__init__("toy reference")
-        self.modules = {name: types.SimpleNamespace(**fns) for name, fns in modules.items()}
-
-    def module(self, name):
-        return self.modules.get(name, types.SimpleNamespace())
-
-
-def _one(fits):
-    assert len(fits) == 1, fits
-    return fits[0]
 
 
 # -- fits of one kind keep it ----------------------------------------------------------------------
