@@ -236,7 +236,7 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
                 ),
             )
         )
-    out += _shape_factors(inputs)
+    out += _shape_factors(inputs, {n for n, _ in inputs.sizes(shape)})
     if e_is_count:  # a count twice another, or `patience` times another, is no evidence
         return out + _argument_factors(inputs, whole=False)
     out.append(
@@ -264,15 +264,16 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
     return out + _argument_factors(inputs)
 
 
-def _shape_factors(inputs: Inputs) -> list[tuple[float, Diagnosis]]:
+def _shape_factors(inputs: Inputs, sizes: set[int]) -> list[tuple[float, Diagnosis]]:
     """Factors made of a shape of the call: the product of its entries from index ``i`` on
     (``i >= 1``: what one index of dimension ``i - 1`` spans, such as a kernel's receptive field
-    ``shape[2:]``), when it is 3 or more."""
+    ``shape[2:]``), when it is 3 or more and none of ``sizes`` (a dimension's size already reads
+    it as a sum for a mean)."""
     out = []
     for name, shape in inputs.shapes:
         for i in range(1, len(shape)):
             n = math.prod(shape[i:])
-            if n < 3:
+            if n < 3 or n in sizes:
                 continue
             part = f"`{name}[{i}:]`"
             out += [
