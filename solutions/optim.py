@@ -27,8 +27,6 @@ Conventions for every function in this file:
   included). An optimizer class of your own with a ``step`` method is fine.
 """
 
-import math
-
 import torch
 
 
@@ -146,7 +144,8 @@ def _adam_update(param, g, state, lr, betas, eps):
     v = (1 - beta2) * g * g if v is None else (beta2 * v).addcmul_(g, g, value=1 - beta2)
     bias1 = 1 - beta1 ** t
     bias2 = 1 - beta2 ** t
-    denom = torch.sqrt(v).div_(math.sqrt(bias2)).add_(eps)
+    # the docstring's sqrt(v_hat) + eps, v_hat = v / bias2, written as it reads
+    denom = torch.sqrt(v / bias2).add_(eps)
     new_param = torch.addcdiv(param, m, denom, value=-lr / bias1)
     return new_param, {**state, "step": t, "exp_avg": m, "exp_avg_sq": v}
 # END SOLUTION

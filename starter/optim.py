@@ -27,8 +27,6 @@ Conventions for every function in this file:
   included). An optimizer class of your own with a ``step`` method is fine.
 """
 
-import math
-
 import torch
 
 

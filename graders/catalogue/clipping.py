@@ -112,6 +112,7 @@ clip_inf_by_formula = bug(
     "feeds norm_type = inf into the p-norm formula instead of taking the largest |g|",
     hint="(sum |g|^p)^(1/p) breaks down for p = inf (inf^0 or 0^0): handle inf separately as "
     "the largest absolute value.",
+    generic="branch",
 )
 
 

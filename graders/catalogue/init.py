@@ -71,6 +71,7 @@ gain_leaky_slope_not_squared = bug(
     "init.calculate_gain",
     "computes the leaky_relu gain as sqrt(2 / (1 + slope)) without squaring the slope",
     hint="The variance kept by leaky ReLU is (1 + slope^2) / 2: gain = sqrt(2 / (1 + slope^2)).",
+    generic="argument",
 )
 
 
@@ -408,6 +409,7 @@ he_gain_hardcoded = bug(
     hint="Take the gain from calculate_gain(nonlinearity, a): 5/3 for tanh, "
     "sqrt(2 / (1 + a^2)) for leaky_relu, 1 for linear.",
     classic=True,
+    generic="argument",
 )
 
 
@@ -542,6 +544,7 @@ he_ignores_a = bug(
     "init.kaiming",
     "ignores the leaky_relu slope `a` and uses the default gain",
     hint="Pass a to the gain: calculate_gain(nonlinearity, a).",
+    generic="argument",
 )
 
 

@@ -532,6 +532,7 @@ relerr_mean = bug(
     "layers.relative_error",
     "averages the elementwise ratios instead of taking the largest",
     hint="Report the worst element: the maximum of the ratios, not their mean.",
+    generic="reduction",
 )
 
 

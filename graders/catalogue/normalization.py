@@ -62,6 +62,7 @@ bn_running_var_biased = bug(
     "updates the running variance with the biased batch variance",
     hint="The running variance uses the unbiased estimate: multiply the batch variance by "
     "N / (N - 1) before mixing it in (normalization still uses the biased one).",
+    generic="factor",
 )
 
 
@@ -309,6 +310,7 @@ ln_stats_over_batch_axis = bug(
     "takes the statistics over the batch axis (dim 0), like batch norm",
     hint="Layer norm normalizes each row on its own: mean and variance over the last "
     "dimension, keepdim=True.",
+    generic="reduction",
 )
 
 
@@ -404,6 +406,7 @@ rmsnorm_subtracts_mean = bug(
     "normalization.rmsnorm",
     "centres the row before dividing by its root mean square (that is layer norm)",
     hint="RMS norm does not subtract the mean: y = x / sqrt(mean(x^2) + eps) * gamma.",
+    generic="term",
 )
 
 

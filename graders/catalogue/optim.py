@@ -64,6 +64,7 @@ sgd_dampening_on_first_step = bug(
     "starts the buffer at zeros, so the first step is damped as well",
     hint="On the first step (no buffer yet) the buffer is the gradient itself; dampening applies "
     "only from the second step on.",
+    generic="argument",
 )
 
 
@@ -154,6 +155,7 @@ adagrad_no_accumulation = bug(
     "divides by the current squared gradient instead of the running sum",
     hint="AdaGrad keeps the sum of all squared gradients so far in state['sum'] and divides by "
     "its square root.",
+    generic="argument",
 )
 
 
@@ -173,6 +175,7 @@ adagrad_eps_inside_sqrt = bug(
     "optim.adagrad",
     "puts eps inside the square root",
     hint="The denominator is sqrt(sum) + eps: add eps after the square root.",
+    generic="argument",
 )
 
 
@@ -269,6 +272,7 @@ rmsprop_eps_inside_sqrt = bug(
     "optim.rmsprop",
     "puts eps inside the square root",
     hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.",
+    generic="argument",
 )
 
 
@@ -296,6 +300,7 @@ rmsprop_starts_at_ones = bug(
     "optim.rmsprop",
     "starts the squared-gradient average at ones (an old TensorFlow convention)",
     hint="square_avg starts at zeros, so the first step divides by sqrt((1 - alpha)*g*g).",
+    generic="argument",
 )
 
 
@@ -309,6 +314,7 @@ rmsprop_alpha_0_9 = bug(
     "optim.rmsprop",
     "uses alpha=0.9 as its default (Keras' rho) instead of 0.99",
     hint="Keep the documented default alpha=0.99 (PyTorch's).",
+    generic="argument",
 )
 
 
@@ -426,7 +432,7 @@ _adam_bug(
     "puts eps inside the square root",
     "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
     eps_inside=True,
-    generic="offset",
+    generic=("offset", "argument"),
 )
 _adam_bug(
     "adam_eps_added_to_param",

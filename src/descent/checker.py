@@ -24,7 +24,7 @@ from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
 from .input_diagnoses import first_order
-from .parameter_diagnoses import rerun_slip
+from .parameter_diagnoses import estimate_slip, rerun_slip
 
 Recipe = Callable[[Any], Any]
 
@@ -251,10 +251,23 @@ class Checker:
             recipe=recipe,
             got=got,
             mistakes=mistakes,
-            generic=lambda: stat_diagnoses.scaled(
-                expected, got, error, named or {}, estimated, constants
+            generic=lambda: (
+                stat_diagnoses.scaled(expected, got, error, named or {}, estimated, constants)
+                or self._estimate_slip(recipe, got, expected, sigmas * error, estimated)
             ),
         )
+
+    def _estimate_slip(
+        self, recipe: Recipe | None, got: float, expected: float, band: float, what: str
+    ) -> diagnoses.Diagnosis | None:
+        """``parameter_diagnoses.estimate_slip``: a parameter of the reference changed gives the
+        student's estimate within the check's band."""
+        if recipe is None or self.reference is None:
+            return None
+        try:
+            return estimate_slip(recipe, got, expected, band, self.reference, self.exercise, what)
+        except Exception:  # noqa: BLE001 - a re-run that cannot read these values names nothing
+            return None
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):

@@ -19,7 +19,9 @@ spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distributio
 :mod:`descent.stat_diagnoses`; chunk sizes (folds, batches) with the remainder mishandled by
 :mod:`descent.split_diagnoses`; exceptions, type names and the accuracy of a solve by
 :mod:`descent.exception_diagnoses`; a tensor argument changed by :mod:`descent.input_diagnoses`;
-a division upside down by :mod:`descent.operand_diagnoses`.
+a division upside down by :mod:`descent.operand_diagnoses`; a normalization read through its
+affine step and a moving average through the part it keeps by :mod:`descent.norm_diagnoses`, a
+result of 1 where an argument is infinite by :mod:`descent.limit_diagnoses`.
 A gradient off by exp of a log argument, entry by entry, is read by
 :mod:`descent.derivative_diagnoses` (which also reads a backward's local derivative).
 Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
@@ -49,6 +51,8 @@ import torch
 from .derivative_diagnoses import log_argument
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .exception_diagnoses import typed
+from .limit_diagnoses import at_infinity
+from .norm_diagnoses import blend_factor, standardized
 from .operand_diagnoses import reciprocal
 from .pattern_diagnoses import (
     bound_side,
@@ -102,6 +106,8 @@ class Inputs:
 
     tensors: list[tuple[str, torch.Tensor]] = field(default_factory=list)
     numbers: list[tuple[str, float]] = field(default_factory=list)
+    # tuples of positive ints (a tensor's shape, a kernel size): data lists are not shapes
+    shapes: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
 
     def sizes(self, shape: Iterable[int]) -> list[tuple[int, str]]:
         """Candidate counts ``N`` with where they come from: every dimension's size and every
@@ -239,6 +245,7 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
                 ),
             )
         )
+    out += _shape_factors(inputs, {n for n, _ in inputs.sizes(shape)})
     if e_is_count:  # a count twice another, or `patience` times another, is no evidence
         return out + _argument_factors(inputs, whole=False)
     out.append(
@@ -264,6 +271,39 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
         )
     )
     return out + _argument_factors(inputs)
+
+
+def _shape_factors(inputs: Inputs, sizes: set[int]) -> list[tuple[float, Diagnosis]]:
+    """Factors made of a shape of the call: the product of its entries from index ``i`` on
+    (``i >= 1``: what one index of dimension ``i - 1`` spans, such as a kernel's receptive field
+    ``shape[2:]``), when it is 3 or more and none of ``sizes`` (a dimension's size already reads
+    it as a sum for a mean)."""
+    out = []
+    for name, shape in inputs.shapes:
+        for i in range(1, len(shape)):
+            n = math.prod(shape[i:])
+            if n < 3 or n in sizes:
+                continue
+            part = f"`{name}[{i}:]`"
+            out += [
+                (
+                    float(n),
+                    Diagnosis(
+                        "factor",
+                        f"your result is {n} times the expected, and {n} is the product of "
+                        f"{part}: a factor of those sizes too many",
+                    ),
+                ),
+                (
+                    1.0 / n,
+                    Diagnosis(
+                        "factor",
+                        f"your result is the expected divided by {n}, and {n} is the product of "
+                        f"{part}: a factor of those sizes left out (or divided out)",
+                    ),
+                ),
+            ]
+    return out
 
 
 def _argument_factors(inputs: Inputs, whole: bool = True) -> list[tuple[float, Diagnosis]]:
@@ -723,8 +763,8 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (zero, chunks),
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
     + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
-    + (log_argument,),
-    (order, offset, edge, broadcast, wrong_dimension, reciprocal),
+    + (log_argument, at_infinity),
+    (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor),
     SLICE_TIER,
 )
 
@@ -1045,6 +1085,8 @@ def inputs_of(recipe: Callable) -> Inputs:
             value = cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
+        if _shape(value):
+            found.shapes.append((name, tuple(value)))
         items = (
             list(enumerate(value))
             if isinstance(value, (list, tuple))
@@ -1060,6 +1102,15 @@ def inputs_of(recipe: Callable) -> Inputs:
     for const in code.co_consts if code is not None else ():
         _add(found, "a constant of the call", const)
     return found
+
+
+def _shape(value: Any) -> bool:
+    """A tuple (or ``torch.Size``) of at least two positive ints: a shape, not data."""
+    return (
+        isinstance(value, tuple)
+        and len(value) >= 2
+        and all(type(v) is int and v > 0 for v in value)
+    )
 
 
 def _add(found: Inputs, label: str, item: Any) -> None:

@@ -24,7 +24,23 @@ student's, it names the mistake:
   its calls (an optimizer's ``step``) run with that counter one behind or ahead where it is used
   (``t = 0`` on the first step), or a million ahead, where every ``beta**t`` is 0 (a bias
   correction left out). When the reference then divides by zero (``1 - beta**0``) and the
-  student's result holds NaN or infinities, that counts as the same result.
+  student's result holds NaN or infinities, that counts as the same result;
+- **state**: the dict passed on every call never read (empty each time: a running sum rebuilt
+  from the current gradient), or the first call's empty dict replaced by the tensors of the
+  state it returns filled with zeros or ones (buffers that start at a constant, such as a
+  momentum buffer damped on the first step or an average started at ones);
+- **eps under the root**: a float parameter no larger than 1e-3 added under every square root
+  the function takes instead of after it (``torch.sqrt`` patched to ``sqrt(x + eps) - eps`` for
+  the call, which is ``sqrt(x + eps)`` where the reference adds eps right after the root);
+- **a square**: a positive float argument replaced by its square root (used where its square
+  belongs) or its square (the reverse);
+- **a reduction of another kind**: each full ``max()`` of a tensor taken as its ``mean()`` or
+  ``sum()``, each ``mean()`` as ``max()`` (``torch.Tensor``'s and ``torch``'s, patched for the
+  call only; reductions over a dimension are left alone).
+
+Defaults are also tried one power of ten off (``0.9`` for ``0.99``, ``1e-7`` for ``1e-8``).
+:func:`estimate_slip` runs these changes on an estimate of random draws (a std), a change
+fitting within the check's own band rather than to the last digits.
 
 A fit must reproduce the student's result to float64's last digits (where both are float64), and
 results with too little in them are never explained: zeros, a sequence that never moves, fewer
@@ -39,9 +55,9 @@ one operation's derivative slipped).
 
 Several changes that give the student's result are named together when they are values of one
 parameter (``'linear'`` or ``'sigmoid'``: one mistake, the option mistaken), and as "several
-explanations fit" otherwise. A first run with every function only recording what it is passed
-decides which changes can matter (a parameter never passed cannot be ignored), so at most
-:data:`MAX_RERUNS` runs follow; a reference slower than :data:`MAX_SECONDS` is not re-run.
+explanations fit" otherwise, with the kind they share when they all have one. A first run with
+every function only recording what it is passed decides which changes can matter (a parameter
+never passed cannot be ignored), so at most :data:`MAX_RERUNS` runs follow; a reference slower than :data:`MAX_SECONDS` is not re-run.
 """
 
 from __future__ import annotations
@@ -118,12 +134,44 @@ def rerun_slip(
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 
+def estimate_slip(
+    recipe: Callable,
+    got: float,
+    expected: float,
+    band: float,
+    reference: Implementation,
+    exercise: str | None,
+    what: str = "your estimate",
+) -> Diagnosis | None:
+    """A statistic of random draws (a std) explained by a parameter change of the reference:
+    ``recipe`` (the statistic of an implementation) run on the changed reference lands within
+    ``band`` (the check's own allowance) of ``got`` and outside it around ``expected``, so the
+    changed reference would fail the check as the student's code does. Draws of another order
+    or method give another sample, hence the band rather than float64's last digits."""
+
+    def reproduces(theirs: Any, got: Any, expected: Any) -> bool:
+        return isinstance(theirs, float) and abs(theirs - got) <= band < abs(theirs - expected)
+
+    found = one_diagnosis(parameter_fits(recipe, got, expected, reference, exercise, reproduces))
+    if found is None:
+        return None
+    text = found.text.replace("your result is what", f"{what} is, within the check's band, what")
+    return Diagnosis(found.kind, text)
+
+
 def parameter_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
+    recipe: Callable,
+    got: Any,
+    expected: Any,
+    reference: Implementation,
+    exercise: str | None,
+    reproduces: Callable[[Any, Any, Any], bool] | None = None,
 ) -> list[Diagnosis]:
     """The diagnoses of every parameter change of ``exercise``'s functions under which the recipe
     run on ``reference`` gives ``got`` (and no longer ``expected``), fits of one parameter merged
-    into one; ``[]`` when the exercise is unknown or the reference too slow to re-run."""
+    into one; ``[]`` when the exercise is unknown or the reference too slow to re-run.
+    ``reproduces(theirs, got, expected)`` decides a fit (default: to float64's last digits)."""
+    reproduces = reproduces or _reproduces
     setting = (
         None if _inert(got) or _scant(got, expected) else recorded(recipe, reference, exercise)
     )
@@ -137,11 +185,11 @@ def parameter_fits(
     ]
     for change in changes[:MAX_RERUNS]:
         fn = functions[change.function]
-        if _reproduces(
+        if reproduces(
             _run(recipe, reference, module, change.function, change.wrap(fn)), got, expected
         ):
             if any(
-                _reproduces(
+                reproduces(
                     _run(recipe, reference, module, change.function, control(fn)), got, expected
                 )
                 for control in change.controls
@@ -328,7 +376,10 @@ def _changes(
                         _forced(name, value, only_when_left_out=True),
                     )
                 )
-    return ignored + others + defaults + list(_counter_changes(function, calls))
+    state = list(_state_changes(function, calls)) + list(_rooted(function, fn, calls))
+    counters = list(_counter_changes(function, calls))
+    tail = list(_squares(function, calls)) + list(_reductions(function, calls))
+    return ignored + state + others + defaults + counters + tail
 
 
 def _complement(
@@ -410,6 +461,27 @@ def _other_defaults(
         if value not in seen and type(value) in (int, float):
             seen.add(value)
             yield value, (f" (the default of `{name}` in {where})" if where else "")
+    for value in _decades(default):
+        if value not in seen:
+            seen.add(value)
+            yield value, " (one power of ten off)"
+
+
+def _decades(default: Any) -> list[float]:
+    """The defaults one power of ten from ``default`` when it is one (``1e-8``: ``1e-7``,
+    ``1e-9``) or one short of 1 by one (``0.99``: ``0.9``, ``0.999``): the other conventions
+    of such constants (Keras' rho 0.9 for RMSProp's 0.99). Nothing for any other number."""
+    if type(default) is not float or not 0 < default < 1:
+        return []
+    forms: tuple[tuple[float, Callable[[int], float]], ...] = (
+        (math.log10(default), lambda i: 10.0**i),
+        (math.log10(1 - default), lambda i: 1 - 10.0**i),
+    )
+    for power, value in forms:
+        j = round(power)
+        if abs(power - j) < 1e-9:
+            return [value(i) for i in (j + 1, j - 1) if i < 0]
+    return []
 
 
 @functools.lru_cache(maxsize=4)
@@ -524,6 +596,204 @@ def _counter_changes(function: str, calls: _Calls) -> Iterator[_Change]:
             kind,
             functools.partial(_shifted, shift=shift),
         )
+
+
+def _state_changes(function: str, calls: _Calls) -> Iterator[_Change]:
+    """For a function passed a dict on every call (an optimizer's state): that dict never read
+    (empty on every call, as on the first), and the first call's empty dict replaced by the
+    tensors of the state it returns filled with zeros or ones (buffers that start at a constant
+    and take the first update like any later one, where the reference starts them otherwise)."""
+    names = [n for n, vs in calls.passed.items() if vs and all(isinstance(v, dict) for v in vs)]
+    if len(names) != 1:
+        return
+    name = names[0]
+    yield _Change(
+        function,
+        f"{name} ignored",
+        {},
+        f"with `{name}` empty on every call, as on the first: the `{name}` passed in is never "
+        "read, so nothing is carried from one call to the next (a running sum or buffer "
+        "rebuilt from the current values alone)",
+        "argument",
+        functools.partial(_emptied, name=name),
+    )
+    for fill in (0.0, 1.0):
+        yield _Change(
+            function,
+            f"{name} start",
+            fill,
+            f"when the first call's empty `{name}` holds its tensors filled with {{values}}: "
+            "your buffers start at {values} and the first call updates them like any later one, "
+            "where the reference starts them otherwise (check how the docstring says each "
+            "buffer starts)",
+            "argument",
+            functools.partial(_prefilled, name=name, fill=fill),
+        )
+
+
+def _squares(function: str, calls: _Calls) -> Iterator[_Change]:
+    """For a float parameter passed positive values other than 1: its square root in its place
+    (the code uses it where its square belongs) and its square (the reverse); not when the value
+    moved a millionth of the way there fits too (an input on the edge of the value passed)."""
+    for name, values in calls.passed.items():
+        if not values or not all(type(v) is float and 0 < v != 1 for v in values):
+            continue
+        for how, f, text in (
+            ("square root", math.sqrt, "its square belongs (a square left out)"),
+            ("square", lambda v: v * v, "the value itself belongs (a square too many)"),
+        ):
+            yield _Change(
+                function,
+                f"{name} {how}",
+                how,
+                f"with `{name}` replaced by its {how} whatever the call passes: your code uses "
+                f"`{name}` where {text}",
+                "argument",
+                functools.partial(_mapped, name=name, f=f),
+                # the value moved a millionth of the way: an input on the edge of the value
+                (functools.partial(_mapped, name=name, f=functools.partial(_nudged, f=f)),),
+            )
+
+
+_REDUCTIONS = (("max", "mean"), ("max", "sum"), ("mean", "max"))
+
+
+def _reductions(function: str, calls: _Calls) -> Iterator[_Change]:
+    """Each full reduction of one kind the function takes (``x.max()``, ``torch.max(x)``: no
+    dimension) taken as another (the mean of the entries where their largest belongs)."""
+    if not calls.calls:
+        return
+    for source, target in _REDUCTIONS:
+        yield _Change(
+            function,
+            f"{source} as {target}",
+            target,
+            f"with each full {source}() of a tensor taken as its {target}(): a reduction of "
+            f"another kind (the {target} of the entries where their {source} belongs)",
+            "reduction",
+            functools.partial(_reduced, source=source, target=target),
+        )
+
+
+def _reduced(fn: Callable, source: str, target: str) -> Callable:
+    @functools.wraps(fn)
+    def reduced(*args, **kwargs):
+        method, function = getattr(torch.Tensor, source), getattr(torch, source)
+        other = getattr(torch.Tensor, target)
+
+        def swap(original: Callable) -> Callable:
+            def either(x, *rest, **options):
+                if rest or options or not isinstance(x, torch.Tensor):
+                    return original(x, *rest, **options)
+                return other(x)
+
+            return either
+
+        setattr(torch.Tensor, source, swap(method))
+        setattr(torch, source, swap(function))
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            setattr(torch.Tensor, source, method)
+            setattr(torch, source, function)
+
+    return reduced
+
+
+def _nudged(value: float, f: Callable[[float], float]) -> float:
+    return value + (f(value) - value) * 1e-6
+
+
+def _mapped(fn: Callable, name: str, f: Callable[[float], float]) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def mapped(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        if name in bound.arguments:
+            bound.arguments[name] = f(bound.arguments[name])
+        return fn(*bound.args, **bound.kwargs)
+
+    return mapped
+
+
+_SMALL = 1e-3  # a float parameter no larger than this is an additive safeguard (an eps)
+
+
+def _rooted(function: str, fn: Callable, calls: _Calls) -> Iterator[_Change]:
+    """For a small positive float parameter (an eps, passed or left at its default): the same
+    value added under every square root the function takes instead of after it, that is each
+    ``torch.sqrt(x)`` computed as ``sqrt(x + eps) - eps`` (where the reference adds eps right
+    after the root, the two are the same as ``sqrt(x + eps)``)."""
+    for name, parameter in inspect.signature(fn).parameters.items():
+        values = [v for v in calls.passed.get(name, []) if type(v) is float]
+        if name in calls.left_out and type(parameter.default) is float:
+            values.append(parameter.default)
+        if values and all(0 < v <= _SMALL for v in values):
+            yield _Change(
+                function,
+                f"{name} under the root",
+                name,
+                f"with `{name}` added under the square root instead of after it (sqrt(x + "
+                f"{name}) where sqrt(x) + {name} belongs): add `{name}` once the root is taken",
+                "argument",
+                functools.partial(_under_root, name=name),
+            )
+
+
+def _under_root(fn: Callable, name: str) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def under_root(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        eps, sqrt, method = bound.arguments[name], torch.sqrt, torch.Tensor.sqrt
+
+        def moved(x, *rest, **options):
+            return sqrt(x + eps, *rest, **options) - eps
+
+        torch.sqrt, torch.Tensor.sqrt = moved, moved
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.sqrt, torch.Tensor.sqrt = sqrt, method
+
+    return under_root
+
+
+def _emptied(fn: Callable, name: str) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def emptied(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments[name] = {}
+        return fn(*bound.args, **bound.kwargs)
+
+    return emptied
+
+
+def _prefilled(fn: Callable, name: str, fill: float) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def prefilled(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        result = fn(*args, **kwargs)
+        if bound.arguments.get(name) != {}:
+            return result
+        filled = {
+            k: torch.full_like(v, fill)
+            for k, v in _state_of(result).items()
+            if isinstance(v, torch.Tensor) and v.is_floating_point()
+        }
+        if not filled:
+            return result
+        bound.arguments[name] = filled
+        return fn(*bound.args, **bound.kwargs)
+
+    return prefilled
 
 
 _HUGE = 10**6  # 0.999**(10**6) underflows to 0: every bias correction 1 - beta**t is 1
@@ -672,8 +942,15 @@ def _merged(changes: list[_Change]) -> Diagnosis:
 
 
 def one_diagnosis(fits: list[Diagnosis]) -> Diagnosis | None:
-    """The one fit, every fit as "several explanations fit" when they differ, or ``None``."""
+    """The one fit, every fit as "several explanations fit" when they differ, or ``None``. Fits
+    that all have one kind (``nonlinearity`` taken as 'relu', or the slope left at 0: both an
+    argument misread) keep that kind, as same-kind fits of one tier do: the mistake's kind is
+    certain, only which argument is not, and the text lists each."""
     distinct = list({d.text: d for d in fits}.values())
     if not distinct:
         return None
-    return distinct[0] if len(distinct) == 1 else either(distinct)
+    if len(distinct) == 1:
+        return distinct[0]
+    kinds = {d.kind for d in distinct}
+    merged = either(distinct)
+    return merged if len(kinds) > 1 else Diagnosis(kinds.pop(), merged.text)

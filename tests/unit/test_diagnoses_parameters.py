@@ -85,7 +85,8 @@ def test_a_left_out_parameter_with_another_default_and_two_fits_said_as_such():
     expected = recipe(INIT)
     # a missing slope taken as 0 gives relu's gain: the default 0 and 'relu' both fit
     found = rerun_slip(recipe, math.sqrt(2.0), expected, INIT, "init.calculate_gain")
-    assert found.kind == "ambiguous"
+    assert found.kind == "argument"  # both an argument misread: the kind is certain
+    assert found.text.startswith("several explanations fit")
     assert "`param`, left out by the call, defaults to 0 instead of None" in found.text
     assert "`nonlinearity` = 'relu'" in found.text
 
