@@ -301,6 +301,7 @@ l2_first_param_only = bug(
     "regularization.l2_penalty",
     "returns from inside the loop, so only the first tensor is penalized",
     hint="Accumulate over every tensor in params before returning.",
+    generic="term",
 )
 
 

@@ -43,6 +43,7 @@ from typing import Any
 import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .item_diagnoses import extra_entry, superset, zero_item
 from .pattern_diagnoses import (
     bound_side,
     echoed,
@@ -808,13 +809,14 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
             or not _equal(e_item, g_item)
             or wrapped(e_item, g_item) is not None
         ):  # the right number, as a tensor
-            return diagnose(e_item, g_item, inputs)
+            return diagnose(e_item, g_item, inputs) or zero_item(expected, got)
     return None
 
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
+        found = length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
+        return found or superset(e, g) or extra_entry(e, g, inputs)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):

@@ -55,9 +55,11 @@ import torch
 
 from . import registry
 from .argument_diagnoses import _discrete, argument_fits
+from .cut_diagnoses import one_item_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .impl import Implementation, PatchedImplementation
 from .rerun_diagnoses import number_fits
+from .reuse_diagnoses import reused_helper_fits
 
 MAX_RERUNS = 32
 MAX_SECONDS = 2.0  # one run of the recipe on the reference; slower ones (training) are not re-run
@@ -103,6 +105,8 @@ def rerun_slip(
     the one fit, "several explanations fit" when they differ, ``None`` when none fits."""
     fits = argument_fits(recipe, got, lambda: recipe(reference), expected)
     fits += number_fits(recipe, got, lambda: recipe(reference), expected)
+    fits += one_item_fits(recipe, got, lambda: recipe(reference), expected)
+    fits += reused_helper_fits(recipe, got, expected, reference, exercise)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 

@@ -1,0 +1,110 @@
+"""Generic diagnosis that re-runs the reference with a random helper's first result reused.
+
+An exercise function that draws through a helper of its own module at every pass (a training
+loop calling ``minibatches(n, batch_size, generator)`` once per epoch) goes wrong in a classic
+way: the helper is called once, before the loop, and its result reused at every pass (one
+shuffle for every epoch). :func:`reused_helper_fits` runs the reference again with each such
+helper (a function of the module, called by the exercise function, that takes a ``generator``)
+answering every call after the first with the first call's result, and names the helper when
+that turns the expected result into the student's. The helper is replaced only inside a copy of
+the exercise function (its globals), so nothing of the reference module changes; each call of
+the exercise function starts with no result kept.
+
+Only draws count: a helper without a ``generator`` parameter computes the same thing every time
+it gets the same arguments, and reusing it explains nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import registry
+from .diagnoses import Diagnosis, _deep_equal
+from .impl import Implementation, PatchedImplementation
+
+_BUDGET_S = 2.0  # the re-runs together; a slower recipe (training a network) is not re-run
+
+
+def _helpers(fn: Callable) -> Iterator[tuple[str, Callable]]:
+    """The functions of ``fn``'s own module that ``fn`` calls by name and that take a
+    ``generator`` parameter (they draw)."""
+    for name in dict.fromkeys(fn.__code__.co_names):
+        other = fn.__globals__.get(name)
+        if (
+            inspect.isfunction(other)
+            and other is not fn
+            and other.__module__ == fn.__module__
+            and "generator" in inspect.signature(other).parameters
+        ):
+            yield name, other
+
+
+def _reusing(fn: Callable, name: str, helper: Callable) -> Callable:
+    """``fn`` with its calls of ``helper`` (by ``name``) answered, after the first call of each
+    run, by the first call's result (an iterator's items kept as a list)."""
+
+    @functools.wraps(fn)
+    def reusing(*args, **kwargs):
+        kept: list = []
+
+        def once(*a, **k):
+            if not kept:
+                result = helper(*a, **k)
+                kept.append(list(result) if isinstance(result, Iterator) else result)
+            return kept[0]
+
+        clone = types.FunctionType(
+            fn.__code__,
+            {**fn.__globals__, name: once},
+            fn.__name__,
+            fn.__defaults__,
+            fn.__closure__,
+        )
+        clone.__kwdefaults__ = fn.__kwdefaults__
+        return clone(*args, **kwargs)
+
+    return reusing
+
+
+def reused_helper_fits(
+    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
+) -> list[Diagnosis]:
+    """The diagnoses of every random helper of ``exercise``'s functions whose first result,
+    reused at every later call, makes the recipe run on ``reference`` give ``got`` (and no longer
+    ``expected``); ``[]`` for an unknown exercise or once the time budget is spent."""
+    if exercise is None or exercise not in registry.EXERCISES:
+        return []
+    module, fits, start = registry.get(exercise).module, [], time.perf_counter()
+    for function in registry.get(exercise).functions:
+        try:
+            fn = getattr(reference.module(module), function)
+        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
+            continue
+        if not inspect.isfunction(fn):
+            continue
+        for name, helper in _helpers(fn):
+            if time.perf_counter() - start > _BUDGET_S:
+                return fits
+            patched = PatchedImplementation(
+                reference, "reuse", {(module, function): _reusing(fn, name, helper)}
+            )
+            try:
+                theirs = recipe(patched)
+            except Exception:  # noqa: BLE001 - the reference cannot run that way: no explanation
+                continue
+            if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
+                fits.append(
+                    Diagnosis(
+                        "random",
+                        f"your result is what the reference gives when `{function}` calls "
+                        f"`{name}` once and reuses its result at every later call: a random "
+                        "draw made once (before the loop) where each pass needs a fresh one; "
+                        f"call `{name}` anew at every pass",
+                    )
+                )
+    return fits
