@@ -43,7 +43,7 @@ from typing import Any
 import torch
 
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
-from .item_diagnoses import extra_entry, superset, zero_item
+from .item_diagnoses import extra_entry, held_out_kept, zero_item
 from .pattern_diagnoses import (
     bound_side,
     echoed,
@@ -809,14 +809,15 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
             or not _equal(e_item, g_item)
             or wrapped(e_item, g_item) is not None
         ):  # the right number, as a tensor
-            return diagnose(e_item, g_item, inputs) or zero_item(expected, got)
+            found = diagnose(e_item, g_item, inputs)
+            return found or zero_item(expected, got) or held_out_kept(expected, got)
     return None
 
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
         found = length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
-        return found or superset(e, g) or extra_entry(e, g, inputs)
+        return found or extra_entry(e, g, inputs)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):

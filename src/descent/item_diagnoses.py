@@ -1,13 +1,14 @@
 """Generic diagnoses of results made of several items or entries: one item never moved from
-its zero start, every expected item kept with others that had to be excluded, one entry more than
-an input's size. (A list *argument* of which only one item counts is re-run by
+its zero start, the values one item holds out kept in another, one entry more than an input's
+size. (A list *argument* of which only one item counts is re-run by
 :mod:`descent.cut_diagnoses`.)
 
 - :func:`zero_item`: a tuple result ``(w, b, losses)`` whose one item is exactly zero where the
   expected's is not: a value left at its zero start, never updated (read by
   :func:`descent.diagnoses.diagnose` when the first wrong item names nothing).
-- :func:`superset`: whole numbers (indices) holding every expected value and more: values
-  that had to be excluded are kept (the training indices of a fold with its own fold in them).
+- :func:`held_out_kept`: a tuple of index tensors whose one item holds, besides its own
+  expected values, every value of another item: what that item holds out is used here too (the
+  training indices of a fold with the fold's validation indices in them).
 - :func:`extra_entry`: a float result with one entry more along one dimension than the size the
   expected takes from an input (``D + 1`` weights for ``X`` of ``D`` columns): an entry the
   docstring does not ask for (a column of ones appended for a bias).
@@ -18,6 +19,7 @@ grader's recipe gives them, and sizes the comparison's message already shows.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -65,24 +67,36 @@ def _whole(x: Any) -> bool:
     return bool((t == t.round()).all())
 
 
-def superset(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
-    """1-D whole numbers (indices) that hold every expected value, each as often, and at least
-    one more: values that had to be excluded are kept."""
-    if e.dim() != 1 or g.dim() != 1 or len(g) <= len(e) or len(e) < 2:
+def _indices(x: Any) -> list | None:
+    """``x`` as a list of whole numbers when it is a 1-D tensor of them, else ``None``."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 1 or x.is_complex() or not _whole(x):
         return None
-    if not (_whole(e) and _whole(g)):
+    return x.tolist()
+
+
+def held_out_kept(expected: Any, got: Any) -> Diagnosis | None:
+    """A tuple or list of index tensors (a fold's training and validation indices) whose item
+    ``i`` holds the expected's item ``i`` and, besides, every index of the expected's item ``j``
+    (and nothing else): what is held out in item ``j`` is used in item ``i`` too."""
+    if not (
+        isinstance(expected, (list, tuple))
+        and isinstance(got, (list, tuple))
+        and len(expected) == len(got) >= 2
+    ):
         return None
-    left = g.tolist()
-    for v in e.tolist():
-        if v not in left:
-            return None
-        left.remove(v)
-    return Diagnosis(
-        "branch",
-        f"your result holds every expected value and {len(left)} more: values that must be "
-        "excluded are kept (a filter, a mask or a set difference left out, so that what is "
-        "held out elsewhere is used here too)",
-    )
+    e = [_indices(v) for v in expected]
+    g = [_indices(v) for v in got]
+    for i, j in itertools.permutations(range(len(e)), 2):
+        if e[i] is None or e[j] is None or g[i] is None or not e[j]:
+            continue
+        if len(g[i]) > len(e[i]) and sorted(g[i]) == sorted(e[i] + e[j]):
+            return Diagnosis(
+                "branch",
+                f"item {i} of your result holds what the expected's does and, besides, every "
+                f"value of item {j}: what item {j} holds out is used in item {i} too (a filter, "
+                "a mask or a set difference left out)",
+            )
+    return None
 
 
 def extra_entry(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
@@ -109,4 +123,21 @@ def extra_entry(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | No
         f"your result has one entry more along dimension {k} than the size of {where[0]}: "
         "an entry the docstring does not ask for (a column of ones appended for a bias, an "
         "intercept the caller adds itself, a range one step too long)",
+    )
+
+
+def handed_back(given: torch.Tensor, returned: Any, name: str, argument: str) -> Diagnosis | None:
+    """``returned`` (each of several results, or one) is exactly the argument ``given``: the
+    operation was applied to the other values of the call but never to this one."""
+    results = returned if isinstance(returned, (list, tuple)) else [returned]
+    if not results or not all(
+        isinstance(r, torch.Tensor) and r.shape == given.shape and torch.equal(r, given)
+        for r in results
+    ):
+        return None
+    return Diagnosis(
+        "argument",
+        f"your {name} is the `{argument}` it was given, unchanged: the operation reaches the "
+        f"other values of the call but never `{argument}` (a result computed and not "
+        "returned, or returned under another name)",
     )
