@@ -245,6 +245,7 @@ dropout_backward_ignores_identity = bug(
     "returns cache None in the identity cases (eval, p = 0) but always multiplies dy by the cache",
     hint="The backward must handle every cache the forward can return: when nothing was "
     "dropped (training=False or p == 0), dx is dy itself.",
+    generic="branch",
 )
 
 

@@ -6,11 +6,13 @@ seeds giving different results, or different seeds the same), ``errors`` sees an
 had to be refused with ValueError go through. ``Checker.fail`` gives such a failure the name in
 :data:`BY_CHECK` when no hypothesis on values names it.
 A call that raised ZeroDivisionError is named by :func:`divided_by_zero` (in the plugin, where
-the error is classified): a denominator of 0 in a case the docstring allows.
+the error is classified): a denominator of 0 in a case the docstring allows; a TypeError of an
+operand that is None by :func:`none_operand`: a case (a cache of None) not handled.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .diagnoses import Diagnosis
@@ -79,4 +81,25 @@ def divided_by_zero() -> Diagnosis:
         "your code divides by zero in a case the docstring allows: a ratio computed before "
         "the test that excludes its zero denominator (a count or a length of 0); test that "
         "case first and compute the ratio only where it is defined",
+    )
+
+
+# The TypeErrors of an operation one of whose operands is None (Python's and torch's wording).
+_NONE_OPERAND = re.compile(
+    r"unsupported operand type\(s\) for .*'NoneType'|must be Tensor, not NoneType"
+)
+
+
+def none_operand(exc: BaseException) -> Diagnosis | None:
+    """The diagnosis of a call that raised a TypeError because an operand was ``None``: a value
+    that is ``None`` in one of the cases the docstring allows (a cache, a state, an optional
+    argument) reaches arithmetic that case never gets to (the plugin gives it to such an error)."""
+    if not isinstance(exc, TypeError) or not _NONE_OPERAND.search(str(exc)):
+        return None
+    return Diagnosis(
+        "branch",
+        "your code computes with None: a value that is None in one of the cases the docstring "
+        "allows (a cache or a state returned as None when there is nothing to keep, an "
+        "optional argument left out) reaches arithmetic; handle that case on its own before "
+        "computing with it",
     )

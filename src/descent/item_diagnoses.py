@@ -9,6 +9,8 @@ size. (A list *argument* of which only one item counts is re-run by
 - :func:`held_out_kept`: a tuple of index tensors whose one item holds, besides its own
   expected values, every value of another item: what that item holds out is used here too (the
   training indices of a fold with the fold's validation indices in them).
+- :func:`handed_back`: a result that is an argument of the call, unchanged (labels returned
+  unmixed while the inputs are mixed).
 - :func:`extra_entry`: a float result with one entry more along one dimension than the size the
   expected takes from an input (``D + 1`` weights for ``X`` of ``D`` columns): an entry the
   docstring does not ask for (a column of ones appended for a bias).

@@ -579,6 +579,12 @@ def _score(
         found = divided_by_zero()
         result.diagnosis, message = found.kind, f"{message}\nlikely mistake: {found.text}."
         result.message = message
+    elif isinstance(exc, TypeError) and message.startswith("your code raised"):
+        from .check_diagnoses import none_operand  # start-up: it imports torch
+
+        if (found := none_operand(exc)) is not None:
+            result.diagnosis, message = found.kind, f"{message}\nlikely mistake: {found.text}."
+            result.message = message
     if message:
         report.longrepr = message
 
