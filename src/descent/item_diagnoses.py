@@ -51,7 +51,9 @@ def zero_item(expected: Any, got: Any) -> Diagnosis | None:
     ):
         return None
     stuck = [
-        i for i, (e, g) in enumerate(zip(expected, got)) if _zeros(g) is True and _zeros(e) is False
+        i
+        for i, (e, g) in enumerate(zip(expected, got))
+        if _zeros(g) is True and _zeros(e) is False and not _whole(e)
     ]
     if len(stuck) != 1 or all(_zeros(g) in (True, None) for g in got):
         return None

@@ -33,7 +33,7 @@ _BUDGET_S = 2.0  # the re-runs together; a slower recipe (training a network) is
 def _helpers(fn: Callable) -> Iterator[tuple[str, Callable]]:
     """The functions of ``fn``'s own module that ``fn`` calls by name and that take a
     ``generator`` parameter (they draw)."""
-    for name in dict.fromkeys(fn.__code__.co_names):
+    for name in dict.fromkeys(_names(fn.__code__)):
         other = fn.__globals__.get(name)
         if (
             inspect.isfunction(other)
@@ -42,6 +42,14 @@ def _helpers(fn: Callable) -> Iterator[tuple[str, Callable]]:
             and "generator" in inspect.signature(other).parameters
         ):
             yield name, other
+
+
+def _names(code: types.CodeType) -> Iterator[str]:
+    """The global names ``code`` reads, those of its nested code (comprehensions) included."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
 
 
 def _reusing(fn: Callable, name: str, helper: Callable) -> Callable:
