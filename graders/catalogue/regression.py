@@ -330,6 +330,7 @@ _GENERIC = {
     "train_grad_summed": "sum-mean",
     "train_bias_frozen": "zero",
     "train_one_shuffle": "random",
+    "train_divides_by_batch_size": "edge",
 }
 
 for _id, _title, _hint, _fn, _options, _classic in [

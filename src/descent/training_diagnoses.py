@@ -4,6 +4,8 @@ the returned parameters on each data set) and hands these readers the numbers.
 
 - :func:`measured_on`: a number the call reports (a validation loss) that is the same measure
   taken on another argument of the call (the training set) and on no other.
+- :func:`short_batch`: per-update losses right up to the update on the first batch shorter
+  than the others and wrong from the next: that batch handled like a full one.
 - :func:`climbing`: a loss history that rises from its first entry to its last at every
   epoch, far above where it started: the parameters move up the gradient.
 """
@@ -54,4 +56,30 @@ def climbing(losses: Any, what: str = "training loss") -> Diagnosis | None:
         f"your reported {what} rises at every epoch, from the first on, to many times where it "
         "started: each update climbs the loss instead of descending it (the step added to the "
         "parameters where it is subtracted, p + lr * g for p - lr * g)",
+    )
+
+
+def short_batch(expected: Any, got: Any, sizes: list[int]) -> Diagnosis | None:
+    """Per-update losses (``sizes``: the size of each update's batch) that agree with the
+    expected up to and including the update on the first batch shorter than the others, and
+    differ from the very next one: that shorter batch was handled like a full one."""
+    if not (
+        isinstance(expected, (list, tuple))
+        and isinstance(got, (list, tuple))
+        and len(expected) == len(got) == len(sizes)
+    ):
+        return None
+    full = max(sizes, default=0)
+    short = next((t for t, n in enumerate(sizes) if n < full), None)
+    wrong = next(
+        (t for t, (e, g) in enumerate(zip(expected, got)) if not math.isclose(e, g, rel_tol=1e-9)),
+        None,
+    )
+    if short is None or wrong is None or wrong != short + 1:
+        return None
+    return Diagnosis(
+        "edge",
+        "your losses are right up to the update made on the first batch shorter than the others, "
+        "and wrong from the next step on: that shorter batch (the last of an epoch) is handled "
+        "like a full one (averaged over the full batch size rather than its own size)",
     )

@@ -196,3 +196,41 @@ def test_arithmetic_with_none_is_named():
     assert found is not None and found.kind == "branch"
     assert check_diagnoses.none_operand(TypeError("unsupported operand type(s) for *")) is None
     assert check_diagnoses.none_operand(ValueError("'NoneType'")) is None
+
+
+def test_a_short_batch_handled_like_a_full_one_is_named():
+    sizes = [4, 4, 2, 4, 4, 2]
+    expected = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
+    found = training_diagnoses.short_batch(expected, expected[:3] + [0.75, 0.6, 0.5], sizes)
+    assert found is not None and found.kind == "edge"
+    # wrong from the short batch itself, or one step later: not this mistake
+    assert (
+        training_diagnoses.short_batch(expected, expected[:2] + [0.85, 0.7, 0.6, 0.5], sizes)
+        is None
+    )
+    assert training_diagnoses.short_batch(expected, expected[:4] + [0.65, 0.5], sizes) is None
+    assert (
+        training_diagnoses.short_batch(expected, expected[:3] + [0.75, 0.6, 0.5], [4] * 6) is None
+    )
+
+
+def test_a_checks_own_reader_names_what_no_hypothesis_does():
+    from descent.checker import Checker
+    from descent.compare import GradingFailure
+
+    class _Impl(Implementation):
+        def module(self, name):
+            return types.SimpleNamespace()
+
+    check = Checker(_Impl("student"), None, None)
+    found = training_diagnoses.climbing([1.0, 2.0, 4.0, 8.0, 16.0])
+    with pytest.raises(GradingFailure) as failure:
+        check.matches(
+            lambda m: ["a", "c"], "verdicts", expected=["a", "b"], generic=lambda got: found
+        )
+    assert failure.value.resolve().diagnosis == "sign"
+    with pytest.raises(GradingFailure) as failure:  # a reader that cannot read the result
+        check.matches(
+            lambda m: ["a", "c"], "verdicts", expected=["a", "b"], generic=lambda got: got.x
+        )
+    assert failure.value.resolve().diagnosis is None
