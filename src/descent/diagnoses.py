@@ -17,7 +17,9 @@ watches by its kind alone (an argument edited in place, draws not from the gener
 not refused) by :mod:`descent.check_diagnoses`, and random draws graded by a statistic (a
 spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
 :mod:`descent.stat_diagnoses`; chunk sizes (folds, batches) with the remainder mishandled by
-:mod:`descent.split_diagnoses`.
+:mod:`descent.split_diagnoses`; results of several items (one left at its zero start, the
+indices one item holds out kept in another, one entry more than an input's size) by
+:mod:`descent.item_diagnoses`.
 Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
 entries (a few signs, past a threshold) are the last tier, :mod:`descent.slice_diagnoses`.
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
