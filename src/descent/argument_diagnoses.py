@@ -53,18 +53,24 @@ def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
             )
 
 
-def _arguments(recipe: Callable) -> list[tuple[str, Any, Any, Any]]:
-    """``(name, cell, key, value)`` for each number the recipe closes over, directly (``key``
-    ``None``) or as a value of a dict of keyword arguments it closes over."""
+def closure(recipe: Callable) -> Iterator[tuple[str, Any, Any]]:
+    """``(name, cell, value)`` for each variable the recipe closes over (cells not filled yet
+    left out): the arguments a re-run may change, and put back."""
     code = getattr(recipe, "__code__", None)
-    found = []
     for name, cell in zip(
         code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()
     ):
         try:
-            value = cell.cell_contents
+            yield name, cell, cell.cell_contents
         except ValueError:  # a cell not filled yet
             continue
+
+
+def _arguments(recipe: Callable) -> list[tuple[str, Any, Any, Any]]:
+    """``(name, cell, key, value)`` for each number the recipe closes over, directly (``key``
+    ``None``) or as a value of a dict of keyword arguments it closes over."""
+    found = []
+    for name, cell, value in closure(recipe):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             found.append((name, cell, None, value))
         elif isinstance(value, dict):

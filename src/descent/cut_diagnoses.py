@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from .argument_diagnoses import closure
 from .diagnoses import Diagnosis, _deep_equal
 
 # The re-runs stop once they have taken this long together (seconds): a training recipe is not
@@ -43,22 +44,13 @@ _CUTS: tuple[tuple[slice, str, str], ...] = (
 def _lists(recipe: Callable) -> list[tuple[str, Any, list | tuple]]:
     """``(name, cell, value)`` for each list or tuple of at least two tensors the recipe closes
     over (an argument such as ``params``)."""
-    code = getattr(recipe, "__code__", None)
-    found = []
-    for name, cell in zip(
-        code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()
-    ):
-        try:
-            value = cell.cell_contents
-        except ValueError:  # a cell not filled yet
-            continue
-        if (
-            isinstance(value, (list, tuple))
-            and len(value) >= 2
-            and all(isinstance(v, torch.Tensor) for v in value)
-        ):
-            found.append((name, cell, value))
-    return found
+    return [
+        (name, cell, value)
+        for name, cell, value in closure(recipe)
+        if isinstance(value, (list, tuple))
+        and len(value) >= 2
+        and all(isinstance(v, torch.Tensor) for v in value)
+    ]
 
 
 def reproduces_where_wrong(theirs: Any, got: Any, expected: Any) -> bool:
