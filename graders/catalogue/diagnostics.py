@@ -171,6 +171,7 @@ lgn_weights_first = bug(
     "draws the weights before the input batch",
     hint="Draw x first and then W_1, ..., W_depth, all from the one generator: "
     "the order of the draws decides every number.",
+    generic="order",
 )
 
 

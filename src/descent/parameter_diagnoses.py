@@ -57,6 +57,7 @@ from . import registry
 from .argument_diagnoses import _discrete, argument_fits
 from .cut_diagnoses import one_item_fits
 from .diagnoses import Diagnosis, _deep_equal, either
+from .draw_order_diagnoses import draw_order_fits
 from .impl import Implementation, PatchedImplementation
 from .rerun_diagnoses import number_fits
 from .reuse_diagnoses import reused_helper_fits
@@ -107,6 +108,7 @@ def rerun_slip(
     fits += number_fits(recipe, got, lambda: recipe(reference), expected)
     fits += one_item_fits(recipe, got, lambda: recipe(reference), expected)
     fits += reused_helper_fits(recipe, got, expected, reference, exercise)
+    fits += draw_order_fits(recipe, got, expected, reference, exercise)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 

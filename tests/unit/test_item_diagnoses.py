@@ -1,6 +1,6 @@
 """Generic diagnoses of results made of several items (``descent.item_diagnoses``), of a list
 argument cut to one item (``descent.cut_diagnoses``), of a random helper's result reused
-(``descent.reuse_diagnoses``), of what a training run reports (``descent.training_diagnoses``),
+(``descent.reuse_diagnoses``), of draws made in another order (``descent.draw_order_diagnoses``), of what a training run reports (``descent.training_diagnoses``),
 of two draws where one belongs (``stat_diagnoses.redrawn_values``) and of a None operand
 (``check_diagnoses.none_operand``): each names its mistake on values that show it (a fit) and
 stays silent on values that come close but do not (a near miss)."""
@@ -234,3 +234,40 @@ def test_a_checks_own_reader_names_what_no_hypothesis_does():
             lambda m: ["a", "c"], "verdicts", expected=["a", "b"], generic=lambda got: got.x
         )
     assert failure.value.resolve().diagnosis is None
+
+
+# -- draw_order_fits: the same draws made in another order -------------------------------------------
+def experiment(seed, weights_first=False):
+    """A toy of an experiment that draws an input and two weights from one generator."""
+    g = torch.Generator().manual_seed(seed)
+    if weights_first:
+        w1, w2 = torch.randn(3, 3, generator=g), torch.randn(3, 3, generator=g)
+        x = torch.randn(4, 3, generator=g)
+    else:
+        x = torch.randn(4, 3, generator=g)
+        w1, w2 = torch.randn(3, 3, generator=g), torch.randn(3, 3, generator=g)
+    return (x @ w1 @ w2).double()
+
+
+class _Experiments(Implementation):
+    def __init__(self):
+        super().__init__("toy reference")
+        self.diagnostics = types.SimpleNamespace(layer_gradient_norms=experiment)
+
+    def module(self, name):
+        return self.diagnostics if name == "diagnostics" else types.SimpleNamespace()
+
+
+def test_draws_made_in_another_order_are_named():
+    from descent.draw_order_diagnoses import draw_order_fits
+
+    def recipe(m):
+        return m.module("diagnostics").layer_gradient_norms(5)
+
+    ref, exercise = _Experiments(), "diagnostics.layer_gradient_norms"
+    got = experiment(5, weights_first=True)
+    fits = draw_order_fits(recipe, got, recipe(ref), ref, exercise)
+    assert len(fits) == 1 and fits[0].kind == "order"
+    assert "the first draw made last" in fits[0].text
+    # a near miss: the right order with another seed is no other order
+    assert draw_order_fits(recipe, experiment(6), recipe(ref), ref, exercise) == []
