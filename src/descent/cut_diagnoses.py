@@ -75,7 +75,8 @@ def one_item_fits(
     """Every cut of a list argument to its first or last item under which the reference
     (``rerun()``, the recipe run on it) gives ``got`` where ``got`` is wrong; every argument is
     put back; they stop after :data:`_BUDGET_S` seconds."""
-    fits, start = [], time.perf_counter()
+    fits: list[Diagnosis] = []
+    start = time.perf_counter()
     for name, cell, value in _lists(recipe):
         for cut, which, how in _CUTS:
             if time.perf_counter() - start > _BUDGET_S:

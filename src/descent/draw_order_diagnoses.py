@@ -49,7 +49,7 @@ class _Recorder:
     """Makes every draw as asked and records ``(name, args, kwargs)`` of those with a generator
     (``ok`` turns False on a draw without one)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.calls: list[tuple[str, tuple, dict]] = []
         self.ok = True
 
@@ -66,7 +66,8 @@ class _Replayer:
     hands out the ``k``-th of them at the ``k``-th draw."""
 
     def __init__(self, calls: list[tuple[str, tuple, dict]], order: list[int]):
-        self.calls, self.order, self.made, self.next = calls, order, {}, 0
+        self.calls, self.order, self.next = calls, order, 0
+        self.made: dict[int, torch.Tensor] = {}
 
     def __call__(self, name: str, *args, **kwargs) -> torch.Tensor:
         k, self.next = self.next, self.next + 1
@@ -119,7 +120,8 @@ def draw_order_fits(
     ``[]`` for an unknown exercise, functions that draw less than twice or from no generator."""
     if exercise is None or exercise not in registry.EXERCISES:
         return []
-    module, fits, start = registry.get(exercise).module, [], time.perf_counter()
+    module, start = registry.get(exercise).module, time.perf_counter()
+    fits: list[Diagnosis] = []
     for function in registry.get(exercise).functions:
         try:
             fn = getattr(reference.module(module), function)

@@ -91,9 +91,10 @@ def held_out_kept(expected: Any, got: Any) -> Diagnosis | None:
     e = [_indices(v) for v in expected]
     g = [_indices(v) for v in got]
     for i, j in itertools.permutations(range(len(e)), 2):
-        if e[i] is None or e[j] is None or g[i] is None or not e[j]:
+        kept, own, out = g[i], e[i], e[j]
+        if kept is None or own is None or not out:
             continue
-        if len(g[i]) > len(e[i]) and sorted(g[i]) == sorted(e[i] + e[j]):
+        if len(kept) > len(own) and sorted(kept) == sorted(own + out):
             return Diagnosis(
                 "branch",
                 f"item {i} of your result holds what the expected's does and, besides, every "

@@ -57,7 +57,7 @@ def _reusing(fn: Callable, name: str, helper: Callable) -> Callable:
     run, by the first call's result (an iterator's items kept as a list)."""
 
     @functools.wraps(fn)
-    def reusing(*args, **kwargs):
+    def reusing(*args: Any, **kwargs: Any) -> Any:
         kept: list = []
 
         def once(*a, **k):
@@ -87,7 +87,8 @@ def reused_helper_fits(
     ``expected``); ``[]`` for an unknown exercise or once the time budget is spent."""
     if exercise is None or exercise not in registry.EXERCISES:
         return []
-    module, fits, start = registry.get(exercise).module, [], time.perf_counter()
+    module, start = registry.get(exercise).module, time.perf_counter()
+    fits: list[Diagnosis] = []
     for function in registry.get(exercise).functions:
         try:
             fn = getattr(reference.module(module), function)
