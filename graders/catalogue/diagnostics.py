@@ -186,6 +186,7 @@ lgn_no_last_act = bug(
     "leaves the last layer linear, as in a classifier's output layer",
     hint="In this experiment every layer, the last one included, is followed "
     "by the activation: h_depth = act(h_{depth-1} @ W_depth.T).",
+    generic="edge",
 )
 
 

@@ -34,14 +34,15 @@ _BUDGET_S = 2.0  # the re-runs together; a slower recipe (training a network) is
 
 
 class _Torch:
-    """``torch`` for one run of a function: draws with a generator go through ``draw``."""
+    """``torch`` for one run of a function: the functions in ``names`` (the draws) go through
+    ``intercept(name, *args, **kwargs)``, everything else is torch's own."""
 
-    def __init__(self, draw: Callable[[str, tuple, dict], torch.Tensor]):
-        self._draw = draw
+    def __init__(self, intercept: Callable[..., Any], names: tuple[str, ...]):
+        self._intercept, self._names = intercept, names
 
     def __getattr__(self, name: str) -> Any:
-        if name in _DRAWS:
-            return functools.partial(self._draw, name)
+        if name in self._names:
+            return functools.partial(self._intercept, name)
         return getattr(torch, name)
 
 
@@ -86,15 +87,17 @@ def _new_recorder(recorders: list[_Recorder]) -> _Recorder:
     return recorders[-1]
 
 
-def _with_torch(fn: Callable, make: Callable[[], Callable]) -> Callable:
-    """``fn`` run with ``torch`` in its globals replaced by a proxy drawing through ``make()``
-    (one drawer per call)."""
+def with_torch(
+    fn: Callable, make: Callable[[], Callable], names: tuple[str, ...] = _DRAWS
+) -> Callable:
+    """``fn`` run with ``torch`` in its globals replaced by a proxy whose functions ``names``
+    go through ``make()`` (one interceptor per call of ``fn``)."""
 
     @functools.wraps(fn)
     def proxied(*args, **kwargs):
         clone = types.FunctionType(
             fn.__code__,
-            {**fn.__globals__, "torch": _Torch(make())},
+            {**fn.__globals__, "torch": _Torch(make(), names)},
             fn.__name__,
             fn.__defaults__,
             fn.__closure__,
@@ -130,8 +133,8 @@ def draw_order_fits(
         if not inspect.isfunction(fn) or "torch" not in fn.__globals__:
             continue
         recorders: list[_Recorder] = []
-        record = _with_torch(fn, functools.partial(_new_recorder, recorders))
-        if _run(recipe, reference, module, function, record) is None:
+        record = with_torch(fn, functools.partial(_new_recorder, recorders))
+        if run_with(recipe, reference, module, function, record) is None:
             continue
         if len(recorders) != 1 or not recorders[0].ok or len(recorders[0].calls) < 2:
             continue  # called several times, or drawing from the global state: not replayed
@@ -139,8 +142,8 @@ def draw_order_fits(
         for order, how in _orders(len(calls)):
             if time.perf_counter() - start > _BUDGET_S:
                 return fits
-            replay = _with_torch(fn, functools.partial(_Replayer, calls, order))
-            theirs = _run(recipe, reference, module, function, replay)
+            replay = with_torch(fn, functools.partial(_Replayer, calls, order))
+            theirs = run_with(recipe, reference, module, function, replay)
             if (
                 theirs is not None
                 and _deep_equal(theirs, got)
@@ -157,7 +160,7 @@ def draw_order_fits(
     return fits
 
 
-def _run(recipe: Callable, reference: Implementation, module: str, function: str, fn: Callable):
+def run_with(recipe: Callable, reference: Implementation, module: str, function: str, fn: Callable):
     """The recipe's result with ``function`` replaced by ``fn``; ``None`` if it raised."""
     try:
         return recipe(PatchedImplementation(reference, "draw order", {(module, function): fn}))

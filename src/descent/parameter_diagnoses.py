@@ -59,6 +59,7 @@ from .cut_diagnoses import one_item_fits
 from .diagnoses import Diagnosis, _deep_equal, either
 from .draw_order_diagnoses import draw_order_fits
 from .impl import Implementation, PatchedImplementation
+from .last_call_diagnoses import last_call_fits
 from .rerun_diagnoses import number_fits
 from .reuse_diagnoses import reused_helper_fits
 
@@ -109,6 +110,7 @@ def rerun_slip(
     fits += one_item_fits(recipe, got, lambda: recipe(reference), expected)
     fits += reused_helper_fits(recipe, got, expected, reference, exercise)
     fits += draw_order_fits(recipe, got, expected, reference, exercise)
+    fits += last_call_fits(recipe, got, expected, reference, exercise)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 

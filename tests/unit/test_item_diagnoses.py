@@ -1,6 +1,7 @@
 """Generic diagnoses of results made of several items (``descent.item_diagnoses``), of a list
 argument cut to one item (``descent.cut_diagnoses``), of a random helper's result reused
-(``descent.reuse_diagnoses``), of draws made in another order (``descent.draw_order_diagnoses``), of what a training run reports (``descent.training_diagnoses``),
+(``descent.reuse_diagnoses``), of draws made in another order (``descent.draw_order_diagnoses``), of an activation's last call
+left out (``descent.last_call_diagnoses``), of what a training run reports (``descent.training_diagnoses``),
 of two draws where one belongs (``stat_diagnoses.redrawn_values``) and of a None operand
 (``check_diagnoses.none_operand``): each names its mistake on values that show it (a fit) and
 stays silent on values that come close but do not (a near miss)."""
@@ -271,3 +272,34 @@ def test_draws_made_in_another_order_are_named():
     assert "the first draw made last" in fits[0].text
     # a near miss: the right order with another seed is no other order
     assert draw_order_fits(recipe, experiment(6), recipe(ref), ref, exercise) == []
+
+
+# -- last_call_fits: the last call of an activation left out -------------------------------------------
+def deep(x, depth, linear_last=False):
+    """A toy of a network of ``depth`` tanh layers (the last one left linear on request)."""
+    h = x
+    for i in range(depth):
+        z = h @ W_SQUARE
+        h = z if linear_last and i == depth - 1 else torch.tanh(z)
+    return h
+
+
+W_SQUARE = torch.randn(4, 4, generator=_g(7), dtype=torch.float64)
+X_DEEP = torch.randn(5, 4, generator=_g(8), dtype=torch.float64)
+
+
+def test_the_last_activation_left_out_is_named():
+    from descent.last_call_diagnoses import last_call_fits
+
+    ref = _Experiments()
+    ref.diagnostics.layer_gradient_norms = deep
+    exercise = "diagnostics.layer_gradient_norms"
+
+    def recipe(m):
+        return m.module("diagnostics").layer_gradient_norms(X_DEEP, 3)
+
+    fits = last_call_fits(recipe, deep(X_DEEP, 3, linear_last=True), recipe(ref), ref, exercise)
+    assert len(fits) == 1 and fits[0].kind == "edge"
+    assert "last call of torch.tanh is left out" in fits[0].text
+    # a near miss: one layer fewer is no activation left out
+    assert last_call_fits(recipe, deep(X_DEEP, 2), recipe(ref), ref, exercise) == []
