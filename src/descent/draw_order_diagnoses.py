@@ -12,6 +12,12 @@ first draw and handing each one out where the reference asks for it. A fit names
 Only draws made in the function's own code are seen (a helper of the module that draws is not
 replayed), and only when every draw names one generator: the global random state is another
 mistake (:mod:`descent.check_diagnoses`).
+
+The re-run tools live here and serve :mod:`descent.reuse_diagnoses` and
+:mod:`descent.last_call_diagnoses` too: :func:`exercise_functions` (the exercise's functions in
+the reference), :func:`with_globals` and :func:`with_torch` (a copy of a function with names of
+its globals, or ``torch``'s functions, replaced), :func:`run_with` (the recipe with one function
+replaced) and :func:`gives` (a re-run that gives the student's result).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import functools
 import inspect
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -87,6 +93,15 @@ def _new_recorder(recorders: list[_Recorder]) -> _Recorder:
     return recorders[-1]
 
 
+def with_globals(fn: Callable, **names: Any) -> Callable:
+    """A copy of ``fn`` whose globals give ``names`` their new values (the module untouched)."""
+    clone = types.FunctionType(
+        fn.__code__, {**fn.__globals__, **names}, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    clone.__kwdefaults__ = fn.__kwdefaults__
+    return clone
+
+
 def with_torch(
     fn: Callable, make: Callable[[], Callable], names: tuple[str, ...] = _DRAWS
 ) -> Callable:
@@ -95,15 +110,7 @@ def with_torch(
 
     @functools.wraps(fn)
     def proxied(*args, **kwargs):
-        clone = types.FunctionType(
-            fn.__code__,
-            {**fn.__globals__, "torch": _Torch(make(), names)},
-            fn.__name__,
-            fn.__defaults__,
-            fn.__closure__,
-        )
-        clone.__kwdefaults__ = fn.__kwdefaults__
-        return clone(*args, **kwargs)
+        return with_globals(fn, torch=_Torch(make(), names))(*args, **kwargs)
 
     return proxied
 
@@ -121,16 +128,10 @@ def draw_order_fits(
     """The diagnoses of every other order of the reference's draws (first made last, last made
     first) under which the recipe run on ``reference`` gives ``got`` and no longer ``expected``;
     ``[]`` for an unknown exercise, functions that draw less than twice or from no generator."""
-    if exercise is None or exercise not in registry.EXERCISES:
-        return []
-    module, start = registry.get(exercise).module, time.perf_counter()
+    start = time.perf_counter()
     fits: list[Diagnosis] = []
-    for function in registry.get(exercise).functions:
-        try:
-            fn = getattr(reference.module(module), function)
-        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
-            continue
-        if not inspect.isfunction(fn) or "torch" not in fn.__globals__:
+    for module, function, fn in exercise_functions(reference, exercise):
+        if "torch" not in fn.__globals__:
             continue
         recorders: list[_Recorder] = []
         record = with_torch(fn, functools.partial(_new_recorder, recorders))
@@ -144,11 +145,7 @@ def draw_order_fits(
                 return fits
             replay = with_torch(fn, functools.partial(_Replayer, calls, order))
             theirs = run_with(recipe, reference, module, function, replay)
-            if (
-                theirs is not None
-                and _deep_equal(theirs, got)
-                and not _deep_equal(theirs, expected)
-            ):
+            if gives(theirs, got, expected):
                 fits.append(
                     Diagnosis(
                         "order",
@@ -158,6 +155,28 @@ def draw_order_fits(
                     )
                 )
     return fits
+
+
+def exercise_functions(
+    reference: Implementation, exercise: str | None
+) -> Iterator[tuple[str, str, Callable]]:
+    """``(module, name, function)`` for each plain function of ``exercise`` in ``reference``
+    (none for an exercise the kit does not know): what the re-runs change a copy of."""
+    if exercise is None or exercise not in registry.EXERCISES:
+        return
+    module = registry.get(exercise).module
+    for name in registry.get(exercise).functions:
+        try:
+            fn = getattr(reference.module(module), name)
+        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
+            continue
+        if inspect.isfunction(fn):
+            yield module, name, fn
+
+
+def gives(theirs: Any, got: Any, expected: Any) -> bool:
+    """A re-run's result (``None``: it raised) is the student's and no longer the expected."""
+    return theirs is not None and _deep_equal(theirs, got) and not _deep_equal(theirs, expected)
 
 
 def run_with(recipe: Callable, reference: Implementation, module: str, function: str, fn: Callable):

@@ -15,7 +15,6 @@ or through ``torch.nn.functional``, is not).
 from __future__ import annotations
 
 import functools
-import inspect
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,9 +22,8 @@ from typing import Any
 
 import torch
 
-from . import registry
-from .diagnoses import Diagnosis, _deep_equal
-from .draw_order_diagnoses import run_with, with_torch
+from .diagnoses import Diagnosis
+from .draw_order_diagnoses import exercise_functions, gives, run_with, with_torch
 from .impl import Implementation
 
 _ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -66,16 +64,10 @@ def last_call_fits(
     """The diagnoses of every activation whose last call, left out, makes the recipe run on
     ``reference`` give ``got`` (and no longer ``expected``); ``[]`` for an unknown exercise or
     once the time budget is spent."""
-    if exercise is None or exercise not in registry.EXERCISES:
-        return []
-    module, start = registry.get(exercise).module, time.perf_counter()
+    start = time.perf_counter()
     fits: list[Diagnosis] = []
-    for function in registry.get(exercise).functions:
-        try:
-            fn = getattr(reference.module(module), function)
-        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
-            continue
-        if not inspect.isfunction(fn) or "torch" not in fn.__globals__:
+    for module, function, fn in exercise_functions(reference, exercise):
+        if "torch" not in fn.__globals__:
             continue
         counts: list[Counter] = []
         counting = with_torch(fn, functools.partial(_Counting, counts), _ACTIVATIONS)
@@ -92,11 +84,7 @@ def last_call_fits(
             theirs = run_with(
                 recipe, reference, module, function, with_torch(fn, skipping, _ACTIVATIONS)
             )
-            if (
-                theirs is not None
-                and _deep_equal(theirs, got)
-                and not _deep_equal(theirs, expected)
-            ):
+            if gives(theirs, got, expected):
                 fits.append(
                     Diagnosis(
                         "edge",

@@ -57,7 +57,7 @@ from . import registry
 from .argument_diagnoses import _discrete, argument_fits
 from .cut_diagnoses import one_item_fits
 from .diagnoses import Diagnosis, _deep_equal, either
-from .draw_order_diagnoses import draw_order_fits
+from .draw_order_diagnoses import draw_order_fits, exercise_functions
 from .impl import Implementation, PatchedImplementation
 from .last_call_diagnoses import last_call_fits
 from .rerun_diagnoses import number_fits
@@ -128,14 +128,7 @@ def parameter_fits(
     ):
         return []
     module = registry.get(exercise).module
-    functions = {}
-    for name in registry.get(exercise).functions:
-        try:
-            fn = getattr(reference.module(module), name)
-        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
-            continue
-        if inspect.isfunction(fn):
-            functions[name] = fn
+    functions = {name: fn for _, name, fn in exercise_functions(reference, exercise)}
     record = {name: _Calls() for name in functions}
     start = time.perf_counter()
     try:

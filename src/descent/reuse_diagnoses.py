@@ -23,9 +23,9 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import registry
-from .diagnoses import Diagnosis, _deep_equal
-from .impl import Implementation, PatchedImplementation
+from .diagnoses import Diagnosis
+from .draw_order_diagnoses import exercise_functions, gives, run_with, with_globals
+from .impl import Implementation
 
 _BUDGET_S = 2.0  # the re-runs together; a slower recipe (training a network) is not re-run
 
@@ -66,15 +66,7 @@ def _reusing(fn: Callable, name: str, helper: Callable) -> Callable:
                 kept.append(list(result) if isinstance(result, Iterator) else result)
             return kept[0]
 
-        clone = types.FunctionType(
-            fn.__code__,
-            {**fn.__globals__, name: once},
-            fn.__name__,
-            fn.__defaults__,
-            fn.__closure__,
-        )
-        clone.__kwdefaults__ = fn.__kwdefaults__
-        return clone(*args, **kwargs)
+        return with_globals(fn, **{name: once})(*args, **kwargs)
 
     return reusing
 
@@ -85,28 +77,14 @@ def reused_helper_fits(
     """The diagnoses of every random helper of ``exercise``'s functions whose first result,
     reused at every later call, makes the recipe run on ``reference`` give ``got`` (and no longer
     ``expected``); ``[]`` for an unknown exercise or once the time budget is spent."""
-    if exercise is None or exercise not in registry.EXERCISES:
-        return []
-    module, start = registry.get(exercise).module, time.perf_counter()
+    start = time.perf_counter()
     fits: list[Diagnosis] = []
-    for function in registry.get(exercise).functions:
-        try:
-            fn = getattr(reference.module(module), function)
-        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
-            continue
-        if not inspect.isfunction(fn):
-            continue
+    for module, function, fn in exercise_functions(reference, exercise):
         for name, helper in _helpers(fn):
             if time.perf_counter() - start > _BUDGET_S:
                 return fits
-            patched = PatchedImplementation(
-                reference, "reuse", {(module, function): _reusing(fn, name, helper)}
-            )
-            try:
-                theirs = recipe(patched)
-            except Exception:  # noqa: BLE001 - the reference cannot run that way: no explanation
-                continue
-            if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
+            theirs = run_with(recipe, reference, module, function, _reusing(fn, name, helper))
+            if gives(theirs, got, expected):
                 fits.append(
                     Diagnosis(
                         "random",
