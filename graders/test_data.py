@@ -30,7 +30,7 @@ import pytest
 import torch
 from runs import independent_calls
 
-from descent import stat_diagnoses
+from descent import item_diagnoses, stat_diagnoses
 
 KS_C = 2.3
 
@@ -162,6 +162,24 @@ def _partners(y_mixed: torch.Tensor) -> torch.Tensor:
     return torch.where(has, off.abs().argmax(1), torch.arange(off.shape[0], device=off.device))
 
 
+def _weights_redrawn(x, x_mixed, y_mixed):
+    """The generic diagnosis (``stat_diagnoses.redrawn_values``) of the weights y_mixed keeps on
+    each example with a partner against those x_mixed keeps on it: x_mixed[i] read as
+    a * x[i] + (1 - a) * x[partner], a fitted by least squares (identity labels, so y_mixed's
+    diagonal is the label's weight); ``None`` when some x_mixed[i] is no such mix (off the line
+    through x[i] and x[partner])."""
+    p = _partners(y_mixed)
+    rows = p != torch.arange(len(p), device=p.device)
+    d, r = (x - x[p]).flatten(1)[rows], (x_mixed - x[p]).flatten(1)[rows]
+    a = (r * d).sum(1) / (d * d).sum(1)
+    off = float((r - a[:, None] * d).abs().max()) if bool(rows.any()) else 0.0
+    if off > 1e-8:
+        return None
+    return stat_diagnoses.redrawn_values(
+        y_mixed.diagonal()[rows], a, "weights of the inputs and of their labels"
+    )
+
+
 @pytest.mark.exercise("data.mixup")
 class TestMixup:
     @pytest.mark.points(3)
@@ -198,7 +216,10 @@ class TestMixup:
             recipe=lambda m: torch.cat([y.diagonal() for y in weights(m)]),
             got=w,
             generic=lambda: (
-                stat_diagnoses.repeated([y.diagonal() for y in ys], "weights", support=(0.0, 1.0))
+                item_diagnoses.handed_back(torch.eye(MIX_N).to(ys[0]), ys, "y_mixed", "y")
+                or stat_diagnoses.repeated(
+                    [y.diagonal() for y in ys], "weights", support=(0.0, 1.0)
+                )
                 or stat_diagnoses.uniform_instead(
                     w, 0.0, 1.0, f"Beta({alpha}, {alpha})", _band(w.numel()), "weights"
                 )
@@ -227,6 +248,10 @@ class TestMixup:
                 "labels, with lam_i broadcast over all of x's trailing dimensions",
                 recipe=lambda m: [ym for _, ym in mixed(m)[1]],
                 got=[ym for _, ym in results],
+                generic=lambda: (
+                    item_diagnoses.handed_back(torch.eye(40).to(x), y_mixed, "y_mixed", "y")
+                    or _weights_redrawn(x, x_mixed, y_mixed)
+                ),
             )
 
     @pytest.mark.supporting()  # the input handed back passes it (its partners are the identity)

@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runs import trajectory
 
-from descent import stat_diagnoses
+from descent import stat_diagnoses, training_diagnoses
 from descent.callables import make
 from descent.exception_diagnoses import ill_conditioned
 
@@ -365,6 +365,9 @@ class TestTrainLinearRegression:
             hint="per batch: r = X[idx] @ w + b - y[idx], log mean(r^2), then "
             "w -= lr * 2/B * X[idx].T @ r and b -= lr * 2/B * sum(r), with B "
             "the size of this batch; one call of minibatches per epoch",
+            generic=lambda got: training_diagnoses.short_batch(
+                expected[2], got[2], [len(idx) for epoch in batches for idx in epoch]
+            ),
         )
 
     @pytest.mark.points(2)

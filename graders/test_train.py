@@ -27,6 +27,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from descent import training_diagnoses
+
 EXERCISE = "train.train_classifier"
 TARGET_VAL_LOSS = 0.3
 OVERFIT_LOSS = 0.01
@@ -174,6 +176,11 @@ def _results_dir(config):
     return results.parent
 
 
+def _history(out, key):
+    """``out[key]`` (a reported loss history) when ``out`` is a dict, else ``None``."""
+    return out.get(key) if isinstance(out, dict) else None
+
+
 def _finite_floats(values):
     return (
         isinstance(values, (list, tuple))
@@ -199,6 +206,7 @@ class TestCapstone:
             hint="first make sure you can overfit one batch; then look at the learning "
             "rate, the schedule (does it last for all your steps?) and the number "
             "of epochs",
+            generic=lambda: training_diagnoses.climbing(_history(out, "train_loss")),
         )
         check.that(
             elapsed <= SLACK * BUDGET_S,
@@ -222,6 +230,7 @@ class TestCapstone:
             hint="a loop that cannot memorize 8 points is broken: check the sign of the "
             "update, that the gradients are those of the current batch, the learning "
             "rate, and that nothing (label smoothing, weight decay) holds the loss up",
+            generic=lambda: training_diagnoses.climbing(_history(out, "train_loss")),
         )
 
     @pytest.mark.supporting(
@@ -290,4 +299,10 @@ class TestCapstone:
             f"parameters have validation loss {actual:.6g}",
             check="reported losses",
             hint="evaluate x_val / y_val with the parameters at the end of each epoch",
+            generic=lambda: training_diagnoses.measured_on(
+                val[-1],
+                "x_val / y_val",
+                {"x_train / y_train": mean_loss(params, X_TRAIN, Y_TRAIN)},
+                "validation loss",
+            ),
         )

@@ -125,6 +125,7 @@ _mixup_bug(
     "a mixed input needs a mixed label: y_mixed = lam * y + (1 - lam) * y[perm] with the "
     "same lam and perm.",
     mix_labels=False,
+    generic="argument",
 )
 _mixup_bug(
     "mixup_separate_label_weights",
@@ -132,6 +133,7 @@ _mixup_bug(
     "use one lam_i per example for both the input and its label, or the label no longer "
     "describes the input.",
     two_weights=True,
+    generic="random",
 )
 _mixup_bug(
     "mixup_partners_with_replacement",
@@ -518,6 +520,7 @@ _kfold_variant(
     "kfold_trains_on_validation",
     "trains on every example, its fold included",
     "a fold's training set is everything except its validation indices.",
+    generic="branch",
     train_includes_val=True,
 )
 _kfold_variant(

@@ -171,6 +171,7 @@ lgn_weights_first = bug(
     "draws the weights before the input batch",
     hint="Draw x first and then W_1, ..., W_depth, all from the one generator: "
     "the order of the draws decides every number.",
+    generic="order",
 )
 
 
@@ -185,6 +186,7 @@ lgn_no_last_act = bug(
     "leaves the last layer linear, as in a classifier's output layer",
     hint="In this experiment every layer, the last one included, is followed "
     "by the activation: h_depth = act(h_{depth-1} @ W_depth.T).",
+    generic="edge",
 )
 
 

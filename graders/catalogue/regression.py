@@ -328,6 +328,9 @@ _GENERIC = {
     "train_loss_after_step": "step",
     "train_no_factor_two": "factor",
     "train_grad_summed": "sum-mean",
+    "train_bias_frozen": "zero",
+    "train_one_shuffle": "random",
+    "train_divides_by_batch_size": "edge",
 }
 
 for _id, _title, _hint, _fn, _options, _classic in [
@@ -479,6 +482,7 @@ cf_adds_bias = bug(
     "appends a column of ones itself and returns D + 1 weights",
     hint="No bias is added: the caller appends a column of ones when an intercept "
     "is wanted. Return exactly D weights.",
+    generic="structure",
 )
 
 

@@ -245,6 +245,7 @@ dropout_backward_ignores_identity = bug(
     "returns cache None in the identity cases (eval, p = 0) but always multiplies dy by the cache",
     hint="The backward must handle every cache the forward can return: when nothing was "
     "dropped (training=False or p == 0), dx is dy itself.",
+    generic="branch",
 )
 
 
@@ -301,6 +302,7 @@ l2_first_param_only = bug(
     "regularization.l2_penalty",
     "returns from inside the loop, so only the first tensor is penalized",
     hint="Accumulate over every tensor in params before returning.",
+    generic="term",
 )
 
 

@@ -54,7 +54,8 @@ def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
 
 
 def closure(recipe: Callable) -> Iterator[tuple[str, Any, Any]]:
-    """``(name, cell, value)`` for each variable the recipe closes over (filled cells only)."""
+    """``(name, cell, value)`` for each variable the recipe closes over (cells not filled yet
+    left out): the arguments a re-run may change, and put back."""
     code = getattr(recipe, "__code__", None)
     for name, cell in zip(
         code.co_freevars if code else (), getattr(recipe, "__closure__", None) or ()

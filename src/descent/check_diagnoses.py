@@ -6,8 +6,8 @@ seeds giving different results, or different seeds the same), ``errors`` sees an
 had to be refused with ValueError go through. ``Checker.fail`` gives such a failure the name in
 :data:`BY_CHECK` when no hypothesis on values names it.
 A call that raised an exception (ZeroDivisionError: a denominator of 0 in a case the docstring
-allows) is named by :mod:`descent.exception_diagnoses`, in the plugin where the error is
-classified.
+allows; a TypeError of an operand that is None: a case not handled) is named by
+:mod:`descent.exception_diagnoses`, in the plugin where the error is classified.
 """
 
 from __future__ import annotations

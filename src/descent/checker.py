@@ -88,6 +88,7 @@ class Checker:
         hint: str | None = None,
         check_dtype: bool = True,
         mistakes: Sequence[Mistake] = (),
+        generic: Callable[[Any], diagnoses.Diagnosis | None] | None = None,
     ) -> Any:
         """Run ``recipe`` on the implementation under test and require the expected result.
 
@@ -96,7 +97,9 @@ class Checker:
         of the check, so it must hold for every way the result can be wrong; advice for one
         particular mistake goes in ``mistakes``, shown only when the result is that mistake's.
         Tensors the recipe closes over (and those its inner functions close over) must come
-        out unchanged. Returns what the student produced.
+        out unchanged. ``generic(got)`` names the likely mistake from what the grader knows of
+        the call (the size of each batch) when no generic hypothesis does. Returns what the
+        student produced.
         """
         # The tensors the recipe hands over are watched: code that edits an argument in place
         # fails here, in the public tests as in the hidden ones, even when its result is right.
@@ -129,7 +132,9 @@ class Checker:
             diagnosis=lambda: self.diagnose(
                 recipe, got, expected, pristine, what=what, mistakes=mistakes
             ),
-            generic=lambda: self.diagnose_generic(recipe, got, expected, pristine),
+            generic=lambda: (
+                self.diagnose_generic(recipe, got, expected, pristine) or _read(generic, got)
+            ),
         )
 
     def diagnose_generic(
@@ -470,6 +475,17 @@ class _Inputs:
                         tensor.copy_(copy)
                 else:
                     tensor.data = copy.clone()
+
+
+def _read(
+    generic: Callable[[Any], diagnoses.Diagnosis | None] | None, got: Any
+) -> diagnoses.Diagnosis | None:
+    """A grader's own generic reader of a failed check's result; ``None`` when there is none or
+    it cannot read this result (a student's result may be of any type)."""
+    try:
+        return generic(got) if generic is not None else None
+    except Exception:  # noqa: BLE001 - a reader that cannot read these values names nothing
+        return None
 
 
 def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:

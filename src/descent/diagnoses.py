@@ -21,7 +21,9 @@ spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distributio
 :mod:`descent.exception_diagnoses`; a tensor argument changed by :mod:`descent.input_diagnoses`;
 a division upside down by :mod:`descent.operand_diagnoses`; a normalization read through its
 affine step and a moving average through the part it keeps by :mod:`descent.norm_diagnoses`, a
-result of 1 where an argument is infinite by :mod:`descent.limit_diagnoses`.
+result of 1 where an argument is infinite by :mod:`descent.limit_diagnoses`; results of several
+items (one left at its zero start, the indices one item holds out kept in another, one entry more
+than an input's size) by :mod:`descent.item_diagnoses`.
 A gradient off by exp of a log argument, entry by entry, is read by
 :mod:`descent.derivative_diagnoses` (which also reads a backward's local derivative).
 Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
@@ -51,6 +53,7 @@ import torch
 from .derivative_diagnoses import log_argument
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
 from .exception_diagnoses import typed
+from .item_diagnoses import extra_entry, held_out_kept, zero_item
 from .limit_diagnoses import at_infinity
 from .norm_diagnoses import blend_factor, standardized
 from .operand_diagnoses import reciprocal
@@ -859,13 +862,15 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
             or not _equal(e_item, g_item)
             or wrapped(e_item, g_item) is not None
         ):  # the right number, as a tensor
-            return diagnose(e_item, g_item, inputs)
+            found = diagnose(e_item, g_item, inputs)
+            return found or zero_item(expected, got) or held_out_kept(expected, got)
     return None
 
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
+        found = length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
+        return found or extra_entry(e, g, inputs)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):

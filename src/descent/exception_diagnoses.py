@@ -87,6 +87,27 @@ def divided_by_zero() -> Diagnosis:
     )
 
 
+# The TypeErrors of an operation one of whose operands is None (Python's and torch's wording).
+_NONE_OPERAND = re.compile(
+    r"unsupported operand type\(s\) for .*'NoneType'|must be Tensor, not NoneType"
+)
+
+
+def none_operand(exc: BaseException) -> Diagnosis | None:
+    """The diagnosis of a call that raised a TypeError because an operand was ``None``: a value
+    that is ``None`` in one of the cases the docstring allows (a cache, a state, an optional
+    argument) reaches arithmetic that case never gets to (the plugin gives it to such an error)."""
+    if not isinstance(exc, TypeError) or not _NONE_OPERAND.search(str(exc)):
+        return None
+    return Diagnosis(
+        "branch",
+        "your code computes with None: a value that is None in one of the cases the docstring "
+        "allows (a cache or a state returned as None when there is nothing to keep, an "
+        "optional argument left out) reaches arithmetic; handle that case on its own before "
+        "computing with it",
+    )
+
+
 def _reflected(text: str) -> Diagnosis | None:
     """A number on the left of an operator and an object of a class of the student's own on the
     right: that class has no reflected method (``__radd__``, ``__rmul__``, ...)."""

@@ -76,11 +76,15 @@ import torch
 
 from . import registry
 from .argument_diagnoses import _discrete, argument_fits
+from .cut_diagnoses import one_item_fits
 from .derivative_diagnoses import node_fits, pair_fits
 from .diagnoses import Diagnosis, _deep_equal, either
+from .draw_order_diagnoses import draw_order_fits, exercise_functions
 from .impl import Implementation, PatchedImplementation
 from .input_diagnoses import input_fits
+from .last_call_diagnoses import last_call_fits
 from .rerun_diagnoses import number_fits
+from .reuse_diagnoses import reused_helper_fits
 
 MAX_RERUNS = 32
 MAX_SECONDS = 2.0  # one run of the recipe on the reference; slower ones (training) are not re-run
@@ -131,6 +135,10 @@ def rerun_slip(
         recipe, lambda theirs: _reproduces(theirs, got, expected), reference, exercise
     )
     fits += input_fits(recipe, got, lambda: recipe(reference), expected)
+    fits += one_item_fits(recipe, got, lambda: recipe(reference), expected)
+    fits += reused_helper_fits(recipe, got, expected, reference, exercise)
+    fits += draw_order_fits(recipe, got, expected, reference, exercise)
+    fits += last_call_fits(recipe, got, expected, reference, exercise)
     return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
 
 
@@ -209,14 +217,7 @@ def recorded(
     if exercise is None or exercise not in registry.EXERCISES or code in _SLOW:
         return None
     module = registry.get(exercise).module
-    functions: dict[str, Callable] = {}
-    for name in registry.get(exercise).functions:
-        try:
-            fn = getattr(reference.module(module), name)
-        except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
-            continue
-        if inspect.isfunction(fn):
-            functions[name] = fn
+    functions = {name: fn for _, name, fn in exercise_functions(reference, exercise)}
     record = {name: _Calls() for name in functions}
     start = time.perf_counter()
     try:

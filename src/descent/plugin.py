@@ -574,9 +574,11 @@ def _score(
         result.misconception = exc.misconception
         result.diagnosis = exc.diagnosis
     elif exc is not None and message.startswith(("your code raised", "the check could not")):
-        from .exception_diagnoses import raised  # start-up: it imports torch
+        from .exception_diagnoses import none_operand, raised  # start-up: it imports torch
 
         found = raised(exc)
+        if found is None and message.startswith("your code raised"):
+            found = none_operand(exc)  # not of the check's own use of a None the student returned
         if found is not None:
             result.diagnosis, message = found.kind, f"{message}\nlikely mistake: {found.text}."
             result.message = message

@@ -425,3 +425,24 @@ def float64_draws(template: torch.Tensor, got: torch.Tensor) -> Diagnosis | None
         "float64 (the default of NumPy, of torch.tensor of a Python float, or torch.float64 "
         "hard-coded) promote it; draw with dtype=x.dtype or cast them before they meet x",
     )
+
+
+def redrawn_values(
+    first: torch.Tensor, second: torch.Tensor, what: str = "weights"
+) -> Diagnosis | None:
+    """Two sets of values that must be one draw (the weight that mixes an input and the one
+    that mixes its label), at least 30 of them, each spread over its range (a real draw), that
+    differ and are uncorrelated: the second was drawn anew instead of reusing the first."""
+    a, b = first.detach().flatten().double(), second.detach().flatten().double()
+    if a.shape != b.shape or a.numel() < 30 or _mostly_equal(a, b):
+        return None
+    if float(a.std()) < 1e-3 or float(b.std()) < 1e-3:
+        return None  # a constant is no draw
+    r = float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+    if abs(r) > Z / math.sqrt(a.numel()):
+        return None  # related values: something else than a second draw
+    return Diagnosis(
+        "random",
+        f"your {what} are two independent draws where one draw must serve both: the second "
+        "is drawn anew instead of reusing the first (draw once, use it for both)",
+    )
