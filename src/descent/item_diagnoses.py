@@ -40,14 +40,13 @@ def _zeros(x: Any) -> bool | None:
 
 
 def zero_item(expected: Any, got: Any) -> Diagnosis | None:
-    """A tuple or list of several items whose one item (a float tensor or a float) is exactly
-    zero where the expected's is not (and holds some value that is no whole number), while the
-    items are not all zero: a value left at its zero start and never updated (a parameter left
-    out of the update)."""
+    """A tuple of several items (a record such as ``(w, b, losses)``; a list is a sequence of
+    like values, such as the gradients of a graph's nodes, where a 0 follows from the others)
+    whose one item (a float tensor or a float) is exactly zero where the expected's is not (and
+    holds some value that is no whole number), while the items are not all zero: a value left at
+    its zero start and never updated (a parameter left out of the update)."""
     if not (
-        isinstance(expected, (list, tuple))
-        and isinstance(got, (list, tuple))
-        and len(expected) == len(got) >= 2
+        isinstance(expected, tuple) and isinstance(got, tuple) and len(expected) == len(got) >= 2
     ):
         return None
     stuck = [
