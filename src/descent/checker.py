@@ -21,6 +21,7 @@ import torch
 
 from . import catalogue, check_diagnoses, diagnoses, scenario_diagnoses, stat_diagnoses
 from .compare import GradingFailure, assert_like, compare
+from .diagnosis_base import leaves, map_leaves
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
 from .input_diagnoses import first_order
@@ -498,21 +499,12 @@ def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:
 
 def _double(value: Any) -> Any:
     """``value`` with every float32 tensor in it (nested in tuples, lists, dicts) as float64."""
-    if isinstance(value, torch.Tensor):
-        return value.double() if value.dtype == torch.float32 else value
-    if isinstance(value, (list, tuple)):
-        return type(value)(_double(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _double(v) for k, v in value.items()}
-    return value
+    return map_leaves(
+        lambda v: v.double() if isinstance(v, torch.Tensor) and v.dtype == torch.float32 else v,
+        value,
+    )
 
 
 def _dtypes(value: Any) -> list:
     """The dtypes of the tensors in ``value``, in order (nested tuples, lists, dicts)."""
-    if isinstance(value, torch.Tensor):
-        return [value.dtype]
-    if isinstance(value, (list, tuple)):
-        return [d for v in value for d in _dtypes(v)]
-    if isinstance(value, dict):
-        return [d for v in value.values() for d in _dtypes(v)]
-    return []
+    return [v.dtype for v in leaves(value) if isinstance(v, torch.Tensor)]

@@ -1,11 +1,14 @@
-"""What every generic diagnosis module shares: :class:`Diagnosis` (a named likely mistake) and
-:func:`same` (the tolerance under which a hypothesis holds). ``diagnoses`` and the modules of
+"""What every generic diagnosis module shares: :class:`Diagnosis` (a named likely mistake),
+:func:`same` (the tolerance under which a hypothesis holds) and the walk over a result's nested
+lists, tuples and dicts (:func:`leaves`, :func:`map_leaves`). ``diagnoses`` and the modules of
 hypotheses beside it (``shape_diagnoses``, ``argument_diagnoses``, ``check_diagnoses``) import
 it; it imports none of them, so they form no loop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -31,3 +34,26 @@ def same(a: torch.Tensor, b: torch.Tensor) -> bool:
         return False
     scale = max(float(a.abs().max()), float(b.abs().max())) if a.numel() else 0.0
     return bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL * min(1.0, scale)))
+
+
+def leaves(value: Any) -> Iterator[Any]:
+    """What ``value`` holds that is no list, tuple or dict (tensors, numbers, strings, None),
+    in order, at any depth (a dict's values only)."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item)
+    else:
+        yield value
+
+
+def map_leaves(fn: Callable[[Any], Any], value: Any) -> Any:
+    """``value`` with ``fn`` applied to each of its :func:`leaves`, its lists, tuples and dicts
+    rebuilt around them (same types, same keys)."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(map_leaves(fn, item) for item in value)
+    if isinstance(value, dict):
+        return {key: map_leaves(fn, item) for key, item in value.items()}
+    return fn(value)

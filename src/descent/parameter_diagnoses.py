@@ -79,6 +79,7 @@ from .argument_diagnoses import _discrete, argument_fits
 from .cut_diagnoses import one_item_fits
 from .derivative_diagnoses import node_fits, pair_fits
 from .diagnoses import Diagnosis, _deep_equal, either
+from .diagnosis_base import leaves, map_leaves
 from .draw_order_diagnoses import draw_order_fits, exercise_functions
 from .impl import Implementation, PatchedImplementation
 from .input_diagnoses import input_fits
@@ -875,27 +876,24 @@ _NAN = -123456.789  # where NaN stands, so that NaN at the same places compares 
 
 
 def _marked(value: Any) -> Any:
+    """``value`` with every NaN replaced by :data:`_NAN`, so that two NaNs compare equal."""
+    return map_leaves(_marked_leaf, value)
+
+
+def _marked_leaf(value: Any) -> Any:
     if isinstance(value, torch.Tensor) and value.is_floating_point():
         return torch.where(torch.isnan(value), torch.full_like(value, _NAN), value)
-    if isinstance(value, float) and math.isnan(value):
-        return _NAN
-    if isinstance(value, (list, tuple)):
-        return type(value)(_marked(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _marked(v) for k, v in value.items()}
-    return value
+    return _NAN if isinstance(value, float) and math.isnan(value) else value
 
 
 def _non_finite(value: Any) -> bool:
+    return any(_non_finite_leaf(v) for v in leaves(value))
+
+
+def _non_finite_leaf(value: Any) -> bool:
     if isinstance(value, torch.Tensor) and value.is_floating_point():
         return not bool(torch.isfinite(value).all())
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, (list, tuple)):
-        return any(_non_finite(v) for v in value)
-    if isinstance(value, dict):
-        return any(_non_finite(v) for v in value.values())
-    return False
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def _inert(value: Any) -> bool:
@@ -917,11 +915,7 @@ _FEWEST = 4  # whole numbers or labels a discrete result needs before a re-run m
 
 
 def _leaves(value: Any) -> int:
-    if isinstance(value, (list, tuple)):
-        return sum(_leaves(v) for v in value)
-    if isinstance(value, dict):
-        return sum(_leaves(v) for v in value.values())
-    return value.numel() if isinstance(value, torch.Tensor) else 1
+    return sum(v.numel() if isinstance(v, torch.Tensor) else 1 for v in leaves(value))
 
 
 def _zeros(value: Any) -> bool:

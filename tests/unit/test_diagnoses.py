@@ -9,6 +9,7 @@ import torch
 from descent import check_diagnoses, compare, diagnoses
 from descent.compare import GradingFailure
 from descent.diagnoses import Diagnosis, Inputs, diagnose, inputs_of
+from descent.diagnosis_base import leaves, map_leaves
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -588,3 +589,17 @@ def test_counts_in_another_order_are_no_complement():
 
 def test_two_numbers_with_nothing_in_common_are_read_one_by_one():
     assert kind([1.7, 0.51], [1.7, -0.51], Inputs()) == "sign"
+
+
+def test_a_results_leaves_are_walked_and_mapped_through_lists_tuples_and_dicts():
+    value = (torch.ones(2), [1.5, {"a": None, "b": "x"}], 3)
+    assert [type(v).__name__ for v in leaves(value)] == [
+        "Tensor",
+        "float",
+        "NoneType",
+        "str",
+        "int",
+    ]
+    doubled = map_leaves(lambda v: v * 2 if isinstance(v, (int, float)) else v, value)
+    assert isinstance(doubled, tuple) and isinstance(doubled[1], list)
+    assert doubled[1][0] == 3.0 and doubled[2] == 6 and doubled[1][1] == {"a": None, "b": "x"}
