@@ -271,25 +271,33 @@ def _recording(fn: Callable, calls: _Calls) -> Callable:
     return recorded
 
 
+def with_argument(
+    fn: Callable, name: str, f: Callable[[Any], Any], *, defaults: bool = False
+) -> Callable:
+    """``fn`` with its argument ``name`` replaced by ``f(value)`` on every call where it is
+    passed (with ``defaults``, also where it is left out: ``f`` of its default). The one way the
+    re-runs change an argument."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def changed(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        if defaults:
+            bound.apply_defaults()
+        if name in bound.arguments:
+            bound.arguments[name] = f(bound.arguments[name])
+        return fn(*bound.args, **bound.kwargs)
+
+    return changed
+
+
 def _edge(name: str, value: Any, passed: list) -> tuple[Callable[[Callable], Callable], ...]:
     """The control for a number: each float passed moved a millionth of the way toward
     ``value`` (nothing for whole numbers and labels)."""
     if type(value) not in (int, float) or not all(type(v) is float for v in passed):
         return ()
 
-    def wrap(fn: Callable) -> Callable:
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def nudged(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs)
-            if name in bound.arguments:
-                bound.arguments[name] += (value - bound.arguments[name]) * 1e-6
-            return fn(*bound.args, **bound.kwargs)
-
-        return nudged
-
-    return (wrap,)
+    return (functools.partial(with_argument, name=name, f=lambda v: v + (value - v) * 1e-6),)
 
 
 def _forced(name: str, value: Any, *, only_when_left_out: bool = False):
@@ -407,19 +415,7 @@ def _complement(
 
 
 def _complemented(name: str) -> Callable[[Callable], Callable]:
-    def wrap(fn: Callable) -> Callable:
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def complemented(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            bound.arguments[name] = 1 - bound.arguments[name]
-            return fn(*bound.args, **bound.kwargs)
-
-        return complemented
-
-    return wrap
+    return functools.partial(with_argument, name=name, f=lambda v: 1 - v, defaults=True)
 
 
 def _scalar(value: Any) -> bool:
@@ -617,7 +613,7 @@ def _state_changes(function: str, calls: _Calls) -> Iterator[_Change]:
         "read, so nothing is carried from one call to the next (a running sum or buffer "
         "rebuilt from the current values alone)",
         "argument",
-        functools.partial(_emptied, name=name),
+        functools.partial(with_argument, name=name, f=lambda _: {}, defaults=True),
     )
     for fill in (0.0, 1.0):
         yield _Change(
@@ -651,9 +647,9 @@ def _squares(function: str, calls: _Calls) -> Iterator[_Change]:
                 f"with `{name}` replaced by its {how} whatever the call passes: your code uses "
                 f"`{name}` where {text}",
                 "argument",
-                functools.partial(_mapped, name=name, f=f),
+                functools.partial(with_argument, name=name, f=f),
                 # the value moved a millionth of the way: an input on the edge of the value
-                (functools.partial(_mapped, name=name, f=functools.partial(_nudged, f=f)),),
+                (functools.partial(with_argument, name=name, f=functools.partial(_nudged, f=f)),),
             )
 
 
@@ -706,19 +702,6 @@ def _nudged(value: float, f: Callable[[float], float]) -> float:
     return value + (f(value) - value) * 1e-6
 
 
-def _mapped(fn: Callable, name: str, f: Callable[[float], float]) -> Callable:
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)
-    def mapped(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        if name in bound.arguments:
-            bound.arguments[name] = f(bound.arguments[name])
-        return fn(*bound.args, **bound.kwargs)
-
-    return mapped
-
-
 _SMALL = 1e-3  # a float parameter no larger than this is an additive safeguard (an eps)
 
 
@@ -762,18 +745,6 @@ def _under_root(fn: Callable, name: str) -> Callable:
             torch.sqrt, torch.Tensor.sqrt = sqrt, method
 
     return under_root
-
-
-def _emptied(fn: Callable, name: str) -> Callable:
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)
-    def emptied(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.arguments[name] = {}
-        return fn(*bound.args, **bound.kwargs)
-
-    return emptied
 
 
 def _prefilled(fn: Callable, name: str, fill: float) -> Callable:

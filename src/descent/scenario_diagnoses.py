@@ -51,6 +51,7 @@ from .parameter_diagnoses import (
     _run,
     _scant,
     recorded,
+    with_argument,
 )
 from .timelimit import CallTimeout
 
@@ -151,19 +152,7 @@ def _move(function: str, name: str, group: str, change: Callable[[Any], Any]) ->
 
 
 def _wrapped(move: _Move) -> Callable[[Callable], Callable]:
-    def wrap(fn: Callable) -> Callable:
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def moved(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs)
-            if move.name in bound.arguments:
-                bound.arguments[move.name] = move.change(bound.arguments[move.name])
-            return fn(*bound.args, **bound.kwargs)
-
-        return moved
-
-    return wrap
+    return functools.partial(with_argument, name=move.name, f=move.change)
 
 
 def _jumps(got: Any, expected: Any) -> bool:
