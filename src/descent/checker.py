@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from . import catalogue, check_diagnoses, diagnoses, scenario_diagnoses, stat_diagnoses
+from . import catalogue, check_diagnoses, diagnoses, scenario_diagnoses, stat_diagnoses, timelimit
 from .compare import GradingFailure, assert_like, compare
 from .diagnosis_base import leaves, map_leaves
 from .gradcheck import gradcheck_pair
@@ -155,6 +155,12 @@ class Checker:
         to float64: right there means the formula is right and unstable in float32 (not when the
         result's dtype is already wrong: the comparison's message says so)."""
         pristine.restore()
+        with timelimit.exploring():
+            return self._diagnosed(recipe, got, expected, pristine)
+
+    def _diagnosed(
+        self, recipe: Recipe, got: Any, expected: Any, pristine: _Inputs
+    ) -> diagnoses.Diagnosis | None:
         try:
             found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
             if (found is None or found.kind == "stability") and self.reference is not None:
@@ -191,8 +197,8 @@ class Checker:
                         "large values); use a stable form (subtract the max, log-sum-exp, log1p)",
                     )
             return found
-        except Exception:  # noqa: BLE001 - a hypothesis that cannot read these values names nothing
-            return None
+        except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - nothing read, nothing named
+            return None  # (a re-run of the student's code that ran out of time included)
 
     def like(self, got: Any, template: Any, what: str) -> None:
         """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""

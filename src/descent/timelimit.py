@@ -12,7 +12,9 @@ none``) is timed here, with a ``SIGALRM`` timer. Either way the rules are the sa
   ``Value`` graph) gets :data:`BATCH_FACTOR` times the limit, and so does a whole test run
   in-process (a safety net for code reached outside a timed call, such as ``Value`` methods);
 * a function that ran out of time is not called again in that run: later calls fail at once with
-  the same reason, so one infinite loop costs one time limit, not one per test.
+  the same reason, so one infinite loop costs one time limit, not one per test;
+* student code run again by a diagnosis of a failed check (:func:`exploring`) gets at most
+  :data:`EXPLORING_S` per call, and running out of time there is not remembered.
 
 The in-process guard needs POSIX signals in the main thread; elsewhere (Windows) no limit
 applies in-process.
@@ -107,6 +109,33 @@ def _expired(signum, frame) -> None:
     raise CallTimeout(name, seconds)
 
 
+EXPLORING_S = 2.0  # the most one call may take while a diagnosis re-runs student code
+_exploring: list[None] = []  # one entry per open exploring() block
+
+
+@contextlib.contextmanager
+def exploring() -> Iterator[None]:
+    """Student code run again to diagnose a failure already counted (with an argument changed,
+    on a neighbouring input): each call gets at most :data:`EXPLORING_S` seconds, and a call
+    that runs out of time is not remembered as hung, because the change may be what made it
+    slow and later tests must still call the function as the student wrote it."""
+    _exploring.append(None)
+    try:
+        yield
+    finally:
+        _exploring.pop()
+
+
+def explored(limit: float) -> float:
+    """A call's time ``limit``, capped at :data:`EXPLORING_S` inside :func:`exploring`."""
+    return min(limit, EXPLORING_S) if _exploring else limit
+
+
+def remembers_hangs() -> bool:
+    """Whether a call that runs out of time now is remembered as hung (not in :func:`exploring`)."""
+    return not _exploring
+
+
 class Guarded:
     """Times every call of a folder's functions and remembers those that ran out of time."""
 
@@ -126,10 +155,11 @@ class Guarded:
 
         def timed(*args, **kwargs):
             try:
-                with guard(name, limit_for(ex_id, kwargs, self.seconds)):
+                with guard(name, explored(limit_for(ex_id, kwargs, self.seconds))):
                     return value(*args, **kwargs)
             except CallTimeout as exc:
-                self.hung.setdefault(exc.name or name, exc)
+                if remembers_hangs():
+                    self.hung.setdefault(exc.name or name, exc)
                 raise
 
         timed.__name__ = timed.__qualname__ = name

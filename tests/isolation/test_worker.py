@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from descent import timelimit
 from descent.impl import FolderImplementation, SubmissionError
 from descent.isolation import confinement
 from descent.isolation.manager import IsolationManager, IsolationUnavailable
@@ -222,6 +223,29 @@ def test_errors_timeouts_and_a_fresh_worker(remote, tmp_path):
     with pytest.raises(ValueError):  # a fresh worker serves the next test
         impl.losses.mse_forward(torch.ones(2), torch.ones(2))
     assert [e["kind"] for e in impl.events] == ["timeout", "crash"]
+    impl.close()
+
+
+def test_a_timeout_while_a_diagnosis_explores_is_capped_and_not_remembered(
+    remote, tmp_path, monkeypatch
+):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(
+        "import time\n"
+        "def mse_forward(pred, target):\n"
+        "    if float(pred.sum()) > 10:\n        time.sleep(60)\n"
+        "    return ((pred - target) ** 2).mean(), None\n"
+    )
+    monkeypatch.setattr(timelimit, "EXPLORING_S", 1.0)
+    impl = WorkerImplementation("slow", remote.manager, folder=str(sub))
+    started = time.monotonic()
+    with timelimit.exploring(), pytest.raises(WorkerFailure, match="within 1 s"):
+        impl.losses.mse_forward(torch.full((2,), 9.0), torch.ones(2))
+    assert time.monotonic() - started < 5  # capped, not the 5 s call limit
+    impl.begin_test("next")  # the next test still calls it (a fresh worker)
+    loss, _ = impl.losses.mse_forward(torch.ones(2), torch.zeros(2))
+    assert float(loss) == 1.0
     impl.close()
 
 

@@ -123,7 +123,7 @@ class Connection:
     def timeout_for(self, target: dict, kwargs: dict | None, batch: bool = False) -> float:
         ex = exercise_of(target["m"], target["a"]) if "m" in target else None
         limit = timelimit.limit_for(ex.id if ex else None, kwargs, self.manager.call_timeout)
-        return limit * timelimit.BATCH_FACTOR if batch else limit
+        return timelimit.explored(limit * timelimit.BATCH_FACTOR if batch else limit)
 
     def call(self, target: dict, args, kwargs, ref: Remote | None = None, pipe=None):
         timeout = self.timeout_for(target, kwargs)
@@ -362,11 +362,13 @@ class Connection:
         self.fail("crash", reason, killed=True)
 
     def _hang(self, key: tuple | None, limit: float) -> str:
-        """The message for a request that timed out; its function is remembered as hung."""
+        """The message for a request that timed out; its function is remembered as hung (not
+        while a diagnosis re-runs student code: ``timelimit.exploring``)."""
         if key is None:
             return f"time limit exceeded ({limit:g} s)"
         message = timelimit.describe(" then ".join(key), limit)
-        self._hung[key] = message
+        if timelimit.remembers_hangs():
+            self._hung[key] = message
         return message
 
     def fail(self, kind: str, message: str, killed: bool = False):
