@@ -51,7 +51,7 @@ from typing import Any
 import torch
 
 from .derivative_diagnoses import log_argument
-from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
 from .exception_diagnoses import typed
 from .item_diagnoses import extra_entry, held_out_kept, zero_item
 from .limit_diagnoses import at_infinity
@@ -138,14 +138,6 @@ def _counts(e: torch.Tensor) -> bool:
     """Every expected value is a whole number: indices or counts, not a schedule or a
     trajectory (whose steps the sequence hypotheses read)."""
     return bool((e == e.round()).all())
-
-
-def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
-    """The mask of entries that are clearly wrong, when every other entry is clearly right;
-    ``None`` when some entry is neither (a rounding-sized error is no pattern)."""
-    right = torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
-    wrong = ~torch.isclose(g, e, rtol=1e-3, atol=1e-6)
-    return wrong if bool((right | wrong).all()) else None
 
 
 # -- tier 1: the specific hypotheses -----------------------------------------------------------
@@ -567,7 +559,7 @@ def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     """The wrong entries are exactly those where an argument of the result's shape (or the
     expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
     is wrong."""
-    wrong = _wrong_entries(e, g)
+    wrong = wrong_entries(e, g)
     if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
         return None  # one entry on a side is no evidence of a pattern
     candidates = [
@@ -653,7 +645,7 @@ def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Only the first or only the last slice along one dimension of a result of two or more
     dimensions is wrong: an off-by-one at an edge (a range that stops one early, an index that
     starts at 1). A 1-D sequence wrong only at its end is no evidence (any late change is)."""
-    wrong = _wrong_entries(e, g)
+    wrong = wrong_entries(e, g)
     if e.dim() < 2 or wrong is None or not bool(wrong.any()):
         return None
     for k in range(e.dim()):

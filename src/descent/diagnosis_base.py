@@ -1,5 +1,6 @@
 """What every generic diagnosis module shares: :class:`Diagnosis` (a named likely mistake),
-:func:`same` (the tolerance under which a hypothesis holds) and the walk over a result's nested
+:func:`same` (the tolerance under which a hypothesis holds), :func:`wrong_entries` and
+:func:`whole` (the readings of a result several modules make) and the walk over a result's nested
 lists, tuples and dicts (:func:`leaves`, :func:`map_leaves`). ``diagnoses`` and the modules of
 hypotheses beside it (``shape_diagnoses``, ``argument_diagnoses``, ``check_diagnoses``) import
 it; it imports none of them, so they form no loop."""
@@ -34,6 +35,20 @@ def same(a: torch.Tensor, b: torch.Tensor) -> bool:
         return False
     scale = max(float(a.abs().max()), float(b.abs().max())) if a.numel() else 0.0
     return bool(torch.allclose(a, b, rtol=_RTOL, atol=_ATOL * min(1.0, scale)))
+
+
+def wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
+    """The mask of entries that are clearly wrong, when every other entry is clearly right;
+    ``None`` when some entry is neither (a rounding-sized error is no pattern)."""
+    right = torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
+    wrong = ~torch.isclose(g, e, rtol=1e-3, atol=1e-6)
+    return wrong if bool((right | wrong).all()) else None
+
+
+def whole(x: Any) -> bool:
+    """Every value of ``x`` (a tensor or a number) is a whole number."""
+    t = torch.as_tensor(x).detach()
+    return bool((t == t.round()).all())
 
 
 def leaves(value: Any) -> Iterator[Any]:

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from .diagnosis_base import Diagnosis
+from .diagnosis_base import Diagnosis, whole
 
 
 def _zeros(x: Any) -> bool | None:
@@ -52,7 +52,7 @@ def zero_item(expected: Any, got: Any) -> Diagnosis | None:
     stuck = [
         i
         for i, (e, g) in enumerate(zip(expected, got))
-        if _zeros(g) is True and _zeros(e) is False and not _whole(e)
+        if _zeros(g) is True and _zeros(e) is False and not whole(e)
     ]
     if len(stuck) != 1 or all(_zeros(g) in (True, None) for g in got):
         return None
@@ -64,15 +64,9 @@ def zero_item(expected: Any, got: Any) -> Diagnosis | None:
     )
 
 
-def _whole(x: Any) -> bool:
-    """Every value of ``x`` (a tensor or a number) is a whole number."""
-    t = torch.as_tensor(x).detach()
-    return bool((t == t.round()).all())
-
-
 def _indices(x: Any) -> list | None:
     """``x`` as a list of whole numbers when it is a 1-D tensor of them, else ``None``."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 1 or x.is_complex() or not _whole(x):
+    if not isinstance(x, torch.Tensor) or x.dim() != 1 or x.is_complex() or not whole(x):
         return None
     return x.tolist()
 
@@ -107,7 +101,7 @@ def extra_entry(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | No
     """A float result with one entry more than the expected along one dimension only, where the
     expected's size there is the size of a dimension of an input (``D`` weights for ``X`` of
     ``D`` columns): an entry added that the docstring does not ask for."""
-    if e.dim() != g.dim() or e.dim() == 0 or _whole(e):
+    if e.dim() != g.dim() or e.dim() == 0 or whole(e):
         return None
     grown = [k for k in range(e.dim()) if e.shape[k] != g.shape[k]]
     if len(grown) != 1 or g.shape[grown[0]] != e.shape[grown[0]] + 1:

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same
+from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
 
 
 def _sequence(e: torch.Tensor) -> bool:
@@ -98,18 +98,11 @@ def not_held(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
     )
 
 
-def _wrong_entries(e: torch.Tensor, g: torch.Tensor) -> torch.Tensor | None:
-    """The clearly wrong entries, when every other entry is clearly right (else ``None``)."""
-    right = torch.isclose(g, e, rtol=_RTOL, atol=_ATOL)
-    wrong = ~torch.isclose(g, e, rtol=1e-3, atol=1e-6)
-    return wrong if bool((right | wrong).all()) else None
-
-
 def bound_side(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
     """The wrong entries (two at least, and two right) are exactly those where an argument
     ``x`` of the result's shape is below ``-a`` or above ``a``, for a positive number ``a`` of
     the call: the formula is wrong beyond that one bound."""
-    wrong = _wrong_entries(e, g)
+    wrong = wrong_entries(e, g)
     if wrong is None or min(int(wrong.sum()), int((~wrong).sum())) < 2:
         return None
     fits = set()

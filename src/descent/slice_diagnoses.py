@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 import torch
 
-from .diagnosis_base import Diagnosis, same
+from .diagnosis_base import Diagnosis, same, whole
 
 
 class Inputs(Protocol):
@@ -316,7 +316,7 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     sign of a value is :func:`descent.diagnoses.branch`'s case, which runs first."""
     right = torch.isclose(g, e, rtol=1e-6, atol=1e-9)
     wrong = ~right
-    if e.dim() < 2 or e.numel() < 6 or int(wrong.sum()) < 2 or _whole(e) and _whole(g):
+    if e.dim() < 2 or e.numel() < 6 or int(wrong.sum()) < 2 or whole(e) and whole(g):
         return None  # a sequence (a schedule) or counts (fold sizes): no threshold on values
     if int((right & (e.abs() > 1e-6 * float(e.abs().max()))).sum()) < 2 or _from_a_step(wrong):
         return None
@@ -340,7 +340,7 @@ def counts(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     """``got`` is one whole number ``n`` everywhere, ``n`` is the size of a dimension (of the
     result or of an argument), and the expected varies and is not whole numbers itself: entries
     counted where their values belong in a sum (``ones`` for the upstream gradient)."""
-    if e.numel() < 2 or same(e, e.flatten()[0].expand_as(e)) or _whole(e):
+    if e.numel() < 2 or same(e, e.flatten()[0].expand_as(e)) or whole(e):
         return None  # counts (fold sizes) equal to a size are a coincidence, not a sum
     n = float(g.flatten()[0])
     if n != round(n) or not bool((g == n).all()):
@@ -354,10 +354,6 @@ def counts(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
         "varies: a count where a sum of values belongs (each value, such as the upstream "
         "gradient, taken as 1: a factor left out of the sum)",
     )
-
-
-def _whole(t: torch.Tensor) -> bool:
-    return bool((t == t.round()).all())
 
 
 def _from_a_step(wrong: torch.Tensor) -> bool:
