@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -601,3 +603,50 @@ def test_an_assignment_the_plan_lacks_is_refused(tmp_path, capsys, ident, messag
         main(["bundle", str(tmp_path / "out"), "--assignment", ident, "--plan", str(path)])
     assert info.value.code == 2 and message in capsys.readouterr().out
     assert not (tmp_path / "out").exists()
+
+
+def test_sync_nbgrader_writes_the_plans_due_dates_and_extensions(tmp_path, capsys, monkeypatch):
+    from nbgrader.api import Gradebook as NbGradebook
+
+    from descent.commands import main
+
+    # nbgrader runs alembic to stamp a new database: the virtual environment's, on PATH
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+    path = write_plan(tmp_path)
+    (tmp_path / "extensions.csv").write_text("student,assignment,due\nann,lab1,+2d\nbob,lab1,+1d\n")
+    database = tmp_path / "nb" / "gradebook.db"
+    with NbGradebook(f"sqlite:///{database}") as nb:
+        nb.add_assignment("lab1", duedate=datetime(2030, 1, 1))
+        nb.add_student("ann")
+        nb.add_student("bob")
+        nb.add_submission("lab1", "ann")
+    assert main(["course", "sync-nbgrader", "--plan", str(path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "lab1: due 2030-01-01 00:00:00 -> 2027-01-20 23:59:00 (UTC)" in out
+    assert "lab1, bob: extension kept for later (nothing collected)" in out
+    with NbGradebook(f"sqlite:///{database}") as nb:
+        assert nb.find_assignment("lab1").duedate == datetime(2027, 1, 20, 23, 59)
+        assert nb.find_submission("lab1", "ann").extension == timedelta(days=2)
+    assert main(["course", "sync-nbgrader", "--plan", str(path)]) == 0
+    assert "lab1: due" not in capsys.readouterr().out  # nothing left to change
+
+
+def test_an_assignment_grades_exactly_its_exercise_ids(tmp_path):
+    """With optim.adam in a6 and optim.adamw in a7, a6 graded adamw too (``-k`` matches
+    substrings): a complete a6 scored 92.31/100. Now a6 grades only Adam, at full marks."""
+    split = PLAN.replace('exercises = ["basics"]', 'exercises = ["optim.adam"]', 1).replace(
+        'exercises = ["clipping.clip_grad_norm", "clipping.clip_grad_value"]',
+        'exercises = ["optim.adamw"]',
+        1,
+    )
+    path = write_plan(tmp_path, split)
+    results = tmp_path / "r.json"
+    argv = [sys.executable, "-m", "descent", "grade", "solutions", "--assignment", "a1"]
+    argv += ["--plan", str(path), "--results", str(results)]
+    proc = subprocess.run(argv, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    block = json.loads(results.read_text())["implementations"][0]
+    assert [e["id"] for e in block["exercises"]] == ["optim.adam"]
+    assert block["points"] == block["max_points"] > 0
+    assert "a1: solutions: 20/20 points" in proc.stdout

@@ -88,7 +88,7 @@ def _cmd_grades(args) -> int:
         moodle_max=args.moodle_max_grade,
     )
     text = spreadsheet.render(rows)
-    for value in spreadsheet.neutralized(rows):
+    for value in dict.fromkeys(spreadsheet.neutralized(rows)):
         console.print(
             f"[yellow]{escape(repr(value))} starts like a spreadsheet formula: written with a "
             f"quote in front, so it will not match in the LMS; match that row by hand[/yellow]"

@@ -55,10 +55,10 @@ def sync(plan: Plan, extensions: dict, database: Path | None = None) -> list[str
                 lines.append(f"{item.id}: not in nbgrader's database yet (generate it first)")
                 continue
             assert item.due is not None  # filtered above
-            due = _utc(item.due)
-            if found.duedate != due:
+            due, before = _utc(item.due), found.duedate
+            if before != due:
                 book.update_or_create_assignment(item.id, duedate=due)
-                lines.append(f"{item.id}: due {found.duedate or 'none'} -> {due} (UTC)")
+                lines.append(f"{item.id}: due {before or 'none'} -> {due} (UTC)")
         for (student, ident), extension in sorted(extensions.items()):
             owner = next((i for i in items if i.id == ident), None)
             if owner is None or owner.due is None or extension.excused:
