@@ -42,7 +42,7 @@ def cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:.12g}"
+        return repr(value)  # as the csv module writes numbers
     text = str(value)
     if _NUMBER.fullmatch(text):
         return text
@@ -86,7 +86,7 @@ def check_output_file(path: Path) -> None:
     """Refuse, with the reason, an output path that is a folder, lies in a folder that does not
     exist, or cannot be written."""
     if path.is_dir():
-        raise OutputError(f"{path} is a folder: give a file name, such as {path / 'grades.csv'}")
+        raise OutputError(f"{path}: Is a directory (give a file name, such as {path / 'out.csv'})")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"cannot write {path}: the folder {parent} does not exist")

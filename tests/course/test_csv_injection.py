@@ -58,7 +58,7 @@ def test_the_rule_on_one_cell(payload):
 def test_numbers_stay_numbers_and_plain_text_stays_bare():
     # only text cells are neutralized: a negative penalty is a number a spreadsheet can add up
     assert spreadsheet.render([[-5, -5.0, "-5", "-2.5", 12.5, "ann", "Doe, Ann", None]]) == (
-        '-5,-5,-5,-2.5,12.5,ann,"Doe, Ann",\n'
+        '-5,-5.0,-5,-2.5,12.5,ann,"Doe, Ann",\n'
     )
     # a separator inside a cell is quoted, so no part of it can begin a cell of its own
     assert spreadsheet.render([["x;=1+2"]]) == '"x;=1+2"\n'

@@ -266,7 +266,7 @@ def test_a_bad_out_is_refused_with_the_reason(tmp_path, capsys, where):
         (tmp_path / "ro").chmod(0o700)
     said = capsys.readouterr().out
     assert code == 2 and "Traceback" not in said
-    reason = {"folder": "is a folder", "missing parent": "does not exist"}
+    reason = {"folder": "Is a directory", "missing parent": "does not exist"}
     assert reason.get(where, "permission denied") in said
 
 

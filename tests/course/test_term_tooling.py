@@ -293,7 +293,7 @@ def test_the_class_report_and_the_export_take_one_assignment(tmp_path, capsys):
     with open(out_csv, encoding="utf-8-sig") as handle:
         (row,) = list(csv.DictReader(handle))
     # 10/10 of a1's 20 points, a day late: 1 started day x 10% -> 18
-    assert (row["raw"], row["penalty"], row["final"]) == ("20", "2", "18")
+    assert (row["raw"], row["penalty"], row["final"]) == ("20.0", "2.0", "18.0")
     assert "basics.gd_regime" in row and "a1: final 18/20" in row["note"]
     assert main(argv + ["--assignment", "a9"]) == 2
     assert "no grade of assignment 'a9'" in capsys.readouterr().out

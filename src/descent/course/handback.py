@@ -174,8 +174,6 @@ def run(book_path: str, fmt: str, out: str | None, assignment: str | None = None
             return f"wrote {out}"
         if out is None:
             raise ValueError(f"--format {fmt} needs --out DIR")
-        if Path(out).exists() and not Path(out).is_dir():
-            raise ValueError(f"--format {fmt} writes a folder, and {out} is a file")
         writer = write_results if fmt == "results" else write_feedback
         written = writer(book, Path(out), rows)
         return f"wrote {len(written)} student(s) to {out}"

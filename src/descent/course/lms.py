@@ -63,8 +63,9 @@ class LmsError(DescentError):
     """The file would misplace or lose a grade in the LMS; the message lists where and why."""
 
 
-def _num(x: float | None) -> float | str:
-    return "" if x is None else round(x, 2)
+def _num(x: float | None) -> str:
+    """Points as the LMS files write them: at most two decimals, no trailing zeros."""
+    return "" if x is None else f"{round(x, 2):g}"
 
 
 def column(item: Item) -> str:
@@ -120,18 +121,18 @@ def _canvas(plan, grades, people, items) -> list[list]:
     return rows
 
 
-def _canvas_cell(cell) -> float | str:
+def _canvas_cell(cell) -> str:
     if cell.status == GRADED:
         return _num(cell.points)
     if cell.status == MISSING:
-        return 0
+        return "0"
     return "EX" if cell.status == EXCUSED else ""
 
 
-def _moodle_cell(cell) -> float | str:
+def _moodle_cell(cell) -> str:
     if cell.status == GRADED:
         return _num(cell.points)
-    return 0 if cell.status == MISSING else ""
+    return "0" if cell.status == MISSING else ""
 
 
 def _check_moodle(grades, people, items, key: str, most: float) -> None:
@@ -188,9 +189,9 @@ def _plain(plan: Plan, grades: list[StudentGrade]) -> list[list]:
     return rows
 
 
-def _possible(item: Item, grades: list[StudentGrade]) -> float | str:
+def _possible(item: Item, grades: list[StudentGrade]) -> str:
     """The item's points: the plan's for code, nbgrader's ``max_score`` for the others."""
     if item.kind == CODE:
-        return item.points
+        return _num(item.points)
     seen = [g.cells[item.id].max_points for g in grades if g.cells[item.id].status == GRADED]
-    return max(seen) if seen else ""
+    return _num(max(seen)) if seen else ""
