@@ -18,6 +18,7 @@ from descent.course.gradebook import Gradebook
 from descent.course.runner import Outcome
 
 from .test_term import DUE, PLAN, write_plan
+from .test_term_tooling import results_doc
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -108,32 +109,9 @@ def test_descent_grades_files(tmp_path, fmt, capsys):
 
 
 def _doc(name: str) -> dict:
-    return {
-        "schema": "descent.results/1",
-        "duration_s": 1.0,
-        "devices": ["cpu"],
-        "environment": {},
-        "tests": [],
-        "implementations": [
-            {
-                "name": name,
-                "kind": "folder",
-                "points": 5.0,
-                "max_points": 10.0,
-                "exercises": [
-                    {
-                        "id": "losses.mse",
-                        "title": "MSE",
-                        "points": 5.0,
-                        "max_points": 10.0,
-                        "status": "partial",
-                        "first_failure": "=1+2 went wrong",
-                        "misconceptions": [],
-                    }
-                ],
-            }
-        ],
-    }
+    doc = results_doc(name, "losses.mse", 5.0)
+    doc["implementations"][0]["exercises"][0]["first_failure"] = "=1+2 went wrong"
+    return doc
 
 
 def test_descent_export_of_results_files(tmp_path):

@@ -219,7 +219,8 @@ def test_a_grading_that_failed_needs_attention_and_is_never_a_zero(tmp_path):
 # ------------------------------------------------------------------------------ --assignment
 
 
-def _doc(student: str, exercise: str, points: float) -> dict:
+def results_doc(student: str, exercise: str, points: float) -> dict:
+    """A results document of one student graded on one exercise of 10 points."""
     return {
         "schema": "descent.results/1",
         "duration_s": 1.0,
@@ -263,7 +264,7 @@ def _two_assignments(tmp_path) -> Path:
                     "ann",
                     "/x",
                     "graded",
-                    results=_doc("ann", exercise, points),
+                    results=results_doc("ann", exercise, points),
                     content_hash=item,
                     version=item,
                 ),
@@ -323,7 +324,7 @@ def test_reports_show_times_in_the_course_zone_and_name_another_assignments_file
                 "ann",
                 "/x",
                 "graded",
-                results=_doc("ann", "clipping.clip_grad_norm", 0),
+                results=results_doc("ann", "clipping.clip_grad_norm", 0),
                 content_hash="h",
                 version="v",
             ),

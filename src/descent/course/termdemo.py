@@ -45,6 +45,12 @@ def _class(kit: Path, plan, item, folder: Path) -> Path:
     extensions = folder / "extensions.csv"
     extensions.write_text("student,assignment,due,reason\ncy,a1,+3d,medical note\n")
     plan.extensions = extensions
+    roster = folder / "roster.csv"  # the demo's class, in place of the kit's template
+    roster.write_text(
+        "id,first_name,last_name,email\nana,Ana,Lima,ana@example.edu\n"
+        "ben,Ben,Okafor,ben@example.edu\ncy,Cy,Park,cy@example.edu\n"
+    )
+    plan.roster = roster
     return subs
 
 
@@ -67,7 +73,7 @@ def run_term(kit: Path, work: Path, console, *, device: str = "cpu") -> int:
         rows = {(g.student, g.assignment): g for g in read(book)}
     inputs = coursegrade.Inputs(code=rows, extensions=read_extensions(plan.extensions, plan))
     students = sorted({s for s, _ in rows})
-    at = item.due + timedelta(days=1)
+    at = item.due + timedelta(days=4)  # after cy's extension, before a2 is due
     grades = coursegrade.compute(plan, inputs, students, at)
     table = lms.render("canvas", plan, grades, coursegrade.read_roster(plan.roster), at=at)
     canvas = spreadsheet.render(table)
