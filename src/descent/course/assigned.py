@@ -53,7 +53,11 @@ def run(
     (exit 2, before grading) when the gradebook holds rows of ``item`` settled with another
     plan, unless ``replace_plan``."""
     roster = read_roster(plan.roster)
-    manifest = lateness.read_manifest(opts.submissions, plan.timezone)  # fail before grading
+    manifest = (  # read before grading: a manifest without its columns stops the batch
+        lateness.read_manifest(opts.submissions, plan.timezone)
+        if item.time_source == "manifest"
+        else {}
+    )
     extensions = lateness.read_extensions(plan.extensions, plan, set(roster))
     conflict = None if replace_plan else _plan_conflict(opts.book_path, plan, item)
     if conflict:
