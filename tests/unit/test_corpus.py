@@ -1,0 +1,139 @@
+"""The corpus of student-style bugs (``graders/corpus/``, variant kind ``student``): how one is
+declared, that the corpus is labelled in full, and that ``--impl student:ID`` grades it (a toy
+corpus graded in this process with pytester)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from descent import catalogue
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+pytest_plugins = ["pytester"]
+
+KIT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def fresh_registry(monkeypatch):
+    """Declarations made by a test are forgotten after it (the registry is the process's)."""
+    monkeypatch.setattr(catalogue, "_REGISTRY", dict(catalogue._REGISTRY))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"generic": (), "wrong_on": "ordinary"}, "at least one generic label"),
+        ({"generic": "no-such-kind", "wrong_on": "ordinary"}, "unknown generic diagnosis"),
+        ({"generic": "factor", "wrong_on": "sometimes"}, "wrong_on must be one of"),
+        ({"generic": "factor", "wrong_on": ""}, "wrong_on must be one of"),
+    ],
+)
+def test_a_student_bug_states_its_labels_and_where_it_is_wrong(fresh_registry, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        catalogue.student("toy_unlabelled", "losses.mse", "sums", **kwargs)
+
+
+def test_a_student_bug_is_its_own_kind(fresh_registry):
+    v = catalogue.student(
+        "toy_declared", "losses.mse", "sums", generic=("sum-mean", "factor"), wrong_on="edge"
+    )
+    assert (v.kind, v.generic, v.wrong_on) == ("student", ("sum-mean", "factor"), "edge")
+    assert catalogue.variants(catalogue.STUDENT, "losses.mse")[-1] is v
+    assert v not in catalogue.variants(catalogue.BUG)  # feedback never names it
+
+
+def _corpus() -> list[catalogue.Variant]:
+    catalogue.load(KIT / "graders" / "catalogue")
+    catalogue.load(KIT / "graders" / "corpus")  # raises on an id the catalogue declares too
+    return catalogue.variants(catalogue.STUDENT)
+
+
+def test_every_corpus_entry_is_labelled():
+    corpus = _corpus()
+    assert corpus
+    for v in corpus:
+        assert v.title and v.generic and v.wrong_on in catalogue.WRONG_ON, v.id
+        assert v.functions, f"{v.id} replaces no function"
+        assert Path(next(iter(v.functions.values())).__code__.co_filename).parent.name == "corpus"
+
+
+TOY_CORPUS = """
+from descent.catalogue import student
+
+toy_mse_doubled = student(
+    "toy_mse_doubled", "losses.mse", "doubles the loss", generic="factor", wrong_on="ordinary"
+)
+
+
+@toy_mse_doubled.replaces
+def mse_forward(pred, target):
+    return 2 * (pred - target) ** 2, None
+"""
+
+# A catalogue module of the same file name: the two folders' modules must not shadow each other.
+TOY_CATALOGUE = """
+from descent.catalogue import bug
+
+toy_mse_negated = bug("toy_mse_negated", "losses.mse", "negates the loss", hint="h")
+
+
+@toy_mse_negated.replaces
+def mse_forward(pred, target):
+    return -((pred - target) ** 2), None
+"""
+
+TOY_TESTS = """
+import pytest
+import torch
+
+
+@pytest.mark.exercise("losses.mse")
+def test_mse(impl, reference):
+    x, t = torch.tensor([1.0, 2.0, 3.0]), torch.zeros(3)
+    assert torch.equal(impl.losses.mse_forward(x, t)[0], reference.losses.mse_forward(x, t)[0])
+
+
+@pytest.mark.exercise("losses.mae")
+def test_mae(impl):
+    assert impl.losses.mae_forward is not None
+"""
+
+
+@pytest.fixture
+def toy_variants(pytester, grade_toy, fresh_registry):
+    """The toy kit with a toy corpus and catalogue in folders of their own names (the real
+    ``graders/catalogue`` may be loaded in this process already, under its folder's name)."""
+    for folder, source in (("toycorpus", TOY_CORPUS), ("toycatalogue", TOY_CATALOGUE)):
+        (pytester.path / folder).mkdir()
+        (pytester.path / folder / "losses.py").write_text(textwrap.dedent(source))
+
+    def run(*impls: str):
+        args = [f"--impl={i}" for i in impls]
+        return grade_toy(
+            TOY_TESTS, "--corpus=toycorpus", "--catalogue=toycatalogue", "--tb=line", *args
+        )
+
+    return run
+
+
+def test_impl_student_grades_a_corpus_bug_on_its_own_exercise(toy_variants):
+    toy = toy_variants("student:toy_mse_doubled", "bug:toy_mse_negated")
+    student = toy.block("student:toy_mse_doubled")
+    assert student["points"] == 0 and student["max_points"] > 0
+    assert [e["id"] for e in student["exercises"]] == ["losses.mse"]  # its exercise's tests only
+    assert toy.block("bug:toy_mse_negated")["points"] == 0  # both folders loaded side by side
+
+
+def test_impl_student_star_grades_every_corpus_bug(toy_variants):
+    toy = toy_variants("student:*")
+    assert [b["name"] for b in toy.doc["implementations"]] == ["student:toy_mse_doubled"]
+
+
+def test_impl_student_refuses_an_id_of_another_kind(toy_variants):
+    with pytest.raises(AssertionError, match="no student variant 'toy_mse_negated'"):
+        toy_variants("student:toy_mse_negated")  # a bug of the catalogue, not of the corpus
