@@ -109,6 +109,7 @@ GRADING_RUNS = (
     "starter_graders_run",
     "starter_exercises_run",
     "catalogue_run",
+    "corpus_run",
     "public_hollow_run",
     "public_bugs_run",
 )
@@ -141,6 +142,13 @@ def starter_exercises_run(tmp_path_factory) -> Run:
 @pytest.fixture(scope="session")
 def catalogue_run(tmp_path_factory) -> Run:
     return _once(tmp_path_factory, "catalogue", ["graders"], ["bug:*", "alternative:*", "hollow:*"])
+
+
+@pytest.fixture(scope="session")
+def corpus_run(tmp_path_factory) -> Run:
+    """The hidden graders over every student-style bug of ``graders/corpus`` (each runs only its
+    own exercise's tests)."""
+    return _once(tmp_path_factory, "corpus", ["graders"], ["student:*"])
 
 
 # The modules whose bugs, too, are graded through workers by ``variants_worker_run``.

@@ -1,5 +1,6 @@
-"""The promises of the graders: solutions score 100%, stubs 0, every catalogued bug loses points,
-every alternative correct implementation keeps full marks, every hollow answer scores 0."""
+"""The promises of the graders: solutions score 100%, stubs 0, every catalogued bug and every
+student-style bug of the corpus loses points, every alternative correct implementation keeps full
+marks, every hollow answer scores 0."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from descent import catalogue, registry
 
 KIT = Path(__file__).resolve().parents[1]
 catalogue.load(KIT / "graders" / "catalogue")
+catalogue.load(KIT / "graders" / "corpus")
 
 IMPLEMENTED = [
     ex for ex in registry.EXERCISES.values() if (KIT / "solutions" / f"{ex.module}.py").exists()
@@ -78,6 +80,27 @@ def test_bug_loses_points(catalogue_run, variant):
         if t["implementation"] == block["name"] and t["outcome"] != "passed"
     ]
     assert all(t["message"] and "kit defect" not in t["message"] for t in failing), failing
+
+
+STUDENT = catalogue.variants(catalogue.STUDENT)
+
+
+@pytest.mark.parametrize("variant", STUDENT, ids=[v.id for v in STUDENT])
+def test_student_bug_loses_points(corpus_run, variant):
+    """A mistake of the corpus written the way students write code, not as a one-line edit of
+    the reference, loses points too: a full score here is a check the graders lack."""
+    block = corpus_run.block(f"student:{variant.id}")
+    assert block["max_points"] > 0, f"no test of {variant.exercise} ran for {variant.id}"
+    assert block["points"] < block["max_points"], (
+        f"the graders give the student-style bug '{variant.title}' full marks on {variant.exercise}"
+    )
+    failing = [
+        t
+        for t in corpus_run.results["tests"]
+        if t["implementation"] == block["name"] and t["outcome"] != "passed"
+    ]
+    assert all(t["message"] and "kit defect" not in t["message"] for t in failing), failing
+    assert not any(t["misconception"] == variant.id for t in failing), "the corpus is never named"
 
 
 @pytest.mark.parametrize("variant", ALTERNATIVES, ids=[v.id for v in ALTERNATIVES])
