@@ -83,9 +83,24 @@ def test_bug_loses_points(catalogue_run, variant):
 
 
 STUDENT = catalogue.variants(catalogue.STUDENT)
+# Corpus bugs that keep full marks today, each for a check the graders lack (strict: when the
+# check is added the entry passes, and this list must lose it).
+GRADER_GAPS = {
+    "loss_curve_nan_only_in_train": "no graded loss curve has NaN or inf in val_losses alone "
+    "(graders/test_diagnostics.py, test_diverged draws val_losses=None)",
+}
 
 
-@pytest.mark.parametrize("variant", STUDENT, ids=[v.id for v in STUDENT])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=GRADER_GAPS[v.id]))
+        if v.id in GRADER_GAPS
+        else v
+        for v in STUDENT
+    ],
+    ids=[v.id for v in STUDENT],
+)
 def test_student_bug_loses_points(corpus_run, variant):
     """A mistake of the corpus written the way students write code, not as a one-line edit of
     the reference, loses points too: a full score here is a check the graders lack."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from descent import catalogue
+from descent import catalogue, registry
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -140,3 +140,33 @@ def test_impl_student_star_grades_every_corpus_bug(toy_variants):
 def test_impl_student_refuses_an_id_of_another_kind(toy_variants):
     with pytest.raises(AssertionError, match="no student variant 'toy_mse_negated'"):
         toy_variants("student:toy_mse_negated")  # a bug of the catalogue, not of the corpus
+
+
+# The mistakes issue 38 found in learners' published code, each in the corpus.
+FROM_THE_ISSUE = (
+    "rmsprop_numpy_no_sqrt",  # RMSProp with no square root
+    "rmsprop_lr_as_decay",  # the learning rate where 1 - decay belongs
+    "ce_log_of_clamped_softmax",  # the log of a softmax clamped at 1e-10
+    "ln_backward_means_over_batch",  # layer-norm backward slips
+    "ln_backward_without_gamma",
+    "bn_layer_no_eps",  # batch norm with no eps
+    "bn_eval_without_affine",  # batch norm without gamma and beta in eval mode
+    "dropout_layer_normal_mask",  # a dropout mask drawn from a normal
+    "adam_object_step_frozen",  # Adam whose step count never advances
+    "value_exp_backward_assigns",  # exp's backward assigns instead of adding
+    "value_relu_gate_above_one",  # relu's gradient gated on out > 1
+    "adam_updates_param_in_place",  # Adam editing the parameter in place
+    "dropout_keep_test_always_true",  # rand < q / q: nothing dropped
+    "adam_bias_correction_no_power",  # 1 - beta for 1 - beta**t
+    "closed_form_numpy_inverse",  # the closed form through an explicit inverse
+    "value_two_wrong_derivatives",  # a Value with two wrong derivatives
+)
+
+
+def test_the_corpus_covers_every_module_and_the_issues_examples():
+    corpus = _corpus()
+    assert len(corpus) >= 80
+    by_module = {m: sum(v.module == m for v in corpus) for m in registry.MODULES}
+    assert all(by_module.values()), by_module
+    assert set(FROM_THE_ISSUE) <= {v.id for v in corpus}
+    assert {v.wrong_on for v in corpus} == set(catalogue.WRONG_ON)
