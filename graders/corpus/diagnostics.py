@@ -25,8 +25,8 @@ def expected_initial_loss(num_classes):
 dead_relu_numpy_per_example = student(
     "dead_relu_numpy_per_example",
     "diagnostics.dead_relu_fraction",
-    "a NumPy version that asks whether each example (row) is dead across the units, instead of "
-    "each unit (column) across the examples",
+    "a NumPy version that counts the examples (rows) whose units are all dead, as a fraction of "
+    "the examples, instead of the units (columns) dead across every example",
     generic=("reduction", "layout"),
     wrong_on="ordinary",
 )
@@ -36,7 +36,7 @@ dead_relu_numpy_per_example = student(
 def dead_relu_fraction(pre_activations):
     a = pre_activations.detach().cpu().numpy()
     dead = np.all(a <= 0, axis=1)
-    return float(dead.sum() / a.shape[1])
+    return float(dead.mean())
 
 
 loss_curve_nan_only_in_train = student(

@@ -22,7 +22,7 @@ kaiming_normal_relu_formula_always = student(
     "init.kaiming",
     "hard-codes He's std = sqrt(2 / fan) from the ReLU paper, whatever nonlinearity and a say",
     generic="argument",
-    wrong_on="ordinary",
+    wrong_on="edge",
 )
 
 
@@ -61,7 +61,7 @@ fans_without_receptive_field = student(
     "init.fans",
     "returns (shape[1], shape[0]) for every shape, leaving out a convolution's receptive field",
     generic=("omitted", "factor"),
-    wrong_on="edge",
+    wrong_on="ordinary",
 )
 
 
@@ -78,7 +78,7 @@ gain_leaky_default_slope_zero = student(
     "reads a missing param as slope 0 for leaky_relu (param or 0), giving sqrt(2) instead of "
     "the default slope 0.01's gain",
     generic="argument",
-    wrong_on="edge",
+    wrong_on="ordinary",
 )
 
 

@@ -204,7 +204,7 @@ numgrad_cs231n_edits_x = student(
     "nudges x[ix] itself (x[ix] += h, then -= 2h, then restores it), so f sees the caller's "
     "tensor change while it runs",
     generic="inplace",
-    wrong_on="ordinary",
+    wrong_on="edge",
 )
 
 

@@ -87,7 +87,7 @@ ce_weighted_mean_over_batch = student(
     "with class weights, divides the weighted sum by the batch size instead of by the sum of "
     "the targets' weights",
     generic="factor",
-    wrong_on="edge",
+    wrong_on="ordinary",
 )
 
 
@@ -172,7 +172,7 @@ huber_linear_gradient_without_delta = student(
     "gives the linear zone the gradient sign(d) instead of delta * sign(d) (the same only for "
     "delta = 1)",
     generic=("omitted", "branch"),
-    wrong_on="edge",
+    wrong_on="ordinary",
 )
 
 

@@ -95,7 +95,7 @@ rmsprop_object_eps_in_root = student(
     "optim.rmsprop",
     "an optimizer object that adds eps under the square root instead of after it",
     generic="eps",
-    wrong_on="edge",
+    wrong_on="ordinary",
 )
 
 
@@ -230,7 +230,7 @@ sgd_nesterov_without_gradient = student(
     "optim.sgd",
     "takes the Nesterov direction as momentum * buffer alone, leaving out the gradient term",
     generic=("omitted", "term"),
-    wrong_on="edge",
+    wrong_on="ordinary",
 )
 
 
@@ -256,14 +256,15 @@ class SGDMomentum:
     def __init__(self, lr, momentum, weight_decay):
         self.config = {"learning_rate": lr, "momentum": momentum, "weight_decay": weight_decay}
 
-    def update(self, w, dw, velocity):
+    def update(self, w, dw, velocity, nesterov):
         dw = dw + self.config["weight_decay"] * w
         if velocity is None:
             velocity = torch.zeros_like(w)
         # the velocity keeps only the newest gradient: v = mu * v is written but then replaced
         velocity = self.config["momentum"] * velocity
         velocity = dw
-        return w - self.config["learning_rate"] * velocity, velocity
+        step = dw + self.config["momentum"] * velocity if nesterov else velocity
+        return w - self.config["learning_rate"] * step, velocity
 
 
 sgd_velocity_overwritten = student(
@@ -282,7 +283,7 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
         g = grad + weight_decay * param
         return param - lr * g, dict(state)
     opt = SGDMomentum(lr, momentum, weight_decay)
-    new_param, v = opt.update(param, grad, state.get("momentum_buffer"))
+    new_param, v = opt.update(param, grad, state.get("momentum_buffer"), nesterov)
     return new_param, {**state, "momentum_buffer": v}
 
 

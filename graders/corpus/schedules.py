@@ -94,7 +94,7 @@ one_cycle_object_ignores_linear = student(
     "a scheduler object that validates anneal but always interpolates with the cosine, so "
     "anneal='linear' gives the cosine schedule",
     generic="argument",
-    wrong_on="edge",
+    wrong_on="ordinary",
 )
 
 

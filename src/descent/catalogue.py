@@ -44,13 +44,20 @@ ALTERNATIVE = "alternative"
 HOLLOW = "hollow"
 STUDENT = "student"
 KINDS = (BUG, ALTERNATIVE, HOLLOW, STUDENT)
-# Kinds of variant that must lose points (--impl bug:* and student:*).
-BUGGY = (BUG, STUDENT)
-# Where a bug is wrong: on the inputs a course uses every day, or only at a boundary, at extreme
-# values or in a rare mode.
+
+# Where a bug is wrong, which sets how many points it may keep (``descent audit`` checks both):
+# "ordinary": wrong on the calls a course makes every day (typical values, the defaults and the
+# options the exercise is about, float32 or float64): a wrong value, shape, dtype or type, or an
+# argument edited; it keeps at most half of its exercise's points.
+# "edge": right on those calls, wrong only at a boundary (an exact 0, a tie, p = 1, a threshold
+# met exactly), at extreme values (overflow, cancellation, ill-posed input), on arguments it
+# must refuse, or in a rare mode (an option a course seldom sets); it keeps more than half.
 ORDINARY = "ordinary"
 EDGE = "edge"
 WRONG_ON = (ORDINARY, EDGE)
+
+# Kinds of variant that must lose points (--impl bug:* and student:*).
+BUGGY = (BUG, STUDENT)
 # The folder of graders/ that declares each kind of variant.
 FOLDERS = {BUG: "catalogue", ALTERNATIVE: "catalogue", HOLLOW: "catalogue", STUDENT: "corpus"}
 
@@ -73,7 +80,7 @@ class Variant:
     # The generic diagnoses (descent.diagnoses.KINDS) that name this bug correctly: the labels
     # ``descent audit`` scores the generic feedback against, with the catalogue's names hidden.
     generic: tuple[str, ...] = ()
-    # ORDINARY or EDGE for a bug ("" when not stated): where the mistake changes results.
+    # Where a bug is wrong (WRONG_ON): on the inputs a course uses every day, or only at an edge.
     wrong_on: str = ""
 
     @property
