@@ -141,58 +141,41 @@ def _plateau(metric, state, factor, patience, threshold, mode, cooldown, min_lr,
     return new["lr"], new
 
 
-plateau_tie_improves = student(
+def _plateau_entry(id, title, generic, **slip):
+    """A corpus entry whose reducer is ``_plateau`` with one slip (``inclusive``, ``count_down``)."""
+    variant = student(
+        id, "schedules.reduce_on_plateau_step", title, generic=generic, wrong_on="edge"
+    )
+
+    @variant.replaces
+    def reduce_on_plateau_step(
+        metric,
+        state,
+        factor=0.1,
+        patience=10,
+        threshold=1e-4,
+        mode="min",
+        cooldown=0,
+        min_lr=0.0,
+        threshold_mode="rel",
+        eps=1e-8,
+    ):
+        return _plateau(
+            metric, state, factor, patience, threshold, mode, cooldown, min_lr, threshold_mode, eps,
+            **slip,
+        )  # fmt: skip
+
+
+_plateau_entry(
     "plateau_tie_improves",
-    "schedules.reduce_on_plateau_step",
     "counts a metric exactly at the bar as an improvement (<= where < belongs)",
-    generic="branch",
-    wrong_on="edge",
+    "branch",
+    inclusive=True,
 )
-
-
-@plateau_tie_improves.replaces
-def reduce_on_plateau_step(
-    metric,
-    state,
-    factor=0.1,
-    patience=10,
-    threshold=1e-4,
-    mode="min",
-    cooldown=0,
-    min_lr=0.0,
-    threshold_mode="rel",
-    eps=1e-8,
-):
-    return _plateau(
-        metric, state, factor, patience, threshold, mode, cooldown, min_lr, threshold_mode, eps,
-        inclusive=True,
-    )  # fmt: skip
-
-
-plateau_cooldown_never_counts_down = student(
+_plateau_entry(
     "plateau_cooldown_never_counts_down",
-    "schedules.reduce_on_plateau_step",
     "sets the cooldown counter after a cut but never decreases it, so after the first cut the "
     "rate is never cut again",
-    generic="frozen",
-    wrong_on="edge",
+    "frozen",
+    count_down=False,
 )
-
-
-@plateau_cooldown_never_counts_down.replaces
-def reduce_on_plateau_step(
-    metric,
-    state,
-    factor=0.1,
-    patience=10,
-    threshold=1e-4,
-    mode="min",
-    cooldown=0,
-    min_lr=0.0,
-    threshold_mode="rel",
-    eps=1e-8,
-):
-    return _plateau(
-        metric, state, factor, patience, threshold, mode, cooldown, min_lr, threshold_mode, eps,
-        count_down=False,
-    )  # fmt: skip
