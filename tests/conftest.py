@@ -158,14 +158,17 @@ WORKER_BUG_MODULES = ("losses", "activations")
 @pytest.fixture(scope="session")
 def variants_worker_run(tmp_path_factory) -> Run:
     """Through workers (confined where the machine allows), in one run: every alternative and
-    every hollow answer, and every bug of the exercises of WORKER_BUG_MODULES; the in-process
-    results of the same tests come from ``catalogue_run``."""
+    every hollow answer, and every bug (catalogued or of the corpus) of the exercises of
+    WORKER_BUG_MODULES; the in-process results of the same tests come from ``catalogue_run`` and
+    ``corpus_run``."""
     from descent import catalogue
 
     catalogue.load(KIT / "graders" / "catalogue")
+    catalogue.load(KIT / "graders" / "corpus")
     bugs = [
-        f"bug:{v.id}"
-        for v in catalogue.variants(catalogue.BUG)
+        f"{v.kind}:{v.id}"
+        for kind in catalogue.BUGGY
+        for v in catalogue.variants(kind)
         if v.exercise.split(".")[0] in WORKER_BUG_MODULES
     ]
     return _once(

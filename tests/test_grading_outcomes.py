@@ -154,6 +154,16 @@ def test_alternatives_score_the_same_through_a_worker(variants_worker_run, catal
     assert not lost, "\n".join(lost)
 
 
+def test_student_bugs_score_the_same_through_a_worker(variants_worker_run, corpus_run):
+    # A corpus entry runs in a worker as a catalogued bug does (the worker loads graders/corpus).
+    here, there = (_points_by_test(r, "student") for r in (corpus_run, variants_worker_run))
+    there_ids = {impl for impl, _ in there}
+    here = {key: p for key, p in here.items() if key[0] in there_ids}
+    assert set(here) == set(there) and here, "the two runs graded different tests"
+    differ = [key for key in sorted(here) if here[key] != there[key]]
+    assert not differ, differ
+
+
 @pytest.mark.parametrize("variant", HOLLOW, ids=[v.id for v in HOLLOW])
 def test_hollow_answer_scores_zero(catalogue_run, variant):
     block = catalogue_run.block(f"hollow:{variant.id}")
