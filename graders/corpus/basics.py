@@ -27,7 +27,7 @@ gd_gradient_taken_once = student(
     "gd_gradient_taken_once",
     "basics.gradient_descent_1d",
     "evaluates the gradient once, at w0, before the loop and reuses it for every step",
-    generic="frozen",
+    generic=("frozen", "step"),
     wrong_on="ordinary",
 )
 

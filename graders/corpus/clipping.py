@@ -19,7 +19,7 @@ clip_norm_scale_never_capped = student(
     "clipping.clip_grad_norm",
     "multiplies by max_norm / (total + eps) without capping the scale at 1, so gradients below "
     "the threshold are scaled up to it",
-    generic="omitted",
+    generic=("omitted", "factor"),
     wrong_on="ordinary",
 )
 
@@ -35,7 +35,7 @@ clip_norm_numpy_per_tensor = student(
     "clip_norm_numpy_per_tensor",
     "clipping.clip_grad_norm",
     "a NumPy loop that clips each gradient by its own norm instead of by one global norm",
-    generic="reduction",
+    generic=("reduction", "factor"),
     wrong_on="ordinary",
 )
 

@@ -68,7 +68,7 @@ augment_noise_scaled_by_variance = student(
     "augment_noise_scaled_by_variance",
     "data.augment_points",
     "scales the Gaussian jitter by noise_std ** 2 (the variance) instead of noise_std",
-    generic="argument",
+    generic=("argument", "factor"),
     wrong_on="ordinary",
 )
 

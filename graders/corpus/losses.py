@@ -53,7 +53,7 @@ ce_loop_sums_over_batch = student(
     "losses.cross_entropy",
     "loops over the examples and adds up their losses without dividing by the batch (or the "
     "total weight)",
-    generic="sum-mean",
+    generic=("sum-mean", "factor"),
     wrong_on="ordinary",
 )
 
@@ -221,7 +221,7 @@ kl_direction_reversed = student(
     "kl_direction_reversed",
     "losses.kl_div",
     "computes KL(q || p), sum of q * (log q - log p) with q = exp(log_q), instead of KL(p || q)",
-    generic="swapped",
+    generic=("swapped", "argument"),
     wrong_on="ordinary",
 )
 
@@ -276,7 +276,7 @@ log_softmax_backward_diagonal = student(
     "losses.log_softmax",
     "the backward multiplies softmax by dy entry by entry (dy - softmax * dy) instead of by the "
     "row's sum of dy",
-    generic=("omitted", "reduction"),
+    generic=("omitted", "reduction", "term"),
     wrong_on="ordinary",
 )
 

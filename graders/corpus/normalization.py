@@ -49,7 +49,7 @@ bn_layer_no_eps = student(
     "bn_layer_no_eps",
     "normalization.batchnorm",
     "a batch-norm layer object that divides by sqrt(var), leaving eps out",
-    generic="eps",
+    generic=("eps", "argument", "factor"),
     wrong_on="ordinary",
 )
 
@@ -110,7 +110,7 @@ bn_numpy_eval_batch_stats = student(
     "normalization.batchnorm",
     "a NumPy batch norm that normalizes with the batch's own statistics in eval mode too "
     "(the running statistics are only updated, never used)",
-    generic="mode",
+    generic=("mode", "argument"),
     wrong_on="ordinary",
 )
 
@@ -183,7 +183,7 @@ bn_running_stats_never_updated = student(
     "normalization.batchnorm",
     "returns the running statistics it was given in training mode too (computes the batch "
     "statistics but never blends them in)",
-    generic="frozen",
+    generic=("frozen", "argument"),
     wrong_on="ordinary",
 )
 
@@ -280,7 +280,7 @@ ln_std_plus_eps = student(
     "normalization.layernorm",
     "normalizes by the standard deviation plus eps (x.std(-1, unbiased=False) + eps) instead of "
     "sqrt(var + eps)",
-    generic="eps",
+    generic=("eps", "factor"),
     wrong_on="ordinary",
 )
 

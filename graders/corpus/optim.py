@@ -94,7 +94,7 @@ rmsprop_object_eps_in_root = student(
     "rmsprop_object_eps_in_root",
     "optim.rmsprop",
     "an optimizer object that adds eps under the square root instead of after it",
-    generic="eps",
+    generic=("eps", "argument"),
     wrong_on="ordinary",
 )
 
@@ -272,7 +272,7 @@ sgd_velocity_overwritten = student(
     "optim.sgd",
     "a momentum object that overwrites its velocity with the gradient (v = dw) instead of "
     "adding the gradient to the decayed velocity",
-    generic=("accumulate", "frozen"),
+    generic=("accumulate", "frozen", "argument"),
     wrong_on="ordinary",
 )
 

@@ -35,7 +35,7 @@ minibatches_always_drops_remainder = student(
     "regression.minibatches",
     "stops the loop at n - batch_size + 1, so the short last batch is lost even with "
     "drop_last=False",
-    generic="edge",
+    generic=("edge", "step", "argument"),
     wrong_on="ordinary",
 )
 

@@ -113,7 +113,7 @@ l2_loop_overwrites_total = student(
     "regularization.l2_penalty",
     "the loop assigns each tensor's penalty to the total (loss = ...) instead of adding it, so "
     "only the last tensor counts in the loss",
-    generic="accumulate",
+    generic=("accumulate", "term"),
     wrong_on="ordinary",
 )
 
