@@ -13,6 +13,10 @@ Every student starts from ``starter/`` (the template) and fills some stubs:
 * ``gus/``, ``hana/``  untouched stubs (hana's regression only).
 
 Independent pairs: every pair among alice, bob, erin and frank (and dave with all but alice).
+
+Also here: the rewrites an automated obfuscator makes (:func:`obfuscate`: a dead statement after
+every statement, independent statements swapped, unused functions added), and a larger class
+generated from the catalogue (:func:`generate`, for the ring test and the benchmark).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import random
 import re
 import textwrap
 import zipfile
@@ -373,3 +378,124 @@ def reference_bodies(kit: Path, module: str) -> dict[str, str]:
             if body:
                 bodies[node.name] = "\n".join(lines[body[0].lineno - 1 : node.end_lineno])
     return bodies
+
+
+def obfuscate(text: str, how: str) -> str:
+    """``text`` rewritten as an automated obfuscator would, without changing what it computes:
+    ``dead`` puts a dead or no-op statement after every statement (an unused variable, ``pass``,
+    ``if False:``, a bare name, a string); ``reordered`` swaps every two neighbouring
+    assignments that share no name; ``unused`` adds functions nothing calls, and an unused
+    import."""
+    tree = ast.parse(text)
+    if how == "unused":
+        extra = ast.parse(UNUSED).body
+        tree.body[1:1] = extra[:1]
+        tree.body.extend(extra[1:])
+    else:
+        rewrite = _with_dead_code if how == "dead" else _swapped
+        for node in ast.walk(tree):
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(node, name, None)
+                if isinstance(block, list) and block and isinstance(node, _BODIES):
+                    setattr(node, name, rewrite(block))
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+_BODIES = (ast.FunctionDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
+_DEAD = [
+    "_tmp{n} = {n}",
+    "pass",
+    "if False:\n    _tmp{n} = len([{n}])",
+    "_tmp{n} = [{n}, {n}]\n_tmp{n}.append({n})",
+    "'step {n}'",
+    "_tmp{n} = _tmp{n} = {n} * 2",
+]
+_counter = iter(range(10**9))
+
+
+def _with_dead_code(block: list[ast.stmt]) -> list[ast.stmt]:
+    out = []
+    for stmt in block:
+        out.append(stmt)
+        n = next(_counter)
+        out.extend(ast.parse(_DEAD[n % len(_DEAD)].format(n=n)).body)
+    return out
+
+
+def _swapped(block: list[ast.stmt]) -> list[ast.stmt]:
+    out = list(block)
+    for i in range(0, len(out) - 1, 2):
+        a, b = out[i], out[i + 1]
+        if isinstance(a, ast.Assign) and isinstance(b, ast.Assign) and not _names(a) & _names(b):
+            out[i], out[i + 1] = b, a
+    return out
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+UNUSED = """
+import itertools
+
+
+def _pairwise_distances(points, other):
+    diff = points[:, None, :] - other[None, :, :]
+    squared = (diff * diff).sum(dim=-1)
+    return squared.clamp_min(0).sqrt()
+
+
+def _running_mean(values, momentum=0.9):
+    mean = None
+    out = []
+    for value in values:
+        mean = value if mean is None else momentum * mean + (1 - momentum) * value
+        out.append(mean)
+    return out
+"""
+
+
+def generate(
+    folder: Path, kit: Path, students: int, *, modules=None, seed: int = 0
+) -> dict[str, dict[str, str]]:
+    """Write a class of ``students`` (``s000``, ...) into ``folder``; returns their modules.
+
+    Each student fills every module, exercise by exercise, with the reference solution, one of
+    the catalogue's alternatives, or nothing (the stub), at random. A third of the class would
+    then hold the very same code, which no real class does, so each student's copy of a
+    function also gets calls of its own between its statements (``_note(48213)``): as in a
+    real class, most of a student's code is theirs alone, while the common idioms stay common.
+    (A dead statement would not do: the comparison drops dead code.)"""
+    from descent import registry
+
+    modules = modules or registry.MODULES
+    rng = random.Random(seed)
+    starter = {m: (kit / "starter" / f"{m}.py").read_text() for m in modules}
+    options = {m: [reference_bodies(kit, m), alternatives(kit, m)] for m in modules}
+    texts = {}
+    for i in range(students):
+        filled = {}
+        for m in modules:
+            bodies = {}
+            for ex in (e for e in registry.EXERCISES.values() if e.module == m):
+                pick = rng.choice([0, 0, 1, None])
+                for fn in ex.functions:
+                    source = options[m][pick].get(fn) if pick is not None else None
+                    if source is not None:
+                        bodies[fn] = individual(source, rng)
+            filled[m] = fill(starter[m], bodies)
+        texts[f"s{i:03d}"] = filled
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, filled in texts.items():
+        _write_folder(folder / name, filled)
+    return texts
+
+
+def individual(body: str, rng: random.Random) -> str:
+    """``body`` with a call ``_note(<random number>)`` before each of its statements."""
+    body = textwrap.dedent(body)
+    lines = body.splitlines()
+    for node in reversed(ast.parse(body).body):
+        indent = lines[node.lineno - 1][: node.col_offset]
+        lines.insert(node.lineno - 1, f"{indent}_note({rng.randrange(10**6)})")
+    return "\n".join(lines)

@@ -1,9 +1,13 @@
 """``descent similarity`` on a sample class (tests/course/similarity_class.py): the copied pairs
 are ranked first, the one shared function is found where it is, no independent solution is
-flagged, the evidence pages escape what students wrote, and bad input gets a plain answer."""
+flagged, the evidence pages escape what students wrote, and bad input gets a plain answer.
+A copy rewritten by an automated obfuscator (dead code, reordering, unused functions) scores
+as the plainly renamed copy does; a ring of students sharing one module is named as a group;
+one enormous file costs a bounded amount of work and is reported as cut."""
 
 from __future__ import annotations
 
+import ast
 import io
 import shutil
 from itertools import combinations
@@ -14,8 +18,9 @@ from rich.console import Console
 
 pytest.importorskip("copydetect")
 
-from descent.course.similarity import corpus, engine, run  # noqa: E402
+from descent.course.similarity import corpus, engine, normalize, run  # noqa: E402
 from descent.course.similarity import pages as evidence  # noqa: E402
+from descent.course.similarity.fingerprints import exported_names  # noqa: E402
 
 from . import similarity_class  # noqa: E402
 from .conftest import KIT  # noqa: E402
@@ -185,3 +190,112 @@ def test_headless_chromium_shows_the_pair_side_by_side_with_its_fragment(sample,
     )
     assert _near(pixels, (0x24, 0x40, 0x5F)) > 20_000, "no header band"
     assert _near(pixels, (0xFF, 0xD5, 0x4F), tolerance=8) > 20_000, "no highlighted fragment"
+
+
+OBFUSCATIONS = ("dead", "reordered", "unused")
+
+
+def _canonical(text: str, module: str = "regression") -> str:
+    starter = (KIT / "starter" / f"{module}.py").read_text()
+    return normalize.canonical(ast.parse(text), exported_names(module, starter)).text
+
+
+@pytest.mark.parametrize("how", OBFUSCATIONS)
+@pytest.mark.parametrize("module", similarity_class.MODULES)
+def test_an_obfuscators_rewrite_leaves_the_canonical_code_unchanged(sample, how, module):
+    original = (sample / "bob" / f"{module}.py").read_text()
+    rewritten = similarity_class.obfuscate(original, how)
+    assert rewritten != original
+    assert _canonical(rewritten, module) == _canonical(original, module)
+
+
+def test_normalization_drops_dead_code_and_keeps_what_computes():
+    code = _canonical(
+        """
+import torch
+import itertools
+
+
+def _unused(x):
+    return x.sum()
+
+
+def _square(x):
+    return x * x
+
+
+def minibatches(n, batch_size, generator, drop_last=False):
+    "A docstring."
+    junk = [n]
+    junk.append(batch_size)
+    order = torch.randperm(n, generator=generator)
+    history = []
+    _ = len(order)
+    for start in range(0, n, batch_size):
+        history.append(order[start:start + batch_size])
+        if False:
+            history = None
+        n += 0
+    loss = _square(order.float()).mean()
+    loss.backward()
+    return history
+    print("unreachable")
+"""
+    )
+    for dead in ("junk", "_unused", "itertools", "_ = ", "None", "n += 0", "unreachable"):
+        assert dead not in code
+    for live in ("import torch", "def _square", "torch.randperm", "history = []", "loss.backward()"):
+        assert live in code
+    assert "history.append(order[start:start + batch_size])" in code
+    assert code.index("def minibatches") < code.index("def _square")  # the kit's functions first
+
+
+def test_normalization_orders_independent_statements_and_keeps_dependent_ones():
+    def body(*lines):
+        return "def minibatches(n, batch_size, generator):\n" + "".join(
+            f"    {line}\n" for line in lines
+        )
+
+    one = body("a = n * 2", "b = batch_size + 1", "c = a + b", "return c")
+    other = body("b = batch_size + 1", "a = n * 2", "c = a + b", "return c")
+    assert _canonical(one) == _canonical(other)
+    first = body("a = n * 2", "a = a + 1", "b = a * 3", "return b")
+    code = _canonical(first)
+    assert code.index("a = n * 2") < code.index("a = a + 1") < code.index("b = a * 3")
+
+
+def test_each_canonical_line_names_the_lines_it_comes_from():
+    text = "import torch\n\n\ndef mse(pred, target):\n    d = pred - target\n" + (
+        "    unused = 3\n    return torch.mean(d * d)\n"
+    )
+    found = normalize.canonical(ast.parse(text), ["mse"])
+    lines = dict(zip(found.text.splitlines(), zip(found.first.tolist(), found.last.tolist())))
+    assert lines["    d = pred - target"] == (5, 5)
+    assert lines["    return torch.mean(d * d)"] == (7, 7)
+    assert lines["import torch"] == (1, 1) and len(lines) == 4
+
+
+@pytest.fixture(scope="module")
+def obfuscated(sample, tmp_path_factory) -> Path:
+    """The sample class, with carol's copy of bob also rewritten by every obfuscation."""
+    folder = tmp_path_factory.mktemp("obfuscated") / "submissions"
+    shutil.copytree(sample, folder)
+    (folder / "carol.ipynb").unlink()
+    (folder / "carol").mkdir()
+    for module in similarity_class.MODULES:
+        text = similarity_class.disguise((folder / "bob" / f"{module}.py").read_text())
+        for how in OBFUSCATIONS:
+            text = similarity_class.obfuscate(text, how)
+        (folder / "carol" / f"{module}.py").write_text(text)
+    return folder
+
+
+def test_an_obfuscated_copy_is_flagged_as_high_as_the_renamed_copy(analysis, obfuscated):
+    renamed = _pair(analysis, *similarity_class.COPIED)
+    found = engine.analyse(corpus.read(obfuscated, KIT, similarity_class.MODULES))
+    copy = _pair(found, *similarity_class.COPIED)
+    assert copy.flagged and found.flagged[0] is copy
+    assert copy.similarity >= renamed.similarity > 0.9
+    assert copy.longest >= renamed.longest
+    independent = [p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})]
+    assert not any(p.flagged for p in independent)
