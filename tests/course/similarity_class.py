@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import json
 import random
 import re
@@ -392,7 +393,8 @@ def obfuscate(text: str, how: str) -> str:
         tree.body[1:1] = extra[:1]
         tree.body.extend(extra[1:])
     else:
-        rewrite = _with_dead_code if how == "dead" else _swapped
+        numbers = itertools.count()
+        rewrite = (lambda block: _with_dead_code(block, numbers)) if how == "dead" else _swapped
         for node in ast.walk(tree):
             for name in ("body", "orelse", "finalbody"):
                 block = getattr(node, name, None)
@@ -410,14 +412,11 @@ _DEAD = [
     "'step {n}'",
     "_tmp{n} = _tmp{n} = {n} * 2",
 ]
-_counter = iter(range(10**9))
-
-
-def _with_dead_code(block: list[ast.stmt]) -> list[ast.stmt]:
+def _with_dead_code(block: list[ast.stmt], numbers) -> list[ast.stmt]:
     out = []
     for stmt in block:
         out.append(stmt)
-        n = next(_counter)
+        n = next(numbers)
         out.extend(ast.parse(_DEAD[n % len(_DEAD)].format(n=n)).body)
     return out
 
@@ -462,10 +461,10 @@ def generate(
 
     Each student fills every module, exercise by exercise, with the reference solution, one of
     the catalogue's alternatives, or nothing (the stub), at random. A third of the class would
-    then hold the very same code, which no real class does, so each student's copy of a
-    function also gets calls of its own between its statements (``_note(48213)``): as in a
-    real class, most of a student's code is theirs alone, while the common idioms stay common.
-    (A dead statement would not do: the comparison drops dead code.)"""
+    then hold the very same code, which no real class does, so each student's copy is made
+    their own (:func:`individual`): as in a real class, most of a student's code is theirs
+    alone, while the common idioms stay common. (Dead statements would not do: the comparison
+    drops dead code.)"""
     from descent import registry
 
     modules = modules or registry.MODULES
@@ -492,10 +491,44 @@ def generate(
 
 
 def individual(body: str, rng: random.Random) -> str:
-    """``body`` with a call ``_note(<random number>)`` before each of its statements."""
-    body = textwrap.dedent(body)
-    lines = body.splitlines()
-    for node in reversed(ast.parse(body).body):
-        indent = lines[node.lineno - 1][: node.col_offset]
-        lines.insert(node.lineno - 1, f"{indent}_note({rng.randrange(10**6)})")
-    return "\n".join(lines)
+    """``body`` written as one student of many would: a call ``_note(<random number>)`` before
+    each of its statements, and half of its assignments and returns (at any depth) with the
+    value passed through ``_own(value, <random number>)``, so that two students who start from
+    the same solution share its idioms here and there, not whole functions."""
+    tree = ast.parse(textwrap.dedent(body))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.Return)) and node.value and rng.random() < 0.5:
+            node.value = _call("_own", node.value, rng)
+    for node in [tree, *ast.walk(tree)]:
+        block = getattr(node, "body", None)
+        if node is tree or (isinstance(block, list) and block and isinstance(node, _BODIES)):
+            node.body = [s for stmt in node.body for s in (_note(rng), stmt)]
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _call(name: str, value: ast.expr, rng: random.Random) -> ast.Call:
+    number = ast.Constant(rng.randrange(10**6))
+    return ast.Call(ast.Name(name, ast.Load()), [value, number], [])
+
+
+def _note(rng: random.Random) -> ast.stmt:
+    return ast.Expr(
+        ast.Call(ast.Name("_note", ast.Load()), [ast.Constant(rng.randrange(10**6))], [])
+    )
+
+
+def enormous(text: str, limit: int = 1024 * 1024) -> tuple[str, int]:
+    """``text`` grown to just under ``limit`` bytes with tiny functions that call one another,
+    all live (the first hangs on ``minibatches``, which the kit calls); returns the text and
+    how many functions were added."""
+    parts, size, i = [text, "\n\nminibatches.chain = helper_00000\n"], len(text) + 40, 0
+    while True:
+        part = (
+            f"\n\ndef helper_{i:05d}(values, scale):\n    total = values * scale + {i}\n"
+            f"    return helper_{i + 1:05d}(total, scale - 1) if scale > 0 else total\n"
+        )
+        if size + len(part) > limit:
+            return "".join(parts), i
+        parts.append(part)
+        size += len(part)
+        i += 1

@@ -18,7 +18,7 @@ from rich.console import Console
 
 pytest.importorskip("copydetect")
 
-from descent.course.similarity import corpus, engine, normalize, run  # noqa: E402
+from descent.course.similarity import bound, corpus, engine, normalize, run  # noqa: E402
 from descent.course.similarity import pages as evidence  # noqa: E402
 from descent.course.similarity.fingerprints import exported_names  # noqa: E402
 
@@ -244,7 +244,13 @@ def minibatches(n, batch_size, generator, drop_last=False):
     )
     for dead in ("junk", "_unused", "itertools", "_ = ", "None", "n += 0", "unreachable"):
         assert dead not in code
-    for live in ("import torch", "def _square", "torch.randperm", "history = []", "loss.backward()"):
+    for live in (
+        "import torch",
+        "def _square",
+        "torch.randperm",
+        "history = []",
+        "loss.backward()",
+    ):
         assert live in code
     assert "history.append(order[start:start + batch_size])" in code
     assert code.index("def minibatches") < code.index("def _square")  # the kit's functions first
@@ -297,5 +303,72 @@ def test_an_obfuscated_copy_is_flagged_as_high_as_the_renamed_copy(analysis, obf
     assert copy.flagged and found.flagged[0] is copy
     assert copy.similarity >= renamed.similarity > 0.9
     assert copy.longest >= renamed.longest
-    independent = [p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})]
+    independent = [
+        p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
+    ]
     assert not any(p.flagged for p in independent)
+
+
+RING = ("s000", "s001", "s002", "s003", "s004")  # five who share one regression.py verbatim
+TRIO = ("s010", "s011", "s012")  # three who share one function, nobody else has it
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory):
+    """A generated class of thirty: a ring of five, a trio sharing one function, the rest
+    honest (each student's code their own, the common idioms common)."""
+    folder = tmp_path_factory.mktemp("ring") / "submissions"
+    texts = similarity_class.generate(folder, KIT, 30, modules=("regression",), seed=0)
+    for student in RING[1:]:
+        (folder / student / "regression.py").write_text(texts[RING[0]]["regression"])
+    shared = similarity_class._function(
+        texts[TRIO[0]]["regression"], "linear_regression_closed_form"
+    )
+    for student in TRIO[1:]:
+        text = texts[student]["regression"]
+        old = similarity_class._function(text, "linear_regression_closed_form")
+        (folder / student / "regression.py").write_text(text.replace(old, shared))
+    return engine.analyse(corpus.read(folder, KIT, ("regression",)))
+
+
+def test_a_ring_of_five_in_thirty_is_flagged_as_a_group(ring):
+    assert [g.members for g in ring.groups] == [RING, TRIO]
+    assert "near-copies" in ring.groups[0].modules["regression"]
+    assert "alone share a" in ring.groups[1].modules["regression"]
+    for members, least in ((RING, 0.8), (TRIO, 0.3)):
+        pairs = [_pair(ring, a, b) for a, b in combinations(members, 2)]
+        assert all(p.flagged for p in pairs)
+        assert min(p.similarity for p in pairs) > least  # rarity no longer hides them
+    honest = [p for p in ring.pairs if not {p.a, p.b} <= set(RING) and not {p.a, p.b} <= set(TRIO)]
+    assert not any(p.flagged for p in honest)
+    assert max(p.similarity for p in honest) < 0.35
+
+
+def test_the_class_report_names_each_group_and_its_module(ring):
+    page = evidence.class_page(ring, {})
+    section = page[page.index("<h2>Groups</h2>") : page.index("<h2>The class distribution")]
+    assert ", ".join(RING) in section and ", ".join(TRIO) in section
+    assert section.count("regression: ") == 2
+    assert section.count("<a href='pair-") == 10 + 3  # every pair of each group, linked
+    pair_page = evidence.pair_page(ring, _pair(ring, RING[0], RING[1]), 1)
+    assert "Both belong to group 1" in pair_page
+
+
+def test_one_enormous_file_costs_a_bounded_amount_of_work(sample, analysis, tmp_path):
+    folder = tmp_path / "submissions"
+    shutil.copytree(sample, folder)
+    text, functions = similarity_class.enormous((folder / "bob" / "regression.py").read_text())
+    (folder / "bob" / "regression.py").write_text(text)
+    assert functions > 7000 and len(text.encode()) <= 1024 * 1024  # what intake accepts
+    read = corpus.read(folder, KIT, similarity_class.MODULES)
+    found = engine.analyse(read)
+    assert found.cut == {("bob", "regression"): (found.cut[("bob", "regression")][0], len(text))}
+    assert found.cut[("bob", "regression")][0] <= bound.MAX_SOURCE
+    assert found.docs[("bob", "regression")].tokens <= bound.MAX_SOURCE
+    assert found.tokens <= 4 * analysis.tokens  # the class of eight, without the file
+    copied = _pair(found, *similarity_class.COPIED)  # the kit's functions were compared first
+    assert copied.flagged and copied.similarity > 0.9
+    sink = io.StringIO()
+    run.summarize(read, found, Console(file=sink, width=200))
+    assert "bob: regression.py is over the cost bound" in sink.getvalue()
+    assert "Compared in part" in evidence.class_page(found, {})

@@ -5,9 +5,9 @@
   fewer than :data:`MIN_PRINTS` fingerprints of its own (a three-line softmax is written the same
   way by everyone);
 * finds the groups of students who alone share much code (:mod:`.groups`);
-* weighs each remaining fingerprint by its rarity in the class: 1 when two students share it
-  (or only members of one group), falling to 0 as it reaches every student who wrote the module
-  (``log(N/df) / log(N/2)``);
+* weighs each remaining fingerprint by its rarity in the class: 1 when two students share it,
+  falling to 0 as it reaches every student who wrote the module (``log(N/df) / log(N/2)``, the
+  members of a group counting as one student);
 * scores a pair by the weight it shares over the fingerprints of the smaller of its two
   submissions, and keeps, for the evidence, the fragments made of rare fingerprints (weight >=
   :data:`RARE`), merging two fragments that a few tokens inserted in one copy split apart.
@@ -110,7 +110,7 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
     writers = {
         m: sum(1 for d in docs.values() if d.module == m and d.prints) for m in corpus.template
     }
-    groups = rings.find(holders, writers)
+    groups = rings.find(holders, docs, _common(holders), min_fragment)
     weights = _weights(holders, writers, groups)
     shared = _shared(holders, weights)
     size = {key: len(doc.prints) for key, doc in docs.items()}
@@ -156,19 +156,26 @@ def _holders(docs: dict[tuple[str, str], Doc]) -> dict[tuple[str, int], tuple[st
     return {key: tuple(students) for key, students in holders.items()}
 
 
+def _common(holders) -> dict[tuple[str, str], dict[str, int]]:
+    """(a, b) -> module -> the fingerprints the two hold in common, however common."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for (module, _), students in holders.items():
+        for a, b in combinations(students, 2):
+            per = out.setdefault((a, b), {})
+            per[module] = per.get(module, 0) + 1
+    return out
+
+
 def _weights(holders, writers: dict[str, int], groups: list[rings.Group]) -> dict[str, dict]:
     """module -> fingerprint -> its rarity among the students who wrote the module (untouched
-    stubs wrote nothing of it); 1 when only members of one group hold it."""
+    stubs wrote nothing of it), counting the members of a group as one source."""
     weights: dict[str, dict[int, float]] = {m: {} for m in writers}
     for (module, h), students in holders.items():
-        n, k = writers[module], len(students)
+        n, k = writers[module], rings.sources(students, groups)
         if n < 4 or k <= 2:  # two or three students: nothing can be called common
-            w = 1.0
-        elif rings.inside(students, groups):
-            w = 1.0
+            weights[module][h] = 1.0
         else:
-            w = min(1.0, max(0.0, math.log(n / k) / math.log(n / 2)))
-        weights[module][h] = w
+            weights[module][h] = min(1.0, max(0.0, math.log(n / k) / math.log(n / 2)))
     return weights
 
 

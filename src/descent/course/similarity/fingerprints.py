@@ -8,10 +8,8 @@ renamed variables and rewritten comments leave the same fingerprints. Here a mod
 exercise owns each one, and what is needed to show them (the lines of the submission behind
 each position, top-level definitions, docstrings).
 
-The cost of one file is bounded: its text is at most intake's 1 MiB, every step is linear in
-it, and at most :data:`MAX_CODE` characters of its canonical code are tokenized and
-fingerprinted (so at most that many fingerprints). A longer file is compared on its first
-:data:`MAX_CODE` characters (the kit's functions first) and reported as cut.
+The cost of one file is bounded (:mod:`.bound`): at most ``MAX_SOURCE`` characters of it are
+compared, the kit's functions first; a longer file is compared in part and reported as cut.
 """
 
 from __future__ import annotations
@@ -25,13 +23,13 @@ import numpy as np
 from copydetect.utils import filter_code, winnow
 
 from ... import registry
+from . import bound
 from .corpus import Corpus
 from .normalize import Canonical, as_is, canonical
 
 K = 25  # noise threshold: k-grams of 25 characters of filtered code (about 10 tokens)
 WINDOW = 6  # guarantee threshold K + WINDOW - 1 = 30: a match that long is always seen
 OTHER = ""  # owner of code outside every exercise function (the student's own helpers)
-MAX_CODE = 100_000  # characters of canonical code fingerprinted per file (the cost bound)
 
 
 @dataclass
@@ -48,7 +46,7 @@ class Doc:
     spans: list[tuple[int, int, str]]  # top-level definitions: first line, last line, name
     docstrings: list[tuple[int, int]] = field(default_factory=list)  # raw ranges, never shown
     tokens: int = 0  # length of the filtered code: the work done on this file
-    cut: tuple[int, int] | None = None  # over the bound: (characters compared, of how many)
+    cut: tuple[int, int] | None = None  # over the cost bound: (characters compared, of how many)
     _newlines: np.ndarray | None = field(default=None, repr=False)
     _code_newlines: np.ndarray | None = field(default=None, repr=False)
 
@@ -166,8 +164,8 @@ def _kgrams(filtered: str) -> np.ndarray:
 def _template_grams(text: str, exported: list[str]) -> set[int]:
     """Every k-gram hash of the template's canonical code (not only the winnowed ones): nothing
     of it counts."""
-    code, _ = _canonical(text, exported)
-    filtered, _ = filter_code(code.text[:MAX_CODE], "template.py", "python")
+    code, _ = _canonical(bound.within(text, exported)[0], exported)
+    filtered, _ = filter_code(code.text, "template.py", "python")
     return set(_kgrams(filtered).tolist())
 
 
@@ -184,11 +182,11 @@ def _canonical(text: str, exported: list[str]) -> tuple[Canonical, ast.Module | 
 def fingerprint(
     student: str, module: str, text: str, template: set[int], exported: list[str]
 ) -> Doc:
-    """The :class:`Doc` of one module: its canonical code (cut at :data:`MAX_CODE`
-    characters), tokenized and winnowed, without the template's k-grams and without the k-grams
-    that run from one top-level statement into the next (their order means nothing)."""
-    code, tree = _canonical(text, exported)
-    code, cut = _bounded(code)
+    """The :class:`Doc` of one module: its canonical code (within the cost bound), tokenized
+    and winnowed, without the template's k-grams and without the k-grams that run from one
+    top-level statement into the next (their order means nothing)."""
+    within, cut = bound.within(text, exported)
+    code, tree = _canonical(within, exported)
     filtered, offsets = filter_code(code.text, f"{module}.py", "python")
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     spans, docstrings = _structure(tree, text) if tree else ([], [])
@@ -210,24 +208,6 @@ def fingerprint(
             owners[line] = ex.id if ex else OTHER
         doc.owner[h] = owners[line]
     return doc
-
-
-def _bounded(code: Canonical) -> tuple[Canonical, tuple[int, int] | None]:
-    """``code`` cut after its last whole line within :data:`MAX_CODE` characters, and (kept,
-    total) characters when it was cut."""
-    if len(code.text) <= MAX_CODE:
-        return code, None
-    kept = code.text.rfind("\n", 0, MAX_CODE + 1)
-    kept = kept if kept > 0 else MAX_CODE
-    lines = code.text.count("\n", 0, kept) + 1
-    short = Canonical(
-        code.text[:kept],
-        code.first[:lines],
-        code.last[:lines],
-        code.normalized,
-        code.breaks[code.breaks < lines],
-    )
-    return short, (kept, len(code.text))
 
 
 def _crossing(doc: Doc, n: int) -> np.ndarray:

@@ -74,12 +74,21 @@ def summarize(found, analysis, console: Console) -> None:
             f"[yellow]not submissions (not a folder, .zip, .py or .ipynb): "
             f"{escape(', '.join(found.unrecognised))}[/yellow]"
         )
+    for (student, module), (kept, total) in analysis.cut.items():
+        console.print(
+            f"[yellow]{escape(student)}: {escape(module)}.py is over the cost bound: "
+            f"{kept:,} of its {total:,} characters compared (the kit's functions first)"
+            f"[/yellow]"
+        )
     if analysis.too_short:
         console.print(f"too short to judge (not counted): {', '.join(analysis.too_short)}")
     console.print(
         f"{len(analysis.students)} students, {len(analysis.pairs)} pairs compared, "
-        f"{len(analysis.flagged)} flagged"
+        f"{len(analysis.flagged)} flagged, {len(analysis.groups)} group{'' if len(analysis.groups) == 1 else 's'}"
     )
+    for rank, group in enumerate(analysis.groups, 1):
+        why = "; ".join(f"{m}: {reason}" for m, reason in group.modules.items())
+        console.print(f"group {rank}: {escape(', '.join(group.members))} ({escape(why)})")
     if not analysis.flagged:
         return
     table = Table("#", "pair", "similarity", "longest fragment", "longest fragment at")
