@@ -412,6 +412,8 @@ _DEAD = [
     "'step {n}'",
     "_tmp{n} = _tmp{n} = {n} * 2",
 ]
+
+
 def _with_dead_code(block: list[ast.stmt], numbers) -> list[ast.stmt]:
     out = []
     for stmt in block:

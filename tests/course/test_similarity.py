@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import io
 import shutil
+import zipfile
 from itertools import combinations
 from pathlib import Path
 
@@ -240,6 +241,14 @@ def minibatches(n, batch_size, generator, drop_last=False):
     loss.backward()
     return history
     print("unreachable")
+
+
+def train_linear_regression(X, y, lr, epochs, batch_size, generator):
+    global CALLS
+    CALLS = 1
+    unused = yield X
+    step = yield y
+    return step
 """
     )
     for dead in ("junk", "_unused", "itertools", "_ = ", "None", "n += 0", "unreachable"):
@@ -307,6 +316,34 @@ def test_an_obfuscated_copy_is_flagged_as_high_as_the_renamed_copy(analysis, obf
         p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
     ]
     assert not any(p.flagged for p in independent)
+
+
+def _traced(function: str) -> str:
+    """``function`` with a call after each assignment, passing what it binds: live code that a
+    student might add, which splits the copied run in two at every call."""
+    tree = ast.parse(function)
+    body = []
+    for statement in tree.body[0].body:
+        body.append(statement)
+        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name):
+            body.append(ast.parse(f"_trace({statement.targets[0].id})").body[0])
+    tree.body[0].body = body
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def test_a_copied_function_split_by_inserted_calls_is_one_fragment(sample, tmp_path):
+    folder = tmp_path / "submissions"
+    shutil.copytree(sample, folder, ignore=shutil.ignore_patterns("dave.zip"))
+    a, b, function = similarity_class.SHARED_FUNCTION
+    with zipfile.ZipFile(sample / f"{b}.zip") as archive:
+        text = archive.read("regression.py").decode()
+    copied = similarity_class._function(text, function)
+    (folder / b).mkdir()
+    (folder / b / "regression.py").write_text(text.replace(copied, _traced(copied)))
+    pair = _pair(engine.analyse(corpus.read(folder, KIT, ("regression",))), a, b)
+    (fragment,) = pair.modules["regression"].fragments
+    assert pair.flagged and fragment.size >= 150
+    assert fragment.a_function == fragment.b_function == function
 
 
 RING = ("s000", "s001", "s002", "s003", "s004")  # five who share one regression.py verbatim

@@ -1,7 +1,9 @@
 """What one Python statement does, as :mod:`.normalize` needs it to drop dead code and to order
 independent statements: the names it reads, the names it binds or changes, and whether it has
-an effect that the names do not show (it returns, raises, calls something for its effect, or
-changes an object that does not belong to this scope).
+an effect that the names do not show (it returns, raises, yields, calls something for its
+effect, binds a global, or changes an object that does not belong to this scope: a method
+call changes its object, and only a new list, dict or set made here is known to hold nothing
+else).
 
 The analysis is by name and flow-insensitive, like the token semantics of JPlag's normalization
 (Sağlam 2025): a statement that binds a name which nothing kept reads is dead, whatever its
@@ -21,6 +23,7 @@ PURE_CALLS = frozenset(
     "set slice sorted str sum tuple type zip".split()
 )
 TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -47,26 +50,48 @@ class Facts:
 class Names:
     """The names of a scope: ``local``, bound here (changing one of their objects is a write to
     it, changing any other object an effect); ``fresh``, locals only ever bound to a new list,
-    dict or set (calling their methods changes nothing else)."""
+    dict or set (calling their methods changes nothing else); ``outer``, declared ``global`` or
+    ``nonlocal`` (binding one is an effect)."""
 
     local: frozenset[str]
     fresh: frozenset[str] = frozenset()
+    outer: frozenset[str] = frozenset()
 
 
 def scope_names(block: list[ast.stmt], params: frozenset[str] = frozenset()) -> Names:
-    """The :class:`Names` of a scope whose statements are ``block`` (a function's parameters
-    belong to its caller)."""
-    bound, _ = bound_names(block)
+    """The :class:`Names` of a scope whose statements are ``block``, without descending into
+    the functions and classes it defines (a function's parameters belong to its caller)."""
+    bound: set[str] = set()
+    outer: set[str] = set()
     fresh: set[str] = set()
     other: set[str] = set()
-    for node in _own_nodes(block):
-        if isinstance(node, ast.Assign):
+    todo: list[ast.AST] = list(block)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            outer.update(node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            other.add(node.name)
+            continue
+        elif isinstance(node, ast.Assign):
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]
             (fresh if _new_container(node.value) else other).update(names)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            other.add(node.id)  # bound some other way: a loop, ``with``, ``:=`` ...
-    local = frozenset(bound - set(params))
-    return Names(local, frozenset((fresh - other - set(params)) & local))
+            bound.update(names)
+            todo.extend(t for t in node.targets if not isinstance(t, ast.Name))
+            todo.append(node.value)
+            continue
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+            other.add(node.id)  # bound some other way: a loop, ``with``, ``:=``, ``+=`` ...
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        if not isinstance(node, (ast.Lambda,) + _COMPREHENSIONS):
+            todo.extend(ast.iter_child_nodes(node))
+    local = frozenset(bound - outer - params)
+    return Names(local, frozenset(fresh - other) & local, frozenset(outer))
 
 
 def _new_container(value: ast.expr) -> bool:
@@ -78,18 +103,6 @@ def _new_container(value: ast.expr) -> bool:
         and value.func.id in ("list", "dict", "set")
         and not any(has_effect(a) for a in value.args)
     )
-
-
-def _own_nodes(block: list[ast.stmt]):
-    """Every node of ``block`` outside the functions and classes it defines, but not the
-    targets of an assignment (:func:`scope_names` reads those from the assignment)."""
-    todo: list[ast.AST] = list(block)
-    while todo:
-        node = todo.pop()
-        yield node
-        if isinstance(node, NESTED_SCOPES):
-            continue
-        todo.extend([node.value] if isinstance(node, ast.Assign) else ast.iter_child_nodes(node))
 
 
 def of_header(node: ast.stmt, names: Names) -> Facts:
@@ -140,34 +153,6 @@ def has_effect(expr: ast.expr) -> bool:
     return False
 
 
-def bound_names(block: list[ast.stmt]) -> tuple[set[str], set[str]]:
-    """The names a function body binds (its locals) and those it declares global or nonlocal,
-    without descending into the functions and classes it defines."""
-    bound: set[str] = set()
-    declared: set[str] = set()
-    todo: list[ast.AST] = list(block)
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            declared.update(node.names)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-            continue
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bound.add(node.id)
-        elif isinstance(node, ast.alias):
-            bound.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        if isinstance(node, (ast.Lambda,) + _COMPREHENSIONS):
-            continue
-        todo.extend(ast.iter_child_nodes(node))
-    return bound - declared, declared
-
-
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
 class _Walker(ast.NodeVisitor):
     """Collects the facts of the expressions and targets of one statement."""
 
@@ -192,6 +177,14 @@ class _Walker(ast.NodeVisitor):
             self.facts.reads.add(node.id)
         else:
             self.facts.writes.add(node.id)
+            self.facts.effect |= node.id in self.names.outer
+
+    def _suspends(self, node: ast.Await | ast.Yield | ast.YieldFrom) -> None:
+        """Awaiting or yielding hands control to someone else: an effect wherever it is."""
+        self.facts.effect = True
+        self.generic_visit(node)
+
+    visit_Await = visit_Yield = visit_YieldFrom = _suspends
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if not isinstance(node.ctx, ast.Load):
@@ -205,7 +198,7 @@ class _Walker(ast.NodeVisitor):
         self.visit(node.slice)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self.facts.writes.add(node.target.id)
+        self.visit(node.target)
         self.visit(node.value)
 
     def _changed(self, target: ast.expr) -> None:

@@ -4,8 +4,8 @@ without changing what the module computes changes nothing.
 This is JPlag's token sequence normalization (Sağlam 2025, "Mitigating Automated Obfuscation
 Attacks on Software Plagiarism Detection Systems") done on Python's syntax tree:
 
-* **no-op and unreachable code goes**: ``pass``, docstrings and other expression statements
-  that call nothing (or only pure built-ins such as ``len`` or ``print``), ``x = x``,
+* **no-op and unreachable code goes**: ``pass``, expression statements that call nothing (or
+  only pure built-ins such as ``len`` or ``print``: a stray string or name), ``x = x``,
   ``x += 0``, ``if False:`` / ``while False:`` bodies (``if True:`` keeps only its body), and
   whatever follows a ``return``, ``raise``, ``break`` or ``continue`` in its block;
 * **dead code goes**: a statement is kept when it has an effect (:mod:`.facts`), when it binds
@@ -15,10 +15,10 @@ Attacks on Software Plagiarism Detection Systems") done on Python's syntax tree:
 * **independent statements take one order**: within each block, a statement follows those it
   depends on (it reads what they bind, binds what they read or bind, or both have effects), and
   among the statements free to go next the one whose code, names left out, sorts first goes
-  first. In a module the kit's functions come first, in the template's order, so that the code
-  the kit grades is compared first when a file is cut at the cost bound.
+  first. In a module the kit's functions come first, in the template's order.
 
-Names are kept: the fingerprints already ignore them. Every line of the canonical code records
+A docstring stays, as one string token (the template has it too). Names are kept: the
+fingerprints already ignore them. Every line of the canonical code records
 the lines of the submission it stands for, so the evidence shows the student's own text. A
 file that is not Python (or not this Python) is compared as it is.
 """
@@ -53,15 +53,26 @@ class Canonical:
     text: str
     first: np.ndarray
     last: np.ndarray
-    normalized: bool  # False: not Python, the text itself
     breaks: np.ndarray  # the lines (0-based) where a top-level statement starts
 
 
 @dataclass
 class _Line:
+    """A line of canonical code, the lines of the submission it stands for, and its shape (the
+    line with every name and string written alike, keywords and built-ins kept)."""
+
     text: str
     first: int
     last: int
+    shape: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.shape:
+            self.shape = _NAMED.sub(_shape_of_word, self.text)
+
+
+def _shape_of_word(match: re.Match) -> str:
+    return match.group(0) if match.group(0) in _KEEP_WORDS else "V"
 
 
 @dataclass
@@ -89,7 +100,6 @@ def canonical(tree: ast.Module, exported: Sequence[str]) -> Canonical:
         "\n".join(line.text for line in lines),
         np.array([line.first for line in lines], dtype=np.int64),
         np.array([line.last for line in lines], dtype=np.int64),
-        True,
         np.cumsum([0] + [len(s) for s in statements[:-1]], dtype=np.int64),
     )
 
@@ -97,7 +107,7 @@ def canonical(tree: ast.Module, exported: Sequence[str]) -> Canonical:
 def as_is(text: str) -> Canonical:
     """The text itself, line for line: what is compared when it cannot be normalized."""
     lines = np.arange(1, text.count("\n") + 2, dtype=np.int64)
-    return Canonical(text, lines, lines, False, np.zeros(1, dtype=np.int64))
+    return Canonical(text, lines, lines, np.zeros(1, dtype=np.int64))
 
 
 def _scope(
@@ -180,7 +190,7 @@ def _docstring(node: ast.AST) -> list[_Line]:
 
 
 def _indented(lines: list[_Line]) -> list[_Line]:
-    return [_Line("    " + line.text, line.first, line.last) for line in lines]
+    return [_Line("    " + x.text, x.first, x.last, "    " + x.shape) for x in lines]
 
 
 def _handler_facts(handler: ast.ExceptHandler) -> Facts:
@@ -390,7 +400,6 @@ def _whole(item: _Item) -> Facts:
 
 
 def _shape(item: _Item) -> str:
-    """The item's canonical code with every name and string written alike (keywords and
-    built-ins kept): how it sorts, so that renaming changes no order."""
-    text = "\n".join(line.text for line in _lines(item))
-    return _NAMED.sub(lambda m: m.group(0) if m.group(0) in _KEEP_WORDS else "V", text)
+    """The shape of the item's canonical code: how it sorts, so that renaming changes no
+    order."""
+    return "\n".join(line.shape for line in _lines(item))
