@@ -242,19 +242,18 @@ def fragments(a: Doc, b: Doc, weights: dict[int, float]) -> list[Fragment]:
 def _merged(runs):
     """((a run, b run), tokens matched): runs in a's order, each joined to the one before when
     both files put it at most :data:`MERGE_GAP` after (JPlag's subsequence match merging: a
-    statement inserted in a copy splits a match in two)."""
+    statement inserted in a copy splits a match in two); the tokens between are not counted."""
     out: list[list] = []
     for a_run, b_run in sorted(runs):
-        size = a_run[1] - a_run[0]
         if out:
             (a_prev, b_prev), _ = out[-1]
             a_gap, b_gap = a_run[0] - a_prev[1], b_run[0] - b_prev[1]
             if -K <= a_gap <= MERGE_GAP and -K <= b_gap <= MERGE_GAP:
                 out[-1][0] = ((a_prev[0], a_run[1]), (b_prev[0], max(b_prev[1], b_run[1])))
-                out[-1][1] += size
+                out[-1][1] += a_run[1] - max(a_run[0], a_prev[1])
                 continue
-        out.append([(a_run, b_run), size])
-    return [(runs, size) for runs, size in out]
+        out.append([(a_run, b_run), a_run[1] - a_run[0]])
+    return [(pair, size) for pair, size in out]
 
 
 def _fragment(a: Doc, b: Doc, a_run, b_run, size: int) -> Fragment | None:
