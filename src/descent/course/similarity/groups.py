@@ -68,6 +68,14 @@ def find(
     return groups
 
 
+def describe(group: Group) -> str:
+    """Why ``group`` is one, module by module, modules with the same reason together."""
+    by_reason: dict[str, list[str]] = {}
+    for module, why in group.modules.items():
+        by_reason.setdefault(why, []).append(module)
+    return "; ".join(f"{why}: {', '.join(modules)}" for why, modules in by_reason.items())
+
+
 def sources(students: tuple[str, ...], groups: list[Group]) -> int:
     """How many independent sources ``students`` are: each group among them counts as one."""
     left, count = set(students), 0

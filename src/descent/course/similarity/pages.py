@@ -15,6 +15,7 @@ from ..submissions import file_stem
 from .bound import MAX_SOURCE
 from .engine import Analysis, Pair
 from .fingerprints import Doc
+from .groups import describe
 
 _MORE_CSS = """
 main{max-width:none} .pane{display:flex;gap:12px;align-items:flex-start}
@@ -115,14 +116,14 @@ def _groups(analysis: Analysis) -> str:
     head = (
         "<h2>Groups</h2><p class='muted'>Three students or more who, in a module, are "
         "near-copies of each other or alone share a fragment as long as the one that flags a "
-        "pair. What only they share counts as one source's when rarity is weighed.</p>"
+        "pair. When rarity is weighed, they count as one student.</p>"
     )
     if not analysis.groups:
         return head + "<p>No group of three or more students shares code that way.</p>"
     flagged = {(p.a, p.b): p for p in analysis.flagged[:MAX_PAGES]}
     rows = ["<table><tr><th>#</th><th>students</th><th>modules</th><th>their pairs</th></tr>"]
     for rank, group in enumerate(analysis.groups, 1):
-        modules = "; ".join(f"{escape(m)}: {escape(why)}" for m, why in group.modules.items())
+        modules = escape(describe(group))
         pairs = [
             f"<a href='{escape(pair_file(flagged[(a, b)]))}'>{escape(a)} &amp; {escape(b)}</a>"
             if (a, b) in flagged
@@ -226,7 +227,7 @@ def pair_page(analysis: Analysis, pair: Pair, rank: int) -> str:
         histogram(analysis, mark=pair),
         *[
             f"<p class='note'>Both belong to group {rank} of the class report: "
-            f"{escape(', '.join(g.members))} ({escape('; '.join(g.modules))}).</p>"
+            f"{escape(', '.join(g.members))} ({escape(describe(g))}).</p>"
             for rank, g in enumerate(analysis.groups, 1)
             if {pair.a, pair.b} <= set(g.members)
         ],

@@ -64,6 +64,9 @@ def run(
 
 
 def summarize(found, analysis, console: Console) -> None:
+    # optional dependency (copydetect), which run() has found by now
+    from .groups import describe
+
     for student, reasons in found.problems.items():
         console.print(
             f"[yellow]{escape(student)}: left out of the comparison: "
@@ -87,8 +90,9 @@ def summarize(found, analysis, console: Console) -> None:
         f"{len(analysis.flagged)} flagged, {len(analysis.groups)} group{'' if len(analysis.groups) == 1 else 's'}"
     )
     for rank, group in enumerate(analysis.groups, 1):
-        why = "; ".join(f"{m}: {reason}" for m, reason in group.modules.items())
-        console.print(f"group {rank}: {escape(', '.join(group.members))} ({escape(why)})")
+        console.print(
+            f"group {rank}: {escape(', '.join(group.members))} ({escape(describe(group))})"
+        )
     if not analysis.flagged:
         return
     table = Table("#", "pair", "similarity", "longest fragment", "longest fragment at")
