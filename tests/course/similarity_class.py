@@ -384,15 +384,19 @@ def reference_bodies(kit: Path, module: str) -> dict[str, str]:
 def obfuscate(text: str, how: str) -> str:
     """``text`` rewritten as an automated obfuscator would, without changing what it computes:
     ``dead`` puts a dead or no-op statement after every statement (an unused variable, ``pass``,
-    ``if False:``, a bare name, a string); ``reordered`` swaps every two neighbouring
-    assignments that share no name; ``unused`` adds functions nothing calls, and an unused
-    import."""
+    ``if False:``, a bare name, a string); ``reordered`` puts the functions in reverse order
+    and swaps neighbouring assignments where neither binds a name the other uses; ``unused``
+    adds functions nothing calls, and an unused import."""
     tree = ast.parse(text)
     if how == "unused":
         extra = ast.parse(UNUSED).body
         tree.body[1:1] = extra[:1]
         tree.body.extend(extra[1:])
-    else:
+    elif how == "reordered":  # the functions in reverse order, as well
+        functions = [i for i, node in enumerate(tree.body) if isinstance(node, ast.FunctionDef)]
+        for i, node in zip(functions, [tree.body[i] for i in reversed(functions)]):
+            tree.body[i] = node
+    if how != "unused":
         numbers = itertools.count()
         rewrite = (lambda block: _with_dead_code(block, numbers)) if how == "dead" else _swapped
         for node in ast.walk(tree):
@@ -424,12 +428,25 @@ def _with_dead_code(block: list[ast.stmt], numbers) -> list[ast.stmt]:
 
 
 def _swapped(block: list[ast.stmt]) -> list[ast.stmt]:
-    out = list(block)
-    for i in range(0, len(out) - 1, 2):
+    out, i = list(block), 0
+    while i < len(out) - 1:
         a, b = out[i], out[i + 1]
-        if isinstance(a, ast.Assign) and isinstance(b, ast.Assign) and not _names(a) & _names(b):
+        if isinstance(a, ast.Assign) and isinstance(b, ast.Assign) and _independent(a, b):
             out[i], out[i + 1] = b, a
+            i += 1
+        i += 1
     return out
+
+
+def _independent(a: ast.stmt, b: ast.stmt) -> bool:
+    """Neither binds a name the other reads or binds."""
+    return not (_stored(a) & _names(b) or _stored(b) & _names(a))
+
+
+def _stored(node: ast.AST) -> set[str]:
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
 
 
 def _names(node: ast.AST) -> set[str]:
