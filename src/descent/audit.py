@@ -12,6 +12,10 @@ bug is labelled with (``bug(..., generic=...)``), and *misnamed* when one carrie
 labelled with (an "several explanations fit" diagnosis names nothing, rightly or wrongly). The
 summary gives that figure and the figure with both (the catalogue's own name, or a correct
 generic one) and counts any generic name given to an alternative or a misnamed bug.
+
+Then it grades the public tests (``exercises/``) with the same variants and holds them to their
+own promises (:mod:`descent.audit_public`): a hollow answer scores 0 there too, an alternative
+keeps full marks, a classic mistake is named, an argument edited in place is caught as such.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from . import catalogue, results
+from . import audit_public, catalogue, results
 from . import results as results_mod
 from .kit import kit_root, run_pytest
 
@@ -176,4 +180,7 @@ def audit(*, device: str, console: Console, results: Path, modules: list[str] = 
         f"misnamed generically: {n['misnamed']} bugs; "
         f"alternatives given a generic name: {n['alternatives_named']}"
     )
-    return 1 if bad else 0
+    public = audit_public.audit(
+        device=device, console=console, hidden_results=results, modules=modules
+    )
+    return max(1 if bad else 0, public)
