@@ -4,6 +4,7 @@ are filled."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -176,3 +177,76 @@ def test_the_kit_itself_has_no_scaffold_left():
     from descent.scaffold import unfinished
 
     assert unfinished(KIT) == []
+
+
+# What an author writes for a new optimizer with no torch.optim twin, Lion (Chen et al. 2023):
+# the reference and the grader's entry with an oracle of its own. Nothing else is edited.
+LION_REFERENCE = '''def lion_step(param, grad, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+    """One Lion step: new_param = param * (1 - lr * weight_decay) - lr * sign(c), where
+    c = beta1 * m + (1 - beta1) * grad and m = state["exp_avg"] (zeros at first), which becomes
+    beta2 * m + (1 - beta2) * grad.
+    """
+    # BEGIN SOLUTION
+    m = state.get("exp_avg")
+    m = torch.zeros_like(param) if m is None else m
+    direction = torch.sign(betas[0] * m + (1 - betas[0]) * grad)
+    new_param = param * (1 - lr * weight_decay) - lr * direction
+    return new_param, {**state, "exp_avg": betas[1] * m + (1 - betas[1]) * grad}
+    # END SOLUTION
+'''
+LION_ORACLE = '''def _lion(p, g, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+    """Lion as the paper writes it (torch.optim has none)."""
+    m = state.get("exp_avg", torch.zeros_like(p))
+    update = (betas[0] * m + (1 - betas[0]) * g).sign() + weight_decay * p
+    return p - lr * update, {"exp_avg": betas[1] * m + (1 - betas[1]) * g}
+
+
+'''
+LION_ENTRY = """    Optimizer(
+        "optim.lion",
+        "",
+        {"lr-0.01": dict(lr=0.01), "decay": dict(lr=0.01, weight_decay=0.5)},
+        ("exp_avg",),
+        hints={"tiny-gradients": "Lion moves every entry by lr times a sign, whatever its size"},
+        oracle=_lion,
+    ),
+"""
+
+
+def test_a_new_optimizer_takes_its_reference_and_its_grader_entry(copy, scaffolded, tmp_path):
+    """The scaffold plus the content: Lion, graded by name with an oracle of its own, gives the
+    reference full marks on every optimizer check and code that computes nothing 0."""
+    kit = tmp_path / "kit"
+    shutil.copytree(copy, kit)
+    reference = kit / "solutions" / "optim.py"
+    text = reference.read_text()
+    reference.write_text(text[: text.index("def lion_step(")] + LION_REFERENCE)
+    graders = kit / "graders" / "test_optim.py"
+    text = graders.read_text()
+    entry = text.index("    # TODO(new-exercise): lion_step's")
+    end = text.index("\n", text.index('Optimizer("optim.lion"', entry)) + 1
+    text = text[:entry] + LION_ENTRY + text[end:]
+    graders.write_text(text.replace("OPTIMIZERS = [", LION_ORACLE + "OPTIMIZERS = [", 1))
+    results = tmp_path / "results.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "graders/test_optim.py", "-k", "lion", "-q"]
+        + ["-p", "no:cacheprovider", f"--results={results}", "--no-grade-summary"]
+        + ["--impl=solutions", "--impl=hollow:optim.lion.zeros"],
+        cwd=kit,
+        env=dict(os.environ, PYTHONPATH=str(kit / "src")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    doc = json.loads(results.read_text())
+    blocks = {b["name"]: b for b in doc["implementations"]}
+    lion = [e for e in blocks["solutions"]["exercises"] if e["id"] == "optim.lion"]
+    assert lion and lion[0]["points"] == lion[0]["max_points"] > 0, run.stdout[-3000:]
+    checks = {t["nodeid"].split("::")[-1].split("[")[0] for t in doc["tests"]}
+    assert checks == {
+        "test_scenario",
+        "test_returned_state",
+        "test_default_hyperparameters",
+        "test_arguments_and_state_unchanged",
+    }
+    assert blocks["hollow:optim.lion.zeros"]["points"] == 0
