@@ -89,7 +89,7 @@ class TestNumericalGradient:
 
         check.impl.layers.numerical_gradient(f, x)
         check.that(all(seen) and torch.equal(x, before),
-                   "x changed while numerical_gradient was running",
+                   "x changed while numerical_gradient was running", check="arguments unchanged",
                    hint="call f on x + step (a new tensor); never write into x, even briefly")
 
 

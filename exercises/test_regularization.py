@@ -83,3 +83,11 @@ class TestEarlyStopping:
         losses = [1.0, 0.875, 0.5, 0.375, 0.25]
         check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 2, 0.25)),
                       "early_stopping(patience=2, min_delta=0.25)", expected=(4, 2))
+
+    @pytest.mark.supporting()  # code that computes nothing edits nothing
+    def test_leaves_the_list_alone(self, check):
+        losses = [1.0, 0.8, 0.9, 0.85, 0.7]
+        check.impl.regularization.early_stopping(losses, 2)
+        check.that(losses == [1.0, 0.8, 0.9, 0.85, 0.7], "early_stopping changed val_losses",
+                   check="arguments unchanged",
+                   hint="read the losses by index (or copy the list first); never pop from it")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from descent import catalogue, registry
+from descent import audit_public, catalogue, registry
 
 KIT = Path(__file__).resolve().parents[1]
 catalogue.load(KIT / "graders" / "catalogue")
@@ -209,21 +209,9 @@ def test_public_tests_catch_and_name_every_classic_mistake(public_bugs_run, vari
     ]
 
 
-# Every catalogued bug that edits what it was given (tensors, a state dict).
-EDITS_ARGUMENTS = [
-    "sigmoid_mutates_input",
-    "relu_zeroes_input_in_place",
-    "clip_norm_in_place",
-    "clip_value_in_place",
-    "residual_backward_adds_into_dy",
-    "bn_running_in_place",
-    "sgd_buffer_in_place",
-    "adagrad_sum_in_place",
-    "rmsprop_square_avg_in_place",
-    "adam_moments_in_place",
-    "dropout_mutates_input",
-    "plateau_edits_state",
-]
+# Every catalogued bug that edits what it was given (tensors, a list, a state dict): those
+# labelled with the generic kind descent.audit_public.EDITS, as `descent audit` reads them.
+EDITS_ARGUMENTS = [v.id for v in BUGS if audit_public.edits_arguments(v)]
 
 
 @pytest.mark.parametrize("vid", EDITS_ARGUMENTS)

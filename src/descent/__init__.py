@@ -12,7 +12,7 @@ the trust boundary, where to start reading for each kind of change: ``docs/archi
     checker.py, compare.py, diagnoses.py, gradcheck.py, callables.py, tape.py, inputs.py
                      what graders and public tests use to check a result and explain a failure
     catalogue.py     the catalogued variants (bugs, alternatives, hollow answers); audit.py
-                     proves the graders against them
+                     proves the graders against them, audit_public.py the public tests
     results.py       the results schema; terminal_report.py and progress.py print it
     isolation/       the trust boundary: student code runs in a confined worker
     course/          a whole class: batch grading, the class gradebook, exports, the term plan

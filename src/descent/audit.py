@@ -19,6 +19,10 @@ catalogue and reported apart: its bugs must lose points as catalogued ones must,
 write it. For each set the summary also gives the share of its exercise's points a bug keeps, for
 the bugs wrong on ordinary inputs and for those wrong only at an edge (``wrong_on``): the mean and
 the worst.
+
+Then it grades the public tests (``exercises/``) with the catalogue's variants and holds them to their
+own promises (:mod:`descent.audit_public`): a hollow answer scores 0 there too, an alternative
+keeps full marks, a classic mistake is named, an argument edited in place is caught as such.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from . import catalogue, results
+from . import audit_public, catalogue, results
 from . import results as results_mod
 from .kit import kit_root, run_pytest
 
@@ -260,4 +264,9 @@ def audit(
     )
     for line in summary_lines(rows):
         console.print(line, markup=False)
-    return 1 if bad else 0
+    if corpus == "student":  # the public half grades the catalogue's variants only
+        return 1 if bad else 0
+    public = audit_public.audit(
+        device=device, console=console, hidden_results=results, modules=modules
+    )
+    return max(1 if bad else 0, public)

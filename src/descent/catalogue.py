@@ -30,6 +30,7 @@ exercise).
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -220,3 +221,22 @@ def get(id: str) -> Variant:
         return _REGISTRY[id]
     except KeyError:
         raise KeyError(f"no catalogued variant {id!r}") from None
+
+
+def named(kind: str, id: str) -> Variant:
+    """The variant ``kind:id`` names (``--impl bug:mse_sum``). A ``KeyError`` whose message says
+    what is wrong for an id no variant has (with the nearest ids of ``kind``) or a variant of
+    another kind."""
+    variant = _REGISTRY.get(id)
+    if variant is not None and variant.kind == kind:
+        return variant
+    if variant is not None:
+        raise KeyError(f"{id} is a variant of kind {variant.kind}: give {variant.kind}:{id}")
+    ids = [v.id for v in variants(kind)]
+    near = difflib.get_close_matches(id, ids, n=3, cutoff=0.6)
+    known = (
+        f"did you mean {' or '.join(f'{kind}:{n}' for n in near)}?"
+        if near
+        else (f"{len(ids)} {kind} variants are catalogued ({kind}:* grades them all)")
+    )
+    raise KeyError(f"no catalogued {kind} variant {id!r}; {known}")

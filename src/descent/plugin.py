@@ -154,6 +154,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.getoption("isolation"), state.specs
     ) or plugin_workers.has_submission(state.specs):
         _ = state.impls
+    if any(spec.partition(":")[0] in catalogue.KINDS for spec in state.specs):
+        _ = state.impls  # a variant's id is checked here too
 
 
 _PROFILES_HOOK = "descent.hypothesis_profiles:register"
@@ -245,9 +247,10 @@ class GradingState:
             self.load_catalogue(kind)
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
-            chosen = [v for v in catalogue.variants(kind) if name in ("*", v.id)]
-            if not chosen and name != "*":
-                raise pytest.UsageError(f"--impl {spec}: no {kind} variant {name!r}")
+            try:
+                chosen = catalogue.variants(kind) if name == "*" else [catalogue.named(kind, name)]
+            except KeyError as exc:  # a typo ends the run before collection, in one line
+                raise pytest.UsageError(f"--impl {spec}: {exc.args[0]}") from None
             return [
                 plugin_workers.resolve_variant(
                     self.config, v, self.reference, self._variants_folder(kind)

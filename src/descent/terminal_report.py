@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from . import options
+
 _STYLE = {
     "passed": "green",
     "partial": "yellow",
@@ -77,7 +79,7 @@ def exercise_table(
         # An untouched stub is one line: its status says all ("... is not implemented yet").
         if ex["first_failure"] and (status != "not_implemented" or detail):
             problem = Text(_shorten(ex["first_failure"], ex["id"]))
-            if ex["misconceptions"]:
+            if ex["misconceptions"] and not options.generic_only():
                 problem.append(f" (likely: {', '.join(ex['misconceptions'])})", style="yellow")
             below(problem)
         mine = [t for t in tests or () if t["exercise"] == ex["id"]]
