@@ -502,7 +502,7 @@ def test_a_selection_of_supporting_checks_never_scores_lower(tmp_path):
     assert block["exercises"] and all(
         e["status"] == "skipped"
         and e["max_points"] == 0
-        and "supporting check only" in e["first_failure"]
+        and e["first_failure"].startswith("partial run: not scored")
         for e in block["exercises"]
     ), block["exercises"]
     assert block["points"] == block["max_points"] == 0
@@ -539,3 +539,33 @@ def test_the_public_optimizer_runs_are_what_torch_optim_computes():
             assert len(expected) == 5 and all(
                 torch.allclose(g, e, rtol=1e-12, atol=0) for g, e in zip(got, expected)
             ), (name, got, expected)
+
+
+def test_a_selection_never_scores_an_exercise_on_part_of_its_tests(tmp_path):
+    """`-k relu` selects the relu exercises whole and one test of `Value` by its name: `Value`
+    is reported as a partial run, not scored, instead of 10/10 for a class that a full run
+    marks down."""
+    submission = tmp_path / "fay"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / "autograd.py"
+    right = "(other, -q / other.data)"
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, "(other, q / other.data)"))
+    doc = _public_results(
+        submission,
+        tmp_path,
+        "exercises/test_autograd.py",
+        "exercises/test_activations.py",
+        "-k",
+        "relu",
+    )
+    exercises = {e["id"]: e for e in doc["implementations"][0]["exercises"]}
+    value = exercises["autograd.value"]
+    assert value["max_points"] == 0 and value["first_failure"].startswith(
+        "partial run: not scored"
+    ), value
+    assert (
+        exercises["activations.relu"]["points"] == exercises["activations.relu"]["max_points"] > 0
+    )
+    value_tests = [t for t in doc["tests"] if t["exercise"] == "autograd.value"]
+    assert value_tests and not any(t["counted"] for t in value_tests)

@@ -186,8 +186,8 @@ class GradingState:
         self.tests: list[results.TestResult] = []
         self.supporting: dict[str, tuple[str, ...]] = {}  # node id -> value checks it needs
         self.finished: set[str] = set()  # node ids whose outcome a report decided
-        # (implementation, exercise) of value checks a selection (-k, -m) left out
-        self.deselected_value: set[tuple[str, str]] = set()
+        # (implementation, exercise) -> how many of its tests a selection (-k, -m) left out
+        self.deselected: dict[tuple[str, str], int] = {}
         self.interrupted = False
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -399,27 +399,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_deselected(items: list[pytest.Item]) -> None:
     for item in items:
         exercise = _exercise(item)
-        if exercise and item.get_closest_marker("supporting") is None:
+        if exercise:
             state: GradingState = item.config.stash[_STATE]
-            state.deselected_value.add((_impl_of(item).name, exercise))
+            key = (_impl_of(item).name, exercise)
+            state.deselected[key] = state.deselected.get(key, 0) + 1
 
 
 def _unscorable_selection(state: GradingState) -> None:
-    """A supporting check counts only beside its exercise's value checks: when a selection ran
-    none of them (``-k gradcheck``), it is reported but not counted, so the selection never
-    scores an exercise lower than a full run would."""
-    ran_value = {
-        (t.implementation, t.exercise) for t in state.tests if t.nodeid not in state.supporting
-    }
+    """An exercise is scored only on all of its tests: when a selection (``-k relu``, ``-k
+    gradcheck``) ran some of them and left the others out, the ones that ran are reported but
+    not counted, so a selection never shows a score that the whole exercise would not get."""
+    ran: dict[tuple[str, str], int] = {}
+    for t in state.tests:
+        ran[t.implementation, t.exercise] = ran.get((t.implementation, t.exercise), 0) + 1
     for t in state.tests:
         key = (t.implementation, t.exercise)
-        if t.nodeid in state.supporting and key not in ran_value and key in state.deselected_value:
+        left_out = state.deselected.get(key, 0)
+        if left_out:
             t.counted = False
             outcome = "passed" if t.outcome == results.PASSED else t.message or t.outcome
             t.message = (
-                f"supporting check only ({outcome.splitlines()[0]}): it counts beside "
-                f"the exercise's value checks, which this selection left out; run the "
-                f"whole exercise to score it"
+                f"partial run: not scored ({outcome.splitlines()[0]}): this selection ran "
+                f"{ran[key]} of the {ran[key] + left_out} tests of {t.exercise}; select the "
+                f"exercise by its name (-k {t.exercise.split('.', 1)[-1]}) to score it"
             )
 
 
