@@ -569,3 +569,54 @@ def test_a_selection_never_scores_an_exercise_on_part_of_its_tests(tmp_path):
     )
     value_tests = [t for t in doc["tests"] if t["exercise"] == "autograd.value"]
     assert value_tests and not any(t["counted"] for t in value_tests)
+
+
+# Forward mistakes with a right backward, written in a copy of the solutions (module, right,
+# wrong): the value check fails and so does the gradient check of the backward against the
+# wrong forward. The value is the more basic problem, and it is the one shown first.
+FORWARD_SLIPS = {
+    "activations.gelu": (
+        "activations",
+        "    cdf = (x / math.sqrt(2)).erf_().add_(1).mul_(0.5)",
+        "    cdf = (x / 2).erf_().add_(1).mul_(0.5)",
+    ),
+    "losses.focal_loss": (
+        "losses",
+        "    per = alpha_t * _sigmoid(-u) ** gamma * _softplus(-u)",
+        "    per = alpha_t * _sigmoid(u) ** gamma * _softplus(-u)",
+    ),
+    "losses.bce_with_logits": (
+        "losses",
+        "    per = pw * target * _softplus(-logits) + (1 - target) * _softplus(logits)",
+        "    per = target * _softplus(-logits) + pw * (1 - target) * _softplus(logits)",
+    ),
+}
+
+
+@pytest.mark.parametrize("exercise", sorted(FORWARD_SLIPS))
+def test_a_wrong_forward_is_shown_before_the_gradient_check(tmp_path, exercise):
+    module, right, wrong = FORWARD_SLIPS[exercise]
+    submission = tmp_path / "gus"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / f"{module}.py"
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, wrong))
+    name = exercise.split(".")[1]
+    doc = _public_results(submission, tmp_path, f"exercises/test_{module}.py", "-k", name)
+    shown = next(e for e in doc["implementations"][0]["exercises"] if e["id"] == exercise)
+    assert shown["points"] < shown["max_points"], shown
+    assert not shown["first_failure"].startswith("[gradient check]"), shown["first_failure"]
+    assert f"{name}_forward" in shown["first_failure"], shown["first_failure"]
+
+
+def test_a_forward_returning_the_loss_alone_is_named_clearly(tmp_path):
+    submission = tmp_path / "hal"
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / "losses.py"
+    right = "    return diff.abs().mean(), (diff,)"
+    assert right in path.read_text()
+    path.write_text(path.read_text().replace(right, "    return diff.abs().mean()"))
+    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k", "mae")
+    (mae,) = doc["implementations"][0]["exercises"]
+    assert mae["first_failure"].startswith("`mae_forward` returned"), mae["first_failure"]
+    assert "(loss, cache)" in mae["first_failure"]

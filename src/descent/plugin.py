@@ -618,6 +618,9 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     if not _grading_the_reference(item):
         # Raised in the test while it used what the implementation returned or built (None
         # where a tuple was due, an object without an operator): the implementation's problem.
+        unpacked = _returned_too_little(exc, item)
+        if unpacked:
+            return results.ERROR, unpacked
         return results.ERROR, (
             f"the check could not use what your code returned: "
             f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -625,6 +628,34 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     # The reference solutions crashed a test: a defect in the kit or the test. Keep the full
     # traceback so it can be fixed, but still score the test 0 with a reason.
     return results.ERROR, ""
+
+
+_NOT_A_TUPLE = re.compile(
+    r"0-dim tensor|not subscriptable|cannot unpack|values to unpack|not iterable"
+)
+_INDEXED_CALL = re.compile(r"(\w+)\((?:[^()]|\([^()]*\))*\)\s*\[")
+
+
+def _returned_too_little(exc: BaseException, item: pytest.Item) -> str | None:
+    """The message for a test that could not index or unpack what an exercise function returned
+    (a forward returning its loss alone, where ``(loss, cache)`` is due): the function is named
+    from the test's own line, and nothing else of that line is shown."""
+    if not isinstance(exc, (IndexError, TypeError, ValueError)) or not _NOT_A_TUPLE.search(
+        str(exc)
+    ):
+        return None
+    in_test = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(item.path)]
+    line = (in_test[-1].line or "") if in_test else ""
+    named = [n for n in re.findall(r"(\w+)\(", line) if registry.exercise_of_function(n)]
+    indexed = [n for n in _INDEXED_CALL.findall(line) if n in named]
+    if not named:
+        return None
+    name = (indexed or named)[-1]
+    return (
+        f"`{name}` returned what the test could not index or unpack as its docstring's "
+        f"Returns says ({type(exc).__name__}: {str(exc)[:120]}): return exactly what that "
+        f"section lists, for a forward the pair (loss, cache) or (y, cache)"
+    )
 
 
 _CALL_ERROR = re.compile(r"^(?:\w+\.)?(\w+)\(\) (?:takes|missing|got an unexpected|got multiple)")
@@ -730,6 +761,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
         started_at=state.started_at,
         duration_s=time.time() - state.started,
         devices=state.devices,
+        supporting=set(state.supporting),
         environment={
             "python": platform.python_version(),
             "torch": torch.__version__,
