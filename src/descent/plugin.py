@@ -186,6 +186,8 @@ class GradingState:
         self.tests: list[results.TestResult] = []
         self.supporting: dict[str, tuple[str, ...]] = {}  # node id -> value checks it needs
         self.finished: set[str] = set()  # node ids whose outcome a report decided
+        # node id -> the exercises a composite's failure is due to (descent.composite)
+        self.charged_to: dict[str, tuple[str, ...]] = {}
         # (implementation, exercise) -> how many of its tests a selection (-k, -m) left out
         self.deselected: dict[tuple[str, str], int] = {}
         self.interrupted = False
@@ -425,6 +427,39 @@ def _unscorable_selection(state: GradingState) -> None:
             )
 
 
+def _charge_once(state: GradingState) -> None:
+    """One mistake, one charge: a composite's check that failed only through the parts it calls
+    (:mod:`descent.composite`) passes when one of those exercises lost points in this run, or
+    was not graded in it; it stays failed when they kept all their points."""
+    lost, graded = set(), set()
+    for t in state.tests:
+        graded.add((t.implementation, t.exercise))
+        if t.counted and t.outcome != results.PASSED and t.nodeid not in state.charged_to:
+            lost.add((t.implementation, t.exercise))
+    for t in state.tests:
+        parts = state.charged_to.get(t.nodeid, ())
+        if not parts:
+            continue
+        at_fault = [p for p in parts if (t.implementation, p) in lost]
+        if at_fault or not any((t.implementation, p) in graded for p in parts):
+            named = " and ".join(parts)
+            why = (
+                f"{' and '.join(at_fault)} lose{'s' if len(at_fault) == 1 else ''} points for it"
+                if at_fault
+                else f"{named} not graded in this run"
+            )
+            t.outcome, t.misconception, t.diagnosis = results.PASSED, None, None
+            t.message = (
+                f"not charged here: the result equals the correct computation with your own "
+                f"{named}; {why} ({t.message.splitlines()[0]})"
+            )
+        else:
+            t.message += (
+                f"\n{' and '.join(parts)} passed all of its own checks: this is the check that "
+                f"caught it"
+            )
+
+
 # -- fixtures ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def impl(request: pytest.FixtureRequest) -> Implementation:
@@ -575,6 +610,9 @@ def _score(
         exc.resolve()
         result.misconception = exc.misconception
         result.diagnosis = exc.diagnosis
+        charged_to = getattr(exc, "charged_to", ())  # descent.composite.ChargedElsewhere
+        if charged_to:
+            item.config.stash[_STATE].charged_to[result.nodeid] = tuple(charged_to)
     elif exc is not None and message.startswith(("your code raised", "the check could not")):
         from .exception_diagnoses import none_operand, raised  # start-up: it imports torch
 
@@ -739,6 +777,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
                 "the test itself crashed (a kit defect, not your code): run again "
                 "with -v for the traceback"
             )
+    _charge_once(state)
     _unscorable_selection(state)
     titles = {ex.id: ex.title for ex in registry.EXERCISES.values()}
     results.assign_points(
