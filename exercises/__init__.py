@@ -2,6 +2,8 @@
 
 import torch
 
+from descent.compare import compare
+
 
 def T(*values):
     """A small float64 tensor from literal values: ``T(1.0, 2.0)`` or rows ``T([1, 2], [3, 4])``."""
@@ -29,3 +31,48 @@ def python_numbers(check, value, what, kind=float):
                check="shape and type",
                hint=f"convert with {kind.__name__}(...) (or .item() for a 0-dim tensor) before "
                     f"returning")
+
+
+def refuses(check, call, what, hint):
+    """Require ``call(check.impl)`` to raise ValueError, as the docstring's Raises says."""
+    try:
+        got = call(check.impl)
+    except ValueError:
+        return
+    except NotImplementedError:  # a stub is reported as not implemented
+        raise
+    except Exception as exc:  # noqa: BLE001 - a crash deep inside is not a clear refusal
+        check.that(False, f"{what} raised {type(exc).__name__} instead of ValueError",
+                   check="errors", hint=hint)
+    check.that(False, f"{what} returned {type(got).__name__} instead of raising ValueError",
+               check="errors", hint=hint)
+
+
+def _same(a, b):
+    return compare(a, b, rtol=0.0, atol=0.0) is None
+
+
+def follows_the_generator(check, call, what, *, none_too=False):
+    """Random results come from the ``generator`` argument alone: two generators seeded alike
+    give the same result whatever torch's global random state does in between, and two calls
+    on one generator differ (each call draws anew). With ``none_too``, two calls without a
+    generator differ too (no fixed seed of the function's own)."""
+    torch.manual_seed(1)
+    first = call(check.impl, torch.Generator().manual_seed(5))
+    torch.manual_seed(2)
+    again = call(check.impl, torch.Generator().manual_seed(5))
+    check.that(_same(first, again),
+               f"{what}: two generators seeded alike gave different results (torch's global "
+               f"random state changed in between)", check="property",
+               hint="draw every random number from `generator` (torch.rand(..., "
+                    "generator=generator)), never from torch's global random state")
+    g = torch.Generator().manual_seed(5)
+    check.that(not _same(call(check.impl, g), call(check.impl, g)),
+               f"{what}: two calls on one generator gave the same result", check="property",
+               hint="draw anew at every call: nothing random may be kept from an earlier call")
+    if none_too:
+        check.that(not _same(call(check.impl, None), call(check.impl, None)),
+                   f"{what}: two calls without a generator gave the same result",
+                   check="property",
+                   hint="without a generator, draw from torch's global random state; never "
+                        "seed a generator of your own")
