@@ -10,22 +10,26 @@ def T(*values):
     return torch.tensor(values, dtype=torch.float64)
 
 
-def _not_plain(value, kind):
-    """The first number in ``value`` (nested lists, tuples, dicts; None skipped) whose type is
-    not exactly ``kind``, or None."""
+_MISSING = object()
+
+
+def _not_plain(value, kind, none_ok):
+    """The first entry of ``value`` (nested lists, tuples, dicts) whose type is not exactly
+    ``kind`` (None passes when ``none_ok``), or _MISSING when there is none."""
     if isinstance(value, (list, tuple)):
-        return next((b for v in value if (b := _not_plain(v, kind)) is not None), None)
+        found = (_not_plain(v, kind, none_ok) for v in value)
+        return next((b for b in found if b is not _MISSING), _MISSING)
     if isinstance(value, dict):
-        return _not_plain(list(value.values()), kind)
-    return None if value is None or type(value) is kind else value
+        return _not_plain(list(value.values()), kind, none_ok)
+    return _MISSING if (value is None and none_ok) or type(value) is kind else value
 
 
-def python_numbers(check, value, what, kind=float):
+def python_numbers(check, value, what, kind=float, none_ok=True):
     """Require plain Python numbers where the docstring promises them: a NumPy scalar or a 0-dim
     tensor prints like a number, but is not one (JSON, ``isinstance(x, int)`` and ``x is``
-    comparisons tell the difference)."""
-    bad = _not_plain(value, kind)
-    check.that(bad is None,
+    comparisons tell the difference). ``none_ok``: None stands where the docstring allows it."""
+    bad = _not_plain(value, kind, none_ok)
+    check.that(bad is _MISSING,
                f"{what}: a {type(bad).__module__}.{type(bad).__name__} ({bad!r}) where the "
                f"docstring promises a Python {kind.__name__}",
                check="shape and type",

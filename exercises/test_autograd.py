@@ -128,7 +128,8 @@ class TestValueConventions:
     @pytest.mark.supporting()  # any Value of floats passes it
     def test_data_and_grad_are_python_floats(self, check):
         a = check.impl.autograd.Value(2)
-        python_numbers(check, [a.data, a.grad], "Value(2).data and .grad before backward()")
+        python_numbers(check, [a.data, a.grad], "Value(2).data and .grad before backward()",
+                       none_ok=False)
         b = a * 3
         b.backward()
         python_numbers(check, [b.data, a.grad, b.grad], "data and grad after backward()")

@@ -90,6 +90,7 @@ def _g(seed):
 
 @pytest.mark.exercise("data.mixup")
 class TestMixupConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_weights_follow_alpha(self, check):
         # alpha = 0.2 puts most Beta weights near 0 or 1: about 67% of them outside (0.1, 0.9),
         # against 20% for uniform weights
@@ -103,6 +104,7 @@ class TestMixupConventions:
                    hint="draw lam_i from Beta(alpha, alpha): G1 / (G1 + G2) for two Gamma(alpha) "
                         "draws, not a uniform number")
 
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_partners_form_a_random_permutation(self, check):
         # identity labels: y_mixed[i] is lam_i on column i and 1 - lam_i on the partner's
         n = 300
@@ -117,12 +119,24 @@ class TestMixupConventions:
                    hint="partners from torch.randperm(N, generator=generator), each example "
                         "used once, never a fixed pairing such as the reversed batch")
 
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_new_weights_at_every_call(self, check):
+        y, g = torch.eye(6, dtype=torch.float64), _g(8)
+        first, second = (check.impl.data.mixup(torch.zeros(6, 1, dtype=torch.float64), y, 1.0,
+                                               g)[1].diagonal() for _ in range(2))
+        # the diagonal holds lam_i, or 1 where an example is its own partner
+        both = (first != 1) & (second != 1)
+        check.that(not (both.any() and torch.equal(first[both], second[both])),
+                   "two calls on one generator used the same weights lam_i", check="statistics",
+                   hint="draw the Beta weights anew at every call")
+
     @pytest.mark.supporting()  # a fixed draw passes part of it
     def test_draws_come_from_the_generator(self, check):
         x, y = torch.randn(6, 2, generator=_g(0), dtype=torch.float64), torch.eye(6).double()
         follows_the_generator(check, lambda m, g: m.data.mixup(x, y, 1.0, g), "mixup(x, y, 1.0, g)",
                               none_too=True)
 
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_float32_stays_float32(self, check):
         x, y = torch.randn(5, 2, generator=_g(1)), torch.eye(5)
         got = check.impl.data.mixup(x, y, 0.4, _g(4))
@@ -145,6 +159,7 @@ class TestMixupConventions:
 
 @pytest.mark.exercise("data.augment_points")
 class TestAugmentConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_jitter_has_noise_std_per_coordinate(self, check):
         x = torch.zeros(4000, 2, dtype=torch.float64)  # the origin: rotation leaves it alone
         out = check.impl.data.augment_points(x, _g(5), max_angle=0.0, noise_std=0.5)
@@ -156,12 +171,20 @@ class TestAugmentConventions:
                    check="statistics",
                    hint="e = torch.randn(N, 2, ...) * noise_std: one draw per coordinate")
 
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_new_angles_at_every_call(self, check):
+        x, g = torch.randn(8, 2, generator=_g(0), dtype=torch.float64), _g(9)
+        first, second = (check.impl.data.augment_points(x, g, noise_std=0.0) for _ in range(2))
+        check.that(not torch.equal(first, second), "two calls on one generator rotated by the "
+                   "same angles", check="statistics", hint="draw the angles anew at every call")
+
     @pytest.mark.supporting()  # a fixed draw passes part of it
     def test_draws_come_from_the_generator(self, check):
         x = torch.randn(8, 2, generator=_g(0), dtype=torch.float64)
         follows_the_generator(check, lambda m, g: m.data.augment_points(x, g),
                               "augment_points(x, g)", none_too=True)
 
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_float32_stays_float32(self, check):
         got = check.impl.data.augment_points(torch.ones(3, 2), _g(1))
         check.that(got.dtype == torch.float32, f"augment_points of float32 points returned {got.dtype}",
@@ -185,6 +208,7 @@ class TestKFoldConventions:
         follows_the_generator(check, lambda m, g: [v for _, v in m.data.kfold_indices(12, 3, g)],
                               "kfold_indices(12, 3, g)", none_too=True)
 
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_examples_are_shuffled_not_the_blocks(self, check):
         folds = check.impl.data.kfold_indices(40, 4, _g(6))
         val = [torch.as_tensor(v) for _, v in folds]

@@ -169,3 +169,10 @@ class TestDiagnoseLossCurveRules:
     def test_underfitting(self, check):
         train = [2.0, 1.8, 1.6, 1.5, 1.45] + [1.4] * 15
         self.diagnose(check, train, None, "underfitting")
+
+
+@pytest.mark.exercise("diagnostics.layer_gradient_norms")
+@pytest.mark.supporting()  # a list of constant floats passes it
+def test_layer_gradient_norms_are_python_floats(check):
+    python_numbers(check, check.impl.diagnostics.layer_gradient_norms("tanh", 2, 4, "he", batch=6),
+                   "layer_gradient_norms('tanh', 2, 4, 'he', batch=6)")

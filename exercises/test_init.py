@@ -14,7 +14,7 @@ import torch
 
 from descent.checker import Mistake
 
-from . import follows_the_generator
+from . import follows_the_generator, python_numbers
 
 
 @pytest.mark.exercise("init.calculate_gain")
@@ -139,6 +139,7 @@ def test_xavier_draws_from_the_generator(check):
 
 @pytest.mark.exercise("init.kaiming")
 class TestKaimingConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_fan_out_and_a_leaky_slope(self, check):
         # mode fan_out = 300, leaky_relu with a = 0.5: gain sqrt(2 / 1.25), std gain / sqrt(300)
         shape, expected = (300, 600), math.sqrt(2 / 1.25) / math.sqrt(300)
@@ -150,6 +151,7 @@ class TestKaimingConventions:
                    f"std {std:.4f}, expected sqrt(2 / (1 + 0.5^2)) / sqrt(300) = {expected:.4f}",
                    hint="the gain is calculate_gain('leaky_relu', a) and the fan follows mode")
 
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_dtype_is_the_one_asked_for(self, check):
         w = check.impl.init.kaiming_uniform((3, 2), generator=torch.Generator().manual_seed(0),
                                             dtype=torch.float64)
@@ -161,3 +163,15 @@ class TestKaimingConventions:
     def test_draws_from_the_generator(self, check):
         follows_the_generator(check, lambda m, g: m.init.kaiming_normal((4, 3), generator=g),
                               "kaiming_normal((4, 3), generator=g)")
+
+
+@pytest.mark.exercise("init.calculate_gain")
+@pytest.mark.supporting()  # a constant float passes it
+def test_gain_is_a_python_float(check):
+    python_numbers(check, check.impl.init.calculate_gain("tanh"), "calculate_gain('tanh')")
+
+
+@pytest.mark.exercise("init.fans")
+@pytest.mark.supporting()  # a constant pair of ints passes it
+def test_fans_are_python_ints(check):
+    python_numbers(check, tuple(check.impl.init.fans((8, 4, 3))), "fans((8, 4, 3))", int)

@@ -255,6 +255,15 @@ def test_checkpointing_refuses_what_it_cannot_run(check, inputs):
 
 
 @pytest.mark.exercise("layers.mlp_grads_checkpointed")
+@pytest.mark.supporting()  # a constant count passes it
+def test_checkpointing_counts_in_a_python_int(check, inputs):
+    params = [(inputs.randn(4, 3), inputs.randn(4)), (inputs.randn(2, 4), inputs.randn(2))]
+    kept = check.impl.layers.mlp_grads_checkpointed(inputs.randn(5, 3), inputs.randint(2, 5),
+                                                    params, 1)[2]
+    python_numbers(check, kept, "mlp_grads_checkpointed's kept", int)
+
+
+@pytest.mark.exercise("layers.mlp_grads_checkpointed")
 def test_checkpointing_with_gelu(check, inputs):
     sizes = [3, 4, 2]
     params = [(inputs.randn(o, i), inputs.randn(o)) for i, o in zip(sizes, sizes[1:])]

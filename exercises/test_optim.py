@@ -13,7 +13,7 @@ import torch
 
 from descent.checker import Mistake
 
-from . import T
+from . import T, python_numbers
 
 
 P0 = T(0.3, -1.2, 2.0)
@@ -259,4 +259,7 @@ def test_arguments_and_state_unchanged(name, hp, check):
             check="arguments unchanged",
             hint="build and return a new dict ({**state, 'step': t} or dict(state)); "
                  "the caller may still hold the old state")
+        if name != "sgd_step":  # SGD keeps no step count, as in PyTorch
+            python_numbers(check, new_state.get("step"), f"{name}'s state['step']", int,
+                           none_ok=False)
         p, state = new_p, new_state

@@ -50,6 +50,7 @@ class TestDropout:
 
 @pytest.mark.exercise("regularization.dropout")
 class TestDropoutConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_backward_in_the_identity_cases(self, check):
         x, dy = T([1.0, -2.0], [3.0, 4.0]), T([0.5, 0.5], [-1.0, 2.0])
         for kwargs in (dict(p=0.5, training=False), dict(p=0.0)):
