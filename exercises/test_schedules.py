@@ -234,3 +234,18 @@ class TestPlateauRules:
                     f"reduce_on_plateau_step with {kwargs}",
                     hint="raise ValueError for an unknown mode or threshold_mode and for "
                          "factor >= 1")
+
+
+SCHEDULE_CALLS = {  # one call of every schedule that returns a rate alone
+    "step_lr": lambda m: m.schedules.step_lr(3, 0.1, 2),
+    "exponential_lr": lambda m: m.schedules.exponential_lr(2, 0.1, 0.5),
+    "warmup_cosine_lr": lambda m: m.schedules.warmup_cosine_lr(5, 0.1, 2, 10),
+    "one_cycle_lr": lambda m: m.schedules.one_cycle_lr(5, 0.1, 10),
+}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.exercise(f"schedules.{n}"))
+                                  for n in SCHEDULE_CALLS])
+@pytest.mark.supporting()  # a constant float passes it
+def test_every_schedule_returns_a_python_float(name, check):
+    python_numbers(check, SCHEDULE_CALLS[name](check.impl), name)
