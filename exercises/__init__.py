@@ -3,6 +3,7 @@
 import torch
 
 from descent.compare import compare
+from descent.impl import SubmissionError
 
 
 def T(*values):
@@ -43,7 +44,7 @@ def refuses(check, call, what, hint):
         got = call(check.impl)
     except ValueError:
         return
-    except NotImplementedError:  # a stub is reported as not implemented
+    except (NotImplementedError, SubmissionError):  # a stub, a module that cannot be imported
         raise
     except Exception as exc:  # noqa: BLE001 - a crash deep inside is not a clear refusal
         check.that(False, f"{what} raised {type(exc).__name__} instead of ValueError",

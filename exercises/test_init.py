@@ -149,7 +149,8 @@ class TestKaimingConventions:
         check.that(abs(std / expected - 1) < 0.03,
                    f"kaiming_normal{shape}, a=0.5, mode='fan_out', nonlinearity='leaky_relu': "
                    f"std {std:.4f}, expected sqrt(2 / (1 + 0.5^2)) / sqrt(300) = {expected:.4f}",
-                   hint="the gain is calculate_gain('leaky_relu', a) and the fan follows mode")
+                   hint="the gain is calculate_gain('leaky_relu', a) and the fan follows mode",
+                   got=std, mistakes=[_fan_out(math.sqrt(2 / 1.25) / math.sqrt(600))])
 
     @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_dtype_is_the_one_asked_for(self, check):

@@ -421,9 +421,9 @@ def _unscorable_selection(state: GradingState) -> None:
             t.counted = False
             outcome = "passed" if t.outcome == results.PASSED else t.message or t.outcome
             t.message = (
-                f"partial run: not scored ({outcome.splitlines()[0]}): this selection ran "
-                f"{ran[key]} of the {ran[key] + left_out} tests of {t.exercise}; select the "
-                f"exercise by its name (-k {t.exercise.split('.', 1)[-1]}) to score it"
+                f"partial run: not scored (this selection ran {ran[key]} of the "
+                f"{ran[key] + left_out} tests of {t.exercise}; select the exercise by its name, "
+                f"-k {t.exercise.split('.', 1)[-1]}, to score it): {outcome}"
             )
 
 
