@@ -171,6 +171,21 @@ class TestRelativeError:
         python_numbers(check, check.impl.layers.relative_error(T(1.0), T(2.0)), "relative_error")
 
 
+def _residual_backward_matches(check, args, dy, what, **kwargs):
+    """The student's residual backward against autograd, for ``args = (x, W1, b1, W2, b2)``."""
+    leaves = [t.clone().requires_grad_() for t in args]
+    y = leaves[0] + F.linear(torch.relu(F.linear(*leaves[:3])), *leaves[3:])
+    # the gradient of sum(y * dy) is the backward of y with upstream dy (the same numbers as
+    # grad(y, leaves, dy), which would load torch's shape solver: half a second a run)
+    expected = torch.autograd.grad((y * dy).sum(), leaves)
+
+    def grads(m):
+        _, cache = m.layers.residual_block_forward(*args)
+        return tuple(m.layers.residual_block_backward(dy, cache))
+
+    check.matches(grads, what, expected=tuple(expected), **kwargs)
+
+
 @pytest.mark.exercise("layers.residual_block")
 class TestResidualBlock:
     def test_worked_example(self, check):
@@ -183,22 +198,12 @@ class TestResidualBlock:
                       "residual_block_forward", expected=T([4.5, 3.5], [0.5, 0.5]))
 
     def test_backward_matches_autograd(self, check, inputs):
-        x, W1, b1 = inputs.randn(5, 3), inputs.randn(4, 3), inputs.randn(4)
-        W2, b2 = inputs.randn(3, 4), inputs.randn(3)
-        dy = inputs.randn(5, 3)
-        leaves = [t.clone().requires_grad_() for t in (x, W1, b1, W2, b2)]
-        y = leaves[0] + F.linear(torch.relu(F.linear(*leaves[:3])), *leaves[3:])
-        # the gradient of sum(y * dy) is the backward of y with upstream dy (the same numbers
-        # as grad(y, leaves, dy), which would load torch's shape solver: half a second a run)
-        expected = torch.autograd.grad((y * dy).sum(), leaves)
-
-        def grads(m):
-            _, cache = m.layers.residual_block_forward(x, W1, b1, W2, b2)
-            return tuple(m.layers.residual_block_backward(dy, cache))
-
-        check.matches(grads, "residual_block_backward (dx, dW1, db1, dW2, db2)",
-                      expected=tuple(expected),
-                      hint="x reaches y through the skip and through the branch: dx = dy + dz @ W1")
+        args = (inputs.randn(5, 3), inputs.randn(4, 3), inputs.randn(4), inputs.randn(3, 4),
+                inputs.randn(3))
+        _residual_backward_matches(check, args, inputs.randn(5, 3),
+                                   "residual_block_backward (dx, dW1, db1, dW2, db2)",
+                                   hint="x reaches y through the skip and through the branch: "
+                                        "dx = dy + dz @ W1")
 
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
@@ -214,19 +219,11 @@ class TestResidualConventions:
         x = torch.tensor([[1.0, 2.0]])
         W1, b1 = torch.tensor([[1.0, 0.0], [1.0, -0.5]]), torch.tensor([0.0, 0.0])
         W2, b2 = torch.tensor([[1.0, 2.0], [-1.0, 3.0]]), torch.tensor([0.5, -0.5])
-        dy = torch.tensor([[1.0, 1.0]])
-        leaves = [t.clone().requires_grad_() for t in (x, W1, b1, W2, b2)]
-        y = leaves[0] + F.linear(torch.relu(F.linear(*leaves[:3])), *leaves[3:])
-        expected = torch.autograd.grad((y * dy).sum(), leaves)
-
-        def grads(m):
-            _, cache = m.layers.residual_block_forward(x, W1, b1, W2, b2)
-            return tuple(m.layers.residual_block_backward(dy, cache))
-
-        check.matches(grads, "residual_block_backward in float32 with a unit exactly at 0",
-                      expected=tuple(expected), rtol=1e-6, atol=1e-6,
-                      hint="ReLU's derivative at exactly 0 is 0; keep x's dtype (float32 in, "
-                           "float32 out)")
+        _residual_backward_matches(check, (x, W1, b1, W2, b2), torch.tensor([[1.0, 1.0]]),
+                                   "residual_block_backward in float32 with a unit exactly at 0",
+                                   rtol=1e-6, atol=1e-6,
+                                   hint="ReLU's derivative at exactly 0 is 0; keep x's dtype "
+                                        "(float32 in, float32 out)")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_a_branch_of_another_width_is_refused(self, check, inputs):

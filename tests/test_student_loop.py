@@ -244,6 +244,16 @@ def _public_results(submission: Path, tmp_path: Path, *args: str) -> dict:
     return json.loads(results.read_text())
 
 
+def _slipped(tmp_path: Path, name: str, module: str, right: str, wrong: str) -> Path:
+    """A copy of the solutions named ``name`` with ``right`` replaced by ``wrong`` in ``module``."""
+    submission = tmp_path / name
+    shutil.copytree(KIT / "solutions", submission)
+    path = submission / f"{module}.py"
+    assert right in path.read_text(), (module, right)
+    path.write_text(path.read_text().replace(right, wrong))
+    return submission
+
+
 def test_a_wrong_signature_is_named_as_such(tmp_path):
     submission = tmp_path / "bob"
     shutil.copytree(KIT / "solutions", submission)
@@ -512,12 +522,9 @@ def test_a_float32_intermediate_is_caught_and_shown_in_enough_digits(tmp_path):
     """Class weights kept in float32 inside a float64 loss: the result is float64 (promotion)
     but wrong in the 8th digit; the public check fails, prints digits that differ, and says
     float32."""
-    submission = tmp_path / "erin"
-    shutil.copytree(KIT / "solutions", submission)
-    path = submission / "losses.py"
-    right = "else weight.to(logits.dtype)"
-    assert right in path.read_text()
-    path.write_text(path.read_text().replace(right, "else weight.float()"))
+    submission = _slipped(
+        tmp_path, "erin", "losses", "else weight.to(logits.dtype)", "else weight.float()"
+    )
     doc = _public_results(
         submission, tmp_path, "exercises/test_losses.py", "-k", "float64_all_the_way"
     )
@@ -545,12 +552,9 @@ def test_a_selection_never_scores_an_exercise_on_part_of_its_tests(tmp_path):
     """`-k relu` selects the relu exercises whole and one test of `Value` by its name: `Value`
     is reported as a partial run, not scored, instead of 10/10 for a class that a full run
     marks down."""
-    submission = tmp_path / "fay"
-    shutil.copytree(KIT / "solutions", submission)
-    path = submission / "autograd.py"
-    right = "(other, -q / other.data)"
-    assert right in path.read_text()
-    path.write_text(path.read_text().replace(right, "(other, q / other.data)"))
+    submission = _slipped(
+        tmp_path, "fay", "autograd", "(other, -q / other.data)", "(other, q / other.data)"
+    )
     doc = _public_results(
         submission,
         tmp_path,
@@ -596,11 +600,7 @@ FORWARD_SLIPS = {
 @pytest.mark.parametrize("exercise", sorted(FORWARD_SLIPS))
 def test_a_wrong_forward_is_shown_before_the_gradient_check(tmp_path, exercise):
     module, right, wrong = FORWARD_SLIPS[exercise]
-    submission = tmp_path / "gus"
-    shutil.copytree(KIT / "solutions", submission)
-    path = submission / f"{module}.py"
-    assert right in path.read_text()
-    path.write_text(path.read_text().replace(right, wrong))
+    submission = _slipped(tmp_path, "gus", module, right, wrong)
     name = exercise.split(".")[1]
     doc = _public_results(submission, tmp_path, f"exercises/test_{module}.py", "-k", name)
     shown = next(e for e in doc["implementations"][0]["exercises"] if e["id"] == exercise)
@@ -610,12 +610,13 @@ def test_a_wrong_forward_is_shown_before_the_gradient_check(tmp_path, exercise):
 
 
 def test_a_forward_returning_the_loss_alone_is_named_clearly(tmp_path):
-    submission = tmp_path / "hal"
-    shutil.copytree(KIT / "solutions", submission)
-    path = submission / "losses.py"
-    right = "    return diff.abs().mean(), (diff,)"
-    assert right in path.read_text()
-    path.write_text(path.read_text().replace(right, "    return diff.abs().mean()"))
+    submission = _slipped(
+        tmp_path,
+        "hal",
+        "losses",
+        "    return diff.abs().mean(), (diff,)",
+        "    return diff.abs().mean()",
+    )
     doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k", "mae")
     (mae,) = doc["implementations"][0]["exercises"]
     assert mae["first_failure"].startswith("`mae_forward` returned"), mae["first_failure"]
