@@ -690,9 +690,10 @@ def _returned_too_little(exc: BaseException, item: pytest.Item) -> str | None:
         return None
     name = (indexed or named)[-1]
     return (
-        f"`{name}` returned what the test could not index or unpack as its docstring's "
-        f"Returns says ({type(exc).__name__}: {str(exc)[:120]}): return exactly what that "
-        f"section lists, for a forward the pair (loss, cache) or (y, cache)"
+        f"the check could not use what your code returned: {type(exc).__name__}: "
+        f"{str(exc)[:120]}; `{name}` returned what the test could not index or unpack as its "
+        f"docstring's Returns says: return exactly what that section lists, for a forward the "
+        f"pair (loss, cache) or (y, cache)"
     )
 
 
