@@ -85,6 +85,14 @@ def test_gelu_derivative(check):
 
 
 @pytest.mark.exercise("activations.gelu")
+def test_gelu_of_large_inputs(check):
+    x = torch.tensor([-1e4, 1e4])  # Phi is 0 and 1 there: gelu is (-0, 1e4), finite
+    check.matches(lambda m: m.activations.gelu_forward(x)[0], "gelu of (-1e4, 1e4) (float32)",
+                  expected=torch.tensor([0.0, 1e4]), check="stability",
+                  hint="x * Phi(x) with Phi from erf stays finite; avoid exp of large numbers")
+
+
+@pytest.mark.exercise("activations.gelu")
 def test_gelu_keeps_float32(check):
     x = torch.tensor([0.5, -2.0])
     check.matches(lambda m: m.activations.gelu_forward(x)[0], "gelu_forward of float32 input",

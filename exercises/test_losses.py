@@ -71,6 +71,13 @@ class TestHuber:
                                         "compare |d| with delta: the quadratic zone is |d| <= delta",
                                         torch.tensor(5.5 / 3, dtype=torch.float64))])
 
+    def test_default_delta(self, check):
+        # delta = 1: d = 0.5 is quadratic (0.125), d = -2 linear (2 - 0.5 = 1.5) -> mean 0.8125
+        pred, target = T(0.5, -2.0), T(0.0, 0.0)
+        check.matches(lambda m: m.losses.huber_forward(pred, target)[0],
+                      "huber_forward with the default delta=1",
+                      expected=torch.tensor(0.8125, dtype=torch.float64))
+
     def test_gradient_by_hand(self, check):
         # delta = 2: d inside -> d (1, 1.5); outside -> delta * sign(d) = -2; / 3, times 3
         pred, target = T(1.0, -3.0, 1.5), T(0.0, 0.0, 0.0)
