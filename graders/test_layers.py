@@ -10,7 +10,9 @@ dy, float32 inputs that must give float32 results, and the refusal of a branch t
 back to x's width. Gradient checkpointing is compared with autograd for segments that divide the
 depth, leave a short last segment, equal 1 and exceed the depth, a single layer, and every
 accepted activation; its count of kept activations with ceil(L / segment); an unknown
-activation must be refused.
+activation must be refused. The two MLPs call the student's activation and cross-entropy, so
+their value checks go through ``descent.composite``: a result wrong only through those parts is
+charged to them, not again here.
 """
 
 import math
@@ -24,6 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from descent import callables
+from descent.composite import matches_given_parts, mlp_parts
 from descent.strategies import tensors
 
 # ------------------------------------------------------------------------------------- linear
@@ -209,6 +212,14 @@ def _mlp_torch(params, x, y, activation="relu"):
     return loss.detach(), [(flat[2 * i], flat[2 * i + 1]) for i in range(len(leaves))]
 
 
+def _mlp_matches(checker, recipe, what, case, /, **kw):
+    """A value check of an MLP's ``(loss, grads)`` against autograd, charged only for the MLP's
+    own mistakes (``descent.composite``): ``case`` is ``(params, x, y[, activation])``."""
+    loss, grads = _mlp_torch(*case)
+    parts = [(named, lambda m, own=own: tuple(own(m))) for named, own in mlp_parts(*case)]
+    return matches_given_parts(checker, recipe, what, expected=(loss, grads), parts=parts, **kw)
+
+
 def _mlp_case(I, depth, **kw):
     return _mlp_params(I, depth, **kw), I.randn(N_MLP, D0), I.randint(CLASSES, N_MLP)
 
@@ -220,19 +231,21 @@ class TestMLP:
     def test_relu_depths(self, depth, check, inputs):
         params, x, y = _mlp_case(inputs, depth)
         with check.unmodified(x, y, *[t for p in params for t in p], who="mlp_loss_and_grads"):
-            check.matches(
+            _mlp_matches(
+                check,
                 lambda m: m.layers.mlp_loss_and_grads(params, x, y),
                 f"mlp_loss_and_grads with {depth} layer(s), default activation",
-                expected=_mlp_torch(params, x, y),
+                (params, x, y),
             )
 
     @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
     def test_activations(self, activation, check, inputs):
         params, x, y = _mlp_case(inputs, 3)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: m.layers.mlp_loss_and_grads(params, x, y, activation=activation),
             f"mlp_loss_and_grads with 3 layers and activation={activation!r}",
-            expected=_mlp_torch(params, x, y, activation),
+            (params, x, y, activation),
         )
 
     @pytest.mark.supporting()  # any result of the right shape passes it
@@ -252,19 +265,21 @@ class TestMLP:
         W, b = W.clone(), b.clone()
         W[1], b[1] = 0.0, 0.0
         params[1] = (W, b)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: m.layers.mlp_loss_and_grads(params, x, y),
             "mlp_loss_and_grads with a hidden unit whose pre-activation is exactly 0",
-            expected=_mlp_torch(params, x, y),
+            (params, x, y),
             hint="ReLU's derivative at exactly 0 is 0",
         )
 
     def test_large_logits(self, check, inputs):
         params, x, y = _mlp_case(inputs, 2, last_scale=2000.0)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: m.layers.mlp_loss_and_grads(params, x, y),
             "mlp_loss_and_grads with logits of magnitude ~1e3",
-            expected=_mlp_torch(params, x, y),
+            (params, x, y),
             check="stability",
             hint="subtract each row's maximum logit before exp",
         )
@@ -665,13 +680,14 @@ class TestCheckpointing:
         params, x, y = _deep_case(inputs, depth)
         kwargs = {} if activation == "relu" else {"activation": activation}
         with check.unmodified(x, y, *[t for p in params for t in p], who="mlp_grads_checkpointed"):
-            check.matches(
+            _mlp_matches(
+                check,
                 lambda m: tuple(
                     m.layers.mlp_grads_checkpointed(x, y, params, segment, **kwargs)[:2]
                 ),
                 f"mlp_grads_checkpointed (loss, grads) with {depth} layers, segment={segment}, "
                 f"activation={activation!r}",
-                expected=tuple(_mlp_torch(params, x, y, activation)),
+                (params, x, y, activation),
                 hint="recomputing a segment from its checkpoint gives the same activations, so "
                 "the loss and every gradient must equal an ordinary backward's; carry the "
                 "gradient from one segment into the next",
@@ -682,13 +698,14 @@ class TestCheckpointing:
         # The activations of activations.py with their conventions: leaky ReLU's slope 0.01,
         # GELU's exact erf form (not the tanh approximation).
         params, x, y = _deep_case(inputs, 4)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: tuple(
                 m.layers.mlp_grads_checkpointed(x, y, params, 3, activation=activation)[:2]
             ),
             f"mlp_grads_checkpointed (loss, grads) with 4 layers, segment=3, "
             f"activation={activation!r}",
-            expected=tuple(_mlp_torch(params, x, y, activation)),
+            (params, x, y, activation),
             hint="the activations are those of activations.py, forward and derivative: "
             "recompute a segment with the same activation as the forward pass",
         )

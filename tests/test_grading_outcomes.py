@@ -256,6 +256,41 @@ def test_hidden_graders_are_never_weaker_than_the_public_tests(public_bugs_run, 
     )
 
 
+# Catalogued bugs that the graders catch and the public tests may pass, each with its reason.
+HIDDEN_ONLY = {
+    "lgn_residual_activation_first": "the order inside the residual branch shows only in exact "
+    "values, and a public check of them would be the reference written out; the public test "
+    "checks what the residual does to the first layer's gradient",
+    "mb_swap_with_any": "a shuffle that is biased by a few percent takes thousands of shuffles "
+    "to tell from a uniform one: the graders pool them, the public test checks that every "
+    "order comes up",
+    "train_not_seeded": "the capstone's public checks are issue 39's first item (branch speed)",
+    "train_schedule_length_in_epochs": "the capstone's public checks (branch speed)",
+    "train_reports_training_loss_as_validation": "the capstone's public checks (branch speed)",
+}
+
+
+def test_public_tests_catch_every_bug_the_graders_catch(public_bugs_run, catalogue_run):
+    """The converse: a catalogued mistake the hidden graders mark down is caught in the
+    student's own run too (or is in HIDDEN_ONLY, with its reason), so the public tests never
+    bless what the grade will not."""
+
+    def lost(run):
+        return {
+            b["name"].removeprefix("bug:")
+            for b in run.results["implementations"]
+            if b["name"].startswith("bug:") and b["points"] < b["max_points"]
+        }
+
+    hidden, public = lost(catalogue_run), lost(public_bugs_run)
+    missed = sorted(hidden - public - set(HIDDEN_ONLY))
+    assert not missed, "bugs the graders catch and the public tests pass: " + ", ".join(missed)
+    caught_now = sorted(set(HIDDEN_ONLY) & public)
+    assert not caught_now, "caught publicly now, take them off HIDDEN_ONLY: " + ", ".join(
+        caught_now
+    )
+
+
 @pytest.mark.parametrize("vid", ["ce_grad_no_div_n", "he_uses_fan_out", "he_gain_hardcoded"])
 def test_a_named_mistake_is_the_one_made(catalogue_run, vid):
     """A backward-only slip is not blamed on the forward, and swapped fans get one name."""

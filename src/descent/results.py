@@ -50,6 +50,7 @@ any other skip scores 0 out of its points.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,20 @@ class ExerciseResult:
     misconceptions: list[str] = field(default_factory=list)
 
 
-def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list[ExerciseResult]:
-    """Per-exercise totals, in the order exercises first appear in ``tests``."""
+def summarize_exercises(
+    tests: list[TestResult], titles: dict[str, str], supporting: Collection[str] = ()
+) -> list[ExerciseResult]:
+    """Per-exercise totals, in the order exercises first appear in ``tests``. The first failure
+    named is the most basic one: a value check's (not one of the node ids in ``supporting``)
+    before a supporting check's, so a wrong forward is shown before the gradient check that
+    its right backward fails against it."""
     by_id: dict[str, ExerciseResult] = {}
+    tests_basic_first = sorted(tests, key=lambda t: t.nodeid in supporting)
+    for t in tests_basic_first:
+        ex = by_id.setdefault(t.exercise, ExerciseResult(t.exercise, titles.get(t.exercise, "")))
+        if t.counted and t.outcome != PASSED and not ex.first_failure:
+            ex.first_failure = t.message.splitlines()[0] if t.message else t.outcome
+    by_id = {t.exercise: by_id[t.exercise] for t in tests}  # back in the order of the run
     for t in tests:
         ex = by_id.setdefault(t.exercise, ExerciseResult(t.exercise, titles.get(t.exercise, "")))
         if not t.counted:
@@ -116,8 +128,6 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
             SKIPPED: "skipped",
         }[t.outcome]
         setattr(ex, counter, getattr(ex, counter) + 1)
-        if t.outcome != PASSED and not ex.first_failure:
-            ex.first_failure = t.message.splitlines()[0] if t.message else t.outcome
         if t.misconception and t.misconception not in ex.misconceptions:
             ex.misconceptions.append(t.misconception)
     for t in tests:  # a supporting check that passed unsupported is the only loss left to name
@@ -232,11 +242,13 @@ def build(
     duration_s: float,
     devices: list[str],
     environment: dict[str, Any],
+    supporting: Collection[str] = (),
 ) -> dict[str, Any]:
+    """The results document; ``supporting`` holds the node ids of the supporting checks."""
     blocks = []
     for impl in implementations:
         mine = [t for t in tests if t.implementation == impl["name"]]
-        exercises = summarize_exercises(mine, titles)
+        exercises = summarize_exercises(mine, titles, supporting)
         blocks.append(
             {
                 "name": impl["name"],
