@@ -22,13 +22,16 @@ from descent.bundle import build_student_bundle
 from descent.isolation import confinement
 
 
-def _with_loop(folder: Path, module: str, header: str) -> None:
-    """Put an infinite loop at the top of the function whose ``def`` line is ``header``."""
+def _with_loop(folder: Path, module: str, header: str, marker: Path | None = None) -> None:
+    """Put an infinite loop at the top of the function whose ``def`` line is ``header``; with
+    ``marker``, the function first creates that file, so a test can wait until the loop runs."""
     path = folder / f"{module}.py"
     text = path.read_text()
     assert header in text, header
     body = " " * (len(header) - len(header.lstrip()) + 4)
     loop = f"{body}while True:  # the student's bug\n{body}    pass\n"
+    if marker is not None:
+        loop = f"{body}open({str(marker)!r}, 'w').close()\n" + loop
     path.write_text(text.replace(header, header + loop, 1))
 
 
@@ -39,7 +42,10 @@ def looping_bundle(tmp_path_factory):
     shutil.rmtree(bundle / "starter")
     shutil.copytree(KIT / "solutions", bundle / "starter")
     _with_loop(
-        bundle / "starter", "schedules", "def step_lr(step, base_lr, step_size, gamma=0.1):\n"
+        bundle / "starter",
+        "schedules",
+        "def step_lr(step, base_lr, step_size, gamma=0.1):\n",
+        marker=bundle / "in-the-loop",
     )
     return bundle
 
@@ -86,10 +92,18 @@ def test_an_infinite_loop_costs_one_time_limit_and_is_named(looping_bundle):
     not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals"
 )
 def test_ctrl_c_never_counts_the_interrupted_test_as_passed(looping_bundle):
+    entered = looping_bundle / "in-the-loop"
+    entered.unlink(missing_ok=True)  # an earlier test's run may have made it
     proc = _pytest(
         looping_bundle, "exercises/test_schedules.py", "-k", "StepLR", start_new_session=True
     )
-    time.sleep(min(timelimit.CALL_TIMEOUT_S / 2, 5) + 2)  # inside the loop, before its limit
+    # press Ctrl-C inside the loop, before its limit: wait for the loop itself, not a fixed time
+    # (a loaded machine can take longer than the limit just to import torch)
+    deadline = time.monotonic() + 120
+    while not entered.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert entered.exists(), "the looping step_lr was never called"
+    time.sleep(min(timelimit.CALL_TIMEOUT_S / 4, 1))
     os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     doc = json.loads((looping_bundle / ".descent" / "results.json").read_text())
