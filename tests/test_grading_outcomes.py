@@ -80,6 +80,34 @@ def test_bug_loses_points(catalogue_run, variant):
     assert all(t["message"] and "kit defect" not in t["message"] for t in failing), failing
 
 
+def test_every_bug_says_where_it_is_wrong():
+    untagged = [v.id for v in BUGS if v.wrong_on not in catalogue.WRONG_ON]
+    assert not untagged, f"bugs without wrong_on='ordinary' or 'edge': {untagged}"
+
+
+ORDINARY = [v for v in BUGS if v.wrong_on == catalogue.ORDINARY]
+EDGE = [v for v in BUGS if v.wrong_on == catalogue.EDGE]
+
+
+@pytest.mark.parametrize("variant", ORDINARY, ids=[v.id for v in ORDINARY])
+def test_a_bug_wrong_on_everyday_inputs_keeps_at_most_half(catalogue_run, variant):
+    block = catalogue_run.block(f"bug:{variant.id}")
+    assert block["points"] <= block["max_points"] / 2 + 1e-9, (
+        f"'{variant.title}' is wrong on everyday inputs but keeps "
+        f"{block['points']:.3g}/{block['max_points']:.3g} of {variant.exercise}: a check of the "
+        "everyday path is missing or not marked ordinary"
+    )
+
+
+@pytest.mark.parametrize("variant", EDGE, ids=[v.id for v in EDGE])
+def test_a_bug_wrong_only_at_an_edge_keeps_more_than_half(catalogue_run, variant):
+    block = catalogue_run.block(f"bug:{variant.id}")
+    assert block["points"] > block["max_points"] / 2 + 1e-9, (
+        f"'{variant.title}' is wrong only at an edge but keeps just "
+        f"{block['points']:.3g}/{block['max_points']:.3g} of {variant.exercise}"
+    )
+
+
 @pytest.mark.parametrize("variant", ALTERNATIVES, ids=[v.id for v in ALTERNATIVES])
 def test_alternative_keeps_full_marks(catalogue_run, variant):
     block = catalogue_run.block(f"alternative:{variant.id}")

@@ -140,3 +140,26 @@ def test_the_audit_scores_generic_names_against_the_bugs_labels():
         "misnamed": 1,
         "alternatives_named": 0,
     }
+
+
+def _kept(vid: str, points: float) -> dict:
+    doc = _bug_doc(vid, [None])
+    doc["implementations"][0]["points"] = points
+    return doc
+
+
+def test_the_audit_holds_each_bug_to_the_points_its_tag_allows():
+    tags = {"every_day": "ordinary", "rare": "edge", "untagged": ""}
+    rows = [
+        row
+        for vid, points in [("every_day", 5.0), ("every_day", 5.5), ("rare", 5.5), ("rare", 5.0)]
+        for row in audit.summarize(_kept(vid, points))
+    ] + audit.summarize(_kept("untagged", 2.0))
+    audit.judge_points(rows, tags)
+    problems = [r["points_problem"] for r in rows]
+    assert [r["ok"] for r in rows] == [True, False, True, False, False]
+    assert "at most half" in problems[1] and "more than half" in problems[3]
+    assert "no wrong_on tag" in problems[4]
+    figures = audit.points_figures(rows)
+    assert figures["ordinary"] == {"bugs": 2, "within": 1, "mean_kept": pytest.approx(0.525)}
+    assert (figures["edge"]["bugs"], figures["edge"]["within"]) == (2, 1)

@@ -12,6 +12,11 @@ bug is labelled with (``bug(..., generic=...)``), and *misnamed* when one carrie
 labelled with (an "several explanations fit" diagnosis names nothing, rightly or wrongly). The
 summary gives that figure and the figure with both (the catalogue's own name, or a correct
 generic one) and counts any generic name given to an alternative or a misnamed bug.
+
+Points must follow what is wrong (:func:`judge_points`): a bug tagged ``wrong_on="ordinary"``
+(wrong on the inputs a course uses every day) keeps at most half of its exercise's points, one
+tagged ``"edge"`` (wrong only at a boundary, at extreme values or in a rare mode) keeps more than
+half; a bug that breaks its rule, or has no tag, is a problem like a missed one.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import catalogue, results
@@ -100,6 +106,45 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
+def judge_points(rows: list[dict[str, Any]], wrong_on: dict[str, str]) -> None:
+    """Give each bug row its tag (``wrong_on``: bug id -> "ordinary" or "edge") and, when the
+    points it kept break the tag's rule, a ``points_problem`` (the row is then not ok)."""
+    for r in rows:
+        if r["kind"] != "bug":
+            continue
+        r["wrong_on"] = wrong_on.get(r["id"], "")
+        r["points_problem"] = points_problem(r["points"], r["max_points"], r["wrong_on"])
+        if r["points_problem"]:
+            r["ok"] = False
+
+
+def points_problem(points: float, max_points: float, wrong_on: str) -> str:
+    """What is wrong with a bug keeping ``points`` of ``max_points`` for its tag ("" if nothing)."""
+    kept = f"keeps {points:.3g}/{max_points:.3g}"
+    half = max_points / 2
+    if wrong_on == catalogue.ORDINARY and points > half + 1e-9:
+        return f"{kept}: wrong on everyday inputs, it may keep at most half"
+    if wrong_on == catalogue.EDGE and points <= half + 1e-9:
+        return f"{kept}: wrong only at an edge, it must keep more than half"
+    if wrong_on not in catalogue.WRONG_ON:
+        return "no wrong_on tag (ordinary or edge)"
+    return ""
+
+
+def points_figures(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per tag: how many bugs, how many keep what their rule allows, and the mean share kept."""
+    out = {}
+    for tag in catalogue.WRONG_ON:
+        mine = [r for r in rows if r["kind"] == "bug" and r.get("wrong_on") == tag]
+        shares = [r["points"] / r["max_points"] for r in mine if r["max_points"]]
+        out[tag] = {
+            "bugs": len(mine),
+            "within": sum(not r["points_problem"] for r in mine),
+            "mean_kept": sum(shares) / len(shares) if shares else 0.0,
+        }
+    return out
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
@@ -127,6 +172,8 @@ def render(rows: list[dict[str, Any]], console: Console) -> None:
         table.add_column(col, no_wrap=col in ("variant", "exercise"))
     for r in rows:
         verdict = _VERDICTS[r["kind"]][0] if r["ok"] else f"[red]{_VERDICTS[r['kind']][1]}[/red]"
+        if r.get("points_problem") and r["tests_failed"]:
+            verdict = f"[red]{escape(r['points_problem'])}[/red]"
         generic = ", ".join(
             f"[red]{k}?[/red]" if k in r["generic_wrong"] else k for k in r["generic"]
         )
@@ -159,6 +206,7 @@ def audit(*, device: str, console: Console, results: Path, modules: list[str] = 
         return code
     labels = {v.id: v.generic for v in catalogue.variants(catalogue.BUG)}
     rows = summarize(results_mod.load(results), labels)
+    judge_points(rows, {v.id: v.wrong_on for v in catalogue.variants(catalogue.BUG)})
     render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
     bad = [r for r in rows if not r["ok"]]
     count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
@@ -175,5 +223,15 @@ def audit(*, device: str, console: Console, results: Path, modules: list[str] = 
         f"with both: {n['both']} ({_percent(n['both'], n['bugs'])}); "
         f"misnamed generically: {n['misnamed']} bugs; "
         f"alternatives given a generic name: {n['alternatives_named']}"
+    )
+    kept = points_figures(rows)
+    console.print(
+        "points kept: "
+        + "; ".join(
+            f"{tag} bugs {f['within']} of {f['bugs']} within their rule "
+            f"({'at most' if tag == catalogue.ORDINARY else 'more than'} half; "
+            f"mean kept {100 * f['mean_kept']:.0f}%)"
+            for tag, f in kept.items()
+        )
     )
     return 1 if bad else 0

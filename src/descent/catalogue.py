@@ -38,6 +38,17 @@ ALTERNATIVE = "alternative"
 HOLLOW = "hollow"
 KINDS = (BUG, ALTERNATIVE, HOLLOW)
 
+# Where a bug is wrong, which sets how many points it may keep (``descent audit`` checks both):
+# "ordinary": wrong on the calls a course makes every day (typical values, the defaults and the
+# options the exercise is about, float32 or float64): a wrong value, shape, dtype or type, or an
+# argument edited; it keeps at most half of its exercise's points.
+# "edge": right on those calls, wrong only at a boundary (an exact 0, a tie, p = 1, a threshold
+# met exactly), at extreme values (overflow, cancellation, ill-posed input), on arguments it
+# must refuse, or in a rare mode (an option a course seldom sets); it keeps more than half.
+ORDINARY = "ordinary"
+EDGE = "edge"
+WRONG_ON = (ORDINARY, EDGE)
+
 # derive(base, name) -> replacement: ``base()`` returns the base implementation's function ``name``.
 Derive = Callable[[Callable[[], Callable], str], Callable]
 
@@ -57,6 +68,8 @@ class Variant:
     # The generic diagnoses (descent.diagnoses.KINDS) that name this bug correctly: the labels
     # ``descent audit`` scores the generic feedback against, with the catalogue's names hidden.
     generic: tuple[str, ...] = ()
+    # Where a bug is wrong (WRONG_ON): on the inputs a course uses every day, or only at an edge.
+    wrong_on: str = ""
 
     @property
     def module(self) -> str:
@@ -108,13 +121,16 @@ def bug(
     hint: str,
     classic: bool = False,
     generic: str | tuple[str, ...] = (),
+    wrong_on: str = "",
 ) -> Variant:
     """Declare a realistic buggy variant; ``hint`` is what a student should do about it.
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
     ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders.
     ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
     the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.KINDS``); any other kind a
-    failure of this bug is diagnosed with counts as a wrong name in ``descent audit``."""
+    failure of this bug is diagnosed with counts as a wrong name in ``descent audit``.
+    ``wrong_on``: ``"ordinary"`` or ``"edge"`` (see ``WRONG_ON``), decided from what the bug
+    does on everyday inputs; the kit's tests require it of every catalogued bug."""
 
     # start-up: the plugin imports this module before torch, which diagnoses imports; the
     # catalogue's own modules, which call this, load after the graders have imported torch
@@ -124,8 +140,10 @@ def bug(
     unknown = [k for k in labels if k not in KINDS]
     if unknown:
         raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {KINDS})")
+    if wrong_on not in (*WRONG_ON, ""):
+        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
     variant = _declare(BUG, id, exercise, title, hint)
-    variant.classic, variant.generic = classic, labels
+    variant.classic, variant.generic, variant.wrong_on = classic, labels, wrong_on
     return variant
 
 
