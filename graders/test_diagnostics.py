@@ -26,6 +26,7 @@ from descent.inputs import Inputs
 
 # ------------------------------------------------------------------------ expected_initial_loss
 @pytest.mark.exercise("diagnostics.expected_initial_loss")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestExpectedInitialLoss:
     @pytest.mark.parametrize("num_classes", [2, 3, 10, 1000])
     def test_log_c(self, num_classes, check):
@@ -94,6 +95,7 @@ _CONFIGS = [
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestLayerGradientNorms:
     @pytest.mark.parametrize("config", _CONFIGS, ids=lambda c: "-".join(map(str, c[:4])))
     def test_values(self, config, check):
@@ -180,6 +182,7 @@ def _pre_activations(inputs, n, h, dead, zero_dead):
 
 
 @pytest.mark.exercise("diagnostics.dead_relu_fraction")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestDeadReluFraction:
     @pytest.mark.points(2)
     def test_units_dead_on_every_example(self, check, inputs):
@@ -366,9 +369,18 @@ def _not_constant(label: str):
     return pytest.mark.supporting(*(test for test, other in EXPECTS.items() if other != label))
 
 
+def _everyday(label: str):
+    """A label's typical curve (marked ordinary), counted once another label's test passes."""
+
+    def mark(test):
+        return pytest.mark.ordinary(_not_constant(label)(test))
+
+    return mark
+
+
 @pytest.mark.exercise("diagnostics.diagnose_loss_curve")
 class TestDiagnoseLossCurve:
-    @_not_constant("healthy")
+    @_everyday("healthy")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_healthy(self, with_val, data, check):
@@ -383,7 +395,7 @@ class TestDiagnoseLossCurve:
             "near its minimum is healthy",
         )
 
-    @_not_constant("overfitting")
+    @_everyday("overfitting")
     @pytest.mark.points(2)
     @given(data=st.data())
     def test_overfitting(self, data, check):
@@ -397,7 +409,7 @@ class TestDiagnoseLossCurve:
             "compare the last validation loss with the smallest one, not with the first",
         )
 
-    @_not_constant("underfitting")
+    @_everyday("underfitting")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_underfitting(self, with_val, data, check):
@@ -411,7 +423,7 @@ class TestDiagnoseLossCurve:
             "flatness is measured over the last fifth of the run",
         )
 
-    @_not_constant("stuck")
+    @_everyday("stuck")
     @given(data=st.data())
     def test_stuck(self, data, check):
         train, val = data.draw(stuck_curves())
@@ -424,7 +436,7 @@ class TestDiagnoseLossCurve:
             "a step only counts as going up when it rises by more than 1%",
         )
 
-    @_not_constant("lr_too_high")
+    @_everyday("lr_too_high")
     @given(data=st.data())
     def test_lr_too_high(self, data, check):
         train, val = data.draw(lr_too_high_curves())
@@ -438,7 +450,7 @@ class TestDiagnoseLossCurve:
             "and last fifths",
         )
 
-    @_not_constant("spike")
+    @_everyday("spike")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_spike(self, with_val, data, check):
@@ -454,7 +466,10 @@ class TestDiagnoseLossCurve:
 
     @_not_constant("diverged")
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("kind", ["blowup", "nan", "inf"])
+    # A loss that blows up is the everyday divergence; NaN and inf are its extreme values.
+    @pytest.mark.parametrize(
+        "kind", [pytest.param("blowup", marks=pytest.mark.ordinary), "nan", "inf"]
+    )
     @given(data=st.data())
     def test_diverged(self, kind, data, check):
         train, val = data.draw(diverged_curves(kind))
@@ -506,6 +521,7 @@ _RESIDUAL_CONFIGS = [
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
+@pytest.mark.ordinary  # residual connections are one of the exercise's two everyday settings
 class TestLayerGradientNormsResidual:
     @pytest.mark.parametrize("config", _RESIDUAL_CONFIGS, ids=lambda c: "-".join(map(str, c[:4])))
     def test_residual_values(self, config, check):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import torch
+from expect import python_numbers
 from runs import trajectory
 
 from descent import callables
@@ -29,6 +30,7 @@ class Scenario:
     scale: float = 1.0  # multiplies every gradient
     lr_cut_at: int | None = None  # from this step on the learning rate is 0.3 * lr
     hint: str = ""
+    ordinary: bool = True  # everyday steps; tiny and zero gradients are extremes
 
 
 SCENARIOS = [
@@ -57,6 +59,7 @@ SCENARIOS = [
         scale=1e-5,
         hint="with tiny gradients the place of eps "
         "decides the step: add eps after the square root, as documented",
+        ordinary=False,
     ),
     Scenario(
         "zero-gradients",
@@ -64,6 +67,7 @@ SCENARIOS = [
         scale=0.0,
         hint="a zero gradient must give a finite result, "
         "and without weight decay leave the parameter unchanged: avoid 0/0",
+        ordinary=False,
     ),
 ]
 
@@ -74,6 +78,9 @@ class Optimizer:
     torch_cls: str
     configs: dict[str, dict] = field(default_factory=dict)
     state_keys: tuple[str, ...] = ()
+    # Configurations in a rare mode (docs/authoring.md, "ordinary checks"): their checks are not
+    # marked ordinary. The others are the optimizer's everyday use.
+    rare: tuple[str, ...] = ()
 
     @property
     def function(self) -> str:
@@ -93,6 +100,7 @@ OPTIMIZERS = [
             "nesterov-weight-decay": dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
         },
         ("momentum_buffer",),
+        rare=("dampening",),
     ),
     Optimizer(
         "optim.adagrad",
@@ -102,6 +110,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.1, weight_decay=0.1),
         },
         ("step", "sum"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.rmsprop",
@@ -112,6 +121,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.01, weight_decay=0.1),
         },
         ("step", "square_avg"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.adam",
@@ -122,6 +132,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.05, weight_decay=0.1),
         },
         ("step", "exp_avg", "exp_avg_sq"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.adamw",
@@ -222,6 +233,8 @@ def _params(with_scenarios: bool = True):
                 if sc is not None and sc.name == "zero-gradients":
                     # parameters handed back unchanged are right here, whatever the code does
                     marks.append(pytest.mark.supporting())
+                if cname not in opt.rare and (sc is None or sc.ordinary):
+                    marks.append(pytest.mark.ordinary)
                 out.append(pytest.param(opt, hp, sc, id=pid, marks=marks))
     return out
 
@@ -262,7 +275,7 @@ class TestAgainstTorchOptim:
             state = run_impl(fn(m), problem, hp, sc)[1]
             return {k: state.get(k) for k in keys} if isinstance(state, dict) else state
 
-        check.matches(
+        got = check.matches(
             state_of,
             f"{opt.function} state after {sc.steps} steps ({_describe(hp)})",
             expected={k: torch_state[k] for k in keys},
@@ -271,6 +284,15 @@ class TestAgainstTorchOptim:
             "steps; state tensors have the parameter's shape",
             **F64,
         )
+        if "step" in keys:
+            python_numbers(
+                check,
+                got["step"],
+                int,
+                f"{opt.function} state['step']",
+                hint="count steps with a Python int (state.get('step', 0) + 1), not a float, a "
+                "tensor or a NumPy number",
+            )
 
 
 # Parameters of each optimizer with its defaults: a few small-gradient steps, so that a wrong
@@ -323,6 +345,7 @@ IN_PLACE = [
 
 
 class TestPure:
+    @pytest.mark.ordinary  # every call edits what it edits, whatever its hyperparameters
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     @pytest.mark.parametrize("opt,hp", IN_PLACE)
     def test_arguments_and_state_unchanged(self, opt, hp, check, inputs):
