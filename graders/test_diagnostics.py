@@ -18,6 +18,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from expect import python_numbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -30,13 +31,20 @@ from descent.inputs import Inputs
 class TestExpectedInitialLoss:
     @pytest.mark.parametrize("num_classes", [2, 3, 10, 1000])
     def test_log_c(self, num_classes, check):
-        check.matches(
+        got = check.matches(
             lambda m: m.diagnostics.expected_initial_loss(num_classes),
             f"expected_initial_loss({num_classes})",
             expected=math.log(num_classes),
             rtol=1e-12,
             atol=0.0,
             hint="uniform predictions give every class 1/C: the loss is -ln(1/C)",
+        )
+        python_numbers(
+            check,
+            got,
+            float,
+            f"expected_initial_loss({num_classes})",
+            hint="return math.log(C): a Python float, not a tensor or a NumPy number",
         )
 
     @pytest.mark.points(2)
@@ -124,10 +132,12 @@ class TestLayerGradientNorms:
             + (f" of length {len(got)}" if hasattr(got, "__len__") else ""),
             check="shape and type",
         )
-        check.that(
-            all(isinstance(v, float) for v in got),
-            "every entry must be a Python float (use .item())",
-            check="shape and type",
+        python_numbers(
+            check,
+            got,
+            float,
+            "the entries of layer_gradient_norms",
+            hint="every entry must be a Python float (use .item())",
         )
 
     @pytest.mark.points(2)
@@ -188,7 +198,7 @@ class TestDeadReluFraction:
     def test_units_dead_on_every_example(self, check, inputs):
         x = _pre_activations(inputs, 9, 14, dead=5, zero_dead=2)
         with check.unmodified(x):
-            check.matches(
+            got = check.matches(
                 lambda m: m.diagnostics.dead_relu_fraction(x),
                 "dead_relu_fraction of a (9, 14) batch with 5 dead units, 2 of them exactly 0",
                 expected=5 / 14,
@@ -197,6 +207,9 @@ class TestDeadReluFraction:
                 hint="a unit (column) is dead when it is <= 0 for every example; the "
                 "result is dead units / H",
             )
+        python_numbers(
+            check, got, float, "dead_relu_fraction", hint="return a Python float (use .item())"
+        )
 
     @given(n=st.integers(3, 12), h=st.integers(2, 15), data=st.data())
     def test_random_batches(self, n, h, data, check):

@@ -61,6 +61,22 @@ def expected_initial_loss(num_classes):
     return torch.log(torch.tensor(float(num_classes), dtype=torch.float64))
 
 
+eil_numpy = bug(
+    "eil_numpy_log",
+    "diagnostics.expected_initial_loss",
+    "returns np.log(num_classes), a numpy.float64 rather than a Python float",
+    hint="Return a Python float: math.log(C), or float(...) around a NumPy result (a "
+    "numpy.float64 is not a Python float).",
+    generic="structure",
+    wrong_on="ordinary",
+)
+
+
+@eil_numpy.replaces
+def expected_initial_loss(num_classes):
+    return np.log(num_classes)
+
+
 eil_alt = alternative(
     "eil_minus_log_prob",
     "diagnostics.expected_initial_loss",

@@ -162,6 +162,22 @@ def calculate_gain(nonlinearity, param=None):
     return torch.sqrt(torch.tensor(_gain(nonlinearity, param) ** 2))
 
 
+gain_numpy_sqrt = bug(
+    "gain_numpy_sqrt",
+    "init.calculate_gain",
+    "computes the gain with np.sqrt and returns the numpy.float64 it gives",
+    hint="Return a Python float: math.sqrt, or float(...) around a NumPy result (a "
+    "numpy.float64 is not a Python float).",
+    generic="structure",
+    wrong_on="ordinary",
+)
+
+
+@gain_numpy_sqrt.replaces
+def calculate_gain(nonlinearity, param=None):
+    return np.sqrt(_gain(nonlinearity, param) ** 2)
+
+
 # -------------------------------------------------------------------------------------- fans
 fans_in_out_layout = bug(
     "fans_in_out_layout",

@@ -558,7 +558,7 @@ es_stop_checked_first = bug(
     "checks the stopping rule before looking at the epoch's loss",
     hint="An epoch that improves resets the count even when it falls exactly patience epochs "
     "after the best: test for improvement first.",
-    wrong_on="edge",
+    wrong_on="ordinary",  # an improvement on the patience-th epoch: the docstring's own example
 )
 
 

@@ -51,6 +51,22 @@ def step_lr(step, base_lr, step_size, gamma=0.1):
     return float(base_lr * gamma ** ((step + 1) // step_size))
 
 
+step_lr_numpy_float = bug(
+    "step_lr_numpy_float",
+    "schedules.step_lr",
+    "computes the decay with np.power and returns the numpy.float64 it gives",
+    hint="Return a plain Python float: use ** on Python numbers, or float(...) around a NumPy "
+    "result (a numpy.float64 is not a Python float).",
+    generic="structure",
+    wrong_on="ordinary",
+)
+
+
+@step_lr_numpy_float.replaces
+def step_lr(step, base_lr, step_size, gamma=0.1):
+    return base_lr * np.power(gamma, step // step_size)
+
+
 # ---------------------------------------------------------------------------- exponential
 exponential_lr_one_ahead = bug(
     "exponential_lr_one_ahead",
