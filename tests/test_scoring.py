@@ -142,24 +142,28 @@ def test_the_audit_scores_generic_names_against_the_bugs_labels():
     }
 
 
-def _kept(vid: str, points: float) -> dict:
+def _kept(vid: str, points: float, kind: str = "bug") -> dict:
     doc = _bug_doc(vid, [None])
-    doc["implementations"][0]["points"] = points
+    doc["implementations"][0].update(name=f"{kind}:{vid}", points=points)
+    doc["tests"][0]["implementation"] = f"{kind}:{vid}"
     return doc
 
 
 def test_the_audit_holds_each_bug_to_the_points_its_tag_allows():
     tags = {"every_day": "ordinary", "rare": "edge", "untagged": ""}
-    rows = [
-        row
-        for vid, points in [("every_day", 5.0), ("every_day", 5.5), ("rare", 5.5), ("rare", 5.0)]
-        for row in audit.summarize(_kept(vid, points))
-    ] + audit.summarize(_kept("untagged", 2.0))
-    audit.judge_points(rows, tags)
+    cases = [
+        ("every_day", 5.0, "bug"),
+        ("every_day", 5.5, "bug"),
+        ("rare", 5.5, "bug"),
+        ("rare", 5.0, "student"),
+        ("untagged", 2.0, "bug"),
+    ]
+    rows = [row for c in cases for row in audit.summarize(_kept(*c), wrong_on=tags)]
+    audit.judge_points(rows)
     problems = [r["points_problem"] for r in rows]
     assert [r["ok"] for r in rows] == [True, False, True, False, False]
     assert "at most half" in problems[1] and "more than half" in problems[3]
     assert "no wrong_on tag" in problems[4]
-    figures = audit.points_figures(rows)
-    assert figures["ordinary"] == {"bugs": 2, "within": 1, "mean_kept": pytest.approx(0.525)}
-    assert (figures["edge"]["bugs"], figures["edge"]["within"]) == (2, 1)
+    assert audit._rule_text(rows, "bug") == (
+        "1 of 2 ordinary bugs keep at most half; 1 of 1 edge bugs keep more than half"
+    )

@@ -7,6 +7,12 @@ different correct implementations; the graders must give them full marks. Hollow
 answers that compute nothing (zeros of the right shape, the input handed back, random values);
 the graders must give them exactly 0 points on their exercise.
 
+Student-style variants (``student``, declared in ``graders/corpus/<module>.py``) are bugs too, but
+written the way learners write whole functions (NumPy rewrites, loops, layer objects with a
+cache, micrograd-style classes) rather than as one-line edits of the reference. They are a held-out
+set: the feedback never names them (only catalogued bugs are matched against a failure), and
+``descent audit`` measures how well the generic diagnoses name their causes.
+
 Declaring one (in ``graders/catalogue/<topic>.py``)::
 
     mse_sum = bug("mse_sum", "losses.mse", "sums the squared errors instead of averaging",
@@ -36,7 +42,8 @@ from .impl import Implementation, PatchedImplementation
 BUG = "bug"
 ALTERNATIVE = "alternative"
 HOLLOW = "hollow"
-KINDS = (BUG, ALTERNATIVE, HOLLOW)
+STUDENT = "student"
+KINDS = (BUG, ALTERNATIVE, HOLLOW, STUDENT)
 
 # Where a bug is wrong, which sets how many points it may keep (``descent audit`` checks both):
 # "ordinary": wrong on the calls a course makes every day (typical values, the defaults and the
@@ -48,6 +55,11 @@ KINDS = (BUG, ALTERNATIVE, HOLLOW)
 ORDINARY = "ordinary"
 EDGE = "edge"
 WRONG_ON = (ORDINARY, EDGE)
+
+# Kinds of variant that must lose points (--impl bug:* and student:*).
+BUGGY = (BUG, STUDENT)
+# The folder of graders/ that declares each kind of variant.
+FOLDERS = {BUG: "catalogue", ALTERNATIVE: "catalogue", HOLLOW: "catalogue", STUDENT: "corpus"}
 
 # derive(base, name) -> replacement: ``base()`` returns the base implementation's function ``name``.
 Derive = Callable[[Callable[[], Callable], str], Callable]
@@ -131,7 +143,38 @@ def bug(
     failure of this bug is diagnosed with counts as a wrong name in ``descent audit``.
     ``wrong_on``: ``"ordinary"`` or ``"edge"`` (see ``WRONG_ON``), decided from what the bug
     does on everyday inputs; the kit's tests require it of every catalogued bug."""
+    labels = _generic_labels(id, generic)
+    if wrong_on:
+        _check_wrong_on(id, wrong_on)
+    variant = _declare(BUG, id, exercise, title, hint)
+    variant.classic, variant.generic, variant.wrong_on = classic, labels, wrong_on
+    return variant
 
+
+def student(
+    id: str, exercise: str, title: str, *, generic: str | tuple[str, ...], wrong_on: str
+) -> Variant:
+    """Declare a student-style bug of the corpus (``graders/corpus/``): a whole function written
+    the way a learner writes it, with one genuine mistake. ``title`` states the mistake in plain
+    words; ``generic`` the kind(s) of generic diagnosis that name its cause truly (at least one);
+    ``wrong_on`` is ``"ordinary"`` when the mistake changes results on the inputs a course uses
+    every day, ``"edge"`` when only at a boundary, at extreme values or in a rare mode. Like a
+    catalogued bug it must lose points; unlike one, feedback never names it."""
+    labels = _generic_labels(id, generic)
+    if not labels:
+        raise ValueError(f"variant {id}: a student-style bug needs at least one generic label")
+    _check_wrong_on(id, wrong_on)
+    variant = _declare(STUDENT, id, exercise, title, "")
+    variant.generic, variant.wrong_on = labels, wrong_on
+    return variant
+
+
+def _check_wrong_on(id: str, wrong_on: str) -> None:
+    if wrong_on not in WRONG_ON:
+        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
+
+
+def _generic_labels(id: str, generic: str | tuple[str, ...]) -> tuple[str, ...]:
     # start-up: the plugin imports this module before torch, which diagnoses imports; the
     # catalogue's own modules, which call this, load after the graders have imported torch
     from .diagnoses import KINDS
@@ -140,11 +183,7 @@ def bug(
     unknown = [k for k in labels if k not in KINDS]
     if unknown:
         raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {KINDS})")
-    if wrong_on not in (*WRONG_ON, ""):
-        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
-    variant = _declare(BUG, id, exercise, title, hint)
-    variant.classic, variant.generic, variant.wrong_on = classic, labels, wrong_on
-    return variant
+    return labels
 
 
 def alternative(id: str, exercise: str, title: str) -> Variant:
@@ -159,12 +198,15 @@ def hollow(id: str, exercise: str, title: str, *, derive: Derive | None = None) 
 
 
 def load(folder: str | Path) -> dict[str, Variant]:
-    """Import every ``*.py`` in a catalogue folder (trusted instructor code) and return the registry."""
+    """Import every ``*.py`` in a folder of variants (``graders/catalogue``, ``graders/corpus``:
+    trusted instructor code) and return the registry, which holds the variants of every folder
+    loaded so far (an id declared in two of them is an error)."""
     folder = Path(folder)
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        name = f"_descent_catalogue_{path.stem}"
+        # named by folder too: catalogue/losses.py and corpus/losses.py are two modules
+        name = f"_descent_{folder.name}_{path.stem}"
         if name in sys.modules:
             continue
         spec = importlib.util.spec_from_file_location(name, path)

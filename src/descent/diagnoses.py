@@ -99,6 +99,14 @@ KINDS = (
     "sibling",
     "operator",  # a reflected operator (__radd__) missing: exception_diagnoses
     "recursion",  # a recursion as deep as the data: exception_diagnoses
+    "omitted",  # an operation left out: a square root, a log, a mean
+    "swapped",  # one argument or hyperparameter used where another belongs
+    "clamp",  # a clamp or floor that changes results
+    "eps",  # an eps missing or moved
+    "mode",  # a statistic taken in the wrong mode (train statistics in eval)
+    "frozen",  # a counter or state that never advances
+    "accumulate",  # an assignment where accumulation belongs (= for +=)
+    "gate",  # a gradient computed for the wrong gated region
 )
 
 
