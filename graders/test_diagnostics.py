@@ -382,18 +382,14 @@ def _not_constant(label: str):
     return pytest.mark.supporting(*(test for test, other in EXPECTS.items() if other != label))
 
 
-def _everyday(label: str):
-    """A label's typical curve (marked ordinary), counted once another label's test passes."""
-
-    def mark(test):
-        return pytest.mark.ordinary(_not_constant(label)(test))
-
-    return mark
-
-
+# The typical curve of each label is an everyday input (ordinary); the curves at an edge of the
+# rules (NaN or inf, a curve both flat and rising, a jump without recovery) are in the next
+# class. Marks go on the classes: hypothesis derives a method's examples from its source text,
+# decorators included.
 @pytest.mark.exercise("diagnostics.diagnose_loss_curve")
+@pytest.mark.ordinary
 class TestDiagnoseLossCurve:
-    @_everyday("healthy")
+    @_not_constant("healthy")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_healthy(self, with_val, data, check):
@@ -408,7 +404,7 @@ class TestDiagnoseLossCurve:
             "near its minimum is healthy",
         )
 
-    @_everyday("overfitting")
+    @_not_constant("overfitting")
     @pytest.mark.points(2)
     @given(data=st.data())
     def test_overfitting(self, data, check):
@@ -422,7 +418,7 @@ class TestDiagnoseLossCurve:
             "compare the last validation loss with the smallest one, not with the first",
         )
 
-    @_everyday("underfitting")
+    @_not_constant("underfitting")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_underfitting(self, with_val, data, check):
@@ -436,7 +432,7 @@ class TestDiagnoseLossCurve:
             "flatness is measured over the last fifth of the run",
         )
 
-    @_everyday("stuck")
+    @_not_constant("stuck")
     @given(data=st.data())
     def test_stuck(self, data, check):
         train, val = data.draw(stuck_curves())
@@ -449,7 +445,7 @@ class TestDiagnoseLossCurve:
             "a step only counts as going up when it rises by more than 1%",
         )
 
-    @_everyday("lr_too_high")
+    @_not_constant("lr_too_high")
     @given(data=st.data())
     def test_lr_too_high(self, data, check):
         train, val = data.draw(lr_too_high_curves())
@@ -463,7 +459,7 @@ class TestDiagnoseLossCurve:
             "and last fifths",
         )
 
-    @_everyday("spike")
+    @_not_constant("spike")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
     @given(data=st.data())
     def test_spike(self, with_val, data, check):
@@ -477,12 +473,12 @@ class TestDiagnoseLossCurve:
             "a spike is a jump above 3x the previous loss followed by a recovery",
         )
 
+
+@pytest.mark.exercise("diagnostics.diagnose_loss_curve")
+class TestDiagnoseLossCurveEdges:
     @_not_constant("diverged")
     @pytest.mark.points(2)
-    # A loss that blows up is the everyday divergence; NaN and inf are its extreme values.
-    @pytest.mark.parametrize(
-        "kind", [pytest.param("blowup", marks=pytest.mark.ordinary), "nan", "inf"]
-    )
+    @pytest.mark.parametrize("kind", ["blowup", "nan", "inf"])
     @given(data=st.data())
     def test_diverged(self, kind, data, check):
         train, val = data.draw(diverged_curves(kind))
@@ -521,6 +517,23 @@ class TestDiagnoseLossCurve:
             "underfitting",
             "a curve that jumps to 7.5x and never comes back down",
             "a spike needs the curve to come back down within five steps",
+        )
+
+    @_not_constant("diverged")
+    @pytest.mark.parametrize("bad", [math.nan, math.inf], ids=["nan", "inf"])
+    def test_validation_curve_not_finite(self, bad, check):
+        # A healthy training curve beside a validation curve that ends in NaN or inf: rule 1
+        # looks at both curves.
+        train = _listed(torch.linspace(3.0, 0.3, 15, dtype=torch.float64))
+        val = [*_listed(torch.linspace(3.2, 0.5, 14, dtype=torch.float64)), bad]
+        _diagnose(
+            check,
+            train,
+            val,
+            "diverged",
+            f"a falling training curve whose validation loss ends in {bad}",
+            "rule 1 checks the validation losses too: any NaN or infinity in either curve "
+            "means diverged",
         )
 
 

@@ -301,21 +301,10 @@ class TestWarmupCosineLR:
 
 
 # -- one-cycle and reduce-on-plateau ----------------------------------------------------------------
-# (max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal). The cosine anneal, the
-# default, is the everyday one (ordinary); a linear anneal is a rare mode.
-ONE_CYCLE = [
-    pytest.param(
-        0.5,
-        100,
-        0.3,
-        25.0,
-        1e4,
-        "cos",
-        id="defaults",
-        marks=[pytest.mark.points(2), pytest.mark.ordinary],
-    ),
+ONE_CYCLE = [  # (max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal)
+    pytest.param(0.5, 100, 0.3, 25.0, 1e4, "cos", id="defaults", marks=pytest.mark.points(2)),
     pytest.param(2.0, 10, 0.25, 25.0, 1e4, "linear", id="linear-fractional-peak"),
-    pytest.param(0.01, 37, 0.4, 10.0, 100.0, "cos", id="other-factors", marks=pytest.mark.ordinary),
+    pytest.param(0.01, 37, 0.4, 10.0, 100.0, "cos", id="other-factors"),
     pytest.param(3.0, 50, 0.1, 5.0, 50.0, "linear", id="short-warmup"),
 ]
 
@@ -339,6 +328,7 @@ def torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal):
 
 @pytest.mark.exercise("schedules.one_cycle_lr")
 class TestOneCycleLR:
+    @pytest.mark.ordinary  # both anneals are everyday choices
     @pytest.mark.parametrize("max_lr,total,pct_start,div,final_div,anneal", ONE_CYCLE)
     def test_against_torch(self, max_lr, total, pct_start, div, final_div, anneal, check):
         got = check.matches(
