@@ -16,7 +16,8 @@ set: the feedback never names them (only catalogued bugs are matched against a f
 Declaring one (in ``graders/catalogue/<topic>.py``)::
 
     mse_sum = bug("mse_sum", "losses.mse", "sums the squared errors instead of averaging",
-                  hint="The loss is the mean over every element: divide by pred.numel().")
+                  hint="The loss is the mean over every element: divide by pred.numel().",
+                  wrong_on="ordinary")
 
     @mse_sum.replaces
     def mse_forward(pred, target): ...
