@@ -93,10 +93,7 @@ def test_bug_loses_points(catalogue_run, variant):
 STUDENT = catalogue.variants(catalogue.STUDENT)
 # Corpus bugs that keep full marks today, each for a check the graders lack (strict: when the
 # check is added the entry passes, and this list must lose it).
-GRADER_GAPS = {
-    "loss_curve_nan_only_in_train": "no graded loss curve has NaN or inf in val_losses alone "
-    "(graders/test_diagnostics.py, test_diverged draws val_losses=None)",
-}
+GRADER_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
