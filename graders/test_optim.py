@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import torch
+from expect import python_numbers
 from runs import trajectory
 
 from descent import callables, registry
@@ -32,6 +33,7 @@ class Scenario:
     scale: float = 1.0  # multiplies every gradient
     lr_cut_at: int | None = None  # from this step on the learning rate is 0.3 * lr
     hint: str = ""
+    ordinary: bool = True  # everyday steps; tiny and zero gradients are extremes
 
 
 SCENARIOS = [
@@ -60,6 +62,7 @@ SCENARIOS = [
         scale=1e-5,
         hint="with tiny gradients the place of eps "
         "decides the step: add eps after the square root, as documented",
+        ordinary=False,
     ),
     Scenario(
         "zero-gradients",
@@ -67,6 +70,7 @@ SCENARIOS = [
         scale=0.0,
         hint="a zero gradient must give a finite result, "
         "and without weight decay leave the parameter unchanged: avoid 0/0",
+        ordinary=False,
     ),
 ]
 
@@ -95,6 +99,9 @@ class Optimizer:
     hints: dict[str, str] = field(default_factory=dict)
     in_place: dict | None = None
     oracle: Step | None = None
+    # Configurations in a rare mode (docs/authoring.md, "ordinary checks"): their checks are not
+    # marked ordinary. The others are the optimizer's everyday use.
+    rare: tuple[str, ...] = ()
 
     @property
     def function(self) -> str:
@@ -128,6 +135,7 @@ OPTIMIZERS = [
             "whatever its size: nothing compares it with a threshold or divides by it",
         },
         in_place=dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1),
+        rare=("dampening",),
     ),
     Optimizer(
         "optim.adagrad",
@@ -137,6 +145,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.1, weight_decay=0.1),
         },
         ("step", "sum"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.rmsprop",
@@ -147,6 +156,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.01, weight_decay=0.1),
         },
         ("step", "square_avg"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.adam",
@@ -157,6 +167,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.05, weight_decay=0.1),
         },
         ("step", "exp_avg", "exp_avg_sq"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.adamw",
@@ -266,6 +277,8 @@ def _params(with_scenarios: bool = True):
                 if sc is not None and sc.name == "zero-gradients":
                     # parameters handed back unchanged are right here, whatever the code does
                     marks.append(pytest.mark.supporting())
+                if cname not in opt.rare and (sc is None or sc.ordinary):
+                    marks.append(pytest.mark.ordinary)
                 out.append(pytest.param(opt, hp, sc, id=pid, marks=marks))
     return out
 
@@ -306,7 +319,7 @@ class TestAgainstTorchOptim:
             state = run_impl(fn(m), problem, hp, sc)[1]
             return {k: state.get(k) for k in keys} if isinstance(state, dict) else state
 
-        check.matches(
+        got = check.matches(
             state_of,
             f"{opt.function} state after {sc.steps} steps ({_describe(hp)})",
             expected={k: torch_state[k] for k in keys},
@@ -318,6 +331,15 @@ class TestAgainstTorchOptim:
             ),
             **F64,
         )
+        if "step" in keys:
+            python_numbers(
+                check,
+                got["step"],
+                int,
+                f"{opt.function} state['step']",
+                hint="count steps with a Python int (state.get('step', 0) + 1), not a float, a "
+                "tensor or a NumPy number",
+            )
 
 
 # Parameters of each optimizer with its defaults: a few small-gradient steps, so that a wrong
@@ -366,6 +388,7 @@ IN_PLACE = [
 
 
 class TestPure:
+    @pytest.mark.ordinary  # every call edits what it edits, whatever its hyperparameters
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     @pytest.mark.parametrize("opt,hp", IN_PLACE)
     def test_arguments_and_state_unchanged(self, opt, hp, check, inputs):

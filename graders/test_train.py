@@ -185,11 +185,12 @@ def _finite_floats(values):
     return (
         isinstance(values, (list, tuple))
         and len(values) >= 1
-        and all(isinstance(v, float) and math.isfinite(v) for v in values)
+        and all(type(v) is float and math.isfinite(v) for v in values)
     )
 
 
 @pytest.mark.exercise(EXERCISE)
+@pytest.mark.ordinary  # one everyday training run, read by every check
 class TestCapstone:
     @pytest.mark.points(4)
     def test_validation_loss_within_budget(self, check, request):

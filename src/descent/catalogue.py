@@ -16,7 +16,8 @@ set: the feedback never names them (only catalogued bugs are matched against a f
 Declaring one (in ``graders/catalogue/<topic>.py``)::
 
     mse_sum = bug("mse_sum", "losses.mse", "sums the squared errors instead of averaging",
-                  hint="The loss is the mean over every element: divide by pred.numel().")
+                  hint="The loss is the mean over every element: divide by pred.numel().",
+                  wrong_on="ordinary")
 
     @mse_sum.replaces
     def mse_forward(pred, target): ...
@@ -134,16 +135,21 @@ def bug(
     hint: str,
     classic: bool = False,
     generic: str | tuple[str, ...] = (),
+    wrong_on: str = "",
 ) -> Variant:
     """Declare a realistic buggy variant; ``hint`` is what a student should do about it.
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
     ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders.
     ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
     the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.KINDS``); any other kind a
-    failure of this bug is diagnosed with counts as a wrong name in ``descent audit``."""
+    failure of this bug is diagnosed with counts as a wrong name in ``descent audit``.
+    ``wrong_on``: ``"ordinary"`` or ``"edge"`` (see ``WRONG_ON``), decided from what the bug
+    does on everyday inputs; the kit's tests require it of every catalogued bug."""
     labels = _generic_labels(id, generic)
+    if wrong_on:
+        _check_wrong_on(id, wrong_on)
     variant = _declare(BUG, id, exercise, title, hint)
-    variant.classic, variant.generic = classic, labels
+    variant.classic, variant.generic, variant.wrong_on = classic, labels, wrong_on
     return variant
 
 
@@ -159,11 +165,15 @@ def student(
     labels = _generic_labels(id, generic)
     if not labels:
         raise ValueError(f"variant {id}: a student-style bug needs at least one generic label")
-    if wrong_on not in WRONG_ON:
-        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
+    _check_wrong_on(id, wrong_on)
     variant = _declare(STUDENT, id, exercise, title, "")
     variant.generic, variant.wrong_on = labels, wrong_on
     return variant
+
+
+def _check_wrong_on(id: str, wrong_on: str) -> None:
+    if wrong_on not in WRONG_ON:
+        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
 
 
 def _generic_labels(id: str, generic: str | tuple[str, ...]) -> tuple[str, ...]:

@@ -9,6 +9,9 @@ Markers
       (shapes, arguments unchanged, self-consistency, a property a constant has): it earns its
       points only when one of the named value checks (no names: any) of its exercise passed for
       the same implementation. See :func:`descent.results.assign_points`.
+  ``@pytest.mark.ordinary``               a check of the exercise's everyday use (typical inputs,
+      the defaults and the options it is about): an implementation that fails one keeps at most
+      half of the exercise's points.
 
 Options
   ``--impl SPEC`` (repeatable)  what is graded: ``starter`` (default), ``solutions``, a folder of
@@ -139,6 +142,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "supporting(*tests): earns points only when one of these "
         "value checks of the exercise passed (default: any)",
     )
+    config.addinivalue_line(
+        "markers",
+        "ordinary: a check of everyday inputs; failing it caps the exercise at half its points",
+    )
     config.stash[_STATE] = GradingState(config)
     state = config.stash[_STATE]
     if plugin_workers.wants_worker(config.getoption("isolation"), state.specs):
@@ -195,6 +202,7 @@ class GradingState:
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
         self.supporting: dict[str, tuple[str, ...]] = {}  # node id -> value checks it needs
+        self.ordinary: set[str] = set()  # node ids of the checks of everyday inputs
         self.finished: set[str] = set()  # node ids whose outcome a report decided
         # node id -> the exercises a composite's failure is due to (descent.composite)
         self.charged_to: dict[str, tuple[str, ...]] = {}
@@ -554,6 +562,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     supporting = item.get_closest_marker("supporting")
     if supporting is not None:
         state.supporting[item.nodeid] = tuple(supporting.args)
+    if item.get_closest_marker("ordinary") is not None:
+        state.ordinary.add(item.nodeid)
     impl.begin_test(item.nodeid)
 
 
@@ -800,6 +810,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
         state.tests,
         {ex.id: ex.points for ex in registry.EXERCISES.values()},
         supporting=state.supporting,
+        ordinary=state.ordinary,
     )
     graded = state.impls if state.tests else []
     plugin_workers.apply_flags(state.tests, graded)

@@ -191,6 +191,8 @@ def _bug(module: str, ex: registry.Exercise) -> str:
     "{ex.id}",
     "{MARKER}: the mistake, in one line",
     hint="{MARKER}: where to look",
+    # {MARKER}: "edge" when it is wrong only at a boundary, at extreme values or in a rare mode
+    wrong_on="ordinary",
 )
 
 
