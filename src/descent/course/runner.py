@@ -39,6 +39,9 @@ from .submissions import content_hash
 from .version import grader_version
 
 GRADED, TIMED_OUT, FAILED = "graded", "timed_out", "failed"
+# A grading whose warm parent found its fork server (or itself) changed afterwards is never
+# recorded: it runs again on a fresh server, this many times in all (descent.commands.warm).
+ATTEMPTS = 2
 MAX_IMAGE = 4 << 20
 LOG_TAIL = 4000
 
@@ -128,15 +131,25 @@ def grade_submission(req: Request) -> Outcome:
         )
         return out
     out.content_hash = content_hash(req.path)
-    with grading_folder() as tmp, cpu_slot() as cpu:
-        results = tmp / "results.json"
-        log = tmp / "grade.log"
-        code = _run(req, cpu, results, log, out)
-        out.duration_s = round(time.monotonic() - start, 3)
-        out.log_tail = log.read_text(errors="replace")[-LOG_TAIL:] if log.exists() else ""
-        if out.status == TIMED_OUT:
+    changed: list[str] = []
+    for _ in range(ATTEMPTS):
+        with grading_folder() as tmp, cpu_slot() as cpu:
+            results = tmp / "results.json"
+            log = tmp / "grade.log"
+            code, changed = _run(req, cpu, results, log, out)
+            out.duration_s = round(time.monotonic() - start, 3)
+            out.log_tail = log.read_text(errors="replace")[-LOG_TAIL:] if log.exists() else ""
+            if changed:  # the fork server it ran on was changed: its result is not to be trusted
+                out.status, out.message = FAILED, ""
+                continue
+            if out.status != TIMED_OUT:
+                _collect(req, code, results, out)
             return out
-        _collect(req, code, results, out)
+    out.message = (
+        f"not recorded: each of {ATTEMPTS} gradings left the process that forks the "
+        f"submission's workers changed ({'; '.join(changed)[:300]}); a submission that "
+        f"reaches beyond its worker? Look at it before grading it again"
+    )
     return out
 
 
@@ -275,7 +288,11 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
     return argv
 
 
-def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
+def _run(
+    req: Request, cpu: int | None, results: Path, log: Path, out: Outcome
+) -> tuple[int | None, list[str]]:
+    """Run one grading; its exit code (None: none) and what its warm parent found changed in
+    the processes it lends (a grading forked afresh lends nothing: never any)."""
     argv = _grade_argv(req, cpu, results)
     env = grading_env(results.parent)
     if req.warm and req.device == "cpu":
@@ -286,7 +303,12 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
             except warm_parent.Broken:
                 warm_parent.discard(parent)  # no grading began: start this one afresh below
             else:
-                return _wait_warm(parent, _Forked(pid), req, out)
+                return _wait_warm(parent, _Forked(pid), req, out), parent.changed
+    return _run_fresh(req, cpu, argv, env, log, out), []
+
+
+def _run_fresh(req: Request, cpu: int | None, argv, env, log: Path, out: Outcome) -> int | None:
+    """:func:`_run` in a process of its own (``descent.commands.child``)."""
     if _STOPPED:  # interrupted meanwhile: start nothing new
         return None
     cmd = [sys.executable, "-m", "descent.commands.child", "--parent", str(os.getpid())]
