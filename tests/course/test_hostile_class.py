@@ -3,10 +3,10 @@ and ``-j 2``: no honest student's grade changes, and no hostile entry earns anyt
 
 The class, beside two honest students (a copy of the solutions and the partial sample):
 
-- ``a-poisoner``: at import, its worker lowers its fork server's address-space limit, renices
-  it and gives it ``SCHED_IDLE``, then looks for other workers by their limits and caps theirs
-  (before the seccomp rules: the honest students after it scored 0/10 with ``MemoryError``,
-  recorded as graded, and with ``-j 2`` the other job's workers were capped too);
+- ``a-poisoner``: at import, its worker lowers its fork server's address-space and open-file
+  limits, renices it and gives it ``SCHED_IDLE``, then looks for other workers by their limits
+  and caps theirs (before the seccomp rules, as an ordinary user: the honest students graded
+  after it on that server lost their points, recorded as graded);
 - ``eve.zip``: a symbolic link to the kit's solutions (graded at full marks before);
 - "José" twice, in NFC (honest) and in NFD (a hollow copy, newer): the newest was graded;
 - ``uma/``, unreadable by the ordinary user (the whole batch ended in a PermissionError).
@@ -52,6 +52,7 @@ def _poison_parent():
     parent = _os.getppid()
     for attack in (
         lambda: _resource.prlimit(parent, _resource.RLIMIT_AS, (512 << 20, 512 << 20)),
+        lambda: _resource.prlimit(parent, _resource.RLIMIT_NOFILE, (8, 8)),
         lambda: _os.setpriority(_os.PRIO_PROCESS, parent, 19),
         lambda: _os.sched_setscheduler(parent, _os.SCHED_IDLE, _os.sched_param(0)),
     ):
@@ -68,6 +69,7 @@ def _cap_other_workers(seconds):
             try:
                 if pid != me and _resource.prlimit(pid, _resource.RLIMIT_AS)[1] == 4 << 30:
                     _resource.prlimit(pid, _resource.RLIMIT_AS, (256 << 20, 256 << 20))
+                    _resource.prlimit(pid, _resource.RLIMIT_NOFILE, (8, 8))
             except OSError:
                 pass
 

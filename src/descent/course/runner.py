@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import results as results_mod
+from ..isolation.uid_lease import trusted_folder
 from . import warm_parent
 from .submissions import content_hash
 from .version import grader_version
@@ -181,7 +183,13 @@ def remove_stale(parent: str | None = None) -> list[Path]:
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
         try:
-            if time.time() - folder.stat().st_mtime < STALE_AFTER_S or _in_use(folder):
+            info = folder.lstat()
+            if (
+                info.st_uid != os.geteuid()  # another user's: neither opened nor removed
+                or not stat.S_ISDIR(info.st_mode)
+                or time.time() - info.st_mtime < STALE_AFTER_S
+                or _in_use(folder)
+            ):
                 continue
         except OSError:
             continue
@@ -192,7 +200,7 @@ def remove_stale(parent: str | None = None) -> list[Path]:
 
 def _in_use(folder: Path) -> bool:
     try:
-        fd = os.open(folder / ".lock", os.O_RDONLY)
+        fd = os.open(folder / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return False
     try:
@@ -207,15 +215,19 @@ def _in_use(folder: Path) -> bool:
 @contextlib.contextmanager
 def cpu_slot():
     """A CPU of this machine that no other grading holds (an ``flock`` on a file per CPU, so
-    gradings of any batch, local job or Dask worker, spread over the CPUs), or None when every
-    CPU is taken: the grading then runs unpinned."""
+    gradings of any batch of this user, local job or Dask worker, spread over the CPUs), or
+    None when every CPU is taken: the grading then runs unpinned. The lock files live in
+    :func:`lock_folder` and are opened without following links, so another account cannot
+    have them create or open a file of its choosing; where that folder cannot be trusted,
+    every grading runs unpinned."""
+    folder = lock_folder()
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    for cpu in cpus:
+    for cpu in cpus if folder is not None else []:
         try:
             fd = os.open(
-                Path(tempfile.gettempdir()) / f"descent-cpu-{cpu}.lock",
-                os.O_RDONLY | os.O_CREAT,
-                0o666,
+                folder / f"descent-cpu-{cpu}.lock",
+                os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
             )
         except OSError:
             continue
@@ -230,6 +242,17 @@ def cpu_slot():
             os.close(fd)
         return
     yield None
+
+
+def lock_folder() -> Path | None:
+    """``descent-locks-UID`` in the temporary folder, made for this user alone (mode 0700);
+    None when it is a link, or another user made it or can write into it."""
+    folder = Path(tempfile.gettempdir()) / f"descent-locks-{os.geteuid()}"
+    try:
+        trusted_folder(folder)
+    except OSError:
+        return None
+    return folder
 
 
 _BYTECODE: list[Path] = []  # this process's bytecode cache, made on first use
