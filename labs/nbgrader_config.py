@@ -8,12 +8,13 @@ never released and never reach a notebook (see docs/labs.md).
 import atexit
 import os
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteCells,
@@ -76,6 +77,17 @@ c.IgnorePattern.pattern = r"[\s\S]"
 # The labs train small models on CPU; leave each cell generous time. A cell that runs longer
 # has its worker killed; the notebook goes on in a fresh one (docs/labs.md).
 c.ConfinedExecute.timeout = 180
+
+# How much a notebook keeps (docs/labs.md, "Output and feedback size"): the output of all its
+# own cells together in the autograded copy, and the text of its own cells on the feedback page.
+# A notebook of 1500 printing cells would otherwise become a feedback page of about 200 MB.
+c.ConfinedExecute.max_notebook_output = 1_000_000
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    "descent.labs.caps.CapFeedback",
+    CSSHTMLHeaderPreprocessor,
+]
+c.CapFeedback.max_chars = 2_000_000
 
 # Formgrader and generate_feedback render notebooks with nbconvert's HTMLExporter, which by
 # default passes raw HTML in markdown and outputs through: a second line of defence after

@@ -21,8 +21,10 @@ from pathlib import Path
 from ..errors import DescentError
 
 # What no student may read or write: the quiz keys and the labs' hidden checks, the grades,
-# and the students' collected and autograded work.
-PRIVATE = ("keys", "graders", "gradebook.db", "submitted", "autograded")
+# and the students' collected, autograded and feedback copies. The folders among them are made
+# (empty, private) when missing, so that nbgrader writes into private folders from the start.
+PRIVATE = ("keys", "graders", "gradebook.db", "submitted", "autograded", "feedback")
+FOLDERS = ("submitted", "autograded", "feedback")
 _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _OPEN_FOLDER = _OPEN | os.O_DIRECTORY
 
@@ -32,6 +34,8 @@ def make_private(course: Path) -> list[str]:
     changed, one line each. Raises :class:`DescentError` naming what cannot be changed."""
     changed: list[str] = []
     stuck: list[str] = []
+    for name in FOLDERS:
+        (course / name).mkdir(mode=0o700, exist_ok=True)
     for name in PRIVATE:
         try:
             fd = os.open(course / name, _OPEN)
