@@ -46,6 +46,7 @@ def changes(before: dict | None, after: dict | None) -> list[str]:
     for key, was in before.items():
         now = after.get(key)
         if key == "limits":
+            now = now or {}
             out += [
                 f"{name} {was[name]} -> {now.get(name)}"
                 for name in was

@@ -78,7 +78,9 @@ def candidates(folder: Path, assignment: str) -> dict[str, list[Copy]]:
             copy.problem = "no time in the name"
         found.setdefault(copy.student, []).append(copy)
     for copies in found.values():
-        timed = sorted((c for c in copies if c.time), key=lambda c: c.time, reverse=True)
+        timed = sorted(
+            (c for c in copies if c.time), key=lambda c: c.time or datetime.min, reverse=True
+        )
         copies[:] = timed + [c for c in copies if not c.time]  # collect's order (stable)
     return found
 
