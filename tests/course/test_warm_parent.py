@@ -132,14 +132,17 @@ def test_the_warm_parent_loads_no_module_of_the_kit_a_fresh_grading_loads_later(
     assert warm - fresh <= {"descent.commands.warm", "descent.commands.child"}
 
 
-def _fork_servers(parent_pid: int) -> list[int]:
-    """The fork servers a warm parent started (its children running the server's module)."""
+def _children(pid: int) -> list[int]:
     try:
-        children = Path(f"/proc/{parent_pid}/task/{parent_pid}/children").read_text().split()
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def _fork_servers(parent_pid: int) -> list[int]:
+    """The fork servers a warm parent started (its children running the server's module)."""
     found = []
-    for pid in map(int, children):
+    for pid in _children(parent_pid):
         try:
             if b"descent.isolation.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(pid)
@@ -150,11 +153,12 @@ def _fork_servers(parent_pid: int) -> list[int]:
 
 def _renice_servers(done: threading.Event, times: int, reniced: list[int]) -> None:
     """Renice, from outside, each fork server a warm parent of this process starts (the first
-    ``times`` of them), as a worker of a submission did before its seccomp filter refused it."""
+    ``times`` of them), as a worker of a submission did before its seccomp filter refused it:
+    while a grading uses it (it has forked a worker), long after it started."""
     while not done.is_set() and len(reniced) < times:
         for parent in list(warm_parent._ALL):
             for pid in _fork_servers(parent.proc.pid):
-                if pid not in reniced:
+                if pid not in reniced and _children(pid):
                     nice = os.getpriority(os.PRIO_PROCESS, pid)
                     os.setpriority(os.PRIO_PROCESS, pid, min(19, nice + 3))
                     reniced.append(pid)

@@ -102,7 +102,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         console.print(f"[red]descent batch: {escape(problem)}[/red]")
         return 2
     version = grader_version(kit, selection=opts.selection, device=opts.device)
-    if opts.scheduler is None and not opts.insecure:
+    if listing.entries and opts.scheduler is None and not opts.insecure:
         why = refusal([str(listing.entries[0].path)], "auto", False, opts.device)
         if why:
             console.print(f"[red]descent batch: {escape(why)}[/red]")
