@@ -113,7 +113,9 @@ def _on_itself() -> dict:
         "own prlimit": lambda: resource.prlimit(0, resource.RLIMIT_NOFILE),
         "own prlimit by pid": lambda: resource.prlimit(me, resource.RLIMIT_CORE, (0, 0)),
         "own setrlimit": lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)),
-        "own nice": lambda: os.setpriority(os.PRIO_PROCESS, 0, 1),
+        "own nice": lambda: os.setpriority(  # lower only: raising it needs a capability
+            os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
+        ),
         "own nice by pid": lambda: os.getpriority(os.PRIO_PROCESS, me),
         "own affinity": lambda: os.sched_setaffinity(0, os.sched_getaffinity(me)),
         "own scheduler": lambda: os.sched_getscheduler(0),
