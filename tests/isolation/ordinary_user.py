@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -72,5 +73,10 @@ def run_as(
         os.setresgid(user.pw_gid, user.pw_gid, user.pw_gid)
         os.setresuid(user.pw_uid, user.pw_uid, user.pw_uid)
 
-    env = dict(kw.pop("env", None) or os.environ, HOME="/tmp", USER=ACCOUNT, LOGNAME=ACCOUNT)
-    return subprocess.run(argv, preexec_fn=become, env=env, **kw)
+    home = Path(tempfile.mkdtemp(prefix="descent-redteam-home-"))
+    os.chown(home, user.pw_uid, user.pw_gid)  # the caches the command writes stay in it
+    env = dict(kw.pop("env", None) or os.environ, HOME=str(home), USER=ACCOUNT, LOGNAME=ACCOUNT)
+    try:
+        return subprocess.run(argv, preexec_fn=become, env=env, **kw)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
