@@ -362,3 +362,33 @@ def test_the_export_json_of_an_assignment_keeps_the_settled_score(tmp_path):
     assert main(argv + ["--assignment", "a1"]) == 0
     block = json.loads((out / "ann.json").read_text())["implementations"][0]
     assert (block["raw"], block["penalty"], block["final"]) == (20, 2, 18)
+
+
+def test_a_held_student_needs_attention_and_is_never_missing(tmp_path):
+    """A student the batch holds (two entries, a link, an unreadable entry) has a row of the
+    assignment that needs attention, naming why, rather than no row (which reads as missing)."""
+    plan = plan_mod.load(write_plan(tmp_path))
+    item = plan.item("a1")
+    entry = tmp_path / "subs" / "ann.zip"
+    entry.parent.mkdir()
+    entry.write_bytes(b"")
+    reason = "two entries for one student: ann.zip, ann/"
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        book.record(
+            Outcome(
+                "ann",
+                str(entry),
+                "failed",
+                message="not graded: " + reason,
+                content_hash="held:1",
+                version="v",
+            ),
+            source=str(entry),
+            submitted=0,
+            superseded=[],
+        )
+        listing = submissions.Listing([], [], {"ann": [reason]}, {"ann": [entry]})
+        records = assigned.Records({}, {}, {})
+        (row,) = assigned.settle(book, plan, item, listing, "v", entry.parent, records)
+    assert row.student == "ann" and row.status == "failed" and row.final == 0
+    assert reason in row.note

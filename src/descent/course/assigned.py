@@ -158,6 +158,26 @@ def settle(
         )
         g.note = foreign_modules(entry, item, plan)
         out.append(g)
+    return out + held(book, plan, item, listing, version)
+
+
+def held(book: Gradebook, plan: Plan, item: Item, listing, version: str) -> list[Grade]:
+    """A row that needs attention for each student the batch held (two entries for one student,
+    a link, an unreadable entry), naming why: with no row at all the student would read as
+    missing, a silent 0."""
+    out = []
+    for student, reasons in sorted(listing.held.items()):
+        row = book.db.execute(
+            "SELECT id, content_hash FROM submissions WHERE student = ? AND grader_version = ? "
+            "AND content_hash LIKE 'held:%' ORDER BY id DESC",
+            (student, version),
+        ).fetchone()
+        if row is None:  # not recorded by this run's batch (interrupted): nothing to settle
+            continue
+        when = lateness.unknown("held: not graded")
+        g = grade(item, student, row[0], row[1], "failed", 0.0, 0.0, when, None, plan)
+        g.note = "held, not graded until resolved: " + "; ".join(reasons)
+        out.append(g)
     return out
 
 
