@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from .. import options, results, terminal_report
+from .. import loss_curves, options, results, terminal_report
 from ..course.assigned import scaled, selection
 from ..course.html_report import write_for_grade
 from ..kit import run_pytest
@@ -25,6 +25,12 @@ def register(sub) -> None:
     p.add_argument("--suite", default="graders", choices=["graders", "exercises"])
     p.add_argument("--results", help="results JSON path (default .descent/results.json)")
     p.add_argument("--html", metavar="FILE", help="also write the student's HTML report")
+    p.add_argument(
+        "--loss-curves",
+        action="store_true",
+        help="draw the capstone's loss curves as capstone_<name>.png next to the results "
+        "(matplotlib; --html draws them too)",
+    )
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.add_argument(
@@ -69,6 +75,8 @@ def cmd_grade(args) -> int:
                 f"{item.points:g} points"
             )
     console.print(f"[dim]results: {path}[/dim]")
+    if args.html or args.loss_curves:
+        loss_curves.draw_all(path.parent)
     if args.html:
         for page in write_for_grade(doc, path.parent, Path(args.html)):
             console.print(f"[dim]HTML report: {page}[/dim]")
