@@ -14,7 +14,7 @@ from .. import loss_curves, options, results, terminal_report
 from ..course.assigned import scaled, selection
 from ..course.html_report import write_for_grade
 from ..kit import run_pytest
-from ..plugin_workers import refusal
+from ..plugin_workers import refusal, start_early
 from ..terminal import console
 from .shared import add_assignment_options, assignment, device_option, results_path
 
@@ -51,6 +51,10 @@ def cmd_grade(args) -> int:
     if why:
         console.print(f"[red]descent grade: {escape(why)}[/red]")
         return 2
+    # The fork server's start (a fresh interpreter importing torch) now runs on the other CPU
+    # while this process imports pytest and the graders, instead of waiting for pytest's
+    # options: the grading pays its start-up once, side by side, as a batch's warm parent does.
+    start_early(args.isolation, args.impl)
     item = assignment(args)
     if item is not None:  # only the assignment's exercises are graded and reported
         args.k = selection(item, args.k)
