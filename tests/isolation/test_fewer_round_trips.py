@@ -21,10 +21,7 @@ sys.path.insert(0, str(KIT / "graders"))
 import runs  # noqa: E402
 
 SOLUTIONS = KIT / "solutions"
-needs_worker = pytest.mark.skipif(
-    not (confinement.landlock_abi() and confinement.seccomp_available()),
-    reason="no confinement on this machine",
-)
+CONFINED = confinement.landlock_abi() and confinement.seccomp_available()
 
 
 def _frame(value):
@@ -53,7 +50,7 @@ def test_a_watched_decoder_records_each_tensor_and_generator():
     assert unwatched.leaves == []
 
 
-@needs_worker
+@pytest.mark.skipif(not CONFINED, reason="no confinement on this machine")
 def test_a_scheduler_fed_its_epochs_is_one_request(remote):
     local = FolderImplementation(SOLUTIONS, "local")
     metrics = [1.0, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7, 0.8]
