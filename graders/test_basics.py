@@ -10,6 +10,7 @@ the refusal of non-positive arguments.
 from __future__ import annotations
 
 import pytest
+from runs import independent_calls
 
 from descent.diagnoses import Diagnosis, diagnose
 from descent.exception_diagnoses import typed
@@ -175,7 +176,7 @@ def _regimes(check, factors, label, hint):
     """gd_regime(a, f / (2a)) for every curvature and factor f = 2 a lr."""
     cases = [(a, f / (2 * a)) for a in OTHER_A for f in factors]
     check.matches(
-        lambda m: [m.basics.gd_regime(a, lr) for a, lr in cases],
+        lambda m: independent_calls(m.basics.gd_regime, cases),
         f"gd_regime on {len(cases)} curvatures and learning rates with 2 a lr in "
         f"{sorted(set(factors))}",
         expected=[label] * len(cases),
@@ -218,7 +219,7 @@ class TestGdRegime:
         cases = [(a, 1 / (2 * a)) for a in EXACT_A] + [(a, 1 / a) for a in EXACT_A]
         expected = ["converges"] * len(EXACT_A) + ["oscillates"] * len(EXACT_A)
         check.matches(
-            lambda m: [m.basics.gd_regime(a, lr) for a, lr in cases],
+            lambda m: independent_calls(m.basics.gd_regime, cases),
             "gd_regime exactly at lr = 1 / (2a) and lr = 1 / a",
             expected=expected,
             hint="lr = 1 / (2a) lands on the minimum in one step (converges); lr = 1 / a "

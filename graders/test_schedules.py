@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 # The hypothesis tests' derandomized examples are seeded from their source text, which calls
 # ``sweep``: a new name there would change the cases they draw.
 from runs import schedule_values as sweep
+from runs import values_with_state
 
 EXACT = dict(rtol=1e-12, atol=1e-15)
 
@@ -430,11 +431,8 @@ def torch_plateau(metrics, lr0, **kw):
 
 
 def run_plateau(fn, metrics, lr0, **kw):
-    state, out = {"lr": lr0}, []
-    for metric in metrics:
-        lr, state = fn(metric, state, **kw)
-        out.append(lr)
-    return out
+    """The learning rates of ``lr, state = fn(metric, state, **kw)`` over ``metrics``."""
+    return values_with_state(fn, [(m,) for m in metrics], {"lr": lr0}, kw)
 
 
 # (keyword arguments, mode of the metric curve, seed of its noise). The defaults, a floor and a

@@ -301,6 +301,7 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
         f"{req.call_timeout:g}",
         "--device",
         req.device,
+        "--loss-curves",  # the capstone's picture, kept in the gradebook for the reports
     ]
     if cpu is None:  # more gradings than CPUs: let the kernel spread them
         argv += ["--worker-cpu", "any"]
