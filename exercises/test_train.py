@@ -1,7 +1,8 @@
 """Public checks for starter/train.py, the capstone (they need your other modules working too).
 
 Quick versions of the hidden checks: memorize one batch of 8 points, learn three well-separated
-blobs, return the documented structure, and train the same way twice from the same seed. The
+blobs, return the documented structure, report the validation loss of the returned parameters,
+and train the same way twice from the same seed. The
 hidden graders train on a harder data set (interleaved spirals) and require a validation loss
 below 0.3 within the time budget.
 
@@ -78,6 +79,23 @@ class TestTrainClassifier:
         val = loss_of(out["params"], xv, yv)
         check.that(val < 0.1, f"validation loss on three separated blobs is {val:.4f}, "
                               f"expected below 0.1", check="training")
+
+    # a loss reported on the wrong data can pass with untrained parameters too
+    @pytest.mark.supporting("test_overfits_one_batch", "test_learns_three_blobs")
+    def test_reports_the_validation_loss(self, check):
+        # validation labels no network trained on x can fit: the validation loss stays far
+        # from the training loss, so a history of the wrong set shows
+        x, y = blobs(12, seed=5)
+        xv, yv = blobs(4, seed=6)
+        out = check.impl.train.train_classifier(x, y, xv, (yv + 1) % 3, seed=0,
+                                                time_budget_s=10.0)
+        val = loss_of(out["params"], xv, (yv + 1) % 3)
+        reported = out["val_loss"][-1]
+        check.that(abs(reported - val) <= 1e-4 + 1e-3 * val,
+                   f"the last val_loss entry is {reported:.6g} but the returned parameters "
+                   f"have validation loss {val:.6g} on x_val / y_val", check="reported losses",
+                   hint="val_loss[e] is the loss on x_val / y_val of the parameters at the end "
+                        "of epoch e")
 
     # seeded parameters that were never trained are reproducible too
     @pytest.mark.supporting("test_overfits_one_batch", "test_learns_three_blobs")
