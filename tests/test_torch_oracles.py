@@ -1,0 +1,117 @@
+"""The optimizer and scheduler oracles of the graders (graders/torch_oracles.py) are PyTorch's
+own classes value for value, and computing them never imports ``torch._dynamo`` (about a
+CPU-second of every grading when the first optimizer step did)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+GRADERS = Path(__file__).resolve().parents[1] / "graders"
+sys.path.insert(0, str(GRADERS))
+import test_optim  # noqa: E402 - the graders' folder is put on the path just above
+import torch_oracles  # noqa: E402
+
+# Beyond the graded configurations: modes no grader uses yet, so a new one is covered too.
+EXTRA = {
+    "RMSprop": [dict(lr=0.01, momentum=0.5, centered=True)],
+    "Adam": [dict(lr=0.05, amsgrad=True)],
+}
+
+
+def _cases():
+    for opt in test_optim.OPTIMIZERS:
+        if not opt.torch_cls:
+            continue
+        for hp in [*opt.configs.values(), {}, *EXTRA.get(opt.torch_cls, [])]:
+            yield pytest.param(opt.torch_cls, hp, id=f"{opt.torch_cls}-{hp}")
+
+
+def _class_run(cls_name: str, p0, grad, lrs):
+    q = p0.clone().requires_grad_(True)
+    opt = getattr(torch.optim, cls_name)([q], foreach=False, **lrs[0])
+    params = []
+    for hp in lrs:
+        if "lr" in hp:
+            opt.param_groups[0]["lr"] = hp["lr"]
+        q.grad = grad(q.detach())
+        opt.step()
+        params.append(q.detach().clone())
+    state = {k: int(v.item()) if k == "step" else v for k, v in opt.state[q].items()}
+    return params, state
+
+
+@pytest.mark.parametrize("cls_name,hp", list(_cases()))
+def test_optimizer_steps_are_the_class_steps(cls_name, hp):
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(6, 6, dtype=torch.float64, generator=g)
+    a = a @ a.T + torch.eye(6, dtype=torch.float64)
+    c = torch.randn(6, dtype=torch.float64, generator=g)
+    p0 = torch.randn(2, 3, dtype=torch.float64, generator=g)
+
+    def grad(p):
+        return (a @ p.reshape(-1) - c).reshape(2, 3)
+
+    # five steps, the learning rate cut after the third as the lr-change scenario does
+    lrs = [hp if "lr" not in hp or k < 3 else {**hp, "lr": 0.3 * hp["lr"]} for k in range(5)]
+    got_params, got_state = torch_oracles.optimizer_steps(cls_name, p0, grad, lrs)
+    want_params, want_state = _class_run(cls_name, p0, grad, lrs)
+    assert all(torch.equal(x, y) for x, y in zip(got_params, want_params, strict=True))
+    assert sorted(got_state) == sorted(want_state)
+    for key, value in want_state.items():
+        assert (got_state[key] == value) if key == "step" else torch.equal(got_state[key], value)
+
+
+def test_learning_rates_drive_schedulers_as_an_optimizer_does():
+    sched = torch.optim.lr_scheduler
+
+    def rates(opt, make, steps=12):
+        s, out = make(opt), []
+        for _ in range(steps):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            s.step()
+        return out
+
+    makers = [
+        lambda o: sched.OneCycleLR(o, 1.0, total_steps=12),
+        lambda o: sched.SequentialLR(
+            o,
+            [sched.LinearLR(o, 0.25, total_iters=3), sched.CosineAnnealingLR(o, T_max=8)],
+            milestones=[4],
+        ),
+    ]
+    for make in makers:
+        real = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+        assert rates(torch_oracles.LearningRates(0.3), make) == rates(real, make)
+
+
+def test_the_oracles_never_import_dynamo():
+    # a fresh interpreter: this one has imported torch._dynamo through the tests above
+    script = f"""
+import sys
+sys.path.insert(0, {str(GRADERS)!r})
+import torch, test_optim, test_schedules
+from types import SimpleNamespace
+p0 = torch.ones(*test_optim.SHAPE, dtype=torch.float64)
+problem = SimpleNamespace(p0=p0, grad=lambda p: 0.5 * p)
+for opt in test_optim.OPTIMIZERS:
+    for hp in opt.configs.values():
+        test_optim.run_oracle(opt, problem, hp, test_optim.SCENARIOS[2])
+test_schedules.torch_lrs(
+    lambda o: torch.optim.lr_scheduler.OneCycleLR(o, 1.0, total_steps=5), 5, 0.1
+)
+test_schedules.torch_plateau([1.0, 1.0, 1.0], 0.1, patience=0)
+print("torch._dynamo" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False", "computing an oracle imported torch._dynamo"
