@@ -1,12 +1,15 @@
-"""The optimizer and scheduler oracles of the graders (graders/torch_oracles.py) are PyTorch's
-own classes value for value, and computing them never imports ``torch._dynamo`` (about a
-CPU-second of every grading when the first optimizer step did)."""
+"""The graders' oracles give PyTorch's values without PyTorch's costliest imports: the optimizer
+and scheduler oracles (graders/torch_oracles.py) are ``torch.optim``'s classes value for value
+and never import ``torch._dynamo`` (about a CPU-second of every grading when the first optimizer
+step did); the battery's gradients are ``autograd.grad`` with an upstream gradient bit for bit
+and never import sympy (a quarter of a CPU-second)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -15,7 +18,8 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 GRADERS = Path(__file__).resolve().parents[1] / "graders"
 sys.path.insert(0, str(GRADERS))
-import test_optim  # noqa: E402 - the graders' folder is put on the path just above
+import battery  # noqa: E402 - the graders' folder is put on the path just above
+import test_optim  # noqa: E402
 import torch_oracles  # noqa: E402
 
 # Beyond the graded configurations: modes no grader uses yet, so a new one is covered too.
@@ -115,3 +119,47 @@ print("torch._dynamo" in sys.modules)
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False", "computing an oracle imported torch._dynamo"
+
+
+def _pair_oracles():
+    return {
+        "sigmoid": lambda x: torch.sigmoid(x),
+        "softmax": lambda x: torch.softmax(x, -1),
+        "mse": lambda x, y: ((x - y) ** 2).mean(),
+        "linear": lambda x, w: x @ w.T,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_pair_oracles()))
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_the_battery_gradients_are_autograd_with_an_upstream_gradient(name, dtype):
+    g = torch.Generator().manual_seed(1)
+    oracle = _pair_oracles()[name]
+    nargs = oracle.__code__.co_argcount
+    args = tuple(torch.randn(4, 3, generator=g, dtype=dtype) for _ in range(nargs))
+    wrt = tuple(range(nargs))
+    leaves = [a.clone().requires_grad_(True) for a in args]
+    out = oracle(*leaves)
+    dout = torch.randn(out.shape, generator=g, dtype=dtype) if out.dim() else out.new_tensor(1.7)
+    want = torch.autograd.grad(out, leaves, dout)
+    spec = SimpleNamespace(wrt=wrt, oracle=oracle)
+    got = battery._oracle_grads(spec, args, {}, dout)
+    got = got if isinstance(got, tuple) else (got,)
+    assert all(torch.equal(x, y) for x, y in zip(got, want, strict=True))
+
+
+def test_the_battery_gradients_never_import_sympy():
+    script = f"""
+import sys
+from types import SimpleNamespace
+sys.path.insert(0, {str(GRADERS)!r})
+import torch, battery
+x = torch.randn(4, 3, dtype=torch.float64)
+battery._oracle_grads(SimpleNamespace(wrt=(0,), oracle=torch.tanh), (x,), {{}}, torch.ones(4, 3))
+print("sympy" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False", "an oracle's gradient imported sympy"
