@@ -15,6 +15,7 @@ tests/test_torch_oracles.py holds both to the classes themselves, value for valu
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Sequence
@@ -63,12 +64,17 @@ def _kept(cls_name: str, key: str, hp: dict) -> bool:
 def defaults(cls_name: str) -> dict:
     """The keyword defaults of ``torch.optim.<cls_name>``'s constructor (read from its
     signature, so they follow the installed PyTorch)."""
+    return dict(_defaults(cls_name))
+
+
+@functools.cache
+def _defaults(cls_name: str) -> tuple[tuple[str, object], ...]:
     params = inspect.signature(getattr(torch.optim, cls_name)).parameters
-    return {
-        name: p.default
+    return tuple(
+        (name, p.default)
         for name, p in params.items()
         if name != "params" and p.default is not inspect.Parameter.empty
-    }
+    )
 
 
 def _functional(cls_name: str) -> Callable:
@@ -82,8 +88,13 @@ def _keywords(fn: Callable, hp: dict) -> dict:
     hp = dict(hp)
     if "betas" in hp:
         hp["beta1"], hp["beta2"] = hp.pop("betas")
-    accepted = inspect.signature(fn).parameters
+    accepted = _accepted(fn)
     return {k: v for k, v in hp.items() if k in accepted and k != "foreach"}
+
+
+@functools.cache
+def _accepted(fn: Callable) -> frozenset[str]:
+    return frozenset(inspect.signature(fn).parameters)
 
 
 def optimizer_steps(
