@@ -84,7 +84,10 @@ def _oracle_grads(spec: PairSpec, args: tuple, kwargs: dict, dout: torch.Tensor)
     for i in spec.wrt:
         leaves[i] = args[i].detach().clone().requires_grad_(True)
     out = spec.oracle(*leaves, **kwargs)
-    grads = torch.autograd.grad(out, [leaves[i] for i in spec.wrt], dout)
+    # The gradient of sum(out * dout) is the vector-Jacobian product with dout, bit for bit (the
+    # sum hands back ones, the product ones * dout). Handing dout to autograd.grad instead makes
+    # PyTorch import sympy to compare the shapes, a quarter of a CPU-second of every grading.
+    grads = torch.autograd.grad((out * dout).sum(), [leaves[i] for i in spec.wrt])
     return grads[0] if len(spec.wrt) == 1 else tuple(grads)
 
 

@@ -19,6 +19,7 @@ import pytest
 import torch
 from expect import python_numbers
 from runs import trajectory
+from torch_oracles import optimizer_steps
 
 from descent import callables, registry
 
@@ -234,27 +235,15 @@ def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
 
 def run_oracle(opt: Optimizer, problem: Quadratic, hp: dict, scenario: Scenario):
     """The expected trajectory: parameters after each step, and the last state, from the
-    optimizer's oracle (its torch.optim twin, or its step function)."""
+    optimizer's oracle (its torch.optim twin's update code, or its step function)."""
     if opt.oracle is not None:
         p, state, params = problem.p0.clone(), {}, []
         for k in range(scenario.steps):
             p, state = opt.oracle(p, problem.grad(p), state, **_lr_at(hp, scenario, k))
             params.append(p.clone())
         return params, state
-    q = problem.p0.clone().requires_grad_(True)
-    torch_opt = getattr(torch.optim, opt.torch_cls)([q], foreach=False, **hp)
-    params = []
-    for k in range(scenario.steps):
-        if "lr" in hp:  # else the default learning rate, never changed
-            torch_opt.param_groups[0]["lr"] = _lr_at(hp, scenario, k)["lr"]
-        q.grad = problem.grad(q.detach())
-        torch_opt.step()
-        params.append(q.detach().clone())
-    state = {
-        key: (int(v.item()) if key == "step" else v.detach().clone())
-        for key, v in torch_opt.state[q].items()
-    }
-    return params, state
+    lrs = [_lr_at(hp, scenario, k) for k in range(scenario.steps)]
+    return optimizer_steps(opt.torch_cls, problem.p0, problem.grad, lrs)
 
 
 def _fn(opt: Optimizer):

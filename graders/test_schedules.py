@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 # ``sweep``: a new name there would change the cases they draw.
 from runs import schedule_values as sweep
 from runs import values_with_state
+from torch_oracles import LearningRates
 
 EXACT = dict(rtol=1e-12, atol=1e-15)
 
 
 def torch_lrs(make, steps: int, base_lr: float) -> list[float]:
     """The learning rate PyTorch's scheduler gives at steps 0 .. steps-1."""
-    p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=base_lr)
+    opt = LearningRates(base_lr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sched = make(opt)
@@ -419,8 +419,7 @@ def plateau_metrics(seed: int, n: int = 80, mode: str = "min") -> list[float]:
 
 
 def torch_plateau(metrics, lr0, **kw):
-    p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=lr0)
+    opt = LearningRates(lr0)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
     out = []
     for metric in metrics:
