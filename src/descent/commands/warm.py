@@ -2,10 +2,9 @@
 (started by :mod:`descent.course.warm_parent`, one per local job of ``descent batch``).
 
 Every grading process would otherwise pay the same start-up: the interpreter, the imports of
-pytest and its plugins, hypothesis, torch and ``torch._dynamo`` (which the first optimizer step
-of the graders imports), the grading plugin, and a fork server that imports torch again. The
-warm parent pays it once: it imports all of that and starts one fork server, then forks one
-grading process per request, which runs ``descent grade ...`` exactly as
+pytest and its plugins, hypothesis, torch, the grading plugin, and a fork server that imports
+torch again. The warm parent pays it once: it imports all of that and starts one fork server,
+then forks one grading process per request, which runs ``descent grade ...`` exactly as
 :mod:`descent.commands.child` does, in a session, folder, environment and log of its own. Each
 grading is a new process, forked from a parent that has imported modules and run no test, so
 nothing one grading does reaches the next; the student's code still runs only in the confined
@@ -39,9 +38,8 @@ from ..isolation import vitals
 from .child import die_with_parent, pin
 
 # What a grading imports beyond the command line (found by listing sys.modules after one):
-# pytest and its own plugins, torch and torch._dynamo (the first torch.optim step imports it,
-# ~1.5 CPU-s), hypothesis, the grading plugin, the helpers the graders import, the isolation's
-# trusted side, and matplotlib for the capstone's loss-curve picture (~1 CPU-s).
+# pytest and its own plugins, torch, hypothesis, the grading plugin, the helpers the graders
+# import, the isolation's trusted side, and matplotlib for the capstone's loss-curve picture (~1 CPU-s).
 #
 # Of the kit's own modules, only those a fresh grading has loaded before its first hypothesis
 # example: hypothesis draws some examples from the constants in the source of every loaded
@@ -53,7 +51,6 @@ WARM_MODULES = (
     "pytest",
     "hypothesis",
     "torch",
-    "torch._dynamo",
     "numpy.ma",
     "numpy.typing",
     "pdb",
