@@ -6,7 +6,7 @@
 1. Per call: the same call in-process (FolderImplementation) and through a confined worker
    (WorkerImplementation), median over N calls, for small and larger tensors, a handle method
    call (``Value`` arithmetic), and a chain of 100 ``Value`` operations (pipelined: sent
-   without waiting for replies; then recorded as a tape with ``descent.impl.run_graph``).
+   without waiting for replies; then recorded as a tape with ``descent.calls.impl.run_graph``).
 2. Whole processes: ``pytest graders ...`` on 1 and on K copies of the solutions, in-process
    (``--isolation none --insecure``) versus isolated (``--isolation worker``), interleaved. The
    difference of the process wall times / K includes the run's fixed costs (fork server,
@@ -41,7 +41,7 @@ KIT = Path(__file__).resolve().parents[1]
 def per_call(calls: int) -> None:
     import torch
 
-    from descent.impl import FolderImplementation, run_graph
+    from descent.calls.impl import FolderImplementation, run_graph
     from descent.isolation.manager import IsolationManager
     from descent.isolation.remote import WorkerImplementation
 

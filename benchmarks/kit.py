@@ -23,7 +23,7 @@ from pathlib import Path
 
 from timing import KIT, PYTHON, Failed, class_folder, kit_env, timed
 
-from descent import budget
+from descent.authoring import budget
 
 
 def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
@@ -124,7 +124,7 @@ def profile(doc: dict) -> dict[str, list[tuple[str, float, int]]]:
 
 
 def _bundle(tmp: Path, name: str, solved: bool) -> Path:
-    from descent.bundle import build_student_bundle
+    from descent.authoring.bundle import build_student_bundle
 
     bundle = build_student_bundle(KIT, tmp / name)
     if solved:

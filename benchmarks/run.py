@@ -18,7 +18,7 @@ first run installs their environments after the kit's own measurements):
    ``--class-sizes``, default 1), then a class of ``--batch-class`` submissions (default 50)
    through ``descent batch`` alone; wall and CPU seconds per submission. Then the graders'
    budget table in seconds: per grader module, the test durations of the one isolated grading
-   beside the work the module makes the solutions do, counted now (``descent.budget``; the
+   beside the work the module makes the solutions do, counted now (``descent.authoring.budget``; the
    counts last recorded in ``graders/budget.toml`` with ``--quick``), and its budget.
    ``--profile`` adds the time per kind of test. See ``benchmarks/kit.py``.
 3. ``loop``: ``pytest exercises/`` in a student bundle on the solutions and on the stubs, whole and

@@ -2,8 +2,8 @@
 
 import torch
 
-from descent.compare import compare
-from descent.impl import SubmissionError
+from descent.grading.compare import compare
+from descent.calls.impl import SubmissionError
 
 
 def T(*values):

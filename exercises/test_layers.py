@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from descent.composite import matches_given_parts, mlp_parts
+from descent.grading.composite import matches_given_parts, mlp_parts
 
 from . import T, python_numbers, refuses
 

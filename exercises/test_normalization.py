@@ -13,7 +13,7 @@ import math
 import pytest
 import torch
 
-from descent.checker import Mistake
+from descent.grading.checker import Mistake
 
 from . import T
 

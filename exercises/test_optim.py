@@ -11,7 +11,7 @@ Run with ``pytest exercises/test_optim.py``; add ``-k adam`` to focus on one exe
 import pytest
 import torch
 
-from descent.checker import Mistake
+from descent.grading.checker import Mistake
 
 from . import T, python_numbers
 

@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 
-from descent.checker import Mistake
+from descent.grading.checker import Mistake
 
 from . import python_numbers, refuses
 

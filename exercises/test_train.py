@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from descent.capstone import epochs, same_training
+from descent.grading.capstone import epochs, same_training
 
 
 def blobs(n_per_class, seed):

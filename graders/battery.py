@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import torch
 
-from descent.impl import call_then
+from descent.calls.impl import call_then
 
 Build = Callable[[Any], tuple[tuple, dict]]  # inputs -> (args, kwargs)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from descent.check_diagnoses import refused
-from descent.exception_diagnoses import typed
+from descent.diagnoses.check import refused
+from descent.diagnoses.exception import typed
 
 
 def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None:

@@ -4,7 +4,7 @@ Each helper takes a function (or the ``Value`` class) of one implementation, so 
 ``lambda m: schedule_values(m.schedules.cosine_lr, range(10), 0.1, 10)`` runs the same calls on
 the student, the reference and every catalogued bug. In-process the calls are a plain loop; for
 a submission graded in a worker the whole run is one request instead of one round trip per
-call (:mod:`descent.impl` does the batching). Either way the student's code sees the same calls
+call (:mod:`descent.calls.impl` does the batching). Either way the student's code sees the same calls
 in the same order. Edits a call makes to its arguments are not copied back from a worker, so a
 grader must not read arguments it has handed over again (``fresh=True`` hands each call its
 own copy). A backward fed the cache of its forward is :meth:`battery.PairSpec.backward_of_forward`.
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from descent.callables import make
-from descent.impl import call_chain, call_each, run_graph
+from descent.calls.callables import make
+from descent.calls.impl import call_chain, call_each, run_graph
 
 
 def independent_calls(
@@ -50,7 +50,7 @@ def trajectory(
 
     Call k gets ``args, kwargs = advance(k, previous)``, ``previous`` being call k - 1's result
     (``start`` for the first). ``advance`` must be a described callable
-    (:func:`descent.callables.make`) so that a worker can rebuild it. Returns ``[(result,
+    (:func:`descent.calls.callables.make`) so that a worker can rebuild it. Returns ``[(result,
     edited), ...]``, ``edited`` telling whether the call changed its arguments in place. With
     ``pick=i`` every entry but the last holds ``result[i]`` (the last stays whole: it holds the
     final state); a result that is not a tuple or list long enough stays whole.

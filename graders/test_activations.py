@@ -7,7 +7,7 @@ from battery import Case, PairSpec, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent.strategies import shapes, tensors
+from descent.grading.strategies import shapes, tensors
 
 N, D, C = 4, 5, 6
 

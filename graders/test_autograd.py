@@ -17,7 +17,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from runs import differentiate_graph
 
-from descent.exception_diagnoses import raised
+from descent.diagnoses.exception import raised
 
 # Tolerances: the same float64 arithmetic in math and torch, up to a few ulps per operation.
 TOL = dict(rtol=1e-9, atol=1e-12)

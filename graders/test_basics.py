@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from runs import independent_calls
 
-from descent.diagnoses import Diagnosis, diagnose
-from descent.exception_diagnoses import typed
+from descent.diagnoses.exception import typed
+from descent.diagnoses.values import Diagnosis, diagnose
 
 EXACT = dict(rtol=0.0, atol=0.0)
 

@@ -17,7 +17,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent.inputs import Inputs
+from descent.grading.inputs import Inputs
 
 F64 = dict(rtol=1e-7, atol=1e-9)
 F32 = dict(rtol=1e-5, atol=1e-7)

@@ -30,7 +30,8 @@ import pytest
 import torch
 from runs import independent_calls
 
-from descent import item_diagnoses, stat_diagnoses
+from descent.diagnoses import item as item_diagnoses
+from descent.diagnoses import stat as stat_diagnoses
 
 KS_C = 2.3
 

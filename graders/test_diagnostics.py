@@ -22,7 +22,7 @@ from expect import python_numbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from descent.inputs import Inputs
+from descent.grading.inputs import Inputs
 
 
 # ------------------------------------------------------------------------ expected_initial_loss

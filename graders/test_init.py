@@ -14,7 +14,7 @@ import torch
 import torch.nn.init as nn_init
 from expect import python_numbers
 
-from descent import stat_diagnoses
+from descent.diagnoses import stat as stat_diagnoses
 
 LINEAR = (256, 1024)  # fan_in 1024, fan_out 256
 CONV = (64, 16, 3, 3)  # fan_in 144, fan_out 576

@@ -11,7 +11,7 @@ back to x's width. Gradient checkpointing is compared with autograd for segments
 depth, leave a short last segment, equal 1 and exceed the depth, a single layer, and every
 accepted activation; its count of kept activations with ceil(L / segment); an unknown
 activation must be refused. The two MLPs call the student's activation and cross-entropy, so
-their value checks go through ``descent.composite``: a result wrong only through those parts is
+their value checks go through ``descent.grading.composite``: a result wrong only through those parts is
 charged to them, not again here.
 """
 
@@ -26,9 +26,9 @@ from expect import python_numbers
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent import callables
-from descent.composite import matches_given_parts, mlp_parts
-from descent.strategies import tensors
+from descent.calls import callables
+from descent.grading.composite import matches_given_parts, mlp_parts
+from descent.grading.strategies import tensors
 
 # ------------------------------------------------------------------------------------- linear
 
@@ -219,7 +219,7 @@ def _mlp_torch(params, x, y, activation="relu"):
 
 def _mlp_matches(checker, recipe, what, case, /, **kw):
     """A value check of an MLP's ``(loss, grads)`` against autograd, charged only for the MLP's
-    own mistakes (``descent.composite``): ``case`` is ``(params, x, y[, activation])``."""
+    own mistakes (``descent.grading.composite``): ``case`` is ``(params, x, y[, activation])``."""
     loss, grads = _mlp_torch(*case)
     parts = [(named, lambda m, own=own: tuple(own(m))) for named, own in mlp_parts(*case)]
     return matches_given_parts(checker, recipe, what, expected=(loss, grads), parts=parts, **kw)

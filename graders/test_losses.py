@@ -9,7 +9,7 @@ from battery import Case, PairSpec, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent.strategies import classification, tensors
+from descent.grading.strategies import classification, tensors
 
 N, D, C = 5, 3, 4  # all different, N >= 3
 

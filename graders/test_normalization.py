@@ -15,7 +15,7 @@ from battery import F64, Case, PairSpec, battery
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent.inputs import Inputs
+from descent.grading.inputs import Inputs
 
 N, D = 6, 4  # batch norm: N != D, N >= 3
 B, T, E = 3, 5, 7  # layer/RMS norm: (B, T, E), all different

@@ -21,7 +21,8 @@ from expect import python_numbers
 from runs import trajectory
 from torch_oracles import optimizer_steps
 
-from descent import callables, registry
+from descent import registry
+from descent.calls import callables
 
 F64 = dict(rtol=1e-7, atol=1e-9)
 SHAPE = (3, 4)  # 12 parameters, not square

@@ -24,9 +24,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runs import trajectory
 
-from descent import stat_diagnoses, training_diagnoses
-from descent.callables import make
-from descent.exception_diagnoses import ill_conditioned
+from descent.calls.callables import make
+from descent.diagnoses import stat as stat_diagnoses
+from descent.diagnoses import training as training_diagnoses
+from descent.diagnoses.exception import ill_conditioned
 
 
 def _gen(seed, device):

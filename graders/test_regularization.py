@@ -17,8 +17,9 @@ from battery import F64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from descent import check_diagnoses, stat_diagnoses
-from descent.gradcheck import gradcheck_pair
+from descent.diagnoses import check as check_diagnoses
+from descent.diagnoses import stat as stat_diagnoses
+from descent.grading.gradcheck import gradcheck_pair
 
 SIGMAS = 6.5
 ROWS, COLS = 400, 500  # 200,000 entries

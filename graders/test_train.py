@@ -18,7 +18,7 @@ Every training the tests read is made once per implementation (:data:`RUNS`, :fu
 main run on the spirals, the batch of 8, and three small runs for reproducibility, on 45
 points, so that a typical batch size shuffles more than one batch per epoch. The main run's
 loss curves are written as data, ``capstone_<implementation>.json`` next to the results document
-(``descent.loss_curves``); a report draws them.
+(``descent.reports.loss_curves``); a report draws them.
 """
 
 import contextlib
@@ -30,8 +30,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from descent import loss_curves, training_diagnoses
-from descent.capstone import epochs, history, same_training
+from descent.diagnoses import training as training_diagnoses
+from descent.grading.capstone import epochs, history, same_training
+from descent.reports import loss_curves
 
 EXERCISE = "train.train_classifier"
 TARGET_VAL_LOSS = 0.3

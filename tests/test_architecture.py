@@ -83,8 +83,8 @@ def test_the_isolation_package_knows_nothing_of_pytest_or_the_plugin():
     forbidden = [
         "pytest",
         "_pytest",
-        "descent.plugin",
-        "descent.plugin_workers",
+        "descent.grading.plugin",
+        "descent.grading.plugin_workers",
         "descent.commands",
     ]
     assert _offenders(_files(ISOLATION), forbidden) == {}
@@ -235,7 +235,7 @@ def test_the_command_line_starts_without_torch_or_pytest():
 def test_the_plugin_loads_without_torch_or_hypothesis():
     # pytest loads the plugin before a grading run's first hook, which starts the fork server
     # so that its import of torch overlaps the grader's; a public run never needs hypothesis.
-    assert _loaded_by("descent.plugin", ("torch", "numpy", "hypothesis", "rich")) == []
+    assert _loaded_by("descent.grading.plugin", ("torch", "numpy", "hypothesis", "rich")) == []
 
 
 def test_no_isolation_function_is_longer_than_a_screen():
@@ -252,7 +252,7 @@ def test_no_isolation_function_is_longer_than_a_screen():
 def test_the_checks_see_real_imports():
     """The scanner itself: it finds a relative import inside a function."""
     found = _imports(ISOLATION / "remote.py")
-    assert "descent.isolation.connection" in found and "descent.impl" in found
+    assert "descent.isolation.connection" in found and "descent.calls.impl" in found
 
 
 def _in_fast_lane(path: Path) -> bool:

@@ -1,6 +1,6 @@
 """The graders' cost budget (graders/budget.toml): grading the reference solutions must not make
 them do more work, per grader module, than the budget allows. The counts are deterministic
-(descent.work_count), so this is a test of the kit and not a timing; seconds are the benchmark
+(descent.grading.work_count), so this is a test of the kit and not a timing; seconds are the benchmark
 runner's. One grading run of the solutions with the work counter, in this process and through
 a worker: about 20 CPU-s, the cost of measuring every grader module once."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from conftest import KIT
 
-from descent import budget
+from descent.authoring import budget
 
 
 @pytest.fixture(scope="module")

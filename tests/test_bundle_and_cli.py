@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import KIT
 
-from descent.bundle import BundleError, build_student_bundle
+from descent.authoring.bundle import BundleError, build_student_bundle
 from descent.commands import main
 
 

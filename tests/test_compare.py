@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from descent.compare import GradingFailure, assert_close, assert_like, compare
+from descent.grading.compare import GradingFailure, assert_close, assert_like, compare
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

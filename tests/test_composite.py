@@ -1,6 +1,6 @@
 """One mistake, one charge: an exercise that calls another exercise (the MLPs call the
 student's activation and cross-entropy) is not charged again for a mistake in what it calls,
-and the feedback names the exercise at fault (descent.composite)."""
+and the feedback names the exercise at fault (descent.grading.composite)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The composite rule on toy parts, in-process and fast (descent.composite): the MLP written by
+"""The composite rule on toy parts, in-process and fast (descent.grading.composite): the MLP written by
 hand equals autograd, and a composite's failure is handed to the part that explains it, and only
 to that one."""
 
@@ -7,8 +7,8 @@ import types
 import pytest
 import torch
 
-from descent.compare import GradingFailure, compare
-from descent.composite import ChargedElsewhere, matches_given_parts, mlp_by_hand, mlp_parts
+from descent.grading.compare import GradingFailure, compare
+from descent.grading.composite import ChargedElsewhere, matches_given_parts, mlp_by_hand, mlp_parts
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from descent.export import to_csv, to_gradescope
+from descent.reports.export import to_csv, to_gradescope
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

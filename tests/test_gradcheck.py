@@ -1,4 +1,4 @@
-"""The kit's own gradient check (descent.gradcheck): correct pairs pass, and each way a
+"""The kit's own gradient check (descent.grading.gradcheck): correct pairs pass, and each way a
 backward can disagree with its forward fails with the check that caught it."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from descent.checker import Checker
-from descent.compare import GradingFailure
-from descent.gradcheck import SLOW_MODE_LIMIT, gradcheck_pair
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
+from descent.grading.gradcheck import SLOW_MODE_LIMIT, gradcheck_pair
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

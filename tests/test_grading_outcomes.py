@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from descent import audit_public, catalogue, registry
+from descent import catalogue, registry
+from descent.authoring import audit_public
 
 KIT = Path(__file__).resolve().parents[1]
 catalogue.load(KIT / "graders" / "catalogue")
@@ -235,7 +236,7 @@ def test_public_tests_catch_and_name_every_classic_mistake(public_bugs_run, vari
 
 
 # Every catalogued bug that edits what it was given (tensors, a list, a state dict): those
-# labelled with the generic kind descent.audit_public.EDITS, as `descent audit` reads them.
+# labelled with the generic kind descent.authoring.audit_public.EDITS, as `descent audit` reads them.
 EDITS_ARGUMENTS = [v.id for v in BUGS if audit_public.edits_arguments(v)]
 
 

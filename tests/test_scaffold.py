@@ -113,7 +113,7 @@ def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
 
 
 def test_an_optimizer_s_registry_entry_is_complete_with_its_title(copy, scaffolded):
-    from descent.scaffold import MARKER
+    from descent.authoring.scaffold import MARKER
 
     text = (copy / "src/descent/registry.py").read_text()
     left = [line for line in text.splitlines() if MARKER in line]
@@ -174,7 +174,7 @@ def test_a_clash_or_a_bad_name_is_refused_and_changes_nothing(tmp_path, argv, co
 
 
 def test_the_kit_itself_has_no_scaffold_left():
-    from descent.scaffold import unfinished
+    from descent.authoring.scaffold import unfinished
 
     assert unfinished(KIT) == []
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from descent import audit, results
+from descent import results
+from descent.authoring import audit
 from descent.results import FAILED, PASSED
 from descent.results import TestResult as Record
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from descent import registry
-from descent.stubgen import StubError, generate, make_stub, write_stubs
+from descent.authoring.stubgen import StubError, generate, make_stub, write_stubs
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -141,7 +141,7 @@ def test_the_bundle_is_made_from_solutions_whatever_starter_holds(tmp_path, monk
     the bundle: the bundle's stubs are made from solutions/."""
     import shutil
 
-    from descent.bundle import build_student_bundle, stale_starter
+    from descent.authoring.bundle import build_student_bundle, stale_starter
 
     kit = tmp_path / "kit"
     for part in ("solutions", "starter", "exercises", "src/descent", "docs", "workflows"):

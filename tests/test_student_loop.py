@@ -17,8 +17,8 @@ import pytest
 import torch
 from conftest import KIT, kit_package
 
-from descent import timelimit
-from descent.bundle import build_student_bundle
+from descent.authoring.bundle import build_student_bundle
+from descent.calls import timelimit
 from descent.isolation import confinement
 
 

@@ -35,7 +35,7 @@ def _root(folders: tuple[str, ...], what: str) -> Path:
 # (PYTHONDONTWRITEBYTECODE, as in many containers) it parsed and rewrote about 150 modules of
 # descent, hypothesis, anyio and xdist from source in every run, about 2 CPU-seconds, though none
 # of their asserts is a test's. Named with -p, only the plugin module itself is marked.
-PLUGINS = ("--disable-plugin-autoload", "-p", "descent.plugin", "-p", "hypothesispytest")
+PLUGINS = ("--disable-plugin-autoload", "-p", "descent.grading.plugin", "-p", "hypothesispytest")
 
 
 def run_pytest(

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import timelimit
+from .calls import timelimit
 
 AUTO, WORKER, NONE = "auto", "worker", "none"
 

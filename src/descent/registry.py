@@ -45,7 +45,7 @@ class Exercise:
     functions: tuple[str, ...]
     forbidden: tuple[str, ...] = field(default=())
     points: float = 10.0  # what the exercise is worth, split over its tests
-    # Runtime policy (descent.timelimit.limit_for): a longer limit for one call than the
+    # Runtime policy (descent.calls.timelimit.limit_for): a longer limit for one call than the
     # run's --call-timeout, and a keyword argument that sets how long the call may take.
     call_timeout_s: float = 0.0
     budget_argument: str | None = None

@@ -86,7 +86,7 @@ class TestResult:
     counted: bool = True
     message: str = ""
     misconception: str | None = None
-    diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.KINDS)
+    diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.values.KINDS)
     duration_s: float = 0.0
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from descent import spreadsheet
 from descent.commands import main
 from descent.course import assignbook
 from descent.course.gradebook import Gradebook
 from descent.course.runner import Outcome
+from descent.reports import spreadsheet
 
 from .test_term import DUE, PLAN, write_plan
 from .test_term_tooling import results_doc

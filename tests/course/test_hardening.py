@@ -25,7 +25,7 @@ from descent import commands as cli
 from descent.course import batch, gradescope, handback, html_report, runner
 from descent.course.gradebook import KEPT_TIMEOUT, Gradebook
 from descent.course.submissions import graded_folder
-from descent.export import to_gradescope
+from descent.reports.export import to_gradescope
 
 from .conftest import KIT, copy_modules, run_batch
 from .test_class_report_and_export import _outcome, book_path  # noqa: F401 - a fixture

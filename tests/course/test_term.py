@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from descent import spreadsheet
 from descent.course import assignbook, assigned, coursegrade, lateness, lms, release, submissions
 from descent.course import plan as plan_mod
 from descent.course.gradebook import Gradebook
 from descent.course.runner import Outcome
+from descent.reports import spreadsheet
 
 from .conftest import KIT, env
 
@@ -437,7 +437,7 @@ def test_gradescope_archive_per_assignment(tmp_path, plan):
     import zipfile
 
     from descent.course.gradescope import POINTS, SELECTION, build
-    from descent.export import to_gradescope
+    from descent.reports.export import to_gradescope
 
     item = plan.item("a2")
     out = build(KIT, tmp_path / "a2.zip", selection=item.selection, points=item.points)

@@ -127,7 +127,7 @@ def test_the_warm_parent_loads_no_module_of_the_kit_a_fresh_grading_loads_later(
         return set(json.loads(run.stdout.strip().splitlines()[-1]))
 
     warm, fresh = modules("warm"), modules("fresh", *argv)
-    assert "descent.plugin" in warm and "descent.strategies" in fresh
+    assert "descent.grading.plugin" in warm and "descent.grading.strategies" in fresh
     # the warm parent's own modules: the forked grading's __main__ is child.py, as a fresh one's
     assert warm - fresh <= {"descent.commands.warm", "descent.commands.child"}
 

@@ -1,7 +1,7 @@
 """Fewer round trips with the same results: sweeps of calls in one request
-(``descent.impl.call_each``), chains of calls fed from the previous result
-(``descent.impl.call_chain``), a backward fed its forward's cache (``descent.impl.call_then``),
-Value graphs recorded as tapes (``descent.impl.run_graph``),
+(``descent.calls.impl.call_each``), chains of calls fed from the previous result
+(``descent.calls.impl.call_chain``), a backward fed its forward's cache (``descent.calls.impl.call_then``),
+Value graphs recorded as tapes (``descent.calls.impl.run_graph``),
 attribute reads answered from the snapshot that came with the
 previous reply, gradient checks built on sweeps, and one CPU for the grader and its workers."""
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from descent import callables
-from descent.checker import Checker
-from descent.compare import GradingFailure
-from descent.impl import FolderImplementation, call_chain, call_each, call_then, run_graph
+from descent.calls import callables
+from descent.calls.impl import FolderImplementation, call_chain, call_each, call_then, run_graph
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
 from descent.isolation import confinement
 from descent.isolation.manager import IsolationManager, Settings
 from descent.isolation.remote import RemoteException, WorkerImplementation

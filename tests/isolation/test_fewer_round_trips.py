@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from descent.impl import FolderImplementation
+from descent.calls.impl import FolderImplementation
 from descent.isolation import confinement, protocol
 from descent.isolation.codec import Codec
 

@@ -345,7 +345,7 @@ def test_only_certain_findings_score_and_possible_uses_are_for_review():
     # a tensor method's name on an unresolved object only marks it for review.
     from types import SimpleNamespace
 
-    from descent import plugin_workers
+    from descent.grading import plugin_workers
     from descent.isolation.remote import library_flags
 
     src = """import torch

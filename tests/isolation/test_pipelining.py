@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from descent.impl import FolderImplementation
+from descent.calls.impl import FolderImplementation
 from descent.isolation import confinement
 from descent.isolation.manager import IsolationManager, Settings
 from descent.isolation.remote import RemoteException, WorkerFailure, WorkerImplementation

@@ -1,11 +1,11 @@
-"""Value-graph tapes (descent.tape): what a recording holds, which builds fall back to
+"""Value-graph tapes (descent.calls.tape): what a recording holds, which builds fall back to
 proxies, and the checks the worker applies before it replays a tape."""
 
 from __future__ import annotations
 
 import pytest
 
-from descent import tape
+from descent.calls import tape
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

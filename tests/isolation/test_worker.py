@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from descent import timelimit
-from descent.impl import FolderImplementation, SubmissionError
+from descent.calls import timelimit
+from descent.calls.impl import FolderImplementation, SubmissionError
 from descent.isolation import confinement
 from descent.isolation.manager import IsolationManager, IsolationUnavailable
 from descent.isolation.remote import RemoteException, WorkerFailure, WorkerImplementation
@@ -84,7 +84,7 @@ def test_callables_run_on_the_trusted_side(remote):
     g = remote.layers.numerical_gradient(f, x)
     assert torch.allclose(g, 3 * w * x**2, atol=1e-6)
     assert len(calls) == 6 and all(type(c) is torch.Tensor for c in calls)
-    from descent.callables import make
+    from descent.calls.callables import make
 
     g2 = remote.layers.numerical_gradient(make("weighted_cubes", w), x)
     assert torch.allclose(g2, g, atol=1e-9)

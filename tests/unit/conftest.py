@@ -18,9 +18,9 @@ import torch
 
 # What a grading run imports late, imported here once: each in-process run forgets the modules
 # it imported itself, and every toy run would import these again (about 0.1 s a run).
-import descent.compare  # noqa: F401
+import descent.grading.compare  # noqa: F401
 import descent.isolation.errors  # noqa: F401
-import descent.terminal_report  # noqa: F401
+import descent.reports.terminal_report  # noqa: F401
 from descent import results
 from descent.results import PASSED, TestResult
 

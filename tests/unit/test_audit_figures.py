@@ -1,12 +1,12 @@
 """The audit's figures for the catalogue and the student-style corpus, reported apart
-(``descent.audit``): pure functions on hand-built results documents. (A real audit of one
+(``descent.authoring.audit``): pure functions on hand-built results documents. (A real audit of one
 module's corpus: tests/test_audit_cli.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from descent import audit
+from descent.authoring import audit
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -1,13 +1,14 @@
 """The promises the public half of ``descent audit`` holds the public tests to
-(``descent.audit_public.problems``), on hand-built results: each rule reports a realistic broken
+(``descent.authoring.audit_public.problems``), on hand-built results: each rule reports a realistic broken
 case and passes a kept one."""
 
 from __future__ import annotations
 
 import pytest
 
-from descent import audit_public, catalogue
-from descent.audit_public import problems
+from descent import catalogue
+from descent.authoring import audit_public
+from descent.authoring.audit_public import problems
 from descent.catalogue import ALTERNATIVE, BUG, HOLLOW, Variant
 from descent.results import FAILED, PASSED
 

@@ -9,11 +9,11 @@ import time
 import pytest
 import torch
 
-from descent import timelimit
-from descent.checker import Checker
-from descent.compare import GradingFailure
+from descent.calls import timelimit
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
 
-from .test_diagnoses_parameters import LOSSES, X, _Reference
+from .diagnoses.test_parameter import LOSSES, X, _Reference
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -1,4 +1,4 @@
-"""The hypothesis profiles (``descent.hypothesis_profiles``) and strategies (``descent.strategies``).
+"""The hypothesis profiles (``descent.grading.hypothesis_profiles``) and strategies (``descent.grading.strategies``).
 
 The profiles are registered when hypothesis is first imported, through hypothesis's own entry
 point, so that the student's public tests, which never use hypothesis, never import it, while a
@@ -15,8 +15,8 @@ import pytest
 import torch
 from hypothesis import Phase, given, settings
 
-from descent.hypothesis_profiles import PROFILES
-from descent.strategies import shapes, tensors
+from descent.grading.hypothesis_profiles import PROFILES
+from descent.grading.strategies import shapes, tensors
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -1,4 +1,4 @@
-"""How the grading plugin turns each test's outcome into a scored record (``descent.plugin``):
+"""How the grading plugin turns each test's outcome into a scored record (``descent.grading.plugin``):
 toy tests over the toy kit of conftest.py, graded in this process, and ``_classify`` called
 directly for the failures that need no collected test."""
 
@@ -8,8 +8,10 @@ import sys
 
 import pytest
 
-from descent import plugin, results, timelimit
-from descent.impl import SubmissionError
+from descent import results
+from descent.calls import timelimit
+from descent.calls.impl import SubmissionError
+from descent.grading import plugin
 from descent.isolation import errors
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -86,7 +88,7 @@ def test_hypothesis_groups_are_graded_on_their_first_failure():
 # -- outcomes of graded toy tests ------------------------------------------------------------------
 OUTCOMES = """
 import pytest
-from descent.compare import GradingFailure
+from descent.grading.compare import GradingFailure
 
 @pytest.mark.exercise("losses.mse")
 class TestMSE:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from descent import terminal_report as report
+from descent.reports import terminal_report as report
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -1,4 +1,4 @@
-"""Seeds of the ``inputs`` fixture (``descent.inputs.seed_for`` of ``plugin._input_key``): one per
+"""Seeds of the ``inputs`` fixture (``descent.grading.inputs.seed_for`` of ``plugin._input_key``): one per
 test, the same on every device, for every implementation and in every run, so that a student and
 the reference, the CPU and the GPU, and a regrade all see the same numbers."""
 
@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from descent.inputs import Inputs, seed_for
-from descent.plugin import _input_key
+from descent.grading.inputs import Inputs, seed_for
+from descent.grading.plugin import _input_key
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

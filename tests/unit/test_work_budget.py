@@ -10,8 +10,9 @@ import math
 import pytest
 import torch
 
-from descent import budget, loss_curves
-from descent.capstone import same_training
+from descent.authoring import budget
+from descent.grading.capstone import same_training
+from descent.reports import loss_curves
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 pytest_plugins = ["pytester"]
@@ -51,7 +52,7 @@ def test_property(check, x):
 def test_the_counter_counts_calls_from_the_test_and_examples_run(grade_toy, pytester):
     (pytester.path / "solutions" / "losses.py").write_text(SOLUTIONS)
     out = pytester.path / "work.json"
-    grade_toy(TESTS, "--impl=solutions", "-p", "descent.work_count", f"--work-out={out}")
+    grade_toy(TESTS, "--impl=solutions", "-p", "descent.grading.work_count", f"--work-out={out}")
     rows = {r["nodeid"].split("::")[-1]: r for r in json.loads(out.read_text())["tests"]}
     three, prop = rows["test_three_calls"], rows["test_property"]
     # _square, called by mse_forward, is the implementation's own call: not counted

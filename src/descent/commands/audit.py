@@ -2,14 +2,14 @@
 public tests. Every catalogued bug and every student-style bug of the corpus must lose points and
 every alternative keep full marks in the hidden graders; in the public tests no hollow answer may
 earn points, every alternative keeps full marks, a classic mistake is named and an argument edited
-in place is caught (:mod:`descent.audit_public`); exit 1 when one does not."""
+in place is caught (:mod:`descent.authoring.audit_public`); exit 1 when one does not."""
 
 from __future__ import annotations
 
 from rich.markup import escape
 
+from ..authoring.scaffold import MARKER, unfinished
 from ..kit import kit_root
-from ..scaffold import MARKER, unfinished
 from ..terminal import console
 from .shared import device_option, results_path
 
@@ -52,7 +52,7 @@ def cmd_audit(args) -> int:
             f"{escape(', '.join(left))}[/red]"
         )
         return 2
-    from ..audit import audit  # start-up cost: the audit loads the catalogue (torch)
+    from ..authoring.audit import audit  # start-up cost: the audit loads the catalogue (torch)
 
     return audit(
         device=args.device,

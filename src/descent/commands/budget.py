@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from .. import budget
+from ..authoring import budget
 from ..kit import kit_root
 from ..terminal import console
 

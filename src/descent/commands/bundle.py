@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..bundle import STALE_NOTE, build_student_bundle, stale_starter
+from ..authoring.bundle import STALE_NOTE, build_student_bundle, stale_starter
 from ..course.release import build_assignment_bundle
 from ..kit import kit_root
 from ..terminal import console

@@ -4,7 +4,8 @@ did not complete)."""
 
 from __future__ import annotations
 
-from .. import progress, results
+from .. import results
+from ..grading import progress
 from ..kit import run_pytest, student_root
 from ..terminal import console
 from .shared import device_option

@@ -7,11 +7,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .. import results, terminal_report
-from ..bundle import STALE_NOTE, build_student_bundle, stale_starter
+from .. import results
+from ..authoring.bundle import STALE_NOTE, build_student_bundle, stale_starter
 from ..course.demo import grade_class
 from ..course.termdemo import run_term
 from ..kit import kit_root, run_pytest
+from ..reports import terminal_report
 from ..terminal import console
 from .shared import device_option, results_path
 

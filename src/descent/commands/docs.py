@@ -3,7 +3,7 @@ and solutions/ (with ``--check``, exit 1 when they are stale and change nothing)
 
 from __future__ import annotations
 
-from ..exercise_table import PAGE, update
+from ..authoring.exercise_table import PAGE, update
 from ..kit import kit_root
 from ..terminal import console
 

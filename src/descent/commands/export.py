@@ -1,6 +1,6 @@
 """``descent export RESULTS.json... --format gradescope|csv`` and ``descent export --gradebook
 GRADEBOOK --format csv|results|feedback``: grades out of Descent (the formats are
-:mod:`descent.export` and :mod:`descent.course.handback`). Exit 2 when nothing could be exported.
+:mod:`descent.reports.export` and :mod:`descent.course.handback`). Exit 2 when nothing could be exported.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from typing import Any
 
 from rich.markup import escape
 
-from .. import export, results, spreadsheet
+from .. import results
 from ..course import handback
 from ..course.gradebook import GradebookError
+from ..reports import export, spreadsheet
 from ..terminal import console
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from .. import loss_curves, options, results, terminal_report
+from .. import options, results
 from ..course.assigned import scaled, selection
 from ..course.html_report import write_for_grade
+from ..grading.plugin_workers import refusal, start_early
 from ..kit import run_pytest
-from ..plugin_workers import refusal, start_early
+from ..reports import loss_curves, terminal_report
 from ..terminal import console
 from .shared import add_assignment_options, assignment, device_option, results_path
 

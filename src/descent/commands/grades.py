@@ -9,11 +9,11 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from .. import spreadsheet
 from ..course import coursegrade, lateness, lms
 from ..course import plan as plan_mod
 from ..course.assignbook import overrides, read
 from ..course.gradebook import Gradebook
+from ..reports import spreadsheet
 from ..terminal import console
 from .shared import load_plan
 

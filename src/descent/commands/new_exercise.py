@@ -1,5 +1,5 @@
 """``descent new-exercise MODULE NAME [--title T] [--pair]``: scaffold exercise MODULE.NAME in
-its module's conventions (the work is :mod:`descent.scaffold`): the registry entry, the
+its module's conventions (the work is :mod:`descent.authoring.scaffold`): the registry entry, the
 reference, the stub, the public and hidden tests, a catalogued bug and the docs table, each with
 TODOs that ``descent audit`` refuses to run past until they are filled."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from rich.markup import escape
 
+from ..authoring.scaffold import MARKER, create
 from ..kit import kit_root
-from ..scaffold import MARKER, create
 from ..terminal import console
 
 NEXT_STEPS = """next, in this order (docs/authoring.md):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from .. import results, terminal_report
+from .. import results
+from ..reports import terminal_report
 from ..terminal import console
 
 

@@ -4,8 +4,8 @@ is never replaced (its fresh stub goes beside it as ``FILE.py.new``) unless ``--
 
 from __future__ import annotations
 
+from ..authoring.stubgen import generate, write_stubs
 from ..kit import kit_root
-from ..stubgen import generate, write_stubs
 from ..terminal import console
 
 

@@ -44,7 +44,7 @@ from .child import die_with_parent, pin
 # Of the kit's own modules, only those a fresh grading has loaded before its first hypothesis
 # example: hypothesis draws some examples from the constants in the source of every loaded
 # module outside site-packages and the standard library, so a module of the kit loaded here
-# that a fresh grading loads later (the bug catalogue, descent.checker: on a first failure or a
+# that a fresh grading loads later (the bug catalogue, descent.grading.checker: on a first failure or a
 # first check) would change the examples, and so the results. tests/course/test_warm_parent.py
 # checks this list against a fresh grading.
 WARM_MODULES = (
@@ -54,13 +54,13 @@ WARM_MODULES = (
     "numpy.ma",
     "numpy.typing",
     "pdb",
-    "descent.plugin",
-    "descent.plugin_workers",
-    "descent.compare",
-    "descent.gradcheck",
-    "descent.inputs",
-    "descent.strategies",
-    "descent.check_diagnoses",
+    "descent.grading.plugin",
+    "descent.grading.plugin_workers",
+    "descent.grading.compare",
+    "descent.grading.gradcheck",
+    "descent.grading.inputs",
+    "descent.grading.strategies",
+    "descent.diagnoses.check",
     "descent.isolation.manager",
     "descent.isolation.remote",
     "descent.commands",

@@ -46,7 +46,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ..plugin_workers import refusal
+from ..grading.plugin_workers import refusal
 from . import executors, gradebook, html_report, submissions
 from .executors import ExecutorError
 from .html_report import notes

@@ -5,7 +5,7 @@ for the CPU and this kit), ``run_autograder`` (run for every submission) and ``k
 solutions and the tooling; never shown to students). ``run_autograder`` calls this module's
 :func:`main`, which grades ``ROOT/submission`` exactly as ``descent batch`` grades one student
 (a confined worker; see :mod:`descent.course.runner`) and writes ``ROOT/results/results.json``
-in Gradescope's format (:func:`descent.export.to_gradescope`). ``ROOT`` is ``/autograder``
+in Gradescope's format (:func:`descent.reports.export.to_gradescope`). ``ROOT`` is ``/autograder``
 unless ``DESCENT_AUTOGRADER_ROOT`` says otherwise, so the same script runs on a laptop against
 a folder laid out like Gradescope's.
 """
@@ -20,8 +20,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .. import export
 from ..options import seconds
+from ..reports import export
 from .runner import GRADED, Request, grade_submission
 from .submissions import graded_folder
 from .version import grader_version

@@ -1,6 +1,6 @@
 """Exports from the class gradebook (``descent export --gradebook GRADEBOOK``).
 
-* ``--format csv``: one row per student, the columns of :func:`descent.export.to_csv`; a student
+* ``--format csv``: one row per student, the columns of :func:`descent.reports.export.to_csv`; a student
   whose grading did not complete gets 0 points out of the class maximum.
 * ``--format results --out DIR``: ``DIR/<student>.json``, each student's ``descent.results/1``
   document: the folder ``descent gradebook merge --code DIR`` joins with nbgrader's grades.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import export
+from ..reports import export
 from . import assignbook, html_report
 from .gradebook import Gradebook, out_of
 from .html_report import first_line, lost_checks, notes

@@ -1,7 +1,7 @@
 """The per-student HTML report: one self-contained page (styles inline, the capstone's loss
 curves as a ``data:`` image), readable offline and safe to hand back.
 
-It shows what the terminal table shows (:mod:`descent.terminal_report`), laid out for reading: the total,
+It shows what the terminal table shows (:mod:`descent.reports.terminal_report`), laid out for reading: the total,
 each exercise's points, status and first problem, the named misconceptions with the likely
 mistake and hint, and every check that lost points with the first line of its message. Nothing
 else of a test's message, no test source, no reference values beyond those lines, no catalogue.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import registry
-from ..terminal_report import _shorten, advice
+from ..reports.terminal_report import _shorten, advice
 from .runner import GRADED
 from .submissions import file_stem
 

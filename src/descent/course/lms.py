@@ -93,7 +93,7 @@ def render(
     moodle_key: str = "email",
     moodle_max: float = MOODLE_MAX_GRADE,
 ) -> list[list]:
-    """The rows of the file (header first), ready for :func:`descent.spreadsheet.render`."""
+    """The rows of the file (header first), ready for :func:`descent.reports.spreadsheet.render`."""
     people = [roster.get(g.student) or Person(g.student) for g in grades]
     if fmt == "canvas":
         return _canvas(plan, grades, people, columns(plan, grades, at))

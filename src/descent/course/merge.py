@@ -25,8 +25,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import results, spreadsheet
+from .. import results
 from ..errors import DescentError
+from ..reports import spreadsheet
 
 CODE = "code"
 
@@ -172,7 +173,7 @@ def merge(
 
 
 def write_csv(path: str | Path, columns: list[str], rows: list[dict]) -> None:
-    """Write ``rows`` under ``columns`` through :mod:`descent.spreadsheet` (no cell can become
+    """Write ``rows`` under ``columns`` through :mod:`descent.reports.spreadsheet` (no cell can become
     a formula), without a byte-order mark, as before; the folder is created when missing."""
     path = Path(path)
     if not path.is_dir():

@@ -2,7 +2,7 @@
 student's working copy.
 
 ``descent bundle OUT --assignment ID`` builds the ordinary student bundle
-(:func:`descent.bundle.build_student_bundle`: no solution, no hidden test, checked for leaks)
+(:func:`descent.authoring.bundle.build_student_bundle`: no solution, no hidden test, checked for leaks)
 and keeps only the stubs and public tests of the modules of this assignment and of those
 released before it (an exercise such as the capstone uses the student's own earlier parts).
 Nothing of a later assignment stays; the README gains the assignment's exercises and due date.
@@ -22,7 +22,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..bundle import BundleError, build_student_bundle
+from ..authoring.bundle import BundleError, build_student_bundle
 from ..exercises import EXERCISES
 from .plan import Item, Plan
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from .. import spreadsheet
+from ..reports import spreadsheet
 from . import coursegrade, lms
 from .assignbook import read
 from .assigned import run

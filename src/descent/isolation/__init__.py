@@ -27,7 +27,7 @@ pickle). The trusted side, each importing only those above it:
 * :mod:`.scan`         AST scan for borrowed library operations.
 
 Nothing here imports pytest or the grading plugin; the plugin's glue is
-``descent/plugin_workers.py``.
+``descent/grading/plugin_workers.py``.
 
 See ``docs/isolation.md``.
 """

@@ -1,7 +1,7 @@
 """How values of one connection cross: our side's extensions of the protocol's encoder/decoder.
 
 Outgoing, a :class:`Remote` of this worker becomes its handle, a described callable
-(``descent.callables.make``) becomes its recipe, and any other callable of the grader is
+(``descent.calls.callables.make``) becomes its recipe, and any other callable of the grader is
 registered as a *callback*: the worker may call it, and the call is served on this side.
 Incoming, handles become :class:`Remote` objects, our callbacks and described callables come
 back as themselves, and every other tag is refused.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..callables import FACTORIES, Described
+from ..calls.callables import FACTORIES, Described
 from .errors import WorkerFailure, clean
 from .handles import Remote
 from .protocol import Decoder, Encoder, ProtocolError

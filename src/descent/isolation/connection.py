@@ -17,7 +17,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .. import registry, timelimit
+from .. import registry
+from ..calls import timelimit
 from . import protocol
 from .codec import Codec
 from .edits import apply_edits

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..impl import SubmissionError
+from ..calls.impl import SubmissionError
 
 
 def clean(text: Any, limit: int = 2000) -> str:

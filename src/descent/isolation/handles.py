@@ -5,7 +5,7 @@ calling it sends a request over the worker's :class:`~descent.isolation.connecti
 Results that cannot cross as data (a ``cache``, a ``Value``) come back as :class:`Remote`
 handles: they can be passed back as arguments, and their attributes, methods and operators work
 (``a + b``, ``a.grad``, ``c.backward()``), each a request of its own (or a pipelined one).
-A :class:`RemoteFunction` also runs the kit's batched calls (``descent.impl.call_each`` and its
+A :class:`RemoteFunction` also runs the kit's batched calls (``descent.calls.impl.call_each`` and its
 siblings) as one request each. Every proxy holds only its connection and an id; nothing here
 trusts what the worker says about types beyond a cleaned name.
 """
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import registry, tape
-from ..callables import unstack_results
-from ..impl import SubmissionError
+from .. import registry
+from ..calls import tape
+from ..calls.callables import unstack_results
+from ..calls.impl import SubmissionError
 from .errors import clean
 
 # Operators whose result is usually another object in the worker: they may be pipelined.
@@ -227,7 +228,7 @@ class RemoteFunction:
         fresh: bool = False,
         stack: bool = False,
     ) -> list:
-        """Every call of a sweep (:func:`descent.impl.call_each`) in one request, under one
+        """Every call of a sweep (:func:`descent.calls.impl.call_each`) in one request, under one
         time limit for the sweep."""
         target, timeout = self._batch(kwargs)
         if not arg_lists:
@@ -252,7 +253,7 @@ class RemoteFunction:
         return result
 
     def __descent_call_chain__(self, advance, steps: int, start, pick: int | None = None) -> list:
-        """A chain of calls (:func:`descent.impl.call_chain`) in one request; ``advance`` must
+        """A chain of calls (:func:`descent.calls.impl.call_chain`) in one request; ``advance`` must
         be a described callable. It shares the time limit of a sweep."""
         if getattr(advance, "__descent_remote__", None) is None:
             raise TypeError("call_chain needs a described callable (callables.make) to advance")
@@ -270,7 +271,7 @@ class RemoteFunction:
         return result
 
     def __descent_call_then__(self, args: list, then, then_args: list, kwargs: dict, pick: int):
-        """Two calls (:func:`descent.impl.call_then`) in one request, or NotImplemented when
+        """Two calls (:func:`descent.calls.impl.call_then`) in one request, or NotImplemented when
         ``then`` is not a function of the same worker and exercise. It shares the time limit
         of a sweep."""
         exercise = exercise_of(self._module, self.__name__)
@@ -291,7 +292,7 @@ class RemoteFunction:
         return self._conn.request(header, args=[args, then_args], kwargs=kwargs, timeout=timeout)
 
     def __descent_run_graph__(self, build, leaves: list):
-        """A graph of this class's objects (:func:`descent.impl.run_graph`) in one request, or
+        """A graph of this class's objects (:func:`descent.calls.impl.run_graph`) in one request, or
         NotImplemented when ``build`` cannot be recorded. It shares the time limit of a sweep."""
         recorded = tape.record(build, len(leaves))
         if recorded is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import timelimit
+from ..calls import timelimit
 from . import confinement, uid_lease
 from .pool import ForkServer, IsolationUnavailable, WorkerProcess
 

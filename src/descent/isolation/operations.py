@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import callables, tape
+from ..calls import callables, tape
 from . import cells, tripwire
 from .protocol import ProtocolError
 
@@ -121,7 +121,7 @@ def _run_synced(
 
 
 def op_map(worker, header: dict, blobs, out: Outcome) -> None:
-    """A sweep of calls (``descent.impl.call_each``); edits to arguments are not synced."""
+    """A sweep of calls (``descent.calls.impl.call_each``); edits to arguments are not synced."""
     fn, out.exercise = worker.resolve(header["target"])
     arg_lists, kwargs = _arguments(worker.decoder(blobs), header)
     if (
@@ -144,7 +144,7 @@ def op_map(worker, header: dict, blobs, out: Outcome) -> None:
 
 
 def op_chain(worker, header: dict, blobs, out: Outcome) -> None:
-    """A chain of calls, each fed from the last (``descent.impl.call_chain``)."""
+    """A chain of calls, each fed from the last (``descent.calls.impl.call_chain``)."""
     fn, out.exercise = worker.resolve(header["target"])
     steps = header.get("steps")
     advance_start = worker.decoder(blobs).decode(header.get("args", []))
@@ -162,7 +162,7 @@ def op_chain(worker, header: dict, blobs, out: Outcome) -> None:
 
 
 def op_then(worker, header: dict, blobs, out: Outcome) -> None:
-    """Two calls of one exercise, the first feeding the second (``descent.impl.call_then``)."""
+    """Two calls of one exercise, the first feeding the second (``descent.calls.impl.call_then``)."""
     fn, out.exercise = worker.resolve(header["target"])
     then = header.get("then")
     if type(then) is not dict:
@@ -195,7 +195,7 @@ def op_then(worker, header: dict, blobs, out: Outcome) -> None:
 
 
 def op_graph(worker, header: dict, blobs, out: Outcome) -> None:
-    """A recorded ``Value`` graph, rebuilt and differentiated (``descent.impl.run_graph``)."""
+    """A recorded ``Value`` graph, rebuilt and differentiated (``descent.calls.impl.run_graph``)."""
     cls, out.exercise = worker.resolve(header["target"])
     leaves = worker.decoder(blobs).decode(header.get("args", []))
     ops, outputs = header.get("ops"), header.get("outputs")

@@ -15,7 +15,7 @@ a JSON list is a Python list; every other value is a one-key object:
 ``{"$G": [blob, device]}`` a torch.Generator (its state), ``{"$sl": [a, b, c]}`` slice,
 ``{"$el": 0}`` Ellipsis, ``{"$h": [id, type name]}`` an object that stays in the worker,
 ``{"$fn": id}`` a trusted-side callable the worker may call back, ``{"$mk": [name, args]}`` a
-callable the worker builds from the kit's own factories (:mod:`descent.callables`).
+callable the worker builds from the kit's own factories (:mod:`descent.calls.callables`).
 
 Within one encoding (the values of one frame, or of its ``sync`` block), a tensor, list, tuple
 or dict that occurs again is sent once: a later occurrence is ``{"$r": k}``, the k-th such value

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..impl import Implementation, SubmissionError
+from ..calls.impl import Implementation, SubmissionError
 from .connection import Connection
 from .errors import RemoteException, WorkerFailure, clean
 from .handles import ModuleProxy, Remote, RemoteFunction

@@ -50,7 +50,8 @@ def _preload() -> None:
     import torch.nn.functional as F
     import torch.special  # noqa: F401
 
-    from descent import callables, catalogue, impl, registry, tape  # noqa: F401
+    from descent import catalogue, registry  # noqa: F401
+    from descent.calls import callables, impl, tape  # noqa: F401
     from descent.isolation import confinement, protocol, tripwire, worker  # noqa: F401
 
     # Forward only. Running the autograd engine here would start its device threads, which asks

@@ -2,7 +2,7 @@
 
 Runs in a process forked by the fork server, after :mod:`confinement` has been applied. It imports
 the submission's modules on request (as a package under a private name, like
-:class:`descent.impl.FolderImplementation`), calls functions, builds objects, and keeps anything
+:class:`descent.calls.impl.FolderImplementation`), calls functions, builds objects, and keeps anything
 that is not plain data in a handle table. Requests come from the trusted side; the worker sends
 a frame back only as the reply to one, or to call back a trusted callable.
 """
@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import callables, catalogue, registry
-from ..impl import _describe_import_error
+from .. import catalogue, registry
+from ..calls import callables
+from ..calls.impl import _describe_import_error
 from . import cells, operations, protocol
 from .protocol import Decoder, Encoder, ProtocolError
 

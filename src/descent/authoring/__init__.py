@@ -1,0 +1,10 @@
+"""What an author runs on the kit's content: audits, budget, scaffold, stubs, bundle.
+
+* :mod:`.audit`          ``descent audit``: the graders graded with every catalogued variant.
+* :mod:`.audit_public`   the public half of the audit: the tests in ``exercises/``.
+* :mod:`.budget`         the graders' work budget, counted per grader module.
+* :mod:`.bundle`         the student bundle: what a student downloads, nothing held back.
+* :mod:`.exercise_table` the exercise tables of ``docs/exercises.md``.
+* :mod:`.scaffold`       ``descent new-exercise``: every file a new exercise needs.
+* :mod:`.stubgen`        ``starter/`` generated from ``solutions/``.
+"""

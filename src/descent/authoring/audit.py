@@ -1,0 +1,319 @@
+"""``descent audit``: grade the graders.
+
+Runs the hidden graders once over every catalogued variant (each only on its own exercise's tests)
+and checks the three promises the graders make: every buggy variant loses points, every
+alternative correct implementation keeps full marks, and every hollow answer (code that computes
+nothing: zeros, ones, random values or the input handed back) scores exactly 0. For each bug the
+table shows which checks caught it and whether the failure message named the misconception.
+
+It also measures the generic diagnoses (``descent.diagnoses.values``) with the catalogue's names hidden:
+a bug is *named generically* when a failure it caused carries a generic diagnosis of a kind the
+bug is labelled with (``bug(..., generic=...)``), and *misnamed* when one carries a kind it is not
+labelled with (an "several explanations fit" diagnosis names nothing, rightly or wrongly). The
+summary gives that figure and the figure with both (the catalogue's own name, or a correct
+generic one) and counts any generic name given to an alternative or a misnamed bug.
+
+The student-style corpus (``graders/corpus``, ``--impl student:*``) is audited beside the
+catalogue and reported apart: its bugs must lose points as catalogued ones must, and its figures
+(named generically, misnamed) measure the generic diagnoses on code written the way students
+write it. For each set the summary also gives the share of its exercise's points a bug keeps, for
+the bugs wrong on ordinary inputs and for those wrong only at an edge (``wrong_on``): the mean and
+the worst.
+
+Points must follow what is wrong (:func:`judge_points`): a bug of either set tagged
+``wrong_on="ordinary"`` (wrong on the inputs a course uses every day) keeps at most half of its
+exercise's points, one tagged ``"edge"`` (wrong only at a boundary, at extreme values or in a rare
+mode) keeps more than half; a bug that breaks its rule, or has no tag, is a problem like a missed
+one.
+
+Then it grades the public tests (``exercises/``) with the catalogue's variants and holds them to
+their own promises (:mod:`descent.authoring.audit_public`): a hollow answer scores 0 there too, an
+alternative keeps full marks, a classic mistake is named, an argument edited in place is caught
+as such.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .. import catalogue, results
+from .. import results as results_mod
+from ..kit import kit_root, run_pytest
+from . import audit_public
+
+# The sets of bugs the audit reports apart, by the kind of variant of their bugs.
+SETS = {catalogue.BUG: "catalogue", catalogue.STUDENT: "student-style corpus"}
+# What each choice of --corpus grades.
+SPECS = {
+    "catalogue": ["bug:*", "alternative:*", "hollow:*"],
+    "student": ["student:*"],
+    "all": ["bug:*", "alternative:*", "hollow:*", "student:*"],
+}
+
+
+def summarize(
+    doc: dict[str, Any],
+    labels: dict[str, tuple[str, ...]] | None = None,
+    wrong_on: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per variant: kind, id, exercise, points, verdict, catching checks, named or not,
+    where it is wrong (``wrong_on``: bug id -> "ordinary" or "edge"), and the generic diagnoses
+    its failures got, judged against ``labels`` (bug id -> kinds)."""
+    labels, wrong_on = labels or {}, wrong_on or {}
+    tests_by_impl: dict[str, list[dict]] = defaultdict(list)
+    for t in doc["tests"]:
+        tests_by_impl[t["implementation"]].append(t)
+    rows = []
+    for block in doc["implementations"]:
+        kind, _, vid = block["name"].partition(":")
+        if kind not in _VERDICTS:
+            continue
+        tests = tests_by_impl[block["name"]]
+        lost = [t for t in tests if t["counted"] and t["outcome"] != results.PASSED]
+        exercise = tests[0]["exercise"] if tests else "?"
+        buggy = kind in catalogue.BUGGY
+        if buggy:
+            ok = bool(lost)
+        elif kind == catalogue.HOLLOW:
+            ok = block["max_points"] > 0 and block["points"] == 0
+        else:
+            ok = not lost and block["max_points"] > 0
+        checks = sorted(
+            {
+                t["message"].split("]")[0].lstrip("[")
+                if t["message"].startswith("[")
+                else t["outcome"]
+                for t in lost
+            }
+        )
+        rows.append(
+            {
+                "kind": kind,
+                "id": vid,
+                "exercise": exercise,
+                "ok": ok,
+                "points": block["points"],
+                "max_points": block["max_points"],
+                "tests_failed": len(lost),
+                "tests": len(tests),
+                "checks": checks,
+                "named": any(t.get("misconception") == vid for t in lost),
+                "wrong_on": wrong_on.get(vid, ""),
+                **_generic(lost, labels.get(vid, ()), judged=buggy),
+            }
+        )
+    return rows
+
+
+def _generic(lost: list[dict], labels: tuple[str, ...], *, judged: bool) -> dict[str, Any]:
+    """The generic kinds ``lost`` tests were diagnosed with; only a bug's are judged (a hollow
+    answer is wrong in every way at once)."""
+    kinds = sorted({t["diagnosis"] for t in lost if t.get("diagnosis")} - {"ambiguous"})
+    return {
+        "generic": kinds,
+        "generic_named": judged and bool(set(kinds) & set(labels)),
+        "generic_wrong": sorted(set(kinds) - set(labels)) if judged else [],
+    }
+
+
+def figures(rows: list[dict[str, Any]], kind: str = catalogue.BUG) -> dict[str, int]:
+    """The counts the summary line prints for the bugs of ``kind`` (catalogued bugs, or the
+    corpus's student-style ones): bugs, named by the catalogue, named by the generic diagnoses
+    alone, by either, misnamed generically, alternatives given a generic name."""
+    bugs = [r for r in rows if r["kind"] == kind]
+    return {
+        "bugs": len(bugs),
+        "catalogue": sum(r["named"] for r in bugs),
+        "generic": sum(r["generic_named"] for r in bugs),
+        "both": sum(r["named"] or r["generic_named"] for r in bugs),
+        "misnamed": sum(bool(r["generic_wrong"]) for r in bugs),
+        "alternatives_named": sum(bool(r["generic"]) for r in rows if r["kind"] == "alternative"),
+    }
+
+
+def points_kept(rows: list[dict[str, Any]], kind: str = catalogue.BUG) -> dict[str, dict]:
+    """For the bugs of ``kind`` wrong on ordinary inputs and for those wrong only at an edge:
+    how many, and the share of its exercise's points a bug keeps, on average and at worst
+    (with the worst bug's id). Bugs whose exercise ran no test are left out."""
+    kept: dict[str, dict] = {}
+    for where in catalogue.WRONG_ON:
+        shares = sorted(
+            (r["points"] / r["max_points"], r["id"])
+            for r in rows
+            if r["kind"] == kind and r["wrong_on"] == where and r["max_points"] > 0
+        )
+        kept[where] = {
+            "bugs": len(shares),
+            "mean": sum(share for share, _ in shares) / len(shares) if shares else None,
+            "worst": shares[-1][0] if shares else None,
+            "worst_id": shares[-1][1] if shares else None,
+        }
+    return kept
+
+
+def judge_points(rows: list[dict[str, Any]]) -> None:
+    """Give each bug row whose points break its tag's rule a ``points_problem`` (the row is then
+    not ok); the others an empty one."""
+    for r in rows:
+        if r["kind"] in catalogue.BUGGY:
+            r["points_problem"] = points_problem(r["points"], r["max_points"], r["wrong_on"])
+            if r["points_problem"]:
+                r["ok"] = False
+
+
+def points_problem(points: float, max_points: float, wrong_on: str) -> str:
+    """What is wrong with a bug keeping ``points`` of ``max_points`` for its tag ("" if nothing)."""
+    kept = f"keeps {points:.3g}/{max_points:.3g}"
+    half = max_points / 2
+    if wrong_on == catalogue.ORDINARY and points > half + 1e-9:
+        return f"{kept}: wrong on everyday inputs, it may keep at most half"
+    if wrong_on == catalogue.EDGE and points <= half + 1e-9:
+        return f"{kept}: wrong only at an edge, it must keep more than half"
+    if wrong_on not in catalogue.WRONG_ON:
+        return "no wrong_on tag (ordinary or edge)"
+    return ""
+
+
+def _rule_text(rows: list[dict[str, Any]], kind: str) -> str:
+    """How many bugs of ``kind`` keep what their tag allows, per tag."""
+    parts = []
+    for where, rule in ((catalogue.ORDINARY, "at most"), (catalogue.EDGE, "more than")):
+        mine = [r for r in rows if r["kind"] == kind and r["wrong_on"] == where]
+        within = sum(not points_problem(r["points"], r["max_points"], where) for r in mine)
+        parts.append(f"{within} of {len(mine)} {where} bugs keep {rule} half")
+    return "; ".join(parts)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _kept_text(kept: dict[str, dict]) -> str:
+    parts = []
+    for where, k in kept.items():
+        if k["bugs"]:
+            parts.append(
+                f"{where} bugs ({k['bugs']}) keep {100 * k['mean']:.0f}% on average, "
+                f"{100 * k['worst']:.0f}% at worst ({k['worst_id']})"
+            )
+    return "; ".join(parts) or "no bug is tagged ordinary or edge"
+
+
+def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The figures of each set of bugs present in ``rows``, the catalogue first: how many bugs
+    the generic diagnoses name (the catalogue's names hidden) and misname, and the points kept by
+    ordinary and by edge bugs."""
+    lines = []
+    for kind, title in SETS.items():
+        n = figures(rows, kind)
+        if not n["bugs"]:
+            continue
+        named = (
+            f"named generically (the catalogue's names hidden): {n['generic']} of {n['bugs']} "
+            f"bugs ({_percent(n['generic'], n['bugs'])}); misnamed (a wrong cause): "
+            f"{n['misnamed']} ({_percent(n['misnamed'], n['bugs'])})"
+        )
+        if kind == catalogue.BUG:
+            named += (
+                f"; named by the catalogue or generically: {n['both']} "
+                f"({_percent(n['both'], n['bugs'])}); alternatives given a generic name: "
+                f"{n['alternatives_named']}"
+            )
+        lines.append(f"{title}: {named}")
+        lines.append(
+            f"{title}, points kept: {_kept_text(points_kept(rows, kind))}; {_rule_text(rows, kind)}"
+        )
+    return lines
+
+
+# kind -> (verdict when the promise holds, verdict when it is broken)
+_VERDICTS = {
+    "bug": ("caught", "MISSED"),
+    "student": ("caught", "MISSED"),
+    "alternative": ("full marks", "LOST POINTS"),
+    "hollow": ("0 points", "EARNED POINTS"),
+}
+
+
+def render(rows: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title="grader audit", title_justify="left")
+    for col in (
+        "kind",
+        "variant",
+        "exercise",
+        "points",
+        "verdict",
+        "caught by",
+        "named",
+        "generic",
+    ):
+        table.add_column(col, no_wrap=col in ("variant", "exercise"))
+    for r in rows:
+        verdict = _VERDICTS[r["kind"]][0] if r["ok"] else f"[red]{_VERDICTS[r['kind']][1]}[/red]"
+        if r.get("points_problem") and r["tests_failed"]:
+            verdict = f"[red]{escape(r['points_problem'])}[/red]"
+        generic = ", ".join(
+            f"[red]{k}?[/red]" if k in r["generic_wrong"] else k for k in r["generic"]
+        )
+        table.add_row(
+            r["kind"],
+            r["id"],
+            r["exercise"],
+            f"{r['points']:g}/{r['max_points']:g}",
+            verdict,
+            ", ".join(r["checks"]),
+            "yes" if r["named"] else "",
+            generic,
+        )
+    console.print(table)
+
+
+def audit(
+    *,
+    device: str,
+    console: Console,
+    results: Path,
+    modules: list[str] = (),
+    corpus: str = "all",
+) -> int:
+    """Grade every catalogued variant and every student-style bug of the corpus (``corpus``:
+    ``catalogue``, ``student`` or ``all``), of ``modules`` only when given (``losses``, ...)."""
+
+    suites = [f"graders/test_{m}.py" for m in modules] or ["graders"]
+    missing = [s for s in suites if not (kit_root() / s).exists()]
+    if missing:
+        console.print(f"no such graders: {', '.join(missing)}", markup=False)
+        return 2
+    code = run_pytest(suites, SPECS[corpus], device=device, results=results)
+    if code not in (0, 1):
+        console.print(f"[red]audit did not complete (pytest exit code {code})[/red]")
+        return code
+    buggy = [v for kind in catalogue.BUGGY for v in catalogue.variants(kind)]
+    labels = {v.id: v.generic for v in buggy}
+    wrong_on = {v.id: v.wrong_on for v in buggy}
+    rows = summarize(results_mod.load(results), labels, wrong_on)
+    judge_points(rows)
+    render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
+    bad = [r for r in rows if not r["ok"]]
+    count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
+    n = figures(rows)
+    console.print(
+        f"{count['bug']} bugs, {count['alternative']} alternatives, "
+        f"{count['hollow']} hollow answers, {count['student']} student-style bugs; "
+        f"{n['catalogue']} bugs named in feedback; "
+        f"{len(bad)} problems"
+    )
+    for line in summary_lines(rows):
+        console.print(line, markup=False)
+    if corpus == "student":  # the public half grades the catalogue's variants only
+        return 1 if bad else 0
+    public = audit_public.audit(
+        device=device, console=console, hidden_results=results, modules=modules
+    )
+    return max(1 if bad else 0, public)

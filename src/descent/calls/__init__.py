@@ -1,0 +1,7 @@
+"""How graders reach the code under test, in the grader's process or a worker's.
+
+* :mod:`.callables` callables handed to student code, described so a worker can rebuild them.
+* :mod:`.impl`      ``Implementation``: the one way graders reach code under test.
+* :mod:`.tape`      value graphs recorded in the grader and rebuilt in the worker at once.
+* :mod:`.timelimit` time limits on student code: the default, per-exercise policy, the guard.
+"""

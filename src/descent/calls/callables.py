@@ -1,0 +1,244 @@
+"""Callables that graders pass to student code (``numerical_gradient(f, x)``).
+
+A callable cannot cross to the worker as code. Two ways work, both transparent to tests:
+
+* **Described callables** (fast): ``make("weighted_cubes", w)`` returns a plain callable in the
+  grader's process; it carries its description (a factory name from this module plus data
+  arguments), so the worker rebuilds the same callable from the kit's own code.
+* **Any other callable** (a lambda, a closure over hidden data, a function that calls the
+  implementation under test): the worker gets a stub, and each call is sent back to the grader's
+  process, which runs the callable on plain data and returns the result. Slower (one round trip
+  per call) but fully general.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+FACTORIES: dict[str, Callable[..., Callable]] = {}
+
+
+def factory(name: str):
+    def register(fn):
+        FACTORIES[name] = fn
+        return fn
+
+    return register
+
+
+class Described:
+    """A callable built by a registered factory; it remembers how to be rebuilt."""
+
+    def __init__(self, name: str, args: tuple):
+        if name not in FACTORIES:
+            raise KeyError(f"no callable factory {name!r}")
+        self.__descent_remote__ = (name, tuple(args))
+        self._fn = FACTORIES[name](*args)
+
+    def __call__(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<described callable {self.__descent_remote__[0]}>"
+
+
+def make(name: str, *args: Any) -> Described:
+    return Described(name, args)
+
+
+@factory("weighted_cubes")
+def _weighted_cubes(w: torch.Tensor):
+    return lambda x: (w * x**3).sum()
+
+
+@factory("quadratic")
+def _quadratic(a: torch.Tensor, b: torch.Tensor):
+    return lambda x: 0.5 * (x.reshape(-1) @ a @ x.reshape(-1)) + (b.reshape(-1) @ x.reshape(-1))
+
+
+@factory("weighted_sin")
+def _weighted_sin(w: torch.Tensor):
+    return lambda x: (w * torch.sin(x)).sum()
+
+
+@factory("weighted_tanh_square")
+def _weighted_tanh_square(w: torch.Tensor):
+    return lambda x: (torch.tanh(x) ** 2 * w).sum()
+
+
+@factory("weighted_quadratic")
+def _weighted_quadratic(w: torch.Tensor):
+    return lambda x: (0.5 * w * x * x + w * x).sum()
+
+
+@factory("sin_times_exp")
+def _sin_times_exp(w: torch.Tensor):
+    return lambda x: (torch.sin(w * x) * torch.exp(0.3 * x)).sum()
+
+
+def run_chain(
+    fn: Callable, advance: Callable, steps: int, start: Any = None, pick: int | None = None
+) -> list:
+    """The loop behind :func:`descent.calls.impl.call_chain`, the same in-process and in a worker."""
+    out, previous = [], start
+    for k in range(steps):
+        args, kwargs = advance(k, previous)
+        args, kwargs = list(args), dict(kwargs)
+        before = copy_value((args, kwargs))
+        result = fn(*args, **kwargs)
+        out.append((result, not same_value(before, (args, kwargs))))
+        previous = result
+    if pick is not None:  # only where it applies: a malformed result stays whole, as it was
+        out[:-1] = [
+            (
+                result[pick] if type(result) in (tuple, list) and len(result) > pick else result,
+                edited,
+            )
+            for result, edited in out[:-1]
+        ]
+    return out
+
+
+def fresh(value: Any) -> Any:
+    """A copy a call may edit freely: :func:`copy_value`, with generators copied too."""
+    return copy_value(value, generators=True)
+
+
+def stack_results(results: list) -> tuple[str, list] | None:
+    """``results`` as one stacked tensor per position, when that loses nothing.
+
+    ``("T", [stacked])`` for a list of tensors, ``("t", [stacked, ...])`` for a list of
+    equally long tuples of tensors; every tensor of a position must be a plain strided tensor
+    of one shape, dtype and device that does not require grad. Otherwise None (send the list).
+    """
+    if len(results) < 2:
+        return None
+    first = results[0]
+    if type(first) is torch.Tensor:
+        kind, columns = "T", [results]
+    elif (
+        type(first) is tuple
+        and first
+        and all(type(r) is tuple and len(r) == len(first) for r in results)
+    ):
+        kind, columns = "t", list(zip(*results))
+    else:
+        return None
+    stacked = []
+    for column in columns:
+        head = column[0]
+        if not all(
+            type(t) is torch.Tensor
+            and t.layout == torch.strided
+            and not t.requires_grad
+            and t.shape == head.shape
+            and t.dtype == head.dtype
+            and t.device == head.device
+            for t in column
+        ):
+            return None
+        stacked.append(torch.stack(column))
+    return kind, stacked
+
+
+def unstack_results(kind: str, stacked: list, count: int) -> list:
+    """The list :func:`stack_results` stacked (each item a view of the stacked tensors);
+    raises ValueError if the parts do not fit ``count`` results."""
+    if (
+        kind not in ("T", "t")
+        or type(stacked) is not list
+        or not stacked
+        or (kind == "T" and len(stacked) != 1)
+        or not all(
+            type(s) is torch.Tensor and s.dim() >= 1 and s.shape[0] == count for s in stacked
+        )
+    ):
+        raise ValueError("malformed stacked results")
+    if kind == "T":
+        return list(stacked[0].unbind(0))
+    return list(zip(*(s.unbind(0) for s in stacked)))
+
+
+def copy_value(value: Any, *, generators: bool = False) -> Any:
+    """A copy of tensors (and generators, if asked) and of the lists, tuples and dicts around
+    them; other values, subclasses of list and tuple included, as is."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if generators and isinstance(value, torch.Generator):
+        gen = torch.Generator(device=value.device)
+        gen.set_state(value.get_state())
+        return gen
+    if type(value) in (list, tuple):
+        return type(value)(copy_value(v, generators=generators) for v in value)
+    if isinstance(value, dict):
+        return {k: copy_value(v, generators=generators) for k, v in value.items()}
+    return value
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal values and layout; NaN equals NaN (a NaN result is not an edit)."""
+    if isinstance(a, torch.Tensor):
+        return (
+            isinstance(b, torch.Tensor)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b.detach()))
+        )
+    if isinstance(a, (list, tuple)):
+        return (
+            type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict) and set(a) == set(b) and all(same_value(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b) or a is b
+    except Exception:  # noqa: BLE001 - an object without a usable ==
+        return a is b
+
+
+@factory("quadratic_descent")
+def _quadratic_descent(
+    a: torch.Tensor, c: torch.Tensor, scale: float, shape: list, kwargs_per_step: list
+):
+    """Feeds an optimizer step ``(param, grad, state, **kwargs) -> (param, state)`` with the
+    gradient ``(a @ p - c) * scale`` of 0.5 p.a.p - c.p at its own last parameters; ``start``
+    is ``(p0, state0)``."""
+
+    def advance(k: int, previous):
+        p, state = previous
+        g = ((a @ p.reshape(-1) - c) * scale).reshape(tuple(shape))
+        return (p, g, state), kwargs_per_step[k]
+
+    return advance
+
+
+@factory("shared_generator")
+def _shared_generator(args: list, kwargs: dict, seed: int, device: str):
+    """Feeds every call ``(*args, generator, **kwargs)`` with one generator, seeded once where
+    the chain runs: successive epochs of a shuffle, drawn without moving generator states."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+
+    def advance(k: int, previous):
+        return (*args, generator), dict(kwargs)
+
+    return advance
+
+
+@factory("fed_state")
+def _fed_state(heads: list, start: Any, kwargs: dict):
+    """Feeds call k ``(*heads[k], state, **kwargs)``, ``state`` being ``start`` for the first
+    call and then the state the previous call returned with its value, ``(value, state)``: a
+    scheduler given one metric per epoch. The previous result is unpacked as a loop would, so a
+    result that is not a pair fails the same way."""
+
+    def advance(k: int, previous):
+        if k == 0:
+            state = start
+        else:
+            _, state = previous
+        return (*heads[k], state), dict(kwargs)
+
+    return advance

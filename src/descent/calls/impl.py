@@ -1,0 +1,436 @@
+"""Implementations under test, reached only through :class:`Implementation`.
+
+Tests never import ``starter`` or ``solutions``. They receive an ``Implementation`` (the ``impl``
+fixture) and reach functions as ``impl.losses.mse_forward``. Today an implementation is loaded in
+this process (the starter, the solutions, a submission folder, or the solutions patched with a
+catalogued variant); the isolated worker will hand out a proxy with the same attribute interface,
+so no test changes when student code moves out of the grader's process.
+
+Each folder is imported as a package under a private alias (``_descent_impl_<n>``), so the starter,
+the solutions and any number of submissions coexist in one process without clashing in
+``sys.modules``. Modules inside a folder reach each other with relative imports
+(``from .activations import relu_forward``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import itertools
+import os
+import sys
+import traceback
+import types
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import registry
+from .tape import evaluate
+from .timelimit import CallTimeout, Guarded, guard
+
+_aliases = itertools.count()
+
+
+class SubmissionError(Exception):
+    """The implementation under test cannot provide what a test asked for.
+
+    Raised for a module that is missing or fails to import and for a missing function. The
+    grading plugin reports it as the student's problem (a short message, no kit traceback).
+    """
+
+
+class HardExit(BaseException):
+    """Student code running in this process called ``os._exit``, which would end the whole run
+    at once, with no results and the exit status it chose (0 looks like success)."""
+
+    def __init__(self, code: Any):
+        super().__init__(f"os._exit({code!r}) was called; it would end the whole test run")
+
+
+@contextlib.contextmanager
+def refuse_hard_exit():
+    """While student code runs in this process, ``os._exit`` raises :class:`HardExit` instead."""
+    real = os._exit
+
+    def refuse(code=0):
+        raise HardExit(code)
+
+    os._exit = refuse
+    try:
+        yield
+    finally:
+        os._exit = real
+
+
+# The four batching helpers below are for the kit's own code. Grader tests reach them through
+# graders/runs.py and graders/battery.py, whose helpers are named by what a run computes, so an
+# author never has to know how calls are batched (tests/test_grader_helpers.py keeps it so).
+def call_each(
+    fn: Callable,
+    arg_lists: Sequence[Sequence[Any]],
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    pick: int | None = None,
+    fresh: bool = False,
+    stack: bool = False,
+) -> list:
+    """``[fn(*args, **kwargs) for args in arg_lists]``: one call per argument list, in order.
+
+    With ``pick``, each result is replaced by ``result[pick]`` (the rest of a ``(output,
+    cache)`` pair then never leaves a worker). With ``fresh``, each call gets its own copy of
+    its argument list (:func:`descent.calls.callables.fresh`), made where the call runs: the
+    lists may then share tensors, which cross to a worker once. For a function of a submission
+    graded in a worker, the whole sweep is one request instead of one round trip per call. The
+    first call that raises ends the sweep with its exception, as the loop would. Edits a call
+    makes to its arguments are not copied back from a worker, so without ``fresh`` the grader
+    must not look at the arguments again. With ``stack``, results that are all tensors (or all
+    tuples of tensors) of one shape, dtype and device may come back from a worker as views of
+    one stacked tensor per position, which crosses at once: read them, do not resize them.
+    """
+    # start-up: callables imports torch, and the command line loads this module
+    from .callables import fresh as copy
+
+    batched = getattr(type(fn), "__descent_call_each__", None)
+    if batched is not None:
+        return batched(
+            fn, [list(args) for args in arg_lists], dict(kwargs or {}), pick, fresh, stack
+        )
+    kwargs = dict(kwargs or {})
+    out = []
+    for args in arg_lists:
+        result = fn(*(copy(list(args)) if fresh else args), **kwargs)
+        out.append(result if pick is None else result[pick])
+    return out
+
+
+def call_chain(
+    fn: Callable, advance: Callable, steps: int, start: Any = None, *, pick: int | None = None
+) -> list:
+    """``steps`` calls of ``fn``, each fed from the previous result.
+
+    Call k gets ``args, kwargs = advance(k, previous)``, where ``previous`` is the result of
+    call k - 1 (``start`` for the first). Returns ``[(result, edited), ...]``, ``edited`` telling
+    whether the call changed its arguments in place (tensor values, container contents). With
+    ``pick``, every entry but the last holds ``result[pick]`` instead of the whole result (the
+    last keeps it whole: it is where a caller reads the final state); a result that is not a
+    tuple or list long enough stays whole. The first exception ends
+    the chain, as the loop would. ``advance`` must be a described callable
+    (:func:`descent.calls.callables.make`): for a function of a submission graded in a
+    worker, the worker rebuilds it and the whole chain is one request.
+    """
+    # start-up: callables imports torch, and the command line loads this module
+    from .callables import run_chain
+
+    batched = getattr(type(fn), "__descent_call_chain__", None)
+    if batched is not None:
+        return batched(fn, advance, int(steps), start, pick)
+    return run_chain(fn, advance, int(steps), start, pick)
+
+
+def call_then(
+    first: Callable,
+    args: Sequence[Any],
+    then: Callable,
+    then_args: Sequence[Any],
+    *,
+    kwargs: Mapping[str, Any] | None = None,
+    pick: int = -1,
+) -> Any:
+    """``then(*then_args, first(*args, **kwargs)[pick])``: feed part of one call's result to the
+    next call, as its last argument.
+
+    The kit's use is a backward fed the cache of its forward: ``call_then(mse_forward, (x, y),
+    mse_backward, [dout])``. For two functions of one submission graded in a worker, and of one
+    exercise, both calls are one request and the first result never leaves the worker. As with
+    :func:`call_each`, edits the calls make to their arguments are not copied back from a
+    worker, so the grader must not look at the arguments again.
+    """
+    batched = getattr(type(first), "__descent_call_then__", None)
+    if batched is not None:
+        result = batched(first, list(args), then, list(then_args), dict(kwargs or {}), int(pick))
+        if result is not NotImplemented:
+            return result
+    return then(*then_args, first(*args, **dict(kwargs or {}))[pick])
+
+
+def run_graph(value_cls: Callable, build: Callable, leaves: Sequence[Any]) -> tuple[list, list]:
+    """Build a graph of ``value_cls`` objects and differentiate it.
+
+    ``nodes = build(*[value_cls(v) for v in leaves])`` must be a list; ``backward()`` is called
+    on its last node, and the result is ``([n.data for n in nodes], [n.grad for n in nodes])``.
+    For a class of a submission graded in a worker, ``build`` is recorded as a tape of
+    operations and the worker rebuilds the graph in one request
+    (:mod:`descent.calls.tape`); a build that cannot be recorded runs on proxies instead.
+    Either way the student's code sees the same operations in the same order. ``build`` may run
+    twice, so it must not have side effects.
+    """
+
+    batched = getattr(type(value_cls), "__descent_run_graph__", None)
+    if batched is not None:
+        result = batched(value_cls, build, list(leaves))
+        if result is not NotImplemented:
+            return result
+    return evaluate(build(*[value_cls(v) for v in leaves]))
+
+
+class Implementation:
+    """A named set of exercise modules; attribute access returns a module-like namespace."""
+
+    kind = "abstract"
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def module(self, name: str) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in registry.MODULES:
+            raise AttributeError(name)
+        return self.module(name)
+
+    @property
+    def root(self) -> Path | None:
+        """Folder whose files count as this implementation's code (for tracebacks)."""
+        return None
+
+    # The grading plugin drives every implementation through these, whatever runs its code.
+    def begin_test(self, nodeid: str) -> None:
+        """A graded test of this implementation starts."""
+
+    def flush(self) -> None:
+        """The test's calls are over: finish any that were sent without waiting for their
+        result, raising the first error one of them gave (an error the test would have seen
+        at that call, had it run in-process)."""
+
+    def close(self) -> None:
+        """The run is over: release what the implementation holds (processes, files)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What the results record about how this implementation ran (merged into its block
+        of ``descent.results/1``)."""
+        return {"isolation": "in-process"}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class FolderImplementation(Implementation):
+    """Modules loaded from a folder of ``<module>.py`` files (starter, solutions, a submission)."""
+
+    kind = "folder"
+
+    def __init__(self, folder: str | Path, name: str | None = None, guarded: Guarded | None = None):
+        self.folder = Path(folder).resolve()
+        self.guarded = guarded  # times calls into the folder's code (descent.calls.timelimit)
+        if not self.folder.is_dir():
+            raise SubmissionError(f"implementation folder {folder} does not exist")
+        super().__init__(name or self.folder.name)
+        self._alias = f"_descent_impl_{next(_aliases)}"
+        self._package: types.ModuleType | None = None
+        self._modules: dict[str, Any] = {}
+        # A module that failed to import (or hung) is not imported again in this run: its
+        # error is repeated at once, so an endless loop at import costs one time limit.
+        self._failed: dict[str, str] = {}
+
+    @property
+    def root(self) -> Path:
+        return self.folder
+
+    def _ensure_package(self) -> None:
+        if self._package is not None:
+            return
+        init = self.folder / "__init__.py"
+        if init.exists():
+            spec = importlib.util.spec_from_file_location(
+                self._alias, init, submodule_search_locations=[str(self.folder)]
+            )
+        else:
+            spec = importlib.machinery.ModuleSpec(self._alias, None, is_package=True)
+            spec.submodule_search_locations = [str(self.folder)]
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[self._alias] = package
+        if spec.loader is not None:
+            spec.loader.exec_module(package)
+        self._package = package
+
+    def module(self, name: str) -> Any:
+        if name in self._modules:
+            return self._modules[name]
+        if name in self._failed:
+            raise SubmissionError(f"{self._failed[name]} (earlier in this run; not imported again)")
+        path = self.folder / f"{name}.py"
+        if not path.is_file():
+            raise SubmissionError(f"{name}.py is missing from {self.name}")
+        self._ensure_package()
+        try:
+            with refuse_hard_exit(), self._import_limit():
+                mod = importlib.import_module(f"{self._alias}.{name}")
+        except (SubmissionError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a crash at import is the student's
+            self._import_failed(exc, path)
+            raise SubmissionError(self._failed[name]) from None
+        view = ModuleView(name, mod, self.name, guarded=self.guarded)
+        self._modules[name] = view
+        return view
+
+    def _import_limit(self) -> contextlib.AbstractContextManager:
+        """A module's import (with what it imports) has the call limit, as in a worker."""
+        return guard(None, self.guarded.seconds) if self.guarded else contextlib.nullcontext()
+
+    def _import_failed(self, exc: BaseException, path: Path) -> None:
+        """Remember why ``path`` failed to import, and why the module of the folder that
+        raised did (itself, or one it imports): neither is executed again in this run, even
+        when another module imports it."""
+        for failed in dict.fromkeys((path, import_culprit(exc, path))):
+            if failed.stem not in self._failed:
+                reason = _describe_import_error(exc, failed)
+                self._failed[failed.stem] = f"{failed.name} could not be imported: {reason}"
+                _REFUSED.refuse(f"{self._alias}.{failed.stem}", failed.name, reason)
+
+
+class ModuleView:
+    """Read-only view of an implementation module; a missing function is a SubmissionError."""
+
+    def __init__(
+        self,
+        name: str,
+        module: Any,
+        owner: str,
+        overrides: Mapping[str, Callable] | None = None,
+        guarded: Guarded | None = None,
+    ):
+        self._name = name
+        self._module = module
+        self._owner = owner
+        self._overrides = dict(overrides or {})
+        self._guarded = guarded
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr in self._overrides:
+            return self._overrides[attr]
+        try:
+            value = getattr(self._module, attr)
+        except AttributeError:
+            raise SubmissionError(
+                f"{self._name}.py of {self._owner} has no `{attr}` (was it renamed or deleted?)"
+            ) from None
+        return self._guarded.wrap(self._name, attr, value) if self._guarded else value
+
+    def __repr__(self) -> str:
+        return f"<module {self._name} of {self._owner}>"
+
+
+class PatchedImplementation(Implementation):
+    """Another implementation with some functions replaced: a catalogued variant.
+
+    Used for buggy variants (the graders must catch them) and for alternative correct
+    implementations (the graders must accept them).
+    """
+
+    kind = "patched"
+
+    def __init__(
+        self, base: Implementation, name: str, overrides: Mapping[tuple[str, str], Callable]
+    ):
+        super().__init__(name)
+        self.base = base
+        self._by_module: dict[str, dict[str, Callable]] = {}
+        for (module, function), fn in overrides.items():
+            self._by_module.setdefault(module, {})[function] = fn
+        self._views: dict[str, ModuleView] = {}
+        files = {
+            Path(fn.__code__.co_filename).resolve()
+            for fn in overrides.values()
+            if hasattr(fn, "__code__")
+        }
+        # The replaced functions are this implementation's own code: a crash inside them is the
+        # variant's fault (as a crash in a submission is the student's), not the kit's.
+        self._root = files.pop().parent if len(files) == 1 else None
+
+    @property
+    def root(self) -> Path | None:
+        return self._root
+
+    def module(self, name: str) -> Any:
+        if name not in self._views:
+            base_view = self.base.module(name)
+            underlying = base_view._module if isinstance(base_view, ModuleView) else base_view
+            self._views[name] = ModuleView(name, underlying, self.name, self._by_module.get(name))
+        return self._views[name]
+
+
+class EarlierImportError(ImportError):
+    """A module of the folder that failed to import earlier in this run, imported again by
+    another module: refused at once, with the first failure's reason."""
+
+    def __init__(self, file: str, reason: str):
+        super().__init__(f"{file} could not be imported: {reason}")
+        self.file, self.reason = file, reason
+
+
+class _RefuseFailed(importlib.abc.MetaPathFinder):
+    """Refuses, before any file is read, the modules that already failed to import: full
+    module name (under a folder's private alias) -> (file name, reason)."""
+
+    def __init__(self) -> None:
+        self.failed: dict[str, tuple[str, str]] = {}
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname in self.failed:
+            raise EarlierImportError(*self.failed[fullname])
+        return None
+
+    def refuse(self, fullname: str, file: str, reason: str) -> None:
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+        self.failed[fullname] = (file, reason)
+
+
+_REFUSED = _RefuseFailed()
+
+
+def import_culprit(exc: BaseException, path: Path) -> Path:
+    """The file whose import raised ``exc`` while ``path`` was imported: ``path`` itself, or a
+    module of its folder that it imports (a SyntaxError names its file; otherwise the innermost
+    module-level frame of a file in the folder)."""
+    folder = path.resolve().parent
+    if isinstance(exc, SyntaxError) and exc.filename:
+        found = Path(exc.filename).resolve()
+        return found if found.parent == folder and found.suffix == ".py" else path
+    culprit = path
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        file = Path(frame.f_code.co_filename).resolve()
+        if frame.f_code.co_name == "<module>" and file.parent == folder:
+            culprit = file
+    return culprit
+
+
+def _describe_import_error(exc: BaseException, path: Path) -> str:
+    """Why ``path`` could not be imported, in words: what went wrong and the line, in the file
+    where it went wrong (``path``, or a module of its folder that it imports)."""
+    culprit = import_culprit(exc, path)
+    if culprit.name != path.name:
+        return f"importing {culprit.name} failed: {_describe_import_error(exc, culprit)}"
+    if isinstance(exc, EarlierImportError):
+        return f"importing {exc.file} failed: {exc.reason}"
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError at line {exc.lineno}: {exc.msg}"
+
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if Path(frame.f_code.co_filename).resolve() == path.resolve():
+            line = lineno
+    where = f" ({path.name} line {line})" if line else ""
+    if isinstance(exc, CallTimeout):
+        return (
+            f"the import did not finish within {exc.seconds:g} s (a loop at module level?){where}"
+        )
+    if isinstance(exc, HardExit):
+        return f"{exc}{where}"
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -1,0 +1,176 @@
+"""Time limits on student code: the one default, the per-exercise policy, and the in-process guard.
+
+A submission graded in a confined worker is timed by the worker's client
+(:mod:`descent.isolation.remote`); code that runs in the grading process (the kit's own
+``starter/`` and ``solutions/``, a student's bundle running ``pytest exercises/``, ``--isolation
+none``) is timed here, with a ``SIGALRM`` timer. Either way the rules are the same:
+
+* one call into student code may take :data:`CALL_TIMEOUT_S` seconds (``--call-timeout``); an
+  exercise of the registry may allow longer, and a call given a time budget (the capstone's
+  ``time_budget_s``) twice its budget plus 10 s (:func:`limit_for`);
+* a request that makes several calls at once (a sweep, a chain of optimizer steps, a whole
+  ``Value`` graph) gets :data:`BATCH_FACTOR` times the limit, and so does a whole test run
+  in-process (a safety net for code reached outside a timed call, such as ``Value`` methods);
+* a function that ran out of time is not called again in that run: later calls fail at once with
+  the same reason, so one infinite loop costs one time limit, not one per test;
+* student code run again by a diagnosis of a failed check (:func:`exploring`) gets at most
+  :data:`EXPLORING_S` per call, and running out of time there is not remembered.
+
+The in-process guard needs POSIX signals in the main thread; elsewhere (Windows) no limit
+applies in-process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from .. import registry
+
+CALL_TIMEOUT_S = 10.0
+BATCH_FACTOR = 3
+MAX_BUDGETED_S = 600.0
+
+
+def limit_for(exercise: str | None, kwargs: dict | None, base: float) -> float:
+    """The time limit of one call to a function of ``exercise`` with these keyword arguments:
+    ``base``, or the exercise's own ``call_timeout_s`` if longer, or twice the time budget the
+    call was given plus 10 s (its ``budget_argument``, at most :data:`MAX_BUDGETED_S`)."""
+    ex = registry.EXERCISES.get(exercise or "")
+    if ex is None:
+        return base
+    limit = max(base, ex.call_timeout_s)
+    budget = (kwargs or {}).get(ex.budget_argument) if ex.budget_argument else None
+    if isinstance(budget, (int, float)) and not isinstance(budget, bool):
+        limit = max(limit, min(float(budget) * 2 + 10, MAX_BUDGETED_S))
+    return limit
+
+
+def describe(name: str | None, seconds: float) -> str:
+    what = f"`{name}`" if name else "your code"
+    return f"{what} did not return within {seconds:g} s: time limit exceeded (infinite loop?)"
+
+
+class CallTimeout(BaseException):
+    """Student code ran out of time. A BaseException, so that a student's ``except Exception``
+    around a loop cannot swallow it."""
+
+    def __init__(self, name: str | None, seconds: float, earlier: bool = False):
+        self.name, self.seconds, self.earlier = name, seconds, earlier
+        text = describe(name, seconds)
+        super().__init__(f"{text} earlier in this run; not called again" if earlier else text)
+
+
+_stack: list[tuple[float, str | None, float]] = []  # (deadline, name, seconds) of open guards
+_previous_handler: Any = None
+
+
+def available() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def guard(name: str | None, seconds: float) -> Iterator[None]:
+    """Raise :class:`CallTimeout` inside the block once ``seconds`` have passed. Guards nest:
+    the earliest deadline of the open ones applies."""
+    global _previous_handler
+    if seconds <= 0 or not available():
+        yield
+        return
+    if not _stack:
+        _previous_handler = signal.signal(signal.SIGALRM, _expired)
+    _stack.append((time.monotonic() + seconds, name, seconds))
+    _arm()
+    try:
+        yield
+    finally:
+        _stack.pop()
+        _arm()
+        if not _stack:
+            signal.signal(signal.SIGALRM, _previous_handler or signal.SIG_DFL)
+
+
+def _arm() -> None:
+    if not _stack:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return
+    deadline = min(entry[0] for entry in _stack)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-4))
+
+
+def _expired(signum, frame) -> None:
+    if not _stack:
+        return
+    _, name, seconds = min(_stack, key=lambda entry: entry[0])
+    raise CallTimeout(name, seconds)
+
+
+EXPLORING_S = 2.0  # the most one call may take while a diagnosis re-runs student code
+_exploring: list[None] = []  # one entry per open exploring() block
+
+
+@contextlib.contextmanager
+def exploring() -> Iterator[None]:
+    """Student code run again to diagnose a failure already counted (with an argument changed,
+    on a neighbouring input): each call gets at most :data:`EXPLORING_S` seconds, and a call
+    that runs out of time is not remembered as hung, because the change may be what made it
+    slow and later tests must still call the function as the student wrote it."""
+    _exploring.append(None)
+    try:
+        yield
+    finally:
+        _exploring.pop()
+
+
+def explored(limit: float) -> float:
+    """A call's time ``limit``, capped at :data:`EXPLORING_S` inside :func:`exploring`."""
+    return min(limit, EXPLORING_S) if _exploring else limit
+
+
+def remembers_hangs() -> bool:
+    """Whether a call that runs out of time now is remembered as hung (not in :func:`exploring`)."""
+    return not _exploring
+
+
+class Guarded:
+    """Times every call of a folder's functions and remembers those that ran out of time."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.hung: dict[str, CallTimeout] = {}
+
+    def wrap(self, module: str, name: str, value: Any) -> Any:
+        """``value`` as handed to a test: a timed function, a stand-in for a hung name, or
+        ``value`` itself (data, and classes, which the test-wide guard times)."""
+        if name in self.hung:
+            return _hung_stub(self.hung[name], name)
+        if not callable(value) or isinstance(value, type):
+            return value
+        exercise = registry.exercise_of(module, name)
+        ex_id = exercise.id if exercise else None
+
+        def timed(*args, **kwargs):
+            try:
+                with guard(name, explored(limit_for(ex_id, kwargs, self.seconds))):
+                    return value(*args, **kwargs)
+            except CallTimeout as exc:
+                if remembers_hangs():
+                    self.hung.setdefault(exc.name or name, exc)
+                raise
+
+        timed.__name__ = timed.__qualname__ = name
+        timed.__doc__ = getattr(value, "__doc__", None)
+        timed.__wrapped__ = value
+        return timed
+
+
+def _hung_stub(cause: CallTimeout, name: str):
+    def stub(*args, **kwargs):
+        raise CallTimeout(cause.name or name, cause.seconds, earlier=True)
+
+    stub.__name__ = stub.__qualname__ = name
+    return stub

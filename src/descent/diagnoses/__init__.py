@@ -1,0 +1,32 @@
+"""Generic diagnoses: what a failed check names when no catalogued bug fits.
+
+* :mod:`.argument`   re-run: the reference run again with one argument of the check changed.
+* :mod:`.base`       what every diagnosis shares: ``Diagnosis``, tolerances, readings of a result.
+* :mod:`.check`      named by the kind of the failed check alone.
+* :mod:`.cut`        re-run: a list argument cut to one item.
+* :mod:`.derivative` value tier: a backward whose local derivative is misread.
+* :mod:`.draw_order` re-run: the random draws made in another order.
+* :mod:`.exception`  an exception raised, type names returned, the accuracy of a solve.
+* :mod:`.input`      re-run: a tensor argument of the check changed.
+* :mod:`.item`       value tier: results of several items (one left at zero, one entry too many).
+* :mod:`.last_call`  re-run: the last call of an activation left out.
+* :mod:`.limit`      value tier: a general formula evaluated at an infinite argument.
+* :mod:`.norm`       value tier: normalizations and moving averages read through what hides them.
+* :mod:`.operand`    value tier: a division upside down.
+* :mod:`.parameter`  re-run: one parameter forced; the order of the re-run stage.
+* :mod:`.pattern`    value tier: where a result goes wrong (a step made smooth, a bound, ...).
+* :mod:`.rerun`      re-run: the check's numbers changed together.
+* :mod:`.reuse`      re-run: a random helper's first result reused.
+* :mod:`.scenario`   re-run: a number moved as the others do not try; results too small to name.
+* :mod:`.shape`      value tier: a result of another shape.
+* :mod:`.slice`      the last value tier: wrong slice by slice, or on a telling set of entries.
+* :mod:`.split`      value tier: chunk sizes (folds, batches) with the remainder mishandled.
+* :mod:`.stat`       random draws graded by a statistic: spread, reuse, distribution.
+* :mod:`.training`   what a training run reports about itself (its history, its numbers).
+* :mod:`.values`     ``diagnose``: the value tiers, most specific first (the entry point).
+
+Module names drop the ``_diagnoses`` suffix their files had at the top of
+``descent``; importers keep the old name as the local one
+(``from descent.diagnoses import slice as slice_diagnoses``), since ``slice`` and
+``input`` are builtins. See docs/authoring.md, *Generic diagnoses*.
+"""

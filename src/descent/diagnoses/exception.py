@@ -1,0 +1,212 @@
+"""Generic diagnoses read from an exception the student's code raised, or from the names of the
+types it returned, where there is no value to compare.
+
+An exception is evidence of its own: whatever the exercise, some of them name the mistake.
+:func:`raised` reads one (the plugin gives its diagnosis to a call that raised; a grader that
+turns a known exception into a failure passes ``generic=lambda: raised(error)``):
+
+- ``ZeroDivisionError``: a denominator of 0 in a case the docstring allows (kind ``stability``);
+- ``OverflowError: math range error``: ``math.exp`` (or another function of ``math``) of a large
+  number, where a stable form exists (kind ``stability``); not an overflow of ``**`` or ``*``
+  (``Numerical result out of range``), which is as often values that diverged;
+- ``RecursionError``: a recursion as deep as the data (a graph walked by a recursive function),
+  which Python limits to about 1000 levels (kind ``recursion``);
+- ``TypeError: unsupported operand type(s) for +: 'float' and 'Value'``: a number on the left of
+  an operator and an object of the student's own class on the right; Python then calls the
+  reflected method (``__radd__``), which the class lacks (kind ``operator``);
+- ``mat1 and mat2 shapes cannot be multiplied (5x4 and 3x4)``: a matrix product whose shapes fit
+  once one operand is transposed, a matrix used as its transpose (kind ``layout``).
+
+Any other exception names nothing: the message already says what went wrong.
+
+:func:`typed` reads a check that compares the names of the types of a result's items
+(``type(x).__name__``): a Python ``int`` where a ``float`` belongs (a number kept as given, or a
+literal 0 or 1), a tensor or NumPy value where a Python number belongs (``.item()`` missing), or a
+number where a tensor belongs (kind ``structure``). :func:`diagnoses.diagnose` calls it for such
+lists of names, and a check that tests the types itself can pass it as ``generic=``.
+
+:func:`ill_conditioned` reads a check that measures how well a solution of a linear system on an
+ill-conditioned matrix satisfies its equations: right to several digits but not to rounding is a
+method that loses accuracy (an explicit inverse, a jitter added to the matrix), kind
+``stability``.
+
+Texts quote only the exception's type and the shapes and type names in its message, never a
+hidden input or an expected value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .base import Diagnosis
+
+# "unsupported operand type(s) for +: 'float' and 'Value'" (also for ** or pow(): the same)
+_OPERAND = re.compile(r"unsupported operand type\(s\) for ([^:]+): '(\w+)' and '(\w+)'")
+_NUMBERS = ("int", "float", "bool", "complex")
+# Right-hand types whose missing reflected method is no mistake of a student's class.
+_BUILTINS = _NUMBERS + ("str", "list", "tuple", "dict", "set", "NoneType", "Tensor", "ndarray")
+_MATMUL = re.compile(r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+
+
+def raised(exc: BaseException) -> Diagnosis | None:
+    """The likely mistake that ``exc``, raised by the student's code (or by Python on what it
+    returned), names by its type and message alone; ``None`` when it names none."""
+    if isinstance(exc, ZeroDivisionError):
+        return divided_by_zero()
+    if isinstance(exc, OverflowError) and "math range error" in str(exc):
+        return Diagnosis(
+            "stability",
+            "your code overflowed: a float grew past the largest one (math.exp of a large "
+            "number, above about 709); use a form that only ever exponentiates a non-positive "
+            "number (exp(-|x|), subtract the max, log1p)",
+        )
+    if isinstance(exc, RecursionError):
+        return Diagnosis(
+            "recursion",
+            "your code recursed as deep as its data and passed Python's limit (about 1000 "
+            "nested calls): a long chain walked by a recursive function; walk it with a loop "
+            "and an explicit stack or list instead",
+        )
+    text = str(exc)
+    if isinstance(exc, TypeError):
+        return _reflected(text)
+    if isinstance(exc, RuntimeError):
+        return _transposed(text)
+    return None
+
+
+def divided_by_zero() -> Diagnosis:
+    """The diagnosis of a call that raised ZeroDivisionError: whatever the value, a denominator
+    was 0 in a case the docstring allows (the plugin gives it to such an error)."""
+    return Diagnosis(
+        "stability",
+        "your code divides by zero in a case the docstring allows: a ratio computed before "
+        "the test that excludes its zero denominator (a count or a length of 0); test that "
+        "case first and compute the ratio only where it is defined",
+    )
+
+
+# The TypeErrors of an operation one of whose operands is None (Python's and torch's wording).
+_NONE_OPERAND = re.compile(
+    r"unsupported operand type\(s\) for .*'NoneType'|must be Tensor, not NoneType"
+)
+
+
+def none_operand(exc: BaseException) -> Diagnosis | None:
+    """The diagnosis of a call that raised a TypeError because an operand was ``None``: a value
+    that is ``None`` in one of the cases the docstring allows (a cache, a state, an optional
+    argument) reaches arithmetic that case never gets to (the plugin gives it to such an error)."""
+    if not isinstance(exc, TypeError) or not _NONE_OPERAND.search(str(exc)):
+        return None
+    return Diagnosis(
+        "branch",
+        "your code computes with None: a value that is None in one of the cases the docstring "
+        "allows (a cache or a state returned as None when there is nothing to keep, an "
+        "optional argument left out) reaches arithmetic; handle that case on its own before "
+        "computing with it",
+    )
+
+
+def _reflected(text: str) -> Diagnosis | None:
+    """A number on the left of an operator and an object of a class of the student's own on the
+    right: that class has no reflected method (``__radd__``, ``__rmul__``, ...)."""
+    match = _OPERAND.search(text)
+    if match is None:
+        return None
+    op, left, right = match.groups()
+    if left not in _NUMBERS or right in _BUILTINS:
+        return None
+    return Diagnosis(
+        "operator",
+        f"`number {op.strip()} {right}` fails: with a number on the left Python asks the "
+        f"number first, then your class's reflected method for the operator (__radd__ for +, "
+        f"__rsub__, __rmul__, __rtruediv__, __rpow__), which {right} does not define",
+    )
+
+
+def _transposed(text: str) -> Diagnosis | None:
+    """A matrix product of shapes ``(a, b) @ (c, d)`` with ``b != c`` that fits once one
+    operand is transposed (``b == d`` or ``a == c``): a matrix used as its transpose."""
+    match = _MATMUL.search(text)
+    if match is None:
+        return None
+    a, b, c, d = (int(n) for n in match.groups())
+    if b == c or not (b == d or a == c):
+        return None
+    which = "the second" if b == d else "the first"
+    return Diagnosis(
+        "layout",
+        f"your code multiplies a {a}x{b} matrix by a {c}x{d} one, which do not fit; they fit "
+        f"with {which} transposed: a matrix used as its transpose (W.T where W belongs, or the "
+        "reverse), so check the layout the docstring gives it",
+    )
+
+
+# Type names a check compares (``type(x).__name__``) and what each is, for the texts.
+_PYTHON_NUMBERS = ("float", "int")
+_ARRAYS = ("Tensor", "ndarray", "float64", "float32")
+
+
+def typed(expected: Any, got: Any) -> Diagnosis | None:
+    """A list (or one) of type names (``type(x).__name__``) of the student's values against the
+    expected names: the first name that differs, when both are numeric types, names the
+    mistake; ``None`` otherwise (a check that compares other strings)."""
+    pairs = (
+        list(zip(expected, got))
+        if isinstance(expected, (list, tuple))
+        and isinstance(got, (list, tuple))
+        and len(expected) == len(got)
+        else [(expected, got)]
+    )
+    if not all(isinstance(e, str) and isinstance(g, str) for e, g in pairs):
+        return None
+    known = _PYTHON_NUMBERS + _ARRAYS
+    for e, g in pairs:
+        if e == g:
+            continue
+        if e not in known or g not in known:
+            return None
+        return _typed(e, g)
+    return None
+
+
+def _typed(e: str, g: str) -> Diagnosis | None:
+    if e == "float" and g == "int":
+        return Diagnosis(
+            "structure",
+            "your values include a Python int where a float belongs: a number kept as it was "
+            "given (an int argument) or set from an int literal (0, 1); convert with float(...) "
+            "or write 0.0 and 1.0",
+        )
+    if e in _PYTHON_NUMBERS and g in _ARRAYS:
+        return Diagnosis(
+            "structure",
+            f"your values include a {g} where a Python {e} belongs: a 0-dim tensor or array "
+            "kept as it is (it also holds on to its graph); convert with float(...) or .item()",
+        )
+    if e in _ARRAYS and g in _PYTHON_NUMBERS:
+        return Diagnosis(
+            "structure",
+            f"your values include a Python {g} where a {e} belongs: .item() or float() turned "
+            "it into a number; keep it a tensor",
+        )
+    return None
+
+
+def ill_conditioned(residual: float, bound: float, cond: float) -> Diagnosis | None:
+    """A linear system solved on a matrix of condition number ``cond`` whose relative residual
+    (``residual``, of the equations at the student's solution) passes the rounding ``bound`` but
+    is still small (at most 1e-4: four digits or more are right, so the formula is): the method
+    loses accuracy where the matrix is nearly singular (kind ``stability``). A larger residual is
+    a wrong formula, which the checks on well-conditioned inputs name; ``None`` then."""
+    if not bound < residual <= 1e-4:
+        return None
+    return Diagnosis(
+        "stability",
+        f"your solution satisfies its equations to {residual:.0e} relative, not to rounding, on a "
+        f"matrix of condition number {cond:.0e}: close, so the approach is right, but the method "
+        "loses accuracy or moves the answer where the matrix is nearly singular (a product with "
+        "an explicit inverse; a small term, a jitter, added to the matrix for stability); solve "
+        "the system as it stands with a factorization (Cholesky, QR, torch.linalg.solve)",
+    )

@@ -1,0 +1,213 @@
+"""Generic diagnoses that run the reference again with a tensor argument of the check changed.
+
+:mod:`descent.diagnoses.argument` and :mod:`descent.diagnoses.rerun` change the numbers a
+check's recipe closes over; some slips are in how a tensor argument's values are read:
+
+- **a boundary on the other side**: the entries of a float tensor that sit exactly on a boundary
+  (0, or a number of the call such as a threshold) moved one float up or down. When the reference
+  then gives the student's result, the student's code puts those values on the other side of the
+  boundary: a strict comparison (``< 0``) where an inclusive one belongs (``<= 0``), or the
+  reverse (kind ``branch``). Only tensors that hold such entries beside others are tried.
+- **an argument scaled**: a float tensor doubled or halved. The reference then giving the
+  student's result means the argument enters the formula off by a factor of 2 (``f(x / 2)``
+  where ``f(x)`` belongs: an identity that needs ``2x`` used with ``x``), kind ``argument``. Not
+  where the student's result is a constant multiple of the expected one: a homogeneous formula
+  (a power of its argument) turns any factor on the result into one on the argument, and the
+  factor is then the plainer reading, which :func:`descent.diagnoses.values.factor` gives or not.
+
+One more reading runs the student's code again rather than the reference:
+
+- **an error of first order in a small argument**: with a small float argument of the call
+  (``0 < eps <= 0.1``, a step or an epsilon) halved, the student's error (its result minus the
+  expected) halves too, and the expected does not move: the result carries a term proportional
+  to that argument where none belongs, as a one-sided difference does against a central one
+  (kind ``term``). Only results with at least four wrong entries are read (a single number
+  that moves with an argument shows any linear dependence on it). :func:`first_order` reads
+  it; the checker calls it last, when nothing else names the mistake.
+
+The tensors are those the recipe closes over directly or one level inside a tuple, list or dict
+(the positional arguments of a battery's case); each is replaced in its cell by a new tensor and
+put back, never edited in place. :func:`input_fits` lists every fit;
+:func:`descent.diagnoses.parameter.rerun_slip` weighs them with the other re-runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from .argument import _arguments, _discrete, closure
+from .base import same
+from .values import Diagnosis, _as_tensor, _deep_equal
+
+# Re-runs stop once they have taken this long together (seconds), and after this many.
+_BUDGET_S = 1.0
+_MAX_RUNS = 16
+# Entries an error of first order must show (each halving with the argument) to be read.
+_FEWEST_WRONG = 4
+
+
+def input_fits(
+    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
+) -> list[Diagnosis]:
+    """Every change of a tensor argument (a boundary moved, the tensor scaled) under which the
+    reference (``rerun()``, the recipe run on it) gives ``got`` and no longer ``expected``."""
+    if _discrete(got) and _discrete(expected):
+        return []  # counts and labels: many changes land on the same few values
+    fits, runs, deadline = [], 0, time.monotonic() + _BUDGET_S
+    for new, how, kind, put in _changes(recipe, got, expected):
+        if runs >= _MAX_RUNS or time.monotonic() > deadline:
+            break
+        runs += 1
+        try:
+            with put(new):
+                theirs = rerun()
+        except Exception:  # noqa: BLE001 - the reference refuses that input: no explanation
+            continue
+        if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
+            fits.append(Diagnosis(kind, "your result is what the expected becomes with " + how))
+    return fits
+
+
+def _changes(recipe: Callable, got: Any, expected: Any) -> Iterator[tuple]:
+    """``(new tensor, how it reads, kind, put)`` for each change tried, boundaries first."""
+    tensors = list(_tensors(recipe))
+    bounds = [0.0] + [float(v) for _, _, _, v in _arguments(recipe) if float(v) != 0.0]
+    for name, t, put in tensors:
+        for b in bounds:
+            on = t == b
+            if not bool(on.any()) or bool(on.all()):
+                continue
+            for up, side in ((True, "above"), (False, "below")):
+                yield (
+                    _nudged(t, on, b, up),
+                    f"the entries of `{name}` that are exactly {b:g} moved just {side} it: your "
+                    f"code puts a value exactly on the boundary {b:g} on the other side (a strict "
+                    "comparison, < or >, where an inclusive one belongs, <= or >=, or the "
+                    "reverse)",
+                    "branch",
+                    put,
+                )
+    if _proportional(got, expected):
+        return
+    for name, t, put in tensors:
+        if t.numel() < 4:
+            continue
+        for factor, what, wrong in ((2.0, "doubled", "f(2x)"), (0.5, "halved", "f(x / 2)")):
+            yield (
+                t * factor,
+                f"`{name}` {what}: the argument enters the formula off by a factor of 2 "
+                f"({wrong} computed where f(x) belongs: an identity or a scale inside the "
+                "function that needs 2x used with x, or the reverse)",
+                "argument",
+                put,
+            )
+
+
+def _nudged(t: torch.Tensor, on: torch.Tensor, b: float, up: bool) -> torch.Tensor:
+    """``t`` with its entries equal to ``b`` moved to the next float above (or below) ``b``."""
+    edge = torch.tensor(b, dtype=t.dtype, device=t.device)
+    toward = torch.tensor(float("inf") if up else float("-inf"), dtype=t.dtype, device=t.device)
+    return torch.where(on, torch.nextafter(edge, toward), t)
+
+
+def _proportional(got: Any, expected: Any) -> bool:
+    """``got`` is a constant multiple of ``expected`` (as one tensor), or cannot be read so."""
+    e, g = _as_tensor(expected), _as_tensor(got)
+    if e is None or g is None or e.shape != g.shape:
+        return True
+    big = e.abs() > 1e-12
+    if int(big.sum()) < 2:
+        return True
+    ratio = g[big] / e[big]
+    return same(g, e * ratio[0])
+
+
+def _tensors(recipe: Callable) -> Iterator[tuple[str, torch.Tensor, Callable]]:
+    """``(name, tensor, put)`` for each float tensor the recipe closes over, directly or one
+    level inside a tuple, list or dict; ``put(new)`` is a context in which the recipe sees
+    ``new`` in its place."""
+    for name, cell, value in closure(recipe):
+        if _float_tensor(value):
+            yield name, value, _Put(cell, None)
+        elif isinstance(value, (list, tuple, dict)):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if _float_tensor(item):
+                    label = f"{name}[{key!r}]" if isinstance(value, dict) else f"{name}[{key}]"
+                    yield label, item, _Put(cell, key)
+
+
+def _float_tensor(value: Any) -> bool:
+    return (
+        isinstance(value, torch.Tensor)
+        and value.is_floating_point()
+        and not value.is_meta
+        and value.numel() > 1
+    )
+
+
+class _Put:
+    """A context that puts ``new`` in a closure cell (at ``key`` of the container it holds),
+    and the original back on leaving."""
+
+    def __init__(self, cell, key):
+        self.cell, self.key = cell, key
+
+    def __call__(self, new: torch.Tensor) -> _Put:
+        self.new = new
+        return self
+
+    def __enter__(self) -> None:
+        self.original = value = self.cell.cell_contents
+        if self.key is None:
+            self.cell.cell_contents = self.new
+        elif isinstance(value, dict):
+            self.cell.cell_contents = {**value, self.key: self.new}
+        else:
+            items = list(value)
+            items[self.key] = self.new
+            self.cell.cell_contents = type(value)(items) if isinstance(value, tuple) else items
+
+    def __exit__(self, *exc: object) -> None:
+        self.cell.cell_contents = self.original
+
+
+def first_order(recipe: Callable, got: Any, expected: Any, impl: Any) -> Diagnosis | None:
+    """The one small float argument (``0 < value <= 0.1``) of the recipe that, halved, halves
+    the student's error (``impl``, the implementation under test, is run again with it; the
+    argument is put back); ``None`` when none or several do, or the error is no tensor of the
+    expected's shape."""
+    e, g = _as_tensor(expected), _as_tensor(got)
+    if e is None or g is None or e.shape != g.shape:
+        return None
+    if int((~torch.isclose(g, e, rtol=1e-6, atol=1e-12)).sum()) < _FEWEST_WRONG:
+        return None  # one number that moves with an argument is any linear dependence on it
+    fits, deadline = [], time.monotonic() + _BUDGET_S
+    for name, cell, key, value in _arguments(recipe):
+        if not (isinstance(value, float) and 0 < value <= 0.1):
+            continue
+        if time.monotonic() > deadline:
+            break  # the student's code is slow (a training run): a diagnosis is a bonus
+        original = cell.cell_contents
+        cell.cell_contents = value / 2 if key is None else {**original, key: value / 2}
+        try:
+            half = _as_tensor(recipe(impl))
+        except Exception:  # noqa: BLE001 - code that refuses the value names nothing here
+            continue
+        finally:
+            cell.cell_contents = original
+        if half is not None and half.shape == e.shape and same(half - e, (g - e) / 2):
+            fits.append(name)
+    if len(fits) != 1:
+        return None
+    return Diagnosis(
+        "term",
+        f"your error (your result minus the expected) halves when `{fits[0]}` is halved: your "
+        f"result carries a term proportional to `{fits[0]}` where none belongs (a first-order "
+        f"approximation such as a one-sided difference (f(x + h) - f(x)) / h where the central "
+        f"one belongs, or `{fits[0]}` added to a quantity it should not touch)",
+    )

@@ -1,0 +1,16 @@
+"""Grading with pytest: the plugin and everything graders and public tests call.
+
+* :mod:`.capstone`            what the capstone's public tests and graders decide about a training run.
+* :mod:`.checker`             the ``check`` fixture: every assertion of a grader or public test.
+* :mod:`.compare`             the one comparison of values, shapes, dtypes and devices.
+* :mod:`.composite`           one mistake, one charge: exercises that call other exercises.
+* :mod:`.gradcheck`           gradient checks of a hand-written forward/backward pair, in float64.
+* :mod:`.hypothesis_profiles` the hypothesis profiles of grading runs and of the kit's tests.
+* :mod:`.inputs`              seeded input builders.
+* :mod:`.interrupt`           Ctrl-C before the first test: one line, not a traceback.
+* :mod:`.plugin`              the pytest plugin that turns a test run into grades (``pytest11`` entry).
+* :mod:`.plugin_workers`      which implementations run in a confined worker (the way to isolation).
+* :mod:`.progress`            the student's progress view (``descent check``).
+* :mod:`.strategies`          hypothesis strategies shared by the tests.
+* :mod:`.work_count`          counts the work each test makes an implementation do (the budget's data).
+"""

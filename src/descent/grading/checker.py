@@ -1,0 +1,521 @@
+"""The ``check`` fixture: every assertion a grader or public test makes goes through it.
+
+A check is written as a *recipe*: a function of an implementation, such as
+``lambda m: m.losses.mse_forward(pred, target)[0]``. The checker runs the recipe on the
+implementation under test and on the reference, compares the two with :func:`compare.compare`,
+and, when they differ, runs the same recipe on each catalogued buggy variant of the exercise: if
+the student's result equals a variant's, the failure names that misconception and its hint.
+Writing checks as recipes is what lets one line do all three jobs, and it works unchanged when the
+implementation under test is a proxy to an isolated worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import types
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .. import catalogue
+from ..calls import timelimit
+from ..calls.impl import Implementation
+from ..diagnoses import check as check_diagnoses
+from ..diagnoses import scenario as scenario_diagnoses
+from ..diagnoses import stat as stat_diagnoses
+from ..diagnoses import values as diagnoses
+from ..diagnoses.base import leaves, map_leaves
+from ..diagnoses.input import first_order
+from ..diagnoses.parameter import estimate_slip, rerun_slip
+from .compare import GradingFailure, assert_like, compare
+from .gradcheck import gradcheck_pair
+
+Recipe = Callable[[Any], Any]
+
+# Tolerances used to decide that a student's output *is* a known variant's output. Looser than the
+# grading tolerance (a variant is recognised through float32 rounding) but far tighter than the
+# differences between variants.
+_MATCH_RTOL = 1e-5
+_MATCH_ATOL = 1e-6
+
+# The check that arguments come out of a call as they went in (its failures name an in-place edit).
+_UNCHANGED = "arguments unchanged"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A classic mistake a public test recognises by the value it gives on that test's own input.
+
+    The student's bundle has no catalogue (it would hold reference code), so a public check
+    names the mistakes its docstring warns about itself: ``value`` is what the mistake returns
+    for the check's input (worked out by hand or with PyTorch), ``title`` completes "your result
+    matches code that ...", and ``hint`` says what to change. ``rtol`` is how close a result
+    must be to count as that mistake (loose for a statistic of random samples). ``id`` is the
+    catalogued bug's id where there is one, so the kit and the bundle name it alike.
+    """
+
+    id: str
+    title: str
+    hint: str
+    value: Any
+    rtol: float = _MATCH_RTOL
+
+    def explains(self, got: Any) -> bool:
+        return compare(got, self.value, rtol=self.rtol, atol=_MATCH_ATOL, check_dtype=False) is None
+
+
+class Checker:
+    def __init__(
+        self,
+        impl: Implementation,
+        reference: Implementation | None,
+        exercise: str | None,
+        bugs: Iterable[catalogue.Variant] = (),
+    ):
+        self.impl = impl
+        self.reference = reference
+        self.exercise = exercise
+        # Smallest explanation first: when a backward-only slip and a mistake in both halves
+        # give the same gradient, the student whose forward is right hears about the backward.
+        self.bugs = sorted(bugs, key=lambda bug: len(bug.functions) or 1)
+
+    # -- values ---------------------------------------------------------------------------------
+    def matches(
+        self,
+        recipe: Recipe,
+        what: str,
+        *,
+        expected: Any = None,
+        rtol: float = 1e-7,
+        atol: float = 1e-9,
+        check: str = "reference value",
+        hint: str | None = None,
+        check_dtype: bool = True,
+        mistakes: Sequence[Mistake] = (),
+        generic: Callable[[Any], diagnoses.Diagnosis | None] | None = None,
+    ) -> Any:
+        """Run ``recipe`` on the implementation under test and require the expected result.
+
+        ``expected`` defaults to the recipe run on the reference solution; pass a value computed
+        with PyTorch to check against an independent oracle. ``hint`` is shown with any failure
+        of the check, so it must hold for every way the result can be wrong; advice for one
+        particular mistake goes in ``mistakes``, shown only when the result is that mistake's.
+        Tensors the recipe closes over (and those its inner functions close over) must come
+        out unchanged. ``generic(got)`` names the likely mistake from what the grader knows of
+        the call (the size of each batch) when no generic hypothesis does. Returns what the
+        student produced.
+        """
+        # The tensors the recipe hands over are watched: code that edits an argument in place
+        # fails here, in the public tests as in the hidden ones, even when its result is right.
+        pristine = _Inputs(recipe)
+        if expected is None:
+            # The reference runs first, on pristine arguments: code that edits its inputs in
+            # place must not drag the expected value along with it.
+            expected = self._reference(recipe)
+        watched = pristine.unchanged()  # those the reference left alone (not the recipe's own)
+        log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
+        start = len(log) if log is not None else 0
+        got = recipe(self.impl)
+        edited = pristine.changed(watched, set(log[start:]) if log is not None else set())
+        if edited:
+            shapes = ", ".join(edited)
+            self._modified(
+                f"your code (in {what})",
+                f"{'a tensor' if len(edited) == 1 else 'tensors'} it was given (shape {shapes})",
+                diagnosis=lambda: self.diagnose(
+                    recipe, got, expected, pristine, what=what, mistakes=mistakes
+                ),
+            )
+        found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
+        if found is None:
+            return got
+        self.fail(
+            found.describe(what),
+            check=check,
+            hint=found.hint_over(hint, check),
+            diagnosis=lambda: self.diagnose(
+                recipe, got, expected, pristine, what=what, mistakes=mistakes
+            ),
+            generic=lambda: (
+                self.diagnose_generic(recipe, got, expected, pristine) or _read(generic, got)
+            ),
+        )
+
+    def diagnose_generic(
+        self, recipe: Recipe, got: Any, expected: Any, pristine: _Inputs
+    ) -> diagnoses.Diagnosis | None:
+        """The generic diagnosis (:mod:`descent.diagnoses.values`) of ``got`` against ``expected``,
+        given the recipe's inputs as they were before any implementation ran; when no hypothesis
+        on the values fits (or only NaN's guess of a stability problem), the reference is run
+        again with something changed (``parameter_diagnoses.rerun_slip``: an argument's
+        complement or a count one off, the recipe's numbers scaled or combined, a parameter
+        misread), then the student's code with a small argument halved
+        (``input_diagnoses.first_order``: an error that halves with it), then the reference with
+        a number moved (``scenario_diagnoses.scenario_slip``: a hair off, a
+        boundary on the other side; negated, halved, doubled; a count one off; a result too
+        small alone read with its neighbouring scenarios, the student's code run on each). A
+        float32 result that none explains is tried once more with the inputs widened
+        to float64: right there means the formula is right and unstable in float32 (not when the
+        result's dtype is already wrong: the comparison's message says so)."""
+        pristine.restore()
+        with timelimit.exploring():
+            return self._diagnosed(recipe, got, expected, pristine)
+
+    def _diagnosed(
+        self, recipe: Recipe, got: Any, expected: Any, pristine: _Inputs
+    ) -> diagnoses.Diagnosis | None:
+        try:
+            found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
+            if (found is None or found.kind == "stability") and self.reference is not None:
+                # NaN alone only guesses at a stability problem: a re-run that gives the same
+                # NaN (a counter one off dividing by zero) is the better lead
+                found = rerun_slip(recipe, got, expected, self.reference, self.exercise) or found
+                pristine.restore()
+            if found is None:  # the student's code again, with a small argument halved
+                found = first_order(recipe, got, expected, self.impl)
+                pristine.restore()
+            if found is None and self.reference is not None:  # a boundary, a sign; scenarios
+                found = scenario_diagnoses.scenario_slip(
+                    recipe, got, expected, self.impl, self.reference, self.exercise
+                )
+                pristine.restore()
+            if (
+                (found is None or found.kind == "stability")
+                and _dtypes(got) == _dtypes(expected)
+                and pristine.widen()
+            ):
+                try:
+                    wide = recipe(self.impl)
+                finally:
+                    pristine.restore()
+                if (
+                    compare(wide, _double(expected), rtol=1e-5, atol=1e-6, check_dtype=False)
+                    is None
+                ):
+                    return diagnoses.Diagnosis(
+                        "stability",
+                        "your result is right when the inputs are float64 and wrong "
+                        "in float32: the formula overflows, underflows or cancels in float32 "
+                        "(exp of a large number, log of an underflowed 0, a difference of two "
+                        "large values); use a stable form (subtract the max, log-sum-exp, log1p)",
+                    )
+            return found
+        except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - nothing read, nothing named
+            return None  # (a re-run of the student's code that ran out of time included)
+
+    def like(self, got: Any, template: Any, what: str) -> None:
+        """Exact shapes, dtypes and devices of raw results, before any autograd wrapping."""
+        assert_like(got, template, what=what)
+
+    def that(
+        self,
+        condition: bool,
+        what: str,
+        *,
+        check: str = "property",
+        hint: str | None = None,
+        recipe: Recipe | None = None,
+        got: Any = None,
+        mistakes: Sequence[Mistake] = (),
+        generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
+    ) -> None:
+        """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed
+        (against ``mistakes`` first, which need ``got`` only). ``generic`` names the likely
+        mistake from what the check measured (``stat_diagnoses``: draws reused, shared, of
+        another dtype), without the catalogue."""
+        if condition:
+            return
+        self.fail(
+            what,
+            check=check,
+            hint=hint,
+            diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
+            if recipe is not None or mistakes
+            else None,
+            generic=generic,
+        )
+
+    def estimate(
+        self,
+        got: float,
+        expected: float,
+        what: str,
+        *,
+        error: float,
+        sigmas: float,
+        named: dict[str, float] | None = None,
+        estimated: str = "your estimate",
+        constants: bool = True,
+        check: str = "statistics",
+        hint: str | None = None,
+        recipe: Recipe | None = None,
+        mistakes: Sequence[Mistake] = (),
+    ) -> None:
+        """Require an estimate measured on random draws (a spread, a rate) within ``sigmas``
+        standard errors ``error`` of its ``expected`` value. A failure is named from the ratio
+        of the two (:func:`stat_diagnoses.scaled`) with the quantities in ``named`` (``gain``,
+        ``fan_in``, ``p``: what the call's result depends on); ``recipe`` (the estimate of an
+        implementation) lets the catalogue name it too; ``estimated`` names the estimate in the
+        diagnosis ("the std of your values"); ``constants=False`` for an estimate that no constant
+        such as sqrt(3) can be off by (a rate, a scale)."""
+        self.that(
+            abs(got - expected) <= sigmas * error,
+            what,
+            check=check,
+            hint=hint,
+            recipe=recipe,
+            got=got,
+            mistakes=mistakes,
+            generic=lambda: (
+                stat_diagnoses.scaled(expected, got, error, named or {}, estimated, constants)
+                or self._estimate_slip(recipe, got, expected, sigmas * error, estimated)
+            ),
+        )
+
+    def _estimate_slip(
+        self, recipe: Recipe | None, got: float, expected: float, band: float, what: str
+    ) -> diagnoses.Diagnosis | None:
+        """``parameter_diagnoses.estimate_slip``: a parameter of the reference changed gives the
+        student's estimate within the check's band."""
+        if recipe is None or self.reference is None:
+            return None
+        try:
+            return estimate_slip(recipe, got, expected, band, self.reference, self.exercise, what)
+        except Exception:  # noqa: BLE001 - a re-run that cannot read these values names nothing
+            return None
+
+    @contextlib.contextmanager
+    def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):
+        """Fail if any of ``tensors`` changes inside the block (arguments are never edited)."""
+        before = [t.detach().clone() for t in tensors]
+        # An implementation in a worker edits copies; it logs which of our objects it edited.
+        log = getattr(self.impl, "modified_log", None)
+        start = len(log) if log is not None else 0
+        yield
+        edited = set(log[start:]) if log is not None else set()
+        changed = [
+            i for i, (t, b) in enumerate(zip(tensors, before)) if id(t) in edited or not _same(t, b)
+        ]
+        if changed:
+            self._modified(who, "its argument " + ", ".join(f"#{i + 1}" for i in changed))
+
+    def _modified(self, who: str, which: str, diagnosis: Callable[[], Any] | None = None):
+        """The one failure for an argument edited in place (``which`` names the arguments)."""
+        self.fail(
+            f"{who} modified {which} in place",
+            check=_UNCHANGED,
+            hint="work on new tensors (x - m, not x -= m); never edit an input",
+            diagnosis=diagnosis,
+        )
+
+    # -- gradients -------------------------------------------------------------------------------
+    def gradcheck(
+        self,
+        pair: str,
+        args: Sequence[Any],
+        wrt: Sequence[int],
+        *,
+        kwargs: dict | None = None,
+        split: Callable[[Any], tuple[Any, Any]] | None = None,
+        what: str | None = None,
+    ) -> None:
+        """``torch.autograd.gradcheck`` of the student's ``<pair>_forward``/``<pair>_backward``.
+
+        ``pair`` is ``"module.name"``; ``wrt`` lists the positions of the differentiable
+        arguments, which must be float64. The raw gradients are checked for structure, shape,
+        dtype and device before autograd sees them (autograd would silently sum-reduce a
+        broadcast gradient). Slow mode up to 512 input elements, fast mode above.
+        """
+
+        module, name = pair.split(".")
+        mod = getattr(self.impl, module)
+        gradcheck_pair(
+            getattr(mod, f"{name}_forward"),
+            getattr(mod, f"{name}_backward"),
+            args,
+            wrt,
+            kwargs=kwargs or {},
+            split=split,
+            what=what or f"{name}_backward",
+            checker=self,
+        )
+
+    # -- failure ---------------------------------------------------------------------------------
+    def diagnose(
+        self,
+        recipe: Recipe | None,
+        got: Any,
+        expected: Any = None,
+        pristine: _Inputs | None = None,
+        what: str = "",
+        mistakes: Sequence[Mistake] = (),
+    ) -> catalogue.Variant | Mistake | None:
+        """The catalogued bug whose output on this recipe equals ``got``, if any. Of several,
+        a bug that replaces the function the check names in ``what`` comes first (a wrong
+        gradient is the backward's fault before the forward's), then the one that replaces the
+        fewest functions, then the first declared.
+
+        A bug whose output also equals ``expected`` cannot explain the mismatch (on this input
+        it behaves like a correct implementation), so it is never named; equal values in another
+        dtype do not count as equal when ``got`` has that dtype too (a float32 result for
+        float64 inputs is explained by the bug that hard-codes float32).
+
+        The check's own ``mistakes`` come first: they are what the public tests name in a
+        student's bundle, where there is no catalogue, and the kit must say the same.
+        """
+        for mistake in mistakes:
+            if mistake.explains(got):
+                return mistake
+        if recipe is None or self.reference is None:
+            return None
+        inputs = pristine or _Inputs(recipe)
+        named = [b for b in self.bugs if any(fn in what for fn in b.functions)] if what else []
+        for bug in named + [b for b in self.bugs if b not in named]:
+            inputs.restore()  # a bug that edits its inputs must not change them for the next
+            try:
+                theirs = recipe(bug.apply(self.reference))
+            except Exception:  # noqa: BLE001 - a variant that cannot run this recipe is no match
+                continue
+            if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False):
+                continue
+            if (
+                expected is not None
+                and compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False)
+                is None
+            ):
+                # Its values are right: it explains the failure only through a dtype (float32
+                # for float64) that the result under test shares and the expected one lacks.
+                if compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL) is None or compare(
+                    got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL
+                ):
+                    continue
+            return bug
+        return None
+
+    def fail(
+        self,
+        message: str,
+        *,
+        check: str,
+        hint: str | None = None,
+        diagnosis: Callable[[], catalogue.Variant | None] | None = None,
+        generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
+    ):
+        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported. A check
+        whose kind names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, a draw not
+        from the generator, an argument not refused) falls back on that name when ``generic``
+        finds none."""
+        by_kind = check_diagnoses.BY_CHECK.get(check)
+        if generic is not None and by_kind is not None:
+            generic = (lambda found: lambda: found() or by_kind())(generic)
+        raise GradingFailure(
+            f"[{check}] {message}",
+            check=check,
+            hint=hint,
+            diagnosis=diagnosis,
+            generic=generic or by_kind,
+        )
+
+    def _reference(self, recipe: Recipe) -> Any:
+        if self.reference is None:
+            raise RuntimeError("this check needs the reference solutions (--reference)")
+        return recipe(self.reference)
+
+
+class _Inputs:
+    """The tensors a recipe closes over (and those one level inside its lists, tuples and
+    dicts), with copies taken now, so they can be put back before each catalogued bug runs."""
+
+    def __init__(self, recipe: Recipe):
+        self.saved: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._collect(recipe, depth=2)
+
+    def _collect(self, fn: Any, depth: int) -> None:
+        # A recipe often calls a helper of the test (``lambda m: run(m)[0]``) that closes over
+        # the arguments: look one function deeper.
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # a cell not filled yet
+                continue
+            if isinstance(value, types.FunctionType) and depth > 1:
+                self._collect(value, depth - 1)
+                continue
+            items = (
+                value
+                if isinstance(value, (list, tuple))
+                else value.values()
+                if isinstance(value, dict)
+                else (value,)
+            )
+            for item in items:
+                if (
+                    isinstance(item, torch.Tensor)
+                    and not item.is_meta
+                    and all(item is not saved for saved, _ in self.saved)
+                ):
+                    self.saved.append((item, item.detach().clone()))
+
+    def unchanged(self) -> list[int]:
+        """Positions of the saved tensors that still hold their saved values."""
+        return [i for i, (tensor, copy) in enumerate(self.saved) if _same(tensor, copy)]
+
+    def changed(self, positions: Sequence[int], edited_ids: set[int]) -> list[str]:
+        """The tensors at ``positions`` that no longer hold their saved values (or that a worker
+        reported editing), described by shape for a failure message."""
+        return [
+            str(tuple(tensor.shape))
+            for tensor, copy in (self.saved[i] for i in positions)
+            if id(tensor) in edited_ids or not _same(tensor, copy)
+        ]
+
+    def widen(self) -> bool:
+        """Turn every float32 tensor the recipe closes over into float64 (``restore`` undoes
+        it); ``False``, changing nothing, when there is none."""
+        narrow = [t for t, _ in self.saved if t.dtype == torch.float32]
+        for tensor in narrow:
+            tensor.data = tensor.data.double()
+        return bool(narrow)
+
+    def restore(self) -> None:
+        with torch.no_grad():
+            for tensor, copy in self.saved:
+                if tensor.shape == copy.shape and tensor.dtype == copy.dtype:
+                    if not torch.equal(tensor, copy):
+                        tensor.copy_(copy)
+                else:
+                    tensor.data = copy.clone()
+
+
+def _read(
+    generic: Callable[[Any], diagnoses.Diagnosis | None] | None, got: Any
+) -> diagnoses.Diagnosis | None:
+    """A grader's own generic reader of a failed check's result; ``None`` when there is none or
+    it cannot read this result (a student's result may be of any type)."""
+    try:
+        return generic(got) if generic is not None else None
+    except Exception:  # noqa: BLE001 - a reader that cannot read these values names nothing
+        return None
+
+
+def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:
+    return (
+        tensor.shape == before.shape
+        and tensor.dtype == before.dtype
+        and torch.equal(torch.nan_to_num(tensor.detach()), torch.nan_to_num(before))
+    )
+
+
+def _double(value: Any) -> Any:
+    """``value`` with every float32 tensor in it (nested in tuples, lists, dicts) as float64."""
+    return map_leaves(
+        lambda v: v.double() if isinstance(v, torch.Tensor) and v.dtype == torch.float32 else v,
+        value,
+    )
+
+
+def _dtypes(value: Any) -> list:
+    """The dtypes of the tensors in ``value``, in order (nested tuples, lists, dicts)."""
+    return [v.dtype for v in leaves(value) if isinstance(v, torch.Tensor)]

@@ -1,0 +1,295 @@
+"""The grading plugin's side of isolation: which implementations run in a worker, what the
+results record about confinement, and the library-use flags.
+
+``--isolation auto`` (default): the kit's own ``starter``/``solutions`` and catalogued variants
+run in-process (they are trusted and this keeps the kit's own tests fast); any other folder is a
+submission and runs in a confined worker. ``worker``: everything through a worker (used by the
+kit's tests to prove the worker path gives the same results). ``none``: in-process; for a
+submission folder this needs ``--insecure``.
+
+This module is pytest glue: it imports the isolation package, which knows nothing of pytest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import results
+from ..calls import timelimit
+from ..calls.impl import FolderImplementation, Implementation
+from ..catalogue import KINDS as VARIANT_KINDS
+from ..isolation import intake as intake_mod
+from ..isolation import scan as scan_mod
+from ..isolation.errors import RemoteException  # noqa: F401 - the plugin's door to isolation
+from ..options import AUTO, NONE, WORKER, add_to_pytest
+
+
+def add_options(group) -> None:
+    add_to_pytest(group)
+
+
+class _ConfinementCheck:
+    """Confirms the confinement once collection is done (the fork server starts during
+    collection), and stops the run with the reason when there is none."""
+
+    def __init__(self, manager):
+        self.manager = manager
+
+    def pytest_collection_finish(self, session):
+        # start-up: the command line loads this module; pytest and the workers load when used
+        import pytest
+
+        from ..isolation.manager import IsolationUnavailable
+
+        try:
+            self.manager.mode()
+        except IsolationUnavailable as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def _install_check(config, manager) -> None:
+    name = "descent-isolation-check"
+    if not config.pluginmanager.has_plugin(name):
+        config.pluginmanager.register(_ConfinementCheck(manager), name)
+
+
+def manager_for(config):
+    # start-up: the command line loads this module; pytest and the workers load when used
+    from ..isolation.confinement import Limits
+    from ..isolation.manager import Settings, shared
+
+    device = config.getoption("device")
+    devices = ("cpu", "cuda") if device == "all" else (device,)
+    manager = shared(
+        Settings(
+            insecure=bool(config.getoption("insecure")),
+            call_timeout=float(config.getoption("call_timeout")),
+            colocate=config.getoption("worker_cpu") == "same",
+            unprivileged=bool(config.getoption("unprivileged_workers")),
+            devices=devices,
+            limits=Limits(),
+        )
+    )
+    _install_check(config, manager)
+    return manager
+
+
+def wants_worker(mode: str, specs: list[str]) -> bool:
+    """Whether ``--isolation mode`` with these ``--impl`` specs runs code in workers."""
+    if mode == WORKER:
+        return True
+    if mode == NONE:
+        return False
+    return has_submission(specs)
+
+
+def has_submission(specs: list[str]) -> bool:
+    return any(_is_submission(s) for s in specs)
+
+
+def _is_submission(spec: str) -> bool:
+    kind, _, name = spec.partition(":")
+    if kind in VARIANT_KINDS and name:
+        return False
+    return spec not in ("starter", "solutions")
+
+
+def start_early(mode: str, specs: list[str]) -> None:
+    """Start the fork server now if this run will need workers.
+
+    Called before the grading process imports torch (pytest_load_initial_conftests, and
+    ``descent grade`` before it starts pytest): the server's own import of torch, about a
+    second, then runs on the other CPU instead of after the grader's.
+    """
+    if wants_worker(mode, specs):
+        # start-up: the command line loads this module; pytest and the workers load when used
+        from ..isolation.manager import shared
+
+        shared().warm()
+
+
+def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu") -> str | None:
+    """Why grading these specs must not start (for the command line), or None.
+
+    Only the quick static check runs here; the confined probe runs once pytest has collected
+    (and stops the run with its reason if it fails), so the fork server starts meanwhile.
+    """
+    untrusted = [s for s in specs if _is_submission(s)]
+    if not untrusted or insecure:
+        return None
+    if isolation == NONE:
+        return (
+            "refusing to run a submission inside the grader's process (--isolation none); "
+            "add --insecure if you trust this code"
+        )
+    # start-up: the command line loads this module; pytest and the workers load when used
+    from ..isolation.confinement import Limits
+    from ..isolation.manager import IsolationUnavailable, Settings, shared
+
+    devices = ("cpu", "cuda") if device == "all" else (device,)
+    try:
+        shared(Settings(devices=devices, limits=Limits())).precheck()
+    except IsolationUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
+    """An implementation for a folder (or .py/.ipynb/.zip) spec, in a worker when it should be."""
+    # start-up: the command line loads this module; pytest and the workers load when used
+    import pytest
+
+    from ..isolation.manager import IsolationUnavailable
+    from ..isolation.remote import WorkerImplementation
+
+    mode = config.getoption("isolation")
+    trusted = spec in ("starter", "solutions")
+    if mode == NONE or (mode == AUTO and trusted):
+        if not trusted and not config.getoption("insecure"):
+            raise pytest.UsageError(
+                f"--impl {spec}: refusing to import a submission into the grader's process "
+                f"(--isolation none); add --insecure if you trust this code"
+            )
+        impl = FolderImplementation(
+            path, name, guarded=timelimit.Guarded(float(config.getoption("call_timeout")))
+        )
+        # The same library-use rules as a graded submission: a student's own run (and a
+        # self-study `descent grade starter`) must say what the instructor's grading will.
+        impl.scan, impl.review = {}, {}
+        _record_scan(impl, _sources(path))
+        return impl
+    manager = manager_for(config)
+    try:
+        manager.precheck()
+    except IsolationUnavailable as exc:
+        raise pytest.UsageError(f"--impl {spec}: {exc}") from None
+    if trusted:
+        impl = WorkerImplementation(name or spec, manager, folder=str(path.resolve()))
+        impl.intake = {"source": str(path), "taken": "trusted kit folder"}
+        return impl
+    taken = intake_mod.take(path)
+    impl = WorkerImplementation(
+        name or path.name.removesuffix(".zip").removesuffix(".ipynb"), manager, folder=taken.folder
+    )
+    impl.intake = taken.summary()
+    _record_scan(impl, taken.sources)
+    impl.taken = taken
+    return impl
+
+
+def resolve_variant(config, variant, reference: Implementation, catalogue_dir: Path):
+    # start-up: the command line loads this module; pytest and the workers load when used
+    import pytest
+
+    from ..isolation.manager import IsolationUnavailable
+    from ..isolation.remote import WorkerImplementation
+
+    if config.getoption("isolation") != WORKER:
+        return variant.apply(reference)
+    manager = manager_for(config)
+    try:
+        manager.precheck()
+    except IsolationUnavailable as exc:
+        raise pytest.UsageError(str(exc)) from None
+    impl = WorkerImplementation(
+        f"{variant.kind}:{variant.id}",
+        manager,
+        folder=str(reference.root),
+        variant={"catalogue": str(catalogue_dir), "id": variant.id},
+        read_extra=(str(catalogue_dir),),
+        base_kind="patched",
+    )
+    return impl
+
+
+def _sources(folder: Path) -> dict[str, str]:
+    """Module name -> source of a folder of exercise modules (a single .py file: itself)."""
+    files = [folder] if folder.is_file() else sorted(folder.glob("*.py"))
+    return {f.stem: f.read_text(errors="replace") for f in files if f.suffix == ".py"}
+
+
+def _record_scan(impl, sources: dict[str, str]) -> None:
+    """Only a use the scan proved (resolved through imports) scores; a possible use (a tensor
+    method's name on an object it cannot resolve) and dynamic access are for review, and the
+    runtime tripwire decides whether a real tensor method ran (docs/isolation.md)."""
+    for f in scan_mod.scan(sources):
+        if f.kind == "forbidden":
+            impl.scan.setdefault(f.exercise, []).append(f.text())
+        else:
+            impl.review.setdefault(f.exercise, []).append(f"{scan_mod.MEANING[f.kind]}: {f.text()}")
+
+
+def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) -> None:
+    """An exercise that borrowed the operation it teaches scores 0 and says what was used."""
+    # start-up: the command line loads this module; pytest and the workers load when used
+    from ..isolation.remote import library_flags
+
+    by_name = {i.name: i for i in impls}
+    for t in tests:
+        impl = by_name.get(t.implementation)
+        if impl is None:
+            continue
+        used = library_flags(impl).get(t.exercise)
+        if not used or not t.counted:
+            continue
+        t.points = 0.0
+        t.outcome = results.FAILED
+        t.misconception = t.diagnosis = None
+        t.message = (
+            f"[library use] this exercise must not borrow the operation it teaches; "
+            f"used: {', '.join(used[:4])}. Scored 0 and marked for review."
+        )
+
+
+def environment(impls: list[Implementation]) -> dict[str, Any]:
+    workers = [i for i in impls if getattr(i, "isolated", False)]
+    if not workers:
+        return {"isolation": "in-process"}
+    info = workers[0].manager.mode()
+    mixed = len(workers) != len(impls)
+    applied = sorted(
+        {
+            a
+            for w in workers
+            for a in (
+                getattr(w.process, "applied", None) or info.get("probe", {}).get("applied", [])
+            )
+        }
+    )
+    return {
+        "isolation": ("worker" if info["confined"] else "worker-unconfined")
+        + (" (kit folders in-process)" if mixed else ""),
+        "isolation_details": {
+            "mode": info["mode"],
+            "mechanisms": applied,
+            "unprivileged_workers": workers[0].manager.settings.unprivileged,
+            "machine": info["static"],
+            "probe": info.get("probe", {}),
+            "fork_server_preload_s": info.get("preload_s"),
+            "colocated_cpu": workers[0].manager.cpu,
+        },
+    }
+
+
+def decorate(doc: dict, impls: list[Implementation]) -> None:
+    """Per implementation: how it ran (:meth:`Implementation.describe`), and which exercises
+    are marked for review."""
+    by_name = {i.name: i for i in impls}
+    for block in doc.get("implementations", []):
+        impl = by_name.get(block["name"])
+        if impl is None:
+            continue
+        block.update(impl.describe())
+        for ex in block.get("exercises", []):
+            if ex["id"] in block.get("review", {}):
+                ex["review"] = True
+
+
+def close(impls) -> None:
+    for impl in impls:
+        impl.close()
+    # start-up: the command line loads this module; pytest and the workers load when used
+    from ..isolation.manager import close_shared
+
+    close_shared()

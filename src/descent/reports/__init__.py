@@ -1,0 +1,7 @@
+"""Results documents read out: the terminal, Gradescope, CSV, loss curves.
+
+* :mod:`.export`          a results document to Gradescope's results.json or CSV.
+* :mod:`.loss_curves`     the capstone's loss curves: data from the grader, a PNG for a report.
+* :mod:`.spreadsheet`     every CSV the kit writes (no cell becomes a formula).
+* :mod:`.terminal_report` the terminal report of a results document.
+"""

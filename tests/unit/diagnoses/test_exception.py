@@ -1,0 +1,105 @@
+"""Mistakes read from an exception or from type names (``descent.diagnoses.exception``): each
+fits the exception (or names) it reads and names nothing for a near miss."""
+
+import math
+
+import pytest
+import torch
+
+from descent.diagnoses import values as diagnoses
+from descent.diagnoses.exception import ill_conditioned, raised, typed
+from descent.diagnoses.operand import reciprocal
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def error_of(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the exception is what is read
+        return exc
+    raise AssertionError("no exception")
+
+
+class Value:  # a class of the student's own, without reflected operators
+    def __add__(self, other):
+        return self
+
+
+def test_an_overflow_is_a_stability_problem():
+    found = raised(error_of(lambda: math.exp(1000.0)))
+    assert found.kind == "stability" and "overflowed" in found.text
+    # a division by zero keeps its own diagnosis
+    assert raised(error_of(lambda: 1 / 0)).kind == "stability"
+    # near misses: a ValueError (math domain error) names nothing, nor does a power that
+    # overflows (as often an iteration that diverged)
+    assert raised(error_of(lambda: math.log(-1.0))) is None
+    assert raised(error_of(lambda: 1e200**3)) is None
+
+
+def test_a_recursion_past_the_limit():
+    def deep(n):
+        return 0 if n == 0 else 1 + deep(n - 1)
+
+    found = raised(error_of(lambda: deep(100_000)))
+    assert found.kind == "recursion" and "explicit stack" in found.text
+
+
+def test_a_number_on_the_left_of_a_class_without_reflected_methods():
+    found = raised(error_of(lambda: 2.0 + Value()))
+    assert found.kind == "operator"
+    assert "`number + Value`" in found.text and "__radd__" in found.text
+    # near misses: None on the right is a result missing, not an operator; two builtins are
+    # no class of the student's; the object on the left is another mistake
+    assert raised(error_of(lambda: 2.0 + None)) is None
+    assert raised(error_of(lambda: 2.0 + "a")) is None
+    assert raised(error_of(lambda: Value() * 2.0)) is None
+
+
+def test_a_matrix_product_that_fits_transposed():
+    W = torch.zeros(3, 4)
+    found = raised(error_of(lambda: torch.zeros(5, 4) @ W))  # dx = dy @ W where W.T belongs
+    assert found.kind == "layout" and "second transposed" in found.text
+    found = raised(error_of(lambda: torch.zeros(3, 5) @ torch.zeros(3, 2)))
+    assert found.kind == "layout" and "first transposed" in found.text
+    # near miss: shapes that fit no way round
+    assert raised(error_of(lambda: torch.zeros(5, 4) @ torch.zeros(3, 2))) is None
+
+
+def test_type_names_of_numbers():
+    found = typed(["float"] * 4, ["float", "float", "float", "int"])
+    assert found.kind == "structure" and "Python int where a float" in found.text
+    assert "Tensor where a Python float" in typed(["float"] * 2, ["Tensor", "Tensor"]).text
+    assert "Python float where a Tensor" in typed("Tensor", "float").text
+    # read through the one entry point, as a check that compares type names is
+    assert diagnoses.diagnose(["float"] * 3, ["float", "int", "int"]).kind == "structure"
+    # near misses: the same names, other strings, names of other types
+    assert typed(["float"] * 2, ["float"] * 2) is None
+    assert typed(["relu", "tanh"], ["relu", "sigmoid"]) is None
+    assert typed(["float"], ["NoneType"]) is None
+
+
+def test_a_division_upside_down():
+    e = torch.tensor([0.5, 4.0, -2.5, 3.0], dtype=torch.float64)
+    found = reciprocal(e, 1 / e, None)
+    assert found.kind == "order" and "reciprocal of the expected" in found.text
+    # a list of a computation's steps: the first wrong one is upside down, the next follows
+    steps = torch.tensor([1.7, 4 / 1.7, 4.0], dtype=torch.float64)
+    wrong = torch.tensor([1.7, 1.7 / 4, 1.7 / 4 * 1.7], dtype=torch.float64)
+    found = reciprocal(steps, wrong, None)
+    assert found.kind == "order" and "item 1, the first wrong one" in found.text
+    # near misses: values of magnitude 1 are their own reciprocals (one telling entry is no
+    # pattern); a first wrong item that is not upside down; a wrong first item
+    ones = torch.tensor([[1.0, -1.0], [2.0, 1.0]], dtype=torch.float64)
+    assert reciprocal(ones, 1 / ones, None) is None
+    assert reciprocal(steps, torch.tensor([1.7, 2.0, 0.7225], dtype=torch.float64), None) is None
+    wrong_first = torch.tensor([1 / 1.7, 1.7 / 4, 0.7], dtype=torch.float64)
+    assert reciprocal(steps, wrong_first, None) is None
+
+
+def test_a_solution_right_to_a_few_digits_on_an_ill_conditioned_matrix():
+    found = ill_conditioned(1.3e-8, 1e-12, 1e7)
+    assert found.kind == "stability" and "loses accuracy" in found.text
+    # near misses: within rounding, and far off (a wrong formula, not a lost digit)
+    assert ill_conditioned(1e-13, 1e-12, 1e7) is None
+    assert ill_conditioned(0.3, 1e-12, 1e7) is None

@@ -1,0 +1,114 @@
+"""The reference re-run with a tensor argument changed (``descent.diagnoses.input``): entries on
+a boundary moved one float, the tensor doubled or halved; each named when it gives the student's
+result, the tensors put back, and a near miss names nothing."""
+
+import pytest
+import torch
+
+from descent.diagnoses.input import first_order, input_fits
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def dead_fraction(x, strict=False):
+    """The fraction of columns <= 0 on every row (``strict``: < 0, the mistake)."""
+    off = x < 0 if strict else x <= 0
+    return off.all(dim=0).double().mean()
+
+
+def columns():
+    x = -torch.rand(6, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64) - 0.1
+    x[2, 5:] = 0.7  # three live columns
+    x[:, :2] = 0.0  # two dead ones exactly at 0
+    return x
+
+
+def test_a_boundary_on_the_other_side():
+    x = columns()
+    kept = x.clone()
+
+    def recipe(impl):
+        return impl(x)
+
+    def reference():
+        return recipe(dead_fraction)
+
+    found = input_fits(recipe, dead_fraction(x, strict=True), reference, reference())
+    assert [d.kind for d in found] == ["branch"]
+    assert "exactly 0 moved just above it" in found[0].text
+    assert torch.equal(x, kept)  # put back
+    # near miss: a result wrong for another reason
+    assert input_fits(recipe, torch.tensor(0.5, dtype=torch.float64), reference, reference()) == []
+
+
+def test_a_boundary_at_a_threshold_of_the_call():
+    x = torch.tensor([0.1, 0.5, 0.9, 0.5, 0.2], dtype=torch.float64)
+    t = 0.5
+
+    def recipe(impl):
+        return impl(x, t)
+
+    def reference():
+        return recipe(lambda x, t: (x >= t).double())
+
+    strict = (x > t).double()
+    found = input_fits(recipe, strict, reference, reference())
+    assert [d.kind for d in found] == ["branch"] and "exactly 0.5 moved just below" in found[0].text
+
+
+def test_an_argument_scaled_by_two():
+    x = torch.linspace(-3, 3, 12, dtype=torch.float64).reshape(3, 4) + 0.05
+    args = (x,)  # a battery's positional arguments: a tensor inside a tuple
+
+    def recipe(impl):
+        return impl(*args)
+
+    def reference():
+        return recipe(torch.tanh)
+
+    found = input_fits(recipe, torch.tanh(x / 2), reference, reference())
+    assert [d.kind for d in found] == ["argument"] and "`args[0]` halved" in found[0].text
+    assert args[0] is x  # put back
+    # near misses: a result that is the expected times a constant (a homogeneous formula reads
+    # as a factor, not as a scaled argument), and one off by another factor inside
+    assert input_fits(lambda m: m(x), 4 * x**2, lambda: x**2, x**2) == []
+    assert input_fits(recipe, torch.tanh(x / 3), reference, reference()) == []
+
+
+def forward_difference(f, x, eps):
+    """A one-sided difference, the mistake; ``central`` is the right one."""
+    out = torch.empty_like(x)
+    for i in range(x.numel()):
+        step = torch.zeros_like(x).reshape(-1)
+        step[i] = eps
+        out.reshape(-1)[i] = (f(x + step.reshape(x.shape)) - f(x)) / eps
+    return out
+
+
+def test_an_error_of_first_order_in_a_small_argument():
+    x = torch.tensor([0.3, -1.2, 0.8, 2.1], dtype=torch.float64)
+    eps = 1e-3
+
+    def f(v):
+        return (v**2).sum() * 1.5
+
+    def recipe(impl):
+        return impl(f, x, eps)
+
+    expected = 3 * x  # the exact gradient, which a central difference gives on a quadratic
+    found = first_order(recipe, recipe(forward_difference), expected, forward_difference)
+    assert found.kind == "term" and "halves when `eps` is halved" in found.text
+    assert eps == 1e-3  # put back
+    # near misses: an error that does not move with eps (a factor), a right result, and too
+    # few entries (one number moving with an argument is no evidence of an approximation)
+    assert (
+        first_order(
+            lambda m: m(f, x[:1], eps),
+            forward_difference(f, x[:1], eps),
+            3 * x[:1],
+            forward_difference,
+        )
+        is None
+    )
+    assert first_order(recipe, 6 * x, expected, lambda f, x, eps: 6 * x) is None
+    assert first_order(recipe, expected, expected, lambda f, x, eps: 3 * x) is None

@@ -1,0 +1,316 @@
+"""Generic diagnoses that re-run the reference with a parameter of the exercise's functions
+forced (``descent.diagnoses.parameter``): each names its mistake when the changed reference gives
+the student's result, and stays silent on a near miss or when two different changes fit."""
+
+import math
+import types
+
+import pytest
+import torch
+
+from descent.calls.impl import Implementation
+from descent.diagnoses.parameter import parameter_fits, rerun_slip
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+X = torch.randn(4, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+
+class _Reference(Implementation):
+    """A reference whose modules are namespaces of plain functions."""
+
+    def __init__(self, **modules):
+        super().__init__("toy reference")
+        self.modules = {name: types.SimpleNamespace(**fns) for name, fns in modules.items()}
+
+    def module(self, name):
+        return self.modules.get(name, types.SimpleNamespace())
+
+
+def log_softmax_forward(x, dim=-1):
+    return x.log_softmax(dim), None
+
+
+LOSSES = _Reference(losses={"log_softmax_forward": log_softmax_forward})
+
+
+def _one(fits):
+    assert len(fits) == 1, fits
+    return fits[0]
+
+
+def test_an_argument_read_nowhere_is_its_default():
+    def recipe(m):
+        return m.losses.log_softmax_forward(X, dim=0)[0]
+
+    expected = recipe(LOSSES)
+    found = _one(parameter_fits(recipe, X.log_softmax(-1), expected, LOSSES, "losses.log_softmax"))
+    assert found.kind == "argument"
+    assert "`dim` at its default -1 whatever the call passes" in found.text
+    # a near miss: twice the default's result is no argument's doing
+    assert (
+        parameter_fits(recipe, 2 * X.log_softmax(-1), expected, LOSSES, "losses.log_softmax") == []
+    )
+    # an exercise the kit does not know, or no exercise: nothing is re-run
+    assert parameter_fits(recipe, X.log_softmax(-1), expected, LOSSES, None) == []
+
+
+def calculate_gain(nonlinearity, param=None):  # a toy with a few options
+    gains = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0)}
+    if nonlinearity == "leaky_relu":
+        return math.sqrt(2.0 / (1 + (0.01 if param is None else param) ** 2))
+    if nonlinearity not in gains:
+        raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    return gains[nonlinearity]
+
+
+INIT = _Reference(init={"calculate_gain": calculate_gain})
+
+
+def test_a_string_option_taken_for_another_names_every_value_that_fits():
+    def recipe(m):
+        return m.init.calculate_gain("tanh")
+
+    found = _one(parameter_fits(recipe, 1.0, 5.0 / 3, INIT, "init.calculate_gain"))
+    assert "`nonlinearity` = 'linear' or 'sigmoid' whatever the call passes" in found.text
+    assert parameter_fits(recipe, 1.5, 5.0 / 3, INIT, "init.calculate_gain") == []
+
+
+def test_a_left_out_parameter_with_another_default_and_two_fits_said_as_such():
+    def recipe(m):
+        return m.init.calculate_gain("leaky_relu")
+
+    expected = recipe(INIT)
+    # a missing slope taken as 0 gives relu's gain: the default 0 and 'relu' both fit
+    found = rerun_slip(recipe, math.sqrt(2.0), expected, INIT, "init.calculate_gain")
+    assert found.kind == "argument"  # both an argument misread: the kind is certain
+    assert found.text.startswith("several explanations fit")
+    assert "`param`, left out by the call, defaults to 0 instead of None" in found.text
+    assert "`nonlinearity` = 'relu'" in found.text
+
+
+def rmsnorm_forward(x, gamma, eps=1e-6):
+    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * gamma, None
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):  # only its default is read
+    raise NotImplementedError
+
+
+NORM = _Reference(
+    normalization={"rmsnorm_forward": rmsnorm_forward, "layernorm_forward": layernorm_forward}
+)
+
+
+def test_a_default_taken_from_a_parameter_of_the_same_name_elsewhere():
+    x, gamma = 1e-3 * X, torch.ones(5, dtype=torch.float64)
+
+    def recipe(m):
+        return m.normalization.rmsnorm_forward(x, gamma)[0]
+
+    expected = recipe(NORM)
+    found = _one(
+        parameter_fits(
+            recipe, rmsnorm_forward(x, gamma, 1e-5)[0], expected, NORM, "normalization.rmsnorm"
+        )
+    )
+    assert "defaults to 1e-05 instead of 1e-06" in found.text
+    assert "the default of `eps` in normalization.layernorm_forward" in found.text
+    # a default no function of the kit has is not guessed
+    got = rmsnorm_forward(x, gamma, 1e-3)[0]
+    assert parameter_fits(recipe, got, expected, NORM, "normalization.rmsnorm") == []
+
+
+def _adam_like(shift):
+    """A bias-corrected step whose counter is ``shift`` off where it is used (Python floats, as
+    the reference's are: t = 0 divides by zero) or, for the student, tensor arithmetic."""
+
+    def adam_step(param, grad, state, lr=0.1):
+        t = state.get("step", 0) + 1 + shift
+        m = 0.5 * state.get("m", torch.zeros_like(grad)) + 0.5 * grad
+        correction = 1 - 0.5**t
+        step = m / torch.tensor(correction, dtype=torch.float64)
+        return param - lr * step, {**state, "step": t - shift, "m": m}
+
+    return adam_step
+
+
+OPTIM = _Reference(optim={"adam_step": _adam_like(0)})
+
+
+def _trajectory(m):
+    p, state, out = X, {}, []
+    for k in range(3):
+        p, state = m.optim.adam_step(p, X * (k + 1), state)
+        out.append(p)
+    return out
+
+
+def test_a_step_counter_one_ahead_or_behind():
+    expected = _trajectory(OPTIM)
+    ahead = _trajectory(_Reference(optim={"adam_step": _adam_like(1)}))
+    found = _one(parameter_fits(_trajectory, ahead, expected, OPTIM, "optim.adam"))
+    assert found.kind == "step" and "one ahead (t = 2 on the first call)" in found.text
+
+    # t = 0: the student's tensors hold infinities where the reference divides by zero
+    def float_step(param, grad, state, lr=0.1):
+        t = state.get("step", 0) + 1
+        m = 0.5 * state.get("m", torch.zeros_like(grad)) + 0.5 * grad
+        return param - lr / (1 - 0.5**t) * m, {**state, "step": t, "m": m}
+
+    reference = _Reference(optim={"adam_step": float_step})
+    behind = _trajectory(_Reference(optim={"adam_step": _adam_like(-1)}))
+    found = _one(parameter_fits(_trajectory, behind, expected, reference, "optim.adam"))
+    assert found.kind == "step" and "one behind (t = 0 on the first call)" in found.text
+
+    # no bias correction at all: the counter so large that 0.5**t is 0
+    def uncorrected(param, grad, state, lr=0.1):
+        m = 0.5 * state.get("m", torch.zeros_like(grad)) + 0.5 * grad
+        return param - lr * m, {**state, "step": state.get("step", 0) + 1, "m": m}
+
+    plain = _trajectory(_Reference(optim={"adam_step": uncorrected}))
+    found = _one(parameter_fits(_trajectory, plain, expected, reference, "optim.adam"))
+    assert found.kind == "term" and "beta**t is 0" in found.text
+    # a finite result the counter does not explain
+    near = [p + 1e-3 for p in ahead]
+    assert parameter_fits(_trajectory, near, expected, reference, "optim.adam") == []
+
+
+def test_a_coincidence_to_a_few_digits_or_a_result_that_never_moves_names_nothing():
+    def recipe(m):
+        return m.losses.log_softmax_forward(X, dim=0)[0]
+
+    expected = recipe(LOSSES)
+    close = X.log_softmax(-1) * (1 + 1e-8)  # within the hypotheses' tolerance, not float64's
+    assert parameter_fits(recipe, close, expected, LOSSES, "losses.log_softmax") == []
+
+    def rates(m):  # a schedule that never changes the rate explains too much
+        return [float(m.losses.log_softmax_forward(torch.zeros(3), dim=0)[0][0]) for _ in range(3)]
+
+    assert (
+        parameter_fits(rates, [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], LOSSES, "losses.log_softmax") == []
+    )
+
+
+def test_the_checker_names_it_through_the_one_comparison():
+    def recipe(m):
+        return m.losses.log_softmax_forward(X, dim=0)[0]
+
+    student = _Reference(
+        losses={"log_softmax_forward": lambda x, dim=-1: (x.log_softmax(-1), None)}
+    )
+    with pytest.raises(GradingFailure) as info:
+        Checker(student, LOSSES, "losses.log_softmax").matches(recipe, "log_softmax_forward output")
+    failure = info.value.resolve()
+    assert failure.diagnosis == "argument" and "`dim` at its default -1" in str(failure)
+
+
+def reduce_on_plateau_step(metrics, threshold=0.01, scale=2.0):  # a toy: rates over epochs
+    lr, best, rates = scale, math.inf, []
+    for metric in metrics:
+        if metric < best * (1 - threshold):
+            best = metric
+        else:
+            lr *= 0.5
+        rates.append(lr)
+    return rates
+
+
+SCHEDULES = _Reference(schedules={"reduce_on_plateau_step": reduce_on_plateau_step})
+METRICS = [1.0, 0.9, 0.95, 0.5, 0.49, 0.3]
+
+
+def test_a_number_read_as_1_unless_every_value_beyond_does_the_same():
+    def recipe(m):
+        return m.schedules.reduce_on_plateau_step(METRICS, threshold=0.05, scale=3.0)
+
+    expected, exercise = recipe(SCHEDULES), "schedules.reduce_on_plateau_step"
+    got = reduce_on_plateau_step(METRICS, 0.05, 1.0)  # the scale left out
+    found = _one(parameter_fits(recipe, got, expected, SCHEDULES, exercise))
+    assert "`scale` = 1 whatever the call passes" in found.text
+    # every threshold >= 1 halves the rate at every epoch: 1 is no better than 2
+    halving = [3.0 * 0.5**k for k in range(1, 7)]
+    assert (
+        halving
+        == reduce_on_plateau_step(METRICS, 1.0, 3.0)
+        == reduce_on_plateau_step(METRICS, 2.0, 3.0)
+    )
+    assert parameter_fits(recipe, halving, expected, SCHEDULES, exercise) == []
+    # a result of zeros has too many explanations
+    assert parameter_fits(recipe, [0.0] * 6, expected, SCHEDULES, exercise) == []
+
+
+def l2_penalty(params, lam):
+    return lam * sum((p * p).sum() for p in params)
+
+
+def l1_penalty(params, lam):
+    return lam * sum(p.abs().sum() for p in params)
+
+
+PENALTIES = _Reference(regularization={"l2_penalty": l2_penalty, "l1_penalty": l1_penalty})
+
+
+def test_another_exercise_function_with_the_same_parameters():
+    params = [X, X[:2]]
+
+    def recipe(m):
+        return m.regularization.l2_penalty(params, 0.1)
+
+    expected, exercise = recipe(PENALTIES), "regularization.l2_penalty"
+    found = _one(parameter_fits(recipe, l1_penalty(params, 0.1), expected, PENALTIES, exercise))
+    assert found.kind == "sibling" and "replaced by `l1_penalty`" in found.text
+    assert parameter_fits(recipe, l1_penalty(params, 0.2), expected, PENALTIES, exercise) == []
+    # the halves of a forward/backward pair are never swapped for another pair's
+    pairs = _Reference(losses={"mse_forward": lambda pred, target: ((pred - target) ** 2).mean()})
+    pairs.modules["losses"].mae_forward = lambda pred, target: (pred - target).abs().mean()
+    got = X.abs().mean()
+
+    def loss(m):
+        return m.losses.mse_forward(X, torch.zeros_like(X))
+
+    assert parameter_fits(loss, got, loss(pairs), pairs, "losses.mse") == []
+
+
+def early_stopping(val_losses, patience, min_delta=0.0):  # (stop epoch or None, best epoch)
+    best = 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < val_losses[best] - min_delta:
+            best = epoch
+        if epoch - best == patience:
+            return epoch, best
+    return None, best
+
+
+STOPPING = _Reference(regularization={"early_stopping": early_stopping})
+
+
+def test_a_pair_of_epochs_is_too_little_to_name_a_parameter():
+    losses = [1.0, 0.8, 0.7, 0.9, 0.95, 0.99]
+
+    def recipe(m):
+        return m.regularization.early_stopping(losses, 2, min_delta=0.15)
+
+    expected = recipe(STOPPING)
+    got = early_stopping(losses, 2)  # min_delta ignored, and many other slips give this pair
+    assert got != expected
+    assert parameter_fits(recipe, got, expected, STOPPING, "regularization.early_stopping") == []
+
+
+def test_an_input_exactly_on_an_edge_of_the_value_passed_names_nothing():
+    metrics = [1.0, 0.5, 0.2, 0.3]  # 0.5 is exactly 1.0 * (1 - 0.5): the edge of threshold=0.5
+
+    def recipe(m):
+        return m.schedules.reduce_on_plateau_step(metrics, threshold=0.5)
+
+    def inclusive(metrics, threshold=0.01, scale=2.0):  # counts the edge as an improvement
+        return reduce_on_plateau_step(metrics, threshold - 1e-12, scale)
+
+    expected, got = recipe(SCHEDULES), inclusive(metrics, 0.5)
+    assert got == reduce_on_plateau_step(metrics, 0.01)  # the default gives it too, by the edge
+    assert got != expected
+    assert (
+        parameter_fits(recipe, got, expected, SCHEDULES, "schedules.reduce_on_plateau_step") == []
+    )

@@ -1,0 +1,607 @@
+"""Generic diagnoses: each hypothesis names its mistake, stays silent on unrelated errors, and
+never picks one explanation when two fit."""
+
+import math
+
+import pytest
+import torch
+
+from descent.diagnoses import check as check_diagnoses
+from descent.diagnoses import values as diagnoses
+from descent.diagnoses.base import leaves, map_leaves
+from descent.diagnoses.values import Diagnosis, Inputs, diagnose, inputs_of
+from descent.grading import compare
+from descent.grading.compare import GradingFailure
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def seeded(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+X = seeded(5, 3)  # a batch of 5 rows, 3 features
+INPUTS = Inputs(tensors=[("x", X)], numbers=[("p", 0.3)])
+E = seeded(5, 3, seed=1)  # the expected result
+
+
+def kind(expected, got, inputs=INPUTS):
+    found = diagnose(expected, got, inputs)
+    return found.kind if found else None
+
+
+@pytest.mark.parametrize(
+    "factor, expected_kind, words",
+    [
+        (5.0, "sum-mean", "5 times the expected, and 5 is the size of dimension 0"),
+        (1 / 3, "sum-mean", "divided by 3, and 3 is the size of dimension 1"),
+        (-1.0, "sign", "sign flipped"),
+        (2.0, "factor", "twice"),
+        (0.5, "factor", "half"),
+        (0.7, "factor", "times (1 - `p`)"),
+        (1 / 0.7, "factor", "divided by (1 - `p`)"),
+        (3.17, "factor", "times a constant (3.17)"),
+    ],
+)
+def test_constant_factors_are_named(factor, expected_kind, words):
+    found = diagnose(E, factor * E, INPUTS)
+    assert found.kind == expected_kind and words in found.text
+
+
+def test_a_single_number_is_not_called_an_arbitrary_multiple():
+    assert (
+        kind(torch.tensor(2.0, dtype=torch.float64), torch.tensor(3.3, dtype=torch.float64)) is None
+    )
+    # ...but a named factor of a single number still is
+    assert kind(2.0, 10.0) == "sum-mean"
+
+
+def test_zero_everywhere():
+    assert kind(E, torch.zeros_like(E)) == "zero"
+
+
+def test_transposed_and_reshaped_layouts():
+    square = seeded(4, 4)
+    assert kind(square, square.T, Inputs()) == "layout"
+    assert "reshape" in diagnose(E, E.T.reshape(5, 3), Inputs()).text
+
+
+def test_right_values_in_the_wrong_order():
+    perm = torch.tensor([2, 0, 4, 1, 3])
+    assert kind(E, E[perm]) == "order"
+
+
+def test_schedules_and_trajectories_one_step_off():
+    lrs = [0.1 * 0.5 ** (t // 2) for t in range(8)]
+    behind = [lrs[0]] + lrs[:-1]
+    ahead = lrs[1:] + [lrs[-1] * 0.5]
+    assert "behind" in diagnose(lrs, behind).text
+    assert "ahead" in diagnose(lrs, ahead).text
+    assert "at the start" in diagnose(lrs, lrs[1:]).text  # the start left out
+    assert "too many, at the end" in diagnose(lrs, lrs + [0.01]).text  # one extra step
+    path = [seeded(3, seed=s) for s in range(5)]
+    assert kind(path, [path[0]] + path[:-1]) == "step"
+
+
+def test_first_update_with_its_sign_flipped():
+    w = [torch.tensor(0.0, dtype=torch.float64)]
+    for _ in range(5):
+        w.append(w[-1] - 0.1 * 2 * (w[-1] - 3))
+    ascent = [w[0], w[0] + (w[0] - w[1])] + [w[0] - 7.0] * 4
+    found = diagnose(w, ascent, Inputs())
+    assert found.kind == "sign" and "first update" in found.text
+
+
+def test_a_missing_term_proportional_to_an_argument():
+    assert "missing + `x`" in diagnose(E + X, E, INPUTS).text  # a skip path left out
+    found = diagnose(E, E - 0.01 * X, INPUTS)  # weight decay, say
+    assert found.kind == "term" and "-0.01 times `x`" in found.text
+
+
+def test_a_constant_offset():
+    assert kind(E, E + 0.25) == "offset"
+
+
+def test_one_branch_of_a_piecewise_formula():
+    got = torch.where(X < 0, 0.01 * X, X)  # leaky where the reference is plain ReLU
+    expected = X.clamp_min(0)
+    found = diagnose(expected, got, INPUTS)
+    assert found.kind == "branch" and "wrong exactly where `x` < 0" in found.text
+
+
+def test_only_the_last_entry_along_a_dimension():
+    got = E.clone()
+    got[:, -1] += 1.0
+    got[:, -1] *= torch.arange(1.0, 6.0, dtype=torch.float64)  # no constant relation
+    assert kind(E, got, Inputs()) == "edge"
+
+
+def test_broadcast_over_the_wrong_dimension():
+    got = E.mean(0, keepdim=True).expand_as(E)
+    assert kind(E, got, Inputs()) == "broadcast"
+
+
+def test_float32_precision():
+    got = E.to(torch.float32).to(torch.float64)
+    found = diagnose(E, got, Inputs())
+    assert found.kind == "precision"
+    # a float32 check is exempt: float32 values are what it expects
+    e32 = E.to(torch.float32)
+    assert diagnose(e32, e32 * (1 + 1e-6), Inputs()) is None
+
+
+def test_two_explanations_are_never_resolved_by_guessing():
+    # an exponential decay one step ahead is also the expected times gamma
+    lrs = [0.5**t for t in range(6)]
+    found = diagnose(lrs, [0.5 ** (t + 1) for t in range(6)], Inputs())
+    assert found.kind == "ambiguous" and "half" in found.text and "one step ahead" in found.text
+    # two arguments explain a missing term equally: say nothing
+    assert kind(E, E + X, Inputs(tensors=[("x", X), ("y", X.clone())])) != "term"
+
+
+def test_unrelated_errors_get_no_name():
+    assert diagnose(E, seeded(5, 3, seed=7), INPUTS) is None
+    assert diagnose(E, E, INPUTS) is None  # nothing to explain
+    assert diagnose(E, E[:2], INPUTS) is None  # a shape the message covers
+    assert diagnose(E * float("nan"), E, INPUTS) is None  # NaN expected: no claim
+    assert diagnose("converges", "diverges", INPUTS) is None
+
+
+def test_structures_are_diagnosed_at_their_first_difference():
+    assert kind((E, X), (E, -X), Inputs()) == "sign"
+    assert kind({"w": E, "b": X}, {"w": E, "b": 5 * X}, Inputs()) == "sum-mean"
+
+
+def test_inputs_of_a_recipe_name_its_closure_and_constants():
+    x, p = X, 0.3
+
+    def recipe(m):
+        return m.f(x, p, 0.25)
+
+    found = inputs_of(recipe)
+    assert [n for n, _ in found.tensors] == ["x"]
+    assert ("p", 0.3) in found.numbers and ("a constant of the call", 0.25) in found.numbers
+
+
+def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one():
+    class Bug:
+        id, title, hint = "b", "sums instead of averaging", "divide"
+
+    generic = Diagnosis("sum-mean", "your result is 5 times the expected")
+    alone = str(GradingFailure("[x] differs", generic=lambda: generic))
+    assert "likely mistake: your result is 5 times the expected." in alone
+    both = GradingFailure("[x] differs", diagnosis=lambda: Bug, generic=lambda: generic)
+    assert "matches code that sums instead of averaging" in str(both)
+    assert "5 times" not in str(both)
+    assert both.misconception == "b" and both.diagnosis == "sum-mean"  # the audit sees both
+
+
+def test_a_grader_author_can_read_the_generic_name_where_a_catalogued_one_exists(monkeypatch):
+    class Bug:
+        id, title, hint = "b", "sums instead of averaging", "divide"
+
+    monkeypatch.setattr(compare, "_GENERIC_ONLY", True)
+    generic = Diagnosis("sum-mean", "your result is 5 times the expected")
+    failure = GradingFailure("[x] differs", diagnosis=lambda: Bug, generic=lambda: generic)
+    assert "likely mistake: your result is 5 times the expected." in str(failure)
+    assert "sums instead of averaging" not in str(failure) and "divide" not in str(failure)
+    assert failure.misconception == "b"  # still recorded: the audit's figures do not change
+
+
+def test_every_kind_is_declared():
+    produced = {
+        "zero",
+        "sign",
+        "sum-mean",
+        "factor",
+        "layout",
+        "order",
+        "step",
+        "term",
+        "offset",
+        "branch",
+        "edge",
+        "broadcast",
+        "precision",
+        "reduction",
+        "inplace",
+        "validation",
+        "dtype",
+        "random",
+        "argument",
+    }
+    assert produced <= set(diagnoses.KINDS)
+
+
+def test_nan_or_inf_where_the_expected_is_finite():
+    got = E.clone()
+    got[0, 0] = float("inf")
+    assert kind(E, got) == "stability"
+
+
+def test_the_right_value_in_the_wrong_container():
+    assert kind(E, (E, None, None)) == "structure"
+    assert kind((E, X), X) == "structure"
+
+
+def test_a_missing_scalar_upstream_gradient_is_named_by_its_argument():
+    dloss = torch.tensor(0.37, dtype=torch.float64)
+    found = diagnose(E * 0.37, E, inputs_of(lambda m: m.f(X, dloss)))
+    assert found.kind == "factor" and "a factor `dloss` is missing" in found.text
+
+
+def test_a_factor_that_is_also_a_dimension_size_is_not_resolved_by_guessing():
+    found = diagnose(E, 5 * E, Inputs(numbers=[("lam", 0.2)]))  # 5 rows, 1/lam = 5
+    assert found.kind == "ambiguous" and "divided by `lam`" in found.text
+    assert "size of dimension 0" in found.text
+    assert found.text.count("several explanations") == 1
+
+
+def test_a_count_twice_another_is_not_a_factor_2():
+    assert diagnose(8, 4, Inputs()) is None
+    assert kind(0.75, 1.5, Inputs()) == "factor"  # a loss counted twice still is
+
+
+class _Impl:
+    """An implementation with one function, ``f``, for the checker."""
+
+    def __init__(self, f):
+        self.f = f
+
+
+def _failure(f, recipe, expected):
+    from descent.grading.checker import Checker
+
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(f), None, None).matches(recipe, "f output", expected=expected)
+    return info.value.resolve()
+
+
+def test_the_checker_names_a_sum_where_the_mean_belongs_through_its_recipe():
+    x = X
+    failure = _failure(lambda v: (v**2).sum(0), lambda m: m.f(x), (X**2).mean(0))
+    assert failure.diagnosis == "sum-mean"
+    assert (
+        "likely mistake: your result is 5 times the expected, and 5 is the size of "
+        "dimension 0 of `x`" in str(failure)
+    )
+
+
+def test_right_in_float64_and_wrong_in_float32_is_a_stability_problem():
+    z = torch.tensor([10.0, 50.0, 100.0], dtype=torch.float32)
+
+    def naive_ratio(v):  # exp(100) overflows float32, not float64
+        return torch.exp(v) / torch.exp(v)
+
+    expected = torch.ones(3, dtype=torch.float32)
+    failure = _failure(naive_ratio, lambda m: m.f(z), expected)
+    assert failure.diagnosis == "stability" and "right when the inputs are float64" in str(failure)
+    assert z.dtype == torch.float32  # the inputs are put back
+
+
+def test_a_step_function_that_changes_at_the_wrong_steps():
+    expected = [0.1] * 4 + [0.01] * 4 + [0.001] * 4
+    early = [0.1] * 3 + [0.01] * 4 + [0.001] * 5
+    assert "one step ahead" in diagnose(expected, early).text
+    moved = [0.1] * 2 + [0.01] * 7 + [0.001] * 3
+    assert "changes at other steps" in diagnose(expected, moved).text
+    assert diagnose(expected, [0.1] * 3 + [0.05] * 9) is None  # other values: no claim
+
+
+def test_a_list_of_numbers_in_the_recipe_is_data_not_arguments():
+    metrics = [0.5, 0.25, 2.0]
+    assert inputs_of(lambda m: m.f(metrics)).numbers == []
+    kw = {"factor": 0.5}
+    assert inputs_of(lambda m: m.f(**kw)).numbers == [("kw['factor']", 0.5)]
+
+
+def test_a_tensor_where_a_python_number_is_asked_for():
+    assert kind(2.5, torch.tensor(2.5)) == "structure"
+
+
+def test_a_multiple_of_the_expected_is_a_factor_not_a_term():
+    grads = seeded(4, 3)
+    found = diagnose(0.5 * grads, 0.7 * grads, Inputs(tensors=[("grads", grads)]))
+    assert found.kind == "factor"
+
+
+def test_a_list_of_indices_is_no_schedule():
+    fold = [0, 1, 2, 3, 4]
+    assert diagnose(fold, [0, 1, 2, 3, 4, 5]) is None
+
+
+def test_a_result_constant_everywhere_is_no_broadcast():
+    assert kind(E, torch.full_like(E, 5.0), Inputs()) != "broadcast"
+
+
+def test_a_count_that_is_a_whole_argument_times_another_is_no_evidence():
+    assert diagnose(6, 2, Inputs(numbers=[("patience", 3.0)])) is None
+
+
+def test_a_result_laid_out_in_the_transposed_shape():
+    found = diagnose(E, E.T.contiguous(), Inputs())
+    assert found.kind == "layout" and "order (1, 0)" in found.text
+    assert diagnose(E, seeded(3, 5), Inputs()) is None  # other values: no claim
+
+
+def test_a_dimension_of_size_1_too_many_or_too_few():
+    assert kind(E, E.unsqueeze(1), Inputs()) == "layout"  # a row kept by dy @ J
+    row = E[:1]
+    assert "a missing dimension" in diagnose(row, row.flatten(), Inputs()).text
+
+
+def test_a_reduction_left_out():
+    per_example = seeded(5, 4)
+    found = diagnose(per_example.sum(0), per_example, Inputs())
+    assert found.kind == "reduction" and "sum over dimension 0 (size 5) is missing" in found.text
+    assert "mean over dimension 1" in diagnose(per_example.mean(1), per_example, Inputs()).text
+    batch = seeded(2, 5, 4)
+    assert "dimensions (0, 1)" in diagnose(batch.sum((0, 1)), batch, Inputs()).text
+    assert diagnose(per_example.sum(0) + 1, per_example, Inputs()) is None
+
+
+def test_a_boolean_index_where_a_mask_belongs():
+    dy, x = seeded(5, 3, seed=2), X
+    expected = dy * (x > 0)
+    assert kind(expected, dy[x > 0], Inputs()) == "layout"
+
+
+def test_a_factor_missing_entry_by_entry():
+    dy = seeded(5, 3, seed=3)
+    local = 1 - torch.tanh(X) ** 2
+    inputs = Inputs(tensors=[("x", X), ("dy", dy)])
+    found = diagnose(dy * local, local, inputs)  # the upstream gradient left out
+    assert found.kind == "factor" and "a factor `dy` is missing" in found.text
+    assert "applied once too often" in diagnose(local, dy * local, inputs).text
+    # the mask itself returned for the masked gradient: the same missing factor
+    assert "`dy` is missing" in diagnose(dy * (X > 0), (X > 0).double(), inputs).text
+
+
+def test_a_complement_where_the_value_belongs():
+    p = torch.sigmoid(X)
+    found = diagnose(p, 1 - p, INPUTS)  # sigmoid(-x) for sigmoid(x)
+    assert found.kind == "sign" and "1 minus the expected" in found.text
+    silu = X * torch.sigmoid(X)
+    found = diagnose(silu, X * torch.sigmoid(-X), INPUTS)  # x * (1 - s) for x * s
+    assert found.kind == "sign" and "`x` minus the expected" in found.text
+
+
+def test_items_in_the_wrong_order():
+    grads = [(seeded(4, 3, seed=s), seeded(4, seed=s)) for s in range(3)]
+    grads[1] = (seeded(2, 4, seed=9), seeded(2, seed=9))  # items of several shapes
+    found = diagnose(grads, grads[::-1], Inputs())
+    assert found.kind == "order" and "reverse order" in found.text
+    assert diagnose(grads, [grads[1], grads[0], grads[2]], Inputs()).kind == "order"
+    assert diagnose(grads, grads[:2] + [grads[0]], Inputs()) is None  # an item repeated
+
+
+def test_an_argument_edited_in_place_is_named_by_the_checker():
+    x = X.clone()
+
+    def clamps(v):
+        return v.clamp_(-1, 1)
+
+    failure = _failure(clamps, lambda m: m.f(x), X.clamp(-1, 1))
+    assert failure.check == "arguments unchanged" and failure.diagnosis == "inplace"
+    assert "likely mistake: your code changes an argument it was given" in str(failure)
+
+
+def test_a_missing_argument_check_is_named():
+    assert check_diagnoses.refused(None).kind == "validation"
+    assert "the IndexError came from deeper" in check_diagnoses.refused(IndexError).text
+
+
+def test_a_tensor_where_a_number_belongs_inside_a_dict():
+    state = {"exp_avg": E, "step": 12}
+    assert kind(state, {"exp_avg": E, "step": torch.tensor(12.0)}, Inputs()) == "structure"
+
+
+def test_a_factor_within_rounding_of_1_is_never_named_after_a_tiny_argument():
+    assert diagnose(E, E * (1 - 1e-5), Inputs(numbers=[("eps", 1e-5)])) is None
+
+
+def test_right_values_in_another_dtype():
+    found = diagnose(E.float(), E, Inputs())
+    assert found.kind == "dtype" and "torch.float64 where torch.float32" in found.text
+    assert diagnose(E.float(), 2 * E, Inputs()).kind != "dtype"  # wrong values: not only
+
+
+def test_normalized_along_the_wrong_dimension():
+    logits = seeded(4, 5, 6)
+    found = diagnose(logits.softmax(0), logits.softmax(-1), Inputs())
+    assert found.kind == "reduction" and "normalized along dimension 2" in found.text
+
+
+def test_a_failed_reproducibility_property_names_the_generator():
+    from descent.grading.checker import Checker
+
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(None), None, None).that(
+            False, "equal seeds gave different masks", check="reproducibility"
+        )
+    failure = info.value.resolve()
+    assert failure.diagnosis == "random" and "generator=generator" in str(failure)
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(None), None, None).that(False, "x is not finite", check="property")
+    assert info.value.resolve().diagnosis is None  # no kind, no name
+
+
+def test_an_argument_confused_with_its_complement():
+    from descent.diagnoses.argument import argument_slip
+
+    x, kw, momentum = X, {"alpha": 0.25, "gamma": 2.0}, 0.1
+
+    def reference(v, alpha, gamma, m):
+        return alpha * v**gamma + m * v
+
+    def recipe(impl):
+        return impl(x, kw["alpha"], kw["gamma"], momentum)
+
+    swapped = reference(X, 0.75, 2.0, 0.1)  # alpha for 1 - alpha
+    found = argument_slip(recipe, swapped, lambda: recipe(reference), recipe(reference))
+    assert found.kind == "argument" and "1 - `alpha` in place of `alpha`" in found.text
+    assert kw["alpha"] == 0.25 and momentum == 0.1  # the recipe's arguments are put back
+    assert (
+        "`momentum`"
+        in argument_slip(
+            recipe, reference(X, 0.25, 2.0, 0.9), lambda: recipe(reference), recipe(reference)
+        ).text
+    )
+    assert argument_slip(recipe, 2 * swapped, lambda: recipe(reference), recipe(reference)) is None
+
+
+def test_a_count_argument_one_off():
+    from descent.diagnoses.argument import argument_slip
+
+    losses, patience = [1.0, 0.9, 0.95, 0.97, 0.99, 0.98, 0.99], 2
+
+    def reference(values, wait):  # the first epoch at which `wait` epochs passed without a gain
+        best = 0
+        for epoch, value in enumerate(values):
+            if value < values[best]:
+                best = epoch
+            elif epoch - best >= wait:
+                return epoch
+        return None
+
+    def recipe(impl):
+        return impl(losses, patience)
+
+    # an epoch (a whole number) carries too little to tell one slip from another
+    assert (
+        argument_slip(recipe, reference(losses, 3), lambda: recipe(reference), recipe(reference))
+        is None
+    )
+    steps, total = [0, 1, 2, 3], 4
+
+    def schedule(impl):
+        return [impl(t, total) for t in steps]
+
+    def cosine(t, n):
+        return 0.5 * (1 + math.cos(math.pi * min(t, n) / n))
+
+    found = argument_slip(
+        schedule,
+        schedule(lambda t, n: cosine(t, n - 1)),
+        lambda: schedule(cosine),
+        schedule(cosine),
+    )
+    assert found.kind == "step" and "`total` - 1 in place of `total`" in found.text
+    assert total == 4
+
+
+def test_a_number_where_a_tensor_belongs_and_a_scalar_of_shape_1():
+    loss = torch.tensor(1.25, dtype=torch.float64)
+    assert kind(loss, 1.25, Inputs()) == "structure"
+    assert kind(loss, 2.5, Inputs()) is None  # wrong value too: no claim
+    assert kind(loss, loss.reshape(1), Inputs()) == "layout"  # torch.zeros(1) accumulated
+
+
+def test_two_numbers_swapped_but_not_two_counts_shifted():
+    assert kind((144, 576), (576, 144), Inputs()) == "order"  # fan_in and fan_out swapped
+    assert kind((3, 1), (4, 2), Inputs()) is None  # epochs: many slips do that
+    assert kind((0.5, 0.25), (0.75, 0.5), Inputs()) == "offset"
+
+
+def test_an_unnamed_factor_is_no_evidence_when_the_first_update_scales_an_input():
+    param = seeded(3, 4)
+    path = [param * 0.99**t for t in range(4)]  # zero gradients, weight decay
+    other = [param] + [param * 0.983 * 0.99 ** (t - 1) for t in range(1, 4)]
+    assert diagnose(path, other, Inputs(tensors=[("param", param)])) is None
+    assert diagnose(path, other, Inputs()) is None  # the start itself is the argument
+    twice = [param] + [param * 0.98 * 0.99 ** (t - 1) for t in range(1, 4)]
+    assert diagnose(path, twice, Inputs()).kind == "factor"  # a named factor (2) still counts
+
+
+def test_a_raw_result_in_another_dtype_is_named():
+    from descent.grading.compare import assert_like
+
+    with pytest.raises(GradingFailure) as info:
+        assert_like(E.float(), E, what="w")
+    failure = info.value.resolve()
+    assert failure.diagnosis == "dtype" and "torch.float32 where torch.float64" in str(failure)
+    with pytest.raises(GradingFailure) as info:
+        assert_like(E[:2], E, what="w")
+    assert info.value.resolve().diagnosis is None  # a shape: no dtype claim
+
+
+def test_one_value_missed_is_no_zero_pattern():
+    assert kind([0.001, 0.0, 0.0], [0.0, 0.0, 0.0], Inputs()) != "zero"
+
+
+def test_tiny_values_are_compared_at_their_own_scale():
+    tiny = seeded(6, seed=4) * 1e-20
+    assert diagnose(tiny, seeded(6, seed=5) * 1e-32, Inputs()) is None  # no factor 1e-12
+    assert kind(tiny, 2 * tiny, Inputs()) == "factor"
+
+
+def test_a_list_of_tensors_where_numbers_belong():
+    norms = [0.5, 0.25, 0.125]
+    assert kind(norms, [torch.tensor(v) for v in norms], Inputs()) == "structure"
+
+
+def test_a_check_kind_names_its_mistake_when_no_value_hypothesis_does():
+    from descent.grading.checker import Checker
+
+    checker = Checker(_Impl(None), None, None)
+    with pytest.raises(GradingFailure) as info:
+        checker.fail("f(-1) returned 3 instead of raising ValueError", check="errors")
+    assert info.value.resolve().diagnosis == "validation"
+    with pytest.raises(GradingFailure) as info:  # a value hypothesis that fits comes first
+        checker.fail("x", check="errors", generic=lambda: Diagnosis("sign", "flipped"))
+    assert info.value.resolve().diagnosis == "sign"
+
+
+def test_a_dimension_index_is_no_count():
+    from descent.diagnoses.argument import argument_slip
+
+    logits, dim = seeded(4, 5, 6), 1
+
+    def recipe(impl):
+        return impl(logits, dim)
+
+    def reference(v, d):
+        return v.softmax(d)
+
+    assert (
+        argument_slip(recipe, logits.softmax(2), lambda: recipe(reference), recipe(reference))
+        is None
+    )
+
+
+def test_an_argument_that_changes_nothing_explains_nothing():
+    from descent.diagnoses.argument import argument_slip
+
+    x, unused = X, 0.3
+
+    def recipe(impl):
+        return impl(x, unused)
+
+    def reference(v, _):
+        return 2 * v
+
+    nearly = 2 * X
+    nearly[0, 0] += 1e-12  # a rounding-sized difference
+    assert argument_slip(recipe, nearly, lambda: recipe(reference), 2 * X) is None
+
+
+def test_counts_in_another_order_are_no_complement():
+    assert kind([3, 3, 2, 2], [2, 2, 3, 3], Inputs()) == "order"  # fold sizes moved
+
+
+def test_two_numbers_with_nothing_in_common_are_read_one_by_one():
+    assert kind([1.7, 0.51], [1.7, -0.51], Inputs()) == "sign"
+
+
+def test_a_results_leaves_are_walked_and_mapped_through_lists_tuples_and_dicts():
+    value = (torch.ones(2), [1.5, {"a": None, "b": "x"}], 3)
+    assert [type(v).__name__ for v in leaves(value)] == [
+        "Tensor",
+        "float",
+        "NoneType",
+        "str",
+        "int",
+    ]
+    doubled = map_leaves(lambda v: v * 2 if isinstance(v, (int, float)) else v, value)
+    assert isinstance(doubled, tuple) and isinstance(doubled[1], list)
+    assert doubled[1][0] == 3.0 and doubled[2] == 6 and doubled[1][1] == {"a": None, "b": "x"}
