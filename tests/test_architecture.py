@@ -2,8 +2,12 @@
 
 - ``descent.isolation`` imports neither pytest nor the grading plugin or the command line;
   the plugin's glue (``plugin_workers.py``) is the only way in from the plugin.
-- What grader code sees (``impl``, ``checker``, ``compare``, ``callables``, ``tape``,
-  ``gradcheck``, ``graders/``, ``exercises/``) imports nothing from ``descent.isolation``.
+- What grader code sees (``calls.impl``, ``calls.callables``, ``calls.tape``, ``grading.checker``,
+  ``grading.compare``, ``grading.gradcheck``, ``graders/``, ``exercises/``) imports nothing from
+  ``descent.isolation``.
+- The top package holds at most 20 modules; each package's ``__init__`` is a map naming every
+  module of the package; each diagnosis module has a test file of its name under
+  ``tests/unit/diagnoses/``.
 - The trusted side of a connection is a stack: each module imports only those below it.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
@@ -35,7 +39,15 @@ ISOLATION = SRC / "isolation"
 SCREEN = 60  # lines, a function's whole text (signature, docstring and body)
 # The trusted side of a connection, lowest first.
 STACK = ["errors", "edits", "handles", "pipeline", "codec", "connection", "remote"]
-GRADER_FACING = ["impl", "checker", "compare", "callables", "tape", "gradcheck"]
+GRADER_FACING = [
+    "calls.impl",
+    "calls.callables",
+    "calls.tape",
+    "grading.checker",
+    "grading.compare",
+    "grading.gradcheck",
+]
+TOP_MODULES_AT_MOST = 20  # issue 40: the tree shows the architecture
 
 
 def _module_name(path: Path) -> str:
@@ -91,7 +103,7 @@ def test_the_isolation_package_knows_nothing_of_pytest_or_the_plugin():
 
 
 def test_what_graders_see_imports_nothing_from_isolation():
-    paths = [SRC / f"{name}.py" for name in GRADER_FACING]
+    paths = [SRC / f"{name.replace('.', '/')}.py" for name in GRADER_FACING]
     paths += _files(KIT / "graders") + _files(KIT / "exercises")
     assert _offenders(paths, ["descent.isolation"]) == {}
 
@@ -100,6 +112,38 @@ def test_what_graders_see_imports_nothing_from_isolation():
 def test_each_trusted_module_imports_only_those_below_it(level):
     above = [f"descent.isolation.{name}" for name in STACK[level + 1 :]]
     assert _offenders([ISOLATION / f"{STACK[level]}.py"], above) == {}
+
+
+def test_the_top_package_is_small():
+    top = sorted(p.name for p in SRC.glob("*.py"))
+    assert len(top) <= TOP_MODULES_AT_MOST, f"{len(top)} modules at the top of descent: {top}"
+
+
+# The packages whose __init__ is a map of their modules (the top one, the house's wings, the
+# isolation package); commands/ lists its verbs in VERBS instead.
+MAPPED = ["", "authoring", "calls", "diagnoses", "grading", "isolation", "reports"]
+
+
+@pytest.mark.parametrize("package", [SRC / name for name in MAPPED], ids=MAPPED)
+def test_each_package_init_is_a_map_of_its_modules(package):
+    """A package's docstring names each of its modules (``:mod:`.name```), so the folder is read
+    from one place; a module added without its line fails here."""
+    doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
+    modules = sorted(p.stem for p in package.glob("*.py") if p.stem not in ("__init__", "__main__"))
+    unnamed = [m for m in modules if f":mod:`.{m}`" not in doc and f"{m}.py" not in doc]
+    assert not unnamed, f"{package.relative_to(SRC)}/__init__.py does not name {unnamed}"
+
+
+def test_each_diagnosis_module_has_its_test_file():
+    """Tests mirror the diagnoses: ``descent/diagnoses/X.py`` is tested in
+    ``tests/unit/diagnoses/test_X.py``."""
+    tests = KIT / "tests" / "unit" / "diagnoses"
+    missing = [
+        f"test_{p.stem}.py"
+        for p in sorted((SRC / "diagnoses").glob("*.py"))
+        if p.stem != "__init__" and not (tests / f"test_{p.stem}.py").exists()
+    ]
+    assert not missing, f"tests/unit/diagnoses/ lacks {missing}"
 
 
 def test_only_the_entry_points_import_the_command_line():
@@ -163,7 +207,7 @@ def test_the_loop_finder_finds_a_loop():
 # Outside descent.commands, three files may still end a process or read arguments, each an entry
 # point of its own: the Gradescope archive's script, pytest's interrupt (a plugin's way to stop a
 # run) and the grading options declared once for argparse and pytest alike.
-EXITS_ALLOWED = {"course/gradescope.py", "interrupt.py", "options.py", "__main__.py"}
+EXITS_ALLOWED = {"course/gradescope.py", "grading/interrupt.py", "options.py", "__main__.py"}
 
 
 def test_only_the_commands_parse_arguments_or_end_the_process():
