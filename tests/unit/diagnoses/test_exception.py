@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
+from descent.diagnoses import exception as exception_diagnoses
 from descent.diagnoses import values as diagnoses
 from descent.diagnoses.exception import ill_conditioned, raised, typed
-from descent.diagnoses.operand import reciprocal
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -79,22 +79,14 @@ def test_type_names_of_numbers():
     assert typed(["float"], ["NoneType"]) is None
 
 
-def test_a_division_upside_down():
-    e = torch.tensor([0.5, 4.0, -2.5, 3.0], dtype=torch.float64)
-    found = reciprocal(e, 1 / e, None)
-    assert found.kind == "order" and "reciprocal of the expected" in found.text
-    # a list of a computation's steps: the first wrong one is upside down, the next follows
-    steps = torch.tensor([1.7, 4 / 1.7, 4.0], dtype=torch.float64)
-    wrong = torch.tensor([1.7, 1.7 / 4, 1.7 / 4 * 1.7], dtype=torch.float64)
-    found = reciprocal(steps, wrong, None)
-    assert found.kind == "order" and "item 1, the first wrong one" in found.text
-    # near misses: values of magnitude 1 are their own reciprocals (one telling entry is no
-    # pattern); a first wrong item that is not upside down; a wrong first item
-    ones = torch.tensor([[1.0, -1.0], [2.0, 1.0]], dtype=torch.float64)
-    assert reciprocal(ones, 1 / ones, None) is None
-    assert reciprocal(steps, torch.tensor([1.7, 2.0, 0.7225], dtype=torch.float64), None) is None
-    wrong_first = torch.tensor([1 / 1.7, 1.7 / 4, 0.7], dtype=torch.float64)
-    assert reciprocal(steps, wrong_first, None) is None
+def test_arithmetic_with_none_is_named():
+    try:
+        torch.ones(2) * None
+    except TypeError as exc:
+        found = exception_diagnoses.none_operand(exc)
+    assert found is not None and found.kind == "branch"
+    assert exception_diagnoses.none_operand(TypeError("unsupported operand type(s) for *")) is None
+    assert exception_diagnoses.none_operand(ValueError("'NoneType'")) is None
 
 
 def test_a_solution_right_to_a_few_digits_on_an_ill_conditioned_matrix():

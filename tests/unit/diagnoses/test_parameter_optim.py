@@ -1,18 +1,14 @@
-"""Generic diagnoses for optimizers, normalizations, initializers and reductions: re-runs of the
-reference with a state, an eps, a default, a square or a reduction changed
-(``descent.diagnoses.parameter``), an affine step or a moving average undone
-(``descent.diagnoses.norm``), an infinite argument (``descent.diagnoses.limit``), a shape's
-sizes as factors. Each names its mistake on a fit and stays silent on a near miss."""
+"""The parameter re-runs (``descent.diagnoses.parameter``) on optimizers, initializers and
+reductions: the reference re-run with a state, an eps, a default, a square or a reduction changed;
+and a shape's sizes as factors. Each names its mistake on a fit and stays silent on a near miss."""
 
 import math
 
 import pytest
 import torch
 
-from descent.diagnoses.limit import at_infinity
-from descent.diagnoses.norm import blend_factor, standardized
 from descent.diagnoses.parameter import estimate_slip, one_diagnosis, parameter_fits
-from descent.diagnoses.values import Diagnosis, Inputs, diagnose, factor, inputs_of
+from descent.diagnoses.values import Diagnosis, diagnose, factor, inputs_of
 
 from .test_parameter import _one, _Reference
 
@@ -196,51 +192,7 @@ def test_an_estimate_within_its_band_of_a_changed_reference():
     assert estimate_slip(recipe, 1.2 * expected, expected, band, INIT, "init.kaiming") is None
 
 
-# -- normalizations and moving averages ------------------------------------------------------------
-X = torch.randn(4, 6, generator=GEN, dtype=torch.float64) * 3 + 1
-GAMMA = torch.rand(6, generator=GEN, dtype=torch.float64) + 0.5
-BETA = torch.randn(6, generator=GEN, dtype=torch.float64)
-NORM = Inputs(tensors=[("x", X), ("gamma", GAMMA), ("beta", BETA)])
-
-
-def _standardize(x, dim):
-    return (x - x.mean(dim, keepdim=True)) / torch.sqrt(x.var(dim, unbiased=False, keepdim=True))
-
-
-def test_statistics_over_another_dimension_through_the_affine_step():
-    expected = _standardize(X, -1) * GAMMA + BETA
-    found = standardized(expected, _standardize(X, 0) * GAMMA + BETA, NORM)
-    assert found.kind == "reduction" and "standardized along dimension 0" in found.text
-    assert standardized(expected, X * GAMMA + BETA, NORM) is None  # nothing normalized
-
-
-def test_a_mean_subtracted_that_does_not_belong_or_left_out():
-    rms = X / torch.sqrt((X * X).mean(-1, keepdim=True)) * GAMMA
-    layer = _standardize(X, -1) * GAMMA
-    found = standardized(rms, layer, NORM)
-    assert found.kind == "term" and "a mean is subtracted that does not belong" in found.text
-    assert "the mean is not subtracted" in standardized(layer, rms, NORM).text
-    assert standardized(rms, 1.1 * layer, NORM) is None  # scaled wrong as well: not this
-
-
-def test_a_moving_average_of_a_variance_divided_by_the_wrong_count():
-    running = torch.rand(6, generator=GEN, dtype=torch.float64) + 1
-    inputs = Inputs(tensors=[("x", X), ("running_var", running)], numbers=[("momentum", 0.1)])
-    expected = 0.9 * running + 0.1 * X.var(0)
-    found = blend_factor(expected, 0.9 * running + 0.1 * X.var(0, unbiased=False), inputs)
-    assert found.kind == "factor" and "4/3" in found.text and "(1 - `momentum`)" in found.text
-    assert blend_factor(expected, 0.9 * running + 0.11 * X.var(0), inputs) is None
-
-
-# -- an infinite argument, a shape's sizes ----------------------------------------------------------
-def test_one_where_a_number_of_the_call_is_infinite():
-    inputs = Inputs(numbers=[("norm_type", math.inf)])
-    found = at_infinity(torch.tensor(2.5, dtype=torch.float64), torch.tensor(1.0), inputs)
-    assert found.kind == "branch" and "`norm_type` is infinite" in found.text
-    assert at_infinity(torch.tensor(2.5), torch.tensor(1.0), Inputs(numbers=[("p", 2.0)])) is None
-    assert at_infinity(torch.tensor(2.5), torch.tensor(1.5), inputs) is None
-
-
+# -- a shape's sizes ------------------------------------------------------------------------------
 def test_a_factor_made_of_a_shape_of_the_call():
     shape = (64, 16, 3, 3)
 

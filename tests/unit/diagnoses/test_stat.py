@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from descent.diagnoses import split as split_diagnoses
 from descent.diagnoses import stat as stat_diagnoses
 from descent.diagnoses.stat import Z, scaled
-from descent.diagnoses.values import diagnose
 from descent.grading import checker
 from descent.grading.compare import GradingFailure, assert_like
 
@@ -190,38 +188,17 @@ def test_redrawn_mask():
     assert stat_diagnoses.redrawn(first, torch.zeros(400, dtype=torch.bool)) is None  # no mask
 
 
-# -- chunk sizes (split_diagnoses) and structure ------------------------------------------------
-@pytest.mark.parametrize(
-    "expected, got, kind, words",
-    [
-        ([3, 3, 2, 2], [2, 2, 2, 4], "edge", "all go to the last chunk"),
-        ([3, 3, 2, 2], [3, 3, 3, 1], "edge", "ceil(n / k)"),
-        ([8, 8, 7, 7, 7], [7, 7, 7, 7, 7], "edge", "left out of every chunk"),
-        ([3, 3, 3, 1], [3, 3, 3], "step", "lose the short last one (1 item)"),
-        ([3, 3, 3], [3, 3, 3, 1], "step", "keep a short last one"),
-    ],
-)
-def test_chunk_sizes(expected, got, kind, words):
-    found = diagnose(expected, got)
-    assert found is not None and found.kind == kind and words in found.text
-
-
-@pytest.mark.parametrize(
-    "expected, got",
-    [
-        ([3, 3, 2, 2], [3, 2, 3, 2]),  # the same sizes in another order: not a remainder slip
-        ([1, 1, 0, 0], [0, 0, 0, 2]),  # too small to be a cut
-        ([3, 3, 3, 1], [3, 3, 2]),  # a last chunk lost and another one short
-        ([3, 3, 3], [3, 3, 3, 3]),  # a whole chunk too many is not a short one kept
-    ],
-)
-def test_chunk_sizes_near_miss(expected, got):
-    assert (
-        split_diagnoses.chunks(
-            torch.tensor(expected, dtype=torch.float64), torch.tensor(got, dtype=torch.float64)
-        )
-        is None
+# -- stat_diagnoses.redrawn_values: two draws where one belongs -----------------------------------
+def test_two_independent_draws_where_one_belongs_are_named():
+    a, b = (
+        torch.rand(200, generator=torch.Generator().manual_seed(0)),
+        torch.rand(200, generator=torch.Generator().manual_seed(1)),
     )
+    found = stat_diagnoses.redrawn_values(a, b)
+    assert found is not None and found.kind == "random"
+    assert stat_diagnoses.redrawn_values(a, a.clone()) is None  # one draw
+    assert stat_diagnoses.redrawn_values(a, 1 - a) is None  # related: the complement
+    assert stat_diagnoses.redrawn_values(a, torch.full((200,), 0.5)) is None  # no draw
 
 
 def test_numpy_array_where_a_tensor_belongs():

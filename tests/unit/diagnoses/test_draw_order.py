@@ -1,0 +1,47 @@
+"""Random draws made in another order (``descent.diagnoses.draw_order``): the reference re-run with
+its draws from one generator reordered; the right order with another seed names nothing."""
+
+import types
+
+import pytest
+import torch
+
+from descent.calls.impl import Implementation
+from descent.diagnoses.draw_order import draw_order_fits
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+# -- draw_order_fits: the same draws made in another order -------------------------------------------
+def experiment(seed, weights_first=False):
+    """A toy of an experiment that draws an input and two weights from one generator."""
+    g = torch.Generator().manual_seed(seed)
+    if weights_first:
+        w1, w2 = torch.randn(3, 3, generator=g), torch.randn(3, 3, generator=g)
+        x = torch.randn(4, 3, generator=g)
+    else:
+        x = torch.randn(4, 3, generator=g)
+        w1, w2 = torch.randn(3, 3, generator=g), torch.randn(3, 3, generator=g)
+    return (x @ w1 @ w2).double()
+
+
+class _Experiments(Implementation):
+    def __init__(self):
+        super().__init__("toy reference")
+        self.diagnostics = types.SimpleNamespace(layer_gradient_norms=experiment)
+
+    def module(self, name):
+        return self.diagnostics if name == "diagnostics" else types.SimpleNamespace()
+
+
+def test_draws_made_in_another_order_are_named():
+    def recipe(m):
+        return m.module("diagnostics").layer_gradient_norms(5)
+
+    ref, exercise = _Experiments(), "diagnostics.layer_gradient_norms"
+    got = experiment(5, weights_first=True)
+    fits = draw_order_fits(recipe, got, recipe(ref), ref, exercise)
+    assert len(fits) == 1 and fits[0].kind == "order"
+    assert "the first draw made last" in fits[0].text
+    # a near miss: the right order with another seed is no other order
+    assert draw_order_fits(recipe, experiment(6), recipe(ref), ref, exercise) == []
