@@ -1,13 +1,12 @@
 """Random draws made in another order (``descent.diagnoses.draw_order``): the reference re-run with
 its draws from one generator reordered; the right order with another seed names nothing."""
 
-import types
-
 import pytest
 import torch
 
-from descent.calls.impl import Implementation
 from descent.diagnoses.draw_order import draw_order_fits
+
+from .test_parameter import _Reference
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -25,20 +24,12 @@ def experiment(seed, weights_first=False):
     return (x @ w1 @ w2).double()
 
 
-class _Experiments(Implementation):
-    def __init__(self):
-        super().__init__("toy reference")
-        self.diagnostics = types.SimpleNamespace(layer_gradient_norms=experiment)
-
-    def module(self, name):
-        return self.diagnostics if name == "diagnostics" else types.SimpleNamespace()
-
-
 def test_draws_made_in_another_order_are_named():
     def recipe(m):
         return m.module("diagnostics").layer_gradient_norms(5)
 
-    ref, exercise = _Experiments(), "diagnostics.layer_gradient_norms"
+    ref = _Reference(diagnostics={"layer_gradient_norms": experiment})
+    exercise = "diagnostics.layer_gradient_norms"
     got = experiment(5, weights_first=True)
     fits = draw_order_fits(recipe, got, recipe(ref), ref, exercise)
     assert len(fits) == 1 and fits[0].kind == "order"

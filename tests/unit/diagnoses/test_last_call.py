@@ -1,24 +1,14 @@
 """The last call of an activation left out (``descent.diagnoses.last_call``): the reference re-run
 with its own last ``torch.tanh`` (or sigmoid, relu) skipped; one layer fewer names nothing."""
 
-import types
-
 import pytest
 import torch
 
-from descent.calls.impl import Implementation
 from descent.diagnoses.last_call import last_call_fits
 
+from .test_parameter import _Reference
+
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
-
-
-class _Network(Implementation):
-    def __init__(self):
-        super().__init__("toy reference")
-        self.diagnostics = types.SimpleNamespace(layer_gradient_norms=deep)
-
-    def module(self, name):
-        return self.diagnostics if name == "diagnostics" else types.SimpleNamespace()
 
 
 # -- last_call_fits: the last call of an activation left out -------------------------------------------
@@ -36,7 +26,7 @@ X_DEEP = torch.randn(5, 4, generator=torch.Generator().manual_seed(8), dtype=tor
 
 
 def test_the_last_activation_left_out_is_named():
-    ref = _Network()
+    ref = _Reference(diagnostics={"layer_gradient_norms": deep})
     exercise = "diagnostics.layer_gradient_norms"
 
     def recipe(m):

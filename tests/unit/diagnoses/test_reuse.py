@@ -1,13 +1,12 @@
 """A random helper called once and its result reused (``descent.diagnoses.reuse``): the reference
 re-run with the helper's first result handed back on every call; a near miss names nothing."""
 
-import types
-
 import pytest
 import torch
 
-from descent.calls.impl import Implementation
 from descent.diagnoses.reuse import reused_helper_fits
+
+from .test_parameter import _Reference
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -31,20 +30,12 @@ def walk_once(n, epochs, generator):
     return torch.cat([order for _ in range(epochs)])
 
 
-class _Reference(Implementation):
-    def __init__(self):
-        super().__init__("toy reference")
-        self.regression = types.SimpleNamespace(train_linear_regression=walk)
-
-    def module(self, name):
-        return self.regression if name == "regression" else types.SimpleNamespace()
-
-
 def test_a_draw_reused_at_every_pass_is_named():
     def recipe(m):
         return m.module("regression").train_linear_regression(6, 4, _seeded(3))
 
-    ref, exercise = _Reference(), "regression.train_linear_regression"
+    ref = _Reference(regression={"train_linear_regression": walk})
+    exercise = "regression.train_linear_regression"
     got = walk_once(6, 4, _seeded(3))
     fits = reused_helper_fits(recipe, got, recipe(ref), ref, exercise)
     assert len(fits) == 1 and fits[0].kind == "random"
