@@ -25,6 +25,8 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
          "outcome": "passed" | "failed" | "not_implemented" | "error" | "skipped",
          "message": "...", "misconception": null | "mse_sum",
          "diagnosis": null | "sum-mean",             # the generic diagnosis's kind
+         "diagnosis_cut_short": false,               # true: that diagnosis ran out of time
+                                                    # (a busier machine may name another kind)
          "duration_s": 0.01}]
     }
 
@@ -87,6 +89,7 @@ class TestResult:
     message: str = ""
     misconception: str | None = None
     diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.values.KINDS)
+    diagnosis_cut_short: bool = False  # that diagnosis stopped early (out of time): machine-bound
     duration_s: float = 0.0
 
 

@@ -61,3 +61,55 @@ def test_a_diagnosis_whose_re_run_runs_out_of_time_names_nothing_and_raises_noth
     failure = info.value.resolve()
     assert len(calls) == 2  # the student's code was run again, and that run timed out
     assert failure.diagnosis is None and "likely mistake" not in str(failure)
+
+
+def _log_softmax_wrong(hangs_on_rerun: bool):
+    """A log_softmax wrong everywhere in no readable way; with ``hangs_on_rerun`` it sleeps when
+    run again (as if the diagnosis's changed input made it slow)."""
+    calls = []
+
+    def log_softmax_forward(x, dim=-1):
+        calls.append(dim)
+        if hangs_on_rerun and len(calls) > 1:
+            time.sleep(5.0)
+        return x.log_softmax(dim) + 0.1 * NOISE, None
+
+    return log_softmax_forward
+
+
+@pytest.mark.skipif(not timelimit.available(), reason="needs SIGALRM in the main thread")
+@pytest.mark.parametrize("hangs", [True, False])
+def test_a_re_run_out_of_time_marks_the_diagnosis_cut_short(monkeypatch, hangs):
+    """The trace a time-out leaves: the failure (and so the results record,
+    ``diagnosis_cut_short``) says its generic diagnosis stopped early, so that the pre-emption
+    guard can tell a busy machine from a diagnosis that names something else."""
+    monkeypatch.setattr(timelimit, "EXPLORING_S", 0.2)
+    wrong = _log_softmax_wrong(hangs_on_rerun=hangs)
+    eps = 0.1  # a small float of the call: the first-order re-run halves it
+
+    def recipe(m):
+        return m.losses.log_softmax_forward(X * (1 + eps), dim=0)[0]
+
+    timed = timelimit.Guarded(30.0).wrap("losses", "log_softmax_forward", wrong)
+    student = _Reference(losses={"log_softmax_forward": timed})
+    with pytest.raises(GradingFailure) as info:
+        Checker(student, LOSSES, "losses.log_softmax").matches(recipe, "log_softmax output")
+    failure = info.value.resolve()
+    assert failure.cut_short is hangs and failure.diagnosis is None
+
+
+def test_a_diagnosis_whose_time_budget_is_spent_is_cut_short(monkeypatch):
+    from descent.diagnoses import rerun  # the module whose budget is spent here
+
+    monkeypatch.setattr(rerun, "_BUDGET_S", -1.0)
+    a = 0.5
+
+    def recipe(m):
+        return X * a
+
+    with timelimit.watching_cuts() as cut:
+        assert rerun._slips(recipe, X * 0.25, lambda: recipe(None), X * a) == []
+    assert cut()
+    with timelimit.watching_cuts() as cut:
+        pass
+    assert not cut()

@@ -14,7 +14,9 @@ none``) is timed here, with a ``SIGALRM`` timer. Either way the rules are the sa
 * a function that ran out of time is not called again in that run: later calls fail at once with
   the same reason, so one infinite loop costs one time limit, not one per test;
 * student code run again by a diagnosis of a failed check (:func:`exploring`) gets at most
-  :data:`EXPLORING_S` per call, and running out of time there is not remembered.
+  :data:`EXPLORING_S` per call, and running out of time there is not remembered as a hang; it is
+  noted as a diagnosis cut short (:func:`cut_short`), as is a diagnosis that spent its own time
+  budget, so that a results record can say its generic name may differ on a faster machine.
 
 The in-process guard needs POSIX signals in the main thread; elsewhere (Windows) no limit
 applies in-process.
@@ -26,7 +28,7 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import registry
@@ -106,6 +108,8 @@ def _expired(signum, frame) -> None:
     if not _stack:
         return
     _, name, seconds = min(_stack, key=lambda entry: entry[0])
+    if _exploring:
+        cut_short()
     raise CallTimeout(name, seconds)
 
 
@@ -134,6 +138,24 @@ def explored(limit: float) -> float:
 def remembers_hangs() -> bool:
     """Whether a call that runs out of time now is remembered as hung (not in :func:`exploring`)."""
     return not _exploring
+
+
+_cuts = [0]  # diagnoses cut short in this process so far (a count: watchers compare it)
+
+
+def cut_short() -> None:
+    """Note that a diagnosis stopped before trying all it would have tried: a call out of time
+    while :func:`exploring`, or a diagnosis's own time budget spent. Its result (often "names
+    nothing") then depends on the machine's speed, not only on the code diagnosed."""
+    _cuts[0] += 1
+
+
+@contextlib.contextmanager
+def watching_cuts() -> Iterator[Callable[[], bool]]:
+    """Yield a function that tells whether any diagnosis was cut short (:func:`cut_short`)
+    since the block began."""
+    start = _cuts[0]
+    yield lambda: _cuts[0] > start
 
 
 class Guarded:

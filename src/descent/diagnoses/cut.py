@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ..calls.timelimit import cut_short
 from .argument import closure
 from .values import Diagnosis, _deep_equal
 
@@ -80,6 +81,7 @@ def one_item_fits(
     for name, cell, value in _lists(recipe):
         for cut, which, how in _CUTS:
             if time.perf_counter() - start > _BUDGET_S:
+                cut_short()
                 return fits
             cell.cell_contents = type(value)(value[cut])
             try:

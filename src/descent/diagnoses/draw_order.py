@@ -33,6 +33,7 @@ import torch
 
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
+from ..calls.timelimit import cut_short
 from .values import Diagnosis, _deep_equal
 
 _DRAWS = ("randn", "rand", "randint", "randperm", "normal")
@@ -142,6 +143,7 @@ def draw_order_fits(
         calls = recorders[0].calls
         for order, how in _orders(len(calls)):
             if time.perf_counter() - start > _BUDGET_S:
+                cut_short()
                 return fits
             replay = with_torch(fn, functools.partial(_Replayer, calls, order))
             theirs = run_with(recipe, reference, module, function, replay)

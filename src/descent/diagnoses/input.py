@@ -39,6 +39,7 @@ from typing import Any
 
 import torch
 
+from ..calls.timelimit import cut_short
 from .argument import _arguments, _discrete, closure
 from .base import same
 from .values import Diagnosis, _as_tensor, _deep_equal
@@ -59,7 +60,10 @@ def input_fits(
         return []  # counts and labels: many changes land on the same few values
     fits, runs, deadline = [], 0, time.monotonic() + _BUDGET_S
     for new, how, kind, put in _changes(recipe, got, expected):
-        if runs >= _MAX_RUNS or time.monotonic() > deadline:
+        if runs >= _MAX_RUNS:
+            break
+        if time.monotonic() > deadline:
+            cut_short()  # on a faster machine a later change might have fitted
             break
         runs += 1
         try:
@@ -191,6 +195,7 @@ def first_order(recipe: Callable, got: Any, expected: Any, impl: Any) -> Diagnos
         if not (isinstance(value, float) and 0 < value <= 0.1):
             continue
         if time.monotonic() > deadline:
+            cut_short()
             break  # the student's code is slow (a training run): a diagnosis is a bonus
         original = cell.cell_contents
         cell.cell_contents = value / 2 if key is None else {**original, key: value / 2}

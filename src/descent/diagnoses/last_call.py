@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from ..calls.impl import Implementation
+from ..calls.timelimit import cut_short
 from .draw_order import exercise_functions, gives, run_with, with_torch
 from .values import Diagnosis
 
@@ -74,11 +75,10 @@ def last_call_fits(
         if run_with(recipe, reference, module, function, counting) is None:
             continue
         for name in _ACTIVATIONS:
-            if (
-                not counts
-                or min(c[name] for c in counts) < 2
-                or time.perf_counter() - start > _BUDGET_S
-            ):
+            if not counts or min(c[name] for c in counts) < 2:
+                continue
+            if time.perf_counter() - start > _BUDGET_S:
+                cut_short()
                 continue
             skipping = functools.partial(_SkippingLast, name, [c[name] for c in counts])
             theirs = run_with(

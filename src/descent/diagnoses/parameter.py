@@ -76,6 +76,7 @@ import torch
 
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
+from ..calls.timelimit import cut_short
 from .argument import _discrete, argument_fits
 from .base import leaves, map_leaves
 from .cut import one_item_fits
@@ -229,7 +230,9 @@ def recorded(
         return None
     took = time.perf_counter() - start
     if took > MAX_SECONDS:
-        if code is not None and took > 5 * MAX_SECONDS:
+        if took <= 5 * MAX_SECONDS:
+            cut_short()  # near the limit: a busy machine's verdict, not the recipe's
+        elif code is not None:
             _SLOW.add(code)  # a training run: not recorded again (a busy machine is not that slow)
         return None
     return module, functions, record

@@ -37,6 +37,7 @@ from typing import Any
 
 import torch
 
+from ..calls.timelimit import cut_short
 from .argument import _arguments, _discrete, closure
 from .base import same
 from .values import Diagnosis, _as_tensor, _deep_equal, inputs_of
@@ -341,7 +342,7 @@ def _slips(recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any) 
                 )
                 fits += [found] if found is not None else []
     except TimeoutError:
-        pass  # the budget is spent: what was found so far
+        cut_short()  # the budget is spent: what was found so far
     return fits
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..calls.impl import Implementation
+from ..calls.timelimit import cut_short
 from .draw_order import exercise_functions, gives, run_with, with_globals
 from .values import Diagnosis
 
@@ -82,6 +83,7 @@ def reused_helper_fits(
     for module, function, fn in exercise_functions(reference, exercise):
         for name, helper in _helpers(fn):
             if time.perf_counter() - start > _BUDGET_S:
+                cut_short()
                 return fits
             theirs = run_with(recipe, reference, module, function, _reusing(fn, name, helper))
             if gives(theirs, got, expected):

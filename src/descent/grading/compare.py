@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ..calls import timelimit
 from ..diagnoses.base import Diagnosis
 from ..diagnoses.values import mistyped
 
@@ -38,7 +39,9 @@ class GradingFailure(AssertionError):
     each alone; the message shows the catalogued mistake when there is one, else the generic one.
     With ``DESCENT_GENERIC_ONLY=1`` in the environment the message shows the generic one even then
     (the catalogue's name is still recorded): how a grader author reads what a bug no catalogue
-    knows would be told.
+    knows would be told. ``cut_short`` says whether the generic diagnosis stopped early (a re-run
+    of student code out of time, a time budget spent: :func:`descent.calls.timelimit.cut_short`):
+    its kind may then differ on a faster or slower machine.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class GradingFailure(AssertionError):
         self.hint = hint
         self.misconception = misconception
         self.diagnosis: str | None = None  # the generic diagnosis's kind, once resolved
+        self.cut_short = False  # whether that diagnosis stopped early, once resolved
         self._diagnosis = diagnosis
         self._generic = generic
         self._rendered: str | None = None
@@ -69,7 +73,9 @@ class GradingFailure(AssertionError):
                 variant = diagnosis()
             if self._generic is not None:
                 generic, self._generic = self._generic, None
-                found = generic()
+                with timelimit.watching_cuts() as cut:
+                    found = generic()
+                self.cut_short = cut()
             lines = [self.message]
             if found is not None:
                 self.diagnosis = found.kind

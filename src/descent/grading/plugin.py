@@ -636,7 +636,7 @@ def _score(
     if isinstance(exc, GradingFailure):
         exc.resolve()
         result.misconception = exc.misconception
-        result.diagnosis = exc.diagnosis
+        result.diagnosis, result.diagnosis_cut_short = exc.diagnosis, exc.cut_short
         charged_to = getattr(exc, "charged_to", ())  # descent.grading.composite.ChargedElsewhere
         if charged_to:
             item.config.stash[_STATE].charged_to[result.nodeid] = tuple(charged_to)

@@ -364,7 +364,10 @@ class Connection:
 
     def _hang(self, key: tuple | None, limit: float) -> str:
         """The message for a request that timed out; its function is remembered as hung (not
-        while a diagnosis re-runs student code: ``timelimit.exploring``)."""
+        while a diagnosis re-runs student code: ``timelimit.exploring``, where the diagnosis is
+        noted as cut short instead)."""
+        if not timelimit.remembers_hangs():
+            timelimit.cut_short()
         if key is None:
             return f"time limit exceeded ({limit:g} s)"
         message = timelimit.describe(" then ".join(key), limit)
