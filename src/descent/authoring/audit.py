@@ -35,6 +35,7 @@ as such.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from rich.table import Table
 from .. import catalogue, results
 from .. import results as results_mod
 from ..kit import kit_root, run_pytest
-from . import audit_public
+from . import audit_public, generic_names
 
 # The sets of bugs the audit reports apart, by the kind of variant of their bugs.
 SETS = {catalogue.BUG: "catalogue", catalogue.STUDENT: "student-style corpus"}
@@ -113,12 +114,14 @@ def summarize(
 
 def _generic(lost: list[dict], labels: tuple[str, ...], *, judged: bool) -> dict[str, Any]:
     """The generic kinds ``lost`` tests were diagnosed with; only a bug's are judged (a hollow
-    answer is wrong in every way at once)."""
+    answer is wrong in every way at once). ``generic_cut_short``: a diagnosis of one of them ran
+    out of time, so the kinds may differ on another machine."""
     kinds = sorted({t["diagnosis"] for t in lost if t.get("diagnosis")} - {"ambiguous"})
     return {
         "generic": kinds,
         "generic_named": judged and bool(set(kinds) & set(labels)),
         "generic_wrong": sorted(set(kinds) - set(labels)) if judged else [],
+        "generic_cut_short": any(t.get("diagnosis_cut_short") for t in lost),
     }
 
 
@@ -285,10 +288,8 @@ def audit(
     """Grade every catalogued variant and every student-style bug of the corpus (``corpus``:
     ``catalogue``, ``student`` or ``all``), of ``modules`` only when given (``losses``, ...)."""
 
-    suites = [f"graders/test_{m}.py" for m in modules] or ["graders"]
-    missing = [s for s in suites if not (kit_root() / s).exists()]
-    if missing:
-        console.print(f"no such graders: {', '.join(missing)}", markup=False)
+    suites = _suites(modules, console)
+    if suites is None:
         return 2
     code = run_pytest(suites, SPECS[corpus], device=device, results=results)
     if code not in (0, 1):
@@ -317,3 +318,60 @@ def audit(
         device=device, console=console, hidden_results=results, modules=modules
     )
     return max(1 if bad else 0, public)
+
+
+def _suites(modules: Sequence[str], console: Console) -> list[str] | None:
+    """The graders of ``modules`` (all when empty); ``None``, said on ``console``, when one of
+    them has none."""
+    suites = [f"graders/test_{m}.py" for m in modules] or ["graders"]
+    missing = [s for s in suites if not (kit_root() / s).exists()]
+    if missing:
+        console.print(f"no such graders: {', '.join(missing)}", markup=False)
+        return None
+    return suites
+
+
+def variant_modules() -> dict[str, str]:
+    """``kind:id`` -> module, for every loaded variant of the catalogue and the corpus."""
+    return {
+        f"{v.kind}:{v.id}": v.exercise.split(".")[0]
+        for kind in _VERDICTS
+        for v in catalogue.variants(kind)
+    }
+
+
+def generic_guard(
+    *, record: bool, device: str, console: Console, results: Path, modules: Sequence[str] = ()
+) -> int:
+    """The pre-emption guard (:mod:`descent.authoring.generic_names`): grade the catalogue's
+    variants and the corpus with the hidden graders (of ``modules`` only when given), then write
+    their generic names to the record (``record``) or compare them with it: exit 1 when any
+    moved, 0 when none did."""
+    path = kit_root() / generic_names.RECORD
+    # A module's entries go into a whole record; a check needs one: both refuse before grading.
+    before = generic_names.load(path) if modules or not record else generic_names.Record()
+    suites = _suites(modules, console)
+    if suites is None:
+        return 2
+    code = run_pytest(suites, SPECS["all"], device=device, results=results)
+    if code not in (0, 1):
+        console.print(f"[red]the grading run did not complete (pytest exit code {code})[/red]")
+        return code
+    where = variant_modules()
+    rows = [
+        r
+        for r in summarize(results_mod.load(results))
+        if not modules or where.get(f"{r['kind']}:{r['id']}") in modules
+    ]
+    after = generic_names.from_rows(rows, where)
+    if record:
+        path.write_text(generic_names.dumps(generic_names.merged(before, after, modules)))
+        console.print(
+            f"recorded the generic names of {len(rows)} variants to {generic_names.RECORD} "
+            f"({len(after.cut_short)} cut short by a time limit)",
+            markup=False,
+        )
+        return 0
+    comparison = generic_names.compare(before, after, modules)
+    console.print(generic_names.report(comparison), markup=False)
+    return 1 if comparison.changed else 0

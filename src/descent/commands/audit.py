@@ -1,14 +1,19 @@
-"""``descent audit [--module M] [--corpus all|catalogue|student]``: prove the graders and the
-public tests. Every catalogued bug and every student-style bug of the corpus must lose points and
-every alternative keep full marks in the hidden graders; in the public tests no hollow answer may
-earn points, every alternative keeps full marks, a classic mistake is named and an argument edited
-in place is caught (:mod:`descent.authoring.audit_public`); exit 1 when one does not."""
+"""``descent audit [--module M] [--corpus all|catalogue|student] [--check-generic |
+--record-generic]``: prove the graders and the public tests. Every catalogued bug and every
+student-style bug of the corpus must lose points and every alternative keep full marks in the
+hidden graders; in the public tests no hollow answer may earn points, every alternative keeps
+full marks, a classic mistake is named and an argument edited in place is caught
+(:mod:`descent.authoring.audit_public`); exit 1 when one does not. With ``--check-generic`` it is
+the pre-emption guard instead (:mod:`descent.authoring.generic_names`): the hidden half only, each
+variant's generic names compared with ``graders/generic_names.json``; ``--record-generic`` writes
+that file."""
 
 from __future__ import annotations
 
 from rich.markup import escape
 
 from ..authoring.scaffold import MARKER, unfinished
+from ..errors import DescentError
 from ..kit import kit_root
 from ..terminal import console
 from .shared import device_option, results_path
@@ -40,6 +45,22 @@ def register(sub) -> None:
         "the student-style corpus of graders/corpus, or both (default); their figures are "
         "reported apart",
     )
+    guard = p.add_mutually_exclusive_group()
+    guard.add_argument(
+        "--check-generic",
+        action="store_true",
+        help="the pre-emption guard, after adding or reordering a diagnosis: grade the "
+        "catalogue and the corpus with the hidden graders (of --module only: seconds to minutes) "
+        "and compare each variant's generic names with graders/generic_names.json; exit 1 with "
+        "each variant that moved (before -> after), 0 when none did; then run the kit's suite",
+    )
+    guard.add_argument(
+        "--record-generic",
+        action="store_true",
+        help="write each variant's generic names to graders/generic_names.json (the whole "
+        "catalogue and corpus; with --module, that module's entries only) when a change of "
+        "names is meant; commit the file with the change",
+    )
     device_option(p)
     p.set_defaults(func=cmd_audit)
 
@@ -52,8 +73,22 @@ def cmd_audit(args) -> int:
             f"{escape(', '.join(left))}[/red]"
         )
         return 2
-    from ..authoring.audit import audit  # start-up cost: the audit loads the catalogue (torch)
+    # start-up cost: the audit loads the catalogue (torch)
+    from ..authoring.audit import audit, generic_guard
 
+    if args.check_generic or args.record_generic:
+        if args.corpus != "all":
+            raise DescentError(
+                "the generic names are recorded and checked for the catalogue and the corpus "
+                "together: leave out --corpus"
+            )
+        return generic_guard(
+            record=args.record_generic,
+            device=args.device,
+            console=console,
+            results=results_path(args),
+            modules=args.module or [],
+        )
     return audit(
         device=args.device,
         console=console,

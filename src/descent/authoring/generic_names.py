@@ -1,0 +1,181 @@
+"""The pre-emption guard: each catalogued variant's generic names, recorded and compared.
+
+A new diagnosis, or one moved earlier in the order, can take a correct generic name away from a
+bug it was never meant for. ``graders/generic_names.json`` records, for every variant of the
+catalogue (bugs, alternatives, hollow answers) and of the student-style corpus, the sorted kinds
+its lost tests were diagnosed with, the catalogue's names hidden: the ``generic`` column of
+``descent audit``. ``descent audit --record-generic`` writes it (``--module NAME`` rewrites only
+that module's entries); ``descent audit --check-generic`` and the kit's test
+``tests/test_generic_names.py`` compare a run with it and list every variant whose names moved,
+``before -> after``.
+
+File layout (keys sorted, one variant per line, so that a review's diff shows what moved)::
+
+    {
+      "schema": "descent.generic-names/1",
+      "re-record": "descent audit --record-generic",
+      "cut_short": ["bug:some_id"],
+      "names": {
+        "losses": {
+          "alternative:mse_numpy": [],
+          "bug:ce_no_max_subtraction": ["stability"],
+          ...
+
+``cut_short`` lists the variants whose diagnosis ran out of time when recorded (a re-run of
+student code past its cap, a diagnosis's time budget spent: the results field
+``diagnosis_cut_short``). Their names depend on the machine's speed, so a difference for a variant
+cut short in the record or in the run compared is reported apart and never fails the guard; every
+other difference does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import DescentError
+
+RECORD = Path("graders") / "generic_names.json"
+SCHEMA = "descent.generic-names/1"
+RERECORD = "descent audit --record-generic"
+HOW_TO_RERECORD = (
+    f"if the change is meant (a diagnosis that names these variants better), record it: "
+    f"`{RERECORD}` (one module: `descent audit --module NAME --record-generic`), and commit "
+    f"{RECORD.as_posix()} with the change, so that the review shows what moved"
+)
+
+
+@dataclass
+class Record:
+    """Per module, each variant's (``kind:id``) sorted generic kinds; and the variants whose
+    diagnosis was cut short by a time limit."""
+
+    names: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    cut_short: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Comparison:
+    """What moved between a record and a run: ``changed`` fails the guard, ``skipped`` (the
+    same, for variants whose diagnosis was cut short on either side) is only reported."""
+
+    changed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def from_rows(rows: list[dict[str, Any]], module_of: dict[str, str]) -> Record:
+    """The record of the audit's rows (:func:`descent.authoring.audit.summarize`); ``module_of``
+    maps ``kind:id`` to the variant's module (its exercise's first part). A row with no module
+    there is refused: the record must say where each variant belongs."""
+    record = Record()
+    for row in rows:
+        key = f"{row['kind']}:{row['id']}"
+        if key not in module_of:
+            raise DescentError(f"{key} is in the run but in no loaded catalogue or corpus")
+        record.names.setdefault(module_of[key], {})[key] = sorted(row["generic"])
+        if row.get("generic_cut_short"):
+            record.cut_short.add(key)
+    return record
+
+
+def dumps(record: Record) -> str:
+    """The file's text: keys sorted, one variant per line."""
+    lines = [
+        "{",
+        f'  "schema": {json.dumps(SCHEMA)},',
+        f'  "re-record": {json.dumps(RERECORD)},',
+        f'  "cut_short": {json.dumps(sorted(record.cut_short))},',
+        '  "names": {',
+    ]
+    modules = sorted(record.names)
+    for i, module in enumerate(modules):
+        lines.append(f"    {json.dumps(module)}: {{")
+        entries = sorted(record.names[module].items())
+        for j, (key, kinds) in enumerate(entries):
+            comma = "," if j < len(entries) - 1 else ""
+            lines.append(f"      {json.dumps(key)}: {json.dumps(sorted(kinds))}{comma}")
+        lines.append("    }" + ("," if i < len(modules) - 1 else ""))
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def load(path: Path) -> Record:
+    """The record at ``path``; a missing or unreadable file is a :class:`DescentError` that says
+    how to make one."""
+    if not path.exists():
+        raise DescentError(
+            f"no record of generic names at {path}: make it with `{RERECORD}` (the whole "
+            f"catalogue) and commit it"
+        )
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("schema") != SCHEMA:
+            raise ValueError(f"schema {doc.get('schema')!r}, not {SCHEMA!r}")
+        names = {m: {k: list(v) for k, v in entries.items()} for m, entries in doc["names"].items()}
+        return Record(names, set(doc["cut_short"]))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DescentError(
+            f"{path} is not a record of generic names ({exc}): `{RERECORD}`"
+        ) from exc
+
+
+def merged(old: Record, new: Record, modules: Sequence[str]) -> Record:
+    """``old`` with the entries of ``modules`` replaced by ``new``'s (all of ``new`` when
+    ``modules`` is empty: a whole record)."""
+    if not modules:
+        return new
+    names = {m: entries for m, entries in old.names.items() if m not in modules}
+    names.update({m: entries for m, entries in new.names.items() if m in modules})
+    replaced = {key for m in modules for key in old.names.get(m, {})}
+    cut = (old.cut_short - replaced) | {
+        key for key in new.cut_short if any(key in new.names.get(m, {}) for m in modules)
+    }
+    return Record(names, cut)
+
+
+def compare(before: Record, after: Record, modules: Sequence[str] = ()) -> Comparison:
+    """Every variant of ``modules`` (every module of either side when empty) whose names differ
+    between ``before`` (the record) and ``after`` (a run), as ``kind:id (module): before ->
+    after``; a variant missing on one side is a difference too (a bug added without recording
+    it, or a recorded one that no longer ran)."""
+    result = Comparison()
+    for module in sorted(set(modules) or set(before.names) | set(after.names)):
+        old, new = before.names.get(module, {}), after.names.get(module, {})
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) == new.get(key):
+                continue
+            line = f"{key} ({module}): {_shown(old.get(key), 'not recorded')} -> "
+            line += _shown(new.get(key), "not in this run")
+            if key in before.cut_short or key in after.cut_short:
+                result.skipped.append(f"{line} (its diagnosis was cut short by a time limit)")
+            else:
+                result.changed.append(line)
+    return result
+
+
+def _shown(kinds: list[str] | None, absent: str) -> str:
+    if kinds is None:
+        return f"({absent})"
+    return ", ".join(kinds) if kinds else "(no generic name)"
+
+
+def report(comparison: Comparison) -> str:
+    """The guard's verdict in words: what moved, what was skipped, how to re-record."""
+    parts = []
+    if comparison.changed:
+        parts.append(
+            f"the generic names of {len(comparison.changed)} variant(s) moved (before -> after):"
+        )
+        parts += [f"  {line}" for line in comparison.changed]
+    if comparison.skipped:
+        parts.append(
+            f"not compared, {len(comparison.skipped)} variant(s) whose diagnosis ran out of time "
+            "(on this machine or when recorded; their names depend on its speed):"
+        )
+        parts += [f"  {line}" for line in comparison.skipped]
+    if comparison.changed:
+        parts.append(HOW_TO_RERECORD)
+    return "\n".join(parts) or "the generic names are those recorded"

@@ -1,0 +1,30 @@
+"""The pre-emption guard over the whole catalogue and corpus: the generic names the suite's own
+grading runs give each variant are those recorded in ``graders/generic_names.json``
+(``descent.authoring.generic_names``; one module, quicker: ``descent audit --module M
+--check-generic``). It reads the session's catalogue and corpus runs, so it adds no grading run of
+its own."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from descent import catalogue
+from descent.authoring import audit, generic_names
+
+KIT = Path(__file__).resolve().parents[1]
+catalogue.load(KIT / "graders" / "catalogue")
+catalogue.load(KIT / "graders" / "corpus")
+
+
+def test_no_variant_s_generic_names_moved(catalogue_run, corpus_run):
+    """A new diagnosis, or one moved earlier, must not change the generic name of a catalogued
+    bug, an alternative (which must get none), a hollow answer or a corpus entry without the
+    record saying so. Only a variant whose diagnosis ran out of time (here or when recorded) is
+    left out of the comparison, and named in a warning."""
+    rows = audit.summarize(catalogue_run.results) + audit.summarize(corpus_run.results)
+    run = generic_names.from_rows(rows, audit.variant_modules())
+    comparison = generic_names.compare(generic_names.load(KIT / generic_names.RECORD), run)
+    if comparison.skipped:
+        warnings.warn(generic_names.report(generic_names.Comparison(skipped=comparison.skipped)))
+    assert not comparison.changed, generic_names.report(comparison)

@@ -1,0 +1,228 @@
+"""The pre-emption guard (``descent.authoring.generic_names``, ``descent audit --check-generic``
+and ``--record-generic``): the record's format, the comparison and the command, on small made-up
+rows and results documents. (The guard over the whole catalogue: tests/test_generic_names.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from descent.authoring import audit, generic_names
+from descent.authoring.generic_names import Record
+from descent.errors import DescentError
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+MODULES = {"bug:mse_sum": "losses", "bug:ce_off": "losses", "bug:sgd_sign": "optim"}
+
+
+def _row(key: str, generic: list[str], cut_short: bool = False) -> dict:
+    kind, _, vid = key.partition(":")
+    return {"kind": kind, "id": vid, "generic": generic, "generic_cut_short": cut_short}
+
+
+def _record(**names: list[str]) -> Record:
+    rows = [_row(f"bug:{vid}", kinds) for vid, kinds in names.items()]
+    return generic_names.from_rows(rows, MODULES)
+
+
+def test_the_record_is_sorted_one_variant_a_line_and_reads_back(tmp_path):
+    record = generic_names.from_rows(
+        [_row("bug:sgd_sign", ["sign"]), _row("bug:mse_sum", ["term", "factor"], True)], MODULES
+    )
+    text = generic_names.dumps(record)
+    assert json.loads(text)["names"] == {
+        "losses": {"bug:mse_sum": ["factor", "term"]},
+        "optim": {"bug:sgd_sign": ["sign"]},
+    }
+    assert '      "bug:mse_sum": ["factor", "term"]\n' in text  # one line: a diff shows it
+    assert text.index('"losses"') < text.index('"optim"')
+    path = tmp_path / "names.json"
+    path.write_text(text)
+    assert generic_names.load(path) == record
+    assert generic_names.load(path).cut_short == {"bug:mse_sum"}
+
+
+def test_a_variant_of_no_module_is_refused():
+    with pytest.raises(DescentError, match="bug:unknown"):
+        generic_names.from_rows([_row("bug:unknown", [])], MODULES)
+
+
+def test_identical_names_pass():
+    comparison = generic_names.compare(_record(mse_sum=["factor"]), _record(mse_sum=["factor"]))
+    assert comparison.changed == [] and comparison.skipped == []
+    assert generic_names.report(comparison) == "the generic names are those recorded"
+
+
+def test_a_name_taken_away_fails_with_before_and_after():
+    before = _record(mse_sum=["factor"], sgd_sign=["sign"])
+    after = _record(mse_sum=["term"], sgd_sign=[])
+    comparison = generic_names.compare(before, after)
+    assert comparison.changed == [
+        "bug:mse_sum (losses): factor -> term",
+        "bug:sgd_sign (optim): sign -> (no generic name)",
+    ]
+    text = generic_names.report(comparison)
+    assert "2 variant(s) moved (before -> after)" in text
+    assert "descent audit --record-generic" in text and "--module NAME --record-generic" in text
+
+
+def test_a_variant_added_or_gone_is_a_difference():
+    comparison = generic_names.compare(_record(mse_sum=["factor"]), _record(ce_off=["factor"]))
+    assert comparison.changed == [
+        "bug:ce_off (losses): (not recorded) -> factor",
+        "bug:mse_sum (losses): factor -> (not in this run)",
+    ]
+
+
+def test_only_a_diagnosis_cut_short_is_skipped_and_reported():
+    before = _record(mse_sum=["factor"], sgd_sign=["sign"])
+    after = generic_names.from_rows(
+        [_row("bug:mse_sum", [], cut_short=True), _row("bug:sgd_sign", [])], MODULES
+    )
+    comparison = generic_names.compare(before, after)
+    assert comparison.changed == ["bug:sgd_sign (optim): sign -> (no generic name)"]
+    assert comparison.skipped == [
+        "bug:mse_sum (losses): factor -> (no generic name) (its diagnosis was cut short by a "
+        "time limit)"
+    ]
+    assert "not compared, 1 variant(s) whose diagnosis ran out of time" in (
+        generic_names.report(comparison)
+    )
+    # cut short when recorded: the record's name is the machine's, not the code's
+    recorded_short = Record(before.names, {"bug:sgd_sign"})
+    assert generic_names.compare(recorded_short, after).changed == []
+
+
+def test_one_modules_comparison_and_record_leave_the_others_alone():
+    before = _record(mse_sum=["factor"], sgd_sign=["sign"])
+    run = _record(mse_sum=["term"])  # a run of the losses graders only
+    assert generic_names.compare(before, run, ["losses"]).changed == [
+        "bug:mse_sum (losses): factor -> term"
+    ]
+    before.cut_short = {"bug:mse_sum", "bug:sgd_sign"}
+    merged = generic_names.merged(before, run, ["losses"])
+    assert merged.names == {
+        "losses": {"bug:mse_sum": ["term"]},
+        "optim": {"bug:sgd_sign": ["sign"]},
+    }
+    assert merged.cut_short == {"bug:sgd_sign"}
+    assert generic_names.merged(before, run, []) == run  # a whole record replaces everything
+
+
+def test_a_missing_or_foreign_record_says_how_to_make_one(tmp_path):
+    with pytest.raises(DescentError, match="descent audit --record-generic"):
+        generic_names.load(tmp_path / "none.json")
+    (tmp_path / "other.json").write_text('{"schema": "descent.results/1"}')
+    with pytest.raises(DescentError, match="not a record of generic names"):
+        generic_names.load(tmp_path / "other.json")
+
+
+def test_the_audit_rows_carry_a_diagnosis_cut_short():
+    def doc(cut_short: bool) -> dict:
+        test = {
+            "implementation": "bug:mse_sum",
+            "exercise": "losses.mse",
+            "counted": True,
+            "outcome": "failed",
+            "message": "[reference value] x",
+            "diagnosis": None,
+            "diagnosis_cut_short": cut_short,
+        }
+        block = {"name": "bug:mse_sum", "points": 0.0, "max_points": 10.0}
+        return {"implementations": [block], "tests": [test]}
+
+    assert [r["generic_cut_short"] for r in audit.summarize(doc(True))] == [True]
+    assert [r["generic_cut_short"] for r in audit.summarize(doc(False))] == [False]
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def _kit(tmp_path: Path, record: Record | None) -> Path:
+    (tmp_path / "graders").mkdir()
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "graders" / "test_losses.py").write_text("")
+    if record is not None:
+        (tmp_path / generic_names.RECORD).write_text(generic_names.dumps(record))
+    return tmp_path
+
+
+def _graded(monkeypatch, kit: Path, diagnosis: str | None) -> None:
+    """The command's grading run, made up: bug:mse_sum loses one test, diagnosed ``diagnosis``."""
+
+    def run_pytest(suites, impls, *, device, results):
+        assert suites == ["graders/test_losses.py"]
+        test = {
+            "implementation": "bug:mse_sum",
+            "exercise": "losses.mse",
+            "counted": True,
+            "outcome": "failed",
+            "message": "[reference value] x",
+            "diagnosis": diagnosis,
+        }
+        block = {"name": "bug:mse_sum", "points": 0.0, "max_points": 10.0}
+        doc = {"schema": "descent.results/1", "implementations": [block], "tests": [test]}
+        results.write_text(json.dumps(doc))
+        return 1
+
+    monkeypatch.setattr(audit, "kit_root", lambda: kit)
+    monkeypatch.setattr(audit, "run_pytest", run_pytest)
+    monkeypatch.setattr(audit, "variant_modules", lambda: MODULES)
+
+
+def _guard(tmp_path: Path, record: bool) -> tuple[int, str]:
+    console = Console(record=True, width=200)
+    code = audit.generic_guard(
+        record=record,
+        device="cpu",
+        console=console,
+        results=tmp_path / "results.json",
+        modules=["losses"],
+    )
+    return code, console.export_text()
+
+
+def test_the_check_fails_on_a_moved_name_and_passes_on_the_recorded_one(tmp_path, monkeypatch):
+    kit = _kit(tmp_path, _record(mse_sum=["factor"], sgd_sign=["sign"]))
+    _graded(monkeypatch, kit, "term")
+    code, out = _guard(tmp_path, record=False)
+    assert code == 1 and "bug:mse_sum (losses): factor -> term" in out, out
+    assert "sgd_sign" not in out  # another module's entry is not this run's business
+    _graded(monkeypatch, kit, "factor")
+    code, out = _guard(tmp_path, record=False)
+    assert code == 0 and "the generic names are those recorded" in out, out
+
+
+def test_recording_one_module_rewrites_its_entries_only(tmp_path, monkeypatch):
+    kit = _kit(tmp_path, _record(mse_sum=["factor"], ce_off=["term"], sgd_sign=["sign"]))
+    _graded(monkeypatch, kit, "term")
+    code, out = _guard(tmp_path, record=True)
+    assert code == 0 and "recorded the generic names of 1 variants" in out, out
+    assert generic_names.load(kit / generic_names.RECORD).names == {
+        "losses": {"bug:mse_sum": ["term"]},
+        "optim": {"bug:sgd_sign": ["sign"]},
+    }
+
+
+def test_the_command_refuses_a_missing_record_before_grading(tmp_path):
+    kit = _kit(tmp_path, None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "descent", "audit", "--module", "losses", "--check-generic"],
+        cwd=kit,
+        env={**env, "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert "no record of generic names" in out and "descent audit --record-generic" in out, out
+    assert "passed" not in out and "failed" not in out  # nothing was graded
