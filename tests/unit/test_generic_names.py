@@ -124,22 +124,24 @@ def test_a_missing_or_foreign_record_says_how_to_make_one(tmp_path):
         generic_names.load(tmp_path / "other.json")
 
 
-def test_the_audit_rows_carry_a_diagnosis_cut_short():
-    def doc(cut_short: bool) -> dict:
-        test = {
-            "implementation": "bug:mse_sum",
-            "exercise": "losses.mse",
-            "counted": True,
-            "outcome": "failed",
-            "message": "[reference value] x",
-            "diagnosis": None,
-            "diagnosis_cut_short": cut_short,
-        }
-        block = {"name": "bug:mse_sum", "points": 0.0, "max_points": 10.0}
-        return {"implementations": [block], "tests": [test]}
+def _doc(diagnosis: str | None, cut_short: bool = False) -> dict:
+    """A results document: bug:mse_sum loses one test, diagnosed ``diagnosis``."""
+    test = {
+        "implementation": "bug:mse_sum",
+        "exercise": "losses.mse",
+        "counted": True,
+        "outcome": "failed",
+        "message": "[reference value] x",
+        "diagnosis": diagnosis,
+        "diagnosis_cut_short": cut_short,
+    }
+    block = {"name": "bug:mse_sum", "points": 0.0, "max_points": 10.0}
+    return {"schema": "descent.results/1", "implementations": [block], "tests": [test]}
 
-    assert [r["generic_cut_short"] for r in audit.summarize(doc(True))] == [True]
-    assert [r["generic_cut_short"] for r in audit.summarize(doc(False))] == [False]
+
+def test_the_audit_rows_carry_a_diagnosis_cut_short():
+    assert [r["generic_cut_short"] for r in audit.summarize(_doc(None, True))] == [True]
+    assert [r["generic_cut_short"] for r in audit.summarize(_doc(None, False))] == [False]
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -155,21 +157,11 @@ def _kit(tmp_path: Path, record: Record | None) -> Path:
 
 
 def _graded(monkeypatch, kit: Path, diagnosis: str | None) -> None:
-    """The command's grading run, made up: bug:mse_sum loses one test, diagnosed ``diagnosis``."""
+    """The command's grading run, made up (:func:`_doc`)."""
 
     def run_pytest(suites, impls, *, device, results):
         assert suites == ["graders/test_losses.py"]
-        test = {
-            "implementation": "bug:mse_sum",
-            "exercise": "losses.mse",
-            "counted": True,
-            "outcome": "failed",
-            "message": "[reference value] x",
-            "diagnosis": diagnosis,
-        }
-        block = {"name": "bug:mse_sum", "points": 0.0, "max_points": 10.0}
-        doc = {"schema": "descent.results/1", "implementations": [block], "tests": [test]}
-        results.write_text(json.dumps(doc))
+        results.write_text(json.dumps(_doc(diagnosis)))
         return 1
 
     monkeypatch.setattr(audit, "kit_root", lambda: kit)
