@@ -240,9 +240,11 @@ def test_a_timeout_while_a_diagnosis_explores_is_capped_and_not_remembered(
     monkeypatch.setattr(timelimit, "EXPLORING_S", 1.0)
     impl = WorkerImplementation("slow", remote.manager, folder=str(sub))
     started = time.monotonic()
-    with timelimit.exploring(), pytest.raises(WorkerFailure, match="within 1 s"):
-        impl.losses.mse_forward(torch.full((2,), 9.0), torch.ones(2))
+    with timelimit.watching_cuts() as cut:
+        with timelimit.exploring(), pytest.raises(WorkerFailure, match="within 1 s"):
+            impl.losses.mse_forward(torch.full((2,), 9.0), torch.ones(2))
     assert time.monotonic() - started < 5  # capped, not the 5 s call limit
+    assert cut()  # the diagnosis is noted as cut short (results: diagnosis_cut_short)
     impl.begin_test("next")  # the next test still calls it (a fresh worker)
     loss, _ = impl.losses.mse_forward(torch.ones(2), torch.zeros(2))
     assert float(loss) == 1.0
