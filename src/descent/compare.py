@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from .diagnoses import mistyped
-from .diagnosis_base import Diagnosis
+from .diagnosis_base import Diagnosis, observed
 
 # Read once: a grader author's switch (see GradingFailure), never set in a grading run.
 _GENERIC_ONLY = os.environ.get("DESCENT_GENERIC_ONLY") == "1"
@@ -28,15 +28,20 @@ class GradingFailure(AssertionError):
     """A check failed. ``str()`` is the full student-facing message.
 
     ``diagnosis`` (optional) is called once, when the message is first read, and returns the
-    catalogued misconception the failing result matches, or ``None``. Deferring it means a
-    property test that hypothesis shrinks through dozens of failing examples pays for matching
-    against the catalogue only for the example finally reported.
+    catalogued misconception the failing result matches on this check, or ``None``. Deferring it
+    means a property test that hypothesis shrinks through dozens of failing examples pays for
+    matching against the catalogue only for the example finally reported.
 
     ``generic`` (optional, deferred the same way) returns a :class:`descent.diagnoses.Diagnosis`
-    from how the result relates to the expected one. Both always run, so a results record keeps
-    both (``misconception`` and ``diagnosis``, the generic kind) and ``descent audit`` can measure
-    each alone; the message shows the catalogued mistake when there is one, else the generic one.
-    With ``DESCENT_GENERIC_ONLY=1`` in the environment the message shows the generic one even then
+    from how the result relates to the expected one, and ``neighbour`` the same comparison on a
+    neighbouring input. Both are only *claims*: a grading run names a cause once
+    :mod:`descent.verified_diagnoses` has confirmed it on every failing check of the exercise
+    (``record`` is this check's comparison) and calls :meth:`show`. Until then the message shows
+    what the check witnessed itself (``diagnosis_base.FACTS``) as the likely mistake and any other
+    reading as an observation. A results record keeps both names (``misconception`` and
+    ``diagnosis``, the generic kind) once verified, so ``descent audit`` can measure each alone;
+    the message shows the catalogued mistake when there is one, else the generic one. With
+    ``DESCENT_GENERIC_ONLY=1`` in the environment the message shows the generic one even then
     (the catalogue's name is still recorded): how a grader author reads what a bug no catalogue
     knows would be told.
     """
@@ -50,41 +55,82 @@ class GradingFailure(AssertionError):
         misconception: str | None = None,
         diagnosis=None,
         generic=None,
+        record=None,
+        neighbour=None,
     ):
         super().__init__(message)
         self.message = message
         self.check = check
-        self.hint = hint
-        self.misconception = misconception
-        self.diagnosis: str | None = None  # the generic diagnosis's kind, once resolved
+        self.hint = self._own_hint = hint
+        # the catalogued bug named: one the raiser states itself, or one verified
+        self._stated = misconception
+        self.misconception: str | None = misconception
+        self.diagnosis: str | None = None  # the generic diagnosis's kind, once verified
+        self.variant = None  # the catalogued bug (or Mistake) matching this check's result
+        self.found: Diagnosis | None = None  # the generic diagnosis of this check's result
+        self.record = record  # this check's comparison (descent.verified_diagnoses.Record)
+        self.neighbour = None  # the same comparison on a neighbouring input, once resolved
         self._diagnosis = diagnosis
         self._generic = generic
+        self._neighbour = neighbour
         self._rendered: str | None = None
 
     def resolve(self) -> GradingFailure:
+        """Find the claims (catalogued bug, generic diagnosis, neighbour) once, and render the
+        message as it stands before any verification."""
         if self._rendered is None:
-            variant = found = None
             if self._diagnosis is not None:
                 diagnosis, self._diagnosis = self._diagnosis, None
-                variant = diagnosis()
+                self.variant = diagnosis()
             if self._generic is not None:
                 generic, self._generic = self._generic, None
-                found = generic()
-            lines = [self.message]
-            if found is not None:
-                self.diagnosis = found.kind
-            if variant is not None:
-                self.misconception = variant.id
-            if variant is not None and not _GENERIC_ONLY:
-                self.hint = variant.hint
-                lines.append(f"likely mistake: your result matches code that {variant.title}.")
-            elif found is not None:
-                lines.append(f"likely mistake: {found.text}.")
-            if self.hint:
-                lines.append(f"hint: {self.hint}")
-            self._rendered = "\n".join(lines)
-            self.args = (self._rendered,)
+                self.found = generic()
+            if self._neighbour is not None:
+                neighbour, self._neighbour = self._neighbour, None
+                self.neighbour = neighbour()
+            found = self.found
+            fact = found is not None and found.fact
+            self.show(
+                cause=found.text if fact else None,
+                generic=found.text if fact else None,
+                kind=found.kind if fact else None,
+                observation=None if fact or found is None else observed(found),
+            )
         return self
+
+    def show(
+        self,
+        *,
+        cause: str | None = None,
+        generic: str | None = None,
+        kind: str | None = None,
+        misconception: str | None = None,
+        hint: str | None = None,
+        elsewhere: list[str] | None = None,
+        observation: str | None = None,
+    ) -> None:
+        """Render the message: ``cause`` (a verified catalogued or generic mistake; ``generic``
+        is the generic one's text, shown instead under ``DESCENT_GENERIC_ONLY``), the causes
+        ``elsewhere`` that explain the exercise's other failing checks, or else an
+        ``observation``; ``hint`` replaces the check's own (a catalogued bug's)."""
+        self.misconception, self.diagnosis = misconception or self._stated, kind
+        shown = generic if _GENERIC_ONLY and misconception is not None else cause
+        lines = [self.message]
+        if shown:
+            lines.append(f"likely mistake: {shown}.")
+            if elsewhere:
+                lines.append(
+                    "other checks of this exercise fail for another reason: "
+                    + "; or ".join(elsewhere)
+                    + "."
+                )
+        elif observation:
+            lines.append(f"observed: {observation}.")
+        self.hint = hint if hint and not (_GENERIC_ONLY and shown == generic) else self._own_hint
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        self._rendered = "\n".join(lines)
+        self.args = (self._rendered,)
 
     def __str__(self) -> str:
         return self.resolve()._rendered

@@ -44,7 +44,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Number
 from typing import Any
 
@@ -53,6 +53,7 @@ import torch
 from .derivative_diagnoses import log_argument
 from .diagnosis_base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
 from .exception_diagnoses import typed
+from .gate_diagnoses import gated
 from .item_diagnoses import extra_entry, held_out_kept, zero_item
 from .limit_diagnoses import at_infinity
 from .norm_diagnoses import blend_factor, standardized
@@ -99,6 +100,14 @@ KINDS = (
     "sibling",
     "operator",  # a reflected operator (__radd__) missing: exception_diagnoses
     "recursion",  # a recursion as deep as the data: exception_diagnoses
+    "omitted",  # an operation left out (a square root, a log, a power): mutant_diagnoses
+    "swapped",  # one hyperparameter used where another belongs (lr for 1 - alpha)
+    "clamp",  # a clamp or floor that changes results (a log floored at 1e-10): clamp_diagnoses
+    "eps",  # an eps left out, or added under the root instead of after it (or the reverse)
+    "mode",  # a statistic of the wrong mode (the batch's statistics in evaluation)
+    "frozen",  # a counter or state that never advances (Adam's step)
+    "accumulate",  # an assignment where accumulation belongs (= for +=)
+    "gate",  # a gradient passed through a gate on the wrong region: gate_diagnoses
 )
 
 
@@ -759,7 +768,8 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
     + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
     + (log_argument, at_infinity),
-    (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor),
+    (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor)
+    + (gated,),
     SLICE_TIER,
 )
 
@@ -777,7 +787,7 @@ def diagnose_tensors(
                 else hypothesis(e, g, inputs)
             )
             if found is not None:
-                fits.setdefault(found.kind, found)
+                fits.setdefault(found.kind, replace(found, origin=hypothesis.__name__))
         if len(fits) == 1:
             return next(iter(fits.values()))
         if fits:

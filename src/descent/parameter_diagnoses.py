@@ -69,7 +69,7 @@ import re
 import time
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -205,7 +205,22 @@ def parameter_fits(
             ):
                 continue
             fits.setdefault((change.function, change.name), []).append(change)
-    return [_merged(group) for group in fits.values()]
+    return [
+        replace(_merged(group), rerun=slip(module, group[0].function, group[0].wrap))
+        for group in fits.values()
+    ]
+
+
+def slip(module: str, function: str, wrap: Callable[[Callable], Callable]) -> Callable:
+    """The re-run of a slip in one function: ``rerun(recipe, reference)`` runs any recipe on
+    ``reference`` with ``module.function`` replaced by ``wrap`` of it (what
+    :mod:`descent.verified_diagnoses` runs on the exercise's other checks)."""
+
+    def rerun(recipe: Callable, reference: Implementation) -> Any:
+        fn = getattr(reference.module(module), function)
+        return recipe(_patched(reference, module, {function: wrap(fn)}))
+
+    return rerun
 
 
 def recorded(
@@ -347,7 +362,7 @@ def _changes(
                     f"with `{name}` at its default {default!r} whatever the call passes: the "
                     f"`{name}` passed makes no difference in your code (is it read, and does all "
                     "it should act on go through it?)",
-                    "argument",
+                    "mode" if _mode_flag(name) else "argument",
                     _forced(name, default),
                     _edge(name, default, passed),
                 )
@@ -365,7 +380,7 @@ def _changes(
                     name,
                     value,
                     f"with `{name}` = {{values}} whatever the call passes: {how}",
-                    "argument",
+                    _forced_kind(name, value),
                     _forced(name, value),
                     (_forced(name, {0: -1, 1: 2}[value]),) + _edge(name, value, passed)
                     if type(value) is int
@@ -382,7 +397,7 @@ def _changes(
                         value,
                         f"when `{name}`, left out by the call, defaults to {{values}} instead of "
                         f"{default!r}{where}: check the default in the signature",
-                        "argument",
+                        _forced_kind(name, value),
                         _forced(name, value, only_when_left_out=True),
                     )
                 )
@@ -390,6 +405,24 @@ def _changes(
     counters = list(_counter_changes(function, calls))
     tail = list(_squares(function, calls)) + list(_reductions(function, calls))
     return ignored + state + others + defaults + counters + tail
+
+
+_MODE_FLAGS = ("training", "train", "is_training", "eval", "evaluation")
+
+
+def _mode_flag(name: str) -> bool:
+    """A parameter that says which mode the function runs in (training or evaluation)."""
+    return name in _MODE_FLAGS
+
+
+def _forced_kind(name: str, value: Any) -> str:
+    """The kind of a parameter forced to ``value``: a mode flag taken the other way is a
+    statistic of the wrong mode, an eps at 0 is an eps left out, anything else an argument."""
+    if _mode_flag(name):
+        return "mode"
+    if "eps" in name.lower() and value == 0:
+        return "eps"
+    return "argument"
 
 
 def _complement(
@@ -565,7 +598,17 @@ def _siblings(
 
 
 def _instead(sibling: Callable, fn: Callable) -> Callable:
-    return sibling
+    """``sibling`` called with what ``fn`` would get, its own defaults included (the student
+    wrote the sibling's formula under this function's signature)."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def instead(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return sibling(*bound.args, **bound.kwargs)
+
+    return instead
 
 
 # -- a counter kept in a state dict ----------------------------------------------------------------
@@ -721,7 +764,7 @@ def _rooted(function: str, fn: Callable, calls: _Calls) -> Iterator[_Change]:
                 name,
                 f"with `{name}` added under the square root instead of after it (sqrt(x + "
                 f"{name}) where sqrt(x) + {name} belongs): add `{name}` once the root is taken",
-                "argument",
+                "eps",
                 functools.partial(_under_root, name=name),
             )
 
@@ -919,4 +962,5 @@ def one_diagnosis(fits: list[Diagnosis]) -> Diagnosis | None:
         return distinct[0]
     kinds = {d.kind for d in distinct}
     merged = either(distinct)
-    return merged if len(kinds) > 1 else Diagnosis(kinds.pop(), merged.text)
+    # one kind: its first slip is the one the other checks are asked to reproduce
+    return merged if len(kinds) > 1 else Diagnosis(kinds.pop(), merged.text, distinct[0].rerun)

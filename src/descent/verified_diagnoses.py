@@ -1,0 +1,515 @@
+"""A cause is named only once it is verified: the one place where the feedback decides what a
+failure names.
+
+A failing check offers *claims* about its mistake: the catalogued bug whose output equals the
+student's on that check (:meth:`descent.checker.Checker.diagnose`, or a public check's own
+``Mistake``) and the generic diagnosis (:mod:`descent.diagnoses` and the re-runs beside it).
+One comparison is no proof, so none is shown yet. Every comparison a check makes between an
+implementation's result and the expected one is a :class:`Record` in the :class:`Ledger` of its
+implementation and exercise: the recipe, what the implementation returned, the expected value,
+whether it failed. A reported failure also brings a *neighbour*: the same recipe with its batch
+one example shorter, run on the student's code and on the reference (:func:`neighbour`).
+
+Once every test has run, :func:`settle` weighs each claim against every record of its exercise:
+
+- a *slip* (a catalogued bug, or a diagnosis found by re-running the reference with a mistake,
+  ``Diagnosis.rerun``) is run on each record's recipe; it reproduces a record when it gives what
+  the student's code gave there, and is contradicted by a record the student passed where it
+  gives something else;
+- a *reading* of the values (a factor, a transpose, a step behind) reproduces a failing record
+  when the same reading, numbers and argument names aside, holds there too;
+- a *fact* the check witnessed itself (:data:`descent.diagnosis_base.FACTS`: an argument seen
+  edited, NaN, a wrong dtype) is shown as it is.
+
+A claim is **verified** when it reproduces every failing record of the exercise, at least two of
+them (a second input, not one comparison), and no record contradicts it; the failure then names
+it ("likely mistake: ..."). When no claim explains every failing record but verified claims and
+facts together do, each failure names the one that explains it and says that the code fails
+other checks for another reason. Anything else is worded as what it observes ("observed: your
+result is twice the expected"), never as a cause, and records no kind. A public check's
+``Mistake`` is its author's value of the slip on that check's own input (the student's bundle
+has no reference to re-run): it is named when every failing check that declares it agrees.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import types
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .compare import compare
+from .diagnoses import diagnose, either, inputs_of
+from .diagnosis_base import Diagnosis, NotApplicable, leaves, observed
+from .mutant_diagnoses import SPECIFIC, mutants
+from .parameter_diagnoses import _inert, _scant
+
+# How closely a slip must give the student's result: looser than the grading tolerance (a slip
+# run in float64 is recognised through a float32 result) but far tighter than any two mistakes.
+MATCH_RTOL = 1e-5
+MATCH_ATOL = 1e-6
+_PASSES_KEPT = 4  # passing records kept per recipe (a property test passes dozens of examples)
+_INPUTS = 2  # failing records a claim must reproduce: one comparison is no evidence
+
+
+def agree(theirs: Any, got: Any) -> bool:
+    """A slip's result is the student's (match tolerance, dtypes aside)."""
+    return compare(got, theirs, rtol=MATCH_RTOL, atol=MATCH_ATOL, check_dtype=False) is None
+
+
+@dataclass(eq=False)
+class Record:
+    """One comparison a check made: ``recipe`` run on the implementation gave ``got``, on the
+    reference (or an oracle) ``expected``; ``failed`` when the check did not accept it.
+    ``restore`` puts back the tensors the recipe closes over; ``agrees(theirs, got)`` says
+    whether a slip's result is the student's (a band for a statistic); ``mistakes`` are the
+    check's own named mistakes; ``failure`` and ``result`` are set for the reported failure of a
+    test (its :class:`~descent.compare.GradingFailure` and its results record)."""
+
+    recipe: Callable
+    got: Any
+    expected: Any
+    failed: bool
+    restore: Callable[[], None] = lambda: None
+    agrees: Callable[[Any, Any], bool] = agree
+    mistakes: Sequence[Any] = ()
+    failure: Any = None
+    result: Any = None
+    _reading: Any = field(default=None, repr=False)
+    _read: bool = field(default=False, repr=False)
+
+    def reading(self) -> Diagnosis | None:
+        """The generic diagnosis of this record: the reported failure's own, or, for a
+        neighbour, what the value hypotheses alone read (no re-run)."""
+        if self.failure is not None:
+            return self.failure.found
+        if not self._read:
+            self._read = True
+            try:
+                self._reading = diagnose(self.expected, self.got, inputs_of(self.recipe))
+            except Exception:  # noqa: BLE001 - values no hypothesis can read name nothing
+                self._reading = None
+        return self._reading
+
+
+class Ledger:
+    """The records of one implementation on one exercise, in the order they were made."""
+
+    def __init__(self, exercise: str | None = None) -> None:
+        self.exercise = exercise
+        self.records: list[Record] = []
+        self._passes: Counter = Counter()
+
+    def passed(self, record: Record) -> None:
+        """A comparison the implementation passed (a few per recipe)."""
+        key = getattr(record.recipe, "__code__", None)
+        if self._passes[key] < _PASSES_KEPT:
+            self._passes[key] += 1
+            self.records.append(record)
+
+    def reported(self, failure: Any, result: Any) -> None:
+        """The failure a test reported (resolved), with its results record; a failure that
+        compared nothing (a gradient check, a bare property) keeps what it says now."""
+        record = getattr(failure, "record", None)
+        if record is None:
+            return
+        record.failure, record.result = failure, result
+        self.records.append(record)
+        if failure.neighbour is not None:
+            self.records.append(failure.neighbour)
+
+
+def ledger(ledgers: dict, implementation: str, exercise: str | None) -> Ledger | None:
+    """The ledger of ``implementation`` on ``exercise`` in ``ledgers`` (made on first use)."""
+    if exercise is None:
+        return None
+    key = (implementation, exercise)
+    if key not in ledgers:
+        ledgers[key] = Ledger(exercise)
+    return ledgers[key]
+
+
+# -- claims ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claim:
+    """A candidate cause: ``text`` completes "likely mistake:"; ``kind`` is the generic kind
+    (``None`` for a catalogued bug or a check's Mistake, named by ``misconception``); ``rerun``
+    runs a recipe with the slip; ``reading`` is the diagnosis a reading must meet again."""
+
+    key: tuple
+    text: str
+    kind: str | None = None
+    misconception: str | None = None
+    hint: str | None = None
+    rerun: Callable[[Callable, Any], Any] | None = None
+    reading: Diagnosis | None = None
+    values: bool = False  # a reading of the values alone, which a neighbour's values can meet
+    fact: bool = False
+
+
+def claims_of(record: Record, reference: Any) -> list[Claim]:
+    """The claims a reported failure makes: its catalogued bug (or Mistake), then its generic
+    diagnosis."""
+    failure, out = record.failure, []
+    variant = failure.variant
+    if variant is not None:
+        text = f"your result matches code that {variant.title}"
+        if hasattr(variant, "apply") and reference is not None:
+            slipped = variant.apply(reference)
+            out.append(
+                Claim(
+                    ("bug", variant.id),
+                    text,
+                    misconception=variant.id,
+                    hint=variant.hint,
+                    rerun=functools.partial(_run_on, slipped),
+                )
+            )
+        elif not hasattr(variant, "apply"):  # a public check's Mistake: its value, no re-run
+            out.append(
+                Claim(("mistake", variant.id), text, misconception=variant.id, hint=variant.hint)
+            )
+    found = failure.found
+    if found is not None and found.kind != "ambiguous":
+        key = ("generic", found.kind, _masked(found.text))
+        if found.rerun is not None:
+            out.append(Claim(key, found.text, found.kind, rerun=found.rerun))
+        else:
+            out.append(
+                Claim(
+                    key,
+                    found.text,
+                    found.kind,
+                    reading=found,
+                    values=observed(found) is not None,
+                    # NaN on a stability check's large inputs is what that check watches for
+                    fact=found.fact or found.kind == "stability" and failure.check == "stability",
+                )
+            )
+    return out
+
+
+def _run_on(slipped: Any, recipe: Callable, reference: Any) -> Any:
+    """A recipe run on ``slipped``, the reference with a slip (whatever reference is given)."""
+    return recipe(slipped)
+
+
+def _masked(text: str) -> str:
+    """``text`` with its whole numbers and argument names masked: the same reading on another
+    check names other sizes and other arguments."""
+    return re.sub(r"(?<![\d.])\d+(?![\d.])", "#", re.sub(r"`[^`]*`", "`_`", text))
+
+
+# -- weighing ----------------------------------------------------------------------------------
+@dataclass
+class _Verdict:
+    explains: set[int]  # ids of the failing records the claim reproduces
+    missed: set[int]  # ids of the failing records it was weighed on and does not reproduce
+    contradicted: bool  # a record the student passed where the slip gives something else
+    telling: int = 0  # the records it reproduces whose results can tell slips apart
+
+
+def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
+    """Whether ``claim`` gives the student's result on ``record`` (``None``: it cannot tell,
+    as when the student's result is a marker the check put in place of values, such as the
+    string saying that an argument was edited)."""
+    if isinstance(record.got, str) and not isinstance(record.expected, str):
+        return None
+    if record.failed and record.expected is not None and agree(record.expected, record.got):
+        return None  # it failed for something else than its values (an argument edited)
+    if claim.rerun is not None and reference is not None:
+        record.restore()
+        try:
+            theirs = claim.rerun(record.recipe, reference)
+        except NotApplicable:
+            theirs = NotApplicable
+        except ZeroDivisionError:  # a Python float divided by 0: a tensor formula gives NaN
+            return _non_finite(record.got) and not _non_finite(record.expected)
+        except Exception:  # noqa: BLE001 - the slip cannot run this input: not the student's
+            return False
+        finally:
+            record.restore()
+        if theirs is not NotApplicable:
+            return bool(record.agrees(theirs, record.got))
+    if claim.misconception is not None and claim.rerun is None:  # a check's Mistake
+        declared = [m for m in record.mistakes if m.id == claim.misconception]
+        return any(m.explains(record.got) for m in declared) if declared else None
+    if not record.failed or claim.reading is None or not _readable(record):
+        return None
+    if record.failure is None and not claim.values:
+        return None  # a neighbour is read by the value hypotheses alone
+    return _same_reading(record.reading(), claim.reading)
+
+
+def _non_finite(value: Any) -> bool:
+    """Some number in ``value`` is NaN or infinite."""
+    for v in leaves(value):
+        if isinstance(v, torch.Tensor) and v.is_floating_point():
+            if not bool(v.isfinite().all()):
+                return True
+        elif isinstance(v, float) and not math.isfinite(v):
+            return True
+    return False
+
+
+def _readable(record: Record) -> bool:
+    """A reading of the values is judged only on a comparison with an expected value computed
+    in float64 (a float32 result is too coarse for the hypotheses' tolerance; a property check
+    compares with nothing)."""
+    if record.expected is None:
+        return False
+    return all(
+        not isinstance(v, torch.Tensor) or v.dtype == torch.float64 or not v.is_floating_point()
+        for v in leaves(record.expected)
+    )
+
+
+def _same_reading(theirs: Diagnosis | None, mine: Diagnosis) -> bool:
+    """Two checks read alike: the same kind from the same value hypothesis with the same
+    constants (``(1.344)``; sizes and argument names may differ), or, for a reading no tier
+    tagged, the same text once sizes and names are masked."""
+    if theirs is None or theirs.kind != mine.kind:
+        return False
+    if theirs.origin and mine.origin:
+        return theirs.origin == mine.origin and _decimals(theirs.text) == _decimals(mine.text)
+    return _masked(theirs.text) == _masked(mine.text)
+
+
+def _decimals(text: str) -> list[str]:
+    return re.findall(r"\d+\.\d+(?:e[-+]?\d+)?", text)
+
+
+def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
+    verdict = _Verdict(set(), set(), False)
+    for record in records:
+        fits = _reproduces(claim, record, reference)
+        if fits is None:
+            continue
+        if record.failed:
+            (verdict.explains if fits else verdict.missed).add(id(record))
+            verdict.telling += bool(fits) and _telling(record)
+        elif not fits:
+            verdict.contradicted = True
+    return verdict
+
+
+def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
+    """The first slip written into the reference's code (:mod:`descent.mutant_diagnoses`, in
+    the order of its rules) that gives the student's result on every failing record, on two
+    telling ones at least, and contradicts no passing one: each is tried on the failing records
+    first and dropped at its first miss. Slips that give the same results everywhere are one
+    explanation as far as the checks can tell, so the first is named. A slip of a general kind
+    (a term, a sign, a factor) gives way to a reading of the values that is verified too."""
+    failing = [r for r in book.records if r.failed]
+    if sum(_telling(r) for r in failing) < _INPUTS:
+        return None
+    ordered = failing + [r for r in book.records if not r.failed]
+    singular = any(_non_finite(r.got) for r in failing)
+    for mutant in mutants(reference, book.exercise):
+        if singular and mutant.kind == "branch":
+            continue  # NaN where a guard belongs: a guard missing and one moved look alike
+        claim = Claim(
+            ("mutant", mutant.kind, mutant.text),
+            "your result is what the reference gives with " + mutant.text,
+            mutant.kind,
+            rerun=functools.partial(_run_on, mutant.apply(reference)),
+        )
+        telling = 0
+        for record in ordered:
+            fits = _reproduces(claim, record, reference)
+            if fits is False:
+                break
+            telling += bool(fits) and record.failed and _telling(record)
+        else:
+            if telling >= _INPUTS:
+                return claim
+    return None
+
+
+def _telling(record: Record) -> bool:
+    """A failing result that can tell slips apart: finite (many slips give NaN), not all zeros
+    or one repeated item, not a handful of labels or whole numbers."""
+    got = record.got
+    return not (_non_finite(got) or _inert(got) or _scant(got, record.expected))
+
+
+def _verified(claim: Claim, verdict: _Verdict) -> str | None:
+    """``"all"`` when ``claim`` reproduces every failing record it can be weighed on (two telling
+    ones at least, unless it is a check's Mistake), ``"some"`` when it reproduces two telling
+    ones and misses others, ``None`` when it reproduces fewer or a passing record contradicts
+    it."""
+    if verdict.contradicted or not verdict.explains:
+        return None
+    if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
+        return None if verdict.missed else "all"
+    if verdict.telling < _INPUTS:
+        return None
+    return "some" if verdict.missed else "all"
+
+
+# -- settling ----------------------------------------------------------------------------------
+def settle(ledgers: dict, reference: Any) -> None:
+    """Decide what every reported failure in ``ledgers`` names (see the module's docstring) and
+    write it into the failure and its results record (message, misconception, diagnosis)."""
+    for book in ledgers.values():
+        try:
+            _settle(book, reference)
+        except Exception:  # noqa: BLE001 - a weighing that breaks leaves the observations
+            for record in book.records:
+                if record.failure is not None:
+                    _write(record, None, None, [])
+
+
+def _settle(book: Ledger, reference: Any) -> None:
+    reported = [r for r in book.records if r.failure is not None]
+    if not reported:
+        return
+    own = {id(r): claims_of(r, reference) for r in reported}
+    claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
+    status, explains, weighed = {}, {}, set()
+    for claim in claims:
+        verdict = _weigh(claim, book.records, reference)
+        status[claim.key] = _verified(claim, verdict)
+        explains[claim.key] = verdict.explains
+        weighed |= verdict.explains | verdict.missed
+    whole = [c for c in claims if status[c.key] == "all"]
+    if reference is not None and not any(c.kind and c.rerun for c in whole):
+        mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
+        readings = any(c.kind and c.reading for c in whole)
+        if mutant is not None and (mutant.kind in SPECIFIC or not readings):
+            whole.append(mutant)
+    parts = [c for c in claims if status[c.key] == "some"]
+    facts = {id(r): next((c for c in own[id(r)] if c.fact), None) for r in reported}
+    covered = set().union(*(explains[c.key] for c in parts), (k for k, f in facts.items() if f))
+    several = bool(parts) and covered >= weighed
+    for record in reported:
+        mine = [c for c in parts if id(record) in explains[c.key]] if several else []
+        bug = _first(c for c in whole + mine if c.kind is None)
+        generic = _generic(whole) or _generic(mine) or facts[id(record)]
+        others = []
+        if several and not any(c.kind is None for c in whole) and not _generic(whole):
+            others = [c for c in parts if c not in mine] + [
+                f for k, f in facts.items() if f is not None and k != id(record)
+            ]
+        _write(record, bug, generic, others)
+
+
+def _first(claims: Iterable[Claim]) -> Claim | None:
+    return next(iter(claims), None)
+
+
+def _generic(claims: list[Claim]) -> Claim | None:
+    """The generic claim to show among verified ``claims``: a slip re-run before a reading of
+    the values (the re-run reproduced the student's results, the reading only describes them);
+    claims of several kinds are offered together, none chosen."""
+    generic = [c for c in claims if c.kind is not None]
+    slips = [c for c in generic if c.rerun is not None]
+    generic = slips or generic
+    if len({c.kind for c in generic}) > 1:
+        joined = either(Diagnosis(c.kind or "", c.text) for c in generic)
+        return Claim(("either",), joined.text, joined.kind)
+    return generic[0] if generic else None
+
+
+def _write(record: Record, bug: Claim | None, generic: Claim | None, others: list[Claim]) -> None:
+    """Render the failure with what was decided and copy it to its results record."""
+    failure = record.failure
+    shown = {c.text for c in (bug, generic) if c is not None}
+    elsewhere = list(dict.fromkeys(c.text for c in others if c.text not in shown))
+    observation = None
+    found = failure.found
+    if bug is None and generic is None and found is not None and found.kind != "ambiguous":
+        observation = observed(found)
+    failure.show(
+        misconception=bug.misconception if bug else None,
+        cause=bug.text if bug else generic.text if generic else None,
+        generic=generic.text if generic else None,
+        kind=generic.kind if generic and generic.kind != "ambiguous" else None,
+        hint=bug.hint if bug else None,
+        elsewhere=elsewhere,
+        observation=observation,
+    )
+    result = record.result
+    if result is not None:
+        result.message = str(failure)
+        result.misconception = failure.misconception
+        result.diagnosis = failure.diagnosis
+
+
+# -- a neighbouring input ----------------------------------------------------------------------
+def neighbour(recipe: Callable) -> Callable | None:
+    """``recipe`` with its batch one example shorter: every tensor it closes over (directly, one
+    level inside a list, tuple or dict, or through a helper function it closes over) whose first
+    dimension has the batch's size loses its last entry along it. The batch's size is the most
+    common first dimension (at least 3) among the floating-point tensors; ``None`` when there is
+    none (a recipe of numbers only)."""
+    sizes = Counter(
+        t.shape[0]
+        for t in _tensors(recipe, 2)
+        if t.is_floating_point() and t.dim() and t.shape[0] >= 3
+    )
+    if not sizes:
+        return None
+    n = max(sizes, key=lambda s: (sizes[s], s))
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == n:
+            return value[: n - 1].clone()
+        return value
+
+    return _rebuilt(recipe, cut, 2)
+
+
+def _tensors(fn: Any, depth: int) -> Iterable[torch.Tensor]:
+    for value in _cells(fn):
+        if isinstance(value, types.FunctionType):
+            if depth > 1:
+                yield from _tensors(value, depth - 1)
+            continue
+        for item in _items(value):
+            if isinstance(item, torch.Tensor) and not item.is_meta:
+                yield item
+
+
+def _cells(fn: Any) -> list[Any]:
+    out = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            out.append(cell.cell_contents)
+        except ValueError:  # a cell not filled yet
+            out.append(None)
+    return out
+
+
+def _items(value: Any) -> Iterable[Any]:
+    if isinstance(value, (list, tuple)):
+        return value
+    if isinstance(value, dict):
+        return value.values()
+    return (value,)
+
+
+def _rebuilt(fn: Any, cut: Callable[[Any], Any], depth: int) -> Any:
+    """``fn`` with ``cut`` applied to what its closure holds (one level inside containers)."""
+    if not isinstance(fn, types.FunctionType) or not fn.__closure__:
+        return fn
+    cells = []
+    for value in _cells(fn):
+        if isinstance(value, types.FunctionType):
+            value = _rebuilt(value, cut, depth - 1) if depth > 1 else value
+        elif isinstance(value, (list, tuple)):
+            value = type(value)(cut(v) for v in value) if not hasattr(value, "_fields") else value
+        elif isinstance(value, dict):
+            value = {k: cut(v) for k, v in value.items()}
+        else:
+            value = cut(value)
+        cells.append(types.CellType(value))
+    return types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells)
+    )

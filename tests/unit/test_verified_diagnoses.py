@@ -1,0 +1,149 @@
+"""A cause is named only once verified (``descent.verified_diagnoses``): reproduced on every
+failing check of the exercise and on a second input, contradicted by no passing check; anything
+else is worded as an observation, and code that fails checks for two reasons is told so."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+import torch
+
+from descent.checker import Checker
+from descent.compare import GradingFailure
+from descent.diagnosis_base import Diagnosis
+from descent.impl import Implementation
+from descent.verified_diagnoses import Ledger, neighbour, settle
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+GEN = torch.Generator().manual_seed(5)
+X = torch.randn(6, 4, generator=GEN, dtype=torch.float64)
+Y = torch.randn(5, 3, generator=GEN, dtype=torch.float64)
+
+
+class _Impl(Implementation):
+    """An implementation whose modules all hold the same plain functions (recipes use ``losses``)."""
+
+    def __init__(self, name="student", **fns):
+        super().__init__(name)
+        self.fns = types.SimpleNamespace(**fns)
+
+    def module(self, name):
+        return self.fns
+
+
+def _reference():
+    return _Impl("reference", scale=lambda x: x.mean(0), shift=lambda x: x + 1)
+
+
+class _Bug:
+    """A catalogued bug in the shape the checker names (``apply`` gives its implementation)."""
+
+    def __init__(self, id, title, functions, **fns):
+        self.id, self.title, self.hint, self.functions = id, title, "the bug's hint", functions
+        self.fns = fns
+
+    def apply(self, base):
+        return _Impl(f"bug:{self.id}", **{**vars(base.fns), **self.fns})
+
+
+def _grade(student, recipes, bugs=(), reference=None):
+    """Run each recipe through ``Checker.matches`` as a grader would, report the failures,
+    settle the ledger; the failures, in order."""
+    reference = reference or _reference()
+    book, failures = Ledger(None), []
+    for recipe in recipes:
+        checker = Checker(student, reference, None, bugs, ledger=book)
+        try:
+            checker.matches(recipe, "m output")
+        except GradingFailure as failure:
+            failure.resolve()
+            book.reported(failure, None)
+            failures.append(failure)
+    settle({("student", None): book}, reference)
+    return failures
+
+
+def test_one_comparison_is_an_observation_and_the_same_reading_on_two_checks_a_cause():
+    x, y = X, Y
+    summed = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v + 1)
+    # X is a module global, not an input the recipe closes over: no neighbour to cut either
+    (alone,) = _grade(summed, [lambda m: m.losses.scale(X)])
+    assert alone.diagnosis is None and "likely mistake" not in str(alone)
+    assert "observed: your result is the expected times a constant (6)" in str(alone)
+    (cut,) = _grade(summed, [lambda m: m.losses.scale(x)])  # the neighbour is a second input
+    assert cut.diagnosis == "sum-mean"
+    both = _grade(summed, [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)])
+    assert [f.diagnosis for f in both] == ["sum-mean", "sum-mean"]
+    assert all("likely mistake: your result is" in str(f) for f in both)
+
+
+def test_a_catalogued_bug_that_one_failing_check_does_not_reproduce_is_not_named():
+    x, y = X, Y
+    # the student shifts by 2 on one input and by 3 on the other: no single slip does both
+    student = _Impl(scale=lambda v: v.mean(0) + (2 if v.shape[0] == 6 else 3), shift=None)
+    bug = _Bug("plus_two", "adds 2", ("scale",), scale=lambda v: v.mean(0) + 2)
+    failures = _grade(student, [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)], [bug])
+    assert failures[0].variant is bug  # it matched the first check alone
+    assert all(f.misconception is None and "adds 2" not in str(f) for f in failures)
+
+
+def test_a_slip_that_a_passing_check_contradicts_is_not_named():
+    x, y, z = X, Y, torch.zeros(3, 2, dtype=torch.float64)
+    # right on zeros, off by the same slip elsewhere: the bug adds 2 everywhere, zeros included
+    student = _Impl(scale=lambda v: v.mean(0) + 2 * bool(v.any()), shift=None)
+    bug = _Bug("plus_two", "adds 2", ("scale",), scale=lambda v: v.mean(0) + 2)
+    failures = _grade(
+        student,
+        [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y), lambda m: m.losses.scale(z)],
+        [bug],
+    )
+    assert len(failures) == 2 and all(f.misconception is None for f in failures)
+    named = _grade(
+        _Impl(scale=lambda v: v.mean(0) + 2, shift=None),
+        [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)],
+        [bug],
+    )
+    assert all(f.misconception == "plus_two" and "adds 2" in str(f) for f in named)
+    assert all("hint: the bug's hint" in str(f) for f in named)
+
+
+def test_checks_failing_for_two_reasons_say_so():
+    x, y = X, Y
+    student = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v - 1)
+    recipes = [
+        lambda m: m.losses.scale(x),
+        lambda m: m.losses.scale(y),
+        lambda m: m.losses.shift(x),
+        lambda m: m.losses.shift(y),
+    ]
+    failures = _grade(student, recipes)
+    assert [f.diagnosis for f in failures] == ["sum-mean", "sum-mean", "offset", "offset"]
+    assert "other checks of this exercise fail for another reason: your result is the " in str(
+        failures[0]
+    )
+    assert "plus a constant" in str(failures[0]) and "times the expected" in str(failures[2])
+
+
+def test_a_fact_the_check_saw_needs_no_second_check():
+    found = Diagnosis("dtype", "the result is float32 where float64 is expected: built so")
+    failure = GradingFailure("[x] differs", generic=lambda: found).resolve()
+    assert failure.diagnosis == "dtype" and "likely mistake: the result is float32" in str(failure)
+
+
+def test_the_neighbour_cuts_the_batch_of_every_tensor_sized_like_it():
+    x, w, labels = X, torch.ones(4, 7, dtype=torch.float64), torch.arange(6)
+
+    def helper(m):
+        return m.f(x, w, labels)
+
+    def recipe(m):
+        return helper(m)
+
+    near = neighbour(recipe)
+    seen = {}
+    near(types.SimpleNamespace(f=lambda *args: seen.setdefault("shapes", [a.shape for a in args])))
+    assert seen["shapes"] == [(5, 4), (4, 7), (5,)]
+    assert x.shape == (6, 4)  # the recipe's own inputs are untouched
+    assert neighbour(lambda m: m.f(1.5)) is None  # numbers only: no batch to cut
