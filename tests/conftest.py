@@ -109,6 +109,7 @@ GRADING_RUNS = (
     "starter_graders_run",
     "starter_exercises_run",
     "catalogue_run",
+    "corpus_run",
     "public_hollow_run",
     "public_bugs_run",
 )
@@ -143,6 +144,13 @@ def catalogue_run(tmp_path_factory) -> Run:
     return _once(tmp_path_factory, "catalogue", ["graders"], ["bug:*", "alternative:*", "hollow:*"])
 
 
+@pytest.fixture(scope="session")
+def corpus_run(tmp_path_factory) -> Run:
+    """The hidden graders over every student-style bug of ``graders/corpus`` (each runs only its
+    own exercise's tests)."""
+    return _once(tmp_path_factory, "corpus", ["graders"], ["student:*"])
+
+
 # The modules whose bugs, too, are graded through workers by ``variants_worker_run``.
 WORKER_BUG_MODULES = ("losses", "activations")
 
@@ -150,14 +158,17 @@ WORKER_BUG_MODULES = ("losses", "activations")
 @pytest.fixture(scope="session")
 def variants_worker_run(tmp_path_factory) -> Run:
     """Through workers (confined where the machine allows), in one run: every alternative and
-    every hollow answer, and every bug of the exercises of WORKER_BUG_MODULES; the in-process
-    results of the same tests come from ``catalogue_run``."""
+    every hollow answer, and every bug (catalogued or of the corpus) of the exercises of
+    WORKER_BUG_MODULES; the in-process results of the same tests come from ``catalogue_run`` and
+    ``corpus_run``."""
     from descent import catalogue
 
     catalogue.load(KIT / "graders" / "catalogue")
+    catalogue.load(KIT / "graders" / "corpus")
     bugs = [
-        f"bug:{v.id}"
-        for v in catalogue.variants(catalogue.BUG)
+        f"{v.kind}:{v.id}"
+        for kind in catalogue.BUGGY
+        for v in catalogue.variants(kind)
         if v.exercise.split(".")[0] in WORKER_BUG_MODULES
     ]
     return _once(

@@ -1,5 +1,6 @@
-"""The promises of the graders: solutions score 100%, stubs 0, every catalogued bug loses points,
-every alternative correct implementation keeps full marks, every hollow answer scores 0."""
+"""The promises of the graders: solutions score 100%, stubs 0, every catalogued bug and every
+student-style bug of the corpus loses points, every alternative correct implementation keeps full
+marks, every hollow answer scores 0."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from descent import catalogue, registry
 
 KIT = Path(__file__).resolve().parents[1]
 catalogue.load(KIT / "graders" / "catalogue")
+catalogue.load(KIT / "graders" / "corpus")
 
 IMPLEMENTED = [
     ex for ex in registry.EXERCISES.values() if (KIT / "solutions" / f"{ex.module}.py").exists()
@@ -65,19 +67,53 @@ ALTERNATIVES = catalogue.variants(catalogue.ALTERNATIVE)
 HOLLOW = catalogue.variants(catalogue.HOLLOW)
 
 
-@pytest.mark.parametrize("variant", BUGS, ids=[v.id for v in BUGS])
-def test_bug_loses_points(catalogue_run, variant):
-    block = catalogue_run.block(f"bug:{variant.id}")
+def _loses_points(run, variant) -> list[dict]:
+    """Asserts that the bug ``variant`` lost points in ``run``, each failure saying why in a
+    message of its own (no kit defect); returns the failing tests."""
+    block = run.block(f"{variant.kind}:{variant.id}")
     assert block["max_points"] > 0, f"no test of {variant.exercise} ran for {variant.id}"
     assert block["points"] < block["max_points"], (
-        f"the graders give the bug '{variant.title}' full marks on {variant.exercise}"
+        f"the graders give the {variant.kind} bug '{variant.title}' full marks on "
+        f"{variant.exercise}"
     )
     failing = [
         t
-        for t in catalogue_run.results["tests"]
+        for t in run.results["tests"]
         if t["implementation"] == block["name"] and t["outcome"] != "passed"
     ]
     assert all(t["message"] and "kit defect" not in t["message"] for t in failing), failing
+    return failing
+
+
+@pytest.mark.parametrize("variant", BUGS, ids=[v.id for v in BUGS])
+def test_bug_loses_points(catalogue_run, variant):
+    _loses_points(catalogue_run, variant)
+
+
+STUDENT = catalogue.variants(catalogue.STUDENT)
+# Corpus bugs that keep full marks today, each for a check the graders lack (strict: when the
+# check is added the entry passes, and this list must lose it).
+GRADER_GAPS = {
+    "loss_curve_nan_only_in_train": "no graded loss curve has NaN or inf in val_losses alone "
+    "(graders/test_diagnostics.py, test_diverged draws val_losses=None)",
+}
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=GRADER_GAPS[v.id]))
+        if v.id in GRADER_GAPS
+        else v
+        for v in STUDENT
+    ],
+    ids=[v.id for v in STUDENT],
+)
+def test_student_bug_loses_points(corpus_run, variant):
+    """A mistake of the corpus written the way students write code, not as a one-line edit of
+    the reference, loses points too: a full score here is a check the graders lack."""
+    failing = _loses_points(corpus_run, variant)
+    assert not any(t["misconception"] == variant.id for t in failing), "the corpus is never named"
 
 
 @pytest.mark.parametrize("variant", ALTERNATIVES, ids=[v.id for v in ALTERNATIVES])
@@ -116,6 +152,16 @@ def test_alternatives_score_the_same_through_a_worker(variants_worker_run, catal
         if b["name"].startswith("alternative:") and b["points"] != b["max_points"]
     ]
     assert not lost, "\n".join(lost)
+
+
+def test_student_bugs_score_the_same_through_a_worker(variants_worker_run, corpus_run):
+    # A corpus entry runs in a worker as a catalogued bug does (the worker loads graders/corpus).
+    here, there = (_points_by_test(r, "student") for r in (corpus_run, variants_worker_run))
+    there_ids = {impl for impl, _ in there}
+    here = {key: p for key, p in here.items() if key[0] in there_ids}
+    assert set(here) == set(there) and here, "the two runs graded different tests"
+    differ = [key for key in sorted(here) if here[key] != there[key]]
+    assert not differ, differ
 
 
 @pytest.mark.parametrize("variant", HOLLOW, ids=[v.id for v in HOLLOW])

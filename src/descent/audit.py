@@ -12,6 +12,13 @@ bug is labelled with (``bug(..., generic=...)``), and *misnamed* when one carrie
 labelled with (an "several explanations fit" diagnosis names nothing, rightly or wrongly). The
 summary gives that figure and the figure with both (the catalogue's own name, or a correct
 generic one) and counts any generic name given to an alternative or a misnamed bug.
+
+The student-style corpus (``graders/corpus``, ``--impl student:*``) is audited beside the
+catalogue and reported apart: its bugs must lose points as catalogued ones must, and its figures
+(named generically, misnamed) measure the generic diagnoses on code written the way students
+write it. For each set the summary also gives the share of its exercise's points a bug keeps, for
+the bugs wrong on ordinary inputs and for those wrong only at an edge (``wrong_on``): the mean and
+the worst.
 """
 
 from __future__ import annotations
@@ -27,28 +34,43 @@ from . import catalogue, results
 from . import results as results_mod
 from .kit import kit_root, run_pytest
 
+# The sets of bugs the audit reports apart, by the kind of variant of their bugs.
+SETS = {catalogue.BUG: "catalogue", catalogue.STUDENT: "student-style corpus"}
+# What each choice of --corpus grades.
+SPECS = {
+    "catalogue": ["bug:*", "alternative:*", "hollow:*"],
+    "student": ["student:*"],
+    "all": ["bug:*", "alternative:*", "hollow:*", "student:*"],
+}
+
 
 def summarize(
-    doc: dict[str, Any], labels: dict[str, tuple[str, ...]] | None = None
+    doc: dict[str, Any],
+    labels: dict[str, tuple[str, ...]] | None = None,
+    wrong_on: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per variant: kind, id, exercise, points, verdict, catching checks, named or not,
-    and the generic diagnoses its failures got, judged against ``labels`` (bug id -> kinds)."""
-    labels = labels or {}
+    where it is wrong (``wrong_on``: bug id -> "ordinary" or "edge"), and the generic diagnoses
+    its failures got, judged against ``labels`` (bug id -> kinds)."""
+    labels, wrong_on = labels or {}, wrong_on or {}
     tests_by_impl: dict[str, list[dict]] = defaultdict(list)
     for t in doc["tests"]:
         tests_by_impl[t["implementation"]].append(t)
     rows = []
     for block in doc["implementations"]:
         kind, _, vid = block["name"].partition(":")
-        if kind not in ("bug", "alternative", "hollow"):
+        if kind not in _VERDICTS:
             continue
         tests = tests_by_impl[block["name"]]
         lost = [t for t in tests if t["counted"] and t["outcome"] != results.PASSED]
         exercise = tests[0]["exercise"] if tests else "?"
-        caught = bool(lost)
-        ok = {"bug": caught, "hollow": block["max_points"] > 0 and block["points"] == 0}.get(
-            kind, not lost and block["max_points"] > 0
-        )
+        buggy = kind in catalogue.BUGGY
+        if buggy:
+            ok = bool(lost)
+        elif kind == catalogue.HOLLOW:
+            ok = block["max_points"] > 0 and block["points"] == 0
+        else:
+            ok = not lost and block["max_points"] > 0
         checks = sorted(
             {
                 t["message"].split("]")[0].lstrip("[")
@@ -69,7 +91,8 @@ def summarize(
                 "tests": len(tests),
                 "checks": checks,
                 "named": any(t.get("misconception") == vid for t in lost),
-                **_generic(lost, labels.get(vid, ()), judged=kind == "bug"),
+                "wrong_on": wrong_on.get(vid, ""),
+                **_generic(lost, labels.get(vid, ()), judged=buggy),
             }
         )
     return rows
@@ -86,10 +109,11 @@ def _generic(lost: list[dict], labels: tuple[str, ...], *, judged: bool) -> dict
     }
 
 
-def figures(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """The counts the summary line prints: bugs, named by the catalogue, named by the generic
-    diagnoses alone, by either, misnamed generically, alternatives given a generic name."""
-    bugs = [r for r in rows if r["kind"] == "bug"]
+def figures(rows: list[dict[str, Any]], kind: str = catalogue.BUG) -> dict[str, int]:
+    """The counts the summary line prints for the bugs of ``kind`` (catalogued bugs, or the
+    corpus's student-style ones): bugs, named by the catalogue, named by the generic diagnoses
+    alone, by either, misnamed generically, alternatives given a generic name."""
+    bugs = [r for r in rows if r["kind"] == kind]
     return {
         "bugs": len(bugs),
         "catalogue": sum(r["named"] for r in bugs),
@@ -100,13 +124,70 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
+def points_kept(rows: list[dict[str, Any]], kind: str = catalogue.BUG) -> dict[str, dict]:
+    """For the bugs of ``kind`` wrong on ordinary inputs and for those wrong only at an edge:
+    how many, and the share of its exercise's points a bug keeps, on average and at worst
+    (with the worst bug's id). Bugs whose exercise ran no test are left out."""
+    kept: dict[str, dict] = {}
+    for where in catalogue.WRONG_ON:
+        shares = sorted(
+            (r["points"] / r["max_points"], r["id"])
+            for r in rows
+            if r["kind"] == kind and r["wrong_on"] == where and r["max_points"] > 0
+        )
+        kept[where] = {
+            "bugs": len(shares),
+            "mean": sum(share for share, _ in shares) / len(shares) if shares else None,
+            "worst": shares[-1][0] if shares else None,
+            "worst_id": shares[-1][1] if shares else None,
+        }
+    return kept
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _kept_text(kept: dict[str, dict]) -> str:
+    parts = []
+    for where, k in kept.items():
+        if k["bugs"]:
+            parts.append(
+                f"{where} bugs ({k['bugs']}) keep {100 * k['mean']:.0f}% on average, "
+                f"{100 * k['worst']:.0f}% at worst ({k['worst_id']})"
+            )
+    return "; ".join(parts) or "no bug is tagged ordinary or edge"
+
+
+def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The figures of each set of bugs present in ``rows``, the catalogue first: how many bugs
+    the generic diagnoses name (the catalogue's names hidden) and misname, and the points kept by
+    ordinary and by edge bugs."""
+    lines = []
+    for kind, title in SETS.items():
+        n = figures(rows, kind)
+        if not n["bugs"]:
+            continue
+        named = (
+            f"named generically (the catalogue's names hidden): {n['generic']} of {n['bugs']} "
+            f"bugs ({_percent(n['generic'], n['bugs'])}); misnamed (a wrong cause): "
+            f"{n['misnamed']} ({_percent(n['misnamed'], n['bugs'])})"
+        )
+        if kind == catalogue.BUG:
+            named += (
+                f"; named by the catalogue or generically: {n['both']} "
+                f"({_percent(n['both'], n['bugs'])}); alternatives given a generic name: "
+                f"{n['alternatives_named']}"
+            )
+        lines.append(f"{title}: {named}")
+        lines.append(f"{title}, points kept: {_kept_text(points_kept(rows, kind))}")
+    return lines
 
 
 # kind -> (verdict when the promise holds, verdict when it is broken)
 _VERDICTS = {
     "bug": ("caught", "MISSED"),
+    "student": ("caught", "MISSED"),
     "alternative": ("full marks", "LOST POINTS"),
     "hollow": ("0 points", "EARNED POINTS"),
 }
@@ -143,37 +224,40 @@ def render(rows: list[dict[str, Any]], console: Console) -> None:
     console.print(table)
 
 
-def audit(*, device: str, console: Console, results: Path, modules: list[str] = ()) -> int:
-    """Grade every catalogued variant (of ``modules`` only, when given: ``losses``, ...)."""
+def audit(
+    *,
+    device: str,
+    console: Console,
+    results: Path,
+    modules: list[str] = (),
+    corpus: str = "all",
+) -> int:
+    """Grade every catalogued variant and every student-style bug of the corpus (``corpus``:
+    ``catalogue``, ``student`` or ``all``), of ``modules`` only when given (``losses``, ...)."""
 
     suites = [f"graders/test_{m}.py" for m in modules] or ["graders"]
     missing = [s for s in suites if not (kit_root() / s).exists()]
     if missing:
         console.print(f"no such graders: {', '.join(missing)}", markup=False)
         return 2
-    code = run_pytest(
-        suites, ["bug:*", "alternative:*", "hollow:*"], device=device, results=results
-    )
+    code = run_pytest(suites, SPECS[corpus], device=device, results=results)
     if code not in (0, 1):
         console.print(f"[red]audit did not complete (pytest exit code {code})[/red]")
         return code
-    labels = {v.id: v.generic for v in catalogue.variants(catalogue.BUG)}
-    rows = summarize(results_mod.load(results), labels)
+    buggy = [v for kind in catalogue.BUGGY for v in catalogue.variants(kind)]
+    labels = {v.id: v.generic for v in buggy}
+    wrong_on = {v.id: v.wrong_on for v in buggy}
+    rows = summarize(results_mod.load(results), labels, wrong_on)
     render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
     bad = [r for r in rows if not r["ok"]]
     count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
     n = figures(rows)
     console.print(
         f"{count['bug']} bugs, {count['alternative']} alternatives, "
-        f"{count['hollow']} hollow answers; "
+        f"{count['hollow']} hollow answers, {count['student']} student-style bugs; "
         f"{n['catalogue']} bugs named in feedback; "
         f"{len(bad)} problems"
     )
-    console.print(
-        f"named with the catalogue's names hidden (generic diagnoses alone): "
-        f"{n['generic']} of {n['bugs']} bugs ({_percent(n['generic'], n['bugs'])}); "
-        f"with both: {n['both']} ({_percent(n['both'], n['bugs'])}); "
-        f"misnamed generically: {n['misnamed']} bugs; "
-        f"alternatives given a generic name: {n['alternatives_named']}"
-    )
+    for line in summary_lines(rows):
+        console.print(line, markup=False)
     return 1 if bad else 0

@@ -7,6 +7,12 @@ different correct implementations; the graders must give them full marks. Hollow
 answers that compute nothing (zeros of the right shape, the input handed back, random values);
 the graders must give them exactly 0 points on their exercise.
 
+Student-style variants (``student``, declared in ``graders/corpus/<module>.py``) are bugs too, but
+written the way learners write whole functions (NumPy rewrites, loops, layer objects with a
+cache, micrograd-style classes) rather than as one-line edits of the reference. They are a held-out
+set: the feedback never names them (only catalogued bugs are matched against a failure), and
+``descent audit`` measures how well the generic diagnoses name their causes.
+
 Declaring one (in ``graders/catalogue/<topic>.py``)::
 
     mse_sum = bug("mse_sum", "losses.mse", "sums the squared errors instead of averaging",
@@ -36,7 +42,24 @@ from .impl import Implementation, PatchedImplementation
 BUG = "bug"
 ALTERNATIVE = "alternative"
 HOLLOW = "hollow"
-KINDS = (BUG, ALTERNATIVE, HOLLOW)
+STUDENT = "student"
+KINDS = (BUG, ALTERNATIVE, HOLLOW, STUDENT)
+
+# Where a bug is wrong, which sets how many points it may keep (``descent audit`` checks both):
+# "ordinary": wrong on the calls a course makes every day (typical values, the defaults and the
+# options the exercise is about, float32 or float64): a wrong value, shape, dtype or type, or an
+# argument edited; it keeps at most half of its exercise's points.
+# "edge": right on those calls, wrong only at a boundary (an exact 0, a tie, p = 1, a threshold
+# met exactly), at extreme values (overflow, cancellation, ill-posed input), on arguments it
+# must refuse, or in a rare mode (an option a course seldom sets); it keeps more than half.
+ORDINARY = "ordinary"
+EDGE = "edge"
+WRONG_ON = (ORDINARY, EDGE)
+
+# Kinds of variant that must lose points (--impl bug:* and student:*).
+BUGGY = (BUG, STUDENT)
+# The folder of graders/ that declares each kind of variant.
+FOLDERS = {BUG: "catalogue", ALTERNATIVE: "catalogue", HOLLOW: "catalogue", STUDENT: "corpus"}
 
 # derive(base, name) -> replacement: ``base()`` returns the base implementation's function ``name``.
 Derive = Callable[[Callable[[], Callable], str], Callable]
@@ -57,6 +80,8 @@ class Variant:
     # The generic diagnoses (descent.diagnoses.KINDS) that name this bug correctly: the labels
     # ``descent audit`` scores the generic feedback against, with the catalogue's names hidden.
     generic: tuple[str, ...] = ()
+    # Where a bug is wrong (WRONG_ON): on the inputs a course uses every day, or only at an edge.
+    wrong_on: str = ""
 
     @property
     def module(self) -> str:
@@ -115,7 +140,32 @@ def bug(
     ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
     the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.KINDS``); any other kind a
     failure of this bug is diagnosed with counts as a wrong name in ``descent audit``."""
+    labels = _generic_labels(id, generic)
+    variant = _declare(BUG, id, exercise, title, hint)
+    variant.classic, variant.generic = classic, labels
+    return variant
 
+
+def student(
+    id: str, exercise: str, title: str, *, generic: str | tuple[str, ...], wrong_on: str
+) -> Variant:
+    """Declare a student-style bug of the corpus (``graders/corpus/``): a whole function written
+    the way a learner writes it, with one genuine mistake. ``title`` states the mistake in plain
+    words; ``generic`` the kind(s) of generic diagnosis that name its cause truly (at least one);
+    ``wrong_on`` is ``"ordinary"`` when the mistake changes results on the inputs a course uses
+    every day, ``"edge"`` when only at a boundary, at extreme values or in a rare mode. Like a
+    catalogued bug it must lose points; unlike one, feedback never names it."""
+    labels = _generic_labels(id, generic)
+    if not labels:
+        raise ValueError(f"variant {id}: a student-style bug needs at least one generic label")
+    if wrong_on not in WRONG_ON:
+        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
+    variant = _declare(STUDENT, id, exercise, title, "")
+    variant.generic, variant.wrong_on = labels, wrong_on
+    return variant
+
+
+def _generic_labels(id: str, generic: str | tuple[str, ...]) -> tuple[str, ...]:
     # start-up: the plugin imports this module before torch, which diagnoses imports; the
     # catalogue's own modules, which call this, load after the graders have imported torch
     from .diagnoses import KINDS
@@ -124,9 +174,7 @@ def bug(
     unknown = [k for k in labels if k not in KINDS]
     if unknown:
         raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {KINDS})")
-    variant = _declare(BUG, id, exercise, title, hint)
-    variant.classic, variant.generic = classic, labels
-    return variant
+    return labels
 
 
 def alternative(id: str, exercise: str, title: str) -> Variant:
@@ -141,12 +189,15 @@ def hollow(id: str, exercise: str, title: str, *, derive: Derive | None = None) 
 
 
 def load(folder: str | Path) -> dict[str, Variant]:
-    """Import every ``*.py`` in a catalogue folder (trusted instructor code) and return the registry."""
+    """Import every ``*.py`` in a folder of variants (``graders/catalogue``, ``graders/corpus``:
+    trusted instructor code) and return the registry, which holds the variants of every folder
+    loaded so far (an id declared in two of them is an error)."""
     folder = Path(folder)
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        name = f"_descent_catalogue_{path.stem}"
+        # named by folder too: catalogue/losses.py and corpus/losses.py are two modules
+        name = f"_descent_{folder.name}_{path.stem}"
         if name in sys.modules:
             continue
         spec = importlib.util.spec_from_file_location(name, path)

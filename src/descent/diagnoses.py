@@ -102,7 +102,7 @@ KINDS = (
     "recursion",  # a recursion as deep as the data: exception_diagnoses
     "omitted",  # an operation left out (a square root, a log, a power): mutant_diagnoses
     "swapped",  # one hyperparameter used where another belongs (lr for 1 - alpha)
-    "clamp",  # a clamp or floor that changes results (a log floored at 1e-10): clamp_diagnoses
+    "clamp",  # a clamp or floor that changes results (a log floored at 1e-10): mutant_diagnoses
     "eps",  # an eps left out, or added under the root instead of after it (or the reverse)
     "mode",  # a statistic of the wrong mode (the batch's statistics in evaluation)
     "frozen",  # a counter or state that never advances (Adam's step)

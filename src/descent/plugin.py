@@ -12,11 +12,13 @@ Markers
 
 Options
   ``--impl SPEC`` (repeatable)  what is graded: ``starter`` (default), ``solutions``, a folder of
-      modules, ``bug:ID`` / ``alternative:ID`` (the solutions with one catalogued variant), or
-      ``bug:*`` / ``alternative:*`` / ``hollow:*`` for every variant. With several, each test runs once per
-      implementation that concerns its exercise.
+      modules, ``bug:ID`` / ``alternative:ID`` / ``student:ID`` (the solutions with one catalogued
+      variant or one student-style bug of the corpus), or ``bug:*`` / ``alternative:*`` /
+      ``hollow:*`` / ``student:*`` for every variant of a kind. With several, each test runs once
+      per implementation that concerns its exercise.
   ``--reference DIR``   trusted reference solutions (default ``<rootdir>/solutions`` if present).
   ``--catalogue DIR``   catalogued variants (default ``<rootdir>/graders/catalogue`` if present).
+  ``--corpus DIR``      student-style bugs (default ``<rootdir>/graders/corpus`` if present).
   ``--device cpu|cuda|all``  where tests that take the ``device`` fixture run (default cpu); CUDA
       tests skip, uncounted, when no GPU is present.
   ``--results FILE``    where the results document goes (default ``.descent/results.json``).
@@ -72,8 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="SPEC",
         help="implementation to grade: starter (default), solutions, a folder, "
-        "bug:ID, alternative:ID, hollow:ID, or bug:*, alternative:*, "
-        "hollow:* for every variant of a kind; repeatable",
+        "bug:ID, alternative:ID, hollow:ID, student:ID, or bug:*, alternative:*, "
+        "hollow:*, student:* for every variant of a kind; repeatable",
     )
     group.addoption(
         "--reference",
@@ -86,6 +88,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="DIR",
         help="catalogue of known variants (default: <rootdir>/graders/catalogue)",
+    )
+    group.addoption(
+        "--corpus",
+        default=None,
+        metavar="DIR",
+        help="corpus of student-style bugs (default: <rootdir>/graders/corpus)",
     )
     group.addoption(
         "--device",
@@ -193,7 +201,7 @@ class GradingState:
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         self._impls: list[Implementation] | None = None
         self._reference: Implementation | None | bool = False
-        self._catalogue_loaded = False
+        self._loaded: set[str] = set()  # the kinds whose folder of variants is loaded
         self._bugs: dict[str, list[catalogue.Variant]] = {}
         self.doc: dict[str, Any] | None = None
         self.results_path: Path | None = None
@@ -209,12 +217,17 @@ class GradingState:
             raise pytest.UsageError(f"--{option} {value}: no such folder")
         return path if path.is_dir() else None
 
-    def load_catalogue(self) -> None:
-        if not self._catalogue_loaded:
-            folder = self._option_path("catalogue", "graders/catalogue")
+    def _variants_folder(self, kind: str) -> Path | None:
+        """Where variants of ``kind`` are declared: ``--catalogue`` or ``--corpus``."""
+        option = catalogue.FOLDERS[kind]
+        return self._option_path(option, f"graders/{option}")
+
+    def load_catalogue(self, kind: str = catalogue.BUG) -> None:
+        if kind not in self._loaded:
+            folder = self._variants_folder(kind)
             if folder is not None:
                 catalogue.load(folder)
-            self._catalogue_loaded = True
+            self._loaded.add(kind)
 
     @property
     def reference(self) -> Implementation | None:
@@ -232,16 +245,15 @@ class GradingState:
     def _resolve(self, spec: str) -> list[Implementation]:
         kind, _, name = spec.partition(":")
         if kind in catalogue.KINDS and name:
-            self.load_catalogue()
+            self.load_catalogue(kind)
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
-            chosen = catalogue.variants(kind) if name == "*" else [catalogue.get(name)]
+            chosen = [v for v in catalogue.variants(kind) if name in ("*", v.id)]
+            if not chosen and name != "*":
+                raise pytest.UsageError(f"--impl {spec}: no {kind} variant {name!r}")
             return [
                 plugin_workers.resolve_variant(
-                    self.config,
-                    v,
-                    self.reference,
-                    self._option_path("catalogue", "graders/catalogue"),
+                    self.config, v, self.reference, self._variants_folder(kind)
                 )
                 for v in chosen
             ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import results, timelimit
+from .catalogue import KINDS as VARIANT_KINDS
 from .impl import FolderImplementation, Implementation
 from .isolation import intake as intake_mod
 from .isolation import scan as scan_mod
@@ -88,7 +89,7 @@ def has_submission(specs: list[str]) -> bool:
 
 def _is_submission(spec: str) -> bool:
     kind, _, name = spec.partition(":")
-    if kind in ("bug", "alternative", "hollow") and name:
+    if kind in VARIANT_KINDS and name:
         return False
     return spec not in ("starter", "solutions")
 

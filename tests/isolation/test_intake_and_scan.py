@@ -281,6 +281,8 @@ def test_scan_of_the_catalogue_finds_only_bugs():
     catalogue.load(kit / "graders" / "catalogue")
     owners: dict[str, list] = {}
     for v in catalogue.variants():
+        if v.kind == catalogue.STUDENT:  # the corpus, when loaded too, lives in other files
+            continue
         for fn in v.functions.values():
             try:
                 lines, start = inspect.getsourcelines(fn)

@@ -2,7 +2,7 @@
 
     descent grade PATH|solutions|starter [...]   grade implementations with the hidden graders
     descent check [IMPL]                         run the public exercises (the student's view)
-    descent audit [--module M]                   prove the graders: every catalogued bug loses
+    descent audit [--module M] [--corpus C]      prove the graders: every catalogued bug loses
                                                  points, every alternative keeps full marks
     descent stubs [--check]                      regenerate starter/ from solutions/
     descent bundle OUT                           build the student bundle

@@ -1,5 +1,6 @@
-"""``descent audit [--module M]``: prove the graders. Every catalogued bug must lose points and
-every alternative keep full marks; exit 1 when one does not."""
+"""``descent audit [--module M] [--corpus all|catalogue|student]``: prove the graders. Every
+catalogued bug and every student-style bug of the corpus must lose points and every alternative
+keep full marks; exit 1 when one does not."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ def register(sub) -> None:
         help="audit only this module's graders and variants (losses, optim, ...); "
         "repeat for several",
     )
+    p.add_argument(
+        "--corpus",
+        choices=["all", "catalogue", "student"],
+        default="all",
+        help="which bugs to grade: the catalogue (with its alternatives and hollow answers), "
+        "the student-style corpus of graders/corpus, or both (default); their figures are "
+        "reported apart",
+    )
     device_option(p)
     p.set_defaults(func=cmd_audit)
 
@@ -36,5 +45,9 @@ def cmd_audit(args) -> int:
     from ..audit import audit  # start-up cost: the audit loads the catalogue (torch)
 
     return audit(
-        device=args.device, console=console, results=results_path(args), modules=args.module or []
+        device=args.device,
+        console=console,
+        results=results_path(args),
+        modules=args.module or [],
+        corpus=args.corpus,
     )

@@ -1,0 +1,113 @@
+"""The audit's figures for the catalogue and the student-style corpus, reported apart
+(``descent.audit``): pure functions on hand-built results documents. (A real audit of one
+module's corpus: tests/test_audit_cli.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from descent import audit
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def _block(name: str, points: float, diagnoses: list, max_points: float = 10.0) -> dict:
+    """A variant's block and its tests: one failed test per diagnosis (none: it passed)."""
+    tests = [
+        {
+            "implementation": name,
+            "exercise": "losses.mse",
+            "counted": True,
+            "outcome": "failed",
+            "message": "[reference value] x",
+            "misconception": None,
+            "diagnosis": d,
+        }
+        for d in diagnoses
+    ] or [
+        {
+            "implementation": name,
+            "exercise": "losses.mse",
+            "counted": True,
+            "outcome": "passed",
+            "message": "",
+            "misconception": None,
+        }
+    ]
+    return {"name": name, "points": points, "max_points": max_points}, tests
+
+
+def _doc(*variants: tuple[str, float, list]) -> dict:
+    blocks, tests = zip(*(_block(*v) for v in variants))
+    return {"implementations": list(blocks), "tests": [t for ts in tests for t in ts]}
+
+
+LABELS = {
+    "a": ("sum-mean",),
+    "b": ("factor",),
+    "s1": ("omitted",),
+    "s2": ("eps",),
+    "s3": ("clamp",),
+}
+WRONG_ON = {"a": "ordinary", "b": "edge", "s1": "ordinary", "s2": "ordinary", "s3": "edge"}
+
+
+@pytest.fixture
+def rows():
+    doc = _doc(
+        ("bug:a", 2.0, ["sum-mean"]),  # named rightly
+        ("bug:b", 9.0, ["sign"]),  # misnamed
+        ("student:s1", 1.0, ["omitted"]),  # named rightly
+        ("student:s2", 6.0, ["factor", "eps"]),  # named rightly, and misnamed too
+        ("student:s3", 10.0, []),  # kept full marks: missed
+        ("alternative:c", 10.0, []),
+    )
+    return audit.summarize(doc, LABELS, WRONG_ON)
+
+
+def test_a_student_style_bug_is_judged_as_a_bug(rows):
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["s1"]["ok"] and not by_id["s3"]["ok"]  # a bug that loses nothing is missed
+    assert by_id["s2"]["generic_named"] and by_id["s2"]["generic_wrong"] == ["factor"]
+    assert by_id["s3"]["wrong_on"] == "edge" and by_id["c"]["wrong_on"] == ""
+
+
+def test_the_figures_count_each_set_apart(rows):
+    assert audit.figures(rows) == {
+        "bugs": 2,
+        "catalogue": 0,
+        "generic": 1,
+        "both": 1,
+        "misnamed": 1,
+        "alternatives_named": 0,
+    }
+    student = audit.figures(rows, "student")
+    assert (student["bugs"], student["generic"], student["misnamed"]) == (3, 2, 1)
+
+
+def test_points_kept_by_ordinary_and_edge_bugs_mean_and_worst(rows):
+    kept = audit.points_kept(rows, "student")
+    assert kept["ordinary"] == {"bugs": 2, "mean": 0.35, "worst": 0.6, "worst_id": "s2"}
+    assert kept["edge"] == {"bugs": 1, "mean": 1.0, "worst": 1.0, "worst_id": "s3"}
+    assert audit.points_kept(rows)["edge"]["worst_id"] == "b"
+
+
+def test_the_summary_reports_the_catalogue_and_the_corpus_apart(rows):
+    catalogue_named, catalogue_kept, corpus_named, corpus_kept = audit.summary_lines(rows)
+    assert catalogue_named.startswith(
+        "catalogue: named generically (the catalogue's names "
+        "hidden): 1 of 2 bugs (50%); misnamed (a wrong cause): 1"
+    )
+    assert "alternatives given a generic name: 0" in catalogue_named
+    assert corpus_named.startswith("student-style corpus: named generically")
+    assert "2 of 3 bugs (67%)" in corpus_named and "alternatives" not in corpus_named
+    assert corpus_kept == (
+        "student-style corpus, points kept: ordinary bugs (2) keep 35% on average, 60% at worst "
+        "(s2); edge bugs (1) keep 100% on average, 100% at worst (s3)"
+    )
+    assert "ordinary bugs (1) keep 20%" in catalogue_kept
+    only_corpus = [r for r in rows if r["kind"] == "student"]
+    assert [line.split(":")[0] for line in audit.summary_lines(only_corpus)] == [
+        "student-style corpus",
+        "student-style corpus, points kept",
+    ]
