@@ -10,20 +10,24 @@ mutant is an implementation; :mod:`descent.verified_diagnoses` runs the failing 
 on it and names the mutant that gives the student's results on all of them. The slips, by kind:
 
 - ``omitted``: a call of ``sqrt``, ``rsqrt``, ``log``, ``exp``, ``log1p``, ``abs`` or ``tanh``
-  left out (its argument used as it is), a power ``a ** k`` left out (``a`` for it);
-- ``sum-mean``: a division by a count (a size, a length, ``n``) left out; a ``mean`` taken as a
-  ``sum`` or the reverse;
+  left out (its argument used as it is), a power ``a ** k`` left out (``a`` for it), a division
+  by something that is no count left out;
+- ``sum-mean``: a division by a count (a size, a length, ``n``, the sum of a weighted mean's
+  weights) left out; a ``mean`` taken as a ``sum`` or the reverse;
 - ``eps``: eps (a name with ``eps`` in it) left out of a sum, or moved under the square root it
   was added after (and the reverse);
 - ``swapped``: a hyperparameter (a float parameter, or a name unpacked from one such as
   ``beta1``), or ``1 - `` it, used where another belongs;
-- ``term``: one term of a sum or difference left out; ``accumulate``: that term the running total
-  itself (``x = e`` for ``x = x + e``), or an augmented ``+=`` written as ``=``;
+- ``term``: one term of a sum or difference left out; ``accumulate``: that term a running total
+  (read from the state, carried through a loop, an attribute or an item: ``x = e`` for
+  ``x = x + e``), or an augmented ``+=`` written as ``=``; ``step``: a ``+ 1`` or ``- 1`` left out
+  (``frozen`` when it advances a counter read from the state);
 - ``sign``: a difference taken the other way round or a sum for a difference;
-- ``factor``: a numeric factor of a product left out, a division by something that is no count
-  left out, ``n`` for ``n - 1`` (a biased variance for the unbiased one);
-- ``branch``: a strict comparison for an inclusive one or the reverse; ``gate``: a backward's
-  comparison with 0 made with 1 (the gradient gated on the wrong region);
+- ``factor``: a numeric factor of a product left out, ``n`` for ``n - 1`` (a biased variance for
+  the unbiased one);
+- ``branch``: a strict comparison for an inclusive one or the reverse, or the two values of a
+  choice (``torch.where``, ``a if c else b``) exchanged; ``gate``: a backward's comparison with 0
+  made with 1, or made on another of its arguments (the gradient gated on the wrong region);
 - ``mode``: a test of a mode flag (``training``) forced one way: the statistics of one mode used in
   the other;
 - ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
@@ -154,6 +158,34 @@ def _tree(obj: Any) -> ast.Module:
     return ast.parse(textwrap.dedent(inspect.getsource(obj)))
 
 
+def _totals(tree: ast.Module) -> set[str]:
+    """Names that carry a value from one call or step to the next: assigned from a read of a
+    state (``state.get(...)``, ``state[...]``) or inside a loop."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.While)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Assign, ast.AugAssign)):
+                    targets = inner.targets if isinstance(inner, ast.Assign) else [inner.target]
+                    found |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Assign) and _reads_state(node.value):
+            found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return found
+
+
+def _reads_state(node: Any) -> bool:
+    """``node`` reads an entry of a dict named like a state (``state.get(k)``, ``state[k]``)."""
+    for inner in ast.walk(node):
+        owner = None
+        if isinstance(inner, ast.Call) and _callee(inner) == "get":
+            owner = getattr(inner.func, "value", None)
+        elif isinstance(inner, ast.Subscript):
+            owner = inner.value
+        if isinstance(owner, ast.Name) and "state" in owner.id:
+            return True
+    return False
+
+
 def _public_names(owners: dict[str, Any]) -> set[str]:
     """Names a text may quote: the exercise functions' parameters and the words of their
     docstrings (what the student's own stub shows)."""
@@ -188,7 +220,8 @@ class _Replace(ast.NodeTransformer):
     def generic_visit(self, node: ast.AST) -> ast.AST:
         if isinstance(node, (ast.expr, ast.stmt)):
             after = self.pairs.get(ast.unparse(node))
-            if after is not None:
+            # (a statement that is one call reads like that call: replace like with like)
+            if after is not None and isinstance(after, ast.stmt) == isinstance(node, ast.stmt):
                 return copy.deepcopy(after)
         return super().generic_visit(node)
 
@@ -206,6 +239,10 @@ class _Context:
     hyper: set[str]
     assigned: dict[int, set[str]]
     backward: set[int]  # the expressions inside a function whose name says it is a backward
+    totals: set[str]  # names that carry a value over calls or steps (read from a state, or
+    # assigned in a loop), and attributes and items, which outlive the statement
+    tensors: dict[int, list[str]]  # for a backward's expressions, its parameters and locals
+    from_state: set[str]  # names assigned from a read of the state
 
 
 def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
@@ -222,9 +259,32 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         if isinstance(fn, ast.FunctionDef) and "backward" in fn.name
         for inner in ast.walk(fn)
     }
-    context = _Context(public, _hyperparameters(tree), assigned, backward)
+    tensors: dict[int, list[str]] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef) and "backward" in fn.name:
+            names = [a.arg for a in fn.args.args] + [
+                n.id
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            ]
+            names = list(dict.fromkeys(names))
+            for inner in ast.walk(fn):
+                tensors[id(inner)] = names
+    from_state = {
+        t.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and _reads_state(n.value)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    context = _Context(
+        public, _hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state
+    )
     nodes = list(ast.walk(tree))
-    rules = (_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _branch, _terms)
+    rules = (
+        *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
+        *(_branch, _branches_swapped, _terms),
+    )
     for rule in rules:
         for node in nodes:
             yield from rule(node, context)
@@ -279,11 +339,27 @@ def _omitted(node: Any, context: _Context) -> Iterator[Slip]:
             )
         elif not isinstance(node.left, ast.Constant):
             quoted = _quote(node.right, context.public)
+            yield node, node.left, "omitted", f"the division by {quoted or 'a normalizer'} left out"
+    elif (
+        isinstance(node, ast.Call)
+        and _callee(node) in ("div", "div_")
+        and isinstance(node.func, ast.Attribute)
+        and len(node.args) == 1
+    ):
+        if _count(node.args[0]):
             yield (
                 node,
-                node.left,
-                "factor",
-                f"the division by {quoted or 'a normalizer'} left out: a factor missing",
+                node.func.value,
+                "sum-mean",
+                ("a division by a count left out: a sum where the mean belongs"),
+            )
+        else:
+            quoted = _quote(node.args[0], context.public)
+            yield (
+                node,
+                node.func.value,
+                "omitted",
+                (f"the division by {quoted or 'a normalizer'} left out"),
             )
     elif isinstance(node, ast.Call) and _callee(node) in ("mean", "sum"):
         other = "sum" if _callee(node) == "mean" else "mean"
@@ -307,8 +383,8 @@ def _count(node: Any) -> bool:
         return node.id in _COUNTS or node.id.startswith(("n_", "num_"))
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
         return node.value.attr == "shape"
-    if isinstance(node, ast.Call):
-        return _callee(node) in ("len", "numel", "size")
+    if isinstance(node, ast.Call):  # a size, or the sum of the weights of a weighted mean
+        return _callee(node) in ("len", "numel", "size") or _callee(node) == "sum" and not node.args
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Sub)):
         return _count(node.left) and (_count(node.right) or isinstance(node.right, ast.Constant))
     return False
@@ -476,11 +552,12 @@ def _accumulated(node: Any, context: _Context) -> Iterator[Slip]:
         and isinstance(node.value.op, ast.Add)
     ):
         target = ast.unparse(node.targets[0])
+        carried = not isinstance(node.targets[0], ast.Name) or target in context.totals
         for kept, total in (
             (node.value.right, node.value.left),
             (node.value.left, node.value.right),
         ):
-            if ast.unparse(total) == target:
+            if carried and ast.unparse(total) == target:
                 yield (
                     node,
                     ast.Assign([copy.deepcopy(node.targets[0])], kept),
@@ -553,6 +630,51 @@ def _clamped(node: Any, context: _Context) -> Iterator[Slip]:
         )
 
 
+def _gated_on(node: Any, context: _Context) -> Iterator[Slip]:
+    """A backward's gate tested on another of its arguments (``dy > 0`` for ``x > 0``)."""
+    names = context.tensors.get(id(node))
+    if not (names and isinstance(node, ast.Compare) and isinstance(node.left, ast.Name)):
+        return
+    if node.left.id not in names:
+        return
+    for other in names:
+        if other != node.left.id:
+            after = copy.deepcopy(node)
+            after.left = ast.Name(other, ast.Load())
+            yield (
+                node,
+                after,
+                "gate",
+                (
+                    f"the gradient's gate tested on `{other}` where it belongs on "
+                    f"`{node.left.id}`: the gradient passes (or stops) on the wrong region"
+                ),
+            )
+
+
+def _branches_swapped(node: Any, context: _Context) -> Iterator[Slip]:
+    """The two values of a choice exchanged: ``torch.where(c, b, a)`` for ``where(c, a, b)``,
+    ``b if c else a`` for ``a if c else b``."""
+    if isinstance(node, ast.IfExp):
+        if isinstance(node.body, ast.Constant) and isinstance(node.orelse, ast.Constant):
+            return  # two constants exchanged invert a gate: too many slips look like that
+        after: Any = ast.IfExp(node.test, node.orelse, node.body)
+    elif isinstance(node, ast.Call) and _callee(node) == "where" and len(node.args) == 3:
+        after = copy.deepcopy(node)
+        after.args[1], after.args[2] = after.args[2], after.args[1]
+    else:
+        return
+    yield (
+        node,
+        after,
+        "branch",
+        (
+            "the two branches of a choice exchanged: each side of the condition gets the value "
+            "that belongs to the other"
+        ),
+    )
+
+
 def _branch(node: Any, context: _Context) -> Iterator[Slip]:
     flips = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
     if (
@@ -604,7 +726,22 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
         for kept, dropped in ((node.left, node.right), (node.right, node.left)):
             if _eps_name(dropped) or isinstance(node.op, ast.Sub) and kept is node.right:
                 continue
-            if ast.unparse(dropped) in context.assigned.get(id(node), ()):
+            if _one(dropped):
+                if _reads_state(kept) or ast.unparse(kept) in context.from_state:
+                    yield (
+                        node,
+                        kept,
+                        "frozen",
+                        (
+                            "a counter kept in the state that never advances (its + 1 or - 1 left "
+                            "out): every call counts as the first"
+                        ),
+                    )
+                else:
+                    yield node, kept, "step", "a count one off (its + 1 or - 1 left out)"
+                continue
+            name = ast.unparse(dropped)
+            if name in context.assigned.get(id(node), ()) and name in context.totals:
                 yield (
                     node,
                     kept,

@@ -444,26 +444,38 @@ def _write(record: Record, bug: Claim | None, generic: Claim | None, others: lis
 
 # -- a neighbouring input ----------------------------------------------------------------------
 def neighbour(recipe: Callable) -> Callable | None:
-    """``recipe`` with its batch one example shorter: every tensor it closes over (directly, one
-    level inside a list, tuple or dict, or through a helper function it closes over) whose first
-    dimension has the batch's size loses its last entry along it. The batch's size is the most
-    common first dimension (at least 3) among the floating-point tensors; ``None`` when there is
-    none (a recipe of numbers only)."""
+    """``recipe`` on a neighbouring input: its batch one example shorter, every tensor it closes
+    over (directly, one level inside a list, tuple or dict, or through a helper function it
+    closes over) whose first dimension has the batch's size losing its last entry along it; the
+    batch's size is the most common first dimension (at least 3) among the floating-point
+    tensors. A recipe of numbers only has its floats (not its whole numbers: counts, steps)
+    moved by a tenth instead. ``None`` when it has neither."""
     sizes = Counter(
         t.shape[0]
         for t in _tensors(recipe, 2)
         if t.is_floating_point() and t.dim() and t.shape[0] >= 3
     )
-    if not sizes:
+    if sizes:
+        n = max(sizes, key=lambda s: (sizes[s], s))
+
+        def cut(value: Any) -> Any:
+            if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == n:
+                return value[: n - 1].clone()
+            return value
+
+        return _rebuilt(recipe, cut, 2)
+    if not any(type(v) is float and v != 0 for v in _numbers(recipe, 2)):
         return None
-    n = max(sizes, key=lambda s: (sizes[s], s))
+    return _rebuilt(recipe, lambda v: 1.1 * v if type(v) is float else v, 2)
 
-    def cut(value: Any) -> Any:
-        if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == n:
-            return value[: n - 1].clone()
-        return value
 
-    return _rebuilt(recipe, cut, 2)
+def _numbers(fn: Any, depth: int) -> Iterable[Any]:
+    for value in _cells(fn):
+        if isinstance(value, types.FunctionType):
+            if depth > 1:
+                yield from _numbers(value, depth - 1)
+            continue
+        yield from _items(value)
 
 
 def _tensors(fn: Any, depth: int) -> Iterable[torch.Tensor]:

@@ -210,3 +210,43 @@ def test_texts_quote_only_what_the_students_stub_shows():
     assert any("`beta1 ** t`" in t for t in texts)  # in adam_step's docstring
     assert not any("bias1" in t or "denom" in t for t in texts)  # the reference's own names
     assert math.isfinite(len(texts)) and len(texts) <= mutant_diagnoses.MAX_MUTANTS
+
+
+def _backward_cases(name, forward_args):
+    """Recipes: the backward of ``name`` on two inputs, through the student's own forward."""
+
+    def make(x, dy):
+        def recipe(m):
+            module = m.activations
+            _, cache = getattr(module, f"{name}_forward")(x, *forward_args)
+            return getattr(module, f"{name}_backward")(dy, cache)
+
+        return recipe
+
+    return [make(_t(4, 5), _t(4, 5)), make(_t(3, 6), _t(3, 6))]
+
+
+def test_a_relu_gradient_gated_on_the_upstream_gradient_is_a_gate():
+    def relu_backward(dy, cache):
+        return torch.where(dy > 0, dy, torch.zeros_like(dy))  # tested on dy, not on x
+
+    failures = _named(
+        "activations.relu", "relu_backward", relu_backward, _backward_cases("relu", ())
+    )
+    assert _kinds(failures) == {"gate"} and "tested on `dy` where it belongs on `x`" in str(
+        failures[0]
+    )
+
+
+def test_leaky_relu_branches_exchanged_are_a_branch_slip():
+    def leaky_relu_backward(dy, cache):
+        x, slope = cache
+        return torch.where(x > 0, slope * dy, dy)
+
+    failures = _named(
+        "activations.leaky_relu",
+        "leaky_relu_backward",
+        leaky_relu_backward,
+        _backward_cases("leaky_relu", (0.1,)),
+    )
+    assert _kinds(failures) == {"branch"} and "branches of a choice exchanged" in str(failures[0])
