@@ -242,7 +242,7 @@ _bug(
     "assigns (=) gradients instead of accumulating them (+=)",
     "A Value used several times receives one contribution per use: add into grad with +=.",
     assign=True,
-    generic="factor",
+    generic=("factor", "accumulate"),
 )
 _bug(
     "value_no_topological_order",

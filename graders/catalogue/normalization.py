@@ -338,7 +338,7 @@ ln_eps_outside_sqrt = bug(
     "normalization.layernorm",
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
-    generic="factor",
+    generic=("factor", "eps"),
 )
 
 
@@ -423,7 +423,7 @@ rmsnorm_eps_outside_sqrt = bug(
     "normalization.rmsnorm",
     "divides by sqrt(mean(x^2)) + eps instead of sqrt(mean(x^2) + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
-    generic="factor",
+    generic=("factor", "eps"),
 )
 
 

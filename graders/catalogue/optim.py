@@ -155,7 +155,7 @@ adagrad_no_accumulation = bug(
     "divides by the current squared gradient instead of the running sum",
     hint="AdaGrad keeps the sum of all squared gradients so far in state['sum'] and divides by "
     "its square root.",
-    generic="argument",
+    generic=("argument", "accumulate"),
 )
 
 
@@ -175,7 +175,7 @@ adagrad_eps_inside_sqrt = bug(
     "optim.adagrad",
     "puts eps inside the square root",
     hint="The denominator is sqrt(sum) + eps: add eps after the square root.",
-    generic="argument",
+    generic=("argument", "eps"),
 )
 
 
@@ -272,7 +272,7 @@ rmsprop_eps_inside_sqrt = bug(
     "optim.rmsprop",
     "puts eps inside the square root",
     hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.",
-    generic="argument",
+    generic=("argument", "eps"),
 )
 
 
@@ -426,13 +426,14 @@ _adam_bug(
     "bias-corrects the first moment but not the second",
     "Both moments need their correction: v_hat = v / (1 - beta2**t) as well.",
     correct_v=False,
+    generic="omitted",
 )
 _adam_bug(
     "adam_eps_inside_sqrt",
     "puts eps inside the square root",
     "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
     eps_inside=True,
-    generic=("offset", "argument"),
+    generic=("offset", "argument", "eps"),
 )
 _adam_bug(
     "adam_eps_added_to_param",

@@ -351,6 +351,7 @@ _one_cycle_bug(
     "puts the peak at pct_start * total_steps, one step late",
     "Steps count from 0: the warmup's last step is pct_start * total_steps - 1.",
     peak_shift=0.0,
+    generic="step",
 )
 _one_cycle_bug(
     "one_cycle_final_from_max",
@@ -389,6 +390,7 @@ _one_cycle_bug(
     "The second phase ends at the last step, "
     "total_steps - 1: pct = (step - peak) / (total_steps - 1 - peak).",
     ends_late=True,
+    generic="step",
 )
 _one_cycle_bug(
     "one_cycle_default_linear",
@@ -565,7 +567,7 @@ _plateau_bug(
     "reduces once num_bad_epochs reaches patience, one epoch early",
     "Reduce only when num_bad_epochs > patience: patience bad epochs are tolerated.",
     at_patience=True,
-    generic="step",
+    generic=("step", "branch"),
 )
 _plateau_bug(
     "plateau_absolute_threshold",

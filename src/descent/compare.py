@@ -108,16 +108,23 @@ class GradingFailure(AssertionError):
         hint: str | None = None,
         elsewhere: list[str] | None = None,
         observation: str | None = None,
+        partial: bool = False,
     ) -> None:
         """Render the message: ``cause`` (a verified catalogued or generic mistake; ``generic``
         is the generic one's text, shown instead under ``DESCENT_GENERIC_ONLY``), the causes
-        ``elsewhere`` that explain the exercise's other failing checks, or else an
+        ``elsewhere`` that explain the exercise's other failing checks (``partial``: ``cause``
+        explains this check and others, not all of the exercise's failing checks), or else an
         ``observation``; ``hint`` replaces the check's own (a catalogued bug's)."""
         self.misconception, self.diagnosis = misconception or self._stated, kind
         shown = generic if _GENERIC_ONLY and misconception is not None else cause
         lines = [self.message]
         if shown:
             lines.append(f"likely mistake: {shown}.")
+            if partial and not elsewhere:
+                lines.append(
+                    "it does not explain every failing check of this exercise: something else "
+                    "is wrong too."
+                )
             if elsewhere:
                 lines.append(
                     "other checks of this exercise fail for another reason: "
@@ -126,6 +133,12 @@ class GradingFailure(AssertionError):
                 )
         elif observation:
             lines.append(f"observed: {observation}.")
+        if not shown and elsewhere:
+            lines.append(
+                "other checks of this exercise fail for a reason found: "
+                + "; or ".join(elsewhere)
+                + "; this one does not come from it."
+            )
         self.hint = hint if hint and not (_GENERIC_ONLY and shown == generic) else self._own_hint
         if self.hint:
             lines.append(f"hint: {self.hint}")

@@ -26,7 +26,8 @@ on it and names the mutant that gives the student's results on all of them. The 
 - ``factor``: a numeric factor of a product left out, ``n`` for ``n - 1`` (a biased variance for
   the unbiased one);
 - ``branch``: a strict comparison for an inclusive one or the reverse, or the two values of a
-  choice (``torch.where``, ``a if c else b``) exchanged; ``gate``: a backward's comparison with 0
+  backward's choice (``torch.where``, ``a if c else b``) exchanged; ``gate``: a backward's
+  comparison with 0
   made with 1, or made on another of its arguments (the gradient gated on the wrong region);
 - ``mode``: a test of a mode flag (``training``) forced one way: the statistics of one mode used in
   the other;
@@ -653,8 +654,12 @@ def _gated_on(node: Any, context: _Context) -> Iterator[Slip]:
 
 
 def _branches_swapped(node: Any, context: _Context) -> Iterator[Slip]:
-    """The two values of a choice exchanged: ``torch.where(c, b, a)`` for ``where(c, a, b)``,
-    ``b if c else a`` for ``a if c else b``."""
+    """In a backward, the two values of a choice exchanged: ``torch.where(c, b, a)`` for
+    ``where(c, a, b)``, ``b if c else a`` for ``a if c else b`` (a forward's choices are left
+    alone: a stable formula often writes one value two ways, and exchanging them is another
+    slip's twin, ``sigmoid(-x)`` for ``sigmoid(x)``)."""
+    if id(node) not in context.backward:
+        return  # a forward's two branches are often one formula in two stable forms
     if isinstance(node, ast.IfExp):
         if isinstance(node.body, ast.Constant) and isinstance(node.orelse, ast.Constant):
             return  # two constants exchanged invert a gate: too many slips look like that

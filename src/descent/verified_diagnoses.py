@@ -54,13 +54,32 @@ from .parameter_diagnoses import _inert, _scant
 # run in float64 is recognised through a float32 result) but far tighter than any two mistakes.
 MATCH_RTOL = 1e-5
 MATCH_ATOL = 1e-6
+EXACT_RTOL = 1e-9  # float64 results: the same formula agrees far closer than this
+EXACT_ATOL = 1e-12
 _PASSES_KEPT = 4  # passing records kept per recipe (a property test passes dozens of examples)
 _INPUTS = 2  # failing records a claim must reproduce: one comparison is no evidence
 
 
 def agree(theirs: Any, got: Any) -> bool:
-    """A slip's result is the student's (match tolerance, dtypes aside)."""
+    """A slip's result is the student's: to float64's rounding where both are float64 (a
+    formula written another way differs in its last digits, another formula in more), else to
+    the match tolerance (a float32 result), dtypes aside."""
+    if _float64(theirs) and _float64(got):
+        return compare(got, theirs, rtol=EXACT_RTOL, atol=EXACT_ATOL, check_dtype=False) is None
     return compare(got, theirs, rtol=MATCH_RTOL, atol=MATCH_ATOL, check_dtype=False) is None
+
+
+def _float64(value: Any) -> bool:
+    """Every float in ``value`` is float64 (Python floats are), and there is one at least."""
+    found = False
+    for v in leaves(value):
+        if isinstance(v, torch.Tensor) and v.is_floating_point():
+            if v.dtype != torch.float64:
+                return False
+            found = True
+        elif isinstance(v, float):
+            found = True
+    return found
 
 
 @dataclass(eq=False)
@@ -372,32 +391,31 @@ def _settle(book: Ledger, reference: Any) -> None:
         return
     own = {id(r): claims_of(r, reference) for r in reported}
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
-    status, explains, weighed = {}, {}, set()
+    status, explains = {}, {}
     for claim in claims:
         verdict = _weigh(claim, book.records, reference)
         status[claim.key] = _verified(claim, verdict)
         explains[claim.key] = verdict.explains
-        weighed |= verdict.explains | verdict.missed
     whole = [c for c in claims if status[c.key] == "all"]
     if reference is not None and not any(c.kind and c.rerun for c in whole):
         mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
         readings = any(c.kind and c.reading for c in whole)
         if mutant is not None and (mutant.kind in SPECIFIC or not readings):
             whole.append(mutant)
-    parts = [c for c in claims if status[c.key] == "some"]
+    # several reasons are named only through slips: a reading holding on some checks and not
+    # on others is too often a coincidence of the values (half the expected, twice)
+    parts = [c for c in claims if status[c.key] == "some" and c.reading is None]
     facts = {id(r): next((c for c in own[id(r)] if c.fact), None) for r in reported}
-    covered = set().union(*(explains[c.key] for c in parts), (k for k, f in facts.items() if f))
-    several = bool(parts) and covered >= weighed
     for record in reported:
-        mine = [c for c in parts if id(record) in explains[c.key]] if several else []
+        mine = [c for c in parts if id(record) in explains[c.key]]
         bug = _first(c for c in whole + mine if c.kind is None)
         generic = _generic(whole) or _generic(mine) or facts[id(record)]
         others = []
-        if several and not any(c.kind is None for c in whole) and not _generic(whole):
+        if parts and not whole:  # several reasons: say which explains what
             others = [c for c in parts if c not in mine] + [
                 f for k, f in facts.items() if f is not None and k != id(record)
             ]
-        _write(record, bug, generic, others)
+        _write(record, bug, generic, others, partial=bool(mine) and not whole)
 
 
 def _first(claims: Iterable[Claim]) -> Claim | None:
@@ -417,8 +435,15 @@ def _generic(claims: list[Claim]) -> Claim | None:
     return generic[0] if generic else None
 
 
-def _write(record: Record, bug: Claim | None, generic: Claim | None, others: list[Claim]) -> None:
-    """Render the failure with what was decided and copy it to its results record."""
+def _write(
+    record: Record,
+    bug: Claim | None,
+    generic: Claim | None,
+    others: list[Claim],
+    partial: bool = False,
+) -> None:
+    """Render the failure with what was decided (``partial``: a cause that explains this check
+    and others, not all the failing ones) and copy it to its results record."""
     failure = record.failure
     shown = {c.text for c in (bug, generic) if c is not None}
     elsewhere = list(dict.fromkeys(c.text for c in others if c.text not in shown))
@@ -434,6 +459,7 @@ def _write(record: Record, bug: Claim | None, generic: Claim | None, others: lis
         hint=bug.hint if bug else None,
         elsewhere=elsewhere,
         observation=observation,
+        partial=partial,
     )
     result = record.result
     if result is not None:
