@@ -25,8 +25,9 @@ from .diagnosis_base import leaves, map_leaves
 from .gradcheck import gradcheck_pair
 from .impl import Implementation
 from .input_diagnoses import first_order
+from .neighbour_diagnoses import neighbour
 from .parameter_diagnoses import estimate_slip, rerun_slip
-from .verified_diagnoses import Ledger, Record, neighbour
+from .verified_diagnoses import Ledger, Record
 
 Recipe = Callable[[Any], Any]
 

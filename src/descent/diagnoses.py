@@ -31,6 +31,12 @@ entries (a few signs, past a threshold) are the last tier, :mod:`descent.slice_d
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
+A gradient right except on a band of its input (gated on ``out > 1`` where ``x > 0`` belongs) is
+read by :mod:`descent.gate_diagnoses`. Slips written into the reference's own code (a square root
+left out, one hyperparameter for another, eps moved, ``=`` for ``+=``) are
+:mod:`descent.mutant_diagnoses`'. Whatever these read on one check is a claim: the feedback names
+it only once :mod:`descent.verified_diagnoses` has confirmed it on the exercise's other checks.
+
 Each hypothesis is a small function ``(expected, got, inputs) -> Diagnosis | None`` over float64
 CPU tensors of one shape. They come in tiers, most specific first; the first tier in which any
 hypothesis fits decides. When hypotheses of different kinds fit in that tier, the diagnosis says
@@ -427,9 +433,11 @@ def _runs(x: torch.Tensor) -> torch.Tensor:
 
 
 def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
-    """A trajectory (dimension 0, at least 3 steps) that starts right and whose first update
-    ``got[1] - got[0]`` is a constant factor (the sign, a dimension's size, 2, an argument) of
-    the expected first update: the step's sign or scale is wrong."""
+    """A trajectory (dimension 0, at least 3 steps) whose first entry is right and whose first
+    change ``got[1] - got[0]`` is a constant factor (the sign, a dimension's size, 2, an
+    argument) of the expected one: the step's sign or scale is wrong. The text names the entries,
+    not "the first update": a trajectory of parameters after each step starts after an update
+    (one that may be right, as with Adam's bias correction written ``1 - beta``)."""
     if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) or same(g[1], e[1]):
         return None
     change = e[1] - e[0]
@@ -440,10 +448,11 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
         and _multiple_of_an_input(change, Inputs(tensors=inputs.tensors + [("the start", e[0])]))
     ):
         return None  # a change that only scales the start: every slip of the update does
+    # (the sequence may start after a first update made right: its first entry, not the start)
     return Diagnosis(
         found.kind,
-        "in your first update, "
-        + found.text.replace("your result is", "the change is").replace(
+        "from its first entry (right) to its second, your sequence "
+        + found.text.replace("your result is", "changes by").replace(
             "the expected", "the expected change"
         ),
     )

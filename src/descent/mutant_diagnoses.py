@@ -263,14 +263,13 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
     tensors: dict[int, list[str]] = {}
     for fn in ast.walk(tree):
         if isinstance(fn, ast.FunctionDef) and "backward" in fn.name:
-            names = [a.arg for a in fn.args.args] + [
+            local = [a.arg for a in fn.args.args] + [
                 n.id
                 for n in ast.walk(fn)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
             ]
-            names = list(dict.fromkeys(names))
             for inner in ast.walk(fn):
-                tensors[id(inner)] = names
+                tensors[id(inner)] = list(dict.fromkeys(local))
     from_state = {
         t.id
         for n in ast.walk(tree)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import types
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -263,7 +262,10 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         return None
     if record.failure is None and not claim.values:
         return None  # a neighbour is read by the value hypotheses alone
-    return _same_reading(record.reading(), claim.reading)
+    theirs = record.reading()
+    if theirs is None:
+        return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
+    return _same_reading(theirs, claim.reading)
 
 
 def _non_finite(value: Any) -> bool:
@@ -289,11 +291,11 @@ def _readable(record: Record) -> bool:
     )
 
 
-def _same_reading(theirs: Diagnosis | None, mine: Diagnosis) -> bool:
+def _same_reading(theirs: Diagnosis, mine: Diagnosis) -> bool:
     """Two checks read alike: the same kind from the same value hypothesis with the same
     constants (``(1.344)``; sizes and argument names may differ), or, for a reading no tier
     tagged, the same text once sizes and names are masked."""
-    if theirs is None or theirs.kind != mine.kind:
+    if theirs.kind != mine.kind:
         return False
     if theirs.origin and mine.origin:
         return theirs.origin == mine.origin and _decimals(theirs.text) == _decimals(mine.text)
@@ -391,21 +393,30 @@ def _settle(book: Ledger, reference: Any) -> None:
         return
     own = {id(r): claims_of(r, reference) for r in reported}
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
-    status, explains = {}, {}
+    status, explains, weighed = {}, {}, set()
     for claim in claims:
         verdict = _weigh(claim, book.records, reference)
         status[claim.key] = _verified(claim, verdict)
         explains[claim.key] = verdict.explains
+        weighed |= verdict.explains | verdict.missed
     whole = [c for c in claims if status[c.key] == "all"]
     if reference is not None and not any(c.kind and c.rerun for c in whole):
         mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
-        readings = any(c.kind and c.reading for c in whole)
-        if mutant is not None and (mutant.kind in SPECIFIC or not readings):
+        read = any(c.kind and c.reading for c in whole)
+        if mutant is not None and (mutant.kind in SPECIFIC or not read):
             whole.append(mutant)
-    # several reasons are named only through slips: a reading holding on some checks and not
-    # on others is too often a coincidence of the values (half the expected, twice)
+    # Several reasons: slips that each reproduce some failing checks are named on those; a
+    # reading that holds on some checks only is named when those readings and the facts account
+    # for every failing check weighed (alone, half the expected on two checks is too often a
+    # coincidence of the values)
     parts = [c for c in claims if status[c.key] == "some" and c.reading is None]
+    readings = [c for c in claims if status[c.key] == "some" and c.reading is not None]
     facts = {id(r): next((c for c in own[id(r)] if c.fact), None) for r in reported}
+    covered = set().union(
+        *(explains[c.key] for c in parts + readings), (k for k, f in facts.items() if f)
+    )
+    if readings and covered >= weighed:
+        parts += readings
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         bug = _first(c for c in whole + mine if c.kind is None)
@@ -466,88 +477,3 @@ def _write(
         result.message = str(failure)
         result.misconception = failure.misconception
         result.diagnosis = failure.diagnosis
-
-
-# -- a neighbouring input ----------------------------------------------------------------------
-def neighbour(recipe: Callable) -> Callable | None:
-    """``recipe`` on a neighbouring input: its batch one example shorter, every tensor it closes
-    over (directly, one level inside a list, tuple or dict, or through a helper function it
-    closes over) whose first dimension has the batch's size losing its last entry along it; the
-    batch's size is the most common first dimension (at least 3) among the floating-point
-    tensors. A recipe of numbers only has its floats (not its whole numbers: counts, steps)
-    moved by a tenth instead. ``None`` when it has neither."""
-    sizes = Counter(
-        t.shape[0]
-        for t in _tensors(recipe, 2)
-        if t.is_floating_point() and t.dim() and t.shape[0] >= 3
-    )
-    if sizes:
-        n = max(sizes, key=lambda s: (sizes[s], s))
-
-        def cut(value: Any) -> Any:
-            if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == n:
-                return value[: n - 1].clone()
-            return value
-
-        return _rebuilt(recipe, cut, 2)
-    if not any(type(v) is float and v != 0 for v in _numbers(recipe, 2)):
-        return None
-    return _rebuilt(recipe, lambda v: 1.1 * v if type(v) is float else v, 2)
-
-
-def _numbers(fn: Any, depth: int) -> Iterable[Any]:
-    for value in _cells(fn):
-        if isinstance(value, types.FunctionType):
-            if depth > 1:
-                yield from _numbers(value, depth - 1)
-            continue
-        yield from _items(value)
-
-
-def _tensors(fn: Any, depth: int) -> Iterable[torch.Tensor]:
-    for value in _cells(fn):
-        if isinstance(value, types.FunctionType):
-            if depth > 1:
-                yield from _tensors(value, depth - 1)
-            continue
-        for item in _items(value):
-            if isinstance(item, torch.Tensor) and not item.is_meta:
-                yield item
-
-
-def _cells(fn: Any) -> list[Any]:
-    out = []
-    for cell in getattr(fn, "__closure__", None) or ():
-        try:
-            out.append(cell.cell_contents)
-        except ValueError:  # a cell not filled yet
-            out.append(None)
-    return out
-
-
-def _items(value: Any) -> Iterable[Any]:
-    if isinstance(value, (list, tuple)):
-        return value
-    if isinstance(value, dict):
-        return value.values()
-    return (value,)
-
-
-def _rebuilt(fn: Any, cut: Callable[[Any], Any], depth: int) -> Any:
-    """``fn`` with ``cut`` applied to what its closure holds (one level inside containers)."""
-    if not isinstance(fn, types.FunctionType) or not fn.__closure__:
-        return fn
-    cells = []
-    for value in _cells(fn):
-        if isinstance(value, types.FunctionType):
-            value = _rebuilt(value, cut, depth - 1) if depth > 1 else value
-        elif isinstance(value, (list, tuple)):
-            value = type(value)(cut(v) for v in value) if not hasattr(value, "_fields") else value
-        elif isinstance(value, dict):
-            value = {k: cut(v) for k, v in value.items()}
-        else:
-            value = cut(value)
-        cells.append(types.CellType(value))
-    return types.FunctionType(
-        fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells)
-    )

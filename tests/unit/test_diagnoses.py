@@ -87,7 +87,7 @@ def test_first_update_with_its_sign_flipped():
         w.append(w[-1] - 0.1 * 2 * (w[-1] - 3))
     ascent = [w[0], w[0] + (w[0] - w[1])] + [w[0] - 7.0] * 4
     found = diagnose(w, ascent, Inputs())
-    assert found.kind == "sign" and "first update" in found.text
+    assert found.kind == "sign" and "from its first entry (right) to its second" in found.text
 
 
 def test_a_missing_term_proportional_to_an_argument():

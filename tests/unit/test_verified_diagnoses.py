@@ -13,7 +13,8 @@ from descent.checker import Checker
 from descent.compare import GradingFailure
 from descent.diagnosis_base import Diagnosis
 from descent.impl import Implementation
-from descent.verified_diagnoses import Ledger, neighbour, settle
+from descent.neighbour_diagnoses import neighbour
+from descent.verified_diagnoses import Ledger, settle
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -126,25 +127,28 @@ def test_checks_failing_for_two_reasons_say_so():
     assert "likely mistake: your result matches code that sums where it averages" in first
     assert "other checks of this exercise fail for another reason: " in first
     assert "subtracts 1" in first and "sums where it averages" in last
-    # a reading that holds on some checks only is too weak to be named beside another reason
+    # readings of the values, each on some checks, that together account for all of them
     readings = _grade(student, recipes)
-    assert all(f.diagnosis is None for f in readings)
+    assert [f.diagnosis for f in readings] == ["sum-mean", "sum-mean", "offset", "offset"]
+    assert "plus a constant" in str(readings[0]) and "times the expected" in str(readings[2])
 
 
-def test_a_slip_explaining_some_failing_checks_says_something_else_is_wrong_too():
-    x, y, z = X, Y, torch.ones(4, 3, dtype=torch.float64)
-    student = _Impl(scale=lambda v: v.sum(0) if v.shape[0] != 4 else v.mean(0) + 7, shift=None)
-    summed = _Bug("summed", "sums where it averages", ("scale",), scale=lambda v: v.sum(0))
+Z = torch.randn(7, 3, generator=GEN, dtype=torch.float64)  # a module global: no neighbour
+
+
+def test_a_reading_on_some_checks_alone_names_nothing():
+    x, y = X, Y
+    # summed on two inputs (and their neighbours), its sign flipped on a third: nothing names all
+    student = _Impl(scale=lambda v: v.sum(0) if v.shape[0] != 7 else -v.mean(0))
     recipes = [
         lambda m: m.losses.scale(x),
         lambda m: m.losses.scale(y),
-        lambda m: m.losses.scale(z),
+        lambda m: m.losses.scale(Z),
     ]
-    failures = _grade(student, recipes, [summed])
-    assert [f.misconception for f in failures[:2]] == ["summed", "summed"]
-    assert "it does not explain every failing check of this exercise" in str(failures[0])
-    assert failures[2].misconception is None
-    assert "other checks of this exercise fail for a reason found" in str(failures[2])
+    failures = _grade(student, recipes)
+    assert len(failures) == 3 and all(f.diagnosis is None for f in failures)
+    assert "observed: your result is 6 times the expected" in str(failures[0])
+    assert "observed: your result is the expected with its sign flipped" in str(failures[2])
 
 
 def test_a_fact_the_check_saw_needs_no_second_check():
