@@ -417,6 +417,29 @@ def _settle(book: Ledger, reference: Any) -> None:
     )
     if readings and covered >= weighed:
         parts += readings
+    import os, json  # DEBUG
+
+    if os.environ.get("DESCENT_VERIFY_LOG"):
+        with open(os.environ["DESCENT_VERIFY_LOG"], "a") as log:
+            log.write(
+                json.dumps(
+                    {
+                        "impl": reported[0].result.implementation if reported[0].result else "?",
+                        "records": len(book.records),
+                        "detail": [
+                            [str(c.key)[:40]] + [
+                                (r.failed, _reproduces(c, r, reference), r.failure is not None)
+                                for r in book.records
+                            ]
+                            for c in claims
+                        ] if os.environ.get("DESCENT_VERIFY_DETAIL") else [],
+                        "claims": [
+                            [str(c.key)[:150], status[c.key], len(explains[c.key])] for c in claims
+                        ],
+                    }
+                )
+                + "\n"
+            )
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         bug = _first(c for c in whole + mine if c.kind is None)
