@@ -351,7 +351,7 @@ _one_cycle_bug(
     "puts the peak at pct_start * total_steps, one step late",
     "Steps count from 0: the warmup's last step is pct_start * total_steps - 1.",
     peak_shift=0.0,
-    generic="step",
+    generic=("step", "validation"),
 )
 _one_cycle_bug(
     "one_cycle_final_from_max",
@@ -653,7 +653,7 @@ _plateau_bug(
     "applies every cut, even one smaller than 1e-8 (at min_lr)",
     "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than 1e-8.",
     no_eps=True,
-    generic=("branch", "argument"),
+    generic=("branch", "argument", "eps"),
 )
 
 _plateau_bug(
