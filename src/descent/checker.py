@@ -254,7 +254,7 @@ class Checker:
             else None,
             generic=generic,
             record=Record(recipe, got, None, True, mistakes=mistakes)
-            if recipe is not None
+            if recipe is not None or mistakes
             else None,
         )
 

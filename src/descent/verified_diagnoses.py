@@ -91,7 +91,7 @@ class Record:
     check's own named mistakes; ``failure`` and ``result`` are set for the reported failure of a
     test (its :class:`~descent.compare.GradingFailure` and its results record)."""
 
-    recipe: Callable
+    recipe: Callable | None  # None for a property check that names its mistakes by value alone
     got: Any
     expected: Any
     failed: bool
@@ -233,7 +233,6 @@ class _Verdict:
     explains: set[int]  # ids of the failing records the claim reproduces
     missed: set[int]  # ids of the failing records it was weighed on and does not reproduce
     contradicted: bool  # a record the student passed where the slip gives something else
-    telling: int = 0  # the records it reproduces whose results can tell slips apart
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
@@ -244,7 +243,7 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         return None
     if record.failed and record.expected is not None and agree(record.expected, record.got):
         return None  # it failed for something else than its values (an argument edited)
-    if claim.rerun is not None and reference is not None:
+    if claim.rerun is not None and reference is not None and record.recipe is not None:
         record.restore()
         try:
             theirs = claim.rerun(record.recipe, reference)
@@ -317,7 +316,6 @@ def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
             continue
         if record.failed:
             (verdict.explains if fits else verdict.missed).add(id(record))
-            verdict.telling += bool(fits) and _telling(record)
         elif not fits:
             verdict.contradicted = True
     return verdict
@@ -364,15 +362,16 @@ def _telling(record: Record) -> bool:
 
 
 def _verified(claim: Claim, verdict: _Verdict) -> str | None:
-    """``"all"`` when ``claim`` reproduces every failing record it can be weighed on (two telling
-    ones at least, unless it is a check's Mistake), ``"some"`` when it reproduces two telling
-    ones and misses others, ``None`` when it reproduces fewer or a passing record contradicts
-    it."""
+    """``"all"`` when ``claim`` reproduces every failing record it can be weighed on (two at
+    least, unless it is a check's Mistake), ``"some"`` when it reproduces two and misses
+    others, ``None`` when it reproduces fewer or a passing record contradicts it. (A slip
+    written into the reference's code is held to telling records instead: see
+    :func:`_mutant_claim`.)"""
     if verdict.contradicted or not verdict.explains:
         return None
     if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
         return None if verdict.missed else "all"
-    if verdict.telling < _INPUTS:
+    if len(verdict.explains) < _INPUTS:
         return None
     return "some" if verdict.missed else "all"
 
@@ -460,10 +459,13 @@ def _write(
     """Render the failure with what was decided (``partial``: a cause that explains this check
     and others, not all the failing ones) and copy it to its results record."""
     failure = record.failure
+    found = failure.found
+    if generic is not None and generic.reading is not None and found is not None:
+        if found.kind == generic.kind and _same_reading(found, generic.reading):
+            generic = Claim(generic.key, found.text, generic.kind)  # in this check's own numbers
     shown = {c.text for c in (bug, generic) if c is not None}
     elsewhere = list(dict.fromkeys(c.text for c in others if c.text not in shown))
     observation = None
-    found = failure.found
     if bug is None and generic is None and found is not None and found.kind != "ambiguous":
         observation = observed(found)
     failure.show(
