@@ -23,6 +23,8 @@ from pathlib import Path
 
 from timing import KIT, PYTHON, Failed, class_folder, kit_env, timed
 
+from descent import budget
+
 
 def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
     command = [
@@ -69,15 +71,20 @@ MODES = {
 
 
 def full_graders(
-    sizes: list[int], tmp: Path, log, select: list[str] = ()
+    sizes: list[int], tmp: Path, log, select: list[str] = (), batch_class: int = 0
 ) -> tuple[list[dict], dict | None]:
-    """Rows per (size, mode); also the results document of the first isolated ``descent grade``
-    run, the smallest class (for :func:`profile`). ``select``: extra options (``-k EXPR``)."""
+    """Rows per (size, mode) for each of ``sizes``, then ``descent batch`` alone on a class of
+    ``batch_class`` (0: none); also the results document of the first isolated ``descent
+    grade`` run, the smallest size (for :func:`profile` and :func:`budget_rows`).
+    ``select``: extra options (``-k EXPR``)."""
     rows, first_doc = [], None
-    for n in sizes:
+    plan = [(n, dict(MODES)) for n in sizes]
+    if batch_class:
+        plan.append((batch_class, {"batch, isolated": MODES["batch, isolated"]}))
+    for n, modes in plan:
         folder = tmp / f"class{n}"
         subs = class_folder(folder, n)
-        for mode, run in MODES.items():  # interleaved: the modes of a size run together
+        for mode, run in modes.items():  # interleaved: the modes of a size run together
             log(f"  full graders: {mode}, {n} submission(s) ...")
             try:
                 got = run(subs, folder, tmp, list(select))
@@ -171,3 +178,30 @@ def student_loop(tmp: Path, module: str, repeats: int, log, whole: bool = True) 
                 )
             rows.append(row)
     return rows
+
+
+def budget_rows(doc: dict | None, measure: bool) -> dict:
+    """The graders' budget table in seconds: per grader module, the summed test durations of
+    one isolated grading (``doc``) beside the work counted on the solutions, measured now
+    (``measure``) or as last recorded in graders/budget.toml, and the budgets."""
+    budgets, recorded = budget.load(KIT)
+    counts = budget.measure(KIT) if measure else recorded
+    seconds: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    for test in (doc or {}).get("tests", []):
+        module = test["nodeid"].split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        entry = seconds[module.removeprefix("test_")]
+        entry[0] += test["duration_s"]
+        entry[1] += 1
+    rows = []
+    for module in sorted(set(counts) | set(seconds)):
+        s, tests = seconds.get(module, (None, 0))
+        rows.append(
+            {
+                "module": module,
+                "seconds": None if s is None else round(s, 3),
+                "tests": tests,
+                "counts": counts.get(module, {}),
+                "budget": budgets.get(module, {}),
+            }
+        )
+    return {"rows": rows, "counts": "measured" if measure else "recorded"}

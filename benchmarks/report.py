@@ -122,6 +122,21 @@ def profile_tables(profile: dict, top: int = 15) -> list[tuple[str, list[str], l
     return out
 
 
+def budget_table(body: dict) -> tuple[list[str], list[list[str]]]:
+    """Per grader module: seconds of one isolated grading and the counted work / its budget."""
+    counts = ("requests", "calls", "steps", "examples")
+    head = ["module", "s (one isolated grading)", "tests", *(f"{c} / budget" for c in counts)]
+    rows = []
+    for r in body["rows"]:
+        cells = [
+            f"{r['counts'].get(c, 0):,} / {r['budget'].get(c, 0):,}"
+            + (" (over)" if r["counts"].get(c, 0) > r["budget"].get(c, 0) else "")
+            for c in counts
+        ]
+        rows.append([r["module"], _s(r["seconds"]), str(r["tests"]), *cells])
+    return head, rows
+
+
 def loop_table(rows_in: list[dict]) -> tuple[list[str], list[list[str]]]:
     head = ["code", "pytest target", "wall s (median)", "CPU s", "runs", "note"]
     rows = []
@@ -199,6 +214,21 @@ def targets(results: dict) -> list[list[str]]:
                 f"{one['wall_s']:.2f} s",
                 one["wall_s"] <= 5,
             )
+        capstone = {r["module"]: r for r in kit.get("budget", {}).get("rows", [])}.get("train")
+        if capstone and capstone["seconds"] is not None:
+            add(
+                "the capstone's tests on the reference, isolated: < 1 s",
+                f"{capstone['seconds']:.2f} s",
+                capstone["seconds"] < 1,
+            )
+        over = [
+            f"{r['module']} {c}"
+            for r in kit.get("budget", {}).get("rows", [])
+            for c, v in r["counts"].items()
+            if v > r["budget"].get(c, 0)
+        ]
+        if kit.get("budget"):
+            add("every grader module within its budget", ", ".join(over) or "all", not over)
         for n, wall, _ in isolation_ratios(kit):
             add(
                 f"isolation <= 1.10x in-process ({n} submission(s), wall)",
@@ -240,6 +270,14 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         if kit.get("select"):
             title += f" (only the tests selected by {kit['select']})"
         out.append((title, *kit_table(kit)))
+        if kit.get("budget"):
+            out.append(
+                (
+                    f"2b. The graders' budget in seconds (work counted {kit['budget']['counts']} "
+                    "on the solutions, against graders/budget.toml)",
+                    *budget_table(kit["budget"]),
+                )
+            )
     if "loop" in results:
         out.append(
             ("3. The student loop (pytest in a student bundle)", *loop_table(results["loop"]))
@@ -291,6 +329,8 @@ def print_kit(body: dict, profile: bool) -> None:
     print_section("2. full graders", *kit_table(body))
     for n, wall, cpu in isolation_ratios(body):
         print(f"  isolated / in-process, {n} submission(s): wall {wall:.2f}x, CPU {cpu:.2f}x")
+    if body.get("budget"):
+        print_section("2b. graders' budget in seconds", *budget_table(body["budget"]))
     if profile and body.get("profile"):
         for table in profile_tables(body["profile"]):
             print_section(*table)
@@ -338,11 +378,10 @@ def markdown(results: dict) -> str:
         if title.startswith("2."):
             parts += [
                 "",
-                f"Class sizes {results['kit'].get('sizes')}. The default, 1 and 10, "
-                "keeps the full mode under 15 minutes on two quiet cores; a class of 50 "
-                "(`--class-sizes 1,10,50`) adds about 3 commands x 50 submissions x 8 s "
-                "today. `descent batch` runs with its default jobs; CPU seconds count the "
-                "grading processes and every worker they waited for.",
+                f"Graded by all three commands: {results['kit'].get('sizes')} submission(s); "
+                f"by `descent batch` alone: a class of {results['kit'].get('batch_class', 0)}. "
+                "`descent batch` runs with its default jobs; CPU seconds count the grading "
+                "processes and every worker they waited for.",
             ]
         if title.startswith("2.") and results["kit"].get("profile"):
             for ptitle, phead, prows in profile_tables(results["kit"]["profile"]):

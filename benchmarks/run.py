@@ -13,11 +13,14 @@ first run installs their environments after the kit's own measurements):
    confined workers, by ``nbgrader autograde`` and by otter-grader (``otter run``), each peer
    from its own virtual environment under ``.bench-venvs/`` (installed on first use); per
    submission, and the ratio to nbgrader. See ``benchmarks/peers.py``.
-2. ``kit``: the full hidden graders on copies of the solutions, ``descent grade`` in-process and
-   isolated and ``descent batch``, for each class size of ``--class-sizes`` (default 1,10: a class
-   of 50 takes about 3 x 50 x 8 s today, past the 15 minutes; pass ``--class-sizes 1,10,50`` on a
-   machine that has the time); wall and CPU seconds per submission. ``--profile`` adds the time
-   per grader module and per kind of test. See ``benchmarks/kit.py``.
+2. ``kit``: the full hidden graders on copies of the solutions: one submission alone through
+   ``descent grade`` in-process and isolated and through ``descent batch`` (each size of
+   ``--class-sizes``, default 1), then a class of ``--batch-class`` submissions (default 50)
+   through ``descent batch`` alone; wall and CPU seconds per submission. Then the graders'
+   budget table in seconds: per grader module, the test durations of the one isolated grading
+   beside the work the module makes the solutions do, counted now (``descent.budget``; the
+   counts last recorded in ``graders/budget.toml`` with ``--quick``), and its budget.
+   ``--profile`` adds the time per kind of test. See ``benchmarks/kit.py``.
 3. ``loop``: ``pytest exercises/`` in a student bundle on the solutions and on the stubs, whole and
    one module (``--module``).
 4. ``ops``: forward plus backward of the reference operations against PyTorch, on CPU (one torch
@@ -89,7 +92,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--class-sizes",
         default=None,
         metavar="N,N",
-        help="class sizes for the full graders (default 1,10; --quick 1)",
+        help="submissions graded by descent grade (in-process, isolated) and descent batch "
+        "(default 1)",
+    )
+    parser.add_argument(
+        "--batch-class",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a class of N graded by descent batch alone (default 50; --quick 2; 0: none)",
     )
     parser.add_argument("--module", default="losses", help="the one module of the student loop")
     parser.add_argument(
@@ -145,11 +156,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     q = args.quick
     args.peer_submissions = args.peer_submissions or (2 if q else 20)
     try:
-        args.class_sizes = [int(n) for n in (args.class_sizes or ("1" if q else "1,10")).split(",")]
+        args.class_sizes = [int(n) for n in (args.class_sizes or "1").split(",")]
     except ValueError:
-        parser.error("--class-sizes takes whole numbers separated by commas, e.g. 1,10,50")
+        parser.error("--class-sizes takes whole numbers separated by commas, e.g. 1,10")
     if min(args.class_sizes + [args.peer_submissions]) < 1:
         parser.error("sizes and counts must be at least 1")
+    if args.batch_class is None:
+        args.batch_class = 2 if q else 50
+    if args.batch_class < 0:
+        parser.error("--batch-class must be 0 (none) or more")
     args.loop_repeats = args.loop_repeats or (1 if q else 3)
     args.ops_repeats = args.ops_repeats or (3 if q else 15)
     if args.out is None and not q:
@@ -181,12 +196,21 @@ def machine() -> dict:
 
 
 def kit_section(args: argparse.Namespace, tmp: Path) -> dict:
-    log(f"2. full graders (class sizes {args.class_sizes})")
+    log(f"2. full graders ({args.class_sizes} alone, a class of {args.batch_class} in a batch)")
     select = ["-k", "mse"] if args.quick else []
-    rows, doc = kit.full_graders(args.class_sizes, tmp / "kit", log, select)
-    body = {"rows": rows, "select": " ".join(select), "sizes": args.class_sizes}
+    rows, doc = kit.full_graders(
+        args.class_sizes, tmp / "kit", log, select, batch_class=args.batch_class
+    )
+    body = {
+        "rows": rows,
+        "select": " ".join(select),
+        "sizes": args.class_sizes,
+        "batch_class": args.batch_class,
+    }
     if doc is not None:
         body["profile"] = kit.profile(doc)
+    log("  the graders' budget: the work each module makes the solutions do ...")
+    body["budget"] = kit.budget_rows(doc, measure=not args.quick)
     report.print_kit(body, args.profile)
     return body
 

@@ -73,6 +73,46 @@ def test_gelu_values(check):
                   expected=T(0.0, phi1, -(1 - phi1)))
 
 
+@pytest.mark.exercise("activations.gelu")
+def test_gelu_derivative(check):
+    # d/dx x*Phi(x) = Phi(x) + x*phi(x): at 1, Phi(1) + phi(1); at 0, 1/2
+    phi1, pdf1 = 0.5 * (1 + math.erf(1 / math.sqrt(2))), math.exp(-0.5) / math.sqrt(2 * math.pi)
+    x = T(0.0, 1.0)
+    check.matches(lambda m: m.activations.gelu_backward(T(2.0, 2.0),
+                                                        m.activations.gelu_forward(x)[1]),
+                  "gelu_backward", expected=T(1.0, 2 * (phi1 + pdf1)),
+                  hint="the product rule on x * Phi(x): Phi(x) + x * phi(x)")
+
+
+@pytest.mark.exercise("activations.gelu")
+def test_gelu_of_large_inputs(check):
+    x = torch.tensor([-1e4, 1e4])  # Phi is 0 and 1 there: gelu is (-0, 1e4), finite
+    check.matches(lambda m: m.activations.gelu_forward(x)[0], "gelu of (-1e4, 1e4) (float32)",
+                  expected=torch.tensor([0.0, 1e4]), check="stability",
+                  hint="x * Phi(x) with Phi from erf stays finite; avoid exp of large numbers")
+
+
+@pytest.mark.exercise("activations.gelu")
+def test_gelu_keeps_float32(check):
+    x = torch.tensor([0.5, -2.0])
+    check.matches(lambda m: m.activations.gelu_forward(x)[0], "gelu_forward of float32 input",
+                  expected=torch.nn.functional.gelu(x), rtol=1e-6, atol=1e-7,
+                  hint="compute in the input's dtype: a float64 detour comes back float64")
+
+
+@pytest.mark.exercise("activations.silu")
+def test_silu_of_large_inputs(check):
+    # silu is (-0, 1000) and its derivative (0, 1): exp(1000) must not appear, not even in the
+    # backward (inf / inf is NaN)
+    x = torch.tensor([-1000.0, 1000.0])
+    check.matches(lambda m: m.activations.silu_backward(torch.ones(2),
+                                                        m.activations.silu_forward(x)[1]),
+                  "silu_backward at (-1000, 1000) (float32)", expected=torch.tensor([0.0, 1.0]),
+                  check="stability",
+                  hint="reuse a stable sigmoid s (see sigmoid_forward) in both directions: "
+                       "dx = dy * (s + x * s * (1 - s))")
+
+
 @pytest.mark.exercise("activations.silu")
 def test_silu_derivative_at_zero(check):
     # d/dx x*sigmoid(x) at 0 = sigmoid(0) + 0 = 0.5

@@ -10,6 +10,8 @@ Run with ``pytest exercises/test_autograd.py``.
 import pytest
 import torch
 
+from . import python_numbers
+
 
 @pytest.mark.exercise("autograd.value")
 class TestValue:
@@ -100,3 +102,34 @@ class TestValue:
 
         check.matches(recipe, "[out.data, x.grad, y.grad] of a mixed expression",
                       expected=expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.exercise("autograd.value")
+class TestValueConventions:
+    def test_sigmoid_at_large_inputs_and_a_long_chain(self, check):
+        # sigmoid(-1000) is 0 and its derivative 0: exp(1000) must not appear. A chain of 3000
+        # additions: backward must not recurse once per node (Python stops at about 1000).
+        def recipe(m):
+            a = m.autograd.Value(-1000.0)
+            s = a.sigmoid()
+            s.backward()
+            x = m.autograd.Value(1.0)
+            y = x
+            for _ in range(3000):
+                y = y + 1.0
+            y.backward()
+            return [s.data, a.grad, y.data, x.grad]
+
+        check.matches(recipe, "[sigmoid(-1000), its gradient, a chain of 3000 additions, x.grad]",
+                      expected=[0.0, 0.0, 3001.0, 1.0],
+                      hint="sigmoid: use exp(-|a|) on both sides of 0; backward: build the "
+                           "topological order with a loop and a stack, not a recursive function")
+
+    @pytest.mark.supporting()  # any Value of floats passes it
+    def test_data_and_grad_are_python_floats(self, check):
+        a = check.impl.autograd.Value(2)
+        python_numbers(check, [a.data, a.grad], "Value(2).data and .grad before backward()",
+                       none_ok=False)
+        b = a * 3
+        b.backward()
+        python_numbers(check, [b.data, a.grad, b.grad], "data and grad after backward()")

@@ -8,6 +8,8 @@ Run with ``pytest exercises/test_basics.py``.
 
 import pytest
 
+from . import python_numbers, refuses
+
 
 @pytest.mark.exercise("basics.gradient_descent_1d")
 class TestGradientDescent1D:
@@ -32,3 +34,45 @@ def test_one_learning_rate_per_regime(check):
                   "gd_regime(1, lr) for lr = 0.25, 0.75, 1.5",
                   expected=["converges", "oscillates", "diverges"],
                   hint="one step multiplies the distance to the minimum by r = 1 - 2 a lr")
+
+
+@pytest.mark.exercise("basics.gradient_descent_1d")
+class TestGradientDescentConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_every_step_even_at_the_minimum(self, check):
+        # from the minimum 3, every gradient is 0: still steps + 1 iterates, all 3.0
+        check.matches(lambda m: m.basics.gradient_descent_1d(lambda w: 2 * (w - 3), 3, 0.1, 4),
+                      "gradient_descent_1d from the minimum, 4 steps",
+                      expected=[3.0] * 5, hint="no stopping rule: make all `steps` updates")
+
+    @pytest.mark.supporting()  # code that never moves calls nothing and returns floats
+    def test_one_gradient_per_step_and_python_floats(self, check):
+        calls = []
+
+        def grad_fn(w):
+            calls.append(w)
+            return 2 * (w - 3)
+
+        got = check.impl.basics.gradient_descent_1d(grad_fn, 0, 0.1, 3)
+        check.that(len(calls) == 3, f"grad_fn was called {len(calls)} times for 3 steps",
+                   check="property",
+                   hint="call grad_fn once per step on the current iterate, never at the last")
+        python_numbers(check, got, "gradient_descent_1d's iterates (w0 = 0, an int)")
+
+
+@pytest.mark.exercise("basics.gd_regime")
+def test_regimes_depend_on_the_curvature_and_their_boundaries(check):
+    # a = 2: 1 / (2a) = 0.25 converges (lands on c), 1 / a = 0.5 oscillates, 0.6 diverges
+    check.matches(lambda m: [m.basics.gd_regime(2.0, lr) for lr in (0.25, 0.5, 0.6)],
+                  "gd_regime(2, lr) for lr = 0.25, 0.5, 0.6",
+                  expected=["converges", "oscillates", "diverges"],
+                  hint="compare 2 * a * lr with 1 and 2; the boundaries belong to the regime "
+                       "below them")
+
+
+@pytest.mark.exercise("basics.gd_regime")
+@pytest.mark.supporting()  # a function that always raises passes it
+def test_regime_refuses_bad_arguments(check):
+    for a, lr in ((0.0, 0.1), (1.0, -0.1)):
+        refuses(check, lambda m, a=a, lr=lr: m.basics.gd_regime(a, lr), f"gd_regime({a}, {lr})",
+                hint="a and lr must be > 0: raise ValueError")

@@ -13,6 +13,8 @@ import math
 import pytest
 import torch
 
+from . import follows_the_generator, refuses
+
 
 @pytest.mark.exercise("data.mixup")
 def test_mixup_weights_and_labels(check):
@@ -80,3 +82,148 @@ class TestKFold:
         check.that([torch.as_tensor(v).sort().values.tolist() for _, v in folds] != blocks,
                    "with shuffle=True the folds should not be consecutive blocks",
                    hint="cut the folds from torch.randperm(n, generator=generator)")
+
+
+def _g(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.exercise("data.mixup")
+class TestMixupConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_weights_follow_alpha(self, check):
+        # alpha = 0.2 puts most Beta weights near 0 or 1: about 67% of them outside (0.1, 0.9),
+        # against 20% for uniform weights
+        n = 400
+        y = torch.eye(n, dtype=torch.float64)
+        w = check.impl.data.mixup(torch.zeros(n, 1, dtype=torch.float64), y, 0.2, _g(2))[1]
+        w = w.diagonal()
+        edge = float(((w < 0.1) | (w > 0.9)).double().mean())
+        check.that(edge > 0.5, f"with alpha = 0.2, {edge:.0%} of the weights are below 0.1 or "
+                   f"above 0.9 (a Beta(0.2, 0.2) puts about 67% there)", check="statistics",
+                   hint="draw lam_i from Beta(alpha, alpha): G1 / (G1 + G2) for two Gamma(alpha) "
+                        "draws, not a uniform number")
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_partners_form_a_random_permutation(self, check):
+        # identity labels: y_mixed[i] is lam_i on column i and 1 - lam_i on the partner's
+        n = 300
+        y = torch.eye(n, dtype=torch.float64)
+        y_mixed = check.impl.data.mixup(torch.zeros(n, 1, dtype=torch.float64), y, 1.0, _g(3))[1]
+        partner = (y_mixed - torch.diag(y_mixed.diagonal())).argmax(1)
+        mirrored = float((partner == n - 1 - torch.arange(n)).double().mean())
+        check.that(len(set(partner.tolist())) > 0.95 * n - 20 and mirrored < 0.1,
+                   f"partners should be a random permutation: {len(set(partner.tolist()))} "
+                   f"distinct partners of {n}, {mirrored:.0%} paired with their mirror",
+                   check="statistics",
+                   hint="partners from torch.randperm(N, generator=generator), each example "
+                        "used once, never a fixed pairing such as the reversed batch")
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_new_weights_at_every_call(self, check):
+        y, g = torch.eye(6, dtype=torch.float64), _g(8)
+        first, second = (check.impl.data.mixup(torch.zeros(6, 1, dtype=torch.float64), y, 1.0,
+                                               g)[1].diagonal() for _ in range(2))
+        # the diagonal holds lam_i, or 1 where an example is its own partner
+        both = (first != 1) & (second != 1)
+        check.that(not (both.any() and torch.equal(first[both], second[both])),
+                   "two calls on one generator used the same weights lam_i", check="statistics",
+                   hint="draw the Beta weights anew at every call")
+
+    @pytest.mark.supporting()  # a fixed draw passes part of it
+    def test_draws_come_from_the_generator(self, check):
+        x, y = torch.randn(6, 2, generator=_g(0), dtype=torch.float64), torch.eye(6).double()
+        follows_the_generator(check, lambda m, g: m.data.mixup(x, y, 1.0, g), "mixup(x, y, 1.0, g)",
+                              none_too=True)
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_float32_stays_float32(self, check):
+        x, y = torch.randn(5, 2, generator=_g(1)), torch.eye(5)
+        got = check.impl.data.mixup(x, y, 0.4, _g(4))
+        check.that(got[0].dtype == torch.float32 and got[1].dtype == torch.float32,
+                   f"mixup of float32 data returned {got[0].dtype} and {got[1].dtype}",
+                   check="shape and type",
+                   hint="cast the float64 weights to x's and y's dtypes before mixing")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_bad_arguments_are_refused(self, check):
+        x, y = torch.zeros(4, 2), torch.eye(4)
+        for what, call in [
+            ("alpha=0", lambda m: m.data.mixup(x, y, 0.0, _g(0))),
+            ("integer labels", lambda m: m.data.mixup(x, torch.arange(4), 1.0, _g(0))),
+            ("3 labels for 4 examples", lambda m: m.data.mixup(x, torch.eye(3, 4), 1.0, _g(0))),
+        ]:
+            refuses(check, call, f"mixup with {what}", hint="check the arguments the docstring's "
+                    "Raises lists and raise ValueError")
+
+
+@pytest.mark.exercise("data.augment_points")
+class TestAugmentConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_jitter_has_noise_std_per_coordinate(self, check):
+        x = torch.zeros(4000, 2, dtype=torch.float64)  # the origin: rotation leaves it alone
+        out = check.impl.data.augment_points(x, _g(5), max_angle=0.0, noise_std=0.5)
+        stds = out.std(0)
+        corr = float(torch.corrcoef(out.T)[0, 1])
+        check.that(bool(((stds - 0.5).abs() < 0.03).all()) and abs(corr) < 0.1,
+                   f"noise_std=0.5: the jitter's standard deviations are {stds.tolist()} and "
+                   f"the two coordinates correlate {corr:.2f} (expected 0.5 each, independent)",
+                   check="statistics",
+                   hint="e = torch.randn(N, 2, ...) * noise_std: one draw per coordinate")
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_new_angles_at_every_call(self, check):
+        x, g = torch.randn(8, 2, generator=_g(0), dtype=torch.float64), _g(9)
+        first, second = (check.impl.data.augment_points(x, g, noise_std=0.0) for _ in range(2))
+        check.that(not torch.equal(first, second), "two calls on one generator rotated by the "
+                   "same angles", check="statistics", hint="draw the angles anew at every call")
+
+    @pytest.mark.supporting()  # a fixed draw passes part of it
+    def test_draws_come_from_the_generator(self, check):
+        x = torch.randn(8, 2, generator=_g(0), dtype=torch.float64)
+        follows_the_generator(check, lambda m, g: m.data.augment_points(x, g),
+                              "augment_points(x, g)", none_too=True)
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_float32_stays_float32(self, check):
+        got = check.impl.data.augment_points(torch.ones(3, 2), _g(1))
+        check.that(got.dtype == torch.float32, f"augment_points of float32 points returned {got.dtype}",
+                   check="shape and type", hint="draw the angles and the noise in x's dtype")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_bad_arguments_are_refused(self, check):
+        for what, call in [
+            ("points of shape (4, 3)", lambda m: m.data.augment_points(torch.zeros(4, 3), _g(0))),
+            ("max_angle=-0.1", lambda m: m.data.augment_points(torch.zeros(4, 2), _g(0), -0.1)),
+            ("noise_std=-1", lambda m: m.data.augment_points(torch.zeros(4, 2), _g(0), 0.2, -1.0)),
+        ]:
+            refuses(check, call, f"augment_points with {what}",
+                    hint="check the arguments the docstring's Raises lists and raise ValueError")
+
+
+@pytest.mark.exercise("data.kfold_indices")
+class TestKFoldConventions:
+    @pytest.mark.supporting()  # a fixed split passes part of it
+    def test_splits_come_from_the_generator(self, check):
+        follows_the_generator(check, lambda m, g: [v for _, v in m.data.kfold_indices(12, 3, g)],
+                              "kfold_indices(12, 3, g)", none_too=True)
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_examples_are_shuffled_not_the_blocks(self, check):
+        folds = check.impl.data.kfold_indices(40, 4, _g(6))
+        val = [torch.as_tensor(v) for _, v in folds]
+        check.that(all(isinstance(v, torch.Tensor) for _, v in folds),
+                   "kfold_indices must return torch index tensors", check="shape and type",
+                   hint="torch.randperm and slicing give tensors; NumPy arrays are not")
+        consecutive = all(bool((v.sort().values.diff() == 1).all()) for v in val)
+        check.that(not consecutive, "with shuffle=True each validation fold is still a block of "
+                   "consecutive examples", check="statistics",
+                   hint="shuffle the examples (cut the folds from torch.randperm(n)), not the "
+                        "order of the blocks")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_bad_arguments_are_refused(self, check):
+        for k in (1, 11, 2.5):
+            refuses(check, lambda m, k=k: m.data.kfold_indices(10, k, _g(0)),
+                    f"kfold_indices(10, k={k!r})", hint="k must be an int with 2 <= k <= n: "
+                    "raise ValueError otherwise")

@@ -12,6 +12,8 @@ import math
 import pytest
 import torch
 
+from . import python_numbers
+
 
 @pytest.mark.exercise("diagnostics.expected_initial_loss")
 def test_expected_initial_loss(check):
@@ -99,3 +101,78 @@ class TestDiagnoseLossCurve:
         val = [2.1, 1.8, 1.5, 1.3, 1.15, 1.05, 1.0, 0.98, 0.99, 1.02, 1.06, 1.1, 1.15, 1.2,
                1.25, 1.3, 1.35, 1.4, 1.45, 1.5]
         self.diagnose(check, train, val, "overfitting")
+
+
+@pytest.mark.exercise("diagnostics.dead_relu_fraction")
+@pytest.mark.supporting()  # a constant 0.0 is a Python float too
+def test_dead_relu_fraction_is_a_python_float(check):
+    pre = torch.tensor([[-1.0, 2.0], [-1.0, 3.0]], dtype=torch.float32)
+    python_numbers(check, check.impl.diagnostics.dead_relu_fraction(pre),
+                   "dead_relu_fraction of a float32 tensor")
+
+
+@pytest.mark.exercise("diagnostics.expected_initial_loss")
+@pytest.mark.supporting()  # a constant float passes it
+def test_expected_initial_loss_is_a_python_float(check):
+    python_numbers(check, check.impl.diagnostics.expected_initial_loss(10),
+                   "expected_initial_loss(10)")
+
+
+_ALL_CURVES = ("test_healthy", "test_diverged_on_nan", "test_spike", "test_stuck",
+               "test_overfitting")
+
+
+@pytest.mark.exercise("diagnostics.diagnose_loss_curve")
+class TestDiagnoseLossCurveRules:
+    """The order of the rules and their thresholds, one curve each."""
+
+    diagnose = TestDiagnoseLossCurve.diagnose
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_nan_wins_over_stuck(self, check):
+        self.diagnose(check, [2.0, 2.0, float("nan"), 2.0, 2.0], None, "diverged")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_up_half_the_time_without_a_trend(self, check):
+        self.diagnose(check, [2.0, 2.4] * 5 + [2.0], None, "lr_too_high")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_rises_below_one_percent_do_not_count(self, check):
+        self.diagnose(check, [2.0, 2.005] * 5 + [2.0], None, "stuck")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_a_jump_that_stays_up_is_no_spike(self, check):
+        self.diagnose(check, [1.0, 0.9, 0.8, 3.0, 2.9, 2.8, 2.7, 2.6, 2.5, 0.7], None, "healthy")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_a_spike_may_take_two_steps_to_recover(self, check):
+        train = [2.0 * 0.9 ** e for e in range(20)]
+        train[10], train[11] = 10 * train[9], 5 * train[9]
+        self.diagnose(check, train, None, "spike")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_validation_above_training_alone_is_healthy(self, check):
+        train = [2.0 * 0.85 ** e for e in range(20)]
+        self.diagnose(check, train, [1.2 * t for t in train], "healthy")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_flat_end_after_a_long_fall_is_healthy(self, check):
+        train = [2.0 * 0.7 ** e for e in range(10)] + [2.0 * 0.7 ** 9] * 10
+        self.diagnose(check, train, None, "healthy")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_flat_start_then_falling_is_healthy(self, check):
+        train = [2.0] * 4 + [2.0 * 0.9 ** e for e in range(1, 17)]
+        self.diagnose(check, train, None, "healthy")
+
+    @pytest.mark.supporting(*_ALL_CURVES)
+    def test_underfitting(self, check):
+        train = [2.0, 1.8, 1.6, 1.5, 1.45] + [1.4] * 15
+        self.diagnose(check, train, None, "underfitting")
+
+
+@pytest.mark.exercise("diagnostics.layer_gradient_norms")
+@pytest.mark.supporting()  # a list of constant floats passes it
+def test_layer_gradient_norms_are_python_floats(check):
+    python_numbers(check, check.impl.diagnostics.layer_gradient_norms("tanh", 2, 4, "he", batch=6),
+                   "layer_gradient_norms('tanh', 2, 4, 'he', batch=6)")

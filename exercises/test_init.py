@@ -14,6 +14,8 @@ import torch
 
 from descent.checker import Mistake
 
+from . import follows_the_generator, python_numbers
+
 
 @pytest.mark.exercise("init.calculate_gain")
 class TestCalculateGain:
@@ -120,3 +122,57 @@ class TestKaiming:
         a = _sample(check.impl, "kaiming_normal", (5, 4), seed=7)
         b = _sample(check.impl, "kaiming_normal", (5, 4), seed=7)
         check.that(torch.equal(a, b), "the same generator seed must give the same tensor")
+
+
+@pytest.mark.exercise("init.calculate_gain")
+def test_selu_gain(check):
+    check.matches(lambda m: m.init.calculate_gain("selu"), "calculate_gain('selu')",
+                  expected=0.75, hint="PyTorch's value for selu is 3/4, not relu's sqrt(2)")
+
+
+@pytest.mark.exercise("init.xavier")
+@pytest.mark.supporting()  # a constant tensor passes part of it
+def test_xavier_draws_from_the_generator(check):
+    follows_the_generator(check, lambda m, g: m.init.xavier_uniform((4, 3), generator=g),
+                          "xavier_uniform((4, 3), generator=g)")
+
+
+@pytest.mark.exercise("init.kaiming")
+class TestKaimingConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_fan_out_and_a_leaky_slope(self, check):
+        # mode fan_out = 300, leaky_relu with a = 0.5: gain sqrt(2 / 1.25), std gain / sqrt(300)
+        shape, expected = (300, 600), math.sqrt(2 / 1.25) / math.sqrt(300)
+        w = _sample(check.impl, "kaiming_normal", shape, a=0.5, mode="fan_out",
+                    nonlinearity="leaky_relu")
+        std = float(w.double().std())
+        check.that(abs(std / expected - 1) < 0.03,
+                   f"kaiming_normal{shape}, a=0.5, mode='fan_out', nonlinearity='leaky_relu': "
+                   f"std {std:.4f}, expected sqrt(2 / (1 + 0.5^2)) / sqrt(300) = {expected:.4f}",
+                   hint="the gain is calculate_gain('leaky_relu', a) and the fan follows mode",
+                   got=std, mistakes=[_fan_out(math.sqrt(2 / 1.25) / math.sqrt(600))])
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_dtype_is_the_one_asked_for(self, check):
+        w = check.impl.init.kaiming_uniform((3, 2), generator=torch.Generator().manual_seed(0),
+                                            dtype=torch.float64)
+        check.that(w.dtype == torch.float64, f"kaiming_uniform(dtype=float64) returned {w.dtype}",
+                   check="shape and type",
+                   hint="draw with dtype= and device= (torch.empty fills torch's default dtype)")
+
+    @pytest.mark.supporting()  # a constant tensor passes part of it
+    def test_draws_from_the_generator(self, check):
+        follows_the_generator(check, lambda m, g: m.init.kaiming_normal((4, 3), generator=g),
+                              "kaiming_normal((4, 3), generator=g)")
+
+
+@pytest.mark.exercise("init.calculate_gain")
+@pytest.mark.supporting()  # a constant float passes it
+def test_gain_is_a_python_float(check):
+    python_numbers(check, check.impl.init.calculate_gain("tanh"), "calculate_gain('tanh')")
+
+
+@pytest.mark.exercise("init.fans")
+@pytest.mark.supporting()  # a constant pair of ints passes it
+def test_fans_are_python_ints(check):
+    python_numbers(check, tuple(check.impl.init.fans((8, 4, 3))), "fans((8, 4, 3))", int)

@@ -47,14 +47,44 @@ class TestMAE:
                                                       m.losses.mae_forward(pred, target)[1]),
                       "mae_backward (the tie gets 0)", expected=T(1 / 3, -1 / 3, 0.0))
 
+    def test_mean_over_every_element(self, check):
+        # (2, 2): |d| = 1, 2, 3, 2 -> the mean divides by all 4 elements, not by the 2 rows
+        pred, target = T([1.0, -2.0], [3.0, 0.0]), T([0.0, 0.0], [0.0, 2.0])
+        check.matches(lambda m: m.losses.mae_forward(pred, target)[0],
+                      "mae_forward of a (2, 2) input", expected=torch.tensor(2.0, dtype=torch.float64),
+                      mistakes=[Mistake("mae_mean_over_batch", "divides by the batch size N",
+                                        "the mean is over every element: divide by pred.numel()",
+                                        torch.tensor(4.0, dtype=torch.float64))])
+
 
 @pytest.mark.exercise("losses.huber")
 class TestHuber:
     def test_both_branches(self, check):
-        # delta = 2: d = 1 is quadratic (0.5), d = -3 is linear (2 * (3 - 1) = 4) -> mean 2.25
-        pred, target = T(1.0, -3.0), T(0.0, 0.0)
+        # delta = 2: d = 1 and d = 1.5 are quadratic (0.5 and 1.125), d = -3 is linear
+        # (2 * (3 - 1) = 4) -> mean 5.625 / 3 = 1.875. A boundary at 1 instead of delta would
+        # charge d = 1.5 linearly, 2 * (1.5 - 1) = 1.
+        pred, target = T(1.0, -3.0, 1.5), T(0.0, 0.0, 0.0)
         check.matches(lambda m: m.losses.huber_forward(pred, target, delta=2.0)[0],
-                      "huber_forward with delta=2", expected=torch.tensor(2.25, dtype=torch.float64))
+                      "huber_forward with delta=2", expected=torch.tensor(1.875, dtype=torch.float64),
+                      mistakes=[Mistake("huber_boundary_at_one",
+                                        "switches to the linear piece at |d| = 1, not at delta",
+                                        "compare |d| with delta: the quadratic zone is |d| <= delta",
+                                        torch.tensor(5.5 / 3, dtype=torch.float64))])
+
+    def test_default_delta(self, check):
+        # delta = 1: d = 0.5 is quadratic (0.125), d = -2 linear (2 - 0.5 = 1.5) -> mean 0.8125
+        pred, target = T(0.5, -2.0), T(0.0, 0.0)
+        check.matches(lambda m: m.losses.huber_forward(pred, target)[0],
+                      "huber_forward with the default delta=1",
+                      expected=torch.tensor(0.8125, dtype=torch.float64))
+
+    def test_gradient_by_hand(self, check):
+        # delta = 2: d inside -> d (1, 1.5); outside -> delta * sign(d) = -2; / 3, times 3
+        pred, target = T(1.0, -3.0, 1.5), T(0.0, 0.0, 0.0)
+        check.matches(lambda m: m.losses.huber_backward(torch.tensor(3.0, dtype=torch.float64),
+                                                        m.losses.huber_forward(pred, target,
+                                                                               delta=2.0)[1]),
+                      "huber_backward with delta=2", expected=T(1.0, -2.0, 1.5))
 
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
@@ -77,6 +107,23 @@ class TestBCEWithLogits:
                       "bce for logit 100, target 0 (float32)", expected=torch.tensor(100.0),
                       rtol=1e-6, hint="use softplus forms instead of log(sigmoid(z))")
 
+    def test_pos_weight_and_the_mean_over_every_element(self, check):
+        # (2, 2) logits, pos_weight per class (3, 1): positives of class 0 weigh 3; the mean
+        # divides by all 4 elements
+        logits, target = T([0.5, -1.0], [2.0, 0.0]), T([1.0, 0.0], [0.0, 1.0])
+        pos_weight = T(3.0, 1.0)
+        sp = torch.nn.functional.softplus
+        per = pos_weight * target * sp(-logits) + (1 - target) * sp(logits)
+        check.matches(lambda m: m.losses.bce_with_logits_forward(logits, target, pos_weight)[0],
+                      "bce_with_logits_forward with pos_weight=(3, 1)", expected=per.mean(),
+                      mistakes=[
+                          Mistake("bce_pos_weight_on_negatives", "weighs the negatives too",
+                                  "pos_weight multiplies the positive term t * log(p) only",
+                                  (pos_weight * per).mean()),
+                          Mistake("bce_mean_over_batch", "divides by the batch size N",
+                                  "the mean is over every element: divide by logits.numel()",
+                                  per.sum() / 2)])
+
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("losses.bce_with_logits", (inputs.randn(4, 3), inputs.uniform(4, 3)),
@@ -89,6 +136,13 @@ class TestLogSoftmax:
         x = T([5.0, 5.0, 5.0, 5.0])
         check.matches(lambda m: m.losses.log_softmax_forward(x)[0], "log_softmax of equal logits",
                       expected=torch.full((1, 4), -math.log(4), dtype=torch.float64))
+
+    def test_any_dim(self, check):
+        x = torch.log(T([1.0, 3.0], [1.0, 1.0]))  # over dim 0, column 0 is (1/2, 1/2)
+        check.matches(lambda m: m.losses.log_softmax_forward(x, dim=0)[0],
+                      "log_softmax_forward over dim=0",
+                      expected=torch.log(T([0.5, 0.75], [0.5, 0.25])),
+                      hint="normalize along the `dim` you are given, not always the last one")
 
     def test_huge_logits_stay_finite(self, check):
         x = T([1000.0, 0.0])   # log-softmax is (0, -1000) up to rounding
@@ -147,6 +201,17 @@ class TestCrossEntropy:
                       hint="exp(1000) is inf: subtract each row's maximum before exponentiating "
                            "(the shift cancels out of log-softmax)")
 
+    def test_label_smoothing(self, check):
+        # eps = 0.3 over C = 3: the target row is eps/C everywhere plus 1 - eps on the true class
+        logits, target = T([1.0, 0.0, -1.0]), torch.tensor([0])
+        q = T([0.7 + 0.1, 0.1, 0.1])
+        expected = -(q * torch.log_softmax(logits, 1)).sum()
+        check.matches(lambda m: m.losses.cross_entropy_forward(logits, target,
+                                                               label_smoothing=0.3)[0],
+                      "cross_entropy_forward with label_smoothing=0.3", expected=expected,
+                      hint="the smoothed target is (1 - eps) * onehot + eps / C on every class "
+                           "(the true class included)")
+
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck_with_smoothing(self, check, inputs):
         check.gradcheck("losses.cross_entropy", (inputs.randn(4, 3), inputs.randint(3, 4)),
@@ -163,6 +228,30 @@ class TestFocalLoss:
                                                             gamma=0.0)[0],
                       "focal loss with alpha=0.5, gamma=0", expected=half_bce)
 
+    def test_defaults(self, check):
+        # alpha = 0.25 for the positive, 0.75 for the negatives; gamma = 2 down-weighs the easy
+        # examples by (1 - p_t)^2
+        logits, target = T(0.3, -1.2, 2.0), T(1.0, 0.0, 0.0)
+        p = torch.sigmoid(logits)
+        p_t = torch.where(target > 0, p, 1 - p)
+        alpha_t = torch.where(target > 0, 0.25, 0.75).double()
+        expected = (-alpha_t * (1 - p_t) ** 2 * torch.log(p_t)).mean()
+        swapped = torch.where(target > 0, 0.75, 0.25).double()
+        check.matches(lambda m: m.losses.focal_loss_forward(logits, target)[0],
+                      "focal_loss_forward with the defaults alpha=0.25, gamma=2", expected=expected,
+                      mistakes=[Mistake("focal_alpha_swapped",
+                                        "gives alpha to the negatives and 1 - alpha to the positives",
+                                        "alpha weighs the positives (t = 1), 1 - alpha the negatives",
+                                        (-swapped * (1 - p_t) ** 2 * torch.log(p_t)).mean())])
+
+    def test_confident_logits_stay_finite(self, check):
+        # logit -100 for a positive: p_t = sigmoid(-100) underflows in float32, log(p_t) must not
+        logits, target = torch.tensor([-100.0]), torch.tensor([1.0])
+        check.matches(lambda m: m.losses.focal_loss_forward(logits, target)[0],
+                      "focal_loss_forward for logit -100, target 1 (float32)",
+                      expected=torch.tensor(25.0), rtol=1e-5, check="stability",
+                      hint="-log(p_t) = softplus(-s*z): never take log of a sigmoid")
+
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):
         check.gradcheck("losses.focal_loss",
@@ -177,6 +266,14 @@ class TestKLDiv:
         check.matches(lambda m: m.losses.kl_div_forward(torch.log(q), p)[0], "kl_div_forward",
                       expected=torch.tensor(math.log(2), dtype=torch.float64),
                       hint="entries with p = 0 contribute 0, not NaN")
+
+    def test_gradient_by_hand(self, check):
+        # d/dlog_q of sum p*(log p - log_q) / N = -p / N; N = 2 rows, upstream gradient 4
+        p = T([0.5, 0.5, 0.0], [0.25, 0.25, 0.5])
+        log_q = torch.log(T([0.2, 0.3, 0.5], [0.6, 0.2, 0.2]))
+        check.matches(lambda m: m.losses.kl_div_backward(torch.tensor(4.0, dtype=torch.float64),
+                                                         m.losses.kl_div_forward(log_q, p)[1]),
+                      "kl_div_backward", expected=-2 * p)
 
     @pytest.mark.supporting()  # checks the backward against your own forward
     def test_gradcheck(self, check, inputs):

@@ -47,6 +47,34 @@ class TestBatchNorm:
                                                                   False)[0],
                       "y (eval)", expected=T([0.5, 0.0], [2.5, 0.0], [1.5, 3.0]))
 
+    def test_eval_backward_and_running_statistics(self, check):
+        # eval mode is an affine map: dx = dy * gamma / sqrt(running_var + eps), and the running
+        # statistics come back as they were
+        x = T([1.0, 5.0], [3.0, 5.0], [2.0, 8.0])
+        gamma, beta, rm, rv = T(2.0, 1.0), T(0.5, 0.0), T(1.0, 5.0), T(4.0 - 1e-5, 1.0 - 1e-5)
+        dy = T([1.0, 1.0], [2.0, -1.0], [0.0, 3.0])
+
+        def run(m):
+            y, new_rm, new_rv, cache = m.normalization.batchnorm_forward(x, gamma, beta, rm, rv,
+                                                                         False)
+            return new_rm, new_rv, m.normalization.batchnorm_backward(dy, cache)[0]
+
+        check.matches(run, "(new_running_mean, new_running_var, dx) in eval mode",
+                      expected=(rm, rv, dy * gamma / T(2.0, 1.0)),
+                      hint="in eval mode the batch plays no part: the statistics are constants, "
+                           "so dx is dy * gamma / sqrt(running_var + eps), and nothing is updated")
+
+    def test_a_large_mean_in_float32(self, check):
+        # values 1e4 + (-1, 0, 1): mean(x^2) - mean(x)^2 cancels in float32; mean((x - mu)^2)
+        # does not
+        x = torch.tensor([[9999.0], [10000.0], [10001.0]])
+        s = math.sqrt(2 / 3 + 1e-5)
+        check.matches(lambda m: m.normalization.batchnorm_forward(
+            x, torch.ones(1), torch.zeros(1), torch.zeros(1), torch.ones(1), True)[0],
+            "batchnorm_forward of 1e4 + (-1, 0, 1) in float32",
+            expected=torch.tensor([[-1 / s], [0.0], [1 / s]]), rtol=1e-4, atol=1e-4,
+            check="stability", hint="compute the variance as the mean of (x - mean)^2")
+
     @pytest.mark.supporting()  # shapes, and the backward against your own forward
     def test_gradient_shapes_and_gradcheck(self, check, inputs):
         x = inputs.randn(5, 3)
@@ -67,6 +95,15 @@ class TestLayerNorm:
         check.matches(lambda m: m.normalization.layernorm_forward(x, T(1.0, 1.0, 1.0),
                                                                   T(0.0, 0.0, 0.0))[0],
                       "layernorm_forward", expected=T([-1 / s, 0.0, 1 / s], [0.0, 0.0, 0.0]))
+
+    def test_a_large_mean_in_float32(self, check):
+        x = torch.tensor([[9999.0, 10000.0, 10001.0]])  # see batch norm's test of the same name
+        s = math.sqrt(2 / 3 + 1e-5)
+        check.matches(lambda m: m.normalization.layernorm_forward(x, torch.ones(3),
+                                                                  torch.zeros(3))[0],
+                      "layernorm_forward of 1e4 + (-1, 0, 1) in float32",
+                      expected=torch.tensor([[-1 / s, 0.0, 1 / s]]), rtol=1e-4, atol=1e-4,
+                      check="stability", hint="compute the variance as the mean of (x - mean)^2")
 
     @pytest.mark.supporting()  # shapes, and the backward against your own forward
     def test_gradient_shapes_and_gradcheck(self, check, inputs):

@@ -13,7 +13,7 @@ import torch
 
 from descent.checker import Mistake
 
-from . import T
+from . import T, python_numbers
 
 
 P0 = T(0.3, -1.2, 2.0)
@@ -103,6 +103,20 @@ class TestSGD:
             return m.optim.sgd_step(p, T(2.0, 0.0), s, lr=0.1, momentum=0.9)[0]
         check.matches(recipe, "sgd_step after two momentum steps", expected=T(-0.39, -0.19))
 
+    def test_dampening_weight_decay_and_a_new_lr(self, check):
+        # p = 1, g = 0 twice, weight_decay 0.5 (g + 0.5 p), momentum 0.9, dampening 0.5:
+        # step 1 (lr 0.1): buffer = 0.5 (no dampening on the first step), p = 0.95
+        # step 2 (lr 0.2): buffer = 0.9 * 0.5 + 0.5 * (0.5 * 0.95) = 0.6875, p = 0.95 - 0.1375
+        def recipe(m):
+            hp = dict(momentum=0.9, dampening=0.5, weight_decay=0.5)
+            p, s = m.optim.sgd_step(T(1.0), T(0.0), {}, lr=0.1, **hp)
+            return m.optim.sgd_step(p, T(0.0), s, lr=0.2, **hp)[0]
+        check.matches(recipe, "two sgd_step calls with dampening, weight decay and lr 0.1 then 0.2",
+                      expected=T(0.8125),
+                      hint="weight decay joins the gradient before the momentum buffer; the "
+                           "first step's buffer is the gradient itself (no dampening); the "
+                           "buffer holds no learning rate, so a new lr applies to all of it")
+
     def test_nesterov_matches_torch(self, check):
         recipe, expected = run_both("sgd_step")
         check.matches(recipe, "5 Nesterov steps against torch.optim.SGD", expected=expected)
@@ -115,6 +129,22 @@ class TestAdagrad:
         check.matches(lambda m: m.optim.adagrad_step(T(1.0, 2.0), T(3.0, -4.0), {}, lr=0.1)[0],
                       "adagrad_step first step", expected=T(0.9, 2.1))
 
+    def test_tiny_gradient_and_weight_decay(self, check):
+        # g = 1e-10 = eps: sum = 1e-20, sqrt(sum) + eps = 2e-10, step = 0.1 / 2; eps inside the
+        # root would give sqrt(1e-20 + 1e-10) = 1e-5 and a step of 1e-6
+        check.matches(lambda m: m.optim.adagrad_step(T(1.0), T(1e-10), {}, lr=0.1)[0],
+                      "adagrad_step with a gradient of 1e-10 (the default eps)",
+                      expected=T(0.95), mistakes=[
+                          Mistake("adagrad_eps_inside_sqrt", "puts eps inside the square root",
+                                  "add eps after the root: sqrt(sum) + eps",
+                                  T(1.0 - 0.1 * 1e-10 / (1e-20 + 1e-10) ** 0.5))],
+                      hint="eps defaults to 1e-10 and is added after the square root")
+        # weight decay 1: g' = g + p = 2 is what accumulates: step = 0.1 * 2 / sqrt(4) = 0.1
+        check.matches(lambda m: m.optim.adagrad_step(T(1.0), T(1.0), {}, lr=0.1,
+                                                     weight_decay=1.0)[0],
+                      "adagrad_step with weight_decay=1", expected=T(0.9),
+                      hint="the decayed gradient g + weight_decay * p is the one squared into sum")
+
     def test_matches_torch(self, check):
         recipe, expected = run_both("adagrad_step")
         check.matches(recipe, "5 steps against torch.optim.Adagrad", expected=expected)
@@ -126,6 +156,15 @@ class TestRMSprop:
         # v = (1 - 0.99) g^2, sqrt(v) = 0.1 |g|, step = 0.01 * g / (0.1 |g|) = 0.1 * sign(g)
         check.matches(lambda m: m.optim.rmsprop_step(T(1.0, 2.0), T(3.0, -4.0), {})[0],
                       "rmsprop_step first step with the defaults", expected=T(0.9, 2.1))
+
+    def test_tiny_gradient(self, check):
+        # g = 1e-8 = eps: v = 0.01 * 1e-16, sqrt(v) = 1e-9, step = 0.01 * 1e-8 / 1.1e-8
+        check.matches(lambda m: m.optim.rmsprop_step(T(1.0), T(1e-8), {})[0],
+                      "rmsprop_step with a gradient of 1e-8 (the default eps)",
+                      expected=T(1.0 - 0.01 / 1.1), mistakes=[
+                          Mistake("rmsprop_eps_inside_sqrt", "puts eps inside the square root",
+                                  "add eps after the root: sqrt(square_avg) + eps",
+                                  T(1.0 - 0.01 * 1e-8 / (1e-18 + 1e-8) ** 0.5))])
 
     def test_matches_torch(self, check):
         recipe, expected = run_both("rmsprop_step")
@@ -150,6 +189,21 @@ class TestAdam:
                                   "bias-corrects the first moment but not the second",
                                   "v needs its own correction: v_hat = v / (1 - beta2**t)",
                                   p - 0.1 * g / (0.001 * g * g).sqrt())])
+
+    def test_tiny_gradient(self, check):
+        # g = 1e-8 = eps: m_hat = g, sqrt(v_hat) = 1e-8, step = 0.1 * 1e-8 / 2e-8 = 0.05
+        check.matches(lambda m: m.optim.adam_step(T(1.0), T(1e-8), {}, lr=0.1)[0],
+                      "adam_step with a gradient of 1e-8 (the default eps)", expected=T(0.95),
+                      hint="eps is added to sqrt(v_hat), after the root and after the bias "
+                           "correction, in the denominator only")
+
+    def test_weight_decay_through_the_gradient(self, check):
+        # g = 0, p = 1, weight_decay 0.5: g' = 0.5, so the first step is lr * sign(g') = 0.1
+        check.matches(lambda m: m.optim.adam_step(T(1.0), T(0.0), {}, lr=0.1,
+                                                  weight_decay=0.5)[0],
+                      "adam_step with weight_decay=0.5 and a zero gradient", expected=T(0.9),
+                      hint="Adam's weight decay is L2: add weight_decay * p to the gradient "
+                           "(shrinking the parameter directly is AdamW)")
 
     @pytest.mark.supporting()  # a constant counter of 1 passes it
     def test_step_counter(self, check):
@@ -205,4 +259,7 @@ def test_arguments_and_state_unchanged(name, hp, check):
             check="arguments unchanged",
             hint="build and return a new dict ({**state, 'step': t} or dict(state)); "
                  "the caller may still hold the old state")
+        if name != "sgd_step":  # SGD keeps no step count, as in PyTorch
+            python_numbers(check, new_state.get("step"), f"{name}'s state['step']", int,
+                           none_ok=False)
         p, state = new_p, new_state

@@ -14,7 +14,7 @@ import math
 import pytest
 import torch
 
-from . import T
+from . import T, follows_the_generator, python_numbers, refuses
 
 
 def _gen(seed=0):
@@ -120,3 +120,99 @@ class TestClosedForm:
                             "torch.linalg.solve, or QR) instead of multiplying by an inverse",
                        recipe=lambda m, X=X, y=y: m.regression.linear_regression_closed_form(X, y),
                        got=w)
+
+
+@pytest.mark.exercise("regression.minibatches")
+class TestMinibatchesConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_no_examples_no_batches(self, check):
+        check.matches(lambda m: len(list(m.regression.minibatches(0, 4, _gen()))),
+                      "the number of batches of minibatches(0, 4, g)", expected=0,
+                      hint="n = 0 gives the empty list []; torch.split of an empty order gives "
+                           "one empty batch instead")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_bad_arguments_are_refused(self, check):
+        for args in ((-1, 2), (5, 0)):
+            refuses(check, lambda m, args=args: m.regression.minibatches(*args, _gen()),
+                    f"minibatches(n={args[0]}, batch_size={args[1]}, g)",
+                    hint="raise ValueError for n < 0 or batch_size < 1")
+
+    @pytest.mark.supporting()  # a constant order passes half of it
+    def test_draws_from_the_generator(self, check):
+        follows_the_generator(check, lambda m, g: _order(m.regression.minibatches(30, 7, g)),
+                              "minibatches(30, 7, g)")
+        check.that(isinstance(check.impl.regression.minibatches(5, 2, _gen()), list),
+                   "minibatches must return a list", check="shape and type",
+                   hint="build the list at once: a function with yield draws nothing until it "
+                        "is iterated")
+
+    @pytest.mark.supporting()  # a fixed shuffle passes it
+    def test_every_order_is_possible(self, check):
+        # Each of the 6 orders of 3 examples must come up: rotating or swapping with any place
+        # reaches only some of them, or not equally often.
+        g = _gen(3)
+        seen = {tuple(_order(check.impl.regression.minibatches(3, 3, g)).tolist())
+                for _ in range(200)}
+        check.that(len(seen) == 6, f"200 shuffles of 3 examples gave {len(seen)} of the 6 orders",
+                   check="statistics",
+                   hint="draw a uniformly random permutation (torch.randperm with the generator)")
+
+
+@pytest.mark.exercise("regression.train_linear_regression")
+class TestTrainConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_no_epochs(self, check):
+        X, y = T([1.0, 2.0], [3.0, 4.0], [5.0, 6.0]), T(1.0, 2.0, 3.0)
+        w, b, losses = check.impl.regression.train_linear_regression(X, y, 0.1, 0, 2, _gen())
+        check.that(isinstance(b, torch.Tensor) and b.shape == () and b.dtype == X.dtype,
+                   f"with epochs=0, b must be a 0-dim tensor in X's dtype, got {b!r}",
+                   check="shape and type",
+                   hint="start from b = X.new_zeros(()) and return it, even untrained")
+        check.matches(lambda m: m.regression.train_linear_regression(X, y, 0.1, 0, 2, _gen()),
+                      "train_linear_regression with epochs=0",
+                      expected=(T(0.0, 0.0), torch.tensor(0.0, dtype=torch.float64), []))
+
+    def test_a_short_last_batch_and_a_new_order_every_epoch(self, check):
+        # 5 examples in batches of 2 (2 + 2 + 1) for 2 epochs, replayed from your own batches
+        g = _gen(4)
+        X = torch.randn(5, 2, generator=g, dtype=torch.float64)
+        y = torch.randn(5, generator=g, dtype=torch.float64)
+
+        def replay(m):
+            gen, w, b, losses = _gen(7), X.new_zeros(2), X.new_zeros(()), []
+            for _ in range(2):
+                for idx in m.regression.minibatches(5, 2, gen):
+                    r = X[idx] @ w + b - y[idx]
+                    losses.append(float((r * r).mean()))
+                    w, b = w - 0.1 * 2 / len(idx) * (X[idx].T @ r), b - 0.1 * 2 / len(idx) * r.sum()
+            return w, b, losses
+
+        check.matches(lambda m: m.regression.train_linear_regression(X, y, 0.1, 2, 2, _gen(7)),
+                      "train_linear_regression(5 examples, batch_size=2, 2 epochs)",
+                      expected=replay(check.impl),
+                      hint="call minibatches once per epoch and average each batch over its own "
+                           "size len(idx) (the last batch has 1 example)")
+        python_numbers(check, check.impl.regression.train_linear_regression(
+            X, y, 0.1, 2, 2, _gen(7))[2], "train_linear_regression's losses")
+
+
+@pytest.mark.exercise("regression.linear_regression_closed_form")
+class TestClosedFormConventions:
+    def test_float32_and_a_column_of_targets(self, check):
+        X, y = T([1.0, 0.0], [0.0, 1.0], [1.0, 1.0]).float(), T(1.0, 2.0, 3.0).float()
+        check.matches(lambda m: m.regression.linear_regression_closed_form(X, y),
+                      "linear_regression_closed_form in float32", expected=torch.tensor([1.0, 2.0]),
+                      rtol=1e-5, atol=1e-5, hint="solve in X's dtype and return w of shape (D,)")
+        check.matches(lambda m: m.regression.linear_regression_closed_form(X, y[:, None]),
+                      "linear_regression_closed_form with y of shape (3, 1)",
+                      expected=torch.tensor([[1.0], [2.0]]), rtol=1e-5, atol=1e-5,
+                      hint="y of shape (N, K) gives w of shape (D, K), K = 1 included: squeeze "
+                           "only when y itself is 1-D")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_too_few_examples_are_refused(self, check):
+        refuses(check, lambda m: m.regression.linear_regression_closed_form(T([1.0, 2.0, 3.0]),
+                                                                           T(1.0)),
+                "linear_regression_closed_form with 1 example and 3 features",
+                hint="check the shapes first: X (N, D) with N >= D, y (N,); raise ValueError")

@@ -10,7 +10,7 @@ Run with ``pytest exercises/test_regularization.py``; add ``-k dropout`` to focu
 import pytest
 import torch
 
-from . import T
+from . import T, follows_the_generator, python_numbers
 
 
 @pytest.mark.exercise("regularization.dropout")
@@ -48,6 +48,29 @@ class TestDropout:
                       "dropout_forward(p=1)", expected=torch.zeros_like(x))
 
 
+@pytest.mark.exercise("regularization.dropout")
+class TestDropoutConventions:
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_backward_in_the_identity_cases(self, check):
+        x, dy = T([1.0, -2.0], [3.0, 4.0]), T([0.5, 0.5], [-1.0, 2.0])
+        for kwargs in (dict(p=0.5, training=False), dict(p=0.0)):
+            check.matches(lambda m, kw=kwargs: m.regularization.dropout_backward(
+                dy, m.regularization.dropout_forward(x, **kw)[1]),
+                f"dropout_backward after dropout_forward({kwargs})", expected=dy,
+                hint="when the forward is the identity, so is the backward: dx = dy")
+
+    @pytest.mark.supporting()  # a constant mask passes part of it
+    def test_masks_come_from_the_generator(self, check):
+        x = torch.ones(40, 10, dtype=torch.float64)
+        follows_the_generator(
+            check, lambda m, g: m.regularization.dropout_forward(x, 0.5, True, g)[0],
+            "dropout_forward(x, 0.5, generator=g)")
+        y = check.impl.regularization.dropout_forward(x, 0.5, True, torch.Generator().manual_seed(0))[0]
+        check.that(not all(torch.equal(row, y[0]) for row in y),
+                   "every example got the same dropout mask", check="statistics",
+                   hint="draw one mask of x's full shape: each entry is dropped on its own")
+
+
 @pytest.mark.exercise("regularization.l2_penalty")
 def test_l2_worked_example(check):
     # 0.5 * 0.1 * (1 + 4 + 9) = 0.7; gradients 0.1 * w
@@ -83,3 +106,24 @@ class TestEarlyStopping:
         losses = [1.0, 0.875, 0.5, 0.375, 0.25]
         check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 2, 0.25)),
                       "early_stopping(patience=2, min_delta=0.25)", expected=(4, 2))
+        # steps of 0.1 never beat the last improvement by min_delta 0.15 until 0.8 does; best
+        # is that epoch's loss, never lowered by the epochs that did not improve
+        losses = [1.0, 0.9, 0.8, 0.7]
+        check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 3, 0.15)),
+                      "early_stopping([1.0, 0.9, 0.8, 0.7], patience=3, min_delta=0.15)",
+                      expected=(None, 2),
+                      hint="best moves only at an improving epoch: 0.9 is not below "
+                           "1.0 - 0.15, so best stays 1.0 until 0.8")
+
+    @pytest.mark.supporting()  # code that computes nothing edits nothing
+    def test_leaves_the_list_alone(self, check):
+        losses = [1.0, 0.8, 0.9, 0.85, 0.7]
+        check.impl.regularization.early_stopping(losses, 2)
+        check.that(losses == [1.0, 0.8, 0.9, 0.85, 0.7], "early_stopping changed val_losses",
+                   check="arguments unchanged",
+                   hint="read the losses by index (or copy the list first); never pop from it")
+
+    @pytest.mark.supporting()  # any constant pair of ints passes it
+    def test_python_ints(self, check):
+        got = check.impl.regularization.early_stopping([1.0, 0.8, 0.9, 0.85, 0.7], 2)
+        python_numbers(check, tuple(got), "early_stopping's (stop_epoch, best_epoch)", int)

@@ -7,9 +7,14 @@ cosine, the end and past it).
 Run with ``pytest exercises/test_schedules.py``; add ``-k cosine`` to focus on one exercise.
 """
 
+import math
+
 import pytest
+import torch
 
 from descent.checker import Mistake
+
+from . import python_numbers, refuses
 
 ONE_STEP_EARLY = "counts steps from 1, so every change comes one step early"
 STEPS_FROM_0 = "steps count from 0: the first call is step 0"
@@ -122,3 +127,125 @@ def test_state_left_unchanged(check):
     check.impl.schedules.reduce_on_plateau_step(0.7, state, patience=2)
     check.that(state == before, "reduce_on_plateau_step modified the state it was given",
                check="arguments unchanged", hint="return a new dict; never edit `state`")
+
+
+@pytest.mark.exercise("schedules.warmup_cosine_lr")
+def test_warmup_edges(check):
+    # no warmup: cosine_lr itself (base_lr at step 0); with min_lr the ramp still starts from 0
+    check.matches(lambda m: [m.schedules.warmup_cosine_lr(0, 1.0, 0, 10),
+                             m.schedules.warmup_cosine_lr(0, 1.0, 4, 10, min_lr=0.2)],
+                  "warmup_cosine_lr at step 0 without warmup, and with 4 warmup steps and "
+                  "min_lr=0.2", expected=[1.0, 0.25],
+                  hint="test step < warmup_steps before dividing by warmup_steps; the warmup is "
+                       "base_lr * (step + 1) / warmup_steps whatever min_lr is")
+
+
+@pytest.mark.exercise("schedules.one_cycle_lr")
+class TestOneCycleConventions:
+    def test_a_peak_between_two_steps_and_the_cosine_default(self, check):
+        # total 10, pct_start 0.25: peak = 1.5 (not rounded); initial = 1 / 25 = 0.04.
+        # step 1 warms up cos-wise: pct = 1/1.5, lr = 1 + (0.04 - 1) / 2 * (cos(2 pi / 3) + 1)
+        lr1 = 1 + (0.04 - 1) / 2 * (math.cos(math.pi / 1.5) + 1)
+        check.matches(lambda m: m.schedules.one_cycle_lr(1, 1.0, 10, pct_start=0.25),
+                      "one_cycle_lr(1, max_lr=1, total_steps=10, pct_start=0.25)", expected=lr1,
+                      hint="peak = pct_start * total_steps - 1 = 1.5, kept a float; the default "
+                           "anneal is 'cos'")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_phases_without_a_length_are_refused(self, check):
+        for pct in (1.0, 0.1):  # peak 9 (no annealing) and peak 0 (no warmup) for 10 steps
+            refuses(check, lambda m, pct=pct: m.schedules.one_cycle_lr(0, 1.0, 10, pct_start=pct),
+                    f"one_cycle_lr with total_steps=10, pct_start={pct}",
+                    hint="each phase needs a length: raise ValueError unless "
+                         "1 < pct_start * total_steps < total_steps")
+
+
+def _plateau(m, metrics, **kwargs):
+    """The rates a run of reduce_on_plateau_step gives, from {"lr": 1.0}, and its last state."""
+    state, rates = {"lr": kwargs.pop("lr", 1.0)}, []
+    for metric in metrics:
+        lr, state = m.schedules.reduce_on_plateau_step(metric, state, **kwargs)
+        rates.append(lr)
+    return rates, state
+
+
+@pytest.mark.exercise("schedules.reduce_on_plateau_step")
+class TestPlateauRules:
+    def test_absolute_thresholds(self, check):
+        # abs, min, threshold 0.5: 9.6 is not below 10 - 0.5 (a cut), 9.4 is; then 9.4 again is
+        # a cut. For max the bar is best + 0.5.
+        run = dict(factor=0.5, patience=0, threshold=0.5, threshold_mode="abs")
+        check.matches(lambda m: [_plateau(m, [10, 9.6, 9.4, 9.4], **run)[0],
+                                 _plateau(m, [1, 1.4, 1.6, 1.6], mode="max", **run)[0]],
+                      "rates with threshold_mode='abs', threshold=0.5, mode 'min' then 'max'",
+                      expected=[[1.0, 0.5, 0.5, 0.25], [1.0, 0.5, 0.5, 0.25]],
+                      hint="'abs' bars: metric < best - threshold (min), metric > best + "
+                           "threshold (max)")
+
+    def test_a_metric_exactly_at_the_bar_is_no_improvement(self, check):
+        # rel, threshold 0.25: from best 4, the bars are 3 (min) and 5 (max), both strict
+        run = dict(factor=0.5, patience=0, threshold=0.25)
+        check.matches(lambda m: [_plateau(m, [4.0, 3.0], **run)[0],
+                                 _plateau(m, [4.0, 5.0], mode="max", **run)[0]],
+                      "rates for a metric exactly at the relative bar, mode 'min' then 'max'",
+                      expected=[[1.0, 0.5], [1.0, 0.5]],
+                      hint="every comparison is strict: best * (1 - threshold) itself does not "
+                           "improve")
+
+    def test_cooldown(self, check):
+        # patience 0, cooldown 2: a cut, then two epochs whose bad epochs are not counted
+        check.matches(lambda m: _plateau(m, [1, 2, 3, 4, 5], factor=0.5, patience=0,
+                                         cooldown=2)[0],
+                      "rates with patience=0, cooldown=2 and a metric that only gets worse",
+                      expected=[1.0, 0.5, 0.5, 0.5, 0.25],
+                      hint="during the cooldown, num_bad_epochs is set back to 0 every epoch")
+
+    def test_a_cut_that_min_lr_stops_still_restarts_the_count(self, check):
+        # lr is min_lr already: the third epoch's cut changes nothing, but the cooldown starts
+        # and the bad epochs are cleared all the same
+        check.matches(lambda m: _plateau(m, [1, 2, 3], lr=0.5, min_lr=0.5, patience=1,
+                                         cooldown=3)[1],
+                      "the state after a cut that min_lr stops",
+                      expected={"lr": 0.5, "best": 1.0, "num_bad_epochs": 0,
+                                "cooldown_counter": 3},
+                      hint="whether or not the rate changed, a reduction sets cooldown_counter "
+                           "= cooldown and num_bad_epochs = 0")
+
+    @pytest.mark.supporting()  # what computes nothing can pass it too
+    def test_cuts_smaller_than_eps_are_skipped(self, check):
+        # 2e-8 -> 1e-8 is a cut of exactly eps = 1e-8 (skipped); with eps=1e-3 a cut of 5e-4 is
+        check.matches(lambda m: [_plateau(m, [1, 2], lr=2e-8, factor=0.5, patience=0)[0],
+                                 _plateau(m, [1, 2], factor=0.9995, patience=0, eps=1e-3)[0]],
+                      "rates when the cut is not larger than eps",
+                      expected=[[2e-8, 2e-8], [1.0, 1.0]],
+                      hint="apply a cut only if lr - candidate > eps, with the eps you are given")
+
+    @pytest.mark.supporting()  # a constant state of floats passes it
+    def test_a_tensor_metric_is_stored_as_a_float(self, check):
+        _, state = _plateau(check.impl, [torch.tensor(2.0)], patience=0)
+        python_numbers(check, [state.get("lr"), state.get("best")],
+                       "the state's lr and best after a 0-dim tensor metric")
+
+    @pytest.mark.supporting()  # a function that always raises passes it
+    def test_bad_arguments_are_refused(self, check):
+        for kwargs in (dict(mode="avg"), dict(threshold_mode="pct"), dict(factor=1.0)):
+            refuses(check, lambda m, kw=kwargs: m.schedules.reduce_on_plateau_step(1.0, {"lr": 1.0},
+                                                                                   **kw),
+                    f"reduce_on_plateau_step with {kwargs}",
+                    hint="raise ValueError for an unknown mode or threshold_mode and for "
+                         "factor >= 1")
+
+
+SCHEDULE_CALLS = {  # one call of every schedule that returns a rate alone
+    "step_lr": lambda m: m.schedules.step_lr(3, 0.1, 2),
+    "exponential_lr": lambda m: m.schedules.exponential_lr(2, 0.1, 0.5),
+    "warmup_cosine_lr": lambda m: m.schedules.warmup_cosine_lr(5, 0.1, 2, 10),
+    "one_cycle_lr": lambda m: m.schedules.one_cycle_lr(5, 0.1, 10),
+}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.exercise(f"schedules.{n}"))
+                                  for n in SCHEDULE_CALLS])
+@pytest.mark.supporting()  # a constant float passes it
+def test_every_schedule_returns_a_python_float(name, check):
+    python_numbers(check, SCHEDULE_CALLS[name](check.impl), name)

@@ -1,9 +1,10 @@
 """Public checks for starter/train.py, the capstone (they need your other modules working too).
 
 Quick versions of the hidden checks: memorize one batch of 8 points, learn three well-separated
-blobs, and return the documented structure. The hidden graders train on a harder data set
-(interleaved spirals), require a validation loss below 0.3 within the time budget, and check that
-the same seed gives identical parameters.
+blobs, return the documented structure, report the validation loss of the returned parameters,
+and train the same way twice from the same seed. The
+hidden graders train on a harder data set (interleaved spirals) and require a validation loss
+below 0.3 within the time budget.
 
 Run with ``pytest exercises/test_train.py``.
 """
@@ -13,6 +14,8 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+
+from descent.capstone import epochs, same_training
 
 
 def blobs(n_per_class, seed):
@@ -32,6 +35,17 @@ def loss_of(params, x, y):
         if i < len(params) - 1:
             h = h.clamp_min(0)
     return F.cross_entropy(h, y).item()
+
+
+def train(impl, data, seed, global_seed):
+    """``train_classifier`` on ``data`` (x, y, x_val, y_val) with the global random generator
+    seeded with ``global_seed`` (put back as it was afterwards)."""
+    saved = torch.get_rng_state()
+    torch.manual_seed(global_seed)  # a loop that draws from it gives another result each time
+    try:
+        return impl.train.train_classifier(*data, seed=seed, time_budget_s=10.0)
+    finally:
+        torch.set_rng_state(saved)
 
 
 @pytest.mark.exercise("train.train_classifier")
@@ -65,3 +79,40 @@ class TestTrainClassifier:
         val = loss_of(out["params"], xv, yv)
         check.that(val < 0.1, f"validation loss on three separated blobs is {val:.4f}, "
                               f"expected below 0.1", check="training")
+
+    # a loss reported on the wrong data can pass with untrained parameters too
+    @pytest.mark.supporting("test_overfits_one_batch", "test_learns_three_blobs")
+    def test_reports_the_validation_loss(self, check):
+        # validation labels no network trained on x can fit: the validation loss stays far
+        # from the training loss, so a history of the wrong set shows
+        x, y = blobs(12, seed=5)
+        xv, yv = blobs(4, seed=6)
+        out = check.impl.train.train_classifier(x, y, xv, (yv + 1) % 3, seed=0,
+                                                time_budget_s=10.0)
+        val = loss_of(out["params"], xv, (yv + 1) % 3)
+        reported = out["val_loss"][-1]
+        check.that(abs(reported - val) <= 1e-4 + 1e-3 * val,
+                   f"the last val_loss entry is {reported:.6g} but the returned parameters "
+                   f"have validation loss {val:.6g} on x_val / y_val", check="reported losses",
+                   hint="val_loss[e] is the loss on x_val / y_val of the parameters at the end "
+                        "of epoch e")
+
+    # seeded parameters that were never trained are reproducible too
+    @pytest.mark.supporting("test_overfits_one_batch", "test_learns_three_blobs")
+    def test_reproducible_from_the_seed(self, check):
+        # 36 points: more than one batch per epoch for most batch sizes, so shuffling matters
+        data = (*blobs(12, seed=3), *blobs(4, seed=4))
+        first = train(check.impl, data, seed=0, global_seed=1234)
+        again = train(check.impl, data, seed=0, global_seed=999)
+        other = train(check.impl, data, seed=1, global_seed=1234)
+        check.that(same_training(first, again),
+                   "two runs with the same seed returned different parameters"
+                   if epochs(first) == epochs(again) else
+                   f"two runs with the same seed stopped after {epochs(first)} and "
+                   f"{epochs(again)} epochs, and their loss histories differ before that",
+                   check="reproducible",
+                   hint="draw every random number (initialization, shuffling) from one "
+                        "torch.Generator seeded with `seed`; never from the global generator")
+        check.that(not same_training(first, other),
+                   "runs with seeds 0 and 1 returned identical parameters",
+                   check="reproducible", hint="use the `seed` argument to seed your generator")

@@ -13,6 +13,9 @@ the PyTorch oracle, which arguments are differentiable) and gets, per exercise a
 * ``test_stable``    float32 inputs of magnitude 1e3 to 1e4: finite, and equal to the float64
   oracle (only for specs that declare stability cases).
 
+Every check but ``test_stable`` is marked ``ordinary`` (a check of everyday inputs: failing it
+caps the exercise at half its points), except the cases declared ``Case(..., ordinary=False)``.
+
 Sizes are chosen so a transposed or unreduced result cannot pass: N >= 3 and every dimension
 different. Inputs are seeded per test and hidden: messages show only the worst element.
 """
@@ -40,6 +43,9 @@ class Case:
     name: str
     build: Build
     points: float = 1.0
+    # Everyday inputs (docs/authoring.md, "ordinary checks"): failing the case caps the exercise
+    # at half its points. False for a boundary, an extreme or a rare mode (ties, dim=0, ...).
+    ordinary: bool = True
 
 
 @dataclass
@@ -101,7 +107,8 @@ def _params(specs: list[PairSpec], attr: str) -> list:
             spec,
             case,
             id=f"{spec.name}-{case.name}",
-            marks=[pytest.mark.exercise(spec.exercise), pytest.mark.points(case.points)],
+            marks=[pytest.mark.exercise(spec.exercise), pytest.mark.points(case.points)]
+            + ([pytest.mark.ordinary] if case.ordinary and attr == "cases" else []),
         )
         for spec in specs
         for case in getattr(spec, attr)
@@ -140,6 +147,7 @@ def battery(specs: list[PairSpec]) -> type:
                 **F64,
             )
 
+        @pytest.mark.ordinary
         @pytest.mark.supporting("test_backward")  # zeros of the right shape pass it
         @pytest.mark.parametrize("spec", single)
         def test_raw_grads(self, spec, check, inputs):
@@ -149,6 +157,7 @@ def battery(specs: list[PairSpec]) -> type:
             template = args[spec.wrt[0]] if len(spec.wrt) == 1 else tuple(args[i] for i in spec.wrt)
             check.like(got, template, f"{spec.name}_backward result")
 
+        @pytest.mark.ordinary
         @pytest.mark.supporting("test_forward")  # self-consistency: right only if the forward is
         @pytest.mark.parametrize("spec", single)
         def test_gradcheck(self, spec, check, inputs):

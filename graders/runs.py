@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from descent.callables import make
 from descent.impl import call_chain, call_each, run_graph
 
 
@@ -55,6 +56,26 @@ def trajectory(
     final state); a result that is not a tuple or list long enough stays whole.
     """
     return call_chain(fn, advance, steps, start, pick=pick)
+
+
+def values_with_state(
+    fn: Callable,
+    heads: Sequence[Sequence[Any]],
+    start: Any,
+    kwargs: Mapping[str, Any] | None = None,
+) -> list:
+    """The values of ``value, state = fn(*head, state, **kwargs)`` for each ``head`` in turn, the
+    state passed on from call to call (``start`` for the first): a learning-rate scheduler fed
+    one metric per epoch. A result that is not a ``(value, state)`` pair fails as that loop
+    would. The arguments must be data (numbers, tensors, dicts of them)."""
+    steps = trajectory(
+        fn, make("fed_state", [list(h) for h in heads], start, dict(kwargs or {})), len(heads)
+    )
+    values = []
+    for result, _ in steps:
+        value, _state = result
+        values.append(value)
+    return values
 
 
 def differentiate_graph(

@@ -30,9 +30,14 @@ def _large(inputs):
 
 
 def _elementwise(name, oracle, **kwargs_cases):
-    cases = [Case("landmarks", lambda I: ((_with_landmarks(I),), {}), points=2)]
+    # Random values are everyday inputs; the landmarks add exact zeros, where a ReLU's
+    # derivative is a convention, so that case is an edge case.
+    cases = [
+        Case("random", lambda I: ((I.randn(N, D, scale=2.0),), {}), points=2),
+        Case("landmarks", lambda I: ((_with_landmarks(I),), {}), ordinary=False),
+    ]
     for case_name, kwargs in kwargs_cases.items():
-        cases.append(Case(case_name, lambda I, kw=kwargs: ((_with_landmarks(I),), kw)))
+        cases.append(Case(case_name, lambda I, kw=kwargs: ((I.randn(N, D, scale=2.0),), kw)))
     return PairSpec(
         f"activations.{name}", oracle, cases=cases, smooth=_smooth, stable=[Case("large", _large)]
     )
@@ -50,8 +55,8 @@ SPECS = [
         lambda x, dim=-1: torch.softmax(x, dim=dim),
         cases=[
             Case("last-dim", lambda I: ((I.randn(N, C, scale=2),), {}), points=2),
-            Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0})),
-            Case("dim-1-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 1})),
+            Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0}), ordinary=False),
+            Case("dim-1-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 1}), ordinary=False),
         ],
         smooth=lambda I: ((I.randn(N, C),), {}),
         stable=[Case("large", lambda I: ((I.randn(N, C, scale=1e4, dtype=torch.float32),), {}))],
@@ -109,3 +114,16 @@ class TestSigmoidProperties:
             atol=1e-12,
             hint="sigmoid(-x) = 1 - sigmoid(x)",
         )
+
+
+@pytest.mark.exercise("activations.gelu")
+class TestGeluDtype:
+    @pytest.mark.ordinary  # float32 is the dtype networks train in
+    @pytest.mark.supporting("test_forward")  # zeros of the input's dtype pass it
+    def test_float32_stays_float32(self, check, inputs):
+        x = inputs.randn(N, D, scale=2.0, dtype=torch.float32)
+        dy = inputs.randn(N, D, dtype=torch.float32)
+        gelu = next(spec for spec in SPECS if spec.exercise == "activations.gelu")
+        check.like(gelu.forward(check.impl)(x)[0], x, "gelu_forward result for a float32 input")
+        grad = gelu.backward_of_forward(check.impl, (x,), {}, dy)
+        check.like(grad, x, "gelu_backward result for a float32 input")

@@ -81,15 +81,17 @@ def _global_norm(grads, p=2.0):
     return sum(float((g.abs() ** p).sum()) for g in grads) ** (1 / p)
 
 
-# (case name, gradient scale, max_norm as a fraction of the global norm, norm_type)
+# (case name, gradient scale, max_norm as a fraction of the global norm, norm_type). The 2-norm
+# cases are everyday ones (ordinary); other norm types are a rare mode.
+EVERYDAY = pytest.mark.ordinary
 NORM_CASES = [
-    pytest.param("l2-above", 1.0, 0.3, 2.0, id="l2-above", marks=pytest.mark.points(2)),
-    pytest.param("l2-below", 1.0, 1.7, 2.0, id="l2-below"),
+    pytest.param("l2-above", 1.0, 0.3, 2.0, id="l2-above", marks=[pytest.mark.points(2), EVERYDAY]),
+    pytest.param("l2-below", 1.0, 1.7, 2.0, id="l2-below", marks=EVERYDAY),
     pytest.param("inf-above", 1.0, 0.4, math.inf, id="inf-above", marks=pytest.mark.points(2)),
     pytest.param("inf-below", 1.0, 1.5, math.inf, id="inf-below"),
     pytest.param("l1-above", 1.0, 0.5, 1.0, id="l1-above"),
     pytest.param("l3-above", 1.0, 0.5, 3.0, id="l3-above"),
-    pytest.param("small-norm", 0.01, 0.2, 2.0, id="small-norm"),
+    pytest.param("small-norm", 0.01, 0.2, 2.0, id="small-norm", marks=EVERYDAY),
 ]
 
 
@@ -117,6 +119,7 @@ class TestClipGradNorm:
             hint="one scale min(1, max_norm / (total + eps)) for every tensor",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_arguments_unchanged(self, check, inputs):
         grads = _grads(inputs)
@@ -145,6 +148,7 @@ class TestClipGradNorm:
             hint="the scale is min(1, max_norm / (total + eps)) with the given eps",
         )
 
+    @pytest.mark.ordinary
     def test_float32(self, check, inputs):
         grads = _grads(inputs, 3.0, dtype=torch.float32)
         max_norm = 0.25 * _global_norm(grads)
@@ -212,6 +216,7 @@ CLIP_VALUE_CASES = [
 
 
 @pytest.mark.exercise("clipping.clip_grad_value")
+@pytest.mark.ordinary  # every check here uses everyday gradients
 class TestClipGradValue:
     @pytest.mark.parametrize("clip_value", CLIP_VALUE_CASES)
     def test_against_torch(self, clip_value, check, inputs):

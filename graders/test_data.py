@@ -182,6 +182,7 @@ def _weights_redrawn(x, x_mixed, y_mixed):
 
 @pytest.mark.exercise("data.mixup")
 class TestMixup:
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     @pytest.mark.parametrize("alpha", [0.2, 1.0, 2.0])
     def test_weights_follow_beta(self, alpha, check, inputs):
@@ -226,6 +227,7 @@ class TestMixup:
             ),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
     def test_inputs_mixed_like_the_labels(self, check, inputs):
@@ -254,6 +256,7 @@ class TestMixup:
                 ),
             )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # the input handed back passes it (its partners are the identity)
     @pytest.mark.points(2)
     def test_partners_form_a_permutation(self, check, inputs):
@@ -276,6 +279,7 @@ class TestMixup:
                 generic=lambda: stat_diagnoses.duplicated(got, "partners"),
             )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # random values of the right shape pass it
     @pytest.mark.points(2)
     def test_partners_ignore_order_and_labels(self, check, inputs):
@@ -331,6 +335,7 @@ class TestMixup:
             got=found,
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # random values of the right shape pass it
     def test_weights_fresh_every_call(self, check, inputs):
         # Weights of calls with different generators are independent draws: the weights example
@@ -356,6 +361,7 @@ class TestMixup:
             generic=lambda: stat_diagnoses.repeated(found, "weights", support=(0.0, 1.0)),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
     def test_labels_float32_and_unchanged(self, check, inputs):
@@ -389,6 +395,7 @@ class TestMixup:
             hint="mix whole label rows: lam_i * y[i] + (1 - lam_i) * y[perm[i]]",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
         x = inputs.randn(25, 3)
@@ -398,6 +405,7 @@ class TestMixup:
         )
         _generator_decides(check, *runs, "mixings", "the weights and the permutation")
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # random values pass it
     def test_global_random_state_without_generator(self, check, inputs):
         x = inputs.randn(25, 3)
@@ -452,6 +460,7 @@ def _augment(m, x, inputs, offset=0, **kwargs):
 
 @pytest.mark.exercise("data.augment_points")
 class TestAugmentPoints:
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     def test_rotation_angles(self, check, inputs):
         a = 0.5
@@ -487,6 +496,7 @@ class TestAugmentPoints:
             ),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     def test_jitter(self, check, inputs):
         s = 0.3
@@ -519,6 +529,7 @@ class TestAugmentPoints:
             generic=lambda: stat_diagnoses.shared(noise, 1, "jitter values"),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_rotation_and_jitter_together(self, check, inputs):
         # Every point at (1, 0): x_aug = (cos t + e0, sin t + e1) with t ~ U(-a, a).
@@ -548,6 +559,7 @@ class TestAugmentPoints:
                 "jitter with standard deviation noise_std",
             )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
         x = _ring(inputs, 50)
@@ -557,6 +569,7 @@ class TestAugmentPoints:
         )
         _generator_decides(check, *runs, "points", "the angles and the jitter")
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # random values of the right shape pass it
     def test_angles_fresh_every_call(self, check, inputs):
         # The angles of calls with different generators are independent: the angle a point
@@ -586,6 +599,7 @@ class TestAugmentPoints:
             generic=lambda: stat_diagnoses.repeated(found, "angles", support=(-a, a)),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # random values pass it
     def test_global_random_state_without_generator(self, check, inputs):
         _random_without_generator(
@@ -596,6 +610,7 @@ class TestAugmentPoints:
             "the angles and the jitter",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # the input handed back passes it
     def test_float32_kept(self, check, inputs):
         x = _ring(inputs, 40).float()
@@ -705,6 +720,7 @@ class TestKFold:
             "the first n % k blocks have n // k + 1 examples, the rest n // k",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize("n,k", [(10, 4), (37, 5), (12, 12), (101, 10)])
     def test_shuffled_partition(self, n, k, check, inputs):
@@ -718,6 +734,7 @@ class TestKFold:
             "fold trains on everything outside its chunk",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_unshuffled_folds", "test_shuffled_partition")  # hollow sizes
     @pytest.mark.parametrize("n,k", [(10, 4), (37, 5), (103, 10)])
     def test_fold_sizes(self, n, k, check, inputs):
@@ -735,6 +752,7 @@ class TestKFold:
             "longer ones (scikit-learn's KFold)",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     def test_shuffling_is_uniform(self, check):
         # Over 300 seeds each example must land in each of the 4 folds about equally often.
@@ -762,6 +780,7 @@ class TestKFold:
             got=counts,
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_fold_membership_is_joint_random(self, check):
         # A random partition puts any two examples in the same validation fold equally often:
@@ -803,6 +822,7 @@ class TestKFold:
             generic=lambda: stat_diagnoses.neighbours(counts, "a validation fold"),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_unshuffled_folds", "test_shuffled_partition")  # zeros pass it
     @pytest.mark.parametrize("shuffle", [True, False])
     def test_returns_int64_cpu_tensors(self, shuffle, check, inputs):
@@ -815,12 +835,14 @@ class TestKFold:
             f"int64 CPU tensors",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # random folds pass it
     def test_global_random_state_without_generator(self, check):
         _random_without_generator(
             check, lambda m: m.data.kfold_indices, [40, 4], "folds", "the permutation"
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # deterministic code passes it
     def test_generator_decides(self, check, inputs):
         runs = independent_calls(

@@ -18,6 +18,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from expect import python_numbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -26,16 +27,24 @@ from descent.inputs import Inputs
 
 # ------------------------------------------------------------------------ expected_initial_loss
 @pytest.mark.exercise("diagnostics.expected_initial_loss")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestExpectedInitialLoss:
     @pytest.mark.parametrize("num_classes", [2, 3, 10, 1000])
     def test_log_c(self, num_classes, check):
-        check.matches(
+        got = check.matches(
             lambda m: m.diagnostics.expected_initial_loss(num_classes),
             f"expected_initial_loss({num_classes})",
             expected=math.log(num_classes),
             rtol=1e-12,
             atol=0.0,
             hint="uniform predictions give every class 1/C: the loss is -ln(1/C)",
+        )
+        python_numbers(
+            check,
+            got,
+            float,
+            f"expected_initial_loss({num_classes})",
+            hint="return math.log(C): a Python float, not a tensor or a NumPy number",
         )
 
     @pytest.mark.points(2)
@@ -94,6 +103,7 @@ _CONFIGS = [
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestLayerGradientNorms:
     @pytest.mark.parametrize("config", _CONFIGS, ids=lambda c: "-".join(map(str, c[:4])))
     def test_values(self, config, check):
@@ -122,10 +132,12 @@ class TestLayerGradientNorms:
             + (f" of length {len(got)}" if hasattr(got, "__len__") else ""),
             check="shape and type",
         )
-        check.that(
-            all(isinstance(v, float) for v in got),
-            "every entry must be a Python float (use .item())",
-            check="shape and type",
+        python_numbers(
+            check,
+            got,
+            float,
+            "the entries of layer_gradient_norms",
+            hint="every entry must be a Python float (use .item())",
         )
 
     @pytest.mark.points(2)
@@ -180,12 +192,13 @@ def _pre_activations(inputs, n, h, dead, zero_dead):
 
 
 @pytest.mark.exercise("diagnostics.dead_relu_fraction")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestDeadReluFraction:
     @pytest.mark.points(2)
     def test_units_dead_on_every_example(self, check, inputs):
         x = _pre_activations(inputs, 9, 14, dead=5, zero_dead=2)
         with check.unmodified(x):
-            check.matches(
+            got = check.matches(
                 lambda m: m.diagnostics.dead_relu_fraction(x),
                 "dead_relu_fraction of a (9, 14) batch with 5 dead units, 2 of them exactly 0",
                 expected=5 / 14,
@@ -194,6 +207,9 @@ class TestDeadReluFraction:
                 hint="a unit (column) is dead when it is <= 0 for every example; the "
                 "result is dead units / H",
             )
+        python_numbers(
+            check, got, float, "dead_relu_fraction", hint="return a Python float (use .item())"
+        )
 
     @given(n=st.integers(3, 12), h=st.integers(2, 15), data=st.data())
     def test_random_batches(self, n, h, data, check):
@@ -366,7 +382,12 @@ def _not_constant(label: str):
     return pytest.mark.supporting(*(test for test, other in EXPECTS.items() if other != label))
 
 
+# The typical curve of each label is an everyday input (ordinary); the curves at an edge of the
+# rules (NaN or inf, a curve both flat and rising, a jump without recovery) are in the next
+# class. Marks go on the classes: hypothesis derives a method's examples from its source text,
+# decorators included.
 @pytest.mark.exercise("diagnostics.diagnose_loss_curve")
+@pytest.mark.ordinary
 class TestDiagnoseLossCurve:
     @_not_constant("healthy")
     @pytest.mark.parametrize("with_val", [False, True], ids=["train-only", "with-val"])
@@ -452,6 +473,9 @@ class TestDiagnoseLossCurve:
             "a spike is a jump above 3x the previous loss followed by a recovery",
         )
 
+
+@pytest.mark.exercise("diagnostics.diagnose_loss_curve")
+class TestDiagnoseLossCurveEdges:
     @_not_constant("diverged")
     @pytest.mark.points(2)
     @pytest.mark.parametrize("kind", ["blowup", "nan", "inf"])
@@ -495,6 +519,23 @@ class TestDiagnoseLossCurve:
             "a spike needs the curve to come back down within five steps",
         )
 
+    @_not_constant("diverged")
+    @pytest.mark.parametrize("bad", [math.nan, math.inf], ids=["nan", "inf"])
+    def test_validation_curve_not_finite(self, bad, check):
+        # A healthy training curve beside a validation curve that ends in NaN or inf: rule 1
+        # looks at both curves.
+        train = _listed(torch.linspace(3.0, 0.3, 15, dtype=torch.float64))
+        val = [*_listed(torch.linspace(3.2, 0.5, 14, dtype=torch.float64)), bad]
+        _diagnose(
+            check,
+            train,
+            val,
+            "diverged",
+            f"a falling training curve whose validation loss ends in {bad}",
+            "rule 1 checks the validation losses too: any NaN or infinity in either curve "
+            "means diverged",
+        )
+
 
 # ------------------------------------------------------------ layer_gradient_norms with residuals
 _RESIDUAL_CONFIGS = [
@@ -506,6 +547,7 @@ _RESIDUAL_CONFIGS = [
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
+@pytest.mark.ordinary  # residual connections are one of the exercise's two everyday settings
 class TestLayerGradientNormsResidual:
     @pytest.mark.parametrize("config", _RESIDUAL_CONFIGS, ids=lambda c: "-".join(map(str, c[:4])))
     def test_residual_values(self, config, check):

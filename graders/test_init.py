@@ -12,6 +12,7 @@ import math
 import pytest
 import torch
 import torch.nn.init as nn_init
+from expect import python_numbers
 
 from descent import stat_diagnoses
 
@@ -136,8 +137,13 @@ LINEAR_FAMILY = [
 
 @pytest.mark.exercise("init.calculate_gain")
 class TestCalculateGain:
+    # selu is a rare nonlinearity: its case is an edge case, the others everyday ones.
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("name", ["tanh", "relu", "leaky_relu", "selu"])
+    @pytest.mark.parametrize(
+        "name",
+        [pytest.param(n, marks=pytest.mark.ordinary) for n in ("tanh", "relu", "leaky_relu")]
+        + ["selu"],
+    )
     def test_gain_matches_pytorch(self, name, check):
         check.matches(
             lambda m: m.init.calculate_gain(name),
@@ -149,6 +155,7 @@ class TestCalculateGain:
 
     # A gain of 1 is also what a function returning the constant 1 gives: these count once a
     # gain other than 1 is right too.
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_gain_matches_pytorch", "test_leaky_relu_slope")
     @pytest.mark.points(2)
     @pytest.mark.parametrize("name", LINEAR_FAMILY)
@@ -161,6 +168,7 @@ class TestCalculateGain:
             atol=0,
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize("param", [0.2, 0, 0.5, 3, 1e-3])
     def test_leaky_relu_slope(self, param, check):
@@ -184,15 +192,17 @@ class TestCalculateGain:
                 hint="param is the leaky_relu slope; other gains ignore it",
             )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # a constant float passes it
     def test_returns_python_float(self, check):
         for name in ("linear", "relu", "leaky_relu"):
-            got = check.impl.init.calculate_gain(name)
-            check.that(
-                isinstance(got, float),
-                f"calculate_gain({name!r}) returned {type(got).__name__}, expected a Python float",
-                check="shape and type",
-                hint="return a float (math.sqrt, 1.0), not a tensor or an int",
+            python_numbers(
+                check,
+                check.impl.init.calculate_gain(name),
+                float,
+                f"calculate_gain({name!r})",
+                hint="return a Python float (math.sqrt, 1.0), not a tensor, a NumPy number or "
+                "an int",
             )
 
     @pytest.mark.supporting()  # a function that always raises passes it
@@ -226,6 +236,7 @@ class TestCalculateGain:
 # -------------------------------------------------------------------------------------- fans
 @pytest.mark.exercise("init.fans")
 class TestFans:
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize(
         "shape",
@@ -242,14 +253,15 @@ class TestFans:
             hint="PyTorch layout (out, in, *kernel): fan_in = in * receptive "
             "field, fan_out = out * receptive field",
         )
-        check.that(
-            all(isinstance(v, int) and not isinstance(v, bool) for v in got),
-            f"fans({shape}) must return two Python ints, got "
-            f"{tuple(type(v).__name__ for v in got)}",
-            check="shape and type",
-            hint="use int arithmetic (math.prod), not tensors or floats",
+        python_numbers(
+            check,
+            got,
+            int,
+            f"fans({shape})",
+            hint="use int arithmetic (math.prod), not tensors, NumPy numbers or floats",
         )
 
+    @pytest.mark.ordinary  # a weight's .shape is a torch.Size
     def test_accepts_lists_and_torch_size(self, check):
         for shape in ([12, 5, 2], torch.Size([12, 5, 2])):
             check.matches(
@@ -279,6 +291,8 @@ def _xavier_std(shape, gain):
     return gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
+# Xavier's checks are all everyday ones, but for the dtype and device one: the default dtype is
+# float32 and the CPU, and another is a rare request.
 XAVIER_CASES = [
     pytest.param(LINEAR, 1.0, id="linear"),
     pytest.param(CONV, 5 / 3, id="conv-gain-5/3"),
@@ -288,6 +302,7 @@ XAVIER_CASES = [
 
 @pytest.mark.exercise("init.xavier")
 class TestXavier:
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize("shape,gain", XAVIER_CASES)
     def test_uniform_distribution(self, shape, gain, check, inputs):
@@ -295,6 +310,7 @@ class TestXavier:
             check, inputs, "xavier_uniform", shape, _xavier_std(shape, gain), True, {"gain": gain}
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize("shape,gain", XAVIER_CASES)
     def test_normal_distribution(self, shape, gain, check, inputs):
@@ -302,12 +318,14 @@ class TestXavier:
             check, inputs, "xavier_normal", shape, _xavier_std(shape, gain), False, {"gain": gain}
         )
 
+    @pytest.mark.ordinary
     def test_default_gain_is_one(self, check, inputs):
         _check_distribution(
             check, inputs, "xavier_uniform", LINEAR, _xavier_std(LINEAR, 1.0), True, {}
         )
         _check_distribution(check, inputs, "xavier_normal", CONV, _xavier_std(CONV, 1.0), False, {})
 
+    @pytest.mark.ordinary
     @pytest.mark.parametrize("fn", ["xavier_uniform", "xavier_normal"])
     def test_seeded_generator_reproduces(self, fn, check, inputs):
         _check_reproducible(check, inputs, fn, {"gain": 1.3})
@@ -325,9 +343,11 @@ def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="relu"):
     return nn_init.calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
+# Kaiming with its defaults (ReLU, fan_in) on linear and convolution weights is the everyday
+# use; fan_out, a leaky slope and tanh are rare modes.
 KAIMING_CASES = [
-    pytest.param(LINEAR, {}, id="linear-defaults"),
-    pytest.param(CONV, {}, id="conv-defaults"),
+    pytest.param(LINEAR, {}, id="linear-defaults", marks=pytest.mark.ordinary),
+    pytest.param(CONV, {}, id="conv-defaults", marks=pytest.mark.ordinary),
     pytest.param(LINEAR, {"mode": "fan_out"}, id="linear-fan-out"),
     pytest.param(CONV, {"mode": "fan_out"}, id="conv-fan-out"),
     pytest.param(CONV, {"a": 0.2, "nonlinearity": "leaky_relu"}, id="conv-leaky-0.2"),
@@ -352,6 +372,7 @@ class TestKaiming:
             check, inputs, "kaiming_uniform", shape, _kaiming_std(shape, **kwargs), True, kwargs
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.parametrize("fn", ["kaiming_normal", "kaiming_uniform"])
     def test_seeded_generator_reproduces(self, fn, check, inputs):
         _check_reproducible(check, inputs, fn, {"mode": "fan_out"})

@@ -10,7 +10,9 @@ dy, float32 inputs that must give float32 results, and the refusal of a branch t
 back to x's width. Gradient checkpointing is compared with autograd for segments that divide the
 depth, leave a short last segment, equal 1 and exceed the depth, a single layer, and every
 accepted activation; its count of kept activations with ceil(L / segment); an unknown
-activation must be refused.
+activation must be refused. The two MLPs call the student's activation and cross-entropy, so
+their value checks go through ``descent.composite``: a result wrong only through those parts is
+charged to them, not again here.
 """
 
 import math
@@ -20,10 +22,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from battery import Case, PairSpec, _oracle_grads, battery
+from expect import python_numbers
 from hypothesis import given
 from hypothesis import strategies as st
 
 from descent import callables
+from descent.composite import matches_given_parts, mlp_parts
 from descent.strategies import tensors
 
 # ------------------------------------------------------------------------------------- linear
@@ -55,6 +59,7 @@ TestLinearBattery = battery(SPECS)
 
 @pytest.mark.exercise("layers.linear")
 class TestLinearExtra:
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_inputs_unmodified_by_backward(self, check, inputs):
         x, W, b = _linear_case(5, 3, 4)(inputs)[0]
@@ -95,6 +100,7 @@ def _two_layer_case(I, n, d, h, *, soft=False, scale=1.0):
 
 @pytest.mark.exercise("layers.two_layer_net")
 class TestTwoLayerNet:
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     @pytest.mark.parametrize("n,d,h", [(6, 4, 5), (9, 3, 7)])
     def test_against_autograd(self, n, d, h, check, inputs):
@@ -106,6 +112,7 @@ class TestTwoLayerNet:
                 expected=_two_layer_torch(params, x, y),
             )
 
+    @pytest.mark.ordinary
     def test_soft_targets(self, check, inputs):
         params, x, y = _two_layer_case(inputs, 5, 3, 4, soft=True)
         check.matches(
@@ -114,6 +121,7 @@ class TestTwoLayerNet:
             expected=_two_layer_torch(params, x, y),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_raw_shapes(self, check, inputs):
         params, x, y = _two_layer_case(inputs, 6, 4, 5)
@@ -209,32 +217,45 @@ def _mlp_torch(params, x, y, activation="relu"):
     return loss.detach(), [(flat[2 * i], flat[2 * i + 1]) for i in range(len(leaves))]
 
 
+def _mlp_matches(checker, recipe, what, case, /, **kw):
+    """A value check of an MLP's ``(loss, grads)`` against autograd, charged only for the MLP's
+    own mistakes (``descent.composite``): ``case`` is ``(params, x, y[, activation])``."""
+    loss, grads = _mlp_torch(*case)
+    parts = [(named, lambda m, own=own: tuple(own(m))) for named, own in mlp_parts(*case)]
+    return matches_given_parts(checker, recipe, what, expected=(loss, grads), parts=parts, **kw)
+
+
 def _mlp_case(I, depth, **kw):
     return _mlp_params(I, depth, **kw), I.randn(N_MLP, D0), I.randint(CLASSES, N_MLP)
 
 
 @pytest.mark.exercise("layers.mlp_loss_and_grads")
 class TestMLP:
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize("depth", [1, 2, 3, 4])
     def test_relu_depths(self, depth, check, inputs):
         params, x, y = _mlp_case(inputs, depth)
         with check.unmodified(x, y, *[t for p in params for t in p], who="mlp_loss_and_grads"):
-            check.matches(
+            _mlp_matches(
+                check,
                 lambda m: m.layers.mlp_loss_and_grads(params, x, y),
                 f"mlp_loss_and_grads with {depth} layer(s), default activation",
-                expected=_mlp_torch(params, x, y),
+                (params, x, y),
             )
 
+    @pytest.mark.ordinary  # the activation is the function's everyday argument
     @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
     def test_activations(self, activation, check, inputs):
         params, x, y = _mlp_case(inputs, 3)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: m.layers.mlp_loss_and_grads(params, x, y, activation=activation),
             f"mlp_loss_and_grads with 3 layers and activation={activation!r}",
-            expected=_mlp_torch(params, x, y, activation),
+            (params, x, y, activation),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_raw_shapes(self, check, inputs):
         params, x, y = _mlp_case(inputs, 3)
@@ -252,19 +273,21 @@ class TestMLP:
         W, b = W.clone(), b.clone()
         W[1], b[1] = 0.0, 0.0
         params[1] = (W, b)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: m.layers.mlp_loss_and_grads(params, x, y),
             "mlp_loss_and_grads with a hidden unit whose pre-activation is exactly 0",
-            expected=_mlp_torch(params, x, y),
+            (params, x, y),
             hint="ReLU's derivative at exactly 0 is 0",
         )
 
     def test_large_logits(self, check, inputs):
         params, x, y = _mlp_case(inputs, 2, last_scale=2000.0)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: m.layers.mlp_loss_and_grads(params, x, y),
             "mlp_loss_and_grads with logits of magnitude ~1e3",
-            expected=_mlp_torch(params, x, y),
+            (params, x, y),
             check="stability",
             hint="subtract each row's maximum logit before exp",
         )
@@ -301,6 +324,7 @@ def _quadratic(I, shape):
 
 @pytest.mark.exercise("layers.numerical_gradient")
 class TestNumericalGradient:
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 2)], ids=["1d", "2d", "3d"])
     def test_quadratic(self, shape, check, inputs):
@@ -316,6 +340,7 @@ class TestNumericalGradient:
             atol=1e-6,
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_central_not_forward(self, check, inputs):
         # With eps = 1e-3 a central difference is still exact on a quadratic; a one-sided
@@ -331,6 +356,7 @@ class TestNumericalGradient:
             hint="use central differences (f(x + eps) - f(x - eps)) / (2 eps)",
         )
 
+    @pytest.mark.ordinary
     def test_smooth_function(self, check, inputs):
         x = inputs.randn(3, 5)
         w = inputs.randn(3, 5)
@@ -345,6 +371,7 @@ class TestNumericalGradient:
         )
         check.like(got, x, "numerical_gradient result")
 
+    @pytest.mark.ordinary
     def test_python_float_result(self, check, inputs):
         x = inputs.randn(2, 3)
         check.matches(
@@ -378,6 +405,7 @@ class TestNumericalGradient:
             hint="evaluate f(x + step) on a new tensor; never write into x and restore it",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # records how f is called, not what is returned
     @pytest.mark.points(2)
     @pytest.mark.parametrize("eps", [None, 1e-4], ids=["default-eps", "eps-1e-4"])
@@ -450,6 +478,7 @@ class TestNumericalGradient:
 # ------------------------------------------------------------------------------- relative error
 @pytest.mark.exercise("layers.relative_error")
 class TestRelativeError:
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_mixed_scales(self, check, inputs):
         # Entries of very different magnitudes: only an elementwise ratio, then the maximum,
@@ -458,14 +487,22 @@ class TestRelativeError:
         b = a * (1 + inputs.randn(4, 5, scale=1e-3))
         b[0, 0] = a[0, 0] * 1.5
         expected = float(((a - b).abs() / (a.abs() + b.abs())).max())
-        check.matches(
+        got = check.matches(
             lambda m: m.layers.relative_error(a, b),
             "relative_error",
             expected=expected,
             rtol=1e-9,
             atol=0.0,
         )
+        python_numbers(
+            check,
+            got,
+            float,
+            "relative_error",
+            hint="return float(...) of the maximum, not a tensor or a NumPy number",
+        )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # a constant 1 passes it
     def test_opposite_signs(self, check, inputs):
         a = inputs.randn(6)
@@ -495,6 +532,7 @@ class TestRelativeError:
             expected=0.0,
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # zeros pass it
     def test_equal_inputs(self, check, inputs):
         a = inputs.randn(3, 4)
@@ -552,7 +590,8 @@ RESIDUAL = PairSpec(
     cases=[
         Case("5x3-hidden4", _residual_case(5, 3, 4), points=2),
         Case("7x4-hidden6", _residual_case(7, 4, 6)),
-        Case("6x5-hidden3-dead-unit", _residual_case(6, 5, 3, dead=True), points=2),
+        # exact zeros before the ReLU, where its derivative is a convention: an edge case
+        Case("6x5-hidden3-dead-unit", _residual_case(6, 5, 3, dead=True), points=2, ordinary=False),
     ],
     smooth=_residual_smooth,
     wrt=(0, 1, 2, 3, 4),
@@ -563,6 +602,7 @@ TestResidualBlockBattery = battery([RESIDUAL])
 
 @pytest.mark.exercise("layers.residual_block")
 class TestResidualBlockExtra:
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_backward")  # dy handed back passes it
     def test_gradient_reaches_x_through_the_skip(self, check, inputs):
         # A branch whose first layer is dead everywhere (z < 0 for every example) passes no
@@ -579,6 +619,7 @@ class TestResidualBlockExtra:
             hint="the skip y = x + ... passes dy straight to x: dx = dy + dz @ W1",
         )
 
+    @pytest.mark.ordinary
     def test_float32_stays_float32(self, check, inputs):
         # The battery runs in float64, where code that computes in float64 (NumPy's default)
         # and never casts back passes unnoticed: float32 inputs must give float32 results.
@@ -601,6 +642,7 @@ class TestResidualBlockExtra:
             hint="every gradient has the dtype of the inputs: cast back after computing in another",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_inputs_unmodified_by_backward(self, check, inputs):
         args = _residual_case(5, 3, 4)(inputs)[0]
@@ -655,6 +697,7 @@ CHECKPOINT_RUNS = [
 
 @pytest.mark.exercise("layers.mlp_grads_checkpointed")
 class TestCheckpointing:
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     @pytest.mark.parametrize(
         "depth,segment,activation",
@@ -665,34 +708,38 @@ class TestCheckpointing:
         params, x, y = _deep_case(inputs, depth)
         kwargs = {} if activation == "relu" else {"activation": activation}
         with check.unmodified(x, y, *[t for p in params for t in p], who="mlp_grads_checkpointed"):
-            check.matches(
+            _mlp_matches(
+                check,
                 lambda m: tuple(
                     m.layers.mlp_grads_checkpointed(x, y, params, segment, **kwargs)[:2]
                 ),
                 f"mlp_grads_checkpointed (loss, grads) with {depth} layers, segment={segment}, "
                 f"activation={activation!r}",
-                expected=tuple(_mlp_torch(params, x, y, activation)),
+                (params, x, y, activation),
                 hint="recomputing a segment from its checkpoint gives the same activations, so "
                 "the loss and every gradient must equal an ordinary backward's; carry the "
                 "gradient from one segment into the next",
             )
 
+    @pytest.mark.ordinary
     @pytest.mark.parametrize("activation", ["leaky_relu", "sigmoid", "gelu", "silu"])
     def test_every_activation(self, activation, check, inputs):
         # The activations of activations.py with their conventions: leaky ReLU's slope 0.01,
         # GELU's exact erf form (not the tanh approximation).
         params, x, y = _deep_case(inputs, 4)
-        check.matches(
+        _mlp_matches(
+            check,
             lambda m: tuple(
                 m.layers.mlp_grads_checkpointed(x, y, params, 3, activation=activation)[:2]
             ),
             f"mlp_grads_checkpointed (loss, grads) with 4 layers, segment=3, "
             f"activation={activation!r}",
-            expected=tuple(_mlp_torch(params, x, y, activation)),
+            (params, x, y, activation),
             hint="the activations are those of activations.py, forward and derivative: "
             "recompute a segment with the same activation as the forward pass",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_gradients")  # a count is worth something only with the gradients
     @pytest.mark.points(2)
     def test_kept_count(self, check, inputs):
@@ -716,6 +763,7 @@ class TestCheckpointing:
             "h_2segment, ... below the depth L: ceil(L / segment)",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_raw_shapes(self, check, inputs):
         params, x, y = _deep_case(inputs, 5)
@@ -726,12 +774,7 @@ class TestCheckpointing:
             [tuple(p) for p in params],
             "mlp_grads_checkpointed grads, a list of (dW, db) in the order of params",
         )
-        check.that(
-            isinstance(kept, int) and not isinstance(kept, bool),
-            f"kept must be a Python int, got {type(kept).__name__}",
-            check="shape and type",
-            hint="count the checkpoints with len(...)",
-        )
+        python_numbers(check, kept, int, "kept", hint="count the checkpoints with len(...)")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("segment", [0, -2, 2.5, "2"], ids=["zero", "negative", "float", "str"])

@@ -53,7 +53,10 @@ SPECS = [
     PairSpec(
         "losses.mae",
         F.l1_loss,
-        cases=[Case("with-ties", lambda I: (_regression(I, ties=True), {}))],
+        cases=[
+            Case("2d", lambda I: (_regression(I), {})),
+            Case("with-ties", lambda I: (_regression(I, ties=True), {}), ordinary=False),
+        ],
         smooth=lambda I: (_smooth_regression(I), {}),
     ),
     PairSpec(
@@ -74,6 +77,9 @@ SPECS = [
         "losses.bce_with_logits",
         F.binary_cross_entropy_with_logits,
         cases=[
+            Case(
+                "hard-targets", lambda I: ((I.randn(N, D, scale=3), _binary_targets(I, N, D)), {})
+            ),
             Case("soft-targets", lambda I: ((I.randn(N, D, scale=3), I.uniform(N, D)), {})),
             Case(
                 "pos-weight",
@@ -112,7 +118,7 @@ SPECS = [
         lambda x, dim=-1: F.log_softmax(x, dim=dim),
         cases=[
             Case("last-dim", lambda I: ((I.randn(N, C, scale=2),), {})),
-            Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0})),
+            Case("dim-0-of-3d", lambda I: ((I.randn(N, D, C),), {"dim": 0}), ordinary=False),
         ],
         smooth=lambda I: ((I.randn(N, C),), {}),
         stable=[
@@ -190,12 +196,17 @@ SPECS = [
         lambda log_q, p: F.kl_div(log_q, p, reduction="batchmean"),
         cases=[
             Case(
+                "softmax-target",
+                lambda I: ((torch.log(I.probabilities(N, C)), I.probabilities(N, C)), {}),
+            ),
+            Case(
                 "zeros-in-target",
                 lambda I: (
                     (torch.log(I.probabilities(N, C)), I.probabilities(N, C, zeros=0.3)),
                     {},
                 ),
-            )
+                ordinary=False,
+            ),
         ],
         smooth=lambda I: ((torch.log(I.probabilities(N, C)), I.probabilities(N, C)), {}),
     ),

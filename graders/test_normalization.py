@@ -155,6 +155,7 @@ def _torch_running(x, gamma, beta, rm, rv, momentum, eps=1e-5):
 
 
 @pytest.mark.exercise("normalization.batchnorm")
+@pytest.mark.ordinary  # running statistics and eval mode are batch norm's everyday use
 class TestBatchNormState:
     @pytest.mark.points(2)
     @pytest.mark.parametrize("momentum", [0.1, 0.5])

@@ -1,8 +1,10 @@
-"""Hidden graders for starter/optim.py: every optimizer against ``torch.optim``, step for step.
+"""Hidden graders for starter/optim.py: every optimizer against ``torch.optim``, step for step
+(or, for one with no twin there, against an oracle of this file).
 
 Each optimizer runs on a quadratic ``0.5 p^T A p - c^T p`` (A symmetric positive definite), so the
 gradient of every step depends on where the previous steps went, beside the same optimizer of
-PyTorch on a clone. Scenarios (docs/authoring.md): the first step from an empty state, a 12-step
+PyTorch on a clone. Every check finds its optimizer by name in ``OPTIMIZERS``: adding one is
+adding its entry there. Scenarios (docs/authoring.md): the first step from an empty state, a 12-step
 trajectory, the same with the learning rate cut midway, with gradients scaled by 1e-5 (where eps
 enters matters), and zero gradients. Plus the state the student returns, the defaults, and a check
 that no argument (nor the state dict) is modified in place.
@@ -10,13 +12,15 @@ that no argument (nor the state dict) is modified in place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 import torch
+from expect import python_numbers
 from runs import trajectory
 
-from descent import callables
+from descent import callables, registry
 
 F64 = dict(rtol=1e-7, atol=1e-9)
 SHAPE = (3, 4)  # 12 parameters, not square
@@ -29,6 +33,7 @@ class Scenario:
     scale: float = 1.0  # multiplies every gradient
     lr_cut_at: int | None = None  # from this step on the learning rate is 0.3 * lr
     hint: str = ""
+    ordinary: bool = True  # everyday steps; tiny and zero gradients are extremes
 
 
 SCENARIOS = [
@@ -57,6 +62,7 @@ SCENARIOS = [
         scale=1e-5,
         hint="with tiny gradients the place of eps "
         "decides the step: add eps after the square root, as documented",
+        ordinary=False,
     ),
     Scenario(
         "zero-gradients",
@@ -64,20 +70,51 @@ SCENARIOS = [
         scale=0.0,
         hint="a zero gradient must give a finite result, "
         "and without weight decay leave the parameter unchanged: avoid 0/0",
+        ordinary=False,
     ),
 ]
 
 
+# step(param, grad, state, **hyperparameters) -> (new_param, new_state): the exercise's own
+# contract, for an oracle written here.
+Step = Callable[..., tuple[torch.Tensor, dict]]
+
+
 @dataclass(frozen=True)
 class Optimizer:
+    """One optimizer exercise and how it is graded.
+
+    ``torch_cls`` names its twin in ``torch.optim`` (the oracle), or is ``""`` when ``oracle``
+    is a step function of this file instead. ``configs``: name -> hyperparameters of each graded
+    configuration; ``state_keys``: the state entries compared after a run. ``hints``: its own
+    hint for a check where the shared one would mislead, by scenario name, ``"state"`` or
+    ``"defaults"``. ``in_place``: the hyperparameters of the check that nothing is edited in
+    place (default: its first configuration with weight decay, else its first).
+    """
+
     exercise: str
     torch_cls: str
     configs: dict[str, dict] = field(default_factory=dict)
     state_keys: tuple[str, ...] = ()
+    hints: dict[str, str] = field(default_factory=dict)
+    in_place: dict | None = None
+    oracle: Step | None = None
+    # Configurations in a rare mode (docs/authoring.md, "ordinary checks"): their checks are not
+    # marked ordinary. The others are the optimizer's everyday use.
+    rare: tuple[str, ...] = ()
 
     @property
     def function(self) -> str:
-        return self.exercise.split(".")[1] + "_step"
+        return registry.get(self.exercise).functions[0]
+
+    def hint(self, check: str, shared: str) -> str:
+        return self.hints.get(check, shared)
+
+    def in_place_hyperparameters(self) -> dict:
+        if self.in_place is not None:
+            return self.in_place
+        decaying = [hp for hp in self.configs.values() if hp.get("weight_decay")]
+        return (decaying or list(self.configs.values()) or [{}])[0]
 
 
 OPTIMIZERS = [
@@ -93,6 +130,12 @@ OPTIMIZERS = [
             "nesterov-weight-decay": dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05),
         },
         ("momentum_buffer",),
+        hints={
+            "tiny-gradients": "SGD's step is lr times the gradient (or the momentum buffer) "
+            "whatever its size: nothing compares it with a threshold or divides by it",
+        },
+        in_place=dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1),
+        rare=("dampening",),
     ),
     Optimizer(
         "optim.adagrad",
@@ -102,6 +145,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.1, weight_decay=0.1),
         },
         ("step", "sum"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.rmsprop",
@@ -112,6 +156,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.01, weight_decay=0.1),
         },
         ("step", "square_avg"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.adam",
@@ -122,6 +167,7 @@ OPTIMIZERS = [
             "weight-decay": dict(lr=0.05, weight_decay=0.1),
         },
         ("step", "exp_avg", "exp_avg_sq"),
+        rare=("weight-decay",),
     ),
     Optimizer(
         "optim.adamw",
@@ -186,12 +232,21 @@ def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):
     return [p for p, _ in steps[:-1]] + [last], state
 
 
-def run_torch(opt: Optimizer, problem: Quadratic, hp: dict, scenario: Scenario):
+def run_oracle(opt: Optimizer, problem: Quadratic, hp: dict, scenario: Scenario):
+    """The expected trajectory: parameters after each step, and the last state, from the
+    optimizer's oracle (its torch.optim twin, or its step function)."""
+    if opt.oracle is not None:
+        p, state, params = problem.p0.clone(), {}, []
+        for k in range(scenario.steps):
+            p, state = opt.oracle(p, problem.grad(p), state, **_lr_at(hp, scenario, k))
+            params.append(p.clone())
+        return params, state
     q = problem.p0.clone().requires_grad_(True)
     torch_opt = getattr(torch.optim, opt.torch_cls)([q], foreach=False, **hp)
     params = []
     for k in range(scenario.steps):
-        torch_opt.param_groups[0]["lr"] = _lr_at(hp, scenario, k)["lr"]
+        if "lr" in hp:  # else the default learning rate, never changed
+            torch_opt.param_groups[0]["lr"] = _lr_at(hp, scenario, k)["lr"]
         q.grad = problem.grad(q.detach())
         torch_opt.step()
         params.append(q.detach().clone())
@@ -222,6 +277,8 @@ def _params(with_scenarios: bool = True):
                 if sc is not None and sc.name == "zero-gradients":
                     # parameters handed back unchanged are right here, whatever the code does
                     marks.append(pytest.mark.supporting())
+                if cname not in opt.rare and (sc is None or sc.ordinary):
+                    marks.append(pytest.mark.ordinary)
                 out.append(pytest.param(opt, hp, sc, id=pid, marks=marks))
     return out
 
@@ -230,7 +287,7 @@ class TestAgainstTorchOptim:
     @pytest.mark.parametrize("opt,hp,scenario", _params())
     def test_scenario(self, opt, hp, scenario, check, inputs):
         problem = Quadratic(inputs, scenario.scale)
-        expected, _ = run_torch(opt, problem, hp, scenario)
+        expected, _ = run_oracle(opt, problem, hp, scenario)
         fn = _fn(opt)
         check.matches(
             lambda m: run_impl(fn(m), problem, hp, scenario)[0],
@@ -238,7 +295,7 @@ class TestAgainstTorchOptim:
             f"({scenario.name}; {_describe(hp)})",
             expected=expected,
             check=f"scenario {scenario.name}",
-            hint=scenario.hint,
+            hint=opt.hint(scenario.name, scenario.hint),
             **F64,
         )
 
@@ -254,7 +311,7 @@ class TestAgainstTorchOptim:
     def test_returned_state(self, opt, hp, scenario, check, inputs):
         sc = SCENARIOS[2]  # the lr-change trajectory
         problem = Quadratic(inputs)
-        _, torch_state = run_torch(opt, problem, hp, sc)
+        _, torch_state = run_oracle(opt, problem, hp, sc)
         keys = [k for k in opt.state_keys if k in torch_state]
         fn = _fn(opt)
 
@@ -262,15 +319,27 @@ class TestAgainstTorchOptim:
             state = run_impl(fn(m), problem, hp, sc)[1]
             return {k: state.get(k) for k in keys} if isinstance(state, dict) else state
 
-        check.matches(
+        got = check.matches(
             state_of,
             f"{opt.function} state after {sc.steps} steps ({_describe(hp)})",
             expected={k: torch_state[k] for k in keys},
             check="returned state",
-            hint="keys follow PyTorch; 'step' is a Python int counting completed "
-            "steps; state tensors have the parameter's shape",
+            hint=opt.hint(
+                "state",
+                "keys follow PyTorch; 'step' is a Python int counting completed steps; state "
+                "tensors have the parameter's shape",
+            ),
             **F64,
         )
+        if "step" in keys:
+            python_numbers(
+                check,
+                got["step"],
+                int,
+                f"{opt.function} state['step']",
+                hint="count steps with a Python int (state.get('step', 0) + 1), not a float, a "
+                "tensor or a NumPy number",
+            )
 
 
 # Parameters of each optimizer with its defaults: a few small-gradient steps, so that a wrong
@@ -286,13 +355,7 @@ class TestDefaults:
     @pytest.mark.parametrize("opt", DEFAULTS)
     def test_default_hyperparameters(self, opt, check, inputs):
         problem = Quadratic(inputs, scale=1e-4)
-        q = problem.p0.clone().requires_grad_(True)
-        torch_opt = getattr(torch.optim, opt.torch_cls)([q], foreach=False)
-        expected = []
-        for _ in range(4):
-            q.grad = problem.grad(q.detach())
-            torch_opt.step()
-            expected.append(q.detach().clone())
+        expected, _ = run_oracle(opt, problem, {}, Scenario("defaults", 4))
 
         def recipe(m):
             steps = _steps(getattr(m.optim, opt.function), problem, [{}] * 4)
@@ -304,25 +367,28 @@ class TestDefaults:
             expected=expected,
             check="defaults",
             **F64,
-            hint="the defaults in the signature are PyTorch's (lr, betas/alpha, eps, "
-            "weight_decay): keep them as documented",
+            hint=opt.hint(
+                "defaults",
+                "the defaults in the signature are PyTorch's (lr, betas/alpha, eps, "
+                "weight_decay): keep them as documented",
+            ),
         )
 
 
 # -- arguments and state are never modified in place ------------------------------------------------
 IN_PLACE = [
-    pytest.param(opt, hp, id=opt.function, marks=pytest.mark.exercise(opt.exercise))
-    for opt, hp in [
-        (OPTIMIZERS[0], dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1)),
-        (OPTIMIZERS[1], dict(lr=0.1, weight_decay=0.1)),
-        (OPTIMIZERS[2], dict(lr=0.01, weight_decay=0.1)),
-        (OPTIMIZERS[3], dict(lr=0.05, weight_decay=0.1)),
-        (OPTIMIZERS[4], dict(lr=0.05, weight_decay=0.1)),
-    ]
+    pytest.param(
+        opt,
+        opt.in_place_hyperparameters(),
+        id=opt.function,
+        marks=pytest.mark.exercise(opt.exercise),
+    )
+    for opt in OPTIMIZERS
 ]
 
 
 class TestPure:
+    @pytest.mark.ordinary  # every call edits what it edits, whatever its hyperparameters
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     @pytest.mark.parametrize("opt,hp", IN_PLACE)
     def test_arguments_and_state_unchanged(self, opt, hp, check, inputs):

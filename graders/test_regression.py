@@ -110,6 +110,7 @@ DROP = [(10, 3), (12, 4), (5, 8), (7, 7), (11, 2)]
 
 @pytest.mark.exercise("regression.minibatches")
 class TestMinibatches:
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     def test_covers_every_index_once(self, check, inputs):
         dev = inputs.device
@@ -188,6 +189,7 @@ class TestMinibatches:
             "drop_last=True removes the short last piece",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     def test_order_is_uniform(self, check, inputs):
         n, size, count = 5, 2, 2000
@@ -219,6 +221,7 @@ class TestMinibatches:
             ),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_every_order_equally_likely(self, check, inputs):
         # Uniform positions are not enough: rotating 0 .. n-1 by a random offset puts every
@@ -247,6 +250,7 @@ class TestMinibatches:
             generic=lambda: stat_diagnoses.orders(list(seen.values()), len(every), n),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_covers_every_index_once", "test_order_is_uniform")
     @pytest.mark.points(2)
     def test_reproducible_from_the_generator(self, check, inputs):
@@ -277,6 +281,7 @@ class TestMinibatches:
             "generator of your own with a fixed seed",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_covers_every_index_once")
     def test_structure(self, check, inputs):
         dev = inputs.device
@@ -347,6 +352,7 @@ RUNS = [
 
 @pytest.mark.exercise("regression.train_linear_regression")
 class TestTrainLinearRegression:
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     @pytest.mark.parametrize("n,d,lr,epochs,size", [pytest.param(*r[:5], id=r[5]) for r in RUNS])
     def test_replayed_from_your_batches(self, n, d, lr, epochs, size, check, inputs):
@@ -370,6 +376,7 @@ class TestTrainLinearRegression:
             ),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_reaches_the_least_squares_solution(self, check, inputs):
         # Noiseless data: every batch's gradient vanishes at the solution, so constant-rate
@@ -413,6 +420,7 @@ class TestTrainLinearRegression:
             hint="w and b start at zero; no epoch, no update",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting("test_replayed_from_your_batches")
     def test_types_and_arguments(self, check, inputs):
         X, y, _, _ = _problem(inputs, 11, 3)
@@ -464,6 +472,7 @@ def _normal_residual(X, y, w):
 
 @pytest.mark.exercise("regression.linear_regression_closed_form")
 class TestClosedForm:
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     def test_matches_least_squares(self, check, inputs):
         X1 = inputs.randn(30, 4)
@@ -489,6 +498,9 @@ class TestClosedForm:
             "term added to X^T X, and w shaped (D,) for y of shape (N,)",
         )
 
+    # Collinear or polynomial features, which a course fits every day, make X^T X this badly
+    # conditioned: a check of everyday inputs.
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     def test_ill_conditioned(self, check, inputs):
         cond = 1e7
@@ -526,6 +538,7 @@ class TestClosedForm:
             "only the column you added to a 1-D y",
         )
 
+    @pytest.mark.ordinary
     def test_float32(self, check, inputs):
         X, y = inputs.randn(40, 3, dtype=torch.float32), inputs.randn(40, dtype=torch.float32)
         check.matches(

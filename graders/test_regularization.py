@@ -58,6 +58,7 @@ def _nonzero_x(inputs, *shape, dtype=None):
 # ------------------------------------------------------------------------------------ dropout
 @pytest.mark.exercise("regularization.dropout")
 class TestDropout:
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     @pytest.mark.parametrize("p", [0.3, 0.75, 0.05])
     def test_statistics(self, p, check, inputs):
@@ -99,6 +100,7 @@ class TestDropout:
             generic=lambda: _scale_slip(ratio, 1 / (1 - p), p, "the scale of your kept entries"),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_entries_are_dropped_independently(self, check, inputs):
         p = 0.4
@@ -122,6 +124,7 @@ class TestDropout:
                 generic=lambda: stat_diagnoses.shared(dropped, axis, "dropped entries"),
             )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting(
         "test_statistics"
     )  # self-consistency with the student's own forward: counts once the forward's statistics are right
@@ -155,6 +158,7 @@ class TestDropout:
             ),
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting(
         "test_statistics"
     )  # self-consistency with the student's own forward: counts once the forward's statistics are right
@@ -179,6 +183,7 @@ class TestDropout:
             hint="dx = dy * keep / (1 - p) with the mask this forward call drew",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting(
         "test_statistics"
     )  # self-consistency with the student's own forward: counts once the forward's statistics are right
@@ -196,11 +201,12 @@ class TestDropout:
             checker=check,
         )
 
+    # Evaluation mode is everyday (every inference); p = 0 is an edge.
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("p", [0.5, 0.0])
+    @pytest.mark.parametrize("p", [pytest.param(0.5, marks=pytest.mark.ordinary), 0.0])
     def test_eval_mode_is_identity(self, p, check, inputs):
-        x, dy = inputs.randn(7, 9), inputs.randn(7, 9)
+        x = inputs.randn(7, 9)
         with check.unmodified(x, who="dropout_forward"):
             check.matches(
                 lambda m: _dropout(m, x, p, inputs, training=False)[0],
@@ -211,6 +217,12 @@ class TestDropout:
                 check="eval identity",
                 hint="with training=False dropout does nothing: return x unchanged",
             )
+
+    # A backward after an evaluation-mode forward is rare (inference computes no gradient).
+    @pytest.mark.supporting()  # dy handed back passes it
+    @pytest.mark.parametrize("p", [0.5, 0.0])
+    def test_backward_after_eval_mode(self, p, check, inputs):
+        x, dy = inputs.randn(7, 9), inputs.randn(7, 9)
         check.matches(
             lambda m: m.regularization.dropout_backward(
                 dy, _dropout(m, x, p, inputs, training=False)[1]
@@ -267,6 +279,7 @@ class TestDropout:
             check="edge case",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.points(2)
     def test_same_seed_same_mask(self, check, inputs):
         x = _nonzero_x(inputs, 50, 60)
@@ -293,6 +306,7 @@ class TestDropout:
             generic=edited,
         )
 
+    @pytest.mark.ordinary  # the default call
     def test_without_generator(self, check, inputs):
         x = _nonzero_x(inputs, 100, 200)
         # The global state is seeded from this test's inputs so that a borderline rate (a mask
@@ -308,6 +322,7 @@ class TestDropout:
             hint="training defaults to True; generator=None uses the global RNG",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # checks dtype and shape only
     def test_float32_and_3d(self, check, inputs):
         x = _nonzero_x(inputs, 4, 30, 50, dtype=torch.float32)
@@ -359,10 +374,13 @@ PENALTY_HINT = {
     ],
 )
 class TestPenalties:
+    # Everyday parameters have no exact zeros: test_l1_subgradient_at_exact_zeros and
+    # test_lam_zero hold them.
+    @pytest.mark.ordinary
     @pytest.mark.points(3)
     @pytest.mark.parametrize("lam", [0.03, 2.5])
     def test_reference_value(self, kind, lam, check, inputs):
-        params = _params(inputs, zeros=True)
+        params = _params(inputs)
         with check.unmodified(*params, who=f"{kind}_penalty"):
             check.matches(
                 lambda m: tuple(getattr(m.regularization, f"{kind}_penalty")(params, lam)),
@@ -372,6 +390,7 @@ class TestPenalties:
                 hint=PENALTY_HINT[kind],
             )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # any result of the right shape passes it
     def test_shapes_and_types(self, kind, check, inputs):
         params = _params(inputs)
@@ -390,6 +409,7 @@ class TestPenalties:
         )
         check.like(tuple(grads), tuple(params), f"{kind}_penalty grads")
 
+    @pytest.mark.ordinary
     def test_single_float32_parameter(self, kind, check, inputs):
         params = [inputs.randn(6, 5, dtype=torch.float32)]
         loss, grads = _oracle([p.double() for p in params], 0.2, kind)
@@ -446,7 +466,20 @@ ES_CASES = [
     ([1.0, 0.875, 0.75, 0.625, 0.5], 9, 0.25, (None, 3), "min-delta-no-stop"),
     ([1.0, 0.75, 0.5, 0.25], 2, 0.25, (None, 2), "gain-equal-to-min-delta"),
     ([1.0, 0.875, 0.8125, 0.5, 0.25, 0.125], 10, 0.25, (None, 5), "best-is-last-improving-loss"),
+    ([1.0, 0.95, 0.88, 0.86, 0.84, 0.79], 3, 0.1, (5, 2), "min-delta-no-ties"),
 ]
+# Cases at an edge: exact ties (with best, or with best - min_delta) and a single epoch. The
+# others are everyday sequences (ordinary).
+ES_EDGE = {
+    "ties-never-improve",
+    "tie-after-improvement",
+    "patience-1",
+    "single-epoch",
+    "min-delta-stop-early",
+    "min-delta-no-stop",
+    "gain-equal-to-min-delta",
+    "best-is-last-improving-loss",
+}
 
 
 def _trivial(expected) -> list:
@@ -460,7 +493,14 @@ class TestEarlyStopping:
     @pytest.mark.points(2)
     @pytest.mark.parametrize(
         "losses,patience,min_delta,expected",
-        [pytest.param(*c[:4], id=c[4], marks=_trivial(c[3])) for c in ES_CASES],
+        [
+            pytest.param(
+                *c[:4],
+                id=c[4],
+                marks=_trivial(c[3]) + ([] if c[4] in ES_EDGE else [pytest.mark.ordinary]),
+            )
+            for c in ES_CASES
+        ],
     )
     def test_boundary_sequences(self, losses, patience, min_delta, expected, check):
         got = check.matches(
@@ -480,6 +520,7 @@ class TestEarlyStopping:
             check="shape and type",
         )
 
+    @pytest.mark.ordinary
     def test_accepts_a_tensor(self, check):
         losses = torch.tensor([1.0, 0.5, 0.75, 0.625, 0.875], dtype=torch.float64)
         got = check.matches(
@@ -494,6 +535,7 @@ class TestEarlyStopping:
             check="shape and type",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_leaves_the_list_alone(self, check):
         losses = [1.0, 0.5, 0.75, 0.625, 0.875]

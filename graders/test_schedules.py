@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 # The hypothesis tests' derandomized examples are seeded from their source text, which calls
 # ``sweep``: a new name there would change the cases they draw.
 from runs import schedule_values as sweep
+from runs import values_with_state
 
 EXACT = dict(rtol=1e-12, atol=1e-15)
 
@@ -55,7 +56,20 @@ def warmup_cosine(step, base_lr, warmup, total, min_lr=0.0):
 
 
 # -- against torch.optim.lr_scheduler ---------------------------------------------------------------
+def python_floats(check, lrs, what):
+    """A schedule's rates must be plain Python floats, as its docstring says."""
+    expect.python_numbers(
+        check,
+        lrs,
+        float,
+        what,
+        hint="return a Python float computed with plain arithmetic and the math module, not a "
+        "tensor or a NumPy number (float(...) converts one)",
+    )
+
+
 @pytest.mark.exercise("schedules.step_lr")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestStepLR:
     @pytest.mark.parametrize(
         "base_lr,step_size,gamma", [(0.3, 3, 0.5), (0.1, 7, 0.1), (2.0, 1, 0.9)]
@@ -65,7 +79,7 @@ class TestStepLR:
         expected = torch_lrs(
             lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma), n, base_lr
         )
-        check.matches(
+        got = check.matches(
             lambda m: sweep(m.schedules.step_lr, range(n), base_lr, step_size, gamma),
             f"step_lr for steps 0..{n - 1} (step_size={step_size}, gamma={gamma})",
             expected=expected,
@@ -74,6 +88,7 @@ class TestStepLR:
             hint="lr = base_lr * gamma ** (step // step_size): constant within a "
             "block, dropping at multiples of step_size",
         )
+        python_floats(check, got, "step_lr")
 
     def test_boundaries(self, check):
         steps = [0, 4, 5, 6, 9, 10, 11, 23]
@@ -99,6 +114,7 @@ class TestStepLR:
 
 
 @pytest.mark.exercise("schedules.exponential_lr")
+@pytest.mark.ordinary  # every check here is an everyday call
 class TestExponentialLR:
     @pytest.mark.parametrize("base_lr,gamma", [(0.3, 0.93), (1.5, 0.5)])
     def test_against_torch(self, base_lr, gamma, check):
@@ -114,7 +130,7 @@ class TestExponentialLR:
         )
 
     def test_returns_a_float(self, check):
-        check.matches(
+        got = check.matches(
             lambda m: m.schedules.exponential_lr(3, 0.5, 0.8),
             "exponential_lr(3, 0.5, 0.8)",
             expected=0.5 * 0.8**3,
@@ -122,6 +138,7 @@ class TestExponentialLR:
             **EXACT,
             hint="return a Python float, computed with plain arithmetic",
         )
+        python_floats(check, got, "exponential_lr(3, 0.5, 0.8)")
 
 
 @pytest.mark.exercise("schedules.cosine_lr")
@@ -129,6 +146,7 @@ class TestCosineLR:
     @pytest.mark.parametrize(
         "base_lr,total,min_lr", [(0.3, 10, 0.0), (0.1, 7, 0.01), (1.0, 25, 0.2)]
     )
+    @pytest.mark.ordinary
     def test_against_torch(self, base_lr, total, min_lr, check):
         expected = torch_lrs(
             lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=total, eta_min=min_lr),
@@ -157,8 +175,9 @@ class TestCosineLR:
             "later step min_lr as well",
         )
 
+    @pytest.mark.ordinary
     def test_returns_a_float(self, check):
-        check.matches(
+        got = check.matches(
             lambda m: m.schedules.cosine_lr(3, 0.5, 8),
             "cosine_lr(3, 0.5, 8)",
             expected=cosine(3, 0.5, 8),
@@ -166,6 +185,7 @@ class TestCosineLR:
             **EXACT,
             hint="return a Python float: use math.cos, not torch.cos",
         )
+        python_floats(check, got, "cosine_lr(3, 0.5, 8)")
 
     @given(
         base=st.sampled_from([1e-3, 0.1, 3.0]),
@@ -189,6 +209,7 @@ class TestCosineLR:
 
 @pytest.mark.exercise("schedules.warmup_cosine_lr")
 class TestWarmupCosineLR:
+    @pytest.mark.ordinary
     @pytest.mark.parametrize(
         "base_lr,warmup,total,min_lr", [(0.3, 5, 20, 0.01), (0.1, 3, 11, 0.0), (1.0, 1, 9, 0.1)]
     )
@@ -206,7 +227,7 @@ class TestWarmupCosineLR:
             )
 
         expected = torch_lrs(make, total + 1, base_lr)
-        check.matches(
+        got = check.matches(
             lambda m: sweep(
                 m.schedules.warmup_cosine_lr, range(total + 1), base_lr, warmup, total, min_lr
             ),
@@ -218,16 +239,18 @@ class TestWarmupCosineLR:
             hint="warmup: base_lr * (step + 1) / warmup_steps; then cosine_lr of "
             "(step - warmup_steps) over (total_steps - warmup_steps) steps",
         )
+        python_floats(check, got, "warmup_cosine_lr")
 
     @pytest.mark.parametrize(
         "label,step",
         [
-            ("step 0", 0),
-            ("last warmup step", 3),
-            ("first cosine step", 4),
-            ("second cosine step", 5),
-            ("middle", 10),
-            ("end", 16),
+            # steps within the run are everyday ones; past its end is an edge
+            pytest.param("step 0", 0, marks=pytest.mark.ordinary),
+            pytest.param("last warmup step", 3, marks=pytest.mark.ordinary),
+            pytest.param("first cosine step", 4, marks=pytest.mark.ordinary),
+            pytest.param("second cosine step", 5, marks=pytest.mark.ordinary),
+            pytest.param("middle", 10, marks=pytest.mark.ordinary),
+            pytest.param("end", 16, marks=pytest.mark.ordinary),
             ("past the end", 17),
             ("far past the end", 40),
         ],
@@ -306,9 +329,10 @@ def torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal):
 
 @pytest.mark.exercise("schedules.one_cycle_lr")
 class TestOneCycleLR:
+    @pytest.mark.ordinary  # both anneals are everyday choices
     @pytest.mark.parametrize("max_lr,total,pct_start,div,final_div,anneal", ONE_CYCLE)
     def test_against_torch(self, max_lr, total, pct_start, div, final_div, anneal, check):
-        check.matches(
+        got = check.matches(
             lambda m: sweep(
                 m.schedules.one_cycle_lr,
                 range(total),
@@ -325,7 +349,9 @@ class TestOneCycleLR:
             hint="the peak is the float pct_start * total_steps - 1; the "
             "second phase runs from it to total_steps - 1",
         )
+        python_floats(check, got, "one_cycle_lr")
 
+    @pytest.mark.ordinary
     def test_defaults(self, check):
         check.matches(
             lambda m: sweep(m.schedules.one_cycle_lr, range(40), 0.8, 40),
@@ -376,14 +402,11 @@ class TestOneCycleLR:
             "that ends after step 0, an annealing phase of a step or more)",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # any float passes it
     def test_returns_a_float(self, check):
-        got = check.impl.schedules.one_cycle_lr(3, 1.0, 20)
-        check.that(
-            type(got) is float,
-            f"one_cycle_lr returned {type(got).__name__}",
-            check="shape and type",
-            hint="use math.cos and return a Python float",
+        python_floats(
+            check, check.impl.schedules.one_cycle_lr(3, 1.0, 20), "one_cycle_lr(3, 1.0, 20)"
         )
 
 
@@ -408,19 +431,34 @@ def torch_plateau(metrics, lr0, **kw):
 
 
 def run_plateau(fn, metrics, lr0, **kw):
-    state, out = {"lr": lr0}, []
-    for metric in metrics:
-        lr, state = fn(metric, state, **kw)
-        out.append(lr)
-    return out
+    """The learning rates of ``lr, state = fn(metric, state, **kw)`` over ``metrics``."""
+    return values_with_state(fn, [(m,) for m in metrics], {"lr": lr0}, kw)
 
 
-PLATEAU = [  # (keyword arguments, mode of the metric curve, seed of its noise)
-    pytest.param(dict(), "min", 1, id="defaults", marks=pytest.mark.points(2)),
+# (keyword arguments, mode of the metric curve, seed of its noise). The defaults, a floor and a
+# moderate threshold are everyday settings (ordinary); a cooldown is a rare mode, and the runs
+# that cut the rate a dozen times reach eps, an extreme.
+PLATEAU = [
+    pytest.param(
+        dict(), "min", 1, id="defaults", marks=[pytest.mark.points(2), pytest.mark.ordinary]
+    ),
     pytest.param(dict(factor=0.5, patience=2, cooldown=1), "min", 2, id="cooldown"),
     pytest.param(dict(mode="max", patience=3, threshold=1e-3), "max", 3, id="max-mode"),
-    pytest.param(dict(patience=1, factor=0.5, min_lr=0.04), "min", 4, id="min-lr-floor"),
+    pytest.param(
+        dict(patience=1, factor=0.5, min_lr=0.04),
+        "min",
+        4,
+        id="min-lr-floor",
+        marks=pytest.mark.ordinary,
+    ),
     pytest.param(dict(patience=0, factor=0.3, threshold=0.05), "min", 5, id="big-threshold"),
+    pytest.param(
+        dict(patience=3, factor=0.5, threshold=0.02),
+        "min",
+        6,
+        id="threshold-0.02",
+        marks=pytest.mark.ordinary,
+    ),
 ]
 
 
@@ -470,7 +508,7 @@ class TestReduceOnPlateau:
     @pytest.mark.parametrize("kw,mode,seed", PLATEAU)
     def test_against_torch(self, kw, mode, seed, check):
         metrics = plateau_metrics(seed, mode=mode)
-        check.matches(
+        got = check.matches(
             lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
             f"learning rates over {len(metrics)} epochs ({kw or 'defaults'})",
             expected=torch_plateau(metrics, 0.1, **kw),
@@ -478,6 +516,7 @@ class TestReduceOnPlateau:
             hint="improvement is relative (best * (1 - threshold)); reduce when "
             "num_bad_epochs > patience, then reset it and start the cooldown",
         )
+        python_floats(check, got, "reduce_on_plateau_step's new_lr")
 
     @pytest.mark.parametrize("metrics,kw", PLATEAU_EDGES)
     def test_edges(self, metrics, kw, check):
@@ -531,6 +570,7 @@ class TestReduceOnPlateau:
             "than 'rel' or 'abs', and a factor >= 1 (it would never cut)",
         )
 
+    @pytest.mark.ordinary
     def test_state_after_a_reduction(self, check):
         metrics = [1.0, 1.0, 1.0, 1.0]
         check.matches(
@@ -541,6 +581,7 @@ class TestReduceOnPlateau:
             hint="after a reduction: num_bad_epochs = 0 and cooldown_counter = cooldown",
         )
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_state_left_unchanged(self, check):
         state = {"lr": 0.1, "best": 0.5, "num_bad_epochs": 3, "cooldown_counter": 0}

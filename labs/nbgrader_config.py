@@ -8,12 +8,13 @@ never released and never reach a notebook (see docs/labs.md).
 import atexit
 import os
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteCells,
@@ -64,7 +65,12 @@ if not _exchange:
     # this one is private to the instructor, so it goes back to 0700 when every nbgrader
     # command ends (this file runs inside each of them).
     os.chmod(_exchange, 0o700)
-    atexit.register(os.chmod, _exchange, 0o700)
+
+    def _private_again(folder=_exchange):
+        if os.path.isdir(folder):  # a course folder removed meanwhile (a test's) has none
+            os.chmod(folder, 0o700)
+
+    atexit.register(_private_again)
 c.Exchange.root = _exchange
 
 # A test cell that shows anything on stderr scores 0 in nbgrader. The test cells already silence
@@ -76,6 +82,17 @@ c.IgnorePattern.pattern = r"[\s\S]"
 # The labs train small models on CPU; leave each cell generous time. A cell that runs longer
 # has its worker killed; the notebook goes on in a fresh one (docs/labs.md).
 c.ConfinedExecute.timeout = 180
+
+# How much a notebook keeps (docs/labs.md, "Output and feedback size"): the output of all its
+# own cells together in the autograded copy, and the text of its own cells on the feedback page.
+# A notebook of 1500 printing cells would otherwise become a feedback page of about 200 MB.
+c.ConfinedExecute.max_notebook_output = 1_000_000
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    "descent.labs.caps.CapFeedback",
+    CSSHTMLHeaderPreprocessor,
+]
+c.CapFeedback.max_chars = 2_000_000
 
 # Formgrader and generate_feedback render notebooks with nbconvert's HTMLExporter, which by
 # default passes raw HTML in markdown and outputs through: a second line of defence after

@@ -6,7 +6,8 @@ remembers the Values it was computed from and how to send its gradient back to t
 
 Conventions for this file:
 
-* ``data`` and ``grad`` are Python floats. ``grad`` is 0.0 until ``backward()`` runs.
+* ``data`` and ``grad`` are Python floats, whatever number a Value is built from:
+  ``Value(2).data`` is ``2.0``. ``grad`` is 0.0 until ``backward()`` runs.
 * Operators take a Value or a plain number (int or float) on either side: ``a + 1``, ``1 + a``,
   ``2 - a``, ``2 / a`` and so on all return Values. Powers are ``Value ** number`` only.
 * ``backward()`` is called once per graph, on its output.

@@ -7,8 +7,9 @@ Conventions for every function in this file:
 * ``*_backward(dloss, cache)`` receives the upstream gradient ``dloss`` (a 0-dim tensor, not
   necessarily 1) and returns the gradient with respect to the first argument of the forward,
   with exactly that argument's shape. Multiply by ``dloss``.
-* Reductions are means: over every element for regression losses, over the batch for
-  classification losses (details per function).
+* Reductions are means, and each function's docstring says over what: over every element for
+  MSE, MAE, Huber, binary cross-entropy and focal loss (an (N, C) input divides by N*C); over
+  the batch, the N rows, for cross-entropy and KL divergence.
 * Never modify an argument in place. Work in the input's dtype and on its device.
 * Allowed: elementary tensor operations (``exp``, ``log``, ``log1p``, ``abs``, ``where``,
   ``maximum``, ``clamp``, reductions, indexing, ``gather``, ``scatter``). Not allowed here:
@@ -108,6 +109,10 @@ def huber_forward(pred, target, delta=1.0):
         delta * (|d| - 0.5 * delta)    otherwise.
     The two pieces meet with equal value and slope at |d| = delta. This is *not* SmoothL1 (which
     divides the whole thing by delta); the two agree only when delta = 1.
+
+    Example, delta = 2: d = 1.5 lies inside (|d| <= delta), so it costs 0.5 * 1.5^2 = 1.125; a
+    boundary wrongly at 1 would charge it linearly, 2 * (1.5 - 1) = 1. d = -3 lies outside and
+    costs 2 * (3 - 0.5 * 2) = 4.
 
     Args:
         pred, target: tensors of the same shape.

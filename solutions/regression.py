@@ -35,7 +35,8 @@ def minibatches(n, batch_size, generator, drop_last=False):
     which holds the ``n % B`` left over when ``B`` does not divide ``n``; with
     ``drop_last=True`` that short batch is left out (its examples are skipped this epoch), so
     every batch has exactly ``B`` indices. ``B >= n`` gives a single batch of all ``n`` indices
-    (or none with ``drop_last=True`` and ``B > n``); ``n = 0`` gives no batches.
+    (or none with ``drop_last=True`` and ``B > n``); ``n = 0`` gives no batches: the empty list
+    ``[]`` (not one empty batch, which is what ``torch.split`` of an empty order gives).
 
     Draw the whole order when called (``torch.randperm(n, generator=generator, device=...)``, or
     the ``argsort`` of ``torch.rand`` values): the generator has moved on when the function
@@ -93,7 +94,9 @@ def train_linear_regression(X, y, lr, epochs, batch_size, generator):
     Returns:
         ``(w, b, losses)``: ``w`` of shape ``(D,)``, ``b`` a 0-dim tensor, and ``losses`` a list
         of Python floats, the batch loss of every update in order (``epochs * ceil(N /
-        batch_size)`` of them). With ``epochs = 0`` it is ``(zeros, 0, [])``.
+        batch_size)`` of them). With ``epochs = 0`` nothing is trained: ``w`` is zeros of shape
+        ``(D,)``, ``b`` a 0-dim zero tensor (both in X's dtype, never a Python 0) and ``losses``
+        is ``[]``.
     """
     # BEGIN SOLUTION
     n, d = X.shape

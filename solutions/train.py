@@ -28,9 +28,9 @@ from .schedules import warmup_cosine_lr
 
 _HIDDEN = (64, 64)
 _BATCH = 32
-_MIN_STEPS = 300
-_MIN_EPOCHS = 100
-_LR = 1e-2
+_MIN_STEPS = 100
+_EPOCHS = 25
+_LR = 2e-2
 _MAX_NORM = 5.0
 # END SOLUTION
 
@@ -58,12 +58,16 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
       always memorize 8 points; if yours cannot, something is broken (sign of the update,
       gradients, learning rate). So no label smoothing and no strong weight decay.
     * Reproducible: every random choice (initialization, shuffling) comes from a
-      ``torch.Generator`` seeded with ``seed``, so two calls with the same arguments return
-      identical parameters; different seeds give different parameters. Do not rely on (or change)
+      ``torch.Generator`` seeded with ``seed``, so two calls with the same arguments train the
+      same way: identical parameters when they run the same number of epochs, and identical
+      ``train_loss`` and ``val_loss`` over the epochs both ran when a time check (below) stopped
+      one of them earlier. Different seeds give different parameters. Do not rely on (or change)
       the global random state.
     * Time: return well within ``time_budget_s`` seconds of wall time (the graders allow some
-      slack for a slow machine, not a multiple). A good loop needs a few seconds on one CPU core;
-      check the elapsed time each epoch and stop early if you are running out.
+      slack for a slow machine, not a multiple). Fix the number of epochs before the first step:
+      a good loop needs about a second on one CPU core. Checking the elapsed time after each
+      epoch and stopping early when the budget runs short is a fine safety net: a run it cuts
+      short is the first epochs of the full run, which the reproducibility check accepts.
 
     Args:
         x_train: (N, D) float tensor of inputs.
@@ -98,7 +102,7 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
     states = [({}, {}) for _ in params]
 
     steps_per_epoch = -(-n // _BATCH)
-    epochs = max(_MIN_EPOCHS, -(-_MIN_STEPS // steps_per_epoch))
+    epochs = max(_EPOCHS, -(-_MIN_STEPS // steps_per_epoch))  # fixed before the first step
     total = epochs * steps_per_epoch
     warmup = total // 20
     history = {"train_loss": [], "val_loss": []}
@@ -123,6 +127,6 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
         history["train_loss"].append(sum(losses) / len(losses))
         history["val_loss"].append(mlp_loss_and_grads(params, x_val, y_val, "relu")[0].item())
         if time.perf_counter() - start > 0.8 * time_budget_s:
-            break
+            break  # a safety net only: on a sound machine all the planned epochs run
     return {"params": params, **history}
     # END SOLUTION

@@ -31,9 +31,9 @@ def mixup(x, y_onehot, alpha, generator=None):
 
     ``perm`` is uniformly random: a partner never depends on the example's position in the batch
     or on its label (pairing the batch with its reverse, ``x.flip(0)``, is not random). Every
-    call draws new weights and a new permutation. The same lam_i and the same partner for the
-    inputs and the labels. Each row of ``y_mixed``
-    is a convex combination of two label rows, so one-hot rows stay non-negative and sum to 1.
+    call draws new weights and a new permutation. The same lam_i and the same partner serve the
+    inputs and the labels. Each row of ``y_mixed`` is a convex combination of two label rows, so
+    one-hot rows stay non-negative and sum to 1.
     Small alpha (0.2, a common choice) puts most weights near 0 or 1, so mixed examples stay
     close to real ones; alpha = 1 draws the weights uniformly from [0, 1].
 
@@ -70,8 +70,9 @@ def augment_points(x, generator=None, max_angle=0.2, noise_std=0.05):
         x_aug[i, 1] = sin(theta_i) * x[i, 0] + cos(theta_i) * x[i, 1] + e_i[1]
 
     (a counterclockwise rotation for positive theta; the angle distribution is symmetric, so the
-    other direction gives the same distribution). Every call draws new angles and new noise. The rotation keeps each point's distance to
-    the origin; for data such as two interleaved spirals both changes leave the label as it is.
+    other direction gives the same distribution). Every call draws new angles and new noise.
+    The rotation keeps each point's distance to the origin; for data such as two interleaved
+    spirals both changes leave the label as it is.
     With ``max_angle = 0`` and ``noise_std = 0`` the result equals x.
 
     The reference draws, in this order (N = x.shape[0]):

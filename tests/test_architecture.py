@@ -14,6 +14,7 @@
 - No function of the isolation package is longer than a screen.
 - The fast lane (``./dev test --fast``, the test files marked ``fast``) reaches every module of
   the kit through its imports.
+- Test modules import one another relatively, so that ``pytest tests/unit`` runs as the docs say.
 """
 
 from __future__ import annotations
@@ -335,3 +336,21 @@ def test_python_dash_m_descent_is_the_command():
         [sys.executable, "-m", "descent", "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "new-exercise" in done.stdout
+
+
+def test_test_modules_import_one_another_relatively():
+    """``pytest tests/unit``, the command docs/authoring.md gives, runs without the kit's folder
+    on ``sys.path`` (``tests/`` is no package): a test module reaches another of its folder with
+    a relative import (``from .x import``), never as ``tests.x``, which only ``python -m pytest``
+    from the kit's folder can find."""
+    absolute = [
+        str(path.relative_to(KIT))
+        for path in _files(KIT / "tests")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        and not node.level
+        and (node.module or "").split(".")[0] == "tests"
+        or isinstance(node, ast.Import)
+        and any(alias.name.split(".")[0] == "tests" for alias in node.names)
+    ]
+    assert not absolute, f"imports of the tests package by its absolute name: {absolute}"

@@ -12,6 +12,7 @@ from conftest import KIT
 
 sys.path.insert(0, str(KIT / "benchmarks"))
 
+import kit  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import run  # noqa: E402
@@ -73,6 +74,12 @@ def test_options_are_checked():
         run.parse(["--class-sizes", "1,ten"])
     args = run.parse(["--quick", "--sections", "ops,kit"])
     assert args.sections == ["ops", "kit"] and args.class_sizes == [1] and args.out is None
+    assert args.batch_class == 2
+    # one submission alone in every command, and a class of 50 through descent batch
+    args = run.parse([])
+    assert args.class_sizes == [1] and args.batch_class == 50
+    with pytest.raises(SystemExit):
+        run.parse(["--batch-class", "-1"])
 
 
 def _results() -> dict:
@@ -143,6 +150,25 @@ def _results() -> dict:
                 "module": [("test_train", 2.0, 10)],
                 "test kind": [("test_train::test_fit", 2.0, 10)],
             },
+            "budget": {
+                "counts": "measured",
+                "rows": [
+                    {
+                        "module": "train",
+                        "seconds": 0.8,
+                        "tests": 4,
+                        "counts": {"requests": 6, "calls": 5, "steps": 4200, "examples": 4},
+                        "budget": {"requests": 26, "calls": 25, "steps": 5250, "examples": 24},
+                    },
+                    {
+                        "module": "optim",
+                        "seconds": 1.2,
+                        "tests": 110,
+                        "counts": {"requests": 200, "calls": 900, "steps": 903, "examples": 110},
+                        "budget": {"requests": 152, "calls": 1129, "steps": 1129, "examples": 138},
+                    },
+                ],
+            },
         },
         "ops": {
             "threads": 1,
@@ -174,6 +200,8 @@ def test_targets_are_judged_from_the_measured_rows():
         "missed",
     )
     assert not any("otter" in name for name in verdicts)  # otter did not run
+    assert verdicts["the capstone's tests on the reference, isolated: < 1 s"] == ("0.80 s", "met")
+    assert verdicts["every grader module within its budget"] == ("optim requests", "missed")
 
 
 def test_the_markdown_states_the_run_and_escapes_cells():
@@ -181,6 +209,24 @@ def test_the_markdown_states_the_run_and_escapes_cells():
     assert "`python benchmarks/run.py`" in text and "torch 2.13.0" in text
     assert "did not run: no \\| venv" in text
     assert "test_train::test_fit" in text
+    # the budget table in seconds, beside the counts and their budgets
+    assert "## 2b. The graders' budget in seconds" in text
+    assert "| train | 0.80 | 4 | 6 / 26 | 5 / 25 | 4,200 / 5,250 | 4 / 24 |" in text
+    assert "200 / 152 (over)" in text
+
+
+def test_the_budget_rows_join_seconds_and_counts_per_module():
+    doc = {
+        "tests": [
+            {"nodeid": "graders/test_train.py::TestCapstone::test_a", "duration_s": 0.25},
+            {"nodeid": "graders/test_train.py::TestCapstone::test_b", "duration_s": 0.5},
+        ]
+    }
+    body = kit.budget_rows(doc, measure=False)
+    rows = {r["module"]: r for r in body["rows"]}
+    assert body["counts"] == "recorded" and rows["train"]["seconds"] == 0.75
+    assert rows["train"]["tests"] == 2 and rows["train"]["counts"]["steps"] > 0
+    assert rows["losses"]["seconds"] is None and rows["losses"]["budget"]["calls"] > 0
 
 
 def test_quick_asserts_rows_but_forgives_a_missing_peer():

@@ -42,3 +42,18 @@ def test_no_test_file_names_a_batching_helper():
     assert not offenders, (
         f"use the helpers of graders/runs.py or graders/battery.py instead: {sorted(offenders)}"
     )
+
+
+def test_no_grader_uses_a_bare_assert():
+    """``descent grade`` runs the graders with ``--assert=plain`` (no assertion rewriting, part
+    of a grading's start-up): a bare assert in a module pytest would rewrite (the test files and
+    the conftest) would fail without its message."""
+    files = sorted((KIT / "graders").glob("test_*.py")) + [KIT / "graders" / "conftest.py"]
+    assert files
+    offenders = [
+        f"{path.relative_to(KIT)}:{node.lineno}"
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Assert)
+    ]
+    assert not offenders, f"use check.that (or raise) instead: {offenders}"

@@ -40,6 +40,19 @@ def test_syntax_error_is_reported_and_other_modules_still_graded(tmp_path):
     assert "Traceback" not in run.output
 
 
+def test_a_syntax_error_is_blamed_on_its_own_file_by_the_modules_importing_it(tmp_path):
+    sub = _submission(tmp_path, "import torch\n\ndef mse_forward(pred, target):\n    return (\n")
+    shutil.copy(KIT / "solutions" / "layers.py", sub / "layers.py")  # imports losses.py
+    run = grade(tmp_path, ["graders/test_layers.py", "-k", "relative_error"], [str(sub)])
+    messages = _messages(run, "layers.relative_error")
+    assert messages and all(
+        m.startswith(
+            "layers.py could not be imported: importing losses.py failed: SyntaxError at line 4"
+        )
+        for m in messages
+    ), messages
+
+
 def test_missing_function(tmp_path):
     run = _run(tmp_path, GOOD_MSE.replace("def mse_backward(", "def mse_backward_renamed("))
     assert any("has no `mse_backward`" in m for m in _messages(run, "losses.mse"))

@@ -4,6 +4,7 @@ are filled."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,15 +23,25 @@ def copy(tmp_path_factory) -> Path:
         shutil.copytree(
             KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
         )
+    shutil.copy(KIT / "pyproject.toml", root)  # the formatter's settings
     return root
+
+
+# (module, name, options): an existing module, a new one, and two modules with a naming
+# convention of their own (optimizers: NAME_step; losses: a NAME_forward/NAME_backward pair).
+SCAFFOLDS = (
+    ("basics", "double_it"),
+    ("metrics", "accuracy"),
+    ("optim", "lion", "--title", "Lion"),
+    ("losses", "smooth_l1"),
+)
 
 
 @pytest.fixture(scope="module")
 def scaffolded(copy) -> dict[tuple[str, str], subprocess.CompletedProcess]:
-    """The copy with two exercises scaffolded (one in an existing module, one in a new one),
-    by each worker that runs a test needing it: pytest-xdist may split this module's tests."""
-    pairs = (("basics", "double_it"), ("metrics", "accuracy"))
-    return {pair: descent(copy, "new-exercise", *pair) for pair in pairs}
+    """The copy with the exercises of SCAFFOLDS scaffolded, by each worker that runs a test
+    needing it: pytest-xdist may split this module's tests."""
+    return {argv[:2]: descent(copy, "new-exercise", *argv) for argv in SCAFFOLDS}
 
 
 def descent(root: Path, *argv: str) -> subprocess.CompletedProcess:
@@ -49,6 +60,8 @@ def descent(root: Path, *argv: str) -> subprocess.CompletedProcess:
 def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy, scaffolded):
     for (module, name), run in scaffolded.items():
         assert run.returncode == 0, run.stdout + run.stderr
+        if module not in ("basics", "metrics"):
+            continue  # functions named by a convention: the next test
         for path in (
             f"solutions/{module}.py",
             f"starter/{module}.py",
@@ -66,6 +79,60 @@ def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy, scaffolded)
     assert descent(copy, "docs", "--check").returncode == 0
     # the stub raises, naming the exercise, like every other stub
     assert 'NotImplementedError("metrics.accuracy' in (copy / "starter/metrics.py").read_text()
+
+
+def _between(text: str, start: str, end: str) -> str:
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
+    assert all(run.returncode == 0 for run in scaffolded.values())
+    registry = (copy / "src/descent/registry.py").read_text()
+    # each entry in its module's own list, in the form of its neighbours
+    assert '("lion", "Lion"),' in _between(registry, "_OPTIM = [", "\n]\n")
+    assert '_pair("losses", "smooth_l1", ' in _between(registry, "_LOSSES = [", "\n]\n")
+    assert 'Exercise("basics.double_it", ' in _between(registry, "_BASICS = [", "\n]\n")
+    assert "_NEW_" not in registry
+    read = {p: (copy / p).read_text() for p in ("solutions/optim.py", "solutions/losses.py")}
+    assert "def lion_step(param, grad, state, lr):" in read["solutions/optim.py"]
+    assert "def smooth_l1_forward(x):" in read["solutions/losses.py"]
+    assert "def smooth_l1_backward(dout, cache):" in read["solutions/losses.py"]
+    for module, first, last in (
+        ("optim", "lion_step", "lion_step"),
+        ("losses", "smooth_l1_forward", "smooth_l1_backward"),
+    ):
+        assert f"def {last}(" in (copy / f"starter/{module}.py").read_text()
+        assert f"def {first}(" in (copy / f"graders/catalogue/{module}.py").read_text()
+        assert f"m.{module}.{first}(" in (copy / f"exercises/test_{module}.py").read_text()
+    assert "`lion_step(param, grad, state, lr)`" in (copy / "docs/exercises.md").read_text()
+    # the hidden checks are declared where the module's graders declare their exercises
+    optim = _between((copy / "graders/test_optim.py").read_text(), "OPTIMIZERS = [", "\n]\n")
+    assert 'Optimizer("optim.lion", ' in optim
+    losses = _between((copy / "graders/test_losses.py").read_text(), "SPECS = [", "\n]\n")
+    assert 'PairSpec("losses.smooth_l1", ' in losses
+
+
+def test_an_optimizer_s_registry_entry_is_complete_with_its_title(copy, scaffolded):
+    from descent.scaffold import MARKER
+
+    text = (copy / "src/descent/registry.py").read_text()
+    left = [line for line in text.splitlines() if MARKER in line]
+    assert '("lion", "Lion"),' in text
+    assert left and not [line for line in left if "lion" in line], left
+
+
+def test_what_the_scaffold_writes_is_formatted_and_lint_free(copy, scaffolded):
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[ci]')")
+    for argv in (("format", "--check"), ("check",)):
+        run = subprocess.run(
+            [ruff, *argv, "src/descent/registry.py", "graders"],
+            cwd=copy,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
 
 
 def test_the_audit_refuses_a_scaffold_until_its_todos_are_filled(copy, scaffolded):
@@ -89,6 +156,8 @@ def test_the_audit_refuses_a_scaffold_until_its_todos_are_filled(copy, scaffolde
         (("basics", "gd_regime"), "basics.gd_regime is already in the registry"),
         (("Basics", "x"), "give a lower-case Python name"),
         (("losses", "mse_forward"), "already defines mse_forward"),
+        (("basics", "sgd_step"), "sgd_step is taken"),
+        (("optim", "lion", "--pair"), "no --pair here"),
     ],
 )
 def test_a_clash_or_a_bad_name_is_refused_and_changes_nothing(tmp_path, argv, complaint):
@@ -108,3 +177,76 @@ def test_the_kit_itself_has_no_scaffold_left():
     from descent.scaffold import unfinished
 
     assert unfinished(KIT) == []
+
+
+# What an author writes for a new optimizer with no torch.optim twin, Lion (Chen et al. 2023):
+# the reference and the grader's entry with an oracle of its own. Nothing else is edited.
+LION_REFERENCE = '''def lion_step(param, grad, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+    """One Lion step: new_param = param * (1 - lr * weight_decay) - lr * sign(c), where
+    c = beta1 * m + (1 - beta1) * grad and m = state["exp_avg"] (zeros at first), which becomes
+    beta2 * m + (1 - beta2) * grad.
+    """
+    # BEGIN SOLUTION
+    m = state.get("exp_avg")
+    m = torch.zeros_like(param) if m is None else m
+    direction = torch.sign(betas[0] * m + (1 - betas[0]) * grad)
+    new_param = param * (1 - lr * weight_decay) - lr * direction
+    return new_param, {**state, "exp_avg": betas[1] * m + (1 - betas[1]) * grad}
+    # END SOLUTION
+'''
+LION_ORACLE = '''def _lion(p, g, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+    """Lion as the paper writes it (torch.optim has none)."""
+    m = state.get("exp_avg", torch.zeros_like(p))
+    update = (betas[0] * m + (1 - betas[0]) * g).sign() + weight_decay * p
+    return p - lr * update, {"exp_avg": betas[1] * m + (1 - betas[1]) * g}
+
+
+'''
+LION_ENTRY = """    Optimizer(
+        "optim.lion",
+        "",
+        {"lr-0.01": dict(lr=0.01), "decay": dict(lr=0.01, weight_decay=0.5)},
+        ("exp_avg",),
+        hints={"tiny-gradients": "Lion moves every entry by lr times a sign, whatever its size"},
+        oracle=_lion,
+    ),
+"""
+
+
+def test_a_new_optimizer_takes_its_reference_and_its_grader_entry(copy, scaffolded, tmp_path):
+    """The scaffold plus the content: Lion, graded by name with an oracle of its own, gives the
+    reference full marks on every optimizer check and code that computes nothing 0."""
+    kit = tmp_path / "kit"
+    shutil.copytree(copy, kit)
+    reference = kit / "solutions" / "optim.py"
+    text = reference.read_text()
+    reference.write_text(text[: text.index("def lion_step(")] + LION_REFERENCE)
+    graders = kit / "graders" / "test_optim.py"
+    text = graders.read_text()
+    entry = text.index("    # TODO(new-exercise): lion_step's")
+    end = text.index("\n", text.index('Optimizer("optim.lion"', entry)) + 1
+    text = text[:entry] + LION_ENTRY + text[end:]
+    graders.write_text(text.replace("OPTIMIZERS = [", LION_ORACLE + "OPTIMIZERS = [", 1))
+    results = tmp_path / "results.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "graders/test_optim.py", "-k", "lion", "-q"]
+        + ["-p", "no:cacheprovider", f"--results={results}", "--no-grade-summary"]
+        + ["--impl=solutions", "--impl=hollow:optim.lion.zeros"],
+        cwd=kit,
+        env=dict(os.environ, PYTHONPATH=str(kit / "src")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    doc = json.loads(results.read_text())
+    blocks = {b["name"]: b for b in doc["implementations"]}
+    lion = [e for e in blocks["solutions"]["exercises"] if e["id"] == "optim.lion"]
+    assert lion and lion[0]["points"] == lion[0]["max_points"] > 0, run.stdout[-3000:]
+    checks = {t["nodeid"].split("::")[-1].split("[")[0] for t in doc["tests"]}
+    assert checks == {
+        "test_scenario",
+        "test_returned_state",
+        "test_default_hyperparameters",
+        "test_arguments_and_state_unchanged",
+    }
+    assert blocks["hollow:optim.lion.zeros"]["points"] == 0

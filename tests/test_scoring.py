@@ -140,3 +140,30 @@ def test_the_audit_scores_generic_names_against_the_bugs_labels():
         "misnamed": 1,
         "alternatives_named": 0,
     }
+
+
+def _kept(vid: str, points: float, kind: str = "bug") -> dict:
+    doc = _bug_doc(vid, [None])
+    doc["implementations"][0].update(name=f"{kind}:{vid}", points=points)
+    doc["tests"][0]["implementation"] = f"{kind}:{vid}"
+    return doc
+
+
+def test_the_audit_holds_each_bug_to_the_points_its_tag_allows():
+    tags = {"every_day": "ordinary", "rare": "edge", "untagged": ""}
+    cases = [
+        ("every_day", 5.0, "bug"),
+        ("every_day", 5.5, "bug"),
+        ("rare", 5.5, "bug"),
+        ("rare", 5.0, "student"),
+        ("untagged", 2.0, "bug"),
+    ]
+    rows = [row for c in cases for row in audit.summarize(_kept(*c), wrong_on=tags)]
+    audit.judge_points(rows)
+    problems = [r["points_problem"] for r in rows]
+    assert [r["ok"] for r in rows] == [True, False, True, False, False]
+    assert "at most half" in problems[1] and "more than half" in problems[3]
+    assert "no wrong_on tag" in problems[4]
+    assert audit._rule_text(rows, "bug") == (
+        "1 of 2 ordinary bugs keep at most half; 1 of 1 edge bugs keep more than half"
+    )

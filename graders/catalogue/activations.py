@@ -24,6 +24,7 @@ sigmoid_exp_over_1p_exp = bug(
     "computes exp(x) / (1 + exp(x)), which is inf/inf = NaN for large x",
     hint="Use e = exp(-|x|): 1/(1+e) for x >= 0 and e/(1+e) for x < 0.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -39,6 +40,7 @@ sigmoid_backward_uses_input = bug(
     "uses the input x instead of the output y in x*(1 - x)",
     hint="The derivative is y*(1 - y) with y = sigmoid(x): keep the output in the cache.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -60,6 +62,7 @@ sigmoid_mutates_input = bug(
     hint="Never write into an argument (x.clamp_, x -= ..., x[...] = ...): "
     "the caller still needs it. Use out-of-place operations.",
     generic="inplace",
+    wrong_on="edge",
 )
 
 
@@ -78,6 +81,7 @@ sigmoid_clamps_input = bug(
     "e = exp(-|x|), which never overflows: 1/(1+e) for x >= 0 and "
     "e/(1+e) for x < 0.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -94,6 +98,7 @@ sigmoid_swapped_branches = bug(
     hint="With e = exp(-|x|): 1/(1+e) where x >= 0 (the result is "
     "above 1/2) and e/(1+e) where x < 0; sigmoid(1) is 0.73.",
     generic=("sign", "branch"),
+    wrong_on="ordinary",
 )
 
 
@@ -111,6 +116,7 @@ sigmoid_backward_returns_tuple = bug(
     hint="Return the gradient itself (return dx), not a "
     "one-element tuple: a trailing comma makes a tuple.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -127,6 +133,7 @@ tanh_backward_1_minus_y = bug(
     "writes the derivative as 1 - y instead of 1 - y^2",
     hint="d tanh(x)/dx = 1 - tanh(x)^2.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -142,6 +149,7 @@ tanh_ignores_upstream = bug(
     "returns the local derivative without the upstream gradient",
     hint="Multiply by dy: dx = dy * (1 - y^2).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -158,6 +166,7 @@ tanh_as_2sigmoid_minus_1 = bug(
     hint="The identity is tanh(x) = 2*sigmoid(2x) - 1 (the argument "
     "is doubled); or simply use torch.tanh.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -174,6 +183,7 @@ tanh_backward_returns_list = bug(
     hint="A backward with one differentiable input returns that "
     "gradient as a tensor, not wrapped in a list.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -190,6 +200,7 @@ relu_backward_ge0 = bug(
     "passes the gradient where x >= 0, so the derivative at 0 is 1",
     hint="By convention the derivative at exactly 0 is 0: use x > 0.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -205,6 +216,7 @@ relu_backward_returns_mask = bug(
     "returns the 0/1 mask instead of the masked upstream gradient",
     hint="dx = dy * (x > 0): the mask selects entries of dy.",
     generic=("branch", "factor"),
+    wrong_on="ordinary",
 )
 
 
@@ -221,6 +233,7 @@ relu_zeroes_input_in_place = bug(
     hint="Never write into an argument: build a new tensor, e.g. "
     "torch.where(x > 0, x, torch.zeros_like(x)).",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -239,6 +252,7 @@ relu_backward_boolean_index = bug(
     "keep the shape, mask: torch.where(x > 0, dy, 0) or "
     "dy * (x > 0).",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -255,6 +269,7 @@ leaky_backward_as_relu = bug(
     "uses 0 instead of negative_slope as the derivative for x < 0",
     hint="For x <= 0 the slope is negative_slope, so dx = negative_slope * dy there.",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -270,6 +285,7 @@ leaky_slope_02 = bug(
     "defaults negative_slope to 0.2 (a Keras habit) instead of 0.01",
     hint="The default negative_slope is 0.01.",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -285,6 +301,7 @@ leaky_backward_grad_per_argument = bug(
     hint="Only x is differentiable here: return dx alone, not a tuple with a slot for "
     "negative_slope.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -301,6 +318,7 @@ gelu_tanh_approx = bug(
     "uses the tanh approximation instead of the exact erf form",
     hint="The exercise asks for x * 0.5 * (1 + erf(x / sqrt(2))); the tanh "
     "formula is off by up to about 5e-4 near |x| = 2.7.",
+    wrong_on="ordinary",
 )
 
 
@@ -317,6 +335,7 @@ gelu_backward_no_pdf_term = bug(
     "returns Phi(x) alone, missing the x*phi(x) term",
     hint="Apply the product rule to x*Phi(x): Phi(x) + x*phi(x).",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -333,6 +352,7 @@ gelu_upcasts_to_float64 = bug(
     hint="Results keep the input's dtype: float32 in, float32 out. "
     "erf is accurate in float32; no .double() is needed.",
     generic="dtype",
+    wrong_on="ordinary",
 )
 
 
@@ -357,6 +377,7 @@ gelu_backward_returns_tuple = bug(
     hint="Return the gradient tensor itself: a backward with one "
     "differentiable input returns one tensor.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -374,6 +395,7 @@ silu_backward_sigmoid_only = bug(
     "uses sigmoid(x) as the derivative of x*sigmoid(x)",
     hint="Product rule: s + x*s*(1 - s) with s = sigmoid(x).",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -389,6 +411,7 @@ silu_naive_sigmoid = bug(
     "computes x / (1 + exp(-x)), which overflows for very negative x",
     hint="exp(-x) is inf at x = -1e4 and inf*0 makes NaN in the backward; use the stable sigmoid.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -413,6 +436,7 @@ silu_backward_returns_tuple = bug(
     hint="A backward with one differentiable input returns that one "
     "gradient as a tensor, not a tuple.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -428,6 +452,7 @@ silu_sign_slip = bug(
     "computes x / (1 + exp(x)), dropping the minus sign of exp(-x)",
     hint="sigmoid(x) = 1 / (1 + exp(-x)); silu(2) is about 1.76, not 0.24.",
     generic="sign",
+    wrong_on="ordinary",
 )
 
 
@@ -445,6 +470,7 @@ softmax_backward_diag_only = bug(
     hint="Each output depends on every input of its row: "
     "dx = y * (dy - sum(dy * y, dim, keepdim=True)).",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -460,6 +486,7 @@ softmax_hardcoded_last_dim = bug(
     "ignores `dim` and always normalizes the last dimension",
     hint="Use dim in every reduction (amax, sum), not -1.",
     generic=("broadcast", "reduction", "argument"),
+    wrong_on="edge",
 )
 
 
@@ -477,6 +504,7 @@ softmax_no_max_subtraction = bug(
     hint="exp overflows for inputs above ~88 in float32: subtract the maximum along dim first.",
     classic=True,
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -495,6 +523,7 @@ softmax_jacobian_row_kept = bug(
     "back, or skip the Jacobian with "
     "y * (dy - sum(dy * y, dim, keepdim=True)).",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 

@@ -230,8 +230,8 @@ def _engine(
     return Value
 
 
-def _bug(id, title, hint, generic=(), **flags):
-    variant = bug(id, "autograd.value", title, hint=hint, generic=generic)
+def _bug(id, title, hint, generic=(), wrong_on="", **flags):
+    variant = bug(id, "autograd.value", title, hint=hint, generic=generic, wrong_on=wrong_on)
     variant.replaces(_engine(**flags))
     return variant
 
@@ -243,6 +243,7 @@ _bug(
     "A Value used several times receives one contribution per use: add into grad with +=.",
     assign=True,
     generic=("factor", "accumulate"),
+    wrong_on="ordinary",
 )
 _bug(
     "value_no_topological_order",
@@ -251,6 +252,7 @@ _bug(
     "topologically, then visit it in reverse.",
     no_topo=True,
     generic="recursion",
+    wrong_on="ordinary",
 )
 _bug(
     "value_breadth_first",
@@ -259,6 +261,7 @@ _bug(
     "reached before the long path has sent it its gradient. Sort the graph topologically "
     "(a node after all of its inputs), then visit it in reverse.",
     breadth_first=True,
+    wrong_on="ordinary",
 )
 _bug(
     "value_depth_first_unsorted",
@@ -267,6 +270,7 @@ _bug(
     "backward pass then runs over that list reversed; running a node's step when the walk "
     "first reaches it sends its gradient on before every user has added to it.",
     depth_first_unsorted=True,
+    wrong_on="ordinary",
 )
 _bug(
     "value_output_not_seeded",
@@ -274,6 +278,7 @@ _bug(
     "backward() starts with self.grad = 1 (d out / d out); otherwise every gradient is 0.",
     no_seed=True,
     generic="zero",
+    wrong_on="ordinary",
 )
 _bug(
     "value_forward_order",
@@ -281,6 +286,7 @@ _bug(
     "Inputs come first in a topological order; the backward pass must run from the output "
     "back to the inputs: iterate over reversed(order).",
     forward_order=True,
+    wrong_on="ordinary",
 )
 _bug(
     "value_recursive_topo",
@@ -288,6 +294,7 @@ _bug(
     "Deep graphs exceed Python's recursion limit (about 1000 calls): use an explicit stack.",
     recursive_topo=True,
     generic="recursion",
+    wrong_on="edge",
 )
 _bug(
     "value_rsub_swapped",
@@ -295,6 +302,7 @@ _bug(
     "In __rsub__(self, other) the number is on the left: return other - self, not self - other.",
     rsub_swapped=True,
     generic="sign",
+    wrong_on="ordinary",
 )
 _bug(
     "value_rtruediv_swapped",
@@ -302,12 +310,14 @@ _bug(
     "In __rtruediv__(self, other) the number is the numerator: return other / self.",
     rdiv_swapped=True,
     generic="order",
+    wrong_on="ordinary",
 )
 _bug(
     "value_pow_no_minus_one",
     "writes the derivative of a ** k as k * a ** k",
     "d(a^k)/da = k * a^(k - 1): lower the exponent by one.",
     pow_no_minus_one=True,
+    wrong_on="ordinary",
 )
 _bug(
     "value_tanh_one_minus_y",
@@ -315,12 +325,14 @@ _bug(
     "d tanh(a)/da = 1 - tanh(a)^2: square the output.",
     tanh_one_minus_y=True,
     generic="term",
+    wrong_on="ordinary",
 )
 _bug(
     "value_relu_ge0",
     "passes the gradient through relu at exactly 0",
     "relu's derivative at exactly 0 is 0: test data > 0, not >= 0.",
     relu_ge0=True,
+    wrong_on="edge",
 )
 _bug(
     "value_naive_sigmoid",
@@ -328,6 +340,7 @@ _bug(
     "math.exp(1000) raises OverflowError: use e = exp(-|a|), then 1/(1+e) or e/(1+e).",
     naive_sigmoid=True,
     generic="stability",
+    wrong_on="edge",
 )
 _bug(
     "value_sub_grad_plus",
@@ -335,6 +348,7 @@ _bug(
     "The right operand of a subtraction gets the upstream gradient with a minus sign.",
     sub_plus=True,
     generic="sign",
+    wrong_on="ordinary",
 )
 _bug(
     "value_div_grad_sign",
@@ -342,6 +356,7 @@ _bug(
     "d(a/b)/db = -a/b^2: keep the minus sign.",
     div_sign=True,
     generic="sign",
+    wrong_on="ordinary",
 )
 _bug(
     "value_no_reflected_ops",
@@ -349,6 +364,7 @@ _bug(
     "Python calls __radd__ and __rmul__ when the number is on the left: define them.",
     no_reflected=True,
     generic="operator",
+    wrong_on="ordinary",
 )
 _bug(
     "value_sigmoid_grad_is_y",
@@ -356,6 +372,7 @@ _bug(
     "d sigmoid(a)/da = y * (1 - y) with y = sigmoid(a).",
     sigmoid_grad_y=True,
     generic="term",
+    wrong_on="ordinary",
 )
 _bug(
     "value_int_numbers",
@@ -365,6 +382,7 @@ _bug(
     "an int.",
     int_numbers=True,
     generic="structure",
+    wrong_on="ordinary",
 )
 _bug(
     "value_grad_none_until_backward",
@@ -373,6 +391,7 @@ _bug(
     "does not depend on keep 0.0.",
     grad_none=True,
     generic="structure",
+    wrong_on="ordinary",
 )
 
 

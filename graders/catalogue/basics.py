@@ -16,6 +16,7 @@ gd_ascent = bug(
     "adds the step (w + lr * gradient), climbing the loss instead of descending",
     hint="The gradient points uphill: w_next = w - lr * grad_fn(w).",
     generic="sign",
+    wrong_on="ordinary",
 )
 
 
@@ -35,6 +36,7 @@ gd_without_start = bug(
     "returns only the iterates after each update, leaving out w0",
     hint="The list holds steps + 1 values and starts with float(w0).",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -53,6 +55,7 @@ gd_gradient_once = bug(
     "computes the gradient once, at w0, and reuses it for every step",
     hint="The gradient changes as w moves: call grad_fn(w) again at each step.",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -73,6 +76,7 @@ gd_one_step_too_many = bug(
     "makes steps + 1 updates (range(steps + 1))",
     hint="steps counts updates: range(steps), giving steps + 1 iterates with w0.",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -93,6 +97,7 @@ gd_stops_at_minimum = bug(
     hint="steps counts updates: there is no stopping rule, and a zero "
     "gradient simply leaves w where it is.",
     generic="step",
+    wrong_on="edge",
 )
 
 
@@ -118,6 +123,7 @@ gd_gradient_ahead = bug(
     "steps calls in all, none at the last iterate (a gradient can be "
     "costly, or undefined there).",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -138,6 +144,7 @@ gd_keeps_int_start = bug(
     "puts w0 in the list as given, so an int start stays an int",
     hint="The list starts with float(w0): every iterate is a Python float.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -174,6 +181,7 @@ regime_overshoot_converges = bug(
     "calls every rate with |1 - 2 a lr| < 1 'converges', overshooting ones included",
     hint="A negative factor 1 - 2 a lr means each step jumps over the minimum: that is "
     "'oscillates' even while the jumps shrink (1 < 2 a lr <= 2).",
+    wrong_on="ordinary",
 )
 
 
@@ -192,6 +200,7 @@ regime_no_two = bug(
     hint="The gradient is 2 a (w - c), so a step multiplies the distance by "
     "1 - 2 a lr: compare 2 * a * lr with 1 and 2.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -211,6 +220,7 @@ regime_strict_boundaries = bug(
     "(converges); at 2 a lr = 2 the iterate bounces forever "
     "(oscillates): compare with <=.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -229,6 +239,7 @@ regime_ignores_a = bug(
     hint="The thresholds scale with the curvature: lr = 1 / (2a) and lr = 1 / a; "
     "compare 2 * a * lr with 1 and 2.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -245,6 +256,7 @@ regime_no_validation = bug(
     "answers for a <= 0 or lr <= 0 instead of refusing them",
     hint="With a <= 0 there is no minimum and with lr <= 0 no descent: raise ValueError.",
     generic="validation",
+    wrong_on="edge",
 )
 
 

@@ -33,6 +33,7 @@ clip_per_tensor = bug(
     "by the same factor.",
     classic=True,
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -50,6 +51,7 @@ clip_always_rescales = bug(
     hint="The scale is min(1, max_norm / (total + eps)): gradients already below max_norm are "
     "left as they are.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -65,6 +67,7 @@ clip_returns_post_norm = bug(
     "returns the norm after clipping instead of before",
     hint="Return the total norm measured before clipping (what you compared with max_norm).",
     generic="order",
+    wrong_on="ordinary",
 )
 
 
@@ -82,6 +85,7 @@ clip_sum_of_norms = bug(
     hint="The global 2-norm is sqrt(sum of all squares), which is smaller than the sum of the "
     "per-tensor norms.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -97,6 +101,7 @@ clip_ignores_norm_type = bug(
     "always measures the 2-norm, whatever norm_type is (the inf norm included)",
     hint="Use norm_type: the p-norm is (sum |g|^p)^(1/p), and for p = inf the largest |g|.",
     generic="argument",
+    wrong_on="edge",
 )
 
 
@@ -113,6 +118,7 @@ clip_inf_by_formula = bug(
     hint="(sum |g|^p)^(1/p) breaks down for p = inf (inf^0 or 0^0): handle inf separately as "
     "the largest absolute value.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -128,6 +134,7 @@ clip_norm_in_place = bug(
     "scales the given gradient tensors in place (g.mul_(scale)) and returns them",
     hint="Return new tensors (g * scale); the inputs must stay unchanged.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -145,6 +152,7 @@ clip_no_eps = bug(
     hint="The scale is max_norm / (total + eps); without eps the result differs for small norms "
     "and is undefined for zero gradients.",
     generic=("factor", "argument", "eps"),
+    wrong_on="ordinary",
 )
 
 
@@ -160,6 +168,7 @@ clip_squared_norm = bug(
     "compares the sum of squares (no square root) with max_norm",
     hint="The 2-norm is the square root of the sum of squares.",
     generic=("factor", "omitted"),
+    wrong_on="ordinary",
 )
 
 
@@ -178,6 +187,7 @@ clip_returns_float = bug(
     "returns the total norm as a Python float (.item()) instead of a 0-dim tensor",
     hint="total_norm is a 0-dim tensor with the gradients' dtype and device; do not call .item().",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -194,6 +204,7 @@ clip_value_one_sided = bug(
     "only caps the positive side (min(g, clip_value))",
     hint="Clip both sides: every element goes into [-clip_value, clip_value].",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -208,6 +219,7 @@ clip_value_loses_sign = bug(
     "replaces every large |g| by +clip_value, losing the sign of negative elements",
     hint="A large negative element becomes -clip_value: keep the sign (clamp to both bounds).",
     generic=("branch", "sign"),
+    wrong_on="ordinary",
 )
 
 
@@ -222,6 +234,7 @@ clip_value_in_place = bug(
     "clamps the given tensors in place (clamp_) and returns them",
     hint="Return new tensors (torch.clamp(g, ...)); the inputs must stay unchanged.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 

@@ -94,8 +94,8 @@ def _mixup(
     return _mix(x, lam, perm), (_mix(y, lam_y, perm) if mix_labels else y.clone())
 
 
-def _mixup_bug(id, title, hint, generic=(), **mistake):
-    variant = bug(id, "data.mixup", title, hint=hint, generic=generic)
+def _mixup_bug(id, title, hint, generic=(), wrong_on="", **mistake):
+    variant = bug(id, "data.mixup", title, hint=hint, generic=generic, wrong_on=wrong_on)
 
     def mixup(x, y_onehot, alpha, generator=None):
         return _mixup(x, y_onehot, alpha, generator, **mistake)
@@ -110,6 +110,7 @@ _mixup_bug(
     "draw one weight per example: lam has shape (N,), one Beta(alpha, alpha) draw each.",
     one_weight=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_uniform_weights",
@@ -118,6 +119,7 @@ _mixup_bug(
     "near 0 or 1.",
     uniform=True,
     generic="distribution",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_labels_unmixed",
@@ -126,6 +128,7 @@ _mixup_bug(
     "same lam and perm.",
     mix_labels=False,
     generic=("argument", "term"),
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_separate_label_weights",
@@ -134,6 +137,7 @@ _mixup_bug(
     "describes the input.",
     two_weights=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_partners_with_replacement",
@@ -141,6 +145,7 @@ _mixup_bug(
     "draw the partners as a permutation, torch.randperm(N, generator=generator).",
     with_replacement=True,
     generic="distribution",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_global_rng",
@@ -148,6 +153,7 @@ _mixup_bug(
     "pass generator=generator to every random call so a seeded run can be repeated.",
     global_rng=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_float64_weights",
@@ -155,6 +161,7 @@ _mixup_bug(
     "cast lam to each tensor's dtype (lam.to(x.dtype)) before mixing.",
     keep_float64=True,
     generic="dtype",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_no_argument_check",
@@ -163,6 +170,7 @@ _mixup_bug(
     "and y_onehot with different batch sizes.",
     validate=False,
     generic="validation",
+    wrong_on="edge",
 )
 
 _mixup_bug(
@@ -174,6 +182,7 @@ _mixup_bug(
     "classes.",
     reversed_partners=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_weights_drawn_once",
@@ -182,6 +191,7 @@ _mixup_bug(
     "needs its own fresh draw.",
     weights_once=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _mixup_bug(
     "mixup_fixed_seed_without_generator",
@@ -190,6 +200,7 @@ _mixup_bug(
     "global random state, which moves on from call to call.",
     fixed_seed=True,
     generic="random",
+    wrong_on="ordinary",
 )
 
 mixup_partner_side = alternative(
@@ -286,9 +297,9 @@ def _augment(
     return out if noise_first else out + noise
 
 
-def _augment_variant(kind, id, title, hint="", generic=(), **choice):
+def _augment_variant(kind, id, title, hint="", generic=(), wrong_on="", **choice):
     variant = (
-        bug(id, "data.augment_points", title, hint=hint, generic=generic)
+        bug(id, "data.augment_points", title, hint=hint, generic=generic, wrong_on=wrong_on)
         if kind == "bug"
         else alternative(id, "data.augment_points", title)
     )
@@ -307,6 +318,7 @@ _augment_variant(
     "draw one angle per point, torch.rand(N, ...), so points turn independently.",
     one_angle=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -315,6 +327,7 @@ _augment_variant(
     "max_angle is in radians: use it as given, without math.radians.",
     degrees=True,
     generic="factor",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -323,6 +336,7 @@ _augment_variant(
     "angles are uniform on [-max_angle, max_angle]: (2 * rand - 1) * max_angle.",
     one_sided=True,
     generic="distribution",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -331,6 +345,7 @@ _augment_variant(
     "noise_std is the standard deviation: multiply standard normal draws by noise_std itself.",
     variance=True,
     generic="factor",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -339,6 +354,7 @@ _augment_variant(
     "draw noise of shape (N, 2): the two coordinates jitter independently.",
     shared_noise=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -347,6 +363,7 @@ _augment_variant(
     "pass generator=generator to torch.rand and torch.randn.",
     global_rng=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -355,6 +372,7 @@ _augment_variant(
     "draw with dtype=x.dtype so the result keeps x's dtype.",
     float64=True,
     generic="dtype",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -363,6 +381,7 @@ _augment_variant(
     "raise ValueError unless x is (N, 2) and max_angle and noise_std are >= 0.",
     validate=False,
     generic="validation",
+    wrong_on="edge",
 )
 _augment_variant(
     "bug",
@@ -372,6 +391,7 @@ _augment_variant(
     "must turn by a fresh angle.",
     angles_once=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "bug",
@@ -382,6 +402,7 @@ _augment_variant(
     "PyTorch's global random state.",
     fixed_seed=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _augment_variant(
     "alternative",
@@ -451,9 +472,9 @@ def _kfold(
     return folds
 
 
-def _kfold_variant(kind, id, title, hint="", generic=(), **choice):
+def _kfold_variant(kind, id, title, hint="", generic=(), wrong_on="", **choice):
     variant = (
-        bug(id, "data.kfold_indices", title, hint=hint, generic=generic)
+        bug(id, "data.kfold_indices", title, hint=hint, generic=generic, wrong_on=wrong_on)
         if kind == "bug"
         else alternative(id, "data.kfold_indices", title)
     )
@@ -473,6 +494,7 @@ _kfold_variant(
     "differ by at most one.",
     sizes="remainder_last",
     generic="edge",
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -481,6 +503,7 @@ _kfold_variant(
     "scikit-learn's convention (and this kit's) puts the longer folds first.",
     sizes="extra_last",
     generic="order",
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -489,6 +512,7 @@ _kfold_variant(
     "fold sizes are n // k + 1 for the first n % k folds and n // k for the rest.",
     sizes="ceil",
     generic="edge",
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -498,6 +522,7 @@ _kfold_variant(
     "each to the first n % k folds.",
     sizes="drop",
     generic=("edge", "step"),
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -506,6 +531,7 @@ _kfold_variant(
     "with shuffle=True cut the folds from torch.randperm(n, generator=generator).",
     ignore_shuffle=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -514,6 +540,7 @@ _kfold_variant(
     "pass generator=generator to torch.randperm so a seeded split can be repeated.",
     global_rng=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -522,6 +549,7 @@ _kfold_variant(
     "a fold's training set is everything except its validation indices.",
     generic="branch",
     train_includes_val=True,
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -530,6 +558,7 @@ _kfold_variant(
     "raise ValueError unless n and k are ints with 2 <= k <= n.",
     validate=False,
     generic="validation",
+    wrong_on="edge",
 )
 
 _kfold_variant(
@@ -540,6 +569,7 @@ _kfold_variant(
     "from that order; shuffling the folds keeps neighbouring examples together.",
     shuffle_folds=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -550,6 +580,7 @@ _kfold_variant(
     "PyTorch's global random state.",
     fixed_seed=True,
     generic="random",
+    wrong_on="ordinary",
 )
 _kfold_variant(
     "bug",
@@ -558,6 +589,7 @@ _kfold_variant(
     "return int64 CPU tensors (torch.from_numpy(a) converts an int64 NumPy array).",
     numpy=True,
     generic="structure",
+    wrong_on="ordinary",
 )
 
 kfold_split = alternative(

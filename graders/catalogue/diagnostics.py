@@ -22,6 +22,7 @@ eil_c_minus_1 = bug(
     hint="Uniform predictions give each of the C classes probability 1/C, so the "
     "loss is -ln(1/C) = ln(C).",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -36,6 +37,7 @@ eil_log10 = bug(
     "uses the base-10 logarithm",
     hint="Cross-entropy uses the natural logarithm: math.log, not math.log10.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -50,12 +52,29 @@ eil_tensor = bug(
     "returns a 0-dim tensor instead of a Python float",
     hint="Return a Python float: math.log(C), or .item() on a tensor.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
 @eil_tensor.replaces
 def expected_initial_loss(num_classes):
     return torch.log(torch.tensor(float(num_classes), dtype=torch.float64))
+
+
+eil_numpy = bug(
+    "eil_numpy_log",
+    "diagnostics.expected_initial_loss",
+    "returns np.log(num_classes), a numpy.float64 rather than a Python float",
+    hint="Return a Python float: math.log(C), or float(...) around a NumPy result (a "
+    "numpy.float64 is not a Python float).",
+    generic="structure",
+    wrong_on="ordinary",
+)
+
+
+@eil_numpy.replaces
+def expected_initial_loss(num_classes):
+    return np.log(num_classes)
 
 
 eil_alt = alternative(
@@ -127,6 +146,7 @@ lgn_reversed = bug(
     hint="Backpropagation visits the layers from the last to the first; reverse "
     "the list so entry 0 belongs to W_1.",
     generic="order",
+    wrong_on="ordinary",
 )
 
 
@@ -141,6 +161,7 @@ lgn_float32 = bug(
     "draws x and the weights in the default float32",
     hint="Pass dtype=torch.float64 to every torch.randn: the experiment is specified in float64.",
     generic="precision",
+    wrong_on="ordinary",
 )
 
 
@@ -156,6 +177,7 @@ lgn_he_no_gain = bug(
     hint="He initialization uses std sqrt(2 / fan_in): ReLU zeroes half of its "
     "inputs and the 2 makes up for it.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -172,6 +194,7 @@ lgn_weights_first = bug(
     hint="Draw x first and then W_1, ..., W_depth, all from the one generator: "
     "the order of the draws decides every number.",
     generic="order",
+    wrong_on="ordinary",
 )
 
 
@@ -187,6 +210,7 @@ lgn_no_last_act = bug(
     hint="In this experiment every layer, the last one included, is followed "
     "by the activation: h_depth = act(h_{depth-1} @ W_depth.T).",
     generic="edge",
+    wrong_on="ordinary",
 )
 
 
@@ -201,6 +225,7 @@ lgn_activation_grads = bug(
     "measures the gradient of each layer's output h_l instead of W_l",
     hint="Report mean |dloss/dW_l|, the gradient of the weights: call "
     "torch.autograd.grad(loss, weights) or read W.grad.",
+    wrong_on="ordinary",
 )
 
 
@@ -214,6 +239,7 @@ lgn_frobenius = bug(
     "diagnostics.layer_gradient_norms",
     "returns the Frobenius norm of each gradient instead of its mean absolute value",
     hint="The contract asks for mean(|dloss/dW_l|): .abs().mean(), not .norm().",
+    wrong_on="ordinary",
 )
 
 
@@ -230,6 +256,7 @@ lgn_tensors = bug(
     "returns 0-dim tensors (W.grad.abs().mean()) instead of Python floats",
     hint="Call .item() on each mean: the list holds one Python float per layer.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -298,6 +325,7 @@ lgn_skip_inside = bug(
     hint="the skip goes around the activation: h_l = h_{l-1} + act(h_{l-1} @ "
     "W_l.T), so the gradient has a path that no activation derivative "
     "shrinks.",
+    wrong_on="ordinary",
 )
 lgn_skip_inside.replaces(_residual_variant(lambda h, W, act: act(h + h @ W.T)))
 
@@ -308,6 +336,7 @@ lgn_residual_ignored = bug(
     hint="with residual=True add each layer's input to its output: "
     "h_l = h_{l-1} + act(h_{l-1} @ W_l.T).",
     generic="argument",
+    wrong_on="ordinary",
 )
 lgn_residual_ignored.replaces(_residual_variant(lambda h, W, act: act(h @ W.T)))
 
@@ -316,6 +345,7 @@ lgn_act_first = bug(
     "diagnostics.layer_gradient_norms",
     "applies the activation before the weights in the branch, h_l = h_{l-1} + act(h_{l-1}) @ W_l.T",
     hint="the branch is the plain layer, act(h_{l-1} @ W_l.T): weights first, then the activation.",
+    wrong_on="ordinary",
 )
 lgn_act_first.replaces(_residual_variant(lambda h, W, act: h + act(h) @ W.T))
 
@@ -328,6 +358,7 @@ drf_rows = bug(
     hint="A unit is a column of the (N, H) tensor: reduce with .all(dim=0) over the "
     "examples and divide by H.",
     generic="reduction",
+    wrong_on="ordinary",
 )
 
 
@@ -342,6 +373,7 @@ drf_strict = bug(
     "uses < 0, so a unit stuck at exactly 0 counts as alive",
     hint="ReLU outputs 0 and passes no gradient at exactly 0 too: test <= 0.",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -356,6 +388,7 @@ drf_entries = bug(
     "returns the fraction of entries <= 0 (inactive activations), not of dead units",
     hint="A unit is dead only when it is <= 0 for every example: .all(dim=0) "
     "first, then the fraction of units.",
+    wrong_on="ordinary",
 )
 
 
@@ -370,6 +403,7 @@ drf_count = bug(
     "returns the number of dead units instead of the fraction",
     hint="Divide the number of dead units by H, the number of columns.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -466,6 +500,7 @@ dlc_nan = bug(
     "checks only for infinities and last > first, so a NaN curve slips through",
     hint="NaN compares false with everything (nan > x is False): test "
     "math.isfinite on every value before any other rule.",
+    wrong_on="edge",
 )
 
 
@@ -480,6 +515,7 @@ dlc_no_recovery = bug(
     "calls any jump above 3x a spike without checking that the curve recovers",
     hint="A spike is a jump followed by a recovery: one of the next five losses "
     "must come back to at most twice the loss before the jump.",
+    wrong_on="edge",
 )
 
 
@@ -494,6 +530,7 @@ dlc_order = bug(
     "tests 'stuck' before 'diverged'",
     hint="Apply the rules in the documented order: a curve whose last loss is above "
     "the first is 'diverged', even when it is also flat.",
+    wrong_on="edge",
 )
 
 
@@ -512,6 +549,7 @@ dlc_any_rise = bug(
     "counts every tiny rise as the loss going up, so a flat noisy curve looks "
     "like a too-high learning rate",
     hint="A step only counts as going up when it rises by more than 1%: t[i] > 1.01 * t[i-1].",
+    wrong_on="ordinary",
 )
 
 
@@ -526,6 +564,7 @@ dlc_val_first = bug(
     "compares the last validation loss with the first instead of its minimum",
     hint="Overfitting shows as validation rising from its lowest point: compare "
     "v[-1] with 1.1 * min(v).",
+    wrong_on="ordinary",
 )
 
 
@@ -539,6 +578,7 @@ dlc_head = bug(
     "diagnostics.diagnose_loss_curve",
     "measures flatness over the first fifth of the curve instead of the last",
     hint="Plateaus show at the end of the run: take the last k + 1 values, c[-(k+1):].",
+    wrong_on="ordinary",
 )
 
 
@@ -554,6 +594,7 @@ dlc_val_vs_train = bug(
     hint="A gap between validation and training loss is normal. Overfitting "
     "is validation turning back up: compare v[-1] with 1.1 * min(v), "
     "the validation curve's own minimum.",
+    wrong_on="ordinary",
 )
 
 
@@ -568,6 +609,7 @@ dlc_flat_is_underfitting = bug(
     "calls any curve that flattens out at the end underfitting, even one that fell far",
     hint="Every curve flattens once it has converged; underfitting also needs the final loss "
     "to be above half the first: t[-1] > 0.5 * t[0].",
+    wrong_on="ordinary",
 )
 
 
@@ -582,6 +624,7 @@ dlc_trend_reversed = bug(
     "requires a clear downward trend for lr_too_high instead of its absence",
     hint="lr_too_high is a loss that bounces without really falling: the mean of the last k "
     "losses is MORE than half the mean of the first k.",
+    wrong_on="ordinary",
 )
 
 
@@ -596,6 +639,7 @@ dlc_recovery_all = bug(
     "requires every one of the next five losses to come back down before calling a jump a spike",
     hint="One recovered loss is enough: a spike two steps wide is still a spike. Test whether "
     "any of t[i+1], ..., t[i+5] is at most 2 * t[i-1].",
+    wrong_on="ordinary",
 )
 
 

@@ -58,6 +58,7 @@ gain_leaky_ignores_param = bug(
     hint="param is the negative slope: gain = sqrt(2 / (1 + param^2)), with 0.01 only when "
     "param is None.",
     generic=("validation", "argument"),
+    wrong_on="ordinary",
 )
 
 
@@ -72,6 +73,7 @@ gain_leaky_slope_not_squared = bug(
     "computes the leaky_relu gain as sqrt(2 / (1 + slope)) without squaring the slope",
     hint="The variance kept by leaky ReLU is (1 + slope^2) / 2: gain = sqrt(2 / (1 + slope^2)).",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -88,6 +90,7 @@ gain_leaky_default_zero = bug(
     "treats a missing leaky_relu slope as 0, giving sqrt(2) instead of sqrt(2 / 1.0001)",
     hint="With param=None the slope is PyTorch's default 0.01.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -102,6 +105,7 @@ gain_tanh_is_one = bug(
     "gives tanh a gain of 1, like sigmoid",
     hint="PyTorch's gain for tanh is 5/3.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -116,6 +120,7 @@ gain_selu_as_relu = bug(
     "gives selu the ReLU gain sqrt(2)",
     hint="PyTorch's gain for selu is 3/4.",
     generic="argument",
+    wrong_on="edge",
 )
 
 
@@ -130,6 +135,7 @@ gain_unknown_is_one = bug(
     "returns 1 for any name it does not know instead of raising ValueError",
     hint="An unknown nonlinearity is an error: raise ValueError rather than guessing a gain.",
     generic="validation",
+    wrong_on="edge",
 )
 
 
@@ -147,12 +153,29 @@ gain_as_tensor = bug(
     "returns the gain as a 0-dim tensor (torch.sqrt of a tensor) instead of a float",
     hint="Return a Python float: use math.sqrt on numbers.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
 @gain_as_tensor.replaces
 def calculate_gain(nonlinearity, param=None):
     return torch.sqrt(torch.tensor(_gain(nonlinearity, param) ** 2))
+
+
+gain_numpy_sqrt = bug(
+    "gain_numpy_sqrt",
+    "init.calculate_gain",
+    "computes the gain with np.sqrt and returns the numpy.float64 it gives",
+    hint="Return a Python float: math.sqrt, or float(...) around a NumPy result (a "
+    "numpy.float64 is not a Python float).",
+    generic="structure",
+    wrong_on="ordinary",
+)
+
+
+@gain_numpy_sqrt.replaces
+def calculate_gain(nonlinearity, param=None):
+    return np.sqrt(_gain(nonlinearity, param) ** 2)
 
 
 # -------------------------------------------------------------------------------------- fans
@@ -162,6 +185,7 @@ fans_in_out_layout = bug(
     "reads the shape as (in, out), so fan_in and fan_out are swapped",
     hint="PyTorch weights are (out_features, in_features, *kernel): fan_in comes from shape[1].",
     generic="order",
+    wrong_on="ordinary",
 )
 
 
@@ -177,6 +201,7 @@ fans_no_receptive_field = bug(
     "ignores the kernel dimensions of a convolution weight",
     hint="Multiply both fans by the receptive field, the product of shape[2:].",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -192,6 +217,7 @@ fans_receptive_field_in_only = bug(
     hint="Each output channel also connects through the whole kernel: fan_out = shape[0] * "
     "receptive field.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -207,6 +233,7 @@ fans_numel_based = bug(
     "computes fan_in as numel / shape[0] but fan_out as shape[0] alone",
     hint="Both fans include the receptive field: fan_out = shape[0] * prod(shape[2:]).",
     generic=("factor", "validation"),
+    wrong_on="ordinary",
 )
 
 
@@ -222,6 +249,7 @@ fans_as_tensors = bug(
     "returns the fans as tensors (torch.prod) instead of ints",
     hint="Return two Python ints; math.prod works on a tuple of ints.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -240,6 +268,7 @@ xavier_bound_is_std = bug(
     hint="A uniform on (-a, a) has std a/sqrt(3): the bound is a = sqrt(3) * std = "
     "gain * sqrt(6 / (fan_in + fan_out)).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -255,6 +284,7 @@ xavier_normal_instead_of_uniform = bug(
     "draws xavier_uniform from a normal with the right std",
     hint="xavier_uniform samples U(-a, a) (torch.rand), which never exceeds the bound.",
     generic="distribution",
+    wrong_on="ordinary",
 )
 
 
@@ -271,6 +301,7 @@ xavier_normal_std_is_bound = bug(
     hint="The normal variant has std = gain * sqrt(2 / (fan_in + fan_out)); sqrt(6/...) is the "
     "uniform variant's bound.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -286,6 +317,7 @@ xavier_gain_ignored = bug(
     "ignores the gain argument",
     hint="Multiply the std (and so the bound) by gain.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -307,6 +339,7 @@ xavier_uses_fan_in_only = bug(
     "uses 1/fan_in (LeCun) instead of 2/(fan_in + fan_out) for the variance",
     hint="Xavier averages both fans: var = gain^2 * 2 / (fan_in + fan_out).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -323,6 +356,7 @@ xavier_global_rng = bug(
     hint="Pass generator=generator to torch.rand / torch.randn so a seeded generator "
     "reproduces the tensor.",
     generic="random",
+    wrong_on="ordinary",
 )
 
 
@@ -338,6 +372,7 @@ xavier_hardcoded_float32 = bug(
     "always returns float32, whatever dtype asks for",
     hint="Create the tensor with dtype=dtype and device=device.",
     generic="dtype",
+    wrong_on="edge",
 )
 
 
@@ -367,6 +402,7 @@ he_uses_fan_out = bug(
     hint="fan_in = shape[1] * receptive field and fan_out = shape[0] * receptive field; "
     "mode='fan_in' uses the first.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -410,6 +446,7 @@ he_gain_hardcoded = bug(
     "sqrt(2 / (1 + a^2)) for leaky_relu, 1 for linear.",
     classic=True,
     generic="argument",
+    wrong_on="edge",
 )
 
 
@@ -450,6 +487,7 @@ he_no_gain = bug(
     hint="He initialization for ReLU has std = sqrt(2 / fan_in): multiply by "
     "calculate_gain(nonlinearity, a).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -474,6 +512,7 @@ he_ignores_receptive_field = bug(
     "takes fan_in = shape[1] for a conv weight, ignoring the kernel size",
     hint="For (out, in, kh, kw) the fan_in is in * kh * kw.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -498,6 +537,7 @@ he_uniform_bound_is_std = bug(
     "uses the std gain/sqrt(fan) as the uniform bound",
     hint="The uniform bound is sqrt(3) * std = gain * sqrt(3 / fan).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -520,6 +560,7 @@ he_std_not_sqrt = bug(
     "divides by fan instead of sqrt(fan) (confuses variance and std)",
     hint="The variance is gain^2 / fan, so the std is gain / sqrt(fan).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -545,6 +586,7 @@ he_ignores_a = bug(
     "ignores the leaky_relu slope `a` and uses the default gain",
     hint="Pass a to the gain: calculate_gain(nonlinearity, a).",
     generic="argument",
+    wrong_on="edge",
 )
 
 
@@ -567,6 +609,7 @@ he_ignores_mode = bug(
     "always uses fan_in, even when mode='fan_out'",
     hint="mode='fan_out' divides by fan_out = shape[0] * receptive field.",
     generic=("validation", "factor"),
+    wrong_on="edge",
 )
 
 
@@ -605,6 +648,7 @@ he_global_rng = bug(
     hint="Draw from generator (torch.randn(..., generator=generator)); never touch the global "
     "seed.",
     generic="random",
+    wrong_on="ordinary",
 )
 
 
@@ -629,6 +673,7 @@ he_uniform_fills_empty = bug(
     hint="torch.empty(shape) is float32 on the CPU whatever you were asked for: pass "
     "dtype=dtype and device=device when you create the tensor.",
     generic="dtype",
+    wrong_on="edge",
 )
 
 

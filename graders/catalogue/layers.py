@@ -164,6 +164,7 @@ linear_column_vectors = bug(
     hint="Here a batch is a stack of rows: x is (N, Din) and y must be "
     "(N, Dout), so y = x @ W.T + b.",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -178,6 +179,7 @@ linear_dW_transposed = bug(
     "returns dW = x.T @ dy, laid out as (Din, Dout)",
     hint="dW must have W's shape (Dout, Din): dW = dy.T @ x.",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -193,6 +195,7 @@ linear_db_mean = bug(
     "averages the upstream gradient over the batch for db",
     hint="b is added to every row, so its gradient is the sum over the batch, not the mean.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -208,6 +211,7 @@ linear_db_not_reduced = bug(
     "returns db = dy, one row per example, without reducing the batch",
     hint="db must have b's shape (Dout,): sum dy over the batch dimension.",
     generic="reduction",
+    wrong_on="ordinary",
 )
 
 
@@ -223,6 +227,7 @@ linear_dx_uses_WT = bug(
     "computes dx = dy @ W.T, as if W were laid out (Din, Dout)",
     hint="With y = x @ W.T the input gradient is dx = dy @ W, of shape (N, Din).",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -239,6 +244,7 @@ linear_ignores_upstream_db = bug(
     hint="db is the sum of dy over the batch; the local derivative "
     "1 must still be multiplied by the upstream gradient.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -255,6 +261,7 @@ two_layer_relu_mask_from_upstream = bug(
     "builds the ReLU mask from the sign of the upstream gradient instead of z1",
     hint="ReLU passes the gradient where its input z1 was positive in the forward pass; the "
     "sign of the incoming gradient does not matter.",
+    wrong_on="ordinary",
 )
 
 
@@ -269,6 +276,7 @@ two_layer_relu_ge0 = bug(
     "lets the gradient through where z1 >= 0 (derivative 1 at exactly 0)",
     hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -283,6 +291,7 @@ two_layer_no_div_n = bug(
     "averages the loss but returns the gradients of the summed loss",
     hint="The loss is a mean over N examples, so the logit gradient is (p - y) / N.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -297,6 +306,7 @@ two_layer_double_sigmoid = bug(
     "multiplies p - y by the sigmoid derivative p*(1 - p) again",
     hint="p - y is already the gradient with respect to the logit: "
     "the sigmoid's derivative cancels against the BCE's.",
+    wrong_on="ordinary",
 )
 
 
@@ -312,6 +322,7 @@ two_layer_naive_bce = bug(
     hint="For large logits sigmoid rounds to exactly 0 or 1 and the log "
     "is -inf: use softplus forms, log(p) = -softplus(-z).",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -327,6 +338,7 @@ two_layer_vector_logit_grads = bug(
     hint="W2 is (1, H) and b2 is (1,): turn dz2 into a column, dz2[:, None] of shape (N, 1), "
     "before dW2 = dz2.T @ a1 and db2 = dz2.sum(0).",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -342,6 +354,7 @@ mlp_relu_mask_from_grad = bug(
     "builds the ReLU mask from the sign of the upstream gradient",
     hint="The mask is where the layer's pre-activation z was "
     "positive in the forward pass; keep z in the cache.",
+    wrong_on="ordinary",
 )
 
 
@@ -357,6 +370,7 @@ mlp_activation_after_last = bug(
     hint="The last layer produces the logits: no activation after "
     "it, cross-entropy reads them directly.",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -372,6 +386,7 @@ mlp_grads_last_first = bug(
     hint="grads[i] must belong to params[i]: reverse the list built "
     "during the backward pass, or fill it by index.",
     generic="order",
+    wrong_on="ordinary",
 )
 
 
@@ -387,6 +402,7 @@ mlp_ignores_activation = bug(
     hint="Pick the forward and the derivative from the `activation` "
     "argument (relu, leaky_relu, tanh, sigmoid, gelu, silu).",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -401,6 +417,7 @@ mlp_naive_softmax = bug(
     "exponentiates the logits without subtracting the row maximum",
     hint="exp overflows above ~709 in float64: subtract each row's maximum logit before exp.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -415,6 +432,7 @@ mlp_sum_over_batch = bug(
     "sums the cross-entropy over the batch instead of averaging",
     hint="The loss is the mean over the N examples, and so are its gradients: divide by N.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -431,6 +449,7 @@ numgrad_in_place = bug(
     hint="x must never change, even briefly: f may read x while it runs. "
     "Evaluate f on a new tensor such as x + step.",
     generic="inplace",
+    wrong_on="edge",
 )
 
 
@@ -456,6 +475,7 @@ numgrad_forward_difference = bug(
     hint="Use central differences (f(x + eps) - f(x - eps)) / "
     "(2 eps): their error is O(eps^2) instead of O(eps).",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -470,6 +490,7 @@ numgrad_no_half = bug(
     "divides the central difference by eps instead of 2*eps",
     hint="x + eps and x - eps are 2*eps apart: divide by 2*eps.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -484,6 +505,7 @@ numgrad_default_eps_1e5 = bug(
     "defaults eps to 1e-5 instead of 1e-6",
     hint="The default step is eps=1e-6.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -499,6 +521,7 @@ numgrad_first_dim_only = bug(
     hint="Perturb one element at a time: loop over x.numel() positions "
     "of a flattened view, not over the first dimension.",
     generic="broadcast",
+    wrong_on="ordinary",
 )
 
 
@@ -520,6 +543,7 @@ relerr_no_floor = bug(
     "divides by |a| + |b| with no floor (0/0 = NaN where both are 0)",
     hint="Divide by max(1e-12, |a| + |b|) so that two zeros give 0.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -534,6 +558,7 @@ relerr_mean = bug(
     "averages the elementwise ratios instead of taking the largest",
     hint="Report the worst element: the maximum of the ratios, not their mean.",
     generic="reduction",
+    wrong_on="ordinary",
 )
 
 
@@ -548,6 +573,7 @@ relerr_global = bug(
     "divides the largest difference by the largest |a| + |b|",
     hint="Form the ratio element by element first, then take the maximum; a "
     "global ratio hides errors in small entries.",
+    wrong_on="ordinary",
 )
 
 
@@ -562,6 +588,7 @@ relerr_max_denominator = bug(
     "divides by max(|a|, |b|) instead of |a| + |b|",
     hint="The denominator is |a| + |b| (floored at 1e-12).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -576,6 +603,7 @@ relerr_returns_tensor = bug(
     "returns a 0-dim tensor instead of a Python float",
     hint="Return a Python number: call .item() on the result.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -700,6 +728,7 @@ residual_no_skip_grad = bug(
     "(through the branch).",
     classic=True,
     generic=("term", "zero"),
+    wrong_on="ordinary",
 )
 
 
@@ -714,6 +743,7 @@ residual_mask_ge0 = bug(
     "lets the gradient through the ReLU where z >= 0, so a unit at exactly 0 still learns",
     hint="ReLU's derivative at exactly 0 is taken as 0: mask with z > 0.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -729,6 +759,7 @@ residual_bias_mean = bug(
     hint="each bias is added to every row, so its gradient is the sum of the upstream gradient "
     "over the batch.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -744,6 +775,7 @@ residual_dW_transposed = bug(
     hint="each weight gradient has its weight's shape: dW1 = dz.T @ x is (H, D) like W1 and "
     "dW2 = dy.T @ a is (D, H) like W2.",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -758,6 +790,7 @@ residual_backward_in_place = bug(
     "adds the branch's gradient into dy in place (dy += dz @ W1) to form dx",
     hint="dy belongs to the caller: build dx = dy + dz @ W1 as a new tensor.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -775,6 +808,7 @@ residual_post_relu = bug(
     hint="here the block is y = x + relu(x @ W1.T + b1) @ W2.T + b2: the skip is added last "
     "and nothing follows it.",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -800,6 +834,7 @@ residual_relu_on_output = bug(
     hint="only the hidden layer has a ReLU: the branch's output a @ W2.T + b2 is added to x as "
     "it is, negative entries included.",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -827,6 +862,7 @@ residual_no_check = bug(
     "never checks that the branch maps back to x's width, so a (1, H) W2 broadcasts silently",
     hint="raise ValueError unless W2 is (D, H) and b2 is (D,) for x of shape (N, D).",
     generic="validation",
+    wrong_on="edge",
 )
 
 
@@ -881,6 +917,7 @@ residual_numpy_float64 = bug(
     hint="torch.from_numpy keeps NumPy's float64: convert back with .to(dtype=x.dtype, "
     "device=x.device).",
     generic="dtype",
+    wrong_on="ordinary",
 )
 for _function in _residual_numpy(restore_dtype=False):
     residual_numpy_float64.replaces(_function)
@@ -1001,8 +1038,10 @@ def _checkpointed(
     return loss, grads[::-1] if reverse_grads else grads, kept
 
 
-def _ckpt_bug(id, title, hint, generic=(), **mistake):
-    variant = bug(id, "layers.mlp_grads_checkpointed", title, hint=hint, generic=generic)
+def _ckpt_bug(id, title, hint, generic=(), wrong_on="", **mistake):
+    variant = bug(
+        id, "layers.mlp_grads_checkpointed", title, hint=hint, generic=generic, wrong_on=wrong_on
+    )
 
     def mlp_grads_checkpointed(x, y, params, segment, activation="relu"):
         return _checkpointed(x, y, params, segment, activation, **mistake)
@@ -1017,6 +1056,7 @@ _ckpt_bug(
     "only the network's last layer has no activation: decide with the layer's index in the "
     "whole network (i < L - 1), not its place in the segment.",
     segment_end_is_last=True,
+    wrong_on="ordinary",
 )
 _ckpt_bug(
     "ckpt_grads_last_layer_first",
@@ -1026,6 +1066,7 @@ _ckpt_bug(
     "reverse the list at the end.",
     reverse_grads=True,
     generic="order",
+    wrong_on="ordinary",
 )
 _ckpt_bug(
     "ckpt_counts_the_logits",
@@ -1034,6 +1075,7 @@ _ckpt_bug(
     "ceil(L / segment).",
     count=lambda depth, segment, stored: stored + 1,
     generic="offset",
+    wrong_on="ordinary",
 )
 _ckpt_bug(
     "ckpt_count_rounds_down",
@@ -1041,6 +1083,7 @@ _ckpt_bug(
     "a last segment shorter than the others still starts at a checkpoint: "
     "ceil(L / segment), and at least 1 (x itself) when segment > L.",
     count=lambda depth, segment, stored: depth // segment,
+    wrong_on="ordinary",
 )
 _ckpt_bug(
     "ckpt_counts_every_layer",
@@ -1049,6 +1092,7 @@ _ckpt_bug(
     "from them in the backward: ceil(L / segment) kept, not L.",
     count=lambda depth, segment, stored: depth,
     generic="argument",
+    wrong_on="ordinary",
 )
 _ckpt_bug(
     "ckpt_returns_the_checkpoints",
@@ -1056,6 +1100,7 @@ _ckpt_bug(
     "kept is a Python int, the number of checkpoints: len(checkpoints).",
     return_checkpoints=True,
     generic="structure",
+    wrong_on="ordinary",
 )
 _ckpt_bug(
     "ckpt_gelu_tanh_approximation",
@@ -1063,6 +1108,7 @@ _ckpt_bug(
     "the activations follow activations.py: GELU is the exact z * Phi(z) with Phi(z) = "
     "(1 + erf(z / sqrt(2))) / 2; reuse gelu_forward and gelu_backward.",
     table=_ACT_GELU_TANH,
+    wrong_on="ordinary",
 )
 _ckpt_bug(
     "ckpt_unknown_activation_is_relu",
@@ -1071,6 +1117,7 @@ _ckpt_bug(
     "would otherwise train another network without a word.",
     unknown_is_relu=True,
     generic="validation",
+    wrong_on="edge",
 )
 _ckpt_bug(
     "ckpt_no_argument_check",
@@ -1078,6 +1125,7 @@ _ckpt_bug(
     "raise ValueError unless segment is an int >= 1 and params has at least one layer.",
     validate=False,
     generic="validation",
+    wrong_on="edge",
 )
 
 

@@ -29,6 +29,7 @@ mse_sum = bug(
     "sums the squared errors instead of averaging them",
     hint="The loss is the mean over every element: divide the sum by pred.numel().",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -50,6 +51,7 @@ mse_grad_no_2 = bug(
     "drops the factor 2 of d/dx x^2 in the backward",
     hint="The derivative of d^2 is 2d: the gradient is 2*(pred - target)/numel.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -66,6 +68,7 @@ mse_grad_div_batch = bug(
     hint="The forward averages over all N*D elements, so the backward "
     "divides by pred.numel(), not by pred.shape[0].",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -81,6 +84,7 @@ mse_ignores_upstream = bug(
     "returns the local derivative without multiplying by the upstream gradient",
     hint="Multiply the local derivative by dloss: the chain rule needs the gradient that flows in.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -96,6 +100,7 @@ mse_float32 = bug(
     "builds its result in a hard-coded float32",
     hint="Keep the input's dtype: no dtype=torch.float32 or .float() in your code.",
     generic=("precision", "dtype"),
+    wrong_on="ordinary",
 )
 
 
@@ -118,6 +123,7 @@ mae_grad_nan_at_tie = bug(
     "computes the sign as d/|d|, which is NaN where pred == target",
     hint="Use torch.sign (0 at 0) rather than d / d.abs(), which divides 0 by 0 at a tie.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -133,6 +139,7 @@ mae_grad_one_at_tie = bug(
     "takes the subgradient at a tie as +1 (d >= 0)",
     hint="At pred == target the subgradient is 0 by convention, not 1.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -149,6 +156,7 @@ mae_mean_over_batch = bug(
     hint="The mean is over all N*D elements: divide by "
     "pred.numel() in the forward and the backward.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -170,6 +178,7 @@ mae_grad_no_mean = bug(
     "returns dloss * sign(d), forgetting the 1/numel of the mean",
     hint="The forward is a mean, so every element's gradient carries 1/pred.numel().",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -187,6 +196,7 @@ mae_sign_from_python_floats = bug(
     hint="torch.where on Python numbers gives the default dtype (float32): use torch.sign(d), "
     "or convert with .to(d.dtype).",
     generic=("precision", "dtype"),
+    wrong_on="ordinary",
 )
 
 
@@ -205,6 +215,7 @@ huber_missing_offset = bug(
     hint="Outside the quadratic zone the loss is delta*(|d| - 0.5*delta) "
     "so that both pieces meet at |d| = delta.",
     generic=("branch", "offset", "term"),
+    wrong_on="ordinary",
 )
 
 
@@ -222,6 +233,7 @@ huber_is_smoothl1 = bug(
     hint="SmoothL1 divides by delta; Huber does not. They agree only for "
     "delta = 1: test your code with another delta.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -244,6 +256,7 @@ huber_backward_ignores_delta = bug(
     "uses sign(d) instead of delta*sign(d) on the linear branch of the backward",
     hint="The slope of delta*(|d| - delta/2) is delta*sign(d).",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -259,6 +272,7 @@ huber_backward_grad_per_argument = bug(
     "returns (dpred, None, None), one gradient per forward argument as in torch.autograd.Function",
     hint="Return the gradient with respect to pred alone: target and delta get no gradient slot.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -277,6 +291,7 @@ bce_naive_log_sigmoid = bug(
     hint="sigmoid saturates to exactly 0 or 1 in float32 for |z| of a "
     "few tens, and log(0) = -inf: use softplus forms instead.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -295,6 +310,7 @@ bce_clamped_probs = bug(
     hint="Clamping caps the loss (about 16) where the true value is much "
     "larger; the softplus form needs no clamp.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -313,6 +329,7 @@ bce_pos_weight_on_negatives = bug(
     hint="pos_weight scales only the positive term t*log(p); the (1-t)*log(1-p) term keeps "
     "weight 1.",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -335,6 +352,7 @@ bce_grad_ignores_pos_weight = bug(
     "returns sigmoid(z) - t as the gradient even when pos_weight is given",
     hint="With pos_weight the gradient is -pos_weight*t*sigmoid(-z) + (1-t)*sigmoid(z).",
     generic="branch",
+    wrong_on="ordinary",
 )
 
 
@@ -351,6 +369,7 @@ bce_grad_no_mean = bug(
     hint="The loss averages over every element, so the gradient is "
     "(sigmoid(z) - t) / logits.numel() (with pos_weight as documented).",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -368,6 +387,7 @@ bce_backward_grad_per_argument = bug(
     hint="Return the gradient with respect to logits alone, not "
     "a tuple with slots for target and pos_weight.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -386,6 +406,7 @@ logsoftmax_naive = bug(
     hint="Subtract the maximum along dim first; exp of a large logit overflows to inf.",
     classic=True,
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -402,6 +423,7 @@ logsoftmax_backward_no_sum = bug(
     hint="The backward is dy - softmax(x) * sum(dy, dim, keepdim=True): sum the upstream "
     "gradient over the row.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -417,6 +439,7 @@ logsoftmax_last_dim_only = bug(
     "ignores `dim` and always normalizes the last dimension",
     hint="Pass dim to every reduction (amax, sum) instead of -1.",
     generic=("argument", "reduction"),
+    wrong_on="edge",
 )
 
 
@@ -433,6 +456,7 @@ logsoftmax_backward_grad_per_argument = bug(
     "returns (dx, None), a gradient slot for dim as torch.autograd.Function asks",
     hint="Only x is differentiable: return dx alone.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -461,6 +485,7 @@ ce_no_max_subtraction = bug(
     hint="exp(1000) overflows: subtract each row's maximum before exp (it cancels in the result).",
     classic=True,
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -482,6 +507,7 @@ ce_log_of_softmax = bug(
     hint="Compute log-softmax directly as (x - max) - log(sum(exp(x - max))) "
     "instead of taking the log of a softmax.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -503,6 +529,7 @@ ce_sum_over_batch = bug(
     "sums the per-example losses instead of averaging them",
     hint="Divide by the batch size (or by the sum of the targets' weights when weight is given).",
     generic=("sum-mean", "factor"),
+    wrong_on="ordinary",
 )
 
 
@@ -519,6 +546,7 @@ ce_grad_no_div_n = bug(
     "forgets to divide the gradient by N",
     hint="The loss is a mean over the batch, so its gradient carries 1/N (softmax - onehot)/N.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -535,6 +563,7 @@ ce_grad_sign = bug(
     "returns onehot - softmax (the sign is flipped)",
     hint="d loss / d logits = softmax - onehot: gradient descent must lower the true class's loss.",
     generic="sign",
+    wrong_on="ordinary",
 )
 
 
@@ -551,6 +580,7 @@ ce_label_smoothing_c_minus_1 = bug(
     hint="PyTorch's smoothing puts eps/C on every class, the true one included: "
     "q = (1-eps)*onehot + eps/C.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -567,6 +597,7 @@ ce_label_smoothing_no_uniform = bug(
     "only scales the one-hot target by (1 - eps) and adds nothing to the other classes",
     hint="Smoothing moves eps of the probability mass to a uniform eps/C over all classes.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -583,6 +614,7 @@ ce_weighted_mean_over_n = bug(
     "divides the weighted loss by N instead of by the sum of the targets' weights",
     hint="With class weights PyTorch divides by sum_i weight[target[i]], not by N.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -601,6 +633,7 @@ ce_backward_grad_per_argument = bug(
     hint="Return the gradient with respect to logits alone: the "
     "integer targets, weight and label_smoothing get no slot.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -617,6 +650,7 @@ focal_alpha_swapped = bug(
     "gives alpha to the negatives and 1 - alpha to the positives",
     hint="alpha_t is alpha where the target is 1 and 1 - alpha where it is 0.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -634,6 +668,7 @@ focal_modulates_with_p_t = bug(
     "uses p_t^gamma instead of (1 - p_t)^gamma",
     hint="The factor (1 - p_t)^gamma shrinks the loss of confident, "
     "correct predictions; p_t^gamma does the opposite.",
+    wrong_on="ordinary",
 )
 
 
@@ -651,6 +686,7 @@ focal_naive_log = bug(
     "computes log(p_t) from a saturating sigmoid",
     hint="log(sigmoid(u)) is -inf once sigmoid rounds to 0: use -softplus(-u) instead.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -670,6 +706,7 @@ focal_backward_constant_factor = bug(
     hint="The modulating factor depends on the logit too: apply the product rule to "
     "(1 - p_t)^gamma * (-log p_t).",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -688,6 +725,7 @@ focal_backward_grad_per_argument = bug(
     hint="Return the gradient with respect to logits alone, not "
     "a tuple with slots for target, alpha and gamma.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -706,6 +744,7 @@ kl_reversed = bug(
     "computes KL(q || p) instead of KL(p || q)",
     hint="kl_div(log_q, p) is sum p*(log p - log q): the target p weights the sum.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -728,6 +767,7 @@ kl_mean_over_elements = bug(
     "divides by N*C (reduction 'mean') instead of by the batch size N",
     hint="'batchmean' divides the total by N = log_q.shape[0] only.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -745,6 +785,7 @@ kl_nan_at_zero_target = bug(
     "computes p*log(p) directly, which is 0*(-inf) = NaN where p = 0",
     hint="Entries with p = 0 contribute 0: use torch.where or torch.xlogy(p, p).",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -760,6 +801,7 @@ kl_grad_wrt_q = bug(
     hint="The argument is log_q: d(-p * log_q)/d(log_q) = -p, so the gradient "
     "is -p / N (no division by q).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -786,6 +828,7 @@ kl_backward_also_dp = bug(
     "also returns the gradient with respect to the target p, (dlog_q, dp)",
     hint="Only log_q gets a gradient: return -dloss * p / N alone.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 

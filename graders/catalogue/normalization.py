@@ -63,6 +63,7 @@ bn_running_var_biased = bug(
     hint="The running variance uses the unbiased estimate: multiply the batch variance by "
     "N / (N - 1) before mixing it in (normalization still uses the biased one).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -80,6 +81,7 @@ bn_momentum_flipped = bug(
     hint="Here running = (1 - momentum) * running + momentum * batch: momentum=0.1 means the "
     "new batch gets weight 0.1.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -95,6 +97,7 @@ bn_normalize_unbiased = bug(
     hint="Normalize with the biased variance (mean of squared deviations, divide by N); "
     "torch.var needs unbiased=False / correction=0.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -112,6 +115,7 @@ bn_eps_outside_sqrt = bug(
     hint="eps goes inside the square root: (x - mu) / sqrt(var + eps). It matters for a "
     "feature that is almost constant.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -126,6 +130,7 @@ bn_eval_uses_batch_stats = bug(
     "normalizes with the batch statistics in eval mode too",
     hint="With training=False use running_mean and running_var, not the statistics of x.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -143,6 +148,7 @@ bn_eval_updates_running = bug(
     "still updates the running statistics in eval mode",
     hint="In eval mode return the running statistics unchanged.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -163,6 +169,7 @@ bn_keepdim_statistics = bug(
     hint="keepdim=True is handy for broadcasting, but the running statistics must keep the "
     "shape (D,) of running_mean and running_var: reduce with x.mean(dim=0).",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -178,6 +185,7 @@ bn_running_in_place = bug(
     hint="Return new tensors: new_mean = (1 - momentum) * running_mean + momentum * mu, "
     "without mul_/add_ on the arguments.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -197,6 +205,7 @@ bn_backward_ignores_stat_grads = bug(
     hint="In training mode mu and var depend on x: dx = (g - mean(g) - xhat * mean(g * xhat)) "
     "/ sqrt(var + eps) with g = dy * gamma.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -212,6 +221,7 @@ bn_backward_ignores_var_grad = bug(
     "keeps the path through the mean but drops the one through the variance",
     hint="The variance depends on x too: the term - xhat * mean(g * xhat) is missing.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -228,6 +238,7 @@ bn_dgamma_not_reduced = bug(
     "returns dgamma and dbeta of shape (N, D) without summing over the batch",
     hint="gamma and beta have shape (D,): sum dy * xhat and dy over dim 0.",
     generic="reduction",
+    wrong_on="ordinary",
 )
 
 
@@ -243,6 +254,7 @@ bn_dbeta_mean = bug(
     "averages dgamma and dbeta over the batch instead of summing",
     hint="Each row contributes to gamma and beta: the gradients are sums over the batch.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -258,6 +270,7 @@ bn_eval_backward_as_train = bug(
     "uses the training-mode dx formula in eval mode",
     hint="In eval mode the statistics are constants: dx = dy * gamma / sqrt(running_var + eps).",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -274,6 +287,7 @@ bn_var_from_squares = bug(
     hint="Compute the variance from centred values, mean((x - mu)^2): subtracting two large, "
     "nearly equal numbers loses every digit when features sit far from 0.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -311,6 +325,7 @@ ln_stats_over_batch_axis = bug(
     hint="Layer norm normalizes each row on its own: mean and variance over the last "
     "dimension, keepdim=True.",
     generic="reduction",
+    wrong_on="ordinary",
 )
 
 
@@ -325,6 +340,7 @@ ln_unbiased_var = bug(
     "normalizes with the unbiased variance (divides by D - 1)",
     hint="Use the biased variance over the last dimension: divide by D.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -339,6 +355,7 @@ ln_eps_outside_sqrt = bug(
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
     generic=("factor", "eps"),
+    wrong_on="ordinary",
 )
 
 
@@ -353,6 +370,7 @@ ln_dgamma_first_axis_only = bug(
     "sums dgamma and dbeta over dim 0 only, so a 3-D input leaves shape (T, D)",
     hint="Sum over every dimension except the last (e.g. reshape to (-1, D) and sum dim 0).",
     generic="reduction",
+    wrong_on="ordinary",
 )
 
 
@@ -370,6 +388,7 @@ ln_backward_no_mean_term = bug(
     "drops the - mean(g) term of dx (forgets that the mean depends on x)",
     hint="dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps), means over the row.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -388,6 +407,7 @@ ln_var_from_squares = bug(
     "computes the variance as mean(x^2) - mean(x)^2, which cancels catastrophically in float32",
     hint="Compute the variance from centred values, mean((x - mu)^2).",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -407,6 +427,7 @@ rmsnorm_subtracts_mean = bug(
     "centres the row before dividing by its root mean square (that is layer norm)",
     hint="RMS norm does not subtract the mean: y = x / sqrt(mean(x^2) + eps) * gamma.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -424,6 +445,7 @@ rmsnorm_eps_outside_sqrt = bug(
     "divides by sqrt(mean(x^2)) + eps instead of sqrt(mean(x^2) + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
     generic=("factor", "eps"),
+    wrong_on="ordinary",
 )
 
 
@@ -440,6 +462,7 @@ rmsnorm_default_eps_1e5 = bug(
     "uses eps=1e-5 by default, like layer norm",
     hint="RMS norm's default eps here is 1e-6.",
     generic=("argument", "factor"),
+    wrong_on="ordinary",
 )
 
 
@@ -457,6 +480,7 @@ rmsnorm_backward_missing_term = bug(
     hint="rms depends on the whole row: dx = (g - xhat * mean(g * xhat)) / rms with "
     "g = dy * gamma.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -472,6 +496,7 @@ rmsnorm_dgamma_not_reduced = bug(
     "returns dgamma with x's shape instead of summing it to (D,)",
     hint="gamma has shape (D,): sum dy * xhat over every dimension but the last.",
     generic="reduction",
+    wrong_on="ordinary",
 )
 
 

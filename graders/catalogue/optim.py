@@ -25,6 +25,7 @@ sgd_lr_inside_velocity = bug(
     "folds the learning rate into the velocity (v = mu*v + lr*g; p -= v)",
     hint="Keep lr out of the buffer: b = momentum*b + (1 - dampening)*g, then p - lr*b. The two "
     "forms agree only while lr never changes.",
+    wrong_on="ordinary",
 )
 
 
@@ -46,6 +47,7 @@ sgd_buffer_not_persisted = bug(
     hint="Return the updated buffer in the new state under 'momentum_buffer', and read it back "
     "on the next call.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -65,6 +67,7 @@ sgd_dampening_on_first_step = bug(
     hint="On the first step (no buffer yet) the buffer is the gradient itself; dampening applies "
     "only from the second step on.",
     generic="argument",
+    wrong_on="edge",
 )
 
 
@@ -86,6 +89,7 @@ sgd_nesterov_ignored = bug(
     "ignores the nesterov flag (always classical momentum)",
     hint="With nesterov=True the direction is g + momentum*b (b the updated buffer), not b.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -108,6 +112,7 @@ sgd_weight_decay_after_momentum = bug(
     hint="Weight decay joins the gradient first (g = grad + weight_decay*param); the buffer is "
     "built from that g.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -130,6 +135,7 @@ sgd_buffer_in_place = bug(
     hint="Build a new buffer (momentum*buf + (1 - dampening)*g) instead of mul_/add_ on the old "
     "one: the caller's state must not change.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -156,6 +162,7 @@ adagrad_no_accumulation = bug(
     hint="AdaGrad keeps the sum of all squared gradients so far in state['sum'] and divides by "
     "its square root.",
     generic=("argument", "accumulate"),
+    wrong_on="ordinary",
 )
 
 
@@ -176,6 +183,7 @@ adagrad_eps_inside_sqrt = bug(
     "puts eps inside the square root",
     hint="The denominator is sqrt(sum) + eps: add eps after the square root.",
     generic=("argument", "eps"),
+    wrong_on="edge",
 )
 
 
@@ -196,6 +204,7 @@ adagrad_decay_not_accumulated = bug(
     "accumulates the raw gradient's square but updates with the decayed gradient",
     hint="Add weight_decay*param to the gradient first and use that same g both in the sum and "
     "in the update.",
+    wrong_on="edge",
 )
 
 
@@ -216,6 +225,7 @@ adagrad_eps_1e8 = bug(
     "uses eps=1e-8 as its default instead of 1e-10",
     hint="Keep the documented default eps=1e-10 (PyTorch's), not 1e-8 from other libraries.",
     generic=("offset", "argument"),
+    wrong_on="ordinary",
 )
 
 
@@ -238,6 +248,7 @@ adagrad_sum_in_place = bug(
     hint="Build a new tensor (s = state['sum'] + g * g) instead of addcmul_/+= on the "
     "old one: the caller's state must not change.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -273,6 +284,7 @@ rmsprop_eps_inside_sqrt = bug(
     "puts eps inside the square root",
     hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.",
     generic=("argument", "eps"),
+    wrong_on="ordinary",
 )
 
 
@@ -287,6 +299,7 @@ rmsprop_alpha_swapped = bug(
     "weights the new squared gradient by alpha and the old average by 1 - alpha",
     hint="alpha is the weight of the old average: v = alpha*v + (1 - alpha)*g*g.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -301,6 +314,7 @@ rmsprop_starts_at_ones = bug(
     "starts the squared-gradient average at ones (an old TensorFlow convention)",
     hint="square_avg starts at zeros, so the first step divides by sqrt((1 - alpha)*g*g).",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -315,6 +329,7 @@ rmsprop_alpha_0_9 = bug(
     "uses alpha=0.9 as its default (Keras' rho) instead of 0.99",
     hint="Keep the documented default alpha=0.99 (PyTorch's).",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -331,6 +346,7 @@ rmsprop_square_avg_in_place = bug(
     hint="Build a new tensor (alpha * v + (1 - alpha) * g * g) instead of mul_/addcmul_ on the "
     "old one: the caller's state must not change.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -389,8 +405,8 @@ def _adam(
     return new_param, {**state, "step": step, "exp_avg": m, "exp_avg_sq": v}
 
 
-def _adam_bug(id, title, hint, generic=(), **how):
-    variant = bug(id, "optim.adam", title, hint=hint, generic=generic)
+def _adam_bug(id, title, hint, generic=(), wrong_on="", **how):
+    variant = bug(id, "optim.adam", title, hint=hint, generic=generic, wrong_on=wrong_on)
 
     def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         return _adam(param, _l2(param, grad, weight_decay), state, lr, betas, eps, **how)
@@ -405,6 +421,7 @@ _adam_bug(
     "Increment t first: the first step uses t = 1, so 1 - beta**t is never 0.",
     t_shift=-1,
     generic="step",
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_t_plus_one",
@@ -412,6 +429,7 @@ _adam_bug(
     "The first step uses t = 1: state['step'] counts completed steps, so t = step + 1 once.",
     t_shift=1,
     generic="step",
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_no_bias_correction",
@@ -420,6 +438,7 @@ _adam_bug(
     correct_m=False,
     correct_v=False,
     generic="term",
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_only_m_corrected",
@@ -427,6 +446,7 @@ _adam_bug(
     "Both moments need their correction: v_hat = v / (1 - beta2**t) as well.",
     correct_v=False,
     generic="omitted",
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_eps_inside_sqrt",
@@ -434,6 +454,7 @@ _adam_bug(
     "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
     eps_inside=True,
     generic=("offset", "argument", "eps"),
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_eps_added_to_param",
@@ -441,6 +462,7 @@ _adam_bug(
     "Parenthesise the denominator: lr*m_hat / (sqrt(v_hat) + eps).",
     eps_outside=True,
     generic=("offset", "stability"),
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_eps_hat_form",
@@ -450,6 +472,7 @@ _adam_bug(
     "bias-corrected second moment, not to sqrt(v): the two differ for small gradients.",
     eps_hat=True,
     generic="offset",
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_step_as_tensor",
@@ -457,6 +480,7 @@ _adam_bug(
     "state['step'] is a plain Python int (1 after the first call), not a tensor.",
     step_as_tensor=True,
     generic="structure",
+    wrong_on="ordinary",
 )
 _adam_bug(
     "adam_moments_in_place",
@@ -465,6 +489,7 @@ _adam_bug(
     "ones: the caller's state must not change.",
     in_place=True,
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 adam_decoupled_decay = bug(
@@ -474,6 +499,7 @@ adam_decoupled_decay = bug(
     hint="Adam's weight_decay is L2 through the gradient: g = grad + weight_decay*param, which "
     "then enters m and v. The decoupled shrink is AdamW's.",
     generic="sibling",
+    wrong_on="edge",
 )
 
 
@@ -490,6 +516,7 @@ adamw_decay_through_grad = bug(
     hint="AdamW shrinks the parameter directly, p * (1 - lr*weight_decay), and feeds m and v "
     "the raw gradient only.",
     generic="sibling",
+    wrong_on="ordinary",
 )
 
 
@@ -504,6 +531,7 @@ adamw_decay_without_lr = bug(
     "shrinks the parameter by (1 - weight_decay), without the learning rate",
     hint="The decoupled decay is scaled by the learning rate: p * (1 - lr*weight_decay).",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -518,6 +546,7 @@ adamw_decay_after_update = bug(
     "applies the decay after the Adam update instead of before it",
     hint="Shrink first, p = param*(1 - lr*weight_decay), then subtract the Adam step from p; "
     "decaying the updated parameter differs by lr^2*weight_decay*update.",
+    wrong_on="ordinary",
 )
 
 
@@ -533,6 +562,7 @@ adamw_no_bias_correction = bug(
     "leaves out Adam's bias correction",
     hint="AdamW is Adam plus a decoupled shrink: keep the bias corrections of m and v.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -557,6 +587,7 @@ adamw_state_dict_mutated = bug(
     hint="Return a new dict ({**state, 'step': t, ...}); assigning into the caller's dict "
     "changes state the caller still holds.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 

@@ -122,6 +122,7 @@ for _id, _title, _hint, _draw, _classic in [
         else "distribution"
         if _id in ("mb_with_replacement", "mb_swap_with_any", "mb_rotation")
         else (),
+        wrong_on="ordinary",  # every one draws badly on every call
     ).replaces(_ordered_by(_draw))
 
 
@@ -134,6 +135,7 @@ mb_loses_last = bug(
     "shorter batch: loop over range(0, n, batch_size).",
     classic=True,
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -150,6 +152,7 @@ mb_ignores_drop_last = bug(
     "keeps the short last batch even with drop_last=True",
     hint="drop_last=True leaves out a last batch shorter than batch_size.",
     generic=("step", "argument"),
+    wrong_on="edge",
 )
 
 
@@ -166,6 +169,7 @@ mb_shuffles_batch_order = bug(
     "of the examples, so the same examples always share a batch",
     hint="Shuffle the examples, then cut: the batches themselves must change from epoch to epoch.",
     generic=("order", "distribution"),
+    wrong_on="ordinary",
 )
 
 
@@ -183,6 +187,7 @@ mb_no_validation = bug(
     "accepts n < 0 or batch_size < 1 (a negative step gives no batches)",
     hint="Refuse impossible sizes with ValueError before drawing anything.",
     generic="validation",
+    wrong_on="edge",
 )
 
 
@@ -199,6 +204,7 @@ mb_yields = bug(
     hint="Return a list: draw the whole order when called, so the generator has "
     "moved on when the function returns.",
     generic="validation",
+    wrong_on="ordinary",
 )
 
 
@@ -392,6 +398,7 @@ for _id, _title, _hint, _fn, _options, _classic in [
         hint=_hint,
         classic=_classic,
         generic=_GENERIC.get(_id, ()),
+        wrong_on="ordinary",  # every one trains wrongly from the first epoch
     ).replaces(_loop(_fn, **_options))
 
 bug(
@@ -400,6 +407,7 @@ bug(
     "logs the losses as 0-dim tensors instead of Python floats",
     hint="Append float(loss) (or loss.item()): losses is a list of Python floats.",
     generic="structure",
+    wrong_on="ordinary",
 ).replaces(_loss_tensors(_loop(_step)))
 bug(
     "train_bias_python_float",
@@ -407,6 +415,7 @@ bug(
     "starts from b = 0.0, a Python float, so with no update b is not a tensor",
     hint="Start from b = X.new_zeros(()): a 0-dim tensor with X's dtype and device.",
     generic="structure",
+    wrong_on="edge",
 ).replaces(_bias_float(_loop(_step)))
 
 
@@ -450,6 +459,7 @@ cf_explicit_inverse = bug(
     "system with a factorization (Cholesky, torch.linalg.solve, QR).",
     classic=True,
     generic="stability",
+    wrong_on="ordinary",
 )
 
 
@@ -466,6 +476,7 @@ cf_ridge_jitter = bug(
     hint="A term added to X^T X moves the minimizer; solve the normal equations "
     "as they are and let the factorization provide the stability.",
     generic="stability",
+    wrong_on="ordinary",
 )
 
 
@@ -483,6 +494,7 @@ cf_adds_bias = bug(
     hint="No bias is added: the caller appends a column of ones when an intercept "
     "is wanted. Return exactly D weights.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -499,6 +511,7 @@ cf_column_vector = bug(
     "returns a (D, 1) column for a 1-D y",
     hint="For y of shape (N,) return w of shape (D,): squeeze the solved column.",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -516,6 +529,7 @@ cf_squeezes_last = bug(
     "so y of shape (N, 1) gives (D,) instead of (D, 1)",
     hint="Return (D, K) for y of shape (N, K), K = 1 included; squeeze only when y itself was 1-D.",
     generic="layout",
+    wrong_on="edge",
 )
 
 
@@ -534,6 +548,7 @@ cf_no_validation = bug(
     hint="Check X is (N, D) with N >= D and y has N rows first; raise "
     "ValueError naming the shapes.",
     generic="validation",
+    wrong_on="edge",
 )
 
 
@@ -548,6 +563,7 @@ cf_returns_float64 = bug(
     "solves in float64 for accuracy and returns float64 for float32 inputs",
     hint="Keep X's dtype: cast the result back (or work in X's dtype).",
     generic="dtype",
+    wrong_on="ordinary",
 )
 
 

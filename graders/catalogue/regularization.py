@@ -24,6 +24,7 @@ dropout_no_rescale = bug(
     "zeroes entries but does not scale the kept ones by 1 / (1 - p)",
     hint="Inverted dropout divides the kept entries by 1 - p so the expected output equals x.",
     generic=("factor", "omitted"),
+    wrong_on="ordinary",
 )
 
 
@@ -42,6 +43,7 @@ dropout_p_is_keep_prob = bug(
     hint="Here p is the probability of dropping: keep with probability 1 - p and scale by "
     "1 / (1 - p).",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -59,6 +61,7 @@ dropout_active_in_eval = bug(
     "keeps dropping entries when training=False",
     hint="At evaluation time dropout is the identity: return x when training is False.",
     generic=("argument", "mode"),
+    wrong_on="ordinary",
 )
 
 
@@ -78,6 +81,7 @@ dropout_backward_unscaled = bug(
     "scales in the forward but multiplies dy by the bare 0/1 mask in the backward",
     hint="The backward of y = x * keep / (1 - p) is dx = dy * keep / (1 - p): the same scale.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -103,6 +107,7 @@ dropout_backward_new_mask = bug(
     hint="Keep the forward's scaled mask in the cache and multiply dy by it; a new draw "
     "drops different entries.",
     generic="random",
+    wrong_on="ordinary",
 )
 
 
@@ -132,6 +137,7 @@ dropout_p1_divzero = bug(
     "divides by 1 - p even when p == 1, so 0 * inf gives NaN",
     hint="Handle p == 1 separately: every entry is dropped, so return zeros.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -149,6 +155,7 @@ dropout_shared_mask = bug(
     "draws one mask of shape x.shape[1:] and reuses it for every example in the batch",
     hint="Draw an independent number for every entry: the mask has x's full shape.",
     generic="random",
+    wrong_on="ordinary",
 )
 
 
@@ -170,6 +177,7 @@ dropout_scale_by_keep = bug(
     "dividing",
     hint="Inverted dropout divides by 1 - p during training so nothing changes at test time.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -187,6 +195,7 @@ dropout_randn_mask = bug(
     "compares a normal draw (torch.randn) with p, so the drop rate is Phi(p), not p",
     hint="Use a uniform draw on [0, 1): torch.rand, whose P(u < p) is exactly p.",
     generic="distribution",
+    wrong_on="ordinary",
 )
 
 
@@ -207,6 +216,7 @@ dropout_ignores_generator = bug(
     "draws the mask from the global random state, ignoring generator",
     hint="Pass generator=generator to torch.rand so a seeded generator reproduces the mask.",
     generic="random",
+    wrong_on="ordinary",
 )
 
 
@@ -226,6 +236,7 @@ dropout_mutates_input = bug(
     "applies the mask in place (x.mul_(mask))",
     hint="Never write into x: compute y = x * mask as a new tensor.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -246,6 +257,7 @@ dropout_backward_ignores_identity = bug(
     hint="The backward must handle every cache the forward can return: when nothing was "
     "dropped (training=False or p == 0), dx is dy itself.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -261,6 +273,7 @@ l2_grad_factor_mismatch = bug(
     "keeps the 0.5 in the loss but returns 2 * lam * w as the gradient",
     hint="The derivative of 0.5 * lam * w^2 is lam * w: the 0.5 cancels the 2.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -275,6 +288,7 @@ l2_no_half = bug(
     "uses lam * ||w||^2 for the loss while returning lam * w as the gradient",
     hint="The loss has a factor 0.5: 0.5 * lam * sum(w^2), whose gradient is lam * w.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -289,6 +303,7 @@ l2_mean_not_sum = bug(
     "averages w^2 over each tensor instead of summing",
     hint="The penalty sums the squares of every entry of every tensor; no mean.",
     generic="sum-mean",
+    wrong_on="ordinary",
 )
 
 
@@ -303,6 +318,7 @@ l2_first_param_only = bug(
     "returns from inside the loop, so only the first tensor is penalized",
     hint="Accumulate over every tensor in params before returning.",
     generic="term",
+    wrong_on="ordinary",
 )
 
 
@@ -321,6 +337,7 @@ l2_loss_from_zeros_1 = bug(
     hint="The loss is a 0-dim tensor with the parameters' dtype and device: start the sum from "
     "params[0].new_zeros(()) or use sum(...) over 0-dim terms.",
     generic="layout",
+    wrong_on="ordinary",
 )
 
 
@@ -338,6 +355,7 @@ l2_grads_in_place = bug(
     "builds the gradients with w.mul_(lam), overwriting the parameters",
     hint="lam * w creates a new tensor; w.mul_(lam) or w *= lam changes the parameter itself.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 
@@ -353,6 +371,7 @@ l1_grad_nan_at_zero = bug(
     "computes the subgradient as w / |w|, which is NaN at w = 0",
     hint="Use torch.sign(w): it gives exactly 0 at w = 0.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -367,6 +386,7 @@ l1_sign_zero_is_one = bug(
     "uses where(w >= 0, 1, -1), so sign(0) = 1",
     hint="The subgradient convention here is sign(0) = 0: use torch.sign(w).",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -384,6 +404,7 @@ l1_grad_not_scaled = bug(
     "returns sign(w) without the factor lam",
     hint="The gradient of lam * |w| is lam * sign(w).",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -398,6 +419,7 @@ l1_half_factor = bug(
     "copies the 0.5 of the L2 penalty into the L1 loss",
     hint="The L1 penalty is lam * sum(|w|), without 0.5.",
     generic="factor",
+    wrong_on="ordinary",
 )
 
 
@@ -413,6 +435,7 @@ l1_loss_as_float = bug(
     hint="Keep the loss a tensor: lam * sum(w.abs().sum() for w in params) is 0-dim, with the "
     "parameters' dtype and device.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -462,6 +485,7 @@ es_stop_one_late = bug(
     "waits one epoch too many (stops when e - best_epoch > patience)",
     hint="Stop at the first epoch where e - best_epoch == patience.",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -476,6 +500,7 @@ es_ties_improve = bug(
     "counts a loss equal to best - min_delta as an improvement (<= instead of <)",
     hint="An improvement must be strictly below best - min_delta; a tie resets nothing.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -489,6 +514,7 @@ es_ignores_min_delta = bug(
     "regularization.early_stopping",
     "ignores min_delta (any decrease counts as an improvement)",
     hint="A later epoch improves only when loss < best - min_delta.",
+    wrong_on="ordinary",
 )
 
 
@@ -502,6 +528,7 @@ es_min_delta_wrong_sign = bug(
     "regularization.early_stopping",
     "compares with best + min_delta, so slightly worse losses count as improvements",
     hint="The loss must beat the best by more than min_delta: loss < best - min_delta.",
+    wrong_on="ordinary",
 )
 
 
@@ -516,6 +543,7 @@ es_best_is_running_min = bug(
     "lowers best to every smaller loss, even ones that did not improve by min_delta",
     hint="best is the loss of the last improving epoch; a smaller loss that misses the "
     "min_delta margin does not change it.",
+    wrong_on="ordinary",
 )
 
 
@@ -530,6 +558,7 @@ es_stop_checked_first = bug(
     "checks the stopping rule before looking at the epoch's loss",
     hint="An epoch that improves resets the count even when it falls exactly patience epochs "
     "after the best: test for improvement first.",
+    wrong_on="ordinary",  # an improvement on the patience-th epoch: the docstring's own example
 )
 
 
@@ -544,6 +573,7 @@ es_best_epoch_global = bug(
     "reports the epoch of the lowest loss over the whole sequence as best_epoch",
     hint="Epochs after the stop are never seen; and with min_delta the best epoch is the last "
     "improving one, not the argmin.",
+    wrong_on="ordinary",
 )
 
 
@@ -560,6 +590,7 @@ es_one_based = bug(
     "numbers the epochs from 1",
     hint="Epochs are numbered from 0: the first loss is epoch 0.",
     generic="offset",
+    wrong_on="ordinary",
 )
 
 
@@ -574,6 +605,7 @@ es_no_stop_returns_last = bug(
     "returns the last epoch instead of None when patience never runs out",
     hint="When the sequence ends before patience runs out, stop_epoch is None.",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -589,6 +621,7 @@ es_pops_the_list = bug(
     hint="Never change an argument: read the losses by index (or copy them with list(...) "
     "first); the caller still needs its list.",
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 

@@ -26,6 +26,7 @@ step_lr_no_floor = bug(
     "uses step / step_size without flooring, so the rate decays smoothly",
     hint="The exponent is the number of completed blocks: step // step_size (integer division).",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -41,12 +42,29 @@ step_lr_early_drop = bug(
     hint="Steps count from 0: steps 0 .. step_size-1 use base_lr, the first drop is at step "
     "step_size, so the exponent is step // step_size.",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
 @step_lr_early_drop.replaces
 def step_lr(step, base_lr, step_size, gamma=0.1):
     return float(base_lr * gamma ** ((step + 1) // step_size))
+
+
+step_lr_numpy_float = bug(
+    "step_lr_numpy_float",
+    "schedules.step_lr",
+    "computes the decay with np.power and returns the numpy.float64 it gives",
+    hint="Return a plain Python float: use ** on Python numbers, or float(...) around a NumPy "
+    "result (a numpy.float64 is not a Python float).",
+    generic="structure",
+    wrong_on="ordinary",
+)
+
+
+@step_lr_numpy_float.replaces
+def step_lr(step, base_lr, step_size, gamma=0.1):
+    return base_lr * np.power(gamma, step // step_size)
 
 
 # ---------------------------------------------------------------------------- exponential
@@ -56,6 +74,7 @@ exponential_lr_one_ahead = bug(
     "already decays at step 0 (gamma ** (step + 1))",
     hint="Step 0 uses base_lr itself: lr = base_lr * gamma ** step.",
     generic=("step", "factor"),
+    wrong_on="ordinary",
 )
 
 
@@ -70,6 +89,7 @@ exponential_lr_tensor = bug(
     "computes with torch and returns a 0-dim tensor instead of a float",
     hint="Return a Python float: compute with plain Python numbers (or call .item()).",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -85,6 +105,7 @@ cosine_lr_t_minus_1 = bug(
     "divides by total_steps - 1, so the minimum is reached one step early",
     hint="The cosine argument is pi * step / total_steps: min_lr is reached at step total_steps.",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -103,6 +124,7 @@ cosine_lr_min_unscaled = bug(
     "adds min_lr without taking it out of the amplitude (min_lr + base_lr*(1 + cos)/2)",
     hint="The amplitude is base_lr - min_lr, so that step 0 gives base_lr, not base_lr + min_lr.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -118,6 +140,7 @@ cosine_lr_periodic = bug(
     "keeps following the cosine after total_steps, so the rate climbs back up",
     hint="After total_steps the rate stays at min_lr: return min_lr for step >= total_steps.",
     generic="branch",
+    wrong_on="edge",
 )
 
 
@@ -132,6 +155,7 @@ cosine_lr_tensor = bug(
     "uses torch.cos on a tensor and returns a 0-dim tensor instead of a float",
     hint="Return a Python float: use math.cos and math.pi (or call .item() on the result).",
     generic="structure",
+    wrong_on="ordinary",
 )
 
 
@@ -149,6 +173,7 @@ warmup_starts_at_zero = bug(
     hint="The ramp is base_lr * (step + 1) / warmup_steps: the first step is already "
     "base_lr / warmup_steps and the last warmup step reaches base_lr.",
     generic="step",
+    wrong_on="ordinary",
 )
 
 
@@ -166,6 +191,7 @@ warmup_cosine_not_shifted = bug(
     hint="After the warmup, call the cosine with step - warmup_steps (and total_steps - "
     "warmup_steps): the decay starts from its own step 0.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -182,6 +208,7 @@ warmup_cosine_too_long = bug(
     "shifts the step but lets the cosine last total_steps, ending warmup_steps late",
     hint="total_steps includes the warmup: the cosine lasts total_steps - warmup_steps steps.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 
@@ -198,6 +225,7 @@ warmup_from_min_lr = bug(
     "ramps from min_lr to base_lr instead of from 0",
     hint="The warmup is base_lr * (step + 1) / warmup_steps whatever min_lr is; min_lr only "
     "sets the end of the cosine.",
+    wrong_on="ordinary",
 )
 
 
@@ -215,6 +243,7 @@ warmup_divides_by_zero = bug(
     hint="Test step < warmup_steps first and compute the ramp only inside the warmup; with "
     "warmup_steps = 0 the schedule is the cosine alone.",
     generic="stability",
+    wrong_on="edge",
 )
 
 
@@ -326,8 +355,10 @@ def _one_cycle(
     return float(end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1))
 
 
-def _one_cycle_bug(id, title, hint, generic=(), default_anneal="cos", **mistake):
-    variant = bug(id, "schedules.one_cycle_lr", title, hint=hint, generic=generic)
+def _one_cycle_bug(id, title, hint, generic=(), wrong_on="", default_anneal="cos", **mistake):
+    variant = bug(
+        id, "schedules.one_cycle_lr", title, hint=hint, generic=generic, wrong_on=wrong_on
+    )
 
     def one_cycle_lr(
         step,
@@ -352,6 +383,7 @@ _one_cycle_bug(
     "Steps count from 0: the warmup's last step is pct_start * total_steps - 1.",
     peak_shift=0.0,
     generic=("step", "validation"),
+    wrong_on="ordinary",
 )
 _one_cycle_bug(
     "one_cycle_final_from_max",
@@ -359,6 +391,7 @@ _one_cycle_bug(
     "final = (max_lr / div_factor) / final_div_factor: the end lies far below the start.",
     final_from_max=True,
     generic="argument",
+    wrong_on="ordinary",
 )
 _one_cycle_bug(
     "one_cycle_cos_reversed",
@@ -367,6 +400,7 @@ _one_cycle_bug(
     "write end + (start - end) / 2 * (cos(pi pct) + 1).",
     cos_reversed=True,
     generic="sign",
+    wrong_on="ordinary",
 )
 
 _one_cycle_bug(
@@ -375,6 +409,7 @@ _one_cycle_bug(
     "Schedules return Python floats: use math.cos.",
     as_tensor=True,
     generic=("structure", "precision"),
+    wrong_on="ordinary",
 )
 
 _one_cycle_bug(
@@ -383,6 +418,7 @@ _one_cycle_bug(
     "Keep the peak a float: with total_steps = 10 and pct_start = "
     "0.25 it is 1.5, between two steps.",
     peak_rounded=True,
+    wrong_on="ordinary",
 )
 _one_cycle_bug(
     "one_cycle_ends_late",
@@ -391,6 +427,7 @@ _one_cycle_bug(
     "total_steps - 1: pct = (step - peak) / (total_steps - 1 - peak).",
     ends_late=True,
     generic="step",
+    wrong_on="ordinary",
 )
 _one_cycle_bug(
     "one_cycle_default_linear",
@@ -399,6 +436,7 @@ _one_cycle_bug(
     "pct_start=0.3, div_factor=25, final_div_factor=1e4.",
     default_anneal="linear",
     generic="argument",
+    wrong_on="ordinary",
 )
 _one_cycle_bug(
     "one_cycle_one_step_warmup",
@@ -408,6 +446,7 @@ _one_cycle_bug(
     "step 0.",
     empty_warmup_allowed=True,
     generic="validation",
+    wrong_on="edge",
 )
 _one_cycle_bug(
     "one_cycle_no_upper_check",
@@ -416,6 +455,7 @@ _one_cycle_bug(
     "total_steps: the annealing phase needs at least a step.",
     no_upper_check=True,
     generic="validation",
+    wrong_on="edge",
 )
 
 one_cycle_phases = alternative(
@@ -529,8 +569,10 @@ def _plateau(
     return lr, new
 
 
-def _plateau_bug(id, title, hint, generic=(), **mistake):
-    variant = bug(id, "schedules.reduce_on_plateau_step", title, hint=hint, generic=generic)
+def _plateau_bug(id, title, hint, generic=(), wrong_on="", **mistake):
+    variant = bug(
+        id, "schedules.reduce_on_plateau_step", title, hint=hint, generic=generic, wrong_on=wrong_on
+    )
 
     def reduce_on_plateau_step(
         metric,
@@ -568,6 +610,7 @@ _plateau_bug(
     "Reduce only when num_bad_epochs > patience: patience bad epochs are tolerated.",
     at_patience=True,
     generic=("step", "branch"),
+    wrong_on="ordinary",
 )
 _plateau_bug(
     "plateau_absolute_threshold",
@@ -575,6 +618,7 @@ _plateau_bug(
     "The default threshold is relative: metric < best * (1 - threshold) for mode 'min'.",
     absolute=True,
     generic=("step", "argument"),
+    wrong_on="ordinary",
 )
 _plateau_bug(
     "plateau_no_reset",
@@ -582,6 +626,7 @@ _plateau_bug(
     "After a reduction set num_bad_epochs = 0 (and start the cooldown).",
     no_reset=True,
     generic="step",
+    wrong_on="ordinary",
 )
 _plateau_bug(
     "plateau_cooldown_counts",
@@ -589,6 +634,7 @@ _plateau_bug(
     "While cooldown_counter > 0, decrease it and set num_bad_epochs = 0.",
     cooldown_counts=True,
     generic="step",
+    wrong_on="edge",
 )
 
 _plateau_bug(
@@ -597,6 +643,7 @@ _plateau_bug(
     "Build a new dict: the caller may keep the old state (to compare, or to retry an epoch).",
     in_place=True,
     generic="inplace",
+    wrong_on="ordinary",
 )
 
 _plateau_bug(
@@ -607,6 +654,7 @@ _plateau_bug(
     "above best, as in PyTorch.",
     share_of_abs_best=True,
     generic=("step", "stability"),
+    wrong_on="ordinary",
 )
 # Declared before plateau_inclusive_threshold, which gives the same rates in mode 'max'.
 _plateau_bug(
@@ -616,6 +664,7 @@ _plateau_bug(
     "Both modes compare strictly: metric > best * (1 + threshold) for mode 'max'.",
     inclusive=("max",),
     generic="branch",
+    wrong_on="edge",
 )
 # Declared before plateau_rel_only, which gives the same rates in mode 'max'.
 _plateau_bug(
@@ -624,6 +673,7 @@ _plateau_bug(
     "so a slightly worse metric counts as an improvement",
     "In mode 'max' the metric must rise above best + threshold.",
     abs_max_minus=True,
+    wrong_on="edge",
 )
 _plateau_bug(
     "plateau_abs_min_plus",
@@ -631,6 +681,7 @@ _plateau_bug(
     "so a slightly worse metric counts as an improvement",
     "In mode 'min' the metric must fall below best - threshold.",
     abs_min_plus=True,
+    wrong_on="edge",
 )
 _plateau_bug(
     "plateau_inclusive_threshold",
@@ -638,6 +689,7 @@ _plateau_bug(
     "The improvement is strict: metric < best * (1 - threshold).",
     inclusive=("min", "max"),
     generic="branch",
+    wrong_on="edge",
 )
 # Declared before plateau_no_eps: on a cut of exactly eps both apply it, and this title holds
 # for both (a margin of 0 is a fixed margin too).
@@ -647,6 +699,7 @@ _plateau_bug(
     "Compare the cut with the eps passed in (1e-8 is only its default).",
     fixed_eps=True,
     generic=("argument", "branch"),
+    wrong_on="edge",
 )
 _plateau_bug(
     "plateau_no_eps",
@@ -654,6 +707,7 @@ _plateau_bug(
     "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than 1e-8.",
     no_eps=True,
     generic=("branch", "argument", "eps"),
+    wrong_on="edge",
 )
 
 _plateau_bug(
@@ -663,6 +717,7 @@ _plateau_bug(
     "best + threshold ('max'), in the metric's own units.",
     rel_only=True,
     generic="argument",
+    wrong_on="edge",
 )
 _plateau_bug(
     "plateau_eps_inclusive",
@@ -670,6 +725,7 @@ _plateau_bug(
     "Keep the rate unless it falls by more than eps: lr - candidate > eps, strictly.",
     eps_inclusive=True,
     generic="branch",
+    wrong_on="edge",
 )
 _plateau_bug(
     "plateau_keeps_tensor",
@@ -677,6 +733,7 @@ _plateau_bug(
     "Read the metric with float(metric): the state holds Python floats.",
     keeps_tensor=True,
     generic="structure",
+    wrong_on="edge",
 )
 _plateau_bug(
     "plateau_resets_only_on_cut",
@@ -685,6 +742,7 @@ _plateau_bug(
     "Once num_bad_epochs > patience, set cooldown_counter = cooldown and "
     "num_bad_epochs = 0 whether or not the candidate rate was applied.",
     resets_only_on_cut=True,
+    wrong_on="edge",
 )
 _plateau_bug(
     "plateau_no_validation",
@@ -693,6 +751,7 @@ _plateau_bug(
     "mode 'min' or 'max', threshold_mode 'rel' or 'abs', factor < 1.",
     no_validation=True,
     generic="validation",
+    wrong_on="edge",
 )
 
 plateau_counter_first = alternative(

@@ -120,6 +120,7 @@ sign_flipped = bug(
     hint="Gradient descent moves against the gradient: new_p = p - lr * update. "
     "A loss that grows from the first epoch is the symptom.",
     generic="sign",
+    wrong_on="ordinary",
 )
 
 
@@ -135,6 +136,7 @@ global_rng = bug(
     hint="Create g = torch.Generator().manual_seed(seed) and pass generator=g to "
     "every random call (initialization, torch.randperm).",
     generic="random",
+    wrong_on="ordinary",
 )
 
 
@@ -150,6 +152,7 @@ schedule_epochs = bug(
     "once per batch, so the learning rate reaches 0 early in training",
     hint="The schedule's step counts optimizer steps: its total is epochs * "
     "batches per epoch, not the number of epochs.",
+    wrong_on="ordinary",
 )
 
 
@@ -164,6 +167,7 @@ train_as_val = bug(
     "records the loss on the training set in val_loss",
     hint="val_loss[e] is the loss of the current parameters on x_val / y_val.",
     generic="argument",
+    wrong_on="ordinary",
 )
 
 

@@ -10,9 +10,10 @@ the trust boundary, where to start reading for each kind of change: ``docs/archi
     plugin.py        the pytest plugin that grades: fixtures, scoring, the results document;
                      plugin_workers.py decides what runs in a confined worker
     checker.py, compare.py, diagnoses.py, gradcheck.py, callables.py, tape.py, inputs.py
-                     what graders and public tests use to check a result and explain a failure
+                     what graders and public tests use to check a result and explain a failure;
+                     composite.py charges a mistake in a part once, to that part
     catalogue.py     the catalogued variants (bugs, alternatives, hollow answers); audit.py
-                     proves the graders against them
+                     proves the graders against them, audit_public.py the public tests
     results.py       the results schema; terminal_report.py and progress.py print it
     isolation/       the trust boundary: student code runs in a confined worker
     course/          a whole class: batch grading, the class gradebook, exports, the term plan

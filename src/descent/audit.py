@@ -19,6 +19,17 @@ catalogue and reported apart: its bugs must lose points as catalogued ones must,
 write it. For each set the summary also gives the share of its exercise's points a bug keeps, for
 the bugs wrong on ordinary inputs and for those wrong only at an edge (``wrong_on``): the mean and
 the worst.
+
+Points must follow what is wrong (:func:`judge_points`): a bug of either set tagged
+``wrong_on="ordinary"`` (wrong on the inputs a course uses every day) keeps at most half of its
+exercise's points, one tagged ``"edge"`` (wrong only at a boundary, at extreme values or in a rare
+mode) keeps more than half; a bug that breaks its rule, or has no tag, is a problem like a missed
+one.
+
+Then it grades the public tests (``exercises/``) with the catalogue's variants and holds them to
+their own promises (:mod:`descent.audit_public`): a hollow answer scores 0 there too, an
+alternative keeps full marks, a classic mistake is named, an argument edited in place is caught
+as such.
 """
 
 from __future__ import annotations
@@ -28,9 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from . import catalogue, results
+from . import audit_public, catalogue, results
 from . import results as results_mod
 from .kit import kit_root, run_pytest
 
@@ -144,6 +156,39 @@ def points_kept(rows: list[dict[str, Any]], kind: str = catalogue.BUG) -> dict[s
     return kept
 
 
+def judge_points(rows: list[dict[str, Any]]) -> None:
+    """Give each bug row whose points break its tag's rule a ``points_problem`` (the row is then
+    not ok); the others an empty one."""
+    for r in rows:
+        if r["kind"] in catalogue.BUGGY:
+            r["points_problem"] = points_problem(r["points"], r["max_points"], r["wrong_on"])
+            if r["points_problem"]:
+                r["ok"] = False
+
+
+def points_problem(points: float, max_points: float, wrong_on: str) -> str:
+    """What is wrong with a bug keeping ``points`` of ``max_points`` for its tag ("" if nothing)."""
+    kept = f"keeps {points:.3g}/{max_points:.3g}"
+    half = max_points / 2
+    if wrong_on == catalogue.ORDINARY and points > half + 1e-9:
+        return f"{kept}: wrong on everyday inputs, it may keep at most half"
+    if wrong_on == catalogue.EDGE and points <= half + 1e-9:
+        return f"{kept}: wrong only at an edge, it must keep more than half"
+    if wrong_on not in catalogue.WRONG_ON:
+        return "no wrong_on tag (ordinary or edge)"
+    return ""
+
+
+def _rule_text(rows: list[dict[str, Any]], kind: str) -> str:
+    """How many bugs of ``kind`` keep what their tag allows, per tag."""
+    parts = []
+    for where, rule in ((catalogue.ORDINARY, "at most"), (catalogue.EDGE, "more than")):
+        mine = [r for r in rows if r["kind"] == kind and r["wrong_on"] == where]
+        within = sum(not points_problem(r["points"], r["max_points"], where) for r in mine)
+        parts.append(f"{within} of {len(mine)} {where} bugs keep {rule} half")
+    return "; ".join(parts)
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
@@ -180,7 +225,9 @@ def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
                 f"{n['alternatives_named']}"
             )
         lines.append(f"{title}: {named}")
-        lines.append(f"{title}, points kept: {_kept_text(points_kept(rows, kind))}")
+        lines.append(
+            f"{title}, points kept: {_kept_text(points_kept(rows, kind))}; {_rule_text(rows, kind)}"
+        )
     return lines
 
 
@@ -208,6 +255,8 @@ def render(rows: list[dict[str, Any]], console: Console) -> None:
         table.add_column(col, no_wrap=col in ("variant", "exercise"))
     for r in rows:
         verdict = _VERDICTS[r["kind"]][0] if r["ok"] else f"[red]{_VERDICTS[r['kind']][1]}[/red]"
+        if r.get("points_problem") and r["tests_failed"]:
+            verdict = f"[red]{escape(r['points_problem'])}[/red]"
         generic = ", ".join(
             f"[red]{k}?[/red]" if k in r["generic_wrong"] else k for k in r["generic"]
         )
@@ -248,6 +297,7 @@ def audit(
     labels = {v.id: v.generic for v in buggy}
     wrong_on = {v.id: v.wrong_on for v in buggy}
     rows = summarize(results_mod.load(results), labels, wrong_on)
+    judge_points(rows)
     render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
     bad = [r for r in rows if not r["ok"]]
     count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
@@ -260,4 +310,9 @@ def audit(
     )
     for line in summary_lines(rows):
         console.print(line, markup=False)
-    return 1 if bad else 0
+    if corpus == "student":  # the public half grades the catalogue's variants only
+        return 1 if bad else 0
+    public = audit_public.audit(
+        device=device, console=console, hidden_results=results, modules=modules
+    )
+    return max(1 if bad else 0, public)

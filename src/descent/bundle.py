@@ -4,7 +4,9 @@ The bundle holds ``starter/`` (the stubs), ``exercises/`` (public tests), the ``
 (so ``pytest exercises/`` prints the per-exercise table), a student README and a GitHub Actions
 workflow that runs the public tests on every push. It never holds ``solutions/``, ``graders/``,
 the kit's ``tests/``, sample submissions or lab sources, and the build refuses to finish if a
-solution region leaked into a copied file.
+solution region leaked into a copied file. Its ``starter/`` is made from ``solutions/`` by
+:mod:`descent.stubgen`, never copied from the kit's ``starter/``: a learner working there (self
+study) neither stops a release nor sends their work out with it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import shutil
 from pathlib import Path
 
 from .errors import DescentError
-from .stubgen import generate
+from .stubgen import fresh_stubs, generate
 
 # Copied from the kit, relative paths; nothing else is.
-INCLUDED = ("starter", "exercises", "src/descent")
+INCLUDED = ("exercises", "src/descent")
+STARTER_PACKAGE = "starter/__init__.py"  # written by hand, not generated
 STUDENT_README = "docs/student-readme.md"
 STUDENT_WORKFLOW = "workflows/student.yml"  # the public tests on every push (GitHub Actions)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
@@ -39,9 +42,7 @@ def _ignore(_dir: str, names: list[str]) -> set[str]:
 
 def build_student_bundle(kit: Path, out: Path) -> Path:
     kit, out = Path(kit), Path(out)
-    stale = generate(kit / "solutions", kit / "starter", check=True)
-    if stale:
-        raise BundleError(f"starter/ is out of date ({', '.join(stale)}): run `descent stubs`")
+    stubs = fresh_stubs(kit / "solutions")
     if out.exists():
         if any(out.iterdir()):
             raise BundleError(f"{out} exists and is not empty; choose a new folder")
@@ -49,6 +50,10 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
     out.mkdir(parents=True)
     for rel in INCLUDED:
         shutil.copytree(kit / rel, out / rel, ignore=_ignore)
+    (out / "starter").mkdir()
+    shutil.copy(kit / STARTER_PACKAGE, out / STARTER_PACKAGE)
+    for name, stub in stubs.items():
+        (out / "starter" / name).write_text(stub)
     shutil.copy(kit / STUDENT_README, out / "README.md")
     (out / ".github" / "workflows").mkdir(parents=True)
     shutil.copy(kit / STUDENT_WORKFLOW, out / ".github" / "workflows" / "descent.yml")
@@ -67,6 +72,20 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
     (out / ".gitignore").write_text(STUDENT_GITIGNORE)
     _check_no_leak(out)
     return out
+
+
+def stale_starter(kit: Path) -> list[str]:
+    """The files of the kit's ``starter/`` that are not the stubs of ``solutions/`` (a learner's
+    work, or stubs not regenerated): the bundle does not use them."""
+    return generate(Path(kit) / "solutions", Path(kit) / "starter", check=True)
+
+
+STALE_NOTE = (
+    "note: starter/ is not the stubs of solutions/ ({files}); the bundle holds the stubs made "
+    "from solutions/. `descent stubs` would rewrite those files of starter/ that hold nothing "
+    "of yours; a file with your code in it is kept and its fresh stub written beside it as "
+    "FILE.py.new"
+)
 
 
 def _check_no_leak(out: Path) -> None:

@@ -225,3 +225,20 @@ def _shared_generator(args: list, kwargs: dict, seed: int, device: str):
         return (*args, generator), dict(kwargs)
 
     return advance
+
+
+@factory("fed_state")
+def _fed_state(heads: list, start: Any, kwargs: dict):
+    """Feeds call k ``(*heads[k], state, **kwargs)``, ``state`` being ``start`` for the first
+    call and then the state the previous call returned with its value, ``(value, state)``: a
+    scheduler given one metric per epoch. The previous result is unpacked as a loop would, so a
+    result that is not a pair fails the same way."""
+
+    def advance(k: int, previous):
+        if k == 0:
+            state = start
+        else:
+            _, state = previous
+        return (*heads[k], state), dict(kwargs)
+
+    return advance

@@ -16,7 +16,8 @@ set: the feedback never names them (only catalogued bugs are matched against a f
 Declaring one (in ``graders/catalogue/<topic>.py``)::
 
     mse_sum = bug("mse_sum", "losses.mse", "sums the squared errors instead of averaging",
-                  hint="The loss is the mean over every element: divide by pred.numel().")
+                  hint="The loss is the mean over every element: divide by pred.numel().",
+                  wrong_on="ordinary")
 
     @mse_sum.replaces
     def mse_forward(pred, target): ...
@@ -30,6 +31,7 @@ exercise).
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -133,16 +135,21 @@ def bug(
     hint: str,
     classic: bool = False,
     generic: str | tuple[str, ...] = (),
+    wrong_on: str = "",
 ) -> Variant:
     """Declare a realistic buggy variant; ``hint`` is what a student should do about it.
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
     ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders.
     ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
     the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.KINDS``); any other kind a
-    failure of this bug is diagnosed with counts as a wrong name in ``descent audit``."""
+    failure of this bug is diagnosed with counts as a wrong name in ``descent audit``.
+    ``wrong_on``: ``"ordinary"`` or ``"edge"`` (see ``WRONG_ON``), decided from what the bug
+    does on everyday inputs; the kit's tests require it of every catalogued bug."""
     labels = _generic_labels(id, generic)
+    if wrong_on:
+        _check_wrong_on(id, wrong_on)
     variant = _declare(BUG, id, exercise, title, hint)
-    variant.classic, variant.generic = classic, labels
+    variant.classic, variant.generic, variant.wrong_on = classic, labels, wrong_on
     return variant
 
 
@@ -158,11 +165,15 @@ def student(
     labels = _generic_labels(id, generic)
     if not labels:
         raise ValueError(f"variant {id}: a student-style bug needs at least one generic label")
-    if wrong_on not in WRONG_ON:
-        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
+    _check_wrong_on(id, wrong_on)
     variant = _declare(STUDENT, id, exercise, title, "")
     variant.generic, variant.wrong_on = labels, wrong_on
     return variant
+
+
+def _check_wrong_on(id: str, wrong_on: str) -> None:
+    if wrong_on not in WRONG_ON:
+        raise ValueError(f"variant {id}: wrong_on must be one of {WRONG_ON}, not {wrong_on!r}")
 
 
 def _generic_labels(id: str, generic: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -220,3 +231,22 @@ def get(id: str) -> Variant:
         return _REGISTRY[id]
     except KeyError:
         raise KeyError(f"no catalogued variant {id!r}") from None
+
+
+def named(kind: str, id: str) -> Variant:
+    """The variant ``kind:id`` names (``--impl bug:mse_sum``). A ``KeyError`` whose message says
+    what is wrong for an id no variant has (with the nearest ids of ``kind``) or a variant of
+    another kind."""
+    variant = _REGISTRY.get(id)
+    if variant is not None and variant.kind == kind:
+        return variant
+    if variant is not None:
+        raise KeyError(f"{id} is a variant of kind {variant.kind}: give {variant.kind}:{id}")
+    ids = [v.id for v in variants(kind)]
+    near = difflib.get_close_matches(id, ids, n=3, cutoff=0.6)
+    known = (
+        f"did you mean {' or '.join(f'{kind}:{n}' for n in near)}?"
+        if near
+        else (f"{len(ids)} {kind} variants are catalogued ({kind}:* grades them all)")
+    )
+    raise KeyError(f"no catalogued {kind} variant {id!r}; {known}")

@@ -3,7 +3,10 @@
 Gradescope gets one entry per exercise (score, max_score, status and the first problem, which is
 already free of hidden inputs). CSV gets one row per graded implementation (usually one per
 student: the submission folder's name), its status and note, and one column per exercise, from
-any number of results files.
+any number of results files; an implementation block that carries an assignment's settled score
+(``raw``, ``penalty``, ``final``, as ``descent export --gradebook --assignment`` writes them) adds
+those three columns. Every cell goes through :mod:`descent.spreadsheet`, so no student-chosen
+name can become a formula.
 
 An implementation block may carry ``status`` (``graded`` when absent; ``timed_out`` or ``failed``
 for a grading that did not complete, as the class gradebook exports it) and ``note`` (what an
@@ -13,11 +16,11 @@ keeps both.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from . import spreadsheet
 
 
 def to_gradescope(
@@ -83,6 +86,9 @@ def not_graded_text(status: str, reason: str) -> str:
     )
 
 
+SETTLED = ("raw", "penalty", "final")  # an assignment's score, when the block carries it
+
+
 def to_csv(docs: Iterable[dict[str, Any]]) -> str:
     rows: list[dict[str, Any]] = []
     exercise_ids: list[str] = []
@@ -99,6 +105,7 @@ def to_csv(docs: Iterable[dict[str, Any]]) -> str:
                 else 0.0,
                 "note": note,
             }
+            row.update((key, round(block[key], 4)) for key in SETTLED if key in block)
             for ex in block["exercises"]:
                 if ex["id"] not in exercise_ids:
                     exercise_ids.append(ex["id"])
@@ -107,19 +114,12 @@ def to_csv(docs: Iterable[dict[str, Any]]) -> str:
     for row in rows:  # a grading that did not complete scored 0 on every exercise, not blank
         if row["status"] != GRADED:
             row.update((ex, 0.0) for ex in exercise_ids if ex not in row)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer,
-        ["student", "status", "points", "max_points", "percent", "note", *exercise_ids],
-        restval="",
-        lineterminator="\n",
-    )
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    settled = [key for key in SETTLED if any(key in row for row in rows)]
+    header = ["student", "status", "points", "max_points", "percent", *settled, "note"]
+    header += exercise_ids
+    return spreadsheet.render([header] + [[row.get(c, "") for c in header] for row in rows])
 
 
 def write_csv(text: str, path: str | Path) -> None:
-    """Write a CSV file as UTF-8 with a byte-order mark: spreadsheet programs (Excel above all)
-    read non-ASCII names correctly only with it; Python's ``utf-8-sig`` and pandas skip it."""
-    Path(path).write_text(text, encoding="utf-8-sig")
+    """Write a CSV file as UTF-8 with a byte-order mark (:func:`descent.spreadsheet.write`)."""
+    spreadsheet.write(path, text)

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import itertools
 import os
 import sys
+import traceback
 import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +30,7 @@ from typing import Any
 
 from . import registry
 from .tape import evaluate
-from .timelimit import CallTimeout, Guarded
+from .timelimit import CallTimeout, Guarded, guard
 
 _aliases = itertools.count()
 
@@ -266,17 +268,30 @@ class FolderImplementation(Implementation):
             raise SubmissionError(f"{name}.py is missing from {self.name}")
         self._ensure_package()
         try:
-            with refuse_hard_exit():
+            with refuse_hard_exit(), self._import_limit():
                 mod = importlib.import_module(f"{self._alias}.{name}")
         except (SubmissionError, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001 - a crash at import is the student's
-            detail = _describe_import_error(exc, path)
-            self._failed[name] = f"{name}.py could not be imported: {detail}"
+            self._import_failed(exc, path)
             raise SubmissionError(self._failed[name]) from None
         view = ModuleView(name, mod, self.name, guarded=self.guarded)
         self._modules[name] = view
         return view
+
+    def _import_limit(self) -> contextlib.AbstractContextManager:
+        """A module's import (with what it imports) has the call limit, as in a worker."""
+        return guard(None, self.guarded.seconds) if self.guarded else contextlib.nullcontext()
+
+    def _import_failed(self, exc: BaseException, path: Path) -> None:
+        """Remember why ``path`` failed to import, and why the module of the folder that
+        raised did (itself, or one it imports): neither is executed again in this run, even
+        when another module imports it."""
+        for failed in dict.fromkeys((path, import_culprit(exc, path))):
+            if failed.stem not in self._failed:
+                reason = _describe_import_error(exc, failed)
+                self._failed[failed.stem] = f"{failed.name} could not be imported: {reason}"
+                _REFUSED.refuse(f"{self._alias}.{failed.stem}", failed.name, reason)
 
 
 class ModuleView:
@@ -350,17 +365,68 @@ class PatchedImplementation(Implementation):
         return self._views[name]
 
 
+class EarlierImportError(ImportError):
+    """A module of the folder that failed to import earlier in this run, imported again by
+    another module: refused at once, with the first failure's reason."""
+
+    def __init__(self, file: str, reason: str):
+        super().__init__(f"{file} could not be imported: {reason}")
+        self.file, self.reason = file, reason
+
+
+class _RefuseFailed(importlib.abc.MetaPathFinder):
+    """Refuses, before any file is read, the modules that already failed to import: full
+    module name (under a folder's private alias) -> (file name, reason)."""
+
+    def __init__(self) -> None:
+        self.failed: dict[str, tuple[str, str]] = {}
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname in self.failed:
+            raise EarlierImportError(*self.failed[fullname])
+        return None
+
+    def refuse(self, fullname: str, file: str, reason: str) -> None:
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+        self.failed[fullname] = (file, reason)
+
+
+_REFUSED = _RefuseFailed()
+
+
+def import_culprit(exc: BaseException, path: Path) -> Path:
+    """The file whose import raised ``exc`` while ``path`` was imported: ``path`` itself, or a
+    module of its folder that it imports (a SyntaxError names its file; otherwise the innermost
+    module-level frame of a file in the folder)."""
+    folder = path.resolve().parent
+    if isinstance(exc, SyntaxError) and exc.filename:
+        found = Path(exc.filename).resolve()
+        return found if found.parent == folder and found.suffix == ".py" else path
+    culprit = path
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        file = Path(frame.f_code.co_filename).resolve()
+        if frame.f_code.co_name == "<module>" and file.parent == folder:
+            culprit = file
+    return culprit
+
+
 def _describe_import_error(exc: BaseException, path: Path) -> str:
+    """Why ``path`` could not be imported, in words: what went wrong and the line, in the file
+    where it went wrong (``path``, or a module of its folder that it imports)."""
+    culprit = import_culprit(exc, path)
+    if culprit.name != path.name:
+        return f"importing {culprit.name} failed: {_describe_import_error(exc, culprit)}"
+    if isinstance(exc, EarlierImportError):
+        return f"importing {exc.file} failed: {exc.reason}"
     if isinstance(exc, SyntaxError):
         return f"SyntaxError at line {exc.lineno}: {exc.msg}"
 
-    tb = exc.__traceback__
     line = None
-    while tb is not None:
-        if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    where = f" (line {line})" if line else ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if Path(frame.f_code.co_filename).resolve() == path.resolve():
+            line = lineno
+    where = f" ({path.name} line {line})" if line else ""
     if isinstance(exc, CallTimeout):
         return (
             f"the import did not finish within {exc.seconds:g} s (a loop at module level?){where}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,16 @@ from typing import Any
 from . import timelimit
 
 AUTO, WORKER, NONE = "auto", "worker", "none"
+
+# A grader author's switch, never set in a grading run: what a run shows (failure messages, the
+# terminal table) leaves the catalogue's names out and gives the generic diagnoses instead, to
+# read what a bug no catalogue knows would be told (docs/authoring.md, "Measuring the feedback").
+GENERIC_ONLY = "DESCENT_GENERIC_ONLY"
+
+
+def generic_only() -> bool:
+    """Whether :data:`GENERIC_ONLY` is set to 1 in the environment."""
+    return os.environ.get(GENERIC_ONLY) == "1"
 
 
 def seconds(text: str) -> float:

@@ -9,6 +9,9 @@ Markers
       (shapes, arguments unchanged, self-consistency, a property a constant has): it earns its
       points only when one of the named value checks (no names: any) of its exercise passed for
       the same implementation. See :func:`descent.results.assign_points`.
+  ``@pytest.mark.ordinary``               a check of the exercise's everyday use (typical inputs,
+      the defaults and the options it is about): an implementation that fails one keeps at most
+      half of the exercise's points.
 
 Options
   ``--impl SPEC`` (repeatable)  what is graded: ``starter`` (default), ``solutions``, a folder of
@@ -139,6 +142,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "supporting(*tests): earns points only when one of these "
         "value checks of the exercise passed (default: any)",
     )
+    config.addinivalue_line(
+        "markers",
+        "ordinary: a check of everyday inputs; failing it caps the exercise at half its points",
+    )
     config.stash[_STATE] = GradingState(config)
     state = config.stash[_STATE]
     if plugin_workers.wants_worker(config.getoption("isolation"), state.specs):
@@ -154,6 +161,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.getoption("isolation"), state.specs
     ) or plugin_workers.has_submission(state.specs):
         _ = state.impls
+    if any(spec.partition(":")[0] in catalogue.KINDS for spec in state.specs):
+        _ = state.impls  # a variant's id is checked here too
 
 
 _PROFILES_HOOK = "descent.hypothesis_profiles:register"
@@ -193,9 +202,12 @@ class GradingState:
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
         self.supporting: dict[str, tuple[str, ...]] = {}  # node id -> value checks it needs
+        self.ordinary: set[str] = set()  # node ids of the checks of everyday inputs
         self.finished: set[str] = set()  # node ids whose outcome a report decided
-        # (implementation, exercise) of value checks a selection (-k, -m) left out
-        self.deselected_value: set[tuple[str, str]] = set()
+        # node id -> the exercises a composite's failure is due to (descent.composite)
+        self.charged_to: dict[str, tuple[str, ...]] = {}
+        # (implementation, exercise) -> how many of its tests a selection (-k, -m) left out
+        self.deselected: dict[tuple[str, str], int] = {}
         self.interrupted = False
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -248,9 +260,10 @@ class GradingState:
             self.load_catalogue(kind)
             if self.reference is None:
                 raise pytest.UsageError(f"--impl {spec} needs the reference solutions")
-            chosen = [v for v in catalogue.variants(kind) if name in ("*", v.id)]
-            if not chosen and name != "*":
-                raise pytest.UsageError(f"--impl {spec}: no {kind} variant {name!r}")
+            try:
+                chosen = catalogue.variants(kind) if name == "*" else [catalogue.named(kind, name)]
+            except KeyError as exc:  # a typo ends the run before collection, in one line
+                raise pytest.UsageError(f"--impl {spec}: {exc.args[0]}") from None
             return [
                 plugin_workers.resolve_variant(
                     self.config, v, self.reference, self._variants_folder(kind)
@@ -414,27 +427,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_deselected(items: list[pytest.Item]) -> None:
     for item in items:
         exercise = _exercise(item)
-        if exercise and item.get_closest_marker("supporting") is None:
+        if exercise:
             state: GradingState = item.config.stash[_STATE]
-            state.deselected_value.add((_impl_of(item).name, exercise))
+            key = (_impl_of(item).name, exercise)
+            state.deselected[key] = state.deselected.get(key, 0) + 1
 
 
 def _unscorable_selection(state: GradingState) -> None:
-    """A supporting check counts only beside its exercise's value checks: when a selection ran
-    none of them (``-k gradcheck``), it is reported but not counted, so the selection never
-    scores an exercise lower than a full run would."""
-    ran_value = {
-        (t.implementation, t.exercise) for t in state.tests if t.nodeid not in state.supporting
-    }
+    """An exercise is scored only on all of its tests: when a selection (``-k relu``, ``-k
+    gradcheck``) ran some of them and left the others out, the ones that ran are reported but
+    not counted, so a selection never shows a score that the whole exercise would not get."""
+    ran: dict[tuple[str, str], int] = {}
+    for t in state.tests:
+        ran[t.implementation, t.exercise] = ran.get((t.implementation, t.exercise), 0) + 1
     for t in state.tests:
         key = (t.implementation, t.exercise)
-        if t.nodeid in state.supporting and key not in ran_value and key in state.deselected_value:
+        left_out = state.deselected.get(key, 0)
+        if left_out:
             t.counted = False
             outcome = "passed" if t.outcome == results.PASSED else t.message or t.outcome
             t.message = (
-                f"supporting check only ({outcome.splitlines()[0]}): it counts beside "
-                f"the exercise's value checks, which this selection left out; run the "
-                f"whole exercise to score it"
+                f"partial run: not scored (this selection ran {ran[key]} of the "
+                f"{ran[key] + left_out} tests of {t.exercise}; select the exercise by its name, "
+                f"-k {t.exercise.split('.', 1)[-1]}, to score it): {outcome}"
+            )
+
+
+def _charge_once(state: GradingState) -> None:
+    """One mistake, one charge: a composite's check that failed only through the parts it calls
+    (:mod:`descent.composite`) passes when one of those exercises lost points in this run, or
+    was not graded in it; it stays failed when they kept all their points."""
+    lost, graded = set(), set()
+    for t in state.tests:
+        graded.add((t.implementation, t.exercise))
+        if t.counted and t.outcome != results.PASSED and t.nodeid not in state.charged_to:
+            lost.add((t.implementation, t.exercise))
+    for t in state.tests:
+        parts = state.charged_to.get(t.nodeid, ())
+        if not parts:
+            continue
+        at_fault = [p for p in parts if (t.implementation, p) in lost]
+        if at_fault or not any((t.implementation, p) in graded for p in parts):
+            named = " and ".join(parts)
+            why = (
+                f"{' and '.join(at_fault)} lose{'s' if len(at_fault) == 1 else ''} points for it"
+                if at_fault
+                else f"{named} not graded in this run"
+            )
+            t.outcome, t.misconception, t.diagnosis = results.PASSED, None, None
+            t.message = (
+                f"not charged here: the result equals the correct computation with your own "
+                f"{named}; {why} ({t.message.splitlines()[0]})"
+            )
+        else:
+            t.message += (
+                f"\n{' and '.join(parts)} passed all of its own checks: this is the check that "
+                f"caught it"
             )
 
 
@@ -519,6 +567,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     supporting = item.get_closest_marker("supporting")
     if supporting is not None:
         state.supporting[item.nodeid] = tuple(supporting.args)
+    if item.get_closest_marker("ordinary") is not None:
+        state.ordinary.add(item.nodeid)
     impl.begin_test(item.nodeid)
 
 
@@ -594,6 +644,9 @@ def _score(
         book = state.ledgers.get((result.implementation, result.exercise))
         if book is not None:  # what it names is decided once the exercise's checks have all run
             book.reported(exc, result)
+        charged_to = getattr(exc, "charged_to", ())  # descent.composite.ChargedElsewhere
+        if charged_to:
+            state.charged_to[result.nodeid] = tuple(charged_to)
     elif exc is not None and message.startswith(("your code raised", "the check could not")):
         from .exception_diagnoses import none_operand, raised  # start-up: it imports torch
 
@@ -637,6 +690,9 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     if not _grading_the_reference(item):
         # Raised in the test while it used what the implementation returned or built (None
         # where a tuple was due, an object without an operator): the implementation's problem.
+        unpacked = _returned_too_little(exc, item)
+        if unpacked:
+            return results.ERROR, unpacked
         return results.ERROR, (
             f"the check could not use what your code returned: "
             f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -644,6 +700,35 @@ def _classify(exc: BaseException | None, item: pytest.Item) -> tuple[str, str]:
     # The reference solutions crashed a test: a defect in the kit or the test. Keep the full
     # traceback so it can be fixed, but still score the test 0 with a reason.
     return results.ERROR, ""
+
+
+_NOT_A_TUPLE = re.compile(
+    r"0-dim tensor|not subscriptable|cannot unpack|values to unpack|not iterable"
+)
+_INDEXED_CALL = re.compile(r"(\w+)\((?:[^()]|\([^()]*\))*\)\s*\[")
+
+
+def _returned_too_little(exc: BaseException, item: pytest.Item) -> str | None:
+    """The message for a test that could not index or unpack what an exercise function returned
+    (a forward returning its loss alone, where ``(loss, cache)`` is due): the function is named
+    from the test's own line, and nothing else of that line is shown."""
+    if not isinstance(exc, (IndexError, TypeError, ValueError)) or not _NOT_A_TUPLE.search(
+        str(exc)
+    ):
+        return None
+    in_test = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(item.path)]
+    line = (in_test[-1].line or "") if in_test else ""
+    named = [n for n in re.findall(r"(\w+)\(", line) if registry.exercise_of_function(n)]
+    indexed = [n for n in _INDEXED_CALL.findall(line) if n in named]
+    if not named:
+        return None
+    name = (indexed or named)[-1]
+    return (
+        f"the check could not use what your code returned: {type(exc).__name__}: "
+        f"{str(exc)[:120]}; `{name}` returned what the test could not index or unpack as its "
+        f"docstring's Returns says: return exactly what that section lists, for a forward the "
+        f"pair (loss, cache) or (y, cache)"
+    )
 
 
 _CALL_ERROR = re.compile(r"^(?:\w+\.)?(\w+)\(\) (?:takes|missing|got an unexpected|got multiple)")
@@ -731,12 +816,14 @@ def build_results(state: GradingState) -> dict[str, Any]:
                 "the test itself crashed (a kit defect, not your code): run again "
                 "with -v for the traceback"
             )
+    _charge_once(state)
     _unscorable_selection(state)
     titles = {ex.id: ex.title for ex in registry.EXERCISES.values()}
     results.assign_points(
         state.tests,
         {ex.id: ex.points for ex in registry.EXERCISES.values()},
         supporting=state.supporting,
+        ordinary=state.ordinary,
     )
     graded = state.impls if state.tests else []
     plugin_workers.apply_flags(state.tests, graded)
@@ -753,6 +840,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
         started_at=state.started_at,
         duration_s=time.time() - state.started,
         devices=state.devices,
+        supporting=set(state.supporting),
         environment={
             "python": platform.python_version(),
             "torch": torch.__version__,

@@ -40,6 +40,12 @@ passes them but no value check, and so earns nothing. A supporting
 check that passed without such a value check keeps ``outcome: "passed"``, scores 0, and says why
 in its ``message``.
 
+Checks of an exercise's everyday use (marked ``ordinary``: typical inputs, the defaults and the
+options the exercise is about) decide how much wrong code can keep: an implementation that fails
+one of them keeps at most half of the exercise's points, its passed checks scaled down together
+(each says so in its ``message``). Code wrong on the inputs a course uses every day is mostly
+wrong, however many boundary, stability or type checks it passes.
+
 Exercise status is ``passed`` (all points), ``partial``, ``failed`` (no points),
 ``not_implemented`` (no points, and every lost test stopped at ``NotImplementedError``) or
 ``error`` (no points, and the code could not be loaded or crashed). Tests skipped because the
@@ -50,6 +56,7 @@ any other skip scores 0 out of its points.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,9 +106,20 @@ class ExerciseResult:
     misconceptions: list[str] = field(default_factory=list)
 
 
-def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list[ExerciseResult]:
-    """Per-exercise totals, in the order exercises first appear in ``tests``."""
+def summarize_exercises(
+    tests: list[TestResult], titles: dict[str, str], supporting: Collection[str] = ()
+) -> list[ExerciseResult]:
+    """Per-exercise totals, in the order exercises first appear in ``tests``. The first failure
+    named is the most basic one: a value check's (not one of the node ids in ``supporting``)
+    before a supporting check's, so a wrong forward is shown before the gradient check that
+    its right backward fails against it."""
     by_id: dict[str, ExerciseResult] = {}
+    tests_basic_first = sorted(tests, key=lambda t: t.nodeid in supporting)
+    for t in tests_basic_first:
+        ex = by_id.setdefault(t.exercise, ExerciseResult(t.exercise, titles.get(t.exercise, "")))
+        if t.counted and t.outcome != PASSED and not ex.first_failure:
+            ex.first_failure = t.message.splitlines()[0] if t.message else t.outcome
+    by_id = {t.exercise: by_id[t.exercise] for t in tests}  # back in the order of the run
     for t in tests:
         ex = by_id.setdefault(t.exercise, ExerciseResult(t.exercise, titles.get(t.exercise, "")))
         if not t.counted:
@@ -116,8 +134,6 @@ def summarize_exercises(tests: list[TestResult], titles: dict[str, str]) -> list
             SKIPPED: "skipped",
         }[t.outcome]
         setattr(ex, counter, getattr(ex, counter) + 1)
-        if t.outcome != PASSED and not ex.first_failure:
-            ex.first_failure = t.message.splitlines()[0] if t.message else t.outcome
         if t.misconception and t.misconception not in ex.misconceptions:
             ex.misconceptions.append(t.misconception)
     for t in tests:  # a supporting check that passed unsupported is the only loss left to name
@@ -159,13 +175,15 @@ def assign_points(
     exercise_points: dict[str, float],
     default: float = 10.0,
     supporting: dict[str, tuple[str, ...]] | None = None,
+    ordinary: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Split each exercise's points over its counted tests in proportion to their weights.
 
     An exercise is worth the same whatever the number of its tests; a test's ``max_points`` is
     its share. Tests that are not counted (CUDA without a GPU) get no share. ``supporting`` maps
     the node id of each supporting check to the test functions it names; a passed supporting
-    check scores only if it is vouched for (:func:`_vouched`).
+    check scores only if it is vouched for (:func:`_vouched`). ``ordinary`` holds the node ids of
+    the checks of everyday inputs: failing one caps the exercise at half (:func:`_cap_at_half`).
     """
     supporting = supporting or {}
     totals: dict[tuple[str, str], float] = {}
@@ -190,6 +208,31 @@ def assign_points(
                 "passed, but this supporting check counts only once a value check of the "
                 f"exercise ({', '.join(supporting[t.nodeid]) or 'any'}) passes too"
             )
+    _cap_at_half(tests, ordinary)
+
+
+def _cap_at_half(tests: list[TestResult], ordinary: set[str] | frozenset[str]) -> None:
+    """Per implementation and exercise: when a counted check in ``ordinary`` did not pass, scale
+    the points of the passed checks down so that together they are at most half of the
+    exercise's points."""
+    groups: dict[tuple[str, str], list[TestResult]] = {}
+    for t in tests:
+        if t.counted:
+            groups.setdefault((t.implementation, t.exercise), []).append(t)
+    for group in groups.values():
+        failed = next((t for t in group if t.nodeid in ordinary and t.outcome != PASSED), None)
+        kept = sum(t.points for t in group)
+        half = sum(t.max_points for t in group) / 2
+        if failed is None or kept <= half:
+            continue
+        for t in group:
+            if t.points > 0:
+                t.points *= half / kept
+                t.message = t.message or (
+                    f"passed, but counted at {100 * half / kept:.0f}%: the exercise fails a check "
+                    f"of everyday inputs ({test_function(failed.nodeid)}), and code that is wrong "
+                    "there keeps at most half of the exercise's points"
+                )
 
 
 def _vouched(tests: list[TestResult], supporting: dict[str, tuple[str, ...]]) -> set[str]:
@@ -232,11 +275,13 @@ def build(
     duration_s: float,
     devices: list[str],
     environment: dict[str, Any],
+    supporting: Collection[str] = (),
 ) -> dict[str, Any]:
+    """The results document; ``supporting`` holds the node ids of the supporting checks."""
     blocks = []
     for impl in implementations:
         mine = [t for t in tests if t.implementation == impl["name"]]
-        exercises = summarize_exercises(mine, titles)
+        exercises = summarize_exercises(mine, titles, supporting)
         blocks.append(
             {
                 "name": impl["name"],

@@ -5,12 +5,21 @@ Inside a function the region becomes ``raise NotImplementedError(...)`` naming t
 at module level (helpers only the solution needs) it is dropped. Everything else, signatures and
 docstrings included, is copied as is, so starter and solutions cannot drift apart:
 ``descent stubs --check`` (and the kit's tests) fail when ``starter/`` is not what this generates.
+
+Writing never replaces a learner's work (self-study happens in ``starter/``): a starter file is
+replaced only while it holds nothing but the kit's text, that is while each of its functions
+still only raises ``NotImplementedError`` (or is the kit's own helper) and it has no comment or
+statement the fresh stub lacks (imports aside). Otherwise the file is kept and the fresh stub is
+written beside it as ``<module>.py.new``; ``force`` replaces it anyway.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import registry
@@ -77,25 +86,141 @@ def make_stub(source: str, module: str) -> str:
     return "".join(out)
 
 
+@dataclass
+class StubReport:
+    """What :func:`write_stubs` did, by file name."""
+
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # the learner's work: fresh stub in .py.new
+    removed: list[str] = field(default_factory=list)
+
+
+def fresh_stubs(solutions: Path) -> dict[str, str]:
+    """File name -> the stub made from each exercise module of ``solutions``."""
+    return {
+        src.name: make_stub(src.read_text(), src.stem)
+        for src in sorted(Path(solutions).glob("*.py"))
+        if src.stem in registry.MODULES  # __init__.py and support files are written by hand
+    }
+
+
 def generate(solutions: Path, starter: Path, *, check: bool = False) -> list[str]:
-    """Write (or with ``check`` only compare) every stub; return the files that differ."""
-    solutions, starter = Path(solutions), Path(starter)
-    differ = []
-    expected_names = set()
-    for src in sorted(solutions.glob("*.py")):
-        if src.stem not in registry.MODULES:
-            continue  # __init__.py and other support files are written by hand on each side
-        expected_names.add(src.name)
-        stub = make_stub(src.read_text(), src.stem)
-        dest = starter / src.name
-        if not dest.exists() or dest.read_text() != stub:
-            differ.append(src.name)
-            if not check:
-                starter.mkdir(parents=True, exist_ok=True)
-                dest.write_text(stub)
-    for extra in sorted(starter.glob("*.py")):
-        if extra.stem in registry.MODULES and extra.name not in expected_names:
-            differ.append(extra.name)
-            if not check:
-                extra.unlink()
-    return differ
+    """Write (or with ``check`` only compare) every stub; return the files that differ. Writing
+    keeps a file that holds the learner's work (see :func:`write_stubs`)."""
+    if not check:
+        report = write_stubs(solutions, starter)
+        return sorted(report.written + report.kept + report.removed)
+    return _differing(fresh_stubs(solutions), Path(starter))
+
+
+def _differing(fresh: dict[str, str], starter: Path) -> list[str]:
+    differ = [
+        name
+        for name, stub in fresh.items()
+        if not (starter / name).exists() or (starter / name).read_text() != stub
+    ]
+    return differ + [path.name for path in _extra(fresh, starter)]
+
+
+def _extra(fresh: dict[str, str], starter: Path) -> list[Path]:
+    """Starter modules of the registry that no solution makes any more."""
+    return [
+        path
+        for path in sorted(starter.glob("*.py"))
+        if path.stem in registry.MODULES and path.name not in fresh
+    ]
+
+
+def write_stubs(solutions: Path, starter: Path, *, force: bool = False) -> StubReport:
+    """Bring ``starter/`` in line with ``solutions/``, never replacing the learner's work unless
+    ``force``: a file that holds some is kept, and its fresh stub written beside it."""
+    starter, report = Path(starter), StubReport()
+    fresh = fresh_stubs(solutions)
+    for name in _differing(fresh, starter):
+        dest = starter / name
+        stub = fresh.get(name)
+        if dest.exists() and not force and learner_parts(dest.read_text(), stub or ""):
+            report.kept.append(name)
+            if stub is not None:
+                dest.with_name(f"{name}.new").write_text(stub)
+        elif stub is None:
+            dest.unlink()
+            report.removed.append(name)
+        else:
+            starter.mkdir(parents=True, exist_ok=True)
+            dest.write_text(stub)
+            dest.with_name(f"{name}.new").unlink(missing_ok=True)
+            report.written.append(name)
+    return report
+
+
+def learner_parts(current: str, stub: str) -> list[str]:
+    """What in ``current`` (a starter file) is not the kit's text, compared with the fresh
+    ``stub``: functions whose body is neither the ``raise NotImplementedError`` of a stub nor the
+    stub's own body, other statements and comments the stub lacks; imports are not counted."""
+    try:
+        tree = ast.parse(current)
+    except SyntaxError:
+        return ["the whole file (it does not parse: work in progress)"]
+    ours = ast.parse(stub)
+    kit_defs, kit_statements = _kit_parts(ours.body, "")
+    found = []
+    for qualname, node in _walk(tree.body, ""):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not _raises_not_implemented(node) and _body(node) != kit_defs.get(qualname):
+                found.append(f"{qualname} (line {node.lineno})")
+        elif not isinstance(node, (ast.Import, ast.ImportFrom, ast.ClassDef)) and not (
+            _docstring_like(node) or ast.dump(node) in kit_statements
+        ):
+            found.append(f"the statement at line {node.lineno}")
+    found += [f"a comment at line {line}" for line in _comments(current, stub)]
+    return found
+
+
+def _walk(body: list[ast.stmt], prefix: str):
+    for node in body:
+        name = getattr(node, "name", "")
+        yield f"{prefix}{name}", node
+        if isinstance(node, ast.ClassDef):
+            yield from _walk(node.body, f"{prefix}{name}.")
+
+
+def _kit_parts(body: list[ast.stmt], prefix: str) -> tuple[dict[str, str], set[str]]:
+    defs, statements = {}, set()
+    for qualname, node in _walk(body, prefix):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs[qualname] = _body(node)
+        else:
+            statements.add(ast.dump(node))
+    return defs, statements
+
+
+def _body(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """A function's code without its docstring (the kit edits docstrings between releases)."""
+    body = fn.body[1:] if ast.get_docstring(fn) is not None else fn.body
+    return ast.dump(ast.Module(body=body, type_ignores=[]))
+
+
+def _raises_not_implemented(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    body = fn.body[1:] if ast.get_docstring(fn) is not None else fn.body
+    return (
+        len(body) == 1
+        and isinstance(body[0], ast.Raise)
+        and isinstance(body[0].exc, ast.Call)
+        and getattr(body[0].exc.func, "id", None) == "NotImplementedError"
+    )
+
+
+def _docstring_like(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _comments(current: str, stub: str) -> list[int]:
+    """Lines of the comments in ``current`` whose text the stub does not have."""
+
+    def comments(text: str) -> list[tuple[str, int]]:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        return [(t.string, t.start[0]) for t in tokens if t.type == tokenize.COMMENT]
+
+    kit = {text for text, _ in comments(stub)}
+    return [line for text, line in comments(current) if text not in kit]

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from . import options
+
 _STYLE = {
     "passed": "green",
     "partial": "yellow",
@@ -29,11 +31,18 @@ def _shorten(message: str, exercise: str) -> str:
     return message.split(" (allowed:")[0]
 
 
-def advice(tests: list[dict[str, Any]]) -> str:
-    """One line for an exercise that lost points: the named mistake and its hint, from the first
-    failing test that names one, else the first hint given."""
+def advice(tests: list[dict[str, Any]], first: str = "") -> str:
+    """One line for an exercise that lost points: the named mistake and its hint, from the test
+    whose problem is shown first (``first``, the first line of its message) if it gives any,
+    else from the first failing test that names a mistake, else the first hint given."""
     lost = [t for t in tests if t["counted"] and t["points"] < t["max_points"]]
-    for t in sorted(lost, key=lambda t: t.get("misconception") is None):
+    for t in sorted(
+        lost,
+        key=lambda t: (
+            not first or (t["message"].splitlines() or [""])[0] != first,
+            t.get("misconception") is None,
+        ),
+    ):
         lines = t["message"].splitlines()
         picked = [line for line in lines if line.startswith(("likely mistake:", "hint:"))]
         if picked:
@@ -77,11 +86,11 @@ def exercise_table(
         # An untouched stub is one line: its status says all ("... is not implemented yet").
         if ex["first_failure"] and (status != "not_implemented" or detail):
             problem = Text(_shorten(ex["first_failure"], ex["id"]))
-            if ex["misconceptions"]:
+            if ex["misconceptions"] and not options.generic_only():
                 problem.append(f" (likely: {', '.join(ex['misconceptions'])})", style="yellow")
             below(problem)
         mine = [t for t in tests or () if t["exercise"] == ex["id"]]
-        tip = advice(mine) if ex["points"] < ex["max_points"] else ""
+        tip = advice(mine, ex["first_failure"]) if ex["points"] < ex["max_points"] else ""
         if tip:
             below(Text(tip, style="yellow"))
         if detail:

@@ -13,13 +13,19 @@ Every student starts from ``starter/`` (the template) and fills some stubs:
 * ``gus/``, ``hana/``  untouched stubs (hana's regression only).
 
 Independent pairs: every pair among alice, bob, erin and frank (and dave with all but alice).
+
+Also here: the rewrites an automated obfuscator makes (:func:`obfuscate`: a dead statement after
+every statement, independent statements swapped, unused functions added), and a larger class
+generated from the catalogue (:func:`generate`, for the ring test and the benchmark).
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import json
+import random
 import re
 import textwrap
 import zipfile
@@ -373,3 +379,175 @@ def reference_bodies(kit: Path, module: str) -> dict[str, str]:
             if body:
                 bodies[node.name] = "\n".join(lines[body[0].lineno - 1 : node.end_lineno])
     return bodies
+
+
+def obfuscate(text: str, how: str) -> str:
+    """``text`` rewritten as an automated obfuscator would, without changing what it computes:
+    ``dead`` puts a dead or no-op statement after every statement (an unused variable, ``pass``,
+    ``if False:``, a bare name, a string); ``reordered`` puts the functions in reverse order
+    and swaps neighbouring assignments where neither binds a name the other uses; ``unused``
+    adds functions nothing calls, and an unused import."""
+    tree = ast.parse(text)
+    if how == "unused":
+        extra = ast.parse(UNUSED).body
+        tree.body[1:1] = extra[:1]
+        tree.body.extend(extra[1:])
+    elif how == "reordered":  # the functions in reverse order, as well
+        functions = [i for i, node in enumerate(tree.body) if isinstance(node, ast.FunctionDef)]
+        for i, node in zip(functions, [tree.body[i] for i in reversed(functions)]):
+            tree.body[i] = node
+    if how != "unused":
+        numbers = itertools.count()
+        rewrite = (lambda block: _with_dead_code(block, numbers)) if how == "dead" else _swapped
+        for node in ast.walk(tree):
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(node, name, None)
+                if isinstance(block, list) and block and isinstance(node, _BODIES):
+                    setattr(node, name, rewrite(block))
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+_BODIES = (ast.FunctionDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
+_DEAD = [
+    "_tmp{n} = {n}",
+    "pass",
+    "if False:\n    _tmp{n} = len([{n}])",
+    "_tmp{n} = [{n}, {n}]\n_tmp{n}.append({n})",
+    "'step {n}'",
+    "_tmp{n} = _tmp{n} = {n} * 2",
+]
+
+
+def _with_dead_code(block: list[ast.stmt], numbers) -> list[ast.stmt]:
+    out = []
+    for stmt in block:
+        out.append(stmt)
+        n = next(numbers)
+        out.extend(ast.parse(_DEAD[n % len(_DEAD)].format(n=n)).body)
+    return out
+
+
+def _swapped(block: list[ast.stmt]) -> list[ast.stmt]:
+    out, i = list(block), 0
+    while i < len(out) - 1:
+        a, b = out[i], out[i + 1]
+        if isinstance(a, ast.Assign) and isinstance(b, ast.Assign) and _independent(a, b):
+            out[i], out[i + 1] = b, a
+            i += 1
+        i += 1
+    return out
+
+
+def _independent(a: ast.stmt, b: ast.stmt) -> bool:
+    """Neither binds a name the other reads or binds."""
+    return not (_stored(a) & _names(b) or _stored(b) & _names(a))
+
+
+def _stored(node: ast.AST) -> set[str]:
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+UNUSED = """
+import itertools
+
+
+def _pairwise_distances(points, other):
+    diff = points[:, None, :] - other[None, :, :]
+    squared = (diff * diff).sum(dim=-1)
+    return squared.clamp_min(0).sqrt()
+
+
+def _running_mean(values, momentum=0.9):
+    mean = None
+    out = []
+    for value in values:
+        mean = value if mean is None else momentum * mean + (1 - momentum) * value
+        out.append(mean)
+    return out
+"""
+
+
+def generate(
+    folder: Path, kit: Path, students: int, *, modules=None, seed: int = 0
+) -> dict[str, dict[str, str]]:
+    """Write a class of ``students`` (``s000``, ...) into ``folder``; returns their modules.
+
+    Each student fills every module, exercise by exercise, with the reference solution, one of
+    the catalogue's alternatives, or nothing (the stub), at random. A third of the class would
+    then hold the very same code, which no real class does, so each student's copy is made
+    their own (:func:`individual`): as in a real class, most of a student's code is theirs
+    alone, while the common idioms stay common. (Dead statements would not do: the comparison
+    drops dead code.)"""
+    from descent import registry
+
+    modules = modules or registry.MODULES
+    rng = random.Random(seed)
+    starter = {m: (kit / "starter" / f"{m}.py").read_text() for m in modules}
+    options = {m: [reference_bodies(kit, m), alternatives(kit, m)] for m in modules}
+    texts = {}
+    for i in range(students):
+        filled = {}
+        for m in modules:
+            bodies = {}
+            for ex in (e for e in registry.EXERCISES.values() if e.module == m):
+                pick = rng.choice([0, 0, 1, None])
+                for fn in ex.functions:
+                    source = options[m][pick].get(fn) if pick is not None else None
+                    if source is not None:
+                        bodies[fn] = individual(source, rng)
+            filled[m] = fill(starter[m], bodies)
+        texts[f"s{i:03d}"] = filled
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, filled in texts.items():
+        _write_folder(folder / name, filled)
+    return texts
+
+
+def individual(body: str, rng: random.Random) -> str:
+    """``body`` written as one student of many would: a call ``_note(<random number>)`` before
+    each of its statements, and half of its assignments and returns (at any depth) with the
+    value passed through ``_own(value, <random number>)``, so that two students who start from
+    the same solution share its idioms here and there, not whole functions."""
+    tree = ast.parse(textwrap.dedent(body))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.Return)) and node.value and rng.random() < 0.5:
+            node.value = _call("_own", node.value, rng)
+    for node in [tree, *ast.walk(tree)]:
+        block = getattr(node, "body", None)
+        if node is tree or (isinstance(block, list) and block and isinstance(node, _BODIES)):
+            node.body = [s for stmt in node.body for s in (_note(rng), stmt)]
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _call(name: str, value: ast.expr, rng: random.Random) -> ast.Call:
+    number = ast.Constant(rng.randrange(10**6))
+    return ast.Call(ast.Name(name, ast.Load()), [value, number], [])
+
+
+def _note(rng: random.Random) -> ast.stmt:
+    return ast.Expr(
+        ast.Call(ast.Name("_note", ast.Load()), [ast.Constant(rng.randrange(10**6))], [])
+    )
+
+
+def enormous(text: str, limit: int = 1024 * 1024) -> tuple[str, int]:
+    """``text`` grown to just under ``limit`` bytes with tiny functions that call one another,
+    all live (the first hangs on ``minibatches``, which the kit calls); returns the text and
+    how many functions were added."""
+    parts, size, i = [text, "\n\nminibatches.chain = helper_00000\n"], len(text) + 40, 0
+    while True:
+        part = (
+            f"\n\ndef helper_{i:05d}(values, scale):\n    total = values * scale + {i}\n"
+            f"    return helper_{i + 1:05d}(total, scale - 1) if scale > 0 else total\n"
+        )
+        if size + len(part) > limit:
+            return "".join(parts), i
+        parts.append(part)
+        size += len(part)
+        i += 1

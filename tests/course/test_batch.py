@@ -1,5 +1,5 @@
 """``descent batch`` end to end: isolation between students, SIGKILL and resume, skips, regrade,
-two submissions of one student."""
+two submissions of one student (held until one is left)."""
 
 from __future__ import annotations
 
@@ -207,19 +207,24 @@ def test_a_rerun_skips_what_is_graded_and_regrade_redoes_it(tmp_path, reference_
     assert len(rows) == 2 and rows[0] != rows[1]
 
 
-def test_of_two_submissions_of_one_student_the_newest_is_graded_and_the_report_says_so(tmp_path):
+def test_two_submissions_of_one_student_hold_them_until_one_is_left(tmp_path):
+    """The newest used to be graded: a planted newer twin then stood in for the honest entry."""
     subs = tmp_path / "subs"
     copy_modules(SAMPLES / "partial", subs / "bo")
     shutil.make_archive(str(subs / "bo"), "zip", KIT / "solutions", ".")
-    old = time.time() - 3600
-    for path in (subs / "bo", subs / "bo" / "losses.py"):
-        os.utime(path, (old, old))
     result = run_batch(subs, tmp_path / "out", "-k", LOSSES)
-    assert result.code == 0, result.output
-    ((source, superseded, points, top),) = result.rows(
-        "SELECT source, superseded, points, max_points FROM submissions"
-    )
-    assert source.endswith("bo.zip") and superseded == '["bo"]' and points == top
-    assert "newest of 2 submissions graded (bo.zip); not graded: bo" in result.output
+    assert result.code == 1, result.output  # something for the instructor to resolve
+    ((status, message, points),) = result.rows("SELECT status, message, points FROM submissions")
+    assert status == "failed" and points == 0, (status, message)
+    assert message.startswith("not graded: 2 entries map to this student (bo/, bo.zip;"), message
+    assert "held, not graded until you resolve it (1): bo" in " ".join(result.output.split())
     page = (tmp_path / "out" / "reports" / "bo.html").read_text()
-    assert "newest of 2 submissions graded (bo.zip); not graded: bo" in page
+    assert "2 entries map to this student" in page
+    (subs / "bo.zip").unlink()
+    again = run_batch(subs, tmp_path / "out", "-k", LOSSES)
+    assert again.code == 0, again.output
+    ((status, source),) = again.rows(
+        "SELECT s.status, s.source FROM students t JOIN submissions s "
+        "ON s.id = t.current_submission"
+    )
+    assert status == "graded" and source.endswith("bo"), source

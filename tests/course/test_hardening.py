@@ -11,7 +11,9 @@ import fcntl
 import io
 import json
 import os
+import shutil
 import sqlite3
+import threading
 import time
 from types import SimpleNamespace
 
@@ -83,7 +85,7 @@ def test_a_time_out_is_the_students_result_retried_once_then_kept(
     )
     assert first.code == 0, first.output  # the student's result, not a failed batch
     assert first.rows("SELECT status FROM submissions") == [("timed_out",)]
-    left = [p.name for p in scratch.iterdir() if not p.name.startswith("descent-cpu-")]
+    left = [p.name for p in scratch.iterdir() if not p.name.startswith("descent-locks-")]
     assert left == [], left  # no copy of the student's code outlives its grading
     second = run_batch(
         reference_losses,
@@ -375,3 +377,56 @@ def test_gradings_share_a_private_bytecode_cache_where_bytecode_is_not_written(m
     old = time.time() - 2 * runner.STALE_AFTER_S
     os.utime(folder, (old, old))
     assert folder not in runner.remove_stale(str(folder.parent))  # held while this process lives
+
+
+def test_cpu_locks_live_in_a_folder_only_this_user_can_write_and_follow_no_link(
+    tmp_path, monkeypatch
+):
+    """The CPU locks were ``descent-cpu-N.lock`` in the shared temporary folder, opened with
+    create and following links: another account's link there made root create a file of its
+    choosing (where fs.protected_symlinks is 0)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    target = tmp_path / "chosen-by-another-account"
+    (tmp_path / "descent-cpu-0.lock").symlink_to(target)  # where the old lock went
+    folder = tmp_path / f"descent-locks-{os.geteuid()}"
+    with runner.cpu_slot() as cpu:
+        assert cpu is not None and not target.exists()
+        assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o700
+        lock = folder / f"descent-cpu-{cpu}.lock"
+        assert lock.stat().st_mode & 0o777 == 0o600 and not lock.is_symlink()
+    lock.unlink()
+    lock.symlink_to(target)  # a link inside the folder is not followed either
+    with runner.cpu_slot() as other:
+        assert other != cpu and not target.exists()
+    for planted in ("a link", "another user's"):
+        shutil.rmtree(folder) if folder.is_dir() and not folder.is_symlink() else folder.unlink()
+        if planted == "a link":
+            folder.symlink_to(tmp_path / "elsewhere")
+        else:
+            folder.mkdir(mode=0o777)
+            os.chown(folder, 65534, 65534) if os.geteuid() == 0 else os.chmod(folder, 0o777)
+        with runner.cpu_slot() as cpu:
+            assert cpu is None, planted  # graded unpinned rather than locked where it is unsafe
+        assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_stale_looking_folder_of_another_user_is_neither_opened_nor_removed(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a folder another user owns")
+    theirs = tmp_path / f"{runner.FOLDER_PREFIX}theirs"
+    theirs.mkdir()
+    os.mkfifo(theirs / ".lock")  # opening it to test the lock would wait for a writer
+    old = time.time() - 2 * runner.STALE_AFTER_S
+    os.utime(theirs, (old, old))
+    os.chown(theirs, 65534, 65534)
+    removed = []
+    sweep = threading.Thread(target=lambda: removed.extend(runner.remove_stale(str(tmp_path))))
+    sweep.start()
+    sweep.join(10)
+    if sweep.is_alive():  # blocked on the FIFO: a writer lets it go before the test fails
+        os.close(os.open(theirs / ".lock", os.O_WRONLY | os.O_NONBLOCK))
+        sweep.join()
+        pytest.fail("remove_stale waited on another user's FIFO")
+    assert removed == [] and theirs.exists()

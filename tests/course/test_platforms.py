@@ -132,4 +132,7 @@ def test_the_student_workflow_runs_the_public_tests_and_uploads_the_results():
     assert "pytest exercises/ --results results.json" in text
     assert "actions/upload-artifact" in text and "path: results.json" in text
     instructor = (KIT / "workflows" / "instructor.yml").read_text()
-    assert "batch submissions --out descent-grading" in instructor
+    assert (
+        'batch "submissions/$ASSIGNMENT"' in instructor
+        and '--assignment "$ASSIGNMENT"' in instructor
+    )

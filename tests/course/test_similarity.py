@@ -1,11 +1,16 @@
 """``descent similarity`` on a sample class (tests/course/similarity_class.py): the copied pairs
 are ranked first, the one shared function is found where it is, no independent solution is
-flagged, the evidence pages escape what students wrote, and bad input gets a plain answer."""
+flagged, the evidence pages escape what students wrote, and bad input gets a plain answer.
+A copy rewritten by an automated obfuscator (dead code, reordering, unused functions) scores
+as the plainly renamed copy does; a ring of students sharing one module is named as a group;
+one enormous file costs a bounded amount of work and is reported as cut."""
 
 from __future__ import annotations
 
+import ast
 import io
 import shutil
+import zipfile
 from itertools import combinations
 from pathlib import Path
 
@@ -14,8 +19,9 @@ from rich.console import Console
 
 pytest.importorskip("copydetect")
 
-from descent.course.similarity import corpus, engine, run  # noqa: E402
+from descent.course.similarity import bound, corpus, engine, normalize, run  # noqa: E402
 from descent.course.similarity import pages as evidence  # noqa: E402
+from descent.course.similarity.fingerprints import exported_names  # noqa: E402
 
 from . import similarity_class  # noqa: E402
 from .conftest import KIT  # noqa: E402
@@ -185,3 +191,223 @@ def test_headless_chromium_shows_the_pair_side_by_side_with_its_fragment(sample,
     )
     assert _near(pixels, (0x24, 0x40, 0x5F)) > 20_000, "no header band"
     assert _near(pixels, (0xFF, 0xD5, 0x4F), tolerance=8) > 20_000, "no highlighted fragment"
+
+
+OBFUSCATIONS = ("dead", "reordered", "unused")
+
+
+def _canonical(text: str, module: str = "regression") -> str:
+    starter = (KIT / "starter" / f"{module}.py").read_text()
+    return normalize.canonical(ast.parse(text), exported_names(module, starter)).text
+
+
+@pytest.mark.parametrize("how", OBFUSCATIONS)
+@pytest.mark.parametrize("module", similarity_class.MODULES)
+def test_an_obfuscators_rewrite_leaves_the_canonical_code_unchanged(sample, how, module):
+    original = (sample / "bob" / f"{module}.py").read_text()
+    rewritten = similarity_class.obfuscate(original, how)
+    assert ast.dump(ast.parse(rewritten)) != ast.dump(ast.parse(original))  # it did rewrite
+    assert _canonical(rewritten, module) == _canonical(original, module)
+
+
+def test_normalization_drops_dead_code_and_keeps_what_computes():
+    code = _canonical(
+        """
+import torch
+import itertools
+
+
+def _unused(x):
+    return x.sum()
+
+
+def _square(x):
+    return x * x
+
+
+def minibatches(n, batch_size, generator, drop_last=False):
+    "A docstring."
+    junk = [n]
+    junk.append(batch_size)
+    order = torch.randperm(n, generator=generator)
+    history = []
+    _ = len(order)
+    for start in range(0, n, batch_size):
+        history.append(order[start:start + batch_size])
+        if False:
+            history = None
+        n += 0
+    loss = _square(order.float()).mean()
+    loss.backward()
+    return history
+    print("unreachable")
+
+
+def train_linear_regression(X, y, lr, epochs, batch_size, generator):
+    global CALLS
+    CALLS = 1
+    unused = yield X
+    step = yield y
+    return step
+"""
+    )
+    for dead in ("junk", "_unused", "itertools", "_ = ", "None", "n += 0", "unreachable"):
+        assert dead not in code
+    for live in (
+        "import torch",
+        "def _square",
+        "torch.randperm",
+        "history = []",
+        "loss.backward()",
+    ):
+        assert live in code
+    assert "history.append(order[start:start + batch_size])" in code
+    assert code.index("def minibatches") < code.index("def _square")  # the kit's functions first
+
+
+def test_normalization_orders_independent_statements_and_keeps_dependent_ones():
+    def body(*lines):
+        return "def minibatches(n, batch_size, generator):\n" + "".join(
+            f"    {line}\n" for line in lines
+        )
+
+    one = body("a = n * 2", "b = batch_size + 1", "c = a + b", "return c")
+    other = body("b = batch_size + 1", "a = n * 2", "c = a + b", "return c")
+    assert _canonical(one) == _canonical(other)
+    first = body("a = n * 2", "a = a + 1", "b = a * 3", "return b")
+    code = _canonical(first)
+    assert code.index("a = n * 2") < code.index("a = a + 1") < code.index("b = a * 3")
+
+
+def test_each_canonical_line_names_the_lines_it_comes_from():
+    text = "import torch\n\n\ndef mse(pred, target):\n    d = pred - target\n" + (
+        "    unused = 3\n    return torch.mean(d * d)\n"
+    )
+    found = normalize.canonical(ast.parse(text), ["mse"])
+    lines = dict(zip(found.text.splitlines(), zip(found.first.tolist(), found.last.tolist())))
+    assert lines["    d = pred - target"] == (5, 5)
+    assert lines["    return torch.mean(d * d)"] == (7, 7)
+    assert lines["import torch"] == (1, 1) and len(lines) == 4
+
+
+@pytest.fixture(scope="module")
+def obfuscated(sample, tmp_path_factory) -> Path:
+    """The sample class, with carol's copy of bob also rewritten by every obfuscation."""
+    folder = tmp_path_factory.mktemp("obfuscated") / "submissions"
+    shutil.copytree(sample, folder)
+    (folder / "carol.ipynb").unlink()
+    (folder / "carol").mkdir()
+    for module in similarity_class.MODULES:
+        text = similarity_class.disguise((folder / "bob" / f"{module}.py").read_text())
+        for how in OBFUSCATIONS:
+            text = similarity_class.obfuscate(text, how)
+        (folder / "carol" / f"{module}.py").write_text(text)
+    return folder
+
+
+def test_an_obfuscated_copy_is_flagged_as_high_as_the_renamed_copy(analysis, obfuscated):
+    renamed = _pair(analysis, *similarity_class.COPIED)
+    found = engine.analyse(corpus.read(obfuscated, KIT, similarity_class.MODULES))
+    copy = _pair(found, *similarity_class.COPIED)
+    assert copy.flagged and found.flagged[0] is copy
+    assert copy.similarity >= renamed.similarity > 0.9
+    assert copy.longest >= renamed.longest
+    independent = [
+        p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
+    ]
+    assert not any(p.flagged for p in independent)
+
+
+def _traced(function: str) -> str:
+    """``function`` with a call after each assignment, passing what it binds: live code that a
+    student might add, which splits the copied run in two at every call."""
+    tree = ast.parse(function)
+    body = []
+    for statement in tree.body[0].body:
+        body.append(statement)
+        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name):
+            body.append(ast.parse(f"_trace({statement.targets[0].id})").body[0])
+    tree.body[0].body = body
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def test_a_copied_function_split_by_inserted_calls_is_one_fragment(sample, tmp_path):
+    folder = tmp_path / "submissions"
+    shutil.copytree(sample, folder, ignore=shutil.ignore_patterns("dave.zip"))
+    a, b, function = similarity_class.SHARED_FUNCTION
+    with zipfile.ZipFile(sample / f"{b}.zip") as archive:
+        text = archive.read("regression.py").decode()
+    copied = similarity_class._function(text, function)
+    (folder / b).mkdir()
+    (folder / b / "regression.py").write_text(text.replace(copied, _traced(copied)))
+    pair = _pair(engine.analyse(corpus.read(folder, KIT, ("regression",))), a, b)
+    (fragment,) = pair.modules["regression"].fragments
+    assert pair.flagged and fragment.size >= 150
+    assert fragment.a_function == fragment.b_function == function
+
+
+RING = ("s000", "s001", "s002", "s003", "s004")  # five who share one regression.py verbatim
+TRIO = ("s010", "s011", "s012")  # three who share one function, nobody else has it
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory):
+    """A generated class of thirty: a ring of five, a trio sharing one function, the rest
+    honest (each student's code their own, the common idioms common)."""
+    folder = tmp_path_factory.mktemp("ring") / "submissions"
+    texts = similarity_class.generate(folder, KIT, 30, modules=("regression",), seed=0)
+    for student in RING[1:]:
+        (folder / student / "regression.py").write_text(texts[RING[0]]["regression"])
+    shared = similarity_class._function(
+        texts[TRIO[0]]["regression"], "linear_regression_closed_form"
+    )
+    for student in TRIO[1:]:
+        text = texts[student]["regression"]
+        old = similarity_class._function(text, "linear_regression_closed_form")
+        (folder / student / "regression.py").write_text(text.replace(old, shared))
+    return engine.analyse(corpus.read(folder, KIT, ("regression",)))
+
+
+def test_a_ring_of_five_in_thirty_is_flagged_as_a_group(ring):
+    assert [g.members for g in ring.groups] == [RING, TRIO]
+    assert "near-copies" in ring.groups[0].modules["regression"]
+    assert "alone share a" in ring.groups[1].modules["regression"]
+    for members, least in ((RING, 0.8), (TRIO, 0.3)):
+        pairs = [_pair(ring, a, b) for a, b in combinations(members, 2)]
+        assert all(p.flagged for p in pairs)
+        assert min(p.similarity for p in pairs) > least  # rarity no longer hides them
+    honest = [p for p in ring.pairs if not {p.a, p.b} <= set(RING) and not {p.a, p.b} <= set(TRIO)]
+    assert not any(p.flagged for p in honest)
+    assert max(p.similarity for p in honest) < 0.35
+
+
+def test_the_class_report_names_each_group_and_its_module(ring):
+    page = evidence.class_page(ring, {})
+    section = page[page.index("<h2>Groups</h2>") : page.index("<h2>The class distribution")]
+    assert ", ".join(RING) in section and ", ".join(TRIO) in section
+    assert (
+        section.count("in common): regression") == 1 and section.count("fragment: regression") == 1
+    )
+    assert section.count("<a href='pair-") == 10 + 3  # every pair of each group, linked
+    pair_page = evidence.pair_page(ring, _pair(ring, RING[0], RING[1]), 1)
+    assert "Both belong to group 1" in pair_page
+
+
+def test_one_enormous_file_costs_a_bounded_amount_of_work(sample, analysis, tmp_path):
+    folder = tmp_path / "submissions"
+    shutil.copytree(sample, folder)
+    text, functions = similarity_class.enormous((folder / "bob" / "regression.py").read_text())
+    (folder / "bob" / "regression.py").write_text(text)
+    assert functions > 7000 and len(text.encode()) <= 1024 * 1024  # what intake accepts
+    read = corpus.read(folder, KIT, similarity_class.MODULES)
+    found = engine.analyse(read)
+    assert found.cut == {("bob", "regression"): (found.cut[("bob", "regression")][0], len(text))}
+    assert found.cut[("bob", "regression")][0] <= bound.MAX_SOURCE
+    assert found.docs[("bob", "regression")].tokens <= bound.MAX_SOURCE
+    assert found.tokens <= 4 * analysis.tokens  # the class of eight, without the file
+    copied = _pair(found, *similarity_class.COPIED)  # the kit's functions were compared first
+    assert copied.flagged and copied.similarity > 0.9
+    sink = io.StringIO()
+    run.summarize(read, found, Console(file=sink, width=200))
+    assert "bob: regression.py is over the cost bound" in sink.getvalue()
+    assert "Compared in part" in evidence.class_page(found, {})

@@ -5,15 +5,20 @@ from __future__ import annotations
 import ast
 import json
 import os
-import time
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
+from isolation.forked import in_child  # tests/isolation: a package beside this one
 
 from descent.course import submissions
 from descent.course.demo import assemble
 from descent.isolation import intake
 
 from .conftest import KIT
+
+NOBODY = 65534
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -35,14 +40,90 @@ def test_entries_students_and_what_is_graded(tmp_path):
     assert listing.unrecognised == ["marks.xlsx"]
 
 
-def test_the_newest_entry_of_a_student_wins(tmp_path):
-    (tmp_path / "ada").mkdir()
-    (tmp_path / "ada" / "losses.py").write_text("x = 1\n")
+def _module(folder, text: str = "x = 1\n"):
+    folder.mkdir(parents=True)
+    (folder / "losses.py").write_text(text)
+    return folder
+
+
+def test_entries_that_map_to_one_student_are_all_held_and_none_is_graded(tmp_path):
+    """No rule picks one of a student's twin entries: newest-wins let a planted twin stand
+    in for the honest one (José in NFD beside José in NFC, carl.ipynb beside carl/)."""
+    _module(tmp_path / "ada")
     (tmp_path / "ada.zip").write_bytes(b"PK")
-    old = time.time() - 100
-    os.utime(tmp_path / "ada.zip", (old, old))
-    (entry,) = submissions.discover(tmp_path).entries
-    assert entry.path == tmp_path / "ada" and entry.superseded == [tmp_path / "ada.zip"]
+    _module(tmp_path / "carl")
+    (tmp_path / "carl.ipynb").write_text("{}")
+    nfc, nfd = "Jos\u00e9", "Jose\u0301"
+    _module(tmp_path / nfc)
+    _module(tmp_path / nfd, "x = 2\n")
+    _module(tmp_path / "bo")
+    listing = submissions.discover(tmp_path)
+    assert [e.student for e in listing.entries] == ["bo"]
+    assert set(listing.held) == {"ada", "carl", nfc}
+    assert listing.students == sorted(["ada", "bo", "carl", nfc])
+    assert listing.held["ada"] == [
+        "2 entries map to this student (ada/, ada.zip; one name once written in one Unicode "
+        "form): none is graded until only one is left"
+    ]
+    assert "carl/, carl.ipynb" in listing.held["carl"][0]
+    assert f"{nfd}/ (decomposed accents, NFD)" in listing.held[nfc][0]
+    assert sorted(p.name for p in listing.held_entries[nfc]) == sorted([nfc, nfd])
+
+
+def test_names_that_differ_in_case_are_one_student_where_the_file_system_folds_case(
+    tmp_path, monkeypatch
+):
+    _module(tmp_path / "carl")
+    (tmp_path / "Carl.zip").write_bytes(b"PK")
+    assert not submissions.folds_case(tmp_path, ["carl", "Carl.zip"])  # this file system
+    assert {e.student for e in submissions.discover(tmp_path).entries} == {"carl", "Carl"}
+    monkeypatch.setattr(submissions, "folds_case", lambda folder, names: True)
+    listing = submissions.discover(tmp_path)
+    assert listing.entries == [] and set(listing.held) == {"carl", "Carl"}
+    assert "one name once written in one Unicode form and case" in listing.held["carl"][0]
+
+
+def test_a_symbolic_link_among_the_entries_is_refused_and_its_student_held(tmp_path):
+    _module(tmp_path / "ada")
+    (tmp_path / "eve.zip").symlink_to(KIT / "solutions")
+    (tmp_path / "mal").symlink_to(tmp_path / "ada")
+    listing = submissions.discover(tmp_path)
+    assert [e.student for e in listing.entries] == ["ada"]
+    assert set(listing.held) == {"eve", "mal"}
+    (reason,) = listing.held["eve"]
+    assert reason.startswith(f"eve.zip: a symbolic link (to {KIT / 'solutions'}): refused")
+
+
+def test_an_unreadable_entry_holds_its_student_with_the_reason_and_the_rest_are_listed():
+    """As an ordinary user (root reads everything): an unreadable folder, and a folder whose
+    module cannot be read, crashed the whole batch or gave "pytest exit code 3"."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    base = Path(tempfile.mkdtemp(prefix="descent-unreadable-"))
+    try:
+        _module(base / "ada")
+        os.chmod(_module(base / "bo"), 0)
+        os.chmod(_module(base / "cy") / "losses.py", 0)
+        (base / "dee.py").write_text("x = 1\n")
+        os.chmod(base / "dee.py", 0)
+        os.chmod(base, 0o755)
+
+        def listed(_: int) -> dict:
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            listing = submissions.discover(base)
+            return {"graded": [e.student for e in listing.entries], "held": listing.held}
+
+        seen = in_child(listed)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert seen.get("graded") == ["ada"], seen
+    assert seen["held"] == {
+        "bo": ["bo/: bo cannot be read (Permission denied) by the account that grades"],
+        "cy": ["cy/: losses.py cannot be read (Permission denied) by the account that grades"],
+        "dee": ["dee.py: dee.py cannot be read (Permission denied) by the account that grades"],
+    }
 
 
 def test_report_file_names_are_safe_and_distinct():

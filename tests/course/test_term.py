@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from descent import spreadsheet
 from descent.course import assignbook, assigned, coursegrade, lateness, lms, release, submissions
 from descent.course import plan as plan_mod
 from descent.course.gradebook import Gradebook
@@ -36,6 +37,7 @@ timezone = "UTC"
 extensions = "extensions.csv"
 roster = "roster.csv"
 nbgrader_course = "nb"
+time_source = "manifest"
 
 [categories.code]
 weight = 70
@@ -209,38 +211,6 @@ def test_late_policy_by_hand(plan):
     assert too_late.percent == 100 and "no credit after 5 d" in too_late.reason
 
 
-def test_submission_time_sources_in_order(tmp_path):
-    subs = tmp_path / "subs"
-    for name in ("ann", "bob", "carol", "dan"):
-        (subs / name).mkdir(parents=True)
-    (subs / "ann" / "timestamp.txt").write_text("2027-01-08 23:10:00.123456 UTC\n")
-    (subs / "bob" / "submission_metadata.json").write_text(
-        json.dumps({"created_at": "2027-01-09T01:05:00.500000-01:00"})
-    )
-    (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
-    manifest = lateness.read_manifest(subs)
-    os.utime(subs / "dan", (1_800_000_000, 1_800_000_000))
-
-    def when(name):
-        return lateness.submitted(name, subs / name, subs, (subs / name).stat().st_mtime, manifest)
-
-    assert when("ann") == lateness.Submitted(
-        datetime(2027, 1, 8, 23, 10, 0, 123456, UTC), lateness.TIMESTAMP
-    )
-    assert when("bob").at == datetime(2027, 1, 9, 2, 5, 0, 500000, UTC)
-    assert when("bob").source == lateness.GRADESCOPE
-    assert when("carol") == lateness.Submitted(
-        datetime(2027, 1, 10, 12, tzinfo=UTC), lateness.MANIFEST
-    )
-    dan = when("dan")
-    assert dan.source == lateness.MTIME and not dan.reliable
-    assert dan.at == datetime.fromtimestamp(1_800_000_000, UTC)
-    (subs / "dan" / "timestamp.txt").write_text("yesterday")  # unreadable: said so
-    assert when("dan").source == f"{lateness.MTIME}; timestamp.txt unreadable"
-    (subs / "dan" / "timestamp.txt").write_text("2027-01-08 18:00:00 America/New_York")
-    assert when("dan").at == datetime(2027, 1, 8, 23, tzinfo=UTC)
-
-
 def _outcome(student: str, points: float, most: float, digest: str, version="v-a1") -> Outcome:
     doc = {
         "implementations": [
@@ -283,9 +253,8 @@ def _grade_class(
             submitted=0,
             superseded=[],
         )
-    grades = assigned.settle(
-        book, plan, plan.item("a1"), listing, "v-a1", subs, lateness.read_manifest(subs), extensions
-    )
+    records = assigned.Records(lateness.read_manifest(subs), extensions, assignbook.overrides(book))
+    grades = assigned.settle(book, plan, plan.item("a1"), listing, "v-a1", subs, records)
     assignbook.write(book, grades)
     return grades
 
@@ -307,7 +276,9 @@ def test_class_graded_for_one_assignment_raw_penalty_final_by_hand(tmp_path, pla
     assert "eve" not in got
 
 
-def test_regrade_keeps_time_and_other_assignments_are_untouched(tmp_path, plan):
+def test_a_corrected_manifest_resettles_and_other_assignments_are_untouched(tmp_path, plan):
+    """The manifest is the instructor's record: a corrected time settles the row again on the
+    next run (without grading again); rerunning a1 never touches a2's rows."""
     with Gradebook(tmp_path / "gb.sqlite") as book:
         assignbook.ensure(book)
         first = {g.student: g for g in _grade_class(book, plan, tmp_path, {})}
@@ -321,34 +292,49 @@ def test_regrade_keeps_time_and_other_assignments_are_untouched(tmp_path, plan):
             10,
             lateness.Submitted(DUE, lateness.MANIFEST),
             None,
+            plan,
         )
         assignbook.write(book, [a2])
         before = assignbook.read(book, "a2")
-        # the same content graded again (new graders, files copied: later times)
-        again = {g.student: g for g in _grade_class(book, plan, tmp_path, {}, timedelta(days=30))}
-        assert {s: g.submitted_at for s, g in again.items()} == {
-            s: g.submitted_at for s, g in first.items()
-        }
+        # the same content, the manifest corrected: every time a day earlier
+        again = {g.student: g for g in _grade_class(book, plan, tmp_path, {}, -timedelta(days=1))}
+        # carol: 1 d 12 h late (20%), corrected to 12 h late (one started day: 10%)
+        assert first["carol"].penalty_percent == 20 and again["carol"].penalty_percent == 10
+        assert datetime.fromisoformat(again["carol"].submitted_at) == CLASS["carol"][1] - timedelta(
+            days=1
+        )
         assert assignbook.read(book, "a2") == before
 
 
 # ------------------------------------------------------------------------------ course grade
 
 
+def _row(student, item, final, most, status="graded") -> assignbook.Grade:
+    """A settled code row: submitted on time, so the final score is the raw score."""
+    at = datetime(2027, 1, 1, tzinfo=UTC).isoformat()
+    return assignbook.Grade(
+        student, item, None, "h", at, lateness.MANIFEST, status, final, most, 0, 0, "", final
+    )
+
+
+def _lab(raw, most, at=datetime(2027, 1, 20, 10, tzinfo=UTC)) -> coursegrade.LabRow:
+    return coursegrade.LabRow(raw, most, at)
+
+
 def test_course_grades_by_hand(plan):
     code = {
-        ("ann", "a1"): (20, 20),
-        ("ann", "a2"): (25, 50),
-        ("ann", "a3"): (30, 30),
-        ("bob", "a1"): (15, 20),
-        ("bob", "a2"): (50, 50),
-        ("carol", "a1"): (8, 20),
+        ("ann", "a1"): _row("ann", "a1", 20, 20),
+        ("ann", "a2"): _row("ann", "a2", 25, 50),
+        ("ann", "a3"): _row("ann", "a3", 30, 30),
+        ("bob", "a1"): _row("bob", "a1", 15, 20),
+        ("bob", "a2"): _row("bob", "a2", 50, 50),
+        ("carol", "a1"): _row("carol", "a1", 8, 20),
     }
-    labs = {("ann", "lab1"): (8, 10), ("bob", "lab1"): (5, 10)}
+    labs = {("ann", "lab1"): _lab(8, 10), ("bob", "lab1"): _lab(5, 10)}
     now = datetime(2027, 1, 25, tzinfo=UTC)  # everything is due
+    inputs = coursegrade.Inputs(code, labs)
     grades = {
-        g.student: g
-        for g in coursegrade.compute(plan, code, labs, ["ann", "bob", "carol", "eve"], now)
+        g.student: g for g in coursegrade.compute(plan, inputs, ["ann", "bob", "carol", "eve"], now)
     }
     # ann: code 100%, 50%, 100% (a3 weighs 2); the lowest (a2) dropped -> (100 + 2x100)/3 = 100;
     # labs 80 -> 0.7 x 100 + 0.3 x 80 = 94
@@ -369,7 +355,7 @@ def test_course_grades_by_hand(plan):
     )
     early = {
         g.student: g
-        for g in coursegrade.compute(plan, code, {}, ["carol"], datetime(2027, 1, 10, tzinfo=UTC))
+        for g in coursegrade.compute(plan, inputs, ["carol"], datetime(2027, 1, 10, tzinfo=UTC))
     }["carol"]
     assert early.cells["a2"].status == coursegrade.NOT_DUE and early.categories["labs"] is None
     assert early.total == pytest.approx(40)  # only a1 is due: 40%, the labs not yet
@@ -377,14 +363,18 @@ def test_course_grades_by_hand(plan):
 
 def test_canvas_and_moodle_files_have_their_documented_columns(plan):
     roster = coursegrade.read_roster(plan.roster)
-    grades = coursegrade.compute(
-        plan,
-        {("ann", "a1"): (18, 20)},
-        {("ann", "lab1"): (7, 10)},
-        ["ann", "eve"],
-        datetime(2027, 2, 1, tzinfo=UTC),
+    at = datetime(2027, 2, 1, tzinfo=UTC)
+    inputs = coursegrade.Inputs(
+        {("ann", "a1"): _row("ann", "a1", 18, 20)}, {("ann", "lab1"): _lab(7, 10)}
     )
-    canvas = list(csv.reader(io.StringIO(lms.render("canvas", plan, grades, roster))))
+    grades = coursegrade.compute(plan, inputs, ["ann", "eve"], at)
+
+    def rows(fmt):
+        text = spreadsheet.render(lms.render(fmt, plan, grades, roster, at=at))
+        return list(csv.reader(io.StringIO(text)))
+
+    canvas = rows("canvas")
+    # only items due and graded for someone: a2 and a3 are due but nobody has them
     assert canvas[0] == [
         "Student",
         "ID",
@@ -392,14 +382,12 @@ def test_canvas_and_moodle_files_have_their_documented_columns(plan):
         "SIS Login ID",
         "Section",
         "a1: Gradient descent",
-        "a2: Clipping",
-        "a3: Regression",
         "lab1: Lab 1",
     ]
-    assert canvas[1] == ["    Points Possible", "", "", "", "", "20", "50", "30", "10"]
-    assert canvas[2] == ["Doe, Ann", "", "ann", "ann", "S1", "18", "", "", "7"]
-    assert canvas[3][:5] == ["Doe, Eve", "", "eve", "eve", "S1"] and canvas[3][5:] == [""] * 4
-    moodle = list(csv.reader(io.StringIO(lms.render("moodle", plan, grades, roster))))
+    assert canvas[1] == ["    Points Possible", "", "", "", "", "20", "10"]
+    assert canvas[2] == ["Doe, Ann", "", "ann", "ann", "S1", "18", "7"]
+    assert canvas[3] == ["Doe, Eve", "", "eve", "eve", "S1", "0", "0"]  # missing counts 0
+    moodle = rows("moodle")
     assert moodle[0][:6] == [
         "First name",
         "Last name",
@@ -408,8 +396,10 @@ def test_canvas_and_moodle_files_have_their_documented_columns(plan):
         "Department",
         "Email address",
     ]
-    assert moodle[1][:6] == ["Ann", "Doe", "ann", "", "", "ann@example.edu"]
-    plain = list(csv.DictReader(io.StringIO(lms.render("csv", plan, grades, roster))))
+    assert moodle[1] == ["Ann", "Doe", "ann", "", "", "ann@example.edu", "18", "7"]
+    plain = list(
+        csv.DictReader(io.StringIO(spreadsheet.render(lms.render("csv", plan, grades, roster))))
+    )
     assert plain[1]["a1"] == "missing" and plain[0]["a1"] == "18"
 
 
@@ -502,8 +492,9 @@ def test_batch_of_one_assignment_end_to_end(tmp_path):
     for student in ("ann", "carol"):
         (subs / student).mkdir(parents=True)
         (subs / student / "basics.py").write_text((KIT / "solutions" / "basics.py").read_text())
-    (subs / "ann" / "timestamp.txt").write_text("2027-01-08 20:00:00 UTC\n")
-    (subs / "manifest.csv").write_text("student,submitted_at\ncarol,2027-01-10T12:00:00Z\n")
+    (subs / "manifest.csv").write_text(
+        "student,submitted_at\nann,2027-01-08 20:00:00 UTC\ncarol,2027-01-10T12:00:00Z\n"
+    )
     argv = [
         sys.executable,
         "-m",
@@ -525,7 +516,9 @@ def test_batch_of_one_assignment_end_to_end(tmp_path):
     # carol: 1 d 12 h 1 min late -> 2 days x 10% of 20 = 4
     assert "-4 (20%)" in proc.stdout and "16/20" in proc.stdout
     page = (tmp_path / "grading" / "reports" / "a1" / "carol.html").read_text()
-    assert "raw score 20/20; late penalty 4 (20%)" in page and "final 16/20" in page
+    # the headline is the final score, the raw score and the penalty beside it
+    assert "<p class='total'>a1: 16 / 20 points (80%)</p>" in page
+    assert "raw score 20 / 20; late penalty &minus;4 (20%); final 16 / 20" in page
 
 
 def test_run_autograder_of_one_assignment_grades_only_its_exercises(tmp_path, plan):
@@ -567,16 +560,23 @@ def test_descent_grades_reads_the_gradebook_and_nbgrader_export(tmp_path, plan, 
     ]
     # (eve's lab1 row has no timestamp: she submitted nothing, so it is not a graded 0)
     assert main(common + ["--format", "csv", "--out", str(tmp_path / "g.csv")]) == 0
-    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "g.csv"))}
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "g.csv", encoding="utf-8-sig"))}
     # at 2027-01-09 12:00 only a1 is due; carol's final is 8 of 20 (see above), lab1 not due
     assert rows["carol"]["a1"] == "8" and rows["carol"]["a2"] == "not due"
     assert rows["carol"]["course grade %"] == "40"
-    # ann's lab1 is graded (9/10) before its due date: graded work counts -> 0.7 x 100 + 0.3 x 90
-    assert rows["ann"]["lab1"] == "9" and rows["ann"]["course grade %"] == "97"
+    # ann's lab1 is graded (9/10) but due only on 01-20: as of --at it is not due, not counted
+    assert rows["ann"]["lab1"] == "not due" and rows["ann"]["course grade %"] == "100"
     assert rows["eve"]["a1"] == "missing" and rows["eve"]["course grade %"] == "0"
     assert rows["eve"]["lab1"] == "not due"  # nbgrader's 0-point row without a timestamp
     assert main(common + ["--student", "ann"]) == 0
-    assert "ann: course grade 97.00%" in capsys.readouterr().out
+    assert "ann: course grade 100.00%" in capsys.readouterr().out
+    # once everything is due, ann's lab counts (90%); a2 and a3 are missing (0, the heavier a3
+    # dropped): code (100 + 0) / 2 = 50 -> 0.7 x 50 + 0.3 x 90 = 62
+    common[-1] = "2027-01-25T00:00"
+    assert main(common + ["--format", "csv", "--out", str(tmp_path / "g.csv")]) == 0
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "g.csv", encoding="utf-8-sig"))}
+    assert rows["ann"]["lab1"] == "9" and rows["ann"]["course grade %"] == "62"
+    assert rows["eve"]["lab1"] == "missing"
 
 
 def test_a_bad_extensions_file_is_named_with_its_line(tmp_path, plan):
@@ -584,7 +584,7 @@ def test_a_bad_extensions_file_is_named_with_its_line(tmp_path, plan):
     with pytest.raises(ValueError, match=r"extensions.csv, line 2: no assignment 'a9'"):
         lateness.read_extensions(plan.extensions, plan)
     plan.extensions.write_text("student,assignment,due\nbob,a1,soon\n")
-    with pytest.raises(ValueError, match="line 2: due 'soon' is neither a date-time nor"):
+    with pytest.raises(ValueError, match="line 2: due 'soon' is neither a date-time, "):
         lateness.read_extensions(plan.extensions, plan)
 
 
@@ -603,3 +603,50 @@ def test_an_assignment_the_plan_lacks_is_refused(tmp_path, capsys, ident, messag
         main(["bundle", str(tmp_path / "out"), "--assignment", ident, "--plan", str(path)])
     assert info.value.code == 2 and message in capsys.readouterr().out
     assert not (tmp_path / "out").exists()
+
+
+def test_sync_nbgrader_writes_the_plans_due_dates_and_extensions(tmp_path, capsys, monkeypatch):
+    from nbgrader.api import Gradebook as NbGradebook
+
+    from descent.commands import main
+
+    # nbgrader runs alembic to stamp a new database: the virtual environment's, on PATH
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+    path = write_plan(tmp_path)
+    (tmp_path / "extensions.csv").write_text("student,assignment,due\nann,lab1,+2d\nbob,lab1,+1d\n")
+    database = tmp_path / "nb" / "gradebook.db"
+    with NbGradebook(f"sqlite:///{database}") as nb:
+        nb.add_assignment("lab1", duedate=datetime(2030, 1, 1))
+        nb.add_student("ann")
+        nb.add_student("bob")
+        nb.add_submission("lab1", "ann")
+    assert main(["course", "sync-nbgrader", "--plan", str(path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "lab1: due 2030-01-01 00:00:00 -> 2027-01-20 23:59:00 (UTC)" in out
+    assert "lab1, bob: extension kept for later (nothing collected)" in out
+    with NbGradebook(f"sqlite:///{database}") as nb:
+        assert nb.find_assignment("lab1").duedate == datetime(2027, 1, 20, 23, 59)
+        assert nb.find_submission("lab1", "ann").extension == timedelta(days=2)
+    assert main(["course", "sync-nbgrader", "--plan", str(path)]) == 0
+    assert "lab1: due" not in capsys.readouterr().out  # nothing left to change
+
+
+def test_an_assignment_grades_exactly_its_exercise_ids(tmp_path):
+    """With optim.adam in a6 and optim.adamw in a7, a6 graded adamw too (``-k`` matches
+    substrings): a complete a6 scored 92.31/100. Now a6 grades only Adam, at full marks."""
+    split = PLAN.replace('exercises = ["basics"]', 'exercises = ["optim.adam"]', 1).replace(
+        'exercises = ["clipping.clip_grad_norm", "clipping.clip_grad_value"]',
+        'exercises = ["optim.adamw"]',
+        1,
+    )
+    path = write_plan(tmp_path, split)
+    results = tmp_path / "r.json"
+    argv = [sys.executable, "-m", "descent", "grade", "solutions", "--assignment", "a1"]
+    argv += ["--plan", str(path), "--results", str(results)]
+    proc = subprocess.run(argv, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    block = json.loads(results.read_text())["implementations"][0]
+    assert [e["id"] for e in block["exercises"]] == ["optim.adam"]
+    assert block["points"] == block["max_points"] > 0
+    assert "a1: solutions: 20/20 points" in proc.stdout

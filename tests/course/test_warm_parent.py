@@ -9,8 +9,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
 
-from descent.course import runner
+from descent.course import runner, warm_parent
+from descent.course.version import grader_version
 from descent.course.warm_parent import WarmParent
 
 from .conftest import KIT, LOSSES, copy_modules, env
@@ -125,3 +130,78 @@ def test_the_warm_parent_loads_no_module_of_the_kit_a_fresh_grading_loads_later(
     assert "descent.plugin" in warm and "descent.strategies" in fresh
     # the warm parent's own modules: the forked grading's __main__ is child.py, as a fresh one's
     assert warm - fresh <= {"descent.commands.warm", "descent.commands.child"}
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _fork_servers(parent_pid: int) -> list[int]:
+    """The fork servers a warm parent started (its children running the server's module)."""
+    found = []
+    for pid in _children(parent_pid):
+        try:
+            if b"descent.isolation.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def _renice_servers(done: threading.Event, times: int, reniced: list[int]) -> None:
+    """Renice, from outside, each fork server a warm parent of this process starts (the first
+    ``times`` of them), as a worker of a submission did before its seccomp filter refused it:
+    while a grading uses it (it has forked a worker), long after it started."""
+    while not done.is_set() and len(reniced) < times:
+        for parent in list(warm_parent._ALL):
+            for pid in _fork_servers(parent.proc.pid):
+                if pid not in reniced and _children(pid):
+                    nice = os.getpriority(os.PRIO_PROCESS, pid)
+                    os.setpriority(os.PRIO_PROCESS, pid, min(19, nice + 3))
+                    reniced.append(pid)
+        time.sleep(0.02)
+
+
+def _grade_while_renicing(sub: Path, times: int) -> tuple[runner.Outcome, list[int]]:
+    selection = "test_losses and mse"
+    request = runner.Request(
+        "ada",
+        str(sub),
+        str(KIT),
+        grader_version(KIT, selection=selection, device="cpu"),
+        timeout_s=300,
+        selection=selection,
+        warm=True,
+    )
+    done, reniced = threading.Event(), []
+    spy = threading.Thread(target=_renice_servers, args=(done, times, reniced))
+    spy.start()
+    try:
+        with futures.ThreadPoolExecutor(1) as pool:  # a thread of its own, as a batch's job
+            outcome = pool.submit(runner.grade_submission, request).result()
+    finally:
+        done.set()
+        spy.join()
+        warm_parent.close_all()
+    return outcome, reniced
+
+
+def test_a_grading_whose_fork_server_was_changed_is_graded_again_on_a_fresh_one(tmp_path):
+    """Before each lending the warm parent compares its fork server's limits, nice value,
+    scheduling and I/O class with those it started with: a grading that ran on a server found
+    changed is not recorded but graded again on a fresh server, and never recorded when that
+    happens every time."""
+    ada = copy_modules(KIT / "solutions", tmp_path / "ada")
+    outcome, reniced = _grade_while_renicing(ada, times=1)
+    assert outcome.status == runner.GRADED, outcome
+    block = outcome.results["implementations"][0]
+    assert block["points"] == block["max_points"] > 0
+    assert len(reniced) == 1 and not Path(f"/proc/{reniced[0]}").exists()  # not lent again
+
+    outcome, reniced = _grade_while_renicing(ada, times=runner.ATTEMPTS)
+    assert outcome.status == runner.FAILED and outcome.results is None, outcome
+    assert "not recorded" in outcome.message and "nice " in outcome.message, outcome
+    assert len(reniced) == runner.ATTEMPTS

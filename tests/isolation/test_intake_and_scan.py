@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from descent.isolation import intake, scan
+
+from .forked import in_child
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -61,6 +65,44 @@ def test_hardlinks_and_oversized_files_are_refused(tmp_path):
     reasons = _reasons(intake.take(sub, tmp_path))
     assert "hard link" in reasons["losses.py"]
     assert "exceeds" in reasons["layers.py"]
+
+
+def test_what_cannot_be_read_is_refused_with_the_reason():
+    """As an ordinary user (root reads everything): an unreadable module or folder ended the
+    grading with "pytest exit code 3" and no reason."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    base = Path(tempfile.mkdtemp(prefix="descent-intake-"))
+    try:
+        (base / "sub").mkdir()
+        (base / "sub" / "losses.py").write_text(GOOD)
+        (base / "sub" / "activations.py").write_text("x = 1\n")
+        os.chmod(base / "sub" / "losses.py", 0)
+        (base / "shut").mkdir(mode=0)
+        os.chmod(base, 0o755)
+
+        def taken(_: int) -> dict:
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            found = {}
+            for name in ("sub", "shut"):
+                result = intake.take(base / name)
+                found[name] = {"taken": result.taken, "refused": _reasons(result)}
+                result.cleanup()
+            return found
+
+        seen = in_child(taken)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert seen["sub"] == {
+        "taken": ["activations.py"],
+        "refused": {"losses.py": "cannot be read (Permission denied)"},
+    }, seen
+    assert seen["shut"] == {
+        "taken": [],
+        "refused": {str(base / "shut"): "cannot be read (Permission denied)"},
+    }, seen
 
 
 def test_zip_members_are_checked(tmp_path):

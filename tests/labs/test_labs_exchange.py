@@ -8,9 +8,12 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from isolation.forked import in_child, outcome  # tests/isolation: a package beside this one
+from isolation.ordinary_user import account
 
 from descent import commands as cli
 
@@ -25,13 +28,27 @@ QUIZ = "quiz1_loss"
 @pytest.fixture
 def course(tmp_path, monkeypatch):
     """A course folder with the kit's config, one released quiz and no exchange yet."""
-    root = tmp_path / "course"
+    return _course(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def shared_course(monkeypatch):
+    """The same in a folder other accounts can pass through, as on a shared server (pytest's
+    own temporary folder is private to root)."""
+    base = Path(tempfile.mkdtemp(prefix="descent-course-"))
+    os.chmod(base, 0o755)
+    yield _course(base, monkeypatch)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _course(base: Path, monkeypatch) -> Path:
+    root = base / "course"
     (root / "release" / QUIZ).mkdir(parents=True)
     shutil.copy(LABS / "nbgrader_config.py", root)
     monkeypatch.delenv("DESCENT_EXCHANGE", raising=False)
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+        monkeypatch.setenv(name, str(base / name.lower()))
     return root
 
 
@@ -127,3 +144,138 @@ def test_the_exchange_stays_private_after_release_and_planted_links_are_refused(
         assert any(
             "claims to be nobody's but was written by" in line for line in found["nobody"]
         ), found
+
+
+# nbgrader parses "HST" as UTC-10: this copy is a day later than its name sorts.
+LATER_HST = "2026-11-23 23:00:00.000000 HST"  # 2026-11-24 09:00 UTC
+EARLIER_UTC = "2026-11-24 08:00:00.000000 UTC"
+
+
+def _released(course: Path) -> Path:
+    """Release the quiz into the course's private exchange; its inbound folder."""
+    shutil.copytree(LABS / "source" / QUIZ, course / "source" / QUIZ)
+    shutil.copy(LABS / "source" / QUIZ / f"{QUIZ}.ipynb", course / "release" / QUIZ)
+    released = nbgrader(course, "release_assignment", QUIZ, "--force")
+    assert released.returncode == 0, released.stderr[-2000:]
+    inbound = course / "exchange" / "descent" / "inbound"
+    inbound.mkdir(parents=True, exist_ok=True)
+    return inbound
+
+
+def _copy(inbound: Path, student: str, stamp: str, tail: str, owner: int | None = None) -> Path:
+    folder = inbound / f"{student}+{QUIZ}+{stamp}+{tail}"
+    folder.mkdir()
+    shutil.copy(LABS / "source" / QUIZ / f"{QUIZ}.ipynb", folder / f"{QUIZ}.ipynb")
+    if owner is not None:
+        for path in (folder, folder / f"{QUIZ}.ipynb"):
+            os.chown(path, owner, owner)
+    return folder
+
+
+def _refusals(found: dict, student: str) -> list[str]:
+    return [line for line in found.get(student, []) if line.startswith("refused before grading")]
+
+
+def test_the_copy_collect_takes_is_the_one_inspected(course, tmp_path):
+    """A planted copy whose name sorts before the decoy's but whose time is later holds a link
+    to a classmate's notebook: collect takes it (and copies what the link names); the preflight
+    used to inspect the decoy, sorted by name, and flagged nothing."""
+    from descent.labs import exchange, instructor
+
+    inbound = _released(course)
+    classmate = tmp_path / "classmate.ipynb"
+    shutil.copy(LABS / "source" / QUIZ / f"{QUIZ}.ipynb", classmate)
+    classmate.write_text(classmate.read_text().replace('"metadata": {', '"metadata": {"x": 1,', 1))
+    planted = inbound / f"mallory+{QUIZ}+{LATER_HST}+aaa"
+    planted.mkdir()
+    (planted / f"{QUIZ}.ipynb").symlink_to(classmate)
+    decoy = _copy(inbound, "mallory", EARLIER_UTC, "zzz")
+    assert [c.path for c in exchange.candidates(inbound, QUIZ)["mallory"]] == [planted, decoy]
+    collected = nbgrader(course, "collect", QUIZ)
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    got = course / "submitted" / "mallory" / QUIZ / f"{QUIZ}.ipynb"
+    assert got.read_text() == classmate.read_text()  # nbgrader took the planted copy
+    (refusal,) = _refusals(instructor.preflight(course, QUIZ), "mallory")
+    assert refusal.startswith(
+        f"refused before grading: exchange copy {planted.name} (the one collect takes): "
+    ) and refusal.endswith(f"{QUIZ}.ipynb is a symbolic link (to {classmate})"), refusal
+
+
+def test_a_copy_under_a_classmates_name_by_another_account_is_refused(course):
+    """The same trick with a copy named for the classmate, written by another account, took
+    the classmate from 5/5 to 1/5, unflagged. Where student ids are accounts, the copy's
+    writer must be the student; where they are not, no account may write the copies of two
+    students."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to write copies as other accounts")
+    from descent.labs import instructor
+
+    victim = account()
+    inbound = _released(course)
+    _copy(inbound, victim.pw_name, EARLIER_UTC, "own", victim.pw_uid)
+    planted = _copy(inbound, victim.pw_name, LATER_HST, "x", 65534)
+    _copy(inbound, "carol", EARLIER_UTC, "own", 61501)  # ids that are not accounts
+    _copy(inbound, "mallory", EARLIER_UTC, "own", 61502)
+    framed = _copy(inbound, "carol", LATER_HST, "x", 61502)
+    found = instructor.preflight(course, QUIZ)
+    assert _refusals(found, victim.pw_name) == [
+        f"refused before grading: exchange copy {planted.name} (the one collect takes) claims "
+        f"to be {victim.pw_name}'s but was written by nobody (nbgrader submit --student?)"
+    ], found
+    assert _refusals(found, "carol") == [
+        f"refused before grading: exchange copy {framed.name} (the one collect takes) claims "
+        f"to be carol's but its writer (uid 61502) also wrote the copies of mallory: one "
+        f"account submitting for another?"
+    ], found
+    assert not _refusals(found, "mallory"), found  # mallory's own copy is hers
+
+
+def test_collected_work_and_keys_are_made_private_before_grading(shared_course, monkeypatch):
+    """On a shared server collect kept the exchange's 0777 on submitted/<student>/<quiz> and
+    the keys stayed 0644: another account wrote into a classmate's collected folder and read
+    the quiz key. ``descent labs autograde`` now takes group and other access away first, and
+    refuses a student whose collected folder another account wrote into."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another account")
+    from descent.commands import labs as labs_command
+    from descent.labs import instructor
+
+    user, course = account(), shared_course
+    inbound = _released(course)
+    _copy(inbound, "ann", EARLIER_UTC, "own")
+    _copy(inbound, "bo", EARLIER_UTC, "own")
+    for path in inbound.iterdir():
+        os.chmod(path, 0o777)  # as nbgrader submit leaves a copy on a shared exchange
+    assert nbgrader(course, "collect", QUIZ).returncode == 0
+    shutil.copytree(LABS / "keys", course / "keys")
+    collected = course / "submitted" / "ann" / QUIZ
+    os.chmod(course, 0o755)
+    assert stat.S_IMODE(collected.stat().st_mode) == 0o777, oct(collected.stat().st_mode)
+
+    def reach(_: int) -> dict:
+        os.setgroups([])
+        os.setresgid(user.pw_gid, user.pw_gid, user.pw_gid)
+        os.setresuid(user.pw_uid, user.pw_uid, user.pw_uid)
+        return {
+            "write": outcome(lambda: (collected / "planted.txt").write_text("x")),
+            "key": outcome(lambda: (course / "keys" / f"{QUIZ}.json").read_text()),
+        }
+
+    assert in_child(reach) == {"write": "allowed", "key": "allowed"}  # the attack, before
+    (collected / "planted.txt").unlink()
+    os.chown(course / "submitted" / "bo" / QUIZ / f"{QUIZ}.ipynb", user.pw_uid, user.pw_gid)
+    monkeypatch.setattr(labs_command, "autograde", lambda *a, **k: (0, []))
+    assert cli.main(["labs", "autograde", QUIZ, "--course", str(course)]) in (0, 1)
+    assert in_child(reach) == {"write": "EACCES", "key": "EACCES"}
+    for path in [
+        course / "submitted",
+        *(course / "submitted").rglob("*"),
+        course / "keys",
+    ]:
+        assert not path.lstat().st_mode & 0o077, path
+    found = instructor.preflight(course, QUIZ)
+    assert _refusals(found, "bo") == [
+        f"refused before grading: written by another account after nbgrader collect: "
+        f"bo/{QUIZ}/{QUIZ}.ipynb (by {user.pw_name})"
+    ], found
+    assert not _refusals(found, "ann"), found

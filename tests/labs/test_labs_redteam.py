@@ -28,6 +28,7 @@ import pytest
 import redteam_notebooks as R  # noqa: E402 - beside this file
 
 from descent.isolation import confinement
+from descent.labs.private import make_private
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
@@ -267,6 +268,9 @@ def course(tmp_path_factory):
     linked = root / "submitted" / "linker" / R.LAB  # a symlink to the source
     linked.mkdir(parents=True)
     os.symlink(root / "source" / R.LAB / f"{R.LAB}.ipynb", linked / f"{R.LAB}.ipynb")
+    # descent labs autograde makes the keys private first (descent.labs.private); after that,
+    # nothing a notebook does may change them
+    make_private(root)
     guarded = {p: p.stat() for p in (root / "keys", root / "keys" / f"{R.QUIZ}.json")}
     written = (root / "submitted" / "ace" / R.QUIZ / f"{R.QUIZ}.ipynb").read_bytes()
     # one nbgrader run per assignment, through descent's wrapper (progress and report)

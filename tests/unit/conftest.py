@@ -140,7 +140,7 @@ def grade_toy(pytester: pytest.Pytester):
         result = pytester.runpytest_inprocess(
             "test_toy.py", "-p", "no:cacheprovider", f"--results={out}", *args, **kwargs
         )
-        assert out.exists(), f"no results written:\n{result.stdout.str()}"
+        assert out.exists(), f"no results written:\n{result.stdout.str()}\n{result.stderr.str()}"
         return ToyRun(result, results.load(out))
 
     return run

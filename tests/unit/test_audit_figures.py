@@ -103,7 +103,8 @@ def test_the_summary_reports_the_catalogue_and_the_corpus_apart(rows):
     assert "2 of 3 bugs (67%)" in corpus_named and "alternatives" not in corpus_named
     assert corpus_kept == (
         "student-style corpus, points kept: ordinary bugs (2) keep 35% on average, 60% at worst "
-        "(s2); edge bugs (1) keep 100% on average, 100% at worst (s3)"
+        "(s2); edge bugs (1) keep 100% on average, 100% at worst (s3); "
+        "1 of 2 ordinary bugs keep at most half; 1 of 1 edge bugs keep more than half"
     )
     assert "ordinary bugs (1) keep 20%" in catalogue_kept
     only_corpus = [r for r in rows if r["kind"] == "student"]

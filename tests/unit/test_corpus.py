@@ -138,7 +138,7 @@ def test_impl_student_star_grades_every_corpus_bug(toy_variants):
 
 
 def test_impl_student_refuses_an_id_of_another_kind(toy_variants):
-    with pytest.raises(AssertionError, match="no student variant 'toy_mse_negated'"):
+    with pytest.raises(AssertionError, match="no catalogued student variant 'toy_mse_negated'"):
         toy_variants("student:toy_mse_negated")  # a bug of the catalogue, not of the corpus
 
 

@@ -8,7 +8,8 @@ import math
 import pytest
 
 from descent.scenario_diagnoses import scenario_slip
-from tests.unit.test_diagnoses_parameters import _Reference
+
+from .test_diagnoses_parameters import _Reference
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -380,3 +380,36 @@ def test_an_error_in_using_the_result_is_read_by_the_exception_diagnoses(grade_t
     found = toy.test("test_number_on_the_left")
     assert found["message"].startswith("the check could not use what your code returned")
     assert found["diagnosis"] == "operator" and "__radd__" in found["message"]
+
+
+EVERYDAY = """
+import pytest
+
+@pytest.mark.exercise("losses.mse")
+@pytest.mark.ordinary
+def test_everyday(impl):
+    assert False, "wrong on everyday inputs"
+
+@pytest.mark.exercise("losses.mse")
+@pytest.mark.points(3)
+@pytest.mark.parametrize("case", [pytest.param("a", marks=pytest.mark.ordinary), "b"])
+def test_cases(case, impl):
+    assert case == "b"
+
+@pytest.mark.exercise("losses.mse")
+@pytest.mark.points(4)
+def test_at_the_edge(impl):
+    pass
+"""
+
+
+def test_a_failed_check_marked_ordinary_caps_the_exercise_at_half(grade_toy):
+    # Raw, the edge check keeps 4 and case b 3 of 11 weights: 7/11 of 10 points; capped, 5.
+    toy = grade_toy(EVERYDAY)
+    mse = toy.exercise("starter", "losses.mse")
+    assert mse["points"] == pytest.approx(5.0) and mse["status"] == "partial"
+    edge, b = toy.test("test_at_the_edge"), toy.test("test_cases[b]")
+    assert edge["points"] == pytest.approx(5.0 * 4 / 7) and b["points"] == pytest.approx(
+        5.0 * 3 / 7
+    )
+    assert "test_everyday" in edge["message"] or "test_cases" in edge["message"]

@@ -180,3 +180,61 @@ def status(points=0.0, max_points=10.0, **counts) -> str:
 )
 def test_the_status_of_an_exercise(expected, ex):
     assert status(**ex) == expected
+
+
+def capped(tests, ordinary: list[str], supporting=None) -> dict[str, float]:
+    """Points after scoring, ``ordinary`` naming the checks of everyday inputs."""
+    node = "graders/test_x.py::T::{}".format
+    results.assign_points(
+        tests,
+        {},
+        supporting={node(k): v for k, v in (supporting or {}).items()},
+        ordinary={node(name) for name in ordinary},
+    )
+    return points(tests)
+
+
+def test_failing_a_check_of_everyday_inputs_keeps_at_most_half_the_points():
+    # Nine edge checks pass and the one everyday check fails: 9 of 10 points become 5, shared
+    # by the passed checks in proportion, each saying why.
+    tests = [record("test_everyday", FAILED)] + [record(f"test_edge{i}") for i in range(9)]
+    got = capped(tests, ["test_everyday"])
+    assert got["test_everyday"] == 0.0
+    assert sum(got.values()) == pytest.approx(5.0)
+    assert got["test_edge0"] == pytest.approx(5.0 / 9)
+    assert "everyday inputs (test_everyday)" in tests[1].message
+    assert "at most half" in tests[1].message
+
+
+def test_the_cap_leaves_alone_what_already_keeps_half_or_less_or_fails_no_everyday_check():
+    below = [record("test_everyday", FAILED, weight=3.0), record("test_edge")]
+    assert capped(below, ["test_everyday"]) == {"test_everyday": 0.0, "test_edge": 2.5}
+    assert below[1].message == ""
+    edge_only = [record("test_everyday"), record("test_edge", FAILED), record("test_more")]
+    assert sum(capped(edge_only, ["test_everyday"]).values()) == pytest.approx(20 / 3)
+
+
+def test_the_cap_applies_per_implementation_and_exercise_and_after_the_supporting_rule():
+    tests = [
+        record("test_everyday", FAILED, impl="a"),
+        record("test_a", impl="a"),
+        record("test_b", impl="a"),
+        record("test_c", impl="a"),
+        record("test_everyday", impl="b"),
+        record("test_a", impl="b"),
+        record("test_everyday", FAILED, exercise="losses.mae", impl="b"),
+        record("test_shape", exercise="losses.mae", impl="b"),
+        record("test_value", exercise="losses.mae", impl="b"),
+    ]
+    capped(tests, ["test_everyday"], supporting={"test_shape": ("test_everyday",)})
+    by = {(t.implementation, t.exercise, t.name): t.points for t in tests}
+    assert sum(v for (i, e, _), v in by.items() if i == "a") == pytest.approx(5.0)
+    assert sum(v for (i, e, _), v in by.items() if (i, e) == ("b", "losses.mse")) == 10.0
+    # The unsupported shape check scores 0 first; the value check's 10/3 is already below 5.
+    assert by["b", "losses.mae", "T::test_shape"] == 0.0
+    assert by["b", "losses.mae", "T::test_value"] == pytest.approx(10 / 3)
+
+
+def test_an_uncounted_everyday_check_caps_nothing():
+    tests = [record("test_everyday[cuda]", SKIPPED, counted=False), record("test_edge")]
+    assert capped(tests, ["test_everyday[cuda]"])["test_edge"] == 10.0

@@ -49,3 +49,15 @@ def test_a_submission_named_like_markup_is_printed_as_text():
     report.render(_results(), console)
     shown = console.export_text()
     assert f"Descent: {NAME}" in shown and "[/blink]wrong" in shown and "[/i]skipped" in shown
+
+
+def test_with_descent_generic_only_the_table_leaves_the_catalogue_name_out(monkeypatch):
+    doc = _results()
+    doc["implementations"][0]["exercises"][0]["misconceptions"] = ["mse_sum_not_mean"]
+    console = Console(record=True, width=200, force_terminal=False)
+    report.render(doc, console)
+    assert "(likely: mse_sum_not_mean)" in console.export_text()
+    monkeypatch.setenv("DESCENT_GENERIC_ONLY", "1")
+    console = Console(record=True, width=200, force_terminal=False)
+    report.render(doc, console)
+    assert "mse_sum_not_mean" not in console.export_text()

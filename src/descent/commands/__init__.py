@@ -14,6 +14,8 @@
     descent grades                               --assignment on grade, batch, bundle
     descent new-exercise MODULE NAME             scaffold a new exercise (every file it needs)
     descent docs [--check]                       remake docs/exercises.md's tables
+    descent budget [--record]                    the graders' work on the solutions against
+                                                 graders/budget.toml
     descent export | labs | gradebook merge | batch | similarity | gradescope
                                                  (see ``descent VERB --help``)
 
@@ -36,6 +38,7 @@ from ..terminal import console
 from . import (
     audit,
     batch,
+    budget,
     bundle,
     check,
     course,
@@ -72,6 +75,7 @@ VERBS = (
     grades,
     new_exercise,
     docs,
+    budget,
 )
 
 

@@ -1,6 +1,8 @@
-"""``descent audit [--module M] [--corpus all|catalogue|student]``: prove the graders. Every
-catalogued bug and every student-style bug of the corpus must lose points and every alternative
-keep full marks; exit 1 when one does not."""
+"""``descent audit [--module M] [--corpus all|catalogue|student]``: prove the graders and the
+public tests. Every catalogued bug and every student-style bug of the corpus must lose points and
+every alternative keep full marks in the hidden graders; in the public tests no hollow answer may
+earn points, every alternative keeps full marks, a classic mistake is named and an argument edited
+in place is caught (:mod:`descent.audit_public`); exit 1 when one does not."""
 
 from __future__ import annotations
 
@@ -13,8 +15,16 @@ from .shared import device_option, results_path
 
 
 def register(sub) -> None:
-    p = sub.add_parser("audit", help="grade every catalogued variant and check the outcome")
-    p.add_argument("--results", help="results JSON path")
+    p = sub.add_parser(
+        "audit",
+        help="grade every catalogued variant with the hidden graders and the public tests, "
+        "and check the outcome",
+    )
+    p.add_argument(
+        "--results",
+        help="results JSON path of the hidden graders' run (the public tests' run is written "
+        "beside it, as NAME-public.json)",
+    )
     p.add_argument(
         "--module",
         action="append",

@@ -71,6 +71,12 @@ def register(sub) -> None:
     )
     device_option(p)
     add_assignment_options(p, "grade")
+    p.add_argument(
+        "--replace-plan",
+        action="store_true",
+        help="with --assignment: settle the assignment's rows again although another plan "
+        "settled them",
+    )
     p.set_defaults(func=_cmd_batch)
 
 
@@ -95,7 +101,9 @@ def _cmd_batch(args) -> int:
         if args.assignment:  # the plan's assignment: late policy, assignment grades
             item = assignment(args)
             assert item is not None  # --assignment was given
-            return run_assignment(opts, load_plan(args), item, kit_root(), console)
+            return run_assignment(
+                opts, load_plan(args), item, kit_root(), console, replace_plan=args.replace_plan
+            )
         return run(opts, kit_root(), console)
     except KeyboardInterrupt:  # before or after the grading itself: nothing half-written
         console.print("[yellow]interrupted[/yellow]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..bundle import build_student_bundle
+from ..bundle import STALE_NOTE, build_student_bundle, stale_starter
 from ..course.release import build_assignment_bundle
 from ..kit import kit_root
 from ..terminal import console
@@ -26,4 +26,7 @@ def cmd_bundle(args) -> int:
         return 0
     out = build_student_bundle(kit_root(), Path(args.out))
     console.print(f"student bundle written to {out}")
+    stale = stale_starter(kit_root())
+    if stale:
+        console.print(STALE_NOTE.format(files=", ".join(stale)), style="yellow", markup=False)
     return 0

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .. import results, terminal_report
-from ..bundle import build_student_bundle
+from ..bundle import STALE_NOTE, build_student_bundle, stale_starter
 from ..course.demo import grade_class
 from ..course.termdemo import run_term
 from ..kit import kit_root, run_pytest
@@ -32,6 +32,9 @@ def cmd_demo(args) -> int:
         f"built {bundle} ({sum(1 for _ in bundle.rglob('*.py'))} Python files, "
         f"no solutions or graders)"
     )
+    stale = stale_starter(root)
+    if stale:
+        console.print(STALE_NOTE.format(files=", ".join(stale)), style="yellow", markup=False)
     console.rule("2. hidden graders: the reference solutions and a sample submission")
     path = results_path(args)
     sample = root / "samples" / "partial"

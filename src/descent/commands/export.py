@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from .. import export, results
+from .. import export, results, spreadsheet
 from ..course import handback
 from ..course.gradebook import GradebookError
 from ..terminal import console
@@ -31,6 +31,12 @@ def register(sub) -> None:
         "or feedback (a folder of per-student HTML and JSON)",
     )
     p.add_argument("--format", choices=["gradescope", "csv", "results", "feedback"], required=True)
+    p.add_argument(
+        "--assignment",
+        metavar="ID",
+        help="with --gradebook: the gradings of this assignment of the course plan, with their "
+        "late penalty and final score (default: each student's newest grading)",
+    )
     p.add_argument("--implementation", help="for Gradescope: which graded implementation")
     p.add_argument("--out", help="output file (default: standard output)")
     p.set_defaults(func=_cmd_export)
@@ -53,9 +59,11 @@ def _export(args) -> int:
             raise ValueError(
                 "--gradebook exports csv, results or feedback, and takes no results files"
             )
-        text = handback.run(args.gradebook, args.format, args.out)
+        text = handback.run(args.gradebook, args.format, args.out, args.assignment)
         print(text, end="" if text.endswith("\n") else "\n")
         return 0
+    if args.assignment:
+        raise ValueError("--assignment goes with --gradebook")
     if args.format not in ("gradescope", "csv") or not args.results_files:
         raise ValueError(
             "results files export to gradescope or csv (results and feedback come from --gradebook)"
@@ -70,6 +78,7 @@ def _export(args) -> int:
     if args.out and args.format == "csv":
         export.write_csv(text, args.out)
     elif args.out:
+        spreadsheet.check_output_file(Path(args.out))
         Path(args.out).write_text(text)
     else:
         print(text, end="" if text.endswith("\n") else "\n")

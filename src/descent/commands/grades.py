@@ -1,5 +1,6 @@
 """``descent grades [--format table|csv|canvas|moodle] [--out FILE] [--at DATE-TIME]``: the
-course grade of every student, from the plan, the class gradebook and nbgrader's export."""
+course grade of every student, from the plan, the class gradebook and nbgrader's export (the
+rules are :mod:`descent.course.coursegrade`, the files :mod:`descent.course.lms`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from ..course import coursegrade, lms
+from .. import spreadsheet
+from ..course import coursegrade, lateness, lms
 from ..course import plan as plan_mod
-from ..course.assignbook import read
-from ..course.gradebook import Gradebook, GradebookError
+from ..course.assignbook import overrides, read
+from ..course.gradebook import Gradebook
 from ..terminal import console
 from .shared import load_plan
 
 
 def register(sub) -> None:
     g = sub.add_parser("grades", help="course grades from the plan: code, labs and quizzes")
-    g.add_argument("--plan", metavar="FILE", help="the plan (default: course.toml)")
+    g.add_argument("--plan", metavar="FILE", help="the plan (default: course.toml here)")
     g.add_argument(
         "--gradebook",
         default="descent-grading/gradebook.sqlite",
@@ -32,6 +34,26 @@ def register(sub) -> None:
     g.add_argument("--format", default="table", choices=("table", "csv", "canvas", "moodle"))
     g.add_argument("--out", metavar="FILE", help="write the file here (default: print it)")
     g.add_argument(
+        "--no-bom",
+        dest="bom",
+        action="store_false",
+        help="write the file without the UTF-8 byte-order mark (default: with it, so that "
+        "Excel reads accented names correctly; Canvas and Moodle accept both)",
+    )
+    g.add_argument(
+        "--moodle-key",
+        choices=sorted(lms.MOODLE_KEYS),
+        default="email",
+        help="the column Moodle's import maps students by (default email)",
+    )
+    g.add_argument(
+        "--moodle-max-grade",
+        type=float,
+        default=lms.MOODLE_MAX_GRADE,
+        metavar="N",
+        help="the largest grade the Moodle site accepts (default 100)",
+    )
+    g.add_argument(
         "--at",
         metavar="DATE-TIME",
         help="grade as of this moment: work due later is 'not due' (default now)",
@@ -42,37 +64,65 @@ def register(sub) -> None:
 
 def _cmd_grades(args) -> int:
     plan = load_plan(args)
-    code: dict[tuple[str, str], tuple[float, float]] = {}
-    if Path(args.gradebook).is_file():
-        try:
-            with Gradebook(args.gradebook, writable=False) as book:
-                code = {(g.student, g.assignment): (g.final, g.max_points) for g in read(book)}
-        except GradebookError as exc:
-            console.print(f"[red]descent grades: {escape(str(exc))}[/red]")
-            return 2
-    else:
-        console.print(
-            f"[yellow]no gradebook at {escape(args.gradebook)}: no code assignment "
-            f"graded yet[/yellow]"
-        )
-    labs = _nbgrader(args, plan, console)
-    roster = coursegrade.read_roster(plan.roster)
-    students = sorted(set(roster) | {s for s, _ in code} | {s for s, _ in labs})
-    now = plan_mod.at(plan, args.at) if args.at else None
-    grades = coursegrade.compute(plan, code, labs, students, now)
-    if args.format == "table":
-        _show(plan, grades, console, args.student)
-        return 0
-    text = lms.render(args.format, plan, grades, roster)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        spreadsheet.check_output_file(Path(args.out))
+    roster = coursegrade.read_roster(plan.roster)
+    inputs = coursegrade.Inputs(
+        labs=_nbgrader(args, plan),
+        extensions=lateness.read_extensions(plan.extensions, plan, set(roster)),
+    )
+    _read_gradebook(args, plan, inputs)
+    students = sorted(set(roster) | {s for s, _ in inputs.code} | {s for s, _ in inputs.labs})
+    at = plan_mod.at(plan, args.at) if args.at else None
+    grades = coursegrade.compute(plan, inputs, students, at)
+    if args.format == "table":
+        _show(plan, grades, args.student)
+        return 0
+    rows = lms.render(
+        args.format,
+        plan,
+        grades,
+        roster,
+        at=at,
+        moodle_key=args.moodle_key,
+        moodle_max=args.moodle_max_grade,
+    )
+    text = spreadsheet.render(rows)
+    for value in dict.fromkeys(spreadsheet.neutralized(rows)):
+        console.print(
+            f"[yellow]{escape(repr(value))} starts like a spreadsheet formula: written with a "
+            f"quote in front, so it will not match in the LMS; match that row by hand[/yellow]"
+        )
+    _attention(grades)
+    if args.out:
+        spreadsheet.write(args.out, text, bom=args.bom)
         console.print(f"{args.format} file for {len(grades)} students written to {args.out}")
     else:
         print(text, end="")
     return 0
 
 
-def _nbgrader(args, plan, console) -> dict[tuple[str, str], tuple[float, float]]:
+def _read_gradebook(args, plan, inputs: coursegrade.Inputs) -> None:
+    if not Path(args.gradebook).is_file():
+        console.print(
+            f"[yellow]no gradebook at {escape(args.gradebook)}: no code assignment "
+            f"graded yet[/yellow]"
+        )
+        return
+    with Gradebook(args.gradebook, writable=False) as book:
+        rows = read(book)
+        inputs.overrides = overrides(book)
+    inputs.code = {(g.student, g.assignment): g for g in rows}
+    other = sorted({g.assignment for g in rows if g.plan_hash and g.plan_hash != plan.digest})
+    if other:
+        console.print(
+            f"[yellow]{', '.join(other)} were settled with another version of the plan; the "
+            f"rules of {escape(str(plan.path))} are applied here (settle them again with "
+            f"`descent batch ... --assignment ID --replace-plan`)[/yellow]"
+        )
+
+
+def _nbgrader(args, plan) -> dict[tuple[str, str], coursegrade.LabRow]:
     path = Path(args.nbgrader_grades) if args.nbgrader_grades else plan.nbgrader_grades
     if path is None or not path.is_file():
         console.print(
@@ -81,70 +131,97 @@ def _nbgrader(args, plan, console) -> dict[tuple[str, str], tuple[float, float]]
             f"the nbgrader course)[/yellow]"
         )
         return {}
-    return coursegrade.read_nbgrader_export(
-        path, {i.id for i in plan.items if i.kind == plan_mod.NBGRADER}
+    labs = coursegrade.read_nbgrader_export(
+        path, {i.id for i in plan.items if i.kind == plan_mod.NBGRADER}, plan.nbgrader_course
     )
+    if any(row.nbgrader_penalty for row in labs.values()):
+        console.print(
+            "[yellow]nbgrader applied a late penalty of its own; the plan's late policy is "
+            "applied to nbgrader's raw score instead (keep nbgrader's "
+            "LateSubmissionPlugin.penalty_method at 'none')[/yellow]"
+        )
+    return labs
 
 
-def _show(plan, grades, console, student: str | None = None) -> None:
-    """One row per student (categories, course grade, what is missing or dropped), or with
-    ``student`` that student's every component."""
+def _attention(grades) -> None:
+    flagged = [f"{g.student} {flag}" for g in grades for flag in g.flags]
+    if flagged:
+        console.print(
+            "[yellow]needs the instructor (not final): " + escape("; ".join(flagged)) + "[/yellow]"
+        )
+
+
+def _show(plan, grades, student: str | None = None) -> None:
+    """One row per student (categories, course grade, what is missing, dropped, excused or
+    needs the instructor), or with ``student`` that student's every component."""
     if student:
         chosen = [g for g in grades if g.student == student]
         if not chosen:
             raise ValueError(f"no student {student!r} in the roster, gradebook or nbgrader export")
-        _components(plan, chosen[0], console)
+        _components(plan, chosen[0])
         return
-    table = Table(title=f"course grades: {plan.name}", title_justify="left")
+    table = Table(title=f"course grades: {escape(plan.name)}", title_justify="left")
     table.add_column("student")
     for cat in plan.categories.values():
         table.add_column(f"{cat.name} ({cat.weight:g}%)", justify="right")
-    for column in ("course", "missing", "dropped"):
+    for column in ("course", "missing", "dropped", "excused", "attention"):
         table.add_column(column, justify="right" if column == "course" else "left", overflow="fold")
     for g in grades:
         cats = [
             ("-" if g.categories[c] is None else f"{g.categories[c]:.1f}") for c in plan.categories
         ]
-        missing = [i for i, c in g.cells.items() if c.status == "missing"]
-        dropped = [i for i, c in g.cells.items() if c.dropped]
         table.add_row(
             escape(g.student),
             *cats,
             "-" if g.total is None else f"{g.total:.1f}",
-            f"[red]{', '.join(missing)}[/red]",
-            ", ".join(dropped),
+            f"[red]{escape(', '.join(_with(g, coursegrade.MISSING)))}[/red]",
+            escape(", ".join(i for i, c in g.cells.items() if c.dropped)),
+            escape(", ".join(_with(g, coursegrade.EXCUSED))),
+            f"[yellow]{escape('; '.join(g.flags))}[/yellow]",
         )
     console.print(table)
     console.print(
         "[dim]missing: due and not handed in (counts 0); dropped: by the category's "
-        "drop-lowest rule; `--student ID` shows every component[/dim]"
+        "drop-lowest rule; excused: left out; attention: a time unknown (no penalty until "
+        "`descent course set-time`) or a grading that did not complete (not counted); "
+        "`--student ID` shows every component[/dim]"
     )
 
 
-def _components(plan, grade, console) -> None:
+def _with(grade, status: str) -> list[str]:
+    return [i for i, c in grade.cells.items() if c.status == status]
+
+
+def _components(plan, grade) -> None:
     table = Table(
-        title=f"{grade.student}: course grade "
+        title=f"{escape(grade.student)}: course grade "
         f"{'-' if grade.total is None else f'{grade.total:.2f}'}%",
         title_justify="left",
     )
-    for column in ("item", "category", "weight", "points", "%", "note"):
-        table.add_column(column, justify="right" if column in ("weight", "points", "%") else "left")
+    for column in ("item", "category", "weight", "raw", "penalty", "final", "%", "note"):
+        table.add_column(
+            column, justify="left" if column in ("item", "category", "note") else "right"
+        )
     for item in plan.items:
         cell = grade.cells[item.id]
-        pts = (
-            f"{round(cell.points, 2):g}/{round(cell.max_points, 2):g}"
-            if cell.status == coursegrade.GRADED
-            else "-"
-        )
-        pct = "-" if cell.percent is None else f"{cell.percent:.1f}"
-        note = cell.status if cell.status != coursegrade.GRADED else ""
+        graded = cell.status == coursegrade.GRADED
         table.add_row(
             escape(item.id),
             item.category,
             f"{item.weight:g}",
-            pts,
-            pct,
-            note + (" (dropped)" if cell.dropped else ""),
+            f"{round(cell.raw or 0, 2):g}/{round(cell.max_points, 2):g}" if graded else "-",
+            f"-{round(cell.penalty, 2):g}"
+            if graded and cell.penalty
+            else "-"
+            if not graded
+            else "0",
+            f"{round(cell.points or 0, 2):g}/{round(cell.max_points, 2):g}" if graded else "-",
+            "-" if cell.percent is None else f"{cell.percent:.1f}",
+            escape(
+                ("" if graded else cell.status)
+                + (" (dropped)" if cell.dropped else "")
+                + (f" {cell.flag}" if cell.flag else "")
+            ),
         )
     console.print(table)
     cats = ", ".join(

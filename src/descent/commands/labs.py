@@ -3,8 +3,10 @@ the nbgrader labs and quizzes (the work is :mod:`descent.labs.instructor`).
 
     descent labs autograde ASSIGNMENT... [--course DIR]   (DIR: the course folder, by default
         the working directory if it holds nbgrader_config.py, else ./labs)
-        check every submission first (valid notebook? test cells deleted or edited?), run
-        ``nbgrader autograde`` for each assignment, and print one line per submission
+        make the keys, the hidden checks, the gradebook and the students' work private to
+        this account, check every submission first (valid notebook? test cells deleted or
+        edited? the exchange copy nbgrader collected?), run ``nbgrader autograde`` for each
+        assignment, and print one line per submission
     descent labs report ASSIGNMENT... [--course DIR]
         the same table from the gradebook, without grading again (exit 1 if problems were found)
     descent labs release-feedback ASSIGNMENT... [--course DIR]
@@ -32,6 +34,7 @@ from ..labs.instructor import (
     rubrics,
     save_rejections,
 )
+from ..labs.private import make_private
 from ..labs.submissions import refused
 from ..terminal import console
 
@@ -77,6 +80,12 @@ def cmd_autograde(args) -> int:
     course = course_folder(args.course)
     assignments = released(course, args.assignment)
     nbgrader, env = nbgrader_command()
+    changed = make_private(course)  # before anything is read: see descent.labs.private
+    if changed:
+        console.print(
+            f"made private to this account ({len(changed)}): "
+            + escape(", ".join(changed[:8]) + (" ..." if len(changed) > 8 else ""))
+        )
     code = 0
     for assignment in assignments:
         students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}"))

@@ -1,7 +1,7 @@
-"""``descent new-exercise MODULE NAME``: scaffold exercise MODULE.NAME (the work is
-:mod:`descent.scaffold`): the registry entry, the reference, the stub, the public and hidden
-tests, a catalogued bug and the docs table, each with TODOs that ``descent audit`` refuses to run
-past until they are filled."""
+"""``descent new-exercise MODULE NAME [--title T] [--pair]``: scaffold exercise MODULE.NAME in
+its module's conventions (the work is :mod:`descent.scaffold`): the registry entry, the
+reference, the stub, the public and hidden tests, a catalogued bug and the docs table, each with
+TODOs that ``descent audit`` refuses to run past until they are filled."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..terminal import console
 
 NEXT_STEPS = """next, in this order (docs/authoring.md):
   1. solutions/{module}.py: the docstring (formula, shapes, defaults, edge cases) and the answer
-  2. src/descent/registry.py: move the entry into {module}'s list; title, forbidden calls, points
+  2. src/descent/registry.py: the entry's title, forbidden calls and points, where a TODO asks
   3. descent stubs; descent docs
   4. exercises/test_{module}.py and graders/test_{module}.py: the checks
   5. graders/catalogue/{module}.py: realistic bugs and alternatives
@@ -28,14 +28,32 @@ def register(sub) -> None:
         "with TODOs that the audit refuses until filled",
     )
     p.add_argument("module", help="the student module (losses, optim, ... or a new one)")
-    p.add_argument("name", help="the exercise's name in it (also its function's name)")
+    p.add_argument(
+        "name",
+        help="the exercise's name in it; its functions follow the module's convention "
+        "(optim: NAME_step; losses, activations, normalization: NAME_forward and NAME_backward; "
+        "elsewhere: NAME)",
+    )
+    p.add_argument("--title", help="its title in the registry and the docs (default: a TODO)")
+    p.add_argument(
+        "--pair",
+        action="store_true",
+        help="a forward/backward pair (NAME_forward, NAME_backward) in a module whose "
+        "exercises are not all pairs",
+    )
     p.set_defaults(func=cmd_new_exercise)
 
 
 def cmd_new_exercise(args) -> int:
     root = kit_root()
-    for path in create(root, args.module, args.name):
+    done = create(root, args.module, args.name, title=args.title, pair=args.pair)
+    for path in done.written:
         shown = path.relative_to(root) if path.is_relative_to(root) else path
         console.print(f"wrote {escape(str(shown))}")
+    if done.unformatted:  # the kit's tests would refuse them as they are
+        console.print(
+            "[yellow]ruff is not installed (./dev shell installs it): run ruff format on "
+            f"{escape(', '.join(map(str, done.unformatted)))}[/yellow]"
+        )
     console.print(escape(NEXT_STEPS.format(module=args.module, name=args.name, marker=MARKER)))
     return 0

@@ -26,34 +26,48 @@ def register(sub) -> None:
         metavar="DIR",
         help="with --class: where the charts go (default: class-report/ by the gradebook)",
     )
+    p.add_argument(
+        "--assignment",
+        metavar="ID",
+        help="with --class: the gradings of this assignment of the course plan (default: each "
+        "student's newest grading, whichever assignment it was)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="list every failing check")
     p.set_defaults(func=cmd_report)
 
 
 def cmd_report(args) -> int:
     if args.class_book:
-        return _class_report(args.class_book, args.charts)
+        return _class_report(args.class_book, args.charts, args.assignment)
+    if args.assignment:
+        raise ValueError("--assignment goes with --class GRADEBOOK")
     if not args.results_file:
         raise ValueError("give a results file, or --class GRADEBOOK")
     terminal_report.render(results.load(args.results_file), console, detail=args.verbose)
     return 0
 
 
-def _class_report(book_path: str, charts: str | None) -> int:
-    """``descent report --class GRADEBOOK [--charts DIR]``: 2 for an unreadable gradebook or a
-    chart folder that cannot be written, 1 when nothing is graded yet."""
+def _class_report(book_path: str, charts: str | None, assignment: str | None = None) -> int:
+    """``descent report --class GRADEBOOK [--charts DIR] [--assignment ID]``: 2 for an
+    unreadable gradebook or a chart folder that cannot be written, 1 when nothing is graded
+    yet."""
     from ..course import analytics  # start-up cost: matplotlib
+    from ..course.assignbook import gradings
     from ..course.gradebook import Gradebook, GradebookError
 
     try:
         with Gradebook(book_path, writable=False) as book:
-            stats = analytics.compute(book)
+            rows = gradings(book, assignment) if assignment else None
+            stats = analytics.compute(book, rows)
     except GradebookError as exc:
         console.print(f"[red]descent report: {escape(str(exc))}[/red]")
         return 2
     if not stats.exercises:
-        console.print("no graded submission in this gradebook yet")
+        which = f" of assignment {assignment}" if assignment else ""
+        console.print(f"no graded submission{escape(which)} in this gradebook yet")
         return 1
+    if assignment:
+        console.print(f"assignment {escape(assignment)}: its gradings only")
     analytics.render(stats, console)
     folder = Path(charts) if charts else Path(book_path).parent / "class-report"
     try:

@@ -13,11 +13,17 @@ workers of the fork server, which is a fresh ``python -I`` as always. A grading 
 parent's fork server (:meth:`descent.isolation.pool.ForkServer.lend`); the next one borrows it
 only when the last one ended normally and left no worker or unread reply behind
 (:meth:`~descent.isolation.pool.ForkServer.reusable`), else the parent starts a fresh server.
+After each grading the parent also reads its server's limits, nice value, scheduling, CPUs and
+I/O class, and its own (:mod:`descent.isolation.vitals`): if any differs from what it was at the
+start, the reply says so, the grading is not recorded and the batch grades that submission
+again on a fresh server (a fresh parent, when the parent itself was changed).
 
 Protocol, one JSON object a line. Read on stdin: ``{"argv": [...], "cwd": DIR, "env": {...},
 "log": FILE, "cpu": "N" or "-"}``. Written on stdout: ``{"pid": PID}`` once the grading started,
-then ``{"exit": CODE}`` when it ended (minus the signal's number when it was killed). The parent
-ends when its stdin closes, taking its fork server with it.
+then ``{"exit": CODE}`` when it ended (minus the signal's number when it was killed), with
+``"changed": [...]`` when the server's or the parent's vitals changed meanwhile, and
+``"ends": true`` when the parent's own did: it then ends at once. Otherwise the parent ends when
+its stdin closes, taking its fork server with it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import sys
 import tempfile
 import traceback
 
+from ..isolation import vitals
 from .child import die_with_parent, pin
 
 # What a grading imports beyond the command line (found by listing sys.modules after one):
@@ -165,14 +172,20 @@ def serve(channel: tuple[int, int]) -> None:
     warm_up()
     gc.collect()
     gc.freeze()  # what every grading inherits is never traversed again by its collector
+    mine = vitals.of(os.getpid())  # what every grading forked from here inherits
     for line in iter(lines.readline, b""):
         request = json.loads(line)
         pid = grade(request, channel, server)
         _send(writer, {"pid": pid})
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
-        _send(writer, {"exit": code})
-        if server is not None and not server.reusable():
+        changed = server.changed() if server is not None else []
+        own = [f"warm parent: {c}" for c in vitals.changes(mine, vitals.of(os.getpid()))]
+        reply = {"exit": code, "changed": changed + own} if changed or own else {"exit": code}
+        _send(writer, dict(reply, ends=True) if own else reply)
+        if own:
+            break  # every later grading would inherit it: the batch starts another parent
+        if server is not None and (changed or not server.reusable()):
             server.close()
             server = start_server()
     if server is not None:

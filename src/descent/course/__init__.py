@@ -13,9 +13,9 @@
     handback.py      exports from the gradebook: the CSV and the per-student feedback folder
     gradescope.py    the Gradescope autograder archive
     merge.py         nbgrader's exported grades joined with the code results (one row each)
-    plan.py, lateness.py, assigned.py, coursegrade.py, lms.py, release.py
-                     the term: the course plan, late work, assignment and course grades, LMS
-                     files, releasing an assignment
+    plan.py, lateness.py, assigned.py, coursegrade.py, lms.py, release.py, nbsync.py
+                     the term: the course plan, submission times and late work, assignment and
+                     course grades, LMS files, releasing an assignment, nbgrader's due dates
     demo.py, termdemo.py  the sample class and term of ``descent demo``
     similarity/      which submissions share rare code (reports; changes no grade)
 

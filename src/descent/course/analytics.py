@@ -1,5 +1,6 @@
 """The class report (``descent report --class GRADEBOOK``): which exercises the class struggled
-with and which named mistakes it made, from every student's current submission.
+with and which named mistakes it made, from every student's current submission, or with
+``--assignment ID`` from the gradings of that assignment of the course plan.
 
 Per exercise: how many students were graded on it, the mean points, the pass rate (the share of
 students with full marks) and the most frequent named misconceptions with the number of students
@@ -40,14 +41,16 @@ class ClassStats:
     exercises: list[ExerciseStats]
 
 
-def compute(book) -> ClassStats:
-    rows = book.current()
+def compute(book, rows: list[dict] | None = None) -> ClassStats:
+    """The statistics of ``rows`` (gradebook rows, default each student's current one)."""
+    rows = book.current() if rows is None else rows
     graded = [r for r in rows if r["status"] == "graded" and r["max_points"]]
     totals = [100 * r["points"] / r["max_points"] for r in graded]
+    ids = [r["id"] for r in graded]
     raw = book.db.execute(
         "SELECT e.exercise, e.title, e.points, e.max_points, e.status, e.misconceptions "
-        "FROM exercise_results e JOIN students t ON e.submission = t.current_submission "
-        "JOIN submissions s ON s.id = e.submission WHERE s.status = 'graded'"
+        f"FROM exercise_results e WHERE e.submission IN ({', '.join('?' * len(ids))})",
+        ids,
     ).fetchall()
     by_id: dict[str, list] = {}
     for row in raw:

@@ -3,15 +3,22 @@ included.
 
 The batch itself is the ordinary one (:mod:`.batch`) restricted to the assignment's exercises
 (a ``-k`` selection, so its grader version, and so its gradings, are its own). Afterwards each
-student's grading is settled: points scaled to the assignment's total, the submission time
-(:mod:`.lateness`), the late policy and any extension applied, and the row stored in the
-gradebook's ``assignment_grades`` (:mod:`.assignbook`). Then the table (raw, penalty and why,
-final) and one HTML report per student under ``OUT/reports/<assignment>/``.
+student's grading is settled: points scaled to the assignment's total, the submission time from
+the plan's source (:mod:`.lateness`; a time set by hand beats it), the late policy and any
+extension applied, and the row stored in the gradebook's ``assignment_grades``
+(:mod:`.assignbook`) with the hash of the plan. Then the table (raw, penalty and why, final) and
+one HTML report per student under ``OUT/reports/<assignment>/``.
+
+Every run settles every student of the folder again from the records as they are now (the
+manifest, the extensions, the times set by hand), without grading again what was graded; only
+a time read from the files themselves (``time_source = "file"``) keeps the first one recorded
+for the same content, since copying files changes it and new graders must never make work late.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +27,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .. import registry
 from . import assignbook, batch, lateness, submissions
 from .assignbook import Grade
 from .coursegrade import read_roster
 from .gradebook import Gradebook, GradebookError
-from .html_report import notes, page
+from .html_report import Score, notes, page
 from .plan import Item, Plan
 from .version import grader_version
 
@@ -38,15 +46,35 @@ def scaled(points: float, most: float, item: Item) -> float:
     return round(points / most * item.points, 4) if most else 0.0
 
 
-def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
-
-    manifest = lateness.read_manifest(opts.submissions, plan.timezone)  # fail before grading
-    extensions = lateness.read_extensions(plan.extensions, plan)
+def run(
+    opts, plan: Plan, item: Item, kit: Path, console: Console, *, replace_plan: bool = False
+) -> int:
+    """Grade ``item`` for the class of ``opts.submissions`` and settle every student. Refuses
+    (exit 2, before grading) when the gradebook holds rows of ``item`` settled with another
+    plan, unless ``replace_plan``."""
+    roster = read_roster(plan.roster)
+    manifest = (  # read before grading: a manifest without its columns stops the batch
+        lateness.read_manifest(opts.submissions, plan.timezone)
+        if item.time_source == "manifest"
+        else {}
+    )
+    extensions = lateness.read_extensions(plan.extensions, plan, set(roster))
+    conflict = None if replace_plan else _plan_conflict(opts.book_path, plan, item)
+    if conflict:
+        console.print(f"[red]descent batch: {escape(conflict)}[/red]")
+        return 2
+    if item.time_source == "manifest" and not manifest:
+        console.print(
+            f"[yellow]the plan reads {item.id}'s submission times from "
+            f"{lateness.MANIFEST_NAME}, and {escape(str(opts.submissions))} has none: every "
+            f"time will be unknown (no penalty) until set[/yellow]"
+        )
     reports = opts.reports  # the assignment's own reports (below) replace the batch's
     opts = replace(opts, selection=selection(item, opts.selection), reports=False)
     console.print(
         f"assignment {escape(item.id)}: {escape(item.title)} ({len(item.exercises)} "
-        f"exercises, {item.points:g} points, due {_local(item.due, plan)})"
+        f"exercises, {item.points:g} points, due {lateness.local(item.due, plan.timezone)}; "
+        f"submission times from {item.time_source})"
     )
     code = batch.run(opts, kit, console)
     if code in (2, 130):
@@ -55,18 +83,42 @@ def run(opts, plan: Plan, item: Item, kit: Path, console: Console) -> int:
     version = grader_version(kit, selection=opts.selection, device=opts.device)
     try:
         with Gradebook(opts.book_path) as book:
-            grades = settle(
-                book, plan, item, listing, version, opts.submissions, manifest, extensions
-            )
+            records = Records(manifest, extensions, assignbook.overrides(book))
+            grades = settle(book, plan, item, listing, version, opts.submissions, records)
             assignbook.write(book, grades)
-            show(grades, plan, item, console, roster_ids(plan))
+            show(grades, plan, item, console, list(roster))
             if reports:
-                folder = write_reports(book, grades, item, opts.out / "reports" / item.id)
+                folder = write_reports(book, grades, plan, opts.out / "reports" / item.id)
                 console.print(f"HTML reports: {folder}")
     except GradebookError as exc:
         console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
         return 2
     return code
+
+
+def _plan_conflict(book_path: Path, plan: Plan, item: Item) -> str | None:
+    if not Path(book_path).is_file():
+        return None
+    try:
+        with Gradebook(book_path, writable=False) as book:
+            others = assignbook.other_plans(book, item.id, plan.digest)
+    except GradebookError:
+        return None  # the batch itself reports a gradebook it cannot use
+    if not others:
+        return None
+    return (
+        f"the {item.id} rows of {book_path} were settled with another course plan (SHA-256 "
+        f"{', '.join(h[:12] for h in others)}); this run uses {plan.path} ({plan.short_digest}). "
+        f"Pass that plan with --plan, or --replace-plan to settle them again with this one"
+    )
+
+
+class Records:
+    """What settles a submission besides its grading: the manifest, the extensions, the times
+    set by hand."""
+
+    def __init__(self, manifest: dict, extensions: dict, overrides: dict):
+        self.manifest, self.extensions, self.overrides = manifest, extensions, overrides
 
 
 def settle(
@@ -76,8 +128,7 @@ def settle(
     listing,
     version: str,
     folder: Path,
-    manifest: dict,
-    extensions: dict,
+    records: Records,
 ) -> list[Grade]:
     """One :class:`Grade` per student of ``listing`` graded with ``version``."""
     assignbook.ensure(book)
@@ -92,27 +143,76 @@ def settle(
         if row is None:  # not graded this run (interrupted): nothing to settle
             continue
         sid, status, points, most = row
-        kept = assignbook.recorded_time(book, entry.student, item.id, digest)
-        if kept:
-            when = lateness.Submitted(datetime.fromisoformat(kept[0]), kept[1])
-        else:
-            when = lateness.submitted(
-                entry.student, entry.path, folder, entry.modified, manifest, plan.timezone
-            )
-        out.append(
-            grade(
-                item,
-                entry.student,
-                sid,
-                digest,
-                status,
-                points,
-                most,
-                when,
-                extensions.get((entry.student, item.id)),
-            )
+        when = _when(book, plan, item, entry, digest, folder, records)
+        g = grade(
+            item,
+            entry.student,
+            sid,
+            digest,
+            status,
+            points,
+            most,
+            when,
+            records.extensions.get((entry.student, item.id)),
+            plan,
         )
+        g.note = foreign_modules(entry, item, plan)
+        out.append(g)
+    return out + held(book, plan, item, listing, version)
+
+
+def held(book: Gradebook, plan: Plan, item: Item, listing, version: str) -> list[Grade]:
+    """A row that needs attention for each student the batch held (two entries for one student,
+    a link, an unreadable entry), naming why: with no row at all the student would read as
+    missing, a silent 0."""
+    out = []
+    for student, reasons in sorted(listing.held.items()):
+        row = book.db.execute(
+            "SELECT id, content_hash FROM submissions WHERE student = ? AND grader_version = ? "
+            "AND content_hash LIKE 'held:%' ORDER BY id DESC",
+            (student, version),
+        ).fetchone()
+        if row is None:  # not recorded by this run's batch (interrupted): nothing to settle
+            continue
+        when = lateness.unknown("held: not graded")
+        g = grade(item, student, row[0], row[1], "failed", 0.0, 0.0, when, None, plan)
+        g.note = "held, not graded until resolved: " + "; ".join(reasons)
+        out.append(g)
     return out
+
+
+def _when(book, plan: Plan, item: Item, entry, digest: str, folder: Path, records: Records):
+    manual = records.overrides.get((entry.student, item.id))
+    if manual:
+        return by_hand(manual)
+    if item.time_source == "file":
+        kept = assignbook.recorded_time(book, entry.student, item.id, digest)
+        if kept and kept[1].startswith(lateness.FILE):
+            return lateness.Submitted(datetime.fromisoformat(kept[0]), kept[1])
+    return lateness.submitted(
+        item.time_source,
+        entry.student,
+        entry_root(entry.path, folder),
+        entry.path,
+        entry.modified,
+        records.manifest,
+        plan.timezone,
+    )
+
+
+def by_hand(override: assignbook.Override) -> lateness.Submitted:
+    return lateness.Submitted(
+        datetime.fromisoformat(override.submitted_at),
+        f"{lateness.SET_BY_HAND}: {override.why}",
+    )
+
+
+def entry_root(graded: Path, folder: Path) -> Path:
+    """The student's entry in the submissions folder that holds ``graded``."""
+    graded, top = Path(graded), Path(folder).resolve()
+    while graded.parent.resolve() != top and graded.parent != graded:
+        graded = graded.parent
+    return graded
 
 
 def grade(
@@ -125,43 +225,96 @@ def grade(
     most: float,
     when: lateness.Submitted,
     extension: lateness.Extension | None,
+    plan: Plan,
 ) -> Grade:
     raw = scaled(points, most, item) if status == "graded" else 0.0
-    late = lateness.penalty(item.late, item.due, when.at, extension)
-    taken = round(raw * late.percent / 100, 4)
-    reason = late.reason
-    if extension and not reason:
-        reason = f"on time (extension to {extension.due.isoformat()})"
-    ext = (
-        f"{extension.due.isoformat()}{': ' + extension.reason if extension.reason else ''}"
-        if extension
-        else ""
-    )
+    settled = lateness.settle(item, raw, when, extension, plan.timezone)
     return Grade(
         student,
         item.id,
         sid,
         digest,
-        when.at.isoformat(),
+        when.at.isoformat() if when.at else "",
         when.source,
         status,
         raw,
         item.points,
-        late.percent,
-        taken,
-        reason,
-        round(raw - taken, 4),
-        ext,
+        settled.penalty_percent,
+        settled.penalty,
+        settled.reason,
+        settled.final,
+        _extension_text(extension, plan),
+        plan_hash=plan.digest,
     )
 
 
-def roster_ids(plan: Plan) -> list[str]:
+def _extension_text(extension: lateness.Extension | None, plan: Plan) -> str:
+    if extension is None:
+        return ""
+    what = "excused" if extension.excused else lateness.local(extension.due, plan.timezone)
+    return f"{what}{': ' + extension.reason if extension.reason else ''}"
 
-    return list(read_roster(plan.roster))
+
+def resettle(book: Gradebook, plan: Plan, item: Item, student: str) -> Grade | None:
+    """Settle ``student``'s recorded row of ``item`` again from its raw score, with the time set
+    by hand and the extensions as they are now (``descent course set-time``); None without a
+    row."""
+    rows = [g for g in assignbook.read(book, item.id) if g.student == student]
+    if not rows:
+        return None
+    old = rows[0]
+    manual = assignbook.overrides(book).get((student, item.id))
+    if manual is None:
+        return old
+    extensions = lateness.read_extensions(plan.extensions, plan)
+    when = by_hand(manual)
+    extension = extensions.get((student, item.id))
+    settled = lateness.settle(item, old.raw, when, extension, plan.timezone)
+    new = replace(
+        old,
+        submitted_at=when.at.isoformat() if when.at else "",
+        time_source=when.source,
+        penalty_percent=settled.penalty_percent,
+        penalty=settled.penalty,
+        reason=settled.reason,
+        final=settled.final,
+        extension=_extension_text(extension, plan),
+        plan_hash=plan.digest,
+    )
+    assignbook.write(book, [new])
+    return new
 
 
-def _local(moment: datetime | None, plan: Plan) -> str:
-    return moment.astimezone(plan.timezone).strftime("%Y-%m-%d %H:%M %Z") if moment else "-"
+def foreign_modules(entry, item: Item, plan: Plan) -> str:
+    """A note when the entry holds none of ``item``'s modules but another assignment's (a1's
+    files handed in as a2): the student would otherwise get a silent 0."""
+    present = _modules_in(entry)
+    if not present or present & set(item.modules):
+        return ""
+    owners = []
+    for module in sorted(present):
+        ids = [i.id for i in plan.code if module in i.modules]
+        owners.append(f"{module}.py ({', '.join(ids) or 'no assignment'})")
+    return (
+        f"none of {item.id}'s modules ({', '.join(m + '.py' for m in item.modules)}) was "
+        f"handed in; the entry holds {', '.join(owners)}: another assignment's work?"
+    )
+
+
+def _modules_in(entry) -> set[str]:
+    names: list[str] = []
+    path = Path(entry.path)
+    try:
+        if path.is_dir():
+            names = [p.name for p in path.iterdir()]
+        elif path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                names = [n.rsplit("/", 1)[-1] for n in archive.namelist() if n.count("/") <= 1]
+        elif path.suffix.lower() == ".py":
+            names = [path.name]
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return set()
+    return {n[:-3] for n in names if n.endswith(".py") and n[:-3] in registry.MODULES}
 
 
 def _num(x: float) -> str:
@@ -172,7 +325,8 @@ def show(
     grades: list[Grade], plan: Plan, item: Item, console: Console, roster: list[str] = ()
 ) -> None:
     table = Table(
-        title=f"{item.id}: {item.title} (due {_local(item.due, plan)})", title_justify="left"
+        title=f"{item.id}: {item.title} (due {lateness.local(item.due, plan.timezone)})",
+        title_justify="left",
     )
     for column in ("student", "submitted", "raw", "penalty", "why", "final"):
         table.add_column(
@@ -182,41 +336,74 @@ def show(
         )
     by_student = {g.student: g for g in grades}
     for g in grades:
-        when = _local(datetime.fromisoformat(g.submitted_at), plan)
-        style = "yellow" if g.time_source.startswith(lateness.MTIME) else "dim"
-        when += f" [{style}]({escape(g.time_source)})[/{style}]"
-        penalty = f"-{_num(g.penalty)} ({g.penalty_percent:g}%)" if g.penalty_percent else "0"
-        why = g.reason if g.status == "graded" else f"{g.status}; {g.reason}".strip("; ")
         table.add_row(
             escape(g.student),
-            when,
+            _submitted_cell(g, plan),
             f"{_num(g.raw)}/{_num(g.max_points)}",
-            penalty,
-            escape(why),
+            f"-{_num(g.penalty)} ({g.penalty_percent:g}%)" if g.penalty_percent else "0",
+            escape(why(g)),
             f"{_num(g.final)}/{_num(g.max_points)}",
         )
     for student in roster:
         if student not in by_student:
             table.add_row(escape(student), "[red]missing[/red]", "-", "-", "no submission", "-")
     console.print(table)
+    for line in attention(grades):
+        console.print(f"[yellow]{escape(line)}[/yellow]")
 
 
-def notes_for(g: Grade) -> list[str]:
-    """The lines a student's report shows about the assignment's score and lateness."""
-    lines = [
-        f"Assignment {g.assignment}: raw score {_num(g.raw)}/{_num(g.max_points)}; "
-        f"late penalty {_num(g.penalty)} ({g.penalty_percent:g}%)"
-        f"{': ' + g.reason if g.reason else ''}; final {_num(g.final)}/"
-        f"{_num(g.max_points)}.",
-        f"Submitted {g.submitted_at} ({g.time_source}).",
-    ]
-    if g.extension:
-        lines.append(f"Extension: {g.extension}.")
+def _submitted_cell(g: Grade, plan: Plan) -> str:
+    if not g.submitted_at:
+        return "[yellow]time unknown[/yellow]"
+    when = lateness.local(datetime.fromisoformat(g.submitted_at), plan.timezone)
+    style = "yellow" if g.time_source.startswith(lateness.FILE) else "dim"
+    return f"{when} [{style}]({escape(g.time_source)})[/{style}]"
+
+
+def why(g: Grade) -> str:
+    """The row's explanation: the status of a grading that did not complete, the late rule, the
+    note."""
+    parts = [] if g.status == "graded" else [f"{g.status.replace('_', ' ')}: needs attention"]
+    parts += [p for p in (g.reason, g.note) if p]
+    return "; ".join(parts)
+
+
+def attention(grades: list[Grade]) -> list[str]:
+    """What the instructor must still settle: unknown times, gradings that did not complete."""
+    lines = []
+    unknown = [g.student for g in grades if not g.submitted_at]
+    if unknown:
+        lines.append(
+            f"time unknown (no penalty applied) for {', '.join(unknown)}: set it with "
+            f"`descent course set-time STUDENT {grades[0].assignment} TIME --why TEXT`"
+        )
+    broken = [f"{g.student} ({g.status.replace('_', ' ')})" for g in grades if g.status != "graded"]
+    if broken:
+        lines.append(
+            f"needs attention, not counted in course grades: {', '.join(broken)}; grade "
+            f"again (a longer --timeout, --regrade) or excuse the item"
+        )
     return lines
 
 
-def write_reports(book: Gradebook, grades: list[Grade], item: Item, folder: Path) -> Path:
+def notes_for(g: Grade, plan: Plan) -> list[str]:
+    """The lines a student's report shows about the assignment's lateness."""
+    when = (
+        lateness.local(datetime.fromisoformat(g.submitted_at), plan.timezone)
+        if g.submitted_at
+        else "unknown"
+    )
+    lines = [f"Submitted {when} ({g.time_source})."]
+    if g.reason:
+        lines.append(f"Late policy: {g.reason}.")
+    if g.extension:
+        lines.append(f"Extension: {g.extension}.")
+    if g.note:
+        lines.append(g.note)
+    return lines
 
+
+def write_reports(book: Gradebook, grades: list[Grade], plan: Plan, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for g in grades:
         row = book.db.execute(
@@ -227,14 +414,16 @@ def write_reports(book: Gradebook, grades: list[Grade], item: Item, folder: Path
             continue
         doc = book.results(g.submission)
         info = dict(status=row[0], message=row[1], superseded=json.loads(row[3]), source=row[4])
+        graded_at = lateness.local(datetime.fromisoformat(row[2]), plan.timezone)
         text = page(
             g.student,
             doc,
             images=book.images(g.submission),
             status=row[0],
             message=row[1],
-            notes=notes_for(g) + notes(info, doc),
-            graded_at=row[2],
+            notes=notes_for(g, plan) + notes(info, doc),
+            graded_at=graded_at,
+            score=Score(g.assignment, g.raw, g.penalty, g.penalty_percent, g.final, g.max_points),
         )
         path = folder / f"{submissions.file_stem(g.student)}.html"
         path.write_text(text, encoding="utf-8")

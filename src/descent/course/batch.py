@@ -14,7 +14,9 @@ Exit codes: what a student's code does is a result, never a failure of the batch
   the next run, in case the machine's load caused it, then kept);
 * 1: the batch ran, but some gradings did not complete for reasons of the grading machinery
   (``failed``: a grading process that crashed, graders that differ on a Dask worker, a lost
-  worker); they are retried on the next run;
+  worker, a grading that left its fork server changed), or some students are held (two entries
+  for one student, a symbolic link, an unreadable entry: :mod:`.submissions`; each gets a
+  ``failed`` row saying why); they are retried on the next run;
 * 2: the batch could not start or could not write (bad options, no submissions, an unwritable
   output, a gradebook in use or not Descent's, an unreachable Dask scheduler);
 * 130: interrupted (Ctrl-C or SIGTERM); what was graded is kept.
@@ -22,7 +24,9 @@ Exit codes: what a student's code does is a result, never a failure of the batch
 
 from __future__ import annotations
 
+import hashlib
 import signal
+import socket
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -77,6 +81,7 @@ class Options:
 class Tally:
     graded: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    held: list[Outcome] = field(default_factory=list)  # not graded: see submissions.Listing
     interrupted: bool = False
 
 
@@ -97,7 +102,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         console.print(f"[red]descent batch: {escape(problem)}[/red]")
         return 2
     version = grader_version(kit, selection=opts.selection, device=opts.device)
-    if opts.scheduler is None and not opts.insecure:
+    if listing.entries and opts.scheduler is None and not opts.insecure:
         why = refusal([str(listing.entries[0].path)], "auto", False, opts.device)
         if why:
             console.print(f"[red]descent batch: {escape(why)}[/red]")
@@ -109,8 +114,10 @@ def run(opts: Options, kit: Path, console: Console) -> int:
         return 2
     with book:
         try:
-            book.set_present(e.student for e in listing.entries)
+            book.set_present(listing.students)
+            held = _hold(listing, version, book)
             tally = _grade_all(opts, kit, version, listing, book, console)
+            tally.held = held
         except (gradebook.GradebookError, ExecutorError) as exc:
             console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
             return 2
@@ -133,7 +140,32 @@ def run(opts: Options, kit: Path, console: Console) -> int:
             "again to grade the rest[/yellow]"
         )
         return 130
-    return 1 if any(o.status == FAILED for o in tally.graded) else 0
+    return 1 if tally.held or any(o.status == FAILED for o in tally.graded) else 0
+
+
+def _hold(listing, version: str, book) -> list[Outcome]:
+    """Record each held student (two entries for one student, a link, an unreadable entry:
+    :mod:`.submissions`) as a ``failed`` row that says why; nothing of theirs is graded, and
+    the row replaces an earlier grading as their current one until the instructor resolves
+    it (``failed`` rows are tried again on every run)."""
+    held = []
+    for student, reasons in sorted(listing.held.items()):
+        paths = listing.held_entries[student]
+        digest = hashlib.sha256(
+            "\0".join(sorted(f"{p}:{submissions.content_hash(p)}" for p in paths)).encode()
+        ).hexdigest()
+        outcome = Outcome(
+            student,
+            str(paths[0]),
+            FAILED,
+            message="not graded: " + "; ".join(reasons),
+            content_hash=f"held:{digest}",
+            version=version,
+            host=socket.gethostname(),
+        )
+        book.record(outcome, source=str(paths[0]), submitted=0.0, superseded=[])
+        held.append(outcome)
+    return held
 
 
 def _unwritable(folder: Path) -> str | None:
@@ -212,10 +244,7 @@ def _grade_all(opts, kit, version, listing, book, console) -> Tally:
                 eta.finished(outcome.duration_s)
                 entry = entries[outcome.student]
                 book.record(
-                    outcome,
-                    source=str(entry.path),
-                    submitted=entry.modified,
-                    superseded=[p.name for p in entry.superseded],
+                    outcome, source=str(entry.path), submitted=entry.modified, superseded=[]
                 )
                 tally.graded.append(outcome)
                 progress.console.print(_line(outcome))
@@ -356,4 +385,10 @@ def summarize(book, tally: Tally, listing, console: Console) -> None:
         console.print(
             f"[yellow]not graded (not a folder, .zip, .py or .ipynb): "
             f"{escape(', '.join(listing.unrecognised))}[/yellow]"
+        )
+    if tally.held:
+        console.print(
+            f"[red]held, not graded until you resolve it ({len(tally.held)}): "
+            f"{escape(', '.join(o.student for o in tally.held))}; the reasons are in the "
+            f"notes above[/red]"
         )

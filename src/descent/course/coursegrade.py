@@ -1,13 +1,26 @@
 """One course grade per student, from the plan's code assignments and nbgrader assignments.
 
-Every item of the plan gets, per student, one :class:`Cell`: its percentage when graded (a code
-assignment's final score after the late penalty; an nbgrader assignment's ``score`` from
-``nbgrader export``, which already holds nbgrader's own late penalty), ``missing`` when nothing
-came in and the due date has passed (it counts as 0 and the table says *missing*), or ``not
-due`` before the due date (left out). A category's percentage is the weighted mean of its
-counted items after dropping the lowest ``drop_lowest`` (always keeping one; of equal
-percentages the heavier is dropped); the course grade
-is the category weights' mean of the categories that have a counted item.
+Every item of the plan gets, per student and as of a moment ``at`` (default now), one
+:class:`Cell`, decided in this order:
+
+1. **excused**: the extensions file says ``excused``; the item is left out of that student's
+   category (Canvas ``EX``);
+2. **not due**: the student's due date (an extension's, else the item's) is after ``at``; left
+   out, even when something was already graded;
+3. **graded**: the late policy applied to the raw score, with the times and extensions as they
+   are now: a code assignment's raw score and submission time from the gradebook, an nbgrader
+   assignment's ``raw_score`` and ``timestamp`` from ``nbgrader export`` (the plan's late policy
+   is applied to it, one rule for every item); a time set by hand beats both. A submission whose
+   time is unknown keeps its raw score, with no penalty, and is flagged;
+   **needs attention**: a grading that failed or timed out; left out and flagged, never a 0;
+4. **missing**: nothing came in and the due date has passed: counts 0.
+
+Submitted means collected: for nbgrader, a row with a ``timestamp``, or a folder in the
+course's ``submitted/`` or ``autograded/`` (work placed there by hand has no timestamp in the
+export, and counts). A category's percentage is the weighted mean of its counted items after
+dropping the lowest ``drop_lowest`` (always keeping one; of equal percentages the heavier is
+dropped); the course grade is the category weights' mean of the categories that have a counted
+item.
 """
 
 from __future__ import annotations
@@ -17,23 +30,34 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .plan import Item, Plan
+from . import lateness
+from .assignbook import Grade, Override
+from .plan import CODE, Item, Plan
 
-GRADED, MISSING, NOT_DUE = "graded", "missing", "not due"
+GRADED, MISSING, NOT_DUE, EXCUSED, ATTENTION = (
+    "graded",
+    "missing",
+    "not due",
+    "excused",
+    "needs attention",
+)
 
 
 @dataclass
 class Cell:
     item: str
-    status: str  # GRADED, MISSING or NOT_DUE
-    points: float | None = None  # what the student has (None unless graded)
+    status: str  # GRADED, MISSING, NOT_DUE, EXCUSED or ATTENTION
+    points: float | None = None  # the final score (None unless graded)
     max_points: float = 0.0
     dropped: bool = False
+    raw: float | None = None
+    penalty: float = 0.0
+    flag: str = ""  # what the instructor must still settle (time unknown, needs attention)
 
     @property
     def percent(self) -> float | None:
         if self.status == GRADED:
-            return 100 * self.points / self.max_points if self.max_points else 0.0
+            return 100 * (self.points or 0.0) / self.max_points if self.max_points else 0.0
         return 0.0 if self.status == MISSING else None
 
 
@@ -43,6 +67,10 @@ class StudentGrade:
     cells: dict[str, Cell]
     categories: dict[str, float | None] = field(default_factory=dict)
     total: float | None = None  # percent
+
+    @property
+    def flags(self) -> list[str]:
+        return [f"{item}: {cell.flag}" for item, cell in self.cells.items() if cell.flag]
 
 
 @dataclass
@@ -54,6 +82,26 @@ class Person:
     section: str = ""
     sis_login_id: str = ""
     canvas_id: str = ""
+
+
+@dataclass(frozen=True)
+class LabRow:
+    """One student's row of one assignment in ``nbgrader export``'s CSV, when submitted."""
+
+    raw: float
+    max_points: float
+    timestamp: datetime | None  # None: nbgrader has no time (placed by hand)
+    nbgrader_penalty: float = 0.0  # nbgrader's own late penalty, replaced by the plan's
+
+
+@dataclass
+class Inputs:
+    """Everything a course grade is computed from."""
+
+    code: dict[tuple[str, str], Grade] = field(default_factory=dict)
+    labs: dict[tuple[str, str], LabRow] = field(default_factory=dict)
+    extensions: dict[tuple[str, str], lateness.Extension] = field(default_factory=dict)
+    overrides: dict[tuple[str, str], Override] = field(default_factory=dict)
 
 
 def read_roster(path: Path | None) -> dict[str, Person]:
@@ -74,53 +122,52 @@ def read_roster(path: Path | None) -> dict[str, Person]:
 
 
 def read_nbgrader_export(
-    path: Path, wanted: set[str]
-) -> dict[tuple[str, str], tuple[float, float]]:
-    """``{(student, assignment): (score, max_score)}`` from ``nbgrader export``'s CSV, for the
-    assignments in ``wanted``. nbgrader writes a row of 0 points for a student who submitted
-    nothing (an empty ``timestamp``): that is missing work, so it is left out here."""
+    path: Path, wanted: set[str], course: Path | None = None
+) -> dict[tuple[str, str], LabRow]:
+    """``{(student, assignment): LabRow}`` from ``nbgrader export``'s CSV, for the assignments
+    in ``wanted`` and the students who submitted (see the module doc: a timestamp, or a folder
+    in ``course``'s ``submitted/`` or ``autograded/``). nbgrader writes its times in UTC without
+    a zone."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        need = {"assignment", "student_id", "score", "max_score"}
+        need = {"assignment", "student_id", "raw_score", "max_score"}
         if not need <= set(reader.fieldnames or []):
             raise ValueError(
                 f"{path} is not an nbgrader export (it needs the columns {', '.join(sorted(need))})"
             )
         out = {}
         for line, row in enumerate(reader, start=2):
-            if row["assignment"] not in wanted or not (row.get("timestamp", "x") or "").strip():
+            student, item = row["student_id"], row["assignment"]
+            stamp = (row.get("timestamp") or "").strip()
+            if item not in wanted or not (stamp or _collected(course, student, item)):
                 continue
             try:
-                out[(row["student_id"], row["assignment"])] = (
-                    float(row["score"] or 0),
+                when = lateness.parse_time(stamp, timezone.utc) if stamp else None
+                out[(student, item)] = LabRow(
+                    float(row["raw_score"] or 0),
                     float(row["max_score"] or 0),
+                    when,
+                    float(row.get("late_submission_penalty") or 0),
                 )
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {line}: score {row['score']!r} or max_score "
-                    f"{row['max_score']!r} is not a number"
-                ) from None
+            except ValueError as exc:
+                raise ValueError(f"{path}, line {line}: {exc}") from None
     return out
 
 
+def _collected(course: Path | None, student: str, item: str) -> bool:
+    return course is not None and any(
+        (course / stage / student / item).is_dir() for stage in ("submitted", "autograded")
+    )
+
+
 def compute(
-    plan: Plan,
-    code: dict[tuple[str, str], tuple[float, float]],
-    labs: dict[tuple[str, str], tuple[float, float]],
-    students: list[str],
-    now: datetime | None = None,
+    plan: Plan, inputs: Inputs, students: list[str], at: datetime | None = None
 ) -> list[StudentGrade]:
-    """Course grades of ``students``. ``code`` and ``labs`` map (student, item id) to
-    (points, max points): final scores of code assignments, nbgrader scores."""
-    now = now or datetime.now(timezone.utc)
+    """Course grades of ``students`` as of ``at`` (default now)."""
+    at = at or datetime.now(timezone.utc)
     out = []
     for student in students:
-        cells = {
-            item.id: _cell(
-                item, (code if item.kind == "code" else labs).get((student, item.id)), now
-            )
-            for item in plan.items
-        }
+        cells = {item.id: _cell(plan, item, student, inputs, at) for item in plan.items}
         grade = StudentGrade(student, cells)
         for cat in plan.categories.values():
             grade.categories[cat.name] = _category(plan, cat, cells)
@@ -133,11 +180,59 @@ def compute(
     return out
 
 
-def _cell(item: Item, got: tuple[float, float] | None, now: datetime) -> Cell:
-    if got is not None:
-        return Cell(item.id, GRADED, got[0], got[1])
-    status = NOT_DUE if item.due is not None and now <= item.due else MISSING
-    return Cell(item.id, status, None, item.points if item.kind == "code" else 0.0)
+def _cell(plan: Plan, item: Item, student: str, inputs: Inputs, at: datetime) -> Cell:
+    most = item.points if item.kind == CODE else 0.0
+    extension = inputs.extensions.get((student, item.id))
+    if extension and extension.excused:
+        return Cell(item.id, EXCUSED, max_points=most)
+    due = lateness.due_for(item, extension)
+    if due is not None and at <= due:
+        return Cell(item.id, NOT_DUE, max_points=most)
+    manual = inputs.overrides.get((student, item.id))
+    if item.kind == CODE:
+        row = inputs.code.get((student, item.id))
+        if row is None:
+            return Cell(item.id, MISSING, max_points=most)
+        if row.status != GRADED:
+            return Cell(
+                item.id,
+                ATTENTION,
+                max_points=most,
+                flag=f"{ATTENTION} (grading {row.status.replace('_', ' ')})",
+            )
+        when = _code_time(row, manual)
+        raw, most = row.raw, row.max_points
+    else:
+        lab = inputs.labs.get((student, item.id))
+        if lab is None:
+            return Cell(item.id, MISSING)
+        when = _lab_time(lab, manual)
+        raw, most = lab.raw, lab.max_points
+    settled = lateness.settle(item, raw, when, extension, plan.timezone)
+    flag = when.source if not when.known else ""
+    return Cell(item.id, GRADED, settled.final, most, raw=raw, penalty=settled.penalty, flag=flag)
+
+
+def _code_time(row: Grade, manual: Override | None) -> lateness.Submitted:
+    if manual:
+        return _by_hand(manual)
+    if row.submitted_at:
+        return lateness.Submitted(datetime.fromisoformat(row.submitted_at), row.time_source)
+    return lateness.Submitted(None, row.time_source)
+
+
+def _lab_time(lab: LabRow, manual: Override | None) -> lateness.Submitted:
+    if manual:
+        return _by_hand(manual)
+    if lab.timestamp is not None:
+        return lateness.Submitted(lab.timestamp, "nbgrader")
+    return lateness.unknown("no timestamp in nbgrader's export (placed in submitted/ by hand?)")
+
+
+def _by_hand(manual: Override) -> lateness.Submitted:
+    return lateness.Submitted(
+        datetime.fromisoformat(manual.submitted_at), f"{lateness.SET_BY_HAND}: {manual.why}"
+    )
 
 
 def _category(plan: Plan, cat, cells: dict[str, Cell]) -> float | None:
@@ -152,4 +247,4 @@ def _category(plan: Plan, cat, cells: dict[str, Cell]) -> float | None:
     weight = sum(i.weight for i, _ in kept)
     if not weight:
         return None
-    return sum(i.weight * c.percent for i, c in kept) / weight
+    return sum(i.weight * (c.percent or 0.0) for i, c in kept) / weight

@@ -247,12 +247,26 @@ class Gradebook:
     def current(self) -> list[dict]:
         """Each student's current submission (newest graded), ordered by student id; ``present``
         says whether the last batch still found the student's entry."""
-        rows = self.db.execute(
-            "SELECT s.id, s.student, s.source, s.content_hash, s.grader_version, "
-            "s.submitted_at, s.graded_at, s.status, s.points, s.max_points, s.duration_s, "
-            "s.host, s.message, s.superseded FROM students t JOIN submissions s "
-            "ON s.id = t.current_submission ORDER BY t.id"
-        ).fetchall()
+        rows = self._rows(
+            "FROM students t JOIN submissions s ON s.id = t.current_submission ORDER BY t.id", ()
+        )
+        present = self._meta("present")
+        present = set(json.loads(present)) if present else None
+        for row in rows:
+            row["present"] = present is None or row["student"] in present
+        return rows
+
+    def gradings(self, ids: list[int]) -> list[dict]:
+        """The submissions ``ids`` (one per student, such as an assignment's gradings) in the
+        form of :meth:`current`, ordered by student id (``present``: the last batch's folder
+        is one assignment's, so it says nothing of another's)."""
+        marks = ", ".join("?" * len(ids))
+        rows = self._rows(f"FROM submissions s WHERE s.id IN ({marks}) ORDER BY s.student", ids)
+        for row in rows:
+            row["present"] = True
+        return rows
+
+    def _rows(self, tail: str, args) -> list[dict]:
         keys = (
             "id",
             "student",
@@ -269,12 +283,12 @@ class Gradebook:
             "message",
             "superseded",
         )
+        rows = self.db.execute(
+            f"SELECT {', '.join('s.' + k for k in keys)} {tail}", tuple(args)
+        ).fetchall()
         out = [dict(zip(keys, row)) for row in rows]
-        present = self._meta("present")
-        present = set(json.loads(present)) if present else None
         for row in out:
             row["superseded"] = json.loads(row["superseded"])
-            row["present"] = present is None or row["student"] in present
         return out
 
     def set_present(self, students) -> None:

@@ -8,6 +8,11 @@
   hand back. The JSON is the student's view, what the report shows: of the hidden tests only the
   checks that lost points (first line of each message); the grader machine's details
   (confinement probe, paths, worker statistics) are left out.
+
+Without ``assignment`` each student's newest grading is exported, whichever assignment it was;
+with ``assignment`` (an assignment of the course plan) the gradings its rows came from, each
+with its settled score (raw, late penalty, final) in the CSV, the JSON and the report's
+headline.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 from pathlib import Path
 
 from .. import export
-from . import html_report
+from . import assignbook, html_report
 from .gradebook import Gradebook, out_of
 from .html_report import first_line, lost_checks, notes
 from .submissions import file_stem
@@ -59,12 +64,21 @@ def student_view(doc: dict) -> dict:
     return doc
 
 
-def _documents(book) -> list[tuple[dict, dict]]:
+def _rows(book, assignment: str | None) -> list[dict]:
+    if assignment is None:
+        return book.current()
+    rows = assignbook.gradings(book, assignment)
+    if not rows:
+        raise ValueError(f"no grade of assignment {assignment!r} in this gradebook")
+    return rows
+
+
+def _documents(book, rows: list[dict]) -> list[tuple[dict, dict]]:
     """(row, results document) per student; a placeholder document where grading did not
     complete. Each block carries the grading's ``status`` and its ``note`` (the notes of the
-    summary and the HTML report), so every export keeps them."""
+    summary and the HTML report), and an assignment's settled score, so every export keeps
+    them."""
 
-    rows = book.current()
     top = out_of(rows)
     out = []
     for row in rows:
@@ -89,45 +103,71 @@ def _documents(book) -> list[tuple[dict, dict]]:
                     }
                 ],
             }
+        grade = row.get("grade")
+        if grade is not None:
+            found.insert(0, _settled(grade))
+            doc["implementations"][0].update(
+                raw=grade.raw, penalty=grade.penalty, final=grade.final
+            )
         doc["implementations"][0].update(status=row["status"], note="; ".join(found))
         out.append((row, doc))
     return out
 
 
-def to_csv(book) -> str:
-    return export.to_csv(doc for _, doc in _documents(book))
+def _settled(grade) -> str:
+    text = f"{grade.assignment}: final {grade.final:g}/{grade.max_points:g}"
+    return text + (f" ({grade.reason})" if grade.reason else "")
 
 
-def write_results(book, folder: Path) -> list[Path]:
+def _score(row: dict) -> html_report.Score | None:
+    g = row.get("grade")
+    if g is None:
+        return None
+    return html_report.Score(
+        g.assignment, g.raw, g.penalty, g.penalty_percent, g.final, g.max_points
+    )
+
+
+def to_csv(book, rows: list[dict] | None = None) -> str:
+    return export.to_csv(doc for _, doc in _documents(book, _or_current(book, rows)))
+
+
+def _or_current(book, rows: list[dict] | None) -> list[dict]:
+    return book.current() if rows is None else rows
+
+
+def write_results(book, folder: Path, rows: list[dict] | None = None) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for row, doc in _documents(book):
+    for row, doc in _documents(book, _or_current(book, rows)):
         path = folder / f"{row['student']}.json"
         path.write_text(json.dumps(doc, indent=1))
         written.append(path)
     return written
 
 
-def write_feedback(book, folder: Path) -> list[Path]:
+def write_feedback(book, folder: Path, rows: list[dict] | None = None) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for row, doc in _documents(book):
+    for row, doc in _documents(book, _or_current(book, rows)):
         mine = folder / file_stem(row["student"])
         mine.mkdir(exist_ok=True)
-        page = html_report.write_student(book, row, mine)
+        page = html_report.write_student(book, row, mine, score=_score(row))
         page.replace(mine / "report.html")
         (mine / "results.json").write_text(json.dumps(student_view(doc), indent=1))
         written.append(mine)
     return written
 
 
-def run(book_path: str, fmt: str, out: str | None) -> str:
-    """Export; returns what to print (the CSV when there is no ``out``, else a summary)."""
+def run(book_path: str, fmt: str, out: str | None, assignment: str | None = None) -> str:
+    """Export (of one assignment of the plan, or each student's newest grading); returns what
+    to print (the CSV when there is no ``out``, else a summary)."""
 
     with Gradebook(book_path, writable=False) as book:
+        rows = _rows(book, assignment)
         if fmt == "csv":
-            text = to_csv(book)
+            text = to_csv(book, rows)
             if out is None:
                 return text
             export.write_csv(text, out)
@@ -135,5 +175,5 @@ def run(book_path: str, fmt: str, out: str | None) -> str:
         if out is None:
             raise ValueError(f"--format {fmt} needs --out DIR")
         writer = write_results if fmt == "results" else write_feedback
-        written = writer(book, Path(out))
+        written = writer(book, Path(out), rows)
         return f"wrote {len(written)} student(s) to {out}"

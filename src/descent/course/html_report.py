@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,21 @@ th{background:#e9edf2} td.pts{text-align:right;white-space:nowrap;font-variant-n
 color:#374151} .note{background:#fff7e6;border-left:4px solid #d89614;padding:8px 12px;margin:8px 0}
 img.curves{max-width:100%;border:1px solid #dde1e6;background:#fff}
 """
+
+
+@dataclass(frozen=True)
+class Score:
+    """An assignment's score in the course plan, the report's headline: the final score, with
+    the raw score and the late penalty beside it."""
+
+    assignment: str
+    raw: float
+    penalty: float
+    penalty_percent: float
+    final: float
+    max_points: float
+
+
 _IMPORT_HANG = re.compile(r"^`import (\w+\.py)` did not return")  # see isolation.connection
 _LABEL = {"not_implemented": "not implemented", "timed_out": "timed out"}
 
@@ -51,8 +67,11 @@ def page(
     message: str = "",
     notes: list[str] | None = None,
     graded_at: str = "",
+    score: Score | None = None,
 ) -> str:
-    """The whole HTML page for one student."""
+    """The whole HTML page for one student. With ``score`` (an assignment of the course plan)
+    the headline is its final score, raw score and penalty beside it, and the exercise points
+    are shown as what the raw score was scaled from."""
     block = (doc or {}).get("implementations", [{}])[0] if doc else {}
     points, most = block.get("points", 0.0), block.get("max_points", 0.0)
     parts = [
@@ -62,6 +81,8 @@ def page(
         f"<body><header><h1>Descent report: {escape(student)}</h1>"
         f"<p>{escape(_when(doc, graded_at))}</p></header><main>"
     ]
+    if score is not None:
+        parts.append(_headline(score))
     if status != "graded":
         parts.append(
             f"<p class='note'>Grading {escape(_LABEL.get(status, status))}: {escape(message)}</p>"
@@ -69,9 +90,15 @@ def page(
     for note in notes or []:  # the line above already gives the status and its reason
         if status == "graded" or not message or message not in note:
             parts.append(f"<p class='note'>{escape(note)}</p>")
-    if block:
+    if block and score is not None:
+        parts.append(
+            f"<p>Exercise points: {_num(points)} / {_num(most)}, scaled to the raw score "
+            f"{_num(score.raw)} / {_num(score.max_points)}.</p>"
+        )
+    elif block:
         share = 100 * points / most if most else 0.0
         parts.append(f"<p class='total'>{_num(points)} / {_num(most)} points ({share:.0f}%)</p>")
+    if block:
         tests = [t for t in doc.get("tests", []) if t["implementation"] == block["name"]]
         parts.append(_exercises(block, tests))
         parts.append(_lost_checks(block, tests))
@@ -85,6 +112,21 @@ def page(
         )
     parts.append("</main></body></html>")
     return "".join(parts)
+
+
+def _headline(score: Score) -> str:
+    share = 100 * score.final / score.max_points if score.max_points else 0.0
+    penalty = (
+        f"late penalty &minus;{_num(score.penalty)} ({score.penalty_percent:g}%)"
+        if score.penalty_percent
+        else "no late penalty"
+    )
+    return (
+        f"<p class='total'>{escape(score.assignment)}: {_num(score.final)} / "
+        f"{_num(score.max_points)} points ({share:.0f}%)</p>"
+        f"<p>raw score {_num(score.raw)} / {_num(score.max_points)}; {penalty}; final "
+        f"{_num(score.final)} / {_num(score.max_points)}</p>"
+    )
 
 
 def _when(doc, graded_at: str) -> str:
@@ -199,7 +241,7 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
     return out
 
 
-def write_student(book, row: dict, folder: Path) -> Path:
+def write_student(book, row: dict, folder: Path, *, score: Score | None = None) -> Path:
     """Write one student's report as ``folder/<file stem>.html``; returns its path."""
     doc = book.results(row["id"])
     text = page(
@@ -210,6 +252,7 @@ def write_student(book, row: dict, folder: Path) -> Path:
         message=row["message"],
         notes=notes(row, doc),
         graded_at=row["graded_at"],
+        score=score,
     )
     path = folder / f"{file_stem(row['student'])}.html"
     tmp = path.with_name(path.name + ".tmp")

@@ -1,17 +1,38 @@
 """When a submission came in, how late it was, and what the late policy takes off.
 
-The submission time is taken from the first of these sources that has it (``docs/course.md``,
-"Deadlines and late work"):
+One trusted time per submission, from the source the plan names for the assignment
+(``time_source``, course-wide or per assignment; ``docs/course.md``, "When was it submitted?"):
 
-1. ``timestamp.txt`` in the student's entry (nbgrader's ``collect`` writes it);
-2. ``submission_metadata.json`` in the entry (Gradescope), its ``created_at``;
-3. the ``submitted_at`` column of ``manifest.csv`` in the submissions folder (any other system:
-   columns ``student,submitted_at``);
-4. otherwise the entry's modification time, flagged as less reliable (copying files changes it).
+* ``nbgrader``: the ``timestamp.txt`` that nbgrader's ``submit`` writes (over any file of that
+  name the student had) and ``collect`` copies: at the top of the student's entry, or of its one
+  top-level folder; for a ``.zip`` entry, at the top of the archive or of its one top folder;
+* ``gradescope``: ``created_at`` of ``submission_metadata.json``, which Gradescope keeps beside
+  the student's upload, never in it: it is read at the top of the student's folder only when the
+  graded files are in a sub-folder (``alice/submission_metadata.json`` next to
+  ``alice/submission/``); one among the uploaded files is the student's and is never read;
+* ``manifest``: the ``submitted_at`` column of ``manifest.csv`` in the submissions folder (the
+  instructor's record: ``student,submitted_at``);
+* ``file``: the entry's modification time (the newest of the entry and the files at its top),
+  which copying and unzipping change.
+
+A record the student could have written never stands in for the platform's or the
+instructor's: only the named source is read. When it has no time for a student, or one that
+cannot be read, the time is *unknown* (:data:`UNKNOWN`): no penalty is applied and the row says
+so until the instructor sets the time (``descent course set-time``), which beats every source.
+
+Time stamps (:func:`parse_time`) are read in every form nbgrader writes (its default
+``%Y-%m-%d %H:%M:%S.%f %Z``, with or without microseconds, with or without the zone) and ISO
+8601. A zone given as an offset (``+0200``, ``-01:00``, ``Z``) is that offset; ``UTC`` and
+``GMT`` are UTC; an abbreviation is resolved against the course's time zone: ``CEST`` in a course
+in ``Europe/Berlin`` is the offset that zone has, at that date and time, under that name
+(nbgrader writes ``%Z`` of its own ``Exchange.timezone``; keep it the course's); otherwise an
+IANA name (``America/New_York``, ``HST``) is that zone. Any other abbreviation (``CST`` is used
+on three continents) is not guessed: the time is unknown. A time without a zone is read in the
+course's time zone.
 
 Extensions come from a CSV the instructor keeps (``student,assignment,due[,reason]``): ``due``
-is a date-time (without an offset: the course's time zone) or ``+2d`` / ``+36h`` from the
-assignment's due date.
+is a date-time (without an offset: the course's time zone), ``+2d`` / ``+36h`` from the
+assignment's due date, or ``excused`` (the item is left out of that student's grade).
 """
 
 from __future__ import annotations
@@ -19,30 +40,52 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .plan import UNITS, LatePolicy
+from ..errors import DescentError
+from .plan import UNITS, Item, LatePolicy
 
-TIMESTAMP, GRADESCOPE, MANIFEST, MTIME = (
+TIMESTAMP, GRADESCOPE, MANIFEST, FILE = (
     "nbgrader timestamp.txt",
     "Gradescope metadata",
     "manifest",
     "file time (less reliable)",
 )
+SET_BY_HAND = "set by the instructor"
+UNKNOWN = "time unknown"
 MANIFEST_NAME = "manifest.csv"
+STAMP_NAME, METADATA_NAME = "timestamp.txt", "submission_metadata.json"
+EXCUSED = "excused"
+_READ_CAP = 4096  # a time stamp is a line; a bigger file is not one
+_STAMP = re.compile(r"\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s*(.*?)\s*")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+
+
+class LatenessError(DescentError, ValueError):
+    """A record of the instructor's (extensions, manifest) cannot be used as it is."""
 
 
 @dataclass(frozen=True)
 class Submitted:
-    at: datetime
-    source: str  # one of TIMESTAMP, GRADESCOPE, MANIFEST, MTIME
+    at: datetime | None  # None: unknown
+    source: str  # one of TIMESTAMP, GRADESCOPE, MANIFEST, FILE, SET_BY_HAND...; UNKNOWN: ...
+
+    @property
+    def known(self) -> bool:
+        return self.at is not None
 
     @property
     def reliable(self) -> bool:
-        return not self.source.startswith(MTIME)
+        return self.known and not self.source.startswith(FILE)
+
+
+def unknown(why: str) -> Submitted:
+    return Submitted(None, f"{UNKNOWN}: {why}")
 
 
 @dataclass(frozen=True)
@@ -52,25 +95,52 @@ class Penalty:
     reason: str  # "" when nothing was taken off
 
 
-def _parse_time(text: str, tz) -> datetime | None:
-    """An ISO 8601 date-time; a trailing zone name (nbgrader writes ``... UTC``, or the
-    course's ``%Z``) is honoured; without any zone, ``tz``."""
-    text = text.strip().replace("Z", "+00:00") if text.strip().endswith("Z") else text.strip()
-    head, _, name = text.rpartition(" ")
-    if head and name.replace("_", "").replace("/", "").isalpha():
-        try:
-            tz, text = (timezone.utc if name == "UTC" else ZoneInfo(name)), head
-        except (ValueError, KeyError, OSError):  # not a zone name: the parse below decides
-            pass
+# ------------------------------------------------------------------------------ time stamps
+
+
+def parse_time(text: str, tz) -> datetime:
+    """The instant ``text`` names (the forms and zone rules are in the module doc); raises
+    ``ValueError`` saying what is wrong."""
+    found = _STAMP.fullmatch(text)
+    if not found:
+        raise ValueError(f"{text.strip()[:60]!r} is not a date and time")
+    day, clock, zone = found.groups()
     try:
-        moment = datetime.fromisoformat(text)
+        naive = datetime.fromisoformat(f"{day}T{clock}")
     except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        raise ValueError(f"{text.strip()[:60]!r} is not a date and time") from None
+    return _zoned(naive, zone, tz)
 
 
-def read_manifest(folder: Path, tz=timezone.utc) -> dict[str, datetime]:
-    """``{student: submitted_at}`` from ``folder/manifest.csv`` (empty when there is none)."""
+def _zoned(naive: datetime, zone: str, tz) -> datetime:
+    if not zone:
+        return naive.replace(tzinfo=tz)
+    if zone == "Z" or zone in ("UTC", "GMT"):
+        return naive.replace(tzinfo=timezone.utc)
+    offset = _OFFSET.fullmatch(zone)
+    if offset:
+        sign, hours, minutes = offset.groups()
+        span = timedelta(hours=int(hours), minutes=int(minutes))
+        return naive.replace(tzinfo=timezone(span if sign == "+" else -span))
+    for fold in (0, 1):  # an hour that happens twice: the abbreviation tells which
+        local = naive.replace(tzinfo=tz, fold=fold)
+        if local.tzname() == zone:
+            return local
+    try:
+        return naive.replace(tzinfo=ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"the zone {zone!r} is neither an offset, UTC, an abbreviation the course's time "
+            f"zone {tz} uses at that time, nor a time zone name"
+        ) from None
+
+
+# ------------------------------------------------------------------------------ the sources
+
+
+def read_manifest(folder: Path, tz=timezone.utc) -> dict[str, Submitted]:
+    """``{student: Submitted}`` from ``folder/manifest.csv`` (empty when there is none); a row
+    whose time cannot be read is that student's unknown time, with the line and the reason."""
     path = Path(folder) / MANIFEST_NAME
     if not path.is_file():
         return {}
@@ -78,53 +148,101 @@ def read_manifest(folder: Path, tz=timezone.utc) -> dict[str, datetime]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if not {"student", "submitted_at"} <= set(reader.fieldnames or []):
-            raise ValueError(f"{path} needs the columns student,submitted_at")
-        for row in reader:
-            moment = _parse_time(row["submitted_at"] or "", tz)
-            if moment is None:
-                raise ValueError(
-                    f"{path}: {row['student']}: submitted_at "
-                    f"{row['submitted_at']!r} is not an ISO date-time"
-                )
-            out[row["student"]] = moment
+            raise LatenessError(f"{path} needs the columns student,submitted_at")
+        for line, row in enumerate(reader, start=2):
+            try:
+                out[row["student"]] = Submitted(parse_time(row["submitted_at"] or "", tz), MANIFEST)
+            except ValueError as exc:
+                out[row["student"]] = unknown(f"{MANIFEST_NAME} line {line}: {exc}")
     return out
 
 
-def _entry_root(graded: Path, submissions: Path) -> Path:
-    """The student's entry in the submissions folder (a graded ``starter/`` is one level down)."""
-    graded = Path(graded)
-    return graded.parent if graded.parent.resolve() != Path(submissions).resolve() else graded
-
-
 def submitted(
+    source: str,
     student: str,
+    root: Path,
     graded: Path,
-    submissions: Path,
     modified: float,
-    manifest: dict[str, datetime],
+    manifest: dict[str, Submitted],
     tz=timezone.utc,
 ) -> Submitted:
-    """When ``student`` submitted, from the first source that says (see the module doc)."""
-    root = _entry_root(graded, submissions)
-    unreadable = []
-    stamp, meta = root / "timestamp.txt", root / "submission_metadata.json"
-    if stamp.is_file():
-        moment = _parse_time(stamp.read_text(errors="replace")[:200], tz)
-        if moment:
-            return Submitted(moment, TIMESTAMP)
-        unreadable.append(stamp.name)
-    if meta.is_file():
-        try:
-            moment = _parse_time(str(json.loads(meta.read_text())["created_at"]), tz)
-        except (ValueError, KeyError, TypeError, OSError):
-            moment = None
-        if moment:
-            return Submitted(moment, GRADESCOPE)
-        unreadable.append(meta.name)
-    if student in manifest:
-        return Submitted(manifest[student], MANIFEST)
-    note = f"; {', '.join(unreadable)} unreadable" if unreadable else ""
-    return Submitted(datetime.fromtimestamp(modified, timezone.utc), MTIME + note)
+    """When ``student`` submitted, by the plan's ``source`` alone. ``root`` is the student's
+    entry in the submissions folder (a folder or a file), ``graded`` what is graded in it."""
+    if source == "manifest":
+        return manifest.get(student) or unknown(f"not in {MANIFEST_NAME}")
+    if source == "file":
+        return Submitted(datetime.fromtimestamp(modified, timezone.utc), FILE)
+    if source == "gradescope":
+        return _gradescope(Path(root), Path(graded), tz)
+    return _nbgrader(Path(root), tz)
+
+
+def _nbgrader(root: Path, tz) -> Submitted:
+    if root.is_dir():
+        text = _first_file(root, STAMP_NAME)
+    elif root.suffix.lower() == ".zip":
+        text = _in_zip(root, STAMP_NAME)
+    else:
+        return unknown(f"a single file carries no {STAMP_NAME}")
+    if text is None:
+        return unknown(f"no {STAMP_NAME} (placed by hand, or copied without it?)")
+    try:
+        return Submitted(parse_time(text, tz), TIMESTAMP)
+    except ValueError as exc:
+        return unknown(f"{STAMP_NAME} unreadable: {exc}")
+
+
+def _gradescope(root: Path, graded: Path, tz) -> Submitted:
+    meta = root / METADATA_NAME
+    if not root.is_dir():
+        return unknown(f"Gradescope's {METADATA_NAME} lies beside a folder, never a single file")
+    if not meta.is_file():
+        return unknown(f"no {METADATA_NAME} beside the upload")
+    if graded.resolve() == root.resolve():
+        return unknown(
+            f"{METADATA_NAME} lies among the uploaded files, where the student could have "
+            f"written it: put the upload in a sub-folder (alice/submission/) beside it"
+        )
+    try:
+        raw = json.loads(meta.read_text(encoding="utf-8")[:65536])["created_at"]
+        return Submitted(parse_time(str(raw), tz), GRADESCOPE)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        return unknown(f"{METADATA_NAME} unreadable: {exc}")
+
+
+def _first_file(root: Path, name: str) -> str | None:
+    """``root/name``, else ``root/<its only folder>/name``: the text, or None."""
+    candidates = [root / name]
+    try:
+        folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
+    except OSError:
+        folders = []
+    if len(folders) == 1:
+        candidates.append(folders[0] / name)
+    for path in candidates:
+        if path.is_file() and not path.is_symlink():
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    return handle.read(_READ_CAP)
+            except OSError:
+                return None
+    return None
+
+
+def _in_zip(path: Path, name: str) -> str | None:
+    """``name`` at the archive's top, else in its one top folder: the text, or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.startswith("__MACOSX/")]
+            tops = {n.split("/", 1)[0] for n in names if "/" in n}
+            wanted = [name] + ([f"{tops.pop()}/{name}"] if len(tops) == 1 else [])
+            for candidate in wanted:
+                if candidate in names:
+                    with archive.open(candidate) as handle:
+                        return handle.read(_READ_CAP).decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile, RuntimeError, ValueError):
+        return None
+    return None
 
 
 # ------------------------------------------------------------------------------ extensions
@@ -132,30 +250,47 @@ def submitted(
 
 @dataclass(frozen=True)
 class Extension:
-    due: datetime
+    due: datetime | None  # None when excused
     reason: str
+    excused: bool = False
 
 
-def read_extensions(path: Path | None, plan) -> dict[tuple[str, str], Extension]:
-    """``{(student, assignment): Extension}``; a missing file means no extensions."""
+def read_extensions(
+    path: Path | None, plan, roster: set[str] | None = None
+) -> dict[tuple[str, str], Extension]:
+    """``{(student, item id): Extension}``; a missing file means none. With ``roster``, a
+    student it does not list is refused: a typo would silently deny the real student's
+    extension."""
     if path is None or not Path(path).is_file():
         return {}
     out = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if not {"student", "assignment", "due"} <= set(reader.fieldnames or []):
-            raise ValueError(f"{path} needs the columns student,assignment,due[,reason]")
+            raise LatenessError(f"{path} needs the columns student,assignment,due[,reason]")
         for line, row in enumerate(reader, start=2):
+            where = f"{path}, line {line}"
             try:
                 item = plan.item(row["assignment"])
             except ValueError as exc:  # PlanError: an assignment the plan does not have
-                raise ValueError(f"{path}, line {line}: {exc.problems[0]}") from None
-            due = _extended(row["due"].strip(), item.due, plan.timezone)
-            if due is None:
-                raise ValueError(
-                    f"{path}, line {line}: due {row['due']!r} is neither a date-time nor +Nd / +Nh"
+                raise LatenessError(f"{where}: {exc.problems[0]}") from None
+            student = (row["student"] or "").strip()
+            if roster and student not in roster:
+                raise LatenessError(
+                    f"{where}: student {student!r} is not in the roster ({plan.roster}): a "
+                    f"typo would deny the real student's extension"
                 )
-            out[(row["student"], item.id)] = Extension(due, (row.get("reason") or "").strip())
+            reason = (row.get("reason") or "").strip()
+            text = (row["due"] or "").strip()
+            if text.lower() == EXCUSED:
+                out[(student, item.id)] = Extension(None, reason, excused=True)
+                continue
+            due = _extended(text, item.due, plan.timezone)
+            if due is None:
+                raise LatenessError(
+                    f"{where}: due {row['due']!r} is neither a date-time, +Nd / +Nh nor excused"
+                )
+            out[(student, item.id)] = Extension(due, reason)
     return out
 
 
@@ -166,7 +301,15 @@ def _extended(text: str, due: datetime | None, tz: ZoneInfo) -> datetime | None:
         except ValueError:
             return None
         return due + amount * UNITS["day" if text[-1] == "d" else "hour"]
-    return _parse_time(text, tz)
+    try:
+        return parse_time(text, tz)
+    except ValueError:
+        return None
+
+
+def due_for(item: Item, extension: Extension | None) -> datetime | None:
+    """The student's due date for ``item``: the extension's when there is one."""
+    return extension.due if extension and extension.due else item.due
 
 
 # ------------------------------------------------------------------------------ the penalty
@@ -180,8 +323,8 @@ def penalty(
     unit counted from the due date, at most ``cap``; 100 percent past ``no_credit_after``."""
     if due is None:
         return Penalty(0.0, timedelta(0), "")
-    deadline = extension.due if extension else due
-    label = "extended due date" if extension else "due date"
+    deadline = extension.due if extension and extension.due else due
+    label = "extended due date" if extension and extension.due else "due date"
     late = at - deadline
     if late <= timedelta(0):
         return Penalty(0.0, timedelta(0), "")
@@ -202,6 +345,41 @@ def penalty(
         f"{_span(late)} after the {label}: {units} {policy.per}(s) x "
         f"{policy.penalty:g}% = {percent:g}%{capped}",
     )
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A raw score with the late policy applied."""
+
+    penalty_percent: float
+    penalty: float  # points taken off
+    final: float
+    reason: str
+
+
+def settle(item: Item, raw: float, when: Submitted, extension: Extension | None, tz) -> Settled:
+    """``raw`` (points of ``item``) after its late policy, for work submitted ``when``; an
+    unknown time takes nothing off and says so."""
+    if not when.known:
+        return Settled(
+            0.0,
+            0.0,
+            raw,
+            f"{when.source}; no late penalty until the time is set "
+            f"(descent course set-time STUDENT {item.id} TIME --why ...)",
+        )
+    assert when.at is not None  # known
+    late = penalty(item.late, item.due, when.at, extension)
+    taken = round(raw * late.percent / 100, 4)
+    reason = late.reason
+    if extension and extension.due and not reason:
+        reason = f"on time (extension to {local(extension.due, tz)})"
+    return Settled(late.percent, taken, round(raw - taken, 4), reason)
+
+
+def local(moment: datetime | None, tz) -> str:
+    """``moment`` in the course's time zone, as the tables and reports show it."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if moment else "-"
 
 
 def _span(delta: timedelta) -> str:

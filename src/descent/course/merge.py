@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import results
+from .. import results, spreadsheet
 from ..errors import DescentError
 
 CODE = "code"
@@ -172,9 +172,10 @@ def merge(
 
 
 def write_csv(path: str | Path, columns: list[str], rows: list[dict]) -> None:
+    """Write ``rows`` under ``columns`` through :mod:`descent.spreadsheet` (no cell can become
+    a formula), without a byte-order mark, as before; the folder is created when missing."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    table = [columns] + [[row.get(c, "") for c in columns] for row in rows]
+    spreadsheet.write(path, spreadsheet.render(table), bom=False)

@@ -7,10 +7,14 @@ command goes on with a broken plan.
 
 Date-times are TOML date-times: with an offset (``2027-01-18T23:59:00-05:00``) they mean that
 instant, without one (``2027-01-18T23:59:00``) they are read in the course's ``timezone``.
+
+There is no default plan: a command that needs one takes ``--plan FILE`` or ``course.toml`` in the
+working folder (:func:`find`); the kit's own ``course.toml`` is a sample, used only when named.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sys
 from dataclasses import dataclass, field
@@ -29,6 +33,10 @@ from ..errors import DescentError
 DEFAULT_NAME = "course.toml"
 CODE, NBGRADER = "code", "nbgrader"
 UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+# Where a code assignment's submission times come from (docs/course.md, "When was it
+# submitted?"): nbgrader's timestamp.txt, Gradescope's submission_metadata.json, the
+# instructor's manifest.csv, or the files' modification time.
+TIME_SOURCES = ("nbgrader", "gradescope", "manifest", "file")
 
 
 class PlanError(DescentError, ValueError):
@@ -69,6 +77,7 @@ class Item:
     due: datetime | None = None
     late: LatePolicy = field(default_factory=LatePolicy)
     exercises: tuple[str, ...] = ()  # code: exercise ids, in registry order
+    time_source: str = NBGRADER  # code: one of TIME_SOURCES; nbgrader items: nbgrader's export
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -76,8 +85,12 @@ class Item:
 
     @property
     def selection(self) -> str:
-        """The pytest ``-k`` expression that selects exactly this assignment's exercises."""
-        return " or ".join(self.exercises)
+        """The pytest ``-k`` expression that selects exactly this assignment's exercises.
+
+        ``-k`` matches substrings, and every graded test answers to its exercise id: the bare
+        id ``optim.adam`` would also select ``optim.adamw``. Each id is therefore paired with
+        ``not`` every other exercise id that contains it and is not in the assignment."""
+        return " or ".join(exact_selection(e, self.exercises) for e in self.exercises)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,17 @@ class Category:
     name: str
     weight: float  # percent of the course grade
     drop_lowest: int = 0
+
+
+def exact_selection(exercise: str, chosen: tuple[str, ...] = ()) -> str:
+    """A ``-k`` term that selects ``exercise`` and no other exercise whose id contains it
+    (pytest compares ``-k`` words with the keywords case-insensitively, as substrings)."""
+    wider = [
+        other
+        for other in registry.EXERCISES
+        if other != exercise and exercise.lower() in other.lower() and other not in chosen
+    ]
+    return f"({exercise} and not {' and not '.join(wider)})" if wider else exercise
 
 
 @dataclass
@@ -98,6 +122,11 @@ class Plan:
     roster: Path | None = None
     nbgrader_course: Path | None = None
     nbgrader_grades: Path | None = None
+    digest: str = ""  # SHA-256 of the plan file: gradebook rows record what settled them
+
+    @property
+    def short_digest(self) -> str:
+        return self.digest[:12]
 
     def item(self, ident: str) -> Item:
         for it in self.items:
@@ -129,18 +158,31 @@ class Plan:
 # ------------------------------------------------------------------------------ reading
 
 
+class NoPlanError(DescentError, ValueError):
+    """No plan was named and the working folder has none: a usage error, never a silent
+    fallback to the kit's sample plan (whose dates, extensions and rules are not the course's)."""
+
+
 def find(path: str | Path | None, kit: Path) -> Path:
-    """The plan to use: ``path``, else ``course.toml`` in the working directory, else the kit's."""
+    """The plan to use: ``path``, else ``course.toml`` in the working directory; else
+    :class:`NoPlanError`, naming the kit's sample plan that is used only when named."""
     if path:
         return Path(path)
     here = Path.cwd() / DEFAULT_NAME
-    return here if here.is_file() else kit / DEFAULT_NAME
+    if here.is_file():
+        return here
+    raise NoPlanError(
+        f"no course plan: there is no {DEFAULT_NAME} in {Path.cwd()}; run from the course "
+        f"folder or pass --plan FILE (the kit's sample plan, {kit / DEFAULT_NAME}, is used "
+        f"only when named: --plan {kit / DEFAULT_NAME})"
+    )
 
 
 def load(path: str | Path) -> Plan:
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        raw = tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise PlanError(path, ["no such file (copy the kit's course.toml and edit it)"]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -149,6 +191,7 @@ def load(path: str | Path) -> Plan:
         raise PlanError(path, [f"not valid TOML: {exc}"]) from None
     reader = _Reader(path)
     plan = reader.plan(raw)
+    plan.digest = hashlib.sha256(data).hexdigest()
     if reader.problems:
         raise PlanError(path, reader.problems)
     return plan
@@ -169,8 +212,11 @@ class _Reader:
         tz = self.timezone(course.get("timezone", "UTC"))
         categories = self.categories(raw.get("categories", {}))
         default_late = self.late(raw.get("late", {}), "[late]")
-        items = [self.code_item(a, tz, default_late) for a in raw.get("assignment", [])]
-        items += [self.nbgrader_item(a, tz) for a in raw.get("nbgrader", [])]
+        source = course.get("time_source")
+        if source is not None:
+            self.time_source(source, "[course] time_source")
+        items = [self.code_item(a, tz, default_late, source) for a in raw.get("assignment", [])]
+        items += [self.nbgrader_item(a, tz, default_late) for a in raw.get("nbgrader", [])]
         items = [i for i in items if i is not None]
         plan = Plan(
             self.path,
@@ -184,11 +230,22 @@ class _Reader:
             nbgrader_grades=self.file(course, "nbgrader_grades"),
         )
         self.cross_checks(plan)
+        if plan.roster is not None and not plan.roster.is_file():
+            self.fail(
+                f"[course] roster {plan.roster} does not exist (id,first_name,last_name,email): "
+                f"without it, work never handed in cannot be told from a student not enrolled"
+            )
         return plan
 
     def file(self, table: dict, key: str) -> Path | None:
         value = table.get(key)
         return (self.path.parent / value) if value else None
+
+    def time_source(self, value, where: str) -> str | None:
+        if value not in TIME_SOURCES:
+            self.fail(f"{where} must be one of {', '.join(TIME_SOURCES)} (got {value!r})")
+            return None
+        return value
 
     def timezone(self, name) -> ZoneInfo:
         try:
@@ -275,6 +332,11 @@ class _Reader:
         where = f"assignment {ident!r}:"
         release = self.when(raw.get("release"), f"{where} release", tz)
         due = self.when(raw.get("due"), f"{where} due", tz)
+        if "due" not in raw:
+            self.fail(
+                f"{where} no due date: give due = 2027-01-18T23:59:00 (lateness, extensions "
+                f"and missing work are counted from it)"
+            )
         if release and due and due <= release:
             self.fail(
                 f"{where} due {due.isoformat()} is not after its release {release.isoformat()}"
@@ -290,11 +352,21 @@ class _Reader:
             due=due,
         )
 
-    def code_item(self, raw: dict, tz: ZoneInfo, late: LatePolicy) -> Item | None:
+    def code_item(
+        self, raw: dict, tz: ZoneInfo, late: LatePolicy, source: str | None
+    ) -> Item | None:
         base = self.common(raw, CODE, tz)
         if base is None:
             return None
         where = f"assignment {base['id']!r}:"
+        chosen_source = raw.get("time_source", source)
+        if chosen_source is None:
+            self.fail(
+                f"{where} no time_source: say where submission times come from, in [course] "
+                f"or the assignment ({', '.join(TIME_SOURCES)})"
+            )
+        elif "time_source" in raw:
+            self.time_source(chosen_source, f"{where} time_source")
         wanted = raw.get("exercises", [])
         if not isinstance(wanted, list) or not wanted:
             self.fail(f"{where} exercises must list exercise ids or module names")
@@ -316,11 +388,16 @@ class _Reader:
             points=points or 100.0,
             exercises=tuple(dict.fromkeys(chosen)),
             late=self.late(raw.get("late", {}), f"{where} late", late),
+            time_source=chosen_source if chosen_source in TIME_SOURCES else "file",
         )
 
-    def nbgrader_item(self, raw: dict, tz: ZoneInfo) -> Item | None:
+    def nbgrader_item(self, raw: dict, tz: ZoneInfo, late: LatePolicy) -> Item | None:
         base = self.common(raw, NBGRADER, tz)
-        return Item(**base) if base else None
+        if base is None:
+            return None
+        return Item(
+            **base, late=self.late(raw.get("late", {}), f"nbgrader {base['id']!r}: late", late)
+        )
 
     def cross_checks(self, plan: Plan) -> None:
         seen: dict[str, str] = {}
@@ -382,6 +459,30 @@ def split_modules(plan: Plan) -> dict[str, list[str]]:
         for module in item.modules:
             owners.setdefault(module, []).append(item.id)
     return {m: ids for m, ids in owners.items() if len(ids) > 1}
+
+
+def describe_late(item: Item) -> str:
+    """The late policy of ``item`` as it will be applied, in one sentence."""
+    policy = item.late
+    parts = [f"{_minutes(policy.grace)} of grace"] if policy.grace else []
+    if policy.penalty:
+        capped = f", at most {policy.cap:g}%" if policy.cap < 100 else ""
+        parts.append(
+            f"then {policy.penalty:g}% of the earned score per started {policy.per}{capped}"
+        )
+    if policy.no_credit_after is not None:
+        parts.append(f"no credit more than {_minutes(policy.no_credit_after)} late")
+    if not policy.penalty and policy.no_credit_after is None:
+        return "no late penalty"
+    return "; ".join(parts)
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    text = " ".join(f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n)
+    return text or "0 min"
 
 
 def at(plan: Plan, value: str) -> datetime:

@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -34,11 +35,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import results as results_mod
+from ..isolation.uid_lease import trusted_folder
 from . import warm_parent
 from .submissions import content_hash
 from .version import grader_version
 
 GRADED, TIMED_OUT, FAILED = "graded", "timed_out", "failed"
+# A grading whose warm parent found its fork server (or itself) changed afterwards is never
+# recorded: it runs again on a fresh server, this many times in all (descent.commands.warm).
+ATTEMPTS = 2
 MAX_IMAGE = 4 << 20
 LOG_TAIL = 4000
 
@@ -128,15 +133,25 @@ def grade_submission(req: Request) -> Outcome:
         )
         return out
     out.content_hash = content_hash(req.path)
-    with grading_folder() as tmp, cpu_slot() as cpu:
-        results = tmp / "results.json"
-        log = tmp / "grade.log"
-        code = _run(req, cpu, results, log, out)
-        out.duration_s = round(time.monotonic() - start, 3)
-        out.log_tail = log.read_text(errors="replace")[-LOG_TAIL:] if log.exists() else ""
-        if out.status == TIMED_OUT:
+    changed: list[str] = []
+    for _ in range(ATTEMPTS):
+        with grading_folder() as tmp, cpu_slot() as cpu:
+            results = tmp / "results.json"
+            log = tmp / "grade.log"
+            code, changed = _run(req, cpu, results, log, out)
+            out.duration_s = round(time.monotonic() - start, 3)
+            out.log_tail = log.read_text(errors="replace")[-LOG_TAIL:] if log.exists() else ""
+            if changed:  # the fork server it ran on was changed: its result is not to be trusted
+                out.status, out.message = FAILED, ""
+                continue
+            if out.status != TIMED_OUT:
+                _collect(req, code, results, out)
             return out
-        _collect(req, code, results, out)
+    out.message = (
+        f"not recorded: each of {ATTEMPTS} gradings left the process that forks the "
+        f"submission's workers changed ({'; '.join(changed)[:300]}); a submission that "
+        f"reaches beyond its worker? Look at it before grading it again"
+    )
     return out
 
 
@@ -168,7 +183,13 @@ def remove_stale(parent: str | None = None) -> list[Path]:
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
         try:
-            if time.time() - folder.stat().st_mtime < STALE_AFTER_S or _in_use(folder):
+            info = folder.lstat()
+            if (
+                info.st_uid != os.geteuid()  # another user's: neither opened nor removed
+                or not stat.S_ISDIR(info.st_mode)
+                or time.time() - info.st_mtime < STALE_AFTER_S
+                or _in_use(folder)
+            ):
                 continue
         except OSError:
             continue
@@ -179,7 +200,7 @@ def remove_stale(parent: str | None = None) -> list[Path]:
 
 def _in_use(folder: Path) -> bool:
     try:
-        fd = os.open(folder / ".lock", os.O_RDONLY)
+        fd = os.open(folder / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return False
     try:
@@ -194,15 +215,19 @@ def _in_use(folder: Path) -> bool:
 @contextlib.contextmanager
 def cpu_slot():
     """A CPU of this machine that no other grading holds (an ``flock`` on a file per CPU, so
-    gradings of any batch, local job or Dask worker, spread over the CPUs), or None when every
-    CPU is taken: the grading then runs unpinned."""
+    gradings of any batch of this user, local job or Dask worker, spread over the CPUs), or
+    None when every CPU is taken: the grading then runs unpinned. The lock files live in
+    :func:`lock_folder` and are opened without following links, so another account cannot
+    have them create or open a file of its choosing; where that folder cannot be trusted,
+    every grading runs unpinned."""
+    folder = lock_folder()
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    for cpu in cpus:
+    for cpu in cpus if folder is not None else []:
         try:
             fd = os.open(
-                Path(tempfile.gettempdir()) / f"descent-cpu-{cpu}.lock",
-                os.O_RDONLY | os.O_CREAT,
-                0o666,
+                folder / f"descent-cpu-{cpu}.lock",
+                os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
             )
         except OSError:
             continue
@@ -217,6 +242,17 @@ def cpu_slot():
             os.close(fd)
         return
     yield None
+
+
+def lock_folder() -> Path | None:
+    """``descent-locks-UID`` in the temporary folder, made for this user alone (mode 0700);
+    None when it is a link, or another user made it or can write into it."""
+    folder = Path(tempfile.gettempdir()) / f"descent-locks-{os.geteuid()}"
+    try:
+        trusted_folder(folder)
+    except OSError:
+        return None
+    return folder
 
 
 _BYTECODE: list[Path] = []  # this process's bytecode cache, made on first use
@@ -265,6 +301,7 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
         f"{req.call_timeout:g}",
         "--device",
         req.device,
+        "--loss-curves",  # the capstone's picture, kept in the gradebook for the reports
     ]
     if cpu is None:  # more gradings than CPUs: let the kernel spread them
         argv += ["--worker-cpu", "any"]
@@ -275,7 +312,11 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
     return argv
 
 
-def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) -> int | None:
+def _run(
+    req: Request, cpu: int | None, results: Path, log: Path, out: Outcome
+) -> tuple[int | None, list[str]]:
+    """Run one grading; its exit code (None: none) and what its warm parent found changed in
+    the processes it lends (a grading forked afresh lends nothing: never any)."""
     argv = _grade_argv(req, cpu, results)
     env = grading_env(results.parent)
     if req.warm and req.device == "cpu":
@@ -286,7 +327,12 @@ def _run(req: Request, cpu: int | None, results: Path, log: Path, out: Outcome) 
             except warm_parent.Broken:
                 warm_parent.discard(parent)  # no grading began: start this one afresh below
             else:
-                return _wait_warm(parent, _Forked(pid), req, out)
+                return _wait_warm(parent, _Forked(pid), req, out), parent.changed
+    return _run_fresh(req, cpu, argv, env, log, out), []
+
+
+def _run_fresh(req: Request, cpu: int | None, argv, env, log: Path, out: Outcome) -> int | None:
+    """:func:`_run` in a process of its own (``descent.commands.child``)."""
     if _STOPPED:  # interrupted meanwhile: start nothing new
         return None
     cmd = [sys.executable, "-m", "descent.commands.child", "--parent", str(os.getpid())]

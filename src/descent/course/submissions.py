@@ -2,14 +2,20 @@
 
 Every entry of the folder is one student's submission, exactly what ``descent grade`` takes: a
 folder (the exercise modules at its top level, under ``starter/`` or under its only sub-folder,
-:func:`graded_folder`), a ``.zip``, a single
-``.py`` or a notebook (``.ipynb``) with tagged cells. The student is the entry's name without
-that suffix (``alice.zip``, ``alice/`` and ``alice.ipynb`` are all ``alice``). Hidden entries
-(``.git``, ``.DS_Store``) and ``__MACOSX`` are not submissions. Anything else is listed as
-unrecognised and not graded.
+:func:`graded_folder`), a ``.zip``, a single ``.py`` or a notebook (``.ipynb``) with tagged
+cells. The student is the entry's name without that suffix (``alice.zip``, ``alice/`` and
+``alice.ipynb`` are all ``alice``), in Unicode NFC form, so a name typed on macOS and on Linux is
+one student. Hidden entries (``.git``, ``.DS_Store``) and ``__MACOSX`` are not submissions.
+Anything else is listed as unrecognised and not graded.
 
-When one student has several entries, the newest (latest modification time of the entry or of
-a file at its top level) is graded and the others are reported as superseded.
+**One entry per student.** Two or more entries that map to one student (``alice.zip`` beside
+``alice/``, ``carl.ipynb`` beside ``carl/``, "José" written in NFC beside "José" in NFD, and
+``Carl.zip`` beside ``carl/`` where the file system folds case) are all reported and none is
+graded: the student is *held* until the instructor keeps one of them. No rule (newest, largest,
+first) picks for them, since any such rule lets one entry stand in for another. A student is
+also held, with the reason, when their entry is a symbolic link (refused, as intake refuses
+links: it could name any file of the grader's), or when their entry, or a file of it that
+grading reads, cannot be read.
 """
 
 from __future__ import annotations
@@ -40,19 +46,29 @@ class Entry:
 
     student: str
     path: Path
-    kind: str  # folder, zip, py, ipynb
+    kind: str  # folder, zip, py, ipynb, or link (refused)
     modified: float  # seconds since the epoch
-    superseded: list[Path] = field(default_factory=list)  # older entries of the same student
+    problem: str = ""  # why it cannot be graded (a link, unreadable), "" when it can
+    listed: str = ""  # its name in the submissions folder (``path`` may be below it)
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.listed or self.path.name
 
 
 @dataclass
 class Listing:
-    entries: list[Entry]
+    entries: list[Entry]  # one per student who is graded
     unrecognised: list[str]  # entry names that are not a folder, .zip, .py or .ipynb
+    # students who are not graded, with why (two entries for one student, a link, unreadable);
+    # every student id of a group of twins is held, so no earlier grading of one stays current
+    held: dict[str, list[str]] = field(default_factory=dict)
+    held_entries: dict[str, list[Path]] = field(default_factory=dict)  # their entries
+
+    @property
+    def students(self) -> list[str]:
+        """Every student the folder names, graded or held."""
+        return sorted({e.student for e in self.entries} | set(self.held))
 
 
 def student_of(name: str) -> str:
@@ -75,8 +91,9 @@ def file_stem(student: str) -> str:
 
 
 def discover(folder: str | Path) -> Listing:
-    """The submissions in ``folder``, newest per student; raises :class:`SubmissionsError` when
-    there is nothing to grade."""
+    """The submissions in ``folder``: one graded entry per student, and the students held
+    (see the module's docstring); raises :class:`SubmissionsError` when there is nothing to
+    grade."""
     folder = Path(folder)
     if not folder.exists():
         raise SubmissionsError(f"{folder}: no such folder")
@@ -84,43 +101,127 @@ def discover(folder: str | Path) -> Listing:
         raise SubmissionsError(
             f"{folder}: not a folder (give the folder holding one entry per student)"
         )
-    by_student: dict[str, list[Entry]] = {}
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise SubmissionsError(f"{folder}: cannot be read ({exc.strerror})") from None
+    folds = folds_case(folder, names)
+    groups: dict[str, list[Entry]] = {}
     unrecognised = []
-    for name in sorted(os.listdir(folder)):
+    for name in names:
         if name.startswith(".") or name in _NOT_SUBMISSIONS:
             continue
         entry = _entry(folder / name)
         if entry is None:
             unrecognised.append(name)
         else:
-            by_student.setdefault(entry.student, []).append(entry)
-    if not by_student:
+            key = entry.student.casefold() if folds else entry.student
+            groups.setdefault(key, []).append(entry)
+    if not groups:
         what = f" (only: {', '.join(unrecognised[:5])})" if unrecognised else ""
         raise SubmissionsError(
             f"{folder}: no submissions to grade{what}; each student needs a "
             f"folder, .zip, .py or .ipynb entry"
         )
-    entries = []
-    for student in sorted(by_student):
-        mine = sorted(by_student[student], key=lambda e: (e.modified, e.name), reverse=True)
-        newest = mine[0]
-        newest.superseded = [e.path for e in mine[1:]]
-        entries.append(newest)
-    return Listing(entries, unrecognised)
+    listing = Listing([], unrecognised)
+    for key in sorted(groups):
+        _sort(groups[key], listing, folds)
+    return listing
+
+
+def _sort(group: list[Entry], listing: Listing, folds: bool) -> None:
+    """One student's entries: graded when there is one and nothing is wrong with it, else
+    every student id of the group held, with the reasons."""
+    if len(group) == 1 and not group[0].problem:
+        listing.entries.append(group[0])
+        return
+    reasons = [f"{_shown(e)}: {e.problem}" for e in group if e.problem]
+    if len(group) > 1:
+        alike = "once written in one Unicode form" + (" and case" if folds else "")
+        reasons.insert(
+            0,
+            f"{len(group)} entries map to this student ({', '.join(_shown(e) for e in group)}; "
+            f"one name {alike}): none is graded until only one is left",
+        )
+    for entry in group:
+        listing.held.setdefault(entry.student, []).extend(
+            r for r in reasons if r not in listing.held.get(entry.student, [])
+        )
+        listing.held_entries.setdefault(entry.student, []).append(entry.path)
+
+
+def _shown(entry: Entry) -> str:
+    """An entry's name as a reader can tell it from its twin."""
+    name = entry.name + ("/" if entry.kind == "folder" else "")
+    if not unicodedata.is_normalized("NFC", name):
+        name += " (decomposed accents, NFD)"
+    return name
+
+
+def folds_case(folder: Path, names: list[str]) -> bool:
+    """Whether the file system of ``folder`` treats names that differ only in case as one
+    (macOS and Windows by default, a case-folding ext4 or tmpfs folder): an entry found again
+    under its name with the case swapped."""
+    for name in names:
+        other = name.swapcase()
+        if other != name and other not in names:
+            try:
+                return os.path.samefile(folder / name, folder / other)
+            except OSError:
+                return False
+    return False
 
 
 def _entry(path: Path) -> Entry | None:
+    entry = _kind(path)
+    if entry is not None:
+        entry.listed = path.name
+    return entry
+
+
+def _kind(path: Path) -> Entry | None:
     st = os.lstat(path)
     name = path.name
     if stat.S_ISDIR(st.st_mode):
         graded = graded_folder(path)
-        return Entry(student_of(name), graded, "folder", _folder_mtime(path, graded, st))
-    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
-        # A link is passed on as it is: intake refuses it, and the report says why.
-        for suffix in SUFFIXES:
-            if name.lower().endswith(suffix):
-                return Entry(student_of(name), path, suffix[1:], st.st_mtime)
+        entry = Entry(student_of(name), graded, "folder", _folder_mtime(path, graded, st))
+        entry.problem = _unreadable(path, graded)
+        return entry
+    suffix = next((x for x in SUFFIXES if name.lower().endswith(x)), None)
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(path)
+        return Entry(
+            student_of(name),
+            path,
+            "link",
+            st.st_mtime,
+            f"a symbolic link (to {target}): refused, as intake refuses links (it could name "
+            f"any file the grader can read); put the submission itself in the folder",
+        )
+    if stat.S_ISREG(st.st_mode) and suffix:
+        return Entry(student_of(name), path, suffix[1:], st.st_mtime, _unreadable(path))
     return None
+
+
+def _unreadable(path: Path, graded: Path | None = None) -> str:
+    """Why the entry, or a file of it that grading reads, cannot be read; "" when all can."""
+    try:
+        if graded is None:
+            with open(path, "rb"):
+                return ""
+        for folder in dict.fromkeys([path, graded]):
+            for name in os.listdir(folder):
+                if _read_by_grading(name) and stat.S_ISREG(os.lstat(folder / name).st_mode):
+                    with open(folder / name, "rb"):
+                        pass
+    except OSError as exc:
+        where = Path(exc.filename).name if exc.filename else path.name
+        return f"{where} cannot be read ({exc.strerror}) by the account that grades"
+    return ""
+
+
+def _read_by_grading(name: str) -> bool:
+    return name.endswith(".ipynb") or (name.endswith(".py") and name[:-3] in registry.MODULES)
 
 
 def graded_folder(path: Path, depth: int = 2) -> Path:
@@ -155,9 +256,7 @@ def _has_modules(folder: Path) -> bool:
         names = os.listdir(folder)
     except OSError:
         return False
-    return any(
-        n.endswith(".ipynb") or (n.endswith(".py") and n[:-3] in registry.MODULES) for n in names
-    )
+    return any(_read_by_grading(n) for n in names)
 
 
 def _folder_mtime(path: Path, graded: Path, st) -> float:
@@ -186,7 +285,11 @@ def content_hash(path: str | Path) -> str:
         return f"unreadable:{exc.errno}"
     if stat.S_ISDIR(st.st_mode):
         digest.update(b"folder\0")
-        for name in sorted(os.listdir(path)):
+        try:
+            names = sorted(os.listdir(path))
+        except OSError as exc:
+            return f"unreadable:{exc.errno}"
+        for name in names:
             sub = os.lstat(path / name)
             digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
             if stat.S_ISREG(sub.st_mode):

@@ -45,12 +45,16 @@ class WarmParent:
             start_new_session=True,
         )
         self.pending = b""
+        # What the last grading's end found changed in the fork server or the parent (the
+        # protocol's "changed", see descent.commands.warm): that grading must not be recorded.
+        self.changed: list[str] = []
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def start(self, argv: list[str], cwd: str, env: dict, log: Path, cpu: int | None) -> int:
         """Fork a grading of ``descent ARGV``; its pid. Raises :class:`Broken`."""
+        self.changed = []
         request = {"argv": argv, "cwd": cwd, "env": env, "log": str(log)}
         request["cpu"] = "-" if cpu is None else str(cpu)
         try:
@@ -72,6 +76,10 @@ class WarmParent:
             return None
         if "exit" not in reply:
             raise Broken(f"the warm parent said {reply}")
+        self.changed = [str(line) for line in reply.get("changed", [])]
+        if reply.get("ends"):  # its own vitals changed: it ends now, and a fresh one follows
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
         return int(reply["exit"])
 
     def _read(self, timeout: float | None) -> dict | None:

@@ -21,6 +21,7 @@ pickle). The trusted side, each importing only those above it:
 * :mod:`.remote`       ``WorkerImplementation``: the ``Implementation`` interface on a connection.
 * :mod:`.pool`         starting the fork server, spawning and killing workers.
 * :mod:`.uid_lease`    worker uids leased machine-wide, never shared by two live workers.
+* :mod:`.vitals`       a process's limits, priority, scheduling and I/O class, read from outside.
 * :mod:`.manager`      picking the confinement mode, refusing without one, settings.
 * :mod:`.intake`       which files of a submission are taken, and what was ignored.
 * :mod:`.scan`         AST scan for borrowed library operations.

@@ -157,6 +157,8 @@ def _add_path_rule(ruleset: int, path: str, rights: int) -> None:
 AUDIT_ARCH_X86_64 = 0xC000003E
 SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ERRNO, SECCOMP_RET_ALLOW = 0x80000000, 0x00050000, 0x7FFF0000
 BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_JSET_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
+BPF_RSH_K = 0x74
+_LOW_29 = 0xFFFFFFFF >> 3
 CLONE_THREAD = 0x00010000
 TIOCSTI = 0x5412
 
@@ -273,6 +275,43 @@ NR = dict(
     linkat=265,
     symlink=88,
     symlinkat=266,
+    file_setattr=469,
+    prlimit64=302,
+    getpriority=140,
+    setpriority=141,
+    sched_setparam=142,
+    sched_getparam=143,
+    sched_setscheduler=144,
+    sched_getscheduler=145,
+    sched_rr_get_interval=148,
+    sched_setaffinity=203,
+    sched_getaffinity=204,
+    sched_setattr=314,
+    sched_getattr=315,
+    ioprio_set=251,
+    ioprio_get=252,
+    getpgid=121,
+    getsid=124,
+    get_robust_list=274,
+    clock_gettime=228,
+    clock_getres=229,
+    clock_nanosleep=230,
+    timer_create=222,
+    memfd_create=319,
+    execveat=322,
+    process_mrelease=448,
+    shmget=29,
+    shmat=30,
+    shmctl=31,
+    shmdt=67,
+    semget=64,
+    semop=65,
+    semctl=66,
+    semtimedop=220,
+    msgget=68,
+    msgsnd=69,
+    msgrcv=70,
+    msgctl=71,
 )
 DENY_EPERM = (
     "ptrace process_vm_readv process_vm_writev bpf perf_event_open userfaultfd keyctl "
@@ -285,8 +324,37 @@ DENY_EPERM = (
     "fsmount fspick mount_setattr pidfd_open pidfd_send_signal pidfd_getfd "
     "process_madvise kcmp migrate_pages move_pages setuid setgid setreuid setregid "
     "setresuid setresgid setgroups setfsuid setfsgid capset "
-    "lookup_dcookie memfd_secret tkill"
+    "lookup_dcookie memfd_secret tkill process_mrelease "
+    # An anonymous file in memory is outside every Landlock rule, so memfd_create and execveat
+    # would run a program Landlock's "no execute" never sees.
+    "memfd_create execveat "
+    # System V IPC: without an IPC namespace (no root, no user namespace) these reach the
+    # segments, semaphores and queues of every process of the worker's uid.
+    "shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv msgctl"
 ).split()
+# Calls that name a process: each is allowed only when it names the worker itself (pid 0 or its
+# own), so a worker can neither change nor read another process's limits, priority, scheduling,
+# CPUs, I/O class, process group or CPU time, not even its fork server's or another worker's of
+# the same uid. The value says how the call names its target:
+# "pid": argument 0 is a pid (0: the caller);
+# "priority", "ioprio": argument 0 picks a process, a process group or a whole uid (only a
+# process passes) and argument 1 names it;
+# "clock": argument 0 is a clock, and a negative one encodes another process's CPU clock.
+SELF_ONLY = {
+    **dict.fromkeys(
+        "kill tgkill rt_sigqueueinfo rt_tgsigqueueinfo prlimit64 sched_setparam "
+        "sched_getparam sched_setscheduler sched_getscheduler sched_rr_get_interval "
+        "sched_setaffinity sched_getaffinity sched_setattr sched_getattr getpgid getsid "
+        "get_robust_list".split(),
+        "pid",
+    ),
+    "setpriority": "priority",
+    "getpriority": "priority",
+    "ioprio_set": "ioprio",
+    "ioprio_get": "ioprio",
+    **dict.fromkeys("clock_gettime clock_getres clock_nanosleep timer_create".split(), "clock"),
+}
+PRIO_PROCESS, IOPRIO_WHO_PROCESS = 0, 1
 # File metadata and links. Landlock governs reading and writing file contents, not these: a
 # file's owner may change its mode, times or extended attributes without any capability, so a
 # worker that shares a uid with the grader (uid 0 under a private home, or the grader's own user
@@ -297,7 +365,7 @@ DENY_EACCES = (
     "chmod fchmod fchmodat fchmodat2 chown fchown lchown fchownat utime utimes "
     "futimesat utimensat setxattr lsetxattr fsetxattr removexattr lremovexattr "
     "fremovexattr setxattrat removexattrat link linkat symlink symlinkat mknod "
-    "mknodat"
+    "mknodat file_setattr"
 ).split()
 
 
@@ -330,6 +398,28 @@ class _Asm:
         return b"".join(out)
 
 
+def _self_only_rules(a: _Asm, own_pid: int) -> None:
+    """The checks behind :data:`SELF_ONLY`: the syscall's arguments (the low 32 bits of each,
+    at offset 16 + 8 * i) must name this process; anything else gives EPERM."""
+    for label, kind in (("priority", PRIO_PROCESS), ("ioprio", IOPRIO_WHO_PROCESS)):
+        a.label(label)  # a process, not a group or a uid ...
+        a.ins(BPF_LD_W_ABS, 16)
+        a.ins(BPF_JEQ_K, kind, 0, "eperm")
+        a.ins(BPF_LD_W_ABS, 24)  # ... and that process is this one
+        a.ins(BPF_JEQ_K, own_pid, "allow", 0)
+        a.ins(BPF_JEQ_K, 0, "allow", "eperm")
+    a.label("clock")  # a clock id below 0 is ~pid << 3 | type: only this process's own
+    a.ins(BPF_LD_W_ABS, 16)
+    a.ins(BPF_JGE_K, 0x80000000, 0, "allow")
+    a.ins(BPF_RSH_K, 3)  # what is left of ~pid once shifted back, for pid 0 and for its own
+    a.ins(BPF_JEQ_K, ~0 & _LOW_29, "allow", 0)
+    a.ins(BPF_JEQ_K, ~own_pid & _LOW_29, "allow", "eperm")
+    a.label("pid")  # argument 0 is this process (0 or its pid)
+    a.ins(BPF_LD_W_ABS, 16)
+    a.ins(BPF_JEQ_K, own_pid, "allow", 0)
+    a.ins(BPF_JEQ_K, 0, "allow", "eperm")
+
+
 def build_seccomp_filter(own_pid: int, no_fork: bool = True, unix_sockets: bool = False) -> bytes:
     """The worker's syscall filter. ``unix_sockets`` (CUDA workers only) lets ``socket`` and
     ``socketpair`` make AF_UNIX sockets: the NVIDIA driver opens one while it initialises and
@@ -354,17 +444,14 @@ def build_seccomp_filter(own_pid: int, no_fork: bool = True, unix_sockets: bool 
         a.ins(BPF_JEQ_K, NR["vfork"], "eagain", 0)
         a.ins(BPF_JEQ_K, NR["clone3"], "enosys", 0)  # glibc falls back to clone
         a.ins(BPF_JEQ_K, NR["clone"], "clone", 0)
-    for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
-        a.ins(BPF_JEQ_K, NR[name], "signal", 0)
+    for name, named_by in SELF_ONLY.items():
+        a.ins(BPF_JEQ_K, NR[name], named_by, 0)
     a.ins(BPF_JEQ_K, NR["ioctl"], "ioctl", 0)
     a.ins(BPF_RET_K, SECCOMP_RET_ALLOW)
     a.label("clone")  # threads yes, processes no
     a.ins(BPF_LD_W_ABS, 16)
     a.ins(BPF_JSET_K, CLONE_THREAD, "allow", "eagain")
-    a.label("signal")  # only to itself or its own group
-    a.ins(BPF_LD_W_ABS, 16)
-    a.ins(BPF_JEQ_K, own_pid, "allow", 0)
-    a.ins(BPF_JEQ_K, 0, "allow", "eperm")
+    _self_only_rules(a, own_pid)
     a.label("unix_only")  # the family is argument 0
     a.ins(BPF_LD_W_ABS, 16)
     a.ins(BPF_JEQ_K, socket.AF_UNIX, "allow", "eacces")

@@ -289,7 +289,7 @@ class Connection:
             for item in snap:
                 if not (type(item) is list and len(item) == 2 and type(item[0]) is int):
                     raise ProtocolError("malformed snapshot entry")
-                attrs = Decoder(blobs).decode(item[1])
+                attrs = Decoder(blobs, watch=False).decode(item[1])
                 if type(attrs) is not dict or not all(
                     type(k) is str and type(v) in _SCALARS for k, v in attrs.items()
                 ):

@@ -154,7 +154,11 @@ def _read_file(path: Path, st, result: Intake, limit: int) -> bytes | None:
     if st.st_size > limit:
         result.refuse(name, f"file of {st.st_size} bytes exceeds the {limit}-byte limit")
         return None
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        result.refuse(name, f"cannot be read ({exc.strerror})")
+        return None
     try:
         st2 = os.fstat(fd)
         if (st2.st_ino, st2.st_dev) != (st.st_ino, st.st_dev) or not stat.S_ISREG(st2.st_mode):
@@ -170,7 +174,11 @@ def _read_file(path: Path, st, result: Intake, limit: int) -> bytes | None:
 
 
 def _from_folder(folder: Path, result: Intake, files: dict) -> None:
-    entries = sorted(os.listdir(folder))
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError as exc:
+        result.refuse(str(folder), f"cannot be read ({exc.strerror})")
+        return
     if len(entries) > MAX_ARCHIVE_MEMBERS:
         result.refuse(str(folder), f"more than {MAX_ARCHIVE_MEMBERS} entries")
         return

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import confinement
+from . import confinement, vitals
 from .uid_lease import UidLease
 
 START_TIMEOUT = 120.0
@@ -74,6 +74,8 @@ class ForkServer:
             cwd=str(self.base),
         )
         theirs.close()
+        # What every worker inherits from the server, as it started (see changed())
+        self.vitals = vitals.of(self.proc.pid)
         self.ctrl = ours
         self._hello: dict | None = None
         self._probe: dict | None = None
@@ -118,6 +120,14 @@ class ForkServer:
         except OSError:
             return False
         return all(_state(int(c)) in (None, "Z") for c in children)
+
+    def changed(self) -> list[str]:
+        """How the server's limits, nice value, scheduling, CPUs or I/O class differ from
+        those it started with, one line each (:mod:`.vitals`). Workers cannot change them
+        (their seccomp filter refuses it); the warm parent still checks after each grading
+        it lent the server to, and grades that submission again on a fresh server if any
+        did."""
+        return vitals.changes(self.vitals, vitals.of(self.proc.pid))
 
     @classmethod
     def shared(cls) -> ForkServer:

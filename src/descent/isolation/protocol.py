@@ -447,13 +447,16 @@ class Decoder:
         blobs: list,
         on_special: Callable[[str, Any, Decoder], Any] | None = None,
         allow_devices: bool = True,
+        watch: bool = True,
     ):
         self.blobs = blobs
         self.on_special = on_special
         self.items = 0
         self.allow_devices = allow_devices
         # tensors (with their version, dtype, shape and a CRC of their bytes) and generators
-        # rebuilt, for change detection
+        # rebuilt, for change detection; only where edits are looked for (``watch``): the
+        # arguments of a call whose edits go back to the grader
+        self.watch = watch
         self.leaves: list = []
         self.done: list = []  # the tensors and containers decoded so far, for "$r"
 
@@ -559,7 +562,8 @@ class Decoder:
                 if len(raw)
                 else torch.empty(0, dtype=torch.uint8)
             )
-            self.leaves.append((gen, bytes(raw)))
+            if self.watch:
+                self.leaves.append((gen, bytes(raw)))
             return gen
         if tag == "$sl":
             _need(type(p) is list and len(p) == 3)
@@ -596,7 +600,8 @@ class Decoder:
             t = t.to(dev)
         if requires_grad and (t.is_floating_point() or t.is_complex()):
             t.requires_grad_(True)
-        self.leaves.append((t, (t._version, dt, shape, zlib.crc32(raw))))
+        if self.watch:
+            self.leaves.append((t, (t._version, dt, shape, zlib.crc32(raw))))
         return t
 
 

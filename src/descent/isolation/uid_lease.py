@@ -40,7 +40,7 @@ class UidLease:
 
 def lease(start: int = 0, folder: Path = FOLDER) -> UidLease:
     """The first free uid from ``FIRST_UID + start`` on (wrapping round the range)."""
-    _trusted_folder(folder)
+    trusted_folder(folder)
     for i in range(COUNT):
         uid = FIRST_UID + (start + i) % COUNT
         fd = os.open(
@@ -55,9 +55,10 @@ def lease(start: int = 0, folder: Path = FOLDER) -> UidLease:
     raise UidsExhausted(f"all {COUNT} worker uids are leased by running gradings")
 
 
-def _trusted_folder(folder: Path) -> None:
-    """Create ``folder`` for this user alone, or refuse one that another user could have planted
-    or could write to (a lock there would not be ours to trust)."""
+def trusted_folder(folder: Path) -> None:
+    """Create ``folder`` for this user alone, or refuse (PermissionError) one that another user
+    could have planted or could write to (a lock there would not be ours to trust). The batch's
+    CPU locks live in such a folder too (``descent.course.runner.cpu_slot``)."""
     try:
         folder.mkdir(mode=0o700)
     except FileExistsError:

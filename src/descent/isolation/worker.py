@@ -117,7 +117,10 @@ class Worker:
         enc.on_object = lambda obj: self.to_handle(obj, exercise, enc)
         return enc
 
-    def decoder(self, blobs) -> Decoder:
+    def decoder(self, blobs, watch: bool = False) -> Decoder:
+        """A decoder of a request's values; ``watch`` for a call's arguments, whose edits go
+        back to the grader (see operations._run_synced)."""
+
         def special(tag, p, dec):
             if tag == "$h":
                 if not (type(p) is list and p and type(p[0]) is int and p[0] in self.handles):
@@ -139,7 +142,7 @@ class Worker:
                 return callables.Described(p[0], tuple(args))
             raise ProtocolError(f"unexpected {tag}")
 
-        return Decoder(blobs, special)
+        return Decoder(blobs, special, watch=watch)
 
     # -- modules ------------------------------------------------------------------------------
     def _ensure_package(self):

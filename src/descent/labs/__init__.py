@@ -8,8 +8,12 @@ Modules, one job each (see ``docs/labs.md``, "How grading works"):
                    (``labs/graders/``), the scoring of one test cell.
 * :mod:`.execute`  ``ConfinedExecute``, the nbgrader preprocessor that replaces nbgrader's
                    ``Execute`` in ``nbgrader autograde``, and ``EscapeMarkdown``.
+* :mod:`.caps`     how much output a notebook keeps, and how much its feedback page shows.
 * :mod:`.findings` what the tampering report reads back from an autograded notebook.
 * :mod:`.submissions` and :mod:`.cellmeta`  checks of a submitted notebook before grading.
+* :mod:`.exchange` the exchange as ``nbgrader collect`` sees it: which copy it takes, and who
+                   wrote each copy.
+* :mod:`.private`  the keys, hidden checks, grades and students' work private to the instructor.
 * :mod:`.instructor`  the ``descent labs`` commands' work: preflight, autograde, the report.
 
 Nothing here is imported by the isolation package; student notebooks import only

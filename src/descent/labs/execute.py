@@ -30,6 +30,7 @@ from traitlets import Bool, Float, Integer, Unicode
 
 from . import cellmeta
 from . import findings as findings_mod
+from .caps import OutputBudget
 from .hidden_checks import Course, grade_cell
 from .kernel import Kernel
 
@@ -64,6 +65,12 @@ class ConfinedExecute(NbGraderPreprocessor):
     course_dir = Unicode(
         "", help="the course folder (keys/, graders/); default: nbgrader's course root"
     ).tag(config=True)
+    max_notebook_output = Integer(
+        1_000_000,
+        help="characters of output (stdout, stderr, results, errors) all of a notebook's "
+        "own cells keep together; past it a cell's output is one line saying so (the test "
+        "cells' lines and points are always kept; 0: no limit)",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -85,6 +92,7 @@ class ConfinedExecute(NbGraderPreprocessor):
             report["confinement"] = kernel.mode()
             graded: set[str] = set()
             budget = Budget(self.notebook_timeout)
+            output = OutputBudget(self.max_notebook_output)
             for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
                 gid = cellmeta.grade_id(cell)
                 kernel.timeout = budget.limit(self.timeout)
@@ -96,7 +104,7 @@ class ConfinedExecute(NbGraderPreprocessor):
                     text, earned = grade_cell(course, info["assignment"], gid, kernel, tests[gid])
                     cell.outputs = _scored(text, earned, count)
                 else:
-                    result = kernel.run(cell.source)
+                    result = output.take(kernel.run(cell.source))
                     cell.outputs = _outputs(result, count)
                     report["refused"] += [f"cell {count}: {p}" for p in result.get("refused", [])]
                 cell.execution_count = count

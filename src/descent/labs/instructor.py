@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import DescentError
-from . import findings, submissions
+from . import exchange, findings, private, submissions
 from .cellmeta import grade_id, nbgrader, source
 from .submissions import refused
 
@@ -66,10 +66,18 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
     release = course / "release" / assignment
     released = {p.name: _grade_cells(_notebook(p)) for p in sorted(release.glob("*.ipynb"))}
     sources = {name: _notebook_or_none(course / "source" / assignment / name) for name in released}
+    collector = _owner(course / "submitted")
     for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
         student = folder.parent.name
         found = problems.setdefault(student, [])
         found += submissions.links(folder)
+        others = private.written_by_others(folder, collector)
+        if others:
+            found.append(
+                f"{submissions.REFUSED}written by another account after nbgrader collect: "
+                + ", ".join(others[:5])
+                + (" ..." if len(others) > 5 else "")
+            )
         for name, cells in released.items():
             path = folder / name
             if path.is_symlink():
@@ -88,9 +96,17 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
                 continue
             refusals = submissions.notebook_problems(name, nb, sources[name])
             found += refusals or _locked_cell_problems(name, cells, _grade_cells(nb))
-    for student, lines in submissions.exchange_problems(course, assignment).items():
+    for student, lines in exchange.problems(course, assignment).items():
         problems.setdefault(student, []).extend(lines)
     return problems
+
+
+def _owner(path: Path) -> int:
+    """Who collected the submissions (the owner of ``submitted/``; this account if none)."""
+    try:
+        return path.stat().st_uid
+    except OSError:
+        return os.geteuid()
 
 
 def _locked_cell_problems(name: str, released: dict, mine: dict) -> list[str]:

@@ -14,7 +14,6 @@ must not be graded at all (``descent labs autograde`` leaves that student out of
 from __future__ import annotations
 
 import os
-import pwd
 import stat
 from pathlib import Path
 
@@ -84,68 +83,3 @@ def notebook_problems(name: str, nb, source_nb) -> list[str]:
 
 def refused(lines: list[str]) -> bool:
     return any(line.startswith(REFUSED) for line in lines)
-
-
-def exchange_inbound(course: Path) -> Path | None:
-    """The inbound folder of the course's nbgrader exchange, from its nbgrader_config.py."""
-    # optional: traitlets comes with nbgrader (the labs extra)
-    from traitlets.config.loader import PyFileConfigLoader
-
-    try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    except Exception:  # noqa: BLE001 - no readable config: no exchange to look at
-        return None
-    root = config.Exchange.get("root") or "/usr/local/share/nbgrader/exchange"
-    course_id = config.CourseDirectory.get("course_id") or ""
-    inbound = Path(root) / course_id / "inbound"
-    return inbound if course_id and inbound.is_dir() else None
-
-
-def _account(uid: int) -> str:
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
-
-
-def _is_account(name: str) -> bool:
-
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
-
-
-def exchange_problems(course: Path, assignment: str) -> dict[str, list[str]]:
-    """What the latest copy of each student's submission in the exchange shows (the one
-    ``nbgrader collect`` takes): links planted after ``nbgrader submit`` (refused; collect
-    follows them), and, where the student id is an account of this machine, files written by
-    another account (``nbgrader submit --student=OTHER``)."""
-    inbound = exchange_inbound(course)
-    latest: dict[str, Path] = {}
-    for folder in sorted(inbound.glob(f"*+{assignment}+*")) if inbound else ():
-        student, _, rest = folder.name.partition("+")
-        if rest.split("+")[0] == assignment:
-            latest[student] = folder  # sorted: the timestamp after the assignment orders them
-    found: dict[str, list[str]] = {}
-    for student, folder in latest.items():
-        lines = [
-            f"exchange copy {folder.name}: {line}"
-            if not line.startswith(REFUSED)
-            else f"{REFUSED}exchange copy {folder.name}: {line[len(REFUSED) :]}"
-            for line in links(folder)
-        ]
-        if _is_account(student):
-            owners = sorted(
-                {_account(p.lstat().st_uid) for p in [folder, *folder.rglob("*")]} - {student}
-            )
-            if owners:
-                lines.append(
-                    f"exchange copy {folder.name} claims to be {student}'s but was "
-                    f"written by {', '.join(owners)} (nbgrader submit --student?)"
-                )
-        if lines:
-            found[student] = lines
-    return found

@@ -3,8 +3,14 @@ evidence an instructor can read before talking to a student. It reports; it chan
 
     corpus.py    what is compared: each student's modules, read as grading reads them, and the
                  template (``starter/``)
-    fingerprints.py  copydetect's tokenizer and winnowing, minus the template: one Doc per
-                 student and module, each fingerprint owned by an exercise or a helper
+    bound.py     the cost bound of one file: how much of a module is compared
+    facts.py     what one statement reads, binds and does, for normalize.py
+    normalize.py the canonical code of a module: dead and no-op code dropped, independent
+                 statements in one order (what an automated obfuscator changes, undone)
+    fingerprints.py  copydetect's tokenizer and winnowing on the canonical code, minus the
+                 template: one Doc per student and module, each fingerprint owned by an
+                 exercise or a helper
+    groups.py    groups of students who share code (a ring), counted as one source
     engine.py    the exercises too short to judge left out, rarity weights, pair scores and
                  the shared fragments
     pages.py     the class report and one HTML page per flagged pair

@@ -4,11 +4,13 @@
 * drops the exercises too short to judge: an exercise whose typical solution in this class has
   fewer than :data:`MIN_PRINTS` fingerprints of its own (a three-line softmax is written the same
   way by everyone);
+* finds the groups of students who alone share much code (:mod:`.groups`);
 * weighs each remaining fingerprint by its rarity in the class: 1 when two students share it,
-  falling to 0 as it reaches every student who wrote the module (``log(N/df) / log(N/2)``);
+  falling to 0 as it reaches every student who wrote the module (``log(N/df) / log(N/2)``, the
+  members of a group counting as one student);
 * scores a pair by the weight it shares over the fingerprints of the smaller of its two
   submissions, and keeps, for the evidence, the fragments made of rare fingerprints (weight >=
-  :data:`RARE`).
+  :data:`RARE`), merging two fragments that a few tokens inserted in one copy split apart.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from itertools import combinations
 import numpy as np
 from copydetect.utils import get_copied_slices
 
+from . import groups as rings
 from .corpus import Corpus
 from .fingerprints import OTHER, WINDOW, Doc, K, fingerprint_all
 
 RARE = 0.75  # a shared fingerprint at least this rare is evidence (and is highlighted)
 MIN_PRINTS = 30  # fingerprints an exercise's typical solution needs to be judged (about 5 lines)
+MERGE_GAP = 2 * K  # two fragments this close in both files are one, split by inserted code
 
 
 @dataclass
@@ -70,10 +74,23 @@ class Analysis:
     judged: dict[str, float]  # exercise id -> the same, for those judged
     threshold: float
     min_fragment: int
+    groups: list[rings.Group] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[Pair]:
         return [p for p in self.pairs if p.flagged]
+
+    @property
+    def cut(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(student, module) -> (characters compared, of how many): the files over the cost
+        bound, compared in part."""
+        return {key: doc.cut for key, doc in sorted(self.docs.items()) if doc.cut}
+
+    @property
+    def tokens(self) -> int:
+        """Tokens fingerprinted over the class: the work of the comparison, which the cost
+        bound keeps linear in the class."""
+        return sum(doc.tokens for doc in self.docs.values())
 
 
 def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) -> Analysis:
@@ -89,8 +106,13 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
     too_short, judged = _exercise_lengths(docs.values())
     for doc in docs.values():
         _drop(doc, lambda h, doc=doc: doc.owner[h] in too_short)
-    weights = {m: _weights([d for d in docs.values() if d.module == m]) for m in corpus.template}
-    shared = _shared(docs, weights)
+    holders = _holders(docs)
+    writers = {
+        m: sum(1 for d in docs.values() if d.module == m and d.prints) for m in corpus.template
+    }
+    groups = rings.find(holders, docs, _common(holders), min_fragment)
+    weights = _weights(holders, writers, groups)
+    shared = _shared(holders, weights)
     size = {key: len(doc.prints) for key, doc in docs.items()}
     pairs = []
     for a, b in combinations(corpus.students, 2):
@@ -98,7 +120,9 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
         pair.flagged = pair.similarity >= threshold or pair.longest >= min_fragment
         pairs.append(pair)
     pairs.sort(key=lambda p: (not p.flagged, -p.similarity, -p.longest, p.a, p.b))
-    return Analysis(corpus.students, pairs, docs, too_short, judged, threshold, min_fragment)
+    return Analysis(
+        corpus.students, pairs, docs, too_short, judged, threshold, min_fragment, groups
+    )
 
 
 def _exercise_lengths(docs) -> tuple[dict[str, float], dict[str, float]]:
@@ -123,30 +147,46 @@ def _drop(doc: Doc, unwanted) -> None:
         del doc.owner[h]
 
 
-def _weights(docs: list[Doc]) -> dict[int, float]:
-    """Rarity of each fingerprint among the students who wrote this module."""
-    df: dict[int, int] = {}
-    for doc in docs:
-        for h in doc.prints:
-            df[h] = df.get(h, 0) + 1
-    n = sum(1 for doc in docs if doc.prints)  # untouched stubs wrote nothing of the module
-    if n < 4:  # two or three students: nothing can be called common
-        return dict.fromkeys(df, 1.0)
-    top = math.log(n / 2)
-    return {h: min(1.0, max(0.0, math.log(n / k) / top)) for h, k in df.items()}
-
-
-def _shared(docs, weights) -> dict[tuple[str, str], dict[str, list[float]]]:
-    """(a, b) -> module -> [weight shared, rare fingerprints shared], through an index of who
-    holds each fingerprint (one that everyone holds weighs 0 and is never paired)."""
+def _holders(docs: dict[tuple[str, str], Doc]) -> dict[tuple[str, int], tuple[str, ...]]:
+    """(module, fingerprint) -> the students who hold it, sorted."""
     holders: dict[tuple[str, int], list[str]] = {}
     for (student, module), doc in sorted(docs.items()):
         for h in doc.prints:
-            if weights[module][h] > 0:
-                holders.setdefault((module, h), []).append(student)
+            holders.setdefault((module, h), []).append(student)
+    return {key: tuple(students) for key, students in holders.items()}
+
+
+def _common(holders) -> dict[tuple[str, str], dict[str, int]]:
+    """(a, b) -> module -> the fingerprints the two hold in common, however common."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for (module, _), students in holders.items():
+        for a, b in combinations(students, 2):
+            per = out.setdefault((a, b), {})
+            per[module] = per.get(module, 0) + 1
+    return out
+
+
+def _weights(holders, writers: dict[str, int], groups: list[rings.Group]) -> dict[str, dict]:
+    """module -> fingerprint -> its rarity among the students who wrote the module (untouched
+    stubs wrote nothing of it), counting the members of a group as one source."""
+    weights: dict[str, dict[int, float]] = {m: {} for m in writers}
+    for (module, h), students in holders.items():
+        n, k = writers[module], rings.sources(students, groups)
+        if n < 4 or k <= 2:  # two or three students: nothing can be called common
+            weights[module][h] = 1.0
+        else:
+            weights[module][h] = min(1.0, max(0.0, math.log(n / k) / math.log(n / 2)))
+    return weights
+
+
+def _shared(holders, weights) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """(a, b) -> module -> [weight shared, rare fingerprints shared], through the index of who
+    holds each fingerprint (one that everyone holds weighs 0 and is never paired)."""
     out: dict[tuple[str, str], dict[str, list[float]]] = {}
     for (module, h), students in holders.items():
         w = weights[module][h]
+        if w <= 0:
+            continue
         for a, b in combinations(students, 2):
             per = out.setdefault((a, b), {}).setdefault(module, [0.0, 0])
             per[0] += w
@@ -173,38 +213,64 @@ def _pair(a: str, b: str, docs, weights, shared: dict[str, list[float]], size) -
 
 def fragments(a: Doc, b: Doc, weights: dict[int, float]) -> list[Fragment]:
     """The runs of rare fingerprints that ``a`` and ``b`` share, cut at ``a``'s top-level
-    definitions (a copied function is one fragment even when the copy reorders them), longest
-    first."""
+    definitions (a copied function is one fragment even when the copy reorders them), two runs
+    a few tokens apart in both files merged into one, longest first."""
     rare = [h for h in a.prints.keys() & b.prints.keys() if weights[h] >= RARE]
-    by_function: dict[str, list[tuple[int, int]]] = {}
     found = [(pos, h) for h in rare for pos in a.prints[h]]
-    lines = a.lines(a.raw([pos for pos, _ in found])).tolist() if found else []
+    lines = a.source_lines([pos for pos, _ in found])[0].tolist() if found else []
+    by_function: dict[str, list[tuple[int, int]]] = {}
     for (pos, h), line in zip(found, lines):
         by_function.setdefault(a.function(line), []).append((pos, h))
     out = []
     for name, group in by_function.items():
+        runs = []
         starts, ends = get_copied_slices(np.array([pos for pos, _ in group]), K)
         for start, end in zip(starts.tolist(), ends.tolist()):
             inside = {h for pos, h in group if start <= pos < end}
             start, end = _clip(a, name, start, end)
             if end - start < K + WINDOW - 1:  # below the guarantee threshold: a coincidence
                 continue
-            b_start, b_end = _longest_run(np.concatenate([b.prints[h] for h in inside]))
-            ra, rb = a.raw([start, end]), b.raw([b_start, b_end])
-            la, lb = _lines(a, int(ra[0]), int(ra[1])), _lines(b, int(rb[0]), int(rb[1]))
-            if la and lb:
-                out.append(
-                    Fragment(
-                        end - start,
-                        (int(ra[0]), int(ra[1])),
-                        (int(rb[0]), int(rb[1])),
-                        la,
-                        lb,
-                        a.function(*la),
-                        b.function(*lb),
-                    )
-                )
+            b_run = _longest_run(np.concatenate([b.prints[h] for h in inside]))
+            runs.append(((start, end), _clip(b, _function_of(b, *b_run), *b_run)))
+        for (a_run, b_run), size in _merged(runs):
+            fragment = _fragment(a, b, a_run, b_run, size)
+            if fragment is not None:
+                out.append(fragment)
     return sorted(out, key=lambda f: (-f.size, f.a))
+
+
+def _merged(runs):
+    """((a run, b run), tokens matched): runs in a's order, each joined to the one before when
+    both files put it at most :data:`MERGE_GAP` after (JPlag's subsequence match merging: a
+    statement inserted in a copy splits a match in two); the tokens between are not counted."""
+    out: list[list] = []
+    for a_run, b_run in sorted(runs):
+        if out:
+            (a_prev, b_prev), _ = out[-1]
+            a_gap, b_gap = a_run[0] - a_prev[1], b_run[0] - b_prev[1]
+            if -K <= a_gap <= MERGE_GAP and -K <= b_gap <= MERGE_GAP:
+                out[-1][0] = ((a_prev[0], a_run[1]), (b_prev[0], max(b_prev[1], b_run[1])))
+                out[-1][1] += a_run[1] - max(a_run[0], a_prev[1])
+                continue
+        out.append([(a_run, b_run), a_run[1] - a_run[0]])
+    return [(pair, size) for pair, size in out]
+
+
+def _fragment(a: Doc, b: Doc, a_run, b_run, size: int) -> Fragment | None:
+    """The fragment of filtered runs ``a_run`` and ``b_run``, in lines of both submissions
+    (those of the statements the runs come from), or None when nothing of it is shown."""
+    la, lb = _source_span(a, *a_run), _source_span(b, *b_run)
+    ra, rb = a.chars(*la), b.chars(*lb)
+    la2, lb2 = _lines(a, *ra), _lines(b, *rb)
+    if not (la2 and lb2):
+        return None
+    return Fragment(size, ra, rb, la2, lb2, a.function(*la2), b.function(*lb2))
+
+
+def _source_span(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """The first and last line of the submission behind filtered ``start .. end``."""
+    first, last = doc.source_lines(np.arange(start, max(end, start + 1)))
+    return int(first.min()), int(last.max())
 
 
 def _clip(doc: Doc, name: str, start: int, end: int) -> tuple[int, int]:
@@ -214,9 +280,19 @@ def _clip(doc: Doc, name: str, start: int, end: int) -> tuple[int, int]:
     if span is None:
         return start, end
     positions = np.arange(start, end)
-    lines = doc.lines(doc.raw(positions))
+    lines = doc.source_lines(positions)[0]
     inside = positions[(lines >= span[0]) & (lines <= span[1])]
     return (int(inside[0]), int(inside[-1]) + 1) if len(inside) else (start, start)
+
+
+def _function_of(doc: Doc, start: int, end: int) -> str:
+    """The top-level definition most of filtered ``start .. end`` comes from."""
+    lines, counts = np.unique(doc.source_lines(np.arange(start, end))[0], return_counts=True)
+    votes: dict[str, int] = {}
+    for line, n in zip(lines.tolist(), counts.tolist()):
+        name = doc.function(line)
+        votes[name] = votes.get(name, 0) + n
+    return max(votes, key=lambda name: votes[name]) if votes else ""
 
 
 def _lines(doc: Doc, start: int, end: int) -> tuple[int, int] | None:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from ..html_report import _CSS
 from ..submissions import file_stem
+from .bound import MAX_SOURCE
 from .engine import Analysis, Pair
 from .fingerprints import Doc
+from .groups import describe
 
 _MORE_CSS = """
 main{max-width:none} .pane{display:flex;gap:12px;align-items:flex-start}
@@ -82,11 +84,23 @@ def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
         parts.append(_pair_table(analysis.flagged, links=True))
     else:
         parts.append("<p>No pair reaches the threshold.</p>")
+    parts.append(_groups(analysis))
     parts.append("<h2>The class distribution</h2>" + histogram(analysis))
     others = [p for p in analysis.pairs if not p.flagged][:10]
     if others:
         parts.append("<h2>The most similar pairs not flagged</h2>" + _pair_table(others))
     parts.append(_exercise_lists(analysis))
+    if analysis.cut:
+        items = "".join(
+            f"<li>{escape(student)}: {escape(module)}.py, {kept:,} of its {total:,} characters</li>"
+            for (student, module), (kept, total) in analysis.cut.items()
+        )
+        parts.append(
+            f"<h2>Compared in part</h2><p class='note'>Over the cost bound of {MAX_SOURCE:,} "
+            f"characters per module: only that much was compared, the definitions of the "
+            f"functions the kit calls first, then the rest in the file's order. So much code is "
+            f"itself worth a look.</p><ul>{items}</ul>"
+        )
     if left_out:
         items = "".join(
             f"<li>{escape(student)}: {escape('; '.join(reasons))}</li>"
@@ -95,6 +109,33 @@ def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
         parts.append(f"<h2>Left out of the comparison</h2><ul>{items}</ul>")
     parts.append("</main></body></html>")
     return "".join(parts)
+
+
+def _groups(analysis: Analysis) -> str:
+    """The groups of students who share code, with their flagged pairs."""
+    head = (
+        "<h2>Groups</h2><p class='muted'>Three students or more who, in a module, are "
+        "near-copies of each other or alone share a fragment as long as the one that flags a "
+        "pair. When rarity is weighed, they count as one student.</p>"
+    )
+    if not analysis.groups:
+        return head + "<p>No group of three or more students shares code that way.</p>"
+    flagged = {(p.a, p.b): p for p in analysis.flagged[:MAX_PAGES]}
+    rows = ["<table><tr><th>#</th><th>students</th><th>modules</th><th>their pairs</th></tr>"]
+    for rank, group in enumerate(analysis.groups, 1):
+        modules = escape(describe(group))
+        pairs = [
+            f"<a href='{escape(pair_file(flagged[(a, b)]))}'>{escape(a)} &amp; {escape(b)}</a>"
+            if (a, b) in flagged
+            else f"{escape(a)} &amp; {escape(b)}"
+            for i, a in enumerate(group.members)
+            for b in group.members[i + 1 :]
+        ]
+        rows.append(
+            f"<tr><td>{rank}</td><td>{escape(', '.join(group.members))}</td><td>{modules}</td>"
+            f"<td>{', '.join(pairs)}</td></tr>"
+        )
+    return head + "".join(rows) + "</table>"
 
 
 def _pair_table(pairs: list[Pair], *, links: bool = False) -> str:
@@ -184,6 +225,12 @@ def pair_page(analysis: Analysis, pair: Pair, rank: int) -> str:
         f"fragment of rare shared code: {pair.longest} tokens. "
         f"<a href='index.html'>Class report</a></p>",
         histogram(analysis, mark=pair),
+        *[
+            f"<p class='note'>Both belong to group {rank} of the class report: "
+            f"{escape(', '.join(g.members))} ({escape(describe(g))}).</p>"
+            for rank, g in enumerate(analysis.groups, 1)
+            if {pair.a, pair.b} <= set(g.members)
+        ],
         "<h2>Per module</h2>",
         _module_table(pair),
     ]

@@ -64,6 +64,9 @@ def run(
 
 
 def summarize(found, analysis, console: Console) -> None:
+    # optional dependency (copydetect), which run() has found by now
+    from .groups import describe
+
     for student, reasons in found.problems.items():
         console.print(
             f"[yellow]{escape(student)}: left out of the comparison: "
@@ -74,12 +77,22 @@ def summarize(found, analysis, console: Console) -> None:
             f"[yellow]not submissions (not a folder, .zip, .py or .ipynb): "
             f"{escape(', '.join(found.unrecognised))}[/yellow]"
         )
+    for (student, module), (kept, total) in analysis.cut.items():
+        console.print(
+            f"[yellow]{escape(student)}: {escape(module)}.py is over the cost bound: "
+            f"{kept:,} of its {total:,} characters compared (the kit's functions first)"
+            f"[/yellow]"
+        )
     if analysis.too_short:
         console.print(f"too short to judge (not counted): {', '.join(analysis.too_short)}")
     console.print(
         f"{len(analysis.students)} students, {len(analysis.pairs)} pairs compared, "
-        f"{len(analysis.flagged)} flagged"
+        f"{len(analysis.flagged)} flagged, {len(analysis.groups)} group{'' if len(analysis.groups) == 1 else 's'}"
     )
+    for rank, group in enumerate(analysis.groups, 1):
+        console.print(
+            f"group {rank}: {escape(', '.join(group.members))} ({escape(describe(group))})"
+        )
     if not analysis.flagged:
         return
     table = Table("#", "pair", "similarity", "longest fragment", "longest fragment at")
