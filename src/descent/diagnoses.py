@@ -809,8 +809,9 @@ _EITHER = "several explanations fit equally well: "
 
 def either(fits: Iterable[Diagnosis]) -> Diagnosis:
     """One ``ambiguous`` diagnosis naming every explanation that fits (none chosen)."""
+    fits = [f for d in fits for f in (d.fits or (d,))]
     texts = [d.text.removeprefix(_EITHER) for d in fits]
-    return Diagnosis("ambiguous", _EITHER + "; or ".join(texts))
+    return Diagnosis("ambiguous", _EITHER + "; or ".join(texts), fits=tuple(fits))
 
 
 def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis | None:

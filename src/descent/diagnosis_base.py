@@ -41,6 +41,8 @@ class Diagnosis:
     origin: str = field(default="", compare=False, repr=False)
     # what the check witnessed itself rather than a guess (None: decided by the kind, FACTS)
     witnessed: bool | None = field(default=None, compare=False, repr=False)
+    # "several explanations fit": each one, weighed on its own against the exercise's other checks
+    fits: tuple[Diagnosis, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def fact(self) -> bool:

@@ -315,9 +315,12 @@ def _edge(name: str, value: Any, passed: list) -> tuple[Callable[[Callable], Cal
     return (functools.partial(with_argument, name=name, f=lambda v: v + (value - v) * 1e-6),)
 
 
-def _forced(name: str, value: Any, *, only_when_left_out: bool = False):
-    """A wrapper maker: ``fn`` with parameter ``name`` set to ``value`` (always, or only when the
-    call leaves it out: another default)."""
+def _forced(
+    name: str, value: Any, *, only_when_left_out: bool = False, only_for: tuple | None = None
+):
+    """A wrapper maker: ``fn`` with parameter ``name`` set to ``value`` (always, only when the
+    call leaves it out: another default, or only when the call passes one of ``only_for``: an
+    option taken for another in its own branch)."""
 
     def wrap(fn: Callable) -> Callable:
         signature = inspect.signature(fn)
@@ -326,6 +329,9 @@ def _forced(name: str, value: Any, *, only_when_left_out: bool = False):
         def forced(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             if only_when_left_out and name in bound.arguments:
+                return fn(*args, **kwargs)
+            passed = bound.arguments.get(name)
+            if only_for is not None and not (isinstance(passed, str) and passed in only_for):
                 return fn(*args, **kwargs)
             bound.arguments[name] = value
             return fn(*bound.args, **bound.kwargs)
@@ -374,14 +380,21 @@ def _changes(
                 else "the value passed is taken for another one (a branch that tests the "
                 "wrong value, or a case missing)"
             )
+            # an option is mistaken for another in one branch: other options are left alone
+            only = tuple(dict.fromkeys(passed)) if isinstance(value, str) else None
+            where = (
+                "where the call passes " + " or ".join(map(repr, only))
+                if only
+                else "whatever the call passes"
+            )
             others.append(
                 _Change(
                     function,
                     name,
                     value,
-                    f"with `{name}` = {{values}} whatever the call passes: {how}",
+                    f"with `{name}` = {{values}} {where}: {how}",
                     _forced_kind(name, value),
-                    _forced(name, value),
+                    _forced(name, value, only_for=only),
                     (_forced(name, {0: -1, 1: 2}[value]),) + _edge(name, value, passed)
                     if type(value) is int
                     else (),
@@ -963,4 +976,6 @@ def one_diagnosis(fits: list[Diagnosis]) -> Diagnosis | None:
     kinds = {d.kind for d in distinct}
     merged = either(distinct)
     # one kind: its first slip is the one the other checks are asked to reproduce
-    return merged if len(kinds) > 1 else Diagnosis(kinds.pop(), merged.text, distinct[0].rerun)
+    if len(kinds) > 1:
+        return merged
+    return Diagnosis(kinds.pop(), merged.text, distinct[0].rerun, fits=merged.fits)

@@ -21,9 +21,10 @@ Once every test has run, :func:`settle` weighs each claim against every record o
 - a *fact* the check witnessed itself (:data:`descent.diagnosis_base.FACTS`: an argument seen
   edited, NaN, a wrong dtype) is shown as it is.
 
-A claim is **verified** when it reproduces every failing record of the exercise, at least two of
-them (a second input, not one comparison), and no record contradicts it; the failure then names
-it ("likely mistake: ..."). When no claim explains every failing record but verified claims and
+A claim is **verified** when it reproduces every failing record of the exercise it can be
+weighed on and no record the student passed contradicts it (it is checked against every
+comparison of the exercise, not read off one: one failing record is enough only where it is the
+only one); the failure then names it ("likely mistake: ..."). When no claim explains every failing record but verified claims and
 facts together do, each failure names the one that explains it and says that the code fails
 other checks for another reason. Anything else is worded as what it observes ("observed: your
 result is twice the expected"), never as a cause, and records no kind. A public check's
@@ -69,6 +70,16 @@ def agree(theirs: Any, got: Any) -> bool:
     return compare(got, theirs, rtol=MATCH_RTOL, atol=MATCH_ATOL, check_dtype=False) is None
 
 
+def _same_recipe(again: Any, expected: Any) -> bool:
+    """A recipe's result now is the one it gave when checked: far looser than a slip's match
+    (the reference may run in float64 now, in float32 then; an oracle's last digits may differ
+    from the reference's), far tighter than another input."""
+    try:
+        return compare(again, expected, rtol=1e-3, atol=1e-4, check_dtype=False) is None
+    except Exception:  # noqa: BLE001 - results of another structure: not the same recipe
+        return False
+
+
 def _float64(value: Any) -> bool:
     """Every float in ``value`` is float64 (Python floats are), and there is one at least."""
     found = False
@@ -102,6 +113,26 @@ class Record:
     result: Any = None
     _reading: Any = field(default=None, repr=False)
     _read: bool = field(default=False, repr=False)
+    _replays: bool | None = field(default=None, repr=False)
+
+    def replays(self, reference: Any) -> bool:
+        """The recipe run on the reference now still gives the expected value it gave then, so
+        that a slip's result on it means something; it may not (a loop's lambda that reads the
+        loop variable once the loop is over, a draw from the global generator). Unknown (no
+        expected value, a statistic's band, the reference raising) counts as yes."""
+        if self._replays is None:
+            self._replays = True
+            if self.expected is not None and self.agrees is agree and self.recipe is not None:
+                self.restore()
+                try:
+                    again = self.recipe(reference)
+                except Exception:  # noqa: BLE001 - a recipe the reference cannot run: unknown
+                    again = None
+                finally:
+                    self.restore()
+                if again is not None:
+                    self._replays = _same_recipe(again, self.expected)
+        return self._replays
 
     def reading(self) -> Diagnosis | None:
         """The generic diagnosis of this record: the reported failure's own, or, for a
@@ -195,6 +226,13 @@ def claims_of(record: Record, reference: Any) -> list[Claim]:
                 Claim(("mistake", variant.id), text, misconception=variant.id, hint=variant.hint)
             )
     found = failure.found
+    slips = [f for f in found.fits if f.rerun is not None] if found is not None else []
+    if slips:  # several slips fit this check: the exercise's other checks may tell them apart
+        out += [
+            Claim(("generic", f.kind, _masked(f.text)), f.text, f.kind, rerun=f.rerun)
+            for f in slips
+        ]
+        return out
     # a factor the values happen to have and no quantity of the call names ("times a constant
     # (1.344)") is what they show, never a cause: any slip of the formula gives some such ratio
     if found is not None and found.kind != "ambiguous" and _UNNAMED not in found.text:
@@ -256,7 +294,9 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         finally:
             record.restore()
         if theirs is not NotApplicable:
-            return bool(record.agrees(theirs, record.got))
+            if record.agrees(theirs, record.got):
+                return True
+            return False if record.replays(reference) else None
     if claim.misconception is not None and claim.rerun is None:  # a check's Mistake
         declared = [m for m in record.mistakes if m.id == claim.misconception]
         return any(m.explains(record.got) for m in declared) if declared else None
@@ -296,7 +336,10 @@ def _readable(record: Record) -> bool:
 def _same_reading(theirs: Diagnosis, mine: Diagnosis) -> bool:
     """Two checks read alike: the same kind from the same value hypothesis with the same
     constants (``(1.344)``; sizes and argument names may differ), or, for a reading no tier
-    tagged, the same text once sizes and names are masked."""
+    tagged, the same text once sizes and names are masked. A check where several readings fit
+    equally well reads alike when one of them does."""
+    if theirs.fits:
+        return any(_same_reading(f, mine) for f in theirs.fits)
     if theirs.kind != mine.kind:
         return False
     if theirs.origin and mine.origin:
@@ -324,12 +367,14 @@ def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
 def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
     """The first slip written into the reference's code (:mod:`descent.mutant_diagnoses`, in
     the order of its rules) that gives the student's result on every failing record, on two
-    telling ones at least, and contradicts no passing one: each is tried on the failing records
+    telling ones at least where there are two (one where there is one), and contradicts no
+    passing one: each is tried on the failing records
     first and dropped at its first miss. Slips that give the same results everywhere are one
     explanation as far as the checks can tell, so the first is named. A slip of a general kind
     (a term, a sign, a factor) gives way to a reading of the values that is verified too."""
     failing = [r for r in book.records if r.failed]
-    if sum(_telling(r) for r in failing) < _INPUTS:
+    needed = min(_INPUTS, sum(_telling(r) for r in failing))  # two where there are two
+    if needed == 0:
         return None
     ordered = failing + [r for r in book.records if not r.failed]
     singular = any(_non_finite(r.got) for r in failing)
@@ -349,7 +394,7 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
                 break
             telling += bool(fits) and record.failed and _telling(record)
         else:
-            if telling >= _INPUTS:
+            if telling >= needed:
                 return claim
     return None
 
@@ -362,18 +407,18 @@ def _telling(record: Record) -> bool:
 
 
 def _verified(claim: Claim, verdict: _Verdict) -> str | None:
-    """``"all"`` when ``claim`` reproduces every failing record it can be weighed on (two at
-    least, unless it is a check's Mistake), ``"some"`` when it reproduces two and misses
-    others, ``None`` when it reproduces fewer or a passing record contradicts it. (A slip
-    written into the reference's code is held to telling records instead: see
-    :func:`_mutant_claim`.)"""
+    """``"all"`` when ``claim`` reproduces every failing record it can be weighed on and no
+    passing record contradicts it (checked against all the exercise's comparisons: one record
+    suffices when it is the only one the claim can be weighed on), ``"some"`` when it reproduces
+    two at least and misses others, ``None`` otherwise. (A slip written into the reference's
+    code is held to telling records instead: see :func:`_mutant_claim`.)"""
     if verdict.contradicted or not verdict.explains:
         return None
+    if not verdict.missed:
+        return "all"
     if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
-        return None if verdict.missed else "all"
-    if len(verdict.explains) < _INPUTS:
         return None
-    return "some" if verdict.missed else "all"
+    return "some" if len(verdict.explains) >= _INPUTS else None
 
 
 # -- settling ----------------------------------------------------------------------------------

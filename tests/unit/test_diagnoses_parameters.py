@@ -75,8 +75,21 @@ def test_a_string_option_taken_for_another_names_every_value_that_fits():
         return m.init.calculate_gain("tanh")
 
     found = _one(parameter_fits(recipe, 1.0, 5.0 / 3, INIT, "init.calculate_gain"))
-    assert "`nonlinearity` = 'linear' or 'sigmoid' whatever the call passes" in found.text
+    assert "`nonlinearity` = 'linear' or 'sigmoid' where the call passes 'tanh'" in found.text
     assert parameter_fits(recipe, 1.5, 5.0 / 3, INIT, "init.calculate_gain") == []
+
+
+def test_a_string_option_taken_for_another_leaves_the_other_options_alone():
+    # 'tanh' read as 'linear' in its own branch: the re-run must still give relu's gain, or the
+    # checks the student passes on relu would refute the very slip the tanh checks show
+    found = _one(
+        parameter_fits(
+            lambda m: m.init.calculate_gain("tanh"), 1.0, 5.0 / 3, INIT, "init.calculate_gain"
+        )
+    )
+    assert found.rerun is not None
+    relu = found.rerun(lambda m: m.init.calculate_gain("relu"), INIT)
+    assert relu == math.sqrt(2.0)
 
 
 def test_a_left_out_parameter_with_another_default_and_two_fits_said_as_such():

@@ -11,10 +11,11 @@ import torch
 
 from descent.checker import Checker
 from descent.compare import GradingFailure
+from descent.diagnoses import either
 from descent.diagnosis_base import Diagnosis
 from descent.impl import Implementation
 from descent.neighbour_diagnoses import neighbour
-from descent.verified_diagnoses import Ledger, settle
+from descent.verified_diagnoses import Ledger, Record, settle
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -172,3 +173,57 @@ def test_the_neighbour_cuts_the_batch_of_every_tensor_sized_like_it():
     assert seen["shapes"] == [(5, 4), (4, 7), (5,)]
     assert x.shape == (6, 4)  # the recipe's own inputs are untouched
     assert neighbour(lambda m: m.f(1.5)) is None  # numbers only: no batch to cut
+
+
+def test_a_check_whose_recipe_gives_another_input_by_the_end_neither_confirms_nor_refutes():
+    x, y, zeros = X, Y, torch.zeros(4, 2, dtype=torch.float64)
+    tripled = _Bug("tripled", "triples the mean", ("scale",), scale=lambda v: v.mean(0) * 3)
+    student = _Impl(scale=lambda v: v.mean(0) * 3, shift=None)
+    # each recipe reads the loop's variable when it runs: once every check has run, the first
+    # (passed: three times zero is zero) computes on y, where the bug gives something else
+    recipes = (lambda m: m.losses.scale(v) for v in (zeros, x, y))
+    failures = _grade(student, recipes, [tripled])
+    assert len(failures) == 2
+    assert all(f.misconception == "tripled" for f in failures)
+
+
+def test_a_cause_seen_on_the_only_failing_check_it_can_be_weighed_on_is_named():
+    zeros = torch.zeros(4, 2, dtype=torch.float64)
+    # X is a module global: one failing comparison, no neighbour; the checks passed on zeros
+    # agree with the slip, so it is checked against every comparison of the exercise
+    tripled = _Bug("tripled", "triples the mean", ("scale",), scale=lambda v: v.mean(0) * 3)
+    student = _Impl(scale=lambda v: v.mean(0) * 3, shift=None)
+    failures = _grade(
+        student, [lambda m: m.losses.scale(zeros), lambda m: m.losses.scale(X)], [tripled]
+    )
+    assert [f.misconception for f in failures] == ["tripled"]
+    assert "likely mistake: your result matches code that triples the mean" in str(failures[0])
+
+
+def test_several_slips_that_fit_one_check_are_told_apart_by_the_others():
+    reference = _reference()
+    student = _Impl(scale=lambda v: v.mean(0) * 2, shift=None)
+    doubled = _Impl(scale=lambda v: v.mean(0) * 2, shift=None)
+    plus_mean = _Impl(scale=lambda v: v.mean(0) + v.mean(0).abs(), shift=None)  # same on X > 0
+
+    def slip(impl):
+        return Diagnosis(
+            "factor" if impl is doubled else "offset",
+            f"slip {impl is doubled}",
+            lambda recipe, ref: recipe(impl),
+        )
+
+    positive = X.abs()
+    recipes = [lambda m: m.losses.scale(positive), lambda m: m.losses.scale(-positive)]
+    book = Ledger(None)
+    failures = []
+    for recipe in recipes:
+        found = either([slip(plus_mean), slip(doubled)])  # both fit the first check alone
+        record = Record(recipe, recipe(student), recipe(reference), True)
+        failure = GradingFailure("[x] differs", generic=lambda f=found: f, record=record)
+        failure.resolve()
+        book.reported(failure, None)
+        failures.append(failure)
+    settle({("student", None): book}, reference)
+    assert [f.diagnosis for f in failures] == ["factor", "factor"]
+    assert all("likely mistake: slip True" in str(f) for f in failures)
