@@ -233,10 +233,10 @@ def claims_of(record: Record, reference: Any) -> list[Claim]:
             for f in slips
         ]
         return out
-    # a factor the values happen to have and no quantity of the call names ("times a constant
-    # (1.344)") is what they show, never a cause: any slip of the formula gives some such ratio
-    if found is not None and found.kind != "ambiguous" and _UNNAMED not in found.text:
+    if found is not None and found.kind != "ambiguous":
         key = ("generic", found.kind, _masked(found.text))
+        if _UNNAMED in found.text:  # one claim whatever each check's own ratio
+            key = ("generic", found.kind, re.sub(r"\d+\.\d+", "#", key[2]))
         if found.rerun is not None:
             out.append(Claim(key, found.text, found.kind, rerun=found.rerun))
         else:
@@ -342,6 +342,8 @@ def _same_reading(theirs: Diagnosis, mine: Diagnosis) -> bool:
         return any(_same_reading(f, mine) for f in theirs.fits)
     if theirs.kind != mine.kind:
         return False
+    if _UNNAMED in mine.text:  # a ratio of its own on each check: the result is proportional
+        return _UNNAMED in theirs.text and theirs.origin == mine.origin
     if theirs.origin and mine.origin:
         return theirs.origin == mine.origin and _decimals(theirs.text) == _decimals(mine.text)
     return _masked(theirs.text) == _masked(mine.text)
@@ -414,11 +416,20 @@ def _verified(claim: Claim, verdict: _Verdict) -> str | None:
     code is held to telling records instead: see :func:`_mutant_claim`.)"""
     if verdict.contradicted or not verdict.explains:
         return None
+    if _unnamed(claim):
+        return "all" if not verdict.missed and len(verdict.explains) >= _INPUTS else None
     if not verdict.missed:
         return "all"
     if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
         return None
     return "some" if len(verdict.explains) >= _INPUTS else None
+
+
+def _unnamed(claim: Claim) -> bool:
+    """A reading of a ratio that no quantity of the call names ("times a constant (1.344)"):
+    any slip of a formula gives some such ratio on one input, so it is a cause only where every
+    failing check, two at least, is proportional to the expected."""
+    return claim.reading is not None and _UNNAMED in claim.text
 
 
 # -- settling ----------------------------------------------------------------------------------

@@ -227,3 +227,14 @@ def test_several_slips_that_fit_one_check_are_told_apart_by_the_others():
     settle({("student", None): book}, reference)
     assert [f.diagnosis for f in failures] == ["factor", "factor"]
     assert all("likely mistake: slip True" in str(f) for f in failures)
+
+
+def test_a_ratio_no_quantity_names_is_a_cause_only_on_every_failing_check_and_two_at_least():
+    x, y = X, Y
+    scaled = _Impl(scale=lambda v: v.mean(0) * (1.37 if v.shape[0] > 5 else 1.61), shift=None)
+    failures = _grade(scaled, [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)])
+    assert [f.diagnosis for f in failures] == ["factor", "factor"]
+    assert "likely mistake: your result is the expected times a constant (1.37)" in str(failures[0])
+    assert "times a constant (1.61)" in str(failures[1])  # each check in its own numbers
+    (alone,) = _grade(scaled, [lambda m: m.losses.scale(X)])  # one comparison, no neighbour
+    assert alone.diagnosis is None and "observed: your result is the expected times" in str(alone)
