@@ -332,6 +332,7 @@ _bug(
     "passes the gradient through relu at exactly 0",
     "relu's derivative at exactly 0 is 0: test data > 0, not >= 0.",
     relu_ge0=True,
+    generic="branch",  # a comparison's strictness: >= where > belongs
     wrong_on="edge",
 )
 _bug(

@@ -24,7 +24,7 @@ Once every test has run, :func:`settle` weighs each claim against every record o
 A claim is **verified** when it reproduces every failing record of the exercise it can be
 weighed on and no record the student passed contradicts it (it is checked against every
 comparison of the exercise, not read off one: one failing record is enough only where it is the
-only one); the failure then names it ("likely mistake: ..."). When no claim explains every failing record but verified claims and
+only one that holds values to weigh it on); the failure then names it ("likely mistake: ..."). When no claim explains every failing record but verified claims and
 facts together do, each failure names the one that explains it and says that the code fails
 other checks for another reason. Anything else is worded as what it observes ("observed: your
 result is twice the expected"), never as a cause, and records no kind. A public check's
@@ -271,6 +271,8 @@ class _Verdict:
     explains: set[int]  # ids of the failing records the claim reproduces
     missed: set[int]  # ids of the failing records it was weighed on and does not reproduce
     contradicted: bool  # a record the student passed where the slip gives something else
+    inputs: int = 0  # the failing records with values it might have been weighed on
+
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
@@ -356,6 +358,7 @@ def _decimals(text: str) -> list[str]:
 def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
     verdict = _Verdict(set(), set(), False)
     for record in records:
+        verdict.inputs += record.failed and _values(claim, record)
         fits = _reproduces(claim, record, reference)
         if fits is None:
             continue
@@ -364,6 +367,16 @@ def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
         elif not fits:
             verdict.contradicted = True
     return verdict
+
+
+def _values(claim: Claim, record: Record) -> bool:
+    """``record`` holds values ``claim`` could be weighed on, whether or not it was in the end
+    (a recipe to re-run the slip on, or values to read): one of the inputs it must reproduce."""
+    if isinstance(record.got, str) and not isinstance(record.expected, str):
+        return False  # a marker in place of values (an argument edited)
+    if claim.rerun is not None:
+        return record.recipe is not None
+    return claim.reading is not None and _readable(record)
 
 
 def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
@@ -410,16 +423,18 @@ def _telling(record: Record) -> bool:
 
 def _verified(claim: Claim, verdict: _Verdict) -> str | None:
     """``"all"`` when ``claim`` reproduces every failing record it can be weighed on and no
-    passing record contradicts it (checked against all the exercise's comparisons: one record
-    suffices when it is the only one the claim can be weighed on), ``"some"`` when it reproduces
+    passing record contradicts it (checked against all the exercise's comparisons), two of them
+    at least where two failing records hold values it might be weighed on (a recipe to re-run,
+    values to read: a record may still say nothing, a recipe that no longer replays, values no
+    hypothesis reads) and one where one does, ``"some"`` when it reproduces
     two at least and misses others, ``None`` otherwise. (A slip written into the reference's
     code is held to telling records instead: see :func:`_mutant_claim`.)"""
     if verdict.contradicted or not verdict.explains:
         return None
     if _unnamed(claim):
         return "all" if not verdict.missed and len(verdict.explains) >= _INPUTS else None
-    if not verdict.missed:
-        return "all"
+    if not verdict.missed:  # two inputs where there are two: one only where it is all there is
+        return "all" if len(verdict.explains) >= min(_INPUTS, verdict.inputs) else None
     if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
         return None
     return "some" if len(verdict.explains) >= _INPUTS else None

@@ -12,7 +12,7 @@ import torch
 from descent.checker import Checker
 from descent.compare import GradingFailure
 from descent.diagnoses import either
-from descent.diagnosis_base import Diagnosis
+from descent.diagnosis_base import Diagnosis, NotApplicable
 from descent.impl import Implementation
 from descent.neighbour_diagnoses import neighbour
 from descent.verified_diagnoses import Ledger, Record, settle
@@ -238,3 +238,19 @@ def test_a_ratio_no_quantity_names_is_a_cause_only_on_every_failing_check_and_tw
     assert "times a constant (1.61)" in str(failures[1])  # each check in its own numbers
     (alone,) = _grade(scaled, [lambda m: m.losses.scale(X)])  # one comparison, no neighbour
     assert alone.diagnosis is None and "observed: your result is the expected times" in str(alone)
+
+
+def test_a_cause_weighed_on_one_of_two_failing_checks_with_values_is_not_named():
+    def tripled_on_six_rows(v):
+        if v.shape[0] != 6:
+            raise NotApplicable  # the slip cannot say what it gives here
+        return v.mean(0) * 3
+
+    tripled = _Bug("tripled", "triples the mean", ("scale",), scale=tripled_on_six_rows)
+    student = _Impl(scale=lambda v: v.mean(0) * (3 if v.shape[0] == 6 else -1), shift=None)
+    # X and Y are module globals: two failing comparisons and no neighbours; the bug gives the
+    # student's result on the first and nothing on the second, so one input is all it has
+    failures = _grade(
+        student, [lambda m: m.losses.scale(X), lambda m: m.losses.scale(Y)], [tripled]
+    )
+    assert len(failures) == 2 and all(f.misconception is None for f in failures)
