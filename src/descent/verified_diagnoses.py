@@ -325,10 +325,11 @@ def _non_finite(value: Any) -> bool:
 
 def _readable(record: Record) -> bool:
     """A reading of the values is judged only on a comparison with an expected value computed
-    in float64 (a float32 result is too coarse for the hypotheses' tolerance; a property check
-    compares with nothing)."""
+    in float64 (a float32 result is too coarse for the hypotheses' tolerance), or on the
+    reported failure of a check that compares with no value (a property, a statistic): the
+    reading it made of what it measured."""
     if record.expected is None:
-        return False
+        return record.failure is not None
     return all(
         not isinstance(v, torch.Tensor) or v.dtype == torch.float64 or not v.is_floating_point()
         for v in leaves(record.expected)

@@ -254,3 +254,21 @@ def test_a_cause_weighed_on_one_of_two_failing_checks_with_values_is_not_named()
         student, [lambda m: m.losses.scale(X), lambda m: m.losses.scale(Y)], [tripled]
     )
     assert len(failures) == 2 and all(f.misconception is None for f in failures)
+
+
+def test_a_property_check_s_own_reading_is_weighed_like_a_comparison_s():
+    # two statistics checks (p = 0.3 and p = 0.75) compare with no expected value but each read
+    # what it measured the same way: the reading holds on every failing check
+    book, failures = Ledger(None), []
+    for p in (0.3, 0.75):
+        found = Diagnosis(
+            "factor", "the scale of your kept entries is the reciprocal of the expected"
+        )
+        record = Record(lambda m: None, torch.tensor([1 - p]), None, True)
+        failure = GradingFailure("[statistics] differs", generic=lambda f=found: f, record=record)
+        failure.resolve()
+        book.reported(failure, None)
+        failures.append(failure)
+    settle({("student", None): book}, _reference())
+    assert [f.diagnosis for f in failures] == ["factor", "factor"]
+    assert "likely mistake: the scale of your kept entries is the reciprocal" in str(failures[0])
