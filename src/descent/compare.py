@@ -24,6 +24,13 @@ from .diagnosis_base import Diagnosis, observed
 _GENERIC_ONLY = os.environ.get("DESCENT_GENERIC_ONLY") == "1"
 
 
+def witnessed(found: Any, check: str) -> bool:
+    """``found`` states what the check saw itself, shown without verification: a fact
+    (:data:`descent.diagnosis_base.FACTS`), or NaN and overflow on a stability check's large
+    inputs, which are what that check watches for."""
+    return found is not None and (found.fact or found.kind == "stability" and check == "stability")
+
+
 class GradingFailure(AssertionError):
     """A check failed. ``str()`` is the full student-facing message.
 
@@ -89,7 +96,7 @@ class GradingFailure(AssertionError):
                 neighbour, self._neighbour = self._neighbour, None
                 self.neighbour = neighbour()
             found = self.found
-            fact = found is not None and found.fact
+            fact = witnessed(found, self.check)
             self.show(
                 cause=found.text if fact else None,
                 generic=found.text if fact else None,

@@ -44,7 +44,7 @@ from typing import Any
 
 import torch
 
-from .compare import compare
+from .compare import compare, witnessed
 from .diagnoses import diagnose, either, inputs_of
 from .diagnosis_base import Diagnosis, NotApplicable, leaves, observed
 from .mutant_diagnoses import SPECIFIC, mutants
@@ -247,8 +247,7 @@ def claims_of(record: Record, reference: Any) -> list[Claim]:
                     found.kind,
                     reading=found,
                     values=observed(found) is not None,
-                    # NaN on a stability check's large inputs is what that check watches for
-                    fact=found.fact or found.kind == "stability" and failure.check == "stability",
+                    fact=witnessed(found, failure.check),
                 )
             )
     return out
@@ -272,7 +271,6 @@ class _Verdict:
     missed: set[int]  # ids of the failing records it was weighed on and does not reproduce
     contradicted: bool  # a record the student passed where the slip gives something else
     inputs: int = 0  # the failing records with values it might have been weighed on
-
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:

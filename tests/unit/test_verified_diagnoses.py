@@ -272,3 +272,16 @@ def test_a_property_check_s_own_reading_is_weighed_like_a_comparison_s():
     settle({("student", None): book}, _reference())
     assert [f.diagnosis for f in failures] == ["factor", "factor"]
     assert "likely mistake: the scale of your kept entries is the reciprocal" in str(failures[0])
+
+
+def test_an_overflow_a_stability_check_saw_needs_no_second_check():
+    found = Diagnosis("stability", "your code overflowed: exp of a large number")
+    failure = GradingFailure("[stability] raised", check="stability", generic=lambda: found)
+    failure.resolve()
+    assert failure.diagnosis == "stability" and "likely mistake: your code overflowed" in str(
+        failure
+    )
+    elsewhere = GradingFailure(
+        "[reference value] raised", check="reference value", generic=lambda: found
+    )
+    assert elsewhere.resolve().diagnosis is None  # on another check it is a reading to verify
