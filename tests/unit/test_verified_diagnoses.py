@@ -285,3 +285,24 @@ def test_an_overflow_a_stability_check_saw_needs_no_second_check():
         "[reference value] raised", check="reference value", generic=lambda: found
     )
     assert elsewhere.resolve().diagnosis is None  # on another check it is a reading to verify
+
+
+def test_one_change_of_a_trajectory_by_a_ratio_no_quantity_names_stays_an_observation():
+    # any slip of an update (a bias correction, a step that never advances) scales some change
+    # of the trajectory by some ratio, the same one wherever the hyperparameters are the same
+    text = (
+        "from its first entry (right) to its second, your sequence changes by the expected "
+        "change times a constant (1.344): the formula is right up to a scale factor"
+    )
+    book, failures = Ledger(None), []
+    for _ in range(2):
+        record = Record(lambda m: None, torch.ones(3), None, True)
+        failure = GradingFailure(
+            "[scenario] differs", generic=lambda: Diagnosis("factor", text), record=record
+        )
+        failure.resolve()
+        book.reported(failure, None)
+        failures.append(failure)
+    settle({("student", None): book}, _reference())
+    assert all(f.diagnosis is None and "likely mistake" not in str(f) for f in failures)
+    assert "observed: from its first entry (right) to its second" in str(failures[0])
