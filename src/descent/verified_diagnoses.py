@@ -140,7 +140,7 @@ class Record:
         neighbour, what the value hypotheses alone read (no re-run)."""
         if self.failure is not None:
             return self.failure.found
-        if not self._read:
+        if not self._read and self.recipe is not None:
             self._read = True
             try:
                 self._reading = diagnose(self.expected, self.got, inputs_of(self.recipe))
