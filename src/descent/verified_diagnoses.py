@@ -379,18 +379,21 @@ def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
 def _values(claim: Claim, record: Record) -> bool:
     """``record`` holds values ``claim`` could be weighed on, whether or not it was in the end
     (a recipe to re-run the slip on, or values to read): one of the inputs it must reproduce."""
-    if isinstance(record.got, str) and not isinstance(record.expected, str):
-        return False  # a marker in place of values (an argument edited)
+    marker = isinstance(record.got, str) and not isinstance(record.expected, str)
+    if marker and claim.reading is None:
+        return False  # a marker in place of values (an argument edited): no slip to re-run
     if claim.rerun is not None:
         return record.recipe is not None
-    return claim.reading is not None and _readable(record)
+    # a reading must hold on two failing checks where two fail, a marker's check included (an
+    # argument edited): one check's values may show a pattern by chance
+    return claim.reading is not None and (record.failure is not None or _readable(record))
 
 
 def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
     """The first slip written into the reference's code (:mod:`descent.mutant_diagnoses`, in
     the order of its rules) that gives the student's result on every failing record, on two
-    telling ones at least where there are two (one where there is one), and contradicts no
-    passing one: each is tried on the failing records
+    telling ones at least where there are two (one where there is one, for a slip of a specific
+    kind), and contradicts no passing one: each is tried on the failing records
     first and dropped at its first miss. Slips that give the same results everywhere are one
     explanation as far as the checks can tell, so the first is named. A slip of a general kind
     (a term, a sign, a factor) gives way to a reading of the values that is verified too."""
@@ -416,7 +419,8 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
                 break
             telling += bool(fits) and record.failed and _telling(record)
         else:
-            if telling >= needed:
+            # a slip of a general kind (a term, a sign) fits one input too easily: two always
+            if telling >= (needed if mutant.kind in SPECIFIC else _INPUTS):
                 return claim
     return None
 

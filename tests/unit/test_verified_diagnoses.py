@@ -306,3 +306,20 @@ def test_one_change_of_a_trajectory_by_a_ratio_no_quantity_names_stays_an_observ
     settle({("student", None): book}, _reference())
     assert all(f.diagnosis is None and "likely mistake" not in str(f) for f in failures)
     assert "observed: from its first entry (right) to its second" in str(failures[0])
+
+
+def test_a_reading_on_one_of_two_failing_checks_is_not_named():
+    # the second check failed too (float32 values, which no reading is weighed on): the pattern
+    # the first check's values show may be chance, and nothing confirms it
+    found = Diagnosis("broadcast", "your result is the same at every index of dimension 0")
+    book, failures = Ledger(None), []
+    for dtype, generic in ((torch.float64, found), (torch.float32, None)):
+        expected = torch.arange(4.0, dtype=dtype)
+        record = Record(lambda m: None, torch.zeros(4, dtype=dtype), expected, True)
+        failure = GradingFailure("[x] differs", generic=lambda g=generic: g, record=record)
+        failure.resolve()
+        book.reported(failure, None)
+        failures.append(failure)
+    settle({("student", None): book}, _reference())
+    assert all(f.diagnosis is None for f in failures)
+    assert "observed: your result is the same at every index" in str(failures[0])
