@@ -250,3 +250,35 @@ def test_leaky_relu_branches_exchanged_are_a_branch_slip():
         _backward_cases("leaky_relu", (0.1,)),
     )
     assert _kinds(failures) == {"branch"} and "branches of a choice exchanged" in str(failures[0])
+
+
+X_ONE, DY_ONE = _t(4, 5), _t(4, 5)  # module globals: a recipe over them has no neighbour
+
+
+def test_a_slip_of_a_general_kind_needs_two_inputs_and_a_specific_one_is_named_on_one():
+    def leaky_relu_backward(dy, cache):
+        x, slope = cache
+        return torch.where(x > 0, slope * dy, dy)  # the branches exchanged: kind branch
+
+    def one(m):
+        _, cache = m.activations.leaky_relu_forward(X_ONE, 0.1)
+        return m.activations.leaky_relu_backward(DY_ONE, cache)
+
+    alone = _named("activations.leaky_relu", "leaky_relu_backward", leaky_relu_backward, [one])
+    assert _kinds(alone) == {None}  # one input: exchanged branches or some other slip
+    both = _named(
+        "activations.leaky_relu",
+        "leaky_relu_backward",
+        leaky_relu_backward,
+        _backward_cases("leaky_relu", (0.1,)),
+    )
+    assert _kinds(both) == {"branch"}
+
+    def relu_backward(dy, cache):
+        return torch.where(dy > 0, dy, torch.zeros_like(dy))  # gated on dy: kind gate
+
+    def once(m):
+        _, cache = m.activations.relu_forward(X_ONE)
+        return m.activations.relu_backward(DY_ONE, cache)
+
+    assert _kinds(_named("activations.relu", "relu_backward", relu_backward, [once])) == {"gate"}
