@@ -477,12 +477,13 @@ def _settle(book: Ledger, reference: Any) -> None:
         return
     own = {id(r): claims_of(r, reference) for r in reported}
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
-    status, explains, weighed = {}, {}, set()
+    status, explains, weighed, verdicts = {}, {}, set(), {}
     for claim in claims:
-        verdict = _weigh(claim, book.records, reference)
+        verdict = verdicts[claim.key] = _weigh(claim, book.records, reference)
         status[claim.key] = _verified(claim, verdict)
         explains[claim.key] = verdict.explains
         weighed |= verdict.explains | verdict.missed
+    status.update(_one_kind(claims, verdicts))
     whole = [c for c in claims if status[c.key] == "all"]
     if reference is not None and not any(c.kind and c.rerun for c in whole):
         mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
@@ -505,13 +506,35 @@ def _settle(book: Ledger, reference: Any) -> None:
         mine = [c for c in parts if id(record) in explains[c.key]]
         bug = _first(c for c in whole + mine if c.kind is None)
         # what this check saw itself comes first (an argument edited): a slip explains values
-        generic = facts[id(record)] or _generic(whole) or _generic(mine)
+        here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
+        generic = facts[id(record)] or _generic(here or whole) or _generic(mine)
         others = []
         if parts and not whole:  # several reasons: say which explains what
             others = [c for c in parts if c not in mine] + [
                 f for k, f in facts.items() if f is not None and k != id(record)
             ]
         _write(record, bug, generic, others, partial=bool(mine) and not whole)
+
+
+def _one_kind(claims: list[Claim], verdicts: dict) -> dict:
+    """Readings of one kind that each hold on some failing checks and together on every failing
+    check any of them was weighed on, two at least, none contradicted (a sequence one step ahead
+    on most checks, changing at other steps on one): the kind is verified, each check names the
+    reading that holds there. Their keys, marked ``"all"``."""
+    out: dict = {}
+    for kind in {c.kind for c in claims if c.reading is not None and c.kind}:
+        group = [
+            c
+            for c in claims
+            if c.kind == kind and c.reading is not None and verdicts[c.key].explains
+        ]
+        if len(group) < 2 or any(verdicts[c.key].contradicted for c in group):
+            continue
+        covered = set().union(*(verdicts[c.key].explains for c in group))
+        seen = set().union(*(verdicts[c.key].explains | verdicts[c.key].missed for c in group))
+        if covered >= seen and len(covered) >= _INPUTS and not any(_unnamed(c) for c in group):
+            out.update((c.key, "all") for c in group)
+    return out
 
 
 def _first(claims: Iterable[Claim]) -> Claim | None:

@@ -323,3 +323,19 @@ def test_a_reading_on_one_of_two_failing_checks_is_not_named():
     settle({("student", None): book}, _reference())
     assert all(f.diagnosis is None for f in failures)
     assert "observed: your result is the same at every index" in str(failures[0])
+
+
+def test_readings_of_one_kind_that_together_hold_on_every_failing_check_name_that_kind():
+    ahead = Diagnosis("step", "your sequence runs one step ahead")
+    elsewhere = Diagnosis("step", "your sequence changes at other steps")
+    book, failures = Ledger(None), []
+    for found in (ahead, ahead, elsewhere):
+        record = Record(lambda m: None, torch.ones(3), None, True)
+        failure = GradingFailure("[x] differs", generic=lambda f=found: f, record=record)
+        failure.resolve()
+        book.reported(failure, None)
+        failures.append(failure)
+    settle({("student", None): book}, _reference())
+    assert [f.diagnosis for f in failures] == ["step", "step", "step"]
+    assert "likely mistake: your sequence runs one step ahead" in str(failures[0])
+    assert "likely mistake: your sequence changes at other steps" in str(failures[2])
