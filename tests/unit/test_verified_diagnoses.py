@@ -67,6 +67,18 @@ def _grade(student, recipes, bugs=(), reference=None):
     return failures
 
 
+def _settled(cases, reference=None):
+    """Report one failure per ``(found, record)`` in ``cases`` (a check's own generic reading
+    and its comparison), settle the ledger; the failures, in order."""
+    book, failures = Ledger(None), []
+    for found, record in cases:
+        failure = GradingFailure("[x] differs", generic=lambda f=found: f, record=record)
+        book.reported(failure.resolve(), None)
+        failures.append(failure)
+    settle({("student", None): book}, reference or _reference())
+    return failures
+
+
 def test_one_comparison_is_an_observation_and_the_same_reading_on_two_checks_a_cause():
     x, y = X, Y
     summed = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v + 1)
@@ -215,16 +227,12 @@ def test_several_slips_that_fit_one_check_are_told_apart_by_the_others():
 
     positive = X.abs()
     recipes = [lambda m: m.losses.scale(positive), lambda m: m.losses.scale(-positive)]
-    book = Ledger(None)
-    failures = []
-    for recipe in recipes:
-        found = either([slip(plus_mean), slip(doubled)])  # both fit the first check alone
-        record = Record(recipe, recipe(student), recipe(reference), True)
-        failure = GradingFailure("[x] differs", generic=lambda f=found: f, record=record)
-        failure.resolve()
-        book.reported(failure, None)
-        failures.append(failure)
-    settle({("student", None): book}, reference)
+    # both slips fit the first check alone
+    cases = [
+        (either([slip(plus_mean), slip(doubled)]), Record(r, r(student), r(reference), True))
+        for r in recipes
+    ]
+    failures = _settled(cases, reference)
     assert [f.diagnosis for f in failures] == ["factor", "factor"]
     assert all("likely mistake: slip True" in str(f) for f in failures)
 
@@ -259,17 +267,10 @@ def test_a_cause_weighed_on_one_of_two_failing_checks_with_values_is_not_named()
 def test_a_property_check_s_own_reading_is_weighed_like_a_comparison_s():
     # two statistics checks (p = 0.3 and p = 0.75) compare with no expected value but each read
     # what it measured the same way: the reading holds on every failing check
-    book, failures = Ledger(None), []
-    for p in (0.3, 0.75):
-        found = Diagnosis(
-            "factor", "the scale of your kept entries is the reciprocal of the expected"
-        )
-        record = Record(lambda m: None, torch.tensor([1 - p]), None, True)
-        failure = GradingFailure("[statistics] differs", generic=lambda f=found: f, record=record)
-        failure.resolve()
-        book.reported(failure, None)
-        failures.append(failure)
-    settle({("student", None): book}, _reference())
+    found = Diagnosis("factor", "the scale of your kept entries is the reciprocal of the expected")
+    failures = _settled(
+        [(found, Record(lambda m: None, torch.tensor([1 - p]), None, True)) for p in (0.3, 0.75)]
+    )
     assert [f.diagnosis for f in failures] == ["factor", "factor"]
     assert "likely mistake: the scale of your kept entries is the reciprocal" in str(failures[0])
 
@@ -294,16 +295,8 @@ def test_one_change_of_a_trajectory_by_a_ratio_no_quantity_names_stays_an_observ
         "from its first entry (right) to its second, your sequence changes by the expected "
         "change times a constant (1.344): the formula is right up to a scale factor"
     )
-    book, failures = Ledger(None), []
-    for _ in range(2):
-        record = Record(lambda m: None, torch.ones(3), None, True)
-        failure = GradingFailure(
-            "[scenario] differs", generic=lambda: Diagnosis("factor", text), record=record
-        )
-        failure.resolve()
-        book.reported(failure, None)
-        failures.append(failure)
-    settle({("student", None): book}, _reference())
+    found = Diagnosis("factor", text)
+    failures = _settled([(found, Record(lambda m: None, torch.ones(3), None, True))] * 2)
     assert all(f.diagnosis is None and "likely mistake" not in str(f) for f in failures)
     assert "observed: from its first entry (right) to its second" in str(failures[0])
 
@@ -312,15 +305,15 @@ def test_a_reading_on_one_of_two_failing_checks_is_not_named():
     # the second check failed too (float32 values, which no reading is weighed on): the pattern
     # the first check's values show may be chance, and nothing confirms it
     found = Diagnosis("broadcast", "your result is the same at every index of dimension 0")
-    book, failures = Ledger(None), []
-    for dtype, generic in ((torch.float64, found), (torch.float32, None)):
-        expected = torch.arange(4.0, dtype=dtype)
-        record = Record(lambda m: None, torch.zeros(4, dtype=dtype), expected, True)
-        failure = GradingFailure("[x] differs", generic=lambda g=generic: g, record=record)
-        failure.resolve()
-        book.reported(failure, None)
-        failures.append(failure)
-    settle({("student", None): book}, _reference())
+    failures = _settled(
+        [
+            (
+                generic,
+                Record(lambda m: None, torch.zeros(4, dtype=d), torch.arange(4.0, dtype=d), True),
+            )
+            for d, generic in ((torch.float64, found), (torch.float32, None))
+        ]
+    )
     assert all(f.diagnosis is None for f in failures)
     assert "observed: your result is the same at every index" in str(failures[0])
 
@@ -328,14 +321,9 @@ def test_a_reading_on_one_of_two_failing_checks_is_not_named():
 def test_readings_of_one_kind_that_together_hold_on_every_failing_check_name_that_kind():
     ahead = Diagnosis("step", "your sequence runs one step ahead")
     elsewhere = Diagnosis("step", "your sequence changes at other steps")
-    book, failures = Ledger(None), []
-    for found in (ahead, ahead, elsewhere):
-        record = Record(lambda m: None, torch.ones(3), None, True)
-        failure = GradingFailure("[x] differs", generic=lambda f=found: f, record=record)
-        failure.resolve()
-        book.reported(failure, None)
-        failures.append(failure)
-    settle({("student", None): book}, _reference())
+    failures = _settled(
+        [(f, Record(lambda m: None, torch.ones(3), None, True)) for f in (ahead, ahead, elsewhere)]
+    )
     assert [f.diagnosis for f in failures] == ["step", "step", "step"]
     assert "likely mistake: your sequence runs one step ahead" in str(failures[0])
     assert "likely mistake: your sequence changes at other steps" in str(failures[2])
