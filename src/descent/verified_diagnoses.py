@@ -19,7 +19,9 @@ Once every test has run, :func:`settle` weighs each claim against every record o
 - a *reading* of the values (a factor, a transpose, a step behind) reproduces a failing record
   when the same reading, numbers and argument names aside, holds there too;
 - a *fact* the check witnessed itself (:data:`descent.diagnosis_base.FACTS`: an argument seen
-  edited, NaN, a wrong dtype) is shown as it is.
+  edited, NaN, a wrong dtype) is shown as it is, and a claim that a check offered through such
+  a fact alone (its values right, a marker in place of them, a refusal missing) is verified
+  by it on that check (:func:`_fact_alone`): no re-run could reproduce values there.
 
 A claim is **verified** when it reproduces every failing record of the exercise it can be
 weighed on and no record the student passed contradicts it (it is checked against every
@@ -112,6 +114,9 @@ class Record:
     mistakes: Sequence[Any] = ()
     failure: Any = None
     result: Any = None
+    # a check that compared nothing and saw its fact (a value that had to be refused went
+    # through): weighed only through that fact, by the claims it offered
+    witness: bool = False
     _reading: Any = field(default=None, repr=False)
     _read: bool = field(default=False, repr=False)
     _replays: bool | None = field(default=None, repr=False)
@@ -166,8 +171,16 @@ class Ledger:
 
     def reported(self, failure: Any, result: Any) -> None:
         """The failure a test reported (resolved), with its results record; a failure that
-        compared nothing (a gradient check, a bare property) keeps what it says now."""
+        compared nothing (a gradient check, a bare property) keeps what it says now, unless it
+        saw a fact of its own and offers the catalogued bug that shows the same (an argument
+        that had to be refused went through): that fact verifies it (:func:`_fact_alone`)."""
         record = getattr(failure, "record", None)
+        if (
+            record is None
+            and failure.variant is not None
+            and witnessed(failure.found, failure.check)
+        ):
+            record = Record(None, None, None, True, witness=True)
         if record is None:
             return
         record.failure, record.result = failure, result
@@ -279,13 +292,14 @@ class _Verdict:
     missed: set[int]  # ids of the failing records it was weighed on and does not reproduce
     contradicted: bool  # a record the student passed where the slip gives something else
     inputs: int = 0  # the failing records with values it might have been weighed on
+    witnessed: bool = False  # a check offered it through a fact it observed itself
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
     """Whether ``claim`` gives the student's result on ``record`` (``None``: it cannot tell,
     as when the student's result is a marker the check put in place of values, such as the
     string saying that an argument was edited)."""
-    if isinstance(record.got, str) and not isinstance(record.expected, str):
+    if record.witness or isinstance(record.got, str) and not isinstance(record.expected, str):
         return None
     if record.failed and record.expected is not None and agree(record.expected, record.got):
         return None  # it failed for something else than its values (an argument edited)
@@ -316,6 +330,19 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
     if theirs is None:
         return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
     return _same_reading(theirs, claim.reading)
+
+
+def _fact_alone(record: Record) -> bool:
+    """``record`` failed through what its check observed and not through values a slip could
+    be weighed on: a marker in place of values (the string saying an argument was edited), or
+    values equal to the expected ones (a dtype, a type, an argument edited). A claim the check
+    offered there was matched through that fact, which is all the verification it can have."""
+    if record.witness or isinstance(record.got, str) and not isinstance(record.expected, str):
+        return True
+    try:
+        return record.expected is not None and agree(record.expected, record.got)
+    except Exception:  # noqa: BLE001 - results of another structure: values differ
+        return False
 
 
 def _non_finite(value: Any) -> bool:
@@ -362,9 +389,16 @@ def _decimals(text: str) -> list[str]:
     return re.findall(r"\d+\.\d+(?:e[-+]?\d+)?", text)
 
 
-def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
-    verdict = _Verdict(set(), set(), False)
+def _weigh(
+    claim: Claim, records: list[Record], reference: Any, seen: Iterable[int] = ()
+) -> _Verdict:
+    """``claim`` weighed on every record; ``seen``: the failing records whose check offered it
+    and failed through a fact it observed alone (see :func:`_fact_alone`), which it explains."""
+    seen = set(seen)
+    verdict = _Verdict(set(seen), set(), False, witnessed=bool(seen))
     for record in records:
+        if id(record) in seen:
+            continue
         verdict.inputs += record.failed and _values(claim, record)
         fits = _reproduces(claim, record, reference)
         if fits is None:
@@ -379,6 +413,8 @@ def _weigh(claim: Claim, records: list[Record], reference: Any) -> _Verdict:
 def _values(claim: Claim, record: Record) -> bool:
     """``record`` holds values ``claim`` could be weighed on, whether or not it was in the end
     (a recipe to re-run the slip on, or values to read): one of the inputs it must reproduce."""
+    if record.witness:
+        return False  # no values: only the fact the check saw
     marker = isinstance(record.got, str) and not isinstance(record.expected, str)
     if marker and claim.reading is None:
         return False  # a marker in place of values (an argument edited): no slip to re-run
@@ -397,7 +433,7 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
     first and dropped at its first miss. Slips that give the same results everywhere are one
     explanation as far as the checks can tell, so the first is named. A slip of a general kind
     (a term, a sign, a factor) gives way to a reading of the values that is verified too."""
-    failing = [r for r in book.records if r.failed]
+    failing = [r for r in book.records if r.failed and not r.witness]
     needed = min(_INPUTS, sum(_telling(r) for r in failing))  # two where there are two
     if needed == 0:
         return None
@@ -444,11 +480,13 @@ def _verified(claim: Claim, verdict: _Verdict) -> str | None:
         return None
     if _unnamed(claim):
         return "all" if not verdict.missed and len(verdict.explains) >= _INPUTS else None
+    # a check's own fact (an argument edited, a dtype) is its verification: no second input
+    needed = 1 if verdict.witnessed else min(_INPUTS, verdict.inputs)
     if not verdict.missed:  # two inputs where there are two: one only where it is all there is
-        return "all" if len(verdict.explains) >= min(_INPUTS, verdict.inputs) else None
+        return "all" if len(verdict.explains) >= needed else None
     if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
         return None
-    return "some" if len(verdict.explains) >= _INPUTS else None
+    return "some" if len(verdict.explains) >= _INPUTS or verdict.witnessed else None
 
 
 def _unnamed(claim: Claim) -> bool:
@@ -477,9 +515,13 @@ def _settle(book: Ledger, reference: Any) -> None:
         return
     own = {id(r): claims_of(r, reference) for r in reported}
     claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
+    facts = {id(r): next((c for c in own[id(r)] if c.fact), None) for r in reported}
     status, explains, weighed, verdicts = {}, {}, set(), {}
     for claim in claims:
-        verdict = verdicts[claim.key] = _weigh(claim, book.records, reference)
+        seen = {
+            id(r) for r in reported if _fact_alone(r) and claim.key in {c.key for c in own[id(r)]}
+        }
+        verdict = verdicts[claim.key] = _weigh(claim, book.records, reference, seen)
         status[claim.key] = _verified(claim, verdict)
         explains[claim.key] = verdict.explains
         weighed |= verdict.explains | verdict.missed
@@ -496,7 +538,6 @@ def _settle(book: Ledger, reference: Any) -> None:
     # coincidence of the values)
     parts = [c for c in claims if status[c.key] == "some" and c.reading is None]
     readings = [c for c in claims if status[c.key] == "some" and c.reading is not None]
-    facts = {id(r): next((c for c in own[id(r)] if c.fact), None) for r in reported}
     covered = set().union(
         *(explains[c.key] for c in parts + readings), (k for k, f in facts.items() if f)
     )

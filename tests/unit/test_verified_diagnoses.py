@@ -327,3 +327,72 @@ def test_readings_of_one_kind_that_together_hold_on_every_failing_check_name_tha
     assert [f.diagnosis for f in failures] == ["step", "step", "step"]
     assert "likely mistake: your sequence runs one step ahead" in str(failures[0])
     assert "likely mistake: your sequence changes at other steps" in str(failures[2])
+
+
+def _edited(fn, v):
+    """``fn`` on a clone of ``v``, or a marker where it edited the clone (as the graders do)."""
+    fresh = v.clone()
+    out = fn(fresh)
+    return out if torch.equal(fresh, v) else "arguments edited in place"
+
+
+def test_a_catalogued_bug_a_check_saw_through_its_own_fact_is_named_on_that_check():
+    zeros = torch.zeros(3, 2, dtype=torch.float64)
+
+    def mean_in_place(v):
+        out = v.mean(0)
+        v.zero_()  # the input edited: the values returned are still right
+        return out
+
+    # the catalogued bug's values equal the expected: no re-run can reproduce a difference, the
+    # check's own fact (the argument edited, the float32 result) is what establishes it
+    edits = _Bug("edits", "zeroes its input", ("scale",), scale=mean_in_place)
+    (edited,) = _grade(
+        _Impl(scale=mean_in_place, shift=None),
+        [lambda m: _edited(m.losses.scale, zeros), lambda m: _edited(m.losses.scale, X)],
+        [edits],
+    )
+    assert edited.variant is edits and edited.misconception == "edits"
+    assert "likely mistake: your result matches code that zeroes its input" in str(edited)
+    single = _Bug("single", "returns float32", ("scale",), scale=lambda v: v.mean(0).float())
+    (narrow,) = _grade(
+        _Impl(scale=lambda v: v.mean(0).float(), shift=None),
+        [lambda m: m.losses.scale(X)],
+        [single],
+    )
+    assert narrow.misconception == "single" and narrow.diagnosis == "dtype"
+    # a check's fact does not stand in for values it can weigh: a bug that returns float32 and
+    # doubles the mean is weighed on them (and never matched to a student who only narrows)
+    twice = _Bug("twice", "returns float32", ("scale",), scale=lambda v: 2 * v.mean(0).float())
+    (other,) = _grade(
+        _Impl(scale=lambda v: v.mean(0).float(), shift=None), [lambda m: m.losses.scale(X)], [twice]
+    )
+    assert other.misconception is None and other.diagnosis == "dtype"
+
+
+def test_a_catalogued_bug_a_refusal_check_saw_go_through_is_named_there():
+    def mean_of_a_matrix(v):
+        if v.ndim != 2:
+            raise ValueError("a matrix, please")
+        return v.mean(0)
+
+    reference = _Impl("reference", scale=mean_of_a_matrix, shift=None)
+    unchecked = _Bug(
+        "unchecked", "takes the mean of any tensor", ("scale",), scale=lambda v: v.mean(0)
+    )
+    student, book = _Impl(scale=lambda v: v.mean(0), shift=None), Ledger(None)
+    checker = Checker(student, reference, None, [unchecked], ledger=book)
+    call = lambda m: m.losses.scale(torch.ones(3))  # noqa: E731 - the call the check makes
+    got = call(student)
+    try:  # what graders/expect.py's value_error does when the call returns
+        checker.fail(
+            "scale returned Tensor instead of raising ValueError",
+            check="errors",
+            diagnosis=lambda: checker.diagnose(call, got, what="scale"),
+        )
+    except GradingFailure as failure:
+        book.reported(failure.resolve(), None)
+        refusal = failure
+    settle({("student", None): book}, reference)
+    assert refusal.misconception == "unchecked" and refusal.diagnosis == "validation"
+    assert "likely mistake: your result matches code that takes the mean of any" in str(refusal)
