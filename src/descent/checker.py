@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,14 +127,14 @@ class Checker:
         log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
         got = recipe(self.impl)
-        edited = pristine.changed(watched, set(log[start:]) if log is not None else set())
-        if edited:
-            shapes = ", ".join(edited)
+        edits = pristine.edited(watched, set(log[start:]) if log is not None else set())
+        if edits:
+            shapes = ", ".join(pristine.shapes(edits))
             self._modified(
                 f"your code (in {what})",
-                f"{'a tensor' if len(edited) == 1 else 'tensors'} it was given (shape {shapes})",
+                f"{'a tensor' if len(edits) == 1 else 'tensors'} it was given (shape {shapes})",
                 diagnosis=lambda: self.diagnose(
-                    recipe, got, expected, pristine, what=what, mistakes=mistakes
+                    recipe, got, expected, pristine, what=what, mistakes=mistakes, edits=edits
                 ),
                 record=Record(recipe, got, expected, True, pristine.restore, mistakes=mistakes),
             )
@@ -422,6 +422,7 @@ class Checker:
         pristine: _Inputs | None = None,
         what: str = "",
         mistakes: Sequence[Mistake] = (),
+        edits: Sequence[int] = (),
     ) -> catalogue.Variant | Mistake | None:
         """The catalogued bug whose output on this recipe equals ``got``, if any. Of several,
         a bug that replaces the function the check names in ``what`` comes first (a wrong
@@ -431,7 +432,9 @@ class Checker:
         A bug whose output also equals ``expected`` cannot explain the mismatch (on this input
         it behaves like a correct implementation), so it is never named; equal values in another
         dtype do not count as equal when ``got`` has that dtype too (a float32 result for
-        float64 inputs is explained by the bug that hard-codes float32).
+        float64 inputs is explained by the bug that hard-codes float32), nor when the check saw
+        the code edit its arguments (``edits``: their positions in ``pristine``) and the bug
+        edits the very same ones.
 
         The check's own ``mistakes`` come first: they are what the public tests name in a
         student's bundle, where there is no catalogue, and the kit must say the same.
@@ -451,6 +454,8 @@ class Checker:
                 continue
             if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False):
                 continue
+            if edits and inputs.edited(range(len(inputs.saved))) == list(edits):
+                return bug  # right values, and the arguments the check saw edited edited alike
             if (
                 expected is not None
                 and compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False)
@@ -560,14 +565,16 @@ class _Inputs:
         """Positions of the saved tensors that still hold their saved values."""
         return [i for i, (tensor, copy) in enumerate(self.saved) if _same(tensor, copy)]
 
-    def changed(self, positions: Sequence[int], edited_ids: set[int]) -> list[str]:
-        """The tensors at ``positions`` that no longer hold their saved values (or that a worker
-        reported editing), described by shape for a failure message."""
+    def edited(self, positions: Iterable[int], edited_ids: Set[int] = frozenset()) -> list[int]:
+        """Those of ``positions`` whose tensors no longer hold their saved values (or that a
+        worker reported editing)."""
         return [
-            str(tuple(tensor.shape))
-            for tensor, copy in (self.saved[i] for i in positions)
-            if id(tensor) in edited_ids or not _same(tensor, copy)
+            i for i in positions if id(self.saved[i][0]) in edited_ids or not _same(*self.saved[i])
         ]
+
+    def shapes(self, positions: Iterable[int]) -> list[str]:
+        """The shapes of the tensors at ``positions``, for a failure message."""
+        return [str(tuple(self.saved[i][0].shape)) for i in positions]
 
     def widen(self) -> bool:
         """Turn every float32 tensor the recipe closes over into float64 (``restore`` undoes

@@ -21,7 +21,8 @@ Once every test has run, :func:`settle` weighs each claim against every record o
 - a *fact* the check witnessed itself (:data:`descent.diagnosis_base.FACTS`: an argument seen
   edited, NaN, a wrong dtype) is shown as it is, and a claim that a check offered through such
   a fact alone (its values right, a marker in place of them, a refusal missing) is verified
-  by it on that check (:func:`_fact_alone`): no re-run could reproduce values there.
+  by it on that check (:func:`_fact_alone`): no re-run could reproduce values there (a
+  marker in place of values is no such fact: it does not say which argument was edited).
 
 A claim is **verified** when it reproduces every failing record of the exercise it can be
 weighed on and no record the student passed contradicts it (it is checked against every
@@ -334,11 +335,15 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
 
 def _fact_alone(record: Record) -> bool:
     """``record`` failed through what its check observed and not through values a slip could
-    be weighed on: a marker in place of values (the string saying an argument was edited), or
-    values equal to the expected ones (a dtype, a type, an argument edited). A claim the check
-    offered there was matched through that fact, which is all the verification it can have."""
-    if record.witness or isinstance(record.got, str) and not isinstance(record.expected, str):
+    be weighed on: values equal to the expected ones (a dtype, a type, the arguments edited), or
+    no comparison at all (a refusal missing). A claim the check offered there was matched
+    through that fact, which is all the verification it can have. A marker in place of values
+    (the string saying that some argument was edited) is not such a fact: it does not say which
+    argument, and a bug that edits another gives the same string."""
+    if record.witness:
         return True
+    if isinstance(record.got, str) and not isinstance(record.expected, str):
+        return False
     try:
         return record.expected is not None and agree(record.expected, record.got)
     except Exception:  # noqa: BLE001 - results of another structure: values differ

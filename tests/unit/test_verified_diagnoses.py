@@ -329,15 +329,8 @@ def test_readings_of_one_kind_that_together_hold_on_every_failing_check_name_tha
     assert "likely mistake: your sequence changes at other steps" in str(failures[2])
 
 
-def _edited(fn, v):
-    """``fn`` on a clone of ``v``, or a marker where it edited the clone (as the graders do)."""
-    fresh = v.clone()
-    out = fn(fresh)
-    return out if torch.equal(fresh, v) else "arguments edited in place"
-
-
 def test_a_catalogued_bug_a_check_saw_through_its_own_fact_is_named_on_that_check():
-    zeros = torch.zeros(3, 2, dtype=torch.float64)
+    x = X.clone()
 
     def mean_in_place(v):
         out = v.mean(0)
@@ -345,14 +338,12 @@ def test_a_catalogued_bug_a_check_saw_through_its_own_fact_is_named_on_that_chec
         return out
 
     # the catalogued bug's values equal the expected: no re-run can reproduce a difference, the
-    # check's own fact (the argument edited, the float32 result) is what establishes it
+    # check's own fact (the argument it saw edited, the float32 result) is what establishes it
     edits = _Bug("edits", "zeroes its input", ("scale",), scale=mean_in_place)
     (edited,) = _grade(
-        _Impl(scale=mean_in_place, shift=None),
-        [lambda m: _edited(m.losses.scale, zeros), lambda m: _edited(m.losses.scale, X)],
-        [edits],
+        _Impl(scale=mean_in_place, shift=None), [lambda m: m.losses.scale(x)], [edits]
     )
-    assert edited.variant is edits and edited.misconception == "edits"
+    assert edited.misconception == "edits" and edited.diagnosis == "inplace"
     assert "likely mistake: your result matches code that zeroes its input" in str(edited)
     single = _Bug("single", "returns float32", ("scale",), scale=lambda v: v.mean(0).float())
     (narrow,) = _grade(
@@ -361,13 +352,36 @@ def test_a_catalogued_bug_a_check_saw_through_its_own_fact_is_named_on_that_chec
         [single],
     )
     assert narrow.misconception == "single" and narrow.diagnosis == "dtype"
-    # a check's fact does not stand in for values it can weigh: a bug that returns float32 and
-    # doubles the mean is weighed on them (and never matched to a student who only narrows)
-    twice = _Bug("twice", "returns float32", ("scale",), scale=lambda v: 2 * v.mean(0).float())
-    (other,) = _grade(
-        _Impl(scale=lambda v: v.mean(0).float(), shift=None), [lambda m: m.losses.scale(X)], [twice]
+
+
+def _edited(fn, *args):
+    """``fn`` on clones of ``args``, or a marker where it edited one (as the optimizer graders
+    do): the marker does not say which."""
+    fresh = [a.clone() for a in args]
+    out = fn(*fresh)
+    return out if all(torch.equal(f, a) for f, a in zip(fresh, args)) else "arguments edited"
+
+
+def test_a_marker_that_some_argument_was_edited_names_no_bug_that_edits_another():
+    x, y = X[:, :3].clone(), Y[:3].clone()
+
+    def add(v, w, edit):
+        out = v + w.mean()
+        (v if edit == "first" else w).mul_(2)
+        return out
+
+    # the catalogued bug edits the second argument, the student's code the first: the check's
+    # marker is the same string for both, which establishes nothing about the bug
+    second = _Bug("second", "doubles w", ("shift",), shift=lambda v, w: add(v, w, "second"))
+    reference = _Impl("reference", scale=None, shift=lambda v, w: v + w.mean())
+    failures = _grade(
+        _Impl(scale=None, shift=lambda v, w: add(v, w, "first")),
+        [lambda m: _edited(m.losses.shift, x, y), lambda m: _edited(m.losses.shift, y, x)],
+        [second],
+        reference,
     )
-    assert other.misconception is None and other.diagnosis == "dtype"
+    assert failures and all(f.variant is second for f in failures)
+    assert all(f.misconception is None and "doubles w" not in str(f) for f in failures)
 
 
 def test_a_catalogued_bug_a_refusal_check_saw_go_through_is_named_there():
