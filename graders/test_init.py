@@ -218,10 +218,14 @@ class TestCalculateGain:
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_invalid_slope_raises_value_error(self, check):
         for bad in ("0.2", True):
-            value_error(
-                check,
-                lambda m, bad=bad: m.init.calculate_gain("leaky_relu", bad),
-                f"calculate_gain('leaky_relu', {bad!r})",
+            try:
+                got = check.impl.init.calculate_gain("leaky_relu", bad)
+            except ValueError:
+                continue
+            check.fail(
+                f"calculate_gain('leaky_relu', {bad!r}) returned {got!r} instead of "
+                "raising ValueError",
+                check="errors",
                 hint="the slope must be None, an int or a float (a bool is refused)",
             )
 
