@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 import torch.nn.init as nn_init
-from expect import python_numbers
+from expect import python_numbers, value_error
 
 from descent.diagnoses import stat as stat_diagnoses
 
@@ -208,13 +208,10 @@ class TestCalculateGain:
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("name", ["gelu", "softmax", "Relu", "swish"])
     def test_unknown_name_raises_value_error(self, name, check):
-        try:
-            got = check.impl.init.calculate_gain(name)
-        except ValueError:
-            return
-        check.fail(
-            f"calculate_gain({name!r}) returned {got!r} instead of raising ValueError",
-            check="errors",
+        value_error(
+            check,
+            lambda m: m.init.calculate_gain(name),
+            f"calculate_gain({name!r})",
             hint="raise ValueError for a nonlinearity not in the table",
         )
 
@@ -385,13 +382,10 @@ class TestKaiming:
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize("fn", ["kaiming_normal", "kaiming_uniform"])
     def test_bad_mode_raises_value_error(self, fn, check):
-        try:
-            getattr(check.impl.init, fn)((5, 4), mode="fan_avg")
-        except ValueError:
-            return
-        check.fail(
-            f"{fn}((5, 4), mode='fan_avg') did not raise ValueError",
-            check="errors",
+        value_error(
+            check,
+            lambda m: getattr(m.init, fn)((5, 4), mode="fan_avg"),
+            f"{fn}((5, 4), mode='fan_avg')",
             hint="mode is 'fan_in' or 'fan_out'; refuse anything else with ValueError",
         )
 

@@ -138,10 +138,14 @@ def test_points_are_split_by_weight(solutions_run):
 
 
 def test_misconception_is_named_in_the_message(tmp_path):
-    buggy = GOOD_MSE.replace(
+    summed = GOOD_MSE.replace(
         "    return (diff * diff).mean(), (diff,)", "    return (diff * diff).sum(), (diff,)"
     )
-    run = _run(tmp_path, buggy)
+    both = summed.replace(
+        "    return dloss * 2 * diff / diff.numel()", "    return dloss * 2 * diff"
+    )
+    assert both != summed
+    run = _run(tmp_path, both)  # the catalogued mse_sum: forward and backward sum
     failing = [
         t
         for t in run.results["tests"]
@@ -153,3 +157,24 @@ def test_misconception_is_named_in_the_message(tmp_path):
     message = next(t["message"] for t in failing if "test_forward" in t["name"])
     assert "likely mistake: your result matches code that sums the squared errors" in message
     assert "hint: The loss is the mean over every element" in message
+
+
+def test_a_catalogued_bug_that_a_passing_check_contradicts_is_not_named(tmp_path):
+    # The forward sums, the backward is right: mse_sum (which sums in both) would get the
+    # passing backward checks wrong, so the generic cause verified on the forward's checks is
+    # named instead, in each check's own numbers.
+    run = _run(
+        tmp_path,
+        GOOD_MSE.replace(
+            "    return (diff * diff).mean(), (diff,)", "    return (diff * diff).sum(), (diff,)"
+        ),
+    )
+    forward = [
+        t
+        for t in run.results["tests"]
+        if t["exercise"] == "losses.mse" and "test_forward" in t["name"]
+    ]
+    assert forward and all(t["misconception"] is None for t in forward)
+    assert all(t["diagnosis"] == "sum-mean" for t in forward)
+    assert all("a sum where the mean belongs" in t["message"] for t in forward)
+    assert any("7 times the expected" in t["message"] for t in forward)  # the 1-d case's own

@@ -242,7 +242,7 @@ _bug(
     "assigns (=) gradients instead of accumulating them (+=)",
     "A Value used several times receives one contribution per use: add into grad with +=.",
     assign=True,
-    generic="factor",
+    generic=("factor", "accumulate"),
     wrong_on="ordinary",
 )
 _bug(
@@ -332,6 +332,7 @@ _bug(
     "passes the gradient through relu at exactly 0",
     "relu's derivative at exactly 0 is 0: test data > 0, not >= 0.",
     relu_ge0=True,
+    generic="branch",  # a comparison's strictness: >= where > belongs
     wrong_on="edge",
 )
 _bug(

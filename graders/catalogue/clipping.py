@@ -151,7 +151,7 @@ clip_no_eps = bug(
     "divides max_norm by the norm without eps",
     hint="The scale is max_norm / (total + eps); without eps the result differs for small norms "
     "and is undefined for zero gradients.",
-    generic=("factor", "argument"),
+    generic=("factor", "argument", "eps"),
     wrong_on="ordinary",
 )
 
@@ -167,7 +167,7 @@ clip_squared_norm = bug(
     "clipping.clip_grad_norm",
     "compares the sum of squares (no square root) with max_norm",
     hint="The 2-norm is the square root of the sum of squares.",
-    generic="factor",
+    generic=("factor", "omitted"),
     wrong_on="ordinary",
 )
 

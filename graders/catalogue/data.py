@@ -127,7 +127,7 @@ _mixup_bug(
     "a mixed input needs a mixed label: y_mixed = lam * y + (1 - lam) * y[perm] with the "
     "same lam and perm.",
     mix_labels=False,
-    generic="argument",
+    generic=("argument", "term"),
     wrong_on="ordinary",
 )
 _mixup_bug(
@@ -521,7 +521,7 @@ _kfold_variant(
     "every example must be validated on exactly once: hand the remainder out, one "
     "each to the first n % k folds.",
     sizes="drop",
-    generic="edge",
+    generic=("edge", "step"),
     wrong_on="ordinary",
 )
 _kfold_variant(

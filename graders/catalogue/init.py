@@ -72,7 +72,7 @@ gain_leaky_slope_not_squared = bug(
     "init.calculate_gain",
     "computes the leaky_relu gain as sqrt(2 / (1 + slope)) without squaring the slope",
     hint="The variance kept by leaky ReLU is (1 + slope^2) / 2: gain = sqrt(2 / (1 + slope^2)).",
-    generic="argument",
+    generic=("argument", "omitted"),  # the slope's power left out
     wrong_on="ordinary",
 )
 

@@ -369,6 +369,7 @@ mlp_activation_after_last = bug(
     "applies the activation after the last layer too",
     hint="The last layer produces the logits: no activation after "
     "it, cross-entropy reads them directly.",
+    generic="branch",
     wrong_on="ordinary",
 )
 

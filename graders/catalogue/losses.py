@@ -214,7 +214,7 @@ huber_missing_offset = bug(
     "uses delta*|d| on the linear branch, without the -0.5*delta^2 offset",
     hint="Outside the quadratic zone the loss is delta*(|d| - 0.5*delta) "
     "so that both pieces meet at |d| = delta.",
-    generic=("branch", "offset"),
+    generic=("branch", "offset", "term"),
     wrong_on="ordinary",
 )
 
@@ -705,6 +705,7 @@ focal_backward_constant_factor = bug(
     "treats (1 - p_t)^gamma as a constant in the backward",
     hint="The modulating factor depends on the logit too: apply the product rule to "
     "(1 - p_t)^gamma * (-log p_t).",
+    generic="term",
     wrong_on="ordinary",
 )
 

@@ -354,7 +354,7 @@ ln_eps_outside_sqrt = bug(
     "normalization.layernorm",
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
-    generic="factor",
+    generic=("factor", "eps"),
     wrong_on="ordinary",
 )
 
@@ -444,7 +444,7 @@ rmsnorm_eps_outside_sqrt = bug(
     "normalization.rmsnorm",
     "divides by sqrt(mean(x^2)) + eps instead of sqrt(mean(x^2) + eps)",
     hint="eps goes inside the square root; rows of tiny magnitude show the difference.",
-    generic="factor",
+    generic=("factor", "eps"),
     wrong_on="ordinary",
 )
 

@@ -161,7 +161,7 @@ adagrad_no_accumulation = bug(
     "divides by the current squared gradient instead of the running sum",
     hint="AdaGrad keeps the sum of all squared gradients so far in state['sum'] and divides by "
     "its square root.",
-    generic="argument",
+    generic=("argument", "accumulate"),
     wrong_on="ordinary",
 )
 
@@ -182,7 +182,7 @@ adagrad_eps_inside_sqrt = bug(
     "optim.adagrad",
     "puts eps inside the square root",
     hint="The denominator is sqrt(sum) + eps: add eps after the square root.",
-    generic="argument",
+    generic=("argument", "eps"),
     wrong_on="edge",
 )
 
@@ -283,7 +283,7 @@ rmsprop_eps_inside_sqrt = bug(
     "optim.rmsprop",
     "puts eps inside the square root",
     hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.",
-    generic="argument",
+    generic=("argument", "eps"),
     wrong_on="ordinary",
 )
 
@@ -445,6 +445,7 @@ _adam_bug(
     "bias-corrects the first moment but not the second",
     "Both moments need their correction: v_hat = v / (1 - beta2**t) as well.",
     correct_v=False,
+    generic="omitted",
     wrong_on="ordinary",
 )
 _adam_bug(
@@ -452,7 +453,7 @@ _adam_bug(
     "puts eps inside the square root",
     "The denominator is sqrt(v_hat) + eps: add eps after the square root.",
     eps_inside=True,
-    generic=("offset", "argument"),
+    generic=("offset", "argument", "eps"),
     wrong_on="ordinary",
 )
 _adam_bug(

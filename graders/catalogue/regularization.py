@@ -23,7 +23,7 @@ dropout_no_rescale = bug(
     "regularization.dropout",
     "zeroes entries but does not scale the kept ones by 1 / (1 - p)",
     hint="Inverted dropout divides the kept entries by 1 - p so the expected output equals x.",
-    generic="factor",
+    generic=("factor", "omitted"),
     wrong_on="ordinary",
 )
 
@@ -60,7 +60,7 @@ dropout_active_in_eval = bug(
     "regularization.dropout",
     "keeps dropping entries when training=False",
     hint="At evaluation time dropout is the identity: return x when training is False.",
-    generic="argument",
+    generic=("argument", "mode"),
     wrong_on="ordinary",
 )
 

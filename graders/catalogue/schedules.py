@@ -382,6 +382,7 @@ _one_cycle_bug(
     "puts the peak at pct_start * total_steps, one step late",
     "Steps count from 0: the warmup's last step is pct_start * total_steps - 1.",
     peak_shift=0.0,
+    generic=("step", "validation"),
     wrong_on="ordinary",
 )
 _one_cycle_bug(
@@ -425,6 +426,7 @@ _one_cycle_bug(
     "The second phase ends at the last step, "
     "total_steps - 1: pct = (step - peak) / (total_steps - 1 - peak).",
     ends_late=True,
+    generic="step",
     wrong_on="ordinary",
 )
 _one_cycle_bug(
@@ -607,7 +609,7 @@ _plateau_bug(
     "reduces once num_bad_epochs reaches patience, one epoch early",
     "Reduce only when num_bad_epochs > patience: patience bad epochs are tolerated.",
     at_patience=True,
-    generic="step",
+    generic=("step", "branch"),
     wrong_on="ordinary",
 )
 _plateau_bug(
@@ -704,7 +706,7 @@ _plateau_bug(
     "applies every cut, even one smaller than 1e-8 (at min_lr)",
     "Keep the rate unless the candidate max(lr * factor, min_lr) is lower by more than 1e-8.",
     no_eps=True,
-    generic=("branch", "argument"),
+    generic=("branch", "argument", "eps"),
     wrong_on="edge",
 )
 

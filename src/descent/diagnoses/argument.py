@@ -14,20 +14,23 @@ with the parameters of the exercise's functions changed (what the checker calls)
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
 from .values import Diagnosis, _deep_equal
+from .base import NotApplicable
 
 # Whole-number arguments that index rather than count: dim + 1 is another dimension, not an
 # off-by-one (softmax over the last dimension for dim=1 of a 3-D input is `dim` ignored).
 _INDICES = ("dim", "axis")
 
 
-def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
-    """``(new value, how it reads, kind)`` for each slip tried on an argument."""
+def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str, Callable[[Any], Any]]]:
+    """``(new value, how it reads, kind, the change)`` for each slip tried on an argument."""
     if isinstance(value, float) and 0 < value < 1 and value != 0.5:
         yield (
             1 - value,
@@ -35,6 +38,7 @@ def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
             "complement (the probability of keeping for that of dropping, the "
             "weight of the old value for that of the new)",
             "argument",
+            lambda v: 1 - v,
         )
     if (
         isinstance(value, int)
@@ -50,6 +54,7 @@ def _changes(name: str, value: Any) -> Iterator[tuple[Any, str, str]]:
                 "belongs, or the reverse; a count that starts at 1 instead of "
                 "0; a range that stops one step early or late)",
                 "step",
+                functools.partial(operator.add, delta),
             )
 
 
@@ -112,7 +117,7 @@ def argument_fits(
         return []  # epochs, counts, labels: many slips land on the same few values
     fits = []
     for name, cell, key, value in _arguments(recipe):
-        for new, how, kind in _changes(name, value):
+        for new, how, kind, change in _changes(name, value):
             original = cell.cell_contents
             cell.cell_contents = new if key is None else {**original, key: new}
             try:
@@ -124,7 +129,30 @@ def argument_fits(
             if _deep_equal(theirs, got) and not _deep_equal(theirs, expected):
                 fits.append(
                     Diagnosis(
-                        kind, "your result is what the expected becomes with " + how.format(name)
+                        kind,
+                        "your result is what the expected becomes with " + how.format(name),
+                        rerun=recast(name, key is not None, change),
                     )
                 )
     return fits
+
+
+def recast(name: str, keyed: bool, change: Callable[[Any], Any]) -> Callable[[Callable, Any], Any]:
+    """The re-run of a slip of an argument: ``rerun(recipe, reference)`` runs ``recipe`` on
+    ``reference`` with the number it closes over under ``name`` (``keyed``: a key of a dict of
+    keyword arguments it closes over) changed by ``change``, and puts it back; a recipe without
+    such a number is :class:`~descent.diagnosis_base.NotApplicable`."""
+
+    def rerun(recipe: Callable, reference: Any) -> Any:
+        for found, cell, key, value in _arguments(recipe):
+            if found != name or (key is not None) != keyed:
+                continue
+            original = cell.cell_contents
+            cell.cell_contents = change(value) if key is None else {**original, key: change(value)}
+            try:
+                return recipe(reference)
+            finally:
+                cell.cell_contents = original
+        raise NotApplicable(name)
+
+    return rerun

@@ -1,4 +1,6 @@
-"""What every generic diagnosis module shares: :class:`Diagnosis` (a named likely mistake),
+"""What every generic diagnosis module shares: :class:`Diagnosis` (a named likely mistake, with
+how to re-run it), :data:`FACTS` (the kinds a check witnesses itself), :func:`observed` (a
+diagnosis worded without its cause),
 :func:`same` (the tolerance under which a hypothesis holds), :func:`wrong_entries` and
 :func:`whole` (the readings of a result several modules make) and the walk over a result's nested
 lists, tuples and dicts (:func:`leaves`, :func:`map_leaves`). ``diagnoses`` and the modules of
@@ -8,7 +10,7 @@ it; it imports none of them, so they form no loop."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -22,10 +24,64 @@ _ATOL = 1e-9
 @dataclass(frozen=True)
 class Diagnosis:
     """A named likely mistake: ``kind`` (one of :data:`KINDS`, or ``"ambiguous"``) and the
-    sentence shown to the student after "likely mistake:"."""
+    sentence shown to the student after "likely mistake:".
+
+    ``rerun`` is the mistake as code, for a diagnosis found by re-running the reference with a
+    slip: ``rerun(recipe, reference)`` is any check's recipe run on the reference with that same
+    slip (it raises :class:`NotApplicable` for a recipe the slip does not concern).
+    :mod:`descent.verified_diagnoses` runs it on every check of the exercise before the cause is
+    shown. A diagnosis without one is a reading of the values: confirmed when the same reading
+    holds on every failing check, else shown as what it observes (:func:`observed`)."""
 
     kind: str
     text: str
+    rerun: Callable[[Callable, Any], Any] | None = field(default=None, compare=False, repr=False)
+    # the value hypothesis that read it (``factor``, ``layout``): the same reading on another
+    # check comes from the same hypothesis, whatever sizes and names its text gives
+    origin: str = field(default="", compare=False, repr=False)
+    # what the check witnessed itself rather than a guess (None: decided by the kind, FACTS)
+    witnessed: bool | None = field(default=None, compare=False, repr=False)
+    # "several explanations fit": each one, weighed on its own against the exercise's other checks
+    fits: tuple[Diagnosis, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def fact(self) -> bool:
+        """Shown without verification: what the check itself saw (see :data:`FACTS`)."""
+        return self.kind in FACTS if self.witnessed is None else self.witnessed
+
+
+class NotApplicable(Exception):
+    """A slip's ``rerun`` given a recipe it does not concern (it closes over no such argument)."""
+
+
+#: Kinds whose diagnoses state what the check itself witnessed rather than a guessed cause: a
+#: result of another type, dtype or device, an argument seen edited, a value that had to be
+#: refused, an exception and its depth, draws measured to be dependent or of another law. They
+#: need no re-run to be shown. NaN where the expected is finite is no such fact (a wrong formula
+#: overflows too): a stability diagnosis is a fact only when the student's own code, run again
+#: in float64, gives the right values (``witnessed``).
+FACTS = frozenset(
+    (
+        "structure",
+        "dtype",
+        "inplace",
+        "validation",
+        "recursion",
+        "operator",
+        "random",
+        "distribution",
+    )
+)
+
+
+def observed(diagnosis: Diagnosis) -> str | None:
+    """What ``diagnosis`` sees in the values, without the cause it guesses: its text up to the
+    first colon ("your result is twice the expected"); ``None`` for a re-run's text ("your
+    result is what the reference gives with ..."), which is a cause through and through."""
+    if diagnosis.rerun is not None or diagnosis.text.startswith("your result is what"):
+        return None
+    seen = diagnosis.text.split(": ", 1)[0].strip()
+    return seen or None
 
 
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:

@@ -1,10 +1,12 @@
 """Generic diagnoses named by the kind of the failed check alone.
 
 Some checks watch the mistake itself rather than a value: ``arguments unchanged`` sees an
-argument edited in place, ``reproducibility`` sees draws that do not follow the generator (equal
-seeds giving different results, or different seeds the same), ``errors`` sees an argument that
-had to be refused with ValueError go through. ``Checker.fail`` gives such a failure the name in
-:data:`BY_CHECK` when no hypothesis on values names it.
+argument edited in place, ``reproducibility`` sees equal seeds give different draws (so the
+draws do not come from the generator), ``errors`` sees an argument that had to be refused with
+ValueError go through. ``Checker.fail`` gives such a failure the name :data:`BY_CHECK` reads
+from its message when no hypothesis on values names it. Different seeds giving the same result
+name nothing: the draws may come from a seed of the code's own, or the result may use no draw at
+all (a mask that keeps everything), and the check's message already says what it saw.
 A call that raised an exception (ZeroDivisionError: a denominator of 0 in a case the docstring
 allows; a TypeError of an operand that is None: a case not handled) is named by
 :mod:`descent.diagnoses.exception`, in the plugin where the error is classified.
@@ -29,15 +31,17 @@ def modified() -> Diagnosis:
     )
 
 
-def unseeded() -> Diagnosis:
-    """The diagnosis of a reproducibility check (equal seeds must give equal draws, different
-    seeds different ones): whichever way it failed, the draws do not follow the generator."""
+def unseeded(message: str = "") -> Diagnosis | None:
+    """The diagnosis of a reproducibility check whose generators seeded alike gave different
+    results: some draw does not come from the generator (``None`` for any other failure of the
+    check, such as different seeds giving the same result, which has several causes)."""
+    if not ("alike" in message or "the same seed" in message) or "different" not in message:
+        return None
     return Diagnosis(
         "random",
-        "your random draws do not follow the generator you were given: "
-        "drawn from torch's global random state (equal seeds then give "
-        "different results), or fixed by a seed, an order or a value of "
-        "your own (different seeds then give the same result); pass "
+        "your random draws do not all come from the generator you were given: "
+        "generators seeded alike gave different results, so some draw uses torch's "
+        "global random state (torch.rand(shape) without generator=); pass "
         "generator=generator to every draw",
     )
 
@@ -64,9 +68,9 @@ def refused(raised: type | None) -> Diagnosis:
 
 #: The diagnosis a failed check names from its kind alone when no value hypothesis does
 #: (``Checker.fail``): what such a check watches is the mistake itself.
-BY_CHECK: dict[str, Callable[[], Diagnosis]] = {
-    "arguments unchanged": modified,
+BY_CHECK: dict[str, Callable[[str], Diagnosis | None]] = {
+    "arguments unchanged": lambda message: modified(),
     "reproducibility": unseeded,
     "reproducible": unseeded,
-    "errors": lambda: refused(None),  # the call had to raise ValueError and did not
+    "errors": lambda message: refused(None),  # the call had to raise ValueError and did not
 }

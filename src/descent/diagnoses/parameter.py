@@ -69,7 +69,7 @@ import re
 import time
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -206,7 +206,22 @@ def parameter_fits(
             ):
                 continue
             fits.setdefault((change.function, change.name), []).append(change)
-    return [_merged(group) for group in fits.values()]
+    return [
+        replace(_merged(group), rerun=slip(module, group[0].function, group[0].wrap))
+        for group in fits.values()
+    ]
+
+
+def slip(module: str, function: str, wrap: Callable[[Callable], Callable]) -> Callable:
+    """The re-run of a slip in one function: ``rerun(recipe, reference)`` runs any recipe on
+    ``reference`` with ``module.function`` replaced by ``wrap`` of it (what
+    :mod:`descent.verified_diagnoses` runs on the exercise's other checks)."""
+
+    def rerun(recipe: Callable, reference: Implementation) -> Any:
+        fn = getattr(reference.module(module), function)
+        return recipe(_patched(reference, module, {function: wrap(fn)}))
+
+    return rerun
 
 
 def recorded(
@@ -303,9 +318,12 @@ def _edge(name: str, value: Any, passed: list) -> tuple[Callable[[Callable], Cal
     return (functools.partial(with_argument, name=name, f=lambda v: v + (value - v) * 1e-6),)
 
 
-def _forced(name: str, value: Any, *, only_when_left_out: bool = False):
-    """A wrapper maker: ``fn`` with parameter ``name`` set to ``value`` (always, or only when the
-    call leaves it out: another default)."""
+def _forced(
+    name: str, value: Any, *, only_when_left_out: bool = False, only_for: tuple | None = None
+):
+    """A wrapper maker: ``fn`` with parameter ``name`` set to ``value`` (always, only when the
+    call leaves it out: another default, or only when the call passes one of ``only_for``: an
+    option taken for another in its own branch)."""
 
     def wrap(fn: Callable) -> Callable:
         signature = inspect.signature(fn)
@@ -314,6 +332,9 @@ def _forced(name: str, value: Any, *, only_when_left_out: bool = False):
         def forced(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             if only_when_left_out and name in bound.arguments:
+                return fn(*args, **kwargs)
+            passed = bound.arguments.get(name)
+            if only_for is not None and not (isinstance(passed, str) and passed in only_for):
                 return fn(*args, **kwargs)
             bound.arguments[name] = value
             return fn(*bound.args, **bound.kwargs)
@@ -350,7 +371,7 @@ def _changes(
                     f"with `{name}` at its default {default!r} whatever the call passes: the "
                     f"`{name}` passed makes no difference in your code (is it read, and does all "
                     "it should act on go through it?)",
-                    "argument",
+                    "mode" if _mode_flag(name) else "argument",
                     _forced(name, default),
                     _edge(name, default, passed),
                 )
@@ -362,14 +383,21 @@ def _changes(
                 else "the value passed is taken for another one (a branch that tests the "
                 "wrong value, or a case missing)"
             )
+            # an option is mistaken for another in one branch: other options are left alone
+            only = tuple(dict.fromkeys(passed)) if isinstance(value, str) else None
+            where = (
+                "where the call passes " + " or ".join(map(repr, only))
+                if only
+                else "whatever the call passes"
+            )
             others.append(
                 _Change(
                     function,
                     name,
                     value,
-                    f"with `{name}` = {{values}} whatever the call passes: {how}",
-                    "argument",
-                    _forced(name, value),
+                    f"with `{name}` = {{values}} {where}: {how}",
+                    _forced_kind(name, value),
+                    _forced(name, value, only_for=only),
                     (_forced(name, {0: -1, 1: 2}[value]),) + _edge(name, value, passed)
                     if type(value) is int
                     else (),
@@ -385,7 +413,7 @@ def _changes(
                         value,
                         f"when `{name}`, left out by the call, defaults to {{values}} instead of "
                         f"{default!r}{where}: check the default in the signature",
-                        "argument",
+                        _forced_kind(name, value),
                         _forced(name, value, only_when_left_out=True),
                     )
                 )
@@ -393,6 +421,24 @@ def _changes(
     counters = list(_counter_changes(function, calls))
     tail = list(_squares(function, calls)) + list(_reductions(function, calls))
     return ignored + state + others + defaults + counters + tail
+
+
+_MODE_FLAGS = ("training", "train", "is_training", "eval", "evaluation")
+
+
+def _mode_flag(name: str) -> bool:
+    """A parameter that says which mode the function runs in (training or evaluation)."""
+    return name in _MODE_FLAGS
+
+
+def _forced_kind(name: str, value: Any) -> str:
+    """The kind of a parameter forced to ``value``: a mode flag taken the other way is a
+    statistic of the wrong mode, an eps at 0 is an eps left out, anything else an argument."""
+    if _mode_flag(name):
+        return "mode"
+    if "eps" in name.lower() and value == 0:
+        return "eps"
+    return "argument"
 
 
 def _complement(
@@ -568,7 +614,17 @@ def _siblings(
 
 
 def _instead(sibling: Callable, fn: Callable) -> Callable:
-    return sibling
+    """``sibling`` called with what ``fn`` would get, its own defaults included (the student
+    wrote the sibling's formula under this function's signature)."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def instead(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return sibling(*bound.args, **bound.kwargs)
+
+    return instead
 
 
 # -- a counter kept in a state dict ----------------------------------------------------------------
@@ -724,7 +780,7 @@ def _rooted(function: str, fn: Callable, calls: _Calls) -> Iterator[_Change]:
                 name,
                 f"with `{name}` added under the square root instead of after it (sqrt(x + "
                 f"{name}) where sqrt(x) + {name} belongs): add `{name}` once the root is taken",
-                "argument",
+                "eps",
                 functools.partial(_under_root, name=name),
             )
 
@@ -922,4 +978,7 @@ def one_diagnosis(fits: list[Diagnosis]) -> Diagnosis | None:
         return distinct[0]
     kinds = {d.kind for d in distinct}
     merged = either(distinct)
-    return merged if len(kinds) > 1 else Diagnosis(kinds.pop(), merged.text)
+    # one kind: its first slip is the one the other checks are asked to reproduce
+    if len(kinds) > 1:
+        return merged
+    return Diagnosis(kinds.pop(), merged.text, distinct[0].rerun, fits=merged.fits)

@@ -31,6 +31,12 @@ entries (a few signs, past a threshold) are the last tier, :mod:`descent.diagnos
 The step hypotheses read only sequences with some non-whole value: a list of indices or counts
 (a fold, a permutation) is no schedule.
 
+A gradient right except on a band of its input (gated on ``out > 1`` where ``x > 0`` belongs) is
+read by :mod:`descent.gate_diagnoses`. Slips written into the reference's own code (a square root
+left out, one hyperparameter for another, eps moved, ``=`` for ``+=``) are
+:mod:`descent.mutant_diagnoses`'. Whatever these read on one check is a claim: the feedback names
+it only once :mod:`descent.verified_diagnoses` has confirmed it on the exercise's other checks.
+
 Each hypothesis is a small function ``(expected, got, inputs) -> Diagnosis | None`` over float64
 CPU tensors of one shape. They come in tiers, most specific first; the first tier in which any
 hypothesis fits decides. When hypotheses of different kinds fit in that tier, the diagnosis says
@@ -44,7 +50,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Number
 from typing import Any
 
@@ -53,6 +59,7 @@ import torch
 from .base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
 from .derivative import log_argument
 from .exception import typed
+from .gate import gated
 from .item import extra_entry, held_out_kept, zero_item
 from .limit import at_infinity
 from .norm import blend_factor, standardized
@@ -99,14 +106,14 @@ KINDS = (
     "sibling",
     "operator",  # a reflected operator (__radd__) missing: exception_diagnoses
     "recursion",  # a recursion as deep as the data: exception_diagnoses
-    "omitted",  # an operation left out: a square root, a log, a mean
-    "swapped",  # one argument or hyperparameter used where another belongs
-    "clamp",  # a clamp or floor that changes results
-    "eps",  # an eps missing or moved
-    "mode",  # a statistic taken in the wrong mode (train statistics in eval)
-    "frozen",  # a counter or state that never advances
+    "omitted",  # an operation left out (a square root, a log, a power): mutant_diagnoses
+    "swapped",  # one hyperparameter used where another belongs (lr for 1 - alpha)
+    "clamp",  # a clamp or floor that changes results (a log floored at 1e-10): mutant_diagnoses
+    "eps",  # an eps left out, or added under the root instead of after it (or the reverse)
+    "mode",  # a statistic of the wrong mode (the batch's statistics in evaluation)
+    "frozen",  # a counter or state that never advances (Adam's step)
     "accumulate",  # an assignment where accumulation belongs (= for +=)
-    "gate",  # a gradient computed for the wrong gated region
+    "gate",  # a gradient passed through a gate on the wrong region: gate_diagnoses
 )
 
 
@@ -426,9 +433,11 @@ def _runs(x: torch.Tensor) -> torch.Tensor:
 
 
 def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
-    """A trajectory (dimension 0, at least 3 steps) that starts right and whose first update
-    ``got[1] - got[0]`` is a constant factor (the sign, a dimension's size, 2, an argument) of
-    the expected first update: the step's sign or scale is wrong."""
+    """A trajectory (dimension 0, at least 3 steps) whose first entry is right and whose first
+    change ``got[1] - got[0]`` is a constant factor (the sign, a dimension's size, 2, an
+    argument) of the expected one: the step's sign or scale is wrong. The text names the entries,
+    not "the first update": a trajectory of parameters after each step starts after an update
+    (one that may be right, as with Adam's bias correction written ``1 - beta``)."""
     if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) or same(g[1], e[1]):
         return None
     change = e[1] - e[0]
@@ -439,10 +448,11 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
         and _multiple_of_an_input(change, Inputs(tensors=inputs.tensors + [("the start", e[0])]))
     ):
         return None  # a change that only scales the start: every slip of the update does
+    # (the sequence may start after a first update made right: its first entry, not the start)
     return Diagnosis(
         found.kind,
-        "in your first update, "
-        + found.text.replace("your result is", "the change is").replace(
+        "from its first entry (right) to its second, your sequence "
+        + found.text.replace("your result is", "changes by").replace(
             "the expected", "the expected change"
         ),
     )
@@ -767,7 +777,8 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
     + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
     + (log_argument, at_infinity),
-    (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor),
+    (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor)
+    + (gated,),
     SLICE_TIER,
 )
 
@@ -785,7 +796,7 @@ def diagnose_tensors(
                 else hypothesis(e, g, inputs)
             )
             if found is not None:
-                fits.setdefault(found.kind, found)
+                fits.setdefault(found.kind, replace(found, origin=hypothesis.__name__))
         if len(fits) == 1:
             return next(iter(fits.values()))
         if fits:
@@ -798,8 +809,9 @@ _EITHER = "several explanations fit equally well: "
 
 def either(fits: Iterable[Diagnosis]) -> Diagnosis:
     """One ``ambiguous`` diagnosis naming every explanation that fits (none chosen)."""
+    fits = [f for d in fits for f in (d.fits or (d,))]
     texts = [d.text.removeprefix(_EITHER) for d in fits]
-    return Diagnosis("ambiguous", _EITHER + "; or ".join(texts))
+    return Diagnosis("ambiguous", _EITHER + "; or ".join(texts), fits=tuple(fits))
 
 
 def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,8 @@ from ..diagnoses.input import first_order
 from ..diagnoses.parameter import estimate_slip, rerun_slip
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
+from ..diagnoses.neighbour import neighbour
+from ..diagnoses.verified import Ledger, Record
 
 Recipe = Callable[[Any], Any]
 
@@ -42,6 +44,14 @@ _MATCH_ATOL = 1e-6
 
 # The check that arguments come out of a call as they went in (its failures name an in-place edit).
 _UNCHANGED = "arguments unchanged"
+
+# The hint of a gradient check whose backward gives the reference's gradient.
+_FORWARD_AT_FAULT = (
+    "your backward gives the expected gradient here: it is your forward whose finite "
+    "differences disagree with it, because its output does not change smoothly with its input "
+    "at the scale of the differences (values rounded, to float32 say, or passed through a "
+    "step); make the forward compute in the input's dtype"
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +83,14 @@ class Checker:
         reference: Implementation | None,
         exercise: str | None,
         bugs: Iterable[catalogue.Variant] = (),
+        ledger: Ledger | None = None,
     ):
         self.impl = impl
         self.reference = reference
         self.exercise = exercise
+        # Every comparison of this implementation on this exercise, for verifying the causes a
+        # failure names against the exercise's other checks (descent.verified_diagnoses).
+        self.ledger = ledger
         # Smallest explanation first: when a backward-only slip and a mistake in both halves
         # give the same gradient, the student whose forward is right hears about the backward.
         self.bugs = sorted(bugs, key=lambda bug: len(bug.functions) or 1)
@@ -118,18 +132,24 @@ class Checker:
         log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
         got = recipe(self.impl)
-        edited = pristine.changed(watched, set(log[start:]) if log is not None else set())
-        if edited:
-            shapes = ", ".join(edited)
+        edits = pristine.edited(watched, set(log[start:]) if log is not None else set())
+        if edits:
+            shapes = ", ".join(pristine.shapes(edits))
             self._modified(
                 f"your code (in {what})",
-                f"{'a tensor' if len(edited) == 1 else 'tensors'} it was given (shape {shapes})",
+                f"{'a tensor' if len(edits) == 1 else 'tensors'} it was given (shape {shapes})",
                 diagnosis=lambda: self.diagnose(
-                    recipe, got, expected, pristine, what=what, mistakes=mistakes
+                    recipe, got, expected, pristine, what=what, mistakes=mistakes, edits=edits
                 ),
+                record=Record(recipe, got, expected, True, pristine.restore, mistakes=mistakes),
             )
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
+        record = Record(
+            recipe, got, expected, found is not None, pristine.restore, mistakes=mistakes
+        )
         if found is None:
+            if self.ledger is not None:
+                self.ledger.passed(record)
             return got
         self.fail(
             found.describe(what),
@@ -141,6 +161,8 @@ class Checker:
             generic=lambda: (
                 self.diagnose_generic(recipe, got, expected, pristine) or _read(generic, got)
             ),
+            record=record,
+            neighbour=lambda: self._neighbour(recipe, rtol, atol, check_dtype),
         )
 
     def diagnose_generic(
@@ -200,6 +222,7 @@ class Checker:
                         "in float32: the formula overflows, underflows or cancels in float32 "
                         "(exp of a large number, log of an underflowed 0, a difference of two "
                         "large values); use a stable form (subtract the max, log-sum-exp, log1p)",
+                        witnessed=True,  # the student's own code, run again, showed it
                     )
             return found
         except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - nothing read, nothing named
@@ -235,6 +258,9 @@ class Checker:
             if recipe is not None or mistakes
             else None,
             generic=generic,
+            record=Record(recipe, got, None, True, mistakes=mistakes)
+            if recipe is not None or mistakes
+            else None,
         )
 
     def estimate(
@@ -260,18 +286,33 @@ class Checker:
         implementation) lets the catalogue name it too; ``estimated`` names the estimate in the
         diagnosis ("the std of your values"); ``constants=False`` for an estimate that no constant
         such as sqrt(3) can be off by (a rate, a scale)."""
-        self.that(
-            abs(got - expected) <= sigmas * error,
+        band = sigmas * error
+        record = (
+            Record(
+                recipe,
+                got,
+                expected,
+                abs(got - expected) > band,
+                agrees=lambda theirs, mine: _within(theirs, mine, band),
+                mistakes=mistakes,
+            )
+            if recipe is not None
+            else None
+        )
+        if abs(got - expected) <= band:
+            if record is not None and self.ledger is not None:
+                self.ledger.passed(record)
+            return
+        self.fail(
             what,
             check=check,
             hint=hint,
-            recipe=recipe,
-            got=got,
-            mistakes=mistakes,
+            diagnosis=lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes),
             generic=lambda: (
                 stat_diagnoses.scaled(expected, got, error, named or {}, estimated, constants)
-                or self._estimate_slip(recipe, got, expected, sigmas * error, estimated)
+                or self._estimate_slip(recipe, got, expected, band, estimated)
             ),
+            record=record,
         )
 
     def _estimate_slip(
@@ -301,13 +342,20 @@ class Checker:
         if changed:
             self._modified(who, "its argument " + ", ".join(f"#{i + 1}" for i in changed))
 
-    def _modified(self, who: str, which: str, diagnosis: Callable[[], Any] | None = None):
+    def _modified(
+        self,
+        who: str,
+        which: str,
+        diagnosis: Callable[[], Any] | None = None,
+        record: Record | None = None,
+    ):
         """The one failure for an argument edited in place (``which`` names the arguments)."""
         self.fail(
             f"{who} modified {which} in place",
             check=_UNCHANGED,
             hint="work on new tensors (x - m, not x -= m); never edit an input",
             diagnosis=diagnosis,
+            record=record,
         )
 
     # -- gradients -------------------------------------------------------------------------------
@@ -331,16 +379,44 @@ class Checker:
 
         module, name = pair.split(".")
         mod = getattr(self.impl, module)
-        gradcheck_pair(
-            getattr(mod, f"{name}_forward"),
-            getattr(mod, f"{name}_backward"),
-            args,
-            wrt,
-            kwargs=kwargs or {},
-            split=split,
-            what=what or f"{name}_backward",
-            checker=self,
-        )
+        try:
+            gradcheck_pair(
+                getattr(mod, f"{name}_forward"),
+                getattr(mod, f"{name}_backward"),
+                args,
+                wrt,
+                kwargs=kwargs or {},
+                split=split,
+                what=what or f"{name}_backward",
+                checker=self,
+            )
+        except GradingFailure as failure:
+            if (
+                failure.check == "gradient check"
+                and "disagrees with finite differences" in failure.message
+                and self._backward_right(module, name, args, kwargs or {}, split)
+            ):
+                # the backward is right: blaming it (differentiate again) would mislead
+                raise GradingFailure(
+                    failure.message, check=failure.check, hint=_FORWARD_AT_FAULT
+                ) from None
+            raise
+
+    def _backward_right(
+        self, module: str, name: str, args: Sequence[Any], kwargs: dict, split: Any
+    ) -> bool:
+        """The student's backward, given its own forward's cache at the check's point, returns
+        the reference's gradient there: a gradient check that fails is then the forward's fault
+        (its finite differences are not smooth: values rounded, or a step)."""
+        if self.reference is None:
+            return False
+        try:
+            with timelimit.exploring():
+                mine = _gradient(getattr(self.impl, module), name, args, kwargs, split)
+            theirs = _gradient(getattr(self.reference, module), name, args, kwargs, split)
+        except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - no reading: the hint stands
+            return False
+        return compare(mine, theirs, rtol=1e-7, atol=1e-9, check_dtype=False) is None
 
     # -- failure ---------------------------------------------------------------------------------
     def diagnose(
@@ -351,6 +427,7 @@ class Checker:
         pristine: _Inputs | None = None,
         what: str = "",
         mistakes: Sequence[Mistake] = (),
+        edits: Sequence[int] = (),
     ) -> catalogue.Variant | Mistake | None:
         """The catalogued bug whose output on this recipe equals ``got``, if any. Of several,
         a bug that replaces the function the check names in ``what`` comes first (a wrong
@@ -360,7 +437,9 @@ class Checker:
         A bug whose output also equals ``expected`` cannot explain the mismatch (on this input
         it behaves like a correct implementation), so it is never named; equal values in another
         dtype do not count as equal when ``got`` has that dtype too (a float32 result for
-        float64 inputs is explained by the bug that hard-codes float32).
+        float64 inputs is explained by the bug that hard-codes float32), nor when the check saw
+        the code edit its arguments (``edits``: their positions in ``pristine``) and the bug
+        edits the very same ones.
 
         The check's own ``mistakes`` come first: they are what the public tests name in a
         student's bundle, where there is no catalogue, and the kit must say the same.
@@ -380,6 +459,8 @@ class Checker:
                 continue
             if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False):
                 continue
+            if edits and inputs.edited(range(len(inputs.saved))) == list(edits):
+                return bug  # right values, and the arguments the check saw edited edited alike
             if (
                 expected is not None
                 and compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False)
@@ -400,14 +481,18 @@ class Checker:
         *,
         check: str,
         hint: str | None = None,
-        diagnosis: Callable[[], catalogue.Variant | None] | None = None,
+        diagnosis: Callable[[], catalogue.Variant | Mistake | None] | None = None,
         generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
+        record: Record | None = None,
+        neighbour: Callable[[], Record | None] | None = None,
     ):
-        """Raise the failure; ``diagnosis`` and ``generic`` run only if it is reported. A check
-        whose kind names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, a draw not
-        from the generator, an argument not refused) falls back on that name when ``generic``
-        finds none."""
-        by_kind = check_diagnoses.BY_CHECK.get(check)
+        """Raise the failure; ``diagnosis``, ``generic`` and ``neighbour`` run only if it is
+        reported, and what they claim is named once verified against ``record`` and the
+        exercise's other comparisons (:mod:`descent.verified_diagnoses`). A check whose kind
+        names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, an argument not
+        refused) falls back on that reading of its message when ``generic`` finds none."""
+        reader = check_diagnoses.BY_CHECK.get(check)
+        by_kind = (lambda: reader(message)) if reader is not None else None
         if generic is not None and by_kind is not None:
             generic = (lambda found: lambda: found() or by_kind())(generic)
         raise GradingFailure(
@@ -416,7 +501,30 @@ class Checker:
             hint=hint,
             diagnosis=diagnosis,
             generic=generic or by_kind,
+            record=record,
+            neighbour=neighbour,
         )
+
+    def _neighbour(self, recipe: Recipe, rtol: float, atol: float, check_dtype: bool):
+        """The check's comparison on a neighbouring input (``verified_diagnoses.neighbour``: the
+        batch one example shorter), the student's code run again under
+        ``timelimit.exploring``; ``None`` when there is no such input or either side cannot
+        run it."""
+        changed = neighbour(recipe) if self.reference is not None else None
+        if changed is None:
+            return None
+        pristine = _Inputs(changed)
+        try:
+            with timelimit.exploring():
+                got = changed(self.impl)
+            pristine.restore()
+            expected = changed(self.reference)
+        except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - no neighbour to weigh
+            return None
+        finally:
+            pristine.restore()
+        failed = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype) is not None
+        return Record(changed, got, expected, failed, pristine.restore)
 
     def _reference(self, recipe: Recipe) -> Any:
         if self.reference is None:
@@ -462,14 +570,16 @@ class _Inputs:
         """Positions of the saved tensors that still hold their saved values."""
         return [i for i, (tensor, copy) in enumerate(self.saved) if _same(tensor, copy)]
 
-    def changed(self, positions: Sequence[int], edited_ids: set[int]) -> list[str]:
-        """The tensors at ``positions`` that no longer hold their saved values (or that a worker
-        reported editing), described by shape for a failure message."""
+    def edited(self, positions: Iterable[int], edited_ids: Set[int] = frozenset()) -> list[int]:
+        """Those of ``positions`` whose tensors no longer hold their saved values (or that a
+        worker reported editing)."""
         return [
-            str(tuple(tensor.shape))
-            for tensor, copy in (self.saved[i] for i in positions)
-            if id(tensor) in edited_ids or not _same(tensor, copy)
+            i for i in positions if id(self.saved[i][0]) in edited_ids or not _same(*self.saved[i])
         ]
+
+    def shapes(self, positions: Iterable[int]) -> list[str]:
+        """The shapes of the tensors at ``positions``, for a failure message."""
+        return [str(tuple(self.saved[i][0].shape)) for i in positions]
 
     def widen(self) -> bool:
         """Turn every float32 tensor the recipe closes over into float64 (``restore`` undoes
@@ -498,6 +608,20 @@ def _read(
         return generic(got) if generic is not None else None
     except Exception:  # noqa: BLE001 - a reader that cannot read these values names nothing
         return None
+
+
+def _gradient(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: Any) -> Any:
+    """``name``'s backward of ``module`` at ``args`` (copies), on its forward's own cache, with
+    an upstream gradient of 1.5 everywhere."""
+    fresh = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+    result = getattr(module, f"{name}_forward")(*fresh, **kwargs)
+    out, cache = split(result) if split is not None else (result[0], result[-1])
+    return getattr(module, f"{name}_backward")(torch.full_like(out, 1.5), cache)
+
+
+def _within(theirs: Any, got: float, band: float) -> bool:
+    """A slip's estimate lies within the check's band of the student's."""
+    return isinstance(theirs, (int, float)) and abs(float(theirs) - got) <= band
 
 
 def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:

@@ -18,26 +18,38 @@ from typing import Any
 import torch
 
 from ..calls import timelimit
-from ..diagnoses.base import Diagnosis
+from ..diagnoses.base import Diagnosis, observed
 from ..diagnoses.values import mistyped
 
 # Read once: a grader author's switch (see GradingFailure), never set in a grading run.
 _GENERIC_ONLY = os.environ.get("DESCENT_GENERIC_ONLY") == "1"
 
 
+def witnessed(found: Any, check: str) -> bool:
+    """``found`` states what the check saw itself, shown without verification: a fact
+    (:data:`descent.diagnosis_base.FACTS`), or NaN and overflow on a stability check's large
+    inputs, which are what that check watches for."""
+    return found is not None and (found.fact or found.kind == "stability" and check == "stability")
+
+
 class GradingFailure(AssertionError):
     """A check failed. ``str()`` is the full student-facing message.
 
     ``diagnosis`` (optional) is called once, when the message is first read, and returns the
-    catalogued misconception the failing result matches, or ``None``. Deferring it means a
-    property test that hypothesis shrinks through dozens of failing examples pays for matching
-    against the catalogue only for the example finally reported.
+    catalogued misconception the failing result matches on this check, or ``None``. Deferring it
+    means a property test that hypothesis shrinks through dozens of failing examples pays for
+    matching against the catalogue only for the example finally reported.
 
-    ``generic`` (optional, deferred the same way) returns a :class:`descent.diagnoses.values.Diagnosis`
-    from how the result relates to the expected one. Both always run, so a results record keeps
-    both (``misconception`` and ``diagnosis``, the generic kind) and ``descent audit`` can measure
-    each alone; the message shows the catalogued mistake when there is one, else the generic one.
-    With ``DESCENT_GENERIC_ONLY=1`` in the environment the message shows the generic one even then
+    ``generic`` (optional, deferred the same way) returns a :class:`descent.diagnoses.base.Diagnosis`
+    from how the result relates to the expected one, and ``neighbour`` the same comparison on a
+    neighbouring input. Both are only *claims*: a grading run names a cause once
+    :mod:`descent.diagnoses.verified` has confirmed it on every failing check of the exercise
+    (``record`` is this check's comparison) and calls :meth:`show`. Until then the message shows
+    what the check witnessed itself (``diagnoses.base.FACTS``) as the likely mistake and any other
+    reading as an observation. A results record keeps both names (``misconception`` and
+    ``diagnosis``, the generic kind) once verified, so ``descent audit`` can measure each alone;
+    the message shows the catalogued mistake when there is one, else the generic one. With
+    ``DESCENT_GENERIC_ONLY=1`` in the environment the message shows the generic one even then
     (the catalogue's name is still recorded): how a grader author reads what a bug no catalogue
     knows would be told. ``cut_short`` says whether the generic diagnosis stopped early (a re-run
     of student code out of time, a time budget spent: :func:`descent.calls.timelimit.cut_short`):
@@ -53,44 +65,100 @@ class GradingFailure(AssertionError):
         misconception: str | None = None,
         diagnosis=None,
         generic=None,
+        record=None,
+        neighbour=None,
     ):
         super().__init__(message)
         self.message = message
         self.check = check
-        self.hint = hint
-        self.misconception = misconception
-        self.diagnosis: str | None = None  # the generic diagnosis's kind, once resolved
-        self.cut_short = False  # whether that diagnosis stopped early, once resolved
+        self.hint = self._own_hint = hint
+        # the catalogued bug named: one the raiser states itself, or one verified
+        self._stated = misconception
+        self.misconception: str | None = misconception
+        self.diagnosis: str | None = None  # the generic diagnosis's kind, once verified
+        self.variant = None  # the catalogued bug (or Mistake) matching this check's result
+        self.found: Diagnosis | None = None  # the generic diagnosis of this check's result
+        self.record = record  # this check's comparison (descent.diagnoses.verified.Record)
+        self.neighbour = None  # the same comparison on a neighbouring input, once resolved
+        self.cut_short = False  # whether a claim's search stopped early, once resolved
         self._diagnosis = diagnosis
         self._generic = generic
+        self._neighbour = neighbour
         self._rendered: str | None = None
 
     def resolve(self) -> GradingFailure:
+        """Find the claims (catalogued bug, generic diagnosis, neighbour) once, and render the
+        message as it stands before any verification."""
         if self._rendered is None:
-            variant = found = None
             if self._diagnosis is not None:
                 diagnosis, self._diagnosis = self._diagnosis, None
-                variant = diagnosis()
+                self.variant = diagnosis()
             if self._generic is not None:
                 generic, self._generic = self._generic, None
                 with timelimit.watching_cuts() as cut:
-                    found = generic()
+                    self.found = generic()
                 self.cut_short = cut()
-            lines = [self.message]
-            if found is not None:
-                self.diagnosis = found.kind
-            if variant is not None:
-                self.misconception = variant.id
-            if variant is not None and not _GENERIC_ONLY:
-                self.hint = variant.hint
-                lines.append(f"likely mistake: your result matches code that {variant.title}.")
-            elif found is not None:
-                lines.append(f"likely mistake: {found.text}.")
-            if self.hint:
-                lines.append(f"hint: {self.hint}")
-            self._rendered = "\n".join(lines)
-            self.args = (self._rendered,)
+            if self._neighbour is not None:
+                neighbour, self._neighbour = self._neighbour, None
+                with timelimit.watching_cuts() as cut:
+                    self.neighbour = neighbour()
+                self.cut_short = self.cut_short or cut()
+            found = self.found
+            fact = witnessed(found, self.check)
+            self.show(
+                cause=found.text if fact else None,
+                generic=found.text if fact else None,
+                kind=found.kind if fact else None,
+                observation=None if fact or found is None else observed(found),
+            )
         return self
+
+    def show(
+        self,
+        *,
+        cause: str | None = None,
+        generic: str | None = None,
+        kind: str | None = None,
+        misconception: str | None = None,
+        hint: str | None = None,
+        elsewhere: list[str] | None = None,
+        observation: str | None = None,
+        partial: bool = False,
+    ) -> None:
+        """Render the message: ``cause`` (a verified catalogued or generic mistake; ``generic``
+        is the generic one's text, shown instead under ``DESCENT_GENERIC_ONLY``), the causes
+        ``elsewhere`` that explain the exercise's other failing checks (``partial``: ``cause``
+        explains this check and others, not all of the exercise's failing checks), or else an
+        ``observation``; ``hint`` replaces the check's own (a catalogued bug's)."""
+        self.misconception, self.diagnosis = misconception or self._stated, kind
+        shown = generic if _GENERIC_ONLY and misconception is not None else cause
+        lines = [self.message]
+        if shown:
+            lines.append(f"likely mistake: {shown}.")
+            if partial and not elsewhere:
+                lines.append(
+                    "it does not explain every failing check of this exercise: something else "
+                    "is wrong too."
+                )
+            if elsewhere:
+                lines.append(
+                    "other checks of this exercise fail for another reason: "
+                    + "; or ".join(elsewhere)
+                    + "."
+                )
+        elif observation:
+            lines.append(f"observed: {observation}.")
+        if not shown and elsewhere:
+            lines.append(
+                "other checks of this exercise fail for a reason found: "
+                + "; or ".join(elsewhere)
+                + "; this one does not come from it."
+            )
+        self.hint = hint if hint and not (_GENERIC_ONLY and shown == generic) else self._own_hint
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        self._rendered = "\n".join(lines)
+        self.args = (self._rendered,)
 
     def __str__(self) -> str:
         return self.resolve()._rendered

@@ -219,6 +219,9 @@ class GradingState:
         self._bugs: dict[str, list[catalogue.Variant]] = {}
         self.doc: dict[str, Any] | None = None
         self.results_path: Path | None = None
+        # (implementation, exercise) -> every comparison its checks made, so that a cause is
+        # named only once verified on all of them (descent.verified_diagnoses)
+        self.ledgers: dict[tuple[str, str], Any] = {}
 
     # -- what is graded ------------------------------------------------------------------------
     def _option_path(self, option: str, default: str) -> Path | None:
@@ -535,10 +538,12 @@ def _input_key(node: pytest.Item) -> str:
 def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
     # start-up: this module may not import torch (see its imports); checker does
     from .checker import Checker
+    from .verified_diagnoses import ledger
 
     state: GradingState = request.config.stash[_STATE]
     exercise = _exercise(request.node)
-    return Checker(impl, state.reference, exercise, state.bugs_for(exercise))
+    book = ledger(state.ledgers, impl.name, exercise)
+    return Checker(impl, state.reference, exercise, state.bugs_for(exercise), ledger=book)
 
 
 # -- scoring -----------------------------------------------------------------------------------------
@@ -637,9 +642,13 @@ def _score(
         exc.resolve()
         result.misconception = exc.misconception
         result.diagnosis, result.diagnosis_cut_short = exc.diagnosis, exc.cut_short
+        state = item.config.stash[_STATE]
+        book = state.ledgers.get((result.implementation, result.exercise))
+        if book is not None:  # what it names is decided once the exercise's checks have all run
+            book.reported(exc, result)
         charged_to = getattr(exc, "charged_to", ())  # descent.grading.composite.ChargedElsewhere
         if charged_to:
-            item.config.stash[_STATE].charged_to[result.nodeid] = tuple(charged_to)
+            state.charged_to[result.nodeid] = tuple(charged_to)
     elif exc is not None and message.startswith(("your code raised", "the check could not")):
         from ..diagnoses.exception import none_operand, raised  # start-up: it imports torch
 
@@ -797,6 +806,10 @@ def build_results(state: GradingState) -> dict[str, Any]:
     # start-up: this module may not import torch (see its imports)
     import torch
 
+    # start-up: this module may not import torch (see its imports); that one does
+    from .verified_diagnoses import settle
+
+    settle(state.ledgers, state.reference)  # the causes verified on every check; observations
     for t in state.tests:
         if t.nodeid not in state.finished:
             t.message = "interrupted before it finished (Ctrl-C or a crash): not counted as passed"

@@ -98,9 +98,10 @@ def test_a_checks_own_reader_names_what_no_hypothesis_does():
         check.matches(
             lambda m: ["a", "c"], "verdicts", expected=["a", "b"], generic=lambda got: found
         )
-    assert failure.value.resolve().diagnosis == "sign"
+    failure.value.resolve()  # one check's reading: shown as what it observes
+    assert failure.value.found.kind == "sign" and "observed: your reported" in str(failure.value)
     with pytest.raises(GradingFailure) as failure:  # a reader that cannot read the result
         check.matches(
             lambda m: ["a", "c"], "verdicts", expected=["a", "b"], generic=lambda got: got.x
         )
-    assert failure.value.resolve().diagnosis is None
+    assert failure.value.resolve().found is None

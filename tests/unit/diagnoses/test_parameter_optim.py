@@ -93,7 +93,7 @@ def test_eps_under_the_square_root():
 
     got = _student(inside, "adagrad_step", eps=1e-9)
     found = _one(parameter_fits(recipe, got, expected, OPTIM, "optim.adagrad"))
-    assert found.kind == "argument" and "`eps` added under the square root" in found.text
+    assert found.kind == "eps" and "`eps` added under the square root" in found.text
     assert torch.sqrt is not None and torch.sqrt(torch.tensor(4.0)) == 2  # restored
 
     def twice(param, grad, state, lr=0.1, eps=1e-10):  # eps doubled after the root: no fit

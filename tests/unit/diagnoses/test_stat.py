@@ -173,9 +173,9 @@ def test_checker_estimate_passes_and_names():
     check.estimate(1.0005, 1.0, "a std", error=0.001, sigmas=7)  # within the band: no failure
     with pytest.raises(GradingFailure) as failure:
         check.estimate(1 / math.sqrt(3), 1.0, "a std", error=0.001, sigmas=7, estimated="the std")
-    failure.value.resolve()
-    assert failure.value.diagnosis == "factor"
-    assert "the std is the expected divided by sqrt(3)" in str(failure.value)
+    failure.value.resolve()  # one estimate: the reading is shown as what it observes
+    assert failure.value.found.kind == "factor" and failure.value.diagnosis is None
+    assert "observed: the std is the expected divided by sqrt(3)" in str(failure.value)
 
 
 def test_redrawn_mask():

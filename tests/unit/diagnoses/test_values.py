@@ -89,7 +89,7 @@ def test_first_update_with_its_sign_flipped():
         w.append(w[-1] - 0.1 * 2 * (w[-1] - 3))
     ascent = [w[0], w[0] + (w[0] - w[1])] + [w[0] - 7.0] * 4
     found = diagnose(w, ascent, Inputs())
-    assert found.kind == "sign" and "first update" in found.text
+    assert found.kind == "sign" and "from its first entry (right) to its second" in found.text
 
 
 def test_a_missing_term_proportional_to_an_argument():
@@ -163,26 +163,45 @@ def test_inputs_of_a_recipe_name_its_closure_and_constants():
     assert ("p", 0.3) in found.numbers and ("a constant of the call", 0.25) in found.numbers
 
 
-def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one():
-    class Bug:
-        id, title, hint = "b", "sums instead of averaging", "divide"
+def test_a_reading_not_yet_verified_is_shown_as_an_observation():
+    generic = Diagnosis("sum-mean", "your result is 5 times the expected: a sum for a mean")
+    alone = GradingFailure("[x] differs", generic=lambda: generic).resolve()
+    assert "observed: your result is 5 times the expected." in str(alone)
+    assert "likely mistake" not in str(alone) and "a sum for a mean" not in str(alone)
+    assert alone.diagnosis is None  # an observation names no kind
 
+
+def test_the_failure_message_shows_a_generic_name_only_without_a_catalogued_one():
     generic = Diagnosis("sum-mean", "your result is 5 times the expected")
-    alone = str(GradingFailure("[x] differs", generic=lambda: generic))
-    assert "likely mistake: your result is 5 times the expected." in alone
-    both = GradingFailure("[x] differs", diagnosis=lambda: Bug, generic=lambda: generic)
+    alone = GradingFailure("[x] differs", generic=lambda: generic).resolve()
+    alone.show(cause=generic.text, generic=generic.text, kind="sum-mean")
+    assert "likely mistake: your result is 5 times the expected." in str(alone)
+    both = GradingFailure("[x] differs", hint="the check's hint").resolve()
+    both.show(
+        cause="your result matches code that sums instead of averaging",
+        generic=generic.text,
+        kind="sum-mean",
+        misconception="b",
+        hint="divide",
+    )
     assert "matches code that sums instead of averaging" in str(both)
-    assert "5 times" not in str(both)
+    assert "5 times" not in str(both) and "hint: divide" in str(both)
     assert both.misconception == "b" and both.diagnosis == "sum-mean"  # the audit sees both
+    both.show()  # decided again, with nothing verified: the check's own hint is back
+    assert "hint: the check's hint" in str(both) and both.misconception is None
 
 
 def test_a_grader_author_can_read_the_generic_name_where_a_catalogued_one_exists(monkeypatch):
-    class Bug:
-        id, title, hint = "b", "sums instead of averaging", "divide"
-
     monkeypatch.setattr(compare, "_GENERIC_ONLY", True)
     generic = Diagnosis("sum-mean", "your result is 5 times the expected")
-    failure = GradingFailure("[x] differs", diagnosis=lambda: Bug, generic=lambda: generic)
+    failure = GradingFailure("[x] differs").resolve()
+    failure.show(
+        cause="your result matches code that sums instead of averaging",
+        generic=generic.text,
+        kind="sum-mean",
+        misconception="b",
+        hint="divide",
+    )
     assert "likely mistake: your result is 5 times the expected." in str(failure)
     assert "sums instead of averaging" not in str(failure) and "divide" not in str(failure)
     assert failure.misconception == "b"  # still recorded: the audit's figures do not change
@@ -257,13 +276,13 @@ def _failure(f, recipe, expected):
     return info.value.resolve()
 
 
-def test_the_checker_names_a_sum_where_the_mean_belongs_through_its_recipe():
+def test_the_checker_reads_a_sum_where_the_mean_belongs_through_its_recipe():
     x = X
     failure = _failure(lambda v: (v**2).sum(0), lambda m: m.f(x), (X**2).mean(0))
-    assert failure.diagnosis == "sum-mean"
+    assert failure.found.kind == "sum-mean"  # a claim, shown once verified on other checks
     assert (
-        "likely mistake: your result is 5 times the expected, and 5 is the size of "
-        "dimension 0 of `x`" in str(failure)
+        "observed: your result is 5 times the expected, and 5 is the size of "
+        "dimension 0 of `x`." in str(failure)
     )
 
 
@@ -417,10 +436,21 @@ def test_a_failed_reproducibility_property_names_the_generator():
 
     with pytest.raises(GradingFailure) as info:
         Checker(_Impl(None), None, None).that(
-            False, "equal seeds gave different masks", check="reproducibility"
+            False,
+            "two calls with generators seeded alike gave different masks",
+            check="reproducibility",
         )
     failure = info.value.resolve()
     assert failure.diagnosis == "random" and "generator=generator" in str(failure)
+    # different seeds giving the same result has several causes (nothing drawn at all): no name
+    with pytest.raises(GradingFailure) as info:
+        Checker(_Impl(None), None, None).that(
+            False,
+            "generators with different seeds dropped the same entries",
+            check="reproducibility",
+        )
+    failure = info.value.resolve()
+    assert failure.diagnosis is None and "likely mistake" not in str(failure)
     with pytest.raises(GradingFailure) as info:
         Checker(_Impl(None), None, None).that(False, "x is not finite", check="property")
     assert info.value.resolve().diagnosis is None  # no kind, no name
@@ -549,7 +579,7 @@ def test_a_check_kind_names_its_mistake_when_no_value_hypothesis_does():
     assert info.value.resolve().diagnosis == "validation"
     with pytest.raises(GradingFailure) as info:  # a value hypothesis that fits comes first
         checker.fail("x", check="errors", generic=lambda: Diagnosis("sign", "flipped"))
-    assert info.value.resolve().diagnosis == "sign"
+    assert info.value.resolve().found.kind == "sign"
 
 
 def test_a_dimension_index_is_no_count():

@@ -1,0 +1,788 @@
+"""Generic diagnoses that re-run the reference's own code with one slip written into it.
+
+A student's mistake is often one operation of the formula done differently: a square root or a
+log left out, one hyperparameter used where another belongs, eps missing, ``=`` where ``+=``
+belongs, a statistic of the batch taken in evaluation mode. :func:`mutants` reads the source of
+the reference's functions of an exercise (and of the module's helpers they call, and of its class
+for an exercise that is a class) and writes each such slip into a copy, every occurrence of the
+changed expression at once (a student who misreads a formula misreads it everywhere). Each
+mutant is an implementation; :mod:`descent.verified_diagnoses` runs the failing checks' recipes
+on it and names the mutant that gives the student's results on all of them. The slips, by kind:
+
+- ``omitted``: a call of ``sqrt``, ``rsqrt``, ``log``, ``exp``, ``log1p``, ``abs`` or ``tanh``
+  left out (its argument used as it is), a power ``a ** k`` left out (``a`` for it), a division
+  by something that is no count left out;
+- ``sum-mean``: a division by a count (a size, a length, ``n``, the sum of a weighted mean's
+  weights) left out; a ``mean`` taken as a ``sum`` or the reverse;
+- ``eps``: eps (a name with ``eps`` in it) left out of a sum, or moved under the square root it
+  was added after (and the reverse);
+- ``swapped``: a hyperparameter (a float parameter, or a name unpacked from one such as
+  ``beta1``), or ``1 - `` it, used where another belongs;
+- ``term``: one term of a sum or difference left out; ``accumulate``: that term a running total
+  (read from the state, carried through a loop, an attribute or an item: ``x = e`` for
+  ``x = x + e``), or an augmented ``+=`` written as ``=``; ``step``: a ``+ 1`` or ``- 1`` left out
+  (``frozen`` when it advances a counter read from the state);
+- ``sign``: a difference taken the other way round or a sum for a difference;
+- ``factor``: a numeric factor of a product left out, ``n`` for ``n - 1`` (a biased variance for
+  the unbiased one);
+- ``branch``: a strict comparison for an inclusive one or the reverse, or the two values of a
+  backward's choice (``torch.where``, ``a if c else b``) exchanged; ``gate``: a backward's
+  comparison with 0
+  made with 1, or made on another of its arguments (the gradient gated on the wrong region);
+- ``mode``: a test of a mode flag (``training``) forced one way: the statistics of one mode used in
+  the other;
+- ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
+  afresh on every call, so that it never advances;
+- ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
+  the result clamped at the floor's log (the log of a softmax clamped at 1e-10).
+
+Texts quote no code of the reference: only the parameters of the signature, names the docstring
+shows, and the operation.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import math
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import registry
+from .impl import Implementation, PatchedImplementation
+
+_OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
+_COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
+_MODES = ("training", "train", "is_training", "eval", "evaluation")
+#: The kinds only a slip of the code names (a reading of the values cannot): they come before a
+#: verified reading; a slip of a general kind (a term, a sign, a factor) gives way to one.
+SPECIFIC = frozenset(("omitted", "eps", "swapped", "accumulate", "mode", "frozen", "clamp", "gate"))
+MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
+FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)  # what students clamp logs at
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One slip written into the reference: ``kind`` and ``text`` (completing "your result is
+    what the reference gives with ...") and the functions it replaces (module, name) -> object."""
+
+    kind: str
+    text: str
+    replaced: tuple[tuple[str, Any], ...]
+    module: str
+
+    def apply(self, reference: Implementation) -> Implementation:
+        return PatchedImplementation(
+            reference, "mutant", {(self.module, name): obj for name, obj in self.replaced}
+        )
+
+
+def mutants(reference: Implementation, exercise: str | None) -> list[Mutant]:
+    """Every slip of :data:`MAX_MUTANTS` at most written into the reference's code of
+    ``exercise`` (cached per exercise); ``[]`` when its source cannot be read."""
+    if exercise is None or exercise not in registry.EXERCISES:
+        return []
+    key = (id(reference), exercise)
+    if key not in _CACHE:
+        try:
+            _CACHE[key] = list(_written(reference, exercise))[:MAX_MUTANTS]
+        except (OSError, TypeError, SyntaxError):  # no source (a built-in, a compiled module)
+            _CACHE[key] = []
+    return _CACHE[key]
+
+
+_CACHE: dict[tuple[int, str], list[Mutant]] = {}
+
+
+def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
+    entry = registry.get(exercise)
+    view = reference.module(entry.module)
+    owners = {name: getattr(view, name) for name in entry.functions}
+    if not all(inspect.isfunction(o) or inspect.isclass(o) for o in owners.values()):
+        return
+    namespace = _namespace(next(iter(owners.values())))
+    if namespace is None:
+        return
+    targets = dict(owners)
+    for owner in owners.values():  # the module's helpers they call, one level down
+        if inspect.isfunction(owner):
+            for name in owner.__code__.co_names:
+                helper = namespace.get(name)
+                if inspect.isfunction(helper) and helper.__module__ == owner.__module__:
+                    targets.setdefault(name, helper)
+    trees = {name: _tree(obj) for name, obj in targets.items()}
+    public = _public_names(owners)
+    seen: set[tuple] = set()
+    for name, tree in trees.items():
+        for pairs, kind, text in _grouped(_slips(tree, public), tree):
+            key = (name, tuple((ast.unparse(b), ast.unparse(a)) for b, a in pairs))
+            if key in seen:
+                continue
+            seen.add(key)
+            changed = {**trees, name: _Replace(pairs).visit(copy.deepcopy(tree))}
+            built = _compiled(changed, namespace)
+            if built is not None:
+                replaced = tuple((n, built[n]) for n in owners)
+                yield Mutant(kind, text, replaced, entry.module)
+
+
+def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, str, str]]:
+    """Each slip alone, and, for a power left out, every power with the same exponent left out
+    at once (``1 - beta1 ** t`` and ``1 - beta2 ** t`` misread alike)."""
+    powers: dict[str, list] = {}
+    for before, after, kind, text in slips:
+        after = ast.fix_missing_locations(ast.copy_location(after, before))
+        yield [(before, after)], kind, text
+        if isinstance(before, ast.BinOp) and isinstance(before.op, ast.Pow):
+            powers.setdefault(ast.unparse(before.right), []).append((before, after))
+    for exponent, pairs in powers.items():
+        if len({ast.unparse(b) for b, _ in pairs}) > 1:
+            yield (
+                pairs,
+                "omitted",
+                (f"every power `** {exponent}` left out (the bases used as they are)"),
+            )
+
+
+def _namespace(owner: Any) -> dict | None:
+    """The module namespace ``owner`` (a function, or a class through its methods) runs in."""
+    if inspect.isfunction(owner):
+        return owner.__globals__
+    method = next((v for v in vars(owner).values() if inspect.isfunction(v)), None)
+    return method.__globals__ if method is not None else None
+
+
+def _tree(obj: Any) -> ast.Module:
+    return ast.parse(textwrap.dedent(inspect.getsource(obj)))
+
+
+def _totals(tree: ast.Module) -> set[str]:
+    """Names that carry a value from one call or step to the next: assigned from a read of a
+    state (``state.get(...)``, ``state[...]``) or inside a loop."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.While)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Assign, ast.AugAssign)):
+                    targets = inner.targets if isinstance(inner, ast.Assign) else [inner.target]
+                    found |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Assign) and _reads_state(node.value):
+            found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return found
+
+
+def _reads_state(node: Any) -> bool:
+    """``node`` reads an entry of a dict named like a state (``state.get(k)``, ``state[k]``)."""
+    for inner in ast.walk(node):
+        owner = None
+        if isinstance(inner, ast.Call) and _callee(inner) == "get":
+            owner = getattr(inner.func, "value", None)
+        elif isinstance(inner, ast.Subscript):
+            owner = inner.value
+        if isinstance(owner, ast.Name) and "state" in owner.id:
+            return True
+    return False
+
+
+def _public_names(owners: dict[str, Any]) -> set[str]:
+    """Names a text may quote: the exercise functions' parameters and the words of their
+    docstrings (what the student's own stub shows)."""
+    names: set[str] = set()
+    for obj in owners.values():
+        if inspect.isfunction(obj):
+            names |= set(inspect.signature(obj).parameters)
+        for word in (inspect.getdoc(obj) or "").replace("*", " ").split():
+            names.add(word.strip("`.,:;()[]"))
+    return names
+
+
+def _compiled(trees: dict[str, ast.Module], namespace: dict) -> dict[str, Any] | None:
+    """The objects the changed sources define, in a copy of the module's namespace (so that the
+    functions call each other's changed versions); ``None`` when the slip does not compile."""
+    scope = dict(namespace)
+    try:
+        for tree in trees.values():
+            code = compile(ast.fix_missing_locations(tree), "<reference with a slip>", "exec")
+            exec(code, scope)  # noqa: S102 - the kit's own reference, changed by one operation
+    except Exception:  # noqa: BLE001 - a slip that makes no valid code is no candidate
+        return None
+    return {name: scope[name] for name in trees if name in scope}
+
+
+class _Replace(ast.NodeTransformer):
+    """Every occurrence of each ``before`` (compared as source) replaced by its ``after``."""
+
+    def __init__(self, pairs: list[tuple[ast.AST, ast.AST]]):
+        self.pairs = {ast.unparse(before): after for before, after in pairs}
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, (ast.expr, ast.stmt)):
+            after = self.pairs.get(ast.unparse(node))
+            # (a statement that is one call reads like that call: replace like with like)
+            if after is not None and isinstance(after, ast.stmt) == isinstance(node, ast.stmt):
+                return copy.deepcopy(after)
+        return super().generic_visit(node)
+
+
+# -- the slips -----------------------------------------------------------------------------------
+Slip = tuple[Any, Any, str, str]  # (before, after, kind, text)
+
+
+@dataclass
+class _Context:
+    """What the rules know of the code: the names a text may quote, the float
+    hyperparameters, and for each expression the names its statement assigns."""
+
+    public: set[str]
+    hyper: set[str]
+    assigned: dict[int, set[str]]
+    backward: set[int]  # the expressions inside a function whose name says it is a backward
+    totals: set[str]  # names that carry a value over calls or steps (read from a state, or
+    # assigned in a loop), and attributes and items, which outlive the statement
+    tensors: dict[int, list[str]]  # for a backward's expressions, its parameters and locals
+    from_state: set[str]  # names assigned from a read of the state
+
+
+def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
+    """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first."""
+    assigned: dict[int, set[str]] = {}
+    for statement in ast.walk(tree):
+        if isinstance(statement, ast.Assign):
+            names = {ast.unparse(t) for t in statement.targets}
+            for inner in ast.walk(statement.value):
+                assigned[id(inner)] = names
+    backward = {
+        id(inner)
+        for fn in ast.walk(tree)
+        if isinstance(fn, ast.FunctionDef) and "backward" in fn.name
+        for inner in ast.walk(fn)
+    }
+    tensors: dict[int, list[str]] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef) and "backward" in fn.name:
+            local = [a.arg for a in fn.args.args] + [
+                n.id
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            ]
+            for inner in ast.walk(fn):
+                tensors[id(inner)] = list(dict.fromkeys(local))
+    from_state = {
+        t.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and _reads_state(n.value)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    context = _Context(
+        public, _hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state
+    )
+    nodes = list(ast.walk(tree))
+    rules = (
+        *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
+        *(_branch, _branches_swapped, _terms),
+    )
+    for rule in rules:
+        for node in nodes:
+            yield from rule(node, context)
+
+
+def _quote(node: Any, public: set[str]) -> str | None:
+    """``node`` as source when every name in it is one the student's stub shows."""
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    if names <= public and not any(isinstance(n, ast.Attribute) for n in ast.walk(node)):
+        return f"`{ast.unparse(node)}`"
+    return None
+
+
+def _callee(node: Any) -> str | None:
+    f = node.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+
+def _omitted(node: Any, context: _Context) -> Iterator[Slip]:
+    if isinstance(node, ast.Call) and _callee(node) in _OMITTED_CALLS:
+        name = _callee(node) or ""
+        method = isinstance(node.func, ast.Attribute) and not node.args
+        inner = getattr(node.func, "value", None) if method else None
+        inner = inner if method else node.args[0] if len(node.args) == 1 else None
+        if inner is None or node.keywords:
+            return
+        after: Any
+        if name == "rsqrt":
+            after = ast.BinOp(ast.Constant(1.0), ast.Div(), inner)
+            what = "the square root of 1 / sqrt(...) left out"
+        else:
+            after = inner
+            what = {"sqrt": "a square root", "log": "a log", "exp": "an exp"}.get(
+                name, f"a call of {name}"
+            ) + " left out"
+        yield node, after, "omitted", f"{what} (what it applies to used as it is)"
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        quoted = _quote(node, context.public)
+        what = (
+            f"{quoted} written as {_quote(node.left, context.public)}"
+            if quoted
+            else "a power left out"
+        )
+        yield node, node.left, "omitted", f"{what}: the power left out (the base used as it is)"
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        if _count(node.right):
+            yield (
+                node,
+                node.left,
+                "sum-mean",
+                "a division by a count left out: a sum where the mean belongs",
+            )
+        elif not isinstance(node.left, ast.Constant):
+            quoted = _quote(node.right, context.public)
+            yield node, node.left, "omitted", f"the division by {quoted or 'a normalizer'} left out"
+    elif (
+        isinstance(node, ast.Call)
+        and _callee(node) in ("div", "div_")
+        and isinstance(node.func, ast.Attribute)
+        and len(node.args) == 1
+    ):
+        if _count(node.args[0]):
+            yield (
+                node,
+                node.func.value,
+                "sum-mean",
+                ("a division by a count left out: a sum where the mean belongs"),
+            )
+        else:
+            quoted = _quote(node.args[0], context.public)
+            yield (
+                node,
+                node.func.value,
+                "omitted",
+                (f"the division by {quoted or 'a normalizer'} left out"),
+            )
+    elif isinstance(node, ast.Call) and _callee(node) in ("mean", "sum"):
+        other = "sum" if _callee(node) == "mean" else "mean"
+        after = copy.deepcopy(node)
+        if isinstance(after.func, ast.Attribute):
+            after.func.attr = other
+        elif isinstance(after.func, ast.Name):
+            after.func.id = other
+        yield (
+            node,
+            after,
+            "sum-mean",
+            f"a {other} where the {_callee(node)} belongs",
+        )
+
+
+def _count(node: Any) -> bool:
+    """An expression that counts: a count-like name, a size (``x.shape[0]``, ``len(x)``,
+    ``x.numel()``), or a product or difference of those."""
+    if isinstance(node, ast.Name):
+        return node.id in _COUNTS or node.id.startswith(("n_", "num_"))
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
+        return node.value.attr == "shape"
+    if isinstance(node, ast.Call):  # a size, or the sum of the weights of a weighted mean
+        return _callee(node) in ("len", "numel", "size") or _callee(node) == "sum" and not node.args
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Sub)):
+        return _count(node.left) and (_count(node.right) or isinstance(node.right, ast.Constant))
+    return False
+
+
+def _one(node: Any) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 1
+
+
+def _eps_name(node: Any) -> bool:
+    return isinstance(node, ast.Name) and "eps" in node.id.lower()
+
+
+def _eps(node: Any, context: _Context) -> Iterator[Slip]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            if _eps_name(dropped):
+                yield node, kept, "eps", f"`{ast.unparse(dropped)}` left out where it is added"
+                root = _root(kept)
+                if root is not None:  # sqrt(a) + eps -> sqrt(a + eps)
+                    moved = copy.deepcopy(kept)
+                    _set_root_argument(moved, ast.BinOp(_root_argument(kept), ast.Add(), dropped))
+                    yield (
+                        node,
+                        moved,
+                        "eps",
+                        f"`{ast.unparse(dropped)}` added under the square root instead of after it",
+                    )
+    elif (
+        isinstance(node, ast.Call)
+        and _callee(node) in ("add", "add_")
+        and isinstance(node.func, ast.Attribute)
+        and len(node.args) == 1
+        and _eps_name(node.args[0])
+    ):
+        kept = node.func.value
+        yield node, kept, "eps", f"`{ast.unparse(node.args[0])}` left out where it is added"
+        if _root(kept) is not None:
+            moved = copy.deepcopy(kept)
+            _set_root_argument(moved, ast.BinOp(_root_argument(kept), ast.Add(), node.args[0]))
+            yield (
+                node,
+                moved,
+                "eps",
+                f"`{ast.unparse(node.args[0])}` added under the square root instead of after it",
+            )
+    elif isinstance(node, ast.Call) and _callee(node) in ("sqrt", "rsqrt"):
+        arg = _root_argument(node)
+        if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Add) and _eps_name(arg.right):
+            eps = arg.right
+            root = copy.deepcopy(node)
+            _set_root_argument(root, arg.left)
+            after: Any = (
+                ast.BinOp(root, ast.Add(), eps)
+                if _callee(node) == "sqrt"
+                else ast.BinOp(
+                    ast.Constant(1.0),
+                    ast.Div(),
+                    ast.BinOp(_as_sqrt(root), ast.Add(), eps),
+                )
+            )
+            yield (
+                node,
+                after,
+                "eps",
+                f"`{ast.unparse(eps)}` added after the square root instead of under it",
+            )
+
+
+def _root(node: Any) -> Any:
+    return node if isinstance(node, ast.Call) and _callee(node) in ("sqrt", "rsqrt") else None
+
+
+def _root_argument(node: Any) -> Any:
+    if not isinstance(node, ast.Call):
+        return None
+    if node.args:
+        return node.args[0]
+    return node.func.value if isinstance(node.func, ast.Attribute) else None
+
+
+def _set_root_argument(node: Any, value: Any) -> None:
+    if node.args:
+        node.args[0] = value
+    elif isinstance(node.func, ast.Attribute):
+        node.func.value = value
+
+
+def _as_sqrt(node: Any) -> Any:
+    out = copy.deepcopy(node)
+    if isinstance(out.func, ast.Attribute):
+        out.func.attr = "sqrt"
+    elif isinstance(out.func, ast.Name):
+        out.func.id = "sqrt"
+    return out
+
+
+def _hyperparameters(tree: ast.Module) -> set[str]:
+    """The float hyperparameters of the functions in ``tree``: parameters whose default is a
+    float (or a tuple of floats, as ``betas``), and the names unpacked from those."""
+    found: set[str] = set()
+    tuples: set[str] = set()
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        args = fn.args.args + fn.args.kwonlyargs
+        defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults)
+        defaults += list(fn.args.kw_defaults)
+        for arg, default in zip(args, defaults):
+            if isinstance(default, ast.Constant) and isinstance(default.value, float):
+                found.add(arg.arg)
+            elif isinstance(default, ast.Tuple) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, float) for e in default.elts
+            ):
+                tuples.add(arg.arg)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in tuples
+            and isinstance(node.targets[0], ast.Tuple)
+        ):
+            found |= {e.id for e in node.targets[0].elts if isinstance(e, ast.Name)}
+    return found - {n for n in found if "eps" in n.lower()}
+
+
+def _swapped(node: Any, context: _Context) -> Iterator[Slip]:
+    """A hyperparameter, or 1 minus it, used where another belongs."""
+    used = None
+    if isinstance(node, ast.Name) and node.id in context.hyper and isinstance(node.ctx, ast.Load):
+        used = node.id
+    elif (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Sub)
+        and isinstance(node.left, ast.Constant)
+        and node.left.value == 1
+        and isinstance(node.right, ast.Name)
+        and node.right.id in context.hyper
+    ):
+        used = f"1 - {node.right.id}"
+    if used is None:
+        return
+    for other in sorted(context.hyper):
+        if other in used.split():
+            continue
+        yield (
+            node,
+            ast.Name(other, ast.Load()),
+            "swapped",
+            f"`{other}` used where `{used}` belongs",
+        )
+
+
+def _accumulated(node: Any, context: _Context) -> Iterator[Slip]:
+    if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
+        yield (
+            node,
+            ast.Assign([copy.deepcopy(node.target)], node.value),
+            "accumulate",
+            "an assignment where the reference adds: `=` for `+=` (each contribution "
+            "overwrites the ones before it)",
+        )
+    elif (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.value, ast.BinOp)
+        and isinstance(node.value.op, ast.Add)
+    ):
+        target = ast.unparse(node.targets[0])
+        carried = not isinstance(node.targets[0], ast.Name) or target in context.totals
+        for kept, total in (
+            (node.value.right, node.value.left),
+            (node.value.left, node.value.right),
+        ):
+            if carried and ast.unparse(total) == target:
+                yield (
+                    node,
+                    ast.Assign([copy.deepcopy(node.targets[0])], kept),
+                    "accumulate",
+                    "an assignment where the reference adds to a running total: `=` for "
+                    "`+=` (each contribution overwrites the ones before it)",
+                )
+
+
+def _mode(node: Any, context: _Context) -> Iterator[Slip]:
+    if not isinstance(node, (ast.If, ast.IfExp)):
+        return
+    test = node.test
+    name = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+    if not (isinstance(name, ast.Name) and name.id in _MODES):
+        return
+    for value in (True, False):
+        yield (
+            test,
+            ast.Constant(value),
+            "mode",
+            f"`{ast.unparse(test)}` taken as {value} whatever the mode: what belongs to one "
+            "mode (the batch's statistics, or the running ones) used in the other",
+        )
+
+
+def _frozen(node: Any, context: _Context) -> Iterator[Slip]:
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return
+    read, step = node.left, node.right
+    if not (isinstance(step, ast.Constant) and step.value == 1):
+        return
+    if (
+        isinstance(read, ast.Call)
+        and _callee(read) == "get"
+        and len(read.args) == 2
+        and isinstance(read.func, ast.Attribute)
+    ):
+        yield (
+            node,
+            ast.BinOp(copy.deepcopy(read.args[1]), ast.Add(), step),
+            "frozen",
+            "a counter kept in the state that never advances: every call counts as the "
+            "first (the stored count is not read back, or not stored)",
+        )
+
+
+def _clamped(node: Any, context: _Context) -> Iterator[Slip]:
+    """A log (or a log-softmax) whose argument is floored at a small constant: its result
+    clamped at the floor's log."""
+    name = _callee(node) if isinstance(node, ast.Call) else None
+    if name is None or not (name == "log" or "log_softmax" in name or "logsigmoid" in name):
+        return
+    for floor in FLOORS:
+        after = ast.Call(
+            ast.Attribute(copy.deepcopy(node), "clamp", ast.Load()),
+            [],
+            [ast.keyword("min", ast.Constant(math.log(floor)))],
+        )
+        yield (
+            node,
+            after,
+            "clamp",
+            (
+                f"what a log is taken of clamped at {floor:g} (the log floored at "
+                f"{math.log(floor):.4g}): where the true probability is smaller the result stops "
+                "there and no gradient flows; compute the log in a stable form (log-softmax, "
+                "log-sum-exp) rather than guard it with a floor"
+            ),
+        )
+
+
+def _gated_on(node: Any, context: _Context) -> Iterator[Slip]:
+    """A backward's gate tested on another of its arguments (``dy > 0`` for ``x > 0``)."""
+    names = context.tensors.get(id(node))
+    if not (names and isinstance(node, ast.Compare) and isinstance(node.left, ast.Name)):
+        return
+    if node.left.id not in names:
+        return
+    for other in names:
+        if other != node.left.id:
+            after = copy.deepcopy(node)
+            after.left = ast.Name(other, ast.Load())
+            yield (
+                node,
+                after,
+                "gate",
+                (
+                    f"the gradient's gate tested on `{other}` where it belongs on "
+                    f"`{node.left.id}`: the gradient passes (or stops) on the wrong region"
+                ),
+            )
+
+
+def _branches_swapped(node: Any, context: _Context) -> Iterator[Slip]:
+    """In a backward, the two values of a choice exchanged: ``torch.where(c, b, a)`` for
+    ``where(c, a, b)``, ``b if c else a`` for ``a if c else b`` (a forward's choices are left
+    alone: a stable formula often writes one value two ways, and exchanging them is another
+    slip's twin, ``sigmoid(-x)`` for ``sigmoid(x)``)."""
+    if id(node) not in context.backward:
+        return  # a forward's two branches are often one formula in two stable forms
+    if isinstance(node, ast.IfExp):
+        if isinstance(node.body, ast.Constant) and isinstance(node.orelse, ast.Constant):
+            return  # two constants exchanged invert a gate: too many slips look like that
+        after: Any = ast.IfExp(node.test, node.orelse, node.body)
+    elif isinstance(node, ast.Call) and _callee(node) == "where" and len(node.args) == 3:
+        after = copy.deepcopy(node)
+        after.args[1], after.args[2] = after.args[2], after.args[1]
+    else:
+        return
+    yield (
+        node,
+        after,
+        "branch",
+        (
+            "the two branches of a choice exchanged: each side of the condition gets the value "
+            "that belongs to the other"
+        ),
+    )
+
+
+def _branch(node: Any, context: _Context) -> Iterator[Slip]:
+    flips = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
+    if (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and type(node.ops[0]) in flips
+        and id(node) in context.backward
+        and isinstance(node.comparators[0], ast.Constant)
+        and node.comparators[0].value == 0
+    ):  # a backward's gate at 1 where it belongs at 0 (out > 1 for x > 0)
+        after = copy.deepcopy(node)
+        after.comparators = [ast.Constant(1)]
+        yield (
+            node,
+            after,
+            "gate",
+            (
+                "the gradient's gate moved from 0 to 1: it passes (or stops) the gradient on the "
+                "wrong region of the input"
+            ),
+        )
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in flips:
+        after = copy.deepcopy(node)
+        after.ops = [flips[type(node.ops[0])]()]
+        yield (
+            node,
+            after,
+            "branch",
+            "a strict comparison where the reference's is inclusive, or the reverse (< for "
+            "<=, > for >=): values exactly on the boundary go to the other side",
+        )
+
+
+def _terms(node: Any, context: _Context) -> Iterator[Slip]:
+    if not isinstance(node, ast.BinOp):
+        return
+    if isinstance(node.op, ast.Sub) and _count(node.left) and _one(node.right):
+        yield (
+            node,
+            node.left,
+            "factor",
+            (
+                "a count n where n - 1 belongs (what is spread over n - 1 divided by n: a biased "
+                "variance for the unbiased one)"
+            ),
+        )
+        return
+    if isinstance(node.op, (ast.Add, ast.Sub)):
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            if _eps_name(dropped) or isinstance(node.op, ast.Sub) and kept is node.right:
+                continue
+            if _one(dropped):
+                if _reads_state(kept) or ast.unparse(kept) in context.from_state:
+                    yield (
+                        node,
+                        kept,
+                        "frozen",
+                        (
+                            "a counter kept in the state that never advances (its + 1 or - 1 left "
+                            "out): every call counts as the first"
+                        ),
+                    )
+                else:
+                    yield node, kept, "step", "a count one off (its + 1 or - 1 left out)"
+                continue
+            name = ast.unparse(dropped)
+            if name in context.assigned.get(id(node), ()) and name in context.totals:
+                yield (
+                    node,
+                    kept,
+                    "accumulate",
+                    (
+                        "a total that is not carried from one call or step to the next: each "
+                        "new contribution replaces it (`=` where `+=` belongs)"
+                    ),
+                )
+                continue
+            quoted = _quote(dropped, context.public)
+            yield node, kept, "term", f"the term {quoted or 'of a sum'} left out"
+        if isinstance(node.op, ast.Sub):
+            yield (
+                node,
+                ast.BinOp(node.right, ast.Sub(), node.left),
+                "sign",
+                "a difference taken the other way round (b - a for a - b)",
+            )
+            yield (
+                node,
+                ast.BinOp(node.left, ast.Add(), node.right),
+                "sign",
+                ("a sum where the reference subtracts"),
+            )
+        elif not _eps_name(node.right):
+            yield (
+                node,
+                ast.BinOp(node.left, ast.Sub(), node.right),
+                "sign",
+                ("a difference where the reference adds"),
+            )
+    elif isinstance(node.op, ast.Mult):
+        for kept, factor in ((node.right, node.left), (node.left, node.right)):
+            if (
+                isinstance(factor, ast.Constant)
+                and isinstance(factor.value, (int, float))
+                and factor.value not in (0, 1, -1)
+            ):
+                yield node, kept, "factor", f"the factor {factor.value!r} left out"

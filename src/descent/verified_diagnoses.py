@@ -1,0 +1,636 @@
+"""A cause is named only once it is verified: the one place where the feedback decides what a
+failure names.
+
+A failing check offers *claims* about its mistake: the catalogued bug whose output equals the
+student's on that check (:meth:`descent.checker.Checker.diagnose`, or a public check's own
+``Mistake``) and the generic diagnosis (:mod:`descent.diagnoses` and the re-runs beside it).
+One comparison is no proof, so none is shown yet. Every comparison a check makes between an
+implementation's result and the expected one is a :class:`Record` in the :class:`Ledger` of its
+implementation and exercise: the recipe, what the implementation returned, the expected value,
+whether it failed. A reported failure also brings a *neighbour*: the same recipe with its batch
+one example shorter, run on the student's code and on the reference (:func:`neighbour`).
+
+Once every test has run, :func:`settle` weighs each claim against every record of its exercise:
+
+- a *slip* (a catalogued bug, or a diagnosis found by re-running the reference with a mistake,
+  ``Diagnosis.rerun``) is run on each record's recipe; it reproduces a record when it gives what
+  the student's code gave there, and is contradicted by a record the student passed where it
+  gives something else;
+- a *reading* of the values (a factor, a transpose, a step behind) reproduces a failing record
+  when the same reading, numbers and argument names aside, holds there too;
+- a *fact* the check witnessed itself (:data:`descent.diagnosis_base.FACTS`: an argument seen
+  edited, NaN, a wrong dtype) is shown as it is, and a claim that a check offered through such
+  a fact alone (its values right, a marker in place of them, a refusal missing) is verified
+  by it on that check (:func:`_fact_alone`): no re-run could reproduce values there (a
+  marker in place of values is no such fact: it does not say which argument was edited).
+
+A claim is **verified** when it reproduces every failing record of the exercise it can be
+weighed on and no record the student passed contradicts it (it is checked against every
+comparison of the exercise, not read off one: one failing record is enough only where it is the
+only one that holds values to weigh it on); the failure then names it ("likely mistake: ..."). When no claim explains every failing record but verified claims and
+facts together do, each failure names the one that explains it and says that the code fails
+other checks for another reason. Anything else is worded as what it observes ("observed: your
+result is twice the expected"), never as a cause, and records no kind. A public check's
+``Mistake`` is its author's value of the slip on that check's own input (the student's bundle
+has no reference to re-run): it is named when every failing check that declares it agrees.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .compare import compare, witnessed
+from .diagnoses import diagnose, either, inputs_of
+from .diagnosis_base import Diagnosis, NotApplicable, leaves, observed
+from .mutant_diagnoses import SPECIFIC, mutants
+from .parameter_diagnoses import _inert, _scant
+
+# How closely a slip must give the student's result: looser than the grading tolerance (a slip
+# run in float64 is recognised through a float32 result) but far tighter than any two mistakes.
+MATCH_RTOL = 1e-5
+MATCH_ATOL = 1e-6
+EXACT_RTOL = 1e-9  # float64 results: the same formula agrees far closer than this
+EXACT_ATOL = 1e-12
+_UNNAMED = "times a constant ("  # the reading of a ratio that no quantity of the call names
+_PROPORTIONAL = "your result is the expected " + _UNNAMED  # that ratio, of the whole result
+_PASSES_KEPT = 4  # passing records kept per recipe (a property test passes dozens of examples)
+_INPUTS = 2  # failing records a claim must reproduce: one comparison is no evidence
+
+
+def agree(theirs: Any, got: Any) -> bool:
+    """A slip's result is the student's: to float64's rounding where both are float64 (a
+    formula written another way differs in its last digits, another formula in more), else to
+    the match tolerance (a float32 result), dtypes aside."""
+    if _float64(theirs) and _float64(got):
+        return compare(got, theirs, rtol=EXACT_RTOL, atol=EXACT_ATOL, check_dtype=False) is None
+    return compare(got, theirs, rtol=MATCH_RTOL, atol=MATCH_ATOL, check_dtype=False) is None
+
+
+def _same_recipe(again: Any, expected: Any) -> bool:
+    """A recipe's result now is the one it gave when checked: far looser than a slip's match
+    (the reference may run in float64 now, in float32 then; an oracle's last digits may differ
+    from the reference's), far tighter than another input."""
+    try:
+        return compare(again, expected, rtol=1e-3, atol=1e-4, check_dtype=False) is None
+    except Exception:  # noqa: BLE001 - results of another structure: not the same recipe
+        return False
+
+
+def _float64(value: Any) -> bool:
+    """Every float in ``value`` is float64 (Python floats are), and there is one at least."""
+    found = False
+    for v in leaves(value):
+        if isinstance(v, torch.Tensor) and v.is_floating_point():
+            if v.dtype != torch.float64:
+                return False
+            found = True
+        elif isinstance(v, float):
+            found = True
+    return found
+
+
+@dataclass(eq=False)
+class Record:
+    """One comparison a check made: ``recipe`` run on the implementation gave ``got``, on the
+    reference (or an oracle) ``expected``; ``failed`` when the check did not accept it.
+    ``restore`` puts back the tensors the recipe closes over; ``agrees(theirs, got)`` says
+    whether a slip's result is the student's (a band for a statistic); ``mistakes`` are the
+    check's own named mistakes; ``failure`` and ``result`` are set for the reported failure of a
+    test (its :class:`~descent.compare.GradingFailure` and its results record)."""
+
+    recipe: Callable | None  # None for a property check that names its mistakes by value alone
+    got: Any
+    expected: Any
+    failed: bool
+    restore: Callable[[], None] = lambda: None
+    agrees: Callable[[Any, Any], bool] = agree
+    mistakes: Sequence[Any] = ()
+    failure: Any = None
+    result: Any = None
+    # a check that compared nothing and saw its fact (a value that had to be refused went
+    # through): weighed only through that fact, by the claims it offered
+    witness: bool = False
+    _reading: Any = field(default=None, repr=False)
+    _read: bool = field(default=False, repr=False)
+    _replays: bool | None = field(default=None, repr=False)
+
+    def replays(self, reference: Any) -> bool:
+        """The recipe run on the reference now still gives the expected value it gave then, so
+        that a slip's result on it means something; it may not (a loop's lambda that reads the
+        loop variable once the loop is over, a draw from the global generator). Unknown (no
+        expected value, a statistic's band, the reference raising) counts as yes."""
+        if self._replays is None:
+            self._replays = True
+            if self.expected is not None and self.agrees is agree and self.recipe is not None:
+                self.restore()
+                try:
+                    again = self.recipe(reference)
+                except Exception:  # noqa: BLE001 - a recipe the reference cannot run: unknown
+                    again = None
+                finally:
+                    self.restore()
+                if again is not None:
+                    self._replays = _same_recipe(again, self.expected)
+        return self._replays
+
+    def reading(self) -> Diagnosis | None:
+        """The generic diagnosis of this record: the reported failure's own, or, for a
+        neighbour, what the value hypotheses alone read (no re-run)."""
+        if self.failure is not None:
+            return self.failure.found
+        if not self._read and self.recipe is not None:
+            self._read = True
+            try:
+                self._reading = diagnose(self.expected, self.got, inputs_of(self.recipe))
+            except Exception:  # noqa: BLE001 - values no hypothesis can read name nothing
+                self._reading = None
+        return self._reading
+
+
+class Ledger:
+    """The records of one implementation on one exercise, in the order they were made."""
+
+    def __init__(self, exercise: str | None = None) -> None:
+        self.exercise = exercise
+        self.records: list[Record] = []
+        self._passes: Counter = Counter()
+
+    def passed(self, record: Record) -> None:
+        """A comparison the implementation passed (a few per recipe)."""
+        key = getattr(record.recipe, "__code__", None)
+        if self._passes[key] < _PASSES_KEPT:
+            self._passes[key] += 1
+            self.records.append(record)
+
+    def reported(self, failure: Any, result: Any) -> None:
+        """The failure a test reported (resolved), with its results record; a failure that
+        compared nothing (a gradient check, a bare property) keeps what it says now, unless it
+        saw a fact of its own and offers the catalogued bug that shows the same (an argument
+        that had to be refused went through): that fact verifies it (:func:`_fact_alone`)."""
+        record = getattr(failure, "record", None)
+        if (
+            record is None
+            and failure.variant is not None
+            and witnessed(failure.found, failure.check)
+        ):
+            record = Record(None, None, None, True, witness=True)
+        if record is None:
+            return
+        record.failure, record.result = failure, result
+        self.records.append(record)
+        if failure.neighbour is not None:
+            self.records.append(failure.neighbour)
+
+
+def ledger(ledgers: dict, implementation: str, exercise: str | None) -> Ledger | None:
+    """The ledger of ``implementation`` on ``exercise`` in ``ledgers`` (made on first use)."""
+    if exercise is None:
+        return None
+    key = (implementation, exercise)
+    if key not in ledgers:
+        ledgers[key] = Ledger(exercise)
+    return ledgers[key]
+
+
+# -- claims ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claim:
+    """A candidate cause: ``text`` completes "likely mistake:"; ``kind`` is the generic kind
+    (``None`` for a catalogued bug or a check's Mistake, named by ``misconception``); ``rerun``
+    runs a recipe with the slip; ``reading`` is the diagnosis a reading must meet again."""
+
+    key: tuple
+    text: str
+    kind: str | None = None
+    misconception: str | None = None
+    hint: str | None = None
+    rerun: Callable[[Callable, Any], Any] | None = None
+    reading: Diagnosis | None = None
+    values: bool = False  # a reading of the values alone, which a neighbour's values can meet
+    fact: bool = False
+
+
+def claims_of(record: Record, reference: Any) -> list[Claim]:
+    """The claims a reported failure makes: its catalogued bug (or Mistake), then its generic
+    diagnosis."""
+    failure, out = record.failure, []
+    variant = failure.variant
+    if variant is not None:
+        text = f"your result matches code that {variant.title}"
+        if hasattr(variant, "apply") and reference is not None:
+            slipped = variant.apply(reference)
+            out.append(
+                Claim(
+                    ("bug", variant.id),
+                    text,
+                    misconception=variant.id,
+                    hint=variant.hint,
+                    rerun=functools.partial(_run_on, slipped),
+                )
+            )
+        elif not hasattr(variant, "apply"):  # a public check's Mistake: its value, no re-run
+            out.append(
+                Claim(("mistake", variant.id), text, misconception=variant.id, hint=variant.hint)
+            )
+    found = failure.found
+    slips = [f for f in found.fits if f.rerun is not None] if found is not None else []
+    if slips:  # several slips fit this check: the exercise's other checks may tell them apart
+        out += [
+            Claim(("generic", f.kind, _masked(f.text)), f.text, f.kind, rerun=f.rerun)
+            for f in slips
+        ]
+        return out
+    # a ratio no quantity of the call names is weighed only as the whole result's: that of one
+    # change of a trajectory (Adam's bias correction alone gives 1.344) comes from any slip
+    ratio = found is not None and _UNNAMED in found.text
+    if (
+        found is not None
+        and found.kind != "ambiguous"
+        and (not ratio or found.text.startswith(_PROPORTIONAL))
+    ):
+        key = ("generic", found.kind, _masked(found.text))
+        if _UNNAMED in found.text:  # one claim whatever each check's own ratio
+            key = ("generic", found.kind, re.sub(r"\d+\.\d+", "#", key[2]))
+        if found.rerun is not None:
+            out.append(Claim(key, found.text, found.kind, rerun=found.rerun))
+        else:
+            out.append(
+                Claim(
+                    key,
+                    found.text,
+                    found.kind,
+                    reading=found,
+                    values=observed(found) is not None,
+                    fact=witnessed(found, failure.check),
+                )
+            )
+    return out
+
+
+def _run_on(slipped: Any, recipe: Callable, reference: Any) -> Any:
+    """A recipe run on ``slipped``, the reference with a slip (whatever reference is given)."""
+    return recipe(slipped)
+
+
+def _masked(text: str) -> str:
+    """``text`` with its whole numbers and argument names masked: the same reading on another
+    check names other sizes and other arguments."""
+    return re.sub(r"(?<![\d.])\d+(?![\d.])", "#", re.sub(r"`[^`]*`", "`_`", text))
+
+
+# -- weighing ----------------------------------------------------------------------------------
+@dataclass
+class _Verdict:
+    explains: set[int]  # ids of the failing records the claim reproduces
+    missed: set[int]  # ids of the failing records it was weighed on and does not reproduce
+    contradicted: bool  # a record the student passed where the slip gives something else
+    inputs: int = 0  # the failing records with values it might have been weighed on
+    witnessed: bool = False  # a check offered it through a fact it observed itself
+
+
+def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
+    """Whether ``claim`` gives the student's result on ``record`` (``None``: it cannot tell,
+    as when the student's result is a marker the check put in place of values, such as the
+    string saying that an argument was edited)."""
+    if record.witness or isinstance(record.got, str) and not isinstance(record.expected, str):
+        return None
+    if record.failed and record.expected is not None and agree(record.expected, record.got):
+        return None  # it failed for something else than its values (an argument edited)
+    if claim.rerun is not None and reference is not None and record.recipe is not None:
+        record.restore()
+        try:
+            theirs = claim.rerun(record.recipe, reference)
+        except NotApplicable:
+            theirs = NotApplicable
+        except ZeroDivisionError:  # a Python float divided by 0: a tensor formula gives NaN
+            return _non_finite(record.got) and not _non_finite(record.expected)
+        except Exception:  # noqa: BLE001 - the slip cannot run this input: not the student's
+            return False
+        finally:
+            record.restore()
+        if theirs is not NotApplicable:
+            if record.agrees(theirs, record.got):
+                return True
+            return False if record.replays(reference) else None
+    if claim.misconception is not None and claim.rerun is None:  # a check's Mistake
+        declared = [m for m in record.mistakes if m.id == claim.misconception]
+        return any(m.explains(record.got) for m in declared) if declared else None
+    if not record.failed or claim.reading is None or not _readable(record):
+        return None
+    if record.failure is None and not claim.values:
+        return None  # a neighbour is read by the value hypotheses alone
+    theirs = record.reading()
+    if theirs is None:
+        return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
+    return _same_reading(theirs, claim.reading)
+
+
+def _fact_alone(record: Record) -> bool:
+    """``record`` failed through what its check observed and not through values a slip could
+    be weighed on: values equal to the expected ones (a dtype, a type, the arguments edited), or
+    no comparison at all (a refusal missing). A claim the check offered there was matched
+    through that fact, which is all the verification it can have. A marker in place of values
+    (the string saying that some argument was edited) is not such a fact: it does not say which
+    argument, and a bug that edits another gives the same string."""
+    if record.witness:
+        return True
+    if isinstance(record.got, str) and not isinstance(record.expected, str):
+        return False
+    try:
+        return record.expected is not None and agree(record.expected, record.got)
+    except Exception:  # noqa: BLE001 - results of another structure: values differ
+        return False
+
+
+def _non_finite(value: Any) -> bool:
+    """Some number in ``value`` is NaN or infinite."""
+    for v in leaves(value):
+        if isinstance(v, torch.Tensor) and v.is_floating_point():
+            if not bool(v.isfinite().all()):
+                return True
+        elif isinstance(v, float) and not math.isfinite(v):
+            return True
+    return False
+
+
+def _readable(record: Record) -> bool:
+    """A reading of the values is judged only on a comparison with an expected value computed
+    in float64 (a float32 result is too coarse for the hypotheses' tolerance), or on the
+    reported failure of a check that compares with no value (a property, a statistic): the
+    reading it made of what it measured."""
+    if record.expected is None:
+        return record.failure is not None
+    return all(
+        not isinstance(v, torch.Tensor) or v.dtype == torch.float64 or not v.is_floating_point()
+        for v in leaves(record.expected)
+    )
+
+
+def _same_reading(theirs: Diagnosis, mine: Diagnosis) -> bool:
+    """Two checks read alike: the same kind from the same value hypothesis with the same
+    constants (``(1.344)``; sizes and argument names may differ), or, for a reading no tier
+    tagged, the same text once sizes and names are masked. A check where several readings fit
+    equally well reads alike when one of them does."""
+    if theirs.fits:
+        return any(_same_reading(f, mine) for f in theirs.fits)
+    if theirs.kind != mine.kind:
+        return False
+    if _UNNAMED in mine.text:  # a ratio of its own on each check: the result is proportional
+        return _UNNAMED in theirs.text and theirs.origin == mine.origin
+    if theirs.origin and mine.origin:
+        return theirs.origin == mine.origin and _decimals(theirs.text) == _decimals(mine.text)
+    return _masked(theirs.text) == _masked(mine.text)
+
+
+def _decimals(text: str) -> list[str]:
+    return re.findall(r"\d+\.\d+(?:e[-+]?\d+)?", text)
+
+
+def _weigh(
+    claim: Claim, records: list[Record], reference: Any, seen: Iterable[int] = ()
+) -> _Verdict:
+    """``claim`` weighed on every record; ``seen``: the failing records whose check offered it
+    and failed through a fact it observed alone (see :func:`_fact_alone`), which it explains."""
+    seen = set(seen)
+    verdict = _Verdict(set(seen), set(), False, witnessed=bool(seen))
+    for record in records:
+        if id(record) in seen:
+            continue
+        verdict.inputs += record.failed and _values(claim, record)
+        fits = _reproduces(claim, record, reference)
+        if fits is None:
+            continue
+        if record.failed:
+            (verdict.explains if fits else verdict.missed).add(id(record))
+        elif not fits:
+            verdict.contradicted = True
+    return verdict
+
+
+def _values(claim: Claim, record: Record) -> bool:
+    """``record`` holds values ``claim`` could be weighed on, whether or not it was in the end
+    (a recipe to re-run the slip on, or values to read): one of the inputs it must reproduce."""
+    if record.witness:
+        return False  # no values: only the fact the check saw
+    marker = isinstance(record.got, str) and not isinstance(record.expected, str)
+    if marker and claim.reading is None:
+        return False  # a marker in place of values (an argument edited): no slip to re-run
+    if claim.rerun is not None:
+        return record.recipe is not None
+    # a reading must hold on two failing checks where two fail, a marker's check included (an
+    # argument edited): one check's values may show a pattern by chance
+    return claim.reading is not None and (record.failure is not None or _readable(record))
+
+
+def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
+    """The first slip written into the reference's code (:mod:`descent.mutant_diagnoses`, in
+    the order of its rules) that gives the student's result on every failing record, on two
+    telling ones at least where there are two (one where there is one, for a slip of a specific
+    kind), and contradicts no passing one: each is tried on the failing records
+    first and dropped at its first miss. Slips that give the same results everywhere are one
+    explanation as far as the checks can tell, so the first is named. A slip of a general kind
+    (a term, a sign, a factor) gives way to a reading of the values that is verified too."""
+    failing = [r for r in book.records if r.failed and not r.witness]
+    needed = min(_INPUTS, sum(_telling(r) for r in failing))  # two where there are two
+    if needed == 0:
+        return None
+    ordered = failing + [r for r in book.records if not r.failed]
+    singular = any(_non_finite(r.got) for r in failing)
+    for mutant in mutants(reference, book.exercise):
+        if singular and mutant.kind == "branch":
+            continue  # NaN where a guard belongs: a guard missing and one moved look alike
+        claim = Claim(
+            ("mutant", mutant.kind, mutant.text),
+            "your result is what the reference gives with " + mutant.text,
+            mutant.kind,
+            rerun=functools.partial(_run_on, mutant.apply(reference)),
+        )
+        telling = 0
+        for record in ordered:
+            fits = _reproduces(claim, record, reference)
+            if fits is False:
+                break
+            telling += bool(fits) and record.failed and _telling(record)
+        else:
+            # a slip of a general kind (a term, a sign) fits one input too easily: two always
+            if telling >= (needed if mutant.kind in SPECIFIC else _INPUTS):
+                return claim
+    return None
+
+
+def _telling(record: Record) -> bool:
+    """A failing result that can tell slips apart: finite (many slips give NaN), not all zeros
+    or one repeated item, not a handful of labels or whole numbers."""
+    got = record.got
+    return not (_non_finite(got) or _inert(got) or _scant(got, record.expected))
+
+
+def _verified(claim: Claim, verdict: _Verdict) -> str | None:
+    """``"all"`` when ``claim`` reproduces every failing record it can be weighed on and no
+    passing record contradicts it (checked against all the exercise's comparisons), two of them
+    at least where two failing records hold values it might be weighed on (a recipe to re-run,
+    values to read: a record may still say nothing, a recipe that no longer replays, values no
+    hypothesis reads) and one where one does, ``"some"`` when it reproduces
+    two at least and misses others, ``None`` otherwise. (A slip written into the reference's
+    code is held to telling records instead: see :func:`_mutant_claim`.)"""
+    if verdict.contradicted or not verdict.explains:
+        return None
+    if _unnamed(claim):
+        return "all" if not verdict.missed and len(verdict.explains) >= _INPUTS else None
+    # a check's own fact (an argument edited, a dtype) is its verification: no second input
+    needed = 1 if verdict.witnessed else min(_INPUTS, verdict.inputs)
+    if not verdict.missed:  # two inputs where there are two: one only where it is all there is
+        return "all" if len(verdict.explains) >= needed else None
+    if claim.misconception is not None and claim.rerun is None:  # a Mistake: its own checks
+        return None
+    return "some" if len(verdict.explains) >= _INPUTS or verdict.witnessed else None
+
+
+def _unnamed(claim: Claim) -> bool:
+    """A reading of a ratio that no quantity of the call names ("times a constant (1.344)"):
+    any slip of a formula gives some such ratio on one input, so it is a cause only where every
+    failing check, two at least, is proportional to the expected."""
+    return claim.reading is not None and _UNNAMED in claim.text
+
+
+# -- settling ----------------------------------------------------------------------------------
+def settle(ledgers: dict, reference: Any) -> None:
+    """Decide what every reported failure in ``ledgers`` names (see the module's docstring) and
+    write it into the failure and its results record (message, misconception, diagnosis)."""
+    for book in ledgers.values():
+        try:
+            _settle(book, reference)
+        except Exception:  # noqa: BLE001 - a weighing that breaks leaves the observations
+            for record in book.records:
+                if record.failure is not None:
+                    _write(record, None, None, [])
+
+
+def _settle(book: Ledger, reference: Any) -> None:
+    reported = [r for r in book.records if r.failure is not None]
+    if not reported:
+        return
+    own = {id(r): claims_of(r, reference) for r in reported}
+    claims = list({c.key: c for r in reported for c in own[id(r)] if not c.fact}.values())
+    facts = {id(r): next((c for c in own[id(r)] if c.fact), None) for r in reported}
+    status, explains, weighed, verdicts = {}, {}, set(), {}
+    for claim in claims:
+        seen = {
+            id(r) for r in reported if _fact_alone(r) and claim.key in {c.key for c in own[id(r)]}
+        }
+        verdict = verdicts[claim.key] = _weigh(claim, book.records, reference, seen)
+        status[claim.key] = _verified(claim, verdict)
+        explains[claim.key] = verdict.explains
+        weighed |= verdict.explains | verdict.missed
+    status.update(_one_kind(claims, verdicts))
+    whole = [c for c in claims if status[c.key] == "all"]
+    if reference is not None and not any(c.kind and c.rerun for c in whole):
+        mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
+        read = any(c.kind and c.reading for c in whole)
+        if mutant is not None and (mutant.kind in SPECIFIC or not read):
+            whole.append(mutant)
+    # Several reasons: slips that each reproduce some failing checks are named on those; a
+    # reading that holds on some checks only is named when those readings and the facts account
+    # for every failing check weighed (alone, half the expected on two checks is too often a
+    # coincidence of the values)
+    parts = [c for c in claims if status[c.key] == "some" and c.reading is None]
+    readings = [c for c in claims if status[c.key] == "some" and c.reading is not None]
+    covered = set().union(
+        *(explains[c.key] for c in parts + readings), (k for k, f in facts.items() if f)
+    )
+    if readings and covered >= weighed:
+        parts += readings
+    for record in reported:
+        mine = [c for c in parts if id(record) in explains[c.key]]
+        bug = _first(c for c in whole + mine if c.kind is None)
+        # what this check saw itself comes first (an argument edited): a slip explains values
+        here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
+        generic = facts[id(record)] or _generic(here or whole) or _generic(mine)
+        others = []
+        if parts and not whole:  # several reasons: say which explains what
+            others = [c for c in parts if c not in mine] + [
+                f for k, f in facts.items() if f is not None and k != id(record)
+            ]
+        _write(record, bug, generic, others, partial=bool(mine) and not whole)
+
+
+def _one_kind(claims: list[Claim], verdicts: dict) -> dict:
+    """Readings of one kind that each hold on some failing checks and together on every failing
+    check any of them was weighed on, two at least, none contradicted (a sequence one step ahead
+    on most checks, changing at other steps on one): the kind is verified, each check names the
+    reading that holds there. Their keys, marked ``"all"``."""
+    out: dict = {}
+    for kind in {c.kind for c in claims if c.reading is not None and c.kind}:
+        group = [
+            c
+            for c in claims
+            if c.kind == kind and c.reading is not None and verdicts[c.key].explains
+        ]
+        if len(group) < 2 or any(verdicts[c.key].contradicted for c in group):
+            continue
+        covered = set().union(*(verdicts[c.key].explains for c in group))
+        seen = set().union(*(verdicts[c.key].explains | verdicts[c.key].missed for c in group))
+        if covered >= seen and len(covered) >= _INPUTS and not any(_unnamed(c) for c in group):
+            out.update((c.key, "all") for c in group)
+    return out
+
+
+def _first(claims: Iterable[Claim]) -> Claim | None:
+    return next(iter(claims), None)
+
+
+def _generic(claims: list[Claim]) -> Claim | None:
+    """The generic claim to show among verified ``claims``: a slip re-run before a reading of
+    the values (the re-run reproduced the student's results, the reading only describes them);
+    claims of several kinds are offered together, none chosen."""
+    generic = [c for c in claims if c.kind is not None]
+    slips = [c for c in generic if c.rerun is not None]
+    generic = slips or generic
+    if len({c.kind for c in generic}) > 1:
+        joined = either(Diagnosis(c.kind or "", c.text) for c in generic)
+        return Claim(("either",), joined.text, joined.kind)
+    return generic[0] if generic else None
+
+
+def _write(
+    record: Record,
+    bug: Claim | None,
+    generic: Claim | None,
+    others: list[Claim],
+    partial: bool = False,
+) -> None:
+    """Render the failure with what was decided (``partial``: a cause that explains this check
+    and others, not all the failing ones) and copy it to its results record."""
+    failure = record.failure
+    found = failure.found
+    if generic is not None and generic.reading is not None and found is not None:
+        if found.kind == generic.kind and _same_reading(found, generic.reading):
+            generic = Claim(generic.key, found.text, generic.kind)  # in this check's own numbers
+    shown = {c.text for c in (bug, generic) if c is not None}
+    elsewhere = list(dict.fromkeys(c.text for c in others if c.text not in shown))
+    observation = None
+    if bug is None and generic is None and found is not None and found.kind != "ambiguous":
+        observation = observed(found)
+    failure.show(
+        misconception=bug.misconception if bug else None,
+        cause=bug.text if bug else generic.text if generic else None,
+        generic=generic.text if generic else None,
+        kind=generic.kind if generic and generic.kind != "ambiguous" else None,
+        hint=bug.hint if bug else None,
+        elsewhere=elsewhere,
+        observation=observation,
+        partial=partial,
+    )
+    result = record.result
+    if result is not None:
+        result.message = str(failure)
+        result.misconception = failure.misconception
+        result.diagnosis = failure.diagnosis

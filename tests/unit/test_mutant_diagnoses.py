@@ -1,0 +1,284 @@
+"""The new generic kinds (issue 38): a slip written into the reference's own code
+(``descent.mutant_diagnoses``), a log floored at a constant (``descent.clamp_diagnoses``), a
+gradient gated on the wrong band of its input (``descent.gate_diagnoses``), and the parameter
+re-runs that read a mode flag or an eps. Each student below writes the whole function in their
+own way with one mistake; the checks are two inputs, and the cause is named once verified on
+both (``descent.verified_diagnoses``)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from descent import mutant_diagnoses
+from descent.checker import Checker
+from descent.compare import GradingFailure
+from descent.diagnoses import Inputs
+from descent.gate_diagnoses import gated
+from descent.impl import FolderImplementation, PatchedImplementation
+from descent.kit import kit_root
+from descent.verified_diagnoses import Ledger, settle
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+REFERENCE = FolderImplementation(kit_root() / "solutions", "reference")
+GEN = torch.Generator().manual_seed(11)
+
+
+def _t(*shape):
+    return torch.randn(*shape, generator=GEN, dtype=torch.float64)
+
+
+def _named(exercise: str, function: str, student, recipes) -> list[GradingFailure]:
+    """Grade ``student`` (the exercise's ``function``) on ``recipes``, then settle."""
+    module = exercise.split(".")[0]
+    impl = PatchedImplementation(REFERENCE, "student", {(module, function): student})
+    book, failures = Ledger(exercise), []
+    for recipe in recipes:
+        try:
+            Checker(impl, REFERENCE, exercise, ledger=book).matches(recipe, "the result")
+        except GradingFailure as failure:
+            book.reported(failure.resolve(), None)
+            failures.append(failure)
+    settle({("student", exercise): book}, REFERENCE)
+    assert failures, "the student's code passed"
+    return failures
+
+
+def _steps(name, **hyper):
+    """Recipes: four steps of an optimizer from two starts (parameters and gradients)."""
+
+    def make(p0, grads):
+        def recipe(m):
+            p, state, out = p0, {}, []
+            for g in grads:
+                p, state = getattr(m.optim, name)(p, g, state, **hyper)
+                out.append(p)
+            return out
+
+        return recipe
+
+    return [make(_t(3, 4), [_t(3, 4) for _ in range(4)]) for _ in range(2)]
+
+
+def _kinds(failures):
+    return {f.diagnosis for f in failures}
+
+
+def test_rmsprop_without_its_square_root_is_an_operation_left_out():
+    def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        v = alpha * state.get("square_avg", torch.zeros_like(grad)) + (1 - alpha) * grad**2
+        return param - lr * grad / (v + eps), {**state, "square_avg": v}
+
+    failures = _named("optim.rmsprop", "rmsprop_step", rmsprop_step, _steps("rmsprop_step"))
+    assert _kinds(failures) == {"omitted"} and "a square root left out" in str(failures[0])
+
+
+def test_the_learning_rate_where_one_minus_the_decay_belongs_is_a_swap():
+    def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        v = alpha * state.get("square_avg", torch.zeros_like(grad)) + lr * grad * grad
+        return param - lr * grad / (v.sqrt() + eps), {**state, "square_avg": v}
+
+    # (alpha = 0.9: at the default 0.99, 1 - alpha is the default lr, and the slip is invisible)
+    recipes = _steps("rmsprop_step", alpha=0.9)
+    failures = _named("optim.rmsprop", "rmsprop_step", rmsprop_step, recipes)
+    assert _kinds(failures) == {"swapped"}
+    assert "`lr` used where `1 - alpha` belongs" in str(failures[0])
+
+
+def test_adam_dividing_by_one_minus_beta_leaves_the_power_out():
+    def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        b1, b2 = betas
+        t = state.get("step", 0) + 1
+        m = b1 * state.get("exp_avg", torch.zeros_like(grad)) + (1 - b1) * grad
+        v = b2 * state.get("exp_avg_sq", torch.zeros_like(grad)) + (1 - b2) * grad * grad
+        update = (m / (1 - b1)) / ((v / (1 - b2)).sqrt() + eps)
+        return param - lr * update, {"step": t, "exp_avg": m, "exp_avg_sq": v}
+
+    def state_after_three(p0, grads):  # the step it stores advances as it should
+        def recipe(m):
+            p, state = p0, {}
+            for g in grads:
+                p, state = m.optim.adam_step(p, g, state, lr=0.1)
+            return float(state["step"])
+
+        return recipe
+
+    recipes = _steps("adam_step", lr=0.1) + [state_after_three(_t(3, 4), [_t(3, 4)] * 3)]
+    failures = _named("optim.adam", "adam_step", adam_step, recipes)
+    # a counter that never advances gives the same parameters, but the passing state check
+    # contradicts it: the power left out is the one explanation of every check
+    assert _kinds(failures) == {"omitted"} and "every power `** t` left out" in str(failures[0])
+    assert "first update" not in str(failures[0])
+
+
+def test_adam_whose_step_never_advances_is_frozen():
+    def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        b1, b2 = betas
+        t = 1  # the count is stored but never read back
+        m = b1 * state.get("exp_avg", torch.zeros_like(grad)) + (1 - b1) * grad
+        v = b2 * state.get("exp_avg_sq", torch.zeros_like(grad)) + (1 - b2) * grad * grad
+        update = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
+        return param - lr * update, {"step": t, "exp_avg": m, "exp_avg_sq": v}
+
+    def state_after_three(p0, grads):
+        def recipe(m):
+            p, state = p0, {}
+            for g in grads:
+                p, state = m.optim.adam_step(p, g, state, lr=0.1)
+            return [p, float(state["step"])]
+
+        return recipe
+
+    recipes = _steps("adam_step", lr=0.1) + [state_after_three(_t(3, 4), [_t(3, 4)] * 3)]
+    failures = _named("optim.adam", "adam_step", adam_step, recipes)
+    assert _kinds(failures) == {"frozen"} and "never advances" in str(failures[0])
+
+
+def test_a_sum_of_squares_rebuilt_on_every_call_is_an_assignment_for_an_accumulation():
+    def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
+        s = grad * grad  # the running sum is overwritten, never added to
+        return param - lr * grad / (s.sqrt() + eps), {**state, "step": 1, "sum": s}
+
+    failures = _named("optim.adagrad", "adagrad_step", adagrad_step, _steps("adagrad_step"))
+    assert _kinds(failures) <= {"accumulate", "argument"}, [str(f) for f in failures]
+    assert "accumulate" in _kinds(failures) or "argument" in _kinds(failures)
+
+
+def test_layer_norm_without_eps_is_an_eps_left_out():
+    def layernorm_forward(x, gamma, beta, eps=1e-5):
+        mu = x.mean(-1, keepdim=True)
+        var = ((x - mu) ** 2).mean(-1, keepdim=True)
+        xhat = (x - mu) / var.sqrt()
+        return gamma * xhat + beta, (xhat, gamma, 1 / var.sqrt())
+
+    def case(n, d):
+        x, gamma, beta = 0.01 * _t(n, d), _t(d), _t(d)
+        return lambda m: m.normalization.layernorm_forward(x, gamma, beta)[0]
+
+    failures = _named(
+        "normalization.layernorm", "layernorm_forward", layernorm_forward, [case(4, 5), case(6, 3)]
+    )
+    assert _kinds(failures) == {"eps"} and "`eps`" in str(failures[0])
+
+
+def test_batch_norm_with_the_batch_statistics_in_evaluation_is_a_mode_slip():
+    original = REFERENCE.module("normalization").batchnorm_forward
+
+    def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, **kwargs):
+        return original(x, gamma, beta, running_mean, running_var, True, **kwargs)
+
+    def case(n, d):
+        x, gamma, beta, rm, rv = _t(n, d), _t(d), _t(d), _t(d), _t(d).abs() + 0.5
+        return lambda m: m.normalization.batchnorm_forward(x, gamma, beta, rm, rv, False)[0]
+
+    failures = _named(
+        "normalization.batchnorm", "batchnorm_forward", batchnorm_forward, [case(5, 3), case(4, 6)]
+    )
+    assert _kinds(failures) == {"mode"}
+
+
+def test_the_log_of_a_softmax_clamped_at_a_floor_is_a_clamp():
+    def log_softmax_forward(x, dim=-1):
+        p = torch.softmax(x, dim)
+        return torch.log(p.clamp(min=1e-10)), (p,)
+
+    def case(n, c):
+        x = 40 * _t(n, c)  # logits far apart: some probabilities under the floor
+        return lambda m: m.losses.log_softmax_forward(x)[0]
+
+    failures = _named(
+        "losses.log_softmax", "log_softmax_forward", log_softmax_forward, [case(4, 5), case(3, 6)]
+    )
+    assert _kinds(failures) == {"clamp"} and "clamped at 1e-10" in str(failures[0])
+
+
+def test_a_gradient_gated_between_zero_and_one_is_read_as_a_gate():
+    x = torch.linspace(-2, 2, 12, dtype=torch.float64).reshape(3, 4)
+    dy = torch.full_like(x, 1.5)
+    expected = torch.where(x > 0, dy, torch.zeros_like(dy))
+    got = torch.where(x > 1, dy, torch.zeros_like(dy))
+    found = gated(expected, got, Inputs(tensors=[("x", x)]))
+    assert found.kind == "gate" and "zero exactly where `x` is between 0 and 1" in found.text
+    assert gated(expected, expected * 2, Inputs(tensors=[("x", x)])) is None
+
+
+def test_texts_quote_only_what_the_students_stub_shows():
+    texts = [m.text for m in mutant_diagnoses.mutants(REFERENCE, "optim.adam")]
+    assert any("`beta1 ** t`" in t for t in texts)  # in adam_step's docstring
+    assert not any("bias1" in t or "denom" in t for t in texts)  # the reference's own names
+    assert math.isfinite(len(texts)) and len(texts) <= mutant_diagnoses.MAX_MUTANTS
+
+
+def _backward_cases(name, forward_args):
+    """Recipes: the backward of ``name`` on two inputs, through the student's own forward."""
+
+    def make(x, dy):
+        def recipe(m):
+            module = m.activations
+            _, cache = getattr(module, f"{name}_forward")(x, *forward_args)
+            return getattr(module, f"{name}_backward")(dy, cache)
+
+        return recipe
+
+    return [make(_t(4, 5), _t(4, 5)), make(_t(3, 6), _t(3, 6))]
+
+
+def test_a_relu_gradient_gated_on_the_upstream_gradient_is_a_gate():
+    def relu_backward(dy, cache):
+        return torch.where(dy > 0, dy, torch.zeros_like(dy))  # tested on dy, not on x
+
+    failures = _named(
+        "activations.relu", "relu_backward", relu_backward, _backward_cases("relu", ())
+    )
+    assert _kinds(failures) == {"gate"} and "tested on `dy` where it belongs on `x`" in str(
+        failures[0]
+    )
+
+
+def test_leaky_relu_branches_exchanged_are_a_branch_slip():
+    def leaky_relu_backward(dy, cache):
+        x, slope = cache
+        return torch.where(x > 0, slope * dy, dy)
+
+    failures = _named(
+        "activations.leaky_relu",
+        "leaky_relu_backward",
+        leaky_relu_backward,
+        _backward_cases("leaky_relu", (0.1,)),
+    )
+    assert _kinds(failures) == {"branch"} and "branches of a choice exchanged" in str(failures[0])
+
+
+X_ONE, DY_ONE = _t(4, 5), _t(4, 5)  # module globals: a recipe over them has no neighbour
+
+
+def test_a_slip_of_a_general_kind_needs_two_inputs_and_a_specific_one_is_named_on_one():
+    def leaky_relu_backward(dy, cache):
+        x, slope = cache
+        return torch.where(x > 0, slope * dy, dy)  # the branches exchanged: kind branch
+
+    def one(m):
+        _, cache = m.activations.leaky_relu_forward(X_ONE, 0.1)
+        return m.activations.leaky_relu_backward(DY_ONE, cache)
+
+    alone = _named("activations.leaky_relu", "leaky_relu_backward", leaky_relu_backward, [one])
+    assert _kinds(alone) == {None}  # one input: exchanged branches or some other slip
+    both = _named(
+        "activations.leaky_relu",
+        "leaky_relu_backward",
+        leaky_relu_backward,
+        _backward_cases("leaky_relu", (0.1,)),
+    )
+    assert _kinds(both) == {"branch"}
+
+    def relu_backward(dy, cache):
+        return torch.where(dy > 0, dy, torch.zeros_like(dy))  # gated on dy: kind gate
+
+    def once(m):
+        _, cache = m.activations.relu_forward(X_ONE)
+        return m.activations.relu_backward(DY_ONE, cache)
+
+    assert _kinds(_named("activations.relu", "relu_backward", relu_backward, [once])) == {"gate"}

@@ -1,0 +1,412 @@
+"""A cause is named only once verified (``descent.verified_diagnoses``): reproduced on every
+failing check of the exercise and on a second input, contradicted by no passing check; anything
+else is worded as an observation, and code that fails checks for two reasons is told so."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+import torch
+
+from descent.checker import Checker
+from descent.compare import GradingFailure
+from descent.diagnoses import either
+from descent.diagnosis_base import Diagnosis, NotApplicable
+from descent.impl import Implementation
+from descent.neighbour_diagnoses import neighbour
+from descent.verified_diagnoses import Ledger, Record, settle
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+GEN = torch.Generator().manual_seed(5)
+X = torch.randn(6, 4, generator=GEN, dtype=torch.float64)
+Y = torch.randn(5, 3, generator=GEN, dtype=torch.float64)
+
+
+class _Impl(Implementation):
+    """An implementation whose modules all hold the same plain functions (recipes use ``losses``)."""
+
+    def __init__(self, name="student", **fns):
+        super().__init__(name)
+        self.fns = types.SimpleNamespace(**fns)
+
+    def module(self, name):
+        return self.fns
+
+
+def _reference():
+    return _Impl("reference", scale=lambda x: x.mean(0), shift=lambda x: x + 1)
+
+
+class _Bug:
+    """A catalogued bug in the shape the checker names (``apply`` gives its implementation)."""
+
+    def __init__(self, id, title, functions, **fns):
+        self.id, self.title, self.hint, self.functions = id, title, "the bug's hint", functions
+        self.fns = fns
+
+    def apply(self, base):
+        return _Impl(f"bug:{self.id}", **{**vars(base.fns), **self.fns})
+
+
+def _grade(student, recipes, bugs=(), reference=None):
+    """Run each recipe through ``Checker.matches`` as a grader would, report the failures,
+    settle the ledger; the failures, in order."""
+    reference = reference or _reference()
+    book, failures = Ledger(None), []
+    for recipe in recipes:
+        checker = Checker(student, reference, None, bugs, ledger=book)
+        try:
+            checker.matches(recipe, "m output")
+        except GradingFailure as failure:
+            failure.resolve()
+            book.reported(failure, None)
+            failures.append(failure)
+    settle({("student", None): book}, reference)
+    return failures
+
+
+def _settled(cases, reference=None):
+    """Report one failure per ``(found, record)`` in ``cases`` (a check's own generic reading
+    and its comparison), settle the ledger; the failures, in order."""
+    book, failures = Ledger(None), []
+    for found, record in cases:
+        failure = GradingFailure("[x] differs", generic=lambda f=found: f, record=record)
+        book.reported(failure.resolve(), None)
+        failures.append(failure)
+    settle({("student", None): book}, reference or _reference())
+    return failures
+
+
+def test_one_comparison_is_an_observation_and_the_same_reading_on_two_checks_a_cause():
+    x, y = X, Y
+    summed = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v + 1)
+    # X is a module global, not an input the recipe closes over: no neighbour to cut either
+    (alone,) = _grade(summed, [lambda m: m.losses.scale(X)])
+    assert alone.diagnosis is None and "likely mistake" not in str(alone)
+    assert "observed: your result is the expected times a constant (6)" in str(alone)
+    (cut,) = _grade(summed, [lambda m: m.losses.scale(x)])  # the neighbour is a second input
+    assert cut.diagnosis == "sum-mean"
+    both = _grade(summed, [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)])
+    assert [f.diagnosis for f in both] == ["sum-mean", "sum-mean"]
+    assert all("likely mistake: your result is" in str(f) for f in both)
+
+
+def test_a_catalogued_bug_that_one_failing_check_does_not_reproduce_is_not_named():
+    x, y = X, Y
+    # the student shifts by 2 on one input and by 3 on the other: no single slip does both
+    student = _Impl(scale=lambda v: v.mean(0) + (2 if v.shape[0] == 6 else 3), shift=None)
+    bug = _Bug("plus_two", "adds 2", ("scale",), scale=lambda v: v.mean(0) + 2)
+    failures = _grade(student, [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)], [bug])
+    assert failures[0].variant is bug  # it matched the first check alone
+    assert all(f.misconception is None and "adds 2" not in str(f) for f in failures)
+
+
+def test_a_slip_that_a_passing_check_contradicts_is_not_named():
+    x, y, z = X, Y, torch.zeros(3, 2, dtype=torch.float64)
+    # right on zeros, off by the same slip elsewhere: the bug adds 2 everywhere, zeros included
+    student = _Impl(scale=lambda v: v.mean(0) + 2 * bool(v.any()), shift=None)
+    bug = _Bug("plus_two", "adds 2", ("scale",), scale=lambda v: v.mean(0) + 2)
+    failures = _grade(
+        student,
+        [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y), lambda m: m.losses.scale(z)],
+        [bug],
+    )
+    assert len(failures) == 2 and all(f.misconception is None for f in failures)
+    named = _grade(
+        _Impl(scale=lambda v: v.mean(0) + 2, shift=None),
+        [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)],
+        [bug],
+    )
+    assert all(f.misconception == "plus_two" and "adds 2" in str(f) for f in named)
+    assert all("hint: the bug's hint" in str(f) for f in named)
+
+
+def test_checks_failing_for_two_reasons_say_so():
+    x, y = X, Y
+    student = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v - 1)
+    summed = _Bug("summed", "sums where it averages", ("scale",), scale=lambda v: v.sum(0))
+    minus = _Bug("minus", "subtracts 1", ("shift",), shift=lambda v: v - 1)
+    recipes = [
+        lambda m: m.losses.scale(x),
+        lambda m: m.losses.scale(y),
+        lambda m: m.losses.shift(x),
+        lambda m: m.losses.shift(y),
+    ]
+    failures = _grade(student, recipes, [summed, minus])
+    assert [f.misconception for f in failures] == ["summed", "summed", "minus", "minus"]
+    first, last = str(failures[0]), str(failures[-1])
+    assert "likely mistake: your result matches code that sums where it averages" in first
+    assert "other checks of this exercise fail for another reason: " in first
+    assert "subtracts 1" in first and "sums where it averages" in last
+    # readings of the values, each on some checks, that together account for all of them
+    readings = _grade(student, recipes)
+    assert [f.diagnosis for f in readings] == ["sum-mean", "sum-mean", "offset", "offset"]
+    assert "plus a constant" in str(readings[0]) and "times the expected" in str(readings[2])
+
+
+Z = torch.randn(7, 3, generator=GEN, dtype=torch.float64)  # a module global: no neighbour
+
+
+def test_a_reading_on_some_checks_alone_names_nothing():
+    x, y = X, Y
+    # summed on two inputs (and their neighbours), its sign flipped on a third: nothing names all
+    student = _Impl(scale=lambda v: v.sum(0) if v.shape[0] != 7 else -v.mean(0))
+    recipes = [
+        lambda m: m.losses.scale(x),
+        lambda m: m.losses.scale(y),
+        lambda m: m.losses.scale(Z),
+    ]
+    failures = _grade(student, recipes)
+    assert len(failures) == 3 and all(f.diagnosis is None for f in failures)
+    assert "observed: your result is 6 times the expected" in str(failures[0])
+    assert "observed: your result is the expected with its sign flipped" in str(failures[2])
+
+
+def test_a_fact_the_check_saw_needs_no_second_check():
+    found = Diagnosis("dtype", "the result is float32 where float64 is expected: built so")
+    failure = GradingFailure("[x] differs", generic=lambda: found).resolve()
+    assert failure.diagnosis == "dtype" and "likely mistake: the result is float32" in str(failure)
+
+
+def test_the_neighbour_cuts_the_batch_of_every_tensor_sized_like_it():
+    x, w, labels = X, torch.ones(4, 7, dtype=torch.float64), torch.arange(6)
+
+    def helper(m):
+        return m.f(x, w, labels)
+
+    def recipe(m):
+        return helper(m)
+
+    near = neighbour(recipe)
+    seen = {}
+    near(types.SimpleNamespace(f=lambda *args: seen.setdefault("shapes", [a.shape for a in args])))
+    assert seen["shapes"] == [(5, 4), (4, 7), (5,)]
+    assert x.shape == (6, 4)  # the recipe's own inputs are untouched
+    assert neighbour(lambda m: m.f(1.5)) is None  # numbers only: no batch to cut
+
+
+def test_a_check_whose_recipe_gives_another_input_by_the_end_neither_confirms_nor_refutes():
+    x, y, zeros = X, Y, torch.zeros(4, 2, dtype=torch.float64)
+    tripled = _Bug("tripled", "triples the mean", ("scale",), scale=lambda v: v.mean(0) * 3)
+    student = _Impl(scale=lambda v: v.mean(0) * 3, shift=None)
+    # each recipe reads the loop's variable when it runs: once every check has run, the first
+    # (passed: three times zero is zero) computes on y, where the bug gives something else
+    recipes = (lambda m: m.losses.scale(v) for v in (zeros, x, y))
+    failures = _grade(student, recipes, [tripled])
+    assert len(failures) == 2
+    assert all(f.misconception == "tripled" for f in failures)
+
+
+def test_a_cause_seen_on_the_only_failing_check_it_can_be_weighed_on_is_named():
+    zeros = torch.zeros(4, 2, dtype=torch.float64)
+    # X is a module global: one failing comparison, no neighbour; the checks passed on zeros
+    # agree with the slip, so it is checked against every comparison of the exercise
+    tripled = _Bug("tripled", "triples the mean", ("scale",), scale=lambda v: v.mean(0) * 3)
+    student = _Impl(scale=lambda v: v.mean(0) * 3, shift=None)
+    failures = _grade(
+        student, [lambda m: m.losses.scale(zeros), lambda m: m.losses.scale(X)], [tripled]
+    )
+    assert [f.misconception for f in failures] == ["tripled"]
+    assert "likely mistake: your result matches code that triples the mean" in str(failures[0])
+
+
+def test_several_slips_that_fit_one_check_are_told_apart_by_the_others():
+    reference = _reference()
+    student = _Impl(scale=lambda v: v.mean(0) * 2, shift=None)
+    doubled = _Impl(scale=lambda v: v.mean(0) * 2, shift=None)
+    plus_mean = _Impl(scale=lambda v: v.mean(0) + v.mean(0).abs(), shift=None)  # same on X > 0
+
+    def slip(impl):
+        return Diagnosis(
+            "factor" if impl is doubled else "offset",
+            f"slip {impl is doubled}",
+            lambda recipe, ref: recipe(impl),
+        )
+
+    positive = X.abs()
+    recipes = [lambda m: m.losses.scale(positive), lambda m: m.losses.scale(-positive)]
+    # both slips fit the first check alone
+    cases = [
+        (either([slip(plus_mean), slip(doubled)]), Record(r, r(student), r(reference), True))
+        for r in recipes
+    ]
+    failures = _settled(cases, reference)
+    assert [f.diagnosis for f in failures] == ["factor", "factor"]
+    assert all("likely mistake: slip True" in str(f) for f in failures)
+
+
+def test_a_ratio_no_quantity_names_is_a_cause_only_on_every_failing_check_and_two_at_least():
+    x, y = X, Y
+    scaled = _Impl(scale=lambda v: v.mean(0) * (1.37 if v.shape[0] > 5 else 1.61), shift=None)
+    failures = _grade(scaled, [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y)])
+    assert [f.diagnosis for f in failures] == ["factor", "factor"]
+    assert "likely mistake: your result is the expected times a constant (1.37)" in str(failures[0])
+    assert "times a constant (1.61)" in str(failures[1])  # each check in its own numbers
+    (alone,) = _grade(scaled, [lambda m: m.losses.scale(X)])  # one comparison, no neighbour
+    assert alone.diagnosis is None and "observed: your result is the expected times" in str(alone)
+
+
+def test_a_cause_weighed_on_one_of_two_failing_checks_with_values_is_not_named():
+    def tripled_on_six_rows(v):
+        if v.shape[0] != 6:
+            raise NotApplicable  # the slip cannot say what it gives here
+        return v.mean(0) * 3
+
+    tripled = _Bug("tripled", "triples the mean", ("scale",), scale=tripled_on_six_rows)
+    student = _Impl(scale=lambda v: v.mean(0) * (3 if v.shape[0] == 6 else -1), shift=None)
+    # X and Y are module globals: two failing comparisons and no neighbours; the bug gives the
+    # student's result on the first and nothing on the second, so one input is all it has
+    failures = _grade(
+        student, [lambda m: m.losses.scale(X), lambda m: m.losses.scale(Y)], [tripled]
+    )
+    assert len(failures) == 2 and all(f.misconception is None for f in failures)
+
+
+def test_a_property_check_s_own_reading_is_weighed_like_a_comparison_s():
+    # two statistics checks (p = 0.3 and p = 0.75) compare with no expected value but each read
+    # what it measured the same way: the reading holds on every failing check
+    found = Diagnosis("factor", "the scale of your kept entries is the reciprocal of the expected")
+    failures = _settled(
+        [(found, Record(lambda m: None, torch.tensor([1 - p]), None, True)) for p in (0.3, 0.75)]
+    )
+    assert [f.diagnosis for f in failures] == ["factor", "factor"]
+    assert "likely mistake: the scale of your kept entries is the reciprocal" in str(failures[0])
+
+
+def test_an_overflow_a_stability_check_saw_needs_no_second_check():
+    found = Diagnosis("stability", "your code overflowed: exp of a large number")
+    failure = GradingFailure("[stability] raised", check="stability", generic=lambda: found)
+    failure.resolve()
+    assert failure.diagnosis == "stability" and "likely mistake: your code overflowed" in str(
+        failure
+    )
+    elsewhere = GradingFailure(
+        "[reference value] raised", check="reference value", generic=lambda: found
+    )
+    assert elsewhere.resolve().diagnosis is None  # on another check it is a reading to verify
+
+
+def test_one_change_of_a_trajectory_by_a_ratio_no_quantity_names_stays_an_observation():
+    # any slip of an update (a bias correction, a step that never advances) scales some change
+    # of the trajectory by some ratio, the same one wherever the hyperparameters are the same
+    text = (
+        "from its first entry (right) to its second, your sequence changes by the expected "
+        "change times a constant (1.344): the formula is right up to a scale factor"
+    )
+    found = Diagnosis("factor", text)
+    failures = _settled([(found, Record(lambda m: None, torch.ones(3), None, True))] * 2)
+    assert all(f.diagnosis is None and "likely mistake" not in str(f) for f in failures)
+    assert "observed: from its first entry (right) to its second" in str(failures[0])
+
+
+def test_a_reading_on_one_of_two_failing_checks_is_not_named():
+    # the second check failed too (float32 values, which no reading is weighed on): the pattern
+    # the first check's values show may be chance, and nothing confirms it
+    found = Diagnosis("broadcast", "your result is the same at every index of dimension 0")
+    failures = _settled(
+        [
+            (
+                generic,
+                Record(lambda m: None, torch.zeros(4, dtype=d), torch.arange(4.0, dtype=d), True),
+            )
+            for d, generic in ((torch.float64, found), (torch.float32, None))
+        ]
+    )
+    assert all(f.diagnosis is None for f in failures)
+    assert "observed: your result is the same at every index" in str(failures[0])
+
+
+def test_readings_of_one_kind_that_together_hold_on_every_failing_check_name_that_kind():
+    ahead = Diagnosis("step", "your sequence runs one step ahead")
+    elsewhere = Diagnosis("step", "your sequence changes at other steps")
+    failures = _settled(
+        [(f, Record(lambda m: None, torch.ones(3), None, True)) for f in (ahead, ahead, elsewhere)]
+    )
+    assert [f.diagnosis for f in failures] == ["step", "step", "step"]
+    assert "likely mistake: your sequence runs one step ahead" in str(failures[0])
+    assert "likely mistake: your sequence changes at other steps" in str(failures[2])
+
+
+def test_a_catalogued_bug_a_check_saw_through_its_own_fact_is_named_on_that_check():
+    x = X.clone()
+
+    def mean_in_place(v):
+        out = v.mean(0)
+        v.zero_()  # the input edited: the values returned are still right
+        return out
+
+    # the catalogued bug's values equal the expected: no re-run can reproduce a difference, the
+    # check's own fact (the argument it saw edited, the float32 result) is what establishes it
+    edits = _Bug("edits", "zeroes its input", ("scale",), scale=mean_in_place)
+    (edited,) = _grade(
+        _Impl(scale=mean_in_place, shift=None), [lambda m: m.losses.scale(x)], [edits]
+    )
+    assert edited.misconception == "edits" and edited.diagnosis == "inplace"
+    assert "likely mistake: your result matches code that zeroes its input" in str(edited)
+    single = _Bug("single", "returns float32", ("scale",), scale=lambda v: v.mean(0).float())
+    (narrow,) = _grade(
+        _Impl(scale=lambda v: v.mean(0).float(), shift=None),
+        [lambda m: m.losses.scale(X)],
+        [single],
+    )
+    assert narrow.misconception == "single" and narrow.diagnosis == "dtype"
+
+
+def _edited(fn, *args):
+    """``fn`` on clones of ``args``, or a marker where it edited one (as the optimizer graders
+    do): the marker does not say which."""
+    fresh = [a.clone() for a in args]
+    out = fn(*fresh)
+    return out if all(torch.equal(f, a) for f, a in zip(fresh, args)) else "arguments edited"
+
+
+def test_a_marker_that_some_argument_was_edited_names_no_bug_that_edits_another():
+    x, y = X[:, :3].clone(), Y[:3].clone()
+
+    def add(v, w, edit):
+        out = v + w.mean()
+        (v if edit == "first" else w).mul_(2)
+        return out
+
+    # the catalogued bug edits the second argument, the student's code the first: the check's
+    # marker is the same string for both, which establishes nothing about the bug
+    second = _Bug("second", "doubles w", ("shift",), shift=lambda v, w: add(v, w, "second"))
+    reference = _Impl("reference", scale=None, shift=lambda v, w: v + w.mean())
+    failures = _grade(
+        _Impl(scale=None, shift=lambda v, w: add(v, w, "first")),
+        [lambda m: _edited(m.losses.shift, x, y), lambda m: _edited(m.losses.shift, y, x)],
+        [second],
+        reference,
+    )
+    assert failures and all(f.variant is second for f in failures)
+    assert all(f.misconception is None and "doubles w" not in str(f) for f in failures)
+
+
+def test_a_catalogued_bug_a_refusal_check_saw_go_through_is_named_there():
+    def mean_of_a_matrix(v):
+        if v.ndim != 2:
+            raise ValueError("a matrix, please")
+        return v.mean(0)
+
+    reference = _Impl("reference", scale=mean_of_a_matrix, shift=None)
+    unchecked = _Bug(
+        "unchecked", "takes the mean of any tensor", ("scale",), scale=lambda v: v.mean(0)
+    )
+    student, book = _Impl(scale=lambda v: v.mean(0), shift=None), Ledger(None)
+    checker = Checker(student, reference, None, [unchecked], ledger=book)
+    call = lambda m: m.losses.scale(torch.ones(3))  # noqa: E731 - the call the check makes
+    got = call(student)
+    try:  # what graders/expect.py's value_error does when the call returns
+        checker.fail(
+            "scale returned Tensor instead of raising ValueError",
+            check="errors",
+            diagnosis=lambda: checker.diagnose(call, got, what="scale"),
+        )
+    except GradingFailure as failure:
+        book.reported(failure.resolve(), None)
+        refusal = failure
+    settle({("student", None): book}, reference)
+    assert refusal.misconception == "unchecked" and refusal.diagnosis == "validation"
+    assert "likely mistake: your result matches code that takes the mean of any" in str(refusal)
