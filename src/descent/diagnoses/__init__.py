@@ -24,6 +24,10 @@
 * :mod:`.stat`       random draws graded by a statistic: spread, reuse, distribution.
 * :mod:`.training`   what a training run reports about itself (its history, its numbers).
 * :mod:`.values`     ``diagnose``: the value tiers, most specific first (the entry point).
+* :mod:`.gate`       a gradient gated on the wrong region of its input.
+* :mod:`.mutant`     re-run: the reference's own code with one slip written into it.
+* :mod:`.neighbour`  the neighbouring input of a check (the same recipe, next to it).
+* :mod:`.verified`   a cause named only once verified: what a failure finally names.
 
 Module names drop the ``_diagnoses`` suffix their files had at the top of
 ``descent``; importers keep the old name as the local one

@@ -21,8 +21,8 @@ from typing import Any
 
 import torch
 
-from .values import Diagnosis, _deep_equal
 from .base import NotApplicable
+from .values import Diagnosis, _deep_equal
 
 # Whole-number arguments that index rather than count: dim + 1 is another dimension, not an
 # off-by-one (softmax over the last dimension for dim=1 of a 3-D input is `dim` ignored).
@@ -141,7 +141,7 @@ def recast(name: str, keyed: bool, change: Callable[[Any], Any]) -> Callable[[Ca
     """The re-run of a slip of an argument: ``rerun(recipe, reference)`` runs ``recipe`` on
     ``reference`` with the number it closes over under ``name`` (``keyed``: a key of a dict of
     keyword arguments it closes over) changed by ``change``, and puts it back; a recipe without
-    such a number is :class:`~descent.diagnosis_base.NotApplicable`."""
+    such a number is :class:`~descent.diagnoses.base.NotApplicable`."""
 
     def rerun(recipe: Callable, reference: Any) -> Any:
         for found, cell, key, value in _arguments(recipe):

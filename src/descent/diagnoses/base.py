@@ -29,7 +29,7 @@ class Diagnosis:
     ``rerun`` is the mistake as code, for a diagnosis found by re-running the reference with a
     slip: ``rerun(recipe, reference)`` is any check's recipe run on the reference with that same
     slip (it raises :class:`NotApplicable` for a recipe the slip does not concern).
-    :mod:`descent.verified_diagnoses` runs it on every check of the exercise before the cause is
+    :mod:`descent.diagnoses.verified` runs it on every check of the exercise before the cause is
     shown. A diagnosis without one is a reading of the values: confirmed when the same reading
     holds on every failing check, else shown as what it observes (:func:`observed`)."""
 

@@ -215,7 +215,7 @@ def parameter_fits(
 def slip(module: str, function: str, wrap: Callable[[Callable], Callable]) -> Callable:
     """The re-run of a slip in one function: ``rerun(recipe, reference)`` runs any recipe on
     ``reference`` with ``module.function`` replaced by ``wrap`` of it (what
-    :mod:`descent.verified_diagnoses` runs on the exercise's other checks)."""
+    :mod:`descent.diagnoses.verified` runs on the exercise's other checks)."""
 
     def rerun(recipe: Callable, reference: Implementation) -> Any:
         fn = getattr(reference.module(module), function)

@@ -32,10 +32,10 @@ The step hypotheses read only sequences with some non-whole value: a list of ind
 (a fold, a permutation) is no schedule.
 
 A gradient right except on a band of its input (gated on ``out > 1`` where ``x > 0`` belongs) is
-read by :mod:`descent.gate_diagnoses`. Slips written into the reference's own code (a square root
+read by :mod:`descent.diagnoses.gate`. Slips written into the reference's own code (a square root
 left out, one hyperparameter for another, eps moved, ``=`` for ``+=``) are
-:mod:`descent.mutant_diagnoses`'. Whatever these read on one check is a claim: the feedback names
-it only once :mod:`descent.verified_diagnoses` has confirmed it on the exercise's other checks.
+:mod:`descent.diagnoses.mutant`'. Whatever these read on one check is a claim: the feedback names
+it only once :mod:`descent.diagnoses.verified` has confirmed it on the exercise's other checks.
 
 Each hypothesis is a small function ``(expected, got, inputs) -> Diagnosis | None`` over float64
 CPU tensors of one shape. They come in tiers, most specific first; the first tier in which any

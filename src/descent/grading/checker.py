@@ -28,11 +28,11 @@ from ..diagnoses import stat as stat_diagnoses
 from ..diagnoses import values as diagnoses
 from ..diagnoses.base import leaves, map_leaves
 from ..diagnoses.input import first_order
+from ..diagnoses.neighbour import neighbour
 from ..diagnoses.parameter import estimate_slip, rerun_slip
+from ..diagnoses.verified import Ledger, Record
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
-from ..diagnoses.neighbour import neighbour
-from ..diagnoses.verified import Ledger, Record
 
 Recipe = Callable[[Any], Any]
 
@@ -89,7 +89,7 @@ class Checker:
         self.reference = reference
         self.exercise = exercise
         # Every comparison of this implementation on this exercise, for verifying the causes a
-        # failure names against the exercise's other checks (descent.verified_diagnoses).
+        # failure names against the exercise's other checks (descent.diagnoses.verified).
         self.ledger = ledger
         # Smallest explanation first: when a backward-only slip and a mistake in both halves
         # give the same gradient, the student whose forward is right hears about the backward.
@@ -488,7 +488,7 @@ class Checker:
     ):
         """Raise the failure; ``diagnosis``, ``generic`` and ``neighbour`` run only if it is
         reported, and what they claim is named once verified against ``record`` and the
-        exercise's other comparisons (:mod:`descent.verified_diagnoses`). A check whose kind
+        exercise's other comparisons (:mod:`descent.diagnoses.verified`). A check whose kind
         names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, an argument not
         refused) falls back on that reading of its message when ``generic`` finds none."""
         reader = check_diagnoses.BY_CHECK.get(check)

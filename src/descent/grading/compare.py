@@ -27,7 +27,7 @@ _GENERIC_ONLY = os.environ.get("DESCENT_GENERIC_ONLY") == "1"
 
 def witnessed(found: Any, check: str) -> bool:
     """``found`` states what the check saw itself, shown without verification: a fact
-    (:data:`descent.diagnosis_base.FACTS`), or NaN and overflow on a stability check's large
+    (:data:`descent.diagnoses.base.FACTS`), or NaN and overflow on a stability check's large
     inputs, which are what that check watches for."""
     return found is not None and (found.fact or found.kind == "stability" and check == "stability")
 

@@ -220,7 +220,7 @@ class GradingState:
         self.doc: dict[str, Any] | None = None
         self.results_path: Path | None = None
         # (implementation, exercise) -> every comparison its checks made, so that a cause is
-        # named only once verified on all of them (descent.verified_diagnoses)
+        # named only once verified on all of them (descent.diagnoses.verified)
         self.ledgers: dict[tuple[str, str], Any] = {}
 
     # -- what is graded ------------------------------------------------------------------------
@@ -537,8 +537,8 @@ def _input_key(node: pytest.Item) -> str:
 @pytest.fixture
 def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
     # start-up: this module may not import torch (see its imports); checker does
+    from ..diagnoses.verified import ledger
     from .checker import Checker
-    from .verified_diagnoses import ledger
 
     state: GradingState = request.config.stash[_STATE]
     exercise = _exercise(request.node)
@@ -807,7 +807,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
     import torch
 
     # start-up: this module may not import torch (see its imports); that one does
-    from .verified_diagnoses import settle
+    from ..diagnoses.verified import settle
 
     settle(state.ledgers, state.reference)  # the causes verified on every check; observations
     for t in state.tests:

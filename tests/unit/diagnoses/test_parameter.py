@@ -10,9 +10,9 @@ import torch
 
 from descent.calls.impl import Implementation
 from descent.diagnoses.parameter import parameter_fits, rerun_slip
+from descent.diagnoses.verified import Ledger, settle
 from descent.grading.checker import Checker
 from descent.grading.compare import GradingFailure
-from descent.diagnoses.verified import Ledger, settle
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

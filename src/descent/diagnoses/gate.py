@@ -3,11 +3,11 @@
 A backward that passes the upstream gradient through a gate (ReLU's ``x > 0``, a clamp's
 ``|x| <= c``) can be right everywhere except on a band of the input: gated on ``out > 1`` where
 ``x > 0`` belongs, it is wrong exactly where the input lies between 0 and 1. :func:`gated` is a
-value hypothesis (tier 2 of :mod:`descent.diagnoses`): the wrong entries are exactly those where
+value hypothesis (tier 2 of :mod:`descent.diagnoses.values`): the wrong entries are exactly those where
 a tensor argument of the result's shape lies strictly between two of the landmarks -1, 0 and 1
 (or between 0 and a number of the call), the others right, and on the wrong entries the result
 is 0 or the upstream-sized value the right region gets (the gate open or closed there).
-:func:`descent.diagnoses.branch` reads a half-line (``x < 0``); this one an interval.
+:func:`descent.diagnoses.values.branch` reads a half-line (``x < 0``); this one an interval.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import itertools
 
 import torch
 
-from .diagnosis_base import Diagnosis, wrong_entries
+from .base import Diagnosis, wrong_entries
 
 _LANDMARKS = (-1.0, 0.0, 1.0)
 

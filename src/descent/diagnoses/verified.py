@@ -2,8 +2,8 @@
 failure names.
 
 A failing check offers *claims* about its mistake: the catalogued bug whose output equals the
-student's on that check (:meth:`descent.checker.Checker.diagnose`, or a public check's own
-``Mistake``) and the generic diagnosis (:mod:`descent.diagnoses` and the re-runs beside it).
+student's on that check (:meth:`descent.grading.checker.Checker.diagnose`, or a public check's own
+``Mistake``) and the generic diagnosis (:mod:`descent.diagnoses.values` and the re-runs beside it).
 One comparison is no proof, so none is shown yet. Every comparison a check makes between an
 implementation's result and the expected one is a :class:`Record` in the :class:`Ledger` of its
 implementation and exercise: the recipe, what the implementation returned, the expected value,
@@ -18,7 +18,7 @@ Once every test has run, :func:`settle` weighs each claim against every record o
   gives something else;
 - a *reading* of the values (a factor, a transpose, a step behind) reproduces a failing record
   when the same reading, numbers and argument names aside, holds there too;
-- a *fact* the check witnessed itself (:data:`descent.diagnosis_base.FACTS`: an argument seen
+- a *fact* the check witnessed itself (:data:`descent.diagnoses.base.FACTS`: an argument seen
   edited, NaN, a wrong dtype) is shown as it is, and a claim that a check offered through such
   a fact alone (its values right, a marker in place of them, a refusal missing) is verified
   by it on that check (:func:`_fact_alone`): no re-run could reproduce values there (a
@@ -47,11 +47,11 @@ from typing import Any
 
 import torch
 
-from .compare import compare, witnessed
-from .diagnoses import diagnose, either, inputs_of
-from .diagnosis_base import Diagnosis, NotApplicable, leaves, observed
-from .mutant_diagnoses import SPECIFIC, mutants
-from .parameter_diagnoses import _inert, _scant
+from ..grading.compare import compare, witnessed
+from .base import Diagnosis, NotApplicable, leaves, observed
+from .mutant import SPECIFIC, mutants
+from .parameter import _inert, _scant
+from .values import diagnose, either, inputs_of
 
 # How closely a slip must give the student's result: looser than the grading tolerance (a slip
 # run in float64 is recognised through a float32 result) but far tighter than any two mistakes.
@@ -104,7 +104,7 @@ class Record:
     ``restore`` puts back the tensors the recipe closes over; ``agrees(theirs, got)`` says
     whether a slip's result is the student's (a band for a statistic); ``mistakes`` are the
     check's own named mistakes; ``failure`` and ``result`` are set for the reported failure of a
-    test (its :class:`~descent.compare.GradingFailure` and its results record)."""
+    test (its :class:`~descent.grading.compare.GradingFailure` and its results record)."""
 
     recipe: Callable | None  # None for a property check that names its mistakes by value alone
     got: Any
@@ -431,7 +431,7 @@ def _values(claim: Claim, record: Record) -> bool:
 
 
 def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
-    """The first slip written into the reference's code (:mod:`descent.mutant_diagnoses`, in
+    """The first slip written into the reference's code (:mod:`descent.diagnoses.mutant`, in
     the order of its rules) that gives the student's result on every failing record, on two
     telling ones at least where there are two (one where there is one, for a slip of a specific
     kind), and contradicts no passing one: each is tried on the failing records

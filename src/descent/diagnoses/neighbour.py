@@ -1,7 +1,7 @@
 """The neighbouring input of a check: the same recipe on an input next to the check's own.
 
 One comparison is no proof that a slip is the student's (two slips can agree on one input), so
-:mod:`descent.verified_diagnoses` wants a second input on which the slip gives what the student's
+:mod:`descent.diagnoses.verified` wants a second input on which the slip gives what the student's
 code gives. A check whose exercise has no other failing check brings its own: :func:`neighbour`
 rebuilds the recipe with what it closes over changed, the batch one example shorter (every
 tensor whose first dimension is the batch's size loses its last entry), or, for a recipe of

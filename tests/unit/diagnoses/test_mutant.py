@@ -1,9 +1,9 @@
 """The new generic kinds (issue 38): a slip written into the reference's own code
-(``descent.mutant_diagnoses``), a log floored at a constant (``descent.clamp_diagnoses``), a
-gradient gated on the wrong band of its input (``descent.gate_diagnoses``), and the parameter
+(``descent.diagnoses.mutant``), a log floored at a constant (a slip of the same module), a
+gradient gated on the wrong band of its input (``descent.diagnoses.gate``), and the parameter
 re-runs that read a mode flag or an eps. Each student below writes the whole function in their
 own way with one mistake; the checks are two inputs, and the cause is named once verified on
-both (``descent.verified_diagnoses``)."""
+both (``descent.diagnoses.verified``)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import math
 import pytest
 import torch
 
-from descent import mutant_diagnoses
-from descent.checker import Checker
-from descent.compare import GradingFailure
-from descent.diagnoses import Inputs
-from descent.gate_diagnoses import gated
-from descent.impl import FolderImplementation, PatchedImplementation
+from descent.calls.impl import FolderImplementation, PatchedImplementation
+from descent.diagnoses import mutant as mutant_diagnoses
+from descent.diagnoses.gate import gated
+from descent.diagnoses.values import Inputs
+from descent.diagnoses.verified import Ledger, settle
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
 from descent.kit import kit_root
-from descent.verified_diagnoses import Ledger, settle
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -1,4 +1,4 @@
-"""A cause is named only once verified (``descent.verified_diagnoses``): reproduced on every
+"""A cause is named only once verified (``descent.diagnoses.verified``): reproduced on every
 failing check of the exercise and on a second input, contradicted by no passing check; anything
 else is worded as an observation, and code that fails checks for two reasons is told so."""
 
@@ -9,13 +9,13 @@ import types
 import pytest
 import torch
 
-from descent.checker import Checker
-from descent.compare import GradingFailure
-from descent.diagnoses import either
-from descent.diagnosis_base import Diagnosis, NotApplicable
-from descent.impl import Implementation
-from descent.neighbour_diagnoses import neighbour
-from descent.verified_diagnoses import Ledger, Record, settle
+from descent.calls.impl import Implementation
+from descent.diagnoses.base import Diagnosis, NotApplicable
+from descent.diagnoses.neighbour import neighbour
+from descent.diagnoses.values import either
+from descent.diagnoses.verified import Ledger, Record, settle
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

@@ -6,7 +6,7 @@ belongs, a statistic of the batch taken in evaluation mode. :func:`mutants` read
 the reference's functions of an exercise (and of the module's helpers they call, and of its class
 for an exercise that is a class) and writes each such slip into a copy, every occurrence of the
 changed expression at once (a student who misreads a formula misreads it everywhere). Each
-mutant is an implementation; :mod:`descent.verified_diagnoses` runs the failing checks' recipes
+mutant is an implementation; :mod:`descent.diagnoses.verified` runs the failing checks' recipes
 on it and names the mutant that gives the student's results on all of them. The slips, by kind:
 
 - ``omitted``: a call of ``sqrt``, ``rsqrt``, ``log``, ``exp``, ``log1p``, ``abs`` or ``tanh``
@@ -51,8 +51,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import registry
-from .impl import Implementation, PatchedImplementation
+from .. import registry
+from ..calls.impl import Implementation, PatchedImplementation
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
