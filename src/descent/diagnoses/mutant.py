@@ -32,7 +32,8 @@ on it and names the mutant that gives the student's results on all of them. The 
 - ``mode``: a test of a mode flag (``training``) forced one way: the statistics of one mode used in
   the other;
 - ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
-  afresh on every call, so that it never advances;
+  afresh on every call, or written back into the new state as it was read, so that it never
+  advances;
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
   the result clamped at the floor's log (the log of a softmax clamped at 1e-10).
 
@@ -136,7 +137,7 @@ def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, st
     for before, after, kind, text in slips:
         after = ast.fix_missing_locations(ast.copy_location(after, before))
         yield [(before, after)], kind, text
-        if isinstance(before, ast.BinOp) and isinstance(before.op, ast.Pow):
+        if kind == "omitted" and isinstance(before, ast.BinOp) and isinstance(before.op, ast.Pow):
             powers.setdefault(ast.unparse(before.right), []).append((before, after))
     for exponent, pairs in powers.items():
         if len({ast.unparse(b) for b, _ in pairs}) > 1:
@@ -185,6 +186,23 @@ def _reads_state(node: Any) -> bool:
         if isinstance(owner, ast.Name) and "state" in owner.id:
             return True
     return False
+
+
+def _counters(tree: ast.Module) -> dict[str, Any]:
+    """The counters a state holds: each ``state.get("key", <int>)`` read, by its key."""
+    found: dict[str, Any] = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and _callee(node) == "get"
+            and _reads_state(node)
+            and len(node.args) == 2
+            and all(isinstance(a, ast.Constant) for a in node.args)
+            and isinstance(node.args[1].value, int)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.setdefault(node.args[0].value, node)
+    return found
 
 
 def _public_names(owners: dict[str, Any]) -> set[str]:
@@ -244,6 +262,7 @@ class _Context:
     # assigned in a loop), and attributes and items, which outlive the statement
     tensors: dict[int, list[str]]  # for a backward's expressions, its parameters and locals
     from_state: set[str]  # names assigned from a read of the state
+    counters: dict[str, Any]  # the state's counters: key -> its read (state.get("step", 0))
 
 
 def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
@@ -278,12 +297,16 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         if isinstance(t, ast.Name)
     }
     context = _Context(
-        public, _hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state
+        public,
+        *(_hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state),
+        _counters(tree),
     )
     nodes = list(ast.walk(tree))
     rules = (
         *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
+        _stored_as_read,
         *(_branch, _branches_swapped, _terms),
+        _power_off_by_one,
     )
     for rule in rules:
         for node in nodes:
@@ -605,6 +628,27 @@ def _frozen(node: Any, context: _Context) -> Iterator[Slip]:
         )
 
 
+def _stored_as_read(node: Any, context: _Context) -> Iterator[Slip]:
+    """A counter the state holds (read as ``state.get("step", 0)``) written back into the new
+    state as it was read: the update uses the advanced count, the stored one stays put, so every
+    call counts as the first (``t = self.t + 1`` computed, ``self.t`` kept)."""
+    if not isinstance(node, ast.Dict):
+        return
+    for i, (key, value) in enumerate(zip(node.keys, node.values)):
+        read = context.counters.get(key.value) if isinstance(key, ast.Constant) else None
+        if read is None or ast.unparse(value) == ast.unparse(read):
+            continue
+        after = copy.deepcopy(node)
+        after.values[i] = copy.deepcopy(read)
+        yield (
+            node,
+            after,
+            "frozen",
+            "a counter kept in the state that is stored back as it was read: the update counts "
+            "the step but the count it returns never advances, so every call counts as the first",
+        )
+
+
 def _clamped(node: Any, context: _Context) -> Iterator[Slip]:
     """A log (or a log-softmax) whose argument is floored at a small constant: its result
     clamped at the floor's log."""
@@ -786,3 +830,21 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
                 and factor.value not in (0, 1, -1)
             ):
                 yield node, kept, "factor", f"the factor {factor.value!r} left out"
+
+
+def _power_off_by_one(node: Any, context: _Context) -> Iterator[Slip]:
+    """A power whose exponent is a count (not a constant) raised one too high or one too low:
+    one decay or drop too many or too few (a loop that also counts step 0)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
+        return
+    if isinstance(node.right, ast.Constant):
+        return
+    for op, text in ((ast.Add(), "one too high"), (ast.Sub(), "one too low")):
+        after = ast.BinOp(node.left, ast.Pow(), ast.BinOp(node.right, op, ast.Constant(1)))
+        yield (
+            node,
+            after,
+            "step",
+            f"a power {text} (its exponent, a count, one off): one decay or drop "
+            f"{'too many' if isinstance(op, ast.Add) else 'too few'}",
+        )

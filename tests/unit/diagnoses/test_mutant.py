@@ -137,6 +137,33 @@ def test_adam_whose_step_never_advances_is_frozen():
     assert _kinds(failures) == {"frozen"} and "never advances" in str(failures[0])
 
 
+def test_adam_that_stores_its_step_count_as_it_read_it_is_frozen():
+    # an optimizer object that computes t = self.t + 1 for the update but keeps self.t: the
+    # stored count stays 0, so every step is bias-corrected as the first
+    def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        b1, b2 = betas
+        count = state.get("step", 0)
+        t = count + 1
+        m = b1 * state.get("exp_avg", torch.zeros_like(grad)) + (1 - b1) * grad
+        v = b2 * state.get("exp_avg_sq", torch.zeros_like(grad)) + (1 - b2) * grad * grad
+        update = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
+        return param - lr * update, {"step": count, "exp_avg": m, "exp_avg_sq": v}
+
+    def state_after_three(p0, grads):
+        def recipe(m):
+            p, state = p0, {}
+            for g in grads:
+                p, state = m.optim.adam_step(p, g, state, lr=0.1)
+            return [p, float(state["step"])]
+
+        return recipe
+
+    recipes = _steps("adam_step", lr=0.1) + [state_after_three(_t(3, 4), [_t(3, 4)] * 3)]
+    failures = _named("optim.adam", "adam_step", adam_step, recipes)
+    assert _kinds(failures) == {"frozen"}, [str(f) for f in failures]
+    assert "stored back as it was read" in str(failures[0])
+
+
 def test_a_sum_of_squares_rebuilt_on_every_call_is_an_assignment_for_an_accumulation():
     def adagrad_step(param, grad, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
         s = grad * grad  # the running sum is overwritten, never added to
@@ -282,3 +309,23 @@ def test_a_slip_of_a_general_kind_needs_two_inputs_and_a_specific_one_is_named_o
         return m.activations.relu_backward(DY_ONE, cache)
 
     assert _kinds(_named("activations.relu", "relu_backward", relu_backward, [once])) == {"gate"}
+
+
+def test_a_schedule_that_counts_one_drop_too_many_is_a_power_one_too_high():
+    # a loop that replays the steps and multiplies by gamma whenever s % step_size == 0, step 0
+    # included: every rate has one drop too many
+    def step_lr(step, base_lr, step_size, gamma=0.1):
+        lr = base_lr
+        for s in range(step + 1):
+            if s % step_size == 0:
+                lr = lr * gamma
+        return float(lr)
+
+    def rates(step_size, *gamma):
+        return lambda m: [m.schedules.step_lr(s, 0.3, step_size, *gamma) for s in range(15)]
+
+    # (with gamma passed on every check, "times `gamma`" reads the values as well: a factor; the
+    # default gamma's check reads as a constant, and only the slip explains both)
+    failures = _named("schedules.step_lr", "step_lr", step_lr, [rates(3, 0.5), rates(4)])
+    assert _kinds(failures) == {"step"}, [str(f) for f in failures]
+    assert "a power one too high" in str(failures[0])
