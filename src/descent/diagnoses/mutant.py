@@ -188,6 +188,29 @@ def _reads_state(node: Any) -> bool:
     return False
 
 
+def _loops(tree: ast.Module) -> tuple[set[int], set[str]]:
+    """The statements inside a loop, and the names a loop carries: set by a statement before the
+    loop (in the same body) and set again inside it."""
+    looped: set[int] = set()
+    carried: set[str] = set()
+    for body in (n.body for n in ast.walk(tree) if hasattr(n, "body") and isinstance(n.body, list)):
+        before: set[str] = set()
+        for statement in body:
+            if isinstance(statement, (ast.For, ast.While)):
+                inner = {id(n) for n in ast.walk(statement)} - {id(statement)}
+                looped |= inner
+                carried |= before & _stored(statement)
+            elif isinstance(statement, ast.Assign):
+                before |= _stored(statement)
+    return looped, carried
+
+
+def _stored(node: Any) -> set[str]:
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
 def _counters(tree: ast.Module) -> dict[str, Any]:
     """The counters a state holds: each ``state.get("key", <int>)`` read, by its key."""
     found: dict[str, Any] = {}
@@ -263,6 +286,8 @@ class _Context:
     tensors: dict[int, list[str]]  # for a backward's expressions, its parameters and locals
     from_state: set[str]  # names assigned from a read of the state
     counters: dict[str, Any]  # the state's counters: key -> its read (state.get("step", 0))
+    looped: set[int]  # the statements inside a loop
+    carried: set[str]  # names set before a loop and set again inside it
 
 
 def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
@@ -300,11 +325,13 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         public,
         *(_hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state),
         _counters(tree),
+        *_loops(tree),
     )
     nodes = list(ast.walk(tree))
     rules = (
         *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
         _stored_as_read,
+        _not_updated,
         *(_branch, _branches_swapped, _terms),
         _power_off_by_one,
     )
@@ -646,6 +673,40 @@ def _stored_as_read(node: Any, context: _Context) -> Iterator[Slip]:
             "frozen",
             "a counter kept in the state that is stored back as it was read: the update counts "
             "the step but the count it returns never advances, so every call counts as the first",
+        )
+
+
+def _not_updated(node: Any, context: _Context) -> Iterator[Slip]:
+    """Inside a loop, the update of a value the loop carries (set before it: a best so far)
+    left out, the rest of the statement kept: ``best_epoch = epoch`` for ``best, best_epoch =
+    loss, epoch``. The value keeps its first setting, and every step is compared with that."""
+    if not (isinstance(node, ast.Assign) and id(node) in context.looped):
+        return
+    target, value = node.targets[0], node.value
+    pairs = (
+        list(zip(target.elts, value.elts))
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+        else [(target, value)]
+    )
+    for i, (name, _) in enumerate(pairs):
+        if not (isinstance(name, ast.Name) and name.id in context.carried):
+            continue
+        rest = pairs[:i] + pairs[i + 1 :]
+        after: Any = (
+            ast.Assign(
+                [ast.Tuple([t for t, _ in rest], ast.Store()) if len(rest) > 1 else rest[0][0]],
+                ast.Tuple([v for _, v in rest], ast.Load()) if len(rest) > 1 else rest[0][1],
+            )
+            if rest
+            else ast.Pass()
+        )
+        quoted = _quote(name, context.public) or "a value the loop carries"
+        yield (
+            node,
+            after,
+            "frozen",
+            f"{quoted} never updated inside the loop: it keeps the value it was given before the "
+            "loop, so every later step is compared with that first one",
         )
 
 

@@ -329,3 +329,29 @@ def test_a_schedule_that_counts_one_drop_too_many_is_a_power_one_too_high():
     failures = _named("schedules.step_lr", "step_lr", step_lr, [rates(3, 0.5), rates(4)])
     assert _kinds(failures) == {"step"}, [str(f) for f in failures]
     assert "a power one too high" in str(failures[0])
+
+
+def test_early_stopping_whose_best_never_moves_is_frozen():
+    # records the improving epoch but never lowers best: every epoch is compared with epoch 0
+    def early_stopping(val_losses, patience, min_delta=0.0):
+        losses = [float(v) for v in val_losses]
+        best, best_epoch = losses[0], 0
+        for epoch in range(1, len(losses)):
+            if losses[epoch] < best - min_delta:
+                best_epoch = epoch
+            elif epoch - best_epoch == patience:
+                return epoch, best_epoch
+        return None, best_epoch
+
+    def every_prefix(losses, patience):  # (stop, best) after each epoch: enough to tell slips
+        return lambda m: [
+            m.regularization.early_stopping(losses[:k], patience) for k in range(1, len(losses))
+        ]
+
+    recipes = [
+        every_prefix([4.0, 3.0, 3.5, 2.5, 2.75, 2.9, 2.0, 2.2, 2.3], 2),
+        every_prefix([1.0, 0.9, 0.95, 0.8, 0.85, 0.7, 0.75, 0.76, 0.77], 3),
+    ]
+    failures = _named("regularization.early_stopping", "early_stopping", early_stopping, recipes)
+    assert _kinds(failures) == {"frozen"}, [str(f) for f in failures]
+    assert "`best` never updated" in str(failures[0])
