@@ -33,7 +33,11 @@ on it and names the mutant that gives the student's results on all of them. The 
   the other;
 - ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
   afresh on every call, or written back into the new state as it was read, so that it never
-  advances;
+  advances; a value a loop carries (set before it: a best so far) never updated inside it;
+- ``step`` too: a power whose exponent is a count raised one too high or one too low (one decay
+  or drop too many or too few);
+- ``edge``: the size parameter pieces are cut to (``batch_size``) used where the length of each
+  piece a loop walks through belongs (a short last batch handled like a full one);
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
   the result clamped at the floor's log (the log of a softmax clamped at 1e-10).
 
@@ -288,6 +292,8 @@ class _Context:
     counters: dict[str, Any]  # the state's counters: key -> its read (state.get("step", 0))
     looped: set[int]  # the statements inside a loop
     carried: set[str]  # names set before a loop and set again inside it
+    pieces: set[str]  # the names a for loop binds (each piece it walks through)
+    sizes: set[str]  # parameters named as a size (batch_size): what pieces are cut to
 
 
 def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
@@ -326,6 +332,20 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         *(_hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state),
         _counters(tree),
         *_loops(tree),
+        {
+            t.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.For)
+            for t in ast.walk(n.target)
+            if isinstance(t, ast.Name)
+        },
+        {
+            a.arg
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef)
+            for a in n.args.args
+            if a.arg.endswith("size")
+        },
     )
     nodes = list(ast.walk(tree))
     rules = (
@@ -334,6 +354,7 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         _not_updated,
         *(_branch, _branches_swapped, _terms),
         _power_off_by_one,
+        _whole_for_part,
     )
     for rule in rules:
         for node in nodes:
@@ -908,4 +929,23 @@ def _power_off_by_one(node: Any, context: _Context) -> Iterator[Slip]:
             "step",
             f"a power {text} (its exponent, a count, one off): one decay or drop "
             f"{'too many' if isinstance(op, ast.Add) else 'too few'}",
+        )
+
+
+def _whole_for_part(node: Any, context: _Context) -> Iterator[Slip]:
+    """The length of each piece a loop walks through (``len(idx)``, ``idx`` the loop's variable)
+    replaced by the size parameter the pieces were cut to (``batch_size``): a short last piece
+    treated like a full one."""
+    if not (isinstance(node, ast.Call) and _callee(node) == "len" and len(node.args) == 1):
+        return
+    piece = node.args[0]
+    if not (isinstance(piece, ast.Name) and piece.id in context.pieces):
+        return
+    for size in sorted(context.sizes):
+        yield (
+            node,
+            ast.Name(size, ast.Load()),
+            "edge",
+            f"`{size}` used where the length of each piece belongs: a short last piece (the last "
+            "batch of an epoch) is handled like a full one",
         )

@@ -355,3 +355,31 @@ def test_early_stopping_whose_best_never_moves_is_frozen():
     failures = _named("regularization.early_stopping", "early_stopping", early_stopping, recipes)
     assert _kinds(failures) == {"frozen"}, [str(f) for f in failures]
     assert "`best` never updated" in str(failures[0])
+
+
+def test_a_short_batch_averaged_over_batch_size_is_a_piece_taken_for_the_whole():
+    # averages every batch's gradient over batch_size, the short last batch included
+    def train_linear_regression(X, y, lr, epochs, batch_size, generator):
+        w, b, losses = X.new_zeros(X.shape[1]), X.new_zeros(()), []
+        for _ in range(epochs):
+            for idx in torch.randperm(X.shape[0], generator=generator).split(batch_size):
+                r = X[idx] @ w + b - y[idx]
+                losses.append(float((r * r).mean()))
+                w = w - lr * (2 / batch_size) * (X[idx].T @ r)
+                b = b - lr * (2 / batch_size) * r.sum()
+        return w, b, losses
+
+    def run(n, batch_size):
+        X, y = _t(n, 3), _t(n)
+        return lambda m: m.regression.train_linear_regression(
+            X, y, 0.05, 2, batch_size, torch.Generator().manual_seed(3)
+        )
+
+    failures = _named(
+        "regression.train_linear_regression",
+        "train_linear_regression",
+        train_linear_regression,
+        [run(11, 4), run(17, 5)],
+    )
+    assert _kinds(failures) == {"edge"}, [str(f) for f in failures]
+    assert "`batch_size` used where the length of each piece belongs" in str(failures[0])
