@@ -36,6 +36,7 @@ on it and names the mutant that gives the student's results on all of them. The 
   advances; a value a loop carries (set before it: a best so far) never updated inside it;
 - ``step`` too: a power whose exponent is a count raised one too high or one too low (one decay
   or drop too many or too few);
+- ``reduction``: a matrix parameter read transposed everywhere (rows for columns);
 - ``edge``: the size parameter pieces are cut to (``batch_size``) used where the length of each
   piece a loop walks through belongs (a short last batch handled like a full one);
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
@@ -58,6 +59,7 @@ from typing import Any
 
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
+from .rerun import transposed as transposed_text
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
@@ -355,6 +357,7 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         *(_branch, _branches_swapped, _terms),
         _power_off_by_one,
         _whole_for_part,
+        _transposed,
     )
     for rule in rules:
         for node in nodes:
@@ -948,4 +951,23 @@ def _whole_for_part(node: Any, context: _Context) -> Iterator[Slip]:
             "edge",
             f"`{size}` used where the length of each piece belongs: a short last piece (the last "
             "batch of an epoch) is handled like a full one",
+        )
+
+
+def _transposed(node: Any, context: _Context) -> Iterator[Slip]:
+    """A matrix argument (a parameter with no default) read transposed everywhere: the rows
+    taken for the columns, so every reduction runs over the other dimension (the re-run of
+    :mod:`descent.diagnoses.rerun` that transposes a matrix, for a check whose values a reading
+    pre-empted)."""
+    if not isinstance(node, ast.FunctionDef):
+        return
+    required = node.args.args[: len(node.args.args) - len(node.args.defaults)]
+    for arg in required:
+        if arg.arg in ("self", "cls") or arg.arg in context.hyper:
+            continue
+        yield (
+            ast.Name(arg.arg, ast.Load()),
+            ast.Attribute(ast.Name(arg.arg, ast.Load()), "T", ast.Load()),
+            "reduction",
+            transposed_text(arg.arg),
         )

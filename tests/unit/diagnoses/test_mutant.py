@@ -383,3 +383,4 @@ def test_a_short_batch_averaged_over_batch_size_is_a_piece_taken_for_the_whole()
     )
     assert _kinds(failures) == {"edge"}, [str(f) for f in failures]
     assert "`batch_size` used where the length of each piece belongs" in str(failures[0])
+
