@@ -37,6 +37,7 @@ on it and names the mutant that gives the student's results on all of them. The 
 - ``step`` too: a power whose exponent is a count raised one too high or one too low (one decay
   or drop too many or too few);
 - ``reduction``: a matrix parameter read transposed everywhere (rows for columns);
+- ``branch`` too: one operand of an ``and`` or ``or`` left out;
 - ``edge``: the size parameter pieces are cut to (``batch_size``) used where the length of each
   piece a loop walks through belongs (a short last batch handled like a full one);
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
@@ -355,6 +356,7 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         _stored_as_read,
         _not_updated,
         *(_branch, _branches_swapped, _terms),
+        _condition_left_out,
         _power_off_by_one,
         _whole_for_part,
         _transposed,
@@ -915,6 +917,23 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
                 and factor.value not in (0, 1, -1)
             ):
                 yield node, kept, "factor", f"the factor {factor.value!r} left out"
+
+
+def _condition_left_out(node: Any, context: _Context) -> Iterator[Slip]:
+    """One operand of an ``and`` or ``or`` left out: a case the test should catch (a NaN in the
+    second of two curves) goes to the other branch."""
+    if not isinstance(node, ast.BoolOp):
+        return
+    for i in range(len(node.values)):
+        rest = node.values[:i] + node.values[i + 1 :]
+        after = rest[0] if len(rest) == 1 else ast.BoolOp(node.op, rest)
+        yield (
+            node,
+            after,
+            "branch",
+            "one condition of a test left out (one operand of an `and` or `or`): the cases "
+            "only it catches go to the other branch",
+        )
 
 
 def _power_off_by_one(node: Any, context: _Context) -> Iterator[Slip]:
