@@ -114,6 +114,18 @@ def test_adam_dividing_by_one_minus_beta_leaves_the_power_out():
     assert "first update" not in str(failures[0])
 
 
+def _adam_then_state(p0, grads):
+    """A recipe: the parameters after three Adam steps, and the step count stored."""
+
+    def recipe(m):
+        p, state = p0, {}
+        for g in grads:
+            p, state = m.optim.adam_step(p, g, state, lr=0.1)
+        return [p, float(state["step"])]
+
+    return recipe
+
+
 def test_adam_whose_step_never_advances_is_frozen():
     def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         b1, b2 = betas
@@ -123,16 +135,7 @@ def test_adam_whose_step_never_advances_is_frozen():
         update = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
         return param - lr * update, {"step": t, "exp_avg": m, "exp_avg_sq": v}
 
-    def state_after_three(p0, grads):
-        def recipe(m):
-            p, state = p0, {}
-            for g in grads:
-                p, state = m.optim.adam_step(p, g, state, lr=0.1)
-            return [p, float(state["step"])]
-
-        return recipe
-
-    recipes = _steps("adam_step", lr=0.1) + [state_after_three(_t(3, 4), [_t(3, 4)] * 3)]
+    recipes = _steps("adam_step", lr=0.1) + [_adam_then_state(_t(3, 4), [_t(3, 4)] * 3)]
     failures = _named("optim.adam", "adam_step", adam_step, recipes)
     assert _kinds(failures) == {"frozen"} and "never advances" in str(failures[0])
 
@@ -149,16 +152,7 @@ def test_adam_that_stores_its_step_count_as_it_read_it_is_frozen():
         update = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
         return param - lr * update, {"step": count, "exp_avg": m, "exp_avg_sq": v}
 
-    def state_after_three(p0, grads):
-        def recipe(m):
-            p, state = p0, {}
-            for g in grads:
-                p, state = m.optim.adam_step(p, g, state, lr=0.1)
-            return [p, float(state["step"])]
-
-        return recipe
-
-    recipes = _steps("adam_step", lr=0.1) + [state_after_three(_t(3, 4), [_t(3, 4)] * 3)]
+    recipes = _steps("adam_step", lr=0.1) + [_adam_then_state(_t(3, 4), [_t(3, 4)] * 3)]
     failures = _named("optim.adam", "adam_step", adam_step, recipes)
     assert _kinds(failures) == {"frozen"}, [str(f) for f in failures]
     assert "stored back as it was read" in str(failures[0])
@@ -312,14 +306,11 @@ def test_a_slip_of_a_general_kind_needs_two_inputs_and_a_specific_one_is_named_o
 
 
 def test_a_schedule_that_counts_one_drop_too_many_is_a_power_one_too_high():
-    # a loop that replays the steps and multiplies by gamma whenever s % step_size == 0, step 0
-    # included: every rate has one drop too many
+    # counts a drop at every s % step_size == 0 up to the step, step 0 included: every rate has
+    # one drop too many
     def step_lr(step, base_lr, step_size, gamma=0.1):
-        lr = base_lr
-        for s in range(step + 1):
-            if s % step_size == 0:
-                lr = lr * gamma
-        return float(lr)
+        drops = sum(1 for s in range(step + 1) if s % step_size == 0)
+        return float(base_lr * gamma**drops)
 
     def rates(step_size, *gamma):
         return lambda m: [m.schedules.step_lr(s, 0.3, step_size, *gamma) for s in range(15)]
@@ -383,4 +374,3 @@ def test_a_short_batch_averaged_over_batch_size_is_a_piece_taken_for_the_whole()
     )
     assert _kinds(failures) == {"edge"}, [str(f) for f in failures]
     assert "`batch_size` used where the length of each piece belongs" in str(failures[0])
-
