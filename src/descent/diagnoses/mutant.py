@@ -222,16 +222,16 @@ def _counters(tree: ast.Module) -> dict[str, Any]:
     """The counters a state holds: each ``state.get("key", <int>)`` read, by its key."""
     found: dict[str, Any] = {}
     for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _callee(node) == "get" and _reads_state(node)):
+            continue
+        key, start = node.args if len(node.args) == 2 else (None, None)
         if (
-            isinstance(node, ast.Call)
-            and _callee(node) == "get"
-            and _reads_state(node)
-            and len(node.args) == 2
-            and all(isinstance(a, ast.Constant) for a in node.args)
-            and isinstance(node.args[1].value, int)
-            and isinstance(node.args[0].value, str)
+            isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and isinstance(start, ast.Constant)
+            and isinstance(start.value, int)
         ):
-            found.setdefault(node.args[0].value, node)
+            found.setdefault(key.value, node)
     return found
 
 
@@ -688,7 +688,9 @@ def _stored_as_read(node: Any, context: _Context) -> Iterator[Slip]:
     if not isinstance(node, ast.Dict):
         return
     for i, (key, value) in enumerate(zip(node.keys, node.values)):
-        read = context.counters.get(key.value) if isinstance(key, ast.Constant) else None
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            continue
+        read = context.counters.get(key.value)
         if read is None or ast.unparse(value) == ast.unparse(read):
             continue
         after = copy.deepcopy(node)
