@@ -50,6 +50,33 @@ class Diagnosis:
         return self.kind in FACTS if self.witnessed is None else self.witnessed
 
 
+@dataclass(frozen=True)
+class Case:
+    """A failed check, as every diagnosis that runs code again reads it (the one argument of a
+    stage and of a re-run, :mod:`descent.diagnoses.order`).
+
+    ``recipe(implementation)`` is the check's call; ``got`` what the student's code returned and
+    ``expected`` what the reference did; ``reference`` and ``impl`` the two implementations (a
+    re-run changes something and calls ``recipe(reference)`` again: :meth:`again`);
+    ``exercise`` the registry's name (``"losses.mse"``), ``None`` when unknown. ``reproduces``
+    judges a changed run's result against ``got``: set by the stage that weighs the re-runs
+    (:func:`descent.diagnoses.parameter.rerun_slip`: to float64's last digits;
+    ``estimate_slip``: within the check's band); ``None`` where the re-run judges by its own rule.
+    """
+
+    recipe: Callable[[Any], Any]
+    got: Any
+    expected: Any
+    reference: Any = None
+    exercise: str | None = None
+    impl: Any = None
+    reproduces: Callable[[Any], bool] | None = field(default=None, compare=False, repr=False)
+
+    def again(self) -> Any:
+        """The check's call on the reference, as it stands now (a re-run changes it first)."""
+        return self.recipe(self.reference)
+
+
 class NotApplicable(Exception):
     """A slip's ``rerun`` given a recipe it does not concern (it closes over no such argument)."""
 

@@ -34,6 +34,7 @@ import torch
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
 from ..calls.timelimit import cut_short
+from .base import Case
 from .values import Diagnosis, _deep_equal
 
 _DRAWS = ("randn", "rand", "randint", "randperm", "normal")
@@ -123,12 +124,12 @@ def _orders(n: int) -> list[tuple[list[int], str]]:
     ]
 
 
-def draw_order_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
-) -> list[Diagnosis]:
+def draw_order_fits(case: Case) -> list[Diagnosis]:
     """The diagnoses of every other order of the reference's draws (first made last, last made
     first) under which the recipe run on ``reference`` gives ``got`` and no longer ``expected``;
     ``[]`` for an unknown exercise, functions that draw less than twice or from no generator."""
+    recipe, got, expected = case.recipe, case.got, case.expected
+    reference, exercise = case.reference, case.exercise
     start = time.perf_counter()
     fits: list[Diagnosis] = []
     for module, function, fn in exercise_functions(reference, exercise):

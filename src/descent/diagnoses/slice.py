@@ -426,7 +426,3 @@ def counted(expected: Any, got: Any) -> Diagnosis | None:
             "not the items themselves (the docstring's return convention)",
         )
     return None
-
-
-#: Run by :func:`descent.diagnoses.values.diagnose_tensors` after its own tiers.
-TIER = (slice_factor, slice_term, slice_sums, flipped, threshold, clamped, counts)

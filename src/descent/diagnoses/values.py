@@ -56,65 +56,14 @@ from typing import Any
 
 import torch
 
-from .base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
-from .derivative import log_argument
+from . import order as diagnosis_order
+from .base import _ATOL, _RTOL, Case, Diagnosis, same, wrong_entries
 from .exception import typed
-from .gate import gated
 from .item import extra_entry, held_out_kept, zero_item
-from .limit import at_infinity
-from .norm import blend_factor, standardized
-from .operand import reciprocal
-from .pattern import (
-    bound_side,
-    echoed,
-    frozen_step,
-    log_base,
-    mirrored_phases,
-    not_held,
-    smoothed,
-    truncated,
-)
+from .pattern import truncated
 from .shape import reshaped
-from .slice import TIER as SLICE_TIER
 from .slice import counted, unset
 from .split import chunks
-
-#: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
-KINDS = (
-    "zero",
-    "sign",
-    "sum-mean",
-    "factor",
-    "layout",
-    "order",
-    "step",
-    "term",
-    "offset",
-    "branch",
-    "edge",
-    "broadcast",
-    "precision",
-    "stability",
-    "structure",
-    "reduction",
-    "inplace",
-    "validation",
-    "dtype",
-    "random",
-    "argument",
-    "distribution",  # random draws of the wrong law: family, replacement, a biased shuffle
-    "sibling",
-    "operator",  # a reflected operator (__radd__) missing: exception_diagnoses
-    "recursion",  # a recursion as deep as the data: exception_diagnoses
-    "omitted",  # an operation left out (a square root, a log, a power): mutant_diagnoses
-    "swapped",  # one hyperparameter used where another belongs (lr for 1 - alpha)
-    "clamp",  # a clamp or floor that changes results (a log floored at 1e-10): mutant_diagnoses
-    "eps",  # an eps left out, or added under the root instead of after it (or the reverse)
-    "mode",  # a statistic of the wrong mode (the batch's statistics in evaluation)
-    "frozen",  # a counter or state that never advances (Adam's step)
-    "accumulate",  # an assignment where accumulation belongs (= for +=)
-    "gate",  # a gradient passed through a gate on the wrong region: gate_diagnoses
-)
 
 
 @dataclass
@@ -126,6 +75,7 @@ class Inputs:
     numbers: list[tuple[str, float]] = field(default_factory=list)
     # tuples of positive ints (a tensor's shape, a kernel size): data lists are not shapes
     shapes: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    dtype: torch.dtype | None = None  # the expected result's (a float32 check expects float32)
 
     def sizes(self, shape: Iterable[int]) -> list[tuple[int, str]]:
         """Candidate counts ``N`` with where they come from: every dimension's size and every
@@ -144,9 +94,6 @@ class Inputs:
             if n > 2 and n not in seen:
                 seen[n] = where
         return sorted(seen.items())
-
-
-Hypothesis = Callable[[torch.Tensor, torch.Tensor, Inputs], "Diagnosis | None"]
 
 
 def _counts(e: torch.Tensor) -> bool:
@@ -603,12 +550,11 @@ def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     return None
 
 
-def precision(
-    e: torch.Tensor, g: torch.Tensor, inputs: Inputs, *, dtype: torch.dtype | None = None
-) -> Diagnosis | None:
+def precision(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A float64 check whose result holds only float32 values and agrees with the expected to
-    float32 precision: part of the computation ran in float32."""
-    if dtype is not None and dtype != torch.float64:
+    float32 precision: part of the computation ran in float32 (``inputs.dtype``: the expected
+    result's dtype)."""
+    if inputs.dtype is not None and inputs.dtype != torch.float64:
         return None  # a float32 check expects float32 values
     if not torch.equal(g.to(torch.float32).to(torch.float64), g):
         return None
@@ -772,29 +718,16 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     return Diagnosis("step", f"your sequence has {what}, {where}, and is right otherwise {cause}")
 
 
-TIERS: tuple[tuple[Hypothesis, ...], ...] = (
-    (zero, chunks),
-    (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
-    + (log_argument, at_infinity),
-    (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor)
-    + (gated,),
-    SLICE_TIER,
-)
-
-
 def diagnose_tensors(
     e: torch.Tensor, g: torch.Tensor, inputs: Inputs, dtype: torch.dtype | None = None
 ) -> Diagnosis | None:
-    """Run the tiers on two float64 tensors of one shape; ``dtype`` is the expected dtype."""
-    for tier in TIERS:
+    """Run the value tiers (:data:`descent.diagnoses.order.TIERS`) on two float64 tensors of
+    one shape; ``dtype`` is the expected dtype (read by :func:`precision`)."""
+    inputs = replace(inputs, dtype=dtype)
+    for tier in diagnosis_order.tiers():
         fits: dict[str, Diagnosis] = {}
         for hypothesis in tier:
-            found = (
-                hypothesis(e, g, inputs, dtype=dtype)
-                if hypothesis is precision
-                else hypothesis(e, g, inputs)
-            )
+            found = hypothesis(e, g, inputs)
             if found is not None:
                 fits.setdefault(found.kind, replace(found, origin=hypothesis.__name__))
         if len(fits) == 1:
@@ -812,6 +745,12 @@ def either(fits: Iterable[Diagnosis]) -> Diagnosis:
     fits = [f for d in fits for f in (d.fits or (d,))]
     texts = [d.text.removeprefix(_EITHER) for d in fits]
     return Diagnosis("ambiguous", _EITHER + "; or ".join(texts), fits=tuple(fits))
+
+
+def diagnose_case(case: Case) -> Diagnosis | None:
+    """The first stage (:data:`descent.diagnoses.order.STAGES`): :func:`diagnose` of the
+    check's values, with the inputs its recipe closes over."""
+    return diagnose(case.expected, case.got, inputs_of(case.recipe))
 
 
 def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis | None:
@@ -888,7 +827,7 @@ def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> D
     if not bool(torch.isfinite(g).all()):
         return unstable(e, g)
     if same(g, e):  # within the hypotheses' tolerance: only a precision loss can tell
-        return precision(e, g, inputs, dtype=dtype)
+        return precision(e, g, replace(inputs, dtype=dtype))
     return diagnose_tensors(e, g, inputs, dtype)
 
 

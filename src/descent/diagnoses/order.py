@@ -1,0 +1,254 @@
+"""The order of diagnosis, declared once: which diagnosis runs where, and what it can pre-empt.
+
+A failed check is read in stages (:data:`STAGES`, run by ``Checker``): first its values
+(:data:`TIERS`), then the reference run again with one thing changed (:data:`RERUNS`), then the
+student's code with a small argument halved, then the reference with a number moved. A later
+stage runs only when the earlier ones named nothing, so **anything that fits earlier pre-empts
+everything after it**: a fit in a value tier stops the later tiers and every re-run. Within a
+tier or the re-runs every entry runs; fits of one kind are named, fits of several kinds are
+named together ("several explanations fit"). Once every test has run, verification
+(:mod:`descent.diagnoses.verified`) weighs what the checks claim; a slip written into the
+reference's code (:data:`MUTANT_SLIPS`) is tried only when no re-run was verified, and names the
+failure over a reading of the values only when its kind is in :data:`MUTANT_PREEMPTS`.
+
+Every entry names its function by where it lives (``"values.factor"``: ``factor`` of
+``descent.diagnoses.values``) so that this file imports none of the modules it orders: they read
+their order from here. :func:`resolved` turns a list of names into the functions. Adding a
+diagnosis is one line here, in the list whose interface its function has:
+
+- a value hypothesis (:class:`ValueHypothesis`): ``(expected, got, inputs) -> Diagnosis | None``
+  on two float64 CPU tensors of one shape and the call's :class:`~.values.Inputs`; cheap;
+- a re-run (:class:`Rerun`): ``(case) -> list[Diagnosis]``, every slip under which the reference
+  gives the student's result (:class:`~.base.Case`); costly, within a time budget of its own;
+- a stage (:class:`Stage`): ``(case) -> Diagnosis | None``;
+- a mutant slip: ``(node, context) -> Iterator[Slip]`` over the reference's syntax tree
+  (:mod:`descent.diagnoses.mutant`).
+
+Every kind a diagnosis names is a key of :data:`KINDS`, with its meaning. Then run the guard:
+``descent audit --module M --check-generic`` (docs/authoring.md, *Generic diagnoses*).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+
+from .base import Case, Diagnosis
+
+#: Every kind a diagnosis can have, with what it names; catalogue bugs are labelled with these
+#: (``bug(generic=...)``). ``"ambiguous"`` (several explanations fit) is no kind of its own.
+KINDS: dict[str, str] = {
+    "zero": "a result that is zero everywhere: a term that never reaches it",
+    "sign": "a sign flipped: a subtraction the wrong way round, ascent for descent",
+    "sum-mean": "a sum where a mean belongs or the reverse: a division by a count missing or extra",
+    "factor": "the right formula times a constant: a coefficient missing, extra or misread",
+    "layout": "the right values laid out wrongly: transposed, reshaped where permuted belongs",
+    "order": "the right values or items in the wrong places: an index, a reversed list",
+    "step": "a sequence one step behind or ahead, a counter or a +1 one off",
+    "term": "a term missing or extra, proportional to an argument",
+    "offset": "the right values shifted by a constant",
+    "branch": "a branch of a piecewise formula wrong, or the side its boundary belongs to",
+    "edge": "right except at the edges: a boundary entry, the first or last item",
+    "broadcast": "a result broadcast along the wrong dimension",
+    "precision": "right only to float32 precision: part of a float64 computation in float32",
+    "stability": "NaN or infinity where the expected is finite: an unstable formula",
+    "structure": "the return convention: a tensor for a number, a tuple for one value",
+    "reduction": "a reduction of another kind or along another dimension",
+    "inplace": "an argument edited in place (seen by the check)",
+    "validation": "an argument that had to be refused with ValueError went through",
+    "dtype": "the right values in another dtype or on another device",
+    "random": "random draws that do not all come from the generator given",
+    "argument": "an argument misread: its complement, a count one off, ignored, another option",
+    "distribution": "random draws of the wrong law: family, replacement, a biased shuffle",
+    "sibling": "another exercise's function called where this one belongs",
+    "operator": "a reflected operator (__radd__) missing",
+    "recursion": "a recursion as deep as the data",
+    "omitted": "an operation left out: a square root, a log, a power",
+    "swapped": "one hyperparameter used where another belongs (lr for 1 - alpha)",
+    "clamp": "a clamp or floor that changes results (a log floored at 1e-10)",
+    "eps": "an eps left out, or added under the root instead of after it (or the reverse)",
+    "mode": "the statistics of the wrong mode (the batch's statistics in evaluation)",
+    "frozen": "a counter or state that never advances (Adam's step)",
+    "accumulate": "an assignment where accumulation belongs (= for +=)",
+    "gate": "a gradient passed through a gate on the wrong region of its input",
+}
+
+
+class ValueHypothesis(Protocol):
+    """A reading of a wrong result against the expected one: both float64 CPU tensors of one
+    shape, ``inputs`` the call's named tensors and numbers (and ``dtype``, the expected
+    result's). Reads values only: no code is run."""
+
+    __name__: str
+
+    def __call__(self, e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None: ...
+
+
+class Rerun(Protocol):
+    """Every slip under which the reference, re-run, gives the student's result (``[]`` for
+    none); each keeps to a time budget of its own and puts back what it changes."""
+
+    __name__: str
+
+    def __call__(self, case: Case) -> list[Diagnosis]: ...
+
+
+class Stage(Protocol):
+    """One stage of a failed check's diagnosis: the one diagnosis it names, or ``None``."""
+
+    __name__: str
+
+    def __call__(self, case: Case) -> Diagnosis | None: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    """A stage of :data:`STAGES`: ``function`` names it; ``after`` is what the stages before it
+    found when it runs (``"nothing"``, or ``"nothing or stability"``: NaN alone only guesses at a
+    stability problem); ``reference``: it needs the reference (not every check has one)."""
+
+    function: str
+    after: str = "nothing"
+    reference: bool = True
+
+    def __post_init__(self) -> None:
+        if self.after not in _AFTER:
+            raise ValueError(f"stage {self.function}: after={self.after!r}, not one of {_AFTER}")
+
+    def runs_after(self, found: Diagnosis | None) -> bool:
+        """Whether this stage runs once the stages before it have found ``found``."""
+        if self.after == "always":
+            return True
+        stability = self.after == "nothing or stability" and found is not None
+        return found is None or stability and found.kind == "stability"
+
+
+_AFTER = ("always", "nothing", "nothing or stability")
+
+
+#: The stages of a failed value check, in order (``Checker``); each runs only when those before
+#: it found nothing. A float32 result still unexplained is then run once more in float64 by the
+#: checker itself (right there: a formula unstable in float32).
+STAGES: tuple[Step, ...] = (
+    Step("values.diagnose_case", after="always", reference=False),  # reads values only
+    Step("parameter.rerun_slip", after="nothing or stability"),  # weighs RERUNS
+    Step("input.first_order", reference=False),  # the student's code, an argument halved
+    Step("scenario.scenario_slip"),  # a number moved: a hair, a sign, a count
+)
+
+#: The value tiers, most specific first: the first tier in which any hypothesis fits decides
+#: (and pre-empts every later tier and stage).
+TIERS: tuple[tuple[str, ...], ...] = (
+    ("values.zero", "split.chunks"),
+    (
+        "values.factor",
+        "values.layout",
+        "values.step",
+        "values.changes",
+        "values.first_update",
+        "values.term",
+        "values.product",
+        "values.complement",
+        "values.branch",
+        "values.precision",
+        "pattern.smoothed",
+        "pattern.not_held",
+        "pattern.bound_side",
+        "pattern.echoed",
+        "pattern.log_base",
+        "pattern.frozen_step",
+        "pattern.mirrored_phases",
+        "derivative.log_argument",
+        "limit.at_infinity",
+    ),
+    (
+        "values.order",
+        "values.offset",
+        "values.edge",
+        "values.broadcast",
+        "values.wrong_dimension",
+        "operand.reciprocal",
+        "norm.standardized",
+        "norm.blend_factor",
+        "gate.gated",
+    ),
+    (  # slice by slice, or on a telling set of entries: the last tier
+        "slice.slice_factor",
+        "slice.slice_term",
+        "slice.slice_sums",
+        "slice.flipped",
+        "slice.threshold",
+        "slice.clamped",
+        "slice.counts",
+    ),
+)
+
+#: The re-runs :func:`~.parameter.rerun_slip` weighs together (all run; their fits are named as
+#: one, or as "several explanations fit").
+RERUNS: tuple[str, ...] = (
+    "argument.argument_fits",  # one argument of the check changed: a complement, a count
+    "rerun.number_fits",  # the check's numbers scaled or combined, a matrix transposed
+    "derivative.pair_fits",  # a backward's local derivative misread
+    "derivative.node_fits",  # a scalar node's derivative slipped
+    "input.input_fits",  # a tensor argument changed: a boundary moved, scaled
+    "cut.one_item_fits",  # a list argument cut to one item
+    "reuse.reused_helper_fits",  # a random helper's first result reused
+    "draw_order.draw_order_fits",  # the random draws made in another order
+    "last_call.last_call_fits",  # the last call of an activation left out
+    "parameter.parameter_fits",  # a parameter of the exercise's functions forced
+)
+
+#: The slips :mod:`~.mutant` writes into the reference's code, the most telling first (the
+#: first :data:`~.mutant.MAX_MUTANTS` are tried).
+MUTANT_SLIPS: tuple[str, ...] = (
+    "mutant._omitted",
+    "mutant._eps",
+    "mutant._swapped",
+    "mutant._accumulated",
+    "mutant._mode",
+    "mutant._frozen",
+    "mutant._clamped",
+    "mutant._gated_on",
+    "mutant._branch",
+    "mutant._branches_swapped",
+    "mutant._terms",
+)
+
+#: The kinds only a slip of the code names (a reading of the values cannot): a mutant of one of
+#: them names a failure over a verified reading of its values; a mutant of a general kind (a
+#: term, a sign, a factor) gives way to one, and needs fewer failing checks to be named.
+MUTANT_PREEMPTS = frozenset(
+    ("omitted", "eps", "swapped", "accumulate", "mode", "frozen", "clamp", "gate")
+)
+
+#: Checks whose kind names their mistake when no value hypothesis does (``Checker.fail``): each
+#: reads the check's message, ``(message) -> Diagnosis | None``.
+BY_CHECK: dict[str, str] = {
+    "arguments unchanged": "check.edited_argument",
+    "reproducibility": "check.unseeded",
+    "reproducible": "check.unseeded",
+    "errors": "check.not_refused",
+}
+
+
+@functools.cache
+def function(name: str) -> Callable:
+    """The function a name of this file declares (``"values.factor"``)."""
+    module, _, attribute = name.rpartition(".")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+
+
+@functools.cache
+def resolved(names: tuple[str, ...]) -> tuple[Callable, ...]:
+    """The functions of ``names``, in their order."""
+    return tuple(function(name) for name in names)
+
+
+def tiers() -> tuple[tuple[ValueHypothesis, ...], ...]:
+    """:data:`TIERS` as functions."""
+    return tuple(resolved(tier) for tier in TIERS)
