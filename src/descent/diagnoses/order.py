@@ -11,9 +11,9 @@ named together ("several explanations fit"). Once every test has run, verificati
 reference's code (:data:`MUTANT_SLIPS`) is tried only when no re-run was verified, and names the
 failure over a reading of the values only when its kind is in :data:`MUTANT_PREEMPTS`.
 
-Every entry names its function by where it lives (``"values.factor"``: ``factor`` of
-``descent.diagnoses.values``) so that this file imports none of the modules it orders: they read
-their order from here. :func:`resolved` turns a list of names into the functions. Adding a
+Every entry names its function by where it lives (``"values.constant_factor"``: the function
+``constant_factor`` of ``descent.diagnoses.values``) so that this file imports none of the
+modules it orders: they read their order from here. :func:`resolved` turns a list of names into the functions. Adding a
 diagnosis is one line here, in the list whose interface its function has:
 
 - a value hypothesis (:class:`ValueHypothesis`): ``(expected, got, inputs) -> Diagnosis | None``
@@ -144,22 +144,22 @@ STAGES: tuple[Step, ...] = (
 #: The value tiers, most specific first: the first tier in which any hypothesis fits decides
 #: (and pre-empts every later tier and stage).
 TIERS: tuple[tuple[str, ...], ...] = (
-    ("values.zero", "split.chunks"),
+    ("values.all_zero", "split.chunk_sizes"),
     (
-        "values.factor",
-        "values.layout",
-        "values.step",
-        "values.changes",
+        "values.constant_factor",
+        "values.wrong_layout",
+        "values.one_step_off",
+        "values.changes_at_other_steps",
         "values.first_update",
-        "values.term",
-        "values.product",
-        "values.complement",
-        "values.branch",
-        "values.precision",
-        "pattern.smoothed",
+        "values.extra_or_missing_term",
+        "values.factor_entry_by_entry",
+        "values.complement_of_expected",
+        "values.wrong_branch",
+        "values.float32_precision",
+        "pattern.step_made_smooth",
         "pattern.not_held",
         "pattern.bound_side",
-        "pattern.echoed",
+        "pattern.argument_returned",
         "pattern.log_base",
         "pattern.frozen_step",
         "pattern.mirrored_phases",
@@ -167,24 +167,24 @@ TIERS: tuple[tuple[str, ...], ...] = (
         "limit.at_infinity",
     ),
     (
-        "values.order",
-        "values.offset",
-        "values.edge",
-        "values.broadcast",
+        "values.values_reordered",
+        "values.constant_offset",
+        "values.wrong_edge",
+        "values.wrong_broadcast",
         "values.wrong_dimension",
         "operand.reciprocal",
         "norm.standardized",
         "norm.blend_factor",
-        "gate.gated",
+        "gate.gated_on_wrong_region",
     ),
     (  # slice by slice, or on a telling set of entries: the last tier
         "slice.slice_factor",
         "slice.slice_term",
         "slice.slice_sums",
-        "slice.flipped",
-        "slice.threshold",
-        "slice.clamped",
-        "slice.counts",
+        "slice.signs_flipped",
+        "slice.wrong_past_threshold",
+        "slice.clamped_difference",
+        "slice.counts_for_values",
     ),
 )
 
@@ -238,7 +238,7 @@ BY_CHECK: dict[str, str] = {
 
 @functools.cache
 def function(name: str) -> Callable:
-    """The function a name of this file declares (``"values.factor"``)."""
+    """The function a name of this file declares (``"values.constant_factor"``)."""
     module, _, attribute = name.rpartition(".")
     return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 

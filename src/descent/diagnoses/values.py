@@ -60,10 +60,10 @@ from . import order as diagnosis_order
 from .base import _ATOL, _RTOL, Case, Diagnosis, same, wrong_entries
 from .exception import typed
 from .item import extra_entry, held_out_kept, zero_item
-from .pattern import truncated
+from .pattern import sequence_cut_short
 from .shape import reshaped
-from .slice import counted, unset
-from .split import chunks
+from .slice import items_for_their_count, none_for_zero
+from .split import chunk_sizes
 
 
 @dataclass
@@ -105,7 +105,7 @@ def _counts(e: torch.Tensor) -> bool:
 # -- tier 1: the specific hypotheses -----------------------------------------------------------
 
 
-def zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def all_zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` is zero everywhere while ``expected`` is not (at least two non-zero expected
     entries: one number that is 0 where another is expected is no pattern)."""
     if int((e != 0).sum()) >= 2 and bool((g == 0).all()):
@@ -118,7 +118,7 @@ def zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def constant_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got == c * expected`` for one constant ``c``: the sign (-1), a dimension's size or its
     inverse (sum where a mean belongs, or the reverse), 2 or 1/2, an argument ``a`` of the call
     as ``a``, ``1/a``, ``1 - a`` or ``1/(1 - a)``, or any other constant when the result has
@@ -301,7 +301,7 @@ def _argument_factors(inputs: Inputs, whole: bool = True) -> list[tuple[float, D
     return out
 
 
-def layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` holds the expected values laid out by another order of dimensions: transposed
     (square result), or permuted and then reshaped to the expected shape (a ``view`` or
     ``reshape`` where ``transpose``/``permute`` belongs)."""
@@ -328,7 +328,7 @@ def layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     return None
 
 
-def step(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def one_step_off(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A sequence (dimension 0: the steps of a schedule or a trajectory, at least 3) one step
     behind or ahead: ``got[t] == expected[t - 1]`` or ``got[t] == expected[t + 1]``."""
     if e.dim() == 0 or e.shape[0] < 3 or same(e[1:], e[:-1]) or _counts(e):
@@ -350,7 +350,7 @@ def step(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def changes(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def changes_at_other_steps(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A piecewise-constant sequence (a schedule's rates, 1-D, at least 3 steps) that takes the
     right values in the right order but changes at other steps: the condition that decides a
     change is wrong (every change one step early or late is the ``step`` shift)."""
@@ -388,7 +388,7 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) or same(g[1], e[1]):
         return None
     change = e[1] - e[0]
-    found = factor(change, g[1] - g[0], inputs)
+    found = constant_factor(change, g[1] - g[0], inputs)
     if (
         found is None
         or found.text.startswith(_UNNAMED)
@@ -405,7 +405,7 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     )
 
 
-def term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def extra_or_missing_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got - expected == a * x`` for an argument ``x`` of the result's shape (or one that
     broadcasts to it): a missing or extra term proportional to ``x`` (weight decay, the skip
     path, a bias)."""
@@ -460,7 +460,7 @@ def _varying(x: torch.Tensor, shape) -> torch.Tensor | None:
     return None if same(xb, xb.flatten()[0].expand(shape)) else xb
 
 
-def product(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def factor_entry_by_entry(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got * x == expected`` or ``got == expected * x``, entry by entry, for an argument ``x``
     of the result's shape (or one that broadcasts to it): a factor ``x`` is missing or applied
     twice (the upstream gradient of the chain rule, a mask, a weight)."""
@@ -490,7 +490,7 @@ def product(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Non
     return fits[0] if len(fits) == 1 else None  # several arguments fit: say nothing
 
 
-def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def complement_of_expected(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got + expected`` is one non-zero constant ``c`` everywhere, or an argument ``x`` of
     the result's shape: ``got`` is ``c - expected`` (``1 - p`` for ``p``), or ``x - expected``
     (``x * (1 - s)`` for ``x * s``): a sign slipped inside the formula, or two branches swapped."""
@@ -520,7 +520,7 @@ def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     return None
 
 
-def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """The wrong entries are exactly those where an argument of the result's shape (or the
     expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
     is wrong."""
@@ -550,7 +550,7 @@ def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     return None
 
 
-def precision(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def float32_precision(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A float64 check whose result holds only float32 values and agrees with the expected to
     float32 precision: part of the computation ran in float32 (``inputs.dtype``: the expected
     result's dtype)."""
@@ -573,7 +573,7 @@ def precision(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
 # -- tier 2: fallbacks when nothing specific fits ---------------------------------------------
 
 
-def order(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def values_reordered(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """The right values, in the wrong places (a permutation of the expected entries)."""
     if e.numel() < 2:
         return None
@@ -588,7 +588,7 @@ def order(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def constant_offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got - expected`` is one constant everywhere (several entries): a missing or extra
     constant term."""
     if e.numel() < 2 or e.numel() < 3 and _counts(e) and _counts(g):
@@ -605,7 +605,7 @@ def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     return None
 
 
-def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Only the first or only the last slice along one dimension of a result of two or more
     dimensions is wrong: an off-by-one at an edge (a range that stops one early, an index that
     starts at 1). A 1-D sequence wrong only at its end is no evidence (any late change is)."""
@@ -629,7 +629,7 @@ def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` does not vary along a dimension along which ``expected`` varies, and does vary
     along another (a result constant everywhere, or counts, show no broadcast): a value
     broadcast over the wrong dimension, or a reduction repeated."""
@@ -688,7 +688,7 @@ def wrong_dimension(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnos
     )
 
 
-def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def one_item_more_or_less(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """A sequence (dimension 0, at least 3 steps) with one item too many or too few, the rest
     right: an extra or a missing step at its start or its end."""
     if (
@@ -722,7 +722,7 @@ def diagnose_tensors(
     e: torch.Tensor, g: torch.Tensor, inputs: Inputs, dtype: torch.dtype | None = None
 ) -> Diagnosis | None:
     """Run the value tiers (:data:`descent.diagnoses.order.TIERS`) on two float64 tensors of
-    one shape; ``dtype`` is the expected dtype (read by :func:`precision`)."""
+    one shape; ``dtype`` is the expected dtype (read by :func:`float32_precision`)."""
     inputs = replace(inputs, dtype=dtype)
     for tier in diagnosis_order.tiers():
         fits: dict[str, Diagnosis] = {}
@@ -770,7 +770,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         or isinstance(expected, torch.Tensor)
         and isinstance(got, Number)
     ):
-        return wrapped(expected, got)
+        return wrong_return_convention(expected, got)
     if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
         found = retyped(expected, got)
         if found is not None:
@@ -786,7 +786,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
                 for e_item, g_item in zip(expected, got)
                 if isinstance(e_item, Number)
                 and isinstance(g_item, torch.Tensor)
-                and (d := wrapped(e_item, g_item)) is not None
+                and (d := wrong_return_convention(e_item, g_item)) is not None
             ),
             None,
         )
@@ -799,10 +799,10 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         if found is not None or pair[0].shape == pair[1].shape and not two:
             return found  # (two numbers with nothing in common are read one by one)
     found = (
-        wrapped(expected, got)
-        or reordered(expected, got)
-        or counted(expected, got)
-        or unset(expected, got)
+        wrong_return_convention(expected, got)
+        or items_reordered(expected, got)
+        or items_for_their_count(expected, got)
+        or none_for_zero(expected, got)
         or typed(expected, got)
     )
     if found is not None:
@@ -811,7 +811,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         if (
             _as_pair(e_item, g_item) is None
             or not _equal(e_item, g_item)
-            or wrapped(e_item, g_item) is not None
+            or wrong_return_convention(e_item, g_item) is not None
         ):  # the right number, as a tensor
             found = diagnose(e_item, g_item, inputs)
             return found or zero_item(expected, got) or held_out_kept(expected, got)
@@ -820,14 +820,19 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        found = length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
+        found = (
+            one_item_more_or_less(e, g)
+            or sequence_cut_short(e, g)
+            or reshaped(e, g)
+            or chunk_sizes(e, g)
+        )
         return found or extra_entry(e, g, inputs)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):
-        return unstable(e, g)
+        return non_finite(e, g)
     if same(g, e):  # within the hypotheses' tolerance: only a precision loss can tell
-        return precision(e, g, replace(inputs, dtype=dtype))
+        return float32_precision(e, g, replace(inputs, dtype=dtype))
     return diagnose_tensors(e, g, inputs, dtype)
 
 
@@ -872,7 +877,7 @@ def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """NaN or infinity where the expected result is finite."""
     return Diagnosis(
         "stability",
@@ -883,7 +888,7 @@ def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def wrapped(expected: Any, got: Any) -> Diagnosis | None:
+def wrong_return_convention(expected: Any, got: Any) -> Diagnosis | None:
     """The return convention is wrong, not (only) the value: the right result inside a tuple or
     list, one item of the expected tuple handed back alone, a tensor where a Python number is
     asked for, or the reverse."""
@@ -937,7 +942,7 @@ def wrapped(expected: Any, got: Any) -> Diagnosis | None:
     return None
 
 
-def reordered(expected: Any, got: Any) -> Diagnosis | None:
+def items_reordered(expected: Any, got: Any) -> Diagnosis | None:
     """A list or tuple of items (of several shapes: a sequence of one shape is read as one
     tensor) that holds every expected item, each once, in another order: ``grads[i]`` for
     another ``params[i]``, a list built last-to-first and never reversed."""

@@ -74,7 +74,9 @@ def test_no_second_list_of_the_order_anywhere():
         lines = _lists_of_declared(ast.parse(path.read_text()), names)
         assert not lines, f"{path.relative_to(SRC)} lists declared diagnoses at lines {lines}"
     # near miss: the scan sees a list written again
-    planted = ast.parse("TIER = (zero, chunks)\nfound = zero(e, g, inputs) or chunks(e, g)")
+    planted = ast.parse(
+        "TIER = (all_zero, chunk_sizes)\nfound = all_zero(e, g, inputs) or chunk_sizes(e, g)"
+    )
     assert _lists_of_declared(planted, names) == [1]
 
 
@@ -116,7 +118,9 @@ def test_the_tiers_run_in_the_order_declared(monkeypatch):
     assert values.diagnose(e, -e).kind == "sign"
     monkeypatch.setattr(order, "TIERS", ())  # no tier declared: nothing reads the values
     assert values.diagnose(e, -e) is None
-    monkeypatch.setattr(order, "TIERS", (("values.order",),))  # sorted values agree: an order
+    monkeypatch.setattr(
+        order, "TIERS", (("values.values_reordered",),)
+    )  # sorted values agree: an order
     assert values.diagnose(e, -e) is None
     assert values.diagnose(e, e.flip(0)).kind == "order"
 

@@ -9,7 +9,7 @@ import torch
 
 from descent.diagnoses.base import Case
 from descent.diagnoses.parameter import estimate_slip, one_diagnosis, parameter_fits
-from descent.diagnoses.values import Diagnosis, diagnose, factor, inputs_of
+from descent.diagnoses.values import Diagnosis, constant_factor, diagnose, inputs_of
 
 from .test_parameter import _one, _Reference
 
@@ -208,9 +208,9 @@ def test_a_factor_made_of_a_shape_of_the_call():
     inputs = inputs_of(recipe)
     assert inputs.shapes == [("shape", shape)]
     e = torch.tensor(576.0, dtype=torch.float64)
-    found = factor(e, torch.tensor(64.0, dtype=torch.float64), inputs)
+    found = constant_factor(e, torch.tensor(64.0, dtype=torch.float64), inputs)
     assert found.kind == "factor" and "divided by 9" in found.text and "`shape[2:]`" in found.text
-    assert factor(e, torch.tensor(115.2, dtype=torch.float64), inputs) is None
+    assert constant_factor(e, torch.tensor(115.2, dtype=torch.float64), inputs) is None
     data = [3, 9, 27]  # a list of numbers is data, not a shape
 
     def counts(m):
