@@ -9,6 +9,7 @@ it; it imports none of them, so they form no loop."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,16 @@ def whole(x: Any) -> bool:
     """Every value of ``x`` (a tensor or a number) is a whole number."""
     t = torch.as_tensor(x).detach()
     return bool((t == t.round()).all())
+
+
+def permutations(e: torch.Tensor) -> Iterator[tuple[tuple[int, ...], torch.Tensor]]:
+    """``(perm, e.permute(perm))`` for every order of ``e``'s dimensions but its own (a result of
+    2 to 4 dimensions; none for any other): the layouts a result can be mistaken for."""
+    if not 2 <= e.dim() <= 4:
+        return
+    for perm in itertools.permutations(range(e.dim())):
+        if perm != tuple(range(e.dim())):
+            yield perm, e.permute(perm)
 
 
 def leaves(value: Any) -> Iterator[Any]:

@@ -23,7 +23,7 @@ import torch
 
 from ..calls.timelimit import cut_short
 from .base import Case
-from .draw_order import exercise_functions, gives, run_with, with_torch
+from .draw_order import gives, run_with, torch_functions, with_torch
 from .values import Diagnosis
 
 _ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -62,13 +62,10 @@ def last_call_fits(case: Case) -> list[Diagnosis]:
     """The diagnoses of every activation whose last call, left out, makes the recipe run on
     ``reference`` give ``got`` (and no longer ``expected``); ``[]`` for an unknown exercise or
     once the time budget is spent."""
-    recipe, got, expected = case.recipe, case.got, case.expected
-    reference, exercise = case.reference, case.exercise
+    recipe, got, expected, reference = case.recipe, case.got, case.expected, case.reference
     start = time.perf_counter()
     fits: list[Diagnosis] = []
-    for module, function, fn in exercise_functions(reference, exercise):
-        if "torch" not in fn.__globals__:
-            continue
+    for module, function, fn in torch_functions(case):
         counts: list[Counter] = []
         counting = with_torch(fn, functools.partial(_Counting, counts), _ACTIVATIONS)
         if run_with(recipe, reference, module, function, counting) is None:

@@ -11,20 +11,17 @@ hypotheses of :mod:`descent.diagnoses.values` they never print a value.
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 
-from .base import Diagnosis, same
+from .base import Diagnosis, permutations, same
 
 
 def permuted(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """``got`` is the expected with its dimensions in another order (same number of dimensions,
     another shape): ``x @ W`` for ``W @ x``, a gradient laid out as its weight's transpose."""
-    if e.dim() != g.dim() or e.dim() < 2 or e.dim() > 4 or e.shape == g.shape:
+    if e.dim() != g.dim() or e.shape == g.shape:
         return None
-    for perm in itertools.permutations(range(e.dim())):
-        moved = e.permute(perm)
+    for perm, moved in permutations(e):
         if moved.shape == g.shape and same(g, moved):
             return Diagnosis(
                 "layout",

@@ -47,7 +47,6 @@ index and size and arguments by the name the grader's recipe gives them.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -57,7 +56,7 @@ from typing import Any
 import torch
 
 from . import order as diagnosis_order
-from .base import _ATOL, _RTOL, Case, Diagnosis, same, wrong_entries
+from .base import _ATOL, _RTOL, Case, Diagnosis, permutations, same, wrong_entries
 from .exception import typed
 from .item import extra_entry, held_out_kept, zero_item
 from .pattern import sequence_cut_short
@@ -305,12 +304,7 @@ def wrong_layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     """``got`` holds the expected values laid out by another order of dimensions: transposed
     (square result), or permuted and then reshaped to the expected shape (a ``view`` or
     ``reshape`` where ``transpose``/``permute`` belongs)."""
-    if e.dim() < 2 or e.dim() > 4:
-        return None
-    for perm in itertools.permutations(range(e.dim())):
-        if perm == tuple(range(e.dim())):
-            continue
-        moved = e.permute(perm)
+    for perm, moved in permutations(e):
         if moved.shape == e.shape and same(g, moved):
             return Diagnosis(
                 "layout",
