@@ -11,10 +11,11 @@ named together ("several explanations fit"). Once every test has run, verificati
 reference's code (:data:`MUTANT_SLIPS`) is tried only when no re-run was verified, and names the
 failure over a reading of the values only when its kind is in :data:`MUTANT_PREEMPTS`.
 
-Every entry names its function by where it lives (``"values.constant_factor"``: the function
-``constant_factor`` of ``descent.diagnoses.values``) so that this file imports none of the
-modules it orders: they read their order from here. :func:`resolved` turns a list of names into the functions. Adding a
-diagnosis is one line here, in the list whose interface its function has:
+Every entry (:class:`Entry`, written ``E(function, *kinds)``) names its function by where it
+lives (``"values.constant_factor"``: the function ``constant_factor`` of
+``descent.diagnoses.values``) and the kinds it can name, so that this file imports none of the
+modules it orders: they read their order from here (:func:`resolved`). Adding a diagnosis is
+one entry here, in the list whose interface its function has (what it needs, returns and costs):
 
 - a value hypothesis (:class:`ValueHypothesis`): ``(expected, got, inputs) -> Diagnosis | None``
   on two float64 CPU tensors of one shape and the call's :class:`~.values.Inputs`; cheap;
@@ -34,7 +35,7 @@ import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import torch
 
@@ -131,6 +132,21 @@ class Step:
 _AFTER = ("always", "nothing", "nothing or stability")
 
 
+class Entry(NamedTuple):
+    """One diagnosis in the order: ``function`` names it (``"values.constant_factor"``),
+    ``kinds`` are the kinds it can name (keys of :data:`KINDS`; ``tests/unit/diagnoses/
+    test_order.py`` checks them against the kinds its code writes). What it needs, what it
+    returns and what it costs follow from the list it is in (see the module's docstring)."""
+
+    function: str
+    kinds: tuple[str, ...]
+
+
+def E(function: str, *kinds: str) -> Entry:  # noqa: N802 - one short line per entry below
+    """The entry of ``function``, which names ``kinds``."""
+    return Entry(function, kinds)
+
+
 #: The stages of a failed value check, in order (``Checker``); each runs only when those before
 #: it found nothing. A float32 result still unexplained is then run once more in float64 by the
 #: checker itself (right there: a formula unstable in float32).
@@ -143,80 +159,94 @@ STAGES: tuple[Step, ...] = (
 
 #: The value tiers, most specific first: the first tier in which any hypothesis fits decides
 #: (and pre-empts every later tier and stage).
-TIERS: tuple[tuple[str, ...], ...] = (
-    ("values.all_zero", "split.chunk_sizes"),
+TIERS: tuple[tuple[Entry, ...], ...] = (
+    (E("values.all_zero", "zero"), E("split.chunk_sizes", "edge", "step")),
     (
-        "values.constant_factor",
-        "values.wrong_layout",
-        "values.one_step_off",
-        "values.changes_at_other_steps",
-        "values.first_update",
-        "values.extra_or_missing_term",
-        "values.factor_entry_by_entry",
-        "values.complement_of_expected",
-        "values.wrong_branch",
-        "values.float32_precision",
-        "pattern.step_made_smooth",
-        "pattern.not_held",
-        "pattern.bound_side",
-        "pattern.argument_returned",
-        "pattern.log_base",
-        "pattern.frozen_step",
-        "pattern.mirrored_phases",
-        "derivative.log_argument",
-        "limit.at_infinity",
+        E("values.constant_factor", "factor", "sign", "sum-mean"),
+        E("values.wrong_layout", "layout"),
+        E("values.one_step_off", "step"),
+        E("values.changes_at_other_steps", "step"),
+        E("values.first_update", "factor", "sign", "sum-mean"),
+        E("values.extra_or_missing_term", "term"),
+        E("values.factor_entry_by_entry", "factor"),
+        E("values.complement_of_expected", "sign"),
+        E("values.wrong_branch", "branch"),
+        E("values.float32_precision", "precision"),
+        E("pattern.step_made_smooth", "step"),
+        E("pattern.not_held", "branch"),
+        E("pattern.bound_side", "branch"),
+        E("pattern.argument_returned", "order"),
+        E("pattern.log_base", "factor"),
+        E("pattern.frozen_step", "step"),
+        E("pattern.mirrored_phases", "sign"),
+        E("derivative.log_argument", "factor"),
+        E("limit.at_infinity", "branch"),
     ),
     (
-        "values.values_reordered",
-        "values.constant_offset",
-        "values.wrong_edge",
-        "values.wrong_broadcast",
-        "values.wrong_dimension",
-        "operand.reciprocal",
-        "norm.standardized",
-        "norm.blend_factor",
-        "gate.gated_on_wrong_region",
+        E("values.values_reordered", "order"),
+        E("values.constant_offset", "offset"),
+        E("values.wrong_edge", "edge"),
+        E("values.wrong_broadcast", "broadcast"),
+        E("values.wrong_dimension", "reduction"),
+        E("operand.reciprocal", "order"),
+        E("norm.standardized", "reduction", "term"),
+        E("norm.blend_factor", "factor"),
+        E("gate.gated_on_wrong_region", "gate"),
     ),
     (  # slice by slice, or on a telling set of entries: the last tier
-        "slice.slice_factor",
-        "slice.slice_term",
-        "slice.slice_sums",
-        "slice.signs_flipped",
-        "slice.wrong_past_threshold",
-        "slice.clamped_difference",
-        "slice.counts_for_values",
+        E("slice.slice_factor", "factor"),
+        E("slice.slice_term", "term"),
+        E("slice.slice_sums", "reduction", "term"),
+        E("slice.signs_flipped", "sign"),
+        E("slice.wrong_past_threshold", "branch"),
+        E("slice.clamped_difference", "branch"),
+        E("slice.counts_for_values", "factor"),
     ),
 )
 
 #: The re-runs :func:`~.parameter.rerun_slip` weighs together (all run; their fits are named as
 #: one, or as "several explanations fit").
-RERUNS: tuple[str, ...] = (
-    "argument.argument_fits",  # one argument of the check changed: a complement, a count
-    "rerun.number_fits",  # the check's numbers scaled or combined, a matrix transposed
-    "derivative.pair_fits",  # a backward's local derivative misread
-    "derivative.node_fits",  # a scalar node's derivative slipped
-    "input.input_fits",  # a tensor argument changed: a boundary moved, scaled
-    "cut.one_item_fits",  # a list argument cut to one item
-    "reuse.reused_helper_fits",  # a random helper's first result reused
-    "draw_order.draw_order_fits",  # the random draws made in another order
-    "last_call.last_call_fits",  # the last call of an activation left out
-    "parameter.parameter_fits",  # a parameter of the exercise's functions forced
+RERUNS: tuple[Entry, ...] = (
+    # one argument of the check changed: a complement, a count one off
+    E("argument.argument_fits", "argument", "step"),
+    # the check's numbers scaled or combined, a matrix transposed
+    E("rerun.number_fits", "argument", "factor", "reduction", "sign", "sum-mean", "term"),
+    # a backward's local derivative misread; a scalar node's derivative slipped
+    E("derivative.pair_fits", "argument", "term"),
+    E("derivative.node_fits", "argument", "term"),
+    # a tensor argument changed: a boundary moved, the tensor scaled
+    E("input.input_fits", "argument", "branch"),
+    E("cut.one_item_fits", "term"),  # a list argument cut to one item
+    E("reuse.reused_helper_fits", "random"),  # a random helper's first result reused
+    E("draw_order.draw_order_fits", "order"),  # the random draws made in another order
+    E("last_call.last_call_fits", "edge"),  # the last call of an activation left out
+    # a parameter of the exercise's functions forced: ignored, another option, a counter off
+    E(
+        "parameter.parameter_fits",
+        "argument",
+        "eps",
+        "mode",
+        "reduction",
+        "sibling",
+        "step",
+        "term",
+    ),
 )
 
 #: The slips :mod:`~.mutant` writes into the reference's code, the most telling first (the
 #: first :data:`~.mutant.MAX_MUTANTS` are tried).
-MUTANT_SLIPS: tuple[str, ...] = (
-    "mutant._omitted",
-    "mutant._eps",
-    "mutant._swapped",
-    "mutant._accumulated",
-    "mutant._mode",
-    "mutant._frozen",
-    "mutant._clamped",
-    "mutant._gated_on",
-    "mutant._branch",
-    "mutant._branches_swapped",
-    "mutant._terms",
+MUTANT_SLIPS: tuple[Entry, ...] = (
+    E("mutant._omitted", "omitted", "sum-mean"),
+    E("mutant._eps", "eps"),
+    E("mutant._swapped", "swapped"),
+    E("mutant._accumulated", "accumulate"),
+    E("mutant._mode", "mode"),
+    E("mutant._frozen", "frozen"),
+    E("mutant._clamped", "clamp"),
+    E("mutant._gated_on", "gate"),
+    E("mutant._branch", "branch", "gate"),
+    E("mutant._branches_swapped", "branch"),
+    E("mutant._terms", "accumulate", "eps", "factor", "frozen", "sign", "step", "term"),
 )
 
 #: The kinds only a slip of the code names (a reading of the values cannot): a mutant of one of
@@ -228,25 +258,26 @@ MUTANT_PREEMPTS = frozenset(
 
 #: Checks whose kind names their mistake when no value hypothesis does (``Checker.fail``): each
 #: reads the check's message, ``(message) -> Diagnosis | None``.
-BY_CHECK: dict[str, str] = {
-    "arguments unchanged": "check.edited_argument",
-    "reproducibility": "check.unseeded",
-    "reproducible": "check.unseeded",
-    "errors": "check.not_refused",
+BY_CHECK: dict[str, Entry] = {
+    "arguments unchanged": E("check.edited_argument", "inplace"),
+    "reproducibility": E("check.unseeded", "random"),
+    "reproducible": E("check.unseeded", "random"),
+    "errors": E("check.not_refused", "validation"),
 }
 
 
 @functools.cache
 def function(name: str) -> Callable:
-    """The function a name of this file declares (``"values.constant_factor"``)."""
+    """The function an entry names: ``"values.constant_factor"`` is ``constant_factor`` of
+    :mod:`descent.diagnoses.values`."""
     module, _, attribute = name.rpartition(".")
     return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 
 
 @functools.cache
-def resolved(names: tuple[str, ...]) -> tuple[Callable, ...]:
-    """The functions of ``names``, in their order."""
-    return tuple(function(name) for name in names)
+def resolved(entries: tuple[Entry, ...]) -> tuple[Callable, ...]:
+    """The functions of ``entries``, in their order."""
+    return tuple(function(entry.function) for entry in entries)
 
 
 def tiers() -> tuple[tuple[ValueHypothesis, ...], ...]:

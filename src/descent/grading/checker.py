@@ -478,7 +478,7 @@ class Checker:
         names its mistake (``order.BY_CHECK``: an argument edited, an argument not
         refused) falls back on that reading of its message when ``generic`` finds none."""
         reader = order.BY_CHECK.get(check)
-        by_kind = (lambda: order.function(reader)(message)) if reader is not None else None
+        by_kind = (lambda: order.function(reader.function)(message)) if reader is not None else None
         if generic is not None and by_kind is not None:
             generic = (lambda found: lambda: found() or by_kind())(generic)
         raise GradingFailure(

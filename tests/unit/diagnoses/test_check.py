@@ -13,7 +13,7 @@ ALIKE = "generators seeded alike gave different results"
 
 def by_check(check: str, message: str):
     """What the reader the order declares for ``check`` finds in ``message``."""
-    return order.function(order.BY_CHECK[check])(message)
+    return order.function(order.BY_CHECK[check].function)(message)
 
 
 def test_each_check_kind_names_its_own_mistake():
