@@ -17,8 +17,11 @@ lives (``"values.constant_factor"``: the function ``constant_factor`` of
 modules it orders: they read their order from here (:func:`resolved`). Adding a diagnosis is
 one entry here, in the list whose interface its function has (what it needs, returns and costs):
 
-- a value hypothesis (:class:`ValueHypothesis`): ``(expected, got, inputs) -> Diagnosis | None``
-  on two float64 CPU tensors of one shape and the call's :class:`~.values.Inputs`; cheap;
+- a value hypothesis (:class:`ValueHypothesis`, :data:`TIERS` and :data:`SHAPES`):
+  ``(e, g, inputs) -> Diagnosis | None`` on two float64 CPU tensors (of one shape in a tier)
+  and the call's :class:`~.values.Inputs`; cheap;
+- a reading of raw results (:data:`STRUCTURES`, :data:`ITEMS`): ``(expected, got) -> Diagnosis
+  | None``; cheap;
 - a re-run (:class:`Rerun`): ``(case) -> list[Diagnosis]``, every slip under which the reference
   gives the student's result (:class:`~.base.Case`); costly, within a time budget of its own;
 - a stage (:class:`Stage`): ``(case) -> Diagnosis | None``;
@@ -155,6 +158,34 @@ STAGES: tuple[Step, ...] = (
     Step("parameter.rerun_slip", after="nothing or stability"),  # weighs RERUNS
     Step("input.first_order", reference=False),  # the student's code, an argument halved
     Step("scenario.scenario_slip"),  # a number moved: a hair, a sign, a count
+)
+
+#: Results of another shape than the expected (``values.diagnose``), read as value hypotheses
+#: are; the first that fits names the result.
+SHAPES: tuple[Entry, ...] = (
+    E("values.one_item_more_or_less", "step"),
+    E("pattern.sequence_cut_short", "step"),
+    E("shape.reshaped", "layout", "reduction"),
+    E("split.chunk_sizes", "edge", "step"),  # (also in the first tier, for one shape)
+    E("item.extra_entry", "structure"),
+)
+
+#: Results that are no tensor of numbers (``(expected, got) -> Diagnosis | None`` on the raw
+#: results: tuples, lists, names of types), read when no tensor reading applies; the first
+#: that fits names the result.
+STRUCTURES: tuple[Entry, ...] = (
+    E("values.wrong_return_convention", "structure"),
+    E("values.items_reordered", "order"),
+    E("slice.items_for_their_count", "structure"),
+    E("slice.none_for_zero", "structure"),
+    E("exception.typed", "structure"),
+)
+
+#: Results of several items whose first wrong item names nothing alone (``(expected, got)``):
+#: the first that fits names the result.
+ITEMS: tuple[Entry, ...] = (
+    E("item.zero_item", "zero"),
+    E("item.held_out_kept", "branch"),
 )
 
 #: The value tiers, most specific first: the first tier in which any hypothesis fits decides

@@ -189,7 +189,7 @@ def frozen_step(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | No
     )
 
 
-def sequence_cut_short(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def sequence_cut_short(e: torch.Tensor, g: torch.Tensor, inputs: Any = None) -> Diagnosis | None:
     """A sequence (1-D, at least 4 items expected) that is right as far as it goes and stops
     two or more items early: a loop left before its end (a break on a condition)."""
     short = e.dim() == g.dim() == 1 and len(e) >= 4 and 1 <= len(g) <= len(e) - 2

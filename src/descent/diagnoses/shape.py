@@ -11,6 +11,8 @@ hypotheses of :mod:`descent.diagnoses.values` they never print a value.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from .base import Diagnosis, permutations, same
@@ -97,7 +99,7 @@ def selected(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     return None
 
 
-def reshaped(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def reshaped(e: torch.Tensor, g: torch.Tensor, inputs: Any = None) -> Diagnosis | None:
     """The first shape hypothesis that fits, or ``None``."""
     for hypothesis in (permuted, unit_dimension, unreduced, selected):
         found = hypothesis(e, g)

@@ -57,12 +57,6 @@ import torch
 
 from . import order as diagnosis_order
 from .base import _ATOL, _RTOL, Case, Diagnosis, permutations, same, wrong_entries
-from .exception import typed
-from .item import extra_entry, held_out_kept, zero_item
-from .pattern import sequence_cut_short
-from .shape import reshaped
-from .slice import items_for_their_count, none_for_zero
-from .split import chunk_sizes
 
 
 @dataclass
@@ -682,7 +676,7 @@ def wrong_dimension(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnos
     )
 
 
-def one_item_more_or_less(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def one_item_more_or_less(e: torch.Tensor, g: torch.Tensor, inputs: Any = None) -> Diagnosis | None:
     """A sequence (dimension 0, at least 3 steps) with one item too many or too few, the rest
     right: an extra or a missing step at its start or its end."""
     if (
@@ -792,13 +786,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         two = isinstance(expected, (list, tuple)) and len(expected) == 2
         if found is not None or pair[0].shape == pair[1].shape and not two:
             return found  # (two numbers with nothing in common are read one by one)
-    found = (
-        wrong_return_convention(expected, got)
-        or items_reordered(expected, got)
-        or items_for_their_count(expected, got)
-        or none_for_zero(expected, got)
-        or typed(expected, got)
-    )
+    found = _first_fit(diagnosis_order.STRUCTURES, expected, got)
     if found is not None:
         return found
     for e_item, g_item in _children(expected, got):
@@ -808,19 +796,13 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
             or wrong_return_convention(e_item, g_item) is not None
         ):  # the right number, as a tensor
             found = diagnose(e_item, g_item, inputs)
-            return found or zero_item(expected, got) or held_out_kept(expected, got)
+            return found or _first_fit(diagnosis_order.ITEMS, expected, got)
     return None
 
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        found = (
-            one_item_more_or_less(e, g)
-            or sequence_cut_short(e, g)
-            or reshaped(e, g)
-            or chunk_sizes(e, g)
-        )
-        return found or extra_entry(e, g, inputs)
+        return _first_fit(diagnosis_order.SHAPES, e, g, inputs)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):
@@ -828,6 +810,12 @@ def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> D
     if same(g, e):  # within the hypotheses' tolerance: only a precision loss can tell
         return float32_precision(e, g, replace(inputs, dtype=dtype))
     return diagnose_tensors(e, g, inputs, dtype)
+
+
+def _first_fit(entries: tuple[diagnosis_order.Entry, ...], *args: Any) -> Diagnosis | None:
+    """The diagnosis of the first of ``entries`` that fits ``args``, in the order declared."""
+    fits = (fn(*args) for fn in diagnosis_order.resolved(entries))
+    return next((found for found in fits if found is not None), None)
 
 
 def retyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:

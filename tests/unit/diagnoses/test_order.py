@@ -21,9 +21,10 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 DIAGNOSES = Path(order.__file__).parent
 SRC = DIAGNOSES.parent
 
-ENTRIES = [e for tier in order.TIERS for e in tier] + list(order.RERUNS)
-ENTRIES += list(order.MUTANT_SLIPS) + list(dict.fromkeys(order.BY_CHECK.values()))
-TIERED = [e.function for tier in order.TIERS for e in tier]
+LISTS = [*order.TIERS, order.SHAPES, order.STRUCTURES, order.ITEMS, order.RERUNS]
+LISTS += [order.MUTANT_SLIPS, tuple(dict.fromkeys(order.BY_CHECK.values()))]
+ENTRIES = [e for entries in LISTS for e in entries]
+TIERED = [e.function for tier in [*order.TIERS, order.SHAPES] for e in tier]
 CASED = [step.function for step in order.STAGES] + [e.function for e in order.RERUNS]
 DECLARED = [e.function for e in ENTRIES] + [step.function for step in order.STAGES]
 
@@ -38,9 +39,18 @@ def _positional(fn) -> list[str]:
 
 
 def test_every_declared_function_exists_and_is_declared_once():
-    assert len(DECLARED) == len(set(DECLARED)), [n for n in DECLARED if DECLARED.count(n) > 1]
+    tiered = [e.function for tier in order.TIERS for e in tier]
+    assert len(tiered) == len(set(tiered)), "a value hypothesis in two tiers"
+    for entries in LISTS:
+        names = [e.function for e in entries]
+        assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
     for name in DECLARED:
         assert callable(order.function(name)), name
+
+
+def test_structure_readings_take_the_raw_results():
+    for entry in order.STRUCTURES + order.ITEMS:
+        assert _positional(order.function(entry.function)) == ["expected", "got"], entry
 
 
 def test_value_hypotheses_take_expected_got_and_inputs_and_nothing_else():
