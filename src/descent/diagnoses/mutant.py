@@ -60,14 +60,12 @@ from typing import Any
 
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
+from . import order
 from .rerun import transposed as transposed_text
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
 _MODES = ("training", "train", "is_training", "eval", "evaluation")
-#: The kinds only a slip of the code names (a reading of the values cannot): they come before a
-#: verified reading; a slip of a general kind (a term, a sign, a factor) gives way to one.
-SPECIFIC = frozenset(("omitted", "eps", "swapped", "accumulate", "mode", "frozen", "clamp", "gate"))
 MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
 FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)  # what students clamp logs at
 
@@ -351,17 +349,7 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         },
     )
     nodes = list(ast.walk(tree))
-    rules = (
-        *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
-        _stored_as_read,
-        _not_updated,
-        *(_branch, _branches_swapped, _terms),
-        _condition_left_out,
-        _power_off_by_one,
-        _whole_for_part,
-        _transposed,
-    )
-    for rule in rules:
+    for rule in order.resolved(order.MUTANT_SLIPS):
         for node in nodes:
             yield from rule(node, context)
 
