@@ -1,5 +1,5 @@
-"""Shared checks for the graders: a call that must refuse its arguments with ValueError, and
-results that must be plain Python numbers."""
+"""Shared checks for the graders: a call that must refuse its arguments with ValueError, a call
+that must leave its arguments unchanged, and results that must be plain Python numbers."""
 
 from __future__ import annotations
 
@@ -33,6 +33,31 @@ def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None
         hint=hint,
         diagnosis=lambda: check.diagnose(call, got, what=what),
     )
+
+
+def arguments_unchanged(check, call: Callable[[Any], Any], what: str) -> Any:
+    """Run ``call(check.impl)`` once and require every tensor it closes over (and those one
+    level inside its lists and dicts) to come out unchanged; returns what the call returned.
+
+    Nothing else is compared, so a failure is about the edit alone: it says which tensors were
+    edited (by shape), and names the catalogued bug that edits the very same ones, whose values
+    are otherwise right (``Checker.diagnose``). A ``with check.unmodified(...)`` block sees the
+    edit too but cannot replay the call on a bug, so it names nothing."""
+    returned: list = []
+
+    def recipe(m: Any) -> int:
+        # The same 0 for every implementation, even one that raises: a slip weighed on this
+        # check later (a re-run of the reference with a mistake) must find nothing to refute.
+        try:
+            returned.append(call(m))
+        except Exception as exc:  # noqa: BLE001 - the student's own is raised below
+            returned.append(exc)
+        return 0
+
+    check.matches(recipe, what, expected=0, check="arguments unchanged")
+    if isinstance(returned[0], Exception):
+        raise returned[0]  # the student's code failed: reported as its exception, as before
+    return returned[0]
 
 
 def python_numbers(check, values: Any, kind: type, what: str, hint: str) -> None:

@@ -522,17 +522,24 @@ class TestDiagnoseLossCurveEdges:
     @_not_constant("diverged")
     @pytest.mark.parametrize("bad", [math.nan, math.inf], ids=["nan", "inf"])
     def test_validation_curve_not_finite(self, bad, check):
-        # A healthy training curve beside a validation curve that ends in NaN or inf: rule 1
-        # looks at both curves.
-        train = _listed(torch.linspace(3.0, 0.3, 15, dtype=torch.float64))
-        val = [*_listed(torch.linspace(3.2, 0.5, 14, dtype=torch.float64)), bad]
-        _diagnose(
-            check,
-            train,
-            val,
-            "diverged",
-            f"a falling training curve whose validation loss ends in {bad}",
-            "rule 1 checks the validation losses too: any NaN or infinity in either curve "
+        # Training curves that each end under another rule (falling, stuck, climbing) beside a
+        # validation curve with a NaN or inf in it: rule 1 looks at both curves, so every one is
+        # diverged. Several curves in one comparison: a mistake gives several labels to weigh.
+        falling = _listed(torch.linspace(3.0, 0.3, 15, dtype=torch.float64))
+        stuck = [3.0 * (1 + 0.001 * (k % 3)) for k in range(15)]
+        val = _listed(torch.linspace(3.2, 0.5, 15, dtype=torch.float64))
+        curves = [
+            (falling, val[:-1] + [bad]),
+            (falling, val[:7] + [bad] + val[8:]),
+            (stuck, val[:-1] + [bad]),
+            (falling[::-1], val[:-1] + [bad]),
+        ]
+        check.matches(
+            lambda m: [m.diagnostics.diagnose_loss_curve(t, v) for t, v in curves],
+            f"diagnose_loss_curve on {len(curves)} training curves (falling, stuck, climbing) "
+            f"whose validation losses hold a {bad}",
+            expected=["diverged"] * len(curves),
+            hint="rule 1 checks the validation losses too: any NaN or infinity in either curve "
             "means diverged",
         )
 

@@ -214,7 +214,10 @@ class TestCapstone:
             hint="first make sure you can overfit one batch; then look at the learning "
             "rate, the schedule (does it last for all your steps?) and the number "
             "of epochs",
-            generic=lambda: training_diagnoses.climbing(history(out, "train_loss")),
+            generic=lambda: (
+                training_diagnoses.climbing(history(out, "train_loss"))
+                or training_diagnoses.zero_weights(params)
+            ),
         )
         check.that(
             elapsed <= SLACK * BUDGET_S,
@@ -236,7 +239,10 @@ class TestCapstone:
             hint="a loop that cannot memorize 8 points is broken: check the sign of the "
             "update, that the gradients are those of the current batch, the learning "
             "rate, and that nothing (label smoothing, weight decay) holds the loss up",
-            generic=lambda: training_diagnoses.climbing(history(out, "train_loss")),
+            generic=lambda: (
+                training_diagnoses.climbing(history(out, "train_loss"))
+                or training_diagnoses.zero_weights(params)
+            ),
         )
 
     @pytest.mark.supporting(
@@ -289,6 +295,7 @@ class TestCapstone:
             f"one entry per epoch in both lists: got {len(train)} training and "
             f"{len(val)} validation losses",
             check="shape and type",
+            generic=lambda: training_diagnoses.per_batch(train, val),
         )
         actual = mean_loss(params, X_VAL, Y_VAL)
         check.that(

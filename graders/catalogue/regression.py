@@ -330,11 +330,11 @@ def _bias_float(train):
 
 
 # The generic diagnoses that describe a bug of the table below (descent.diagnoses.order.KINDS).
-_GENERIC = {
+_GENERIC: dict[str, str | tuple[str, ...]] = {
     "train_loss_after_step": "step",
     "train_no_factor_two": "factor",
     "train_grad_summed": "sum-mean",
-    "train_bias_frozen": "zero",
+    "train_bias_frozen": ("zero", "frozen"),  # b is never updated: it stays at its zero start
     "train_one_shuffle": "random",
     "train_divides_by_batch_size": "edge",
 }

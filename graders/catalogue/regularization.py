@@ -514,6 +514,7 @@ es_ignores_min_delta = bug(
     "regularization.early_stopping",
     "ignores min_delta (any decrease counts as an improvement)",
     hint="A later epoch improves only when loss < best - min_delta.",
+    generic="term",
     wrong_on="ordinary",
 )
 
@@ -528,6 +529,7 @@ es_min_delta_wrong_sign = bug(
     "regularization.early_stopping",
     "compares with best + min_delta, so slightly worse losses count as improvements",
     hint="The loss must beat the best by more than min_delta: loss < best - min_delta.",
+    generic="sign",
     wrong_on="ordinary",
 )
 

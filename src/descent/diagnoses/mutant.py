@@ -32,7 +32,14 @@ on it and names the mutant that gives the student's results on all of them. The 
 - ``mode``: a test of a mode flag (``training``) forced one way: the statistics of one mode used in
   the other;
 - ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
-  afresh on every call, so that it never advances;
+  afresh on every call, or written back into the new state as it was read, so that it never
+  advances; a value a loop carries (set before it: a best so far) never updated inside it;
+- ``step`` too: a power whose exponent is a count raised one too high or one too low (one decay
+  or drop too many or too few);
+- ``reduction``: a matrix parameter read transposed everywhere (rows for columns);
+- ``branch`` too: one operand of an ``and`` or ``or`` left out;
+- ``edge``: the size parameter pieces are cut to (``batch_size``) used where the length of each
+  piece a loop walks through belongs (a short last batch handled like a full one);
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
   the result clamped at the floor's log (the log of a softmax clamped at 1e-10).
 
@@ -54,6 +61,7 @@ from typing import Any
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
 from . import order
+from .rerun import transposed as transposed_text
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
@@ -134,7 +142,7 @@ def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, st
     for before, after, kind, text in slips:
         after = ast.fix_missing_locations(ast.copy_location(after, before))
         yield [(before, after)], kind, text
-        if isinstance(before, ast.BinOp) and isinstance(before.op, ast.Pow):
+        if kind == "omitted" and isinstance(before, ast.BinOp) and isinstance(before.op, ast.Pow):
             powers.setdefault(ast.unparse(before.right), []).append((before, after))
     for exponent, pairs in powers.items():
         if len({ast.unparse(b) for b, _ in pairs}) > 1:
@@ -183,6 +191,46 @@ def _reads_state(node: Any) -> bool:
         if isinstance(owner, ast.Name) and "state" in owner.id:
             return True
     return False
+
+
+def _loops(tree: ast.Module) -> tuple[set[int], set[str]]:
+    """The statements inside a loop, and the names a loop carries: set by a statement before the
+    loop (in the same body) and set again inside it."""
+    looped: set[int] = set()
+    carried: set[str] = set()
+    for body in (n.body for n in ast.walk(tree) if hasattr(n, "body") and isinstance(n.body, list)):
+        before: set[str] = set()
+        for statement in body:
+            if isinstance(statement, (ast.For, ast.While)):
+                inner = {id(n) for n in ast.walk(statement)} - {id(statement)}
+                looped |= inner
+                carried |= before & _stored(statement)
+            elif isinstance(statement, ast.Assign):
+                before |= _stored(statement)
+    return looped, carried
+
+
+def _stored(node: Any) -> set[str]:
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
+def _counters(tree: ast.Module) -> dict[str, Any]:
+    """The counters a state holds: each ``state.get("key", <int>)`` read, by its key."""
+    found: dict[str, Any] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _callee(node) == "get" and _reads_state(node)):
+            continue
+        key, start = node.args if len(node.args) == 2 else (None, None)
+        if (
+            isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and isinstance(start, ast.Constant)
+            and isinstance(start.value, int)
+        ):
+            found.setdefault(key.value, node)
+    return found
 
 
 def _public_names(owners: dict[str, Any]) -> set[str]:
@@ -242,6 +290,11 @@ class _Context:
     # assigned in a loop), and attributes and items, which outlive the statement
     tensors: dict[int, list[str]]  # for a backward's expressions, its parameters and locals
     from_state: set[str]  # names assigned from a read of the state
+    counters: dict[str, Any]  # the state's counters: key -> its read (state.get("step", 0))
+    looped: set[int]  # the statements inside a loop
+    carried: set[str]  # names set before a loop and set again inside it
+    pieces: set[str]  # the names a for loop binds (each piece it walks through)
+    sizes: set[str]  # parameters named as a size (batch_size): what pieces are cut to
 
 
 def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
@@ -276,7 +329,24 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         if isinstance(t, ast.Name)
     }
     context = _Context(
-        public, _hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state
+        public,
+        *(_hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state),
+        _counters(tree),
+        *_loops(tree),
+        {
+            t.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.For)
+            for t in ast.walk(n.target)
+            if isinstance(t, ast.Name)
+        },
+        {
+            a.arg
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef)
+            for a in n.args.args
+            if a.arg.endswith("size")
+        },
     )
     nodes = list(ast.walk(tree))
     for rule in order.resolved(order.MUTANT_SLIPS):
@@ -599,6 +669,63 @@ def _frozen(node: Any, context: _Context) -> Iterator[Slip]:
         )
 
 
+def _stored_as_read(node: Any, context: _Context) -> Iterator[Slip]:
+    """A counter the state holds (read as ``state.get("step", 0)``) written back into the new
+    state as it was read: the update uses the advanced count, the stored one stays put, so every
+    call counts as the first (``t = self.t + 1`` computed, ``self.t`` kept)."""
+    if not isinstance(node, ast.Dict):
+        return
+    for i, (key, value) in enumerate(zip(node.keys, node.values)):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            continue
+        read = context.counters.get(key.value)
+        if read is None or ast.unparse(value) == ast.unparse(read):
+            continue
+        after = copy.deepcopy(node)
+        after.values[i] = copy.deepcopy(read)
+        yield (
+            node,
+            after,
+            "frozen",
+            "a counter kept in the state that is stored back as it was read: the update counts "
+            "the step but the count it returns never advances, so every call counts as the first",
+        )
+
+
+def _not_updated(node: Any, context: _Context) -> Iterator[Slip]:
+    """Inside a loop, the update of a value the loop carries (set before it: a best so far)
+    left out, the rest of the statement kept: ``best_epoch = epoch`` for ``best, best_epoch =
+    loss, epoch``. The value keeps its first setting, and every step is compared with that."""
+    if not (isinstance(node, ast.Assign) and id(node) in context.looped):
+        return
+    target, value = node.targets[0], node.value
+    pairs = (
+        list(zip(target.elts, value.elts))
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+        else [(target, value)]
+    )
+    for i, (name, _) in enumerate(pairs):
+        if not (isinstance(name, ast.Name) and name.id in context.carried):
+            continue
+        rest = pairs[:i] + pairs[i + 1 :]
+        after: Any = (
+            ast.Assign(
+                [ast.Tuple([t for t, _ in rest], ast.Store()) if len(rest) > 1 else rest[0][0]],
+                ast.Tuple([v for _, v in rest], ast.Load()) if len(rest) > 1 else rest[0][1],
+            )
+            if rest
+            else ast.Pass()
+        )
+        quoted = _quote(name, context.public) or "a value the loop carries"
+        yield (
+            node,
+            after,
+            "frozen",
+            f"{quoted} never updated inside the loop: it keeps the value it was given before the "
+            "loop, so every later step is compared with that first one",
+        )
+
+
 def _clamped(node: Any, context: _Context) -> Iterator[Slip]:
     """A log (or a log-softmax) whose argument is floored at a small constant: its result
     clamped at the floor's log."""
@@ -780,3 +907,76 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
                 and factor.value not in (0, 1, -1)
             ):
                 yield node, kept, "factor", f"the factor {factor.value!r} left out"
+
+
+def _condition_left_out(node: Any, context: _Context) -> Iterator[Slip]:
+    """One operand of an ``and`` or ``or`` left out: a case the test should catch (a NaN in the
+    second of two curves) goes to the other branch."""
+    if not isinstance(node, ast.BoolOp):
+        return
+    for i in range(len(node.values)):
+        rest = node.values[:i] + node.values[i + 1 :]
+        after = rest[0] if len(rest) == 1 else ast.BoolOp(node.op, rest)
+        yield (
+            node,
+            after,
+            "branch",
+            "one condition of a test left out (one operand of an `and` or `or`): the cases "
+            "only it catches go to the other branch",
+        )
+
+
+def _power_off_by_one(node: Any, context: _Context) -> Iterator[Slip]:
+    """A power whose exponent is a count (not a constant) raised one too high or one too low:
+    one decay or drop too many or too few (a loop that also counts step 0)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
+        return
+    if isinstance(node.right, ast.Constant):
+        return
+    for op, text in ((ast.Add(), "one too high"), (ast.Sub(), "one too low")):
+        after = ast.BinOp(node.left, ast.Pow(), ast.BinOp(node.right, op, ast.Constant(1)))
+        yield (
+            node,
+            after,
+            "step",
+            f"a power {text} (its exponent, a count, one off): one decay or drop "
+            f"{'too many' if isinstance(op, ast.Add) else 'too few'}",
+        )
+
+
+def _whole_for_part(node: Any, context: _Context) -> Iterator[Slip]:
+    """The length of each piece a loop walks through (``len(idx)``, ``idx`` the loop's variable)
+    replaced by the size parameter the pieces were cut to (``batch_size``): a short last piece
+    treated like a full one."""
+    if not (isinstance(node, ast.Call) and _callee(node) == "len" and len(node.args) == 1):
+        return
+    piece = node.args[0]
+    if not (isinstance(piece, ast.Name) and piece.id in context.pieces):
+        return
+    for size in sorted(context.sizes):
+        yield (
+            node,
+            ast.Name(size, ast.Load()),
+            "edge",
+            f"`{size}` used where the length of each piece belongs: a short last piece (the last "
+            "batch of an epoch) is handled like a full one",
+        )
+
+
+def _transposed(node: Any, context: _Context) -> Iterator[Slip]:
+    """A matrix argument (a parameter with no default) read transposed everywhere: the rows
+    taken for the columns, so every reduction runs over the other dimension (the re-run of
+    :mod:`descent.diagnoses.rerun` that transposes a matrix, for a check whose values a reading
+    pre-empted)."""
+    if not isinstance(node, ast.FunctionDef):
+        return
+    required = node.args.args[: len(node.args.args) - len(node.args.defaults)]
+    for arg in required:
+        if arg.arg in ("self", "cls") or arg.arg in context.hyper:
+            continue
+        yield (
+            ast.Name(arg.arg, ast.Load()),
+            ast.Attribute(ast.Name(arg.arg, ast.Load()), "T", ast.Load()),
+            "reduction",
+            transposed_text(arg.arg),
+        )

@@ -275,9 +275,15 @@ MUTANT_SLIPS: tuple[Entry, ...] = (
     E("mutant._frozen", "frozen"),
     E("mutant._clamped", "clamp"),
     E("mutant._gated_on", "gate"),
+    E("mutant._stored_as_read", "frozen"),
+    E("mutant._not_updated", "frozen"),
     E("mutant._branch", "branch", "gate"),
     E("mutant._branches_swapped", "branch"),
     E("mutant._terms", "accumulate", "eps", "factor", "frozen", "sign", "step", "term"),
+    E("mutant._condition_left_out", "branch"),
+    E("mutant._power_off_by_one", "step"),
+    E("mutant._whole_for_part", "edge"),
+    E("mutant._transposed", "reduction"),
 )
 
 #: The kinds only a slip of the code names (a reading of the values cannot): a mutant of one of

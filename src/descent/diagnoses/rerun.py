@@ -240,6 +240,15 @@ def _swapped_distributions(recipe: Callable) -> Iterator[tuple]:
                 )
 
 
+def transposed(name: str) -> str:
+    """How a matrix ``name`` read transposed reads (a re-run here, a slip of the code in
+    :mod:`descent.diagnoses.mutant`)."""
+    return (
+        f"`{name}` transposed: its rows and columns swapped, so the reduction runs over the "
+        "wrong dimension (examples for units, or the reverse)"
+    )
+
+
 def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
     """``(cell, key, new value, how it reads, kind)`` for every change :func:`_slips` runs,
     cheapest first: the numbers scaled and combined, then the matrices transposed."""
@@ -256,8 +265,7 @@ def _tries(recipe: Callable, arguments: list[tuple]) -> Iterator[tuple]:
             cell,
             None,
             cell.cell_contents.T.contiguous(),
-            f"`{name}` transposed: its rows and columns swapped, so the reduction runs over the "
-            "wrong dimension (examples for units, or the reverse)",
+            transposed(name),
             "reduction",
         )
     for cell, swapped, how in _swapped_distributions(recipe):

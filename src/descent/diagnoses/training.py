@@ -8,6 +8,10 @@ the returned parameters on each data set) and hands these readers the numbers.
   than the others and wrong from the next: that batch handled like a full one.
 - :func:`climbing`: a loss history that rises from its first entry to its last at every
   epoch, far above where it started: the parameters move up the gradient.
+- :func:`zero_weights`: returned parameters whose every weight matrix is exactly zero: weights
+  started at zero, whose units all get the same (zero) gradient and never move.
+- :func:`per_batch`: a training history with a whole number of entries (more than one) for
+  each entry of the validation history: one loss per mini-batch where one mean per epoch belongs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .base import Diagnosis
+import torch
+
+from .base import Diagnosis, leaves
 
 
 def measured_on(
@@ -82,4 +88,40 @@ def short_batch(expected: Any, got: Any, sizes: list[int]) -> Diagnosis | None:
         "your losses are right up to the update made on the first batch shorter than the others, "
         "and wrong from the next step on: that shorter batch (the last of an epoch) is handled "
         "like a full one (averaged over the full batch size rather than its own size)",
+    )
+
+
+def zero_weights(params: Any) -> Diagnosis | None:
+    """Parameters (tensors, in lists or tuples) whose weight matrices (the 2-D tensors, one at
+    least) are all exactly zero after training: every unit of a layer started alike at zero, gets
+    the same gradient, and a zero weight passes no gradient back, so they never move."""
+    matrices = [t for t in leaves(params) if isinstance(t, torch.Tensor) and t.dim() == 2]
+    if not matrices or any(bool(m.any()) for m in matrices):
+        return None
+    # witnessed: the check saw the zeros itself, and no training moves weights off a zero start
+    return Diagnosis(
+        "zero",
+        "every weight matrix you return is all zeros: weights that start at zero give every unit "
+        "of a layer the same (zero) gradient, so they never move; start them from small random "
+        "values drawn from the generator (biases may start at zero)",
+        witnessed=True,
+    )
+
+
+def per_batch(train: Any, val: Any) -> Diagnosis | None:
+    """A training history with k > 1 entries for each entry of the validation history (one per
+    epoch): a loss recorded for every mini-batch where the epoch's mean belongs."""
+    if not isinstance(train, (list, tuple)) or not isinstance(val, (list, tuple)) or not val:
+        return None
+    per_epoch, left = divmod(len(train), len(val))
+    if per_epoch < 2 or left:
+        return None
+    # witnessed: the check counted the entries itself; the fix (one mean per epoch) holds
+    # whatever made the extra entries
+    return Diagnosis(
+        "reduction",
+        f"your training history has {per_epoch} entries for each validation loss, where one per "
+        "epoch belongs: record the mean of the epoch's batch losses once per epoch (a loss "
+        "appended for every mini-batch leaves that mean out)",
+        witnessed=True,
     )

@@ -114,6 +114,18 @@ def test_adam_dividing_by_one_minus_beta_leaves_the_power_out():
     assert "first update" not in str(failures[0])
 
 
+def _adam_then_state(p0, grads):
+    """A recipe: the parameters after three Adam steps, and the step count stored."""
+
+    def recipe(m):
+        p, state = p0, {}
+        for g in grads:
+            p, state = m.optim.adam_step(p, g, state, lr=0.1)
+        return [p, float(state["step"])]
+
+    return recipe
+
+
 def test_adam_whose_step_never_advances_is_frozen():
     def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         b1, b2 = betas
@@ -123,18 +135,27 @@ def test_adam_whose_step_never_advances_is_frozen():
         update = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
         return param - lr * update, {"step": t, "exp_avg": m, "exp_avg_sq": v}
 
-    def state_after_three(p0, grads):
-        def recipe(m):
-            p, state = p0, {}
-            for g in grads:
-                p, state = m.optim.adam_step(p, g, state, lr=0.1)
-            return [p, float(state["step"])]
-
-        return recipe
-
-    recipes = _steps("adam_step", lr=0.1) + [state_after_three(_t(3, 4), [_t(3, 4)] * 3)]
+    recipes = _steps("adam_step", lr=0.1) + [_adam_then_state(_t(3, 4), [_t(3, 4)] * 3)]
     failures = _named("optim.adam", "adam_step", adam_step, recipes)
     assert _kinds(failures) == {"frozen"} and "never advances" in str(failures[0])
+
+
+def test_adam_that_stores_its_step_count_as_it_read_it_is_frozen():
+    # an optimizer object that computes t = self.t + 1 for the update but keeps self.t: the
+    # stored count stays 0, so every step is bias-corrected as the first
+    def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        b1, b2 = betas
+        count = state.get("step", 0)
+        t = count + 1
+        m = b1 * state.get("exp_avg", torch.zeros_like(grad)) + (1 - b1) * grad
+        v = b2 * state.get("exp_avg_sq", torch.zeros_like(grad)) + (1 - b2) * grad * grad
+        update = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
+        return param - lr * update, {"step": count, "exp_avg": m, "exp_avg_sq": v}
+
+    recipes = _steps("adam_step", lr=0.1) + [_adam_then_state(_t(3, 4), [_t(3, 4)] * 3)]
+    failures = _named("optim.adam", "adam_step", adam_step, recipes)
+    assert _kinds(failures) == {"frozen"}, [str(f) for f in failures]
+    assert "stored back as it was read" in str(failures[0])
 
 
 def test_a_sum_of_squares_rebuilt_on_every_call_is_an_assignment_for_an_accumulation():
@@ -282,3 +303,74 @@ def test_a_slip_of_a_general_kind_needs_two_inputs_and_a_specific_one_is_named_o
         return m.activations.relu_backward(DY_ONE, cache)
 
     assert _kinds(_named("activations.relu", "relu_backward", relu_backward, [once])) == {"gate"}
+
+
+def test_a_schedule_that_counts_one_drop_too_many_is_a_power_one_too_high():
+    # counts a drop at every s % step_size == 0 up to the step, step 0 included: every rate has
+    # one drop too many
+    def step_lr(step, base_lr, step_size, gamma=0.1):
+        drops = sum(1 for s in range(step + 1) if s % step_size == 0)
+        return float(base_lr * gamma**drops)
+
+    def rates(step_size, *gamma):
+        return lambda m: [m.schedules.step_lr(s, 0.3, step_size, *gamma) for s in range(15)]
+
+    # (with gamma passed on every check, "times `gamma`" reads the values as well: a factor; the
+    # default gamma's check reads as a constant, and only the slip explains both)
+    failures = _named("schedules.step_lr", "step_lr", step_lr, [rates(3, 0.5), rates(4)])
+    assert _kinds(failures) == {"step"}, [str(f) for f in failures]
+    assert "a power one too high" in str(failures[0])
+
+
+def test_early_stopping_whose_best_never_moves_is_frozen():
+    # records the improving epoch but never lowers best: every epoch is compared with epoch 0
+    def early_stopping(val_losses, patience, min_delta=0.0):
+        losses = [float(v) for v in val_losses]
+        best, best_epoch = losses[0], 0
+        for epoch in range(1, len(losses)):
+            if losses[epoch] < best - min_delta:
+                best_epoch = epoch
+            elif epoch - best_epoch == patience:
+                return epoch, best_epoch
+        return None, best_epoch
+
+    def every_prefix(losses, patience):  # (stop, best) after each epoch: enough to tell slips
+        return lambda m: [
+            m.regularization.early_stopping(losses[:k], patience) for k in range(1, len(losses))
+        ]
+
+    recipes = [
+        every_prefix([4.0, 3.0, 3.5, 2.5, 2.75, 2.9, 2.0, 2.2, 2.3], 2),
+        every_prefix([1.0, 0.9, 0.95, 0.8, 0.85, 0.7, 0.75, 0.76, 0.77], 3),
+    ]
+    failures = _named("regularization.early_stopping", "early_stopping", early_stopping, recipes)
+    assert _kinds(failures) == {"frozen"}, [str(f) for f in failures]
+    assert "`best` never updated" in str(failures[0])
+
+
+def test_a_short_batch_averaged_over_batch_size_is_a_piece_taken_for_the_whole():
+    # averages every batch's gradient over batch_size, the short last batch included
+    def train_linear_regression(X, y, lr, epochs, batch_size, generator):
+        w, b, losses = X.new_zeros(X.shape[1]), X.new_zeros(()), []
+        for _ in range(epochs):
+            for idx in torch.randperm(X.shape[0], generator=generator).split(batch_size):
+                r = X[idx] @ w + b - y[idx]
+                losses.append(float((r * r).mean()))
+                w = w - lr * (2 / batch_size) * (X[idx].T @ r)
+                b = b - lr * (2 / batch_size) * r.sum()
+        return w, b, losses
+
+    def run(n, batch_size):
+        X, y = _t(n, 3), _t(n)
+        return lambda m: m.regression.train_linear_regression(
+            X, y, 0.05, 2, batch_size, torch.Generator().manual_seed(3)
+        )
+
+    failures = _named(
+        "regression.train_linear_regression",
+        "train_linear_regression",
+        train_linear_regression,
+        [run(11, 4), run(17, 5)],
+    )
+    assert _kinds(failures) == {"edge"}, [str(f) for f in failures]
+    assert "`batch_size` used where the length of each piece belongs" in str(failures[0])
