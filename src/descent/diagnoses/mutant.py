@@ -48,10 +48,10 @@ import inspect
 import math
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import registry
+from .. import catalogue, registry
 from ..calls.impl import Implementation, PatchedImplementation
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
@@ -73,6 +73,8 @@ class Mutant:
     text: str
     replaced: tuple[tuple[str, Any], ...]
     module: str
+    source: str = "the reference"  # what the slip was written into (see :func:`hosts`)
+    host: Implementation | None = None  # that code, where it is not the reference
 
     def apply(self, reference: Implementation) -> Implementation:
         return PatchedImplementation(
@@ -87,11 +89,28 @@ def mutants(reference: Implementation, exercise: str | None) -> list[Mutant]:
         return []
     key = (id(reference), exercise)
     if key not in _CACHE:
-        try:
-            _CACHE[key] = list(_written(reference, exercise))[:MAX_MUTANTS]
-        except (OSError, TypeError, SyntaxError):  # no source (a built-in, a compiled module)
-            _CACHE[key] = []
+        _CACHE[key] = []
+        for host, source in hosts(reference, exercise):
+            try:
+                written = list(_written(host, exercise))[:MAX_MUTANTS]
+            except (OSError, TypeError, SyntaxError):  # no source (a built-in, compiled code)
+                continue
+            host = None if host is reference else host
+            _CACHE[key] += [replace(m, source=source, host=host) for m in written]
     return _CACHE[key]
+
+
+def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation, str]]:
+    """The correct code a slip is written into: the reference first, then the exercise's
+    catalogued alternatives that replace all of its functions (correct code in another form: a
+    student's slip in a ``_backward`` closure per operation, or in a textbook formula, has no
+    one-expression twin in a reference written for speed). With the words a text names it by."""
+    out = [(reference, "the reference")]
+    functions = set(registry.get(exercise).functions)
+    for variant in catalogue.variants("alternative", exercise):
+        if set(variant.functions) >= functions:
+            out.append((variant.apply(reference), "a correct solution written another way"))
+    return out
 
 
 _CACHE: dict[tuple[int, str], list[Mutant]] = {}
@@ -103,7 +122,7 @@ def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
     owners = {name: getattr(view, name) for name in entry.functions}
     if not all(inspect.isfunction(o) or inspect.isclass(o) for o in owners.values()):
         return
-    namespace = _namespace(next(iter(owners.values())))
+    namespace = _namespace(list(owners.values()))
     if namespace is None:
         return
     targets = dict(owners)
@@ -125,6 +144,7 @@ def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
             changed = {**trees, name: _Replace(pairs).visit(copy.deepcopy(tree))}
             built = _compiled(changed, namespace)
             if built is not None:
+                _carry_over(owners, built)
                 replaced = tuple((n, built[n]) for n in owners)
                 yield Mutant(kind, text, replaced, entry.module)
 
@@ -147,12 +167,35 @@ def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, st
             )
 
 
-def _namespace(owner: Any) -> dict | None:
-    """The module namespace ``owner`` (a function, or a class through its methods) runs in."""
-    if inspect.isfunction(owner):
-        return owner.__globals__
-    method = next((v for v in vars(owner).values() if inspect.isfunction(v)), None)
-    return method.__globals__ if method is not None else None
+def _namespace(owners: list[Any]) -> dict | None:
+    """The namespace ``owners`` (functions, or classes through their methods) run in: their
+    module's, with the variables their code closes over (functions written inside another)."""
+    functions = [
+        f
+        for o in owners
+        for f in ([o] if inspect.isfunction(o) else vars(o).values())
+        if inspect.isfunction(f)
+    ]
+    if not functions:
+        return None
+    scope = dict(functions[0].__globals__)
+    for fn in functions:
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            try:
+                scope[name] = cell.cell_contents
+            except ValueError:  # a cell not filled yet
+                continue
+    return scope
+
+
+def _carry_over(owners: dict[str, Any], built: dict[str, Any]) -> None:
+    """What a class was given after its statement (``Value.__radd__ = ...``) given to the class
+    compiled again from that statement, which lacks it."""
+    for name, owner in owners.items():
+        if inspect.isclass(owner) and inspect.isclass(built.get(name)):
+            for attr, value in vars(owner).items():
+                if attr not in vars(built[name]):
+                    setattr(built[name], attr, value)
 
 
 def _tree(obj: Any) -> ast.Module:
@@ -244,6 +287,9 @@ class _Context:
     # assigned in a loop), and attributes and items, which outlive the statement
     tensors: dict[int, list[str]]  # for a backward's expressions, its parameters and locals
     from_state: set[str]  # names assigned from a read of the state
+    # for a backward's expressions, the names whose attributes it reads (``out`` of ``out.data``)
+    quantities: dict[int, list[str]] = field(default_factory=dict)
+    statements: dict[int, ast.stmt] = field(default_factory=dict)  # each expression's own
 
 
 def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
@@ -280,10 +326,19 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
     context = _Context(
         public, _hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state
     )
+    context.quantities = _quantities(tree)
+    context.statements = {
+        id(inner): statement
+        for statement in ast.walk(tree)
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr))
+        for inner in ast.walk(statement)
+    }
     nodes = list(ast.walk(tree))
     rules = (
         *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
-        *(_branch, _branches_swapped, _terms),
+        *(_branch, _branches_swapped),
+        *(_reduced_over, _factor_left_out, _other_quantity),
+        _terms,
     )
     for rule in rules:
         for node in nodes:
@@ -786,3 +841,136 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
                 and factor.value not in (0, 1, -1)
             ):
                 yield node, kept, "factor", f"the factor {factor.value!r} left out"
+
+
+# -- slips of a backward written in another form (a reduction's axis, a factor, a quantity) -------
+def _quantities(tree: ast.Module) -> dict[int, list[str]]:
+    """For every expression inside a function named like a backward, the names whose
+    attributes that function reads (``self`` and ``out`` of ``self.data``, ``out.grad``): the
+    objects its formulas are written in (an innermost backward wins: a ``_backward`` closure
+    inside a method)."""
+    found: dict[int, list[str]] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef) and "backward" in fn.name:
+            owners = [
+                n.value.id
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Attribute)
+                and isinstance(n.value, ast.Name)
+                and isinstance(n.ctx, ast.Load)
+            ]
+            for inner in ast.walk(fn):
+                found[id(inner)] = list(dict.fromkeys(owners))
+    return found
+
+
+def _in_statement(node: Any, after: Any, context: _Context) -> tuple[Any, Any]:
+    """``(statement, statement with node replaced by after)``: a slip of one formula of a
+    backward, not of every formula that shares the expression (``self.data`` is in all)."""
+    statement = context.statements.get(id(node))
+    if statement is None:
+        return node, after
+    memo: dict[int, Any] = {}
+    changed = copy.deepcopy(statement, memo)
+    return statement, _Swap(memo[id(node)], after).visit(changed)
+
+
+class _Swap(ast.NodeTransformer):
+    """The one node ``target`` (by identity) replaced by ``after``."""
+
+    def __init__(self, target: Any, after: Any):
+        self.target, self.after = target, after
+
+    def visit(self, node: ast.AST) -> Any:
+        return self.after if node is self.target else super().visit(node)
+
+
+def _axis_of(node: ast.Call) -> tuple[Any, int] | None:
+    """The reduction axis a ``sum`` or ``mean`` call names (a ``dim=`` or ``axis=`` keyword, or
+    the int after the tensor) as (the node, its value)."""
+    for keyword in node.keywords:
+        if keyword.arg in ("dim", "axis"):
+            return _int_node(keyword.value)
+    method = isinstance(node.func, ast.Attribute) and not (
+        isinstance(node.func.value, ast.Name) and node.func.value.id in ("torch", "np", "numpy")
+    )
+    position = 0 if method else 1
+    return _int_node(node.args[position]) if len(node.args) > position else None
+
+
+def _int_node(node: Any) -> tuple[Any, int] | None:
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return None
+    return (node, value) if type(value) is int else None
+
+
+def _reduced_over(node: Any, context: _Context) -> Iterator[Slip]:
+    """A sum or a mean over another axis than the reference's (0, 1 or the last): the batch
+    where the features belong (a layer norm's backward taking batch norm's means), or the
+    reverse (a bias gradient summed over the features)."""
+    if not (isinstance(node, ast.Call) and _callee(node) in ("sum", "mean")):
+        return
+    axis = _axis_of(node)
+    if axis is None:
+        return
+    before, value = axis
+    for other in (0, 1, -1):
+        if other == value:
+            continue
+        after = _Replace([(before, ast.Constant(other))]).visit(copy.deepcopy(node))
+        yield (
+            node,
+            after,
+            "reduction",
+            f"a {_callee(node)} over dimension {other} where it belongs over dimension {value}: "
+            "the reduction taken across the wrong axis",
+        )
+
+
+def _factor_left_out(node: Any, context: _Context) -> Iterator[Slip]:
+    """In a backward, a factor that is a quantity (a name, an attribute, an item) left out of a
+    product, or the numerator of a quotient left out (1 in its place): a chain rule's factor
+    forgotten (``dy`` where ``dy * gamma`` belongs, ``-1 / b**2`` for ``-a / b**2``)."""
+    if id(node) not in context.backward or not isinstance(node, ast.BinOp):
+        return
+    quantity = (ast.Name, ast.Attribute, ast.Subscript)
+    if isinstance(node.op, ast.Mult):
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(dropped, quantity):
+                quoted = _quote(dropped, context.public)
+                what = f"the factor {quoted}" if quoted else "a factor of a product"
+                before, after = _in_statement(node, kept, context)
+                yield before, after, "omitted", f"{what} left out (the chain rule's factor forgotten)"
+    elif isinstance(node.op, ast.Div):
+        top = node.left
+        negated = isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.USub)
+        if isinstance(top.operand if negated else top, quantity):
+            one = ast.UnaryOp(ast.USub(), ast.Constant(1)) if negated else ast.Constant(1)
+            yield (
+                *_in_statement(node, ast.BinOp(one, ast.Div(), node.right), context),
+                "omitted",
+                "the numerator of a quotient left out (1 in its place): a factor of the "
+                "derivative forgotten",
+            )
+
+
+def _other_quantity(node: Any, context: _Context) -> Iterator[Slip]:
+    """In a backward, one quantity of the operation read where another belongs: a local
+    derivative written in terms of the output where the input belongs (``1 / y`` for log's
+    ``1 / x``), or of the other operand."""
+    read = context.quantities.get(id(node))
+    if not (read and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return
+    if not isinstance(node.ctx, ast.Load):
+        return
+    for other in read:
+        if other != node.value.id:
+            quantity = ast.Attribute(ast.Name(other, ast.Load()), node.attr, ast.Load())
+            yield (
+                *_in_statement(node, quantity, context),
+                "argument",
+                "a local derivative written with another quantity of the operation (its output "
+                "where its input belongs, or the reverse, or the other operand)",
+            )
