@@ -317,6 +317,7 @@ _bug(
     "writes the derivative of a ** k as k * a ** k",
     "d(a^k)/da = k * a^(k - 1): lower the exponent by one.",
     pow_no_minus_one=True,
+    generic="step",  # the exponent's - 1 left out
     wrong_on="ordinary",
 )
 _bug(
@@ -324,7 +325,7 @@ _bug(
     "writes the derivative of tanh as 1 - y",
     "d tanh(a)/da = 1 - tanh(a)^2: square the output.",
     tanh_one_minus_y=True,
-    generic="term",
+    generic=("term", "omitted"),  # 1 - y for 1 - y^2: the square left out
     wrong_on="ordinary",
 )
 _bug(

@@ -53,6 +53,7 @@ from typing import Any
 
 from .. import catalogue, registry
 from ..calls.impl import Implementation, PatchedImplementation
+from .differentiated import differentiated
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
@@ -60,6 +61,9 @@ _MODES = ("training", "train", "is_training", "eval", "evaluation")
 #: The kinds only a slip of the code names (a reading of the values cannot): they come before a
 #: verified reading; a slip of a general kind (a term, a sign, a factor) gives way to one.
 SPECIFIC = frozenset(("omitted", "eps", "swapped", "accumulate", "mode", "frozen", "clamp", "gate"))
+#: Kinds of slip only a backward's formula shows (an axis, another quantity of the operation):
+#: written into correct code of another form too, as the specific kinds are.
+_LOCAL = frozenset(("reduction", "argument"))
 MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
 FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)  # what students clamp logs at
 
@@ -96,6 +100,8 @@ def mutants(reference: Implementation, exercise: str | None) -> list[Mutant]:
             except (OSError, TypeError, SyntaxError):  # no source (a built-in, compiled code)
                 continue
             host = None if host is reference else host
+            if host is not None:  # a general slip (a term, a + 1, a sign) fits too easily there
+                written = [m for m in written if m.kind in SPECIFIC | _LOCAL]
             _CACHE[key] += [replace(m, source=source, host=host) for m in written]
     return _CACHE[key]
 
@@ -104,7 +110,9 @@ def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation
     """The correct code a slip is written into: the reference first, then the exercise's
     catalogued alternatives that replace all of its functions (correct code in another form: a
     student's slip in a ``_backward`` closure per operation, or in a textbook formula, has no
-    one-expression twin in a reference written for speed). With the words a text names it by."""
+    one-expression twin in a reference written for speed). With the words a text names it by.
+    Only slips of the specific kinds are written into an alternative (see :func:`mutants`): a
+    term or a ``+ 1`` left out of a walk's bookkeeping can mimic an unrelated mistake."""
     out = [(reference, "the reference")]
     functions = set(registry.get(exercise).functions)
     for variant in catalogue.variants("alternative", exercise):
@@ -147,6 +155,24 @@ def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
                 _carry_over(owners, built)
                 replaced = tuple((n, built[n]) for n in owners)
                 yield Mutant(kind, text, replaced, entry.module)
+                yield from _with_its_backward(name, kind, text, owners, built, entry.module)
+
+
+def _with_its_backward(
+    name: str, kind: str, text: str, owners: dict, built: dict, module: str
+) -> Iterator[Mutant]:
+    """For a slip of a forward with a backward beside it, the slip again with a backward that
+    differentiates the slipped forward (:mod:`descent.diagnoses.differentiated`): a student
+    derives their backward from the forward they wrote."""
+    partner = name.removesuffix("_forward") + "_backward"
+    if not name.endswith("_forward") or partner not in owners or name not in owners:
+        return
+    pair = differentiated(built[name], owners[name], owners[partner])
+    replaced = tuple(
+        (n, pair["forward"] if n == name else pair["backward"] if n == partner else built[n])
+        for n in owners
+    )
+    yield Mutant(kind, text + ", and a backward that differentiates that forward", replaced, module)
 
 
 def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, str, str]]:
@@ -337,7 +363,7 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
     rules = (
         *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
         *(_branch, _branches_swapped),
-        *(_reduced_over, _factor_left_out, _other_quantity),
+        *(_reduced_over, _factor_left_out, _other_quantity, _floored),
         _terms,
     )
     for rule in rules:
@@ -650,6 +676,7 @@ def _frozen(node: Any, context: _Context) -> Iterator[Slip]:
         and _callee(read) == "get"
         and len(read.args) == 2
         and isinstance(read.func, ast.Attribute)
+        and "state" in ast.unparse(read.func.value)  # a count of users in a graph is no state
     ):
         yield (
             node,
@@ -690,6 +717,8 @@ def _gated_on(node: Any, context: _Context) -> Iterator[Slip]:
     names = context.tensors.get(id(node))
     if not (names and isinstance(node, ast.Compare) and isinstance(node.left, ast.Name)):
         return
+    if not all(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops):
+        return  # a gate is a threshold: `node not in seen` is a walk's bookkeeping
     if node.left.id not in names:
         return
     for other in names:
@@ -845,10 +874,11 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
 
 # -- slips of a backward written in another form (a reduction's axis, a factor, a quantity) -------
 def _quantities(tree: ast.Module) -> dict[int, list[str]]:
-    """For every expression inside a function named like a backward, the names whose
-    attributes that function reads (``self`` and ``out`` of ``self.data``, ``out.grad``): the
-    objects its formulas are written in (an innermost backward wins: a ``_backward`` closure
-    inside a method)."""
+    """For each attribute of a plain name that is an operand of a formula (``self.data`` in
+    ``1 / self.data``) inside a function named like a backward, the names whose attributes that
+    function reads (``self``, ``out``): the objects its formulas are written in (an innermost
+    backward wins: a ``_backward`` closure inside a method). A walk's bookkeeping
+    (``node._children``) is no formula's operand."""
     found: dict[int, list[str]] = {}
     for fn in ast.walk(tree):
         if isinstance(fn, ast.FunctionDef) and "backward" in fn.name:
@@ -860,7 +890,15 @@ def _quantities(tree: ast.Module) -> dict[int, list[str]]:
                 and isinstance(n.ctx, ast.Load)
             ]
             for inner in ast.walk(fn):
-                found[id(inner)] = list(dict.fromkeys(owners))
+                operands = (
+                    [inner.left, inner.right]
+                    if isinstance(inner, ast.BinOp)
+                    else [inner.operand]
+                    if isinstance(inner, ast.UnaryOp)
+                    else []
+                )
+                for operand in operands:
+                    found[id(operand)] = list(dict.fromkeys(owners))
     return found
 
 
@@ -942,7 +980,12 @@ def _factor_left_out(node: Any, context: _Context) -> Iterator[Slip]:
                 quoted = _quote(dropped, context.public)
                 what = f"the factor {quoted}" if quoted else "a factor of a product"
                 before, after = _in_statement(node, kept, context)
-                yield before, after, "omitted", f"{what} left out (the chain rule's factor forgotten)"
+                yield (
+                    before,
+                    after,
+                    "omitted",
+                    f"{what} left out (the chain rule's factor forgotten)",
+                )
     elif isinstance(node.op, ast.Div):
         top = node.left
         negated = isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.USub)
@@ -974,3 +1017,48 @@ def _other_quantity(node: Any, context: _Context) -> Iterator[Slip]:
                 "a local derivative written with another quantity of the operation (its output "
                 "where its input belongs, or the reverse, or the other operand)",
             )
+
+
+def _floor_constant(node: Any) -> Any:
+    """The small positive constant a call floors at (``clamp(x, min=1e-12)``, ``max(1e-12, x)``,
+    ``maximum(x, 1e-12)``), as its node; ``None`` for any other call."""
+    if not isinstance(node, ast.Call):
+        return None
+    name = _callee(node)
+    if name in ("clamp", "clamp_min", "clip"):
+        found = [k.value for k in node.keywords if k.arg in ("min", "a_min")]
+        found += (
+            node.args[1:2]
+            if name == "clamp_min" or not isinstance(node.func, ast.Attribute)
+            else node.args[:1]
+        )
+    elif name in ("max", "maximum", "fmax"):
+        found = list(node.args)
+    else:
+        return None
+    small = [
+        n
+        for n in found
+        if isinstance(n, ast.Constant) and type(n.value) is float and 0 < n.value <= 1e-3
+    ]
+    return small[0] if len(small) == 1 else None
+
+
+def _floored(node: Any, context: _Context) -> Iterator[Slip]:
+    """A floor's constant moved (a denominator floored at 1e-8 where 1e-12 belongs): wherever
+    what is floored lies between the two, the result changes."""
+    constant = _floor_constant(node)
+    if constant is None:
+        return
+    for floor in FLOORS:
+        if floor == constant.value:
+            continue
+        after = _Replace([(constant, ast.Constant(floor))]).visit(copy.deepcopy(node))
+        higher = "higher" if floor > constant.value else "lower"
+        yield (
+            node,
+            after,
+            "clamp",
+            f"a floor {higher} than the {constant.value:g} the formula uses: where what is "
+            "floored lies between the two, the result differs",
+        )

@@ -62,7 +62,7 @@ from .exception import typed
 from .gate import gated
 from .item import extra_entry, held_out_kept, zero_item
 from .limit import at_infinity
-from .norm import blend_factor, standardized
+from .norm import affine_left_out, blend_factor, standardized
 from .operand import reciprocal
 from .pattern import (
     bound_side,
@@ -778,7 +778,8 @@ TIERS: tuple[tuple[Hypothesis, ...], ...] = (
     + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
     + (log_argument, at_infinity),
     (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor)
-    + (gated,),
+    + (gated,)
+    + (affine_left_out,),
     SLICE_TIER,
 )
 
