@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from descent.calls import callables
+from descent.diagnoses.rounding import rounded
 from descent.grading.composite import matches_given_parts, mlp_parts
 from descent.grading.strategies import tensors
 
@@ -782,6 +783,7 @@ class TestCheckpointing:
             check="checkpoint count",
             hint="kept counts the stored layer inputs h_0 = x, h_segment, "
             "h_2segment, ... below the depth L: ceil(L / segment)",
+            generic=rounded(runs),
         )
 
     @pytest.mark.ordinary

@@ -24,7 +24,8 @@ import torch
 
 from .base import NotApplicable
 
-_CHECK = dict(rtol=1e-6, atol=1e-9)  # the unslipped pair's backward against autograd
+# the unslipped pair's backward against autograd
+_RTOL, _ATOL = 1e-6, 1e-9
 
 
 def differentiated(slipped: Callable, forward: Callable, backward: Callable) -> dict[str, Any]:
@@ -76,6 +77,6 @@ def _same(grads: list[torch.Tensor], shape: Any, count: int) -> bool:
     return all(
         isinstance(e, torch.Tensor)
         and g.shape == e.shape
-        and torch.allclose(g.to(e.dtype), e, **_CHECK)
+        and torch.allclose(g.to(e.dtype), e, rtol=_RTOL, atol=_ATOL)
         for g, e in zip(grads[:count], expected)
     )

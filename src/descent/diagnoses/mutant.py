@@ -34,7 +34,17 @@ on it and names the mutant that gives the student's results on all of them. The 
 - ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
   afresh on every call, so that it never advances;
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
-  the result clamped at the floor's log (the log of a softmax clamped at 1e-10).
+  the result clamped at the floor's log (the log of a softmax clamped at 1e-10); a floor's small
+  constant (``clamp(min=1e-12)``) moved to another;
+- ``reduction``: a sum or a mean over another axis (0, 1 or the last);
+- in a backward, within its own statement: ``omitted``, a factor that is a quantity left out of
+  a product or a quotient's numerator left out (1 in its place); ``argument``, an operand's
+  attribute read from another object of the operation (``out.data`` for ``self.data``).
+
+A slip of a forward with a backward beside it is tried again with a backward that differentiates
+the slipped forward (:mod:`descent.diagnoses.differentiated`). The slips are written into the
+reference, then into the exercise's catalogued alternatives (:func:`hosts`; only the specific
+kinds there).
 
 Texts quote no code of the reference: only the parameters of the signature, names the docstring
 shows, and the operation.
@@ -99,10 +109,10 @@ def mutants(reference: Implementation, exercise: str | None) -> list[Mutant]:
                 written = list(_written(host, exercise))[:MAX_MUTANTS]
             except (OSError, TypeError, SyntaxError):  # no source (a built-in, compiled code)
                 continue
-            host = None if host is reference else host
-            if host is not None:  # a general slip (a term, a + 1, a sign) fits too easily there
+            other = None if host is reference else host
+            if other is not None:  # a general slip (a term, a + 1, a sign) fits too easily there
                 written = [m for m in written if m.kind in SPECIFIC | _LOCAL]
-            _CACHE[key] += [replace(m, source=source, host=host) for m in written]
+            _CACHE[key] += [replace(m, source=source, host=other) for m in written]
     return _CACHE[key]
 
 
@@ -987,7 +997,7 @@ def _factor_left_out(node: Any, context: _Context) -> Iterator[Slip]:
                     f"{what} left out (the chain rule's factor forgotten)",
                 )
     elif isinstance(node.op, ast.Div):
-        top = node.left
+        top: Any = node.left
         negated = isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.USub)
         if isinstance(top.operand if negated else top, quantity):
             one = ast.UnaryOp(ast.USub(), ast.Constant(1)) if negated else ast.Constant(1)
@@ -1006,8 +1016,12 @@ def _other_quantity(node: Any, context: _Context) -> Iterator[Slip]:
     read = context.quantities.get(id(node))
     if not (read and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
         return
-    if not isinstance(node.ctx, ast.Load):
-        return
+    statement = context.statements.get(id(node))
+    target = getattr(statement, "target", None) or next(
+        iter(getattr(statement, "targets", [])), None
+    )
+    if not isinstance(node.ctx, ast.Load) or getattr(target, "attr", None) == node.attr:
+        return  # the quantity being accumulated (a grad) is no operand of the derivative
     for other in read:
         if other != node.value.id:
             quantity = ast.Attribute(ast.Name(other, ast.Load()), node.attr, ast.Load())
