@@ -325,7 +325,7 @@ _bug(
     "writes the derivative of tanh as 1 - y",
     "d tanh(a)/da = 1 - tanh(a)^2: square the output.",
     tanh_one_minus_y=True,
-    generic=("term", "omitted"),  # 1 - y for 1 - y^2: the square left out
+    generic="term",
     wrong_on="ordinary",
 )
 _bug(

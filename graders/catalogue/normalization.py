@@ -114,7 +114,7 @@ bn_eps_outside_sqrt = bug(
     "divides by sqrt(var) + eps instead of sqrt(var + eps)",
     hint="eps goes inside the square root: (x - mu) / sqrt(var + eps). It matters for a "
     "feature that is almost constant.",
-    generic=("factor", "eps"),
+    generic="factor",
     wrong_on="ordinary",
 )
 
@@ -204,7 +204,7 @@ bn_backward_ignores_stat_grads = bug(
     "treats the batch mean and variance as constants in the backward pass",
     hint="In training mode mu and var depend on x: dx = (g - mean(g) - xhat * mean(g * xhat)) "
     "/ sqrt(var + eps) with g = dy * gamma.",
-    generic=("term", "mode"),  # the backward of eval mode (constant statistics) in training
+    generic="term",
     wrong_on="ordinary",
 )
 

@@ -37,14 +37,14 @@ on it and names the mutant that gives the student's results on all of them. The 
   the result clamped at the floor's log (the log of a softmax clamped at 1e-10); a floor's small
   constant (``clamp(min=1e-12)``) moved to another;
 - ``reduction``: a sum or a mean over another axis (0, 1 or the last);
-- in a backward, within its own statement: ``omitted``, a factor that is a quantity left out of
+- in a backward, within its own statement: ``factor``, a factor that is a quantity left out of
   a product or a quotient's numerator left out (1 in its place); ``argument``, an operand's
   attribute read from another object of the operation (``out.data`` for ``self.data``).
 
 A slip of a forward with a backward beside it is tried again with a backward that differentiates
 the slipped forward (:mod:`descent.diagnoses.differentiated`). The slips are written into the
-reference, then into the exercise's catalogued alternatives (:func:`hosts`; only the specific
-kinds there).
+reference, then into the exercise's catalogued alternatives (:func:`hosts`; only a backward's
+slips there: a gate, an axis, a factor, another quantity).
 
 Texts quote no code of the reference: only the parameters of the signature, names the docstring
 shows, and the operation.
@@ -71,9 +71,12 @@ _MODES = ("training", "train", "is_training", "eval", "evaluation")
 #: The kinds only a slip of the code names (a reading of the values cannot): they come before a
 #: verified reading; a slip of a general kind (a term, a sign, a factor) gives way to one.
 SPECIFIC = frozenset(("omitted", "eps", "swapped", "accumulate", "mode", "frozen", "clamp", "gate"))
-#: Kinds of slip only a backward's formula shows (an axis, another quantity of the operation):
-#: written into correct code of another form too, as the specific kinds are.
-_LOCAL = frozenset(("reduction", "argument"))
+#: The slips written into correct code of another form too (:func:`hosts`): those of a
+#: backward's formula (its gate, an axis, a factor, another quantity of the operation). A power
+#: or a term left out there is another label's mistake as often as not (``1 - y`` for
+#: ``1 - y**2`` is a term left out as much as a power), and a walk's bookkeeping changed can
+#: mimic an unrelated mistake: those are written into the reference alone.
+_LOCAL_KINDS = frozenset(("gate", "reduction", "factor", "argument"))
 MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
 FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)  # what students clamp logs at
 
@@ -106,12 +109,10 @@ def mutants(reference: Implementation, exercise: str | None) -> list[Mutant]:
         _CACHE[key] = []
         for host, source in hosts(reference, exercise):
             try:
-                written = list(_written(host, exercise))[:MAX_MUTANTS]
+                written = list(_written(host, exercise, host is not reference))[:MAX_MUTANTS]
             except (OSError, TypeError, SyntaxError):  # no source (a built-in, compiled code)
                 continue
             other = None if host is reference else host
-            if other is not None:  # a general slip (a term, a + 1, a sign) fits too easily there
-                written = [m for m in written if m.kind in SPECIFIC | _LOCAL]
             _CACHE[key] += [replace(m, source=source, host=other) for m in written]
     return _CACHE[key]
 
@@ -121,8 +122,8 @@ def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation
     catalogued alternatives that replace all of its functions (correct code in another form: a
     student's slip in a ``_backward`` closure per operation, or in a textbook formula, has no
     one-expression twin in a reference written for speed). With the words a text names it by.
-    Only slips of the specific kinds are written into an alternative (see :func:`mutants`): a
-    term or a ``+ 1`` left out of a walk's bookkeeping can mimic an unrelated mistake."""
+    Only the slips of a backward's formula are written into an alternative (:data:`_LOCAL`):
+    a term or a ``+ 1`` left out of a walk's bookkeeping can mimic an unrelated mistake."""
     out = [(reference, "the reference")]
     functions = set(registry.get(exercise).functions)
     for variant in catalogue.variants("alternative", exercise):
@@ -134,7 +135,11 @@ def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation
 _CACHE: dict[tuple[int, str], list[Mutant]] = {}
 
 
-def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
+def _written(
+    reference: Implementation, exercise: str, backward_only: bool = False
+) -> Iterator[Mutant]:
+    """The slips of ``reference``'s code of ``exercise``; ``backward_only``: only those of a
+    backward's formula (see :func:`hosts`)."""
     entry = registry.get(exercise)
     view = reference.module(entry.module)
     owners = {name: getattr(view, name) for name in entry.functions}
@@ -154,7 +159,7 @@ def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
     public = _public_names(owners)
     seen: set[tuple] = set()
     for name, tree in trees.items():
-        for pairs, kind, text in _grouped(_slips(tree, public), tree):
+        for pairs, kind, text in _grouped(_slips(tree, public, backward_only), tree):
             key = (name, tuple((ast.unparse(b), ast.unparse(a)) for b, a in pairs))
             if key in seen:
                 continue
@@ -328,8 +333,9 @@ class _Context:
     statements: dict[int, ast.stmt] = field(default_factory=dict)  # each expression's own
 
 
-def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
-    """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first."""
+def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> Iterator[Slip]:
+    """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first;
+    ``backward_only``: only the slips of a backward's formula (:data:`_LOCAL`)."""
     assigned: dict[int, set[str]] = {}
     for statement in ast.walk(tree):
         if isinstance(statement, ast.Assign):
@@ -376,9 +382,11 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
         *(_reduced_over, _factor_left_out, _other_quantity, _floored),
         _terms,
     )
-    for rule in rules:
+    for rule in _LOCAL if backward_only else rules:
         for node in nodes:
-            yield from rule(node, context)
+            for slip in rule(node, context):
+                if not backward_only or slip[2] in _LOCAL_KINDS:
+                    yield slip
 
 
 def _quote(node: Any, public: set[str]) -> str | None:
@@ -993,7 +1001,7 @@ def _factor_left_out(node: Any, context: _Context) -> Iterator[Slip]:
                 yield (
                     before,
                     after,
-                    "omitted",
+                    "factor",
                     f"{what} left out (the chain rule's factor forgotten)",
                 )
     elif isinstance(node.op, ast.Div):
@@ -1003,7 +1011,7 @@ def _factor_left_out(node: Any, context: _Context) -> Iterator[Slip]:
             one = ast.UnaryOp(ast.USub(), ast.Constant(1)) if negated else ast.Constant(1)
             yield (
                 *_in_statement(node, ast.BinOp(one, ast.Div(), node.right), context),
-                "omitted",
+                "factor",
                 "the numerator of a quotient left out (1 in its place): a factor of the "
                 "derivative forgotten",
             )
@@ -1076,3 +1084,6 @@ def _floored(node: Any, context: _Context) -> Iterator[Slip]:
             f"a floor {higher} than the {constant.value:g} the formula uses: where what is "
             "floored lies between the two, the result differs",
         )
+
+
+_LOCAL = (_gated_on, _branch, _reduced_over, _factor_left_out, _other_quantity)
