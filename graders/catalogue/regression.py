@@ -329,7 +329,7 @@ def _bias_float(train):
     return train_linear_regression
 
 
-# The generic diagnoses that describe a bug of the table below (descent.diagnoses.values.KINDS).
+# The generic diagnoses that describe a bug of the table below (descent.diagnoses.order.KINDS).
 _GENERIC = {
     "train_loss_after_step": "step",
     "train_no_factor_two": "factor",

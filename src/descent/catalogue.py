@@ -79,7 +79,7 @@ class Variant:
     functions: dict[str, Callable] = field(default_factory=dict)
     derive: Derive | None = None
     classic: bool = False  # a mistake the docstring warns about: a public test must catch it
-    # The generic diagnoses (descent.diagnoses.values.KINDS) that name this bug correctly: the labels
+    # The generic diagnoses (descent.diagnoses.order.KINDS) that name this bug correctly: the labels
     # ``descent audit`` scores the generic feedback against, with the catalogue's names hidden.
     generic: tuple[str, ...] = ()
     # Where a bug is wrong (WRONG_ON): on the inputs a course uses every day, or only at an edge.
@@ -141,7 +141,7 @@ def bug(
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
     ``exercises/`` must catch too (the kit's tests check it), not only the hidden graders.
     ``generic``: the kind(s) of generic diagnosis that describe this mistake truly (a sum where
-    the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.values.KINDS``); any other kind a
+    the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.order.KINDS``); any other kind a
     failure of this bug is diagnosed with counts as a wrong name in ``descent audit``.
     ``wrong_on``: ``"ordinary"`` or ``"edge"`` (see ``WRONG_ON``), decided from what the bug
     does on everyday inputs; the kit's tests require it of every catalogued bug."""
@@ -179,12 +179,13 @@ def _check_wrong_on(id: str, wrong_on: str) -> None:
 def _generic_labels(id: str, generic: str | tuple[str, ...]) -> tuple[str, ...]:
     # start-up: the plugin imports this module before torch, which diagnoses imports; the
     # catalogue's own modules, which call this, load after the graders have imported torch
-    from .diagnoses.values import KINDS
+    from .diagnoses.order import KINDS
 
     labels = (generic,) if isinstance(generic, str) else tuple(generic)
     unknown = [k for k in labels if k not in KINDS]
     if unknown:
-        raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {KINDS})")
+        known = ", ".join(KINDS)
+        raise ValueError(f"variant {id}: unknown generic diagnosis {unknown} (known: {known})")
     return labels
 
 

@@ -88,7 +88,7 @@ class TestResult:
     counted: bool = True
     message: str = ""
     misconception: str | None = None
-    diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.values.KINDS)
+    diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.order.KINDS)
     diagnosis_cut_short: bool = False  # that diagnosis stopped early (out of time): machine-bound
     duration_s: float = 0.0
 

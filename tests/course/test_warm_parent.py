@@ -94,6 +94,7 @@ def local():  # the modules hypothesis reads constants from (providers._get_loca
 if sys.argv[1] == "warm":
     from descent.commands import warm
     warm.warm_up()
+    warm.prime()
     print(json.dumps(local()))
 else:
     first = providers._get_local_constants
@@ -130,6 +131,51 @@ def test_the_warm_parent_loads_no_module_of_the_kit_a_fresh_grading_loads_later(
     assert "descent.grading.plugin" in warm and "descent.grading.strategies" in fresh
     # the warm parent's own modules: the forked grading's __main__ is child.py, as a fresh one's
     assert warm - fresh <= {"descent.commands.warm", "descent.commands.child"}
+
+
+PRIMED = """
+import json, sys
+from hypothesis.internal.conjecture import providers
+from descent.commands import warm
+
+warm.warm_up()
+if sys.argv[1] == "primed":
+    warm.prime()
+    scanned = providers._sys_modules_len == len(sys.modules)
+else:
+    scanned = None
+sys.modules["__main__"] = sys.modules["descent.commands.child"]  # as warm.grade does
+pool = providers._get_local_constants()
+print(json.dumps({"scanned": scanned, "integers": sorted(pool.integers),
+                  "strings": sorted(pool.strings), "floats": sorted(map(repr, pool.floats))}))
+"""
+
+
+def test_the_warm_parent_scans_hypothesis_constants_once_and_a_grading_gets_the_same_pool(
+    tmp_path,
+):
+    """The warm parent scans its loaded modules for hypothesis's constants once (each grading
+    would repeat it); a grading forked after that, whose ``__main__`` is child.py, ends with the
+    pool it would have built itself."""
+    script = tmp_path / "parent.py"
+    script.write_text(PRIMED)
+
+    def pool(mode: str) -> dict:
+        run = subprocess.run(
+            [sys.executable, str(script), mode],
+            cwd=KIT,
+            env=env(),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    primed, plain = pool("primed"), pool("plain")
+    assert primed["scanned"] is True
+    assert {k: v for k, v in primed.items() if k != "scanned"} == {
+        k: v for k, v in plain.items() if k != "scanned"
+    }
 
 
 def _children(pid: int) -> list[int]:

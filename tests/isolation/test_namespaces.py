@@ -103,3 +103,44 @@ def test_the_mode_goes_without_a_user_namespace_that_breaks_the_probe(monkeypatc
         assert manager.base_config()["userns"] is False
     finally:
         manager.close()
+
+
+@pytest.mark.skipif(
+    not (confinement.landlock_abi() and confinement.seccomp_available()),
+    reason="no confinement on this machine",
+)
+def test_the_probe_is_asked_once_per_configuration():
+    """A second configuration gets its own answer (the fallback above needs one without a user
+    namespace after one with), and the same configuration asked again is not probed again."""
+    from descent.isolation.manager import IsolationManager
+
+    manager = IsolationManager()
+    try:
+        confined = dict(manager.base_config(), userns=False)
+        loose = dict(confined, confine=False)
+        server = manager.server
+        assert server.probe(confined)["read_outside"].startswith("blocked")
+        assert server.probe(loose)["read_outside"] == "allowed"
+        assert server.probe(confined)["read_outside"].startswith("blocked")
+    finally:
+        manager.close()
+
+
+def test_the_fork_server_forks_one_probe_child_per_configuration(monkeypatch):
+    """A server lent to one grading after another answers a repeated probe from what it
+    found the first time, without forking another probe child."""
+    import json
+
+    from descent.isolation import server
+
+    forked = []
+    monkeypatch.setattr(server, "probe_child", lambda config: forked.append(config) or {"ok": 1})
+    probes: dict = {}
+
+    def ask(config: dict) -> dict:
+        message = json.dumps({"op": "probe", "config": config}).encode()
+        return server._answer(None, message, [], {}, {}, {}, probes)
+
+    assert ask({"userns": True}) == ask({"userns": True}) == {"probe": {"ok": 1}}
+    ask({"userns": False})
+    assert [c["userns"] for c in forked] == [True, False]

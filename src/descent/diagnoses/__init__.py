@@ -1,7 +1,7 @@
 """Generic diagnoses: what a failed check names when no catalogued bug fits.
 
 * :mod:`.argument`   re-run: the reference run again with one argument of the check changed.
-* :mod:`.base`       what every diagnosis shares: ``Diagnosis``, tolerances, readings of a result.
+* :mod:`.base`       what every diagnosis shares: ``Diagnosis``, ``Case``, tolerances, readings.
 * :mod:`.check`      named by the kind of the failed check alone.
 * :mod:`.cut`        re-run: a list argument cut to one item.
 * :mod:`.derivative` value tier: a backward whose local derivative is misread.
@@ -13,8 +13,9 @@
 * :mod:`.last_call`  re-run: the last call of an activation left out.
 * :mod:`.limit`      value tier: a general formula evaluated at an infinite argument.
 * :mod:`.norm`       value tier: normalizations and moving averages read through what hides them.
+* :mod:`.order`      the order of diagnosis as data: stages, tiers, re-runs, mutant slips, KINDS.
 * :mod:`.operand`    value tier: a division upside down.
-* :mod:`.parameter`  re-run: one parameter forced; the order of the re-run stage.
+* :mod:`.parameter`  re-run: one parameter forced; ``rerun_slip`` weighs every re-run together.
 * :mod:`.pattern`    value tier: where a result goes wrong (a step made smooth, a bound, ...).
 * :mod:`.rerun`      re-run: the check's numbers changed together.
 * :mod:`.rounding`   a reader: counts that are quotients rounded the other way.
@@ -25,7 +26,7 @@
 * :mod:`.split`      value tier: chunk sizes (folds, batches) with the remainder mishandled.
 * :mod:`.stat`       random draws graded by a statistic: spread, reuse, distribution.
 * :mod:`.training`   what a training run reports about itself (its history, its numbers).
-* :mod:`.values`     ``diagnose``: the value tiers, most specific first (the entry point).
+* :mod:`.values`     ``diagnose``: a result read against the expected, tier by tier (entry point).
 * :mod:`.gate`       a gradient gated on the wrong region of its input.
 * :mod:`.mutant`     re-run: the reference's own code with one slip written into it.
 * :mod:`.neighbour`  the neighbouring input of a check (the same recipe, next to it).

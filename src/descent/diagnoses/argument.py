@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from .base import NotApplicable
+from .base import Case, NotApplicable
 from .values import Diagnosis, _deep_equal
 
 # Whole-number arguments that index rather than count: dim + 1 is another dimension, not an
@@ -99,20 +99,17 @@ def _discrete(value: Any) -> bool:
     return value is None or isinstance(value, (int, str))  # bool is an int
 
 
-def argument_slip(
-    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
-) -> Diagnosis | None:
-    """The one argument slip under which the reference (``rerun()``, the recipe run on it)
+def argument_slip(case: Case) -> Diagnosis | None:
+    """The one argument slip under which the reference (``case.again()``, the recipe run on it)
     gives ``got`` and no longer ``expected`` (a change that makes no difference here explains
     nothing); ``None`` when none or several do (two explanations: say nothing)."""
-    fits = argument_fits(recipe, got, rerun, expected)
+    fits = argument_fits(case)
     return fits[0] if len(fits) == 1 else None
 
 
-def argument_fits(
-    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
-) -> list[Diagnosis]:
-    """Every argument slip under which ``rerun()`` gives ``got`` and no longer ``expected``."""
+def argument_fits(case: Case) -> list[Diagnosis]:
+    """Every argument slip under which ``case.again()`` gives ``got`` and no longer ``expected``."""
+    recipe, got, rerun, expected = case.recipe, case.got, case.again, case.expected
     if _discrete(got) and _discrete(expected):
         return []  # epochs, counts, labels: many slips land on the same few values
     fits = []

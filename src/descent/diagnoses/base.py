@@ -9,6 +9,7 @@ it; it imports none of them, so they form no loop."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,33 @@ class Diagnosis:
     def fact(self) -> bool:
         """Shown without verification: what the check itself saw (see :data:`FACTS`)."""
         return self.kind in FACTS if self.witnessed is None else self.witnessed
+
+
+@dataclass(frozen=True)
+class Case:
+    """A failed check, as every diagnosis that runs code again reads it (the one argument of a
+    stage and of a re-run, :mod:`descent.diagnoses.order`).
+
+    ``recipe(implementation)`` is the check's call; ``got`` what the student's code returned and
+    ``expected`` what the reference did; ``reference`` and ``impl`` the two implementations (a
+    re-run changes something and calls ``recipe(reference)`` again: :meth:`again`);
+    ``exercise`` the registry's name (``"losses.mse"``), ``None`` when unknown. ``reproduces``
+    judges a changed run's result against ``got``: set by the stage that weighs the re-runs
+    (:func:`descent.diagnoses.parameter.rerun_slip`: to float64's last digits;
+    ``estimate_slip``: within the check's band); ``None`` where the re-run judges by its own rule.
+    """
+
+    recipe: Callable[[Any], Any]
+    got: Any
+    expected: Any
+    reference: Any = None
+    exercise: str | None = None
+    impl: Any = None
+    reproduces: Callable[[Any], bool] | None = field(default=None, compare=False, repr=False)
+
+    def again(self) -> Any:
+        """The check's call on the reference, as it stands now (a re-run changes it first)."""
+        return self.recipe(self.reference)
 
 
 class NotApplicable(Exception):
@@ -105,6 +133,16 @@ def whole(x: Any) -> bool:
     """Every value of ``x`` (a tensor or a number) is a whole number."""
     t = torch.as_tensor(x).detach()
     return bool((t == t.round()).all())
+
+
+def permutations(e: torch.Tensor) -> Iterator[tuple[tuple[int, ...], torch.Tensor]]:
+    """``(perm, e.permute(perm))`` for every order of ``e``'s dimensions but its own (a result of
+    2 to 4 dimensions; none for any other): the layouts a result can be mistaken for."""
+    if not 2 <= e.dim() <= 4:
+        return
+    for perm in itertools.permutations(range(e.dim())):
+        if perm != tuple(range(e.dim())):
+            yield perm, e.permute(perm)
 
 
 def leaves(value: Any) -> Iterator[Any]:

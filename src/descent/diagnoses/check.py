@@ -3,10 +3,11 @@
 Some checks watch the mistake itself rather than a value: ``arguments unchanged`` sees an
 argument edited in place, ``reproducibility`` sees equal seeds give different draws (so the
 draws do not come from the generator), ``errors`` sees an argument that had to be refused with
-ValueError go through. ``Checker.fail`` gives such a failure the name :data:`BY_CHECK` reads
-from its message when no hypothesis on values names it. Different seeds giving the same result
-name nothing: the draws may come from a seed of the code's own, or the result may use no draw at
-all (a mask that keeps everything), and the check's message already says what it saw.
+ValueError go through. ``Checker.fail`` gives such a failure the name its reader in
+:data:`descent.diagnoses.order.BY_CHECK` finds in its message when no hypothesis on values names
+it. Different seeds giving the same result name nothing: the draws may come from a seed of the
+code's own, or the result may use no draw at all (a mask that keeps everything), and the
+check's message already says what it saw.
 A call that raised an exception (ZeroDivisionError: a denominator of 0 in a case the docstring
 allows; a TypeError of an operand that is None: a case not handled) is named by
 :mod:`descent.diagnoses.exception`, in the plugin where the error is classified.
@@ -14,14 +15,12 @@ allows; a TypeError of an operand that is None: a case not handled) is named by
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from .values import Diagnosis
 
 
-def modified() -> Diagnosis:
+def edited_argument(message: str = "") -> Diagnosis:
     """The diagnosis of a check that saw the call change its own arguments: no value hypothesis
-    is needed, the edit was seen."""
+    is needed, the edit was seen (the message adds nothing)."""
     return Diagnosis(
         "inplace",
         "your code changes an argument it was given: an in-place "
@@ -66,11 +65,7 @@ def refused(raised: type | None) -> Diagnosis:
     )
 
 
-#: The diagnosis a failed check names from its kind alone when no value hypothesis does
-#: (``Checker.fail``): what such a check watches is the mistake itself.
-BY_CHECK: dict[str, Callable[[str], Diagnosis | None]] = {
-    "arguments unchanged": lambda message: modified(),
-    "reproducibility": unseeded,
-    "reproducible": unseeded,
-    "errors": lambda message: refused(None),  # the call had to raise ValueError and did not
-}
+def not_refused(message: str = "") -> Diagnosis:
+    """The diagnosis of an ``errors`` check: the call had to raise ValueError and did not (the
+    message adds nothing)."""
+    return refused(None)

@@ -19,6 +19,7 @@ import torch
 
 from ..calls.timelimit import cut_short
 from .argument import closure
+from .base import Case
 from .values import Diagnosis, _deep_equal
 
 # The re-runs stop once they have taken this long together (seconds): a training recipe is not
@@ -70,12 +71,11 @@ def reproduces_where_wrong(theirs: Any, got: Any, expected: Any) -> bool:
     return all(_deep_equal(theirs[i], got[i]) for i in wrong)
 
 
-def one_item_fits(
-    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
-) -> list[Diagnosis]:
+def one_item_fits(case: Case) -> list[Diagnosis]:
     """Every cut of a list argument to its first or last item under which the reference
-    (``rerun()``, the recipe run on it) gives ``got`` where ``got`` is wrong; every argument is
+    (``case.again()``, the recipe run on it) gives ``got`` where ``got`` is wrong; every argument is
     put back; they stop after :data:`_BUDGET_S` seconds."""
+    recipe, got, rerun, expected = case.recipe, case.got, case.again, case.expected
     fits: list[Diagnosis] = []
     start = time.perf_counter()
     for name, cell, value in _lists(recipe):

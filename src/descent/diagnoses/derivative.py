@@ -39,8 +39,9 @@ from typing import Any
 import torch
 
 from .. import registry
-from ..calls.impl import Implementation, PatchedImplementation
-from .base import Diagnosis, same
+from ..calls.impl import PatchedImplementation
+from .base import Case, Diagnosis, same
+from .values import _deep_equal
 
 _DEGREES = (1, 2, 3)
 _FEWEST = 6  # distinct output values a polynomial fit needs before it is evidence
@@ -171,12 +172,12 @@ def _polynomial_slips(
 
 
 # -- the pair, recorded ------------------------------------------------------------------------
-def pair_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
-) -> list[Diagnosis]:
+def pair_fits(case: Case) -> list[Diagnosis]:
     """:func:`local_slip` on a backward check of a forward/backward pair: the recipe run once on
     ``reference`` with the pair recording its calls; ``[]`` for anything else (several calls, a
     forward whose output is not elementwise, results that are not tensors)."""
+    recipe, got, expected = case.recipe, case.got, case.expected
+    reference, exercise = case.reference, case.exercise
     if exercise not in registry.EXERCISES or not isinstance(got, torch.Tensor):
         return []
     module, functions = registry.get(exercise).module, registry.get(exercise).functions
@@ -273,17 +274,17 @@ def log_argument(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | N
 _SAMPLES = (-2.3, -1.7, -1.1, -0.6, -0.2, 0.3, 0.7, 1.2, 1.9, 2.6)
 
 
-def node_fits(
-    recipe: Callable,
-    reproduces: Callable[[Any], bool],
-    reference: Implementation,
-    exercise: str | None,
-) -> list[Diagnosis]:
+def node_fits(case: Case) -> list[Diagnosis]:
     """For an exercise whose one function is a class of scalar nodes (``Value``): each unary
     operation of the reference's class whose local derivative is a polynomial in its output
     (read from the operation run on a few numbers), re-run with that derivative slipped
-    (:func:`_slips`); a slip under whose result ``reproduces`` holds (the student's result, to
-    the last digits) names the mistake."""
+    (:func:`_slips`); a slip under whose result ``case.reproduces`` holds (the student's
+    result, to the last digits; by default the student's result within the hypotheses'
+    tolerance and not the expected) names the mistake."""
+    recipe, reference, exercise = case.recipe, case.reference, case.exercise
+    reproduces = case.reproduces or (
+        lambda theirs: _deep_equal(theirs, case.got) and not _deep_equal(theirs, case.expected)
+    )
     if exercise not in registry.EXERCISES or len(registry.get(exercise).functions) != 1:
         return []
     module, (name,) = registry.get(exercise).module, registry.get(exercise).functions

@@ -34,6 +34,7 @@ import torch
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
 from ..calls.timelimit import cut_short
+from .base import Case
 from .values import Diagnosis, _deep_equal
 
 _DRAWS = ("randn", "rand", "randint", "randperm", "normal")
@@ -123,17 +124,14 @@ def _orders(n: int) -> list[tuple[list[int], str]]:
     ]
 
 
-def draw_order_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
-) -> list[Diagnosis]:
+def draw_order_fits(case: Case) -> list[Diagnosis]:
     """The diagnoses of every other order of the reference's draws (first made last, last made
     first) under which the recipe run on ``reference`` gives ``got`` and no longer ``expected``;
     ``[]`` for an unknown exercise, functions that draw less than twice or from no generator."""
+    recipe, got, expected, reference = case.recipe, case.got, case.expected, case.reference
     start = time.perf_counter()
     fits: list[Diagnosis] = []
-    for module, function, fn in exercise_functions(reference, exercise):
-        if "torch" not in fn.__globals__:
-            continue
+    for module, function, fn in torch_functions(case):
         recorders: list[_Recorder] = []
         record = with_torch(fn, functools.partial(_new_recorder, recorders))
         if run_with(recipe, reference, module, function, record) is None:
@@ -173,6 +171,14 @@ def exercise_functions(
         except Exception:  # noqa: BLE001 - a reference without it: nothing to re-run
             continue
         if inspect.isfunction(fn):
+            yield module, name, fn
+
+
+def torch_functions(case: Case) -> Iterator[tuple[str, str, Callable]]:
+    """The :func:`exercise_functions` of ``case`` that use torch: those whose calls of torch
+    :func:`with_torch` can replace."""
+    for module, name, fn in exercise_functions(case.reference, case.exercise):
+        if "torch" in fn.__globals__:
             yield module, name, fn
 
 

@@ -2,12 +2,12 @@
 
 A backward that passes the upstream gradient through a gate (ReLU's ``x > 0``, a clamp's
 ``|x| <= c``) can be right everywhere except on a band of the input: gated on ``out > 1`` where
-``x > 0`` belongs, it is wrong exactly where the input lies between 0 and 1. :func:`gated` is a
+``x > 0`` belongs, it is wrong exactly where the input lies between 0 and 1. :func:`gated_on_wrong_region` is a
 value hypothesis (tier 2 of :mod:`descent.diagnoses.values`): the wrong entries are exactly those where
 a tensor argument of the result's shape lies strictly between two of the landmarks -1, 0 and 1
 (or between 0 and a number of the call), the others right, and on the wrong entries the result
 is 0 or the upstream-sized value the right region gets (the gate open or closed there).
-:func:`descent.diagnoses.values.branch` reads a half-line (``x < 0``); this one an interval.
+:func:`descent.diagnoses.values.wrong_branch` reads a half-line (``x < 0``); this one an interval.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .base import Diagnosis, wrong_entries
 _LANDMARKS = (-1.0, 0.0, 1.0)
 
 
-def gated(e: torch.Tensor, g: torch.Tensor, inputs) -> Diagnosis | None:
+def gated_on_wrong_region(e: torch.Tensor, g: torch.Tensor, inputs) -> Diagnosis | None:
     """The wrong entries are exactly where an argument ``x`` of the result's shape has
     ``a < x < b`` (or ``a <= x <= b``) for two landmarks ``a < b``, at least two on each side,
     and there the result is 0 (a gate closed) while the expected is not."""

@@ -13,7 +13,7 @@ check's recipe closes over; some slips are in how a tensor argument's values are
   where ``f(x)`` belongs: an identity that needs ``2x`` used with ``x``), kind ``argument``. Not
   where the student's result is a constant multiple of the expected one: a homogeneous formula
   (a power of its argument) turns any factor on the result into one on the argument, and the
-  factor is then the plainer reading, which :func:`descent.diagnoses.values.factor` gives or not.
+  factor is then the plainer reading, which :func:`descent.diagnoses.values.constant_factor` gives or not.
 
 One more reading runs the student's code again rather than the reference:
 
@@ -41,7 +41,7 @@ import torch
 
 from ..calls.timelimit import cut_short
 from .argument import _arguments, _discrete, closure
-from .base import same
+from .base import Case, same
 from .values import Diagnosis, _as_tensor, _deep_equal
 
 # Re-runs stop once they have taken this long together (seconds), and after this many.
@@ -51,11 +51,10 @@ _MAX_RUNS = 16
 _FEWEST_WRONG = 4
 
 
-def input_fits(
-    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
-) -> list[Diagnosis]:
+def input_fits(case: Case) -> list[Diagnosis]:
     """Every change of a tensor argument (a boundary moved, the tensor scaled) under which the
-    reference (``rerun()``, the recipe run on it) gives ``got`` and no longer ``expected``."""
+    reference (``case.again()``, the recipe run on it) gives ``got`` and no longer ``expected``."""
+    recipe, got, rerun, expected = case.recipe, case.got, case.again, case.expected
     if _discrete(got) and _discrete(expected):
         return []  # counts and labels: many changes land on the same few values
     fits, runs, deadline = [], 0, time.monotonic() + _BUDGET_S
@@ -180,11 +179,12 @@ class _Put:
         self.cell.cell_contents = self.original
 
 
-def first_order(recipe: Callable, got: Any, expected: Any, impl: Any) -> Diagnosis | None:
+def first_order(case: Case) -> Diagnosis | None:
     """The one small float argument (``0 < value <= 0.1``) of the recipe that, halved, halves
-    the student's error (``impl``, the implementation under test, is run again with it; the
-    argument is put back); ``None`` when none or several do, or the error is no tensor of the
-    expected's shape."""
+    the student's error (``case.impl``, the implementation under test, is run again with it;
+    the argument is put back); ``None`` when none or several do, or the error is no tensor of
+    the expected's shape."""
+    recipe, got, expected, impl = case.recipe, case.got, case.expected, case.impl
     e, g = _as_tensor(expected), _as_tensor(got)
     if e is None or g is None or e.shape != g.shape:
         return None

@@ -17,14 +17,13 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from ..calls.impl import Implementation
 from ..calls.timelimit import cut_short
-from .draw_order import exercise_functions, gives, run_with, with_torch
+from .base import Case
+from .draw_order import gives, run_with, torch_functions, with_torch
 from .values import Diagnosis
 
 _ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -59,17 +58,14 @@ class _SkippingLast:
         return getattr(torch, name)(*args, **kwargs)
 
 
-def last_call_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
-) -> list[Diagnosis]:
+def last_call_fits(case: Case) -> list[Diagnosis]:
     """The diagnoses of every activation whose last call, left out, makes the recipe run on
     ``reference`` give ``got`` (and no longer ``expected``); ``[]`` for an unknown exercise or
     once the time budget is spent."""
+    recipe, got, expected, reference = case.recipe, case.got, case.expected, case.reference
     start = time.perf_counter()
     fits: list[Diagnosis] = []
-    for module, function, fn in exercise_functions(reference, exercise):
-        if "torch" not in fn.__globals__:
-            continue
+    for module, function, fn in torch_functions(case):
         counts: list[Counter] = []
         counting = with_torch(fn, functools.partial(_Counting, counts), _ACTIVATIONS)
         if run_with(recipe, reference, module, function, counting) is None:

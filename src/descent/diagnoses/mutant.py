@@ -63,20 +63,12 @@ from typing import Any
 
 from .. import catalogue, registry
 from ..calls.impl import Implementation, PatchedImplementation
+from . import order
 from .differentiated import differentiated
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
 _MODES = ("training", "train", "is_training", "eval", "evaluation")
-#: The kinds only a slip of the code names (a reading of the values cannot): they come before a
-#: verified reading; a slip of a general kind (a term, a sign, a factor) gives way to one.
-SPECIFIC = frozenset(("omitted", "eps", "swapped", "accumulate", "mode", "frozen", "clamp", "gate"))
-#: The slips written into correct code of another form too (:func:`hosts`): those of a
-#: backward's formula (its gate, an axis, a factor, another quantity of the operation). A power
-#: or a term left out there is another label's mistake as often as not (``1 - y`` for
-#: ``1 - y**2`` is a term left out as much as a power), and a walk's bookkeeping changed can
-#: mimic an unrelated mistake: those are written into the reference alone.
-_LOCAL_KINDS = frozenset(("gate", "reduction", "factor", "argument"))
 MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
 FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)  # what students clamp logs at
 
@@ -122,7 +114,7 @@ def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation
     catalogued alternatives that replace all of its functions (correct code in another form: a
     student's slip in a ``_backward`` closure per operation, or in a textbook formula, has no
     one-expression twin in a reference written for speed). With the words a text names it by.
-    Only the slips of a backward's formula are written into an alternative (:data:`_LOCAL`):
+    Only the slips of a backward's formula are written into an alternative (:data:`~.order.ALTERNATIVE_SLIPS`):
     a term or a ``+ 1`` left out of a walk's bookkeeping can mimic an unrelated mistake."""
     out = [(reference, "the reference")]
     functions = set(registry.get(exercise).functions)
@@ -335,7 +327,7 @@ class _Context:
 
 def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> Iterator[Slip]:
     """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first;
-    ``backward_only``: only the slips of a backward's formula (:data:`_LOCAL`)."""
+    ``backward_only``: only the slips of a backward's formula (:data:`~.order.ALTERNATIVE_SLIPS`)."""
     assigned: dict[int, set[str]] = {}
     for statement in ast.walk(tree):
         if isinstance(statement, ast.Assign):
@@ -376,16 +368,11 @@ def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> I
         for inner in ast.walk(statement)
     }
     nodes = list(ast.walk(tree))
-    rules = (
-        *(_omitted, _eps, _swapped, _accumulated, _mode, _frozen, _clamped, _gated_on),
-        *(_branch, _branches_swapped),
-        *(_reduced_over, _factor_left_out, _other_quantity, _floored),
-        _terms,
-    )
-    for rule in _LOCAL if backward_only else rules:
+    slips = order.ALTERNATIVE_SLIPS if backward_only else order.MUTANT_SLIPS
+    for rule in order.resolved(slips):
         for node in nodes:
             for slip in rule(node, context):
-                if not backward_only or slip[2] in _LOCAL_KINDS:
+                if not backward_only or slip[2] in order.ALTERNATIVE_KINDS:
                     yield slip
 
 
@@ -1084,6 +1071,3 @@ def _floored(node: Any, context: _Context) -> Iterator[Slip]:
             f"a floor {higher} than the {constant.value:g} the formula uses: where what is "
             "floored lies between the two, the result differs",
         )
-
-
-_LOCAL = (_gated_on, _branch, _reduced_over, _factor_left_out, _other_quantity)

@@ -77,15 +77,10 @@ import torch
 from .. import registry
 from ..calls.impl import Implementation, PatchedImplementation
 from ..calls.timelimit import cut_short
-from .argument import _discrete, argument_fits
-from .base import leaves, map_leaves
-from .cut import one_item_fits
-from .derivative import node_fits, pair_fits
-from .draw_order import draw_order_fits, exercise_functions
-from .input import input_fits
-from .last_call import last_call_fits
-from .rerun import number_fits
-from .reuse import reused_helper_fits
+from . import order
+from .argument import _discrete
+from .base import Case, leaves, map_leaves
+from .draw_order import exercise_functions
 from .values import Diagnosis, _deep_equal, either
 
 MAX_RERUNS = 32
@@ -124,64 +119,41 @@ class _Change:
     controls: tuple[Callable[[Callable], Callable], ...] = ()
 
 
-def rerun_slip(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
-) -> Diagnosis | None:
-    """What re-running the reference finds: an argument the recipe closes over slipped
-    (:mod:`descent.diagnoses.argument`) or a parameter of the exercise's functions misread;
-    the one fit, "several explanations fit" when they differ, ``None`` when none fits."""
-    fits = argument_fits(recipe, got, lambda: recipe(reference), expected)
-    fits += number_fits(recipe, got, lambda: recipe(reference), expected)
-    fits += pair_fits(recipe, got, expected, reference, exercise)
-    fits += node_fits(
-        recipe, lambda theirs: _reproduces(theirs, got, expected), reference, exercise
-    )
-    fits += input_fits(recipe, got, lambda: recipe(reference), expected)
-    fits += one_item_fits(recipe, got, lambda: recipe(reference), expected)
-    fits += reused_helper_fits(recipe, got, expected, reference, exercise)
-    fits += draw_order_fits(recipe, got, expected, reference, exercise)
-    fits += last_call_fits(recipe, got, expected, reference, exercise)
-    return one_diagnosis(fits + parameter_fits(recipe, got, expected, reference, exercise))
+def rerun_slip(case: Case) -> Diagnosis | None:
+    """What re-running the reference finds: every re-run of :data:`descent.diagnoses.order.RERUNS`
+    (an argument the recipe closes over slipped, a parameter of the exercise's functions misread,
+    ...), each judging a changed run to float64's last digits; the one fit, "several
+    explanations fit" when they differ, ``None`` when none fits."""
+    case = replace(case, reproduces=lambda theirs: _reproduces(theirs, case.got, case.expected))
+    return one_diagnosis([fit for rerun in order.resolved(order.RERUNS) for fit in rerun(case)])
 
 
-def estimate_slip(
-    recipe: Callable,
-    got: float,
-    expected: float,
-    band: float,
-    reference: Implementation,
-    exercise: str | None,
-    what: str = "your estimate",
-) -> Diagnosis | None:
+def estimate_slip(case: Case, band: float, what: str = "your estimate") -> Diagnosis | None:
     """A statistic of random draws (a std) explained by a parameter change of the reference:
-    ``recipe`` (the statistic of an implementation) run on the changed reference lands within
-    ``band`` (the check's own allowance) of ``got`` and outside it around ``expected``, so the
-    changed reference would fail the check as the student's code does. Draws of another order
-    or method give another sample, hence the band rather than float64's last digits."""
+    ``case.recipe`` (the statistic of an implementation) run on the changed reference lands
+    within ``band`` (the check's own allowance) of ``got`` and outside it around ``expected``, so
+    the changed reference would fail the check as the student's code does. Draws of another
+    order or method give another sample, hence the band rather than float64's last digits."""
+    got, expected = case.got, case.expected
 
-    def reproduces(theirs: Any, got: Any, expected: Any) -> bool:
+    def reproduces(theirs: Any) -> bool:
         return isinstance(theirs, float) and abs(theirs - got) <= band < abs(theirs - expected)
 
-    found = one_diagnosis(parameter_fits(recipe, got, expected, reference, exercise, reproduces))
+    found = one_diagnosis(parameter_fits(replace(case, reproduces=reproduces)))
     if found is None:
         return None
     text = found.text.replace("your result is what", f"{what} is, within the check's band, what")
     return Diagnosis(found.kind, text)
 
 
-def parameter_fits(
-    recipe: Callable,
-    got: Any,
-    expected: Any,
-    reference: Implementation,
-    exercise: str | None,
-    reproduces: Callable[[Any, Any, Any], bool] | None = None,
-) -> list[Diagnosis]:
+def parameter_fits(case: Case) -> list[Diagnosis]:
     """The diagnoses of every parameter change of ``exercise``'s functions under which the recipe
     run on ``reference`` gives ``got`` (and no longer ``expected``), fits of one parameter merged
     into one; ``[]`` when the exercise is unknown or the reference too slow to re-run.
-    ``reproduces(theirs, got, expected)`` decides a fit (default: to float64's last digits)."""
-    reproduces = reproduces or _reproduces
+    ``case.reproduces(theirs)`` decides a fit (default: to float64's last digits)."""
+    recipe, got, expected = case.recipe, case.got, case.expected
+    reference, exercise = case.reference, case.exercise
+    reproduces = case.reproduces or (lambda theirs: _reproduces(theirs, got, expected))
     setting = (
         None if _inert(got) or _scant(got, expected) else recorded(recipe, reference, exercise)
     )
@@ -195,13 +167,9 @@ def parameter_fits(
     ]
     for change in changes[:MAX_RERUNS]:
         fn = functions[change.function]
-        if reproduces(
-            _run(recipe, reference, module, change.function, change.wrap(fn)), got, expected
-        ):
+        if reproduces(_run(recipe, reference, module, change.function, change.wrap(fn))):
             if any(
-                reproduces(
-                    _run(recipe, reference, module, change.function, control(fn)), got, expected
-                )
+                reproduces(_run(recipe, reference, module, change.function, control(fn)))
                 for control in change.controls
             ):
                 continue

@@ -7,14 +7,14 @@ one shape, like those of :mod:`descent.diagnoses.values` (whose first tier lists
 result of at least 4 items (a schedule's rates over its steps); results made only of whole
 numbers (counts, indices, epochs) are no schedule and are left alone.
 
-- :func:`smoothed`: the expected is piecewise constant and ``got`` agrees with it wherever it
+- :func:`step_made_smooth`: the expected is piecewise constant and ``got`` agrees with it wherever it
   changes, but moves in between (``step / step_size`` where ``step // step_size`` belongs).
 - :func:`not_held`: the expected settles at a final value and stays there; ``got`` is right up
   to that point and then keeps moving (a missing ``min(step, total_steps)`` or floor).
 - :func:`bound_side`: the wrong entries are exactly those of an argument ``x`` beyond one bound
   ``-a`` or ``a`` given by a number ``a`` of the call (a clamp kept on one side only, the sign of
   the clamped values lost).
-- :func:`echoed`: a single number (no whole number: epochs and counts meet arguments by chance)
+- :func:`argument_returned`: a single number (no whole number: epochs and counts meet arguments by chance)
   equal to a number of the call that the expected is not (the value read after it was capped
   by that argument, or the argument returned).
 - :func:`log_base`: a constant factor that is the ratio of two logarithms (log10 for log).
@@ -22,7 +22,7 @@ numbers (counts, indices, epochs) are no schedule and are left alone.
   computed once and reused).
 - :func:`mirrored_phases`: a sequence in two or three phases, each run from its end to its
   start (the start and end of a phase swapped in its formula).
-- :func:`truncated`: a sequence right as far as it goes that stops two or more items early
+- :func:`sequence_cut_short`: a sequence right as far as it goes that stops two or more items early
   (read by :func:`descent.diagnoses.values.diagnose` for results of another length).
 """
 
@@ -51,7 +51,7 @@ def _monotone(x: torch.Tensor) -> bool:
     return bool((d <= 0).all()) or bool((d >= 0).all())
 
 
-def smoothed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+def step_made_smooth(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
     """``expected`` is piecewise constant (two runs two steps long or more, and short runs
     on average) and ``got``, monotone like it, equals it at the first step of every run and nowhere
     else: a step function turned smooth."""
@@ -127,7 +127,7 @@ def bound_side(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | Non
     )
 
 
-def echoed(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+def argument_returned(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
     """A single number, no whole number, equal to one number of the call (and only one) that
     the expected is not: the value was read after it was capped or set by that argument, or the
     argument was returned."""
@@ -189,7 +189,7 @@ def frozen_step(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | No
     )
 
 
-def truncated(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def sequence_cut_short(e: torch.Tensor, g: torch.Tensor, inputs: Any = None) -> Diagnosis | None:
     """A sequence (1-D, at least 4 items expected) that is right as far as it goes and stops
     two or more items early: a loop left before its end (a break on a condition)."""
     short = e.dim() == g.dim() == 1 and len(e) >= 4 and 1 <= len(g) <= len(e) - 2

@@ -39,7 +39,7 @@ import torch
 
 from ..calls.timelimit import cut_short
 from .argument import _arguments, _discrete, closure
-from .base import same
+from .base import Case, same
 from .values import Diagnosis, _as_tensor, _deep_equal, inputs_of
 
 # Reruns stop once they have taken this long together (seconds): a diagnosis is a bonus.
@@ -380,12 +380,11 @@ def _mixtures(run: _Rerun, arguments: list[tuple], got: Any, expected: Any) -> l
     return fits
 
 
-def number_fits(
-    recipe: Callable, got: Any, rerun: Callable[[], Any], expected: Any
-) -> list[Diagnosis]:
+def number_fits(case: Case) -> list[Diagnosis]:
     """Every change of the recipe's numbers (scaled, combined, a count ignored later, a matrix
-    transposed) under which the reference (``rerun()``, the recipe run on it) gives ``got``;
+    transposed) under which the reference (``case.again()``, the recipe run on it) gives ``got``;
     :func:`descent.diagnoses.parameter.rerun_slip` weighs them with the other re-runs."""
+    recipe, got, rerun, expected = case.recipe, case.got, case.again, case.expected
     if _discrete(got) and _discrete(expected):
         return []  # epochs, counts, labels: many slips land on the same few values
     return _slips(recipe, got, rerun, expected)

@@ -23,8 +23,8 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..calls.impl import Implementation
 from ..calls.timelimit import cut_short
+from .base import Case
 from .draw_order import exercise_functions, gives, run_with, with_globals
 from .values import Diagnosis
 
@@ -72,12 +72,12 @@ def _reusing(fn: Callable, name: str, helper: Callable) -> Callable:
     return reusing
 
 
-def reused_helper_fits(
-    recipe: Callable, got: Any, expected: Any, reference: Implementation, exercise: str | None
-) -> list[Diagnosis]:
+def reused_helper_fits(case: Case) -> list[Diagnosis]:
     """The diagnoses of every random helper of ``exercise``'s functions whose first result,
     reused at every later call, makes the recipe run on ``reference`` give ``got`` (and no longer
     ``expected``); ``[]`` for an unknown exercise or once the time budget is spent."""
+    recipe, got, expected = case.recipe, case.got, case.expected
+    reference, exercise = case.reference, case.exercise
     start = time.perf_counter()
     fits: list[Diagnosis] = []
     for module, function, fn in exercise_functions(reference, exercise):

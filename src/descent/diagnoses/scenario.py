@@ -43,6 +43,7 @@ from typing import Any
 from ..calls.impl import Implementation
 from ..calls.timelimit import CallTimeout
 from .argument import _INDICES, _discrete, closure
+from .base import Case
 from .parameter import _Calls, _exactly, _inert, _marked, _run, _scant, recorded, with_argument
 from .values import Diagnosis, _deep_equal, either
 
@@ -163,18 +164,14 @@ def _same_result(theirs: Any, got: Any) -> bool:
     return _exactly(_marked(theirs), _marked(got))
 
 
-def scenario_slip(
-    recipe: Callable,
-    got: Any,
-    expected: Any,
-    impl: Implementation,
-    reference: Implementation,
-    exercise: str | None,
-) -> Diagnosis | None:
+def scenario_slip(case: Case) -> Diagnosis | None:
     """The move (or, for a result too small alone, a change of :mod:`parameter_diagnoses`)
     under which the reference gives the student's result; an offset of every whole number over
     neighbouring scenarios; "several explanations fit" when moves of different groups fit;
-    ``None`` when nothing does."""
+    ``None`` when nothing does (``case.impl``, the student's code, is run on the neighbouring
+    scenarios)."""
+    recipe, got, expected = case.recipe, case.got, case.expected
+    impl, reference, exercise = case.impl, case.reference, case.exercise
     if _inert(got):
         return None
     setting = recorded(recipe, reference, exercise)

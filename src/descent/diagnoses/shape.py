@@ -11,20 +11,19 @@ hypotheses of :mod:`descent.diagnoses.values` they never print a value.
 
 from __future__ import annotations
 
-import itertools
+from typing import Any
 
 import torch
 
-from .base import Diagnosis, same
+from .base import Diagnosis, permutations, same
 
 
 def permuted(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """``got`` is the expected with its dimensions in another order (same number of dimensions,
     another shape): ``x @ W`` for ``W @ x``, a gradient laid out as its weight's transpose."""
-    if e.dim() != g.dim() or e.dim() < 2 or e.dim() > 4 or e.shape == g.shape:
+    if e.dim() != g.dim() or e.shape == g.shape:
         return None
-    for perm in itertools.permutations(range(e.dim())):
-        moved = e.permute(perm)
+    for perm, moved in permutations(e):
         if moved.shape == g.shape and same(g, moved):
             return Diagnosis(
                 "layout",
@@ -100,7 +99,7 @@ def selected(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     return None
 
 
-def reshaped(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def reshaped(e: torch.Tensor, g: torch.Tensor, inputs: Any = None) -> Diagnosis | None:
     """The first shape hypothesis that fits, or ``None``."""
     for hypothesis in (permuted, unit_dimension, unreduced, selected):
         found = hypothesis(e, g)

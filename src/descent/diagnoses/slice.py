@@ -18,18 +18,18 @@ mistakes in them leave a mark that one tensor-wide hypothesis cannot see:
   result's slices do not, each entry carrying the sign of the upstream gradient's: the Jacobian
   is cut to its diagonal; or the result's slices sum to zero along another dimension: the
   statistic was taken over that dimension;
-- :func:`flipped`: the result is right except for some entries whose sign is flipped: one
+- :func:`signs_flipped`: the result is right except for some entries whose sign is flipped: one
   operand's gradient with the wrong sign;
-- :func:`threshold`: the result is wrong exactly where a magnitude passes a threshold (a clamp,
+- :func:`wrong_past_threshold`: the result is wrong exactly where a magnitude passes a threshold (a clamp,
   the linear branch of a Huber loss);
-- :func:`clamped`: the result is the larger (or smaller) of the expected and an argument or 0:
+- :func:`clamped_difference`: the result is the larger (or smaller) of the expected and an argument or 0:
   a ReLU or a clamp where none belongs;
-- :func:`counts`: the result is a dimension's size everywhere: entries counted where their
+- :func:`counts_for_values`: the result is a dimension's size everywhere: entries counted where their
   values (the upstream gradient) belong in a sum.
 
 Two hypotheses read structures rather than tensors (:func:`descent.diagnoses.values.diagnose` calls
-them): :func:`counted`, a list of ``n`` items where the count ``n`` is asked for, and
-:func:`unset`, ``None`` where the expected holds 0.
+them): :func:`items_for_their_count`, a list of ``n`` items where the count ``n`` is asked for, and
+:func:`none_for_zero`, ``None`` where the expected holds 0.
 
 Each hypothesis is a function ``(expected, got, inputs) -> Diagnosis | None`` over float64 CPU
 tensors of one shape, like those of :mod:`descent.diagnoses.values`, whose :data:`TIER` runs after all
@@ -287,7 +287,7 @@ def _zero_sums(t: torch.Tensor, tol: float) -> list[int]:
     return found
 
 
-def flipped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def signs_flipped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Some non-zero entries of ``got`` are the expected's with the sign flipped, every other
     entry is right, and some of those right entries are non-zero: one gradient (one operand, one
     branch) has the wrong sign."""
@@ -305,7 +305,7 @@ def flipped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Non
     )
 
 
-def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_past_threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """The wrong entries of a result of 2 dimensions or more (a 1-D result is often a sequence,
     whose large values gather around one step) are exactly those where the magnitude of an
     argument of the result's shape (or of the expected result) lies above some threshold, with right entries close
@@ -313,7 +313,7 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     least 2 right entries that are not zero: the branch of a piecewise formula past a threshold
     (a clamp, the linear part of a Huber loss, a cut-off) is wrong. An error that only vanishes
     where the values vanish, a sequence wrong from some step on, and counts are no branch; the
-    sign of a value is :func:`descent.diagnoses.values.branch`'s case, which runs first."""
+    sign of a value is :func:`descent.diagnoses.values.wrong_branch`'s case, which runs first."""
     right = torch.isclose(g, e, rtol=1e-6, atol=1e-9)
     wrong = ~right
     if e.dim() < 2 or e.numel() < 6 or int(wrong.sum()) < 2 or whole(e) and whole(g):
@@ -336,7 +336,7 @@ def threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | N
     return None
 
 
-def counts(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def counts_for_values(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` is one whole number ``n`` everywhere, ``n`` is the size of a dimension (of the
     result or of an argument), and the expected varies and is not whole numbers itself: entries
     counted where their values belong in a sum (``ones`` for the upstream gradient)."""
@@ -368,7 +368,7 @@ def _from_a_step(wrong: torch.Tensor) -> bool:
     return contiguous and (bad[0] == 0 or bad[-1] == len(rows) - 1)
 
 
-def clamped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def clamped_difference(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` is ``max(expected, x)`` or ``min(expected, x)`` entry by entry, for an argument
     ``x`` that broadcasts to the result (or for 0), and differs from the expected: a ReLU, a max
     or a clamp applied to the difference between the two (``x + relu(branch)`` for
@@ -388,7 +388,7 @@ def clamped(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Non
     return None
 
 
-def unset(expected: Any, got: Any) -> Diagnosis | None:
+def none_for_zero(expected: Any, got: Any) -> Diagnosis | None:
     """A list or tuple that holds ``None`` exactly where the expected holds 0 (and is right
     elsewhere): values (gradients) left unset where they must start at zero."""
     if not (
@@ -410,7 +410,7 @@ def unset(expected: Any, got: Any) -> Diagnosis | None:
     )
 
 
-def counted(expected: Any, got: Any) -> Diagnosis | None:
+def items_for_their_count(expected: Any, got: Any) -> Diagnosis | None:
     """A list or tuple of ``n`` items where the whole number ``n`` is expected: the items were
     returned where their count is asked for."""
     if (
@@ -426,7 +426,3 @@ def counted(expected: Any, got: Any) -> Diagnosis | None:
             "not the items themselves (the docstring's return convention)",
         )
     return None
-
-
-#: Run by :func:`descent.diagnoses.values.diagnose_tensors` after its own tiers.
-TIER = (slice_factor, slice_term, slice_sums, flipped, threshold, clamped, counts)

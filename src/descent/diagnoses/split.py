@@ -30,7 +30,7 @@ def _sizes(x: torch.Tensor) -> list[int] | None:
     return [int(v) for v in x.tolist()]
 
 
-def chunks(e: torch.Tensor, g: torch.Tensor, inputs: object = None) -> Diagnosis | None:
+def chunk_sizes(e: torch.Tensor, g: torch.Tensor, inputs: object = None) -> Diagnosis | None:
     """The chunk sizes ``g`` against the expected ``e``: a slip in handling the remainder."""
     expected, got = _sizes(e), _sizes(g)
     if expected is None or got is None or expected == got:

@@ -47,7 +47,6 @@ index and size and arguments by the name the grader's recipe gives them.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -56,65 +55,8 @@ from typing import Any
 
 import torch
 
-from .base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
-from .derivative import log_argument
-from .exception import typed
-from .gate import gated
-from .item import extra_entry, held_out_kept, zero_item
-from .limit import at_infinity
-from .norm import affine_left_out, blend_factor, standardized
-from .operand import reciprocal
-from .pattern import (
-    bound_side,
-    echoed,
-    frozen_step,
-    log_base,
-    mirrored_phases,
-    not_held,
-    smoothed,
-    truncated,
-)
-from .shape import reshaped
-from .slice import TIER as SLICE_TIER
-from .slice import counted, unset
-from .split import chunks
-
-#: The kinds a diagnosis can have; catalogue bugs are labelled with these (``bug(generic=...)``).
-KINDS = (
-    "zero",
-    "sign",
-    "sum-mean",
-    "factor",
-    "layout",
-    "order",
-    "step",
-    "term",
-    "offset",
-    "branch",
-    "edge",
-    "broadcast",
-    "precision",
-    "stability",
-    "structure",
-    "reduction",
-    "inplace",
-    "validation",
-    "dtype",
-    "random",
-    "argument",
-    "distribution",  # random draws of the wrong law: family, replacement, a biased shuffle
-    "sibling",
-    "operator",  # a reflected operator (__radd__) missing: exception_diagnoses
-    "recursion",  # a recursion as deep as the data: exception_diagnoses
-    "omitted",  # an operation left out (a square root, a log, a power): mutant_diagnoses
-    "swapped",  # one hyperparameter used where another belongs (lr for 1 - alpha)
-    "clamp",  # a clamp or floor that changes results (a log floored at 1e-10): mutant_diagnoses
-    "eps",  # an eps left out, or added under the root instead of after it (or the reverse)
-    "mode",  # a statistic of the wrong mode (the batch's statistics in evaluation)
-    "frozen",  # a counter or state that never advances (Adam's step)
-    "accumulate",  # an assignment where accumulation belongs (= for +=)
-    "gate",  # a gradient passed through a gate on the wrong region: gate_diagnoses
-)
+from . import order as diagnosis_order
+from .base import _ATOL, _RTOL, Case, Diagnosis, permutations, same, wrong_entries
 
 
 @dataclass
@@ -126,6 +68,7 @@ class Inputs:
     numbers: list[tuple[str, float]] = field(default_factory=list)
     # tuples of positive ints (a tensor's shape, a kernel size): data lists are not shapes
     shapes: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    dtype: torch.dtype | None = None  # the expected result's (a float32 check expects float32)
 
     def sizes(self, shape: Iterable[int]) -> list[tuple[int, str]]:
         """Candidate counts ``N`` with where they come from: every dimension's size and every
@@ -146,9 +89,6 @@ class Inputs:
         return sorted(seen.items())
 
 
-Hypothesis = Callable[[torch.Tensor, torch.Tensor, Inputs], "Diagnosis | None"]
-
-
 def _counts(e: torch.Tensor) -> bool:
     """Every expected value is a whole number: indices or counts, not a schedule or a
     trajectory (whose steps the sequence hypotheses read)."""
@@ -158,7 +98,7 @@ def _counts(e: torch.Tensor) -> bool:
 # -- tier 1: the specific hypotheses -----------------------------------------------------------
 
 
-def zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def all_zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` is zero everywhere while ``expected`` is not (at least two non-zero expected
     entries: one number that is 0 where another is expected is no pattern)."""
     if int((e != 0).sum()) >= 2 and bool((g == 0).all()):
@@ -171,7 +111,7 @@ def zero(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def constant_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got == c * expected`` for one constant ``c``: the sign (-1), a dimension's size or its
     inverse (sum where a mean belongs, or the reverse), 2 or 1/2, an argument ``a`` of the call
     as ``a``, ``1/a``, ``1 - a`` or ``1/(1 - a)``, or any other constant when the result has
@@ -354,16 +294,11 @@ def _argument_factors(inputs: Inputs, whole: bool = True) -> list[tuple[float, D
     return out
 
 
-def layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` holds the expected values laid out by another order of dimensions: transposed
     (square result), or permuted and then reshaped to the expected shape (a ``view`` or
     ``reshape`` where ``transpose``/``permute`` belongs)."""
-    if e.dim() < 2 or e.dim() > 4:
-        return None
-    for perm in itertools.permutations(range(e.dim())):
-        if perm == tuple(range(e.dim())):
-            continue
-        moved = e.permute(perm)
+    for perm, moved in permutations(e):
         if moved.shape == e.shape and same(g, moved):
             return Diagnosis(
                 "layout",
@@ -381,7 +316,7 @@ def layout(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     return None
 
 
-def step(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def one_step_off(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A sequence (dimension 0: the steps of a schedule or a trajectory, at least 3) one step
     behind or ahead: ``got[t] == expected[t - 1]`` or ``got[t] == expected[t + 1]``."""
     if e.dim() == 0 or e.shape[0] < 3 or same(e[1:], e[:-1]) or _counts(e):
@@ -403,7 +338,7 @@ def step(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def changes(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def changes_at_other_steps(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A piecewise-constant sequence (a schedule's rates, 1-D, at least 3 steps) that takes the
     right values in the right order but changes at other steps: the condition that decides a
     change is wrong (every change one step early or late is the ``step`` shift)."""
@@ -441,7 +376,7 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     if e.dim() == 0 or e.shape[0] < 3 or _counts(e) or not same(g[0], e[0]) or same(g[1], e[1]):
         return None
     change = e[1] - e[0]
-    found = factor(change, g[1] - g[0], inputs)
+    found = constant_factor(change, g[1] - g[0], inputs)
     if (
         found is None
         or found.text.startswith(_UNNAMED)
@@ -458,7 +393,7 @@ def first_update(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     )
 
 
-def term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def extra_or_missing_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got - expected == a * x`` for an argument ``x`` of the result's shape (or one that
     broadcasts to it): a missing or extra term proportional to ``x`` (weight decay, the skip
     path, a bias)."""
@@ -513,7 +448,7 @@ def _varying(x: torch.Tensor, shape) -> torch.Tensor | None:
     return None if same(xb, xb.flatten()[0].expand(shape)) else xb
 
 
-def product(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def factor_entry_by_entry(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got * x == expected`` or ``got == expected * x``, entry by entry, for an argument ``x``
     of the result's shape (or one that broadcasts to it): a factor ``x`` is missing or applied
     twice (the upstream gradient of the chain rule, a mask, a weight)."""
@@ -543,7 +478,7 @@ def product(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Non
     return fits[0] if len(fits) == 1 else None  # several arguments fit: say nothing
 
 
-def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def complement_of_expected(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got + expected`` is one non-zero constant ``c`` everywhere, or an argument ``x`` of
     the result's shape: ``got`` is ``c - expected`` (``1 - p`` for ``p``), or ``x - expected``
     (``x * (1 - s)`` for ``x * s``): a sign slipped inside the formula, or two branches swapped."""
@@ -573,7 +508,7 @@ def complement(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     return None
 
 
-def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """The wrong entries are exactly those where an argument of the result's shape (or the
     expected result) is negative, positive, or exactly zero: one branch of a piecewise formula
     is wrong."""
@@ -603,12 +538,11 @@ def branch(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     return None
 
 
-def precision(
-    e: torch.Tensor, g: torch.Tensor, inputs: Inputs, *, dtype: torch.dtype | None = None
-) -> Diagnosis | None:
+def float32_precision(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """A float64 check whose result holds only float32 values and agrees with the expected to
-    float32 precision: part of the computation ran in float32."""
-    if dtype is not None and dtype != torch.float64:
+    float32 precision: part of the computation ran in float32 (``inputs.dtype``: the expected
+    result's dtype)."""
+    if inputs.dtype is not None and inputs.dtype != torch.float64:
         return None  # a float32 check expects float32 values
     if not torch.equal(g.to(torch.float32).to(torch.float64), g):
         return None
@@ -627,7 +561,7 @@ def precision(
 # -- tier 2: fallbacks when nothing specific fits ---------------------------------------------
 
 
-def order(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def values_reordered(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """The right values, in the wrong places (a permutation of the expected entries)."""
     if e.numel() < 2:
         return None
@@ -642,7 +576,7 @@ def order(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def constant_offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got - expected`` is one constant everywhere (several entries): a missing or extra
     constant term."""
     if e.numel() < 2 or e.numel() < 3 and _counts(e) and _counts(g):
@@ -659,7 +593,7 @@ def offset(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None
     return None
 
 
-def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Only the first or only the last slice along one dimension of a result of two or more
     dimensions is wrong: an off-by-one at an edge (a range that stops one early, an index that
     starts at 1). A 1-D sequence wrong only at its end is no evidence (any late change is)."""
@@ -683,7 +617,7 @@ def edge(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     return None
 
 
-def broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+def wrong_broadcast(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got`` does not vary along a dimension along which ``expected`` varies, and does vary
     along another (a result constant everywhere, or counts, show no broadcast): a value
     broadcast over the wrong dimension, or a reduction repeated."""
@@ -742,7 +676,7 @@ def wrong_dimension(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnos
     )
 
 
-def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def one_item_more_or_less(e: torch.Tensor, g: torch.Tensor, inputs: Any = None) -> Diagnosis | None:
     """A sequence (dimension 0, at least 3 steps) with one item too many or too few, the rest
     right: an extra or a missing step at its start or its end."""
     if (
@@ -772,30 +706,16 @@ def length(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     return Diagnosis("step", f"your sequence has {what}, {where}, and is right otherwise {cause}")
 
 
-TIERS: tuple[tuple[Hypothesis, ...], ...] = (
-    (zero, chunks),
-    (factor, layout, step, changes, first_update, term, product, complement, branch, precision)
-    + (smoothed, not_held, bound_side, echoed, log_base, frozen_step, mirrored_phases)
-    + (log_argument, at_infinity),
-    (order, offset, edge, broadcast, wrong_dimension, reciprocal, standardized, blend_factor)
-    + (gated,)
-    + (affine_left_out,),
-    SLICE_TIER,
-)
-
-
 def diagnose_tensors(
     e: torch.Tensor, g: torch.Tensor, inputs: Inputs, dtype: torch.dtype | None = None
 ) -> Diagnosis | None:
-    """Run the tiers on two float64 tensors of one shape; ``dtype`` is the expected dtype."""
-    for tier in TIERS:
+    """Run the value tiers (:data:`descent.diagnoses.order.TIERS`) on two float64 tensors of
+    one shape; ``dtype`` is the expected dtype (read by :func:`float32_precision`)."""
+    inputs = replace(inputs, dtype=dtype)
+    for tier in diagnosis_order.tiers():
         fits: dict[str, Diagnosis] = {}
         for hypothesis in tier:
-            found = (
-                hypothesis(e, g, inputs, dtype=dtype)
-                if hypothesis is precision
-                else hypothesis(e, g, inputs)
-            )
+            found = hypothesis(e, g, inputs)
             if found is not None:
                 fits.setdefault(found.kind, replace(found, origin=hypothesis.__name__))
         if len(fits) == 1:
@@ -815,6 +735,12 @@ def either(fits: Iterable[Diagnosis]) -> Diagnosis:
     return Diagnosis("ambiguous", _EITHER + "; or ".join(texts), fits=tuple(fits))
 
 
+def diagnose_case(case: Case) -> Diagnosis | None:
+    """The first stage (:data:`descent.diagnoses.order.STAGES`): :func:`diagnose` of the
+    check's values, with the inputs its recipe closes over."""
+    return diagnose(case.expected, case.got, inputs_of(case.recipe))
+
+
 def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis | None:
     """The likely mistake explaining why ``got`` differs from ``expected``, or ``None``.
 
@@ -832,7 +758,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         or isinstance(expected, torch.Tensor)
         and isinstance(got, Number)
     ):
-        return wrapped(expected, got)
+        return wrong_return_convention(expected, got)
     if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
         found = retyped(expected, got)
         if found is not None:
@@ -848,7 +774,7 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
                 for e_item, g_item in zip(expected, got)
                 if isinstance(e_item, Number)
                 and isinstance(g_item, torch.Tensor)
-                and (d := wrapped(e_item, g_item)) is not None
+                and (d := wrong_return_convention(e_item, g_item)) is not None
             ),
             None,
         )
@@ -860,37 +786,36 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
         two = isinstance(expected, (list, tuple)) and len(expected) == 2
         if found is not None or pair[0].shape == pair[1].shape and not two:
             return found  # (two numbers with nothing in common are read one by one)
-    found = (
-        wrapped(expected, got)
-        or reordered(expected, got)
-        or counted(expected, got)
-        or unset(expected, got)
-        or typed(expected, got)
-    )
+    found = _first_fit(diagnosis_order.STRUCTURES, expected, got)
     if found is not None:
         return found
     for e_item, g_item in _children(expected, got):
         if (
             _as_pair(e_item, g_item) is None
             or not _equal(e_item, g_item)
-            or wrapped(e_item, g_item) is not None
+            or wrong_return_convention(e_item, g_item) is not None
         ):  # the right number, as a tensor
             found = diagnose(e_item, g_item, inputs)
-            return found or zero_item(expected, got) or held_out_kept(expected, got)
+            return found or _first_fit(diagnosis_order.ITEMS, expected, got)
     return None
 
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        found = length(e, g) or truncated(e, g) or reshaped(e, g) or chunks(e, g)
-        return found or extra_entry(e, g, inputs)
+        return _first_fit(diagnosis_order.SHAPES, e, g, inputs)
     if not bool(torch.isfinite(e).all()):
         return None
     if not bool(torch.isfinite(g).all()):
-        return unstable(e, g)
+        return non_finite(e, g)
     if same(g, e):  # within the hypotheses' tolerance: only a precision loss can tell
-        return precision(e, g, inputs, dtype=dtype)
+        return float32_precision(e, g, replace(inputs, dtype=dtype))
     return diagnose_tensors(e, g, inputs, dtype)
+
+
+def _first_fit(entries: tuple[diagnosis_order.Entry, ...], *args: Any) -> Diagnosis | None:
+    """The diagnosis of the first of ``entries`` that fits ``args``, in the order declared."""
+    fits = (fn(*args) for fn in diagnosis_order.resolved(entries))
+    return next((found for found in fits if found is not None), None)
 
 
 def retyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
@@ -934,7 +859,7 @@ def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """NaN or infinity where the expected result is finite."""
     return Diagnosis(
         "stability",
@@ -945,7 +870,7 @@ def unstable(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def wrapped(expected: Any, got: Any) -> Diagnosis | None:
+def wrong_return_convention(expected: Any, got: Any) -> Diagnosis | None:
     """The return convention is wrong, not (only) the value: the right result inside a tuple or
     list, one item of the expected tuple handed back alone, a tensor where a Python number is
     asked for, or the reverse."""
@@ -999,7 +924,7 @@ def wrapped(expected: Any, got: Any) -> Diagnosis | None:
     return None
 
 
-def reordered(expected: Any, got: Any) -> Diagnosis | None:
+def items_reordered(expected: Any, got: Any) -> Diagnosis | None:
     """A list or tuple of items (of several shapes: a sequence of one shape is read as one
     tensor) that holds every expected item, each once, in another order: ``grads[i]`` for
     another ``params[i]``, a list built last-to-first and never reversed."""

@@ -49,7 +49,8 @@ import torch
 
 from ..grading.compare import compare, witnessed
 from .base import Diagnosis, NotApplicable, leaves, observed
-from .mutant import SPECIFIC, mutants
+from .mutant import mutants
+from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
 from .values import diagnose, either, inputs_of
 
@@ -485,7 +486,7 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
             telling += bool(fits) and record.failed and _telling(record)
         else:
             # a slip of a general kind (a term, a sign) fits one input too easily: two always
-            if telling >= (needed if mutant.kind in SPECIFIC else _INPUTS):
+            if telling >= (needed if mutant.kind in MUTANT_PREEMPTS else _INPUTS):
                 return claim
     return None
 
@@ -559,7 +560,7 @@ def _settle(book: Ledger, reference: Any) -> None:
     if reference is not None and not any(c.kind and c.rerun for c in whole):
         mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
         read = any(c.kind and c.reading for c in whole)
-        if mutant is not None and (mutant.kind in SPECIFIC or not read):
+        if mutant is not None and (mutant.kind in MUTANT_PREEMPTS or not read):
             whole.append(mutant)
     # Several reasons: slips that each reproduce some failing checks are named on those; a
     # reading that holds on some checks only is named when those readings and the facts account

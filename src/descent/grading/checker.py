@@ -22,14 +22,12 @@ import torch
 from .. import catalogue
 from ..calls import timelimit
 from ..calls.impl import Implementation
-from ..diagnoses import check as check_diagnoses
-from ..diagnoses import scenario as scenario_diagnoses
+from ..diagnoses import order
 from ..diagnoses import stat as stat_diagnoses
 from ..diagnoses import values as diagnoses
-from ..diagnoses.base import leaves, map_leaves
-from ..diagnoses.input import first_order
+from ..diagnoses.base import Case, leaves, map_leaves
 from ..diagnoses.neighbour import neighbour
-from ..diagnoses.parameter import estimate_slip, rerun_slip
+from ..diagnoses.parameter import estimate_slip
 from ..diagnoses.verified import Ledger, Record
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
@@ -168,16 +166,11 @@ class Checker:
     def diagnose_generic(
         self, recipe: Recipe, got: Any, expected: Any, pristine: _Inputs
     ) -> diagnoses.Diagnosis | None:
-        """The generic diagnosis (:mod:`descent.diagnoses.values`) of ``got`` against ``expected``,
-        given the recipe's inputs as they were before any implementation ran; when no hypothesis
-        on the values fits (or only NaN's guess of a stability problem), the reference is run
-        again with something changed (``parameter_diagnoses.rerun_slip``: an argument's
-        complement or a count one off, the recipe's numbers scaled or combined, a parameter
-        misread), then the student's code with a small argument halved
-        (``input_diagnoses.first_order``: an error that halves with it), then the reference with
-        a number moved (``scenario_diagnoses.scenario_slip``: a hair off, a
-        boundary on the other side; negated, halved, doubled; a count one off; a result too
-        small alone read with its neighbouring scenarios, the student's code run on each). A
+        """The generic diagnosis of ``got`` against ``expected``, given the recipe's inputs as they
+        were before any implementation ran: the stages of :data:`descent.diagnoses.order.STAGES`
+        in order, each run when those before it named nothing (the values read; the reference
+        re-run with something changed; the student's code with a small argument halved; the
+        reference with a number moved), the recipe's inputs put back after each. A
         float32 result that none explains is tried once more with the inputs widened
         to float64: right there means the formula is right and unstable in float32 (not when the
         result's dtype is already wrong: the comparison's message says so)."""
@@ -188,21 +181,13 @@ class Checker:
     def _diagnosed(
         self, recipe: Recipe, got: Any, expected: Any, pristine: _Inputs
     ) -> diagnoses.Diagnosis | None:
+        case = Case(recipe, got, expected, self.reference, self.exercise, self.impl)
         try:
-            found = diagnoses.diagnose(expected, got, diagnoses.inputs_of(recipe))
-            if (found is None or found.kind == "stability") and self.reference is not None:
-                # NaN alone only guesses at a stability problem: a re-run that gives the same
-                # NaN (a counter one off dividing by zero) is the better lead
-                found = rerun_slip(recipe, got, expected, self.reference, self.exercise) or found
-                pristine.restore()
-            if found is None:  # the student's code again, with a small argument halved
-                found = first_order(recipe, got, expected, self.impl)
-                pristine.restore()
-            if found is None and self.reference is not None:  # a boundary, a sign; scenarios
-                found = scenario_diagnoses.scenario_slip(
-                    recipe, got, expected, self.impl, self.reference, self.exercise
-                )
-                pristine.restore()
+            found = None
+            for step in order.STAGES:  # each stage runs when those before it named nothing
+                if step.runs_after(found) and (self.reference is not None or not step.reference):
+                    found = order.function(step.function)(case) or found
+                    pristine.restore()
             if (
                 (found is None or found.kind == "stability")
                 and _dtypes(got) == _dtypes(expected)
@@ -323,7 +308,8 @@ class Checker:
         if recipe is None or self.reference is None:
             return None
         try:
-            return estimate_slip(recipe, got, expected, band, self.reference, self.exercise, what)
+            case = Case(recipe, got, expected, self.reference, self.exercise, self.impl)
+            return estimate_slip(case, band, what)
         except Exception:  # noqa: BLE001 - a re-run that cannot read these values names nothing
             return None
 
@@ -489,10 +475,10 @@ class Checker:
         """Raise the failure; ``diagnosis``, ``generic`` and ``neighbour`` run only if it is
         reported, and what they claim is named once verified against ``record`` and the
         exercise's other comparisons (:mod:`descent.diagnoses.verified`). A check whose kind
-        names its mistake (``check_diagnoses.BY_CHECK``: an argument edited, an argument not
+        names its mistake (``order.BY_CHECK``: an argument edited, an argument not
         refused) falls back on that reading of its message when ``generic`` finds none."""
-        reader = check_diagnoses.BY_CHECK.get(check)
-        by_kind = (lambda: reader(message)) if reader is not None else None
+        reader = order.BY_CHECK.get(check)
+        by_kind = (lambda: order.function(reader.function)(message)) if reader is not None else None
         if generic is not None and by_kind is not None:
             generic = (lambda found: lambda: found() or by_kind())(generic)
         raise GradingFailure(

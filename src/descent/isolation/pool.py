@@ -78,7 +78,7 @@ class ForkServer:
         self.vitals = vitals.of(self.proc.pid)
         self.ctrl = ours
         self._hello: dict | None = None
-        self._probe: dict | None = None
+        self._probes: dict[str, dict] = {}  # the probe's answer per configuration
         self.lock = threading.RLock()
         self.workers: list[WorkerProcess] = []
         self.borrowed = False
@@ -164,11 +164,14 @@ class ForkServer:
         return self._hello
 
     def probe(self, config: dict) -> dict:
-        """Run the confined probe child once (what actually holds on this machine)."""
-        if self._probe is None:
+        """What actually holds on this machine for workers confined as ``config`` says: the
+        confined probe child's answer, asked once per configuration."""
+        key = json.dumps(config, sort_keys=True)
+        if key not in self._probes:
             self.hello()
-            self._probe = self.request({"op": "probe", "config": config}, timeout=60)["probe"]
-        return self._probe
+            reply = self.request({"op": "probe", "config": config}, timeout=60)
+            self._probes[key] = reply["probe"]
+        return self._probes[key]
 
     def spawn(self, config: dict) -> tuple[socket.socket, int]:
         self.hello()

@@ -302,6 +302,7 @@ def main(ctrl_fd: int) -> None:
     hello = _start()
     children: dict[int, dict] = {}
     finished: dict[int, dict] = {}
+    probes: dict[str, dict] = {}  # the probe's answer per configuration (see _probe)
     while True:
         _reap(children, finished)
         ready, _, _ = select.select([ctrl], [], [], 0.5)
@@ -313,7 +314,7 @@ def main(ctrl_fd: int) -> None:
             break
         if not data:
             break
-        reply = _answer(ctrl, data, fds, hello, children, finished)
+        reply = _answer(ctrl, data, fds, hello, children, finished, probes)
         if reply is _EXIT:
             break
         if reply is None:
@@ -347,7 +348,9 @@ def _start() -> dict:
     return hello
 
 
-def _answer(ctrl, data: bytes, fds: list[int], hello: dict, children: dict, finished: dict):
+def _answer(
+    ctrl, data: bytes, fds: list[int], hello: dict, children: dict, finished: dict, probes: dict
+):
     """The reply to one control message: a dict, None for none, or _EXIT."""
     try:
         msg = json.loads(data)
@@ -359,10 +362,7 @@ def _answer(ctrl, data: bytes, fds: list[int], hello: dict, children: dict, fini
         return hello
     if op == "probe":
         _close(fds)
-        scratch = tempfile.mkdtemp(prefix="descent-probe-")
-        reply = {"probe": probe_child(dict(msg.get("config", {}), scratch=scratch, folder=None))}
-        _rmtree(scratch)
-        return reply
+        return {"probe": _probe(msg.get("config", {}), probes)}
     if op == "spawn" and len(fds) == 1:
         pid = os.fork()
         if pid == 0:
@@ -377,6 +377,19 @@ def _answer(ctrl, data: bytes, fds: list[int], hello: dict, children: dict, fini
         return _EXIT
     _close(fds)
     return {"error": "bad request"}
+
+
+def _probe(config: dict, probes: dict) -> dict:
+    """The confined probe child's answer for ``config``, probed once per configuration: it
+    describes what the kernel lets this server's children do, which no grading can change (a
+    worker cannot alter the server, and a warm parent replaces a server whose vitals changed),
+    so the gradings a warm parent lends this server to need not fork it again."""
+    key = json.dumps(config, sort_keys=True)
+    if key not in probes:
+        scratch = tempfile.mkdtemp(prefix="descent-probe-")
+        probes[key] = probe_child(dict(config, scratch=scratch, folder=None))
+        _rmtree(scratch)
+    return probes[key]
 
 
 def _status(msg: dict, children: dict, finished: dict) -> dict:

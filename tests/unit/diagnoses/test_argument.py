@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from descent.diagnoses.argument import argument_fits, argument_slip, closure
+from descent.diagnoses.base import Case
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -22,13 +23,13 @@ def test_an_argument_taken_as_its_complement_is_named():
     def recipe(f):
         return f(X, p)
 
-    found = argument_slip(recipe, _scaled(X, 0.7), lambda: recipe(_scaled), recipe(_scaled))
+    found = argument_slip(Case(recipe, _scaled(X, 0.7), recipe(_scaled), _scaled))
     assert (
         found is not None and found.kind == "argument" and "1 - `p` in place of `p`" in found.text
     )
     assert p == 0.3 and recipe(_scaled).equal(_scaled(X, 0.3))  # the argument is put back
     near = _scaled(X, 0.71)
-    assert argument_slip(recipe, near, lambda: recipe(_scaled), recipe(_scaled)) is None
+    assert argument_slip(Case(recipe, near, recipe(_scaled), _scaled)) is None
 
 
 def test_a_count_one_off_is_named_but_not_an_index():
@@ -37,16 +38,14 @@ def test_a_count_one_off_is_named_but_not_an_index():
     def recipe(f):
         return f(X, steps)
 
-    fits = argument_fits(recipe, _scaled(X, 5), lambda: recipe(_scaled), recipe(_scaled))
+    fits = argument_fits(Case(recipe, _scaled(X, 5), recipe(_scaled), _scaled))
     assert [d.kind for d in fits] == ["step"] and "`steps` + 1 in place of `steps`" in fits[0].text
     dim = 1
 
     def by_index(f):
         return f(X, dim)
 
-    assert (
-        argument_fits(by_index, _scaled(X, 2), lambda: by_index(_scaled), by_index(_scaled)) == []
-    )
+    assert argument_fits(Case(by_index, _scaled(X, 2), by_index(_scaled), _scaled)) == []
 
 
 def test_closure_lists_what_a_recipe_closes_over():

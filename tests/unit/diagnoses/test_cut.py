@@ -4,6 +4,7 @@ the list cut to its first or last item; a near miss names nothing."""
 import pytest
 import torch
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.cut import one_item_fits
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -29,7 +30,7 @@ def test_only_one_item_of_a_list_counted_is_named(which):
         return tuple(m(params))
 
     got = tuple(_penalty(PARAMS, first_only=which == "first", last_only=which == "last"))
-    fits = one_item_fits(recipe, got, lambda: recipe(_penalty), recipe(_penalty))
+    fits = one_item_fits(Case(recipe, got, recipe(_penalty), _penalty))
     assert len(fits) == 1 and fits[0].kind == "term"
     assert f"only the {which} item of `params` counts" in fits[0].text
     assert len(PARAMS) == 3  # put back
@@ -43,7 +44,7 @@ def test_one_item_fits_near_miss_is_silent():
 
     loss, grads = _penalty(PARAMS, first_only=True)
     near = (loss * 1.001, grads)
-    assert one_item_fits(recipe, near, lambda: recipe(_penalty), recipe(_penalty)) == []
+    assert one_item_fits(Case(recipe, near, recipe(_penalty), _penalty)) == []
     # the gradients wrong too, and not as a one-item run gives them: no partial fit
     wrong = (loss, [3 * w for w in PARAMS])
-    assert one_item_fits(recipe, wrong, lambda: recipe(_penalty), recipe(_penalty)) == []
+    assert one_item_fits(Case(recipe, wrong, recipe(_penalty), _penalty)) == []

@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.derivative import local_slip, log_argument, node_fits, pair_fits
 from descent.diagnoses.parameter import _reproduces, one_diagnosis, parameter_fits
 from descent.diagnoses.rerun import number_fits
@@ -77,11 +78,14 @@ def test_the_pair_is_recorded_from_one_run_of_the_recipe():
 
     expected = recipe(ACTIVATIONS)
     got = DOUT * X * (1 - X)
-    found = _one(pair_fits(recipe, got, expected, ACTIVATIONS, "activations.sigmoid"))
+    found = _one(pair_fits(Case(recipe, got, expected, ACTIVATIONS, "activations.sigmoid")))
     assert found.kind == "argument"
     # the forward's own check (no backward call) and an unknown exercise name nothing
-    assert pair_fits(lambda m: m.activations.sigmoid_forward(X)[0], X, X, ACTIVATIONS, None) == []
-    assert pair_fits(recipe, 2 * expected, expected, ACTIVATIONS, "activations.sigmoid") == []
+    assert (
+        pair_fits(Case(lambda m: m.activations.sigmoid_forward(X)[0], X, X, ACTIVATIONS, None))
+        == []
+    )
+    assert pair_fits(Case(recipe, 2 * expected, expected, ACTIVATIONS, "activations.sigmoid")) == []
 
 
 def test_a_gradient_with_respect_to_exp_of_a_log_argument():
@@ -111,11 +115,11 @@ def test_a_parameter_read_as_its_complement_passed_or_left_out():
 
     expected = recipe(FOCAL)
     got = focal_loss_forward(X, TARGET, alpha=0.75)[0]
-    found = _one(parameter_fits(recipe, got, expected, FOCAL, "losses.focal_loss"))
+    found = _one(parameter_fits(Case(recipe, got, expected, FOCAL, "losses.focal_loss")))
     assert found.kind == "argument" and "read as 1 - `alpha`" in found.text
     # near miss: another weight that is no complement
     got = focal_loss_forward(X, TARGET, alpha=0.7)[0]
-    assert parameter_fits(recipe, got, expected, FOCAL, "losses.focal_loss") == []
+    assert parameter_fits(Case(recipe, got, expected, FOCAL, "losses.focal_loss")) == []
 
 
 def smoothed_nll(logits, target, eps):
@@ -127,7 +131,7 @@ def smoothed_nll(logits, target, eps):
 
 def _reruns(recipe, got):
     expected = recipe(smoothed_nll)
-    return one_diagnosis(number_fits(recipe, got, lambda: recipe(smoothed_nll), expected))
+    return one_diagnosis(number_fits(Case(recipe, got, expected, smoothed_nll)))
 
 
 TARGETS = torch.tensor([0, 3, 1, 4, 2, 4])
@@ -151,7 +155,7 @@ def test_an_argument_spread_over_n_minus_1_where_n_belongs():
         return rate * x.sum()
 
     got = scaled(logits, eps * 5 / 4)
-    fits = number_fits(ramp, got, lambda: ramp(scaled), ramp(scaled))
+    fits = number_fits(Case(ramp, got, ramp(scaled), scaled))
     assert not any("5/(5 - 1)" in d.text for d in fits)
 
 
@@ -184,11 +188,11 @@ def test_two_distributions_exchanged():
 
     expected = recipe(kl)
     reversed_kl = kl(torch.log(p), args[0].exp())
-    fits = number_fits(recipe, reversed_kl, lambda: recipe(kl), expected)
+    fits = number_fits(Case(recipe, reversed_kl, expected, kl))
     found = _one(fits)
     assert found.kind == "argument" and "`args[0]` (log-probabilities)" in found.text
     assert math.isfinite(float(reversed_kl))
-    assert number_fits(recipe, 2 * reversed_kl, lambda: recipe(kl), expected) == []
+    assert number_fits(Case(recipe, 2 * reversed_kl, expected, kl)) == []
     assert torch.equal(args[1], p)  # put back
 
 
@@ -227,10 +231,21 @@ def test_a_node_class_re_run_with_one_operation_s_derivative_slipped():
 
     expected = recipe(AUTOGRAD)
     slipped = [(1 - math.tanh(a)) * (1 - math.tanh(math.tanh(a))) for a in (0.4, 1.3)]
-    found = _one(node_fits(recipe, _reproducing(slipped, expected), AUTOGRAD, "autograd.value"))
+    found = _one(
+        node_fits(
+            Case(
+                recipe,
+                None,
+                None,
+                AUTOGRAD,
+                "autograd.value",
+                reproduces=_reproducing(slipped, expected),
+            )
+        )
+    )
     assert found.kind == "term" and "derivative of `tanh`" in found.text
     assert "the term in y^2 written with y" in found.text
     assert Node.tanh is vars(Node)["tanh"] and Node(0.5).tanh()._parents[0][1] < 1  # put back
     # near miss: a gradient off by a constant factor is no slip of one operation's formula
     doubled = _reproducing([2 * g for g in expected], expected)
-    assert node_fits(recipe, doubled, AUTOGRAD, "autograd.value") == []
+    assert node_fits(Case(recipe, None, None, AUTOGRAD, "autograd.value", reproduces=doubled)) == []

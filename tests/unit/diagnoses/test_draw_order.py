@@ -4,6 +4,7 @@ its draws from one generator reordered; the right order with another seed names 
 import pytest
 import torch
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.draw_order import draw_order_fits
 
 from .test_parameter import _Reference
@@ -31,8 +32,8 @@ def test_draws_made_in_another_order_are_named():
     ref = _Reference(diagnostics={"layer_gradient_norms": experiment})
     exercise = "diagnostics.layer_gradient_norms"
     got = experiment(5, weights_first=True)
-    fits = draw_order_fits(recipe, got, recipe(ref), ref, exercise)
+    fits = draw_order_fits(Case(recipe, got, recipe(ref), ref, exercise))
     assert len(fits) == 1 and fits[0].kind == "order"
     assert "the first draw made last" in fits[0].text
     # a near miss: the right order with another seed is no other order
-    assert draw_order_fits(recipe, experiment(6), recipe(ref), ref, exercise) == []
+    assert draw_order_fits(Case(recipe, experiment(6), recipe(ref), ref, exercise)) == []

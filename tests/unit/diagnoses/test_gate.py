@@ -5,7 +5,7 @@ elsewhere; wrong entries that follow no such band name nothing."""
 import pytest
 import torch
 
-from descent.diagnoses.gate import gated
+from descent.diagnoses.gate import gated_on_wrong_region
 from descent.diagnoses.values import Inputs
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -17,7 +17,7 @@ RELU_GRAD = DY * (X > 0)
 
 def test_a_gate_closed_between_zero_and_one_is_named():
     got = DY * (X > 1)  # gated on out > 1 where x > 0 belongs
-    found = gated(RELU_GRAD, got, Inputs(tensors=[("x", X), ("dy", DY)]))
+    found = gated_on_wrong_region(RELU_GRAD, got, Inputs(tensors=[("x", X), ("dy", DY)]))
     assert found is not None and found.kind == "gate"
     assert "zero exactly where `x` is between 0 and 1" in found.text
 
@@ -25,5 +25,7 @@ def test_a_gate_closed_between_zero_and_one_is_named():
 def test_wrong_entries_off_any_band_name_nothing():
     got = RELU_GRAD.clone()
     got[[0, 4]] = 7.0  # wrong at x = -1.5 and x = 1.6: no interval of landmarks holds just those
-    assert gated(RELU_GRAD, got, Inputs(tensors=[("x", X)])) is None
-    assert gated(RELU_GRAD, DY * (X > 1), Inputs()) is None  # no argument to read the band on
+    assert gated_on_wrong_region(RELU_GRAD, got, Inputs(tensors=[("x", X)])) is None
+    assert (
+        gated_on_wrong_region(RELU_GRAD, DY * (X > 1), Inputs()) is None
+    )  # no argument to read the band on

@@ -5,6 +5,7 @@ result, the tensors put back, and a near miss names nothing."""
 import pytest
 import torch
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.input import first_order, input_fits
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -33,12 +34,15 @@ def test_a_boundary_on_the_other_side():
     def reference():
         return recipe(dead_fraction)
 
-    found = input_fits(recipe, dead_fraction(x, strict=True), reference, reference())
+    found = input_fits(Case(recipe, dead_fraction(x, strict=True), reference(), dead_fraction))
     assert [d.kind for d in found] == ["branch"]
     assert "exactly 0 moved just above it" in found[0].text
     assert torch.equal(x, kept)  # put back
     # near miss: a result wrong for another reason
-    assert input_fits(recipe, torch.tensor(0.5, dtype=torch.float64), reference, reference()) == []
+    assert (
+        input_fits(Case(recipe, torch.tensor(0.5, dtype=torch.float64), reference(), dead_fraction))
+        == []
+    )
 
 
 def test_a_boundary_at_a_threshold_of_the_call():
@@ -52,7 +56,7 @@ def test_a_boundary_at_a_threshold_of_the_call():
         return recipe(lambda x, t: (x >= t).double())
 
     strict = (x > t).double()
-    found = input_fits(recipe, strict, reference, reference())
+    found = input_fits(Case(recipe, strict, reference(), lambda x, t: (x >= t).double()))
     assert [d.kind for d in found] == ["branch"] and "exactly 0.5 moved just below" in found[0].text
 
 
@@ -66,13 +70,13 @@ def test_an_argument_scaled_by_two():
     def reference():
         return recipe(torch.tanh)
 
-    found = input_fits(recipe, torch.tanh(x / 2), reference, reference())
+    found = input_fits(Case(recipe, torch.tanh(x / 2), reference(), torch.tanh))
     assert [d.kind for d in found] == ["argument"] and "`args[0]` halved" in found[0].text
     assert args[0] is x  # put back
     # near misses: a result that is the expected times a constant (a homogeneous formula reads
     # as a factor, not as a scaled argument), and one off by another factor inside
-    assert input_fits(lambda m: m(x), 4 * x**2, lambda: x**2, x**2) == []
-    assert input_fits(recipe, torch.tanh(x / 3), reference, reference()) == []
+    assert input_fits(Case(lambda m: m(x), 4 * x**2, x**2, torch.square)) == []
+    assert input_fits(Case(recipe, torch.tanh(x / 3), reference(), torch.tanh)) == []
 
 
 def forward_difference(f, x, eps):
@@ -96,19 +100,21 @@ def test_an_error_of_first_order_in_a_small_argument():
         return impl(f, x, eps)
 
     expected = 3 * x  # the exact gradient, which a central difference gives on a quadratic
-    found = first_order(recipe, recipe(forward_difference), expected, forward_difference)
+    found = first_order(Case(recipe, recipe(forward_difference), expected, impl=forward_difference))
     assert found.kind == "term" and "halves when `eps` is halved" in found.text
     assert eps == 1e-3  # put back
     # near misses: an error that does not move with eps (a factor), a right result, and too
     # few entries (one number moving with an argument is no evidence of an approximation)
     assert (
         first_order(
-            lambda m: m(f, x[:1], eps),
-            forward_difference(f, x[:1], eps),
-            3 * x[:1],
-            forward_difference,
+            Case(
+                lambda m: m(f, x[:1], eps),
+                forward_difference(f, x[:1], eps),
+                3 * x[:1],
+                impl=forward_difference,
+            )
         )
         is None
     )
-    assert first_order(recipe, 6 * x, expected, lambda f, x, eps: 6 * x) is None
-    assert first_order(recipe, expected, expected, lambda f, x, eps: 3 * x) is None
+    assert first_order(Case(recipe, 6 * x, expected, impl=lambda f, x, eps: 6 * x)) is None
+    assert first_order(Case(recipe, expected, expected, impl=lambda f, x, eps: 3 * x)) is None

@@ -4,6 +4,7 @@ with its own last ``torch.tanh`` (or sigmoid, relu) skipped; one layer fewer nam
 import pytest
 import torch
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.last_call import last_call_fits
 
 from .test_parameter import _Reference
@@ -32,8 +33,10 @@ def test_the_last_activation_left_out_is_named():
     def recipe(m):
         return m.module("diagnostics").layer_gradient_norms(X_DEEP, 3)
 
-    fits = last_call_fits(recipe, deep(X_DEEP, 3, linear_last=True), recipe(ref), ref, exercise)
+    fits = last_call_fits(
+        Case(recipe, deep(X_DEEP, 3, linear_last=True), recipe(ref), ref, exercise)
+    )
     assert len(fits) == 1 and fits[0].kind == "edge"
     assert "last call of torch.tanh is left out" in fits[0].text
     # a near miss: one layer fewer is no activation left out
-    assert last_call_fits(recipe, deep(X_DEEP, 2), recipe(ref), ref, exercise) == []
+    assert last_call_fits(Case(recipe, deep(X_DEEP, 2), recipe(ref), ref, exercise)) == []

@@ -15,7 +15,7 @@ import torch
 from descent import catalogue
 from descent.calls.impl import FolderImplementation, PatchedImplementation
 from descent.diagnoses import mutant as mutant_diagnoses
-from descent.diagnoses.gate import gated
+from descent.diagnoses.gate import gated_on_wrong_region
 from descent.diagnoses.values import Inputs
 from descent.diagnoses.verified import Ledger, settle
 from descent.grading.checker import Checker
@@ -201,9 +201,9 @@ def test_a_gradient_gated_between_zero_and_one_is_read_as_a_gate():
     dy = torch.full_like(x, 1.5)
     expected = torch.where(x > 0, dy, torch.zeros_like(dy))
     got = torch.where(x > 1, dy, torch.zeros_like(dy))
-    found = gated(expected, got, Inputs(tensors=[("x", x)]))
+    found = gated_on_wrong_region(expected, got, Inputs(tensors=[("x", x)]))
     assert found.kind == "gate" and "zero exactly where `x` is between 0 and 1" in found.text
-    assert gated(expected, expected * 2, Inputs(tensors=[("x", x)])) is None
+    assert gated_on_wrong_region(expected, expected * 2, Inputs(tensors=[("x", x)])) is None
 
 
 def test_texts_quote_only_what_the_students_stub_shows():

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from descent.calls.impl import Implementation
+from descent.diagnoses.base import Case
 from descent.diagnoses.parameter import parameter_fits, rerun_slip
 from descent.diagnoses.verified import Ledger, settle
 from descent.grading.checker import Checker
@@ -47,15 +48,18 @@ def test_an_argument_read_nowhere_is_its_default():
         return m.losses.log_softmax_forward(X, dim=0)[0]
 
     expected = recipe(LOSSES)
-    found = _one(parameter_fits(recipe, X.log_softmax(-1), expected, LOSSES, "losses.log_softmax"))
+    found = _one(
+        parameter_fits(Case(recipe, X.log_softmax(-1), expected, LOSSES, "losses.log_softmax"))
+    )
     assert found.kind == "argument"
     assert "`dim` at its default -1 whatever the call passes" in found.text
     # a near miss: twice the default's result is no argument's doing
     assert (
-        parameter_fits(recipe, 2 * X.log_softmax(-1), expected, LOSSES, "losses.log_softmax") == []
+        parameter_fits(Case(recipe, 2 * X.log_softmax(-1), expected, LOSSES, "losses.log_softmax"))
+        == []
     )
     # an exercise the kit does not know, or no exercise: nothing is re-run
-    assert parameter_fits(recipe, X.log_softmax(-1), expected, LOSSES, None) == []
+    assert parameter_fits(Case(recipe, X.log_softmax(-1), expected, LOSSES, None)) == []
 
 
 def calculate_gain(nonlinearity, param=None):  # a toy with a few options
@@ -74,9 +78,9 @@ def test_a_string_option_taken_for_another_names_every_value_that_fits():
     def recipe(m):
         return m.init.calculate_gain("tanh")
 
-    found = _one(parameter_fits(recipe, 1.0, 5.0 / 3, INIT, "init.calculate_gain"))
+    found = _one(parameter_fits(Case(recipe, 1.0, 5.0 / 3, INIT, "init.calculate_gain")))
     assert "`nonlinearity` = 'linear' or 'sigmoid' where the call passes 'tanh'" in found.text
-    assert parameter_fits(recipe, 1.5, 5.0 / 3, INIT, "init.calculate_gain") == []
+    assert parameter_fits(Case(recipe, 1.5, 5.0 / 3, INIT, "init.calculate_gain")) == []
 
 
 def test_a_string_option_taken_for_another_leaves_the_other_options_alone():
@@ -84,7 +88,7 @@ def test_a_string_option_taken_for_another_leaves_the_other_options_alone():
     # checks the student passes on relu would refute the very slip the tanh checks show
     found = _one(
         parameter_fits(
-            lambda m: m.init.calculate_gain("tanh"), 1.0, 5.0 / 3, INIT, "init.calculate_gain"
+            Case(lambda m: m.init.calculate_gain("tanh"), 1.0, 5.0 / 3, INIT, "init.calculate_gain")
         )
     )
     assert found.rerun is not None
@@ -98,7 +102,7 @@ def test_a_left_out_parameter_with_another_default_and_two_fits_said_as_such():
 
     expected = recipe(INIT)
     # a missing slope taken as 0 gives relu's gain: the default 0 and 'relu' both fit
-    found = rerun_slip(recipe, math.sqrt(2.0), expected, INIT, "init.calculate_gain")
+    found = rerun_slip(Case(recipe, math.sqrt(2.0), expected, INIT, "init.calculate_gain"))
     assert found.kind == "argument"  # both an argument misread: the kind is certain
     assert found.text.startswith("several explanations fit")
     assert "`param`, left out by the call, defaults to 0 instead of None" in found.text
@@ -127,14 +131,16 @@ def test_a_default_taken_from_a_parameter_of_the_same_name_elsewhere():
     expected = recipe(NORM)
     found = _one(
         parameter_fits(
-            recipe, rmsnorm_forward(x, gamma, 1e-5)[0], expected, NORM, "normalization.rmsnorm"
+            Case(
+                recipe, rmsnorm_forward(x, gamma, 1e-5)[0], expected, NORM, "normalization.rmsnorm"
+            )
         )
     )
     assert "defaults to 1e-05 instead of 1e-06" in found.text
     assert "the default of `eps` in normalization.layernorm_forward" in found.text
     # a default no function of the kit has is not guessed
     got = rmsnorm_forward(x, gamma, 1e-3)[0]
-    assert parameter_fits(recipe, got, expected, NORM, "normalization.rmsnorm") == []
+    assert parameter_fits(Case(recipe, got, expected, NORM, "normalization.rmsnorm")) == []
 
 
 def _adam_like(shift):
@@ -165,7 +171,7 @@ def _trajectory(m):
 def test_a_step_counter_one_ahead_or_behind():
     expected = _trajectory(OPTIM)
     ahead = _trajectory(_Reference(optim={"adam_step": _adam_like(1)}))
-    found = _one(parameter_fits(_trajectory, ahead, expected, OPTIM, "optim.adam"))
+    found = _one(parameter_fits(Case(_trajectory, ahead, expected, OPTIM, "optim.adam")))
     assert found.kind == "step" and "one ahead (t = 2 on the first call)" in found.text
 
     # t = 0: the student's tensors hold infinities where the reference divides by zero
@@ -176,7 +182,7 @@ def test_a_step_counter_one_ahead_or_behind():
 
     reference = _Reference(optim={"adam_step": float_step})
     behind = _trajectory(_Reference(optim={"adam_step": _adam_like(-1)}))
-    found = _one(parameter_fits(_trajectory, behind, expected, reference, "optim.adam"))
+    found = _one(parameter_fits(Case(_trajectory, behind, expected, reference, "optim.adam")))
     assert found.kind == "step" and "one behind (t = 0 on the first call)" in found.text
 
     # no bias correction at all: the counter so large that 0.5**t is 0
@@ -185,11 +191,11 @@ def test_a_step_counter_one_ahead_or_behind():
         return param - lr * m, {**state, "step": state.get("step", 0) + 1, "m": m}
 
     plain = _trajectory(_Reference(optim={"adam_step": uncorrected}))
-    found = _one(parameter_fits(_trajectory, plain, expected, reference, "optim.adam"))
+    found = _one(parameter_fits(Case(_trajectory, plain, expected, reference, "optim.adam")))
     assert found.kind == "term" and "beta**t is 0" in found.text
     # a finite result the counter does not explain
     near = [p + 1e-3 for p in ahead]
-    assert parameter_fits(_trajectory, near, expected, reference, "optim.adam") == []
+    assert parameter_fits(Case(_trajectory, near, expected, reference, "optim.adam")) == []
 
 
 def test_a_coincidence_to_a_few_digits_or_a_result_that_never_moves_names_nothing():
@@ -198,13 +204,14 @@ def test_a_coincidence_to_a_few_digits_or_a_result_that_never_moves_names_nothin
 
     expected = recipe(LOSSES)
     close = X.log_softmax(-1) * (1 + 1e-8)  # within the hypotheses' tolerance, not float64's
-    assert parameter_fits(recipe, close, expected, LOSSES, "losses.log_softmax") == []
+    assert parameter_fits(Case(recipe, close, expected, LOSSES, "losses.log_softmax")) == []
 
     def rates(m):  # a schedule that never changes the rate explains too much
         return [float(m.losses.log_softmax_forward(torch.zeros(3), dim=0)[0][0]) for _ in range(3)]
 
     assert (
-        parameter_fits(rates, [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], LOSSES, "losses.log_softmax") == []
+        parameter_fits(Case(rates, [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], LOSSES, "losses.log_softmax"))
+        == []
     )
 
 
@@ -250,7 +257,7 @@ def test_a_number_read_as_1_unless_every_value_beyond_does_the_same():
 
     expected, exercise = recipe(SCHEDULES), "schedules.reduce_on_plateau_step"
     got = reduce_on_plateau_step(METRICS, 0.05, 1.0)  # the scale left out
-    found = _one(parameter_fits(recipe, got, expected, SCHEDULES, exercise))
+    found = _one(parameter_fits(Case(recipe, got, expected, SCHEDULES, exercise)))
     assert "`scale` = 1 whatever the call passes" in found.text
     # every threshold >= 1 halves the rate at every epoch: 1 is no better than 2
     halving = [3.0 * 0.5**k for k in range(1, 7)]
@@ -259,9 +266,9 @@ def test_a_number_read_as_1_unless_every_value_beyond_does_the_same():
         == reduce_on_plateau_step(METRICS, 1.0, 3.0)
         == reduce_on_plateau_step(METRICS, 2.0, 3.0)
     )
-    assert parameter_fits(recipe, halving, expected, SCHEDULES, exercise) == []
+    assert parameter_fits(Case(recipe, halving, expected, SCHEDULES, exercise)) == []
     # a result of zeros has too many explanations
-    assert parameter_fits(recipe, [0.0] * 6, expected, SCHEDULES, exercise) == []
+    assert parameter_fits(Case(recipe, [0.0] * 6, expected, SCHEDULES, exercise)) == []
 
 
 def l2_penalty(params, lam):
@@ -282,9 +289,13 @@ def test_another_exercise_function_with_the_same_parameters():
         return m.regularization.l2_penalty(params, 0.1)
 
     expected, exercise = recipe(PENALTIES), "regularization.l2_penalty"
-    found = _one(parameter_fits(recipe, l1_penalty(params, 0.1), expected, PENALTIES, exercise))
+    found = _one(
+        parameter_fits(Case(recipe, l1_penalty(params, 0.1), expected, PENALTIES, exercise))
+    )
     assert found.kind == "sibling" and "replaced by `l1_penalty`" in found.text
-    assert parameter_fits(recipe, l1_penalty(params, 0.2), expected, PENALTIES, exercise) == []
+    assert (
+        parameter_fits(Case(recipe, l1_penalty(params, 0.2), expected, PENALTIES, exercise)) == []
+    )
     # the halves of a forward/backward pair are never swapped for another pair's
     pairs = _Reference(losses={"mse_forward": lambda pred, target: ((pred - target) ** 2).mean()})
     pairs.modules["losses"].mae_forward = lambda pred, target: (pred - target).abs().mean()
@@ -293,7 +304,7 @@ def test_another_exercise_function_with_the_same_parameters():
     def loss(m):
         return m.losses.mse_forward(X, torch.zeros_like(X))
 
-    assert parameter_fits(loss, got, loss(pairs), pairs, "losses.mse") == []
+    assert parameter_fits(Case(loss, got, loss(pairs), pairs, "losses.mse")) == []
 
 
 def early_stopping(val_losses, patience, min_delta=0.0):  # (stop epoch or None, best epoch)
@@ -318,7 +329,9 @@ def test_a_pair_of_epochs_is_too_little_to_name_a_parameter():
     expected = recipe(STOPPING)
     got = early_stopping(losses, 2)  # min_delta ignored, and many other slips give this pair
     assert got != expected
-    assert parameter_fits(recipe, got, expected, STOPPING, "regularization.early_stopping") == []
+    assert (
+        parameter_fits(Case(recipe, got, expected, STOPPING, "regularization.early_stopping")) == []
+    )
 
 
 def test_an_input_exactly_on_an_edge_of_the_value_passed_names_nothing():
@@ -334,5 +347,6 @@ def test_an_input_exactly_on_an_edge_of_the_value_passed_names_nothing():
     assert got == reduce_on_plateau_step(metrics, 0.01)  # the default gives it too, by the edge
     assert got != expected
     assert (
-        parameter_fits(recipe, got, expected, SCHEDULES, "schedules.reduce_on_plateau_step") == []
+        parameter_fits(Case(recipe, got, expected, SCHEDULES, "schedules.reduce_on_plateau_step"))
+        == []
     )

@@ -7,8 +7,9 @@ import math
 import pytest
 import torch
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.parameter import estimate_slip, one_diagnosis, parameter_fits
-from descent.diagnoses.values import Diagnosis, diagnose, factor, inputs_of
+from descent.diagnoses.values import Diagnosis, constant_factor, diagnose, inputs_of
 
 from .test_parameter import _one, _Reference
 
@@ -67,7 +68,9 @@ def test_a_state_never_read_and_buffers_started_at_ones():
         return adagrad_step(param, grad, {}, lr, eps)
 
     found = _one(
-        parameter_fits(recipe, _student(fresh, "adagrad_step"), expected, OPTIM, "optim.adagrad")
+        parameter_fits(
+            Case(recipe, _student(fresh, "adagrad_step"), expected, OPTIM, "optim.adagrad")
+        )
     )
     assert found.kind == "argument" and "`state` empty on every call" in found.text
 
@@ -76,11 +79,11 @@ def test_a_state_never_read_and_buffers_started_at_ones():
         return adagrad_step(param, grad, start, lr, eps)
 
     got = _student(ones, "adagrad_step")
-    found = _one(parameter_fits(recipe, got, expected, OPTIM, "optim.adagrad"))
+    found = _one(parameter_fits(Case(recipe, got, expected, OPTIM, "optim.adagrad")))
     assert "filled with 1.0" in found.text
     # a near miss: buffers started at 2 are neither
     twos = [p + 1e-3 for p in got]
-    assert parameter_fits(recipe, twos, expected, OPTIM, "optim.adagrad") == []
+    assert parameter_fits(Case(recipe, twos, expected, OPTIM, "optim.adagrad")) == []
 
 
 def test_eps_under_the_square_root():
@@ -92,7 +95,7 @@ def test_eps_under_the_square_root():
         return param - lr * grad / torch.sqrt(s + eps), {**state, "sum": s}
 
     got = _student(inside, "adagrad_step", eps=1e-9)
-    found = _one(parameter_fits(recipe, got, expected, OPTIM, "optim.adagrad"))
+    found = _one(parameter_fits(Case(recipe, got, expected, OPTIM, "optim.adagrad")))
     assert found.kind == "eps" and "`eps` added under the square root" in found.text
     assert torch.sqrt is not None and torch.sqrt(torch.tensor(4.0)) == 2  # restored
 
@@ -100,7 +103,7 @@ def test_eps_under_the_square_root():
         return adagrad_step(param, grad, state, lr, 2 * eps)
 
     got = _student(twice, "adagrad_step", eps=1e-9)
-    assert parameter_fits(recipe, got, expected, OPTIM, "optim.adagrad") == []
+    assert parameter_fits(Case(recipe, got, expected, OPTIM, "optim.adagrad")) == []
 
 
 def test_a_default_one_power_of_ten_off():
@@ -111,14 +114,14 @@ def test_a_default_one_power_of_ten_off():
         return rmsprop_step(param, grad, state, lr, alpha, eps)
 
     got = _student(keras, "rmsprop_step")
-    found = _one(parameter_fits(recipe, got, expected, OPTIM, "optim.rmsprop"))
+    found = _one(parameter_fits(Case(recipe, got, expected, OPTIM, "optim.rmsprop")))
     assert "defaults to 0.9 instead of 0.99 (one power of ten off)" in found.text
 
     def other(param, grad, state, lr=0.01, alpha=0.8, eps=1e-8):  # no convention of anyone's
         return rmsprop_step(param, grad, state, lr, alpha, eps)
 
     got = _student(other, "rmsprop_step")
-    assert parameter_fits(recipe, got, expected, OPTIM, "optim.rmsprop") == []
+    assert parameter_fits(Case(recipe, got, expected, OPTIM, "optim.rmsprop")) == []
 
 
 # -- a square and a reduction ----------------------------------------------------------------------
@@ -139,10 +142,13 @@ def test_an_argument_where_its_square_belongs():
         return m.init.calculate_gain("leaky_relu", 0.3)
 
     found = _one(
-        parameter_fits(recipe, math.sqrt(2 / 1.3), recipe(KIT), KIT, "init.calculate_gain")
+        parameter_fits(Case(recipe, math.sqrt(2 / 1.3), recipe(KIT), KIT, "init.calculate_gain"))
     )
     assert "`param` replaced by its square root" in found.text
-    assert parameter_fits(recipe, math.sqrt(2 / 1.2), recipe(KIT), KIT, "init.calculate_gain") == []
+    assert (
+        parameter_fits(Case(recipe, math.sqrt(2 / 1.2), recipe(KIT), KIT, "init.calculate_gain"))
+        == []
+    )
 
 
 def test_a_reduction_of_another_kind():
@@ -154,12 +160,12 @@ def test_a_reduction_of_another_kind():
 
     ratio = (a - b).abs() / (a.abs() + b.abs())
     found = _one(
-        parameter_fits(recipe, ratio.mean().item(), recipe(KIT), KIT, "layers.relative_error")
+        parameter_fits(Case(recipe, ratio.mean().item(), recipe(KIT), KIT, "layers.relative_error"))
     )
     assert found.kind == "reduction" and "max() of a tensor taken as its mean()" in found.text
     assert torch.Tensor.max(torch.tensor([1.0, 3.0])) == 3  # restored
     median = ratio.median().item()
-    assert parameter_fits(recipe, median, recipe(KIT), KIT, "layers.relative_error") == []
+    assert parameter_fits(Case(recipe, median, recipe(KIT), KIT, "layers.relative_error")) == []
 
 
 # -- an estimate of random draws -------------------------------------------------------------------
@@ -184,12 +190,12 @@ def test_an_estimate_within_its_band_of_a_changed_reference():
     # another sample (another seed) of the slope ignored: within the band of the re-run
     other = torch.randn(400, 250, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
     got = float(other.std()) * math.sqrt(2)
-    found = estimate_slip(recipe, got, expected, band, INIT, "init.kaiming", "the std")
+    found = estimate_slip(Case(recipe, got, expected, INIT, "init.kaiming"), band, "the std")
     assert found.kind == "argument"
     assert found.text.startswith("the std is, within the check's band, what the reference gives")
     assert "`a` at its default 0.0" in found.text
     # a near miss: a std 20 % high is no re-run's
-    assert estimate_slip(recipe, 1.2 * expected, expected, band, INIT, "init.kaiming") is None
+    assert estimate_slip(Case(recipe, 1.2 * expected, expected, INIT, "init.kaiming"), band) is None
 
 
 # -- a shape's sizes ------------------------------------------------------------------------------
@@ -202,9 +208,9 @@ def test_a_factor_made_of_a_shape_of_the_call():
     inputs = inputs_of(recipe)
     assert inputs.shapes == [("shape", shape)]
     e = torch.tensor(576.0, dtype=torch.float64)
-    found = factor(e, torch.tensor(64.0, dtype=torch.float64), inputs)
+    found = constant_factor(e, torch.tensor(64.0, dtype=torch.float64), inputs)
     assert found.kind == "factor" and "divided by 9" in found.text and "`shape[2:]`" in found.text
-    assert factor(e, torch.tensor(115.2, dtype=torch.float64), inputs) is None
+    assert constant_factor(e, torch.tensor(115.2, dtype=torch.float64), inputs) is None
     data = [3, 9, 27]  # a list of numbers is data, not a shape
 
     def counts(m):

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from descent.diagnoses import pattern
 from descent.diagnoses.values import Inputs, diagnose
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -102,6 +103,10 @@ def test_a_sequence_that_stops_early():
     found = diagnose(descent_1d(0.5), descent_1d(0.5)[:3], Inputs())
     assert found.kind == "step" and "stops 6 items early" in found.text
     assert diagnose(descent_1d(0.5), descent_1d(0.6)[:3], Inputs()) is None  # wrong values too
+    # the hypothesis alone (the order's SHAPES): one item short is another's (a step off)
+    e = torch.tensor(descent_1d(0.5), dtype=torch.float64)
+    assert pattern.sequence_cut_short(e, e[:3]).kind == "step"
+    assert pattern.sequence_cut_short(e, e[:8]) is None
 
 
 def one_cycle(t, peak=4, total=12, reverse=False):

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from descent.diagnoses.argument import argument_fits
+from descent.diagnoses.base import Case
 from descent.diagnoses.parameter import one_diagnosis
 from descent.diagnoses.rerun import number_fits
 from descent.diagnoses.values import _deep_equal
@@ -15,10 +16,10 @@ from descent.diagnoses.values import _deep_equal
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
-def rerun_slip(recipe, got, rerun, expected):
+def rerun_slip(case):
     """The re-runs of numbers weighed as the checker weighs them (without the parameter re-runs,
     which need an exercise of the kit)."""
-    fits = argument_fits(recipe, got, rerun, expected) + number_fits(recipe, got, rerun, expected)
+    fits = argument_fits(case) + number_fits(case)
     return one_diagnosis(fits)
 
 
@@ -46,14 +47,14 @@ def test_a_rate_scaled_by_a_count_or_two():
         return recipe(descend)
 
     summed = descend(X, Y, lr * 12, steps)  # the gradient summed, not averaged
-    found = rerun_slip(recipe, summed, reference, reference())
+    found = rerun_slip(Case(recipe, summed, reference(), descend))
     assert found.kind == "sum-mean" and "`lr` times 12" in found.text
     no_two = recipe(lambda *a: descend(*a, scale=1.0))
-    found = rerun_slip(recipe, no_two, reference, reference())
+    found = rerun_slip(Case(recipe, no_two, reference(), descend))
     assert found.kind == "factor" and "`lr` divided by 2" in found.text
     assert lr == 0.05 and steps == 6  # the recipe's numbers are put back
     # near miss: a factor 5 on the rate (no count of the call) is no named slip
-    assert rerun_slip(recipe, descend(X, Y, lr * 5, steps), reference, reference()) is None
+    assert rerun_slip(Case(recipe, descend(X, Y, lr * 5, steps), reference(), descend)) is None
 
 
 def test_a_threshold_or_an_order_is_no_rate():
@@ -70,7 +71,7 @@ def test_a_threshold_or_an_order_is_no_rate():
 
     halved = cuts(losses, threshold / 2)
     assert not _deep_equal(halved, reference())
-    assert rerun_slip(recipe, halved, reference, reference()) is None  # same over a range
+    assert rerun_slip(Case(recipe, halved, reference(), cuts)) is None  # same over a range
     p = 1.0
 
     X, _ = problem()
@@ -82,7 +83,7 @@ def test_a_threshold_or_an_order_is_no_rate():
         return [float(x.abs().pow(order).sum() ** (1 / order))] * 3
 
     two = p_norm(X, 2.0)  # the 2-norm whatever the order: `p` ignored, not doubled
-    assert rerun_slip(norm, two, lambda: norm(p_norm), norm(p_norm)) is None
+    assert rerun_slip(Case(norm, two, norm(p_norm), p_norm)) is None
 
 
 def warmup_cosine(t, base, warmup, total, low=0.0):
@@ -104,13 +105,13 @@ def test_two_arguments_combined():
     def too_long(t, b, w, n, lo):  # the decay lasts `total` steps after the warmup
         return warmup_cosine(t, b, w, n + w, lo)
 
-    found = rerun_slip(recipe, recipe(too_long), reference, reference())
+    found = rerun_slip(Case(recipe, recipe(too_long), reference(), warmup_cosine))
     assert found.kind == "argument" and "`total` + `warmup` in place of `total`" in found.text
 
     def amplitude(t, b, w, n, lo):  # low + base * (...) without taking low out of it
         return warmup_cosine(t, b + lo, w, n, lo) if t >= w else warmup_cosine(t, b, w, n, lo)
 
-    found = rerun_slip(recipe, recipe(amplitude), reference, reference())
+    found = rerun_slip(Case(recipe, recipe(amplitude), reference(), warmup_cosine))
     assert found is None or "`base` + `low`" not in found.text  # the warmup is right: no fit
     assert (base, warmup, total, low) == (0.6, 4, 16, 0.05)
 
@@ -128,11 +129,11 @@ def test_an_argument_ignored_in_the_later_part():
         return warmup_cosine(t, b, w, n) if t < w else warmup_cosine(t, b, 0, n)
 
     warmup = 4
-    found = rerun_slip(recipe, recipe(not_shifted), reference, reference())
+    found = rerun_slip(Case(recipe, recipe(not_shifted), reference(), warmup_cosine))
     assert found.kind == "argument" and "right up to item 3" in found.text
     assert "`warmup` = 0" in found.text
     warmup = 1  # then `warmup` = 0 is `warmup` - 1 everywhere: two readings, offered together
-    found = rerun_slip(recipe, recipe(not_shifted), reference, reference())
+    found = rerun_slip(Case(recipe, recipe(not_shifted), reference(), warmup_cosine))
     assert found.kind == "ambiguous" and "`warmup` - 1 in place of `warmup`" in found.text
     assert "`warmup` = 0" in found.text
 
@@ -151,10 +152,10 @@ def test_a_matrix_read_transposed():
 
     over_rows = float((x <= 0).all(dim=1).double().mean())  # examples counted, not units
     assert over_rows != reference()
-    found = rerun_slip(recipe, over_rows, reference, reference())
+    found = rerun_slip(Case(recipe, over_rows, reference(), dead))
     assert found.kind == "reduction" and "`x` transposed" in found.text
     assert x.shape == (3, 4)  # put back
-    assert rerun_slip(recipe, 0.25 + over_rows, reference, reference()) is None
+    assert rerun_slip(Case(recipe, 0.25 + over_rows, reference(), dead)) is None
 
 
 def test_a_hair_is_no_combination():

@@ -4,6 +4,7 @@ re-run with the helper's first result handed back on every call; a near miss nam
 import pytest
 import torch
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.reuse import reused_helper_fits
 
 from .test_parameter import _Reference
@@ -37,9 +38,11 @@ def test_a_draw_reused_at_every_pass_is_named():
     ref = _Reference(regression={"train_linear_regression": walk})
     exercise = "regression.train_linear_regression"
     got = walk_once(6, 4, _seeded(3))
-    fits = reused_helper_fits(recipe, got, recipe(ref), ref, exercise)
+    fits = reused_helper_fits(Case(recipe, got, recipe(ref), ref, exercise))
     assert len(fits) == 1 and fits[0].kind == "random"
     assert "calls `shuffle` once and reuses its result" in fits[0].text
     # a near miss: fresh orders of another seed are no reuse
-    assert reused_helper_fits(recipe, walk(6, 4, _seeded(4)), recipe(ref), ref, exercise) == []
-    assert reused_helper_fits(recipe, got, recipe(ref), ref, None) == []
+    assert (
+        reused_helper_fits(Case(recipe, walk(6, 4, _seeded(4)), recipe(ref), ref, exercise)) == []
+    )
+    assert reused_helper_fits(Case(recipe, got, recipe(ref), ref, None)) == []

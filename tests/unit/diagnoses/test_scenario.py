@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from descent.diagnoses.base import Case
 from descent.diagnoses.scenario import scenario_slip
 
 from .test_parameter import _Reference
@@ -34,7 +35,9 @@ BOUNDARIES = [(a, 1 / (2 * a)) for a in (0.25, 0.5, 2.0, 8.0)] + [
 
 
 def _slip(recipe, student, reference, exercise):
-    return scenario_slip(recipe, recipe(student), recipe(reference), student, reference, exercise)
+    return scenario_slip(
+        Case(recipe, recipe(student), recipe(reference), reference, exercise, student)
+    )
 
 
 def test_a_comparison_strict_where_inclusive_belongs_is_a_boundary_a_hair_off():
@@ -245,6 +248,8 @@ def test_a_student_that_hangs_on_a_neighbour_is_not_run_again():
     recipe = _stop_recipe(LOSSES, 2, 0.0)
     got, expected = recipe(student), recipe(STOPPING)
     calls.clear()
-    found = scenario_slip(recipe, got, expected, student, STOPPING, "regularization.early_stopping")
+    found = scenario_slip(
+        Case(recipe, got, expected, STOPPING, "regularization.early_stopping", student)
+    )
     assert found is None  # a scenario it could not finish confirms nothing
     assert sum(n < len(LOSSES) for n in calls) == 1, calls  # after the first hang, none ran

@@ -126,10 +126,11 @@ def test_one_entry_with_its_sign_flipped():
     assert found.kind == "sign" and "1 of 3 entries" in found.text
     # an entry that is wrong in another way as well: no sign pattern
     assert (
-        slice_diagnoses.flipped(expected, torch.tensor([1.0, 1.0, 2.0]).double(), Inputs()) is None
+        slice_diagnoses.signs_flipped(expected, torch.tensor([1.0, 1.0, 2.0]).double(), Inputs())
+        is None
     )
     # every entry flipped is the tensor-wide factor -1, not this
-    assert slice_diagnoses.flipped(expected, -expected, Inputs()) is None
+    assert slice_diagnoses.signs_flipped(expected, -expected, Inputs()) is None
 
 
 def huber_grad(d, delta, *, slope_one=False):
@@ -139,7 +140,7 @@ def huber_grad(d, delta, *, slope_one=False):
 
 def test_a_branch_past_a_threshold():
     d = torch.linspace(-3, 3, 12, dtype=torch.float64).reshape(4, 3)
-    found = slice_diagnoses.threshold(
+    found = slice_diagnoses.wrong_past_threshold(
         huber_grad(d, 1.5), huber_grad(d, 1.5, slope_one=True), Inputs(tensors=[("d", d)])
     )
     assert found.kind == "branch" and "|`d`| is large" in found.text
@@ -150,28 +151,28 @@ def test_an_error_that_only_vanishes_with_the_values_is_no_threshold():
     x = x.reshape(4, 2)
     e = torch.tanh(x)
     got = torch.tanh(x / 2)  # right only where x is (nearly) 0
-    assert slice_diagnoses.threshold(e, got, Inputs(tensors=[("x", x)])) is None
+    assert slice_diagnoses.wrong_past_threshold(e, got, Inputs(tensors=[("x", x)])) is None
 
 
 def test_a_relu_where_none_belongs():
     branch = seeded(6, 7, seed=6)
-    found = slice_diagnoses.clamped(X + branch, X + branch.clamp_min(0), NORM_INPUTS)
+    found = slice_diagnoses.clamped_difference(X + branch, X + branch.clamp_min(0), NORM_INPUTS)
     assert found.kind == "branch" and "larger of the expected and `x`" in found.text
     # a single number clamped at 0 is no pattern
     zero, one = torch.tensor(0.0).double(), torch.tensor(0.4).double()
-    assert slice_diagnoses.clamped(one, zero, Inputs()) is None
+    assert slice_diagnoses.clamped_difference(one, zero, Inputs()) is None
 
 
 def test_items_returned_where_their_count_is_asked_for():
     found = diagnose([2, 3], [["a", "b"], ["c", "d", "e"]], Inputs())
     assert found.kind == "structure" and "their count" in found.text
-    assert slice_diagnoses.counted(3, ["a", "b"]) is None  # a list of another length
+    assert slice_diagnoses.items_for_their_count(3, ["a", "b"]) is None  # a list of another length
 
 
 def test_none_where_a_zero_belongs():
     found = diagnose([12.0, 0.0, 1.0], [12.0, None, 1.0], Inputs())
     assert found.kind == "structure" and "None where the expected holds 0" in found.text
-    assert slice_diagnoses.unset([12.0, 0.5, 1.0], [12.0, None, 1.0]) is None
+    assert slice_diagnoses.none_for_zero([12.0, 0.5, 1.0], [12.0, None, 1.0]) is None
 
 
 def test_a_sequence_that_goes_wrong_from_a_step_on_is_no_threshold():
@@ -179,25 +180,29 @@ def test_a_sequence_that_goes_wrong_from_a_step_on_is_no_threshold():
     expected = torch.tensor([1.0, -1.4, 1.96, -2.74, 3.84, -5.38], dtype=torch.float64)
     got = torch.cat([expected[:2], torch.tensor([-3.8, -6.2, -8.6, -11.0]).double()])
     expected, got = expected.outer(torch.ones(2).double()), got.outer(torch.ones(2).double())
-    assert slice_diagnoses.threshold(expected, got, Inputs()) is None  # 6 steps of 2 values
+    assert (
+        slice_diagnoses.wrong_past_threshold(expected, got, Inputs()) is None
+    )  # 6 steps of 2 values
     # a 1-D sequence whose large values, around a peak, are wrong: no threshold either
     peak = torch.tensor([0.1, 0.5, 1.0, 0.9, 0.5, 0.1], dtype=torch.float64)
     moved = torch.tensor([0.1, 0.5, 0.8, 0.7, 0.5, 0.1], dtype=torch.float64)
-    assert slice_diagnoses.threshold(peak, moved, Inputs()) is None
+    assert slice_diagnoses.wrong_past_threshold(peak, moved, Inputs()) is None
 
 
 def test_a_count_where_a_sum_of_values_belongs():
     dy = seeded(5, 4, seed=8)
     inputs = Inputs(tensors=[("dy", dy)])
-    found = slice_diagnoses.counts(dy.sum(0), torch.full((4,), 5.0).double(), inputs)
+    found = slice_diagnoses.counts_for_values(dy.sum(0), torch.full((4,), 5.0).double(), inputs)
     assert found.kind == "factor" and "5 everywhere" in found.text and "`dy`" in found.text
     # a constant that is no dimension's size is no count
-    assert slice_diagnoses.counts(dy.sum(0), torch.full((4,), 7.0).double(), inputs) is None
+    assert (
+        slice_diagnoses.counts_for_values(dy.sum(0), torch.full((4,), 7.0).double(), inputs) is None
+    )
 
 
 def test_fold_sizes_are_no_threshold_and_no_count():
     folds = torch.tensor([11.0, 11, 11, 10, 10, 10, 10, 10, 10, 10], dtype=torch.float64)
     got = torch.full((10,), 10.0, dtype=torch.float64)  # the remainder dropped
-    assert slice_diagnoses.threshold(folds, got, Inputs()) is None
+    assert slice_diagnoses.wrong_past_threshold(folds, got, Inputs()) is None
     # 10 is also the size of the result: a coincidence of counts, not a sum of values
-    assert slice_diagnoses.counts(folds, got, Inputs(tensors=[("folds", folds)])) is None
+    assert slice_diagnoses.counts_for_values(folds, got, Inputs(tensors=[("folds", folds)])) is None

@@ -37,7 +37,7 @@ def test_chunk_sizes(expected, got, kind, words):
 )
 def test_chunk_sizes_near_miss(expected, got):
     assert (
-        split_diagnoses.chunks(
+        split_diagnoses.chunk_sizes(
             torch.tensor(expected, dtype=torch.float64), torch.tensor(got, dtype=torch.float64)
         )
         is None

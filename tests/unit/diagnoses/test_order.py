@@ -1,0 +1,202 @@
+"""The order of diagnosis (``descent.diagnoses.order``) is the only list: every stage, tier,
+re-run and mutant slip it names exists with its interface, is declared once and run in the
+declared order; every kind a diagnosis names is declared there with its meaning."""
+
+import ast
+import inspect
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from descent.diagnoses import order, values
+from descent.diagnoses.base import Case
+from descent.diagnoses.parameter import rerun_slip
+
+from .test_parameter import INIT
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+DIAGNOSES = Path(order.__file__).parent
+SRC = DIAGNOSES.parent
+
+LISTS = [*order.TIERS, order.SHAPES, order.STRUCTURES, order.ITEMS, order.RERUNS]
+LISTS += [order.MUTANT_SLIPS, tuple(dict.fromkeys(order.BY_CHECK.values()))]
+ENTRIES = [e for entries in LISTS for e in entries]
+TIERED = [e.function for tier in [*order.TIERS, order.SHAPES] for e in tier]
+CASED = [step.function for step in order.STAGES] + [e.function for e in order.RERUNS]
+DECLARED = [e.function for e in ENTRIES] + [step.function for step in order.STAGES]
+
+
+def _positional(fn) -> list[str]:
+    """The names of ``fn``'s parameters a caller must pass (no default)."""
+    return [
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.default is inspect.Parameter.empty
+    ]
+
+
+def test_every_declared_function_exists_and_is_declared_once():
+    tiered = [e.function for tier in order.TIERS for e in tier]
+    assert len(tiered) == len(set(tiered)), "a value hypothesis in two tiers"
+    for entries in LISTS:
+        names = [e.function for e in entries]
+        assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
+    for name in DECLARED:
+        assert callable(order.function(name)), name
+
+
+def test_structure_readings_take_the_raw_results():
+    for entry in order.STRUCTURES + order.ITEMS:
+        assert _positional(order.function(entry.function)) == ["expected", "got"], entry
+
+
+def test_value_hypotheses_take_expected_got_and_inputs_and_nothing_else():
+    # one call for every tier entry: no keyword of its own (the expected dtype is in inputs)
+    for name in TIERED:
+        assert list(inspect.signature(order.function(name)).parameters) == ["e", "g", "inputs"], (
+            name
+        )
+
+
+def test_stages_and_reruns_take_one_case():
+    for name in CASED:
+        assert _positional(order.function(name)) == ["case"], name
+    for entry in set(order.BY_CHECK.values()):  # a check's message, nothing to pass
+        assert len(inspect.signature(order.function(entry.function)).parameters) == 1, entry
+
+
+def _lists_of_declared(tree: ast.AST, names: set[str]) -> list[int]:
+    """Lines of tuple or list literals that hold two or more declared function names: a second
+    list of the order."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            held = [e.id for e in node.elts if isinstance(e, ast.Name) and e.id in names]
+            if len(held) >= 2:
+                found.append(node.lineno)
+    return found
+
+
+def test_no_second_list_of_the_order_anywhere():
+    names = {name.rpartition(".")[2] for name in DECLARED}
+    for path in sorted(SRC.rglob("*.py")):
+        lines = _lists_of_declared(ast.parse(path.read_text()), names)
+        assert not lines, f"{path.relative_to(SRC)} lists declared diagnoses at lines {lines}"
+    # near miss: the scan sees a list written again
+    planted = ast.parse(
+        "TIER = (all_zero, chunk_sizes)\nfound = all_zero(e, g, inputs) or chunk_sizes(e, g)"
+    )
+    assert _lists_of_declared(planted, names) == [1]
+
+
+def _kinds_named(tree: ast.AST) -> set[str]:
+    """The kinds a module's code writes: the first argument of a ``Diagnosis(...)`` (or of a
+    helper that builds one) and every ``kind=`` keyword, where they are string literals."""
+    kinds = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        first = node.args[0] if node.args else None
+        if callee in ("Diagnosis", "_diagnosis") and isinstance(first, ast.Constant):
+            kinds.add(first.value)
+        kinds |= {
+            k.value.value
+            for k in node.keywords
+            if k.arg == "kind" and isinstance(k.value, ast.Constant)
+        }
+    return {k for k in kinds if isinstance(k, str)}
+
+
+def test_every_kind_written_anywhere_is_declared_with_its_meaning():
+    written = set()
+    for path in sorted(SRC.rglob("*.py")):
+        written |= _kinds_named(ast.parse(path.read_text()))
+    written.discard("ambiguous")  # several explanations: no kind of its own
+    assert written, "the scan found no kind at all"
+    assert written <= set(order.KINDS), written - set(order.KINDS)
+    for kind, meaning in order.KINDS.items():
+        assert meaning.strip() and "\n" not in meaning and len(meaning) < 100, kind
+    # near miss: an undeclared kind written in code is seen
+    planted = ast.parse('Diagnosis("sideways", "text"); _Change(kind="tilted")')
+    assert _kinds_named(planted) - set(order.KINDS) == {"sideways", "tilted"}
+
+
+def _written_by(module: str, name: str, seen: set | None = None) -> set[str]:
+    """The kinds the code of ``module.name`` writes: string constants that are kinds (no
+    docstring), in it and in the module-level functions and tables of its module it reads."""
+    seen = set() if seen is None else seen
+    if (module, name) in seen:
+        return set()
+    seen.add((module, name))
+    tree = ast.parse((DIAGNOSES / f"{module}.py").read_text())
+    top = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    for n in tree.body:
+        if isinstance(n, (ast.Assign, ast.AnnAssign)):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            top.update((t.id, n) for t in targets if isinstance(t, ast.Name))
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(top[name])
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(n) is not None
+    }
+    kinds = set()
+    for n in ast.walk(top[name]):
+        if isinstance(n, ast.Constant) and n.value in order.KINDS and id(n) not in docstrings:
+            kinds.add(n.value)
+        if isinstance(n, ast.Name) and n.id in top and n.id != name:
+            kinds |= _written_by(module, n.id, seen)
+    return kinds
+
+
+def test_each_entry_declares_the_kinds_its_code_names():
+    for entry in ENTRIES:
+        assert entry.kinds and set(entry.kinds) <= set(order.KINDS), entry
+        module, _, name = entry.function.rpartition(".")
+        # a kind the code writes but the entry does not declare fails (a string that only looks
+        # like a kind, such as a comparison's "zero", is left out of the code's scan by hand)
+        missing = (
+            _written_by(module, name) - set(entry.kinds) - _NOT_KINDS.get(entry.function, set())
+        )
+        assert not missing, f"{entry.function} names {missing} too"
+    # near miss: an entry that leaves out a kind its function writes is seen
+    assert "sign" in _written_by("values", "constant_factor")
+
+
+# Strings of a function's code that are spelled like a kind but are none (a word of a text).
+_NOT_KINDS = {"gate.gated_on_wrong_region": {"zero"}}
+
+
+def test_the_tiers_run_in_the_order_declared(monkeypatch):
+    e = torch.tensor([1.0, -2.0, 3.0, 0.5], dtype=torch.float64)
+    assert values.diagnose(e, -e).kind == "sign"
+    monkeypatch.setattr(order, "TIERS", ())  # no tier declared: nothing reads the values
+    assert values.diagnose(e, -e) is None
+    only_order = ((order.E("values.values_reordered", "order"),),)
+    monkeypatch.setattr(order, "TIERS", only_order)  # sorted values agree: an order
+    assert values.diagnose(e, -e) is None
+    assert values.diagnose(e, e.flip(0)).kind == "order"
+
+
+def test_the_reruns_are_the_ones_declared(monkeypatch):
+    def recipe(m):
+        return m.init.calculate_gain("leaky_relu")
+
+    case = Case(recipe, math.sqrt(2.0), recipe(INIT), INIT, "init.calculate_gain")
+    assert rerun_slip(case) is not None
+    monkeypatch.setattr(order, "RERUNS", (order.RERUNS[0],))  # no parameter forced
+    assert rerun_slip(case) is None
+
+
+def test_a_stage_declared_to_run_after_something_else_is_refused():
+    with pytest.raises(ValueError, match="after='later'"):
+        order.Step("values.diagnose_case", after="later")
+    stability = values.Diagnosis("stability", "NaN")
+    assert order.Step("x", after="nothing or stability").runs_after(stability)
+    assert not order.Step("x").runs_after(stability)
+    assert order.Step("x").runs_after(None) and order.Step("x", after="always").runs_after(
+        stability
+    )
