@@ -877,18 +877,12 @@ def _closure_value():
             out._backward = _backward
             return out
 
+        def inputs(self):
+            return self._children
+
         def backward(self):
-            order, seen, stack = [], set(), [(self, False)]
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    order.append(node)
-                elif node not in seen:
-                    seen.add(node)
-                    stack.append((node, True))
-                    stack.extend((child, False) for child in node._children)
             self.grad = 1.0
-            for node in reversed(order):
+            for node in reversed(_topological(self)):
                 node._backward()
 
     return Value

@@ -32,10 +32,14 @@ def _t(*shape):
     return torch.randn(*shape, generator=GEN, dtype=torch.float64)
 
 
-def _named(exercise: str, function: str, student, recipes) -> list[GradingFailure]:
-    """Grade ``student`` (the exercise's ``function``) on ``recipes``, then settle."""
+def _named(exercise: str, function: str | dict, student, recipes) -> list[GradingFailure]:
+    """Grade ``student`` (the exercise's ``function``; or a dict of functions by name, with no
+    ``student``) on ``recipes``, then settle."""
     module = exercise.split(".")[0]
-    impl = PatchedImplementation(REFERENCE, "student", {(module, function): student})
+    functions = function if isinstance(function, dict) else {function: student}
+    impl = PatchedImplementation(
+        REFERENCE, "student", {(module, name): f for name, f in functions.items()}
+    )
     book, failures = Ledger(exercise), []
     for recipe in recipes:
         try:
@@ -290,20 +294,7 @@ def _graded(exercise: str, functions: dict, recipes) -> list[GradingFailure]:
     """``_named`` for a student who replaces several functions (``{name: object}``), with the
     catalogue loaded (its alternatives are where these slips are written)."""
     catalogue.load(kit_root() / "graders" / "catalogue")
-    module = exercise.split(".")[0]
-    impl = PatchedImplementation(
-        REFERENCE, "student", {(module, name): f for name, f in functions.items()}
-    )
-    book, failures = Ledger(exercise), []
-    for recipe in recipes:
-        try:
-            Checker(impl, REFERENCE, exercise, ledger=book).matches(recipe, "the result")
-        except GradingFailure as failure:
-            book.reported(failure.resolve(), None)
-            failures.append(failure)
-    settle({("student", exercise): book}, REFERENCE)
-    assert failures, "the student's code passed"
-    return failures
+    return _named(exercise, functions, None, recipes)
 
 
 def _layernorm(dxhat_of):
@@ -374,6 +365,20 @@ def test_a_bias_gradient_summed_over_the_features_is_a_reduction_over_another_ax
     assert "a sum over dimension 1 where it belongs over dimension 0" in str(failures[0])
 
 
+def _inputs_first(root):
+    """Every node ``root`` depends on, each after its inputs (an explicit stack)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+        elif id(v) not in seen:
+            seen.add(id(v))
+            stack.append((v, True))
+            stack.extend((c, False) for c in v.children)
+    return order
+
+
 def _engine(relu_gate=0.0, log_local=None, divisor_top=None):
     """A micrograd-style Value (a closure per operation), with the slips asked for."""
 
@@ -435,17 +440,8 @@ def _engine(relu_gate=0.0, log_local=None, divisor_top=None):
             return self._node(max(self.data, 0.0), (self,), push)
 
         def backward(self):
-            order, seen, stack = [], set(), [(self, False)]
-            while stack:
-                v, done = stack.pop()
-                if done:
-                    order.append(v)
-                elif id(v) not in seen:
-                    seen.add(id(v))
-                    stack.append((v, True))
-                    stack.extend((c, False) for c in v.children)
             self.grad = 1.0
-            for v in reversed(order):
+            for v in reversed(_inputs_first(self)):
                 v._backward()
 
     return Value
@@ -525,17 +521,8 @@ def test_a_divisor_gradient_without_its_numerator_is_a_factor_left_out():
 def test_a_backward_pass_in_topological_order_gets_no_slip_of_the_walk():
     class Value(_engine()):
         def backward(self):
-            order, seen, stack = [], set(), [(self, False)]
-            while stack:
-                v, done = stack.pop()
-                if done:
-                    order.append(v)
-                elif id(v) not in seen:
-                    seen.add(id(v))
-                    stack.append((v, True))
-                    stack.extend((c, False) for c in v.children)
             self.grad = 1.0
-            for v in order:  # inputs first: not reversed
+            for v in _inputs_first(self):  # not reversed
                 v._backward()
 
     failures = _graded(
