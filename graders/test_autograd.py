@@ -44,14 +44,16 @@ def _run_value(m, build, leaves):
 def _matches(check, build, leaves, what, hint=None, kind="reference value"):
     """Compare node values and node gradients of ``build`` between the student's Value and torch."""
     data, grads = _run_torch(build, leaves)
-    runs = []  # (implementation, result): both checks read one run of each implementation
+    # (implementation, leaves, result): both checks read one run of each implementation; keyed
+    # by the leaves too, since a check's neighbour runs this function again on moved leaves
+    runs = []
 
     def run(m):
-        for known, result in runs:
-            if known is m:
+        for known, at, result in runs:
+            if known is m and at == list(leaves):
                 return result
         result = _run_value(m, build, leaves)
-        runs.append((m, result))
+        runs.append((m, list(leaves), result))
         return result
 
     check.matches(lambda m: run(m)[0], f"{what}: values (.data)", expected=data, check=kind, **TOL)

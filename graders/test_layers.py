@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from descent.calls import callables
+from descent.diagnoses.rounding import rounded
 from descent.grading.composite import matches_given_parts, mlp_parts
 from descent.grading.strategies import tensors
 
@@ -476,6 +477,15 @@ class TestNumericalGradient:
 
 
 # ------------------------------------------------------------------------------- relative error
+def _mixed_scales(inputs):
+    """(a, b) of shape (4, 5): columns of magnitudes 1e-3 to 1e3, b within 1e-3 of a except
+    b[0, 0] = 1.5 * a[0, 0], where the largest relative difference is."""
+    a = inputs.randn(4, 5) * torch.logspace(-3, 3, 5, dtype=torch.float64).to(inputs.device)
+    b = a * (1 + inputs.randn(4, 5, scale=1e-3))
+    b[0, 0] = a[0, 0] * 1.5
+    return a, b
+
+
 @pytest.mark.exercise("layers.relative_error")
 class TestRelativeError:
     @pytest.mark.ordinary
@@ -483,9 +493,7 @@ class TestRelativeError:
     def test_mixed_scales(self, check, inputs):
         # Entries of very different magnitudes: only an elementwise ratio, then the maximum,
         # gives the expected value.
-        a = inputs.randn(4, 5) * torch.logspace(-3, 3, 5, dtype=torch.float64).to(inputs.device)
-        b = a * (1 + inputs.randn(4, 5, scale=1e-3))
-        b[0, 0] = a[0, 0] * 1.5
+        a, b = _mixed_scales(inputs)
         expected = float(((a - b).abs() / (a.abs() + b.abs())).max())
         got = check.matches(
             lambda m: m.layers.relative_error(a, b),
@@ -500,6 +508,20 @@ class TestRelativeError:
             float,
             "relative_error",
             hint="return float(...) of the maximum, not a tensor or a NumPy number",
+        )
+
+    @pytest.mark.ordinary
+    def test_arguments_swapped(self, check, inputs):
+        # The same entries with a and b exchanged: the largest ratio is where |b| > |a| above,
+        # where |a| > |b| here, so a denominator that keeps one of |a| and |b| (or the larger
+        # of the two) reads differently in the two orders.
+        a, b = _mixed_scales(inputs)
+        check.matches(
+            lambda m: m.layers.relative_error(b, a),
+            "relative_error(b, a) on the entries of test_mixed_scales",
+            expected=float(((a - b).abs() / (a.abs() + b.abs())).max()),
+            rtol=1e-9,
+            atol=0.0,
         )
 
     @pytest.mark.ordinary
@@ -761,6 +783,7 @@ class TestCheckpointing:
             check="checkpoint count",
             hint="kept counts the stored layer inputs h_0 = x, h_segment, "
             "h_2segment, ... below the depth L: ceil(L / segment)",
+            generic=rounded(runs),
         )
 
     @pytest.mark.ordinary

@@ -317,6 +317,7 @@ _bug(
     "writes the derivative of a ** k as k * a ** k",
     "d(a^k)/da = k * a^(k - 1): lower the exponent by one.",
     pow_no_minus_one=True,
+    generic="step",  # the exponent's - 1 left out
     wrong_on="ordinary",
 )
 _bug(
@@ -753,6 +754,146 @@ value_numpy = alternative(
     "computes values and local derivatives with NumPy float64 scalars and stores Python floats",
 )
 value_numpy.replaces(_numpy_value())
+
+
+def _closure_value():
+    """Micrograd as a learner writes it after the lecture: each operation defines a
+    ``_backward`` closure that adds its own local derivative into its inputs' grads (no shared
+    helper), and backward() walks a stack-built topological order in reverse."""
+
+    class Value:
+        def __init__(self, data, _children=()):
+            self.data = float(data)
+            self.grad = 0.0
+            self._children = tuple(_children)
+            self._backward = lambda: None
+
+        def __repr__(self):
+            return f"Value(data={self.data}, grad={self.grad})"
+
+        def __add__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            out = Value(self.data + other.data, (self, other))
+
+            def _backward():
+                self.grad += out.grad
+                other.grad += out.grad
+
+            out._backward = _backward
+            return out
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            out = Value(self.data * other.data, (self, other))
+
+            def _backward():
+                self.grad += other.data * out.grad
+                other.grad += self.data * out.grad
+
+            out._backward = _backward
+            return out
+
+        def __truediv__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            out = Value(self.data / other.data, (self, other))
+
+            def _backward():
+                self.grad += out.grad / other.data
+                other.grad += -self.data / other.data**2 * out.grad
+
+            out._backward = _backward
+            return out
+
+        def __pow__(self, k):
+            out = Value(self.data**k, (self,))
+
+            def _backward():
+                self.grad += k * self.data ** (k - 1) * out.grad
+
+            out._backward = _backward
+            return out
+
+        def __neg__(self):
+            return self * -1.0
+
+        def __sub__(self, other):
+            return self + (-other if isinstance(other, Value) else -float(other))
+
+        def __radd__(self, other):
+            return self + other
+
+        def __rmul__(self, other):
+            return self * other
+
+        def __rsub__(self, other):
+            return Value(other) - self
+
+        def __rtruediv__(self, other):
+            return Value(other) / self
+
+        def exp(self):
+            out = Value(math.exp(self.data), (self,))
+
+            def _backward():
+                self.grad += out.data * out.grad
+
+            out._backward = _backward
+            return out
+
+        def log(self):
+            out = Value(math.log(self.data), (self,))
+
+            def _backward():
+                self.grad += 1.0 / self.data * out.grad
+
+            out._backward = _backward
+            return out
+
+        def tanh(self):
+            out = Value(math.tanh(self.data), (self,))
+
+            def _backward():
+                self.grad += (1.0 - out.data**2) * out.grad
+
+            out._backward = _backward
+            return out
+
+        def relu(self):
+            out = Value(max(self.data, 0.0), (self,))
+
+            def _backward():
+                self.grad += (self.data > 0) * out.grad
+
+            out._backward = _backward
+            return out
+
+        def sigmoid(self):
+            e = math.exp(-abs(self.data))
+            out = Value(1.0 / (1.0 + e) if self.data >= 0 else e / (1.0 + e), (self,))
+
+            def _backward():
+                self.grad += out.data * (1.0 - out.data) * out.grad
+
+            out._backward = _backward
+            return out
+
+        def inputs(self):
+            return self._children
+
+        def backward(self):
+            self.grad = 1.0
+            for node in reversed(_topological(self)):
+                node._backward()
+
+    return Value
+
+
+value_closure_per_operation = alternative(
+    "value_closure_per_operation",
+    "autograd.value",
+    "a _backward closure per operation that adds its local derivative into its inputs' grads",
+)
+value_closure_per_operation.replaces(_closure_value())
 
 
 # -- hollow: a Value that computes nothing (must score 0) ------------------------------------------

@@ -1083,6 +1083,7 @@ _ckpt_bug(
     "a last segment shorter than the others still starts at a checkpoint: "
     "ceil(L / segment), and at least 1 (x itself) when segment > L.",
     count=lambda depth, segment, stored: depth // segment,
+    generic=("edge", "offset"),  # a quotient rounded down: the last, shorter segment
     wrong_on="ordinary",
 )
 _ckpt_bug(

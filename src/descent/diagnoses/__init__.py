@@ -5,6 +5,7 @@
 * :mod:`.check`      named by the kind of the failed check alone.
 * :mod:`.cut`        re-run: a list argument cut to one item.
 * :mod:`.derivative` value tier: a backward whose local derivative is misread.
+* :mod:`.differentiated` a slipped forward paired with a backward that differentiates it.
 * :mod:`.draw_order` re-run: the random draws made in another order.
 * :mod:`.exception`  an exception raised, type names returned, the accuracy of a solve.
 * :mod:`.input`      re-run: a tensor argument of the check changed.
@@ -17,6 +18,7 @@
 * :mod:`.parameter`  re-run: one parameter forced; ``rerun_slip`` weighs every re-run together.
 * :mod:`.pattern`    value tier: where a result goes wrong (a step made smooth, a bound, ...).
 * :mod:`.rerun`      re-run: the check's numbers changed together.
+* :mod:`.rounding`   a reader: counts that are quotients rounded the other way.
 * :mod:`.reuse`      re-run: a random helper's first result reused.
 * :mod:`.scenario`   re-run: a number moved as the others do not try; results too small to name.
 * :mod:`.shape`      value tier: a result of another shape.

@@ -41,7 +41,17 @@ on it and names the mutant that gives the student's results on all of them. The 
 - ``edge``: the size parameter pieces are cut to (``batch_size``) used where the length of each
   piece a loop walks through belongs (a short last batch handled like a full one);
 - ``clamp``: a log (or log-softmax) of something floored at a small constant (1e-6 to 1e-20):
-  the result clamped at the floor's log (the log of a softmax clamped at 1e-10).
+  the result clamped at the floor's log (the log of a softmax clamped at 1e-10); a floor's small
+  constant (``clamp(min=1e-12)``) moved to another;
+- ``reduction``: a sum or a mean over another axis (0, 1 or the last);
+- in a backward, within its own statement: ``factor``, a factor that is a quantity left out of
+  a product or a quotient's numerator left out (1 in its place); ``argument``, an operand's
+  attribute read from another object of the operation (``out.data`` for ``self.data``).
+
+A slip of a forward with a backward beside it is tried again with a backward that differentiates
+the slipped forward (:mod:`descent.diagnoses.differentiated`). The slips are written into the
+reference, then into the exercise's catalogued alternatives (:func:`hosts`; only a backward's
+slips there: a gate, an axis, a factor, another quantity).
 
 Texts quote no code of the reference: only the parameters of the signature, names the docstring
 shows, and the operation.
@@ -55,12 +65,13 @@ import inspect
 import math
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import registry
+from .. import catalogue, registry
 from ..calls.impl import Implementation, PatchedImplementation
 from . import order
+from .differentiated import differentiated
 from .rerun import transposed as transposed_text
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
@@ -79,6 +90,8 @@ class Mutant:
     text: str
     replaced: tuple[tuple[str, Any], ...]
     module: str
+    source: str = "the reference"  # what the slip was written into (see :func:`hosts`)
+    host: Implementation | None = None  # that code, where it is not the reference
 
     def apply(self, reference: Implementation) -> Implementation:
         return PatchedImplementation(
@@ -93,23 +106,46 @@ def mutants(reference: Implementation, exercise: str | None) -> list[Mutant]:
         return []
     key = (id(reference), exercise)
     if key not in _CACHE:
-        try:
-            _CACHE[key] = list(_written(reference, exercise))[:MAX_MUTANTS]
-        except (OSError, TypeError, SyntaxError):  # no source (a built-in, a compiled module)
-            _CACHE[key] = []
+        _CACHE[key] = []
+        for host, source in hosts(reference, exercise):
+            try:
+                written = list(_written(host, exercise, host is not reference))[:MAX_MUTANTS]
+            except (OSError, TypeError, SyntaxError):  # no source (a built-in, compiled code)
+                continue
+            other = None if host is reference else host
+            _CACHE[key] += [replace(m, source=source, host=other) for m in written]
     return _CACHE[key]
+
+
+def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation, str]]:
+    """The correct code a slip is written into: the reference first, then the exercise's
+    catalogued alternatives that replace all of its functions (correct code in another form: a
+    student's slip in a ``_backward`` closure per operation, or in a textbook formula, has no
+    one-expression twin in a reference written for speed). With the words a text names it by.
+    Only the slips of a backward's formula are written into an alternative (:data:`~.order.ALTERNATIVE_SLIPS`):
+    a term or a ``+ 1`` left out of a walk's bookkeeping can mimic an unrelated mistake."""
+    out = [(reference, "the reference")]
+    functions = set(registry.get(exercise).functions)
+    for variant in catalogue.variants("alternative", exercise):
+        if set(variant.functions) >= functions:
+            out.append((variant.apply(reference), "a correct solution written another way"))
+    return out
 
 
 _CACHE: dict[tuple[int, str], list[Mutant]] = {}
 
 
-def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
+def _written(
+    reference: Implementation, exercise: str, backward_only: bool = False
+) -> Iterator[Mutant]:
+    """The slips of ``reference``'s code of ``exercise``; ``backward_only``: only those of a
+    backward's formula (see :func:`hosts`)."""
     entry = registry.get(exercise)
     view = reference.module(entry.module)
     owners = {name: getattr(view, name) for name in entry.functions}
     if not all(inspect.isfunction(o) or inspect.isclass(o) for o in owners.values()):
         return
-    namespace = _namespace(next(iter(owners.values())))
+    namespace = _namespace(list(owners.values()))
     if namespace is None:
         return
     targets = dict(owners)
@@ -123,7 +159,7 @@ def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
     public = _public_names(owners)
     seen: set[tuple] = set()
     for name, tree in trees.items():
-        for pairs, kind, text in _grouped(_slips(tree, public), tree):
+        for pairs, kind, text in _grouped(_slips(tree, public, backward_only), tree):
             key = (name, tuple((ast.unparse(b), ast.unparse(a)) for b, a in pairs))
             if key in seen:
                 continue
@@ -131,8 +167,27 @@ def _written(reference: Implementation, exercise: str) -> Iterator[Mutant]:
             changed = {**trees, name: _Replace(pairs).visit(copy.deepcopy(tree))}
             built = _compiled(changed, namespace)
             if built is not None:
+                _carry_over(owners, built)
                 replaced = tuple((n, built[n]) for n in owners)
                 yield Mutant(kind, text, replaced, entry.module)
+                yield from _with_its_backward(name, kind, text, owners, built, entry.module)
+
+
+def _with_its_backward(
+    name: str, kind: str, text: str, owners: dict, built: dict, module: str
+) -> Iterator[Mutant]:
+    """For a slip of a forward with a backward beside it, the slip again with a backward that
+    differentiates the slipped forward (:mod:`descent.diagnoses.differentiated`): a student
+    derives their backward from the forward they wrote."""
+    partner = name.removesuffix("_forward") + "_backward"
+    if not name.endswith("_forward") or partner not in owners or name not in owners:
+        return
+    pair = differentiated(built[name], owners[name], owners[partner])
+    replaced = tuple(
+        (n, pair["forward"] if n == name else pair["backward"] if n == partner else built[n])
+        for n in owners
+    )
+    yield Mutant(kind, text + ", and a backward that differentiates that forward", replaced, module)
 
 
 def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, str, str]]:
@@ -153,12 +208,35 @@ def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, st
             )
 
 
-def _namespace(owner: Any) -> dict | None:
-    """The module namespace ``owner`` (a function, or a class through its methods) runs in."""
-    if inspect.isfunction(owner):
-        return owner.__globals__
-    method = next((v for v in vars(owner).values() if inspect.isfunction(v)), None)
-    return method.__globals__ if method is not None else None
+def _namespace(owners: list[Any]) -> dict | None:
+    """The namespace ``owners`` (functions, or classes through their methods) run in: their
+    module's, with the variables their code closes over (functions written inside another)."""
+    functions = [
+        f
+        for o in owners
+        for f in ([o] if inspect.isfunction(o) else vars(o).values())
+        if inspect.isfunction(f)
+    ]
+    if not functions:
+        return None
+    scope = dict(functions[0].__globals__)
+    for fn in functions:
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            try:
+                scope[name] = cell.cell_contents
+            except ValueError:  # a cell not filled yet
+                continue
+    return scope
+
+
+def _carry_over(owners: dict[str, Any], built: dict[str, Any]) -> None:
+    """What a class was given after its statement (``Value.__radd__ = ...``) given to the class
+    compiled again from that statement, which lacks it."""
+    for name, owner in owners.items():
+        if inspect.isclass(owner) and inspect.isclass(built.get(name)):
+            for attr, value in vars(owner).items():
+                if attr not in vars(built[name]):
+                    setattr(built[name], attr, value)
 
 
 def _tree(obj: Any) -> ast.Module:
@@ -295,10 +373,14 @@ class _Context:
     carried: set[str]  # names set before a loop and set again inside it
     pieces: set[str]  # the names a for loop binds (each piece it walks through)
     sizes: set[str]  # parameters named as a size (batch_size): what pieces are cut to
+    # for a backward's expressions, the names whose attributes it reads (``out`` of ``out.data``)
+    quantities: dict[int, list[str]] = field(default_factory=dict)
+    statements: dict[int, ast.stmt] = field(default_factory=dict)  # each expression's own
 
 
-def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
-    """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first."""
+def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> Iterator[Slip]:
+    """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first;
+    ``backward_only``: only the slips of a backward's formula (:data:`~.order.ALTERNATIVE_SLIPS`)."""
     assigned: dict[int, set[str]] = {}
     for statement in ast.walk(tree):
         if isinstance(statement, ast.Assign):
@@ -348,10 +430,20 @@ def _slips(tree: ast.Module, public: set[str]) -> Iterator[Slip]:
             if a.arg.endswith("size")
         },
     )
+    context.quantities = _quantities(tree)
+    context.statements = {
+        id(inner): statement
+        for statement in ast.walk(tree)
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr))
+        for inner in ast.walk(statement)
+    }
     nodes = list(ast.walk(tree))
-    for rule in order.resolved(order.MUTANT_SLIPS):
+    slips = order.ALTERNATIVE_SLIPS if backward_only else order.MUTANT_SLIPS
+    for rule in order.resolved(slips):
         for node in nodes:
-            yield from rule(node, context)
+            for slip in rule(node, context):
+                if not backward_only or slip[2] in order.ALTERNATIVE_KINDS:
+                    yield slip
 
 
 def _quote(node: Any, public: set[str]) -> str | None:
@@ -659,6 +751,7 @@ def _frozen(node: Any, context: _Context) -> Iterator[Slip]:
         and _callee(read) == "get"
         and len(read.args) == 2
         and isinstance(read.func, ast.Attribute)
+        and "state" in ast.unparse(read.func.value)  # a count of users in a graph is no state
     ):
         yield (
             node,
@@ -756,6 +849,8 @@ def _gated_on(node: Any, context: _Context) -> Iterator[Slip]:
     names = context.tensors.get(id(node))
     if not (names and isinstance(node, ast.Compare) and isinstance(node.left, ast.Name)):
         return
+    if not all(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops):
+        return  # a gate is a threshold: `node not in seen` is a walk's bookkeeping
     if node.left.id not in names:
         return
     for other in names:
@@ -979,4 +1074,200 @@ def _transposed(node: Any, context: _Context) -> Iterator[Slip]:
             ast.Attribute(ast.Name(arg.arg, ast.Load()), "T", ast.Load()),
             "reduction",
             transposed_text(arg.arg),
+        )
+
+
+# -- slips of a backward written in another form (a reduction's axis, a factor, a quantity) -------
+def _quantities(tree: ast.Module) -> dict[int, list[str]]:
+    """For each attribute of a plain name that is an operand of a formula (``self.data`` in
+    ``1 / self.data``) inside a function named like a backward, the names whose attributes that
+    function reads (``self``, ``out``): the objects its formulas are written in (an innermost
+    backward wins: a ``_backward`` closure inside a method). A walk's bookkeeping
+    (``node._children``) is no formula's operand."""
+    found: dict[int, list[str]] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef) and "backward" in fn.name:
+            owners = [
+                n.value.id
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Attribute)
+                and isinstance(n.value, ast.Name)
+                and isinstance(n.ctx, ast.Load)
+            ]
+            for inner in ast.walk(fn):
+                operands = (
+                    [inner.left, inner.right]
+                    if isinstance(inner, ast.BinOp)
+                    else [inner.operand]
+                    if isinstance(inner, ast.UnaryOp)
+                    else []
+                )
+                for operand in operands:
+                    found[id(operand)] = list(dict.fromkeys(owners))
+    return found
+
+
+def _in_statement(node: Any, after: Any, context: _Context) -> tuple[Any, Any]:
+    """``(statement, statement with node replaced by after)``: a slip of one formula of a
+    backward, not of every formula that shares the expression (``self.data`` is in all)."""
+    statement = context.statements.get(id(node))
+    if statement is None:
+        return node, after
+    memo: dict[int, Any] = {}
+    changed = copy.deepcopy(statement, memo)
+    return statement, _Swap(memo[id(node)], after).visit(changed)
+
+
+class _Swap(ast.NodeTransformer):
+    """The one node ``target`` (by identity) replaced by ``after``."""
+
+    def __init__(self, target: Any, after: Any):
+        self.target, self.after = target, after
+
+    def visit(self, node: ast.AST) -> Any:
+        return self.after if node is self.target else super().visit(node)
+
+
+def _axis_of(node: ast.Call) -> tuple[Any, int] | None:
+    """The reduction axis a ``sum`` or ``mean`` call names (a ``dim=`` or ``axis=`` keyword, or
+    the int after the tensor) as (the node, its value)."""
+    for keyword in node.keywords:
+        if keyword.arg in ("dim", "axis"):
+            return _int_node(keyword.value)
+    method = isinstance(node.func, ast.Attribute) and not (
+        isinstance(node.func.value, ast.Name) and node.func.value.id in ("torch", "np", "numpy")
+    )
+    position = 0 if method else 1
+    return _int_node(node.args[position]) if len(node.args) > position else None
+
+
+def _int_node(node: Any) -> tuple[Any, int] | None:
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return None
+    return (node, value) if type(value) is int else None
+
+
+def _reduced_over(node: Any, context: _Context) -> Iterator[Slip]:
+    """A sum or a mean over another axis than the reference's (0, 1 or the last): the batch
+    where the features belong (a layer norm's backward taking batch norm's means), or the
+    reverse (a bias gradient summed over the features)."""
+    if not (isinstance(node, ast.Call) and _callee(node) in ("sum", "mean")):
+        return
+    axis = _axis_of(node)
+    if axis is None:
+        return
+    before, value = axis
+    for other in (0, 1, -1):
+        if other == value:
+            continue
+        after = _Replace([(before, ast.Constant(other))]).visit(copy.deepcopy(node))
+        yield (
+            node,
+            after,
+            "reduction",
+            f"a {_callee(node)} over dimension {other} where it belongs over dimension {value}: "
+            "the reduction taken across the wrong axis",
+        )
+
+
+def _factor_left_out(node: Any, context: _Context) -> Iterator[Slip]:
+    """In a backward, a factor that is a quantity (a name, an attribute, an item) left out of a
+    product, or the numerator of a quotient left out (1 in its place): a chain rule's factor
+    forgotten (``dy`` where ``dy * gamma`` belongs, ``-1 / b**2`` for ``-a / b**2``)."""
+    if id(node) not in context.backward or not isinstance(node, ast.BinOp):
+        return
+    quantity = (ast.Name, ast.Attribute, ast.Subscript)
+    if isinstance(node.op, ast.Mult):
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(dropped, quantity):
+                quoted = _quote(dropped, context.public)
+                what = f"the factor {quoted}" if quoted else "a factor of a product"
+                before, after = _in_statement(node, kept, context)
+                yield (
+                    before,
+                    after,
+                    "factor",
+                    f"{what} left out (the chain rule's factor forgotten)",
+                )
+    elif isinstance(node.op, ast.Div):
+        top: Any = node.left
+        negated = isinstance(top, ast.UnaryOp) and isinstance(top.op, ast.USub)
+        if isinstance(top.operand if negated else top, quantity):
+            one = ast.UnaryOp(ast.USub(), ast.Constant(1)) if negated else ast.Constant(1)
+            yield (
+                *_in_statement(node, ast.BinOp(one, ast.Div(), node.right), context),
+                "factor",
+                "the numerator of a quotient left out (1 in its place): a factor of the "
+                "derivative forgotten",
+            )
+
+
+def _other_quantity(node: Any, context: _Context) -> Iterator[Slip]:
+    """In a backward, one quantity of the operation read where another belongs: a local
+    derivative written in terms of the output where the input belongs (``1 / y`` for log's
+    ``1 / x``), or of the other operand."""
+    read = context.quantities.get(id(node))
+    if not (read and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return
+    statement = context.statements.get(id(node))
+    target = getattr(statement, "target", None) or next(
+        iter(getattr(statement, "targets", [])), None
+    )
+    if not isinstance(node.ctx, ast.Load) or getattr(target, "attr", None) == node.attr:
+        return  # the quantity being accumulated (a grad) is no operand of the derivative
+    for other in read:
+        if other != node.value.id:
+            quantity = ast.Attribute(ast.Name(other, ast.Load()), node.attr, ast.Load())
+            yield (
+                *_in_statement(node, quantity, context),
+                "argument",
+                "a local derivative written with another quantity of the operation (its output "
+                "where its input belongs, or the reverse, or the other operand)",
+            )
+
+
+def _floor_constant(node: Any) -> Any:
+    """The small positive constant a call floors at (``clamp(x, min=1e-12)``, ``max(1e-12, x)``,
+    ``maximum(x, 1e-12)``), as its node; ``None`` for any other call."""
+    if not isinstance(node, ast.Call):
+        return None
+    name = _callee(node)
+    if name in ("clamp", "clamp_min", "clip"):
+        found = [k.value for k in node.keywords if k.arg in ("min", "a_min")]
+        found += (
+            node.args[1:2]
+            if name == "clamp_min" or not isinstance(node.func, ast.Attribute)
+            else node.args[:1]
+        )
+    elif name in ("max", "maximum", "fmax"):
+        found = list(node.args)
+    else:
+        return None
+    small = [
+        n
+        for n in found
+        if isinstance(n, ast.Constant) and type(n.value) is float and 0 < n.value <= 1e-3
+    ]
+    return small[0] if len(small) == 1 else None
+
+
+def _floored(node: Any, context: _Context) -> Iterator[Slip]:
+    """A floor's constant moved (a denominator floored at 1e-8 where 1e-12 belongs): wherever
+    what is floored lies between the two, the result changes."""
+    constant = _floor_constant(node)
+    if constant is None:
+        return
+    for floor in FLOORS:
+        if floor == constant.value:
+            continue
+        after = _Replace([(constant, ast.Constant(floor))]).visit(copy.deepcopy(node))
+        higher = "higher" if floor > constant.value else "lower"
+        yield (
+            node,
+            after,
+            "clamp",
+            f"a floor {higher} than the {constant.value:g} the formula uses: where what is "
+            "floored lies between the two, the result differs",
         )

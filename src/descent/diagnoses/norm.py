@@ -17,6 +17,10 @@ the call (a momentum); :func:`blend_factor` takes the kept part off both results
 new parts: one a power of ``n / (n - 1)`` times the other, for ``n`` a size of the call, is a
 variance divided by ``n`` where ``n - 1`` belongs, or the reverse (kind ``factor``).
 
+A result that is the expected with its scale and shift taken off (``(expected - beta) /
+gamma`` for per-feature tensors of the call) is the normalized input returned as it is: the
+affine step left out (:func:`affine_left_out`, kind ``omitted``).
+
 Texts name dimensions by index and size and arguments by their recipe names, never values.
 """
 
@@ -136,3 +140,37 @@ def blend_factor(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | N
                     f"average keeps) is the expected's new part times one factor: {why}",
                 )
     return None
+
+
+def affine_left_out(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """``got`` is ``(expected - b) / a`` (or ``expected / a``) for per-feature tensors ``a``
+    and ``b`` of the call, ``a`` no constant: the normalized values returned without the
+    scale and shift applied to them."""
+    if e.dim() < 1 or same(e, g):
+        return None
+    params = [
+        (name, x.to(torch.float64).expand(e.shape))
+        for name, x in inputs.tensors
+        if x.is_floating_point() and 2 <= x.numel() and x.dim() < e.dim() and _broadcasts(x, e)
+    ]
+    for a_name, a in params:
+        if not bool((a != 0).all()) or bool((a == a.flatten()[0]).all()):
+            continue
+        for b_name, b in [(None, torch.zeros_like(e))] + [p for p in params if p[0] != a_name]:
+            if same(g, (e - b) / a):
+                what = f"`{a_name}`" + (f" and `{b_name}`" if b_name else "")
+                return Diagnosis(
+                    "omitted",
+                    f"your result is the expected with {what} taken off: the normalized values "
+                    "returned without the scale and shift applied to them (the affine step left "
+                    "out)",
+                )
+    return None
+
+
+def _broadcasts(x: torch.Tensor, e: torch.Tensor) -> bool:
+    try:
+        x.expand(e.shape)
+    except RuntimeError:
+        return False
+    return True

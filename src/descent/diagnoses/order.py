@@ -223,6 +223,7 @@ TIERS: tuple[tuple[Entry, ...], ...] = (
         E("norm.standardized", "reduction", "term"),
         E("norm.blend_factor", "factor"),
         E("gate.gated_on_wrong_region", "gate"),
+        E("norm.affine_left_out", "omitted"),
     ),
     (  # slice by slice, or on a telling set of entries: the last tier
         E("slice.slice_factor", "factor"),
@@ -279,12 +280,30 @@ MUTANT_SLIPS: tuple[Entry, ...] = (
     E("mutant._not_updated", "frozen"),
     E("mutant._branch", "branch", "gate"),
     E("mutant._branches_swapped", "branch"),
+    E("mutant._reduced_over", "reduction"),
+    E("mutant._factor_left_out", "factor"),
+    E("mutant._other_quantity", "argument"),
+    E("mutant._floored", "clamp"),
     E("mutant._terms", "accumulate", "eps", "factor", "frozen", "sign", "step", "term"),
     E("mutant._condition_left_out", "branch"),
     E("mutant._power_off_by_one", "step"),
     E("mutant._whole_for_part", "edge"),
     E("mutant._transposed", "reduction"),
 )
+
+#: The slips :mod:`~.mutant` also writes into the exercise's catalogued alternatives (correct
+#: code of another form: :func:`~.mutant.hosts`), of these kinds only: those of a backward's
+#: formula (its gate, an axis, a factor, another quantity of the operation). A power or a term
+#: left out there is another label's mistake as often as not (``1 - y`` for ``1 - y**2``), and a
+#: walk's bookkeeping changed can mimic an unrelated mistake: those go into the reference alone.
+ALTERNATIVE_SLIPS: tuple[Entry, ...] = (
+    E("mutant._gated_on", "gate"),
+    E("mutant._branch", "branch", "gate"),
+    E("mutant._reduced_over", "reduction"),
+    E("mutant._factor_left_out", "factor"),
+    E("mutant._other_quantity", "argument"),
+)
+ALTERNATIVE_KINDS = frozenset(("gate", "reduction", "factor", "argument"))
 
 #: The kinds only a slip of the code names (a reading of the values cannot): a mutant of one of
 #: them names a failure over a verified reading of its values; a mutant of a general kind (a

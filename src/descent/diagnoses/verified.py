@@ -75,6 +75,13 @@ def agree(theirs: Any, got: Any) -> bool:
     return compare(got, theirs, rtol=MATCH_RTOL, atol=MATCH_ATOL, check_dtype=False) is None
 
 
+def _agrees(expected: Any, again: Any) -> bool:
+    try:
+        return expected is not None and agree(expected, again)
+    except Exception:  # noqa: BLE001 - results of another structure
+        return False
+
+
 def _same_recipe(again: Any, expected: Any) -> bool:
     """A recipe's result now is the one it gave when checked: far looser than a slip's match
     (the reference may run in float64 now, in float32 then; an oracle's last digits may differ
@@ -122,6 +129,7 @@ class Record:
     _reading: Any = field(default=None, repr=False)
     _read: bool = field(default=False, repr=False)
     _replays: bool | None = field(default=None, repr=False)
+    _hosts: dict = field(default_factory=dict, repr=False)
 
     def replays(self, reference: Any) -> bool:
         """The recipe run on the reference now still gives the expected value it gave then, so
@@ -131,16 +139,28 @@ class Record:
         if self._replays is None:
             self._replays = True
             if self.expected is not None and self.agrees is agree and self.recipe is not None:
-                self.restore()
-                try:
-                    again = self.recipe(reference)
-                except Exception:  # noqa: BLE001 - a recipe the reference cannot run: unknown
-                    again = None
-                finally:
-                    self.restore()
+                again = self._run(reference)
                 if again is not None:
                     self._replays = _same_recipe(again, self.expected)
         return self._replays
+
+    def hosts(self, host: Any) -> bool:
+        """A correct solution written another way gives the expected value here to a slip's
+        match tolerance, so that a slip written into it can be weighed on this record (its own
+        rounding of a float32 result on large inputs may differ from the reference's by more)."""
+        if id(host) not in self._hosts:
+            again = self._run(host) if self.recipe is not None else None
+            self._hosts[id(host)] = again is not None and _agrees(self.expected, again)
+        return self._hosts[id(host)]
+
+    def _run(self, implementation: Any) -> Any:
+        self.restore()
+        try:
+            return self.recipe(implementation)  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - a recipe the implementation cannot run: unknown
+            return None
+        finally:
+            self.restore()
 
     def reading(self) -> Diagnosis | None:
         """The generic diagnosis of this record: the reported failure's own, or, for a
@@ -217,6 +237,7 @@ class Claim:
     reading: Diagnosis | None = None
     values: bool = False  # a reading of the values alone, which a neighbour's values can meet
     fact: bool = False
+    host: Any = None  # the correct code a slip was written into, where not the reference
 
 
 def claims_of(record: Record, reference: Any) -> list[Claim]:
@@ -320,6 +341,8 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         if theirs is not NotApplicable:
             if record.agrees(theirs, record.got):
                 return True
+            if claim.host is not None and not record.hosts(claim.host):
+                return None  # the host's own rounding differs there: its slip says nothing
             return False if record.replays(reference) else None
     if claim.misconception is not None and claim.rerun is None:  # a check's Mistake
         declared = [m for m in record.mistakes if m.id == claim.misconception]
@@ -450,9 +473,10 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
             continue  # NaN where a guard belongs: a guard missing and one moved look alike
         claim = Claim(
             ("mutant", mutant.kind, mutant.text),
-            "your result is what the reference gives with " + mutant.text,
+            f"your result is what {mutant.source} gives with " + mutant.text,
             mutant.kind,
             rerun=functools.partial(_run_on, mutant.apply(reference)),
+            host=mutant.host,
         )
         telling = 0
         for record in ordered:

@@ -5,7 +5,7 @@ and a running variance divided by the wrong count, seen through the moving avera
 import pytest
 import torch
 
-from descent.diagnoses.norm import blend_factor, standardized
+from descent.diagnoses.norm import affine_left_out, blend_factor, standardized
 from descent.diagnoses.values import Inputs
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -44,3 +44,14 @@ def test_a_moving_average_of_a_variance_divided_by_the_wrong_count():
     found = blend_factor(expected, 0.9 * running + 0.1 * X.var(0, unbiased=False), inputs)
     assert found.kind == "factor" and "4/3" in found.text and "(1 - `momentum`)" in found.text
     assert blend_factor(expected, 0.9 * running + 0.11 * X.var(0), inputs) is None
+
+
+def test_the_normalized_values_returned_without_the_affine_step_are_an_omission():
+    z = (X - X.mean(0)) / X.std(0)  # normalized with statistics of its own (eval mode)
+    found = affine_left_out(z * GAMMA + BETA, z, NORM)
+    assert found.kind == "omitted" and "`gamma` and `beta` taken off" in found.text
+    found = affine_left_out(z * GAMMA, z, NORM)  # a scale only (RMS norm has no shift)
+    assert found.kind == "omitted" and "`gamma` taken off" in found.text
+    assert affine_left_out(z * GAMMA + BETA, z * 1.01, NORM) is None  # a near miss
+    flat = Inputs(tensors=[("x", X), ("scale", torch.full((6,), 2.0, dtype=torch.float64))])
+    assert affine_left_out(2 * z, z, flat) is None  # a constant scale is a factor, no step
