@@ -10,7 +10,7 @@ it; it imports none of them, so they form no loop."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,28 @@ class Case:
     def again(self) -> Any:
         """The check's call on the reference, as it stands now (a re-run changes it first)."""
         return self.recipe(self.reference)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """An estimate of random draws (a spread, a drop rate) that fell outside its check's band, as
+    every reading of an estimate takes it (:data:`descent.diagnoses.order.ESTIMATES`).
+
+    ``got`` is the student's estimate and ``expected`` its expected value, ``error`` its standard
+    error and ``band`` the check's allowance around ``expected``; ``named`` maps the quantities
+    the call depends on (``gain``, ``fan_in``, ``p``) to their values; ``what`` names the estimate
+    in a diagnosis ("the std of your values"); ``constants``: whether a constant such as sqrt(3)
+    can be what it is off by (a spread can, a rate cannot); ``case`` the check's call, to re-run
+    on the reference (``None`` when the check has no recipe or no reference)."""
+
+    got: float
+    expected: float
+    error: float
+    band: float
+    named: Mapping[str, float] = field(default_factory=dict)
+    what: str = "your estimate"
+    constants: bool = True
+    case: Case | None = None
 
 
 class NotApplicable(Exception):

@@ -25,6 +25,8 @@ one entry here, in the list whose interface its function has (what it needs, ret
 - a re-run (:class:`Rerun`): ``(case) -> list[Diagnosis]``, every slip under which the reference
   gives the student's result (:class:`~.base.Case`); costly, within a time budget of its own;
 - a stage (:class:`Stage`): ``(case) -> Diagnosis | None``;
+- a reading of an estimate (:class:`EstimateReading`, :data:`ESTIMATES`): ``(estimate) ->
+  Diagnosis | None`` on an estimate outside its check's band (:class:`~.base.Estimate`);
 - a mutant slip: ``(node, context) -> Iterator[Slip]`` over the reference's syntax tree
   (:mod:`descent.diagnoses.mutant`).
 
@@ -42,7 +44,7 @@ from typing import Any, NamedTuple, Protocol
 
 import torch
 
-from .base import Case, Diagnosis
+from .base import Case, Diagnosis, Estimate
 
 #: Every kind a diagnosis can have, with what it names; catalogue bugs are labelled with these
 #: (``bug(generic=...)``). ``"ambiguous"`` (several explanations fit) is no kind of its own.
@@ -108,6 +110,15 @@ class Stage(Protocol):
     __name__: str
 
     def __call__(self, case: Case) -> Diagnosis | None: ...
+
+
+class EstimateReading(Protocol):
+    """A reading of an estimate of random draws that fell outside its band (:data:`ESTIMATES`):
+    its likely mistake, or ``None``."""
+
+    __name__: str
+
+    def __call__(self, estimate: Estimate) -> Diagnosis | None: ...
 
 
 @dataclass(frozen=True)
@@ -320,6 +331,24 @@ BY_CHECK: dict[str, Entry] = {
     "reproducible": E("check.unseeded", "random"),
     "errors": E("check.not_refused", "validation"),
 }
+
+
+#: The readings of an estimate of random draws outside its band (``Checker.estimate``), in
+#: order: the first that names it decides. Its ratio to the expected value is read first (cheap);
+#: the parameter re-runs run only when that names nothing.
+ESTIMATES: tuple[Entry, ...] = (
+    E("stat.scaled_estimate", "argument", "distribution", "factor"),
+    E(
+        "parameter.estimate_slip",
+        "argument",
+        "eps",
+        "mode",
+        "reduction",
+        "sibling",
+        "step",
+        "term",
+    ),
+)
 
 
 @functools.cache

@@ -79,7 +79,7 @@ from ..calls.impl import Implementation, PatchedImplementation
 from ..calls.timelimit import cut_short
 from . import order
 from .argument import _discrete
-from .base import Case, leaves, map_leaves
+from .base import Case, Estimate, leaves, map_leaves
 from .draw_order import exercise_functions
 from .values import Diagnosis, _deep_equal, either
 
@@ -128,20 +128,24 @@ def rerun_slip(case: Case) -> Diagnosis | None:
     return one_diagnosis([fit for rerun in order.resolved(order.RERUNS) for fit in rerun(case)])
 
 
-def estimate_slip(case: Case, band: float, what: str = "your estimate") -> Diagnosis | None:
-    """A statistic of random draws (a std) explained by a parameter change of the reference:
-    ``case.recipe`` (the statistic of an implementation) run on the changed reference lands
-    within ``band`` (the check's own allowance) of ``got`` and outside it around ``expected``, so
-    the changed reference would fail the check as the student's code does. Draws of another
-    order or method give another sample, hence the band rather than float64's last digits."""
-    got, expected = case.got, case.expected
+def estimate_slip(estimate: Estimate) -> Diagnosis | None:
+    """A statistic of random draws (a std) explained by a parameter change of the reference: the
+    check's recipe (the statistic of an implementation) run on the changed reference lands within
+    ``estimate.band`` (the check's own allowance) of the student's estimate and outside it around
+    the expected one, so the changed reference would fail the check as the student's code does.
+    Draws of another order or method give another sample, hence the band rather than float64's
+    last digits. ``None`` when the check gave no call to re-run."""
+    if estimate.case is None:
+        return None
+    got, expected, band = estimate.got, estimate.expected, estimate.band
 
     def reproduces(theirs: Any) -> bool:
         return isinstance(theirs, float) and abs(theirs - got) <= band < abs(theirs - expected)
 
-    found = one_diagnosis(parameter_fits(replace(case, reproduces=reproduces)))
+    found = one_diagnosis(parameter_fits(replace(estimate.case, reproduces=reproduces)))
     if found is None:
         return None
+    what = estimate.what
     text = found.text.replace("your result is what", f"{what} is, within the check's band, what")
     return Diagnosis(found.kind, text)
 

@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from .base import Diagnosis
+from .base import Diagnosis, Estimate
 from .values import either, mistyped
 
 #: How many standard errors an estimate may lie from a candidate and still fit it.
@@ -119,6 +119,13 @@ def _forms(named: Mapping[str, float], constants: bool) -> list[tuple[float, str
     for c, times, divided in _CONSTANTS if constants else ():
         out += [(c, times), (1 / c, divided)]
     return out
+
+
+def scaled_estimate(estimate: Estimate) -> Diagnosis | None:
+    """:func:`scaled` read off ``estimate``: how the student's estimate relates to the expected
+    one (a constant, a complement, a reciprocal)."""
+    e = estimate
+    return scaled(e.expected, e.got, e.error, e.named, e.what, e.constants)
 
 
 def scaled(

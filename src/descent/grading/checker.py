@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import types
 from collections.abc import Callable, Iterable, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -23,11 +23,9 @@ from .. import catalogue
 from ..calls import timelimit
 from ..calls.impl import Implementation
 from ..diagnoses import order
-from ..diagnoses import stat as stat_diagnoses
 from ..diagnoses import values as diagnoses
-from ..diagnoses.base import Case, leaves, map_leaves
+from ..diagnoses.base import Case, Estimate, leaves, map_leaves
 from ..diagnoses.neighbour import neighbour
-from ..diagnoses.parameter import estimate_slip
 from ..diagnoses.verified import Ledger, Record
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
@@ -231,7 +229,7 @@ class Checker:
     ) -> None:
         """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed
         (against ``mistakes`` first, which need ``got`` only). ``generic`` names the likely
-        mistake from what the check measured (``stat_diagnoses``: draws reused, shared, of
+        mistake from what the check measured (``descent.diagnoses.stat``: draws reused, shared, of
         another dtype), without the catalogue."""
         if condition:
             return
@@ -266,7 +264,7 @@ class Checker:
     ) -> None:
         """Require an estimate measured on random draws (a spread, a rate) within ``sigmas``
         standard errors ``error`` of its ``expected`` value. A failure is named from the ratio
-        of the two (:func:`stat_diagnoses.scaled`) with the quantities in ``named`` (``gain``,
+        of the two (:data:`descent.diagnoses.order.ESTIMATES`) with the quantities in ``named`` (``gain``,
         ``fan_in``, ``p``: what the call's result depends on); ``recipe`` (the estimate of an
         implementation) lets the catalogue name it too; ``estimated`` names the estimate in the
         diagnosis ("the std of your values"); ``constants=False`` for an estimate that no constant
@@ -293,25 +291,31 @@ class Checker:
             check=check,
             hint=hint,
             diagnosis=lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes),
-            generic=lambda: (
-                stat_diagnoses.scaled(expected, got, error, named or {}, estimated, constants)
-                or self._estimate_slip(recipe, got, expected, band, estimated)
+            generic=lambda: self._read_estimate(
+                Estimate(got, expected, error, band, named or {}, estimated, constants),
+                recipe,
             ),
             record=record,
         )
 
-    def _estimate_slip(
-        self, recipe: Recipe | None, got: float, expected: float, band: float, what: str
+    def _read_estimate(
+        self, estimate: Estimate, recipe: Recipe | None
     ) -> diagnoses.Diagnosis | None:
-        """``parameter_diagnoses.estimate_slip``: a parameter of the reference changed gives the
-        student's estimate within the check's band."""
-        if recipe is None or self.reference is None:
-            return None
-        try:
-            case = Case(recipe, got, expected, self.reference, self.exercise, self.impl)
-            return estimate_slip(case, band, what)
-        except Exception:  # noqa: BLE001 - a re-run that cannot read these values names nothing
-            return None
+        """The readings of :data:`descent.diagnoses.order.ESTIMATES` in order, the first that
+        names ``estimate`` deciding; a re-run gets the check's call when it has one."""
+        if recipe is not None and self.reference is not None:
+            case = Case(
+                recipe, estimate.got, estimate.expected, self.reference, self.exercise, self.impl
+            )
+            estimate = replace(estimate, case=case)
+        for entry in order.ESTIMATES:
+            try:
+                found = order.function(entry.function)(estimate)
+            except Exception:  # noqa: BLE001 - a reading that cannot read these values names nothing
+                found = None
+            if found is not None:
+                return found
+        return None
 
     @contextlib.contextmanager
     def unmodified(self, *tensors: torch.Tensor, who: str = "your function"):

@@ -13,6 +13,8 @@ import torch
 from descent.diagnoses import order, values
 from descent.diagnoses.base import Case
 from descent.diagnoses.parameter import rerun_slip
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
 
 from .test_parameter import INIT
 
@@ -22,7 +24,7 @@ DIAGNOSES = Path(order.__file__).parent
 SRC = DIAGNOSES.parent
 
 LISTS = [*order.TIERS, order.SHAPES, order.STRUCTURES, order.ITEMS, order.RERUNS]
-LISTS += [order.MUTANT_SLIPS, tuple(dict.fromkeys(order.BY_CHECK.values()))]
+LISTS += [order.MUTANT_SLIPS, tuple(dict.fromkeys(order.BY_CHECK.values())), order.ESTIMATES]
 ENTRIES = [e for entries in LISTS for e in entries]
 TIERED = [e.function for tier in [*order.TIERS, order.SHAPES] for e in tier]
 CASED = [step.function for step in order.STAGES] + [e.function for e in order.RERUNS]
@@ -66,6 +68,25 @@ def test_stages_and_reruns_take_one_case():
         assert _positional(order.function(name)) == ["case"], name
     for entry in set(order.BY_CHECK.values()):  # a check's message, nothing to pass
         assert len(inspect.signature(order.function(entry.function)).parameters) == 1, entry
+
+
+def test_estimate_readings_take_one_estimate():
+    for entry in order.ESTIMATES:
+        assert _positional(order.function(entry.function)) == ["estimate"], entry
+
+
+def test_the_estimate_readings_are_the_ones_declared(monkeypatch):
+    check = Checker(impl=None, reference=None, exercise=None)  # type: ignore[arg-type]
+
+    def reading():
+        with pytest.raises(GradingFailure) as failure:
+            check.estimate(1 / math.sqrt(3), 1.0, "a std", error=0.001, sigmas=7)
+        failure.value.resolve()
+        return failure.value.found
+
+    assert reading().kind == "factor"  # the ratio to the expected: sqrt(3)
+    monkeypatch.setattr(order, "ESTIMATES", ())  # no reading declared: nothing names it
+    assert reading() is None
 
 
 def _lists_of_declared(tree: ast.AST, names: set[str]) -> list[int]:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from descent.diagnoses.base import Case
+from descent.diagnoses.base import Case, Estimate
 from descent.diagnoses.parameter import estimate_slip, one_diagnosis, parameter_fits
 from descent.diagnoses.values import Diagnosis, constant_factor, diagnose, inputs_of
 
@@ -190,12 +190,16 @@ def test_an_estimate_within_its_band_of_a_changed_reference():
     # another sample (another seed) of the slope ignored: within the band of the re-run
     other = torch.randn(400, 250, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
     got = float(other.std()) * math.sqrt(2)
-    found = estimate_slip(Case(recipe, got, expected, INIT, "init.kaiming"), band, "the std")
+    case = Case(recipe, got, expected, INIT, "init.kaiming")
+    found = estimate_slip(Estimate(got, expected, band / 7, band, what="the std", case=case))
     assert found.kind == "argument"
     assert found.text.startswith("the std is, within the check's band, what the reference gives")
     assert "`a` at its default 0.0" in found.text
     # a near miss: a std 20 % high is no re-run's
-    assert estimate_slip(Case(recipe, 1.2 * expected, expected, INIT, "init.kaiming"), band) is None
+    high = Case(recipe, 1.2 * expected, expected, INIT, "init.kaiming")
+    assert estimate_slip(Estimate(1.2 * expected, expected, band / 7, band, case=high)) is None
+    # a check with no call to re-run names nothing this way
+    assert estimate_slip(Estimate(got, expected, band / 7, band)) is None
 
 
 # -- a shape's sizes ------------------------------------------------------------------------------
