@@ -240,7 +240,19 @@ def _carry_over(owners: dict[str, Any], built: dict[str, Any]) -> None:
 
 
 def _tree(obj: Any) -> ast.Module:
-    return ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    """``obj``'s source as a tree, without the catalogue's ``@variant.replaces`` decorators: run
+    again, they would register the slipped copy as the alternative's own code (a slip written
+    into an alternative would then be graded as that alternative)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            node.decorator_list = [d for d in node.decorator_list if not _registers(d)]
+    return tree
+
+
+def _registers(decorator: ast.expr) -> bool:
+    """A decorator that registers what it decorates with a catalogued variant."""
+    return isinstance(decorator, ast.Attribute) and decorator.attr == "replaces"
 
 
 def _totals(tree: ast.Module) -> set[str]:

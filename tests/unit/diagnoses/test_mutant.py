@@ -389,6 +389,17 @@ def _graded(exercise: str, functions: dict, recipes) -> list[GradingFailure]:
     return _named(exercise, functions, None, recipes)
 
 
+def test_slips_written_into_an_alternative_leave_the_alternative_as_catalogued():
+    # the alternative's source carries its @variant.replaces lines: compiled again with a slip,
+    # they would register the slipped copy as the alternative (which then failed its own tests)
+    catalogue.load(kit_root() / "graders" / "catalogue")
+    variant = catalogue.get("relu_mask_from_output")
+    before = dict(variant.functions)
+    written = list(mutant_diagnoses._written(variant.apply(REFERENCE), "activations.relu", True))
+    assert written, "no slip written into the alternative: the test checks nothing"
+    assert variant.functions == before
+
+
 def _layernorm(dxhat_of):
     """A textbook layer norm whose backward takes ``dxhat_of(dy, gamma)`` for dy * gamma."""
 
