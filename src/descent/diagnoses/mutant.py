@@ -30,7 +30,8 @@ on it and names the mutant that gives the student's results on all of them. The 
   comparison with 0
   made with 1, or made on another of its arguments (the gradient gated on the wrong region);
 - ``mode``: a test of a mode flag (``training``) forced one way: the statistics of one mode used in
-  the other;
+  the other; or the other branch computing what the flag's branch computes but for the updates
+  of the running state (the batch's statistics in evaluation, the running ones left as read);
 - ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
   afresh on every call, or written back into the new state as it was read, so that it never
   advances; a value a loop carries (set before it: a best so far) never updated inside it;
