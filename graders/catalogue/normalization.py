@@ -129,7 +129,7 @@ bn_eval_uses_batch_stats = bug(
     "normalization.batchnorm",
     "normalizes with the batch statistics in eval mode too",
     hint="With training=False use running_mean and running_var, not the statistics of x.",
-    generic="argument",
+    generic=("argument", "mode"),
     wrong_on="ordinary",
 )
 

@@ -30,7 +30,8 @@ on it and names the mutant that gives the student's results on all of them. The 
   comparison with 0
   made with 1, or made on another of its arguments (the gradient gated on the wrong region);
 - ``mode``: a test of a mode flag (``training``) forced one way: the statistics of one mode used in
-  the other;
+  the other; or the other branch computing what the flag's branch computes but for the updates
+  of the running state (the batch's statistics in evaluation, the running ones left as read);
 - ``frozen``: a counter read from the state and advanced (``state.get("step", 0) + 1``) started
   afresh on every call, or written back into the new state as it was read, so that it never
   advances; a value a loop carries (set before it: a best so far) never updated inside it;
@@ -750,6 +751,39 @@ def _mode(node: Any, context: _Context) -> Iterator[Slip]:
             f"`{ast.unparse(test)}` taken as {value} whatever the mode: what belongs to one "
             "mode (the batch's statistics, or the running ones) used in the other",
         )
+
+
+def _statistics_of_mode(node: Any, context: _Context) -> Iterator[Slip]:
+    """``if training: A else: B`` with B computing what A computes, except the updates of the
+    running state (the names A computes from a ``running_...`` read), which B still keeps: the
+    batch's statistics used in evaluation while the running statistics are left as they were,
+    which forcing the flag (:func:`_mode`) cannot give, since it also updates them."""
+    if not (isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.orelse):
+        return
+    if node.test.id not in _MODES:
+        return
+    updates = {
+        target
+        for statement in node.body
+        if isinstance(statement, ast.Assign) and _reads_running(statement.value)
+        for target in _stored(statement)
+    }
+    kept = [s for s in node.orelse if updates and _stored(s) and _stored(s) <= updates]
+    if not kept:
+        return
+    body = [s for s in node.body if not (_stored(s) and _stored(s) <= updates)]
+    after = ast.If(node.test, node.body, copy.deepcopy(body) + kept)
+    yield (
+        node,
+        after,
+        "mode",
+        f"the statistics of the `{node.test.id}` branch used in the other mode too, while the "
+        "running statistics are returned as they were: the batch's statistics in evaluation",
+    )
+
+
+def _reads_running(node: Any) -> bool:
+    return any(isinstance(n, ast.Name) and n.id.startswith("running") for n in ast.walk(node))
 
 
 def _frozen(node: Any, context: _Context) -> Iterator[Slip]:

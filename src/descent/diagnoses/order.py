@@ -284,6 +284,7 @@ MUTANT_SLIPS: tuple[Entry, ...] = (
     E("mutant._swapped", "swapped"),
     E("mutant._accumulated", "accumulate"),
     E("mutant._mode", "mode"),
+    E("mutant._statistics_of_mode", "mode"),
     E("mutant._frozen", "frozen"),
     E("mutant._clamped", "clamp"),
     E("mutant._gated_on", "gate"),

@@ -206,6 +206,27 @@ def test_batch_norm_with_the_batch_statistics_in_evaluation_is_a_mode_slip():
     assert _kinds(failures) == {"mode"}
 
 
+def test_batch_statistics_in_evaluation_with_the_running_ones_kept_is_a_mode_slip():
+    # the NumPy student: eval normalizes with the batch's statistics, while the running
+    # statistics come back as they were (forcing `training` would also update them)
+    original = REFERENCE.module("normalization").batchnorm_forward
+
+    def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, **kwargs):
+        y, new_mean, new_var, cache = original(x, gamma, beta, running_mean, running_var, True)
+        if training:
+            return y, new_mean, new_var, cache
+        return y, running_mean.clone(), running_var.clone(), cache
+
+    def case(n, d):
+        x, gamma, beta, rm, rv = _t(n, d), _t(d), _t(d), _t(d), _t(d).abs() + 0.5
+        return lambda m: m.normalization.batchnorm_forward(x, gamma, beta, rm, rv, False)[:3]
+
+    failures = _named(
+        "normalization.batchnorm", "batchnorm_forward", batchnorm_forward, [case(5, 3), case(4, 6)]
+    )
+    assert _kinds(failures) == {"mode"} and "running statistics" in str(failures[0])
+
+
 def test_the_log_of_a_softmax_clamped_at_a_floor_is_a_clamp():
     def log_softmax_forward(x, dim=-1):
         p = torch.softmax(x, dim)
