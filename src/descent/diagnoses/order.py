@@ -247,6 +247,9 @@ TIERS: tuple[tuple[Entry, ...], ...] = (
     ),
 )
 
+# What forcing a parameter of the exercise's functions can name (a re-run, or an estimate's).
+_PARAMETER_KINDS = ("argument", "eps", "mode", "reduction", "sibling", "step", "term")
+
 #: The re-runs :func:`~.parameter.rerun_slip` weighs together (all run; their fits are named as
 #: one, or as "several explanations fit").
 RERUNS: tuple[Entry, ...] = (
@@ -264,16 +267,7 @@ RERUNS: tuple[Entry, ...] = (
     E("draw_order.draw_order_fits", "order"),  # the random draws made in another order
     E("last_call.last_call_fits", "edge"),  # the last call of an activation left out
     # a parameter of the exercise's functions forced: ignored, another option, a counter off
-    E(
-        "parameter.parameter_fits",
-        "argument",
-        "eps",
-        "mode",
-        "reduction",
-        "sibling",
-        "step",
-        "term",
-    ),
+    E("parameter.parameter_fits", *_PARAMETER_KINDS),
 )
 
 #: The slips :mod:`~.mutant` writes into the reference's code, the most telling first (the
@@ -339,16 +333,7 @@ BY_CHECK: dict[str, Entry] = {
 #: the parameter re-runs run only when that names nothing.
 ESTIMATES: tuple[Entry, ...] = (
     E("stat.scaled_estimate", "argument", "distribution", "factor"),
-    E(
-        "parameter.estimate_slip",
-        "argument",
-        "eps",
-        "mode",
-        "reduction",
-        "sibling",
-        "step",
-        "term",
-    ),
+    E("parameter.estimate_slip", *_PARAMETER_KINDS),
 )
 
 
