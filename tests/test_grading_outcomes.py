@@ -256,7 +256,9 @@ def test_public_tests_catch_an_argument_edited_in_place(public_bugs_run, catalog
     assert any(m.startswith("[arguments unchanged]") for m in public), public
     hint = "hint: work on new tensors (x - m, not x -= m); never edit an input"
     named = f"likely mistake: your result matches code that {catalogue.get(vid).title}"
-    if not any(named in m for m in public):  # the bug itself, named, says more than the rule
+    # the bug itself, named (where the check replays the call: the optimizers, clipping), says
+    # more than the rule; elsewhere both halves give the rule in the same words
+    if not any(named in m for m in public + hidden):
         assert any(hint in m for m in public) == any(hint in m for m in hidden), (public, hidden)
 
 
