@@ -8,7 +8,8 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
       "started_at": "2026-11-21T13:30:00+00:00", "duration_s": 4.2,
       "devices": ["cpu"],
       "environment": {"python": "3.11.7", "torch": "2.13.0", "cuda": false,
-                      "isolation": "in-process"},
+                      "isolation": "in-process",
+                      "test_processes": 1},          # 2: two processes shared the tests
       "interrupted": false,                         # true: the run was stopped (Ctrl-C) early;
                                                     # tests cut short are errors, never passed
       "implementations": [                          # one per implementation graded

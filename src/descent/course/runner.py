@@ -302,6 +302,9 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
         "--device",
         req.device,
         "--loss-curves",  # the capstone's picture, kept in the gradebook for the reports
+        # a class keeps every CPU busy with gradings of its own: one process per grading
+        "--test-processes",
+        "1",
     ]
     if cpu is None:  # more gradings than CPUs: let the kernel spread them
         argv += ["--worker-cpu", "any"]

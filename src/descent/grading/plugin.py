@@ -211,6 +211,7 @@ class GradingState:
         # (implementation, exercise) -> how many of its tests a selection (-k, -m) left out
         self.deselected: dict[tuple[str, str], int] = {}
         self.interrupted = False
+        self.test_processes = 1  # 2 once a forked copy's half is taken in (descent.grading.split)
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         self._impls: list[Implementation] | None = None
@@ -347,6 +348,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_exercise(item) for item in session.items):
         _compact_output(session.config)
         _one_thread(session.config)
+        _share_tests(session.config)
         # A grading run that dies before writing its results must not leave the previous
         # run's file looking current.
         _results_file(session.config).unlink(missing_ok=True)
@@ -354,6 +356,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
     gc.freeze()
+
+
+def _share_tests(config: pytest.Config) -> None:
+    """Two processes for the tests where ``--test-processes`` wants them (descent.grading.split)."""
+    # start-up: the split's machinery loads only for a run that grades
+    from . import split
+    from .split_side import PluginSide
+
+    state: GradingState = config.stash[_STATE]
+    impls = state.impls
+    one = len(impls) == 1 and getattr(impls[0], "isolated", False)
+    cpus = split.cpus(config.getoption("test_processes"), one)
+    if cpus is not None:
+        config.pluginmanager.register(
+            split.Split(PluginSide(state), cpus, _exercise), "descent-split"
+        )
 
 
 _THREADS = pytest.StashKey[int]()
@@ -848,6 +866,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
             "torch": torch.__version__,
             "cuda": bool(torch.cuda.is_available()),
             "platform": sys.platform,
+            "test_processes": state.test_processes,
             **plugin_workers.environment(graded),
         },
     )

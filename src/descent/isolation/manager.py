@@ -86,7 +86,12 @@ class IsolationManager:
         if self.cpu is not None or not self.settings.colocate:
             return self.cpu
         cpu = current_cpu()
-        if cpu is None or not hasattr(os, "sched_setaffinity"):
+        return None if cpu is None else self.pin(cpu)
+
+    def pin(self, cpu: int) -> int | None:
+        """Pin this process, and the workers it starts from now on, to ``cpu`` (one it may run
+        on); None where it cannot. The grader's own torch then uses one thread, as workers do."""
+        if not hasattr(os, "sched_setaffinity"):
             return None
         try:
             if cpu not in os.sched_getaffinity(0):
@@ -100,6 +105,15 @@ class IsolationManager:
         torch.set_num_threads(1)
         self.cpu = cpu
         return cpu
+
+    def forked(self) -> None:
+        """In a copy of the grading process made by fork (descent.grading.split): forget the
+        workers and the CPU inherited from the original. Those workers stay the original's;
+        this process starts its own and never stops the original's."""
+        self.live = []
+        self.cpu = None
+        if self._server is not None:
+            self._server.workers = []
 
     def _limits_dict(self) -> dict:
         lim = self.settings.limits

@@ -9,6 +9,8 @@ kills the whole tree (cgroup sweep, process group, pid) and waits until nothing 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import itertools
 import json
 import os
@@ -80,6 +82,10 @@ class ForkServer:
         self._hello: dict | None = None
         self._probes: dict[str, dict] = {}  # the probe's answer per configuration
         self.lock = threading.RLock()
+        # A grading whose tests two processes share (descent.grading.split) asks this server
+        # for workers from both: a POSIX record lock, held by one process at a time, keeps
+        # each request and its reply together on the one control channel.
+        self.turns = os.open(self.base / "control.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self.workers: list[WorkerProcess] = []
         self.borrowed = False
         atexit.register(self.close)
@@ -137,7 +143,7 @@ class ForkServer:
             return cls._shared
 
     def request(self, msg: dict, fds: list[int] = (), timeout: float = 30.0) -> dict:
-        with self.lock:
+        with self.lock, _turn(self.turns):
             data = json.dumps(msg).encode()
             try:
                 if fds:
@@ -198,11 +204,23 @@ class ForkServer:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        try:
-            self.ctrl.close()
-        except OSError:
-            pass
+        for channel in (self.ctrl.close, lambda: os.close(self.turns)):
+            try:
+                channel()
+            except OSError:
+                pass
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _turn(fd: int):
+    """This process's turn on the control channel (a lock no other process holds meanwhile;
+    record locks belong to a process, so a forked copy does not share the holder's)."""
+    fcntl.lockf(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
 
 
 def _state(pid: int) -> str | None:

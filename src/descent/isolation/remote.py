@@ -72,6 +72,46 @@ class WorkerImplementation(Implementation):
     def flush(self) -> None:
         self.conn.pipeline.flush()
 
+    def forked(self) -> None:
+        """In a copy of the grading process made by fork (descent.grading.split): a channel of
+        its own, whose worker starts on first use. The original's worker stays the original's:
+        this copy only lets go of its descriptor of that worker's socket."""
+        old = self.conn
+        if old.process is not None:
+            old.process.sock.close()
+        self.conn = Connection(
+            self.name,
+            self.manager,
+            folder=old.folder,
+            variant=old.variant,
+            read_extra=old.read_extra,
+        )
+        self._modules, self._modules_of = {}, None
+
+    def tally(self) -> dict[str, Any]:
+        """What the worker saw and counted, as JSON data (see :meth:`add_tally`)."""
+        conn = self.conn
+        return {
+            "events": conn.events,
+            "hits": {ex: sorted(names) for ex, names in conn.hits.items()},
+            "requests": conn.requests,
+            "requests_by_test": {t: n for t, n in conn.requests_by_test.items() if t},
+            "pipelined": conn.pipeline.pipelined,
+            "snapshot_reads": conn.snapshot_reads,
+        }
+
+    def add_tally(self, tally: dict[str, Any]) -> None:
+        """Count in what another process's worker saw for this submission (its half of the
+        tests, descent.grading.split): the library use it caught counts here as if seen here."""
+        conn = self.conn
+        conn.events.extend(tally["events"])
+        for ex, names in tally["hits"].items():
+            conn.hits.setdefault(ex, set()).update(names)
+        conn.requests += tally["requests"]
+        conn.requests_by_test.update(tally["requests_by_test"])
+        conn.pipeline.pipelined += tally["pipelined"]
+        conn.snapshot_reads += tally["snapshot_reads"]
+
     def close(self) -> None:
         self.conn.close()
         if self.taken is not None:

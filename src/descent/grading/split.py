@@ -1,0 +1,291 @@
+"""One grading's tests shared by two processes, one per CPU (``--test-processes``).
+
+A grading of one submission through a worker keeps one CPU busy: the grading process and its
+worker take turns on it (``IsolationManager.colocate``) while a second CPU sits idle. Once
+collection is done, the grading process forks once. The copy runs about half of the grader
+files, with a worker of its own pinned beside it on the second CPU, and sends back what its
+tests reported: pytest's reports, serialized as pytest-xdist does, and the grading plugin's
+records of each test (:class:`Side`). The original runs the other half, then replays the
+copy's reports and takes in its records, so that the results document, the terminal and the
+exit code are those of one process that ran every test, in collection order.
+
+Why the results do not change:
+
+- A grader file goes whole to one side, and files that share an exercise go to the same side:
+  an exercise's failures are weighed against all of its checks (``descent.diagnoses.verified``)
+  in the process that ran them.
+- Hypothesis draws no constants from the loaded modules (``hypothesis_profiles``), so a test
+  draws the same examples whichever tests ran before it in its process.
+- Each side's worker starts from the submission's files, as a grading's first worker does;
+  graders never depend on what an earlier file left in the student's modules.
+
+Nothing is lost: when the copy dies or sends nothing readable, the original runs its tests
+itself, one after the other, as without the split.
+
+The copy is the trusted grading process (fork duplicates it after collection; no student code
+has run in it), its worker comes from the same fork server as every worker, confined alike,
+and the channel between the two processes carries JSON only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, Protocol
+
+import pytest
+from _pytest.config import create_terminal_writer  # a terminal writer on a buffer
+
+# Seconds of each grader file's tests on the solutions through a worker, one process, a quiet
+# 2-core machine (benchmarks/run.py --profile, 2026-11-24). They only balance the two sides: a
+# stale figure makes the split slower, never different. A file missing here counts its tests.
+_SECONDS = {
+    "test_data": 0.49,
+    "test_optim": 0.41,
+    "test_train": 0.40,
+    "test_regression": 0.36,
+    "test_activations": 0.30,
+    "test_layers": 0.26,
+    "test_diagnostics": 0.24,
+    "test_losses": 0.21,
+    "test_regularization": 0.16,
+    "test_normalization": 0.16,
+    "test_schedules": 0.12,
+    "test_autograd": 0.12,
+    "test_init": 0.08,
+    "test_clipping": 0.07,
+    "test_basics": 0.02,
+}
+_PER_TEST_S = 0.0007  # pytest's own work around one test, outside its measured duration
+
+
+class Side(Protocol):
+    """The grading plugin's part in a split."""
+
+    def pin(self, cpu: int) -> None:
+        """In the original, once the copy is made: its workers and itself on ``cpu``."""
+
+    def forked(self, cpu: int) -> None:
+        """In the copy, before its first test: workers of its own, pinned to ``cpu``."""
+
+    def export(self) -> dict[str, Any]:
+        """In the copy, after its last test: its records, settled, as JSON data."""
+
+    def absorb(self, records: dict[str, Any], order: Sequence[str]) -> None:
+        """In the original: take the copy's records; ``order`` is every node id, collected."""
+
+    def close(self) -> None:
+        """In the copy, at its end: stop its own workers."""
+
+
+def halves(
+    items: Sequence[pytest.Item], exercise_of: Callable[[pytest.Item], str | None]
+) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """The items in two sides of about equal cost, each in collection order; a file, and every
+    file that shares an exercise with it, on one side. Deterministic: the same items split
+    the same way in every run."""
+    owner: dict[str, str] = {}
+
+    def root(path: str) -> str:
+        while owner[path] != path:
+            path = owner[path]
+        return path
+
+    first: dict[str, str] = {}
+    for item in items:
+        path = str(item.path)
+        owner.setdefault(path, path)
+        exercise = exercise_of(item)
+        if exercise is None:
+            continue
+        if exercise in first:
+            owner[root(path)] = root(first[exercise])
+        else:
+            first[exercise] = path
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        groups.setdefault(root(str(item.path)), []).append(item)
+    sides: tuple[list[pytest.Item], list[pytest.Item]] = ([], [])
+    loads = [0.0, 0.0]
+    for key, members in sorted(groups.items(), key=lambda kv: (-_cost(*kv), kv[0])):
+        lighter = 0 if loads[0] <= loads[1] else 1
+        sides[lighter].extend(members)
+        loads[lighter] += _cost(key, members)
+    position = {id(item): n for n, item in enumerate(items)}
+    return (
+        sorted(sides[0], key=lambda item: position[id(item)]),
+        sorted(sides[1], key=lambda item: position[id(item)]),
+    )
+
+
+def _cost(path: str, members: list) -> float:
+    return _SECONDS.get(Path(path).stem, 0.0) + _PER_TEST_S * len(members)
+
+
+def run(session: pytest.Session, items: Sequence[pytest.Item]) -> None:
+    """pytest's own test loop over ``items``."""
+    for i, item in enumerate(items):
+        nextitem = items[i + 1] if i + 1 < len(items) else None
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+
+
+class Split:
+    """Shares a session's tests between this process and a forked copy (registered by the
+    grading plugin only where :func:`cpus` found two)."""
+
+    def __init__(
+        self,
+        side: Side,
+        cpus: tuple[int, int],
+        exercise_of: Callable[[pytest.Item], str | None],
+    ):
+        self.side, self.cpus, self.exercise_of = side, cpus, exercise_of
+
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        config = session.config
+        if session.testsfailed or config.option.collectonly:
+            return None  # pytest's own loop reports the collection errors, or lists the tests
+        mine, theirs = halves(session.items, self.exercise_of)
+        if not mine or not theirs:
+            return None
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(reader)
+            _copy(session, theirs, self.side, self.cpus[1], writer)
+        os.close(writer)
+        try:
+            self.side.pin(self.cpus[0])
+            run(session, mine)
+            sent = _read(reader)
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)  # the run stops here: so does the copy
+            raise
+        finally:
+            os.close(reader)
+            os.waitpid(pid, 0)
+        records = _parse(sent)
+        if records is None:
+            _say(config, "the second grading process ended without its results: its tests ran here")
+            run(session, theirs)
+            return True
+        _replay(config, records["reports"])
+        self.side.absorb(records["records"], [item.nodeid for item in session.items])
+        return True
+
+
+def _copy(
+    session: pytest.Session, items: list[pytest.Item], side: Side, cpu: int, out: int
+) -> NoReturn:
+    """The forked copy: run ``items``, write what they reported to ``out``, exit."""
+    code = 1
+    try:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:  # the original shows these tests when it replays them
+            reporter._tw = create_terminal_writer(session.config, io.StringIO())
+        reports = _Reports(session.config)
+        session.config.pluginmanager.register(reports, "descent-split-reports")
+        side.forked(cpu)
+        run(session, items)
+        data = {"reports": reports.serialized, "records": side.export()}
+        _write(out, json.dumps(data).encode())
+        code = 0
+    except BaseException:  # noqa: BLE001 - the original runs these tests again itself
+        pass
+    finally:
+        try:
+            side.close()
+        finally:
+            os._exit(code)
+
+
+class _Reports:
+    """The copy's test reports, serialized as pytest-xdist sends a worker's."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.serialized: list[dict[str, Any]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.serialized.append(
+            self.config.hook.pytest_report_to_serializable(config=self.config, report=report)
+        )
+
+
+def _replay(config: pytest.Config, serialized: list[dict[str, Any]]) -> None:
+    """Hand the copy's reports to this process's hooks, test by test, as if run here."""
+    hook = config.hook
+    started: str | None = None
+    for data in serialized:
+        report = hook.pytest_report_from_serializable(config=config, data=data)
+        if report.nodeid != started:
+            started = report.nodeid
+            hook.pytest_runtest_logstart(nodeid=report.nodeid, location=report.location)
+        hook.pytest_runtest_logreport(report=report)
+        if report.when == "teardown":
+            hook.pytest_runtest_logfinish(nodeid=report.nodeid, location=report.location)
+            started = None
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.close(fd)
+
+
+def _read(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(sent: bytes) -> dict[str, Any] | None:
+    try:
+        records = json.loads(sent) if sent else None
+    except ValueError:
+        return None
+    if not isinstance(records, dict) or not {"reports", "records"} <= records.keys():
+        return None
+    return records
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"descent: {line}")
+
+
+def cpus(option: str, one_submission: bool) -> tuple[int, int] | None:
+    """The CPUs of the original and of the copy, or None for one process. ``option`` is
+    ``--test-processes``: ``1``, ``2`` or ``auto`` (two when one submission is graded through
+    a worker and the load leaves a second CPU idle)."""
+    if option == "1" or not hasattr(os, "sched_getaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    if option == "auto" and (
+        not one_submission or len(allowed) < 2 or os.getloadavg()[0] > len(allowed) - 1
+    ):
+        return None
+    if len(allowed) < 2:
+        return (allowed[0], allowed[0]) if option == "2" else None
+    here = _current_cpu(allowed)
+    other = next(cpu for cpu in allowed if cpu != here)
+    return here, other
+
+
+def _current_cpu(allowed: list[int]) -> int:
+    # start-up: the isolation's machinery loads only for a grading that splits
+    from ..isolation.manager import current_cpu
+
+    cpu = current_cpu()
+    return cpu if cpu in allowed else allowed[0]

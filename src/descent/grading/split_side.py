@@ -1,0 +1,72 @@
+"""The grading plugin's part when two processes share a grading's tests (:mod:`.split`): what
+the copy hands over (its tests' records, settled, and what its workers counted) and how the
+original takes it in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from .. import results
+
+
+class PluginSide:
+    """:class:`descent.grading.split.Side` for one :class:`~descent.grading.plugin.GradingState`."""
+
+    def __init__(self, state):
+        self.state = state
+        self.first = 0  # the copy's first record in state.tests
+
+    def _workers(self) -> list:
+        return [impl for impl in self.state.impls if getattr(impl, "isolated", False)]
+
+    def pin(self, cpu: int) -> None:
+        for impl in self._workers():
+            if impl.manager.settings.colocate:
+                impl.manager.pin(cpu)
+
+    def forked(self, cpu: int) -> None:
+        self.first = len(self.state.tests)
+        workers = self._workers()
+        for manager in {id(impl.manager): impl.manager for impl in workers}.values():
+            manager.forked()
+        for impl in workers:
+            impl.forked()
+        self.pin(cpu)
+
+    def export(self) -> dict[str, Any]:
+        # start-up: verification loads with the first failure or the results, never before
+        from ..diagnoses.verified import settle
+
+        state = self.state
+        settle(state.ledgers, state.reference)  # the copy's exercises: weighed on its own checks
+        state.ledgers.clear()
+        tests = state.tests[self.first :]
+        ids = {t.nodeid for t in tests}
+        return {
+            "tests": [asdict(t) for t in tests],
+            "finished": sorted(state.finished & ids),
+            "supporting": {n: list(v) for n, v in state.supporting.items() if n in ids},
+            "ordinary": sorted(state.ordinary & ids),
+            "charged_to": {n: list(v) for n, v in state.charged_to.items() if n in ids},
+            "workers": {impl.name: impl.tally() for impl in self._workers()},
+        }
+
+    def absorb(self, records: dict[str, Any], order: Sequence[str]) -> None:
+        state = self.state
+        state.tests.extend(results.TestResult(**t) for t in records["tests"])
+        position = {nodeid: n for n, nodeid in enumerate(order)}
+        state.tests.sort(key=lambda t: position.get(t.nodeid, len(position)))
+        state.finished.update(records["finished"])
+        state.supporting.update({n: tuple(v) for n, v in records["supporting"].items()})
+        state.ordinary.update(records["ordinary"])
+        state.charged_to.update({n: tuple(v) for n, v in records["charged_to"].items()})
+        by_name = {impl.name: impl for impl in self._workers()}
+        for name, tally in records["workers"].items():
+            by_name[name].add_tally(tally)
+        state.test_processes = 2
+
+    def close(self) -> None:
+        for impl in self._workers():
+            impl.conn.close()  # its worker only: the intake's copy is the original's to remove
