@@ -11,6 +11,8 @@
 * :mod:`.plugin`              the pytest plugin that turns a test run into grades (``pytest11`` entry).
 * :mod:`.plugin_workers`      which implementations run in a confined worker (the way to isolation).
 * :mod:`.progress`            the student's progress view (``descent check``).
+* :mod:`.split`               one grading's tests shared by two processes, one per CPU.
+* :mod:`.split_side`          what the plugin hands over and takes in when two processes share a grading.
 * :mod:`.strategies`          hypothesis strategies shared by the tests.
 * :mod:`.work_count`          counts the work each test makes an implementation do (the budget's data).
 """
