@@ -3,8 +3,10 @@
 Sections 2 and 3 of ``benchmarks/run.py``:
 
 * :func:`full_graders`: for each class size N, ``descent grade`` on N submissions in-process
-  (``--isolation none --insecure``) and isolated (the default: a confined worker per submission),
-  and ``descent batch`` on a class folder of the same N, the three commands interleaved; each
+  (``--isolation none --insecure``), isolated (the default: a confined worker per submission,
+  and two processes sharing the tests of one submission where ``--test-processes auto`` finds
+  two idle CPUs) and isolated with ``--test-processes 1``, and ``descent batch`` on a class
+  folder of the same N, the four commands interleaved; each
   command's wall and CPU seconds, per submission. Every run must give every submission full
   marks (the submissions are copies of the solutions), or the row says what went wrong.
 * :func:`profile`: where the time of one isolated grading goes, per grader module and per kind
@@ -41,7 +43,13 @@ def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
     run = timed(command, env=kit_env())
     doc = json.loads(results.read_text())
     short = [b["name"] for b in doc["implementations"] if b["points"] != b["max_points"]]
-    return {"wall_s": run.wall_s, "cpu_s": run.cpu_s, "lost_points": short, "doc": doc}
+    return {
+        "wall_s": run.wall_s,
+        "cpu_s": run.cpu_s,
+        "lost_points": short,
+        "doc": doc,
+        "test_processes": doc["environment"].get("test_processes", 1),
+    }
 
 
 def _batch(folder: Path, out: Path, *select: str) -> dict:
@@ -66,6 +74,10 @@ MODES = {
         subs, tmp / "r.json", "--isolation", "none", "--insecure", *k
     ),
     "grade, isolated": lambda subs, folder, tmp, k: _grade(subs, tmp / "r.json", *k),
+    # the same with its tests in one process: the gain of --test-processes, paired in one run
+    "grade, isolated, one process": lambda subs, folder, tmp, k: _grade(
+        subs, tmp / "r.json", "--test-processes", "1", *k
+    ),
     "batch, isolated": lambda subs, folder, tmp, k: _batch(folder, tmp / "batch-out", *k),
 }
 
@@ -102,6 +114,7 @@ def full_graders(
                     "wall_per_submission_s": got["wall_s"] / n,
                     "cpu_per_submission_s": got["cpu_s"] / n,
                     "lost_points": got["lost_points"],
+                    "test_processes": got.get("test_processes"),
                 }
             )
         shutil.rmtree(folder, ignore_errors=True)

@@ -81,6 +81,8 @@ def kit_table(body: dict) -> tuple[list[str], list[list[str]]]:
                 if r["lost_points"]
                 else "full marks"
             )
+            if r.get("test_processes") == 2:
+                note += "; tests shared by 2 processes"
             rows.append(
                 [
                     str(r["submissions"]),

@@ -136,8 +136,8 @@ ISOLATION = (
             default=AUTO,
             choices=[AUTO, "1", "2"],
             help="processes that share one grading's tests: auto (default: 2 when one submission "
-            "is graded through a worker and two CPUs are free for it, else 1), 1 or 2; the "
-            "results are the same either way (docs/isolation.md)",
+            "is graded through a worker and this process may use two CPUs, else 1), 1 or 2; "
+            "the results are the same either way (docs/isolation.md)",
         ),
     ),
     Option(

@@ -172,6 +172,7 @@ def measure(root: Path, *, timeout: float = 1200.0) -> Counts:
             "--impl=solutions",
             f"--impl={copy}",
             "--insecure",
+            "--test-processes=1",  # every count made in this process, where the counter runs
             f"--results={results}",
             f"--work-out={work}",
         ]

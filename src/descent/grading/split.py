@@ -153,11 +153,18 @@ class Split:
         config = session.config
         if session.testsfailed or config.option.collectonly:
             return None  # pytest's own loop reports the collection errors, or lists the tests
+        if config.option.usepdb or config.option.maxfail:
+            return None  # a debugger needs the terminal; -x stops at the first failure of all
         mine, theirs = halves(session.items, self.exercise_of)
         if not mine or not theirs:
             return None
         reader, writer = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: one process runs them all
+            os.close(reader)
+            os.close(writer)
+            return None
         if pid == 0:
             os.close(reader)
             _copy(session, theirs, self.side, self.cpus[1], writer)
@@ -268,19 +275,16 @@ def _say(config: pytest.Config, line: str) -> None:
 def cpus(option: str, one_submission: bool) -> tuple[int, int] | None:
     """The CPUs of the original and of the copy, or None for one process. ``option`` is
     ``--test-processes``: ``1``, ``2`` or ``auto`` (two when one submission is graded through
-    a worker and the load leaves a second CPU idle)."""
+    a worker and this process may run on two CPUs or more)."""
     if option == "1" or not hasattr(os, "sched_getaffinity"):
         return None
     allowed = sorted(os.sched_getaffinity(0))
-    if option == "auto" and (
-        not one_submission or len(allowed) < 2 or os.getloadavg()[0] > len(allowed) - 1
-    ):
-        return None
     if len(allowed) < 2:
         return (allowed[0], allowed[0]) if option == "2" else None
+    if option == "auto" and not one_submission:
+        return None
     here = _current_cpu(allowed)
-    other = next(cpu for cpu in allowed if cpu != here)
-    return here, other
+    return here, next(cpu for cpu in allowed if cpu != here)
 
 
 def _current_cpu(allowed: list[int]) -> int:
