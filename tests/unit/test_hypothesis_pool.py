@@ -6,7 +6,6 @@ from the warm parent all draw the same ones."""
 from __future__ import annotations
 
 import importlib
-import sys
 
 import pytest
 from hypothesis import given, settings
