@@ -82,43 +82,38 @@ def test_forked_gradings_match_a_fresh_one_and_a_killed_one_changes_nothing(tmp_
     assert not parent.alive() and not parent.folder.exists()
 
 
-FIRST_EXAMPLE = """
+LOADED = """
 import json, sys
-from hypothesis.internal.conjecture import providers
-from hypothesis.internal.constants_ast import is_local_module_file
+from pathlib import Path
 
-def local():  # the modules hypothesis reads constants from (providers._get_local_constants)
-    files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}
-    return sorted(n for n, f in files.items() if f is not None and is_local_module_file(f))
+def kit():  # the modules of the kit loaded in this process, its virtualenv's left out
+    root = Path.cwd().resolve()
+    files = {n: Path(getattr(m, "__file__", None) or "/").resolve() for n, m in sys.modules.items()}
+    return sorted(n for n, f in files.items()
+                  if f.is_relative_to(root) and "site-packages" not in f.parts)
 
 if sys.argv[1] == "warm":
     from descent.commands import warm
     warm.warm_up()
     warm.prime()
-    print(json.dumps(local()))
 else:
-    first = providers._get_local_constants
-    def spy():
-        if not hasattr(spy, "seen"):
-            spy.seen = local()
-        return first()
-    providers._get_local_constants = spy
     from descent.commands import main
     main(sys.argv[2:])
-    print(json.dumps(spy.seen))
+print(json.dumps(kit()))
 """
 
 
-def test_the_warm_parent_loads_no_module_of_the_kit_a_fresh_grading_loads_later(tmp_path):
-    """Hypothesis draws some examples from the constants of every loaded module outside
-    site-packages and the standard library: a kit module the warm parent loads that a fresh
-    grading has not loaded by its first example would change the examples (and the results)."""
+def test_the_warm_parent_loads_no_module_of_the_kit_that_a_grading_never_loads(tmp_path):
+    """Every grading forked from the warm parent inherits what it imported: a module of the kit
+    that a grading never loads would be work for nothing, and whatever its import does would
+    reach every grading. (Which of them a grading loads first no longer matters: the grading
+    plugin empties hypothesis's pool of constants read from loaded modules.)"""
     bob = copy_modules(KIT / "samples" / "partial", tmp_path / "bob")
     argv = ["grade", str(bob), "--results", str(tmp_path / "r.json"), "-k", "mse"]
 
     def modules(*mode: str) -> set[str]:
         run = subprocess.run(
-            [sys.executable, "-c", FIRST_EXAMPLE, *mode],
+            [sys.executable, "-c", LOADED, *mode],
             cwd=KIT,
             env=env(),
             check=True,
@@ -129,53 +124,7 @@ def test_the_warm_parent_loads_no_module_of_the_kit_a_fresh_grading_loads_later(
 
     warm, fresh = modules("warm"), modules("fresh", *argv)
     assert "descent.grading.plugin" in warm and "descent.grading.strategies" in fresh
-    # the warm parent's own modules: the forked grading's __main__ is child.py, as a fresh one's
     assert warm - fresh <= {"descent.commands.warm", "descent.commands.child"}
-
-
-PRIMED = """
-import json, sys
-from hypothesis.internal.conjecture import providers
-from descent.commands import warm
-
-warm.warm_up()
-if sys.argv[1] == "primed":
-    warm.prime()
-    scanned = providers._sys_modules_len == len(sys.modules)
-else:
-    scanned = None
-sys.modules["__main__"] = sys.modules["descent.commands.child"]  # as warm.grade does
-pool = providers._get_local_constants()
-print(json.dumps({"scanned": scanned, "integers": sorted(pool.integers),
-                  "strings": sorted(pool.strings), "floats": sorted(map(repr, pool.floats))}))
-"""
-
-
-def test_the_warm_parent_scans_hypothesis_constants_once_and_a_grading_gets_the_same_pool(
-    tmp_path,
-):
-    """The warm parent scans its loaded modules for hypothesis's constants once (each grading
-    would repeat it); a grading forked after that, whose ``__main__`` is child.py, ends with the
-    pool it would have built itself."""
-    script = tmp_path / "parent.py"
-    script.write_text(PRIMED)
-
-    def pool(mode: str) -> dict:
-        run = subprocess.run(
-            [sys.executable, str(script), mode],
-            cwd=KIT,
-            env=env(),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return json.loads(run.stdout.strip().splitlines()[-1])
-
-    primed, plain = pool("primed"), pool("plain")
-    assert primed["scanned"] is True
-    assert {k: v for k, v in primed.items() if k != "scanned"} == {
-        k: v for k, v in plain.items() if k != "scanned"
-    }
 
 
 def _children(pid: int) -> list[int]:

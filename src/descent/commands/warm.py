@@ -41,13 +41,8 @@ from .child import die_with_parent, pin
 # What a grading imports beyond the command line (found by listing sys.modules after one):
 # pytest and its own plugins, torch, hypothesis, the grading plugin, the helpers the graders
 # import, the isolation's trusted side, and matplotlib for the capstone's loss-curve picture (~1 CPU-s).
-#
-# Of the kit's own modules, only those a fresh grading has loaded before its first hypothesis
-# example: hypothesis draws some examples from the constants in the source of every loaded
-# module outside site-packages and the standard library, so a module of the kit loaded here
-# that a fresh grading loads later (the bug catalogue, descent.grading.checker: on a first failure or a
-# first check) would change the examples, and so the results. tests/course/test_warm_parent.py
-# checks this list against a fresh grading.
+# Loading a module here cannot change what a grading draws: the grading plugin empties
+# hypothesis's pool of constants read from loaded modules (descent.grading.hypothesis_profiles).
 WARM_MODULES = (
     "pytest",
     "hypothesis",
@@ -103,42 +98,13 @@ def warm_up() -> None:
 
 def prime() -> None:
     """Work every forked grading would otherwise repeat, with the same outcome, done once here
-    after :func:`warm_up`: matplotlib's first figure, then (last, as it covers every module
-    loaded by then) hypothesis's scan of the loaded modules for constants (about 0.035 and
-    0.06 CPU-s of each grading)."""
+    after :func:`warm_up`: matplotlib's first figure (about 0.035 CPU-s of each grading)."""
     _first_figure()
-    _hypothesis_constants()
-
-
-def _hypothesis_constants() -> None:
-    """Scan the modules loaded here for hypothesis's constants now. Hypothesis keeps one pool of
-    the constants of every loaded module outside site-packages and the standard library, and
-    adds a module's the first time it sees the module loaded; a forked grading therefore adds
-    only what it loads itself and ends with the pool a fresh grading builds (every kit module
-    loaded here is loaded by a fresh grading before its first example: WARM_MODULES). Its
-    ``__main__`` is child.py, never this module, so the scan sees child.py in that place."""
-    # start-up: hypothesis's internals, once warm_up has imported hypothesis itself
-    import warnings
-
-    from hypothesis.internal.conjecture import providers
-
-    scan = getattr(providers, "_get_local_constants", None)
-    if scan is None:  # a hypothesis without the constants pool: nothing to share
-        return
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = sys.modules[f"{__package__}.child"]
-    try:
-        with warnings.catch_warnings():  # it warns when scanned before a pytest session starts
-            warnings.simplefilter("ignore")
-            scan()
-    finally:
-        sys.modules["__main__"] = main
 
 
 def _first_figure() -> None:
     """Draw one throw-away figure like the capstone's loss curves (log scale, legend), so the
-    fonts and text caches a first figure loads are loaded here. Drawn with matplotlib alone:
-    a kit module imported here would join hypothesis's constants (see _hypothesis_constants)."""
+    fonts and text caches a first figure loads are loaded here."""
     try:
         # optional, as in warm_up: the capstone's picture needs matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -186,9 +152,6 @@ def grade(request: dict, channel: tuple[int, int], server) -> int:
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None  # TMPDIR is this grading's folder now
-        # as in a fresh grading, whose __main__ is child.py: hypothesis reads the constants of
-        # every loaded module of the kit, this one (the warm parent's __main__) included
-        sys.modules["__main__"] = sys.modules[f"{__package__}.child"]
         if server is not None:
             server.lend()
         from . import main as descent  # after the fork: loaded by warm_up, in sys.modules

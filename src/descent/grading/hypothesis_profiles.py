@@ -14,6 +14,18 @@ its ``hypothesis`` entry point (``pyproject.toml``), so a run whose tests never 
 student's public tests) never imports it, and a test module that imports hypothesis still finds
 ``ci`` in force before its first ``@given``. Where that entry point is not installed, the pytest
 plugin calls :func:`register` itself before any test module is imported.
+
+In a process running the descent plugin, :func:`register` also empties hypothesis's pool of
+*local constants*. Hypothesis (6.131 and later) draws about one value in twenty from constants:
+its own fixed list, and the literals in the source of every loaded module outside site-packages
+and the standard library, scanned again whenever a module is loaded. In a grading those are the
+kit's own modules (graders, references, the bug catalogue, descent's diagnoses) and the
+student's, so the examples a test drew depended on which modules earlier tests had happened to
+load: an audit in-process (the variants' modules loaded) drew other examples than a grading
+through the worker, the tests of one grading could not be split between two processes, and the
+warm parent of a batch had to load exactly the kit modules a fresh grading had loaded. With the
+pool empty, a test's examples depend only on the test, its profile and hypothesis's own
+constants (which still bring zeros, infinities, NaN and the like).
 """
 
 from __future__ import annotations
@@ -50,7 +62,7 @@ _loaded: list[str] = []  # the default, once it was made the default in this pro
 def register() -> None:
     """Register the profiles; in a process running the descent pytest plugin, also make ``ci``
     the default, once (``--hypothesis-profile``, which hypothesis's own plugin loads after this,
-    then chooses another)."""
+    then chooses another), and empty hypothesis's pool of local constants."""
     # Each profile derives from hypothesis's own "default" profile, never from the profile in force:
     # register runs twice in a process (entry point, then plugin) and ``ci`` may be loaded by then,
     # and a CI machine starts under hypothesis's built-in ``ci``, whose settings would leak in.
@@ -59,4 +71,24 @@ def register() -> None:
         settings.register_profile(name, parent=base, **options)
     if not _loaded and "descent.grading.plugin" in sys.modules:
         settings.load_profile(DEFAULT)
+        _no_local_constants()
         _loaded.append(DEFAULT)
+
+
+def _no_local_constants() -> None:
+    """Make hypothesis's pool of local constants empty for the rest of the process (see the
+    module's docstring); register calls it before any test draws an example. It replaces a
+    private function of hypothesis (``providers._get_local_constants``, which each test case
+    calls); a hypothesis without that function has no such pool and is left as it is.
+    tests/unit/test_hypothesis_pool.py fails if the replacement stops taking effect."""
+    # start-up: hypothesis's engine, loaded by hypothesis itself by the time register runs
+    from hypothesis.internal.conjecture import providers
+
+    if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
+        return
+    empty = providers.Constants()  # never filled: the same object on every call
+
+    def no_local_constants() -> providers.Constants:
+        return empty
+
+    providers._get_local_constants = no_local_constants
