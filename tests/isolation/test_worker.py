@@ -310,3 +310,19 @@ def test_solutions_score_full_marks_through_the_worker(tmp_path):
     assert doc["environment"]["isolation"] == "worker"
     assert block["isolation"] == "worker" and block["review"] == {}
     assert block["intake"]["ignored"] == [] and block["intake"]["refused"] == []
+
+
+def test_each_grader_file_starts_from_the_workers_first_random_state(remote):
+    """Draws from torch's global generator (dropout without a generator) repeat at the start of
+    each grader file and move on within one, whatever the worker served before."""
+    x = torch.ones(64, 64)
+
+    def mask(nodeid: str) -> torch.Tensor:
+        remote.begin_test(nodeid)
+        return remote.regularization.dropout_forward(x, 0.5)[1]
+
+    first = mask("graders/test_a.py::test_one")
+    within = mask("graders/test_a.py::test_two")
+    again = mask("graders/test_b.py::test_one")
+    assert not torch.equal(first, within)  # one file: the state moves on
+    assert torch.equal(first, again)  # a new file: back to where the worker started

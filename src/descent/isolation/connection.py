@@ -63,6 +63,7 @@ class Connection:
         self.snapshot_reads = 0
         self.stacked: Any = None  # "stacked" of the last reply (a sweep's layout)
         self.current_test: str | None = None
+        self.grader_file: str | None = None  # of the current test (see _reseed)
         self.test_failure: WorkerFailure | None = None
         self._hung: dict[tuple, str] = {}  # request key -> why it is not called again
         self._releases: list[int] = []  # handles whose Remote was collected
@@ -79,6 +80,24 @@ class Connection:
                 pass
         self.current_test = nodeid
         self.test_failure = None
+        grader_file = nodeid.split("::", 1)[0]
+        if grader_file != self.grader_file:
+            self.grader_file = grader_file
+            self._reseed()
+
+    def _reseed(self) -> None:
+        """Each grader file starts from the worker's first random state, so that what a file's
+        tests see never depends on which files this worker served before (two processes that
+        share a grading each serve some of them: descent.grading.split). A fresh worker is
+        in that state already."""
+        if self.process is None or not self.process.alive:
+            return
+        try:
+            self.request({"op": "seed"}, raw=True)
+        except WorkerFailure:
+            # it died or hung after the last test: the next call starts a fresh worker, which
+            # is in that state, as it would have without this request
+            self.test_failure = None
 
     def ensure(self):
         """The running worker, started (again) if there is none."""

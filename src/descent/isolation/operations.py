@@ -260,6 +260,12 @@ def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = "pong"
 
 
+def op_seed(worker, header: dict, blobs, out: Outcome) -> None:
+    """Torch's global random generator back to the worker's first state (Worker.first_state)."""
+    worker.reseed()
+    out.result = None
+
+
 HANDLERS: dict[str, Callable] = {
     "load": op_load,
     "call": op_call,
@@ -272,6 +278,7 @@ HANDLERS: dict[str, Callable] = {
     "apply": op_apply,
     "cell": op_cell,
     "ping": op_ping,
+    "seed": op_seed,
 }
 # Operations that may be pipelined (sent without waiting for their reply).
 PIPELINED = frozenset({"call", "apply"})

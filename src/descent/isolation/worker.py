@@ -88,6 +88,12 @@ class Worker:
         self.deferred: dict | None = None
         self.pending_hits: dict[str, set[str]] = {}
         self.fixes: list = []
+        # torch's global random state (the CPU generator's) before any student code ran: each
+        # grader file starts from it again (op_seed), whichever files this worker served before
+        self.first_state = torch.get_rng_state()
+
+    def reseed(self) -> None:
+        torch.set_rng_state(self.first_state)
 
     # -- handles ------------------------------------------------------------------------------
     def to_handle(self, obj: Any, exercise: str | None, enc: Encoder) -> dict:
