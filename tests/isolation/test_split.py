@@ -8,6 +8,7 @@ side: what the copy's worker caught must be charged in the original's results.
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -169,3 +170,29 @@ def test_a_copy_that_dies_has_its_tests_run_by_the_original(tmp_path, monkeypatc
     assert "ended without its results: its tests ran here" in broken.output
     assert _by_test(broken.results) == _by_test(alone.results)
     assert broken.results["environment"]["test_processes"] == 1
+
+
+def test_a_forked_copy_uses_the_original_fork_server(manager):
+    """The copy's server is the original's (not its child: a wait on it would find no child and
+    report it dead, and a second server would import torch again), and its workers are its own."""
+    server = manager.server
+    manager.mode()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            manager.forked()
+            ok = manager.server is server and server.alive() and server.workers == []
+            worker = manager.start_worker(_Conn())
+            ok = ok and worker.alive and server.workers == [worker]
+            worker.kill()
+            code = 0 if ok else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert server.alive() and manager.server is server
+
+
+class _Conn:
+    folder, variant, read_extra, process = str(KIT / "solutions"), None, (), None

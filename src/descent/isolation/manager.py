@@ -113,7 +113,7 @@ class IsolationManager:
         self.live = []
         self.cpu = None
         if self._server is not None:
-            self._server.workers = []
+            self._server.lend()
 
     def _limits_dict(self) -> dict:
         lim = self.settings.limits

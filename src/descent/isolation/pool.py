@@ -91,9 +91,11 @@ class ForkServer:
         atexit.register(self.close)
 
     def lend(self) -> None:
-        """In a grading forked by the warm parent that started this server: use the server as
-        this process's own, but leave it running at :meth:`close` for the parent's next grading
-        (the parent checks :meth:`reusable` and starts a fresh server when it is not)."""
+        """In a process forked from the one that started this server (a grading forked by the
+        warm parent, or a copy of a grading process, descent.grading.split): use the server as
+        this process's own, but leave it running at :meth:`close` for its starter (the warm
+        parent checks :meth:`reusable` and starts a fresh server when it is not). The server is
+        not this process's child, so whether it runs is read from its state, never waited for."""
         self.borrowed = True
         self.workers = []
         self.lock = threading.RLock()
