@@ -98,12 +98,16 @@ def kit_table(body: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def isolation_ratios(body: dict) -> list[tuple[int, float, float]]:
-    """(class size, isolated / in-process wall, the same for CPU) per class size."""
+    """(class size, isolated / in-process wall, the same for CPU) per class size. Both in one
+    process: the isolated run with ``--test-processes 1`` where the run has it, since sharing
+    the tests between two processes is another gain than isolation's cost."""
     by = {(r["submissions"], r["mode"]): r for r in body["rows"] if "error" not in r}
     out = []
-    for (n, mode), r in sorted(by.items()):
-        if mode == "grade, isolated" and (n, "grade, in-process") in by:
-            base = by[(n, "grade, in-process")]
+    for (n, mode), base in sorted(by.items()):
+        if mode != "grade, in-process":
+            continue
+        r = by.get((n, "grade, isolated, one process")) or by.get((n, "grade, isolated"))
+        if r is not None:
             out.append((n, r["wall_s"] / base["wall_s"], r["cpu_s"] / base["cpu_s"]))
     return out
 
@@ -380,7 +384,7 @@ def markdown(results: dict) -> str:
         if title.startswith("2."):
             parts += [
                 "",
-                f"Graded by all three commands: {results['kit'].get('sizes')} submission(s); "
+                f"Graded by every command: {results['kit'].get('sizes')} submission(s); "
                 f"by `descent batch` alone: a class of {results['kit'].get('batch_class', 0)}. "
                 "`descent batch` runs with its default jobs; CPU seconds count the grading "
                 "processes and every worker they waited for.",
