@@ -196,3 +196,14 @@ def test_a_forked_copy_uses_the_original_fork_server(manager):
 
 class _Conn:
     folder, variant, read_extra, process = str(KIT / "solutions"), None, (), None
+
+
+def test_no_split_under_pytest_xdist(tmp_path):
+    """pytest-xdist shares the tests already: its workers run them as they are given."""
+    folder = _submission(tmp_path)
+    run = grade(
+        tmp_path, ["graders/test_basics.py"], [str(folder)], "--test-processes=2", "-n", "2"
+    )
+    assert run.code == 0, run.output[-2000:]
+    assert run.results["environment"]["test_processes"] == 1
+    assert "17 passed" in run.output
