@@ -81,3 +81,22 @@ def test_a_given_runs_under_ci_unless_another_profile_is_chosen(tmp_path):
     assert ci.returncode == 0, ci.stdout + ci.stderr
     dev = _pytest(tmp_path, source.format(examples=30), "--hypothesis-profile=dev")
     assert dev.returncode == 0, dev.stdout + dev.stderr
+
+
+def test_nor_at_the_end_of_the_run(tmp_path):
+    """hypothesis's own pytest plugin imports hypothesis in its terminal summary (about half a
+    second of a student's run); where no test used hypothesis, that summary is left out."""
+    (tmp_path / "conftest.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+
+            def pytest_unconfigure(config):
+                with open("imported.txt", "w") as out:
+                    out.write(str("hypothesis" in sys.modules))
+            """
+        )
+    )
+    run = _pytest(tmp_path, "def test_probe():\n    pass\n")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "imported.txt").read_text() == "False"

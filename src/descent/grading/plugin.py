@@ -890,6 +890,7 @@ def _results_file(config: pytest.Config) -> Path:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _hypothesis_summary_only_if_used(session.config)
     state: GradingState = session.config.stash[_STATE]
     try:
         if not state.tests:
@@ -900,6 +901,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     finally:
         plugin_workers.close(state._impls or [])
         _restore_threads(session.config)
+
+
+def _hypothesis_summary_only_if_used(config: pytest.Config) -> None:
+    """hypothesis's pytest plugin imports hypothesis in its terminal summary whether or not a
+    test used it: about half a second of a student's run of the public tests, which never do.
+    Where hypothesis was never imported, no test used it and the summary has nothing to say."""
+    plugin = config.pluginmanager.get_plugin("hypothesispytest")
+    if plugin is not None and "hypothesis" not in sys.modules:
+        config.pluginmanager.unregister(plugin)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # around the reporter's: after its short summary
