@@ -63,8 +63,17 @@ def test_every_operation_has_a_handler():
         "apply",
         "cell",
         "ping",
+        "seed",
     }
     assert operations.PIPELINED <= set(operations.HANDLERS)
+
+
+def test_seed_puts_the_global_generator_back_to_the_workers_first_state(worker):
+    first = torch.rand(4)  # the worker was made just before: this is its first draw
+    torch.rand(4)
+    reply, value = ask(worker, {"op": "seed"})
+    assert "ok" in reply and value is None
+    assert torch.equal(torch.rand(4), first)
 
 
 def test_ping_and_an_unknown_operation(worker):

@@ -159,6 +159,7 @@ def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, n
         "torch": torch.__version__,
         "cuda": False,
         "platform": sys.platform,
+        "test_processes": 1,
         "isolation": "in-process",
     }
     starter, solutions = doc["implementations"]
