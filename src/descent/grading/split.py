@@ -186,8 +186,9 @@ class Split:
             _say(config, "the second grading process ended without its results: its tests ran here")
             run(session, theirs)
             return True
-        _replay(config, records["reports"])
+        # the records first: the results stay whole even if the terminal fails (a closed pipe)
         self.side.absorb(records["records"], [item.nodeid for item in session.items])
+        _replay(config, records["reports"])
         return True
 
 
