@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from types import SimpleNamespace
@@ -198,12 +200,32 @@ class _Conn:
     folder, variant, read_extra, process = str(KIT / "solutions"), None, (), None
 
 
-def test_no_split_under_pytest_xdist(tmp_path):
-    """pytest-xdist shares the tests already: its workers run them as they are given."""
-    folder = _submission(tmp_path)
-    run = grade(
-        tmp_path, ["graders/test_basics.py"], [str(folder)], "--test-processes=2", "-n", "2"
+def test_graded_tests_are_left_out_under_pytest_xdist_with_the_reason(tmp_path):
+    """pytest-xdist shares tests its own way, and every one of its workers would score the
+    exercises on its share of the tests and write its own results: the graded tests do not run
+    under -n, and the run says why."""
+    results = tmp_path / "results.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(KIT / "graders" / "test_basics.py"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--impl=solutions",
+            f"--results={results}",
+            "-n",
+            "2",
+        ],
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
     )
-    assert run.code == 0, run.output[-2000:]
-    assert run.results["environment"]["test_processes"] == 1
-    assert "17 passed" in run.output
+    output = run.stdout + run.stderr
+    assert run.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, output[-2000:]
+    assert "graded tests do not run under pytest-xdist" in output
+    assert not results.exists()

@@ -46,6 +46,7 @@ import re
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -425,6 +426,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ``cross_entropy``), so selecting an exercise runs all of its tests and scores it as a full
     run does. With several implementations, a catalogued variant runs only its own exercise's
     tests."""
+    if hasattr(config, "workerinput"):
+        _leave_out_under_xdist(items)
     for item in items:
         exercise = _exercise(item)
         if exercise:
@@ -442,6 +445,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+_UNDER_XDIST = (
+    "graded tests do not run under pytest-xdist (-n): each of its workers would score an "
+    "exercise on the tests it ran and write its own results. Run them without -n; descent "
+    "grade shares one submission's tests between two processes itself (--test-processes)"
+)
+
+
+def _leave_out_under_xdist(items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker, drop the graded tests (every worker drops the same, so xdist
+    sees one collection) and say why: the warning reaches the controller's summary."""
+    graded = [item for item in items if _exercise(item)]
+    if graded:
+        items[:] = [item for item in items if not _exercise(item)]
+        warnings.warn(pytest.PytestConfigWarning(_UNDER_XDIST), stacklevel=1)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:

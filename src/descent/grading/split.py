@@ -155,8 +155,6 @@ class Split:
             return None  # pytest's own loop reports the collection errors, or lists the tests
         if config.option.usepdb or config.option.maxfail:
             return None  # a debugger needs the terminal; -x stops at the first failure of all
-        if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
-            return None  # pytest-xdist shares the tests already
         mine, theirs = halves(session.items, self.exercise_of)
         if not mine or not theirs:
             return None
