@@ -16,7 +16,6 @@ class PluginSide:
 
     def __init__(self, state):
         self.state = state
-        self.first = 0  # the copy's first record in state.tests
 
     def _workers(self) -> list:
         return [impl for impl in self.state.impls if getattr(impl, "isolated", False)]
@@ -27,7 +26,6 @@ class PluginSide:
                 impl.manager.pin(cpu)
 
     def forked(self, cpu: int) -> None:
-        self.first = len(self.state.tests)
         workers = self._workers()
         for manager in {id(impl.manager): impl.manager for impl in workers}.values():
             manager.forked()
@@ -41,15 +39,13 @@ class PluginSide:
 
         state = self.state
         settle(state.ledgers, state.reference)  # the copy's exercises: weighed on its own checks
-        state.ledgers.clear()
-        tests = state.tests[self.first :]
-        ids = {t.nodeid for t in tests}
+        # the fork came before the first test: every record here is of the copy's tests
         return {
-            "tests": [asdict(t) for t in tests],
-            "finished": sorted(state.finished & ids),
-            "supporting": {n: list(v) for n, v in state.supporting.items() if n in ids},
-            "ordinary": sorted(state.ordinary & ids),
-            "charged_to": {n: list(v) for n, v in state.charged_to.items() if n in ids},
+            "tests": [asdict(t) for t in state.tests],
+            "finished": sorted(state.finished),
+            "supporting": {n: list(v) for n, v in state.supporting.items()},
+            "ordinary": sorted(state.ordinary),
+            "charged_to": {n: list(v) for n, v in state.charged_to.items()},
             "workers": {impl.name: impl.tally() for impl in self._workers()},
         }
 
