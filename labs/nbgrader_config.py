@@ -57,9 +57,12 @@ c.CourseDirectory.course_id = "descent"
 # DESCENT_EXCHANGE names the shared exchange of a multi-user server (docs/labs.md, "The
 # exchange"), and without it the exchange is a private folder beside this file (mode 0700),
 # enough to try the workflow as one user.
+_here = os.path.dirname(os.path.abspath(__file__))
+_reading = os.environ.get("DESCENT_READING_NBGRADER_CONFIG")  # descent reading settings only
 _exchange = os.environ.get("DESCENT_EXCHANGE")
 if not _exchange:
-    _exchange = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+    _exchange = os.path.join(_here, "exchange")
+if not _reading and not os.environ.get("DESCENT_EXCHANGE"):
     os.makedirs(_exchange, mode=0o700, exist_ok=True)
     # nbgrader's release_assignment makes the exchange's root 0777 (for a multi-user exchange);
     # this one is private to the instructor, so it goes back to 0700 when every nbgrader
@@ -72,6 +75,24 @@ if not _exchange:
 
     atexit.register(_private_again)
 c.Exchange.root = _exchange
+
+# The keys, the labs' checks, the gradebook and the students' collected and autograded work are
+# private to this account from the first nbgrader command on: nbgrader collect copies the modes
+# of the exchange (a shared one leaves submitted/<student>/<assignment> at 0777 and its files
+# 0644), so they are made private as each command starts and again as it ends
+# (descent.labs.private.guard; docs/labs.md, "The exchange").
+if not _reading:
+    from descent.labs.private import guard
+
+    guard(_here)
+
+# The times nbgrader submit writes (the exchange's folder names and timestamp.txt) are in
+# Exchange.timezone (default UTC). descent reads them in the zone set here, whatever it is
+# (docs/course.md, "When was it submitted?"); the students' nbgrader must use the same
+# configuration (on a shared server, /etc/jupyter/nbgrader_config.py). Left at UTC, nbgrader's
+# own gradebook and export are right too; in a zone with an abbreviation (AEDT, CEST, EDT) they
+# hold local clock time as if it were UTC, which descent never reads.
+# c.Exchange.timezone = "UTC"
 
 # A test cell that shows anything on stderr scores 0 in nbgrader. The test cells already silence
 # warnings while they call student code; this drops whatever still reaches stderr (a PyTorch

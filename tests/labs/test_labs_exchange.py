@@ -230,10 +230,12 @@ def test_a_copy_under_a_classmates_name_by_another_account_is_refused(course):
     assert not _refusals(found, "mallory"), found  # mallory's own copy is hers
 
 
-def test_collected_work_and_keys_are_made_private_before_grading(shared_course, monkeypatch):
+def test_collected_work_and_keys_are_private_from_the_first_collect(shared_course, monkeypatch):
     """On a shared server collect kept the exchange's 0777 on submitted/<student>/<quiz> and
-    the keys stayed 0644: another account wrote into a classmate's collected folder and read
-    the quiz key. ``descent labs autograde`` now takes group and other access away first, and
+    the keys stayed 0644 until the first ``descent labs autograde``: another account wrote into
+    a classmate's collected folder and read the quiz key. The course's configuration now makes
+    them private as every nbgrader command starts and ends, so right after the first collect
+    the collected work is 0700 (files 0600) and the keys 0600; ``descent labs autograde`` still
     refuses a student whose collected folder another account wrote into."""
     if os.geteuid() != 0:
         pytest.skip("needs root to act as another account")
@@ -241,16 +243,20 @@ def test_collected_work_and_keys_are_made_private_before_grading(shared_course, 
     from descent.labs import instructor
 
     user, course = account(), shared_course
+    shutil.copytree(LABS / "keys", course / "keys")
+    for path in [course / "keys", *(course / "keys").iterdir()]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)  # as a checkout leaves them
     inbound = _released(course)
     _copy(inbound, "ann", EARLIER_UTC, "own")
     _copy(inbound, "bo", EARLIER_UTC, "own")
     for path in inbound.iterdir():
         os.chmod(path, 0o777)  # as nbgrader submit leaves a copy on a shared exchange
-    assert nbgrader(course, "collect", QUIZ).returncode == 0
-    shutil.copytree(LABS / "keys", course / "keys")
-    collected = course / "submitted" / "ann" / QUIZ
     os.chmod(course, 0o755)
-    assert stat.S_IMODE(collected.stat().st_mode) == 0o777, oct(collected.stat().st_mode)
+    assert nbgrader(course, "collect", QUIZ).returncode == 0
+    collected = course / "submitted" / "ann" / QUIZ
+    for path in [course / "submitted", *(course / "submitted").rglob("*"), course / "keys",
+                 *(course / "keys").iterdir()]:  # fmt: skip
+        assert stat.S_IMODE(path.stat().st_mode) in (0o700, 0o600), (path, oct(path.stat().st_mode))
 
     def reach(_: int) -> dict:
         os.setgroups([])
@@ -261,18 +267,12 @@ def test_collected_work_and_keys_are_made_private_before_grading(shared_course, 
             "key": outcome(lambda: (course / "keys" / f"{QUIZ}.json").read_text()),
         }
 
-    assert in_child(reach) == {"write": "allowed", "key": "allowed"}  # the attack, before
-    (collected / "planted.txt").unlink()
+    assert in_child(reach) == {"write": "EACCES", "key": "EACCES"}  # from the first collect
+    # a file another account owns in a collected folder (written there before the folder was
+    # private, say) still refuses that student at autograde
     os.chown(course / "submitted" / "bo" / QUIZ / f"{QUIZ}.ipynb", user.pw_uid, user.pw_gid)
     monkeypatch.setattr(labs_command, "autograde", lambda *a, **k: (0, []))
     assert cli.main(["labs", "autograde", QUIZ, "--course", str(course)]) in (0, 1)
-    assert in_child(reach) == {"write": "EACCES", "key": "EACCES"}
-    for path in [
-        course / "submitted",
-        *(course / "submitted").rglob("*"),
-        course / "keys",
-    ]:
-        assert not path.lstat().st_mode & 0o077, path
     found = instructor.preflight(course, QUIZ)
     assert _refusals(found, "bo") == [
         f"refused before grading: written by another account after nbgrader collect: "

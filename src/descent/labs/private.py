@@ -9,13 +9,23 @@ wrote there after collect. Each entry is opened without following links (a link 
 folder another account could write is never followed) and changed through that descriptor.
 Only the owner (or root) may change a mode: where that is another account, nothing is graded
 and the message names each path with its mode and owner.
+
+:func:`guard` does the same from the course's ``nbgrader_config.py``, which every nbgrader
+command run in the course folder executes: the private folders are made private as the command
+starts (so ``nbgrader collect`` copies into a ``submitted/`` no other account can enter) and
+again as it ends (so what it copied is 0700 and 0600 before anyone looks), from the first
+``collect`` on rather than from the first ``descent labs autograde``. ``feedback/`` is left to
+``autograde`` alone: ``nbgrader release_feedback`` copies each page's mode into the exchange,
+where the student must be able to read it.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import stat
+import sys
 from pathlib import Path
 
 from ..errors import DescentError
@@ -25,18 +35,43 @@ from ..errors import DescentError
 # (empty, private) when missing, so that nbgrader writes into private folders from the start.
 PRIVATE = ("keys", "graders", "gradebook.db", "submitted", "autograded", "feedback")
 FOLDERS = ("submitted", "autograded", "feedback")
+GUARDED = ("keys", "graders", "gradebook.db", "submitted", "autograded")  # at every command
+# Set while descent itself reads the course's configuration (to learn nbgrader's settings):
+# the configuration then changes nothing.
+READING = "DESCENT_READING_NBGRADER_CONFIG"
 _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _OPEN_FOLDER = _OPEN | os.O_DIRECTORY
 
 
-def make_private(course: Path) -> list[str]:
-    """Take group and other access from everything under :data:`PRIVATE`; returns what
-    changed, one line each. Raises :class:`DescentError` naming what cannot be changed."""
+def guard(course: str | Path) -> None:
+    """Make :data:`GUARDED` private now and when this process ends (see the module doc); what
+    cannot be changed is said on stderr (``descent labs autograde`` then refuses to grade)."""
+    if os.environ.get(READING):
+        return
+    course = Path(course)
+    _quietly(course)
+    atexit.register(_quietly, course)
+
+
+def _quietly(course: Path) -> None:
+    if not course.is_dir():  # a course folder removed meanwhile (a test's)
+        return
+    try:
+        make_private(course, GUARDED)
+    except DescentError as exc:
+        print(f"descent: {exc}", file=sys.stderr)
+
+
+def make_private(course: Path, names: tuple[str, ...] = PRIVATE) -> list[str]:
+    """Take group and other access from everything under ``names`` (default
+    :data:`PRIVATE`); returns what changed, one line each. Raises :class:`DescentError` naming
+    what cannot be changed."""
     changed: list[str] = []
     stuck: list[str] = []
     for name in FOLDERS:
-        (course / name).mkdir(mode=0o700, exist_ok=True)
-    for name in PRIVATE:
+        if name in names:
+            (course / name).mkdir(mode=0o700, exist_ok=True)
+    for name in names:
         try:
             fd = os.open(course / name, _OPEN)
         except FileNotFoundError:
