@@ -512,7 +512,9 @@ def test_batch_of_one_assignment_end_to_end(tmp_path):
     ]
     proc = subprocess.run(argv, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "eve" in proc.stdout and "missing" in proc.stdout  # never submitted
+    # eve never submitted: missing once a1 is due, "not due yet" before (the table's "now")
+    label = "missing" if datetime.now(UTC) > DUE else "not due yet"
+    assert "eve" in proc.stdout and label in proc.stdout
     # carol: 1 d 12 h 1 min late -> 2 days x 10% of 20 = 4
     assert "-4 (20%)" in proc.stdout and "16/20" in proc.stdout
     page = (tmp_path / "grading" / "reports" / "a1" / "carol.html").read_text()

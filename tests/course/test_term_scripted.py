@@ -447,9 +447,7 @@ def test_every_raw_penalty_and_final_score_is_right(term):
     plan = plan_mod.load(term / "course.toml")
     inputs = coursegrade.Inputs(
         code=rows,
-        labs=coursegrade.read_nbgrader_export(
-            term / "nb" / "grades.csv", {"quiz1", "lab1"}, term / "nb"
-        ),
+        labs=coursegrade.read_labs(plan, term / "nb" / "grades.csv"),
         extensions=lateness.read_extensions(plan.extensions, plan),
         overrides=overrides,
     )

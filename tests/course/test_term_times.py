@@ -10,6 +10,7 @@ and a corrected record settles the row again without grading again.
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from descent.commands import main
-from descent.course import assignbook, assigned, lateness, submissions
+from descent.course import assignbook, assigned, coursegrade, lateness, submissions
 from descent.course import plan as plan_mod
 from descent.course.gradebook import Gradebook
 
@@ -233,3 +234,132 @@ def test_the_file_source_keeps_the_first_time_of_the_same_content(tmp_path):
         again = _settle(book, plan, subs)["ann"]
     assert first.time_source == lateness.FILE and first.penalty == 0
     assert again.submitted_at == first.submitted_at and again.penalty == 0
+
+
+# ------------------------------------------------------------------------------ elapsed time
+
+# Both changes of each zone in 2027: (zone, the clock time the day before, the clock time the
+# morning after, the elapsed time between them). Southern zones change in April and
+# September/October; northern ones in March and October/November.
+CHANGES = [
+    ("Europe/Paris", "2027-03-27 23:59", "2027-03-28 09:00", timedelta(hours=8, minutes=1)),
+    ("Europe/Paris", "2027-10-30 23:59", "2027-10-31 09:00", timedelta(hours=10, minutes=1)),
+    ("America/New_York", "2027-03-13 23:59", "2027-03-14 09:00", timedelta(hours=8, minutes=1)),
+    ("America/New_York", "2027-11-06 23:59", "2027-11-07 09:00", timedelta(hours=10, minutes=1)),
+    ("Australia/Sydney", "2027-04-03 23:59", "2027-04-04 09:00", timedelta(hours=10, minutes=1)),
+    ("Australia/Sydney", "2027-10-02 23:59", "2027-10-03 09:00", timedelta(hours=8, minutes=1)),
+    ("Pacific/Auckland", "2027-04-03 23:59", "2027-04-04 09:00", timedelta(hours=10, minutes=1)),
+    ("Pacific/Auckland", "2027-09-25 23:59", "2027-09-26 09:00", timedelta(hours=8, minutes=1)),
+]
+HOURLY = plan_mod.LatePolicy(penalty=5, per="hour", cap=100)
+
+
+@pytest.mark.parametrize(
+    "zone, due, handed, late", CHANGES, ids=[f"{c[0]}-{c[1][:7]}" for c in CHANGES]
+)
+def test_lateness_is_elapsed_time_across_a_change_of_the_clocks(tmp_path, zone, due, handed, late):
+    """The issue's case, in four zones and both directions: due 23:59 the night the clocks
+    change, handed in at 09:00 written without an offset. Python subtracts two datetimes of
+    one zone as clock times (9 h 1 min); the penalty counts what passed. The batch's row, the
+    report's lines and ``descent grades`` (which recomputes from the stored offset time) agree."""
+    tz = ZoneInfo(zone)
+    due_at = lateness.parse_time(due, tz)
+    at = lateness.parse_time(handed, tz)
+    assert at - due_at == timedelta(hours=9, minutes=1)  # what Python's subtraction says
+    assert lateness.elapsed(at, due_at) == late
+    charged = lateness.penalty(HOURLY, due_at, at)
+    hours = math.ceil(late / timedelta(hours=1))
+    assert (charged.late_by, charged.percent) == (late, 5 * hours)
+    # the batch (a manifest row without an offset), descent grades, and the report
+    path = write_plan(tmp_path)
+    path.write_text(
+        path.read_text()
+        .replace('timezone = "UTC"', f'timezone = "{zone}"')
+        .replace("due = 2027-01-08T23:59:00", f"due = {due.replace(' ', 'T')}:00")
+        .replace('penalty = 10\nper = "day"\ncap = 50', 'penalty = 5\nper = "hour"\ncap = 100')
+    )
+    plan = plan_mod.load(path)
+    subs = tmp_path / "subs"
+    _folder(subs, "ann", {"basics.py": "# ann"})
+    (subs / "manifest.csv").write_text(f"student,submitted_at\nann,{handed.replace(' ', 'T')}:00\n")
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        row = _settle(book, plan, subs)["ann"]
+        reports = assigned.write_reports(book, [row], plan, tmp_path / "reports")
+    assert row.penalty_percent == 5 * hours, row.reason
+    assert row.reason.startswith(lateness._span(late) + " after the due date")
+    inputs = coursegrade.Inputs(code={("ann", "a1"): row}, roster={})
+    cell = coursegrade.compute(plan, inputs, ["ann"], at + timedelta(days=30))[0].cells["a1"]
+    assert cell.penalty == row.penalty and cell.points == row.final
+    page = (reports / "ann.html").read_text()
+    assert f"Late policy: {row.reason}." in page
+
+
+@pytest.mark.parametrize(
+    "zone, text, why",
+    [
+        ("Europe/Paris", "2027-03-28 02:30", "does not exist in Europe/Paris"),
+        ("Europe/Paris", "2027-10-31 02:30", "happens twice in Europe/Paris"),
+        ("Australia/Sydney", "2027-10-03 02:30", "does not exist in Australia/Sydney"),
+        ("Australia/Sydney", "2027-04-04 02:30", "happens twice in Australia/Sydney"),
+    ],
+)
+def test_a_clock_time_the_zone_skips_or_repeats_is_never_guessed(zone, text, why):
+    with pytest.raises(ValueError, match=why):
+        lateness.parse_time(text, ZoneInfo(zone))
+    # with its abbreviation (as nbgrader writes it) or an offset, the repeated hour is one
+    if "twice" in why:
+        first = lateness.parse_time(text + " +0200", ZoneInfo(zone))
+        assert first.utcoffset() == timedelta(hours=2)
+
+
+def test_nbgraders_abbreviations_are_read_in_its_own_zone_and_a_foreign_one_is_not_guessed():
+    """nbgrader writes %Z of Exchange.timezone; its own parser reads AEDT as UTC, CET in summer
+    as CEST and '+04' as four seconds. Here: the abbreviation the zone uses at that date."""
+    from dateutil.tz import gettz
+
+    sydney = gettz("Australia/Sydney")  # as nbgrader resolves Exchange.timezone
+    assert lateness.parse_time("2026-10-05 10:30:00.000000 AEDT", sydney) == datetime(
+        2026, 10, 4, 23, 30, tzinfo=UTC
+    )
+    assert lateness.parse_time("2026-10-03 10:30:00.000000 AEST", sydney) == datetime(
+        2026, 10, 3, 0, 30, tzinfo=UTC
+    )
+    posix = gettz("AEST-10AEDT,M10.1.0,M4.1.0/3")  # a POSIX TZ string, which nbgrader accepts
+    assert lateness.parse_time("2026-10-05 10:30:00.000000 AEDT", posix).astimezone(UTC) == (
+        datetime(2026, 10, 4, 23, 30, tzinfo=UTC)
+    )
+    assert lateness.parse_time("2026-10-05 10:30:00.000000 +04", sydney).utcoffset() == (
+        timedelta(hours=4)
+    )
+    with pytest.raises(ValueError, match="'AEST' is neither"):  # AEST in summer: not that zone's
+        lateness.parse_time("2026-12-05 10:30:00.000000 AEST", sydney)
+    with pytest.raises(ValueError, match="'CET' is neither"):  # the CET zone in July is CEST
+        lateness.parse_time("2026-07-05 10:30:00.000000 CET", sydney)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01 00:00:00", "9999-12-31 23:59:00 UTC"])
+def test_the_years_1_and_9999_are_refused(text):
+    with pytest.raises(ValueError, match="outside the years 1970 to 2199"):
+        lateness.parse_time(text, UTC)
+
+
+def test_an_extension_in_hours_is_elapsed_time_in_days_the_calendar(tmp_path):
+    """Due 2027-03-27 23:59 in Paris, the night the clocks jump: +36h is 36 hours later (13:59
+    CEST on the 29th); +2d is the same clock time two days later (23:59 CEST on the 29th, 47
+    hours later)."""
+    path = write_plan(tmp_path)
+    path.write_text(
+        path.read_text()
+        .replace('timezone = "UTC"', 'timezone = "Europe/Paris"')
+        .replace("due = 2027-01-08T23:59:00", "due = 2027-03-27T23:59:00")
+        .replace("due = 2027-01-15T23:59:00", "due = 2027-03-30T23:59:00")
+        .replace("due = 2027-01-22T23:59:00", "due = 2027-04-06T23:59:00")
+        .replace("due = 2027-01-20T23:59:00", "due = 2027-04-06T23:59:00")
+    )
+    (tmp_path / "extensions.csv").write_text("student,assignment,due\nann,a1,+36h\nbob,a1,+2d\n")
+    plan = plan_mod.load(path)
+    found = lateness.read_extensions(plan.extensions, plan)
+    due = plan.item("a1").due
+    assert lateness.elapsed(found[("ann", "a1")].due, due) == timedelta(hours=36)
+    assert found[("bob", "a1")].due.strftime("%Y-%m-%d %H:%M %Z") == "2027-03-29 23:59 CEST"
+    assert lateness.elapsed(found[("bob", "a1")].due, due) == timedelta(hours=47)

@@ -2,8 +2,10 @@
 (with each assignment's late policy as it will be applied); ``descent course merge BUNDLE
 WORKING_COPY`` brings a new assignment's bundle into a student's working copy, keeping their
 work; ``descent course set-time STUDENT ASSIGNMENT TIME --why TEXT`` records a submission time
-by hand; ``descent course sync-nbgrader`` writes the plan's due dates into nbgrader's
-database."""
+by hand (``--unset`` forgets it); ``descent course drop STUDENT ASSIGNMENT --reason TEXT``
+leaves an entry that is nobody's out of the term (``--undo`` brings it back); ``descent course
+sync-nbgrader`` writes the plan's due dates into nbgrader's database. Each checks everything it
+reads first (the plan, the roster, the extensions) and changes nothing on bad input (exit 2)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,10 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from ..course import assignbook, assigned, lateness, nbsync
+from ..course import lateness, nbrecords, nbsync, termhand
 from ..course import plan as plan_mod
-from ..course.coursegrade import read_roster
-from ..course.gradebook import Gradebook
 from ..course.release import merge
+from ..course.roster import read_roster
 from ..terminal import console
 from .shared import load_plan
 
@@ -40,11 +41,27 @@ def register(sub) -> None:
     )
     t.add_argument("student")
     t.add_argument("assignment", help="an assignment of the plan (code or nbgrader)")
-    t.add_argument("time", help="2027-01-18T23:10 (no offset: the course's time zone)")
-    t.add_argument("--why", required=True, help="the reason, kept with the time")
+    t.add_argument("time", nargs="?", help="2027-01-18T23:10 (no offset: the course's time zone)")
+    t.add_argument("--why", help="the reason, kept with the time (required to set one)")
+    t.add_argument(
+        "--force",
+        metavar="REASON",
+        help="keep a time outside the item's release and the end of term, for this reason",
+    )
+    t.add_argument("--unset", action="store_true", help="forget the time set by hand")
     t.add_argument("--plan", metavar="FILE", help="the plan (default: course.toml here)")
     t.add_argument("--gradebook", default=DEFAULT_GRADEBOOK, help=f"default {DEFAULT_GRADEBOOK}")
     t.set_defaults(func=_cmd_set_time)
+    d = inner.add_parser(
+        "drop", help="leave an entry that is nobody's out of the term (--undo brings it back)"
+    )
+    d.add_argument("student", help="the entry's id (not a roster student)")
+    d.add_argument("assignment", help="an assignment of the plan (code or nbgrader)")
+    d.add_argument("--reason", help="why it is dropped, kept with it (required to drop)")
+    d.add_argument("--undo", action="store_true", help="bring a dropped entry back")
+    d.add_argument("--plan", metavar="FILE", help="the plan (default: course.toml here)")
+    d.add_argument("--gradebook", default=DEFAULT_GRADEBOOK, help=f"default {DEFAULT_GRADEBOOK}")
+    d.set_defaults(func=_cmd_drop)
     s = inner.add_parser(
         "sync-nbgrader", help="write the plan's due dates and extensions into nbgrader's database"
     )
@@ -89,11 +106,20 @@ def _cmd_check(args) -> int:
             f"[yellow]note: module {module} is split over {', '.join(ids)}: its stub "
             f"file and public tests ship whole with {ids[0]}[/yellow]"
         )
+    console.print(
+        f"term: {_local(plan.term_start, plan)} to {_local(plan.term_end, plan)} "
+        f"({'[course] end' if plan.end else 'the last due date + 60 days'}; a time set by hand "
+        f"outside it needs --force)"
+    )
     return _check_people(plan)
 
 
 def _check_people(plan) -> int:
-    roster = read_roster(plan.roster)
+    try:
+        roster = read_roster(plan.roster)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]descent course check: {escape(str(exc))}[/red]")
+        return 2
     if plan.roster is None:
         console.print(
             "[yellow]no [course] roster: students who never hand anything in cannot be "
@@ -118,12 +144,42 @@ def _check_people(plan) -> int:
             else ""
         )
     )
+    if _check_nbgrader(plan):
+        return 2
     console.print("[green]the plan is valid[/green]")
     return 0
 
 
+def _check_nbgrader(plan) -> bool:
+    """Print how nbgrader's times will be read; True when they cannot be (a problem)."""
+    if not any(i.kind == plan_mod.NBGRADER for i in plan.items):
+        return False
+    records = nbrecords.Records(plan.nbgrader_course)
+    if records.problem:
+        console.print(f"[red]descent course check: nbgrader: {escape(records.problem)}[/red]")
+        return True
+    found = records.settings
+    console.print(
+        f"nbgrader writes its submission times in {escape(found.timezone)} "
+        f"({escape(found.timestamp_format)}); they are read in that zone"
+    )
+    if "%z" in found.timestamp_format or "+" in found.timestamp_format.replace("%z", ""):
+        console.print(
+            "[yellow]nbgrader's Exchange.timestamp_format writes a '+' into the exchange's "
+            "folder names, which nbgrader collect splits on: it then names students such as "
+            "'ana+lab1'. Use a format without %z (the default writes the zone's name)[/yellow]"
+        )
+    return False
+
+
 def _local(moment, plan) -> str:
     return moment.astimezone(plan.timezone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _people(plan) -> None:
+    """Read the roster and the extensions, refusing (before any change) either that is bad."""
+    roster = read_roster(plan.roster)
+    lateness.read_extensions(plan.extensions, plan, set(roster))
 
 
 def _cmd_merge(args) -> int:
@@ -136,29 +192,60 @@ def _cmd_merge(args) -> int:
 def _cmd_set_time(args) -> int:
     plan = load_plan(args)
     item = plan.item(args.assignment)
+    _people(plan)
     roster = read_roster(plan.roster)
     if roster and args.student not in roster:
         raise ValueError(f"no student {args.student!r} in the roster ({plan.roster})")
-    if not args.why.strip():
+    if args.unset:
+        if args.time or args.why or args.force:
+            raise ValueError("--unset takes no TIME, --why or --force")
+        before, after = termhand.unset_time(args.gradebook, plan, item, args.student)
+        console.print(f"{escape(args.student)}, {escape(item.id)}: the time set by hand is unset")
+        _show_change(before, after, item)
+        return 0
+    if not args.time:
+        raise ValueError("give the TIME (2027-01-18T23:10), or --unset")
+    if not (args.why or "").strip():
         raise ValueError("--why must say why the time is set by hand")
     at = lateness.parse_time(args.time, plan.timezone)
-    with Gradebook(args.gradebook) as book:
-        before = [g for g in assignbook.read(book, item.id) if g.student == args.student]
-        assignbook.set_override(book, args.student, item.id, at.isoformat(), args.why.strip())
-        after = assigned.resettle(book, plan, item, args.student)
+    before, after = termhand.set_time(
+        args.gradebook, plan, item, args.student, at, args.why, args.force
+    )
     console.print(
         f"{escape(args.student)}, {escape(item.id)}: submitted "
-        f"{lateness.local(at, plan.timezone)} (set by hand: {escape(args.why.strip())})"
+        f"{lateness.local(at, plan.timezone)} (set by hand: {escape(args.why.strip())}); it "
+        f"holds for the submission there now, and lapses if another comes in"
     )
+    _show_change(before, after, item)
+    return 0
+
+
+def _show_change(before, after, item) -> None:
     if before and after:
         console.print(
-            f"final {before[0].final:g} -> {after.final:g}/{after.max_points:g}"
+            f"final {before.final:g} -> {after.final:g}/{after.max_points:g}"
             + (f" ({escape(after.reason)})" if after.reason else "")
+            + "; the student's report is written again"
         )
-    elif item.kind == plan_mod.CODE:
-        console.print("no grade recorded yet: the next `descent batch --assignment` uses it")
-    else:
+    elif item.kind != plan_mod.CODE:
         console.print("`descent grades` applies it to nbgrader's score")
+
+
+def _cmd_drop(args) -> int:
+    plan = load_plan(args)
+    item = plan.item(args.assignment)
+    _people(plan)
+    if args.undo:
+        if args.reason:
+            raise ValueError("--undo takes no --reason")
+        termhand.undrop(args.gradebook, item, args.student)
+        console.print(f"{escape(args.student)}, {escape(item.id)}: back in the term")
+        return 0
+    termhand.drop(args.gradebook, plan, item, args.student, args.reason or "")
+    console.print(
+        f"{escape(args.student)}, {escape(item.id)}: dropped ({escape(args.reason.strip())}); "
+        f"left out of every table, course grade and file (--undo brings it back)"
+    )
     return 0
 
 

@@ -11,11 +11,13 @@ from rich.table import Table
 
 from ..course import coursegrade, lateness, lms
 from ..course import plan as plan_mod
-from ..course.assignbook import overrides, read
+from ..course.assignbook import dropped, overrides, read
 from ..course.gradebook import Gradebook
 from ..reports import spreadsheet
 from ..terminal import console
 from .shared import load_plan
+
+DEFAULT_GRADEBOOK = "descent-grading/gradebook.sqlite"
 
 
 def register(sub) -> None:
@@ -23,8 +25,7 @@ def register(sub) -> None:
     g.add_argument("--plan", metavar="FILE", help="the plan (default: course.toml here)")
     g.add_argument(
         "--gradebook",
-        default="descent-grading/gradebook.sqlite",
-        help="the class gradebook (default descent-grading/gradebook.sqlite)",
+        help=f"the class gradebook (default {DEFAULT_GRADEBOOK}; one named must exist)",
     )
     g.add_argument(
         "--nbgrader-grades",
@@ -65,19 +66,24 @@ def register(sub) -> None:
 def _cmd_grades(args) -> int:
     plan = load_plan(args)
     if args.out:
-        spreadsheet.check_output_file(Path(args.out))
+        if args.format == "table":
+            raise ValueError("--out writes a file: give --format csv, canvas or moodle")
+        spreadsheet.check_output_file(args.out)
+    _check_inputs(args)
+    at = plan_mod.at(plan, args.at) if args.at else None
     roster = coursegrade.read_roster(plan.roster)
     inputs = coursegrade.Inputs(
-        labs=_nbgrader(args, plan),
+        labs=_nbgrader(args, plan, set(roster)),
         extensions=lateness.read_extensions(plan.extensions, plan, set(roster)),
+        roster=roster,
     )
     _read_gradebook(args, plan, inputs)
-    students = sorted(set(roster) | {s for s, _ in inputs.code} | {s for s, _ in inputs.labs})
-    at = plan_mod.at(plan, args.at) if args.at else None
-    grades = coursegrade.compute(plan, inputs, students, at)
+    grades = coursegrade.compute(plan, inputs, None, at)
     if args.format == "table":
         _show(plan, grades, args.student)
         return 0
+    if args.format in ("canvas", "moodle"):
+        _left_out(grades, plan, args.format)
     rows = lms.render(
         args.format,
         plan,
@@ -102,16 +108,44 @@ def _cmd_grades(args) -> int:
     return 0
 
 
-def _read_gradebook(args, plan, inputs: coursegrade.Inputs) -> None:
-    if not Path(args.gradebook).is_file():
+def _check_inputs(args) -> None:
+    """A file named on the command line must be there: a typo would grade everyone missing."""
+    for option, value in (
+        ("--gradebook", args.gradebook),
+        ("--nbgrader-grades", args.nbgrader_grades),
+    ):
+        if value is not None and not Path(value).is_file():
+            raise ValueError(
+                f"{option} {value}: no such file" + (" (a folder)" if Path(value).is_dir() else "")
+            )
+
+
+def _left_out(grades, plan, fmt: str) -> None:
+    """Say who gets no LMS row: an entry keyed by the roster only (one roster id, one row)."""
+    if plan.roster is None:
+        raise ValueError(
+            f"a {fmt} file is keyed by the roster: name one in the plan ([course] roster)"
+        )
+    strangers = [g.student for g in grades if not g.on_roster]
+    if strangers:
         console.print(
-            f"[yellow]no gradebook at {escape(args.gradebook)}: no code assignment "
-            f"graded yet[/yellow]"
+            f"[yellow]no {fmt} row for entries not on the roster: "
+            f"{escape(', '.join(strangers))} (add them to the roster, or `descent course drop "
+            f"STUDENT ITEM --reason TEXT`)[/yellow]"
+        )
+
+
+def _read_gradebook(args, plan, inputs: coursegrade.Inputs) -> None:
+    path = args.gradebook or DEFAULT_GRADEBOOK
+    if not Path(path).is_file():
+        console.print(
+            f"[yellow]no gradebook at {escape(path)}: no code assignment graded yet[/yellow]"
         )
         return
-    with Gradebook(args.gradebook, writable=False) as book:
+    with Gradebook(path, writable=False) as book:
         rows = read(book)
         inputs.overrides = overrides(book)
+        inputs.dropped = dropped(book)
     inputs.code = {(g.student, g.assignment): g for g in rows}
     other = sorted({g.assignment for g in rows if g.plan_hash and g.plan_hash != plan.digest})
     if other:
@@ -122,7 +156,7 @@ def _read_gradebook(args, plan, inputs: coursegrade.Inputs) -> None:
         )
 
 
-def _nbgrader(args, plan) -> dict[tuple[str, str], coursegrade.LabRow]:
+def _nbgrader(args, plan, known: set[str]) -> dict[tuple[str, str], coursegrade.LabRow]:
     path = Path(args.nbgrader_grades) if args.nbgrader_grades else plan.nbgrader_grades
     if path is None or not path.is_file():
         console.print(
@@ -131,9 +165,7 @@ def _nbgrader(args, plan) -> dict[tuple[str, str], coursegrade.LabRow]:
             f"the nbgrader course)[/yellow]"
         )
         return {}
-    labs = coursegrade.read_nbgrader_export(
-        path, {i.id for i in plan.items if i.kind == plan_mod.NBGRADER}, plan.nbgrader_course
-    )
+    labs = coursegrade.read_labs(plan, path, known)
     if any(row.nbgrader_penalty for row in labs.values()):
         console.print(
             "[yellow]nbgrader applied a late penalty of its own; the plan's late policy is "
@@ -164,7 +196,7 @@ def _show(plan, grades, student: str | None = None) -> None:
     table.add_column("student")
     for cat in plan.categories.values():
         table.add_column(f"{cat.name} ({cat.weight:g}%)", justify="right")
-    for column in ("course", "missing", "dropped", "excused", "attention"):
+    for column in ("course", "missing", "dropped", "excused, extended", "attention"):
         table.add_column(column, justify="right" if column == "course" else "left", overflow="fold")
     for g in grades:
         cats = [
@@ -176,20 +208,29 @@ def _show(plan, grades, student: str | None = None) -> None:
             "-" if g.total is None else f"{g.total:.1f}",
             f"[red]{escape(', '.join(_with(g, coursegrade.MISSING)))}[/red]",
             escape(", ".join(i for i, c in g.cells.items() if c.dropped)),
-            escape(", ".join(_with(g, coursegrade.EXCUSED))),
+            escape(", ".join(_excused_or_extended(g))),
             f"[yellow]{escape('; '.join(g.flags))}[/yellow]",
         )
     console.print(table)
     console.print(
         "[dim]missing: due and not handed in (counts 0); dropped: by the category's "
-        "drop-lowest rule; excused: left out; attention: a time unknown (no penalty until "
-        "`descent course set-time`) or a grading that did not complete (not counted); "
-        "`--student ID` shows every component[/dim]"
+        "drop-lowest rule; excused: left out; extended: an extension still running (not "
+        "due yet); attention: a time unknown (no penalty until `descent course set-time`), a "
+        "grading that did not complete (not counted), a student not on the roster (no LMS "
+        "row); `--student ID` shows every component[/dim]"
     )
 
 
 def _with(grade, status: str) -> list[str]:
     return [i for i, c in grade.cells.items() if c.status == status]
+
+
+def _excused_or_extended(grade) -> list[str]:
+    return [
+        f"{i} ({c.label})"
+        for i, c in grade.cells.items()
+        if c.status == coursegrade.EXCUSED or (c.status == coursegrade.NOT_DUE and c.detail)
+    ]
 
 
 def _components(plan, grade) -> None:
@@ -218,7 +259,7 @@ def _components(plan, grade) -> None:
             f"{round(cell.points or 0, 2):g}/{round(cell.max_points, 2):g}" if graded else "-",
             "-" if cell.percent is None else f"{cell.percent:.1f}",
             escape(
-                ("" if graded else cell.status)
+                ("" if graded else cell.label)
                 + (" (dropped)" if cell.dropped else "")
                 + (f" {cell.flag}" if cell.flag else "")
             ),

@@ -16,6 +16,10 @@
     plan.py, lateness.py, assigned.py, coursegrade.py, lms.py, release.py, nbsync.py
                      the term: the course plan, submission times and late work, assignment and
                      course grades, LMS files, releasing an assignment, nbgrader's due dates
+    clock.py         elapsed time, the years a term's dates lie in, clock times in a zone
+    roster.py        who is in the course: the roster, one person per id
+    nbrecords.py     when a lab or quiz was submitted, from what nbgrader recorded at submit
+    termhand.py      the instructor's hand on a term: times set by hand, entries dropped
     demo.py, termdemo.py  the sample class and term of ``descent demo``
     similarity/      which submissions share rare code (reports; changes no grade)
 

@@ -28,12 +28,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import registry
-from . import assignbook, batch, lateness, submissions
+from . import assignbook, batch, lateness, nbrecords, submissions
 from .assignbook import Grade
-from .coursegrade import read_roster
+from .coursegrade import running
 from .gradebook import Gradebook, GradebookError
 from .html_report import Score, notes, page
 from .plan import Item, Plan
+from .roster import not_on_roster, read_roster
 from .version import grader_version
 
 
@@ -52,13 +53,14 @@ def run(
     """Grade ``item`` for the class of ``opts.submissions`` and settle every student. Refuses
     (exit 2, before grading) when the gradebook holds rows of ``item`` settled with another
     plan, unless ``replace_plan``."""
-    roster = read_roster(plan.roster)
+    roster = read_roster(plan.roster)  # before grading: a roster naming anyone twice stops it
     manifest = (  # read before grading: a manifest without its columns stops the batch
         lateness.read_manifest(opts.submissions, plan.timezone)
         if item.time_source == "manifest"
         else {}
     )
     extensions = lateness.read_extensions(plan.extensions, plan, set(roster))
+    stamps = stamp_zone(plan) if item.time_source == "nbgrader" else None
     conflict = None if replace_plan else _plan_conflict(opts.book_path, plan, item)
     if conflict:
         console.print(f"[red]descent batch: {escape(conflict)}[/red]")
@@ -83,10 +85,11 @@ def run(
     version = grader_version(kit, selection=opts.selection, device=opts.device)
     try:
         with Gradebook(opts.book_path) as book:
-            records = Records(manifest, extensions, assignbook.overrides(book))
+            records = Records(manifest, extensions, assignbook.overrides(book), stamps)
             grades = settle(book, plan, item, listing, version, opts.submissions, records)
             assignbook.write(book, grades)
-            show(grades, plan, item, console, list(roster))
+            people = Class(roster, extensions, assignbook.dropped(book))
+            show(grades, plan, item, console, people)
             if reports:
                 folder = write_reports(book, grades, plan, opts.out / "reports" / item.id)
                 console.print(f"HTML reports: {folder}")
@@ -113,12 +116,31 @@ def _plan_conflict(book_path: Path, plan: Plan, item: Item) -> str | None:
     )
 
 
+def stamp_zone(plan: Plan):
+    """The zone nbgrader's ``timestamp.txt`` of a code assignment is read in: nbgrader's own
+    ``Exchange.timezone`` where the plan names an nbgrader course whose configuration sets a
+    zone nbgrader can use, else the course's."""
+    if plan.nbgrader_course is None or not (plan.nbgrader_course / "nbgrader_config.py").is_file():
+        return plan.timezone
+    records = nbrecords.Records(plan.nbgrader_course)
+    return records.zone if not records.problem else plan.timezone
+
+
 class Records:
     """What settles a submission besides its grading: the manifest, the extensions, the times
-    set by hand."""
+    set by hand, and the zone nbgrader's time stamps are read in."""
 
-    def __init__(self, manifest: dict, extensions: dict, overrides: dict):
+    def __init__(self, manifest: dict, extensions: dict, overrides: dict, stamps=None):
         self.manifest, self.extensions, self.overrides = manifest, extensions, overrides
+        self.stamps = stamps
+
+
+class Class:
+    """Who the table lists besides the graded entries: the roster, with each student's
+    extension, and the entries the instructor dropped."""
+
+    def __init__(self, roster: dict, extensions: dict, dropped: dict):
+        self.roster, self.extensions, self.dropped = roster, extensions, dropped
 
 
 def settle(
@@ -143,7 +165,9 @@ def settle(
         if row is None:  # not graded this run (interrupted): nothing to settle
             continue
         sid, status, points, most = row
-        when = _when(book, plan, item, entry, digest, folder, records)
+        source = _from_source(book, plan, item, entry, digest, folder, records)
+        manual = records.overrides.get((entry.student, item.id))
+        when = by_hand(manual) if manual and manual.holds_for(digest) else source
         g = grade(
             item,
             entry.student,
@@ -155,8 +179,10 @@ def settle(
             when,
             records.extensions.get((entry.student, item.id)),
             plan,
+            source=source,
         )
-        g.note = foreign_modules(entry, item, plan)
+        lapsed = manual.lapsed() if manual and not manual.holds_for(digest) else ""
+        g.note = "; ".join(n for n in (foreign_modules(entry, item, plan), lapsed) if n)
         out.append(g)
     return out + held(book, plan, item, listing, version)
 
@@ -181,10 +207,10 @@ def held(book: Gradebook, plan: Plan, item: Item, listing, version: str) -> list
     return out
 
 
-def _when(book, plan: Plan, item: Item, entry, digest: str, folder: Path, records: Records):
-    manual = records.overrides.get((entry.student, item.id))
-    if manual:
-        return by_hand(manual)
+def _from_source(
+    book, plan: Plan, item: Item, entry, digest: str, folder: Path, records: Records
+) -> lateness.Submitted:
+    """The time the plan's source gives (a time set by hand aside)."""
     if item.time_source == "file":
         kept = assignbook.recorded_time(book, entry.student, item.id, digest)
         if kept and kept[1].startswith(lateness.FILE):
@@ -197,6 +223,7 @@ def _when(book, plan: Plan, item: Item, entry, digest: str, folder: Path, record
         entry.modified,
         records.manifest,
         plan.timezone,
+        stamps=records.stamps,
     )
 
 
@@ -226,9 +253,14 @@ def grade(
     when: lateness.Submitted,
     extension: lateness.Extension | None,
     plan: Plan,
+    *,
+    source: lateness.Submitted | None = None,
 ) -> Grade:
+    """The settled row; ``source`` is what the plan's source said when ``when`` is a time set
+    by hand (default: ``when`` itself)."""
     raw = scaled(points, most, item) if status == "graded" else 0.0
     settled = lateness.settle(item, raw, when, extension, plan.timezone)
+    source = source or when
     return Grade(
         student,
         item.id,
@@ -245,6 +277,8 @@ def grade(
         settled.final,
         _extension_text(extension, plan),
         plan_hash=plan.digest,
+        source_at=source.at.isoformat() if source.at else "",
+        source=source.source,
     )
 
 
@@ -257,17 +291,17 @@ def _extension_text(extension: lateness.Extension | None, plan: Plan) -> str:
 
 def resettle(book: Gradebook, plan: Plan, item: Item, student: str) -> Grade | None:
     """Settle ``student``'s recorded row of ``item`` again from its raw score, with the time set
-    by hand and the extensions as they are now (``descent course set-time``); None without a
-    row."""
-    rows = [g for g in assignbook.read(book, item.id) if g.student == student]
-    if not rows:
+    by hand (if it holds for the recorded submission) else the source's own time, and the
+    extensions as they are now (``descent course set-time``); None without a row. The
+    student's HTML report, where the batch wrote one, is written again."""
+    rows = assignbook.read(book, item.id, with_dropped=True)
+    old = next((g for g in rows if g.student == student), None)
+    if old is None:
         return None
-    old = rows[0]
     manual = assignbook.overrides(book).get((student, item.id))
-    if manual is None:
-        return old
-    extensions = lateness.read_extensions(plan.extensions, plan)
-    when = by_hand(manual)
+    source = _recorded_source(old)
+    when = by_hand(manual) if manual and manual.holds_for(old.content_hash) else source
+    extensions = lateness.read_extensions(plan.extensions, plan, set(read_roster(plan.roster)))
     extension = extensions.get((student, item.id))
     settled = lateness.settle(item, old.raw, when, extension, plan.timezone)
     new = replace(
@@ -280,9 +314,22 @@ def resettle(book: Gradebook, plan: Plan, item: Item, student: str) -> Grade | N
         final=settled.final,
         extension=_extension_text(extension, plan),
         plan_hash=plan.digest,
+        source_at=source.at.isoformat() if source.at else "",
+        source=source.source,
     )
     assignbook.write(book, [new])
+    folder = assignbook.report_folder(book, item.id)
+    if folder and Path(folder).is_dir():
+        write_reports(book, [new], plan, Path(folder))
     return new
+
+
+def _recorded_source(row: Grade) -> lateness.Submitted:
+    """What the plan's source said for the row's submission."""
+    at, source = (row.source_at, row.source) if row.source else (row.submitted_at, row.time_source)
+    if source.startswith(lateness.SET_BY_HAND):  # a row of an earlier version: not kept
+        return lateness.unknown("the time set by hand was unset: run the batch again to read it")
+    return lateness.Submitted(datetime.fromisoformat(at) if at else None, source)
 
 
 def foreign_modules(entry, item: Item, plan: Plan) -> str:
@@ -322,8 +369,16 @@ def _num(x: float) -> str:
 
 
 def show(
-    grades: list[Grade], plan: Plan, item: Item, console: Console, roster: list[str] = ()
+    grades: list[Grade],
+    plan: Plan,
+    item: Item,
+    console: Console,
+    people: Class | None = None,
+    at: datetime | None = None,
 ) -> None:
+    """The assignment's table (as of ``at``, default now): the graded entries, then each roster
+    student without one, *excused*, *extension running (until ...)*, *not due yet* or
+    *missing*; then what needs the instructor."""
     table = Table(
         title=f"{item.id}: {item.title} (due {lateness.local(item.due, plan.timezone)})",
         title_justify="left",
@@ -334,22 +389,51 @@ def show(
             overflow="fold",
             justify="right" if column in ("raw", "penalty", "final") else "left",
         )
+    people = people or Class({}, {}, {})
     by_student = {g.student: g for g in grades}
     for g in grades:
+        gone = people.dropped.get((g.student, item.id))
+        flag = not_on_roster(people.roster, g.student)
+        if gone is not None:
+            table.add_row(escape(g.student), "[dim]dropped[/dim]", "-", "-", escape(gone), "-")
+            continue
         table.add_row(
             escape(g.student),
             _submitted_cell(g, plan),
             f"{_num(g.raw)}/{_num(g.max_points)}",
             f"-{_num(g.penalty)} ({g.penalty_percent:g}%)" if g.penalty_percent else "0",
-            escape(why(g)),
+            escape("; ".join(p for p in (why(g), flag) if p)),
             f"{_num(g.final)}/{_num(g.max_points)}",
         )
-    for student in roster:
+    now = at or datetime.now().astimezone()
+    for student in people.roster:
         if student not in by_student:
-            table.add_row(escape(student), "[red]missing[/red]", "-", "-", "no submission", "-")
+            extension = people.extensions.get((student, item.id))
+            due = lateness.due_for(item, extension)
+            if extension and extension.excused:
+                label = "excused"
+            elif due is not None and lateness.elapsed(now, due).total_seconds() <= 0:
+                label = running(item, extension, now, plan) or "not due yet"
+            else:
+                label = "[red]missing[/red]"
+            table.add_row(escape(student), label, "-", "-", "no submission", "-")
     console.print(table)
-    for line in attention(grades):
+    strangers = [
+        g.student
+        for g in grades
+        if not_on_roster(people.roster, g.student) and (g.student, item.id) not in people.dropped
+    ]
+    for line in attention(grades) + _strangers(strangers, item):
         console.print(f"[yellow]{escape(line)}[/yellow]")
+
+
+def _strangers(students: list[str], item: Item) -> list[str]:
+    if not students:
+        return []
+    return [
+        f"not on the roster (kept out of the LMS files): {', '.join(students)}; add them to the "
+        f"roster, or `descent course drop STUDENT {item.id} --reason TEXT`"
+    ]
 
 
 def _submitted_cell(g: Grade, plan: Plan) -> str:
@@ -405,6 +489,8 @@ def notes_for(g: Grade, plan: Plan) -> list[str]:
 
 def write_reports(book: Gradebook, grades: list[Grade], plan: Plan, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    if grades:
+        assignbook.set_report_folder(book, grades[0].assignment, str(folder.resolve()))
     for g in grades:
         row = book.db.execute(
             "SELECT status, message, graded_at, superseded, source FROM submissions WHERE id = ?",

@@ -22,17 +22,23 @@ so until the instructor sets the time (``descent course set-time``), which beats
 
 Time stamps (:func:`parse_time`) are read in every form nbgrader writes (its default
 ``%Y-%m-%d %H:%M:%S.%f %Z``, with or without microseconds, with or without the zone) and ISO
-8601. A zone given as an offset (``+0200``, ``-01:00``, ``Z``) is that offset; ``UTC`` and
-``GMT`` are UTC; an abbreviation is resolved against the course's time zone: ``CEST`` in a course
-in ``Europe/Berlin`` is the offset that zone has, at that date and time, under that name
-(nbgrader writes ``%Z`` of its own ``Exchange.timezone``; keep it the course's); otherwise an
-IANA name (``America/New_York``, ``HST``) is that zone. Any other abbreviation (``CST`` is used
-on three continents) is not guessed: the time is unknown. A time without a zone is read in the
-course's time zone.
+8601, in a zone given by the caller: nbgrader's own ``Exchange.timezone`` for nbgrader's
+records (:mod:`.nbrecords`; its own parser reads ``AEDT`` as UTC), the course's otherwise. A
+zone given as an offset (``+0200``, ``-01:00``, ``+04``, ``Z``) is that offset; ``UTC`` and
+``GMT`` are UTC; an abbreviation is the offset the given zone has, at that date and time, under
+that name (``CEST`` in ``Europe/Berlin``; in the hour that happens twice, the name says which);
+otherwise an IANA name (``America/New_York``, or ``HST``, whose name is its abbreviation) is
+that zone. Any other abbreviation (``CST`` is used on three continents, ``CET`` for a July
+time) is not guessed: the time is unknown. A time without a zone is read in the given zone,
+unless the clocks skip it or show it twice there (:func:`.clock.in_zone`). Every date lies in
+the years of :data:`.clock.FIRST_YEAR` to :data:`.clock.LAST_YEAR`. Lateness is elapsed time
+(:func:`.clock.elapsed`), never a difference of clock times.
 
 Extensions come from a CSV the instructor keeps (``student,assignment,due[,reason]``): ``due``
-is a date-time (without an offset: the course's time zone), ``+2d`` / ``+36h`` from the
-assignment's due date, or ``excused`` (the item is left out of that student's grade).
+is a date-time (without an offset: the course's time zone), ``+36h`` (elapsed hours after the
+assignment's due date), ``+2d`` (the same clock time, days later on the course's calendar), or
+``excused`` (the item is left out of that student's grade). One row per student and item, and
+one per student in a manifest: a second would win unseen, so it is refused.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import DescentError
+from .clock import elapsed, exists, in_zone, sane, zone_name
 from .plan import UNITS, Item, LatePolicy
 
 TIMESTAMP, GRADESCOPE, MANIFEST, FILE = (
@@ -63,7 +70,7 @@ STAMP_NAME, METADATA_NAME = "timestamp.txt", "submission_metadata.json"
 EXCUSED = "excused"
 _READ_CAP = 4096  # a time stamp is a line; a bigger file is not one
 _STAMP = re.compile(r"\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s*(.*?)\s*")
-_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+_OFFSET = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?")
 
 
 class LatenessError(DescentError, ValueError):
@@ -100,7 +107,10 @@ class Penalty:
 
 def parse_time(text: str, tz) -> datetime:
     """The instant ``text`` names (the forms and zone rules are in the module doc); raises
-    ``ValueError`` saying what is wrong."""
+    ``ValueError`` saying what is wrong. ``tz`` is the zone a clock time without an offset is
+    read in, and the zone whose abbreviations (``CEST``, ``AEDT``) are understood: the course's,
+    or for nbgrader's records nbgrader's own (``Exchange.timezone``, a ``zoneinfo`` or
+    ``dateutil`` zone)."""
     found = _STAMP.fullmatch(text)
     if not found:
         raise ValueError(f"{text.strip()[:60]!r} is not a date and time")
@@ -109,30 +119,41 @@ def parse_time(text: str, tz) -> datetime:
         naive = datetime.fromisoformat(f"{day}T{clock}")
     except ValueError:
         raise ValueError(f"{text.strip()[:60]!r} is not a date and time") from None
+    sane(naive, f"{text.strip()[:60]!r}: the date")
     return _zoned(naive, zone, tz)
 
 
 def _zoned(naive: datetime, zone: str, tz) -> datetime:
     if not zone:
-        return naive.replace(tzinfo=tz)
+        return in_zone(naive, tz)
     if zone == "Z" or zone in ("UTC", "GMT"):
         return naive.replace(tzinfo=timezone.utc)
     offset = _OFFSET.fullmatch(zone)
     if offset:
         sign, hours, minutes = offset.groups()
-        span = timedelta(hours=int(hours), minutes=int(minutes))
+        span = timedelta(hours=int(hours), minutes=int(minutes or 0))
         return naive.replace(tzinfo=timezone(span if sign == "+" else -span))
-    for fold in (0, 1):  # an hour that happens twice: the abbreviation tells which
-        local = naive.replace(tzinfo=tz, fold=fold)
-        if local.tzname() == zone:
-            return local
+    # an abbreviation of the zone (CEST, AEDT): in the hour that happens twice, it says which
+    named = [
+        local
+        for fold in (0, 1)
+        if (local := naive.replace(tzinfo=tz, fold=fold)).tzname() == zone and exists(local)
+    ]
+    if named:
+        # as that offset: an instant of the hour that happens twice would otherwise compare
+        # unequal to the same instant in any other zone (Python's rule for folds)
+        return named[0].astimezone(timezone(named[0].utcoffset() or timedelta(0)))
     try:
-        return naive.replace(tzinfo=ZoneInfo(zone))
+        # an IANA key (America/New_York), or a zone whose key is its own abbreviation (HST)
+        local = in_zone(naive, ZoneInfo(zone))
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"the zone {zone!r} is neither an offset, UTC, an abbreviation the course's time "
-            f"zone {tz} uses at that time, nor a time zone name"
-        ) from None
+        local = None
+    if local is not None and ("/" in zone or local.tzname() == zone):
+        return local
+    raise ValueError(
+        f"the zone {zone!r} is neither an offset, UTC, an abbreviation {zone_name(tz)} uses at "
+        f"that date and time, nor a time zone name"
+    )
 
 
 # ------------------------------------------------------------------------------ the sources
@@ -149,11 +170,19 @@ def read_manifest(folder: Path, tz=timezone.utc) -> dict[str, Submitted]:
         reader = csv.DictReader(handle)
         if not {"student", "submitted_at"} <= set(reader.fieldnames or []):
             raise LatenessError(f"{path} needs the columns student,submitted_at")
+        lines: dict[str, int] = {}
         for line, row in enumerate(reader, start=2):
+            student = (row["student"] or "").strip()
+            if student in lines:
+                raise LatenessError(
+                    f"{path}, line {line}: {student!r} again (first on line {lines[student]}): "
+                    f"one row per student, or the last row would win unseen"
+                )
+            lines[student] = line
             try:
-                out[row["student"]] = Submitted(parse_time(row["submitted_at"] or "", tz), MANIFEST)
+                out[student] = Submitted(parse_time(row["submitted_at"] or "", tz), MANIFEST)
             except ValueError as exc:
-                out[row["student"]] = unknown(f"{MANIFEST_NAME} line {line}: {exc}")
+                out[student] = unknown(f"{MANIFEST_NAME} line {line}: {exc}")
     return out
 
 
@@ -165,16 +194,20 @@ def submitted(
     modified: float,
     manifest: dict[str, Submitted],
     tz=timezone.utc,
+    *,
+    stamps=None,
 ) -> Submitted:
     """When ``student`` submitted, by the plan's ``source`` alone. ``root`` is the student's
-    entry in the submissions folder (a folder or a file), ``graded`` what is graded in it."""
+    entry in the submissions folder (a folder or a file), ``graded`` what is graded in it;
+    ``tz`` is the course's zone, ``stamps`` the one nbgrader writes its times in (default
+    ``tz``)."""
     if source == "manifest":
         return manifest.get(student) or unknown(f"not in {MANIFEST_NAME}")
     if source == "file":
         return Submitted(datetime.fromtimestamp(modified, timezone.utc), FILE)
     if source == "gradescope":
         return _gradescope(Path(root), Path(graded), tz)
-    return _nbgrader(Path(root), tz)
+    return _nbgrader(Path(root), stamps if stamps is not None else tz)
 
 
 def _nbgrader(root: Path, tz) -> Submitted:
@@ -260,10 +293,17 @@ def read_extensions(
 ) -> dict[tuple[str, str], Extension]:
     """``{(student, item id): Extension}``; a missing file means none. With ``roster``, a
     student it does not list is refused: a typo would silently deny the real student's
-    extension."""
-    if path is None or not Path(path).is_file():
+    extension. A path that is there but is no file (a folder), and two rows for one student
+    and item, are refused: either would drop extensions unseen."""
+    if path is None or not (Path(path).exists() or Path(path).is_symlink()):
         return {}
-    out = {}
+    if not Path(path).is_file():
+        raise LatenessError(
+            f"the extensions file {path} is not a file: give [course] extensions the CSV "
+            f"(student,assignment,due[,reason])"
+        )
+    out: dict[tuple[str, str], Extension] = {}
+    first: dict[tuple[str, str], int] = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if not {"student", "assignment", "due"} <= set(reader.fieldnames or []):
@@ -280,12 +320,21 @@ def read_extensions(
                     f"{where}: student {student!r} is not in the roster ({plan.roster}): a "
                     f"typo would deny the real student's extension"
                 )
+            if (student, item.id) in first:
+                raise LatenessError(
+                    f"{where}: {student}, {item.id} again (first on line "
+                    f"{first[(student, item.id)]}): one row per student and assignment"
+                )
+            first[(student, item.id)] = line
             reason = (row.get("reason") or "").strip()
             text = (row["due"] or "").strip()
             if text.lower() == EXCUSED:
                 out[(student, item.id)] = Extension(None, reason, excused=True)
                 continue
-            due = _extended(text, item.due, plan.timezone)
+            try:
+                due = _extended(text, item.due, plan.timezone)
+            except ValueError as exc:
+                raise LatenessError(f"{where}: due {row['due']!r}: {exc}") from None
             if due is None:
                 raise LatenessError(
                     f"{where}: due {row['due']!r} is neither a date-time, +Nd / +Nh nor excused"
@@ -295,15 +344,25 @@ def read_extensions(
 
 
 def _extended(text: str, due: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """The extended due date: ``+Nh`` is N hours of elapsed time after the due date, ``+Nd``
+    N days on the course's calendar (the due date's clock time, N days later, whether or not
+    the clocks change in between); else a date-time. None when ``text`` is none of these."""
     if text.startswith("+") and text[-1:] in ("d", "h") and due is not None:
         try:
             amount = float(text[1:-1])
         except ValueError:
             return None
-        return due + amount * UNITS["day" if text[-1] == "d" else "hour"]
+        if not math.isfinite(amount) or not 0 <= amount <= 3650:
+            return None
+        if text[-1] == "h":
+            return (due.astimezone(timezone.utc) + amount * UNITS["hour"]).astimezone(tz)
+        clock = due.astimezone(tz).replace(tzinfo=None) + amount * UNITS["day"]
+        return in_zone(clock, tz, f"{text} after the due date ({clock.isoformat(sep=' ')})")
     try:
         return parse_time(text, tz)
     except ValueError:
+        if _STAMP.fullmatch(text):
+            raise  # a date-time, but not one to use: say why
         return None
 
 
@@ -325,7 +384,7 @@ def penalty(
         return Penalty(0.0, timedelta(0), "")
     deadline = extension.due if extension and extension.due else due
     label = "extended due date" if extension and extension.due else "due date"
-    late = at - deadline
+    late = elapsed(at, deadline)
     if late <= timedelta(0):
         return Penalty(0.0, timedelta(0), "")
     if late <= policy.grace:

@@ -35,6 +35,12 @@ by default, or ``ID number``): a row without it would give its grades to the pre
 student (the importer moves on only when the mapped cell is not empty), so such rows are
 refused, listing the students, as are two rows with the same key. Moodle also refuses a grade
 above 100 unless the site allows larger ones (``gradevaluetoobig``).
+
+The LMS files are keyed by the roster alone: a row is written for each student whose id is a
+roster id, and for nobody else. An entry the roster does not list (a folder named after a
+classmate's login, one nbgrader named after a misread time) would otherwise carry its grades
+under whatever identifier it holds; it is flagged by ``descent grades`` instead, until the
+instructor adds the student to the roster or drops the entry.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..errors import DescentError
+from .clock import elapsed
 from .coursegrade import ATTENTION, EXCUSED, GRADED, MISSING, Person, StudentGrade
 from .plan import CODE, Item, Plan
 
@@ -78,7 +85,7 @@ def columns(plan: Plan, grades: list[StudentGrade], at: datetime | None = None) 
     return [
         item
         for item in plan.items
-        if (item.due is None or item.due < at)
+        if (item.due is None or elapsed(at, item.due).total_seconds() > 0)
         and any(g.cells[item.id].status == GRADED for g in grades)
     ]
 
@@ -93,7 +100,10 @@ def render(
     moodle_key: str = "email",
     moodle_max: float = MOODLE_MAX_GRADE,
 ) -> list[list]:
-    """The rows of the file (header first), ready for :func:`descent.reports.spreadsheet.render`."""
+    """The rows of the file (header first), ready for :func:`descent.reports.spreadsheet.render`.
+    Canvas and Moodle get a row for each roster student only (the module doc)."""
+    if fmt in ("canvas", "moodle"):
+        grades = [g for g in grades if g.student in roster and g.on_roster]
     people = [roster.get(g.student) or Person(g.student) for g in grades]
     if fmt == "canvas":
         return _canvas(plan, grades, people, columns(plan, grades, at))
@@ -180,7 +190,7 @@ def _plain(plan: Plan, grades: list[StudentGrade]) -> list[list]:
             + [
                 _num(g.cells[i.id].points)
                 if g.cells[i.id].status == GRADED
-                else g.cells[i.id].status
+                else g.cells[i.id].label
                 for i in plan.items
             ]
             + [_num(g.categories[c]) for c in cats]

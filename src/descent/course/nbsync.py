@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import DescentError
+from .clock import elapsed
 from .plan import NBGRADER, Plan
 
 DATABASE = "gradebook.db"
@@ -68,7 +69,7 @@ def sync(plan: Plan, extensions: dict, database: Path | None = None) -> list[str
             except MissingEntry:
                 lines.append(f"{ident}, {student}: extension kept for later (nothing collected)")
                 continue
-            span = extension.due - owner.due
+            span = elapsed(extension.due, owner.due)  # nbgrader adds it to a UTC due date
             book.grant_extension(ident, student, minutes=span.total_seconds() / 60)
             lines.append(f"{ident}, {student}: extension of {span} written")
     return lines

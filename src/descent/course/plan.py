@@ -18,7 +18,7 @@ import hashlib
 import math
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,10 +29,12 @@ else:  # pragma: no cover - the backport has the same interface
 
 from .. import registry
 from ..errors import DescentError
+from .clock import FIRST_YEAR, LAST_YEAR, in_zone
 
 DEFAULT_NAME = "course.toml"
 CODE, NBGRADER = "code", "nbgrader"
 UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+TERM_TAIL = timedelta(days=60)  # the end of term, unless the plan says: after the last due date
 # Where a code assignment's submission times come from (docs/course.md, "When was it
 # submitted?"): nbgrader's timestamp.txt, Gradescope's submission_metadata.json, the
 # instructor's manifest.csv, or the files' modification time.
@@ -123,6 +125,21 @@ class Plan:
     nbgrader_course: Path | None = None
     nbgrader_grades: Path | None = None
     digest: str = ""  # SHA-256 of the plan file: gradebook rows record what settled them
+    start: datetime | None = None  # [course] start (default: the first release)
+    end: datetime | None = None  # [course] end (default: TERM_TAIL after the last due date)
+
+    @property
+    def term_start(self) -> datetime | None:
+        """The first moment of the term: ``[course] start``, else the earliest release."""
+        releases = [i.release for i in self.items if i.release is not None]
+        return self.start or (min(releases, key=_utc) if releases else None)
+
+    @property
+    def term_end(self) -> datetime | None:
+        """The last moment of the term: ``[course] end``, else :data:`TERM_TAIL` after the
+        latest due date (a time set by hand later than that is a typo unless forced)."""
+        dues = [i.due for i in self.items if i.due is not None]
+        return self.end or (max(dues, key=_utc) + TERM_TAIL if dues else None)
 
     @property
     def short_digest(self) -> str:
@@ -229,6 +246,10 @@ class _Reader:
             nbgrader_course=self.file(course, "nbgrader_course"),
             nbgrader_grades=self.file(course, "nbgrader_grades"),
         )
+        plan.start = self.when(course.get("start"), "[course] start", tz)
+        plan.end = self.when(course.get("end"), "[course] end", tz)
+        if plan.start and plan.end and _utc(plan.end) <= _utc(plan.start):
+            self.fail(f"[course] end {plan.end.isoformat()} is not after its start")
         self.cross_checks(plan)
         if plan.roster is not None and not plan.roster.is_file():
             self.fail(
@@ -315,7 +336,19 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=tz)
+            if not FIRST_YEAR <= value.year <= LAST_YEAR:
+                self.fail(
+                    f"{where} {value.isoformat()} is outside the years {FIRST_YEAR} to "
+                    f"{LAST_YEAR}: a typo?"
+                )
+                return None
+            if value.tzinfo:
+                return value
+            try:
+                return _in_zone(value, tz)
+            except ValueError as exc:
+                self.fail(f"{where} {exc}")
+                return None
         if isinstance(value, date):
             self.fail(f"{where} {value} has no time of day: write {value}T23:59:00")
         else:
@@ -337,7 +370,7 @@ class _Reader:
                 f"{where} no due date: give due = 2027-01-18T23:59:00 (lateness, extensions "
                 f"and missing work are counted from it)"
             )
-        if release and due and due <= release:
+        if release and due and _utc(due) <= _utc(release):
             self.fail(
                 f"{where} due {due.isoformat()} is not after its release {release.isoformat()}"
             )
@@ -491,4 +524,15 @@ def at(plan: Plan, value: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a date-time such as 2027-01-18T23:59") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=plan.timezone)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"{value!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}: a typo?")
+    return moment if moment.tzinfo else _in_zone(moment, plan.timezone)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def _in_zone(naive: datetime, tz: ZoneInfo) -> datetime:
+    """A clock time of the course's zone, refused where the clocks skip it or show it twice."""
+    return in_zone(naive, tz)

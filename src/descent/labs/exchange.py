@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .private import account_name
+from .private import READING, account_name
 from .submissions import REFUSED, links
 
 
@@ -45,19 +45,72 @@ class Copy:
     problem: str = ""  # why collect cannot read the name ("" when it can)
 
 
-def inbound(course: Path) -> Path | None:
-    """The inbound folder of the course's nbgrader exchange, from its nbgrader_config.py."""
-    # optional: traitlets comes with nbgrader (the labs extra)
-    from traitlets.config.loader import PyFileConfigLoader
+DEFAULT_ROOT = "/usr/local/share/nbgrader/exchange"
+DEFAULT_ZONE, DEFAULT_FORMAT = "UTC", "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's Exchange defaults
 
+
+@dataclass(frozen=True)
+class Settings:
+    """What nbgrader is configured with for the course, as its commands run there see it."""
+
+    root: str = DEFAULT_ROOT  # Exchange.root
+    course_id: str = ""  # CourseDirectory.course_id
+    timezone: str = DEFAULT_ZONE  # Exchange.timezone: the zone of the times submit writes
+    timestamp_format: str = DEFAULT_FORMAT  # Exchange.timestamp_format
+    problem: str = ""  # why the configuration could not be read ("" when it could)
+
+
+def settings(course: Path) -> Settings:
+    """nbgrader's configuration for ``course``, merged as nbgrader merges it: the
+    ``nbgrader_config.py`` of each Jupyter configuration folder (the system's, then the
+    user's), then the course folder's, each overriding the ones before."""
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    except Exception:  # noqa: BLE001 - no readable config: no exchange to look at
+        # optional: traitlets and jupyter_core come with nbgrader (the labs extra)
+        from jupyter_core.paths import jupyter_config_path
+        from traitlets.config import Config
+        from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+    except ImportError:
+        return Settings(problem="nbgrader is not installed (pip install 'descent[labs]')")
+
+    merged = Config()
+    os.environ[READING] = "1"  # the course's configuration then changes nothing
+    try:
+        for folder in [*reversed(jupyter_config_path()), str(course)]:
+            try:
+                merged.merge(PyFileConfigLoader("nbgrader_config.py", path=folder).load_config())
+            except ConfigFileNotFound:
+                continue
+            except Exception as exc:  # noqa: BLE001 - the instructor's Python: any error is theirs
+                where = Path(folder) / "nbgrader_config.py"
+                return Settings(problem=f"{where} cannot be read: {type(exc).__name__}: {exc}")
+    finally:
+        os.environ.pop(READING, None)
+    exchange, directory = merged.Exchange, merged.CourseDirectory
+    return Settings(
+        str(exchange.get("root") or DEFAULT_ROOT),
+        str(directory.get("course_id") or ""),
+        str(exchange.get("timezone") or DEFAULT_ZONE),
+        str(exchange.get("timestamp_format") or DEFAULT_FORMAT),
+    )
+
+
+def stamp_zone(found: Settings):
+    """The zone nbgrader writes its times in: ``Exchange.timezone`` resolved as nbgrader
+    resolves it (``dateutil``'s ``gettz``: IANA names and POSIX TZ strings); None when nbgrader
+    itself could not use it (its ``submit`` then fails: "Invalid timezone")."""
+    try:
+        # optional: dateutil comes with nbgrader (the labs extra)
+        from dateutil.tz import gettz  # type: ignore[import-untyped]
+    except ImportError:
         return None
-    root = config.Exchange.get("root") or "/usr/local/share/nbgrader/exchange"
-    course_id = config.CourseDirectory.get("course_id") or ""
-    folder = Path(root) / course_id / "inbound"
-    return folder if course_id and folder.is_dir() else None
+    return gettz(found.timezone)
+
+
+def inbound(course: Path, found: Settings | None = None) -> Path | None:
+    """The inbound folder of the course's nbgrader exchange, from its configuration."""
+    found = found or settings(course)
+    folder = Path(found.root) / found.course_id / "inbound"
+    return folder if found.course_id and not found.problem and folder.is_dir() else None
 
 
 def candidates(folder: Path, assignment: str) -> dict[str, list[Copy]]:

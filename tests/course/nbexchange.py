@@ -1,0 +1,181 @@
+"""nbgrader's real exchange, driven for a term's tests: the instructor's commands through the
+``nbgrader`` command line, the students' ``fetch_assignment`` and ``submit`` through nbgrader's
+own exchange classes (in one process per batch of submissions), each submission with nbgrader's
+clock shimmed to the moment the test names.
+
+The shim replaces what ``nbgrader.exchange.abc.exchange`` calls ``datetime.now`` (the one clock
+``submit`` reads, formatted with the configured ``Exchange.timezone`` and
+``Exchange.timestamp_format``); since the file system keeps its own clock, the files the
+submission wrote in the exchange get that moment as their modification time too, as they would
+have had the submission happened then (``collect`` keeps them).
+
+Run as a script, this file is that process: ``python nbexchange.py < JSON``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parents[2]
+LABS = KIT / "labs"
+BIN = Path(sys.executable).parent
+COURSE_ID = "descent"
+
+
+def environment(base: Path) -> dict[str, str]:
+    """What every nbgrader command of the test runs with (its own Jupyter folders)."""
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        JUPYTER_CONFIG_DIR=str(base / "jupyter-config"),
+        JUPYTER_DATA_DIR=str(base / "jupyter-data"),
+        JUPYTER_RUNTIME_DIR=str(base / "jupyter-runtime"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
+    for name in ("DESCENT_EXCHANGE", "DESCENT_LABS_KEYS"):
+        env.pop(name, None)
+    return env
+
+
+def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    run = subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=course,
+        env=environment(course.parent),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check and run.returncode:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{run.stderr[-3000:]}")
+    return run
+
+
+def make_course(
+    base: Path, assignments: list[str], students: list[tuple[str, str, str]], zone: str | None
+) -> Path:
+    """A course folder with the kit's configuration (``Exchange.timezone`` set to ``zone``
+    unless None: nbgrader's default), ``assignments`` generated and released, ``students``
+    (id, first, last) in nbgrader's database."""
+    course = base / "course"
+    course.mkdir(parents=True)
+    config = (LABS / "nbgrader_config.py").read_text()
+    if zone is not None:
+        config += f"\nc.Exchange.timezone = {zone!r}\n"
+    (course / "nbgrader_config.py").write_text(config)
+    for name in ("keys", "graders"):
+        shutil.copytree(LABS / name, course / name)
+    for assignment in assignments:
+        source = course / "source" / assignment
+        if (LABS / "source" / assignment).is_dir():
+            shutil.copytree(LABS / "source" / assignment, source)
+    table = course / "students.csv"
+    table.write_text(
+        "id,first_name,last_name\n" + "".join(f'{i},{f},"{last}"\n' for i, f, last in students)
+    )
+    nbgrader(course, "db", "student", "import", str(table))
+    for assignment in assignments:
+        if (course / "source" / assignment).is_dir():
+            nbgrader(course, "generate_assignment", assignment, "--create")
+        nbgrader(course, "release_assignment", assignment)
+    return course
+
+
+def student_config(course: Path, zone: str | None, fmt: str | None = None) -> dict:
+    """The configuration a student's nbgrader reads (on a shared server, the system's)."""
+    config = {
+        "Exchange": {"root": str(course / "exchange")},
+        "CourseDirectory": {"course_id": COURSE_ID},
+    }
+    if zone is not None:
+        config["Exchange"]["timezone"] = zone
+    if fmt is not None:
+        config["Exchange"]["timestamp_format"] = fmt
+    return config
+
+
+def submit(course: Path, submissions: list[dict]) -> list[Path]:
+    """Each of ``submissions`` (``student``, ``assignment``, ``at``: ISO with offset, ``files``:
+    ``{name: text}`` written over the fetched ones, ``config``: :func:`student_config`) fetched
+    and submitted through nbgrader's exchange, in order, in one process; the exchange copies
+    they made, in the same order."""
+    for one in submissions:
+        one.setdefault("home", str(course.parent / "homes" / one["student"]))
+    run = subprocess.run(
+        [sys.executable, __file__],
+        input=json.dumps(submissions),
+        env=environment(course.parent),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    made = [Path(p) for p in json.loads(run.stdout.strip().splitlines()[-1])]
+    for folder, one in zip(made, submissions):
+        touch(folder, one["at"])
+    return made
+
+
+def touch(folder: Path, at: str) -> None:
+    """Give everything in ``folder`` the modification time ``at`` (ISO with offset)."""
+    from datetime import datetime
+
+    stamp = datetime.fromisoformat(at).timestamp()
+    for path in [*folder.rglob("*"), folder]:
+        os.utime(path, (stamp, stamp), follow_symlinks=False)
+
+
+def _drive(submissions: list[dict]) -> None:
+    """In this process: fetch (once per home) and submit, for each submission in turn; prints
+    the exchange copies made, as JSON."""
+    import datetime as real
+    import types
+
+    import nbgrader.exchange.abc.exchange as clock
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+    from traitlets.config import Config
+
+    made = []
+    for one in submissions:
+        fixed = real.datetime.fromisoformat(one["at"])
+
+        class Shimmed(real.datetime):
+            @classmethod
+            def now(cls, tz=None, fixed=fixed):
+                return fixed.astimezone(tz) if tz else fixed.astimezone().replace(tzinfo=None)
+
+        clock.datetime = types.SimpleNamespace(datetime=Shimmed, timedelta=real.timedelta)
+        home = Path(one["home"])
+        home.mkdir(parents=True, exist_ok=True)
+        config = Config(one["config"])
+        config.Exchange.cache = str(home / ".nbgrader-cache")
+        config.Exchange.assignment_dir = str(home)
+
+        def exchange(kind, config=config, one=one):
+            coursedir = CourseDirectory(config=config)
+            coursedir.assignment_id = one["assignment"]
+            coursedir.student_id = one["student"]
+            auth = Authenticator(config=config)
+            return kind(coursedir=coursedir, authenticator=auth, config=config)
+
+        if not (home / one["assignment"]).is_dir():
+            exchange(ExchangeFetchAssignment).start()
+        for name, text in one.get("files", {}).items():
+            (home / one["assignment"] / name).write_text(text)
+        inbound = Path(one["config"]["Exchange"]["root"]) / COURSE_ID / "inbound"
+        before = set(os.listdir(inbound))
+        exchange(ExchangeSubmit).start()
+        (name,) = set(os.listdir(inbound)) - before
+        made.append(str(inbound / name))
+    print(json.dumps(made))
+
+
+if __name__ == "__main__":
+    _drive(json.load(sys.stdin))
