@@ -73,12 +73,50 @@ def test_a_name_taken_away_fails_with_before_and_after():
     assert "descent audit --record-generic" in text and "--module NAME --record-generic" in text
 
 
-def test_a_variant_added_or_gone_is_a_difference():
-    comparison = generic_names.compare(_record(mse_sum=["factor"]), _record(ce_off=["factor"]))
-    assert comparison.changed == [
-        "bug:ce_off (losses): (not recorded) -> factor",
-        "bug:mse_sum (losses): factor -> (not in this run)",
-    ]
+def test_a_new_variant_is_reported_with_how_to_record_it_and_passes():
+    comparison = generic_names.compare(
+        _record(mse_sum=["factor"]), _record(mse_sum=["factor"], ce_off=["factor"])
+    )
+    assert comparison.new == ["bug:ce_off (losses): factor"]
+    assert comparison.changed == [] and comparison.gone == [] and not comparison.fails
+    text = generic_names.report(comparison)
+    assert "1 new variant(s), not recorded yet" in text
+    # the command that records exactly the modules of the new variants
+    assert "descent audit --module losses --record-generic" in text
+    assert "moved" not in text
+
+
+def test_a_recorded_variant_gone_from_the_run_fails_as_a_stale_record():
+    comparison = generic_names.compare(
+        _record(mse_sum=["factor"], ce_off=["term"]), _record(mse_sum=["factor"])
+    )
+    assert comparison.gone == ["bug:ce_off (losses): term"]
+    assert comparison.changed == [] and comparison.new == [] and comparison.fails
+    text = generic_names.report(comparison)
+    assert "1 recorded variant(s) not in this run" in text
+    assert "descent audit --module losses --record-generic" in text
+
+
+def test_new_gone_and_moved_are_told_apart():
+    before = _record(mse_sum=["factor"], sgd_sign=["sign"])
+    after = _record(mse_sum=["term"], ce_off=[])
+    comparison = generic_names.compare(before, after)
+    assert comparison.changed == ["bug:mse_sum (losses): factor -> term"]
+    assert comparison.new == ["bug:ce_off (losses): (no generic name)"]
+    assert comparison.gone == ["bug:sgd_sign (optim): sign"]
+    text = generic_names.report(comparison)
+    assert "1 variant(s) moved" in text and "1 new variant(s)" in text
+    assert "1 recorded variant(s) not in this run" in text
+
+
+def test_a_variant_cut_short_is_still_new_or_gone():
+    """A time limit changes names, never which variants ran: presence is always compared."""
+    before = generic_names.from_rows([_row("bug:mse_sum", ["factor"], True)], MODULES)
+    after = generic_names.from_rows([_row("bug:ce_off", [], True)], MODULES)
+    comparison = generic_names.compare(before, after)
+    assert comparison.gone == ["bug:mse_sum (losses): factor"]
+    assert comparison.new == ["bug:ce_off (losses): (no generic name)"]
+    assert comparison.skipped == []
 
 
 def test_only_a_diagnosis_cut_short_is_skipped_and_reported():
@@ -190,6 +228,15 @@ def test_the_check_fails_on_a_moved_name_and_passes_on_the_recorded_one(tmp_path
     _graded(monkeypatch, kit, "factor")
     code, out = _guard(tmp_path, record=False)
     assert code == 0 and "the generic names are those recorded" in out, out
+
+
+def test_the_check_passes_a_new_variant_with_a_note(tmp_path, monkeypatch):
+    kit = _kit(tmp_path, _record(sgd_sign=["sign"]))  # losses has no entry yet: a new exercise
+    _graded(monkeypatch, kit, "term")
+    code, out = _guard(tmp_path, record=False)
+    assert code == 0, out
+    assert "1 new variant(s), not recorded yet" in out and "bug:mse_sum (losses): term" in out
+    assert "descent audit --module losses --record-generic" in out, out
 
 
 def test_recording_one_module_rewrites_its_entries_only(tmp_path, monkeypatch):

@@ -346,7 +346,7 @@ def generic_guard(
     """The pre-emption guard (:mod:`descent.authoring.generic_names`): grade the catalogue's
     variants and the corpus with the hidden graders (of ``modules`` only when given), then write
     their generic names to the record (``record``) or compare them with it: exit 1 when any
-    moved, 0 when none did."""
+    moved or a recorded one is missing, 0 otherwise (new variants are listed, and pass)."""
     path = kit_root() / generic_names.RECORD
     # A module's entries go into a whole record; a check needs one: both refuse before grading.
     before = generic_names.load(path) if modules or not record else generic_names.Record()
@@ -374,4 +374,4 @@ def generic_guard(
         return 0
     comparison = generic_names.compare(before, after, modules)
     console.print(generic_names.report(comparison), markup=False)
-    return 1 if comparison.changed else 0
+    return 1 if comparison.fails else 0

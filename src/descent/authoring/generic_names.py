@@ -7,7 +7,7 @@ its lost tests were diagnosed with, the catalogue's names hidden: the ``generic`
 ``descent audit``. ``descent audit --record-generic`` writes it (``--module NAME`` rewrites only
 that module's entries); ``descent audit --check-generic`` and the kit's test
 ``tests/test_generic_names.py`` compare a run with it and list every variant whose names moved,
-``before -> after``.
+``before -> after``, and the variants new to the record or gone from the run (below).
 
 File layout (keys sorted, one variant per line, so that a review's diff shows what moved)::
 
@@ -23,9 +23,26 @@ File layout (keys sorted, one variant per line, so that a review's diff shows wh
 
 ``cut_short`` lists the variants whose diagnosis ran out of time when recorded (a re-run of
 student code past its cap, a diagnosis's time budget spent: the results field
-``diagnosis_cut_short``). Their names depend on the machine's speed, so a difference for a variant
-cut short in the record or in the run compared is reported apart and never fails the guard; every
-other difference does.
+``diagnosis_cut_short``). Their names depend on the machine's speed, so a difference of names for
+a variant cut short in the record or in the run compared is reported apart and never fails the
+guard.
+
+A comparison tells three differences apart:
+
+* **moved**: a recorded variant whose names differ in the run. It fails the guard: the
+  pre-emption the guard exists for.
+* **new**: a variant in the run that the record does not have (a bug, an alternative or an
+  exercise just added). Nothing was recorded that a diagnosis could have taken away, so it passes,
+  listed with the command that records its module; recording it is what protects its names from
+  then on.
+* **gone**: a recorded variant that is not in the run. It fails: either it was removed or renamed
+  without re-recording (a stale record, which would otherwise keep an entry that no run checks
+  and hide a rename as one new variant), or the run lost it (a grader file that did not load, a
+  catalogue entry no longer registered), which is worth stopping for. Re-recording the module
+  drops the entry.
+
+Whether a variant is new or gone is compared even when its diagnosis was cut short: a time limit
+changes names, not which variants ran.
 """
 
 from __future__ import annotations
@@ -59,11 +76,21 @@ class Record:
 
 @dataclass
 class Comparison:
-    """What moved between a record and a run: ``changed`` fails the guard, ``skipped`` (the
-    same, for variants whose diagnosis was cut short on either side) is only reported."""
+    """What differs between a record and a run: ``changed`` (names moved) and ``gone`` (recorded,
+    not in the run) fail the guard; ``new`` (in the run, not recorded) and ``skipped`` (names
+    moved for a variant whose diagnosis was cut short on either side) are only reported."""
 
     changed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    # the modules of the new and the gone variants: what to re-record
+    modules: set[str] = field(default_factory=set)
+
+    @property
+    def fails(self) -> bool:
+        """Whether the guard fails: a recorded variant's names moved, or it is missing."""
+        return bool(self.changed or self.gone)
 
 
 def from_rows(rows: list[dict[str, Any]], module_of: dict[str, str]) -> Record:
@@ -137,45 +164,71 @@ def merged(old: Record, new: Record, modules: Sequence[str]) -> Record:
 
 
 def compare(before: Record, after: Record, modules: Sequence[str] = ()) -> Comparison:
-    """Every variant of ``modules`` (every module of either side when empty) whose names differ
-    between ``before`` (the record) and ``after`` (a run), as ``kind:id (module): before ->
-    after``; a variant missing on one side is a difference too (a bug added without recording
-    it, or a recorded one that no longer ran)."""
+    """Every variant of ``modules`` (every module of either side when empty) that differs
+    between ``before`` (the record) and ``after`` (a run): its names moved (``kind:id (module):
+    before -> after``), it is new (``kind:id (module): after``) or gone (``kind:id (module):
+    before``)."""
     result = Comparison()
     for module in sorted(set(modules) or set(before.names) | set(after.names)):
         old, new = before.names.get(module, {}), after.names.get(module, {})
         for key in sorted(set(old) | set(new)):
-            if old.get(key) == new.get(key):
-                continue
-            line = f"{key} ({module}): {_shown(old.get(key), 'not recorded')} -> "
-            line += _shown(new.get(key), "not in this run")
-            if key in before.cut_short or key in after.cut_short:
-                result.skipped.append(f"{line} (its diagnosis was cut short by a time limit)")
-            else:
-                result.changed.append(line)
+            where = f"{key} ({module})"
+            if key not in old:
+                result.new.append(f"{where}: {_shown(new[key])}")
+                result.modules.add(module)
+            elif key not in new:
+                result.gone.append(f"{where}: {_shown(old[key])}")
+                result.modules.add(module)
+            elif old[key] != new[key]:
+                line = f"{where}: {_shown(old[key])} -> {_shown(new[key])}"
+                if key in before.cut_short or key in after.cut_short:
+                    result.skipped.append(f"{line} (its diagnosis was cut short by a time limit)")
+                else:
+                    result.changed.append(line)
     return result
 
 
-def _shown(kinds: list[str] | None, absent: str) -> str:
-    if kinds is None:
-        return f"({absent})"
+def _shown(kinds: list[str]) -> str:
     return ", ".join(kinds) if kinds else "(no generic name)"
 
 
+def _record_command(modules: set[str]) -> str:
+    flags = " ".join(f"--module {m}" for m in sorted(modules))
+    return f"descent audit {flags} --record-generic"
+
+
 def report(comparison: Comparison) -> str:
-    """The guard's verdict in words: what moved, what was skipped, how to re-record."""
+    """The guard's verdict in words: what moved, what is gone, what is new, what was skipped,
+    and how to record."""
     parts = []
     if comparison.changed:
         parts.append(
             f"the generic names of {len(comparison.changed)} variant(s) moved (before -> after):"
         )
         parts += [f"  {line}" for line in comparison.changed]
+    if comparison.gone:
+        parts.append(
+            f"{len(comparison.gone)} recorded variant(s) not in this run (removed or renamed "
+            "without re-recording, or their graders did not run), with their recorded names:"
+        )
+        parts += [f"  {line}" for line in comparison.gone]
     if comparison.skipped:
         parts.append(
             f"not compared, {len(comparison.skipped)} variant(s) whose diagnosis ran out of time "
             "(on this machine or when recorded; their names depend on its speed):"
         )
         parts += [f"  {line}" for line in comparison.skipped]
+    if comparison.new:
+        parts.append(
+            f"{len(comparison.new)} new variant(s), not recorded yet (nothing to compare them "
+            "with, so they pass), with their names in this run:"
+        )
+        parts += [f"  {line}" for line in comparison.new]
     if comparison.changed:
         parts.append(HOW_TO_RERECORD)
+    elif comparison.gone or comparison.new:
+        parts.append(
+            f"record them: `{_record_command(comparison.modules)}`, and commit "
+            f"{RECORD.as_posix()} with the change: from then on the guard keeps their names"
+        )
     return "\n".join(parts) or "the generic names are those recorded"

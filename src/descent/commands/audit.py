@@ -5,8 +5,8 @@ hidden graders; in the public tests no hollow answer may earn points, every alte
 full marks, a classic mistake is named and an argument edited in place is caught
 (:mod:`descent.authoring.audit_public`); exit 1 when one does not. With ``--check-generic`` it is
 the pre-emption guard instead (:mod:`descent.authoring.generic_names`): the hidden half only, each
-variant's generic names compared with ``graders/generic_names.json``; ``--record-generic`` writes
-that file."""
+variant's generic names compared with ``graders/generic_names.json`` (a variant not recorded yet
+is listed and passes); ``--record-generic`` writes that file."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def register(sub) -> None:
         help="the pre-emption guard, after adding or reordering a diagnosis: grade the "
         "catalogue and the corpus with the hidden graders (of --module only: seconds to minutes) "
         "and compare each variant's generic names with graders/generic_names.json; exit 1 with "
-        "each variant that moved (before -> after), 0 when none did; then run the kit's suite",
+        "each variant that moved (before -> after) and each recorded one missing from the run, "
+        "0 when none did; a new variant (not recorded yet) is listed, with the command that "
+        "records it, and passes; then run the kit's suite",
     )
     guard.add_argument(
         "--record-generic",
