@@ -1117,10 +1117,26 @@ def _transposed(node: Any, context: _Context) -> Iterator[Slip]:
             continue
         yield (
             ast.Name(arg.arg, ast.Load()),
-            ast.Attribute(ast.Name(arg.arg, ast.Load()), "T", ast.Load()),
+            _reversed(arg.arg),
             "reduction",
             transposed_text(arg.arg),
         )
+
+
+def _reversed(name: str) -> ast.expr:
+    """``name`` read as ``name.T`` reads it (its axes reversed), without torch's warning that
+    ``.T`` of a tensor that is not 2-D is deprecated: such a tensor is permuted instead, and an
+    object with no ``permute`` (a NumPy array) keeps ``.T``."""
+    expr = ast.parse(
+        f"{name}.T if {name}.ndim == 2 or not hasattr({name}, 'permute') "
+        f"else {name}.permute(tuple(range({name}.ndim - 1, -1, -1)))",
+        mode="eval",
+    ).body
+    for node in ast.walk(expr):  # placed where it replaces the name (ast.fix_missing_locations)
+        for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            if hasattr(node, attribute):
+                delattr(node, attribute)
+    return expr
 
 
 # -- slips of a backward written in another form (a reduction's axis, a factor, a quantity) -------

@@ -8,6 +8,7 @@ both (``descent.diagnoses.verified``)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -672,3 +673,30 @@ def test_a_floor_raised_above_the_formulas_is_a_clamp():
         "layers.relative_error", {"relative_error": relative_error}, [case(1e-20), case(3e-19)]
     )
     assert _kinds(failures) == {"clamp"} and "a floor higher than the 1e-12" in str(failures[0])
+
+
+def test_an_argument_read_transposed_warns_for_no_rank():
+    """The slip reads an argument as ``.T`` does (the axes reversed, a matrix's rows for its
+    columns) without torch's deprecation warning of ``.T`` on a tensor that is not 2-D, which
+    every audit printed: a vector or a scalar comes through unchanged, a 3-D tensor reversed."""
+    from descent.diagnoses.rerun import transposed
+
+    slipped = [
+        m for m in mutant_diagnoses.mutants(REFERENCE, "losses.mse") if m.text == transposed("pred")
+    ]
+    assert len(slipped) == 1
+    forward = slipped[0].apply(REFERENCE).module("losses").mse_forward
+    reference = REFERENCE.module("losses").mse_forward
+    always = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)  # torch warns of .T once a process: any test may have seen it
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for shape in [(), (5,), (3, 4), (2, 3, 4)]:
+                pred = torch.randn(shape, generator=GEN, dtype=torch.float64)
+                target = torch.randn(shape[::-1], generator=GEN, dtype=torch.float64)
+                reversed_pred = pred.permute(tuple(range(pred.ndim - 1, -1, -1)))
+                got, expected = forward(pred, target)[0], reference(reversed_pred, target)[0]
+                assert torch.equal(got, expected), shape
+    finally:
+        torch.set_warn_always(always)
