@@ -65,14 +65,11 @@ def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy, scaffolded)
         for path in (
             f"solutions/{module}.py",
             f"starter/{module}.py",
-            f"exercises/test_{module}.py",
-            f"graders/test_{module}.py",
             f"graders/catalogue/{module}.py",
         ):
-            assert (
-                f"def {name}(" in (copy / path).read_text()
-                or f"_{name}_" in (copy / path).read_text()
-            ), path
+            assert f"def {name}(" in (copy / path).read_text(), path
+        for path in (f"exercises/test_{module}.py", f"graders/test_{module}.py"):
+            assert f'@pytest.mark.exercise("{module}.{name}")' in (copy / path).read_text(), path
         assert f'Exercise("{module}.{name}"' in (copy / "src/descent/registry.py").read_text()
         assert f"`{module}.{name}`" in (copy / "docs/exercises.md").read_text()
     assert descent(copy, "stubs", "--check").returncode == 0
@@ -96,7 +93,8 @@ def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
     read = {p: (copy / p).read_text() for p in ("solutions/optim.py", "solutions/losses.py")}
     assert "def lion_step(param, grad, state, lr):" in read["solutions/optim.py"]
     assert "def smooth_l1_forward(x):" in read["solutions/losses.py"]
-    assert "def smooth_l1_backward(dout, cache):" in read["solutions/losses.py"]
+    # the gradient argument is named as the module's other backwards name it
+    assert "def smooth_l1_backward(dloss, cache):" in read["solutions/losses.py"]
     for module, first, last in (
         ("optim", "lion_step", "lion_step"),
         ("losses", "smooth_l1_forward", "smooth_l1_backward"),
@@ -110,6 +108,68 @@ def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
     assert 'Optimizer("optim.lion", ' in optim
     losses = _between((copy / "graders/test_losses.py").read_text(), "SPECS = [", "\n]\n")
     assert 'PairSpec("losses.smooth_l1", ' in losses
+
+
+def test_the_tests_are_laid_out_as_the_module_s_own(copy, scaffolded):
+    """A class per exercise where the module's tests have one (a new module's too), a test
+    function where they are functions."""
+    assert all(run.returncode == 0 for run in scaffolded.values())
+    for path, header in (
+        ("exercises/test_losses.py", "class TestSmoothL1:"),  # every loss has its class
+        ("graders/test_basics.py", "class TestDoubleIt:"),
+        ("exercises/test_metrics.py", "class TestAccuracy:"),  # a new module
+        ("graders/test_metrics.py", "class TestAccuracy:"),
+    ):
+        text = (copy / path).read_text()
+        exercise = header.removeprefix("class Test").removesuffix(":")
+        assert header in text, (path, text[-800:])
+        assert "    def test_" in text.split(header, 1)[1], path  # its methods
+        assert f"def test_{exercise.lower()}" not in text, path
+
+
+def test_a_module_whose_tests_are_functions_gets_a_function(tmp_path):
+    from descent.authoring import scaffold
+
+    functions = (KIT / "exercises" / "test_activations.py").read_text()  # no class at all
+    assert scaffold._layout(functions) == "function"
+    assert scaffold._layout((KIT / "exercises" / "test_losses.py").read_text()) == "class"
+    assert scaffold._layout("") == "class"  # a new file: the kit's usual layout
+
+
+def test_a_backward_s_gradient_is_named_from_the_module(tmp_path):
+    from descent.authoring import scaffold
+
+    assert scaffold._gradient_name(KIT, "losses") == "dloss"  # all but log_softmax's dy
+    assert scaffold._gradient_name(KIT, "activations") == "dy"
+    assert scaffold._gradient_name(KIT, "metrics") == "dy"  # no backward there: the kit's
+
+
+def test_the_catalogue_stub_goes_with_the_module_s_bugs(copy, scaffolded):
+    """Before the sections of alternatives and hollow answers, under a heading of its own like
+    the other exercises' bugs."""
+    assert all(run.returncode == 0 for run in scaffolded.values())
+    for module, name, section in (
+        ("losses", "smooth_l1", "alternative correct implementations"),
+        ("optim", "lion", "------ alternatives\n"),
+        ("basics", "double_it", "# -- hollow"),
+    ):
+        text = (copy / "graders" / "catalogue" / f"{module}.py").read_text()
+        stub = text.index(f"{name}_todo = bug(")
+        assert stub < text.index(section), module
+        heading = text.rindex("\n# -", 0, stub) + 1
+        line = text[heading : text.index("\n", heading)]
+        assert line.startswith("# ---") and line.endswith(f" {name}"), line
+        others = [row for row in text.splitlines() if row.startswith("# ---") and row != line]
+        assert len(line) in {len(row) for row in others}, module  # as wide as its neighbours
+
+
+def test_the_next_steps_record_the_new_variants_generic_names(copy, scaffolded):
+    out = " ".join(scaffolded[("losses", "smooth_l1")].stdout.split())
+    assert "descent audit --module losses --record-generic" in out, out
+    assert "descent audit --module losses --check-generic" in out, out
+    steps = (KIT / "docs" / "authoring.md").read_text().split("Fill the pieces in", 1)[1]
+    steps = steps.split("\n\n", 2)[1]  # the table of steps
+    assert "descent audit --module <module> --record-generic" in steps, steps
 
 
 def test_an_optimizer_s_registry_entry_is_complete_with_its_title(copy, scaffolded):

@@ -15,8 +15,13 @@ optimizer gets a ``NAME_step`` function, a loss a ``NAME_forward``/``NAME_backwa
 module's exercise, with ``pair=True``), a schedule a function named like the exercise. The names
 of the functions written everywhere else are then the registry's. Where a module's hidden tests
 declare their exercises in a list (``OPTIMIZERS`` of ``graders/test_optim.py``, the ``SPECS``
-of a forward/backward battery), the hidden test is an entry of that list. The Python files of
-``src/`` and ``graders/`` it edits are left formatted (``ruff format``, when ruff is installed).
+of a forward/backward battery), the hidden test is an entry of that list. The rest follows the
+module's files: a backward's gradient is named as the module's other backwards name it
+(:func:`_gradient_name`), a test is a method of a ``Test...`` class of its exercise or a bare
+function as the file's tests are (:func:`_layout`), and the catalogued bug goes after the other
+exercises' bugs, before the first section of alternatives or hollow answers (:func:`_add_bug`).
+The Python files of ``src/`` and ``graders/`` it edits are left formatted (``ruff format``, when
+ruff is installed).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +43,9 @@ from . import exercise_table, stubgen
 MARKER = "TODO(new-exercise)"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 # The arguments a function of each naming convention takes (docs/exercises.md); the author may
-# add hyperparameters. A function named like its exercise takes a placeholder.
-_ARGUMENTS = {"_step": "param, grad, state, lr", "_forward": "x", "_backward": "dout, cache"}
+# add hyperparameters. A function named like its exercise takes a placeholder. A backward's
+# gradient is named as the module's other backwards name it (:func:`_gradient_name`).
+_ARGUMENTS = {"_step": "param, grad, state, lr", "_forward": "x", "_backward": "{grad}, cache"}
 # Lists of graders/test_<module>.py whose entries declare an exercise's hidden checks, by the
 # suffix of the exercise's functions.
 _DECLARED = {"_step": "OPTIMIZERS", "_forward": "SPECS"}
@@ -109,14 +116,34 @@ def _add_to_registry(path: Path, module: str, name: str, title: str, pair: bool)
     path.write_text(text)
 
 
-def _signature(function: str) -> str:
+def _signature(function: str, grad: str) -> str:
+    """``function``'s signature in its naming convention; ``grad``: a backward's gradient."""
     suffix = next((s for s in _ARGUMENTS if function.endswith(s)), "")
-    return f"{function}({_ARGUMENTS.get(suffix, 'x')})"
+    return f"{function}({_ARGUMENTS.get(suffix, 'x').format(grad=grad)})"
 
 
-def _reference(module: str, ex: registry.Exercise) -> str:
+def _gradient_name(kit: Path, module: str) -> str:
+    """What the backwards of ``solutions/<module>.py`` call their gradient argument (the most
+    common first parameter: ``dloss`` in losses, ``dy`` in activations); for a module with no
+    backward yet, what the kit's backwards call it; ``dy`` when none has one."""
+    for paths in ([kit / "solutions" / f"{module}.py"], sorted((kit / "solutions").glob("*.py"))):
+        names = Counter(
+            node.args.args[0].arg
+            for path in paths
+            if path.is_file()
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.FunctionDef)
+            and node.name.endswith("_backward")
+            and node.args.args
+        )
+        if names:
+            return names.most_common(1)[0][0]
+    return "dy"
+
+
+def _reference(module: str, ex: registry.Exercise, grad: str) -> str:
     return "\n\n".join(
-        f'''def {_signature(function)}:
+        f'''def {_signature(function, grad)}:
     """{MARKER}: what {function} computes, in one line (docs/exercises.md shows it).
 
     {MARKER}: the formula, the shape of every argument and of the result,
@@ -130,27 +157,66 @@ def _reference(module: str, ex: registry.Exercise) -> str:
     )
 
 
-def _public_test(module: str, ex: registry.Exercise) -> str:
-    name, function = ex.id.split(".")[1], ex.functions[0]
-    return f'''@pytest.mark.exercise("{ex.id}")
-def test_{name}_worked_example(check):
-    # {MARKER}: an example a student can check on paper, then a shape check and,
+def _layout(text: str) -> str:
+    """How the test file ``text`` lays out an exercise's tests: ``class`` (a ``Test...`` class
+    per exercise, marked with its exercise) unless more of its exercises are tested by bare
+    functions only (``function``). A new file gets the kit's usual layout, a class."""
+    classes: set[str] = set()
+    functions: set[str] = set()
+    for node in ast.parse(text).body if text else []:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            marked = {
+                str(call.args[0].value)
+                for call in node.decorator_list
+                if isinstance(call, ast.Call)
+                and ast.unparse(call.func).endswith("mark.exercise")
+                and call.args
+                and isinstance(call.args[0], ast.Constant)
+            }
+            (classes if isinstance(node, ast.ClassDef) else functions).update(marked)
+    return "function" if len(functions - classes) > len(classes) else "class"
+
+
+def _class_name(text: str, name: str) -> str:
+    """``Test`` and the exercise's name in CamelCase (``smooth_l1``: ``TestSmoothL1``), with a
+    number added when the file already has that class."""
+    base = "Test" + "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+    taken = set(re.findall(r"^class (\w+)", text, re.M))
+    return next(
+        f"{base}{n or ''}" for n in range(len(taken) + 1) if f"{base}{n or ''}" not in taken
+    )
+
+
+def _test(text: str, ex: registry.Exercise, what: str, fixtures: str, body: str) -> str:
+    """A test of ``ex`` named ``what``, laid out as the file ``text`` lays out its own: a method
+    of a class of the exercise, or a function ``test_NAME_what``."""
+    name = ex.id.split(".")[1]
+    mark = f'@pytest.mark.exercise("{ex.id}")\n'
+    if _layout(text) == "function":
+        return f"{mark}def test_{name}_{what}({fixtures}):\n{body}"
+    indented = "".join(f"    {line}" if line.strip() else line for line in body.splitlines(True))
+    head = f"{mark}class {_class_name(text, name)}:\n    def test_{what}(self, {fixtures}):\n"
+    return head + indented
+
+
+def _public_test(module: str, ex: registry.Exercise, text: str) -> str:
+    function = ex.functions[0]
+    body = f"""    # {MARKER}: an example a student can check on paper, then a shape check and,
     # for a forward/backward pair, one gradient check:
     # check.matches(lambda m: m.{module}.{function}(...), "what was checked",
     #               expected=..., hint="the likely mistake")
     raise NotImplementedError("{MARKER}: the public checks of {ex.id}")
-'''
+"""
+    return _test(text, ex, "worked_example", "check", body)
 
 
-def _hidden_test(ex: registry.Exercise) -> str:
-    name = ex.id.split(".")[1]
-    return f'''@pytest.mark.exercise("{ex.id}")
-def test_{name}_against_the_reference(check, inputs):
-    # {MARKER}: every kind of check of docs/authoring.md that applies: reference
+def _hidden_test(ex: registry.Exercise, text: str) -> str:
+    body = f"""    # {MARKER}: every kind of check of docs/authoring.md that applies: reference
     # values on seeded inputs of several sizes, shapes and types, stability, properties,
     # scenarios.
     raise NotImplementedError("{MARKER}: the hidden checks of {ex.id}")
-'''
+"""
+    return _test(text, ex, "against_the_reference", "check, inputs", body)
 
 
 def _declaration(listed: str, ex: registry.Exercise) -> tuple[str, str]:
@@ -180,13 +246,13 @@ def _add_hidden_test(path: Path, ex: registry.Exercise) -> None:
         path.write_text(_insert(text, found, entry, comment))
         return
     head = f'"""Hidden graders for starter/{ex.module}.py."""\n\nimport pytest\n'
-    _append(path, head, _hidden_test(ex))
+    _append(path, head, _hidden_test(ex, text))
 
 
-def _bug(module: str, ex: registry.Exercise) -> str:
+def _bug(module: str, ex: registry.Exercise, grad: str) -> str:
     name, function = ex.id.split(".")[1], ex.functions[0]
-    return f'''# {MARKER}: a realistic mistake in {name} (it must lose points), and an
-# alternative correct version where one exists (it must keep full marks).
+    return f'''# {MARKER}: a realistic mistake in {name} (it must lose points); an alternative
+# correct version, where one exists (it must keep full marks), goes with the file's others.
 {name}_todo = bug(
     "{name}_todo",
     "{ex.id}",
@@ -198,7 +264,7 @@ def _bug(module: str, ex: registry.Exercise) -> str:
 
 
 @{name}_todo.replaces
-def {_signature(function)}:
+def {_signature(function, grad)}:
     raise NotImplementedError("{MARKER}: the buggy version of {module}.{function}")
 '''
 
@@ -207,6 +273,26 @@ def _append(path: Path, head: str, body: str) -> None:
     """Add ``body`` to the end of ``path``, created with ``head`` when missing."""
     old = path.read_text() if path.exists() else head
     path.write_text(old.rstrip("\n") + "\n\n\n" + body)
+
+
+# A section of a catalogue file that holds no exercise's bugs: the bugs go before the first.
+_NOT_BUGS = re.compile(r"^# [-=]+ .*(?:alternative|hollow)", re.M)
+
+
+def _add_bug(path: Path, head: str, name: str, bug: str) -> None:
+    """Add ``bug`` to the catalogue file ``path`` where the module puts its bugs: after the
+    other exercises' bugs, before the first section of alternatives or hollow answers, under a
+    heading ``# ---- NAME`` as wide as the file's other headings."""
+    text = path.read_text() if path.exists() else head
+    widths = Counter(len(line) for line in text.splitlines() if re.match(r"# -{20,} \S", line))
+    width = widths.most_common(1)[0][0] if widths else 100
+    section = f"# {'-' * max(width - len(name) - 3, 3)} {name}\n{bug}"
+    found = _NOT_BUGS.search(text)
+    if found is None:
+        path.write_text(text.rstrip("\n") + "\n\n\n" + section)
+        return
+    before = text[: found.start()].rstrip("\n")
+    path.write_text(f"{before}\n\n\n{section}\n\n{text[found.start() :]}")
 
 
 def _check_new(kit: Path, module: str, name: str) -> None:
@@ -251,29 +337,32 @@ def create(
         importlib.reload(registry)
         raise
     topic = f'"""{MARKER}: what {module}.py teaches, and the conventions of its functions."""\n'
+    grad = _gradient_name(kit, module)
     hidden = kit / "graders" / f"test_{module}.py"
     _add_hidden_test(hidden, ex)
+    public = kit / "exercises" / f"test_{module}.py"
     pieces = [
-        (kit / "solutions" / f"{module}.py", topic, _reference(module, ex)),
+        (kit / "solutions" / f"{module}.py", topic, _reference(module, ex, grad)),
         (
-            kit / "exercises" / f"test_{module}.py",
+            public,
             f'"""Public checks for starter/{module}.py."""\n\nimport pytest\n',
-            _public_test(module, ex),
-        ),
-        (
-            kit / "graders" / "catalogue" / f"{module}.py",
-            f'"""Catalogued variants of {module}.py."""\n\n'
-            f"from descent.catalogue import alternative, bug, hollow  # noqa: F401\n",
-            _bug(module, ex),
+            _public_test(module, ex, public.read_text() if public.exists() else ""),
         ),
     ]
     for path, head, body in pieces:
         _append(path, head, body)
+    bugs = kit / "graders" / "catalogue" / f"{module}.py"
+    _add_bug(
+        bugs,
+        f'"""Catalogued variants of {module}.py."""\n\n'
+        f"from descent.catalogue import alternative, bug, hollow  # noqa: F401\n",
+        name,
+        _bug(module, ex, grad),
+    )
     stubgen.generate(kit / "solutions", kit / "starter")
     exercise_table.update(kit)
-    formatted = [registry_path, hidden, pieces[2][0]]
-    unformatted = _format(kit, formatted)
-    written = [registry_path, hidden, *(path for path, _, _ in pieces)]
+    unformatted = _format(kit, [registry_path, hidden, bugs])
+    written = [registry_path, hidden, *(path for path, _, _ in pieces), bugs]
     written += [kit / "starter" / f"{module}.py", kit / exercise_table.PAGE]
     return Scaffold(written, unformatted)
 

@@ -18,7 +18,10 @@ NEXT_STEPS = """next, in this order (docs/authoring.md):
   4. exercises/test_{module}.py and graders/test_{module}.py: the checks
   5. graders/catalogue/{module}.py: realistic bugs and alternatives
   6. descent audit --module {module}   (refused while a {marker} is left)
-  7. course.toml: put {module}.{name} in an assignment (descent course check lists the others)"""
+  7. descent audit --module {module} --record-generic: record the new variants' generic names,
+     and commit graders/generic_names.json with the exercise (until then
+     descent audit --module {module} --check-generic lists them as new)
+  8. course.toml: put {module}.{name} in an assignment (descent course check lists the others)"""
 
 
 def register(sub) -> None:
