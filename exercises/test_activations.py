@@ -94,10 +94,11 @@ def test_gelu_of_large_inputs(check):
 
 @pytest.mark.exercise("activations.gelu")
 def test_gelu_keeps_float32(check):
+    # The exact values (float64) rounded once to float32: a float32 result is held to float32's
+    # own rounding, which the comparison allows, whichever correct formula computed it.
     x = torch.tensor([0.5, -2.0])
     check.matches(lambda m: m.activations.gelu_forward(x)[0], "gelu_forward of float32 input",
-                  expected=torch.nn.functional.gelu(x), rtol=1e-6, atol=1e-7,
-                  hint="compute in the input's dtype: a float64 detour comes back float64")
+                  expected=torch.nn.functional.gelu(x.double()).float())
 
 
 @pytest.mark.exercise("activations.silu")

@@ -123,7 +123,7 @@ class Checker:
         if expected is None:
             # The reference runs first, on pristine arguments: code that edits its inputs in
             # place must not drag the expected value along with it.
-            expected = self._reference(recipe)
+            expected = self._reference(recipe, pristine, rtol=rtol, atol=atol)
         watched = pristine.unchanged()  # those the reference left alone (not the recipe's own)
         log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
@@ -516,10 +516,39 @@ class Checker:
         failed = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype) is not None
         return Record(changed, got, expected, failed, pristine.restore)
 
-    def _reference(self, recipe: Recipe) -> Any:
+    def _reference(
+        self,
+        recipe: Recipe,
+        pristine: _Inputs | None = None,
+        *,
+        rtol: float = 1e-7,
+        atol: float = 1e-9,
+    ) -> Any:
+        """The reference's result of ``recipe``. Where it holds float32 (or narrower) tensors,
+        their values come from the reference run once more on the inputs as they were
+        (``pristine``) widened to float64, then cast back: the exact value rounded once, so that
+        a float32 result is held to its own rounding only, not to the reference's as well. The
+        narrow run's result stands when the wide one has another structure or differs from it
+        beyond the check's tolerance (the dtype then changes what is computed, such as a clamp
+        at the dtype's eps, not only how it rounds)."""
         if self.reference is None:
             raise RuntimeError("this check needs the reference solutions (--reference)")
-        return recipe(self.reference)
+        expected = recipe(self.reference)
+        if pristine is None or not any(_narrow(v) for v in leaves(expected)):
+            return expected
+        left = _Inputs(recipe)  # as the reference left them, for the student's run
+        pristine.restore()
+        try:
+            if not pristine.widen():
+                return expected
+            wide = _cast_like(recipe(self.reference), expected)
+        except Exception:  # noqa: BLE001 - a reference that cannot run in float64: keep float32
+            return expected
+        finally:
+            left.restore()
+        if wide is None or compare(wide, expected, rtol=rtol, atol=atol) is not None:
+            return expected
+        return wide
 
 
 class _Inputs:
@@ -628,6 +657,40 @@ def _double(value: Any) -> Any:
         lambda v: v.double() if isinstance(v, torch.Tensor) and v.dtype == torch.float32 else v,
         value,
     )
+
+
+def _narrow(value: Any) -> bool:
+    """``value`` is a tensor of float32 or a narrower floating dtype."""
+    return (
+        isinstance(value, torch.Tensor)
+        and value.is_floating_point()
+        and torch.finfo(value.dtype).eps > torch.finfo(torch.float64).eps
+    )
+
+
+def _cast_like(wide: Any, narrow: Any) -> Any:
+    """``narrow`` with each of its float32 (or narrower) tensors replaced by the tensor at the
+    same place in ``wide`` cast to its dtype; ``None`` when the two differ in structure or in
+    a shape. Everything else (integers, Python numbers) is ``narrow``'s own."""
+    if _narrow(narrow):
+        if not isinstance(wide, torch.Tensor) or wide.shape != narrow.shape:
+            return None
+        return wide.detach().to(narrow.dtype)
+    if isinstance(narrow, (tuple, list)):
+        if not isinstance(wide, (tuple, list)) or len(wide) != len(narrow):
+            return None
+        items = [_cast_like(w, n) for w, n in zip(wide, narrow)]
+        if any(i is None and n is not None for i, n in zip(items, narrow)):
+            return None
+        return type(narrow)(items) if type(narrow) in (tuple, list) else None
+    if isinstance(narrow, dict):
+        if not isinstance(wide, dict) or set(wide) != set(narrow):
+            return None
+        cast = {key: _cast_like(wide[key], narrow[key]) for key in narrow}
+        if any(cast[key] is None and narrow[key] is not None for key in narrow):
+            return None
+        return cast
+    return narrow
 
 
 def _dtypes(value: Any) -> list:
