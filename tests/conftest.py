@@ -120,6 +120,7 @@ GRADING_RUNS = (
     "catalogue_run",
     "corpus_run",
     "public_hollow_run",
+    "public_alternatives_run",
     "public_bugs_run",
 )
 
@@ -193,6 +194,13 @@ def variants_worker_run(tmp_path_factory) -> Run:
 @pytest.fixture(scope="session")
 def public_hollow_run(tmp_path_factory) -> Run:
     return _once(tmp_path_factory, "public-hollow", ["exercises"], ["hollow:*"])
+
+
+@pytest.fixture(scope="session")
+def public_alternatives_run(tmp_path_factory) -> Run:
+    """The public tests over every catalogued alternative (each runs only its exercise's
+    tests)."""
+    return _once(tmp_path_factory, "public-alternatives", ["exercises"], ["alternative:*"])
 
 
 @pytest.fixture(scope="session")

@@ -249,6 +249,19 @@ def test_hollow_answer_scores_zero(catalogue_run, variant):
     assert block["points"] == 0, f"{variant.id} ({variant.title}) earned:\n" + "\n".join(earned)
 
 
+def test_alternatives_keep_full_marks_in_the_public_tests(public_alternatives_run):
+    """Correct code in any style, the docstring's formula typed literally first, passes the
+    student's own tests too: a public check that refuses it sends the student the wrong way."""
+    lost = [
+        f"{t['implementation']} {t['name']}: {t['message'][:300]}"
+        for t in public_alternatives_run.results["tests"]
+        if t["counted"] and t["outcome"] != "passed"
+    ]
+    blocks = public_alternatives_run.results["implementations"]
+    assert blocks and all(b["max_points"] > 0 for b in blocks)
+    assert not lost, "\n".join(lost)
+
+
 def test_hollow_answers_score_zero_in_the_public_tests(public_hollow_run):
     earned = [
         f"{b['name']}: {b['points']:.3g}"
@@ -377,6 +390,16 @@ def test_a_named_mistake_is_the_one_made(catalogue_run, vid):
         if t["implementation"] == f"bug:{vid}" and t["misconception"]
     }
     assert named == {vid}
+
+
+def test_every_exercise_has_its_docstring_formula_typed_literally():
+    """A student who types the docstring's formula as written must keep full marks: every
+    exercise has a catalogued alternative that does so (``alternative(..., literal=True)``),
+    graded like every alternative, publicly and hidden (test_alternative_keeps_full_marks,
+    test_alternatives_keep_full_marks_in_the_public_tests, ``descent audit``)."""
+    covered = {v.exercise for v in ALTERNATIVES if v.literal}
+    missing = [ex.id for ex in IMPLEMENTED if ex.id not in covered]
+    assert not missing, f"exercises without a literal alternative: {missing}"
 
 
 def test_every_exercise_has_hollow_answers():
