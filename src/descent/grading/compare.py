@@ -212,12 +212,14 @@ _FLOAT32_HINT = (
 # eps (float32: 1.19e-7): a value check in such a dtype is never held tighter than ROUNDING_ULPS
 # eps relative to each value, nor than ROUNDING_ULPS eps of the largest value of the tensor in
 # absolute terms (a small value next to large ones, as in gelu's negative tail or a cancelling
-# sum, carries the rounding of its larger neighbours). Measured on this kit's float32 checks:
-# the docstrings' formulas typed literally, PyTorch's own functions, the reference solutions and
-# their algebraic rewrites (a reciprocal multiply, erfc, ndtr, a float64 detour cast back) stay
-# within 8 eps of the largest value against a float64 reference cast down, with
-# ATEN_CPU_CAPABILITY=default and =avx2 alike; 32 leaves room for other vector widths and orders
-# of summation, and is still far below any catalogued mistake.
+# sum, carries the rounding of its larger neighbours). Measured against a float64 reference cast
+# down, with ATEN_CPU_CAPABILITY=default and =avx2 alike: on the battery's everyday inputs cast to
+# float32 (tests/test_float32_rounding.py), the solutions and every catalogued alternative (the
+# docstrings' formulas typed literally, a reciprocal multiply, erfc, ndtr, a float64 detour cast
+# back, loops) stay within 7.2 eps of the largest value (batch norm's backward in eval mode with a
+# tiny running variance; all others within 4.7); on the float32 checks of graders/ and
+# exercises/ within 1.6. 32 leaves room for other vector widths and orders of summation, and is
+# still far below any catalogued mistake.
 ROUNDING_ULPS = 32
 
 
