@@ -28,6 +28,7 @@ from descent.calls.callables import make
 from descent.diagnoses import stat as stat_diagnoses
 from descent.diagnoses import training as training_diagnoses
 from descent.diagnoses.exception import ill_conditioned
+from descent.grading.composite import matches_given_parts, minibatch_parts
 
 
 def _gen(seed, device):
@@ -365,11 +366,18 @@ class TestTrainLinearRegression:
         g = _gen(inputs.seed, inputs.device)
         batches = [list(check.impl.regression.minibatches(n, size, g)) for _ in range(epochs)]
         expected = _replay(X, y, lr, batches)
-        check.matches(
+
+        def with_batches(draw):  # the same run on batches drawn by `draw`
+            gen = _gen(inputs.seed, inputs.device)
+            return _replay(X, y, lr, [draw(n, size, gen) for _ in range(epochs)])
+
+        matches_given_parts(
+            check,
             lambda m: _trained(m, X, y, lr, epochs, size, inputs.seed),
             f"train_linear_regression (N={n}, D={d}, lr={lr}, {epochs} epochs, "
             f"batch_size={size}): (w, b, losses)",
             expected=expected,
+            parts=minibatch_parts(with_batches),
             rtol=1e-9,
             atol=1e-12,
             check="replay",
