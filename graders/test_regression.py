@@ -553,12 +553,15 @@ class TestClosedForm:
 
     @pytest.mark.ordinary
     def test_float32(self, check, inputs):
-        X, y = inputs.randn(40, 3, dtype=torch.float32), inputs.randn(40, dtype=torch.float32)
+        # small entries, so X^T X is small too: a "stabilizing" 1e-4 * I shows (as publicly);
+        # a factorization's own float32 rounding stays far below 1e-5 here
+        X = inputs.randn(8, 3, scale=0.1, dtype=torch.float32)
+        y = inputs.randn(8, dtype=torch.float32)
         check.matches(
             lambda m: m.regression.linear_regression_closed_form(X, y),
             "linear_regression_closed_form for float32 inputs",
             expected=_lstsq(X.double(), y.double()).float(),
-            rtol=1e-4,
+            rtol=1e-5,
             atol=1e-5,
             hint="keep X's dtype: work in float32 and return float32",
         )

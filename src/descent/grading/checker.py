@@ -41,12 +41,20 @@ _MATCH_ATOL = 1e-6
 # The check that arguments come out of a call as they went in (its failures name an in-place edit).
 _UNCHANGED = "arguments unchanged"
 
-# The hint of a gradient check whose backward gives the reference's gradient.
+# The hints of a gradient check whose backward gives the reference's gradient: the forward is
+# at fault. Its values say how: the expected ones to float32's precision or better (its finite
+# differences are not smooth: values rounded, or passed through a step), or other values (it
+# computes another function, which its own value checks show).
 _FORWARD_AT_FAULT = (
     "your backward gives the expected gradient here: it is your forward whose finite "
     "differences disagree with it, because its output does not change smoothly with its input "
     "at the scale of the differences (values rounded, to float32 say, or passed through a "
     "step); make the forward compute in the input's dtype"
+)
+_FORWARD_WRONG = (
+    "your backward gives the expected gradient here: it is your forward that computes another "
+    "function (its values differ from the expected ones, see its own value checks); fix the "
+    "forward, not the backward"
 )
 
 
@@ -386,9 +394,13 @@ class Checker:
                 and "disagrees with finite differences" in failure.message
                 and self._backward_right(module, name, args, kwargs or {}, split)
             ):
-                # the backward is right: blaming it (differentiate again) would mislead
+                # the backward is right: blaming it (differentiate again) would mislead; the
+                # forward's values say whether it rounds (or steps) or computes something else
+                rounds = self._forward_close(module, name, args, kwargs or {}, split)
                 raise GradingFailure(
-                    failure.message, check=failure.check, hint=_FORWARD_AT_FAULT
+                    failure.message,
+                    check=failure.check,
+                    hint=_FORWARD_AT_FAULT if rounds else _FORWARD_WRONG,
                 ) from None
             raise
 
@@ -407,6 +419,20 @@ class Checker:
         except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - no reading: the hint stands
             return False
         return compare(mine, theirs, rtol=1e-7, atol=1e-9, check_dtype=False) is None
+
+    def _forward_close(
+        self, module: str, name: str, args: Sequence[Any], kwargs: dict, split: Any
+    ) -> bool:
+        """The student's forward gives the reference's output at the check's point to float32's
+        precision (a relative 1e-5) or better: what is left is rounding or a step, not another
+        function."""
+        try:
+            with timelimit.exploring():
+                mine = _output(getattr(self.impl, module), name, args, kwargs, split)
+            theirs = _output(getattr(self.reference, module), name, args, kwargs, split)
+        except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - no reading: say nothing more
+            return False
+        return compare(mine, theirs, rtol=1e-5, atol=1e-8, check_dtype=False) is None
 
     # -- failure ---------------------------------------------------------------------------------
     def diagnose(
@@ -627,6 +653,13 @@ def _read(
         return generic(got) if generic is not None else None
     except Exception:  # noqa: BLE001 - a reader that cannot read these values names nothing
         return None
+
+
+def _output(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: Any) -> Any:
+    """``name``'s forward output of ``module`` at ``args`` (copies)."""
+    fresh = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+    result = getattr(module, f"{name}_forward")(*fresh, **kwargs)
+    return split(result)[0] if split is not None else result[0]
 
 
 def _gradient(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: Any) -> Any:
