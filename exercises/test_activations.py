@@ -42,6 +42,14 @@ def test_sigmoid_values(check):
 
 
 @pytest.mark.exercise("activations.tanh")
+def test_tanh_values(check):
+    # tanh(0) = 0, tanh(1) = (e^2 - 1) / (e^2 + 1), odd: tanh(-2) = -tanh(2)
+    t1, t2 = math.tanh(1.0), math.tanh(2.0)
+    check.matches(lambda m: m.activations.tanh_forward(T(0.0, 1.0, -2.0))[0], "tanh_forward",
+                  expected=T(0.0, t1, -t2))
+
+
+@pytest.mark.exercise("activations.tanh")
 def test_tanh_derivative(check):
     x = T(0.0, 1.0)
     y = torch.tanh(x)

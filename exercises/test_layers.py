@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from descent.grading.checker import Mistake
 from descent.grading.composite import (gradcheck_given_parts, matches_given_parts, mlp_parts,
                                        residual_parts, two_layer_parts)
 
@@ -27,6 +28,21 @@ class TestLinear:
         b = T(5.0, -5.0)
         check.matches(lambda m: m.layers.linear_forward(x, W, b)[0], "linear_forward",
                       expected=T([6.0, 0.0], [5.0, -8.0], [8.0, -5.0]))
+
+    @pytest.mark.ordinary  # everyday use: failing it caps the exercise at half, as hidden
+    def test_backward_by_hand(self, check):
+        # the worked example's x and W with dy = [[1, 0], [0, 2], [1, 1]]:
+        # dx = dy @ W, dW = dy.T @ x, db = dy summed over the batch = [2, 3] (not the mean)
+        x, W, b = T([1.0, 2.0], [0.0, -1.0], [3.0, 1.0]), T([1.0, 0.0], [-1.0, 3.0]), T(5.0, -5.0)
+        dy = T([1.0, 0.0], [0.0, 2.0], [1.0, 1.0])
+        check.matches(lambda m: tuple(m.layers.linear_backward(
+                          dy, m.layers.linear_forward(x, W, b)[1])),
+                      "linear_backward (dx, dW, db)",
+                      expected=(dy @ W, dy.T @ x, T(2.0, 3.0)),
+                      mistakes=[Mistake("linear_db_mean", "averages the upstream gradient over "
+                                        "the batch for db", "b is added to every row, so db is "
+                                        "the sum of dy over the batch, not its mean",
+                                        (dy @ W, dy.T @ x, T(2.0, 3.0) / 3))])
 
     @pytest.mark.supporting()  # any tensors of the right shapes pass it
     def test_gradient_shapes(self, check, inputs):

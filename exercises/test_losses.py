@@ -291,15 +291,16 @@ class TestKLDiv:
 
     def test_the_order_of_the_arguments(self, check):
         # KL(p || q) weights by the target p; KL(q || p) by the model's q: on these rows
-        # (no zeros) the two differ, and the second is the reverse divergence
-        p, q = T([0.7, 0.2, 0.1], [0.1, 0.6, 0.3]), T([0.3, 0.3, 0.4], [0.4, 0.4, 0.2])
-        expected = (p * (p.log() - q.log())).sum() / 2
+        # (no zeros) the two differ, and the second is the reverse divergence; N = 3 rows
+        p = T([0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5])
+        q = T([0.3, 0.3, 0.4], [0.4, 0.4, 0.2], [0.5, 0.3, 0.2])
+        expected = (p * (p.log() - q.log())).sum() / 3
         check.matches(lambda m: m.losses.kl_div_forward(torch.log(q), p)[0],
-                      "kl_div_forward(log_q, p) of two rows without zeros", expected=expected,
+                      "kl_div_forward(log_q, p) of three rows without zeros", expected=expected,
                       mistakes=[Mistake("kl_reversed", "computes KL(q || p) instead of "
                                         "KL(p || q)", "kl_div(log_q, p) is sum p*(log p - log "
                                         "q) / N: the target p weights the sum",
-                                        (q * (q.log() - p.log())).sum() / 2)])
+                                        (q * (q.log() - p.log())).sum() / 3)])
 
     def test_gradient_by_hand(self, check):
         # d/dlog_q of sum p*(log p - log_q) / N = -p / N; N = 2 rows, upstream gradient 4

@@ -144,6 +144,12 @@ class TestMinibatchesConventions:
     def test_draws_from_the_generator(self, check):
         follows_the_generator(check, lambda m, g: _order(m.regression.minibatches(30, 7, g)),
                               "minibatches(30, 7, g)")
+
+    # everyday use (a list drawn at the call, as the hidden graders require): failing it caps
+    # the exercise at half; supporting, since an empty list is a list too
+    @pytest.mark.ordinary
+    @pytest.mark.supporting()
+    def test_returns_a_list(self, check):
         check.that(isinstance(check.impl.regression.minibatches(5, 2, _gen()), list),
                    "minibatches must return a list", check="shape and type",
                    hint="build the list at once: a function with yield draws nothing until it "

@@ -141,3 +141,12 @@ def test_the_coarser_dtype_sets_the_rounding_when_dtypes_may_differ():
     near = truth.float() + torch.tensor([0.0, 8 * torch.finfo(torch.float32).eps])
     assert compare(near, truth, rtol=1e-9, atol=0.0, check_dtype=False) is None
     assert compare(near.double(), truth, rtol=1e-9, atol=0.0) is not None
+
+
+def test_the_float32_hint_needs_float32_s_rounding_not_merely_a_close_value():
+    """A float64 result off by float32's rounding gets the hint about a float32 intermediate;
+    one off by 5e-6 relative (a 1e-4 ridge in a least-squares solve) is another mistake."""
+    truth = t(0.3, -1.7, 2.9)
+    rounded = truth.float().double()
+    assert "float32's precision" in compare(rounded, truth, rtol=1e-12, atol=0.0).hint
+    assert compare(truth * (1 + 5e-6), truth, rtol=1e-12, atol=0.0).hint is None

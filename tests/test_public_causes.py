@@ -79,7 +79,12 @@ PLANTED = [
         'momentum * old + (1 - dampening) * g\n        new_state["momentum_buffer"] = buf\n'
         "        g = g + momentum * (buf if old is None else old) if nesterov else buf\n",
     ),
-    # three mistakes of the same size publicly and hidden (within 2 points of 10)
+    # mistakes of the same size publicly and hidden (within 2 points of 10)
+    (
+        "layers",
+        "    return dy @ W, dy.T @ x, dy.sum(dim=0)\n",
+        "    return dy @ W, dy.T @ x, dy.mean(dim=0)\n",
+    ),
     (
         "init",
         "    receptive = math.prod(shape[2:])\n",
@@ -142,6 +147,7 @@ def hidden(tmp_path_factory):
         "graders/test_init.py",
         "graders/test_clipping.py",
         "graders/test_regression.py",
+        "graders/test_layers.py",
     ]
     return grade(tmp, files, [str(folder)], "--isolation=none", "--insecure").results
 
@@ -197,12 +203,21 @@ def _points(doc, exercise):
 
 @pytest.mark.parametrize(
     "exercise",
-    ["init.fans", "clipping.clip_grad_norm", "regression.linear_regression_closed_form"],
+    [
+        "init.fans",
+        "clipping.clip_grad_norm",
+        "regression.linear_regression_closed_form",
+        "layers.linear",
+        "activations.tanh",
+        "regression.minibatches",
+    ],
 )
 def test_a_mistake_costs_the_same_share_publicly_and_hidden(public, hidden, exercise):
-    """np.int64 fans (7.5 publicly, 0.79 hidden before), clipping each tensor by its own norm
-    (7.5, 2.67) and a 1e-4 ridge in the closed form (0, 4.17): the public tests check the same
-    everyday use the graders do, so the share lost agrees within 2 points of 10."""
+    """np.int64 fans (6.67 publicly, 1.67 hidden before), clipping each tensor by its own norm
+    (7.5, 3.33), a 1e-4 ridge in the closed form (0, 4.17), db as a mean in linear_backward
+    (6.67, 4.55), tanh's 1 - y (0, 2.73), a yield-based minibatches (7.14, 5): the public tests
+    check the same everyday use the graders do, so the share lost agrees within 2 points of
+    10."""
     mine, theirs = _points(public, exercise), _points(hidden, exercise)
     assert mine < 10 and theirs < 10
     assert abs(mine - theirs) <= 2, (mine, theirs)
