@@ -9,6 +9,8 @@ import math
 import pytest
 import torch
 
+from descent.grading.checker import Mistake
+
 from . import T
 
 
@@ -40,12 +42,22 @@ def test_sigmoid_values(check):
 
 
 @pytest.mark.exercise("activations.tanh")
+def test_tanh_values(check):
+    # tanh(0) = 0, tanh(1) = (e^2 - 1) / (e^2 + 1), odd: tanh(-2) = -tanh(2)
+    t1, t2 = math.tanh(1.0), math.tanh(2.0)
+    check.matches(lambda m: m.activations.tanh_forward(T(0.0, 1.0, -2.0))[0], "tanh_forward",
+                  expected=T(0.0, t1, -t2))
+
+
+@pytest.mark.exercise("activations.tanh")
 def test_tanh_derivative(check):
     x = T(0.0, 1.0)
     y = torch.tanh(x)
     check.matches(lambda m: m.activations.tanh_backward(T(1.0, 1.0),
                                                         m.activations.tanh_forward(x)[1]),
-                  "tanh_backward", expected=1 - y * y)
+                  "tanh_backward", expected=1 - y * y,
+                  mistakes=[Mistake("tanh_backward_1_minus_y", "writes the derivative as 1 - y "
+                                    "instead of 1 - y^2", "d tanh(x)/dx = 1 - tanh(x)^2", 1 - y)])
 
 
 @pytest.mark.exercise("activations.relu")
@@ -63,6 +75,29 @@ def test_leaky_relu_default_slope(check):
     x = T(-100.0, 3.0)
     check.matches(lambda m: m.activations.leaky_relu_forward(x)[0], "leaky_relu_forward",
                   expected=T(-1.0, 3.0), hint="the default negative_slope is 0.01")
+
+
+@pytest.mark.exercise("activations.leaky_relu")
+def test_leaky_relu_backward_with_a_slope(check):
+    # negative_slope 0.2: dx = dy where x > 0, 0.2 * dy where x < 0
+    x, dy = T(-1.5, 0.5, -0.25), T(2.0, 3.0, -1.0)
+    check.matches(lambda m: m.activations.leaky_relu_backward(
+                      dy, m.activations.leaky_relu_forward(x, negative_slope=0.2)[1]),
+                  "leaky_relu_backward with negative_slope=0.2", expected=T(0.4, 3.0, -0.2),
+                  hint="the backward uses the slope the forward was given (keep it in the cache)")
+
+
+@pytest.mark.exercise("activations.leaky_relu")
+def test_leaky_relu_gradient_at_zero(check):
+    # the docstring's convention: at exactly x = 0 the gradient is negative_slope * dy
+    x, dy = T(-2.0, 0.0, 3.0), T(1.0, 1.0, 1.0)
+    check.matches(lambda m: m.activations.leaky_relu_backward(dy,
+                                                              m.activations.leaky_relu_forward(x)[1]),
+                  "leaky_relu_backward at x = (-2, 0, 3)", expected=T(0.01, 0.01, 1.0),
+                  mistakes=[Mistake("leaky_backward_ge0", "passes the whole gradient where "
+                                    "x >= 0, so the derivative at exactly 0 is 1",
+                                    "at exactly x = 0 the gradient is negative_slope * dy: test "
+                                    "x > 0", T(0.01, 1.0, 1.0))])
 
 
 @pytest.mark.exercise("activations.gelu")
@@ -94,10 +129,11 @@ def test_gelu_of_large_inputs(check):
 
 @pytest.mark.exercise("activations.gelu")
 def test_gelu_keeps_float32(check):
+    # The exact values (float64) rounded once to float32: a float32 result is held to float32's
+    # own rounding, which the comparison allows, whichever correct formula computed it.
     x = torch.tensor([0.5, -2.0])
     check.matches(lambda m: m.activations.gelu_forward(x)[0], "gelu_forward of float32 input",
-                  expected=torch.nn.functional.gelu(x), rtol=1e-6, atol=1e-7,
-                  hint="compute in the input's dtype: a float64 detour comes back float64")
+                  expected=torch.nn.functional.gelu(x.double()).float())
 
 
 @pytest.mark.exercise("activations.silu")

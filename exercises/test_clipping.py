@@ -17,6 +17,7 @@ from . import T
 
 @pytest.mark.exercise("clipping.clip_grad_norm")
 class TestClipGradNorm:
+    @pytest.mark.ordinary  # everyday use: failing it caps the exercise at half, as hidden
     def test_one_global_norm(self, check):
         # The two tensors together are the vector (3, 4, 0): global norm 5. With max_norm 1 every
         # tensor is multiplied by 1 / (5 + 1e-6), the same factor for both.
@@ -27,6 +28,7 @@ class TestClipGradNorm:
                       expected=([T(3 * scale, 4 * scale), T(0.0)], torch.tensor(5.0,
                                                                                dtype=torch.float64)))
 
+    @pytest.mark.ordinary  # everyday use: failing it caps the exercise at half, as hidden
     def test_every_tensor_shares_one_factor(self, check):
         # (3, 0) and (0, 4) have norms 3 and 4 but one global norm, 5: both are scaled by the
         # same 2 / (5 + 1e-6), so the second stays 4/3 times the first, as before clipping.
@@ -45,6 +47,7 @@ class TestClipGradNorm:
         check.matches(lambda m: m.clipping.clip_grad_norm(grads, 2.0)[0],
                       "clip_grad_norm below max_norm (nothing to clip)", expected=grads)
 
+    @pytest.mark.ordinary  # everyday use: failing it caps the exercise at half, as hidden
     def test_inf_norm(self, check):
         # the inf-norm is the largest |g|: 6
         grads = [T(1.0, -6.0), T(2.0, 0.5, -3.0)]

@@ -42,14 +42,18 @@ class TestCalculateGain:
 
 @pytest.mark.exercise("init.fans")
 class TestFans:
+    # The fans are Python ints in every check, as in the hidden graders: a NumPy integer is
+    # wrong wherever the fans are used, not in one check of its own.
     def test_linear(self, check):
         # a (out=3, in=7) weight: each output sees 7 inputs, each input feeds 3 outputs
-        check.matches(lambda m: tuple(m.init.fans((3, 7))), "fans((3, 7))", expected=(7, 3))
+        got = check.matches(lambda m: tuple(m.init.fans((3, 7))), "fans((3, 7))", expected=(7, 3))
+        python_numbers(check, got, "fans((3, 7))", int)
 
     def test_conv(self, check):
         # (out=8, in=4, 3, 5): receptive field 15, fan_in 4*15 = 60, fan_out 8*15 = 120
-        check.matches(lambda m: tuple(m.init.fans((8, 4, 3, 5))), "fans((8, 4, 3, 5))",
-                      expected=(60, 120))
+        got = check.matches(lambda m: tuple(m.init.fans((8, 4, 3, 5))), "fans((8, 4, 3, 5))",
+                            expected=(60, 120))
+        python_numbers(check, got, "fans((8, 4, 3, 5))", int)
 
 
 def _fan_out(std):
@@ -149,8 +153,8 @@ class TestKaimingConventions:
         check.that(abs(std / expected - 1) < 0.03,
                    f"kaiming_normal{shape}, a=0.5, mode='fan_out', nonlinearity='leaky_relu': "
                    f"std {std:.4f}, expected sqrt(2 / (1 + 0.5^2)) / sqrt(300) = {expected:.4f}",
-                   hint="the gain is calculate_gain('leaky_relu', a) and the fan follows mode",
-                   got=std, mistakes=[_fan_out(math.sqrt(2 / 1.25) / math.sqrt(600))])
+                   hint="the gain is calculate_gain('leaky_relu', a) and the fan follows mode")
+        # no mistake named here: fans swapped and mode ignored both divide by fan_in = 600
 
     @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_dtype_is_the_one_asked_for(self, check):

@@ -12,7 +12,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from descent.grading.composite import matches_given_parts, mlp_parts
+from descent.grading.checker import Mistake
+from descent.grading.composite import (gradcheck_given_parts, matches_given_parts, mlp_parts,
+                                       residual_parts, two_layer_parts)
 
 from . import T, python_numbers, refuses
 
@@ -26,6 +28,21 @@ class TestLinear:
         b = T(5.0, -5.0)
         check.matches(lambda m: m.layers.linear_forward(x, W, b)[0], "linear_forward",
                       expected=T([6.0, 0.0], [5.0, -8.0], [8.0, -5.0]))
+
+    @pytest.mark.ordinary  # everyday use: failing it caps the exercise at half, as hidden
+    def test_backward_by_hand(self, check):
+        # the worked example's x and W with dy = [[1, 0], [0, 2], [1, 1]]:
+        # dx = dy @ W, dW = dy.T @ x, db = dy summed over the batch = [2, 3] (not the mean)
+        x, W, b = T([1.0, 2.0], [0.0, -1.0], [3.0, 1.0]), T([1.0, 0.0], [-1.0, 3.0]), T(5.0, -5.0)
+        dy = T([1.0, 0.0], [0.0, 2.0], [1.0, 1.0])
+        check.matches(lambda m: tuple(m.layers.linear_backward(
+                          dy, m.layers.linear_forward(x, W, b)[1])),
+                      "linear_backward (dx, dW, db)",
+                      expected=(dy @ W, dy.T @ x, T(2.0, 3.0)),
+                      mistakes=[Mistake("linear_db_mean", "averages the upstream gradient over "
+                                        "the batch for db", "b is added to every row, so db is "
+                                        "the sum of dy over the batch, not its mean",
+                                        (dy @ W, dy.T @ x, T(2.0, 3.0) / 3))])
 
     @pytest.mark.supporting()  # any tensors of the right shapes pass it
     def test_gradient_shapes(self, check, inputs):
@@ -51,9 +68,11 @@ class TestTwoLayerNet:
         x, y = T([1.0, 2.0]), T(1.0)
         expected = {"W1": T([-0.5, -1.0], [0.5, 1.0], [0.0, 0.0]), "b1": T(-0.5, 0.5, 0.0),
                     "W2": T([-0.5, -1.0, 0.0]), "b2": T(-0.5)}
-        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
-                      "two_layer_net (loss, grads)",
-                      expected=(torch.log(torch.tensor(2.0, dtype=torch.float64)), expected))
+        # a network that calls your own linear, relu or bce_with_logits is charged to them
+        matches_given_parts(check, lambda m: m.layers.two_layer_net(params, x, y),
+                            "two_layer_net (loss, grads)",
+                            expected=(torch.log(torch.tensor(2.0, dtype=torch.float64)), expected),
+                            parts=two_layer_parts(params, x, y))
 
 
 @pytest.mark.exercise("layers.two_layer_net")
@@ -67,11 +86,11 @@ class TestTwoLayerNetConventions:
         z = torch.relu(x @ leaves["W1"].T + leaves["b1"]) @ leaves["W2"].T + leaves["b2"]
         loss = F.binary_cross_entropy_with_logits(z.squeeze(1), y)
         grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
-        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
-                      "two_layer_net on a batch of 3 with a dead hidden unit",
-                      expected=(loss.detach(), grads),
-                      hint="the loss is a mean over the batch, so every gradient is divided by "
-                           "N; ReLU's derivative at exactly 0 is 0")
+        matches_given_parts(check, lambda m: m.layers.two_layer_net(params, x, y),
+                            "two_layer_net on a batch of 3 with a dead hidden unit",
+                            expected=(loss.detach(), grads), parts=two_layer_parts(params, x, y),
+                            hint="the loss is a mean over the batch, so every gradient is divided "
+                                 "by N; ReLU's derivative at exactly 0 is 0")
 
     def test_large_logits_stay_finite(self, check):
         params = {"W1": T([1.0]), "b1": T(0.0), "W2": T([1000.0]), "b2": T(0.0)}
@@ -183,7 +202,8 @@ def _residual_backward_matches(check, args, dy, what, **kwargs):
         _, cache = m.layers.residual_block_forward(*args)
         return tuple(m.layers.residual_block_backward(dy, cache))
 
-    check.matches(grads, what, expected=tuple(expected), **kwargs)
+    matches_given_parts(check, grads, what, expected=tuple(expected),
+                        parts=residual_parts(args, dy), **kwargs)
 
 
 @pytest.mark.exercise("layers.residual_block")
@@ -194,8 +214,9 @@ class TestResidualBlock:
         x = T([1.0, 2.0], [0.0, -1.0])
         W1, b1 = T([1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]), T(0.0, 0.0, 0.0)
         W2, b2 = T([1.0, 1.0, 0.0], [0.0, 1.0, 2.0]), T(0.5, -0.5)
-        check.matches(lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2)[0],
-                      "residual_block_forward", expected=T([4.5, 3.5], [0.5, 0.5]))
+        matches_given_parts(check, lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2)[0],
+                            "residual_block_forward", expected=T([4.5, 3.5], [0.5, 0.5]),
+                            parts=residual_parts((x, W1, b1, W2, b2)))
 
     def test_backward_matches_autograd(self, check, inputs):
         args = (inputs.randn(5, 3), inputs.randn(4, 3), inputs.randn(4), inputs.randn(3, 4),
@@ -209,7 +230,18 @@ class TestResidualBlock:
     def test_gradcheck(self, check, inputs):
         args = (inputs.randn(4, 3), inputs.randn(5, 3), inputs.randn(5), inputs.randn(3, 5),
                 inputs.randn(3))
-        check.gradcheck("layers.residual_block", args, wrt=(0, 1, 2, 3, 4))
+        dy = torch.ones(4, 3, dtype=torch.float64)
+
+        def backward(m):
+            return tuple(m.layers.residual_block_backward(dy, m.layers.residual_block_forward(
+                *args)[1]))
+
+        leaves = [t.clone().requires_grad_() for t in args]
+        y = leaves[0] + F.linear(torch.relu(F.linear(*leaves[:3])), *leaves[3:])
+        gradcheck_given_parts(check, "layers.residual_block", args, (0, 1, 2, 3, 4),
+                              backward=backward,
+                              expected=torch.autograd.grad((y * dy).sum(), leaves),
+                              parts=residual_parts(args, dy))
 
 
 @pytest.mark.exercise("layers.residual_block")

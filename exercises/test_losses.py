@@ -25,6 +25,28 @@ class TestMSE:
         check.matches(lambda m: m.losses.mse_forward(pred, target)[0], "mse_forward",
                       expected=torch.tensor(5 / 3, dtype=torch.float64))
 
+    @pytest.mark.ordinary  # everyday use: failing it caps the exercise at half, as hidden
+    def test_a_batch_of_rows(self, check):
+        # (2, 3) errors 1, 2, 0 / 0, 1, 2: squares sum to 10 over N*D = 6 elements -> 5/3 (not
+        # 10 / 2 = 5, a mean over the rows alone); the gradient is 2*d / 6, times 1
+        pred, target = T([1.0, 2.0, 0.0], [0.0, 1.0, 2.0]), T([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
+        rows = Mistake("mse_mean_over_rows", "divides the sum of squared errors by the number "
+                       "of rows N instead of by every element N*D",
+                       "the mean is over every element: divide by pred.numel(), here 6",
+                       torch.tensor(5.0, dtype=torch.float64))
+        check.matches(lambda m: m.losses.mse_forward(pred, target)[0],
+                      "mse_forward of a (2, 3) batch", expected=torch.tensor(5 / 3,
+                                                                             dtype=torch.float64),
+                      mistakes=[rows])
+        check.matches(lambda m: m.losses.mse_backward(torch.tensor(1.0, dtype=torch.float64),
+                                                      m.losses.mse_forward(pred, target)[1]),
+                      "mse_backward of a (2, 3) batch", expected=2 * (pred - target) / 6,
+                      mistakes=[Mistake("mse_grad_div_batch", "divides the gradient by the "
+                                        "batch size N instead of by every element",
+                                        "the forward averages over all N*D elements, so the "
+                                        "backward divides by pred.numel()",
+                                        2 * (pred - target) / 2)])
+
     def test_gradient_by_hand(self, check):
         # d/dpred of mean(d^2) = 2*d/3 = [0, 2/3, 4/3], times the upstream gradient 2
         pred, target = T(1.0, 2.0, 3.0), T(1.0, 1.0, 1.0)
@@ -266,6 +288,19 @@ class TestKLDiv:
         check.matches(lambda m: m.losses.kl_div_forward(torch.log(q), p)[0], "kl_div_forward",
                       expected=torch.tensor(math.log(2), dtype=torch.float64),
                       hint="entries with p = 0 contribute 0, not NaN")
+
+    def test_the_order_of_the_arguments(self, check):
+        # KL(p || q) weights by the target p; KL(q || p) by the model's q: on these rows
+        # (no zeros) the two differ, and the second is the reverse divergence; N = 3 rows
+        p = T([0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.25, 0.25, 0.5])
+        q = T([0.3, 0.3, 0.4], [0.4, 0.4, 0.2], [0.5, 0.3, 0.2])
+        expected = (p * (p.log() - q.log())).sum() / 3
+        check.matches(lambda m: m.losses.kl_div_forward(torch.log(q), p)[0],
+                      "kl_div_forward(log_q, p) of three rows without zeros", expected=expected,
+                      mistakes=[Mistake("kl_reversed", "computes KL(q || p) instead of "
+                                        "KL(p || q)", "kl_div(log_q, p) is sum p*(log p - log "
+                                        "q) / N: the target p weights the sum",
+                                        (q * (q.log() - p.log())).sum() / 3)])
 
     def test_gradient_by_hand(self, check):
         # d/dlog_q of sum p*(log p - log_q) / N = -p / N; N = 2 rows, upstream gradient 4

@@ -73,7 +73,7 @@ class TestBatchNorm:
             x, torch.ones(1), torch.zeros(1), torch.zeros(1), torch.ones(1), True)[0],
             "batchnorm_forward of 1e4 + (-1, 0, 1) in float32",
             expected=torch.tensor([[-1 / s], [0.0], [1 / s]]), rtol=1e-4, atol=1e-4,
-            check="stability", hint="compute the variance as the mean of (x - mean)^2")
+            check="stability")
 
     @pytest.mark.supporting()  # shapes, and the backward against your own forward
     def test_gradient_shapes_and_gradcheck(self, check, inputs):
@@ -92,9 +92,15 @@ class TestLayerNorm:
         # the row (1, 2, 3) again: each row is normalized on its own
         x = T([1.0, 2.0, 3.0], [10.0, 10.0, 10.0])
         s = math.sqrt(2 / 3 + 1e-5)
+        over_batch = (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + 1e-5)
         check.matches(lambda m: m.normalization.layernorm_forward(x, T(1.0, 1.0, 1.0),
                                                                   T(0.0, 0.0, 0.0))[0],
-                      "layernorm_forward", expected=T([-1 / s, 0.0, 1 / s], [0.0, 0.0, 0.0]))
+                      "layernorm_forward", expected=T([-1 / s, 0.0, 1 / s], [0.0, 0.0, 0.0]),
+                      mistakes=[Mistake("ln_stats_over_batch_axis", "takes the statistics over "
+                                        "the batch axis (dim 0), like batch norm",
+                                        "layer norm normalizes each row on its own: mean and "
+                                        "variance over the last dimension, keepdim=True",
+                                        over_batch)])
 
     def test_a_large_mean_in_float32(self, check):
         x = torch.tensor([[9999.0, 10000.0, 10001.0]])  # see batch norm's test of the same name
@@ -103,7 +109,7 @@ class TestLayerNorm:
                                                                   torch.zeros(3))[0],
                       "layernorm_forward of 1e4 + (-1, 0, 1) in float32",
                       expected=torch.tensor([[-1 / s, 0.0, 1 / s]]), rtol=1e-4, atol=1e-4,
-                      check="stability", hint="compute the variance as the mean of (x - mean)^2")
+                      check="stability")
 
     @pytest.mark.supporting()  # shapes, and the backward against your own forward
     def test_gradient_shapes_and_gradcheck(self, check, inputs):

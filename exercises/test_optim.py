@@ -117,6 +117,31 @@ class TestSGD:
                            "first step's buffer is the gradient itself (no dampening); the "
                            "buffer holds no learning rate, so a new lr applies to all of it")
 
+    def test_three_nesterov_steps_by_hand(self, check):
+        # momentum 0.9, lr 0.1, gradients [1, 1], [2, 0], [0, 1]; b = 0.9 b_old + g and the
+        # direction d = g + 0.9 b with the *updated* buffer b:
+        # b = [1, 1]       d = [1.9, 1.9]     p = [-0.19, -0.19]
+        # b = [2.9, 0.9]   d = [4.61, 0.81]   p = [-0.651, -0.271]
+        # b = [2.61, 1.81] d = [2.349, 2.629] p = [-0.8859, -0.5339]
+        def recipe(m):
+            p, s = T(0.0, 0.0), {}
+            for g in (T(1.0, 1.0), T(2.0, 0.0), T(0.0, 1.0)):
+                p, s = m.optim.sgd_step(p, g, s, lr=0.1, momentum=0.9, nesterov=True)
+            return p
+        check.matches(recipe, "three Nesterov sgd_step calls (momentum 0.9, lr 0.1)",
+                      expected=T(-0.8859, -0.5339), mistakes=[
+                          Mistake("sgd_nesterov_ignored", "moves along the buffer itself when "
+                                  "nesterov=True: the flag ignored, or the direction g + "
+                                  "momentum * b taken with the buffer from before this step (the "
+                                  "same numbers: classical momentum)",
+                                  "with nesterov=True the direction is g + momentum * b, b the "
+                                  "buffer already updated this step", T(-0.651, -0.371)),
+                          Mistake("sgd_nesterov_old_buffer", "takes the direction g + momentum "
+                                  "* b with the buffer from before this step (the new one on "
+                                  "the first step)",
+                                  "update the buffer first, b = momentum * b + g, then d = g + "
+                                  "momentum * b with that new b", T(-0.741, -0.461))])
+
     def test_nesterov_matches_torch(self, check):
         recipe, expected = run_both("sgd_step")
         check.matches(recipe, "5 Nesterov steps against torch.optim.SGD", expected=expected)

@@ -28,7 +28,12 @@ from hypothesis import strategies as st
 
 from descent.calls import callables
 from descent.diagnoses.rounding import rounded
-from descent.grading.composite import matches_given_parts, mlp_parts
+from descent.grading.composite import (
+    matches_given_parts,
+    mlp_parts,
+    residual_parts,
+    two_layer_parts,
+)
 from descent.grading.strategies import tensors
 
 # ------------------------------------------------------------------------------------- linear
@@ -107,18 +112,22 @@ class TestTwoLayerNet:
     def test_against_autograd(self, n, d, h, check, inputs):
         params, x, y = _two_layer_case(inputs, n, d, h)
         with check.unmodified(x, y, *params.values(), who="two_layer_net"):
-            check.matches(
+            matches_given_parts(
+                check,
                 lambda m: m.layers.two_layer_net(params, x, y),
                 f"two_layer_net (loss, grads), N={n} D={d} H={h}",
+                parts=two_layer_parts(params, x, y),
                 expected=_two_layer_torch(params, x, y),
             )
 
     @pytest.mark.ordinary
     def test_soft_targets(self, check, inputs):
         params, x, y = _two_layer_case(inputs, 5, 3, 4, soft=True)
-        check.matches(
+        matches_given_parts(
+            check,
             lambda m: m.layers.two_layer_net(params, x, y),
             "two_layer_net with targets in (0, 1)",
+            parts=two_layer_parts(params, x, y),
             expected=_two_layer_torch(params, x, y),
         )
 
@@ -147,9 +156,11 @@ class TestTwoLayerNet:
         params["W1"][2] = 0.0
         params["b1"] = params["b1"].clone()
         params["b1"][2] = 0.0
-        check.matches(
+        matches_given_parts(
+            check,
             lambda m: m.layers.two_layer_net(params, x, y),
             "two_layer_net with a hidden unit whose pre-activation is exactly 0",
+            parts=two_layer_parts(params, x, y),
             expected=_two_layer_torch(params, x, y),
             hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0",
         )
@@ -166,9 +177,11 @@ class TestTwoLayerNet:
         y = torch.where(wrong, logits < 0, logits > 0).to(x.dtype)
         y[logits.argmax()] = 0.0  # at least one large positive logit with target 0
         expected = _two_layer_torch(params, x, y)
-        check.matches(
+        matches_given_parts(
+            check,
             lambda m: m.layers.two_layer_net(params, x, y),
             "two_layer_net with logits of magnitude ~1e3",
+            parts=two_layer_parts(params, x, y),
             expected=expected,
             check="stability",
             hint="compute the loss from the logits (softplus forms), never "
@@ -617,6 +630,7 @@ RESIDUAL = PairSpec(
     ],
     smooth=_residual_smooth,
     wrt=(0, 1, 2, 3, 4),
+    parts=lambda args, kwargs, dout: residual_parts(args, dout),
 )
 
 TestResidualBlockBattery = battery([RESIDUAL])
@@ -649,17 +663,21 @@ class TestResidualBlockExtra:
         wide = tuple(a.double() for a in args)
         dy = inputs.randn(5, 3).float()
         tolerance = dict(rtol=1e-5, atol=1e-5)
-        check.matches(
+        matches_given_parts(
+            check,
             lambda m: m.layers.residual_block_forward(*args)[0],
             "residual_block_forward output for float32 inputs",
             expected=_residual(*wide).float(),
+            parts=residual_parts(args),
             **tolerance,
             hint="results keep the inputs' dtype: cast back after computing in another",
         )
-        check.matches(
+        matches_given_parts(
+            check,
             lambda m: RESIDUAL.backward_of_forward(m, args, {}, dy),
             "residual_block_backward gradients for float32 inputs",
             expected=tuple(g.float() for g in _oracle_grads(RESIDUAL, wide, {}, dy.double())),
+            parts=residual_parts(args, dy),
             **tolerance,
             hint="every gradient has the dtype of the inputs: cast back after computing in another",
         )

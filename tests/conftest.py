@@ -51,8 +51,16 @@ class Run:
         raise KeyError(f"no implementation {name!r} in results")
 
 
-def grade(tmp: Path, suites: list[str], impls: list[str], *extra: str, cwd: Path = KIT) -> Run:
-    """Run pytest on ``suites`` against ``impls`` in a fresh process; return code, output, results."""
+def grade(
+    tmp: Path,
+    suites: list[str],
+    impls: list[str],
+    *extra: str,
+    cwd: Path = KIT,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """Run pytest on ``suites`` against ``impls`` in a fresh process (with ``env`` added to its
+    environment); return code, output, results."""
     results = tmp / "results.json"
     cmd = [
         sys.executable,
@@ -66,8 +74,9 @@ def grade(tmp: Path, suites: list[str], impls: list[str], *extra: str, cwd: Path
         *[f"--impl={i}" for i in impls],
         *extra,
     ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=1200)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    environ.update(env or {})
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=environ, timeout=1200)
     output = proc.stdout + proc.stderr
     if not results.exists():
         raise AssertionError(f"no results written (exit {proc.returncode}):\n{output[-4000:]}")
@@ -111,6 +120,7 @@ GRADING_RUNS = (
     "catalogue_run",
     "corpus_run",
     "public_hollow_run",
+    "public_alternatives_run",
     "public_bugs_run",
 )
 
@@ -184,6 +194,13 @@ def variants_worker_run(tmp_path_factory) -> Run:
 @pytest.fixture(scope="session")
 def public_hollow_run(tmp_path_factory) -> Run:
     return _once(tmp_path_factory, "public-hollow", ["exercises"], ["hollow:*"])
+
+
+@pytest.fixture(scope="session")
+def public_alternatives_run(tmp_path_factory) -> Run:
+    """The public tests over every catalogued alternative (each runs only its exercise's
+    tests)."""
+    return _once(tmp_path_factory, "public-alternatives", ["exercises"], ["alternative:*"])
 
 
 @pytest.fixture(scope="session")

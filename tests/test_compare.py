@@ -118,3 +118,35 @@ def test_assert_like_checks_structure_not_values():
             (t(1.0), torch.zeros(2, 3, dtype=torch.float64)),
             what="grads",
         )
+
+
+def test_float32_is_held_to_its_own_rounding_not_to_a_tighter_tolerance():
+    """A correct float32 result differs from the float64 truth cast down by a few eps (here
+    GELU's exact formula at -2, typed as its docstring states it, on a CPU without AVX-512):
+    no check may ask float32 for more than its rounding, whatever rtol and atol it passes."""
+    x = torch.tensor([0.5, -2.0])
+    truth = (x.double() * 0.5 * (1 + torch.erf(x.double() / math.sqrt(2)))).float()
+    eps = torch.finfo(torch.float32).eps
+    rounded = truth + torch.tensor([0.0, 4 * eps * 0.35])  # 4 eps of the largest value, at -2
+    assert compare(rounded, truth, rtol=1e-6, atol=1e-7) is None
+    # far beyond rounding still fails, and says what was allowed
+    found = compare(truth + torch.tensor([0.0, 1e-4]), truth, rtol=1e-6, atol=1e-7)
+    assert found is not None and "allowed: atol=" in found.reason
+    # float64 keeps the tolerance asked for
+    assert compare(rounded.double(), truth.double(), rtol=1e-6, atol=1e-7) is not None
+
+
+def test_the_coarser_dtype_sets_the_rounding_when_dtypes_may_differ():
+    truth = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    near = truth.float() + torch.tensor([0.0, 8 * torch.finfo(torch.float32).eps])
+    assert compare(near, truth, rtol=1e-9, atol=0.0, check_dtype=False) is None
+    assert compare(near.double(), truth, rtol=1e-9, atol=0.0) is not None
+
+
+def test_the_float32_hint_needs_float32_s_rounding_not_merely_a_close_value():
+    """A float64 result off by float32's rounding gets the hint about a float32 intermediate;
+    one off by 5e-6 relative (a 1e-4 ridge in a least-squares solve) is another mistake."""
+    truth = t(0.3, -1.7, 2.9)
+    rounded = truth.float().double()
+    assert "float32's precision" in compare(rounded, truth, rtol=1e-12, atol=0.0).hint
+    assert compare(truth * (1 + 5e-6), truth, rtol=1e-12, atol=0.0).hint is None

@@ -99,3 +99,82 @@ def test_the_parts_are_called_through_the_worker(tmp_path):
         exercises["layers.mlp_loss_and_grads"]["points"]
         == exercises["layers.mlp_loss_and_grads"]["max_points"]
     )
+
+
+# A part inside the same module (issue 47): the linear layer inside the networks, cosine_lr inside
+# the warmup, minibatches inside the training loop.
+LINEAR_DB_MEAN = (
+    "    return dy @ W, dy.T @ x, dy.sum(dim=0)",
+    "    return dy @ W, dy.T @ x, dy.mean(dim=0)",
+)
+COSINE_T_MINUS_1 = (
+    "    cos = math.cos(math.pi * step / total_steps)",
+    "    cos = math.cos(math.pi * step / (total_steps - 1))",
+)
+LAZY_MINIBATCHES = (
+    "    return [order[i:i + batch_size] for i in range(0, stop, batch_size)]",
+    "    for i in range(0, stop, batch_size):\n        yield order[i:i + batch_size]",
+)
+COMPOSITES_OF_LINEAR = (
+    "layers.two_layer_net",
+    "layers.mlp_loss_and_grads",
+    "layers.mlp_grads_checkpointed",
+    "layers.residual_block",
+)
+
+
+@pytest.mark.parametrize("suite", ["graders", "exercises"])
+def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(tmp_path, suite):
+    """db as a mean in linear_backward cost the linear layer and then every network that
+    calls it (two_layer_net 0, both MLPs 0, the residual block 5 of 10)."""
+    folder = _planted(tmp_path, "layers", *LINEAR_DB_MEAN)
+    run = grade(
+        tmp_path, [f"{suite}/test_layers.py"], [str(folder)], "--isolation=none", "--insecure"
+    )
+    exercises = _exercises(run)
+    assert exercises["layers.linear"]["points"] < exercises["layers.linear"]["max_points"]
+    for composite in COMPOSITES_OF_LINEAR:
+        assert exercises[composite]["points"] == exercises[composite]["max_points"], exercises[
+            composite
+        ]
+    notes = [t["message"] for t in run.results["tests"] if t["message"].startswith("not charged")]
+    assert notes and all("layers.linear" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("suite", ["graders", "exercises"])
+def test_a_wrong_cosine_is_charged_to_cosine_lr_alone(tmp_path, suite):
+    folder = _planted(tmp_path, "schedules", *COSINE_T_MINUS_1)
+    run = grade(
+        tmp_path,
+        [f"{suite}/test_schedules.py", "-k", "cosine"],
+        [str(folder)],
+        "--isolation=none",
+        "--insecure",
+    )
+    exercises = _exercises(run)
+    cosine, warmup = exercises["schedules.cosine_lr"], exercises["schedules.warmup_cosine_lr"]
+    assert cosine["points"] < cosine["max_points"]
+    assert warmup["points"] == warmup["max_points"], warmup
+
+
+@pytest.mark.parametrize("suite", ["graders", "exercises"])
+def test_a_lazy_minibatches_is_charged_to_minibatches_alone(tmp_path, suite):
+    """A generator function (yield) draws its order only when iterated; graded in a worker, the
+    replay of the training loop from it went wrong and the loop lost half its points, named
+    "max() taken as mean()"."""
+    folder = _planted(tmp_path, "regression", *LAZY_MINIBATCHES)
+    run = grade(
+        tmp_path,
+        [f"{suite}/test_regression.py", "-k", "minibatches or train"],
+        [str(folder)],
+        "--isolation=worker",
+        "--insecure",
+    )
+    exercises = _exercises(run)
+    batches = exercises["regression.minibatches"]
+    train = exercises["regression.train_linear_regression"]
+    assert batches["points"] < batches["max_points"]
+    assert train["points"] == train["max_points"], train
+    assert not any("taken as its mean" in t["message"] for t in run.results["tests"]), (
+        "a wrong cause"
+    )

@@ -46,8 +46,10 @@ class _Checker:
         return got
 
 
-def _impl(tanh_backward):
-    """A toy implementation: tanh by torch, its backward as given, cross-entropy by torch."""
+def _impl(tanh_backward, linear_backward=None):
+    """A toy implementation: tanh by torch, its backward as given, cross-entropy by torch, a
+    linear layer whose backward is given (right by default); its MLP calls all three."""
+    linear_backward = linear_backward or _linear_backward
     activations = types.SimpleNamespace(
         tanh_forward=lambda z: (torch.tanh(z), torch.tanh(z)), tanh_backward=tanh_backward
     )
@@ -59,7 +61,10 @@ def _impl(tanh_backward):
             / c[0].shape[0]
         ),
     )
-    mlp = types.SimpleNamespace()
+    mlp = types.SimpleNamespace(
+        linear_forward=lambda x, W, b: (x @ W.T + b, (x, W)),
+        linear_backward=linear_backward,
+    )
     impl = types.SimpleNamespace(activations=activations, losses=losses, layers=mlp)
     mlp.mlp = lambda params, x, y: mlp_by_hand(
         params,
@@ -67,8 +72,19 @@ def _impl(tanh_backward):
         y,
         (activations.tanh_forward, tanh_backward),
         (losses.cross_entropy_forward, losses.cross_entropy_backward),
+        (mlp.linear_forward, linear_backward),
     )
     return impl
+
+
+def _linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W, dy.T @ x, dy.sum(0)
+
+
+def _linear_backward_db_mean(dy, cache):
+    x, W = cache
+    return dy @ W, dy.T @ x, dy.mean(0)
 
 
 def test_the_mlp_by_hand_is_autograd_with_every_part_of_the_implementation():
@@ -114,3 +130,30 @@ def test_the_composites_own_mistake_stays_its_own(part):
     with pytest.raises(GradingFailure) as failed:
         _grade(impl)
     assert not isinstance(failed.value, ChargedElsewhere)
+
+
+def test_a_wrong_linear_layer_inside_the_mlp_is_charged_to_it():
+    """A part of the composite's own module (layers.linear inside the MLP) is a part too."""
+    with pytest.raises(ChargedElsewhere) as failed:
+        _grade(_impl(RIGHT, _linear_backward_db_mean))
+    assert failed.value.charged_to == ("layers.linear",)
+
+
+def test_a_crash_inside_a_part_is_charged_to_that_part():
+    """A composite that raises where the correct computation with the implementation's own part
+    raises the same error (cosine_lr dividing by total_steps - 1 = 0 inside the warmup) is
+    charged to the part; a stub's NotImplementedError never is."""
+
+    def crashing(dy, t):
+        raise ZeroDivisionError("float division by zero")
+
+    with pytest.raises(ChargedElsewhere) as failed:
+        _grade(_impl(crashing))
+    assert failed.value.charged_to == ("activations.tanh",)
+    assert "ZeroDivisionError" in str(failed.value)
+
+    def stub(dy, t):
+        raise NotImplementedError("activations.tanh is not implemented yet")
+
+    with pytest.raises(NotImplementedError):
+        _grade(_impl(stub))

@@ -4,9 +4,13 @@ marks, every hollow answer scores 0."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import grade
 
 from descent import catalogue, registry
 from descent.authoring import audit_public
@@ -39,6 +43,49 @@ def test_solutions_get_full_marks(solutions_run):
     assert not lost, "\n".join(lost)
     assert block["points"] == block["max_points"] > 0
     assert solutions_run.code == 0, solutions_run.output[-3000:]
+
+
+# The vector widths whose rounding the solutions must survive: a CPU with AVX2 and no AVX-512
+# rounds float32 differently from one with AVX-512 (gelu's erf, sums), and the suite must pass on
+# both (the machine's own width is the solutions_run above).
+CAPABILITIES = ("default", "avx2")
+
+
+def _capability(name: str) -> str:
+    """The vector width torch runs at under ``ATEN_CPU_CAPABILITY=name`` on this machine (it
+    falls back to a narrower one the CPU supports)."""
+    probe = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        env=dict(os.environ, ATEN_CPU_CAPABILITY=name),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize("capability", CAPABILITIES)
+def test_solutions_get_full_marks_at_every_vector_width(tmp_path, capability):
+    """The solutions keep full marks, publicly and hidden, with torch's kernels forced to plain
+    C++ (``default``) and to AVX2: float32 checks are held to float32's rounding, never to the
+    last bits of one CPU's kernels."""
+    running = _capability(capability)
+    if running.lower() != capability:
+        pytest.skip(f"this CPU cannot run torch's {capability} kernels (it runs {running})")
+    run = grade(
+        tmp_path,
+        ["graders", "exercises"],
+        ["solutions"],
+        env={"ATEN_CPU_CAPABILITY": capability},
+    )
+    block = run.block("solutions")
+    lost = [
+        f"{e['id']}: {e['points']}/{e['max_points']} {e['first_failure']}"
+        for e in block["exercises"]
+        if e["points"] != e["max_points"]
+    ]
+    assert not lost, f"ATEN_CPU_CAPABILITY={capability}:\n" + "\n".join(lost)
+    assert block["points"] == block["max_points"] > 0 and run.code == 0
 
 
 @pytest.mark.parametrize("suite", ["graders/", "exercises/"])
@@ -202,6 +249,19 @@ def test_hollow_answer_scores_zero(catalogue_run, variant):
     assert block["points"] == 0, f"{variant.id} ({variant.title}) earned:\n" + "\n".join(earned)
 
 
+def test_alternatives_keep_full_marks_in_the_public_tests(public_alternatives_run):
+    """Correct code in any style, the docstring's formula typed literally first, passes the
+    student's own tests too: a public check that refuses it sends the student the wrong way."""
+    lost = [
+        f"{t['implementation']} {t['name']}: {t['message'][:300]}"
+        for t in public_alternatives_run.results["tests"]
+        if t["counted"] and t["outcome"] != "passed"
+    ]
+    blocks = public_alternatives_run.results["implementations"]
+    assert blocks and all(b["max_points"] > 0 for b in blocks)
+    assert not lost, "\n".join(lost)
+
+
 def test_hollow_answers_score_zero_in_the_public_tests(public_hollow_run):
     earned = [
         f"{b['name']}: {b['points']:.3g}"
@@ -330,6 +390,16 @@ def test_a_named_mistake_is_the_one_made(catalogue_run, vid):
         if t["implementation"] == f"bug:{vid}" and t["misconception"]
     }
     assert named == {vid}
+
+
+def test_every_exercise_has_its_docstring_formula_typed_literally():
+    """A student who types the docstring's formula as written must keep full marks: every
+    exercise has a catalogued alternative that does so (``alternative(..., literal=True)``),
+    graded like every alternative, publicly and hidden (test_alternative_keeps_full_marks,
+    test_alternatives_keep_full_marks_in_the_public_tests, ``descent audit``)."""
+    covered = {v.exercise for v in ALTERNATIVES if v.literal}
+    missing = [ex.id for ex in IMPLEMENTED if ex.id not in covered]
+    assert not missing, f"exercises without a literal alternative: {missing}"
 
 
 def test_every_exercise_has_hollow_answers():

@@ -154,6 +154,42 @@ def test_a_hidden_grade_of_a_looping_backward_costs_one_limit(tmp_path):
     assert elapsed < 4 * timelimit.BATCH_FACTOR * limit + 30, elapsed
 
 
+def test_a_hidden_grade_names_the_module_whose_import_did_not_return(tmp_path):
+    """train.py imports schedules.py, which loops at import: the capstone's failures name
+    schedules.py (not "`import train.py` did not return"), and the loop costs one limit."""
+    submission = tmp_path / "carol"
+    shutil.copytree(KIT / "solutions", submission)
+    _prepend(submission / "schedules.py", "while True:  # the student's bug\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "graders/test_train.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--impl={submission}",
+            "--call-timeout=2",
+            "--insecure",
+            f"--results={tmp_path / 'r.json'}",
+        ],
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["environment"]["isolation"] == "worker", proc.stdout[-2000:]
+    failed = [t for t in doc["tests"] if t["outcome"] != "passed"]
+    assert failed and all("schedules.py" in t["message"] for t in failed), [
+        t["message"] for t in failed
+    ]
+    assert not any("import train.py" in t["message"] for t in failed)
+
+
 @pytest.fixture(scope="module")
 def clipping_mistake_bundle(tmp_path_factory):
     """A bundle whose starter is the solutions but clips each tensor by its own norm."""

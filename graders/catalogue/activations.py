@@ -279,6 +279,22 @@ def leaky_relu_backward(dy, cache):
     return torch.where(x > 0, dy, torch.zeros_like(dy))
 
 
+leaky_backward_ge0 = bug(
+    "leaky_backward_ge0",
+    "activations.leaky_relu",
+    "passes the whole gradient where x >= 0, so the derivative at exactly 0 is 1",
+    hint="At exactly x = 0 the gradient is negative_slope * dy: test x > 0.",
+    generic="branch",
+    wrong_on="edge",
+)
+
+
+@leaky_backward_ge0.replaces
+def leaky_relu_backward(dy, cache):
+    x, slope = cache
+    return torch.where(x >= 0, dy, slope * dy)
+
+
 leaky_slope_02 = bug(
     "leaky_slope_02",
     "activations.leaky_relu",

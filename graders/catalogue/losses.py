@@ -45,6 +45,29 @@ def mse_backward(dloss, cache):
     return dloss * 2 * diff
 
 
+mse_mean_over_rows = bug(
+    "mse_mean_over_rows",
+    "losses.mse",
+    "divides the sum of squared errors by the number of rows N instead of by every element N*D "
+    "(its backward consistent with it)",
+    hint="The mean is over every element: divide by pred.numel(), forward and backward.",
+    generic="sum-mean",
+    wrong_on="ordinary",
+)
+
+
+@mse_mean_over_rows.replaces
+def mse_forward(pred, target):
+    diff = pred - target
+    return (diff * diff).sum() / diff.shape[0], (diff,)
+
+
+@mse_mean_over_rows.replaces
+def mse_backward(dloss, cache):
+    (diff,) = cache
+    return dloss * 2 * diff / diff.shape[0]
+
+
 mse_grad_no_2 = bug(
     "mse_grad_no_2",
     "losses.mse",

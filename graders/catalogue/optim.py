@@ -86,7 +86,9 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
 sgd_nesterov_ignored = bug(
     "sgd_nesterov_ignored",
     "optim.sgd",
-    "ignores the nesterov flag (always classical momentum)",
+    "moves along the buffer itself when nesterov=True: the flag ignored, or the direction "
+    "g + momentum * b taken with the buffer from before this step (the same numbers: classical "
+    "momentum)",
     hint="With nesterov=True the direction is g + momentum*b (b the updated buffer), not b.",
     generic="argument",
     wrong_on="ordinary",
@@ -102,6 +104,30 @@ def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False
         buf = g.clone() if buf is None else momentum * buf + (1 - dampening) * g
         new_state["momentum_buffer"] = buf
         g = buf
+    return param - lr * g, new_state
+
+
+sgd_nesterov_old_buffer = bug(
+    "sgd_nesterov_old_buffer",
+    "optim.sgd",
+    "takes the Nesterov direction g + momentum * b with the buffer from before this step (the "
+    "new one on the first step)",
+    hint="Update the buffer first, b = momentum*b + (1 - dampening)*g, then d = g + momentum*b "
+    "with that new b.",
+    generic="argument",
+    wrong_on="ordinary",
+)
+
+
+@sgd_nesterov_old_buffer.replaces
+def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    g = _l2(param, grad, weight_decay)
+    new_state = dict(state)
+    if momentum != 0:
+        old = state.get("momentum_buffer")
+        buf = g.clone() if old is None else momentum * old + (1 - dampening) * g
+        new_state["momentum_buffer"] = buf
+        g = g + momentum * (buf if old is None else old) if nesterov else buf
     return param - lr * g, new_state
 
 

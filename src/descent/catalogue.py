@@ -84,6 +84,9 @@ class Variant:
     generic: tuple[str, ...] = ()
     # Where a bug is wrong (WRONG_ON): on the inputs a course uses every day, or only at an edge.
     wrong_on: str = ""
+    # An alternative that types the exercise's docstring formula literally, in the plainest way
+    # (every exercise has one: a student who follows the docstring must keep full marks).
+    literal: bool = False
 
     @property
     def module(self) -> str:
@@ -189,9 +192,13 @@ def _generic_labels(id: str, generic: str | tuple[str, ...]) -> tuple[str, ...]:
     return labels
 
 
-def alternative(id: str, exercise: str, title: str) -> Variant:
-    """Declare a different but correct implementation (must keep full marks)."""
-    return _declare(ALTERNATIVE, id, exercise, title, "")
+def alternative(id: str, exercise: str, title: str, *, literal: bool = False) -> Variant:
+    """Declare a different but correct implementation (must keep full marks, publicly and
+    hidden). ``literal``: it types the docstring's formula as written, in the plainest way (no
+    in-place tricks, the obvious constants); every exercise has one (the kit's tests check it)."""
+    variant = _declare(ALTERNATIVE, id, exercise, title, "")
+    variant.literal = literal
+    return variant
 
 
 def hollow(id: str, exercise: str, title: str, *, derive: Derive | None = None) -> Variant:

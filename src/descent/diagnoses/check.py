@@ -66,6 +66,14 @@ def refused(raised: type | None) -> Diagnosis:
 
 
 def not_refused(message: str = "") -> Diagnosis:
-    """The diagnosis of an ``errors`` check: the call had to raise ValueError and did not (the
-    message adds nothing)."""
+    """The diagnosis of an ``errors`` check: the call had to raise ValueError and did not. A
+    call that handed back a generator says more: the function has a ``yield``, so none of its
+    body ran, its checks of the arguments included (the checks may well be there)."""
+    if "returned generator instead of raising" in message:
+        return Diagnosis(
+            "validation",
+            "your function is a generator function (it has a yield): calling it runs none of "
+            "its body, its checks of the arguments included, until the result is iterated; "
+            "compute and return the result (a list) instead",
+        )
     return refused(None)

@@ -41,12 +41,20 @@ _MATCH_ATOL = 1e-6
 # The check that arguments come out of a call as they went in (its failures name an in-place edit).
 _UNCHANGED = "arguments unchanged"
 
-# The hint of a gradient check whose backward gives the reference's gradient.
+# The hints of a gradient check whose backward gives the reference's gradient: the forward is
+# at fault. Its values say how: the expected ones to float32's precision or better (its finite
+# differences are not smooth: values rounded, or passed through a step), or other values (it
+# computes another function, which its own value checks show).
 _FORWARD_AT_FAULT = (
     "your backward gives the expected gradient here: it is your forward whose finite "
     "differences disagree with it, because its output does not change smoothly with its input "
     "at the scale of the differences (values rounded, to float32 say, or passed through a "
     "step); make the forward compute in the input's dtype"
+)
+_FORWARD_WRONG = (
+    "your backward gives the expected gradient here: it is your forward that computes another "
+    "function (its values differ from the expected ones, see its own value checks); fix the "
+    "forward, not the backward"
 )
 
 
@@ -123,7 +131,7 @@ class Checker:
         if expected is None:
             # The reference runs first, on pristine arguments: code that edits its inputs in
             # place must not drag the expected value along with it.
-            expected = self._reference(recipe)
+            expected = self._reference(recipe, pristine, rtol=rtol, atol=atol)
         watched = pristine.unchanged()  # those the reference left alone (not the recipe's own)
         log = getattr(self.impl, "modified_log", None)  # edits made in a worker, by object id
         start = len(log) if log is not None else 0
@@ -386,9 +394,13 @@ class Checker:
                 and "disagrees with finite differences" in failure.message
                 and self._backward_right(module, name, args, kwargs or {}, split)
             ):
-                # the backward is right: blaming it (differentiate again) would mislead
+                # the backward is right: blaming it (differentiate again) would mislead; the
+                # forward's values say whether it rounds (or steps) or computes something else
+                rounds = self._forward_close(module, name, args, kwargs or {}, split)
                 raise GradingFailure(
-                    failure.message, check=failure.check, hint=_FORWARD_AT_FAULT
+                    failure.message,
+                    check=failure.check,
+                    hint=_FORWARD_AT_FAULT if rounds else _FORWARD_WRONG,
                 ) from None
             raise
 
@@ -407,6 +419,20 @@ class Checker:
         except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - no reading: the hint stands
             return False
         return compare(mine, theirs, rtol=1e-7, atol=1e-9, check_dtype=False) is None
+
+    def _forward_close(
+        self, module: str, name: str, args: Sequence[Any], kwargs: dict, split: Any
+    ) -> bool:
+        """The student's forward gives the reference's output at the check's point to float32's
+        precision (a relative 1e-5) or better: what is left is rounding or a step, not another
+        function."""
+        try:
+            with timelimit.exploring():
+                mine = _output(getattr(self.impl, module), name, args, kwargs, split)
+            theirs = _output(getattr(self.reference, module), name, args, kwargs, split)
+        except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - no reading: say nothing more
+            return False
+        return compare(mine, theirs, rtol=1e-5, atol=1e-8, check_dtype=False) is None
 
     # -- failure ---------------------------------------------------------------------------------
     def diagnose(
@@ -516,10 +542,39 @@ class Checker:
         failed = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype) is not None
         return Record(changed, got, expected, failed, pristine.restore)
 
-    def _reference(self, recipe: Recipe) -> Any:
+    def _reference(
+        self,
+        recipe: Recipe,
+        pristine: _Inputs | None = None,
+        *,
+        rtol: float = 1e-7,
+        atol: float = 1e-9,
+    ) -> Any:
+        """The reference's result of ``recipe``. Where it holds float32 (or narrower) tensors,
+        their values come from the reference run once more on the inputs as they were
+        (``pristine``) widened to float64, then cast back: the exact value rounded once, so that
+        a float32 result is held to its own rounding only, not to the reference's as well. The
+        narrow run's result stands when the wide one has another structure or differs from it
+        beyond the check's tolerance (the dtype then changes what is computed, such as a clamp
+        at the dtype's eps, not only how it rounds)."""
         if self.reference is None:
             raise RuntimeError("this check needs the reference solutions (--reference)")
-        return recipe(self.reference)
+        expected = recipe(self.reference)
+        if pristine is None or not any(_narrow(v) for v in leaves(expected)):
+            return expected
+        left = _Inputs(recipe)  # as the reference left them, for the student's run
+        pristine.restore()
+        try:
+            if not pristine.widen():
+                return expected
+            wide = _cast_like(recipe(self.reference), expected)
+        except Exception:  # noqa: BLE001 - a reference that cannot run in float64: keep float32
+            return expected
+        finally:
+            left.restore()
+        if wide is None or compare(wide, expected, rtol=rtol, atol=atol) is not None:
+            return expected
+        return wide
 
 
 class _Inputs:
@@ -600,6 +655,13 @@ def _read(
         return None
 
 
+def _output(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: Any) -> Any:
+    """``name``'s forward output of ``module`` at ``args`` (copies)."""
+    fresh = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+    result = getattr(module, f"{name}_forward")(*fresh, **kwargs)
+    return split(result)[0] if split is not None else result[0]
+
+
 def _gradient(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: Any) -> Any:
     """``name``'s backward of ``module`` at ``args`` (copies), on its forward's own cache, with
     an upstream gradient of 1.5 everywhere."""
@@ -628,6 +690,40 @@ def _double(value: Any) -> Any:
         lambda v: v.double() if isinstance(v, torch.Tensor) and v.dtype == torch.float32 else v,
         value,
     )
+
+
+def _narrow(value: Any) -> bool:
+    """``value`` is a tensor of float32 or a narrower floating dtype."""
+    return (
+        isinstance(value, torch.Tensor)
+        and value.is_floating_point()
+        and torch.finfo(value.dtype).eps > torch.finfo(torch.float64).eps
+    )
+
+
+def _cast_like(wide: Any, narrow: Any) -> Any:
+    """``narrow`` with each of its float32 (or narrower) tensors replaced by the tensor at the
+    same place in ``wide`` cast to its dtype; ``None`` when the two differ in structure or in
+    a shape. Everything else (integers, Python numbers) is ``narrow``'s own."""
+    if _narrow(narrow):
+        if not isinstance(wide, torch.Tensor) or wide.shape != narrow.shape:
+            return None
+        return wide.detach().to(narrow.dtype)
+    if isinstance(narrow, (tuple, list)):
+        if not isinstance(wide, (tuple, list)) or len(wide) != len(narrow):
+            return None
+        items = [_cast_like(w, n) for w, n in zip(wide, narrow)]
+        if any(i is None and n is not None for i, n in zip(items, narrow)):
+            return None
+        return type(narrow)(items) if type(narrow) in (tuple, list) else None
+    if isinstance(narrow, dict):
+        if not isinstance(wide, dict) or set(wide) != set(narrow):
+            return None
+        cast = {key: _cast_like(wide[key], narrow[key]) for key in narrow}
+        if any(cast[key] is None and narrow[key] is not None for key in narrow):
+            return None
+        return cast
+    return narrow
 
 
 def _dtypes(value: Any) -> list:

@@ -199,13 +199,48 @@ def _pair(expected: float, got: float) -> str:
 
 
 # A float64 result that agrees with the expected one only to float32's precision (about 7
-# digits) went through a float32 intermediate.
+# digits) went through a float32 intermediate: within a few float32 roundings (16 eps, 1.9e-6
+# relative) of it, not merely close (a 1e-4 ridge moves a least-squares solution by 5e-6,
+# which is no rounding).
+_FLOAT32_LIKE = 16 * torch.finfo(torch.float32).eps
 _FLOAT32_HINT = (
     "the values agree to about 7 significant digits, float32's precision: if an "
     "intermediate (a one-hot, class weights, a constant tensor) is made in float32, "
     "build it in the input's dtype (x.new_zeros, torch.zeros_like, "
     "weight.to(x.dtype))"
 )
+
+
+# The rounding a correct computation in a low-precision dtype may show, in units of that dtype's
+# eps (float32: 1.19e-7): a value check in such a dtype is never held tighter than ROUNDING_ULPS
+# eps relative to each value, nor than ROUNDING_ULPS eps of the largest value of the tensor in
+# absolute terms (a small value next to large ones, as in gelu's negative tail or a cancelling
+# sum, carries the rounding of its larger neighbours). Measured against a float64 reference cast
+# down, with ATEN_CPU_CAPABILITY=default and =avx2 alike: on the battery's everyday inputs cast to
+# float32 (tests/test_float32_rounding.py), the solutions and every catalogued alternative (the
+# docstrings' formulas typed literally, a reciprocal multiply, erfc, ndtr, a float64 detour cast
+# back, loops) stay within 7.2 eps of the largest value (batch norm's backward in eval mode with a
+# tiny running variance; all others within 4.7); on the float32 checks of graders/ and
+# exercises/ within 1.6. 32 leaves room for other vector widths and orders of summation, and is
+# still far below any catalogued mistake.
+ROUNDING_ULPS = 32
+
+
+def tolerance(got: Any, expected: torch.Tensor, rtol: float, atol: float) -> tuple[float, float]:
+    """The ``(rtol, atol)`` a comparison of ``got`` with ``expected`` uses: the ones asked for,
+    raised to the rounding of the coarser floating dtype of the two when that is float32 or
+    narrower (:data:`ROUNDING_ULPS`); float64 values keep what was asked."""
+    dtypes = [t.dtype for t in (got, expected) if isinstance(t, torch.Tensor)]
+    floating = [d for d in dtypes if d.is_floating_point]
+    if not floating:
+        return rtol, atol
+    eps = max(torch.finfo(d).eps for d in floating)
+    if eps <= torch.finfo(torch.float64).eps:
+        return rtol, atol
+    floor = ROUNDING_ULPS * eps
+    finite = expected.detach()[torch.isfinite(expected.detach())]
+    scale = float(finite.abs().max()) if finite.numel() else 0.0
+    return max(rtol, floor), max(atol, floor * scale)
 
 
 def _is_number(x: Any) -> bool:
@@ -225,7 +260,8 @@ def compare(
 
     Tensors must agree in shape, dtype (when ``check_dtype``) and device, then elementwise within
     ``|got - expected| <= atol + rtol * |expected|``, with NaN and infinities required in the same
-    places. Python numbers are compared with the same rule; ``expected`` float means ``got`` may be a
+    places; in float32 (or narrower) the tolerance is no tighter than that dtype's rounding
+    (:func:`tolerance`), so compare such results with a float64 reference cast down. Python numbers are compared with the same rule; ``expected`` float means ``got`` may be a
     float or an int but not a tensor.
     """
     if isinstance(expected, torch.Tensor):
@@ -369,6 +405,7 @@ def _compare_tensor(
             path,
             f"differs at index {idx}: expected {expected[idx].item()!r}, got {got[idx].item()!r}",
         )
+    rtol, atol = tolerance(got, expected, rtol, atol)
     g = got.detach().to(torch.float64).cpu()
     e = expected.detach().to(torch.float64).cpu()
     got_nan = torch.isnan(g) & ~torch.isnan(e)
@@ -403,8 +440,8 @@ def _compare_tensor(
         _FLOAT32_HINT
         if expected.dtype == torch.float64
         and worst_rel is not None
-        and worst_rel < 1e-5
-        and bool((diff[bad] <= 1e-5 * e.abs()[bad]).all())
+        and worst_rel < _FLOAT32_LIKE
+        and bool((diff[bad] <= _FLOAT32_LIKE * e.abs()[bad]).all())
         else None
     )
     if e.dim() == 0:

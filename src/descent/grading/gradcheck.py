@@ -136,7 +136,9 @@ class _Pair:
         self.checker.fail(
             f"{self.what} disagrees with finite differences of your forward ({detail})",
             check="gradient check",
-            hint="differentiate your forward formula again and compare term by term: every "
+            hint="this check compares your backward with your forward as it is: when a value "
+            "check of the forward fails too, fix the forward first; otherwise differentiate "
+            "your forward formula again and compare term by term: every "
             "path from an input to the output contributes (a statistic such as a mean or "
             "a variance depends on every input too), each times the upstream gradient",
         )

@@ -515,8 +515,8 @@ def _charge_once(state: GradingState) -> None:
             )
             t.outcome, t.misconception, t.diagnosis = results.PASSED, None, None
             t.message = (
-                f"not charged here: the result equals the correct computation with your own "
-                f"{named}; {why} ({t.message.splitlines()[0]})"
+                f"not charged here: the result is right for the {named} it calls; {why} "
+                f"({t.message.splitlines()[0]})"
             )
         else:
             t.message += (

@@ -12,12 +12,14 @@ lifecycle that the grading plugin calls.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..calls.impl import Implementation, SubmissionError
 from .connection import Connection
 from .errors import RemoteException, WorkerFailure, clean
 from .handles import ModuleProxy, Remote, RemoteFunction
+from .scan import sibling_imports
 
 __all__ = [
     "WorkerImplementation",
@@ -148,6 +150,7 @@ class WorkerImplementation(Implementation):
         proxy = self._modules.get(name)
         if proxy is not None:
             return proxy
+        self._load_imports_first(name)
         conn.ensure()
         info = conn.request({"op": "load", "module": name}, raw=True).get("load") or {}
         if info.get("missing"):
@@ -160,6 +163,40 @@ class WorkerImplementation(Implementation):
         attrs = {clean(k, 200): clean(v, 20) for k, v in attrs.items()}
         self._modules[name], self._modules_of = ModuleProxy(conn, name, attrs), conn.process
         return self._modules[name]
+
+    def _load_imports_first(self, name: str) -> None:
+        """Load the submission's modules that ``name`` imports before ``name`` itself, each on
+        its own: a module whose import does not return is then the one named, and refused at
+        once when another imports it later (``train.py`` importing a ``schedules.py`` that loops
+        at import), instead of costing a time limit again under the importer's name. One that
+        fails otherwise (an error at import) is left for the importer's own load to report; an
+        import cycle is left as it is."""
+        imports = self._imports(name)
+        self._loading = getattr(self, "_loading", set()) | {name}
+        try:
+            for dep in imports:
+                if dep in self._modules or dep in self._loading or name in self._imports(dep):
+                    continue
+                try:
+                    self.module(dep)
+                except WorkerFailure:
+                    raise  # out of time (or the worker died): in the module that did it
+                except SubmissionError:
+                    continue  # reported by the importer's load, in its own words
+        finally:
+            self._loading.discard(name)
+
+    def _imports(self, name: str) -> list[str]:
+        """The submission's modules that ``name``'s source imports at import time."""
+        if not self.folder:
+            return []
+        folder = Path(self.folder)
+        try:
+            siblings = {p.stem for p in folder.glob("*.py")}
+            source = (folder / f"{name}.py").read_text(errors="replace")
+        except OSError:
+            return []
+        return [m for m in sibling_imports(source, siblings) if m != name]
 
     def __getattr__(self, name: str) -> Any:
         return Implementation.__getattr__(self, name)

@@ -264,6 +264,34 @@ def scan(sources: dict[str, str]) -> list[Finding]:
     ]
 
 
+def sibling_imports(source: str, siblings: set[str]) -> list[str]:
+    """The modules of ``siblings`` (the submission's other modules) that a module whose text is
+    ``source`` imports when it is itself imported: ``from .losses import f``, ``from . import
+    losses``, ``import losses``, outside any function; [] when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found: list[str] = []
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue  # runs when called, not at import
+        if isinstance(node, ast.Import):
+            names = [a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.module:
+                names = [node.module.split(".")[0]]
+            else:  # from . import losses
+                names = [a.name for a in node.names] if node.level else []
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+            continue
+        found += [n for n in names if n in siblings and n not in found]
+    return found
+
+
 def forbidden_uses(sources: dict[str, str]) -> list[Finding]:
     """The library uses the exercises forbid, by module and line, for a student's report.
 

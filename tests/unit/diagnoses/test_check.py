@@ -38,3 +38,13 @@ def test_a_refusal_names_what_the_call_did_instead():
     other = refused(ZeroDivisionError)
     assert other.kind == "validation"
     assert "the ZeroDivisionError came from deeper in the computation" in other.text
+
+
+def test_a_generator_handed_back_is_named_as_a_generator_function():
+    """A yield-based minibatches returns a generator instead of raising: its checks never ran,
+    so "accepts arguments it must refuse" would send the student to checks that are there."""
+    message = "minibatches(n=-1, batch_size=2, g) returned generator instead of raising ValueError"
+    found = by_check("errors", message)
+    assert found.kind == "validation" and "generator function (it has a yield)" in found.text
+    assert "accepts arguments it must refuse" not in found.text
+    assert by_check("errors", "f(-1) returned float instead of raising ValueError") == refused(None)

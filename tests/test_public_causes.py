@@ -1,0 +1,223 @@
+"""The causes the public tests name are the right ones (issue 47): one submission with nine
+planted mistakes, each in an exercise of its own, run as a student runs it (``pytest
+exercises/`` in a bundle, no reference, no catalogue) and through the hidden graders.
+
+Before: tanh's ``1 - y`` was "a term proportional to x", layer norm over dim 0 was told to
+compute the variance as the mean of (x - mean)^2, Kaiming ignoring ``mode`` was named as the
+swapped fans, a yield-based minibatches was told to raise ValueError, MSE averaged over the
+rows passed the public tests once its backward agreed with it, KL(q || p) and Nesterov with the
+old buffer were unnamed, leaky_relu's gradient at 0 was never checked publicly, three mistakes
+cost far more in one half than in the other, and the hidden
+gradient check told a wrong forward with a right backward (GELU's tanh form) that its values
+were rounded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import KIT, grade
+
+from descent.authoring.bundle import build_student_bundle
+
+# (module, a passage of the reference, what the student wrote instead)
+PLANTED = [
+    ("activations", "    return dy * (1 - y * y)\n", "    return dy * (1 - y)\n"),
+    (
+        "activations",
+        "    return torch.where(x > 0, dy, slope * dy)\n",
+        "    return torch.where(x >= 0, dy, slope * dy)\n",
+    ),
+    (
+        "normalization",
+        "    mu = x.mean(dim=-1, keepdim=True)\n    xc = x - mu\n    y = xc * xc                 "
+        "        # a scratch buffer until y is computed\n    inv_std = torch.rsqrt(y.mean(dim=-1, "
+        "keepdim=True) + eps)\n",
+        "    mu = x.mean(dim=0, keepdim=True)\n    xc = x - mu\n    y = xc * xc\n    inv_std = "
+        "torch.rsqrt(y.mean(dim=0, keepdim=True) + eps)\n",
+    ),
+    ("init", '    fan = fan_in if mode == "fan_in" else fan_out\n', "    fan = fan_in\n"),
+    (  # GELU's tanh approximation in the forward, the exact backward kept
+        "activations",
+        "    return x * cdf, (x, cdf)\n",
+        "    inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)\n"
+        "    return 0.5 * x * (1 + torch.tanh(inner)), (x, cdf)\n",
+    ),
+    (
+        "losses",
+        "    return (diff * diff).mean(), (diff,)\n",
+        "    return (diff * diff).sum() / diff.shape[0], (diff,)\n",
+    ),
+    (
+        "losses",
+        "    return dloss * 2 * diff / diff.numel()\n",
+        "    return dloss * 2 * diff / diff.shape[0]\n",
+    ),
+    (
+        "losses",
+        "    return (plogp - p * log_q).sum() / log_q.shape[0], (p, log_q.shape[0])\n",
+        "    q = torch.exp(log_q)\n"
+        "    return (q * (log_q - torch.log(p))).sum() / log_q.shape[0], (p, log_q.shape[0])\n",
+    ),
+    (
+        "losses",
+        "    per = torch.where(small, 0.5 * diff * diff, delta * (diff.abs() - 0.5 * delta))\n",
+        "    per = torch.where(small, 0.5 * diff * diff, delta * diff.abs())\n",
+    ),
+    (
+        "optim",
+        '        buf = state.get("momentum_buffer")\n        if buf is None:\n            buf = '
+        "g.clone()\n        else:\n            buf = momentum * buf + (1 - dampening) * g\n"
+        '        new_state["momentum_buffer"] = buf\n        g = g + momentum * buf if nesterov '
+        "else buf\n",
+        '        old = state.get("momentum_buffer")\n        buf = g.clone() if old is None else '
+        'momentum * old + (1 - dampening) * g\n        new_state["momentum_buffer"] = buf\n'
+        "        g = g + momentum * (buf if old is None else old) if nesterov else buf\n",
+    ),
+    # mistakes of the same size publicly and hidden (within 2 points of 10)
+    (
+        "layers",
+        "    return dy @ W, dy.T @ x, dy.sum(dim=0)\n",
+        "    return dy @ W, dy.T @ x, dy.mean(dim=0)\n",
+    ),
+    (
+        "init",
+        "    receptive = math.prod(shape[2:])\n",
+        "    import numpy as np\n    receptive = np.prod(shape[2:], dtype=np.int64)\n",
+    ),
+    (
+        "clipping",
+        "    return [g * scale for g in grads], total\n",
+        "    return [g * torch.clamp(max_norm / (g.norm(norm_type) + eps), max=1.0) for g in grads], "
+        "total\n",
+    ),
+    (
+        "regression",
+        "    chol = torch.linalg.cholesky(X.T @ X)\n",
+        "    chol = torch.linalg.cholesky(X.T @ X + 1e-4 * torch.eye(X.shape[1], dtype=X.dtype))\n",
+    ),
+    (
+        "regression",
+        "    return [order[i:i + batch_size] for i in range(0, stop, batch_size)]\n",
+        "    for i in range(0, stop, batch_size):\n        yield order[i:i + batch_size]\n",
+    ),
+]
+
+
+def _plant(folder):
+    shutil.copytree(KIT / "solutions", folder)
+    for module, right, wrong in PLANTED:
+        path = folder / f"{module}.py"
+        assert right in path.read_text(), (module, right)
+        path.write_text(path.read_text().replace(right, wrong))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def public(tmp_path_factory):
+    """The student's own run: the bundle's public tests on the planted submission."""
+    bundle = build_student_bundle(KIT, tmp_path_factory.mktemp("causes") / "student")
+    shutil.rmtree(bundle / "starter")
+    _plant(bundle / "starter")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTHONPATH"] = str(bundle / "src")
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "exercises", "-q", "--isolation=none", "--insecure"],
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    return json.loads((bundle / ".descent" / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def hidden(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("causes-hidden")
+    folder = _plant(tmp / "mia")
+    files = [
+        "graders/test_activations.py",
+        "graders/test_optim.py",
+        "graders/test_init.py",
+        "graders/test_clipping.py",
+        "graders/test_regression.py",
+        "graders/test_layers.py",
+    ]
+    return grade(tmp, files, [str(folder)], "--isolation=none", "--insecure").results
+
+
+def _failed(doc, exercise):
+    return [t for t in doc["tests"] if t["exercise"] == exercise and t["outcome"] != "passed"]
+
+
+def _said(doc, exercise):
+    return "\n".join(t["message"] for t in _failed(doc, exercise))
+
+
+# exercise -> words a public failure must not say (a wrong cause), words one must say (or None)
+PUBLIC = {
+    "activations.tanh": ("proportional to", "1 - y instead of 1 - y^2"),
+    "normalization.layernorm": ("mean of (x - mean)^2", "the batch axis (dim 0)"),
+    "init.kaiming": ("swaps the fans", None),
+    "regression.minibatches": ("accepts arguments it must refuse", "generator function"),
+    "losses.kl_div": (None, "KL(q || p)"),
+    "optim.sgd": (None, "the buffer from before this step"),
+    "losses.mse": (None, "number of rows N"),
+    "activations.leaky_relu": (None, "x >= 0"),
+}
+
+
+@pytest.mark.parametrize("exercise", list(PUBLIC))
+def test_a_public_failure_names_the_right_cause_or_none(public, exercise):
+    wrong, right = PUBLIC[exercise]
+    assert _failed(public, exercise), f"{exercise} passed the public tests"
+    said = _said(public, exercise)
+    if wrong:
+        assert wrong not in said, said
+    if right:
+        assert right in said, said
+
+
+def test_a_right_backward_after_a_wrong_forward_is_not_told_of_rounding(hidden):
+    """GELU's forward in its tanh form, its backward exact: the hidden gradient check says the
+    forward computes another function, not that its values are rounded or stepped."""
+    said = _said(hidden, "activations.gelu")
+    assert "computes another function" in said, said
+    assert "values rounded, to float32" not in said, said
+
+
+def test_nesterov_with_the_old_buffer_is_named_as_such_hidden(hidden):
+    named = {t["misconception"] for t in _failed(hidden, "optim.sgd")} - {None}
+    assert named == {"sgd_nesterov_old_buffer"}, named
+
+
+def _points(doc, exercise):
+    return next(e["points"] for e in doc["implementations"][0]["exercises"] if e["id"] == exercise)
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [
+        "init.fans",
+        "clipping.clip_grad_norm",
+        "regression.linear_regression_closed_form",
+        "layers.linear",
+        "activations.tanh",
+        "regression.minibatches",
+    ],
+)
+def test_a_mistake_costs_the_same_share_publicly_and_hidden(public, hidden, exercise):
+    """np.int64 fans (6.67 publicly, 1.67 hidden before), clipping each tensor by its own norm
+    (7.5, 3.33), a 1e-4 ridge in the closed form (0, 4.17), db as a mean in linear_backward
+    (6.67, 4.55), tanh's 1 - y (0, 2.73), a yield-based minibatches (7.14, 5): the public tests
+    check the same everyday use the graders do, so the share lost agrees within 2 points of
+    10."""
+    mine, theirs = _points(public, exercise), _points(hidden, exercise)
+    assert mine < 10 and theirs < 10
+    assert abs(mine - theirs) <= 2, (mine, theirs)
