@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import shutil
 import zipfile
 from itertools import combinations
@@ -155,6 +156,27 @@ def test_bad_input_gets_a_clear_message(sample, tmp_path):
 
     code, out = _run(tmp_path / "missing", tmp_path / "o4")
     assert code == 2 and "no such folder" in out
+
+
+def test_an_entry_it_cannot_read_is_left_out_with_the_reason_and_the_rest_compared(
+    sample, tmp_path
+):
+    """A 400 KB notebook of nested lists (RecursionError out of intake) or an entry named in
+    Latin-1 bytes (`Jos\\xe9`: "can't encode '\\udce9'") stopped the comparison of the whole
+    class: a traceback or exit 2, no report for anyone."""
+    folder = tmp_path / "subs"
+    for student in ("alice", "bob"):
+        shutil.copytree(sample / student, folder / student)
+    (folder / "deep.ipynb").write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    latin = folder / os.fsdecode(b"Jos\xe9")
+    shutil.copytree(sample / "alice", latin)
+    code, out = _run(folder, tmp_path / "out")
+    assert code == 0 and "Traceback" not in out, out
+    assert "deep: left out of the comparison: deep.ipynb: not a readable notebook" in out
+    assert "Jos\\xe9: left out of the comparison: Jos\\xe9/: its name is not valid UTF-8" in out
+    assert "2 students, 1 pairs compared" in out
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "nested 200001 levels deep" in index and "Jos\\xe9" in index
 
 
 def test_an_unknown_assignment_is_named():
