@@ -187,7 +187,7 @@ def _canonical(text: str, exported: list[str]) -> tuple[Canonical, ast.Module | 
     is not Python or is nested too deep to walk."""
     try:
         tree = ast.parse(text)
-        return canonical(tree, exported), tree
+        return canonical(ast.parse(text), exported), tree  # canonical changes the tree it gets
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return as_is(text), None
 

@@ -96,8 +96,9 @@ class _Item:
 
 
 def canonical(tree: ast.Module, exported: Sequence[str]) -> Canonical:
-    """The canonical code of a parsed module whose names ``exported`` the kit calls. Raises
-    RecursionError for code nested too deep to walk (compare it :func:`as_is`)."""
+    """The canonical code of a parsed module whose names ``exported`` the kit calls; ``tree`` is
+    rewritten on the way (:mod:`.unwrap`). Raises RecursionError for code nested too deep to
+    walk (compare it :func:`as_is`)."""
     order = {name: i for i, name in enumerate(exported)}
     tree = unwrap.simplify(tree, order)
     names = facts.scope_names(tree.body)

@@ -1,7 +1,7 @@
 """What does not compute, taken out of a module's syntax tree before its canonical form is made
 (:mod:`.normalize`): the wrappers a copy is hidden in, and the helpers it is cut into. Each
-rewrite keeps what the module computes; it only decides what is fingerprinted, on a copy of
-the tree:
+rewrite keeps what the module computes; it only decides what is fingerprinted (the tree is
+rewritten in place: the caller parses the text again for anything else):
 
 * a ``try`` whose every handler only raises again what it caught (``except E: raise``) and
   whose ``finally``, if any, does nothing, is its body followed by its ``else``;
@@ -24,27 +24,31 @@ from __future__ import annotations
 
 import ast
 import copy
+from collections import Counter
 from collections.abc import Collection
 
 from . import facts
 
 _BLOCKS = ("body", "orelse", "finalbody")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-ROUNDS = 8  # inlining and dropping take as many rounds as helpers and names feed one another
+ROUNDS = 6  # rounds of inlining (helpers nested this deep) and of dropping names
 
 
 def simplify(tree: ast.Module, exported: Collection[str]) -> ast.Module:
-    """A copy of ``tree`` without what does not compute (see the module's docstring);
+    """``tree`` without what does not compute (see the module's docstring), rewritten in place;
     ``exported``: the names the kit calls, never inlined or dropped."""
-    tree = copy.deepcopy(tree)
     contexts = _no_op_contexts(tree)
     for node in list(ast.walk(tree)):
         for name in _fields(node):
             setattr(node, name, _flattened(getattr(node, name), contexts))
-    budget = [_size(tree)]
+    names = set(exported)
     for _ in range(ROUNDS):
-        if not (_inline_once(tree, set(exported), budget) | _drop_write_only(tree, set(exported))):
+        if not _drop_write_only(tree, names):
             break
+    if _inline(tree, names):
+        for _ in range(ROUNDS):
+            if not _drop_write_only(tree, names):
+                break
     return tree
 
 
@@ -146,11 +150,14 @@ def _pass_at(node: ast.stmt) -> ast.stmt:
 
 
 # -- helpers inlined where a statement calls them -------------------------------------------
-def _inline_once(tree: ast.Module, exported: set[str], budget: list[int]) -> bool:
-    """Inline a helper wherever a whole statement calls it; whether any was. A helper called
-    once moves to its caller; one called more often is copied to each statement that calls it
-    while ``budget`` (AST nodes) lasts, so the tree never grows past twice its size. A helper
-    nothing names any more is removed."""
+def _inline(tree: ast.Module, exported: set[str]) -> bool:
+    """Inline a helper wherever a whole statement outside every helper calls it, round after
+    round (a helper that only another helper calls is reached once its caller was inlined,
+    ``ROUNDS`` levels deep); whether any was. A helper called once moves to its caller; one
+    called more often is copied to each statement that calls it while the budget lasts (as many
+    AST nodes as the tree had), so the tree never grows past twice its size. A helper nothing
+    names any more is removed. Helpers are never inlined into one another, so their bodies do
+    not change and what each names is counted once."""
     helpers = {
         n.name: n
         for n in tree.body
@@ -158,37 +165,61 @@ def _inline_once(tree: ast.Module, exported: set[str], budget: list[int]) -> boo
     }
     if not helpers:
         return False
-    uses = _uses(tree, helpers)
-    changed = False
-    for node in list(ast.walk(tree)):
-        for field in _fields(node):
-            out = []
-            for statement in getattr(node, field):
-                helper = helpers.get(getattr(_called(statement), "id", ""))
-                body, cost = None, 0
-                if helper is not None and not _inside(node, helper):
-                    cost = 0 if uses[helper.name] == 1 else _size(helper)
-                    body = _inlined(statement, helper) if cost <= budget[0] else None
-                if body is None:
-                    out.append(statement)
-                else:
+    inner = {name: _named(h.body, helpers) for name, h in helpers.items()}
+    sizes = {name: _size(h) for name, h in helpers.items()}
+    uses = _named([tree], helpers)
+    budget, removed, changed = _size(tree), set(), False
+    for _ in range(ROUNDS):
+        outside = [
+            n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name in helpers)
+        ]
+        before = changed
+        for node in [tree, *(n for top in outside for n in ast.walk(top))]:
+            for field in _fields(node):
+                out = []
+                for statement in getattr(node, field):
+                    name = getattr(_called(statement), "id", "")
+                    cost = 0 if uses[name] == 1 else sizes.get(name, 0)
+                    body = None
+                    if name in helpers and name not in removed and cost <= budget:
+                        body = _inlined(statement, helpers[name])
+                    if body is None:
+                        out.append(statement)
+                        continue
                     out.extend(body)
-                    budget[0] -= cost
+                    uses[name] -= 1
+                    uses.update(_named(body, helpers))
+                    budget -= cost
                     changed = True
-            setattr(node, field, out)
-    left = _uses(tree, helpers)
-    gone = {id(helpers[name]) for name, count in left.items() if not count}
-    tree.body = [n for n in tree.body if id(n) not in gone]
+                setattr(node, field, out)
+        _remove_unused(tree, helpers, uses, inner, removed)
+        if changed == before:
+            break
     return changed
 
 
-def _uses(tree: ast.Module, helpers: dict) -> dict[str, int]:
-    """How many times each helper is named (called or otherwise)."""
-    count = dict.fromkeys(helpers, 0)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in count:
-            count[node.id] += 1
-    return count
+def _named(nodes: list, helpers: dict) -> Counter[str]:
+    """How many times ``nodes`` (and what they hold) name each helper."""
+    return Counter(
+        n.id
+        for node in nodes
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name) and n.id in helpers
+    )
+
+
+def _remove_unused(tree: ast.Module, helpers: dict, uses: Counter, inner: dict, removed: set):
+    """Take out the helpers nothing names any more (and the names their bodies held)."""
+    todo = [name for name in helpers if uses[name] <= 0 and name not in removed]
+    while todo:
+        name = todo.pop()
+        removed.add(name)
+        for other, count in inner[name].items():
+            uses[other] -= count
+            if uses[other] <= 0 and other not in removed and other not in todo:
+                todo.append(other)
+    gone = {id(helpers[name]) for name in removed}
+    tree.body = [n for n in tree.body if id(n) not in gone]
 
 
 def _size(node: ast.AST) -> int:
@@ -222,11 +253,6 @@ def _called(statement: ast.stmt) -> ast.Name | None:
     ):
         return None
     return value.func
-
-
-def _inside(node: ast.AST, helper: ast.FunctionDef) -> bool:
-    """``node`` is the helper or lies in it (a helper calling itself stays)."""
-    return any(n is node for n in ast.walk(helper))
 
 
 def _inlined(statement: ast.stmt, helper: ast.FunctionDef) -> list[ast.stmt] | None:
@@ -315,10 +341,15 @@ def _write_only(tree: ast.Module, exported: set[str]) -> set[str]:
     """The names bound here that nothing reads: every occurrence binds them (to a new
     container or a constant), declares them ``global``, or is the object of a statement that
     only changes them (``x.append(v)``, ``x[k] = v``, ``x += v``)."""
-    parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+    parents: dict[int, ast.AST] = {}
+    nodes: list[ast.AST] = [tree]
+    for node in nodes:  # grows as it goes: every node once, with its parent
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+            nodes.append(child)
     written: set[str] = set()
     read: set[str] = set(exported)
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.ClassDef):  # class attributes are read by attribute
             read |= {
                 t.id
