@@ -25,7 +25,14 @@ from rich.console import Console
 
 pytest.importorskip("copydetect")
 
-from descent.course.similarity import bound, corpus, engine, normalize, run  # noqa: E402
+from descent.course.similarity import (  # noqa: E402
+    bound,
+    corpus,
+    engine,
+    normalize,
+    run,
+    unwrap,
+)
 from descent.course.similarity import pages as evidence  # noqa: E402
 from descent.course.similarity.fingerprints import exported_names  # noqa: E402
 
@@ -468,6 +475,13 @@ def minibatches(n, batch_size, generator, drop_last=False):
     )
     chain += "def _h20(x):\n    return x + 1\n\n\ndef minibatches(n, b, g):\n    return _h0(n)\n"
     assert len(_canonical(chain)) < 3 * len(chain)
+    # a chain of helpers each calling the next: inlined into one another, copies of copies grew
+    # to millions of nodes; inlined only outside the helpers, the tree keeps its size
+    long = "".join(f"def _h{i}(x):\n    y = _h{i + 1}(x)\n    return y\n\n\n" for i in range(2000))
+    long += "def _h2000(x):\n    return x\n\n\ndef minibatches(n, b, g):\n    return _h0(n)\n"
+    nodes = sum(1 for _ in ast.walk(ast.parse(long)))
+    simplified = unwrap.simplify(ast.parse(long), ["minibatches"])
+    assert sum(1 for _ in ast.walk(simplified)) <= nodes
 
 
 def test_normalization_orders_independent_statements_and_keeps_dependent_ones():
