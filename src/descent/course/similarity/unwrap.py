@@ -168,7 +168,8 @@ def _inline(tree: ast.Module, exported: set[str]) -> bool:
     inner = {name: _named(h.body, helpers) for name, h in helpers.items()}
     sizes = {name: _size(h) for name, h in helpers.items()}
     uses = _named([tree], helpers)
-    budget, removed, changed = _size(tree), set(), False
+    budget, changed = _size(tree), False
+    removed: set[str] = set()
     for _ in range(ROUNDS):
         outside = [
             n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name in helpers)
