@@ -30,7 +30,6 @@ from collections.abc import Collection
 from . import facts
 
 _BLOCKS = ("body", "orelse", "finalbody")
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 ROUNDS = 6  # rounds of inlining (helpers nested this deep) and of dropping names
 
 
