@@ -141,6 +141,17 @@ ISOLATION = (
         ),
     ),
     Option(
+        "--input-seed",
+        dict(
+            default=None,
+            metavar="SEED",
+            help="draw the hidden tests' inputs from SEED (any text) instead of a fresh secret: "
+            "a grading of a submission draws new inputs each time, so that no answer read in "
+            "its feedback fits the next; its results record the seed, to grade again on the "
+            "same inputs; fixed: the kit's own per-test seeds",
+        ),
+    ),
+    Option(
         "--unprivileged-workers",
         dict(
             action="store_true",

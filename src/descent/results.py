@@ -9,7 +9,9 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
       "devices": ["cpu"],
       "environment": {"python": "3.11.7", "torch": "2.13.0", "cuda": false,
                       "isolation": "in-process",
-                      "test_processes": 1},          # 2: two processes shared the tests
+                      "test_processes": 1,           # 2: two processes shared the tests
+                      "input_seed": "fixed"},        # the secret a grading of a submission
+                                                    # drew its hidden inputs from
       "interrupted": false,                         # true: the run was stopped (Ctrl-C) early;
                                                     # tests cut short are errors, never passed
       "implementations": [                          # one per implementation graded

@@ -41,6 +41,8 @@ def bad_class(tmp_path_factory):
     (subs / "corrupt.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
     _bomb(subs / "bomb.zip")
     (subs / "notjson.ipynb").write_text('{"cells": [')
+    # 400 KB of nested lists: RecursionError out of intake's json.loads (an INTERNALERROR)
+    (subs / "deep.ipynb").write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}")
     (subs / "huge").mkdir()
     (subs / "huge" / "losses.py").write_text("x = 1\n" * (400 << 10))
     (subs / "notes.txt").write_text("grading notes\n")
@@ -62,6 +64,7 @@ def _row(batch, student):
         ("corrupt", "not a readable zip archive"),
         ("bomb", "zip bomb"),
         ("notjson", "not a readable notebook"),
+        ("deep", "nested 200001 levels deep"),
         ("huge", "exceeds the 1048576-byte limit"),
     ],
 )

@@ -9,7 +9,10 @@ The class, beside two honest students (a copy of the solutions and the partial s
   after it on that server lost their points, recorded as graded);
 - ``eve.zip``: a symbolic link to the kit's solutions (graded at full marks before);
 - "José" twice, in NFC (honest) and in NFD (a hollow copy, newer): the newest was graded;
-- ``uma/``, unreadable by the ordinary user (the whole batch ended in a PermissionError).
+- ``uma/``, unreadable by the ordinary user (the whole batch ended in a PermissionError);
+- ``Jos\\xe9/``, named in Latin-1 bytes (the whole batch stopped: "can't encode '\\udce9'");
+- ``t-threads``: starts up to 200 threads with 64 KiB stacks and says how many started (an
+  ordinary user's worker had no cap: about 30,000 would have started; root's had 63).
 
 Each run is a real batch of three gradings (about half a minute on two busy cores); there is
 no shorter way to show that a grading's neighbours are untouched.
@@ -40,6 +43,7 @@ pytestmark = pytest.mark.skipif(
 SELECTION = "test_losses and mse"
 HONEST = ("b-ada", "c-bo")
 NFC, NFD = "Jos\u00e9", "Jose\u0301"
+LATIN1 = os.fsdecode(b"Jos\xe9")  # not UTF-8: held, its id shown escaped
 POISON = """
 
 import os as _os
@@ -77,6 +81,23 @@ def _cap_other_workers(seconds):
 _poison_parent()
 _threading.Thread(target=_cap_other_workers, args=(3.0,), daemon=True).start()
 """
+THREADS = """import threading
+
+threading.stack_size(64 << 10)
+_stop, _started = threading.Event(), []
+try:
+    for _ in range(200):
+        _thread = threading.Thread(target=_stop.wait, daemon=True)
+        _thread.start()
+        _started.append(_thread)
+except RuntimeError:
+    pass
+_stop.set()
+
+
+def mse_forward(pred, target):
+    raise RuntimeError(f"started {len(_started)} threads")
+"""
 HOLLOW = "import torch\n\ndef mse_forward(pred, target):\n    return torch.zeros(()), None\n"
 
 
@@ -96,6 +117,9 @@ def _hostile(subs: Path) -> None:
     os.utime(subs / NFD / "losses.py", (later, later))  # the newer twin
     (subs / "eve.zip").symlink_to(KIT / "solutions")
     os.chmod(copy_modules(KIT / "solutions", subs / "uma"), 0)
+    copy_modules(KIT / "solutions", subs / LATIN1)
+    (subs / "t-threads").mkdir()
+    (subs / "t-threads" / "losses.py").write_text(THREADS)
 
 
 def _batch(base: Path, jobs: int, user=None) -> tuple[int, str, dict[str, dict]]:
@@ -121,7 +145,8 @@ def _batch(base: Path, jobs: int, user=None) -> tuple[int, str, dict[str, dict]]
     for student, status, message, doc in rows:
         tests = json.loads(doc)["tests"] if doc else []
         per_test = {t["nodeid"]: (t["outcome"], t["points"]) for t in tests}
-        found[student] = {"status": status, "message": message, "tests": per_test}
+        said = " ".join(t.get("message") or "" for t in tests)
+        found[student] = {"status": status, "message": message, "tests": per_test, "said": said}
     return proc.returncode, proc.stdout + proc.stderr, found
 
 
@@ -167,6 +192,9 @@ def test_no_honest_grade_changes_beside_a_hostile_class(base, honest_grades, lan
     assert found[NFC]["status"] == "failed", found[NFC]
     assert "2 entries map to this student" in found[NFC]["message"], found[NFC]
     assert (found["uma"]["status"] == "failed") == (user is not None), found["uma"]
+    assert "started 63 threads" in found["t-threads"]["said"], found["t-threads"]
+    held = found["Jos\\xe9"]
+    assert held["status"] == "failed" and "not valid UTF-8" in held["message"], held
     if user is not None:
         assert "cannot be read (Permission denied)" in found["uma"]["message"], found["uma"]
     assert code == 1, output[-3000:]  # held students: the instructor has something to resolve

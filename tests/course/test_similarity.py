@@ -2,14 +2,20 @@
 are ranked first, the one shared function is found where it is, no independent solution is
 flagged, the evidence pages escape what students wrote, and bad input gets a plain answer.
 A copy rewritten by an automated obfuscator (dead code, reordering, unused functions) scores
-as the plainly renamed copy does; a ring of students sharing one module is named as a group;
-one enormous file costs a bounded amount of work and is reported as cut."""
+as the plainly renamed copy does, and so does a copy hidden by any evasion of the corpus
+(tests/course/similarity_evasions.py: wrappers that do nothing, writes nothing reads, helpers
+split off or inlined); a ring of students sharing one module is named as a group; one enormous
+file costs a bounded amount of work and is reported as cut."""
 
 from __future__ import annotations
 
 import ast
 import io
+import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from itertools import combinations
 from pathlib import Path
@@ -19,12 +25,20 @@ from rich.console import Console
 
 pytest.importorskip("copydetect")
 
-from descent.course.similarity import bound, corpus, engine, normalize, run  # noqa: E402
+from descent.course.similarity import (  # noqa: E402
+    bound,
+    corpus,
+    engine,
+    normalize,
+    run,
+    unwrap,
+)
 from descent.course.similarity import pages as evidence  # noqa: E402
 from descent.course.similarity.fingerprints import exported_names  # noqa: E402
 
 from . import similarity_class  # noqa: E402
 from .conftest import KIT  # noqa: E402
+from .similarity_evasions import EVASIONS, evade  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +171,27 @@ def test_bad_input_gets_a_clear_message(sample, tmp_path):
     assert code == 2 and "no such folder" in out
 
 
+def test_an_entry_it_cannot_read_is_left_out_with_the_reason_and_the_rest_compared(
+    sample, tmp_path
+):
+    """A 400 KB notebook of nested lists (RecursionError out of intake) or an entry named in
+    Latin-1 bytes (`Jos\\xe9`: "can't encode '\\udce9'") stopped the comparison of the whole
+    class: a traceback or exit 2, no report for anyone."""
+    folder = tmp_path / "subs"
+    for student in ("alice", "bob"):
+        shutil.copytree(sample / student, folder / student)
+    (folder / "deep.ipynb").write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    latin = folder / os.fsdecode(b"Jos\xe9")
+    shutil.copytree(sample / "alice", latin)
+    code, out = _run(folder, tmp_path / "out")
+    assert code == 0 and "Traceback" not in out, out
+    assert "deep: left out of the comparison: deep.ipynb: not a readable notebook" in out
+    assert "Jos\\xe9: left out of the comparison: Jos\\xe9/: its name is not valid UTF-8" in out
+    assert "2 students, 1 pairs compared" in out
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "nested 200001 levels deep" in index and "Jos\\xe9" in index
+
+
 def test_an_unknown_assignment_is_named():
     with pytest.raises(corpus.CorpusError, match="'regresion'"):
         corpus.selection("regresion", KIT)
@@ -263,6 +298,190 @@ def train_linear_regression(X, y, lr, epochs, batch_size, generator):
         assert live in code
     assert "history.append(order[start:start + batch_size])" in code
     assert code.index("def minibatches") < code.index("def _square")  # the kit's functions first
+
+
+@pytest.mark.parametrize("how", [e for e in EVASIONS if e not in ("renamed", "all")])
+def test_an_evasion_leaves_the_canonical_code_unchanged(sample, how):
+    rewritten = 0
+    for module in similarity_class.MODULES:
+        original = (sample / "bob" / f"{module}.py").read_text()
+        hidden = evade(original, how)
+        rewritten += ast.dump(ast.parse(hidden)) != ast.dump(ast.parse(original))
+        assert _canonical(hidden, module) == _canonical(original, module), module
+    assert rewritten  # the evasion changed the text of one module at least
+
+
+@pytest.fixture(scope="module")
+def evasion_scores(sample, tmp_path_factory) -> dict[str, engine.Pair]:
+    """Each evasion of the corpus: the sample class with carol's copy of bob hidden by it (and
+    renamed), and the pair bob & carol as the comparison scores it."""
+    scores = {}
+    for how in EVASIONS:
+        folder = tmp_path_factory.mktemp(how) / "submissions"
+        shutil.copytree(sample, folder)
+        (folder / "carol.ipynb").unlink()
+        (folder / "carol").mkdir()
+        for module in similarity_class.MODULES:
+            text = evade((folder / "bob" / f"{module}.py").read_text(), how)
+            text = text if how == "all" else similarity_class.disguise(text)
+            (folder / "carol" / f"{module}.py").write_text(text)
+        found = engine.analyse(corpus.read(folder, KIT, similarity_class.MODULES))
+        independent = [
+            p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
+        ]
+        assert not any(p.flagged for p in independent), how
+        scores[how] = _pair(found, *similarity_class.COPIED)
+    return scores
+
+
+@pytest.mark.parametrize("how", EVASIONS)
+def test_a_copy_hidden_by_an_evasion_is_flagged_at_least_as_high_as_the_renamed_copy(
+    evasion_scores, how
+):
+    """Before, a `try: ... except ZeroDivisionError: raise` around every assignment, if and for
+    took the pair from 0.945 to 0.227, `with contextlib.nullcontext():` around every statement to
+    0.161, an append to a list nothing reads after every statement to 0.657, a global counter to
+    0.538, a split of each function into two to 0.637, and all of them at once to 0.161."""
+    renamed, copy = evasion_scores["renamed"], evasion_scores[how]
+    assert copy.flagged and renamed.similarity > 0.9
+    assert copy.similarity >= renamed.similarity, (how, copy.similarity, renamed.similarity)
+    assert copy.longest >= renamed.longest
+
+
+def _graded(folder: Path, results: Path) -> dict[str, tuple[str, float]]:
+    """Each test's outcome and points for ``folder``, graded in-process on the regression and
+    activations graders."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "descent",
+            "grade",
+            str(folder),
+            "-k",
+            "test_regression or test_activations",
+            "--isolation",
+            "none",
+            "--insecure",
+            "--test-processes",
+            "1",
+            "--results",
+            str(results),
+        ],
+        cwd=KIT,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    tests = json.loads(results.read_text())["tests"]
+    return {t["nodeid"]: (t["outcome"], t["points"]) for t in tests}
+
+
+def test_every_evasion_at_once_grades_exactly_as_the_copy_it_hides(sample, tmp_path):
+    """The corpus hides a copy without changing what it computes: every test has the same
+    outcome and points (each evasion alone was checked the same way when the corpus was
+    written; `all` holds every one of them)."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    for module in similarity_class.MODULES:
+        text = evade((sample / "bob" / f"{module}.py").read_text(), "all")
+        (hidden / f"{module}.py").write_text(text)
+    original = _graded(sample / "bob", tmp_path / "bob.json")
+    assert len(original) > 50 and any(points for _, points in original.values())
+    assert _graded(hidden, tmp_path / "hidden.json") == original
+
+
+def test_unwrapping_keeps_what_computes():
+    code = _canonical(
+        """
+import contextlib
+from contextlib import nullcontext as nc, suppress
+
+SEEN = []
+_trail = []
+_calls = 0
+
+
+def minibatches(n, batch_size, generator, drop_last=False):
+    global _calls
+    _calls += 1
+    _trail.append(n)
+    try:
+        a = n * 2
+    except ZeroDivisionError:
+        raise
+    except ValueError as exc:
+        raise exc
+    try:
+        b = n * 3
+    except KeyError:
+        b = 0
+    try:
+        c = n * 4
+    finally:
+        generator.release()
+    with nc(batch_size) as size, contextlib.nullcontext():
+        d = size + 1
+    with suppress(ValueError):
+        e = int(n)
+    generator.history.append(a)
+    SEEN.append(b)
+    return a + b + c + d + e + _read()
+
+
+def _read():
+    return len(SEEN)
+"""
+    )
+    for gone in ("_trail", "_calls", "ZeroDivisionError", "raise exc", "nullcontext()", "nc("):
+        assert gone not in code, gone
+    for kept in (
+        "except KeyError",  # a handler that does something
+        "finally:\n        generator.release()",  # a finally that does something
+        "size = batch_size",  # what `as` bound
+        "with suppress(ValueError)",  # a context that does something
+        "generator.history.append(a)",  # an argument's object, seen by the caller
+        "SEEN.append(b)",  # a list something reads
+        "return len(SEEN)",  # the helper inlined: `return a + ... + _read()` is no whole call
+    ):
+        assert kept in code, kept
+
+
+def test_helpers_are_inlined_where_a_statement_calls_them_within_a_bound():
+    split = """
+def minibatches(n, batch_size, generator, drop_last=False):
+    order = generator.order(n)
+    return _rest(order, batch_size, drop_last=drop_last)
+
+
+def _rest(order, size, drop_last=False):
+    out = [order[i:i + size] for i in range(0, len(order), size)]
+    return out[:-1] if drop_last else out
+"""
+    whole = """
+def minibatches(n, batch_size, generator, drop_last=False):
+    order = generator.order(n)
+    out = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return out[:-1] if drop_last else out
+"""
+    assert "_rest" not in _canonical(split)
+    assert _canonical(split).replace("size", "batch_size").count("batch_size") >= 2
+    # one binding more: `size = batch_size` (`order = order` and the like are dropped)
+    assert _canonical(split).count("\n") == _canonical(whole).count("\n") + 1
+    # helpers that call one another twice each: inlining all would double the code 20 times
+    chain = "".join(
+        f"def _h{i}(x):\n    y = _h{i + 1}(x)\n    z = _h{i + 1}(y)\n    return z\n\n\n"
+        for i in range(20)
+    )
+    chain += "def _h20(x):\n    return x + 1\n\n\ndef minibatches(n, b, g):\n    return _h0(n)\n"
+    assert len(_canonical(chain)) < 3 * len(chain)
+    # a chain of helpers each calling the next: inlined into one another, copies of copies grew
+    # to millions of nodes; inlined only outside the helpers, the tree keeps its size
+    long = "".join(f"def _h{i}(x):\n    y = _h{i + 1}(x)\n    return y\n\n\n" for i in range(2000))
+    long += "def _h2000(x):\n    return x\n\n\ndef minibatches(n, b, g):\n    return _h0(n)\n"
+    nodes = sum(1 for _ in ast.walk(ast.parse(long)))
+    simplified = unwrap.simplify(ast.parse(long), ["minibatches"])
+    assert sum(1 for _ in ast.walk(simplified)) <= nodes
 
 
 def test_normalization_orders_independent_statements_and_keeps_dependent_ones():

@@ -94,6 +94,27 @@ def test_a_symbolic_link_among_the_entries_is_refused_and_its_student_held(tmp_p
     assert reason.startswith(f"eve.zip: a symbolic link (to {KIT / 'solutions'}): refused")
 
 
+def test_an_entry_whose_name_is_not_utf8_is_held_and_shown_escaped(tmp_path):
+    """`Jos\\xe9` (Latin-1 bytes) beside two honest students stopped `descent batch` and
+    `descent similarity` with "can't encode '\\udce9'": nobody was graded."""
+    _module(tmp_path / "ada")
+    _module(tmp_path / "bo")
+    os.mkdir(os.path.join(os.fsencode(tmp_path), b"Jos\xe9"))
+    (tmp_path / os.fsdecode(b"Jos\xe9") / "losses.py").write_text("x = 1\n")
+    (tmp_path / os.fsdecode(b"notes\xff.txt")).write_text("x\n")
+    listing = submissions.discover(tmp_path)
+    assert [e.student for e in listing.entries] == ["ada", "bo"]
+    assert listing.held == {
+        "Jos\\xe9": [
+            "Jos\\xe9/: its name is not valid UTF-8 (Jos\\xe9, the bytes that are not shown "
+            "escaped): rename it in UTF-8 to have it graded"
+        ]
+    }
+    assert listing.unrecognised == ["notes\\xff.txt"]
+    for text in [*listing.students, *listing.held["Jos\\xe9"], *listing.unrecognised]:
+        text.encode("utf-8")  # storable and printable as it is
+
+
 def test_an_unreadable_entry_holds_its_student_with_the_reason_and_the_rest_are_listed():
     """As an ordinary user (root reads everything): an unreadable folder, and a folder whose
     module cannot be read, crashed the whole batch or gave "pytest exit code 3"."""

@@ -364,3 +364,35 @@ def sigmoid_forward(x):
     }
     assert impl.review["activations.sigmoid"][0].startswith("possibly used")
     assert "torch.Tensor.sigmoid (activations.py line 7)" in impl.review["activations.sigmoid"][0]
+
+
+def test_a_deeply_nested_notebook_is_refused_with_the_reason(tmp_path):
+    """400 KB of nested lists let RecursionError out of json.loads: the grading ended in an
+    INTERNALERROR and `descent similarity` of the whole class in a traceback."""
+    deep = tmp_path / "deep.ipynb"
+    deep.write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + ', "nbformat": 4}')
+    shallow = tmp_path / "ok.ipynb"
+    cell = {"cell_type": "code", "metadata": {"tags": ["descent:losses"]}, "source": GOOD}
+    shallow.write_text(json.dumps({"cells": [cell], "metadata": {"x": [[[["[{"]]]]}}))
+    result = intake.take(deep, tmp_path)
+    assert result.taken == [] and "nested 200001 levels deep" in _reasons(result)["deep.ipynb"]
+    assert intake.take(shallow, tmp_path).taken == ["ok.ipynb:losses.py"]  # brackets in strings
+    assert intake.json_depth('{"a": [1, {"b": "]]]][[[[\\"["}], "c": []}') == 3
+
+
+def test_resource_forks_in_a_zip_are_never_graded(tmp_path):
+    """A `__MACOSX/losses.py` earlier in the archive was graded over the student's
+    `sub/losses.py`."""
+    z = tmp_path / "s.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("__MACOSX/losses.py", "def mse_forward(pred, target):\n    return 42\n")
+        zf.writestr("__MACOSX/sub/._losses.py", b"\x00\x05\x16\x07")
+        zf.writestr("._losses.py", b"\x00\x05\x16\x07")
+        zf.writestr("sub/._work.ipynb", b"\x00\x05\x16\x07")
+        zf.writestr("sub/losses.py", GOOD)
+    result = intake.take(z, tmp_path)
+    assert result.taken == ["losses.py"] and not result.refused
+    assert result.sources["losses"] == GOOD
+    reasons = _reasons(result)
+    for member in ("__MACOSX/losses.py", "._losses.py", "sub/._work.ipynb"):
+        assert "resource fork" in reasons[member], reasons

@@ -77,8 +77,10 @@ def _sides(doc: dict) -> tuple[set[str], set[str]]:
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("split")
     folder = _submission(root)
-    one = grade(root / "one", ["graders"], [str(folder)], "--test-processes=1", "--assert=plain")
-    two = grade(root / "two", ["graders"], [str(folder)], "--test-processes=2", "--assert=plain")
+    # one secret for both gradings: a grading of a submission draws its own inputs otherwise
+    same = ("--input-seed=split-check", "--assert=plain")
+    one = grade(root / "one", ["graders"], [str(folder)], "--test-processes=1", *same)
+    two = grade(root / "two", ["graders"], [str(folder)], "--test-processes=2", *same)
     return one, two
 
 
@@ -160,12 +162,14 @@ def test_a_copy_that_dies_has_its_tests_run_by_the_original(tmp_path, monkeypatc
         ["graders/test_clipping.py", "graders/test_basics.py"],
         [str(folder)],
         "--test-processes=1",
+        "--input-seed=split-check",
     )
     broken = grade(
         tmp_path / "broken",
         ["graders/test_clipping.py", "graders/test_basics.py"],
         [str(folder)],
         "--test-processes=2",
+        "--input-seed=split-check",
         "-p",
         "copy_dies",
     )

@@ -203,6 +203,25 @@ RESULTS = Everything()
 LOSSES = {{}}
 """
 
+# Replaces the worker's cell runner: every later cell answers with a 1 MB exception type and
+# 3 MB of "refused" paths (20 such cells made a 100 MB autograded notebook, 624 MB at peak).
+FLOOD = [
+    """
+import sys
+_cells = sys.modules["descent.isolation.cells"]
+
+
+def _flooding(mod, source, _run=_cells.run):
+    reply = _run(mod, source)
+    reply["error"] = {{"type": "E" * 1_000_000, "msg": "flooded"}}
+    reply["refused"] = ["read /" + "p" * 994] * 3000
+    return reply
+
+
+_cells.run = _flooding
+"""
+] + ["pass"] * 6
+
 SCRIPT = (
     "<script>alert('descent-xss')</script> <img src=x onerror=\"alert('descent-xss')\"> "
     "[click](javascript:alert('descent-xss'))"
@@ -221,6 +240,7 @@ QUIZ_CASES = {
     "memory": MEMORY,
     "forkbomb": FORKS,
     "signals": SIGNALS,
+    "flood": FLOOD,
 }
 
 # Lab 1 task 4 without the experiment: every loss is plain BCE, and RESULTS claims the recalls a

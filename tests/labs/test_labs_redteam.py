@@ -394,6 +394,18 @@ def test_script_in_a_write_up_is_shown_as_text(course):
     assert "<script>" not in by_id(graded, "w1").source  # what formgrader renders
 
 
+def test_a_replaced_cell_runner_cannot_grow_the_graded_notebook(course):
+    """Every field of a cell's reply is capped on the grading side, whatever the worker's own
+    cell runner became (the output budget is ConfinedExecute.max_notebook_output)."""
+    path = course["root"] / "autograded" / "flood" / R.QUIZ / f"{R.QUIZ}.ipynb"
+    assert path.stat().st_size < 2_500_000, path.stat().st_size
+    graded = nbformat.read(path, as_version=4)
+    names = [o.ename for c in graded.cells for o in c.get("outputs", []) if "ename" in o]
+    assert len(names) >= 6 and all(len(name) <= 100 for name in names), names
+    refused = graded.metadata["descent"]["refused"]
+    assert refused and all(len(line) <= 320 for line in refused)
+
+
 def test_report_names_the_tampering(course):
     from descent.labs import instructor
 

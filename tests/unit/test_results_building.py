@@ -160,6 +160,7 @@ def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, n
         "cuda": False,
         "platform": sys.platform,
         "test_processes": 1,
+        "input_seed": "fixed",  # the kit's own folders: the per-test seeds
         "isolation": "in-process",
     }
     starter, solutions = doc["implementations"]

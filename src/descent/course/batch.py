@@ -150,20 +150,25 @@ def _hold(listing, version: str, book) -> list[Outcome]:
     it (``failed`` rows are tried again on every run)."""
     held = []
     for student, reasons in sorted(listing.held.items()):
-        paths = listing.held_entries[student]
+        paths = [submissions.printable(str(p)) for p in listing.held_entries[student]]
         digest = hashlib.sha256(
-            "\0".join(sorted(f"{p}:{submissions.content_hash(p)}" for p in paths)).encode()
+            "\0".join(
+                sorted(
+                    f"{shown}:{submissions.content_hash(p)}"
+                    for shown, p in zip(paths, listing.held_entries[student])
+                )
+            ).encode()
         ).hexdigest()
         outcome = Outcome(
             student,
-            str(paths[0]),
+            paths[0],
             FAILED,
             message="not graded: " + "; ".join(reasons),
             content_hash=f"held:{digest}",
             version=version,
             host=socket.gethostname(),
         )
-        book.record(outcome, source=str(paths[0]), submitted=0.0, superseded=[])
+        book.record(outcome, source=paths[0], submitted=0.0, superseded=[])
         held.append(outcome)
     return held
 
@@ -334,8 +339,9 @@ def _write_reports(opts: Options, book, console: Console) -> Path | None:
 
 
 def summarize(book, tally: Tally, listing, console: Console) -> None:
-    # The students of this folder: a term's gradebook also holds other assignments' students.
-    listed = {entry.student for entry in listing.entries}
+    # The students of this folder (the held ones too, whose notes say why): a term's gradebook
+    # also holds other assignments' students.
+    listed = set(listing.students)
     rows = [row for row in book.current() if row["student"] in listed]
     graded = [r for r in rows if r["status"] == GRADED and r["max_points"]]
     top = gradebook.out_of(rows)

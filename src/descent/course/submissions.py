@@ -14,8 +14,10 @@ Anything else is listed as unrecognised and not graded.
 graded: the student is *held* until the instructor keeps one of them. No rule (newest, largest,
 first) picks for them, since any such rule lets one entry stand in for another. A student is
 also held, with the reason, when their entry is a symbolic link (refused, as intake refuses
-links: it could name any file of the grader's), or when their entry, or a file of it that
-grading reads, cannot be read.
+links: it could name any file of the grader's), when their entry, or a file of it that
+grading reads, cannot be read, or when its name is not valid UTF-8 (``Jos\xe9``, bytes
+written in Latin-1: the student id is the name shown escaped, :func:`printable`, and the
+entry is graded once renamed).
 """
 
 from __future__ import annotations
@@ -71,6 +73,15 @@ class Listing:
         return sorted({e.student for e in self.entries} | set(self.held))
 
 
+def printable(name: str) -> str:
+    """A name read from the file system as text that can be stored and shown: the bytes that
+    are not UTF-8 (which Python keeps as lone surrogates) written as ``\\xNN`` escapes."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte stands for
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def student_of(name: str) -> str:
     """The student id of an entry name: the name without its suffix, in Unicode NFC form (the
     same name typed on macOS and on Linux is the same student)."""
@@ -113,7 +124,7 @@ def discover(folder: str | Path) -> Listing:
             continue
         entry = _entry(folder / name)
         if entry is None:
-            unrecognised.append(name)
+            unrecognised.append(printable(name))
         else:
             key = entry.student.casefold() if folds else entry.student
             groups.setdefault(key, []).append(entry)
@@ -175,7 +186,13 @@ def folds_case(folder: Path, names: list[str]) -> bool:
 def _entry(path: Path) -> Entry | None:
     entry = _kind(path)
     if entry is not None:
-        entry.listed = path.name
+        entry.listed = printable(path.name)
+        if entry.listed != path.name:
+            entry.student = student_of(entry.listed)
+            entry.problem = (
+                f"its name is not valid UTF-8 ({entry.listed}, the bytes that are not shown "
+                f"escaped): rename it in UTF-8 to have it graded"
+            )
     return entry
 
 

@@ -6,6 +6,7 @@
 * :mod:`.composite`           one mistake, one charge: exercises that call other exercises.
 * :mod:`.gradcheck`           gradient checks of a hand-written forward/backward pair, in float64.
 * :mod:`.hypothesis_profiles` the hypothesis profiles of grading runs and of the kit's tests.
+* :mod:`.input_seed`          the secret a grading of a submission draws its hidden inputs from.
 * :mod:`.inputs`              seeded input builders.
 * :mod:`.interrupt`           Ctrl-C before the first test: one line, not a traceback.
 * :mod:`.plugin`              the pytest plugin that turns a test run into grades (``pytest11`` entry).

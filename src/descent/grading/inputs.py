@@ -1,20 +1,20 @@
 """Seeded input builders for tests.
 
-Every test gets an :class:`Inputs` seeded from its own node id, so a run is reproducible and two
-tests never share a stream. Values are drawn on the CPU in float64 and then moved, so the CPU and
-CUDA variants of a test see identical numbers.
+Every test gets an :class:`Inputs` seeded from its own node id (and, in a grading of a
+submission, that grading's secret: :mod:`.input_seed`), so two tests never share a stream and
+the kit's own runs are reproducible. Values are drawn on the CPU in float64 and then moved, so
+the CPU and CUDA variants of a test see identical numbers.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 
 import torch
 
+from .input_seed import seed_for
 
-def seed_for(name: str) -> int:
-    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+__all__ = ["Inputs", "seed_for"]
 
 
 class Inputs:

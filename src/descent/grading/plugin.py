@@ -56,7 +56,7 @@ import pytest
 from .. import catalogue, registry, results
 from ..calls import timelimit
 from ..calls.impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
-from . import interrupt, plugin_workers
+from . import input_seed, interrupt, plugin_workers
 
 if TYPE_CHECKING:  # the fixtures' types; the modules themselves are imported when first used
     from .checker import Checker
@@ -201,6 +201,10 @@ class GradingState:
         self.config = config
         self.root = Path(config.rootpath)
         self.specs = config.getoption("impl") or ["starter"]
+        # what the hidden inputs are drawn from: a fresh secret per grading of a submission
+        self.input_seed = input_seed.choose(
+            config.getoption("input_seed"), plugin_workers.has_submission(self.specs)
+        )
         device = config.getoption("device")
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
@@ -547,11 +551,14 @@ def device(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
-    """Seeded input builders; the seed depends on the test, not on the device or implementation."""
+    """Seeded input builders; the seed depends on the test (and a grading's secret, see
+    input_seed.py), not on the device or implementation."""
     # start-up: this module may not import torch (see its imports); inputs does
     from .inputs import Inputs, seed_for
 
-    return Inputs(seed_for(_input_key(request.node)), device)
+    return Inputs(
+        seed_for(_input_key(request.node), request.config.stash[_STATE].input_seed), device
+    )
 
 
 def _input_key(node: pytest.Item) -> str:
@@ -590,6 +597,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if exercise is None:
         return
     state: GradingState = item.config.stash[_STATE]
+    input_seed.seed_hypothesis(getattr(item, "obj", None), _input_key(item), state.input_seed)
     impl = _impl_of(item)
     # An error until a report says otherwise: a test cut short (Ctrl-C, a crash) never passes.
     result = results.TestResult(
@@ -886,6 +894,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
             "cuda": bool(torch.cuda.is_available()),
             "platform": sys.platform,
             "test_processes": state.test_processes,
+            "input_seed": state.input_seed or input_seed.FIXED,
             **plugin_workers.environment(graded),
         },
     )

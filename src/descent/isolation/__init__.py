@@ -4,6 +4,7 @@ Modules, one job each. The worker's side (runs confined):
 
 * :mod:`.server`       the fork server (pre-imported torch) and the worker bootstrap.
 * :mod:`.confinement`  rlimits, capabilities/uid, Landlock, seccomp, cgroups, namespaces; probe.
+* :mod:`.task_cap`     the cap on a worker's threads and processes, in every mode.
 * :mod:`.worker`       the worker's request loop, handle table and in-place write-back.
 * :mod:`.operations`   the worker's per-operation request handlers.
 * :mod:`.tripwire`     runtime wrappers around forbidden APIs.

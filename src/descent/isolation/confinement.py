@@ -605,9 +605,9 @@ class Limits:
     cpu_seconds: int = 600
     file_size: int = 32 << 20
     open_files: int = 256
-    processes: int | None = None  # only meaningful with a dedicated uid
+    processes: int | None = None  # RLIMIT_NPROC; None: what task_cap.nproc makes of ``pids``
     memory: int = 3 << 30  # cgroup memory limit
-    pids: int = 64  # cgroup pids limit (threads count)
+    pids: int = 64  # threads and processes: the cgroup's pids limit, and RLIMIT_NPROC's
     scratch_size: int = 64 << 20  # tmpfs for the scratch dir (root mode)
 
 

@@ -13,6 +13,7 @@ copied (never linked) into a fresh directory that the worker may read.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
+from itertools import accumulate
 from pathlib import Path, PurePosixPath
 
 from .. import registry
@@ -28,6 +30,7 @@ from .. import registry
 MAX_FILE = 1 << 20  # one module: 1 MiB of source
 MAX_TOTAL = 16 << 20  # all taken files
 MAX_NOTEBOOK = 8 << 20
+MAX_NOTEBOOK_DEPTH = 100  # JSON nesting: a notebook's own is under 10, rich outputs add a few
 MAX_ARCHIVE_MEMBERS = 2000
 MAX_ARCHIVE_UNPACKED = 64 << 20
 RESERVED = {
@@ -62,6 +65,12 @@ HARNESS_FILES = {
     "__pycache__",
 }
 _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)")
+# Folders and files that macOS archivers add beside the real ones (resource forks, AppleDouble
+# metadata): never a submission's code, whatever their names say.
+RESOURCE_FORK_FOLDERS = {"__MACOSX", ".AppleDouble"}
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_WEIGHT = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
 @dataclass
@@ -184,6 +193,9 @@ def _from_folder(folder: Path, result: Intake, files: dict) -> None:
         return
     for name in entries:
         full = folder / name
+        if _resource_fork((name,)) or name in RESOURCE_FORK_FOLDERS:
+            result.ignore(name, "macOS resource fork or metadata, not the file itself")
+            continue
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):
             result.refuse(name, "symbolic link: refused (it could point at anything on the grader)")
@@ -236,6 +248,9 @@ def _from_zip(path: Path, result: Intake, files: dict) -> None:
                 continue
             parts = pure.parts
             base = parts[-1]
+            if _resource_fork(parts):
+                result.ignore(name, "macOS resource fork or metadata, not the file itself")
+                continue
             if len(parts) > 2 or (len(parts) == 2 and parts[0].startswith(".")):
                 result.ignore(name, "nested too deep: only top-level exercise modules are graded")
                 continue
@@ -261,18 +276,19 @@ def _from_zip(path: Path, result: Intake, files: dict) -> None:
                 _accept(base, data, result, files)
 
 
+def _resource_fork(parts: tuple[str, ...]) -> bool:
+    """A member under ``__MACOSX/`` (or ``.AppleDouble/``), or an AppleDouble file (``._name``):
+    what macOS archivers store beside a file, never the file."""
+    return any(p in RESOURCE_FORK_FOLDERS for p in parts[:-1]) or parts[-1].startswith("._")
+
+
 def _from_notebook(name: str, data: bytes | None, result: Intake, files: dict) -> None:
     """Code cells tagged ``descent:<module>`` become ``<module>.py``; outputs are ignored;
     IPython magics and shell escapes are dropped (they would not run in a plain module)."""
     if data is None:
         return
-    try:
-        nb = json.loads(data.decode("utf-8"))
-        cells = nb["cells"]
-        if not isinstance(cells, list):
-            raise TypeError
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
-        result.refuse(name, "not a readable notebook")
+    cells = _cells(name, data, result)
+    if cells is None:
         return
     code: dict[str, list[str]] = {}
     for i, cell in enumerate(cells):
@@ -305,6 +321,42 @@ def _from_notebook(name: str, data: bytes | None, result: Intake, files: dict) -
         result.ignore(name, "notebook without code cells tagged descent:<module>")
     for module, chunks in code.items():
         _accept(f"{module}.py", "\n\n".join(chunks).encode(), result, files, origin=name)
+
+
+def _cells(name: str, data: bytes, result: Intake) -> list | None:
+    """A notebook's list of cells, or None when it is refused (with the reason): not UTF-8, not
+    JSON, no list of cells, or nested deeper than :data:`MAX_NOTEBOOK_DEPTH`. The depth is
+    measured before the JSON is parsed (the parser recurses once per level)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        result.refuse(name, "not a readable notebook (not UTF-8 text)")
+        return None
+    depth = json_depth(text)
+    if depth > MAX_NOTEBOOK_DEPTH:
+        result.refuse(
+            name,
+            f"not a readable notebook: its JSON is nested {depth} levels deep "
+            f"(more than {MAX_NOTEBOOK_DEPTH})",
+        )
+        return None
+    try:
+        cells = json.loads(text)["cells"]
+    except (ValueError, KeyError, TypeError, RecursionError, MemoryError):
+        cells = None
+    if not isinstance(cells, list):
+        result.refuse(name, "not a readable notebook (not JSON with a list of cells)")
+        return None
+    return cells
+
+
+def json_depth(text: str) -> int:
+    """How deep ``text`` nests JSON arrays and objects, in linear time and without recursion:
+    strings taken out, each bracket weighed (an opening one 2, a closing one 0), the depth after
+    bracket ``i`` is the running sum minus ``i + 1``."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    weights = brackets.encode("ascii").translate(_BRACKET_WEIGHT)
+    return max(map(operator.sub, accumulate(weights), range(1, len(weights) + 1)), default=0)
 
 
 def _accept(name: str, data: bytes, result: Intake, files: dict, origin: str | None = None):

@@ -154,7 +154,7 @@ class WorkerImplementation(Implementation):
         conn.ensure()
         info = conn.request({"op": "load", "module": name}, raw=True).get("load") or {}
         if info.get("missing"):
-            raise SubmissionError(f"{name}.py is missing from {self.name}")
+            raise SubmissionError(f"{name}.py is missing from {self.name}{self._refusals()}")
         if "import_error" in info:
             raise SubmissionError(clean(info["import_error"]))
         attrs = info.get("attrs")
@@ -197,6 +197,13 @@ class WorkerImplementation(Implementation):
         except OSError:
             return []
         return [m for m in sibling_imports(source, siblings) if m != name]
+
+    def _refusals(self) -> str:
+        """What intake refused, for the message of a missing module (the module may be there,
+        in a notebook or archive that could not be read)."""
+        refused = (self.intake or {}).get("refused") or []
+        shown = "; ".join(f"{r['path']}: {r['reason']}" for r in refused[:3])
+        return f" (refused {shown})" if shown else ""
 
     def __getattr__(self, name: str) -> Any:
         return Implementation.__getattr__(self, name)

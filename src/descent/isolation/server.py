@@ -107,6 +107,7 @@ def confine(config: dict, keep: int) -> dict:
     """Apply every confinement the config asks for; returns what took effect."""
     # after the preload: the server's top imports only the standard library
     from descent.isolation import confinement as C
+    from descent.isolation import task_cap
 
     done: list[str] = []
     scratch = config["scratch"]
@@ -121,8 +122,9 @@ def confine(config: dict, keep: int) -> dict:
         C.apply_rlimits(limits)
         return {"applied": done + ["rlimits"], "confined": False}
     uid = config.get("uid")
-    if uid is not None and limits.processes is None:
-        limits.processes = limits.pids  # counted per real uid: meaningful once uid is dropped
+    if limits.processes is None:  # threads and processes, in every mode: see task_cap.py
+        own = uid is not None and os.geteuid() == 0
+        limits.processes = task_cap.nproc(limits.pids, own_uid=own, userns="userns" in done)
     C.apply_rlimits(limits)
     done.append("rlimits")
     if uid is not None and os.geteuid() == 0:

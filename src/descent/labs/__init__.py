@@ -4,6 +4,7 @@ Modules, one job each (see ``docs/labs.md``, "How grading works"):
 
 * :mod:`.kernel`   the student's notebook in a confined worker (``descent.isolation``), seen from
                    the trusted side: run a cell, read a value, call a function; data only.
+* :mod:`.reply`    a cell's reply from the worker, rebuilt field by field within caps.
 * :mod:`.hidden_checks`  the trusted checks: answer keys, the course's graders
                    (``labs/graders/``), the scoring of one test cell.
 * :mod:`.execute`  ``ConfinedExecute``, the nbgrader preprocessor that replaces nbgrader's

@@ -6,9 +6,11 @@ became a 197 MB autograded notebook and a 198 MB feedback page, about 1 GB of me
 step. Two caps close that, each set in ``nbgrader_config.py``:
 
 - :class:`OutputBudget` (``ConfinedExecute.max_notebook_output``, 1,000,000 characters by
-  default): the output all of a notebook's own cells keep together. Once it is spent, a cell's
-  output is replaced by one line that says so; the cell still runs, and the test cells' lines
-  and points are always kept whole.
+  default): the output all of a notebook's own cells keep together, and everything else a
+  cell's reply brings (its error's type, the paths the confinement refused; each field already
+  cut to the worker's own cap on the grading side, :mod:`descent.labs.reply`, since a cell can
+  replace the worker's cell runner). Once it is spent, a cell's output is replaced by one line
+  that says so; the cell still runs, and the test cells' lines and points are always kept.
 - :class:`CapFeedback` (``CapFeedback.max_chars``, 2,000,000 characters by default), in
   ``generate_feedback``: the text of the notebook's own cells (their source and output) that
   its feedback page shows. The cells past it are shown as one line each; the test cells, the
@@ -31,8 +33,10 @@ class OutputBudget:
         self.chars, self.left = chars, chars
 
     def take(self, result: dict) -> dict:
-        """``result`` (a cell's ``stdout``, ``stderr``, ``result``, ``error``) with its texts
-        cut to what is left, and the budget reduced by what it keeps."""
+        """``result`` (a cell's reply, :func:`descent.labs.reply.well_formed`) with its texts
+        cut to what is left, and the budget reduced by what it keeps: the output, the error's
+        type and message, and the paths the confinement refused (once the budget is spent, an
+        error's type reads ``(not kept)`` and the paths are left out)."""
         if not self.chars:
             return result
         kept = dict(result)
@@ -40,8 +44,21 @@ class OutputBudget:
             if kept.get(name):
                 kept[name] = self._cut(kept[name])
         if kept.get("error"):
-            kept["error"] = dict(kept["error"], msg=self._cut(kept["error"].get("msg") or ""))
+            error = kept["error"]
+            kept["error"] = {
+                "type": self._whole(error.get("type") or "") or "(not kept)",
+                "msg": self._cut(error.get("msg") or ""),
+            }
+        kept["refused"] = [p for p in kept.get("refused") or [] if self._whole(p)]
         return kept
+
+    def _whole(self, text: str) -> str | None:
+        """``text`` if what is left holds all of it (a name, a path: half of one misleads),
+        charged to the budget; else None."""
+        if len(text) > self.left:
+            return None
+        self.left -= len(text)
+        return text
 
     def _cut(self, text: str) -> str:
         part = text[: self.left]

@@ -123,7 +123,7 @@ def patched_at_runtime(kernel) -> list[str]:
         return [f"could not inspect the notebook's names after the last cell ({exc})"[:300]]
     if type(names) is not list or not all(type(n) is str for n in names):
         return ["the notebook's worker answered the name check with something odd"]
-    return [f"after the last cell, {n} is not descent's own" for n in names[:20]]
+    return [f"after the last cell, {n[:200]} is not descent's own" for n in names[:20]]
 
 
 def read(path: Path) -> dict:

@@ -27,6 +27,7 @@ from ..student_notebook import Parts, check_choice, check_number
 from .kernel import Kernel, NotData
 
 KEYS_ENV = "DESCENT_LABS_KEYS"
+MAX_SENTENCE = 2000  # characters of a quiz answer's sentence (a visible check quotes the value)
 
 
 class Course:
@@ -94,7 +95,7 @@ def answer(nb: Kernel, question: str, entry: dict) -> tuple[bool, str]:
                 else _check_label
             )(question, value)
     except (NotData, AssertionError, WorkerFailure) as exc:
-        text = str(exc)
+        text = str(exc)[:MAX_SENTENCE]  # it may quote the notebook's value
         return False, text if text.startswith(f"{question}:") else f"{question}: {text}"
     return (
         (True, f"{question}: correct. {entry['right']}")
@@ -105,7 +106,9 @@ def answer(nb: Kernel, question: str, entry: dict) -> tuple[bool, str]:
 
 def _check_label(question: str, value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise AssertionError(f"{question}: answer with one of the names listed (got {value!r})")
+        raise AssertionError(
+            f"{question}: answer with one of the names listed (got {_shown(value)})"
+        )
 
 
 def matches(entry: dict, value: Any) -> bool:

@@ -22,6 +22,7 @@ from ..isolation.connection import Connection
 from ..isolation.errors import WorkerFailure
 from ..isolation.handles import Remote, RemoteFunction
 from ..isolation.manager import Settings, shared
+from .reply import well_formed
 
 MAX_RESTARTS = 2
 PRIVATE = "_descent_value"
@@ -75,10 +76,11 @@ class Kernel:
             reply = self.conn.request({"op": "cell", "source": source}, timeout=self.timeout)
         except WorkerFailure as exc:
             return _failed("CellStopped", f"{exc} (the notebook's worker was stopped)")
-        if not (isinstance(reply, dict) and set(reply) >= {"stdout", "stderr", "error"}):
+        kept = well_formed(reply)  # every field checked and capped here: see reply.py
+        if kept is None:
             return _failed("ProtocolError", "the worker sent a malformed cell result")
         self.done.append(source)
-        return reply
+        return kept
 
     def alive(self) -> bool:
         """Whether cells can run: after a kill, restart and replay the cells that had run."""

@@ -5,6 +5,9 @@ evidence an instructor can read before talking to a student. It reports; it chan
                  template (``starter/``)
     bound.py     the cost bound of one file: how much of a module is compared
     facts.py     what one statement reads, binds and does, for normalize.py
+    unwrap.py    what does not compute, taken out first: wrappers that do nothing (a try that
+                 only raises again, a with of nullcontext), names only ever written, helpers
+                 inlined where a statement calls them
     normalize.py the canonical code of a module: dead and no-op code dropped, independent
                  statements in one order (what an automated obfuscator changes, undone)
     fingerprints.py  copydetect's tokenizer and winnowing on the canonical code, minus the

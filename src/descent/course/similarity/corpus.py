@@ -4,8 +4,9 @@ A submission is read exactly as grading reads it (:func:`descent.isolation.intak
 exercise modules at the top of a folder or a ``.zip``, a single ``.py``, or a notebook's code
 cells tagged ``descent:<module>`` (so a notebook is compared like modules). Files that intake
 refuses (not UTF-8, NUL bytes, over the size limits, a corrupt archive) are left out and listed
-with intake's reason. The template of a module is the kit's ``starter/<module>.py``: the stubs,
-docstrings and helpers every student received.
+with intake's reason, and so are the students a batch would hold (two entries for one student,
+a link, a name that is not UTF-8: :mod:`descent.course.submissions`). The template of a module
+is the kit's ``starter/<module>.py``: the stubs, docstrings and helpers every student received.
 """
 
 from __future__ import annotations
@@ -118,8 +119,13 @@ def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> 
     corpus = Corpus(
         {}, template, unrecognised=list(listing.unrecognised), exercises=chosen.exercises
     )
+    corpus.problems.update({student: list(why) for student, why in listing.held.items()})
     for entry in listing.entries:
-        taken = intake.take(entry.path)
+        try:
+            taken = intake.take(entry.path)
+        except (OSError, ValueError, RecursionError, MemoryError) as exc:  # one entry, not all
+            corpus.problems[entry.student] = [f"cannot be read ({type(exc).__name__}: {exc})"]
+            continue
         try:
             sources = {m: text for m, text in taken.sources.items() if m in template}
         finally:

@@ -59,6 +59,19 @@ class Doc:
         line = np.minimum(np.searchsorted(self._code_newlines, pos), len(self.code.first) - 1)
         return self.code.first[line], self.code.last[line]
 
+    def owners(self, positions) -> list[str]:
+        """The name of the top-level definition of the canonical code that holds each position
+        of the filtered code ("" outside every definition): the function that owns the code,
+        wherever the submission wrote it (a helper inlined into its caller)."""
+        if not self.code.names:
+            return [""] * len(positions)
+        pos = self.canonical_positions(positions)
+        if self._code_newlines is None:
+            self._code_newlines = _newlines(self.code.text)
+        line = np.searchsorted(self._code_newlines, pos)
+        at = np.searchsorted(self.code.breaks, line, side="right") - 1
+        return [self.code.names[i] for i in np.clip(at, 0, len(self.code.names) - 1).tolist()]
+
     def canonical_positions(self, positions) -> np.ndarray:
         """Where positions of the filtered code lie in the canonical code (copydetect's map)."""
         pos = np.asarray(positions, dtype=np.int64)
@@ -174,7 +187,7 @@ def _canonical(text: str, exported: list[str]) -> tuple[Canonical, ast.Module | 
     is not Python or is nested too deep to walk."""
     try:
         tree = ast.parse(text)
-        return canonical(tree, exported), tree
+        return canonical(ast.parse(text), exported), tree  # canonical changes the tree it gets
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return as_is(text), None
 
@@ -200,13 +213,13 @@ def fingerprint(
         for h, i in zip(hashes.tolist(), idx.tolist()):
             if h not in template and not crossing[i]:
                 doc.prints.setdefault(h, []).append(i)
-    firsts, _ = doc.source_lines([positions[0] for positions in doc.prints.values()])
-    owners: dict[int, str] = {}
-    for h, line in zip(doc.prints, firsts.tolist()):
-        if line not in owners:
-            ex = registry.exercise_of(module, doc.function(line) or "-")
-            owners[line] = ex.id if ex else OTHER
-        doc.owner[h] = owners[line]
+    names = doc.owners([positions[0] for positions in doc.prints.values()])
+    owners: dict[str, str] = {}
+    for h, name in zip(doc.prints, names):
+        if name not in owners:
+            ex = registry.exercise_of(module, name or "-")
+            owners[name] = ex.id if ex else OTHER
+        doc.owner[h] = owners[name]
     return doc
 
 

@@ -4,6 +4,10 @@ without changing what the module computes changes nothing.
 This is JPlag's token sequence normalization (Sağlam 2025, "Mitigating Automated Obfuscation
 Attacks on Software Plagiarism Detection Systems") done on Python's syntax tree:
 
+* **wrappers that do nothing go first** (:mod:`.unwrap`): a ``try`` whose handlers only raise
+  again, a ``with`` of ``nullcontext()``, names only ever written (a list only appended to, a
+  counter only incremented), and a helper called once as a whole statement is inlined (so a
+  function split in two or forwarding to another reads as the one function);
 * **no-op and unreachable code goes**: ``pass``, expression statements that call nothing (or
   only pure built-ins such as ``len`` or ``print``: a stray string or name), ``x = x``,
   ``x += 0``, ``if False:`` / ``while False:`` bodies (``if True:`` keeps only its body), and
@@ -36,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import facts
+from . import facts, unwrap
 from .facts import Facts
 
 _MARK = "__descent_block__"  # stands for a block when a compound statement's header is written
@@ -54,6 +58,9 @@ class Canonical:
     first: np.ndarray
     last: np.ndarray
     breaks: np.ndarray  # the lines (0-based) where a top-level statement starts
+    # the name each top-level statement defines ("" for any other statement): which function
+    # owns a line, wherever the submission wrote it (a helper inlined into its caller)
+    names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,9 +96,11 @@ class _Item:
 
 
 def canonical(tree: ast.Module, exported: Sequence[str]) -> Canonical:
-    """The canonical code of a parsed module whose names ``exported`` the kit calls. Raises
-    RecursionError for code nested too deep to walk (compare it :func:`as_is`)."""
+    """The canonical code of a parsed module whose names ``exported`` the kit calls; ``tree`` is
+    rewritten on the way (:mod:`.unwrap`). Raises RecursionError for code nested too deep to
+    walk (compare it :func:`as_is`)."""
     order = {name: i for i, name in enumerate(exported)}
+    tree = unwrap.simplify(tree, order)
     names = facts.scope_names(tree.body)
     statements, _ = _scope(tree.body, names, set(order), lambda item: _module_rank(item, order))
     statements = [s for s in [_docstring(tree)] + statements if s]
@@ -101,7 +110,21 @@ def canonical(tree: ast.Module, exported: Sequence[str]) -> Canonical:
         np.array([line.first for line in lines], dtype=np.int64),
         np.array([line.last for line in lines], dtype=np.int64),
         np.cumsum([0] + [len(s) for s in statements[:-1]], dtype=np.int64),
+        tuple(_defined(statement) for statement in statements),
     )
+
+
+_DEFINES = re.compile(r"(?:async def|def|class) (\w+)")
+
+
+def _defined(statement: list[_Line]) -> str:
+    """The name a top-level statement defines (its first line after the decorators, as
+    ``ast.unparse`` writes it), or ""."""
+    for line in statement:
+        if not line.text.startswith("@"):
+            found = _DEFINES.match(line.text)
+            return found.group(1) if found else ""
+    return ""
 
 
 def as_is(text: str) -> Canonical:
