@@ -160,7 +160,7 @@ def _written(
     public = _public_names(owners)
     seen: set[tuple] = set()
     for name, tree in trees.items():
-        for pairs, kind, text in _grouped(_slips(tree, public, backward_only), tree):
+        for pairs, kind, text in _grouped(_slips(tree, public, backward_only), tree, public):
             key = (name, tuple((ast.unparse(b), ast.unparse(a)) for b, a in pairs))
             if key in seen:
                 continue
@@ -191,7 +191,9 @@ def _with_its_backward(
     yield Mutant(kind, text + ", and a backward that differentiates that forward", replaced, module)
 
 
-def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, str, str]]:
+def _grouped(
+    slips: Iterator[Slip], tree: ast.Module, public: set[str]
+) -> Iterator[tuple[list, str, str]]:
     """Each slip alone, and, for a power left out, every power with the same exponent left out
     at once (``1 - beta1 ** t`` and ``1 - beta2 ** t`` misread alike)."""
     powers: dict[str, list] = {}
@@ -205,8 +207,30 @@ def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, st
             yield (
                 pairs,
                 "omitted",
-                (f"every power `** {exponent}` left out (the bases used as they are)"),
+                f"every power `** {exponent}` left out (the bases used as they are)"
+                + _corrections(tree, [b for b, _ in pairs], public),
             )
+
+
+def _corrections(tree: ast.Module, powers: list, public: set[str]) -> str:
+    """For powers that each stand in ``1 - base ** t`` with a base the stub shows (``beta1``):
+    the bias correction this misreads, in the stub's names ("" otherwise)."""
+    inside = {
+        ast.unparse(n.right)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.Sub)
+        and isinstance(n.left, ast.Constant)
+        and n.left.value == 1
+    }
+    shown = [p for p in powers if ast.unparse(p) in inside and _quote(p.left, public)]
+    if not shown or len(shown) < len(powers):
+        return ""
+    words = " and ".join(
+        f"(1 - {ast.unparse(p.left)}) instead of (1 - {ast.unparse(p)})"
+        for p in dict((ast.unparse(p), p) for p in shown).values()
+    )
+    return f": a bias correction that divides by {words}"
 
 
 def _namespace(owners: list[Any]) -> dict | None:
@@ -486,10 +510,10 @@ def _omitted(node: Any, context: _Context) -> Iterator[Slip]:
             what = "the square root of 1 / sqrt(...) left out"
         else:
             after = inner
-            what = {"sqrt": "a square root", "log": "a log", "exp": "an exp"}.get(
-                name, f"a call of {name}"
-            ) + " left out"
-        yield node, after, "omitted", f"{what} (what it applies to used as it is)"
+            what = {"sqrt": "no square root", "log": "no log", "exp": "no exp"}.get(
+                name, f"no call of {name}"
+            ) + " (it is left out"
+        yield node, after, "omitted", f"{what}: what it applies to used as it is)"
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         quoted = _quote(node, context.public)
         what = (
@@ -803,8 +827,8 @@ def _frozen(node: Any, context: _Context) -> Iterator[Slip]:
             node,
             ast.BinOp(copy.deepcopy(read.args[1]), ast.Add(), step),
             "frozen",
-            "a counter kept in the state that never advances: every call counts as the "
-            "first (the stored count is not read back, or not stored)",
+            "a counter kept in the state that is never incremented: every call counts as "
+            "the first (the stored count is not read back, or not stored)",
         )
 
 
@@ -827,7 +851,8 @@ def _stored_as_read(node: Any, context: _Context) -> Iterator[Slip]:
             after,
             "frozen",
             "a counter kept in the state that is stored back as it was read: the update counts "
-            "the step but the count it returns never advances, so every call counts as the first",
+            "the step but the count it returns is never incremented, so every call counts as "
+            "the first",
         )
 
 
@@ -999,8 +1024,8 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
                         kept,
                         "frozen",
                         (
-                            "a counter kept in the state that never advances (its + 1 or - 1 left "
-                            "out): every call counts as the first"
+                            "a counter kept in the state that is never incremented (its + 1 or - 1 "
+                            "left out): every call counts as the first"
                         ),
                     )
                 else:
