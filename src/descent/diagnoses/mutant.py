@@ -72,6 +72,7 @@ from typing import Any
 from .. import catalogue, registry
 from ..calls.impl import Implementation, PatchedImplementation
 from . import order
+from .base import FLOORS
 from .differentiated import differentiated
 from .rerun import transposed as transposed_text
 
@@ -79,7 +80,6 @@ _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
 _MODES = ("training", "train", "is_training", "eval", "evaluation")
 MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
-FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)  # what students clamp logs at
 
 
 @dataclass(frozen=True)
@@ -913,6 +913,31 @@ def _clamped(node: Any, context: _Context) -> Iterator[Slip]:
                 "log-sum-exp) rather than guard it with a floor"
             ),
         )
+    for floor in FLOORS:  # the floor added instead: log(p + 1e-12), which moves every value
+        inner = node if name != "log" else node.args[0] if len(node.args) == 1 else None
+        if inner is None:
+            continue
+        probability = inner if name == "log" else _call("torch", "exp", copy.deepcopy(inner))
+        added = ast.BinOp(copy.deepcopy(probability), ast.Add(), ast.Constant(floor))
+        yield (
+            node,
+            _call("torch", "log", added),
+            "clamp",
+            (
+                f"{floor:g} added to what a log is taken of (log(p + {floor:g}), the log of a "
+                f"softmax kept finite by an added {floor:g}): it stops the result near "
+                f"{-math.log(floor):.4g} where the probability underflows and shifts every other "
+                "value a little; compute the log in a stable form (log-softmax, log-sum-exp) "
+                "with nothing added"
+            ),
+        )
+
+
+def _call(module: str, function: str, *args: Any) -> ast.Call:
+    """``module.function(*args)`` as a tree."""
+    return ast.Call(
+        ast.Attribute(ast.Name(module, ast.Load()), function, ast.Load()), list(args), []
+    )
 
 
 def _gated_on(node: Any, context: _Context) -> Iterator[Slip]:
