@@ -22,7 +22,7 @@ def _l2(param, grad, weight_decay):
 sgd_lr_inside_velocity = bug(
     "sgd_lr_inside_velocity",
     "optim.sgd",
-    "folds the learning rate into the velocity (v = mu*v + lr*g; p -= v)",
+    "folds the learning rate into the velocity (v = mu*v - lr*g; p += v, the CS231n form)",
     hint="Keep lr out of the buffer: b = momentum*b + (1 - dampening)*g, then p - lr*b. The two "
     "forms agree only while lr never changes.",
     wrong_on="ordinary",
@@ -31,13 +31,14 @@ sgd_lr_inside_velocity = bug(
 
 @sgd_lr_inside_velocity.replaces
 def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    # the velocity the handouts of CS231n and MyTorch write: it holds -lr times PyTorch's buffer
     g = _l2(param, grad, weight_decay)
     if momentum == 0:
         return param - lr * g, dict(state)
     v = state.get("momentum_buffer")
-    v = lr * g if v is None else momentum * v + (1 - dampening) * lr * g
-    step = lr * g + momentum * v if nesterov else v
-    return param - step, {**state, "momentum_buffer": v}
+    v = -lr * g if v is None else momentum * v - (1 - dampening) * lr * g
+    step = momentum * v - lr * g if nesterov else v
+    return param + step, {**state, "momentum_buffer": v}
 
 
 sgd_buffer_not_persisted = bug(

@@ -1,0 +1,110 @@
+"""Kinds of mistakes found in real learners' code (issue 50), each written here in the kit's own
+words as one edit of the reference, graded by the hidden graders in one run: the feedback must
+name the real mistake, and never a rival cause that explains the checks no better.
+
+One grading run of every submission below, in-process (about a minute): the names come from the
+real graders' checks weighed together, which no unit test reproduces.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import KIT, grade
+
+# name -> (module, exercise, a passage of the reference, what the learner wrote instead)
+SLIPS = {
+    # CS231n's and MyTorch's momentum: the velocity holds -lr times PyTorch's buffer
+    "sgd_velocity_with_lr": (
+        "optim",
+        "optim.sgd",
+        "    if momentum != 0:\n"
+        '        buf = state.get("momentum_buffer")\n'
+        "        if buf is None:\n"
+        "            buf = g.clone()\n"
+        "        else:\n"
+        "            buf = momentum * buf + (1 - dampening) * g\n"
+        '        new_state["momentum_buffer"] = buf\n'
+        "        g = g + momentum * buf if nesterov else buf\n"
+        "    return param - lr * g, new_state\n",
+        "    if momentum == 0:\n"
+        "        return param - lr * g, new_state\n"
+        '    velocity = state.get("momentum_buffer")\n'
+        "    fresh = -lr * g\n"
+        "    if velocity is not None:\n"
+        "        fresh = momentum * velocity - (1 - dampening) * lr * g\n"
+        '    new_state["momentum_buffer"] = fresh\n'
+        "    move = momentum * fresh - lr * g if nesterov else fresh\n"
+        "    return param + move, new_state\n",
+    ),
+}
+# name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
+# messages and misconception ids)
+NAMED = {
+    "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
+}
+# the names whose cause explains every failing check: each one names it, none says that
+# something else is wrong too
+WHOLE = {"sgd_velocity_with_lr"}
+# name -> a phrase that would name a rival cause the checks do not single out
+WRONG: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("real")
+    folders, modules = [], set()
+    for name, (module, _, right, wrong) in SLIPS.items():
+        folder = tmp / name
+        folder.mkdir()
+        source = (KIT / "solutions" / f"{module}.py").read_text()
+        assert source.count(right) == 1, (name, right)
+        (folder / f"{module}.py").write_text(source.replace(right, wrong))
+        folders.append(folder)
+        modules.add(module)
+    suites = [f"graders/test_{m}.py" for m in sorted(modules)]
+    return grade(tmp, [*suites, "--insecure", "--isolation=none"], [str(f) for f in folders])
+
+
+def _failures(run, name: str) -> list[dict]:
+    exercise = SLIPS[name][1]
+    return [
+        t
+        for t in run.results["tests"]
+        if t["implementation"].endswith(name)
+        and t["exercise"] == exercise
+        and t["outcome"] != "passed"
+    ]
+
+
+def _text(failures: list[dict]) -> str:
+    return "\n".join(
+        [t.get("misconception") or "" for t in failures] + [t["message"] for t in failures]
+    ).lower()
+
+
+@pytest.mark.parametrize("name", list(NAMED))
+def test_the_real_mistake_is_named(graded, name):
+    failures = _failures(graded, name)
+    assert failures, f"{name} lost no points"
+    assert re.search(NAMED[name], _text(failures)), _text(failures)[-2000:]
+
+
+@pytest.mark.parametrize("name", sorted(WHOLE))
+def test_the_real_mistake_explains_every_failing_check(graded, name):
+    for t in _failures(graded, name):
+        assert re.search(NAMED[name], _text([t])), t["message"]
+        assert "something else is wrong too" not in t["message"], t["message"]
+        assert "other checks of this exercise fail" not in t["message"], t["message"]
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_no_rival_cause_is_named(graded, name):
+    told = [
+        line
+        for t in _failures(graded, name)
+        for line in t["message"].splitlines()
+        if line.startswith(("likely mistake:", "other checks")) and WRONG[name] in line
+    ]
+    assert not told, told[0]
