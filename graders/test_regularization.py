@@ -203,10 +203,11 @@ class TestDropout:
             checker=check,
         )
 
-    # Evaluation mode is everyday (every inference); p = 0 is an edge.
+    # Evaluation mode is everyday (every inference); p = 0 is an edge. Not p = 0.5: there a
+    # missing (or extra) factor 1 - p is a factor 2, and two causes read alike.
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("p", [pytest.param(0.5, marks=pytest.mark.ordinary), 0.0])
+    @pytest.mark.parametrize("p", [pytest.param(0.3, marks=pytest.mark.ordinary), 0.0])
     def test_eval_mode_is_identity(self, p, check, inputs):
         x = inputs.randn(7, 9)
         with check.unmodified(x, who="dropout_forward"):
@@ -222,7 +223,7 @@ class TestDropout:
 
     # A backward after an evaluation-mode forward is rare (inference computes no gradient).
     @pytest.mark.supporting()  # dy handed back passes it
-    @pytest.mark.parametrize("p", [0.5, 0.0])
+    @pytest.mark.parametrize("p", [0.3, 0.0])
     def test_backward_after_eval_mode(self, p, check, inputs):
         x, dy = inputs.randn(7, 9), inputs.randn(7, 9)
         check.matches(

@@ -38,17 +38,46 @@ SLIPS = {
         "    move = momentum * fresh - lr * g if nesterov else fresh\n"
         "    return param + move, new_state\n",
     ),
+    # dropout as first taught: no scaling in training, the output scaled by 1 - p at test time
+    "dropout_vanilla": (
+        "regularization",
+        "regularization.dropout",
+        "    if not training or p == 0:\n        return x.clone(), None\n",
+        "    if not training:\n        return x * (1 - p), None\n    if p == 0:\n"
+        "        return x.clone(), None\n",
+    ),
+    # an operator precedence slip: rand < p / p compares with 1, so the mask keeps everything
+    "dropout_mask_keeps_all": (
+        "regularization",
+        "regularization.dropout",
+        "    mask = (u >= p).to(x.dtype) / (1 - p)\n",
+        "    mask = (u < (1 - p) / (1 - p)).to(x.dtype) / (1 - p)\n",
+    ),
+    # the mask compared against normal draws (randn) where uniform ones belong
+    "dropout_normal_draws": (
+        "regularization",
+        "regularization.dropout",
+        "    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)\n",
+        "    u = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
 NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
+    "dropout_vanilla": r"\(1 - `p`\)",
+    "dropout_mask_keeps_all": r"mask keeps every entry",
+    "dropout_normal_draws": r"normal draw \((torch\.)?randn\)",
 }
 # the names whose cause explains every failing check: each one names it, none says that
 # something else is wrong too
 WHOLE = {"sgd_velocity_with_lr"}
 # name -> a phrase that would name a rival cause the checks do not single out
-WRONG: dict[str, str] = {}
+WRONG = {
+    # at p = 0.5 the missing 1 - p reads as a missing factor 2: no check may use it
+    "dropout_vanilla": "factor 2",
+    "dropout_normal_draws": "unstable formula",
+}
 
 
 @pytest.fixture(scope="module")

@@ -143,15 +143,20 @@ def scaled(
     not. ``None`` when nothing fits."""
     # The tolerance is relative: Z standard errors of the expected, scaled by the candidate (the
     # standard error of a spread grows with it; for a rate near the expected it is close enough).
-    if not all(math.isfinite(v) for v in (expected, got, error)) or expected == 0 or got == 0:
+    if not all(math.isfinite(v) for v in (expected, got, error)) or expected == 0:
         return None
+    if got == 0:
+        return _never(named, what, expected)
     tol = Z * max(abs(error), 1e-12 * abs(expected))
     fits: list[tuple[float, Diagnosis]] = []
     for name, a in named.items():
         if 0 < a < 1 and a != 0.5 and abs(expected - a) <= 1e-9 and abs(got - (1 - a)) <= tol:
             fits.append((1 - a, _complement(name, what)))
-        if abs(expected - a) <= 1e-9 and abs(got - _phi(a)) <= tol and abs(_phi(a) - a) > 2 * tol:
-            fits.append((_phi(a), _normal_draw(name, what)))
+        if abs(expected - a) > 1e-9:
+            continue
+        for law, above in ((_phi(a), False), (1 - _phi(a), True)):  # below the threshold, above
+            if abs(got - law) <= tol and abs(law - a) > 2 * tol and abs(law - (1 - a)) > 2 * tol:
+                fits.append((law, _normal_draw(name, what, above)))
     rel = tol / abs(expected)
     if abs(expected) != 1 and abs(got * expected - 1) <= rel:
         fits.append((1 / expected, _reciprocal(what)))
@@ -179,12 +184,34 @@ def _complement(name: str, what: str) -> Diagnosis:
     )
 
 
-def _normal_draw(name: str, what: str) -> Diagnosis:
+def _normal_draw(name: str, what: str, above: bool = False) -> Diagnosis:
+    if above:  # the complement too: `p` taken as the chance to keep
+        return Diagnosis(
+            "distribution",
+            f"{what} is 1 - Phi(`{name}`), the chance that a standard normal draw is above "
+            f"`{name}`: a normal draw (randn) is compared with the threshold where a uniform one "
+            f"(rand) belongs, and `{name}` is read as the chance to keep",
+        )
     return Diagnosis(
         "distribution",
         f"{what} is Phi(`{name}`), the chance that a standard normal draw is below `{name}`: a "
         "normal draw (randn) is compared with the threshold where a uniform one (rand), whose "
         f"chance to be below `{name}` is `{name}` itself, belongs",
+    )
+
+
+def _never(named: Mapping[str, float], what: str, expected: float) -> Diagnosis | None:
+    """An estimate of a rate that is exactly 0 where a probability it depends on (``named``)
+    is expected: the draw's comparison never selects anything."""
+    name = next((n for n, a in named.items() if 0 < a < 1 and abs(expected - a) <= 1e-9), None)
+    if name is None:
+        return None
+    return Diagnosis(
+        "zero",
+        f"{what} is 0 where `{name}` is expected: the comparison with the random draws never "
+        "holds, so the mask keeps every entry (a threshold out of reach: `rand < p / p` "
+        "compares with 1, the division coming before the comparison), or the mask is never "
+        "applied",
     )
 
 

@@ -870,16 +870,17 @@ def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
         return Diagnosis(
             "stability",
             "your result has NaN where the expected is finite: an inf - inf, inf / inf, 0 / 0 "
-            "or 0 * inf on the way, most often after an exp of a large number overflowed to inf; "
-            "use a stable form (subtract the max before exp, log-sum-exp, exp(-|x|), log1p, a "
-            "guarded branch)",
+            "or 0 * inf on the way (after an exp of a large number overflowed to inf, or a "
+            "division by 0); use a stable form (subtract the max before exp, log-sum-exp, "
+            "exp(-|x|), log1p, a guarded branch)",
         )
     return Diagnosis(
         "stability",
-        "your result is infinite where the expected is finite: a log of a number that "
-        "underflowed to 0 (the log of a softmax or of a sigmoid, whose probabilities reach 0 "
-        "for large inputs: compute log-probabilities directly, x - max - log(sum(exp(x - max))) "
-        "or a softplus), a division by 0, or an exp of a large number that overflowed",
+        "your result is infinite where the expected is finite: a division by 0, a log of a "
+        "number that underflowed to 0 (the log of a softmax or of a sigmoid, whose "
+        "probabilities reach 0 for large inputs: compute log-probabilities directly, "
+        "x - max - log(sum(exp(x - max))) or a softplus), or an exp of a large number that "
+        "overflowed",
     )
 
 

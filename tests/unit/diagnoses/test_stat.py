@@ -75,6 +75,16 @@ def test_scaled_complement_reciprocal_and_normal_draw():
     normal = scaled(p, phi, 0.001, {"p": p}, constants=False)
     assert normal is not None and normal.kind == "distribution" and "randn" in normal.text
     assert scaled(p, phi + 0.01, 0.001, {"p": p}, constants=False) is None
+    # (issue 50) p taken as the chance to keep, with normal draws: a rate of 1 - Phi(p)
+    above = scaled(p, 1 - phi, 0.001, {"p": p}, constants=False)
+    assert above is not None and above.kind == "distribution" and "1 - Phi(`p`)" in above.text
+
+
+def test_a_rate_of_exactly_zero_is_a_comparison_that_never_holds():
+    # (issue 50) rand < p / p: the division comes first, the threshold is 1, nothing is dropped
+    found = scaled(0.3, 0.0, 0.001, {"p": 0.3}, constants=False)
+    assert found is not None and found.kind == "zero" and "keeps every entry" in found.text
+    assert scaled(0.3, 0.0, 0.001, {}, constants=False) is None  # no probability to read it by
 
 
 # -- the draws themselves -----------------------------------------------------------------------
