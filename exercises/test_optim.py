@@ -79,7 +79,8 @@ def run_both(name):
     _, hp, expected = TORCH_OPTIM[name]
 
     def recipe(m):
-        fn, p, state, out = getattr(m.optim, name), P0, {}, []
+        # a copy: code that edits its parameter in place must not move P0 for the next run
+        fn, p, state, out = getattr(m.optim, name), P0.clone(), {}, []
         for _ in expected:
             p, state = fn(p, grad(p), state, **hp)
             out.append(p)

@@ -273,8 +273,10 @@ def _rmsprop(
     old = state.get("square_avg")
     if old is None:
         old = torch.zeros_like(param) if init is None else init(param)
-    keep = 1 - alpha if swap else alpha
-    v = keep * old + (1 - keep) * g * g
+    if swap:
+        v = (1 - alpha) * old + alpha * g * g
+    else:
+        v = alpha * old + (1 - alpha) * g * g
     denom = torch.sqrt(v + eps) if inside else torch.sqrt(v) + eps
     return param - lr * g / denom, {**state, "step": state.get("step", 0) + 1, "square_avg": v}
 
@@ -380,6 +382,7 @@ def _adam(
     eps_hat=False,
     step_as_tensor=False,
     in_place=False,
+    param_in_place=False,
 ):
     beta1, beta2 = betas
     t = int(state.get("step", 0)) + 1
@@ -403,6 +406,8 @@ def _adam(
     else:
         new_param = param - lr * (m / bias1) / (torch.sqrt(v / bias2) + eps)
     step = torch.tensor(float(t)) if step_as_tensor else t
+    if param_in_place:  # the update written as param -= ...: the caller's tensor moves too
+        new_param = param.copy_(new_param)
     return new_param, {**state, "step": step, "exp_avg": m, "exp_avg_sq": v}
 
 
@@ -489,6 +494,15 @@ _adam_bug(
     "Compute new moment tensors (beta1*m + (1 - beta1)*g) instead of mul_/add_ on the old "
     "ones: the caller's state must not change.",
     in_place=True,
+    generic="inplace",
+    wrong_on="ordinary",
+)
+_adam_bug(
+    "adam_param_in_place",
+    "updates the parameter in place (param -= lr * ...) and returns it",
+    "Return a new tensor (param - lr * update): the caller's parameter must not change, it "
+    "may still be needed (a trajectory, a check that compares before and after).",
+    param_in_place=True,
     generic="inplace",
     wrong_on="ordinary",
 )
