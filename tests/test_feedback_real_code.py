@@ -60,18 +60,62 @@ SLIPS = {
         "    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)\n",
         "    u = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)\n",
     ),
+    # Adam whose update is written into the parameter it was given
+    "adam_param_in_place": (
+        "optim",
+        "optim.adam",
+        "    return _adam_update(param, g, state, lr, betas, eps)\n",
+        "    stepped, new_state = _adam_update(param, g, state, lr, betas, eps)\n"
+        "    param -= param - stepped\n"
+        "    return param, new_state\n",
+    ),
+    # two mistakes: eps under the root (another course's convention, catalogued) and the
+    # learning rate written where 1 - alpha belongs in the average
+    "rmsprop_eps_inside_and_lr_for_decay": (
+        "optim",
+        "optim.rmsprop",
+        "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n",
+        "    v = lr * g * g if v is None else alpha * v + lr * g * g\n"
+        "    new_param = param - lr * g / torch.sqrt(v + eps)\n",
+    ),
+    # CS231n's running variance (biased, a convention the docstring rules out, catalogued)
+    # beside a slip of the learner's own: eps added after the root in evaluation mode only
+    "batchnorm_biased_and_eval_eps_outside": (
+        "normalization",
+        "normalization.batchnorm",
+        "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n"
+        "    else:\n"
+        "        xc = x - running_mean\n"
+        "        y = torch.empty_like(xc)\n"
+        "        inv_std = torch.rsqrt(running_var + eps)\n",
+        "        new_var = (1 - momentum) * running_var + momentum * var\n"
+        "    else:\n"
+        "        xc = x - running_mean\n"
+        "        y = torch.empty_like(xc)\n"
+        "        inv_std = 1 / (torch.sqrt(running_var) + eps)\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
 NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
+    "adam_param_in_place": r"adam_param_in_place",
+    "batchnorm_biased_and_eval_eps_outside": r"biased batch variance, with `eps` added after the "
+    r"square root",
+    "rmsprop_eps_inside_and_lr_for_decay": r"eps inside the square root, with `lr` used where "
+    r"`1 - alpha` belongs",
     "dropout_mask_keeps_all": r"mask keeps every entry",
     "dropout_normal_draws": r"normal draw \((torch\.)?randn\)",
 }
 # the names whose cause explains every failing check: each one names it, none says that
 # something else is wrong too
-WHOLE = {"sgd_velocity_with_lr"}
+WHOLE = {
+    "sgd_velocity_with_lr",
+    "rmsprop_eps_inside_and_lr_for_decay",
+    "batchnorm_biased_and_eval_eps_outside",
+}
 # name -> a phrase that would name a rival cause the checks do not single out
 WRONG = {
     # at p = 0.5 the missing 1 - p reads as a missing factor 2: no check may use it

@@ -134,6 +134,26 @@ def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation
 
 
 _CACHE: dict[tuple[int, str], list[Mutant]] = {}
+_INTO: dict[tuple[int, str, str], list[Mutant]] = {}
+
+
+def written_into(
+    reference: Implementation, variant: catalogue.Variant, exercise: str
+) -> list[Mutant]:
+    """The slips written into a catalogued bug's own code (the reference with that bug), each
+    named as written into "code that <the bug's title>": a second mistake on top of one the
+    catalogue knows (a convention of another course kept beside a slip of one's own). Cached per
+    bug; ``[]`` when its source cannot be read."""
+    key = (id(reference), variant.id, exercise)
+    if key not in _INTO:
+        host = variant.apply(reference)
+        try:
+            written = list(_written(host, exercise))[:MAX_MUTANTS]
+        except (OSError, TypeError, SyntaxError):  # no source (a built-in, compiled code)
+            written = []
+        source = f"code that {variant.title}"
+        _INTO[key] = [replace(m, source=source) for m in written]
+    return _INTO[key]
 
 
 def _written(
@@ -158,9 +178,11 @@ def _written(
                     targets.setdefault(name, helper)
     trees = {name: _tree(obj) for name, obj in targets.items()}
     public = _public_names(owners)
+    shared = _shared_hyperparameters(trees, set(owners))
     seen: set[tuple] = set()
     for name, tree in trees.items():
-        for pairs, kind, text in _grouped(_slips(tree, public, backward_only), tree, public):
+        slips = _slips(tree, public, backward_only, shared)
+        for pairs, kind, text in _grouped(slips, tree, public):
             key = (name, tuple((ast.unparse(b), ast.unparse(a)) for b, a in pairs))
             if key in seen:
                 continue
@@ -244,7 +266,9 @@ def _namespace(owners: list[Any]) -> dict | None:
     ]
     if not functions:
         return None
-    scope = dict(functions[0].__globals__)
+    scope: dict = {}
+    for fn in reversed(functions):  # a bug's function beside the reference's: both modules'
+        scope.update(fn.__globals__)
     for fn in functions:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
             try:
@@ -415,9 +439,16 @@ class _Context:
     statements: dict[int, ast.stmt] = field(default_factory=dict)  # each expression's own
 
 
-def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> Iterator[Slip]:
+def _slips(
+    tree: ast.Module,
+    public: set[str],
+    backward_only: bool = False,
+    shared: frozenset[str] = frozenset(),
+) -> Iterator[Slip]:
     """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first;
-    ``backward_only``: only the slips of a backward's formula (:data:`~.order.ALTERNATIVE_SLIPS`)."""
+    ``backward_only``: only the slips of a backward's formula (:data:`~.order.ALTERNATIVE_SLIPS`);
+    ``shared``: the exercise's hyperparameters, read as such where ``tree`` takes or unpacks one
+    (a helper handed ``lr`` and ``alpha`` without their defaults)."""
     assigned: dict[int, set[str]] = {}
     for statement in ast.walk(tree):
         if isinstance(statement, ast.Assign):
@@ -449,7 +480,14 @@ def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> I
     }
     context = _Context(
         public,
-        *(_hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state),
+        *(
+            _hyperparameters(tree) | (shared & _bound(tree)),
+            assigned,
+            backward,
+            _totals(tree),
+            tensors,
+            from_state,
+        ),
         _counters(tree),
         *_loops(tree),
         {
@@ -673,6 +711,43 @@ def _as_sqrt(node: Any) -> Any:
     elif isinstance(out.func, ast.Name):
         out.func.id = "sqrt"
     return out
+
+
+def _shared_hyperparameters(trees: dict[str, ast.Module], owners: set[str]) -> frozenset[str]:
+    """The float hyperparameters of the exercise's own functions (``owners``: their defaults
+    say so), and the names any of ``trees`` unpacks from one of them (``beta1, beta2 = betas``)."""
+    found: set[str] = set()
+    for name in owners & set(trees):
+        found |= _hyperparameters(trees[name])
+    tuples = set()
+    for name in owners & set(trees):
+        for fn in (n for n in ast.walk(trees[name]) if isinstance(n, ast.FunctionDef)):
+            defaults = list(fn.args.defaults) + list(fn.args.kw_defaults)
+            args = (fn.args.args[len(fn.args.args) - len(fn.args.defaults) :]) + list(
+                fn.args.kwonlyargs
+            )
+            tuples |= {a.arg for a, d in zip(args, defaults) if isinstance(d, ast.Tuple)}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in tuples
+                and isinstance(node.targets[0], ast.Tuple)
+            ):
+                found |= {e.id for e in node.targets[0].elts if isinstance(e, ast.Name)}
+    return frozenset(n for n in found if "eps" not in n.lower())
+
+
+def _bound(tree: ast.Module) -> set[str]:
+    """The names ``tree``'s functions take as parameters or assign."""
+    names = {
+        a.arg
+        for fn in ast.walk(tree)
+        if isinstance(fn, ast.FunctionDef)
+        for a in fn.args.args + fn.args.kwonlyargs
+    }
+    return names | _stored(tree)
 
 
 def _hyperparameters(tree: ast.Module) -> set[str]:

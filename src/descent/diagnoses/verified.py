@@ -49,7 +49,8 @@ import torch
 
 from ..grading.compare import compare, witnessed
 from .base import Diagnosis, NotApplicable, leaves, observed
-from .mutant import mutants
+from .. import catalogue
+from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
 from .values import diagnose, either, inputs_of
@@ -353,7 +354,9 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         return None  # a neighbour is read by the value hypotheses alone
     theirs = record.reading()
     if theirs is None:
-        return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
+        # values no hypothesis reads: too few, counts, NaN neither confirm nor refute; telling
+        # values (finite, many, not one repeated item) that read as nothing are not this reading
+        return False if record.failure is not None and _telling(record) else None
     return _same_reading(theirs, claim.reading)
 
 
@@ -466,7 +469,6 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
     needed = min(_INPUTS, sum(_telling(r) for r in failing))  # two where there are two
     if needed == 0:
         return None
-    ordered = failing + [r for r in book.records if not r.failed]
     singular = any(_non_finite(r.got) for r in failing)
     for mutant in mutants(reference, book.exercise):
         if singular and mutant.kind == "branch":
@@ -478,15 +480,55 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
             rerun=functools.partial(_run_on, mutant.apply(reference)),
             host=mutant.host,
         )
-        telling = 0
-        for record in ordered:
-            fits = _reproduces(claim, record, reference)
-            if fits is False:
-                break
-            telling += bool(fits) and record.failed and _telling(record)
-        else:
-            # a slip of a general kind (a term, a sign) fits one input too easily: two always
-            if telling >= (needed if mutant.kind in MUTANT_PREEMPTS else _INPUTS):
+        # a slip of a general kind (a term, a sign) fits one input too easily: two always
+        if _fits_every(claim, book, reference, needed if mutant.kind in MUTANT_PREEMPTS else 0):
+            return claim
+    return None
+
+
+def _fits_every(claim: Claim, book: Ledger, reference: Any, needed: int) -> bool:
+    """``claim`` gives the student's result on every failing record of ``book``, on ``needed``
+    telling ones at least (two when 0 is given), and contradicts no passing one: tried on the
+    failing records first and dropped at its first miss."""
+    failing = [r for r in book.records if r.failed and not r.witness]
+    telling = 0
+    for record in failing + [r for r in book.records if not r.failed]:
+        fits = _reproduces(claim, record, reference)
+        if fits is False:
+            return False
+        telling += bool(fits) and record.failed and _telling(record)
+    return telling >= (needed or _INPUTS)
+
+
+def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim | None:
+    """A catalogued bug that explains some failing records and a slip written into its own
+    code (:func:`~.mutant.written_into`) that, with it, gives the student's result on every
+    failing record and contradicts no passing one: two mistakes, one the catalogue knows (often
+    a convention another course teaches) and one of the student's own. Only slips of the kinds
+    a reading cannot name (:data:`~.order.MUTANT_PREEMPTS`: a general one, a term or a sign,
+    fits a partial explanation too easily), on two telling records at least."""
+    failing = [r for r in book.records if r.failed and not r.witness]
+    if sum(_telling(r) for r in failing) < _INPUTS:
+        return None
+    for bug in bugs:
+        try:
+            variant = catalogue.get(bug.misconception or "")
+        except KeyError:
+            continue
+        if not hasattr(variant, "apply") or variant.exercise != book.exercise:
+            continue
+        for mutant in written_into(reference, variant, book.exercise):
+            if mutant.kind not in MUTANT_PREEMPTS:
+                continue
+            claim = Claim(
+                ("composite", variant.id, mutant.kind, mutant.text),
+                f"your result matches code that {variant.title}, with {mutant.text}",
+                mutant.kind,
+                misconception=variant.id,
+                hint=bug.hint,
+                rerun=functools.partial(_run_on, mutant.apply(reference)),
+            )
+            if _fits_every(claim, book, reference, _INPUTS):
                 return claim
     return None
 
@@ -562,6 +604,11 @@ def _settle(book: Ledger, reference: Any) -> None:
         read = any(c.kind and c.reading for c in whole)
         if mutant is not None and (mutant.kind in MUTANT_PREEMPTS or not read):
             whole.append(mutant)
+    if reference is not None and not any(c.rerun for c in whole):  # a bug and a slip of one's own
+        bugs = [c for c in claims if status[c.key] == "some" and c.key[0] == "bug"]
+        composite = _composite_claim(book, reference, bugs) if bugs else None
+        if composite is not None:
+            whole.append(composite)
     # Several reasons: slips that each reproduce some failing checks are named on those; a
     # reading that holds on some checks only is named when those readings and the facts account
     # for every failing check weighed (alone, half the expected on two checks is too often a
@@ -575,7 +622,8 @@ def _settle(book: Ledger, reference: Any) -> None:
         parts += readings
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
-        bug = _first(c for c in whole + mine if c.kind is None)
+        # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
+        bug = _first(c for c in whole + mine if c.misconception is not None)
         # what this check saw itself comes first (an argument edited): a slip explains values
         here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
         generic = facts[id(record)] or _generic(here or whole) or _generic(mine)
