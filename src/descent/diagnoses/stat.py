@@ -425,6 +425,35 @@ _KURTOSIS = {"uniform": 1.8, "normal": 3.0}
 _SAMPLER = {"uniform": "rand (or uniform_)", "normal": "randn (or normal_)"}
 
 
+def globals_moved(moved: bool) -> Diagnosis | None:
+    """A call given a generator that changed a global random generator (torch's, NumPy's or
+    Python's): it reseeds one, or draws from one where the generator belongs."""
+    if not moved:
+        return None
+    return Diagnosis(
+        "random",
+        "your code changes a global random generator when it is given its own: a reseed "
+        "(np.random.seed(...), torch.manual_seed(...), random.seed(...)) or a draw from the "
+        "global state (np.random.rand, torch.rand without generator=); every draw must come from "
+        "`generator`, and the caller's global state must be left as it was",
+    )
+
+
+def not_advanced(first: torch.Tensor, second: torch.Tensor) -> Diagnosis | None:
+    """Two calls with one generator gave the same values, where drawing from it moves its
+    state: the draws do not come from that generator's state (a seed read from it, such as
+    ``generator.initial_seed()``, handed to NumPy or to a generator of one's own)."""
+    if not torch.equal(first, second):
+        return None
+    return Diagnosis(
+        "random",
+        "two calls with one generator gave the same values: your draws do not come from the "
+        "generator's state, which each draw would move (a seed read from it, "
+        "generator.initial_seed(), given to NumPy or to a generator of your own, starts over "
+        "on every call); draw from `generator` itself",
+    )
+
+
 def redrawn(first: torch.Tensor, second: torch.Tensor, what: str = "mask") -> Diagnosis | None:
     """Two boolean masks that must be the same draw (a forward's dropped entries and those its
     backward zeroes) have about the same rate but agree only as often as independent draws do:

@@ -220,3 +220,15 @@ def test_numpy_array_where_a_tensor_belongs():
         assert_like([0, 1, 2], torch.zeros(3), what="the result")
     failure.value.resolve()
     assert failure.value.diagnosis is None
+
+
+def test_draws_that_ignore_the_generator_s_state_or_touch_the_global_ones():
+    # (issue 50) a seed read from the generator starts over on every call; a reseed of NumPy
+    # moves the caller's global state
+    a = torch.rand(5, generator=_g(), dtype=torch.float64)
+    same = stat_diagnoses.not_advanced(a, a.clone())
+    assert same is not None and same.kind == "random" and "initial_seed" in same.text
+    assert stat_diagnoses.not_advanced(a, a + 1) is None
+    moved = stat_diagnoses.globals_moved(True)
+    assert moved is not None and moved.kind == "random" and "np.random.seed" in moved.text
+    assert stat_diagnoses.globals_moved(False) is None
