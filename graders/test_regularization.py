@@ -470,6 +470,9 @@ ES_CASES = [
     ([1.0, 0.75, 0.5, 0.25], 2, 0.25, (None, 2), "gain-equal-to-min-delta"),
     ([1.0, 0.875, 0.8125, 0.5, 0.25, 0.125], 10, 0.25, (None, 5), "best-is-last-improving-loss"),
     ([1.0, 0.95, 0.88, 0.86, 0.84, 0.79], 3, 0.1, (5, 2), "min-delta-no-ties"),
+    # bad epochs that never come patience in a row, and no ties: a count of bad epochs that an
+    # improvement does not reset runs out here, which ties counted as improvements cannot explain
+    ([1.0, 1.25, 0.875, 1.0, 0.75, 0.875, 0.625], 2, 0.0, (None, 6), "bad-epochs-apart"),
 ]
 # Cases at an edge: exact ties (with best, or with best - min_delta) and a single epoch. The
 # others are everyday sequences (ordinary).

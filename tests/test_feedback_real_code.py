@@ -108,6 +108,35 @@ SLIPS = {
         "    loss = -torch.log(probs[rows, y]).mean()\n"
         "    _, loss_cache = cross_entropy_forward(logits, y)\n",
     ),
+    # the mini-batch loop runs one batch too far, and the slice past the end is clamped back
+    # onto the last batch: it comes twice (duplicates, as draws with replacement give)
+    "minibatches_last_batch_twice": (
+        "regression",
+        "regression.minibatches",
+        "    return [order[i:i + batch_size] for i in range(0, stop, batch_size)]\n",
+        "    starts = list(range(0, stop, batch_size))\n"
+        "    starts += starts[-1:] if starts else []\n"
+        "    return [order[i:i + batch_size] for i in starts]\n",
+    ),
+    # a count of bad epochs that an improvement never sets back to 0 (no tie involved)
+    "early_stopping_count_never_reset": (
+        "regularization",
+        "regularization.early_stopping",
+        "    best, best_epoch = losses[0], 0\n"
+        "    for epoch in range(1, len(losses)):\n"
+        "        if losses[epoch] < best - min_delta:\n"
+        "            best, best_epoch = losses[epoch], epoch\n"
+        "        elif epoch - best_epoch == patience:\n"
+        "            return epoch, best_epoch\n",
+        "    best, best_epoch, waited = losses[0], 0, 0\n"
+        "    for epoch in range(1, len(losses)):\n"
+        "        if losses[epoch] < best - min_delta:\n"
+        "            best, best_epoch = losses[epoch], epoch\n"
+        "        else:\n"
+        "            waited += 1\n"
+        "            if waited == patience:\n"
+        "                return epoch, best_epoch\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -115,6 +144,8 @@ NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",
+    "minibatches_last_batch_twice": r"repeats are indices your last batch shares",
+    "early_stopping_count_never_reset": r"es_wait_never_reset",
     "mlp_log_of_softmax": r"the log of a softmax",
     "batchnorm_biased_and_eval_eps_outside": r"biased batch variance, with `eps` added after the "
     r"square root",
@@ -135,6 +166,9 @@ WRONG = {
     # at p = 0.5 the missing 1 - p reads as a missing factor 2: no check may use it
     "dropout_vanilla": "factor 2",
     "dropout_normal_draws": "unstable formula",
+    # two rivals the checks now tell apart (issue 50)
+    "minibatches_last_batch_twice": "randint",
+    "early_stopping_count_never_reset": "<= instead of <",
 }
 
 

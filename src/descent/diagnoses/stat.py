@@ -401,6 +401,38 @@ def duplicated(indices: torch.Tensor, what: str = "indices") -> Diagnosis | None
     )
 
 
+def repeated_in_last_batch(epochs: Sequence[Sequence[torch.Tensor]]) -> Diagnosis | None:
+    """Epochs of batches in which every repeated index is one the last batch shares with the
+    batches before it (none repeats within a batch or between two earlier ones), in every epoch
+    that repeats one, two at least: the last batch filled up or appended twice. Indices drawn
+    with replacement repeat anywhere, so some epoch among many shows a repeat elsewhere."""
+    shared_by_epoch = []
+    for batches in epochs:
+        lists = [[int(i) for i in torch.as_tensor(b).flatten().tolist()] for b in batches]
+        every = [i for b in lists for i in b]
+        if len(set(every)) == len(every):
+            continue  # no repeat in this epoch
+        last, before = lists[-1], [i for b in lists[:-1] for i in b]
+        if len(lists) < 2 or len(set(last)) != len(last) or len(set(before)) != len(before):
+            return None  # a repeat elsewhere: not the last batch's
+        shared_by_epoch.append((len(set(last) & set(before)), len(last)))
+    if len(shared_by_epoch) < 2:
+        return None
+    whole = all(shared == size for shared, size in shared_by_epoch)
+    return Diagnosis(
+        "edge",
+        "in every epoch that repeats an index, the repeats are indices your last batch shares "
+        "with the batches before it, and nothing else repeats: "
+        + (
+            "the last batch appended again"
+            if whole
+            else "a short last batch filled up to batch_size with indices already used "
+            "(order[n - batch_size:])"
+        )
+        + ", where the last batch keeps only the n % batch_size indices left over",
+    )
+
+
 def family(samples: torch.Tensor, expected: str, what: str = "values") -> Diagnosis | None:
     """Draws that should be ``"uniform"`` (kurtosis 1.8) or ``"normal"`` (kurtosis 3) have the
     other family's kurtosis (within 0.3; the sample kurtosis of 1000 draws or more is far

@@ -232,3 +232,16 @@ def test_draws_that_ignore_the_generator_s_state_or_touch_the_global_ones():
     moved = stat_diagnoses.globals_moved(True)
     assert moved is not None and moved.kind == "random" and "np.random.seed" in moved.text
     assert stat_diagnoses.globals_moved(False) is None
+
+
+def test_a_last_batch_that_repeats_is_told_from_draws_with_replacement():
+    # (issue 50) a mini-batch list that repeats its last batch is no randint
+    twice = [[torch.tensor([3, 0, 4]), torch.tensor([1, 2]), torch.tensor([1, 2])]] * 3
+    found = stat_diagnoses.repeated_in_last_batch(twice)
+    assert found is not None and found.kind == "edge" and "appended again" in found.text
+    filled = [[torch.tensor([3, 0]), torch.tensor([4, 1]), torch.tensor([1, 2])]] * 2
+    assert "filled up" in stat_diagnoses.repeated_in_last_batch(filled).text
+    # with replacement some epoch repeats an index elsewhere: not the last batch's doing
+    drawn = [[torch.tensor([3, 3]), torch.tensor([1, 2])], *filled]
+    assert stat_diagnoses.repeated_in_last_batch(drawn) is None
+    assert stat_diagnoses.repeated_in_last_batch(twice[:1]) is None  # one epoch is no pattern
