@@ -137,6 +137,31 @@ SLIPS = {
         "            if waited == patience:\n"
         "                return epoch, best_epoch\n",
     ),
+    # the capstone trained on standardized inputs, its parameters returned as they are
+    "capstone_standardized_inputs": (
+        "train",
+        "train.train_classifier",
+        "    n, d = x_train.shape\n",
+        "    mean, std = x_train.mean(0), x_train.std(0)\n"
+        "    x_train, x_val = (x_train - mean) / std, (x_val - mean) / std\n"
+        "    n, d = x_train.shape\n",
+    ),
+    # the capstone with a learning rate far too small: the loss never moves
+    "capstone_flat_loss": (
+        "train",
+        "train.train_classifier",
+        "            lr = warmup_cosine_lr(step, _LR, warmup, total)\n",
+        "            lr = warmup_cosine_lr(step, _LR * 1e-6, warmup, total)\n",
+    ),
+    # the capstone's weights built in a hard-coded dtype
+    "capstone_float64_weights": (
+        "train",
+        "train.train_classifier",
+        "        W = kaiming_uniform((fan_out, fan_in), generator=g, dtype=dtype).to(device)\n"
+        "        params.append((W, torch.zeros(fan_out, dtype=dtype, device=device)))\n",
+        "        W = kaiming_uniform((fan_out, fan_in), generator=g, dtype=torch.float64)\n"
+        "        params.append((W, torch.zeros(fan_out, dtype=torch.float64)))\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -144,6 +169,9 @@ NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",
+    "capstone_standardized_inputs": r"on inputs standardized with x_train's mean",
+    "capstone_flat_loss": r"stays near [^\n]*from the first epochs to the last",
+    "capstone_float64_weights": r"two dtypes \(float and double\)[^\n]*hard-coded dtype",
     "minibatches_last_batch_twice": r"repeats are indices your last batch shares",
     "early_stopping_count_never_reset": r"es_wait_never_reset",
     "mlp_log_of_softmax": r"the log of a softmax",
@@ -173,7 +201,7 @@ WRONG = {
 
 
 # the -k word that selects an exercise's hidden tests, where its short name does not
-SELECT = {"layers.mlp_loss_and_grads": "TestMLP"}
+SELECT = {"layers.mlp_loss_and_grads": "TestMLP", "train.train_classifier": "TestCapstone"}
 
 
 @pytest.fixture(scope="module")
