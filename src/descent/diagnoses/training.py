@@ -177,12 +177,9 @@ def flat(losses: Any, classes: int | None = None, what: str = "training loss") -
     start, end = sum(h[:third]) / third, sum(h[-third:]) / third
     if not start > 0 or abs(end - start) > 0.03 * start:
         return None
-    chance = classes is not None and classes > 1 and abs(start - math.log(classes)) <= 0.03 * start
-    where = (
-        f", ln {classes} = {math.log(classes):.4g}, the loss of uniform predictions"
-        if chance
-        else ""
-    )
+    where = ""
+    if classes is not None and classes > 1 and abs(start - math.log(classes)) <= 0.03 * start:
+        where = f", ln {classes} = {math.log(classes):.4g}, the loss of uniform predictions"
     return Diagnosis(
         "frozen",
         f"your reported {what} stays near {start:.4g}{where}, from the first epochs to the "
