@@ -162,6 +162,19 @@ SLIPS = {
         "        W = kaiming_uniform((fan_out, fan_in), generator=g, dtype=torch.float64)\n"
         "        params.append((W, torch.zeros(fan_out, dtype=torch.float64)))\n",
     ),
+    # the CS231n velocity in the plain momentum step only (its Nesterov and dampened steps
+    # are PyTorch's): the catalogued bug explains every failing check, not every passing one
+    "sgd_velocity_plain_momentum_only": (
+        "optim",
+        "optim.sgd",
+        '    if momentum != 0:\n        buf = state.get("momentum_buffer")\n',
+        "    if momentum != 0 and not nesterov and dampening == 0:\n"
+        '        velocity = momentum * state.get("momentum_buffer", torch.zeros_like(g)) - lr * g\n'
+        '        new_state["momentum_buffer"] = velocity\n'
+        "        return param + velocity, new_state\n"
+        "    if momentum != 0:\n"
+        '        buf = state.get("momentum_buffer")\n',
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -169,6 +182,8 @@ NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",
+    "sgd_velocity_plain_momentum_only": r"folds the learning rate into the velocity[^\n]*on every "
+    r"check of this exercise that fails \(not on some you pass",
     "capstone_standardized_inputs": r"on inputs standardized with x_train's mean",
     "capstone_flat_loss": r"stays near [^\n]*from the first epochs to the last",
     "capstone_float64_weights": r"two dtypes \(float and double\)[^\n]*hard-coded dtype",

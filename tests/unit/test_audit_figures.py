@@ -20,8 +20,7 @@ def _block(name: str, points: float, diagnoses: list, max_points: float = 10.0) 
             "exercise": "losses.mse",
             "counted": True,
             "outcome": "failed",
-            "message": "[reference value] x"
-            + (f"\n{d}" if d and d.startswith("observed") else ""),
+            "message": "[reference value] x" + (f"\n{d}" if d and d.startswith("observed") else ""),
             "misconception": None,
             "diagnosis": None if d and d.startswith("observed") else d,
         }

@@ -500,6 +500,38 @@ def _fits_every(claim: Claim, book: Ledger, reference: Any, needed: int) -> bool
     return telling >= (needed or _INPUTS)
 
 
+def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list[Claim]:
+    """The one catalogued bug that gives the student's result exactly on every failing record it
+    can be weighed on, two telling ones at least, and is contradicted only by records the student
+    passed: the student's code is that bug on the paths the failing checks take and right on
+    others (lr kept in a momentum buffer, the step's other options right). Named with that said;
+    nothing when two bugs do (they explain the failing checks equally well)."""
+    telling = {id(r) for r in book.records if r.failed and not r.witness and _telling(r)}
+    fits = [
+        claim
+        for claim in claims
+        if claim.key[0] == "bug"
+        and claim.rerun is not None
+        and (verdict := verdicts.get(claim.key)) is not None
+        and verdict.contradicted
+        and not verdict.missed
+        and len(verdict.explains & telling) >= _INPUTS
+    ]
+    if len(fits) != 1:  # none, or rivals that explain the failing checks equally well
+        return []
+    (claim,) = fits
+    return [
+        Claim(
+            ("paths",) + claim.key,
+            f"{claim.text}, on every check of this exercise that fails (not on some you pass: "
+            "part of your code does this, the rest does not)",
+            misconception=claim.misconception,
+            hint=claim.hint,
+            rerun=claim.rerun,
+        )
+    ]
+
+
 def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim | None:
     """A catalogued bug that explains some failing records and a slip written into its own
     code (:func:`~.mutant.written_into`) that, with it, gives the student's result on every
@@ -609,6 +641,8 @@ def _settle(book: Ledger, reference: Any) -> None:
         composite = _composite_claim(book, reference, bugs) if bugs else None
         if composite is not None:
             whole.append(composite)
+    if not whole:  # a catalogued bug on every failing path, not on some passing one
+        whole += _on_failing_paths(claims, verdicts, book)
     # Several reasons: slips that each reproduce some failing checks are named on those; a
     # reading that holds on some checks only is named when those readings and the facts account
     # for every failing check weighed (alone, half the expected on two checks is too often a
