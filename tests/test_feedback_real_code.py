@@ -175,6 +175,31 @@ SLIPS = {
         "    if momentum != 0:\n"
         '        buf = state.get("momentum_buffer")\n',
     ),
+    # CS231n's biased running variance beside evaluation mode without gamma and beta: two
+    # mistakes, the second catalogued, the first a slip written into its code
+    "batchnorm_biased_and_eval_without_affine": (
+        "normalization",
+        "normalization.batchnorm",
+        "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n"
+        "    else:\n"
+        "        xc = x - running_mean\n"
+        "        y = torch.empty_like(xc)\n"
+        "        inv_std = torch.rsqrt(running_var + eps)\n"
+        "        new_mean, new_var = running_mean.clone(), running_var.clone()\n"
+        "    xhat = xc.mul_(inv_std)\n"
+        "    torch.addcmul(beta, gamma, xhat, out=y)\n",
+        "        new_var = (1 - momentum) * running_var + momentum * var\n"
+        "    else:\n"
+        "        xc = x - running_mean\n"
+        "        y = torch.empty_like(xc)\n"
+        "        inv_std = torch.rsqrt(running_var + eps)\n"
+        "        new_mean, new_var = running_mean.clone(), running_var.clone()\n"
+        "    xhat = xc.mul_(inv_std)\n"
+        "    if training:\n"
+        "        torch.addcmul(beta, gamma, xhat, out=y)\n"
+        "    else:\n"
+        "        y = xhat.clone()\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -182,6 +207,8 @@ NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",
+    "batchnorm_biased_and_eval_without_affine": r"evaluation mode without gamma and beta[^\n]*a "
+    r"biased variance",
     "sgd_velocity_plain_momentum_only": r"folds the learning rate into the velocity[^\n]*on every "
     r"check of this exercise that fails \(not on some you pass",
     "capstone_standardized_inputs": r"on inputs standardized with x_train's mean",

@@ -65,6 +65,7 @@ _UNNAMED = "times a constant ("  # the reading of a ratio that no quantity of th
 _PROPORTIONAL = "your result is the expected " + _UNNAMED  # that ratio, of the whole result
 _PASSES_KEPT = 4  # passing records kept per recipe (a property test passes dozens of examples)
 _INPUTS = 2  # failing records a claim must reproduce: one comparison is no evidence
+_COMPOSITE_GENERAL = 3  # telling records a bug with a slip of a general kind must reproduce
 
 
 def agree(theirs: Any, got: Any) -> bool:
@@ -536,11 +537,12 @@ def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim |
     """A catalogued bug that explains some failing records and a slip written into its own
     code (:func:`~.mutant.written_into`) that, with it, gives the student's result on every
     failing record and contradicts no passing one: two mistakes, one the catalogue knows (often
-    a convention another course teaches) and one of the student's own. Only slips of the kinds
-    a reading cannot name (:data:`~.order.MUTANT_PREEMPTS`: a general one, a term or a sign,
-    fits a partial explanation too easily), on two telling records at least."""
+    a convention another course teaches) and one of the student's own. On two telling records at
+    least for a slip of a kind a reading cannot name (:data:`~.order.MUTANT_PREEMPTS`), three for
+    one of a general kind (a term, a sign, a count: it fits a partial explanation too easily)."""
     failing = [r for r in book.records if r.failed and not r.witness]
-    if sum(_telling(r) for r in failing) < _INPUTS:
+    telling = sum(_telling(r) for r in failing)
+    if telling < _INPUTS:
         return None
     for bug in bugs:
         try:
@@ -550,7 +552,10 @@ def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim |
         if not hasattr(variant, "apply") or variant.exercise != book.exercise:
             continue
         for mutant in written_into(reference, variant, book.exercise):
-            if mutant.kind not in MUTANT_PREEMPTS:
+            # a slip of a general kind (a count, a factor) fits a partial explanation too
+            # easily: it must reproduce three telling checks at least, beside the bug
+            needed = _INPUTS if mutant.kind in MUTANT_PREEMPTS else _COMPOSITE_GENERAL
+            if telling < needed:
                 continue
             claim = Claim(
                 ("composite", variant.id, mutant.kind, mutant.text),
@@ -560,7 +565,7 @@ def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim |
                 hint=bug.hint,
                 rerun=functools.partial(_run_on, mutant.apply(reference)),
             )
-            if _fits_every(claim, book, reference, _INPUTS):
+            if _fits_every(claim, book, reference, needed):
                 return claim
     return None
 
