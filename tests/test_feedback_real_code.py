@@ -200,6 +200,18 @@ SLIPS = {
         "    else:\n"
         "        y = xhat.clone()\n",
     ),
+    # gradients scaled in place (grad *= rate), as a learner's code does for the usual 2-norm;
+    # the other norms are right
+    "clip_norm_in_place_for_l2": (
+        "clipping",
+        "clipping.clip_grad_norm",
+        "    return [g * scale for g in grads], total\n",
+        "    if norm_type == 2.0 and float(scale) < 1.0:\n"
+        "        for g in grads:\n"
+        "            g *= scale\n"
+        "        return grads, total\n"
+        "    return [g * scale for g in grads], total\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -207,6 +219,7 @@ NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",
+    "clip_norm_in_place_for_l2": r"clip_norm_in_place",
     "batchnorm_biased_and_eval_without_affine": r"evaluation mode without gamma and beta[^\n]*a "
     r"biased variance",
     "sgd_velocity_plain_momentum_only": r"folds the learning rate into the velocity[^\n]*on every "

@@ -503,8 +503,8 @@ def _fits_every(claim: Claim, book: Ledger, reference: Any, needed: int) -> bool
 
 def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list[Claim]:
     """The one catalogued bug that gives the student's result exactly on every failing record it
-    can be weighed on, two telling ones at least, and is contradicted only by records the student
-    passed: the student's code is that bug on the paths the failing checks take and right on
+    can be weighed on, two telling ones at least (or the fact a check saw itself: the arguments
+    it edits, edited alike), and is contradicted only by records the student passed: the student's code is that bug on the paths the failing checks take and right on
     others (lr kept in a momentum buffer, the step's other options right). Named with that said;
     nothing when two bugs do (they explain the failing checks equally well)."""
     telling = {id(r) for r in book.records if r.failed and not r.witness and _telling(r)}
@@ -516,7 +516,8 @@ def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list
         and (verdict := verdicts.get(claim.key)) is not None
         and verdict.contradicted
         and not verdict.missed
-        and len(verdict.explains & telling) >= _INPUTS
+        # two telling checks, or the fact a check saw itself (the arguments it edits, edited)
+        and (len(verdict.explains & telling) >= _INPUTS or verdict.witnessed)
     ]
     if len(fits) != 1:  # none, or rivals that explain the failing checks equally well
         return []
