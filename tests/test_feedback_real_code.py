@@ -212,6 +212,25 @@ SLIPS = {
         "        return grads, total\n"
         "    return [g * scale for g in grads], total\n",
     ),
+    # CS231n's biased running variance, and an evaluation-mode backward through the batch's
+    # own statistics (the training formula): no moving average's factor is the gradient's cause
+    "batchnorm_biased_and_eval_backward_as_training": (
+        "normalization",
+        "normalization.batchnorm",
+        (
+            "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n",
+            "    torch.addcmul(beta, gamma, xhat, out=y)\n"
+            "    return y, new_mean, new_var, (xhat, gamma, inv_std, bool(training))\n",
+        ),
+        (
+            "        new_var = (1 - momentum) * running_var + momentum * var\n",
+            "    torch.addcmul(beta, gamma, xhat, out=y)\n"
+            "    if not training:  # the backward's cache made from the batch's own statistics\n"
+            "        inv_std = torch.rsqrt(x.var(0, unbiased=False) + eps)\n"
+            "        xhat = (x - x.mean(0)) * inv_std\n"
+            "    return y, new_mean, new_var, (xhat, gamma, inv_std, True)\n",
+        ),
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -249,6 +268,7 @@ WRONG = {
     # at p = 0.5 the missing 1 - p reads as a missing factor 2: no check may use it
     "dropout_vanilla": "factor 2",
     "dropout_normal_draws": "unstable formula",
+    "batchnorm_biased_and_eval_backward_as_training": "the part a moving average keeps",
     # two rivals the checks now tell apart (issue 50)
     "minibatches_last_batch_twice": "randint",
     "early_stopping_count_never_reset": "<= instead of <",
@@ -267,8 +287,11 @@ def graded(tmp_path_factory):
         folder = tmp / name
         shutil.copytree(KIT / "solutions", folder)  # a module may import its neighbours
         source = (KIT / "solutions" / f"{module}.py").read_text()
-        assert source.count(right) == 1, (name, right)
-        (folder / f"{module}.py").write_text(source.replace(right, wrong))
+        passages = zip(*((right, wrong) if isinstance(right, tuple) else ((right,), (wrong,))))
+        for before, after in passages:  # one passage, or several
+            assert source.count(before) == 1, (name, before)
+            source = source.replace(before, after)
+        (folder / f"{module}.py").write_text(source)
         folders.append(folder)
         modules.add(module)
     suites = [f"graders/test_{m}.py" for m in sorted(modules)]

@@ -355,9 +355,7 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         return None  # a neighbour is read by the value hypotheses alone
     theirs = record.reading()
     if theirs is None:
-        # values no hypothesis reads: too few, counts, NaN neither confirm nor refute; telling
-        # values (finite, many, not one repeated item) that read as nothing are not this reading
-        return False if record.failure is not None and _telling(record) else None
+        return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
     return _same_reading(theirs, claim.reading)
 
 
@@ -639,7 +637,11 @@ def _settle(book: Ledger, reference: Any) -> None:
     whole = [c for c in claims if status[c.key] == "all"]
     if reference is not None and not any(c.kind and c.rerun for c in whole):
         mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
-        read = any(c.kind and c.reading for c in whole)
+        # a reading that read the values of every telling failing check; one verified on some
+        # and carried over to checks whose values it cannot read (a moving average's factor
+        # shown on a gradient) gives way to a slip that reproduces them all
+        telling = {id(r) for r in book.records if r.failed and not r.witness and _telling(r)}
+        read = any(c.kind and c.reading and explains[c.key] >= telling for c in whole)
         if mutant is not None and (mutant.kind in MUTANT_PREEMPTS or not read):
             whole.append(mutant)
     if reference is not None and not any(c.rerun for c in whole):  # a bug and a slip of one's own
