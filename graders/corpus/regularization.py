@@ -57,7 +57,7 @@ dropout_keep_test_always_true = student(
     "regularization.dropout",
     "writes the mask as rand < q / q (meaning (rand < q) / q, q = 1 - p): the comparison is "
     "with 1, so nothing is dropped and every entry is scaled by 1 / q",
-    generic="swapped",
+    generic=("swapped", "argument"),  # the threshold q read as q / q = 1
     wrong_on="ordinary",
 )
 

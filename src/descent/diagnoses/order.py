@@ -332,7 +332,7 @@ BY_CHECK: dict[str, Entry] = {
 #: order: the first that names it decides. Its ratio to the expected value is read first (cheap);
 #: the parameter re-runs run only when that names nothing.
 ESTIMATES: tuple[Entry, ...] = (
-    E("stat.scaled_estimate", "argument", "distribution", "factor", "zero"),
+    E("stat.scaled_estimate", "argument", "distribution", "factor"),
     E("parameter.estimate_slip", *_PARAMETER_KINDS),
 )
 

@@ -207,11 +207,11 @@ def _never(named: Mapping[str, float], what: str, expected: float) -> Diagnosis 
     if name is None:
         return None
     return Diagnosis(
-        "zero",
-        f"{what} is 0 where `{name}` is expected: the comparison with the random draws never "
-        "holds, so the mask keeps every entry (a threshold out of reach: `rand < p / p` "
-        "compares with 1, the division coming before the comparison), or the mask is never "
-        "applied",
+        "argument",
+        f"{what} is 0 where `{name}` is expected: your mask keeps every entry, its test of the "
+        "random draws decided alike for all of them (a threshold out of reach, as in "
+        "`rand < p / p`, which compares with 1 as the division comes first), or the mask is "
+        "never applied",
     )
 
 
