@@ -216,7 +216,8 @@ def _steps(fn, problem: Quadratic, kwargs_per_step: list[dict]) -> list:
     advance = callables.make(
         "quadratic_descent", problem.A, problem.c, problem.scale, list(SHAPE), list(kwargs_per_step)
     )
-    return trajectory(fn, advance, len(kwargs_per_step), start=(problem.p0, {}), pick=0)
+    # a copy per run: code that edits its parameter in place must not move p0 for the next
+    return trajectory(fn, advance, len(kwargs_per_step), start=(problem.p0.clone(), {}), pick=0)
 
 
 def run_impl(fn, problem: Quadratic, hp: dict, scenario: Scenario):

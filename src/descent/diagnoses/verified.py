@@ -556,10 +556,11 @@ def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim |
             needed = _INPUTS if mutant.kind in MUTANT_PREEMPTS else _COMPOSITE_GENERAL
             if telling < needed:
                 continue
+            # no generic kind of its own: the catalogued bug names it, the slip is in its text
             claim = Claim(
                 ("composite", variant.id, mutant.kind, mutant.text),
                 f"your result matches code that {variant.title}, with {mutant.text}",
-                mutant.kind,
+                None,
                 misconception=variant.id,
                 hint=bug.hint,
                 rerun=functools.partial(_run_on, mutant.apply(reference)),
@@ -637,11 +638,17 @@ def _settle(book: Ledger, reference: Any) -> None:
     whole = [c for c in claims if status[c.key] == "all"]
     if reference is not None and not any(c.kind and c.rerun for c in whole):
         mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
-        # a reading that read the values of every telling failing check; one verified on some
-        # and carried over to checks whose values it cannot read (a moving average's factor
-        # shown on a gradient) gives way to a slip that reproduces them all
-        telling = {id(r) for r in book.records if r.failed and not r.witness and _telling(r)}
-        read = any(c.kind and c.reading and explains[c.key] >= telling for c in whole)
+        # a reading that read the values of half the failing checks with telling float64 values
+        # at least; one verified on fewer and carried over to the others, whose values it cannot
+        # read (a moving average's factor shown on gradients), gives way to a slip that
+        # reproduces them all
+        readable = {
+            id(r) for r in reported if r.failed and not r.witness and _readable(r) and _telling(r)
+        }
+        read = any(
+            c.kind and c.reading and 2 * len(explains[c.key] & readable) >= len(readable)
+            for c in whole
+        )
         if mutant is not None and (mutant.kind in MUTANT_PREEMPTS or not read):
             whole.append(mutant)
     if reference is not None and not any(c.rerun for c in whole):  # a bug and a slip of one's own
