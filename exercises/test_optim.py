@@ -246,7 +246,7 @@ class TestAdamW:
 ])
 def test_arguments_and_state_unchanged(name, hp, check):
     fn = getattr(check.impl.optim, name)
-    p, state = P0, {}
+    p, state = P0.clone(), {}  # a copy: the check must see an edit, not pass it on to P0
     for k in range(3):
         g = grad(p)
         before = {key: v.clone() if isinstance(v, torch.Tensor) else v for key, v in state.items()}
