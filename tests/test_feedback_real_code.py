@@ -231,6 +231,16 @@ SLIPS = {
             "    return y, new_mean, new_var, (xhat, gamma, inv_std, True)\n",
         ),
     ),
+    # Adam that writes its update into the parameter given and returns a copy of it (what a
+    # NumPy-written step behind a tensor wrapper does): markers on most checks, no values
+    "adam_param_edited_copy_returned": (
+        "optim",
+        "optim.adam",
+        "    return _adam_update(param, g, state, lr, betas, eps)\n",
+        "    stepped, new_state = _adam_update(param, g, state, lr, betas, eps)\n"
+        "    param.copy_(stepped)\n"
+        "    return param.clone(), new_state\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -238,6 +248,7 @@ NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",
+    "adam_param_edited_copy_returned": r"adam_param_in_place",
     "clip_norm_in_place_for_l2": r"clip_norm_in_place",
     "batchnorm_biased_and_eval_without_affine": r"evaluation mode without gamma and beta[^\n]*a "
     r"biased variance",
@@ -268,6 +279,8 @@ WRONG = {
     # at p = 0.5 the missing 1 - p reads as a missing factor 2: no check may use it
     "dropout_vanilla": "factor 2",
     "dropout_normal_draws": "unstable formula",
+    # a check whose result is a marker cannot tell that the edit found elsewhere is not its cause
+    "adam_param_edited_copy_returned": "this one does not come from it",
     "batchnorm_biased_and_eval_backward_as_training": "the part a moving average keeps",
     # two rivals the checks now tell apart (issue 50)
     "minibatches_last_batch_twice": "randint",

@@ -681,7 +681,10 @@ def _settle(book: Ledger, reference: Any) -> None:
             others = [c for c in parts if c not in mine] + [
                 f for k, f in facts.items() if f is not None and k != id(record)
             ]
-        _write(record, bug, generic, others, partial=bool(mine) and not whole)
+        # a check whose result holds no values (a marker: some argument edited) can say neither
+        # that a cause found elsewhere is its own nor that it is not
+        unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
+        _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
 
 
 def _one_kind(claims: list[Claim], verdicts: dict) -> dict:
@@ -728,6 +731,7 @@ def _write(
     generic: Claim | None,
     others: list[Claim],
     partial: bool = False,
+    unweighed: bool = False,
 ) -> None:
     """Render the failure with what was decided (``partial``: a cause that explains this check
     and others, not all the failing ones) and copy it to its results record."""
@@ -750,6 +754,7 @@ def _write(
         elsewhere=elsewhere,
         observation=observation,
         partial=partial,
+        unweighed=unweighed,
     )
     result = record.result
     if result is not None:
