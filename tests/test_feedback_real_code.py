@@ -241,6 +241,14 @@ SLIPS = {
         "    param.copy_(stepped)\n"
         "    return param.clone(), new_state\n",
     ),
+    # a ReLU backward that turns the cached input (the caller's tensor) into its 0/1 mask
+    "relu_backward_flags_the_cached_input": (
+        "activations",
+        "activations.relu",
+        "    (x,) = cache\n    return torch.where(x > 0, dy, torch.zeros_like(dy))\n",
+        "    (x,) = cache\n    flags = x\n    flags[flags > 0] = 1\n    flags[flags < 0] = 0\n"
+        "    return dy * flags\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -248,6 +256,7 @@ NAMED = {
     "sgd_velocity_with_lr": r"sgd_lr_inside_velocity",
     "dropout_vanilla": r"\(1 - `p`\)",
     "adam_param_in_place": r"adam_param_in_place",
+    "relu_backward_flags_the_cached_input": r"relu_backward[^\n]*modified a tensor it was given",
     "adam_param_edited_copy_returned": r"adam_param_in_place",
     "clip_norm_in_place_for_l2": r"clip_norm_in_place",
     "batchnorm_biased_and_eval_without_affine": r"evaluation mode without gamma and beta[^\n]*a "
@@ -279,6 +288,8 @@ WRONG = {
     # at p = 0.5 the missing 1 - p reads as a missing factor 2: no check may use it
     "dropout_vanilla": "factor 2",
     "dropout_normal_draws": "unstable formula",
+    # an edit seen in the backward is not the forward's catalogued edit
+    "relu_backward_flags_the_cached_input": "zeroes the negative entries of its input",
     # a check whose result is a marker cannot tell that the edit found elsewhere is not its cause
     "adam_param_edited_copy_returned": "this one does not come from it",
     "batchnorm_biased_and_eval_backward_as_training": "the part a moving average keeps",

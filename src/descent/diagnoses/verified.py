@@ -318,6 +318,7 @@ class _Verdict:
     contradicted: bool  # a record the student passed where the slip gives something else
     inputs: int = 0  # the failing records with values it might have been weighed on
     witnessed: bool = False  # a check offered it through a fact it observed itself
+    seen: set[int] = field(default_factory=set)  # the records it explains through that fact
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
@@ -426,7 +427,7 @@ def _weigh(
     """``claim`` weighed on every record; ``seen``: the failing records whose check offered it
     and failed through a fact it observed alone (see :func:`_fact_alone`), which it explains."""
     seen = set(seen)
-    verdict = _Verdict(set(seen), set(), False, witnessed=bool(seen))
+    verdict = _Verdict(set(seen), set(), False, witnessed=bool(seen), seen=set(seen))
     for record in records:
         if id(record) in seen:
             continue
@@ -515,7 +516,11 @@ def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list
         and verdict.contradicted
         and not verdict.missed
         # two telling checks, or the fact a check saw itself (the arguments it edits, edited)
-        and (len(verdict.explains & telling) >= _INPUTS or verdict.witnessed)
+        # in a function the bug replaces (an edit seen in a backward is no forward's bug)
+        and (
+            len((verdict.explains - verdict.seen) & telling) >= _INPUTS
+            or (verdict.witnessed and _edits_where_seen(claim, verdict, book))
+        )
     ]
     if len(fits) != 1:  # none, or rivals that explain the failing checks equally well
         return []
@@ -530,6 +535,19 @@ def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list
             rerun=claim.rerun,
         )
     ]
+
+
+def _edits_where_seen(claim: Claim, verdict: _Verdict, book: Ledger) -> bool:
+    """Every check whose own fact verified ``claim`` names, in its message, a function the
+    catalogued bug replaces (the call in which the edit was seen)."""
+    try:
+        functions = list(catalogue.get(claim.misconception or "").functions)
+    except KeyError:
+        return False
+    seen = [r for r in book.records if id(r) in verdict.explains and r.failure is not None]
+    return bool(seen) and all(
+        any(f in str(r.failure).split("\n", 1)[0] for f in functions) for r in seen
+    )
 
 
 def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim | None:
