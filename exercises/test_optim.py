@@ -79,7 +79,8 @@ def run_both(name):
     _, hp, expected = TORCH_OPTIM[name]
 
     def recipe(m):
-        fn, p, state, out = getattr(m.optim, name), P0, {}, []
+        # a copy: code that edits its parameter in place must not move P0 for the next run
+        fn, p, state, out = getattr(m.optim, name), P0.clone(), {}, []
         for _ in expected:
             p, state = fn(p, grad(p), state, **hp)
             out.append(p)
@@ -270,7 +271,7 @@ class TestAdamW:
 ])
 def test_arguments_and_state_unchanged(name, hp, check):
     fn = getattr(check.impl.optim, name)
-    p, state = P0, {}
+    p, state = P0.clone(), {}  # a copy: the check must see an edit, not pass it on to P0
     for k in range(3):
         g = grad(p)
         before = {key: v.clone() if isinstance(v, torch.Tensor) else v for key, v in state.items()}

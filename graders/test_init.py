@@ -13,7 +13,9 @@ import pytest
 import torch
 import torch.nn.init as nn_init
 from expect import python_numbers, value_error
+from runs import trajectory
 
+from descent.calls.callables import make
 from descent.diagnoses import stat as stat_diagnoses
 
 LINEAR = (256, 1024)  # fan_in 1024, fan_out 256
@@ -408,6 +410,36 @@ def _check_reproducible(check, inputs, fn, kwargs):
         f"{fn}{shape}: generators with different seeds gave the same tensor",
         check="reproducibility",
         hint="the values must come from `generator`",
+    )
+    # One generator for two calls: its state moves, so the second tensor differs from the
+    # first; and none of the calls may touch a global generator (a seed derived from the
+    # generator passes the two checks above while reseeding NumPy's global state).
+    advance = make(
+        "generator_calls",
+        [shape],
+        {**kwargs, "device": str(inputs.device)},
+        [inputs.seed, None],
+        str(inputs.device),
+    )
+    calls = trajectory(getattr(check.impl.init, fn), advance, 2)
+    check.that(
+        not torch.equal(calls[0][0], calls[1][0]),
+        f"{fn}{shape}: two calls with one generator gave the same tensor (drawing moves a "
+        "generator's state, so the second call must get new values)",
+        check="reproducibility",
+        hint="draw from `generator` itself (torch.rand(..., generator=generator)): each draw "
+        "moves its state, so the next call gets new values",
+        generic=lambda: stat_diagnoses.not_advanced(calls[0][0], calls[1][0]),
+    )
+    moved = any(len(c) > 2 and c[2] for c in calls)
+    check.that(
+        not moved,
+        f"{fn}{shape}: a call given a generator changed a global random generator (torch's, "
+        "NumPy's or Python's)",
+        check="reproducibility",
+        hint="leave the global generators alone: no np.random.seed, torch.manual_seed or "
+        "random.seed inside the function, and every draw from `generator`",
+        generic=lambda: stat_diagnoses.globals_moved(moved),
     )
 
 

@@ -88,14 +88,19 @@ def _epoch_orders(check, n, batch_size, seed, device, count):
         f"return each of the {n} indices once",
         check="statistics",
         hint="every call is one epoch: a permutation of 0 .. n-1",
-        generic=lambda: next(
-            (
-                found
-                for o in orders
-                if sorted(o) != list(range(n))
-                and (found := stat_diagnoses.duplicated(torch.tensor(o), "indices")) is not None
-            ),
-            None,
+        # a repeat that only the last batch makes (it is filled up, or appended twice) is told
+        # apart from indices drawn with replacement, whose repeats fall anywhere
+        generic=lambda: (
+            stat_diagnoses.repeated_in_last_batch(epochs)
+            or next(
+                (
+                    found
+                    for o in orders
+                    if sorted(o) != list(range(n))
+                    and (found := stat_diagnoses.duplicated(torch.tensor(o), "indices")) is not None
+                ),
+                None,
+            )
         ),
     )
     return epochs, orders

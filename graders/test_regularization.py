@@ -203,10 +203,11 @@ class TestDropout:
             checker=check,
         )
 
-    # Evaluation mode is everyday (every inference); p = 0 is an edge.
+    # Evaluation mode is everyday (every inference); p = 0 is an edge. Not p = 0.5: there a
+    # missing (or extra) factor 1 - p is a factor 2, and two causes read alike.
     @pytest.mark.supporting()  # the input handed back passes it
     @pytest.mark.points(2)
-    @pytest.mark.parametrize("p", [pytest.param(0.5, marks=pytest.mark.ordinary), 0.0])
+    @pytest.mark.parametrize("p", [pytest.param(0.3, marks=pytest.mark.ordinary), 0.0])
     def test_eval_mode_is_identity(self, p, check, inputs):
         x = inputs.randn(7, 9)
         with check.unmodified(x, who="dropout_forward"):
@@ -222,7 +223,7 @@ class TestDropout:
 
     # A backward after an evaluation-mode forward is rare (inference computes no gradient).
     @pytest.mark.supporting()  # dy handed back passes it
-    @pytest.mark.parametrize("p", [0.5, 0.0])
+    @pytest.mark.parametrize("p", [0.3, 0.0])
     def test_backward_after_eval_mode(self, p, check, inputs):
         x, dy = inputs.randn(7, 9), inputs.randn(7, 9)
         check.matches(
@@ -469,6 +470,9 @@ ES_CASES = [
     ([1.0, 0.75, 0.5, 0.25], 2, 0.25, (None, 2), "gain-equal-to-min-delta"),
     ([1.0, 0.875, 0.8125, 0.5, 0.25, 0.125], 10, 0.25, (None, 5), "best-is-last-improving-loss"),
     ([1.0, 0.95, 0.88, 0.86, 0.84, 0.79], 3, 0.1, (5, 2), "min-delta-no-ties"),
+    # bad epochs that never come patience in a row, and no ties: a count of bad epochs that an
+    # improvement does not reset runs out here, which ties counted as improvements cannot explain
+    ([1.0, 1.25, 0.875, 1.0, 0.75, 0.875, 0.625], 2, 0.0, (None, 6), "bad-epochs-apart"),
 ]
 # Cases at an edge: exact ties (with best, or with best - min_delta) and a single epoch. The
 # others are everyday sequences (ordinary).

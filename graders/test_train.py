@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from descent.diagnoses import training as training_diagnoses
+from descent.diagnoses.values import mistyped
 from descent.grading.capstone import epochs, history, same_training
 from descent.reports import loss_curves
 
@@ -144,6 +145,9 @@ def _check_params(check, out, d, classes, dtype):
             W.dtype == dtype and b.dtype == dtype,
             f"layer {i}: parameters must have the inputs' dtype {dtype}, got {W.dtype}",
             check="shape and type",
+            generic=lambda W=W, b=b: mistyped(
+                torch.empty(W.shape, dtype=dtype), W if W.dtype != dtype else b
+            ),
         )
         fan_in = W.shape[0]
     check.that(
@@ -152,6 +156,39 @@ def _check_params(check, out, d, classes, dtype):
         check="shape and type",
     )
     return params
+
+
+def standardized_loss(params, x, y, x_fit, near):
+    """The loss of ``params`` on ``x`` standardized with ``x_fit``'s mean and standard deviation
+    per feature (biased or unbiased, whichever lands nearer ``near``, the loss reported): what a
+    network trained on standardized inputs scores when they are not folded into its weights."""
+    fit = x_fit.double()
+    losses = [
+        mean_loss(params, (x.double() - fit.mean(0)) / fit.std(0, unbiased=unbiased), y)
+        for unbiased in (False, True)
+    ]
+    return min(losses, key=lambda v: abs(v - near) if math.isfinite(v) else math.inf)
+
+
+def _readings(out, params, x, y, x_fit, classes):
+    """What a training run's failure shows, read from its result: weights left at zero, inputs
+    standardized and not folded back in, the parameters of an earlier epoch returned, a history
+    that diverges, climbs, rises or stays flat. The first that fits."""
+    val = history(out, "val_loss")
+    train = history(out, "train_loss")
+    actual = mean_loss(params, x, y)
+    reported = val[-1] if _finite_floats(val) else math.nan
+    return (
+        training_diagnoses.zero_weights(params)
+        or training_diagnoses.standardized(
+            reported, standardized_loss(params, x, y, x_fit, reported), actual
+        )
+        or training_diagnoses.from_epoch(actual, val)
+        or training_diagnoses.diverged(train)
+        or training_diagnoses.climbing(train)
+        or training_diagnoses.rising(train)
+        or training_diagnoses.flat(train, classes)
+    )
 
 
 def mean_loss(params, x, y):
@@ -214,10 +251,7 @@ class TestCapstone:
             hint="first make sure you can overfit one batch; then look at the learning "
             "rate, the schedule (does it last for all your steps?) and the number "
             "of epochs",
-            generic=lambda: (
-                training_diagnoses.climbing(history(out, "train_loss"))
-                or training_diagnoses.zero_weights(params)
-            ),
+            generic=lambda: _readings(out, params, X_VAL, Y_VAL, X_TRAIN, 3),
         )
         check.that(
             elapsed <= SLACK * BUDGET_S,
@@ -239,10 +273,7 @@ class TestCapstone:
             hint="a loop that cannot memorize 8 points is broken: check the sign of the "
             "update, that the gradients are those of the current batch, the learning "
             "rate, and that nothing (label smoothing, weight decay) holds the loss up",
-            generic=lambda: (
-                training_diagnoses.climbing(history(out, "train_loss"))
-                or training_diagnoses.zero_weights(params)
-            ),
+            generic=lambda: _readings(out, params, X8, Y8, X8, 3),
         )
 
     @pytest.mark.supporting(
@@ -289,6 +320,7 @@ class TestCapstone:
             "train_loss and val_loss must be non-empty lists of finite Python floats",
             check="shape and type",
             hint="append loss.item() once per epoch",
+            generic=lambda: training_diagnoses.diverged(train) or training_diagnoses.diverged(val),
         )
         check.that(
             len(train) == len(val),
@@ -304,10 +336,16 @@ class TestCapstone:
             f"parameters have validation loss {actual:.6g}",
             check="reported losses",
             hint="evaluate x_val / y_val with the parameters at the end of each epoch",
-            generic=lambda: training_diagnoses.measured_on(
-                val[-1],
-                "x_val / y_val",
-                {"x_train / y_train": mean_loss(params, X_TRAIN, Y_TRAIN)},
-                "validation loss",
+            generic=lambda: (
+                training_diagnoses.measured_on(
+                    val[-1],
+                    "x_val / y_val",
+                    {"x_train / y_train": mean_loss(params, X_TRAIN, Y_TRAIN)},
+                    "validation loss",
+                )
+                or training_diagnoses.standardized(
+                    val[-1], standardized_loss(params, X_VAL, Y_VAL, X_TRAIN, val[-1]), actual
+                )
+                or training_diagnoses.from_epoch(actual, val)
             ),
         )

@@ -18,8 +18,9 @@ Conventions for every function in this file:
   ``solve_triangular``). Not allowed here: ``torch.utils.data`` (``DataLoader``, samplers),
   ``torch.nn``, ``torch.optim``, ``torch.autograd``, and for the closed form any ready-made
   inverse or least-squares solver (``torch.linalg.inv``, ``torch.inverse``, ``.inverse()``,
-  ``torch.linalg.pinv``, ``torch.linalg.lstsq``). A tensor's ``.backward()`` or ``.inverse()``
-  is not allowed; a method of your own class with that name is fine.
+  ``torch.linalg.pinv``, ``torch.linalg.lstsq``, and NumPy's and SciPy's ``linalg.inv``,
+  ``pinv`` and ``lstsq``). A tensor's ``.backward()`` or ``.inverse()`` is not allowed; a method
+  of your own class with that name is fine.
 """
 
 import torch

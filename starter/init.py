@@ -8,9 +8,12 @@ Conventions for every function in this file:
 * The random initializers return a **new** tensor of exactly ``shape`` with the requested
   ``dtype`` (default ``torch.float32``) on the requested ``device`` (default ``"cpu"``).
 * Randomness comes only from ``generator`` (a ``torch.Generator`` living on ``device``) when one
-  is given: the same generator state must give the same tensor. With ``generator=None`` use
-  PyTorch's global random state. Pass the generator to the sampling call
-  (``torch.rand(..., generator=generator)``, ``torch.randn``, ``Tensor.uniform_``, ...).
+  is given: the same generator state must give the same tensor, and each call moves the state
+  (two calls with one generator give two tensors). With ``generator=None`` use PyTorch's global
+  random state. Pass the generator to the sampling call (``torch.rand(...,
+  generator=generator)``, ``torch.randn``, ``Tensor.uniform_``, ...); never reseed or draw from
+  a global generator when one is given (no ``np.random.seed``, ``torch.manual_seed``,
+  ``random.seed``).
 * Graded by the distribution of the values (mean, standard deviation, bounds, tails) on large
   shapes, never by particular samples: any correct way of drawing the distribution passes.
 * Not allowed here: ``torch.nn.init`` (and the rest of ``torch.nn``).

@@ -139,6 +139,7 @@ def test_the_audit_scores_generic_names_against_the_bugs_labels():
         "generic": 1,
         "both": 2,
         "misnamed": 1,
+        "observed": 0,
         "alternatives_named": 0,
     }
 

@@ -366,6 +366,27 @@ def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device=
     return _uniform(shape, gain * math.sqrt(6.0 / (fi + fo)), None, dtype, device)
 
 
+xavier_seeds_numpy = bug(
+    "xavier_seeds_numpy",
+    "init.xavier",
+    "seeds NumPy's global generator with generator.initial_seed() and draws from NumPy",
+    hint="Draw from `generator` itself (torch.rand(..., generator=generator)): a seed read "
+    "from it starts over on every call, and np.random.seed changes the caller's global state.",
+    generic="random",
+    wrong_on="ordinary",
+)
+
+
+@xavier_seeds_numpy.replaces
+def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device="cpu"):
+    fi, fo = _fans(tuple(shape))
+    bound = gain * math.sqrt(6.0 / (fi + fo))
+    if generator is not None:
+        np.random.seed(generator.initial_seed() % 2**32)
+    u = np.random.uniform(-bound, bound, size=tuple(shape))
+    return torch.from_numpy(u).to(dtype=dtype, device=device)
+
+
 xavier_hardcoded_float32 = bug(
     "xavier_hardcoded_float32",
     "init.xavier",

@@ -35,6 +35,7 @@ def _bn(
     flip=False,
     eps_outside=False,
     keepdim=False,
+    eval_affine=True,
 ):
     n = x.shape[0]
     if training:
@@ -52,7 +53,8 @@ def _bn(
         inv_std = 1 / (rv.sqrt() + eps) if eps_outside else torch.rsqrt(rv + eps)
         new_rm, new_rv = rm.clone(), rv.clone()
     xhat = xc * inv_std
-    return gamma * xhat + beta, new_rm, new_rv, (xhat, gamma, inv_std, bool(training))
+    y = gamma * xhat + beta if training or eval_affine else xhat
+    return y, new_rm, new_rv, (xhat, gamma, inv_std, bool(training))
 
 
 # ------------------------------------------------------------------------------- batch norm
@@ -122,6 +124,24 @@ bn_eps_outside_sqrt = bug(
 @bn_eps_outside_sqrt.replaces
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps, eps_outside=True)
+
+
+bn_eval_no_affine = bug(
+    "bn_eval_no_affine",
+    "normalization.batchnorm",
+    "normalizes in evaluation mode without gamma and beta (the affine step left out there)",
+    hint="Evaluation mode normalizes with the running statistics and then scales and shifts "
+    "like training mode: y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta.",
+    generic="omitted",
+    wrong_on="ordinary",
+)
+
+
+@bn_eval_no_affine.replaces
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return _bn(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps, eval_affine=False
+    )
 
 
 bn_eval_uses_batch_stats = bug(

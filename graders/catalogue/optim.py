@@ -22,7 +22,7 @@ def _l2(param, grad, weight_decay):
 sgd_lr_inside_velocity = bug(
     "sgd_lr_inside_velocity",
     "optim.sgd",
-    "folds the learning rate into the velocity (v = mu*v + lr*g; p -= v)",
+    "folds the learning rate into the velocity (v = mu*v - lr*g; p += v, the CS231n form)",
     hint="Keep lr out of the buffer: b = momentum*b + (1 - dampening)*g, then p - lr*b. The two "
     "forms agree only while lr never changes.",
     wrong_on="ordinary",
@@ -31,13 +31,14 @@ sgd_lr_inside_velocity = bug(
 
 @sgd_lr_inside_velocity.replaces
 def sgd_step(param, grad, state, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    # the velocity the handouts of CS231n and MyTorch write: it holds -lr times PyTorch's buffer
     g = _l2(param, grad, weight_decay)
     if momentum == 0:
         return param - lr * g, dict(state)
     v = state.get("momentum_buffer")
-    v = lr * g if v is None else momentum * v + (1 - dampening) * lr * g
-    step = lr * g + momentum * v if nesterov else v
-    return param - step, {**state, "momentum_buffer": v}
+    v = -lr * g if v is None else momentum * v - (1 - dampening) * lr * g
+    step = momentum * v - lr * g if nesterov else v
+    return param + step, {**state, "momentum_buffer": v}
 
 
 sgd_buffer_not_persisted = bug(
@@ -298,8 +299,10 @@ def _rmsprop(
     old = state.get("square_avg")
     if old is None:
         old = torch.zeros_like(param) if init is None else init(param)
-    keep = 1 - alpha if swap else alpha
-    v = keep * old + (1 - keep) * g * g
+    if swap:
+        v = (1 - alpha) * old + alpha * g * g
+    else:
+        v = alpha * old + (1 - alpha) * g * g
     denom = torch.sqrt(v + eps) if inside else torch.sqrt(v) + eps
     return param - lr * g / denom, {**state, "step": state.get("step", 0) + 1, "square_avg": v}
 
@@ -405,6 +408,7 @@ def _adam(
     eps_hat=False,
     step_as_tensor=False,
     in_place=False,
+    param_in_place=False,
 ):
     beta1, beta2 = betas
     t = int(state.get("step", 0)) + 1
@@ -428,6 +432,8 @@ def _adam(
     else:
         new_param = param - lr * (m / bias1) / (torch.sqrt(v / bias2) + eps)
     step = torch.tensor(float(t)) if step_as_tensor else t
+    if param_in_place:  # the update written as param -= ...: the caller's tensor moves too
+        new_param = param.copy_(new_param)
     return new_param, {**state, "step": step, "exp_avg": m, "exp_avg_sq": v}
 
 
@@ -514,6 +520,15 @@ _adam_bug(
     "Compute new moment tensors (beta1*m + (1 - beta1)*g) instead of mul_/add_ on the old "
     "ones: the caller's state must not change.",
     in_place=True,
+    generic="inplace",
+    wrong_on="ordinary",
+)
+_adam_bug(
+    "adam_param_in_place",
+    "updates the parameter in place (param -= lr * ...) and returns it",
+    "Return a new tensor (param - lr * update): the caller's parameter must not change, it "
+    "may still be needed (a trajectory, a check that compares before and after).",
+    param_in_place=True,
     generic="inplace",
     wrong_on="ordinary",
 )

@@ -460,9 +460,10 @@ def _es(
     stop_first=False,
     one_based=False,
     last_if_none=False,
+    never_reset=False,
 ):
     losses = [float(v) for v in val_losses]
-    best, best_epoch = losses[0], 0
+    best, best_epoch, bad = losses[0], 0, 0
     for e in range(1, len(losses)):
         if stop_first and e - best_epoch == patience:
             return e, best_epoch
@@ -473,7 +474,10 @@ def _es(
             continue
         if running_min:
             best = min(best, losses[e])
-        if e - best_epoch == patience + (1 if late else 0):
+        bad += 1  # every bad epoch of the run, for never_reset
+        if never_reset and bad == patience:
+            return e, best_epoch
+        if not never_reset and e - best_epoch == patience + (1 if late else 0):
             return (e + 1, best_epoch + 1) if one_based else (e, best_epoch)
     stop = len(losses) - 1 if last_if_none else None
     return stop, best_epoch + 1 if one_based else best_epoch
@@ -507,6 +511,22 @@ es_ties_improve = bug(
 @es_ties_improve.replaces
 def early_stopping(val_losses, patience, min_delta=0.0):
     return _es(val_losses, patience, min_delta, ties=True)
+
+
+es_wait_never_reset = bug(
+    "es_wait_never_reset",
+    "regularization.early_stopping",
+    "counts the epochs without improvement in a counter that an improvement never resets",
+    hint="patience counts the bad epochs in a row: set the counter back to 0 whenever an epoch "
+    "improves (or stop at e - best_epoch == patience).",
+    generic="frozen",
+    wrong_on="ordinary",
+)
+
+
+@es_wait_never_reset.replaces
+def early_stopping(val_losses, patience, min_delta=0.0):
+    return _es(val_losses, patience, min_delta, never_reset=True)
 
 
 es_ignores_min_delta = bug(

@@ -122,3 +122,38 @@ def xavier_normal(shape, gain=1.0, generator=None, dtype=torch.float32, device="
     std = gain * np.sqrt(2.0 / (fan_in + fan_out))
     w = np.random.normal(0.0, std, size=tuple(shape))
     return torch.from_numpy(w).to(dtype=dtype, device=device)
+
+
+kaiming_normal_reseeds_numpy = student(
+    "kaiming_normal_reseeds_numpy",
+    "init.kaiming",
+    "reseeds NumPy's global generator with a number drawn from the generator it is given and "
+    "draws the weights from NumPy: reproducible, but the caller's global NumPy state changes",
+    generic="random",
+    wrong_on="ordinary",
+)
+
+
+@kaiming_normal_reseeds_numpy.replaces
+def kaiming_normal(
+    shape,
+    a=0.0,
+    mode="fan_in",
+    nonlinearity="relu",
+    generator=None,
+    dtype=torch.float32,
+    device="cpu",
+):
+    fan_in, fan_out = _fans(tuple(shape))
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError("mode must be fan_in or fan_out")
+    fan = fan_in if mode == "fan_in" else fan_out
+    gain = {"relu": math.sqrt(2.0), "tanh": 5.0 / 3, "linear": 1.0}.get(nonlinearity)
+    if nonlinearity == "leaky_relu":
+        gain = math.sqrt(2.0 / (1 + a * a))
+    if gain is None:
+        raise ValueError(f"unknown nonlinearity {nonlinearity}")
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+    np.random.seed(seed)
+    w = np.random.normal(0.0, gain / math.sqrt(fan), size=tuple(shape))
+    return torch.from_numpy(w).to(dtype=dtype, device=device)

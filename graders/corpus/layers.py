@@ -161,6 +161,32 @@ def mlp_loss_and_grads(params, x, y, activation="relu"):
     return _mlp(params, x, y, activation, average_logit_grad=False)
 
 
+mlp_log_of_softmax_loss = student(
+    "mlp_log_of_softmax_loss",
+    "layers.mlp_loss_and_grads",
+    "computes the loss as the log of a softmax (log(p[y]) of exp(z - max) / sum): the gradients "
+    "are right, but once the logits are large a true class's probability underflows to 0 and "
+    "the loss is infinite, which the docstring rules out",
+    generic="stability",
+    wrong_on="ordinary",
+)
+
+
+@mlp_log_of_softmax_loss.replaces
+def mlp_loss_and_grads(params, x, y, activation="relu"):
+    _, grads = _mlp(params, x, y, activation)
+    h = x
+    act, _ = _act(activation)
+    for i, (W, b) in enumerate(params):
+        h = h @ W.T + b
+        if i < len(params) - 1:
+            h = act(h)
+    e = torch.exp(h - h.max(dim=1, keepdim=True).values)
+    p = e / e.sum(dim=1, keepdim=True)
+    loss = -torch.log(p[torch.arange(len(y)), y]).mean()
+    return loss, grads
+
+
 mlp_tanh_derivative_of_pre_activation = student(
     "mlp_tanh_derivative_of_pre_activation",
     "layers.mlp_loss_and_grads",

@@ -48,6 +48,54 @@ def cross_entropy_backward(dloss, cache):
     return dloss * (probs * a.sum(dim=1, keepdim=True) - a)
 
 
+ce_log_of_softmax_plus_tiny = student(
+    "ce_log_of_softmax_plus_tiny",
+    "losses.cross_entropy",
+    "takes log(p + 1e-12) of the softmax's true-class probability to keep it finite, so the loss "
+    "stops near 27.6 once that probability underflows, and every value moves a little",
+    generic="clamp",
+    wrong_on="edge",
+)
+
+
+@ce_log_of_softmax_plus_tiny.replaces
+def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
+    probs = _softmax(logits)
+    a, total = _targets(logits, target, weight, label_smoothing)
+    loss = -(a * torch.log(probs + 1e-12)).sum() / total
+    return loss, (probs, a / total)
+
+
+@ce_log_of_softmax_plus_tiny.replaces
+def cross_entropy_backward(dloss, cache):
+    probs, a = cache
+    return dloss * (probs * a.sum(dim=1, keepdim=True) - a)
+
+
+ce_shift_by_batch_max = student(
+    "ce_shift_by_batch_max",
+    "losses.cross_entropy",
+    "subtracts the largest logit of the whole batch (logits.max()) instead of each row's own, "
+    "so a row far below the batch's maximum underflows to exp = 0 and its loss is infinite",
+    generic="stability",
+    wrong_on="edge",
+)
+
+
+@ce_shift_by_batch_max.replaces
+def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
+    z = logits - logits.max()  # one number for the whole batch
+    logp = z - torch.log(torch.exp(z).sum(dim=1, keepdim=True))
+    a, total = _targets(logits, target, weight, label_smoothing)
+    return -(a * logp).sum() / total, (torch.exp(logp), a / total)
+
+
+@ce_shift_by_batch_max.replaces
+def cross_entropy_backward(dloss, cache):
+    probs, a = cache
+    return dloss * (probs * a.sum(dim=1, keepdim=True) - a)
+
+
 ce_loop_sums_over_batch = student(
     "ce_loop_sums_over_batch",
     "losses.cross_entropy",

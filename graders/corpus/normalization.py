@@ -353,3 +353,41 @@ def rmsnorm_backward(dy, cache):
     dx = g - xhat * (g * xhat).mean(dim=-1, keepdim=True)
     dgamma = (dy * xhat).reshape(-1, xhat.shape[-1]).sum(dim=0)
     return dx, dgamma
+
+
+bn_eval_eps_after_root = student(
+    "bn_eval_eps_after_root",
+    "normalization.batchnorm",
+    "in evaluation mode divides by sqrt(running_var) + eps, with eps after the root, while "
+    "training mode has it under the root as the docstring says",
+    generic="eps",
+    wrong_on="ordinary",
+)
+
+
+@bn_eval_eps_after_root.replaces
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if training:
+        n = x.shape[0]
+        mu = x.mean(dim=0)
+        var = ((x - mu) ** 2).mean(dim=0)
+        xhat = (x - mu) / torch.sqrt(var + eps)
+        rm = (1 - momentum) * running_mean + momentum * mu
+        rv = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+        inv = 1 / torch.sqrt(var + eps)
+    else:
+        inv = 1 / (torch.sqrt(running_var) + eps)
+        xhat = (x - running_mean) * inv
+        rm, rv = running_mean.clone(), running_var.clone()
+    return gamma * xhat + beta, rm, rv, (xhat, gamma, inv, training)
+
+
+@bn_eval_eps_after_root.replaces
+def batchnorm_backward(dy, cache):
+    xhat, gamma, inv, training = cache
+    dbeta, dgamma = dy.sum(dim=0), (dy * xhat).sum(dim=0)
+    g = dy * gamma
+    if not training:
+        return g * inv, dgamma, dbeta
+    dx = (g - g.mean(dim=0) - xhat * (g * xhat).mean(dim=0)) * inv
+    return dx, dgamma, dbeta

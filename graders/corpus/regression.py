@@ -30,6 +30,35 @@ def minibatches(n, batch_size, generator, drop_last=False):
     return batches
 
 
+minibatches_last_batch_filled_from_the_end = student(
+    "minibatches_last_batch_filled_from_the_end",
+    "regression.minibatches",
+    "fills a short last batch up to batch_size with the last indices of the shuffled order "
+    "(order[n - batch_size:]), so it repeats indices of the batch before it",
+    generic=("edge", "distribution"),
+    wrong_on="ordinary",
+)
+
+
+@minibatches_last_batch_filled_from_the_end.replaces
+def minibatches(n, batch_size, generator, drop_last=False):
+    if n < 0 or batch_size < 1:
+        raise ValueError("n must be >= 0 and batch_size >= 1")
+    shuffled = torch.randperm(n, generator=generator, device=generator.device)
+    out = []
+    start = 0
+    while start < n:
+        stop = start + batch_size
+        if stop > n:  # a short batch: keep every batch full by taking the last batch_size
+            if drop_last:
+                break
+            out.append(shuffled[max(n - batch_size, 0) :])
+        else:
+            out.append(shuffled[start:stop])
+        start = stop
+    return out
+
+
 minibatches_always_drops_remainder = student(
     "minibatches_always_drops_remainder",
     "regression.minibatches",

@@ -57,7 +57,7 @@ dropout_keep_test_always_true = student(
     "regularization.dropout",
     "writes the mask as rand < q / q (meaning (rand < q) / q, q = 1 - p): the comparison is "
     "with 1, so nothing is dropped and every entry is scaled by 1 / q",
-    generic="swapped",
+    generic=("swapped", "argument"),  # the threshold q read as q / q = 1
     wrong_on="ordinary",
 )
 
@@ -167,3 +167,28 @@ def early_stopping(val_losses, patience, min_delta=0.0):
         elif epoch - best_epoch == patience:
             return epoch, best_epoch
     return None, best_epoch
+
+
+early_stopping_wait_never_reset = student(
+    "early_stopping_wait_never_reset",
+    "regularization.early_stopping",
+    "counts the epochs without improvement in a counter that an improvement never sets back to "
+    "0, so patience runs out over all the bad epochs of the run, not over those in a row",
+    generic="frozen",
+    wrong_on="ordinary",
+)
+
+
+@early_stopping_wait_never_reset.replaces
+def early_stopping(val_losses, patience, min_delta=0.0):
+    history = val_losses.tolist() if isinstance(val_losses, torch.Tensor) else list(val_losses)
+    best_loss, best_at, bad_epochs = float(history[0]), 0, 0
+    for epoch in range(1, len(history)):
+        current = float(history[epoch])
+        if current < best_loss - min_delta:
+            best_loss, best_at = current, epoch  # the counter should go back to 0 here
+        else:
+            bad_epochs += 1
+            if bad_epochs >= patience:
+                return epoch, best_at
+    return None, best_at

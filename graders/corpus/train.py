@@ -125,3 +125,21 @@ train_history_per_batch = student(
 @train_history_per_batch.replaces
 def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
     return _train(x_train, y_train, x_val, y_val, seed, time_budget_s, per_batch_history=True)
+
+
+train_standardized_inputs_kept_apart = student(
+    "train_standardized_inputs_kept_apart",
+    "train.train_classifier",
+    "standardizes the inputs with x_train's mean and standard deviation, trains on them, and "
+    "returns the weights as they are: the graders' raw inputs meet weights made for others",
+    generic="argument",
+    wrong_on="ordinary",
+)
+
+
+@train_standardized_inputs_kept_apart.replaces
+def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20.0):
+    centre, spread = x_train.mean(dim=0), x_train.std(dim=0)
+    return _train(
+        (x_train - centre) / spread, y_train, (x_val - centre) / spread, y_val, seed, time_budget_s
+    )

@@ -83,6 +83,15 @@ READY_SOLVERS = (
     "torch.Tensor.pinverse",
     "torch.linalg.lstsq",
     "torch.linalg.tensorinv",
+    # the same borrowing through NumPy and SciPy (a factorization, cholesky or solve, is fine)
+    "numpy.linalg.inv",
+    "numpy.linalg.pinv",
+    "numpy.linalg.lstsq",
+    "numpy.linalg.tensorinv",
+    "scipy.linalg.inv",
+    "scipy.linalg.pinv",
+    "scipy.linalg.pinvh",
+    "scipy.linalg.lstsq",
 )
 _REGRESSION = [
     Exercise("regression.minibatches", "Shuffled mini-batches", ("minibatches",), DATA_LOADING),

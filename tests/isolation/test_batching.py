@@ -432,3 +432,34 @@ def sgd_step(param, grad, state, lr=0.01, momentum=0.0, dampening=0.0, weight_de
     with pytest.raises(TypeError, match="described callable"):
         call_chain(impl.optim.sgd_step, lambda k, prev: ((), {}), 1)
     impl.close()
+
+
+def test_a_chain_that_watches_the_global_generators_says_which_call_moved_one(manager, tmp_path):
+    # (issue 50) an initializer that reseeds NumPy's global generator from the one it is given
+    sub = _student(
+        tmp_path,
+        "init",
+        """
+import numpy as np
+import torch
+
+def xavier_uniform(shape, gain=1.0, generator=None, dtype=torch.float32, device="cpu"):
+    seed = int(torch.randint(2**31, (1,), generator=generator))
+    np.random.seed(seed)
+    return torch.from_numpy(np.random.rand(*shape)).to(dtype)
+
+def xavier_normal(shape, gain=1.0, generator=None, dtype=torch.float32, device="cpu"):
+    return torch.randn(tuple(shape), generator=generator, dtype=dtype, device=device)
+""",
+    )
+    impl = WorkerImplementation("chain-globals", manager, folder=str(sub))
+    local = FolderImplementation(sub, "local")
+    advance = callables.make("generator_calls", [(4, 3)], {}, [7, None, 7], "cpu")
+    for m in (impl, local):
+        reseeds = call_chain(m.init.xavier_uniform, advance, 3)
+        assert [moved for _, _, moved in reseeds] == [True, True, True]
+        assert not torch.equal(reseeds[0][0], reseeds[1][0])  # two states, two tensors
+        assert torch.equal(reseeds[0][0], reseeds[2][0])  # the same seed again, the same tensor
+        draws = call_chain(m.init.xavier_normal, advance, 3)
+        assert [moved for _, _, moved in draws] == [False, False, False]
+    impl.close()

@@ -202,6 +202,29 @@ def linear_regression_closed_form(X, y):
     assert (closed, "torch.Tensor.inverse", "possible") in found
 
 
+def test_numpy_and_scipy_solvers_are_borrowed_as_torch_s_are():
+    # (issue 50) the closed form through numpy.linalg.inv or scipy.linalg.lstsq borrows the
+    # solve the exercise teaches, as torch.linalg.inv does; a factorization stays allowed
+    src = """import numpy as np
+import scipy.linalg as sla
+from numpy.linalg import pinv
+from scipy import linalg
+
+def linear_regression_closed_form(X, y):
+    A = X.T @ X
+    w = np.linalg.inv(A) @ (X.T @ y)
+    return w, pinv(A), sla.lstsq(X, y), linalg.inv(A), np.linalg.cholesky(A), sla.solve(A, y)
+"""
+    found = _findings({"regression": src})
+    closed = "regression.linear_regression_closed_form"
+    assert {name for ex, name, kind in found if kind == "forbidden" and ex == closed} == {
+        "numpy.linalg.inv",
+        "numpy.linalg.pinv",
+        "scipy.linalg.lstsq",
+        "scipy.linalg.inv",
+    }
+
+
 OWN_LAYERS = """import torch
 
 class Linear:

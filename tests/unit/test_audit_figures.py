@@ -12,16 +12,17 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def _block(name: str, points: float, diagnoses: list, max_points: float = 10.0) -> dict:
-    """A variant's block and its tests: one failed test per diagnosis (none: it passed)."""
+    """A variant's block and its tests: one failed test per diagnosis (none: it passed; a
+    string starting "observed" is a failure that shows that observation and names nothing)."""
     tests = [
         {
             "implementation": name,
             "exercise": "losses.mse",
             "counted": True,
             "outcome": "failed",
-            "message": "[reference value] x",
+            "message": "[reference value] x" + (f"\n{d}" if d and d.startswith("observed") else ""),
             "misconception": None,
-            "diagnosis": d,
+            "diagnosis": None if d and d.startswith("observed") else d,
         }
         for d in diagnoses
     ] or [
@@ -48,8 +49,16 @@ LABELS = {
     "s1": ("omitted",),
     "s2": ("eps",),
     "s3": ("clamp",),
+    "s4": ("factor",),
 }
-WRONG_ON = {"a": "ordinary", "b": "edge", "s1": "ordinary", "s2": "ordinary", "s3": "edge"}
+WRONG_ON = {
+    "a": "ordinary",
+    "b": "edge",
+    "s1": "ordinary",
+    "s2": "ordinary",
+    "s3": "edge",
+    "s4": "ordinary",
+}
 
 
 @pytest.fixture
@@ -60,6 +69,7 @@ def rows():
         ("student:s1", 1.0, ["omitted"]),  # named rightly
         ("student:s2", 6.0, ["factor", "eps"]),  # named rightly, and misnamed too
         ("student:s3", 10.0, []),  # kept full marks: missed
+        ("student:s4", 4.0, ["observed: your result is twice the expected."]),  # observed only
         ("alternative:c", 10.0, []),
     )
     return audit.summarize(doc, LABELS, WRONG_ON)
@@ -79,15 +89,17 @@ def test_the_figures_count_each_set_apart(rows):
         "generic": 1,
         "both": 1,
         "misnamed": 1,
+        "observed": 0,
         "alternatives_named": 0,
     }
     student = audit.figures(rows, "student")
-    assert (student["bugs"], student["generic"], student["misnamed"]) == (3, 2, 1)
+    assert (student["bugs"], student["generic"], student["misnamed"]) == (4, 2, 1)
+    assert student["observed"] == 1  # (issue 50) named / observed only / wrong, on every set
 
 
 def test_points_kept_by_ordinary_and_edge_bugs_mean_and_worst(rows):
     kept = audit.points_kept(rows, "student")
-    assert kept["ordinary"] == {"bugs": 2, "mean": 0.35, "worst": 0.6, "worst_id": "s2"}
+    assert kept["ordinary"]["bugs"] == 3 and kept["ordinary"]["worst_id"] == "s2"
     assert kept["edge"] == {"bugs": 1, "mean": 1.0, "worst": 1.0, "worst_id": "s3"}
     assert audit.points_kept(rows)["edge"]["worst_id"] == "b"
 
@@ -96,15 +108,17 @@ def test_the_summary_reports_the_catalogue_and_the_corpus_apart(rows):
     catalogue_named, catalogue_kept, corpus_named, corpus_kept = audit.summary_lines(rows)
     assert catalogue_named.startswith(
         "catalogue: named generically (the catalogue's names "
-        "hidden): 1 of 2 bugs (50%); misnamed (a wrong cause): 1"
+        "hidden): 1 of 2 bugs (50%); observed only (what the values show, no cause): 0 (0%); "
+        "misnamed (a wrong cause): 1"
     )
     assert "alternatives given a generic name: 0" in catalogue_named
     assert corpus_named.startswith("student-style corpus: named generically")
-    assert "2 of 3 bugs (67%)" in corpus_named and "alternatives" not in corpus_named
+    assert "2 of 4 bugs (50%)" in corpus_named and "alternatives" not in corpus_named
+    assert "observed only (what the values show, no cause): 1 (25%)" in corpus_named
     assert corpus_kept == (
-        "student-style corpus, points kept: ordinary bugs (2) keep 35% on average, 60% at worst "
+        "student-style corpus, points kept: ordinary bugs (3) keep 37% on average, 60% at worst "
         "(s2); edge bugs (1) keep 100% on average, 100% at worst (s3); "
-        "1 of 2 ordinary bugs keep at most half; 1 of 1 edge bugs keep more than half"
+        "2 of 3 ordinary bugs keep at most half; 1 of 1 edge bugs keep more than half"
     )
     assert "ordinary bugs (1) keep 20%" in catalogue_kept
     only_corpus = [r for r in rows if r["kind"] == "student"]

@@ -46,7 +46,7 @@ from rich.table import Table
 from .. import catalogue, results
 from .. import results as results_mod
 from ..kit import kit_root, run_pytest
-from . import audit_public, generic_names
+from . import audit_labelled, audit_public, generic_names
 
 # The sets of bugs the audit reports apart, by the kind of variant of their bugs.
 SETS = {catalogue.BUG: "catalogue", catalogue.STUDENT: "student-style corpus"}
@@ -117,10 +117,15 @@ def _generic(lost: list[dict], labels: tuple[str, ...], *, judged: bool) -> dict
     answer is wrong in every way at once). ``generic_cut_short``: a diagnosis of one of them ran
     out of time, so the kinds may differ on another machine."""
     kinds = sorted({t["diagnosis"] for t in lost if t.get("diagnosis")} - {"ambiguous"})
+    observed = any(
+        line.startswith("observed:") for t in lost for line in (t.get("message") or "").splitlines()
+    )
     return {
         "generic": kinds,
         "generic_named": judged and bool(set(kinds) & set(labels)),
         "generic_wrong": sorted(set(kinds) - set(labels)) if judged else [],
+        # no generic cause, only what the values showed ("observed: ...")
+        "generic_observed": judged and not kinds and observed,
         "generic_cut_short": any(t.get("diagnosis_cut_short") for t in lost),
     }
 
@@ -136,6 +141,7 @@ def figures(rows: list[dict[str, Any]], kind: str = catalogue.BUG) -> dict[str, 
         "generic": sum(r["generic_named"] for r in bugs),
         "both": sum(r["named"] or r["generic_named"] for r in bugs),
         "misnamed": sum(bool(r["generic_wrong"]) for r in bugs),
+        "observed": sum(bool(r.get("generic_observed")) and not r["named"] for r in bugs),
         "alternatives_named": sum(bool(r["generic"]) for r in rows if r["kind"] == "alternative"),
     }
 
@@ -219,8 +225,9 @@ def summary_lines(rows: list[dict[str, Any]]) -> list[str]:
             continue
         named = (
             f"named generically (the catalogue's names hidden): {n['generic']} of {n['bugs']} "
-            f"bugs ({_percent(n['generic'], n['bugs'])}); misnamed (a wrong cause): "
-            f"{n['misnamed']} ({_percent(n['misnamed'], n['bugs'])})"
+            f"bugs ({_percent(n['generic'], n['bugs'])}); observed only (what the values show, "
+            f"no cause): {n['observed']} ({_percent(n['observed'], n['bugs'])}); misnamed (a "
+            f"wrong cause): {n['misnamed']} ({_percent(n['misnamed'], n['bugs'])})"
         )
         if kind == catalogue.BUG:
             named += (
@@ -284,13 +291,18 @@ def audit(
     results: Path,
     modules: list[str] = (),
     corpus: str = "all",
+    labelled: Path | None = None,
 ) -> int:
     """Grade every catalogued variant and every student-style bug of the corpus (``corpus``:
-    ``catalogue``, ``student`` or ``all``), of ``modules`` only when given (``losses``, ...)."""
+    ``catalogue``, ``student`` or ``all``), of ``modules`` only when given (``losses``, ...);
+    with ``labelled``, a folder of labelled submissions of real code too
+    (:mod:`descent.authoring.audit_labelled`), whose figure is printed beside the others."""
 
     suites = _suites(modules, console)
     if suites is None:
         return 2
+    # a folder of another layout is refused before anything is graded
+    subs = audit_labelled.load(labelled, modules) if labelled is not None else []
     code = run_pytest(suites, SPECS[corpus], device=device, results=results)
     if code not in (0, 1):
         console.print(f"[red]audit did not complete (pytest exit code {code})[/red]")
@@ -312,6 +324,16 @@ def audit(
     )
     for line in summary_lines(rows):
         console.print(line, markup=False)
+    if labelled is not None:
+        docs = audit_labelled.grade(subs, device=device, results=results)
+        missing = sorted(m for m, doc in docs.items() if doc is None)
+        if missing:
+            console.print(
+                f"[red]labelled submissions of {', '.join(missing)}: the grading run did not "
+                "complete[/red]"
+            )
+        measured = audit_labelled.measure(subs, docs)
+        console.print(audit_labelled.summary_line(measured, labelled), markup=False, soft_wrap=True)
     if corpus == "student":  # the public half grades the catalogue's variants only
         return 1 if bad else 0
     public = audit_public.audit(

@@ -13,6 +13,8 @@ A callable cannot cross to the worker as code. Two ways work, both transparent t
 
 from __future__ import annotations
 
+import random
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,12 @@ class Described:
 
     def __call__(self, *args, **kwargs):
         return self._fn(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # what the factory's callable offers besides a call (``moved`` of a watching advance)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._fn, name)
 
     def __repr__(self) -> str:
         return f"<described callable {self.__descent_remote__[0]}>"
@@ -83,21 +91,27 @@ def run_chain(
     fn: Callable, advance: Callable, steps: int, start: Any = None, pick: int | None = None
 ) -> list:
     """The loop behind :func:`descent.calls.impl.call_chain`, the same in-process and in a worker."""
-    out, previous = [], start
+    out: list = []
+    previous = start
+    # an advance that watches the global generators says, after each call, whether it moved them
+    watch = getattr(advance, "moved", None)
     for k in range(steps):
         args, kwargs = advance(k, previous)
         args, kwargs = list(args), dict(kwargs)
         before = copy_value((args, kwargs))
         result = fn(*args, **kwargs)
-        out.append((result, not same_value(before, (args, kwargs))))
+        edited = not same_value(before, (args, kwargs))
+        out.append((result, edited) if watch is None else (result, edited, bool(watch())))
         previous = result
     if pick is not None:  # only where it applies: a malformed result stays whole, as it was
         out[:-1] = [
             (
-                result[pick] if type(result) in (tuple, list) and len(result) > pick else result,
-                edited,
+                entry[0][pick]
+                if type(entry[0]) in (tuple, list) and len(entry[0]) > pick
+                else entry[0],
+                *entry[1:],
             )
-            for result, edited in out[:-1]
+            for entry in out[:-1]
         ]
     return out
 
@@ -225,6 +239,44 @@ def _shared_generator(args: list, kwargs: dict, seed: int, device: str):
         return (*args, generator), dict(kwargs)
 
     return advance
+
+
+class _GeneratorCalls:
+    """Feeds call k ``(*args, generator=g_k, **kwargs)``, ``g_k`` a generator seeded ``seeds[k]``
+    or, where ``seeds[k]`` is None, the generator of the call before (its state moved by that
+    call), and watches the global generators: :meth:`moved` tells, after a call, whether it
+    changed torch's CPU, NumPy's or Python's global random state (a reseed, or a draw that
+    should have come from the generator given)."""
+
+    def __init__(self, args: list, kwargs: dict, seeds: list, device: str):
+        self.args, self.kwargs, self.seeds, self.device = args, kwargs, seeds, device
+        self.generator: torch.Generator | None = None
+        self.before: Any = None
+
+    def __call__(self, k: int, previous: Any):
+        if self.seeds[k] is not None or self.generator is None:
+            self.generator = torch.Generator(device=self.device).manual_seed(int(self.seeds[k]))
+        self.before = _global_states()
+        return list(self.args), {**self.kwargs, "generator": self.generator}
+
+    def moved(self) -> bool:
+        return _global_states() != self.before
+
+
+def _global_states() -> tuple:
+    """torch's CPU, NumPy's and Python's global random states, comparable with ==."""
+    numpy = sys.modules.get("numpy")
+    state = numpy.random.get_state() if numpy is not None else None
+    return (
+        bytes(torch.get_rng_state().numpy()),
+        None if state is None else (state[0], state[1].tobytes(), *state[2:]),
+        random.getstate(),
+    )
+
+
+@factory("generator_calls")
+def _generator_calls(args: list, kwargs: dict, seeds: list, device: str):
+    return _GeneratorCalls(args, kwargs, seeds, device)
 
 
 @factory("fed_state")

@@ -114,7 +114,9 @@ def call_chain(
 
     Call k gets ``args, kwargs = advance(k, previous)``, where ``previous`` is the result of
     call k - 1 (``start`` for the first). Returns ``[(result, edited), ...]``, ``edited`` telling
-    whether the call changed its arguments in place (tensor values, container contents). With
+    whether the call changed its arguments in place (tensor values, container contents), and a
+    third entry, ``moved``, where ``advance`` watches the global generators (its ``moved()``:
+    ``make("generator_calls", ...)``) telling whether the call changed one. With
     ``pick``, every entry but the last holds ``result[pick]`` instead of the whole result (the
     last keeps it whole: it is where a caller reads the final state); a result that is not a
     tuple or list long enough stays whole. The first exception ends

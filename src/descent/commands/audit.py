@@ -10,6 +10,8 @@ is listed and passes); ``--record-generic`` writes that file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.markup import escape
 
 from ..authoring.scaffold import MARKER, unfinished
@@ -45,6 +47,15 @@ def register(sub) -> None:
         "the student-style corpus of graders/corpus, or both (default); their figures are "
         "reported apart",
     )
+    p.add_argument(
+        "--labelled",
+        metavar="DIR",
+        help="also grade a folder of labelled submissions of real code (DIR/EXPECTED.json and "
+        "DIR/subs/ID/, the layout of docs/authoring.md, 'Measuring the feedback') through the "
+        "worker, and print how many real bugs were caught, correct ones failed, and mistakes "
+        "named, observed only or given another cause, beside the catalogue's and the corpus's "
+        "figures",
+    )
     guard = p.add_mutually_exclusive_group()
     guard.add_argument(
         "--check-generic",
@@ -78,7 +89,12 @@ def cmd_audit(args) -> int:
     # start-up cost: the audit loads the catalogue (torch)
     from ..authoring.audit import audit, generic_guard
 
+    labelled = Path(args.labelled) if args.labelled else None
+    if labelled is not None and not labelled.is_dir():
+        raise DescentError(f"--labelled {args.labelled}: no such folder")
     if args.check_generic or args.record_generic:
+        if labelled is not None:
+            raise DescentError("--labelled measures the feedback: leave out the generic guard")
         if args.corpus != "all":
             raise DescentError(
                 "the generic names are recorded and checked for the catalogue and the corpus "
@@ -97,4 +113,5 @@ def cmd_audit(args) -> int:
         results=results_path(args),
         modules=args.module or [],
         corpus=args.corpus,
+        labelled=labelled,
     )

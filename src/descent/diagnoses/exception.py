@@ -15,7 +15,10 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
   an operator and an object of the student's own class on the right; Python then calls the
   reflected method (``__radd__``), which the class lacks (kind ``operator``);
 - ``mat1 and mat2 shapes cannot be multiplied (5x4 and 3x4)``: a matrix product whose shapes fit
-  once one operand is transposed, a matrix used as its transpose (kind ``layout``).
+  once one operand is transposed, a matrix used as its transpose (kind ``layout``);
+- ``expected m1 and m2 to have the same dtype, but got: float != double`` (and torch's other
+  wordings of two dtypes meeting in one operation): a tensor built with a hard-coded dtype next
+  to one in the inputs' (kind ``dtype``).
 
 Any other exception names nothing: the message already says what went wrong.
 
@@ -72,8 +75,33 @@ def raised(exc: BaseException) -> Diagnosis | None:
     if isinstance(exc, TypeError):
         return _reflected(text)
     if isinstance(exc, RuntimeError):
-        return _transposed(text)
+        return _transposed(text) or _two_dtypes(text)
     return None
+
+
+# torch's wordings of one operation given tensors of two dtypes
+_DTYPES = re.compile(
+    r"same dtype, but got: (\w+) != (\w+)"
+    r"|expected scalar type (\w+) but found (\w+)"
+    r"|expected both inputs to have same dtype, but found (\w+) and (\w+)"
+    r"|expected (?:mat1|m1) and (?:mat2|m2) to have the same dtype, but got: (\w+) != (\w+)"
+)
+
+
+def _two_dtypes(text: str) -> Diagnosis | None:
+    """Two dtypes met in one operation (a float32 input times a float64 weight): a tensor made
+    with a hard-coded dtype where the inputs' belongs."""
+    found = _DTYPES.search(text)
+    if found is None:
+        return None
+    a, b = [g for g in found.groups() if g][:2]
+    return Diagnosis(
+        "dtype",
+        f"your code combines tensors of two dtypes ({a} and {b}) in one operation: one of them "
+        "was built with a hard-coded dtype (torch.zeros(n) and torch.randn(n) give float32, "
+        ".double() or dtype=torch.float64 give float64); build every tensor in the inputs' "
+        "dtype (x.new_zeros, torch.zeros_like, dtype=x.dtype)",
+    )
 
 
 def divided_by_zero() -> Diagnosis:

@@ -72,6 +72,7 @@ from typing import Any
 from .. import catalogue, registry
 from ..calls.impl import Implementation, PatchedImplementation
 from . import order
+from .base import FLOORS
 from .differentiated import differentiated
 from .rerun import transposed as transposed_text
 
@@ -79,7 +80,6 @@ _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 _COUNTS = ("n", "N", "d", "D", "m", "count", "size", "numel", "batch", "batch_size")
 _MODES = ("training", "train", "is_training", "eval", "evaluation")
 MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
-FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)  # what students clamp logs at
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,26 @@ def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation
 
 
 _CACHE: dict[tuple[int, str], list[Mutant]] = {}
+_INTO: dict[tuple[int, str, str], list[Mutant]] = {}
+
+
+def written_into(
+    reference: Implementation, variant: catalogue.Variant, exercise: str
+) -> list[Mutant]:
+    """The slips written into a catalogued bug's own code (the reference with that bug), each
+    named as written into "code that <the bug's title>": a second mistake on top of one the
+    catalogue knows (a convention of another course kept beside a slip of one's own). Cached per
+    bug; ``[]`` when its source cannot be read."""
+    key = (id(reference), variant.id, exercise)
+    if key not in _INTO:
+        host = variant.apply(reference)
+        try:
+            written = list(_written(host, exercise))[:MAX_MUTANTS]
+        except (OSError, TypeError, SyntaxError):  # no source (a built-in, compiled code)
+            written = []
+        source = f"code that {variant.title}"
+        _INTO[key] = [replace(m, source=source) for m in written]
+    return _INTO[key]
 
 
 def _written(
@@ -158,9 +178,11 @@ def _written(
                     targets.setdefault(name, helper)
     trees = {name: _tree(obj) for name, obj in targets.items()}
     public = _public_names(owners)
+    shared = _shared_hyperparameters(trees, set(owners))
     seen: set[tuple] = set()
     for name, tree in trees.items():
-        for pairs, kind, text in _grouped(_slips(tree, public, backward_only), tree):
+        slips = _slips(tree, public, backward_only, shared)
+        for pairs, kind, text in _grouped(slips, tree, public):
             key = (name, tuple((ast.unparse(b), ast.unparse(a)) for b, a in pairs))
             if key in seen:
                 continue
@@ -191,7 +213,9 @@ def _with_its_backward(
     yield Mutant(kind, text + ", and a backward that differentiates that forward", replaced, module)
 
 
-def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, str, str]]:
+def _grouped(
+    slips: Iterator[Slip], tree: ast.Module, public: set[str]
+) -> Iterator[tuple[list, str, str]]:
     """Each slip alone, and, for a power left out, every power with the same exponent left out
     at once (``1 - beta1 ** t`` and ``1 - beta2 ** t`` misread alike)."""
     powers: dict[str, list] = {}
@@ -205,8 +229,30 @@ def _grouped(slips: Iterator[Slip], tree: ast.Module) -> Iterator[tuple[list, st
             yield (
                 pairs,
                 "omitted",
-                (f"every power `** {exponent}` left out (the bases used as they are)"),
+                f"every power `** {exponent}` left out (the bases used as they are)"
+                + _corrections(tree, [b for b, _ in pairs], public),
             )
+
+
+def _corrections(tree: ast.Module, powers: list, public: set[str]) -> str:
+    """For powers that each stand in ``1 - base ** t`` with a base the stub shows (``beta1``):
+    the bias correction this misreads, in the stub's names ("" otherwise)."""
+    inside = {
+        ast.unparse(n.right)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.Sub)
+        and isinstance(n.left, ast.Constant)
+        and n.left.value == 1
+    }
+    shown = [p for p in powers if ast.unparse(p) in inside and _quote(p.left, public)]
+    if not shown or len(shown) < len(powers):
+        return ""
+    words = " and ".join(
+        f"(1 - {ast.unparse(p.left)}) instead of (1 - {ast.unparse(p)})"
+        for p in dict((ast.unparse(p), p) for p in shown).values()
+    )
+    return f": a bias correction that divides by {words}"
 
 
 def _namespace(owners: list[Any]) -> dict | None:
@@ -220,7 +266,9 @@ def _namespace(owners: list[Any]) -> dict | None:
     ]
     if not functions:
         return None
-    scope = dict(functions[0].__globals__)
+    scope: dict = {}
+    for fn in reversed(functions):  # a bug's function beside the reference's: both modules'
+        scope.update(fn.__globals__)
     for fn in functions:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
             try:
@@ -391,9 +439,16 @@ class _Context:
     statements: dict[int, ast.stmt] = field(default_factory=dict)  # each expression's own
 
 
-def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> Iterator[Slip]:
+def _slips(
+    tree: ast.Module,
+    public: set[str],
+    backward_only: bool = False,
+    shared: frozenset[str] = frozenset(),
+) -> Iterator[Slip]:
     """``(before, after, kind, text)`` for every slip of ``tree``, the most telling first;
-    ``backward_only``: only the slips of a backward's formula (:data:`~.order.ALTERNATIVE_SLIPS`)."""
+    ``backward_only``: only the slips of a backward's formula (:data:`~.order.ALTERNATIVE_SLIPS`);
+    ``shared``: the exercise's hyperparameters, read as such where ``tree`` takes or unpacks one
+    (a helper handed ``lr`` and ``alpha`` without their defaults)."""
     assigned: dict[int, set[str]] = {}
     for statement in ast.walk(tree):
         if isinstance(statement, ast.Assign):
@@ -425,7 +480,14 @@ def _slips(tree: ast.Module, public: set[str], backward_only: bool = False) -> I
     }
     context = _Context(
         public,
-        *(_hyperparameters(tree), assigned, backward, _totals(tree), tensors, from_state),
+        *(
+            _hyperparameters(tree) | (shared & _bound(tree)),
+            assigned,
+            backward,
+            _totals(tree),
+            tensors,
+            from_state,
+        ),
         _counters(tree),
         *_loops(tree),
         {
@@ -486,10 +548,10 @@ def _omitted(node: Any, context: _Context) -> Iterator[Slip]:
             what = "the square root of 1 / sqrt(...) left out"
         else:
             after = inner
-            what = {"sqrt": "a square root", "log": "a log", "exp": "an exp"}.get(
-                name, f"a call of {name}"
-            ) + " left out"
-        yield node, after, "omitted", f"{what} (what it applies to used as it is)"
+            what = {"sqrt": "no square root", "log": "no log", "exp": "no exp"}.get(
+                name, f"no call of {name}"
+            ) + " (it is left out"
+        yield node, after, "omitted", f"{what}: what it applies to used as it is)"
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         quoted = _quote(node, context.public)
         what = (
@@ -651,6 +713,43 @@ def _as_sqrt(node: Any) -> Any:
     return out
 
 
+def _shared_hyperparameters(trees: dict[str, ast.Module], owners: set[str]) -> frozenset[str]:
+    """The float hyperparameters of the exercise's own functions (``owners``: their defaults
+    say so), and the names any of ``trees`` unpacks from one of them (``beta1, beta2 = betas``)."""
+    found: set[str] = set()
+    for name in owners & set(trees):
+        found |= _hyperparameters(trees[name])
+    tuples = set()
+    for name in owners & set(trees):
+        for fn in (n for n in ast.walk(trees[name]) if isinstance(n, ast.FunctionDef)):
+            defaults = list(fn.args.defaults) + list(fn.args.kw_defaults)
+            args = (fn.args.args[len(fn.args.args) - len(fn.args.defaults) :]) + list(
+                fn.args.kwonlyargs
+            )
+            tuples |= {a.arg for a, d in zip(args, defaults) if isinstance(d, ast.Tuple)}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in tuples
+                and isinstance(node.targets[0], ast.Tuple)
+            ):
+                found |= {e.id for e in node.targets[0].elts if isinstance(e, ast.Name)}
+    return frozenset(n for n in found if "eps" not in n.lower())
+
+
+def _bound(tree: ast.Module) -> set[str]:
+    """The names ``tree``'s functions take as parameters or assign."""
+    names = {
+        a.arg
+        for fn in ast.walk(tree)
+        if isinstance(fn, ast.FunctionDef)
+        for a in fn.args.args + fn.args.kwonlyargs
+    }
+    return names | _stored(tree)
+
+
 def _hyperparameters(tree: ast.Module) -> set[str]:
     """The float hyperparameters of the functions in ``tree``: parameters whose default is a
     float (or a tuple of floats, as ``betas``), and the names unpacked from those."""
@@ -803,8 +902,8 @@ def _frozen(node: Any, context: _Context) -> Iterator[Slip]:
             node,
             ast.BinOp(copy.deepcopy(read.args[1]), ast.Add(), step),
             "frozen",
-            "a counter kept in the state that never advances: every call counts as the "
-            "first (the stored count is not read back, or not stored)",
+            "a counter kept in the state that is never incremented: every call counts as "
+            "the first (the stored count is not read back, or not stored)",
         )
 
 
@@ -827,7 +926,8 @@ def _stored_as_read(node: Any, context: _Context) -> Iterator[Slip]:
             after,
             "frozen",
             "a counter kept in the state that is stored back as it was read: the update counts "
-            "the step but the count it returns never advances, so every call counts as the first",
+            "the step but the count it returns is never incremented, so every call counts as "
+            "the first",
         )
 
 
@@ -888,6 +988,31 @@ def _clamped(node: Any, context: _Context) -> Iterator[Slip]:
                 "log-sum-exp) rather than guard it with a floor"
             ),
         )
+    for floor in FLOORS:  # the floor added instead: log(p + 1e-12), which moves every value
+        inner = node if name != "log" else node.args[0] if len(node.args) == 1 else None
+        if inner is None:
+            continue
+        probability = inner if name == "log" else _call("torch", "exp", copy.deepcopy(inner))
+        added = ast.BinOp(copy.deepcopy(probability), ast.Add(), ast.Constant(floor))
+        yield (
+            node,
+            _call("torch", "log", added),
+            "clamp",
+            (
+                f"{floor:g} added to what a log is taken of (log(p + {floor:g}), the log of a "
+                f"softmax kept finite by an added {floor:g}): it stops the result near "
+                f"{-math.log(floor):.4g} where the probability underflows and shifts every other "
+                "value a little; compute the log in a stable form (log-softmax, log-sum-exp) "
+                "with nothing added"
+            ),
+        )
+
+
+def _call(module: str, function: str, *args: Any) -> ast.Call:
+    """``module.function(*args)`` as a tree."""
+    return ast.Call(
+        ast.Attribute(ast.Name(module, ast.Load()), function, ast.Load()), list(args), []
+    )
 
 
 def _gated_on(node: Any, context: _Context) -> Iterator[Slip]:
@@ -999,8 +1124,8 @@ def _terms(node: Any, context: _Context) -> Iterator[Slip]:
                         kept,
                         "frozen",
                         (
-                            "a counter kept in the state that never advances (its + 1 or - 1 left "
-                            "out): every call counts as the first"
+                            "a counter kept in the state that is never incremented (its + 1 or - 1 "
+                            "left out): every call counts as the first"
                         ),
                     )
                 else:

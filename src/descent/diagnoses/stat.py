@@ -143,15 +143,20 @@ def scaled(
     not. ``None`` when nothing fits."""
     # The tolerance is relative: Z standard errors of the expected, scaled by the candidate (the
     # standard error of a spread grows with it; for a rate near the expected it is close enough).
-    if not all(math.isfinite(v) for v in (expected, got, error)) or expected == 0 or got == 0:
+    if not all(math.isfinite(v) for v in (expected, got, error)) or expected == 0:
         return None
+    if got == 0:
+        return _never(named, what, expected)
     tol = Z * max(abs(error), 1e-12 * abs(expected))
     fits: list[tuple[float, Diagnosis]] = []
     for name, a in named.items():
         if 0 < a < 1 and a != 0.5 and abs(expected - a) <= 1e-9 and abs(got - (1 - a)) <= tol:
             fits.append((1 - a, _complement(name, what)))
-        if abs(expected - a) <= 1e-9 and abs(got - _phi(a)) <= tol and abs(_phi(a) - a) > 2 * tol:
-            fits.append((_phi(a), _normal_draw(name, what)))
+        if abs(expected - a) > 1e-9:
+            continue
+        for law, above in ((_phi(a), False), (1 - _phi(a), True)):  # below the threshold, above
+            if abs(got - law) <= tol and abs(law - a) > 2 * tol and abs(law - (1 - a)) > 2 * tol:
+                fits.append((law, _normal_draw(name, what, above)))
     rel = tol / abs(expected)
     if abs(expected) != 1 and abs(got * expected - 1) <= rel:
         fits.append((1 / expected, _reciprocal(what)))
@@ -179,12 +184,34 @@ def _complement(name: str, what: str) -> Diagnosis:
     )
 
 
-def _normal_draw(name: str, what: str) -> Diagnosis:
+def _normal_draw(name: str, what: str, above: bool = False) -> Diagnosis:
+    if above:  # the complement too: `p` taken as the chance to keep
+        return Diagnosis(
+            "distribution",
+            f"{what} is 1 - Phi(`{name}`), the chance that a standard normal draw is above "
+            f"`{name}`: a normal draw (randn) is compared with the threshold where a uniform one "
+            f"(rand) belongs, and `{name}` is read as the chance to keep",
+        )
     return Diagnosis(
         "distribution",
         f"{what} is Phi(`{name}`), the chance that a standard normal draw is below `{name}`: a "
         "normal draw (randn) is compared with the threshold where a uniform one (rand), whose "
         f"chance to be below `{name}` is `{name}` itself, belongs",
+    )
+
+
+def _never(named: Mapping[str, float], what: str, expected: float) -> Diagnosis | None:
+    """An estimate of a rate that is exactly 0 where a probability it depends on (``named``)
+    is expected: the draw's comparison never selects anything."""
+    name = next((n for n, a in named.items() if 0 < a < 1 and abs(expected - a) <= 1e-9), None)
+    if name is None:
+        return None
+    return Diagnosis(
+        "argument",
+        f"{what} is 0 where `{name}` is expected: your mask keeps every entry, its test of the "
+        "random draws decided alike for all of them (a threshold out of reach, as in "
+        "`rand < p / p`, which compares with 1 as the division comes first), or the mask is "
+        "never applied",
     )
 
 
@@ -374,6 +401,38 @@ def duplicated(indices: torch.Tensor, what: str = "indices") -> Diagnosis | None
     )
 
 
+def repeated_in_last_batch(epochs: Sequence[Sequence[torch.Tensor]]) -> Diagnosis | None:
+    """Epochs of batches in which every repeated index is one the last batch shares with the
+    batches before it (none repeats within a batch or between two earlier ones), in every epoch
+    that repeats one, two at least: the last batch filled up or appended twice. Indices drawn
+    with replacement repeat anywhere, so some epoch among many shows a repeat elsewhere."""
+    shared_by_epoch = []
+    for batches in epochs:
+        lists = [[int(i) for i in torch.as_tensor(b).flatten().tolist()] for b in batches]
+        every = [i for b in lists for i in b]
+        if len(set(every)) == len(every):
+            continue  # no repeat in this epoch
+        last, before = lists[-1], [i for b in lists[:-1] for i in b]
+        if len(lists) < 2 or len(set(last)) != len(last) or len(set(before)) != len(before):
+            return None  # a repeat elsewhere: not the last batch's
+        shared_by_epoch.append((len(set(last) & set(before)), len(last)))
+    if len(shared_by_epoch) < 2:
+        return None
+    whole = all(shared == size for shared, size in shared_by_epoch)
+    return Diagnosis(
+        "edge",
+        "in every epoch that repeats an index, the repeats are indices your last batch shares "
+        "with the batches before it, and nothing else repeats: "
+        + (
+            "the last batch appended again"
+            if whole
+            else "a short last batch filled up to batch_size with indices already used "
+            "(order[n - batch_size:])"
+        )
+        + ", where the last batch keeps only the n % batch_size indices left over",
+    )
+
+
 def family(samples: torch.Tensor, expected: str, what: str = "values") -> Diagnosis | None:
     """Draws that should be ``"uniform"`` (kurtosis 1.8) or ``"normal"`` (kurtosis 3) have the
     other family's kurtosis (within 0.3; the sample kurtosis of 1000 draws or more is far
@@ -396,6 +455,35 @@ def family(samples: torch.Tensor, expected: str, what: str = "values") -> Diagno
 
 _KURTOSIS = {"uniform": 1.8, "normal": 3.0}
 _SAMPLER = {"uniform": "rand (or uniform_)", "normal": "randn (or normal_)"}
+
+
+def globals_moved(moved: bool) -> Diagnosis | None:
+    """A call given a generator that changed a global random generator (torch's, NumPy's or
+    Python's): it reseeds one, or draws from one where the generator belongs."""
+    if not moved:
+        return None
+    return Diagnosis(
+        "random",
+        "your code changes a global random generator when it is given its own: a reseed "
+        "(np.random.seed(...), torch.manual_seed(...), random.seed(...)) or a draw from the "
+        "global state (np.random.rand, torch.rand without generator=); every draw must come from "
+        "`generator`, and the caller's global state must be left as it was",
+    )
+
+
+def not_advanced(first: torch.Tensor, second: torch.Tensor) -> Diagnosis | None:
+    """Two calls with one generator gave the same values, where drawing from it moves its
+    state: the draws do not come from that generator's state (a seed read from it, such as
+    ``generator.initial_seed()``, handed to NumPy or to a generator of one's own)."""
+    if not torch.equal(first, second):
+        return None
+    return Diagnosis(
+        "random",
+        "two calls with one generator gave the same values: your draws do not come from the "
+        "generator's state, which each draw would move (a seed read from it, "
+        "generator.initial_seed(), given to NumPy or to a generator of your own, starts over "
+        "on every call); draw from `generator` itself",
+    )
 
 
 def redrawn(first: torch.Tensor, second: torch.Tensor, what: str = "mask") -> Diagnosis | None:

@@ -12,6 +12,16 @@ the returned parameters on each data set) and hands these readers the numbers.
   started at zero, whose units all get the same (zero) gradient and never move.
 - :func:`per_batch`: a training history with a whole number of entries (more than one) for
   each entry of the validation history: one loss per mini-batch where one mean per epoch belongs.
+- :func:`rising`: a loss history that ends well above where it started, though not at every
+  epoch: updates that climb (a step of the wrong sign, or one too large that overshoots).
+- :func:`flat`: a loss history that barely moves over the whole run (at chance level, ln C,
+  when it is there): the parameters do not change.
+- :func:`diverged`: a loss history that turns NaN or infinite.
+- :func:`standardized`: returned parameters that give the reported loss on inputs standardized
+  with the training set's statistics, and another on the raw inputs: the standardization left
+  out of the returned parameters.
+- :func:`from_epoch`: returned parameters whose loss is the one reported for an earlier epoch:
+  the parameters of that epoch returned with the history of the last.
 """
 
 from __future__ import annotations
@@ -123,5 +133,117 @@ def per_batch(train: Any, val: Any) -> Diagnosis | None:
         f"your training history has {per_epoch} entries for each validation loss, where one per "
         "epoch belongs: record the mean of the epoch's batch losses once per epoch (a loss "
         "appended for every mini-batch leaves that mean out)",
+        witnessed=True,
+    )
+
+
+def _finite_history(losses: Any, least: int = 5) -> list[float] | None:
+    if not isinstance(losses, (list, tuple)) or len(losses) < least:
+        return None
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in losses):
+        return None
+    return [float(v) for v in losses]
+
+
+def rising(losses: Any, what: str = "training loss") -> Diagnosis | None:
+    """A history of at least 5 finite positive losses whose last entry is at least 1.5 times its
+    first, and whose later half lies above its start throughout, rising though not at every
+    epoch (:func:`climbing` reads a steady climb): the updates climb the loss. A step of the
+    wrong sign and one too large (overshooting, oscillating upwards) both do: none is chosen."""
+    h = _finite_history(losses)
+    if h is None or not h[0] > 0 or h[-1] < 1.5 * h[0]:
+        return None
+    if any(v <= h[0] for v in h[len(h) // 2 :]):
+        return None
+    return Diagnosis(
+        "ambiguous",
+        f"your reported {what} ends at {h[-1]:.4g}, {h[-1] / h[0]:.3g} times where it started "
+        f"({h[0]:.4g}), and stays above its start over the later epochs: the updates climb the "
+        "loss, either with the wrong sign (p + lr * g for p - lr * g) or with a step too large "
+        "that overshoots (a learning rate too large for this loss, or a schedule that never "
+        "lowers it)",
+    )
+
+
+def flat(losses: Any, classes: int | None = None, what: str = "training loss") -> Diagnosis | None:
+    """A history of at least 5 finite losses whose last third averages within 3% of its first
+    third (each epoch's mean still moves with how its batches fall): the parameters barely move
+    over the whole run; at chance level (within 3% of ln C, the loss of uniform predictions)
+    when ``classes`` says so."""
+    h = _finite_history(losses)
+    if h is None:
+        return None
+    third = max(1, len(h) // 3)
+    start, end = sum(h[:third]) / third, sum(h[-third:]) / third
+    if not start > 0 or abs(end - start) > 0.03 * start:
+        return None
+    where = ""
+    if classes is not None and classes > 1 and abs(start - math.log(classes)) <= 0.03 * start:
+        where = f", ln {classes} = {math.log(classes):.4g}, the loss of uniform predictions"
+    return Diagnosis(
+        "frozen",
+        f"your reported {what} stays near {start:.4g}{where}, from the first epochs to the "
+        f"last ({len(h)} epochs, within 3%): the parameters barely move (a learning rate far too "
+        "small, updates made to copies that are not kept, a gradient that never reaches the "
+        "parameters, or a step computed and not applied)",
+    )
+
+
+def diverged(losses: Any, what: str = "training loss") -> Diagnosis | None:
+    """A history whose entries turn NaN or infinite at some epoch after finite ones."""
+    if not isinstance(losses, (list, tuple)) or not losses:
+        return None
+    values = [v for v in losses if isinstance(v, (int, float))]
+    if len(values) != len(losses):
+        return None
+    first = next((k for k, v in enumerate(values) if not math.isfinite(v)), None)
+    if first is None or first == 0:
+        return None
+    return Diagnosis(
+        "stability",
+        f"your reported {what} is finite for {first} epoch(s) and then "
+        f"{'NaN' if math.isnan(values[first]) else 'infinite'}: the training diverged (a "
+        "learning rate too large, no gradient clipping where the loss is steep) or the loss "
+        "overflows (the log of a softmax, exp of a large logit)",
+    )
+
+
+def standardized(reported: float, on_standardized: float, on_raw: float) -> Diagnosis | None:
+    """The returned parameters give ``reported`` (to 1e-3 relative) on inputs standardized with
+    the training set's mean and standard deviation, and a loss at least twice as large on the
+    raw inputs the graders pass: the network was trained on standardized inputs and returned
+    without folding the standardization in. What the check measured itself (``witnessed``)."""
+    values = (reported, on_standardized, on_raw)
+    if not all(isinstance(v, float) and math.isfinite(v) for v in values):
+        return None
+    if abs(on_standardized - reported) > 1e-3 * max(reported, 1e-6) or on_raw < 2 * reported:
+        return None
+    return Diagnosis(
+        "argument",
+        f"your returned parameters give your reported loss ({reported:.4g}) on inputs "
+        f"standardized with x_train's mean and standard deviation, and {on_raw:.4g} on the raw "
+        "inputs they are graded on: the network was trained on standardized inputs and "
+        "returned as it was; fold the standardization into the first layer (W / std, and "
+        "b - (W / std) @ mean) or train on the raw inputs",
+        witnessed=True,
+    )
+
+
+def from_epoch(actual: float, reported: Any) -> Diagnosis | None:
+    """The loss of the returned parameters is the loss reported for one earlier epoch (to 1e-4
+    relative, and for that one only), not the last: the parameters of that epoch returned with
+    the history of the whole run."""
+    h = _finite_history(reported, least=2)
+    if h is None or not math.isfinite(actual):
+        return None
+    close = [k for k, v in enumerate(h) if abs(v - actual) <= 1e-4 * max(abs(actual), 1e-12)]
+    if len(close) != 1 or close[0] == len(h) - 1:
+        return None
+    k = close[0]
+    return Diagnosis(
+        "step",
+        f"the loss of your returned parameters ({actual:.4g}) is the one you reported for epoch "
+        f"{k} of {len(h)}: you return the parameters of epoch {k} (a copy kept from then, the "
+        "best epoch's parameters) with the history of the whole run",
         witnessed=True,
     )

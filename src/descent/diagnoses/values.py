@@ -56,7 +56,7 @@ from typing import Any
 import torch
 
 from . import order as diagnosis_order
-from .base import _ATOL, _RTOL, Case, Diagnosis, permutations, same, wrong_entries
+from .base import _ATOL, _RTOL, FLOORS, Case, Diagnosis, permutations, same, wrong_entries
 
 
 @dataclass
@@ -807,6 +807,9 @@ def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> D
         return None
     if not bool(torch.isfinite(g).all()):
         return non_finite(e, g)
+    floored = floored_log(e, g)
+    if floored is not None:
+        return floored
     if same(g, e):  # within the hypotheses' tolerance: only a precision loss can tell
         return float32_precision(e, g, replace(inputs, dtype=dtype))
     return diagnose_tensors(e, g, inputs, dtype)
@@ -860,14 +863,53 @@ def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
 
 
 def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
-    """NaN or infinity where the expected result is finite."""
+    """NaN or infinity where the expected result is finite, told apart: infinity alone comes
+    from a log of 0 (a probability that underflowed) or an exp that overflowed, NaN from inf - inf
+    or inf / inf, most often after an exp overflowed."""
+    if bool(torch.isnan(g).any()):
+        return Diagnosis(
+            "stability",
+            "your result has NaN where the expected is finite: an inf - inf, inf / inf, 0 / 0 "
+            "or 0 * inf on the way (after an exp of a large number overflowed to inf, or a "
+            "division by 0); use a stable form (subtract the max before exp, log-sum-exp, "
+            "exp(-|x|), log1p, a guarded branch)",
+        )
     return Diagnosis(
         "stability",
-        "your result has NaN or infinite values where the expected "
-        "is finite: an unstable formula (exp of a large number, "
-        "log(0), 0/0, 0 * inf); use a stable form (subtract the max, "
-        "log-sum-exp, log1p, a guarded branch)",
+        "your result is infinite where the expected is finite: a division by 0, a log of a "
+        "number that underflowed to 0 (the log of a softmax or of a sigmoid, whose "
+        "probabilities reach 0 for large inputs: compute log-probabilities directly, "
+        "x - max - log(sum(exp(x - max))) or a softplus), or an exp of a large number that "
+        "overflowed",
     )
+
+
+def floored_log(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+    """Every wrong entry stops at the log of one small floor (``FLOORS``; to float32's
+    precision) where the expected lies beyond it: a probability floored before its log
+    (``log(max(p, 1e-12))``, ``log(p + 1e-12)``), seen where it underflows. What the values show
+    on a large input, so it needs no second one (``witnessed``)."""
+    wrong = ~torch.isclose(g, e, rtol=1e-5, atol=1e-6)
+    if not bool(wrong.any()):
+        return None
+    gw, ew = g[wrong], e[wrong]
+    for floor in FLOORS:
+        limit = -math.log(floor)
+        at = torch.isclose(gw.abs(), gw.new_tensor(limit), rtol=2e-6, atol=0.0)
+        beyond = (ew.abs() > limit * 1.01) & (torch.sign(ew) == torch.sign(gw))
+        if bool(at.all()) and bool(beyond.all()):
+            return Diagnosis(
+                "clamp",
+                f"your result stops at {float(gw.flatten()[0]):.5g} = "
+                f"{'-' if gw.flatten()[0] > 0 else ''}log({floor:g}) where the expected lies "
+                f"beyond it: a log taken of a probability floored at {floor:g} (a clamp or "
+                f"clip at {floor:g}, or {floor:g} added), the log of a softmax or a sigmoid "
+                "whose probability underflowed to 0 (the floor saturates the loss and stops "
+                "its gradient); compute log-probabilities directly, x - max - "
+                "log(sum(exp(x - max))) or a softplus, with no floor",
+                witnessed=True,
+            )
+    return None
 
 
 def wrong_return_convention(expected: Any, got: Any) -> Diagnosis | None:

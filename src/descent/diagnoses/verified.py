@@ -47,9 +47,10 @@ from typing import Any
 
 import torch
 
+from .. import catalogue
 from ..grading.compare import compare, witnessed
 from .base import Diagnosis, NotApplicable, leaves, observed
-from .mutant import mutants
+from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
 from .values import diagnose, either, inputs_of
@@ -64,6 +65,7 @@ _UNNAMED = "times a constant ("  # the reading of a ratio that no quantity of th
 _PROPORTIONAL = "your result is the expected " + _UNNAMED  # that ratio, of the whole result
 _PASSES_KEPT = 4  # passing records kept per recipe (a property test passes dozens of examples)
 _INPUTS = 2  # failing records a claim must reproduce: one comparison is no evidence
+_COMPOSITE_GENERAL = 3  # telling records a bug with a slip of a general kind must reproduce
 
 
 def agree(theirs: Any, got: Any) -> bool:
@@ -316,6 +318,7 @@ class _Verdict:
     contradicted: bool  # a record the student passed where the slip gives something else
     inputs: int = 0  # the failing records with values it might have been weighed on
     witnessed: bool = False  # a check offered it through a fact it observed itself
+    seen: set[int] = field(default_factory=set)  # the records it explains through that fact
 
 
 def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
@@ -424,7 +427,7 @@ def _weigh(
     """``claim`` weighed on every record; ``seen``: the failing records whose check offered it
     and failed through a fact it observed alone (see :func:`_fact_alone`), which it explains."""
     seen = set(seen)
-    verdict = _Verdict(set(seen), set(), False, witnessed=bool(seen))
+    verdict = _Verdict(set(seen), set(), False, witnessed=bool(seen), seen=set(seen))
     for record in records:
         if id(record) in seen:
             continue
@@ -466,7 +469,6 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
     needed = min(_INPUTS, sum(_telling(r) for r in failing))  # two where there are two
     if needed == 0:
         return None
-    ordered = failing + [r for r in book.records if not r.failed]
     singular = any(_non_finite(r.got) for r in failing)
     for mutant in mutants(reference, book.exercise):
         if singular and mutant.kind == "branch":
@@ -478,15 +480,110 @@ def _mutant_claim(book: Ledger, reference: Any) -> Claim | None:
             rerun=functools.partial(_run_on, mutant.apply(reference)),
             host=mutant.host,
         )
-        telling = 0
-        for record in ordered:
-            fits = _reproduces(claim, record, reference)
-            if fits is False:
-                break
-            telling += bool(fits) and record.failed and _telling(record)
-        else:
-            # a slip of a general kind (a term, a sign) fits one input too easily: two always
-            if telling >= (needed if mutant.kind in MUTANT_PREEMPTS else _INPUTS):
+        # a slip of a general kind (a term, a sign) fits one input too easily: two always
+        if _fits_every(claim, book, reference, needed if mutant.kind in MUTANT_PREEMPTS else 0):
+            return claim
+    return None
+
+
+def _fits_every(claim: Claim, book: Ledger, reference: Any, needed: int) -> bool:
+    """``claim`` gives the student's result on every failing record of ``book``, on ``needed``
+    telling ones at least (two when 0 is given), and contradicts no passing one: tried on the
+    failing records first and dropped at its first miss."""
+    failing = [r for r in book.records if r.failed and not r.witness]
+    telling = 0
+    for record in failing + [r for r in book.records if not r.failed]:
+        fits = _reproduces(claim, record, reference)
+        if fits is False:
+            return False
+        telling += bool(fits) and record.failed and _telling(record)
+    return telling >= (needed or _INPUTS)
+
+
+def _on_failing_paths(claims: list[Claim], verdicts: dict, book: Ledger) -> list[Claim]:
+    """The one catalogued bug that gives the student's result exactly on every failing record it
+    can be weighed on, two telling ones at least (or the fact a check saw itself: the arguments
+    it edits, edited alike), and is contradicted only by records the student passed: the student's code is that bug on the paths the failing checks take and right on
+    others (lr kept in a momentum buffer, the step's other options right). Named with that said;
+    nothing when two bugs do (they explain the failing checks equally well)."""
+    telling = {id(r) for r in book.records if r.failed and not r.witness and _telling(r)}
+    fits = [
+        claim
+        for claim in claims
+        if claim.key[0] == "bug"
+        and claim.rerun is not None
+        and (verdict := verdicts.get(claim.key)) is not None
+        and verdict.contradicted
+        and not verdict.missed
+        # two telling checks, or the fact a check saw itself (the arguments it edits, edited)
+        # in a function the bug replaces (an edit seen in a backward is no forward's bug)
+        and (
+            len((verdict.explains - verdict.seen) & telling) >= _INPUTS
+            or (verdict.witnessed and _edits_where_seen(claim, verdict, book))
+        )
+    ]
+    if len(fits) != 1:  # none, or rivals that explain the failing checks equally well
+        return []
+    (claim,) = fits
+    return [
+        Claim(
+            ("paths",) + claim.key,
+            f"{claim.text}, on every check of this exercise that fails (not on some you pass: "
+            "part of your code does this, the rest does not)",
+            misconception=claim.misconception,
+            hint=claim.hint,
+            rerun=claim.rerun,
+        )
+    ]
+
+
+def _edits_where_seen(claim: Claim, verdict: _Verdict, book: Ledger) -> bool:
+    """Every check whose own fact verified ``claim`` names, in its message, a function the
+    catalogued bug replaces (the call in which the edit was seen)."""
+    try:
+        functions = list(catalogue.get(claim.misconception or "").functions)
+    except KeyError:
+        return False
+    seen = [r for r in book.records if id(r) in verdict.explains and r.failure is not None]
+    return bool(seen) and all(
+        any(f in str(r.failure).split("\n", 1)[0] for f in functions) for r in seen
+    )
+
+
+def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim | None:
+    """A catalogued bug that explains some failing records and a slip written into its own
+    code (:func:`~.mutant.written_into`) that, with it, gives the student's result on every
+    failing record and contradicts no passing one: two mistakes, one the catalogue knows (often
+    a convention another course teaches) and one of the student's own. On two telling records at
+    least for a slip of a kind a reading cannot name (:data:`~.order.MUTANT_PREEMPTS`), three for
+    one of a general kind (a term, a sign, a count: it fits a partial explanation too easily)."""
+    failing = [r for r in book.records if r.failed and not r.witness]
+    telling = sum(_telling(r) for r in failing)
+    if telling < _INPUTS:
+        return None
+    for bug in bugs:
+        try:
+            variant = catalogue.get(bug.misconception or "")
+        except KeyError:
+            continue
+        if not hasattr(variant, "apply") or variant.exercise != book.exercise:
+            continue
+        for mutant in written_into(reference, variant, book.exercise):
+            # a slip of a general kind (a count, a factor) fits a partial explanation too
+            # easily: it must reproduce three telling checks at least, beside the bug
+            needed = _INPUTS if mutant.kind in MUTANT_PREEMPTS else _COMPOSITE_GENERAL
+            if telling < needed:
+                continue
+            # no generic kind of its own: the catalogued bug names it, the slip is in its text
+            claim = Claim(
+                ("composite", variant.id, mutant.kind, mutant.text),
+                f"your result matches code that {variant.title}, with {mutant.text}",
+                None,
+                misconception=variant.id,
+                hint=bug.hint,
+                rerun=functools.partial(_run_on, mutant.apply(reference)),
+            )
+            if _fits_every(claim, book, reference, needed):
                 return claim
     return None
 
@@ -559,9 +656,26 @@ def _settle(book: Ledger, reference: Any) -> None:
     whole = [c for c in claims if status[c.key] == "all"]
     if reference is not None and not any(c.kind and c.rerun for c in whole):
         mutant = _mutant_claim(book, reference)  # a slip written into the reference's code
-        read = any(c.kind and c.reading for c in whole)
+        # a reading that read the values of half the failing checks with telling float64 values
+        # at least; one verified on fewer and carried over to the others, whose values it cannot
+        # read (a moving average's factor shown on gradients), gives way to a slip that
+        # reproduces them all
+        readable = {
+            id(r) for r in reported if r.failed and not r.witness and _readable(r) and _telling(r)
+        }
+        read = any(
+            c.kind and c.reading and 2 * len(explains[c.key] & readable) >= len(readable)
+            for c in whole
+        )
         if mutant is not None and (mutant.kind in MUTANT_PREEMPTS or not read):
             whole.append(mutant)
+    if reference is not None and not any(c.rerun for c in whole):  # a bug and a slip of one's own
+        bugs = [c for c in claims if status[c.key] == "some" and c.key[0] == "bug"]
+        composite = _composite_claim(book, reference, bugs) if bugs else None
+        if composite is not None:
+            whole.append(composite)
+    if not whole:  # a catalogued bug on every failing path, not on some passing one
+        whole += _on_failing_paths(claims, verdicts, book)
     # Several reasons: slips that each reproduce some failing checks are named on those; a
     # reading that holds on some checks only is named when those readings and the facts account
     # for every failing check weighed (alone, half the expected on two checks is too often a
@@ -575,7 +689,8 @@ def _settle(book: Ledger, reference: Any) -> None:
         parts += readings
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
-        bug = _first(c for c in whole + mine if c.kind is None)
+        # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
+        bug = _first(c for c in whole + mine if c.misconception is not None)
         # what this check saw itself comes first (an argument edited): a slip explains values
         here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
         generic = facts[id(record)] or _generic(here or whole) or _generic(mine)
@@ -584,7 +699,10 @@ def _settle(book: Ledger, reference: Any) -> None:
             others = [c for c in parts if c not in mine] + [
                 f for k, f in facts.items() if f is not None and k != id(record)
             ]
-        _write(record, bug, generic, others, partial=bool(mine) and not whole)
+        # a check whose result holds no values (a marker: some argument edited) can say neither
+        # that a cause found elsewhere is its own nor that it is not
+        unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
+        _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
 
 
 def _one_kind(claims: list[Claim], verdicts: dict) -> dict:
@@ -631,6 +749,7 @@ def _write(
     generic: Claim | None,
     others: list[Claim],
     partial: bool = False,
+    unweighed: bool = False,
 ) -> None:
     """Render the failure with what was decided (``partial``: a cause that explains this check
     and others, not all the failing ones) and copy it to its results record."""
@@ -653,6 +772,7 @@ def _write(
         elsewhere=elsewhere,
         observation=observation,
         partial=partial,
+        unweighed=unweighed,
     )
     result = record.result
     if result is not None:

@@ -124,11 +124,13 @@ class GradingFailure(AssertionError):
         elsewhere: list[str] | None = None,
         observation: str | None = None,
         partial: bool = False,
+        unweighed: bool = False,
     ) -> None:
         """Render the message: ``cause`` (a verified catalogued or generic mistake; ``generic``
         is the generic one's text, shown instead under ``DESCENT_GENERIC_ONLY``), the causes
         ``elsewhere`` that explain the exercise's other failing checks (``partial``: ``cause``
-        explains this check and others, not all of the exercise's failing checks), or else an
+        explains this check and others, not all of the exercise's failing checks; ``unweighed``:
+        this check's result is a marker no cause can be weighed on), or else an
         ``observation``; ``hint`` replaces the check's own (a catalogued bug's)."""
         self.misconception, self.diagnosis = misconception or self._stated, kind
         shown = generic if _GENERIC_ONLY and misconception is not None else cause
@@ -152,7 +154,11 @@ class GradingFailure(AssertionError):
             lines.append(
                 "other checks of this exercise fail for a reason found: "
                 + "; or ".join(elsewhere)
-                + "; this one does not come from it."
+                + (
+                    "; this check's result holds no values to tell whether it comes from it too."
+                    if unweighed
+                    else "; this one does not come from it."
+                )
             )
         self.hint = hint if hint and not (_GENERIC_ONLY and shown == generic) else self._own_hint
         if self.hint:

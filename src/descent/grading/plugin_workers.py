@@ -236,10 +236,34 @@ def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) ->
         t.points = 0.0
         t.outcome = results.FAILED
         t.misconception = t.diagnosis = None
+        named = "; ".join(dict.fromkeys(w for u in used if (w := borrowed(u))))
         t.message = (
             f"[library use] this exercise must not borrow the operation it teaches; "
             f"used: {', '.join(used[:4])}. Scored 0 and marked for review."
+            + (f"\nwhat it borrows: {named}." if named else "")
         )
+
+
+# What a ready-made solver borrowed in the closed form does, by the last part of its name.
+_SOLVERS = {
+    "inv": "an explicit inverse (factorize instead: Cholesky, solve, QR)",
+    "inv_ex": "an explicit inverse (factorize instead: Cholesky, solve, QR)",
+    "inverse": "an explicit inverse (factorize instead: Cholesky, solve, QR)",
+    "tensorinv": "an explicit inverse (factorize instead: Cholesky, solve, QR)",
+    "pinv": "a ready-made pseudo-inverse (factorize instead: Cholesky, solve, QR)",
+    "pinvh": "a ready-made pseudo-inverse (factorize instead: Cholesky, solve, QR)",
+    "pinverse": "a ready-made pseudo-inverse (factorize instead: Cholesky, solve, QR)",
+    "lstsq": "a ready-made least-squares solver (factorize instead: Cholesky, solve, QR)",
+}
+
+
+def borrowed(used: str) -> str | None:
+    """What a flagged use (``numpy.linalg.inv (called at run time)``) borrows, in words, where
+    its name says it (an inverse, a least-squares solver); ``None`` otherwise."""
+    name = used.split(" ", 1)[0]
+    if not name.startswith(("torch.", "numpy.linalg.", "scipy.linalg.")):
+        return None
+    return _SOLVERS.get(name.rsplit(".", 1)[-1])
 
 
 def environment(impls: list[Implementation]) -> dict[str, Any]:

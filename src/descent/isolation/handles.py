@@ -265,7 +265,10 @@ class RemoteFunction:
         if (
             type(result) is not list
             or len(result) != steps
-            or not all(type(r) is tuple and len(r) == 2 and type(r[1]) is bool for r in result)
+            or not all(
+                type(r) is tuple and len(r) in (2, 3) and all(type(b) is bool for b in r[1:])
+                for r in result
+            )
         ):
             self._malformed("a chain returned a malformed result")
         return result

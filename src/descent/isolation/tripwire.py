@@ -239,6 +239,14 @@ def _wrap_solvers() -> None:
         _wrap_attr(torch.Tensor, name, (f"torch.Tensor.{name}",))
     for name in ("inv", "inv_ex", "pinv", "lstsq", "tensorinv"):
         _wrap_attr(torch.linalg, name, (f"torch.linalg.{name}",))
+    # NumPy's and SciPy's are the same borrowing; SciPy is wrapped only once something has
+    # loaded it (importing it here would cost every worker its start-up)
+    for module, prefix, names in (
+        (sys.modules.get("numpy.linalg"), "numpy.linalg", ("inv", "pinv", "lstsq", "tensorinv")),
+        (sys.modules.get("scipy.linalg"), "scipy.linalg", ("inv", "pinv", "pinvh", "lstsq")),
+    ):
+        for name in names if module is not None else ():
+            _wrap_attr(module, name, (f"{prefix}.{name}",))
 
 
 def _wrap_aten() -> None:

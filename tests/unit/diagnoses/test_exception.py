@@ -95,3 +95,13 @@ def test_a_solution_right_to_a_few_digits_on_an_ill_conditioned_matrix():
     # near misses: within rounding, and far off (a wrong formula, not a lost digit)
     assert ill_conditioned(1e-13, 1e-12, 1e7) is None
     assert ill_conditioned(0.3, 1e-12, 1e7) is None
+
+
+def test_two_dtypes_in_one_operation_are_a_hard_coded_dtype():
+    # (issue 50) a capstone whose weights are float64 for float32 inputs
+    x, w = torch.ones(2, 3), torch.ones(4, 3, dtype=torch.float64)
+    with pytest.raises(RuntimeError) as info:
+        torch.nn.functional.linear(x, w)
+    found = raised(info.value)
+    assert found is not None and found.kind == "dtype" and "hard-coded dtype" in found.text
+    assert raised(RuntimeError("something else entirely")) is None

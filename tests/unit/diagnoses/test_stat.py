@@ -75,6 +75,16 @@ def test_scaled_complement_reciprocal_and_normal_draw():
     normal = scaled(p, phi, 0.001, {"p": p}, constants=False)
     assert normal is not None and normal.kind == "distribution" and "randn" in normal.text
     assert scaled(p, phi + 0.01, 0.001, {"p": p}, constants=False) is None
+    # (issue 50) p taken as the chance to keep, with normal draws: a rate of 1 - Phi(p)
+    above = scaled(p, 1 - phi, 0.001, {"p": p}, constants=False)
+    assert above is not None and above.kind == "distribution" and "1 - Phi(`p`)" in above.text
+
+
+def test_a_rate_of_exactly_zero_is_a_comparison_that_never_holds():
+    # (issue 50) rand < p / p: the division comes first, the threshold is 1, nothing is dropped
+    found = scaled(0.3, 0.0, 0.001, {"p": 0.3}, constants=False)
+    assert found is not None and found.kind == "argument" and "keeps every entry" in found.text
+    assert scaled(0.3, 0.0, 0.001, {}, constants=False) is None  # no probability to read it by
 
 
 # -- the draws themselves -----------------------------------------------------------------------
@@ -210,3 +220,28 @@ def test_numpy_array_where_a_tensor_belongs():
         assert_like([0, 1, 2], torch.zeros(3), what="the result")
     failure.value.resolve()
     assert failure.value.diagnosis is None
+
+
+def test_draws_that_ignore_the_generator_s_state_or_touch_the_global_ones():
+    # (issue 50) a seed read from the generator starts over on every call; a reseed of NumPy
+    # moves the caller's global state
+    a = torch.rand(5, generator=_g(), dtype=torch.float64)
+    same = stat_diagnoses.not_advanced(a, a.clone())
+    assert same is not None and same.kind == "random" and "initial_seed" in same.text
+    assert stat_diagnoses.not_advanced(a, a + 1) is None
+    moved = stat_diagnoses.globals_moved(True)
+    assert moved is not None and moved.kind == "random" and "np.random.seed" in moved.text
+    assert stat_diagnoses.globals_moved(False) is None
+
+
+def test_a_last_batch_that_repeats_is_told_from_draws_with_replacement():
+    # (issue 50) a mini-batch list that repeats its last batch is no randint
+    twice = [[torch.tensor([3, 0, 4]), torch.tensor([1, 2]), torch.tensor([1, 2])]] * 3
+    found = stat_diagnoses.repeated_in_last_batch(twice)
+    assert found is not None and found.kind == "edge" and "appended again" in found.text
+    filled = [[torch.tensor([3, 0]), torch.tensor([4, 1]), torch.tensor([1, 2])]] * 2
+    assert "filled up" in stat_diagnoses.repeated_in_last_batch(filled).text
+    # with replacement some epoch repeats an index elsewhere: not the last batch's doing
+    drawn = [[torch.tensor([3, 3]), torch.tensor([1, 2])], *filled]
+    assert stat_diagnoses.repeated_in_last_batch(drawn) is None
+    assert stat_diagnoses.repeated_in_last_batch(twice[:1]) is None  # one epoch is no pattern

@@ -60,3 +60,41 @@ def test_a_history_with_an_entry_per_batch_is_a_mean_left_out():
     assert training_diagnoses.per_batch(list(range(11)), list(range(10))) is None
     assert training_diagnoses.per_batch(list(range(10)), list(range(10))) is None
     assert training_diagnoses.per_batch(list(range(20)), []) is None
+
+
+# -- whole-training failures of the capstone (issue 50) -------------------------------------------
+def test_a_loss_that_ends_well_above_its_start_is_read_without_a_cause_chosen():
+    found = training_diagnoses.rising([1.1, 0.9, 1.4, 1.3, 2.0, 1.8, 2.6])
+    assert found is not None and found.kind == "ambiguous"
+    assert "wrong sign" in found.text and "too large" in found.text
+    assert training_diagnoses.rising([1.1, 0.9, 0.7, 1.0, 1.2]) is None  # not 1.5 times
+    assert training_diagnoses.rising([1.0, 3.0, 0.9, 2.0, 1.6]) is None  # dips below its start
+
+
+def test_a_loss_that_never_moves_is_read_at_chance_level_when_it_is_there():
+    at_chance = [1.0986, 1.1001, 1.0979, 1.0990, 1.0985, 1.0992]
+    found = training_diagnoses.flat(at_chance, classes=3)
+    assert found is not None and found.kind == "frozen" and "ln 3" in found.text
+    assert "ln 3" not in training_diagnoses.flat([1.5, 1.49, 1.52, 1.5, 1.51], classes=3).text
+    assert training_diagnoses.flat([1.5, 1.2, 0.9, 0.6, 0.4], classes=3) is None
+
+
+def test_a_history_that_turns_nan_diverged():
+    found = training_diagnoses.diverged([1.0, 3.0, float("nan"), float("nan")])
+    assert found is not None and found.kind == "stability" and "2 epoch(s)" in found.text
+    assert training_diagnoses.diverged([float("nan"), 1.0]) is None  # not finite from the start
+    assert training_diagnoses.diverged([1.0, 0.5]) is None
+
+
+def test_parameters_left_on_standardized_inputs_are_seen():
+    found = training_diagnoses.standardized(0.08, 0.08004, 0.9)
+    assert found is not None and found.fact and "fold the standardization" in found.text
+    assert training_diagnoses.standardized(0.08, 0.0812, 0.9) is None  # not the reported loss
+    assert training_diagnoses.standardized(0.08, 0.08, 0.1) is None  # raw inputs do as well
+
+
+def test_parameters_of_an_earlier_epoch_returned_with_the_whole_history():
+    found = training_diagnoses.from_epoch(0.7, [1.2, 0.7, 0.5, 0.3])
+    assert found is not None and found.fact and "epoch 1 of 4" in found.text
+    assert training_diagnoses.from_epoch(0.3, [1.2, 0.7, 0.5, 0.3]) is None  # the last: fine
+    assert training_diagnoses.from_epoch(0.6, [1.2, 0.7, 0.5, 0.3]) is None

@@ -212,6 +212,34 @@ def test_nan_or_inf_where_the_expected_is_finite():
     assert kind(E, got) == "stability"
 
 
+def test_an_infinite_loss_and_a_nan_one_point_at_different_causes():
+    # (issue 50) a loss of +inf is a log of 0: the log of a softmax whose probability
+    # underflowed; NaN is inf - inf or inf / inf, an exp that overflowed: they are not told alike
+    loss = torch.tensor(1144.1, dtype=torch.float64)
+    infinite = diagnose(loss, torch.tensor(math.inf, dtype=torch.float64), Inputs())
+    assert infinite.kind == "stability" and "the log of a softmax" in infinite.text
+    nan = diagnose(loss, torch.tensor(math.nan, dtype=torch.float64), Inputs())
+    assert nan.kind == "stability" and "overflowed" in nan.text
+    assert "the log of a softmax" not in nan.text
+
+
+@pytest.mark.parametrize("floor", [1e-10, 1e-12])
+def test_a_loss_that_stops_at_the_log_of_a_floor_is_a_floored_probability(floor):
+    # log(max(p, floor)) of a softmax: at large logits every true-class probability underflows
+    # and the loss stops at -log(floor), however large the expected one
+    got = torch.tensor(-math.log(floor), dtype=torch.float32).double()
+    found = diagnose(torch.tensor(1144.1, dtype=torch.float64), got, Inputs())
+    assert found.kind == "clamp" and f"-log({floor:g})" in found.text and found.fact
+    # a log-softmax clamped entry by entry reads the same
+    e = torch.tensor([[-0.5, -1500.0], [-900.0, -0.1]], dtype=torch.float64)
+    g = e.clamp(min=math.log(floor))
+    assert diagnose(e, g, Inputs()).kind == "clamp"
+    # a value that merely lies near such a log is no floor
+    assert diagnose(torch.tensor(1144.1, dtype=torch.float64), got + 0.5, Inputs()) is None or (
+        diagnose(torch.tensor(1144.1, dtype=torch.float64), got + 0.5, Inputs()).kind != "clamp"
+    )
+
+
 def test_the_right_value_in_the_wrong_container():
     assert kind(E, (E, None, None)) == "structure"
     assert kind((E, X), X) == "structure"

@@ -113,6 +113,8 @@ def test_a_slip_that_a_passing_check_contradicts_is_not_named():
         [lambda m: m.losses.scale(x), lambda m: m.losses.scale(y), lambda m: m.losses.scale(z)],
         [bug],
     )
+    # a reading of the values (plus 2) explains every failing check: the contradicted bug is
+    # not named over it
     assert len(failures) == 2 and all(f.misconception is None for f in failures)
     named = _grade(
         _Impl(scale=lambda v: v.mean(0) + 2, shift=None),
