@@ -378,3 +378,37 @@ def test_no_rival_cause_is_named(graded, name):
         if line.startswith(("likely mistake:", "other checks")) and WRONG[name] in line
     ]
     assert not told, told[0]
+
+
+# a probability clipped before its log (CS231n's softmax loss with np.maximum(p, 1e-12))
+CLIPPED_LOG = (
+    "    logp = _log_softmax(logits, dim=1)\n    w = logits.new_ones(c)",
+    "    logp = torch.log(torch.softmax(logits, dim=1).clamp(min=1e-12))\n"
+    "    w = logits.new_ones(c)",
+)
+
+
+@pytest.mark.parametrize("seed", ["first", "second", "third"])
+def test_a_floored_log_is_named_on_every_draw_of_the_hidden_inputs(tmp_path, seed):
+    """A grading of a submission draws its own inputs: the large-logit check must show the
+    floor on every draw, not only on the fixed one (random targets left a row whose target was
+    its largest logit unsaturated, and the batch's mean hid the floor)."""
+    folder = tmp_path / "clipped"
+    shutil.copytree(KIT / "solutions", folder)
+    source = (folder / "losses.py").read_text()
+    assert source.count(CLIPPED_LOG[0]) == 1
+    (folder / "losses.py").write_text(source.replace(*CLIPPED_LOG))
+    run = grade(
+        tmp_path,
+        ["graders/test_losses.py"],
+        [str(folder)],
+        "-k",
+        "cross_entropy and stable",
+        "--insecure",
+        "--isolation=none",
+        f"--input-seed={seed}",
+    )
+    assert run.results["environment"]["input_seed"] == seed
+    (failed,) = [t for t in run.results["tests"] if "logits-1e3" in t["nodeid"]]
+    assert failed["outcome"] == "failed"
+    assert "stops at 27.631 = -log(1e-12)" in failed["message"], failed["message"]
