@@ -22,6 +22,7 @@ down (the layers, the trust boundary, where to start reading for each kind of ch
 Beneath them, at the top:
 
     catalogue.py     the catalogued variants (bugs, alternatives, hollow answers)
+    comparison.py    the one comparison of a result with the expected one, and its tolerance
     registry.py      the exercises: ids, functions, points, forbidden library calls
     results.py       the results schema, one JSON document per grading run
     options.py       the grading options, declared once for argparse and pytest

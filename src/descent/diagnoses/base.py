@@ -138,6 +138,13 @@ def observed(diagnosis: Diagnosis) -> str | None:
     return seen or None
 
 
+def witnessed(found: Diagnosis | None, check: str) -> bool:
+    """``found`` states what the check saw itself, shown without verification: a fact
+    (:data:`descent.diagnoses.base.FACTS`), or NaN and overflow on a stability check's large
+    inputs, which are what that check watches for."""
+    return found is not None and (found.fact or found.kind == "stability" and check == "stability")
+
+
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:
     """``a`` equals ``b`` up to the tolerance hypotheses use (shapes must agree). The absolute
     tolerance shrinks with values smaller than 1 (gradients of 1e-20 are not all "equal")."""

@@ -48,8 +48,8 @@ from typing import Any
 import torch
 
 from .. import catalogue
-from ..grading.compare import compare, witnessed
-from .base import Diagnosis, NotApplicable, leaves, observed
+from ..comparison import compare
+from .base import Diagnosis, NotApplicable, leaves, observed, witnessed
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
