@@ -257,10 +257,10 @@ def _compare_tensor(
     if not (got.is_floating_point() or expected.is_floating_point()):
         if torch.equal(got, expected):
             return None
-        idx = tuple((got != expected).nonzero()[0].tolist())
+        at = tuple((got != expected).nonzero()[0].tolist())
         return Mismatch(
             path,
-            f"differs at index {idx}: expected {expected[idx].item()!r}, got {got[idx].item()!r}",
+            f"differs at index {at}: expected {expected[at].item()!r}, got {got[at].item()!r}",
         )
     rtol, atol = tolerance(got, expected, rtol, atol)
     g = got.detach().to(torch.float64).cpu()

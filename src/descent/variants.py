@@ -12,6 +12,7 @@ nothing of them.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -81,7 +82,7 @@ class Variant:
             return {(self.module, name): fn for name, fn in self.functions.items()}
         module = self.module
         return {
-            (module, name): self.derive(lambda name=name: base(module, name), name)
+            (module, name): self.derive(functools.partial(base, module, name), name)
             for name in registry.get(self.exercise).functions
         }
 
