@@ -1,8 +1,13 @@
 """The order of diagnosis, declared once: which diagnosis runs where, and what it can pre-empt.
 
-A failed check is read in stages (:data:`STAGES`, run by ``Checker``): first its values
-(:data:`TIERS`), then the reference run again with one thing changed (:data:`RERUNS`), then the
-student's code with a small argument halved, then the reference with a number moved. A later
+A failed check is read in stages (:data:`STAGES`, run by ``Checker``): first its values, then the
+reference run again with one thing changed (:data:`RERUNS`), then the student's code with a small
+argument halved, then the reference with a number moved, and last the student's code on its
+float32 inputs widened to float64. The values are read in turn: the return convention and the
+dtype (:data:`CONVENTIONS`); then a result read as one tensor, by its shape when that differs
+(:data:`SHAPES`), else what comes before the tiers (:data:`BEFORE_TIERS`) and the value tiers
+(:data:`TIERS`); then a result that is no tensor (:data:`STRUCTURES`); then the first wrong item
+alone, and the items together (:data:`ITEMS`). A later
 stage runs only when the earlier ones named nothing, so **anything that fits earlier pre-empts
 everything after it**: a fit in a value tier stops the later tiers and every re-run. Within a
 tier or the re-runs every entry runs; fits of one kind are named, fits of several kinds are
@@ -17,11 +22,13 @@ lives (``"values.constant_factor"``: the function ``constant_factor`` of
 modules it orders: they read their order from here (:func:`resolved`). Adding a diagnosis is
 one entry here, in the list whose interface its function has (what it needs, returns and costs):
 
-- a value hypothesis (:class:`ValueHypothesis`, :data:`TIERS` and :data:`SHAPES`):
-  ``(e, g, inputs) -> Diagnosis | None`` on two float64 CPU tensors (of one shape in a tier)
-  and the call's :class:`~.values.Inputs`; cheap;
-- a reading of raw results (:data:`STRUCTURES`, :data:`ITEMS`): ``(expected, got) -> Diagnosis
-  | None``; cheap;
+- a value hypothesis (:class:`ValueHypothesis`, :data:`TIERS`, :data:`SHAPES` and
+  :data:`BEFORE_TIERS`): ``(e, g, inputs) -> Diagnosis | None`` on two float64 CPU tensors (of
+  one shape in a tier) and the call's :class:`~.values.Inputs`; cheap;
+- a reading of raw results (:data:`CONVENTIONS`, :data:`STRUCTURES`, :data:`ITEMS`):
+  ``(expected, got) -> Diagnosis | None``; cheap. In :data:`CONVENTIONS` and
+  :data:`BEFORE_TIERS` a reading may also answer ``base.NOTHING``: the result is read and left
+  unnamed, and no later reading runs;
 - a re-run (:class:`Rerun`): ``(case) -> list[Diagnosis]``, every slip under which the reference
   gives the student's result (:class:`~.base.Case`); costly, within a time budget of its own;
 - a stage (:class:`Stage`): ``(case) -> Diagnosis | None``;
@@ -162,13 +169,25 @@ def E(function: str, *kinds: str) -> Entry:  # noqa: N802 - one short line per e
 
 
 #: The stages of a failed value check, in order (``Checker``); each runs only when those before
-#: it found nothing. A float32 result still unexplained is then run once more in float64 by the
-#: checker itself (right there: a formula unstable in float32).
+#: it found nothing (or NaN alone, for those that run ``after="nothing or stability"``).
 STAGES: tuple[Step, ...] = (
     Step("values.diagnose_case", after="always", reference=False),  # reads values only
     Step("parameter.rerun_slip", after="nothing or stability"),  # weighs RERUNS
     Step("input.first_order", reference=False),  # the student's code, an argument halved
     Step("scenario.scenario_slip"),  # a number moved: a hair, a sign, a count
+    # the student's code on its float32 inputs widened to float64: right there, the formula is
+    # right and unstable in float32
+    Step("input.right_in_float64", after="nothing or stability", reference=False),
+)
+
+#: What the first stage (``values.diagnose``) reads first, on the raw results (``(expected, got)
+#: -> Diagnosis | NOTHING | None``): the return convention and the dtype, before any value. The
+#: first that answers decides: a diagnosis names the result, ``base.NOTHING`` leaves it unnamed
+#: (a tensor for a number that no convention explains is read no further).
+CONVENTIONS: tuple[Entry, ...] = (
+    E("values.number_or_tensor", "structure"),
+    E("values.retyped", "dtype"),
+    E("values.numbers_as_tensors", "structure"),
 )
 
 #: Results of another shape than the expected (``values.diagnose``), read as value hypotheses
@@ -197,6 +216,16 @@ STRUCTURES: tuple[Entry, ...] = (
 ITEMS: tuple[Entry, ...] = (
     E("item.zero_item", "zero"),
     E("item.held_out_kept", "branch"),
+)
+
+#: What is read of a result of the expected's shape before the tiers, on the two tensors as the
+#: tiers take them (``(e, g, inputs) -> Diagnosis | NOTHING | None``): the first that answers
+#: decides, as in :data:`CONVENTIONS` (an expected value that is not finite is read no further;
+#: a result within the hypotheses' tolerance is named by a loss of precision or by nothing).
+BEFORE_TIERS: tuple[Entry, ...] = (
+    E("values.non_finite", "stability"),
+    E("values.floored_log", "clamp"),
+    E("values.within_tolerance", "precision"),
 )
 
 #: The value tiers, most specific first: the first tier in which any hypothesis fits decides

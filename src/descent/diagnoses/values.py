@@ -56,7 +56,18 @@ from typing import Any
 import torch
 
 from . import order as diagnosis_order
-from .base import _ATOL, _RTOL, FLOORS, Case, Diagnosis, permutations, same, wrong_entries
+from .base import (
+    _ATOL,
+    _RTOL,
+    FLOORS,
+    NOTHING,
+    Case,
+    Diagnosis,
+    Nothing,
+    permutations,
+    same,
+    wrong_entries,
+)
 
 
 @dataclass
@@ -752,34 +763,9 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     in (or unwrapped from) a tuple; non-numeric results get no diagnosis.
     """
     inputs = inputs or Inputs()
-    if (
-        isinstance(got, torch.Tensor)
-        and isinstance(expected, Number)
-        or isinstance(expected, torch.Tensor)
-        and isinstance(got, Number)
-    ):
-        return wrong_return_convention(expected, got)
-    if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
-        found = retyped(expected, got)
-        if found is not None:
-            return found
-    if (
-        isinstance(expected, (list, tuple))
-        and isinstance(got, (list, tuple))
-        and len(expected) == len(got)
-    ):  # numbers handed back as tensors, values right
-        found = next(
-            (
-                d
-                for e_item, g_item in zip(expected, got)
-                if isinstance(e_item, Number)
-                and isinstance(g_item, torch.Tensor)
-                and (d := wrong_return_convention(e_item, g_item)) is not None
-            ),
-            None,
-        )
-        if found is not None and _deep_equal(expected, got):
-            return found
+    read = _read(diagnosis_order.CONVENTIONS, expected, got)
+    if read is not None:
+        return _named(read)
     pair = _as_pair(expected, got)
     if pair is not None:  # one tensor, or a sequence read as one: no item-by-item guess
         found = _diagnose_pair(*pair, inputs)
@@ -803,15 +789,10 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
         return _first_fit(diagnosis_order.SHAPES, e, g, inputs)
-    if not bool(torch.isfinite(e).all()):
-        return None
-    if not bool(torch.isfinite(g).all()):
-        return non_finite(e, g)
-    floored = floored_log(e, g)
-    if floored is not None:
-        return floored
-    if same(g, e):  # within the hypotheses' tolerance: only a precision loss can tell
-        return float32_precision(e, g, replace(inputs, dtype=dtype))
+    inputs = replace(inputs, dtype=dtype)
+    read = _read(diagnosis_order.BEFORE_TIERS, e, g, inputs)
+    if read is not None:
+        return _named(read)
     return diagnose_tensors(e, g, inputs, dtype)
 
 
@@ -821,9 +802,74 @@ def _first_fit(entries: tuple[diagnosis_order.Entry, ...], *args: Any) -> Diagno
     return next((found for found in fits if found is not None), None)
 
 
-def retyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
+def _read(entries: tuple[diagnosis_order.Entry, ...], *args: Any) -> Diagnosis | Nothing | None:
+    """The answer of the first of ``entries`` that reads ``args``, in the order declared: a
+    diagnosis, or :data:`~.base.NOTHING` (read, and named by nothing); ``None`` when none reads
+    them."""
+    answers = (fn(*args) for fn in diagnosis_order.resolved(entries))
+    return next((read for read in answers if read is not None), None)
+
+
+def _named(read: Diagnosis | Nothing) -> Diagnosis | None:
+    return read if isinstance(read, Diagnosis) else None
+
+
+# -- read before the values (CONVENTIONS): the return convention and the dtype ---------------
+
+
+def number_or_tensor(expected: Any, got: Any) -> Diagnosis | Nothing | None:
+    """A tensor where a Python number is expected, or the reverse: the return convention
+    (:func:`wrong_return_convention`) names it or nothing does; no reading of the values."""
+    if (
+        isinstance(got, torch.Tensor)
+        and isinstance(expected, Number)
+        or isinstance(expected, torch.Tensor)
+        and isinstance(got, Number)
+    ):
+        return wrong_return_convention(expected, got) or NOTHING
+    return None
+
+
+def numbers_as_tensors(expected: Any, got: Any) -> Diagnosis | None:
+    """A list or tuple of the right values in which numbers the docstring asks for came back as
+    tensors (``[loss, accuracy]`` as two 0-dim tensors): the return convention."""
+    if not (
+        isinstance(expected, (list, tuple))
+        and isinstance(got, (list, tuple))
+        and len(expected) == len(got)
+    ):
+        return None
+    found = next(
+        (
+            d
+            for e_item, g_item in zip(expected, got)
+            if isinstance(e_item, Number)
+            and isinstance(g_item, torch.Tensor)
+            and (d := wrong_return_convention(e_item, g_item)) is not None
+        ),
+        None,
+    )
+    return found if found is not None and _deep_equal(expected, got) else None
+
+
+# -- read before the tiers (BEFORE_TIERS): one tensor of the expected's shape ----------------
+
+
+def within_tolerance(
+    e: torch.Tensor, g: torch.Tensor, inputs: Inputs
+) -> Diagnosis | Nothing | None:
+    """A result within the hypotheses' tolerance of the expected (:func:`~.base.same`): only a
+    loss of precision (:func:`float32_precision`) can tell it apart, and no tier reads it."""
+    if not same(g, e):
+        return None
+    return float32_precision(e, g, inputs) or NOTHING
+
+
+def retyped(expected: Any, got: Any) -> Diagnosis | None:
     """Right values (to float32 precision) in another dtype or on another device: the result
-    was built with a hard-coded dtype or device, or converted on the way."""
+    was built with a hard-coded dtype or device, or converted on the way (two tensors only)."""
+    if not (isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor)):
+        return None
     if got.shape != expected.shape or (
         got.dtype == expected.dtype and got.device == expected.device
     ):
@@ -862,10 +908,15 @@ def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Nothing | None:
     """NaN or infinity where the expected result is finite, told apart: infinity alone comes
     from a log of 0 (a probability that underflowed) or an exp that overflowed, NaN from inf - inf
-    or inf / inf, most often after an exp overflowed."""
+    or inf / inf, most often after an exp overflowed. Where the expected result is not finite
+    itself, nothing reads the values."""
+    if not bool(torch.isfinite(e).all()):
+        return NOTHING
+    if bool(torch.isfinite(g).all()):
+        return None
     if bool(torch.isnan(g).any()):
         return Diagnosis(
             "stability",
@@ -884,7 +935,7 @@ def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def floored_log(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def floored_log(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Every wrong entry stops at the log of one small floor (``FLOORS``; to float32's
     precision) where the expected lies beyond it: a probability floored before its log
     (``log(max(p, 1e-12))``, ``log(p + 1e-12)``), seen where it underflows. What the values show
