@@ -1,41 +1,25 @@
-"""Generic diagnoses: name a likely mistake from how a wrong result relates to the expected one.
+"""The first stage of a failed value check: the result read against the expected, values only.
 
 The catalogue (``descent.catalogue``) names only the mistakes someone wrote down. When a value
 check fails, :func:`diagnose` also tests cheap hypotheses about ``got`` against ``expected`` (and
-the inputs of the call) that hold for any exercise: a constant factor (a dimension's size, 2, the
-sign, ``1 - p`` for a numeric argument ``p``), a factor missing entry by entry (an argument such
-as the upstream gradient), a complement, a layout (transposed, reshaped instead of permuted),
-values or items in the wrong order, a sequence one step behind or ahead, a missing or extra term
-proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
-the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
-Where a result goes wrong (a step function made smooth, a final value not held, one bound of
-a clamp, an argument handed back) is read by :mod:`descent.diagnoses.pattern`; results of
-another shape by :mod:`descent.diagnoses.shape`, slips in how an argument is
-used (re-running the reference) by :mod:`descent.diagnoses.argument`,
-:mod:`descent.diagnoses.rerun` and :mod:`descent.diagnoses.parameter`, the mistake a check
-watches by its kind alone (an argument edited in place, draws not from the generator, an argument
-not refused) by :mod:`descent.diagnoses.check`, and random draws graded by a statistic (a
-spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
-:mod:`descent.diagnoses.stat`; chunk sizes (folds, batches) with the remainder mishandled by
-:mod:`descent.diagnoses.split`; exceptions, type names and the accuracy of a solve by
-:mod:`descent.diagnoses.exception`; a tensor argument changed by :mod:`descent.diagnoses.input`;
-a division upside down by :mod:`descent.diagnoses.operand`; a normalization read through its
-affine step and a moving average through the part it keeps by :mod:`descent.diagnoses.norm`, a
-result of 1 where an argument is infinite by :mod:`descent.diagnoses.limit`; results of several
-items (one left at its zero start, the indices one item holds out kept in another, one entry more
-than an input's size) by :mod:`descent.diagnoses.item`.
-A gradient off by exp of a log argument, entry by entry, is read by
-:mod:`descent.diagnoses.derivative` (which also reads a backward's local derivative).
-Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
-entries (a few signs, past a threshold) are the last tier, :mod:`descent.diagnoses.slice`.
-The step hypotheses read only sequences with some non-whole value: a list of indices or counts
-(a fold, a permutation) is no schedule.
+the inputs of the call) that hold for any exercise. This module holds the entry point and the
+readings of its own: the return convention (a number for a tensor, the right value inside a
+tuple), another dtype or device, NaN or infinity where the expected is finite, a log stopped at
+a small floor, float32 precision, and the value hypotheses a constant factor (a dimension's size,
+2, the sign, ``1 - p`` for a numeric argument ``p``), a factor missing entry by entry (an argument
+such as the upstream gradient), a complement, a layout (transposed, reshaped instead of
+permuted), values or items in the wrong order, a sequence one step behind or ahead, a missing or
+extra term proportional to an argument, a branch of a piecewise formula, a wrong edge, a
+broadcast or a normalization along the wrong dimension. The step hypotheses read only sequences
+with some non-whole value: a list of indices or counts (a fold, a permutation) is no schedule.
 
-A gradient right except on a band of its input (gated on ``out > 1`` where ``x > 0`` belongs) is
-read by :mod:`descent.diagnoses.gate`. Slips written into the reference's own code (a square root
-left out, one hyperparameter for another, eps moved, ``=`` for ``+=``) are
-:mod:`descent.diagnoses.mutant`'. Whatever these read on one check is a claim: the feedback names
-it only once :mod:`descent.diagnoses.verified` has confirmed it on the exercise's other checks.
+What :func:`diagnose` reads, and in which order, is declared in :mod:`descent.diagnoses.order`
+(``CONVENTIONS``, then a result read as one tensor: ``SHAPES`` or ``BEFORE_TIERS`` and
+``TIERS``; then ``STRUCTURES``, the first wrong item, ``ITEMS``); the other modules' readings it
+runs, and every later stage, are listed in ``order.MODULES`` (shown as the table of
+docs/authoring.md, *Generic diagnoses*). Whatever they read on one check is a claim: the
+feedback names it only once :mod:`descent.diagnoses.verified` has confirmed it on the exercise's
+other checks.
 
 Each hypothesis is a small function ``(expected, got, inputs) -> Diagnosis | None`` over float64
 CPU tensors of one shape. They come in tiers, most specific first; the first tier in which any
