@@ -27,7 +27,7 @@ def _definitions(path: Path) -> dict[str, ast.FunctionDef | ast.ClassDef]:
     }
 
 
-def cell(text: str) -> str:
+def _cell(text: str) -> str:
     """Text in a Markdown table cell: a ``|`` would end the cell."""
     return text.replace("|", "\\|")
 
@@ -44,7 +44,7 @@ def _row(ex: registry.Exercise, found: dict) -> str:
     ]
     doc = (ast.get_docstring(found[ex.functions[0]]) or "").strip()
     convention = " ".join(doc.split("\n\n")[0].split())  # the first paragraph, on one line
-    return f"| `{ex.id}` | {'<br>'.join(f'`{cell(s)}`' for s in shown)} | {cell(convention)} |"
+    return f"| `{ex.id}` | {'<br>'.join(f'`{_cell(s)}`' for s in shown)} | {_cell(convention)} |"
 
 
 def tables(kit: Path) -> str:
