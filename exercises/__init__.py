@@ -2,7 +2,7 @@
 
 import torch
 
-from descent.grading.compare import compare
+from descent.comparison import compare
 from descent.calls.impl import SubmissionError
 
 

@@ -2,13 +2,15 @@
 
 - ``descent.isolation`` imports neither pytest nor the grading plugin or the command line;
   the plugin's glue (``plugin_workers.py``) is the only way in from the plugin.
-- What grader code sees (``calls.impl``, ``calls.callables``, ``calls.tape``, ``grading.checker``,
-  ``grading.compare``, ``grading.gradcheck``, ``graders/``, ``exercises/``) imports nothing from
-  ``descent.isolation``.
+- What grader code sees (``comparison``, ``calls.impl``, ``calls.callables``, ``calls.tape``,
+  ``grading.checker``, ``grading.compare``, ``grading.gradcheck``, ``graders/``, ``exercises/``)
+  imports nothing from ``descent.isolation``.
 - The top package holds at most 20 modules; each package's ``__init__`` is a map naming every
   module of the package; each diagnosis module has a test file of its name under
   ``tests/unit/diagnoses/``.
 - The trusted side of a connection is a stack: each module imports only those below it.
+- The packages stand on floors (docs/architecture.md, *The floors*): a module imports only from
+  its own floor and those below it, and every module of ``src/descent`` is on one.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
@@ -40,12 +42,39 @@ SCREEN = 60  # lines, a function's whole text (signature, docstring and body)
 # The trusted side of a connection, lowest first.
 STACK = ["errors", "edits", "handles", "pipeline", "codec", "connection", "remote"]
 GRADER_FACING = [
+    "comparison",
     "calls.impl",
     "calls.callables",
     "calls.tape",
     "grading.checker",
     "grading.compare",
     "grading.gradcheck",
+]
+# The floors of src/descent, lowest first, as docs/architecture.md draws them: a package (every
+# module in it) or a module at the top of descent/, by its name in descent. A module imports
+# only from its own floor and those below it.
+FLOORS = [
+    # what everything stands on ("" is the top package's map, which imports nothing; exercises
+    # and labs_grading are first names of registry and student_notebook)
+    (
+        "",
+        "errors",
+        "registry",
+        "results",
+        "terminal",
+        "kit",
+        "student_notebook",
+        "exercises",
+        "labs_grading",
+    ),
+    ("calls",),  # the one way to reach code under test
+    ("options", "comparison", "variants", "reports"),  # what the checks and diagnoses stand on
+    ("diagnoses",),
+    ("catalogue",),  # how graders declare variants: a bug's labels are the diagnoses' kinds
+    ("isolation",),  # its worker applies a catalogued variant
+    ("grading",),
+    ("course", "labs", "authoring"),  # the libraries
+    ("commands", "__main__"),
 ]
 TOP_MODULES_AT_MOST = 20  # issue 40: the tree shows the architecture
 
@@ -112,6 +141,36 @@ def test_what_graders_see_imports_nothing_from_isolation():
 def test_each_trusted_module_imports_only_those_below_it(level):
     above = [f"descent.isolation.{name}" for name in STACK[level + 1 :]]
     assert _offenders([ISOLATION / f"{STACK[level]}.py"], above) == {}
+
+
+def _floor(path: Path) -> int:
+    """The index in FLOORS of the floor ``path`` (a module of src/descent) stands on."""
+    name = path.relative_to(SRC).parts[0].removesuffix(".py")
+    name = "" if name == "__init__" else name
+    return next(i for i, floor in enumerate(FLOORS) if name in floor)
+
+
+@pytest.mark.parametrize("level", range(len(FLOORS)), ids=[f[0] or "top" for f in FLOORS])
+def test_each_floor_imports_only_from_itself_and_those_below(level):
+    above = [f"descent.{name}" for floor in FLOORS[level + 1 :] for name in floor]
+    paths = [p for p in _files(SRC) if _floor(p) == level]
+    assert paths and _offenders(paths, above) == {}
+
+
+def test_every_module_stands_on_a_floor():
+    placed = {name for floor in FLOORS for name in floor}
+    names = {p.relative_to(SRC).parts[0].removesuffix(".py") for p in _files(SRC)}
+    assert names - {"__init__"} - placed == set(), "add it to FLOORS and docs/architecture.md"
+    assert placed - names - {""} == set(), "FLOORS names a module that is gone"
+
+
+def test_the_floors_are_the_ones_the_architecture_page_draws():
+    """docs/architecture.md lists the floors, top first, one line each: ``N. name, name``."""
+    page = (KIT / "docs" / "architecture.md").read_text()
+    section = page.split("\n## The floors\n", 1)[1].split("\n## ", 1)[0]
+    items = re.findall(r"^\d+\. (.+(?:\n   .+)*)", section, re.M)  # an item and its lines
+    drawn = [" ".join(item.split()).split(":")[0].replace("`", "").split(", ") for item in items]
+    assert drawn == [[name or "__init__" for name in floor] for floor in reversed(FLOORS)]
 
 
 def test_the_top_package_is_small():

@@ -1,7 +1,7 @@
 """The float32 tolerance is measured, not guessed: on the hidden battery's own inputs cast to
 float32, the solutions and every catalogued alternative of a forward/backward pair (the
 docstring's formula typed literally among them) stay within ``compare``'s float32 tolerance
-(``descent.grading.compare.ROUNDING_ULPS``) of the float64 result cast down, with torch's
+(``descent.comparison.ROUNDING_ULPS``) of the float64 result cast down, with torch's
 kernels forced to plain C++ (``ATEN_CPU_CAPABILITY=default``) and to AVX2. Each vector width
 runs in a subprocess of its own (this file run as a script prints what it measured)."""
 

@@ -21,7 +21,9 @@ down (the layers, the trust boundary, where to start reading for each kind of ch
 
 Beneath them, at the top:
 
-    catalogue.py     the catalogued variants (bugs, alternatives, hollow answers)
+    catalogue.py     how graders declare variants (bugs, alternatives, hollow answers)
+    variants.py      the catalogued variants: what one is, where they are kept, how found
+    comparison.py    the one comparison of a result with the expected one, and its tolerance
     registry.py      the exercises: ids, functions, points, forbidden library calls
     results.py       the results schema, one JSON document per grading run
     options.py       the grading options, declared once for argparse and pytest

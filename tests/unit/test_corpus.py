@@ -22,7 +22,7 @@ KIT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def fresh_registry(monkeypatch):
     """An empty registry of variants for the test; the process's comes back after it."""
-    monkeypatch.setattr(catalogue, "_REGISTRY", {})
+    monkeypatch.setattr("descent.variants._REGISTRY", {})  # the store catalogue fills
 
 
 @pytest.mark.parametrize(

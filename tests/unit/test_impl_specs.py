@@ -27,7 +27,7 @@ def toy_registry(monkeypatch):
             ("losses.mse.ones", HOLLOW),
         ]
     }
-    monkeypatch.setattr(catalogue, "_REGISTRY", variants)
+    monkeypatch.setattr("descent.variants._REGISTRY", variants)  # the store catalogue fills
 
 
 def test_a_named_variant_of_its_kind_is_found(toy_registry):

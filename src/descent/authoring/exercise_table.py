@@ -63,15 +63,22 @@ def tables(kit: Path) -> str:
     return "\n".join(parts)
 
 
+def replace_between(text: str, begin: str, end: str, body: str, where: Path) -> str:
+    """``text`` (of the file ``where``) with what lies between the marker lines ``begin`` and
+    ``end`` replaced by ``body``, a blank line either side; a ``DescentError`` when the markers
+    are not there once each, in order."""
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        raise DescentError(
+            f"{where} must hold the two marker lines once each, in order:\n{begin}\n{end}"
+        )
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n\n{body}\n{end}{tail}"
+
+
 def render(page: str, kit: Path) -> str:
     """``page`` with the text between the markers replaced by fresh tables."""
-    if page.count(BEGIN) != 1 or page.count(END) != 1 or page.index(BEGIN) > page.index(END):
-        raise DescentError(
-            f"{PAGE} must hold the two marker lines once each, in order:\n{BEGIN}\n{END}"
-        )
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n\n{tables(kit)}\n{END}{tail}"
+    return replace_between(page, BEGIN, END, tables(kit), PAGE)
 
 
 def update(kit: Path, *, check: bool = False) -> bool:

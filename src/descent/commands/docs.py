@@ -1,23 +1,34 @@
-"""``descent docs [--check]``: remake the exercise tables of docs/exercises.md from the registry
-and solutions/ (with ``--check``, exit 1 when they are stale and change nothing)."""
+"""``descent docs [--check]``: remake what the docs hold that is made from the code: the exercise
+tables of docs/exercises.md (from the registry and solutions/), and the list of generic diagnoses
+(from diagnoses/order.py's MODULES: the table of docs/authoring.md and the map in
+diagnoses/__init__.py). With ``--check``, exit 1 when any is stale and change nothing."""
 
 from __future__ import annotations
 
-from ..authoring.exercise_table import PAGE, update
+from ..authoring import diagnosis_table, exercise_table
 from ..kit import kit_root
 from ..terminal import console
 
 
 def register(sub) -> None:
-    p = sub.add_parser("docs", help="remake docs/exercises.md's tables from the registry")
+    p = sub.add_parser(
+        "docs",
+        help="remake docs/exercises.md's tables and the list of generic diagnoses from the code",
+    )
     p.add_argument("--check", action="store_true", help="only say whether they are stale")
     p.set_defaults(func=cmd_docs)
 
 
 def cmd_docs(args) -> int:
-    stale = update(kit_root(), check=args.check)
+    kit = kit_root()
+    stale = [exercise_table.PAGE] if exercise_table.update(kit, check=args.check) else []
+    stale += diagnosis_table.update(kit, check=args.check)
     if args.check and stale:
-        console.print(f"[red]{PAGE}: the exercise tables are stale; run `descent docs`[/red]")
+        for path in stale:
+            console.print(f"[red]{path}: stale; run `descent docs`[/red]")
         return 1
-    console.print(f"{PAGE}: " + ("tables remade" if stale else "tables up to date"))
+    if stale:
+        console.print("remade: " + ", ".join(str(path) for path in stale))
+    else:
+        console.print("docs/exercises.md, docs/authoring.md, diagnoses/__init__.py: up to date")
     return 0

@@ -1,36 +1,42 @@
 """Generic diagnoses: what a failed check names when no catalogued bug fits.
 
-* :mod:`.argument`   re-run: the reference run again with one argument of the check changed.
-* :mod:`.base`       what every diagnosis shares: ``Diagnosis``, ``Case``, tolerances, readings.
-* :mod:`.check`      named by the kind of the failed check alone.
-* :mod:`.cut`        re-run: a list argument cut to one item.
-* :mod:`.derivative` value tier: a backward whose local derivative is misread.
-* :mod:`.differentiated` a slipped forward paired with a backward that differentiates it.
-* :mod:`.draw_order` re-run: the random draws made in another order.
-* :mod:`.exception`  an exception raised, type names returned, the accuracy of a solve.
-* :mod:`.input`      re-run: a tensor argument of the check changed.
-* :mod:`.item`       value tier: results of several items (one left at zero, one entry too many).
-* :mod:`.last_call`  re-run: the last call of an activation left out.
-* :mod:`.limit`      value tier: a general formula evaluated at an infinite argument.
-* :mod:`.norm`       value tier: normalizations and moving averages read through what hides them.
-* :mod:`.order`      the order of diagnosis as data: stages, tiers, re-runs, mutant slips, KINDS.
-* :mod:`.operand`    value tier: a division upside down.
-* :mod:`.parameter`  re-run: one parameter forced; ``rerun_slip`` weighs every re-run together.
-* :mod:`.pattern`    value tier: where a result goes wrong (a step made smooth, a bound, ...).
-* :mod:`.rerun`      re-run: the check's numbers changed together.
-* :mod:`.rounding`   a reader: counts that are quotients rounded the other way.
-* :mod:`.reuse`      re-run: a random helper's first result reused.
-* :mod:`.scenario`   re-run: a number moved as the others do not try; results too small to name.
-* :mod:`.shape`      value tier: a result of another shape.
-* :mod:`.slice`      the last value tier: wrong slice by slice, or on a telling set of entries.
-* :mod:`.split`      value tier: chunk sizes (folds, batches) with the remainder mishandled.
-* :mod:`.stat`       random draws graded by a statistic: spread, reuse, distribution.
-* :mod:`.training`   what a training run reports about itself (its history, its numbers).
-* :mod:`.values`     ``diagnose``: a result read against the expected, tier by tier (entry point).
-* :mod:`.gate`       a gradient gated on the wrong region of its input.
-* :mod:`.mutant`     re-run: the reference's own code with one slip written into it.
-* :mod:`.neighbour`  the neighbouring input of a check (the same recipe, next to it).
-* :mod:`.verified`   a cause named only once verified: what a failure finally names.
+.. the map below is made by ``descent docs`` from :data:`.order.MODULES`
+
+* :mod:`.order`           the order of diagnosis as data: stages, lists, KINDS; the list of modules.
+* :mod:`.values`          ``diagnose``: a result read against the expected, tier by tier (entry
+                          point).
+* :mod:`.base`            what every diagnosis shares: ``Diagnosis``, ``Case``, tolerances,
+                          readings.
+* :mod:`.shape`           a result of another shape.
+* :mod:`.split`           chunk sizes (folds, batches) with the remainder mishandled.
+* :mod:`.item`            results of several items (one left at zero, one entry too many).
+* :mod:`.pattern`         where a result goes wrong (a step made smooth, a bound, ...).
+* :mod:`.derivative`      a backward whose local derivative is misread.
+* :mod:`.limit`           a general formula evaluated at an infinite argument.
+* :mod:`.norm`            normalizations and moving averages read through what hides them.
+* :mod:`.operand`         a division upside down.
+* :mod:`.slice`           the last value tier: wrong slice by slice, or on a telling set of entries.
+* :mod:`.gate`            a gradient gated on the wrong region of its input.
+* :mod:`.argument`        the reference run again with one argument of the check changed.
+* :mod:`.rerun`           the check's numbers changed together.
+* :mod:`.input`           a tensor argument of the check changed; the student's code in float64.
+* :mod:`.cut`             a list argument cut to one item.
+* :mod:`.reuse`           a random helper's first result reused.
+* :mod:`.draw_order`      the random draws made in another order.
+* :mod:`.last_call`       the last call of an activation left out.
+* :mod:`.parameter`       one parameter forced; ``rerun_slip`` weighs every re-run together.
+* :mod:`.scenario`        a number moved as the others do not try; results too small to name.
+* :mod:`.check`           named by the kind of the failed check alone.
+* :mod:`.exception`       an exception raised, type names returned, the accuracy of a solve.
+* :mod:`.stat`            random draws graded by a statistic: spread, reuse, distribution.
+* :mod:`.rounding`        a reader: counts that are quotients rounded the other way.
+* :mod:`.training`        what a training run reports about itself (its history, its numbers).
+* :mod:`.neighbour`       the neighbouring input of a check (the same recipe, next to it).
+* :mod:`.mutant`          the reference's own code with one slip written into it.
+* :mod:`.differentiated`  a slipped forward paired with a backward that differentiates it.
+* :mod:`.verified`        a cause named only once verified: what a failure finally names.
+
+.. end of the map made by ``descent docs``
 
 Module names drop the ``_diagnoses`` suffix their files had at the top of
 ``descent``; importers keep the old name as the local one

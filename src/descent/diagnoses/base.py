@@ -67,6 +67,9 @@ class Case:
     judges a changed run's result against ``got``: set by the stage that weighs the re-runs
     (:func:`descent.diagnoses.parameter.rerun_slip`: to float64's last digits;
     ``estimate_slip``: within the check's band); ``None`` where the re-run judges by its own rule.
+    ``pristine`` holds the tensors the recipe closes over as they were before any implementation
+    ran (the checker's): ``widen()`` makes its float32 ones float64 (``False``, changing nothing,
+    when there is none) and ``restore()`` puts them back; ``None`` where no check saved them.
     """
 
     recipe: Callable[[Any], Any]
@@ -76,6 +79,7 @@ class Case:
     exercise: str | None = None
     impl: Any = None
     reproduces: Callable[[Any], bool] | None = field(default=None, compare=False, repr=False)
+    pristine: Any = field(default=None, compare=False, repr=False)
 
     def again(self) -> Any:
         """The check's call on the reference, as it stands now (a re-run changes it first)."""
@@ -102,6 +106,19 @@ class Estimate:
     what: str = "your estimate"
     constants: bool = True
     case: Case | None = None
+
+
+class Nothing:
+    """The type of :data:`NOTHING`."""
+
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+#: What a reading of one of the order's lists that read in turn (``order.CONVENTIONS``,
+#: ``order.BEFORE_TIERS``) returns when it has read the result and nothing names it: no later
+#: reading runs (``None`` hands the result on to the next one).
+NOTHING = Nothing()
 
 
 class NotApplicable(Exception):
@@ -136,6 +153,13 @@ def observed(diagnosis: Diagnosis) -> str | None:
         return None
     seen = diagnosis.text.split(": ", 1)[0].strip()
     return seen or None
+
+
+def witnessed(found: Diagnosis | None, check: str) -> bool:
+    """``found`` states what the check saw itself, shown without verification: a fact
+    (:data:`descent.diagnoses.base.FACTS`), or NaN and overflow on a stability check's large
+    inputs, which are what that check watches for."""
+    return found is not None and (found.fact or found.kind == "stability" and check == "stability")
 
 
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:

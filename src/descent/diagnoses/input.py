@@ -15,7 +15,7 @@ check's recipe closes over; some slips are in how a tensor argument's values are
   (a power of its argument) turns any factor on the result into one on the argument, and the
   factor is then the plainer reading, which :func:`descent.diagnoses.values.constant_factor` gives or not.
 
-One more reading runs the student's code again rather than the reference:
+Two more readings run the student's code again rather than the reference:
 
 - **an error of first order in a small argument**: with a small float argument of the call
   (``0 < eps <= 0.1``, a step or an epsilon) halved, the student's error (its result minus the
@@ -23,7 +23,10 @@ One more reading runs the student's code again rather than the reference:
   to that argument where none belongs, as a one-sided difference does against a central one
   (kind ``term``). Only results with at least four wrong entries are read (a single number
   that moves with an argument shows any linear dependence on it). :func:`first_order` reads
-  it; the checker calls it last, when nothing else names the mistake.
+  it, a stage of its own, when nothing before names the mistake.
+- **right in float64**: a float32 result that nothing names (or that only NaN guesses at),
+  right once the float32 tensors of the call are widened to float64: the formula is right and
+  unstable in float32 (kind ``stability``, a fact). :func:`right_in_float64` is the last stage.
 
 The tensors are those the recipe closes over directly or one level inside a tuple, list or dict
 (the positional arguments of a battery's case); each is replaced in its cell by a new tensor and
@@ -40,8 +43,9 @@ from typing import Any
 import torch
 
 from ..calls.timelimit import cut_short
+from ..comparison import compare
 from .argument import _arguments, _discrete, closure
-from .base import Case, same
+from .base import Case, leaves, map_leaves, same
 from .values import Diagnosis, _as_tensor, _deep_equal
 
 # Re-runs stop once they have taken this long together (seconds), and after this many.
@@ -216,3 +220,41 @@ def first_order(case: Case) -> Diagnosis | None:
         f"approximation such as a one-sided difference (f(x + h) - f(x)) / h where the central "
         f"one belongs, or `{fits[0]}` added to a quantity it should not touch)",
     )
+
+
+def right_in_float64(case: Case) -> Diagnosis | None:
+    """The last stage: the student's code run again with the float32 tensors the recipe closes
+    over widened to float64 (``case.pristine``, put back after) gives the expected values, cast
+    up, where in float32 it did not: the formula is right and unstable in float32. A fact the
+    student's own code showed (``witnessed``). Not when the result's dtypes already differ from
+    the expected ones (the comparison's message says so) or no input is float32."""
+    pristine = case.pristine
+    if pristine is None or _dtypes(case.got) != _dtypes(case.expected) or not pristine.widen():
+        return None
+    try:
+        wide = case.recipe(case.impl)
+    finally:
+        pristine.restore()
+    if compare(wide, _double(case.expected), rtol=1e-5, atol=1e-6, check_dtype=False) is not None:
+        return None
+    return Diagnosis(
+        "stability",
+        "your result is right when the inputs are float64 and wrong "
+        "in float32: the formula overflows, underflows or cancels in float32 "
+        "(exp of a large number, log of an underflowed 0, a difference of two "
+        "large values); use a stable form (subtract the max, log-sum-exp, log1p)",
+        witnessed=True,  # the student's own code, run again, showed it
+    )
+
+
+def _double(value: Any) -> Any:
+    """``value`` with every float32 tensor in it (nested in tuples, lists, dicts) as float64."""
+    return map_leaves(
+        lambda v: v.double() if isinstance(v, torch.Tensor) and v.dtype == torch.float32 else v,
+        value,
+    )
+
+
+def _dtypes(value: Any) -> list:
+    """The dtypes of the tensors in ``value``, in order (nested tuples, lists, dicts)."""
+    return [v.dtype for v in leaves(value) if isinstance(v, torch.Tensor)]

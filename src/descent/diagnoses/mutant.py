@@ -69,7 +69,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import catalogue, registry
+from .. import registry, variants
 from ..calls.impl import Implementation, PatchedImplementation
 from . import order
 from .base import FLOORS
@@ -127,7 +127,7 @@ def hosts(reference: Implementation, exercise: str) -> list[tuple[Implementation
     a term or a ``+ 1`` left out of a walk's bookkeeping can mimic an unrelated mistake."""
     out = [(reference, "the reference")]
     functions = set(registry.get(exercise).functions)
-    for variant in catalogue.variants("alternative", exercise):
+    for variant in variants.variants(variants.ALTERNATIVE, exercise):
         if set(variant.functions) >= functions:
             out.append((variant.apply(reference), "a correct solution written another way"))
     return out
@@ -138,7 +138,7 @@ _INTO: dict[tuple[int, str, str], list[Mutant]] = {}
 
 
 def written_into(
-    reference: Implementation, variant: catalogue.Variant, exercise: str
+    reference: Implementation, variant: variants.Variant, exercise: str
 ) -> list[Mutant]:
     """The slips written into a catalogued bug's own code (the reference with that bug), each
     named as written into "code that <the bug's title>": a second mistake on top of one the

@@ -1,8 +1,13 @@
 """The order of diagnosis, declared once: which diagnosis runs where, and what it can pre-empt.
 
-A failed check is read in stages (:data:`STAGES`, run by ``Checker``): first its values
-(:data:`TIERS`), then the reference run again with one thing changed (:data:`RERUNS`), then the
-student's code with a small argument halved, then the reference with a number moved. A later
+A failed check is read in stages (:data:`STAGES`, run by ``Checker``): first its values, then the
+reference run again with one thing changed (:data:`RERUNS`), then the student's code with a small
+argument halved, then the reference with a number moved, and last the student's code on its
+float32 inputs widened to float64. The values are read in turn: the return convention and the
+dtype (:data:`CONVENTIONS`); then a result read as one tensor, by its shape when that differs
+(:data:`SHAPES`), else what comes before the tiers (:data:`BEFORE_TIERS`) and the value tiers
+(:data:`TIERS`); then a result that is no tensor (:data:`STRUCTURES`); then the first wrong item
+alone, and the items together (:data:`ITEMS`). A later
 stage runs only when the earlier ones named nothing, so **anything that fits earlier pre-empts
 everything after it**: a fit in a value tier stops the later tiers and every re-run. Within a
 tier or the re-runs every entry runs; fits of one kind are named, fits of several kinds are
@@ -17,11 +22,13 @@ lives (``"values.constant_factor"``: the function ``constant_factor`` of
 modules it orders: they read their order from here (:func:`resolved`). Adding a diagnosis is
 one entry here, in the list whose interface its function has (what it needs, returns and costs):
 
-- a value hypothesis (:class:`ValueHypothesis`, :data:`TIERS` and :data:`SHAPES`):
-  ``(e, g, inputs) -> Diagnosis | None`` on two float64 CPU tensors (of one shape in a tier)
-  and the call's :class:`~.values.Inputs`; cheap;
-- a reading of raw results (:data:`STRUCTURES`, :data:`ITEMS`): ``(expected, got) -> Diagnosis
-  | None``; cheap;
+- a value hypothesis (:class:`ValueHypothesis`, :data:`TIERS`, :data:`SHAPES` and
+  :data:`BEFORE_TIERS`): ``(e, g, inputs) -> Diagnosis | None`` on two float64 CPU tensors (of
+  one shape in a tier) and the call's :class:`~.values.Inputs`; cheap;
+- a reading of raw results (:data:`CONVENTIONS`, :data:`STRUCTURES`, :data:`ITEMS`):
+  ``(expected, got) -> Diagnosis | None``; cheap. In :data:`CONVENTIONS` and
+  :data:`BEFORE_TIERS` a reading may also answer ``base.NOTHING``: the result is read and left
+  unnamed, and no later reading runs;
 - a re-run (:class:`Rerun`): ``(case) -> list[Diagnosis]``, every slip under which the reference
   gives the student's result (:class:`~.base.Case`); costly, within a time budget of its own;
 - a stage (:class:`Stage`): ``(case) -> Diagnosis | None``;
@@ -40,11 +47,12 @@ import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-import torch
+if TYPE_CHECKING:  # the order is data: it loads neither torch nor a diagnosis (descent docs)
+    import torch
 
-from .base import Case, Diagnosis, Estimate
+    from .base import Case, Diagnosis, Estimate
 
 #: Every kind a diagnosis can have, with what it names; catalogue bugs are labelled with these
 #: (``bug(generic=...)``). ``"ambiguous"`` (several explanations fit) is no kind of its own.
@@ -125,11 +133,13 @@ class EstimateReading(Protocol):
 class Step:
     """A stage of :data:`STAGES`: ``function`` names it; ``after`` is what the stages before it
     found when it runs (``"nothing"``, or ``"nothing or stability"``: NaN alone only guesses at a
-    stability problem); ``reference``: it needs the reference (not every check has one)."""
+    stability problem); ``reference``: it needs the reference (not every check has one);
+    ``stage``: the stage it is part of, in words (the table of diagnoses shows it)."""
 
     function: str
     after: str = "nothing"
     reference: bool = True
+    stage: str = ""
 
     def __post_init__(self) -> None:
         if self.after not in _AFTER:
@@ -162,13 +172,26 @@ def E(function: str, *kinds: str) -> Entry:  # noqa: N802 - one short line per e
 
 
 #: The stages of a failed value check, in order (``Checker``); each runs only when those before
-#: it found nothing. A float32 result still unexplained is then run once more in float64 by the
-#: checker itself (right there: a formula unstable in float32).
+#: it found nothing (or NaN alone, for those that run ``after="nothing or stability"``).
 STAGES: tuple[Step, ...] = (
-    Step("values.diagnose_case", after="always", reference=False),  # reads values only
-    Step("parameter.rerun_slip", after="nothing or stability"),  # weighs RERUNS
-    Step("input.first_order", reference=False),  # the student's code, an argument halved
-    Step("scenario.scenario_slip"),  # a number moved: a hair, a sign, a count
+    Step("values.diagnose_case", after="always", reference=False, stage="values"),  # values only
+    Step("parameter.rerun_slip", after="nothing or stability", stage="re-runs"),  # weighs RERUNS
+    # the student's code, an argument halved
+    Step("input.first_order", reference=False, stage="scenarios"),
+    Step("scenario.scenario_slip", stage="scenarios"),  # a number moved: a hair, a sign, a count
+    # the student's code on its float32 inputs widened to float64: right there, the formula is
+    # right and unstable in float32
+    Step("input.right_in_float64", after="nothing or stability", reference=False, stage="float64"),
+)
+
+#: What the first stage (``values.diagnose``) reads first, on the raw results (``(expected, got)
+#: -> Diagnosis | NOTHING | None``): the return convention and the dtype, before any value. The
+#: first that answers decides: a diagnosis names the result, ``base.NOTHING`` leaves it unnamed
+#: (a tensor for a number that no convention explains is read no further).
+CONVENTIONS: tuple[Entry, ...] = (
+    E("values.number_or_tensor", "structure"),
+    E("values.retyped", "dtype"),
+    E("values.numbers_as_tensors", "structure"),
 )
 
 #: Results of another shape than the expected (``values.diagnose``), read as value hypotheses
@@ -197,6 +220,16 @@ STRUCTURES: tuple[Entry, ...] = (
 ITEMS: tuple[Entry, ...] = (
     E("item.zero_item", "zero"),
     E("item.held_out_kept", "branch"),
+)
+
+#: What is read of a result of the expected's shape before the tiers, on the two tensors as the
+#: tiers take them (``(e, g, inputs) -> Diagnosis | NOTHING | None``): the first that answers
+#: decides, as in :data:`CONVENTIONS` (an expected value that is not finite is read no further;
+#: a result within the hypotheses' tolerance is named by a loss of precision or by nothing).
+BEFORE_TIERS: tuple[Entry, ...] = (
+    E("values.non_finite", "stability"),
+    E("values.floored_log", "clamp"),
+    E("values.within_tolerance", "precision"),
 )
 
 #: The value tiers, most specific first: the first tier in which any hypothesis fits decides
@@ -335,6 +368,297 @@ ESTIMATES: tuple[Entry, ...] = (
     E("stat.scaled_estimate", "argument", "distribution", "factor"),
     E("parameter.estimate_slip", *_PARAMETER_KINDS),
 )
+
+
+class Module(NamedTuple):
+    """One module of the package, as the list of diagnoses shows it: ``name`` (``"values"``),
+    what it ``reads`` (the values alone, the reference run again, the student's code run again,
+    a message, an estimate), a one-line ``summary`` (the package's map), what it ``names`` (the
+    table of docs/authoring.md) and, beside the places the lists above give its functions
+    (:func:`places`), any other ``stage`` it serves (a reader a grader passes, verification)."""
+
+    name: str
+    reads: str
+    summary: str
+    names: str
+    stage: str = ""
+
+
+#: Every module of the package, each once: the one list of diagnoses. ``descent docs`` makes the
+#: package's map (``diagnoses/__init__.py``) and the table of docs/authoring.md ("Generic
+#: diagnoses") from it and the lists above, and ``descent docs --check`` fails when they drift.
+MODULES: tuple[Module, ...] = (
+    Module(
+        "order",
+        "nothing: it is data",
+        "the order of diagnosis as data: stages, lists, KINDS; the list of modules.",
+        "every list of the order, in order, as data; `KINDS`, every kind with its meaning; "
+        "`MODULES`, this table",
+        stage="(the order)",
+    ),
+    Module(
+        "values",
+        "the values",
+        "``diagnose``: a result read against the expected, tier by tier (entry point).",
+        "the entry point: a constant factor (a size, 2, the sign, `1 - p`), a factor missing "
+        "entry by entry (the upstream gradient), a complement, a layout, a sequence one step "
+        "off, a missing or extra term, a branch, float32 precision, another dtype or device, NaN "
+        "or inf where the expected is finite, a number where a tensor belongs, a result that "
+        "stops at the log of a small floor (`-log(1e-12)`: a probability floored before its log, "
+        "a fact of the check); last resort: an order, an offset, an edge, a broadcast, the wrong "
+        "dimension",
+    ),
+    Module(
+        "base",
+        "(shared)",
+        "what every diagnosis shares: ``Diagnosis``, ``Case``, tolerances, readings.",
+        "`Diagnosis`, `Case` (a failed check, as stages and re-runs read it), `NOTHING`, the "
+        "tolerance `same`, `wrong_entries`, `whole`, the leaves of nested results",
+        stage="(shared)",
+    ),
+    Module(
+        "shape",
+        "the values",
+        "a result of another shape.",
+        "the expected transposed, a dimension of size 1 too many or too few, a reduction left "
+        "out, the non-zero entries picked out by a boolean index",
+    ),
+    Module(
+        "split",
+        "the values",
+        "chunk sizes (folds, batches) with the remainder mishandled.",
+        "chunk sizes (folds, batches): the `n % k` left-over items misplaced, `ceil(n / k)`, a "
+        "short last chunk lost or kept",
+    ),
+    Module(
+        "item",
+        "the values",
+        "results of several items (one left at zero, one entry too many).",
+        "one item left at its zero start, what one item holds out kept in another, one entry "
+        "more than an input's size; `handed_back` as a reader",
+        stage="readers",
+    ),
+    Module(
+        "pattern",
+        "the values",
+        "where a result goes wrong (a step made smooth, a bound, ...).",
+        "where a result goes wrong: a step function made smooth, a final value not held, one "
+        "side of a clamp, an argument handed back, a log base, a gradient computed once, "
+        "mirrored phases",
+    ),
+    Module(
+        "derivative",
+        "the values; the reference, run again",
+        "a backward whose local derivative is misread.",
+        "a backward's local derivative misread (y / x, half a product rule, a polynomial in y at "
+        "x), a gradient off by exp of a log argument",
+    ),
+    Module(
+        "limit",
+        "the values",
+        "a general formula evaluated at an infinite argument.",
+        "a result of 1 where a number of the call is infinite",
+    ),
+    Module(
+        "norm",
+        "the values",
+        "normalizations and moving averages read through what hides them.",
+        "a normalization read through its affine step (another dimension, a mean that does not "
+        "belong or is left out, the step itself left out), a moving average's new part off by "
+        "n/(n - 1)",
+    ),
+    Module(
+        "operand",
+        "the values",
+        "a division upside down.",
+        "a division upside down: the reciprocal of the expected, everywhere or from the first "
+        "wrong step",
+    ),
+    Module(
+        "slice",
+        "the values",
+        "the last value tier: wrong slice by slice, or on a telling set of entries.",
+        "wrong slice by slice (a normalizer per row, a path through a mean dropped, a Jacobian "
+        "cut to its diagonal), a few signs, past a threshold, under a clamp, counts where values "
+        "belong",
+    ),
+    Module(
+        "gate",
+        "the values",
+        "a gradient gated on the wrong region of its input.",
+        "a gradient gated on the wrong band of its input (`out > 1` where `x > 0` belongs)",
+    ),
+    Module(
+        "argument",
+        "the reference, run again",
+        "the reference run again with one argument of the check changed.",
+        "a number the recipe closes over taken as its complement or one off",
+    ),
+    Module(
+        "rerun",
+        "the reference, run again",
+        "the check's numbers changed together.",
+        "the recipe's numbers changed together: a rate times the batch size, one number plus or "
+        "minus another, a count set to 0, n/(n - 1), a mix of two values, log-probabilities for "
+        "probabilities",
+    ),
+    Module(
+        "input",
+        "the reference and the student's code, run again",
+        "a tensor argument of the check changed; the student's code in float64.",
+        "a tensor argument moved one float off a boundary, doubled or halved; an error of first "
+        "order in a small eps; a float32 result right once its inputs are float64 (a formula "
+        "unstable in float32)",
+    ),
+    Module(
+        "cut",
+        "the reference, run again",
+        "a list argument cut to one item.",
+        "a list argument of which only the first or last item counts",
+    ),
+    Module(
+        "reuse",
+        "the reference, run again",
+        "a random helper's first result reused.",
+        "a random helper called once and its result reused",
+    ),
+    Module(
+        "draw_order",
+        "the reference, run again",
+        "the random draws made in another order.",
+        "the exercise's draws from its generator made in another order",
+    ),
+    Module(
+        "last_call",
+        "the reference, run again",
+        "the last call of an activation left out.",
+        "the last call of an activation left out",
+    ),
+    Module(
+        "parameter",
+        "the reference, run again",
+        "one parameter forced; ``rerun_slip`` weighs every re-run together.",
+        "one parameter of the exercise's functions forced: read nowhere, another option, "
+        "another default, a counter one off, the state never read or started at ones, eps under "
+        "the root, a square, another reduction, another exercise's function; `rerun_slip` "
+        "weighs every re-run together",
+    ),
+    Module(
+        "scenario",
+        "the reference and the student's code, run again",
+        "a number moved as the others do not try; results too small to name.",
+        "a number moved a hair (a comparison's boundary), negated, halved or doubled, a count "
+        "one off; results too small to name alone, read on neighbouring inputs",
+    ),
+    Module(
+        "check",
+        "the failed check's message",
+        "named by the kind of the failed check alone.",
+        "an argument edited in place, draws not from the generator (generators seeded alike "
+        "gave different results), an argument not refused with ValueError",
+    ),
+    Module(
+        "exception",
+        "the exception raised; type names",
+        "an exception raised, type names returned, the accuracy of a solve.",
+        "an overflow or a division by zero, a recursion as deep as the data, a reflected "
+        "operator missing, a matrix product the wrong way round, a None operand, two dtypes in "
+        "one operation (a hard-coded dtype); `typed` for type names, `ill_conditioned` for a "
+        "solve",
+        stage="by the exception; readers",
+    ),
+    Module(
+        "stat",
+        "an estimate; random draws",
+        "random draws graded by a statistic: spread, reuse, distribution.",
+        "an estimate's ratio to its expected value (sqrt(3), a fan, `1 - p`, Phi(p) or "
+        "1 - Phi(p) of normal draws), a rate of exactly 0 (a comparison that never holds), draws "
+        "repeated, shared, of the wrong law or dtype, a last batch that repeats indices (told "
+        "from draws with replacement), draws that ignore a generator's state or move a global "
+        "generator",
+        stage="readers",
+    ),
+    Module(
+        "rounding",
+        "the values",
+        "a reader: counts that are quotients rounded the other way.",
+        "counts that are quotients rounded the other way (`ceil(a / b)` for `a // b`)",
+        stage="readers",
+    ),
+    Module(
+        "training",
+        "a training run's report",
+        "what a training run reports about itself (its history, its numbers).",
+        "a training run's report measured on another argument, a loss history that climbs, "
+        "rises (none of its two causes chosen), diverges or never moves (at chance level when "
+        "there), a short batch handled like a full one, weights returned all zero (a zero "
+        "start), a history kept per batch, parameters returned as trained on standardized "
+        "inputs, the parameters of an earlier epoch returned",
+        stage="readers",
+    ),
+    Module(
+        "neighbour",
+        "the check's recipe, on the next input",
+        "the neighbouring input of a check (the same recipe, next to it).",
+        "the neighbouring input of a check: the batch one example shorter",
+        stage="verification",
+    ),
+    Module(
+        "mutant",
+        "the reference's source, with a slip written in",
+        "the reference's own code with one slip written into it.",
+        "one slip written into the reference's own code, into a catalogued alternative, or "
+        "(`written_into`) into the code of a catalogued bug that explains some failing checks",
+    ),
+    Module(
+        "differentiated",
+        "a slipped forward's source",
+        "a slipped forward paired with a backward that differentiates it.",
+        "a slipped forward paired with a backward that differentiates it",
+        stage="verification",
+    ),
+    Module(
+        "verified",
+        "every comparison of the exercise",
+        "a cause named only once verified: what a failure finally names.",
+        "weighs every claim on all the exercise's comparisons: what a failure finally names, or "
+        "words as an observation",
+        stage="verification",
+    ),
+)
+
+
+def lists() -> tuple[tuple[str, str, tuple[Entry, ...]], ...]:
+    """Every list of the order as ``(stage, where in it, entries)``, in the order a failed check
+    meets them."""
+    return (
+        ("values", "the convention", CONVENTIONS),
+        ("values", "another shape", SHAPES),
+        ("values", "before the tiers", BEFORE_TIERS),
+        *(("values", f"tier {i}", tier) for i, tier in enumerate(TIERS, 1)),
+        ("values", "no tensor", STRUCTURES),
+        ("values", "items", ITEMS),
+        ("re-runs", "", RERUNS),
+        ("verification", "slips of the code", MUTANT_SLIPS),
+        ("by the check's kind", "", tuple(dict.fromkeys(BY_CHECK.values()))),
+        ("by the estimate", "", ESTIMATES),
+    )
+
+
+def places(module: str) -> dict[str, list[str]]:
+    """Where the order runs the functions of ``module`` (``"derivative"``): ``{stage: where in
+    it}``, in the order a failed check meets them (``{"values": ["tier 2"], "re-runs": []}``)."""
+    found: dict[str, list[str]] = {}
+    for step in STAGES:
+        if step.function.partition(".")[0] == module:
+            found.setdefault(step.stage, [])
+    for stage, where, entries in lists():
+        if any(entry.function.partition(".")[0] == module for entry in entries):
+            details = found.setdefault(stage, [])
+            if where and where not in details:
+                details.append(where)
+    rank = list(dict.fromkeys([step.stage for step in STAGES] + [s for s, _, _ in lists()]))
+    return {stage: found[stage] for stage in sorted(found, key=rank.index)}
 
 
 @functools.cache

@@ -1,41 +1,25 @@
-"""Generic diagnoses: name a likely mistake from how a wrong result relates to the expected one.
+"""The first stage of a failed value check: the result read against the expected, values only.
 
 The catalogue (``descent.catalogue``) names only the mistakes someone wrote down. When a value
 check fails, :func:`diagnose` also tests cheap hypotheses about ``got`` against ``expected`` (and
-the inputs of the call) that hold for any exercise: a constant factor (a dimension's size, 2, the
-sign, ``1 - p`` for a numeric argument ``p``), a factor missing entry by entry (an argument such
-as the upstream gradient), a complement, a layout (transposed, reshaped instead of permuted),
-values or items in the wrong order, a sequence one step behind or ahead, a missing or extra term
-proportional to an argument, a branch of a piecewise formula, a wrong edge, a normalization along
-the wrong dimension, float32 precision, another dtype or device, a number where a tensor belongs.
-Where a result goes wrong (a step function made smooth, a final value not held, one bound of
-a clamp, an argument handed back) is read by :mod:`descent.diagnoses.pattern`; results of
-another shape by :mod:`descent.diagnoses.shape`, slips in how an argument is
-used (re-running the reference) by :mod:`descent.diagnoses.argument`,
-:mod:`descent.diagnoses.rerun` and :mod:`descent.diagnoses.parameter`, the mistake a check
-watches by its kind alone (an argument edited in place, draws not from the generator, an argument
-not refused) by :mod:`descent.diagnoses.check`, and random draws graded by a statistic (a
-spread off by sqrt(3) or a fan, draws reused or shared, of the wrong distribution) by
-:mod:`descent.diagnoses.stat`; chunk sizes (folds, batches) with the remainder mishandled by
-:mod:`descent.diagnoses.split`; exceptions, type names and the accuracy of a solve by
-:mod:`descent.diagnoses.exception`; a tensor argument changed by :mod:`descent.diagnoses.input`;
-a division upside down by :mod:`descent.diagnoses.operand`; a normalization read through its
-affine step and a moving average through the part it keeps by :mod:`descent.diagnoses.norm`, a
-result of 1 where an argument is infinite by :mod:`descent.diagnoses.limit`; results of several
-items (one left at its zero start, the indices one item holds out kept in another, one entry more
-than an input's size) by :mod:`descent.diagnoses.item`.
-A gradient off by exp of a log argument, entry by entry, is read by
-:mod:`descent.diagnoses.derivative` (which also reads a backward's local derivative).
-Patterns slice by slice (a normalizer, a term through a row's mean) and on a telling set of
-entries (a few signs, past a threshold) are the last tier, :mod:`descent.diagnoses.slice`.
-The step hypotheses read only sequences with some non-whole value: a list of indices or counts
-(a fold, a permutation) is no schedule.
+the inputs of the call) that hold for any exercise. This module holds the entry point and the
+readings of its own: the return convention (a number for a tensor, the right value inside a
+tuple), another dtype or device, NaN or infinity where the expected is finite, a log stopped at
+a small floor, float32 precision, and the value hypotheses a constant factor (a dimension's size,
+2, the sign, ``1 - p`` for a numeric argument ``p``), a factor missing entry by entry (an argument
+such as the upstream gradient), a complement, a layout (transposed, reshaped instead of
+permuted), values or items in the wrong order, a sequence one step behind or ahead, a missing or
+extra term proportional to an argument, a branch of a piecewise formula, a wrong edge, a
+broadcast or a normalization along the wrong dimension. The step hypotheses read only sequences
+with some non-whole value: a list of indices or counts (a fold, a permutation) is no schedule.
 
-A gradient right except on a band of its input (gated on ``out > 1`` where ``x > 0`` belongs) is
-read by :mod:`descent.diagnoses.gate`. Slips written into the reference's own code (a square root
-left out, one hyperparameter for another, eps moved, ``=`` for ``+=``) are
-:mod:`descent.diagnoses.mutant`'. Whatever these read on one check is a claim: the feedback names
-it only once :mod:`descent.diagnoses.verified` has confirmed it on the exercise's other checks.
+What :func:`diagnose` reads, and in which order, is declared in :mod:`descent.diagnoses.order`
+(``CONVENTIONS``, then a result read as one tensor: ``SHAPES`` or ``BEFORE_TIERS`` and
+``TIERS``; then ``STRUCTURES``, the first wrong item, ``ITEMS``); the other modules' readings it
+runs, and every later stage, are listed in ``order.MODULES`` (shown as the table of
+docs/authoring.md, *Generic diagnoses*). Whatever they read on one check is a claim: the
+feedback names it only once :mod:`descent.diagnoses.verified` has confirmed it on the exercise's
+other checks.
 
 Each hypothesis is a small function ``(expected, got, inputs) -> Diagnosis | None`` over float64
 CPU tensors of one shape. They come in tiers, most specific first; the first tier in which any
@@ -56,7 +40,18 @@ from typing import Any
 import torch
 
 from . import order as diagnosis_order
-from .base import _ATOL, _RTOL, FLOORS, Case, Diagnosis, permutations, same, wrong_entries
+from .base import (
+    _ATOL,
+    _RTOL,
+    FLOORS,
+    NOTHING,
+    Case,
+    Diagnosis,
+    Nothing,
+    permutations,
+    same,
+    wrong_entries,
+)
 
 
 @dataclass
@@ -752,34 +747,9 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     in (or unwrapped from) a tuple; non-numeric results get no diagnosis.
     """
     inputs = inputs or Inputs()
-    if (
-        isinstance(got, torch.Tensor)
-        and isinstance(expected, Number)
-        or isinstance(expected, torch.Tensor)
-        and isinstance(got, Number)
-    ):
-        return wrong_return_convention(expected, got)
-    if isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor):
-        found = retyped(expected, got)
-        if found is not None:
-            return found
-    if (
-        isinstance(expected, (list, tuple))
-        and isinstance(got, (list, tuple))
-        and len(expected) == len(got)
-    ):  # numbers handed back as tensors, values right
-        found = next(
-            (
-                d
-                for e_item, g_item in zip(expected, got)
-                if isinstance(e_item, Number)
-                and isinstance(g_item, torch.Tensor)
-                and (d := wrong_return_convention(e_item, g_item)) is not None
-            ),
-            None,
-        )
-        if found is not None and _deep_equal(expected, got):
-            return found
+    read = _read(diagnosis_order.CONVENTIONS, expected, got)
+    if read is not None:
+        return _named(read)
     pair = _as_pair(expected, got)
     if pair is not None:  # one tensor, or a sequence read as one: no item-by-item guess
         found = _diagnose_pair(*pair, inputs)
@@ -803,15 +773,10 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
         return _first_fit(diagnosis_order.SHAPES, e, g, inputs)
-    if not bool(torch.isfinite(e).all()):
-        return None
-    if not bool(torch.isfinite(g).all()):
-        return non_finite(e, g)
-    floored = floored_log(e, g)
-    if floored is not None:
-        return floored
-    if same(g, e):  # within the hypotheses' tolerance: only a precision loss can tell
-        return float32_precision(e, g, replace(inputs, dtype=dtype))
+    inputs = replace(inputs, dtype=dtype)
+    read = _read(diagnosis_order.BEFORE_TIERS, e, g, inputs)
+    if read is not None:
+        return _named(read)
     return diagnose_tensors(e, g, inputs, dtype)
 
 
@@ -821,9 +786,74 @@ def _first_fit(entries: tuple[diagnosis_order.Entry, ...], *args: Any) -> Diagno
     return next((found for found in fits if found is not None), None)
 
 
-def retyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
+def _read(entries: tuple[diagnosis_order.Entry, ...], *args: Any) -> Diagnosis | Nothing | None:
+    """The answer of the first of ``entries`` that reads ``args``, in the order declared: a
+    diagnosis, or :data:`~.base.NOTHING` (read, and named by nothing); ``None`` when none reads
+    them."""
+    answers = (fn(*args) for fn in diagnosis_order.resolved(entries))
+    return next((read for read in answers if read is not None), None)
+
+
+def _named(read: Diagnosis | Nothing) -> Diagnosis | None:
+    return read if isinstance(read, Diagnosis) else None
+
+
+# -- read before the values (CONVENTIONS): the return convention and the dtype ---------------
+
+
+def number_or_tensor(expected: Any, got: Any) -> Diagnosis | Nothing | None:
+    """A tensor where a Python number is expected, or the reverse: the return convention
+    (:func:`wrong_return_convention`) names it or nothing does; no reading of the values."""
+    if (
+        isinstance(got, torch.Tensor)
+        and isinstance(expected, Number)
+        or isinstance(expected, torch.Tensor)
+        and isinstance(got, Number)
+    ):
+        return wrong_return_convention(expected, got) or NOTHING
+    return None
+
+
+def numbers_as_tensors(expected: Any, got: Any) -> Diagnosis | None:
+    """A list or tuple of the right values in which numbers the docstring asks for came back as
+    tensors (``[loss, accuracy]`` as two 0-dim tensors): the return convention."""
+    if not (
+        isinstance(expected, (list, tuple))
+        and isinstance(got, (list, tuple))
+        and len(expected) == len(got)
+    ):
+        return None
+    found = next(
+        (
+            d
+            for e_item, g_item in zip(expected, got)
+            if isinstance(e_item, Number)
+            and isinstance(g_item, torch.Tensor)
+            and (d := wrong_return_convention(e_item, g_item)) is not None
+        ),
+        None,
+    )
+    return found if found is not None and _deep_equal(expected, got) else None
+
+
+# -- read before the tiers (BEFORE_TIERS): one tensor of the expected's shape ----------------
+
+
+def within_tolerance(
+    e: torch.Tensor, g: torch.Tensor, inputs: Inputs
+) -> Diagnosis | Nothing | None:
+    """A result within the hypotheses' tolerance of the expected (:func:`~.base.same`): only a
+    loss of precision (:func:`float32_precision`) can tell it apart, and no tier reads it."""
+    if not same(g, e):
+        return None
+    return float32_precision(e, g, inputs) or NOTHING
+
+
+def retyped(expected: Any, got: Any) -> Diagnosis | None:
     """Right values (to float32 precision) in another dtype or on another device: the result
-    was built with a hard-coded dtype or device, or converted on the way."""
+    was built with a hard-coded dtype or device, or converted on the way (two tensors only)."""
+    if not (isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor)):
+        return None
     if got.shape != expected.shape or (
         got.dtype == expected.dtype and got.device == expected.device
     ):
@@ -862,10 +892,15 @@ def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Nothing | None:
     """NaN or infinity where the expected result is finite, told apart: infinity alone comes
     from a log of 0 (a probability that underflowed) or an exp that overflowed, NaN from inf - inf
-    or inf / inf, most often after an exp overflowed."""
+    or inf / inf, most often after an exp overflowed. Where the expected result is not finite
+    itself, nothing reads the values."""
+    if not bool(torch.isfinite(e).all()):
+        return NOTHING
+    if bool(torch.isfinite(g).all()):
+        return None
     if bool(torch.isnan(g).any()):
         return Diagnosis(
             "stability",
@@ -884,7 +919,7 @@ def non_finite(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     )
 
 
-def floored_log(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+def floored_log(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """Every wrong entry stops at the log of one small floor (``FLOORS``; to float32's
     precision) where the expected lies beyond it: a probability floored before its log
     (``log(max(p, 1e-12))``, ``log(p + 1e-12)``), seen where it underflows. What the values show

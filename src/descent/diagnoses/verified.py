@@ -47,9 +47,9 @@ from typing import Any
 
 import torch
 
-from .. import catalogue
-from ..grading.compare import compare, witnessed
-from .base import Diagnosis, NotApplicable, leaves, observed
+from .. import variants
+from ..comparison import compare
+from .base import Diagnosis, NotApplicable, leaves, observed, witnessed
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
@@ -541,7 +541,7 @@ def _edits_where_seen(claim: Claim, verdict: _Verdict, book: Ledger) -> bool:
     """Every check whose own fact verified ``claim`` names, in its message, a function the
     catalogued bug replaces (the call in which the edit was seen)."""
     try:
-        functions = list(catalogue.get(claim.misconception or "").functions)
+        functions = list(variants.get(claim.misconception or "").functions)
     except KeyError:
         return False
     seen = [r for r in book.records if id(r) in verdict.explains and r.failure is not None]
@@ -563,7 +563,7 @@ def _composite_claim(book: Ledger, reference: Any, bugs: list[Claim]) -> Claim |
         return None
     for bug in bugs:
         try:
-            variant = catalogue.get(bug.misconception or "")
+            variant = variants.get(bug.misconception or "")
         except KeyError:
             continue
         if not hasattr(variant, "apply") or variant.exercise != book.exercise:

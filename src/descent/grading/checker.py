@@ -24,7 +24,7 @@ from ..calls import timelimit
 from ..calls.impl import Implementation
 from ..diagnoses import order
 from ..diagnoses import values as diagnoses
-from ..diagnoses.base import Case, Estimate, leaves, map_leaves
+from ..diagnoses.base import Case, Estimate, leaves
 from ..diagnoses.neighbour import neighbour
 from ..diagnoses.verified import Ledger, Record
 from .compare import GradingFailure, assert_like, compare
@@ -176,10 +176,8 @@ class Checker:
         were before any implementation ran: the stages of :data:`descent.diagnoses.order.STAGES`
         in order, each run when those before it named nothing (the values read; the reference
         re-run with something changed; the student's code with a small argument halved; the
-        reference with a number moved), the recipe's inputs put back after each. A
-        float32 result that none explains is tried once more with the inputs widened
-        to float64: right there means the formula is right and unstable in float32 (not when the
-        result's dtype is already wrong: the comparison's message says so)."""
+        reference with a number moved; the student's code on its float32 inputs widened to
+        float64), the recipe's inputs put back after each."""
         pristine.restore()
         with timelimit.exploring():
             return self._diagnosed(recipe, got, expected, pristine)
@@ -187,34 +185,15 @@ class Checker:
     def _diagnosed(
         self, recipe: Recipe, got: Any, expected: Any, pristine: _Inputs
     ) -> diagnoses.Diagnosis | None:
-        case = Case(recipe, got, expected, self.reference, self.exercise, self.impl)
+        case = Case(
+            recipe, got, expected, self.reference, self.exercise, self.impl, pristine=pristine
+        )
         try:
             found = None
             for step in order.STAGES:  # each stage runs when those before it named nothing
                 if step.runs_after(found) and (self.reference is not None or not step.reference):
                     found = order.function(step.function)(case) or found
                     pristine.restore()
-            if (
-                (found is None or found.kind == "stability")
-                and _dtypes(got) == _dtypes(expected)
-                and pristine.widen()
-            ):
-                try:
-                    wide = recipe(self.impl)
-                finally:
-                    pristine.restore()
-                if (
-                    compare(wide, _double(expected), rtol=1e-5, atol=1e-6, check_dtype=False)
-                    is None
-                ):
-                    return diagnoses.Diagnosis(
-                        "stability",
-                        "your result is right when the inputs are float64 and wrong "
-                        "in float32: the formula overflows, underflows or cancels in float32 "
-                        "(exp of a large number, log of an underflowed 0, a difference of two "
-                        "large values); use a stable form (subtract the max, log-sum-exp, log1p)",
-                        witnessed=True,  # the student's own code, run again, showed it
-                    )
             return found
         except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - nothing read, nothing named
             return None  # (a re-run of the student's code that ran out of time included)
@@ -684,14 +663,6 @@ def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:
     )
 
 
-def _double(value: Any) -> Any:
-    """``value`` with every float32 tensor in it (nested in tuples, lists, dicts) as float64."""
-    return map_leaves(
-        lambda v: v.double() if isinstance(v, torch.Tensor) and v.dtype == torch.float32 else v,
-        value,
-    )
-
-
 def _narrow(value: Any) -> bool:
     """``value`` is a tensor of float32 or a narrower floating dtype."""
     return (
@@ -724,8 +695,3 @@ def _cast_like(wide: Any, narrow: Any) -> Any:
             return None
         return cast
     return narrow
-
-
-def _dtypes(value: Any) -> list:
-    """The dtypes of the tensors in ``value``, in order (nested tuples, lists, dicts)."""
-    return [v.dtype for v in leaves(value) if isinstance(v, torch.Tensor)]

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from descent.diagnoses.base import Case
-from descent.diagnoses.input import first_order, input_fits
+from descent.diagnoses.input import first_order, input_fits, right_in_float64
+from descent.grading.checker import _Inputs
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -118,3 +119,25 @@ def test_an_error_of_first_order_in_a_small_argument():
     )
     assert first_order(Case(recipe, 6 * x, expected, impl=lambda f, x, eps: 6 * x)) is None
     assert first_order(Case(recipe, expected, expected, impl=lambda f, x, eps: 3 * x)) is None
+
+
+def _ratio(v):  # exp(100) overflows float32, not float64: right in float64, NaN in float32
+    return torch.exp(v) / torch.exp(v)
+
+
+def test_right_in_float64_on_inputs_widened_and_put_back():
+    z = torch.tensor([10.0, 50.0, 100.0], dtype=torch.float32)
+
+    def recipe(impl):
+        return impl(z)
+
+    case = Case(recipe, _ratio(z), torch.ones(3), impl=_ratio, pristine=_Inputs(recipe))
+    found = right_in_float64(case)
+    assert found.kind == "stability" and found.fact and "float64" in found.text
+    assert z.dtype == torch.float32  # put back
+    # near misses: wrong in float64 too; a result of another dtype; no input saved
+    wrong = Case(recipe, _ratio(z), 2 * torch.ones(3), impl=_ratio, pristine=_Inputs(recipe))
+    assert right_in_float64(wrong) is None
+    double = Case(recipe, _ratio(z).double(), torch.ones(3), impl=_ratio, pristine=_Inputs(recipe))
+    assert right_in_float64(double) is None
+    assert right_in_float64(Case(recipe, _ratio(z), torch.ones(3), impl=_ratio)) is None

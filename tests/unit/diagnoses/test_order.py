@@ -24,9 +24,10 @@ DIAGNOSES = Path(order.__file__).parent
 SRC = DIAGNOSES.parent
 
 LISTS = [*order.TIERS, order.SHAPES, order.STRUCTURES, order.ITEMS, order.RERUNS]
+LISTS += [order.CONVENTIONS, order.BEFORE_TIERS]
 LISTS += [order.MUTANT_SLIPS, tuple(dict.fromkeys(order.BY_CHECK.values())), order.ESTIMATES]
 ENTRIES = [e for entries in LISTS for e in entries]
-TIERED = [e.function for tier in [*order.TIERS, order.SHAPES] for e in tier]
+TIERED = [e.function for tier in [*order.TIERS, order.SHAPES, order.BEFORE_TIERS] for e in tier]
 CASED = [step.function for step in order.STAGES] + [e.function for e in order.RERUNS]
 DECLARED = [e.function for e in ENTRIES] + [step.function for step in order.STAGES]
 
@@ -51,7 +52,7 @@ def test_every_declared_function_exists_and_is_declared_once():
 
 
 def test_structure_readings_take_the_raw_results():
-    for entry in order.STRUCTURES + order.ITEMS:
+    for entry in order.CONVENTIONS + order.STRUCTURES + order.ITEMS:
         assert _positional(order.function(entry.function)) == ["expected", "got"], entry
 
 
@@ -202,6 +203,52 @@ def test_the_tiers_run_in_the_order_declared(monkeypatch):
     assert values.diagnose(e, e.flip(0)).kind == "order"
 
 
+def test_what_is_read_before_the_values_is_declared(monkeypatch):
+    """The return convention, the dtype, non-finite values, a floored log and a result within
+    tolerance are read in the order's CONVENTIONS and BEFORE_TIERS, not in code of their own: an
+    entry left out of its list reads nothing."""
+    e = torch.tensor([1 / 3, -2 / 7, 3.1, 0.55], dtype=torch.float64)
+    log = torch.tensor([-30.0, -35.0, 1.0, -2.0, 0.5], dtype=torch.float64)
+    floored = log.clamp(min=math.log(1e-12))  # a log of a probability floored at 1e-12
+    assert values.diagnose(2.0, torch.tensor(2.0)).kind == "structure"
+    assert values.diagnose(e.float(), e.double()).kind == "dtype"
+    assert values.diagnose(e, torch.full_like(e, math.nan)).kind == "stability"
+    assert values.diagnose(log, floored).kind == "clamp"
+    assert values.diagnose(e, e.float().double()).kind == "precision"
+    monkeypatch.setattr(order, "CONVENTIONS", ())
+    assert values.diagnose(2.0, torch.tensor(2.0)) is None  # the same value: nothing else names it
+    assert values.diagnose(e.float(), e.double()) is None
+    monkeypatch.setattr(order, "BEFORE_TIERS", order.BEFORE_TIERS[:1] + order.BEFORE_TIERS[2:])
+    assert values.diagnose(log, floored) is None
+    # NOTHING decides: a number for a tensor that no convention explains is read no further
+    monkeypatch.setattr(order, "CONVENTIONS", (order.E("values.number_or_tensor", "structure"),))
+    assert values.diagnose(torch.tensor(2.0), -2.0) is None
+    monkeypatch.setattr(order, "CONVENTIONS", ())
+    assert values.diagnose(torch.tensor(2.0), -2.0).kind == "sign"  # its values read then
+
+
+def test_the_float64_retry_is_the_last_declared_stage(monkeypatch):
+    z = torch.tensor([10.0, 50.0, 100.0], dtype=torch.float32)
+
+    def f(v):  # exp(100) overflows float32, not float64
+        return torch.exp(v) / torch.exp(v)
+
+    class Impl:
+        def __init__(self, f):
+            self.f = f
+
+    def failure():
+        check = Checker(Impl(f), None, None)  # type: ignore[arg-type]
+        with pytest.raises(GradingFailure) as raised:
+            check.matches(lambda m: m.f(z), "f output", expected=torch.ones(3))
+        return raised.value.resolve().found
+
+    assert order.STAGES[-1].function == "input.right_in_float64"
+    assert failure().kind == "stability" and failure().fact
+    monkeypatch.setattr(order, "STAGES", order.STAGES[:-1])  # not declared: not run
+    assert failure() is None or not failure().fact
+
+
 def test_the_reruns_are_the_ones_declared(monkeypatch):
     def recipe(m):
         return m.init.calculate_gain("leaky_relu")
@@ -221,3 +268,20 @@ def test_a_stage_declared_to_run_after_something_else_is_refused():
     assert order.Step("x").runs_after(None) and order.Step("x", after="always").runs_after(
         stability
     )
+
+
+def test_the_list_of_modules_names_each_module_of_the_package_once():
+    """``order.MODULES`` is the one list of diagnoses (the docs' table and the package's map are
+    made from it: ``descent docs``): every module of the package, once, each text one line."""
+    names = [module.name for module in order.MODULES]
+    files = sorted(p.stem for p in DIAGNOSES.glob("*.py") if p.stem != "__init__")
+    assert sorted(names) == files and len(names) == len(set(names))
+    for module in order.MODULES:
+        texts = (module.reads, module.summary, module.names)
+        assert all(t.strip() and "\n" not in t for t in texts), module.name
+
+
+def test_where_a_module_runs_is_read_off_the_order():
+    assert order.places("derivative") == {"values": ["tier 2"], "re-runs": []}
+    assert order.places("input") == {"re-runs": [], "scenarios": [], "float64": []}
+    assert order.places("verified") == {}  # not in a list: its entry says where (verification)

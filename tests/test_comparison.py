@@ -1,0 +1,49 @@
+"""The one comparison (``descent.comparison``) on its own: the raw structure check, the rounding
+float32 is allowed, and that it stands beneath everything that compares (it imports nothing of
+the kit). How a check reports a mismatch is in ``test_compare.py``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import torch
+
+from descent import comparison
+from descent.comparison import ROUNDING_ULPS, compare, structure, tolerance
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def test_structure_compares_nesting_shapes_and_dtypes_not_values():
+    template = (torch.zeros(2, 3, dtype=torch.float64), [torch.zeros(4)])
+    assert structure((torch.ones(2, 3, dtype=torch.float64), [torch.rand(4)]), template) is None
+    found = structure((torch.ones(3, 2, dtype=torch.float64), [torch.rand(4)]), template)
+    assert found.path == "[0]" and "transposed" in found.hint
+    found = structure((torch.ones(2, 3), [torch.rand(4)]), template)
+    assert "dtype" in found.reason
+    assert "expected 2 items" in structure((torch.ones(2, 3),), template).reason
+
+
+def test_float32_is_held_to_its_rounding_and_float64_to_what_is_asked():
+    e32 = torch.tensor([1.0, 1000.0])
+    eps = torch.finfo(torch.float32).eps
+    assert tolerance(e32, e32, 1e-7, 1e-9) == (ROUNDING_ULPS * eps, ROUNDING_ULPS * eps * 1000.0)
+    e64 = e32.double()
+    assert tolerance(e64, e64, 1e-7, 1e-9) == (1e-7, 1e-9)
+    assert tolerance(e64, e64, 1e-7, 1e-9) != tolerance(e32, e64, 1e-7, 1e-9)  # the coarser one
+
+
+def test_a_mismatch_says_where_and_by_how_much():
+    found = compare({"w": torch.tensor([1.0, 2.0])}, {"w": torch.tensor([1.0, 3.0])})
+    assert found.path == "['w']" and "index (1,)" in found.describe("grads")
+
+
+def test_the_comparison_imports_nothing_of_the_kit():
+    """It stands beneath the diagnoses and the grading helpers alike (docs/architecture.md)."""
+    tree = ast.parse(Path(comparison.__file__).read_text())
+    imported = [n.module or "." for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
+    assert imported and not relative and not [m for m in imported if m.startswith("descent")]
