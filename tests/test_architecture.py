@@ -8,7 +8,8 @@
 - The top package holds at most 20 modules; each package's ``__init__`` is a map naming every
   module of the package; each diagnosis module has a test file of its name under
   ``tests/unit/diagnoses/``.
-- The trusted side of a connection is a stack: each module imports only those below it.
+- The isolation package is two stacks, each module importing only those below it: the
+  trusted side of a connection and the confinement steps.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
@@ -39,6 +40,20 @@ ISOLATION = SRC / "isolation"
 SCREEN = 60  # lines, a function's whole text (signature, docstring and body)
 # The trusted side of a connection, lowest first.
 STACK = ["errors", "edits", "handles", "pipeline", "codec", "connection", "remote"]
+# The stacks of the isolation package, lowest first: each module imports only those before it.
+STACKS = {
+    "trusted": STACK,
+    "confinement": [
+        "syscalls",
+        "limits",
+        "landlock",
+        "seccomp",
+        "namespaces",
+        "privileges",
+        "cgroups",
+        "confinement",
+    ],
+}
 GRADER_FACING = [
     "calls.impl",
     "calls.callables",
@@ -108,10 +123,14 @@ def test_what_graders_see_imports_nothing_from_isolation():
     assert _offenders(paths, ["descent.isolation"]) == {}
 
 
-@pytest.mark.parametrize("level", range(len(STACK)))
-def test_each_trusted_module_imports_only_those_below_it(level):
-    above = [f"descent.isolation.{name}" for name in STACK[level + 1 :]]
-    assert _offenders([ISOLATION / f"{STACK[level]}.py"], above) == {}
+@pytest.mark.parametrize(
+    ("stack", "level"),
+    [(stack, level) for stack, names in STACKS.items() for level in range(len(names))],
+)
+def test_each_isolation_module_imports_only_those_below_it(stack, level):
+    names = STACKS[stack]
+    above = [f"descent.isolation.{name}" for name in names[level + 1 :]]
+    assert _offenders([ISOLATION / f"{names[level]}.py"], above) == {}
 
 
 def test_the_top_package_is_small():

@@ -3,7 +3,17 @@
 Modules, one job each. The worker's side (runs confined):
 
 * :mod:`.server`       the fork server (pre-imported torch) and the worker bootstrap.
-* :mod:`.confinement`  rlimits, capabilities/uid, Landlock, seccomp, cgroups, namespaces; probe.
+* :mod:`.confinement`  what confinement this machine offers (probe); the steps, each importing
+  only those above it:
+
+  * :mod:`.syscalls`    the C library and the x86_64 syscall numbers.
+  * :mod:`.limits`      every number a worker is held to, and the rlimits.
+  * :mod:`.landlock`    the files a worker may read and write, no TCP.
+  * :mod:`.seccomp`     the syscall filter (classic BPF).
+  * :mod:`.namespaces`  network, IPC, UTS, mount and user namespaces; the scratch tmpfs.
+  * :mod:`.privileges`  a uid of the worker's own, or no capabilities; private folders covered.
+  * :mod:`.cgroups`     a cgroup per worker (root): memory, pids, the kill sweep.
+
 * :mod:`.task_cap`     the cap on a worker's threads and processes, in every mode.
 * :mod:`.worker`       the worker's request loop, handle table and in-place write-back.
 * :mod:`.operations`   the worker's per-operation request handlers.
