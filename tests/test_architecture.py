@@ -8,8 +8,8 @@
 - The top package holds at most 20 modules; each package's ``__init__`` is a map naming every
   module of the package; each diagnosis module has a test file of its name under
   ``tests/unit/diagnoses/``.
-- The isolation package is two stacks, each module importing only those below it: the
-  trusted side of a connection and the confinement steps.
+- The isolation package is three stacks, each module importing only those below it: the
+  trusted side of a connection, the confinement steps, and the worker's request loop.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
@@ -53,6 +53,7 @@ STACKS = {
         "cgroups",
         "confinement",
     ],
+    "worker": ["protocol", "encoding", "held", "submission", "edit_watch", "operations", "worker"],
 }
 GRADER_FACING = [
     "calls.impl",

@@ -15,13 +15,18 @@ Modules, one job each. The worker's side (runs confined):
   * :mod:`.cgroups`     a cgroup per worker (root): memory, pids, the kill sweep.
 
 * :mod:`.task_cap`     the cap on a worker's threads and processes, in every mode.
-* :mod:`.worker`       the worker's request loop, handle table and in-place write-back.
+* :mod:`.held`         the objects a worker holds by handle, and snapshots of their attributes.
+* :mod:`.submission`   the submission's modules in the worker, a variant's overrides, its errors.
+* :mod:`.edit_watch`   whether a call edited its arguments, re-encoded when it did.
 * :mod:`.operations`   the worker's per-operation request handlers.
+* :mod:`.worker`       the worker's request loop: replies, pipelined requests, callbacks.
 * :mod:`.tripwire`     runtime wrappers around forbidden APIs.
 * :mod:`.cells`        notebook cells (the labs).
 
-Both sides: :mod:`.protocol` (length-prefixed JSON headers plus raw tensor bytes; caps; no
-pickle). The trusted side, each importing only those above it:
+Both sides: :mod:`.protocol` (frames: a length-prefixed JSON header plus raw bytes; caps) and
+:mod:`.encoding` (values as JSON and raw tensor bytes; caps; no pickle). The worker's stack,
+each importing only those above it: protocol, encoding, held, submission, edit_watch,
+operations, worker. The trusted side, each importing only those above it:
 
 * :mod:`.errors`       ``WorkerFailure`` and exceptions rebuilt from the worker's description.
 * :mod:`.edits`        edits of a call's arguments copied back into the grader's objects.
