@@ -16,7 +16,8 @@
   neither torch nor pytest when it starts; the pytest plugin loads neither torch nor hypothesis.
 - Each import inside a function anywhere in ``src/descent`` says why, on its line or above its
   group (an optional dependency, start-up cost, an order, an import loop).
-- No function of the isolation package is longer than a screen.
+- Sizes: no function of the isolation package is longer than a screen (60 lines), no file of
+  it is longer than 500 lines, and no function anywhere in ``src/descent`` is longer than 80.
 - The fast lane (``./dev test --fast``, the test files marked ``fast``) reaches every module of
   the kit through its imports.
 - Test modules import one another relatively, so that ``pytest tests/unit`` runs as the docs say.
@@ -38,6 +39,8 @@ KIT = Path(__file__).resolve().parents[1]
 SRC = KIT / "src" / "descent"
 ISOLATION = SRC / "isolation"
 SCREEN = 60  # lines, a function's whole text (signature, docstring and body)
+FUNCTION_AT_MOST = 80  # lines, a function anywhere in src/descent, counted as SCREEN is
+ISOLATION_FILE_AT_MOST = 500  # lines, a file of the isolation package (security code)
 # The trusted side of a connection, lowest first.
 STACK = ["errors", "edits", "handles", "pipeline", "codec", "connection", "remote"]
 # The stacks of the isolation package, lowest first: each module imports only those before it.
@@ -302,15 +305,46 @@ def test_the_plugin_loads_without_torch_or_hypothesis():
     assert _loaded_by("descent.grading.plugin", ("torch", "numpy", "hypothesis", "rich")) == []
 
 
-def test_no_isolation_function_is_longer_than_a_screen():
+def _long_functions(folder: Path, at_most: int) -> list[str]:
+    """The functions under ``folder`` longer than ``at_most`` lines, ``def`` line to last."""
     long = []
-    for path in _files(ISOLATION):
+    for path in _files(folder):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lines = node.end_lineno - node.lineno + 1
-                if lines > SCREEN:
-                    long.append(f"{path.name}:{node.name} ({lines} lines)")
-    assert long == []
+                if lines > at_most:
+                    long.append(f"{path.relative_to(folder)}:{node.name} ({lines} lines)")
+    return long
+
+
+def test_no_isolation_function_is_longer_than_a_screen():
+    assert _long_functions(ISOLATION, SCREEN) == []
+
+
+def test_no_function_is_longer_than_80_lines():
+    assert _long_functions(SRC, FUNCTION_AT_MOST) == []
+
+
+def _long_files(folder: Path, at_most: int) -> dict[str, int]:
+    """The files under ``folder`` longer than ``at_most`` lines, with their length."""
+    return {
+        str(path.relative_to(folder)): lines
+        for path in _files(folder)
+        if (lines := len(path.read_text().splitlines())) > at_most
+    }
+
+
+def test_no_isolation_file_is_longer_than_500_lines():
+    assert _long_files(ISOLATION, ISOLATION_FILE_AT_MOST) == {}
+
+
+def test_the_size_checks_see_long_code(tmp_path):
+    """The size checks themselves: a long function and a long file are found."""
+    (tmp_path / "big.py").write_text("def f():\n" + "    x = 1\n" * 80 + "    return x\n")
+    assert _long_functions(tmp_path, FUNCTION_AT_MOST) == ["big.py:f (82 lines)"]
+    assert _long_functions(tmp_path, 82) == []
+    assert _long_files(tmp_path, 81) == {"big.py": 82}
+    assert _long_files(tmp_path, 82) == {}
 
 
 def test_the_checks_see_real_imports():
