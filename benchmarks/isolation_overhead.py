@@ -327,13 +327,13 @@ def per_test_floor(n: int, repeats: int, tmp: Path) -> None:
 
 def edit_detection(calls: int, bench) -> None:
     """What the worker's check for edited arguments costs per call: the CRC of every tensor
-    argument's bytes (``protocol.unchanged``) against the version counter alone, next to the
+    argument's bytes (``encoding.unchanged``) against the version counter alone, next to the
     round trip of an mse_forward call with two arguments of that size."""
     import zlib
 
     import torch
 
-    from descent.isolation import protocol
+    from descent.isolation import encoding
 
     print(f"edit detection per call (two tensor arguments, median of {calls}):")
     for n in (64, 65_536, 1_048_576):
@@ -342,7 +342,7 @@ def edit_detection(calls: int, bench) -> None:
         samples = {"crc": [], "version": []}
         for _ in range(calls):
             t0 = time.perf_counter()
-            all(protocol.unchanged(t, b) for t, b in zip(pair, before))
+            all(encoding.unchanged(t, b) for t, b in zip(pair, before))
             t1 = time.perf_counter()
             all(t._version == b[0] for t, b in zip(pair, before))
             samples["crc"].append(t1 - t0)

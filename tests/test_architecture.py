@@ -8,7 +8,8 @@
 - The top package holds at most 20 modules; each package's ``__init__`` is a map naming every
   module of the package; each diagnosis module has a test file of its name under
   ``tests/unit/diagnoses/``.
-- The trusted side of a connection is a stack: each module imports only those below it.
+- The isolation package is three stacks, each module importing only those below it: the
+  trusted side of a connection, the confinement steps, and the worker's request loop.
 - The packages stand on floors (docs/architecture.md, *The floors*): a module imports only from
   its own floor and those below it, and every module of ``src/descent`` is on one.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
@@ -17,7 +18,8 @@
   neither torch nor pytest when it starts; the pytest plugin loads neither torch nor hypothesis.
 - Each import inside a function anywhere in ``src/descent`` says why, on its line or above its
   group (an optional dependency, start-up cost, an order, an import loop).
-- No function of the isolation package is longer than a screen.
+- Sizes: no function of the isolation package is longer than a screen (60 lines), no file of
+  it is longer than 500 lines, and no function anywhere in ``src/descent`` is longer than 80.
 - The fast lane (``./dev test --fast``, the test files marked ``fast``) reaches every module of
   the kit through its imports.
 - Test modules import one another relatively, so that ``pytest tests/unit`` runs as the docs say.
@@ -39,8 +41,25 @@ KIT = Path(__file__).resolve().parents[1]
 SRC = KIT / "src" / "descent"
 ISOLATION = SRC / "isolation"
 SCREEN = 60  # lines, a function's whole text (signature, docstring and body)
+FUNCTION_AT_MOST = 80  # lines, a function anywhere in src/descent, counted as SCREEN is
+ISOLATION_FILE_AT_MOST = 500  # lines, a file of the isolation package (security code)
 # The trusted side of a connection, lowest first.
 STACK = ["errors", "edits", "handles", "pipeline", "codec", "connection", "remote"]
+# The stacks of the isolation package, lowest first: each module imports only those before it.
+STACKS = {
+    "trusted": STACK,
+    "confinement": [
+        "syscalls",
+        "limits",
+        "landlock",
+        "seccomp",
+        "namespaces",
+        "privileges",
+        "cgroups",
+        "confinement",
+    ],
+    "worker": ["protocol", "encoding", "held", "submission", "edit_watch", "operations", "worker"],
+}
 GRADER_FACING = [
     "comparison",
     "calls.impl",
@@ -137,10 +156,14 @@ def test_what_graders_see_imports_nothing_from_isolation():
     assert _offenders(paths, ["descent.isolation"]) == {}
 
 
-@pytest.mark.parametrize("level", range(len(STACK)))
-def test_each_trusted_module_imports_only_those_below_it(level):
-    above = [f"descent.isolation.{name}" for name in STACK[level + 1 :]]
-    assert _offenders([ISOLATION / f"{STACK[level]}.py"], above) == {}
+@pytest.mark.parametrize(
+    ("stack", "level"),
+    [(stack, level) for stack, names in STACKS.items() for level in range(len(names))],
+)
+def test_each_isolation_module_imports_only_those_below_it(stack, level):
+    names = STACKS[stack]
+    above = [f"descent.isolation.{name}" for name in names[level + 1 :]]
+    assert _offenders([ISOLATION / f"{names[level]}.py"], above) == {}
 
 
 def _floor(path: Path) -> int:
@@ -341,15 +364,46 @@ def test_the_plugin_loads_without_torch_or_hypothesis():
     assert _loaded_by("descent.grading.plugin", ("torch", "numpy", "hypothesis", "rich")) == []
 
 
-def test_no_isolation_function_is_longer_than_a_screen():
+def _long_functions(folder: Path, at_most: int) -> list[str]:
+    """The functions under ``folder`` longer than ``at_most`` lines, ``def`` line to last."""
     long = []
-    for path in _files(ISOLATION):
+    for path in _files(folder):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lines = node.end_lineno - node.lineno + 1
-                if lines > SCREEN:
-                    long.append(f"{path.name}:{node.name} ({lines} lines)")
-    assert long == []
+                if lines > at_most:
+                    long.append(f"{path.relative_to(folder)}:{node.name} ({lines} lines)")
+    return long
+
+
+def test_no_isolation_function_is_longer_than_a_screen():
+    assert _long_functions(ISOLATION, SCREEN) == []
+
+
+def test_no_function_is_longer_than_80_lines():
+    assert _long_functions(SRC, FUNCTION_AT_MOST) == []
+
+
+def _long_files(folder: Path, at_most: int) -> dict[str, int]:
+    """The files under ``folder`` longer than ``at_most`` lines, with their length."""
+    return {
+        str(path.relative_to(folder)): lines
+        for path in _files(folder)
+        if (lines := len(path.read_text().splitlines())) > at_most
+    }
+
+
+def test_no_isolation_file_is_longer_than_500_lines():
+    assert _long_files(ISOLATION, ISOLATION_FILE_AT_MOST) == {}
+
+
+def test_the_size_checks_see_long_code(tmp_path):
+    """The size checks themselves: a long function and a long file are found."""
+    (tmp_path / "big.py").write_text("def f():\n" + "    x = 1\n" * 80 + "    return x\n")
+    assert _long_functions(tmp_path, FUNCTION_AT_MOST) == ["big.py:f (82 lines)"]
+    assert _long_functions(tmp_path, 82) == []
+    assert _long_files(tmp_path, 81) == {"big.py": 82}
+    assert _long_files(tmp_path, 82) == {}
 
 
 def test_the_checks_see_real_imports():

@@ -5,7 +5,7 @@ The account is ``descent-redteam``, created on first use where this suite runs a
 ``useradd``); elsewhere the tests that need it skip and say why. On this kind of machine the
 interpreter lives under ``/root`` (mode 0700), which the account cannot reach: the command runs
 in a mount namespace of its own where ``/root`` is covered by a tmpfs holding only the way
-down to the interpreter (``confinement.cover_private_folders``, as a worker with a uid of its
+down to the interpreter (``privileges.cover_private_folders``, as a worker with a uid of its
 own does), so nothing changes for any other process.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from descent.isolation import confinement
+from descent.isolation import confinement, namespaces, privileges
 
 ACCOUNT = "descent-redteam"
 
@@ -64,11 +64,11 @@ def run_as(
     libc = ctypes.CDLL(None, use_errno=True)
 
     def become() -> None:
-        if libc.unshare(confinement.CLONE_NEWNS) != 0:
+        if libc.unshare(namespaces.CLONE_NEWNS) != 0:
             raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
-        if libc.mount(None, b"/", None, confinement.MS_REC | confinement.MS_PRIVATE, None) != 0:
+        if libc.mount(None, b"/", None, namespaces.MS_REC | namespaces.MS_PRIVATE, None) != 0:
             raise OSError(ctypes.get_errno(), "mount --make-rprivate /")
-        confinement.cover_private_folders(reads)
+        privileges.cover_private_folders(reads)
         os.setgroups([])
         os.setresgid(user.pw_gid, user.pw_gid, user.pw_gid)
         os.setresuid(user.pw_uid, user.pw_uid, user.pw_uid)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from descent.calls.impl import FolderImplementation
-from descent.isolation import confinement, protocol
+from descent.isolation import confinement, encoding
 from descent.isolation.codec import Codec
 
 KIT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ CONFINED = confinement.landlock_abi() and confinement.seccomp_available()
 
 def _frame(value):
     """``value`` as it arrives: its JSON part and its blobs as bytes."""
-    enc = protocol.Encoder()
+    enc = encoding.Encoder()
     data = enc.encode(value)
     return data, [bytearray(memoryview(b).cast("B")) for b in enc.blobs]
 
@@ -40,12 +40,12 @@ def test_the_graders_side_records_no_crc_of_what_the_worker_sends():
 
 def test_a_watched_decoder_records_each_tensor_and_generator():
     data, blobs = _frame([torch.arange(6.0), torch.Generator().manual_seed(1)])
-    dec = protocol.Decoder(blobs, watch=True)
+    dec = encoding.Decoder(blobs, watch=True)
     t, _ = dec.decode(data)
-    assert len(dec.leaves) == 2 and protocol.unchanged(t, dec.leaves[0][1])
+    assert len(dec.leaves) == 2 and encoding.unchanged(t, dec.leaves[0][1])
     t.numpy()[0] = 5.0  # an edit that leaves the version counter alone
-    assert not protocol.unchanged(t, dec.leaves[0][1])
-    unwatched = protocol.Decoder(blobs, watch=False)
+    assert not encoding.unchanged(t, dec.leaves[0][1])
+    unwatched = encoding.Decoder(blobs, watch=False)
     unwatched.decode(data)
     assert unwatched.leaves == []
 

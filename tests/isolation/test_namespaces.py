@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from descent.isolation import confinement
+from descent.isolation import confinement, namespaces, privileges
 
 from .forked import in_child
 
@@ -28,9 +28,9 @@ def _cap_eff() -> int:
 
 
 def _confined_view(scratch: str, port: int, user: bool) -> dict:
-    done = confinement.unshare_namespaces(scratch, 1 << 20, user=user)
+    done = namespaces.unshare_namespaces(scratch, 1 << 20, user=user)
     if "userns" in done or os.geteuid() == 0:
-        confinement.drop_capabilities()
+        privileges.drop_capabilities()
     out: dict = {"done": done, "cap_eff": _cap_eff()}
     try:
         with open(os.path.join(scratch, "big.bin"), "wb") as f:
@@ -72,7 +72,7 @@ def test_a_user_namespace_gives_network_and_scratch_limits_without_root(tmp_path
 
 
 def test_without_a_user_namespace_only_root_gets_namespaces(tmp_path):
-    report = in_child(lambda _: {"done": confinement.unshare_namespaces(str(tmp_path), 1 << 20)})
+    report = in_child(lambda _: {"done": namespaces.unshare_namespaces(str(tmp_path), 1 << 20)})
     if os.geteuid() == 0:
         assert report["done"] == ["netns", "mountns", "tmpfs-scratch"], report
     else:

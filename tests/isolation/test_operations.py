@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from descent.isolation import operations, protocol
-from descent.isolation.protocol import Decoder, Encoder
-from descent.isolation.worker import PACKAGE, Worker
+from descent.isolation.encoding import Decoder, Encoder
+from descent.isolation.submission import PACKAGE
+from descent.isolation.worker import Worker
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

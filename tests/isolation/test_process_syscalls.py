@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from descent.isolation import confinement, server
+from descent.isolation import confinement, seccomp, server
+from descent.isolation.syscalls import NR
 
 from .forked import in_child, outcome
 
@@ -44,7 +45,7 @@ _libc.syscall.restype = ctypes.c_long
 
 
 def _syscall(name: str, *args) -> int:
-    result = _libc.syscall(confinement.NR[name], *args)  # the x86_64 numbers
+    result = _libc.syscall(NR[name], *args)  # the x86_64 numbers
     if result < 0:
         raise OSError(ctypes.get_errno(), name)
     return result
@@ -212,7 +213,7 @@ def test_a_worker_cannot_read_or_change_another_process(scratch, lane):
 
 def test_the_filter_names_every_call_it_was_reviewed_for():
     """The rules are data: a call added to the review without a rule fails here."""
-    reviewed = set(confinement.SELF_ONLY) | set(confinement.DENY_EPERM)
+    reviewed = set(seccomp.SELF_ONLY) | set(seccomp.DENY_EPERM)
     for name in (
         "prlimit64 setpriority getpriority sched_setparam sched_getparam sched_setscheduler "
         "sched_getscheduler sched_rr_get_interval sched_setaffinity sched_getaffinity "

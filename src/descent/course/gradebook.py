@@ -334,7 +334,6 @@ class Gradebook:
         """Store one grading (a :class:`~descent.course.runner.Outcome`) and make it the
         student's current submission, all in one transaction; returns the submission id."""
         doc = outcome.results
-        block = doc["implementations"][0] if doc and doc.get("implementations") else {}
         stamp = now()
         message = outcome.message
         with self.transaction():
@@ -351,71 +350,101 @@ class Gradebook:
                 "grader_version = ?",
                 (outcome.student, outcome.content_hash, outcome.version),
             )
-            cur = db.execute(
-                "INSERT INTO submissions (student, source, content_hash, grader_version, "
-                "submitted_at, graded_at, status, points, max_points, duration_s, host, message, "
-                "superseded, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    outcome.student,
-                    source,
-                    outcome.content_hash,
-                    outcome.version,
-                    iso(submitted),
-                    stamp,
-                    outcome.status,
-                    block.get("points", 0.0),
-                    block.get("max_points", 0.0),
-                    outcome.duration_s,
-                    outcome.host,
-                    message,
-                    json.dumps(superseded),
-                    json.dumps(doc) if doc else None,
-                ),
+            sid = self._insert_submission(
+                outcome,
+                doc,
+                source=source,
+                submitted=submitted,
+                stamp=stamp,
+                message=message,
+                superseded=superseded,
             )
-            sid = cur.lastrowid
-            db.executemany(
-                "INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        sid,
-                        ex["id"],
-                        ex["title"],
-                        ex["points"],
-                        ex["max_points"],
-                        ex["status"],
-                        ex["first_failure"],
-                        json.dumps(ex["misconceptions"]),
-                    )
-                    for ex in block.get("exercises", [])
-                ],
-            )
-            db.executemany(
-                "INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        sid,
-                        t["nodeid"],
-                        t["exercise"],
-                        t["outcome"],
-                        t["points"],
-                        t["max_points"],
-                        int(t["counted"]),
-                        t["message"],
-                        t["misconception"],
-                        t["duration_s"],
-                    )
-                    for t in (doc or {}).get("tests", [])
-                ],
-            )
-            db.executemany(
-                "INSERT INTO images VALUES (?, ?, ?)",
-                [(sid, name, data) for name, data in outcome.images.items()],
-            )
+            self._insert_details(sid, doc, outcome.images)
             db.execute(
                 "UPDATE students SET current_submission = ? WHERE id = ?", (sid, outcome.student)
             )
             db.execute("INSERT OR REPLACE INTO meta VALUES ('last_written_by', ?)", (__version__,))
         return sid
+
+    def _insert_submission(
+        self,
+        outcome,
+        doc: dict | None,
+        *,
+        source: str,
+        submitted: float,
+        stamp: str,
+        message: str,
+        superseded: list[str],
+    ) -> int:
+        """The ``submissions`` row of one grading (inside :meth:`record`'s transaction)."""
+        block = doc["implementations"][0] if doc and doc.get("implementations") else {}
+        cur = self.db.execute(
+            "INSERT INTO submissions (student, source, content_hash, grader_version, "
+            "submitted_at, graded_at, status, points, max_points, duration_s, host, message, "
+            "superseded, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                outcome.student,
+                source,
+                outcome.content_hash,
+                outcome.version,
+                iso(submitted),
+                stamp,
+                outcome.status,
+                block.get("points", 0.0),
+                block.get("max_points", 0.0),
+                outcome.duration_s,
+                outcome.host,
+                message,
+                json.dumps(superseded),
+                json.dumps(doc) if doc else None,
+            ),
+        )
+        return cur.lastrowid
+
+    def _insert_details(self, sid: int, doc: dict | None, images: dict[str, bytes]) -> None:
+        """The per-exercise, per-test and image rows of submission ``sid`` (inside
+        :meth:`record`'s transaction)."""
+        block = doc["implementations"][0] if doc and doc.get("implementations") else {}
+        db = self.db
+        db.executemany(
+            "INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    ex["id"],
+                    ex["title"],
+                    ex["points"],
+                    ex["max_points"],
+                    ex["status"],
+                    ex["first_failure"],
+                    json.dumps(ex["misconceptions"]),
+                )
+                for ex in block.get("exercises", [])
+            ],
+        )
+        db.executemany(
+            "INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    t["nodeid"],
+                    t["exercise"],
+                    t["outcome"],
+                    t["points"],
+                    t["max_points"],
+                    int(t["counted"]),
+                    t["message"],
+                    t["misconception"],
+                    t["duration_s"],
+                )
+                for t in (doc or {}).get("tests", [])
+            ],
+        )
+        db.executemany(
+            "INSERT INTO images VALUES (?, ?, ?)",
+            [(sid, name, data) for name, data in images.items()],
+        )
 
     def _timed_out_before(self, outcome) -> bool:
         row = self.db.execute(

@@ -56,7 +56,7 @@ def _install_check(config, manager) -> None:
 
 def manager_for(config):
     # start-up: the command line loads this module; pytest and the workers load when used
-    from ..isolation.confinement import Limits
+    from ..isolation.limits import Limits
     from ..isolation.manager import Settings, shared
 
     device = config.getoption("device")
@@ -124,7 +124,7 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
             "add --insecure if you trust this code"
         )
     # start-up: the command line loads this module; pytest and the workers load when used
-    from ..isolation.confinement import Limits
+    from ..isolation.limits import Limits
     from ..isolation.manager import IsolationUnavailable, Settings, shared
 
     devices = ("cpu", "cuda") if device == "all" else (device,)

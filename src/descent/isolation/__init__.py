@@ -3,15 +3,30 @@
 Modules, one job each. The worker's side (runs confined):
 
 * :mod:`.server`       the fork server (pre-imported torch) and the worker bootstrap.
-* :mod:`.confinement`  rlimits, capabilities/uid, Landlock, seccomp, cgroups, namespaces; probe.
+* :mod:`.confinement`  what confinement this machine offers (probe); the steps, each importing
+  only those above it:
+
+  * :mod:`.syscalls`    the C library and the x86_64 syscall numbers.
+  * :mod:`.limits`      every number a worker is held to, and the rlimits.
+  * :mod:`.landlock`    the files a worker may read and write, no TCP.
+  * :mod:`.seccomp`     the syscall filter (classic BPF).
+  * :mod:`.namespaces`  network, IPC, UTS, mount and user namespaces; the scratch tmpfs.
+  * :mod:`.privileges`  a uid of the worker's own, or no capabilities; private folders covered.
+  * :mod:`.cgroups`     a cgroup per worker (root): memory, pids, the kill sweep.
+
 * :mod:`.task_cap`     the cap on a worker's threads and processes, in every mode.
-* :mod:`.worker`       the worker's request loop, handle table and in-place write-back.
+* :mod:`.held`         the objects a worker holds by handle, and snapshots of their attributes.
+* :mod:`.submission`   the submission's modules in the worker, a variant's overrides, its errors.
+* :mod:`.edit_watch`   whether a call edited its arguments, re-encoded when it did.
 * :mod:`.operations`   the worker's per-operation request handlers.
+* :mod:`.worker`       the worker's request loop: replies, pipelined requests, callbacks.
 * :mod:`.tripwire`     runtime wrappers around forbidden APIs.
 * :mod:`.cells`        notebook cells (the labs).
 
-Both sides: :mod:`.protocol` (length-prefixed JSON headers plus raw tensor bytes; caps; no
-pickle). The trusted side, each importing only those above it:
+Both sides: :mod:`.protocol` (frames: a length-prefixed JSON header plus raw bytes; caps) and
+:mod:`.encoding` (values as JSON and raw tensor bytes; caps; no pickle). The worker's stack,
+each importing only those above it: protocol, encoding, held, submission, edit_watch,
+operations, worker. The trusted side, each importing only those above it:
 
 * :mod:`.errors`       ``WorkerFailure`` and exceptions rebuilt from the worker's description.
 * :mod:`.edits`        edits of a call's arguments copied back into the grader's objects.

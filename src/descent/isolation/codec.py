@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..calls.callables import FACTORIES, Described
+from .encoding import Decoder, Encoder
 from .errors import WorkerFailure, clean
 from .handles import Remote
-from .protocol import Decoder, Encoder, ProtocolError
+from .protocol import ProtocolError
 
 
 class Codec:

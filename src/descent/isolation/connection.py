@@ -22,10 +22,11 @@ from ..calls import timelimit
 from . import protocol
 from .codec import Codec
 from .edits import apply_edits
+from .encoding import Decoder, Encoder
 from .errors import WorkerFailure, clean, remote_exception
 from .handles import Remote, exercise_of
 from .pipeline import PIPE_MAX_BYTES, Pipeline
-from .protocol import Decoder, ProtocolError
+from .protocol import ProtocolError
 
 MAX_REPLY_BODY = 256 << 20
 RELEASES_PER_REQUEST = 1000
@@ -58,7 +59,7 @@ class Connection:
         self.modified_log: list[int] = []  # ids of grader objects edited in place
         self.methods: set[tuple[str, str]] = set()  # (type name, attribute) known as methods
         # Plain attributes of worker objects after the last reply (hid -> {name: value}); any
-        # request makes it stale (see Worker._snapshot).
+        # request makes it stale (see held.Held.snapshot).
         self.snapshot: dict[int, dict[str, Any]] = {}
         self.snapshot_reads = 0
         self.stacked: Any = None  # "stacked" of the last reply (a sweep's layout)
@@ -368,7 +369,7 @@ class Connection:
         except WorkerFailure:
             raise
         except Exception as exc:  # noqa: BLE001 - the grader's function failed on these inputs
-            enc = protocol.Encoder()
+            enc = Encoder()
             reply = {"cb": cid, "exc": f"{type(exc).__name__}: {str(exc)[:200]}"}
         reply["b"] = [memoryview(b).nbytes for b in enc.blobs]
         try:

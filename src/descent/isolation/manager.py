@@ -20,6 +20,7 @@ from typing import Any
 
 from ..calls import timelimit
 from . import confinement, uid_lease
+from .limits import Limits
 from .pool import ForkServer, IsolationUnavailable, WorkerProcess
 
 
@@ -32,7 +33,7 @@ class Settings:
     # Even as root, confine workers only with what an unprivileged user has (see privileged()).
     unprivileged: bool = False
     devices: tuple[str, ...] = ("cpu",)
-    limits: confinement.Limits = field(default_factory=confinement.Limits)
+    limits: Limits = field(default_factory=Limits)
 
 
 class IsolationManager:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..calls import callables, tape
-from . import cells, tripwire
+from . import cells, edit_watch, held, tripwire
 from .protocol import ProtocolError
 
 REPLIED = object()
@@ -77,7 +77,7 @@ def _pick(header: dict) -> int | None:
 
 
 def op_load(worker, header: dict, blobs, out: Outcome):
-    worker._send({"id": header.get("id"), "load": worker.load(header["module"])})
+    worker._send({"id": header.get("id"), "load": worker.submission.load(header["module"])})
     return REPLIED
 
 
@@ -108,7 +108,7 @@ def _run_synced(
         "kwargs": kwargs,
         "leaves": dec.leaves,
         "exercise": out.exercise,
-        "before": worker.layout(args, kwargs),
+        "before": edit_watch.layout(args, kwargs),
         "synced": False,
     }
     worker.active.append(call)
@@ -117,7 +117,7 @@ def _run_synced(
             out.result = run()
     finally:
         worker.active.pop()
-    out.sync = worker._sync_of(call)
+    out.sync = worker.sync_of(call)
 
 
 def op_map(worker, header: dict, blobs, out: Outcome) -> None:
@@ -225,8 +225,8 @@ def op_getattr(worker, header: dict, blobs, out: Outcome) -> None:
         and isinstance(getattr(type(obj), name, None), types.FunctionType)
     ):
         out.method = True
-    elif "h" in header["target"] and worker.snapshots(out.result):
-        out.snap = worker._snapshot(type(obj))
+    elif "h" in header["target"] and held.snapshots(out.result):
+        out.snap = worker.held.snapshot(type(obj))
 
 
 def op_setattr(worker, header: dict, blobs, out: Outcome) -> None:
@@ -241,7 +241,7 @@ def op_apply(worker, header: dict, blobs, out: Outcome) -> None:
     if fn is None:
         raise ProtocolError("unknown operation")
     args = worker.decoder(blobs).decode(header.get("args", []))
-    out.exercise = worker.exercise_of(args)
+    out.exercise = worker.held.exercise_of(args)
     with tripwire.watch(out.exercise) as out.hits:
         out.result = fn(*args)
 
@@ -251,9 +251,10 @@ def op_cell(worker, header: dict, blobs, out: Outcome) -> None:
     source = header.get("source")
     if type(source) is not str:
         raise ProtocolError("bad cell")
-    if cells.MODULE not in worker.modules:
-        worker.modules[cells.MODULE] = cells.namespace()
-    out.result = cells.run(worker.modules[cells.MODULE], source)
+    modules = worker.submission.modules
+    if cells.MODULE not in modules:
+        modules[cells.MODULE] = cells.namespace()
+    out.result = cells.run(modules[cells.MODULE], source)
 
 
 def op_ping(worker, header: dict, blobs, out: Outcome) -> None:

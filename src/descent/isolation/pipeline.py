@@ -24,7 +24,7 @@ import math
 import weakref
 from typing import Any
 
-from . import protocol
+from . import encoding
 from .errors import clean
 from .handles import Remote
 
@@ -194,7 +194,7 @@ def _pipe_value(v: Any) -> Any:
         return {"$h": [v._hid, v._type]}
     if t is float:
         return v if math.isfinite(v) else {"$f": repr(v)}
-    if t is int and not -protocol.MAX_INT < v < protocol.MAX_INT:
+    if t is int and not -encoding.MAX_INT < v < encoding.MAX_INT:
         raise ValueError("integer too large")
     return v
 

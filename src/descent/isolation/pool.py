@@ -24,7 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-from . import confinement, vitals
+from . import protocol, vitals
+from .cgroups import Cgroup
+from .limits import Limits
 from .uid_lease import UidLease
 
 START_TIMEOUT = 120.0
@@ -240,7 +242,7 @@ class WorkerProcess:
         self,
         server: ForkServer,
         config: dict,
-        limits: confinement.Limits,
+        limits: Limits,
         use_cgroup: bool,
         lease: UidLease | None = None,
     ):
@@ -252,9 +254,7 @@ class WorkerProcess:
         if config.get("uid") is not None:
             os.chown(self.scratch, config["uid"], config.get("gid", config["uid"]))
         self.cgroup = (
-            confinement.Cgroup.create(f"descent-{os.getpid()}-{self.slot}", limits)
-            if use_cgroup
-            else None
+            Cgroup.create(f"descent-{os.getpid()}-{self.slot}", limits) if use_cgroup else None
         )
         config = dict(config, scratch=self.scratch)
         if self.cgroup is not None:
@@ -263,9 +263,6 @@ class WorkerProcess:
         self.alive = True
         self.exit_reason: str | None = None
         server.workers.append(self)
-        # start-up: protocol imports torch, which the grader has by now (see plugin.py)
-        from . import protocol
-
         try:
             header, _ = protocol.recv_frame(self.sock, time.monotonic() + 60)
         except (protocol.ProtocolError, protocol.Timeout) as exc:

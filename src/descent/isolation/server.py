@@ -52,7 +52,18 @@ def _preload() -> None:
 
     from descent import catalogue, registry  # noqa: F401
     from descent.calls import callables, impl, tape  # noqa: F401
-    from descent.isolation import confinement, protocol, tripwire, worker  # noqa: F401
+    from descent.isolation import (  # noqa: F401
+        cgroups,
+        confinement,
+        landlock,
+        limits,
+        namespaces,
+        privileges,
+        protocol,
+        seccomp,
+        tripwire,
+        worker,
+    )
 
     # Forward only. Running the autograd engine here would start its device threads, which asks
     # the CUDA driver for its device count: the driver is then initialised in this process and
@@ -106,39 +117,45 @@ def child_main(sock: socket.socket, config: dict) -> None:
 def confine(config: dict, keep: int) -> dict:
     """Apply every confinement the config asks for; returns what took effect."""
     # after the preload: the server's top imports only the standard library
-    from descent.isolation import confinement as C
-    from descent.isolation import task_cap
+    from descent.isolation import cgroups, namespaces, privileges, seccomp, task_cap
+    from descent.isolation.limits import Limits, apply_rlimits
 
     done: list[str] = []
     scratch = config["scratch"]
-    limits = C.Limits(**config.get("limits", {}))
+    limits = Limits(**config.get("limits", {}))
     if config.get("cgroup"):
-        C.Cgroup(config["cgroup"]["dirs"], config["cgroup"]["version"]).join()
+        cgroups.Cgroup(config["cgroup"]["dirs"], config["cgroup"]["version"]).join()
         done.append(f"cgroup-v{config['cgroup']['version']}")
     if config.get("namespaces") and (config.get("userns") or os.geteuid() == 0):
-        done += C.unshare_namespaces(scratch, limits.scratch_size, user=bool(config.get("userns")))
+        done += namespaces.unshare_namespaces(
+            scratch, limits.scratch_size, user=bool(config.get("userns"))
+        )
     _enter_scratch(scratch, keep)
     if not config.get("confine", True):
-        C.apply_rlimits(limits)
+        apply_rlimits(limits)
         return {"applied": done + ["rlimits"], "confined": False}
     uid = config.get("uid")
     if limits.processes is None:  # threads and processes, in every mode: see task_cap.py
         own = uid is not None and os.geteuid() == 0
         limits.processes = task_cap.nproc(limits.pids, own_uid=own, userns="userns" in done)
-    C.apply_rlimits(limits)
+    apply_rlimits(limits)
     done.append("rlimits")
     if uid is not None and os.geteuid() == 0:
         if "mountns" in done:  # a private home above the interpreter: see the function
-            done += [f"cover:{f}" for f in C.cover_private_folders(_reads(config), [scratch])]
-        C.drop_uid(uid, config.get("gid", uid))
+            done += [
+                f"cover:{f}" for f in privileges.cover_private_folders(_reads(config), [scratch])
+            ]
+        privileges.drop_uid(uid, config.get("gid", uid))
         done.append(f"uid-{uid}")
     elif os.geteuid() == 0 or "userns" in done:  # root, or every capability in the user ns
-        C.drop_capabilities()
+        privileges.drop_capabilities()
         done.append("no-capabilities")
     if config.get("landlock", True):
         done.append(f"landlock-abi{_landlock(config, scratch)}")
     if config.get("seccomp", True):
-        C.apply_seccomp(no_fork=config.get("no_fork", True), unix_sockets=bool(config.get("cuda")))
+        seccomp.apply_seccomp(
+            no_fork=config.get("no_fork", True), unix_sockets=bool(config.get("cuda"))
+        )
         done.append("seccomp" + ("-nofork" if config.get("no_fork", True) else ""))
     return {"applied": done, "confined": True}
 
@@ -187,17 +204,17 @@ def _reads(config: dict) -> list[str]:
     """What the worker reads beside the system's libraries: the interpreter and its packages,
     the submission, and any extra folder (the reference of a variant run)."""
     # after the preload: the server's top imports only the standard library
-    from descent.isolation import confinement as C
+    from descent.isolation.confinement import interpreter_paths
 
     folder = [config["folder"]] if config.get("folder") else []
-    return C.interpreter_paths() + folder + list(config.get("read_extra", ()))
+    return interpreter_paths() + folder + list(config.get("read_extra", ()))
 
 
 def _landlock(config: dict, scratch: str) -> int:
     """Landlock: read the interpreter, the submission and system libraries; write the scratch
     directory; with CUDA also the GPU's devices. Returns the ABI in force."""
     # after the preload: the server's top imports only the standard library
-    from descent.isolation import confinement as C
+    from descent.isolation.landlock import apply_landlock
 
     reads = _reads(config) + [
         "/usr",
@@ -221,7 +238,7 @@ def _landlock(config: dict, scratch: str) -> int:
         # The driver names the threads it starts (/proc/PID/task/TID/comm); its
         # initialisation fails when that write is refused (seen on an H100).
         writes.append(f"/proc/{os.getpid()}/task")
-    return C.apply_landlock(reads, writes, devices)
+    return apply_landlock(reads, writes, devices)
 
 
 def _open_fds() -> list[int]:

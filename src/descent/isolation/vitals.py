@@ -4,7 +4,7 @@ resource limits, nice value, scheduling policy and priority, CPUs, I/O class and
 A fork server is lent to one grading after another (:meth:`.pool.ForkServer.lend`), and every
 worker forked from it inherits these. A worker that could lower its server's address-space
 limit or renice it would wreck the gradings after its own, so the worker's seccomp filter
-refuses every such call on any process but itself (``confinement.SELF_ONLY``); and before a
+refuses every such call on any process but itself (``seccomp.SELF_ONLY``); and before a
 server is lent again its vitals are read once more and compared with those it started with
 (:func:`changes`), in case some other path was missed.
 """
@@ -15,7 +15,7 @@ import ctypes
 import os
 from pathlib import Path
 
-from . import confinement
+from .syscalls import NR, X86_64
 
 IOPRIO_WHO_PROCESS = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -65,7 +65,7 @@ def _limits(pid: int) -> dict[str, str]:
 
 
 def _ioprio(pid: int) -> int | None:
-    if not confinement.X86_64:
+    if not X86_64:
         return None
-    value = _libc.syscall(confinement.NR["ioprio_get"], IOPRIO_WHO_PROCESS, pid)
+    value = _libc.syscall(NR["ioprio_get"], IOPRIO_WHO_PROCESS, pid)
     return None if value < 0 else int(value)

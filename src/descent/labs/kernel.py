@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..isolation import cells
-from ..isolation.confinement import Limits
 from ..isolation.connection import Connection
 from ..isolation.errors import WorkerFailure
 from ..isolation.handles import Remote, RemoteFunction
+from ..isolation.limits import Limits
 from ..isolation.manager import Settings, shared
 from .reply import well_formed
 

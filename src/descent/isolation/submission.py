@@ -1,0 +1,137 @@
+"""The submission inside the worker: its modules, a catalogued variant's overrides, its errors.
+
+The worker imports the submission's modules on request, as a package under a private name (like
+:class:`descent.calls.impl.FolderImplementation`), so relative imports between them work as they
+do in-process. A call target names a module and a function of it; for a catalogued variant
+(``bug:*``), the variant's overrides stand in for the reference's functions. An exception from
+the submission is described as data, with only the frames in the submission's own files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .. import catalogue, registry
+from ..calls.impl import _describe_import_error
+from . import cells
+from .protocol import ProtocolError
+
+PACKAGE = "_descent_submission"
+_EXERCISE_OF: dict = {}
+MAX_TEXT = 2000
+
+
+class Submission:
+    """The submission's modules in this worker (``folder``), or a catalogued ``variant``'s."""
+
+    def __init__(self, folder: str | None, variant: dict | None = None):
+        self.folder = folder
+        self.variant = variant or {}
+        self.modules: dict[str, Any] = {}
+        self.overrides: dict[tuple[str, str], Any] | None = None
+        self.package = None
+
+    def _ensure_package(self):
+        if self.package is None:
+            spec = importlib.machinery.ModuleSpec(PACKAGE, None, is_package=True)
+            spec.submodule_search_locations = [self.folder] if self.folder else []
+            self.package = importlib.util.module_from_spec(spec)
+            sys.modules[PACKAGE] = self.package
+        return self.package
+
+    def load(self, name: str) -> dict:
+        """Import module ``name`` (once) and list its names; or say why it is not there."""
+        if name not in registry.MODULES and not (name == cells.MODULE and name in self.modules):
+            raise LookupError(f"{name} is not an exercise module")
+        if name not in self.modules:
+            path = Path(self.folder or "/nonexistent", f"{name}.py")
+            if not path.is_file():
+                return {"missing": True}
+            self._ensure_package()
+            try:
+                mod = importlib.import_module(f"{PACKAGE}.{name}")
+            except BaseException as exc:  # noqa: BLE001 - the student's import, whatever it raises
+                return {
+                    "import_error": f"{name}.py could not be imported: "
+                    f"{text(lambda e=exc: _describe_import_error(e, path))}"
+                }
+            self.modules[name] = mod
+        mod = self.modules[name]
+        names = {}
+        for attr in list(vars(mod)):
+            if attr.startswith("__"):
+                continue
+            value = vars(mod)[attr]
+            names[attr] = (
+                "class" if isinstance(value, type) else "function" if callable(value) else "data"
+            )
+        for m, fn in self._overrides():
+            if m == name:
+                names[fn] = "function"
+        return {"attrs": names}
+
+    def _overrides(self) -> dict:
+        if self.overrides is None:
+            self.overrides = {}
+            if self.variant:
+                catalogue.load(self.variant["catalogue"])
+                v = catalogue.get(self.variant["id"])
+                self.overrides = v.overrides(self._base_function)
+        return self.overrides
+
+    def _base_function(self, module: str, name: str):
+        """The reference's own function (a derived variant wraps it), never an override."""
+        self.load(module)
+        return getattr(self.modules[module], name)
+
+    def function(self, target: dict) -> tuple[Any, str | None]:
+        """What a call target ``{"m": module, "a": name}`` names, and its exercise's id."""
+        module, attr = target.get("m"), target.get("a")
+        if type(module) is not str or type(attr) is not str:
+            raise ProtocolError("bad call target")
+        key = (module, attr)
+        if key not in _EXERCISE_OF:
+            _EXERCISE_OF[key] = registry.exercise_of(module, attr)
+        ex = _EXERCISE_OF[key]
+        over = self._overrides().get((module, attr))
+        if over is not None:
+            return over, ex.id if ex else None
+        if module not in self.modules:
+            info = self.load(module)
+            if module not in self.modules:
+                raise LookupError(info)
+        return getattr(self.modules[module], attr), ex.id if ex else None
+
+    def describe(self, exc: BaseException) -> dict:
+        """An exception as the trusted side rebuilds it: its type and bases, its message, and
+        where it was raised, in the submission's own files only."""
+        mro = [c.__name__ for c in type(exc).__mro__][:20]
+        where = []
+        roots = [r for r in (self.folder, self.variant.get("catalogue")) if r]
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if any(frame.filename.startswith(r) for r in roots):
+                where.append(f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}")
+        return {
+            "type": text(lambda: type(exc).__name__)[:100],
+            "mro": mro,
+            "msg": text(lambda: str(exc)),
+            "where": where[-3:],
+            "base": not isinstance(exc, Exception),
+        }
+
+
+def text(fn) -> str:
+    """``fn()``'s text, cut to :data:`MAX_TEXT`; never raises (a hostile ``__str__``)."""
+    try:
+        out = fn()
+        if type(out) is not str:
+            out = str.__str__(out) if isinstance(out, str) else "<unprintable>"
+    except BaseException:  # noqa: BLE001
+        out = "<unprintable>"
+    return out[:MAX_TEXT]
