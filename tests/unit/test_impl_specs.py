@@ -5,11 +5,10 @@ INTERNALERROR."""
 from __future__ import annotations
 
 import pytest
+from toykit import SOLUTIONS
 
 from descent import catalogue
 from descent.catalogue import BUG, HOLLOW, Variant
-
-from .conftest import SOLUTIONS
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

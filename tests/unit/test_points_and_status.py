@@ -5,11 +5,10 @@ the rule and the per-exercise summary."""
 from __future__ import annotations
 
 import pytest
+from toykit import record
 
 from descent import results
 from descent.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, SKIPPED, ExerciseResult
-
-from .conftest import record
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

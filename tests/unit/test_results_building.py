@@ -11,11 +11,10 @@ from dataclasses import fields
 
 import pytest
 import torch
+from toykit import record
 
 from descent import registry, results
 from descent.results import ERROR, FAILED, PASSED, SKIPPED
-
-from .conftest import record
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

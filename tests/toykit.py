@@ -1,7 +1,8 @@
-"""Shared by the fast unit tests: hand-built result records for the pure scoring functions, and a
-toy kit for the plugin: a starter and a solutions folder of one small ``losses`` module, graded in
-this process with pytester (a run takes tens of milliseconds; a real grading run in a subprocess
-takes seconds).
+"""The toy kit, a plugin of the kit's own tests (``tests/conftest.py`` loads it): hand-built
+result records for the pure scoring functions (``from toykit import record``), and a toy kit for
+the plugin (the ``grade_toy`` fixture): a starter and a solutions folder of one small ``losses``
+module, graded in this process with pytester (a run takes tens of milliseconds; a real grading
+run in a subprocess takes seconds).
 
 The toy modules use a registry module name (``losses``) and registry function names, because the
 plugin reaches implementation code only through the exercise registry.
