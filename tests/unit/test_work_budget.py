@@ -5,14 +5,12 @@ budget rules and file, the capstone's reproducibility rule and its loss-curve da
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 import torch
 
 from descent.authoring import budget
 from descent.grading.capstone import same_training
-from descent.reports import loss_curves
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 pytest_plugins = ["pytester"]
@@ -142,18 +140,3 @@ def test_two_runs_agree_on_parameters_or_on_the_epochs_both_ran():
     assert not same_training(_run(p, [1.0, 0.5, 0.2]), _run(q, [1.0, 0.6]))
     # without a history, only the parameters can tell
     assert not same_training({"params": p}, {"params": q})
-
-
-def test_the_loss_curves_are_written_as_data_with_gaps_for_bad_entries(tmp_path):
-    out = {"train_loss": [1.0, math.nan, 0.5], "val_loss": [2.0, "x", 0.25]}
-    path = loss_curves.write(tmp_path, "bug:a b", out, 0.3)
-    assert path is not None and path.name == "capstone_bug_a_b.json"
-    data = json.loads(path.read_text())
-    assert data == {
-        "implementation": "bug:a b",
-        "target": 0.3,
-        "train_loss": [1.0, None, 0.5],
-        "val_loss": [2.0, None, 0.25],
-    }
-    assert loss_curves.write(tmp_path, "x", {"params": []}, 0.3) is None
-    assert loss_curves.write(tmp_path, "x", None, 0.3) is None
