@@ -20,27 +20,6 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 NOISE = torch.randn(4, 5, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
 
 
-def _slow(seconds: float) -> float:
-    time.sleep(seconds)
-    return seconds
-
-
-@pytest.mark.skipif(not timelimit.available(), reason="needs SIGALRM in the main thread")
-def test_a_call_that_runs_out_of_time_while_exploring_is_capped_and_not_remembered(monkeypatch):
-    monkeypatch.setattr(timelimit, "EXPLORING_S", 0.2)
-    guarded = timelimit.Guarded(30.0)
-    slow = guarded.wrap("optim", "slow", _slow)
-    start = time.monotonic()
-    with timelimit.exploring(), pytest.raises(timelimit.CallTimeout):
-        slow(5.0)
-    assert time.monotonic() - start < 2.0 and guarded.hung == {}
-    assert guarded.wrap("optim", "slow", _slow)(0.0) == 0.0  # still called as written
-    hurried = timelimit.Guarded(0.2)
-    with pytest.raises(timelimit.CallTimeout):
-        hurried.wrap("optim", "slow", _slow)(5.0)
-    assert "slow" in hurried.hung  # outside a diagnosis a hang is remembered, as before
-
-
 def test_a_diagnosis_whose_re_run_runs_out_of_time_names_nothing_and_raises_nothing():
     calls = []
 
