@@ -1,24 +1,19 @@
 """The results document (``descent.results/1``) that every report and exporter reads: built from
-records (``results.build``), written and read back (``results.write``/``load``), and as the plugin
-builds it at the end of a run (``plugin.build_results``)."""
+records (``results.build``), written and read back (``results.write``/``load``). (As the plugin
+builds it at the end of a run: tests/grading/test_plugin.py.)"""
 
 from __future__ import annotations
 
 import json
-import platform
-import sys
 from dataclasses import fields
 
 import pytest
-import torch
 from toykit import record
 
-from descent import registry, results
+from descent import results
 from descent.results import ERROR, FAILED, PASSED, SKIPPED
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
-
-pytest_plugins = ["pytester"]
 
 
 def build(tests, implementations=("ada", "bo")) -> dict:
@@ -128,64 +123,3 @@ def test_only_a_results_document_is_read(tmp_path):
     other.write_text("{}")
     with pytest.raises(ValueError, match="not a descent.results/1 file"):
         results.load(other)
-
-
-# -- the document a grading run writes -------------------------------------------------------------
-TWO_EXERCISES = """
-import pytest
-
-@pytest.mark.exercise("losses.mse")
-class TestMSE:
-    def test_forward(self, impl, device):
-        assert impl.losses.mse_forward(3.0, 1.0)[0] == 4.0
-
-    def test_runs(self, impl):
-        pass
-
-@pytest.mark.exercise("train.train_classifier")
-def test_capstone(impl):
-    pass
-"""
-
-
-def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, no_cuda):
-    toy = grade_toy(TWO_EXERCISES, "--device=all", "--impl=starter", "--impl=solutions")
-    doc = toy.doc
-    assert doc["schema"] == results.SCHEMA and doc["interrupted"] is False
-    assert (doc["suite"], doc["devices"]) == ("test_toy.py", ["cpu", "cuda"])
-    assert doc["environment"] == {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cuda": False,
-        "platform": sys.platform,
-        "test_processes": 1,
-        "input_seed": "fixed",  # the kit's own folders: the per-test seeds
-        "isolation": "in-process",
-    }
-    starter, solutions = doc["implementations"]
-    assert [(b["name"], b["kind"], b["isolation"]) for b in (starter, solutions)] == [
-        ("starter", "folder", "in-process"),
-        ("solutions", "folder", "in-process"),
-    ]
-    # CUDA is absent: test_forward[cuda] is listed, uncounted, and each exercise keeps its worth.
-    assert (solutions["points"], solutions["max_points"]) == (40.0, 40.0)
-    assert (starter["points"], starter["max_points"]) == (35.0, 40.0)
-    titles = {e["id"]: e["title"] for e in starter["exercises"]}
-    assert titles == {
-        i: registry.EXERCISES[i].title for i in ("losses.mse", "train.train_classifier")
-    }
-    uncounted = [t["nodeid"] for t in doc["tests"] if not t["counted"]]
-    assert uncounted == [
-        "test_toy.py::TestMSE::test_forward[cuda-starter]",
-        "test_toy.py::TestMSE::test_forward[cuda-solutions]",
-    ]
-    assert len(doc["tests"]) == 8
-
-
-def test_a_run_without_graded_tests_writes_no_results(pytester):
-    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
-    out = pytester.path / "results.json"
-    pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--results={out}").assert_outcomes(
-        passed=1
-    )
-    assert not out.exists() and not (pytester.path / ".descent").exists()

@@ -1,17 +1,25 @@
-"""How the grading plugin turns each test's outcome into a scored record (``descent.grading.plugin``):
-toy tests over the toy kit of conftest.py, graded in this process, and ``_classify`` called
-directly for the failures that need no collected test."""
+"""The grading plugin (``descent.grading.plugin``): how it turns each test's outcome into a scored
+record, the results document it writes at the end of a run, the key each test's inputs are seeded
+by, and ``--impl`` refused before collection. Toy tests over the toy kit (tests/toykit.py), graded
+in this process, and ``_classify`` and ``_input_key`` called directly where no collected test is
+needed."""
 
 from __future__ import annotations
 
+import platform
 import sys
+from types import SimpleNamespace
 
 import pytest
+import torch
+from toykit import SOLUTIONS
 
-from descent import results
+from descent import registry, results
 from descent.calls import timelimit
 from descent.calls.impl import SubmissionError
 from descent.grading import plugin
+from descent.grading.inputs import seed_for
+from descent.grading.plugin import _input_key
 from descent.isolation import errors
 
 if sys.version_info < (3, 11):  # pragma: no cover
@@ -415,3 +423,136 @@ def test_a_failed_check_marked_ordinary_caps_the_exercise_at_half(grade_toy):
         5.0 * 3 / 7
     )
     assert "test_everyday" in edge["message"] or "test_cases" in edge["message"]
+
+
+# -- the document a grading run writes -------------------------------------------------------------
+TWO_EXERCISES = """
+import pytest
+
+@pytest.mark.exercise("losses.mse")
+class TestMSE:
+    def test_forward(self, impl, device):
+        assert impl.losses.mse_forward(3.0, 1.0)[0] == 4.0
+
+    def test_runs(self, impl):
+        pass
+
+@pytest.mark.exercise("train.train_classifier")
+def test_capstone(impl):
+    pass
+"""
+
+
+def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, no_cuda):
+    toy = grade_toy(TWO_EXERCISES, "--device=all", "--impl=starter", "--impl=solutions")
+    doc = toy.doc
+    assert doc["schema"] == results.SCHEMA and doc["interrupted"] is False
+    assert (doc["suite"], doc["devices"]) == ("test_toy.py", ["cpu", "cuda"])
+    assert doc["environment"] == {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": False,
+        "platform": sys.platform,
+        "test_processes": 1,
+        "input_seed": "fixed",  # the kit's own folders: the per-test seeds
+        "isolation": "in-process",
+    }
+    starter, solutions = doc["implementations"]
+    assert [(b["name"], b["kind"], b["isolation"]) for b in (starter, solutions)] == [
+        ("starter", "folder", "in-process"),
+        ("solutions", "folder", "in-process"),
+    ]
+    # CUDA is absent: test_forward[cuda] is listed, uncounted, and each exercise keeps its worth.
+    assert (solutions["points"], solutions["max_points"]) == (40.0, 40.0)
+    assert (starter["points"], starter["max_points"]) == (35.0, 40.0)
+    titles = {e["id"]: e["title"] for e in starter["exercises"]}
+    assert titles == {
+        i: registry.EXERCISES[i].title for i in ("losses.mse", "train.train_classifier")
+    }
+    uncounted = [t["nodeid"] for t in doc["tests"] if not t["counted"]]
+    assert uncounted == [
+        "test_toy.py::TestMSE::test_forward[cuda-starter]",
+        "test_toy.py::TestMSE::test_forward[cuda-solutions]",
+    ]
+    assert len(doc["tests"]) == 8
+
+
+def test_a_run_without_graded_tests_writes_no_results(pytester):
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    out = pytester.path / "results.json"
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--results={out}").assert_outcomes(
+        passed=1
+    )
+    assert not out.exists() and not (pytester.path / ".descent").exists()
+
+
+def test_the_run_stops_with_a_usage_error_before_collection(pytester):
+    pytester.mkpydir("solutions").joinpath("losses.py").write_text(SOLUTIONS)
+    pytester.makepyfile(test_toy="def test_never_runs():\n    raise AssertionError\n")
+    result = pytester.runpytest_inprocess(
+        "test_toy.py", "-p", "no:cacheprovider", "--impl", "hollow:no_such_answer"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --impl hollow:no_such_answer: no catalogued hollow variant 'no_such_answer'*"]
+    )
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+def node(nodeid: str, **params) -> SimpleNamespace:
+    """What _input_key reads of a collected test: its id and its parameters."""
+    return SimpleNamespace(nodeid=nodeid, callspec=SimpleNamespace(params=params))
+
+
+IMPL = SimpleNamespace(name="bug:mse-no-mean")  # an implementation whose id holds dashes
+
+
+@pytest.mark.parametrize(
+    "test, key",
+    [
+        (SimpleNamespace(nodeid="t.py::T::test_a"), "t.py::T::test_a[]"),
+        (node("t.py::T::test_a[cpu]", device="cpu"), "t.py::T::test_a[]"),
+        (node("t.py::T::test_a[cuda-3]", device="cuda", n=3), "t.py::T::test_a[3]"),
+        (
+            node("t.py::T::test_a[bug:mse-no-mean-cuda-3]", impl=IMPL, device="cuda", n=3),
+            "t.py::T::test_a[3]",
+        ),
+        (
+            node("t.py::T::test_a[no-bug:mse-no-mean-cpu]", impl=IMPL, device="cpu", m="no"),
+            "t.py::T::test_a[no]",
+        ),
+        # A parameter spelled like a device stays: only the device parameter's own piece goes.
+        (node("t.py::T::test_a[cuda-cpu]", device="cpu", mode="cuda"), "t.py::T::test_a[cuda]"),
+        (node("t.py::T::test_a[cpu-cuda]", device="cuda", mode="cpu"), "t.py::T::test_a[cpu]"),
+    ],
+)
+def test_the_key_drops_only_the_device_and_the_implementation(test, key):
+    assert _input_key(test) == key
+
+
+RECORDS_SEEDS = """
+import pytest
+
+@pytest.mark.exercise("losses.mse")
+@pytest.mark.parametrize("n", [1, 2])
+def test_seeded(impl, inputs, n, record_property):
+    record_property("seed", inputs.seed)
+"""
+
+
+def test_a_graded_test_gets_one_seed_on_every_device_and_implementation(grade_toy, monkeypatch):
+    # A GPU "present" lets the CUDA variants run far enough to build their inputs (no tensor is
+    # made on the device).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    toy = grade_toy(RECORDS_SEEDS, "--device=all", "--impl=starter", "--impl=solutions")
+    calls = [r for r in toy.run.reprec.getreports("pytest_runtest_logreport") if r.when == "call"]
+    # {cpu, cuda} x {starter, solutions} x n
+    assert len(calls) == 8 and all(r.passed for r in calls)
+    seeds: dict[str, set[int]] = {}
+    for report in calls:
+        n = report.nodeid.rsplit("-", 1)[-1].rstrip("]")
+        seeds.setdefault(n, set()).add(dict(report.user_properties)["seed"])
+    assert seeds == {
+        "1": {seed_for("test_toy.py::test_seeded[1]")},
+        "2": {seed_for("test_toy.py::test_seeded[2]")},
+    }

@@ -1,22 +1,28 @@
-"""The hypothesis profiles (``descent.grading.hypothesis_profiles``) and strategies (``descent.grading.strategies``).
+"""The hypothesis profiles (``descent.grading.hypothesis_profiles``).
 
 The profiles are registered when hypothesis is first imported, through hypothesis's own entry
 point, so that the student's public tests, which never use hypothesis, never import it, while a
 grader's ``@given`` still runs under ``ci`` and ``--hypothesis-profile`` still chooses another.
+
+Hypothesis's pool of local constants is empty wherever the descent plugin runs: the examples a
+test draws never depend on which modules happen to be loaded, so an audit in-process, a grading
+through the worker and a grading forked from the warm parent all draw the same ones.
 """
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import textwrap
 
 import pytest
-import torch
 from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.internal.conjecture import providers
 
+from descent.grading import hypothesis_profiles
 from descent.grading.hypothesis_profiles import PROFILES
-from descent.grading.strategies import shapes, tensors
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -33,12 +39,6 @@ def test_the_grading_profiles_are_derandomized_and_never_shrink():
         assert Phase.shrink not in profile.phases
     assert settings.get_profile("ci").max_examples == PROFILES["ci"]["max_examples"] == 8
     assert Phase.shrink in settings.get_profile("dev").phases
-
-
-@settings(max_examples=5)
-@given(tensors(shape=shapes(min_dims=2, max_dims=2)))
-def test_tensors_are_float64_of_a_drawn_shape(x):
-    assert x.dtype == torch.float64 and x.dim() == 2 and torch.isfinite(x).all()
 
 
 def _pytest(tmp_path, source: str, *args: str) -> subprocess.CompletedProcess:
@@ -100,3 +100,67 @@ def test_nor_at_the_end_of_the_run(tmp_path):
     run = _pytest(tmp_path, "def test_probe():\n    pass\n")
     assert run.returncode == 0, run.stdout + run.stderr
     assert (tmp_path / "imported.txt").read_text() == "False"
+
+
+# -- the pool of local constants -------------------------------------------------------------------
+# Hypothesis reads no literals from test files (a path with a ``tests`` folder, a ``test_`` name),
+# so the literals it would draw are written to throw-away modules outside the kit's tests.
+LOW, HIGH = 987_000_000, 988_000_000
+MARKED = "MARKED = 987654321\n"  # the only literal in [LOW, HIGH] hypothesis would know
+LATE = "LATE = [" + ", ".join(str(LOW + 7919 * k) for k in range(1, 100)) + "]\n"
+
+
+def _draws() -> list[int]:
+    """The integers one derandomized property test draws in [LOW, HIGH]."""
+    seen: list[int] = []
+
+    @settings(max_examples=300, derandomize=True, database=None)
+    @given(st.integers(min_value=LOW, max_value=HIGH))
+    def probe(n):
+        seen.append(n)
+
+    probe()
+    return seen
+
+
+def _load(tmp_path, monkeypatch, name: str, source: str) -> None:
+    """Import a module of ``source`` and leave it loaded (hypothesis scans sys.modules)."""
+    (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module(name)
+
+
+def test_a_property_test_never_draws_the_literals_of_loaded_modules(tmp_path, monkeypatch):
+    _load(tmp_path, monkeypatch, "descent_pool_probe_marked", MARKED)
+    assert 987_654_321 not in _draws()
+    assert len(providers._get_local_constants()) == 0
+
+
+def test_the_examples_do_not_change_when_a_module_is_loaded_mid_run(tmp_path, monkeypatch):
+    before = _draws()
+    _load(tmp_path, monkeypatch, "descent_pool_probe_late", LATE)
+    assert _draws() == before
+
+
+def test_the_pool_stays_empty_in_a_fresh_pytest_process(tmp_path):
+    """A run with the plugins autoloaded, as a grading's: the entry point empties the pool before
+    the first test, whatever the test modules load."""
+    (tmp_path / "marked.py").write_text(MARKED)
+    run = _pytest(
+        tmp_path,
+        """
+        import marked
+        from hypothesis.internal.conjecture import providers
+
+        def test_pool():
+            pool = providers._get_local_constants()
+            assert list(pool) == [], sorted(map(repr, pool))[:20]
+        """,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_hypothesis_without_the_pool_is_left_as_it_is(monkeypatch):
+    monkeypatch.delattr(providers, "_get_local_constants")
+    hypothesis_profiles._no_local_constants()
+    assert not hasattr(providers, "_get_local_constants")
