@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-KIT = Path(__file__).resolve().parents[1]
+KIT = Path(__file__).resolve().parents[2]
 
 
 def test_audit_of_one_modules_corpus(tmp_path):

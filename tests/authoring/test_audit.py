@@ -1,6 +1,8 @@
-"""The audit's figures for the catalogue and the student-style corpus, reported apart
-(``descent.authoring.audit``): pure functions on hand-built results documents. (A real audit of one
-module's corpus: tests/test_audit_cli.py.)"""
+"""The audit's verdicts and figures (``descent.authoring.audit``): pure functions on hand-built
+results documents. A hollow answer that earns anything fails; each bug is held to the points its
+tag allows; generic names are scored against the bugs' labels; the figures for the catalogue and
+the student-style corpus are reported apart. (A real audit of one module's corpus, through the
+command line: tests/commands/test_audit.py.)"""
 
 from __future__ import annotations
 
@@ -126,3 +128,91 @@ def test_the_summary_reports_the_catalogue_and_the_corpus_apart(rows):
         "student-style corpus",
         "student-style corpus, points kept",
     ]
+
+
+def _variant_doc(kind: str, points: float) -> dict:
+    name = f"{kind}:x"
+    return {
+        "implementations": [{"name": name, "points": points, "max_points": 10.0}],
+        "tests": [
+            {
+                "implementation": name,
+                "exercise": "losses.mse",
+                "counted": True,
+                "outcome": "passed" if points else "failed",
+                "message": "",
+                "misconception": None,
+            }
+        ],
+    }
+
+
+def test_the_audit_fails_a_hollow_answer_that_earns_anything():
+    [earns] = audit.summarize(_variant_doc("hollow", 0.5))
+    [nothing] = audit.summarize(_variant_doc("hollow", 0.0))
+    assert not earns["ok"] and nothing["ok"]
+
+
+def _bug_doc(vid: str, diagnoses: list, misconception=None) -> dict:
+    name = f"bug:{vid}"
+    return {
+        "implementations": [{"name": name, "points": 0.0, "max_points": 10.0}],
+        "tests": [
+            {
+                "implementation": name,
+                "exercise": "losses.mse",
+                "counted": True,
+                "outcome": "failed",
+                "message": "[reference value] x",
+                "misconception": misconception,
+                "diagnosis": d,
+            }
+            for d in diagnoses
+        ],
+    }
+
+
+def test_the_audit_scores_generic_names_against_the_bugs_labels():
+    labels = {"a": ("sum-mean",), "b": ("sum-mean",), "c": ("sign",), "d": ()}
+    rows = (
+        audit.summarize(_bug_doc("a", ["sum-mean", None]), labels)  # named rightly
+        + audit.summarize(_bug_doc("b", ["factor"], "b"), labels)  # misnamed, catalogued
+        + audit.summarize(_bug_doc("c", ["ambiguous"]), labels)  # says nothing
+        + audit.summarize(_bug_doc("d", []), labels)
+    )  # unnamed
+    assert audit.figures(rows) == {
+        "bugs": 4,
+        "catalogue": 1,
+        "generic": 1,
+        "both": 2,
+        "misnamed": 1,
+        "observed": 0,
+        "alternatives_named": 0,
+    }
+
+
+def _kept(vid: str, points: float, kind: str = "bug") -> dict:
+    doc = _bug_doc(vid, [None])
+    doc["implementations"][0].update(name=f"{kind}:{vid}", points=points)
+    doc["tests"][0]["implementation"] = f"{kind}:{vid}"
+    return doc
+
+
+def test_the_audit_holds_each_bug_to_the_points_its_tag_allows():
+    tags = {"every_day": "ordinary", "rare": "edge", "untagged": ""}
+    cases = [
+        ("every_day", 5.0, "bug"),
+        ("every_day", 5.5, "bug"),
+        ("rare", 5.5, "bug"),
+        ("rare", 5.0, "student"),
+        ("untagged", 2.0, "bug"),
+    ]
+    rows = [row for c in cases for row in audit.summarize(_kept(*c), wrong_on=tags)]
+    audit.judge_points(rows)
+    problems = [r["points_problem"] for r in rows]
+    assert [r["ok"] for r in rows] == [True, False, True, False, False]
+    assert "at most half" in problems[1] and "more than half" in problems[3]
+    assert "no wrong_on tag" in problems[4]
+    assert audit._rule_text(rows, "bug") == (
+        "1 of 2 ordinary bugs keep at most half; 1 of 1 edge bugs keep more than half"
+    )

@@ -1,14 +1,20 @@
-"""How results become points and an exercise status (``descent.results``), on hand-built records.
-tests/test_scoring.py covers the basic supporting-check rule; these cover the shares, the rest of
-the rule and the per-exercise summary."""
+"""The results schema (``descent.results``), on hand-built records, no grading run: how results
+become points (the shares, the rule for supporting checks, the cap of a failed everyday check) and
+an exercise status, and the results document (``descent.results/1``) that every report and
+exporter reads, built from records, written and read back. (As the plugin builds it at the end of
+a run: tests/grading/test_plugin.py.)"""
 
 from __future__ import annotations
+
+import json
+from dataclasses import fields
 
 import pytest
 from toykit import record
 
 from descent import results
 from descent.results import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, SKIPPED, ExerciseResult
+from descent.results import TestResult as Record
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -237,3 +243,182 @@ def test_the_cap_applies_per_implementation_and_exercise_and_after_the_supportin
 def test_an_uncounted_everyday_check_caps_nothing():
     tests = [record("test_everyday[cuda]", SKIPPED, counted=False), record("test_edge")]
     assert capped(tests, ["test_everyday[cuda]"])["test_edge"] == 10.0
+
+
+def build(tests, implementations=("ada", "bo")) -> dict:
+    results.assign_points(tests, {"losses.mse": 10.0, "losses.mae": 6.0})
+    return results.build(
+        tests,
+        implementations=[{"name": n, "kind": "folder"} for n in implementations],
+        titles={"losses.mse": "Mean squared error"},
+        suite="graders",
+        started_at="2026-11-21T13:30:00+00:00",
+        duration_s=4.23456,
+        devices=["cpu", "cuda"],
+        environment={"python": "3.11.7"},
+    )
+
+
+def test_one_block_per_implementation_with_its_own_totals():
+    doc = build(
+        [
+            record("test_a", impl="ada"),
+            record("test_b", FAILED, impl="ada"),
+            record("test_a", impl="bo", exercise="losses.mae"),
+            record("test_b", impl="bo"),
+        ]
+    )
+    ada, bo = doc["implementations"]
+    assert (ada["name"], ada["kind"]) == ("ada", "folder")
+    assert (ada["points"], ada["max_points"]) == (5.0, 10.0)
+    assert (bo["name"], bo["points"], bo["max_points"]) == ("bo", 16.0, 16.0)
+    assert [e["id"] for e in bo["exercises"]] == ["losses.mae", "losses.mse"]
+    assert ada["exercises"][0] == {
+        "id": "losses.mse",
+        "title": "Mean squared error",
+        "points": 5.0,
+        "max_points": 10.0,
+        "status": "partial",
+        "passed": 1,
+        "failed": 1,
+        "not_implemented": 0,
+        "errors": 0,
+        "skipped": 0,
+        "first_failure": "failed",
+        "misconceptions": [],
+    }
+
+
+def test_the_document_carries_the_run_and_every_test_record():
+    tests = [record("test_a", impl="ada"), record("test_b", ERROR, impl="ada", message="boom")]
+    doc = build(tests, implementations=("ada",))
+    assert doc["schema"] == results.SCHEMA == "descent.results/1"
+    assert {k: doc[k] for k in ("suite", "started_at", "duration_s", "devices", "environment")} == {
+        "suite": "graders",
+        "started_at": "2026-11-21T13:30:00+00:00",
+        "duration_s": 4.235,
+        "devices": ["cpu", "cuda"],
+        "environment": {"python": "3.11.7"},
+    }
+    assert [set(t) for t in doc["tests"]] == [{f.name for f in fields(results.TestResult)}] * 2
+    assert [(t["outcome"], t["points"], t["message"]) for t in doc["tests"]] == [
+        (PASSED, 5.0, ""),
+        (ERROR, 0.0, "boom"),
+    ]
+
+
+def test_an_uncounted_test_is_listed_but_adds_to_neither_total():
+    doc = build(
+        [
+            record("test_a[cpu]", impl="ada"),
+            record("test_a[cuda]", SKIPPED, impl="ada", counted=False),
+        ],
+        ("ada",),
+    )
+    [block] = doc["implementations"]
+    assert (block["points"], block["max_points"]) == (10.0, 10.0)
+    assert block["exercises"][0]["skipped"] == 0
+    assert [(t["name"], t["counted"]) for t in doc["tests"]] == [
+        ("T::test_a[cpu]", True),
+        ("T::test_a[cuda]", False),
+    ]
+
+
+def test_an_implementation_without_tests_has_an_empty_block():
+    doc = build([record("test_a", impl="ada")], ("ada", "bo"))
+    assert doc["implementations"][1] == {
+        "name": "bo",
+        "kind": "folder",
+        "points": 0.0,
+        "max_points": 0.0,
+        "exercises": [],
+    }
+
+
+def test_written_results_read_back_unchanged(tmp_path):
+    doc = build([record("test_a", impl="ada")], ("ada",))
+    path = results.write(doc, tmp_path / "new" / "folder" / "results.json")
+    assert results.load(path) == doc
+    results.write(build([record("test_a", FAILED, impl="ada")], ("ada",)), path)
+    assert results.load(path)["implementations"][0]["points"] == 0.0
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no .tmp left behind
+
+
+def test_only_a_results_document_is_read(tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"schema": "descent.results/0", "tests": []}))
+    with pytest.raises(ValueError, match=r"other\.json: not a descent\.results/1 file"):
+        results.load(other)
+    other.write_text("{}")
+    with pytest.raises(ValueError, match="not a descent.results/1 file"):
+        results.load(other)
+
+
+def _test(
+    name: str, outcome: str = PASSED, impl: str = "student", exercise: str = "losses.mse"
+) -> Record:
+    return Record(
+        nodeid=f"graders/test_x.py::T::{name}",
+        implementation=impl,
+        exercise=exercise,
+        name=f"T::{name}",
+        device="cpu",
+        weight=1.0,
+        outcome=outcome,
+    )
+
+
+def _score(tests, supporting):
+    results.assign_points(
+        tests,
+        {"losses.mse": 10.0},
+        supporting={f"graders/test_x.py::T::{k}": v for k, v in supporting.items()},
+    )
+    return {t.name.split("::")[-1]: t.points for t in tests}
+
+
+def test_a_supporting_check_needs_a_passed_value_check():
+    alone = _score([_test("test_shape"), _test("test_value", FAILED)], {"test_shape": ()})
+    assert alone == {"test_shape": 0.0, "test_value": 0.0}
+    backed = _score([_test("test_shape"), _test("test_value")], {"test_shape": ()})
+    assert backed == {"test_shape": 5.0, "test_value": 5.0}
+
+
+def test_the_unsupported_check_says_why_and_the_exercise_is_not_passed():
+    tests = [_test("test_shape"), _test("test_value", FAILED)]
+    _score(tests, {"test_shape": ()})
+    assert "supporting check" in tests[0].message and tests[0].outcome == PASSED
+    only_supporting = [_test("test_shape")]
+    _score(only_supporting, {"test_shape": ()})
+    [ex] = results.summarize_exercises(only_supporting, {})
+    assert ex.status == FAILED and "supporting check" in ex.first_failure
+
+
+def test_named_value_checks_gate_one_half():
+    tests = [
+        _test("test_forward"),
+        _test("test_backward", FAILED),
+        _test("test_raw_grads"),
+        _test("test_gradcheck"),
+    ]
+    got = _score(tests, {"test_raw_grads": ("test_backward",), "test_gradcheck": ("test_forward",)})
+    assert got["test_raw_grads"] == 0.0 and got["test_gradcheck"] == 2.5
+
+
+def test_supporting_checks_may_vouch_for_each_other():
+    labels = ["test_healthy", "test_stuck", "test_spike"]
+    gate = {name: tuple(other for other in labels if other != name) for name in labels}
+    two_right = _score(
+        [_test("test_healthy"), _test("test_stuck"), _test("test_spike", FAILED)], gate
+    )
+    assert two_right["test_healthy"] > 0 and two_right["test_stuck"] > 0
+    constant = _score(
+        [_test("test_healthy"), _test("test_stuck", FAILED), _test("test_spike", FAILED)], gate
+    )
+    assert sum(constant.values()) == 0.0
+
+
+def test_support_never_crosses_implementations():
+    tests = [_test("test_shape", impl="a"), _test("test_value", impl="b")]
+    results.assign_points(tests, {}, supporting={tests[0].nodeid: ()})
+    assert tests[0].points == 0.0 and tests[1].points == 10.0

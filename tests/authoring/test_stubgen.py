@@ -10,7 +10,7 @@ from descent.authoring.stubgen import StubError, generate, make_stub, write_stub
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
-KIT = Path(__file__).resolve().parents[1]
+KIT = Path(__file__).resolve().parents[2]
 
 
 def test_starter_matches_solutions():
