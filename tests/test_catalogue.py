@@ -1,6 +1,8 @@
-"""The corpus of student-style bugs (``graders/corpus/``, variant kind ``student``): how one is
-declared, that the corpus is labelled in full, and that ``--impl student:ID`` grades it (a toy
-corpus graded in this process with pytester)."""
+"""The catalogue of variants (``descent.catalogue``): how a bug, an alternative, a hollow answer or
+a student-style bug of the corpus (``graders/corpus/``, kind ``student``) is declared and applied
+over an implementation; that the corpus is labelled in full; that ``--impl KIND:ID`` names one
+variant, a typo or a variant of another kind saying what to give instead, and that ``--impl
+student:ID`` grades a corpus bug (a toy corpus graded in this process with pytester)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from descent import catalogue, registry
+from descent.catalogue import BUG, HOLLOW, Variant
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 pytest_plugins = ["pytester"]
 
-KIT = Path(__file__).resolve().parents[2]
+KIT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -170,3 +173,86 @@ def test_the_corpus_covers_every_module_and_the_issues_examples():
     assert all(by_module.values()), by_module
     assert set(FROM_THE_ISSUE) <= {v.id for v in corpus}
     assert {v.wrong_on for v in corpus} == set(catalogue.WRONG_ON)
+
+
+@pytest.fixture
+def toy_registry(monkeypatch):
+    variants = {
+        vid: Variant(vid, "losses.mse", "a title long enough", kind)
+        for vid, kind in [
+            ("mse_sum", BUG),
+            ("mse_no_square", BUG),
+            ("losses.mse.zeros", HOLLOW),
+            ("losses.mse.ones", HOLLOW),
+        ]
+    }
+    monkeypatch.setattr(catalogue, "_REGISTRY", variants)
+
+
+def test_a_named_variant_of_its_kind_is_found(toy_registry):
+    assert catalogue.named(BUG, "mse_sum").id == "mse_sum"
+
+
+@pytest.mark.parametrize(
+    "kind, vid, said",
+    [
+        (HOLLOW, "losses.mse.zero", "did you mean hollow:losses.mse.zeros"),
+        (BUG, "mse_summ", "did you mean bug:mse_sum"),
+        (HOLLOW, "nothing_like_it", "2 hollow variants are catalogued (hollow:* grades them all)"),
+        (HOLLOW, "mse_sum", "mse_sum is a variant of kind bug: give bug:mse_sum"),
+    ],
+)
+def test_a_typo_or_another_kind_says_what_to_give(toy_registry, kind, vid, said):
+    with pytest.raises(KeyError) as raised:
+        catalogue.named(kind, vid)
+    assert said in raised.value.args[0]
+
+
+def test_an_id_is_declared_once_and_only_for_a_known_exercise(fresh_registry):
+    catalogue.bug("toy_once", "losses.mse", "a bug", hint="h")
+    with pytest.raises(ValueError, match="variant id 'toy_once' is declared twice"):
+        catalogue.alternative("toy_once", "losses.mse", "again")
+    with pytest.raises(KeyError, match="unknown exercise 'losses.msee'"):
+        catalogue.bug("toy_typo", "losses.msee", "a bug", hint="h")
+
+
+def test_a_variant_replaces_only_exercise_functions_of_its_module(fresh_registry):
+    v = catalogue.bug("toy_replaces", "losses.mse", "a bug", hint="h")
+
+    def relu_forward(x):  # an exercise function, of another module
+        return x, None
+
+    with pytest.raises(ValueError, match="losses.relu_forward is not an exercise function"):
+        v.replaces(relu_forward)
+    assert v.functions == {}
+
+
+def test_a_variant_applied_patches_its_functions_over_the_base(fresh_registry, tmp_path):
+    from descent.calls.impl import FolderImplementation
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "losses.py").write_text(
+        "def mse_forward(p, t):\n    return 'base', None\n\n"
+        "def mse_backward(d, c):\n    return 'base'\n"
+    )
+    base = FolderImplementation(tmp_path / "base")
+    bugged = catalogue.bug("toy_applied", "losses.mse", "a bug", hint="h")
+
+    @bugged.replaces
+    def mse_forward(pred, target):
+        return "bug", None
+
+    patched = bugged.apply(base)
+    assert patched.name == "bug:toy_applied"
+    assert patched.losses.mse_forward(0, 0) == ("bug", None)
+    assert patched.losses.mse_backward(0, 0) == "base"
+    # a derived hollow answer wraps every function of its exercise, reading the base lazily
+    asked = []
+
+    def derive(base_fn, name):
+        return lambda *args: (asked.append(name), f"hollow {base_fn()(*args)[0]}")[1]
+
+    hollow = catalogue.hollow("toy_derived", "losses.mse", "wraps", derive=derive).apply(base)
+    assert asked == []
+    assert hollow.losses.mse_backward(0, 0) == "hollow b" and asked == ["mse_backward"]
+    assert hollow.losses.mse_forward(0, 0) == "hollow base"
