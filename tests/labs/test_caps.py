@@ -1,7 +1,7 @@
 """How much of a notebook grading keeps: a 206 KB notebook of 1500 printing cells became a
 197 MB autograded notebook and a 198 MB feedback page, with output capped per cell only. Here
 the feedback page's cap and the course config; the executor's own cap is checked in
-test_labs_output_cap.py (it loads torch)."""
+test_execute.py (it loads torch)."""
 
 from __future__ import annotations
 

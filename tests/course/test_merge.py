@@ -1,5 +1,6 @@
-"""descent gradebook merge (the rubrics of the labs are tested with the notebooks, in
-test_labs_build.py: listing them loads nbgrader)."""
+"""``descent gradebook merge`` (``descent.course.merge``): the course gradebook from the labs'
+export and the code assignments' results, weighted (the rubrics of the labs are tested with the
+notebooks, in tests/labs/test_labs_build.py: listing them loads nbgrader)."""
 
 from __future__ import annotations
 

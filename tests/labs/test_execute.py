@@ -9,10 +9,10 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 
-from test_labs_caps import CELLS, NOISE, _printing_notebook  # noqa: E402 - beside this file
-
 from descent.labs import caps, execute  # noqa: E402
 from descent.labs.kernel import Kernel  # noqa: E402
+
+from .test_caps import CELLS, NOISE, _printing_notebook  # noqa: E402 - beside this file
 
 
 class PrintingKernel:
