@@ -1,5 +1,6 @@
-"""``descent audit`` on the student-style corpus, through the command line: one module's corpus
-graded for real (about ten seconds)."""
+"""``descent audit`` (``descent.commands.audit``) through the command line: one module's corpus,
+and a folder of labelled real code, graded for real (about ten seconds each); a kit with a
+scaffold left to fill, and options that cannot go together, refused before any grading."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from descent.commands import main
 
 KIT = Path(__file__).resolve().parents[2]
 
@@ -120,3 +125,39 @@ def test_audit_measures_a_folder_of_labelled_real_code(tmp_path):
     )
     said = " ".join((refused.stderr + refused.stdout).split())
     assert refused.returncode == 2 and "is no exercise of the kit" in said, said
+
+
+def test_a_kit_with_a_scaffold_left_to_fill_is_not_audited(kit_copy, capsys):
+    path = kit_copy / "solutions" / "losses.py"
+    path.write_text(path.read_text() + "\n# TODO(new-exercise): the docstring\n")
+    assert main(["audit", "--module", "losses"]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "descent audit: 1 TODO(new-exercise) left to fill: solutions/losses.py:" in out
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["--labelled", "nowhere"], "--labelled nowhere: no such folder"),
+        (["--check-generic", "--labelled", "."], "--labelled measures the feedback"),
+        (["--record-generic", "--corpus", "student"], "leave out --corpus"),
+    ],
+)
+def test_options_that_cannot_go_together_are_refused_before_grading(
+    argv, said, capsys, monkeypatch
+):
+    from descent.authoring import audit
+
+    def graded(**kwargs):  # never: the refusal comes first, and nothing of the kit is written
+        pytest.fail("the audit ran")
+
+    monkeypatch.setattr(audit, "audit", graded)
+    monkeypatch.setattr(audit, "generic_guard", graded)
+    monkeypatch.chdir(KIT)
+    assert main(["audit", *argv]) == 2
+    assert said in capsys.readouterr().out
+
+
+def test_the_generic_guard_and_recording_are_one_or_the_other(capsys):
+    with pytest.raises(SystemExit):
+        main(["audit", "--check-generic", "--record-generic"])
