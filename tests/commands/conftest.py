@@ -71,7 +71,8 @@ def kit_copy(tmp_path, monkeypatch):
         shutil.copytree(KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "graders").mkdir()
     (root / "docs").mkdir()
-    shutil.copy(KIT / "docs" / "exercises.md", root / "docs" / "exercises.md")
+    for page in ("exercises.md", "authoring.md"):
+        shutil.copy(KIT / "docs" / page, root / "docs" / page)
     monkeypatch.chdir(root)
     return root
 
