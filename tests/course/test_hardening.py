@@ -28,7 +28,7 @@ from descent.course.submissions import graded_folder
 from descent.reports.export import to_gradescope
 
 from .conftest import KIT, copy_modules, run_batch
-from .test_class_report_and_export import _outcome, book_path  # noqa: F401 - a fixture
+from .test_handback import _outcome, book_path  # noqa: F401 - a fixture
 
 HANG = "\n# an endless loop at import time\nwhile True:\n    pass\n"
 SOME = "(test_activations and (relu or tanh)) or (test_losses and mse)"
