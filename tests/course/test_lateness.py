@@ -1,4 +1,5 @@
-"""One trusted submission time per submission, from the source the plan names.
+"""When a submission came in and how late it was (``descent.course.lateness``): one trusted
+submission time per submission, from the source the plan names.
 
 Every format nbgrader writes is read (with and without ``%Z``, with and without microseconds),
 a zone abbreviation is resolved against the course's time zone and never guessed, a record the

@@ -1,4 +1,4 @@
-"""``descent course set-time`` that cannot be misused.
+"""``descent course set-time`` that cannot be misused (``descent.course.termhand``).
 
 A time set by hand beats every source, so it is checked before it is kept: the gradebook must
 be there, the student must have a submission of the item (not excused, not dropped), the time
