@@ -21,7 +21,7 @@ from rich.console import Console
 from descent import commands as cli
 from descent.course import batch, gradescope, handback, html_report
 from descent.course.gradebook import KEPT_TIMEOUT, Gradebook
-from descent.course.submissions import graded_folder
+from descent.course.submissions import Listing, graded_folder
 from descent.reports.export import to_gradescope
 
 from .conftest import KIT, copy_modules, run_batch
@@ -215,9 +215,9 @@ def test_every_export_carries_the_status_and_the_reason(tmp_path, book_path, cap
     with Gradebook(book_path, writable=False) as book:
         handback.write_results(book, tmp_path / "results")
         # the summary lists the students of the folder graded: here, this gradebook's students
-        listing = SimpleNamespace(
-            unrecognised=[],
+        listing = Listing(
             entries=[SimpleNamespace(student=row["student"]) for row in book.current()],
+            unrecognised=[],
         )
         batch.summarize(
             book, batch.Tally(), listing, Console(file=(summary := io.StringIO()), width=200)

@@ -55,7 +55,7 @@ def register(sub) -> None:
         default=600.0,
         help="seconds allowed for one whole submission (default 600)",
     )
-    options.add_to_argparse(p, ("--call-timeout", "--insecure"))
+    options.add_to_argparse(p, ("--call-timeout", "--insecure", "--input-seed"))
     p.add_argument(
         "-k",
         default="",
@@ -92,6 +92,7 @@ def _cmd_batch(args) -> int:
         selection=args.k,
         device=args.device,
         insecure=args.insecure,
+        input_seed=args.input_seed,
         regrade=args.regrade,
         reports=not args.no_reports,
         similarity=args.similarity,

@@ -67,6 +67,7 @@ class Options:
     selection: str = ""
     device: str = "cpu"
     insecure: bool = False
+    input_seed: str | None = None  # every grading's hidden inputs from this seed (--input-seed)
     regrade: bool = False
     reports: bool = True
     similarity: bool = False  # then descent similarity into OUT/similarity/
@@ -206,6 +207,7 @@ def _plan(opts: Options, kit: Path, version: str, listing, book) -> tuple[list, 
                     selection=opts.selection,
                     device=opts.device,
                     insecure=opts.insecure,
+                    input_seed=opts.input_seed,
                 ),
             )
         )

@@ -59,6 +59,8 @@ class Request:
     selection: str = ""  # pytest -k expression ("" = every exercise)
     device: str = "cpu"
     insecure: bool = False
+    # --input-seed of descent grade: None draws a fresh secret for this grading (the default)
+    input_seed: str | None = None
     # forked by a warm parent of this machine (the local jobs); never on a Dask worker, where a
     # parent would outlive the batch. Only on CPU: the warm parent must never touch a GPU.
     warm: bool = False
@@ -312,6 +314,8 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
         argv += ["-k", req.selection]
     if req.insecure:
         argv.append("--insecure")
+    if req.input_seed is not None:
+        argv += ["--input-seed", req.input_seed]
     return argv
 
 
