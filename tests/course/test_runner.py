@@ -140,6 +140,9 @@ def test_the_command_line_of_a_grading(tmp_path):
     assert argv[argv.index("--test-processes") + 1] == "1"
     unpinned = runner._grade_argv(_request(tmp_path), None, tmp_path / "r.json")
     assert unpinned[-2:] == ["--worker-cpu", "any"] and "-k" not in unpinned
+    assert "--input-seed" not in unpinned  # a fresh secret for each grading
+    seeded = runner._grade_argv(_request(tmp_path, input_seed="s1"), 0, tmp_path / "r.json")
+    assert seeded[-2:] == ["--input-seed", "s1"]
 
 
 def test_a_gradings_results_become_the_students_and_an_incomplete_one_is_no_grade(tmp_path):
