@@ -16,7 +16,6 @@ import pytest
 from descent.course import batch
 
 from .conftest import KIT, LOSSES, command, copy_modules, env, run_batch
-from .test_handback import _outcome, book_path  # noqa: F401 - a fixture
 
 SAMPLES = KIT / "samples"
 

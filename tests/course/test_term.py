@@ -473,7 +473,7 @@ def test_batch_of_one_assignment_end_to_end(tmp_path):
 def test_run_autograder_of_one_assignment_grades_only_its_exercises(tmp_path, plan):
     from descent.course.gradescope import build
 
-    from .test_platforms import _autograder_root, _run_autograder
+    from .test_gradescope import _autograder_root, _run_autograder
 
     archive = build(KIT, tmp_path / "a1.zip", selection=plan.item("a1").selection)
     root = _autograder_root(tmp_path, archive)
