@@ -13,12 +13,15 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def test_the_kit_is_the_folder_run_from_or_the_one_the_package_sits_in(tmp_path, monkeypatch):
-    for folder in ("graders", "solutions", "exercises", "starter"):
-        (tmp_path / "copy" / folder).mkdir(parents=True)
-    monkeypatch.chdir(tmp_path / "copy")
-    assert kit.kit_root() == kit.student_root() == tmp_path / "copy"
+    for kit_folder in ("here", "installed"):
+        for folder in ("graders", "solutions", "exercises", "starter"):
+            (tmp_path / kit_folder / folder).mkdir(parents=True)
+    # the package as an editable install leaves it: src/descent/kit.py inside a kit
+    monkeypatch.setattr(kit, "__file__", str(tmp_path / "installed" / "src" / "descent" / "kit.py"))
+    monkeypatch.chdir(tmp_path / "here")
+    assert kit.kit_root() == kit.student_root() == tmp_path / "here"
     monkeypatch.chdir(tmp_path)  # no kit here: the one the package sits in
-    assert (kit.kit_root() / "graders").is_dir() and (kit.student_root() / "starter").is_dir()
+    assert kit.kit_root() == kit.student_root() == tmp_path / "installed"
 
 
 def test_anywhere_else_the_message_says_where_to_run_it(tmp_path, monkeypatch):
