@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/similarity_class.py [--students 100] [--copies 3] [--ring 5]
         [--seed 0]
 
-The class is ``similarity_class.generate`` (tests/course): each student fills every module,
-exercise by exercise, with the reference solution, one of the catalogue's alternatives, or
+The class is ``similarity_class.generate`` (tests/course/similarity): each student fills every
+module, exercise by exercise, with the reference solution, one of the catalogue's alternatives, or
 nothing (the stub), at random, and is made their own (calls of their own between statements,
 half their values passed through a call of their own), so that most of a student's code is
 theirs alone while the common idioms stay common. ``--copies`` students are then replaced by
@@ -27,7 +27,7 @@ from pathlib import Path
 
 KIT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(KIT / "src"))
-sys.path.insert(0, str(KIT / "tests" / "course"))
+sys.path.insert(0, str(KIT / "tests" / "course" / "similarity"))
 
 import similarity_class as sample  # noqa: E402
 

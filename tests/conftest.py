@@ -23,6 +23,10 @@ import pytest
 
 KIT = Path(__file__).resolve().parents[1]
 
+# The toy kit's fixtures (grade_toy, no_cuda) for the fast tests of the plugin and the scoring,
+# wherever their module's tests live (tests/toykit.py).
+pytest_plugins = ["toykit"]
+
 
 @contextlib.contextmanager
 def kit_package(package: str):

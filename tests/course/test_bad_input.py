@@ -1,4 +1,4 @@
-"""Bad input a batch must answer clearly (the gradebook's own cases are in test_classbook.py,
+"""Bad input a batch must answer clearly (the gradebook's own cases are in test_gradebook.py,
 Ctrl-C in test_batch.py)."""
 
 from __future__ import annotations

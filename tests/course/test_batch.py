@@ -11,6 +11,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
+from descent.course import batch
+
 from .conftest import KIT, LOSSES, command, copy_modules, env, run_batch
 
 SAMPLES = KIT / "samples"
@@ -228,3 +232,13 @@ def test_two_submissions_of_one_student_hold_them_until_one_is_left(tmp_path):
         "ON s.id = t.current_submission"
     )
     assert status == "graded" and source.endswith("bo"), source
+
+
+def test_the_eta_comes_from_the_measured_times_and_counts_down():
+    eta = batch.Eta(slots=2)
+    assert eta.estimate(10) is None
+    eta.finished(30.0)
+    eta.finished(10.0)
+    assert eta.estimate(4) == pytest.approx(40.0, abs=0.5)  # 20 s each, 2 at a time
+    eta.since -= 15
+    assert eta.estimate(4) == pytest.approx(25.0, abs=0.5)  # counts down between two

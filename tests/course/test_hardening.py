@@ -1,19 +1,16 @@
 """Grading a class, hardened: a module that hangs at import costs one time limit, exit
 codes that keep a student's result apart from a batch failure, options checked before anything
 starts, clear messages instead of tracebacks, exports that keep every status, and the small
-things an instructor meets (a mis-named file, a removed submission, the ETA, temporary folders).
+things an instructor meets (a mis-named file, a removed submission). (The ETA is tested with
+the batch, the temporary folders and CPU locks with the runner: test_batch.py, test_runner.py.)
 """
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
-import os
-import shutil
 import sqlite3
-import threading
 import time
 from types import SimpleNamespace
 
@@ -22,13 +19,13 @@ import yaml
 from rich.console import Console
 
 from descent import commands as cli
-from descent.course import batch, gradescope, handback, html_report, runner
+from descent.course import batch, handback, html_report
 from descent.course.gradebook import KEPT_TIMEOUT, Gradebook
 from descent.course.submissions import Listing, graded_folder
 from descent.reports.export import to_gradescope
 
 from .conftest import KIT, copy_modules, run_batch
-from .test_class_report_and_export import _outcome, book_path  # noqa: F401 - a fixture
+from .test_handback import _outcome, book_path  # noqa: F401 - a fixture
 
 HANG = "\n# an endless loop at import time\nwhile True:\n    pass\n"
 SOME = "(test_activations and (relu or tanh)) or (test_losses and mse)"
@@ -247,15 +244,6 @@ def test_gradescope_finds_the_modules_in_the_folder_it_unzipped(tmp_path):
     assert graded_folder(tmp_path / "two") == tmp_path / "two"  # which one? neither
 
 
-def test_the_autograder_stops_itself_before_gradescope_does():
-    # Gradescope's documented overall limit is 10 minutes by default; a run it kills gets a 0
-    # and no explanation, so the kit's own limit must leave time to write results.json.
-    assert gradescope.GRADESCOPE_LIMIT_S == 600
-    assert gradescope.TIMEOUT_S <= gradescope.GRADESCOPE_LIMIT_S - 30
-    assert gradescope._timeout(None) == gradescope._timeout("-5") == gradescope.TIMEOUT_S
-    assert gradescope._timeout("1200") == 1200
-
-
 # ------------------------------------------------------------------ 7. the hand-back JSON
 
 
@@ -319,114 +307,3 @@ def test_the_timed_out_report_says_its_message_once():
         notes=html_report.notes(row, None),
     )
     assert text.count("took longer than 5 s") == 1
-
-
-def test_the_eta_comes_from_the_measured_times_and_counts_down():
-    eta = batch.Eta(slots=2)
-    assert eta.estimate(10) is None
-    eta.finished(30.0)
-    eta.finished(10.0)
-    assert eta.estimate(4) == pytest.approx(40.0, abs=0.5)  # 20 s each, 2 at a time
-    eta.since -= 15
-    assert eta.estimate(4) == pytest.approx(25.0, abs=0.5)  # counts down between two
-
-
-def test_grading_folders_of_a_killed_batch_are_removed_by_the_next_grading(tmp_path):
-    stale = tmp_path / f"{runner.FOLDER_PREFIX}dead"
-    (stale / "descent-sub-x" / "submission").mkdir(parents=True)
-    (stale / ".lock").touch()
-    live = tmp_path / f"{runner.FOLDER_PREFIX}live"
-    live.mkdir()
-    young = tmp_path / f"{runner.FOLDER_PREFIX}young"
-    young.mkdir()
-    old = time.time() - 2 * runner.STALE_AFTER_S
-    for folder in (stale, live):
-        os.utime(folder, (old, old))
-    fd = os.open(live / ".lock", os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        assert runner.remove_stale(str(tmp_path)) == [stale]
-    finally:
-        os.close(fd)
-    assert live.exists() and young.exists() and not stale.exists()
-
-
-def test_a_grading_keeps_every_temporary_file_in_its_own_folder(tmp_path, monkeypatch):
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", None)
-    with runner.grading_folder() as folder:
-        assert folder.parent == tmp_path and (folder / ".lock").exists()
-        assert runner.remove_stale(str(tmp_path)) == []  # in use
-    assert not folder.exists()
-
-
-def test_gradings_share_a_private_bytecode_cache_where_bytecode_is_not_written(monkeypatch):
-    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
-    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
-    plain = runner.grading_env(KIT)
-    assert "PYTHONPYCACHEPREFIX" not in plain and plain["TMPDIR"] == str(KIT)
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    env = runner.grading_env(KIT)
-    cache = env["PYTHONPYCACHEPREFIX"]
-    assert "PYTHONDONTWRITEBYTECODE" not in env
-    assert runner.grading_env(KIT)["PYTHONPYCACHEPREFIX"] == cache  # one cache per process
-    folder = runner.bytecode_cache()
-    assert str(folder) == cache and folder.stat().st_mode & 0o777 == 0o700
-    old = time.time() - 2 * runner.STALE_AFTER_S
-    os.utime(folder, (old, old))
-    assert folder not in runner.remove_stale(str(folder.parent))  # held while this process lives
-
-
-def test_cpu_locks_live_in_a_folder_only_this_user_can_write_and_follow_no_link(
-    tmp_path, monkeypatch
-):
-    """The CPU locks were ``descent-cpu-N.lock`` in the shared temporary folder, opened with
-    create and following links: another account's link there made root create a file of its
-    choosing (where fs.protected_symlinks is 0)."""
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    target = tmp_path / "chosen-by-another-account"
-    (tmp_path / "descent-cpu-0.lock").symlink_to(target)  # where the old lock went
-    folder = tmp_path / f"descent-locks-{os.geteuid()}"
-    with runner.cpu_slot() as cpu:
-        assert cpu is not None and not target.exists()
-        assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o700
-        lock = folder / f"descent-cpu-{cpu}.lock"
-        assert lock.stat().st_mode & 0o777 == 0o600 and not lock.is_symlink()
-    lock.unlink()
-    lock.symlink_to(target)  # a link inside the folder is not followed either
-    with runner.cpu_slot() as other:
-        assert other != cpu and not target.exists()
-    for planted in ("a link", "another user's"):
-        shutil.rmtree(folder) if folder.is_dir() and not folder.is_symlink() else folder.unlink()
-        if planted == "a link":
-            folder.symlink_to(tmp_path / "elsewhere")
-        else:
-            folder.mkdir(mode=0o777)
-            os.chown(folder, 65534, 65534) if os.geteuid() == 0 else os.chmod(folder, 0o777)
-        with runner.cpu_slot() as cpu:
-            assert cpu is None, planted  # graded unpinned rather than locked where it is unsafe
-        assert not (tmp_path / "elsewhere").exists()
-
-
-def test_a_stale_looking_folder_of_another_user_is_neither_opened_nor_removed(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root to make a folder another user owns")
-    theirs = tmp_path / f"{runner.FOLDER_PREFIX}theirs"
-    theirs.mkdir()
-    os.mkfifo(theirs / ".lock")  # opening it to test the lock would wait for a writer
-    old = time.time() - 2 * runner.STALE_AFTER_S
-    os.utime(theirs, (old, old))
-    os.chown(theirs, 65534, 65534)
-    removed = []
-    sweep = threading.Thread(target=lambda: removed.extend(runner.remove_stale(str(tmp_path))))
-    sweep.start()
-    sweep.join(10)
-    if sweep.is_alive():  # blocked on the FIFO: a writer lets it go before the test fails
-        os.close(os.open(theirs / ".lock", os.O_WRONLY | os.O_NONBLOCK))
-        sweep.join()
-        pytest.fail("remove_stale waited on another user's FIFO")
-    assert removed == [] and theirs.exists()

@@ -53,7 +53,7 @@ from descent.course import batch
 from descent.course.gradebook import Gradebook
 
 from . import nbexchange as nx
-from .test_lms_rules import canvas_problems, moodle_problems
+from .test_lms import canvas_problems, moodle_problems
 from .test_term_scripted import Scripted
 
 nbformat = pytest.importorskip("nbformat")

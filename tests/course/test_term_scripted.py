@@ -33,7 +33,7 @@ from descent.course.gradebook import Gradebook
 from descent.course.runner import Outcome
 from descent.course.version import grader_version
 
-from .test_lms_rules import canvas_problems, moodle_problems
+from .test_lms import canvas_problems, moodle_problems
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 

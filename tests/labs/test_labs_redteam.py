@@ -25,10 +25,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import redteam_notebooks as R  # noqa: E402 - beside this file
 
 from descent.isolation import confinement
 from descent.labs.private import make_private
+
+from . import redteam_notebooks as R  # noqa: E402 - beside this file
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")

@@ -80,7 +80,7 @@ def _no_local_constants() -> None:
     module's docstring); register calls it before any test draws an example. It replaces a
     private function of hypothesis (``providers._get_local_constants``, which each test case
     calls); a hypothesis without that function has no such pool and is left as it is.
-    tests/unit/test_hypothesis_pool.py fails if the replacement stops taking effect."""
+    tests/grading/test_hypothesis_profiles.py fails if the replacement stops taking effect."""
     # start-up: hypothesis's engine, loaded by hypothesis itself by the time register runs
     from hypothesis.internal.conjecture import providers
 

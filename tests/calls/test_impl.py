@@ -1,0 +1,118 @@
+"""Implementations under test in this process (``descent.calls.impl``): a folder's modules under
+a private name, what a missing module or function says, an import that failed never run again
+and blamed on the file that raised, ``os._exit`` refused, a catalogued variant patched over
+another implementation, and the batching helpers' plain loops."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from descent.calls import impl
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def _folder(path, **modules):
+    path.mkdir()
+    for name, source in modules.items():
+        (path / f"{name}.py").write_text(textwrap.dedent(source))
+    return path
+
+
+def test_two_folders_with_the_same_module_names_are_graded_side_by_side(tmp_path):
+    ada = impl.FolderImplementation(
+        _folder(tmp_path / "ada", losses="def mse_forward(p, t):\n    return 1\n")
+    )
+    bo = impl.FolderImplementation(
+        _folder(tmp_path / "bo", losses="def mse_forward(p, t):\n    return 2\n")
+    )
+    assert (ada.losses.mse_forward(0, 0), bo.losses.mse_forward(0, 0)) == (1, 2)
+    assert "losses" not in sys.modules  # each folder lives under a private alias
+    assert ada.root == (tmp_path / "ada").resolve() and ada.name == "ada"
+    with pytest.raises(AttributeError):
+        ada.not_a_module_of_the_registry  # noqa: B018
+
+
+def test_what_is_missing_is_named_for_the_student(tmp_path):
+    with pytest.raises(impl.SubmissionError, match="does not exist"):
+        impl.FolderImplementation(tmp_path / "nobody")
+    ada = impl.FolderImplementation(_folder(tmp_path / "ada", losses="x = 1\n"))
+    with pytest.raises(impl.SubmissionError, match="activations.py is missing from ada"):
+        ada.activations  # noqa: B018
+    with pytest.raises(impl.SubmissionError, match=r"losses.py of ada has no `mse_forward`"):
+        ada.losses.mse_forward  # noqa: B018
+
+
+def test_an_import_that_failed_is_not_run_again_and_is_blamed_on_the_file_that_raised(tmp_path):
+    folder = _folder(
+        tmp_path / "ada",
+        helpers="""
+            import os
+            os.environ["DESCENT_TEST_IMPORTS"] = os.environ.get("DESCENT_TEST_IMPORTS", "") + "x"
+            raise RuntimeError("broken helper")
+        """,
+        losses="from .helpers import *\n",
+        activations="from .helpers import *\n",
+    )
+    os.environ.pop("DESCENT_TEST_IMPORTS", None)
+    ada = impl.FolderImplementation(folder)
+    with pytest.raises(impl.SubmissionError) as first:
+        ada.losses  # noqa: B018
+    assert "importing helpers.py failed: RuntimeError: broken helper (helpers.py line 4)" in str(
+        first.value
+    )
+    with pytest.raises(impl.SubmissionError, match="earlier in this run; not imported again"):
+        ada.losses  # noqa: B018
+    with pytest.raises(impl.SubmissionError, match="importing helpers.py failed"):
+        ada.activations  # noqa: B018  (imports the same broken helper)
+    assert os.environ.pop("DESCENT_TEST_IMPORTS") == "x"  # run once
+
+
+def test_a_syntax_error_names_its_line(tmp_path):
+    ada = impl.FolderImplementation(_folder(tmp_path / "ada", losses="def f(:\n"))
+    with pytest.raises(
+        impl.SubmissionError, match="losses.py could not be imported: SyntaxError at line 1"
+    ):
+        ada.losses  # noqa: B018
+
+
+def test_os_exit_in_student_code_raises_instead_of_ending_the_run():
+    real = os._exit
+    with pytest.raises(impl.HardExit, match=r"os._exit\(0\) was called"), impl.refuse_hard_exit():
+        os._exit(0)
+    assert os._exit is real
+
+
+def test_a_variant_replaces_its_functions_and_keeps_the_others(tmp_path):
+    base = impl.FolderImplementation(
+        _folder(
+            tmp_path / "solutions",
+            losses="def mse_forward(p, t):\n    return 'base'\n\ndef mae_forward(p, t):\n    return 'base'\n",
+        )
+    )
+    variant = impl.PatchedImplementation(
+        base, "bug:x", {("losses", "mse_forward"): lambda p, t: "bug"}
+    )
+    assert (variant.losses.mse_forward(0, 0), variant.losses.mae_forward(0, 0)) == ("bug", "base")
+    assert base.losses.mse_forward(0, 0) == "base"
+    # the replaced function's file is the variant's own code
+    assert variant.root == Path(__file__).resolve().parent
+
+
+def test_the_batching_helpers_are_plain_loops_in_this_process():
+    def forward(x, scale=1.0):
+        x.mul_(2)  # edits its argument
+        return x * scale, "cache"
+
+    x = torch.ones(2)
+    out = impl.call_each(forward, [[x], [x]], {"scale": 3.0}, pick=0, fresh=True)
+    assert [o.tolist() for o in out] == [[6.0, 6.0], [6.0, 6.0]] and x.tolist() == [1.0, 1.0]
+    out = impl.call_each(forward, [[x], [x]], pick=0)  # no copies: the edits pile up
+    assert [o.tolist() for o in out] == [[2.0, 2.0], [4.0, 4.0]]
+    assert impl.call_then(lambda a: (a, a + 1), (1,), lambda d, cache: (d, cache), [10]) == (10, 2)

@@ -1,0 +1,87 @@
+"""Time limits on student code in this process (``descent.calls.timelimit``): the limit of a
+call (the default, an exercise's own, a time budget's), the guard that ends a call out of time,
+a function that hung failing at once afterwards, and student code run again by a diagnosis
+(``exploring``): capped, and not remembered as hung."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from descent.calls import timelimit
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+SIGALRM = pytest.mark.skipif(not timelimit.available(), reason="needs SIGALRM in the main thread")
+
+
+def _slow(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@SIGALRM
+def test_a_call_that_runs_out_of_time_while_exploring_is_capped_and_not_remembered(monkeypatch):
+    monkeypatch.setattr(timelimit, "EXPLORING_S", 0.2)
+    guarded = timelimit.Guarded(30.0)
+    slow = guarded.wrap("optim", "slow", _slow)
+    start = time.monotonic()
+    with timelimit.exploring(), pytest.raises(timelimit.CallTimeout):
+        slow(5.0)
+    assert time.monotonic() - start < 2.0 and guarded.hung == {}
+    assert guarded.wrap("optim", "slow", _slow)(0.0) == 0.0  # still called as written
+    hurried = timelimit.Guarded(0.2)
+    with pytest.raises(timelimit.CallTimeout):
+        hurried.wrap("optim", "slow", _slow)(5.0)
+    assert "slow" in hurried.hung  # outside a diagnosis a hang is remembered, as before
+
+
+def test_a_calls_limit_is_the_default_an_exercises_own_or_twice_its_budget():
+    assert timelimit.limit_for("losses.mse", {}, 10.0) == 10.0
+    assert timelimit.limit_for(None, None, 4.0) == 4.0
+    capstone = "train.train_classifier"  # allows 90 s, and twice its time budget plus 10 s
+    assert timelimit.limit_for(capstone, {}, 10.0) == 90.0
+    assert timelimit.limit_for(capstone, {"time_budget_s": 60}, 10.0) == 130.0
+    assert timelimit.limit_for(capstone, {"time_budget_s": 10**6}, 10.0) == timelimit.MAX_BUDGETED_S
+    assert timelimit.limit_for(capstone, {"time_budget_s": True}, 10.0) == 90.0  # not a number
+
+
+@SIGALRM
+def test_the_earliest_deadline_of_nested_guards_applies_and_the_timer_is_left_off():
+    start = time.monotonic()
+    with pytest.raises(timelimit.CallTimeout, match="`inner` did not return within 0.1 s"):
+        with timelimit.guard("outer", 30.0), timelimit.guard("inner", 0.1):
+            time.sleep(5.0)
+    assert time.monotonic() - start < 2.0
+    with timelimit.guard("quick", 0.2):
+        pass
+    time.sleep(0.3)  # no alarm is left behind once the guards are closed
+
+
+@SIGALRM
+def test_a_function_out_of_time_fails_at_once_afterwards_saying_so():
+    guarded = timelimit.Guarded(0.1)
+    with pytest.raises(timelimit.CallTimeout):
+        guarded.wrap("optim", "slow", _slow)(5.0)
+    start = time.monotonic()
+    again = guarded.wrap("optim", "slow", _slow)
+    with pytest.raises(timelimit.CallTimeout, match="earlier in this run; not called again"):
+        again(0.0)
+    assert time.monotonic() - start < 0.05 and again.__name__ == "slow"
+    # data and classes are handed over as they are
+    assert guarded.wrap("optim", "RATE", 0.1) == 0.1 and guarded.wrap("optim", "C", dict) is dict
+
+
+def test_a_diagnosis_cut_short_is_seen_by_the_watchers_begun_before_it():
+    with timelimit.watching_cuts() as outer:
+        with timelimit.watching_cuts() as inner:
+            assert not inner()
+            timelimit.cut_short()
+        with timelimit.watching_cuts() as later:
+            pass
+    assert outer() and inner() and not later()
+    assert timelimit.remembers_hangs() and timelimit.explored(30.0) == 30.0
+    with timelimit.exploring():
+        assert not timelimit.remembers_hangs()
+        assert timelimit.explored(30.0) == timelimit.EXPLORING_S

@@ -1,0 +1,163 @@
+"""``descent audit`` (``descent.commands.audit``) through the command line: one module's corpus,
+and a folder of labelled real code, graded for real (about ten seconds each); a kit with a
+scaffold left to fill, and options that cannot go together, refused before any grading."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from descent.commands import main
+
+KIT = Path(__file__).resolve().parents[2]
+
+
+def test_audit_of_one_modules_corpus(tmp_path):
+    """``descent audit --corpus student --module basics``: the corpus alone, graded for real."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "descent",
+            "audit",
+            "--corpus",
+            "student",
+            "--module",
+            "basics",
+            f"--results={tmp_path / 'audit.json'}",
+        ],  # fmt: skip
+        cwd=KIT,
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]
+    assert "0 bugs, 0 alternatives, 0 hollow answers, 3 student-style bugs" in out
+    assert "student-style corpus: named generically" in out and "\ncatalogue:" not in out
+    assert "of 3 bugs" in out
+
+
+def _labelled(folder: Path) -> None:
+    """A labelled set in the layout of a development set of real code: a correct submission, a
+    buggy one whose mistake is named, a buggy one whose label asks for a name it is not given."""
+    import json
+
+    source = (KIT / "solutions" / "schedules.py").read_text()
+    right = "    return float(base_lr * gamma ** (step // step_size))\n"
+    assert right in source
+    subs = {
+        "right": source,
+        "one_late": source.replace(right, right.replace("(step //", "((step + 1) //")),
+        "other_name": source.replace(right, right.replace("))\n", ") * 2)\n")),
+    }
+    for sid, text in subs.items():
+        (folder / "subs" / sid).mkdir(parents=True)
+        (folder / "subs" / sid / "schedules.py").write_text(text)
+    expected = {
+        "right": {"target": "schedules.step_lr", "label": "CORRECT"},
+        "one_late": {
+            "target": "schedules.step_lr",
+            "label": "BUGGY",
+            "named_pattern": r"step|one (step )?(ahead|early|late)",
+        },
+        "other_name": {
+            "target": "schedules.step_lr",
+            "label": "BUGGY",
+            "named_pattern": r"no text says this",
+        },
+    }
+    (folder / "EXPECTED.json").write_text(json.dumps({"submissions": expected}))
+
+
+def test_audit_measures_a_folder_of_labelled_real_code(tmp_path):
+    """(issue 50) ``descent audit --labelled DIR``: an instructor's own labelled submissions,
+    graded through the worker, measured beside the corpus."""
+    labelled = tmp_path / "labelled"
+    _labelled(labelled)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "descent",
+            "audit",
+            "--corpus",
+            "student",
+            "--module",
+            "schedules",
+            f"--labelled={labelled}",
+            f"--results={tmp_path / 'audit.json'}",
+        ],  # fmt: skip
+        cwd=KIT,
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = proc.stdout
+    assert "student-style corpus: named generically" in out, out[-3000:] + proc.stderr[-3000:]
+    line = next(x for x in out.splitlines() if x.startswith("labelled real code"))
+    assert "caught 2/2 real bugs, false fails 0/1 correct; named 1/2 (50%)" in line, line
+    # a folder of another layout is refused before anything is graded (exit 2)
+    (labelled / "EXPECTED.json").write_text('{"submissions": {"x": {"target": "no.such"}}}')
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "descent",
+            "audit",
+            "--module",
+            "schedules",
+            f"--labelled={labelled}",
+        ],  # fmt: skip
+        cwd=KIT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = " ".join((refused.stderr + refused.stdout).split())
+    assert refused.returncode == 2 and "is no exercise of the kit" in said, said
+
+
+def test_a_kit_with_a_scaffold_left_to_fill_is_not_audited(kit_copy, capsys):
+    path = kit_copy / "solutions" / "losses.py"
+    path.write_text(path.read_text() + "\n# TODO(new-exercise): the docstring\n")
+    assert main(["audit", "--module", "losses"]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "descent audit: 1 TODO(new-exercise) left to fill: solutions/losses.py:" in out
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["--labelled", "nowhere"], "--labelled nowhere: no such folder"),
+        (["--check-generic", "--labelled", "."], "--labelled measures the feedback"),
+        (["--record-generic", "--corpus", "student"], "leave out --corpus"),
+    ],
+)
+def test_options_that_cannot_go_together_are_refused_before_grading(
+    argv, said, capsys, monkeypatch
+):
+    from descent.authoring import audit
+
+    def graded(**kwargs):  # never: the refusal comes first, and nothing of the kit is written
+        pytest.fail("the audit ran")
+
+    monkeypatch.setattr(audit, "audit", graded)
+    monkeypatch.setattr(audit, "generic_guard", graded)
+    monkeypatch.chdir(KIT)
+    assert main(["audit", *argv]) == 2
+    assert said in capsys.readouterr().out
+
+
+def test_the_generic_guard_and_recording_are_one_or_the_other(capsys):
+    with pytest.raises(SystemExit):
+        main(["audit", "--check-generic", "--record-generic"])

@@ -1,0 +1,53 @@
+"""The ``descent`` command line itself (``descent.commands``): one verb per module, listed in
+``VERBS``; an error a library raises for the user is one line naming the verb, exit 2, with the
+user's text shown as text."""
+
+from __future__ import annotations
+
+import argparse
+import pkgutil
+
+import pytest
+
+from descent import commands
+from descent.commands import main
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+# Modules of the package that are no verb: helpers and the entry points of batch processes.
+NOT_VERBS = {"shared", "child", "warm"}
+
+
+def test_every_verb_module_is_listed_and_registers_its_own_name():
+    modules = {m.name for m in pkgutil.iter_modules(commands.__path__)} - NOT_VERBS
+    assert {v.__name__.rpartition(".")[2] for v in commands.VERBS} == modules
+    sub = next(a for a in commands.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    names = [v.__name__.rpartition(".")[2].replace("_", "-") for v in commands.VERBS]
+    assert list(sub.choices) == names  # the order `descent --help` lists them in
+
+
+def test_a_user_error_is_one_line_naming_the_verb_and_exit_2(tmp_path, capsys):
+    missing = tmp_path / "[bold]results[/bold].json"
+    assert main(["report", str(missing)]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("descent report: ") and "[bold]results[/bold].json" in out
+    assert "Traceback" not in out and len(out.strip().splitlines()) <= 2
+
+
+def test_an_error_that_is_not_the_users_is_not_hidden(monkeypatch):
+    def broken(args):
+        raise RuntimeError("a bug of the kit")
+
+    monkeypatch.setattr(commands.docs, "cmd_docs", broken)
+    monkeypatch.setattr(
+        commands.docs, "register",
+        lambda sub: sub.add_parser("docs").set_defaults(func=broken),
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match="a bug of the kit"):
+        main(["docs"])
+
+
+def test_an_unknown_verb_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["regrade-everything"])
+    assert stopped.value.code == 2 and "invalid choice" in capsys.readouterr().err

@@ -1,0 +1,26 @@
+"""``descent docs [--check]`` (``descent.commands.docs``) in a copy of the kit: ``--check`` exits 1
+on a stale exercise table and changes nothing; without it the tables are remade, and then current.
+(That the kit's own pages are current: tests/test_docs.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from descent.commands import main
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def test_check_reports_stale_tables_and_the_command_remakes_them(kit_copy, capsys):
+    page = kit_copy / "docs" / "exercises.md"
+    assert main(["docs", "--check"]) == 0
+    capsys.readouterr()
+    stale = page.read_text().replace("| `losses.mse` |", "| `losses.mse_old` |")
+    page.write_text(stale)
+    assert main(["docs", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "docs/exercises.md" in out and "stale" in out and "run `descent docs`" in out
+    assert page.read_text() == stale
+    assert main(["docs"]) == 0 and "docs/exercises.md" in capsys.readouterr().out
+    assert "| `losses.mse` |" in page.read_text() and "losses.mse_old" not in page.read_text()
+    assert main(["docs", "--check"]) == 0

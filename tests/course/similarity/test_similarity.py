@@ -1,0 +1,137 @@
+"""``descent similarity`` against copies hidden on purpose, on the sample class
+(similarity_class.py): a copy rewritten by an automated obfuscator (dead code, reordering, unused
+functions) scores as the plainly renamed copy does, and so does a copy hidden by any evasion of the
+corpus (similarity_evasions.py: wrappers that do nothing, writes nothing reads, helpers split off
+or inlined), which grades exactly as the copy it hides. Each module's own tests are in the test
+file of its name beside this one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("copydetect")
+
+from descent.course.similarity import (  # noqa: E402
+    corpus,
+    engine,
+)
+
+from ..conftest import KIT  # noqa: E402
+from . import similarity_class  # noqa: E402
+from .conftest import pair_of  # noqa: E402
+from .similarity_evasions import EVASIONS, evade  # noqa: E402
+from .test_normalize import OBFUSCATIONS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def evasion_scores(sample, tmp_path_factory) -> dict[str, engine.Pair]:
+    """Each evasion of the corpus: the sample class with carol's copy of bob hidden by it (and
+    renamed), and the pair bob & carol as the comparison scores it."""
+    scores = {}
+    for how in EVASIONS:
+        folder = tmp_path_factory.mktemp(how) / "submissions"
+        shutil.copytree(sample, folder)
+        (folder / "carol.ipynb").unlink()
+        (folder / "carol").mkdir()
+        for module in similarity_class.MODULES:
+            text = evade((folder / "bob" / f"{module}.py").read_text(), how)
+            text = text if how == "all" else similarity_class.disguise(text)
+            (folder / "carol" / f"{module}.py").write_text(text)
+        found = engine.analyse(corpus.read(folder, KIT, similarity_class.MODULES))
+        independent = [
+            p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
+        ]
+        assert not any(p.flagged for p in independent), how
+        scores[how] = pair_of(found, *similarity_class.COPIED)
+    return scores
+
+
+@pytest.mark.parametrize("how", EVASIONS)
+def test_a_copy_hidden_by_an_evasion_is_flagged_at_least_as_high_as_the_renamed_copy(
+    evasion_scores, how
+):
+    """Before, a `try: ... except ZeroDivisionError: raise` around every assignment, if and for
+    took the pair from 0.945 to 0.227, `with contextlib.nullcontext():` around every statement to
+    0.161, an append to a list nothing reads after every statement to 0.657, a global counter to
+    0.538, a split of each function into two to 0.637, and all of them at once to 0.161."""
+    renamed, copy = evasion_scores["renamed"], evasion_scores[how]
+    assert copy.flagged and renamed.similarity > 0.9
+    assert copy.similarity >= renamed.similarity, (how, copy.similarity, renamed.similarity)
+    assert copy.longest >= renamed.longest
+
+
+def _graded(folder: Path, results: Path) -> dict[str, tuple[str, float]]:
+    """Each test's outcome and points for ``folder``, graded in-process on the regression and
+    activations graders."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "descent",
+            "grade",
+            str(folder),
+            "-k",
+            "test_regression or test_activations",
+            "--isolation",
+            "none",
+            "--insecure",
+            "--test-processes",
+            "1",
+            "--results",
+            str(results),
+        ],
+        cwd=KIT,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    tests = json.loads(results.read_text())["tests"]
+    return {t["nodeid"]: (t["outcome"], t["points"]) for t in tests}
+
+
+def test_every_evasion_at_once_grades_exactly_as_the_copy_it_hides(sample, tmp_path):
+    """The corpus hides a copy without changing what it computes: every test has the same
+    outcome and points (each evasion alone was checked the same way when the corpus was
+    written; `all` holds every one of them)."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    for module in similarity_class.MODULES:
+        text = evade((sample / "bob" / f"{module}.py").read_text(), "all")
+        (hidden / f"{module}.py").write_text(text)
+    original = _graded(sample / "bob", tmp_path / "bob.json")
+    assert len(original) > 50 and any(points for _, points in original.values())
+    assert _graded(hidden, tmp_path / "hidden.json") == original
+
+
+@pytest.fixture(scope="module")
+def obfuscated(sample, tmp_path_factory) -> Path:
+    """The sample class, with carol's copy of bob also rewritten by every obfuscation."""
+    folder = tmp_path_factory.mktemp("obfuscated") / "submissions"
+    shutil.copytree(sample, folder)
+    (folder / "carol.ipynb").unlink()
+    (folder / "carol").mkdir()
+    for module in similarity_class.MODULES:
+        text = similarity_class.disguise((folder / "bob" / f"{module}.py").read_text())
+        for how in OBFUSCATIONS:
+            text = similarity_class.obfuscate(text, how)
+        (folder / "carol" / f"{module}.py").write_text(text)
+    return folder
+
+
+def test_an_obfuscated_copy_is_flagged_as_high_as_the_renamed_copy(analysis, obfuscated):
+    renamed = pair_of(analysis, *similarity_class.COPIED)
+    found = engine.analyse(corpus.read(obfuscated, KIT, similarity_class.MODULES))
+    copy = pair_of(found, *similarity_class.COPIED)
+    assert copy.flagged and found.flagged[0] is copy
+    assert copy.similarity >= renamed.similarity > 0.9
+    assert copy.longest >= renamed.longest
+    independent = [
+        p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
+    ]
+    assert not any(p.flagged for p in independent)

@@ -1,0 +1,156 @@
+"""The checker (``descent.grading.checker``) beyond what the diagnoses it calls decide (those are in
+tests/unit/diagnoses/):
+
+- a float32 check against the reference compares with the reference's float64 result cast down
+  (the exact value rounded once), so that a float32 result is held to its own rounding only;
+- student code run again by a diagnosis (``timelimit.exploring``): a call that runs out of time
+  there is capped, names nothing, escapes nowhere, and marks the diagnosis cut short.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+import torch
+from unit.diagnoses.test_parameter import LOSSES, X, _Reference
+
+from descent.calls import timelimit
+from descent.grading.checker import Checker
+from descent.grading.compare import GradingFailure
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def _gelu(x):
+    return x * 0.5 * (1 + torch.erf(x / math.sqrt(2))), None
+
+
+def _wrong(x):
+    return x * 0.25, None  # far from gelu: the check fails and keeps what it compared with
+
+
+def _expected(reference, x):
+    """What a failing check compared the student's result with."""
+    student = _Reference(activations={"gelu_forward": _wrong})
+    with pytest.raises(GradingFailure) as info:
+        Checker(student, reference, "activations.gelu").matches(
+            lambda m: m.activations.gelu_forward(x)[0], "gelu_forward"
+        )
+    return info.value.record.expected
+
+
+def test_the_reference_runs_in_float64_and_its_result_is_cast_down():
+    seen = []
+
+    def gelu_forward(x):
+        seen.append(x.dtype)
+        return _gelu(x)
+
+    x = torch.tensor([0.5, -2.0, 3.0])
+    before = x.clone()
+    expected = _expected(_Reference(activations={"gelu_forward": gelu_forward}), x)
+    assert seen == [torch.float32, torch.float64]
+    assert expected.dtype == torch.float32
+    assert torch.equal(expected, _gelu(x.double())[0].float())
+    assert x.dtype == torch.float32 and torch.equal(x, before)  # the inputs put back
+
+
+def test_the_float32_result_stands_where_float64_computes_something_else():
+    def gelu_forward(x):  # a constant that depends on the dtype, not only its rounding
+        shift = 1.0 if x.dtype == torch.float64 else 0.0
+        return _gelu(x)[0] + shift, None
+
+    x = torch.tensor([0.5, -2.0, 3.0])
+    expected = _expected(_Reference(activations={"gelu_forward": gelu_forward}), x)
+    assert torch.equal(expected, _gelu(x)[0])
+
+
+def test_float64_checks_run_the_reference_once():
+    seen = []
+
+    def gelu_forward(x):
+        seen.append(x.dtype)
+        return _gelu(x)
+
+    _expected(_Reference(activations={"gelu_forward": gelu_forward}), torch.tensor([1.0]).double())
+    assert seen == [torch.float64]
+
+
+NOISE = torch.randn(4, 5, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+
+
+def test_a_diagnosis_whose_re_run_runs_out_of_time_names_nothing_and_raises_nothing():
+    calls = []
+
+    def log_softmax_forward(x, dim=-1):
+        calls.append(dim)
+        if len(calls) > 1:  # the diagnosis runs it again: as if the changed input made it hang
+            raise timelimit.CallTimeout("log_softmax_forward", 2.0)
+        return x.log_softmax(dim) + 0.1 * NOISE, None  # wrong everywhere, in no readable way
+
+    eps = 0.1  # a small float of the call: the first-order re-run halves it
+
+    def recipe(m):
+        return m.losses.log_softmax_forward(X * (1 + eps), dim=0)[0]
+
+    student = _Reference(losses={"log_softmax_forward": log_softmax_forward})
+    with pytest.raises(GradingFailure) as info:
+        Checker(student, LOSSES, "losses.log_softmax").matches(recipe, "log_softmax output")
+    failure = info.value.resolve()
+    # the student's code was run again (and on the neighbouring input), and those runs timed out
+    assert len(calls) == 3
+    assert failure.diagnosis is None and "likely mistake" not in str(failure)
+
+
+def _log_softmax_wrong(hangs_on_rerun: bool):
+    """A log_softmax wrong everywhere in no readable way; with ``hangs_on_rerun`` it sleeps when
+    run again (as if the diagnosis's changed input made it slow)."""
+    calls = []
+
+    def log_softmax_forward(x, dim=-1):
+        calls.append(dim)
+        if hangs_on_rerun and len(calls) > 1:
+            time.sleep(5.0)
+        return x.log_softmax(dim) + 0.1 * NOISE, None
+
+    return log_softmax_forward
+
+
+@pytest.mark.skipif(not timelimit.available(), reason="needs SIGALRM in the main thread")
+@pytest.mark.parametrize("hangs", [True, False])
+def test_a_re_run_out_of_time_marks_the_diagnosis_cut_short(monkeypatch, hangs):
+    """The trace a time-out leaves: the failure (and so the results record,
+    ``diagnosis_cut_short``) says its generic diagnosis stopped early, so that the pre-emption
+    guard can tell a busy machine from a diagnosis that names something else."""
+    monkeypatch.setattr(timelimit, "EXPLORING_S", 0.2)
+    wrong = _log_softmax_wrong(hangs_on_rerun=hangs)
+    eps = 0.1  # a small float of the call: the first-order re-run halves it
+
+    def recipe(m):
+        return m.losses.log_softmax_forward(X * (1 + eps), dim=0)[0]
+
+    timed = timelimit.Guarded(30.0).wrap("losses", "log_softmax_forward", wrong)
+    student = _Reference(losses={"log_softmax_forward": timed})
+    with pytest.raises(GradingFailure) as info:
+        Checker(student, LOSSES, "losses.log_softmax").matches(recipe, "log_softmax output")
+    failure = info.value.resolve()
+    assert failure.cut_short is hangs and failure.diagnosis is None
+
+
+def test_a_diagnosis_whose_time_budget_is_spent_is_cut_short(monkeypatch):
+    from descent.diagnoses import rerun  # the module whose budget is spent here
+
+    monkeypatch.setattr(rerun, "_BUDGET_S", -1.0)
+    a = 0.5
+
+    def recipe(m):
+        return X * a
+
+    with timelimit.watching_cuts() as cut:
+        assert rerun._slips(recipe, X * 0.25, lambda: recipe(None), X * a) == []
+    assert cut()
+    with timelimit.watching_cuts() as cut:
+        pass
+    assert not cut()

@@ -1,0 +1,81 @@
+"""Ctrl-C before the first test (``descent.grading.interrupt``): one line and pytest's status for
+an interrupted run, never a traceback of the start-up, and no results file of an earlier run left
+to look current; a Ctrl-C once the tests run is left to pytest."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from descent.grading import interrupt
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+@pytest.fixture
+def sigint():
+    """Restore Python's own Ctrl-C handler and the module's state after each test."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are set in the main thread only")
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, before)
+    interrupt.tests_starting()
+
+
+def test_before_the_session_ctrl_c_is_one_line_and_status_2(sigint, capsys):
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupt.install()
+    handler = signal.getsignal(signal.SIGINT)
+    assert handler is not signal.default_int_handler
+    with pytest.raises(SystemExit) as stopped:
+        handler(signal.SIGINT, None)
+    assert stopped.value.code == interrupt.INTERRUPTED == 2
+    assert capsys.readouterr().err == interrupt.MESSAGE + "\n"
+    # a second Ctrl-C is Python's own again
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_handler_someone_else_installed_is_left_alone(sigint):
+    def theirs(signum, frame):
+        pass
+
+    signal.signal(signal.SIGINT, theirs)
+    interrupt.install()
+    assert signal.getsignal(signal.SIGINT) is theirs
+
+
+class _Plugins:
+    def __init__(self):
+        self.reporter, self.dropped = object(), []
+
+    def get_plugin(self, name):
+        return self.reporter if name == "terminalreporter" else None
+
+    def unregister(self, plugin):
+        self.dropped.append(plugin)
+
+
+def test_during_collection_the_report_is_one_line_and_the_old_results_go(sigint, tmp_path, capsys):
+    results = tmp_path / "results.json"
+    results.write_text("{}")  # an earlier run's
+    plugins = _Plugins()
+    interrupt.install()
+    interrupt.session_started(SimpleNamespace(pluginmanager=plugins), results)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # pytest's to catch
+    interrupt.interrupted()
+    assert not results.exists() and plugins.dropped == [plugins.reporter]
+    assert capsys.readouterr().err == interrupt.MESSAGE + "\n"
+
+
+def test_once_the_tests_run_an_interrupt_is_pytests_to_report(sigint, tmp_path, capsys):
+    results = tmp_path / "results.json"
+    results.write_text("{}")
+    plugins = _Plugins()
+    interrupt.session_started(SimpleNamespace(pluginmanager=plugins), results)
+    interrupt.tests_starting()
+    interrupt.interrupted()
+    assert results.exists() and plugins.dropped == [] and capsys.readouterr().err == ""

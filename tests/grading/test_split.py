@@ -1,0 +1,87 @@
+"""Sharing one grading's tests between two processes (``descent.grading.split``), the decisions
+made before any fork: which tests go to which side, when a run splits at all, and what the
+original does with a copy's answer it cannot read. (Two processes grading exactly as one does,
+through real workers, is tests/isolation/test_split.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from descent.grading import split
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def _items(spec: dict[str, list[str | None]]) -> list[SimpleNamespace]:
+    """Collected tests in order: ``{file stem: [the exercise of each of its tests]}``."""
+    return [
+        SimpleNamespace(path=Path(f"graders/{stem}.py"), nodeid=f"{stem}::{n}", ex=ex)
+        for stem, exercises in spec.items()
+        for n, ex in enumerate(exercises)
+    ]
+
+
+def _stems(side) -> list[str]:
+    return list(dict.fromkeys(item.path.stem for item in side))
+
+
+def test_files_that_share_an_exercise_go_to_one_side_in_collection_order():
+    items = _items(
+        {
+            "test_data": ["data.mixup"] * 3,
+            "test_losses": ["losses.mse", "losses.mae"],
+            "test_extra_losses": ["losses.mae", None],
+            "test_optim": ["optim.sgd"] * 4,
+        }
+    )
+    mine, theirs = split.halves(items, lambda item: item.ex)
+    sides = [_stems(mine), _stems(theirs)]
+    together = next(s for s in sides if "test_losses" in s)
+    assert "test_extra_losses" in together
+    assert sorted(mine + theirs, key=items.index) == items  # every test, once
+    for side in (mine, theirs):
+        assert side == sorted(side, key=items.index)
+    # the two costliest files (by the measured seconds) are on different sides
+    assert ("test_data" in sides[0]) != ("test_optim" in sides[0])
+    assert split.halves(list(items), lambda item: item.ex) == (mine, theirs)
+
+
+def test_one_file_leaves_nothing_to_share():
+    mine, theirs = split.halves(_items({"test_losses": ["losses.mse"] * 5}), lambda i: i.ex)
+    assert not mine or not theirs
+
+
+def test_a_copys_answer_is_taken_only_whole():
+    good = {"reports": [], "records": {"tests": []}}
+    assert split._parse(json.dumps(good).encode()) == good
+    for sent in (b"", b"{not json", b"[1, 2]", json.dumps({"reports": []}).encode()):
+        assert split._parse(sent) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
+def test_the_run_splits_only_where_the_option_and_the_cpus_allow(monkeypatch):
+    assert split.cpus("1", True) is None
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    assert split.cpus("auto", True) is None
+    assert split.cpus("2", True) == (3, 3)  # asked for: two processes on the one CPU
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 5})
+    monkeypatch.setattr(split, "_current_cpu", lambda allowed: 5)
+    assert split.cpus("auto", False) is None  # several submissions: the batch has the CPUs
+    assert split.cpus("auto", True) == (5, 0)
+
+
+@pytest.mark.parametrize(
+    "option", [{"collectonly": True}, {"usepdb": True}, {"maxfail": 1}], ids=str
+)
+def test_a_run_that_lists_debugs_or_stops_at_a_failure_is_left_to_pytest(option):
+    settings = {"collectonly": False, "usepdb": False, "maxfail": 0, **option}
+    session = SimpleNamespace(
+        testsfailed=0, config=SimpleNamespace(option=SimpleNamespace(**settings)), items=[]
+    )
+    splitter = split.Split(side=None, cpus=(0, 1), exercise_of=lambda item: None)
+    assert splitter.pytest_runtestloop(session) is None
