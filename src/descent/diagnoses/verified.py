@@ -128,6 +128,9 @@ class Record:
     # a check that compared nothing and saw its fact (a value that had to be refused went
     # through): weighed only through that fact, by the claims it offered
     witness: bool = False
+    # the check's own test of a result (its tolerance around ``expected``), where it has one: a
+    # slip whose result the check accepts as it accepted the student's contradicts nothing
+    accepts: Callable[[Any], bool] | None = None
     _reading: Any = field(default=None, repr=False)
     _read: bool = field(default=False, repr=False)
     _replays: bool | None = field(default=None, repr=False)
@@ -344,6 +347,8 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
         if theirs is not NotApplicable:
             if record.agrees(theirs, record.got):
                 return True
+            if not record.failed and _accepted(record, theirs):
+                return True  # the check takes both results alike (float32 on large inputs)
             if claim.host is not None and not record.hosts(claim.host):
                 return None  # the host's own rounding differs there: its slip says nothing
             return False if record.replays(reference) else None
@@ -358,6 +363,16 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
     if theirs is None:
         return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
     return _same_reading(theirs, claim.reading)
+
+
+def _accepted(record: Record, theirs: Any) -> bool:
+    """The check that ``record`` comes from accepts ``theirs`` as it accepted the student's
+    result: two correct float32 formulations on large inputs differ by more than a slip's match
+    tolerance and less than the check's own, and must not tell a slip from the student's code."""
+    try:
+        return record.accepts is not None and bool(record.accepts(theirs))
+    except Exception:  # noqa: BLE001 - a result of another structure: not accepted
+        return False
 
 
 def _fact_alone(record: Record) -> bool:

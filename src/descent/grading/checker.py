@@ -149,7 +149,16 @@ class Checker:
             )
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
         record = Record(
-            recipe, got, expected, found is not None, pristine.restore, mistakes=mistakes
+            recipe,
+            got,
+            expected,
+            found is not None,
+            pristine.restore,
+            mistakes=mistakes,
+            accepts=lambda theirs: compare(
+                theirs, expected, rtol=rtol, atol=atol, check_dtype=check_dtype
+            )
+            is None,
         )
         if found is None:
             if self.ledger is not None:

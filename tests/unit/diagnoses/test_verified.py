@@ -148,6 +148,31 @@ def test_checks_failing_for_two_reasons_say_so():
     assert "plus a constant" in str(readings[0]) and "times the expected" in str(readings[2])
 
 
+def test_a_slip_the_check_accepts_where_the_student_passed_contradicts_nothing():
+    # A loose check (float32 on large inputs, rtol 1e-3) takes both the bug's result and the
+    # student's, which differ beyond a slip's match tolerance (another rounding of the same
+    # formula): the student passing it says nothing against the bug the other checks show.
+    x, y, big = X, Y, 1e4 + torch.randn(5, 2, generator=GEN, dtype=torch.float64)
+    student = _Impl(scale=lambda v: v.mean(0) + (2.5 if v.min() > 1e3 else 2), shift=None)
+    bug = _Bug("plus_two", "adds 2", ("scale",), scale=lambda v: v.mean(0) + 2)
+    reference, book, failures = _reference(), Ledger(None), []
+    for recipe, rtol in (
+        (lambda m: m.losses.scale(x), 1e-7),
+        (lambda m: m.losses.scale(y), 1e-7),
+        (lambda m: m.losses.scale(big), 1e-3),
+    ):
+        checker = Checker(student, reference, None, [bug], ledger=book)
+        try:
+            checker.matches(recipe, "m output", rtol=rtol)
+        except GradingFailure as failure:
+            failure.resolve()
+            book.reported(failure, None)
+            failures.append(failure)
+    settle({("student", None): book}, reference)
+    assert len(failures) == 2  # the loose check passed
+    assert all(f.misconception == "plus_two" and "adds 2" in str(f) for f in failures)
+
+
 Z = torch.randn(7, 3, generator=GEN, dtype=torch.float64)  # a module global: no neighbour
 
 
