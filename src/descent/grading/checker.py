@@ -155,10 +155,9 @@ class Checker:
             found is not None,
             pristine.restore,
             mistakes=mistakes,
-            accepts=lambda theirs: compare(
-                theirs, expected, rtol=rtol, atol=atol, check_dtype=check_dtype
-            )
-            is None,
+            accepts=lambda theirs: (
+                compare(theirs, expected, rtol=rtol, atol=atol, check_dtype=check_dtype) is None
+            ),
         )
         if found is None:
             if self.ledger is not None:
