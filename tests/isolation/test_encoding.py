@@ -198,3 +198,22 @@ def test_depth_cap():
         deep = [deep]
     with pytest.raises(ValueError):
         Encoder().encode(deep)
+
+
+def _frame(value):
+    """``value`` as it arrives: its JSON part and its blobs as bytes."""
+    enc = Encoder()
+    data = enc.encode(value)
+    return data, [bytearray(memoryview(b).cast("B")) for b in enc.blobs]
+
+
+def test_a_watched_decoder_records_each_tensor_and_generator():
+    data, blobs = _frame([torch.arange(6.0), torch.Generator().manual_seed(1)])
+    dec = encoding.Decoder(blobs, watch=True)
+    t, _ = dec.decode(data)
+    assert len(dec.leaves) == 2 and encoding.unchanged(t, dec.leaves[0][1])
+    t.numpy()[0] = 5.0  # an edit that leaves the version counter alone
+    assert not encoding.unchanged(t, dec.leaves[0][1])
+    unwatched = encoding.Decoder(blobs, watch=False)
+    unwatched.decode(data)
+    assert unwatched.leaves == []

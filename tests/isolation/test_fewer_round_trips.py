@@ -1,19 +1,16 @@
-"""Fewer round trips and less work per request: a scheduler fed one metric per epoch and a
-sweep of a function over cases are one request each, and a CRC of a tensor's bytes is taken
-only where an edit to it must be seen (the arguments of a call whose edits go back)."""
+"""Fewer round trips: a scheduler fed one metric per epoch is one request, and a result that is
+not a pair fails as the loop would. (That a CRC of a tensor's bytes is taken only where an edit
+to it must be seen is in test_codec.py and test_encoding.py.)"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import torch
 
 from descent.calls.impl import FolderImplementation
-from descent.isolation import confinement, encoding
-from descent.isolation.codec import Codec
+from descent.isolation import confinement
 
 KIT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(KIT / "graders"))
@@ -22,32 +19,6 @@ import runs  # noqa: E402
 
 SOLUTIONS = KIT / "solutions"
 CONFINED = confinement.landlock_abi() and confinement.seccomp_available()
-
-
-def _frame(value):
-    """``value`` as it arrives: its JSON part and its blobs as bytes."""
-    enc = encoding.Encoder()
-    data = enc.encode(value)
-    return data, [bytearray(memoryview(b).cast("B")) for b in enc.blobs]
-
-
-def test_the_graders_side_records_no_crc_of_what_the_worker_sends():
-    data, blobs = _frame([torch.arange(6.0), torch.Generator().manual_seed(1)])
-    dec = Codec(SimpleNamespace(generation=1)).decoder(blobs)
-    dec.decode(data)
-    assert dec.leaves == []
-
-
-def test_a_watched_decoder_records_each_tensor_and_generator():
-    data, blobs = _frame([torch.arange(6.0), torch.Generator().manual_seed(1)])
-    dec = encoding.Decoder(blobs, watch=True)
-    t, _ = dec.decode(data)
-    assert len(dec.leaves) == 2 and encoding.unchanged(t, dec.leaves[0][1])
-    t.numpy()[0] = 5.0  # an edit that leaves the version counter alone
-    assert not encoding.unchanged(t, dec.leaves[0][1])
-    unwatched = encoding.Decoder(blobs, watch=False)
-    unwatched.decode(data)
-    assert unwatched.leaves == []
 
 
 @pytest.mark.skipif(not CONFINED, reason="no confinement on this machine")

@@ -1,0 +1,35 @@
+"""The fork server (:mod:`descent.isolation.server`): its answers to control messages."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = [
+    pytest.mark.fast,  # the fast lane: ./dev test --fast
+    pytest.mark.skipif(
+        not hasattr(os, "fork") or not os.path.exists("/proc/self/ns"),
+        reason="Linux only (the fork server forks)",
+    ),
+]
+
+
+def test_the_fork_server_forks_one_probe_child_per_configuration(monkeypatch):
+    """A server lent to one grading after another answers a repeated probe from what it
+    found the first time, without forking another probe child."""
+    import json
+
+    from descent.isolation import server
+
+    forked = []
+    monkeypatch.setattr(server, "probe_child", lambda config: forked.append(config) or {"ok": 1})
+    probes: dict = {}
+
+    def ask(config: dict) -> dict:
+        message = json.dumps({"op": "probe", "config": config}).encode()
+        return server._answer(None, message, [], {}, {}, {}, probes)
+
+    assert ask({"userns": True}) == ask({"userns": True}) == {"probe": {"ok": 1}}
+    ask({"userns": False})
+    assert [c["userns"] for c in forked] == [True, False]
