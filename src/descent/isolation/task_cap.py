@@ -17,7 +17,7 @@ nor a task with ``CAP_SYS_RESOURCE`` or ``CAP_SYS_ADMIN`` in the initial namespa
 * uid 0 without a uid of its own (root where the interpreter is private, or
   ``--unprivileged-workers`` as root): exempt from the limit; root's workers have the cgroup.
 
-``tests/isolation/test_thread_cap.py`` starts threads in a confined worker in each of these.
+``tests/isolation/test_task_cap.py`` starts threads in a confined worker in each of these.
 """
 
 from __future__ import annotations
