@@ -493,7 +493,9 @@ _adam_bug(
     "adds eps to the parameter instead of the denominator (p - lr*m/sqrt(v) + eps)",
     "Parenthesise the denominator: lr*m_hat / (sqrt(v_hat) + eps).",
     eps_outside=True,
-    generic=("offset", "stability"),
+    # eps is missing from the denominator: at zero gradients 0 / 0 gives NaN, which the generic
+    # reading of an eps left out names
+    generic=("offset", "stability", "eps"),
     wrong_on="ordinary",
 )
 _adam_bug(
