@@ -163,6 +163,16 @@ def test_the_catalogue_stub_goes_with_the_module_s_bugs(copy, scaffolded):
         assert len(line) in {len(row) for row in others}, module  # as wide as its neighbours
 
 
+def test_the_catalogue_stub_asks_for_the_bug_s_generic_labels(copy, scaffolded):
+    """A bug left without labels is counted as misnamed by the audit whatever its feedback says
+    (a newcomer's softsign bug, truly 'omitted', showed as 'omitted?'): the stub asks for them
+    beside a TODO the audit refuses to run past."""
+    text = (copy / "graders" / "catalogue" / "losses.py").read_text()
+    stub = text[text.index("smooth_l1_todo = bug(") :]
+    stub = stub[: stub.index("\n)\n")]
+    assert "generic=()" in stub and "TODO(new-exercise): the kind(s) of generic diagnosis" in stub
+
+
 def test_the_next_steps_record_the_new_variants_generic_names(copy, scaffolded):
     out = " ".join(scaffolded[("losses", "smooth_l1")].stdout.split())
     assert "descent audit --module losses --record-generic" in out, out

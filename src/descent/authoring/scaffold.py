@@ -258,6 +258,9 @@ def _bug(module: str, ex: registry.Exercise, grad: str) -> str:
     "{ex.id}",
     "{MARKER}: the mistake, in one line",
     hint="{MARKER}: where to look",
+    # {MARKER}: the kind(s) of generic diagnosis its code truly is, at least one (the audit
+    # counts any other name as a wrong cause; docs/authoring.md, "Measuring the feedback")
+    generic=(),
     # {MARKER}: "edge" when it is wrong only at a boundary, at extreme values or in a rare mode
     wrong_on="ordinary",
 )
