@@ -15,7 +15,7 @@ Once every test has run, :func:`settle` weighs each claim against every record o
 - a *slip* (a catalogued bug, or a diagnosis found by re-running the reference with a mistake,
   ``Diagnosis.rerun``) is run on each record's recipe; it reproduces a record when it gives what
   the student's code gave there, and is contradicted by a record the student passed where it
-  gives something else;
+  gives something that record's check would reject;
 - a *reading* of the values (a factor, a transpose, a step behind) reproduces a failing record
   when the same reading, numbers and argument names aside, holds there too;
 - a *fact* the check witnessed itself (:data:`descent.diagnoses.base.FACTS`: an argument seen
