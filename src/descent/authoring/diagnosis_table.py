@@ -26,18 +26,12 @@ MAP_BEGIN = ".. the map below is made by ``descent docs`` from :data:`.order.MOD
 MAP_END = ".. end of the map made by ``descent docs``"
 
 
-def _written(tree: ast.AST) -> set[str]:
-    """The kinds a module's code writes: the first argument of ``Diagnosis(...)`` (or of a helper
-    ``_diagnosis`` that builds one), every ``kind=`` keyword, and, in a module that builds a
-    diagnosis at all, the kind of each ``(kind, text)`` pair (a table of texts by kind); string
-    literals only."""
+def built_kinds(tree: ast.AST) -> set[str]:
+    """The kinds ``tree`` builds a diagnosis with: the first argument of ``Diagnosis(...)`` (or of
+    a helper ``_diagnosis`` that builds one) and every ``kind=`` keyword; string literals only,
+    declared or not (the kit's tests check that each is declared)."""
     built: set[object] = set()
-    pairs: set[object] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Tuple) and len(node.elts) >= 2:
-            kind, text = node.elts[:2]
-            if isinstance(kind, ast.Constant) and isinstance(text, (ast.Constant, ast.JoinedStr)):
-                pairs.add(kind.value)
         if not isinstance(node, ast.Call):
             continue
         callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
@@ -49,9 +43,23 @@ def _written(tree: ast.AST) -> set[str]:
             for k in node.keywords
             if k.arg == "kind" and isinstance(k.value, ast.Constant)
         }
-    return {
-        k for k in (built | pairs if built else set()) if isinstance(k, str) and k in order.KINDS
-    }
+    return {k for k in built if isinstance(k, str)}
+
+
+def _written(tree: ast.AST) -> set[str]:
+    """The declared kinds a module's code writes: those it builds (:func:`built_kinds`) and, in a
+    module that builds a diagnosis at all, the kind of each ``(kind, text)`` pair (a table of
+    texts by kind)."""
+    built = built_kinds(tree)
+    if not built:
+        return set()
+    pairs: set[object] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Tuple) and len(node.elts) >= 2:
+            kind, text = node.elts[:2]
+            if isinstance(kind, ast.Constant) and isinstance(text, (ast.Constant, ast.JoinedStr)):
+                pairs.add(kind.value)
+    return {k for k in built | pairs if isinstance(k, str) and k in order.KINDS}
 
 
 def kinds(module: str, source: str) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from descent.authoring.diagnosis_table import built_kinds
 from descent.diagnoses import order, values
 from descent.diagnoses.base import Case
 from descent.diagnoses.parameter import rerun_slip
@@ -115,22 +116,8 @@ def test_no_second_list_of_the_order_anywhere():
 
 
 def _kinds_named(tree: ast.AST) -> set[str]:
-    """The kinds a module's code writes: the first argument of a ``Diagnosis(...)`` (or of a
-    helper that builds one) and every ``kind=`` keyword, where they are string literals."""
-    kinds = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
-        first = node.args[0] if node.args else None
-        if callee in ("Diagnosis", "_diagnosis") and isinstance(first, ast.Constant):
-            kinds.add(first.value)
-        kinds |= {
-            k.value.value
-            for k in node.keywords
-            if k.arg == "kind" and isinstance(k.value, ast.Constant)
-        }
-    return {k for k in kinds if isinstance(k, str)}
+    """The kinds a module's code builds, declared or not (the docs' table reads the same scan)."""
+    return built_kinds(tree)
 
 
 def test_every_kind_written_anywhere_is_declared_with_its_meaning():
