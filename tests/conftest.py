@@ -105,11 +105,24 @@ def _once(tmp_path_factory, name: str, *args, **kw) -> Run:
         return run
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the slow lane: the tests marked slow (./dev test --all passes it)",
+    )
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "fast: the fast lane, `./dev test --fast` (whole files: "
         "tests/test_architecture.py checks it covers every module)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "slow(reason): the slow lane, run only by `./dev test --all` (--slow); the reason says "
+        "why the test cannot be made fast or share a grading of the default lane",
     )
 
 
@@ -129,9 +142,32 @@ GRADING_RUNS = (
 )
 
 
+def _slow_lane(config, items) -> None:
+    """Deselect the tests marked ``slow`` unless ``--slow`` is given; a ``slow`` mark without
+    its reason stops the run, so that the slow lane only grows with a stated cause."""
+    unexplained = [
+        i.nodeid
+        for i in items
+        if (m := i.get_closest_marker("slow")) and not m.kwargs.get("reason")
+    ]
+    if unexplained:
+        raise pytest.UsageError(
+            "pytest.mark.slow needs reason='why this cannot run in the default lane': "
+            + ", ".join(unexplained[:5])
+        )
+    if config.getoption("--slow"):
+        return
+    slow = [i for i in items if i.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [i for i in items if not i.get_closest_marker("slow")]
+
+
 def pytest_collection_modifyitems(config, items):
-    """With ``--dist loadgroup``, the tests that read one grading run go to one worker, so
-    different runs are made side by side rather than two workers waiting on the same one."""
+    """The slow lane is left out unless asked for (``_slow_lane``). With ``--dist loadgroup``,
+    the tests that read one grading run go to one worker, so different runs are made side by
+    side rather than two workers waiting on the same one."""
+    _slow_lane(config, items)
     for item in items:
         run = next((f for f in GRADING_RUNS if f in getattr(item, "fixturenames", ())), None)
         if run is not None:
