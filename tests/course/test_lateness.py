@@ -158,6 +158,32 @@ def test_the_manifest_source_reads_the_manifest_alone(tmp_path):
     assert not cy.known and "manifest.csv line 3" in cy.source
 
 
+def test_a_manifest_row_in_another_case_is_the_same_student_and_refused(tmp_path):
+    """The roster ignores case (``ANA`` is ``ana``): a second row of one student in another case
+    would settle nobody, or win unseen, as a second row in the same case would."""
+    subs = tmp_path / "subs"
+    _folder(subs, "ana", {"basics.py": ""})
+    (subs / "manifest.csv").write_text(
+        "student,submitted_at\nana,2027-01-09T10:00:00Z\nANA,2027-01-12T10:00:00Z\n"
+    )
+    with pytest.raises(
+        lateness.LatenessError, match="line 3: 'ANA' again .first on line 2, as 'ana'"
+    ):
+        lateness.read_manifest(subs)
+
+
+def test_the_manifest_rows_that_name_no_submission_are_listed(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "manifest.csv").parent.mkdir()
+    (subs / "manifest.csv").write_text(
+        "student,submitted_at\nana,2027-01-09T10:00:00Z\nBob,2027-01-09T10:00:00Z\n"
+        "zed,2027-01-09T10:00:00Z\n"
+    )
+    manifest = lateness.read_manifest(subs)
+    assert lateness.strays(manifest, ["ana", "bob"]) == ["'Bob' (the entry is 'bob')", "'zed'"]
+    assert lateness.strays(manifest, ["ana", "Bob", "zed"]) == []
+
+
 def _settle(book, plan, subs: Path, overrides=None) -> dict[str, assignbook.Grade]:
     """Record a full-marks grading of each entry of ``subs`` and settle a1, as the batch does."""
     listing = submissions.discover(subs)

@@ -6,10 +6,11 @@ a broken plan: test_term.py.)"""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from descent.course import lateness
 from descent.course import plan as plan_mod
 
 from .conftest import KIT
@@ -35,6 +36,26 @@ def test_a_module_split_over_assignments_is_noted(plan):
     assert plan_mod.split_modules(plan) == {}
     plan.items[1] = dataclasses.replace(plan.items[1], exercises=("basics.gd_regime",))
     assert plan_mod.split_modules(plan) == {"basics": ["a1", "a2"]}
+
+
+@pytest.mark.parametrize(
+    "grace, said",
+    [
+        (timedelta(0), "5% of the earned score per started day late, at most 20%"),
+        (timedelta(hours=1), "1 h of grace; then 5% of the earned score per started day, at"),
+    ],
+)
+def test_the_late_policy_reads_as_it_is_applied(plan, grace, said):
+    """Without a grace period there is no step before the first: a minute late already costs
+    the first 5% (no "then"), as the penalty applies it; after a grace period the started days
+    count from the due date all the same."""
+    policy = plan_mod.LatePolicy(grace=grace, penalty=5, per="day", cap=20)
+    item = dataclasses.replace(plan.item("a1"), late=policy)
+    assert plan_mod.describe_late(item).startswith(said)
+    due = datetime(2027, 1, 8, tzinfo=timezone.utc)
+    just_after = due + grace + timedelta(minutes=1)
+    assert lateness.penalty(policy, due, just_after).percent == 5  # the first started day
+    assert lateness.penalty(policy, due, due + timedelta(days=30)).percent == 20  # the cap
 
 
 def test_the_kit_sample_plan_covers_every_exercise_once():

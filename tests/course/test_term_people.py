@@ -153,6 +153,30 @@ def test_two_manifest_rows_of_one_student_stop_the_batch_before_grading(
     assert not (course / "grading").exists()
 
 
+def test_a_manifest_row_in_another_case_stops_the_batch_before_grading(course, capsys, monkeypatch):
+    """The roster ignores case: ``ANN`` beside ``ann`` is one student written twice."""
+    (course / "subs" / "manifest.csv").write_text(
+        "student,submitted_at\nann,2027-01-08T10:00:00Z\nANN,2027-01-12T10:00:00Z\n"
+    )
+    monkeypatch.setattr(batch, "run", lambda *a: pytest.fail("the batch graded"))
+    code, said = _run(course, "batch", capsys)
+    assert code == 2 and "line 3: 'ANN' again (first on line 2, as 'ann'" in said
+    assert not (course / "grading").exists()
+
+
+def test_the_batch_names_the_manifest_rows_that_name_no_submission(course, capsys, monkeypatch):
+    """A row whose student has no entry (a typo, or work that never came in) settles nobody:
+    the batch says so after its table, naming the entry it differs from only in case."""
+    manifest = course / "subs" / "manifest.csv"
+    rows = manifest.read_text().replace("\nbob,", "\nBOB,")
+    manifest.write_text(rows + "zed,2027-01-08T10:00:00Z\n")
+    monkeypatch.setattr(batch, "run", lambda *a: 0)  # the gradings are the gradebook's
+    code, said = _run(course, "batch", capsys)
+    assert code == 0, said
+    assert "manifest.csv names 2 student(s) with no submission in" in said
+    assert "'BOB' (the entry is 'bob'), 'zed'" in said
+
+
 # ------------------------------------------------------------------------------ strangers
 
 
@@ -191,12 +215,17 @@ def test_an_entry_not_on_the_roster_is_flagged_and_never_an_lms_row(course, caps
     _stranger(course)
     code, said = _grades(course, capsys)
     assert code == 0 and "not on the roster" in said  # the table's attention column
-    assert _grades(course, capsys, "--format", "canvas", "--out", str(course / "c.csv"))[0] == 0
+    code, said = _grades(course, capsys, "--format", "canvas", "--out", str(course / "c.csv"))
+    assert code == 0 and "canvas file for 2 students written" in said  # the rows written
     canvas = (course / "c.csv").read_text(encoding="utf-8-sig")
     lines = list(csv.reader(canvas.splitlines()[2:]))
     assert [line[2] for line in lines] == ["ann", "bob"]  # SIS User ID
     assert [line[3] for line in lines] == ["ann.d", "bob.d"]  # SIS Login ID
+    code, said = _grades(course, capsys, "--format", "moodle", "--out", str(course / "m.csv"))
+    assert code == 0 and "moodle file for 2 students written" in said
+    assert len((course / "m.csv").read_text(encoding="utf-8-sig").splitlines()) == 1 + 2
     code, said = _grades(course, capsys, "--format", "csv", "--out", str(course / "p.csv"))
+    assert "csv file for 5 students written" in said  # every entry: the class and bob.d
     plain = (course / "p.csv").read_text(encoding="utf-8-sig")
     assert "bob.d,20," in plain and "not on the roster" in plain  # kept, flagged
     assert "'bob.d' is the sis_login_id of 'bob': rename the entry to 'bob'" in plain

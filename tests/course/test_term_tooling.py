@@ -76,6 +76,10 @@ def test_the_check_prints_each_late_policy_as_it_will_be_applied(tmp_path, capsy
     )
     assert "a3: 15 min of grace; then 1% of the earned score per started hour, at most 25%" in out
     assert "lab1: 15 min of grace; then 10%" in out  # nbgrader items follow [late] too
+    # a lab's times are what nbgrader wrote at submit, read from the collected copy: the export
+    # holds nbgrader's own reading of them, which the kit never uses (docs/course.md)
+    lab1 = next(line for line in out.splitlines() if line.strip("│ ").startswith("lab1"))
+    assert "nbgrader submit" in lab1 and "export" not in out.split("late policy")[0]
 
 
 # ------------------------------------------------------------------------------ no silent plan

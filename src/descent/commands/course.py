@@ -22,6 +22,9 @@ from ..terminal import console
 from .shared import load_plan
 
 DEFAULT_GRADEBOOK = "descent-grading/gradebook.sqlite"
+# Where a lab's or quiz's time comes from: what nbgrader wrote at submit, in the copy collect
+# brought into submitted/ (checked against the exchange; course/nbrecords.py), never the export.
+NBGRADER_TIMES = "nbgrader submit (collected timestamp.txt)"
 
 
 def register(sub) -> None:
@@ -84,7 +87,7 @@ def _cmd_check(args) -> int:
             f"{item.points:g}" if code else "-",
             _local(item.release, plan),
             _local(item.due, plan),
-            item.time_source if code else "nbgrader export",
+            item.time_source if code else NBGRADER_TIMES,
             escape(work),
         )
     console.print(table)

@@ -102,7 +102,8 @@ def _cmd_grades(args) -> int:
     _attention(grades)
     if args.out:
         spreadsheet.write(args.out, text, bom=args.bom)
-        console.print(f"{args.format} file for {len(grades)} students written to {args.out}")
+        written = lms.students_in(args.format, rows)  # Canvas and Moodle: the roster's only
+        console.print(f"{args.format} file for {written} students written to {args.out}")
     else:
         print(text, end="")
     return 0

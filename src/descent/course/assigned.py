@@ -90,6 +90,8 @@ def run(
             assignbook.write(book, grades)
             people = Class(roster, extensions, assignbook.dropped(book))
             show(grades, plan, item, console, people)
+            for line in _manifest_strays(manifest, listing, opts.submissions):
+                console.print(f"[yellow]{escape(line)}[/yellow]")
             if reports:
                 folder = write_reports(book, grades, plan, opts.out / "reports" / item.id)
                 console.print(f"HTML reports: {folder}")
@@ -97,6 +99,19 @@ def run(
         console.print(f"[red]descent batch: {escape(str(exc))}[/red]")
         return 2
     return code
+
+
+def _manifest_strays(manifest: dict, listing, folder: Path) -> list[str]:
+    """A line naming the manifest's rows that name no submission of ``folder`` (a typo, or work
+    that never came in): their time settles nobody."""
+    strays = lateness.strays(manifest, listing.students)
+    if not strays:
+        return []
+    return [
+        f"{lateness.MANIFEST_NAME} names {len(strays)} student(s) with no submission in "
+        f"{folder}: {', '.join(strays)}; their rows settle nobody (a typo in the manifest or the "
+        f"entry's name?)"
+    ]
 
 
 def _plan_conflict(book_path: Path, plan: Plan, item: Item) -> str | None:

@@ -38,7 +38,8 @@ Extensions come from a CSV the instructor keeps (``student,assignment,due[,reaso
 is a date-time (without an offset: the course's time zone), ``+36h`` (elapsed hours after the
 assignment's due date), ``+2d`` (the same clock time, days later on the course's calendar), or
 ``excused`` (the item is left out of that student's grade). One row per student and item, and
-one per student in a manifest: a second would win unseen, so it is refused.
+one per student in a manifest: a second would win unseen, so it is refused. Two ids are one
+student when the roster would take them for one (:func:`.roster.key`: ``ANA`` is ``ana``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import DescentError
 from .clock import elapsed, exists, in_zone, sane, zone_name
 from .plan import UNITS, Item, LatePolicy
+from .roster import key
 
 TIMESTAMP, GRADESCOPE, MANIFEST, FILE = (
     "nbgrader timestamp.txt",
@@ -170,20 +172,38 @@ def read_manifest(folder: Path, tz=timezone.utc) -> dict[str, Submitted]:
         reader = csv.DictReader(handle)
         if not {"student", "submitted_at"} <= set(reader.fieldnames or []):
             raise LatenessError(f"{path} needs the columns student,submitted_at")
-        lines: dict[str, int] = {}
+        lines: dict[str, tuple[int, str]] = {}  # key(student) -> its first line, as written
         for line, row in enumerate(reader, start=2):
             student = (row["student"] or "").strip()
-            if student in lines:
+            first = lines.setdefault(key(student), (line, student))
+            if first[0] != line:
                 raise LatenessError(
-                    f"{path}, line {line}: {student!r} again (first on line {lines[student]}): "
-                    f"one row per student, or the last row would win unseen"
+                    f"{path}, line {line}: {student!r} again (first on line {first[0]}"
+                    f"{_as_written(first[1], student)}): one row per student, or the last row "
+                    f"would win unseen"
                 )
-            lines[student] = line
             try:
                 out[student] = Submitted(parse_time(row["submitted_at"] or "", tz), MANIFEST)
             except ValueError as exc:
                 out[student] = unknown(f"{MANIFEST_NAME} line {line}: {exc}")
     return out
+
+
+def _as_written(first: str, again: str) -> str:
+    """How the first row wrote a student id that a later row writes in another case or form."""
+    return "" if first == again else f", as {first!r}: ids are compared as the roster compares them"
+
+
+def strays(manifest: dict[str, Submitted], students) -> list[str]:
+    """The students the manifest names that ``students`` (the submissions folder's) lack, each
+    with the entry it differs from only in case or accents, when there is one."""
+    names = set(students)
+    known = {key(s): s for s in names}
+    return [
+        f"{name!r} (the entry is {known[key(name)]!r})" if key(name) in known else repr(name)
+        for name in manifest
+        if name not in names
+    ]
 
 
 def submitted(
@@ -303,7 +323,7 @@ def read_extensions(
             f"(student,assignment,due[,reason])"
         )
     out: dict[tuple[str, str], Extension] = {}
-    first: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], tuple[int, str]] = {}  # (key(student), item) -> line, as written
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if not {"student", "assignment", "due"} <= set(reader.fieldnames or []):
@@ -320,12 +340,12 @@ def read_extensions(
                     f"{where}: student {student!r} is not in the roster ({plan.roster}): a "
                     f"typo would deny the real student's extension"
                 )
-            if (student, item.id) in first:
+            seen = first.setdefault((key(student), item.id), (line, student))
+            if seen[0] != line:
                 raise LatenessError(
                     f"{where}: {student}, {item.id} again (first on line "
-                    f"{first[(student, item.id)]}): one row per student and assignment"
+                    f"{seen[0]}{_as_written(seen[1], student)}): one row per student and assignment"
                 )
-            first[(student, item.id)] = line
             reason = (row.get("reason") or "").strip()
             text = (row["due"] or "").strip()
             if text.lower() == EXCUSED:

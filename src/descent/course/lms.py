@@ -62,6 +62,8 @@ MOODLE_FIXED = [
     "Email address",
 ]
 FORMATS = ("csv", "canvas", "moodle")
+# The rows above the students' in each file: the header, and Canvas's Points Possible row.
+HEADER_ROWS = {"csv": 1, "canvas": 2, "moodle": 1}
 MOODLE_KEYS = {"email": "Email address", "idnumber": "ID number"}
 MOODLE_MAX_GRADE = 100.0  # Moodle's gradepointmax unless the site allows unlimited grades
 
@@ -118,6 +120,11 @@ def render(
     if fmt == "csv":
         return _plain(plan, grades)
     raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+
+
+def students_in(fmt: str, rows: list[list]) -> int:
+    """How many students' rows ``rows`` (what :func:`render` gave for ``fmt``) hold."""
+    return len(rows) - HEADER_ROWS[fmt]
 
 
 def _canvas(plan, grades, people, items) -> list[list]:

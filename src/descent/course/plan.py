@@ -500,8 +500,11 @@ def describe_late(item: Item) -> str:
     parts = [f"{_minutes(policy.grace)} of grace"] if policy.grace else []
     if policy.penalty:
         capped = f", at most {policy.cap:g}%" if policy.cap < 100 else ""
+        # after a grace period the started units still count from the due date (16 min late
+        # with 15 of grace is one started day); without one, from the first moment late
+        then, late = ("then ", "") if policy.grace else ("", " late")
         parts.append(
-            f"then {policy.penalty:g}% of the earned score per started {policy.per}{capped}"
+            f"{then}{policy.penalty:g}% of the earned score per started {policy.per}{late}{capped}"
         )
     if policy.no_credit_after is not None:
         parts.append(f"no credit more than {_minutes(policy.no_credit_after)} late")
