@@ -15,12 +15,19 @@ from descent.grading import interrupt
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
-@pytest.fixture
-def sigint():
-    """Restore Python's own Ctrl-C handler and the module's state after each test."""
+# What the suite may find on entry: Python's own Ctrl-C handler (a run in a terminal), or
+# SIGINT ignored (a background job of a shell without job control, nohup, some CI runners).
+FOUND = {"python-s-own": signal.default_int_handler, "ignored": signal.SIG_IGN}
+
+
+@pytest.fixture(params=list(FOUND))
+def sigint(request):
+    """Python's own Ctrl-C handler for the test, whatever the run found (each test runs from
+    both); the handler found and the module's state put back after it."""
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signal handlers are set in the main thread only")
-    before = signal.getsignal(signal.SIGINT)
+    before = signal.signal(signal.SIGINT, FOUND[request.param])
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)
     interrupt.tests_starting()
