@@ -6,9 +6,12 @@ command line: tests/commands/test_audit.py.)"""
 
 from __future__ import annotations
 
-import pytest
+import io
 
-from descent.authoring import audit
+import pytest
+from rich.console import Console
+
+from descent.authoring import audit, audit_public, completeness
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -216,3 +219,20 @@ def test_the_audit_holds_each_bug_to_the_points_its_tag_allows():
     assert audit._rule_text(rows, "bug") == (
         "1 of 2 ordinary bugs keep at most half; 1 of 1 edge bugs keep more than half"
     )
+
+
+def test_what_the_catalogue_lacks_is_a_problem_of_the_audit(tmp_path, monkeypatch):
+    """An exercise without its literal alternative failed the kit's suite while the audit said
+    "0 problems": the audit now checks what the suite checks (descent.authoring.completeness)."""
+    results = tmp_path / "results.json"
+    monkeypatch.setattr(audit, "run_pytest", lambda *a, **k: 0)  # the grading: promises kept
+    monkeypatch.setattr(audit.results_mod, "load", lambda path: _doc(("alternative:c", 10.0, [])))
+    monkeypatch.setattr(audit_public, "audit", lambda **kwargs: 0)
+    lacks = "losses.smooth_l1: no alternative with literal=True, its docstring's formula"
+    for held, code in (([], 0), ([lacks], 1)):
+        monkeypatch.setattr(completeness, "problems", lambda kit, modules, held=held: held)
+        shown = io.StringIO()
+        console = Console(file=shown, width=300)
+        assert audit.audit(device="cpu", console=console, results=results) == code
+        said = shown.getvalue()
+        assert f"{len(held)} problems" in said and (lacks in said) == bool(held)

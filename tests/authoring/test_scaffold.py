@@ -91,9 +91,10 @@ def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
     assert 'Exercise("basics.double_it", ' in _between(registry, "_BASICS = [", "\n]\n")
     assert "_NEW_" not in registry
     read = {p: (copy / p).read_text() for p in ("solutions/optim.py", "solutions/losses.py")}
-    assert "def lion_step(param, grad, state, lr):" in read["solutions/optim.py"]
-    assert "def smooth_l1_forward(x):" in read["solutions/losses.py"]
-    # the gradient argument is named as the module's other backwards name it
+    # each function takes what its module's functions of its convention take: every loss a
+    # prediction and a target, every backward of losses dloss, every optimizer param, grad, state
+    assert "def lion_step(param, grad, state):" in read["solutions/optim.py"]
+    assert "def smooth_l1_forward(pred, target):" in read["solutions/losses.py"]
     assert "def smooth_l1_backward(dloss, cache):" in read["solutions/losses.py"]
     for module, first, last in (
         ("optim", "lion_step", "lion_step"),
@@ -102,7 +103,14 @@ def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
         assert f"def {last}(" in (copy / f"starter/{module}.py").read_text()
         assert f"def {first}(" in (copy / f"graders/catalogue/{module}.py").read_text()
         assert f"m.{module}.{first}(" in (copy / f"exercises/test_{module}.py").read_text()
-    assert "`lion_step(param, grad, state, lr)`" in (copy / "docs/exercises.md").read_text()
+    assert "`lion_step(param, grad, state)`" in (copy / "docs/exercises.md").read_text()
+    for module, function, arguments in (
+        ("losses", "smooth_l1_forward", "pred, target"),
+        ("optim", "lion_step", "param, grad, state"),
+        ("basics", "double_it", "x"),  # no convention: basics' functions share no argument
+    ):
+        for path in (f"graders/catalogue/{module}.py", "graders/catalogue/literal.py"):
+            assert f"def {function}({arguments}):" in (copy / path).read_text(), path
     # the hidden checks are declared where the module's graders declare their exercises
     optim = _between((copy / "graders/test_optim.py").read_text(), "OPTIMIZERS = [", "\n]\n")
     assert 'Optimizer("optim.lion", ' in optim
@@ -136,12 +144,36 @@ def test_a_module_whose_tests_are_functions_gets_a_function(tmp_path):
     assert scaffold._layout("") == "class"  # a new file: the kit's usual layout
 
 
-def test_a_backward_s_gradient_is_named_from_the_module(tmp_path):
+def test_the_literal_alternative_is_written_in_its_module_s_section_and_listed(copy, scaffolded):
+    """Every exercise has its docstring's formula typed literally (the kit's tests and the audit
+    check it): the scaffold writes its stub, in the module's section of literal.py, or in a new
+    section for a new module, and says it wrote the file."""
+    text = (copy / "graders" / "catalogue" / "literal.py").read_text()
+    for module, name, functions in (
+        ("losses", "smooth_l1", ("smooth_l1_forward", "smooth_l1_backward")),
+        ("optim", "lion", ("lion_step",)),
+        ("metrics", "accuracy", ("accuracy",)),
+    ):
+        stub = text.index(f'{name}_literal = alternative(\n    "{name}_literal",\n')
+        heading = text.rindex("\n# ===", 0, stub) + 1
+        assert text[heading : text.index("\n", heading)].endswith(f" {module}"), module
+        declared = text[stub : text.index("\n)\n", stub)]
+        assert f'"{module}.{name}"' in declared and "literal=True" in declared
+        for function in functions:
+            assert f"@{name}_literal.replaces\ndef {function}(" in text[stub:], function
+        said = " ".join(scaffolded[(module, name)].stdout.split())
+        assert "wrote graders/catalogue/literal.py" in said
+
+
+def test_a_literal_alternative_s_name_another_exercise_has_gets_the_module_s(tmp_path):
+    from descent import registry
     from descent.authoring import scaffold
 
-    assert scaffold._gradient_name(KIT, "losses") == "dloss"  # all but log_softmax's dy
-    assert scaffold._gradient_name(KIT, "activations") == "dy"
-    assert scaffold._gradient_name(KIT, "metrics") == "dy"  # no backward there: the kit's
+    text = (KIT / "graders" / "catalogue" / "literal.py").read_text()
+    taken = registry.Exercise("basics.gd", "GD again", ("gd",))  # gd_literal is gradient_descent's
+    assert scaffold._literal_name(text, taken) == "basics_gd_literal"
+    free = registry.Exercise("basics.double_it", "Double it", ("double_it",))
+    assert scaffold._literal_name(text, free) == "double_it_literal"
 
 
 def test_the_catalogue_stub_goes_with_the_module_s_bugs(copy, scaffolded):
@@ -177,6 +209,8 @@ def test_the_next_steps_record_the_new_variants_generic_names(copy, scaffolded):
     out = " ".join(scaffolded[("losses", "smooth_l1")].stdout.split())
     assert "descent audit --module losses --record-generic" in out, out
     assert "descent audit --module losses --check-generic" in out, out
+    assert "graders/catalogue/literal.py: the docstring's formula typed literally" in out, out
+    assert "descent budget: the graders' work on the solutions" in out, out
     steps = (KIT / "docs" / "authoring.md").read_text().split("Fill the pieces in", 1)[1]
     steps = steps.split("\n\n", 2)[1]  # the table of steps
     assert "descent audit --module <module> --record-generic" in steps, steps

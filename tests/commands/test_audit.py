@@ -42,6 +42,8 @@ def test_audit_of_one_modules_corpus(tmp_path):
     assert "0 bugs, 0 alternatives, 0 hollow answers, 3 student-style bugs" in out
     assert "student-style corpus: named generically" in out and "\ncatalogue:" not in out
     assert "of 3 bugs" in out
+    # what the audit does not grade, the graders' work on the solutions, is named with its command
+    assert "`descent budget` measures it per module" in " ".join(out.split())
 
 
 def _labelled(folder: Path) -> None:

@@ -29,6 +29,8 @@ def test_the_files_written_and_the_next_steps_are_shown(kit_copy, tmp_path, caps
     assert "wrote solutions/losses.py" in out and f"wrote {tmp_path / 'elsewhere.py'}" in out
     assert "descent audit --module losses --record-generic" in out
     assert "course.toml: put losses.hinge in an assignment" in out
+    assert "graders/catalogue/literal.py: the docstring's formula typed literally" in out
+    assert "descent budget: the graders' work on the solutions against graders/budget.toml" in out
 
 
 def test_files_ruff_could_not_format_are_named(kit_copy, capsys, monkeypatch):

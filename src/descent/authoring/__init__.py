@@ -5,9 +5,11 @@
 * :mod:`.audit_labelled` ``--labelled``: the feedback measured on labelled real submissions.
 * :mod:`.budget`         the graders' work budget, counted per grader module.
 * :mod:`.bundle`         the student bundle: what a student downloads, nothing held back.
+* :mod:`.completeness`   what the catalogue must hold (literal alternatives, a bug per kind).
 * :mod:`.diagnosis_table` the list of generic diagnoses in the docs, made from the order.
 * :mod:`.exercise_table` the exercise tables of ``docs/exercises.md``.
 * :mod:`.generic_names`  the pre-emption guard: each variant's generic names, recorded, compared.
 * :mod:`.scaffold`       ``descent new-exercise``: every file a new exercise needs.
+* :mod:`.signatures`     the arguments a new function takes, read from its module's own.
 * :mod:`.stubgen`        ``starter/`` generated from ``solutions/``.
 """

@@ -26,6 +26,11 @@ exercise's points, one tagged ``"edge"`` (wrong only at a boundary, at extreme v
 mode) keeps more than half; a bug that breaks its rule, or has no tag, is a problem like a missed
 one.
 
+Before grading it checks what the catalogue must hold (:mod:`descent.authoring.completeness`,
+the rules the kit's tests check too): each exercise's docstring formula typed literally and its
+hollow answers, and a bug labelled with each kind of generic diagnosis; each one missing is a
+problem.
+
 Then it grades the public tests (``exercises/``) with the catalogue's variants and holds them to
 their own promises (:mod:`descent.authoring.audit_public`): a hollow answer scores 0 there too, an
 alternative keeps full marks, a classic mistake is named, an argument edited in place is caught
@@ -46,7 +51,7 @@ from rich.table import Table
 from .. import catalogue, results
 from .. import results as results_mod
 from ..kit import kit_root, run_pytest
-from . import audit_labelled, audit_public, generic_names
+from . import audit_labelled, audit_public, completeness, generic_names
 
 # The sets of bugs the audit reports apart, by the kind of variant of their bugs.
 SETS = {catalogue.BUG: "catalogue", catalogue.STUDENT: "student-style corpus"}
@@ -303,6 +308,7 @@ def audit(
         return 2
     # a folder of another layout is refused before anything is graded
     subs = audit_labelled.load(labelled, modules) if labelled is not None else []
+    held = completeness.problems(kit_root(), modules)  # what the catalogue lacks, as the suite
     code = run_pytest(suites, SPECS[corpus], device=device, results=results)
     if code not in (0, 1):
         console.print(f"[red]audit did not complete (pytest exit code {code})[/red]")
@@ -314,14 +320,17 @@ def audit(
     judge_points(rows)
     render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
     bad = [r for r in rows if not r["ok"]]
+    failed = 1 if bad or held else 0
     count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
     n = figures(rows)
     console.print(
         f"{count['bug']} bugs, {count['alternative']} alternatives, "
         f"{count['hollow']} hollow answers, {count['student']} student-style bugs; "
         f"{n['catalogue']} bugs named in feedback; "
-        f"{len(bad)} problems"
+        f"{len(bad) + len(held)} problems"
     )
+    for line in held:
+        console.print(f"[red]{escape(line)}[/red]")
     for line in summary_lines(rows):
         console.print(line, markup=False)
     if labelled is not None:
@@ -335,11 +344,11 @@ def audit(
         measured = audit_labelled.measure(subs, docs)
         console.print(audit_labelled.summary_line(measured, labelled), markup=False, soft_wrap=True)
     if corpus == "student":  # the public half grades the catalogue's variants only
-        return 1 if bad else 0
+        return failed
     public = audit_public.audit(
         device=device, console=console, hidden_results=results, modules=modules
     )
-    return max(1 if bad else 0, public)
+    return max(failed, public)
 
 
 def _suites(modules: Sequence[str], console: Console) -> list[str] | None:

@@ -2,12 +2,14 @@
 own conventions, with what is left to write marked by :data:`MARKER`.
 
 It adds the registry entry (``src/descent/registry.py``), the reference (``solutions/``), the
-public test (``exercises/``), the hidden test (``graders/``) and a catalogued bug
-(``graders/catalogue/``), then regenerates the stub (``starter/``) and the exercise tables of
-``docs/exercises.md``. Each piece it writes holds a :data:`MARKER` line saying what to put
-there; ``descent audit`` refuses to run while one is left (:func:`unfinished`), so a scaffold
-cannot pass for a finished exercise. The reference, the tests and the bug all raise
-``NotImplementedError`` until written.
+public test (``exercises/``), the hidden test (``graders/``), a catalogued bug
+(``graders/catalogue/<module>.py``) and the docstring's formula typed literally, the
+alternative every exercise has (``graders/catalogue/literal.py``, ``literal=True``), then
+regenerates the stub (``starter/``) and the exercise tables of ``docs/exercises.md``. Each piece
+it writes holds a :data:`MARKER` line saying what to put there; ``descent audit`` refuses to run
+while one is left (:func:`unfinished`), so a scaffold cannot pass for a finished exercise. The
+reference, the tests, the bug and the literal alternative all raise ``NotImplementedError``
+until written.
 
 A module's conventions are read from the registry, where they are declared once: the entry goes
 into the module's own list (``_OPTIM``, ``_LOSSES``, ...) in the form of its neighbours, so an
@@ -16,10 +18,13 @@ module's exercise, with ``pair=True``), a schedule a function named like the exe
 of the functions written everywhere else are then the registry's. Where a module's hidden tests
 declare their exercises in a list (``OPTIMIZERS`` of ``graders/test_optim.py``, the ``SPECS``
 of a forward/backward battery), the hidden test is an entry of that list. The rest follows the
-module's files: a backward's gradient is named as the module's other backwards name it
-(:func:`_gradient_name`), a test is a method of a ``Test...`` class of its exercise or a bare
-function as the file's tests are (:func:`_layout`), and the catalogued bug goes after the other
-exercises' bugs, before the first section of alternatives or hollow answers (:func:`_add_bug`).
+module's files: a function takes the arguments its module's functions of its naming convention
+take (:func:`.signatures.arguments`: a loss's forward ``(pred, target)``, its backward
+``(dloss, cache)``), a test is a method of a ``Test...`` class of its exercise or a bare
+function as the file's tests are (:func:`_layout`), the catalogued bug goes after the other
+exercises' bugs, before the first section of alternatives or hollow answers (:func:`_add_bug`),
+and the literal alternative at the end of its module's section of ``literal.py``
+(:func:`_add_literal`).
 The Python files of ``src/`` and ``graders/`` it edits are left formatted (``ruff format``, when
 ruff is installed).
 """
@@ -38,14 +43,10 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import DescentError
-from . import exercise_table, stubgen
+from . import exercise_table, signatures, stubgen
 
 MARKER = "TODO(new-exercise)"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
-# The arguments a function of each naming convention takes (docs/exercises.md); the author may
-# add hyperparameters. A function named like its exercise takes a placeholder. A backward's
-# gradient is named as the module's other backwards name it (:func:`_gradient_name`).
-_ARGUMENTS = {"_step": "param, grad, state, lr", "_forward": "x", "_backward": "{grad}, cache"}
 # Lists of graders/test_<module>.py whose entries declare an exercise's hidden checks, by the
 # suffix of the exercise's functions.
 _DECLARED = {"_step": "OPTIMIZERS", "_forward": "SPECS"}
@@ -116,34 +117,16 @@ def _add_to_registry(path: Path, module: str, name: str, title: str, pair: bool)
     path.write_text(text)
 
 
-def _signature(function: str, grad: str) -> str:
-    """``function``'s signature in its naming convention; ``grad``: a backward's gradient."""
-    suffix = next((s for s in _ARGUMENTS if function.endswith(s)), "")
-    return f"{function}({_ARGUMENTS.get(suffix, 'x').format(grad=grad)})"
+def _signature(kit: Path, module: str, function: str) -> str:
+    """``function``'s signature: the arguments its module's functions of its naming convention
+    take (:func:`.signatures.arguments`)."""
+    return f"{function}({signatures.arguments(kit, module, function)})"
 
 
-def _gradient_name(kit: Path, module: str) -> str:
-    """What the backwards of ``solutions/<module>.py`` call their gradient argument (the most
-    common first parameter: ``dloss`` in losses, ``dy`` in activations); for a module with no
-    backward yet, what the kit's backwards call it; ``dy`` when none has one."""
-    for paths in ([kit / "solutions" / f"{module}.py"], sorted((kit / "solutions").glob("*.py"))):
-        names = Counter(
-            node.args.args[0].arg
-            for path in paths
-            if path.is_file()
-            for node in ast.parse(path.read_text()).body
-            if isinstance(node, ast.FunctionDef)
-            and node.name.endswith("_backward")
-            and node.args.args
-        )
-        if names:
-            return names.most_common(1)[0][0]
-    return "dy"
-
-
-def _reference(module: str, ex: registry.Exercise, grad: str) -> str:
+def _reference(kit: Path, ex: registry.Exercise) -> str:
+    module = ex.module
     return "\n\n".join(
-        f'''def {_signature(function, grad)}:
+        f'''def {_signature(kit, module, function)}:
     """{MARKER}: what {function} computes, in one line (docs/exercises.md shows it).
 
     {MARKER}: the formula, the shape of every argument and of the result,
@@ -249,8 +232,8 @@ def _add_hidden_test(path: Path, ex: registry.Exercise) -> None:
     _append(path, head, _hidden_test(ex, text))
 
 
-def _bug(module: str, ex: registry.Exercise, grad: str) -> str:
-    name, function = ex.id.split(".")[1], ex.functions[0]
+def _bug(kit: Path, ex: registry.Exercise) -> str:
+    module, name, function = ex.module, ex.id.split(".")[1], ex.functions[0]
     return f'''# {MARKER}: a realistic mistake in {name} (it must lose points); an alternative
 # correct version, where one exists (it must keep full marks), goes with the file's others.
 {name}_todo = bug(
@@ -267,7 +250,7 @@ def _bug(module: str, ex: registry.Exercise, grad: str) -> str:
 
 
 @{name}_todo.replaces
-def {_signature(function, grad)}:
+def {_signature(kit, module, function)}:
     raise NotImplementedError("{MARKER}: the buggy version of {module}.{function}")
 '''
 
@@ -296,6 +279,62 @@ def _add_bug(path: Path, head: str, name: str, bug: str) -> None:
         return
     before = text[: found.start()].rstrip("\n")
     path.write_text(f"{before}\n\n\n{section}\n\n{text[found.start() :]}")
+
+
+LITERAL = Path("graders") / "catalogue" / "literal.py"
+# A section of literal.py: one per module, under a heading "# ====...==== MODULE".
+_SECTION = re.compile(r"^# ={20,} (\w+)$", re.M)
+
+
+def _literal(kit: Path, ex: registry.Exercise, variable: str) -> str:
+    module = ex.module
+    stubs = "\n\n".join(
+        f'''@{variable}.replaces
+def {_signature(kit, module, function)}:
+    raise NotImplementedError("{MARKER}: {module}.{function} as its docstring writes it")
+'''
+        for function in ex.functions
+    )
+    return f'''# {MARKER}: the docstring's formula typed as written, in the plainest way (no in-place
+# tricks, the obvious constants): a student who follows the docstring keeps full marks.
+{variable} = alternative(
+    "{variable}",
+    "{ex.id}",
+    "{MARKER}: how it types the docstring's formula, in one line",
+    literal=True,
+)
+
+
+{stubs}'''
+
+
+def _literal_name(text: str, ex: registry.Exercise) -> str:
+    """``NAME_literal``, or ``MODULE_NAME_literal`` where another exercise's has that name."""
+    plain = f"{ex.id.split('.')[1]}_literal"
+    return plain if not re.search(rf"\b{plain}\b", text) else f"{ex.module}_{plain}"
+
+
+def _add_literal(path: Path, ex: registry.Exercise, kit: Path) -> None:
+    """Add the literal alternative of ``ex`` to ``literal.py``: at the end of its module's
+    section, or in a new section at the end of the file, under a heading as wide as the
+    others."""
+    head = (
+        '"""Every exercise\'s docstring formula typed literally."""\n\n'
+        "from descent.catalogue import alternative\n"
+    )
+    text = path.read_text() if path.exists() else head
+    body = _literal(kit, ex, _literal_name(text, ex))
+    sections = list(_SECTION.finditer(text))
+    mine = [i for i, m in enumerate(sections) if m.group(1) == ex.module]
+    if not mine:
+        widths = Counter(len(m.group(0)) for m in sections)
+        width = widths.most_common(1)[0][0] if widths else 94
+        heading = f"# {'=' * max(width - len(ex.module) - 3, 3)} {ex.module}"
+        path.write_text(f"{text.rstrip()}\n\n\n{heading}\n{body}")
+        return
+    after = sections[mine[-1] + 1].start() if mine[-1] + 1 < len(sections) else len(text)
+    before = text[:after].rstrip("\n")
+    path.write_text(f"{before}\n\n\n{body}\n\n{text[after:]}".rstrip("\n") + "\n")
 
 
 def _check_new(kit: Path, module: str, name: str) -> None:
@@ -340,12 +379,11 @@ def create(
         importlib.reload(registry)
         raise
     topic = f'"""{MARKER}: what {module}.py teaches, and the conventions of its functions."""\n'
-    grad = _gradient_name(kit, module)
     hidden = kit / "graders" / f"test_{module}.py"
     _add_hidden_test(hidden, ex)
     public = kit / "exercises" / f"test_{module}.py"
     pieces = [
-        (kit / "solutions" / f"{module}.py", topic, _reference(module, ex, grad)),
+        (kit / "solutions" / f"{module}.py", topic, _reference(kit, ex)),
         (
             public,
             f'"""Public checks for starter/{module}.py."""\n\nimport pytest\n',
@@ -360,12 +398,14 @@ def create(
         f'"""Catalogued variants of {module}.py."""\n\n'
         f"from descent.catalogue import alternative, bug, hollow  # noqa: F401\n",
         name,
-        _bug(module, ex, grad),
+        _bug(kit, ex),
     )
+    literal = kit / LITERAL
+    _add_literal(literal, ex, kit)
     stubgen.generate(kit / "solutions", kit / "starter")
     exercise_table.update(kit)
-    unformatted = _format(kit, [registry_path, hidden, bugs])
-    written = [registry_path, hidden, *(path for path, _, _ in pieces), bugs]
+    unformatted = _format(kit, [registry_path, hidden, bugs, literal])
+    written = [registry_path, hidden, *(path for path, _, _ in pieces), bugs, literal]
     written += [kit / "starter" / f"{module}.py", kit / exercise_table.PAGE]
     return Scaffold(written, unformatted)
 

@@ -20,6 +20,12 @@ from ..kit import kit_root
 from ..terminal import console
 from .shared import device_option, results_path
 
+# The audit grades variants, not the work the checks make the solutions do: say where that is.
+BUDGET_HINT = (
+    "the graders' work on the solutions is held to graders/budget.toml (tests/test_budget.py): "
+    "after adding checks, `descent budget` measures it per module (about half a minute)"
+)
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -107,7 +113,7 @@ def cmd_audit(args) -> int:
             results=results_path(args),
             modules=args.module or [],
         )
-    return audit(
+    code = audit(
         device=args.device,
         console=console,
         results=results_path(args),
@@ -115,3 +121,5 @@ def cmd_audit(args) -> int:
         corpus=args.corpus,
         labelled=labelled,
     )
+    console.print(BUDGET_HINT)
+    return code

@@ -1,7 +1,8 @@
 """``descent new-exercise MODULE NAME [--title T] [--pair]``: scaffold exercise MODULE.NAME in
 its module's conventions (the work is :mod:`descent.authoring.scaffold`): the registry entry, the
-reference, the stub, the public and hidden tests, a catalogued bug and the docs table, each with
-TODOs that ``descent audit`` refuses to run past until they are filled."""
+reference, the stub, the public and hidden tests, a catalogued bug, the literal alternative and
+the docs table, each with TODOs that ``descent audit`` refuses to run past until they are
+filled."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ NEXT_STEPS = """next, in this order (docs/authoring.md):
   2. src/descent/registry.py: the entry's title, forbidden calls and points, where a TODO asks
   3. descent stubs; descent docs
   4. exercises/test_{module}.py and graders/test_{module}.py: the checks
-  5. graders/catalogue/{module}.py: realistic bugs and alternatives
+  5. graders/catalogue/{module}.py: realistic bugs and alternatives; and
+     graders/catalogue/literal.py: the docstring's formula typed literally (every exercise has it)
   6. descent audit --module {module}   (refused while a {marker} is left)
   7. descent audit --module {module} --record-generic: record the new variants' generic names,
      and commit graders/generic_names.json with the exercise (until then
      descent audit --module {module} --check-generic lists them as new)
-  8. course.toml: put {module}.{name} in an assignment (descent course check lists the others)"""
+  8. descent budget: the graders' work on the solutions against graders/budget.toml (the kit's
+     tests fail past it; descent budget --record for a deliberate increase, committed with it)
+  9. course.toml: put {module}.{name} in an assignment (descent course check lists the others)"""
 
 
 def register(sub) -> None:
