@@ -64,7 +64,7 @@ def results_file(tmp_path):
 
 @pytest.fixture
 def kit_copy(tmp_path, monkeypatch):
-    """A copy of the kit's solutions, starter, exercise and authoring pages and the diagnoses
+    """A copy of the kit's solutions, starter, exercise, authoring and course pages and the diagnoses
     (whose declared list ``descent docs`` reads), with an empty graders/, as the working folder
     (so that ``kit_root()`` is this copy)."""
     root = tmp_path / "kit"
@@ -72,7 +72,7 @@ def kit_copy(tmp_path, monkeypatch):
         shutil.copytree(KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "graders").mkdir()
     (root / "docs").mkdir()
-    for page in ("exercises.md", "authoring.md"):
+    for page in ("exercises.md", "authoring.md", "course.md"):
         shutil.copy(KIT / "docs" / page, root / "docs" / page)
     monkeypatch.chdir(root)
     return root

@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from descent.reports import export
 from descent.reports.export import to_csv, to_gradescope
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -72,3 +73,23 @@ def test_csv_one_row_per_student_across_files():
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["student"] for r in rows] == ["alice", "bob"]
     assert rows[0]["percent"] == "75.0" and rows[1]["losses.kl_div"] == "0.0"
+
+
+def test_the_csv_s_columns_are_the_declared_ones_in_order():
+    """docs/course.md's table of the columns is made from export.COLUMNS (descent docs): a column
+    the code writes without declaring it there is refused, so the table cannot fall behind."""
+    text = to_csv([_doc(_block("alice", 5.0, 10.0))])
+    header = next(csv.reader(io.StringIO(text)))
+    fixed = [c for c in export.COLUMNS if c not in export.SETTLED]
+    assert header == fixed + ["losses.mse", "losses.kl_div"]
+    doc = _doc(_block("alice", 5.0, 10.0))
+    doc["implementations"][0].update(raw=4.0, penalty=1.0, final=3.0)
+    settled = next(csv.reader(io.StringIO(to_csv([doc]))))
+    assert settled[: len(export.COLUMNS)] == list(export.COLUMNS)
+
+
+def test_a_column_the_code_writes_without_declaring_it_is_refused(monkeypatch):
+    declared = {k: v for k, v in export.COLUMNS.items() if k != "percent"}
+    monkeypatch.setattr(export, "COLUMNS", declared)  # a new dict: the kit's keeps its order
+    with pytest.raises(ValueError, match="declare percent in export.COLUMNS"):
+        to_csv([_doc(_block("alice", 5.0, 10.0))])

@@ -5,6 +5,7 @@
 * :mod:`.audit_labelled` ``--labelled``: the feedback measured on labelled real submissions.
 * :mod:`.budget`         the graders' work budget, counted per grader module.
 * :mod:`.bundle`         the student bundle: what a student downloads, nothing held back.
+* :mod:`.column_table`   the table of the CSV's columns in ``docs/course.md``.
 * :mod:`.completeness`   what the catalogue must hold (literal alternatives, a bug per kind).
 * :mod:`.diagnosis_table` the list of generic diagnoses in the docs, made from the order.
 * :mod:`.exercise_table` the exercise tables of ``docs/exercises.md``.

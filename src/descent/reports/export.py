@@ -87,6 +87,25 @@ def not_graded_text(status: str, reason: str) -> str:
 
 
 SETTLED = ("raw", "penalty", "final")  # an assignment's score, when the block carries it
+# The CSV's columns, in order, and what each holds: declared once, written by :func:`to_csv`,
+# and shown in docs/course.md's table of them (made by ``descent docs``). The settled three are
+# written when a block carries them; one column per exercise follows (:data:`EXERCISE_COLUMNS`).
+COLUMNS = {
+    "student": "the implementation's name: the student's entry in the submissions folder",
+    "status": "`graded`, or `timed_out` or `failed` for a grading that did not complete",
+    "points": "the points earned (0 for a grading that did not complete)",
+    "max_points": "the most the graded exercises give (for a grading that did not complete, "
+    "the class's maximum)",
+    "percent": "points as a percentage of max_points",
+    "raw": "with `--assignment`: the assignment's points before the late policy",
+    "penalty": "with `--assignment`: the points the late policy took off",
+    "final": "with `--assignment`: raw minus penalty",
+    "note": "the reason a grading did not complete, then the summary's notes",
+}
+EXERCISE_COLUMNS = (
+    "one per exercise, named by its id",
+    "its points (0 on every exercise for a grading that did not complete)",
+)
 
 
 def to_csv(docs: Iterable[dict[str, Any]]) -> str:
@@ -114,8 +133,10 @@ def to_csv(docs: Iterable[dict[str, Any]]) -> str:
     for row in rows:  # a grading that did not complete scored 0 on every exercise, not blank
         if row["status"] != GRADED:
             row.update((ex, 0.0) for ex in exercise_ids if ex not in row)
-    settled = [key for key in SETTLED if any(key in row for row in rows)]
-    header = ["student", "status", "points", "max_points", "percent", *settled, "note"]
+    undeclared = {key for row in rows for key in row} - set(COLUMNS) - set(exercise_ids)
+    if undeclared:  # a column no table of the docs would show
+        raise ValueError(f"declare {', '.join(sorted(undeclared))} in export.COLUMNS")
+    header = [c for c in COLUMNS if c not in SETTLED or any(c in row for row in rows)]
     header += exercise_ids
     return spreadsheet.render([header] + [[row.get(c, "") for c in header] for row in rows])
 
