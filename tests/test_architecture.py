@@ -13,7 +13,9 @@
 - The isolation package is three stacks, each module importing only those below it: the
   trusted side of a connection, the confinement steps, and the worker's request loop.
 - The packages stand on floors (docs/architecture.md, *The floors*): a module imports only from
-  its own floor and those below it, and every module of ``src/descent`` is on one.
+  its own floor and those below it, and every module of ``src/descent`` is on one; a module it
+  starts by name (``python -m descent.x``) counts as an import, but for the command line's
+  entry points, and must exist.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
@@ -131,15 +133,56 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def _offenders(paths, forbidden) -> dict[str, list[str]]:
+def _offenders(paths, forbidden, read=_imports) -> dict[str, list[str]]:
+    """The modules of ``forbidden`` (or modules in them) that each of ``paths`` uses, as
+    ``read`` finds them (its imports, by default)."""
     bad = {}
     for path in paths:
         hits = sorted(
-            i for i in _imports(path) if any(i == f or i.startswith(f + ".") for f in forbidden)
+            i for i in read(path) if any(i == f or i.startswith(f + ".") for f in forbidden)
         )
         if hits:
-            bad[str(path.relative_to(KIT))] = hits
+            bad[str(path.relative_to(KIT) if KIT in path.parents else path)] = hits
     return bad
+
+
+# The command line's entry points, which a module of any floor may start by name in a process
+# of its own: that is how a library runs the command line without importing it
+# (docs/architecture.md, "What imports what"). Any other module started by name is held to the
+# floors like an import.
+ENTRY_POINTS = {
+    "descent.commands.child": "one grading process of a batch (course/runner.py)",
+    "descent.commands.warm": "a batch's warm parent (course/warm_parent.py)",
+}
+
+
+def _started(path: Path) -> set[str]:
+    """The kit modules ``path`` starts by name in a process of its own: ``python -m NAME`` (the
+    words ``"-m", "NAME"`` of a command list, or ``-m NAME`` in a script it writes) and the
+    modules a ``-c`` program imports (``"-c", "from NAME import main; ..."``); ``-m descent`` is
+    ``descent.__main__``. Docstrings do not count."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            words = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+            for flag, word in zip(words, words[1:]):
+                if flag == "-m" and isinstance(word, str):
+                    found.add(word)
+                elif flag == "-c" and isinstance(word, str):
+                    found.update(re.findall(r"(?:from|import)\s+(descent(?:\.\w+)*)", word))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in docstrings:
+                found.update(re.findall(r"-m\s+(descent(?:\.\w+)*)", node.value))
+    kit = {name for name in found if name == "descent" or name.startswith("descent.")}
+    return {"descent.__main__" if name == "descent" else name for name in kit}
+
+
+def _uses(path: Path) -> set[str]:
+    """What the floors hold ``path`` to: its imports, and the modules it starts by name other
+    than the command line's entry points."""
+    return _imports(path) | (_started(path) - set(ENTRY_POINTS))
 
 
 def test_the_isolation_package_knows_nothing_of_pytest_or_the_plugin():
@@ -180,7 +223,43 @@ def _floor(path: Path) -> int:
 def test_each_floor_imports_only_from_itself_and_those_below(level):
     above = [f"descent.{name}" for floor in FLOORS[level + 1 :] for name in floor]
     paths = [p for p in _files(SRC) if _floor(p) == level]
-    assert paths and _offenders(paths, above) == {}
+    assert paths and _offenders(paths, above, read=_uses) == {}
+
+
+def test_a_module_started_by_name_exists_and_each_entry_point_is_one():
+    """A module named in a string is not checked by an import: a rename would leave the string
+    behind. Each the kit starts is a module of src/descent, and each entry point runs as one."""
+    started = {name for path in _files(SRC) for name in _started(path)}
+    modules = {_module_name(p) for p in _files(SRC)}
+    assert started and started <= modules, started - modules
+    assert set(ENTRY_POINTS) <= started, "an entry point no module starts: drop it from the list"
+    for name in ENTRY_POINTS:
+        text = (SRC.parent / f"{name.replace('.', '/')}.py").read_text()
+        assert 'if __name__ == "__main__":' in text, name
+
+
+def test_the_floors_see_a_module_started_by_name(tmp_path, monkeypatch):
+    """The reader itself: a module of calls/ that starts a library by name, ``python -m
+    descent.course.batch`` or a ``-c`` importing it, breaks the floors as an import would;
+    starting an entry point of the command line does not."""
+    src = tmp_path / "src" / "descent"
+    (src / "calls").mkdir(parents=True)
+    monkeypatch.setattr(sys.modules[__name__], "SRC", src)
+    planted = src / "calls" / "planted.py"
+    above = [f"descent.{name}" for floor in FLOORS[_floor(planted) + 1 :] for name in floor]
+    for start in (
+        '["-m", "descent.course.batch"]',
+        '("-c", "from descent.course.batch import run; run()")',
+        '"exec python -m descent.course.batch $1"',
+    ):
+        planted.write_text(
+            f'"""python -m descent.labs in a docstring is no start."""\nX = {start}\n'
+        )
+        assert _started(planted) == {"descent.course.batch"}
+        assert list(_offenders([planted], above, read=_uses).values()) == [["descent.course.batch"]]
+    planted.write_text('X = ["-m", "descent.commands.child", "--parent", "1"]\n')
+    assert _offenders([planted], above, read=_uses) == {}
+    assert _started(KIT / "src" / "descent" / "course" / "runner.py") == {"descent.commands.child"}
 
 
 def test_every_module_stands_on_a_floor():
