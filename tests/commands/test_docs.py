@@ -1,5 +1,6 @@
 """``descent docs [--check]`` (``descent.commands.docs``) in a copy of the kit: ``--check`` exits 1
-on a stale exercise table and changes nothing; without it the tables are remade, and then current.
+on a stale exercise table, or a CSV column the code declares and docs/course.md lacks, and
+changes nothing; without it the tables are remade, and then current.
 (That the kit's own pages are current: tests/test_docs.py.)"""
 
 from __future__ import annotations
@@ -23,4 +24,18 @@ def test_check_reports_stale_tables_and_the_command_remakes_them(kit_copy, capsy
     assert page.read_text() == stale
     assert main(["docs"]) == 0 and "docs/exercises.md" in capsys.readouterr().out
     assert "| `losses.mse` |" in page.read_text() and "losses.mse_old" not in page.read_text()
+    assert main(["docs", "--check"]) == 0
+
+
+def test_a_new_csv_column_in_the_code_is_stale_docs_until_descent_docs(
+    kit_copy, capsys, monkeypatch
+):
+    from descent.reports import export
+
+    monkeypatch.setattr(export, "COLUMNS", {**export.COLUMNS, "graded_at": "when it was graded"})
+    assert main(["docs", "--check"]) == 1
+    assert "docs/course.md: stale" in capsys.readouterr().out
+    assert main(["docs"]) == 0
+    page = (kit_copy / "docs" / "course.md").read_text()
+    assert "| `graded_at` | when it was graded |" in page
     assert main(["docs", "--check"]) == 0

@@ -140,27 +140,28 @@ def test_an_extensions_path_that_is_a_folder_is_refused_by_every_command(
     _refused_by_every_command(course, capsys, monkeypatch, "extensions.csv is not a file")
 
 
+@pytest.mark.parametrize(
+    "rows, said",
+    [
+        (
+            "ann,2027-01-08T10:00:00Z\nbob,2027-01-08T10:00:00Z\nann,2027-01-12T10:00:00Z\n",
+            "line 4: 'ann' again (first on line 2)",
+        ),
+        # the roster ignores case: ANN beside ann is one student written twice
+        (
+            "ann,2027-01-08T10:00:00Z\nANN,2027-01-12T10:00:00Z\n",
+            "line 3: 'ANN' again (first on line 2, as 'ann'",
+        ),
+    ],
+    ids=["same case", "another case"],
+)
 def test_two_manifest_rows_of_one_student_stop_the_batch_before_grading(
-    course, capsys, monkeypatch
+    course, capsys, monkeypatch, rows, said
 ):
-    (course / "subs" / "manifest.csv").write_text(
-        "student,submitted_at\nann,2027-01-08T10:00:00Z\nbob,2027-01-08T10:00:00Z\n"
-        "ann,2027-01-12T10:00:00Z\n"
-    )
+    (course / "subs" / "manifest.csv").write_text("student,submitted_at\n" + rows)
     monkeypatch.setattr(batch, "run", lambda *a: pytest.fail("the batch graded"))
-    code, said = _run(course, "batch", capsys)
-    assert code == 2 and "line 4: 'ann' again (first on line 2)" in said
-    assert not (course / "grading").exists()
-
-
-def test_a_manifest_row_in_another_case_stops_the_batch_before_grading(course, capsys, monkeypatch):
-    """The roster ignores case: ``ANN`` beside ``ann`` is one student written twice."""
-    (course / "subs" / "manifest.csv").write_text(
-        "student,submitted_at\nann,2027-01-08T10:00:00Z\nANN,2027-01-12T10:00:00Z\n"
-    )
-    monkeypatch.setattr(batch, "run", lambda *a: pytest.fail("the batch graded"))
-    code, said = _run(course, "batch", capsys)
-    assert code == 2 and "line 3: 'ANN' again (first on line 2, as 'ann'" in said
+    code, out = _run(course, "batch", capsys)
+    assert code == 2 and said in out
     assert not (course / "grading").exists()
 
 
