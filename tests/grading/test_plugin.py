@@ -556,3 +556,33 @@ def test_a_graded_test_gets_one_seed_on_every_device_and_implementation(grade_to
         "1": {seed_for("test_toy.py::test_seeded[1]")},
         "2": {seed_for("test_toy.py::test_seeded[2]")},
     }
+
+
+def test_a_variant_s_items_are_made_only_for_its_own_exercise():
+    """Several variants in one run: each gets items only for the tests of its own exercise, a
+    battery's parameters included (their exercise is a mark of each parameter), and nothing is
+    made only to be deselected but for the few functions that no variant is for (kept whole, so
+    that their items are left out and counted as before). Seen failing before the pruning."""
+    import re
+    import subprocess
+    from pathlib import Path
+
+    kit = Path(__file__).resolve().parents[2]
+    impls = ["bug:sigmoid_swapped_branches", "alternative:relu_mask_from_output"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "graders/test_activations.py", "--collect-only", "-q"]
+        + ["-p", "no:cacheprovider", *(f"--impl={i}" for i in impls)],
+        cwd=kit,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    ids = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    sigmoid = [i for i in ids if impls[0] in i and "-sigmoid" in i or "Sigmoid" in i]
+    relu = [i for i in ids if impls[1] in i and "-relu" in i or "Relu" in i]
+    assert sigmoid and relu and len(sigmoid) + len(relu) == len(ids), set(ids) - {*sigmoid, *relu}
+    made = re.search(r"/(\d+) tests collected", proc.stdout)
+    left_out = int(made.group(1)) - len(ids) if made else 0
+    assert left_out < 10, proc.stdout[-300:]  # before: every battery item, for each variant
+    assert any("TestActivationBattery" in i for i in sigmoid)  # a battery's items are pruned too

@@ -304,7 +304,9 @@ class GradingState:
         return self._bugs[exercise]
 
 
-def _variant_of(impl: Implementation) -> catalogue.Variant | None:
+def _variant_of(impl: Implementation | None) -> catalogue.Variant | None:
+    if impl is None:
+        return None
     kind, _, name = impl.name.partition(":")
     if getattr(impl, "kind", "") == "patched" and kind in catalogue.KINDS:
         return catalogue.get(name)
@@ -405,7 +407,39 @@ def _restore_threads(config: pytest.Config) -> None:
 
 
 # -- parametrization -------------------------------------------------------------------------------
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc):
+    _parametrize(metafunc)  # first, as the ids have always read: device, impl, then the rest
+    yield
+    if metafunc.config.stash[_STATE].several:
+        _only_own_exercise(metafunc)
+
+
+def _only_own_exercise(metafunc: pytest.Metafunc) -> None:
+    """Make a catalogued variant's items only for its own exercise's tests, once every
+    parametrization is known (a battery's exercise is a mark of each of its parameters). The
+    others would be deselected at once (``pytest_collection_modifyitems``): over the whole
+    catalogue, hundreds of thousands of items made for nothing. A function no item is left for
+    keeps them all, to be left out and counted as before. (``Metafunc._calls`` is pytest's own
+    list of the planned items; without it, nothing is pruned here and the deselection does it.)"""
+    calls = getattr(metafunc, "_calls", None)
+    if not calls:
+        return
+    default = metafunc.definition.get_closest_marker("exercise")
+
+    def own(call) -> bool:
+        variant = _variant_of(call.params.get("impl"))
+        if variant is None:
+            return True
+        marks = [m for m in getattr(call, "marks", ()) if m.name == "exercise"] or [default]
+        return marks[0] is None or variant.exercise == marks[0].args[0]
+
+    kept = [call for call in calls if own(call)]
+    if kept and len(kept) < len(calls):
+        metafunc._calls = kept
+
+
+def _parametrize(metafunc: pytest.Metafunc) -> None:
     state: GradingState = metafunc.config.stash[_STATE]
     if "device" in metafunc.fixturenames:
         params = []
