@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import importlib
 import json
 import os
@@ -185,6 +186,55 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(run))
 
 
+# -- the catalogue in the default lane: a fixed stratified sample (descent.authoring.sample) --------
+# Tests that read one variant by name (a named variant joins the sample wherever it lies).
+NAMED_VARIANTS = (
+    "softmax_no_max_subtraction",
+    "ce_grad_no_div_n",
+    "he_uses_fan_out",
+    "he_gain_hardcoded",
+)
+UNSAMPLED = (
+    "this catalogued variant is outside the default lane's stratified sample (every exercise, "
+    "every diagnosis kind): the slow lane grades the whole catalogue"
+)
+
+
+@functools.cache
+def catalogue_sample() -> frozenset[str]:
+    """The ids the default lane grades wherever a test is about the whole catalogue and corpus."""
+    from descent import catalogue
+    from descent.authoring import sample
+
+    catalogue.load(KIT / "graders" / "catalogue")
+    catalogue.load(KIT / "graders" / "corpus")
+    return frozenset(v.id for v in sample.choose(catalogue.variants(), NAMED_VARIANTS))
+
+
+def sampled(variants: list) -> list:
+    """``variants`` as parameters of a test: those outside the sample marked for the slow lane."""
+    chosen = catalogue_sample()
+    return [
+        pytest.param(v, id=v.id, marks=() if v.id in chosen else pytest.mark.slow(reason=UNSAMPLED))
+        for v in variants
+    ]
+
+
+def lane_impls(config, kinds: tuple[str, ...], keep=lambda variant: True) -> list[str]:
+    """The ``--impl`` specs for the variants of ``kinds`` that ``keep`` accepts: all of them in
+    the slow lane (``--slow``), the sample's in the default lane."""
+    from descent import catalogue
+
+    chosen = None if config.getoption("--slow") else catalogue_sample()
+    catalogue_sample()  # loads the catalogue and the corpus
+    return [
+        f"{v.kind}:{v.id}"
+        for kind in kinds
+        for v in catalogue.variants(kind)
+        if keep(v) and (chosen is None or v.id in chosen)
+    ]
+
+
 @pytest.fixture(scope="session")
 def solutions_run(tmp_path_factory) -> Run:
     return _once(tmp_path_factory, "solutions", ["graders", "exercises"], ["solutions"])
@@ -201,15 +251,18 @@ def starter_exercises_run(tmp_path_factory) -> Run:
 
 
 @pytest.fixture(scope="session")
-def catalogue_run(tmp_path_factory) -> Run:
-    return _once(tmp_path_factory, "catalogue", ["graders"], ["bug:*", "alternative:*", "hollow:*"])
+def catalogue_run(tmp_path_factory, pytestconfig) -> Run:
+    """The hidden graders over the catalogue's bugs, alternatives and hollow answers (each runs
+    only its own exercise's tests): the sample in the default lane, all in the slow lane."""
+    impls = lane_impls(pytestconfig, ("bug", "alternative", "hollow"))
+    return _once(tmp_path_factory, "catalogue", ["graders"], impls)
 
 
 @pytest.fixture(scope="session")
-def corpus_run(tmp_path_factory) -> Run:
-    """The hidden graders over every student-style bug of ``graders/corpus`` (each runs only its
-    own exercise's tests)."""
-    return _once(tmp_path_factory, "corpus", ["graders"], ["student:*"])
+def corpus_run(tmp_path_factory, pytestconfig) -> Run:
+    """The hidden graders over the student-style bugs of ``graders/corpus`` (each runs only its
+    own exercise's tests): the sample in the default lane, all in the slow lane."""
+    return _once(tmp_path_factory, "corpus", ["graders"], lane_impls(pytestconfig, ("student",)))
 
 
 # The modules whose bugs, too, are graded through workers by ``variants_worker_run``.
@@ -217,44 +270,41 @@ WORKER_BUG_MODULES = ("losses", "activations")
 
 
 @pytest.fixture(scope="session")
-def variants_worker_run(tmp_path_factory) -> Run:
-    """Through workers (confined where the machine allows), in one run: every alternative and
-    every hollow answer, and every bug (catalogued or of the corpus) of the exercises of
-    WORKER_BUG_MODULES; the in-process results of the same tests come from ``catalogue_run`` and
-    ``corpus_run``."""
-    from descent import catalogue
-
-    catalogue.load(KIT / "graders" / "catalogue")
-    catalogue.load(KIT / "graders" / "corpus")
-    bugs = [
-        f"{v.kind}:{v.id}"
-        for kind in catalogue.BUGGY
-        for v in catalogue.variants(kind)
-        if v.exercise.split(".")[0] in WORKER_BUG_MODULES
-    ]
+def variants_worker_run(tmp_path_factory, pytestconfig) -> Run:
+    """Through workers (confined where the machine allows), in one run: the alternatives and
+    hollow answers, and the bugs (catalogued or of the corpus) of the exercises of
+    WORKER_BUG_MODULES, of the lane (``lane_impls``); the in-process results of the same tests come
+    from ``catalogue_run`` and ``corpus_run``, which grade the same lane's variants."""
+    impls = lane_impls(pytestconfig, ("alternative", "hollow")) + lane_impls(
+        pytestconfig,
+        ("bug", "student"),
+        lambda v: v.exercise.split(".")[0] in WORKER_BUG_MODULES,
+    )
     return _once(
         tmp_path_factory,
         "variants-worker",
         ["graders"],
-        ["alternative:*", "hollow:*", *bugs],
+        impls,
         "--isolation=worker",
         "--insecure",
     )
 
 
 @pytest.fixture(scope="session")
-def public_hollow_run(tmp_path_factory) -> Run:
-    return _once(tmp_path_factory, "public-hollow", ["exercises"], ["hollow:*"])
+def public_hollow_run(tmp_path_factory, pytestconfig) -> Run:
+    impls = lane_impls(pytestconfig, ("hollow",))
+    return _once(tmp_path_factory, "public-hollow", ["exercises"], impls)
 
 
 @pytest.fixture(scope="session")
-def public_alternatives_run(tmp_path_factory) -> Run:
-    """The public tests over every catalogued alternative (each runs only its exercise's
+def public_alternatives_run(tmp_path_factory, pytestconfig) -> Run:
+    """The public tests over the lane's catalogued alternatives (each runs only its exercise's
     tests)."""
-    return _once(tmp_path_factory, "public-alternatives", ["exercises"], ["alternative:*"])
+    impls = lane_impls(pytestconfig, ("alternative",))
+    return _once(tmp_path_factory, "public-alternatives", ["exercises"], impls)
 
 
 @pytest.fixture(scope="session")
-def public_bugs_run(tmp_path_factory) -> Run:
-    """The public tests over every catalogued bug (each runs only its exercise's tests)."""
-    return _once(tmp_path_factory, "public-bugs", ["exercises"], ["bug:*"])
+def public_bugs_run(tmp_path_factory, pytestconfig) -> Run:
+    """The public tests over the lane's catalogued bugs (each runs only its exercise's tests)."""
+    return _once(tmp_path_factory, "public-bugs", ["exercises"], lane_impls(pytestconfig, ("bug",)))

@@ -265,3 +265,18 @@ def test_the_command_refuses_a_missing_record_before_grading(tmp_path):
     assert proc.returncode == 2, out
     assert "no record of generic names" in out and "descent audit --record-generic" in out, out
     assert "passed" not in out and "failed" not in out  # nothing was graded
+
+
+def test_a_record_cut_down_to_the_variants_a_run_graded():
+    """The default lane compares its sample of the catalogue with the record's entries for the
+    same variants: the others are not gone, a sampled one missing from the run still is."""
+    record = generic_names.Record(
+        {"losses": {"bug:a": ["sum-mean"], "bug:b": []}, "optim": {"bug:c": ["step"]}},
+        {"bug:b", "bug:c"},
+    )
+    cut = record.only({"bug:a", "bug:b"})
+    assert cut.names == {"losses": {"bug:a": ["sum-mean"], "bug:b": []}} and cut.cut_short == {
+        "bug:b"
+    }
+    run = generic_names.Record({"losses": {"bug:a": ["sum-mean"]}})
+    assert generic_names.compare(cut, run).gone == ["bug:b (losses): (no generic name)"]

@@ -73,6 +73,12 @@ class Record:
     names: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     cut_short: set[str] = field(default_factory=set)
 
+    def only(self, keys: set[str]) -> Record:
+        """This record cut down to the variants ``keys`` names (``kind:id``): what a run that
+        grades only those is compared with (the kit's default lane grades a sample)."""
+        names = {m: {k: v for k, v in e.items() if k in keys} for m, e in self.names.items()}
+        return Record({m: e for m, e in names.items() if e}, self.cut_short & keys)
+
 
 @dataclass
 class Comparison:
