@@ -112,3 +112,11 @@ def test_the_names_a_module_takes_from_the_students_other_modules():
         "init": {"kaiming"},
         "regression": {"fit"},
     }
+
+
+def test_text_that_doubles_line_after_line_stays_within_the_bound():
+    """A = "ab"; B = A + A; ... doubles the text each line: 200 lines would be 2**200
+    characters. Past the cost bound the text is not known (and its exec is named)."""
+    lines = ["T0 = 'ab'"] + [f"T{i} = T{i - 1} + T{i - 1}" for i in range(1, 200)] + ["exec(T199)"]
+    code, dynamic = _resolved("\n".join(lines) + "\n")
+    assert dynamic == ["line 201: exec() of text built at run time"]

@@ -132,7 +132,13 @@ def _module_texts(tree: ast.Module) -> dict[str, str]:
 
 
 def _text(node: ast.expr, names: dict[str, str]) -> str | None:
-    """The text ``node`` evaluates to, when that is known without running anything."""
+    """The text ``node`` evaluates to, when that is known without running anything and no
+    longer than :data:`MAX_TEXT` (names bound to ``a + a`` in turn would double it each line)."""
+    found = _known(node, names)
+    return found if found is None or len(found) <= MAX_TEXT else None
+
+
+def _known(node: ast.expr, names: dict[str, str]) -> str | None:
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str) else None
     if isinstance(node, ast.Name):
@@ -142,7 +148,9 @@ def _text(node: ast.expr, names: dict[str, str]) -> str | None:
         return None if None in parts else "".join(parts)  # type: ignore[arg-type]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _text(node.left, names), _text(node.right, names)
-        return None if left is None or right is None else left + right
+        if left is None or right is None or len(left) + len(right) > MAX_TEXT:
+            return None
+        return left + right
     if isinstance(node, ast.Call) and not node.keywords:
         return _called_text(node, names)
     return None
@@ -175,7 +183,10 @@ def _called_text(node: ast.Call, names: dict[str, str]) -> str | None:
     if called == "join" and len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)):
         glue = _text(func.value, names)
         parts = [_text(e, names) for e in args[0].elts]
-        return None if glue is None or None in parts else glue.join(parts)  # type: ignore[arg-type]
+        if glue is None or None in parts:
+            return None
+        size = sum(map(len, parts)) + len(glue) * len(parts)  # type: ignore[arg-type]
+        return glue.join(parts) if size <= MAX_TEXT else None  # type: ignore[arg-type]
     return None
 
 
