@@ -41,12 +41,13 @@ STUDENTS = [(s, s.title(), "Doe") for s in ("ann", "cy", "eve", "fi", "mal")]
 UTC = timezone.utc
 
 
-def _answers(course: Path, right: bool) -> str:
-    """The released quiz, every answer right (or every one wrong)."""
+def _answers(course: Path, right: bool | int) -> str:
+    """The released quiz, every answer right (or every one wrong; or the first ``right``)."""
     nb = json.loads((course / "release" / QUIZ / f"{QUIZ}.ipynb").read_text())
     key = json.loads((nx.LABS / "keys" / f"{QUIZ}.json").read_text())["questions"]
-    for qid, entry in key.items():
-        answer = entry["answer"] if right else "ABCD".replace(entry["answer"], "")[0]
+    count = len(key) if right is True else int(right)
+    for n, (qid, entry) in enumerate(key.items()):
+        answer = entry["answer"] if n < count else "ABCD".replace(entry["answer"], "")[0]
         for cell in nb["cells"]:
             if "".join(cell["source"]).startswith(f"{qid} = "):
                 cell["source"] = f"{qid} = {answer!r}"
@@ -63,8 +64,9 @@ def _collect(course: Path, user, *more: str) -> str:
     return run.stderr
 
 
-def _submit(course: Path, *handed: tuple[str, datetime, bool]) -> list[Path]:
-    """Each (student, moment, every answer right?) submitted in turn, in one process."""
+def _submit(course: Path, *handed: tuple[str, datetime, bool | int]) -> list[Path]:
+    """Each (student, moment, every answer right? or how many) submitted in turn, in one
+    process."""
     config = nx.student_config(course, None)
     return nx.submit(
         course,

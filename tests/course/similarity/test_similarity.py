@@ -30,24 +30,36 @@ from .similarity_evasions import EVASIONS, HOSTS, INDIRECTIONS, evade, hide  # n
 from .test_normalize import OBFUSCATIONS  # noqa: E402
 
 
+def _with_carol(sample: Path, folder: Path, files: dict[str, str]):
+    """The sample class in ``folder`` with carol's files replaced by ``files`` (module -> text),
+    compared; the analysis and its independent pairs."""
+    shutil.copytree(sample, folder)
+    (folder / "carol.ipynb").unlink()
+    (folder / "carol").mkdir()
+    for module, text in files.items():
+        (folder / "carol" / f"{module}.py").write_text(text)
+    found = engine.analyse(corpus.read(folder, KIT, similarity_class.MODULES))
+    independent = [
+        p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
+    ]
+    return found, independent
+
+
+def _bobs(sample: Path) -> dict[str, str]:
+    return {m: (sample / "bob" / f"{m}.py").read_text() for m in similarity_class.MODULES}
+
+
 @pytest.fixture(scope="module")
 def evasion_scores(sample, tmp_path_factory) -> dict[str, engine.Pair]:
     """Each evasion of the corpus: the sample class with carol's copy of bob hidden by it (and
     renamed), and the pair bob & carol as the comparison scores it."""
     scores = {}
     for how in EVASIONS:
+        files = {m: evade(text, how) for m, text in _bobs(sample).items()}
+        if how != "all":
+            files = {m: similarity_class.disguise(text) for m, text in files.items()}
         folder = tmp_path_factory.mktemp(how) / "submissions"
-        shutil.copytree(sample, folder)
-        (folder / "carol.ipynb").unlink()
-        (folder / "carol").mkdir()
-        for module in similarity_class.MODULES:
-            text = evade((folder / "bob" / f"{module}.py").read_text(), how)
-            text = text if how == "all" else similarity_class.disguise(text)
-            (folder / "carol" / f"{module}.py").write_text(text)
-        found = engine.analyse(corpus.read(folder, KIT, similarity_class.MODULES))
-        independent = [
-            p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
-        ]
+        found, independent = _with_carol(sample, folder, files)
         assert not any(p.flagged for p in independent), how
         scores[how] = pair_of(found, *similarity_class.COPIED)
     return scores
@@ -76,16 +88,7 @@ def indirection_scores(sample, tmp_path_factory) -> dict[str, tuple]:
     scores = {}
     for how in INDIRECTIONS:
         folder = tmp_path_factory.mktemp(how) / "submissions"
-        shutil.copytree(sample, folder)
-        (folder / "carol.ipynb").unlink()
-        (folder / "carol").mkdir()
-        texts = {m: (folder / "bob" / f"{m}.py").read_text() for m in similarity_class.MODULES}
-        for module, text in hide(texts, how, starter).items():
-            (folder / "carol" / f"{module}.py").write_text(text)
-        found = engine.analyse(corpus.read(folder, KIT, similarity_class.MODULES))
-        independent = [
-            p for p in found.pairs if {p.a, p.b} not in ({"bob", "carol"}, {"alice", "dave"})
-        ]
+        found, independent = _with_carol(sample, folder, hide(_bobs(sample), how, starter))
         assert not any(p.flagged for p in independent), how
         top = max(p.similarity for p in independent)
         scores[how] = (pair_of(found, *similarity_class.COPIED), top, found.dynamic, found)
