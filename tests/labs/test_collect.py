@@ -160,32 +160,3 @@ def test_collect_never_follows_a_link_and_times_rest_on_what_the_instructor_reco
         lateness.penalty(policy, due, fi.at).percent == lateness.penalty(policy, due, cy.at).percent
     )
     assert lateness.penalty(policy, due, cy.at).percent == 54  # 17 h 30 min: 18 started hours
-
-
-@pytest.mark.fast  # the fast lane: the plugin's own copy and record, without nbgrader's commands
-def test_the_plugins_copy_refuses_a_link_and_records_why(tmp_path):
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-
-    from descent.labs import collect, collected
-
-    course = tmp_path / "course"
-    course.mkdir()
-    copy = tmp_path / "inbound" / f"mal+{QUIZ}+2026-11-25 10:00:00.000000 UTC+x"
-    copy.mkdir(parents=True)
-    (copy / f"{QUIZ}.ipynb").symlink_to(tmp_path / "elsewhere.ipynb")
-    (tmp_path / "elsewhere.ipynb").write_text("{}")
-    coursedir = CourseDirectory(root=str(course))
-    coursedir.assignment_id = QUIZ
-    plugin = collect.CheckedCollect(coursedir=coursedir, authenticator=Authenticator())
-    dest = course / "submitted" / "mal" / QUIZ
-    dest.parent.mkdir(parents=True)
-    plugin.do_copy(str(copy), str(dest))
-    assert not dest.exists()
-    (record,) = collected.records(course, QUIZ)
-    assert (record.student, record.copy) == ("mal", copy.name)
-    assert record.refused == f"{QUIZ}.ipynb is a symbolic link"
-    (copy / f"{QUIZ}.ipynb").unlink()
-    (copy / f"{QUIZ}.ipynb").write_text("{}")
-    plugin.do_copy(str(copy), str(dest))
-    assert collected.find(course, QUIZ, "mal", dest).files == collected.hashes(copy)

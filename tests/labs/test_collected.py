@@ -1,4 +1,5 @@
-"""The copy the course's collect makes and the record it keeps (``descent.labs.collected``): a
+"""The copy the course's collect makes and the record it keeps (``descent.labs.collected``, and
+the plugin that makes it, ``descent.labs.collect``, without nbgrader's commands): a
 link, a FIFO or a hard link anywhere refuses the copy, a plain copy is copied whole with its
 files' times, the newest change time of its entries is read as it is copied, and a collected
 folder finds its record only while its files are those collect copied. (Through nbgrader's real
@@ -14,6 +15,7 @@ import pytest
 from descent.labs import collected
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+QUIZ = "quiz1_loss"
 
 
 def _copy(tmp_path):
@@ -97,3 +99,32 @@ def test_a_collected_folder_finds_its_record_while_its_files_are_the_ones_copied
     (folder / "quiz.ipynb").write_text('{"changed": "after collect"}')
     assert collected.find(course, "quiz", "ann", folder) is None
     assert collected.find(course, "quiz", "bo", folder) is None  # refused: nothing taken
+
+
+def test_the_plugins_copy_refuses_a_link_and_records_why(tmp_path):
+    pytest.importorskip("nbgrader")
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    from descent.labs import collect, collected
+
+    course = tmp_path / "course"
+    course.mkdir()
+    copy = tmp_path / "inbound" / f"mal+{QUIZ}+2026-11-25 10:00:00.000000 UTC+x"
+    copy.mkdir(parents=True)
+    (copy / f"{QUIZ}.ipynb").symlink_to(tmp_path / "elsewhere.ipynb")
+    (tmp_path / "elsewhere.ipynb").write_text("{}")
+    coursedir = CourseDirectory(root=str(course))
+    coursedir.assignment_id = QUIZ
+    plugin = collect.CheckedCollect(coursedir=coursedir, authenticator=Authenticator())
+    dest = course / "submitted" / "mal" / QUIZ
+    dest.parent.mkdir(parents=True)
+    plugin.do_copy(str(copy), str(dest))
+    assert not dest.exists()
+    (record,) = collected.records(course, QUIZ)
+    assert (record.student, record.copy) == ("mal", copy.name)
+    assert record.refused == f"{QUIZ}.ipynb is a symbolic link"
+    (copy / f"{QUIZ}.ipynb").unlink()
+    (copy / f"{QUIZ}.ipynb").write_text("{}")
+    plugin.do_copy(str(copy), str(dest))
+    assert collected.find(course, QUIZ, "mal", dest).files == collected.hashes(copy)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
+import textwrap
 from collections.abc import Collection
 
 ROUNDS = 3  # exec of text that itself runs exec of text: this many levels are written out
@@ -160,9 +162,6 @@ def _called_text(node: ast.Call, names: dict[str, str]) -> str | None:
     func, args = node.func, node.args
     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     if called in _DEDENT and len(args) == 1:
-        import inspect
-        import textwrap
-
         inner = _text(args[0], names)
         if inner is None:
             return None
