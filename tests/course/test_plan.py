@@ -85,6 +85,10 @@ BROKEN = [
     (('per = "day"', 'per = "week"'), "[late] per must be 'day' or 'hour'"),
     (("due = 2027-01-22T23:59:00", "due = 2027-01-22"), "has no time of day"),
     (("[course]", "[course"), "not valid TOML"),
+    (
+        ("[course]", "[course]\nwritten_allowance_minutes = -1"),
+        "[course] written_allowance_minutes must be a number >= 0 (got -1)",
+    ),
 ]
 
 
@@ -94,3 +98,13 @@ def test_every_plan_error_gives_its_message(tmp_path, edit, message):
     with pytest.raises(plan_mod.PlanError) as info:
         plan_mod.load(path)
     assert message in str(info.value)
+
+
+def test_the_allowance_for_a_copy_written_after_its_time_is_a_setting(tmp_path, plan):
+    """How long after the time it claims a lab's exchange copy may be written (5 minutes unless
+    the plan says: a network file system whose clock runs ahead needs more)."""
+    assert plan.written_allowance == timedelta(minutes=5)
+    path = write_plan(
+        tmp_path, PLAN.replace("[course]", "[course]\nwritten_allowance_minutes = 20", 1)
+    )
+    assert plan_mod.load(path).written_allowance == timedelta(minutes=20)

@@ -127,6 +127,9 @@ class Plan:
     digest: str = ""  # SHA-256 of the plan file: gradebook rows record what settled them
     start: datetime | None = None  # [course] start (default: the first release)
     end: datetime | None = None  # [course] end (default: TERM_TAIL after the last due date)
+    # [course] written_allowance_minutes: how long after the time it claims a lab's or quiz's
+    # exchange copy may have been written and still count from that time (nbrecords)
+    written_allowance: timedelta = timedelta(minutes=5)
 
     @property
     def term_start(self) -> datetime | None:
@@ -247,6 +250,10 @@ class _Reader:
             nbgrader_grades=self.file(course, "nbgrader_grades"),
         )
         plan.start = self.when(course.get("start"), "[course] start", tz)
+        allowance = self.number(
+            course.get("written_allowance_minutes", 5), "[course] written_allowance_minutes"
+        )
+        plan.written_allowance = timedelta(minutes=5 if allowance is None else allowance)
         plan.end = self.when(course.get("end"), "[course] end", tz)
         if plan.start and plan.end and _utc(plan.end) <= _utc(plan.start):
             self.fail(f"[course] end {plan.end.isoformat()} is not after its start")
