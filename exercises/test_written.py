@@ -1,0 +1,47 @@
+"""Public checks of your write-the-tests files (``starter/test_mse.py`` and the like).
+
+Each of your test files runs against the public correct versions and mistakes of
+``exercises/twins.py``: a check per correct version (your tests must pass on it), a check per
+mistake (one of your tests must fail on it), and a check that every test of yours counted.
+Run ``pytest exercises/ -k tests`` for all of them, ``-k mse.tests`` for one. The hidden
+grading uses the same rules with many more versions and mistakes.
+"""
+
+import pytest
+
+from descent.testwriting import declared, verdicts
+from descent.testwriting.grading import CHAFF
+
+from .twins import SUBJECTS
+
+
+def _checks():
+    for written in declared.EXERCISES.values():
+        subjects = SUBJECTS[written.id]
+        roles = [(verdicts.BEHAVIOUR, "only-behaviour", 0.0)]
+        roles += [(s.kind, s.id, s.weight if s.kind == CHAFF else 0.0) for s in subjects]
+        for role, subject, weight in roles:
+            yield pytest.param(
+                written.id,
+                role,
+                subject,
+                marks=[pytest.mark.exercise(written.id), pytest.mark.points(weight)],
+                id=f"{written.id}-{role}-{subject}",
+            )
+
+
+@pytest.fixture(scope="session")
+def judged():
+    kept = verdicts.Judged()
+    yield kept
+    kept.close()
+
+
+@pytest.mark.parametrize(("exercise", "role", "subject"), list(_checks()))
+def test_written(exercise, role, subject, impl, check, judged):
+    subjects = SUBJECTS[exercise]
+    judgement = judged.of(impl, declared.get(exercise), lambda: subjects)
+    message = verdicts.message(judgement, role, subject, subjects, public=True)
+    if message:
+        check.fail(message, check="written tests")
+
