@@ -115,6 +115,7 @@ def _adam(t_offset=0, step_type=int, in_place=False):
 def _batchnorm(flip_momentum=False, biased_running_var=False, batch_stats_in_eval=False):
     def forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
         rm, rv = running_mean.clone(), running_var.clone()
+        eps = max(eps, 1e-300)  # F.batch_norm refuses eps = 0 in training; the contract does not
         use_batch = training or batch_stats_in_eval
         m = 1 - momentum if flip_momentum else momentum
         if training or not batch_stats_in_eval:  # updates the copies rm and rv in training
@@ -185,11 +186,13 @@ def _scheduled(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
         if warmup_steps > 1:
             ramp = LinearLR(rates, 1 / warmup_steps, 1.0, total_iters=warmup_steps - 1)
             for _ in range(step):
+                rates.step()  # a scheduler expects the optimizer's step before its own
                 ramp.step()
         return float(rates.param_groups[0]["lr"])
     rates = _Rates(base_lr)
     cosine = CosineAnnealingLR(rates, T_max=total_steps - warmup_steps, eta_min=min_lr)
     for _ in range(min(step, total_steps) - warmup_steps):
+        rates.step()
         cosine.step()
     return float(rates.param_groups[0]["lr"])
 
