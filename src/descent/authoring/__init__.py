@@ -9,5 +9,6 @@
 * :mod:`.exercise_table` the exercise tables of ``docs/exercises.md``.
 * :mod:`.generic_names`  the pre-emption guard: each variant's generic names, recorded, compared.
 * :mod:`.scaffold`       ``descent new-exercise``: every file a new exercise needs.
+* :mod:`.scaffold_written` ``descent new-exercise --tests``: a write-the-tests exercise's files.
 * :mod:`.stubgen`        ``starter/`` generated from ``solutions/``.
 """

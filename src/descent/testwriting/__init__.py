@@ -12,4 +12,5 @@ Modules, one job each:
 * :mod:`.grading`   judging a file against every wheat and chaff; what its checks say.
 * :mod:`.hidden`    the wheats and chosen chaffs of an exercise, from the catalogue; weights.
 * :mod:`.verdicts`  the graded checks (behaviour, wheat, chaff), shared by graders and exercises.
+* :mod:`.audit`     ``descent audit --written``: each exercise's wheats and chaffs proved.
 """

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +26,7 @@ import torch
 
 from .. import catalogue
 from ..calls.impl import FolderImplementation
+from ..errors import DescentError
 from .declared import EXERCISES, WrittenTests
 from .grading import CHAFF, WHEAT, Subject, judge
 from .hidden import Chaff, problems, subjects
@@ -46,6 +48,8 @@ def _load(path: Path, name: str) -> ModuleType:
     """Import a kit file (trusted: the instructor's) by its path, once."""
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise DescentError(f"{path} cannot be imported")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -62,7 +66,7 @@ def public_subjects(kit: Path) -> dict[str, list[Subject]]:
     return _load(kit / PUBLIC_FILE, "exercises.twins").SUBJECTS
 
 
-def audit(kit: Path, modules: list[str] = ()) -> list[Finding]:
+def audit(kit: Path, modules: Sequence[str] = ()) -> list[Finding]:
     """One :class:`Finding` per exercise of ``modules`` (all when empty)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as a grading run computes: tiny tensors, no thread pool to wake
@@ -72,7 +76,7 @@ def audit(kit: Path, modules: list[str] = ()) -> list[Finding]:
         torch.set_num_threads(threads)
 
 
-def _audit(kit: Path, modules: list[str]) -> list[Finding]:
+def _audit(kit: Path, modules: Sequence[str]) -> list[Finding]:
     catalogue.load(kit / "graders" / "catalogue")
     declared = declared_chaffs(kit)
     public = public_subjects(kit)

@@ -46,7 +46,8 @@ class Dispatcher:
         refusal = self._refusal(name, args, kwargs, rng)
         if refusal is not None:
             return {"raised": "RuntimeError", "message": refusal, "rng": rng}
-        args, kwargs = self._unwire(args), self._unwire(kwargs)
+        # the implementation works on copies, here as in a worker (whose arguments are decoded)
+        args, kwargs = copy_value((self._unwire(args), self._unwire(kwargs)), generators=True)
         before = copy_value((args, kwargs), generators=True)
         saved = torch.get_rng_state()
         torch.set_rng_state(rng)

@@ -6,9 +6,14 @@ what each of its cases did to each; the ``*_message`` functions turn that into w
 checks say. The rules:
 
 * a case refused by the behaviour-only rule (:mod:`descent.testwriting.scan`), one that could
-  not be collected, and one whose outcomes depend on which implementations ran before it (the
-  file runs twice, the implementations in two orders, the second the first reversed) does not
-  count: it is listed, never run against the chaffs' behalf;
+  not be collected, and one whose outcomes depend on which implementations ran before it does
+  not count: it is listed. In a worker (a submission) the file runs twice, the implementations
+  in an order drawn for the grading and then in the reverse order, and a case whose outcomes
+  differ between the two is order-dependent (each run imports the file afresh, and the global
+  settings a test can read back are reset before each test, but a test could still carry what
+  it saw of one implementation to the next through state of the process: it would then judge
+  an implementation by another's output, not by what it computes itself). In this process (the
+  student's own loop, the kit's own folders) the file runs once;
 * a counted case that fails, errs or runs out of time on a wheat fails the file: the exercise
   scores 0 until it passes every wheat (the failure names the wheat in words, never its code);
 * a chaff is caught when a counted case fails, errs or runs out of time on it;
@@ -80,8 +85,8 @@ def judge(
     seconds: float = 10.0,
     order_seed: int = 0,
 ) -> Judgement:
-    """Run ``source`` against every subject, twice, the second time in the reverse order;
-    ``worker`` runs it confined (else in this process)."""
+    """Run ``source`` against every subject; with ``worker`` (confined), twice, the second
+    time in the reverse order, else once in this process."""
     judged = Judgement(exercise, filename)
     found = scan(source, filename)
     if found.error:
@@ -91,6 +96,8 @@ def judge(
     random.Random(order_seed).shuffle(order)
     hung: dict[str, dict[str, Any]] = {}
     first = {s.id: _run(exercise, source, filename, s, worker, seconds, found, hung) for s in order}
+    if worker is None:  # the student's own process, or the kit's own folders: nothing to cheat
+        return _settle(judged, found, first, first, hung)
     second = {
         s.id: _run(exercise, source, filename, s, worker, seconds, found, hung)
         for s in reversed(order)
@@ -125,13 +132,12 @@ def _settle(judged, found, first, second, hung) -> Judgement:
     some = next(iter(first.values()), SuiteRun())
     judged.error = some.error
     judged.cases = list(some.cases)
-    for finding in found.file:
-        for case in judged.cases:
-            judged.refused[case] = f"the file {finding.what} ({finding.why}, line {finding.line})"
     for case in judged.cases:
-        own = found.refused(case)
-        if own and case not in judged.refused:
-            judged.refused[case] = "; ".join(f"{f.what} ({f.why}, line {f.line})" for f in own)
+        own = [f for f in found.refused(case) if f not in found.file]
+        reasons = [f"the file has {_findings(found.file)}"] if found.file else []
+        reasons += [_findings(own)] if own else []
+        if reasons:
+            judged.refused[case] = "; and ".join(reasons)
     for problem in some.problems:
         judged.refused.setdefault(problem["test"], f"could not run: {problem['why']}")
     for subject_id, run in first.items():
@@ -149,6 +155,10 @@ def _settle(judged, found, first, second, hung) -> Judgement:
         {c for o in judged.outcomes.values() for c, v in o.items() if v["outcome"] == "not_written"}
     )
     return judged
+
+
+def _findings(found: list) -> str:
+    return "; ".join(f"{f.what} ({f.why}, line {f.line})" for f in found)
 
 
 def _order_dependent(first: dict, second: dict, hung: dict) -> list[str]:
@@ -212,8 +222,12 @@ def behaviour_message(judged: Judgement) -> str | None:
     depending on what ran before), or None when every test counted."""
     if not judged.refused:
         return None
-    listed = "; ".join(f"{case}: {why}" for case, why in list(judged.refused.items())[:6])
-    more = f"; and {len(judged.refused) - 6} more" if len(judged.refused) > 6 else ""
+    by_reason: dict[str, list[str]] = {}
+    for case, why in judged.refused.items():
+        by_reason.setdefault(why, []).append(case)
+    groups = list(by_reason.items())
+    listed = "; ".join(f"{', '.join(cases)}: {why}" for why, cases in groups[:6])
+    more = f"; and {len(groups) - 6} more" if len(groups) > 6 else ""
     return (
         f"{len(judged.refused)} of your tests did not count. A test may tell implementations "
         f"apart only by what they compute (values, shapes, dtypes, exceptions, what they do to "

@@ -18,7 +18,7 @@ implementation's code, names or objects reaches this side.
 
 Every test starts from the same global state: torch's, NumPy's and Python's random states
 seeded with 0, and their settings a test can change (default dtype, print options, grad mode,
-NumPy's error handling, decimal's context) at their defaults; a test file gives the same
+threads, NumPy's error handling, decimal's context) at their defaults; a test file gives the same
 outcomes on every run, whatever ran before it.
 """
 
@@ -161,7 +161,7 @@ def copy_back(original: Any, edited: Any) -> None:
             if original.shape == edited.shape and original.dtype == edited.dtype:
                 original.copy_(edited)
             else:
-                original.set_(edited.detach().clone())
+                original.set_(edited.detach().clone())  # type: ignore[call-overload]
     elif isinstance(original, torch.Generator) and isinstance(edited, torch.Generator):
         original.set_state(edited.get_state())
     elif type(original) is list and type(edited) is list:
@@ -224,9 +224,14 @@ class Suite:
         return f"{type(exc).__name__}: {str(exc)[:MAX_TEXT]}{where}"
 
     def line_of(self, exc: BaseException) -> int | None:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == self.filename]
-        if frames and frames[-1].lineno and 0 < frames[-1].lineno <= len(self.lines):
-            return frames[-1].lineno
+        # the frames' own line numbers: no source is read (extract_tb would, for every frame)
+        lines = [
+            n
+            for f, n in traceback.walk_tb(exc.__traceback__)
+            if f.f_code.co_filename == self.filename
+        ]
+        if lines and lines[-1] and 0 < lines[-1] <= len(self.lines):
+            return lines[-1]
         if isinstance(exc, SyntaxError) and exc.lineno and 0 < exc.lineno <= len(self.lines):
             return exc.lineno
         return None
@@ -395,6 +400,7 @@ def _seed() -> None:
     torch.set_default_dtype(torch.float32)
     torch.set_printoptions(profile="default")
     torch.set_grad_enabled(True)
+    torch.set_num_threads(_THREADS)
     numpy.random.seed(0)
     numpy.set_printoptions(**_NUMPY_DEFAULTS["print"])
     numpy.seterr(**_NUMPY_DEFAULTS["err"])
@@ -403,7 +409,9 @@ def _seed() -> None:
         decimal.setcontext(decimal.Context())
 
 
-# NumPy's settings as they are before any test runs (read when this module is imported)
+# torch's and NumPy's settings as they are before any test runs (read when this module is
+# imported)
+_THREADS = torch.get_num_threads()
 _NUMPY_DEFAULTS = {"print": numpy.get_printoptions(), "err": numpy.geterr()}
 
 

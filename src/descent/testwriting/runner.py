@@ -166,9 +166,11 @@ def clean_outcome(reply: Any) -> dict[str, Any]:
     for key in ("error", "message", "source"):
         if key in reply:
             out[key] = _text(reply[key])
-    line = reply.get("line")
-    out["line"] = line if type(line) is int and 0 <= line < 10**6 else 0
-    out["from_impl"] = reply.get("from_impl") is True
+    if "line" in reply:
+        line = reply["line"]
+        out["line"] = line if type(line) is int and 0 <= line < 10**6 else 0
+    if "from_impl" in reply:
+        out["from_impl"] = reply["from_impl"] is True
     return out
 
 

@@ -168,14 +168,18 @@ def scan(source: str, filename: str = "the test file") -> Scan:
             found = [f for part in body for f in _findings(part, modules)]
             if found:
                 result.tests[name] = found
-        if not _tests(node):
-            result.file += _findings(node, modules)
-        elif isinstance(node, ast.ClassDef):  # a test class's own statements and decorators
-            rest = [n for n in node.body if not _is_test_def(n)] + node.decorator_list
-            result.file += [f for part in rest for f in _findings(part, modules)]
-        else:
-            result.file += [f for d in node.decorator_list for f in _findings(d, modules)]
+        result.file += [f for part in _outside_tests(node) for f in _findings(part, modules)]
     return result
+
+
+def _outside_tests(node: ast.stmt) -> list[ast.AST]:
+    """The parts of a top-level statement that do not run as a test: all of it, but for a test
+    function its decorators, and for a test class its decorators and other statements."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_test_def(node):
+        return list(node.decorator_list)
+    if isinstance(node, ast.ClassDef) and _tests(node):
+        return [n for n in node.body if not _is_test_def(n)] + list(node.decorator_list)
+    return [node]
 
 
 def _imported(tree: ast.Module) -> set[str]:
@@ -195,10 +199,14 @@ def _is_test_def(node: ast.AST) -> bool:
 
 def _tests(node: ast.stmt) -> list[tuple[str, list[ast.AST]]]:
     """``(name, [the parts that run as the test])`` for a test function or a test class."""
-    if _is_test_def(node):
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_test_def(node):
         return [(node.name, [node.args, *node.body])]
     if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-        return [(f"{node.name}::{n.name}", [n.args, *n.body]) for n in node.body if _is_test_def(n)]
+        return [
+            (f"{node.name}::{n.name}", [n.args, *n.body])
+            for n in node.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_test_def(n)
+        ]
     return []
 
 
