@@ -140,3 +140,5 @@ def test_through_the_confined_worker_the_same_files_score_the_same(tmp_path):
     assert doc["environment"]["isolation"] == "worker"
     points = {b["name"]: (b["points"], b["max_points"]) for b in doc["implementations"]}
     assert points == {"reference": (10.0, 10.0), "hostile": (0.0, 10.0)}
+    # the test file's round trips are the submission's: in its results, and the graders' budget
+    assert next(b for b in doc["implementations"] if b["name"] == "reference")["worker_requests"]

@@ -71,8 +71,10 @@ class InWorker:
     (every exercise, every implementation): a file's first import of what it uses (pytest,
     ``torch.testing``) is paid once. ``close`` ends it."""
 
-    def __init__(self, manager):
-        self.manager = manager
+    def __init__(self, manager, counted=None):
+        """``counted``: the submission's own connection, whose round trips and worker events
+        (in the results, and the graders' budget) count this worker's as well."""
+        self.manager, self.counted = manager, counted
         self.conn = None
         self.loaded: tuple[str, str] | None = None
 
@@ -102,7 +104,9 @@ class InWorker:
             if self.conn is None or self.conn.test_failure is not None:
                 self.close()
                 self.conn = Connection(f"tests {filename}", self.manager, folder=None)
-                booted = self.conn.request({"op": "cell", "source": BOOT}, timeout=60.0)
+                booted = self._counted(
+                    lambda: self.conn.request({"op": "cell", "source": BOOT}, timeout=60.0)
+                )
                 if booted.get("error"):
                     return SuiteRun(error=f"the worker could not start: {booted['error']}")
             return clean_load(self._call("load", source, filename))
@@ -130,7 +134,20 @@ class InWorker:
         from ..isolation import cells
         from ..isolation.handles import RemoteFunction
 
-        return RemoteFunction(self.conn, cells.MODULE, function)(*args)
+        return self._counted(lambda: RemoteFunction(self.conn, cells.MODULE, function)(*args))
+
+    def _counted(self, request: Callable[[], Any]) -> Any:
+        conn, counted = self.conn, self.counted
+        requests, events = conn.requests, len(conn.events)
+        try:
+            return request()
+        finally:
+            if counted is not None:
+                test = counted.current_test
+                counted.requests += conn.requests - requests
+                by_test = counted.requests_by_test
+                by_test[test] = by_test.get(test, 0) + conn.requests - requests
+                counted.events.extend(dict(e, test=test) for e in conn.events[events:])
 
     def close(self) -> None:
         if self.conn is not None:

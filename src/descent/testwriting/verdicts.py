@@ -82,7 +82,7 @@ class Judged:
         if not getattr(impl, "isolated", False):
             return None
         if id(impl) not in self.workers:
-            self.workers[id(impl)] = InWorker(impl.manager)
+            self.workers[id(impl)] = InWorker(impl.manager, getattr(impl, "conn", None))
         return self.workers[id(impl)]
 
     def close(self) -> None:
