@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import registry
+from ..testwriting import declared as written_tests
 from ..errors import DescentError
 
 SUFFIXES = (".zip", ".ipynb", ".py")
@@ -238,7 +239,12 @@ def _unreadable(path: Path, graded: Path | None = None) -> str:
 
 
 def _read_by_grading(name: str) -> bool:
-    return name.endswith(".ipynb") or (name.endswith(".py") and name[:-3] in registry.MODULES)
+    """An exercise module, a notebook, or the test file of a write-the-tests exercise."""
+    return (
+        name.endswith(".ipynb")
+        or (name.endswith(".py") and name[:-3] in registry.MODULES)
+        or written_tests.by_file(name) is not None
+    )
 
 
 def graded_folder(path: Path, depth: int = 2) -> Path:
