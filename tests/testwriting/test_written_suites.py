@@ -71,6 +71,7 @@ def _share(exercise: dict) -> float:
 def test_the_reference_suites_get_full_marks(graded):
     scores, _ = graded
     assert all(scores["reference", ex]["status"] == "passed" for ex in EXERCISES)
+    assert scores["reference", "losses.mse.tests"]["title"] == "Write the tests: Mean squared error"
 
 
 @pytest.mark.parametrize("kind", BANDS)

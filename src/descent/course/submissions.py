@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import registry
-from ..testwriting import declared as written_tests
 from ..errors import DescentError
+from ..testwriting import declared as written_tests
 
 SUFFIXES = (".zip", ".ipynb", ".py")
 HASH_CAP = 64 << 20  # larger files are hashed by size and time: intake refuses them anyway
