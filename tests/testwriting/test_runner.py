@@ -68,6 +68,13 @@ def test_in_this_process_a_test_that_loops_runs_out_of_time():
     assert run.outcomes["test_loops"]["outcome"] == "timeout"
     assert run.outcomes["test_after"] == {"outcome": "passed"}
     assert "test_reads_the_catalogue" not in run.outcomes
+    stuck = runner.in_process(
+        "while True:\n    pass\n", "test_mine.py", Dispatcher({}), [], seconds=0.5
+    )
+    assert (
+        stuck.error == "`importing test_mine.py` did not return within 0.5 s: time limit "
+        "exceeded (infinite loop?)"
+    )
 
 
 def test_in_a_worker_each_run_holds_the_file_and_never_the_implementation(manager):

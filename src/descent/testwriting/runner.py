@@ -47,8 +47,15 @@ def in_process(
     seconds: float,
     leave_out: Callable[[str], bool] = lambda case: False,
 ) -> SuiteRun:
-    """Run every case that ``leave_out`` keeps, here, each within ``seconds``."""
-    suite = Suite(source, filename)
+    """Run every case that ``leave_out`` keeps, here, each (and the file's import) within
+    ``seconds``."""
+    try:
+        with timelimit.guard(f"importing {filename}", seconds):
+            suite = Suite(source, filename)
+    except timelimit.CallTimeout as exc:
+        if exc.name != f"importing {filename}":
+            raise
+        return SuiteRun(error=str(exc))
     run = SuiteRun(list(suite.cases), list(suite.problems), suite.error)
     caller = Caller(dispatcher.serve)
     for name in run.cases:
