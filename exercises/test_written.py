@@ -20,31 +20,18 @@ from .twins import SUBJECTS
 STARTER = Path(__file__).resolve().parents[1] / "starter"
 
 
-def _checks():
+def _roles():
     for written in declared.EXERCISES.values():
-        if not (STARTER / written.file).exists():
-            continue
-        subjects = SUBJECTS[written.id]
-        roles = [(verdicts.BEHAVIOUR, "only-behaviour", 0.0)]
-        roles += [(s.kind, s.id, s.weight if s.kind == CHAFF else 0.0) for s in subjects]
-        for role, subject, weight in roles:
-            yield pytest.param(
-                written.id,
-                role,
-                subject,
-                marks=[pytest.mark.exercise(written.id), pytest.mark.points(weight)],
-                id=f"{written.id}-{role}-{subject}",
-            )
+        if (STARTER / written.file).exists():
+            yield written.id, verdicts.BEHAVIOUR, "only-behaviour", 0.0
+            for s in SUBJECTS[written.id]:
+                yield written.id, s.kind, s.id, s.weight if s.kind == CHAFF else 0.0
 
 
-@pytest.fixture(scope="session")
-def judged():
-    kept = verdicts.Judged()
-    yield kept
-    kept.close()
+judged = pytest.fixture(scope="session")(verdicts.session)
 
 
-@pytest.mark.parametrize(("exercise", "role", "subject"), list(_checks()))
+@pytest.mark.parametrize(("exercise", "role", "subject"), verdicts.checks(_roles()))
 def test_written(exercise, role, subject, impl, check, judged):
     subjects = SUBJECTS[exercise]
     judgement = judged.of(impl, declared.get(exercise), lambda: subjects)

@@ -19,35 +19,30 @@ from descent.testwriting import declared, hidden, verdicts
 catalogue.load(Path(__file__).resolve().parent / "catalogue")
 
 
-def _checks():
+def _roles():
     for written in declared.EXERCISES.values():
-        roles = [
-            (verdicts.BEHAVIOUR, "only-behaviour", 0.0),
-            (hidden.WHEAT, hidden.REFERENCE_ID, 0.0),
-        ]
-        roles += [(hidden.WHEAT, v.id, 0.0) for v in hidden.wheats(written)]
-        roles += [(hidden.CHAFF, c.id, c.points()) for c in CHAFFS.get(written.id, [])]
-        for role, subject, weight in roles:
-            yield pytest.param(
-                written.id,
-                role,
-                subject,
-                marks=[pytest.mark.exercise(written.id), pytest.mark.points(weight)],
-                id=f"{written.id}-{role}-{subject}",
-            )
+        yield written.id, verdicts.BEHAVIOUR, "only-behaviour", 0.0
+        yield written.id, hidden.WHEAT, hidden.REFERENCE_ID, 0.0
+        yield from ((written.id, hidden.WHEAT, v.id, 0.0) for v in hidden.wheats(written))
+        for chaff in CHAFFS.get(written.id, []):
+            yield written.id, hidden.CHAFF, chaff.id, chaff.points()
 
 
-@pytest.fixture(scope="session")
-def judged():
-    kept = verdicts.Judged()
-    yield kept
-    kept.close()
+judged = pytest.fixture(scope="session")(verdicts.session)
+_SUBJECTS: dict[tuple[int, str], list] = {}  # (the reference, an exercise) -> its subjects
 
 
-@pytest.mark.parametrize(("exercise", "role", "subject"), list(_checks()))
+def _subjects(reference, written):
+    key = (id(reference), written.id)
+    if key not in _SUBJECTS:
+        _SUBJECTS[key] = hidden.subjects(written, reference, CHAFFS.get(written.id, []))
+    return _SUBJECTS[key]
+
+
+@pytest.mark.parametrize(("exercise", "role", "subject"), verdicts.checks(_roles()))
 def test_written_tests(exercise, role, subject, impl, reference, check, judged):
     written = declared.get(exercise)
-    subjects = hidden.subjects(written, reference, CHAFFS.get(exercise, []))
+    subjects = _subjects(reference, written)
     judgement = judged.of(impl, written, lambda: subjects, order_seed=lambda: secrets.randbits(32))
     message = verdicts.message(judgement, role, subject, subjects, public=False)
     if message:

@@ -15,7 +15,9 @@ reading the same :class:`~descent.testwriting.grading.Judgement`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+
+import pytest
 
 from ..calls.impl import Implementation
 from . import sources
@@ -89,6 +91,29 @@ class Judged:
         for worker in self.workers.values():
             worker.close()
         self.workers.clear()
+
+
+def session() -> Iterator[Judged]:
+    """A session's judgements, for a graded file's session fixture (``judged =
+    pytest.fixture(scope="session")(verdicts.session)``): their workers end with the session."""
+    kept = Judged()
+    yield kept
+    kept.close()
+
+
+def checks(roles: Iterable[tuple[str, str, str, float]]) -> list:
+    """One ``pytest.param`` per check ``(exercise, role, subject, weight)``, marked with its
+    exercise and its weight: the parameters of a graded file's one test function."""
+    return [
+        pytest.param(
+            exercise,
+            role,
+            subject,
+            marks=[pytest.mark.exercise(exercise), pytest.mark.points(weight)],
+            id=f"{exercise}-{role}-{subject}",
+        )
+        for exercise, role, subject, weight in roles
+    ]
 
 
 def _seconds(impl: Implementation) -> float:
