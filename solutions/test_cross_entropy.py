@@ -29,6 +29,13 @@ def test_my_first_check(impl):
 
 
 # BEGIN SOLUTION
+def close(got, want, rtol=1e-7, atol=1e-9):
+    """Same dtype, shape and values (within rtol and atol): what torch.testing.assert_close
+    checks, without the cost of its first call (it imports much of torch.distributed)."""
+    assert isinstance(got, torch.Tensor) and (got.dtype, got.shape) == (want.dtype, want.shape)
+    assert torch.allclose(got, want, rtol=rtol, atol=atol), f"{got} != {want}"
+
+
 def _case(weighted, smoothing):
     logits = torch.randn(5, 4, dtype=torch.float64) * 3
     target = torch.tensor([0, 3, 1, 1, 2])
@@ -42,7 +49,7 @@ def test_loss_is_what_pytorch_computes(impl, weighted, smoothing):
     logits, target, weight, eps = _case(weighted, smoothing)
     loss, _ = impl.cross_entropy_forward(logits, target, weight, eps)
     expected = F.cross_entropy(logits, target, weight=weight, label_smoothing=eps)
-    torch.testing.assert_close(loss, expected)
+    close(loss, expected)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -54,7 +61,7 @@ def test_gradient_is_what_autograd_computes(impl, weighted, smoothing):
     leaf = logits.clone().requires_grad_()
     (F.cross_entropy(leaf, target, weight=weight, label_smoothing=eps) * 0.7).backward()
     assert isinstance(dlogits, torch.Tensor) and dlogits.shape == logits.shape
-    torch.testing.assert_close(dlogits, leaf.grad)
+    close(dlogits, leaf.grad)
 
 
 @pytest.mark.parametrize("scale", [1e3, 1e4])
@@ -64,5 +71,5 @@ def test_large_logits_give_a_finite_loss(impl, scale):
     loss, _ = impl.cross_entropy_forward(logits, torch.tensor([2, 0]))
     expected = F.cross_entropy(logits.double(), torch.tensor([2, 0])).float()
     assert torch.isfinite(loss)
-    torch.testing.assert_close(loss, expected)
+    close(loss, expected)
 # END SOLUTION

@@ -18,7 +18,8 @@ implementation's code, names or objects reaches this side.
 
 Every test starts from the same global state: torch's, NumPy's and Python's random states
 seeded with 0, and their settings a test can change (default dtype, print options, grad mode,
-threads, NumPy's error handling, decimal's context) at their defaults; a test file gives the same
+NumPy's error handling, decimal's context) at their defaults, torch's threads as the grading
+runs them; a test file gives the same
 outcomes on every run, whatever ran before it.
 """
 
@@ -210,6 +211,7 @@ class Suite:
         self.error: str | None = None
         self.module = types.ModuleType(MODULE)
         self.module.__file__ = filename
+        self.threads = torch.get_num_threads()
         try:
             _seed()
             exec(compile(source, filename, "exec"), self.module.__dict__)
@@ -318,6 +320,8 @@ class Suite:
             if _outcome_of_pytest(exc) or isinstance(exc, SystemExit):
                 return self._outcome_exception(exc)
             raise  # Ctrl-C, a time limit: not the test's outcome
+        finally:
+            torch.set_num_threads(self.threads)  # as the grading runs (a test may change it)
         return {"outcome": "passed"}
 
     def _failed(self, exc: Exception) -> dict[str, Any]:
@@ -395,12 +399,13 @@ def _seed() -> None:
     """Each test starts from the same global state, whatever ran before it (another test,
     another implementation's run of the file): seeded generators and torch's, NumPy's and
     Python's default settings, those a test can change and read back."""
-    torch.manual_seed(0)
+    # the CPU generator's own seed: torch.manual_seed would also queue a seed for every lazy
+    # device backend, each recording a stack trace (about 8 ms a call)
+    torch.default_generator.manual_seed(0)
     random.seed(0)
     torch.set_default_dtype(torch.float32)
     torch.set_printoptions(profile="default")
     torch.set_grad_enabled(True)
-    torch.set_num_threads(_THREADS)
     numpy.random.seed(0)
     numpy.set_printoptions(**_NUMPY_DEFAULTS["print"])
     numpy.seterr(**_NUMPY_DEFAULTS["err"])
@@ -409,9 +414,7 @@ def _seed() -> None:
         decimal.setcontext(decimal.Context())
 
 
-# torch's and NumPy's settings as they are before any test runs (read when this module is
-# imported)
-_THREADS = torch.get_num_threads()
+# NumPy's settings as they are before any test runs (read when this module is imported)
 _NUMPY_DEFAULTS = {"print": numpy.get_printoptions(), "err": numpy.geterr()}
 
 
