@@ -171,3 +171,16 @@ def test_every_test_starts_from_the_same_global_state():
         assert suite.run("test_a", Caller(serve), FUNCTIONS) == {"outcome": "passed"}
     finally:
         torch.set_default_dtype(torch.float32)
+
+
+def test_a_run_keeps_the_grading_s_threads_whatever_a_test_sets():
+    """The grading computes with one torch thread (the plugin's rule, and a worker's): a run
+    neither changes that nor lets a test's own setting outlive it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        suite = Suite("import torch\n\ndef test_a(impl):\n    torch.set_num_threads(2)\n", "t.py")
+        assert suite.run("test_a", Caller(serve), FUNCTIONS) == {"outcome": "passed"}
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
