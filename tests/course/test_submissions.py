@@ -167,3 +167,13 @@ def test_the_content_hash_follows_the_graded_files_only(tmp_path):
 def test_an_empty_folder_is_an_error(tmp_path):
     with pytest.raises(submissions.SubmissionsError, match="no submissions to grade"):
         submissions.discover(tmp_path)
+
+
+def test_a_folder_of_test_files_alone_is_graded_where_they_are(tmp_path):
+    """A write-the-tests assignment's entry holds test files and no module: the batch grades the
+    folder that holds them, as it would one of modules."""
+    (tmp_path / "ada" / "starter").mkdir(parents=True)
+    (tmp_path / "ada" / "starter" / "test_mse.py").write_text("def test_a(impl):\n    pass\n")
+    (tmp_path / "ada" / "starter" / "test_helpers.py").write_text("")  # not an exercise's
+    listing = submissions.discover(tmp_path)
+    assert [e.path for e in listing.entries] == [tmp_path / "ada" / "starter"]

@@ -12,5 +12,6 @@
 * :mod:`.generic_names`  the pre-emption guard: each variant's generic names, recorded, compared.
 * :mod:`.scaffold`       ``descent new-exercise``: every file a new exercise needs.
 * :mod:`.signatures`     the arguments a new function takes, read from its module's own.
+* :mod:`.scaffold_written` ``descent new-exercise --tests``: a write-the-tests exercise's files.
 * :mod:`.stubgen`        ``starter/`` generated from ``solutions/``.
 """

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import DescentError
+from ..testwriting import declared as written_tests
 
 SUFFIXES = (".zip", ".ipynb", ".py")
 HASH_CAP = 64 << 20  # larger files are hashed by size and time: intake refuses them anyway
@@ -238,7 +239,12 @@ def _unreadable(path: Path, graded: Path | None = None) -> str:
 
 
 def _read_by_grading(name: str) -> bool:
-    return name.endswith(".ipynb") or (name.endswith(".py") and name[:-3] in registry.MODULES)
+    """An exercise module, a notebook, or the test file of a write-the-tests exercise."""
+    return (
+        name.endswith(".ipynb")
+        or (name.endswith(".py") and name[:-3] in registry.MODULES)
+        or written_tests.by_file(name) is not None
+    )
 
 
 def graded_folder(path: Path, depth: int = 2) -> Path:

@@ -56,6 +56,7 @@ import pytest
 from .. import catalogue, registry, results
 from ..calls import timelimit
 from ..calls.impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
+from ..testwriting import declared as written_tests
 from . import input_seed, interrupt, plugin_workers
 
 if TYPE_CHECKING:  # the fixtures' types; the modules themselves are imported when first used
@@ -865,10 +866,11 @@ def build_results(state: GradingState) -> dict[str, Any]:
             )
     _charge_once(state)
     _unscorable_selection(state)
-    titles = {ex.id: ex.title for ex in registry.EXERCISES.values()}
+    # the write-the-tests exercises (descent.testwriting) are graded like the others
+    titles = {ex.id: ex.title for ex in registry.EXERCISES.values()} | written_tests.titles()
     results.assign_points(
         state.tests,
-        {ex.id: ex.points for ex in registry.EXERCISES.values()},
+        {ex.id: ex.points for ex in registry.EXERCISES.values()} | written_tests.points(),
         supporting=state.supporting,
         ordinary=state.ordinary,
     )
