@@ -8,6 +8,7 @@
 * :mod:`.diagnosis_table` the list of generic diagnoses in the docs, made from the order.
 * :mod:`.exercise_table` the exercise tables of ``docs/exercises.md``.
 * :mod:`.generic_names`  the pre-emption guard: each variant's generic names, recorded, compared.
+* :mod:`.reuses`         the parts each exercise may call (``registry.PARTS``), from ``solutions/``.
 * :mod:`.scaffold`       ``descent new-exercise``: every file a new exercise needs.
 * :mod:`.stubgen`        ``starter/`` generated from ``solutions/``.
 """
