@@ -10,6 +10,8 @@ Run with ``pytest exercises/test_regularization.py``; add ``-k dropout`` to focu
 import pytest
 import torch
 
+from descent.grading.checker import Mistake
+
 from . import T, follows_the_generator, python_numbers
 
 
@@ -108,7 +110,10 @@ class TestEarlyStopping:
         losses = [1.0, 0.8, 0.9, 0.85, 0.7]
         # best at epoch 1; epochs 2 and 3 do not improve; 3 - 1 == 2 -> stop at 3
         check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 2)),
-                      "early_stopping(patience=2)", expected=(3, 1))
+                      "early_stopping(patience=2)", expected=(3, 1), mistakes=[
+                          Mistake("es_best_is_stop", "reports the stop epoch as best_epoch",
+                                  "best_epoch is the last epoch that improved; the stop epoch "
+                                  "comes patience epochs after it and did not improve.", (3, 3))])
         # with patience 3, epoch 4 improves before patience runs out
         check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 3)),
                       "early_stopping(patience=3)", expected=(None, 4))

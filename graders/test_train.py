@@ -30,6 +30,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from descent.calls.callables import make
+from descent.calls.impl import call_chain
 from descent.diagnoses import training as training_diagnoses
 from descent.diagnoses.values import mistyped
 from descent.grading.capstone import epochs, history, same_training
@@ -100,13 +102,26 @@ def global_seed(seed):
         torch.set_rng_state(saved)
 
 
+# The run that also watches the global random generators where the code runs (a worker's are
+# not this process's): a later one, so that a training that never returns costs one call's limit.
+WATCHED = "seed 5, other global state"
+_MOVED: dict[tuple, bool] = {}  # (implementation, stand-ins, run) -> a global generator moved
+
+
 def _train(impl, name):
     (x, y, xv, yv), seed, state = RUNS[name]
+    args, kwargs = (
+        [x.clone(), y.clone(), xv.clone(), yv.clone()],
+        dict(seed=seed, time_budget_s=BUDGET_S),
+    )
     with one_thread(), global_seed(state):
         start = time.perf_counter()
-        out = impl.train.train_classifier(
-            x.clone(), y.clone(), xv.clone(), yv.clone(), seed=seed, time_budget_s=BUDGET_S
-        )
+        if name != WATCHED:
+            out = impl.train.train_classifier(*args, **kwargs)
+        else:
+            watch = make("watched_calls", args, kwargs)
+            ((out, _, moved),) = call_chain(impl.train.train_classifier, watch, 1)
+            _MOVED[impl.name, impl.standing, name] = moved
         return out, time.perf_counter() - start
 
 
@@ -352,3 +367,21 @@ class TestCapstone:
                 or training_diagnoses.from_epoch(actual, val)
             ),
         )
+
+
+# Not an everyday-use check: a training that works but reseeds the global generator loses this
+# check's share alone (a tenth of the capstone, as in the public tests).
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.supporting(
+    "test_validation_loss_within_budget", "test_overfits_one_batch"
+)  # a loop that trains nothing leaves the global state alone too
+def test_leaves_the_global_random_state_alone(check):
+    _run(check.impl, WATCHED)
+    check.that(
+        not _MOVED.get((check.impl.name, check.impl.standing, WATCHED), False),
+        "train_classifier changed a global random generator (torch's, NumPy's or Python's): "
+        "the docstring forbids changing global state",
+        check="global state",
+        hint="no torch.manual_seed (or np.random.seed, random.seed) in the training: seed a "
+        "torch.Generator with `seed` and draw everything from it",
+    )

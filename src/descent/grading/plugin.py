@@ -52,11 +52,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# The first of the kit's modules: importing it makes Ctrl-C during the rest of the start-up one
+# line (descent.grading.interrupt); the student bundle loads this plugin before any other.
+from descent.grading import interrupt
+
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
 from .. import catalogue, registry, results
 from ..calls import timelimit
 from ..calls.impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
-from . import input_seed, interrupt, plugin_workers
+from . import input_seed, plugin_workers
 
 if TYPE_CHECKING:  # the fixtures' types; the modules themselves are imported when first used
     from .checker import Checker
@@ -69,7 +73,6 @@ CUDA_ABSENT = "CUDA is not available on this machine"
 DEFAULT_RESULTS = ".descent/results.json"
 _STATE = pytest.StashKey["GradingState"]()
 _RESULT = pytest.StashKey[results.TestResult]()
-interrupt.install()  # until the tests start, Ctrl-C says so in one line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -732,7 +735,7 @@ def _score(
     elif exc is not None and message.startswith(("your code raised", "the check could not")):
         from ..diagnoses.exception import none_operand, raised  # start-up: it imports torch
 
-        found = raised(exc)
+        found = raised(exc, getattr(exc, "remote_where", None) or _student_frames(exc, item))
         if found is None and message.startswith("your code raised"):
             found = none_operand(exc)  # not of the check's own use of a None the student returned
         if found is not None:
