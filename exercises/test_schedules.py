@@ -32,8 +32,9 @@ class TestStepLR:
                                   f"{STEPS_FROM_0}; the rate is base_lr * gamma ** (step // "
                                   f"step_size)", [0.3, 0.3, 0.15, 0.15, 0.15, 0.075, 0.075]),
                           Mistake("step_lr_float32", "computes the rate in float32 (a NumPy or "
-                                  "torch float32), which rounds it", "compute with Python floats "
-                                  "and return a Python float",
+                                  "torch float32), which rounds it", "Compute with Python floats "
+                                  "and return a Python float: float32 keeps about 7 digits, so "
+                                  "0.3 becomes 0.300000012.",
                                   [0.30000001192092896] * 3 + [0.15000000596046448] * 3
                                   + [0.07500000298023224], rtol=1e-9)])
 

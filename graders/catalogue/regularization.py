@@ -613,6 +613,7 @@ es_best_is_stop = bug(
     hint="best_epoch is the last epoch that improved; the stop epoch comes patience epochs "
     "after it and did not improve.",
     wrong_on="ordinary",
+    classic=True,
 )
 
 
