@@ -240,3 +240,20 @@ def test_resource_forks_in_a_zip_are_never_graded(tmp_path):
     reasons = _reasons(result)
     for member in ("__MACOSX/losses.py", "._losses.py", "sub/._work.ipynb"):
         assert "resource fork" in reasons[member], reasons
+
+
+def test_helper_candidates_are_capped_however_many_folders(tmp_path, monkeypatch):
+    """Every folder of a submission is now read one level down for helper files: their number
+    and size are capped across all folders, as an archive's members are."""
+    monkeypatch.setattr(intake, "MAX_ARCHIVE_MEMBERS", 5)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(GOOD)
+    for folder in ("a", "b"):
+        (sub / folder).mkdir()
+        for i in range(4):
+            (sub / folder / f"m{i}.py").write_text("x = 1\n")
+    result = intake.take(sub, tmp_path)
+    assert result.taken == ["losses.py"]
+    assert any("too large" in r["reason"] for r in result.refused), result.refused
+    result.cleanup()

@@ -218,6 +218,9 @@ def _from_folder(folder: Path, result: Intake, files: dict, candidates: dict) ->
                 _from_notebook(name, data, result, files)
             continue
         if name.endswith(".py") and not reason:
+            if name[:-3] not in registry.MODULES and not _room(candidates, st.st_size):
+                result.refuse(name, "the submission is too large")
+                continue
             data = _read_file(full, st, result, MAX_FILE)
             if data is not None and name[:-3] in registry.MODULES:
                 _accept(name, data, result, files)
@@ -247,9 +250,12 @@ def _helper_folder(path: Path, name: str, result: Intake, candidates: dict) -> N
     found = 0
     for entry in _entries(path, name + "/", result):
         rel, full = f"{name}/{entry}", path / entry
-        st = os.lstat(full)
         if entry.startswith(".") or entry == "__pycache__":
             continue
+        st = os.lstat(full)
+        if not _room(candidates, st.st_size):
+            result.refuse(rel, "the submission is too large")
+            return
         if stat.S_ISDIR(st.st_mode):
             candidates[rel + "/"], found = b"", found + 1
         elif entry.endswith(".py") and (entry == "__init__.py" or not _reason_for(entry)):
@@ -258,6 +264,14 @@ def _helper_folder(path: Path, name: str, result: Intake, candidates: dict) -> N
                 candidates[rel], found = data, found + 1
     if not found:
         result.ignore(name + "/", "folder without Python files: not graded")
+
+
+def _room(candidates: dict, size: int) -> bool:
+    """Whether one more candidate helper of ``size`` bytes fits: at most
+    :data:`MAX_ARCHIVE_MEMBERS` of them and :data:`MAX_TOTAL` bytes in all, however many folders
+    a submission holds."""
+    total = sum(len(v) for v in candidates.values())
+    return len(candidates) < MAX_ARCHIVE_MEMBERS and total + size <= MAX_TOTAL
 
 
 def _from_zip(path: Path, result: Intake, files: dict, candidates: dict) -> None:

@@ -106,16 +106,23 @@ def exercise_table(
 
 
 SHOWN_FILES = 6  # files not graded named in the report; the results document lists them all
+# What every bundle's starter folder holds and no student wrote: not worth a line of the report.
+_BUNDLED = ("__init__.py", "__pycache__/", "__pycache__")
 
 
 def not_graded(block: dict[str, Any]) -> str:
     """The submission's files that were not graded (refused first), each with the reason, as
-    its intake recorded them; "" when every file was graded."""
+    its intake recorded them (but the bundle's own ``__init__.py``, caches and hidden files);
+    "" when every file was graded."""
     intake = block.get("intake") or {}
     if not isinstance(intake, dict):
         return ""
     items = [f"{e['path']} (refused: {e['reason']})" for e in intake.get("refused") or []]
-    items += [f"{e['path']} ({e['reason']})" for e in intake.get("ignored") or []]
+    items += [
+        f"{e['path']} ({e['reason']})"
+        for e in intake.get("ignored") or []
+        if e["path"] not in _BUNDLED and not e["path"].startswith(".")
+    ]
     if not items:
         return ""
     more = len(items) - SHOWN_FILES
