@@ -57,7 +57,7 @@ step_lr_float32 = bug(
     "computes the rate in float32 (a NumPy or torch float32), which rounds it",
     hint="Compute with Python floats and return a Python float: float32 keeps about 7 digits, "
     "so 0.3 becomes 0.300000012.",
-    generic="structure",
+    generic="precision",
     wrong_on="ordinary",
     classic=True,
 )
