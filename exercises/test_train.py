@@ -15,8 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from descent.calls.callables import make
-from descent.calls.impl import call_chain
+from descent.calls.impl import watched_call
 from descent.grading.capstone import epochs, same_training
 
 
@@ -46,9 +45,8 @@ def train(impl, data, seed, global_seed):
     saved = torch.get_rng_state()
     torch.manual_seed(global_seed)  # a loop that draws from it gives another result each time
     try:
-        watch = make("watched_calls", list(data), {"seed": seed, "time_budget_s": 10.0})
-        (out, _, moved), = call_chain(impl.train.train_classifier, watch, 1)
-        return out, moved
+        return watched_call(impl.train.train_classifier, data,
+                            {"seed": seed, "time_budget_s": 10.0})
     finally:
         torch.set_rng_state(saved)
 

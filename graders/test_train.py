@@ -30,8 +30,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from descent.calls.callables import make
-from descent.calls.impl import call_chain
+from descent.calls.impl import watched_call
 from descent.diagnoses import training as training_diagnoses
 from descent.diagnoses.values import mistyped
 from descent.grading.capstone import epochs, history, same_training
@@ -119,9 +118,9 @@ def _train(impl, name):
         if name != WATCHED:
             out = impl.train.train_classifier(*args, **kwargs)
         else:
-            watch = make("watched_calls", args, kwargs)
-            ((out, _, moved),) = call_chain(impl.train.train_classifier, watch, 1)
-            _MOVED[impl.name, impl.standing, name] = moved
+            out, _MOVED[impl.name, impl.standing, name] = watched_call(
+                impl.train.train_classifier, args, kwargs
+            )
         return out, time.perf_counter() - start
 
 

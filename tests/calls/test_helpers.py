@@ -77,16 +77,19 @@ def test_a_folder_loads_its_helpers_relatively_and_absolutely(tmp_path):
         },
     )
     impl = FolderImplementation(folder)
-    assert impl.losses.mse_forward(None, None)[0] == 9
-    intake = impl.describe()["intake"]
-    assert intake["taken"] == [
-        "_absolute.py",
-        "_relative.py",
-        "helpers/__init__.py",
-        "helpers/ops.py",
-    ]
-    assert [e["path"] for e in intake["ignored"]] == ["scratch.py"]
-    assert [e["path"] for e in intake["refused"]] == ["torch.py"]
+    try:
+        assert impl.losses.mse_forward(None, None)[0] == 9
+        intake = impl.describe()["intake"]
+        assert intake["taken"] == [
+            "_absolute.py",
+            "_relative.py",
+            "helpers/__init__.py",
+            "helpers/ops.py",
+        ]
+        assert [e["path"] for e in intake["ignored"]] == ["scratch.py"]
+        assert [e["path"] for e in intake["refused"]] == ["torch.py"]
+    finally:
+        impl.close()  # its absolute names are no longer its
 
 
 def test_a_file_that_is_not_graded_cannot_be_imported_and_says_why(tmp_path):
@@ -110,6 +113,7 @@ def test_a_file_that_is_not_graded_cannot_be_imported_and_says_why(tmp_path):
         impl.losses.mse_forward(None, None)
     with pytest.raises(ModuleNotFoundError, match="would shadow the `torch` module"):
         impl.losses.mae_forward(None, None)
+    impl.close()
 
 
 def test_two_folders_with_a_helper_of_one_name_keep_their_relative_imports(tmp_path):
@@ -130,3 +134,6 @@ def test_two_folders_with_a_helper_of_one_name_keep_their_relative_imports(tmp_p
         bob.activations.relu_forward(0)
     with pytest.raises(SubmissionError):
         bob.layers  # noqa: B018 - a module the folder lacks is still the student's problem
+    ada.close()  # bob's alone now
+    assert bob.activations.relu_forward(0)[0] == 2
+    bob.close()

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from descent.calls import helpers
 from descent.isolation import submission
 from descent.isolation.protocol import ProtocolError
 from descent.isolation.submission import PACKAGE, Submission, text
@@ -117,6 +118,7 @@ def test_the_helper_files_intake_took_are_imported_as_written(tmp_path):
         fn, exercise = sub.function({"m": "losses", "a": "mse_forward"})
         assert fn(None, None)[0] == 2 and exercise == "losses.mse"
     finally:
+        helpers.HOOK.unregister(PACKAGE)
         for name in [k for k in sys.modules if k.split(".")[0] in (PACKAGE, "_util")]:
             del sys.modules[name]
         sys.modules.update(saved)

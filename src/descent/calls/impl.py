@@ -134,6 +134,17 @@ def call_chain(
     return run_chain(fn, advance, int(steps), start, pick)
 
 
+def watched_call(fn: Callable, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, bool]:
+    """``fn(*args, **kwargs)``, and whether the call changed a global random generator (torch's,
+    NumPy's or Python's), watched where it runs: a worker's generators are not this process's
+    (one :func:`call_chain` of one call, with the ``watched_calls`` advance)."""
+    # start-up: callables imports torch, and the command line loads this module
+    from .callables import make
+
+    ((result, _, moved),) = call_chain(fn, make("watched_calls", list(args), dict(kwargs)), 1)
+    return result, bool(moved)
+
+
 def call_then(
     first: Callable,
     args: Sequence[Any],
