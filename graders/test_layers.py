@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from descent.calls import callables
+from descent.calls.stand_ins import STAND_INS
 from descent.diagnoses.rounding import rounded
 from descent.grading.strategies import tensors
 
@@ -205,19 +206,9 @@ def _mlp_params(I, depth, last_scale=1.0):
     return params
 
 
-def _mlp_torch(params, x, y, activation="relu"):
-    leaves = [
-        (W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True))
-        for W, b in params
-    ]
-    h = x
-    for i, (W, b) in enumerate(leaves):
-        h = F.linear(h, W, b)
-        if i < len(leaves) - 1:
-            h = ACTIVATIONS[activation](h)
-    loss = F.cross_entropy(h, y)
-    flat = torch.autograd.grad(loss, [t for pair in leaves for t in pair])
-    return loss.detach(), [(flat[2 * i], flat[2 * i + 1]) for i in range(len(leaves))]
+# The MLP's (loss, grads) by autograd: the kit's stand-in for the part (descent.calls.stand_ins),
+# held to the reference by tests/calls/test_stand_ins.py.
+_mlp_torch = STAND_INS["layers.mlp_loss_and_grads"]["mlp_loss_and_grads"]
 
 
 def _mlp_matches(checker, recipe, what, case, /, **kw):

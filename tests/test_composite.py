@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import KIT, grade
+from conftest import KIT, grade, grade_in_process
 
 GELU_BACKWARD = (
     "    return torch.addcmul(cdf, t, x, value=1 / math.sqrt(2 * math.pi), out=t).mul_(dy)",
@@ -48,9 +48,7 @@ RELU_BACKWARD = (
 def test_a_wrong_activation_is_charged_to_the_activation_alone(tmp_path, suite, part, slip):
     folder = _planted(tmp_path, "activations", *slip)
     files = [f"{suite}/test_activations.py", f"{suite}/test_layers.py"]
-    run = grade(
-        tmp_path, [*files, "-k", f"{part} or mlp"], [str(folder)], "--isolation=none", "--insecure"
-    )
+    run = grade_in_process(tmp_path, [*files, "-k", f"{part} or mlp"], folder)
     exercises = _exercises(run)
     at_fault = exercises[f"activations.{part}"]
     assert at_fault["points"] < at_fault["max_points"]
@@ -76,13 +74,7 @@ def test_a_composite_is_charged_when_the_exercise_it_calls_was_not_at_fault(tmp_
         '    act_forward, act_backward = _activation("relu")\n'
         "    logits, caches = _forward_layers(x, params, 0, len(params), act_forward)",
     )
-    run = grade(
-        tmp_path,
-        ["graders/test_layers.py", "-k", "mlp_loss"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    run = grade_in_process(tmp_path, ["graders/test_layers.py", "-k", "mlp_loss"], folder)
     mlp = _exercises(run)["layers.mlp_loss_and_grads"]
     assert mlp["points"] < mlp["max_points"]
     assert not any(t["message"].startswith("not charged") for t in run.results["tests"])
@@ -134,9 +126,7 @@ def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(tmp_path, sui
     """db as a mean in linear_backward cost the linear layer and then every network that
     calls it (two_layer_net 0, both MLPs 0, the residual block 5 of 10)."""
     folder = _planted(tmp_path, "layers", *LINEAR_DB_MEAN)
-    run = grade(
-        tmp_path, [f"{suite}/test_layers.py"], [str(folder)], "--isolation=none", "--insecure"
-    )
+    run = grade_in_process(tmp_path, [f"{suite}/test_layers.py"], folder)
     exercises = _exercises(run)
     assert exercises["layers.linear"]["points"] < exercises["layers.linear"]["max_points"]
     for composite in COMPOSITES_OF_LINEAR:
@@ -150,13 +140,7 @@ def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(tmp_path, sui
 @pytest.mark.parametrize("suite", ["graders", "exercises"])
 def test_a_wrong_cosine_is_charged_to_cosine_lr_alone(tmp_path, suite):
     folder = _planted(tmp_path, "schedules", *COSINE_T_MINUS_1)
-    run = grade(
-        tmp_path,
-        [f"{suite}/test_schedules.py", "-k", "cosine"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    run = grade_in_process(tmp_path, [f"{suite}/test_schedules.py", "-k", "cosine"], folder)
     exercises = _exercises(run)
     cosine, warmup = exercises["schedules.cosine_lr"], exercises["schedules.warmup_cosine_lr"]
     assert cosine["points"] < cosine["max_points"]
@@ -234,13 +218,7 @@ def test_an_invited_reuse_is_charged_to_the_part_alone(
     update; log_softmax inside cross-entropy and sigmoid inside SiLU likewise (issue 55)."""
     folder = _planted(tmp_path, *planted)
     module = planted[0]
-    run = grade(
-        tmp_path,
-        [f"{suite}/test_{module}.py", "-k", select],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    run = grade_in_process(tmp_path, [f"{suite}/test_{module}.py", "-k", select], folder)
     exercises = _exercises(run)
     assert exercises[part]["points"] < exercises[part]["max_points"]
     assert exercises[composite]["points"] == exercises[composite]["max_points"], exercises[
@@ -284,12 +262,8 @@ def test_a_forged_part_never_excuses_an_unwritten_network(tmp_path):
     student's relu was the evidence that their results were right (issue 58, item 1)."""
     _planted(tmp_path, *FORGED_RELU)
     folder = _planted(tmp_path, *NO_BACKWARD)
-    run = grade(
-        tmp_path,
-        ["graders/test_layers.py", "-k", "two_layer or residual"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
+    run = grade_in_process(
+        tmp_path, ["graders/test_layers.py", "-k", "two_layer or residual"], folder
     )
     exercises = _exercises(run)
     assert exercises["layers.two_layer_net"]["points"] == 0, exercises["layers.two_layer_net"]
@@ -314,12 +288,10 @@ def test_a_crashing_mlp_is_charged_to_the_mlp_not_the_capstone(tmp_path):
         "    act_forward, act_backward = _activation(activation)\n    params = params[0]\n"
         "    logits, caches",
     )
-    run = grade(
+    run = grade_in_process(
         tmp_path,
         ["exercises/test_train.py", "exercises/test_layers.py", "-k", "train or mlp_loss"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
+        folder,
     )
     exercises = _exercises(run)
     assert exercises["layers.mlp_loss_and_grads"]["points"] == 0

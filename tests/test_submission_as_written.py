@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import KIT, grade
+from conftest import KIT, grade, grade_in_process
 
 HELPED = {
     "_util.py": "def ident(x):\n    return x\n",
@@ -40,12 +40,8 @@ def test_a_submission_with_helper_files_scores_the_same_publicly_and_hidden(tmp_
         "    y = same(_util.ident(_log_softmax(x, dim)))\n",
         HELPED,
     )
-    public = grade(
-        tmp_path / "public",
-        ["exercises/test_losses.py", "-k", "log_softmax"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
+    public = grade_in_process(
+        tmp_path / "public", ["exercises/test_losses.py", "-k", "log_softmax"], folder
     )
     hidden = grade(
         tmp_path / "hidden",
@@ -74,13 +70,7 @@ def test_a_dropout_that_draws_from_numpy_is_never_told_its_backward_is_wrong(tmp
         "    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)",
         "    import numpy as np\n    u = torch.from_numpy(np.random.rand(*x.shape)).to(x.dtype)",
     )
-    run = grade(
-        tmp_path,
-        ["graders/test_regularization.py", "-k", "dropout"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    run = grade_in_process(tmp_path, ["graders/test_regularization.py", "-k", "dropout"], folder)
     failed = {
         t["name"]: t["message"]
         for t in run.results["tests"]
