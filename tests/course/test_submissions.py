@@ -164,6 +164,17 @@ def test_the_content_hash_follows_the_graded_files_only(tmp_path):
     assert submissions.content_hash(tmp_path) != second
 
 
+def test_a_change_to_a_helper_package_is_a_new_submission(tmp_path):
+    """A helper package one folder down is graded when a module imports it (issue 55): editing
+    it must regrade the student, as editing losses.py does."""
+    (tmp_path / "losses.py").write_text("from .helpers.ops import f\n")
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "ops.py").write_text("def f():\n    return 1\n")
+    before = submissions.content_hash(tmp_path)
+    (tmp_path / "helpers" / "ops.py").write_text("def f():\n    return 2\n")
+    assert submissions.content_hash(tmp_path) != before
+
+
 def test_an_empty_folder_is_an_error(tmp_path):
     with pytest.raises(submissions.SubmissionsError, match="no submissions to grade"):
         submissions.discover(tmp_path)
