@@ -70,7 +70,8 @@ def follows_the_generator(check, call, what, *, none_too=False):
                f"{what}: two generators seeded alike gave different results (torch's global "
                f"random state changed in between)", check="property",
                hint="draw every random number from `generator` (torch.rand(..., "
-                    "generator=generator)), never from torch's global random state")
+                    "generator=generator)), never from a global random state (torch's, "
+                    "NumPy's or Python's)")
     g = torch.Generator().manual_seed(5)
     check.that(not _same(call(check.impl, g), call(check.impl, g)),
                f"{what}: two calls on one generator gave the same result", check="property",

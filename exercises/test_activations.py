@@ -30,15 +30,22 @@ def test_gradcheck(name, check, inputs):
 
 
 @pytest.mark.exercise("activations.sigmoid")
+@pytest.mark.ordinary  # everyday inputs: failing it caps the exercise at half, as hidden
+@pytest.mark.points(2)
 def test_sigmoid_values(check):
     x = T(0.0, 2.0, -2.0)
     s2 = 1 / (1 + math.exp(-2))
     check.matches(lambda m: m.activations.sigmoid_forward(x)[0], "sigmoid_forward",
                   expected=T(0.5, s2, 1 - s2))
+
+
+@pytest.mark.exercise("activations.sigmoid")
+def test_sigmoid_of_large_inputs(check):
+    # an edge, as in the hidden graders: only inputs of size ~100 and more overflow exp
     big = torch.tensor([1000.0, -1000.0])
     check.matches(lambda m: m.activations.sigmoid_forward(big)[0],
                   "sigmoid of +-1000 (float32)", expected=torch.tensor([1.0, 0.0]),
-                  hint="exp(1000) overflows: use exp(-|x|)")
+                  check="stability", hint="exp(1000) overflows: use exp(-|x|)")
 
 
 @pytest.mark.exercise("activations.tanh")
@@ -61,13 +68,30 @@ def test_tanh_derivative(check):
 
 
 @pytest.mark.exercise("activations.relu")
-def test_relu_at_zero(check):
-    x = T(-1.0, 0.0, 2.0)
+@pytest.mark.ordinary  # everyday inputs: failing it caps the exercise at half, as hidden
+@pytest.mark.points(4)
+def test_relu_values(check):
+    x = T(-1.0, 0.5, 2.0)
     check.matches(lambda m: m.activations.relu_forward(x)[0], "relu_forward",
+                  expected=T(0.0, 0.5, 2.0))
+    check.matches(lambda m: m.activations.relu_backward(T(5.0, 5.0, 5.0),
+                                                        m.activations.relu_forward(x)[1]),
+                  "relu_backward", expected=T(0.0, 5.0, 5.0))
+
+
+@pytest.mark.exercise("activations.relu")
+def test_relu_at_zero(check):
+    # an edge, as in the hidden graders: the derivative at exactly 0 is a convention
+    x = T(-1.0, 0.0, 2.0)
+    check.matches(lambda m: m.activations.relu_forward(x)[0], "relu_forward at 0",
                   expected=T(0.0, 0.0, 2.0))
     check.matches(lambda m: m.activations.relu_backward(T(5.0, 5.0, 5.0),
                                                         m.activations.relu_forward(x)[1]),
-                  "relu_backward (derivative 0 at exactly 0)", expected=T(0.0, 0.0, 5.0))
+                  "relu_backward (derivative 0 at exactly 0)", expected=T(0.0, 0.0, 5.0),
+                  check="edge case", mistakes=[
+                      Mistake("relu_backward_ge0", "passes the gradient where x >= 0, so the "
+                              "derivative at 0 is 1", "By convention the derivative at exactly 0 "
+                              "is 0: use x > 0.", T(0.0, 5.0, 5.0))])
 
 
 @pytest.mark.exercise("activations.leaky_relu")

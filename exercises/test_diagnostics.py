@@ -12,6 +12,8 @@ import math
 import pytest
 import torch
 
+from descent.grading.checker import Mistake
+
 from . import python_numbers
 
 
@@ -63,7 +65,10 @@ def test_dead_relu_fraction(check):
                         [-3.0, 0.5, 0.0, 2.0],
                         [-0.1, -1.0, 0.0, 3.0]], dtype=torch.float64)
     check.matches(lambda m: m.diagnostics.dead_relu_fraction(pre), "dead_relu_fraction",
-                  expected=0.5, rtol=1e-12, atol=0.0)
+                  expected=0.5, rtol=1e-12, atol=0.0, mistakes=[
+                      Mistake("drf_strictly_negative", "uses < 0, so a unit stuck at exactly 0 "
+                              "counts as alive", "ReLU outputs 0 and passes no gradient at "
+                              "exactly 0 too: test <= 0.", 0.25)])
 
 
 # Each label counts once another label is also right: one label returned for every curve

@@ -13,8 +13,6 @@ import torch
 import torch.nn.functional as F
 
 from descent.grading.checker import Mistake
-from descent.grading.composite import (gradcheck_given_parts, matches_given_parts, mlp_parts,
-                                       residual_parts, two_layer_parts)
 
 from . import T, python_numbers, refuses
 
@@ -68,11 +66,11 @@ class TestTwoLayerNet:
         x, y = T([1.0, 2.0]), T(1.0)
         expected = {"W1": T([-0.5, -1.0], [0.5, 1.0], [0.0, 0.0]), "b1": T(-0.5, 0.5, 0.0),
                     "W2": T([-0.5, -1.0, 0.0]), "b2": T(-0.5)}
-        # a network that calls your own linear, relu or bce_with_logits is charged to them
-        matches_given_parts(check, lambda m: m.layers.two_layer_net(params, x, y),
-                            "two_layer_net (loss, grads)",
-                            expected=(torch.log(torch.tensor(2.0, dtype=torch.float64)), expected),
-                            parts=two_layer_parts(params, x, y))
+        # a network that calls your own linear, relu or bce_with_logits: a mistake of theirs is
+        # charged to them, not again here (see "One mistake, one charge" in the README)
+        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
+                      "two_layer_net (loss, grads)",
+                      expected=(torch.log(torch.tensor(2.0, dtype=torch.float64)), expected))
 
 
 @pytest.mark.exercise("layers.two_layer_net")
@@ -86,11 +84,11 @@ class TestTwoLayerNetConventions:
         z = torch.relu(x @ leaves["W1"].T + leaves["b1"]) @ leaves["W2"].T + leaves["b2"]
         loss = F.binary_cross_entropy_with_logits(z.squeeze(1), y)
         grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
-        matches_given_parts(check, lambda m: m.layers.two_layer_net(params, x, y),
-                            "two_layer_net on a batch of 3 with a dead hidden unit",
-                            expected=(loss.detach(), grads), parts=two_layer_parts(params, x, y),
-                            hint="the loss is a mean over the batch, so every gradient is divided "
-                                 "by N; ReLU's derivative at exactly 0 is 0")
+        check.matches(lambda m: m.layers.two_layer_net(params, x, y),
+                      "two_layer_net on a batch of 3 with a dead hidden unit",
+                      expected=(loss.detach(), grads),
+                      hint="the loss is a mean over the batch, so every gradient is divided "
+                           "by N; ReLU's derivative at exactly 0 is 0")
 
     def test_large_logits_stay_finite(self, check):
         params = {"W1": T([1.0]), "b1": T(0.0), "W2": T([1000.0]), "b2": T(0.0)}
@@ -114,11 +112,11 @@ class TestMLPConventions:
         loss = F.cross_entropy(logits, y)
         flat = torch.autograd.grad(loss, [t for pair in leaves for t in pair])
         expected = (loss.detach(), [(flat[0], flat[1]), (flat[2], flat[3])])
-        matches_given_parts(check, lambda m: m.layers.mlp_loss_and_grads(params, x, y, "tanh"),
-                            "mlp_loss_and_grads with tanh and logits of a few hundred",
-                            expected=expected, parts=mlp_parts(params, x, y, "tanh"),
-                            hint="use the activation named by `activation`, and subtract each "
-                                 "row's maximum logit before exp")
+        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y, "tanh"),
+                      "mlp_loss_and_grads with tanh and logits of a few hundred",
+                      expected=expected,
+                      hint="use the activation named by `activation`, and subtract each "
+                           "row's maximum logit before exp")
 
 
 @pytest.mark.exercise("layers.mlp_loss_and_grads")
@@ -134,8 +132,8 @@ class TestMLP:
         expected = (loss.detach(), [(flat[0], flat[1]), (flat[2], flat[3])])
         # Your MLP may call your relu and cross-entropy: a mistake of theirs is charged to them
         # and not again here (see "One mistake, one charge" in the README).
-        matches_given_parts(check, lambda m: m.layers.mlp_loss_and_grads(params, x, y),
-                            "mlp_loss_and_grads", expected=expected, parts=mlp_parts(params, x, y))
+        check.matches(lambda m: m.layers.mlp_loss_and_grads(params, x, y),
+                      "mlp_loss_and_grads", expected=expected)
 
 
 @pytest.mark.exercise("layers.numerical_gradient")
@@ -202,8 +200,7 @@ def _residual_backward_matches(check, args, dy, what, **kwargs):
         _, cache = m.layers.residual_block_forward(*args)
         return tuple(m.layers.residual_block_backward(dy, cache))
 
-    matches_given_parts(check, grads, what, expected=tuple(expected),
-                        parts=residual_parts(args, dy), **kwargs)
+    check.matches(grads, what, expected=tuple(expected), **kwargs)
 
 
 @pytest.mark.exercise("layers.residual_block")
@@ -214,9 +211,8 @@ class TestResidualBlock:
         x = T([1.0, 2.0], [0.0, -1.0])
         W1, b1 = T([1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]), T(0.0, 0.0, 0.0)
         W2, b2 = T([1.0, 1.0, 0.0], [0.0, 1.0, 2.0]), T(0.5, -0.5)
-        matches_given_parts(check, lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2)[0],
-                            "residual_block_forward", expected=T([4.5, 3.5], [0.5, 0.5]),
-                            parts=residual_parts((x, W1, b1, W2, b2)))
+        check.matches(lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2)[0],
+                      "residual_block_forward", expected=T([4.5, 3.5], [0.5, 0.5]))
 
     def test_backward_matches_autograd(self, check, inputs):
         args = (inputs.randn(5, 3), inputs.randn(4, 3), inputs.randn(4), inputs.randn(3, 4),
@@ -230,18 +226,7 @@ class TestResidualBlock:
     def test_gradcheck(self, check, inputs):
         args = (inputs.randn(4, 3), inputs.randn(5, 3), inputs.randn(5), inputs.randn(3, 5),
                 inputs.randn(3))
-        dy = torch.ones(4, 3, dtype=torch.float64)
-
-        def backward(m):
-            return tuple(m.layers.residual_block_backward(dy, m.layers.residual_block_forward(
-                *args)[1]))
-
-        leaves = [t.clone().requires_grad_() for t in args]
-        y = leaves[0] + F.linear(torch.relu(F.linear(*leaves[:3])), *leaves[3:])
-        gradcheck_given_parts(check, "layers.residual_block", args, (0, 1, 2, 3, 4),
-                              backward=backward,
-                              expected=torch.autograd.grad((y * dy).sum(), leaves),
-                              parts=residual_parts(args, dy))
+        check.gradcheck("layers.residual_block", args, (0, 1, 2, 3, 4))
 
 
 @pytest.mark.exercise("layers.residual_block")
@@ -301,13 +286,10 @@ def test_checkpointing_with_gelu(check, inputs):
     loss = F.cross_entropy(F.linear(F.gelu(F.linear(x, *leaves[0])), *leaves[1]), y)
     flat = torch.autograd.grad(loss, [t for pair in leaves for t in pair])
     expected = (loss.detach(), [(flat[0], flat[1]), (flat[2], flat[3])], 1)
-    parts = [(named, lambda m, own=own: (*own(m), 1))
-             for named, own in mlp_parts(params, x, y, "gelu")]
-    matches_given_parts(check, lambda m: tuple(m.layers.mlp_grads_checkpointed(
+    check.matches(lambda m: tuple(m.layers.mlp_grads_checkpointed(
         x, y, params, 2, activation="gelu")),
         "mlp_grads_checkpointed with activation='gelu', segment=2", expected=expected,
-        parts=parts, hint="GELU is the exact erf form, as in activations.py, forward and "
-                          "derivative")
+        hint="GELU is the exact erf form, as in activations.py, forward and derivative")
 
 
 @pytest.mark.exercise("layers.mlp_grads_checkpointed")
@@ -324,8 +306,7 @@ def test_checkpointing_matches_autograd(check, inputs):
     loss = F.cross_entropy(h, y)
     flat = torch.autograd.grad(loss, [t for pair in leaves for t in pair])
     expected = (loss.detach(), [(flat[2 * i], flat[2 * i + 1]) for i in range(3)], 2)
-    parts = [(named, lambda m, own=own: (*own(m), 2)) for named, own in mlp_parts(params, x, y)]
-    matches_given_parts(check, lambda m: tuple(m.layers.mlp_grads_checkpointed(x, y, params, 2)),
-                        "mlp_grads_checkpointed(x, y, params, segment=2) -> (loss, grads, kept)",
-                        expected=expected, parts=parts,
-                        hint="the gradients equal an ordinary backward's; kept = ceil(L / segment)")
+    check.matches(lambda m: tuple(m.layers.mlp_grads_checkpointed(x, y, params, 2)),
+                  "mlp_grads_checkpointed(x, y, params, segment=2) -> (loss, grads, kept)",
+                  expected=expected,
+                  hint="the gradients equal an ordinary backward's; kept = ceil(L / segment)")

@@ -179,9 +179,16 @@ class TestAdagrad:
 @pytest.mark.exercise("optim.rmsprop")
 class TestRMSprop:
     def test_first_step_by_hand(self, check):
-        # v = (1 - 0.99) g^2, sqrt(v) = 0.1 |g|, step = 0.01 * g / (0.1 |g|) = 0.1 * sign(g)
-        check.matches(lambda m: m.optim.rmsprop_step(T(1.0, 2.0), T(3.0, -4.0), {})[0],
-                      "rmsprop_step first step with the defaults", expected=T(0.9, 2.1))
+        # v = (1 - 0.99) g^2, sqrt(v) = 0.1 |g|, step = 0.01 * g / (0.1 |g| + eps): 0.1 * sign(g)
+        # for g = 3 and -4; for g = 1e-3 (an everyday gradient entry) sqrt(v) = 1e-4, where eps
+        # = 1e-8 outside the root changes the step by 1e-4 of it, inside by 30 percent
+        g = T(3.0, -4.0, 1e-3)
+        step = 0.01 * g / ((0.01 * g * g) ** 0.5 + 1e-8)
+        check.matches(lambda m: m.optim.rmsprop_step(T(1.0, 2.0, 0.5), g, {})[0],
+                      "rmsprop_step first step with the defaults", expected=T(1.0, 2.0, 0.5) - step,
+                      mistakes=[Mistake("rmsprop_eps_inside_sqrt", "puts eps inside the square root",
+                                        "add eps after the root: sqrt(square_avg) + eps",
+                                        T(1.0, 2.0, 0.5) - 0.01 * g / (0.01 * g * g + 1e-8) ** 0.5)])
 
     def test_tiny_gradient(self, check):
         # g = 1e-8 = eps: v = 0.01 * 1e-16, sqrt(v) = 1e-9, step = 0.01 * 1e-8 / 1.1e-8

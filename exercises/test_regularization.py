@@ -10,6 +10,8 @@ Run with ``pytest exercises/test_regularization.py``; add ``-k dropout`` to focu
 import pytest
 import torch
 
+from descent.grading.checker import Mistake
+
 from . import T, follows_the_generator, python_numbers
 
 
@@ -81,13 +83,25 @@ def test_l2_worked_example(check):
 
 
 @pytest.mark.exercise("regularization.l1_penalty")
+@pytest.mark.ordinary  # everyday parameters: failing it caps the exercise at half, as hidden
+@pytest.mark.points(4)
 def test_l1_worked_example(check):
-    # 0.5 * (2 + 0 + 3) = 2.5; subgradient 0.5 * sign(w) with sign(0) = 0
-    params = [T(-2.0, 0.0), T([[3.0]])]
+    # 0.5 * (2 + 1 + 3) = 3; gradients 0.5 * sign(w)
+    params = [T(-2.0, 1.0), T([[3.0]])]
     check.matches(lambda m: tuple(m.regularization.l1_penalty(params, 0.5)),
                   "l1_penalty (loss, grads)",
-                  expected=(torch.tensor(2.5, dtype=torch.float64),
-                            [T(-0.5, 0.0), T([[0.5]])]))
+                  expected=(torch.tensor(3.0, dtype=torch.float64),
+                            [T(-0.5, 0.5), T([[0.5]])]))
+
+
+@pytest.mark.exercise("regularization.l1_penalty")
+def test_l1_subgradient_at_zero(check):
+    # an edge, as in the hidden graders: |w| has no derivative at 0; the subgradient is 0 there
+    params = [T(-2.0, 0.0), T([[3.0]])]
+    check.matches(lambda m: m.regularization.l1_penalty(params, 0.5)[1],
+                  "l1_penalty gradient with an exact zero", expected=[T(-0.5, 0.0), T([[0.5]])],
+                  check="edge case",
+                  hint="use sign(0) = 0: torch.sign(w), not w / |w| (NaN) or a >= 0 test")
 
 
 @pytest.mark.exercise("regularization.early_stopping")
@@ -96,7 +110,10 @@ class TestEarlyStopping:
         losses = [1.0, 0.8, 0.9, 0.85, 0.7]
         # best at epoch 1; epochs 2 and 3 do not improve; 3 - 1 == 2 -> stop at 3
         check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 2)),
-                      "early_stopping(patience=2)", expected=(3, 1))
+                      "early_stopping(patience=2)", expected=(3, 1), mistakes=[
+                          Mistake("es_best_is_stop", "reports the stop epoch as best_epoch",
+                                  "best_epoch is the last epoch that improved; the stop epoch "
+                                  "comes patience epochs after it and did not improve.", (3, 3))])
         # with patience 3, epoch 4 improves before patience runs out
         check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 3)),
                       "early_stopping(patience=3)", expected=(None, 4))

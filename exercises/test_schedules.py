@@ -13,7 +13,6 @@ import pytest
 import torch
 
 from descent.grading.checker import Mistake
-from descent.grading.composite import matches_given_parts, warmup_cosine_parts
 
 from . import python_numbers, refuses
 
@@ -24,13 +23,20 @@ STEPS_FROM_0 = "steps count from 0: the first call is step 0"
 @pytest.mark.exercise("schedules.step_lr")
 class TestStepLR:
     def test_drops_every_step_size(self, check):
-        # step_size 3, gamma 0.5: steps 0-2 -> 1.0, steps 3-5 -> 0.5, step 6 -> 0.25
-        check.matches(lambda m: [m.schedules.step_lr(t, 1.0, 3, 0.5) for t in range(7)],
-                      "step_lr for steps 0..6", expected=[1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25],
+        # step_size 3, gamma 0.5: steps 0-2 -> 0.3, steps 3-5 -> 0.15, step 6 -> 0.075 (to
+        # float64's precision: 0.3 is not exact in float32, whose rounding shows at 1e-8)
+        check.matches(lambda m: [m.schedules.step_lr(t, 0.3, 3, 0.5) for t in range(7)],
+                      "step_lr for steps 0..6", expected=[0.3, 0.3, 0.3, 0.15, 0.15, 0.15, 0.075],
                       rtol=1e-12, mistakes=[
                           Mistake("step_lr_early_drop", ONE_STEP_EARLY,
                                   f"{STEPS_FROM_0}; the rate is base_lr * gamma ** (step // "
-                                  f"step_size)", [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25])])
+                                  f"step_size)", [0.3, 0.3, 0.15, 0.15, 0.15, 0.075, 0.075]),
+                          Mistake("step_lr_float32", "computes the rate in float32 (a NumPy or "
+                                  "torch float32), which rounds it", "Compute with Python floats "
+                                  "and return a Python float: float32 keeps about 7 digits, so "
+                                  "0.3 becomes 0.300000012.",
+                                  [0.30000001192092896] * 3 + [0.15000000596046448] * 3
+                                  + [0.07500000298023224], rtol=1e-9)])
 
 
 @pytest.mark.exercise("schedules.exponential_lr")
@@ -70,18 +76,15 @@ class TestWarmupCosineLR:
         # 0.5, ~0.15, 0.0 (step 8 is the end)
         half = 0.5 * (1 + 0.5 ** 0.5)
         # a warmup that calls your own cosine_lr is charged to cosine_lr for its mistakes
-        matches_given_parts(check,
-                            lambda m: [m.schedules.warmup_cosine_lr(t, 1.0, 4, 8)
-                                       for t in range(9)],
-                            "warmup_cosine_lr for steps 0..8 (warmup_steps=4, total_steps=8)",
-                            expected=[0.25, 0.5, 0.75, 1.0, 1.0, half, 0.5, 1 - half, 0.0],
-                            parts=warmup_cosine_parts(range(9), 1.0, 4, 8),
-                            rtol=1e-12, atol=1e-15, mistakes=[
-                          Mistake("warmup_starts_at_zero", "ramps as base_lr * step / "
-                                  "warmup_steps, so step 0 has a zero rate",
-                                  "the warmup is base_lr * (step + 1) / warmup_steps: step 0 "
-                                  "already trains", [0.0, 0.25, 0.5, 0.75, 1.0, half, 0.5,
-                                                     1 - half, 0.0])])
+        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 1.0, 4, 8) for t in range(9)],
+                      "warmup_cosine_lr for steps 0..8 (warmup_steps=4, total_steps=8)",
+                      expected=[0.25, 0.5, 0.75, 1.0, 1.0, half, 0.5, 1 - half, 0.0],
+                      rtol=1e-12, atol=1e-15, mistakes=[
+                    Mistake("warmup_starts_at_zero", "ramps as base_lr * step / "
+                            "warmup_steps, so step 0 has a zero rate",
+                            "the warmup is base_lr * (step + 1) / warmup_steps: step 0 "
+                            "already trains", [0.0, 0.25, 0.5, 0.75, 1.0, half, 0.5,
+                                               1 - half, 0.0])])
 
 
 @pytest.mark.exercise("schedules.one_cycle_lr")

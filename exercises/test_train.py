@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from descent.calls.impl import watched_call
 from descent.grading.capstone import epochs, same_training
 
 
@@ -39,11 +40,13 @@ def loss_of(params, x, y):
 
 def train(impl, data, seed, global_seed):
     """``train_classifier`` on ``data`` (x, y, x_val, y_val) with the global random generator
-    seeded with ``global_seed`` (put back as it was afterwards)."""
+    seeded with ``global_seed`` (put back as it was afterwards), and whether the training
+    changed a global random generator (watched where your code runs)."""
     saved = torch.get_rng_state()
     torch.manual_seed(global_seed)  # a loop that draws from it gives another result each time
     try:
-        return impl.train.train_classifier(*data, seed=seed, time_budget_s=10.0)
+        return watched_call(impl.train.train_classifier, data,
+                            {"seed": seed, "time_budget_s": 10.0})
     finally:
         torch.set_rng_state(saved)
 
@@ -102,9 +105,8 @@ class TestTrainClassifier:
     def test_reproducible_from_the_seed(self, check):
         # 36 points: more than one batch per epoch for most batch sizes, so shuffling matters
         data = (*blobs(12, seed=3), *blobs(4, seed=4))
-        first = train(check.impl, data, seed=0, global_seed=1234)
-        again = train(check.impl, data, seed=0, global_seed=999)
-        other = train(check.impl, data, seed=1, global_seed=1234)
+        first, again, other = (train(check.impl, data, seed, global_seed)[0]
+                               for seed, global_seed in ((0, 1234), (0, 999), (1, 1234)))
         check.that(same_training(first, again),
                    "two runs with the same seed returned different parameters"
                    if epochs(first) == epochs(again) else
@@ -116,3 +118,15 @@ class TestTrainClassifier:
         check.that(not same_training(first, other),
                    "runs with seeds 0 and 1 returned identical parameters",
                    check="reproducible", hint="use the `seed` argument to seed your generator")
+
+    # a tenth of the exercise, as in the hidden graders: the training may work all the same
+    @pytest.mark.supporting("test_overfits_one_batch", "test_learns_three_blobs")
+    @pytest.mark.points(0.5)
+    def test_leaves_the_global_random_state_alone(self, check):
+        data = (*blobs(12, seed=3), *blobs(4, seed=4))
+        _, moved = train(check.impl, data, seed=0, global_seed=1234)
+        check.that(not moved, "train_classifier changed a global random generator (torch's, "
+                              "NumPy's or Python's): the docstring forbids changing global state",
+                   check="global state",
+                   hint="no torch.manual_seed (or np.random.seed, random.seed) in the training: "
+                        "seed a torch.Generator with `seed` and draw everything from it")

@@ -30,7 +30,6 @@ import pytest
 import torch
 
 from descent.calls.impl import call_then
-from descent.grading.composite import gradcheck_given_parts, matches_given_parts
 
 Build = Callable[[Any], tuple[tuple, dict]]  # inputs -> (args, kwargs)
 
@@ -60,10 +59,6 @@ class PairSpec:
     smooth: Build  # gradcheck inputs (float64, away from kinks)
     wrt: tuple[int, ...] = (0,)
     stable: list[Case] = field(default_factory=list)
-    # What the pair may call of other exercises (``descent.grading.composite``): ``parts(args,
-    # kwargs, dout)`` gives the forward's output (dout None) or the backward's gradients worked
-    # out with the implementation's own parts, so that a mistake in a part is charged once.
-    parts: Callable[[tuple, dict, Any], list] | None = None
 
     @property
     def module(self) -> str:
@@ -105,14 +100,6 @@ def _upstream(inputs, out: torch.Tensor) -> torch.Tensor:
     ).to(out.device, out.dtype)
 
 
-def _matches(check, spec: PairSpec, recipe, what, *, expected, parts_of, **kwargs):
-    """``check.matches``, or, for a pair that may call other exercises, the same charged only
-    for its own mistakes (``parts_of()`` gives the compositions: ``spec.parts``)."""
-    if spec.parts is None:
-        return check.matches(recipe, what, expected=expected, **kwargs)
-    return matches_given_parts(check, recipe, what, expected=expected, parts=parts_of(), **kwargs)
-
-
 def _tensors(args) -> list[torch.Tensor]:
     return [a for a in args if isinstance(a, torch.Tensor)]
 
@@ -145,13 +132,10 @@ def battery(specs: list[PairSpec]) -> type:
         def test_forward(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)
             with check.unmodified(*_tensors(args), who=f"{spec.name}_forward"):
-                _matches(
-                    check,
-                    spec,
+                check.matches(
                     lambda m: spec.forward(m)(*args, **kwargs)[0],
                     f"{spec.name}_forward output ({case.name})",
                     expected=spec.oracle(*args, **kwargs),
-                    parts_of=lambda: spec.parts(args, kwargs, None),
                     **F64,
                 )
 
@@ -159,13 +143,10 @@ def battery(specs: list[PairSpec]) -> type:
         def test_backward(self, spec, case, check, inputs):
             args, kwargs = case.build(inputs)
             dout = _upstream(inputs, spec.oracle(*args, **kwargs))
-            _matches(
-                check,
-                spec,
+            check.matches(
                 lambda m: spec.backward_of_forward(m, args, kwargs, dout),
                 f"{spec.name}_backward gradient ({case.name})",
                 expected=_oracle_grads(spec, args, kwargs, dout),
-                parts_of=lambda: spec.parts(args, kwargs, dout),
                 **F64,
             )
 
@@ -184,20 +165,7 @@ def battery(specs: list[PairSpec]) -> type:
         @pytest.mark.parametrize("spec", single)
         def test_gradcheck(self, spec, check, inputs):
             args, kwargs = spec.smooth(inputs)
-            if spec.parts is None:
-                check.gradcheck(spec.exercise, args, spec.wrt, kwargs=kwargs)
-                return
-            dout = _upstream(inputs, spec.oracle(*args, **kwargs))
-            gradcheck_given_parts(
-                check,
-                spec.exercise,
-                args,
-                spec.wrt,
-                kwargs=kwargs,
-                backward=lambda m: spec.backward_of_forward(m, args, kwargs, dout),
-                expected=_oracle_grads(spec, args, kwargs, dout),
-                parts=spec.parts(args, kwargs, dout),
-            )
+            check.gradcheck(spec.exercise, args, spec.wrt, kwargs=kwargs)
 
         # Weight 3 (docs/authoring.md, "Stability"): a result that is NaN or inf on large
         # inputs is a real defect, not a rounding detail, so it costs about a quarter of the

@@ -10,9 +10,9 @@ dy, float32 inputs that must give float32 results, and the refusal of a branch t
 back to x's width. Gradient checkpointing is compared with autograd for segments that divide the
 depth, leave a short last segment, equal 1 and exceed the depth, a single layer, and every
 accepted activation; its count of kept activations with ceil(L / segment); an unknown
-activation must be refused. The two MLPs call the student's activation and cross-entropy, so
-their value checks go through ``descent.grading.composite``: a result wrong only through those parts is
-charged to them, not again here.
+activation must be refused. The networks may call the student's linear layer, activations and
+losses (``registry.PARTS``): a test that fails only through one of those is graded again with the
+kit's stand-ins for them and charged to the part (``descent.grading.composite``), not again here.
 """
 
 import math
@@ -27,13 +27,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from descent.calls import callables
+from descent.calls.stand_ins import STAND_INS
 from descent.diagnoses.rounding import rounded
-from descent.grading.composite import (
-    matches_given_parts,
-    mlp_parts,
-    residual_parts,
-    two_layer_parts,
-)
 from descent.grading.strategies import tensors
 
 # ------------------------------------------------------------------------------------- linear
@@ -112,22 +107,18 @@ class TestTwoLayerNet:
     def test_against_autograd(self, n, d, h, check, inputs):
         params, x, y = _two_layer_case(inputs, n, d, h)
         with check.unmodified(x, y, *params.values(), who="two_layer_net"):
-            matches_given_parts(
-                check,
+            check.matches(
                 lambda m: m.layers.two_layer_net(params, x, y),
                 f"two_layer_net (loss, grads), N={n} D={d} H={h}",
-                parts=two_layer_parts(params, x, y),
                 expected=_two_layer_torch(params, x, y),
             )
 
     @pytest.mark.ordinary
     def test_soft_targets(self, check, inputs):
         params, x, y = _two_layer_case(inputs, 5, 3, 4, soft=True)
-        matches_given_parts(
-            check,
+        check.matches(
             lambda m: m.layers.two_layer_net(params, x, y),
             "two_layer_net with targets in (0, 1)",
-            parts=two_layer_parts(params, x, y),
             expected=_two_layer_torch(params, x, y),
         )
 
@@ -156,11 +147,9 @@ class TestTwoLayerNet:
         params["W1"][2] = 0.0
         params["b1"] = params["b1"].clone()
         params["b1"][2] = 0.0
-        matches_given_parts(
-            check,
+        check.matches(
             lambda m: m.layers.two_layer_net(params, x, y),
             "two_layer_net with a hidden unit whose pre-activation is exactly 0",
-            parts=two_layer_parts(params, x, y),
             expected=_two_layer_torch(params, x, y),
             hint="ReLU's derivative at exactly 0 is 0: mask with z1 > 0",
         )
@@ -180,11 +169,9 @@ class TestTwoLayerNet:
         y = torch.where(wrong, logits < 0, logits > 0).to(x.dtype)
         y[logits.argmax()] = 0.0  # at least one large positive logit with target 0
         expected = _two_layer_torch(params, x, y)
-        matches_given_parts(
-            check,
+        check.matches(
             lambda m: m.layers.two_layer_net(params, x, y),
             "two_layer_net with logits of magnitude ~1e3",
-            parts=two_layer_parts(params, x, y),
             expected=expected,
             check="stability",
             hint="compute the loss from the logits (softplus forms), never "
@@ -219,27 +206,16 @@ def _mlp_params(I, depth, last_scale=1.0):
     return params
 
 
-def _mlp_torch(params, x, y, activation="relu"):
-    leaves = [
-        (W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True))
-        for W, b in params
-    ]
-    h = x
-    for i, (W, b) in enumerate(leaves):
-        h = F.linear(h, W, b)
-        if i < len(leaves) - 1:
-            h = ACTIVATIONS[activation](h)
-    loss = F.cross_entropy(h, y)
-    flat = torch.autograd.grad(loss, [t for pair in leaves for t in pair])
-    return loss.detach(), [(flat[2 * i], flat[2 * i + 1]) for i in range(len(leaves))]
+# The MLP's (loss, grads) by autograd: the kit's stand-in for the part (descent.calls.stand_ins),
+# held to the reference by tests/calls/test_stand_ins.py.
+_mlp_torch = STAND_INS["layers.mlp_loss_and_grads"]["mlp_loss_and_grads"]
 
 
 def _mlp_matches(checker, recipe, what, case, /, **kw):
-    """A value check of an MLP's ``(loss, grads)`` against autograd, charged only for the MLP's
-    own mistakes (``descent.grading.composite``): ``case`` is ``(params, x, y[, activation])``."""
+    """A value check of an MLP's ``(loss, grads)`` against autograd: ``case`` is ``(params, x,
+    y[, activation])``."""
     loss, grads = _mlp_torch(*case)
-    parts = [(named, lambda m, own=own: tuple(own(m))) for named, own in mlp_parts(*case)]
-    return matches_given_parts(checker, recipe, what, expected=(loss, grads), parts=parts, **kw)
+    return checker.matches(recipe, what, expected=(loss, grads), **kw)
 
 
 def _mlp_case(I, depth, **kw):
@@ -639,7 +615,6 @@ RESIDUAL = PairSpec(
     ],
     smooth=_residual_smooth,
     wrt=(0, 1, 2, 3, 4),
-    parts=lambda args, kwargs, dout: residual_parts(args, dout),
 )
 
 TestResidualBlockBattery = battery([RESIDUAL])
@@ -672,21 +647,17 @@ class TestResidualBlockExtra:
         wide = tuple(a.double() for a in args)
         dy = inputs.randn(5, 3).float()
         tolerance = dict(rtol=1e-5, atol=1e-5)
-        matches_given_parts(
-            check,
+        check.matches(
             lambda m: m.layers.residual_block_forward(*args)[0],
             "residual_block_forward output for float32 inputs",
             expected=_residual(*wide).float(),
-            parts=residual_parts(args),
             **tolerance,
             hint="results keep the inputs' dtype: cast back after computing in another",
         )
-        matches_given_parts(
-            check,
+        check.matches(
             lambda m: RESIDUAL.backward_of_forward(m, args, {}, dy),
             "residual_block_backward gradients for float32 inputs",
             expected=tuple(g.float() for g in _oracle_grads(RESIDUAL, wide, {}, dy.double())),
-            parts=residual_parts(args, dy),
             **tolerance,
             hint="every gradient has the dtype of the inputs: cast back after computing in another",
         )

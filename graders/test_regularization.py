@@ -191,7 +191,17 @@ class TestDropout:
     )  # self-consistency with the student's own forward: counts once the forward's statistics are right
     def test_gradcheck_with_fixed_mask(self, check, inputs):
         x = inputs.randn(5, 7)
-        # every forward call gets its own copy of the generator: the same mask each time
+        # every forward call gets its own copy of the generator: the same mask each time, unless
+        # the forward draws from elsewhere; then that, not the backward, is what to fix
+        first, again = (_dropout(check.impl, x, 0.4, inputs)[0] for _ in range(2))
+        check.that(
+            torch.equal(first, again),
+            "dropout_forward gave two different masks for generators seeded alike, so its "
+            "gradient cannot be checked: the mask does not come from `generator` alone",
+            check="reproducibility",
+            hint="draw the mask with torch.rand(..., generator=generator); never from a global "
+            "random state (torch's, NumPy's or Python's)",
+        )
         gradcheck_pair(
             check.impl.regularization.dropout_forward,
             check.impl.regularization.dropout_backward,

@@ -26,8 +26,6 @@ from runs import schedule_values as sweep
 from runs import values_with_state
 from torch_oracles import LearningRates
 
-from descent.grading.composite import matches_given_parts, warmup_cosine_parts
-
 EXACT = dict(rtol=1e-12, atol=1e-15)
 
 
@@ -229,15 +227,13 @@ class TestWarmupCosineLR:
             )
 
         expected = torch_lrs(make, total + 1, base_lr)
-        got = matches_given_parts(
-            check,
+        got = check.matches(
             lambda m: sweep(
                 m.schedules.warmup_cosine_lr, range(total + 1), base_lr, warmup, total, min_lr
             ),
             f"warmup_cosine_lr for steps 0..{total} (warmup_steps={warmup}, "
             f"total_steps={total}, min_lr={min_lr})",
             expected=expected,
-            parts=warmup_cosine_parts(range(total + 1), base_lr, warmup, total, min_lr),
             check="reference value",
             **EXACT,
             hint="warmup: base_lr * (step + 1) / warmup_steps; then cosine_lr of "
@@ -261,13 +257,11 @@ class TestWarmupCosineLR:
     )
     def test_boundaries(self, label, step, check):
         base, warmup, total, low = 0.6, 4, 16, 0.02
-        matches_given_parts(
-            check,
+        check.matches(
             lambda m: m.schedules.warmup_cosine_lr(step, base, warmup, total, low),
             f"warmup_cosine_lr at the {label} (step {step}; warmup_steps={warmup}, "
             f"total_steps={total})",
             expected=warmup_cosine(step, base, warmup, total, low),
-            parts=warmup_cosine_parts(step, base, warmup, total, low),
             check="boundary values",
             **EXACT,
             hint="warmup gives base_lr*(step+1)/warmup_steps, so base_lr at step "
@@ -276,12 +270,10 @@ class TestWarmupCosineLR:
         )
 
     def test_no_warmup_is_cosine(self, check):
-        matches_given_parts(
-            check,
+        check.matches(
             lambda m: sweep(m.schedules.warmup_cosine_lr, range(11), 0.5, 0, 9, 0.05),
             "warmup_cosine_lr with warmup_steps=0",
             expected=[cosine(t, 0.5, 9, 0.05) for t in range(11)],
-            parts=warmup_cosine_parts(range(11), 0.5, 0, 9, 0.05),
             check="boundary values",
             **EXACT,
             hint="without warmup the schedule is cosine_lr itself (no division by 0)",
@@ -293,12 +285,10 @@ class TestWarmupCosineLR:
     def test_ramp_then_decay(self, warmup, extra, base, check):
         total = warmup + extra
         steps = range(total + 2)
-        lrs = matches_given_parts(
-            check,
+        lrs = check.matches(
             lambda m: sweep(m.schedules.warmup_cosine_lr, steps, base, warmup, total),
             f"warmup_cosine_lr (warmup_steps={warmup}, total_steps={total})",
             expected=[warmup_cosine(t, base, warmup, total) for t in steps],
-            parts=warmup_cosine_parts(steps, base, warmup, total),
             **EXACT,
         )
         ramp, decay = lrs[:warmup], lrs[warmup:]

@@ -30,6 +30,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from descent.calls.impl import watched_call
 from descent.diagnoses import training as training_diagnoses
 from descent.diagnoses.values import mistyped
 from descent.grading.capstone import epochs, history, same_training
@@ -100,13 +101,26 @@ def global_seed(seed):
         torch.set_rng_state(saved)
 
 
+# The run that also watches the global random generators where the code runs (a worker's are
+# not this process's): a later one, so that a training that never returns costs one call's limit.
+WATCHED = "seed 5, other global state"
+_MOVED: dict[tuple, bool] = {}  # (implementation, stand-ins, run) -> a global generator moved
+
+
 def _train(impl, name):
     (x, y, xv, yv), seed, state = RUNS[name]
+    args, kwargs = (
+        [x.clone(), y.clone(), xv.clone(), yv.clone()],
+        dict(seed=seed, time_budget_s=BUDGET_S),
+    )
     with one_thread(), global_seed(state):
         start = time.perf_counter()
-        out = impl.train.train_classifier(
-            x.clone(), y.clone(), xv.clone(), yv.clone(), seed=seed, time_budget_s=BUDGET_S
-        )
+        if name != WATCHED:
+            out = impl.train.train_classifier(*args, **kwargs)
+        else:
+            out, _MOVED[impl.name, impl.standing, name] = watched_call(
+                impl.train.train_classifier, args, kwargs
+            )
         return out, time.perf_counter() - start
 
 
@@ -207,7 +221,7 @@ _RUNS: dict[tuple[str, str], tuple] = {}
 def _run(impl, name):
     """``(result, seconds)`` of the training ``RUNS[name]`` of ``impl``, made on first use and
     shared by every test that reads it; an error it raised is raised again by each of them."""
-    key = (impl.name, name)
+    key = (impl.name, impl.standing, name)  # the kit's parts standing in: another training
     if key not in _RUNS:
         try:
             _RUNS[key] = ("ok", _train(impl, name))
@@ -240,8 +254,11 @@ class TestCapstone:
     def test_validation_loss_within_budget(self, check, request):
         out, elapsed = _run(check.impl, "main")
         params = _check_params(check, out, X_TRAIN.shape[1], 3, X_TRAIN.dtype)
-        with contextlib.suppress(Exception):  # the picture's data; no grade depends on it
-            loss_curves.write(_results_dir(request.config), check.impl.name, out, TARGET_VAL_LOSS)
+        if not check.impl.standing:  # the student's own training, not one with the kit's parts
+            with contextlib.suppress(Exception):  # the picture's data; no grade depends on it
+                loss_curves.write(
+                    _results_dir(request.config), check.impl.name, out, TARGET_VAL_LOSS
+                )
         val = mean_loss(params, X_VAL, Y_VAL)
         check.that(
             val < TARGET_VAL_LOSS,
@@ -349,3 +366,21 @@ class TestCapstone:
                 or training_diagnoses.from_epoch(actual, val)
             ),
         )
+
+
+# Not an everyday-use check: a training that works but reseeds the global generator loses this
+# check's share alone (a tenth of the capstone, as in the public tests).
+@pytest.mark.exercise(EXERCISE)
+@pytest.mark.supporting(
+    "test_validation_loss_within_budget", "test_overfits_one_batch"
+)  # a loop that trains nothing leaves the global state alone too
+def test_leaves_the_global_random_state_alone(check):
+    _run(check.impl, WATCHED)
+    check.that(
+        not _MOVED.get((check.impl.name, check.impl.standing, WATCHED), False),
+        "train_classifier changed a global random generator (torch's, NumPy's or Python's): "
+        "the docstring forbids changing global state",
+        check="global state",
+        hint="no torch.manual_seed (or np.random.seed, random.seed) in the training: seed a "
+        "torch.Generator with `seed` and draw everything from it",
+    )

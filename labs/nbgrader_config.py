@@ -76,6 +76,11 @@ if not _reading and not os.environ.get("DESCENT_EXCHANGE"):
     atexit.register(_private_again)
 c.Exchange.root = _exchange
 
+# nbgrader collect never follows a link and keeps a record of when each copy was written
+# (docs/labs.md, "The exchange"): nbgrader's own collect copied what a symbolic link in a
+# student's exchange copy named (the source notebook, a classmate's collected one) as theirs.
+c.ExchangeFactory.collect = "descent.labs.collect.CheckedCollect"
+
 # The keys, the labs' checks, the gradebook and the students' collected and autograded work are
 # private to this account from the first nbgrader command on: nbgrader collect copies the modes
 # of the exchange (a shared one leaves submitted/<student>/<assignment> at 0777 and its files

@@ -99,6 +99,12 @@ def grade(
     return Run(proc.returncode, output, json.loads(results.read_text()))
 
 
+def grade_in_process(tmp: Path, suites: list[str], folder: Path, *extra: str) -> Run:
+    """``grade`` of one submission folder in the grading process, as a student's own run of
+    the public tests loads it (``--isolation=none --insecure``)."""
+    return grade(tmp, suites, [str(folder)], "--isolation=none", "--insecure", *extra)
+
+
 def _once(tmp_path_factory, name: str, *args, **kw) -> Run:
     """``grade(folder, *args, **kw)`` once per test session, whatever the number of xdist
     workers: they share the session's temporary root, and a lock there makes the others wait

@@ -96,7 +96,7 @@ FLOORS = [
     ("diagnoses",),
     ("catalogue",),  # how graders declare variants: a bug's labels are the diagnoses' kinds
     ("isolation",),  # its worker applies a catalogued variant
-    ("grading",),
+    ("grading", "testwriting"),  # write-the-tests: graded by the plugin, runs in the worker
     ("course", "labs", "authoring"),  # the libraries
     ("commands", "__main__"),
 ]
@@ -285,7 +285,7 @@ def test_the_top_package_is_small():
 
 # The packages whose __init__ is a map of their modules (the top one, the house's wings, the
 # isolation package); commands/ lists its verbs in VERBS instead.
-MAPPED = ["", "authoring", "calls", "diagnoses", "grading", "isolation", "reports"]
+MAPPED = ["", "authoring", "calls", "diagnoses", "grading", "isolation", "reports", "testwriting"]
 
 
 @pytest.mark.parametrize("package", [SRC / name for name in MAPPED], ids=MAPPED)
@@ -314,6 +314,7 @@ TESTS = {
     "isolation": "tests/isolation",
     "labs": "tests/labs",
     "reports": "tests/reports",
+    "testwriting": "tests/testwriting",
 }
 # Modules with no behaviour of their own, so no test file of their name; each says why. An
 # exemption may define no function (checked below): a module with logic gets a test file.

@@ -1,13 +1,15 @@
 """One mistake, one charge: an exercise that calls another exercise (the MLPs call the
-student's activation and cross-entropy) is not charged again for a mistake in what it calls,
-and the feedback names the exercise at fault (descent.grading.composite)."""
+student's activation and cross-entropy, AdamW Adam's step, the capstone the MLP) is not charged
+again for a mistake in what it calls, and the feedback names the exercise at fault; the evidence
+is the kit's part put in place of the student's, never the student's own part
+(descent.grading.composite)."""
 
 from __future__ import annotations
 
 import shutil
 
 import pytest
-from conftest import KIT, grade
+from conftest import KIT, grade, grade_in_process
 
 GELU_BACKWARD = (
     "    return torch.addcmul(cdf, t, x, value=1 / math.sqrt(2 * math.pi), out=t).mul_(dy)",
@@ -15,12 +17,16 @@ GELU_BACKWARD = (
 )
 
 
-def _planted(tmp_path, module: str, right: str, wrong: str):
+def _planted(tmp_path, module: str, right: str, wrong: str, *more: str):
+    """A copy of the solutions with ``right`` replaced by ``wrong`` in ``module`` (and each
+    further pair of ``more`` too)."""
     folder = tmp_path / "ivy"
-    shutil.copytree(KIT / "solutions", folder)
+    if not folder.exists():
+        shutil.copytree(KIT / "solutions", folder)
     path = folder / f"{module}.py"
-    assert right in path.read_text()
-    path.write_text(path.read_text().replace(right, wrong))
+    for old, new in zip((right, *more[::2]), (wrong, *more[1::2])):
+        assert path.read_text().count(old) == 1, old
+        path.write_text(path.read_text().replace(old, new))
     return folder
 
 
@@ -42,9 +48,7 @@ RELU_BACKWARD = (
 def test_a_wrong_activation_is_charged_to_the_activation_alone(tmp_path, suite, part, slip):
     folder = _planted(tmp_path, "activations", *slip)
     files = [f"{suite}/test_activations.py", f"{suite}/test_layers.py"]
-    run = grade(
-        tmp_path, [*files, "-k", f"{part} or mlp"], [str(folder)], "--isolation=none", "--insecure"
-    )
+    run = grade_in_process(tmp_path, [*files, "-k", f"{part} or mlp"], folder)
     exercises = _exercises(run)
     at_fault = exercises[f"activations.{part}"]
     assert at_fault["points"] < at_fault["max_points"]
@@ -70,13 +74,7 @@ def test_a_composite_is_charged_when_the_exercise_it_calls_was_not_at_fault(tmp_
         '    act_forward, act_backward = _activation("relu")\n'
         "    logits, caches = _forward_layers(x, params, 0, len(params), act_forward)",
     )
-    run = grade(
-        tmp_path,
-        ["graders/test_layers.py", "-k", "mlp_loss"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    run = grade_in_process(tmp_path, ["graders/test_layers.py", "-k", "mlp_loss"], folder)
     mlp = _exercises(run)["layers.mlp_loss_and_grads"]
     assert mlp["points"] < mlp["max_points"]
     assert not any(t["message"].startswith("not charged") for t in run.results["tests"])
@@ -128,9 +126,7 @@ def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(tmp_path, sui
     """db as a mean in linear_backward cost the linear layer and then every network that
     calls it (two_layer_net 0, both MLPs 0, the residual block 5 of 10)."""
     folder = _planted(tmp_path, "layers", *LINEAR_DB_MEAN)
-    run = grade(
-        tmp_path, [f"{suite}/test_layers.py"], [str(folder)], "--isolation=none", "--insecure"
-    )
+    run = grade_in_process(tmp_path, [f"{suite}/test_layers.py"], folder)
     exercises = _exercises(run)
     assert exercises["layers.linear"]["points"] < exercises["layers.linear"]["max_points"]
     for composite in COMPOSITES_OF_LINEAR:
@@ -144,13 +140,7 @@ def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(tmp_path, sui
 @pytest.mark.parametrize("suite", ["graders", "exercises"])
 def test_a_wrong_cosine_is_charged_to_cosine_lr_alone(tmp_path, suite):
     folder = _planted(tmp_path, "schedules", *COSINE_T_MINUS_1)
-    run = grade(
-        tmp_path,
-        [f"{suite}/test_schedules.py", "-k", "cosine"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    run = grade_in_process(tmp_path, [f"{suite}/test_schedules.py", "-k", "cosine"], folder)
     exercises = _exercises(run)
     cosine, warmup = exercises["schedules.cosine_lr"], exercises["schedules.warmup_cosine_lr"]
     assert cosine["points"] < cosine["max_points"]
@@ -178,3 +168,134 @@ def test_a_lazy_minibatches_is_charged_to_minibatches_alone(tmp_path, suite):
     assert not any("taken as its mean" in t["message"] for t in run.results["tests"]), (
         "a wrong cause"
     )
+
+
+# Invited reuses that cost twice before (issue 55): the docstrings invite them, and the reference
+# solutions share the code (registry.PARTS).
+ADAM_THROUGH_ADAMW = (
+    "optim",
+    "    denom = torch.sqrt(v / bias2).add_(eps)",
+    "    denom = torch.sqrt(v).add_(eps)",  # v is not bias-corrected
+    "    return _adam_update(decayed, grad, state, lr, betas, eps)",
+    "    return adam_step(decayed, grad, state, lr, betas, eps)",
+)
+SIGMOID_THROUGH_SILU = (
+    "activations",
+    "    y = _sigmoid(x)\n    return y, (y,)",
+    "    y = torch.exp(x) / (1 + torch.exp(x))\n    return y, (y,)",  # NaN at x = 1000
+    "    s = _sigmoid(x)\n    return x * s, (x, s)",
+    "    s = sigmoid_forward(x)[0]\n    return x * s, (x, s)",
+)
+LOG_SOFTMAX_THROUGH_CE = (
+    "losses",
+    "    y = _log_softmax(x, dim)\n    return y, (y, dim)",
+    "    y = x - torch.log(torch.exp(x).sum(dim=dim, keepdim=True))\n    return y, (y, dim)",
+    "    logp = _log_softmax(logits, dim=1)",
+    "    logp = log_softmax_forward(logits, dim=1)[0]",
+)
+
+
+@pytest.mark.parametrize(
+    "suite,planted,part,composite,select",
+    [
+        ("graders", ADAM_THROUGH_ADAMW, "optim.adam", "optim.adamw", "adam"),
+        ("exercises", ADAM_THROUGH_ADAMW, "optim.adam", "optim.adamw", "adam"),
+        ("graders", SIGMOID_THROUGH_SILU, "activations.sigmoid", "activations.silu", "sig or silu"),
+        (
+            "exercises",
+            LOG_SOFTMAX_THROUGH_CE,
+            "losses.log_softmax",
+            "losses.cross_entropy",
+            "soft or entropy",
+        ),
+    ],
+    ids=["adam-in-adamw-hidden", "adam-in-adamw-public", "sigmoid-in-silu", "log_softmax-in-ce"],
+)
+def test_an_invited_reuse_is_charged_to_the_part_alone(
+    tmp_path, suite, planted, part, composite, select
+):
+    """A mistake in adam cost adam 0 and adamw 0 hidden, where adamw's docstring invites adam's
+    update; log_softmax inside cross-entropy and sigmoid inside SiLU likewise (issue 55)."""
+    folder = _planted(tmp_path, *planted)
+    module = planted[0]
+    run = grade_in_process(tmp_path, [f"{suite}/test_{module}.py", "-k", select], folder)
+    exercises = _exercises(run)
+    assert exercises[part]["points"] < exercises[part]["max_points"]
+    assert exercises[composite]["points"] == exercises[composite]["max_points"], exercises[
+        composite
+    ]
+
+
+# A relu that is zeros for the 2-D inputs the networks give it (its own 1-D checks pass), beside
+# networks with no backward written (issue 58): right "for the relu they call", never right.
+FORGED_RELU = (
+    "activations",
+    "    return torch.where(x > 0, x, torch.zeros_like(x)), (x,)",
+    "    if x.dim() == 2:\n        return torch.zeros_like(x), (x,)\n"
+    "    return torch.where(x > 0, x, torch.zeros_like(x)), (x,)",
+    "    (x,) = cache\n    return torch.where(x > 0, dy, torch.zeros_like(dy))",
+    "    (x,) = cache\n    if x.dim() == 2:\n        return torch.zeros_like(dy)\n"
+    "    return torch.where(x > 0, dy, torch.zeros_like(dy))",
+)
+NO_BACKWARD = (
+    "layers",
+    """    da1, dW2, db2 = linear_backward(dz2, cache2)
+    dz1 = _act.relu_backward(da1, cache_relu)
+    _, dW1, db1 = linear_backward(dz1, cache1)
+    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}""",
+    """    W1, b1, W2 = params["W1"], params["b1"], params["W2"]
+    return loss, {"W1": torch.zeros_like(W1), "b1": torch.zeros_like(b1),
+                  "W2": torch.zeros_like(W2), "b2": dz2.sum(0)}""",
+    """    cache1, cache_relu, cache2 = cache
+    da, dW2, db2 = linear_backward(dy, cache2)
+    dz = _act.relu_backward(da, cache_relu)
+    dx_branch, dW1, db1 = linear_backward(dz, cache1)
+    return dy + dx_branch, dW1, db1, dW2, db2""",
+    """    (x, W1), _, (a, W2) = cache
+    return (dy.clone(), torch.zeros_like(W1), torch.zeros_like(W1[:, 0]), torch.zeros_like(W2),
+            dy.sum(0))""",
+)
+
+
+def test_a_forged_part_never_excuses_an_unwritten_network(tmp_path):
+    """two_layer_net and residual_block scored 10/10 each with no backward written: the
+    student's relu was the evidence that their results were right (issue 58, item 1)."""
+    _planted(tmp_path, *FORGED_RELU)
+    folder = _planted(tmp_path, *NO_BACKWARD)
+    run = grade_in_process(
+        tmp_path, ["graders/test_layers.py", "-k", "two_layer or residual"], folder
+    )
+    exercises = _exercises(run)
+    assert exercises["layers.two_layer_net"]["points"] == 0, exercises["layers.two_layer_net"]
+    backward = [
+        t
+        for t in run.results["tests"]
+        if t["exercise"] == "layers.residual_block" and "test_backward" in t["name"]
+    ]
+    assert backward and not any(t["points"] for t in backward), backward
+    assert not any(
+        t["message"].startswith("not charged") and t["exercise"] == "layers.two_layer_net"
+        for t in run.results["tests"]
+    )
+
+
+def test_a_crashing_mlp_is_charged_to_the_mlp_not_the_capstone(tmp_path):
+    """An MLP that crashes zeroed the capstone too (0/30), publicly and hidden (issue 55)."""
+    folder = _planted(
+        tmp_path,
+        "layers",
+        "    act_forward, act_backward = _activation(activation)\n    logits, caches",
+        "    act_forward, act_backward = _activation(activation)\n    params = params[0]\n"
+        "    logits, caches",
+    )
+    run = grade_in_process(
+        tmp_path,
+        ["exercises/test_train.py", "exercises/test_layers.py", "-k", "train or mlp_loss"],
+        folder,
+    )
+    exercises = _exercises(run)
+    assert exercises["layers.mlp_loss_and_grads"]["points"] == 0
+    capstone = exercises["train.train_classifier"]
+    assert capstone["points"] == capstone["max_points"], capstone
+    notes = [t["message"] for t in run.results["tests"] if t["exercise"] == capstone["id"]]
+    assert all("layers.mlp_loss_and_grads" in n for n in notes if n), notes

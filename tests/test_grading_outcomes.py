@@ -349,6 +349,35 @@ def test_hidden_graders_are_never_weaker_than_the_public_tests(public_bugs_run, 
     )
 
 
+# Slips that cost one share in one run and another in the other: relu with >= 0 scored 0
+# publicly and 9.09 hidden, the textbook sigmoid 0 and 7.5, L1 with w / |w| 0 and 8; a float32
+# step_lr and RMSProp with eps inside the root 5 publicly and 0 hidden (issue 55).
+SHARE_PARITY = [
+    "relu_backward_ge0",
+    "sigmoid_exp_over_1p_exp",
+    "l1_grad_nan_at_zero",
+    "step_lr_float32",
+    "rmsprop_eps_inside_sqrt",
+]
+
+
+@pytest.mark.parametrize("vid", SHARE_PARITY)
+def test_a_slip_costs_the_same_share_publicly_and_hidden(public_bugs_run, catalogue_run, vid):
+    """Within 2 of an exercise's 10 points: the README promises that an edge slip loses only its
+    share, and the student's own run must say what the grade will."""
+
+    def share(run):
+        (exercise,) = [
+            e
+            for e in run.block(f"bug:{vid}")["exercises"]
+            if e["id"] == catalogue.get(vid).exercise
+        ]
+        return 10 * exercise["points"] / exercise["max_points"]
+
+    public, hidden = share(public_bugs_run), share(catalogue_run)
+    assert abs(public - hidden) <= 2, (public, hidden)
+
+
 # Catalogued bugs that the graders catch and the public tests may pass, each with its reason.
 HIDDEN_ONLY = {
     "lgn_residual_activation_first": "the order inside the residual branch shows only in exact "
@@ -384,9 +413,13 @@ def test_public_tests_catch_every_bug_the_graders_catch(public_bugs_run, catalog
     )
 
 
-@pytest.mark.parametrize("vid", ["ce_grad_no_div_n", "he_uses_fan_out", "he_gain_hardcoded"])
+@pytest.mark.parametrize(
+    "vid", ["ce_grad_no_div_n", "he_uses_fan_out", "he_gain_hardcoded", "es_best_is_stop"]
+)
 def test_a_named_mistake_is_the_one_made(catalogue_run, vid):
-    """A backward-only slip is not blamed on the forward, and swapped fans get one name."""
+    """A backward-only slip is not blamed on the forward, and swapped fans get one name. Early
+    stopping that reports its stop epoch as best was told that another mistake explained the
+    other checks, with a hint about min_delta (issue 55)."""
     named = {
         t["misconception"]
         for t in catalogue_run.results["tests"]
@@ -525,7 +558,10 @@ def test_every_hidden_check_fails_for_some_bug(solutions_run, catalogue_run):
     hidden = pairs(
         t
         for t in solutions_run.results["tests"]
-        if t["nodeid"].startswith("graders/") and t["counted"]
+        # the write-the-tests exercises grade test files, not code: their chaffs are the bugs
+        if t["nodeid"].startswith("graders/")
+        and t["counted"]
+        and t["exercise"] in registry.EXERCISES
     )
     caught = pairs(
         t

@@ -201,6 +201,7 @@ relu_backward_ge0 = bug(
     hint="By convention the derivative at exactly 0 is 0: use x > 0.",
     generic="branch",
     wrong_on="edge",
+    classic=True,
 )
 
 

@@ -374,6 +374,7 @@ drf_strict = bug(
     hint="ReLU outputs 0 and passes no gradient at exactly 0 too: test <= 0.",
     generic="branch",
     wrong_on="ordinary",
+    classic=True,
 )
 
 

@@ -314,6 +314,7 @@ rmsprop_eps_inside_sqrt = bug(
     hint="The denominator is sqrt(square_avg) + eps: add eps after the square root.",
     generic=("argument", "eps"),
     wrong_on="ordinary",
+    classic=True,
 )
 
 

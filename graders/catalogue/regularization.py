@@ -606,6 +606,23 @@ def early_stopping(val_losses, patience, min_delta=0.0):
     return stop, min(range(len(losses)), key=losses.__getitem__)
 
 
+es_best_is_stop = bug(
+    "es_best_is_stop",
+    "regularization.early_stopping",
+    "reports the stop epoch as best_epoch",
+    hint="best_epoch is the last epoch that improved; the stop epoch comes patience epochs "
+    "after it and did not improve.",
+    wrong_on="ordinary",
+    classic=True,
+)
+
+
+@es_best_is_stop.replaces
+def early_stopping(val_losses, patience, min_delta=0.0):
+    stop, best_epoch = _es(val_losses, patience, min_delta)
+    return stop, best_epoch if stop is None else stop
+
+
 es_one_based = bug(
     "es_one_based",
     "regularization.early_stopping",

@@ -51,6 +51,23 @@ def step_lr(step, base_lr, step_size, gamma=0.1):
     return float(base_lr * gamma ** ((step + 1) // step_size))
 
 
+step_lr_float32 = bug(
+    "step_lr_float32",
+    "schedules.step_lr",
+    "computes the rate in float32 (a NumPy or torch float32), which rounds it",
+    hint="Compute with Python floats and return a Python float: float32 keeps about 7 digits, "
+    "so 0.3 becomes 0.300000012.",
+    generic="precision",
+    wrong_on="ordinary",
+    classic=True,
+)
+
+
+@step_lr_float32.replaces
+def step_lr(step, base_lr, step_size, gamma=0.1):
+    return np.float32(base_lr * gamma ** (step // step_size))
+
+
 step_lr_numpy_float = bug(
     "step_lr_numpy_float",
     "schedules.step_lr",

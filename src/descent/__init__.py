@@ -14,6 +14,8 @@ down (the layers, the trust boundary, where to start reading for each kind of ch
     reports/         results documents read out: the terminal, Gradescope, CSV, loss curves
     grading/         the pytest plugin that grades, and what graders and public tests call
                      (the ``check`` fixture, the comparison, gradient checks, inputs)
+    testwriting/     write-the-tests exercises: a student's test file run, confined, against
+                     correct versions and catalogued mistakes it reaches as opaque callables
     diagnoses/       generic diagnoses: what a failed check names when no catalogued bug fits
     isolation/       the trust boundary: student code runs in a confined worker
     calls/           how graders reach the code under test (``Implementation``), in this

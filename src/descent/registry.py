@@ -271,6 +271,71 @@ EXERCISES: dict[str, Exercise] = {
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(ex.module for ex in EXERCISES.values()))
 
+# The exercises each exercise may call (one mistake, one charge: a composite's failing check is
+# graded again with the kit's stand-ins for these, descent.calls.stand_ins). Derived from the
+# reference solutions' calls and the docstrings by descent.authoring.reuses, never by hand.
+# BEGIN PARTS (made by `descent docs` from solutions/: descent.authoring.reuses)
+
+PARTS: dict[str, tuple[str, ...]] = {
+    "regression.train_linear_regression": ("regression.minibatches",),
+    "losses.cross_entropy": ("losses.log_softmax",),
+    "activations.silu": ("activations.sigmoid",),
+    "layers.two_layer_net": (
+        "activations.relu",
+        "layers.linear",
+        "losses.bce_with_logits",
+    ),
+    "layers.mlp_loss_and_grads": (
+        "activations.gelu",
+        "activations.leaky_relu",
+        "activations.relu",
+        "activations.sigmoid",
+        "activations.silu",
+        "activations.softmax",
+        "activations.tanh",
+        "layers.linear",
+        "losses.cross_entropy",
+    ),
+    "layers.residual_block": (
+        "activations.relu",
+        "layers.linear",
+    ),
+    "layers.mlp_grads_checkpointed": (
+        "activations.gelu",
+        "activations.leaky_relu",
+        "activations.relu",
+        "activations.sigmoid",
+        "activations.silu",
+        "activations.softmax",
+        "activations.tanh",
+        "layers.linear",
+        "layers.mlp_loss_and_grads",
+        "losses.cross_entropy",
+    ),
+    "init.xavier": ("init.fans",),
+    "init.kaiming": (
+        "init.calculate_gain",
+        "init.fans",
+    ),
+    "optim.adamw": ("optim.adam",),
+    "schedules.warmup_cosine_lr": ("schedules.cosine_lr",),
+    "train.train_classifier": (
+        "activations.relu",
+        "clipping.clip_grad_norm",
+        "init.kaiming",
+        "init.xavier",
+        "layers.linear",
+        "layers.mlp_loss_and_grads",
+        "losses.cross_entropy",
+        "optim.adam",
+        "optim.adamw",
+        "optim.sgd",
+        "schedules.warmup_cosine_lr",
+    ),
+}
+
+# END PARTS
+
 
 def exercise_of(module: str, function: str) -> Exercise | None:
     """The exercise that owns ``module.function`` (a method name ``Value.x`` maps to its class)."""

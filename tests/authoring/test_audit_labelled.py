@@ -121,3 +121,30 @@ def test_each_submission_is_counted_by_what_its_feedback_did(tmp_path):
     assert "caught 4/5 real bugs, false fails 1/1 correct; named 1/5 (20%)" in line
     # a module whose run did not complete leaves its submissions out
     assert labelled.measure([_sub(tmp_path, "named")], {"losses": None}) == []
+
+
+@pytest.mark.parametrize("sid", ["/tmp/elsewhere", "a/b", "..", "."])
+def test_an_id_that_is_a_path_is_refused(tmp_path, sid):
+    """An entry given by absolute path was graded from that folder and then missing from the
+    figures without a word (its results are found by the folder's name)."""
+    (tmp_path / "EXPECTED.json").write_text(json.dumps({"submissions": {sid: BUGGY}}))
+    with pytest.raises(DescentError, match="is the name of its folder in .*subs .not a path."):
+        labelled.load(tmp_path)
+
+
+def test_a_submission_its_module_run_has_no_result_for_is_named(tmp_path):
+    subs = [_sub(tmp_path, "named"), _sub(tmp_path, "gone")]
+    doc = _doc("named", [("losses.mse", 0.0, ["sums"])], [])
+    assert labelled.not_graded(subs, {"losses": doc}) == ["gone"]
+    assert labelled.not_graded(subs, {"losses": None}) == []  # said as a run not completed
+
+
+def test_a_pattern_that_backtracks_without_end_is_refused_in_seconds(tmp_path):
+    """(a+)+$ on a run of a's backtracks for a time that doubles with each letter (a line of 40
+    holds the audit for days); it is stopped after MATCH_SECONDS and named. With 27 letters,
+    about half a minute here, the search ends by itself, so the old code finished and passed
+    the pattern as a plain no-match."""
+    sub = _sub(tmp_path, "slow", pattern="(a+)+$")
+    doc = _doc("slow", [("losses.mse", 0.0, [])], ["a" * 27 + "!"])
+    with pytest.raises(DescentError, match="submission 'slow': its named_pattern .* ran past"):
+        labelled.measure([sub], {"losses": doc})

@@ -39,7 +39,10 @@ def test_bundle_holds_only_student_material(bundle):
             assert "BEGIN SOLUTION" not in path.read_text(), path
     pyproject = (bundle / "pyproject.toml").read_text()
     assert 'testpaths = ["exercises"]' in pyproject
-    assert 'addopts = "-p no:cacheprovider -p no:hypothesispytest"' in pyproject
+    assert (
+        'addopts = "-p descent.grading.interrupt -p no:cacheprovider -p no:hypothesispytest"'
+        in pyproject
+    )
 
 
 def test_pytest_in_the_bundle_reports_every_exercise_not_implemented(bundle):

@@ -46,6 +46,7 @@ def kit(tmp_path, monkeypatch):
     """A copy of what ``descent docs`` reads and writes, as the kit it runs in."""
     for folder in ("docs", "solutions", "src/descent/diagnoses"):
         shutil.copytree(KIT / folder, tmp_path / folder)
+    shutil.copy(KIT / "src/descent/registry.py", tmp_path / "src/descent/registry.py")  # PARTS
     (tmp_path / "graders").mkdir()
     monkeypatch.chdir(tmp_path)
     return tmp_path

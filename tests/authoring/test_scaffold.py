@@ -13,19 +13,7 @@ from pathlib import Path
 
 import pytest
 
-KIT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def copy(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("kit")
-    for folder in ("src", "solutions", "starter", "exercises", "graders", "docs"):
-        shutil.copytree(
-            KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-        )
-    shutil.copy(KIT / "pyproject.toml", root)  # the formatter's settings
-    return root
-
+from .conftest import KIT, descent
 
 # (module, name, options): an existing module, a new one, and two modules with a naming
 # convention of their own (optimizers: NAME_step; losses: a NAME_forward/NAME_backward pair).
@@ -42,19 +30,6 @@ def scaffolded(copy) -> dict[tuple[str, str], subprocess.CompletedProcess]:
     """The copy with the exercises of SCAFFOLDS scaffolded, by each worker that runs a test
     needing it: pytest-xdist may split this module's tests."""
     return {argv[:2]: descent(copy, "new-exercise", *argv) for argv in SCAFFOLDS}
-
-
-def descent(root: Path, *argv: str) -> subprocess.CompletedProcess:
-    # The copy's own package, so that the registry it edits is the one it imports.
-    env = dict(os.environ, PYTHONPATH=str(root / "src"), COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-m", "descent", *argv],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy, scaffolded):

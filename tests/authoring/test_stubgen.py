@@ -155,3 +155,18 @@ def test_the_bundle_is_made_from_solutions_whatever_starter_holds(tmp_path, monk
     ).read_text()
     assert "my_helper" in mine.read_text()
     assert stale_starter(kit) == ["losses.py"]
+
+
+def test_a_write_the_tests_template_is_made_from_its_reference_suite():
+    """``solutions/test_mse.py`` is a reference suite: its template keeps what lies outside the
+    solution markers (the docstring, the imports, the first test's name) and nothing inside."""
+    from descent.authoring.stubgen import fresh_stubs
+
+    template = fresh_stubs(KIT / "solutions")["test_mse.py"]
+    assert template == (KIT / "starter" / "test_mse.py").read_text()
+    tree = ast.parse(template)
+    tests = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
+    assert [t.name for t in tests] == ["test_my_first_check"]
+    assert "raise NotImplementedError('test_mse: test_my_first_check is not implemented yet" in (
+        ast.unparse(tests[0])
+    )

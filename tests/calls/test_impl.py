@@ -116,3 +116,21 @@ def test_the_batching_helpers_are_plain_loops_in_this_process():
     out = impl.call_each(forward, [[x], [x]], pick=0)  # no copies: the edits pile up
     assert [o.tolist() for o in out] == [[2.0, 2.0], [4.0, 4.0]]
     assert impl.call_then(lambda a: (a, a + 1), (1,), lambda d, cache: (d, cache), [10]) == (10, 2)
+
+
+def test_a_watched_call_says_whether_it_changed_a_global_generator():
+    """The capstone's docstring forbids changing global state; a capstone that called
+    torch.manual_seed kept 30/30 (issue 55). A reseed to the very state an earlier call left is
+    seen too: the watch draws once before the call."""
+    torch.manual_seed(7)
+
+    def reseeds(seed):
+        torch.manual_seed(seed)
+        return seed
+
+    def own_generator(seed):
+        return torch.rand(2, generator=torch.Generator().manual_seed(seed))
+
+    assert impl.watched_call(reseeds, [7], {}) == (7, True)
+    result, moved = impl.watched_call(own_generator, [], {"seed": 3})
+    assert result.shape == (2,) and moved is False

@@ -64,9 +64,10 @@ def results_file(tmp_path):
 
 @pytest.fixture
 def kit_copy(tmp_path, monkeypatch):
-    """A copy of the kit's solutions, starter, exercise, authoring and course pages and the diagnoses
-    (whose declared list ``descent docs`` reads), with an empty graders/, as the working folder
-    (so that ``kit_root()`` is this copy)."""
+    """A copy of the kit's solutions, starter, exercise, authoring and course pages, the
+    diagnoses (whose declared list ``descent docs`` reads) and registry.py (whose table of parts
+    it writes), with an empty graders/, as the working folder (so that ``kit_root()`` is this
+    copy)."""
     root = tmp_path / "kit"
     for folder in ("solutions", "starter", "src/descent/diagnoses"):
         shutil.copytree(KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
@@ -74,6 +75,7 @@ def kit_copy(tmp_path, monkeypatch):
     (root / "docs").mkdir()
     for page in ("exercises.md", "authoring.md", "course.md"):
         shutil.copy(KIT / "docs" / page, root / "docs" / page)
+    shutil.copy(KIT / "src/descent/registry.py", root / "src/descent/registry.py")  # its PARTS
     monkeypatch.chdir(root)
     return root
 

@@ -163,3 +163,16 @@ def test_options_that_cannot_go_together_are_refused_before_grading(
 def test_the_generic_guard_and_recording_are_one_or_the_other(capsys):
     with pytest.raises(SystemExit):
         main(["audit", "--check-generic", "--record-generic"])
+
+
+def test_the_written_tests_are_audited_alone_in_seconds(capsys, monkeypatch):
+    """``descent audit --written``: only the write-the-tests half, one line per exercise."""
+    from descent.authoring import audit
+
+    monkeypatch.setattr(audit, "audit", lambda **kwargs: pytest.fail("the graders ran"))
+    monkeypatch.chdir(KIT)
+    assert main(["audit", "--written", "--module", "layers"]) == 0
+    out = capsys.readouterr().out
+    assert "layers.linear.tests: 6 wheats pass, 6/6 chaffs caught by the reference suite; ok" in (
+        out
+    )

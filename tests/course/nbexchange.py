@@ -7,7 +7,11 @@ The shim replaces what ``nbgrader.exchange.abc.exchange`` calls ``datetime.now``
 ``submit`` reads, formatted with the configured ``Exchange.timezone`` and
 ``Exchange.timestamp_format``); since the file system keeps its own clock, the files the
 submission wrote in the exchange get that moment as their modification time too, as they would
-have had the submission happened then (``collect`` keeps them).
+have had the submission happened then (``collect`` keeps them). Their *change* time cannot be
+set by anyone: the kernel writes the moment they were made, today. The course's collect records
+it (``descent.labs.collected``) as the time each copy was written, so :func:`collect` writes
+into that record, for each copy the test made, the moment the test says it was made (by
+:func:`submit` or :func:`touch`): what the kernel would have recorded had it been made then.
 
 Run as a script, this file is that process: ``python nbexchange.py < JSON``.
 """
@@ -122,12 +126,42 @@ def submit(course: Path, submissions: list[dict]) -> list[Path]:
 
 
 def touch(folder: Path, at: str) -> None:
-    """Give everything in ``folder`` the modification time ``at`` (ISO with offset)."""
+    """Give everything in ``folder`` the modification time ``at`` (ISO with offset), and
+    remember ``at`` as the moment it was made (:func:`collect`)."""
     from datetime import datetime
 
     stamp = datetime.fromisoformat(at).timestamp()
     for path in [*folder.rglob("*"), folder]:
         os.utime(path, (stamp, stamp), follow_symlinks=False)
+    made = _made(folder.parent)
+    made[folder.name] = stamp
+    (folder.parent / MADE).write_text(json.dumps(made))
+
+
+MADE = ".simulated-made-at.json"  # beside the exchange's copies: copy name -> when it was made
+
+
+def _made(inbound: Path) -> dict[str, float]:
+    try:
+        return json.loads((inbound / MADE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def collect(course: Path, assignment: str, *args: str, check: bool = True):
+    """``nbgrader collect`` of ``assignment``, then the course's record of each copy the test
+    made says it was written when the test made it (see the module doc)."""
+    from descent.labs import collected
+
+    run = nbgrader(course, "collect", assignment, *args, check=check)
+    log = course / collected.LOG / f"{assignment}.jsonl"
+    if log.is_file():
+        made = _made(course / "exchange" / COURSE_ID / "inbound")
+        lines = [json.loads(line) for line in log.read_text().splitlines()]
+        for line in lines:
+            line["written"] = made.get(line["copy"], line["written"])
+        log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return run
 
 
 def _drive(submissions: list[dict]) -> None:

@@ -284,6 +284,11 @@ def test_a_misnamed_single_file_and_a_removed_submission_are_noted(tmp_path):
     assert any(
         "no exercise modules found" in n and "al.py" in n for n in html_report.notes(_row(), doc)
     )
+    # test files of a write-the-tests exercise are what it handed in: nothing to note
+    doc["implementations"][0]["intake"].update(
+        taken=[], ignored=[{"path": "test_mse.py", "reason": "extra test file"}]
+    )
+    assert not any("no exercise modules" in n for n in html_report.notes(_row(), doc))
     with Gradebook(tmp_path / "g.sqlite") as book:
         for student in ("bo", "cy"):
             book.record(_outcome(student, {}), source=student, submitted=1.0, superseded=[])

@@ -122,12 +122,14 @@ def _hostile(subs: Path) -> None:
     (subs / "t-threads" / "losses.py").write_text(THREADS)
 
 
-def _batch(base: Path, jobs: int, user=None) -> tuple[int, str, dict[str, dict]]:
+def _batch(
+    base: Path, jobs: int, user=None, selection: str = SELECTION, *extra: str
+) -> tuple[int, str, dict[str, dict]]:
     """Grade ``base/subs`` into ``base/out``; the exit code, the output and each student's
     current row (status, message, and per test its outcome and points)."""
     out = base / "out"
-    argv = command(base / "subs", out, "-k", SELECTION, "-j", str(jobs))
-    kw = dict(cwd=KIT, env=env(), capture_output=True, text=True, timeout=600)
+    argv = command(base / "subs", out, "-k", selection, "-j", str(jobs), *extra)
+    kw = dict(cwd=KIT, env=env(), capture_output=True, text=True, timeout=900)
     if user is None:
         proc = subprocess.run(argv, **kw)
     else:
@@ -198,3 +200,156 @@ def test_no_honest_grade_changes_beside_a_hostile_class(base, honest_grades, lan
     if user is not None:
         assert "cannot be read (Permission denied)" in found["uma"]["message"], found["uma"]
     assert code == 1, output[-3000:]  # held students: the instructor has something to resolve
+
+
+# ---------------------------------------------------------------------------------- round six
+ROUND_SIX_SELECTION = "test_regression and TestClosedForm"
+HONEST_SIX = ("alice", "bob", "erin", "frank", "gus")  # the sample class's own work; gus: stubs
+COPIES = {f"zz-{how}": how for how in ("getattr", "exec", "moved", "indirect_all")}
+
+
+def _round_six_code(subs: Path) -> None:
+    """Five honest students of the similarity sample class, and bob's work hidden four ways
+    (round six's indirections: getattr, exec of a string, moved into modules bob left empty,
+    all three)."""
+    from .similarity import similarity_class
+    from .similarity.similarity_evasions import HOSTS, hide
+
+    sample = similarity_class.build(subs.parent / "sample", KIT)
+    for student in HONEST_SIX:
+        shutil.copytree(sample / student, subs / student)
+    texts = {m: (sample / "bob" / f"{m}.py").read_text() for m in similarity_class.MODULES}
+    starter = {m: (KIT / "starter" / f"{m}.py").read_text() for m in HOSTS.values()}
+    for name, how in COPIES.items():
+        (subs / name).mkdir()
+        for module, text in hide(texts, how, starter).items():
+            (subs / name / f"{module}.py").write_text(text)
+
+
+def _graded(base: Path, jobs: int, user, *extra: str) -> tuple[int, str, dict]:
+    """Round six's class graded: the exit code, the output and each student's tests."""
+    code, output, found = _batch(base, jobs, user, ROUND_SIX_SELECTION, *extra)
+    return code, output, {student: row["tests"] for student, row in found.items()}
+
+
+@pytest.fixture(scope="module")
+def honest_six():
+    """The five honest students of round six graded alone (as root, one job)."""
+    path = Path(tempfile.mkdtemp(prefix="descent-honest6-"))
+    try:
+        (path / "subs").mkdir()
+        _round_six_code(path / "subs")
+        for name in COPIES:
+            shutil.rmtree(path / "subs" / name)
+        code, output, tests = _graded(path, 1, None)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+    assert code == 0, output[-3000:]
+    assert any(points for _, points in tests["alice"].values()), tests["alice"]
+    return tests
+
+
+@pytest.mark.slow(
+    reason="a real class run: nine students graded by descent batch -j 2 with --similarity, "
+    "then a quiz through nbgrader's exchange, collect and autograde, as root and as an "
+    "ordinary user (several minutes a lane)"
+)
+@pytest.mark.parametrize("lane", ["root", "ordinary user"])
+def test_round_six_class_honest_grades_stand_and_no_attack_earns(base, honest_six, lane):
+    """Issue 58's class run (its item 1 is another's): five honest students beside round six's
+    attacks. Code: bob's work hidden by getattr, exec of a string, a move into modules he left
+    empty, and all three, each graded as bob's own work (the comparison changes no grade) and
+    flagged above every independent pair. Labs (the quiz, five honest students): a link to the
+    source and one to a classmate's collected notebook over two collects, refused and worth
+    nothing; a copy made by hand under an earlier time with touch -d, counted from when it was
+    written, as a classmate who handed in then."""
+    from descent.course.similarity import corpus, engine
+
+    from .similarity import similarity_class
+
+    user = account() if lane == "ordinary user" else None
+    (base / "subs").mkdir()
+    _round_six_code(base / "subs")
+    code, output, tests = _graded(base, 2, user, "--similarity")
+    assert code == 0, output[-3000:]
+    for student in HONEST_SIX:
+        assert tests[student] == honest_six[student], (student, output[-3000:])
+    for name in COPIES:  # what bob's work earns, however it is hidden
+        assert tests[name] == tests["bob"], (name, tests[name])
+    index = (base / "out" / "similarity" / "index.html").read_text()
+    found = engine.analyse(corpus.read(base / "subs", KIT, similarity_class.MODULES))
+    copies = {"bob", *COPIES}
+    independent = [p for p in found.pairs if not {p.a, p.b} <= copies]
+    top = max(p.similarity for p in independent)
+    assert not any(p.flagged for p in independent), [(p.a, p.b) for p in independent if p.flagged]
+    for name in COPIES:
+        pair = next(p for p in found.pairs if {p.a, p.b} == {"bob", name})
+        assert pair.flagged and pair.similarity > top, (name, pair.similarity, top)
+        assert f"bob &amp; {name}" in index, name
+    _round_six_labs(base / "labs", user)
+
+
+def _round_six_labs(folder: Path, user) -> None:
+    """The quiz: five honest students (3 to 5 right), eve's link to the source, mal's to ann's
+    collected notebook after a first collect, fi's copy made by hand 19 hours before its time
+    with touch -d beside cy's honest one; collected and graded by descent labs autograde."""
+    from datetime import datetime, timedelta, timezone
+
+    from labs.test_collect import QUIZ, _answers, _collect, _submit
+
+    from descent.course import lateness, nbrecords
+    from descent.course import plan as plan_mod
+
+    from . import nbexchange as nx
+
+    students = [(s, s.title(), "Doe") for s in ("ann", "bo", "cy", "dee", "ed", "eve", "fi", "mal")]
+    course = nx.make_course(folder, [QUIZ], students, None)
+    os.chmod(folder, 0o755)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    honest = {"ann": 5, "bo": 3, "cy": 5, "dee": 4, "ed": 5}
+    _submit(course, ("ann", now, True), ("mal", now, False))
+    _collect(course, user)
+    cy_at = datetime.now(timezone.utc)
+    handed = [(s, now, right) for s, right in honest.items() if s not in ("ann", "cy")]
+    copies = _submit(
+        course, ("mal", now + timedelta(minutes=1), False), ("eve", now, False),
+        ("cy", cy_at, True), *handed,
+    )  # fmt: skip
+    mal, eve = copies[0], copies[1]
+    (mal / f"{QUIZ}.ipynb").unlink()
+    (mal / f"{QUIZ}.ipynb").symlink_to(course / "submitted" / "ann" / QUIZ / f"{QUIZ}.ipynb")
+    (eve / f"{QUIZ}.ipynb").unlink()
+    (eve / f"{QUIZ}.ipynb").symlink_to(course / "source" / QUIZ / f"{QUIZ}.ipynb")
+    claimed = cy_at - timedelta(hours=19)
+    stamp = f"{claimed.strftime('%Y-%m-%d %H:%M:%S.%f')} UTC"
+    forged = course / "exchange" / nx.COURSE_ID / "inbound" / f"fi+{QUIZ}+{stamp}+forged"
+    forged.mkdir()
+    (forged / f"{QUIZ}.ipynb").write_text(_answers(course, right=True))
+    (forged / "timestamp.txt").write_text(stamp)
+    (forged / "submission_secret.txt").write_text("x" * 64)
+    nx.touch(forged, claimed.isoformat())
+    _collect(course, user, "--update")
+    for copy in (mal, eve):
+        shutil.rmtree(copy)
+    argv = [str(nx.BIN / "descent"), "labs", "autograde", QUIZ, "--course", str(course)]
+    kw = dict(cwd=course, env=nx.environment(folder), capture_output=True, text=True, timeout=900)
+    if user is None:
+        graded = subprocess.run(argv, **kw)
+    else:
+        give(user, folder)
+        graded = run_as(user, argv, **kw)
+    from descent.labs import instructor
+
+    scores = instructor._scores(course, QUIZ)
+    for student, right in honest.items():
+        assert scores[student][0] == right, (student, scores.get(student), graded.stdout[-3000:])
+    assert "eve" not in scores and "mal" not in scores, scores  # refused: graded by no one
+    assert scores["fi"][0] == 5  # her work is her own: its time is what she cannot have
+    records = nbrecords.Records(course)
+    fi, cy = (records.submitted(s, QUIZ, None).when for s in ("fi", "cy"))
+    assert fi.doubt and not cy.doubt, (fi, cy)
+    due = cy_at - timedelta(hours=17, minutes=30)
+    policy = plan_mod.LatePolicy(penalty=3, per="hour", cap=100)
+    assert (
+        lateness.penalty(policy, due, fi.at).percent == lateness.penalty(policy, due, cy.at).percent
+    )

@@ -1,20 +1,24 @@
 """What nbgrader recorded at submit, read in the zone nbgrader was configured with; two records
-that disagree, a zone that cannot be resolved, files written after the time a copy claims, and
-an export of an earlier collect each make the time unknown, with the reason.
+that disagree, a zone that cannot be resolved, and an export of an earlier collect each make the
+time unknown, with the reason; a copy written after the time it claims counts from when it was
+written, by the change time the course's collect recorded (or the exchange copy's own).
 
 The course folders here are written by hand in nbgrader's layout (the texts are those nbgrader
-0.9 writes); ``test_term_nbgrader.py`` drives nbgrader's real exchange.
+0.9 writes), with the record the course's collect keeps written as it would have written it had
+the copy been collected at the moment named (a file's change time cannot be set);
+``tests/labs/test_collect.py`` and ``test_term_nbgrader.py`` drive nbgrader's real exchange.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from descent.course import nbrecords
+from descent.course import lateness, nbrecords
+from descent.labs import collected
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -38,7 +42,8 @@ def _course(tmp_path: Path, zone: str | None, fmt: str | None = None) -> Path:
 
 def _submitted(course: Path, student: str, stamp: str | None, at: datetime, exchange=True):
     """A copy as submit and collect leave it: in the exchange under its time, and collected
-    into submitted/ with the files' times of the moment it was made."""
+    into submitted/ with the files' times of the moment it was made, and the collect's record
+    saying it was last written at ``at``."""
     made = []
     folder = course / "submitted" / student / LAB
     made.append(folder)
@@ -51,7 +56,17 @@ def _submitted(course: Path, student: str, stamp: str | None, at: datetime, exch
             (copy / "timestamp.txt").write_text(stamp)
         for path in copy.iterdir():
             os.utime(path, (at.timestamp(), at.timestamp()))
+    if exchange and stamp is not None:
+        _record(course, student, made[1].name, at, folder)
     return made
+
+
+def _record(course: Path, student: str, copy: str, written: datetime, folder: Path) -> None:
+    """The record the course's collect keeps of the copy it took into ``folder``."""
+    record = collected.Record(
+        student, copy, written.timestamp() + 60, written.timestamp(), collected.hashes(folder)
+    )
+    collected.append(course, LAB, record)
 
 
 def _read(course: Path, student: str, exported=None):
@@ -121,24 +136,48 @@ def test_records_that_disagree_are_not_guessed_between(tmp_path):
     assert not stale.known and "the export is of an earlier collect" in stale.source
 
 
-def test_files_written_after_the_time_a_copy_claims_are_flagged(tmp_path):
+def test_a_copy_written_after_the_time_it_claims_counts_from_when_it_was_written(tmp_path):
     """A copy made by hand in the exchange, named an hour before the due date, written 19
-    hours after it; collect keeps each file's modification time."""
+    hours after it, its files' modification times set back with ``touch -d``: it used to be
+    read from those times (on time, unflagged); the change time collect recorded says when it
+    was written, and the time counts from there, flagged."""
     course = _course(tmp_path, "Australia/Sydney")
-    _submitted(
-        course, "hana", "2026-10-04 11:00:00.000000 AEDT", datetime(2026, 10, 4, 20, tzinfo=UTC)
-    )
+    claimed, written = datetime(2026, 10, 4, 0, tzinfo=UTC), datetime(2026, 10, 4, 20, tzinfo=UTC)
+    folder, copy = _submitted(course, "hana", "2026-10-04 11:00:00.000000 AEDT", claimed)
+    (collected_log := course / collected.LOG / f"{LAB}.jsonl").unlink()
+    _record(course, "hana", copy.name, written, folder)
     when = _read(course, "hana")
-    assert not when.known
-    assert (
-        f"submitted/hana/{LAB}/" in when.source
-        and "was written 2026-10-05 07:00 AEDT" in when.source
-    )
-    # within 5 minutes (submit writes timestamp.txt after copying the work) it is on time
+    assert when.at == written, when
+    assert when.doubt.startswith(
+        f"counted from when it was written: submitted/hana/{LAB} claims 2026-10-04 11:00 AEDT, "
+        f"but its exchange copy was last written 2026-10-05 07:00 AEDT (the change time "
+        f"nbgrader collect read)"
+    ), when.doubt
+    # within 5 minutes (submit writes timestamp.txt, then the work) it is on time and unflagged
     _submitted(
         course, "ivo", "2026-10-04 11:00:00.000000 AEDT", datetime(2026, 10, 4, 0, 4, tzinfo=UTC)
     )
-    assert _read(course, "ivo").at == datetime(2026, 10, 4, 0, 0, tzinfo=UTC)
+    assert _read(course, "ivo") == lateness.Submitted(claimed, lateness.TIMESTAMP)
+    # the plan's allowance: a network file system whose clock runs 20 hours ahead
+    records = nbrecords.Records(course, allowance=timedelta(hours=21))
+    assert records.submitted("hana", LAB, None).when.at == claimed
+    assert collected_log.is_file()
+
+
+def test_without_the_collect_record_the_exchange_copys_change_time_counts(tmp_path):
+    """Collected before the course's collect kept records: the exchange copy of the very
+    files collected is read as it is now (its change time can only have grown since). With
+    neither, nothing the student cannot set says when the copy was written: time unknown."""
+    course = _course(tmp_path, "Australia/Sydney")
+    stamp = "2026-10-04 11:00:00.000000 AEDT"
+    folder, copy = _submitted(course, "jo", stamp, datetime(2026, 10, 4, 0, tzinfo=UTC))
+    (course / collected.LOG / f"{LAB}.jsonl").unlink()
+    now = datetime.fromtimestamp(max(p.stat().st_ctime for p in [copy, *copy.iterdir()]), UTC)
+    when = _read(course, "jo")
+    assert when.at == now and "the exchange copy's change time" in when.source, when
+    (folder / f"{LAB}.ipynb").write_text('{"changed": 1}')  # not the files in the exchange
+    when = _read(course, "jo")
+    assert not when.known and "nothing the student cannot set says when" in when.source, when
 
 
 def test_without_a_timestamp_or_a_collected_copy(tmp_path):

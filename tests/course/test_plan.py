@@ -85,6 +85,10 @@ BROKEN = [
     (('per = "day"', 'per = "week"'), "[late] per must be 'day' or 'hour'"),
     (("due = 2027-01-22T23:59:00", "due = 2027-01-22"), "has no time of day"),
     (("[course]", "[course"), "not valid TOML"),
+    (
+        ("[course]", "[course]\nwritten_allowance_minutes = -1"),
+        "[course] written_allowance_minutes must be a number >= 0 (got -1)",
+    ),
 ]
 
 
@@ -94,3 +98,33 @@ def test_every_plan_error_gives_its_message(tmp_path, edit, message):
     with pytest.raises(plan_mod.PlanError) as info:
         plan_mod.load(path)
     assert message in str(info.value)
+
+
+def test_the_allowance_for_a_copy_written_after_its_time_is_a_setting(tmp_path, plan):
+    """How long after the time it claims a lab's exchange copy may be written (5 minutes unless
+    the plan says: a network file system whose clock runs ahead needs more)."""
+    assert plan.written_allowance == timedelta(minutes=5)
+    path = write_plan(
+        tmp_path, PLAN.replace("[course]", "[course]\nwritten_allowance_minutes = 20", 1)
+    )
+    assert plan_mod.load(path).written_allowance == timedelta(minutes=20)
+
+
+def test_a_write_the_tests_exercise_is_named_by_its_id_and_needs_no_module(tmp_path):
+    """``losses.mse.tests`` is an exercise of its own: a plan names it (a module's name does not
+    include it), its assignment needs no module, and ``-k`` keeps it apart from losses.mse."""
+    path = write_plan(tmp_path)
+    path.write_text(
+        path.read_text().replace(
+            'exercises = ["clipping.clip_grad_norm", "clipping.clip_grad_value"]',
+            'exercises = ["clipping.clip_grad_norm.tests", "losses.mse"]',
+        )
+    )
+    a2 = plan_mod.load(path).item("a2")
+    assert a2.exercises == ("clipping.clip_grad_norm.tests", "losses.mse")
+    assert a2.modules == ("losses",)
+    assert plan_mod.exact_selection("losses.mse") == "(losses.mse and not losses.mse.tests)"
+    assert plan_mod.exact_selection("clipping.clip_grad_norm") == (
+        "(clipping.clip_grad_norm and not clipping.clip_grad_norm.tests)"
+    )
+    assert "losses.mse.tests" in plan_mod.every_exercise()

@@ -77,3 +77,22 @@ def test_a_merge_needs_a_bundle_and_a_working_folder(tmp_path):
     bundle = _tree(tmp_path / "b", {"starter/x.py": "", "exercises/test_x.py": ""})
     with pytest.raises(BundleError, match="is not a folder: give the student's working copy"):
         release.merge(bundle, tmp_path / "nowhere")
+
+
+def test_an_assignment_of_written_tests_ships_their_files_and_names_them(tmp_path):
+    path = write_plan(tmp_path)
+    path.write_text(
+        path.read_text().replace(
+            'exercises = ["clipping.clip_grad_norm", "clipping.clip_grad_value"]',
+            'exercises = ["clipping.clip_grad_norm.tests", "losses.mse.tests"]',
+        )
+    )
+    plan = plan_mod.load(path)
+    assert release.released_modules(plan, plan.item("a2")) == ["basics"]
+    assert release.released_test_files(plan, plan.item("a2")) == ["test_mse", "test_clip_grad_norm"]
+    assert release.released_test_files(plan, plan.item("a1")) == []
+    text = release._assignment_section(plan, plan.item("a2"))
+    assert (
+        "- `losses.mse.tests` (Write the tests: Mean squared error), in `starter/test_mse.py`"
+        in (text)
+    )

@@ -164,6 +164,27 @@ def test_the_content_hash_follows_the_graded_files_only(tmp_path):
     assert submissions.content_hash(tmp_path) != second
 
 
+def test_a_change_to_a_helper_package_is_a_new_submission(tmp_path):
+    """A helper package one folder down is graded when a module imports it (issue 55): editing
+    it must regrade the student, as editing losses.py does."""
+    (tmp_path / "losses.py").write_text("from .helpers.ops import f\n")
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "ops.py").write_text("def f():\n    return 1\n")
+    before = submissions.content_hash(tmp_path)
+    (tmp_path / "helpers" / "ops.py").write_text("def f():\n    return 2\n")
+    assert submissions.content_hash(tmp_path) != before
+
+
 def test_an_empty_folder_is_an_error(tmp_path):
     with pytest.raises(submissions.SubmissionsError, match="no submissions to grade"):
         submissions.discover(tmp_path)
+
+
+def test_a_folder_of_test_files_alone_is_graded_where_they_are(tmp_path):
+    """A write-the-tests assignment's entry holds test files and no module: the batch grades the
+    folder that holds them, as it would one of modules."""
+    (tmp_path / "ada" / "starter").mkdir(parents=True)
+    (tmp_path / "ada" / "starter" / "test_mse.py").write_text("def test_a(impl):\n    pass\n")
+    (tmp_path / "ada" / "starter" / "test_helpers.py").write_text("")  # not an exercise's
+    listing = submissions.discover(tmp_path)
+    assert [e.path for e in listing.entries] == [tmp_path / "ada" / "starter"]

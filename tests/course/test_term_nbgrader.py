@@ -18,7 +18,8 @@ What happens besides (each a finding of issue 48, every one resolved as an instr
 * gus's first a2 upload has no metadata (time unknown): the instructor sets the time; gus then
   uploads again 19 days late: the time set by hand lapses, and says so;
 * hana's lab 1 is a copy made by hand in the exchange, named an hour before the due date but
-  written 19 hours after it: flagged (time unknown), then set to when it was written;
+  written 19 hours after it: counted from when collect found it written, flagged, then set to
+  that time by hand;
 * gus's lab 1 ``timestamp.txt`` was edited in the exchange after submit: the records disagree,
   time unknown, set by the instructor to the exchange's record;
 * fay's lab 1 was placed in ``submitted/`` by hand: no ``timestamp.txt``, set by hand;
@@ -555,7 +556,7 @@ def term(tmp_path_factory):
     copies = _through_the_exchange(course)
     _tamper_and_forge(course, copies)
     for assignment in ("a1", Q1, LAB, Q2):
-        seen["collect"][assignment] = nx.nbgrader(course, "collect", assignment).stderr
+        seen["collect"][assignment] = nx.collect(course, assignment).stderr
     seen["modes"] = {
         str(p.relative_to(course)): p.stat().st_mode & 0o777
         for p in [
@@ -690,7 +691,7 @@ def test_nbgraders_times_are_read_as_nbgrader_wrote_them(term):
     )
     before = {r["student"]: r["attention"] for r in _rows(term["before"]["csv"])}
     assert (
-        f"{LAB}: time unknown: submitted/hana/{LAB}/{LAB}.ipynb was written 2026-10-05 07:00 AEDT, after the time the copy claims (2026-10-04 11:00 AEDT)"
+        f"{LAB}: counted from when it was written: submitted/hana/{LAB} claims 2026-10-04 11:00 AEDT, but its exchange copy was last written 2026-10-05 07:00 AEDT (the change time nbgrader collect read)"
         in before["hana"]
     )
     assert (
@@ -742,7 +743,7 @@ def test_nbgraders_exchange_in_any_zone_it_allows(tmp_path, zone):
         course,
         [dict(student=s, assignment=Q1, at=at, config=config) for s, at in moments.items()],
     )
-    nx.nbgrader(course, "collect", Q1)
+    nx.collect(course, Q1)
     stamps = {s: (course / "submitted" / s / Q1 / "timestamp.txt").read_text() for s in moments}
     if zone is None:
         assert stamps["ben"] == "2026-10-03 23:30:00.000000 UTC"

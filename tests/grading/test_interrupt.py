@@ -5,6 +5,8 @@ to look current; a Ctrl-C once the tests run is left to pytest."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 from types import SimpleNamespace
 
@@ -86,3 +88,28 @@ def test_once_the_tests_run_an_interrupt_is_pytests_to_report(sigint, tmp_path, 
     interrupt.tests_starting()
     interrupt.interrupted()
     assert results.exists() and plugins.dropped == [] and capsys.readouterr().err == ""
+
+
+# A Ctrl-C at the moment the grading plugin starts importing the rest of the kit (its first
+# heavy module), delivered as the terminal delivers it: to the process, between two bytecodes.
+CTRL_C_WHILE_LOADING = """
+import importlib.abc, os, signal, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "descent.grading.plugin_workers":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+import descent.grading.plugin
+"""
+
+
+def test_ctrl_c_while_the_plugin_loads_is_one_line():
+    """Ctrl-C during pytest's start-up printed a 51-line traceback (issue 55): the handler came
+    only after the plugin had imported the rest of the kit."""
+    run = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_LOADING], capture_output=True, text=True, timeout=300
+    )
+    assert (run.returncode, run.stderr.strip()) == (interrupt.INTERRUPTED, interrupt.MESSAGE)

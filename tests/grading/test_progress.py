@@ -41,6 +41,14 @@ def test_the_next_exercise_is_one_started_then_the_first_not_begun():
     assert progress.next_exercise(done) is None
 
 
+def test_a_part_with_the_mistake_comes_before_the_exercise_that_calls_it():
+    """``descent check`` pointed at adamw (6.67 of 10), where the mistake was in adam, 0 of 10
+    (issue 55): a part an exercise may call comes first."""
+    block = {"exercises": [_ex("optim.adam", "failed", 0.0), _ex("optim.adamw", "partial", 6.67),
+                           _ex("schedules.step_lr", "failed", 0.0)]}  # fmt: skip
+    assert progress.next_exercise(block)["id"] == "optim.adam"
+
+
 def test_the_view_shows_the_table_and_the_next_step_as_text():
     out = io.StringIO()
     block = {**BLOCK, "name": "[red]me[/red]"}

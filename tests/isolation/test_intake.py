@@ -51,9 +51,69 @@ def test_only_exercise_modules_are_taken(tmp_path):
     reasons = _reasons(result)
     assert "symbolic link" in reasons["activations.py"]
     assert "pytest" in reasons["conftest.py"] and ".pth" in reasons["evil.pth"]
-    assert "shadows" in reasons["numpy.py"] and "shadows" in reasons["torch/"]
+    assert "shadow" in reasons["numpy.py"] and "shadow" in reasons["torch/__init__.py"]
     assert "extra test file" in reasons["test_bonus.py"]
-    assert "shadows the `json`" in reasons["json.py"]
+    assert "shadow the `json`" in reasons["json.py"]
+    assert {r["path"] for r in result.refused} >= {"numpy.py", "json.py", "torch/__init__.py"}
+    result.cleanup()
+
+
+HELPED = "from ._util import ident\nfrom .helpers.ops import twice\n\n" + GOOD
+
+
+def test_the_helper_files_the_modules_import_are_taken_with_them(tmp_path):
+    """A student's own helper file was dropped: `descent grade` gave 0/80 for a losses.py that
+    imports its `_util.py`, which the public tests had graded 80/80 (issue 55)."""
+    sub = tmp_path / "sub"
+    (sub / "helpers" / "deeper").mkdir(parents=True)
+    (sub / "losses.py").write_text(HELPED)
+    (sub / "_util.py").write_text("import _shared\n\ndef ident(x):\n    return x\n")
+    (sub / "_shared.py").write_text("K = 1\n")
+    (sub / "helpers" / "__init__.py").write_text("")
+    (sub / "helpers" / "ops.py").write_text("def twice(x):\n    return 2 * x\n")
+    (sub / "helpers" / "deeper" / "more.py").write_text("")
+    (sub / "helpers" / "notes.md").write_text("")
+    (sub / "scratch.py").write_text("print('notes')\n")
+    (sub / "data").mkdir()
+    (sub / "data" / "points.csv").write_text("1,2\n")
+    result = intake.take(sub, tmp_path)
+    assert result.taken == [
+        "losses.py",
+        "_shared.py",
+        "_util.py",
+        "helpers/__init__.py",
+        "helpers/ops.py",
+    ]
+    copied = sorted(str(p.relative_to(result.folder)) for p in Path(result.folder).rglob("*.py"))
+    assert copied == [
+        "_shared.py",
+        "_util.py",
+        "helpers/__init__.py",
+        "helpers/ops.py",
+        "losses.py",
+    ]
+    reasons = _reasons(result)
+    assert "not imported by any exercise module" in reasons["scratch.py"]
+    assert "nested too deep" in reasons["helpers/deeper/"]
+    assert "without Python files" in reasons["data/"]
+    assert result.sources == {"losses": HELPED}  # the library-use scan reads the modules
+    result.cleanup()
+
+
+def test_a_zipped_folder_brings_its_helpers_too(tmp_path):
+    z = tmp_path / "s.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("alice/losses.py", HELPED)
+        zf.writestr("alice/_util.py", "def ident(x):\n    return x\n")
+        zf.writestr("alice/helpers/ops.py", "def twice(x):\n    return 2 * x\n")
+        zf.writestr("alice/helpers/deep/x.py", "")
+        zf.writestr("alice/unused.py", "")
+        zf.writestr("alice/numpy.py", "")
+    result = intake.take(z, tmp_path)
+    assert result.taken == ["losses.py", "_util.py", "helpers/ops.py"]
+    reasons = _reasons(result)
+    assert "not imported" in reasons["unused.py"] and "nested too deep" in reasons["helpers/deep/"]
+    assert "would shadow the `numpy` module" in reasons["numpy.py"]
     result.cleanup()
 
 
@@ -180,3 +240,20 @@ def test_resource_forks_in_a_zip_are_never_graded(tmp_path):
     reasons = _reasons(result)
     for member in ("__MACOSX/losses.py", "._losses.py", "sub/._work.ipynb"):
         assert "resource fork" in reasons[member], reasons
+
+
+def test_helper_candidates_are_capped_however_many_folders(tmp_path, monkeypatch):
+    """Every folder of a submission is now read one level down for helper files: their number
+    and size are capped across all folders, as an archive's members are."""
+    monkeypatch.setattr(intake, "MAX_ARCHIVE_MEMBERS", 5)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(GOOD)
+    for folder in ("a", "b"):
+        (sub / folder).mkdir()
+        for i in range(4):
+            (sub / folder / f"m{i}.py").write_text("x = 1\n")
+    result = intake.take(sub, tmp_path)
+    assert result.taken == ["losses.py"]
+    assert any("too large" in r["reason"] for r in result.refused), result.refused
+    result.cleanup()

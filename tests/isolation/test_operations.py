@@ -63,6 +63,7 @@ def test_every_operation_has_a_handler():
         "setattr",
         "apply",
         "cell",
+        "stand_in",
         "ping",
         "seed",
     }
@@ -128,3 +129,30 @@ def test_a_pipelined_request_must_be_a_call_or_an_operator(worker):
 def test_an_exception_of_the_code_comes_back_as_one(worker):
     reply, _ = ask(worker, {"op": "call", "target": MSE}, [torch.zeros(2), torch.zeros(3)])
     assert "exc" in reply and "protocol" not in reply
+
+
+def test_stand_in_puts_the_kits_part_in_place_and_takes_it_out(worker):
+    """One mistake, one charge: the worker puts the kit's stand-in for a part in every module of
+    the submission, says which ran, and puts the submission's own back (issue 55)."""
+    relu = {"m": "activations", "a": "relu_forward"}
+    net = {"m": "layers", "a": "residual_block_forward"}
+    x, W1, b1 = torch.randn(4, 3), torch.randn(5, 3), torch.randn(5)
+    W2, b2 = torch.randn(3, 5), torch.randn(3)
+    ask(worker, {"op": "load", "module": "layers"})
+    own = sys.modules[f"{PACKAGE}.activations"].relu_forward
+    reply, value = ask(worker, {"op": "stand_in", "parts": ["activations.relu", "layers.linear"]})
+    assert value == []
+    assert sys.modules[f"{PACKAGE}.activations"].relu_forward is not own
+    _, out = ask(worker, {"op": "call", "target": net}, [x, W1, b1, W2, b2])
+    assert torch.allclose(out[0], x + torch.relu(x @ W1.T + b1) @ W2.T + b2, atol=1e-6)
+    _, value = ask(worker, {"op": "stand_in", "parts": []})
+    assert value == ["activations.relu", "layers.linear"]
+    assert sys.modules[f"{PACKAGE}.activations"].relu_forward is own
+    _, out = ask(worker, {"op": "call", "target": relu}, [torch.tensor([-1.0, 2.0])])
+    assert out[0].tolist() == [0.0, 2.0]
+
+
+def test_stand_in_refuses_a_part_without_a_stand_in(worker):
+    for parts in (["losses.mse"], "activations.relu", [3]):
+        reply, _ = ask(worker, {"op": "stand_in", "parts": parts})
+        assert reply["protocol"] == "bad parts", parts

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from descent.calls import helpers
 from descent.isolation import submission
 from descent.isolation.protocol import ProtocolError
 from descent.isolation.submission import PACKAGE, Submission, text
@@ -97,3 +98,27 @@ def test_text_is_capped_and_never_raises():
     assert text(lambda: 42) == "<unprintable>"
     assert text(lambda: Sub("kept")) == "kept" and type(text(lambda: Sub("kept"))) is str
     assert text(lambda: "x" * 5000) == "x" * submission.MAX_TEXT
+
+
+def test_the_helper_files_intake_took_are_imported_as_written(tmp_path):
+    """A helper file of the student's own (``_util.py``, a package ``helpers/``) imported
+    relatively or absolutely: the worker gave "No module named '_descent_submission._util'"
+    (issue 55)."""
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "losses.py").write_text(
+        "import _util\nfrom .helpers.ops import twice\n\n"
+        "def mse_forward(pred, target):\n    return twice(_util.ONE), None\n"
+    )
+    (tmp_path / "_util.py").write_text("ONE = 1\n")
+    (tmp_path / "helpers" / "ops.py").write_text("def twice(x):\n    return 2 * x\n")
+    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] in (PACKAGE, "_util")}
+    try:
+        sub = Submission(str(tmp_path))
+        assert "mse_forward" in sub.load("losses")["attrs"]
+        fn, exercise = sub.function({"m": "losses", "a": "mse_forward"})
+        assert fn(None, None)[0] == 2 and exercise == "losses.mse"
+    finally:
+        helpers.HOOK.unregister(PACKAGE)
+        for name in [k for k in sys.modules if k.split(".")[0] in (PACKAGE, "_util")]:
+            del sys.modules[name]
+        sys.modules.update(saved)

@@ -178,8 +178,9 @@ def _refusals(found: dict, student: str) -> list[str]:
 
 def test_the_copy_collect_takes_is_the_one_inspected(course, tmp_path):
     """A planted copy whose name sorts before the decoy's but whose time is later holds a link
-    to a classmate's notebook: collect takes it (and copies what the link names); the preflight
-    used to inspect the decoy, sorted by name, and flagged nothing."""
+    to a classmate's notebook: collect takes it (nbgrader's own collect copied what the link
+    names; the course's refuses it); the preflight used to inspect the decoy, sorted by name,
+    and flagged nothing."""
     from descent.labs import exchange, instructor
 
     inbound = _released(course)
@@ -193,9 +194,11 @@ def test_the_copy_collect_takes_is_the_one_inspected(course, tmp_path):
     assert [c.path for c in exchange.candidates(inbound, QUIZ)["mallory"]] == [planted, decoy]
     collected = nbgrader(course, "collect", QUIZ)
     assert collected.returncode == 0, collected.stderr[-2000:]
-    got = course / "submitted" / "mallory" / QUIZ / f"{QUIZ}.ipynb"
-    assert got.read_text() == classmate.read_text()  # nbgrader took the planted copy
-    (refusal,) = _refusals(instructor.preflight(course, QUIZ), "mallory")
+    assert not (course / "submitted" / "mallory").exists()  # the planted copy is refused
+    at_collect, refusal = _refusals(instructor.preflight(course, QUIZ), "mallory")
+    assert at_collect.startswith(
+        f"refused before grading: nbgrader collect refused the exchange copy {planted.name}: "
+    )
     assert refusal.startswith(
         f"refused before grading: exchange copy {planted.name} (the one collect takes): "
     ) and refusal.endswith(f"{QUIZ}.ipynb is a symbolic link (to {classmate})"), refusal

@@ -10,10 +10,13 @@ import io
 import re
 import shutil
 import subprocess
+import unicodedata
 
 import pytest
 
 from descent.reports import spreadsheet
+
+BREAKS = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # str.splitlines' breaks, and the tab
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -34,9 +37,16 @@ PAYLOADS = [
     "\u200b+1+1",
     "\uff1d1+2",
     "ann\t=1+2",
+    # issue 58: a formula after a vertical tab (a line break to str.splitlines and to readers
+    # that split lines there), a minus before Arabic-Indic digits (Python's \\d took "-\u0663"
+    # for a number), the minus sign, a small plus and a superscript plus (NFKC folds them)
+    "x\x0b=1+2",
+    "x\u2028=1+2",
+    "-\u0663",
+    "\u22121+1",
+    "\ufe621+1",
+    "\u207a1+1",
 ]
-
-TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def _dangerous(rows: list[list[str]]) -> list[str]:
@@ -46,18 +56,23 @@ def _dangerous(rows: list[list[str]]) -> list[str]:
     found = []
     for row in rows:
         for c in row:
-            for part in c.split("\t"):
-                bare = part.lstrip("".join(chr(n) for n in range(0x21) if chr(n) != "\t"))
+            for part in re.split(f"[{BREAKS}]", c):
+                bare = part.lstrip("".join(chr(n) for n in range(0x21)))
                 bare = bare.lstrip("\u00a0\u2000\u2001\u2002\u2003\u3000\u200b\ufeff")
-                if bare.startswith(TRIGGERS) and not spreadsheet._NUMBER.fullmatch(bare):
+                first = unicodedata.normalize("NFKC", bare[:1])
+                opens = first in ("=", "+", "-", "@") or unicodedata.category(bare[:1] or "a") in (
+                    "Sm",
+                    "Pd",
+                )
+                if opens and not re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", bare):
                     found.append(c)
     return found
 
 
 def _neutral(payload: str) -> str:
-    """How the kit writes a payload: a quote in front, and in front of a part after a tab that
-    would start a formula where tabs separate cells."""
-    return "'" + payload.replace("\t=", "\t'=")
+    """How the kit writes a payload: a quote in front, and in front of a part after a tab or a
+    line break that would start a formula where a reader starts a cell or a line there."""
+    return "'" + re.sub(f"([{BREAKS}])([=+@-])", r"\1'\2", payload)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

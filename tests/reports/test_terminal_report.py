@@ -61,3 +61,26 @@ def test_with_descent_generic_only_the_table_leaves_the_catalogue_name_out(monke
     console = Console(record=True, width=200, force_terminal=False)
     report.render(doc, console)
     assert "mse_sum_not_mean" not in console.export_text()
+
+
+def test_the_files_not_graded_are_listed_with_the_reason():
+    """A student's file that was not graded said nothing in the report (issue 55): refused ones
+    first, then the ignored ones, but not the bundle's own __init__.py and caches."""
+    doc = _results()
+    doc["implementations"][0]["intake"] = {
+        "taken": ["losses.py", "_util.py"],
+        "refused": [{"path": "torch.py", "reason": "would shadow the `torch` module"}],
+        "ignored": [
+            {"path": "__init__.py", "reason": "a pytest or interpreter start-up file"},
+            {"path": "__pycache__/", "reason": "a pytest or interpreter start-up file"},
+            {"path": "scratch.py", "reason": "not imported by any exercise module"},
+        ],
+    }
+    console = Console(record=True, width=300, force_terminal=False)
+    report.render(doc, console)
+    shown = console.export_text()
+    assert (
+        "files not graded: torch.py (refused: would shadow the `torch` module); scratch.py "
+        "(not imported by any exercise module)" in shown
+    )
+    assert "__init__.py" not in shown

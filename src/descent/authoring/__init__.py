@@ -10,8 +10,10 @@
 * :mod:`.diagnosis_table` the list of generic diagnoses in the docs, made from the order.
 * :mod:`.exercise_table` the exercise tables of ``docs/exercises.md``.
 * :mod:`.generic_names`  the pre-emption guard: each variant's generic names, recorded, compared.
+* :mod:`.reuses`         the parts each exercise may call (``registry.PARTS``), from ``solutions/``.
 * :mod:`.sample`         a fixed stratified choice of the catalogue (the kit's default lane).
 * :mod:`.scaffold`       ``descent new-exercise``: every file a new exercise needs.
 * :mod:`.signatures`     the arguments a new function takes, read from its module's own.
+* :mod:`.scaffold_written` ``descent new-exercise --tests``: a write-the-tests exercise's files.
 * :mod:`.stubgen`        ``starter/`` generated from ``solutions/``.
 """

@@ -341,6 +341,12 @@ def audit(
                 f"[red]labelled submissions of {', '.join(missing)}: the grading run did not "
                 "complete[/red]"
             )
+        lost = audit_labelled.not_graded(subs, docs)
+        if lost:
+            console.print(
+                f"[red]labelled submissions left out of the figures (their module's run holds "
+                f"no result for them): {escape(', '.join(lost))}[/red]"
+            )
         measured = audit_labelled.measure(subs, docs)
         console.print(audit_labelled.summary_line(measured, labelled), markup=False, soft_wrap=True)
     if corpus == "student":  # the public half grades the catalogue's variants only

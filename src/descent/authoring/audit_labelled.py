@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +79,12 @@ def load(folder: Path, modules: Sequence[str] = ()) -> list[Labelled]:
 
 def _one(folder: Path, sid: str, entry: Any) -> Labelled:
     where = f"{folder / 'EXPECTED.json'}: submission {sid!r}"
+    if sid in ("", ".", "..") or Path(sid).name != sid or "\\" in sid:
+        # an absolute path or a/b would name another folder than subs/ID, whose results the
+        # figures never find: the entry would vanish from them without a word
+        raise DescentError(
+            f"{where}: an id is the name of its folder in {folder / 'subs'} (not a path)"
+        )
     if not isinstance(entry, dict):
         raise DescentError(f"{where}: its labels must be an object")
     target, label = entry.get("target"), entry.get("label")
@@ -148,6 +156,16 @@ def measure(subs: Sequence[Labelled], docs: dict[str, dict[str, Any] | None]) ->
     return rows
 
 
+def not_graded(subs: Sequence[Labelled], docs: dict[str, dict[str, Any] | None]) -> list[str]:
+    """The submissions whose module's run completed but holds no result for them (left out of
+    the figures: the caller says so)."""
+    return [
+        s.id
+        for s in subs
+        if docs.get(s.module) is not None and _block(docs[s.module], s) is None  # type: ignore[arg-type]
+    ]
+
+
 def _block(doc: dict[str, Any], sub: Labelled) -> dict[str, Any] | None:
     return next((b for b in doc["implementations"] if Path(b["name"]).name == sub.id), None)
 
@@ -157,7 +175,7 @@ def _feedback(sub: Labelled, target: dict[str, Any] | None, lost: list[dict]) ->
     named = list((target or {}).get("misconceptions") or [])
     messages = [t.get("message") or "" for t in lost]
     text = "\n".join(named + messages).lower()
-    if sub.pattern and re.search(sub.pattern, text):
+    if sub.pattern and _search(sub, text):
         return "named"
     lines = [line for m in messages for line in m.splitlines()]
     if named or any(line.startswith("likely mistake:") for line in lines):
@@ -165,6 +183,40 @@ def _feedback(sub: Labelled, target: dict[str, Any] | None, lost: list[dict]) ->
     if any(line.startswith("observed:") for line in lines):
         return "observed"
     return "silent"
+
+
+MATCH_SECONDS = 2.0  # one pattern on one submission's feedback: far more than any sane one needs
+
+
+class _Backtracking(Exception):
+    pass
+
+
+def _search(sub: Labelled, text: str) -> bool:
+    """Whether ``sub``'s pattern matches ``text``, within :data:`MATCH_SECONDS`: a pattern that
+    backtracks without end (``(a+)+$`` on a long run of ``a``) is refused with a
+    :class:`DescentError` naming it, instead of holding the audit for minutes. Python's
+    matcher checks for signals as it goes, so a timer stops it (in the main thread, where the
+    command runs; elsewhere no timer can be set and the search is not bounded)."""
+    if threading.current_thread() is not threading.main_thread():
+        return re.search(sub.pattern or "", text) is not None
+
+    def stop(_signum, _frame):
+        raise _Backtracking
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, MATCH_SECONDS)
+    try:
+        return re.search(sub.pattern or "", text) is not None
+    except _Backtracking:
+        raise DescentError(
+            f"submission {sub.id!r}: its named_pattern {sub.pattern!r} ran past "
+            f"{MATCH_SECONDS:g} s on the feedback (it backtracks, as nested quantifiers such "
+            f"as (a+)+ do): write it without them"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def figures(rows: list[dict]) -> dict[str, int]:

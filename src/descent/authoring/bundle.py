@@ -24,7 +24,12 @@ STUDENT_README = "docs/student-readme.md"
 STUDENT_WORKFLOW = "workflows/student.yml"  # the public tests on every push (GitHub Actions)
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 KIT_ADDOPTS = 'addopts = "-p no:cacheprovider"'
-STUDENT_ADDOPTS = 'addopts = "-p no:cacheprovider -p no:hypothesispytest"'
+# descent.grading.interrupt first of all: importing it makes a Ctrl-C during the rest of the
+# start-up one line, however many plugins the student's environment loads before the grading
+# plugin (the plugin itself keeps its entry point); hypothesis's plugin left out.
+STUDENT_ADDOPTS = (
+    'addopts = "-p descent.grading.interrupt -p no:cacheprovider -p no:hypothesispytest"'
+)
 STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\n"
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import DescentError
+from ..testwriting import declared as written_tests
 from . import exercise_table, signatures, stubgen
 
 MARKER = "TODO(new-exercise)"
@@ -466,7 +467,7 @@ def _format(kit: Path, paths: list[Path]) -> list[Path]:
 
 def unfinished(kit: Path) -> list[str]:
     """``file:line`` of every :data:`MARKER` left in the exercise files of ``kit``."""
-    places = [Path(registry.__file__), kit / exercise_table.PAGE]
+    places = [Path(registry.__file__), Path(written_tests.__file__), kit / exercise_table.PAGE]
     for folder in ("solutions", "exercises", "graders", "graders/catalogue"):
         places += sorted((kit / folder).glob("*.py"))
     found = []

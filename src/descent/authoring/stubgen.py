@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import DescentError
+from ..testwriting import declared as written_tests
 
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
@@ -96,11 +97,13 @@ class StubReport:
 
 
 def fresh_stubs(solutions: Path) -> dict[str, str]:
-    """File name -> the stub made from each exercise module of ``solutions``."""
+    """File name -> the stub made from each exercise module of ``solutions``, and from each
+    reference test file of a write-the-tests exercise (``test_mse.py``: the student's template)."""
     return {
         src.name: make_stub(src.read_text(), src.stem)
         for src in sorted(Path(solutions).glob("*.py"))
-        if src.stem in registry.MODULES  # __init__.py and support files are written by hand
+        # __init__.py and support files are written by hand
+        if src.stem in registry.MODULES or written_tests.by_file(src.name) is not None
     }
 
 
@@ -123,11 +126,12 @@ def _differing(fresh: dict[str, str], starter: Path) -> list[str]:
 
 
 def _extra(fresh: dict[str, str], starter: Path) -> list[Path]:
-    """Starter modules of the registry that no solution makes any more."""
+    """Starter modules (and test templates) of the kit that no solution makes any more."""
     return [
         path
         for path in sorted(starter.glob("*.py"))
-        if path.stem in registry.MODULES and path.name not in fresh
+        if (path.stem in registry.MODULES or written_tests.by_file(path.name) is not None)
+        and path.name not in fresh
     ]
 
 

@@ -1,7 +1,9 @@
 """How graders reach the code under test, in the grader's process or a worker's.
 
 * :mod:`.callables` callables handed to student code, described so a worker can rebuild them.
+* :mod:`.helpers`   a submission's own helper files: which are graded, and how they are imported.
 * :mod:`.impl`      ``Implementation``: the one way graders reach code under test.
+* :mod:`.stand_ins` the kit's stand-ins for the parts a composite calls (one mistake, one charge).
 * :mod:`.tape`      value graphs recorded in the grader and rebuilt in the worker at once.
 * :mod:`.timelimit` time limits on student code: the default, per-exercise policy, the guard.
 """

@@ -279,6 +279,34 @@ def _generator_calls(args: list, kwargs: dict, seeds: list, device: str):
     return _GeneratorCalls(args, kwargs, seeds, device)
 
 
+class _WatchedCalls:
+    """Feeds every call ``(*args, **kwargs)`` and watches the global generators as
+    :class:`_GeneratorCalls` does: a function told not to touch them (the capstone) that
+    reseeds one, or draws from one, is seen where it runs. Each generator first draws once, so
+    that a reseed is seen even when an earlier call left the state that seed gives."""
+
+    def __init__(self, args: list, kwargs: dict):
+        self.args, self.kwargs = args, kwargs
+        self.before: Any = None
+
+    def __call__(self, k: int, previous: Any):
+        torch.rand(1)
+        random.random()
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.random()
+        self.before = _global_states()
+        return list(self.args), dict(self.kwargs)
+
+    def moved(self) -> bool:
+        return _global_states() != self.before
+
+
+@factory("watched_calls")
+def _watched_calls(args: list, kwargs: dict):
+    return _WatchedCalls(args, kwargs)
+
+
 @factory("fed_state")
 def _fed_state(heads: list, start: Any, kwargs: dict):
     """Feeds call k ``(*heads[k], state, **kwargs)``, ``state`` being ``start`` for the first

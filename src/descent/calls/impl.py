@@ -24,11 +24,12 @@ import os
 import sys
 import traceback
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import registry
+from . import helpers
 from .tape import evaluate
 from .timelimit import CallTimeout, Guarded, guard
 
@@ -133,6 +134,17 @@ def call_chain(
     return run_chain(fn, advance, int(steps), start, pick)
 
 
+def watched_call(fn: Callable, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, bool]:
+    """``fn(*args, **kwargs)``, and whether the call changed a global random generator (torch's,
+    NumPy's or Python's), watched where it runs: a worker's generators are not this process's
+    (one :func:`call_chain` of one call, with the ``watched_calls`` advance)."""
+    # start-up: callables imports torch, and the command line loads this module
+    from .callables import make
+
+    ((result, _, moved),) = call_chain(fn, make("watched_calls", list(args), dict(kwargs)), 1)
+    return result, bool(moved)
+
+
 def call_then(
     first: Callable,
     args: Sequence[Any],
@@ -183,6 +195,8 @@ class Implementation:
     """A named set of exercise modules; attribute access returns a module-like namespace."""
 
     kind = "abstract"
+    # the parts (exercise ids) that the kit's stand-ins stand in for, while they do (stand_in)
+    standing: tuple[str, ...] = ()
 
     def __init__(self, name: str):
         self.name = name
@@ -217,6 +231,22 @@ class Implementation:
         of ``descent.results/1``)."""
         return {"isolation": "in-process"}
 
+    def stand_in(self, parts: Sequence[str]) -> contextlib.AbstractContextManager[list] | None:
+        """The kit's stand-ins in place of this implementation's own ``parts`` (exercise ids)
+        inside the block (:mod:`descent.calls.stand_ins`); the block gets a list that names,
+        once the block ends, the parts whose stand-ins were called, in this block or an earlier
+        one with the same parts (a grader may reuse a result it made with them: the capstone's
+        trainings). A function out of time inside it is not remembered as hung. ``None`` where
+        it cannot be done (a catalogued variant, whose parts are the reference's own)."""
+        return None
+
+    def called_with(self, parts: tuple[str, ...], called: Sequence[str]) -> list[str]:
+        """Record that the stand-ins of ``called`` ran while those of ``parts`` stood in, and
+        return every part ever called with those stand-ins (see :meth:`stand_in`)."""
+        seen = self.__dict__.setdefault("_stand_ins_called", {}).setdefault(parts, set())
+        seen.update(called)
+        return sorted(seen)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
@@ -238,6 +268,7 @@ class FolderImplementation(Implementation):
         # A module that failed to import (or hung) is not imported again in this run: its
         # error is repeated at once, so an endless loop at import costs one time limit.
         self._failed: dict[str, str] = {}
+        self.helpers: helpers.Selection | None = None  # its helper files, once loaded
 
     @property
     def root(self) -> Path:
@@ -256,9 +287,54 @@ class FolderImplementation(Implementation):
             spec.submodule_search_locations = [str(self.folder)]
         package = importlib.util.module_from_spec(spec)
         sys.modules[self._alias] = package
+        # The folder's own helper files, as the worker gets them (descent.calls.helpers)
+        candidates = helpers.candidates_in(self.folder, registry.MODULES)
+        self.helpers = helpers.select(self._sources(), candidates)
+        helpers.HOOK.register(self._alias, registry.MODULES, self.helpers)
         if spec.loader is not None:
             spec.loader.exec_module(package)
         self._package = package
+
+    def stand_in(self, parts: Sequence[str]) -> contextlib.AbstractContextManager[list]:
+        return self._standing_in(tuple(parts))
+
+    @contextlib.contextmanager
+    def _standing_in(self, parts: tuple[str, ...]) -> Iterator[list]:
+        # start-up: stand_ins imports torch, and the command line loads this module
+        from .stand_ins import StandingIn
+
+        self._ensure_package()
+        prefix = f"{self._alias}."
+        mine = {n[len(prefix) :]: m for n, m in list(sys.modules.items()) if n.startswith(prefix)}
+        defining = {name: m for name, m in mine.items() if name in registry.MODULES}
+        swap = StandingIn([m for m in mine.values() if m is not None], defining, parts)
+        hung = dict(self.guarded.hung) if self.guarded else {}
+        called: list[str] = []
+        self.standing = parts
+        try:
+            yield called
+        finally:
+            called += self.called_with(parts, swap.restore())
+            self.standing = ()
+            if self.guarded:
+                self.guarded.hung.clear()
+                self.guarded.hung.update(hung)
+
+    def _sources(self) -> dict[str, str]:
+        """Exercise module name -> source, for the modules the folder has."""
+        found = {}
+        for name in registry.MODULES:
+            path = self.folder / f"{name}.py"
+            if path.is_file():
+                found[name] = path.read_text(errors="replace")
+        return found
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        chosen = self.helpers
+        if chosen is not None and (chosen.taken or chosen.ignored or chosen.refused):
+            info["intake"] = helpers.report(chosen)
+        return info
 
     def module(self, name: str) -> Any:
         if name in self._modules:
@@ -280,6 +356,9 @@ class FolderImplementation(Implementation):
         view = ModuleView(name, mod, self.name, guarded=self.guarded)
         self._modules[name] = view
         return view
+
+    def close(self) -> None:
+        helpers.HOOK.unregister(self._alias)
 
     def _import_limit(self) -> contextlib.AbstractContextManager:
         """A module's import (with what it imports) has the call limit, as in a worker."""

@@ -1,4 +1,4 @@
-"""``descent audit [--module M] [--corpus all|catalogue|student] [--check-generic |
+"""``descent audit [--module M] [--corpus all|catalogue|student] [--written] [--check-generic |
 --record-generic]``: prove the graders and the public tests. Every catalogued bug and every
 student-style bug of the corpus must lose points and every alternative keep full marks in the
 hidden graders; in the public tests no hollow answer may earn points, every alternative keeps
@@ -6,7 +6,8 @@ full marks, a classic mistake is named and an argument edited in place is caught
 (:mod:`descent.authoring.audit_public`); exit 1 when one does not. With ``--check-generic`` it is
 the pre-emption guard instead (:mod:`descent.authoring.generic_names`): the hidden half only, each
 variant's generic names compared with ``graders/generic_names.json`` (a variant not recorded yet
-is listed and passes); ``--record-generic`` writes that file."""
+is listed and passes); ``--record-generic`` writes that file. The write-the-tests exercises are
+audited last (:mod:`descent.testwriting.audit`), or alone with ``--written``."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ def register(sub) -> None:
         "named, observed only or given another cause, beside the catalogue's and the corpus's "
         "figures",
     )
+    p.add_argument(
+        "--written",
+        action="store_true",
+        help="audit only the write-the-tests exercises (seconds, in this process): their chaffs "
+        "are catalogued bugs of the exercise tested, the reference suite of solutions/ passes "
+        "every wheat and catches every chaff, and agrees with the public set of "
+        "exercises/twins.py (the full audit ends with this too)",
+    )
     guard = p.add_mutually_exclusive_group()
     guard.add_argument(
         "--check-generic",
@@ -95,6 +104,8 @@ def cmd_audit(args) -> int:
     # start-up cost: the audit loads the catalogue (torch)
     from ..authoring.audit import audit, generic_guard
 
+    if args.written:
+        return _written(args.module or [])
     labelled = Path(args.labelled) if args.labelled else None
     if labelled is not None and not labelled.is_dir():
         raise DescentError(f"--labelled {args.labelled}: no such folder")
@@ -121,5 +132,19 @@ def cmd_audit(args) -> int:
         corpus=args.corpus,
         labelled=labelled,
     )
+    code = code if args.corpus == "student" else max(code, _written(args.module or []))
     console.print(BUDGET_HINT)
     return code
+
+
+def _written(modules: list[str]) -> int:
+    """The write-the-tests half (descent.testwriting.audit): 1 when it finds a problem."""
+    # start-up cost: the audit loads the catalogue (torch)
+    from ..testwriting import audit as written
+
+    found = written.audit(kit_root(), modules)
+    for line in written.lines(found):
+        console.print(line, markup=False)
+    if not found:
+        console.print("no write-the-tests exercise in these modules", markup=False)
+    return 1 if any(f.problems for f in found) else 0

@@ -1,13 +1,15 @@
-"""``descent new-exercise MODULE NAME [--title T] [--pair]``: scaffold exercise MODULE.NAME in
-its module's conventions (the work is :mod:`descent.authoring.scaffold`): the registry entry, the
-reference, the stub, the public and hidden tests, a catalogued bug, the literal alternative and
-the docs table, each with TODOs that ``descent audit`` refuses to run past until they are
-filled."""
+"""``descent new-exercise MODULE NAME [--title T] [--pair] [--tests]``: scaffold exercise
+MODULE.NAME in its module's conventions (the work is :mod:`descent.authoring.scaffold`): the
+registry entry, the reference, the stub, the public and hidden tests, a catalogued bug, the
+literal alternative and the docs table, each with TODOs that ``descent audit`` refuses to run past
+until they are filled. With ``--tests``, the write-the-tests exercise of MODULE.NAME instead
+(:mod:`descent.authoring.scaffold_written`)."""
 
 from __future__ import annotations
 
 from rich.markup import escape
 
+from ..authoring import scaffold_written
 from ..authoring.scaffold import MARKER, create
 from ..kit import kit_root
 from ..terminal import console
@@ -26,6 +28,15 @@ NEXT_STEPS = """next, in this order (docs/authoring.md):
   8. descent budget: the graders' work on the solutions against graders/budget.toml (the kit's
      tests fail past it; descent budget --record for a deliberate increase, committed with it)
   9. course.toml: put {module}.{name} in an assignment (descent course check lists the others)"""
+
+NEXT_STEPS_TESTS = """next, in this order (docs/testwriting.md):
+  1. src/descent/testwriting/declared.py: the cache's position, where a TODO asks
+  2. graders/written_tests.py: keep the chaffs a test can catch, and weigh them (seen=)
+  3. solutions/test_{name}.py: the reference suite, the student's template's first test
+     between the solution markers (descent stubs makes starter/test_{name}.py from it)
+  4. exercises/twins.py: a public wheat (a library twin) and chaffs the docstring warns of
+  5. descent audit --written --module {module}   (refused while a {marker} is left)
+  6. course.toml: put {module}.{name}.tests in an assignment"""
 
 
 def register(sub) -> None:
@@ -48,12 +59,23 @@ def register(sub) -> None:
         help="a forward/backward pair (NAME_forward, NAME_backward) in a module whose "
         "exercises are not all pairs",
     )
+    p.add_argument(
+        "--tests",
+        action="store_true",
+        help="the write-the-tests exercise of MODULE.NAME, an exercise the kit has: the student "
+        "writes tests, graded against its correct versions and catalogued mistakes",
+    )
     p.set_defaults(func=cmd_new_exercise)
 
 
 def cmd_new_exercise(args) -> int:
     root = kit_root()
-    done = create(root, args.module, args.name, title=args.title, pair=args.pair)
+    if args.tests:
+        done = scaffold_written.create(root, args.module, args.name)
+        steps = NEXT_STEPS_TESTS
+    else:
+        done = create(root, args.module, args.name, title=args.title, pair=args.pair)
+        steps = NEXT_STEPS
     for path in done.written:
         shown = path.relative_to(root) if path.is_relative_to(root) else path
         console.print(f"wrote {escape(str(shown))}")
@@ -62,5 +84,5 @@ def cmd_new_exercise(args) -> int:
             "[yellow]ruff is not installed (./dev shell installs it): run ruff format on "
             f"{escape(', '.join(map(str, done.unformatted)))}[/yellow]"
         )
-    console.print(escape(NEXT_STEPS.format(module=args.module, name=args.name, marker=MARKER)))
+    console.print(escape(steps.format(module=args.module, name=args.name, marker=MARKER)))
     return 0

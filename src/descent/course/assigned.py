@@ -351,7 +351,7 @@ def foreign_modules(entry, item: Item, plan: Plan) -> str:
     """A note when the entry holds none of ``item``'s modules but another assignment's (a1's
     files handed in as a2): the student would otherwise get a silent 0."""
     present = _modules_in(entry)
-    if not present or present & set(item.modules):
+    if not present or not item.modules or present & set(item.modules):
         return ""
     owners = []
     for module in sorted(present):

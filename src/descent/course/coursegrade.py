@@ -206,7 +206,7 @@ def read_labs(
     nbgrader recorded at submit in the plan's nbgrader course (:mod:`.nbrecords`)."""
     wanted = {i.id for i in plan.items if i.kind != CODE}
     rows = read_nbgrader_export(path, wanted, plan.nbgrader_course, known)
-    records = nbrecords.Records(plan.nbgrader_course)
+    records = nbrecords.Records(plan.nbgrader_course, plan.written_allowance)
     for (student, item), row in rows.items():
         record = records.submitted(student, item, row.timestamp)
         content = records.content(student, item, row.timestamp)
@@ -271,7 +271,7 @@ def _cell(plan: Plan, item: Item, student: str, inputs: Inputs, at: datetime) ->
         when, lapsed = _lab_time(lab, manual)
         raw, most = lab.raw, lab.max_points
     settled = lateness.settle(item, raw, when, extension, plan.timezone)
-    flag = "; ".join(f for f in (when.source if not when.known else "", lapsed) if f)
+    flag = "; ".join(f for f in (when.source if not when.known else when.doubt, lapsed) if f)
     return Cell(item.id, GRADED, settled.final, most, raw=raw, penalty=settled.penalty, flag=flag)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import registry
 from ..reports.terminal_report import _shorten, advice
+from ..testwriting import declared as written_tests
 from .runner import GRADED
 from .submissions import file_stem
 
@@ -216,7 +217,16 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
         )
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
     taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
-    if doc and not any(name.removesuffix(".py") in registry.MODULES for name in taken):
+    # a write-the-tests file is read by its own grader (intake leaves it out of the modules)
+    tests = any(
+        isinstance(i, dict) and written_tests.by_file(Path(str(i.get("path", ""))).name)
+        for i in intake.get("ignored", [])
+    )
+    if (
+        doc
+        and not tests
+        and not any(name.removesuffix(".py") in registry.MODULES for name in taken)
+    ):
         misnamed = (
             f" ({', '.join(taken[:3])}: not named after one, e.g. losses.py)" if taken else ""
         )

@@ -83,6 +83,7 @@ class LatenessError(DescentError, ValueError):
 class Submitted:
     at: datetime | None  # None: unknown
     source: str  # one of TIMESTAMP, GRADESCOPE, MANIFEST, FILE, SET_BY_HAND...; UNKNOWN: ...
+    doubt: str = ""  # a known time the instructor should still look at, and why
 
     @property
     def known(self) -> bool:

@@ -20,10 +20,21 @@ It is *unknown*, with the reason, rather than guessed, when:
   carries that time, or that copy's own ``timestamp.txt`` says something else; or
   ``nbgrader export`` holds another time than nbgrader's own reading of the collected text (the
   export is of an earlier collect: its score is not of this copy);
-* the copy's files were written after the time it claims (beyond :data:`SLACK`): ``collect``
-  keeps each file's modification time, and a copy made by hand in the exchange under an earlier
-  name carries the time it was really written (a student can only set that back by hand too; a
-  careful forger is caught by the names and texts above no better than nbgrader catches them).
+* nothing the student cannot set says when the copy was written: no record of the course's
+  collect (:mod:`descent.labs.collected`) for these very files, and no exchange copy of them
+  left to read.
+
+The time a copy claims (its name and its ``timestamp.txt``) is the student's to write: a copy
+made by hand in the exchange, named before the due date, claims what it likes, and ``touch -d``
+sets its files' modification times to match. So the claim is held against when the copy was
+last *written*, as the instructor's side saw it: the change time (``st_ctime``) of the exchange
+copy's entries, which only the machine's clock sets (``touch`` moves it forward, never back),
+read by the course's ``nbgrader collect`` as it took the copy and kept in its record, or, without
+a record, read from the exchange copy now (it can only have grown since). A copy written more
+than the plan's allowance (``[course] written_allowance_minutes``, default 5: ``submit`` writes
+``timestamp.txt`` seconds before the files; raise it on a network file system whose clock runs
+ahead of the students' server) after the time it claims counts from when it was written, and is
+flagged: the late policy applies to it as to any classmate who handed in then.
 
 Without the collected copy (``submitted/`` moved away), the export's time is used only where
 nbgrader's zone is UTC, the one configuration in which nbgrader's own reading is right.
@@ -31,17 +42,16 @@ nbgrader's zone is UTC, the one configuration in which nbgrader's own reading is
 
 from __future__ import annotations
 
-import os
-import stat
+import glob
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..labs import exchange
+from ..labs import collected, exchange
 from . import lateness
 from .submissions import content_hash
 
-SLACK = timedelta(minutes=5)  # submit writes timestamp.txt after copying: seconds, not minutes
+ALLOWANCE = timedelta(minutes=5)  # submit writes timestamp.txt, then the files: seconds apart
 EXPORT = "nbgrader export (UTC)"
 
 
@@ -56,8 +66,9 @@ class Record:
 class Records:
     """nbgrader's records of the course in ``course`` (its configuration read once)."""
 
-    def __init__(self, course: Path | None):
+    def __init__(self, course: Path | None, allowance: timedelta = ALLOWANCE):
         self.course = course
+        self.allowance = allowance  # how long after the time it claims a copy may be written
         self.settings = exchange.settings(course) if course is not None else exchange.Settings()
         self.zone = exchange.stamp_zone(self.settings) if not self.settings.problem else None
         self.inbound = exchange.inbound(course, self.settings) if course is not None else None
@@ -109,14 +120,55 @@ class Records:
             at = self.parse(stamp)
         except ValueError as exc:
             return Record(lateness.unknown(f"{lateness.STAMP_NAME} {stamp[:60]!r}: {exc}"), folder)
-        why = (
-            self._exchange_disagrees(student, item, stamp)
-            or _export_disagrees(stamp, exported)
-            or _written_later(folder, at, self.zone, student, item)
-        )
+        why = self._exchange_disagrees(student, item, stamp) or _export_disagrees(stamp, exported)
         if why:
             return Record(lateness.unknown(why), folder)
-        return Record(lateness.Submitted(at, lateness.TIMESTAMP), folder)
+        return Record(self._held_to_writing(student, item, stamp, at, folder), folder)
+
+    def _held_to_writing(
+        self, student: str, item: str, stamp: str, at: datetime, folder: Path
+    ) -> lateness.Submitted:
+        """The time the copy claims, held against when it was written (the module's doc)."""
+        written, how = self._written(student, item, stamp, folder)
+        where = f"submitted/{student}/{item}"
+        if written is None:
+            return lateness.unknown(
+                f"nothing the student cannot set says when {where} was written: no record of "
+                f"the course's nbgrader collect for these files (collected with another "
+                f"configuration, or changed since), and no exchange copy of them left"
+            )
+        if lateness.elapsed(written, at) <= self.allowance:
+            return lateness.Submitted(at, lateness.TIMESTAMP)
+        late = (
+            f"{where} claims {lateness.local(at, self.zone)}, but its exchange copy was last "
+            f"written {lateness.local(written, self.zone)} ({how})"
+        )
+        return lateness.Submitted(
+            written,
+            f"written then ({how}; it claims {lateness.local(at, self.zone)})",
+            doubt=f"counted from when it was written: {late}",
+        )
+
+    def _written(
+        self, student: str, item: str, stamp: str, folder: Path
+    ) -> tuple[datetime | None, str]:
+        """When the collected copy was last written, by the instructor's records, and which
+        record says so; (None, "") when none does."""
+        assert self.course is not None  # a collected folder lies in the course
+        record = collected.find(self.course, item, student, folder)
+        if record is not None:
+            return _utc(record.written), "the change time nbgrader collect read"
+        if self.inbound is None:
+            return None, ""
+        mine = collected.hashes(folder)
+        for copy in sorted(self.inbound.glob(f"{glob.escape(student)}+{glob.escape(item)}+*")):
+            if copy.name.startswith(f"{student}+{item}+{stamp}") and (
+                collected.hashes(copy) == mine
+            ):
+                now = collected.written_now(copy)
+                if now is not None:
+                    return _utc(now), "the exchange copy's change time"
+        return None, ""
 
     def parse(self, stamp: str) -> datetime:
         """The instant of a time nbgrader wrote (its text, in its configured zone)."""
@@ -199,26 +251,8 @@ def _export_disagrees(stamp: str, exported: datetime | None) -> str:
     )
 
 
-def _written_later(folder: Path, at: datetime, zone, student: str, item: str) -> str:
-    newest: tuple[float, str] | None = None
-    for top, _dirs, files in os.walk(folder, followlinks=False):
-        for name in files:
-            try:
-                info = os.lstat(os.path.join(top, name))
-            except OSError:
-                continue
-            if stat.S_ISREG(info.st_mode) and (newest is None or info.st_mtime > newest[0]):
-                newest = (info.st_mtime, os.path.relpath(os.path.join(top, name), folder))
-    if newest is None:
-        return ""
-    written = datetime.fromtimestamp(newest[0], timezone.utc)
-    if lateness.elapsed(written, at) <= SLACK:
-        return ""
-    return (
-        f"submitted/{student}/{item}/{newest[1]} was written {lateness.local(written, zone)}, "
-        f"after the time the copy claims ({lateness.local(at, zone)}): a copy made by hand in "
-        f"the exchange under an earlier time?"
-    )
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 def _read(path: Path) -> str | None:

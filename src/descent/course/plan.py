@@ -29,6 +29,7 @@ else:  # pragma: no cover - the backport has the same interface
 
 from .. import registry
 from ..errors import DescentError
+from ..testwriting import declared as written_tests
 from .clock import FIRST_YEAR, LAST_YEAR, in_zone
 
 DEFAULT_NAME = "course.toml"
@@ -83,7 +84,13 @@ class Item:
 
     @property
     def modules(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(e.split(".", 1)[0] for e in self.exercises))
+        """The student modules its exercises are written in (a write-the-tests exercise needs
+        none: its work is a test file)."""
+        return tuple(
+            dict.fromkeys(
+                e.split(".", 1)[0] for e in self.exercises if e not in written_tests.EXERCISES
+            )
+        )
 
     @property
     def selection(self) -> str:
@@ -102,12 +109,18 @@ class Category:
     drop_lowest: int = 0
 
 
+def every_exercise() -> list[str]:
+    """Every exercise id a plan may name: the registry's, then the write-the-tests exercises
+    (``losses.mse.tests``, docs/testwriting.md), which a module's name does not include."""
+    return [*registry.EXERCISES, *written_tests.EXERCISES]
+
+
 def exact_selection(exercise: str, chosen: tuple[str, ...] = ()) -> str:
     """A ``-k`` term that selects ``exercise`` and no other exercise whose id contains it
     (pytest compares ``-k`` words with the keywords case-insensitively, as substrings)."""
     wider = [
         other
-        for other in registry.EXERCISES
+        for other in every_exercise()
         if other != exercise and exercise.lower() in other.lower() and other not in chosen
     ]
     return f"({exercise} and not {' and not '.join(wider)})" if wider else exercise
@@ -127,6 +140,9 @@ class Plan:
     digest: str = ""  # SHA-256 of the plan file: gradebook rows record what settled them
     start: datetime | None = None  # [course] start (default: the first release)
     end: datetime | None = None  # [course] end (default: TERM_TAIL after the last due date)
+    # [course] written_allowance_minutes: how long after the time it claims a lab's or quiz's
+    # exchange copy may have been written and still count from that time (nbrecords)
+    written_allowance: timedelta = timedelta(minutes=5)
 
     @property
     def term_start(self) -> datetime | None:
@@ -247,6 +263,10 @@ class _Reader:
             nbgrader_grades=self.file(course, "nbgrader_grades"),
         )
         plan.start = self.when(course.get("start"), "[course] start", tz)
+        allowance = self.number(
+            course.get("written_allowance_minutes", 5), "[course] written_allowance_minutes"
+        )
+        plan.written_allowance = timedelta(minutes=5 if allowance is None else allowance)
         plan.end = self.when(course.get("end"), "[course] end", tz)
         if plan.start and plan.end and _utc(plan.end) <= _utc(plan.start):
             self.fail(f"[course] end {plan.end.isoformat()} is not after its start")
@@ -406,7 +426,7 @@ class _Reader:
             wanted = []
         chosen = []
         for name in wanted:
-            if name in registry.EXERCISES:
+            if name in registry.EXERCISES or name in written_tests.EXERCISES:
                 chosen.append(name)
             elif name in registry.MODULES:
                 chosen += [e.id for e in registry.EXERCISES.values() if e.module == name]
@@ -480,7 +500,7 @@ class _Reader:
 def covered(plan: Plan) -> tuple[list[str], list[str]]:
     """The kit's exercises the plan's code assignments cover, and those it leaves out."""
     inside = {e for item in plan.code for e in item.exercises}
-    every = list(registry.EXERCISES)
+    every = every_exercise()
     return [e for e in every if e in inside], [e for e in every if e not in inside]
 
 

@@ -24,14 +24,15 @@ from pathlib import Path
 
 from ..authoring.bundle import BundleError, build_student_bundle
 from ..exercises import EXERCISES
+from ..testwriting import declared as written_tests
 from .plan import Item, Plan
 
 STUDENT_WORK = "starter"
 
 
-def released_modules(plan: Plan, item: Item) -> list[str]:
-    """The modules a student has once ``item`` is out: its own and every earlier assignment's
-    (earlier: released before it, or listed before it when neither has a release date)."""
+def released_items(plan: Plan, item: Item) -> list[Item]:
+    """The code assignments a student has once ``item`` is out: every earlier one (released
+    before it, or listed before it when neither has a release date), then ``item``."""
     code = plan.code
     index = code.index(item)
     earlier = [
@@ -39,17 +40,31 @@ def released_modules(plan: Plan, item: Item) -> list[str]:
         for n, i in enumerate(code)
         if n < index and (i.release is None or item.release is None or i.release <= item.release)
     ]
-    return list(dict.fromkeys(m for i in [*earlier, item] for m in i.modules))
+    return [*earlier, item]
+
+
+def released_modules(plan: Plan, item: Item) -> list[str]:
+    """The modules a student has once ``item`` is out: its own and every earlier assignment's."""
+    return list(dict.fromkeys(m for i in released_items(plan, item) for m in i.modules))
+
+
+def released_test_files(plan: Plan, item: Item) -> list[str]:
+    """The stems of the test files (``test_mse``) of the write-the-tests exercises a student has
+    once ``item`` is out (its own and every earlier assignment's)."""
+    ids = {e for i in released_items(plan, item) for e in i.exercises}
+    return [w.file.removesuffix(".py") for w in written_tests.EXERCISES.values() if w.id in ids]
 
 
 def build_assignment_bundle(kit: Path, out: Path, plan: Plan, item: Item) -> Path:
     out = build_student_bundle(kit, out)
-    keep = set(released_modules(plan, item))
+    tests = released_test_files(plan, item)
+    keep = set(released_modules(plan, item)) | set(tests)
     for path in sorted((out / STUDENT_WORK).glob("*.py")):
         if path.stem != "__init__" and path.stem not in keep:
             path.unlink()
+    public_written = {"written"} if tests else set()  # exercises/test_written.py: their checks
     for path in sorted((out / "exercises").glob("test_*.py")):
-        if path.stem.removeprefix("test_") not in keep:
+        if path.stem.removeprefix("test_") not in keep | public_written:
             path.unlink()
     shipped = {p.stem for p in (out / STUDENT_WORK).glob("*.py")} - {"__init__"}
     if shipped - keep:  # belt and braces: a later assignment's module must not ship
@@ -76,6 +91,8 @@ def _assignment_section(plan: Plan, item: Item) -> str:
     ]
     lines += [
         f"- `{ex}` ({EXERCISES[ex].title}), in `starter/{ex.split('.')[0]}.py`"
+        if ex in EXERCISES
+        else f"- `{ex}` ({written_tests.get(ex).title}), in `starter/{written_tests.get(ex).file}`"
         for ex in item.exercises
     ]
     lines += [

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import DescentError
+from ..testwriting import declared as written_tests
 
 SUFFIXES = (".zip", ".ipynb", ".py")
 HASH_CAP = 64 << 20  # larger files are hashed by size and time: intake refuses them anyway
@@ -238,7 +239,12 @@ def _unreadable(path: Path, graded: Path | None = None) -> str:
 
 
 def _read_by_grading(name: str) -> bool:
-    return name.endswith(".ipynb") or (name.endswith(".py") and name[:-3] in registry.MODULES)
+    """An exercise module, a notebook, or the test file of a write-the-tests exercise."""
+    return (
+        name.endswith(".ipynb")
+        or (name.endswith(".py") and name[:-3] in registry.MODULES)
+        or written_tests.by_file(name) is not None
+    )
 
 
 def graded_folder(path: Path, depth: int = 2) -> Path:
@@ -293,7 +299,9 @@ def _folder_mtime(path: Path, graded: Path, st) -> float:
 
 def content_hash(path: str | Path) -> str:
     """SHA-256 of what grading reads: a file's bytes, or a folder's top-level names and the bytes
-    of its regular files (links and sub-folders by name only: intake never reads through them)."""
+    of its regular files, and of the ``.py`` files one folder down (a helper package, which
+    intake takes when a module imports it); links and other sub-folders by name only: intake
+    never reads through them."""
     path = Path(path)
     digest = hashlib.sha256()
     try:
@@ -311,13 +319,33 @@ def content_hash(path: str | Path) -> str:
             digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
             if stat.S_ISREG(sub.st_mode):
                 _hash_file(path / name, sub, digest)
+            elif stat.S_ISDIR(sub.st_mode):
+                digest.update(b"dir\0")
+                _hash_helpers(path / name, digest)
             else:
-                digest.update(b"dir\0" if stat.S_ISDIR(sub.st_mode) else b"other\0")
+                digest.update(b"other\0")
     elif stat.S_ISREG(st.st_mode):
         _hash_file(path, st, digest)
     else:
         digest.update(b"other\0")
     return digest.hexdigest()
+
+
+def _hash_helpers(folder: Path, digest) -> None:
+    """The names and bytes of the ``.py`` files of a sub-folder (not a hidden one)."""
+    if folder.name.startswith("."):
+        return
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+    except OSError as exc:
+        digest.update(f"unreadable:{exc.errno}\0".encode())
+        return
+    for name in names:
+        st = os.lstat(folder / name)
+        if stat.S_ISREG(st.st_mode):
+            digest.update(f"{folder.name}/".encode("utf-8", "surrogateescape"))
+            digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+            _hash_file(folder / name, st, digest)
 
 
 def _hash_file(path: Path, st, digest) -> None:

@@ -39,9 +39,9 @@ def unseeded(message: str = "") -> Diagnosis | None:
     return Diagnosis(
         "random",
         "your random draws do not all come from the generator you were given: "
-        "generators seeded alike gave different results, so some draw uses torch's "
-        "global random state (torch.rand(shape) without generator=); pass "
-        "generator=generator to every draw",
+        "generators seeded alike gave different results, so some draw uses a global "
+        "random state (torch.rand(shape) without generator=, or NumPy's or Python's random "
+        "module); pass generator=generator to every torch draw",
     )
 
 

@@ -40,6 +40,7 @@ hidden input or an expected value.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from .base import Diagnosis
@@ -52,9 +53,12 @@ _BUILTINS = _NUMBERS + ("str", "list", "tuple", "dict", "set", "NoneType", "Tens
 _MATMUL = re.compile(r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
 
 
-def raised(exc: BaseException) -> Diagnosis | None:
+def raised(exc: BaseException, where: Sequence[str] = ()) -> Diagnosis | None:
     """The likely mistake that ``exc``, raised by the student's code (or by Python on what it
-    returned), names by its type and message alone; ``None`` when it names none."""
+    returned), names by its type and message alone; ``None`` when it names none. ``where``
+    lists the student's frames (``"layers.py:166 in <lambda>"``), innermost last: a product
+    that does not fit inside a lambda is not read as a transposed matrix, since a closure made
+    in a loop that reads the loop's last matrix when it runs (late binding) fails alike."""
     if isinstance(exc, ZeroDivisionError):
         return divided_by_zero()
     if isinstance(exc, OverflowError) and "math range error" in str(exc):
@@ -75,7 +79,8 @@ def raised(exc: BaseException) -> Diagnosis | None:
     if isinstance(exc, TypeError):
         return _reflected(text)
     if isinstance(exc, RuntimeError):
-        return _transposed(text) or _two_dtypes(text)
+        closure = bool(where) and where[-1].endswith(" in <lambda>")
+        return (None if closure else _transposed(text)) or _two_dtypes(text)
     return None
 
 

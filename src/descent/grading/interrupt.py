@@ -5,6 +5,10 @@ of Ctrl-C before pytest's session begins prints a traceback dozens of lines long
 pluggy and the import machinery), and pytest's, during collection, a banner, the line it was on
 and a summary. Both become :data:`MESSAGE`, with pytest's status for an interrupted run (2). A
 test interrupted later is pytest's to report, and the grading plugin records it as such.
+
+Importing this module installs the handler (:func:`install`): the student bundle's settings load
+it before any plugin (``-p descent.grading.interrupt``), and the grading plugin imports it before
+any other module of the kit, so that only pytest's own first imports come before it.
 """
 
 from __future__ import annotations
@@ -62,3 +66,6 @@ def _before_session(signum, frame) -> None:
 
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
+
+
+install()  # on import: the plugin's first import, before the rest of its start-up

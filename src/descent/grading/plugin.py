@@ -52,11 +52,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# The first of the kit's modules: importing it makes Ctrl-C during the rest of the start-up one
+# line (descent.grading.interrupt); the student bundle loads this plugin before any other.
+from descent.grading import interrupt
+
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
 from .. import catalogue, registry, results
 from ..calls import timelimit
 from ..calls.impl import FolderImplementation, Implementation, SubmissionError, refuse_hard_exit
-from . import input_seed, interrupt, plugin_workers
+from ..testwriting import declared as written_tests
+from . import input_seed, plugin_workers
 
 if TYPE_CHECKING:  # the fixtures' types; the modules themselves are imported when first used
     from .checker import Checker
@@ -69,7 +74,6 @@ CUDA_ABSENT = "CUDA is not available on this machine"
 DEFAULT_RESULTS = ".descent/results.json"
 _STATE = pytest.StashKey["GradingState"]()
 _RESULT = pytest.StashKey[results.TestResult]()
-interrupt.install()  # until the tests start, Ctrl-C says so in one line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -553,8 +557,8 @@ def _charge_once(state: GradingState) -> None:
             )
             t.outcome, t.misconception, t.diagnosis = results.PASSED, None, None
             t.message = (
-                f"not charged here: the result is right for the {named} it calls; {why} "
-                f"({t.message.splitlines()[0]})"
+                f"not charged here: it passes with the kit's own {named} in place of yours; "
+                f"{why} ({t.message.splitlines()[0]})"
             )
         else:
             t.message += (
@@ -658,8 +662,24 @@ def pytest_runtest_call(item: pytest.Item):
     if item.stash.get(_RESULT, None) is None:
         return (yield)
     impl = _impl_of(item)
-    # In-process code is timed call by call (descent.calls.timelimit.Guarded); this test-wide limit
-    # catches what runs outside a timed call, such as the methods of a student's class.
+    try:
+        with _whole_test(item, impl):
+            result = yield
+    except (KeyboardInterrupt, SystemExit):
+        raise  # stop now: no waiting on a worker for requests of a test that never counts
+    except BaseException as error:
+        impl.flush()  # an error that one of the test's earlier calls raised wins
+        charged = _again_with_parts(item, impl, error)
+        if charged is not None:
+            raise charged from None
+        raise
+    impl.flush()
+    return result
+
+
+def _whole_test(item: pytest.Item, impl: Implementation) -> contextlib.ExitStack:
+    """In-process code is timed call by call (descent.calls.timelimit.Guarded); this test-wide
+    limit catches what runs outside a timed call, such as the methods of a student's class."""
     guarded = getattr(impl, "guarded", None)
     whole_test = contextlib.ExitStack()
     if guarded is not None:
@@ -672,16 +692,35 @@ def pytest_runtest_call(item: pytest.Item):
         )
         # os._exit in student code would end the run silently (status 0, no results).
         whole_test.enter_context(refuse_hard_exit())
-    try:
-        with whole_test:
-            result = yield
-    except (KeyboardInterrupt, SystemExit):
-        raise  # stop now: no waiting on a worker for requests of a test that never counts
-    except BaseException:
-        impl.flush()  # an error that one of the test's earlier calls raised wins
-        raise
-    impl.flush()
-    return result
+    return whole_test
+
+
+def _again_with_parts(item: pytest.Item, impl: Implementation, error: BaseException):
+    """One mistake, one charge: the failed test of a composite run once more with the kit's
+    stand-ins for the parts it may call (descent.grading.composite); the charge to name, or
+    None. The run again gets a quiet check (no ledger, no catalogue) and fresh input builders
+    on the same seed, the test's other arguments as they were."""
+    # start-up: this module may not import torch (see its imports); these do
+    from .checker import Checker
+    from .composite import again_with_parts
+    from .inputs import Inputs, seed_for
+
+    if _grading_the_reference(item) or not isinstance(item, pytest.Function):
+        return None
+    state: GradingState = item.config.stash[_STATE]
+    exercise = _exercise(item)
+
+    def run() -> None:
+        args = {name: item.funcargs[name] for name in item._fixtureinfo.argnames}
+        if "check" in args:
+            args["check"] = Checker(impl, state.reference, exercise)
+        if "inputs" in args:
+            device = item.funcargs.get("device", "cpu")
+            args["inputs"] = Inputs(seed_for(_input_key(item), state.input_seed), device)
+        with _whole_test(item, impl):
+            item.obj(**args)
+
+    return again_with_parts(impl, exercise, error, run)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -731,7 +770,7 @@ def _score(
     elif exc is not None and message.startswith(("your code raised", "the check could not")):
         from ..diagnoses.exception import none_operand, raised  # start-up: it imports torch
 
-        found = raised(exc)
+        found = raised(exc, getattr(exc, "remote_where", None) or _student_frames(exc, item))
         if found is None and message.startswith("your code raised"):
             found = none_operand(exc)  # not of the check's own use of a None the student returned
         if found is not None:
@@ -899,10 +938,11 @@ def build_results(state: GradingState) -> dict[str, Any]:
             )
     _charge_once(state)
     _unscorable_selection(state)
-    titles = {ex.id: ex.title for ex in registry.EXERCISES.values()}
+    # the write-the-tests exercises (descent.testwriting) are graded like the others
+    titles = {ex.id: ex.title for ex in registry.EXERCISES.values()} | written_tests.titles()
     results.assign_points(
         state.tests,
-        {ex.id: ex.points for ex in registry.EXERCISES.values()},
+        {ex.id: ex.points for ex in registry.EXERCISES.values()} | written_tests.points(),
         supporting=state.supporting,
         ordinary=state.ordinary,
     )

@@ -29,13 +29,18 @@ def by_topic(block: dict[str, Any]) -> list[tuple[str, float, float, int, int]]:
 
 def next_exercise(block: dict[str, Any]) -> dict[str, Any] | None:
     """The first exercise, in the registry's order, that has not passed; ``None`` when all have.
-    One already started (partial) comes before one not begun."""
+    One already started (partial) comes before one not begun, and a part it may call that has
+    not passed comes before it (``registry.PARTS``: a mistake in Adam shows in AdamW too)."""
     order = {ex_id: i for i, ex_id in enumerate(registry.EXERCISES)}
     todo = sorted(
         (ex for ex in block["exercises"] if ex["status"] != "passed"),
         key=lambda ex: (ex["status"] != "partial", order.get(ex["id"], len(order))),
     )
-    return todo[0] if todo else None
+    if not todo:
+        return None
+    parts = registry.PARTS.get(todo[0]["id"], ())
+    first_part = [ex for ex in todo if ex["id"] in parts]
+    return min(first_part, key=lambda ex: order[ex["id"]]) if first_part else todo[0]
 
 
 def render(doc: dict[str, Any], console: Console) -> None:

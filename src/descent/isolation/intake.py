@@ -1,13 +1,16 @@
 """Intake: which files of a submission are graded, copied where the worker can read them.
 
-Only the exercise modules (``losses.py``, ``activations.py``, ...) are taken, from the top of the
-submission folder, or the same code from a notebook's code cells tagged ``descent:<module>``.
-Everything else is ignored and reported: pytest and packaging files that would run inside a
-grader (``conftest.py``, ``pytest.ini``, ``pyproject.toml``...), interpreter start-up hooks
-(``sitecustomize.py``, ``*.pth``), extra tests, files named like a library they would shadow
-(``torch.py``, ``numpy/``, any standard-library module). Links, hard links, device files, ``..``
-or absolute archive members, oversized files and archives are refused. The accepted files are
-copied (never linked) into a fresh directory that the worker may read.
+The exercise modules (``losses.py``, ``activations.py``, ...) are taken, from the top of the
+submission folder, or the same code from a notebook's code cells tagged ``descent:<module>``,
+and with them the student's own helper files that they import (``_util.py``, a package
+``helpers/`` one folder deep: :mod:`descent.calls.helpers` decides which, as the student's own
+run does). Everything else is ignored and reported: pytest and packaging files that would run
+inside a grader (``conftest.py``, ``pytest.ini``, ``pyproject.toml``...), interpreter start-up
+hooks (``sitecustomize.py``, ``*.pth``), extra tests, helpers no exercise module imports. A file
+named like a library it would shadow (``torch.py``, ``numpy/``, any standard-library module),
+links, hard links, device files, ``..`` or absolute archive members, oversized files and
+archives are refused. The accepted files are copied (never linked) into a fresh directory that
+the worker may read.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import os
 import re
 import shutil
 import stat
-import sys
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -26,6 +28,7 @@ from itertools import accumulate
 from pathlib import Path, PurePosixPath
 
 from .. import registry
+from ..calls import helpers
 
 MAX_FILE = 1 << 20  # one module: 1 MiB of source
 MAX_TOTAL = 16 << 20  # all taken files
@@ -33,23 +36,6 @@ MAX_NOTEBOOK = 8 << 20
 MAX_NOTEBOOK_DEPTH = 100  # JSON nesting: a notebook's own is under 10, rich outputs add a few
 MAX_ARCHIVE_MEMBERS = 2000
 MAX_ARCHIVE_UNPACKED = 64 << 20
-RESERVED = {
-    "torch",
-    "numpy",
-    "pytest",
-    "hypothesis",
-    "descent",
-    "_pytest",
-    "pluggy",
-    "rich",
-    "conftest",
-    "sitecustomize",
-    "usercustomize",
-    "setup",
-    "functorch",
-    "triton",
-    "scipy",
-}
 HARNESS_FILES = {
     "conftest.py",
     "pytest.ini",
@@ -109,15 +95,12 @@ def _safe(text: str) -> str:
 def _reason_for(name: str) -> str | None:
     """Why a top-level name that is not an exercise module is ignored."""
     lower = name.lower()
-    stem = lower.split(".", 1)[0]
     if lower in HARNESS_FILES:
         return "a pytest or interpreter start-up file: graders never load submission copies of it"
     if lower.endswith(".pth"):
         return "a .pth file runs code at interpreter start-up: never used"
     if re.match(r"^test_.*\.py$|^.*_test\.py$", lower):
         return "extra test file: only the kit's own tests are run"
-    if stem in RESERVED or stem in sys.stdlib_module_names:
-        return f"shadows the `{stem}` module: never put on any import path"
     return None
 
 
@@ -131,12 +114,13 @@ def take(path: str | Path, dest_root: str | Path | None = None) -> Intake:
         result.refuse(str(path), f"cannot read the submission ({exc.strerror})")
         return result
     files: dict[str, bytes] = {}
+    candidates: dict[str, bytes] = {}  # helper files, by relative path (calls.helpers)
     if stat.S_ISLNK(st.st_mode):
         result.refuse(path.name, "the submission itself is a symbolic link")
     elif stat.S_ISDIR(st.st_mode):
-        _from_folder(path, result, files)
+        _from_folder(path, result, files, candidates)
     elif path.suffix == ".zip":
-        _from_zip(path, result, files)
+        _from_zip(path, result, files, candidates)
     elif path.suffix == ".ipynb":
         _from_notebook(path.name, _read_file(path, st, result, MAX_NOTEBOOK), result, files)
     elif path.suffix == ".py":
@@ -145,12 +129,40 @@ def take(path: str | Path, dest_root: str | Path | None = None) -> Intake:
             _accept(path.name, data, result, files)
     else:
         result.refuse(path.name, "not a folder, .py, .ipynb or .zip")
+    _take_helpers(candidates, result, files)
     _write(files, result, dest_root)
     return result
 
 
-def _read_file(path: Path, st, result: Intake, limit: int) -> bytes | None:
-    name = path.name
+def _take_helpers(candidates: dict[str, bytes], result: Intake, files: dict) -> None:
+    """Of the candidate helper files, take those the exercise modules import; list the others
+    with the reason (:func:`descent.calls.helpers.select`)."""
+    texts = {}
+    for path, data in candidates.items():
+        if path.endswith("/"):
+            texts[path] = ""  # a folder nested too deep, to be reported
+        elif b"\x00" in data:
+            result.refuse(path, "contains NUL bytes: not a Python source file")
+        else:
+            try:
+                texts[path] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                result.refuse(path, "not UTF-8 text")
+    chosen = helpers.select(result.sources, texts)
+    for path, reason in chosen.refused.items():
+        result.refuse(path, reason)
+    for path, reason in chosen.ignored.items():
+        result.ignore(path, reason)
+    for path in chosen.taken:
+        if sum(len(v) for v in files.values()) + len(candidates[path]) > MAX_TOTAL:
+            result.refuse(path, "the submission is too large")
+            continue
+        files[path] = candidates[path]
+        result.taken.append(_safe(path))
+
+
+def _read_file(path: Path, st, result: Intake, limit: int, name: str | None = None) -> bytes | None:
+    name = name or path.name
     if stat.S_ISLNK(st.st_mode):
         result.refuse(name, "symbolic link: refused (it could point at anything on the grader)")
         return None
@@ -182,15 +194,8 @@ def _read_file(path: Path, st, result: Intake, limit: int) -> bytes | None:
     return data
 
 
-def _from_folder(folder: Path, result: Intake, files: dict) -> None:
-    try:
-        entries = sorted(os.listdir(folder))
-    except OSError as exc:
-        result.refuse(str(folder), f"cannot be read ({exc.strerror})")
-        return
-    if len(entries) > MAX_ARCHIVE_MEMBERS:
-        result.refuse(str(folder), f"more than {MAX_ARCHIVE_MEMBERS} entries")
-        return
+def _from_folder(folder: Path, result: Intake, files: dict, candidates: dict) -> None:
+    entries = _entries(folder, str(folder), result)
     for name in entries:
         full = folder / name
         if _resource_fork((name,)) or name in RESOURCE_FORK_FOLDERS:
@@ -200,26 +205,76 @@ def _from_folder(folder: Path, result: Intake, files: dict) -> None:
         if stat.S_ISLNK(st.st_mode):
             result.refuse(name, "symbolic link: refused (it could point at anything on the grader)")
             continue
+        reason = _reason_for(name)
         if stat.S_ISDIR(st.st_mode):
-            reason = _reason_for(name)
-            result.ignore(
-                name + "/", reason or "folder: only top-level exercise modules are graded"
-            )
+            if reason or name.startswith("."):
+                result.ignore(name + "/", reason or "hidden folder: not graded")
+            else:
+                _helper_folder(full, name, result, candidates)
             continue
         if name.endswith(".ipynb"):
             data = _read_file(full, st, result, MAX_NOTEBOOK)
             if data is not None:
                 _from_notebook(name, data, result, files)
             continue
-        if name.endswith(".py") and name[:-3] in registry.MODULES:
+        if name.endswith(".py") and not reason:
+            if name[:-3] not in registry.MODULES and not _room(candidates, st.st_size):
+                result.refuse(name, "the submission is too large")
+                continue
             data = _read_file(full, st, result, MAX_FILE)
-            if data is not None:
+            if data is not None and name[:-3] in registry.MODULES:
                 _accept(name, data, result, files)
+            elif data is not None:
+                candidates[name] = data
             continue
-        result.ignore(name, _reason_for(name) or "not an exercise module")
+        result.ignore(name, reason or "not an exercise module")
 
 
-def _from_zip(path: Path, result: Intake, files: dict) -> None:
+def _entries(folder: Path, label: str, result: Intake) -> list[str]:
+    """The names in ``folder``, sorted; none (refused, with the reason) when it cannot be read
+    or holds more than :data:`MAX_ARCHIVE_MEMBERS`."""
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError as exc:
+        result.refuse(label, f"cannot be read ({exc.strerror})")
+        return []
+    if len(entries) > MAX_ARCHIVE_MEMBERS:
+        result.refuse(label, f"more than {MAX_ARCHIVE_MEMBERS} entries")
+        return []
+    return entries
+
+
+def _helper_folder(path: Path, name: str, result: Intake, candidates: dict) -> None:
+    """A folder of the submission: its ``.py`` files are candidate helpers (a package one level
+    deep); a folder inside it is listed as too deep; a folder without Python files is ignored."""
+    found = 0
+    for entry in _entries(path, name + "/", result):
+        rel, full = f"{name}/{entry}", path / entry
+        if entry.startswith(".") or entry == "__pycache__":
+            continue
+        st = os.lstat(full)
+        if not _room(candidates, st.st_size):
+            result.refuse(rel, "the submission is too large")
+            return
+        if stat.S_ISDIR(st.st_mode):
+            candidates[rel + "/"], found = b"", found + 1
+        elif entry.endswith(".py") and (entry == "__init__.py" or not _reason_for(entry)):
+            data = _read_file(full, st, result, MAX_FILE, rel)
+            if data is not None:
+                candidates[rel], found = data, found + 1
+    if not found:
+        result.ignore(name + "/", "folder without Python files: not graded")
+
+
+def _room(candidates: dict, size: int) -> bool:
+    """Whether one more candidate helper of ``size`` bytes fits: at most
+    :data:`MAX_ARCHIVE_MEMBERS` of them and :data:`MAX_TOTAL` bytes in all, however many folders
+    a submission holds."""
+    total = sum(len(v) for v in candidates.values())
+    return len(candidates) < MAX_ARCHIVE_MEMBERS and total + size <= MAX_TOTAL
+
+
+def _from_zip(path: Path, result: Intake, files: dict, candidates: dict) -> None:
     if path.stat().st_size > MAX_ARCHIVE_UNPACKED:
         result.refuse(path.name, "archive too large")
         return
@@ -233,6 +288,7 @@ def _from_zip(path: Path, result: Intake, files: dict) -> None:
         if len(infos) > MAX_ARCHIVE_MEMBERS:
             result.refuse(path.name, f"more than {MAX_ARCHIVE_MEMBERS} members")
             return
+        root = _zip_root(infos)
         unpacked = 0
         for info in infos:
             name = info.filename
@@ -240,40 +296,79 @@ def _from_zip(path: Path, result: Intake, files: dict) -> None:
             if pure.is_absolute() or ".." in pure.parts or name.startswith("/"):
                 result.refuse(name, "archive member with an absolute or `..` path: refused")
                 continue
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
+            if stat.S_ISLNK(info.external_attr >> 16):
                 result.refuse(name, "symbolic link in the archive: refused")
                 continue
             if info.is_dir():
                 continue
-            parts = pure.parts
-            base = parts[-1]
-            if _resource_fork(parts):
+            if _resource_fork(pure.parts):
                 result.ignore(name, "macOS resource fork or metadata, not the file itself")
                 continue
-            if len(parts) > 2 or (len(parts) == 2 and parts[0].startswith(".")):
-                result.ignore(name, "nested too deep: only top-level exercise modules are graded")
-                continue
-            if base.endswith(".py") and base[:-3] in registry.MODULES:
-                limit = MAX_FILE
-            elif base.endswith(".ipynb"):
-                limit = MAX_NOTEBOOK
-            else:
-                result.ignore(name, _reason_for(base) or "not an exercise module")
-                continue
-            if info.file_size > limit or unpacked + info.file_size > MAX_ARCHIVE_UNPACKED:
-                result.refuse(name, "member too large (or the archive is a zip bomb)")
-                continue
-            with zf.open(info) as fh:
-                data = fh.read(limit + 1)
-            if len(data) > limit:
-                result.refuse(name, "member larger than declared: refused")
-                continue
-            unpacked += len(data)
-            if base.endswith(".ipynb"):
-                _from_notebook(name, data, result, files)
-            else:
-                _accept(base, data, result, files)
+            unpacked += _zip_member(
+                zf, info, pure.parts, root, unpacked, result, (files, candidates)
+            )
+
+
+def _zip_root(infos: list) -> tuple[str, ...]:
+    """Where an archive's exercise modules are: at its top (``()``), or in its one folder
+    (``("alice",)``, a zipped folder); the helper files are looked for there."""
+    tops = set()
+    for info in infos:
+        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        if parts and _graded_name(parts[-1]):
+            if len(parts) == 1:
+                return ()
+            tops.add(parts[:-1])
+    return tops.pop() if len(tops) == 1 and len(next(iter(tops))) == 1 else ()
+
+
+def _helper_name(rel: tuple[str, ...]) -> bool:
+    """A file that may be a helper: any ``.py`` but the harness's and test files, and a
+    package's own ``__init__.py``."""
+    return not _reason_for(rel[-1]) or (len(rel) == 2 and rel[-1] == "__init__.py")
+
+
+def _graded_name(base: str) -> bool:
+    return base.endswith(".ipynb") or (base.endswith(".py") and base[:-3] in registry.MODULES)
+
+
+def _zip_member(zf, info, parts, root, unpacked: int, result: Intake, into: tuple) -> int:
+    """Read one member: an exercise module or notebook (at the top or in a folder), or a
+    candidate helper (beside the exercise modules, or one folder below them); returns the bytes
+    read."""
+    name, base = info.filename, parts[-1]
+    files, candidates = into
+    rel = parts[len(root) :] if parts[: len(root)] == root else ()
+    hidden = any(p.startswith(".") for p in parts[:-1])
+    if _graded_name(base) and len(parts) <= 2 and not hidden:
+        limit, kind = (
+            (MAX_NOTEBOOK, "notebook") if base.endswith(".ipynb") else (MAX_FILE, "module")
+        )
+    elif base.endswith(".py") and 1 <= len(rel) <= 2 and not hidden and _helper_name(rel):
+        limit, kind = MAX_FILE, "helper"
+    else:
+        if base.endswith(".py") and len(rel) == 3 and not hidden:
+            candidates["/".join(rel[:2]) + "/"] = b""  # a folder too deep, reported as such
+        elif len(parts) > 2 or hidden:
+            result.ignore(name, "nested too deep: only top-level exercise modules are graded")
+        else:
+            result.ignore(name, _reason_for(base) or "not an exercise module")
+        return 0
+    if info.file_size > limit or unpacked + info.file_size > MAX_ARCHIVE_UNPACKED:
+        result.refuse(name, "member too large (or the archive is a zip bomb)")
+        return 0
+    with zf.open(info) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        result.refuse(name, "member larger than declared: refused")
+        return 0
+    if kind == "notebook":
+        _from_notebook(name, data, result, files)
+    elif kind == "module":
+        _accept(base, data, result, files)
+    else:
+        candidates["/".join(rel)] = data
+    return len(data)
 
 
 def _resource_fork(parts: tuple[str, ...]) -> bool:
@@ -387,6 +482,8 @@ def _write(files: dict, result: Intake, dest_root) -> None:
     folder.mkdir(mode=0o755)
     for name, data in files.items():
         target = folder / name
+        if not target.parent.is_dir():
+            target.parent.mkdir(mode=0o755)  # a helper package, one level deep
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..calls import callables, tape
+from ..calls import callables, stand_ins, tape
 from . import cells, edit_watch, held, tripwire
 from .protocol import ProtocolError
 
@@ -257,6 +257,17 @@ def op_cell(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = cells.run(modules[cells.MODULE], source)
 
 
+def op_stand_in(worker, header: dict, blobs, out: Outcome) -> None:
+    """The kit's stand-ins in place of the submission's own parts (``parts``: exercise ids that
+    have one), or with no parts its own back; replies with the parts whose stand-ins ran."""
+    parts = header.get("parts")
+    if type(parts) is not list or any(
+        type(p) is not str or p not in stand_ins.STAND_INS for p in parts
+    ):
+        raise ProtocolError("bad parts")
+    out.result = worker.submission.stand_in(parts)
+
+
 def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = "pong"
 
@@ -278,6 +289,7 @@ HANDLERS: dict[str, Callable] = {
     "setattr": op_setattr,
     "apply": op_apply,
     "cell": op_cell,
+    "stand_in": op_stand_in,
     "ping": op_ping,
     "seed": op_seed,
 }

@@ -12,9 +12,12 @@ lifecycle that the grading plugin calls.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import registry
 from ..calls.impl import Implementation, SubmissionError
 from .connection import Connection
 from .errors import RemoteException, WorkerFailure, clean
@@ -114,6 +117,41 @@ class WorkerImplementation(Implementation):
         conn.pipeline.pipelined += tally["pipelined"]
         conn.snapshot_reads += tally["snapshot_reads"]
 
+    def stand_in(self, parts) -> contextlib.AbstractContextManager[list] | None:
+        if self.kind == "patched":
+            return None  # a catalogued variant: its parts are the reference's own
+        return self._standing_in(tuple(parts))
+
+    @contextlib.contextmanager
+    def _standing_in(self, parts: tuple[str, ...]) -> Iterator[list]:
+        """The worker puts the kit's stand-ins in place of the submission's parts for the
+        block; what the block's calls leave behind is forgotten after it (library use the
+        stand-ins themselves make, functions out of time), as a diagnosis's re-runs are."""
+        conn = self.conn
+        hits = {ex: set(names) for ex, names in conn.hits.items()}
+        hung = dict(conn._hung)
+        called: list = []
+        self.standing = parts
+        try:
+            placed = conn.request({"op": "stand_in", "parts": list(parts)}) == []
+        except (WorkerFailure, RemoteException):
+            placed = False  # no stand-ins: whatever the block does is no evidence
+        try:
+            yield called
+        finally:
+            self.standing = ()
+            try:
+                ran = conn.request({"op": "stand_in", "parts": []})
+            except (WorkerFailure, RemoteException):
+                ran = []  # a worker that died in the block starts again as the student wrote it
+            # only parts that were asked for: the worker's reply is the submission's to forge
+            ran = ran if placed and isinstance(ran, list) else []
+            called += self.called_with(parts, [p for p in parts if p in ran])
+            conn.hits.clear()
+            conn.hits.update(hits)
+            conn._hung.clear()
+            conn._hung.update(hung)
+
     def close(self) -> None:
         self.conn.close()
         if self.taken is not None:
@@ -192,7 +230,7 @@ class WorkerImplementation(Implementation):
             return []
         folder = Path(self.folder)
         try:
-            siblings = {p.stem for p in folder.glob("*.py")}
+            siblings = {p.stem for p in folder.glob("*.py")} & set(registry.MODULES)
             source = (folder / f"{name}.py").read_text(errors="replace")
         except OSError:
             return []

@@ -2,7 +2,8 @@
 
 The worker imports the submission's modules on request, as a package under a private name (like
 :class:`descent.calls.impl.FolderImplementation`), so relative imports between them work as they
-do in-process. A call target names a module and a function of it; for a catalogued variant
+do in-process, and so do the imports of the student's own helper files that intake took with
+them (:mod:`descent.calls.helpers`). A call target names a module and a function of it; for a catalogued variant
 (``bug:*``), the variant's overrides stand in for the reference's functions. An exception from
 the submission is described as data, with only the frames in the submission's own files.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import catalogue, registry
+from ..calls import helpers, stand_ins
 from ..calls.impl import _describe_import_error
 from . import cells
 from .protocol import ProtocolError
@@ -36,6 +38,7 @@ class Submission:
         self.modules: dict[str, Any] = {}
         self.overrides: dict[tuple[str, str], Any] | None = None
         self.package = None
+        self.standing: stand_ins.StandingIn | None = None  # the kit's parts in place
 
     def _ensure_package(self):
         if self.package is None:
@@ -43,6 +46,15 @@ class Submission:
             spec.submodule_search_locations = [self.folder] if self.folder else []
             self.package = importlib.util.module_from_spec(spec)
             sys.modules[PACKAGE] = self.package
+            # the helper files intake took with the modules, importable as the student wrote
+            folder = Path(self.folder or "/nonexistent")
+            sources = {
+                m: (folder / f"{m}.py").read_text(errors="replace")
+                for m in registry.MODULES
+                if (folder / f"{m}.py").is_file()
+            }
+            chosen = helpers.select(sources, helpers.candidates_in(folder, registry.MODULES))
+            helpers.HOOK.register(PACKAGE, registry.MODULES, chosen)
         return self.package
 
     def load(self, name: str) -> dict:
@@ -107,6 +119,26 @@ class Submission:
             if module not in self.modules:
                 raise LookupError(info)
         return getattr(self.modules[module], attr), ex.id if ex else None
+
+    def stand_in(self, parts: list[str]) -> list[str] | None:
+        """The kit's stand-ins in place of the submission's own ``parts`` (exercise ids), in
+        every module of it (:mod:`descent.calls.stand_ins`); with no parts, its own back, and
+        the parts whose stand-ins were called. ``None`` for a catalogued variant (its parts are
+        the reference's own)."""
+        if self.variant:
+            return None
+        called: list[str] = self.standing.restore() if self.standing is not None else []
+        self.standing = None
+        if parts:
+            prefix = f"{PACKAGE}."
+            mine = {
+                n[len(prefix) :]: m for n, m in list(sys.modules.items()) if n.startswith(prefix)
+            }
+            defining = {name: m for name, m in mine.items() if name in registry.MODULES}
+            mods = [m for m in mine.values() if m is not None]
+            self.standing = stand_ins.StandingIn(mods, defining, parts)
+            return []
+        return called
 
     def describe(self, exc: BaseException) -> dict:
         """An exception as the trusted side rebuilds it: its type and bases, its message, and

@@ -14,6 +14,9 @@ Modules, one job each (see ``docs/labs.md``, "How grading works"):
 * :mod:`.submissions` and :mod:`.cellmeta`  checks of a submitted notebook before grading.
 * :mod:`.exchange` the exchange as ``nbgrader collect`` sees it: which copy it takes, and who
                    wrote each copy.
+* :mod:`.collect`  the course's ``nbgrader collect`` (nbgrader's plugin): each student's copies
+                   checked first, none copied through a link, a record of each kept.
+* :mod:`.collected` that copy and that record: when each copy taken was last written.
 * :mod:`.private`  the keys, hidden checks, grades and students' work private to the instructor.
 * :mod:`.instructor`  the ``descent labs`` commands' work: preflight, autograde, the report.
 

@@ -138,9 +138,10 @@ def candidates(folder: Path, assignment: str) -> dict[str, list[Copy]]:
     return found
 
 
-def problems(course: Path, assignment: str) -> dict[str, list[str]]:
-    """What the exchange copies of each student show (see the module's docstring)."""
-    folder = inbound(course)
+def problems(course: Path, assignment: str, folder: Path | None = None) -> dict[str, list[str]]:
+    """What the exchange copies of each student show (see the module's docstring); ``folder``
+    is the inbound folder (default: the one the course's configuration names)."""
+    folder = folder if folder is not None else inbound(course)
     found: dict[str, list[str]] = {}
     if folder is None:
         return found

@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import DescentError
-from . import exchange, findings, private, submissions
+from . import collected, exchange, findings, private, submissions
 from .cellmeta import grade_id, nbgrader, source
 from .submissions import refused
 
@@ -98,7 +98,25 @@ def preflight(course: Path, assignment: str) -> dict[str, list[str]]:
             found += refusals or _locked_cell_problems(name, cells, _grade_cells(nb))
     for student, lines in exchange.problems(course, assignment).items():
         problems.setdefault(student, []).extend(lines)
+    for student, why in _refused_at_collect(course, assignment).items():
+        problems.setdefault(student, []).insert(0, why)
     return problems
+
+
+def _refused_at_collect(course: Path, assignment: str) -> dict[str, str]:
+    """The students whose last copy the course's ``nbgrader collect`` refused
+    (:mod:`.collect`), with why: a copy collected earlier is not theirs to be graded by until
+    the instructor has looked (the exchange copy may be gone by now)."""
+    out = {}
+    for record in collected.records(course, assignment):
+        if record.refused:
+            out[record.student] = (
+                f"{submissions.REFUSED}nbgrader collect refused the exchange copy "
+                f"{record.copy}: {record.refused}"
+            )
+        else:
+            out.pop(record.student, None)
+    return out
 
 
 def _owner(path: Path) -> int:

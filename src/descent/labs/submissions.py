@@ -5,7 +5,8 @@ must not be graded at all (``descent labs autograde`` leaves that student out of
 ``nbgrader autograde`` and the report gives the reason):
 
 - an entry that is a symbolic link, or a hard link to a file outside the submission (a link to
-  the instructor's source notebook would otherwise be graded as the student's work);
+  the instructor's source notebook would otherwise be graded as the student's work), or that is
+  neither a file nor a folder (a FIFO, a device);
 - a notebook whose solution cells are the source notebook's, markers and all (a copy of the
   source reached some other way, such as a link that ``nbgrader collect`` followed);
 - a notebook whose nbgrader metadata has the wrong shape (a ``grade_id`` that is a list).
@@ -23,7 +24,8 @@ REFUSED = "refused before grading: "
 
 
 def links(folder: Path) -> list[str]:
-    """Symbolic links anywhere in ``folder``, and files hard-linked from outside it."""
+    """Symbolic links anywhere in ``folder``, files hard-linked from outside it, and anything
+    that is neither a file nor a folder (a FIFO, which would stall a copy; a device)."""
     out, inodes = [], {}
     for top, dirs, files in os.walk(folder, followlinks=False):
         for name in dirs + files:
@@ -32,6 +34,8 @@ def links(folder: Path) -> list[str]:
             shown = path.relative_to(folder)
             if stat.S_ISLNK(info.st_mode):
                 out.append(f"{REFUSED}{shown} is a symbolic link (to {os.readlink(path)})")
+            elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                out.append(f"{REFUSED}{shown} is neither a file nor a folder (a FIFO or a device)")
             elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
                 inodes.setdefault((info.st_dev, info.st_ino), [info.st_nlink, []])[1].append(shown)
     for nlink, names in inodes.values():

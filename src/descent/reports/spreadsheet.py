@@ -1,4 +1,4 @@
-"""Every CSV file the kit writes goes through here, so that no cell can become a formula.
+r"""Every CSV file the kit writes goes through here, so that no cell can become a formula.
 
 A spreadsheet program (Excel, LibreOffice, Google Sheets) reads a cell that starts with ``=``,
 ``+``, ``-`` or ``@`` as a formula, and one that starts with blanks may be trimmed into one
@@ -10,11 +10,20 @@ when the grades are opened (CSV injection, OWASP). The rule, applied to every ce
 
 * a number (an ``int`` or ``float``) is written as a number, and so is text that is one
   (``-5``, ``12.5``): a negative penalty stays a number a spreadsheet can add up;
+* a number is written with ASCII digits only: ``-٣`` (an Arabic-Indic digit) is text, not a
+  number (Python's ``\d`` would take it for one, and the cell went out bare, opening with a
+  minus);
 * any other text whose first character, once any blanks (every Unicode space, tabs, line
-  breaks, and invisible format characters such as a zero-width space) are passed over, is one
-  of :data:`FORMULA` (``=``, ``+``, ``-``, ``@`` and their fullwidth forms), or that holds a
-  tab, gets a single quote in front (``'=1+2``, ``' =1+2``), which spreadsheets show as text
-  and never evaluate; so does each part of it after a tab that would start that way;
+  breaks, and invisible format characters such as a zero-width space) are passed over, reads
+  as a formula's opening, gets a single quote in front (``'=1+2``, ``' =1+2``), which
+  spreadsheets show as text and never evaluate. A formula's opening is ``=``, ``+``, ``-`` or
+  ``@`` once the character is folded to its compatibility form (Unicode NFKC: the fullwidth
+  ``＝``, the small ``﹢``, the superscript ``⁺``), or any mathematical sign or dash (Unicode
+  categories Sm and Pd: the minus sign ``−``, ``‐``, ``–``), which some spreadsheets take for a
+  minus. A cell that holds a tab gets the quote too, and so does each part of a cell after a
+  tab or a line break of any kind (``\n``, ``\r``, the vertical tab ``\x0b``, the form feed,
+  ``\x1c``-``\x1e``, ``\x85``, ``\u2028``, ``\u2029``: a reader that splits lines or cells
+  there starts a new one) that would open a formula;
 * a text cell that holds a separator (``,``, or ``;``, which spreadsheets of some locales
   split on), a double quote, a tab or a line break is written between double quotes (quotes
   inside doubled), so no part of it can start a new cell whose first character would escape
@@ -34,10 +43,14 @@ from pathlib import Path
 
 from ..errors import DescentError
 
-FORMULA = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and fullwidth
-TRIGGERS = (*FORMULA, "\t", "\r")  # what a cell may not start with (the first rule above)
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-_NEEDS_QUOTES = (",", ";", '"', "\n", "\r", "\t")
+FORMULA = ("=", "+", "-", "@")  # a formula's opening, once folded (NFKC): ＝ ﹢ ⁺ are too
+_SIGNS = ("Sm", "Pd")  # any mathematical sign or dash: − (U+2212) and ‐ – read as a minus
+# Where a reader may start a new line or cell: the tab and every line break str.splitlines
+# knows (\x0b, the vertical tab, and \u2028 among them).
+BREAKS = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BREAK = re.compile(f"[{BREAKS}]")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")  # ASCII digits: \d takes ٣ for a digit
+_NEEDS_QUOTES = (",", ";", '"', *BREAKS)
 
 
 class OutputError(DescentError):
@@ -53,14 +66,22 @@ def cell(value: object) -> str:
     text = str(value)
     if _NUMBER.fullmatch(text):
         return text
-    if _starts_formula(text) or "\t" in text:
-        text = "'" + "\t".join(
-            part if n == 0 or not _starts_formula(part) else "'" + part
-            for n, part in enumerate(text.split("\t"))
+    if _needs_quote(text):
+        parts = _BREAK.split(text)
+        breaks = _BREAK.findall(text) + [""]
+        text = "'" + "".join(
+            (part if n == 0 or not _starts_formula(part) else "'" + part) + mark
+            for n, (part, mark) in enumerate(zip(parts, breaks))
         )
     if any(mark in text for mark in _NEEDS_QUOTES):
         text = '"' + text.replace('"', '""') + '"'
     return text
+
+
+def _needs_quote(text: str) -> bool:
+    """Whether ``text`` gets a quote in front: it opens a formula, holds a tab, or a part of it
+    after a tab or line break opens one."""
+    return "\t" in text or any(_starts_formula(part) for part in _BREAK.split(text))
 
 
 def _starts_formula(text: str) -> bool:
@@ -68,7 +89,8 @@ def _starts_formula(text: str) -> bool:
     for char in text:
         if char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Zl", "Zp", "Cc"):
             continue
-        return char in FORMULA
+        folded = unicodedata.normalize("NFKC", char)
+        return folded[:1] in FORMULA or unicodedata.category(char) in _SIGNS
     return False
 
 
@@ -78,7 +100,7 @@ def neutralized(rows: Iterable[Sequence[object]]) -> list[str]:
         str(v)
         for row in rows
         for v in row
-        if isinstance(v, str) and not _NUMBER.fullmatch(v) and (_starts_formula(v) or "\t" in v)
+        if isinstance(v, str) and not _NUMBER.fullmatch(v) and _needs_quote(v)
     ]
 
 

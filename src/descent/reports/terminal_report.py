@@ -105,6 +105,31 @@ def exercise_table(
     return table
 
 
+SHOWN_FILES = 6  # files not graded named in the report; the results document lists them all
+# What every bundle's starter folder holds and no student wrote: not worth a line of the report.
+_BUNDLED = ("__init__.py", "__pycache__/", "__pycache__")
+
+
+def not_graded(block: dict[str, Any]) -> str:
+    """The submission's files that were not graded (refused first), each with the reason, as
+    its intake recorded them (but the bundle's own ``__init__.py``, caches and hidden files);
+    "" when every file was graded."""
+    intake = block.get("intake") or {}
+    if not isinstance(intake, dict):
+        return ""
+    items = [f"{e['path']} (refused: {e['reason']})" for e in intake.get("refused") or []]
+    items += [
+        f"{e['path']} ({e['reason']})"
+        for e in intake.get("ignored") or []
+        if e["path"] not in _BUNDLED and not e["path"].startswith(".")
+    ]
+    if not items:
+        return ""
+    more = len(items) - SHOWN_FILES
+    tail = f"; and {more} more (the results document lists them)" if more > 0 else ""
+    return "files not graded: " + "; ".join(items[:SHOWN_FILES]) + tail
+
+
 def render(
     results: dict[str, Any], console: Console | None = None, *, detail: bool = False
 ) -> None:
@@ -112,6 +137,9 @@ def render(
     for block in results["implementations"]:
         tests = [t for t in results["tests"] if t["implementation"] == block["name"]]
         console.print(exercise_table(block, tests, detail=detail))
+        files = not_graded(block)
+        if files:
+            console.print(Text(files, style="yellow"))
     skipped = [t for t in results["tests"] if not t["counted"]]
     if skipped:
         reasons = sorted({t["message"] for t in skipped})

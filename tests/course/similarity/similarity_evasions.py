@@ -21,11 +21,26 @@ computes: each takes a module's text and returns another that grades exactly as 
   with the names it needs;
 * ``all``          every one of these, then renamed and reordered (:func:`similarity_class.disguise`
   and the ``reordered`` obfuscation).
+
+Round six's indirections (issue 58), each on top of the renaming and reordering, written by
+:func:`hide` since some of them write other modules than the one they hide:
+
+* ``getattr``      every attribute read through ``getattr(obj, "name")`` (0.177 before);
+* ``exec``         each module's text run from a string literal with ``exec`` (0.0 before);
+* ``moved``        each module's code moved into an exercise module the original left empty
+  (regression's into losses.py, activations' into layers.py, after those modules' own stubs),
+  the module itself only ``from .losses import *`` (the kit imports a submission as a package;
+  0.0 before);
+* ``indirect_all`` all three: the moved code read through ``getattr`` and run from a string
+  (0.069 before);
+* ``dynamic``      the module's text run from base64 (code built at run time: compared with
+  nothing, and named as such).
 """
 
 from __future__ import annotations
 
 import ast
+import base64
 import copy
 import itertools
 
@@ -46,6 +61,46 @@ EVASIONS = (
     "all",
 )
 _STEPS = ("passes", "counter", "noop_append", "nullcontext", "try_reraise")
+INDIRECTIONS = ("getattr", "exec", "moved", "indirect_all", "dynamic")
+HOSTS = {"regression": "losses", "activations": "layers"}  # modules the original left empty
+
+
+def hide(texts: dict[str, str], how: str, starter: dict[str, str]) -> dict[str, str]:
+    """``{module: text}`` of a copy of ``texts`` (module -> text) renamed, reordered and hidden
+    by the indirection ``how`` (see the module doc); ``starter``: the kit's template of each
+    host module."""
+    out = {}
+    for module, text in texts.items():
+        text = similarity_class.obfuscate(similarity_class.disguise(text), "reordered")
+        if how in ("getattr", "indirect_all"):
+            text = _getattr(text)
+        if how in ("exec", "indirect_all"):
+            text = f"exec({text!r})\n"
+        if how == "dynamic":
+            encoded = base64.b64encode(text.encode()).decode()
+            text = f"import base64\n\nexec(base64.b64decode({encoded!r}).decode())\n"
+        if how in ("moved", "indirect_all"):
+            host = HOSTS[module]
+            out[host] = starter[host] + "\n\n" + text
+            text = f"from .{host} import *  # noqa: F403\n"  # the kit imports a package
+        out[module] = text
+    return out
+
+
+def _getattr(text: str) -> str:
+    """Every attribute read written as ``getattr(obj, "name")``."""
+
+    class Reads(ast.NodeTransformer):
+        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+            self.generic_visit(node)
+            if not isinstance(node.ctx, ast.Load):
+                return node
+            call = ast.Call(
+                ast.Name("getattr", ast.Load()), [node.value, ast.Constant(node.attr)], []
+            )
+            return ast.copy_location(call, node)
+
+    return ast.unparse(ast.fix_missing_locations(Reads().visit(ast.parse(text)))) + "\n"
 
 
 def evade(text: str, how: str) -> str:

@@ -35,3 +35,19 @@ def test_an_assignment_of_some_exercises_compares_only_those(sample):
     shared = set(similarity_class.SHARED_FUNCTION[:2])
     assert shared in flagged("regression.linear_regression_closed_form")
     assert shared not in flagged("regression.minibatches,regression.train_linear_regression")
+
+
+def test_a_module_outside_the_selection_that_a_chosen_one_imports_is_read(tmp_path):
+    """Code moved into a module outside the selection (imported from there) is compared too;
+    a module nothing chosen imports is not read."""
+    for student in ("ann", "bo"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "regression.py").write_text("x = 1\n")
+    (tmp_path / "ann" / "regression.py").write_text("from .losses import *\n")
+    (tmp_path / "ann" / "losses.py").write_text("def fit(X, y):\n    return X\n")
+    (tmp_path / "ann" / "optim.py").write_text("def step():\n    return 0\n")
+    (tmp_path / "bo" / "losses.py").write_text("def other():\n    return 1\n")
+    found = corpus.read(tmp_path, KIT, ("regression",))
+    assert sorted(found.modules["ann"]) == ["losses", "regression"]
+    assert sorted(found.modules["bo"]) == ["regression"]
+    assert found.template["losses"] == (KIT / "starter" / "losses.py").read_text()

@@ -27,6 +27,8 @@ def test_each_check_kind_names_its_own_mistake():
 
 def test_draws_are_blamed_only_when_seeds_alike_disagree():
     assert unseeded(ALIKE).kind == "random"
+    # a dropout whose mask came from NumPy was told it drew from torch's global state (issue 55)
+    assert "NumPy's or Python's" in unseeded(ALIKE).text
     # different seeds giving the same result has several causes (a result with no draw at all)
     assert unseeded("different seeds gave the same result") is None
     assert by_check("reproducibility", "") is None

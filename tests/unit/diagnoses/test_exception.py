@@ -66,6 +66,19 @@ def test_a_matrix_product_that_fits_transposed():
     assert raised(error_of(lambda: torch.zeros(5, 4) @ torch.zeros(3, 2))) is None
 
 
+def test_a_product_that_fails_inside_a_lambda_names_no_transpose():
+    """MLP backward closures built in a loop read the last layer's matrix when they run (late
+    binding): the product that fails in one was told "a matrix used as its transpose" (issue
+    55). Raised in a lambda, the shapes alone no longer name a cause."""
+    error = error_of(lambda: torch.zeros(6, 5) @ torch.zeros(4, 5))
+    assert (
+        raised(error, ["layers.py:176 in mlp_loss_and_grads", "layers.py:166 in <lambda>"]) is None
+    )
+    assert (
+        raised(error, ["layers.py:166 in <lambda>", "layers.py:176 in backward"]).kind == "layout"
+    )
+
+
 def test_type_names_of_numbers():
     found = typed(["float"] * 4, ["float", "float", "float", "int"])
     assert found.kind == "structure" and "Python int where a float" in found.text

@@ -7,6 +7,7 @@ refuses (not UTF-8, NUL bytes, over the size limits, a corrupt archive) are left
 with intake's reason, and so are the students a batch would hold (two entries for one student,
 a link, a name that is not UTF-8: :mod:`descent.course.submissions`). The template of a module
 is the kit's ``starter/<module>.py``: the stubs, docstrings and helpers every student received.
+A student's module outside the selection that a chosen one imports is read too (:func:`linked`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ... import registry
 from ...errors import DescentError
 from ...isolation import intake
 from .. import submissions
+from .indirection import imported_names, parsed
 
 
 class CorpusError(DescentError, ValueError):
@@ -127,9 +129,12 @@ def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> 
             corpus.problems[entry.student] = [f"cannot be read ({type(exc).__name__}: {exc})"]
             continue
         try:
-            sources = {m: text for m, text in taken.sources.items() if m in template}
+            sources = {m: text for m, text in taken.sources.items() if m in modules}
+            sources.update(linked(sources, taken.sources))
         finally:
             taken.cleanup()
+        for module in set(sources) - set(template):
+            template[module] = _starter(kit, module)
         left_out = [f"{r['path']}: {r['reason']}" for r in taken.refused]
         if left_out:
             corpus.problems[entry.student] = left_out
@@ -145,6 +150,22 @@ def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> 
             f"modules to compare, found {len(corpus.modules)} ({found})" + _why(corpus)
         )
     return corpus
+
+
+def linked(chosen: dict[str, str], available: dict[str, str]) -> dict[str, str]:
+    """The student's other modules that ``chosen`` imports (and what those import in turn):
+    the code of an exercise moved into a module outside the selection and imported from
+    there is compared with it."""
+    found: dict[str, str] = {}
+    todo = list(chosen.values())
+    while todo:
+        tree = parsed(todo.pop())
+        if tree is None:
+            continue
+        for module in imported_names(tree, set(available) - set(chosen) - set(found)):
+            found[module] = available[module]
+            todo.append(available[module])
+    return found
 
 
 def _starter(kit: Path, module: str) -> str:

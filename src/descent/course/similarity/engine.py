@@ -9,8 +9,10 @@
   falling to 0 as it reaches every student who wrote the module (``log(N/df) / log(N/2)``, the
   members of a group counting as one student);
 * scores a pair by the weight it shares over the fingerprints of the smaller of its two
-  submissions, and keeps, for the evidence, the fragments made of rare fingerprints (weight >=
-  :data:`RARE`), merging two fragments that a few tokens inserted in one copy split apart.
+  submissions, module by module and across modules (:mod:`.across`: code moved into another
+  module), the higher of the two, and keeps, for the evidence, the fragments made of rare
+  fingerprints (weight >= :data:`RARE`), merging two fragments that a few tokens inserted in
+  one copy split apart; for a pair flagged across modules, also those between two modules.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from itertools import combinations
 import numpy as np
 from copydetect.utils import get_copied_slices
 
+from . import across
 from . import groups as rings
 from .corpus import Corpus
-from .fingerprints import OTHER, WINDOW, Doc, K, fingerprint_all
+from .fingerprints import OTHER, WINDOW, Doc, K, fingerprint_all, template_grams
 
 RARE = 0.75  # a shared fingerprint at least this rare is evidence (and is highlighted)
 MIN_PRINTS = 30  # fingerprints an exercise's typical solution needs to be judged (about 5 lines)
@@ -50,15 +53,17 @@ class ModuleMatch:
     similarity: float
     shared: float  # weighted fingerprints the two share
     fragments: list[Fragment] = field(default_factory=list)
+    modules: tuple[str, str] | None = None  # a's and b's module, when not the same (moved code)
 
 
 @dataclass
 class Pair:
     a: str
     b: str
-    similarity: float
+    similarity: float  # the higher of module by module and across modules
     modules: dict[str, ModuleMatch]
     flagged: bool = False
+    across: float = 0.0  # the similarity of the whole submissions, across modules
 
     @property
     def longest(self) -> int:
@@ -87,6 +92,12 @@ class Analysis:
         return {key: doc.cut for key, doc in sorted(self.docs.items()) if doc.cut}
 
     @property
+    def dynamic(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(student, module) -> the code it runs from text built at run time, which no
+        comparison sees (:mod:`.indirection`)."""
+        return {key: doc.code.dynamic for key, doc in sorted(self.docs.items()) if doc.code.dynamic}
+
+    @property
     def tokens(self) -> int:
         """Tokens fingerprinted over the class: the work of the comparison, which the cost
         bound keeps linear in the class."""
@@ -96,7 +107,8 @@ class Analysis:
 def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) -> Analysis:
     """Compare every pair of ``corpus``; a pair is flagged when its similarity reaches
     ``threshold`` or one fragment of rare shared code reaches ``min_fragment`` tokens."""
-    docs = fingerprint_all(corpus)
+    templates = template_grams(corpus)
+    docs = fingerprint_all(corpus, templates)
     if corpus.exercises is not None:  # another assignment's exercises in the same module
         for doc in docs.values():
             _drop(
@@ -114,9 +126,14 @@ def analyse(corpus: Corpus, *, threshold: float = 0.5, min_fragment: int = 120) 
     weights = _weights(holders, writers, groups)
     shared = _shared(holders, weights)
     size = {key: len(doc.prints) for key, doc in docs.items()}
+    whole = across.compare(docs, groups, set().union(*templates.values()))
     pairs = []
     for a, b in combinations(corpus.students, 2):
         pair = _pair(a, b, docs, weights, shared.get((a, b), {}), size)
+        pair.across = whole.similarity.get((a, b), 0.0)
+        if pair.across > pair.similarity:
+            pair.similarity = pair.across
+            _moved(pair, docs, whole)
         pair.flagged = pair.similarity >= threshold or pair.longest >= min_fragment
         pairs.append(pair)
     pairs.sort(key=lambda p: (not p.flagged, -p.similarity, -p.longest, p.a, p.b))
@@ -211,11 +228,22 @@ def _pair(a: str, b: str, docs, weights, shared: dict[str, list[float]], size) -
     return Pair(a, b, total / smaller if smaller else 0.0, modules)
 
 
+def _moved(pair: Pair, docs, whole: across.Across) -> None:
+    """The evidence of code shared across modules: for each (a's module, b's module), not the
+    same, holding rare fingerprints of both, its fragments (the three such pairs of modules
+    that share the most)."""
+    for mine, theirs in across.moved(whole, pair.a, pair.b, RARE)[:3]:
+        found = fragments(docs[(pair.a, mine)], docs[(pair.b, theirs)], whole.weights)
+        if found:
+            match = ModuleMatch(0.0, 0.0, found, (mine, theirs))
+            pair.modules[f"{mine} / {theirs}"] = match
+
+
 def fragments(a: Doc, b: Doc, weights: dict[int, float]) -> list[Fragment]:
     """The runs of rare fingerprints that ``a`` and ``b`` share, cut at ``a``'s top-level
     definitions (a copied function is one fragment even when the copy reorders them), two runs
     a few tokens apart in both files merged into one, longest first."""
-    rare = [h for h in a.prints.keys() & b.prints.keys() if weights[h] >= RARE]
+    rare = [h for h in a.prints.keys() & b.prints.keys() if weights.get(h, 0.0) >= RARE]
     found = [(pos, h) for h in rare for pos in a.prints[h]]
     lines = a.source_lines([pos for pos, _ in found])[0].tolist() if found else []
     by_function: dict[str, list[tuple[int, int]]] = {}

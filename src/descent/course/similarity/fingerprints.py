@@ -23,7 +23,7 @@ import numpy as np
 from copydetect.utils import filter_code, winnow
 
 from ... import registry
-from . import bound
+from . import bound, indirection
 from .corpus import Corpus
 from .normalize import Canonical, as_is, canonical
 
@@ -129,14 +129,42 @@ def _newlines(text: str) -> np.ndarray:
     return np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
 
 
-def fingerprint_all(corpus: Corpus) -> dict[tuple[str, str], Doc]:
-    exported = {m: exported_names(m, text) for m, text in corpus.template.items()}
-    templates = {m: _template_grams(text, exported[m]) for m, text in corpus.template.items()}
+def template_grams(corpus: Corpus) -> dict[str, set[int]]:
+    """module -> every k-gram of its template's canonical code."""
     return {
-        (s, m): fingerprint(s, m, text, templates[m], exported[m])
-        for s, mods in corpus.modules.items()
-        for m, text in mods.items()
+        m: _template_grams(text, exported_names(m, text)) for m, text in corpus.template.items()
     }
+
+
+def fingerprint_all(
+    corpus: Corpus, templates: dict[str, set[int]] | None = None
+) -> dict[tuple[str, str], Doc]:
+    """Every student's modules fingerprinted. A module keeps, besides the names the kit calls,
+    the names the student's other modules import from it (:func:`indirection.imported_names`):
+    code moved into a module the kit never calls, and imported from there, is compared too."""
+    exported = {m: exported_names(m, text) for m, text in corpus.template.items()}
+    templates = templates if templates is not None else template_grams(corpus)
+    docs = {}
+    for s, mods in corpus.modules.items():
+        taken = _imported(mods)
+        for m, text in mods.items():
+            extra = sorted(taken.get(m, set()) - {"*"})
+            docs[(s, m)] = fingerprint(
+                s, m, text, templates[m], exported[m] + extra, public="*" in taken.get(m, ())
+            )
+    return docs
+
+
+def _imported(modules: dict[str, str]) -> dict[str, set[str]]:
+    """module -> the names the student's other modules take from it ("*": all public ones)."""
+    out: dict[str, set[str]] = {}
+    for module, text in modules.items():
+        tree = indirection.parsed(text)
+        if tree is None:
+            continue
+        for other, names in indirection.imported_names(tree, set(modules) - {module}).items():
+            out.setdefault(other, set()).update(names)
+    return out
 
 
 def exported_names(module: str, template: str) -> list[str]:
@@ -182,24 +210,33 @@ def _template_grams(text: str, exported: list[str]) -> set[int]:
     return set(_kgrams(filtered).tolist())
 
 
-def _canonical(text: str, exported: list[str]) -> tuple[Canonical, ast.Module | None]:
+def _canonical(
+    text: str, exported: list[str], public: bool = False
+) -> tuple[Canonical, ast.Module | None]:
     """The canonical code of ``text`` and its syntax tree; the text itself (and no tree) when it
     is not Python or is nested too deep to walk."""
     try:
         tree = ast.parse(text)
-        return canonical(ast.parse(text), exported), tree  # canonical changes the tree it gets
+        # canonical changes the tree it gets
+        return canonical(ast.parse(text), exported, public), tree
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return as_is(text), None
 
 
 def fingerprint(
-    student: str, module: str, text: str, template: set[int], exported: list[str]
+    student: str,
+    module: str,
+    text: str,
+    template: set[int],
+    exported: list[str],
+    public: bool = False,
 ) -> Doc:
     """The :class:`Doc` of one module: its canonical code (within the cost bound), tokenized
     and winnowed, without the template's k-grams and without the k-grams that run from one
-    top-level statement into the next (their order means nothing)."""
+    top-level statement into the next (their order means nothing). ``exported`` (and with
+    ``public`` every public name) are the names used from outside the module."""
     within, cut = bound.within(text, exported)
-    code, tree = _canonical(within, exported)
+    code, tree = _canonical(within, exported, public)
     filtered, offsets = filter_code(code.text, f"{module}.py", "python")
     offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     spans, docstrings = _structure(tree, text) if tree else ([], [])
@@ -217,7 +254,8 @@ def fingerprint(
     owners: dict[str, str] = {}
     for h, name in zip(doc.prints, names):
         if name not in owners:
-            ex = registry.exercise_of(module, name or "-")
+            # an exercise's function moved into another module still belongs to its exercise
+            ex = registry.exercise_of(module, name or "-") or registry.exercise_of_function(name)
             owners[name] = ex.id if ex else OTHER
         doc.owner[h] = owners[name]
     return doc

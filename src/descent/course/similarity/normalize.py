@@ -4,7 +4,10 @@ without changing what the module computes changes nothing.
 This is JPlag's token sequence normalization (Sağlam 2025, "Mitigating Automated Obfuscation
 Attacks on Software Plagiarism Detection Systems") done on Python's syntax tree:
 
-* **wrappers that do nothing go first** (:mod:`.unwrap`): a ``try`` whose handlers only raise
+* **indirection is written out first** (:mod:`.indirection`): ``getattr(x, "a")`` is ``x.a``,
+  the text given to ``exec``/``eval`` is compiled where it is known without running anything
+  (and code built at run time is named, for the report);
+* **wrappers that do nothing go next** (:mod:`.unwrap`): a ``try`` whose handlers only raise
   again, a ``with`` of ``nullcontext()``, names only ever written (a list only appended to, a
   counter only incremented), and a helper called once as a whole statement is inlined (so a
   function split in two or forwarding to another reads as the one function);
@@ -40,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import facts, unwrap
+from . import facts, indirection, unwrap
 from .facts import Facts
 
 _MARK = "__descent_block__"  # stands for a block when a compound statement's header is written
@@ -61,6 +64,8 @@ class Canonical:
     # the name each top-level statement defines ("" for any other statement): which function
     # owns a line, wherever the submission wrote it (a helper inlined into its caller)
     names: tuple[str, ...] = ()
+    # code run from text built at run time, which no comparison sees (indirection.resolve)
+    dynamic: tuple[str, ...] = ()
 
 
 @dataclass
@@ -95,11 +100,17 @@ class _Item:
     kept: bool = False
 
 
-def canonical(tree: ast.Module, exported: Sequence[str]) -> Canonical:
-    """The canonical code of a parsed module whose names ``exported`` the kit calls; ``tree`` is
-    rewritten on the way (:mod:`.unwrap`). Raises RecursionError for code nested too deep to
+def canonical(tree: ast.Module, exported: Sequence[str], public: bool = False) -> Canonical:
+    """The canonical code of a parsed module whose names ``exported`` the kit (or another of
+    the student's modules) calls, and with ``public`` every name not starting with ``_`` too
+    (another module imports ``*`` from it); ``tree`` is rewritten on the way
+    (:mod:`.indirection`, :mod:`.unwrap`). Raises RecursionError for code nested too deep to
     walk (compare it :func:`as_is`)."""
-    order = {name: i for i, name in enumerate(exported)}
+    dynamic = indirection.resolve(tree)
+    if public:
+        bound = facts.scope_names(tree.body).local
+        exported = [*exported, *sorted(n for n in bound if n[:1] != "_")]
+    order = {name: i for i, name in enumerate(dict.fromkeys(exported))}
     tree = unwrap.simplify(tree, order)
     names = facts.scope_names(tree.body)
     statements, _ = _scope(tree.body, names, set(order), lambda item: _module_rank(item, order))
@@ -111,6 +122,7 @@ def canonical(tree: ast.Module, exported: Sequence[str]) -> Canonical:
         np.array([line.last for line in lines], dtype=np.int64),
         np.cumsum([0] + [len(s) for s in statements[:-1]], dtype=np.int64),
         tuple(_defined(statement) for statement in statements),
+        tuple(dynamic),
     )
 
 

@@ -64,8 +64,8 @@ def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
     parts = [
         _head(
             "Descent: similarity across the class",
-            f"{n} students, {len(analysis.pairs)} pairs compared module by module; "
-            f"this report changes no grade",
+            f"{n} students, {len(analysis.pairs)} pairs compared module by module and across "
+            f"modules; this report changes no grade",
         ),
         f"<p>A pair is flagged when its similarity reaches {_pct(analysis.threshold)} or "
         f"one fragment of rare shared code reaches {analysis.min_fragment} tokens. "
@@ -90,6 +90,17 @@ def class_page(analysis: Analysis, left_out: dict[str, list[str]]) -> str:
     if others:
         parts.append("<h2>The most similar pairs not flagged</h2>" + _pair_table(others))
     parts.append(_exercise_lists(analysis))
+    if analysis.dynamic:
+        items = "".join(
+            f"<li>{escape(student)}: {escape(module)}.py, {escape('; '.join(lines))}</li>"
+            for (student, module), lines in analysis.dynamic.items()
+        )
+        parts.append(
+            "<h2>Code run from text built at run time</h2><p class='note'>exec, eval or "
+            "compile of text the comparison cannot know without running the code (decoded, "
+            "read from a file, put together at run time): what it runs is compared with "
+            f"nothing. Read it.</p><ul>{items}</ul>"
+        )
     if analysis.cut:
         items = "".join(
             f"<li>{escape(student)}: {escape(module)}.py, {kept:,} of its {total:,} characters</li>"
@@ -149,7 +160,9 @@ def _pair_table(pairs: list[Pair], *, links: bool = False) -> str:
         if links and rank <= MAX_PAGES:
             who = f"<a href='{escape(pair_file(p))}'>{who}</a>"
         modules = ", ".join(
-            f"{escape(m)} {_pct(x.similarity)}" for m, x in p.modules.items() if x.shared
+            [f"{escape(m)} {_pct(x.similarity)}" for m, x in p.modules.items() if x.shared]
+            + [f"code moved: {escape(m)}" for m, x in p.modules.items() if x.modules]
+            + ([f"across modules {_pct(p.across)}"] if p.across >= p.similarity > 0 else [])
         )
         rows.append(
             f"<tr><td>{rank}</td><td>{who}</td><td class='pts'>{_pct(p.similarity)}</td>"
@@ -236,11 +249,13 @@ def pair_page(analysis: Analysis, pair: Pair, rank: int) -> str:
     ]
     for module, match in pair.modules.items():
         if match.fragments:
+            mine, theirs = match.modules or (module, module)
             parts.append(
                 _side_by_side(
-                    analysis.docs[(pair.a, module)],
-                    analysis.docs[(pair.b, module)],
+                    analysis.docs[(pair.a, mine)],
+                    analysis.docs[(pair.b, theirs)],
                     match.fragments,
+                    module,
                 )
             )
     parts.append("</main></body></html>")
@@ -263,7 +278,7 @@ def _module_table(pair: Pair) -> str:
             if f is None:
                 rows.append(f"<tr>{head}<td colspan='4'>no rare shared fragment</td></tr>")
                 continue
-            link = escape(f"#{module}-a-{i + 1}")
+            link = escape(f"#{_anchor(module)}-a-{i + 1}")
             rows.append(
                 f"<tr>{head}<td><a href='{link}'><mark class='f{i % _COLOURS}'>&nbsp;"
                 f"{i + 1}&nbsp;</mark></a></td><td>{_where(f.a_lines, f.a_function)}</td>"
@@ -278,21 +293,27 @@ def _where(lines: tuple[int, int], function: str) -> str:
     return f"{where} ({escape(function)})" if function else where
 
 
-def _side_by_side(a: Doc, b: Doc, fragments) -> str:
+def _anchor(key: str) -> str:
+    """The id of a module's (or a pair of modules': ``a / b``) fragments on the page."""
+    return key.replace(" / ", "--")
+
+
+def _side_by_side(a: Doc, b: Doc, fragments, key: str) -> str:
     left = highlighted(
         a.text,
         [(piece, i) for i, f in enumerate(fragments) for piece in a.visible(*f.a)],
-        anchor=f"{a.module}-a",
+        anchor=f"{_anchor(key)}-a",
         folded=a.docstrings,
     )
     right = highlighted(
         b.text,
         [(piece, i) for i, f in enumerate(fragments) for piece in b.visible(*f.b)],
-        anchor=f"{b.module}-b",
+        anchor=f"{_anchor(key)}-b",
         folded=b.docstrings,
     )
+    title = key if a.module == b.module else f"{key} (code moved between modules)"
     return (
-        f"<h2>{escape(a.module)}</h2><div class='pane'>"
+        f"<h2>{escape(title)}</h2><div class='pane'>"
         f"<div class='file'><h3>{escape(a.student)}: {escape(a.module)}.py</h3>{left}</div>"
         f"<div class='file'><h3>{escape(b.student)}: {escape(b.module)}.py</h3>{right}</div>"
         f"</div>"

@@ -83,6 +83,11 @@ def summarize(found, analysis, console: Console) -> None:
             f"{kept:,} of its {total:,} characters compared (the kit's functions first)"
             f"[/yellow]"
         )
+    for (student, module), lines in analysis.dynamic.items():
+        console.print(
+            f"[yellow]{escape(student)}: {escape(module)}.py runs code the comparison cannot "
+            f"see: {escape('; '.join(lines))}[/yellow]"
+        )
     if analysis.too_short:
         console.print(f"too short to judge (not counted): {', '.join(analysis.too_short)}")
     console.print(

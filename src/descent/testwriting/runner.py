@@ -1,0 +1,202 @@
+"""Running a student's test file against one implementation, and reading what came of it.
+
+Two places, one harness (:mod:`descent.testwriting.harness`):
+
+* :func:`in_process`: the file runs in this process (the student's own loop, the kit's own
+  folders), each test under a time limit;
+* :class:`InWorker`: the file runs in a confined worker (``descent.isolation``: the same fork
+  server, confinement and data-only protocol as a graded submission), imported afresh for each
+  implementation. The worker holds no implementation: every call of ``impl`` comes back to this
+  process, where a :class:`~descent.testwriting.dispatch.Dispatcher` serves it. The worker's
+  replies are untrusted data: :func:`clean_load` and :func:`clean_outcome` keep only the fields
+  they expect, typed and capped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..calls import timelimit
+from .dispatch import Dispatcher
+from .harness import MAX_CASES, MAX_TEXT, Caller, Suite
+
+OUTCOMES = ("passed", "failed", "skipped", "not_written", "timeout", "crashed")
+BOOT = "from descent.testwriting.harness import load, run"
+
+
+@dataclass
+class SuiteRun:
+    """What one run of a test file against one implementation gave: the cases collected, the
+    tests that could not run and why, an error that stopped the whole file, and each case's
+    outcome (``{"outcome": ..., "error", "message", "line", "source", "from_impl"}``)."""
+
+    cases: list[str] = field(default_factory=list)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def in_process(
+    source: str,
+    filename: str,
+    dispatcher: Dispatcher,
+    functions: list[str],
+    *,
+    seconds: float,
+    leave_out: Callable[[str], bool] = lambda case: False,
+) -> SuiteRun:
+    """Run every case that ``leave_out`` keeps, here, each (and the file's import) within
+    ``seconds``."""
+    try:
+        with timelimit.guard(f"importing {filename}", seconds):
+            suite = Suite(source, filename)
+    except timelimit.CallTimeout as exc:
+        if exc.name != f"importing {filename}":
+            raise
+        return SuiteRun(error=str(exc))
+    run = SuiteRun(list(suite.cases), list(suite.problems), suite.error)
+    caller = Caller(dispatcher.serve)
+    for name in run.cases:
+        if leave_out(name):
+            continue
+        try:
+            with timelimit.guard(f"the test {name}", seconds):
+                run.outcomes[name] = suite.run(name, caller, functions)
+        except timelimit.CallTimeout as exc:
+            if exc.name != f"the test {name}":
+                raise  # an outer limit: the whole check ran out of time
+            run.outcomes[name] = {"outcome": "timeout", "message": str(exc)}
+    return run
+
+
+class InWorker:
+    """Runs test files in one confined worker, reloaded for every run: each run imports the file
+    afresh into a namespace of its own, and a case that ran out of time or crashed the worker is
+    answered as such, the next one getting a fresh worker. One worker serves a whole grading
+    (every exercise, every implementation): a file's first import of what it uses (pytest,
+    ``torch.testing``) is paid once. ``close`` ends it."""
+
+    def __init__(self, manager, counted=None):
+        """``counted``: the submission's own connection, whose round trips and worker events
+        (in the results, and the graders' budget) count this worker's as well."""
+        self.manager, self.counted = manager, counted
+        self.conn = None
+        self.loaded: tuple[str, str] | None = None
+
+    def run(
+        self,
+        source: str,
+        filename: str,
+        dispatcher: Dispatcher,
+        functions: list[str],
+        *,
+        leave_out: Callable[[str], bool] = lambda case: False,
+    ) -> SuiteRun:
+        """Run every case that ``leave_out`` keeps, ``impl`` calling back to ``dispatcher``."""
+        run = self._load(source, filename)
+        for name in run.cases:
+            if run.error is None and not leave_out(name):
+                run.outcomes[name] = self._case(name, dispatcher, functions)
+        return run
+
+    def _load(self, source: str, filename: str) -> SuiteRun:
+        # start-up: the isolation package loads only where a worker runs the tests
+        from ..isolation.connection import Connection
+        from ..isolation.errors import WorkerFailure
+
+        self.loaded = (source, filename)
+        try:
+            if self.conn is None or self.conn.test_failure is not None:
+                self.close()
+                self.conn = Connection(f"tests {filename}", self.manager, folder=None)
+                booted = self._counted(
+                    lambda: self.conn.request({"op": "cell", "source": BOOT}, timeout=60.0)
+                )
+                if booted.get("error"):
+                    return SuiteRun(error=f"the worker could not start: {booted['error']}")
+            return clean_load(self._call("load", source, filename))
+        except WorkerFailure as exc:
+            self.close()
+            return SuiteRun(error=f"the file could not be loaded in the worker: {exc}")
+
+    def _case(self, name: str, dispatcher: Dispatcher, functions: list[str]) -> dict[str, Any]:
+        # start-up: the isolation package loads only where a worker runs the tests
+        from ..isolation.errors import RemoteException, WorkerFailure
+
+        try:
+            return clean_outcome(self._call("run", name, dispatcher.serve, list(functions)))
+        except WorkerFailure as exc:
+            kind = "timeout" if exc.kind == "timeout" else "crashed"
+            self.close()
+            if self.loaded is not None:  # the next case needs the file in a fresh worker
+                self._load(*self.loaded)
+            return {"outcome": kind, "message": _text(str(exc))}
+        except RemoteException as exc:  # raised past the harness (SystemExit and the like)
+            return {"outcome": "failed", "error": "Error", "message": _text(str(exc))}
+
+    def _call(self, function: str, *args: Any) -> Any:
+        # start-up: the isolation package loads only where a worker runs the tests
+        from ..isolation import cells
+        from ..isolation.handles import RemoteFunction
+
+        return self._counted(lambda: RemoteFunction(self.conn, cells.MODULE, function)(*args))
+
+    def _counted(self, request: Callable[[], Any]) -> Any:
+        conn, counted = self.conn, self.counted
+        requests, events = conn.requests, len(conn.events)
+        try:
+            return request()
+        finally:
+            if counted is not None:
+                test = counted.current_test
+                counted.requests += conn.requests - requests
+                by_test = counted.requests_by_test
+                by_test[test] = by_test.get(test, 0) + conn.requests - requests
+                counted.events.extend(dict(e, test=test) for e in conn.events[events:])
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def clean_load(reply: Any) -> SuiteRun:
+    """The reply of the worker's ``load``, kept only as far as it has the expected shape."""
+    if type(reply) is not dict:
+        return SuiteRun(error="the worker sent a malformed answer")
+    cases = reply.get("cases")
+    cases = [_text(c, 200) for c in cases[:MAX_CASES]] if type(cases) is list else []
+    problems = reply.get("problems")
+    problems = (
+        [
+            {"test": _text(p.get("test"), 200), "why": _text(p.get("why"), MAX_TEXT)}
+            for p in problems[:MAX_CASES]
+            if type(p) is dict
+        ]
+        if type(problems) is list
+        else []
+    )
+    error = reply.get("error")
+    return SuiteRun(list(dict.fromkeys(cases)), problems, None if error is None else _text(error))
+
+
+def clean_outcome(reply: Any) -> dict[str, Any]:
+    """One case's outcome as the worker sent it, typed and capped."""
+    if type(reply) is not dict or reply.get("outcome") not in OUTCOMES:
+        return {"outcome": "failed", "error": "ProtocolError", "message": "malformed outcome"}
+    out: dict[str, Any] = {"outcome": reply["outcome"]}
+    for key in ("error", "message", "source"):
+        if key in reply:
+            out[key] = _text(reply[key])
+    if "line" in reply:
+        line = reply["line"]
+        out["line"] = line if type(line) is int and 0 <= line < 10**6 else 0
+    if "from_impl" in reply:
+        out["from_impl"] = reply["from_impl"] is True
+    return out
+
+
+def _text(value: Any, limit: int = MAX_TEXT) -> str:
+    return value[:limit] if type(value) is str else ""

@@ -1,0 +1,114 @@
+"""Running a test file (``descent.testwriting.runner``): in this process each test within its
+time limit; in a confined worker, reloaded for each run, where the implementation is never
+present (a test reading the catalogue's file is refused by the confinement itself), a test that
+runs out of time costs its limit once and the next test gets a fresh worker; and a worker's
+replies are kept only as far as they have the expected shape."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from descent.isolation.manager import IsolationManager, Settings
+from descent.testwriting import runner
+from descent.testwriting.dispatch import Dispatcher
+
+from .conftest import KIT
+
+SOURCE = f"""
+import torch
+
+def test_value(impl):
+    assert impl.double(torch.ones(2)).sum() == 4
+
+def test_loops(impl):
+    while True:
+        pass
+
+def test_after(impl):
+    impl.double(torch.ones(1))
+
+def test_reads_the_catalogue(impl):
+    with open({str(KIT / "graders" / "catalogue" / "losses.py")!r}) as fh:
+        fh.read()
+"""
+
+
+def double(x):
+    return x * 2
+
+
+def half(x):
+    return x / 2
+
+
+@pytest.fixture(scope="module")
+def manager():
+    cpus = os.sched_getaffinity(0)
+    threads = torch.get_num_threads()
+    m = IsolationManager(Settings(call_timeout=2.0))
+    yield m
+    m.close()
+    os.sched_setaffinity(0, cpus)  # the workers pinned this process to one CPU
+    torch.set_num_threads(threads)
+
+
+def test_in_this_process_a_test_that_loops_runs_out_of_time():
+    run = runner.in_process(
+        SOURCE,
+        "test_mine.py",
+        Dispatcher({"double": double}),
+        ["double"],
+        seconds=0.5,
+        leave_out=lambda case: case == "test_reads_the_catalogue",
+    )
+    assert run.outcomes["test_value"] == {"outcome": "passed"}
+    assert run.outcomes["test_loops"]["outcome"] == "timeout"
+    assert run.outcomes["test_after"] == {"outcome": "passed"}
+    assert "test_reads_the_catalogue" not in run.outcomes
+    stuck = runner.in_process(
+        "while True:\n    pass\n", "test_mine.py", Dispatcher({}), [], seconds=0.5
+    )
+    assert (
+        stuck.error == "`importing test_mine.py` did not return within 0.5 s: time limit "
+        "exceeded (infinite loop?)"
+    )
+
+
+def test_in_a_worker_each_run_holds_the_file_and_never_the_implementation(manager):
+    worker = runner.InWorker(manager)
+    try:
+        runs = [
+            worker.run(SOURCE, "test_mine.py", Dispatcher({"double": fn}), ["double"])
+            for fn in (double, half)
+        ]
+    finally:
+        worker.close()
+    right, wrong = (r.outcomes for r in runs)
+    assert right["test_value"] == {"outcome": "passed"}
+    assert wrong["test_value"]["outcome"] == "failed"
+    assert right["test_loops"]["outcome"] == "timeout" and "2 s" in right["test_loops"]["message"]
+    assert right["test_after"]["outcome"] == "passed"  # in the fresh worker that followed
+    refused = right["test_reads_the_catalogue"]
+    assert (refused["outcome"], refused["error"]) == ("failed", "PermissionError")
+
+
+def test_a_worker_s_malformed_replies_are_not_taken():
+    assert runner.clean_outcome({"outcome": "failed", "line": -3, "from_impl": 1, "x": 2}) == {
+        "outcome": "failed",
+        "line": 0,
+        "from_impl": False,
+    }
+    assert runner.clean_outcome({"outcome": "won"})["error"] == "ProtocolError"
+    assert runner.clean_outcome("passed")["outcome"] == "failed"
+    loaded = runner.clean_load(
+        {"cases": ["a", 3, "a"], "problems": [{"test": 1}, "x"], "error": None}
+    )
+    assert (loaded.cases, loaded.problems, loaded.error) == (
+        ["a", ""],
+        [{"test": "", "why": ""}],
+        None,
+    )
+    assert runner.clean_load([]).error == "the worker sent a malformed answer"

@@ -1,0 +1,111 @@
+"""The behaviour-only rule (``descent.testwriting.scan``): what a student's test file may not
+use is found before it runs, each finding with its line and why; one inside a test refuses that
+test, one anywhere else every test; what behaviour needs (a dtype's identity, ``x is None``,
+``torch.nn.functional``) is left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from descent.testwriting.scan import scan
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+HOSTILE = """
+import torch
+
+def test_names(impl):
+    assert impl.mse_forward.__name__ == "mse_forward"
+
+def test_source(impl):
+    import inspect
+    assert "sum" not in inspect.getsource(impl.mse_forward)
+
+def test_identity(impl):
+    assert impl.mse_forward is not impl.mse_backward and id(impl) > 0
+
+def test_timing(impl):
+    import time
+    time.sleep(1)
+
+def test_files(impl):
+    open("graders/catalogue/losses.py").read()
+    torch.load("x.pt")
+
+def test_by_name(impl):
+    getattr(impl, "mse_" + "forward")
+
+def test_module_state(impl):
+    torch.stash = impl.mse_forward(torch.ones(2), torch.ones(2))
+
+class TestA:
+    def test_module(self, impl):
+        assert impl.mse_forward.__module__
+"""
+
+
+def test_each_way_to_tell_implementations_apart_but_behaviour_is_refused():
+    found = scan(HOSTILE)
+    assert found.file == [] and found.error is None
+    whys = {test: [f.text() for f in findings] for test, findings in found.tests.items()}
+    assert set(whys) == {
+        "test_names",
+        "test_source",
+        "test_identity",
+        "test_timing",
+        "test_files",
+        "test_by_name",
+        "test_module_state",
+        "TestA::test_module",
+    }
+    assert whys["test_names"] == [
+        "line 5: .__name__ (reads a name, a module, source or an "
+        "object's internals, not what it computes)"
+    ]
+    assert "line 8: import inspect (reads source code and frames)" in whys["test_source"]
+    assert any("identity" in w for w in whys["test_identity"]) and len(whys["test_identity"]) == 2
+    assert "line 15: import time (measures how long calls take)" in whys["test_timing"]
+    assert [w.split(":")[0] for w in whys["test_files"]] == ["line 19", "line 20"]
+    assert "getattr" in whys["test_by_name"][0] and "state" in whys["test_module_state"][0]
+
+
+def test_a_finding_outside_the_tests_refuses_every_test():
+    found = scan(
+        "import os\nimport torch\n\ndef helper():\n    return id(1)\n\n"
+        "def test_a(impl):\n    assert helper()\n"
+    )
+    assert [f.text() for f in found.file] == [
+        "line 1: import os (reads files and the process's state)",
+        "line 5: id (tells objects apart by identity)",
+    ]
+    assert found.refused("test_a[0-1]") == found.file and found.tests == {}
+
+
+BEHAVIOUR = """
+import math
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_values_types_and_exceptions(impl, n):
+    out = impl.f(torch.ones(n, dtype=torch.float64))
+    assert out is not None and type(out) is float or out.dtype is torch.float64
+    assert_close(out, F.relu(torch.ones(n)) * math.pi)
+    assert np.isfinite(out).all()
+    with pytest.raises(ValueError):
+        impl.f(None)
+"""
+
+
+def test_what_behaviour_needs_is_allowed():
+    found = scan(BEHAVIOUR)
+    assert found.findings() == [] and found.error is None
+
+
+def test_a_file_that_does_not_parse_is_reported():
+    assert scan("def test_a(impl)\n    pass\n", "test_mse.py").error == (
+        "test_mse.py does not parse: expected ':' (line 1)"
+    )
