@@ -181,15 +181,35 @@ def _slow_lane(config, items) -> None:
         items[:] = [i for i in items if not i.get_closest_marker("slow")]
 
 
+def _group(item) -> str | None:
+    """The xdist group of a test: the grading run it reads (GRADING_RUNS), or, for a test that
+    uses a fixture made once per module, class or package, that module's (or package's) name:
+    under xdist each worker would otherwise make the fixture again for its share of the tests
+    (the nbgrader term's, a whole term of gradings, was made twice)."""
+    names = getattr(item, "fixturenames", ())
+    run = next((f for f in GRADING_RUNS if f in names), None)
+    if run is not None:
+        return run
+    info = getattr(item, "_fixtureinfo", None)
+    scopes = {
+        d.scope for defs in (info.name2fixturedefs.values() if info else ()) for d in defs[-1:]
+    }
+    if "package" in scopes:
+        return f"package:{item.path.parent}"
+    if scopes & {"module", "class"}:
+        return f"module:{item.path}"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     """The slow lane is left out unless asked for (``_slow_lane``). With ``--dist loadgroup``,
-    the tests that read one grading run go to one worker, so different runs are made side by
-    side rather than two workers waiting on the same one."""
+    the tests that read one grading run, or one fixture of their module, go to one worker
+    (``_group``), so different runs are made side by side and none is made twice."""
     _slow_lane(config, items)
     for item in items:
-        run = next((f for f in GRADING_RUNS if f in getattr(item, "fixturenames", ())), None)
-        if run is not None:
-            item.add_marker(pytest.mark.xdist_group(run))
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 # -- the catalogue in the default lane: a fixed stratified sample (descent.authoring.sample) --------
