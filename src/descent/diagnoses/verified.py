@@ -708,7 +708,8 @@ def _settle(book: Ledger, reference: Any) -> None:
         bug = _first(c for c in whole + mine if c.misconception is not None)
         # what this check saw itself comes first (an argument edited): a slip explains values
         here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
-        generic = facts[id(record)] or _generic(here or whole) or _generic(mine)
+        carried = [c for c in whole if _carries(c, record)]
+        generic = facts[id(record)] or _generic(here or carried) or _generic(mine)
         others = []
         if parts and not whole:  # several reasons: say which explains what
             others = [c for c in parts if c not in mine] + [
@@ -718,6 +719,14 @@ def _settle(book: Ledger, reference: Any) -> None:
         # that a cause found elsewhere is its own nor that it is not
         unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
         _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
+
+
+def _carries(claim: Claim, record: Record) -> bool:
+    """``claim``, verified on the checks it could be weighed on, may be shown on ``record``,
+    which it was not weighed on: not a reading of non-finite values (NaN or inf where the
+    expected is finite) on a check whose own result is finite. What the values show holds
+    where they show it; such a reading says nothing of a rate or a count measured elsewhere."""
+    return not (claim.kind == "stability" and claim.rerun is None and not _non_finite(record.got))
 
 
 def _one_kind(claims: list[Claim], verdicts: dict) -> dict:

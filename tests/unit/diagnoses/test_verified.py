@@ -437,3 +437,18 @@ def test_a_catalogued_bug_a_refusal_check_saw_go_through_is_named_there():
     settle({("student", None): book}, reference)
     assert refusal.misconception == "unchecked" and refusal.diagnosis == "validation"
     assert "likely mistake: your result matches code that takes the mean of any" in str(refusal)
+
+
+def test_a_non_finite_reading_is_never_carried_to_a_check_whose_values_are_finite():
+    # two edge cases (p = 0 and p = 1) saw NaN where the expected is finite; a statistics check
+    # that failed with finite values (a drop rate off) and read nothing itself must not be told
+    # its result has NaN: that reading holds where the values show it, not elsewhere
+    nan = Diagnosis("stability", "your result has NaN where the expected is finite")
+    bad = torch.tensor([float("nan"), 1.0, 2.0], dtype=torch.float64)
+    edge = [
+        (nan, Record(lambda m: None, bad, torch.ones(3, dtype=torch.float64), True)) for _ in "01"
+    ]
+    rate = (None, Record(lambda m: None, torch.tensor([0.24]), None, True))
+    failures = _settled([*edge, rate])
+    assert [f.diagnosis for f in failures[:2]] == ["stability", "stability"]
+    assert failures[2].diagnosis is None and "NaN" not in str(failures[2])
