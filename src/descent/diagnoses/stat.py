@@ -154,9 +154,9 @@ def scaled(
             fits.append((1 - a, _complement(name, what)))
         if abs(expected - a) > 1e-9:
             continue
-        for law, above in ((_phi(a), False), (1 - _phi(a), True)):  # below the threshold, above
+        for law, found in _normal_laws(a, name, what):
             if abs(got - law) <= tol and abs(law - a) > 2 * tol and abs(law - (1 - a)) > 2 * tol:
-                fits.append((law, _normal_draw(name, what, above)))
+                fits.append((law, found))
     rel = tol / abs(expected)
     if abs(expected) != 1 and abs(got * expected - 1) <= rel:
         fits.append((1 / expected, _reciprocal(what)))
@@ -181,6 +181,30 @@ def _complement(name: str, what: str) -> Diagnosis:
         "argument",
         f"{what} is 1 - `{name}` where `{name}` is expected: `{name}` is read as its "
         "complement (the probability of keeping for that of dropping)",
+    )
+
+
+def _normal_laws(a: float, name: str, what: str) -> list[tuple[float, Diagnosis]]:
+    """The rates a standard normal draw gives where a uniform one belongs, compared with the
+    threshold `name` or with its complement, on either side: a rate read as `name` (the chance
+    to drop) or as 1 - `name` (the chance to keep, the other convention), each with its reading.
+    """
+    keep = f"1 - `{name}`"
+    return [
+        (_phi(a), _normal_draw(name, what)),
+        (1 - _phi(a), _normal_draw(name, what, above=True)),
+        (1 - _phi(1 - a), _normal_against(keep, what, "above", "it is the chance to keep")),
+        (_phi(1 - a), _normal_against(keep, what, "below", f"`{name}` read as the chance to keep")),
+    ]
+
+
+def _normal_against(threshold: str, what: str, side: str, reading: str) -> Diagnosis:
+    """A normal draw compared with ``threshold`` (an expression of the call's probability)."""
+    return Diagnosis(
+        "distribution",
+        f"{what} is the chance that a standard normal draw is {side} {threshold}: a normal "
+        f"draw (randn) is compared with {threshold} where a uniform one (rand) belongs "
+        f"({reading}); a uniform draw is below {threshold} with chance {threshold} itself",
     )
 
 

@@ -80,6 +80,18 @@ def test_scaled_complement_reciprocal_and_normal_draw():
     assert above is not None and above.kind == "distribution" and "1 - Phi(`p`)" in above.text
 
 
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.75])
+def test_a_normal_draw_compared_with_the_chance_to_keep_is_read_too(p):
+    # (issue 57) a mask kept where randn < 1 - p (the right threshold for a uniform draw) drops
+    # 1 - Phi(1 - p) of the entries: the same mistake as randn < p, in the other convention
+    rate = 1 - 0.5 * (1 + math.erf((1 - p) / math.sqrt(2)))
+    found = scaled(p, rate, 0.002, {"p": p}, constants=False)
+    assert found is not None and found.kind == "distribution" and "randn" in found.text
+    assert "1 - `p`" in found.text
+    miss = scaled(p, rate + 0.02, 0.002, {"p": p}, constants=False)  # a near miss
+    assert miss is None or "randn" not in miss.text
+
+
 def test_a_rate_of_exactly_zero_is_a_comparison_that_never_holds():
     # (issue 50) rand < p / p: the division comes first, the threshold is 1, nothing is dropped
     found = scaled(0.3, 0.0, 0.001, {"p": 0.3}, constants=False)
