@@ -223,7 +223,7 @@ def test_an_infinite_loss_and_a_nan_one_point_at_different_causes():
     assert "the log of a softmax" not in nan.text
 
 
-@pytest.mark.parametrize("floor", [1e-10, 1e-12])
+@pytest.mark.parametrize("floor", [1e-10, 1e-12, 1e-13, 1e-16])  # (issue 57) any power of ten
 def test_a_loss_that_stops_at_the_log_of_a_floor_is_a_floored_probability(floor):
     # log(max(p, floor)) of a softmax: at large logits every true-class probability underflows
     # and the loss stops at -log(floor), however large the expected one
