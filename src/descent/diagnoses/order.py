@@ -182,6 +182,11 @@ STAGES: tuple[Step, ...] = (
     # the student's code on its float32 inputs widened to float64: right there, the formula is
     # right and unstable in float32
     Step("input.right_in_float64", after="nothing or stability", reference=False, stage="float64"),
+    # NaN or inf where the expected is finite, read from the student's code on moved inputs:
+    # each row's largest value at 0, or the entries spread past exp's range (what the code does
+    # tells an overflow, a batch-wide maximum and an underflowed log apart, however it is written)
+    Step("input.centred", after="nothing or stability", stage="non-finite"),
+    Step("input.overflow_bound", after="nothing or stability", reference=False, stage="non-finite"),
 )
 
 #: What the first stage (``values.diagnose``) reads first, on the raw results (``(expected, got)
@@ -508,7 +513,9 @@ MODULES: tuple[Module, ...] = (
         "a tensor argument of the check changed; the student's code in float64.",
         "a tensor argument moved one float off a boundary, doubled or halved; an error of first "
         "order in a small eps; a float32 result right once its inputs are float64 (a formula "
-        "unstable in float32)",
+        "unstable in float32); NaN or inf read from the student's code on moved inputs: no "
+        "maximum subtracted, one for the whole batch, a log of an underflowed probability (each "
+        "row's largest value at 0), an exp past its range (entries beyond log(max))",
     ),
     Module(
         "cut",
