@@ -50,6 +50,10 @@ class Diagnosis:
     witnessed: bool | None = field(default=None, compare=False, repr=False)
     # "several explanations fit": each one, weighed on its own against the exercise's other checks
     fits: tuple[Diagnosis, ...] = field(default=(), compare=False, repr=False)
+    # what the student's code did on moved inputs, for a result whose values tell little (NaN is
+    # NaN however it came): ``probe.agrees(run)`` says whether another code, run by ``run``,
+    # does the same there (``descent.diagnoses.input``); a slip must, to reproduce the check
+    probe: Any = field(default=None, compare=False, repr=False)
 
     @property
     def fact(self) -> bool:

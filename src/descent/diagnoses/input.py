@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -288,35 +289,53 @@ def centred(case: Case) -> Diagnosis | None:
     if not _breaks(case):
         return None
     for name, t, put, dim in _shift_invariant(case):
-        zero = t - t.amax(dim=dim, keepdim=True)
-        finite = _finite_with(case, put, zero)
-        if finite is None:
-            continue
-        where = f"each row of `{name}` along dimension {dim}"
-        if finite:
-            if _finite_with(case, put, zero + _large(t)):
-                return _shifted(_one_maximum(name, where, dim, "is finite once"))
-            return _shifted(
-                f"your result is finite once {where} is shifted so that its largest value is 0 "
-                "(which does not change the expected), and not when the values are large: your "
-                "code does not subtract each row's maximum before exp, and an exp of a large "
-                f"number overflows; compute with x - x.max(dim={dim}, keepdim=True)"
-            )
-        spread = float(zero.abs().amax())
-        narrow = zero * (_NARROW / spread) if spread > _NARROW else None
-        if narrow is None or not _finite_with(case, put, narrow):
-            continue
-        underflow = (
-            f"your result is still NaN or infinite when {where} is shifted so that its largest "
-            "value is 0 (which does not change the expected), and finite once the values of a "
-            "row lie close together: a probability that underflows to 0 for values far apart "
-            "reaches a log or a division (the log of a softmax, or of exp(x) / sum(exp(x))); "
-            "compute log-probabilities directly: x - max - log(sum(exp(x - max)))"
-        )
-        if _finite_with(case, put, narrow + _heights(zero, dim, _large(t))):
-            return _shifted(underflow)
-        return _shifted(underflow + "; and " + _one_maximum(name, where, dim, ""))
+        found = _centred(case, name, t, put, dim)
+        if found is not None:
+            zero = t - t.amax(dim=dim, keepdim=True)
+            spread = max(float(zero.abs().amax()), _NARROW)
+            narrow = zero * (_NARROW / spread)
+            moves = (zero, zero + _large(t), narrow, narrow + _heights(zero, dim, _large(t)))
+            return replace(found, probe=_Probe.of(case, put, moves))
     return None
+
+
+def _centred(case: Case, name: str, t: torch.Tensor, put: Callable, dim: int) -> Diagnosis | None:
+    """:func:`centred` on the argument ``name`` (``t``), whose rows along ``dim`` the reference
+    ignores shifts of."""
+    zero = t - t.amax(dim=dim, keepdim=True)
+    finite = _finite_with(case, put, zero)
+    if finite is None:
+        return None
+    where = f"each row of `{name}` along dimension {dim}"
+    if finite:
+        if _finite_with(case, put, zero + _large(t)):
+            return _shifted(_one_maximum(name, where, dim, "is finite once"))
+        return _shifted(
+            f"your result is finite once {where} is shifted so that its largest value is 0 "
+            "(which does not change the expected), and not when the values are large: your "
+            "code does not subtract each row's maximum before exp, and an exp of a large "
+            f"number overflows; compute with x - x.max(dim={dim}, keepdim=True)"
+        )
+    spread = float(zero.abs().amax())
+    narrow = zero * (_NARROW / spread) if spread > _NARROW else None
+    if narrow is None or not _finite_with(case, put, narrow):
+        return None
+    underflow = (
+        f"your result is still NaN or infinite when {where} is shifted so that its largest "
+        "value is 0 (which does not change the expected), and finite once the values of a "
+        "row lie close together: a probability that underflows to 0 for values far apart "
+        "reaches a log or a division (the log of a softmax, or of exp(x) / sum(exp(x))); "
+        "compute log-probabilities directly: x - max - log(sum(exp(x - max)))"
+    )
+    if _finite_with(case, put, narrow + _heights(zero, dim, _large(t))):
+        return _shifted(underflow)
+    if _finite_with(case, put, narrow + _large(t)):
+        return _shifted(underflow + "; and " + _one_maximum(name, where, dim, ""))
+    return _shifted(
+        underflow + "; and it is not finite either when the rows lie close together with the "
+        "same large largest value: your code subtracts no maximum at all, and an exp of a large "
+        f"number overflows; compute with x - x.max(dim={dim}, keepdim=True)"
+    )
 
 
 def _one_maximum(name: str, where: str, dim: int, finite: str) -> str:
@@ -377,18 +396,53 @@ def overflow_bound(case: Case) -> Diagnosis | None:
                         continue
                     where = {"above": f"above {limit / k:.5g}", "below": f"below -{limit / k:.5g}"}
                     return _shifted(
-                        f"your result is NaN or infinite exactly where `{name}` is "
+                        probe=_Probe.of(case, put, (wide,)),
+                        text=f"your result is NaN or infinite exactly where `{name}` is "
                         f"{where.get(side, f'beyond +-{limit / k:.5g}')} and finite elsewhere: an "
                         f"exp of {'2 times ' if k == 2 else ''}the input overflows there "
                         f"({limit:.5g} is the log of the largest {dtype}); write the formula so "
                         "that only a number <= 0 is exponentiated (exp(-|x|) and a branch on the "
-                        "sign, or the library's tanh identity)"
+                        "sign, or the library's tanh identity)",
                     )
     return None
 
 
-def _shifted(text: str) -> Diagnosis:
-    return Diagnosis("stability", text, origin="input", witnessed=True)
+def _shifted(text: str, probe: _Probe | None = None) -> Diagnosis:
+    return Diagnosis("stability", text, origin="input", witnessed=True, probe=probe)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """The moved inputs a reading of NaN or inf ran the student's code on, and where its result
+    was not finite on each: another code (a catalogued bug, a slip) reproduces the check only if
+    it does the same there; NaN where the expected is finite, alone, is no evidence of how."""
+
+    put: Callable
+    moves: tuple[torch.Tensor, ...]
+    seen: tuple = ()
+
+    @classmethod
+    def of(cls, case: Case, put: Callable, moves: tuple[torch.Tensor, ...]) -> _Probe:
+        probe = cls(put, moves)
+        return replace(probe, seen=probe.where_not_finite(lambda: case.recipe(case.impl)))
+
+    def where_not_finite(self, run: Callable[[], Any]) -> tuple:
+        out: list[Any] = []
+        for new in self.moves:
+            try:
+                with self.put(new):
+                    result = _as_tensor(run())
+            except Exception:  # noqa: BLE001 - code that refuses the input: that is what it does
+                out.append("refused")
+                continue
+            out.append(
+                None if result is None else tuple((~torch.isfinite(result)).flatten().tolist())
+            )
+        return tuple(out)
+
+    def agrees(self, run: Callable[[], Any]) -> bool:
+        """Code run by ``run`` is non-finite where the student's was, on every moved input."""
+        return self.where_not_finite(run) == self.seen
 
 
 def _breaks(case: Case) -> bool:

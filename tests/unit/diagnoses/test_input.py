@@ -229,3 +229,22 @@ def test_an_exp_past_its_range_is_read_entry_by_entry():
         return y
 
     assert overflow_bound(Case(recipe, holes(x), torch.tanh(x), torch.tanh, impl=holes)) is None
+
+
+def test_a_loss_with_no_maximum_and_a_log_of_its_softmax_is_read_as_both():
+    # no maximum subtracted, and the log of a softmax written as a one-hot product: NaN even
+    # with each row's largest value at 0 (0 * -inf), finite for narrow rows, and not with
+    # narrow rows all at one large height (an exp overflows): both mistakes are named
+    def both(x, y):
+        e = x.exp()
+        onehot = torch.nn.functional.one_hot(y, x.shape[1]).to(x.dtype)
+        return -(onehot * (e / e.sum(1, keepdim=True)).log()).sum(1).mean()
+
+    x, y = _large_logits()
+
+    def recipe(impl):
+        return impl(x, y)
+
+    found = centred(Case(recipe, recipe(both), _ce(x.double(), y).float(), _ce, impl=both))
+    assert found is not None and "reaches a log" in found.text
+    assert "subtracts no maximum at all" in found.text

@@ -628,3 +628,16 @@ def test_a_results_leaves_are_walked_and_mapped_through_lists_tuples_and_dicts()
     doubled = map_leaves(lambda v: v * 2 if isinstance(v, (int, float)) else v, value)
     assert isinstance(doubled, tuple) and isinstance(doubled[1], list)
     assert doubled[1][0] == 3.0 and doubled[2] == 6 and doubled[1][1] == {"a": None, "b": "x"}
+
+
+def test_a_shape_error_does_not_hide_what_the_values_show():
+    # (issue 57) a gradient of shape (1, D) (keepdim) whose values are also twice the expected:
+    # both are named, the values read in the expected's shape
+    e = torch.linspace(0.5, 3.0, 6, dtype=torch.float64)
+    found = diagnose(e, (2 * e).reshape(1, 6), Inputs())
+    assert found is not None and found.kind == "factor"
+    assert "shape (1, 6) where (6,) belongs" in found.text and "twice" in found.text
+    # a result that is only reshaped is the shape reading's alone; other values name nothing
+    assert "twice" not in diagnose(e, e.reshape(1, 6), Inputs()).text
+    noise = torch.tensor([[0.3, -1.2, 0.7, 2.2, -0.1, 0.9]], dtype=torch.float64)
+    assert diagnose(e, noise, Inputs()) is None
