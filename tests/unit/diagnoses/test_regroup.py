@@ -10,35 +10,18 @@ from __future__ import annotations
 import pytest
 import torch
 
-from descent.calls.impl import FolderImplementation, PatchedImplementation
-from descent.diagnoses.verified import Ledger, settle
+from descent.calls.impl import PatchedImplementation
 from descent.grading.checker import Checker
-from descent.grading.compare import GradingFailure
-from descent.kit import kit_root
+
+from .test_mutant import REFERENCE, _named
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
-REFERENCE = FolderImplementation(kit_root() / "solutions", "reference")
 GEN = torch.Generator().manual_seed(57)
 
 
 def _t(*shape):
     return torch.randn(*shape, generator=GEN, dtype=torch.float64)
-
-
-def _named(exercise, name, student, recipes):
-    module = exercise.split(".")[0]
-    impl = PatchedImplementation(REFERENCE, "student", {(module, name): student})
-    book, failures = Ledger(exercise), []
-    for recipe in recipes:
-        try:
-            Checker(impl, REFERENCE, exercise, ledger=book).matches(recipe, "the result")
-        except GradingFailure as failure:
-            book.reported(failure.resolve(), None)
-            failures.append(failure)
-    settle({("student", exercise): book}, REFERENCE)
-    assert failures, "the student's code passed"
-    return failures
 
 
 def _running(n, d, momentum=0.1):
