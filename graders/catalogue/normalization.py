@@ -36,6 +36,7 @@ def _bn(
     eps_outside=False,
     keepdim=False,
     eval_affine=True,
+    lost_parens=False,
 ):
     n = x.shape[0]
     if training:
@@ -46,8 +47,12 @@ def _bn(
         inv_std = 1 / (norm_var.sqrt() + eps) if eps_outside else torch.rsqrt(norm_var + eps)
         w_new = (1 - momentum) if flip else momentum
         run_var = var if biased_running else var * n / (n - 1)
-        new_rm = (1 - w_new) * rm + w_new * mu
-        new_rv = (1 - w_new) * rv + w_new * run_var
+        if lost_parens:  # (1 - m) * old written 1 - m * old
+            new_rm = 1 - w_new * rm + w_new * mu
+            new_rv = 1 - w_new * rv + w_new * run_var
+        else:
+            new_rm = (1 - w_new) * rm + w_new * mu
+            new_rv = (1 - w_new) * rv + w_new * run_var
     else:
         xc = x - rm
         inv_std = 1 / (rv.sqrt() + eps) if eps_outside else torch.rsqrt(rv + eps)
@@ -90,6 +95,23 @@ bn_momentum_flipped = bug(
 @bn_momentum_flipped.replaces
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps, flip=True)
+
+
+bn_running_lost_parenthesis = bug(
+    "bn_running_lost_parenthesis",
+    "normalization.batchnorm",
+    "writes the running update as 1 - momentum * running + momentum * batch: without its "
+    "parenthesis, (1 - momentum) * running becomes 1 minus momentum times running",
+    hint="Precedence: multiplication binds first. Write (1 - momentum) * running + momentum * "
+    "batch, with the parenthesis around 1 - momentum.",
+    generic="precedence",
+    wrong_on="ordinary",
+)
+
+
+@bn_running_lost_parenthesis.replaces
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return _bn(x, gamma, beta, running_mean, running_var, training, momentum, eps, lost_parens=True)
 
 
 bn_normalize_unbiased = bug(

@@ -15,6 +15,8 @@
 * :mod:`.limit`           a general formula evaluated at an infinite argument.
 * :mod:`.norm`            normalizations and moving averages read through what hides them.
 * :mod:`.operand`         a division upside down.
+* :mod:`.regroup`         slips of how the reference's expressions are grouped (written in by
+                          mutant).
 * :mod:`.slice`           the last value tier: wrong slice by slice, or on a telling set of entries.
 * :mod:`.gate`            a gradient gated on the wrong region of its input.
 * :mod:`.argument`        the reference run again with one argument of the check changed.

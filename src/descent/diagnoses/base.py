@@ -17,8 +17,10 @@ from typing import Any
 import torch
 
 # The small constants learners floor a probability at before its log (clamp(p, min=1e-12),
-# np.maximum(p, 1e-10), p + 1e-12): read by the values and written into the reference's code.
-FLOORS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-20)
+# np.maximum(p, 1e-10), p + 1e-13): read by the values and written into the reference's code.
+# Every power of ten from 1e-4 to 1e-20: which one a learner picks is a matter of taste (1e-13,
+# 1e-16 as often as 1e-12), and a floor a fixed short list lacks went unnamed.
+FLOORS = tuple(float(f"1e-{k}") for k in range(4, 21))
 
 # Two results are "the same" for a hypothesis when they agree this closely: tighter than any
 # difference between two plausible formulas, looser than float64 rounding through a few ops.
@@ -48,6 +50,10 @@ class Diagnosis:
     witnessed: bool | None = field(default=None, compare=False, repr=False)
     # "several explanations fit": each one, weighed on its own against the exercise's other checks
     fits: tuple[Diagnosis, ...] = field(default=(), compare=False, repr=False)
+    # what the student's code did on moved inputs, for a result whose values tell little (NaN is
+    # NaN however it came): ``probe.agrees(run)`` says whether another code, run by ``run``,
+    # does the same there (``descent.diagnoses.input``); a slip must, to reproduce the check
+    probe: Any = field(default=None, compare=False, repr=False)
 
     @property
     def fact(self) -> bool:

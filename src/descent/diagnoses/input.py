@@ -36,8 +36,10 @@ put back, never edited in place. :func:`input_fits` lists every fit;
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -258,3 +260,242 @@ def _double(value: Any) -> Any:
 def _dtypes(value: Any) -> list:
     """The dtypes of the tensors in ``value``, in order (nested tuples, lists, dicts)."""
     return [v.dtype for v in leaves(value) if isinstance(v, torch.Tensor)]
+
+
+# -- NaN or inf where the expected is finite, read by moving the inputs --------------------------
+# How far apart values may be within a row before exp of their difference underflows: kept well
+# inside float32's range (exp(-20) is about 2e-9) so that a correct formula stays finite.
+_NARROW = 20.0
+
+
+def centred(case: Case) -> Diagnosis | None:
+    """A result with NaN or inf where the expected is finite, from a function the reference
+    does not change when each row of a float argument is shifted by a constant (softmax,
+    log-softmax, cross-entropy): the student's code is run again on that argument moved so that
+    each row's largest value is 0, with each row narrowed too, with the narrowed rows at heights
+    far apart, and with every row's largest value the same large number. What the code does
+    there tells the usual causes apart, however its formula is phrased:
+
+    * finite with each row's largest value 0 and with the same large largest value everywhere:
+      one maximum subtracted for the whole batch where each row needs its own;
+    * finite with each row's largest value 0, not with a large one: no maximum subtracted, an
+      exp of a large number overflows;
+    * not finite with each row's largest value 0, finite once the rows are narrow: the spread
+      breaks it, a probability that underflows to 0 reaches a log (or a division); and not
+      finite with narrow rows at heights far apart: one maximum for the whole batch too.
+
+    A fact the student's own code showed (``witnessed``); ``None`` when no argument is such that
+    the reference ignores its rows' shifts, or the runs read none of these."""
+    if not _breaks(case):
+        return None
+    for name, t, put, dim in _shift_invariant(case):
+        found = _centred(case, name, t, put, dim)
+        if found is not None:
+            zero = t - t.amax(dim=dim, keepdim=True)
+            spread = max(float(zero.abs().amax()), _NARROW)
+            narrow = zero * (_NARROW / spread)
+            moves = (zero, zero + _large(t), narrow, narrow + _heights(zero, dim, _large(t)))
+            return replace(found, probe=_Probe.of(case, put, moves))
+    return None
+
+
+def _centred(case: Case, name: str, t: torch.Tensor, put: Callable, dim: int) -> Diagnosis | None:
+    """:func:`centred` on the argument ``name`` (``t``), whose rows along ``dim`` the reference
+    ignores shifts of."""
+    zero = t - t.amax(dim=dim, keepdim=True)
+    finite = _finite_with(case, put, zero)
+    if finite is None:
+        return None
+    where = f"each row of `{name}` along dimension {dim}"
+    if finite:
+        if _finite_with(case, put, zero + _large(t)):
+            return _shifted(_one_maximum(name, where, dim, "is finite once"))
+        return _shifted(
+            f"your result is finite once {where} is shifted so that its largest value is 0 "
+            "(which does not change the expected), and not when the values are large: your "
+            "code does not subtract each row's maximum before exp, and an exp of a large "
+            f"number overflows; compute with x - x.max(dim={dim}, keepdim=True)"
+        )
+    spread = float(zero.abs().amax())
+    narrow = zero * (_NARROW / spread) if spread > _NARROW else None
+    if narrow is None or not _finite_with(case, put, narrow):
+        return None
+    underflow = (
+        f"your result is still NaN or infinite when {where} is shifted so that its largest "
+        "value is 0 (which does not change the expected), and finite once the values of a "
+        "row lie close together: a probability that underflows to 0 for values far apart "
+        "reaches a log or a division (the log of a softmax, or of exp(x) / sum(exp(x))); "
+        "compute log-probabilities directly: x - max - log(sum(exp(x - max)))"
+    )
+    if _finite_with(case, put, narrow + _heights(zero, dim, _large(t))):
+        return _shifted(underflow)
+    if _finite_with(case, put, narrow + _large(t)):
+        return _shifted(underflow + "; and " + _one_maximum(name, where, dim, ""))
+    return _shifted(
+        underflow + "; and it is not finite either when the rows lie close together with the "
+        "same large largest value: your code subtracts no maximum at all, and an exp of a large "
+        f"number overflows; compute with x - x.max(dim={dim}, keepdim=True)"
+    )
+
+
+def _one_maximum(name: str, where: str, dim: int, finite: str) -> str:
+    """The reading of a code right when every row's largest value is the same, and broken when
+    rows lie at heights far apart."""
+    seen = (
+        f"your result {finite} {where} is shifted so that its largest value is 0, and still "
+        "when every row's largest value is the same large number (neither changes the "
+        "expected): "
+        if finite
+        else f"it is not finite when {where} lies close together but the rows lie at heights "
+        "far apart: "
+    )
+    return (
+        seen + "your code subtracts one maximum for the whole of "
+        f"`{name}` where each row needs its own (x.max(dim={dim}, keepdim=True), not x.max()): "
+        "a row far below the largest value of all underflows to 0 and a 0 / 0 or a log(0) "
+        "follows"
+    )
+
+
+def _heights(zero: torch.Tensor, dim: int, step: float) -> torch.Tensor:
+    """A shift per row (constant along ``dim``) that puts consecutive rows ``step`` apart."""
+    shape = list(zero.shape)
+    shape[dim] = 1
+    count = torch.arange(math.prod(shape), dtype=zero.dtype, device=zero.device)
+    return (count * step).reshape(shape)
+
+
+def overflow_bound(case: Case) -> Diagnosis | None:
+    """A result with NaN or inf where the expected is finite, of an argument read entry by entry
+    (the result has its shape): the student's code run again on that argument rescaled so that
+    its entries span up to four times the largest number exp takes in the argument's dtype
+    (88.72 in float32, 709.78 in float64; or half of it, for exp(2x)) is NaN or infinite at
+    exactly the entries beyond that bound and finite elsewhere: an exp of the input overflows in
+    the student's formula. A fact the student's own code showed (``witnessed``)."""
+    if not _breaks(case):
+        return None
+    g = _as_tensor(case.got)
+    for name, t, put in _tensors(case.recipe):
+        if g is None or t.shape != g.shape or not bool((t != 0).any()):
+            continue
+        for dtype in dict.fromkeys((t.dtype, torch.float32, torch.float64)):
+            bound = torch.finfo(dtype).max
+            limit = float(torch.log(torch.tensor(bound, dtype=torch.float64)))
+            wide = t * (4 * limit / float(t.abs().amax()))
+            bad = _non_finite_entries(case, put, wide)
+            if bad is None or not bool(bad.any()) or bool(bad.all()):
+                continue
+            for k in (1, 2):
+                for side, beyond in (
+                    ("above", wide > limit / k),
+                    ("below", wide < -limit / k),
+                    ("beyond", wide.abs() > limit / k),
+                ):
+                    near = (wide.abs() - limit / k).abs() < 0.01 * limit / k
+                    if bool(((bad != beyond) & ~near).any()):
+                        continue
+                    where = {"above": f"above {limit / k:.5g}", "below": f"below -{limit / k:.5g}"}
+                    return _shifted(
+                        probe=_Probe.of(case, put, (wide,)),
+                        text=f"your result is NaN or infinite exactly where `{name}` is "
+                        f"{where.get(side, f'beyond +-{limit / k:.5g}')} and finite elsewhere: an "
+                        f"exp of {'2 times ' if k == 2 else ''}the input overflows there "
+                        f"({limit:.5g} is the log of the largest {dtype}); write the formula so "
+                        "that only a number <= 0 is exponentiated (exp(-|x|) and a branch on the "
+                        "sign, or the library's tanh identity)",
+                    )
+    return None
+
+
+def _shifted(text: str, probe: _Probe | None = None) -> Diagnosis:
+    return Diagnosis("stability", text, origin="input", witnessed=True, probe=probe)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """The moved inputs a reading of NaN or inf ran the student's code on, and where its result
+    was not finite on each: another code (a catalogued bug, a slip) reproduces the check only if
+    it does the same there; NaN where the expected is finite, alone, is no evidence of how."""
+
+    put: Callable
+    moves: tuple[torch.Tensor, ...]
+    seen: tuple = ()
+
+    @classmethod
+    def of(cls, case: Case, put: Callable, moves: tuple[torch.Tensor, ...]) -> _Probe:
+        probe = cls(put, moves)
+        return replace(probe, seen=probe.where_not_finite(lambda: case.recipe(case.impl)))
+
+    def where_not_finite(self, run: Callable[[], Any]) -> tuple:
+        out: list[Any] = []
+        for new in self.moves:
+            try:
+                with self.put(new):
+                    result = _as_tensor(run())
+            except Exception:  # noqa: BLE001 - code that refuses the input: that is what it does
+                out.append("refused")
+                continue
+            out.append(
+                None if result is None else tuple((~torch.isfinite(result)).flatten().tolist())
+            )
+        return tuple(out)
+
+    def agrees(self, run: Callable[[], Any]) -> bool:
+        """Code run by ``run`` is non-finite where the student's was, on every moved input."""
+        return self.where_not_finite(run) == self.seen
+
+
+def _breaks(case: Case) -> bool:
+    """The student's result has NaN or inf where the expected is all finite."""
+    g, e = _as_tensor(case.got), _as_tensor(case.expected)
+    return (
+        g is not None
+        and e is not None
+        and bool(torch.isfinite(e).all())
+        and not bool(torch.isfinite(g).all())
+    )
+
+
+def _shift_invariant(case: Case) -> Iterator[tuple[str, torch.Tensor, Callable, int]]:
+    """``(name, tensor, put, dim)`` for each float argument of at least two dimensions whose
+    rows along ``dim`` the reference ignores a shift of (and not a change of scale): its result
+    with each row's largest value moved to 0 is the expected one."""
+    for name, t, put in _tensors(case.recipe):
+        if t.dim() < 2:
+            continue
+        for dim in range(t.dim() - 1, -1, -1):
+            zero = t - t.amax(dim=dim, keepdim=True)
+            if _reference_gives(case, put, zero) and not _reference_gives(case, put, zero / 2):
+                yield name, t, put, dim
+                break
+
+
+def _reference_gives(case: Case, put: Callable, new: torch.Tensor) -> bool:
+    try:
+        with put(new):
+            theirs = case.again()
+    except Exception:  # noqa: BLE001 - the reference refuses that input: no such argument
+        return False
+    return compare(theirs, case.expected, rtol=1e-4, atol=1e-5, check_dtype=False) is None
+
+
+def _finite_with(case: Case, put: Callable, new: torch.Tensor) -> bool | None:
+    """Whether the student's code gives a finite result with ``new`` in the argument's place
+    (``None`` when it raises)."""
+    bad = _non_finite_entries(case, put, new)
+    return None if bad is None else not bool(bad.any())
+
+
+def _non_finite_entries(case: Case, put: Callable, new: torch.Tensor) -> torch.Tensor | None:
+    try:
+        with put(new):
+            theirs = _as_tensor(case.recipe(case.impl))
+    except Exception:  # noqa: BLE001 - code that refuses the input names nothing here
+        return None
+    return None if theirs is None else ~torch.isfinite(theirs)
+
+
+def _large(t: torch.Tensor) -> float:
+    """A shift that overflows exp in ``t``'s dtype, as large as ``t``'s own values at least."""
+    limit = float(torch.log(torch.tensor(torch.finfo(t.dtype).max, dtype=torch.float64)))
+    return max(float(t.abs().amax()), 2 * limit)

@@ -71,7 +71,7 @@ from typing import Any
 
 from .. import registry, variants
 from ..calls.impl import Implementation, PatchedImplementation
-from . import order
+from . import order, regroup
 from .base import FLOORS
 from .differentiated import differentiated
 from .rerun import transposed as transposed_text
@@ -217,13 +217,23 @@ def _grouped(
     slips: Iterator[Slip], tree: ast.Module, public: set[str]
 ) -> Iterator[tuple[list, str, str]]:
     """Each slip alone, and, for a power left out, every power with the same exponent left out
-    at once (``1 - beta1 ** t`` and ``1 - beta2 ** t`` misread alike)."""
+    at once (``1 - beta1 ** t`` and ``1 - beta2 ** t`` misread alike); a grouping slip
+    (:func:`~.regroup.alike`) in every expression of the same form at once too (both moments'
+    corrections, both running statistics)."""
     powers: dict[str, list] = {}
+    forms: dict[tuple, list] = {}
     for before, after, kind, text in slips:
         after = ast.fix_missing_locations(ast.copy_location(after, before))
         yield [(before, after)], kind, text
         if kind == "omitted" and isinstance(before, ast.BinOp) and isinstance(before.op, ast.Pow):
             powers.setdefault(ast.unparse(before.right), []).append((before, after))
+        if regroup.alike(kind, text):
+            forms.setdefault((kind, regroup.form(before, after, text)), []).append(
+                (before, after, text)
+            )
+    for (kind, *_), group in forms.items():
+        if len({ast.unparse(b) for b, _, _ in group}) > 1:
+            yield [(b, a) for b, a, _ in group], kind, regroup.together([t for _, _, t in group])
     for exponent, pairs in powers.items():
         if len({ast.unparse(b) for b, _ in pairs}) > 1:
             yield (

@@ -90,6 +90,7 @@ KINDS: dict[str, str] = {
     "frozen": "a counter or state that never advances (Adam's step)",
     "accumulate": "an assignment where accumulation belongs (= for +=)",
     "gate": "a gradient passed through a gate on the wrong region of its input",
+    "precedence": "an expression grouped another way: a parenthesis misplaced or left out",
 }
 
 
@@ -179,8 +180,16 @@ STAGES: tuple[Step, ...] = (
     # the student's code, an argument halved
     Step("input.first_order", reference=False, stage="scenarios"),
     Step("scenario.scenario_slip", stage="scenarios"),  # a number moved: a hair, a sign, a count
+    # a tensor argument handed back unchanged: read after every re-run, which names a cause
+    # where one fits (an argument read as its complement can hand an input back too)
+    Step("pattern.handed_back", stage="scenarios"),
+    # NaN or inf where the expected is finite, read from the student's code on moved inputs:
+    # each row's largest value at 0, or the entries spread past exp's range (what the code does
+    # tells an overflow, a batch-wide maximum and an underflowed log apart, however it is written)
+    Step("input.centred", after="nothing or stability", stage="non-finite"),
+    Step("input.overflow_bound", after="nothing or stability", reference=False, stage="non-finite"),
     # the student's code on its float32 inputs widened to float64: right there, the formula is
-    # right and unstable in float32
+    # right and unstable in float32 (said so, over a reading of where it overflows)
     Step("input.right_in_float64", after="nothing or stability", reference=False, stage="float64"),
 )
 
@@ -323,6 +332,8 @@ MUTANT_SLIPS: tuple[Entry, ...] = (
     E("mutant._factor_left_out", "factor"),
     E("mutant._other_quantity", "argument"),
     E("mutant._floored", "clamp"),
+    E("regroup.regrouped", "precedence"),
+    E("regroup.complement_base", "argument"),
     E("mutant._terms", "accumulate", "eps", "factor", "frozen", "sign", "step", "term"),
     E("mutant._condition_left_out", "branch"),
     E("mutant._power_off_by_one", "step"),
@@ -367,6 +378,7 @@ BY_CHECK: dict[str, Entry] = {
 ESTIMATES: tuple[Entry, ...] = (
     E("stat.scaled_estimate", "argument", "distribution", "factor"),
     E("parameter.estimate_slip", *_PARAMETER_KINDS),
+    E("stat.init_formula", "factor"),  # another initializer's spread (He's for Xavier's)
 )
 
 
@@ -443,8 +455,8 @@ MODULES: tuple[Module, ...] = (
         "the values",
         "where a result goes wrong (a step made smooth, a bound, ...).",
         "where a result goes wrong: a step function made smooth, a final value not held, one "
-        "side of a clamp, an argument handed back, a log base, a gradient computed once, "
-        "mirrored phases",
+        "side of a clamp, an argument handed back (a number, or a tensor unchanged), a log base, "
+        "a gradient computed once, mirrored phases",
     ),
     Module(
         "derivative",
@@ -473,6 +485,14 @@ MODULES: tuple[Module, ...] = (
         "a division upside down.",
         "a division upside down: the reciprocal of the expected, everywhere or from the first "
         "wrong step",
+    ),
+    Module(
+        "regroup",
+        "the reference's source, with a slip written in",
+        "slips of how the reference's expressions are grouped (written in by mutant).",
+        "a parenthesis misplaced or left out (operator precedence; a moving average in its "
+        "other convention, `alpha * old + (1 - alpha * new)`), the base of a power taken as its "
+        "complement (`(1 - beta) ** t`)",
     ),
     Module(
         "slice",
@@ -508,7 +528,9 @@ MODULES: tuple[Module, ...] = (
         "a tensor argument of the check changed; the student's code in float64.",
         "a tensor argument moved one float off a boundary, doubled or halved; an error of first "
         "order in a small eps; a float32 result right once its inputs are float64 (a formula "
-        "unstable in float32)",
+        "unstable in float32); NaN or inf read from the student's code on moved inputs: no "
+        "maximum subtracted, one for the whole batch, a log of an underflowed probability (each "
+        "row's largest value at 0), an exp past its range (entries beyond log(max))",
     ),
     Module(
         "cut",

@@ -17,6 +17,9 @@ numbers (counts, indices, epochs) are no schedule and are left alone.
 - :func:`argument_returned`: a single number (no whole number: epochs and counts meet arguments by chance)
   equal to a number of the call that the expected is not (the value read after it was capped
   by that argument, or the argument returned).
+- :func:`input_returned`: a tensor equal to one tensor argument of the call, and to no other,
+  that the expected is not: that argument handed back unchanged, the computation skipped on
+  this path (an evaluation mode that returns its input, an upstream gradient passed through).
 - :func:`log_base`: a constant factor that is the ratio of two logarithms (log10 for log).
 - :func:`frozen_step`: a trajectory whose every step is the expected's first one (a gradient
   computed once and reused).
@@ -34,6 +37,7 @@ from typing import Any
 import torch
 
 from .base import _ATOL, _RTOL, Diagnosis, same, wrong_entries
+from .values import _as_pair, inputs_of
 
 
 def _sequence(e: torch.Tensor) -> bool:
@@ -146,6 +150,50 @@ def argument_returned(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosi
         f"your result equals the argument `{name}`: it was read after it was capped or set "
         f"by `{name}` (the value after the clipping or the update, where the value before it "
         f"is asked for), or `{name}` itself was returned",
+    )
+
+
+#: The origin of :func:`input_returned`'s reading: it names the argument of its own check's call,
+#: and holds on no other check unless read there (``verified`` does not carry it).
+HANDED_BACK = "handed back"
+
+
+def handed_back(case: Any) -> Diagnosis | None:
+    """The stage of :func:`input_returned`: a failed check's result read against the call's
+    tensors, once no re-run has named it."""
+    expected, got = case.expected, case.got
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
+        # several results (a backward's gradients): the first one that is wrong
+        pairs = [(e, g, _as_pair(e, g)) for e, g in zip(expected, got)]
+        wrong = [(e, g) for e, g, p in pairs if p is not None and not torch.equal(p[0], p[1])]
+        if any(p is None for _, _, p in pairs) or not wrong:
+            return None
+        expected, got = wrong[0]
+    pair = _as_pair(expected, got)
+    if pair is None or pair[0].shape != pair[1].shape:
+        return None
+    return input_returned(pair[0], pair[1], inputs_of(case.recipe))
+
+
+def input_returned(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """``got`` is one tensor argument of the call (and only one), entry for entry, where the
+    expected is not: the argument handed back unchanged, the function's work skipped on this
+    path. A result of several entries, not all equal (a constant meets a constant argument)."""
+    if g.numel() < 4 or bool((g == g.flatten()[0]).all()) or same(g, e):
+        return None
+    names = [
+        name
+        for name, t in inputs.tensors
+        if t.shape == g.shape and same(g, t.detach().to(g.dtype)) and not same(e, t.to(e.dtype))
+    ]
+    if len(names) != 1:
+        return None
+    return Diagnosis(
+        "omitted",
+        origin=HANDED_BACK,
+        text=f"your result is `{names[0]}` handed back unchanged: the computation is skipped on this "
+        f"path (a branch that returns its input as it came, such as an evaluation mode that "
+        f"forgets to normalize, or a gradient passed through where the local derivative belongs)",
     )
 
 

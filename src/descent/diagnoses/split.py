@@ -10,7 +10,8 @@ named:
   short or empty, or the remainder left out (kind ``edge``);
 * full chunks of ``b`` and a short last one against the short last one lost, or full chunks
   against a short last one kept where it must be dropped (kind ``step``: a loop that runs one
-  chunk too far or not far enough).
+  chunk too far or not far enough), or against a last one filled up to ``b`` (kind ``edge``:
+  items repeated from earlier chunks).
 
 Only sizes that look like a real cut count (at least 3 chunks, or 2 full chunks of 2 or more,
 with a remainder of 2 or more for the balanced kind): a pair of small counts is no evidence.
@@ -70,6 +71,13 @@ def _batches(expected: list[int], got: list[int]) -> Diagnosis | None:
             f"your chunks lose the short last one ({_items(expected[-1])}): the loop stops "
             "before the remainder (range(0, n - size + 1, size) where range(0, n, size) "
             "belongs)",
+        )
+    if b is not None and 0 < expected[-1] < b and got == expected[:-1] + [b]:
+        return Diagnosis(
+            "edge",
+            f"your last chunk is a full one of {_items(b)} where the {_items(expected[-1])} "
+            "left over belong: the short last chunk is filled up to the full size (with items "
+            "repeated from earlier chunks, or its start moved back); keep it short",
         )
     b = full(expected)
     if b is not None and got[:-1] == expected and 0 < got[-1] < b:

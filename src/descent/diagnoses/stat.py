@@ -154,9 +154,9 @@ def scaled(
             fits.append((1 - a, _complement(name, what)))
         if abs(expected - a) > 1e-9:
             continue
-        for law, above in ((_phi(a), False), (1 - _phi(a), True)):  # below the threshold, above
+        for law, found in _normal_laws(a, name, what):
             if abs(got - law) <= tol and abs(law - a) > 2 * tol and abs(law - (1 - a)) > 2 * tol:
-                fits.append((law, _normal_draw(name, what, above)))
+                fits.append((law, found))
     rel = tol / abs(expected)
     if abs(expected) != 1 and abs(got * expected - 1) <= rel:
         fits.append((1 / expected, _reciprocal(what)))
@@ -172,6 +172,48 @@ def scaled(
     return distinct[0][1] if distinct else None
 
 
+# The spreads initializers are made of: (k, fan, whose) for a std of sqrt(k / fan), gain aside.
+_FORMULAS: tuple[tuple[float, str, str], ...] = (
+    (1.0, "fan_in", "LeCun's"),
+    (2.0, "fan_in", "He's (Kaiming's)"),
+    (1.0, "fan_out", "LeCun's on fan_out"),
+    (2.0, "fan_out", "He's (Kaiming's) with mode='fan_out'"),
+    (2.0, "fan_in + fan_out", "Xavier's (Glorot's)"),
+    (6.0, "fan_in + fan_out", "Xavier's uniform bound"),
+    (6.0, "fan_in", "He's uniform bound"),
+    (3.0, "fan_in", "LeCun's uniform bound"),
+)
+
+
+def init_formula(estimate: Estimate) -> Diagnosis | None:
+    """A spread (the std of an initializer's draws) that is exactly another initializer's,
+    with or without the call's ``gain``: sqrt(2 / fan_in), He's, where Xavier's sqrt(2 / (fan_in
+    + fan_out)) belongs, and the like (:data:`_FORMULAS`). Read off ``named``'s ``fan_in`` and
+    ``fan_out`` (``gain`` when given); one formula alone must fit, within :data:`Z` standard
+    errors, and lie away from the expected."""
+    e, named = estimate, estimate.named
+    if not {"fan_in", "fan_out"} <= set(named) or not all(
+        math.isfinite(v) for v in (e.expected, e.got, e.error)
+    ):
+        return None
+    tol = Z * max(abs(e.error), 1e-12 * abs(e.expected))
+    fans = {"fan_in": named["fan_in"], "fan_out": named["fan_out"]}
+    fans["fan_in + fan_out"] = fans["fan_in"] + fans["fan_out"]
+    gain = float(named.get("gain", 1.0))
+    fits = []
+    for k, fan, whose in _FORMULAS:
+        for g in dict.fromkeys((gain, 1.0)):
+            value = g * math.sqrt(k / fans[fan]) if fans[fan] > 0 else math.nan
+            if abs(e.got - value) <= tol and abs(e.expected - value) > 2 * tol:
+                times = " times `gain`" if g != 1.0 else ""
+                fits.append(
+                    f"{e.what} is sqrt({k:g} / {fan}){times}, {whose} formula: another "
+                    "initializer's spread where this one's belongs (check which fans and which "
+                    "constant the docstring's formula takes)"
+                )
+    return Diagnosis("factor", fits[0]) if len(fits) == 1 else None
+
+
 def _phi(a: float) -> float:
     return 0.5 * (1 + math.erf(a / math.sqrt(2)))
 
@@ -181,6 +223,30 @@ def _complement(name: str, what: str) -> Diagnosis:
         "argument",
         f"{what} is 1 - `{name}` where `{name}` is expected: `{name}` is read as its "
         "complement (the probability of keeping for that of dropping)",
+    )
+
+
+def _normal_laws(a: float, name: str, what: str) -> list[tuple[float, Diagnosis]]:
+    """The rates a standard normal draw gives where a uniform one belongs, compared with the
+    threshold `name` or with its complement, on either side: a rate read as `name` (the chance
+    to drop) or as 1 - `name` (the chance to keep, the other convention), each with its reading.
+    """
+    keep = f"1 - `{name}`"
+    return [
+        (_phi(a), _normal_draw(name, what)),
+        (1 - _phi(a), _normal_draw(name, what, above=True)),
+        (1 - _phi(1 - a), _normal_against(keep, what, "above", "it is the chance to keep")),
+        (_phi(1 - a), _normal_against(keep, what, "below", f"`{name}` read as the chance to keep")),
+    ]
+
+
+def _normal_against(threshold: str, what: str, side: str, reading: str) -> Diagnosis:
+    """A normal draw compared with ``threshold`` (an expression of the call's probability)."""
+    return Diagnosis(
+        "distribution",
+        f"{what} is the chance that a standard normal draw is {side} {threshold}: a normal "
+        f"draw (randn) is compared with {threshold} where a uniform one (rand) belongs "
+        f"({reading}); a uniform draw is below {threshold} with chance {threshold} itself",
     )
 
 

@@ -759,25 +759,47 @@ def diagnose(expected: Any, got: Any, inputs: Inputs | None = None) -> Diagnosis
     found = _first_fit(diagnosis_order.STRUCTURES, expected, got)
     if found is not None:
         return found
-    for e_item, g_item in _children(expected, got):
-        if (
-            _as_pair(e_item, g_item) is None
-            or not _equal(e_item, g_item)
-            or wrong_return_convention(e_item, g_item) is not None
-        ):  # the right number, as a tensor
-            found = diagnose(e_item, g_item, inputs)
-            return found or _first_fit(diagnosis_order.ITEMS, expected, got)
-    return None
+    wrong = [
+        (k, e_item, g_item)
+        for k, (e_item, g_item) in enumerate(_children(expected, got))
+        if _as_pair(e_item, g_item) is None
+        or not _equal(e_item, g_item)
+        or wrong_return_convention(e_item, g_item) is not None  # the right number, as a tensor
+    ]
+    if not wrong:
+        return None
+    found = diagnose(wrong[0][1], wrong[0][2], inputs)
+    return found or _first_fit(diagnosis_order.ITEMS, expected, got)
 
 
 def _diagnose_pair(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
     if e.shape != g.shape:
-        return _first_fit(diagnosis_order.SHAPES, e, g, inputs)
+        return _first_fit(diagnosis_order.SHAPES, e, g, inputs) or _through_shape(
+            e, g, dtype, inputs
+        )
     inputs = replace(inputs, dtype=dtype)
     read = _read(diagnosis_order.BEFORE_TIERS, e, g, inputs)
     if read is not None:
         return _named(read)
     return diagnose_tensors(e, g, inputs, dtype)
+
+
+def _through_shape(e: torch.Tensor, g: torch.Tensor, dtype, inputs: Inputs) -> Diagnosis | None:
+    """A result with a dimension of size 1 too many or too few whose values are wrong too: its
+    values read in the expected's shape, both mistakes named (the shape alone would hide the
+    cause of the values that the same code gets named on a check of the right shape)."""
+    squeezed = [n for n in g.shape if n != 1] == [n for n in e.shape if n != 1]
+    if not squeezed or g.numel() != e.numel() or g.numel() < 2:
+        return None
+    found = _diagnose_pair(e, g.reshape(e.shape), dtype, inputs)
+    if found is None or found.kind == "ambiguous":
+        return None
+    return replace(
+        found,
+        text=f"your result has shape {tuple(g.shape)} where {tuple(e.shape)} belongs (a dimension "
+        f"of size 1 too many or too few: keepdim, unsqueeze, a row kept), and in that shape, "
+        f"{found.text}",
+    )
 
 
 def _first_fit(entries: tuple[diagnosis_order.Entry, ...], *args: Any) -> Diagnosis | None:

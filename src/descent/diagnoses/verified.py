@@ -53,6 +53,7 @@ from .base import Diagnosis, NotApplicable, leaves, observed, witnessed
 from .mutant import mutants, written_into
 from .order import MUTANT_PREEMPTS
 from .parameter import _inert, _scant
+from .pattern import HANDED_BACK
 from .values import diagnose, either, inputs_of
 
 # How closely a slip must give the student's result: looser than the grading tolerance (a slip
@@ -346,7 +347,7 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
             record.restore()
         if theirs is not NotApplicable:
             if record.agrees(theirs, record.got):
-                return True
+                return _behaves_alike(claim, record, reference)
             if not record.failed and _accepted(record, theirs):
                 return True  # the check takes both results alike (float32 on large inputs)
             if claim.host is not None and not record.hosts(claim.host):
@@ -363,6 +364,22 @@ def _reproduces(claim: Claim, record: Record, reference: Any) -> bool | None:
     if theirs is None:
         return None  # values no hypothesis reads (too few, counts): they neither confirm nor refute
     return _same_reading(theirs, claim.reading)
+
+
+def _behaves_alike(claim: Claim, record: Record, reference: Any) -> bool:
+    """A slip whose result on ``record`` equals the student's also does what the student's code
+    did on the moved inputs its check read (:attr:`Diagnosis.probe`): NaN equals NaN however it
+    came (an exp that overflowed, a 0 * -inf of a log of an underflowed probability), and such a
+    result alone tells one formula from another no better than a coin."""
+    found = record.failure.found if record.failure is not None else None
+    probe = getattr(found, "probe", None)
+    if probe is None or claim.rerun is None or record.recipe is None:
+        return True
+    rerun, recipe = claim.rerun, record.recipe
+    try:
+        return bool(probe.agrees(lambda: rerun(recipe, reference)))
+    finally:
+        record.restore()
 
 
 def _accepted(record: Record, theirs: Any) -> bool:
@@ -684,11 +701,13 @@ def _settle(book: Ledger, reference: Any) -> None:
         )
         if mutant is not None and (mutant.kind in MUTANT_PREEMPTS or not read):
             whole.append(mutant)
+            explains[mutant.key] = _weigh(mutant, book.records, reference).explains
     if reference is not None and not any(c.rerun for c in whole):  # a bug and a slip of one's own
         bugs = [c for c in claims if status[c.key] == "some" and c.key[0] == "bug"]
         composite = _composite_claim(book, reference, bugs) if bugs else None
         if composite is not None:
             whole.append(composite)
+            explains[composite.key] = _weigh(composite, book.records, reference).explains
     if not whole:  # a catalogued bug on every failing path, not on some passing one
         whole += _on_failing_paths(claims, verdicts, book)
     # Several reasons: slips that each reproduce some failing checks are named on those; a
@@ -708,7 +727,8 @@ def _settle(book: Ledger, reference: Any) -> None:
         bug = _first(c for c in whole + mine if c.misconception is not None)
         # what this check saw itself comes first (an argument edited): a slip explains values
         here = [c for c in whole if c.key not in explains or id(record) in explains[c.key]]
-        generic = facts[id(record)] or _generic(here or whole) or _generic(mine)
+        carried = [c for c in whole if _carries(c, record)]
+        generic = facts[id(record)] or _generic(here or carried) or _generic(mine)
         others = []
         if parts and not whole:  # several reasons: say which explains what
             others = [c for c in parts if c not in mine] + [
@@ -718,6 +738,28 @@ def _settle(book: Ledger, reference: Any) -> None:
         # that a cause found elsewhere is its own nor that it is not
         unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
         _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
+
+
+def _carries(claim: Claim, record: Record) -> bool:
+    """``claim``, verified on the checks it could be weighed on, may be shown on ``record``,
+    which it does not reproduce: a slip only where no recipe could re-run it (a check that
+    compared no values, or a marker in their place); not a reading of non-finite values (NaN or
+    inf where the expected is finite) on a check whose own result is finite, nor one that names
+    an argument of its own check's call (an argument handed back). What the values show holds where they
+    show it; such a reading says nothing of a rate or a count measured elsewhere."""
+    if claim.rerun is not None:  # a slip: where it could be re-run, only if it reproduced
+        return record.recipe is None or _marker(record)
+    if claim.reading is None:
+        return True
+    if claim.reading.origin == HANDED_BACK:  # it names an argument of its own check's call
+        return False
+    return not (claim.kind == "stability" and not _non_finite(record.got))
+
+
+def _marker(record: Record) -> bool:
+    """``record``'s result is a marker in place of values (the string saying that an argument
+    was edited): no slip can be weighed on it."""
+    return isinstance(record.got, str) and not isinstance(record.expected, str)
 
 
 def _one_kind(claims: list[Claim], verdicts: dict) -> dict:

@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from descent.diagnoses.base import Case
-from descent.diagnoses.input import first_order, input_fits, right_in_float64
+from descent.diagnoses.input import (
+    centred,
+    first_order,
+    input_fits,
+    overflow_bound,
+    right_in_float64,
+)
 from descent.grading.checker import _Inputs
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -141,3 +147,104 @@ def test_right_in_float64_on_inputs_widened_and_put_back():
     double = Case(recipe, _ratio(z).double(), torch.ones(3), impl=_ratio, pristine=_Inputs(recipe))
     assert right_in_float64(double) is None
     assert right_in_float64(Case(recipe, _ratio(z), torch.ones(3), impl=_ratio)) is None
+
+
+# -- NaN or inf read from the student's code on moved inputs (issue 57) -------------------------
+def _ce(x, y):
+    """Cross-entropy, mean over rows: the reference (stable) form."""
+    z = x - x.amax(dim=1, keepdim=True)
+    return (z.exp().sum(1).log() - z.gather(1, y[:, None])[:, 0]).mean()
+
+
+def _ce_no_max(x, y):
+    return (x.exp().sum(1).log() - x.gather(1, y[:, None])[:, 0]).mean()
+
+
+def _ce_batch_max(x, y):
+    e = (x - x.max()).exp()
+    return -(e / e.sum(1, keepdim=True)).gather(1, y[:, None]).log().mean()
+
+
+def _ce_log_of_softmax(x, y):
+    e = (x - x.amax(dim=1, keepdim=True)).exp()
+    return -(e / e.sum(1, keepdim=True)).log().gather(1, y[:, None]).mean()
+
+
+def _large_logits():
+    """Float32 logits of size 1e3 whose rows lie far apart (their largest values differ)."""
+    g = torch.Generator().manual_seed(3)
+    x = 1e3 * torch.randn(5, 4, generator=g) + 3e3 * torch.arange(5.0)[:, None]
+    return x, torch.tensor([0, 3, 1, 2, 0])
+
+
+@pytest.mark.parametrize(
+    "student, says",
+    [
+        (_ce_no_max, "does not subtract each row's maximum"),
+        (_ce_batch_max, "one maximum for the whole of `x`"),
+        (_ce_log_of_softmax, "underflows to 0 for values far apart reaches a log"),
+    ],
+)
+def test_a_non_finite_loss_is_read_by_moving_each_row_s_largest_value(student, says):
+    # the three causes of a non-finite loss on large logits, told apart by what the code does
+    # with the rows moved (which the reference ignores), however each formula is phrased
+    x, y = _large_logits()
+    kept = x.clone()
+
+    def recipe(impl):
+        return impl(x, y)
+
+    got = recipe(student)
+    assert not bool(got.isfinite())
+    expected = _ce(x.double(), y).float()
+    found = centred(Case(recipe, got, expected, _ce, impl=student))
+    assert found is not None and found.kind == "stability" and found.fact
+    assert says in found.text
+    assert torch.equal(x, kept)  # put back
+    # near miss: code that gives NaN whatever its input names nothing
+    nan = lambda x, y: torch.tensor(float("nan"))  # noqa: E731
+    assert centred(Case(recipe, nan(x, y), expected, _ce, impl=nan)) is None
+    # and an argument the reference does not ignore the shifts of is not read this way
+    assert centred(Case(recipe, got, expected, lambda x, y: x.sum(), impl=student)) is None
+
+
+def test_an_exp_past_its_range_is_read_entry_by_entry():
+    # tanh written with exponentials: NaN exactly where |x| > 88.72 in float32 (inf / inf)
+    def tanh_by_exp(x):
+        return (x.exp() - (-x).exp()) / (x.exp() + (-x).exp())
+
+    x = 1e4 * torch.randn(4, 6, generator=torch.Generator().manual_seed(2))
+
+    def recipe(impl):
+        return impl(x)
+
+    got = recipe(tanh_by_exp)
+    found = overflow_bound(Case(recipe, got, torch.tanh(x), torch.tanh, impl=tanh_by_exp))
+    assert found is not None and found.fact and "beyond +-88.723" in found.text
+
+    # near miss: NaN at entries unrelated to their size names nothing
+    def holes(x):
+        y = torch.tanh(x)
+        y[::2] = float("nan")
+        return y
+
+    assert overflow_bound(Case(recipe, holes(x), torch.tanh(x), torch.tanh, impl=holes)) is None
+
+
+def test_a_loss_with_no_maximum_and_a_log_of_its_softmax_is_read_as_both():
+    # no maximum subtracted, and the log of a softmax written as a one-hot product: NaN even
+    # with each row's largest value at 0 (0 * -inf), finite for narrow rows, and not with
+    # narrow rows all at one large height (an exp overflows): both mistakes are named
+    def both(x, y):
+        e = x.exp()
+        onehot = torch.nn.functional.one_hot(y, x.shape[1]).to(x.dtype)
+        return -(onehot * (e / e.sum(1, keepdim=True)).log()).sum(1).mean()
+
+    x, y = _large_logits()
+
+    def recipe(impl):
+        return impl(x, y)
+
+    found = centred(Case(recipe, recipe(both), _ce(x.double(), y).float(), _ce, impl=both))
+    assert found is not None and "reaches a log" in found.text
+    assert "subtracts no maximum at all" in found.text

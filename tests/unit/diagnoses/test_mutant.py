@@ -245,14 +245,15 @@ def test_the_log_of_a_softmax_clamped_at_a_floor_is_a_clamp():
     assert _kinds(failures) == {"clamp"} and "at 1e-10" in str(failures[0])
 
 
-def test_a_cross_entropy_through_the_log_of_a_softmax_plus_a_floor_is_a_clamp():
+@pytest.mark.parametrize("floor", [1e-12, 1e-13])  # (issue 57) a floor of any power of ten
+def test_a_cross_entropy_through_the_log_of_a_softmax_plus_a_floor_is_a_clamp(floor):
     # (issue 50) log(softmax + 1e-12), as real learners write it: every loss moves a little,
     # and one whose probability underflows stops near 27.63
     def cross_entropy_forward(logits, target, weight=None, label_smoothing=0.0):
         e = torch.exp(logits - logits.max(dim=1, keepdim=True).values)
         p = e / e.sum(dim=1, keepdim=True)
         picked = p[torch.arange(logits.shape[0]), target]
-        return -torch.log(picked + 1e-12).mean(), (p, target)
+        return -torch.log(picked + floor).mean(), (p, target)
 
     def case(n, c, scale):
         x, y = scale * _t(n, c), torch.randint(c, (n,), generator=GEN)
@@ -267,7 +268,7 @@ def test_a_cross_entropy_through_the_log_of_a_softmax_plus_a_floor_is_a_clamp():
     failures = _named(
         "losses.cross_entropy", "cross_entropy_forward", cross_entropy_forward, recipes
     )
-    assert _kinds(failures) == {"clamp"} and "log(p + 1e-12)" in str(failures[0])
+    assert _kinds(failures) == {"clamp"} and f"log(p + {floor:g})" in str(failures[0])
 
 
 def test_a_gradient_gated_between_zero_and_one_is_read_as_a_gate():

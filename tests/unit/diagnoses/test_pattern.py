@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from descent.diagnoses import pattern
+from descent.diagnoses.base import Case
 from descent.diagnoses.values import Inputs, diagnose
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -125,3 +126,29 @@ def test_phases_run_backwards():
     # near miss: the peak moved (a phase of another length) is no mirror
     found = diagnose(expected, [one_cycle(t, peak=5) for t in range(13)], Inputs())
     assert found is None or "backwards" not in found.text
+
+
+def test_a_tensor_argument_handed_back_unchanged():
+    # (issue 57) an evaluation mode that returns its input un-normalized: the result is `x`
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    gamma = torch.randn(4, generator=g, dtype=torch.float64)
+    expected = (x - 0.3) / 1.7 * gamma
+    inputs = Inputs(tensors=[("x", x), ("gamma", gamma)])
+    found = pattern.input_returned(expected, x.clone(), inputs)
+    assert found is not None and found.kind == "omitted" and "`x` handed back" in found.text
+    # near misses: a result close to but not `x`, and one equal to two arguments alike
+    assert pattern.input_returned(expected, x + 1e-3, inputs) is None
+    twin = Inputs(tensors=[("x", x), ("y", x.clone())])
+    assert pattern.input_returned(expected, x.clone(), twin) is None
+
+
+def test_the_handed_back_stage_reads_a_failed_check_s_call():
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+
+    def recipe(impl):
+        return impl(x)
+
+    found = pattern.handed_back(Case(recipe, x.clone(), torch.tanh(x), torch.tanh))
+    assert found is not None and "`x` handed back" in found.text
+    assert pattern.handed_back(Case(recipe, x * 2, torch.tanh(x), torch.tanh)) is None

@@ -42,3 +42,13 @@ def test_chunk_sizes_near_miss(expected, got):
         )
         is None
     )
+
+
+def test_a_short_last_chunk_filled_up_to_the_full_size():
+    # (issue 57) a mini-batch maker that pads its last batch with indices from earlier ones
+    found = split_diagnoses.chunk_sizes(torch.tensor([3.0, 3, 3, 1]), torch.tensor([3.0, 3, 3, 3]))
+    assert found is not None and found.kind == "edge" and "filled up" in found.text
+    assert (
+        split_diagnoses.chunk_sizes(torch.tensor([3.0, 3, 3, 1]), torch.tensor([3.0, 3, 3, 2]))
+        is None
+    )

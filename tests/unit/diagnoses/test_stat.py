@@ -80,6 +80,18 @@ def test_scaled_complement_reciprocal_and_normal_draw():
     assert above is not None and above.kind == "distribution" and "1 - Phi(`p`)" in above.text
 
 
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.75])
+def test_a_normal_draw_compared_with_the_chance_to_keep_is_read_too(p):
+    # (issue 57) a mask kept where randn < 1 - p (the right threshold for a uniform draw) drops
+    # 1 - Phi(1 - p) of the entries: the same mistake as randn < p, in the other convention
+    rate = 1 - 0.5 * (1 + math.erf((1 - p) / math.sqrt(2)))
+    found = scaled(p, rate, 0.002, {"p": p}, constants=False)
+    assert found is not None and found.kind == "distribution" and "randn" in found.text
+    assert "1 - `p`" in found.text
+    miss = scaled(p, rate + 0.02, 0.002, {"p": p}, constants=False)  # a near miss
+    assert miss is None or "randn" not in miss.text
+
+
 def test_a_rate_of_exactly_zero_is_a_comparison_that_never_holds():
     # (issue 50) rand < p / p: the division comes first, the threshold is 1, nothing is dropped
     found = scaled(0.3, 0.0, 0.001, {"p": 0.3}, constants=False)
@@ -245,3 +257,24 @@ def test_a_last_batch_that_repeats_is_told_from_draws_with_replacement():
     drawn = [[torch.tensor([3, 3]), torch.tensor([1, 2])], *filled]
     assert stat_diagnoses.repeated_in_last_batch(drawn) is None
     assert stat_diagnoses.repeated_in_last_batch(twice[:1]) is None  # one epoch is no pattern
+
+
+@pytest.mark.parametrize(
+    "k, fan, words",
+    [(2.0, "fan_in", "He's"), (1.0, "fan_in", "LeCun's")],
+)
+def test_a_spread_that_is_another_initializer_s_is_read_as_that_formula(k, fan, words):
+    # (issue 57) Xavier's std with He's or LeCun's spread: no ratio of two named quantities says
+    # it (sqrt(2 fan_avg / fan_in) is none), the formulas do
+    from descent.diagnoses.base import Estimate
+
+    fan_in, fan_out = 200.0, 300.0
+    named = {"gain": 1.0, "fan_in": fan_in, "fan_out": fan_out, "(fan_in + fan_out) / 2": 250.0}
+    expected = math.sqrt(2.0 / (fan_in + fan_out))
+    got = math.sqrt(k / (fan_in if fan == "fan_in" else fan_out))
+    found = stat_diagnoses.init_formula(
+        Estimate(got * 1.001, expected, 1e-3 * expected, 1.0, named)
+    )
+    assert found is not None and found.kind == "factor" and words in found.text
+    # near miss: a spread of no formula
+    assert stat_diagnoses.init_formula(Estimate(got * 1.07, expected, 1e-4, 1.0, named)) is None

@@ -223,7 +223,7 @@ def test_an_infinite_loss_and_a_nan_one_point_at_different_causes():
     assert "the log of a softmax" not in nan.text
 
 
-@pytest.mark.parametrize("floor", [1e-10, 1e-12])
+@pytest.mark.parametrize("floor", [1e-10, 1e-12, 1e-13, 1e-16])  # (issue 57) any power of ten
 def test_a_loss_that_stops_at_the_log_of_a_floor_is_a_floored_probability(floor):
     # log(max(p, floor)) of a softmax: at large logits every true-class probability underflows
     # and the loss stops at -log(floor), however large the expected one
@@ -628,3 +628,16 @@ def test_a_results_leaves_are_walked_and_mapped_through_lists_tuples_and_dicts()
     doubled = map_leaves(lambda v: v * 2 if isinstance(v, (int, float)) else v, value)
     assert isinstance(doubled, tuple) and isinstance(doubled[1], list)
     assert doubled[1][0] == 3.0 and doubled[2] == 6 and doubled[1][1] == {"a": None, "b": "x"}
+
+
+def test_a_shape_error_does_not_hide_what_the_values_show():
+    # (issue 57) a gradient of shape (1, D) (keepdim) whose values are also twice the expected:
+    # both are named, the values read in the expected's shape
+    e = torch.linspace(0.5, 3.0, 6, dtype=torch.float64)
+    found = diagnose(e, (2 * e).reshape(1, 6), Inputs())
+    assert found is not None and found.kind == "factor"
+    assert "shape (1, 6) where (6,) belongs" in found.text and "twice" in found.text
+    # a result that is only reshaped is the shape reading's alone; other values name nothing
+    assert "twice" not in diagnose(e, e.reshape(1, 6), Inputs()).text
+    noise = torch.tensor([[0.3, -1.2, 0.7, 2.2, -0.1, 0.9]], dtype=torch.float64)
+    assert diagnose(e, noise, Inputs()) is None

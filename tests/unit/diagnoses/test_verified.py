@@ -437,3 +437,55 @@ def test_a_catalogued_bug_a_refusal_check_saw_go_through_is_named_there():
     settle({("student", None): book}, reference)
     assert refusal.misconception == "unchecked" and refusal.diagnosis == "validation"
     assert "likely mistake: your result matches code that takes the mean of any" in str(refusal)
+
+
+def test_a_non_finite_reading_is_never_carried_to_a_check_whose_values_are_finite():
+    # two edge cases (p = 0 and p = 1) saw NaN where the expected is finite; a statistics check
+    # that failed with finite values (a drop rate off) and read nothing itself must not be told
+    # its result has NaN: that reading holds where the values show it, not elsewhere
+    nan = Diagnosis("stability", "your result has NaN where the expected is finite")
+    bad = torch.tensor([float("nan"), 1.0, 2.0], dtype=torch.float64)
+    edge = [
+        (nan, Record(lambda m: None, bad, torch.ones(3, dtype=torch.float64), True)) for _ in "01"
+    ]
+    rate = (None, Record(lambda m: None, torch.tensor([0.24]), None, True))
+    failures = _settled([*edge, rate])
+    assert [f.diagnosis for f in failures[:2]] == ["stability", "stability"]
+    assert failures[2].diagnosis is None and "NaN" not in str(failures[2])
+
+
+def _ce(x, y):
+    z = x - x.amax(dim=1, keepdim=True)
+    return (z.exp().sum(1).log() - z.gather(1, y[:, None])[:, 0]).mean()
+
+
+def test_a_bug_that_gives_nan_alike_but_not_for_the_same_reason_is_not_named():
+    # (issue 57) a cross-entropy that subtracts each row's maximum and then takes the log of
+    # the softmax, written with a one-hot product (0 * -inf: NaN); a catalogued bug that never
+    # subtracts the maximum gives NaN too on large logits. NaN equals NaN: what each code does
+    # once the rows are moved (each row's largest value at 0) tells them apart
+    def log_of_softmax(x, y):
+        e = (x - x.amax(dim=1, keepdim=True)).exp()
+        onehot = torch.nn.functional.one_hot(y, x.shape[1]).to(x.dtype)
+        return -(onehot * (e / e.sum(1, keepdim=True)).log()).sum(1).mean()
+
+    def no_max(x, y):
+        e = x.exp()
+        onehot = torch.nn.functional.one_hot(y, x.shape[1]).to(x.dtype)
+        return -(onehot * (e / e.sum(1, keepdim=True)).log()).sum(1).mean()
+
+    g = torch.Generator().manual_seed(9)
+
+    def recipe(n):
+        x = 1e3 * torch.randn(n, 4, generator=g) + 3e3 * torch.arange(float(n))[:, None]
+        y = torch.arange(n) % 4
+        return lambda m: m.losses.ce(x, y)
+
+    recipes = [recipe(5), recipe(4)]
+    reference = _Impl("reference", ce=_ce)
+    bug = _Bug("ce_no_max", "never subtracts the row maximum", ("ce",), ce=no_max)
+    student = _Impl(ce=log_of_softmax)
+    assert torch.isnan(recipes[0](student)) and torch.isnan(recipes[0](bug.apply(reference)))
+    failures = _grade(student, recipes, bugs=[bug], reference=reference)
+    assert all(f.misconception is None for f in failures)
+    assert all("reaches a log" in str(f) for f in failures)
