@@ -66,6 +66,7 @@ class WorkerImplementation(Implementation):
     requests = property(lambda self: self.conn.requests)
     pipelined = property(lambda self: self.conn.pipeline.pipelined)
     snapshot_reads = property(lambda self: self.conn.snapshot_reads)
+    applied = property(lambda self: self.conn.applied)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
@@ -113,6 +114,11 @@ class WorkerImplementation(Implementation):
         conn.requests_by_test.update(tally["requests_by_test"])
         conn.pipeline.pipelined += tally["pipelined"]
         conn.snapshot_reads += tally["snapshot_reads"]
+
+    def retire(self) -> None:
+        """No test needs the worker any more: stop it now. What it saw and counted stays here
+        for the results, and the intake's copy until :meth:`close`."""
+        self.conn.close()
 
     def close(self) -> None:
         self.conn.close()
