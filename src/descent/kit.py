@@ -53,6 +53,23 @@ def run_pytest(
     # start-up: the command line loads this module; pytest only when a run starts
     import pytest
 
+    args = pytest_args(
+        suite, impls, device=device, results=results, extra=extra, quiet=quiet, root=root
+    )
+    return int(pytest.main(args))
+
+
+def pytest_args(
+    suite: str | list[str],
+    impls: list[str],
+    *,
+    device: str = "cpu",
+    results: Path | None = None,
+    extra: list[str] | None = None,
+    quiet: bool = True,
+    root: Path | None = None,
+) -> list[str]:
+    """The arguments of :func:`run_pytest`'s run, for a ``python -m pytest`` of its own."""
     root = root or kit_root()
     suites = [suite] if isinstance(suite, str) else suite
     # No test of the kit reads its logs, and pytest's log capture costs a few milliseconds per
@@ -74,4 +91,4 @@ def run_pytest(
         args.append(f"--results={results}")
     if quiet:
         args += ["-q", "--no-header", "--tb=no", "-rN", "--no-grade-summary", "-p", "no:warnings"]
-    return int(pytest.main(args + list(extra or [])))
+    return args + list(extra or [])
