@@ -117,7 +117,7 @@ def test_an_entry_is_replayed_only_for_its_exact_inputs(tmp_path):
 
 
 @pytest.mark.fast
-def test_a_results_document_splits_by_module_and_modules_share_out_by_cost():
+def test_a_results_document_splits_by_module():
     doc = {
         "implementations": [{"name": "bug:a"}, {"name": "bug:b"}, {"name": "solutions"}],
         "tests": [{"implementation": "bug:a"}, {"implementation": "bug:b"}],
@@ -127,10 +127,6 @@ def test_a_results_document_splits_by_module_and_modules_share_out_by_cost():
         "losses": {"implementations": [{"name": "bug:a"}], "tests": [{"implementation": "bug:a"}]},
         "optim": {"implementations": [{"name": "bug:b"}], "tests": [{"implementation": "bug:b"}]},
     }
-    cost = {"a": 5.0, "b": 4.0, "c": 3.0, "d": 2.0}
-    assert generic_cache.shares(["a", "b", "c", "d"], 2, cost) == [["a", "d"], ["b", "c"]]
-    assert generic_cache.shares(["a", "b"], 4, cost) == [["a"], ["b"]]
-    assert generic_cache.shares(["a", "b"], 1, cost) == [["a", "b"]]
 
 
 # -- on the kit ------------------------------------------------------------------------------------
@@ -155,8 +151,10 @@ def test_a_replay_gives_what_a_grading_gives(tmp_path, monkeypatch):
     grading's own records, and the rows the guard compares are those of either grading."""
     monkeypatch.setattr(generic_cache, "FOLDER", tmp_path / "cache")
     graded: list = []
-    real = audit.run_pytest
-    monkeypatch.setattr(audit, "run_pytest", lambda *a, **k: graded.append(a) or real(*a, **k))
+    real = audit.generic_jobs.run
+    monkeypatch.setattr(
+        audit.generic_jobs, "run", lambda *a, **k: graded.append(a) or real(*a, **k)
+    )
     fresh = _docs(KIT, tmp_path, regrade=False)
     assert len(graded) == 1
     replayed = _docs(KIT, tmp_path, regrade=False)
@@ -189,12 +187,13 @@ def test_a_change_of_an_input_is_graded_again_never_replayed(copy, tmp_path, mon
     monkeypatch.setattr(generic_cache, "CODE", copy / "src" / "descent")
     graded: list = []
 
-    def run_pytest(suites, specs, *, device, results):
-        graded.append(suites)
-        results.write_text(json.dumps({"schema": results_mod.SCHEMA, **_doc(len(graded))}))
-        return 1
+    def run(root, runs, *, device, jobs):
+        for suites, _, results in runs:
+            graded.append(suites)
+            results.write_text(json.dumps({"schema": results_mod.SCHEMA, **_doc(len(graded))}))
+        return [1 for _ in runs]
 
-    monkeypatch.setattr(audit, "run_pytest", run_pytest)
+    monkeypatch.setattr(audit.generic_jobs, "run", run)
     _docs(copy, tmp_path, regrade=False)
     assert graded == [["graders/test_basics.py"]]
     path = copy / edited if edited else None
@@ -207,3 +206,19 @@ def test_a_change_of_an_input_is_graded_again_never_replayed(copy, tmp_path, mon
         if path:
             path.write_text(text)
     assert len(graded) == (2 if edited else 1)
+
+
+def test_a_graders_file_grades_only_its_own_module_s_variants(catalogue_run, corpus_run):
+    """What the cache stands on: a module's variants are graded by ``graders/test_<module>.py``
+    alone, so a grading of that file (the guard's) gives them every test a grading of the whole
+    folder does. Read from the session's runs of the whole folder (no grading of its own)."""
+    strays = sorted(
+        {
+            (t["nodeid"].split("::")[0], t["exercise"])
+            for run in (catalogue_run, corpus_run)
+            for t in run.results["tests"]
+            if ":" in t["implementation"]
+            and Path(t["nodeid"].split("::")[0]).stem != f"test_{t['exercise'].split('.')[0]}"
+        }
+    )
+    assert not strays, f"graders files holding tests of another module's exercises: {strays}"

@@ -197,13 +197,14 @@ def _kit(tmp_path: Path, record: Record | None) -> Path:
 def _graded(monkeypatch, kit: Path, diagnosis: str | None) -> None:
     """The command's grading run, made up (:func:`_doc`)."""
 
-    def run_pytest(suites, impls, *, device, results):
-        assert suites == ["graders/test_losses.py"]
-        results.write_text(json.dumps(_doc(diagnosis)))
-        return 1
+    def run(root, runs, *, device, jobs):
+        assert [suites for suites, _, _ in runs] == [["graders/test_losses.py"]]
+        for _, _, results in runs:
+            results.write_text(json.dumps(_doc(diagnosis)))
+        return [1 for _ in runs]
 
     monkeypatch.setattr(audit, "kit_root", lambda: kit)
-    monkeypatch.setattr(audit, "run_pytest", run_pytest)
+    monkeypatch.setattr(audit.generic_jobs, "run", run)
     monkeypatch.setattr(audit, "variant_modules", lambda: MODULES)
 
 

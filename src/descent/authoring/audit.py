@@ -515,24 +515,20 @@ def _grade_modules(
     results: Path,
     jobs: int,
 ) -> tuple[dict[str, dict[str, Any]], int]:
-    """Grade the variants of ``stale`` modules, each with its module's graders file, in at most
-    ``jobs`` processes (this one when one suffices); their tests and blocks per module, and the
-    worst pytest code."""
+    """Grade the variants of each of the ``stale`` modules with its graders file, in a process
+    of its own (:mod:`descent.authoring.generic_jobs`), ``jobs`` at a time, the longest first
+    (as last graded); their tests and blocks per module, and the worst pytest code. Each
+    writes ``results`` named after its module (``results-losses.json``)."""
     present = [m for m in stale if (root / "graders" / f"test_{m}.py").exists()]
     cost = {m: cache.seconds(m) or 2.0 * len(keys[m]) for m in present}
-    groups = generic_cache.shares(present, jobs, cost)
     runs = []
-    for n, group in enumerate(groups, 1):
-        specs = [k for m in group for k in keys[m]]
+    for module in sorted(present, key=lambda m: (-cost[m], m)):
+        specs = list(keys[module])
         if len(specs) == 1 and len(where) > 1:  # several implementations: own exercise only
             specs.append(next(k for k in where if k != specs[0]))
-        out = results if len(groups) == 1 else results.with_name(f"{results.stem}-{n}.json")
-        runs.append(([f"graders/test_{m}.py" for m in group], specs, out))
-    if len(runs) == 1:
-        suites, specs, out = runs[0]
-        codes = [run_pytest(suites, specs, device=device, results=out)]
-    else:
-        codes = generic_jobs.run(root, runs, device=device)
+        out = results.with_name(f"{results.stem}-{module}.json")
+        runs.append(([f"graders/test_{module}.py"], specs, out))
+    codes = generic_jobs.run(root, runs, device=device, jobs=jobs)
     code = max(codes, default=0, key=lambda c: (c not in (0, 1), c))
     if code not in (0, 1):
         return {}, code

@@ -3,10 +3,12 @@
 generic names has changed since a grading it kept.
 
 A module's variants are graded by its graders file alone (``graders/test_<module>.py``, with the
-graders' shared helpers), each variant on its own exercise's tests, and each variant's results
-depend on nothing another variant does (a variant's items, ledgers and composite charges are its
-own; inputs are seeded by test, hypothesis draws no local constants). So what one grading of a
-module gave is what any grading of it gives while its *inputs* (:func:`inputs`) stay as they are:
+graders' shared helpers), each variant on its own exercise's tests, in a process of its own
+(:mod:`.generic_jobs`): a variant's items, ledgers and composite charges are its own, inputs are
+seeded by test, hypothesis draws no local constants, and what PyTorch's global random state
+holds when a test starts (a bug that draws from it) follows from the module's variants alone. So
+what one grading of a module gave is what any grading of it gives while its *inputs*
+(:func:`inputs`) stay as they are:
 
 - ``grading code``: every module of the running ``descent`` package that a grading imports: all
   but the command line, the course, the labs and the authoring tools, the floors above the
@@ -35,6 +37,10 @@ writes and the guard summarizes both alike (:func:`descent.authoring.audit.summa
 change of an input is a new key: the module is graded again, never replayed, and the guard says
 which inputs changed. Remove the folder to forget every entry; ``--regrade`` grades every module
 again without reading it (and keeps the new entries).
+
+(Code that is not deterministic itself, such as a micrograd-style ``Value`` that orders its graph
+through a set of objects, may give other values in any two gradings; the guard compares names,
+which such a variant keeps, and a replay gives the values of the grading it kept.)
 
 Why a change of the diagnoses re-grades, whole: a variant's generic names come from the claims
 its failed checks make and from weighing them against every comparison of its exercise, the
@@ -358,16 +364,3 @@ def split(doc: dict[str, Any], module_of: dict[str, str]) -> dict[str, dict[str,
         if module in parts:
             parts[module]["tests"].append(test)
     return parts
-
-
-def shares(modules: Sequence[str], jobs: int, cost: dict[str, float]) -> list[list[str]]:
-    """``modules`` in at most ``jobs`` groups of about equal ``cost`` (the costliest first, each
-    to the lightest group), each group in the order given; no empty group."""
-    groups: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(modules))))]
-    loads = [0.0] * len(groups)
-    for module in sorted(modules, key=lambda m: (-cost.get(m, 0.0), m)):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(module)
-        loads[lightest] += cost.get(module, 0.0)
-    order = {m: n for n, m in enumerate(modules)}
-    return [sorted(g, key=order.__getitem__) for g in groups if g]

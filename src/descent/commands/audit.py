@@ -41,8 +41,8 @@ def register(sub) -> None:
     p.add_argument(
         "--results",
         help="results JSON path of the hidden graders' run (the public tests' run is written "
-        "beside it, as NAME-public.json; the generic guard's gradings in several processes "
-        "as NAME-1.json, NAME-2.json...)",
+        "beside it, as NAME-public.json; the generic guard's, one per module graded, as "
+        "NAME-MODULE.json)",
     )
     p.add_argument(
         "--module",
@@ -116,8 +116,8 @@ def _guard_options(p) -> None:
         "-j",
         type=options.jobs,
         default=0,
-        help="with --check-generic or --record-generic: grading processes at a time, each "
-        "grading some modules (default: one per CPU available)",
+        help="with --check-generic or --record-generic: modules graded at a time, each in a "
+        "process of its own (default: one per CPU available)",
     )
 
 
