@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .errors import DescentError
 
@@ -38,25 +39,14 @@ def _root(folders: tuple[str, ...], what: str) -> Path:
 PLUGINS = ("--disable-plugin-autoload", "-p", "descent.grading.plugin", "-p", "hypothesispytest")
 
 
-def run_pytest(
-    suite: str | list[str],
-    impls: list[str],
-    *,
-    device: str = "cpu",
-    results: Path | None = None,
-    extra: list[str] | None = None,
-    quiet: bool = True,
-    root: Path | None = None,
-) -> int:
+def run_pytest(suite: str | list[str], impls: list[str], **options: Any) -> int:
     """Run one test folder or file of the kit (or of ``root``), or a list of them, against
-    ``impls`` in this process; returns pytest's code."""
+    ``impls`` in this process; returns pytest's code. ``options``: those of
+    :func:`pytest_args` (``device``, ``results``, ``extra``, ``quiet``, ``root``)."""
     # start-up: the command line loads this module; pytest only when a run starts
     import pytest
 
-    args = pytest_args(
-        suite, impls, device=device, results=results, extra=extra, quiet=quiet, root=root
-    )
-    return int(pytest.main(args))
+    return int(pytest.main(pytest_args(suite, impls, **options)))
 
 
 def pytest_args(
