@@ -52,6 +52,12 @@ def _grade(subs: list[Path], results: Path, *mode: str) -> dict:
     }
 
 
+def grade_one(sub: Path, results: Path, select: list[str]) -> dict:
+    """``descent grade`` of one submission through the confined worker, with its defaults
+    (``select``: ``-k EXPR``); wall and CPU seconds, and whether it lost points."""
+    return _grade([sub], results, *select)
+
+
 def _batch(folder: Path, out: Path, *select: str) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     run = timed(

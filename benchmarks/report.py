@@ -176,6 +176,83 @@ def ops_table(body: dict) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
+def import_table(body: dict) -> tuple[list[str], list[list[str]]]:
+    head = ["command", "wall s (median)", "runs", "note"]
+    rows = []
+    for r in body["rows"]:
+        if "error" in r:
+            rows.append([r["what"], "-", "-", "problem: " + r["error"].splitlines()[0][:160]])
+        else:
+            rows.append(
+                [_IMPORT_NAMES.get(r["what"], r["what"]), _s(r["wall_s"]), str(r["runs"]), ""]
+            )
+    if body.get("ratio") is not None:
+        rows.append(
+            ["one grading / the import", f"{body['ratio']:.2f}x", "", "ratio of the medians"]
+        )
+    return head, rows
+
+
+_IMPORT_NAMES = {
+    "import": 'python -c "import torch, pytest, numpy"',
+    "grading": "descent grade, one copy of the solutions, isolated",
+}
+
+
+def suite_table(body: dict) -> tuple[list[str], list[list[str]]]:
+    head = ["command", "wall s", "CPU s", "tests", "failed", "errors", "skipped"]
+    rows = []
+    for r in body["rows"]:
+        if "error" in r:
+            rows.append([r["command"], "-", "-", "-", "-", "-", "did not run: " + r["error"][:160]])
+        else:
+            counts = [str(r.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")]
+            rows.append([r["command"], _s(r["wall_s"]), _s(r["cpu_s"]), *counts])
+    return head, rows
+
+
+def slowest_table(body: dict) -> tuple[list[str], list[list[str]]]:
+    """The suite's slowest tests (setup, call and teardown together)."""
+    return ["test", "s"], [[t["test"], _s(t["seconds"])] for t in body.get("slowest", [])]
+
+
+def headline(results: dict) -> list[list[str]]:
+    """The figures issue 54 asks of every run: [figure, value], for those this run measured."""
+    out = []
+    suite = results.get("suite", {})
+    ran = [r for r in suite.get("rows", []) if "error" not in r]
+    if ran:
+        name = "the kit's suite, " + ran[0]["command"]
+        out.append([name, f"{ran[0]['wall_s']:.0f} s wall ({ran[0]['cpu_s']:.0f} CPU s)"])
+    body = results.get("import", {})
+    if body.get("ratio") is not None:
+        runs = {r["what"]: r for r in body["rows"] if "error" not in r}
+        out.append(
+            [
+                "one grading / the import of torch, pytest and numpy (interleaved medians"
+                + (f"; {body['select']}" if body.get("select") else "")
+                + ")",
+                f"{body['ratio']:.2f}x ({runs['grading']['wall_s']:.2f} s / "
+                f"{runs['import']['wall_s']:.2f} s, {runs['grading']['runs']} rounds)",
+            ]
+        )
+    kit = results.get("kit", {})
+    batch = [
+        r for r in kit.get("rows", []) if r.get("mode") == "batch, isolated" and "error" not in r
+    ]
+    if batch:
+        big = max(batch, key=lambda r: r["submissions"])
+        out.append(
+            [
+                f"descent batch, CPU s per submission (a class of {big['submissions']})",
+                f"{big['cpu_per_submission_s']:.2f} CPU s",
+            ]
+        )
+    for n, t in enumerate(suite.get("slowest", []), 1):
+        out.append([f"the suite's slowest test {n}", f"{t['seconds']:.1f} s {t['test']}"])
+    return out
+
+
 def targets(results: dict) -> list[list[str]]:
     """The issue's targets that this run measured: [target, measured, met?]."""
     out = []
@@ -249,6 +326,17 @@ def targets(results: dict) -> list[list[str]]:
                 f"{r['wall_s']:.2f} s",
                 r["wall_s"] < limit,
             )
+    ratio = results.get("import", {}).get("ratio")
+    if ratio is not None and not results["import"].get("select"):
+        add(
+            "one grading <= 2.75x the import of torch, pytest and numpy",
+            f"{ratio:.2f}x",
+            ratio <= 2.75,
+        )
+    suite = [r for r in results.get("suite", {}).get("rows", []) if "error" not in r]
+    if suite and not results["suite"].get("quick"):
+        wall = suite[0]["wall_s"]
+        add("the kit's suite (./dev test) <= 10 minutes", f"{wall / 60:.1f} min", wall <= 600)
     ops = results.get("ops", {}).get("rows", [])
     cpu = [r for r in ops if r["device"] == "cpu"]
     if cpu:
@@ -298,6 +386,15 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                 *ops_table(ops),
             )
         )
+    if "import" in results:
+        title = "5. One grading against the import of torch, pytest and numpy (interleaved)"
+        if results["import"].get("select"):
+            title += f" (only the tests selected by {results['import']['select']})"
+        out.append((title, *import_table(results["import"])))
+    if "suite" in results:
+        out.append(("6. The kit's suite", *suite_table(results["suite"])))
+        if results["suite"].get("slowest"):
+            out.append(("6b. The suite's slowest tests", *slowest_table(results["suite"])))
     goals = targets(results)
     if goals:
         out.append(("Speed targets", ["target", "measured", ""], goals))
@@ -350,6 +447,22 @@ def print_ops(body: dict) -> None:
     print_section("4. reference / PyTorch", *ops_table(body))
 
 
+def print_import(body: dict) -> None:
+    print_section("5. one grading / the import", *import_table(body))
+
+
+def print_suite(body: dict) -> None:
+    print_section("6. the kit's suite", *suite_table(body))
+    if body.get("slowest"):
+        print_section("6b. its slowest tests", *slowest_table(body))
+
+
+def print_headline(results: dict) -> None:
+    rows = headline(results)
+    if rows:
+        print_section("headline (this run)", ["figure", "measured"], rows)
+
+
 def _loads(values) -> str:
     return "-" if not values else " / ".join(f"{x:.1f}" for x in values)
 
@@ -379,6 +492,9 @@ def markdown(results: dict) -> str:
         parts.append(f"- {note}")
     for note in results.get("peers", {}).get("notes", []):
         parts.append(f"- {note}")
+    lines = headline(results)
+    if lines:
+        parts += ["", "## Headline", "", _md(["figure", "measured"], lines)]
     for title, head, rows in tables(results):
         parts += ["", f"## {title}", "", _md(head, rows)]
         if title.startswith("2."):

@@ -1,7 +1,7 @@
 """Descent's speed in one command: against nbgrader and otter-grader, the full graders, the
 student's loop, and the reference solutions against PyTorch.
 
-    .venv/bin/python benchmarks/run.py            # full mode (under 15 minutes on 2 quiet cores)
+    .venv/bin/python benchmarks/run.py            # full mode (the suite's time and 15 minutes)
     .venv/bin/python benchmarks/run.py --quick    # CI smoke run: checks the runner, no timing
     .venv/bin/python benchmarks/run.py --profile  # also where the graders' time goes
 
@@ -26,12 +26,23 @@ first run installs their environments after the kit's own measurements):
 4. ``ops``: forward plus backward of the reference operations against PyTorch, on CPU (one torch
    thread by default, ``--threads``) and on CUDA when a device is present. See
    ``benchmarks/reference_ops.py``.
+5. ``import``: one grading (``descent grade`` of a copy of the solutions through the confined
+   worker) against ``import torch, pytest, numpy``, interleaved, ``--import-repeats`` rounds
+   (default 5); the ratio of the medians. See ``benchmarks/suite.py``.
+6. ``suite``: ``./dev test`` as CI runs it, its wall and CPU seconds and its five slowest tests
+   (from a JUnit file of that run); more than ten minutes on two cores. ``--quick`` runs one
+   small test file through the same steps instead.
+
+The run ends with the headline figures, printed and at the top of ``RESULTS.md``: the suite's
+wall time, one grading's ratio to the import, ``descent batch``'s CPU seconds per submission
+(the class of ``--batch-class``) and the suite's five slowest tests.
 
 Each section interleaves the commands it compares, so a change of load hits them alike; on a
 shared machine compare within one run only. The full mode writes ``benchmarks/RESULTS.md`` and
 ``benchmarks/results.json`` (``--out`` changes the folder); ``--quick`` writes them only under
 ``--out``. ``--quick`` uses 2 peer submissions, one class of 1 graded with ``-k mse``, one module
-of the student's loop and small tensors; it installs nothing (a peer whose environment is not
+of the student's loop, small tensors, one round of the import against a grading with ``-k mse``
+and one small test file for the suite; it installs nothing (a peer whose environment is not
 there yet is reported as skipped) and asserts that every section produced its rows, never a
 timing.
 
@@ -60,9 +71,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kit  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
+import suite  # noqa: E402
 from timing import KIT  # noqa: E402
 
-SECTIONS = ("kit", "loop", "ops", "peers")  # the default order: peers last, after any install
+# The default order: the suite after the kit's own measurements (it keeps both CPUs busy for
+# minutes), the peers last, after any install.
+SECTIONS = ("import", "kit", "loop", "ops", "suite", "peers")
 
 
 def log(message: str) -> None:
@@ -118,6 +132,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="samples per operation and side (default 15; --quick 3)",
     )
     parser.add_argument(
+        "--import-repeats",
+        type=int,
+        default=None,
+        metavar="R",
+        help="rounds of the import against one grading (default 5; --quick 1)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -167,6 +188,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--batch-class must be 0 (none) or more")
     args.loop_repeats = args.loop_repeats or (1 if q else 3)
     args.ops_repeats = args.ops_repeats or (3 if q else 15)
+    args.import_repeats = args.import_repeats or (1 if q else 5)
     if args.out is None and not q:
         args.out = KIT / "benchmarks"
     return args
@@ -243,7 +265,29 @@ def peers_section(args: argparse.Namespace, tmp: Path) -> dict:
     return body
 
 
-RUNS = {"kit": kit_section, "loop": loop_section, "ops": ops_section, "peers": peers_section}
+def import_section(args: argparse.Namespace, tmp: Path) -> dict:
+    log(f"5. one grading against the import of torch, pytest and numpy ({args.import_repeats})")
+    select = ["-k", "mse"] if args.quick else []
+    body = suite.grading_vs_import(tmp / "import", args.import_repeats, select, log)
+    report.print_import(body)
+    return body
+
+
+def suite_section(args: argparse.Namespace, tmp: Path) -> dict:
+    log("6. the kit's suite" + (" (quick: a smoke run of one small file)" if args.quick else ""))
+    body = suite.suite(tmp, args.quick, log)
+    report.print_suite(body)
+    return body
+
+
+RUNS = {
+    "import": import_section,
+    "kit": kit_section,
+    "loop": loop_section,
+    "ops": ops_section,
+    "suite": suite_section,
+    "peers": peers_section,
+}
 
 
 def run_sections(args: argparse.Namespace, tmp: Path, results: dict, save) -> dict:
@@ -265,9 +309,10 @@ def check(results: dict, chosen: list[str]) -> list[str]:
             problems.append(f"{section}: no rows")
         for row in rows:
             if "error" in row and not row.get("tool", "").startswith(("nbgrader", "otter")):
-                problems.append(
-                    f"{section}: {row.get('tool') or row.get('mode') or row}: {row['error'][:300]}"
-                )
+                name = row.get("tool") or row.get("mode") or row.get("what") or row.get("command")
+                problems.append(f"{section}: {name or row}: {row['error'][:300]}")
+        if section == "suite" and rows and not body.get("slowest"):
+            problems.append("suite: no test read from the run's JUnit file")
     return problems
 
 
@@ -319,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     save(final=True)
+    report.print_headline(results)
     print(f"\nthe run took {results['duration_s']:.0f} s")
     if args.out is not None:
         print(f"wrote {args.out / 'RESULTS.md'} and {args.out / 'results.json'}")

@@ -16,6 +16,7 @@ import kit  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import run  # noqa: E402
+import suite  # noqa: E402
 
 
 def _checks():
@@ -74,7 +75,8 @@ def test_options_are_checked():
         run.parse(["--class-sizes", "1,ten"])
     args = run.parse(["--quick", "--sections", "ops,kit"])
     assert args.sections == ["ops", "kit"] and args.class_sizes == [1] and args.out is None
-    assert args.batch_class == 2
+    assert args.batch_class == 2 and args.import_repeats == 1
+    assert run.parse([]).sections == ["import", "kit", "loop", "ops", "suite", "peers"]
     # one submission alone in every command, and a class of 50 through descent batch
     args = run.parse([])
     assert args.class_sizes == [1] and args.batch_class == 50
@@ -170,6 +172,32 @@ def _results() -> dict:
                 ],
             },
         },
+        "import": {
+            "select": "",
+            "rows": [
+                {"what": "import", "wall_s": 2.0, "runs": 5},
+                {"what": "grading", "wall_s": 6.5, "runs": 5},
+            ],
+            "ratio": 3.25,
+        },
+        "suite": {
+            "quick": False,
+            "rows": [
+                {
+                    "command": "./dev test (as .ci/run runs it)",
+                    "wall_s": 720.0,
+                    "cpu_s": 1300.0,
+                    "tests": 3300,
+                    "failures": 0,
+                    "errors": 0,
+                    "skipped": 12,
+                }
+            ],
+            "slowest": [
+                {"test": "tests.isolation.test_equivalence::test_a", "seconds": 300.0},
+                {"test": "tests.test_generic_names::test_b", "seconds": 90.5},
+            ],
+        },
         "ops": {
             "threads": 1,
             "cuda": False,
@@ -202,6 +230,64 @@ def test_targets_are_judged_from_the_measured_rows():
     assert not any("otter" in name for name in verdicts)  # otter did not run
     assert verdicts["the capstone's tests on the reference, isolated: < 1 s"] == ("0.80 s", "met")
     assert verdicts["every grader module within its budget"] == ("optim requests", "missed")
+    assert verdicts["one grading <= 2.75x the import of torch, pytest and numpy"] == (
+        "3.25x",
+        "missed",
+    )
+    assert verdicts["the kit's suite (./dev test) <= 10 minutes"] == ("12.0 min", "missed")
+
+
+def test_the_headline_gives_the_four_figures_of_one_run():
+    lines = dict(report.headline(_results()))
+    assert lines["the kit's suite, ./dev test (as .ci/run runs it)"] == "720 s wall (1300 CPU s)"
+    ratio = "one grading / the import of torch, pytest and numpy (interleaved medians)"
+    assert lines[ratio] == "3.25x (6.50 s / 2.00 s, 5 rounds)"
+    assert lines["the suite's slowest test 1"] == "300.0 s tests.isolation.test_equivalence::test_a"
+    assert "the suite's slowest test 3" not in lines
+    results = _results()
+    results["kit"]["rows"].append(
+        {
+            "submissions": 50,
+            "mode": "batch, isolated",
+            "wall_s": 100.0,
+            "cpu_s": 140.0,
+            "wall_per_submission_s": 2.0,
+            "cpu_per_submission_s": 2.8,
+            "lost_points": [],
+        }
+    )
+    assert dict(report.headline(results))[
+        "descent batch, CPU s per submission (a class of 50)"
+    ] == ("2.80 CPU s")
+    text = report.markdown(results)
+    assert text.index("## Headline") < text.index("## 1. The small assignment")
+    assert "| tests.test_generic_names::test_b | 90.50 |" in text
+
+
+def test_a_quick_run_judges_no_timing_of_the_suite_or_the_import():
+    results = _results()
+    results["suite"]["quick"] = True
+    results["import"]["select"] = "-k mse"
+    names = [name for name, _, _ in report.targets(results)]
+    assert not any("suite" in n or "import" in n for n in names)
+
+
+def test_the_slowest_tests_are_read_from_a_junit_file(tmp_path):
+    path = tmp_path / "suite.xml"
+    path.write_text(
+        '<?xml version="1.0"?><testsuites><testsuite tests="3" failures="1" errors="0" '
+        'skipped="1"><testcase classname="tests.test_a" name="test_x" time="0.5"/>'
+        '<testcase classname="tests.test_b" name="test_y[1]" time="12.25"/>'
+        '<testcase classname="tests.test_a" name="test_z" time="3"/></testsuite></testsuites>'
+    )
+    counts, slowest = suite.read_junit(path)
+    assert counts == {"tests": 3, "failures": 1, "errors": 0, "skipped": 1}
+    assert [t["test"] for t in slowest] == [
+        "tests.test_b::test_y[1]",
+        "tests.test_a::test_z",
+        "tests.test_a::test_x",
+    ]
+    assert slowest[0]["seconds"] == 12.25
 
 
 def test_the_markdown_states_the_run_and_escapes_cells():
@@ -231,9 +317,16 @@ def test_the_budget_rows_join_seconds_and_counts_per_module():
 
 def test_quick_asserts_rows_but_forgives_a_missing_peer():
     results = _results()
-    assert run.check(results, results["sections"]) == []
+    chosen = [*results["sections"], "import", "suite"]
+    assert run.check(results, chosen) == []
     results["kit"]["rows"] = []
-    assert run.check(results, results["sections"]) == ["kit: no rows"]
+    assert run.check(results, chosen) == ["kit: no rows"]
+    results["suite"]["slowest"] = []
+    results["import"]["rows"].append({"what": "problem", "error": "the grading lost points"})
+    assert run.check(results, chosen)[1:] == [
+        "import: problem: the grading lost points",
+        "suite: no test read from the run's JUnit file",
+    ]
 
 
 def test_the_report_is_written_again_from_a_results_file(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .errors import DescentError
 
@@ -38,7 +39,17 @@ def _root(folders: tuple[str, ...], what: str) -> Path:
 PLUGINS = ("--disable-plugin-autoload", "-p", "descent.grading.plugin", "-p", "hypothesispytest")
 
 
-def run_pytest(
+def run_pytest(suite: str | list[str], impls: list[str], **options: Any) -> int:
+    """Run one test folder or file of the kit (or of ``root``), or a list of them, against
+    ``impls`` in this process; returns pytest's code. ``options``: those of
+    :func:`pytest_args` (``device``, ``results``, ``extra``, ``quiet``, ``root``)."""
+    # start-up: the command line loads this module; pytest only when a run starts
+    import pytest
+
+    return int(pytest.main(pytest_args(suite, impls, **options)))
+
+
+def pytest_args(
     suite: str | list[str],
     impls: list[str],
     *,
@@ -47,12 +58,8 @@ def run_pytest(
     extra: list[str] | None = None,
     quiet: bool = True,
     root: Path | None = None,
-) -> int:
-    """Run one test folder or file of the kit (or of ``root``), or a list of them, against
-    ``impls`` in this process; returns pytest's code."""
-    # start-up: the command line loads this module; pytest only when a run starts
-    import pytest
-
+) -> list[str]:
+    """The arguments of :func:`run_pytest`'s run, for a ``python -m pytest`` of its own."""
     root = root or kit_root()
     suites = [suite] if isinstance(suite, str) else suite
     # No test of the kit reads its logs, and pytest's log capture costs a few milliseconds per
@@ -74,4 +81,4 @@ def run_pytest(
         args.append(f"--results={results}")
     if quiet:
         args += ["-q", "--no-header", "--tb=no", "-rN", "--no-grade-summary", "-p", "no:warnings"]
-    return int(pytest.main(args + list(extra or [])))
+    return args + list(extra or [])

@@ -197,17 +197,21 @@ def _kit(tmp_path: Path, record: Record | None) -> Path:
 def _graded(monkeypatch, kit: Path, diagnosis: str | None) -> None:
     """The command's grading run, made up (:func:`_doc`)."""
 
-    def run_pytest(suites, impls, *, device, results):
-        assert suites == ["graders/test_losses.py"]
-        results.write_text(json.dumps(_doc(diagnosis)))
-        return 1
+    def run(root, runs, *, device, jobs):
+        assert [suites for suites, _, _ in runs] == [["graders/test_losses.py"]]
+        for _, _, results in runs:
+            results.write_text(json.dumps(_doc(diagnosis)))
+        return [1 for _ in runs]
 
     monkeypatch.setattr(audit, "kit_root", lambda: kit)
-    monkeypatch.setattr(audit, "run_pytest", run_pytest)
+    monkeypatch.setattr(audit.generic_jobs, "run", run)
     monkeypatch.setattr(audit, "variant_modules", lambda: MODULES)
 
 
-def _guard(tmp_path: Path, record: bool) -> tuple[int, str]:
+def _guard(tmp_path: Path, record: bool, regrade: bool = True) -> tuple[int, str]:
+    """The guard on the made-up kit; ``regrade`` by default, since each made-up grading below
+    gives other names for the same inputs, which no real grading does (a replay is what the
+    guard's cache gives otherwise: tests/authoring/test_generic_cache.py)."""
     console = Console(record=True, width=200)
     code = audit.generic_guard(
         record=record,
@@ -215,6 +219,7 @@ def _guard(tmp_path: Path, record: bool) -> tuple[int, str]:
         console=console,
         results=tmp_path / "results.json",
         modules=["losses"],
+        regrade=regrade,
     )
     return code, console.export_text()
 
@@ -228,6 +233,20 @@ def test_the_check_fails_on_a_moved_name_and_passes_on_the_recorded_one(tmp_path
     _graded(monkeypatch, kit, "factor")
     code, out = _guard(tmp_path, record=False)
     assert code == 0 and "the generic names are those recorded" in out, out
+
+
+def test_a_check_with_nothing_changed_replays_the_last_grading_and_says_so(tmp_path, monkeypatch):
+    kit = _kit(tmp_path, _record(mse_sum=["factor"]))
+    _graded(monkeypatch, kit, "term")
+    code, out = _guard(tmp_path, record=False, regrade=False)
+    assert code == 1 and "grading losses: not graded here before" in out, out
+    _graded(monkeypatch, kit, "factor")  # would pass, were it graded: it is not
+    code, again = _guard(tmp_path, record=False, regrade=False)
+    assert code == 1 and "replayed from .descent/generic-names-cache" in again, again
+    assert "bug:mse_sum (losses): factor -> term" in again
+    (kit / "graders" / "test_losses.py").write_text("# edited\n")
+    code, out = _guard(tmp_path, record=False, regrade=False)
+    assert code == 0 and "grading losses: graders (graders/test_losses.py)" in out, out
 
 
 def test_the_check_passes_a_new_variant_with_a_note(tmp_path, monkeypatch):

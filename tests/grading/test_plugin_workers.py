@@ -28,3 +28,21 @@ def test_an_inverse_borrowed_through_numpy_is_named_as_one():
     assert "[library use]" in message and "what it borrows: an explicit inverse" in message
     assert "least-squares solver" in _flagged("scipy.linalg.lstsq (regression.py line 3)")
     assert "what it borrows" not in _flagged("torch.nn.functional.mse_loss (losses.py line 2)")
+
+
+def test_retiring_settles_that_implementation_s_ledgers_then_stops_its_worker(monkeypatch):
+    """``retire``: the failures of an implementation whose tests are over are weighed while its
+    worker still runs (a weighing may read what the worker holds), then the worker stops; the
+    ledgers of the others stay for the end of the run."""
+    from descent.diagnoses import verified
+
+    events: list = []
+    monkeypatch.setattr(verified, "settle", lambda books, ref: events.append(("settle", books)))
+    impl = types.SimpleNamespace(name="alice", retire=lambda: events.append(("retire",)))
+    ledgers = {("alice", "losses.mse"): "a1", ("bob", "losses.mse"): "b1", ("alice", "x.y"): "a2"}
+    plugin_workers.retire(impl, ledgers, reference="ref")
+    assert events == [
+        ("settle", {("alice", "losses.mse"): "a1", ("alice", "x.y"): "a2"}),
+        ("retire",),
+    ]
+    assert ledgers == {("bob", "losses.mse"): "b1"}

@@ -51,7 +51,7 @@ from rich.table import Table
 from .. import catalogue, results
 from .. import results as results_mod
 from ..kit import kit_root, run_pytest
-from . import audit_labelled, audit_public, completeness, generic_names
+from . import audit_labelled, audit_public, completeness, generic_cache, generic_jobs, generic_names
 
 # The sets of bugs the audit reports apart, by the kind of variant of their bugs.
 SETS = {catalogue.BUG: "catalogue", catalogue.STUDENT: "student-style corpus"}
@@ -378,28 +378,44 @@ def variant_modules() -> dict[str, str]:
 
 
 def generic_guard(
-    *, record: bool, device: str, console: Console, results: Path, modules: Sequence[str] = ()
+    *,
+    record: bool,
+    device: str,
+    console: Console,
+    results: Path,
+    modules: Sequence[str] = (),
+    regrade: bool = False,
+    jobs: int = 1,
 ) -> int:
-    """The pre-emption guard (:mod:`descent.authoring.generic_names`): grade the catalogue's
-    variants and the corpus with the hidden graders (of ``modules`` only when given), then write
-    their generic names to the record (``record``) or compare them with it: exit 1 when any
-    moved or a recorded one is missing, 0 otherwise (new variants are listed, and pass)."""
-    path = kit_root() / generic_names.RECORD
+    """The pre-emption guard (:mod:`descent.authoring.generic_names`): the generic names of the
+    catalogue's variants and the corpus's (of ``modules`` only when given), each module's
+    replayed from the guard's cache where nothing that decides them changed since it was graded
+    (:mod:`descent.authoring.generic_cache`), graded with the hidden graders otherwise (all of
+    them with ``regrade``; ``jobs`` processes at most); then written to the record (``record``)
+    or compared with it: exit 1 when any moved or a recorded one is missing, 0 otherwise (new
+    variants are listed, and pass)."""
+    root = kit_root()
+    path = root / generic_names.RECORD
     # A module's entries go into a whole record; a check needs one: both refuse before grading.
     before = generic_names.load(path) if modules or not record else generic_names.Record()
-    suites = _suites(modules, console)
-    if suites is None:
+    if modules and _suites(modules, console) is None:
         return 2
-    code = run_pytest(suites, SPECS["all"], device=device, results=results)
+    load_variants(root)
+    where = variant_modules()
+    docs, code = generic_docs(
+        root,
+        where,
+        modules,
+        device=device,
+        console=console,
+        results=results,
+        regrade=regrade,
+        jobs=jobs,
+    )
     if code not in (0, 1):
         console.print(f"[red]the grading run did not complete (pytest exit code {code})[/red]")
         return code
-    where = variant_modules()
-    rows = [
-        r
-        for r in summarize(results_mod.load(results))
-        if not modules or where.get(f"{r['kind']}:{r['id']}") in modules
-    ]
+    rows = [r for doc in docs.values() for r in summarize(doc)]
     after = generic_names.from_rows(rows, where)
     if record:
         path.write_text(generic_names.dumps(generic_names.merged(before, after, modules)))
@@ -412,3 +428,111 @@ def generic_guard(
     comparison = generic_names.compare(before, after, modules)
     console.print(generic_names.report(comparison), markup=False)
     return 1 if comparison.fails else 0
+
+
+def load_variants(root: Path) -> None:
+    """Load the catalogue and the corpus of the kit at ``root`` (what :func:`variant_modules`
+    then lists), as a grading run does."""
+    for kind in (catalogue.BUG, catalogue.STUDENT):
+        folder = root / "graders" / catalogue.FOLDERS[kind]
+        if folder.is_dir():
+            catalogue.load(folder)
+
+
+def generic_docs(
+    root: Path,
+    where: dict[str, str],
+    modules: Sequence[str],
+    *,
+    device: str,
+    console: Console,
+    results: Path,
+    regrade: bool,
+    jobs: int,
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Per module (``modules``, else every module with variants), its variants' tests and
+    implementation blocks: replayed from the cache, or graded now (and kept there); and the
+    grading's pytest code (0 when nothing was graded). ``where``: :func:`variant_modules`."""
+    chosen = list(modules) or sorted(set(where.values()))
+    keys = {m: sorted(k for k, of in where.items() if of == m) for m in chosen}
+    options = [f"--device={device}"]  # what the gradings are given, and keyed on
+    cache = generic_cache.Cache(root / generic_cache.FOLDER)
+    found = {m: generic_cache.inputs(root, m, keys[m], options) for m in chosen}
+    docs = {m: None if regrade else cache.replay(m, found[m]) for m in chosen}
+    stale = [m for m in chosen if docs[m] is None]
+    _say_what_is_graded(console, cache, found, stale, chosen, regrade)
+    if not stale:
+        return docs, 0
+    graded, code = _grade_modules(
+        root, stale, keys, where, cache, device=device, results=results, jobs=jobs
+    )
+    if code not in (0, 1):
+        return {}, code
+    for module in stale:
+        docs[module] = graded.get(module) or {"implementations": [], "tests": []}
+        seconds = sum(t.get("duration_s", 0.0) for t in docs[module]["tests"])
+        cache.store(module, found[module], docs[module], seconds)
+    return docs, code
+
+
+def _say_what_is_graded(
+    console: Console,
+    cache: generic_cache.Cache,
+    found: dict[str, generic_cache.Inputs],
+    stale: list[str],
+    chosen: list[str],
+    regrade: bool,
+) -> None:
+    replayed = [m for m in chosen if m not in stale]
+    if replayed:
+        console.print(
+            f"replayed from {generic_cache.FOLDER.as_posix()} (nothing that decides their "
+            f"generic names changed since they were graded): {', '.join(replayed)}",
+            markup=False,
+        )
+    why: dict[str, list[str]] = {}  # modules graded for the same reason are named together
+    for module in stale:
+        last = None if regrade else cache.latest(module)
+        if regrade:
+            reason = "--regrade"
+        elif last is None:
+            reason = "not graded here before"
+        else:
+            reason = "; ".join(found[module].changed(last)) or "its entry is unreadable"
+        why.setdefault(reason, []).append(module)
+    for reason, graded in why.items():
+        console.print(f"grading {', '.join(graded)}: {reason}", markup=False)
+
+
+def _grade_modules(
+    root: Path,
+    stale: list[str],
+    keys: dict[str, list[str]],
+    where: dict[str, str],
+    cache: generic_cache.Cache,
+    *,
+    device: str,
+    results: Path,
+    jobs: int,
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Grade the variants of each of the ``stale`` modules with its graders file, in a process
+    of its own (:mod:`descent.authoring.generic_jobs`), ``jobs`` at a time, the longest first
+    (as last graded); their tests and blocks per module, and the worst pytest code. Each
+    writes ``results`` named after its module (``results-losses.json``)."""
+    present = [m for m in stale if (root / "graders" / f"test_{m}.py").exists()]
+    cost = {m: cache.seconds(m) or 2.0 * len(keys[m]) for m in present}
+    runs = []
+    for module in sorted(present, key=lambda m: (-cost[m], m)):
+        specs = list(keys[module])
+        if len(specs) == 1 and len(where) > 1:  # several implementations: own exercise only
+            specs.append(next(k for k in where if k != specs[0]))
+        out = results.with_name(f"{results.stem}-{module}.json")
+        runs.append(([f"graders/test_{module}.py"], specs, out))
+    codes = generic_jobs.run(root, runs, device=device, jobs=jobs)
+    code = max(codes, default=0, key=lambda c: (c not in (0, 1), c))
+    if code not in (0, 1):
+        return {}, code
+    docs: dict[str, dict[str, Any]] = {}
+    for _, _, out in runs:
+        docs.update(generic_cache.split(results_mod.load(out), where))
+    return docs, code

@@ -6,15 +6,19 @@ full marks, a classic mistake is named and an argument edited in place is caught
 (:mod:`descent.authoring.audit_public`); exit 1 when one does not. With ``--check-generic`` it is
 the pre-emption guard instead (:mod:`descent.authoring.generic_names`): the hidden half only, each
 variant's generic names compared with ``graders/generic_names.json`` (a variant not recorded yet
-is listed and passes); ``--record-generic`` writes that file. The write-the-tests exercises are
-audited last (:mod:`descent.testwriting.audit`), or alone with ``--written``."""
+is listed and passes); ``--record-generic`` writes that file. Both replay a module whose inputs
+did not change since the guard last graded it (:mod:`descent.authoring.generic_cache`) and grade
+the others in ``--jobs`` processes; ``--regrade`` grades every module. The write-the-tests
+exercises are audited last (:mod:`descent.testwriting.audit`), or alone with ``--written``."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from rich.markup import escape
 
+from .. import options
 from ..authoring.scaffold import MARKER, unfinished
 from ..errors import DescentError
 from ..kit import kit_root
@@ -37,7 +41,8 @@ def register(sub) -> None:
     p.add_argument(
         "--results",
         help="results JSON path of the hidden graders' run (the public tests' run is written "
-        "beside it, as NAME-public.json)",
+        "beside it, as NAME-public.json; the generic guard's, one per module graded, as "
+        "NAME-MODULE.json)",
     )
     p.add_argument(
         "--module",
@@ -71,6 +76,13 @@ def register(sub) -> None:
         "every wheat and catches every chaff, and agrees with the public set of "
         "exercises/twins.py (the full audit ends with this too)",
     )
+    _guard_options(p)
+    device_option(p)
+    p.set_defaults(func=cmd_audit)
+
+
+def _guard_options(p) -> None:
+    """``--check-generic`` or ``--record-generic``, and how the guard grades."""
     guard = p.add_mutually_exclusive_group()
     guard.add_argument(
         "--check-generic",
@@ -80,7 +92,9 @@ def register(sub) -> None:
         "and compare each variant's generic names with graders/generic_names.json; exit 1 with "
         "each variant that moved (before -> after) and each recorded one missing from the run, "
         "0 when none did; a new variant (not recorded yet) is listed, with the command that "
-        "records it, and passes; then run the kit's suite",
+        "records it, and passes. A module is replayed from .descent/generic-names-cache when "
+        "nothing that decides its names changed since the guard last graded it (--regrade: "
+        "grade all)",
     )
     guard.add_argument(
         "--record-generic",
@@ -89,8 +103,22 @@ def register(sub) -> None:
         "catalogue and corpus; with --module, that module's entries only) when a change of "
         "names is meant; commit the file with the change",
     )
-    device_option(p)
-    p.set_defaults(func=cmd_audit)
+    p.add_argument(
+        "--regrade",
+        action="store_true",
+        help="with --check-generic or --record-generic: grade every module's variants again "
+        "(the slow mode: the whole catalogue and corpus) instead of replaying what "
+        ".descent/generic-names-cache kept for the modules whose grading code, graders, "
+        "variants, reference, options and environment did not change",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=options.jobs,
+        default=0,
+        help="with --check-generic or --record-generic: modules graded at a time, each in a "
+        "process of its own (default: one per CPU available)",
+    )
 
 
 def cmd_audit(args) -> int:
@@ -123,7 +151,11 @@ def cmd_audit(args) -> int:
             console=console,
             results=results_path(args),
             modules=args.module or [],
+            regrade=args.regrade,
+            jobs=args.jobs or _cpus(),
         )
+    if args.regrade:
+        raise DescentError("--regrade goes with --check-generic or --record-generic")
     code = audit(
         device=args.device,
         console=console,
@@ -135,6 +167,12 @@ def cmd_audit(args) -> int:
     code = code if args.corpus == "student" else max(code, _written(args.module or []))
     console.print(BUDGET_HINT)
     return code
+
+
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _written(modules: list[str]) -> int:

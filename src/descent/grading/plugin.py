@@ -224,6 +224,7 @@ class GradingState:
         self.started = time.time()
         self.started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         self._impls: list[Implementation] | None = None
+        self._roots: frozenset[Path] | None = None
         self._reference: Implementation | None | bool = False
         self._loaded: set[str] = set()  # the kinds whose folder of variants is loaded
         self._bugs: dict[str, list[catalogue.Variant]] = {}
@@ -232,6 +233,9 @@ class GradingState:
         # (implementation, exercise) -> every comparison its checks made, so that a cause is
         # named only once verified on all of them (descent.diagnoses.verified)
         self.ledgers: dict[tuple[str, str], Any] = {}
+        # implementation run in a worker -> how many of this session's items use it still: at
+        # none, its worker is stopped (see pytest_runtest_protocol)
+        self.left: dict[str, int] = {}
 
     # -- what is graded ------------------------------------------------------------------------
     def _option_path(self, option: str, default: str) -> Path | None:
@@ -294,6 +298,15 @@ class GradingState:
                 self.root,
             )
         ]
+
+    @property
+    def roots(self) -> frozenset[Path]:
+        """The folders whose files are code under test (:attr:`Implementation.root`), looked up
+        once: every frame of every failure is matched against them, and an audit grades hundreds
+        of implementations (a scan of each for each frame was a sixth of its time)."""
+        if self._roots is None:
+            self._roots = frozenset(i.root for i in self.impls if i.root is not None)
+        return self._roots
 
     @property
     def several(self) -> bool:
@@ -360,6 +373,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _compact_output(session.config)
         _one_thread(session.config)
         _share_tests(session.config)
+        _count_worker_items(session)
         # A grading run that dies before writing its results must not leave the previous
         # run's file looking current.
         _results_file(session.config).unlink(missing_ok=True)
@@ -367,6 +381,38 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
     gc.freeze()
+
+
+def _count_worker_items(session: pytest.Session) -> None:
+    """How many items use each implementation that runs in a worker (see
+    :func:`pytest_runtest_protocol`)."""
+    state: GradingState = session.config.stash[_STATE]
+    for item in session.items:
+        impl = _impl_of(item)
+        if getattr(impl, "isolated", False):
+            state.left[impl.name] = state.left.get(impl.name, 0) + 1
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Once the last item of an implementation graded in a worker has run, its worker is
+    stopped at once (its ledgers settled first: :func:`plugin_workers.retire`), not at the end
+    of the run: a grading of many folders otherwise kept the idle workers of those already
+    graded alive until then. An item counts once it has run here; where two processes share
+    the tests (:mod:`descent.grading.split`), neither runs them all, and each stops its workers
+    at its end, as before."""
+    outcome = yield
+    state: GradingState = item.config.stash[_STATE]
+    if not state.left:  # no worker in this run, or none left to stop
+        return outcome
+    impl = _impl_of(item)
+    left = state.left.get(impl.name)
+    if left is not None:
+        state.left[impl.name] = left - 1
+        if left == 1:
+            del state.left[impl.name]
+            plugin_workers.retire(impl, state.ledgers, state.reference)
+    return outcome
 
 
 def _share_tests(config: pytest.Config) -> None:
@@ -890,8 +936,8 @@ def _timed_out(exc: timelimit.CallTimeout, item: pytest.Item) -> str:
 
 
 def _is_student_file(path: Path, item: pytest.Item) -> bool:
-    state: GradingState = item.config.stash[_STATE]
-    return any(path.is_relative_to(impl.root) for impl in state.impls if impl.root is not None)
+    roots = item.config.stash[_STATE].roots
+    return path in roots or any(folder in roots for folder in path.parents)
 
 
 def _grading_the_reference(item: pytest.Item) -> bool:

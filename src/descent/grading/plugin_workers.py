@@ -276,9 +276,7 @@ def environment(impls: list[Implementation]) -> dict[str, Any]:
         {
             a
             for w in workers
-            for a in (
-                getattr(w.process, "applied", None) or info.get("probe", {}).get("applied", [])
-            )
+            for a in (getattr(w, "applied", None) or info.get("probe", {}).get("applied", []))
         }
     )
     return {
@@ -308,6 +306,18 @@ def decorate(doc: dict, impls: list[Implementation]) -> None:
         for ex in block.get("exercises", []):
             if ex["id"] in block.get("review", {}):
                 ex["review"] = True
+
+
+def retire(impl, ledgers: dict, reference) -> None:
+    """No item of this run uses ``impl`` any more: settle its ledgers (the weighing of its
+    failures may still read what its worker holds, descent.diagnoses.verified) and stop its
+    worker. What the results need of it later (library use seen, requests counted, the intake)
+    stays on this side; :func:`close` removes the rest at the end of the run."""
+    # start-up: verification loads with the first failure or the results, never before
+    from ..diagnoses.verified import settle
+
+    settle({key: ledgers.pop(key) for key in list(ledgers) if key[0] == impl.name}, reference)
+    impl.retire()
 
 
 def close(impls) -> None:

@@ -49,6 +49,7 @@ class Connection:
         # What the manager starts the worker with.
         self.folder, self.variant, self.read_extra = folder, variant, tuple(read_extra)
         self.process = None
+        self.applied: list[str] = []  # the confinement its last worker reported in force
         self.generation = 0  # one more each time a worker starts
         self.pipeline = Pipeline(self)
         self.codec = Codec(self)
@@ -104,6 +105,7 @@ class Connection:
         """The running worker, started (again) if there is none."""
         if self.process is None or not self.process.alive:
             self.process = self.manager.start_worker(self)
+            self.applied = list(getattr(self.process, "applied", None) or [])
             self.generation += 1
             self._releases = []
             self.pipeline.drop()

@@ -69,6 +69,7 @@ class WorkerImplementation(Implementation):
     requests = property(lambda self: self.conn.requests)
     pipelined = property(lambda self: self.conn.pipeline.pipelined)
     snapshot_reads = property(lambda self: self.conn.snapshot_reads)
+    applied = property(lambda self: self.conn.applied)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
@@ -151,6 +152,11 @@ class WorkerImplementation(Implementation):
             conn.hits.update(hits)
             conn._hung.clear()
             conn._hung.update(hung)
+
+    def retire(self) -> None:
+        """No test needs the worker any more: stop it now. What it saw and counted stays here
+        for the results, and the intake's copy until :meth:`close`."""
+        self.conn.close()
 
     def close(self) -> None:
         self.conn.close()

@@ -1,0 +1,99 @@
+"""The kit's own suite and one grading against the import it cannot beat.
+
+Sections ``suite`` and ``import`` of ``benchmarks/run.py``:
+
+* :func:`suite`: ``./dev test`` as CI runs it (``.ci/run``: every CPU, the default lane), timed
+  whole, with a JUnit file of that run from which the five slowest tests are read (a test's
+  time there is its setup, call and teardown together, so a test that makes a session's
+  grading shows it). ``--quick`` runs one small test file instead, through the same steps: a
+  smoke run of the runner, not of the suite.
+* :func:`grading_vs_import`: ``descent grade`` of one submission (a copy of the solutions,
+  through the confined worker, the defaults) and ``python -c "import torch, pytest, numpy"``,
+  interleaved, the order swapped each round; the medians' ratio is the grading's cost in
+  imports, the floor no grading can go under (issue 54's target: 2.75).
+"""
+
+from __future__ import annotations
+
+import statistics
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from kit import grade_one
+from timing import KIT, PYTHON, Failed, copy_solutions, kit_env, timed
+
+IMPORT = [PYTHON, "-c", "import torch, pytest, numpy"]
+# The quick mode's stand-in for the suite: one small file of fast tests.
+QUICK = ["tests/test_results.py"]
+SLOWEST = 5
+
+
+def suite(tmp: Path, quick: bool, log) -> dict:
+    """The suite's wall and CPU seconds, its counts, and its :data:`SLOWEST` slowest tests."""
+    junit = tmp / "suite.xml"
+    if quick:
+        what = f"pytest {' '.join(QUICK)} (a smoke run of the runner, not the suite)"
+        command = [PYTHON, "-m", "pytest", *QUICK, "-q", f"--junitxml={junit}"]
+    else:
+        what = "./dev test (as .ci/run runs it)"
+        command = ["bash", str(KIT / "dev"), "test", f"--junitxml={junit}"]
+    log(f"  the suite: {what} ...")
+    try:
+        run = timed(command, env=kit_env(), ok=(0, 1))
+    except Failed as exc:
+        return {"rows": [{"command": what, "error": str(exc)[:500]}], "slowest": []}
+    counts, slowest = read_junit(junit)
+    row = {"command": what, "wall_s": run.wall_s, "cpu_s": run.cpu_s, **counts}
+    return {"rows": [row], "slowest": slowest[:SLOWEST], "quick": quick}
+
+
+def read_junit(path: Path) -> tuple[dict[str, int], list[dict]]:
+    """A JUnit file's counts (tests, failures, errors, skipped) and its tests, slowest first
+    (``nodeid``-like name, seconds)."""
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    counts = {
+        key: sum(int(s.get(key, 0)) for s in suites)
+        for key in ("tests", "failures", "errors", "skipped")
+    }
+    tests = [
+        {
+            "test": f"{case.get('classname', '')}::{case.get('name', '')}".strip(":"),
+            "seconds": float(case.get("time", 0.0)),
+        }
+        for case in root.iter("testcase")
+    ]
+    return counts, sorted(tests, key=lambda t: -t["seconds"])
+
+
+def grading_vs_import(tmp: Path, repeats: int, select: list[str], log) -> dict:
+    """Medians of ``repeats`` interleaved rounds of the import and one grading, and their
+    ratio; ``select`` narrows the grading (``-k mse`` in the quick mode)."""
+    sub = copy_solutions(tmp / "one", "one")
+    walls: dict[str, list[float]] = {"import": [], "grading": []}
+    errors = []
+    for n in range(repeats):
+        order = ["import", "grading"] if n % 2 == 0 else ["grading", "import"]
+        for what in order:
+            log(f"  grading vs import: {what}, round {n + 1} of {repeats} ...")
+            try:
+                if what == "import":
+                    walls[what].append(timed(IMPORT, env=kit_env()).wall_s)
+                else:
+                    got = grade_one(sub, tmp / "r.json", select)
+                    if got["lost_points"]:
+                        errors.append(f"the grading lost points: {got['lost_points']}")
+                    walls[what].append(got["wall_s"])
+            except Failed as exc:
+                errors.append(str(exc)[:500])
+    rows = [
+        {"what": what, "wall_s": statistics.median(w), "runs": len(w)}
+        for what, w in walls.items()
+        if w
+    ]
+    body = {"rows": rows, "select": " ".join(select)}
+    if errors:
+        body["rows"].append({"what": "problem", "error": errors[0]})
+    if walls["import"] and walls["grading"]:
+        body["ratio"] = statistics.median(walls["grading"]) / statistics.median(walls["import"])
+    return body
