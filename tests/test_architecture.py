@@ -23,7 +23,9 @@
 - Each import inside a function anywhere in ``src/descent`` says why, on its line or above its
   group (an optional dependency, start-up cost, an order, an import loop).
 - Sizes: no function of the isolation package is longer than a screen (60 lines), no file of
-  it is longer than 500 lines, and no function anywhere in ``src/descent`` is longer than 80.
+  it is longer than 500 lines, no function anywhere in ``src/descent`` is longer than 80 and no
+  file outside the isolation package longer than 800 (each file let past that is listed with
+  the reason, and still needs it).
 - The fast lane (``./dev test --fast``, the test files marked ``fast``) reaches every module of
   the kit through its imports.
 - Test modules import one another relatively, so that ``pytest tests/grading`` runs as the docs
@@ -48,6 +50,13 @@ ISOLATION = SRC / "isolation"
 SCREEN = 60  # lines, a function's whole text (signature, docstring and body)
 FUNCTION_AT_MOST = 80  # lines, a function anywhere in src/descent, counted as SCREEN is
 ISOLATION_FILE_AT_MOST = 500  # lines, a file of the isolation package (security code)
+FILE_AT_MOST = 800  # lines, a file anywhere else in src/descent
+# Files let past FILE_AT_MOST for now, each with the reason (checked to be still over it).
+LONG_FILES = {
+    "grading/plugin.py": "issues 54 and 56 rewrite it on branches not merged yet (speed54, "
+    "guard54, samegrade56): split it along its seams (scoring, the classification of errors, "
+    "the results document) once they are in, not under them",
+}
 # The trusted side of a connection, lowest first.
 STACK = ["errors", "edits", "handles", "pipeline", "codec", "connection", "remote"]
 # The stacks of the isolation package, lowest first: each module imports only those before it.
@@ -309,7 +318,7 @@ TESTS = {
     "commands": "tests/commands",
     "course": "tests/course",
     "course/similarity": "tests/course/similarity",
-    "diagnoses": "tests/unit/diagnoses",  # where the diagnoses were first mirrored
+    "diagnoses": "tests/diagnoses",
     "grading": "tests/grading",
     "isolation": "tests/isolation",
     "labs": "tests/labs",
@@ -577,6 +586,14 @@ def test_no_isolation_file_is_longer_than_500_lines():
     assert _long_files(ISOLATION, ISOLATION_FILE_AT_MOST) == {}
 
 
+def test_no_file_is_longer_than_800_lines():
+    """Outside the isolation package (which keeps its 500) no file of ``src/descent`` passes
+    800 lines but those listed in ``LONG_FILES``, each of which still does (else: drop it)."""
+    long = _long_files(SRC, FILE_AT_MOST)
+    assert sorted(set(long) - set(LONG_FILES)) == [], {k: long[k] for k in long}
+    assert sorted(set(LONG_FILES) - set(long)) == [], "no longer over the limit: drop it"
+
+
 def test_the_size_checks_see_long_code(tmp_path):
     """The size checks themselves: a long function and a long file are found."""
     (tmp_path / "big.py").write_text("def f():\n" + "    x = 1\n" * 80 + "    return x\n")
@@ -679,7 +696,7 @@ def test_test_modules_import_one_another_relatively():
     """``pytest tests/grading tests/test_results.py``, the command docs/authoring.md gives, runs
     without the kit's folder on ``sys.path`` (``tests/`` is no package): a test module reaches
     another of its folder with a relative import (``from .x import``), and one of another folder
-    by the name pytest gives it (``from unit.diagnoses.test_parameter import``, ``from toykit
+    by the name pytest gives it (``from diagnoses.test_parameter import``, ``from toykit
     import``), never as ``tests.x``, which only ``python -m pytest`` from the kit's folder can
     find."""
     absolute = [

@@ -1,5 +1,5 @@
 """The checker (``descent.grading.checker``) beyond what the diagnoses it calls decide (those are in
-tests/unit/diagnoses/):
+tests/diagnoses/):
 
 - a float32 check against the reference compares with the reference's float64 result cast down
   (the exact value rounded once), so that a float32 result is held to its own rounding only;
@@ -14,7 +14,7 @@ import time
 
 import pytest
 import torch
-from unit.diagnoses.test_parameter import LOSSES, X, _Reference
+from diagnoses.test_parameter import LOSSES, X, _Reference
 
 from descent.calls import timelimit
 from descent.grading.checker import Checker

@@ -2,41 +2,56 @@
 
 .. the map below is made by ``descent docs`` from :data:`.order.MODULES`
 
-* :mod:`.order`           the order of diagnosis as data: stages, lists, KINDS; the list of modules.
-* :mod:`.values`          ``diagnose``: a result read against the expected, tier by tier (entry
-                          point).
-* :mod:`.base`            what every diagnosis shares: ``Diagnosis``, ``Case``, tolerances,
-                          readings.
-* :mod:`.shape`           a result of another shape.
-* :mod:`.split`           chunk sizes (folds, batches) with the remainder mishandled.
-* :mod:`.item`            results of several items (one left at zero, one entry too many).
-* :mod:`.pattern`         where a result goes wrong (a step made smooth, a bound, ...).
-* :mod:`.derivative`      a backward whose local derivative is misread.
-* :mod:`.limit`           a general formula evaluated at an infinite argument.
-* :mod:`.norm`            normalizations and moving averages read through what hides them.
-* :mod:`.operand`         a division upside down.
-* :mod:`.regroup`         slips of how the reference's expressions are grouped (written in by
-                          mutant).
-* :mod:`.slice`           the last value tier: wrong slice by slice, or on a telling set of entries.
-* :mod:`.gate`            a gradient gated on the wrong region of its input.
-* :mod:`.argument`        the reference run again with one argument of the check changed.
-* :mod:`.rerun`           the check's numbers changed together.
-* :mod:`.input`           a tensor argument of the check changed; the student's code in float64.
-* :mod:`.cut`             a list argument cut to one item.
-* :mod:`.reuse`           a random helper's first result reused.
-* :mod:`.draw_order`      the random draws made in another order.
-* :mod:`.last_call`       the last call of an activation left out.
-* :mod:`.parameter`       one parameter forced; ``rerun_slip`` weighs every re-run together.
-* :mod:`.scenario`        a number moved as the others do not try; results too small to name.
-* :mod:`.check`           named by the kind of the failed check alone.
-* :mod:`.exception`       an exception raised, type names returned, the accuracy of a solve.
-* :mod:`.stat`            random draws graded by a statistic: spread, reuse, distribution.
-* :mod:`.rounding`        a reader: counts that are quotients rounded the other way.
-* :mod:`.training`        what a training run reports about itself (its history, its numbers).
-* :mod:`.neighbour`       the neighbouring input of a check (the same recipe, next to it).
-* :mod:`.mutant`          the reference's own code with one slip written into it.
-* :mod:`.differentiated`  a slipped forward paired with a backward that differentiates it.
-* :mod:`.verified`        a cause named only once verified: what a failure finally names.
+* :mod:`.order`              the order of diagnosis as data: stages, lists, KINDS; the list of
+                             modules.
+* :mod:`.values`             ``diagnose``: a result read against the expected, tier by tier (entry
+                             point).
+* :mod:`.linear`             the result a linear function of the expected: a factor, a complement, a
+                             term.
+* :mod:`.sequence`           a sequence shifted in time: a step off, other steps, one item more or
+                             less.
+* :mod:`.placement`          the right values in the wrong places, or wrong in one place only.
+* :mod:`.base`               what every diagnosis shares: ``Diagnosis``, ``Case``, tolerances,
+                             readings.
+* :mod:`.shape`              a result of another shape.
+* :mod:`.split`              chunk sizes (folds, batches) with the remainder mishandled.
+* :mod:`.item`               results of several items (one left at zero, one entry too many).
+* :mod:`.pattern`            where a result goes wrong (a step made smooth, a bound, ...).
+* :mod:`.derivative`         a backward whose local derivative is misread.
+* :mod:`.limit`              a general formula evaluated at an infinite argument.
+* :mod:`.norm`               normalizations and moving averages read through what hides them.
+* :mod:`.operand`            a division upside down.
+* :mod:`.slice`              the last value tier: wrong slice by slice, or on a telling set of
+                             entries.
+* :mod:`.gate`               a gradient gated on the wrong region of its input.
+* :mod:`.argument`           the reference run again with one argument of the check changed.
+* :mod:`.rerun`              the check's numbers changed together.
+* :mod:`.input`              a tensor argument of the check changed; the student's code in float64.
+* :mod:`.cut`                a list argument cut to one item.
+* :mod:`.reuse`              a random helper's first result reused.
+* :mod:`.draw_order`         the random draws made in another order.
+* :mod:`.last_call`          the last call of an activation left out.
+* :mod:`.parameter`          one parameter forced; ``rerun_slip`` weighs every re-run together.
+* :mod:`.parameter_changes`  the ways a parameter may be misread, which parameter re-runs.
+* :mod:`.scenario`           a number moved as the others do not try; results too small to name.
+* :mod:`.check`              named by the kind of the failed check alone.
+* :mod:`.exception`          an exception raised, type names returned, the accuracy of a solve.
+* :mod:`.stat`               random draws graded by a statistic: spread, reuse, distribution.
+* :mod:`.rounding`           a reader: counts that are quotients rounded the other way.
+* :mod:`.training`           what a training run reports about itself (its history, its numbers).
+* :mod:`.neighbour`          the neighbouring input of a check (the same recipe, next to it).
+* :mod:`.mutant`             the reference's own code with one slip written into it.
+* :mod:`.syntax`             what the slip rules read off the reference's syntax tree (their
+                             context).
+* :mod:`.formula`            slips of one operation of a formula (written in by mutant).
+* :mod:`.bookkeeping`        slips of what code keeps between calls and steps (written in by
+                             mutant).
+* :mod:`.backward`           slips of a backward's formula (written in by mutant, alternatives too).
+* :mod:`.regroup`            slips of how the reference's expressions are grouped (written in by
+                             mutant).
+* :mod:`.differentiated`     a slipped forward paired with a backward that differentiates it.
+* :mod:`.ledger`             the records of one exercise's comparisons, which verification weighs.
+* :mod:`.verified`           a cause named only once verified: what a failure finally names.
 
 .. end of the map made by ``descent docs``
 

@@ -7,7 +7,7 @@ value hypothesis (tier 2 of :mod:`descent.diagnoses.values`): the wrong entries 
 a tensor argument of the result's shape lies strictly between two of the landmarks -1, 0 and 1
 (or between 0 and a number of the call), the others right, and on the wrong entries the result
 is 0 or the upstream-sized value the right region gets (the gate open or closed there).
-:func:`descent.diagnoses.values.wrong_branch` reads a half-line (``x < 0``); this one an interval.
+:func:`descent.diagnoses.placement.wrong_branch` reads a half-line (``x < 0``); this one an interval.
 """
 
 from __future__ import annotations

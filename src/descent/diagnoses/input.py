@@ -13,7 +13,7 @@ check's recipe closes over; some slips are in how a tensor argument's values are
   where ``f(x)`` belongs: an identity that needs ``2x`` used with ``x``), kind ``argument``. Not
   where the student's result is a constant multiple of the expected one: a homogeneous formula
   (a power of its argument) turns any factor on the result into one on the argument, and the
-  factor is then the plainer reading, which :func:`descent.diagnoses.values.constant_factor` gives or not.
+  factor is then the plainer reading, which :func:`descent.diagnoses.linear.constant_factor` gives or not.
 
 Two more readings run the student's code again rather than the reference:
 

@@ -1,7 +1,7 @@
 """A generic diagnosis of operands swapped in a division: the result is the reciprocal of the
 expected one.
 
-A subtraction with its operands swapped flips the sign (:func:`descent.diagnoses.values.constant_factor` names
+A subtraction with its operands swapped flips the sign (:func:`descent.diagnoses.linear.constant_factor` names
 it); a division with its operands swapped turns a value upside down. :func:`reciprocal` reads it
 over the whole result (every entry ``1 / expected``), or at the first entry of a sequence that
 is wrong when every entry before it is right: a list of the values of a computation's steps (a

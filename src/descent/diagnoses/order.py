@@ -17,8 +17,8 @@ reference's code (:data:`MUTANT_SLIPS`) is tried only when no re-run was verifie
 failure over a reading of the values only when its kind is in :data:`MUTANT_PREEMPTS`.
 
 Every entry (:class:`Entry`, written ``E(function, *kinds)``) names its function by where it
-lives (``"values.constant_factor"``: the function ``constant_factor`` of
-``descent.diagnoses.values``) and the kinds it can name, so that this file imports none of the
+lives (``"linear.constant_factor"``: the function ``constant_factor`` of
+``descent.diagnoses.linear``) and the kinds it can name, so that this file imports none of the
 modules it orders: they read their order from here (:func:`resolved`). Adding a diagnosis is
 one entry here, in the list whose interface its function has (what it needs, returns and costs):
 
@@ -34,8 +34,8 @@ one entry here, in the list whose interface its function has (what it needs, ret
 - a stage (:class:`Stage`): ``(case) -> Diagnosis | None``;
 - a reading of an estimate (:class:`EstimateReading`, :data:`ESTIMATES`): ``(estimate) ->
   Diagnosis | None`` on an estimate outside its check's band (:class:`~.base.Estimate`);
-- a mutant slip: ``(node, context) -> Iterator[Slip]`` over the reference's syntax tree
-  (:mod:`descent.diagnoses.mutant`).
+- a mutant slip: ``(node, context) -> Iterator[Slip]`` over the reference's syntax tree and
+  what :mod:`descent.diagnoses.syntax` reads of it (:mod:`descent.diagnoses.mutant` writes it).
 
 Every kind a diagnosis names is a key of :data:`KINDS`, with its meaning. Then run the guard:
 ``descent audit --module M --check-generic`` (docs/authoring.md, *Generic diagnoses*).
@@ -158,8 +158,8 @@ _AFTER = ("always", "nothing", "nothing or stability")
 
 
 class Entry(NamedTuple):
-    """One diagnosis in the order: ``function`` names it (``"values.constant_factor"``),
-    ``kinds`` are the kinds it can name (keys of :data:`KINDS`; ``tests/unit/diagnoses/
+    """One diagnosis in the order: ``function`` names it (``"linear.constant_factor"``),
+    ``kinds`` are the kinds it can name (keys of :data:`KINDS`; ``tests/diagnoses/
     test_order.py`` checks them against the kinds its code writes). What it needs, what it
     returns and what it costs follow from the list it is in (see the module's docstring)."""
 
@@ -206,7 +206,7 @@ CONVENTIONS: tuple[Entry, ...] = (
 #: Results of another shape than the expected (``values.diagnose``), read as value hypotheses
 #: are; the first that fits names the result.
 SHAPES: tuple[Entry, ...] = (
-    E("values.one_item_more_or_less", "step"),
+    E("sequence.one_item_more_or_less", "step"),
     E("pattern.sequence_cut_short", "step"),
     E("shape.reshaped", "layout", "reduction"),
     E("split.chunk_sizes", "edge", "step"),  # (also in the first tier, for one shape)
@@ -244,17 +244,17 @@ BEFORE_TIERS: tuple[Entry, ...] = (
 #: The value tiers, most specific first: the first tier in which any hypothesis fits decides
 #: (and pre-empts every later tier and stage).
 TIERS: tuple[tuple[Entry, ...], ...] = (
-    (E("values.all_zero", "zero"), E("split.chunk_sizes", "edge", "step")),
+    (E("linear.all_zero", "zero"), E("split.chunk_sizes", "edge", "step")),
     (
-        E("values.constant_factor", "factor", "sign", "sum-mean"),
-        E("values.wrong_layout", "layout"),
-        E("values.one_step_off", "step"),
-        E("values.changes_at_other_steps", "step"),
-        E("values.first_update", "factor", "sign", "sum-mean"),
-        E("values.extra_or_missing_term", "term"),
-        E("values.factor_entry_by_entry", "factor"),
-        E("values.complement_of_expected", "sign"),
-        E("values.wrong_branch", "branch"),
+        E("linear.constant_factor", "factor", "sign", "sum-mean"),
+        E("placement.wrong_layout", "layout"),
+        E("sequence.one_step_off", "step"),
+        E("sequence.changes_at_other_steps", "step"),
+        E("sequence.first_update", "factor", "sign", "sum-mean"),
+        E("linear.extra_or_missing_term", "term"),
+        E("linear.factor_entry_by_entry", "factor"),
+        E("linear.complement_of_expected", "sign"),
+        E("placement.wrong_branch", "branch"),
         E("values.float32_precision", "precision"),
         E("pattern.step_made_smooth", "step"),
         E("pattern.not_held", "branch"),
@@ -267,11 +267,11 @@ TIERS: tuple[tuple[Entry, ...], ...] = (
         E("limit.at_infinity", "branch"),
     ),
     (
-        E("values.values_reordered", "order"),
-        E("values.constant_offset", "offset"),
-        E("values.wrong_edge", "edge"),
-        E("values.wrong_broadcast", "broadcast"),
-        E("values.wrong_dimension", "reduction"),
+        E("placement.values_reordered", "order"),
+        E("linear.constant_offset", "offset"),
+        E("placement.wrong_edge", "edge"),
+        E("placement.wrong_broadcast", "broadcast"),
+        E("placement.wrong_dimension", "reduction"),
         E("operand.reciprocal", "order"),
         E("norm.standardized", "reduction", "term"),
         E("norm.blend_factor", "factor"),
@@ -313,32 +313,33 @@ RERUNS: tuple[Entry, ...] = (
 )
 
 #: The slips :mod:`~.mutant` writes into the reference's code, the most telling first (the
-#: first :data:`~.mutant.MAX_MUTANTS` are tried).
+#: first :data:`~.mutant.MAX_MUTANTS` are tried): the rules of :mod:`~.formula`,
+#: :mod:`~.bookkeeping`, :mod:`~.backward` and :mod:`~.regroup`.
 MUTANT_SLIPS: tuple[Entry, ...] = (
-    E("mutant._omitted", "omitted", "sum-mean"),
-    E("mutant._eps", "eps"),
-    E("mutant._swapped", "swapped"),
-    E("mutant._accumulated", "accumulate"),
-    E("mutant._mode", "mode"),
-    E("mutant._statistics_of_mode", "mode"),
-    E("mutant._frozen", "frozen"),
-    E("mutant._clamped", "clamp"),
-    E("mutant._gated_on", "gate"),
-    E("mutant._stored_as_read", "frozen"),
-    E("mutant._not_updated", "frozen"),
-    E("mutant._branch", "branch", "gate"),
-    E("mutant._branches_swapped", "branch"),
-    E("mutant._reduced_over", "reduction"),
-    E("mutant._factor_left_out", "factor"),
-    E("mutant._other_quantity", "argument"),
-    E("mutant._floored", "clamp"),
+    E("formula.operation_omitted", "omitted", "sum-mean"),
+    E("formula.eps_left_out_or_moved", "eps"),
+    E("formula.hyperparameter_swapped", "swapped"),
+    E("bookkeeping.accumulated", "accumulate"),
+    E("bookkeeping.mode_forced", "mode"),
+    E("bookkeeping.statistics_of_mode", "mode"),
+    E("bookkeeping.counter_frozen", "frozen"),
+    E("formula.log_clamped", "clamp"),
+    E("backward.gated_on_other", "gate"),
+    E("bookkeeping.stored_as_read", "frozen"),
+    E("bookkeeping.not_updated", "frozen"),
+    E("backward.comparison_slipped", "branch", "gate"),
+    E("backward.branches_swapped", "branch"),
+    E("backward.reduced_over", "reduction"),
+    E("backward.factor_left_out", "factor"),
+    E("backward.other_quantity", "argument"),
+    E("formula.floor_moved", "clamp"),
     E("regroup.regrouped", "precedence"),
     E("regroup.complement_base", "argument"),
-    E("mutant._terms", "accumulate", "eps", "factor", "frozen", "sign", "step", "term"),
-    E("mutant._condition_left_out", "branch"),
-    E("mutant._power_off_by_one", "step"),
-    E("mutant._whole_for_part", "edge"),
-    E("mutant._transposed", "reduction"),
+    E("formula.term_slips", "accumulate", "eps", "factor", "frozen", "sign", "step", "term"),
+    E("formula.condition_left_out", "branch"),
+    E("formula.power_off_by_one", "step"),
+    E("bookkeeping.whole_for_part", "edge"),
+    E("formula.read_transposed", "reduction"),
 )
 
 #: The slips :mod:`~.mutant` also writes into the exercise's catalogued alternatives (correct
@@ -347,11 +348,11 @@ MUTANT_SLIPS: tuple[Entry, ...] = (
 #: left out there is another label's mistake as often as not (``1 - y`` for ``1 - y**2``), and a
 #: walk's bookkeeping changed can mimic an unrelated mistake: those go into the reference alone.
 ALTERNATIVE_SLIPS: tuple[Entry, ...] = (
-    E("mutant._gated_on", "gate"),
-    E("mutant._branch", "branch", "gate"),
-    E("mutant._reduced_over", "reduction"),
-    E("mutant._factor_left_out", "factor"),
-    E("mutant._other_quantity", "argument"),
+    E("backward.gated_on_other", "gate"),
+    E("backward.comparison_slipped", "branch", "gate"),
+    E("backward.reduced_over", "reduction"),
+    E("backward.factor_left_out", "factor"),
+    E("backward.other_quantity", "argument"),
 )
 ALTERNATIVE_KINDS = frozenset(("gate", "reduction", "factor", "argument"))
 
@@ -412,13 +413,32 @@ MODULES: tuple[Module, ...] = (
         "values",
         "the values",
         "``diagnose``: a result read against the expected, tier by tier (entry point).",
-        "the entry point: a constant factor (a size, 2, the sign, `1 - p`), a factor missing "
-        "entry by entry (the upstream gradient), a complement, a layout, a sequence one step "
-        "off, a missing or extra term, a branch, float32 precision, another dtype or device, NaN "
-        "or inf where the expected is finite, a number where a tensor belongs, a result that "
-        "stops at the log of a small floor (`-log(1e-12)`: a probability floored before its log, "
-        "a fact of the check); last resort: an order, an offset, an edge, a broadcast, the wrong "
-        "dimension",
+        "the entry point: float32 precision, another dtype or device, NaN or inf where the "
+        "expected is finite, a number where a tensor belongs, the right value inside a tuple, "
+        "items in another order, a result that stops at the log of a small floor "
+        "(`-log(1e-12)`: a probability floored before its log, a fact of the check)",
+    ),
+    Module(
+        "linear",
+        "the values",
+        "the result a linear function of the expected: a factor, a complement, a term.",
+        "zero everywhere, a constant factor (a size, 2, the sign, `1 - p`), a factor missing "
+        "entry by entry (the upstream gradient), a complement, a missing or extra term; last "
+        "resort: an offset",
+    ),
+    Module(
+        "sequence",
+        "the values",
+        "a sequence shifted in time: a step off, other steps, one item more or less.",
+        "a sequence one step behind or ahead, changing at other steps, its first change scaled, "
+        "one item too many or too few",
+    ),
+    Module(
+        "placement",
+        "the values",
+        "the right values in the wrong places, or wrong in one place only.",
+        "a layout (transposed, permuted then reshaped), a branch of a piecewise formula; last "
+        "resort: an order, an edge, a broadcast, a normalization along the wrong dimension",
     ),
     Module(
         "base",
@@ -485,14 +505,6 @@ MODULES: tuple[Module, ...] = (
         "a division upside down.",
         "a division upside down: the reciprocal of the expected, everywhere or from the first "
         "wrong step",
-    ),
-    Module(
-        "regroup",
-        "the reference's source, with a slip written in",
-        "slips of how the reference's expressions are grouped (written in by mutant).",
-        "a parenthesis misplaced or left out (operator precedence; a moving average in its "
-        "other convention, `alpha * old + (1 - alpha * new)`), the base of a power taken as its "
-        "complement (`(1 - beta) ** t`)",
     ),
     Module(
         "slice",
@@ -566,6 +578,16 @@ MODULES: tuple[Module, ...] = (
         "weighs every re-run together",
     ),
     Module(
+        "parameter_changes",
+        "the reference, run again",
+        "the ways a parameter may be misread, which parameter re-runs.",
+        "the changes `parameter` tries: a parameter ignored, another option, value or default "
+        "(one power of ten off), its complement, another exercise's function, a counter one off, "
+        "the state never read or started at a constant, eps under the root, a square, a full "
+        "reduction of another kind",
+        stage="re-runs (of parameter)",
+    ),
+    Module(
         "scenario",
         "the reference and the student's code, run again",
         "a number moved as the others do not try; results too small to name.",
@@ -629,14 +651,66 @@ MODULES: tuple[Module, ...] = (
         "mutant",
         "the reference's source, with a slip written in",
         "the reference's own code with one slip written into it.",
-        "one slip written into the reference's own code, into a catalogued alternative, or "
-        "(`written_into`) into the code of a catalogued bug that explains some failing checks",
+        "one slip (the rules of the four modules below) written into the reference's own code, "
+        "into a catalogued alternative, or (`written_into`) into the code of a catalogued bug "
+        "that explains some failing checks; powers, and groupings of one form, slipped alike",
+        stage="verification (writes the slips of the code)",
+    ),
+    Module(
+        "syntax",
+        "the reference's source",
+        "what the slip rules read off the reference's syntax tree (their context).",
+        "nothing alone: the context the slips' rules read (the names a text may quote, the "
+        "hyperparameters, running totals, counters, loops, a backward's operands)",
+        stage="(shared by the slips)",
+    ),
+    Module(
+        "formula",
+        "the reference's source, with a slip written in",
+        "slips of one operation of a formula (written in by mutant).",
+        "an operation left out (a root, a log, a power, a division), a sum for a mean, eps left "
+        "out or moved under the root, a hyperparameter for another, a term or a sign, a factor, "
+        "`n` for `n - 1`, a count or a power one off, a condition left out, a matrix read "
+        "transposed, a log clamped or a floor moved",
+    ),
+    Module(
+        "bookkeeping",
+        "the reference's source, with a slip written in",
+        "slips of what code keeps between calls and steps (written in by mutant).",
+        "`=` for `+=`, a mode flag forced (or the batch's statistics in evaluation with the "
+        "running ones kept), a counter never advanced or stored as it was read, a loop's best "
+        "never updated, a piece's length taken as the size pieces are cut to",
+    ),
+    Module(
+        "backward",
+        "the reference's source (and the alternatives'), with a slip written in",
+        "slips of a backward's formula (written in by mutant, alternatives too).",
+        "a gate on another argument or at 1, a strict comparison for an inclusive one, a "
+        "choice's branches exchanged, a reduction over another axis, a factor or a numerator "
+        "left out, another quantity of the operation (its output for its input)",
+    ),
+    Module(
+        "regroup",
+        "the reference's source, with a slip written in",
+        "slips of how the reference's expressions are grouped (written in by mutant).",
+        "a parenthesis misplaced or left out (operator precedence; a moving average in its "
+        "other convention, `alpha * old + (1 - alpha * new)`), the base of a power taken as its "
+        "complement (`(1 - beta) ** t`)",
     ),
     Module(
         "differentiated",
         "a slipped forward's source",
         "a slipped forward paired with a backward that differentiates it.",
         "a slipped forward paired with a backward that differentiates it",
+        stage="verification",
+    ),
+    Module(
+        "ledger",
+        "every comparison of the exercise",
+        "the records of one exercise's comparisons, which verification weighs.",
+        "nothing alone: each comparison a check made (`Record`: replayed on the reference, on an "
+        "alternative, read by the values), kept per implementation and exercise (`Ledger`); "
+        "`agree`, the one test that a slip gives the student's result",
         stage="verification",
     ),
     Module(
@@ -685,8 +759,8 @@ def places(module: str) -> dict[str, list[str]]:
 
 @functools.cache
 def function(name: str) -> Callable:
-    """The function an entry names: ``"values.constant_factor"`` is ``constant_factor`` of
-    :mod:`descent.diagnoses.values`."""
+    """The function an entry names: ``"linear.constant_factor"`` is ``constant_factor`` of
+    :mod:`descent.diagnoses.linear`."""
     module, _, attribute = name.rpartition(".")
     return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 

@@ -1,6 +1,6 @@
 """Slips of how an expression of the reference is grouped, written into its code by
 :mod:`descent.diagnoses.mutant` (its rules take ``(node, context)`` and yield
-``(before, after, kind, text)``; :data:`~.order.MUTANT_SLIPS` lists them):
+``(before, after, kind, text)``: :mod:`~.syntax`; :data:`~.order.MUTANT_SLIPS` lists them):
 
 - :func:`regrouped`: a parenthesis misplaced or left out, so that operator precedence groups the
   expression another way: ``1 - w * x`` where ``(1 - w) * x`` belongs, ``a * b - c`` for
@@ -24,26 +24,18 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+from .syntax import Context, Slip, quote
+
 # Operators by how tightly they bind: a parenthesis matters where an operand's binds more loosely.
 _LEVEL = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 3}
 _SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-
-Slip = tuple[Any, Any, str, str]
 
 
 def _level(node: Any) -> int | None:
     return _LEVEL.get(type(node.op)) if isinstance(node, ast.BinOp) else None
 
 
-def _shown(node: Any, public: set[str]) -> str | None:
-    """``node`` as source when every name in it is one the student's stub shows."""
-    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    if names <= public and not any(isinstance(n, ast.Attribute) for n in ast.walk(node)):
-        return f"`{ast.unparse(node)}`"
-    return None
-
-
-def regrouped(node: Any, context: Any) -> Iterator[Slip]:
+def regrouped(node: Any, context: Context) -> Iterator[Slip]:
     """A binary operation one of whose operands is an operation that binds more loosely (its
     parentheses matter), with those parentheses moved: ``(a - b) * c`` read as ``a - (b * c)``
     and ``a * (b - c)`` as ``(a * b) - c``; and the reverse, a tighter operand's parentheses
@@ -71,7 +63,7 @@ def regrouped(node: Any, context: Any) -> Iterator[Slip]:
     yield from _other_convention(node, context)
 
 
-def _other_convention(node: Any, context: Any) -> Iterator[Slip]:
+def _other_convention(node: Any, context: Context) -> Iterator[Slip]:
     """A weighted mean ``(1 - w) * a + w * b`` read as ``alpha * a + (1 - alpha) * b`` with
     ``alpha = 1 - w``, its second weight's parenthesis misplaced: ``alpha * a + (1 - alpha * b)``
     (``b`` the other factors of the second term: ``w * var * n / (n - 1)`` has ``var * n / (n - 1)``)."""
@@ -97,7 +89,7 @@ def _other_convention(node: Any, context: Any) -> Iterator[Slip]:
     slipped = ast.BinOp(
         ast.Constant(1), ast.Sub(), ast.BinOp(copy.deepcopy(weight), ast.Mult(), new)
     )
-    w = _shown(weight.right, context.public) or "the new value's weight"
+    w = quote(weight.right, context.public) or "the new value's weight"
     yield (
         node,
         ast.BinOp(first, ast.Add(), slipped),
@@ -115,7 +107,7 @@ def _factors(node: Any) -> list:
     return [node]
 
 
-def complement_base(node: Any, context: Any) -> Iterator[Slip]:
+def complement_base(node: Any, context: Context) -> Iterator[Slip]:
     """A power whose base is a hyperparameter (``beta1 ** t``) with the base's complement
     (``(1 - beta1) ** t``): the weight of the new value used where the decay belongs."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
@@ -163,8 +155,8 @@ def together(texts: list[str]) -> str:
     return f"{texts[0]}, and alike in each expression of that form ({len(texts)} of them)"
 
 
-def _text(before: Any, after: Any, context: Any) -> str:
-    shown, meant = _shown(after, context.public), _shown(before, context.public)
+def _text(before: Any, after: Any, context: Context) -> str:
+    shown, meant = quote(after, context.public), quote(before, context.public)
     if shown and meant:
         return (
             f"{shown} where {meant} belongs: a parenthesis misplaced or left out, so operator "

@@ -44,7 +44,8 @@ from ..calls.impl import Implementation
 from ..calls.timelimit import CallTimeout
 from .argument import _INDICES, _discrete, closure
 from .base import Case
-from .parameter import _Calls, _exactly, _inert, _marked, _run, _scant, recorded, with_argument
+from .parameter import _exactly, _inert, _marked, _run, _scant, recorded
+from .parameter_changes import Calls, with_argument
 from .values import Diagnosis, _deep_equal, either
 
 # The moves tried on a result too small alone (a pair of epochs): a scenario and its neighbours
@@ -112,7 +113,7 @@ _TEXTS = {
 }
 
 
-def _moves(function: str, fn: Callable, calls: _Calls) -> Iterator[_Move]:
+def _moves(function: str, fn: Callable, calls: Calls) -> Iterator[_Move]:
     """The moves worth a re-run for each parameter of ``fn`` that every call passed as a
     number of one type: floats a hair off, negated, halved, doubled; counts one off."""
     for name in inspect.signature(fn).parameters:
@@ -214,7 +215,7 @@ def scenario_slip(case: Case) -> Diagnosis | None:
     return found[0] if len(found) == 1 else either(found)
 
 
-def _tries(function: str, fn: Callable, calls: _Calls, discrete: bool, scant: bool):
+def _tries(function: str, fn: Callable, calls: Calls, discrete: bool, scant: bool):
     """``(parameter, kind, text, wrap, control)`` for each re-run: the moves (a count one off
     only for whole numbers and labels, which the argument re-runs leave alone; for a scant
     result only :data:`_SCANT_GROUPS`), each with the control that must not fit as well."""

@@ -313,7 +313,7 @@ def wrong_past_threshold(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Di
     least 2 right entries that are not zero: the branch of a piecewise formula past a threshold
     (a clamp, the linear part of a Huber loss, a cut-off) is wrong. An error that only vanishes
     where the values vanish, a sequence wrong from some step on, and counts are no branch; the
-    sign of a value is :func:`descent.diagnoses.values.wrong_branch`'s case, which runs first."""
+    sign of a value is :func:`descent.diagnoses.placement.wrong_branch`'s case, which runs first."""
     right = torch.isclose(g, e, rtol=1e-6, atol=1e-9)
     wrong = ~right
     if e.dim() < 2 or e.numel() < 6 or int(wrong.sum()) < 2 or whole(e) and whole(g):

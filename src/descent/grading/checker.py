@@ -25,8 +25,8 @@ from ..calls.impl import Implementation
 from ..diagnoses import order
 from ..diagnoses import values as diagnoses
 from ..diagnoses.base import Case, Estimate, leaves
+from ..diagnoses.ledger import Ledger, Record
 from ..diagnoses.neighbour import neighbour
-from ..diagnoses.verified import Ledger, Record
 from .compare import GradingFailure, assert_like, compare
 from .gradcheck import gradcheck_pair
 

@@ -70,7 +70,7 @@ class GradingFailure(AssertionError):
         self.diagnosis: str | None = None  # the generic diagnosis's kind, once verified
         self.variant = None  # the catalogued bug (or Mistake) matching this check's result
         self.found: Diagnosis | None = None  # the generic diagnosis of this check's result
-        self.record = record  # this check's comparison (descent.diagnoses.verified.Record)
+        self.record = record  # this check's comparison (descent.diagnoses.ledger.Record)
         self.neighbour = None  # the same comparison on a neighbouring input, once resolved
         self.cut_short = False  # whether a claim's search stopped early, once resolved
         self._diagnosis = diagnosis

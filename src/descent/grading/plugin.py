@@ -665,7 +665,7 @@ def _input_key(node: pytest.Item) -> str:
 @pytest.fixture
 def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
     # start-up: this module may not import torch (see its imports); checker does
-    from ..diagnoses.verified import ledger
+    from ..diagnoses.ledger import ledger
     from .checker import Checker
 
     state: GradingState = request.config.stash[_STATE]

@@ -11,9 +11,10 @@ import torch
 
 from descent.calls.impl import Implementation
 from descent.diagnoses.base import Diagnosis, NotApplicable
+from descent.diagnoses.ledger import Ledger, Record
 from descent.diagnoses.neighbour import neighbour
 from descent.diagnoses.values import either
-from descent.diagnoses.verified import Ledger, Record, settle
+from descent.diagnoses.verified import settle
 from descent.grading.checker import Checker
 from descent.grading.compare import GradingFailure
 

@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from descent.diagnoses.base import Case, Estimate
+from descent.diagnoses.linear import constant_factor
 from descent.diagnoses.parameter import estimate_slip, one_diagnosis, parameter_fits
-from descent.diagnoses.values import Diagnosis, constant_factor, diagnose, inputs_of
+from descent.diagnoses.values import Diagnosis, diagnose, inputs_of
 
 from .test_parameter import _one, _Reference
 

@@ -10,7 +10,8 @@ import torch
 from descent.calls.impl import FolderImplementation, PatchedImplementation
 from descent.diagnoses.base import NotApplicable
 from descent.diagnoses.differentiated import differentiated
-from descent.diagnoses.verified import Ledger, settle
+from descent.diagnoses.ledger import Ledger
+from descent.diagnoses.verified import settle
 from descent.grading.checker import Checker
 from descent.grading.compare import GradingFailure
 from descent.kit import kit_root

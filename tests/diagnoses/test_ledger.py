@@ -1,0 +1,53 @@
+"""The records verification weighs (``descent.diagnoses.ledger``): one ledger per
+implementation and exercise, a few passing comparisons kept per recipe, a record that knows
+whether its recipe still gives what it gave, and ``agree``, the one test that a slip gives the
+student's result (float64's last digits for float64 results, a looser match for float32)."""
+
+import pytest
+import torch
+
+from descent.diagnoses import ledger as ledger_mod
+from descent.diagnoses.ledger import Ledger, Record, agree
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+X = torch.randn(4, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+
+
+def test_agree_holds_float64_to_its_last_digits_and_float32_to_a_match():
+    assert agree(X * 2, X * 2 * (1 + 1e-12))
+    assert not agree(X * 2, X * 2 * (1 + 1e-7))  # another formula, in float64
+    assert agree((X * 2).float(), (X * 2 * (1 + 1e-7)).float())  # float32: the match tolerance
+    assert not agree((X * 2).float(), (X * 2.01).float())
+
+
+def test_one_ledger_per_implementation_and_exercise_and_none_without_an_exercise():
+    ledgers: dict = {}
+    book = ledger_mod.ledger(ledgers, "student", "losses.mse")
+    assert book is ledger_mod.ledger(ledgers, "student", "losses.mse")
+    assert book is not ledger_mod.ledger(ledgers, "other", "losses.mse")
+    assert ledger_mod.ledger(ledgers, "student", None) is None
+
+
+def test_a_few_passing_comparisons_are_kept_per_recipe():
+    def recipe(m):
+        return m(X)
+
+    book = Ledger("losses.mse")
+    for _ in range(10):  # a property test passes dozens of examples
+        book.passed(Record(recipe, X, X, False))
+    assert len(book.records) == 4
+
+
+def test_a_record_knows_whether_its_recipe_still_gives_what_it_gave():
+    steps = [X]
+
+    def drifting(impl):  # reads a list that grows after the check: another input by the end
+        return impl(steps[-1])
+
+    record = Record(drifting, X, 2 * X, True)
+    steps.append(X + 1)
+    assert not record.replays(lambda v: 2 * v)
+    steady = Record(lambda impl: impl(X), X, 2 * X, True)
+    assert steady.replays(lambda v: 2 * v)
+    assert steady.reading().kind == "factor"  # read from the values alone: half the expected
