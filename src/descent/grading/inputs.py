@@ -18,13 +18,28 @@ __all__ = ["Inputs", "seed_for"]
 
 
 class Inputs:
+    """Builders of a test's inputs from its seed. ``draws`` counts what was drawn (values, the
+    seed or the generator handed out): a test that drew nothing ran on the inputs written into
+    it, which come back on every grading (the results record it: ``drawn``)."""
+
     def __init__(
         self, seed: int, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64
     ):
-        self.seed = seed
+        self._seed = seed
         self.device = torch.device(device)
         self.dtype = dtype
-        self.generator = torch.Generator().manual_seed(seed)
+        self._generator = torch.Generator().manual_seed(seed)
+        self.draws = 0
+
+    @property
+    def seed(self) -> int:
+        self.draws += 1
+        return self._seed
+
+    @property
+    def generator(self) -> torch.Generator:
+        self.draws += 1
+        return self._generator
 
     def _place(self, t: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
         return t.to(device=self.device, dtype=dtype or self.dtype)

@@ -201,10 +201,12 @@ class GradingState:
         self.config = config
         self.root = Path(config.rootpath)
         self.specs = config.getoption("impl") or ["starter"]
-        # what the hidden inputs are drawn from: a fresh secret per grading of a submission
-        self.input_seed = input_seed.choose(
-            config.getoption("input_seed"), plugin_workers.has_submission(self.specs)
-        )
+        # what the hidden inputs are drawn from: the course's secret and the code graded
+        try:
+            self.draws = input_seed.choose(config.getoption("input_seed"), self.root)
+        except input_seed.SecretError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self._codes: dict[str, str] = {}  # implementation -> digest of its code
         device = config.getoption("device")
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
@@ -295,6 +297,21 @@ class GradingState:
     def several(self) -> bool:
         return len(self.specs) > 1 or any(s.endswith(":*") for s in self.specs)
 
+    def seed_of(self, item: pytest.Item) -> int:
+        """The seed of ``item``'s inputs: of its id (without device and implementation) and,
+        by default, of the code it grades (descent.grading.input_seed)."""
+        code = self.code_of(_impl_of(item)) if self.draws.keyed else ""
+        return self.draws.seed(_input_key(item), code)
+
+    def code_of(self, impl: Implementation) -> str:
+        """The digest of the code ``impl`` runs: its files, or for a catalogued variant the
+        reference's files and the variant's name."""
+        if impl.name not in self._codes:
+            patched = getattr(impl, "kind", "") == "patched"
+            sources = plugin_workers.sources_of(self.reference if patched else impl)
+            self._codes[impl.name] = input_seed.code_digest(sources, impl.name if patched else "")
+        return self._codes[impl.name]
+
     def bugs_for(self, exercise: str | None) -> list[catalogue.Variant]:
         if exercise is None:
             return []
@@ -351,6 +368,7 @@ def _compact_output(config: pytest.Config) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_exercise(item) for item in session.items):
+        _course_secret(session.config)
         _compact_output(session.config)
         _one_thread(session.config)
         _share_tests(session.config)
@@ -361,6 +379,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
     gc.freeze()
+
+
+def _course_secret(config: pytest.Config) -> None:
+    """Read (or create) the course's secret before any test draws from it, so that a secret
+    that cannot be had stops the run in one line instead of failing every test."""
+    try:
+        _ = config.stash[_STATE].draws.secret
+    except input_seed.SecretError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _share_tests(config: pytest.Config) -> None:
@@ -551,14 +578,12 @@ def device(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
-    """Seeded input builders; the seed depends on the test (and a grading's secret, see
-    input_seed.py), not on the device or implementation."""
+    """Seeded input builders; the seed depends on the test and the code graded (keyed by the
+    course's secret: input_seed.py), not on the device."""
     # start-up: this module may not import torch (see its imports); inputs does
-    from .inputs import Inputs, seed_for
+    from .inputs import Inputs
 
-    return Inputs(
-        seed_for(_input_key(request.node), request.config.stash[_STATE].input_seed), device
-    )
+    return Inputs(request.config.stash[_STATE].seed_of(request.node), device)
 
 
 def _input_key(node: pytest.Item) -> str:
@@ -597,7 +622,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if exercise is None:
         return
     state: GradingState = item.config.stash[_STATE]
-    input_seed.seed_hypothesis(getattr(item, "obj", None), _input_key(item), state.input_seed)
+    if _is_hypothesis(item):
+        fixed = state.draws.option == input_seed.FIXED  # derandomized: the kit's own examples
+        input_seed.seed_hypothesis(item.obj, None if fixed else state.seed_of(item))
     impl = _impl_of(item)
     # An error until a report says otherwise: a test cut short (Ctrl-C, a crash) never passes.
     result = results.TestResult(
@@ -657,11 +684,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if result is None:
         return report
     result.duration_s += call.duration
+    if report.when == "call":
+        result.drawn = _drew(item)
     if report.when == "call" or (report.when == "setup" and not report.passed):
         _score(result, report, call, item)
     elif report.when == "teardown" and report.failed and result.outcome == results.PASSED:
         _score(result, report, call, item)
     return report
+
+
+def _is_hypothesis(item: pytest.Item) -> bool:
+    test = getattr(item, "obj", None)
+    return bool(getattr(getattr(test, "__func__", test), "is_hypothesis_test", False))
+
+
+def _drew(item: pytest.Item) -> bool:
+    """Whether the test drew its inputs (hypothesis's examples, or the ``inputs`` fixture's
+    values, seed or generator) rather than running only on inputs written into it."""
+    if _is_hypothesis(item):
+        return True
+    inputs = getattr(item, "funcargs", {}).get("inputs")
+    return bool(getattr(inputs, "draws", 0))
 
 
 def _score(
@@ -894,7 +937,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
             "cuda": bool(torch.cuda.is_available()),
             "platform": sys.platform,
             "test_processes": state.test_processes,
-            "input_seed": state.input_seed or input_seed.FIXED,
+            "input_seed": state.draws.recorded(),
             **plugin_workers.environment(graded),
         },
     )
