@@ -8,6 +8,7 @@ the CPU and CUDA variants of a test see identical numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -56,6 +57,31 @@ class Inputs:
 
     def randint(self, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(high, shape, generator=self.generator).to(self.device)
+
+    # Plain Python numbers, for the arguments of scalar functions (a schedule's step, a rate).
+    def number(self, low: float, high: float) -> float:
+        """A float drawn uniformly from [low, high)."""
+        return low + (high - low) * float(
+            torch.rand((), generator=self.generator, dtype=torch.float64)
+        )
+
+    def log_number(self, low: float, high: float) -> float:
+        """A float drawn uniformly on a log scale from [low, high) (0 < low < high)."""
+        return math.exp(self.number(math.log(low), math.log(high)))
+
+    def integer(self, low: int, high: int) -> int:
+        """An int drawn uniformly from low .. high, both included."""
+        return low + int(torch.randint(high - low + 1, (), generator=self.generator))
+
+    def choice(self, options):
+        """One of ``options``, drawn uniformly."""
+        options = list(options)
+        return options[self.integer(0, len(options) - 1)]
+
+    def permutation(self, items):
+        """``items`` in a drawn order (a list)."""
+        items = list(items)
+        return [items[i] for i in torch.randperm(len(items), generator=self.generator).tolist()]
 
     def probabilities(
         self, *shape: int, dim: int = -1, zeros: float = 0.0, dtype: torch.dtype | None = None
