@@ -70,6 +70,11 @@ def test_a_variant_whose_points_or_cause_differ_between_draws_is_listed():
         ("bug:points", [5.0, 4.375], [("shared_mask",), ("shared_mask",)]),
     ]
     assert audit_draws.movers([first, first]) == []
+    # a hollow answer makes no mistake to name: its points alone are held
+    hollow = [
+        _doc(("hollow:h", 0.0, [_test("hollow:h", "test_a", "failed", None, d)])) for d in "ab"
+    ]
+    assert audit_draws.movers(hollow) == []
     [spread] = audit_draws.spread([first, second])
     assert spread == {
         "exercise": "losses.mse",

@@ -44,7 +44,8 @@ def draw_secrets(k: int) -> list[str]:
 
 def outcomes(doc: dict[str, Any]) -> dict[str, tuple[str, float, tuple[str, ...]]]:
     """``kind:id`` -> (exercise, points, causes) of every variant graded in ``doc``: the causes
-    are what its lost checks told as the likely mistake (a catalogued one, else a generic one)."""
+    are what its lost checks told as the likely mistake (a catalogued one, else a generic one);
+    none for a hollow answer, which makes no mistake to name."""
     tests: dict[str, list[dict]] = defaultdict(list)
     for t in doc["tests"]:
         tests[t["implementation"]].append(t)
@@ -56,10 +57,12 @@ def outcomes(doc: dict[str, Any]) -> dict[str, tuple[str, float, tuple[str, ...]
         lost = [t for t in mine if t["counted"] and t["outcome"] != results.PASSED]
         causes = {t.get("misconception") or t.get("diagnosis") for t in lost}
         exercise = mine[0]["exercise"] if mine else "?"
+        # a hollow answer computes nothing: no mistake to name, its points alone are held
+        hollow = block["name"].startswith(catalogue.HOLLOW + ":")
         out[block["name"]] = (
             exercise,
             round(block["points"], 6),
-            tuple(sorted(c for c in causes if c and c != "ambiguous")),
+            () if hollow else tuple(sorted(c for c in causes if c and c != "ambiguous")),
         )
     return out
 
