@@ -300,8 +300,11 @@ class GradingState:
     def seed_of(self, item: pytest.Item) -> int:
         """The seed of ``item``'s inputs: of its id (without device and implementation) and,
         by default, of the code it grades (descent.grading.input_seed)."""
-        code = self.code_of(_impl_of(item)) if self.draws.keyed else ""
-        return self.draws.seed(_input_key(item), code)
+        return self.seed_of_key(_input_key(item), _impl_of(item))
+
+    def seed_of_key(self, key: str, impl: Implementation) -> int:
+        """The seed of ``key`` (not a test's id) in this grading of ``impl``: Inputs.for_key."""
+        return self.draws.seed(key, self.code_of(impl) if self.draws.keyed else "")
 
     def code_of(self, impl: Implementation) -> str:
         """The digest of the code ``impl`` runs: its files, or for a catalogued variant the
@@ -583,7 +586,11 @@ def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
     # start-up: this module may not import torch (see its imports); inputs does
     from .inputs import Inputs
 
-    return Inputs(request.config.stash[_STATE].seed_of(request.node), device)
+    state: GradingState = request.config.stash[_STATE]
+    impl = _impl_of(request.node)
+    return Inputs(
+        state.seed_of(request.node), device, keyed=lambda key: state.seed_of_key(key, impl)
+    )
 
 
 def _input_key(node: pytest.Item) -> str:
