@@ -33,3 +33,10 @@ def test_numbers_for_scalar_functions_are_drawn_in_their_ranges_and_counted():
     assert inputs.draws > 0
     again = Inputs(seed_for("t.py::test_n[]"))
     assert [again.number(-2.0, 3.0) for _ in range(200)] == numbers
+
+
+def test_inputs_made_outside_a_grading_have_no_other_key():
+    with pytest.raises(RuntimeError, match="no other key"):
+        Inputs(1).for_key("shared")
+    shared = Inputs(1, keyed=lambda key: len(key)).for_key("abc")
+    assert shared.seed == 3 and shared.for_key("abcd").seed == 4

@@ -659,3 +659,24 @@ def test_a_test_that_ran_out_of_time_runs_once_more_before_it_is_charged(grade_t
     assert "did not return within 0.3 s: time limit exceeded" in first["message"]
     assert "earlier in this run; not called again" in second["message"]
     assert len(toy.doc["tests"]) == 3  # one record per test, whatever its attempts
+
+
+SHARED_KEY = """
+import pytest
+
+@pytest.mark.exercise("losses.mse")
+@pytest.mark.parametrize("n", [1, 2])
+def test_shared(impl, inputs, n, record_property):
+    record_property("seed", inputs.for_key("capstone-data").seed)
+"""
+
+
+def test_tests_that_share_one_draw_get_it_for_their_implementation(grade_toy):
+    toy = grade_toy(SHARED_KEY, "--impl=starter", "--impl=solutions")
+    calls = [r for r in toy.run.reprec.getreports("pytest_runtest_logreport") if r.when == "call"]
+    seeds: dict[str, set[int]] = {}
+    for report in calls:
+        impl = "starter" if "starter" in report.nodeid else "solutions"
+        seeds.setdefault(impl, set()).add(dict(report.user_properties)["seed"])
+    assert len(seeds["starter"]) == len(seeds["solutions"]) == 1  # one draw for both tests
+    assert seeds["starter"] != seeds["solutions"]  # keyed to each one's code
