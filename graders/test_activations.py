@@ -102,6 +102,8 @@ class TestSigmoidProperties:
     @given(data=st.data())
     def test_symmetry(self, data, check):
         x = data.draw(tensors(scale=st.sampled_from([0.5, 5.0, 40.0])))
+        # one entry far in a tail on every draw, where exp overflows and a clamp shows
+        x.view(-1)[0] = data.draw(st.sampled_from([-1.0, 1.0])) * data.draw(st.floats(61.0, 300.0))
         pos = check.matches(
             lambda m: m.activations.sigmoid_forward(x)[0], "sigmoid(x)", expected=torch.sigmoid(x)
         )

@@ -67,6 +67,11 @@ def _matches(check, build, leaves, what, hint=None, kind="reference value"):
     )
 
 
+def _signed(inputs, low: float, high: float) -> float:
+    """A number drawn from [low, high) with a drawn sign."""
+    return inputs.choice((-1.0, 1.0)) * inputs.number(low, high)
+
+
 @contextlib.contextmanager
 def _raises_as_failure(check, errors, what, check_name, hint):
     """Turn an exception a known mistake raises into a graded failure with a hint."""
@@ -86,12 +91,13 @@ def _raises_as_failure(check, errors, what, check_name, hint):
 @pytest.mark.ordinary  # everyday graphs: every test here caps the exercise at half when failed
 class TestGraphs:
     @pytest.mark.points(3)
-    def test_node_used_twice(self, check):
+    def test_node_used_twice(self, check, inputs):
         # b = a + a; c = b * b: dc/db = 2b, dc/da = 2 * 2b = 8a
+        a = _signed(inputs, 0.5, 2.5)
         _matches(
             check,
             lambda a: [a, a + a, (a + a) * (a + a)],
-            [1.5],
+            [a],
             "a + a reused through separate nodes",
         )
 
@@ -102,24 +108,24 @@ class TestGraphs:
         _matches(
             check,
             build,
-            [1.5],
+            [a],
             "b = a + a; c = b * b",
             hint="a node used twice gets one contribution per use: accumulate with +=, and "
             "visit the nodes in reverse topological order",
         )
 
     @pytest.mark.points(2)
-    def test_chain_of_reuse(self, check):
+    def test_chain_of_reuse(self, check, inputs):
         # a; b = a + a; c = b + b: dc/da = 4 (not 1 with '=', not 8 without a topological order)
         def build(a):
             b = a + a
             c = b + b
             return [a, b, c]
 
-        _matches(check, build, [-0.7], "b = a + a; c = b + b")
+        _matches(check, build, [_signed(inputs, 0.3, 2.0)], "b = a + a; c = b + b")
 
     @pytest.mark.points(2)
-    def test_branches_accumulate(self, check):
+    def test_branches_accumulate(self, check, inputs):
         def build(a, b):
             u = a * b
             v = a.exp()
@@ -127,61 +133,68 @@ class TestGraphs:
             s = u + v + w
             return [a, b, u, v, w, s * a]
 
-        _matches(check, build, [0.4, -1.3], "a and b feeding several branches")
+        leaves = [_signed(inputs, 0.2, 1.0), _signed(inputs, 0.5, 2.0)]
+        _matches(check, build, leaves, "a and b feeding several branches")
 
-    def test_output_seeded_with_one(self, check):
+    def test_output_seeded_with_one(self, check, inputs):
         _matches(
             check,
             lambda a, b: [a, b, a * b],
-            [2.5, -4.0],
+            [_signed(inputs, 0.5, 5.0), _signed(inputs, 0.5, 5.0)],
             "c = a * b",
             hint="backward() starts by setting the output's own grad to 1",
         )
 
-    def test_leaf_backward(self, check):
+    def test_leaf_backward(self, check, inputs):
+        x = _signed(inputs, 0.1, 5.0)
+
         def recipe(m):
-            a = m.autograd.Value(3.25)
+            a = m.autograd.Value(x)
             a.backward()
             return [a.data, a.grad]
 
-        check.matches(recipe, "Value(3.25).backward(): [data, grad]", expected=[3.25, 1.0])
+        check.matches(recipe, f"Value({x:g}).backward(): [data, grad]", expected=[x, 1.0])
 
-    def test_unrelated_nodes_keep_zero(self, check):
+    def test_unrelated_nodes_keep_zero(self, check, inputs):
         _matches(
             check,
             lambda a, b: [a, b, a + 1.0, b * 3.0, a * b],
-            [1.2, 0.9],
+            [_signed(inputs, 0.3, 2.0), _signed(inputs, 0.3, 2.0)],
             "nodes the output does not depend on",
             hint="only the output's ancestors receive gradient; the others stay at 0",
         )
 
     @pytest.mark.supporting()  # a backward that does nothing passes it
-    def test_fresh_values(self, check):
+    def test_fresh_values(self, check, inputs):
+        x = _signed(inputs, 0.5, 4.0)
+
         def recipe(m):
             Value = m.autograd.Value
-            a = Value(2.0)
+            a = Value(x)
             b = a * 3.0 + 1.0
             return [a.data, a.grad, b.data, b.grad]
 
         check.matches(
             recipe,
-            "[a.data, a.grad, b.data, b.grad] before backward()",
-            expected=[2.0, 0.0, 7.0, 0.0],
+            f"[a.data, a.grad, b.data, b.grad] before backward() (a = Value({x:g}))",
+            expected=[x, 0.0, x * 3.0 + 1.0, 0.0],
             hint="grad starts at 0.0; only backward() changes it",
         )
 
     @pytest.mark.supporting()  # checks types only
-    def test_data_and_grad_are_floats(self, check):
+    def test_data_and_grad_are_floats(self, check, inputs):
+        x, k = inputs.number(0.5, 3.0), inputs.integer(2, 9)
+
         def recipe(m):
-            # Value(2) is built from an int: its data is the float 2.0 all the same.
-            a, b = m.autograd.Value(2.0), m.autograd.Value(2)
+            # Value(k) is built from an int: its data is the float k all the same.
+            a, b = m.autograd.Value(x), m.autograd.Value(k)
             out = 3 - a * b
             out.backward()
-            return [type(x).__name__ for n in (a, b, out) for x in (n.data, n.grad)]
+            return [type(v).__name__ for n in (a, b, out) for v in (n.data, n.grad)]
 
         check.matches(
             recipe,
-            "types of data and grad of Value(2.0), Value(2) and 3 - a * b, in that order",
+            f"types of data and grad of Value({x:g}), Value({k}) and 3 - a * b, in that order",
             expected=["float"] * 6,
             check="shape and type",
             hint="store data and grad as Python floats: float(data) in the constructor, even "
@@ -236,21 +249,21 @@ class TestOrder:
 
     @pytest.mark.points(4)
     @pytest.mark.parametrize("short_first", [True, False], ids=["b+f(b)", "f(b)+b"])
-    def test_diamond_of_unequal_paths(self, short_first, check):
+    def test_diamond_of_unequal_paths(self, short_first, check, inputs):
         _matches(
             check,
             _diamond(short_first),
-            [0.35],
+            [_signed(inputs, 0.15, 0.6)],
             "b = 2a reaching the output directly and through three more operations",
             hint=self.ORDER_HINT,
         )
 
     @pytest.mark.points(4)
-    def test_shared_subexpressions_deep_in_a_graph(self, check):
+    def test_shared_subexpressions_deep_in_a_graph(self, check, inputs):
         _matches(
             check,
             _lattice(12),
-            [0.6, 1.1],
+            [inputs.number(0.3, 0.9), inputs.number(0.8, 1.3)],
             "a lattice of 12 steps whose nodes each feed the next two",
             hint=self.ORDER_HINT,
         )
@@ -279,12 +292,16 @@ BINARY = {
     "a * b": lambda a, b: a * b,
     "a / b": lambda a, b: a / b,
 }
+# each method at a point drawn from each of these bands, in this order (a check stops at its
+# first failing point): log's both positive, the others of each sign, relu's also on either side
+# of 1 (a gate at the wrong threshold); positive first, where a result of the right sign that is
+# still wrong cannot be read as one branch of the formula right and the other wrong
 METHODS = {
-    "exp": (lambda a: a.exp(), [-1.3, 0.7]),
-    "log": (lambda a: a.log(), [0.3, 4.2]),
-    "tanh": (lambda a: a.tanh(), [-0.8, 1.9]),
-    "relu": (lambda a: a.relu(), [-1.1, 0.6]),
-    "sigmoid": (lambda a: a.sigmoid(), [-2.2, 0.4]),
+    "exp": (lambda a: a.exp(), [(0.3, 1.2), (-2.0, -0.5)]),
+    "log": (lambda a: a.log(), [(2.0, 6.0), (0.1, 0.6)]),
+    "tanh": (lambda a: a.tanh(), [(0.8, 2.5), (-1.5, -0.3)]),
+    "relu": (lambda a: a.relu(), [(0.2, 0.9), (1.2, 3.0), (-2.0, -0.3)]),
+    "sigmoid": (lambda a: a.sigmoid(), [(0.2, 1.0), (-3.0, -1.0)]),
 }
 
 
@@ -292,8 +309,9 @@ METHODS = {
 class TestOperators:
     @pytest.mark.ordinary
     @pytest.mark.parametrize("name", list(OPS))
-    def test_number_on_either_side(self, name, check):
+    def test_number_on_either_side(self, name, check, inputs):
         op = OPS[name]
+        points = (inputs.number(1.2, 2.2), inputs.number(0.3, 0.9))  # positive: a ** 2.5
         with _raises_as_failure(
             check,
             TypeError,
@@ -302,21 +320,22 @@ class TestOperators:
             "with a number on the left Python calls the reflected method: "
             "define __radd__, __rsub__, __rmul__ and __rtruediv__",
         ):
-            for x in (1.7, 0.6):
-                _matches(check, lambda a: [a, op(a) * a], [x], f"out = ({name}) * a at a = {x}")
+            for x in points:
+                _matches(check, lambda a: [a, op(a) * a], [x], f"out = ({name}) * a at a = {x:g}")
 
     @pytest.mark.ordinary
     @pytest.mark.parametrize("name", list(BINARY))
-    def test_between_values(self, name, check):
+    def test_between_values(self, name, check, inputs):
         op = BINARY[name]
-        _matches(check, lambda a, b: [a, b, op(a, b)], [1.3, -0.45], f"out = {name}")
+        leaves = [inputs.number(0.8, 1.8), -inputs.number(0.2, 0.7)]
+        _matches(check, lambda a, b: [a, b, op(a, b)], leaves, f"out = {name}")
 
     @pytest.mark.ordinary
     @pytest.mark.parametrize("name", list(METHODS))
-    def test_methods(self, name, check):
-        op, points = METHODS[name]
-        for x in points:
-            _matches(check, lambda a: [a, op(a) * 1.5], [x], f"out = 1.5 * a.{name}() at a = {x}")
+    def test_methods(self, name, check, inputs):
+        op, bands = METHODS[name]
+        for x in [inputs.number(*band) for band in bands]:
+            _matches(check, lambda a: [a, op(a) * 1.5], [x], f"out = 1.5 * a.{name}() at a = {x:g}")
 
     def test_relu_at_zero(self, check):
         _matches(
@@ -328,10 +347,12 @@ class TestOperators:
         )
 
     @pytest.mark.points(2)
-    def test_sigmoid_and_tanh_extremes(self, check):
-        # One method at a time, so a failure names the method and gives that method's hint.
+    def test_sigmoid_and_tanh_extremes(self, check, inputs):
+        # One method at a time, so a failure names the method and gives that method's hint:
+        # past exp's overflow (~709) on both sides, and where it saturates without overflowing.
+        far, near = inputs.number(720.0, 5000.0), inputs.number(30.0, 60.0)
         for name, hint in EXTREME_HINTS.items():
-            for x in (1000.0, -1000.0, 40.0, -40.0):
+            for x in (far, -far, near, -near):
                 with _raises_as_failure(
                     check, OverflowError, f"a.{name}() at a = {x:g}", "stability", hint
                 ):
@@ -379,13 +400,13 @@ def _step(y, x, i):
 class TestDeepGraphs:
     @pytest.mark.ordinary  # a loss summed over a few hundred terms is that deep
     @pytest.mark.points(2)
-    def test_chain_of_500(self, check):
-        _matches(check, _chain(500), [0.3], "a chain of 500 operations")
+    def test_chain_of_500(self, check, inputs):
+        _matches(check, _chain(500), [inputs.number(0.2, 0.4)], "a chain of 500 operations")
 
     @pytest.mark.points(2)
-    def test_chain_of_3000(self, check):
+    def test_chain_of_3000(self, check, inputs):
         # deeper than Python's default recursion limit: a recursive topological sort fails
-        build = _chain(3000)
+        build, x = _chain(3000), inputs.number(0.2, 0.4)
         hint = (
             "build the topological order with an explicit stack: recursion is limited to "
             "about 1000 levels in Python"
@@ -394,9 +415,9 @@ class TestDeepGraphs:
             check, RecursionError, "backward() on a chain of 3000 operations", "deep graph", hint
         ):
             check.matches(
-                lambda m: _run_value(m, build, [0.3])[1],
+                lambda m: _run_value(m, build, [x])[1],
                 "gradients through a chain of 3000 operations",
-                expected=_run_torch(build, [0.3])[1],
+                expected=_run_torch(build, [x])[1],
                 **TOL,
                 hint=hint,
             )

@@ -29,8 +29,9 @@ from descent.grading.inputs import Inputs
 @pytest.mark.exercise("diagnostics.expected_initial_loss")
 @pytest.mark.ordinary  # every check here is an everyday call
 class TestExpectedInitialLoss:
-    @pytest.mark.parametrize("num_classes", [2, 3, 10, 1000])
-    def test_log_c(self, num_classes, check):
+    @pytest.mark.parametrize("classes", [(2, 4), (5, 20), (50, 200), (500, 5000)])
+    def test_log_c(self, classes, check, inputs):
+        num_classes = inputs.integer(*classes)
         got = check.matches(
             lambda m: m.diagnostics.expected_initial_loss(num_classes),
             f"expected_initial_loss({num_classes})",
@@ -93,20 +94,41 @@ def _gradient_norms(activation, depth, width, init, seed=0, batch=64, residual=F
     return out[::-1]
 
 
+# (activation, depths, widths, init, batches): each grading draws a depth, width and batch from
+# these bands, and the seed the function is given (below 1000: a diagnosis that tries the
+# arguments in another order must not build a network a billion layers deep).
 _CONFIGS = [
-    ("sigmoid", 10, 32, "small", 0, 64),
-    ("tanh", 6, 24, "xavier", 3, 17),
-    ("relu", 8, 40, "he", 11, 29),
-    ("sigmoid", 4, 13, "xavier", 5, 9),
-    ("relu", 5, 21, "small", 2, 31),
+    ("sigmoid", (8, 10), (24, 40), "small", (40, 64)),
+    ("tanh", (5, 7), (18, 30), "xavier", (12, 24)),
+    ("relu", (6, 9), (32, 48), "he", (20, 36)),
+    ("sigmoid", (3, 5), (10, 16), "xavier", (6, 12)),
+    ("relu", (4, 6), (16, 26), "small", (24, 40)),
 ]
+
+
+def _config(inputs, config):
+    """(activation, depth, width, init, seed, batch) drawn within ``config``'s bands."""
+    activation, depths, widths, init, batches = config
+    return (
+        activation,
+        inputs.integer(*depths),
+        inputs.integer(*widths),
+        init,
+        inputs.integer(0, 999),
+        inputs.integer(*batches),
+    )
+
+
+def _config_id(config) -> str:
+    return f"{config[0]}-{config[3]}"
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
 @pytest.mark.ordinary  # every check here is an everyday call
 class TestLayerGradientNorms:
-    @pytest.mark.parametrize("config", _CONFIGS, ids=lambda c: "-".join(map(str, c[:4])))
-    def test_values(self, config, check):
+    @pytest.mark.parametrize("config", _CONFIGS, ids=_config_id)
+    def test_values(self, config, check, inputs):
+        config = _config(inputs, config)
         activation, depth, width, init, seed, batch = config
         expected = _gradient_norms(*config)
         check.matches(
@@ -124,11 +146,14 @@ class TestLayerGradientNorms:
         )
 
     @pytest.mark.supporting()  # any list of floats of the right length passes it
-    def test_returns_floats_one_per_layer(self, check):
-        got = check.impl.diagnostics.layer_gradient_norms("tanh", 7, 19, "xavier", seed=1, batch=11)
+    def test_returns_floats_one_per_layer(self, check, inputs):
+        depth, seed = inputs.integer(3, 9), inputs.integer(0, 999)
+        got = check.impl.diagnostics.layer_gradient_norms(
+            "tanh", depth, inputs.integer(8, 24), "xavier", seed=seed, batch=inputs.integer(4, 16)
+        )
         check.that(
-            isinstance(got, (list, tuple)) and len(got) == 7,
-            f"expected a list of 7 numbers (one per layer), got {type(got).__name__}"
+            isinstance(got, (list, tuple)) and len(got) == depth,
+            f"expected a list of {depth} numbers (one per layer), got {type(got).__name__}"
             + (f" of length {len(got)}" if hasattr(got, "__len__") else ""),
             check="shape and type",
         )
@@ -141,8 +166,11 @@ class TestLayerGradientNorms:
         )
 
     @pytest.mark.points(2)
-    def test_sigmoid_small_init_vanishes_toward_the_first_layer(self, check):
-        norms = check.impl.diagnostics.layer_gradient_norms("sigmoid", 10, 48, "small", seed=7)
+    def test_sigmoid_small_init_vanishes_toward_the_first_layer(self, check, inputs):
+        width, seed = inputs.integer(40, 64), inputs.integer(0, 999)
+        norms = check.impl.diagnostics.layer_gradient_norms(
+            "sigmoid", 10, width, "small", seed=seed
+        )
         check.that(len(norms) == 10, f"expected 10 values, got {len(norms)}")
         first, last = norms[0], norms[-1]
         check.that(
@@ -162,16 +190,19 @@ class TestLayerGradientNorms:
         )
 
     @pytest.mark.points(2)
-    def test_relu_he_stays_in_a_band(self, check):
-        norms = check.impl.diagnostics.layer_gradient_norms("relu", 10, 64, "he", seed=4)
+    def test_relu_he_stays_in_a_band(self, check, inputs):
+        seed = inputs.integer(0, 999)
+        norms = check.impl.diagnostics.layer_gradient_norms("relu", 10, 64, "he", seed=seed)
         lo, hi = min(norms), max(norms)
         check.that(
             lo > 0 and hi / lo < 10,
             f"ReLU with He weights: every layer's gradient should be within a factor 10 of "
             f"the others; got min {lo:.3g}, max {hi:.3g}",
         )
+        # the reference's, over a thousand seeds: min 1.0e-3, max 5.3e-2; the gradients of the
+        # activations instead of the weights fall below 3e-4 on every seed
         check.that(
-            1e-4 < lo and hi < 1e-1,
+            5e-4 < lo and hi < 1e-1,
             f"ReLU with He weights (width 64, 10 layers): gradients should be of order "
             f"1e-3 to 1e-2; got min {lo:.3g}, max {hi:.3g}",
             hint="He scale is sqrt(2 / width): the 2 compensates for ReLU zeroing half its inputs",
@@ -546,18 +577,19 @@ class TestDiagnoseLossCurveEdges:
 
 # ------------------------------------------------------------ layer_gradient_norms with residuals
 _RESIDUAL_CONFIGS = [
-    ("sigmoid", 10, 32, "small", 0, 64),
-    ("tanh", 12, 24, "small", 3, 17),
-    ("relu", 6, 20, "he", 11, 29),
-    ("sigmoid", 4, 13, "xavier", 5, 9),
+    ("sigmoid", (8, 10), (24, 40), "small", (40, 64)),
+    ("tanh", (10, 12), (18, 30), "small", (12, 24)),
+    ("relu", (5, 7), (16, 24), "he", (20, 36)),
+    ("sigmoid", (3, 5), (10, 16), "xavier", (6, 12)),
 ]
 
 
 @pytest.mark.exercise("diagnostics.layer_gradient_norms")
 @pytest.mark.ordinary  # residual connections are one of the exercise's two everyday settings
 class TestLayerGradientNormsResidual:
-    @pytest.mark.parametrize("config", _RESIDUAL_CONFIGS, ids=lambda c: "-".join(map(str, c[:4])))
-    def test_residual_values(self, config, check):
+    @pytest.mark.parametrize("config", _RESIDUAL_CONFIGS, ids=_config_id)
+    def test_residual_values(self, config, check, inputs):
+        config = _config(inputs, config)
         activation, depth, width, init, seed, batch = config
         check.matches(
             lambda m: m.diagnostics.layer_gradient_norms(
@@ -573,11 +605,14 @@ class TestLayerGradientNormsResidual:
         )
 
     @pytest.mark.points(2)
-    def test_the_skip_keeps_the_first_layer_learning(self, check):
+    def test_the_skip_keeps_the_first_layer_learning(self, check, inputs):
         # The story the option tells: sigmoid with weights of scale 0.01, 10 layers.
-        plain = check.impl.diagnostics.layer_gradient_norms("sigmoid", 10, 48, "small", seed=7)
+        width, seed = inputs.integer(40, 64), inputs.integer(0, 999)
+        plain = check.impl.diagnostics.layer_gradient_norms(
+            "sigmoid", 10, width, "small", seed=seed
+        )
         skip = check.impl.diagnostics.layer_gradient_norms(
-            "sigmoid", 10, 48, "small", seed=7, residual=True
+            "sigmoid", 10, width, "small", seed=seed, residual=True
         )
         check.that(
             len(plain) == len(skip) == 10,

@@ -161,6 +161,16 @@ SPECS = [
         smooth=lambda I: ((I.randn(N, C), I.randint(C, N)), {"label_smoothing": 0.1}),
         stable=[
             Case("logits-1e3", lambda I: _confidently_wrong(I)),
+            # far from 0 but close to each other: exp overflows unless the row's maximum is
+            # subtracted first, while no probability underflows (the log of a softmax is right
+            # here: one of the two slips fails where the other does not, on every draw)
+            Case(
+                "logits-shifted-1e3",
+                lambda I: (
+                    (I.randn(N, C, scale=3.0, dtype=torch.float32) + 1e3, I.randint(C, N)),
+                    {},
+                ),
+            ),
             Case(
                 "logits-1e4",
                 lambda I: (
@@ -239,6 +249,9 @@ class TestCrossEntropyProperties:
     @given(data=st.data())
     def test_shift_invariance(self, data, check):
         logits, target = data.draw(classification())
+        # one target far below its row's maximum on every draw: a probability under 1e-12,
+        # where a floor before the log shows
+        logits[0, target[0]] = logits[0].max() - data.draw(st.floats(35.0, 60.0))
         shift = data.draw(st.sampled_from([-50.0, 7.0, 300.0]))
         base = check.matches(
             lambda m: m.losses.cross_entropy_forward(logits, target)[0],
@@ -263,6 +276,8 @@ class TestKLProperties:
         logits = data.draw(tensors())
         if logits.dim() < 2:
             logits = logits.reshape(1, -1)
+        # a class far below the others in every row: an exact zero of p on every draw
+        logits = torch.cat([logits, logits.amax(dim=-1, keepdim=True) - 50], dim=-1)
         p = torch.softmax(logits, dim=-1)
         p = torch.where(p < 1e-3, torch.zeros_like(p), p)  # include exact zeros
         p = p / p.sum(dim=-1, keepdim=True)

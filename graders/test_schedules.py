@@ -7,6 +7,8 @@ of its rule: both modes and both threshold modes exactly at their bars, a cut of
 0-dim tensor metrics), exact values at the boundary steps (0, the last warmup step, the first
 cosine step, the end, past the end), the refusals at both ends of one-cycle's pct_start range,
 the Python-float return type, and hypothesis properties (bounds, monotonicity, warmup_steps = 0).
+Every rate, step count and metric is drawn (``inputs``) but the plateau's edges, whose metrics
+must be exact: they count only beside a drawn run of the same rule that passed.
 """
 
 from __future__ import annotations
@@ -71,10 +73,15 @@ def python_floats(check, lrs, what):
 @pytest.mark.exercise("schedules.step_lr")
 @pytest.mark.ordinary  # every check here is an everyday call
 class TestStepLR:
+    # (step_size, gamma) bands: a drop every step too, and gentle and steep gammas, in every draw
     @pytest.mark.parametrize(
-        "base_lr,step_size,gamma", [(0.3, 3, 0.5), (0.1, 7, 0.1), (2.0, 1, 0.9)]
+        "step_sizes,gammas",
+        [((2, 4), (0.3, 0.7)), ((5, 9), (0.05, 0.3)), ((1, 1), (0.7, 0.97))],
+        ids=["short", "long-steep", "every-step"],
     )
-    def test_against_torch(self, base_lr, step_size, gamma, check):
+    def test_against_torch(self, step_sizes, gammas, check, inputs):
+        base_lr, step_size = inputs.log_number(0.01, 3.0), inputs.integer(*step_sizes)
+        gamma = inputs.number(*gammas)
         n = 5 * step_size + 4
         expected = torch_lrs(
             lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma), n, base_lr
@@ -90,23 +97,30 @@ class TestStepLR:
         )
         python_floats(check, got, "step_lr")
 
-    def test_boundaries(self, check):
-        steps = [0, 4, 5, 6, 9, 10, 11, 23]
-        expected = [0.2 * 0.3 ** (t // 5) for t in steps]
+    def test_boundaries(self, check, inputs):
+        size, base, gamma = (
+            inputs.integer(3, 8),
+            inputs.log_number(0.01, 3.0),
+            inputs.number(0.1, 0.9),
+        )
+        steps = [0, size - 1, size, size + 1, 2 * size - 1, 2 * size, 2 * size + 1, 4 * size + 3]
+        expected = [base * gamma ** (t // size) for t in steps]
         check.matches(
-            lambda m: sweep(m.schedules.step_lr, steps, 0.2, 5, 0.3),
-            "step_lr at steps 0, 4, 5, 6, 9, 10, 11, 23 (step_size=5)",
+            lambda m: sweep(m.schedules.step_lr, steps, base, size, gamma),
+            f"step_lr at steps {', '.join(map(str, steps))} (step_size={size})",
             expected=expected,
             check="boundary values",
             **EXACT,
-            hint="step 0..4 use base_lr, step 5 the first drop",
+            hint=f"steps 0..{size - 1} use base_lr, step {size} the first drop",
         )
 
-    def test_default_gamma(self, check):
+    def test_default_gamma(self, check, inputs):
+        # a block of 2 steps or more: with 1, step / step_size is whole, floored or not
+        base, size = inputs.log_number(0.01, 3.0), inputs.integer(2, 4)
         check.matches(
-            lambda m: sweep(m.schedules.step_lr, range(6), 1.0, 2),
-            "step_lr with the default gamma",
-            expected=[1.0, 1.0, 0.1, 0.1, 0.01, 0.01],
+            lambda m: sweep(m.schedules.step_lr, range(3 * size), base, size),
+            f"step_lr with the default gamma (step_size={size})",
+            expected=[base * 0.1 ** (t // size) for t in range(3 * size)],
             check="defaults",
             **EXACT,
             hint="the default gamma is 0.1",
@@ -116,8 +130,9 @@ class TestStepLR:
 @pytest.mark.exercise("schedules.exponential_lr")
 @pytest.mark.ordinary  # every check here is an everyday call
 class TestExponentialLR:
-    @pytest.mark.parametrize("base_lr,gamma", [(0.3, 0.93), (1.5, 0.5)])
-    def test_against_torch(self, base_lr, gamma, check):
+    @pytest.mark.parametrize("gammas", [(0.85, 0.99), (0.3, 0.7)], ids=["slow", "fast"])
+    def test_against_torch(self, gammas, check, inputs):
+        base_lr, gamma = inputs.log_number(0.01, 3.0), inputs.number(*gammas)
         n = 40
         expected = torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma), n, base_lr)
         check.matches(
@@ -129,25 +144,36 @@ class TestExponentialLR:
             hint="lr = base_lr * gamma ** step; step 0 gives base_lr",
         )
 
-    def test_returns_a_float(self, check):
+    def test_returns_a_float(self, check, inputs):
+        step, base, gamma = (
+            inputs.integer(1, 9),
+            inputs.log_number(0.01, 3.0),
+            inputs.number(0.5, 0.99),
+        )
+        call = f"exponential_lr({step}, {base:g}, {gamma:g})"
         got = check.matches(
-            lambda m: m.schedules.exponential_lr(3, 0.5, 0.8),
-            "exponential_lr(3, 0.5, 0.8)",
-            expected=0.5 * 0.8**3,
+            lambda m: m.schedules.exponential_lr(step, base, gamma),
+            call,
+            expected=base * gamma**step,
             check="return type",
             **EXACT,
             hint="return a Python float, computed with plain arithmetic",
         )
-        python_floats(check, got, "exponential_lr(3, 0.5, 0.8)")
+        python_floats(check, got, call)
 
 
 @pytest.mark.exercise("schedules.cosine_lr")
 class TestCosineLR:
+    # (total_steps, min_lr as a share of base_lr) bands: no floor, a small one, a high one
     @pytest.mark.parametrize(
-        "base_lr,total,min_lr", [(0.3, 10, 0.0), (0.1, 7, 0.01), (1.0, 25, 0.2)]
+        "totals,floors",
+        [((6, 15), (0.0, 0.0)), ((5, 9), (0.05, 0.15)), ((18, 30), (0.15, 0.3))],
+        ids=["no-floor", "short", "long"],
     )
     @pytest.mark.ordinary
-    def test_against_torch(self, base_lr, total, min_lr, check):
+    def test_against_torch(self, totals, floors, check, inputs):
+        base_lr, total = inputs.log_number(0.01, 3.0), inputs.integer(*totals)
+        min_lr = base_lr * inputs.number(*floors) if floors[1] else 0.0
         expected = torch_lrs(
             lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=total, eta_min=min_lr),
             total + 1,
@@ -162,12 +188,14 @@ class TestCosineLR:
             hint="min_lr + (base_lr - min_lr) * (1 + cos(pi * step / total_steps)) / 2",
         )
 
-    def test_boundaries(self, check):
-        base, total, low = 0.4, 12, 0.05
-        steps = [0, 1, 6, 11, 12, 13, 30]
+    def test_boundaries(self, check, inputs):
+        base, total = inputs.log_number(0.01, 3.0), inputs.integer(8, 16)
+        low = base * inputs.number(0.05, 0.3)
+        steps = [0, 1, total // 2, total - 1, total, total + 1, total + inputs.integer(5, 30)]
         check.matches(
             lambda m: sweep(m.schedules.cosine_lr, steps, base, total, low),
-            "cosine_lr at steps 0, 1, 6, 11, 12 (the end), 13 and 30 (past the end)",
+            f"cosine_lr at steps {', '.join(map(str, steps[:4]))}, {total} (the end), "
+            f"{steps[5]} and {steps[6]} (past the end)",
             expected=[cosine(t, base, total, low) for t in steps],
             check="boundary values",
             **EXACT,
@@ -176,16 +204,19 @@ class TestCosineLR:
         )
 
     @pytest.mark.ordinary
-    def test_returns_a_float(self, check):
+    def test_returns_a_float(self, check, inputs):
+        total, base = inputs.integer(4, 12), inputs.log_number(0.01, 3.0)
+        step = inputs.integer(1, total - 1)
+        call = f"cosine_lr({step}, {base:g}, {total})"
         got = check.matches(
-            lambda m: m.schedules.cosine_lr(3, 0.5, 8),
-            "cosine_lr(3, 0.5, 8)",
-            expected=cosine(3, 0.5, 8),
+            lambda m: m.schedules.cosine_lr(step, base, total),
+            call,
+            expected=cosine(step, base, total),
             check="return type",
             **EXACT,
             hint="return a Python float: use math.cos, not torch.cos",
         )
-        python_floats(check, got, "cosine_lr(3, 0.5, 8)")
+        python_floats(check, got, call)
 
     @given(
         base=st.sampled_from([1e-3, 0.1, 3.0]),
@@ -210,10 +241,21 @@ class TestCosineLR:
 @pytest.mark.exercise("schedules.warmup_cosine_lr")
 class TestWarmupCosineLR:
     @pytest.mark.ordinary
+    # (warmup_steps, cosine steps after it, min_lr as a share of base_lr) bands; a warmup of
+    # one step in every draw
     @pytest.mark.parametrize(
-        "base_lr,warmup,total,min_lr", [(0.3, 5, 20, 0.01), (0.1, 3, 11, 0.0), (1.0, 1, 9, 0.1)]
+        "warmups,decays,floors",
+        [
+            ((4, 8), (10, 20), (0.02, 0.1)),
+            ((2, 4), (6, 10), (0.0, 0.0)),
+            ((1, 1), (6, 10), (0.05, 0.2)),
+        ],
+        ids=["floor", "no-floor", "one-warmup-step"],
     )
-    def test_against_torch(self, base_lr, warmup, total, min_lr, check):
+    def test_against_torch(self, warmups, decays, floors, check, inputs):
+        base_lr, warmup = inputs.log_number(0.01, 3.0), inputs.integer(*warmups)
+        total = warmup + inputs.integer(*decays)
+        min_lr = base_lr * inputs.number(*floors) if floors[1] else 0.0
         sched = torch.optim.lr_scheduler
 
         def make(o):
@@ -242,21 +284,33 @@ class TestWarmupCosineLR:
         python_floats(check, got, "warmup_cosine_lr")
 
     @pytest.mark.parametrize(
-        "label,step",
+        "label",
         [
             # steps within the run are everyday ones; past its end is an edge
-            pytest.param("step 0", 0, marks=pytest.mark.ordinary),
-            pytest.param("last warmup step", 3, marks=pytest.mark.ordinary),
-            pytest.param("first cosine step", 4, marks=pytest.mark.ordinary),
-            pytest.param("second cosine step", 5, marks=pytest.mark.ordinary),
-            pytest.param("middle", 10, marks=pytest.mark.ordinary),
-            pytest.param("end", 16, marks=pytest.mark.ordinary),
-            ("past the end", 17),
-            ("far past the end", 40),
+            pytest.param("step 0", marks=pytest.mark.ordinary),
+            pytest.param("last warmup step", marks=pytest.mark.ordinary),
+            pytest.param("first cosine step", marks=pytest.mark.ordinary),
+            pytest.param("second cosine step", marks=pytest.mark.ordinary),
+            pytest.param("middle", marks=pytest.mark.ordinary),
+            pytest.param("end", marks=pytest.mark.ordinary),
+            "past the end",
+            "far past the end",
         ],
     )
-    def test_boundaries(self, label, step, check):
-        base, warmup, total, low = 0.6, 4, 16, 0.02
+    def test_boundaries(self, label, check, inputs):
+        base, warmup = inputs.log_number(0.01, 3.0), inputs.integer(3, 6)
+        total = warmup + inputs.integer(8, 16)
+        low = base * inputs.number(0.02, 0.1)
+        step = {
+            "step 0": 0,
+            "last warmup step": warmup - 1,
+            "first cosine step": warmup,
+            "second cosine step": warmup + 1,
+            "middle": (warmup + total) // 2,
+            "end": total,
+            "past the end": total + 1,
+            "far past the end": total + inputs.integer(10, 40),
+        }[label]
         check.matches(
             lambda m: m.schedules.warmup_cosine_lr(step, base, warmup, total, low),
             f"warmup_cosine_lr at the {label} (step {step}; warmup_steps={warmup}, "
@@ -269,11 +323,13 @@ class TestWarmupCosineLR:
             "warmup_steps and reaches min_lr at total_steps",
         )
 
-    def test_no_warmup_is_cosine(self, check):
+    def test_no_warmup_is_cosine(self, check, inputs):
+        base, total = inputs.log_number(0.01, 3.0), inputs.integer(6, 14)
+        low, steps = base * inputs.number(0.02, 0.2), range(total + 2)
         check.matches(
-            lambda m: sweep(m.schedules.warmup_cosine_lr, range(11), 0.5, 0, 9, 0.05),
+            lambda m: sweep(m.schedules.warmup_cosine_lr, steps, base, 0, total, low),
             "warmup_cosine_lr with warmup_steps=0",
-            expected=[cosine(t, 0.5, 9, 0.05) for t in range(11)],
+            expected=[cosine(t, base, total, low) for t in steps],
             check="boundary values",
             **EXACT,
             hint="without warmup the schedule is cosine_lr itself (no division by 0)",
@@ -302,12 +358,34 @@ class TestWarmupCosineLR:
 
 
 # -- one-cycle and reduce-on-plateau ----------------------------------------------------------------
-ONE_CYCLE = [  # (max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal)
-    pytest.param(0.5, 100, 0.3, 25.0, 1e4, "cos", id="defaults", marks=pytest.mark.points(2)),
-    pytest.param(2.0, 10, 0.25, 25.0, 1e4, "linear", id="linear-fractional-peak"),
-    pytest.param(0.01, 37, 0.4, 10.0, 100.0, "cos", id="other-factors"),
-    pytest.param(3.0, 50, 0.1, 5.0, 50.0, "linear", id="short-warmup"),
+# Bands of (total_steps, pct_start, div_factor, final_div_factor) and the anneal: the defaults'
+# neighbourhood, a short linear run whose peak falls between two steps, other factors, and a
+# short warmup; every band keeps 1 < pct_start * total_steps < total_steps - 1.
+ONE_CYCLE = [
+    pytest.param(
+        ((80, 120), (0.25, 0.35), (20.0, 30.0), (5e3, 2e4)),
+        "cos",
+        id="defaults",
+        marks=pytest.mark.points(2),
+    ),
+    pytest.param(
+        ((8, 14), (0.2, 0.35), (20.0, 30.0), (5e3, 2e4)), "linear", id="linear-fractional-peak"
+    ),
+    pytest.param(((30, 45), (0.35, 0.45), (5.0, 15.0), (50.0, 200.0)), "cos", id="other-factors"),
+    pytest.param(((40, 60), (0.06, 0.12), (3.0, 8.0), (20.0, 80.0)), "linear", id="short-warmup"),
 ]
+
+
+def _one_cycle(inputs, bands):
+    """Drawn (max_lr, total_steps, pct_start, div_factor, final_div_factor) within ``bands``."""
+    totals, pcts, divs, finals = bands
+    return (
+        inputs.log_number(0.01, 3.0),
+        inputs.integer(*totals),
+        inputs.number(*pcts),
+        inputs.number(*divs),
+        inputs.log_number(*finals),
+    )
 
 
 def torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal):
@@ -330,8 +408,9 @@ def torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal):
 @pytest.mark.exercise("schedules.one_cycle_lr")
 class TestOneCycleLR:
     @pytest.mark.ordinary  # both anneals are everyday choices
-    @pytest.mark.parametrize("max_lr,total,pct_start,div,final_div,anneal", ONE_CYCLE)
-    def test_against_torch(self, max_lr, total, pct_start, div, final_div, anneal, check):
+    @pytest.mark.parametrize("bands,anneal", ONE_CYCLE)
+    def test_against_torch(self, bands, anneal, check, inputs):
+        max_lr, total, pct_start, div, final_div = _one_cycle(inputs, bands)
         got = check.matches(
             lambda m: sweep(
                 m.schedules.one_cycle_lr,
@@ -343,7 +422,8 @@ class TestOneCycleLR:
                 final_div,
                 anneal,
             ),
-            f"one_cycle_lr over {total} steps ({anneal}, pct_start {pct_start})",
+            f"one_cycle_lr over {total} steps ({anneal}, max_lr {max_lr:g}, pct_start "
+            f"{pct_start:g}, div_factor {div:g}, final_div_factor {final_div:g})",
             expected=torch_one_cycle(max_lr, total, pct_start, div, final_div, anneal),
             **EXACT,
             hint="the peak is the float pct_start * total_steps - 1; the "
@@ -352,16 +432,21 @@ class TestOneCycleLR:
         python_floats(check, got, "one_cycle_lr")
 
     @pytest.mark.ordinary
-    def test_defaults(self, check):
+    def test_defaults(self, check, inputs):
+        # 0.3 * total_steps between two steps (not a multiple of 10): rounding the peak shows
+        max_lr, total = (
+            inputs.log_number(0.01, 3.0),
+            inputs.choice(t for t in range(31, 60) if t % 10),
+        )
         check.matches(
-            lambda m: sweep(m.schedules.one_cycle_lr, range(40), 0.8, 40),
-            "one_cycle_lr over 40 steps with every default (pct_start, div_factor, "
+            lambda m: sweep(m.schedules.one_cycle_lr, range(total), max_lr, total),
+            f"one_cycle_lr over {total} steps with every default (pct_start, div_factor, "
             "final_div_factor, anneal)",
             expected=torch_lrs(
                 lambda opt: torch.optim.lr_scheduler.OneCycleLR(
-                    opt, max_lr=0.8, total_steps=40, cycle_momentum=False
+                    opt, max_lr=max_lr, total_steps=total, cycle_momentum=False
                 ),
-                40,
+                total,
                 0.1,
             ),
             check="defaults",
@@ -372,16 +457,8 @@ class TestOneCycleLR:
 
     @pytest.mark.supporting()  # a function that always raises passes it
     @pytest.mark.parametrize(
-        "kwargs",
+        "case",
         [
-            dict(step=10),
-            dict(step=-1),
-            dict(step=0, anneal="exp"),
-            dict(step=0, pct_start=0.05),
-            dict(step=0, pct_start=0.1),
-            dict(step=0, pct_start=1.0),
-        ],
-        ids=[
             "past-the-end",
             "negative",
             "unknown-anneal",
@@ -390,13 +467,22 @@ class TestOneCycleLR:
             "no-annealing",
         ],
     )
-    def test_refuses(self, kwargs, check):
-        kwargs = dict(kwargs)
-        step = kwargs.pop("step")
+    def test_refuses(self, case, check, inputs):
+        # totals whose 1 / total_steps times total_steps is exactly 1 in floating point
+        total, max_lr = inputs.choice((8, 10, 16, 20, 32, 40)), inputs.log_number(0.01, 3.0)
+        step, kwargs = {
+            "past-the-end": (total + inputs.integer(0, 3), {}),
+            "negative": (-inputs.integer(1, 5), {}),
+            "unknown-anneal": (0, {"anneal": inputs.choice(("exp", "cosine", "Linear"))}),
+            "no-warmup": (0, {"pct_start": inputs.number(0.1, 0.9) / total}),
+            "warmup-ends-at-step-0": (0, {"pct_start": 1 / total}),
+            "no-annealing": (0, {"pct_start": 1.0}),
+        }[case]
+        assert case != "warmup-ends-at-step-0" or kwargs["pct_start"] * total == 1.0
         expect.value_error(
             check,
-            lambda m: m.schedules.one_cycle_lr(step, 1.0, 10, **kwargs),
-            f"one_cycle_lr({step}, 1.0, 10, {kwargs})",
+            lambda m: m.schedules.one_cycle_lr(step, max_lr, total, **kwargs),
+            f"one_cycle_lr({step}, {max_lr:g}, {total}, {kwargs})",
             hint="refuse steps outside 0 .. total_steps - 1, an unknown anneal, "
             "and unless 1 < pct_start * total_steps < total_steps (a warmup "
             "that ends after step 0, an annealing phase of a step or more)",
@@ -404,17 +490,21 @@ class TestOneCycleLR:
 
     @pytest.mark.ordinary
     @pytest.mark.supporting()  # any float passes it
-    def test_returns_a_float(self, check):
+    def test_returns_a_float(self, check, inputs):
+        total, max_lr = inputs.integer(10, 30), inputs.log_number(0.01, 3.0)
+        step = inputs.integer(0, total - 1)
         python_floats(
-            check, check.impl.schedules.one_cycle_lr(3, 1.0, 20), "one_cycle_lr(3, 1.0, 20)"
+            check,
+            check.impl.schedules.one_cycle_lr(step, max_lr, total),
+            f"one_cycle_lr({step}, {max_lr:g}, {total})",
         )
 
 
-def plateau_metrics(seed: int, n: int = 80, mode: str = "min") -> list[float]:
-    """A noisy curve that improves, then flattens: plateaus for the reducer to find."""
-    g = torch.Generator().manual_seed(seed)
-    trend = torch.cat([torch.linspace(1.0, 0.4, n // 3), torch.full((n - n // 3,), 0.4)])
-    values = (trend + 0.02 * torch.randn(n, generator=g, dtype=torch.float64)).tolist()
+def plateau_metrics(inputs, n: int = 80, mode: str = "min") -> list[float]:
+    """A drawn noisy curve that improves, then flattens: plateaus for the reducer to find."""
+    start, floor = inputs.number(0.8, 1.5), inputs.number(0.3, 0.6)
+    trend = torch.cat([torch.linspace(start, floor, n // 3), torch.full((n - n // 3,), floor)])
+    values = (trend.double() + 0.02 * inputs.randn(n).cpu()).tolist()
     return values if mode == "min" else [-v for v in values]
 
 
@@ -434,34 +524,33 @@ def run_plateau(fn, metrics, lr0, **kw):
     return values_with_state(fn, [(m,) for m in metrics], {"lr": lr0}, kw)
 
 
-# (keyword arguments, mode of the metric curve, seed of its noise). The defaults, a floor and a
-# moderate threshold are everyday settings (ordinary); a cooldown is a rare mode, and the runs
-# that cut the rate a dozen times reach eps, an extreme.
+# (keyword arguments, mode of the metric curve, drawn on every grading). The defaults, a floor
+# and a moderate threshold are everyday settings (ordinary); a cooldown is a rare mode, and the
+# runs that cut the rate a dozen times reach eps, an extreme.
 PLATEAU = [
-    pytest.param(
-        dict(), "min", 1, id="defaults", marks=[pytest.mark.points(2), pytest.mark.ordinary]
-    ),
-    pytest.param(dict(factor=0.5, patience=2, cooldown=1), "min", 2, id="cooldown"),
-    pytest.param(dict(mode="max", patience=3, threshold=1e-3), "max", 3, id="max-mode"),
+    pytest.param(dict(), "min", id="defaults", marks=[pytest.mark.points(2), pytest.mark.ordinary]),
+    pytest.param(dict(factor=0.5, patience=2, cooldown=1), "min", id="cooldown"),
+    pytest.param(dict(mode="max", patience=3, threshold=1e-3), "max", id="max-mode"),
     pytest.param(
         dict(patience=1, factor=0.5, min_lr=0.04),
         "min",
-        4,
         id="min-lr-floor",
         marks=pytest.mark.ordinary,
     ),
-    pytest.param(dict(patience=0, factor=0.3, threshold=0.05), "min", 5, id="big-threshold"),
+    pytest.param(dict(patience=0, factor=0.3, threshold=0.05), "min", id="big-threshold"),
     pytest.param(
         dict(patience=3, factor=0.5, threshold=0.02),
         "min",
-        6,
         id="threshold-0.02",
         marks=pytest.mark.ordinary,
     ),
 ]
 
 
-# Each edge of PyTorch's rule, on metrics chosen so that only that edge decides an epoch.
+# Each edge of PyTorch's rule, on metrics chosen so that only that edge decides an epoch (and no
+# other catalogued mistake gives the same rates there: scaled, some would). They are written
+# into the test, so they count only beside a drawn run of the rule that passed
+# (test_against_torch), and half as much as a drawn check.
 PLATEAU_EDGES = [
     # best = -1, threshold 0.1: -0.95 is an improvement (below best * 0.9 = -0.9), though worse
     pytest.param(
@@ -504,9 +593,9 @@ PLATEAU_EDGES = [
 
 @pytest.mark.exercise("schedules.reduce_on_plateau_step")
 class TestReduceOnPlateau:
-    @pytest.mark.parametrize("kw,mode,seed", PLATEAU)
-    def test_against_torch(self, kw, mode, seed, check):
-        metrics = plateau_metrics(seed, mode=mode)
+    @pytest.mark.parametrize("kw,mode", PLATEAU)
+    def test_against_torch(self, kw, mode, check, inputs):
+        metrics = plateau_metrics(inputs, mode=mode)
         got = check.matches(
             lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
             f"learning rates over {len(metrics)} epochs ({kw or 'defaults'})",
@@ -517,6 +606,8 @@ class TestReduceOnPlateau:
         )
         python_floats(check, got, "reduce_on_plateau_step's new_lr")
 
+    @pytest.mark.supporting("test_against_torch")
+    @pytest.mark.points(0.5)
     @pytest.mark.parametrize("metrics,kw", PLATEAU_EDGES)
     def test_edges(self, metrics, kw, check):
         check.matches(
@@ -530,10 +621,10 @@ class TestReduceOnPlateau:
             "a cut of eps or less leaves the rate as it is",
         )
 
-    def test_tensor_metrics(self, check):
+    def test_tensor_metrics(self, check, inputs):
         # A validation loss often arrives as a 0-dim tensor: it is read with float(), and the
         # state holds floats, as the state of a float metric does.
-        metrics = [torch.tensor(v, dtype=torch.float64) for v in (0.9, 0.8, 0.85, 0.82, 0.81)]
+        metrics = list(inputs.uniform(5, low=0.6, high=1.0).cpu().unbind())
         check.matches(
             lambda m: _states(m, metrics, patience=1, factor=0.5),
             "(rate, state) after each of 5 epochs whose metrics are 0-dim tensors",
@@ -542,11 +633,12 @@ class TestReduceOnPlateau:
             "Python float, never the tensor itself",
         )
 
-    def test_state_at_the_floor(self, check):
+    def test_state_at_the_floor(self, check, inputs):
         # The first cut reaches min_lr; later cuts change nothing, yet each one still restarts
         # the cooldown and clears the bad epochs.
+        metrics = [inputs.number(0.2, 2.0)] * 9
         check.matches(
-            lambda m: _states(m, [1.0] * 9, patience=1, factor=0.1, min_lr=0.01, cooldown=2),
+            lambda m: _states(m, metrics, patience=1, factor=0.1, min_lr=0.01, cooldown=2),
             "(rate, state) after each of 9 equal metrics (patience 1, cooldown 2, "
             "min_lr reached at the first cut)",
             **EXACT,
@@ -560,32 +652,41 @@ class TestReduceOnPlateau:
         [dict(mode="maximum"), dict(threshold_mode="relative"), dict(factor=1.0)],
         ids=["unknown-mode", "unknown-threshold-mode", "factor-one"],
     )
-    def test_refuses(self, kwargs, check):
+    def test_refuses(self, kwargs, check, inputs):
+        metric, lr = inputs.number(0.1, 2.0), inputs.log_number(1e-3, 1.0)
         expect.value_error(
             check,
-            lambda m: m.schedules.reduce_on_plateau_step(0.5, {"lr": 0.1}, **kwargs),
-            f"reduce_on_plateau_step(0.5, {{'lr': 0.1}}, {kwargs})",
+            lambda m: m.schedules.reduce_on_plateau_step(metric, {"lr": lr}, **kwargs),
+            f"reduce_on_plateau_step({metric:g}, {{'lr': {lr:g}}}, {kwargs})",
             hint="refuse a mode other than 'min' or 'max', a threshold_mode other "
             "than 'rel' or 'abs', and a factor >= 1 (it would never cut)",
         )
 
     @pytest.mark.ordinary
-    def test_state_after_a_reduction(self, check):
-        metrics = [1.0, 1.0, 1.0, 1.0]
+    def test_state_after_a_reduction(self, check, inputs):
+        metrics = [inputs.number(0.2, 2.0)] * 4
         check.matches(
             lambda m: _final_state(m, metrics),
             "state after 4 equal metrics (patience 2, cooldown 3)",
-            expected={"lr": 0.01, "best": 1.0, "num_bad_epochs": 0, "cooldown_counter": 3},
+            expected={"lr": 0.01, "best": metrics[0], "num_bad_epochs": 0, "cooldown_counter": 3},
             **EXACT,
             hint="after a reduction: num_bad_epochs = 0 and cooldown_counter = cooldown",
         )
 
     @pytest.mark.ordinary
     @pytest.mark.supporting()  # code that computes nothing edits nothing
-    def test_state_left_unchanged(self, check):
-        state = {"lr": 0.1, "best": 0.5, "num_bad_epochs": 3, "cooldown_counter": 0}
+    def test_state_left_unchanged(self, check, inputs):
+        best = inputs.number(0.2, 1.0)
+        state = {
+            "lr": inputs.log_number(1e-3, 1.0),
+            "best": best,
+            "num_bad_epochs": 3,
+            "cooldown_counter": 0,
+        }
         before = dict(state)
-        check.impl.schedules.reduce_on_plateau_step(0.7, state, patience=2)
+        check.impl.schedules.reduce_on_plateau_step(
+            best * inputs.number(1.1, 2.0), state, patience=2
+        )
         check.that(
             state == before,
             "reduce_on_plateau_step modified the state it was given",

@@ -1,6 +1,8 @@
 """Hidden graders for starter/train.py, the capstone.
 
-The grader makes its own data sets (interleaved spirals with noise), runs the student's
+The grader draws its own data sets (interleaved spirals with noise), keyed to the code graded
+as every hidden input is (one draw shared by every test of an implementation: the trainings are
+made once), and the seeds the trainings are given; it runs the student's
 ``train_classifier`` on them with one CPU thread, and grades what comes back without trusting the
 numbers the student reports: the losses are recomputed here, in float64, from the returned
 parameters with the forward pass the docstring fixes (ReLU between linear layers). Checks:
@@ -14,7 +16,7 @@ parameters with the forward pass the docstring fixes (ReLU between linear layers
 * the returned structure: one finite loss per epoch, parameter shapes and dtype, and a last
   validation loss that is the loss of the returned parameters.
 
-Every training the tests read is made once per implementation (:data:`RUNS`, :func:`_run`): the
+Every training the tests read is made once per implementation (:func:`runs`, :func:`_run`): the
 main run on the spirals, the batch of 8, and three small runs for reproducibility, on 45
 points, so that a typical batch size shuffles more than one batch per epoch. The main run's
 loss curves are written as data, ``capstone_<implementation>.json`` next to the results document
@@ -57,23 +59,29 @@ def spirals(n_per_class, seed, noise=0.06, classes=3, dtype=torch.float32):
     return (2 * torch.cat(xs)[perm]).to(dtype), torch.cat(ys)[perm]
 
 
-X_TRAIN, Y_TRAIN = spirals(120, seed=3)
-X_VAL, Y_VAL = spirals(60, seed=1003)
-_BATCH8 = torch.cat([torch.nonzero(Y_TRAIN == k).flatten()[:3] for k in range(3)])[:8]
-X8, Y8 = X_TRAIN[_BATCH8], Y_TRAIN[_BATCH8]
-X_SEED, Y_SEED = spirals(15, seed=21)
-X_SEED_VAL, Y_SEED_VAL = spirals(5, seed=22)
+DATA_KEY = "graders/test_train.py::capstone"  # the draws every test of an implementation shares
 
-# name: (x_train, y_train, x_val, y_val), seed, global seed set before the call (None: left as
-# it is). The three "seed" runs differ only in the seed or in the global random state: a loop
-# that draws from the global generator gives different parameters for the same seed.
-RUNS = {
-    "main": ((X_TRAIN, Y_TRAIN, X_VAL, Y_VAL), 0, None),
-    "batch of 8": ((X8, Y8, X8, Y8), 1, None),
-    "seed 5": ((X_SEED, Y_SEED, X_SEED_VAL, Y_SEED_VAL), 5, 1234),
-    "seed 5, other global state": ((X_SEED, Y_SEED, X_SEED_VAL, Y_SEED_VAL), 5, 999),
-    "seed 6": ((X_SEED, Y_SEED, X_SEED_VAL, Y_SEED_VAL), 6, 1234),
-}
+
+def runs(inputs) -> dict[str, tuple]:
+    """The trainings the tests read, drawn for the implementation graded (the same draws for
+    every test of one grading: Inputs.for_key). name: ((x_train, y_train, x_val, y_val), seed,
+    global seed set before the call (None: left as it is)). The three "seed" runs differ only in
+    the seed or in the global random state: a loop that draws from the global generator gives
+    different parameters for the same seed."""
+    drawn = inputs.for_key(DATA_KEY)
+    x, y = spirals(120, drawn.integer(0, 10**6))
+    xv, yv = spirals(60, drawn.integer(0, 10**6))
+    batch8 = torch.cat([torch.nonzero(y == k).flatten()[:3] for k in range(3)])[:8]
+    small = spirals(15, drawn.integer(0, 10**6)) + spirals(5, drawn.integer(0, 10**6))
+    seed, other = drawn.permutation(range(100))[:2]
+    state, other_state = drawn.permutation(range(1000, 10**4))[:2]
+    return {
+        "main": ((x, y, xv, yv), drawn.integer(0, 99), None),
+        "batch of 8": ((x[batch8], y[batch8], x[batch8], y[batch8]), drawn.integer(0, 99), None),
+        "seed 5": (small, seed, state),
+        "seed 5, other global state": (small, seed, other_state),
+        "seed 6": (small, other, state),
+    }
 
 
 @contextlib.contextmanager
@@ -104,11 +112,11 @@ def global_seed(seed):
 # The run that also watches the global random generators where the code runs (a worker's are
 # not this process's): a later one, so that a training that never returns costs one call's limit.
 WATCHED = "seed 5, other global state"
-_MOVED: dict[tuple, bool] = {}  # (implementation, stand-ins, run) -> a global generator moved
+_MOVED: dict[tuple, bool] = {}  # (implementation, stand-ins, run, draw) -> a generator moved
 
 
-def _train(impl, name):
-    (x, y, xv, yv), seed, state = RUNS[name]
+def _train(impl, name, inputs):
+    (x, y, xv, yv), seed, state = runs(inputs)[name]
     args, kwargs = (
         [x.clone(), y.clone(), xv.clone(), yv.clone()],
         dict(seed=seed, time_budget_s=BUDGET_S),
@@ -118,7 +126,7 @@ def _train(impl, name):
         if name != WATCHED:
             out = impl.train.train_classifier(*args, **kwargs)
         else:
-            out, _MOVED[impl.name, impl.standing, name] = watched_call(
+            out, _MOVED[_key(impl, name, inputs)] = watched_call(
                 impl.train.train_classifier, args, kwargs
             )
         return out, time.perf_counter() - start
@@ -215,16 +223,24 @@ def mean_loss(params, x, y):
     return F.cross_entropy(h, y).item()
 
 
-_RUNS: dict[tuple[str, str], tuple] = {}
+_RUNS: dict[tuple, tuple] = {}
 
 
-def _run(impl, name):
-    """``(result, seconds)`` of the training ``RUNS[name]`` of ``impl``, made on first use and
-    shared by every test that reads it; an error it raised is raised again by each of them."""
-    key = (impl.name, impl.standing, name)  # the kit's parts standing in: another training
+def _key(impl, name, inputs) -> tuple:
+    """A training's key: the implementation, the kit's parts standing in for its own, the run
+    and the draw of its data."""
+    return (impl.name, impl.standing, name, inputs.for_key(DATA_KEY).seed)
+
+
+def _run(impl, name, inputs):
+    """``(result, seconds)`` of the training ``runs(inputs)[name]`` of ``impl``, made on first
+    use and shared by every test that reads it; an error it raised is raised again by each of
+    them. Kept by the draw too: several gradings in one process (the audit's draws) draw other
+    data for the same implementation."""
+    key = _key(impl, name, inputs)  # the kit's parts standing in: another training
     if key not in _RUNS:
         try:
-            _RUNS[key] = ("ok", _train(impl, name))
+            _RUNS[key] = ("ok", _train(impl, name, inputs))
         except Exception as exc:  # recorded once, re-raised by every test that needs the run
             _RUNS[key] = ("error", exc)
     kind, value = _RUNS[key]
@@ -251,15 +267,16 @@ def _finite_floats(values):
 @pytest.mark.ordinary  # one everyday training run, read by every check
 class TestCapstone:
     @pytest.mark.points(4)
-    def test_validation_loss_within_budget(self, check, request):
-        out, elapsed = _run(check.impl, "main")
-        params = _check_params(check, out, X_TRAIN.shape[1], 3, X_TRAIN.dtype)
+    def test_validation_loss_within_budget(self, check, request, inputs):
+        out, elapsed = _run(check.impl, "main", inputs)
+        (x_train, _, x_val, y_val), _, _ = runs(inputs)["main"]
+        params = _check_params(check, out, x_train.shape[1], 3, x_train.dtype)
         if not check.impl.standing:  # the student's own training, not one with the kit's parts
             with contextlib.suppress(Exception):  # the picture's data; no grade depends on it
                 loss_curves.write(
                     _results_dir(request.config), check.impl.name, out, TARGET_VAL_LOSS
                 )
-        val = mean_loss(params, X_VAL, Y_VAL)
+        val = mean_loss(params, x_val, y_val)
         check.that(
             val < TARGET_VAL_LOSS,
             f"validation loss of the returned parameters on the spirals is {val:.4f}; "
@@ -268,7 +285,7 @@ class TestCapstone:
             hint="first make sure you can overfit one batch; then look at the learning "
             "rate, the schedule (does it last for all your steps?) and the number "
             "of epochs",
-            generic=lambda: _readings(out, params, X_VAL, Y_VAL, X_TRAIN, 3),
+            generic=lambda: _readings(out, params, x_val, y_val, x_train, 3),
         )
         check.that(
             elapsed <= SLACK * BUDGET_S,
@@ -278,10 +295,11 @@ class TestCapstone:
         )
 
     @pytest.mark.points(2)
-    def test_overfits_one_batch(self, check):
-        out, _ = _run(check.impl, "batch of 8")
-        params = _check_params(check, out, 2, 3, X8.dtype)
-        loss = mean_loss(params, X8, Y8)
+    def test_overfits_one_batch(self, check, inputs):
+        out, _ = _run(check.impl, "batch of 8", inputs)
+        (x8, y8, _, _), _, _ = runs(inputs)["batch of 8"]
+        params = _check_params(check, out, 2, 3, x8.dtype)
+        loss = mean_loss(params, x8, y8)
         check.that(
             loss < OVERFIT_LOSS,
             f"trained on one batch of 8 examples, the training loss of the returned "
@@ -290,18 +308,18 @@ class TestCapstone:
             hint="a loop that cannot memorize 8 points is broken: check the sign of the "
             "update, that the gradients are those of the current batch, the learning "
             "rate, and that nothing (label smoothing, weight decay) holds the loss up",
-            generic=lambda: _readings(out, params, X8, Y8, X8, 3),
+            generic=lambda: _readings(out, params, x8, y8, x8, 3),
         )
 
     @pytest.mark.supporting(
         "test_validation_loss_within_budget", "test_overfits_one_batch"
     )  # seeded parameters that were never trained are reproducible too
     @pytest.mark.points(2)
-    def test_reproducible_from_the_seed(self, check):
+    def test_reproducible_from_the_seed(self, check, inputs):
         names = ("seed 5", "seed 5, other global state", "seed 6")
-        first, again, other = (_run(check.impl, name)[0] for name in names)
+        first, again, other = (_run(check.impl, name, inputs)[0] for name in names)
         for out in (first, again, other):
-            _check_params(check, out, 2, 3, X_SEED.dtype)
+            _check_params(check, out, 2, 3, torch.float32)
         same_length = epochs(first) == epochs(again)
         check.that(
             same_training(first, again),
@@ -315,7 +333,7 @@ class TestCapstone:
         )
         check.that(
             not same_training(first, other),
-            "runs with seeds 5 and 6 returned identical parameters",
+            "runs with two different seeds returned identical parameters",
             check="reproducible",
             hint="use the `seed` argument to seed your generator",
         )
@@ -323,9 +341,10 @@ class TestCapstone:
     @pytest.mark.supporting(
         "test_validation_loss_within_budget", "test_overfits_one_batch"
     )  # structure and honest reporting, whatever the training did
-    def test_returned_structure(self, check):
-        out, _ = _run(check.impl, "main")
-        params = _check_params(check, out, X_TRAIN.shape[1], 3, X_TRAIN.dtype)
+    def test_returned_structure(self, check, inputs):
+        out, _ = _run(check.impl, "main", inputs)
+        (x_train, y_train, x_val, y_val), _, _ = runs(inputs)["main"]
+        params = _check_params(check, out, x_train.shape[1], 3, x_train.dtype)
         check.that(
             set(out) >= {"params", "train_loss", "val_loss"},
             f"the result needs the keys params, train_loss and val_loss; got {sorted(out)}",
@@ -346,7 +365,7 @@ class TestCapstone:
             check="shape and type",
             generic=lambda: training_diagnoses.per_batch(train, val),
         )
-        actual = mean_loss(params, X_VAL, Y_VAL)
+        actual = mean_loss(params, x_val, y_val)
         check.that(
             abs(val[-1] - actual) <= 1e-4 + 1e-3 * actual,
             f"the last reported validation loss is {val[-1]:.6g} but the returned "
@@ -357,11 +376,11 @@ class TestCapstone:
                 training_diagnoses.measured_on(
                     val[-1],
                     "x_val / y_val",
-                    {"x_train / y_train": mean_loss(params, X_TRAIN, Y_TRAIN)},
+                    {"x_train / y_train": mean_loss(params, x_train, y_train)},
                     "validation loss",
                 )
                 or training_diagnoses.standardized(
-                    val[-1], standardized_loss(params, X_VAL, Y_VAL, X_TRAIN, val[-1]), actual
+                    val[-1], standardized_loss(params, x_val, y_val, x_train, val[-1]), actual
                 )
                 or training_diagnoses.from_epoch(actual, val)
             ),
@@ -374,10 +393,10 @@ class TestCapstone:
 @pytest.mark.supporting(
     "test_validation_loss_within_budget", "test_overfits_one_batch"
 )  # a loop that trains nothing leaves the global state alone too
-def test_leaves_the_global_random_state_alone(check):
-    _run(check.impl, WATCHED)
+def test_leaves_the_global_random_state_alone(check, inputs):
+    _run(check.impl, WATCHED, inputs)
     check.that(
-        not _MOVED.get((check.impl.name, check.impl.standing, WATCHED), False),
+        not _MOVED.get(_key(check.impl, WATCHED, inputs), False),
         "train_classifier changed a global random generator (torch's, NumPy's or Python's): "
         "the docstring forbids changing global state",
         check="global state",

@@ -45,6 +45,52 @@ def test_solutions_get_full_marks(solutions_run):
     assert solutions_run.code == 0, solutions_run.output[-3000:]
 
 
+SLOW_BUT_RIGHT = """
+
+import time as _time
+
+_right = mse_forward
+_slow_calls = [0]
+
+
+def mse_forward(pred, target):  # right, and slow on its first calls: 0.4 s of work each
+    _slow_calls[0] += 1
+    if _slow_calls[0] <= 3:
+        end = _time.process_time() + 0.4
+        while _time.process_time() < end:
+            pass
+    return _right(pred, target)
+"""
+
+
+@pytest.mark.parametrize("isolation", ["worker", "none"])
+def test_a_correct_submission_keeps_full_marks_with_both_cpus_busy(tmp_path, isolation):
+    """Call limits count the CPU time of the code graded, not the wall clock of a busy machine:
+    with two busy loops on the two CPUs a call of 0.4 s of work under a 0.5 s limit took up to
+    twice as long on the clock, and a wall-clock limit charged it as an infinite loop."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text((KIT / "solutions" / "losses.py").read_text() + SLOW_BUT_RIGHT)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        run = grade(
+            tmp_path,
+            ["graders/test_losses.py"],
+            [str(sub)],
+            "-k",
+            "mse and not rmse",
+            f"--isolation={isolation}",
+            "--insecure",
+            "--call-timeout=0.5",
+        )
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    [mse] = [e for e in run.block("sub")["exercises"] if e["id"] == "losses.mse"]
+    assert mse["points"] == mse["max_points"] == 10, mse["first_failure"]
+
+
 # The vector widths whose rounding the solutions must survive: a CPU with AVX2 and no AVX-512
 # rounds float32 differently from one with AVX-512 (gelu's erf, sums), and the suite must pass on
 # both (the machine's own width is the solutions_run above).

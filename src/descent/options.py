@@ -145,10 +145,11 @@ ISOLATION = (
         dict(
             default=None,
             metavar="SEED",
-            help="draw the hidden tests' inputs from SEED (any text) instead of a fresh secret: "
-            "a grading of a submission draws new inputs each time, so that no answer read in "
-            "its feedback fits the next; its results record the seed, to grade again on the "
-            "same inputs; fixed: the kit's own per-test seeds",
+            help="draw the hidden tests' inputs from SEED (any text) whatever the code, to "
+            "compare implementations value for value; by default they are keyed to the code "
+            "graded by the course's secret (.descent/input-secret or $DESCENT_INPUT_SECRET): "
+            "the same code draws the same inputs every time, changed code new ones; fixed: the "
+            "kit's own per-test seeds",
         ),
     ),
     Option(

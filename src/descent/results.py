@@ -10,8 +10,9 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
       "environment": {"python": "3.11.7", "torch": "2.13.0", "cuda": false,
                       "isolation": "in-process",
                       "test_processes": 1,           # 2: two processes shared the tests
-                      "input_seed": "fixed"},        # the secret a grading of a submission
-                                                    # drew its hidden inputs from
+                      "input_seed": "course:3f0c..."}, # what the hidden inputs were drawn
+                                                    # from: the course's secret (its fingerprint),
+                                                    # an --input-seed, or "fixed"
       "interrupted": false,                         # true: the run was stopped (Ctrl-C) early;
                                                     # tests cut short are errors, never passed
       "implementations": [                          # one per implementation graded
@@ -30,7 +31,9 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
          "diagnosis": null | "sum-mean",             # the generic diagnosis's kind
          "diagnosis_cut_short": false,               # true: that diagnosis ran out of time
                                                     # (a busier machine may name another kind)
-         "duration_s": 0.01}]
+         "duration_s": 0.01,
+         "drawn": true}]                            # its inputs were drawn (the ``inputs``
+                                                    # fixture, hypothesis), not written into it
     }
 
 Every exercise is worth a fixed number of points (10 unless the registry says otherwise), split
@@ -94,6 +97,7 @@ class TestResult:
     diagnosis: str | None = None  # kind of the generic diagnosis (descent.diagnoses.order.KINDS)
     diagnosis_cut_short: bool = False  # that diagnosis stopped early (out of time): machine-bound
     duration_s: float = 0.0
+    drawn: bool = False  # its inputs were drawn (keyed to the code), not written into the test
 
 
 @dataclass

@@ -29,7 +29,7 @@ def test_a_call_that_runs_out_of_time_while_exploring_is_capped_and_not_remember
     start = time.monotonic()
     with timelimit.exploring(), pytest.raises(timelimit.CallTimeout):
         slow(5.0)
-    assert time.monotonic() - start < 2.0 and guarded.hung == {}
+    assert time.monotonic() - start < 0.2 * timelimit.WALL_FACTOR + 1 and guarded.hung == {}
     assert guarded.wrap("optim", "slow", _slow)(0.0) == 0.0  # still called as written
     hurried = timelimit.Guarded(0.2)
     with pytest.raises(timelimit.CallTimeout):
@@ -47,16 +47,52 @@ def test_a_calls_limit_is_the_default_an_exercises_own_or_twice_its_budget():
     assert timelimit.limit_for(capstone, {"time_budget_s": True}, 10.0) == 90.0  # not a number
 
 
+def _spin(seconds: float) -> float:
+    """Work (not wait) for ``seconds`` of this process's CPU time."""
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds
+
+
 @SIGALRM
 def test_the_earliest_deadline_of_nested_guards_applies_and_the_timer_is_left_off():
-    start = time.monotonic()
-    with pytest.raises(timelimit.CallTimeout, match="`inner` did not return within 0.1 s"):
+    start = time.process_time()
+    with pytest.raises(timelimit.CallTimeout, match="`inner` did not return within 0.1 s: .*loop"):
         with timelimit.guard("outer", 30.0), timelimit.guard("inner", 0.1):
-            time.sleep(5.0)
-    assert time.monotonic() - start < 2.0
+            _spin(5.0)
+    assert time.process_time() - start < 1.0
     with timelimit.guard("quick", 0.2):
         pass
-    time.sleep(0.3)  # no alarm is left behind once the guards are closed
+    _spin(0.3)  # no timer is left behind once the guards are closed
+    time.sleep(0.3)
+
+
+@SIGALRM
+def test_a_limit_counts_cpu_time_and_waiting_only_past_its_ceiling():
+    # waiting (for a CPU another process holds, or in a sleep) is not work: a call that waits
+    # twice its limit returns, where a wall-clock limit charged it as a loop
+    with timelimit.guard("waits", 0.2):
+        time.sleep(0.4)
+    start = time.monotonic()
+    with pytest.raises(timelimit.CallTimeout, match="`sleeps` did not return within 2 s while"):
+        with timelimit.guard("sleeps", 0.2):
+            time.sleep(30)
+    assert 1.9 < time.monotonic() - start < 6
+
+
+def test_a_budget_reads_the_cpu_time_of_the_process_that_runs_the_call(monkeypatch):
+    clock = {"wall": 100.0, "cpu": 7.0}
+    monkeypatch.setattr(time, "monotonic", lambda: clock["wall"])
+    budget = timelimit.Budget(2.0, lambda: clock["cpu"])
+    clock["wall"] += 5.0  # five seconds waiting: nothing of the two seconds of work spent
+    assert budget.left() == 2.0 and not budget.waited()
+    clock["cpu"] += 1.5
+    assert budget.left() == pytest.approx(0.5)
+    clock["wall"] = 100.0 + 2.0 * timelimit.WALL_FACTOR
+    assert budget.left() <= 0 and budget.waited()
+    blind = timelimit.Budget(2.0, lambda: None)  # no CPU time to read: wall-clock seconds
+    assert blind.left() == 2.0 and not blind.waited()
 
 
 @SIGALRM

@@ -39,7 +39,7 @@ def test_the_options_reach_the_batch(runs, tmp_path):
         4.0,
     )
     assert opts.gradebook is None and opts.scheduler is None and not opts.insecure
-    assert opts.input_seed is None  # each grading draws inputs of its own
+    assert opts.input_seed is None  # inputs keyed to each submission's code
     assert main(["batch", str(tmp_path), "--input-seed", "term-1"]) == 0
     assert runs[-1].input_seed == "term-1"
 

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -206,9 +207,22 @@ def test_a_rerun_skips_what_is_graded_and_regrade_redoes_it(tmp_path, reference_
     assert "grading 1 submission(s)" in changed.output
     redo = run_batch(reference_losses, tmp_path / "out", "-k", LOSSES, "--regrade")
     assert "grading 1 submission(s)" in redo.output
+    # the same code, the same inputs: a regrade, and a batch of its own as on another day,
+    # give every test the same outcome, points, message and named mistake
+    graded = per_test(changed, "ada")
+    assert any(row[0] != "passed" for row in graded.values())  # messages with values in them
+    assert per_test(redo, "ada") == graded
+    assert per_test(run_batch(reference_losses, tmp_path / "later", "-k", LOSSES), "ada") == graded
     # a new content hash is a new submission row; --regrade replaces the row of the same content
     rows = redo.rows("SELECT content_hash FROM submissions WHERE student = 'ada'")
     assert len(rows) == 2 and rows[0] != rows[1]
+
+
+def test_a_batch_hands_every_grading_the_course_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("DESCENT_INPUT_SECRET", raising=False)
+    secret = batch._course_secret(SimpleNamespace(input_seed=None), tmp_path)
+    assert secret == (tmp_path / ".descent" / "input-secret").read_text().strip()
+    assert batch._course_secret(SimpleNamespace(input_seed="term-1"), tmp_path) == ""
 
 
 def test_two_submissions_of_one_student_hold_them_until_one_is_left(tmp_path):

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import KIT_TESTS_SECRET
 
 from descent.course import gradescope
 
@@ -51,6 +52,10 @@ def test_the_archive_holds_setup_run_and_the_kit_and_nothing_of_a_students_view(
         "__pycache__" in n or n.startswith(("kit/tests/", "kit/samples/")) for n in names
     )
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    # the course's secret, so that the autograder draws the inputs a local grading draws
+    with zipfile.ZipFile(autograder) as zf:
+        assert zf.read("kit/.descent/input-secret").decode().strip() == KIT_TESTS_SECRET
+    assert stat.S_IMODE(modes["kit/.descent/input-secret"]) == 0o600
     assert '"torch==2.13.0"' in setup and "pip install --quiet /autograder/source/kit" in setup
     assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
 

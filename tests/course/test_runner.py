@@ -140,9 +140,24 @@ def test_the_command_line_of_a_grading(tmp_path):
     assert argv[argv.index("--test-processes") + 1] == "1"
     unpinned = runner._grade_argv(_request(tmp_path), None, tmp_path / "r.json")
     assert unpinned[-2:] == ["--worker-cpu", "any"] and "-k" not in unpinned
-    assert "--input-seed" not in unpinned  # a fresh secret for each grading
+    assert "--input-seed" not in unpinned  # inputs keyed to the code by the course's secret
     seeded = runner._grade_argv(_request(tmp_path, input_seed="s1"), 0, tmp_path / "r.json")
     assert seeded[-2:] == ["--input-seed", "s1"]
+
+
+def test_the_course_secret_reaches_the_grading_in_its_environment_only(tmp_path, monkeypatch):
+    seen = {}
+
+    def run_fresh(req, cpu, argv, env, log, out):
+        seen.update(argv=argv, env=env)
+        return 0
+
+    monkeypatch.setattr(runner, "_run_fresh", run_fresh)
+    req = _request(tmp_path, input_secret="k3y-of-the-course")
+    out = runner.Outcome("ann", "ann", runner.FAILED)
+    runner._run(req, None, tmp_path / "r.json", tmp_path / "log", out)
+    assert seen["env"]["DESCENT_INPUT_SECRET"] == "k3y-of-the-course"
+    assert not any("k3y" in a for a in seen["argv"]) and "k3y" not in repr(req)
 
 
 def test_a_gradings_results_become_the_students_and_an_incomplete_one_is_no_grade(tmp_path):

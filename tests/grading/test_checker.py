@@ -154,3 +154,29 @@ def test_a_diagnosis_whose_time_budget_is_spent_is_cut_short(monkeypatch):
     with timelimit.watching_cuts() as cut:
         pass
     assert not cut()
+
+
+def test_every_catalogued_bug_that_gives_the_result_is_a_claim_the_first_named_first():
+    """Two slips overflow alike on large logits (the log of a softmax, a softmax without its
+    maximum subtracted): both are claims, for the exercise's other checks to tell apart; the
+    first declared stays the one named on this check alone."""
+    from pathlib import Path
+
+    from descent import catalogue
+    from descent.calls.impl import FolderImplementation
+
+    kit = Path(__file__).resolve().parents[2]
+    catalogue.load(kit / "graders" / "catalogue")
+    reference = FolderImplementation(kit / "solutions", "reference")
+    bugs = catalogue.variants(catalogue.BUG, "losses.cross_entropy")
+    student = catalogue.named(catalogue.BUG, "ce_log_of_softmax").apply(reference)
+    logits = torch.randn(6, 5, generator=torch.Generator().manual_seed(0)) * 1e3
+    target = logits.argmin(dim=1)
+
+    def recipe(m):
+        return m.losses.cross_entropy_forward(logits, target)[0]
+
+    checker = Checker(student, reference, "losses.cross_entropy", bugs)
+    found = [b.id for b in checker.candidates(recipe, recipe(student))]
+    assert found[:2] == ["ce_no_max_subtraction", "ce_log_of_softmax"]
+    assert checker.diagnose(recipe, recipe(student)).id == "ce_no_max_subtraction"

@@ -1,9 +1,12 @@
-"""The seed of a test's inputs (``descent.grading.input_seed``): one per test, the same in every
-process and run for the kit's own implementations; a grading of a submission mixes in a secret of
-its own, so that answers read in one grading's feedback fit no other. (The key each test is seeded
-by, the same on every device and for every implementation, is tested with the plugin.)"""
+"""The seed of a test's inputs (``descent.grading.input_seed``): by default a keyed hash of the
+test's id and the code graded, keyed by the course's secret (made once, private, never recorded);
+``--input-seed SEED`` one seed for every code; ``fixed`` the kit's per-test seeds. (The key each
+test is seeded by, the same on every device, is tested with the plugin.)"""
 
 from __future__ import annotations
+
+import os
+import stat
 
 import pytest
 
@@ -12,11 +15,14 @@ from descent.grading.inputs import seed_for
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
+NAME = "graders/test_losses.py::TestMSE::test_forward[3]"
+
 
 def test_a_seed_is_the_same_in_every_process():
     # Pinned: a seed drawn from Python's per-process string hash, or from anything else that
-    # differs between runs, would change this number.
-    assert seed_for("graders/test_losses.py::TestMSE::test_forward[3]") == 2113501023
+    # differs between runs, would change these numbers.
+    assert seed_for(NAME) == 2113501023
+    assert seed_for(NAME, "s3cret", "c0de") == 786525012
 
 
 def test_every_test_has_its_own_seed():
@@ -27,25 +33,74 @@ def test_every_test_has_its_own_seed():
         "t.py::T::test_a[2]",
         "u.py::T::test_a[]",
     ]
-    assert len({seed_for(k) for k in keys}) == len(keys)
-    assert all(0 <= seed_for(k) < 2**31 for k in keys)
+    for secret, code in (("", None), ("s", None), ("s", "c")):
+        seeds = {seed_for(k, secret, code) for k in keys}
+        assert len(seeds) == len(keys) and all(0 <= s < 2**31 for s in seeds)
 
 
-def test_a_submission_gets_a_fresh_secret_and_the_kit_none_unless_one_is_given():
-    assert input_seed.choose(None, submission=False) == ""
-    first, second = input_seed.choose(None, True), input_seed.choose(None, True)
-    assert len(first) == 32 and first != second
-    assert input_seed.choose("fixed", True) == "" and input_seed.choose("abc", False) == "abc"
+def test_the_same_code_draws_the_same_inputs_and_changed_code_new_ones():
+    code = input_seed.code_digest({"losses": "def f(x):\n    return x\n", "helpers": "A = 1\n"})
+    again = input_seed.code_digest({"helpers": "A = 1\n", "losses": "def f(x):\n    return x\n"})
+    changed = input_seed.code_digest({"losses": "def f(x):\n    return x\n", "helpers": "A = 2\n"})
+    renamed = input_seed.code_digest({"losses": "def f(x):\n    return x\n", "helper": "A = 1\n"})
+    variant = input_seed.code_digest(
+        {"losses": "def f(x):\n    return x\n", "helpers": "A = 1\n"}, "bug:b"
+    )
+    assert code == again
+    assert len({code, changed, renamed, variant}) == 4  # a helper file is part of the code
+    assert seed_for(NAME, "s", code) == seed_for(NAME, "s", again)
+    assert seed_for(NAME, "s", code) != seed_for(NAME, "s", changed)
+    assert seed_for(NAME, "s", code) != seed_for(NAME, "other", code)  # the secret keys it
 
 
-def test_a_secret_changes_every_seed_and_the_same_secret_gives_them_again():
-    name = "graders/test_losses.py::TestMSE::test_forward[3]"
-    keyed = seed_for(name, "s3cret")
-    assert keyed != seed_for(name) and keyed == seed_for(name, "s3cret")
-    assert keyed != seed_for(name, "other") and 0 <= keyed < 2**31
+def test_the_course_secret_is_made_once_readable_by_its_owner_only(tmp_path, monkeypatch):
+    monkeypatch.delenv(input_seed.ENV, raising=False)
+    secret = input_seed.course_secret(tmp_path)
+    path = tmp_path / input_seed.SECRET_FILE
+    assert len(secret) == 64 and int(secret, 16) >= 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert input_seed.course_secret(tmp_path) == secret
+    input_seed._create(path)  # a grading that started at the same time keeps the first one
+    assert input_seed.course_secret(tmp_path) == secret
+    assert os.listdir(path.parent) == ["input-secret"]  # no temporary file left behind
 
 
-def test_a_property_test_draws_from_the_secret_and_nothing_else_is_touched():
+def test_the_environment_holds_the_secret_where_a_file_cannot(tmp_path, monkeypatch):
+    monkeypatch.setenv(input_seed.ENV, "from-ci")
+    assert input_seed.course_secret(tmp_path) == "from-ci"
+    assert not (tmp_path / ".descent").exists()
+
+
+def test_a_secret_that_cannot_be_made_stops_with_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv(input_seed.ENV, raising=False)
+    (tmp_path / ".descent").write_text("a file where the folder belongs")
+    with pytest.raises(input_seed.SecretError, match=f"input-secret.*{input_seed.ENV}"):
+        input_seed.course_secret(tmp_path)
+    (tmp_path / ".descent").unlink()
+    (tmp_path / input_seed.SECRET_FILE).parent.mkdir()
+    (tmp_path / input_seed.SECRET_FILE).write_text("\n")
+    with pytest.raises(input_seed.SecretError, match="empty"):
+        input_seed.course_secret(tmp_path)
+
+
+def test_the_options_choose_how_a_grading_draws(tmp_path, monkeypatch):
+    monkeypatch.setenv(input_seed.ENV, "s3cret")
+    keyed = input_seed.choose(None, tmp_path)
+    assert keyed.keyed and keyed.seed(NAME, "c0de") == seed_for(NAME, "s3cret", "c0de")
+    recorded = keyed.recorded()
+    assert recorded == "course:" + input_seed.fingerprint("s3cret") and "s3cret" not in recorded
+    fixed = input_seed.choose("fixed", tmp_path)
+    assert fixed.seed(NAME, "a") == fixed.seed(NAME, "b") == seed_for(NAME)
+    assert fixed.recorded() == "fixed"
+    given = input_seed.choose("term-1", tmp_path)
+    assert given.seed(NAME, "a") == given.seed(NAME, "b") == seed_for(NAME, "term-1")
+    assert given.recorded() == "term-1"
+    with pytest.raises(input_seed.SecretError, match="without --input-seed"):
+        input_seed.choose(recorded, tmp_path)
+
+
+def test_a_property_test_draws_from_its_seed_and_nothing_else_is_touched():
     from hypothesis import given
     from hypothesis import strategies as st
 
@@ -53,11 +108,18 @@ def test_a_property_test_draws_from_the_secret_and_nothing_else_is_touched():
     def prop(n):
         pass
 
-    input_seed.seed_hypothesis(prop, "t.py::prop[]", "s3cret")
-    assert prop._hypothesis_internal_use_seed == seed_for("t.py::prop[]", "s3cret")
+    input_seed.seed_hypothesis(prop, 1234)
+    assert prop._hypothesis_internal_use_seed == 1234
     plain = lambda: None  # noqa: E731 - not a hypothesis test
-    input_seed.seed_hypothesis(plain, "t.py::plain[]", "s3cret")
+    input_seed.seed_hypothesis(plain, 1234)
     kit_run = given(st.integers())(lambda n: None)
-    input_seed.seed_hypothesis(kit_run, "t.py::k[]", "")  # the kit's own runs: no seed
+    input_seed.seed_hypothesis(kit_run, None)  # the fixed seeds: its derandomized examples
     assert not hasattr(plain, "_hypothesis_internal_use_seed")
     assert getattr(kit_run, "_hypothesis_internal_use_seed", None) is None
+
+
+def test_a_secret_given_to_the_environment_for_a_block_is_taken_back(monkeypatch):
+    monkeypatch.delenv(input_seed.ENV, raising=False)
+    with input_seed.secret_in_environment("draw-1"):
+        assert os.environ[input_seed.ENV] == "draw-1"
+    assert input_seed.ENV not in os.environ

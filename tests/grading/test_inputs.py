@@ -18,3 +18,25 @@ def test_one_seed_gives_the_same_inputs():
         Inputs(seed_for("t.py::test_b[]")).randn(3, 4),
         Inputs(seed_for("t.py::test_a[]")).randn(3, 4),
     )
+
+
+def test_numbers_for_scalar_functions_are_drawn_in_their_ranges_and_counted():
+    inputs = Inputs(seed_for("t.py::test_n[]"))
+    assert inputs.draws == 0
+    numbers = [inputs.number(-2.0, 3.0) for _ in range(200)]
+    assert all(-2.0 <= x < 3.0 and type(x) is float for x in numbers) and len(set(numbers)) == 200
+    scales = [inputs.log_number(1e-3, 10.0) for _ in range(200)]
+    assert all(1e-3 <= x < 10.0 for x in scales) and min(scales) < 1e-2 and max(scales) > 1.0
+    ints = [inputs.integer(3, 5) for _ in range(100)]
+    assert set(ints) == {3, 4, 5} and all(type(i) is int for i in ints)
+    assert inputs.choice("abc") in "abc" and sorted(inputs.permutation(range(6))) == list(range(6))
+    assert inputs.draws > 0
+    again = Inputs(seed_for("t.py::test_n[]"))
+    assert [again.number(-2.0, 3.0) for _ in range(200)] == numbers
+
+
+def test_inputs_made_outside_a_grading_have_no_other_key():
+    with pytest.raises(RuntimeError, match="no other key"):
+        Inputs(1).for_key("shared")
+    shared = Inputs(1, keyed=lambda key: len(key)).for_key("abc")
+    assert shared.seed == 3 and shared.for_key("abcd").seed == 4

@@ -12,12 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import KIT_TESTS_SECRET
 from toykit import SOLUTIONS
 
 from descent import registry, results
 from descent.calls import timelimit
 from descent.calls.impl import SubmissionError
-from descent.grading import plugin
+from descent.grading import input_seed, plugin
 from descent.grading.inputs import seed_for
 from descent.grading.plugin import _input_key
 from descent.isolation import errors
@@ -454,7 +455,8 @@ def test_a_grading_run_writes_one_document_for_every_implementation(grade_toy, n
         "cuda": False,
         "platform": sys.platform,
         "test_processes": 1,
-        "input_seed": "fixed",  # the kit's own folders: the per-test seeds
+        # inputs keyed to the code by the course's secret, recorded by its fingerprint alone
+        "input_seed": "course:" + input_seed.fingerprint(KIT_TESTS_SECRET),
         "isolation": "in-process",
     }
     starter, solutions = doc["implementations"]
@@ -540,22 +542,144 @@ def test_seeded(impl, inputs, n, record_property):
 """
 
 
-def test_a_graded_test_gets_one_seed_on_every_device_and_implementation(grade_toy, monkeypatch):
+def _seeds(toy) -> dict[tuple[str, str], set[int]]:
+    """(implementation, n) -> the seeds its test_seeded[n] drew, on every device."""
+    calls = [r for r in toy.run.reprec.getreports("pytest_runtest_logreport") if r.when == "call"]
+    assert calls and all(r.passed for r in calls)
+    seeds: dict[tuple[str, str], set[int]] = {}
+    for report in calls:
+        parts = report.nodeid.split("[", 1)[1].rstrip("]").split("-")
+        impl, n = next(p for p in parts if p in ("starter", "solutions", "copy")), parts[-1]
+        seeds.setdefault((impl, n), set()).add(dict(report.user_properties)["seed"])
+    return seeds
+
+
+def test_a_test_draws_one_seed_on_every_device_keyed_to_the_code(grade_toy, monkeypatch, pytester):
     # A GPU "present" lets the CUDA variants run far enough to build their inputs (no tensor is
     # made on the device).
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    toy = grade_toy(RECORDS_SEEDS, "--device=all", "--impl=starter", "--impl=solutions")
+    copy = pytester.mkdir("copy")  # a submission byte for byte the solutions
+    copy.joinpath("losses.py").write_text(SOLUTIONS)
+    impls = ("--impl=starter", "--impl=solutions", f"--impl={copy}")
+    toy = grade_toy(RECORDS_SEEDS, "--device=all", *impls, "--isolation=none", "--insecure")
+    seeds = _seeds(toy)  # {cpu, cuda} x 3 implementations x 2 tests: one seed per device pair
+    assert len(seeds) == 6 and all(len(s) == 1 for s in seeds.values())
+    for n in ("1", "2"):
+        assert seeds["solutions", n] == seeds["copy", n] != seeds["starter", n]
+    assert seeds["solutions", "1"] != seeds["solutions", "2"]
+    code = input_seed.code_digest({"losses": SOLUTIONS})
+    assert seeds["solutions", "1"] == {
+        seed_for("test_toy.py::test_seeded[1]", KIT_TESTS_SECRET, code)
+    }
+    fixed = _seeds(
+        grade_toy(RECORDS_SEEDS, *impls, "--isolation=none", "--insecure", "--input-seed=fixed")
+    )
+    assert fixed == {
+        (impl, n): {seed_for(f"test_toy.py::test_seeded[{n}]")}
+        for impl in ("starter", "solutions", "copy")
+        for n in ("1", "2")
+    }
+
+
+DRAWN_OR_WRITTEN = """
+import pytest
+from hypothesis import given, strategies as st
+
+@pytest.mark.exercise("losses.mse")
+class TestInputs:
+    def test_drawn(self, impl, inputs):
+        inputs.randn(2)
+
+    def test_seeded_generator(self, impl, inputs):
+        inputs.seed
+
+    def test_written_through_the_fixture(self, impl, inputs):
+        inputs.tensor([1.0, 2.0])
+
+    def test_written(self, impl):
+        pass
+
+    @given(st.integers())
+    def test_property(self, impl, n):
+        pass
+"""
+
+
+def test_the_results_say_which_tests_drew_their_inputs(grade_toy):
+    toy = grade_toy(DRAWN_OR_WRITTEN, "--impl=solutions")
+    drawn = {t["name"].split("::")[-1].removesuffix("[cpu]"): t["drawn"] for t in toy.doc["tests"]}
+    assert drawn == {
+        "test_drawn": True,
+        "test_seeded_generator": True,
+        "test_written_through_the_fixture": False,
+        "test_written": False,
+        "test_property": True,
+    }
+
+
+SLOW_ONCE = """
+_calls = [0]
+
+
+def mse_forward(pred, target):
+    _calls[0] += 1
+    while _calls[0] == 1:  # the first call does not finish in time (a machine too busy)
+        pass
+    return (pred - target) ** 2, (pred, target)
+
+
+def huber_forward(pred, target, delta=1.0):
+    while True:
+        pass
+"""
+
+RETRIED = """
+import pytest
+import torch
+
+@pytest.mark.exercise("losses.mse")
+def test_forward(impl):
+    loss, _ = impl.losses.mse_forward(torch.ones(2), torch.zeros(2))
+    assert loss.tolist() == [1.0, 1.0]
+
+@pytest.mark.exercise("losses.huber")
+@pytest.mark.parametrize("n", [1, 2])
+def test_huber(impl, n):
+    impl.losses.huber_forward(torch.ones(2), torch.zeros(2))
+"""
+
+
+def test_a_test_that_ran_out_of_time_runs_once_more_before_it_is_charged(grade_toy, pytester):
+    folder = pytester.mkdir("slow")
+    folder.joinpath("losses.py").write_text(SLOW_ONCE)
+    args = (f"--impl={folder}", "--isolation=none", "--insecure", "--call-timeout=0.3")
+    toy = grade_toy(RETRIED, *args)
+    assert toy.test("test_forward")["outcome"] == results.PASSED  # the second attempt
+    first, second = toy.test("test_huber[1]"), toy.test("test_huber[2]")
+    assert "did not return within 0.3 s: time limit exceeded" in first["message"]
+    assert "earlier in this run; not called again" in second["message"]
+    assert len(toy.doc["tests"]) == 3  # one record per test, whatever its attempts
+
+
+SHARED_KEY = """
+import pytest
+
+@pytest.mark.exercise("losses.mse")
+@pytest.mark.parametrize("n", [1, 2])
+def test_shared(impl, inputs, n, record_property):
+    record_property("seed", inputs.for_key("capstone-data").seed)
+"""
+
+
+def test_tests_that_share_one_draw_get_it_for_their_implementation(grade_toy):
+    toy = grade_toy(SHARED_KEY, "--impl=starter", "--impl=solutions")
     calls = [r for r in toy.run.reprec.getreports("pytest_runtest_logreport") if r.when == "call"]
-    # {cpu, cuda} x {starter, solutions} x n
-    assert len(calls) == 8 and all(r.passed for r in calls)
     seeds: dict[str, set[int]] = {}
     for report in calls:
-        n = report.nodeid.rsplit("-", 1)[-1].rstrip("]")
-        seeds.setdefault(n, set()).add(dict(report.user_properties)["seed"])
-    assert seeds == {
-        "1": {seed_for("test_toy.py::test_seeded[1]")},
-        "2": {seed_for("test_toy.py::test_seeded[2]")},
-    }
+        impl = "starter" if "starter" in report.nodeid else "solutions"
+        seeds.setdefault(impl, set()).add(dict(report.user_properties)["seed"])
+    assert len(seeds["starter"]) == len(seeds["solutions"]) == 1  # one draw for both tests
+    assert seeds["starter"] != seeds["solutions"]  # keyed to each one's code
 
 
 def test_a_variant_s_items_are_made_only_for_its_own_exercise():

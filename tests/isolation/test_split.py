@@ -77,8 +77,7 @@ def _sides(doc: dict) -> tuple[set[str], set[str]]:
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("split")
     folder = _submission(root)
-    # one secret for both gradings: a grading of a submission draws its own inputs otherwise
-    same = ("--input-seed=split-check", "--assert=plain")
+    same = ("--assert=plain",)  # the default draws: keyed to the code, so the same in both
     one = grade(root / "one", ["graders"], [str(folder)], "--test-processes=1", *same)
     two = grade(root / "two", ["graders"], [str(folder)], "--test-processes=2", *same)
     return one, two
@@ -162,14 +161,12 @@ def test_a_copy_that_dies_has_its_tests_run_by_the_original(tmp_path, monkeypatc
         ["graders/test_clipping.py", "graders/test_basics.py"],
         [str(folder)],
         "--test-processes=1",
-        "--input-seed=split-check",
     )
     broken = grade(
         tmp_path / "broken",
         ["graders/test_clipping.py", "graders/test_basics.py"],
         [str(folder)],
         "--test-processes=2",
-        "--input-seed=split-check",
         "-p",
         "copy_dies",
     )

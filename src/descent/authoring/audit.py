@@ -51,7 +51,15 @@ from rich.table import Table
 from .. import catalogue, results
 from .. import results as results_mod
 from ..kit import kit_root, run_pytest
-from . import audit_labelled, audit_public, completeness, generic_cache, generic_jobs, generic_names
+from . import (
+    audit_draws,
+    audit_labelled,
+    audit_public,
+    completeness,
+    generic_cache,
+    generic_jobs,
+    generic_names,
+)
 
 # The sets of bugs the audit reports apart, by the kind of variant of their bugs.
 SETS = {catalogue.BUG: "catalogue", catalogue.STUDENT: "student-style corpus"}
@@ -303,7 +311,7 @@ def audit(
     with ``labelled``, a folder of labelled submissions of real code too
     (:mod:`descent.authoring.audit_labelled`), whose figure is printed beside the others."""
 
-    suites = _suites(modules, console)
+    suites = suites_of(modules, console)
     if suites is None:
         return 2
     # a folder of another layout is refused before anything is graded
@@ -316,10 +324,13 @@ def audit(
     buggy = [v for kind in catalogue.BUGGY for v in catalogue.variants(kind)]
     labels = {v.id: v.generic for v in buggy}
     wrong_on = {v.id: v.wrong_on for v in buggy}
-    rows = summarize(results_mod.load(results), labels, wrong_on)
+    doc = results_mod.load(results)
+    rows = summarize(doc, labels, wrong_on)
     judge_points(rows)
     render(rows, Console(width=max(console.width, 150)) if not console.is_terminal else console)
-    bad = [r for r in rows if not r["ok"]]
+    # an exercise with more than its share of points on inputs written into its tests
+    shares, over = audit_draws.fixed_share_lines(audit_draws.fixed_shares(doc))
+    bad = [r for r in rows if not r["ok"]] + [{"fixed": ex} for ex in over]
     failed = 1 if bad or held else 0
     count = {kind: sum(r["kind"] == kind for r in rows) for kind in _VERDICTS}
     n = figures(rows)
@@ -331,8 +342,8 @@ def audit(
     )
     for line in held:
         console.print(f"[red]{escape(line)}[/red]")
-    for line in summary_lines(rows):
-        console.print(line, markup=False)
+    for line in summary_lines(rows) + shares:
+        console.print(line, markup=False, soft_wrap=True)
     if labelled is not None:
         docs = audit_labelled.grade(subs, device=device, results=results)
         missing = sorted(m for m, doc in docs.items() if doc is None)
@@ -357,7 +368,7 @@ def audit(
     return max(failed, public)
 
 
-def _suites(modules: Sequence[str], console: Console) -> list[str] | None:
+def suites_of(modules: Sequence[str], console: Console) -> list[str] | None:
     """The graders of ``modules`` (all when empty); ``None``, said on ``console``, when one of
     them has none."""
     suites = [f"graders/test_{m}.py" for m in modules] or ["graders"]
@@ -398,7 +409,7 @@ def generic_guard(
     path = root / generic_names.RECORD
     # A module's entries go into a whole record; a check needs one: both refuse before grading.
     before = generic_names.load(path) if modules or not record else generic_names.Record()
-    if modules and _suites(modules, console) is None:
+    if modules and suites_of(modules, console) is None:
         return 2
     load_variants(root)
     where = variant_modules()

@@ -31,7 +31,7 @@ from typing import Any
 from .. import registry
 from . import helpers
 from .tape import evaluate
-from .timelimit import CallTimeout, Guarded, guard
+from .timelimit import WALL_FACTOR, CallTimeout, Guarded, guard
 
 _aliases = itertools.count()
 
@@ -226,6 +226,15 @@ class Implementation:
     def close(self) -> None:
         """The run is over: release what the implementation holds (processes, files)."""
 
+    def hangs(self) -> frozenset:
+        """What ran out of time in this run and is not called again (keys to hand back to
+        :meth:`forget_hangs`)."""
+        return frozenset()
+
+    def forget_hangs(self, keys: frozenset) -> None:
+        """Call again what ``keys`` name: a test that ran out of time runs once more before
+        it is charged (descent.grading.plugin), on a machine that may have been busy."""
+
     def describe(self) -> dict[str, Any]:
         """What the results record about how this implementation ran (merged into its block
         of ``descent.results/1``)."""
@@ -273,6 +282,13 @@ class FolderImplementation(Implementation):
     @property
     def root(self) -> Path:
         return self.folder
+
+    def hangs(self) -> frozenset:
+        return frozenset(self.guarded.hung) if self.guarded else frozenset()
+
+    def forget_hangs(self, keys: frozenset) -> None:
+        for key in keys:
+            self.guarded.forget(key)
 
     def _ensure_package(self) -> None:
         if self._package is not None:
@@ -509,6 +525,11 @@ def _describe_import_error(exc: BaseException, path: Path) -> str:
             line = lineno
     where = f" ({path.name} line {line})" if line else ""
     if isinstance(exc, CallTimeout):
+        if exc.waited:
+            return (
+                f"the import did not finish within {exc.seconds * WALL_FACTOR:g} s while "
+                f"waiting (a sleep or a blocked call at module level?){where}"
+            )
         return (
             f"the import did not finish within {exc.seconds:g} s (a loop at module level?){where}"
         )

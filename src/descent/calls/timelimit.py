@@ -5,6 +5,10 @@ A submission graded in a confined worker is timed by the worker's client
 ``starter/`` and ``solutions/``, a student's bundle running ``pytest exercises/``, ``--isolation
 none``) is timed here, with a ``SIGALRM`` timer. Either way the rules are the same:
 
+* a limit counts the CPU time of the process that runs the student's code (the worker, or this
+  process), so a busy machine is not charged to the student: a correct function that waits its
+  turn for a CPU keeps its points. Time spent waiting (``sleep``, a blocked call) has a
+  wall-clock ceiling :data:`WALL_FACTOR` times the limit (:class:`Budget`);
 * one call into student code may take :data:`CALL_TIMEOUT_S` seconds (``--call-timeout``); an
   exercise of the registry may allow longer, and a call given a time budget (the capstone's
   ``time_budget_s``) twice its budget plus 10 s (:func:`limit_for`);
@@ -12,19 +16,22 @@ none``) is timed here, with a ``SIGALRM`` timer. Either way the rules are the sa
   ``Value`` graph) gets :data:`BATCH_FACTOR` times the limit, and so does a whole test run
   in-process (a safety net for code reached outside a timed call, such as ``Value`` methods);
 * a function that ran out of time is not called again in that run: later calls fail at once with
-  the same reason, so one infinite loop costs one time limit, not one per test;
+  the same reason, so one infinite loop costs one time limit, not one per test (the grading
+  plugin runs a test that ran out of time once more before charging it, and forgets the hang
+  for that run: :func:`forget`);
 * student code run again by a diagnosis of a failed check (:func:`exploring`) gets at most
   :data:`EXPLORING_S` per call, and running out of time there is not remembered as a hang; it is
   noted as a diagnosis cut short (:func:`cut_short`), as is a diagnosis that spent its own time
   budget, so that a results record can say its generic name may differ on a faster machine.
 
-The in-process guard needs POSIX signals in the main thread; elsewhere (Windows) no limit
-applies in-process.
+The in-process guard needs POSIX signals in the main thread (``SIGPROF`` for CPU time, ``SIGALRM``
+for the ceiling); elsewhere (Windows) no limit applies in-process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
@@ -36,6 +43,9 @@ from .. import registry
 CALL_TIMEOUT_S = 10.0
 BATCH_FACTOR = 3
 MAX_BUDGETED_S = 600.0
+# A limit's wall-clock ceiling, for time spent waiting rather than computing: far above the
+# limit, so that a correct call on a machine loaded ten times over its CPUs still finishes.
+WALL_FACTOR = 10
 
 
 def limit_for(exercise: str | None, kwargs: dict | None, base: float) -> float:
@@ -52,8 +62,15 @@ def limit_for(exercise: str | None, kwargs: dict | None, base: float) -> float:
     return limit
 
 
-def describe(name: str | None, seconds: float) -> str:
+def describe(name: str | None, seconds: float, waited: bool = False) -> str:
+    """What a student reads of a call out of time: ``seconds`` of CPU time spent, or (``waited``)
+    the wall-clock ceiling reached while the call waited (slept, blocked)."""
     what = f"`{name}`" if name else "your code"
+    if waited:
+        return (
+            f"{what} did not return within {seconds * WALL_FACTOR:g} s while waiting (sleeping or "
+            f"blocked): time limit exceeded"
+        )
     return f"{what} did not return within {seconds:g} s: time limit exceeded (infinite loop?)"
 
 
@@ -61,14 +78,54 @@ class CallTimeout(BaseException):
     """Student code ran out of time. A BaseException, so that a student's ``except Exception``
     around a loop cannot swallow it."""
 
-    def __init__(self, name: str | None, seconds: float, earlier: bool = False):
-        self.name, self.seconds, self.earlier = name, seconds, earlier
-        text = describe(name, seconds)
+    def __init__(
+        self, name: str | None, seconds: float, earlier: bool = False, waited: bool = False
+    ):
+        self.name, self.seconds, self.earlier, self.waited = name, seconds, earlier, waited
+        text = describe(name, seconds, waited)
         super().__init__(f"{text} earlier in this run; not called again" if earlier else text)
 
 
-_stack: list[tuple[float, str | None, float]] = []  # (deadline, name, seconds) of open guards
-_previous_handler: Any = None
+class Budget:
+    """The time of one call: ``seconds`` of CPU time of the process that runs it (read by
+    ``cpu``, which gives None when it cannot tell), within a wall-clock ceiling
+    :data:`WALL_FACTOR` times as long; where the CPU time cannot be read, ``seconds`` of wall
+    clock. :meth:`left` is what a wait for the call may still take before it looks again."""
+
+    def __init__(self, seconds: float, cpu: Callable[[], float | None]):
+        self.seconds, self.cpu = seconds, cpu
+        first = cpu()
+        self.cpu_deadline = None if first is None else first + seconds
+        factor = WALL_FACTOR if first is not None else 1
+        self.wall_deadline = time.monotonic() + seconds * factor
+
+    def left(self) -> float:
+        wall = self.wall_deadline - time.monotonic()
+        used = self.cpu() if self.cpu_deadline is not None else None
+        return wall if used is None else min(wall, self.cpu_deadline - used)
+
+    def waited(self) -> bool:
+        """Whether the wall-clock ceiling, rather than the CPU time, is what ran out."""
+        return self.cpu_deadline is not None and time.monotonic() >= self.wall_deadline - 1e-3
+
+
+@dataclasses.dataclass
+class _Open:
+    """An open guard: its CPU deadline (this process's CPU time), its wall-clock ceiling."""
+
+    cpu: float
+    wall: float
+    name: str | None
+    seconds: float
+
+    def left(self) -> float:
+        return min(self.cpu - time.process_time(), self.wall - time.monotonic())
+
+
+_stack: list[_Open] = []  # the open guards, innermost last
+_previous_handlers: dict[int, Any] = {}
+# the CPU-time timer's signal and the wall-clock one's (where there are such timers)
+_SIGNALS = tuple(getattr(signal, n) for n in ("SIGPROF", "SIGALRM") if hasattr(signal, n))
 
 
 def available() -> bool:
@@ -77,15 +134,17 @@ def available() -> bool:
 
 @contextlib.contextmanager
 def guard(name: str | None, seconds: float) -> Iterator[None]:
-    """Raise :class:`CallTimeout` inside the block once ``seconds`` have passed. Guards nest:
-    the earliest deadline of the open ones applies."""
-    global _previous_handler
+    """Raise :class:`CallTimeout` inside the block once it has used ``seconds`` of this
+    process's CPU time, or waited :data:`WALL_FACTOR` times as long. Guards nest: the earliest
+    deadline of the open ones applies."""
     if seconds <= 0 or not available():
         yield
         return
     if not _stack:
-        _previous_handler = signal.signal(signal.SIGALRM, _expired)
-    _stack.append((time.monotonic() + seconds, name, seconds))
+        for number in _SIGNALS:
+            _previous_handlers[number] = signal.signal(number, _expired)
+    now = time.process_time(), time.monotonic()
+    _stack.append(_Open(now[0] + seconds, now[1] + seconds * WALL_FACTOR, name, seconds))
     _arm()
     try:
         yield
@@ -93,24 +152,31 @@ def guard(name: str | None, seconds: float) -> Iterator[None]:
         _stack.pop()
         _arm()
         if not _stack:
-            signal.signal(signal.SIGALRM, _previous_handler or signal.SIG_DFL)
+            for number in _SIGNALS:
+                signal.signal(number, _previous_handlers.pop(number, None) or signal.SIG_DFL)
 
 
 def _arm() -> None:
-    if not _stack:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        return
-    deadline = min(entry[0] for entry in _stack)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-4))
+    cpu = min((g.cpu for g in _stack), default=None)
+    wall = min((g.wall for g in _stack), default=None)
+    _set(signal.ITIMER_PROF, None if cpu is None else cpu - time.process_time())
+    _set(signal.ITIMER_REAL, None if wall is None else wall - time.monotonic())
+
+
+def _set(timer: int, left: float | None) -> None:
+    signal.setitimer(timer, 0 if left is None else max(left, 1e-4))
 
 
 def _expired(signum, frame) -> None:
     if not _stack:
         return
-    _, name, seconds = min(_stack, key=lambda entry: entry[0])
+    first = min(_stack, key=_Open.left)
+    if first.left() > 0.05:  # the timer of a guard closed meanwhile: look again later
+        _arm()
+        return
     if _exploring:
         cut_short()
-    raise CallTimeout(name, seconds)
+    raise CallTimeout(first.name, first.seconds, waited=time.monotonic() >= first.wall - 0.05)
 
 
 EXPLORING_S = 2.0  # the most one call may take while a diagnosis re-runs student code
@@ -165,6 +231,10 @@ class Guarded:
         self.seconds = seconds
         self.hung: dict[str, CallTimeout] = {}
 
+    def forget(self, name: str) -> None:
+        """Call ``name`` again from now on (a test that ran out of time runs once more)."""
+        self.hung.pop(name, None)
+
     def wrap(self, module: str, name: str, value: Any) -> Any:
         """``value`` as handed to a test: a timed function, a stand-in for a hung name, or
         ``value`` itself (data, and classes, which the test-wide guard times)."""
@@ -192,7 +262,7 @@ class Guarded:
 
 def _hung_stub(cause: CallTimeout, name: str):
     def stub(*args, **kwargs):
-        raise CallTimeout(cause.name or name, cause.seconds, earlier=True)
+        raise CallTimeout(cause.name or name, cause.seconds, earlier=True, waited=cause.waited)
 
     stub.__name__ = stub.__qualname__ = name
     return stub

@@ -8,11 +8,14 @@ the pre-emption guard instead (:mod:`descent.authoring.generic_names`): the hidd
 variant's generic names compared with ``graders/generic_names.json`` (a variant not recorded yet
 is listed and passes); ``--record-generic`` writes that file. Both replay a module whose inputs
 did not change since the guard last graded it (:mod:`descent.authoring.generic_cache`) and grade
-the others in ``--jobs`` processes; ``--regrade`` grades every module. The write-the-tests
-exercises are audited last (:mod:`descent.testwriting.audit`), or alone with ``--written``."""
+the others in ``--jobs`` processes; ``--regrade`` grades every module. With ``--draws K``, every
+variant is graded under K secrets and each one whose points or causes move between them is listed
+(:mod:`descent.authoring.audit_draws`). The write-the-tests exercises are audited last
+(:mod:`descent.testwriting.audit`), or alone with ``--written``."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -97,6 +100,21 @@ def _guard_options(p) -> None:
         "grade all)",
     )
     guard.add_argument(
+        "--draws",
+        type=_positive,
+        metavar="K",
+        help="grade the catalogue's variants and the corpus (of --module only) under K secrets "
+        "and list each one whose points or named causes differ between the draws; exit 1 when "
+        "any does (run it per module: each draw grades them all)",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        metavar="KIND:ID",
+        help="with --draws: grade only this variant (bug:ID, student:ID, alternative:ID, "
+        "hollow:ID); repeat for several",
+    )
+    guard.add_argument(
         "--record-generic",
         action="store_true",
         help="write each variant's generic names to graders/generic_names.json (the whole "
@@ -121,6 +139,16 @@ def _guard_options(p) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of draws, 2 or more")
+    return value
+
+
 def cmd_audit(args) -> int:
     left = unfinished(kit_root())
     if left:  # a scaffold (descent new-exercise) is not an exercise yet
@@ -130,13 +158,45 @@ def cmd_audit(args) -> int:
         )
         return 2
     # start-up cost: the audit loads the catalogue (torch)
-    from ..authoring.audit import audit, generic_guard
+    from ..authoring.audit_draws import AUDIT_SECRET
+    from ..grading.input_seed import secret_in_environment
 
     if args.written:
         return _written(args.module or [])
     labelled = Path(args.labelled) if args.labelled else None
     if labelled is not None and not labelled.is_dir():
         raise DescentError(f"--labelled {args.labelled}: no such folder")
+    if args.variant and not args.draws:
+        raise DescentError("--variant chooses what --draws grades: give --draws K too")
+    if args.draws:
+        if labelled is not None:
+            raise DescentError("--labelled measures the feedback: leave out --draws")
+        return _draws(args)
+    # what a class gets (inputs keyed to the code), under one secret on every machine
+    with secret_in_environment(AUDIT_SECRET):
+        return _audit(args, labelled)
+
+
+def _draws(args) -> int:
+    from ..authoring.audit import SPECS, suites_of
+    from ..authoring.audit_draws import draws
+
+    suites = suites_of(args.module or [], console)
+    if suites is None:
+        return 2
+    return draws(
+        args.draws,
+        suites=suites,
+        specs=args.variant or SPECS[args.corpus],
+        device=args.device,
+        console=console,
+        path=results_path(args),
+    )
+
+
+def _audit(args, labelled: Path | None) -> int:
+    from ..authoring.audit import audit, generic_guard
+
     if args.check_generic or args.record_generic:
         if labelled is not None:
             raise DescentError("--labelled measures the feedback: leave out the generic guard")

@@ -46,6 +46,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import DescentError
+from ..grading import input_seed
 from ..grading.plugin_workers import refusal
 from . import executors, gradebook, html_report, submissions
 from .executors import ExecutorError
@@ -187,6 +189,7 @@ def _unwritable(folder: Path) -> str | None:
 
 def _plan(opts: Options, kit: Path, version: str, listing, book) -> tuple[list, list[str]]:
     todo, skipped = [], []
+    secret = _course_secret(opts, kit) if listing.entries else ""
     for entry in listing.entries:
         digest = submissions.content_hash(entry.path)
         done = None if opts.regrade else book.graded(entry.student, digest, version)
@@ -208,10 +211,22 @@ def _plan(opts: Options, kit: Path, version: str, listing, book) -> tuple[list, 
                     device=opts.device,
                     insecure=opts.insecure,
                     input_seed=opts.input_seed,
+                    input_secret=secret,
                 ),
             )
         )
     return todo, skipped
+
+
+def _course_secret(opts: Options, kit: Path) -> str:
+    """The course's secret, read (or made) once here and handed to every grading, so that the
+    gradings of a class on any machine (a Dask worker too) draw from the same one."""
+    if opts.input_seed is not None:
+        return ""
+    try:
+        return input_seed.course_secret(kit)
+    except input_seed.SecretError as exc:
+        raise DescentError(str(exc)) from None
 
 
 def _executor(opts: Options):

@@ -2,7 +2,7 @@
 
 The archive holds ``setup.sh`` (run once when Gradescope builds the image: Python, torch 2.13.0
 for the CPU and this kit), ``run_autograder`` (run for every submission) and ``kit/`` (graders,
-solutions and the tooling; never shown to students). ``run_autograder`` calls this module's
+solutions, the tooling and the course's input secret; never shown to students). ``run_autograder`` calls this module's
 :func:`main`, which grades ``ROOT/submission`` exactly as ``descent batch`` grades one student
 (a confined worker; see :mod:`descent.course.runner`) and writes ``ROOT/results/results.json``
 in Gradescope's format (:func:`descent.reports.export.to_gradescope`). ``ROOT`` is ``/autograder``
@@ -20,6 +20,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from ..grading import input_seed
 from ..options import seconds
 from ..reports import export
 from .runner import GRADED, Request, grade_submission
@@ -78,6 +79,10 @@ def build(kit: Path, out: Path, selection: str = "", points: float | None = None
             _add_text(zf, f"kit/{SELECTION}", selection, executable=False)
         if points:
             _add_text(zf, f"kit/{POINTS}", repr(float(points)), executable=False)
+        # The course's secret: the autograder draws the inputs a local grading of the same code
+        # draws (descent.grading.input_seed). Readable by its owner only, as on the kit.
+        secret = input_seed.course_secret(kit)
+        _add_text(zf, f"kit/{input_seed.SECRET_FILE.as_posix()}", secret + "\n", mode=0o600)
         for part in KIT_PARTS:
             source = kit / part
             files = [source] if source.is_file() else sorted(source.rglob("*"))
@@ -89,9 +94,11 @@ def build(kit: Path, out: Path, selection: str = "", points: float | None = None
     return out
 
 
-def _add_text(zf: zipfile.ZipFile, name: str, text: str, *, executable: bool) -> None:
+def _add_text(
+    zf: zipfile.ZipFile, name: str, text: str, *, executable: bool = False, mode: int = 0
+) -> None:
     info = zipfile.ZipInfo(name)
-    mode = 0o755 if executable else 0o644
+    mode = mode or (0o755 if executable else 0o644)
     info.external_attr = (stat.S_IFREG | mode) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     zf.writestr(info, text)

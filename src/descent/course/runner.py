@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import results as results_mod
+from ..grading import input_seed
 from ..isolation.uid_lease import trusted_folder
 from . import warm_parent
 from .submissions import content_hash
@@ -61,6 +62,9 @@ class Request:
     insecure: bool = False
     # --input-seed of descent grade: None draws a fresh secret for this grading (the default)
     input_seed: str | None = None
+    # the course's secret the inputs are keyed by (descent.grading.input_seed), handed to the
+    # grading process in its environment, never on its command line; "" reads the kit's own
+    input_secret: str = field(default="", repr=False)
     # forked by a warm parent of this machine (the local jobs); never on a Dask worker, where a
     # parent would outlive the batch. Only on CPU: the warm parent must never touch a GPU.
     warm: bool = False
@@ -326,6 +330,8 @@ def _run(
     the processes it lends (a grading forked afresh lends nothing: never any)."""
     argv = _grade_argv(req, cpu, results)
     env = grading_env(results.parent)
+    if req.input_secret:
+        env[input_seed.ENV] = req.input_secret
     if req.warm and req.device == "cpu":
         parent = warm_parent.for_this_thread(req.kit, _warm_folder, grading_env)
         if parent is not None:

@@ -80,28 +80,36 @@ class Claim:
     host: Any = None  # the correct code a slip was written into, where not the reference
 
 
+def _bug_claims(variant: Any, reference: Any) -> list[Claim]:
+    """The claim of one catalogued bug (re-run on the reference), or of a public check's
+    Mistake (its value alone)."""
+    text = f"your result matches code that {variant.title}"
+    out: list[Claim] = []
+    if hasattr(variant, "apply") and reference is not None:
+        slipped = variant.apply(reference)
+        out.append(
+            Claim(
+                ("bug", variant.id),
+                text,
+                misconception=variant.id,
+                hint=variant.hint,
+                rerun=functools.partial(_run_on, slipped),
+            )
+        )
+    elif not hasattr(variant, "apply"):  # a public check's Mistake: its value, no re-run
+        out.append(
+            Claim(("mistake", variant.id), text, misconception=variant.id, hint=variant.hint)
+        )
+    return out
+
+
 def claims_of(record: Record, reference: Any) -> list[Claim]:
     """The claims a reported failure makes: its catalogued bug (or Mistake), then its generic
     diagnosis."""
     failure, out = record.failure, []
-    variant = failure.variant
-    if variant is not None:
-        text = f"your result matches code that {variant.title}"
-        if hasattr(variant, "apply") and reference is not None:
-            slipped = variant.apply(reference)
-            out.append(
-                Claim(
-                    ("bug", variant.id),
-                    text,
-                    misconception=variant.id,
-                    hint=variant.hint,
-                    rerun=functools.partial(_run_on, slipped),
-                )
-            )
-        elif not hasattr(variant, "apply"):  # a public check's Mistake: its value, no re-run
-            out.append(
-                Claim(("mistake", variant.id), text, misconception=variant.id, hint=variant.hint)
-            )
+    for variant in [failure.variant, *getattr(failure, "other_variants", ())]:
+        if variant is not None:
+            out += _bug_claims(variant, reference)
     found = failure.found
     slips = [f for f in found.fits if f.rerun is not None] if found is not None else []
     if slips:  # several slips fit this check: the exercise's other checks may tell them apart

@@ -142,7 +142,7 @@ class Checker:
             self._modified(
                 f"your code (in {what})",
                 f"{'a tensor' if len(edits) == 1 else 'tensors'} it was given (shape {shapes})",
-                diagnosis=lambda: self.diagnose(
+                diagnosis=lambda: self.candidates(
                     recipe, got, expected, pristine, what=what, mistakes=mistakes, edits=edits
                 ),
                 record=Record(recipe, got, expected, True, pristine.restore, mistakes=mistakes),
@@ -167,7 +167,7 @@ class Checker:
             found.describe(what),
             check=check,
             hint=found.hint_over(hint, check),
-            diagnosis=lambda: self.diagnose(
+            diagnosis=lambda: self.candidates(
                 recipe, got, expected, pristine, what=what, mistakes=mistakes
             ),
             generic=lambda: (
@@ -232,7 +232,7 @@ class Checker:
             what,
             check=check,
             hint=hint,
-            diagnosis=(lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes))
+            diagnosis=(lambda: self.candidates(recipe, got, what=what, mistakes=mistakes))
             if recipe is not None or mistakes
             else None,
             generic=generic,
@@ -285,7 +285,7 @@ class Checker:
             what,
             check=check,
             hint=hint,
-            diagnosis=lambda: self.diagnose(recipe, got, what=what, mistakes=mistakes),
+            diagnosis=lambda: self.candidates(recipe, got, what=what, mistakes=mistakes),
             generic=lambda: self._read_estimate(
                 Estimate(got, expected, error, band, named or {}, estimated, constants),
                 recipe,
@@ -447,12 +447,33 @@ class Checker:
         The check's own ``mistakes`` come first: they are what the public tests name in a
         student's bundle, where there is no catalogue, and the kit must say the same.
         """
+        found = self.candidates(recipe, got, expected, pristine, what, mistakes, edits)
+        return found[0] if found else None
+
+    def candidates(
+        self,
+        recipe: Recipe | None,
+        got: Any,
+        expected: Any = None,
+        pristine: _Inputs | None = None,
+        what: str = "",
+        mistakes: Sequence[Mistake] = (),
+        edits: Sequence[int] = (),
+    ) -> list[catalogue.Variant | Mistake]:
+        """Every catalogued bug (or Mistake) :meth:`diagnose` would name, in its order: where
+        several give the student's result on this check, the exercise's other checks may tell
+        them apart (descent.diagnoses.verified weighs each), so the first is not the only claim
+        (a cross-entropy that takes the log of its softmax also overflows where one that skips
+        the maximum does, and only another check says which)."""
         for mistake in mistakes:
             if mistake.explains(got):
-                return mistake
+                return [mistake]
         if recipe is None or self.reference is None:
-            return None
+            return []
         inputs = pristine or _Inputs(recipe)
+        return list(self._matching_bugs(recipe, got, expected, inputs, what, edits))
+
+    def _matching_bugs(self, recipe, got, expected, inputs: _Inputs, what: str, edits):
         named = [b for b in self.bugs if any(fn in what for fn in b.functions)] if what else []
         for bug in named + [b for b in self.bugs if b not in named]:
             inputs.restore()  # a bug that edits its inputs must not change them for the next
@@ -463,7 +484,8 @@ class Checker:
             if compare(got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False):
                 continue
             if edits and inputs.edited(range(len(inputs.saved))) == list(edits):
-                return bug  # right values, and the arguments the check saw edited edited alike
+                yield bug  # right values, and the arguments the check saw edited edited alike
+                continue
             if (
                 expected is not None
                 and compare(theirs, expected, rtol=_MATCH_RTOL, atol=_MATCH_ATOL, check_dtype=False)
@@ -475,8 +497,8 @@ class Checker:
                     got, theirs, rtol=_MATCH_RTOL, atol=_MATCH_ATOL
                 ):
                     continue
-            return bug
-        return None
+            yield bug
+        inputs.restore()
 
     def fail(
         self,

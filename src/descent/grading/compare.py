@@ -69,6 +69,7 @@ class GradingFailure(AssertionError):
         self.misconception: str | None = misconception
         self.diagnosis: str | None = None  # the generic diagnosis's kind, once verified
         self.variant = None  # the catalogued bug (or Mistake) matching this check's result
+        self.other_variants: list = []  # others that match it too, for the exercise to tell
         self.found: Diagnosis | None = None  # the generic diagnosis of this check's result
         self.record = record  # this check's comparison (descent.diagnoses.ledger.Record)
         self.neighbour = None  # the same comparison on a neighbouring input, once resolved
@@ -84,7 +85,9 @@ class GradingFailure(AssertionError):
         if self._rendered is None:
             if self._diagnosis is not None:
                 diagnosis, self._diagnosis = self._diagnosis, None
-                self.variant = diagnosis()
+                found = diagnosis()  # one bug, or every bug that matches (Checker.candidates)
+                found = found if isinstance(found, list) else [] if found is None else [found]
+                self.variant, self.other_variants = (found or [None])[0], found[1:]
             if self._generic is not None:
                 generic, self._generic = self._generic, None
                 with timelimit.watching_cuts() as cut:

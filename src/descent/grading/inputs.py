@@ -8,7 +8,8 @@ the CPU and CUDA variants of a test see identical numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -18,13 +19,42 @@ __all__ = ["Inputs", "seed_for"]
 
 
 class Inputs:
+    """Builders of a test's inputs from its seed. ``draws`` counts what was drawn (values, the
+    seed or the generator handed out): a test that drew nothing ran on the inputs written into
+    it, which come back on every grading (the results record it: ``drawn``)."""
+
     def __init__(
-        self, seed: int, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64
+        self,
+        seed: int,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float64,
+        keyed: Callable[[str], int] | None = None,
     ):
-        self.seed = seed
+        self._seed = seed
         self.device = torch.device(device)
         self.dtype = dtype
-        self.generator = torch.Generator().manual_seed(seed)
+        self._generator = torch.Generator().manual_seed(seed)
+        self._keyed = keyed  # the seed of another key in the same grading (for_key)
+        self.draws = 0
+
+    def for_key(self, key: str) -> Inputs:
+        """Inputs drawn for ``key`` rather than for this test: the same in every test of this
+        grading that asks for that key (data several tests read from one run made once, such
+        as the capstone's training), and, like a test's own, keyed to the code graded."""
+        if self._keyed is None:
+            raise RuntimeError("these inputs were not made by the grading plugin: no other key")
+        self.draws += 1
+        return Inputs(self._keyed(key), self.device, self.dtype, self._keyed)
+
+    @property
+    def seed(self) -> int:
+        self.draws += 1
+        return self._seed
+
+    @property
+    def generator(self) -> torch.Generator:
+        self.draws += 1
+        return self._generator
 
     def _place(self, t: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
         return t.to(device=self.device, dtype=dtype or self.dtype)
@@ -41,6 +71,31 @@ class Inputs:
 
     def randint(self, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(high, shape, generator=self.generator).to(self.device)
+
+    # Plain Python numbers, for the arguments of scalar functions (a schedule's step, a rate).
+    def number(self, low: float, high: float) -> float:
+        """A float drawn uniformly from [low, high)."""
+        return low + (high - low) * float(
+            torch.rand((), generator=self.generator, dtype=torch.float64)
+        )
+
+    def log_number(self, low: float, high: float) -> float:
+        """A float drawn uniformly on a log scale from [low, high) (0 < low < high)."""
+        return math.exp(self.number(math.log(low), math.log(high)))
+
+    def integer(self, low: int, high: int) -> int:
+        """An int drawn uniformly from low .. high, both included."""
+        return low + int(torch.randint(high - low + 1, (), generator=self.generator))
+
+    def choice(self, options):
+        """One of ``options``, drawn uniformly."""
+        options = list(options)
+        return options[self.integer(0, len(options) - 1)]
+
+    def permutation(self, items):
+        """``items`` in a drawn order (a list)."""
+        items = list(items)
+        return [items[i] for i in torch.randperm(len(items), generator=self.generator).tolist()]
 
     def probabilities(
         self, *shape: int, dim: int = -1, zeros: float = 0.0, dtype: torch.dtype | None = None

@@ -205,10 +205,12 @@ class GradingState:
         self.config = config
         self.root = Path(config.rootpath)
         self.specs = config.getoption("impl") or ["starter"]
-        # what the hidden inputs are drawn from: a fresh secret per grading of a submission
-        self.input_seed = input_seed.choose(
-            config.getoption("input_seed"), plugin_workers.has_submission(self.specs)
-        )
+        # what the hidden inputs are drawn from: the course's secret and the code graded
+        try:
+            self.draws = input_seed.choose(config.getoption("input_seed"), self.root)
+        except input_seed.SecretError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self._codes: dict[str, str] = {}  # implementation -> digest of its code
         device = config.getoption("device")
         self.devices = ["cpu", "cuda"] if device == "all" else [device]
         self.tests: list[results.TestResult] = []
@@ -312,6 +314,24 @@ class GradingState:
     def several(self) -> bool:
         return len(self.specs) > 1 or any(s.endswith(":*") for s in self.specs)
 
+    def seed_of(self, item: pytest.Item) -> int:
+        """The seed of ``item``'s inputs: of its id (without device and implementation) and,
+        by default, of the code it grades (descent.grading.input_seed)."""
+        return self.seed_of_key(_input_key(item), _impl_of(item))
+
+    def seed_of_key(self, key: str, impl: Implementation) -> int:
+        """The seed of ``key`` (not a test's id) in this grading of ``impl``: Inputs.for_key."""
+        return self.draws.seed(key, self.code_of(impl) if self.draws.keyed else "")
+
+    def code_of(self, impl: Implementation) -> str:
+        """The digest of the code ``impl`` runs: its files, or for a catalogued variant the
+        reference's files and the variant's name."""
+        if impl.name not in self._codes:
+            patched = getattr(impl, "kind", "") == "patched"
+            sources = plugin_workers.sources_of(self.reference if patched else impl)
+            self._codes[impl.name] = input_seed.code_digest(sources, impl.name if patched else "")
+        return self._codes[impl.name]
+
     def bugs_for(self, exercise: str | None) -> list[catalogue.Variant]:
         if exercise is None:
             return []
@@ -370,6 +390,7 @@ def _compact_output(config: pytest.Config) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_exercise(item) for item in session.items):
+        _course_secret(session.config)
         _compact_output(session.config)
         _one_thread(session.config)
         _share_tests(session.config)
@@ -385,26 +406,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _count_worker_items(session: pytest.Session) -> None:
     """How many items use each implementation that runs in a worker (see
-    :func:`pytest_runtest_protocol`)."""
+    :func:`_retire_when_done`)."""
     state: GradingState = session.config.stash[_STATE]
     for item in session.items:
         impl = _impl_of(item)
-        if getattr(impl, "isolated", False):
+        if _exercise(item) is not None and getattr(impl, "isolated", False):
             state.left[impl.name] = state.left.get(impl.name, 0) + 1
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+def _retire_when_done(item: pytest.Item) -> None:
     """Once the last item of an implementation graded in a worker has run, its worker is
     stopped at once (its ledgers settled first: :func:`plugin_workers.retire`), not at the end
     of the run: a grading of many folders otherwise kept the idle workers of those already
     graded alive until then. An item counts once it has run here; where two processes share
     the tests (:mod:`descent.grading.split`), neither runs them all, and each stops its workers
     at its end, as before."""
-    outcome = yield
     state: GradingState = item.config.stash[_STATE]
     if not state.left:  # no worker in this run, or none left to stop
-        return outcome
+        return
     impl = _impl_of(item)
     left = state.left.get(impl.name)
     if left is not None:
@@ -412,7 +431,15 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         if left == 1:
             del state.left[impl.name]
             plugin_workers.retire(impl, state.ledgers, state.reference)
-    return outcome
+
+
+def _course_secret(config: pytest.Config) -> None:
+    """Read (or create) the course's secret before any test draws from it, so that a secret
+    that cannot be had stops the run in one line instead of failing every test."""
+    try:
+        _ = config.stash[_STATE].draws.secret
+    except input_seed.SecretError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _share_tests(config: pytest.Config) -> None:
@@ -635,13 +662,15 @@ def device(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
-    """Seeded input builders; the seed depends on the test (and a grading's secret, see
-    input_seed.py), not on the device or implementation."""
+    """Seeded input builders; the seed depends on the test and the code graded (keyed by the
+    course's secret: input_seed.py), not on the device."""
     # start-up: this module may not import torch (see its imports); inputs does
-    from .inputs import Inputs, seed_for
+    from .inputs import Inputs
 
+    state: GradingState = request.config.stash[_STATE]
+    impl = _impl_of(request.node)
     return Inputs(
-        seed_for(_input_key(request.node), request.config.stash[_STATE].input_seed), device
+        state.seed_of(request.node), device, keyed=lambda key: state.seed_of_key(key, impl)
     )
 
 
@@ -681,7 +710,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if exercise is None:
         return
     state: GradingState = item.config.stash[_STATE]
-    input_seed.seed_hypothesis(getattr(item, "obj", None), _input_key(item), state.input_seed)
+    if _is_hypothesis(item):
+        fixed = state.draws.option == input_seed.FIXED  # derandomized: the kit's own examples
+        input_seed.seed_hypothesis(item.obj, None if fixed else state.seed_of(item))
     impl = _impl_of(item)
     # An error until a report says otherwise: a test cut short (Ctrl-C, a crash) never passes.
     result = results.TestResult(
@@ -701,6 +732,43 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("ordinary") is not None:
         state.ordinary.add(item.nodeid)
     impl.begin_test(item.nodeid)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """A graded test that ran out of time runs once more before it is charged: on a busy
+    machine (another grading, a shared runner) the first attempt may have waited for a CPU.
+    What hung in the first attempt is called again in the second; only the second's report
+    counts. A function that hangs in both is charged, and not called again in the run. Then
+    the implementation's worker stops if this was its last item (:func:`_retire_when_done`)."""
+    if _exercise(item) is None:
+        return None
+    # start-up: pytest's own runner, as pytest-rerunfailures uses it to run a test again
+    from _pytest.runner import runtestprotocol
+
+    impl = _impl_of(item)
+    before = impl.hangs()
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    reports = runtestprotocol(item, log=False, nextitem=nextitem)
+    hung = impl.hangs() - before
+    if hung and not item.session.shouldstop:
+        impl.forget_hangs(hung)
+        _forget_attempt(item)
+        reports = runtestprotocol(item, log=False, nextitem=nextitem)
+    for report in reports:
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    _retire_when_done(item)
+    return True
+
+
+def _forget_attempt(item: pytest.Item) -> None:
+    """Drop the record of a test's first attempt: its second is the one scored."""
+    state: GradingState = item.config.stash[_STATE]
+    first = item.stash.get(_RESULT, None)
+    if first is not None:
+        state.tests.remove(first)
+        state.finished.discard(first.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -776,11 +844,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if result is None:
         return report
     result.duration_s += call.duration
+    if report.when == "call":
+        result.drawn = _drew(item)
     if report.when == "call" or (report.when == "setup" and not report.passed):
         _score(result, report, call, item)
     elif report.when == "teardown" and report.failed and result.outcome == results.PASSED:
         _score(result, report, call, item)
     return report
+
+
+def _is_hypothesis(item: pytest.Item) -> bool:
+    test = getattr(item, "obj", None)
+    return bool(getattr(getattr(test, "__func__", test), "is_hypothesis_test", False))
+
+
+def _drew(item: pytest.Item) -> bool:
+    """Whether the test drew its inputs (hypothesis's examples, or the ``inputs`` fixture's
+    values, seed or generator) rather than running only on inputs written into it."""
+    if _is_hypothesis(item):
+        return True
+    inputs = getattr(item, "funcargs", {}).get("inputs")
+    return bool(getattr(inputs, "draws", 0))
 
 
 def _score(
@@ -1014,7 +1098,7 @@ def build_results(state: GradingState) -> dict[str, Any]:
             "cuda": bool(torch.cuda.is_available()),
             "platform": sys.platform,
             "test_processes": state.test_processes,
-            "input_seed": state.input_seed or input_seed.FIXED,
+            "input_seed": state.draws.recorded(),
             **plugin_workers.environment(graded),
         },
     )

@@ -158,6 +158,7 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
         # self-study `descent grade starter`) must say what the instructor's grading will.
         impl.scan, impl.review = {}, {}
         _record_scan(impl, _sources(path))
+        impl.sources = _taken_sources(path)
         return impl
     manager = manager_for(config)
     try:
@@ -167,6 +168,7 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     if trusted:
         impl = WorkerImplementation(name or spec, manager, folder=str(path.resolve()))
         impl.intake = {"source": str(path), "taken": "trusted kit folder"}
+        impl.sources = _taken_sources(path)
         return impl
     taken = intake_mod.take(path)
     impl = WorkerImplementation(
@@ -174,7 +176,7 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     )
     impl.intake = taken.summary()
     _record_scan(impl, taken.sources)
-    impl.taken = taken
+    impl.taken, impl.sources = taken, taken.sources
     return impl
 
 
@@ -207,6 +209,29 @@ def _sources(folder: Path) -> dict[str, str]:
     """Module name -> source of a folder of exercise modules (a single .py file: itself)."""
     files = [folder] if folder.is_file() else sorted(folder.glob("*.py"))
     return {f.stem: f.read_text(errors="replace") for f in files if f.suffix == ".py"}
+
+
+def _taken_sources(path: Path) -> dict[str, str]:
+    """The files of ``path`` that a worker is given of a submission (its intake): the code the
+    inputs are keyed to, the same whether it runs in a worker or in-process, and whether the
+    folder is the kit's own or a student's copy of it."""
+    taken = intake_mod.take(path)
+    try:
+        return dict(taken.sources)
+    finally:
+        taken.cleanup()
+
+
+def sources_of(impl) -> dict[str, str]:
+    """Module name -> source of the code ``impl`` runs (for the draws of its inputs)."""
+    found = getattr(impl, "sources", None)
+    if found is not None:
+        return found
+    folder = getattr(impl, "folder", None)
+    if folder:
+        impl.sources = _taken_sources(Path(folder))
+        return impl.sources
+    return {}
 
 
 def _record_scan(impl, sources: dict[str, str]) -> None:

@@ -14,7 +14,6 @@ Pipelined requests (:mod:`.pipeline`) ride in front of the next request that nee
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .. import registry
@@ -194,12 +193,13 @@ class Connection:
             self.pipeline.flush()
         limit = timeout or self.manager.call_timeout
         queued, extra = self.pipeline.take()
-        deadline = time.monotonic() + limit + extra  # queued requests share one more limit
+        # the worker's CPU time, within a wall-clock ceiling; queued requests share one more limit
+        budget = timelimit.Budget(limit + extra, getattr(process, "cpu_seconds", _unknown))
         self._depth += 1
         self._inflight.append((rid, args, kwargs))
         try:
             self._send(process, queued, header, blobs)
-            reply, blobs = self._receive(process, rid, deadline, key, limit)
+            reply, blobs = self._receive(process, rid, budget, key, limit)
             raw = self._take_reply(reply, blobs, method_key) and raw
             return self._result(reply, blobs, args if sync else None, kwargs if sync else None, raw)
         finally:
@@ -245,13 +245,15 @@ class Connection:
         except OSError:
             self._died()
 
-    def _receive(self, process, rid: int, deadline: float, key, limit: float):
+    def _receive(self, process, rid: int, budget: timelimit.Budget, key, limit: float):
         """The reply to request ``rid``, serving the worker's callbacks until it comes."""
         while True:
             try:
-                reply, blobs = protocol.recv_frame(process.sock, deadline, max_body=MAX_REPLY_BODY)
+                reply, blobs = protocol.recv_frame(
+                    process.sock, budget.left, max_body=MAX_REPLY_BODY
+                )
             except protocol.Timeout:
-                self.fail("timeout", self._hang(key, limit))
+                self.fail("timeout", self._hang(key, limit, budget.waited()))
             except protocol.PeerClosed:
                 self._died()
             except ProtocolError as exc:
@@ -384,15 +386,25 @@ class Connection:
         reason = self.process.died_reason() if self.process is not None else "worker died"
         self.fail("crash", reason, killed=True)
 
-    def _hang(self, key: tuple | None, limit: float) -> str:
+    def hangs(self) -> frozenset:
+        """The requests that ran out of time in this run and are not sent again."""
+        return frozenset(self._hung)
+
+    def forget_hangs(self, keys: frozenset) -> None:
+        """Send these requests again from now on (a test that ran out of time runs once more
+        before it is charged)."""
+        for key in keys:
+            self._hung.pop(key, None)
+
+    def _hang(self, key: tuple | None, limit: float, waited: bool = False) -> str:
         """The message for a request that timed out; its function is remembered as hung (not
         while a diagnosis re-runs student code: ``timelimit.exploring``, where the diagnosis is
         noted as cut short instead)."""
         if not timelimit.remembers_hangs():
             timelimit.cut_short()
         if key is None:
-            return f"time limit exceeded ({limit:g} s)"
-        message = timelimit.describe(" then ".join(key), limit)
+            return f"time limit exceeded ({limit * timelimit.WALL_FACTOR if waited else limit:g} s)"
+        message = timelimit.describe(" then ".join(key), limit, waited)
         if timelimit.remembers_hangs():
             self._hung[key] = message
         return message
@@ -406,6 +418,11 @@ class Connection:
         self.events.append({"test": self.current_test, "kind": kind, "message": message})
         self.test_failure = WorkerFailure(message, kind)
         raise self.test_failure
+
+
+def _unknown() -> None:
+    """The CPU time of a process that cannot say (its limits then count wall-clock time)."""
+    return None
 
 
 def _request_key(header: dict, ref: Remote | None) -> tuple | None:

@@ -227,6 +227,9 @@ def _turn(fd: int):
         fcntl.lockf(fd, fcntl.LOCK_UN)
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc/PID/stat's unit
+
+
 def _state(pid: int) -> str | None:
     """A process's state letter (``R``, ``S``, ``Z``...), None when there is no such process."""
     try:
@@ -315,6 +318,16 @@ class WorkerProcess:
         if self in self.server.workers:
             self.server.workers.remove(self)
         return self.exit_reason
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU time the worker has used (user and system, its threads and the children it
+        waited for), from ``/proc``; None when it cannot be read (the call limits then count
+        wall-clock time: ``descent.calls.timelimit.Budget``)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return sum(int(f) for f in fields[11:15]) / _TICKS
+        except (OSError, IndexError, ValueError):
+            return None
 
     def died_reason(self) -> str:
         """After the socket closed: wait for the exit status and describe it."""

@@ -16,7 +16,7 @@ import socket
 import struct
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 MAGIC = b"DS"
 PREFIX = struct.Struct("<2sIQ")
@@ -64,6 +64,11 @@ def frame_bytes(header: dict) -> bytes:
     return PREFIX.pack(MAGIC, len(data), 0) + data
 
 
+# When to stop waiting: a time.monotonic() deadline, None (never), or a function giving the
+# seconds left, asked again whenever they have passed (a call's CPU-time budget).
+Deadline = float | Callable[[], float] | None
+
+
 class _Reader:
     """Buffered reads from one socket: a small frame (and often the next few) arrives in one
     ``recv``; a large body is read straight into its own buffer."""
@@ -75,17 +80,20 @@ class _Reader:
         self.buf = bytearray()
         self.pos = 0
 
-    def _wait(self, deadline: float | None) -> None:
+    def _wait(self, deadline: Deadline) -> None:
         if deadline is None:
             return
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise Timeout()
-        ready, _, _ = select.select([self.sock], [], [], left)
-        if not ready:
-            raise Timeout()
+        while True:
+            left = deadline() if callable(deadline) else deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout()
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if ready:
+                return
+            if not callable(deadline):
+                raise Timeout()
 
-    def _recv(self, n: int, deadline: float | None) -> bytes:
+    def _recv(self, n: int, deadline: Deadline) -> bytes:
         while True:
             self._wait(deadline)
             try:
@@ -98,7 +106,7 @@ class _Reader:
                 raise PeerClosed("the peer closed the connection")
             return data
 
-    def take(self, n: int, deadline: float | None) -> bytearray:
+    def take(self, n: int, deadline: Deadline) -> bytearray:
         """Exactly n bytes, as a private bytearray (tensors may keep views of it)."""
         have = len(self.buf) - self.pos
         if have >= n:
@@ -139,7 +147,7 @@ _READERS: weakref.WeakKeyDictionary[socket.socket, _Reader] = weakref.WeakKeyDic
 
 
 def recv_frame(
-    sock: socket.socket, deadline: float | None = None, *, max_body: int = MAX_BODY
+    sock: socket.socket, deadline: Deadline = None, *, max_body: int = MAX_BODY
 ) -> tuple[dict, list[memoryview]]:
     """One frame: the header (a dict) and the blobs it declares, sizes checked."""
     reader = _READERS.get(sock)

@@ -78,6 +78,12 @@ class WorkerImplementation(Implementation):
     def flush(self) -> None:
         self.conn.pipeline.flush()
 
+    def hangs(self) -> frozenset:
+        return self.conn.hangs()
+
+    def forget_hangs(self, keys: frozenset) -> None:
+        self.conn.forget_hangs(keys)
+
     def forked(self) -> None:
         """In a copy of the grading process made by fork (descent.grading.split): a channel of
         its own, whose worker starts on first use. The original's worker stays the original's:
