@@ -21,9 +21,12 @@ def _block(name: str, points: float, diagnoses: list, max_points: float = 10.0) 
     string starting "observed" is a failure that shows that observation and names nothing)."""
     tests = [
         {
+            "nodeid": f"graders/test_losses.py::test_mse[{name}]",
             "implementation": name,
             "exercise": "losses.mse",
             "counted": True,
+            "max_points": 1.0,
+            "drawn": True,  # its inputs drawn: no share of points on fixed inputs
             "outcome": "failed",
             "message": "[reference value] x" + (f"\n{d}" if d and d.startswith("observed") else ""),
             "misconception": None,
@@ -32,9 +35,12 @@ def _block(name: str, points: float, diagnoses: list, max_points: float = 10.0) 
         for d in diagnoses
     ] or [
         {
+            "nodeid": f"graders/test_losses.py::test_mse[{name}]",
             "implementation": name,
             "exercise": "losses.mse",
             "counted": True,
+            "max_points": 1.0,
+            "drawn": True,  # its inputs drawn: no share of points on fixed inputs
             "outcome": "passed",
             "message": "",
             "misconception": None,

@@ -2,6 +2,7 @@
 
 * :mod:`.audit`          ``descent audit``: the graders graded with every catalogued variant.
 * :mod:`.audit_public`   the public half of the audit: the tests in ``exercises/``.
+* :mod:`.audit_draws`    ``--draws K``: points and causes under K secrets; the share on fixed inputs.
 * :mod:`.audit_labelled` ``--labelled``: the feedback measured on labelled real submissions.
 * :mod:`.budget`         the graders' work budget, counted per grader module.
 * :mod:`.bundle`         the student bundle: what a student downloads, nothing held back.

@@ -178,6 +178,7 @@ def cmd_audit(args) -> int:
 
 
 def _draws(args) -> int:
+    # start-up cost: the audit loads the catalogue (torch)
     from ..authoring.audit import SPECS, suites_of
     from ..authoring.audit_draws import draws
 
@@ -195,6 +196,7 @@ def _draws(args) -> int:
 
 
 def _audit(args, labelled: Path | None) -> int:
+    # start-up cost: the audit loads the catalogue (torch)
     from ..authoring.audit import audit, generic_guard
 
     if args.check_generic or args.record_generic:
