@@ -2,7 +2,7 @@
 become points (the shares, the rule for supporting checks, the cap of a failed everyday check) and
 an exercise status, and the results document (``descent.results/1``) that every report and
 exporter reads, built from records, written and read back. (As the plugin builds it at the end of
-a run: tests/grading/test_plugin.py.)"""
+a run: tests/grading/test_results_document.py.)"""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from .. import results
 
 
 class PluginSide:
-    """:class:`descent.grading.split.Side` for one :class:`~descent.grading.plugin.GradingState`."""
+    """:class:`descent.grading.split.Side` for one
+    :class:`~descent.grading.run_state.GradingState`."""
 
     def __init__(self, state):
         self.state = state

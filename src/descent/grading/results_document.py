@@ -1,0 +1,126 @@
+"""The results document of a grading run (:mod:`descent.results`'s schema), built from the
+plugin's records once the tests have run: each test's message settled, a composite charged once,
+a partial selection left unscored, the points assigned, and the run's environment recorded.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from typing import Any
+
+from .. import registry, results
+from ..testwriting import declared as written_tests
+from . import plugin_workers
+from .run_state import GradingState
+
+
+def build_results(state: GradingState) -> dict[str, Any]:
+    # start-up: this module may not import torch (see its imports)
+    import torch
+
+    # start-up: this module may not import torch (see its imports); that one does
+    from ..diagnoses.verified import settle
+
+    settle(state.ledgers, state.reference)  # the causes verified on every check; observations
+    for t in state.tests:
+        if t.nodeid not in state.finished:
+            t.message = "interrupted before it finished (Ctrl-C or a crash): not counted as passed"
+        elif t.outcome != results.PASSED and not t.message:
+            t.message = (
+                "the test itself crashed (a kit defect, not your code): run again "
+                "with -v for the traceback"
+            )
+    _charge_once(state)
+    _unscorable_selection(state)
+    # the write-the-tests exercises (descent.testwriting) are graded like the others
+    titles = {ex.id: ex.title for ex in registry.EXERCISES.values()} | written_tests.titles()
+    results.assign_points(
+        state.tests,
+        {ex.id: ex.points for ex in registry.EXERCISES.values()} | written_tests.points(),
+        supporting=state.supporting,
+        ordinary=state.ordinary,
+    )
+    graded = state.impls if state.tests else []
+    plugin_workers.apply_flags(state.tests, graded)
+    impl_names = list(dict.fromkeys(t.implementation for t in state.tests))
+    impls = {impl.name: impl for impl in (state.impls if state.tests else [])}
+    suite = sorted({t.nodeid.split("/", 1)[0].split("::", 1)[0] for t in state.tests})
+    doc = results.build(
+        state.tests,
+        implementations=[
+            {"name": n, "kind": getattr(impls.get(n), "kind", "folder")} for n in impl_names
+        ],
+        titles=titles,
+        suite=", ".join(suite),
+        started_at=state.started_at,
+        duration_s=time.time() - state.started,
+        devices=state.devices,
+        supporting=set(state.supporting),
+        environment={
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cuda": bool(torch.cuda.is_available()),
+            "platform": sys.platform,
+            "test_processes": state.test_processes,
+            "input_seed": state.draws.recorded(),
+            **plugin_workers.environment(graded),
+        },
+    )
+    plugin_workers.decorate(doc, graded)
+    doc["interrupted"] = state.interrupted
+    return doc
+
+
+def _unscorable_selection(state: GradingState) -> None:
+    """An exercise is scored only on all of its tests: when a selection (``-k relu``, ``-k
+    gradcheck``) ran some of them and left the others out, the ones that ran are reported but
+    not counted, so a selection never shows a score that the whole exercise would not get."""
+    ran: dict[tuple[str, str], int] = {}
+    for t in state.tests:
+        ran[t.implementation, t.exercise] = ran.get((t.implementation, t.exercise), 0) + 1
+    for t in state.tests:
+        key = (t.implementation, t.exercise)
+        left_out = state.deselected.get(key, 0)
+        if left_out:
+            t.counted = False
+            outcome = "passed" if t.outcome == results.PASSED else t.message or t.outcome
+            t.message = (
+                f"partial run: not scored (this selection ran {ran[key]} of the "
+                f"{ran[key] + left_out} tests of {t.exercise}; select the exercise by its name, "
+                f"-k {t.exercise.split('.', 1)[-1]}, to score it): {outcome}"
+            )
+
+
+def _charge_once(state: GradingState) -> None:
+    """One mistake, one charge: a composite's check that failed only through the parts it calls
+    (:mod:`descent.grading.composite`) passes when one of those exercises lost points in this run, or
+    was not graded in it; it stays failed when they kept all their points."""
+    lost, graded = set(), set()
+    for t in state.tests:
+        graded.add((t.implementation, t.exercise))
+        if t.counted and t.outcome != results.PASSED and t.nodeid not in state.charged_to:
+            lost.add((t.implementation, t.exercise))
+    for t in state.tests:
+        parts = state.charged_to.get(t.nodeid, ())
+        if not parts:
+            continue
+        at_fault = [p for p in parts if (t.implementation, p) in lost]
+        if at_fault or not any((t.implementation, p) in graded for p in parts):
+            named = " and ".join(parts)
+            why = (
+                f"{' and '.join(at_fault)} lose{'s' if len(at_fault) == 1 else ''} points for it"
+                if at_fault
+                else f"{named} not graded in this run"
+            )
+            t.outcome, t.misconception, t.diagnosis = results.PASSED, None, None
+            t.message = (
+                f"not charged here: it passes with the kit's own {named} in place of yours; "
+                f"{why} ({t.message.splitlines()[0]})"
+            )
+        else:
+            t.message += (
+                f"\n{' and '.join(parts)} passed all of its own checks: this is the check that "
+                f"caught it"
+            )
