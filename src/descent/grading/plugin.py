@@ -412,14 +412,8 @@ def device(request: pytest.FixtureRequest) -> str:
 def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
     """Seeded input builders; the seed depends on the test and the code graded (keyed by the
     course's secret: input_seed.py), not on the device."""
-    # start-up: this module may not import torch (see its imports); inputs does
-    from .inputs import Inputs
-
     state: GradingState = request.config.stash[STATE]
-    impl = impl_of(request.node)
-    return Inputs(
-        state.seed_of(request.node), device, keyed=lambda key: state.seed_of_key(key, impl)
-    )
+    return state.inputs_for(request.node, device)
 
 
 @pytest.fixture

@@ -144,6 +144,15 @@ class GradingState:
         by default, of the code it grades (descent.grading.input_seed)."""
         return self.seed_of_key(input_key(item), impl_of(item))
 
+    def inputs_for(self, item: pytest.Item, device: str) -> Any:
+        """Fresh input builders for ``item`` on ``device``: the ``inputs`` fixture's, and those
+        of a composite's test run again with the kit's parts, which must draw the same."""
+        # start-up: this module may not import torch (see the plugin's imports); inputs does
+        from .inputs import Inputs
+
+        impl = impl_of(item)
+        return Inputs(self.seed_of(item), device, keyed=lambda key: self.seed_of_key(key, impl))
+
     def seed_of_key(self, key: str, impl: Implementation) -> int:
         """The seed of ``key`` (not a test's id) in this grading of ``impl``: Inputs.for_key."""
         return self.draws.seed(key, self.code_of(impl) if self.draws.keyed else "")

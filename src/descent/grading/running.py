@@ -14,7 +14,7 @@ from ..calls import timelimit
 from ..calls.impl import Implementation, refuse_hard_exit
 from . import plugin_workers
 from .outcomes import grading_the_reference
-from .run_state import RESULT, STATE, GradingState, exercise_of, impl_of, input_key
+from .run_state import RESULT, STATE, GradingState, exercise_of, impl_of
 
 
 def count_worker_items(session: pytest.Session) -> None:
@@ -81,7 +81,6 @@ def charge_elsewhere(item: pytest.Item, impl: Implementation, error: BaseExcepti
     # start-up: the plugin loads this module before torch (see its imports); these import it
     from .checker import Checker
     from .composite import again_with_parts
-    from .inputs import Inputs, seed_for
 
     if grading_the_reference(item) or not isinstance(item, pytest.Function):
         return None
@@ -94,7 +93,7 @@ def charge_elsewhere(item: pytest.Item, impl: Implementation, error: BaseExcepti
             args["check"] = Checker(impl, state.reference, exercise)
         if "inputs" in args:
             device = item.funcargs.get("device", "cpu")
-            args["inputs"] = Inputs(seed_for(input_key(item), state.input_seed), device)
+            args["inputs"] = state.inputs_for(item, device)
         with whole_test(item, impl):
             item.obj(**args)
 
