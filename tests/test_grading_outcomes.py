@@ -550,6 +550,9 @@ NEVER_NAMED = {
     # a NumPy scalar or array where a Python number or tensor belongs: a type check, no recipe
     "eil_numpy_log", "gain_numpy_sqrt", "step_lr_numpy_float", "kfold_returns_numpy_arrays",
     "gd_keeps_int_start",
+    # float32 where a Python float belongs: the hidden check reads the values as the right ones
+    # in another dtype, which no recipe matches (the public tests name it)
+    "step_lr_float32",
     # draws from the global generator: a run that draws nothing gives the same evidence
     "mixup_global_rng", "augment_global_rng", "kfold_global_rng", "xavier_global_rng",
     "he_global_rng", "mb_global_rng", "dropout_ignores_generator", "train_not_seeded",

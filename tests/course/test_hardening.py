@@ -34,7 +34,7 @@ SOME = "(test_activations and (relu or tanh)) or (test_losses and mse)"
 # ------------------------------------------------------------------ 1. a hang at import
 
 
-def test_a_module_that_hangs_at_import_is_imported_once_and_the_rest_is_graded(tmp_path):
+def test_a_module_that_hangs_at_import_is_tried_twice_and_the_rest_is_graded(tmp_path):
     subs = tmp_path / "subs"
     hal = copy_modules(KIT / "solutions", subs / "hal", modules=("losses", "activations"))
     with open(hal / "activations.py", "a") as fh:
@@ -50,8 +50,9 @@ def test_a_module_that_hangs_at_import_is_imported_once_and_the_rest_is_graded(t
         assert by_id[ex]["points"] == 0
         assert "import activations.py" in by_id[ex]["first_failure"]
     timeouts = [e for e in block.get("worker_events", []) if e["kind"] == "timeout"]
-    assert len(timeouts) == 1, timeouts  # imported once, not once per test
-    assert "import activations.py" in timeouts[0]["message"]
+    # the import once, and once more as any limit hit is before it is charged; not once per test
+    assert len(timeouts) == 2, timeouts
+    assert all("import activations.py" in t["message"] for t in timeouts)
     report = (result.out / "reports" / "hal.html").read_text()
     assert "the import of activations.py never finished" in report
 
