@@ -52,7 +52,7 @@ def test_only_exercise_modules_are_taken(tmp_path):
     assert "symbolic link" in reasons["activations.py"]
     assert "pytest" in reasons["conftest.py"] and ".pth" in reasons["evil.pth"]
     assert "shadow" in reasons["numpy.py"] and "shadow" in reasons["torch/__init__.py"]
-    assert "extra test file" in reasons["test_bonus.py"]
+    assert "a test file: never run as a module" in reasons["test_bonus.py"]
     assert "shadow the `json`" in reasons["json.py"]
     assert {r["path"] for r in result.refused} >= {"numpy.py", "json.py", "torch/__init__.py"}
     result.cleanup()

@@ -340,7 +340,10 @@ def test_solutions_score_full_marks_through_the_worker(tmp_path):
     assert not lost, "\n".join(lost) + proc.stdout[-2000:]
     assert doc["environment"]["isolation"] == "worker"
     assert block["isolation"] == "worker" and block["review"] == {}
-    assert block["intake"]["ignored"] == [] and block["intake"]["refused"] == []
+    # the reference suites of the write-the-tests exercises: read as text, never loaded
+    ignored = {e["path"] for e in block["intake"]["ignored"]}
+    assert ignored == {p.name for p in SOLUTIONS.glob("test_*.py")}, block["intake"]
+    assert block["intake"]["refused"] == []
 
 
 def test_each_grader_file_starts_from_the_workers_first_random_state(remote):

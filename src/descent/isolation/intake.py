@@ -100,7 +100,8 @@ def _reason_for(name: str) -> str | None:
     if lower.endswith(".pth"):
         return "a .pth file runs code at interpreter start-up: never used"
     if re.match(r"^test_.*\.py$|^.*_test\.py$", lower):
-        return "extra test file: only the kit's own tests are run"
+        # a write-the-tests exercise reads its file on the trusted side, as text (testwriting)
+        return "a test file: never run as a module (a write-the-tests exercise reads its own)"
     return None
 
 
