@@ -59,7 +59,7 @@ def constant_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnos
     ratio = max(abs(c), abs(1 / c))
     if nonzero == 1 and whole(e) and whole(g) and abs(ratio - round(ratio)) > 1e-9:
         return None  # one count for another (epoch 4 for 3): any ratio of two small numbers
-    named = {}
+    named: dict[str, Diagnosis] = {}
     count = e.numel() == 1 and float(e) == round(float(e))
     for value, diagnosis in _factor_candidates(e.shape, inputs, count):
         if abs(value - 1) < 1e-3:  # (1 - eps) for eps = 1e-8: any small error looks like it
