@@ -16,8 +16,12 @@ N, D, C = 5, 3, 4  # all different, N >= 3
 
 def _regression(inputs, ties=False):
     pred, target = inputs.randn(N, D), inputs.randn(N, D)
-    if ties:  # exact ties (pred == target) are where |d| has no derivative
-        target = torch.where(inputs.uniform(N, D) < 0.3, pred, target)
+    if ties:  # exact ties (pred == target) are where |d| has no derivative: one in every row,
+        # at a drawn column, so every draw holds N of them and never a run of them (a last row
+        # all ties also read as a sequence that changes at one step, and named no cause)
+        tie = torch.zeros_like(pred, dtype=torch.bool)
+        tie[torch.arange(N, device=pred.device), inputs.randint(D, N)] = True
+        target = torch.where(tie, pred, target)
     return pred, target
 
 

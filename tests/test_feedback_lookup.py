@@ -9,11 +9,11 @@ again; ``mse_backward`` returns zeros. Hidden inputs were seeded by the test's i
 came back on every grading, and a failed check printed the expected value to 6-17 digits: with
 the messages of four earlier gradings the table earned 5 of the exercise's 10 points.
 
-Now a grading draws its inputs from the course's secret and the content of the code graded
-(``input_seed.py``): each resubmission, its table grown, is other code and draws other inputs, so
-over ten gradings the table never earns a point beyond the first grading's. The same attack on
-the kit's fixed inputs (``--input-seed fixed``, what every grading drew before) is the control:
-it earns points within a few gradings, so the replay would catch a return of fixed inputs.
+Now a grading draws its inputs from the course's secret and the code graded (``input_seed.py``,
+issue 56): each resubmission is new code, so it draws new inputs, and over ten gradings the table
+never earns a point beyond the first grading's. The same attack on the kit's fixed inputs
+(``--input-seed fixed``, what every grading drew before) is the control: it earns points within
+a few gradings, so the replay would catch a return of fixed inputs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from descent.grading import input_seed
 
 KIT = Path(__file__).resolve().parents[1]
 SELECTION = "test_losses and mse"
@@ -97,6 +99,6 @@ def test_a_lookup_table_filled_from_feedback_gains_nothing(tmp_path, inputs):
         assert seeds == {"fixed"}
         assert max(points) > points[0], points  # the attack works where inputs come back
     else:
-        # one course secret for every grading; the code, changed each round, draws anew
-        assert len(seeds) == 1 and "fixed" not in seeds, seeds
+        # keyed by the course's secret (one fingerprint), drawn anew for each version of the code
+        assert len(seeds) == 1 and next(iter(seeds)).startswith(input_seed.COURSE), seeds
         assert max(points) <= points[0], points

@@ -46,6 +46,27 @@ def test_audit_of_one_modules_corpus(tmp_path):
     assert "`descent budget` measures it per module" in " ".join(out.split())
 
 
+def test_audit_draws_holds_the_tie_mistakes_of_mae_on_every_draw(tmp_path):
+    """``descent audit --draws 5`` on the MAE variants whose mistake lives on ties: the same
+    points and the same named cause under every secret (issue 56: the with-ties case drew its
+    ties at random, and a draw whose last row was all ties read as a sequence that changes at
+    one step as well, so a NumPy sign of a tie was named on four draws of five)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    variants = [
+        "student:mae_numpy_sign_of_tie",
+        "bug:mae_grad_one_at_tie",
+        "bug:mae_grad_nan_at_tie",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "descent", "audit", "--draws", "5", "--module", "losses",
+         *(f"--variant={v}" for v in variants), f"--results={tmp_path / 'audit.json'}"],
+        cwd=KIT, env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    out = proc.stdout
+    assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]
+    assert "3 variants graded under 5 secrets: 0 whose points or named causes differ" in out
+
+
 def _labelled(folder: Path) -> None:
     """A labelled set in the layout of a development set of real code: a correct submission, a
     buggy one whose mistake is named, a buggy one whose label asks for a name it is not given."""

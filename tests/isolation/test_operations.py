@@ -78,6 +78,16 @@ def test_seed_puts_the_global_generator_back_to_the_workers_first_state(worker):
     assert torch.equal(torch.rand(4), first)
 
 
+def test_seed_with_a_value_seeds_the_global_generator(worker):
+    reply, value = ask(worker, {"op": "seed", "seed": 5})
+    assert "ok" in reply and value is None
+    drawn = torch.rand(4)
+    torch.manual_seed(5)
+    assert torch.equal(drawn, torch.rand(4))
+    reply, _ = ask(worker, {"op": "seed", "seed": "5"})
+    assert "ok" not in reply and "int" in reply["protocol"]
+
+
 def test_ping_and_an_unknown_operation(worker):
     assert ask(worker, {"op": "ping"})[1] == "pong"
     reply, _ = ask(worker, {"op": "format_disk"})

@@ -360,3 +360,20 @@ def test_each_grader_file_starts_from_the_workers_first_random_state(remote):
     again = mask("graders/test_b.py::test_one")
     assert not torch.equal(first, within)  # one file: the state moves on
     assert torch.equal(first, again)  # a new file: back to where the worker started
+
+
+def test_a_seed_of_the_global_generator_draws_the_same_in_a_worker_as_in_process(remote):
+    """A grader that seeds the global generator for code that draws without one (dropout's
+    default call, graders/test_regularization.py) seeds the worker's: the same seed gives the
+    same mask through the worker as in-process (issue 56: a mask shared by every row passed
+    that check in-process and failed it in the worker, on the same inputs)."""
+    local = FolderImplementation(SOLUTIONS, "local")
+    x = torch.ones(64, 64)
+    masks = []
+    for impl in (remote, local):
+        impl.begin_test("graders/test_regularization.py::test_without_generator")
+        impl.seed_global(1234)
+        masks.append(impl.regularization.dropout_forward(x, 0.5)[1])
+    assert torch.equal(masks[0], masks[1])
+    remote.seed_global(99)
+    assert not torch.equal(remote.regularization.dropout_forward(x, 0.5)[1], masks[0])

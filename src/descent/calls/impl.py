@@ -218,6 +218,14 @@ class Implementation:
     def begin_test(self, nodeid: str) -> None:
         """A graded test of this implementation starts."""
 
+    def seed_global(self, seed: int) -> None:
+        """Seed torch's global random generator where this implementation's code runs (here;
+        a worker's own, WorkerImplementation), for code that draws without a generator: the
+        same seed gives the same draws in a worker as in-process."""
+        import torch  # start-up: this module does not import torch at import time
+
+        torch.manual_seed(seed)
+
     def flush(self) -> None:
         """The test's calls are over: finish any that were sent without waiting for their
         result, raising the first error one of them gave (an error the test would have seen

@@ -100,6 +100,10 @@ class Connection:
             # is in that state, as it would have without this request
             self.test_failure = None
 
+    def seed_global(self, seed: int) -> None:
+        """Seed the worker's torch global generator with ``seed`` (Implementation.seed_global)."""
+        self.request({"op": "seed", "seed": int(seed)}, raw=True)
+
     def ensure(self):
         """The running worker, started (again) if there is none."""
         if self.process is None or not self.process.alive:

@@ -273,8 +273,12 @@ def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
 
 
 def op_seed(worker, header: dict, blobs, out: Outcome) -> None:
-    """Torch's global random generator back to the worker's first state (Worker.first_state)."""
-    worker.reseed()
+    """Torch's global random generator back to the worker's first state (Worker.first_state),
+    or seeded with the header's ``seed`` (an int: Implementation.seed_global)."""
+    seed = header.get("seed")
+    if seed is not None and type(seed) is not int:
+        raise ProtocolError(f"seed must be an int, not {type(seed).__name__}")
+    worker.reseed(seed)
     out.result = None
 
 

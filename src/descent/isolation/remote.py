@@ -75,6 +75,9 @@ class WorkerImplementation(Implementation):
     def begin_test(self, nodeid: str) -> None:
         self.conn.begin_test(nodeid)
 
+    def seed_global(self, seed: int) -> None:
+        self.conn.seed_global(seed)
+
     def flush(self) -> None:
         self.conn.pipeline.flush()
 

@@ -62,8 +62,12 @@ class Worker:
         # grader file starts from it again (op_seed), whichever files this worker served before
         self.first_state = torch.get_rng_state()
 
-    def reseed(self) -> None:
-        torch.set_rng_state(self.first_state)
+    def reseed(self, seed: int | None = None) -> None:
+        """Torch's global generator back to its first state, or seeded with ``seed``."""
+        if seed is None:
+            torch.set_rng_state(self.first_state)
+        else:
+            torch.manual_seed(seed)
 
     # -- handles ------------------------------------------------------------------------------
     def to_handle(self, obj: Any, exercise: str | None, enc: Encoder) -> dict:
