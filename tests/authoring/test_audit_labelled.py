@@ -195,6 +195,8 @@ MENU = _lost(
         ),
         # a menu names no cause: neither named (though it holds the words) nor wrong
         ([MENU], "menu", []),
+        # nor does a check's hint, said whatever the mistake
+        ([_lost("wrong\nobserved: 2x.\nhint: a sum is not a mean")], "observed", []),
         ([_lost("wrong\nobserved: twice the expected value.")], "observed", []),
     ],
 )

@@ -20,7 +20,8 @@ submission:
 * caught: a BUGGY one lost points on its target; a false fail: a CORRECT one lost points on any
   exercise of its module;
 * named: its feedback matches ``named_pattern`` (a menu of several causes, "several
-  explanations fit", is left out first: it names none); another cause: it states a cause that
+  explanations fit", and the checks' hints, said whatever the mistake, are left out first:
+  they name none); another cause: it states a cause that
   the pattern does not match and none that it does; a menu only: it offers a menu and states no
   cause; observed only: it says what it observed and states no cause; silent: none of these;
 * a wrong cause: each cause stated on the target (a lost test's catalogued misconception and its
@@ -59,6 +60,7 @@ LABELS = ("BUGGY", "CORRECT")
 MENU = "ambiguous"  # the kind of a "several explanations fit" diagnosis: it names no cause
 _MENU_LINE = "likely mistake: several explanations fit"
 _CAUSE_LINE = "likely mistake:"
+_HINT_LINE = "hint:"
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,9 @@ def _feedback(sub: Labelled, target: dict[str, Any] | None, lost: list[dict]) ->
     named = list((target or {}).get("misconceptions") or [])
     lines = [line for t in lost for line in (t.get("message") or "").splitlines()]
     told = [line for line in lines if not line.lower().startswith(_MENU_LINE)]
-    if sub.pattern and _search(sub, "\n".join(named + told)):
+    # a hint is the check's own sentence, said whatever the mistake: no evidence of a name
+    said = [line for line in told if not line.startswith(_HINT_LINE)]
+    if sub.pattern and _search(sub, "\n".join(named + said)):
         return "named"
     if _causes(target, lost):
         return "other"
