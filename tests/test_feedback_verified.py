@@ -249,6 +249,12 @@ def test_a_right_backward_after_a_rounding_forward_is_not_told_to_differentiate_
     gradient = [t for t in failures if t["message"].startswith("[gradient check]")]
     assert gradient, [t["message"][:80] for t in failures]
     assert all("your backward gives the expected gradient" in t["message"] for t in gradient)
+    # (issue 57) and the rounding is named: a forward computed in float32, not a menu in a hint
+    assert all(
+        "likely mistake: your forward's output agrees with the expected only to float32"
+        in t["message"]
+        for t in gradient
+    ), [t["message"] for t in gradient]
 
 
 def test_adam_with_one_minus_beta_is_named_by_a_verified_slip(graded):

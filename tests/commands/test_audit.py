@@ -128,6 +128,9 @@ def test_audit_measures_a_folder_of_labelled_real_code(tmp_path):
     assert "student-style corpus: named generically" in out, out[-3000:] + proc.stderr[-3000:]
     line = next(x for x in out.splitlines() if x.startswith("labelled real code"))
     assert "caught 2/2 real bugs, false fails 0/1 correct; named 1/2 (50%)" in line, line
+    # (issue 57) a cause its label does not describe is a wrong cause: listed, and the audit fails
+    assert "a wrong cause in 1" in line and proc.returncode == 1, out[-3000:]
+    assert "labelled: other_name (schedules.step_lr): a wrong cause: likely mistake:" in out
     # a folder of another layout is refused before anything is graded (exit 2)
     (labelled / "EXPECTED.json").write_text('{"submissions": {"x": {"target": "no.such"}}}')
     refused = subprocess.run(
@@ -197,3 +200,27 @@ def test_the_written_tests_are_audited_alone_in_seconds(capsys, monkeypatch):
     assert "layers.linear.tests: 6 wheats pass, 6/6 chaffs caught by the reference suite; ok" in (
         out
     )
+
+
+def test_the_labelled_set_is_graded_under_the_draws_too(tmp_path, monkeypatch):
+    """(issue 57) ``descent audit --draws K --labelled DIR``: refused before; now the labelled
+    submissions are graded under the same K secrets and their problems fail the audit."""
+    import json
+
+    from descent.authoring import audit_draws, audit_labelled
+
+    (tmp_path / "subs" / "s").mkdir(parents=True)
+    entry = {"target": "losses.mse", "label": "BUGGY", "named_pattern": "sum"}
+    (tmp_path / "EXPECTED.json").write_text(json.dumps({"submissions": {"s": entry}}))
+    called = {}
+
+    def report(subs, folder, *, draws, **kwargs):
+        called.update(subs=[s.id for s in subs], folder=folder, draws=draws)
+        return 1
+
+    monkeypatch.setattr(audit_draws, "draws", lambda k, **kwargs: 0)
+    monkeypatch.setattr(audit_labelled, "report", report)
+    monkeypatch.chdir(KIT)
+    argv = ["audit", "--draws", "3", "--module", "losses", f"--labelled={tmp_path}"]
+    assert main(argv) == 1
+    assert called == {"subs": ["s"], "folder": tmp_path, "draws": 3}

@@ -37,6 +37,27 @@ def test_an_overflow_is_a_stability_problem():
     assert raised(error_of(lambda: 1e200**3)) is None
 
 
+@pytest.mark.parametrize("x", [4256.88, -720.5])
+def test_a_power_that_overflows_on_an_argument_past_exp_s_range_is_an_exp(x):
+    """(issue 57) exp written as a power, e ** x, overflows with "Numerical result out of
+    range", which raised() leaves unnamed; on an argument past exp's range it is that exp."""
+    error = error_of(lambda: math.e**-x if x < 0 else math.e**x)
+    assert raised(error) is None
+    found = exception_diagnoses.overflowed_past_exp(error, x)
+    assert found is not None and found.kind == "stability"
+    assert (
+        "exponentiates its argument (or its negative) as it is" in found.text
+        and f"{x:g}" in found.text
+    )
+    # math.exp's wording too; near misses: an argument within range (a power of values that
+    # diverged), another error
+    assert (
+        exception_diagnoses.overflowed_past_exp(error_of(lambda: math.exp(abs(x))), x) is not None
+    )
+    assert exception_diagnoses.overflowed_past_exp(error, 709.0) is None
+    assert exception_diagnoses.overflowed_past_exp(ValueError("math domain error"), x) is None
+
+
 def test_a_recursion_past_the_limit():
     def deep(n):
         return 0 if n == 0 else 1 + deep(n - 1)

@@ -92,6 +92,21 @@ def test_a_normal_draw_compared_with_the_chance_to_keep_is_read_too(p):
     assert miss is None or "randn" not in miss.text
 
 
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.75])
+def test_a_scale_with_p_and_its_complement_swapped_is_read(p):
+    """(issue 57) kept entries divided by p (the drop rate) where 1 - p (the keep rate) belongs:
+    a scale (1 - p)/p times the expected, which no reading named."""
+    found = scaled(1 / (1 - p), 1 / p, 1e-9 / (1 - p), {"p": p}, "the scale", constants=False)
+    assert found is not None and found.kind == "factor", found
+    assert "`p` and (1 - `p`) swapped (a division by `p` where the division by (1 - `p`)" in (
+        found.text
+    )
+    back = scaled(1 / p, 1 / (1 - p), 1e-9 / p, {"p": p}, "the scale", constants=False)
+    assert back is not None and "a division by (1 - `p`) where the division by `p`" in back.text
+    near = scaled(1 / (1 - p), 1.01 / p, 1e-9 / (1 - p), {"p": p}, constants=False)
+    assert near is None or "swapped" not in near.text
+
+
 def test_a_rate_of_exactly_zero_is_a_comparison_that_never_holds():
     # (issue 50) rand < p / p: the division comes first, the threshold is 1, nothing is dropped
     found = scaled(0.3, 0.0, 0.001, {"p": 0.3}, constants=False)

@@ -180,3 +180,22 @@ def test_every_catalogued_bug_that_gives_the_result_is_a_claim_the_first_named_f
     found = [b.id for b in checker.candidates(recipe, recipe(student))]
     assert found[:2] == ["ce_no_max_subtraction", "ce_log_of_softmax"]
     assert checker.diagnose(recipe, recipe(student)).id == "ce_no_max_subtraction"
+
+
+def test_a_forward_computed_in_float32_is_named_where_a_gradient_check_blames_it():
+    """(issue 57) A gradient check whose backward is right and whose forward is right to
+    float32's precision gave a hint naming rounding or a step; a forward whose every value is a
+    float32 (where the reference's are not) computes in float32: the likely mistake."""
+    from descent.grading.checker import _computed_in_float32
+
+    theirs = torch.linspace(-1.0, 1.0, 7, dtype=torch.float64) / 3
+    found = _computed_in_float32(theirs.float().double(), theirs)
+    assert found is not None and found.kind == "precision" and found.fact
+    assert found.text.startswith("your forward's output agrees with the expected only to float32")
+    # near misses: a forward off by a step (not float32's values), one in float64, the
+    # reference's own values float32's, another shape
+    assert _computed_in_float32(theirs + 1e-7, theirs) is None
+    assert _computed_in_float32(theirs.clone(), theirs) is None
+    halves = torch.tensor([0.5, -0.25, 1.0], dtype=torch.float64)
+    assert _computed_in_float32(halves, halves) is None
+    assert _computed_in_float32(theirs.float().double()[:3], theirs) is None

@@ -309,7 +309,8 @@ def audit(
     """Grade every catalogued variant and every student-style bug of the corpus (``corpus``:
     ``catalogue``, ``student`` or ``all``), of ``modules`` only when given (``losses``, ...);
     with ``labelled``, a folder of labelled submissions of real code too
-    (:mod:`descent.authoring.audit_labelled`), whose figure is printed beside the others."""
+    (:mod:`descent.authoring.audit_labelled`), whose figure is printed beside the others and
+    whose problems (a wrong cause among them) fail the audit."""
 
     suites = suites_of(modules, console)
     if suites is None:
@@ -345,21 +346,12 @@ def audit(
     for line in summary_lines(rows) + shares:
         console.print(line, markup=False, soft_wrap=True)
     if labelled is not None:
-        docs = audit_labelled.grade(subs, device=device, results=results)
-        missing = sorted(m for m, doc in docs.items() if doc is None)
-        if missing:
-            console.print(
-                f"[red]labelled submissions of {', '.join(missing)}: the grading run did not "
-                "complete[/red]"
-            )
-        lost = audit_labelled.not_graded(subs, docs)
-        if lost:
-            console.print(
-                f"[red]labelled submissions left out of the figures (their module's run holds "
-                f"no result for them): {escape(', '.join(lost))}[/red]"
-            )
-        measured = audit_labelled.measure(subs, docs)
-        console.print(audit_labelled.summary_line(measured, labelled), markup=False, soft_wrap=True)
+        failed = max(
+            failed,
+            audit_labelled.report(
+                subs, labelled, draws=1, device=device, results=results, console=console
+            ),
+        )
     if corpus == "student":  # the public half grades the catalogue's variants only
         return failed
     public = audit_public.audit(

@@ -10,7 +10,9 @@ is listed and passes); ``--record-generic`` writes that file. Both replay a modu
 did not change since the guard last graded it (:mod:`descent.authoring.generic_cache`) and grade
 the others in ``--jobs`` processes; ``--regrade`` grades every module. With ``--draws K``, every
 variant is graded under K secrets and each one whose points or causes move between them is listed
-(:mod:`descent.authoring.audit_draws`). The write-the-tests exercises are audited last
+(:mod:`descent.authoring.audit_draws`); ``--labelled DIR`` grades a folder of labelled real
+submissions too, under the same K secrets with ``--draws`` (:mod:`descent.authoring.audit_labelled`).
+The write-the-tests exercises are audited last
 (:mod:`descent.testwriting.audit`), or alone with ``--written``."""
 
 from __future__ import annotations
@@ -68,8 +70,11 @@ def register(sub) -> None:
         help="also grade a folder of labelled submissions of real code (DIR/EXPECTED.json and "
         "DIR/subs/ID/, the layout of docs/authoring.md, 'Measuring the feedback') through the "
         "worker, and print how many real bugs were caught, correct ones failed, and mistakes "
-        "named, observed only or given another cause, beside the catalogue's and the corpus's "
-        "figures",
+        "named, given another cause, a menu only or observed only, beside the catalogue's and "
+        "the corpus's figures; a cause stated that the label's pattern does not match (a wrong "
+        "cause), a real bug missed or correct code failed is a problem (exit 1); with --draws K, "
+        "graded under K secrets, and a submission whose points or causes move between them is "
+        "a problem too",
     )
     p.add_argument(
         "--written",
@@ -105,7 +110,8 @@ def _guard_options(p) -> None:
         metavar="K",
         help="grade the catalogue's variants and the corpus (of --module only) under K secrets "
         "and list each one whose points or named causes differ between the draws; exit 1 when "
-        "any does (run it per module: each draw grades them all)",
+        "any does (run it per module: each draw grades them all); with --labelled DIR, that "
+        "folder's submissions under the same K secrets",
     )
     p.add_argument(
         "--variant",
@@ -169,23 +175,24 @@ def cmd_audit(args) -> int:
     if args.variant and not args.draws:
         raise DescentError("--variant chooses what --draws grades: give --draws K too")
     if args.draws:
-        if labelled is not None:
-            raise DescentError("--labelled measures the feedback: leave out --draws")
-        return _draws(args)
+        return _draws(args, labelled)
     # what a class gets (inputs keyed to the code), under one secret on every machine
     with secret_in_environment(AUDIT_SECRET):
         return _audit(args, labelled)
 
 
-def _draws(args) -> int:
+def _draws(args, labelled: Path | None) -> int:
     # start-up cost: the audit loads the catalogue (torch)
+    from ..authoring import audit_labelled
     from ..authoring.audit import SPECS, suites_of
     from ..authoring.audit_draws import draws
 
     suites = suites_of(args.module or [], console)
     if suites is None:
         return 2
-    return draws(
+    # a folder of another layout is refused before anything is graded
+    subs = audit_labelled.load(labelled, args.module or []) if labelled is not None else []
+    code = draws(
         args.draws,
         suites=suites,
         specs=args.variant or SPECS[args.corpus],
@@ -193,6 +200,17 @@ def _draws(args) -> int:
         console=console,
         path=results_path(args),
     )
+    if labelled is None:
+        return code
+    found = audit_labelled.report(
+        subs,
+        labelled,
+        draws=args.draws,
+        device=args.device,
+        results=results_path(args),
+        console=console,
+    )
+    return max(code, found)
 
 
 def _audit(args, labelled: Path | None) -> int:

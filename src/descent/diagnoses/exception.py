@@ -9,6 +9,9 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
 - ``OverflowError: math range error``: ``math.exp`` (or another function of ``math``) of a large
   number, where a stable form exists (kind ``stability``); not an overflow of ``**`` or ``*``
   (``Numerical result out of range``), which is as often values that diverged;
+- an ``OverflowError`` of any wording on a call whose argument lies past exp's range (a grader
+  that knows it passes ``past_exp=True``, :func:`overflowed_past_exp`): the argument
+  exponentiated as it is, with ``math.exp`` or as a power ``e ** x`` (kind ``stability``);
 - ``RecursionError``: a recursion as deep as the data (a graph walked by a recursive function),
   which Python limits to about 1000 levels (kind ``recursion``);
 - ``TypeError: unsupported operand type(s) for +: 'float' and 'Value'``: a number on the left of
@@ -39,7 +42,9 @@ hidden input or an expected value.
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,6 +111,26 @@ def _two_dtypes(text: str) -> Diagnosis | None:
         "was built with a hard-coded dtype (torch.zeros(n) and torch.randn(n) give float32, "
         ".double() or dtype=torch.float64 give float64); build every tensor in the inputs' "
         "dtype (x.new_zeros, torch.zeros_like, dtype=x.dtype)",
+    )
+
+
+# The largest argument float64's exp holds (about 709.78): past it, e ** x overflows.
+EXP_LIMIT = math.log(sys.float_info.max)
+
+
+def overflowed_past_exp(exc: BaseException, argument: float) -> Diagnosis | None:
+    """The likely mistake of an ``OverflowError`` raised on ``argument``, when ``argument`` lies
+    past :data:`EXP_LIMIT`: whatever its wording (``math range error`` from ``math.exp``,
+    ``Numerical result out of range`` from a power ``e ** x``), the input was exponentiated as
+    it is. Elsewhere an overflow of a power is as often values that diverged: ``None``."""
+    if not isinstance(exc, OverflowError) or not abs(argument) > EXP_LIMIT:
+        return None
+    return Diagnosis(
+        "stability",
+        f"your code overflowed on an argument past exp's range ({argument:g}, beyond "
+        f"+-{EXP_LIMIT:.2f}): it exponentiates its argument (or its negative) as it is "
+        "(math.exp(x), or a power e ** x); use a form that only ever exponentiates a "
+        "non-positive number (exp(-|x|), a branch on the sign, log1p)",
     )
 
 

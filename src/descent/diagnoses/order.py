@@ -608,15 +608,16 @@ MODULES: tuple[Module, ...] = (
         "an overflow or a division by zero, a recursion as deep as the data, a reflected "
         "operator missing, a matrix product the wrong way round, a None operand, two dtypes in "
         "one operation (a hard-coded dtype); `typed` for type names, `ill_conditioned` for a "
-        "solve",
+        "solve, `overflowed_past_exp` for an overflow of any wording on an argument past exp's "
+        "range (the grader passes the argument)",
         stage="by the exception; readers",
     ),
     Module(
         "stat",
         "an estimate; random draws",
         "random draws graded by a statistic: spread, reuse, distribution.",
-        "an estimate's ratio to its expected value (sqrt(3), a fan, `1 - p`, Phi(p) or "
-        "1 - Phi(p) of normal draws), a rate of exactly 0 (a comparison that never holds), draws "
+        "an estimate's ratio to its expected value (sqrt(3), a fan, `1 - p`, `p` and `1 - p` "
+        "swapped, Phi(p) or 1 - Phi(p) of normal draws), a rate of exactly 0 (a comparison that never holds), draws "
         "repeated, shared, of the wrong law or dtype, a last batch that repeats indices (told "
         "from draws with replacement), draws that ignore a generator's state or move a global "
         "generator",

@@ -104,6 +104,19 @@ def _forms(named: Mapping[str, float], constants: bool) -> list[tuple[float, str
                     f"the expected divided by (1 - {n}): a factor (1 - {n}) left out, or a "
                     f"division by (1 - {n}) too many",
                 ),
+                # the two complements swapped: a keep rate's scale read off the drop rate
+                (
+                    (1 - a) / a,
+                    f"(1 - {n})/{n} times the expected: {n} and (1 - {n}) swapped (a division "
+                    f"by {n} where the division by (1 - {n}) belongs, or a factor (1 - {n}) "
+                    f"where {n} belongs)",
+                ),
+                (
+                    a / (1 - a),
+                    f"{n}/(1 - {n}) times the expected: {n} and (1 - {n}) swapped (a division "
+                    f"by (1 - {n}) where the division by {n} belongs, or a factor {n} where "
+                    f"(1 - {n}) belongs)",
+                ),
             ]
     for n, a in items:
         for m, b in items:

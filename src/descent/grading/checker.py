@@ -24,7 +24,7 @@ from ..calls import timelimit
 from ..calls.impl import Implementation
 from ..diagnoses import order
 from ..diagnoses import values as diagnoses
-from ..diagnoses.base import Case, Estimate, leaves
+from ..diagnoses.base import Case, Diagnosis, Estimate, leaves
 from ..diagnoses.ledger import Ledger, Record
 from ..diagnoses.neighbour import neighbour
 from .compare import GradingFailure, assert_like, compare
@@ -383,11 +383,12 @@ class Checker:
             ):
                 # the backward is right: blaming it (differentiate again) would mislead; the
                 # forward's values say whether it rounds (or steps) or computes something else
-                rounds = self._forward_close(module, name, args, kwargs or {}, split)
+                rounds, rounded = self._forward_close(module, name, args, kwargs or {}, split)
                 raise GradingFailure(
                     failure.message,
                     check=failure.check,
                     hint=_FORWARD_AT_FAULT if rounds else _FORWARD_WRONG,
+                    generic=None if rounded is None else (lambda: rounded),
                 ) from None
             raise
 
@@ -409,17 +410,20 @@ class Checker:
 
     def _forward_close(
         self, module: str, name: str, args: Sequence[Any], kwargs: dict, split: Any
-    ) -> bool:
-        """The student's forward gives the reference's output at the check's point to float32's
-        precision (a relative 1e-5) or better: what is left is rounding or a step, not another
-        function."""
+    ) -> tuple[bool, Diagnosis | None]:
+        """Whether the student's forward gives the reference's output at the check's point to
+        float32's precision (a relative 1e-5) or better: what is left is rounding or a step, not
+        another function; and when its values are all float32's where the reference's are not
+        (:func:`descent.diagnoses.values.float32_precision`), that it computes in float32."""
         try:
             with timelimit.exploring():
                 mine = _output(getattr(self.impl, module), name, args, kwargs, split)
             theirs = _output(getattr(self.reference, module), name, args, kwargs, split)
         except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - no reading: say nothing more
-            return False
-        return compare(mine, theirs, rtol=1e-5, atol=1e-8, check_dtype=False) is None
+            return False, None
+        if compare(mine, theirs, rtol=1e-5, atol=1e-8, check_dtype=False) is not None:
+            return False, None
+        return True, _computed_in_float32(mine, theirs)
 
     # -- failure ---------------------------------------------------------------------------------
     def diagnose(
@@ -662,6 +666,29 @@ def _read(
         return generic(got) if generic is not None else None
     except Exception:  # noqa: BLE001 - a reader that cannot read these values names nothing
         return None
+
+
+def _computed_in_float32(mine: Any, theirs: Any) -> Diagnosis | None:
+    """A forward output right to float32's precision whose every value is a float32 where the
+    reference's are not: it is computed in float32, and its finite differences step at
+    float32's spacing, which a gradient check reads as a wrong gradient."""
+    if not (isinstance(mine, torch.Tensor) and isinstance(theirs, torch.Tensor)):
+        return None
+    if not (mine.dtype == theirs.dtype == torch.float64) or mine.shape != theirs.shape:
+        return None
+    found = diagnoses.float32_precision(theirs, mine, diagnoses.Inputs())
+    if found is None:
+        return None
+    # witnessed, not guessed: the backward was run and found right, the forward's values read
+    return replace(
+        found,
+        witnessed=True,
+        text="your forward's output agrees with the expected only to float32 precision (every "
+        "value a float32): it is computed in float32 (a .float(), np.float32 or dtype='f', a "
+        "tensor built from a Python float), so its finite differences step at float32's "
+        "spacing and the gradient check reads that as a wrong gradient; compute in the input's "
+        "dtype",
+    )
 
 
 def _output(module: Any, name: str, args: Sequence[Any], kwargs: dict, split: Any) -> Any:
