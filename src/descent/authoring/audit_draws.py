@@ -31,9 +31,7 @@ from ..grading import input_seed
 from ..kit import run_pytest
 
 FIXED_SHARE_LIMIT = 0.25  # the most of an exercise's points that may rest on fixed inputs
-# The secret of the audit's own gradings (and its first draw): the same on every machine, so the
-# audit and the recorded generic names are too, on the inputs a class draws (keyed to the code).
-AUDIT_SECRET = "audit-draw-1"
+AUDIT_SECRET = input_seed.KIT_SECRET  # the audit's own gradings and its first draw
 _KINDS = (catalogue.BUG, catalogue.STUDENT, catalogue.ALTERNATIVE, catalogue.HOLLOW)
 
 

@@ -36,6 +36,10 @@ FIXED = "fixed"  # --input-seed fixed: the per-test seeds of the kit (a CRC of t
 ENV = "DESCENT_INPUT_SECRET"  # the course's secret itself, where a file cannot hold it (CI)
 SECRET_FILE = Path(".descent") / "input-secret"  # under the kit: the course's grading folder
 COURSE = "course:"  # what the results record of a keyed grading: COURSE + the fingerprint
+# The secret of the kit's own gradings: the audit's (and its first draw's) and the kit's tests'.
+# One value on every machine, so that the generic names the audit records are those the suite
+# sees, on the inputs a class draws (keyed to the code).
+KIT_SECRET = "audit-draw-1"
 
 
 class SecretError(Exception):
