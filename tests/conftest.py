@@ -151,22 +151,6 @@ def pytest_configure(config):
     )
 
 
-# A test that reads several runs joins the group of the first one listed here (tests that compare
-# the worker run with the catalogue run name the worker run first, so the two runs are made by
-# two workers at once).
-GRADING_RUNS = (
-    "variants_worker_run",
-    "solutions_run",
-    "starter_graders_run",
-    "starter_exercises_run",
-    "catalogue_run",
-    "corpus_run",
-    "public_hollow_run",
-    "public_alternatives_run",
-    "public_bugs_run",
-)
-
-
 def _slow_lane(config, items) -> None:
     """Deselect the tests marked ``slow`` unless ``--slow`` is given; a ``slow`` mark without
     its reason stops the run, so that the slow lane only grows with a stated cause."""
@@ -188,35 +172,13 @@ def _slow_lane(config, items) -> None:
         items[:] = [i for i in items if not i.get_closest_marker("slow")]
 
 
-def _group(item) -> str | None:
-    """The xdist group of a test: the grading run it reads (GRADING_RUNS), or, for a test that
-    uses a fixture made once per module, class or package, that module's (or package's) name:
-    under xdist each worker would otherwise make the fixture again for its share of the tests
-    (the nbgrader term's, a whole term of gradings, was made twice)."""
-    names = getattr(item, "fixturenames", ())
-    run = next((f for f in GRADING_RUNS if f in names), None)
-    if run is not None:
-        return run
-    info = getattr(item, "_fixtureinfo", None)
-    scopes = {
-        d.scope for defs in (info.name2fixturedefs.values() if info else ()) for d in defs[-1:]
-    }
-    if "package" in scopes:
-        return f"package:{item.path.parent}"
-    if scopes & {"module", "class"}:
-        return f"module:{item.path}"
-    return None
-
-
 def pytest_collection_modifyitems(config, items):
-    """The slow lane is left out unless asked for (``_slow_lane``). With ``--dist loadgroup``,
-    the tests that read one grading run, or one fixture of their module, go to one worker
-    (``_group``), so different runs are made side by side and none is made twice."""
+    """The slow lane is left out unless asked for (``_slow_lane``). Under pytest-xdist the suite
+    runs with ``--dist loadfile`` (``./dev test``, ``tox``): a module's tests run on one worker,
+    so a fixture made once per module (the nbgrader term's, a whole term of gradings; the red
+    team's runs) is made once, not once per worker; a session's grading runs are made once by
+    their lock (``_once``)."""
     _slow_lane(config, items)
-    for item in items:
-        group = _group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 # -- the catalogue in the default lane: a fixed stratified sample (descent.authoring.sample) --------
