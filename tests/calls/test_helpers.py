@@ -57,21 +57,23 @@ def _folder(path, files):
 
 
 def test_a_folder_loads_its_helpers_relatively_and_absolutely(tmp_path):
+    # a package name of its own: another test's folder loaded in this process may hold a
+    # `helpers` package, and two in-process folders cannot share an absolute helper name
     folder = _folder(
         tmp_path / "ivy",
         {
             "losses.py": """
                 import _absolute
                 from ._relative import two
-                from .helpers.ops import three
-                from helpers import four
+                from .ivy_helpers.ops import three
+                from ivy_helpers import four
                 def mse_forward(p, t):
                     return _absolute.one() + two() + three() + four(), None
             """,
             "_absolute.py": "def one():\n    return 1\n",
             "_relative.py": "def two():\n    return 2\n",
-            "helpers/__init__.py": "from .ops import three as four\n",
-            "helpers/ops.py": "def three():\n    return 3\n",
+            "ivy_helpers/__init__.py": "from .ops import three as four\n",
+            "ivy_helpers/ops.py": "def three():\n    return 3\n",
             "scratch.py": "raise SystemExit('never imported')\n",
             "torch.py": "raise SystemExit('never imported')\n",
         },
@@ -83,8 +85,8 @@ def test_a_folder_loads_its_helpers_relatively_and_absolutely(tmp_path):
         assert intake["taken"] == [
             "_absolute.py",
             "_relative.py",
-            "helpers/__init__.py",
-            "helpers/ops.py",
+            "ivy_helpers/__init__.py",
+            "ivy_helpers/ops.py",
         ]
         assert [e["path"] for e in intake["ignored"]] == ["scratch.py"]
         assert [e["path"] for e in intake["refused"]] == ["torch.py"]

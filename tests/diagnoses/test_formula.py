@@ -123,7 +123,10 @@ def test_a_cross_entropy_through_the_log_of_a_softmax_plus_a_floor_is_a_clamp(fl
     failures = _named(
         "losses.cross_entropy", "cross_entropy_forward", cross_entropy_forward, recipes
     )
-    assert _kinds(failures) == {"clamp"} and f"log(p + {floor:g})" in str(failures[0])
+    # the recipes draw from the module's generator: which failure comes first depends on the
+    # tests run before in this process, so any of them may be the one that shows the floor
+    assert _kinds(failures) == {"clamp"}
+    assert any(f"log(p + {floor:g})" in str(f) for f in failures), [str(f) for f in failures]
 
 
 def test_a_schedule_that_counts_one_drop_too_many_is_a_power_one_too_high():
