@@ -250,14 +250,7 @@ def shared_hyperparameters(trees: dict[str, ast.Module], owners: set[str]) -> fr
             )
             tuples |= {a.arg for a, d in zip(args, defaults) if isinstance(d, ast.Tuple)}
     for tree in trees.values():
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Name)
-                and node.value.id in tuples
-                and isinstance(node.targets[0], ast.Tuple)
-            ):
-                found |= {e.id for e in node.targets[0].elts if isinstance(e, ast.Name)}
+        found |= unpacked(tree, tuples)
     return frozenset(n for n in found if "eps" not in n.lower())
 
 
@@ -288,15 +281,22 @@ def hyperparameters(tree: ast.Module) -> set[str]:
                 isinstance(e, ast.Constant) and isinstance(e.value, float) for e in default.elts
             ):
                 tuples.add(arg.arg)
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in tuples
-            and isinstance(node.targets[0], ast.Tuple)
-        ):
-            found |= {e.id for e in node.targets[0].elts if isinstance(e, ast.Name)}
+    found |= unpacked(tree, tuples)
     return found - {n for n in found if "eps" in n.lower()}
+
+
+def unpacked(tree: ast.Module, tuples: set[str]) -> set[str]:
+    """The names ``tree`` unpacks from one of ``tuples`` (``beta1, beta2 = betas``)."""
+    return {
+        e.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in tuples
+        and isinstance(node.targets[0], ast.Tuple)
+        for e in node.targets[0].elts
+        if isinstance(e, ast.Name)
+    }
 
 
 def quantities(tree: ast.Module) -> dict[int, list[str]]:
