@@ -224,6 +224,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _compact_output(session.config)
         _one_thread(session.config)
         _share_tests(session.config)
+        _one_implementation_at_a_time(session)
         running.count_worker_items(session)
         # A grading run that dies before writing its results must not leave the previous
         # run's file looking current.
@@ -241,6 +242,17 @@ def _course_secret(config: pytest.Config) -> None:
         _ = config.stash[STATE].draws.secret
     except input_seed.SecretError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def _one_implementation_at_a_time(session: pytest.Session) -> None:
+    """Run one implementation's items after another's, whatever order pytest's reordering by
+    fixture scope left (pytest 9.1 interleaved the session-scoped ``impl`` parameter's values):
+    each worker then retires once its folder is done (:func:`.running.retire_when_done`)
+    instead of every worker living to the end of the run."""
+    state: GradingState = session.config.stash[STATE]
+    if state.several:
+        rank = {impl.name: n for n, impl in enumerate(state.impls)}
+        session.items.sort(key=lambda item: rank.get(impl_of(item).name, -1))
 
 
 def _share_tests(config: pytest.Config) -> None:
