@@ -67,6 +67,19 @@ def test_memory_errors_say_the_worker_ran_out_of_memory():
     assert str(exc) == "worker ran out of memory (MemoryError)"
 
 
+def test_torch_s_failed_allocations_say_the_worker_ran_out_of_memory():
+    # as seen on a GPU machine, where the allocation failed before any limit killed the worker
+    cpu = "[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory"
+    exc = remote_exception({"type": "RuntimeError", "mro": ["RuntimeError"], "msg": cpu})
+    assert isinstance(exc, RuntimeError)
+    assert str(exc).startswith("worker ran out of memory (")
+    mro = ["OutOfMemoryError", "RuntimeError", "Exception"]
+    exc = remote_exception({"type": "OutOfMemoryError", "mro": mro, "msg": "CUDA out of memory"})
+    assert str(exc) == "worker ran out of memory (CUDA out of memory)"
+    plain = remote_exception({"type": "RuntimeError", "mro": ["RuntimeError"], "msg": "shapes"})
+    assert str(plain) == "shapes"
+
+
 def test_a_type_name_that_is_no_identifier_is_not_used_as_a_class_name():
     exc = remote_exception({"type": "not a name!", "mro": ["KeyError"], "msg": "k"})
     assert isinstance(exc, KeyError)

@@ -69,6 +69,12 @@ for _base in (
 _NAMED: dict = {}
 
 
+def _out_of_memory(mro: list, msg: str) -> bool:
+    # torch reports a failed allocation as a RuntimeError (its CPU allocator's message) or as
+    # torch.OutOfMemoryError, not as MemoryError: which one depends on the build and the limit.
+    return bool({"MemoryError", "OutOfMemoryError"} & set(mro)) or "can't allocate memory" in msg
+
+
 def remote_exception(info: dict) -> Exception:
     """The exception a worker's ``exc`` reply describes (``type``, ``mro``, ``msg``, ``where``;
     ``base`` for a BaseException such as SystemExit, which ends only that call)."""
@@ -83,7 +89,7 @@ def remote_exception(info: dict) -> Exception:
     kind = clean(info.get("type", "Exception"), 100)
     if info.get("base"):
         msg = f"{msg} (a {kind} from submission code ends only that call)"
-    if "MemoryError" in mro:
+    if _out_of_memory(mro, msg):
         msg = f"worker ran out of memory ({msg or 'MemoryError'})"
     key = (kind, cls)
     named = _NAMED.get(key)
