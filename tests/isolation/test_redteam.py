@@ -138,8 +138,14 @@ def _write_submission(root: Path, case: Case, values: dict) -> Path:
 
 
 def _fingerprint(path: Path) -> tuple:
-    """Contents (of a file), mode, owner and times: student code must change none of them."""
+    """A file's contents, mode, owner and times; a folder's entries, mode and owner: student
+    code must change none of them. A folder's own times are left out: the grading process
+    writes its bytecode cache beside the hidden tests wherever PYTHONDONTWRITEBYTECODE is unset
+    (a GPU machine's image), and a new entry other than that cache is caught by the listing."""
     info = path.lstat()
+    if path.is_dir():
+        entries = sorted(p.name for p in path.iterdir() if p.name != "__pycache__")
+        return entries, info.st_mode, info.st_uid, info.st_gid
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
     return digest, info.st_mode, info.st_uid, info.st_gid, info.st_mtime_ns
 
