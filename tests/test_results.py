@@ -34,6 +34,17 @@ def test_shares_follow_the_weights_and_uncounted_tests_take_none():
     assert points(tests) == {"test_a": 2.5, "test_b": 7.5, "test_c[cuda]": 0.0}
 
 
+def test_the_shares_do_not_depend_on_the_order_the_tests_ran_in():
+    # 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in the last bit: a run whose tests came in
+    # another order (pytest 9.1's reordering) once gave 0.22222222222222218 for 0.2222222222222222
+    def shares(weights):
+        tests = [record(f"test_{w}", weight=w) for w in weights]
+        results.assign_points(tests, {"losses.mse": 10.0})
+        return {t.name: t.max_points for t in tests}
+
+    assert shares([0.1, 0.2, 0.3]) == shares([0.3, 0.2, 0.1])
+
+
 def test_a_lost_test_keeps_its_share_of_the_exercise():
     tests = [record("test_a"), record("test_b", FAILED), record("test_c", SKIPPED)]
     results.assign_points(tests, {"losses.mse": 6.0})

@@ -64,6 +64,7 @@ any other skip scores 0 out of its points.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -196,11 +197,12 @@ def assign_points(
     the checks of everyday inputs: failing one caps the exercise at half (:func:`_cap_at_half`).
     """
     supporting = supporting or {}
-    totals: dict[tuple[str, str], float] = {}
+    weights: dict[tuple[str, str], list[float]] = {}
     for t in tests:
         if t.counted:
-            key = (t.implementation, t.exercise)
-            totals[key] = totals.get(key, 0.0) + t.weight
+            weights.setdefault((t.implementation, t.exercise), []).append(t.weight)
+    # fsum: a sum that does not depend on the order the tests ran in, so neither do the points
+    totals = {key: math.fsum(w) for key, w in weights.items()}
     for t in tests:
         total = totals.get((t.implementation, t.exercise), 0.0)
         share = (
@@ -231,8 +233,8 @@ def _cap_at_half(tests: list[TestResult], ordinary: set[str] | frozenset[str]) -
             groups.setdefault((t.implementation, t.exercise), []).append(t)
     for group in groups.values():
         failed = next((t for t in group if t.nodeid in ordinary and t.outcome != PASSED), None)
-        kept = sum(t.points for t in group)
-        half = sum(t.max_points for t in group) / 2
+        kept = math.fsum(t.points for t in group)
+        half = math.fsum(t.max_points for t in group) / 2
         if failed is None or kept <= half:
             continue
         for t in group:
