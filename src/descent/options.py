@@ -137,7 +137,8 @@ ISOLATION = (
             choices=[AUTO, "1", "2"],
             help="processes that share one grading's tests: auto (default: 2 when one submission "
             "is graded through a worker and this process may use two CPUs, else 1), 1 or 2; "
-            "the results are the same either way (docs/isolation.md)",
+            "always 1 when CUDA tests run on a GPU (CUDA does not survive a fork); the results "
+            "are the same either way (docs/isolation.md)",
         ),
     ),
     Option(

@@ -144,3 +144,27 @@ def test_a_variant_s_items_are_made_only_for_its_own_exercise():
     left_out = int(made.group(1)) - len(ids) if made else 0
     assert left_out < 10, proc.stdout[-300:]  # before: every battery item, for each variant
     assert any("TestActivationBattery" in i for i in sigmoid)  # a battery's items are pruned too
+
+
+def test_no_second_process_shares_the_tests_when_cuda_tests_run_on_a_gpu(monkeypatch):
+    # Seen on an H200: the copy forked from a process that had set up CUDA errored on every
+    # CUDA test ("Cannot re-initialize CUDA in forked subprocess").
+    from types import SimpleNamespace
+
+    from descent.grading import plugin, split
+    from descent.grading.run_state import STATE
+
+    state = SimpleNamespace(devices=["cpu", "cuda"], impls=[SimpleNamespace(isolated=True)])
+    registered = []
+    config = SimpleNamespace(
+        stash={STATE: state},
+        getoption=lambda name: "2",
+        pluginmanager=SimpleNamespace(register=lambda p, name: registered.append(name)),
+    )
+    monkeypatch.setattr(split, "cpus", lambda option, one: (0, 1))
+    monkeypatch.setattr(plugin, "_cuda_present", lambda: True)
+    plugin._share_tests(config)
+    assert registered == []
+    monkeypatch.setattr(plugin, "_cuda_present", lambda: False)  # CUDA tests skip: share them
+    plugin._share_tests(config)
+    assert registered == ["descent-split"]

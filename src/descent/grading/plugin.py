@@ -262,6 +262,8 @@ def _share_tests(config: pytest.Config) -> None:
     from .split_side import PluginSide
 
     state: GradingState = config.stash[STATE]
+    if "cuda" in state.devices and _cuda_present():
+        return  # CUDA set up in this process does not survive the fork of the copy
     impls = state.impls
     one = len(impls) == 1 and getattr(impls[0], "isolated", False)
     cpus = split.cpus(config.getoption("test_processes"), one)
@@ -269,6 +271,13 @@ def _share_tests(config: pytest.Config) -> None:
         config.pluginmanager.register(
             split.Split(PluginSide(state), cpus, exercise_of), "descent-split"
         )
+
+
+def _cuda_present() -> bool:
+    # start-up: this module may not import torch (see its imports)
+    import torch
+
+    return torch.cuda.is_available()
 
 
 _THREADS = pytest.StashKey[int]()
