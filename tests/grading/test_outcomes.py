@@ -193,7 +193,9 @@ def test_a_hanging_function_times_out_once_and_is_not_called_again(grade_toy):
     toy = grade_toy(HANGS, "--call-timeout=0.1")
     first, second = toy.test("test_first"), toy.test("test_second")
     assert (first["outcome"], second["outcome"]) == (results.ERROR, results.ERROR)
-    assert first["message"] == timelimit.describe("huber_forward", 0.1)
+    # the CPU limit, or on a loaded machine the wall-clock ceiling first (seen at load 8 on 2 CPUs)
+    limits = {timelimit.describe("huber_forward", 0.1, waited) for waited in (False, True)}
+    assert first["message"] in limits
     assert second["message"].endswith("earlier in this run; not called again")
     assert toy.exercise("starter", "losses.huber")["points"] == 0.0
 

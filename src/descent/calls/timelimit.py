@@ -68,8 +68,8 @@ def describe(name: str | None, seconds: float, waited: bool = False) -> str:
     what = f"`{name}`" if name else "your code"
     if waited:
         return (
-            f"{what} did not return within {seconds * WALL_FACTOR:g} s while waiting (sleeping or "
-            f"blocked): time limit exceeded"
+            f"{what} did not return within {seconds * WALL_FACTOR:g} s of waiting (sleeping, "
+            f"blocked, or on a machine too busy to run it): time limit exceeded"
         )
     return f"{what} did not return within {seconds:g} s: time limit exceeded (infinite loop?)"
 
