@@ -17,11 +17,13 @@ from .conftest import KIT, descent
 
 # (module, name, options): an existing module, a new one, and two modules with a naming
 # convention of their own (optimizers: NAME_step; losses: a NAME_forward/NAME_backward pair).
+# Names no course would give a real exercise: the kit itself may add a smooth L1 loss or Lion,
+# and the scaffold then rightly refuses to write them again.
 SCAFFOLDS = (
-    ("basics", "double_it"),
-    ("metrics", "accuracy"),
-    ("optim", "lion", "--title", "Lion"),
-    ("losses", "smooth_l1"),
+    ("basics", "sketch_double"),
+    ("metrics", "sketch_accuracy"),
+    ("optim", "sketch_lion", "--title", "Lion"),
+    ("losses", "sketch_l1"),
 )
 
 
@@ -29,6 +31,9 @@ SCAFFOLDS = (
 def scaffolded(copy) -> dict[tuple[str, str], subprocess.CompletedProcess]:
     """The copy with the exercises of SCAFFOLDS scaffolded, by each worker that runs a test
     needing it: pytest-xdist may split this module's tests."""
+    held = (copy / "src/descent/registry.py").read_text()
+    taken = [f"{m}.{n}" for m, n, *_ in SCAFFOLDS if f'"{n}"' in held or f"{m}.{n}" in held]
+    assert not taken, f"the kit now holds {taken}: give SCAFFOLDS other names"
     return {argv[:2]: descent(copy, "new-exercise", *argv) for argv in SCAFFOLDS}
 
 
@@ -50,7 +55,9 @@ def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy, scaffolded)
     assert descent(copy, "stubs", "--check").returncode == 0
     assert descent(copy, "docs", "--check").returncode == 0
     # the stub raises, naming the exercise, like every other stub
-    assert 'NotImplementedError("metrics.accuracy' in (copy / "starter/metrics.py").read_text()
+    assert (
+        'NotImplementedError("metrics.sketch_accuracy' in (copy / "starter/metrics.py").read_text()
+    )
 
 
 def _between(text: str, start: str, end: str) -> str:
@@ -61,36 +68,36 @@ def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
     assert all(run.returncode == 0 for run in scaffolded.values())
     registry = (copy / "src/descent/registry.py").read_text()
     # each entry in its module's own list, in the form of its neighbours
-    assert '("lion", "Lion"),' in _between(registry, "_OPTIM = [", "\n]\n")
-    assert '_pair("losses", "smooth_l1", ' in _between(registry, "_LOSSES = [", "\n]\n")
-    assert 'Exercise("basics.double_it", ' in _between(registry, "_BASICS = [", "\n]\n")
+    assert '("sketch_lion", "Lion"),' in _between(registry, "_OPTIM = [", "\n]\n")
+    assert '_pair("losses", "sketch_l1", ' in _between(registry, "_LOSSES = [", "\n]\n")
+    assert 'Exercise("basics.sketch_double", ' in _between(registry, "_BASICS = [", "\n]\n")
     assert "_NEW_" not in registry
     read = {p: (copy / p).read_text() for p in ("solutions/optim.py", "solutions/losses.py")}
     # each function takes what its module's functions of its convention take: every loss a
     # prediction and a target, every backward of losses dloss, every optimizer param, grad, state
-    assert "def lion_step(param, grad, state):" in read["solutions/optim.py"]
-    assert "def smooth_l1_forward(pred, target):" in read["solutions/losses.py"]
-    assert "def smooth_l1_backward(dloss, cache):" in read["solutions/losses.py"]
+    assert "def sketch_lion_step(param, grad, state):" in read["solutions/optim.py"]
+    assert "def sketch_l1_forward(pred, target):" in read["solutions/losses.py"]
+    assert "def sketch_l1_backward(dloss, cache):" in read["solutions/losses.py"]
     for module, first, last in (
-        ("optim", "lion_step", "lion_step"),
-        ("losses", "smooth_l1_forward", "smooth_l1_backward"),
+        ("optim", "sketch_lion_step", "sketch_lion_step"),
+        ("losses", "sketch_l1_forward", "sketch_l1_backward"),
     ):
         assert f"def {last}(" in (copy / f"starter/{module}.py").read_text()
         assert f"def {first}(" in (copy / f"graders/catalogue/{module}.py").read_text()
         assert f"m.{module}.{first}(" in (copy / f"exercises/test_{module}.py").read_text()
-    assert "`lion_step(param, grad, state)`" in (copy / "docs/exercises.md").read_text()
+    assert "`sketch_lion_step(param, grad, state)`" in (copy / "docs/exercises.md").read_text()
     for module, function, arguments in (
-        ("losses", "smooth_l1_forward", "pred, target"),
-        ("optim", "lion_step", "param, grad, state"),
-        ("basics", "double_it", "x"),  # no convention: basics' functions share no argument
+        ("losses", "sketch_l1_forward", "pred, target"),
+        ("optim", "sketch_lion_step", "param, grad, state"),
+        ("basics", "sketch_double", "x"),  # no convention: basics' functions share no argument
     ):
         for path in (f"graders/catalogue/{module}.py", "graders/catalogue/literal.py"):
             assert f"def {function}({arguments}):" in (copy / path).read_text(), path
     # the hidden checks are declared where the module's graders declare their exercises
     optim = _between((copy / "graders/test_optim.py").read_text(), "OPTIMIZERS = [", "\n]\n")
-    assert 'Optimizer("optim.lion", ' in optim
+    assert 'Optimizer("optim.sketch_lion", ' in optim
     losses = _between((copy / "graders/test_losses.py").read_text(), "SPECS = [", "\n]\n")
-    assert 'PairSpec("losses.smooth_l1", ' in losses
+    assert 'PairSpec("losses.sketch_l1", ' in losses
 
 
 def test_the_tests_are_laid_out_as_the_module_s_own(copy, scaffolded):
@@ -98,10 +105,10 @@ def test_the_tests_are_laid_out_as_the_module_s_own(copy, scaffolded):
     function where they are functions."""
     assert all(run.returncode == 0 for run in scaffolded.values())
     for path, header in (
-        ("exercises/test_losses.py", "class TestSmoothL1:"),  # every loss has its class
-        ("graders/test_basics.py", "class TestDoubleIt:"),
-        ("exercises/test_metrics.py", "class TestAccuracy:"),  # a new module
-        ("graders/test_metrics.py", "class TestAccuracy:"),
+        ("exercises/test_losses.py", "class TestSketchL1:"),  # every loss has its class
+        ("graders/test_basics.py", "class TestSketchDouble:"),
+        ("exercises/test_metrics.py", "class TestSketchAccuracy:"),  # a new module
+        ("graders/test_metrics.py", "class TestSketchAccuracy:"),
     ):
         text = (copy / path).read_text()
         exercise = header.removeprefix("class Test").removesuffix(":")
@@ -125,9 +132,9 @@ def test_the_literal_alternative_is_written_in_its_module_s_section_and_listed(c
     section for a new module, and says it wrote the file."""
     text = (copy / "graders" / "catalogue" / "literal.py").read_text()
     for module, name, functions in (
-        ("losses", "smooth_l1", ("smooth_l1_forward", "smooth_l1_backward")),
-        ("optim", "lion", ("lion_step",)),
-        ("metrics", "accuracy", ("accuracy",)),
+        ("losses", "sketch_l1", ("sketch_l1_forward", "sketch_l1_backward")),
+        ("optim", "sketch_lion", ("sketch_lion_step",)),
+        ("metrics", "sketch_accuracy", ("sketch_accuracy",)),
     ):
         stub = text.index(f'{name}_literal = alternative(\n    "{name}_literal",\n')
         heading = text.rindex("\n# ===", 0, stub) + 1
@@ -147,8 +154,8 @@ def test_a_literal_alternative_s_name_another_exercise_has_gets_the_module_s(tmp
     text = (KIT / "graders" / "catalogue" / "literal.py").read_text()
     taken = registry.Exercise("basics.gd", "GD again", ("gd",))  # gd_literal is gradient_descent's
     assert scaffold._literal_name(text, taken) == "basics_gd_literal"
-    free = registry.Exercise("basics.double_it", "Double it", ("double_it",))
-    assert scaffold._literal_name(text, free) == "double_it_literal"
+    free = registry.Exercise("basics.sketch_double", "Double it", ("sketch_double",))
+    assert scaffold._literal_name(text, free) == "sketch_double_literal"
 
 
 def test_the_catalogue_stub_goes_with_the_module_s_bugs(copy, scaffolded):
@@ -156,9 +163,9 @@ def test_the_catalogue_stub_goes_with_the_module_s_bugs(copy, scaffolded):
     the other exercises' bugs."""
     assert all(run.returncode == 0 for run in scaffolded.values())
     for module, name, section in (
-        ("losses", "smooth_l1", "alternative correct implementations"),
-        ("optim", "lion", "------ alternatives\n"),
-        ("basics", "double_it", "# -- hollow"),
+        ("losses", "sketch_l1", "alternative correct implementations"),
+        ("optim", "sketch_lion", "------ alternatives\n"),
+        ("basics", "sketch_double", "# -- hollow"),
     ):
         text = (copy / "graders" / "catalogue" / f"{module}.py").read_text()
         stub = text.index(f"{name}_todo = bug(")
@@ -175,13 +182,13 @@ def test_the_catalogue_stub_asks_for_the_bug_s_generic_labels(copy, scaffolded):
     (a newcomer's softsign bug, truly 'omitted', showed as 'omitted?'): the stub asks for them
     beside a TODO the audit refuses to run past."""
     text = (copy / "graders" / "catalogue" / "losses.py").read_text()
-    stub = text[text.index("smooth_l1_todo = bug(") :]
+    stub = text[text.index("sketch_l1_todo = bug(") :]
     stub = stub[: stub.index("\n)\n")]
     assert "generic=()" in stub and "TODO(new-exercise): the kind(s) of generic diagnosis" in stub
 
 
 def test_the_next_steps_record_the_new_variants_generic_names(copy, scaffolded):
-    out = " ".join(scaffolded[("losses", "smooth_l1")].stdout.split())
+    out = " ".join(scaffolded[("losses", "sketch_l1")].stdout.split())
     assert "descent audit --module losses --record-generic" in out, out
     assert "descent audit --module losses --check-generic" in out, out
     assert "graders/catalogue/literal.py: the docstring's formula typed literally" in out, out
@@ -196,8 +203,8 @@ def test_an_optimizer_s_registry_entry_is_complete_with_its_title(copy, scaffold
 
     text = (copy / "src/descent/registry.py").read_text()
     left = [line for line in text.splitlines() if MARKER in line]
-    assert '("lion", "Lion"),' in text
-    assert left and not [line for line in left if "lion" in line], left
+    assert '("sketch_lion", "Lion"),' in text
+    assert left and not [line for line in left if "sketch_lion" in line], left
 
 
 def test_what_the_scaffold_writes_is_formatted_and_lint_free(copy, scaffolded):
@@ -236,7 +243,7 @@ def test_the_audit_refuses_a_scaffold_until_its_todos_are_filled(copy, scaffolde
         (("Basics", "x"), "give a lower-case Python name"),
         (("losses", "mse_forward"), "already defines mse_forward"),
         (("basics", "sgd_step"), "sgd_step is taken"),
-        (("optim", "lion", "--pair"), "no --pair here"),
+        (("optim", "sketch_lion", "--pair"), "no --pair here"),
     ],
 )
 def test_a_clash_or_a_bad_name_is_refused_and_changes_nothing(tmp_path, argv, complaint):
@@ -260,7 +267,7 @@ def test_the_kit_itself_has_no_scaffold_left():
 
 # What an author writes for a new optimizer with no torch.optim twin, Lion (Chen et al. 2023):
 # the reference and the grader's entry with an oracle of its own. Nothing else is edited.
-LION_REFERENCE = '''def lion_step(param, grad, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+LION_REFERENCE = '''def sketch_lion_step(param, grad, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
     """One Lion step: new_param = param * (1 - lr * weight_decay) - lr * sign(c), where
     c = beta1 * m + (1 - beta1) * grad and m = state["exp_avg"] (zeros at first), which becomes
     beta2 * m + (1 - beta2) * grad.
@@ -273,7 +280,7 @@ LION_REFERENCE = '''def lion_step(param, grad, state, lr=1e-4, betas=(0.9, 0.99)
     return new_param, {**state, "exp_avg": betas[1] * m + (1 - betas[1]) * grad}
     # END SOLUTION
 '''
-LION_ORACLE = '''def _lion(p, g, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+LION_ORACLE = '''def _sketch_lion(p, g, state, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
     """Lion as the paper writes it (torch.optim has none)."""
     m = state.get("exp_avg", torch.zeros_like(p))
     update = (betas[0] * m + (1 - betas[0]) * g).sign() + weight_decay * p
@@ -282,12 +289,12 @@ LION_ORACLE = '''def _lion(p, g, state, lr=1e-4, betas=(0.9, 0.99), weight_decay
 
 '''
 LION_ENTRY = """    Optimizer(
-        "optim.lion",
+        "optim.sketch_lion",
         "",
         {"lr-0.01": dict(lr=0.01), "decay": dict(lr=0.01, weight_decay=0.5)},
         ("exp_avg",),
         hints={"tiny-gradients": "Lion moves every entry by lr times a sign, whatever its size"},
-        oracle=_lion,
+        oracle=_sketch_lion,
     ),
 """
 
@@ -299,18 +306,18 @@ def test_a_new_optimizer_takes_its_reference_and_its_grader_entry(copy, scaffold
     shutil.copytree(copy, kit)
     reference = kit / "solutions" / "optim.py"
     text = reference.read_text()
-    reference.write_text(text[: text.index("def lion_step(")] + LION_REFERENCE)
+    reference.write_text(text[: text.index("def sketch_lion_step(")] + LION_REFERENCE)
     graders = kit / "graders" / "test_optim.py"
     text = graders.read_text()
-    entry = text.index("    # TODO(new-exercise): lion_step's")
-    end = text.index("\n", text.index('Optimizer("optim.lion"', entry)) + 1
+    entry = text.index("    # TODO(new-exercise): sketch_lion_step's")
+    end = text.index("\n", text.index('Optimizer("optim.sketch_lion"', entry)) + 1
     text = text[:entry] + LION_ENTRY + text[end:]
     graders.write_text(text.replace("OPTIMIZERS = [", LION_ORACLE + "OPTIMIZERS = [", 1))
     results = tmp_path / "results.json"
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "graders/test_optim.py", "-k", "lion", "-q"]
+        [sys.executable, "-m", "pytest", "graders/test_optim.py", "-k", "sketch_lion", "-q"]
         + ["-p", "no:cacheprovider", f"--results={results}", "--no-grade-summary"]
-        + ["--impl=solutions", "--impl=hollow:optim.lion.zeros"],
+        + ["--impl=solutions", "--impl=hollow:optim.sketch_lion.zeros"],
         cwd=kit,
         env=dict(os.environ, PYTHONPATH=str(kit / "src")),
         capture_output=True,
@@ -319,7 +326,7 @@ def test_a_new_optimizer_takes_its_reference_and_its_grader_entry(copy, scaffold
     )
     doc = json.loads(results.read_text())
     blocks = {b["name"]: b for b in doc["implementations"]}
-    lion = [e for e in blocks["solutions"]["exercises"] if e["id"] == "optim.lion"]
+    lion = [e for e in blocks["solutions"]["exercises"] if e["id"] == "optim.sketch_lion"]
     assert lion and lion[0]["points"] == lion[0]["max_points"] > 0, run.stdout[-3000:]
     checks = {t["nodeid"].split("::")[-1].split("[")[0] for t in doc["tests"]}
     assert checks == {
@@ -328,4 +335,4 @@ def test_a_new_optimizer_takes_its_reference_and_its_grader_entry(copy, scaffold
         "test_default_hyperparameters",
         "test_arguments_and_state_unchanged",
     }
-    assert blocks["hollow:optim.lion.zeros"]["points"] == 0
+    assert blocks["hollow:optim.sketch_lion.zeros"]["points"] == 0

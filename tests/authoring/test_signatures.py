@@ -18,16 +18,16 @@ KIT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     "module, function, arguments",
     [
-        ("losses", "smooth_l1_forward", "pred, target"),  # every regression loss; not x
-        ("losses", "smooth_l1_backward", "dloss, cache"),  # all but log_softmax's dy
+        ("losses", "sketch_l1_forward", "pred, target"),  # every regression loss; not x
+        ("losses", "sketch_l1_backward", "dloss, cache"),  # all but log_softmax's dy
         ("activations", "softsign_backward", "dy, cache"),
-        ("optim", "lion_step", "param, grad, state"),  # lr has a default in all but sgd
+        ("optim", "sketch_lion_step", "param, grad, state"),  # lr has a default in all but sgd
         ("schedules", "linear_lr", "step, base_lr"),  # what most of them start with
         ("normalization", "groupnorm_forward", "x, gamma, beta"),
         ("init", "orthogonal", "shape"),
         ("regularization", "dropconnect_forward", "x"),  # one forward there: the kit's
         ("metrics", "accuracy_backward", "dy, cache"),  # a new module: the kit's backwards
-        ("basics", "double_it", "x"),  # basics' functions share no argument
+        ("basics", "sketch_double", "x"),  # basics' functions share no argument
         ("metrics", "accuracy", "x"),
     ],
 )

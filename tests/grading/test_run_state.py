@@ -133,3 +133,31 @@ def test_tests_that_share_one_draw_get_it_for_their_implementation(grade_toy):
         seeds.setdefault(impl, set()).add(dict(report.user_properties)["seed"])
     assert len(seeds["starter"]) == len(seeds["solutions"]) == 1  # one draw for both tests
     assert seeds["starter"] != seeds["solutions"]  # keyed to each one's code
+
+
+def _halved(pred, target):
+    return ((pred - target) ** 2).mean() / 2
+
+
+def _summed(pred, target):
+    return ((pred - target) ** 2).sum()
+
+
+def test_a_catalogued_variant_s_inputs_are_keyed_to_its_own_code_only():
+    from descent.calls.impl import PatchedImplementation
+    from descent.grading.run_state import GradingState
+
+    def digest(base: str, name: str, fn) -> str:
+        # the reference's code is not read: a state without one keys the variant all the same
+        state = SimpleNamespace(_codes={}, reference=SimpleNamespace(sources={"losses": base}))
+        impl = PatchedImplementation(object(), name, {("losses", "mse_forward"): fn})
+        return GradingState.code_of(state, impl)
+
+    first = digest("def mse_forward(p, t): ...", "bug:mse_halved", _halved)
+    # an exercise added to the reference's module draws no new inputs for this variant
+    assert (
+        digest("def mse_forward(p, t): ...\ndef smooth_l1(p, t): ...", "bug:mse_halved", _halved)
+        == first
+    )
+    assert digest("", "bug:mse_halved", _summed) != first  # its own code changed
+    assert digest("", "bug:mse_other", _halved) != first  # another variant's name

@@ -19,6 +19,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import inspect
 import itertools
 import os
 import sys
@@ -461,6 +462,20 @@ class PatchedImplementation(Implementation):
     @property
     def root(self) -> Path | None:
         return self._root
+
+    def own_sources(self) -> dict[str, str]:
+        """``module.function`` -> source of each replaced function: the variant's own code,
+        which keys its inputs (descent.grading.run_state), so that editing the reference or
+        another variant draws this one's inputs again only where its own code changed."""
+        found = {}
+        for module, functions in self._by_module.items():
+            for name, fn in functions.items():
+                try:
+                    text = inspect.getsource(fn)
+                except (OSError, TypeError):  # made at run time: its name stands for it
+                    text = getattr(fn, "__qualname__", type(fn).__name__)
+                found[f"{module}.{name}"] = text
+        return found
 
     def module(self, name: str) -> Any:
         if name not in self._views:

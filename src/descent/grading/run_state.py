@@ -158,12 +158,16 @@ class GradingState:
         return self.draws.seed(key, self.code_of(impl) if self.draws.keyed else "")
 
     def code_of(self, impl: Implementation) -> str:
-        """The digest of the code ``impl`` runs: its files, or for a catalogued variant the
-        reference's files and the variant's name."""
+        """The digest of the code ``impl`` runs: its files, or for a catalogued variant its name
+        and the source of the functions it replaces. Not the reference's files: adding an
+        exercise to a module of ``solutions/`` would then draw new inputs for every variant of
+        that module, and move the diagnoses recorded for them (graders/generic_names.json)."""
         if impl.name not in self._codes:
-            patched = getattr(impl, "kind", "") == "patched"
-            sources = plugin_workers.sources_of(self.reference if patched else impl)
-            self._codes[impl.name] = input_seed.code_digest(sources, impl.name if patched else "")
+            if getattr(impl, "kind", "") == "patched":
+                digest = input_seed.code_digest(impl.own_sources(), impl.name)
+            else:
+                digest = input_seed.code_digest(plugin_workers.sources_of(impl))
+            self._codes[impl.name] = digest
         return self._codes[impl.name]
 
     def bugs_for(self, exercise: str | None) -> list[catalogue.Variant]:
