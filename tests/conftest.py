@@ -62,6 +62,16 @@ class Run:
                 return block
         raise KeyError(f"no implementation {name!r} in results")
 
+    def only(self, name: str) -> Run:
+        """What this run gave the implementation ``name`` alone (its block and its tests), as a
+        run of that implementation by itself reads; the output stays the whole run's."""
+        results = dict(
+            self.results,
+            implementations=[self.block(name)],
+            tests=[t for t in self.results["tests"] if t["implementation"] == name],
+        )
+        return dataclasses.replace(self, results=results)
+
 
 def grade(
     tmp: Path,
@@ -70,9 +80,11 @@ def grade(
     *extra: str,
     cwd: Path = KIT,
     env: dict[str, str] | None = None,
+    own: dict[str, list[str]] | None = None,
 ) -> Run:
     """Run pytest on ``suites`` against ``impls`` in a fresh process (with ``env`` added to its
-    environment); return code, output, results."""
+    environment); return code, output, results. ``own`` (folder name -> exercise ids) grades
+    each folder it names on those exercises alone (tests/own_exercises.py)."""
     from descent.kit import PLUGINS
 
     results = tmp / "results.json"
@@ -99,6 +111,11 @@ def grade(
     ]
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     environ.update(env or {})
+    if own:
+        cmd[3:3] = ["-p", "own_exercises"]
+        path = environ.get("PYTHONPATH")
+        environ["PYTHONPATH"] = os.pathsep.join([str(KIT / "tests"), *([path] if path else [])])
+        environ["OWN_EXERCISES"] = json.dumps(own)
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=environ, timeout=1200)
     output = proc.stdout + proc.stderr
     if not results.exists():

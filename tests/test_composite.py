@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import KIT, grade, grade_in_process
+from conftest import KIT, grade
 
 GELU_BACKWARD = (
     "    return torch.addcmul(cdf, t, x, value=1 / math.sqrt(2 * math.pi), out=t).mul_(dy)",
@@ -17,10 +17,10 @@ GELU_BACKWARD = (
 )
 
 
-def _planted(tmp_path, module: str, right: str, wrong: str, *more: str):
-    """A copy of the solutions with ``right`` replaced by ``wrong`` in ``module`` (and each
-    further pair of ``more`` too)."""
-    folder = tmp_path / "ivy"
+def _planted(tmp_path, module: str, right: str, wrong: str, *more: str, name: str = "ivy"):
+    """A copy of the solutions (``tmp_path / name``) with ``right`` replaced by ``wrong`` in
+    ``module`` (and each further pair of ``more`` too)."""
+    folder = tmp_path / name
     if not folder.exists():
         shutil.copytree(KIT / "solutions", folder)
     path = folder / f"{module}.py"
@@ -31,7 +31,28 @@ def _planted(tmp_path, module: str, right: str, wrong: str, *more: str):
 
 
 def _exercises(run) -> dict[str, dict]:
-    return {e["id"]: e for e in run.block("ivy")["exercises"]}
+    (block,) = run.results["implementations"]
+    return {e["id"]: e for e in block["exercises"]}
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory):
+    """Every case of TOGETHER graded in-process (``--isolation=none``), one run per suite: each
+    folder on the exercises its case names, those the ``-k`` of a run of its own would choose.
+    Returns the run of one case by its name."""
+    root = tmp_path_factory.mktemp("together")
+    runs = {}
+    for suite in ("graders", "exercises"):
+        cases = {name: case for name, case in TOGETHER.items() if case[0] == suite}
+        for name, (_, _, edits) in cases.items():
+            for edit in edits:
+                _planted(root / suite, *edit, name=name)
+        files = sorted({f"{suite}/test_{e.split('.')[0]}.py" for c in cases.values() for e in c[1]})
+        own = {name: list(exercises) for name, (_, exercises, _) in cases.items()}
+        folders = [str(root / suite / name) for name in cases]
+        run = grade(root / suite, files, folders, "--isolation=none", "--insecure", own=own)
+        runs.update({name: run.only(name) for name in cases})
+    return runs.__getitem__
 
 
 # the public tests run the MLPs with ReLU only: a ReLU whose backward lets everything through
@@ -45,10 +66,8 @@ RELU_BACKWARD = (
     "suite,part,slip",
     [("graders", "gelu", GELU_BACKWARD), ("exercises", "relu", RELU_BACKWARD)],
 )
-def test_a_wrong_activation_is_charged_to_the_activation_alone(tmp_path, suite, part, slip):
-    folder = _planted(tmp_path, "activations", *slip)
-    files = [f"{suite}/test_activations.py", f"{suite}/test_layers.py"]
-    run = grade_in_process(tmp_path, [*files, "-k", f"{part} or mlp"], folder)
+def test_a_wrong_activation_is_charged_to_the_activation_alone(in_process, suite, part, slip):
+    run = in_process(f"{part}-{suite}")
     exercises = _exercises(run)
     at_fault = exercises[f"activations.{part}"]
     assert at_fault["points"] < at_fault["max_points"]
@@ -64,17 +83,18 @@ def test_a_wrong_activation_is_charged_to_the_activation_alone(tmp_path, suite, 
     assert notes and all(f"activations.{part}" in n for n in notes), notes
 
 
-def test_a_composite_is_charged_when_the_exercise_it_calls_was_not_at_fault(tmp_path):
-    # the MLP's own mistake: ReLU whatever activation it is given
-    folder = _planted(
-        tmp_path,
-        "layers",
-        "    act_forward, act_backward = _activation(activation)\n"
-        "    logits, caches = _forward_layers(x, params, 0, len(params), act_forward)",
-        '    act_forward, act_backward = _activation("relu")\n'
-        "    logits, caches = _forward_layers(x, params, 0, len(params), act_forward)",
-    )
-    run = grade_in_process(tmp_path, ["graders/test_layers.py", "-k", "mlp_loss"], folder)
+# the MLP's own mistake: ReLU whatever activation it is given
+MLP_ALWAYS_RELU = (
+    "layers",
+    "    act_forward, act_backward = _activation(activation)\n"
+    "    logits, caches = _forward_layers(x, params, 0, len(params), act_forward)",
+    '    act_forward, act_backward = _activation("relu")\n'
+    "    logits, caches = _forward_layers(x, params, 0, len(params), act_forward)",
+)
+
+
+def test_a_composite_is_charged_when_the_exercise_it_calls_was_not_at_fault(in_process):
+    run = in_process("mlp_own")
     mlp = _exercises(run)["layers.mlp_loss_and_grads"]
     assert mlp["points"] < mlp["max_points"]
     assert not any(t["message"].startswith("not charged") for t in run.results["tests"])
@@ -122,11 +142,10 @@ COMPOSITES_OF_LINEAR = (
 
 
 @pytest.mark.parametrize("suite", ["graders", "exercises"])
-def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(tmp_path, suite):
+def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(in_process, suite):
     """db as a mean in linear_backward cost the linear layer and then every network that
     calls it (two_layer_net 0, both MLPs 0, the residual block 5 of 10)."""
-    folder = _planted(tmp_path, "layers", *LINEAR_DB_MEAN)
-    run = grade_in_process(tmp_path, [f"{suite}/test_layers.py"], folder)
+    run = in_process(f"linear-{suite}")
     exercises = _exercises(run)
     assert exercises["layers.linear"]["points"] < exercises["layers.linear"]["max_points"]
     for composite in COMPOSITES_OF_LINEAR:
@@ -138,9 +157,8 @@ def test_a_wrong_linear_layer_is_charged_to_the_linear_layer_alone(tmp_path, sui
 
 
 @pytest.mark.parametrize("suite", ["graders", "exercises"])
-def test_a_wrong_cosine_is_charged_to_cosine_lr_alone(tmp_path, suite):
-    folder = _planted(tmp_path, "schedules", *COSINE_T_MINUS_1)
-    run = grade_in_process(tmp_path, [f"{suite}/test_schedules.py", "-k", "cosine"], folder)
+def test_a_wrong_cosine_is_charged_to_cosine_lr_alone(in_process, suite):
+    run = in_process(f"cosine-{suite}")
     exercises = _exercises(run)
     cosine, warmup = exercises["schedules.cosine_lr"], exercises["schedules.warmup_cosine_lr"]
     assert cosine["points"] < cosine["max_points"]
@@ -196,29 +214,19 @@ LOG_SOFTMAX_THROUGH_CE = (
 
 
 @pytest.mark.parametrize(
-    "suite,planted,part,composite,select",
+    "suite,part,composite",
     [
-        ("graders", ADAM_THROUGH_ADAMW, "optim.adam", "optim.adamw", "adam"),
-        ("exercises", ADAM_THROUGH_ADAMW, "optim.adam", "optim.adamw", "adam"),
-        ("graders", SIGMOID_THROUGH_SILU, "activations.sigmoid", "activations.silu", "sig or silu"),
-        (
-            "exercises",
-            LOG_SOFTMAX_THROUGH_CE,
-            "losses.log_softmax",
-            "losses.cross_entropy",
-            "soft or entropy",
-        ),
+        ("graders", "optim.adam", "optim.adamw"),
+        ("exercises", "optim.adam", "optim.adamw"),
+        ("graders", "activations.sigmoid", "activations.silu"),
+        ("exercises", "losses.log_softmax", "losses.cross_entropy"),
     ],
     ids=["adam-in-adamw-hidden", "adam-in-adamw-public", "sigmoid-in-silu", "log_softmax-in-ce"],
 )
-def test_an_invited_reuse_is_charged_to_the_part_alone(
-    tmp_path, suite, planted, part, composite, select
-):
+def test_an_invited_reuse_is_charged_to_the_part_alone(in_process, suite, part, composite):
     """A mistake in adam cost adam 0 and adamw 0 hidden, where adamw's docstring invites adam's
     update; log_softmax inside cross-entropy and sigmoid inside SiLU likewise (issue 55)."""
-    folder = _planted(tmp_path, *planted)
-    module = planted[0]
-    run = grade_in_process(tmp_path, [f"{suite}/test_{module}.py", "-k", select], folder)
+    run = in_process(f"{part.split('.')[1]}-{suite}")
     exercises = _exercises(run)
     assert exercises[part]["points"] < exercises[part]["max_points"]
     assert exercises[composite]["points"] == exercises[composite]["max_points"], exercises[
@@ -257,14 +265,10 @@ NO_BACKWARD = (
 )
 
 
-def test_a_forged_part_never_excuses_an_unwritten_network(tmp_path):
+def test_a_forged_part_never_excuses_an_unwritten_network(in_process):
     """two_layer_net and residual_block scored 10/10 each with no backward written: the
     student's relu was the evidence that their results were right (issue 58, item 1)."""
-    _planted(tmp_path, *FORGED_RELU)
-    folder = _planted(tmp_path, *NO_BACKWARD)
-    run = grade_in_process(
-        tmp_path, ["graders/test_layers.py", "-k", "two_layer or residual"], folder
-    )
+    run = in_process("forged")
     exercises = _exercises(run)
     assert exercises["layers.two_layer_net"]["points"] == 0, exercises["layers.two_layer_net"]
     backward = [
@@ -279,23 +283,79 @@ def test_a_forged_part_never_excuses_an_unwritten_network(tmp_path):
     )
 
 
-def test_a_crashing_mlp_is_charged_to_the_mlp_not_the_capstone(tmp_path):
+# an MLP that crashes: its parameters taken as a list's first item
+MLP_CRASHES = (
+    "layers",
+    "    act_forward, act_backward = _activation(activation)\n    logits, caches",
+    "    act_forward, act_backward = _activation(activation)\n    params = params[0]\n"
+    "    logits, caches",
+)
+
+
+def test_a_crashing_mlp_is_charged_to_the_mlp_not_the_capstone(in_process):
     """An MLP that crashes zeroed the capstone too (0/30), publicly and hidden (issue 55)."""
-    folder = _planted(
-        tmp_path,
-        "layers",
-        "    act_forward, act_backward = _activation(activation)\n    logits, caches",
-        "    act_forward, act_backward = _activation(activation)\n    params = params[0]\n"
-        "    logits, caches",
-    )
-    run = grade_in_process(
-        tmp_path,
-        ["exercises/test_train.py", "exercises/test_layers.py", "-k", "train or mlp_loss"],
-        folder,
-    )
+    run = in_process("crashing_mlp")
     exercises = _exercises(run)
     assert exercises["layers.mlp_loss_and_grads"]["points"] == 0
     capstone = exercises["train.train_classifier"]
     assert capstone["points"] == capstone["max_points"], capstone
     notes = [t["message"] for t in run.results["tests"] if t["exercise"] == capstone["id"]]
     assert all("layers.mlp_loss_and_grads" in n for n in notes if n), notes
+
+
+LAYERS = (
+    "layers.linear",
+    "layers.mlp_grads_checkpointed",
+    "layers.mlp_loss_and_grads",
+    "layers.numerical_gradient",
+    "layers.relative_error",
+    "layers.residual_block",
+    "layers.two_layer_net",
+)
+MLPS = ("layers.mlp_grads_checkpointed", "layers.mlp_loss_and_grads")
+# The in-process cases (``in_process``): name -> (suite, the exercises graded, the edits of the
+# solutions). The exercises are those the ``-k`` of a run of its own chose (the part at fault,
+# the composites that call it, and what else the words matched).
+TOGETHER = {
+    "gelu-graders": ("graders", ("activations.gelu", *MLPS), [("activations", *GELU_BACKWARD)]),
+    "relu-exercises": (
+        "exercises",
+        ("activations.leaky_relu", "activations.relu", *MLPS),
+        [("activations", *RELU_BACKWARD)],
+    ),
+    "mlp_own": ("graders", ("layers.mlp_loss_and_grads",), [MLP_ALWAYS_RELU]),
+    "linear-graders": ("graders", LAYERS, [("layers", *LINEAR_DB_MEAN)]),
+    "linear-exercises": ("exercises", LAYERS, [("layers", *LINEAR_DB_MEAN)]),
+    "cosine-graders": (
+        "graders",
+        ("schedules.cosine_lr", "schedules.warmup_cosine_lr"),
+        [("schedules", *COSINE_T_MINUS_1)],
+    ),
+    "cosine-exercises": (
+        "exercises",
+        ("schedules.cosine_lr", "schedules.one_cycle_lr", "schedules.warmup_cosine_lr"),
+        [("schedules", *COSINE_T_MINUS_1)],
+    ),
+    "adam-graders": ("graders", ("optim.adam", "optim.adamw"), [ADAM_THROUGH_ADAMW]),
+    "adam-exercises": ("exercises", ("optim.adam", "optim.adamw"), [ADAM_THROUGH_ADAMW]),
+    "sigmoid-graders": (
+        "graders",
+        ("activations.sigmoid", "activations.silu"),
+        [SIGMOID_THROUGH_SILU],
+    ),
+    "log_softmax-exercises": (
+        "exercises",
+        ("losses.cross_entropy", "losses.log_softmax"),
+        [LOG_SOFTMAX_THROUGH_CE],
+    ),
+    "forged": (
+        "graders",
+        ("layers.residual_block", "layers.two_layer_net"),
+        [FORGED_RELU, NO_BACKWARD],
+    ),
+    "crashing_mlp": (
+        "exercises",
+        ("layers.mlp_loss_and_grads", "train.train_classifier"),
+        [MLP_CRASHES],
+    ),
+}

@@ -10,10 +10,11 @@ came back on every grading, and a failed check printed the expected value to 6-1
 the messages of four earlier gradings the table earned 5 of the exercise's 10 points.
 
 Now a grading draws its inputs from the course's secret and the code graded (``input_seed.py``,
-issue 56): each resubmission is new code, so it draws new inputs, and over ten gradings the table
-never earns a point beyond the first grading's. The same attack on the kit's fixed inputs
-(``--input-seed fixed``, what every grading drew before) is the control: it earns points within
-a few gradings, so the replay would catch a return of fixed inputs.
+issue 56): each resubmission is new code, so it draws new inputs, and over four gradings (ten in
+the slow lane) the table never earns a point beyond the first grading's. The same attack on the
+kit's fixed inputs (``--input-seed fixed``, what every grading drew before) is the control: it
+earns points within a few gradings (measured: at its second grading, and by its third all it
+ever gets over ten), so the replay would catch a return of fixed inputs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ from descent.grading import input_seed
 
 KIT = Path(__file__).resolve().parents[1]
 SELECTION = "test_losses and mse"
-ROUNDS = 10
+# Gradings per replay: the control gains at its second and has all it ever gets by its third
+# (1.4 then 4.3 points, the same up to the tenth), so four show both sides in the default lane;
+# the slow lane replays the keyed inputs over ten.
+ROUNDS = 4
+SLOW_ROUNDS = 10
 ATTACK = """import hashlib
 
 import torch
@@ -69,14 +74,14 @@ def _grade(folder: Path, results: Path, *seed: str) -> dict:
     return json.loads(results.read_text())
 
 
-def _replay(tmp_path: Path, *seed: str) -> tuple[list[float], set[str]]:
-    """The attack over :data:`ROUNDS` gradings: the points of each, and the seeds recorded."""
+def _replay(tmp_path: Path, rounds: int, *seed: str) -> tuple[list[float], set[str]]:
+    """The attack over ``rounds`` gradings: the points of each, and the seeds recorded."""
     folder = tmp_path / "student"
     folder.mkdir()
     table: dict[int, float] = {}
     key_of: dict[str, int] = {}  # test -> the fingerprint its inputs had when last seen
     points, seeds = [], set()
-    for round_ in range(ROUNDS):
+    for round_ in range(rounds):
         (folder / "losses.py").write_text(ATTACK.format(table=table))
         doc = _grade(folder, tmp_path / f"results-{round_}.json", *seed)
         seeds.add(doc["environment"]["input_seed"])
@@ -91,10 +96,25 @@ def _replay(tmp_path: Path, *seed: str) -> tuple[list[float], set[str]]:
     return points, seeds
 
 
-@pytest.mark.parametrize("inputs", ["keyed to the code", "fixed (the control)"])
-def test_a_lookup_table_filled_from_feedback_gains_nothing(tmp_path, inputs):
+@pytest.mark.parametrize(
+    "inputs,rounds",
+    [
+        pytest.param("keyed to the code", ROUNDS, id="keyed to the code"),
+        pytest.param("fixed (the control)", ROUNDS, id="fixed (the control)"),
+        pytest.param(
+            "keyed to the code",
+            SLOW_ROUNDS,
+            id="keyed to the code, ten gradings",
+            marks=pytest.mark.slow(
+                reason="ten gradings of one submission (about 30 CPU-s); the default lane's "
+                "four already outlast the control's gain"
+            ),
+        ),
+    ],
+)
+def test_a_lookup_table_filled_from_feedback_gains_nothing(tmp_path, inputs, rounds):
     fixed = inputs.startswith("fixed")
-    points, seeds = _replay(tmp_path, *(["--input-seed", "fixed"] if fixed else []))
+    points, seeds = _replay(tmp_path, rounds, *(["--input-seed", "fixed"] if fixed else []))
     if fixed:
         assert seeds == {"fixed"}
         assert max(points) > points[0], points  # the attack works where inputs come back

@@ -319,10 +319,12 @@ def graded(tmp_path_factory):
         folders.append(folder)
         modules.add(module)
     suites = [f"graders/test_{m}.py" for m in sorted(modules)]
-    # only the exercises graded here (pytest -k matches class names and parameters alike)
+    # only the exercises graded here (pytest -k matches class names and parameters alike), and
+    # each folder on its own exercise alone: not every folder through every capstone
     chosen = " or ".join(sorted({SELECT.get(e, e.split(".")[1]) for _, e, _, _ in SLIPS.values()}))
     options = ["-k", chosen, "--insecure", "--isolation=none"]
-    return grade(tmp, [*suites, *options], [str(f) for f in folders])
+    own = {name: [exercise] for name, (_, exercise, _, _) in SLIPS.items()}
+    return grade(tmp, [*suites, *options], [str(f) for f in folders], own=own)
 
 
 def _failures(run, name: str) -> list[dict]:

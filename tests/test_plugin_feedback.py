@@ -11,8 +11,8 @@ from conftest import KIT, grade
 SELECT = ["graders/test_losses.py", "graders/test_activations.py", "-k", "mse or relu"]
 
 
-def _submission(tmp: Path, losses: str | None) -> Path:
-    sub = tmp / "submission"
+def _submission(tmp: Path, losses: str | None, name: str = "submission") -> Path:
+    sub = tmp / name
     sub.mkdir()
     shutil.copy(KIT / "solutions" / "activations.py", sub / "activations.py")
     if losses is not None:
@@ -25,23 +25,46 @@ def _messages(run, exercise: str) -> set[str]:
 
 
 GOOD_MSE = (KIT / "solutions" / "losses.py").read_text()
+SYNTAX_ERROR = "import torch\n\ndef mse_forward(pred, target):\n    return (\n"
+SUMMED = GOOD_MSE.replace(
+    "    return (diff * diff).mean(), (diff,)", "    return (diff * diff).sum(), (diff,)"
+)
+# The submissions graded on SELECT, each a losses.py beside the reference activations.py (None:
+# none), in one run (``graded``): one start of pytest and of the worker's fork server for all.
+LOSSES = {
+    "syntax-error": SYNTAX_ERROR,
+    "missing-function": GOOD_MSE.replace("def mse_backward(", "def mse_backward_renamed("),
+    "missing-module": None,
+    "raises": GOOD_MSE.replace(
+        "    return dloss * 2 * diff / diff.numel()", "    return dloss * 2 * diff / diff.numel(1)"
+    ),
+    # the catalogued mse_sum: forward and backward sum
+    "sums-both": SUMMED.replace(
+        "    return dloss * 2 * diff / diff.numel()", "    return dloss * 2 * diff"
+    ),
+    "sums-forward": SUMMED,  # the backward right
+}
 
 
-def _run(tmp_path, losses):
-    return grade(tmp_path, SELECT, [str(_submission(tmp_path, losses))])
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The run of every submission of LOSSES; returns what it gave one of them, by name."""
+    tmp = tmp_path_factory.mktemp("feedback")
+    folders = [str(_submission(tmp, losses, name)) for name, losses in LOSSES.items()]
+    return grade(tmp, SELECT, folders).only
 
 
-def test_syntax_error_is_reported_and_other_modules_still_graded(tmp_path):
-    run = _run(tmp_path, "import torch\n\ndef mse_forward(pred, target):\n    return (\n")
+def test_syntax_error_is_reported_and_other_modules_still_graded(graded):
+    run = graded("syntax-error")
     (message,) = _messages(run, "losses.mse")
     assert message.startswith("losses.py could not be imported: SyntaxError at line 4")
-    relu = next(e for e in run.block("submission")["exercises"] if e["id"] == "activations.relu")
+    relu = next(e for e in run.block("syntax-error")["exercises"] if e["id"] == "activations.relu")
     assert relu["status"] == "passed"
     assert "Traceback" not in run.output
 
 
 def test_a_syntax_error_is_blamed_on_its_own_file_by_the_modules_importing_it(tmp_path):
-    sub = _submission(tmp_path, "import torch\n\ndef mse_forward(pred, target):\n    return (\n")
+    sub = _submission(tmp_path, SYNTAX_ERROR)
     shutil.copy(KIT / "solutions" / "layers.py", sub / "layers.py")  # imports losses.py
     run = grade(tmp_path, ["graders/test_layers.py", "-k", "relative_error"], [str(sub)])
     messages = _messages(run, "layers.relative_error")
@@ -53,24 +76,21 @@ def test_a_syntax_error_is_blamed_on_its_own_file_by_the_modules_importing_it(tm
     ), messages
 
 
-def test_missing_function(tmp_path):
-    run = _run(tmp_path, GOOD_MSE.replace("def mse_backward(", "def mse_backward_renamed("))
+def test_missing_function(graded):
+    run = graded("missing-function")
     assert any("has no `mse_backward`" in m for m in _messages(run, "losses.mse"))
-    mse = next(e for e in run.block("submission")["exercises"] if e["id"] == "losses.mse")
+    mse = next(e for e in run.block("missing-function")["exercises"] if e["id"] == "losses.mse")
     assert mse["status"] == "partial"  # the forward-only checks still score
 
 
-def test_missing_module(tmp_path):
-    run = _run(tmp_path, None)
+def test_missing_module(graded):
+    run = graded("missing-module")
     (message,) = _messages(run, "losses.mse")
-    assert message == "losses.py is missing from submission"
+    assert message == "losses.py is missing from missing-module"  # the folder, by its name
 
 
-def test_exception_in_student_code_points_at_the_line(tmp_path):
-    broken = GOOD_MSE.replace(
-        "    return dloss * 2 * diff / diff.numel()", "    return dloss * 2 * diff / diff.numel(1)"
-    )
-    run = _run(tmp_path, broken)
+def test_exception_in_student_code_points_at_the_line(graded):
+    run = graded("raises")
     messages = _messages(run, "losses.mse")
     assert any(
         m.startswith("your code raised TypeError") and "losses.py:" in m and "in mse_backward" in m
@@ -137,15 +157,9 @@ def test_points_are_split_by_weight(solutions_run):
     assert exercise["max_points"] == pytest.approx(10.0)
 
 
-def test_misconception_is_named_in_the_message(tmp_path):
-    summed = GOOD_MSE.replace(
-        "    return (diff * diff).mean(), (diff,)", "    return (diff * diff).sum(), (diff,)"
-    )
-    both = summed.replace(
-        "    return dloss * 2 * diff / diff.numel()", "    return dloss * 2 * diff"
-    )
-    assert both != summed
-    run = _run(tmp_path, both)  # the catalogued mse_sum: forward and backward sum
+def test_misconception_is_named_in_the_message(graded):
+    assert LOSSES["sums-both"] != SUMMED != GOOD_MSE
+    run = graded("sums-both")  # the catalogued mse_sum: forward and backward sum
     failing = [
         t
         for t in run.results["tests"]
@@ -159,16 +173,11 @@ def test_misconception_is_named_in_the_message(tmp_path):
     assert "hint: The loss is the mean over every element" in message
 
 
-def test_a_catalogued_bug_that_a_passing_check_contradicts_is_not_named(tmp_path):
+def test_a_catalogued_bug_that_a_passing_check_contradicts_is_not_named(graded):
     # The forward sums, the backward is right: mse_sum (which sums in both) would get the
     # passing backward checks wrong, so the generic cause verified on the forward's checks is
     # named instead, in each check's own numbers.
-    run = _run(
-        tmp_path,
-        GOOD_MSE.replace(
-            "    return (diff * diff).mean(), (diff,)", "    return (diff * diff).sum(), (diff,)"
-        ),
-    )
+    run = graded("sums-forward")
     forward = [
         t
         for t in run.results["tests"]

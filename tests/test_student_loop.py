@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import KIT, kit_package
+from conftest import KIT, Run, grade, kit_package
 
 from descent.authoring.bundle import build_student_bundle
 from descent.calls import timelimit
@@ -308,19 +308,46 @@ def _slipped(tmp_path: Path, name: str, module: str, right: str, wrong: str) -> 
     return submission
 
 
-def test_a_wrong_signature_is_named_as_such(tmp_path):
-    submission = tmp_path / "bob"
-    shutil.copytree(KIT / "solutions", submission)
-    path = submission / "losses.py"
-    path.write_text(
-        path.read_text().replace("def mse_forward(pred, target):", "def mse_forward(pred):")
-    )
-    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k", "mse")
-    first = next(
-        e["first_failure"]
-        for e in doc["implementations"][0]["exercises"]
-        if e["id"] == "losses.mse"
-    )
+# Slips graded by the public tests in one run (``public_slips``): folder name -> (module, right,
+# wrong, the exercise graded). Each folder is graded on its exercise alone, as ``-k`` would.
+PUBLIC_SLIPS = {
+    "bob": ("losses", "def mse_forward(pred, target):", "def mse_forward(pred):", "losses.mse"),
+    "carol": (
+        "activations",
+        "    return y, (y, dim)\n",
+        "    y = torch.softmax(x, dim=dim)\n    return y, (y, dim)\n",
+        "activations.softmax",
+    ),
+    "hal": (
+        "losses",
+        "    return diff.abs().mean(), (diff,)",
+        "    return diff.abs().mean()",
+        "losses.mae",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def public_slips(tmp_path_factory) -> Run:
+    """The public tests over every slip of PUBLIC_SLIPS and FORWARD_SLIPS, in-process, in one
+    run (one start-up of pytest and torch instead of one a slip)."""
+    tmp = tmp_path_factory.mktemp("public-slips")
+    slips = {
+        **PUBLIC_SLIPS,
+        **{f"gus-{e.split('.')[1]}": (*s, e) for e, s in FORWARD_SLIPS.items()},
+    }
+    folders = [_slipped(tmp, name, *slip[:3]) for name, slip in slips.items()]
+    suites = sorted({f"exercises/test_{module}.py" for module, *_ in slips.values()})
+    own = {name: [slip[3]] for name, slip in slips.items()}
+    return grade(tmp, suites, [str(f) for f in folders], "--isolation=none", "--insecure", own=own)
+
+
+def _exercise(run: Run, name: str, exercise: str) -> dict:
+    return next(e for e in run.block(name)["exercises"] if e["id"] == exercise)
+
+
+def test_a_wrong_signature_is_named_as_such(public_slips):
+    first = _exercise(public_slips, "bob", "losses.mse")["first_failure"]
     assert first.startswith("calling your `mse_forward` failed"), first
 
 
@@ -365,9 +392,10 @@ def test_a_hanging_import_is_tried_once_even_through_another_module(tmp_path_fac
         f"import time\nopen({str(attempts)!r}, 'a').write('.')\ntime.sleep(600)\n",
     )
     files = ["exercises/test_activations.py", "exercises/test_layers.py"]
+    limit = 1  # a sleep waits out the limit's wall-clock ceiling: WALL_FACTOR times the limit
     started = time.monotonic()
     out, _ = _pytest(
-        bundle, *(files if first == "activations" else files[::-1]), "--call-timeout=2"
+        bundle, *(files if first == "activations" else files[::-1]), f"--call-timeout={limit}"
     ).communicate(timeout=300)
     elapsed = time.monotonic() - started
     assert attempts.read_text() == ".", out[-2000:]  # one import attempt in the whole run
@@ -384,9 +412,9 @@ def test_a_hanging_import_is_tried_once_even_through_another_module(tmp_path_fac
     ), by_module["layers"][:2]
     everything = " ".join(by_module["activations"] + by_module["layers"])
     # a sleep is waiting, not work: it runs to the limit's wall-clock ceiling
-    assert f"the import did not finish within {2 * timelimit.WALL_FACTOR} s" in everything
+    assert f"the import did not finish within {limit * timelimit.WALL_FACTOR} s" in everything
     assert "(activations.py line 3)" in everything  # the sleep's line, in the file that has it
-    assert elapsed < 2 * timelimit.WALL_FACTOR + 30, elapsed
+    assert elapsed < limit * timelimit.WALL_FACTOR + 30, elapsed
 
 
 def test_a_syntax_error_is_reported_in_its_own_file(tmp_path_factory):
@@ -428,19 +456,12 @@ def test_os_exit_at_import_cannot_end_the_run_silently(tmp_path_factory):
     )
 
 
-def test_a_borrowed_library_call_is_named_in_the_public_run(tmp_path):
+def test_a_borrowed_library_call_is_named_in_the_public_run(public_slips):
     """The student's own run applies the instructor's library-use rules: the call and its line."""
-    submission = tmp_path / "carol"
-    shutil.copytree(KIT / "solutions", submission)
-    path = submission / "activations.py"
-    right = "    return y, (y, dim)\n"
-    assert right in path.read_text()
-    path.write_text(path.read_text().replace(right, "    y = torch.softmax(x, dim=dim)\n" + right))
-    line = path.read_text().splitlines().index("    y = torch.softmax(x, dim=dim)") + 1
-    doc = _public_results(submission, tmp_path, "exercises/test_activations.py", "-k", "softmax")
-    softmax = next(
-        e for e in doc["implementations"][0]["exercises"] if e["id"] == "activations.softmax"
-    )
+    _, right, wrong, _ = PUBLIC_SLIPS["carol"]
+    text = (KIT / "solutions" / "activations.py").read_text().replace(right, wrong)
+    line = text.splitlines().index("    y = torch.softmax(x, dim=dim)") + 1
+    softmax = _exercise(public_slips, "carol", "activations.softmax")
     assert softmax["points"] == 0
     assert f"torch.softmax (activations.py line {line})" in softmax["first_failure"]
 
@@ -656,27 +677,16 @@ FORWARD_SLIPS = {
 
 
 @pytest.mark.parametrize("exercise", sorted(FORWARD_SLIPS))
-def test_a_wrong_forward_is_shown_before_the_gradient_check(tmp_path, exercise):
-    module, right, wrong = FORWARD_SLIPS[exercise]
-    submission = _slipped(tmp_path, "gus", module, right, wrong)
+def test_a_wrong_forward_is_shown_before_the_gradient_check(public_slips, exercise):
     name = exercise.split(".")[1]
-    doc = _public_results(submission, tmp_path, f"exercises/test_{module}.py", "-k", name)
-    shown = next(e for e in doc["implementations"][0]["exercises"] if e["id"] == exercise)
+    shown = _exercise(public_slips, f"gus-{name}", exercise)
     assert shown["points"] < shown["max_points"], shown
     assert not shown["first_failure"].startswith("[gradient check]"), shown["first_failure"]
     assert f"{name}_forward" in shown["first_failure"], shown["first_failure"]
 
 
-def test_a_forward_returning_the_loss_alone_is_named_clearly(tmp_path):
-    submission = _slipped(
-        tmp_path,
-        "hal",
-        "losses",
-        "    return diff.abs().mean(), (diff,)",
-        "    return diff.abs().mean()",
-    )
-    doc = _public_results(submission, tmp_path, "exercises/test_losses.py", "-k", "mae")
-    (mae,) = doc["implementations"][0]["exercises"]
+def test_a_forward_returning_the_loss_alone_is_named_clearly(public_slips):
+    (mae,) = public_slips.block("hal")["exercises"]
     assert "`mae_forward` returned what the test could not index" in mae["first_failure"], mae[
         "first_failure"
     ]

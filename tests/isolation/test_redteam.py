@@ -209,14 +209,56 @@ def _run(tmp: Path, impls: list[Path], values: dict, name: str, extra: tuple = (
     }
 
 
-# Each lane grades every case. As root, the "unprivileged" lane repeats the run with only the
-# mechanisms a user without root gets (--unprivileged-workers); without root, the first lane
-# already is that mode.
+# As root, the "unprivileged" lane repeats the run with only the mechanisms a user without root
+# gets (--unprivileged-workers); without root, the first lane already is that mode.
 LANES = {"default": (), "unprivileged": ("--unprivileged-workers",)}
+# What that mode changes: no cgroup (memory and tasks bounded by rlimits alone), no uid of the
+# worker's own (the grader's files, signals and ptrace; no cover of /root) and the namespaces
+# made inside a user namespace (network, scratch tmpfs). The default lane repeats the cases whose
+# outcome rests on those; the others are decided by what both modes share (the grader's own
+# code, rlimits such as the CPU time of a loop or a sleep's wall-clock ceiling, seccomp and
+# Landlock) and are repeated in the slow lane: exits, the harness, spoofed values, library
+# calls, errors, intake, the protocol, notebooks, time limits, frames and the garbage collector.
+UNPRIVILEGED_CATEGORIES = ("control", "disk", "network", "escape", "grader")
+UNPRIVILEGED_CASES = (
+    *("memory_bomb_alloc", "memory_bomb_tensor", "memory_bomb_growing"),  # cgroup or RLIMIT_AS
+    *("fork_bomb", "multiprocessing_pool", "thread_bomb"),  # cgroup pids or RLIMIT_NPROC
+    *("read_hidden_files", "read_reference"),  # a uid and /root covered, or neither
+)
+REPEATED = {
+    c.id for c in CASES if c.category in UNPRIVILEGED_CATEGORIES or c.id in UNPRIVILEGED_CASES
+}
+NOT_REPEATED = (
+    "decided by the grader's own code, the same without root's mechanisms: the default lane "
+    "repeats only the cases that rest on what the unprivileged mode changes (REPEATED)"
+)
 
 
-@pytest.fixture(scope="module", params=list(LANES))
+def _lanes() -> list:
+    return [pytest.param(lane, id=lane) for lane in LANES]
+
+
+def _lane_cases() -> list:
+    """(lane, case) for every case in the default lane and those of REPEATED in the
+    unprivileged one, the rest of the unprivileged lane in the slow lane."""
+    return [
+        pytest.param(
+            lane,
+            case,
+            id=f"{lane}-{case.id}",
+            marks=pytest.mark.slow(reason=NOT_REPEATED)
+            if lane == "unprivileged" and case.id not in REPEATED
+            else (),
+        )
+        for lane in LANES
+        for case in CASES
+    ]
+
+
+@pytest.fixture(scope="module")
 def redteam(request, tmp_path_factory):
+    """The red team graded in ``request.param``'s lane: every case, or only REPEATED in the
+    unprivileged lane outside the slow lane (``--slow``)."""
     lane = request.param
     if lane == "unprivileged":
         if os.geteuid() != 0:
@@ -249,7 +291,12 @@ def redteam(request, tmp_path_factory):
     }
     subs = tmp / "subs"
     subs.mkdir()
-    paths = {case.id: _write_submission(subs, case, values) for case in CASES}
+    cases = [
+        case
+        for case in CASES
+        if lane == "default" or request.config.getoption("--slow") or case.id in REPEATED
+    ]
+    paths = {case.id: _write_submission(subs, case, values) for case in cases}
     guarded = [hidden, hidden.parent, site, tmp / "ref", *(tmp / "ref").iterdir()]
     before = {p: _fingerprint(p) for p in guarded}
     order = list(paths.values()) + [paths["correct"]]  # the control first and last
@@ -270,6 +317,7 @@ def redteam(request, tmp_path_factory):
     }
 
 
+@pytest.mark.parametrize("redteam", _lanes(), indirect=True)
 def test_run_completed(redteam):
     run = redteam["all"]
     assert run["results"] is not None, run["output"][-4000:]
@@ -288,6 +336,7 @@ def test_run_completed(redteam):
             assert {"userns", "netns", "tmpfs-scratch"} <= set(details["mechanisms"]), details
 
 
+@pytest.mark.parametrize("redteam", _lanes(), indirect=True)
 def test_nothing_leaked_or_left(redteam):
     run = redteam["all"]
     text = run["results_text"] + run["output"]
@@ -301,6 +350,7 @@ def test_nothing_leaked_or_left(redteam):
     assert run["leftovers"] == [], "scratch directories were left behind"
 
 
+@pytest.mark.parametrize("redteam", _lanes(), indirect=True)
 def test_a_neighbour_does_not_change_the_correct_result(redteam):
     def outcomes(run):
         return sorted(
@@ -321,7 +371,7 @@ def _block(run, name):
     raise KeyError(name)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("redteam,case", _lane_cases(), indirect=["redteam"], scope="module")
 def test_case(redteam, case):
     run = redteam["all"]
     name = redteam["paths"][case.id].name.removesuffix(".zip").removesuffix(".ipynb")
