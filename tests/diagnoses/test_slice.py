@@ -51,7 +51,7 @@ def test_each_slice_scaled_by_its_own_factor_names_the_normalizer():
     found = slice_diagnoses.slice_factor(
         layer_norm(tiny)[0], layer_norm(tiny, eps_outside=True)[0], inputs
     )
-    assert found.kind == "factor" and "eps added outside the square root" in found.text
+    assert found.kind == "factor" and "eps added after the square root" in found.text
     assert "dimension 1" in found.text and "apart from `beta`" in found.text
     # through the whole chain of tiers, nothing tensor-wide explains it first
     assert diagnose(layer_norm(tiny)[0], layer_norm(tiny, eps_outside=True)[0], inputs).kind == (
@@ -64,6 +64,42 @@ def test_a_variance_divided_by_n_minus_1_is_named_from_its_factor():
         layer_norm(X)[0], layer_norm(X, unbiased=True)[0], NORM_INPUTS
     )
     assert found.kind == "factor" and "7/6" in found.text and "n - 1" in found.text
+
+
+def layer_norm_by(x, normalizer):
+    """Rows of ``x`` centred, divided by ``normalizer(var)`` and scaled and shifted."""
+    xc = x - x.mean(-1, keepdim=True)
+    return GAMMA * xc / normalizer(xc.pow(2).mean(-1, keepdim=True)) + BETA
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "named"),
+    [
+        (lambda var: var.sqrt(), "eps left out: sqrt(var) where sqrt(var + eps) belongs"),
+        (lambda var: var.sqrt() + 1e-5, "eps added after the square root"),
+        (lambda var: (7 * var + 1e-5).sqrt(), "sum of squares where its mean belongs (7 times"),
+    ],
+)
+def test_the_normalizer_is_read_from_the_factors_when_one_form_gives_them(normalizer, named):
+    tiny = X * 1e-2  # rows of small spread: eps's place shows in the factors
+    inputs = Inputs(
+        tensors=[("x", tiny), ("gamma", GAMMA), ("beta", BETA)], numbers=[("eps", 1e-5)]
+    )
+    e = layer_norm_by(tiny, lambda var: (var + 1e-5).sqrt())
+    found = slice_diagnoses.slice_factor(e, layer_norm_by(tiny, normalizer), inputs)
+    assert found.kind == "factor" and named in found.text
+    assert "several" not in found.text and "or of another value" not in found.text
+
+
+def test_a_normalizer_of_no_form_keeps_the_list_of_what_it_may_be():
+    tiny = X * 1e-2
+    inputs = Inputs(
+        tensors=[("x", tiny), ("gamma", GAMMA), ("beta", BETA)], numbers=[("eps", 1e-5)]
+    )
+    e = layer_norm_by(tiny, lambda var: (var + 1e-5).sqrt())
+    got = layer_norm_by(tiny, lambda var: (var + 3e-5).sqrt())  # eps of another value
+    found = slice_diagnoses.slice_factor(e, got, inputs)
+    assert found.kind == "factor" and "or of another value" in found.text
 
 
 def test_a_factor_that_is_not_one_per_slice_is_no_normalizer():

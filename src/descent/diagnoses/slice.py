@@ -52,6 +52,7 @@ class Inputs(Protocol):
     this one for its tier, so this one cannot import it)."""
 
     tensors: list[tuple[str, torch.Tensor]]
+    numbers: list[tuple[str, float]]
 
     def sizes(self, shape: Any) -> list[tuple[int, str]]: ...
 
@@ -149,10 +150,11 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
             return _one_factor(name, torch.cat(list(fits.values())), e.shape)
         for k, factors in fits.items():
             apart = f" (apart from `{name}`, added to both)" if name else ""
+            told = _normalizer_read(factors, k, e, inputs) or _normalizer(factors, e.shape)
             return Diagnosis(
                 "factor",
                 f"each slice of your result along {_where(k, e)} is the expected's slice"
-                f"{apart} times a factor of its own: " + _normalizer(factors, e.shape),
+                f"{apart} times a factor of its own: " + told,
             )
     return None
 
@@ -186,6 +188,61 @@ def _bessel(c: torch.Tensor, sizes) -> str | None:
                     "by n (biased) belongs, or the reverse"
                 )
     return None
+
+
+# How close a normalizer solved from the factors must come to a form, relative to its size: the
+# forms differ by eps / var (1e-6 and more on the graders' inputs), the fit by rounding (1e-14).
+_FORM_RTOL = 1e-9
+
+
+def _normalizer_read(c: torch.Tensor, k: int, e: torch.Tensor, inputs: Inputs) -> str | None:
+    """Which wrong normalizer the per-slice factors ``c`` are, when the expected normalizes each
+    slice of an argument ``x`` (of the result's shape) by ``sqrt(stat + eps)``, ``stat`` its
+    biased variance or its mean square along dimension ``k`` and ``eps`` a number of the call:
+    the student's normalizer is then ``sqrt(stat + eps) / c``, and it is read as one form only
+    when exactly one form (of one statistic and one eps) gives it on every slice, to
+    ``_FORM_RTOL``: eps left out, eps added after the square root, or the slice's sum of
+    squares where its mean belongs."""
+    n = e.shape[k]
+    eps_values = [v for name, v in inputs.numbers if "eps" in name.lower() and 0 < v < 1]
+    found = set()
+    for _, x in inputs.tensors:
+        if x.shape != e.shape or not x.is_floating_point():
+            continue
+        rows = _slices(x.to(torch.float64), k)
+        stats = (
+            ("var", "the variance", rows.var(-1, unbiased=False)),
+            ("mean(x**2)", "the mean square", (rows * rows).mean(-1)),
+        )
+        for short, long, stat in stats:
+            for eps in eps_values or [1e-5]:
+                s2 = (stat + eps) / (c * c)
+                forms = (
+                    (stat, f"eps left out: sqrt({short}) where sqrt({short} + eps) belongs"),
+                    (
+                        (stat.sqrt() + eps) ** 2,
+                        f"eps added after the square root: sqrt({short}) + eps where "
+                        f"sqrt({short} + eps) belongs",
+                    ),
+                    (
+                        n * stat + eps,
+                        f"the slice's sum of squares where its mean belongs ({n} times "
+                        f"{long}, n = {n} the size of the slice): the division by n left out",
+                    ),
+                )
+                for form, text in forms:
+                    if _near(s2, form) and not _near(stat + eps, form):
+                        found.add(text)
+    if len(found) != 1:
+        return None
+    return (
+        "each slice's normalizer differs from the expected one by what its factor shows: "
+        + found.pop()
+    )
+
+
+def _near(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return bool(((a - b).abs() <= _FORM_RTOL * b.abs()).all())
 
 
 def _normalizer(c: torch.Tensor, sizes) -> str:
