@@ -119,6 +119,28 @@ def test_a_backward_without_the_path_through_the_mean_is_a_term():
     assert diagnose(e, layer_norm_dx(DY, X, var_term=False), GRAD_INPUTS).kind == "term"
 
 
+def layer_norm_dx_scaled(dy, x, mean_scale, var_scale):
+    """A layer norm's dx whose paths through the mean and the variance are scaled."""
+    _, xhat, std = layer_norm(x)
+    g = dy * GAMMA
+    mean = g.mean(-1, keepdim=True)
+    var = xhat * (g * xhat).mean(-1, keepdim=True)
+    return (g - mean_scale * mean - var_scale * var) / std
+
+
+def test_statistic_paths_of_one_wrong_size_are_read_as_a_count():
+    e = layer_norm_dx(DY, X)
+    # the means of the backward taken over the 6 rows where the 7 entries of a row belong
+    found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 7 / 6, 7 / 6), GRAD_INPUTS)
+    assert found.kind == "term" and "7/6" in found.text and "divided by 6" in found.text
+    # both paths twice their size: a factor, no count
+    found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 2, 2), GRAD_INPUTS)
+    assert "2 times the expected's" in found.text and "divided by" not in found.text
+    # near miss: the two paths scaled apart fit no one factor: the term is missing or extra
+    found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 2, 1), GRAD_INPUTS)
+    assert "missing or extra" in found.text and "times the expected's" not in found.text
+
+
 def test_a_difference_that_is_not_per_slice_is_no_term():
     e = layer_norm_dx(DY, X)
     assert slice_diagnoses.slice_term(e, e + 0.1 * seeded(6, 7, seed=5), GRAD_INPUTS) is None

@@ -277,16 +277,69 @@ def slice_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
             what = f"a constant plus a multiple of `{fits[0]}`"
         else:
             continue  # none, or several arguments explain it: say nothing
+        scaled = _paths_scaled(e, g, k, inputs)
         return Diagnosis(
             "term",
             f"your result differs from the expected, in each slice along {_where(k, e)}, by "
-            f"{what}, with other coefficients in each slice: a term that goes through a "
-            "statistic of the slice (its mean, variance or norm) is missing or extra: in a "
-            "backward pass, the path through that statistic (which depends on every entry of "
-            "the slice) left out, or kept where the statistic is a constant (running "
-            "statistics in eval mode)",
+            f"{what}, with other coefficients in each slice: "
+            + (
+                scaled
+                or "a term that goes through a statistic of the slice (its mean, variance or "
+                "norm) is missing or extra: in a backward pass, the path through that "
+                "statistic (which depends on every entry of the slice) left out, or kept "
+                "where the statistic is a constant (running statistics in eval mode)"
+            ),
         )
     return None
+
+
+def _paths_scaled(e: torch.Tensor, g: torch.Tensor, k: int, inputs: Inputs) -> str | None:
+    """The expected is, slice by slice, ``r * u + a + b * x``: ``u`` an argument ``dy`` of the
+    result's shape (times an argument that broadcasts to it, or not), ``x`` another argument of
+    that shape, ``r`` the slice's factor (a normalization's ``1 / std``) and ``a + b * x`` the
+    terms through the slice's statistics (the paths through its mean and variance, which are
+    affine in ``x`` within a slice); and ``got`` is the expected with those terms ``q`` times
+    their size, one ``q`` for every slice: the text says so, naming the ratio of two sizes of
+    the call when ``q`` is one (a mean over one count where another belongs)."""
+    ones = torch.ones_like(e)
+    shapes = {n: t.shape for n, t in inputs.tensors}
+    full = [(n, t) for n, t in _arguments(e, inputs) if shapes[n] == e.shape]
+    weights = [ones] + [t for n, t in _arguments(e, inputs) if shapes[n] != e.shape]
+    found = set()
+    for dn, dy in full:
+        for w in weights:
+            for xn, x in full:
+                if xn == dn or 4 >= e.shape[k]:
+                    continue
+                fit = _fit([dy * w, ones, x], e, k)
+                if fit is None:
+                    continue
+                r = fit[0][:, :1].expand(-1, e.shape[k])
+                r = r.reshape(e.movedim(k, -1).shape).movedim(-1, k)
+                terms = e - r * dy * w
+                size = float((terms * terms).sum())
+                if size <= 1e-12 * float((e * e).sum()):
+                    continue  # no statistic terms to scale
+                c = float(((g - e) * terms).sum()) / size
+                if _explains(e, g, e + c * terms):
+                    found.add(round(1 + c, 9))
+    if len(found) != 1:
+        return None
+    q = found.pop()
+    text = (
+        f"the terms through the slice's statistics (the paths through its mean and variance) "
+        f"are {q:.6g} times the expected's"
+    )
+    sizes = inputs.sizes(e.shape)
+    for n1, where1 in sizes:
+        for n2, where2 in sizes:
+            if n1 == e.shape[k] and n1 != n2 and abs(q - n1 / n2) <= 1e-6 * q:
+                return (
+                    f"{text}, {n1}/{n2}: an average over the slice divided by {n2} ({where2}) "
+                    f"where {n1} ({where1}, the entries of the slice) belongs, or a count of "
+                    "the wrong dimension in the gradient of the mean or the variance"
+                )
+    return f"{text}: a coefficient of the mean's or the variance's path is wrong"
 
 
 def slice_sums(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
