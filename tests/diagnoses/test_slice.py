@@ -136,9 +136,27 @@ def test_statistic_paths_of_one_wrong_size_are_read_as_a_count():
     # both paths twice their size: a factor, no count
     found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 2, 2), GRAD_INPUTS)
     assert "2 times the expected's" in found.text and "divided by" not in found.text
-    # near miss: the two paths scaled apart fit no one factor: the term is missing or extra
+    # near miss: one path scaled by a plain factor fits no power of the std: missing or extra
     found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 2, 1), GRAD_INPUTS)
     assert "missing or extra" in found.text and "times the expected's" not in found.text
+
+
+def test_one_statistic_path_off_by_a_power_of_the_std_is_named():
+    _, _, std = layer_norm(X)
+    e = layer_norm_dx(DY, X)
+    # the mean's path multiplied by std where it is divided: std**2 times its size, per row
+    got = layer_norm_dx_scaled(DY, X, std**2, 1)
+    found = slice_diagnoses.slice_term(e, got, GRAD_INPUTS)
+    assert "path through the slice's mean is multiplied by the slice's std" in found.text
+    # and with the variance's path a hair off too (an eps left out of one power of it)
+    got = layer_norm_dx_scaled(DY, X, std**2, 1 + 1e-4 * std)
+    found = slice_diagnoses.slice_term(e, got, GRAD_INPUTS)
+    assert "mean is multiplied by the slice's std" in found.text and "off as well" in found.text
+    got = layer_norm_dx_scaled(DY, X, 1, 1 / std)
+    found = slice_diagnoses.slice_term(e, got, GRAD_INPUTS)
+    assert "path through the slice's variance is divided by the slice's std once more" in (
+        found.text
+    )
 
 
 def test_a_difference_that_is_not_per_slice_is_no_term():

@@ -294,38 +294,124 @@ def slice_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
 
 
 def _paths_scaled(e: torch.Tensor, g: torch.Tensor, k: int, inputs: Inputs) -> str | None:
-    """The expected is, slice by slice, ``r * u + a + b * x``: ``u`` an argument ``dy`` of the
-    result's shape (times an argument that broadcasts to it, or not), ``x`` another argument of
-    that shape, ``r`` the slice's factor (a normalization's ``1 / std``) and ``a + b * x`` the
-    terms through the slice's statistics (the paths through its mean and variance, which are
-    affine in ``x`` within a slice); and ``got`` is the expected with those terms ``q`` times
-    their size, one ``q`` for every slice: the text says so, naming the ratio of two sizes of
-    the call when ``q`` is one (a mean over one count where another belongs)."""
+    """The expected is, slice by slice, ``r * u + m + b * xc`` (:func:`_statistic_paths`: ``r``
+    the slice's factor, ``m`` the path through its mean, ``b * xc`` the path through its
+    variance), and ``got`` is the expected with those paths scaled: both by one ``q`` for every
+    slice (named as the ratio of two sizes of the call when it is one: a mean over one count
+    where another belongs), or one path alone by a factor per slice that is a power of ``r``
+    (a multiplication by the slice's std where the division belongs, a power of the std one
+    off)."""
+    d = g - e
+    both, alone = set(), set()
+    for r, m, v in _statistic_paths(e, k, inputs):
+        terms = m + v
+        size = float((terms * terms).sum())
+        if size <= 1e-12 * float((e * e).sum()):
+            continue  # no statistic terms to scale
+        c = float((d * terms).sum()) / size
+        if _explains(e, g, e + c * terms):
+            both.add(round(1 + c, 9))
+            continue
+        for name, path in (("mean", m), ("variance", v)):
+            told = _path_power(e, g, k, r, name, path)
+            if told:
+                alone.add(told)
+        if not alone:
+            alone |= _paths_apart(e, g, k, r, m, v)
+    if len(both) == 1:
+        return _paths_by(both.pop(), e, k, inputs)
+    return alone.pop() if len(alone) == 1 and not both else None
+
+
+def _statistic_paths(e: torch.Tensor, k: int, inputs: Inputs):
+    """Each way to write the expected exactly, slice by slice along ``k``, as ``r * u + m + b *
+    xc``: ``u`` an argument ``dy`` of the result's shape (times an argument that broadcasts to
+    it, or not), ``xc`` another argument of that shape less its slice's mean; yields ``(r, m, b
+    * xc)`` with each slice's coefficients spread over its entries. Within a slice the paths of
+    a normalization's gradient through its mean (a constant) and its variance (a multiple of
+    ``x - mean``) have that form."""
     ones = torch.ones_like(e)
     shapes = {n: t.shape for n, t in inputs.tensors}
     full = [(n, t) for n, t in _arguments(e, inputs) if shapes[n] == e.shape]
     weights = [ones] + [t for n, t in _arguments(e, inputs) if shapes[n] != e.shape]
-    found = set()
+    if 4 >= e.shape[k]:
+        return
     for dn, dy in full:
         for w in weights:
             for xn, x in full:
-                if xn == dn or 4 >= e.shape[k]:
+                if xn == dn:
                     continue
-                fit = _fit([dy * w, ones, x], e, k)
-                if fit is None:
-                    continue
-                r = fit[0][:, :1].expand(-1, e.shape[k])
-                r = r.reshape(e.movedim(k, -1).shape).movedim(-1, k)
-                terms = e - r * dy * w
-                size = float((terms * terms).sum())
-                if size <= 1e-12 * float((e * e).sum()):
-                    continue  # no statistic terms to scale
-                c = float(((g - e) * terms).sum()) / size
-                if _explains(e, g, e + c * terms):
-                    found.add(round(1 + c, 9))
-    if len(found) != 1:
+                xc = x - x.mean(k, keepdim=True)
+                fit = _fit([dy * w, ones, xc], e, k)
+                if fit is not None:
+                    r, a, b = (_spread(fit[0][:, i], e, k) for i in range(3))
+                    yield r, a, b * xc
+
+
+def _spread(c: torch.Tensor, e: torch.Tensor, k: int) -> torch.Tensor:
+    """One coefficient per slice along ``k`` over the entries of its slice, in ``e``'s shape."""
+    return c[:, None].expand(-1, e.shape[k]).reshape(e.movedim(k, -1).shape).movedim(-1, k)
+
+
+_POWERS = (
+    (-2, "multiplied by the slice's std where it is divided by it (a factor std**2 too many)"),
+    (2, "divided by the slice's std where it is multiplied by it (a factor 1/std**2 too many)"),
+    (-1, "with a division by the slice's std left out (a factor std too many)"),
+    (1, "divided by the slice's std once more (a factor 1/std too many)"),
+)
+
+
+def _path_power(
+    e: torch.Tensor, g: torch.Tensor, k: int, r: torch.Tensor, name: str, path: torch.Tensor
+) -> str | None:
+    """``got`` is the expected with one path ``q`` times its size, ``q`` a power of the slice's
+    ``r`` (``1 / std``) on every slice: the text says which power."""
+    if float((path * path).sum()) <= 1e-12 * float((e * e).sum()):
         return None
-    q = found.pop()
+    size = (path * path).sum(k, keepdim=True)
+    if bool((size == 0).any()):
+        return None
+    q = 1 + ((g - e) * path).sum(k, keepdim=True) / size
+    if not _explains(e, g, e + (q - 1) * path):
+        return None
+    rk = r.mean(k, keepdim=True)
+    for power, words in _POWERS:
+        if _near(q, rk**power) and not _near(rk**power, torch.ones_like(rk)):
+            return f"the path through the slice's {name} is {words}"
+    return None
+
+
+def _paths_apart(
+    e: torch.Tensor, g: torch.Tensor, k: int, r: torch.Tensor, m: torch.Tensor, v: torch.Tensor
+) -> set[str]:
+    """Both paths scaled, each by a factor of its own per slice (``got - e = (qm - 1) * m +
+    (qv - 1) * v`` exactly): a path whose factor is a power of ``r`` is named, the other one
+    said to be off too (a second, smaller slip: an eps left out of one power of the variance,
+    say). Nothing when neither factor is a power."""
+    if min(float((m * m).sum()), float((v * v).sum())) <= 1e-12 * float((e * e).sum()):
+        return set()
+    fit = _fit([m, v], g - e, k)
+    if fit is None or not _explains(e, g, e + fit[1]):
+        return set()
+    rk = r.mean(k, keepdim=True)
+    shape = rk.shape
+    qs = {"mean": 1 + fit[0][:, 0].reshape(shape), "variance": 1 + fit[0][:, 1].reshape(shape)}
+    named = []
+    for name, q in qs.items():
+        for power, words in _POWERS:
+            if _near(q, rk**power) and not _near(rk**power, torch.ones_like(rk)):
+                named.append((name, words))
+    if len(named) != 1:
+        return set()
+    name, words = named[0]
+    other = "variance" if name == "mean" else "mean"
+    return {
+        f"the path through the slice's {name} is {words}; the path through its {other} is "
+        "off as well, by a factor of its own in each slice (a second, smaller slip in it)"
+    }
+
+
+def _paths_by(q: float, e: torch.Tensor, k: int, inputs: Inputs) -> str:
     text = (
         f"the terms through the slice's statistics (the paths through its mean and variance) "
         f"are {q:.6g} times the expected's"
