@@ -93,6 +93,10 @@ def test_a_probability_where_its_negative_log_belongs():
     # near misses: a negative expected is no -log of a probability; another value is none
     assert pattern.probability_for_log(-losses, torch.exp(losses), Inputs()) is None
     assert pattern.probability_for_log(losses, torch.exp(-losses) * 1.01, Inputs()) is None
+    # answers of ones and zeros fit exp(-loss) only where it rounds to 1 or 0: no reading
+    tiny, huge = torch.full((3,), 1e-17).double(), torch.full((3,), 800.0).double()
+    assert pattern.probability_for_log(tiny, torch.ones(3).double(), Inputs()) is None
+    assert pattern.probability_for_log(huge, torch.zeros(3).double(), Inputs()) is None
 
 
 def descent_1d(w, lr=0.1, steps=8, once=False):
