@@ -167,6 +167,15 @@ def test_each_rule_writes_its_slips_into_one_node():
     assert [k for k, _ in rules_of(added, bookkeeping.accumulated)] == ["accumulate"]
     # a sum that carries nothing over (a local, not read from a state nor looped) is left alone
     assert rules_of("def f(a, b):\n    s = a + b\n    return s", bookkeeping.accumulated) == []
+    # a moving average read from a state, written as `+=`: the old value counted once more
+    average = (
+        "def step(g, state, a=0.9):\n    v = state.get('v')\n"
+        "    v = g * g if v is None else a * v + (1 - a) * g * g\n    return v"
+    )
+    found = rules_of(average, bookkeeping.accumulated)
+    assert [k for k, _ in found] == ["accumulate"] and "`v +=`" in found[0][1]
+    # a sum of fresh values, read from no state, carries nothing: left alone
+    assert rules_of("def f(a, b):\n    v = a * b + a\n    return v", bookkeeping.accumulated) == []
     flag = "def bn(x, training=True):\n    return x.mean() if training else x"
     assert [k for k, _ in rules_of(flag, bookkeeping.mode_forced)] == ["mode", "mode"]
     counter = "def step(p, state):\n    t = state.get('t', 0) + 1\n    return p, {'t': t}"

@@ -77,6 +77,27 @@ def test_a_number_on_the_left_of_a_class_without_reflected_methods():
     assert raised(error_of(lambda: Value() * 2.0)) is None
 
 
+def test_a_number_given_to_an_operator_that_reads_its_other_operand_as_a_node():
+    class Node:
+        def __init__(self, data):
+            self.data = data
+
+        def __add__(self, other):
+            return Node(self.data + other.data)  # `other` never wrapped
+
+    error = error_of(lambda: Node(1.0) + 2.0)
+    found = raised(error, where=["autograd.py:7 in __add__"])
+    assert found.kind == "operator" and "__add__" in found.text and "`other.data`" in found.text
+    # near misses: the same error outside an operator method, or with no frame known, is
+    # another mistake (an attribute of a number read anywhere)
+    assert raised(error, where=["autograd.py:9 in backward"]) is None
+    assert raised(error) is None
+    assert (
+        raised(AttributeError("'Node' object has no attribute 'grad'"), ["a.py:1 in __add__"])
+        is None
+    )
+
+
 def test_a_matrix_product_that_fits_transposed():
     W = torch.zeros(3, 4)
     found = raised(error_of(lambda: torch.zeros(5, 4) @ W))  # dx = dy @ W where W.T belongs

@@ -84,6 +84,21 @@ def test_a_logarithm_in_another_base():
     assert diagnose(float(expected[0]), float(expected[0]) * 0.45, Inputs()) is None
 
 
+def test_a_probability_where_its_negative_log_belongs():
+    loss = math.log(10.0)  # uniform logits over 10 classes: the loss is ln 10
+    found = diagnose(loss, 0.1, Inputs())  # the probability 1/10 returned
+    assert found.kind == "omitted" and "-log left out" in found.text
+    losses = torch.tensor([0.3, 1.2, 2.5], dtype=torch.float64)
+    assert diagnose(losses, torch.exp(-losses), Inputs()).kind == "omitted"
+    # near misses: a negative expected is no -log of a probability; another value is none
+    assert pattern.probability_for_log(-losses, torch.exp(losses), Inputs()) is None
+    assert pattern.probability_for_log(losses, torch.exp(-losses) * 1.01, Inputs()) is None
+    # answers of ones and zeros fit exp(-loss) only where it rounds to 1 or 0: no reading
+    tiny, huge = torch.full((3,), 1e-17).double(), torch.full((3,), 800.0).double()
+    assert pattern.probability_for_log(tiny, torch.ones(3).double(), Inputs()) is None
+    assert pattern.probability_for_log(huge, torch.zeros(3).double(), Inputs()) is None
+
+
 def descent_1d(w, lr=0.1, steps=8, once=False):
     out, g0 = [w], 2 * (w - 3)
     for _ in range(steps):

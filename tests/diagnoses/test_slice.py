@@ -51,7 +51,7 @@ def test_each_slice_scaled_by_its_own_factor_names_the_normalizer():
     found = slice_diagnoses.slice_factor(
         layer_norm(tiny)[0], layer_norm(tiny, eps_outside=True)[0], inputs
     )
-    assert found.kind == "factor" and "eps added outside the square root" in found.text
+    assert found.kind == "factor" and "eps added after the square root" in found.text
     assert "dimension 1" in found.text and "apart from `beta`" in found.text
     # through the whole chain of tiers, nothing tensor-wide explains it first
     assert diagnose(layer_norm(tiny)[0], layer_norm(tiny, eps_outside=True)[0], inputs).kind == (
@@ -64,6 +64,42 @@ def test_a_variance_divided_by_n_minus_1_is_named_from_its_factor():
         layer_norm(X)[0], layer_norm(X, unbiased=True)[0], NORM_INPUTS
     )
     assert found.kind == "factor" and "7/6" in found.text and "n - 1" in found.text
+
+
+def layer_norm_by(x, normalizer):
+    """Rows of ``x`` centred, divided by ``normalizer(var)`` and scaled and shifted."""
+    xc = x - x.mean(-1, keepdim=True)
+    return GAMMA * xc / normalizer(xc.pow(2).mean(-1, keepdim=True)) + BETA
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "named"),
+    [
+        (lambda var: var.sqrt(), "eps left out: sqrt(var) where sqrt(var + eps) belongs"),
+        (lambda var: var.sqrt() + 1e-5, "eps added after the square root"),
+        (lambda var: (7 * var + 1e-5).sqrt(), "sum of squares where its mean belongs (7 times"),
+    ],
+)
+def test_the_normalizer_is_read_from_the_factors_when_one_form_gives_them(normalizer, named):
+    tiny = X * 1e-2  # rows of small spread: eps's place shows in the factors
+    inputs = Inputs(
+        tensors=[("x", tiny), ("gamma", GAMMA), ("beta", BETA)], numbers=[("eps", 1e-5)]
+    )
+    e = layer_norm_by(tiny, lambda var: (var + 1e-5).sqrt())
+    found = slice_diagnoses.slice_factor(e, layer_norm_by(tiny, normalizer), inputs)
+    assert found.kind == "factor" and named in found.text
+    assert "several" not in found.text and "or of another value" not in found.text
+
+
+def test_a_normalizer_of_no_form_keeps_the_list_of_what_it_may_be():
+    tiny = X * 1e-2
+    inputs = Inputs(
+        tensors=[("x", tiny), ("gamma", GAMMA), ("beta", BETA)], numbers=[("eps", 1e-5)]
+    )
+    e = layer_norm_by(tiny, lambda var: (var + 1e-5).sqrt())
+    got = layer_norm_by(tiny, lambda var: (var + 3e-5).sqrt())  # eps of another value
+    found = slice_diagnoses.slice_factor(e, got, inputs)
+    assert found.kind == "factor" and "or of another value" in found.text
 
 
 def test_a_factor_that_is_not_one_per_slice_is_no_normalizer():
@@ -81,6 +117,46 @@ def test_a_backward_without_the_path_through_the_mean_is_a_term():
     found = slice_diagnoses.slice_term(e, layer_norm_dx(DY, X, var_term=False), GRAD_INPUTS)
     assert found.kind == "term" and "a multiple of `x`" in found.text
     assert diagnose(e, layer_norm_dx(DY, X, var_term=False), GRAD_INPUTS).kind == "term"
+
+
+def layer_norm_dx_scaled(dy, x, mean_scale, var_scale):
+    """A layer norm's dx whose paths through the mean and the variance are scaled."""
+    _, xhat, std = layer_norm(x)
+    g = dy * GAMMA
+    mean = g.mean(-1, keepdim=True)
+    var = xhat * (g * xhat).mean(-1, keepdim=True)
+    return (g - mean_scale * mean - var_scale * var) / std
+
+
+def test_statistic_paths_of_one_wrong_size_are_read_as_a_count():
+    e = layer_norm_dx(DY, X)
+    # the means of the backward taken over the 6 rows where the 7 entries of a row belong
+    found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 7 / 6, 7 / 6), GRAD_INPUTS)
+    assert found.kind == "term" and "7/6" in found.text and "divided by 6" in found.text
+    # both paths twice their size: a factor, no count
+    found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 2, 2), GRAD_INPUTS)
+    assert "2 times the expected's" in found.text and "divided by" not in found.text
+    # near miss: one path scaled by a plain factor fits no power of the std: missing or extra
+    found = slice_diagnoses.slice_term(e, layer_norm_dx_scaled(DY, X, 2, 1), GRAD_INPUTS)
+    assert "missing or extra" in found.text and "times the expected's" not in found.text
+
+
+def test_one_statistic_path_off_by_a_power_of_the_std_is_named():
+    _, _, std = layer_norm(X)
+    e = layer_norm_dx(DY, X)
+    # the mean's path multiplied by std where it is divided: std**2 times its size, per row
+    got = layer_norm_dx_scaled(DY, X, std**2, 1)
+    found = slice_diagnoses.slice_term(e, got, GRAD_INPUTS)
+    assert "path through the slice's mean is multiplied by the slice's std" in found.text
+    # and with the variance's path a hair off too (an eps left out of one power of it)
+    got = layer_norm_dx_scaled(DY, X, std**2, 1 + 1e-4 * std)
+    found = slice_diagnoses.slice_term(e, got, GRAD_INPUTS)
+    assert "mean is multiplied by the slice's std" in found.text and "off as well" in found.text
+    got = layer_norm_dx_scaled(DY, X, 1, 1 / std)
+    found = slice_diagnoses.slice_term(e, got, GRAD_INPUTS)
+    assert "path through the slice's variance is divided by the slice's std once more" in (
+        found.text
+    )
 
 
 def test_a_difference_that_is_not_per_slice_is_no_term():

@@ -56,6 +56,36 @@ def accumulated(node: Any, context: Context) -> Iterator[Slip]:
                     "an assignment where the reference adds to a running total: `=` for "
                     "`+=` (each contribution overwrites the ones before it)",
                 )
+    yield from _added_to_itself(node, context)
+
+
+def _added_to_itself(node: Any, context: Context) -> Iterator[Slip]:
+    """``v += expr`` where the reference writes ``v = expr`` and ``expr`` already reads ``v``
+    (a moving average ``v = a * v + (1 - a) * g``, a value carried over calls): the old value
+    counted once more. In a conditional expression only a branch that reads ``v`` changes (the
+    other one starts ``v``)."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return
+    target = node.targets[0]
+    if not (isinstance(target, ast.Name) and target.id in context.totals):
+        return
+    branches = [node.value]
+    if isinstance(node.value, ast.IfExp):
+        branches = [node.value.body, node.value.orelse]
+    for branch in branches:
+        reads = any(
+            isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load)
+            for n in ast.walk(branch)
+        )
+        if reads and isinstance(branch, ast.BinOp):
+            yield (
+                branch,
+                ast.BinOp(ast.Name(target.id, ast.Load()), ast.Add(), copy.deepcopy(branch)),
+                "accumulate",
+                f"`{target.id} +=` where the reference assigns `{target.id} =` a value that "
+                f"already holds the old `{target.id}` (a moving average): the old value counted "
+                "once more",
+            )
 
 
 def mode_forced(node: Any, context: Context) -> Iterator[Slip]:

@@ -17,6 +17,9 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
 - ``TypeError: unsupported operand type(s) for +: 'float' and 'Value'``: a number on the left of
   an operator and an object of the student's own class on the right; Python then calls the
   reflected method (``__radd__``), which the class lacks (kind ``operator``);
+- ``AttributeError: 'float' object has no attribute 'data'`` raised in an operator method of
+  the student's class (``__add__``, ``__mul__``, ...): a number on the other side of the
+  operator, never wrapped into the class (kind ``operator``);
 - ``mat1 and mat2 shapes cannot be multiplied (5x4 and 3x4)``: a matrix product whose shapes fit
   once one operand is transposed, a matrix used as its transpose (kind ``layout``);
 - ``expected m1 and m2 to have the same dtype, but got: float != double`` (and torch's other
@@ -81,6 +84,8 @@ def raised(exc: BaseException, where: Sequence[str] = ()) -> Diagnosis | None:
             "and an explicit stack or list instead",
         )
     text = str(exc)
+    if isinstance(exc, AttributeError):
+        return _number_operand(text, where)
     if isinstance(exc, TypeError):
         return _reflected(text)
     if isinstance(exc, RuntimeError):
@@ -180,6 +185,30 @@ def _reflected(text: str) -> Diagnosis | None:
         f"`number {op.strip()} {right}` fails: with a number on the left Python asks the "
         f"number first, then your class's reflected method for the operator (__radd__ for +, "
         f"__rsub__, __rmul__, __rtruediv__, __rpow__), which {right} does not define",
+    )
+
+
+# "'float' object has no attribute 'data'", raised in an operator method of the student's class
+_NUMBER_ATTRIBUTE = re.compile(r"'(int|float|bool)' object has no attribute '(\w+)'")
+_OPERATOR_METHOD = re.compile(r" in (__r?(?:add|sub|mul|truediv|floordiv|pow|matmul)__)$")
+
+
+def _number_operand(text: str, where: Sequence[str]) -> Diagnosis | None:
+    """A number given to an operator method of the student's class (``a + 2`` calls
+    ``a.__add__(2)``), which reads an attribute of its other operand as if it were an object of
+    that class (``other.data``): the number is never wrapped."""
+    number = _NUMBER_ATTRIBUTE.search(text)
+    method = _OPERATOR_METHOD.search(where[-1]) if where else None
+    if number is None or method is None:
+        return None
+    kind, attribute = number.groups()
+    return Diagnosis(
+        "operator",
+        f"a plain number ({'an' if kind == 'int' else 'a'} {kind}) reached your "
+        f"{method.group(1)} as its other operand, "
+        f"which your code reads as an object of your class (`other.{attribute}`): wrap a "
+        "number first (other = other if isinstance(other, Value) else Value(other)), so that "
+        "an expression such as `a + 2` or `a * 3` works",
     )
 
 

@@ -261,6 +261,7 @@ TIERS: tuple[tuple[Entry, ...], ...] = (
         E("pattern.bound_side", "branch"),
         E("pattern.argument_returned", "order"),
         E("pattern.log_base", "factor"),
+        E("pattern.probability_for_log", "omitted"),
         E("pattern.frozen_step", "step"),
         E("pattern.mirrored_phases", "sign"),
         E("derivative.log_argument", "factor"),

@@ -20,7 +20,8 @@ numbers (counts, indices, epochs) are no schedule and are left alone.
 - :func:`input_returned`: a tensor equal to one tensor argument of the call, and to no other,
   that the expected is not: that argument handed back unchanged, the computation skipped on
   this path (an evaluation mode that returns its input, an upstream gradient passed through).
-- :func:`log_base`: a constant factor that is the ratio of two logarithms (log10 for log).
+- :func:`log_base`: a constant factor that is the ratio of two logarithms (log10 for log);
+- :func:`probability_for_log`: ``exp(-expected)``, a probability where its negative log belongs.
 - :func:`frozen_step`: a trajectory whose every step is the expected's first one (a gradient
   computed once and reused).
 - :func:`mirrored_phases`: a sequence in two or three phases, each run from its end to its
@@ -218,6 +219,24 @@ def log_base(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
                 f"your result is the expected times {c:.4g}, the ratio of two logarithms: {what}",
             )
     return None
+
+
+def probability_for_log(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
+    """``got == exp(-expected)`` with the expected positive (a loss that is a negative log of
+    a probability): the probability returned where its negative log belongs. ``exp`` of a
+    number is odd enough to count even for a single one, once it is told apart from 1 and from
+    0: below a loss of 1e-6 exp(-loss) is within rounding of 1 (an answer of ones fits it), above
+    700 it is below 1e-304 (an answer of zeros fits it)."""
+    if not bool(((e > 1e-6) & (e < 700)).all()) or same(g, e):
+        return None
+    if not same(g, torch.exp(-e)):
+        return None
+    return Diagnosis(
+        "omitted",
+        "your result is exp(-expected): a probability where its negative log belongs (the "
+        "-log left out: the mean of the probabilities where the mean of -log(probability) "
+        "belongs)",
+    )
 
 
 def frozen_step(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:

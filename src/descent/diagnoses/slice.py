@@ -52,6 +52,7 @@ class Inputs(Protocol):
     this one for its tier, so this one cannot import it)."""
 
     tensors: list[tuple[str, torch.Tensor]]
+    numbers: list[tuple[str, float]]
 
     def sizes(self, shape: Any) -> list[tuple[int, str]]: ...
 
@@ -149,10 +150,11 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
             return _one_factor(name, torch.cat(list(fits.values())), e.shape)
         for k, factors in fits.items():
             apart = f" (apart from `{name}`, added to both)" if name else ""
+            told = _normalizer_read(factors, k, e, inputs) or _normalizer(factors, e.shape)
             return Diagnosis(
                 "factor",
                 f"each slice of your result along {_where(k, e)} is the expected's slice"
-                f"{apart} times a factor of its own: " + _normalizer(factors, e.shape),
+                f"{apart} times a factor of its own: " + told,
             )
     return None
 
@@ -188,6 +190,61 @@ def _bessel(c: torch.Tensor, sizes) -> str | None:
     return None
 
 
+# How close a normalizer solved from the factors must come to a form, relative to its size: the
+# forms differ by eps / var (1e-6 and more on the graders' inputs), the fit by rounding (1e-14).
+_FORM_RTOL = 1e-9
+
+
+def _normalizer_read(c: torch.Tensor, k: int, e: torch.Tensor, inputs: Inputs) -> str | None:
+    """Which wrong normalizer the per-slice factors ``c`` are, when the expected normalizes each
+    slice of an argument ``x`` (of the result's shape) by ``sqrt(stat + eps)``, ``stat`` its
+    biased variance or its mean square along dimension ``k`` and ``eps`` a number of the call:
+    the student's normalizer is then ``sqrt(stat + eps) / c``, and it is read as one form only
+    when exactly one form (of one statistic and one eps) gives it on every slice, to
+    ``_FORM_RTOL``: eps left out, eps added after the square root, or the slice's sum of
+    squares where its mean belongs."""
+    n = e.shape[k]
+    eps_values = [v for name, v in inputs.numbers if "eps" in name.lower() and 0 < v < 1]
+    found = set()
+    for _, x in inputs.tensors:
+        if x.shape != e.shape or not x.is_floating_point():
+            continue
+        rows = _slices(x.to(torch.float64), k)
+        stats = (
+            ("var", "the variance", rows.var(-1, unbiased=False)),
+            ("mean(x**2)", "the mean square", (rows * rows).mean(-1)),
+        )
+        for short, long, stat in stats:
+            for eps in eps_values or [1e-5]:
+                s2 = (stat + eps) / (c * c)
+                forms = (
+                    (stat, f"eps left out: sqrt({short}) where sqrt({short} + eps) belongs"),
+                    (
+                        (stat.sqrt() + eps) ** 2,
+                        f"eps added after the square root: sqrt({short}) + eps where "
+                        f"sqrt({short} + eps) belongs",
+                    ),
+                    (
+                        n * stat + eps,
+                        f"the slice's sum of squares where its mean belongs ({n} times "
+                        f"{long}, n = {n} the size of the slice): the division by n left out",
+                    ),
+                )
+                for form, text in forms:
+                    if _near(s2, form) and not _near(stat + eps, form):
+                        found.add(text)
+    if len(found) != 1:
+        return None
+    return (
+        "each slice's normalizer differs from the expected one by what its factor shows: "
+        + found.pop()
+    )
+
+
+def _near(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return bool(((a - b).abs() <= _FORM_RTOL * b.abs()).all())
+
+
 def _normalizer(c: torch.Tensor, sizes) -> str:
     """What factors ``c``, one per slice, say about the slices' normalizer."""
     return _bessel(c, sizes) or (
@@ -220,16 +277,155 @@ def slice_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
             what = f"a constant plus a multiple of `{fits[0]}`"
         else:
             continue  # none, or several arguments explain it: say nothing
+        scaled = _paths_scaled(e, g, k, inputs)
         return Diagnosis(
             "term",
             f"your result differs from the expected, in each slice along {_where(k, e)}, by "
-            f"{what}, with other coefficients in each slice: a term that goes through a "
-            "statistic of the slice (its mean, variance or norm) is missing or extra: in a "
-            "backward pass, the path through that statistic (which depends on every entry of "
-            "the slice) left out, or kept where the statistic is a constant (running "
-            "statistics in eval mode)",
+            f"{what}, with other coefficients in each slice: "
+            + (
+                scaled
+                or "a term that goes through a statistic of the slice (its mean, variance or "
+                "norm) is missing or extra: in a backward pass, the path through that "
+                "statistic (which depends on every entry of the slice) left out, or kept "
+                "where the statistic is a constant (running statistics in eval mode)"
+            ),
         )
     return None
+
+
+def _paths_scaled(e: torch.Tensor, g: torch.Tensor, k: int, inputs: Inputs) -> str | None:
+    """The expected is, slice by slice, ``r * u + m + b * xc`` (:func:`_statistic_paths`: ``r``
+    the slice's factor, ``m`` the path through its mean, ``b * xc`` the path through its
+    variance), and ``got`` is the expected with those paths scaled: both by one ``q`` for every
+    slice (named as the ratio of two sizes of the call when it is one: a mean over one count
+    where another belongs), or one path alone by a factor per slice that is a power of ``r``
+    (a multiplication by the slice's std where the division belongs, a power of the std one
+    off)."""
+    d = g - e
+    both, alone = set(), set()
+    for r, m, v in _statistic_paths(e, k, inputs):
+        terms = m + v
+        size = float((terms * terms).sum())
+        if size <= 1e-12 * float((e * e).sum()):
+            continue  # no statistic terms to scale
+        c = float((d * terms).sum()) / size
+        if _explains(e, g, e + c * terms):
+            both.add(round(1 + c, 9))
+            continue
+        for name, path in (("mean", m), ("variance", v)):
+            told = _path_power(e, g, k, r, name, path)
+            if told:
+                alone.add(told)
+        if not alone:
+            alone |= _paths_apart(e, g, k, r, m, v)
+    if len(both) == 1:
+        return _paths_by(both.pop(), e, k, inputs)
+    return alone.pop() if len(alone) == 1 and not both else None
+
+
+def _statistic_paths(e: torch.Tensor, k: int, inputs: Inputs):
+    """Each way to write the expected exactly, slice by slice along ``k``, as ``r * u + m + b *
+    xc``: ``u`` an argument ``dy`` of the result's shape (times an argument that broadcasts to
+    it, or not), ``xc`` another argument of that shape less its slice's mean; yields ``(r, m, b
+    * xc)`` with each slice's coefficients spread over its entries. Within a slice the paths of
+    a normalization's gradient through its mean (a constant) and its variance (a multiple of
+    ``x - mean``) have that form."""
+    ones = torch.ones_like(e)
+    shapes = {n: t.shape for n, t in inputs.tensors}
+    full = [(n, t) for n, t in _arguments(e, inputs) if shapes[n] == e.shape]
+    weights = [ones] + [t for n, t in _arguments(e, inputs) if shapes[n] != e.shape]
+    if 4 >= e.shape[k]:
+        return
+    for dn, dy in full:
+        for w in weights:
+            for xn, x in full:
+                if xn == dn:
+                    continue
+                xc = x - x.mean(k, keepdim=True)
+                fit = _fit([dy * w, ones, xc], e, k)
+                if fit is not None:
+                    r, a, b = (_spread(fit[0][:, i], e, k) for i in range(3))
+                    yield r, a, b * xc
+
+
+def _spread(c: torch.Tensor, e: torch.Tensor, k: int) -> torch.Tensor:
+    """One coefficient per slice along ``k`` over the entries of its slice, in ``e``'s shape."""
+    return c[:, None].expand(-1, e.shape[k]).reshape(e.movedim(k, -1).shape).movedim(-1, k)
+
+
+_POWERS = (
+    (-2, "multiplied by the slice's std where it is divided by it (a factor std**2 too many)"),
+    (2, "divided by the slice's std where it is multiplied by it (a factor 1/std**2 too many)"),
+    (-1, "with a division by the slice's std left out (a factor std too many)"),
+    (1, "divided by the slice's std once more (a factor 1/std too many)"),
+)
+
+
+def _path_power(
+    e: torch.Tensor, g: torch.Tensor, k: int, r: torch.Tensor, name: str, path: torch.Tensor
+) -> str | None:
+    """``got`` is the expected with one path ``q`` times its size, ``q`` a power of the slice's
+    ``r`` (``1 / std``) on every slice: the text says which power."""
+    if float((path * path).sum()) <= 1e-12 * float((e * e).sum()):
+        return None
+    size = (path * path).sum(k, keepdim=True)
+    if bool((size == 0).any()):
+        return None
+    q = 1 + ((g - e) * path).sum(k, keepdim=True) / size
+    if not _explains(e, g, e + (q - 1) * path):
+        return None
+    rk = r.mean(k, keepdim=True)
+    for power, words in _POWERS:
+        if _near(q, rk**power) and not _near(rk**power, torch.ones_like(rk)):
+            return f"the path through the slice's {name} is {words}"
+    return None
+
+
+def _paths_apart(
+    e: torch.Tensor, g: torch.Tensor, k: int, r: torch.Tensor, m: torch.Tensor, v: torch.Tensor
+) -> set[str]:
+    """Both paths scaled, each by a factor of its own per slice (``got - e = (qm - 1) * m +
+    (qv - 1) * v`` exactly): a path whose factor is a power of ``r`` is named, the other one
+    said to be off too (a second, smaller slip: an eps left out of one power of the variance,
+    say). Nothing when neither factor is a power."""
+    if min(float((m * m).sum()), float((v * v).sum())) <= 1e-12 * float((e * e).sum()):
+        return set()
+    fit = _fit([m, v], g - e, k)
+    if fit is None or not _explains(e, g, e + fit[1]):
+        return set()
+    rk = r.mean(k, keepdim=True)
+    shape = rk.shape
+    qs = {"mean": 1 + fit[0][:, 0].reshape(shape), "variance": 1 + fit[0][:, 1].reshape(shape)}
+    named = []
+    for name, q in qs.items():
+        for power, words in _POWERS:
+            if _near(q, rk**power) and not _near(rk**power, torch.ones_like(rk)):
+                named.append((name, words))
+    if len(named) != 1:
+        return set()
+    name, words = named[0]
+    other = "variance" if name == "mean" else "mean"
+    return {
+        f"the path through the slice's {name} is {words}; the path through its {other} is "
+        "off as well, by a factor of its own in each slice (a second, smaller slip in it)"
+    }
+
+
+def _paths_by(q: float, e: torch.Tensor, k: int, inputs: Inputs) -> str:
+    text = (
+        f"the terms through the slice's statistics (the paths through its mean and variance) "
+        f"are {q:.6g} times the expected's"
+    )
+    sizes = inputs.sizes(e.shape)
+    for n1, where1 in sizes:
+        for n2, where2 in sizes:
+            if n1 == e.shape[k] and n1 != n2 and abs(q - n1 / n2) <= 1e-6 * q:
+                return (
+                    f"{text}, {n1}/{n2}: an average over the slice divided by {n2} ({where2}) "
+                    f"where {n1} ({where1}, the entries of the slice) belongs, or a count of "
+                    "the wrong dimension in the gradient of the mean or the variance"
+                )
+    return f"{text}: a coefficient of the mean's or the variance's path is wrong"
 
 
 def slice_sums(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
