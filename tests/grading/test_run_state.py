@@ -143,12 +143,16 @@ def _summed(pred, target):
     return ((pred - target) ** 2).sum()
 
 
-def test_a_catalogued_variant_s_inputs_are_keyed_to_its_own_code_only():
+def test_a_catalogued_variant_s_inputs_are_keyed_to_its_own_code_only(monkeypatch):
     from descent.calls.impl import PatchedImplementation
+    from descent.grading import run_state
     from descent.grading.run_state import GradingState
+    from descent.variants import Variant
 
     def digest(base: str, name: str, fn) -> str:
         # the reference's code is not read: a state without one keys the variant all the same
+        variant = Variant(name.split(":")[1], "losses.mse", "t", "bug", functions={fn.__name__: fn})
+        monkeypatch.setattr(run_state.catalogue, "get", lambda n: variant)
         state = SimpleNamespace(_codes={}, reference=SimpleNamespace(sources={"losses": base}))
         impl = PatchedImplementation(object(), name, {("losses", "mse_forward"): fn})
         return GradingState.code_of(state, impl)
@@ -156,8 +160,7 @@ def test_a_catalogued_variant_s_inputs_are_keyed_to_its_own_code_only():
     first = digest("def mse_forward(p, t): ...", "bug:mse_halved", _halved)
     # an exercise added to the reference's module draws no new inputs for this variant
     assert (
-        digest("def mse_forward(p, t): ...\ndef smooth_l1(p, t): ...", "bug:mse_halved", _halved)
-        == first
+        digest("def mse_forward(p, t): ...\ndef l1(p, t): ...", "bug:mse_halved", _halved) == first
     )
     assert digest("", "bug:mse_halved", _summed) != first  # its own code changed
     assert digest("", "bug:mse_other", _halved) != first  # another variant's name

@@ -432,6 +432,20 @@ class ModuleView:
         return f"<module {self._name} of {self._owner}>"
 
 
+def function_sources(functions: Mapping[tuple[str, str], Callable]) -> dict[str, str]:
+    """``module.function`` -> source of each function: a catalogued variant's own code, which
+    keys its inputs (descent.grading.run_state), so that editing the reference or another
+    variant draws this one's inputs again only where its own code changed."""
+    found = {}
+    for (module, name), fn in functions.items():
+        try:
+            text = inspect.getsource(fn)
+        except (OSError, TypeError):  # made at run time: its name stands for it
+            text = getattr(fn, "__qualname__", type(fn).__name__)
+        found[f"{module}.{name}"] = text
+    return found
+
+
 class PatchedImplementation(Implementation):
     """Another implementation with some functions replaced: a catalogued variant.
 
@@ -462,20 +476,6 @@ class PatchedImplementation(Implementation):
     @property
     def root(self) -> Path | None:
         return self._root
-
-    def own_sources(self) -> dict[str, str]:
-        """``module.function`` -> source of each replaced function: the variant's own code,
-        which keys its inputs (descent.grading.run_state), so that editing the reference or
-        another variant draws this one's inputs again only where its own code changed."""
-        found = {}
-        for module, functions in self._by_module.items():
-            for name, fn in functions.items():
-                try:
-                    text = inspect.getsource(fn)
-                except (OSError, TypeError):  # made at run time: its name stands for it
-                    text = getattr(fn, "__qualname__", type(fn).__name__)
-                found[f"{module}.{name}"] = text
-        return found
 
     def module(self, name: str) -> Any:
         if name not in self._views:

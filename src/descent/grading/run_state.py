@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from .. import catalogue, results
-from ..calls.impl import FolderImplementation, Implementation
+from ..calls.impl import FolderImplementation, Implementation, function_sources
 from . import input_seed, plugin_workers
 
 STATE = pytest.StashKey["GradingState"]()
@@ -163,8 +163,11 @@ class GradingState:
         exercise to a module of ``solutions/`` would then draw new inputs for every variant of
         that module, and move the diagnoses recorded for them (graders/generic_names.json)."""
         if impl.name not in self._codes:
-            if getattr(impl, "kind", "") == "patched":
-                digest = input_seed.code_digest(impl.own_sources(), impl.name)
+            variant = variant_of(impl)
+            if variant is not None:  # in this process or through a worker alike
+                # a derived variant's functions call the base only when run: none is needed here
+                own = function_sources(variant.overrides(lambda module, name: None))
+                digest = input_seed.code_digest(own, impl.name)
             else:
                 digest = input_seed.code_digest(plugin_workers.sources_of(impl))
             self._codes[impl.name] = digest
