@@ -75,7 +75,9 @@ def test_a_limit_counts_cpu_time_and_waiting_only_past_its_ceiling():
     with timelimit.guard("waits", 0.2):
         time.sleep(0.4)
     start = time.monotonic()
-    with pytest.raises(timelimit.CallTimeout, match="`sleeps` did not return within 2 s of waiting"):
+    with pytest.raises(
+        timelimit.CallTimeout, match="`sleeps` did not return within 2 s of waiting"
+    ):
         with timelimit.guard("sleeps", 0.2):
             time.sleep(30)
     assert 1.9 < time.monotonic() - start < 6
