@@ -12,12 +12,13 @@ Two places, one harness (:mod:`descent.testwriting.harness`):
   they expect, typed and capped.
 
 In a worker, one run is two requests: the import of the file (its cases), then every case kept,
-one after the other, answered together (the same cases, in the same order, in the same worker,
-as one request per case would run them). When that request fails (a case ran out of time or
-crashed the worker, or raised past the harness), the run is made again case by case in a fresh
-worker, where the case that failed is answered as such and the next one gets a fresh worker
-again; that file then runs case by case for the rest of the grading (so a test that loops costs
-its time limit twice, once, not once per implementation).
+one after the other, answered together within one case's time limit (the same cases, in the
+same order, in the same worker, as one request per case would run them). When that request
+fails (a case ran out of time or crashed the worker, raised past the harness, or the cases
+together took longer than one may), the run is made again case by case in a fresh worker, where
+a case that fails is answered as such and the next one gets a fresh worker again; that file
+then runs case by case for the rest of the grading (so a test that loops costs its time limit
+twice, once, not once per implementation).
 """
 
 from __future__ import annotations
