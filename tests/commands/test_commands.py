@@ -28,6 +28,7 @@ def _verbs(parser: argparse.ArgumentParser) -> list[str]:
 def test_every_verb_module_is_listed_and_registers_its_own_name():
     modules = {m.name for m in pkgutil.iter_modules(commands.__path__)} - NOT_VERBS
     assert {v.replace("-", "_") for v in commands.VERBS} == modules
+    assert all(m == f"descent.commands.{v.replace('-', '_')}" for v, m in commands.VERBS.items())
     assert _verbs(commands.parser()) == list(commands.VERBS)  # the order `descent --help` uses
     for verb in commands.VERBS:
         assert _verbs(commands.parser(verb)) == [verb]

@@ -79,7 +79,7 @@ def cmd_grade(args) -> int:
     doc = results.load(path)
     terminal_report.render(doc, console, detail=args.verbose)
     if item is not None:
-        from ..course.assigned import scaled
+        from ..course.assigned import scaled  # start-up: only for a grading of one assignment
 
         for block in doc["implementations"]:
             # the block's name is the submission folder's, chosen by a student: text, not markup
@@ -92,7 +92,7 @@ def cmd_grade(args) -> int:
     if args.html or args.loss_curves:
         loss_curves.draw_all(path.parent)
     if args.html:
-        from ..course.html_report import write_for_grade
+        from ..course.html_report import write_for_grade  # start-up: only for --html
 
         for page in write_for_grade(doc, path.parent, Path(args.html)):
             console.print(f"[dim]HTML report: {page}[/dim]")
