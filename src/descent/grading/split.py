@@ -45,7 +45,17 @@ from _pytest.config import create_terminal_writer  # a terminal writer on a buff
 # 2-core machine (benchmarks/run.py --profile, 2026-11-24). They only balance the two sides: a
 # stale figure makes the split slower, never different. A file missing here counts its tests.
 _SECONDS = {
-    "test_written": 2.6,
+    # the write-the-tests checks, by exercise (test_written[EXERCISE]): the reference suites'
+    # shares of the file's time (measured through a worker on the loaded development machine,
+    # 2026-11-26) of about 2.6 s in all
+    "test_written[losses.mse.tests]": 0.30,
+    "test_written[losses.cross_entropy.tests]": 0.50,
+    "test_written[layers.linear.tests]": 0.11,
+    "test_written[optim.adam.tests]": 0.36,
+    "test_written[normalization.batchnorm.tests]": 0.39,
+    "test_written[regularization.dropout.tests]": 0.50,
+    "test_written[schedules.warmup_cosine_lr.tests]": 0.23,
+    "test_written[clipping.clip_grad_norm.tests]": 0.18,
     "test_data": 0.49,
     "test_optim": 0.41,
     "test_train": 0.40,
@@ -66,7 +76,7 @@ _PER_TEST_S = 0.0007  # pytest's own work around one test, outside its measured 
 # Files whose exercises may go to different sides: every check of one write-the-tests exercise
 # reads one judgement of the student's file, made on first use in the process that runs the
 # check (descent.testwriting.verdicts), and nothing else of the file is shared between its
-# exercises. A file here costs its figure in _SECONDS shared by its tests.
+# exercises. An exercise's tests there cost the figure of "STEM[EXERCISE]" in _SECONDS.
 _BY_EXERCISE = frozenset({"test_written"})
 
 
@@ -114,21 +124,18 @@ def halves(
         else:
             first[exercise] = unit
     groups: dict[str, list[pytest.Item]] = {}
+    costs: dict[str, float] = {}
     for item, unit in zip(items, units):
         groups.setdefault(root(unit), []).append(item)
-    per_file: dict[str, int] = {}
-    for item in items:
-        per_file[str(item.path)] = per_file.get(str(item.path), 0) + 1
-
-    def cost(members: list) -> float:
-        return sum(_cost(item, per_file) for item in members)
-
+        costs[root(unit)] = costs.get(root(unit), 0.0) + _PER_TEST_S
+    for unit in set(units):  # each file, or each exercise of a file of _BY_EXERCISE, once
+        costs[root(unit)] += _seconds(unit)
     sides: tuple[list[pytest.Item], list[pytest.Item]] = ([], [])
     loads = [0.0, 0.0]
-    for _, members in sorted(groups.items(), key=lambda kv: (-cost(kv[1]), kv[0])):
+    for key, members in sorted(groups.items(), key=lambda kv: (-costs[kv[0]], kv[0])):
         lighter = 0 if loads[0] <= loads[1] else 1
         sides[lighter].extend(members)
-        loads[lighter] += cost(members)
+        loads[lighter] += costs[key]
     position = {id(item): n for n, item in enumerate(items)}
     return (
         sorted(sides[0], key=lambda item: position[id(item)]),
@@ -138,17 +145,18 @@ def halves(
 
 def _unit(item: pytest.Item, exercise: str | None) -> str:
     """What goes whole to one side: the item's file, or in a file of :data:`_BY_EXERCISE`
-    its exercise's tests there."""
+    its exercise's tests there (``PATH::EXERCISE``)."""
     path = str(item.path)
     if exercise is not None and Path(path).stem in _BY_EXERCISE:
         return f"{path}::{exercise}"
     return path
 
 
-def _cost(item: pytest.Item, per_file: dict[str, int]) -> float:
-    """One test's share of its file's measured seconds, and pytest's own work around it."""
-    path = str(item.path)
-    return _SECONDS.get(Path(path).stem, 0.0) / per_file[path] + _PER_TEST_S
+def _seconds(unit: str) -> float:
+    """The measured seconds of a file, or of one exercise's tests in a file of _BY_EXERCISE."""
+    path, _, exercise = unit.partition("::")
+    stem = Path(path).stem
+    return _SECONDS.get(f"{stem}[{exercise}]" if exercise else stem, 0.0)
 
 
 def run(session: pytest.Session, items: Sequence[pytest.Item]) -> None:
