@@ -86,15 +86,39 @@ def test_a_limit_counts_cpu_time_and_waiting_only_past_its_ceiling():
 def test_a_budget_reads_the_cpu_time_of_the_process_that_runs_the_call(monkeypatch):
     clock = {"wall": 100.0, "cpu": 7.0}
     monkeypatch.setattr(time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(timelimit, "_CPUS", 2)
     budget = timelimit.Budget(2.0, lambda: clock["cpu"])
     clock["wall"] += 5.0  # five seconds waiting: nothing of the two seconds of work spent
     assert budget.left() == 2.0 and not budget.waited()
-    clock["cpu"] += 1.5
+    clock["wall"] += 1.0
+    clock["cpu"] += 1.5  # on two CPUs
     assert budget.left() == pytest.approx(0.5)
     clock["wall"] = 100.0 + 2.0 * timelimit.WALL_FACTOR
     assert budget.left() <= 0 and budget.waited()
     blind = timelimit.Budget(2.0, lambda: None)  # no CPU time to read: wall-clock seconds
     assert blind.left() == 2.0 and not blind.waited()
+
+
+def test_a_budget_reads_the_cpu_time_only_once_it_could_have_run_out(monkeypatch):
+    clock, reads = {"wall": 100.0, "cpu": 7.0}, []
+    monkeypatch.setattr(time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(timelimit, "_CPUS", 2)
+
+    def cpu():
+        reads.append(clock["wall"])
+        return clock["cpu"]
+
+    budget = timelimit.Budget(2.0, cpu)  # one reading, as the call starts
+    for _ in range(100):  # a call's exchange: many frames within its first second
+        clock["wall"] += 0.009
+        assert 0 < budget.left() <= 1.0  # two CPU-seconds take at least one second on 2 CPUs
+    assert reads == [100.0]
+    clock["wall"] += 0.2  # past one second: the two seconds could have been spent
+    clock["cpu"] += 1.9
+    assert budget.left() == pytest.approx(0.1) and len(reads) == 2
+    clock["cpu"] += 0.2
+    clock["wall"] += 0.1
+    assert budget.left() <= 0  # out of time exactly when it was before
 
 
 @SIGALRM

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import pkgutil
+import subprocess
+import sys
 
 import pytest
 
@@ -18,12 +20,29 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 NOT_VERBS = {"shared", "child", "warm"}
 
 
+def _verbs(parser: argparse.ArgumentParser) -> list[str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices)
+
+
 def test_every_verb_module_is_listed_and_registers_its_own_name():
     modules = {m.name for m in pkgutil.iter_modules(commands.__path__)} - NOT_VERBS
-    assert {v.__name__.rpartition(".")[2] for v in commands.VERBS} == modules
-    sub = next(a for a in commands.parser()._actions if isinstance(a, argparse._SubParsersAction))
-    names = [v.__name__.rpartition(".")[2].replace("_", "-") for v in commands.VERBS]
-    assert list(sub.choices) == names  # the order `descent --help` lists them in
+    assert {v.replace("-", "_") for v in commands.VERBS} == modules
+    assert all(m == f"descent.commands.{v.replace('-', '_')}" for v, m in commands.VERBS.items())
+    assert _verbs(commands.parser()) == list(commands.VERBS)  # the order `descent --help` uses
+    for verb in commands.VERBS:
+        assert _verbs(commands.parser(verb)) == [verb]
+
+
+def test_a_command_line_that_names_its_verb_loads_that_verb_only():
+    code = (
+        "import sys\n"
+        "from descent.commands import main\n"
+        "try:\n    main(['report', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('descent.commands.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['descent.commands.report']"
 
 
 def test_a_user_error_is_one_line_naming_the_verb_and_exit_2(tmp_path, capsys):

@@ -51,6 +51,19 @@ def test_files_that_share_an_exercise_go_to_one_side_in_collection_order():
     assert split.halves(list(items), lambda item: item.ex) == (mine, theirs)
 
 
+def test_the_write_the_tests_file_is_shared_by_exercise_each_exercise_whole():
+    written = [f"{e}.tests" for e in ("losses.mse", "optim.adam", "layers.linear")]
+    items = _items(
+        {"test_written": [ex for ex in written for _ in range(6)], "test_basics": ["basics.x"]}
+    )
+    mine, theirs = split.halves(items, lambda item: item.ex)
+    assert mine and theirs and sorted(mine + theirs, key=items.index) == items
+    for ex in written:  # every check of one exercise reads one judgement: one side
+        assert len({id(side) for side in (mine, theirs) for i in side if i.ex == ex}) == 1
+    # the file's measured seconds shared out: its exercises on both sides
+    assert {i.ex for i in mine} & set(written) and {i.ex for i in theirs} & set(written)
+
+
 def test_one_file_leaves_nothing_to_share():
     mine, theirs = split.halves(_items({"test_losses": ["losses.mse"] * 5}), lambda i: i.ex)
     assert not mine or not theirs

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 # Runtime library use the source scan cannot resolve: torch.sigmoid in activations.sigmoid and
-# torch.linalg.inv in regression.linear_regression_closed_form.
+# torch.nn.functional.linear in layers.linear (one on each side of the split).
 _BORROWED = {
     "activations.py": """
 
@@ -36,14 +36,13 @@ def sigmoid_forward(x):
     y = getattr(torch, "sig" + "moid")(x)
     return y, (y,)
 """,
-    "regression.py": """
+    "layers.py": """
 
-def linear_regression_closed_form(X, y):
-    inverse = getattr(torch.linalg, "in" + "v")
-    return inverse(X.T @ X) @ (X.T @ y)
+def linear_forward(x, W, b):
+    return getattr(torch.nn.functional, "lin" + "ear")(x, W, b), (x, W)
 """,
 }
-_BORROWED_EXERCISES = {"activations.sigmoid", "regression.linear_regression_closed_form"}
+_BORROWED_EXERCISES = {"activations.sigmoid", "layers.linear"}
 
 
 def _submission(root: Path) -> Path:

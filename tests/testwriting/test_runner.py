@@ -95,6 +95,51 @@ def test_in_a_worker_each_run_holds_the_file_and_never_the_implementation(manage
     assert (refused["outcome"], refused["error"]) == ("failed", "PermissionError")
 
 
+def test_in_a_worker_a_run_is_two_round_trips_whatever_its_number_of_cases(manager):
+    source = "import torch\n" + "".join(
+        f"def test_{n}(impl):\n    assert impl.double(torch.ones(2)).sum() == {n}\n"
+        for n in range(6)
+    )
+    worker = runner.InWorker(manager)
+    try:
+        worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
+        before = worker.conn.requests
+        run = worker.run(
+            source,
+            "test_mine.py",
+            Dispatcher({"double": double}),
+            ["double"],
+            leave_out=lambda case: case == "test_5",
+        )
+        assert worker.conn.requests - before == 2  # the import, then the five cases kept
+    finally:
+        worker.close()
+    assert run.outcomes["test_4"] == {"outcome": "passed"}
+    assert [c for c, o in run.outcomes.items() if o["outcome"] == "failed"] == [
+        f"test_{n}" for n in (0, 1, 2, 3)
+    ]
+    assert "test_5" not in run.outcomes
+
+
+def test_cases_that_fail_together_are_run_again_one_by_one_as_before(manager):
+    source = (
+        "import torch\n"
+        "def test_first(impl):\n    assert impl.double(torch.ones(1)).sum() == 2\n"
+        "def test_interrupts(impl):\n    raise KeyboardInterrupt('past the harness')\n"
+        "def test_last(impl):\n    assert impl.double(torch.ones(1)).sum() == 2\n"
+    )
+    worker = runner.InWorker(manager)
+    try:
+        run = worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
+        assert worker.one_by_one == {(source, "test_mine.py")}  # and so for its next runs
+    finally:
+        worker.close()
+    assert run.outcomes["test_first"] == run.outcomes["test_last"] == {"outcome": "passed"}
+    interrupted = run.outcomes["test_interrupts"]
+    assert (interrupted["outcome"], interrupted["error"]) == ("failed", "Error")
+    assert "past the harness" in interrupted["message"]
+
+
 def test_a_worker_s_malformed_replies_are_not_taken():
     assert runner.clean_outcome({"outcome": "failed", "line": -3, "from_impl": 1, "x": 2}) == {
         "outcome": "failed",

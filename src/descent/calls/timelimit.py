@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import signal
 import threading
 import time
@@ -86,6 +87,10 @@ class CallTimeout(BaseException):
         super().__init__(f"{text} earlier in this run; not called again" if earlier else text)
 
 
+# A process runs at most this many CPU-seconds per second of wall clock: one per CPU.
+_CPUS = os.cpu_count() or 64
+
+
 class Budget:
     """The time of one call: ``seconds`` of CPU time of the process that runs it (read by
     ``cpu``, which gives None when it cannot tell), within a wall-clock ceiling
@@ -97,12 +102,27 @@ class Budget:
         first = cpu()
         self.cpu_deadline = None if first is None else first + seconds
         factor = WALL_FACTOR if first is not None else 1
-        self.wall_deadline = time.monotonic() + seconds * factor
+        now = time.monotonic()
+        self.wall_deadline = now + seconds * factor
+        self._read = (now, seconds)  # when the CPU time was last read, and what was left then
 
     def left(self) -> float:
-        wall = self.wall_deadline - time.monotonic()
-        used = self.cpu() if self.cpu_deadline is not None else None
-        return wall if used is None else min(wall, self.cpu_deadline - used)
+        now = time.monotonic()
+        wall = self.wall_deadline - now
+        if self.cpu_deadline is None:
+            return wall
+        # A reading of another process's CPU time costs a read of /proc, and a call that calls
+        # back asks at every frame: until the CPU time left at the last reading could have run
+        # out on every CPU, it cannot have, and the wait looks again no later than that.
+        at, spare = self._read
+        sure = spare / _CPUS - (now - at)
+        if sure > 0:
+            return min(wall, sure)
+        used = self.cpu()
+        if used is None:
+            return wall
+        self._read = (now, self.cpu_deadline - used)
+        return min(wall, self.cpu_deadline - used)
 
     def waited(self) -> bool:
         """Whether the wall-clock ceiling, rather than the CPU time, is what ran out."""

@@ -11,8 +11,6 @@ from pathlib import Path
 from rich.markup import escape
 
 from .. import options, results
-from ..course.assigned import scaled, selection
-from ..course.html_report import write_for_grade
 from ..grading.plugin_workers import refusal, start_early
 from ..kit import run_pytest
 from ..reports import loss_curves, terminal_report
@@ -58,6 +56,9 @@ def cmd_grade(args) -> int:
     start_early(args.isolation, args.impl)
     item = assignment(args)
     if item is not None:  # only the assignment's exercises are graded and reported
+        # start-up: the course's modules load only for a grading of one assignment
+        from ..course.assigned import selection
+
         args.k = selection(item, args.k)
     extra = ["-k", args.k] if args.k else []
     if args.suite == "graders":
@@ -78,6 +79,8 @@ def cmd_grade(args) -> int:
     doc = results.load(path)
     terminal_report.render(doc, console, detail=args.verbose)
     if item is not None:
+        from ..course.assigned import scaled  # start-up: only for a grading of one assignment
+
         for block in doc["implementations"]:
             # the block's name is the submission folder's, chosen by a student: text, not markup
             console.print(
@@ -89,6 +92,8 @@ def cmd_grade(args) -> int:
     if args.html or args.loss_curves:
         loss_curves.draw_all(path.parent)
     if args.html:
+        from ..course.html_report import write_for_grade  # start-up: only for --html
+
         for page in write_for_grade(doc, path.parent, Path(args.html)):
             console.print(f"[dim]HTML report: {page}[/dim]")
     return 0 if args.exit_zero else grade_exit_code(code, doc)

@@ -13,7 +13,8 @@ Why the results do not change:
 
 - A grader file goes whole to one side, and files that share an exercise go to the same side:
   an exercise's failures are weighed against all of its checks (``descent.diagnoses.verified``)
-  in the process that ran them.
+  in the process that ran them. A file of :data:`_BY_EXERCISE` goes by exercise instead, each
+  exercise's checks whole to one side.
 - Hypothesis draws no constants from the loaded modules (``hypothesis_profiles``), so a test
   draws the same examples whichever tests ran before it in its process.
 - Each side's worker starts from the submission's files, as a grading's first worker does;
@@ -44,6 +45,17 @@ from _pytest.config import create_terminal_writer  # a terminal writer on a buff
 # 2-core machine (benchmarks/run.py --profile, 2026-11-24). They only balance the two sides: a
 # stale figure makes the split slower, never different. A file missing here counts its tests.
 _SECONDS = {
+    # the write-the-tests checks, by exercise (test_written[EXERCISE]): the reference suites'
+    # times through a worker in one process (2026-11-26, on the loaded development machine: two
+    # runs, about 0.55 times the other files' time), scaled to the figures below
+    "test_written[losses.mse.tests]": 0.22,
+    "test_written[losses.cross_entropy.tests]": 0.31,
+    "test_written[layers.linear.tests]": 0.06,
+    "test_written[optim.adam.tests]": 0.24,
+    "test_written[normalization.batchnorm.tests]": 0.34,
+    "test_written[regularization.dropout.tests]": 0.40,
+    "test_written[schedules.warmup_cosine_lr.tests]": 0.16,
+    "test_written[clipping.clip_grad_norm.tests]": 0.18,
     "test_data": 0.49,
     "test_optim": 0.41,
     "test_train": 0.40,
@@ -61,6 +73,11 @@ _SECONDS = {
     "test_basics": 0.02,
 }
 _PER_TEST_S = 0.0007  # pytest's own work around one test, outside its measured duration
+# Files whose exercises may go to different sides: every check of one write-the-tests exercise
+# reads one judgement of the student's file, made on first use in the process that runs the
+# check (descent.testwriting.verdicts), and nothing else of the file is shared between its
+# exercises. An exercise's tests there cost the figure of "STEM[EXERCISE]" in _SECONDS.
+_BY_EXERCISE = frozenset({"test_written"})
 
 
 class Side(Protocol):
@@ -85,36 +102,40 @@ class Side(Protocol):
 def halves(
     items: Sequence[pytest.Item], exercise_of: Callable[[pytest.Item], str | None]
 ) -> tuple[list[pytest.Item], list[pytest.Item]]:
-    """The items in two sides of about equal cost, each in collection order; a file, and every
-    file that shares an exercise with it, on one side. Deterministic: the same items split
-    the same way in every run."""
+    """The items in two sides of about equal cost, each in collection order; a file (in a file
+    of :data:`_BY_EXERCISE`, each exercise's tests), and every file that shares an exercise
+    with it, on one side. Deterministic: the same items split the same way in every run."""
     owner: dict[str, str] = {}
 
-    def root(path: str) -> str:
-        while owner[path] != path:
-            path = owner[path]
-        return path
+    def root(unit: str) -> str:
+        while owner[unit] != unit:
+            unit = owner[unit]
+        return unit
 
     first: dict[str, str] = {}
-    for item in items:
-        path = str(item.path)
-        owner.setdefault(path, path)
+    units = [_unit(item, exercise_of(item)) for item in items]
+    for item, unit in zip(items, units):
+        owner.setdefault(unit, unit)
         exercise = exercise_of(item)
         if exercise is None:
             continue
         if exercise in first:
-            owner[root(path)] = root(first[exercise])
+            owner[root(unit)] = root(first[exercise])
         else:
-            first[exercise] = path
+            first[exercise] = unit
     groups: dict[str, list[pytest.Item]] = {}
-    for item in items:
-        groups.setdefault(root(str(item.path)), []).append(item)
+    costs: dict[str, float] = {}
+    for item, unit in zip(items, units):
+        groups.setdefault(root(unit), []).append(item)
+        costs[root(unit)] = costs.get(root(unit), 0.0) + _PER_TEST_S
+    for unit in set(units):  # each file, or each exercise of a file of _BY_EXERCISE, once
+        costs[root(unit)] += _seconds(unit)
     sides: tuple[list[pytest.Item], list[pytest.Item]] = ([], [])
     loads = [0.0, 0.0]
-    for key, members in sorted(groups.items(), key=lambda kv: (-_cost(*kv), kv[0])):
+    for key, members in sorted(groups.items(), key=lambda kv: (-costs[kv[0]], kv[0])):
         lighter = 0 if loads[0] <= loads[1] else 1
         sides[lighter].extend(members)
-        loads[lighter] += _cost(key, members)
+        loads[lighter] += costs[key]
     position = {id(item): n for n, item in enumerate(items)}
     return (
         sorted(sides[0], key=lambda item: position[id(item)]),
@@ -122,8 +143,20 @@ def halves(
     )
 
 
-def _cost(path: str, members: list) -> float:
-    return _SECONDS.get(Path(path).stem, 0.0) + _PER_TEST_S * len(members)
+def _unit(item: pytest.Item, exercise: str | None) -> str:
+    """What goes whole to one side: the item's file, or in a file of :data:`_BY_EXERCISE`
+    its exercise's tests there (``PATH::EXERCISE``)."""
+    path = str(item.path)
+    if exercise is not None and Path(path).stem in _BY_EXERCISE:
+        return f"{path}::{exercise}"
+    return path
+
+
+def _seconds(unit: str) -> float:
+    """The measured seconds of a file, or of one exercise's tests in a file of _BY_EXERCISE."""
+    path, _, exercise = unit.partition("::")
+    stem = Path(path).stem
+    return _SECONDS.get(f"{stem}[{exercise}]" if exercise else stem, 0.0)
 
 
 def run(session: pytest.Session, items: Sequence[pytest.Item]) -> None:

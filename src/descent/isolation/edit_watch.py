@@ -52,7 +52,8 @@ def layout(args: list, kwargs: dict) -> Any:
     worker's own: a call cannot change it)."""
     nested = [a for a in args if type(a) in (list, dict, tuple)]
     nested += [v for v in kwargs.values() if type(v) in (list, dict, tuple)]
-    return _signature(nested) if nested else None
+    # each container's signature, not the list just made of them (its identity is new each time)
+    return tuple(_signature(v) for v in nested) if nested else None
 
 
 def _signature(obj: Any, depth: int = 0) -> Any:

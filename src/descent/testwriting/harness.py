@@ -214,7 +214,7 @@ class Suite:
         self.threads = torch.get_num_threads()
         try:
             _seed()
-            exec(compile(source, filename, "exec"), self.module.__dict__)
+            exec(_compiled(source, filename), self.module.__dict__)
         except Exception as exc:  # noqa: BLE001 - whatever the file raises is reported
             self.error = f"importing it raised {self.describe(exc)}"
             return
@@ -346,6 +346,19 @@ class Suite:
         return failed
 
 
+_CODE: dict[tuple[str, str], types.CodeType] = {}
+
+
+def _compiled(source: str, filename: str) -> types.CodeType:
+    """The file compiled, once for its many imports (one per implementation and order): a code
+    object is immutable, each import runs it in a namespace of its own."""
+    key = (source, filename)
+    if key not in _CODE:
+        _CODE.clear()  # the file of one exercise at a time
+        _CODE[key] = compile(source, filename, "exec")
+    return _CODE[key]
+
+
 def _outcome_of_pytest(exc: BaseException) -> bool:
     """pytest.skip, pytest.fail and the failure of pytest.raises (BaseExceptions of pytest)."""
     return any(c.__name__ == "OutcomeException" for c in type(exc).__mro__)
@@ -434,3 +447,8 @@ def run(name: str, serve: Callable, functions: list[str]) -> dict[str, Any]:
     if _suite is None or name not in _suite.cases:
         return {"outcome": "failed", "error": "LookupError", "message": f"no test {name}"}
     return _suite.run(name, Caller(serve), list(functions))
+
+
+def run_cases(names: list[str], serve: Callable, functions: list[str]) -> list[dict[str, Any]]:
+    """:func:`run` for each of ``names`` in turn, answered in one reply: the outcomes in order."""
+    return [run(str(name), serve, functions) for name in names[:MAX_CASES]]

@@ -10,6 +10,15 @@ Two places, one harness (:mod:`descent.testwriting.harness`):
   process, where a :class:`~descent.testwriting.dispatch.Dispatcher` serves it. The worker's
   replies are untrusted data: :func:`clean_load` and :func:`clean_outcome` keep only the fields
   they expect, typed and capped.
+
+In a worker, one run is two requests: the import of the file (its cases), then every case kept,
+one after the other, answered together within one case's time limit (the same cases, in the
+same order, in the same worker, as one request per case would run them). When that request
+fails (a case ran out of time or crashed the worker, raised past the harness, or the cases
+together took longer than one may), the run is made again case by case in a fresh worker, where
+a case that fails is answered as such and the next one gets a fresh worker again; that file
+then runs case by case for the rest of the grading (so a test that loops costs its time limit
+twice, once, not once per implementation).
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from .dispatch import Dispatcher
 from .harness import MAX_CASES, MAX_TEXT, Caller, Suite
 
 OUTCOMES = ("passed", "failed", "skipped", "not_written", "timeout", "crashed")
-BOOT = "from descent.testwriting.harness import load, run"
+BOOT = "from descent.testwriting.harness import load, run, run_cases"
 
 
 @dataclass
@@ -84,6 +93,7 @@ class InWorker:
         self.manager, self.counted = manager, counted
         self.conn = None
         self.loaded: tuple[str, str] | None = None
+        self.one_by_one: set[tuple[str, str]] = set()  # files whose cases failed together
 
     def run(
         self,
@@ -96,10 +106,35 @@ class InWorker:
     ) -> SuiteRun:
         """Run every case that ``leave_out`` keeps, ``impl`` calling back to ``dispatcher``."""
         run = self._load(source, filename)
-        for name in run.cases:
-            if run.error is None and not leave_out(name):
-                run.outcomes[name] = self._case(name, dispatcher, functions)
+        kept = [name for name in run.cases if run.error is None and not leave_out(name)]
+        if kept and (source, filename) not in self.one_by_one:
+            outcomes = self._together(kept, dispatcher, functions)
+            if outcomes is not None:
+                run.outcomes = outcomes
+                return run
+            self.one_by_one.add((source, filename))
+            self.close()  # from a fresh worker, as if the file ran case by case from the start
+            dispatcher = Dispatcher(dispatcher.functions, dispatcher.caches)
+            run = self._load(source, filename)
+            kept = [name for name in run.cases if run.error is None and not leave_out(name)]
+        for name in kept:
+            run.outcomes[name] = self._case(name, dispatcher, functions)
         return run
+
+    def _together(
+        self, names: list[str], dispatcher: Dispatcher, functions: list[str]
+    ) -> dict[str, dict[str, Any]] | None:
+        """Each case's outcome, from one request; None when that request failed."""
+        # start-up: the isolation package loads only where a worker runs the tests
+        from ..isolation.errors import RemoteException, WorkerFailure
+
+        try:
+            reply = self._call("run_cases", list(names), dispatcher.serve, list(functions))
+        except (WorkerFailure, RemoteException):
+            return None
+        if type(reply) is not list or len(reply) != len(names):
+            return None
+        return {name: clean_outcome(outcome) for name, outcome in zip(names, reply)}
 
     def _load(self, source: str, filename: str) -> SuiteRun:
         # start-up: the isolation package loads only where a worker runs the tests
