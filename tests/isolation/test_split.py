@@ -72,22 +72,13 @@ def _sides(doc: dict) -> tuple[set[str], set[str]]:
     return {i.ex for i in mine}, {i.ex for i in theirs}
 
 
-# The graders files graded twice in the default lane: the modules with the submission's mistakes
-# and its two borrowings, which split.halves puts on both sides (regression, losses and schedules;
-# activations, layers and clipping), and the layers, which use the losses of the other side (a
-# module each side's worker lists). The slow lane grades every file of graders/.
-SPLIT_MODULES = ("losses", "activations", "layers", "clipping", "schedules", "regression")
-SPLIT_SUITES = [f"graders/test_{m}.py" for m in SPLIT_MODULES]
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, pytestconfig):
+def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("split")
     folder = _submission(root)
-    suites = ["graders"] if pytestconfig.getoption("--slow") else SPLIT_SUITES
     same = ("--assert=plain",)  # the default draws: keyed to the code, so the same in both
-    one = grade(root / "one", suites, [str(folder)], "--test-processes=1", *same)
-    two = grade(root / "two", suites, [str(folder)], "--test-processes=2", *same)
+    one = grade(root / "one", ["graders"], [str(folder)], "--test-processes=1", *same)
+    two = grade(root / "two", ["graders"], [str(folder)], "--test-processes=2", *same)
     return one, two
 
 
