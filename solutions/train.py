@@ -28,7 +28,7 @@ from .schedules import warmup_cosine_lr
 
 _HIDDEN = (64, 64)
 _BATCH = 32
-_MIN_STEPS = 100
+_MIN_STEPS = 300
 _EPOCHS = 25
 _LR = 2e-2
 _MAX_NORM = 5.0
