@@ -23,13 +23,13 @@ def _requests(*students):
 
 
 def test_local_jobs_grade_each_request_from_a_warm_parent(monkeypatch):
-    done = {"bo": threading.Event()}
+    handed_back = threading.Event()
 
     def grade(req):
-        if req.student == "ann":  # ann finishes after bo: outcomes come as they finish
-            done["bo"].wait(10)
-        else:
-            done["bo"].set()
+        # ann finishes only once bo's outcome has been handed back: outcomes come as they finish
+        # (waiting for bo to return is not enough: on a busy machine ann could still be first)
+        if req.student == "ann":
+            handed_back.wait(10)
         return Outcome(req.student, req.path, "graded", message=f"warm={req.warm}")
 
     closed = []
@@ -37,7 +37,10 @@ def test_local_jobs_grade_each_request_from_a_warm_parent(monkeypatch):
     monkeypatch.setattr(executors.warm_parent, "close_all", lambda: closed.append(True))
     local = executors.LocalExecutor(jobs=2)
     assert (local.slots, local.describe()) == (2, "2 local jobs")
-    outcomes = list(local.run(_requests("ann", "bo")))
+    outcomes = []
+    for outcome in local.run(_requests("ann", "bo")):
+        outcomes.append(outcome)
+        handed_back.set()
     assert [o.student for o in outcomes] == ["bo", "ann"]
     assert {o.message for o in outcomes} == {"warm=True"}
     local.close()
