@@ -1,7 +1,8 @@
 """Shared fixtures for the kit's own tests: grading runs done once per session, in subprocesses.
 
-Each run is a real ``pytest`` process over the kit's ``graders/`` or ``exercises/`` folders with
-an ``--impl`` choice, exactly as an instructor or student would start it; tests then read its
+Each run is a real ``pytest`` run over the kit's ``graders/`` or ``exercises/`` folders with
+an ``--impl`` choice, as an instructor or student would start it, in a process of its own (forked
+from a warm one where it can be: tests/forked_pytest.py); tests then read its
 results document and output. Under pytest-xdist (``./dev test`` runs ``-n auto``) each run still
 happens once: the first worker that needs it runs it, the others read what it saved.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from forked_pytest import WarmPytest
 
 from descent.grading.input_seed import KIT_SECRET
 
@@ -34,6 +36,9 @@ os.environ["DESCENT_INPUT_SECRET"] = KIT_TESTS_SECRET
 # The toy kit's fixtures (grade_toy, no_cuda) for the fast tests of the plugin and the scoring,
 # wherever their module's tests live (tests/toykit.py).
 pytest_plugins = ["toykit"]
+
+# Where this suite worker's gradings are forked from (tests/forked_pytest.py).
+WARM = WarmPytest()
 
 
 @contextlib.contextmanager
@@ -82,8 +87,9 @@ def grade(
     env: dict[str, str] | None = None,
     own: dict[str, list[str]] | None = None,
 ) -> Run:
-    """Run pytest on ``suites`` against ``impls`` in a fresh process (with ``env`` added to its
-    environment); return code, output, results. ``own`` (folder name -> exercise ids) grades
+    """Run pytest on ``suites`` against ``impls`` in a process of its own (with ``env`` added to
+    its environment; forked from this worker's warm process where it can be); return code,
+    output, results. ``own`` (folder name -> exercise ids) grades
     each folder it names on those exercises alone (tests/own_exercises.py)."""
     from descent.kit import PLUGINS
 
@@ -116,11 +122,19 @@ def grade(
         path = environ.get("PYTHONPATH")
         environ["PYTHONPATH"] = os.pathsep.join([str(KIT / "tests"), *([path] if path else [])])
         environ["OWN_EXERCISES"] = json.dumps(own)
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=environ, timeout=1200)
-    output = proc.stdout + proc.stderr
+    tmp.mkdir(parents=True, exist_ok=True)
+    log = tmp / "pytest.log"
+    code = WARM.run(cmd[3:], cwd, environ, log, timeout=1200)
+    if code is None:  # the warm process cannot stand in for a fresh one (tests/forked_pytest.py)
+        proc = subprocess.run(
+            cmd, cwd=cwd, capture_output=True, text=True, env=environ, timeout=1200
+        )
+        code, output = proc.returncode, proc.stdout + proc.stderr
+    else:
+        output = log.read_text(errors="replace")
     if not results.exists():
-        raise AssertionError(f"no results written (exit {proc.returncode}):\n{output[-4000:]}")
-    return Run(proc.returncode, output, json.loads(results.read_text()))
+        raise AssertionError(f"no results written (exit {code}):\n{output[-4000:]}")
+    return Run(code, output, json.loads(results.read_text()))
 
 
 def grade_in_process(tmp: Path, suites: list[str], folder: Path, *extra: str) -> Run:
@@ -189,13 +203,39 @@ def _slow_lane(config, items) -> None:
         items[:] = [i for i in items if not i.get_closest_marker("slow")]
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has ordered the items by their fixtures
 def pytest_collection_modifyitems(config, items):
     """The slow lane is left out unless asked for (``_slow_lane``). Under pytest-xdist the suite
     runs with ``--dist loadfile`` (``./dev test``, ``tox``): a module's tests run on one worker,
     so a fixture made once per module (the nbgrader term's, a whole term of gradings; the red
     team's runs) is made once, not once per worker; a session's grading runs are made once by
-    their lock (``_once``)."""
+    their lock (``_once``); the longest files are handed out first (``_longest_first``)."""
     _slow_lane(config, items)
+    _longest_first(items)
+
+
+# The files whose runs take longest (wall seconds of a default-lane run on 2 cores, 2026-11-26),
+# longest first. --dist loadfile hands out files in collection order; a long file handed out last
+# keeps one worker busy after the others have finished, so these are collected first.
+LONGEST_FIRST = (
+    "tests/test_grading_outcomes.py",  # 300
+    "tests/course/test_term_nbgrader.py",  # 138
+    "tests/isolation/test_redteam.py",  # 137, half of it waiting on time limits
+    "tests/test_student_loop.py",  # 129
+    "tests/course/test_batch.py",  # 122
+    "tests/labs/test_labs_redteam.py",  # 64
+    "tests/labs/test_labs_e2e.py",  # 64
+    "tests/course/test_hostile_class.py",  # 64
+    "tests/course/test_warm_parent.py",  # 57
+    "tests/test_lint.py",  # 56
+)
+
+
+def _longest_first(items) -> None:
+    """The LONGEST_FIRST files first, each file's own order kept (its fixtures' scopes rely on
+    it)."""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 # -- the catalogue in the default lane: a fixed stratified sample (descent.authoring.sample) --------
