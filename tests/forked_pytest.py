@@ -55,6 +55,7 @@ class WarmPytest:
         self.proc: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
         self.lock = threading.Lock()
+        self.forked = 0  # gradings run here, not in a fresh process
 
     def run(
         self, args: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float
@@ -79,6 +80,7 @@ class WarmPytest:
                 os.killpg(pid, signal.SIGKILL)
                 self._read(60)
                 raise subprocess.TimeoutExpired(args, timeout)
+            self.forked += 1
             return int(reply["exit"])
         finally:
             self.lock.release()
