@@ -587,11 +587,17 @@ def _residual(x, W1, b1, W2, b2):
 
 def _residual_case(n, d, h, dead=False):
     def build(I):
-        x, W1, b1 = I.randn(n, d), I.randn(h, d), I.randn(h, scale=0.5)
-        if dead:  # hidden unit 1 has z exactly 0 for every example: ReLU passes no gradient
-            W1, b1 = W1.clone(), b1.clone()
-            W1[1], b1[1] = 0.0, 0.0
-        return (x, W1, b1, I.randn(d, h), I.randn(d, scale=0.5) + 0.5), {}
+        # drawn again until the branch's output a @ W2.T + b2 has entries of both signs, clear
+        # of 0: a ReLU put after the branch shows only where it is negative, on every draw
+        while True:
+            x, W1, b1 = I.randn(n, d), I.randn(h, d), I.randn(h, scale=0.5)
+            if dead:  # hidden unit 1 has z exactly 0 for every example: ReLU passes no gradient
+                W1, b1 = W1.clone(), b1.clone()
+                W1[1], b1[1] = 0.0, 0.0
+            W2, b2 = I.randn(d, h), I.randn(d, scale=0.5) + 0.5
+            branch = _residual(x, W1, b1, W2, b2) - x
+            if (branch < -0.05).any() and (branch > 0.05).any():
+                return (x, W1, b1, W2, b2), {}
 
     return build
 
