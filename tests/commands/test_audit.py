@@ -59,6 +59,9 @@ HELD_ON_EVERY_DRAW = {
     # a ReLU after the residual branch shows only where the branch is negative, and one draw of
     # five had no negative branch output in a case: 3.89 points there, 0 on the others
     "layers": ["bug:residual_relu_on_branch_output"],
+    # a sum of per-tensor norms clips lists just below max_norm; 8 drawn examples of the
+    # property held no such list on one draw of five
+    "clipping": ["bug:clip_sum_of_norms"],
 }
 
 
