@@ -111,12 +111,12 @@ class WarmPytest:
 
 def _child(request: dict, channel: tuple[int, int], server) -> None:
     """In the forked child: become the grading's process, run pytest, exit with its code."""
-    from descent.commands.warm import _redirect
+    from descent.commands.warm import finish, redirect
 
     code = 1
     try:
         os.setsid()  # the suite kills the grading's group on a time-out
-        _redirect(request["log"], channel)
+        redirect(request["log"], channel)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -139,12 +139,7 @@ def _child(request: dict, channel: tuple[int, int], server) -> None:
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001
-                pass
-        os._exit(code if 0 <= code < 256 else 1)
+        finish(code)
 
 
 def serve() -> None:

@@ -34,6 +34,7 @@ import os
 import sys
 import tempfile
 import traceback
+from typing import NoReturn
 
 from ..isolation import vitals
 from .child import die_with_parent, pin
@@ -147,7 +148,7 @@ def grade(request: dict, channel: tuple[int, int], server) -> int:
         if not die_with_parent(parent):
             os._exit(3)
         pin(request.get("cpu", "-"))
-        _redirect(request["log"], channel)
+        redirect(request["log"], channel)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -162,15 +163,21 @@ def grade(request: dict, channel: tuple[int, int], server) -> int:
     except BaseException:  # noqa: BLE001 - reported in the grading's log, as a crash would be
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001
-                pass
-        os._exit(code if isinstance(code, int) and 0 <= code < 256 else 1)
+        finish(code)
 
 
-def _redirect(log: str, channel: tuple[int, int]) -> None:
+def finish(code: object) -> NoReturn:
+    """End a forked grading: flush what it printed, exit with ``code`` (1 unless an int in
+    0..255), running no exit handler the parent registered."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or broken stream must not keep it alive
+            pass
+    os._exit(code if isinstance(code, int) and 0 <= code < 256 else 1)
+
+
+def redirect(log: str, channel: tuple[int, int]) -> None:
     """stdin from /dev/null, stdout and stderr to the grading's log, the parent's channel
     closed."""
     devnull = os.open(os.devnull, os.O_RDONLY)
