@@ -62,6 +62,13 @@ HELD_ON_EVERY_DRAW = {
     # a sum of per-tensor norms clips lists just below max_norm; 8 drawn examples of the
     # property held no such list on one draw of five
     "clipping": ["bug:clip_sum_of_norms"],
+    # a dropped, refilled or moved short last batch shows only where one is kept; 8 drawn
+    # examples of the sizes held none on some draws
+    "regression": [
+        "bug:mb_shuffles_batch_order",
+        "student:minibatches_always_drops_remainder",
+        "student:minibatches_last_batch_filled_from_the_end",
+    ],
 }
 
 
