@@ -499,11 +499,20 @@ class TestOneCycleLR:
         )
 
 
-def plateau_metrics(inputs, n: int = 80, mode: str = "min") -> list[float]:
-    """A drawn noisy curve that improves, then flattens: plateaus for the reducer to find."""
+def plateau_metrics(inputs, n: int = 80, mode: str = "min", kw: dict | None = None) -> list[float]:
+    """A drawn noisy curve that improves, then flattens: plateaus for the reducer to find. Its
+    last epochs creep down without noise from a low level (0.04), by less per epoch than the
+    absolute threshold sees within ``patience`` epochs and more than the relative one
+    (``threshold * metric``) sees at once: a reducer that reads the threshold in the wrong mode
+    cuts the rate there on every draw, where a noisy plateau decides it by chance."""
+    kw = kw or {}
     start, floor = inputs.number(0.8, 1.5), inputs.number(0.3, 0.6)
     trend = torch.cat([torch.linspace(start, floor, n // 3), torch.full((n - n // 3,), floor)])
     values = (trend.double() + 0.02 * inputs.randn(n).cpu()).tolist()
+    threshold, patience = kw.get("threshold", 1e-4), kw.get("patience", 10)
+    low, creep = 0.04, patience + 3
+    step = threshold * (low / (patience + 2)) ** 0.5
+    values[n - creep :] = [low - k * step for k in range(creep)]
     return values if mode == "min" else [-v for v in values]
 
 
@@ -594,7 +603,7 @@ PLATEAU_EDGES = [
 class TestReduceOnPlateau:
     @pytest.mark.parametrize("kw,mode", PLATEAU)
     def test_against_torch(self, kw, mode, check, inputs):
-        metrics = plateau_metrics(inputs, mode=mode)
+        metrics = plateau_metrics(inputs, mode=mode, kw=kw)
         got = check.matches(
             lambda m: run_plateau(m.schedules.reduce_on_plateau_step, metrics, 0.1, **kw),
             f"learning rates over {len(metrics)} epochs ({kw or 'defaults'})",

@@ -62,6 +62,9 @@ HELD_ON_EVERY_DRAW = {
     # a sum of per-tensor norms clips lists just below max_norm; 8 drawn examples of the
     # property held no such list on one draw of five
     "clipping": ["bug:clip_sum_of_norms"],
+    # an absolute threshold read for a relative one shows only where an improvement falls
+    # between the two; a noisy plateau held one in the ordinary cases on 3 draws of 5
+    "schedules": ["bug:plateau_absolute_threshold"],
     # a dropped, refilled or moved short last batch shows only where one is kept; 8 drawn
     # examples of the sizes held none on some draws
     "regression": [
