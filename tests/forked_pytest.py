@@ -53,7 +53,10 @@ class WarmPytest:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
-        self.env: dict[str, str] = {}
+        # the suite worker's environment as it starts, before any test changes it: the warm
+        # process always starts with it, whichever grading comes first (one made inside a test
+        # that set a variable would otherwise turn every later grading away)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         self.lock = threading.Lock()
         self.forked = 0  # gradings run here, not in a fresh process
 
@@ -66,10 +69,10 @@ class WarmPytest:
         if os.environ.get(FRESH) or not self.lock.acquire(blocking=False):
             return None
         try:
-            if self.proc is None or self.proc.poll() is not None:
-                self._start(env)
             if not forkable(env, self.env):
                 return None
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
             request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log)}
             assert self.proc is not None and self.proc.stdin is not None
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
@@ -85,8 +88,13 @@ class WarmPytest:
         finally:
             self.lock.release()
 
-    def _start(self, env: dict[str, str]) -> None:
-        self.env = dict(env)
+    def close(self) -> None:
+        """End the warm process (it ends on its own when the suite worker does)."""
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.close()
+            self.proc.wait(60)
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, __file__],
             stdin=subprocess.PIPE,

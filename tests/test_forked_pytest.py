@@ -3,8 +3,9 @@ only where it gives what a fresh one gives."""
 
 from __future__ import annotations
 
-from conftest import KIT, WARM, grade
-from forked_pytest import FRESH, forkable
+import conftest
+from conftest import KIT, grade
+from forked_pytest import FRESH, WarmPytest, forkable
 
 SUITES = ["graders/test_losses.py", "-k", "mse or huber"]
 IMPLS = [str(KIT / "solutions"), "bug:mse_grad_div_batch", "bug:huber_backward_ignores_delta"]
@@ -18,12 +19,18 @@ def _seen(run) -> list[tuple]:
 
 
 def test_a_forked_grading_gives_what_a_fresh_one_gives(tmp_path, monkeypatch):
-    before = WARM.forked
-    forked = grade(tmp_path / "forked", SUITES, IMPLS, "--isolation=none", "--insecure")
-    assert WARM.forked == before + 1
-    monkeypatch.setenv(FRESH, "1")
-    fresh = grade(tmp_path / "fresh", SUITES, IMPLS, "--isolation=none", "--insecure")
-    assert WARM.forked == before + 1
+    # a warm process of this test's own, from the environment as it is now: the suite worker's
+    # keeps the environment the worker started with, which a library loaded since may have changed
+    warm = WarmPytest()
+    monkeypatch.setattr(conftest, "WARM", warm)
+    try:
+        forked = grade(tmp_path / "forked", SUITES, IMPLS, "--isolation=none", "--insecure")
+        assert warm.forked == 1
+        monkeypatch.setenv(FRESH, "1")
+        fresh = grade(tmp_path / "fresh", SUITES, IMPLS, "--isolation=none", "--insecure")
+        assert warm.forked == 1
+    finally:
+        warm.close()
     assert forked.code == fresh.code == 1  # the bugs fail
     assert _seen(forked) == _seen(fresh)
     assert [b["points"] for b in forked.results["implementations"]] == [
