@@ -77,7 +77,10 @@ class WarmPytest:
             assert self.proc is not None and self.proc.stdin is not None
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
-            pid = self._read(START_TIMEOUT)["pid"]
+            started = self._read(START_TIMEOUT)
+            if started is None:
+                raise RuntimeError("the warm pytest process did not fork the grading")
+            pid = started["pid"]
             reply = self._read(timeout)
             if reply is None:
                 os.killpg(pid, signal.SIGKILL)
@@ -101,6 +104,7 @@ class WarmPytest:
             stdout=subprocess.PIPE,
             env=self.env,
             start_new_session=True,
+            bufsize=0,  # unbuffered: a reply read ahead into a buffer would escape select()
         )
 
     def _read(self, timeout: float):
