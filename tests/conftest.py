@@ -25,6 +25,7 @@ import pytest
 from forked_pytest import WarmPytest
 
 from descent.grading.input_seed import KIT_SECRET
+from descent.grading.run_state import deselect
 
 KIT = Path(__file__).resolve().parents[1]
 # The course's secret of every grading the kit's tests make, in this process and in the runs it
@@ -197,10 +198,7 @@ def _slow_lane(config, items) -> None:
         )
     if config.getoption("--slow"):
         return
-    slow = [i for i in items if i.get_closest_marker("slow")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [i for i in items if not i.get_closest_marker("slow")]
+    deselect(config, items, lambda item: not item.get_closest_marker("slow"))
 
 
 @pytest.hookimpl(trylast=True)  # after pytest has ordered the items by their fixtures

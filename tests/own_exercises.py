@@ -16,21 +16,17 @@ import os
 
 import pytest
 
-from descent.grading.run_state import exercise_of, impl_of
+from descent.grading.run_state import deselect, exercise_of, impl_of
 
 VARIABLE = "OWN_EXERCISES"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     own = json.loads(os.environ.get(VARIABLE) or "{}")
-    keep, drop = [], []
-    for item in items:
+
+    def named_for_its_folder(item: pytest.Item) -> bool:
         exercises = own.get(impl_of(item).name)
         exercise = exercise_of(item)
-        if exercises is None or exercise is None or exercise in exercises:
-            keep.append(item)
-        else:
-            drop.append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        return exercises is None or exercise is None or exercise in exercises
+
+    deselect(config, items, named_for_its_folder)

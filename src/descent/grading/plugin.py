@@ -65,6 +65,7 @@ from .run_state import (
     RESULT,
     STATE,
     GradingState,
+    deselect,
     exercise_of,
     impl_of,
     param,
@@ -372,16 +373,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state: GradingState = config.stash[STATE]
     if not state.several:
         return
-    keep, drop = [], []
-    for item in items:
+
+    def own_exercise(item: pytest.Item) -> bool:
         variant = variant_of(impl_of(item))
-        if variant is not None and variant.exercise != exercise_of(item):
-            drop.append(item)
-        else:
-            keep.append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        return variant is None or variant.exercise == exercise_of(item)
+
+    deselect(config, items, own_exercise)
 
 
 _UNDER_XDIST = (

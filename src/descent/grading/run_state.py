@@ -196,6 +196,16 @@ def param(item: pytest.Item, name: str) -> Any:
     return callspec.params.get(name) if callspec else None
 
 
+def deselect(config: pytest.Config, items: list[pytest.Item], keep) -> None:
+    """Leave out of ``items`` (in place) those ``keep(item)`` refuses, reported to pytest as
+    deselected, as ``-k`` reports what it leaves out."""
+    kept = [item for item in items if keep(item)]
+    if len(kept) < len(items):
+        chosen = {id(item) for item in kept}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in chosen])
+        items[:] = kept
+
+
 def impl_of(item: pytest.Item) -> Implementation:
     """The implementation this item runs against (its parameter, or the only one)."""
     impl = param(item, "impl")
