@@ -101,6 +101,8 @@ class CtrlC(importlib.abc.MetaPathFinder):
             os.kill(os.getpid(), signal.SIGINT)
         return None
 
+# a foreground process's Ctrl-C: a suite started in the background inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.meta_path.insert(0, CtrlC())
 import descent.grading.plugin
 """
