@@ -23,7 +23,7 @@ def course(tmp_path, monkeypatch):
     (tmp_path / "release" / "quiz1").mkdir(parents=True)
     for student in ("ann", "bo"):
         (tmp_path / "submitted" / student / "quiz1").mkdir(parents=True)
-    monkeypatch.setattr(labs, "nbgrader_command", lambda: ("nbgrader", {}))
+    monkeypatch.setattr(labs, "nbgrader_command", lambda: (["nbgrader"], {}))
     return tmp_path
 
 

@@ -25,9 +25,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from descent.labs.instructor import nbgrader_command
+
 KIT = Path(__file__).resolve().parents[2]
 LABS = KIT / "labs"
 BIN = Path(sys.executable).parent
+NBGRADER = nbgrader_command()[0]  # nbgrader as `descent labs` runs it
 COURSE_ID = "descent"
 
 
@@ -48,7 +51,7 @@ def environment(base: Path) -> dict[str, str]:
 
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     run = subprocess.run(
-        [str(BIN / "nbgrader"), *args],
+        [*NBGRADER, *args],
         cwd=course,
         env=environment(course.parent),
         capture_output=True,
@@ -212,4 +215,5 @@ def _drive(submissions: list[dict]) -> None:
 
 
 if __name__ == "__main__":
+    sys.modules["rfc3987_syntax"] = None  # as nbgrader starts for descent (NBGRADER_MAIN)
     _drive(json.load(sys.stdin))

@@ -55,7 +55,7 @@ def _answers(course: Path, right: bool | int) -> str:
 
 
 def _collect(course: Path, user, *more: str) -> str:
-    argv = [str(nx.BIN / "nbgrader"), "collect", QUIZ, *more]
+    argv = [*nx.NBGRADER, "collect", QUIZ, *more]
     kw = dict(cwd=course, env=nx.environment(course.parent), capture_output=True, text=True)
     if user is not None:
         give(user, course.parent)

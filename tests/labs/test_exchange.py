@@ -16,12 +16,14 @@ from isolation.forked import in_child, outcome  # tests/isolation: a package bes
 from isolation.ordinary_user import account
 
 from descent import commands as cli
+from descent.labs import instructor
 
 pytest.importorskip("nbgrader")
 from nbgrader.utils import notebook_hash  # noqa: E402
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
 BIN = Path(sys.executable).parent
+NBGRADER = instructor.nbgrader_command()[0]  # nbgrader as `descent labs` runs it
 QUIZ = "quiz1_loss"
 
 
@@ -54,7 +56,7 @@ def _course(base: Path, monkeypatch) -> Path:
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(BIN / "nbgrader"), *args], cwd=course, capture_output=True, text=True, timeout=120
+        [*NBGRADER, *args], cwd=course, capture_output=True, text=True, timeout=120
     )
 
 

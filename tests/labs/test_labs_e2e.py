@@ -36,6 +36,7 @@ ASSIGNMENTS = sorted(p.name for p in (LABS / "source").iterdir() if p.is_dir())
 QUIZZES = sorted(p.stem for p in (LABS / "keys").glob("*.json") if not p.stem.startswith("lab"))
 SPECIAL = ("quiz1_loss", "lab1_loss_consultant")  # the assignments with the odd submissions
 BIN = Path(sys.executable).parent
+NBGRADER = instructor.nbgrader_command()[0]  # nbgrader as `descent labs` runs it
 
 
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -49,7 +50,7 @@ def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.Complet
     )
     env.pop("DESCENT_LABS_KEYS", None)
     run = subprocess.run(
-        [str(BIN / "nbgrader"), *args],
+        [*NBGRADER, *args],
         cwd=course,
         env=env,
         capture_output=True,

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from descent.isolation import confinement
+from descent.labs import instructor
 from descent.labs.private import make_private
 
 from . import redteam_notebooks as R  # noqa: E402 - beside this file
@@ -42,6 +43,7 @@ pytestmark = pytest.mark.skipif(
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
 BIN = Path(sys.executable).parent
+NBGRADER = instructor.nbgrader_command()[0]  # nbgrader as `descent labs` runs it
 KEY_CANARY = "DESCENT-CANARY-KEY-4b1d9e07"
 GRADER_CANARY = "DESCENT-CANARY-GRADER-a83c55f2"
 
@@ -61,7 +63,7 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, **_env(course))
     env.pop("DESCENT_LABS_KEYS", None)
     return subprocess.run(
-        [str(BIN / "nbgrader"), *args],
+        [*NBGRADER, *args],
         cwd=course,
         env=env,
         capture_output=True,

@@ -142,7 +142,7 @@ def cmd_release_feedback(args) -> int:
         if not through:
             console.print(f"{assignment}: no feedback to release through the exchange")
             continue
-        command = [nbgrader, "release_feedback", assignment]
+        command = [*nbgrader, "release_feedback", assignment]
         if by_hand:
             command.append(f"--CourseDirectory.student_id_exclude={','.join(by_hand)}")
         run = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)

@@ -14,6 +14,7 @@ The grades that nbgrader exports are joined with the code exercises' by
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import json
 import os
 import shutil
@@ -277,19 +278,33 @@ def rejections(stderr_lines: list[str]) -> dict[str, str]:
     return reasons
 
 
-def nbgrader_command() -> tuple[str, dict[str, str]]:
-    """The ``nbgrader`` command and the environment to run it in."""
-    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
+# nbgrader's own console script, less one import. jsonschema (under nbformat) imports
+# rfc3987_syntax where it is installed (jupyter's packages install it), which builds about 40
+# parsers for the "iri" formats at import: 1.3 of the 2.4 CPU-s an `nbgrader --version` took
+# here. Neither nbformat nor nbgrader checks formats, so nothing they do reads those parsers.
+NBGRADER_MAIN = (
+    "import sys; sys.modules['rfc3987_syntax'] = None; sys.argv[0] = 'nbgrader'; "
+    "from nbgrader.apps.nbgraderapp import main; sys.exit(main())"
+)
+
+
+def nbgrader_command() -> tuple[list[str], dict[str, str]]:
+    """The ``nbgrader`` command line (before its subcommand) and the environment to run it
+    in: nbgrader of this Python, else the ``nbgrader`` on the PATH."""
+    if importlib.util.find_spec("nbgrader") is not None:
+        command = [sys.executable, "-c", NBGRADER_MAIN]
+    else:
+        command = [shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")]
     # nbgrader calls `alembic` and `jupyter` by name: they live beside this Python.
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return nbgrader, env
+    return command, env
 
 
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def autograde(
-    nbgrader: str,
+    nbgrader: list[str],
     assignment: str,
     course: Path,
     env: dict,
@@ -299,7 +314,7 @@ def autograde(
 ) -> tuple[int, list[str]]:
     """Run ``nbgrader autograde`` (without the students ``left_out``) with one progress line
     per student; returns its exit code and its log lines."""
-    command = [nbgrader, "autograde", assignment]
+    command = [*nbgrader, "autograde", assignment]
     if left_out:
         command.append(f"--CourseDirectory.student_id_exclude={','.join(left_out)}")
     if not students:
