@@ -284,3 +284,13 @@ def test_collected_work_and_keys_are_private_from_the_first_collect(shared_cours
         f"bo/{QUIZ}/{QUIZ}.ipynb (by {user.pw_name})"
     ], found
     assert not _refusals(found, "ann"), found
+
+
+def test_nbgrader_runs_from_this_python_as_descent_labs_starts_it():
+    """`descent labs` starts nbgrader's own main in this Python (without jsonschema's IRI
+    parsers, which nbgrader never uses); every nbgrader command of the labs' and the term's tests
+    goes through the same command line."""
+    command, env = instructor.nbgrader_command()
+    assert command[:2] == [sys.executable, "-c"]
+    run = subprocess.run([*command, "--version"], env=env, capture_output=True, text=True)
+    assert run.returncode == 0 and "nbgrader version" in run.stdout, run.stderr[-2000:]
