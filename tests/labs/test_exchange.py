@@ -294,3 +294,17 @@ def test_nbgrader_runs_from_this_python_as_descent_labs_starts_it():
     assert command[:2] == [sys.executable, "-c"]
     run = subprocess.run([*command, "--version"], env=env, capture_output=True, text=True)
     assert run.returncode == 0 and "nbgrader version" in run.stdout, run.stderr[-2000:]
+
+
+def test_a_descent_labs_command_reads_notebooks_without_the_iri_parsers():
+    """The notebooks a ``descent labs`` command reads load nbformat, and with it jsonschema,
+    without ``rfc3987_syntax`` (1.3 CPU-s of parsers no one here uses)."""
+    probe = (
+        "import sys; from descent.commands import main; "
+        f"code = main(['labs', 'rubrics', '*', '--course', {str(LABS)!r}]); "
+        "import jsonschema; "
+        f"print(code, sys.modules.get({instructor.IRI_PARSERS!r}, 'absent'))"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines()[-1] == "0 None"

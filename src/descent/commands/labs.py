@@ -33,6 +33,7 @@ from ..labs.instructor import (
     report,
     rubrics,
     save_rejections,
+    without_iri_parsers,
 )
 from ..labs.private import make_private
 from ..labs.submissions import refused
@@ -71,12 +72,14 @@ def register(subparsers) -> None:
 
 
 def cmd_report(args) -> int:
+    without_iri_parsers()
     course = course_folder(args.course)
     found = report(course, released(course, args.assignment), console=console)
     return 1 if any(p for per in found.values() for p in per.values()) else 0
 
 
 def cmd_autograde(args) -> int:
+    without_iri_parsers()
     course = course_folder(args.course)
     assignments = released(course, args.assignment)
     nbgrader, env = nbgrader_command()
@@ -158,6 +161,7 @@ def cmd_release_feedback(args) -> int:
 
 
 def cmd_rubrics(args) -> int:
+    without_iri_parsers()
     found = rubrics(course_folder(args.course), args.assignment)
     if not found:
         console.print(f"{args.assignment}: no manually graded cells")

@@ -282,10 +282,18 @@ def rejections(stderr_lines: list[str]) -> dict[str, str]:
 # rfc3987_syntax where it is installed (jupyter's packages install it), which builds about 40
 # parsers for the "iri" formats at import: 1.3 of the 2.4 CPU-s an `nbgrader --version` took
 # here. Neither nbformat nor nbgrader checks formats, so nothing they do reads those parsers.
+IRI_PARSERS = "rfc3987_syntax"
 NBGRADER_MAIN = (
-    "import sys; sys.modules['rfc3987_syntax'] = None; sys.argv[0] = 'nbgrader'; "
+    f"import sys; sys.modules[{IRI_PARSERS!r}] = None; sys.argv[0] = 'nbgrader'; "
     "from nbgrader.apps.nbgraderapp import main; sys.exit(main())"
 )
+
+
+def without_iri_parsers() -> None:
+    """For the process of a ``descent labs`` command, which reads notebooks with nbformat:
+    nbformat loads without those parsers, as nbgrader does when :func:`nbgrader_command`
+    starts it (not done on import: a program that imports the kit keeps its jsonschema whole)."""
+    sys.modules.setdefault(IRI_PARSERS, None)
 
 
 def nbgrader_command() -> tuple[list[str], dict[str, str]]:
