@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from descent.labs.instructor import nbgrader_command
+from descent.labs.instructor import nbgrader_command, without_iri_parsers
 
 KIT = Path(__file__).resolve().parents[2]
 LABS = KIT / "labs"
@@ -215,5 +215,5 @@ def _drive(submissions: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    sys.modules["rfc3987_syntax"] = None  # as nbgrader starts for descent (NBGRADER_MAIN)
+    without_iri_parsers()  # as nbgrader starts for descent (NBGRADER_MAIN)
     _drive(json.load(sys.stdin))
