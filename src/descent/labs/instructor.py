@@ -293,7 +293,8 @@ def without_iri_parsers() -> None:
     """For the process of a ``descent labs`` command, which reads notebooks with nbformat:
     nbformat loads without those parsers, as nbgrader does when :func:`nbgrader_command`
     starts it (not done on import: a program that imports the kit keeps its jsonschema whole)."""
-    sys.modules.setdefault(IRI_PARSERS, None)
+    if IRI_PARSERS not in sys.modules:
+        sys.modules[IRI_PARSERS] = None  # type: ignore[assignment]  # None: importing it raises ImportError
 
 
 def nbgrader_command() -> tuple[list[str], dict[str, str]]:
