@@ -22,7 +22,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from .syntax import Context, Replace, Slip, callee, quote
+from .syntax import Context, Slip, callee, quote, substituted
 
 
 def gated_on_other(node: Any, context: Context) -> Iterator[Slip]:
@@ -122,7 +122,7 @@ def reduced_over(node: Any, context: Context) -> Iterator[Slip]:
     for other in (0, 1, -1):
         if other == value:
             continue
-        after = Replace([(before, ast.Constant(other))]).visit(copy.deepcopy(node))
+        after = substituted(node, [(before, ast.Constant(other))])
         yield (
             node,
             after,

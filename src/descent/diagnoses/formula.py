@@ -41,7 +41,7 @@ from typing import Any
 
 from .base import FLOORS
 from .rerun import transposed as transposed_text
-from .syntax import Context, Replace, Slip, callee, count, eps_name, one, quote, reads_state
+from .syntax import Context, Slip, callee, count, eps_name, one, quote, reads_state, substituted
 
 _OMITTED_CALLS = ("sqrt", "rsqrt", "log", "exp", "log1p", "abs", "tanh")
 
@@ -425,7 +425,7 @@ def floor_moved(node: Any, context: Context) -> Iterator[Slip]:
     for floor in FLOORS:
         if floor == constant.value:
             continue
-        after = Replace([(constant, ast.Constant(floor))]).visit(copy.deepcopy(node))
+        after = substituted(node, [(constant, ast.Constant(floor))])
         higher = "higher" if floor > constant.value else "lower"
         yield (
             node,

@@ -30,7 +30,6 @@ shows, and the operation.
 from __future__ import annotations
 
 import ast
-import copy
 import inspect
 import textwrap
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ from .. import registry, variants
 from ..calls.impl import Implementation, PatchedImplementation
 from . import order, regroup
 from .differentiated import differentiated
-from .syntax import Replace, Slip, context, public_names, quote, shared_hyperparameters
+from .syntax import Slip, Sources, context, public_names, quote, shared_hyperparameters, substituted
 
 MAX_MUTANTS = 160  # written per exercise at most (the most telling slips first)
 
@@ -145,14 +144,15 @@ def _written(
     public = public_names(owners)
     shared = shared_hyperparameters(trees, set(owners))
     seen: set[tuple] = set()
+    source = Sources()  # the trees are read, never changed: each node's source is read once
     for name, tree in trees.items():
         slips = _slips(tree, public, backward_only, shared)
         for pairs, kind, text in _grouped(slips, tree, public):
-            key = (name, tuple((ast.unparse(b), ast.unparse(a)) for b, a in pairs))
+            key = (name, tuple((source(b), ast.unparse(a)) for b, a in pairs))
             if key in seen:
                 continue
             seen.add(key)
-            changed = {**trees, name: Replace(pairs).visit(copy.deepcopy(tree))}
+            changed = {**trees, name: substituted(tree, pairs, source)}
             built = _compiled(changed, namespace)
             if built is not None:
                 _carry_over(owners, built)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,16 +329,56 @@ def quantities(tree: ast.Module) -> dict[int, list[str]]:
     return found
 
 
-class Replace(ast.NodeTransformer):
-    """Every occurrence of each ``before`` (compared as source) replaced by its ``after``."""
+class Sources:
+    """``ast.unparse`` of nodes, each read once: the source of a node costs its whole subtree, and
+    :func:`substituted` compares every node of a tree as source, once per slip written into it. For
+    trees that do not change while it is in use (it keeps each node it read, so an id stays its
+    node's)."""
 
-    def __init__(self, pairs: list[tuple[ast.AST, ast.AST]]):
-        self.pairs = {ast.unparse(before): after for before, after in pairs}
+    def __init__(self) -> None:
+        self._read: dict[int, tuple[ast.AST, str]] = {}
 
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if isinstance(node, (ast.expr, ast.stmt)):
-            after = self.pairs.get(ast.unparse(node))
-            # (a statement that is one call reads like that call: replace like with like)
-            if after is not None and isinstance(after, ast.stmt) == isinstance(node, ast.stmt):
-                return copy.deepcopy(after)
-        return super().generic_visit(node)
+    def __call__(self, node: ast.AST) -> str:
+        known = self._read.get(id(node))
+        if known is None:
+            known = self._read[id(node)] = (node, ast.unparse(node))
+        return known[1]
+
+
+def substituted(
+    node: ast.AST,
+    pairs: list[tuple[ast.AST, ast.AST]],
+    source: Callable[[ast.AST], str] = ast.unparse,
+) -> ast.AST:
+    """``node`` with every occurrence of each ``before`` (compared as source, read by ``source``)
+    replaced by a copy of its ``after``. ``node`` is left as it was: the nodes above a replacement
+    are new, and what no replacement touches is shared with ``node`` (a slip changes one
+    expression of a whole function: copying the rest for each slip cost more than the slip), so
+    neither tree may be changed in place afterwards."""
+    wanted = {source(before): after for before, after in pairs}
+    return _replaced_in(node, wanted, source)
+
+
+def _replaced_in(
+    node: ast.AST, wanted: dict[str, ast.AST], source: Callable[[ast.AST], str]
+) -> ast.AST:
+    if isinstance(node, (ast.expr, ast.stmt)):
+        after = wanted.get(source(node))
+        # (a statement that is one call reads like that call: replace like with like)
+        if after is not None and isinstance(after, ast.stmt) == isinstance(node, ast.stmt):
+            return copy.deepcopy(after)
+    fields, changed = {}, False
+    for name, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            new = [_replaced_in(v, wanted, source) if isinstance(v, ast.AST) else v for v in value]
+            changed = changed or any(a is not b for a, b in zip(new, value))
+        elif isinstance(value, ast.AST):
+            new = _replaced_in(value, wanted, source)
+            changed = changed or new is not value
+        else:
+            new = value
+        fields[name] = new
+    if not changed:
+        return node
+    where = {a: getattr(node, a) for a in node._attributes if hasattr(node, a)}
+    return type(node)(**fields, **where)
