@@ -68,8 +68,13 @@ def test_the_helpers_read_one_node():
     assert {"x", "lr", "Scale"} <= syntax.public_names({"documented": documented})
 
 
-def test_replace_swaps_every_occurrence_of_an_expression():
-    tree = ast.parse("y = a * b + a * b")
+def test_substituted_swaps_every_occurrence_and_leaves_the_tree_as_it_was():
+    tree = ast.parse("y = a * b + a * b\nz = a * b\nw = a - b")
     before = tree.body[0].value.left
-    after = syntax.Replace([(before, ast.Name("c", ast.Load()))]).visit(tree)
-    assert ast.unparse(after) == "y = c + c"
+    for source in (ast.unparse, syntax.Sources()):
+        after = syntax.substituted(tree, [(before, ast.Name("c", ast.Load()))], source)
+        assert ast.unparse(after) == "y = c + c\nz = c\nw = a - b"
+        assert after.body[2] is tree.body[2]  # what no replacement touches is shared
+        compile(ast.fix_missing_locations(after), "<test>", "exec")
+        assert ast.unparse(tree) == "y = a * b + a * b\nz = a * b\nw = a - b"
+        compile(tree, "<test>", "exec")
