@@ -34,7 +34,7 @@ import inspect
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from .. import registry, variants
 from ..calls.impl import Implementation, PatchedImplementation
@@ -152,7 +152,8 @@ def _written(
             if key in seen:
                 continue
             seen.add(key)
-            changed = {**trees, name: substituted(tree, pairs, source)}
+            slipped = cast(ast.Module, substituted(tree, pairs, source))  # a module stays one
+            changed = {**trees, name: slipped}
             built = _compiled(changed, namespace)
             if built is not None:
                 _carry_over(owners, built)

@@ -367,18 +367,23 @@ def _replaced_in(
         # (a statement that is one call reads like that call: replace like with like)
         if after is not None and isinstance(after, ast.stmt) == isinstance(node, ast.stmt):
             return copy.deepcopy(after)
-    fields, changed = {}, False
-    for name, value in ast.iter_fields(node):
-        if isinstance(value, list):
-            new = [_replaced_in(v, wanted, source) if isinstance(v, ast.AST) else v for v in value]
-            changed = changed or any(a is not b for a, b in zip(new, value))
-        elif isinstance(value, ast.AST):
-            new = _replaced_in(value, wanted, source)
-            changed = changed or new is not value
-        else:
-            new = value
-        fields[name] = new
-    if not changed:
+    fields = dict(ast.iter_fields(node))
+    new = {name: _replaced_value(value, wanted, source) for name, value in fields.items()}
+    if all(_same(new[name], value) for name, value in fields.items()):
         return node
     where = {a: getattr(node, a) for a in node._attributes if hasattr(node, a)}
-    return type(node)(**fields, **where)
+    return type(node)(**new, **where)
+
+
+def _replaced_value(
+    value: Any, wanted: dict[str, ast.AST], source: Callable[[ast.AST], str]
+) -> Any:
+    if isinstance(value, list):
+        return [_replaced_value(v, wanted, source) for v in value]
+    return _replaced_in(value, wanted, source) if isinstance(value, ast.AST) else value
+
+
+def _same(new: Any, old: Any) -> bool:
+    if isinstance(old, list):
+        return all(a is b for a, b in zip(new, old))
+    return new is old
