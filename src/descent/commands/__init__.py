@@ -111,11 +111,14 @@ def run() -> NoReturn:
 def leave(code: int) -> NoReturn:
     """Exit with ``code`` once the exit handlers have run and the standard streams are flushed,
     skipping the interpreter's finalization (module teardown, torch's above all), which frees
-    nothing a finished process keeps. Where another thread still runs, or a standard stream
-    cannot be flushed (a closed pipe), Python's own exit instead: it waits for the thread, and
-    reports the stream as it always has."""
+    nothing a finished process keeps. Where another thread still runs, a standard stream
+    cannot be flushed (a closed pipe) or a profiler or tracer watches (``python -m cProfile``
+    writes its figures once the command returns), Python's own exit instead: it waits for the
+    thread, reports the stream as it always has, and lets the profiler finish."""
     me = threading.current_thread()
     if any(t is not me and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.exit(code)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     try:
         sys.stdout.flush()
