@@ -35,23 +35,6 @@ def test_the_fork_server_forks_one_probe_child_per_configuration(monkeypatch):
     assert [c["userns"] for c in forked] == [True, False]
 
 
-def test_the_preload_imports_pytest_which_every_write_the_tests_worker_loads():
-    """A student's test file imports pytest: preloaded, a grading's write-the-tests worker (one
-    per process sharing the grading) does not import it again on its first file."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from descent.isolation import server\n"
-        "before = 'pytest' in sys.modules\n"
-        "server._preload()\n"
-        "print(before, 'pytest' in sys.modules)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.stdout.split() == ["False", "True"], done.stderr[-2000:]
-
-
 def test_the_collector_rests_during_the_preload_and_is_on_for_the_workers():
     import subprocess
     import sys
