@@ -324,7 +324,7 @@ TESTS = {
 # Modules with no behaviour of their own, so no test file of their name; each says why. An
 # exemption may define no function (checked below): a module with logic gets a test file.
 NO_BEHAVIOUR = {
-    "__main__": "`python -m descent` hands over to commands.main "
+    "__main__": "`python -m descent` hands over to commands.run "
     "(test_python_dash_m_descent_is_the_command runs it)",
     "errors": "the error class and the tuple of errors a command reports: names, no code "
     "(tests/commands/test_commands.py shows how they are reported)",

@@ -1,7 +1,5 @@
 """``python -m descent ...``: the ``descent`` command."""
 
-import sys
+from .commands import run
 
-from .commands import main
-
-sys.exit(main())
+run()

@@ -70,3 +70,45 @@ def test_an_unknown_verb_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["regrade-everything"])
     assert stopped.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+# A process that runs run() for VERB with main() stubbed to print and return 3: whether its exit
+# handler ran and whether it unwound (Python's own exit raises SystemExit; os._exit does not)
+# show which exit it took.
+_EXIT_PROBE = """
+import atexit, sys, threading, time
+from descent import commands
+commands.main = lambda argv: print("graded", flush=False) or 3
+atexit.register(lambda: print("exit handler"))
+if sys.argv[2] == "thread":
+    threading.Thread(target=time.sleep, args=(0.2,)).start()
+if sys.argv[2] == "profiled":
+    sys.setprofile(lambda frame, event, arg: None)
+sys.argv = ["descent", sys.argv[1]]
+try:
+    commands.run()
+finally:
+    print("unwound")
+"""
+
+
+def _exit_probe(verb: str, thread: str = "-") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, verb, thread], capture_output=True, text=True
+    )
+
+
+def test_grade_leaves_without_the_interpreters_finalization_after_its_exit_handlers():
+    quick = _exit_probe("grade")  # flushed, its exit handler run, nothing unwound
+    assert quick.returncode == 3 and quick.stderr == ""
+    assert quick.stdout.splitlines() == ["graded", "exit handler"]
+    usual = _exit_probe("report")  # other verbs: Python's own exit
+    assert usual.returncode == 3
+    assert usual.stdout.splitlines() == ["graded", "unwound", "exit handler"]
+
+
+def test_grade_takes_pythons_own_exit_while_another_thread_runs_or_a_profiler_watches():
+    for case in ("thread", "profiled"):
+        usual = _exit_probe("grade", case)
+        assert usual.returncode == 3
+        assert usual.stdout.splitlines() == ["graded", "unwound", "exit handler"], case

@@ -6,6 +6,7 @@ test_running.py, test_outcomes.py, test_results_document.py.)"""
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import pytest
@@ -114,6 +115,28 @@ def test_a_run_without_graded_tests_writes_no_results(pytester):
         passed=1
     )
     assert not out.exists() and not (pytester.path / ".descent").exists()
+
+
+GC_WATCH = """
+import gc
+
+COLLECTING = gc.isenabled()
+
+def test_running():
+    assert gc.isenabled() and not COLLECTING
+"""
+
+
+def test_the_collector_rests_from_start_up_to_the_end_of_collection(pytester):
+    pytester.makepyfile(test_gc=GC_WATCH)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    assert gc.isenabled()
+    # a run that stops before collecting gives it back as well
+    pytester.makeconftest(
+        "import pytest\n\ndef pytest_sessionstart(session):\n    pytest.exit('no')\n"
+    )
+    assert pytester.runpytest_inprocess("-p", "no:cacheprovider").ret == pytest.ExitCode.INTERRUPTED
+    assert gc.isenabled()
 
 
 def test_a_variant_s_items_are_made_only_for_its_own_exercise():

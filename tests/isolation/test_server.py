@@ -33,3 +33,19 @@ def test_the_fork_server_forks_one_probe_child_per_configuration(monkeypatch):
     assert ask({"userns": True}) == ask({"userns": True}) == {"probe": {"ok": 1}}
     ask({"userns": False})
     assert [c["userns"] for c in forked] == [True, False]
+
+
+def test_the_collector_rests_during_the_preload_and_is_on_for_the_workers():
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "from descent.isolation import server\n"
+        "seen = []\n"
+        "server._preload = lambda: seen.append(gc.isenabled())\n"
+        "server._start()\n"
+        "print(seen, gc.isenabled())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[False] True", done.stderr[-2000:]

@@ -135,6 +135,13 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
     # run that grades in workers starts the fork server here, so that its import of torch
     # overlaps the grader's instead of following it (about a second per run).
     ns = early_config.known_args_namespace
+    # Start-up makes hundreds of thousands of objects that live until the run ends (torch's
+    # above all), and the collector traversed them again each time they had piled up: it rests
+    # until the collection ends and they are frozen (about a seventh of the import of torch,
+    # pytest and numpy).
+    if gc.isenabled():
+        gc.disable()
+        early_config.stash[_GC_PAUSED] = True
     plugin_workers.start_early(
         getattr(ns, "isolation", None) or plugin_workers.AUTO,
         getattr(ns, "impl", None) or ["starter"],
@@ -234,6 +241,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
     gc.freeze()
+    _resume_gc(session.config)
+
+
+_GC_PAUSED = pytest.StashKey[bool]()
+
+
+def _resume_gc(config: pytest.Config) -> None:
+    """The collector back on, if this run paused it (pytest_load_initial_conftests)."""
+    if config.stash.get(_GC_PAUSED, False):
+        config.stash[_GC_PAUSED] = False
+        gc.enable()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _resume_gc(config)  # a run that stopped before its collection ended
 
 
 def _course_secret(config: pytest.Config) -> None:
