@@ -89,14 +89,21 @@ MODES = {
 
 
 def full_graders(
-    sizes: list[int], tmp: Path, log, select: list[str] = (), batch_class: int = 0
+    sizes: list[int],
+    tmp: Path,
+    log,
+    select: list[str] = (),
+    batch_class: int = 0,
+    batch_per_size: bool = True,
 ) -> tuple[list[dict], dict | None]:
     """Rows per (size, mode) for each of ``sizes``, then ``descent batch`` alone on a class of
     ``batch_class`` (0: none); also the results document of the first isolated ``descent
     grade`` run, the smallest size (for :func:`profile` and :func:`budget_rows`).
-    ``select``: extra options (``-k EXPR``)."""
+    ``select``: extra options (``-k EXPR``). ``batch_per_size=False`` leaves ``descent batch``
+    out of the sizes' modes (the quick smoke run: the class of ``batch_class`` runs it)."""
     rows, first_doc = [], None
-    plan = [(n, dict(MODES)) for n in sizes]
+    sized = {m: run for m, run in MODES.items() if batch_per_size or m != "batch, isolated"}
+    plan = [(n, dict(sized)) for n in sizes]
     if batch_class:
         plan.append((batch_class, {"batch, isolated": MODES["batch, isolated"]}))
     for n, modes in plan:

@@ -40,7 +40,8 @@ wall time, one grading's ratio to the import, ``descent batch``'s CPU seconds pe
 Each section interleaves the commands it compares, so a change of load hits them alike; on a
 shared machine compare within one run only. The full mode writes ``benchmarks/RESULTS.md`` and
 ``benchmarks/results.json`` (``--out`` changes the folder); ``--quick`` writes them only under
-``--out``. ``--quick`` uses 2 peer submissions, one class of 1 graded with ``-k mse``, one module
+``--out``. ``--quick`` uses 2 peer submissions, one class of 1 graded with ``-k mse`` by
+``descent grade`` (``descent batch`` grades only the class of 2), one module
 of the student's loop, small tensors, one round of the import against a grading with ``-k mse``
 and one small test file for the suite; it installs nothing (a peer whose environment is not
 there yet is reported as skipped) and asserts that every section produced its rows, never a
@@ -220,8 +221,15 @@ def machine() -> dict:
 def kit_section(args: argparse.Namespace, tmp: Path) -> dict:
     log(f"2. full graders ({args.class_sizes} alone, a class of {args.batch_class} in a batch)")
     select = ["-k", "mse"] if args.quick else []
+    # the smoke run grades with descent batch once, on its class: a batch of the class of 1 as
+    # well ran the same code again, about 11 s of .ci/run (the warm parent's start-up, mostly)
     rows, doc = kit.full_graders(
-        args.class_sizes, tmp / "kit", log, select, batch_class=args.batch_class
+        args.class_sizes,
+        tmp / "kit",
+        log,
+        select,
+        batch_class=args.batch_class,
+        batch_per_size=not (args.quick and args.batch_class),
     )
     body = {
         "rows": rows,

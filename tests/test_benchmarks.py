@@ -335,3 +335,29 @@ def test_the_report_is_written_again_from_a_results_file(tmp_path):
     assert "## 1. The small assignment" in (tmp_path / "RESULTS.md").read_text()
     (tmp_path / "bad.json").write_text("{}")
     assert run.main(["--report", str(tmp_path / "bad.json")]) == 2
+
+
+def test_the_quick_run_grades_with_descent_batch_on_its_class_only(tmp_path, monkeypatch):
+    """``--quick`` (``batch_per_size=False``): the sizes' modes leave ``descent batch`` out and
+    the class of ``batch_class`` runs it; the full mode runs it for every size as well."""
+    seen: list = []
+
+    def fake(mode):
+        def graded(subs, folder, tmp, select):
+            seen.append((len(subs), mode))
+            return {"wall_s": 1.0, "cpu_s": 1.0, "lost_points": []}
+
+        return graded
+
+    monkeypatch.setattr(kit, "MODES", {m: fake(m) for m in kit.MODES})
+    monkeypatch.setattr(kit, "class_folder", lambda folder, n: [folder / str(i) for i in range(n)])
+    kit.full_graders([1], tmp_path, lambda _: None, batch_class=2, batch_per_size=False)
+    quick = list(seen)
+    seen.clear()
+    kit.full_graders([1], tmp_path, lambda _: None, batch_class=2)
+    batch = "batch, isolated"
+    assert (1, batch) not in quick and (2, batch) in quick
+    assert [s for s in quick if s[1] != batch] == [s for s in seen if s[1] != batch]
+    assert (1, batch) in seen and (2, batch) in seen
+    args = run.parse(["--quick"])
+    assert args.quick and args.batch_class  # what kit_section turns into batch_per_size=False
