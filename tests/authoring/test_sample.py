@@ -72,3 +72,9 @@ def test_ids_asked_for_are_taken_and_an_unknown_id_is_refused():
     assert outside in sample.choose(EVERY, [outside.id])
     with pytest.raises(KeyError, match="no_such_variant"):
         sample.choose(EVERY, ["no_such_variant"])
+
+
+def test_a_variant_taken_for_one_stratum_stands_for_its_exercise_in_the_others():
+    # every exercise has a literal alternative (always taken), so no other alternative is
+    alternatives = {v.id for v in CHOSEN if v.kind == catalogue.ALTERNATIVE}
+    assert alternatives == {v.id for v in EVERY if v.literal}

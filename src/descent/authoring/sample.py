@@ -17,7 +17,10 @@ is loaded in) and stratified so that nothing a test reads goes unrepresented:
   (a test that reads one variant by name).
 
 Within a stratum the variant taken is the first by a hash of its id, so adding a variant to the
-catalogue moves the choice only in the strata it joins.
+catalogue moves the choice only in the strata it joins. The strata of one exercise come last and
+take a variant only where none taken for another stratum already stands for that exercise (the
+literal alternative is the exercise's alternative too): 306 variants instead of 365, the same
+strata.
 """
 
 from __future__ import annotations
@@ -49,29 +52,36 @@ def _hollow_form(variant: Variant) -> str:
     return variant.id.removeprefix(f"{variant.exercise}.")
 
 
+def _per_exercise(candidates: list[Variant], chosen: list[Variant]) -> list[Variant]:
+    """The first candidate of each exercise that no variant already ``chosen`` among
+    ``candidates`` stands for."""
+    covered = {v.exercise for v in chosen if v in candidates}
+    return _first_of_each(
+        [v for v in candidates if v.exercise not in covered], lambda v: [v.exercise]
+    )
+
+
 def choose(variants: Iterable[Variant], required: Iterable[str] = ()) -> list[Variant]:
     """The stratified choice among ``variants`` (the module doc gives its strata), in the
     catalogue's own order. An id of ``required`` that no variant has is a ``KeyError``."""
     every = list(variants)
     by_id = {v.id: v for v in every}
-    of = {
-        kind: [v for v in every if v.kind == kind] for kind in (BUG, ALTERNATIVE, HOLLOW, STUDENT)
-    }
-    chosen: list[Variant] = []
-    for kind in of:
-        chosen += _first_of_each(of[kind], lambda v: [v.exercise])
-    for wrong_on in (ORDINARY, EDGE):
-        chosen += _first_of_each(
-            [v for v in of[BUG] if v.wrong_on == wrong_on], lambda v: [v.exercise]
-        )
-    for kind in (BUG, STUDENT):
-        chosen += _first_of_each(of[kind], lambda v: v.generic)
-    chosen += [v for v in of[ALTERNATIVE] if v.literal] + [v for v in of[BUG] if v.classic]
-    chosen += _first_of_each([v for v in of[BUG] if EDITS in v.generic], lambda v: [v.module])
-    chosen += _first_of_each(of[HOLLOW], lambda v: [_hollow_form(v)])
     missing = [i for i in required if i not in by_id]
     if missing:
         raise KeyError(f"no catalogued variant {', '.join(map(repr, missing))}")
-    chosen += [by_id[i] for i in required]
+    of = {
+        kind: [v for v in every if v.kind == kind] for kind in (BUG, ALTERNATIVE, HOLLOW, STUDENT)
+    }
+    chosen = [by_id[i] for i in required]
+    chosen += [v for v in of[ALTERNATIVE] if v.literal] + [v for v in of[BUG] if v.classic]
+    for kind in (BUG, STUDENT):
+        chosen += _first_of_each(of[kind], lambda v: v.generic)
+    chosen += _first_of_each([v for v in of[BUG] if EDITS in v.generic], lambda v: [v.module])
+    chosen += _first_of_each(of[HOLLOW], lambda v: [_hollow_form(v)])
+    # The strata of one exercise last: a variant taken above already stands for its exercise.
+    for wrong_on in (ORDINARY, EDGE):
+        chosen += _per_exercise([v for v in of[BUG] if v.wrong_on == wrong_on], chosen)
+    for kind in of:
+        chosen += _per_exercise(of[kind], chosen)
     ids = {v.id for v in chosen}
     return [v for v in every if v.id in ids]
