@@ -1,8 +1,9 @@
 """End to end: the real nbgrader command line on a temporary copy of the course in labs/.
 
 One course is built for the whole module: every assignment is generated and released, students are
-added, submissions are placed in submitted/, then ``nbgrader autograde``, ``generate_feedback`` and
-``export`` run once. The students:
+added (those two commands in one process, ``nbexchange.set_up``), submissions are placed in
+submitted/, then ``nbgrader autograde``, ``generate_feedback`` and ``export`` run once, each as
+its own command. The students:
 
 * ``ace``      every answer right (quizzes from the key, labs from the source solutions); in lab 1
                its code also writes to stderr three ways, which must not cost a point;
