@@ -74,8 +74,8 @@ def set_up(course: Path, *commands: list[str], env: dict[str, str] | None = None
     set a course up. They are nbgrader's own apps with the course's ``nbgrader_config.py``, run
     the way nbgrader's tests run them (``nbgrader.tests.run_nbgrader``); starting Python and
     importing nbgrader once for them all saves about a CPU-second a command. The first that fails
-    stops the rest and fails the test with nbgrader's own messages. What a test checks of an
-    nbgrader command it runs on its own (:func:`nbgrader`), as the course would."""
+    stops the rest and fails the test with nbgrader's own messages. A command whose run a test
+    checks runs on its own (:func:`nbgrader`), as the course runs it."""
     run = subprocess.run(
         [sys.executable, __file__, "instructor"],
         input=json.dumps(commands),
@@ -119,20 +119,26 @@ def _instruct(commands: list[list[str]]) -> None:
 def gradebook(course: Path) -> None:
     """An empty ``gradebook.db`` in ``course``, as nbgrader's first command there would make it.
     nbgrader makes a new one by running ``alembic heads`` (about 3 CPU-seconds) to stamp its
-    schema version; this copies one real nbgrader made once in this process (a test of how
-    nbgrader makes one starts without it)."""
+    schema version; this copies one that real nbgrader made once for this process (``db
+    student list`` in a scratch course with the kit's configuration). A test of how nbgrader
+    makes one starts without it."""
     shutil.copyfile(_empty_gradebook(), course / "gradebook.db")  # this umask's mode, as sqlite's
 
 
 @functools.cache
 def _empty_gradebook() -> Path:
     base = Path(tempfile.mkdtemp(prefix="descent-gradebook-"))
-    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    atexit.register(_remove, base, os.getpid())
     course = base / "course"
     course.mkdir()
     shutil.copy(LABS / "nbgrader_config.py", course)
     nbgrader(course, "db", "student", "list")
     return course / "gradebook.db"
+
+
+def _remove(folder: Path, owner: int) -> None:
+    if os.getpid() == owner:  # not in a child forked from this process, which may exit first
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def make_course(
