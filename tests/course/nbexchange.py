@@ -13,16 +13,21 @@ it (``descent.labs.collected``) as the time each copy was written, so :func:`col
 into that record, for each copy the test made, the moment the test says it was made (by
 :func:`submit` or :func:`touch`): what the kernel would have recorded had it been made then.
 
-Run as a script, this file is that process: ``python nbexchange.py < JSON``.
+Run as a script, this file is that process: ``python nbexchange.py < JSON``. With the argument
+``instructor`` it is the process of :func:`set_up` instead: the instructor's commands that only
+set a course up, run one after the other in one process.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from descent.labs.instructor import nbgrader_command, without_iri_parsers
@@ -63,12 +68,90 @@ def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.Complet
     return run
 
 
+def set_up(course: Path, *commands: list[str], env: dict[str, str] | None = None) -> None:
+    """Each of ``commands`` (an ``nbgrader`` command line less ``nbgrader``) run in ``course``
+    with ``env`` (default :func:`environment`), in order, in one process: for commands that only
+    set a course up. They are nbgrader's own apps with the course's ``nbgrader_config.py``, run
+    the way nbgrader's tests run them (``nbgrader.tests.run_nbgrader``); starting Python and
+    importing nbgrader once for them all saves about a CPU-second a command. The first that fails
+    stops the rest and fails the test with nbgrader's own messages. A command whose run a test
+    checks runs on its own (:func:`nbgrader`), as the course runs it."""
+    run = subprocess.run(
+        [sys.executable, __file__, "instructor"],
+        input=json.dumps(commands),
+        cwd=course,
+        env=environment(course.parent) if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if run.returncode:
+        failed = run.stderr.rpartition(_STARTING)[2].partition("\n")[0]
+        raise AssertionError(f"nbgrader {failed} failed:\n{run.stderr[-3000:]}")
+
+
+_STARTING = "descent tests: nbgrader "  # on stderr before each command of set_up
+
+
+def _instruct(commands: list[list[str]]) -> None:
+    """In this process: each command, as nbgrader's console script runs one, then nbgrader's
+    own reset of its apps (``NbGrader.reset``: logging and the singletons) for the next; exits
+    with the status of the first that fails."""
+    from jupyter_core.application import NoStart
+    from nbgrader.apps.nbgraderapp import NbGraderApp
+
+    sys.argv[0] = "nbgrader"  # as NBGRADER_MAIN
+    for argv in commands:
+        print(_STARTING + " ".join(argv), file=sys.stderr, flush=True)
+        app = NbGraderApp.instance()
+        try:
+            app.initialize(argv)
+            app.start()
+        except NoStart:
+            pass
+        except SystemExit as exc:
+            if exc.code:
+                raise
+        finally:
+            app.reset()
+
+
+def gradebook(course: Path) -> None:
+    """An empty ``gradebook.db`` in ``course``, as nbgrader's first command there would make it.
+    nbgrader makes a new one by running ``alembic heads`` (about 3 CPU-seconds) to stamp its
+    schema version; this copies one that real nbgrader made once for this process (``db
+    student list`` in a scratch course with the kit's configuration). A test of how nbgrader
+    makes one starts without it."""
+    shutil.copyfile(_empty_gradebook(), course / "gradebook.db")  # this umask's mode, as sqlite's
+
+
+@functools.cache
+def _empty_gradebook() -> Path:
+    base = Path(tempfile.mkdtemp(prefix="descent-gradebook-"))
+    atexit.register(_remove, base, os.getpid())
+    course = base / "course"
+    course.mkdir()
+    shutil.copy(LABS / "nbgrader_config.py", course)
+    nbgrader(course, "db", "student", "list")
+    return course / "gradebook.db"
+
+
+def _remove(folder: Path, owner: int) -> None:
+    if os.getpid() == owner:  # not in a child forked from this process, which may exit first
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def make_course(
-    base: Path, assignments: list[str], students: list[tuple[str, str, str]], zone: str | None
+    base: Path,
+    assignments: list[str],
+    students: list[tuple[str, str, str]],
+    zone: str | None,
+    files: dict[str, str] | None = None,
 ) -> Path:
     """A course folder with the kit's configuration (``Exchange.timezone`` set to ``zone``
-    unless None: nbgrader's default), ``assignments`` generated and released, ``students``
-    (id, first, last) in nbgrader's database."""
+    unless None: nbgrader's default), ``files`` (path in the course: text) written,
+    ``assignments`` generated (those with a source in the kit) and released, ``students``
+    (id, first, last) in nbgrader's database; its set-up commands in one process."""
     course = base / "course"
     course.mkdir(parents=True)
     config = (LABS / "nbgrader_config.py").read_text()
@@ -81,15 +164,20 @@ def make_course(
         source = course / "source" / assignment
         if (LABS / "source" / assignment).is_dir():
             shutil.copytree(LABS / "source" / assignment, source)
+    for name, text in (files or {}).items():
+        (course / name).parent.mkdir(parents=True, exist_ok=True)
+        (course / name).write_text(text)
     table = course / "students.csv"
     table.write_text(
         "id,first_name,last_name\n" + "".join(f'{i},{f},"{last}"\n' for i, f, last in students)
     )
-    nbgrader(course, "db", "student", "import", str(table))
+    gradebook(course)
+    commands = [["db", "student", "import", str(table)]]
     for assignment in assignments:
         if (course / "source" / assignment).is_dir():
-            nbgrader(course, "generate_assignment", assignment, "--create")
-        nbgrader(course, "release_assignment", assignment)
+            commands.append(["generate_assignment", assignment, "--create"])
+        commands.append(["release_assignment", assignment])
+    set_up(course, *commands)
     return course
 
 
@@ -216,4 +304,7 @@ def _drive(submissions: list[dict]) -> None:
 
 if __name__ == "__main__":
     without_iri_parsers()  # as nbgrader starts for descent (NBGRADER_MAIN)
-    _drive(json.load(sys.stdin))
+    if sys.argv[1:] == ["instructor"]:
+        _instruct(json.load(sys.stdin))
+    else:
+        _drive(json.load(sys.stdin))

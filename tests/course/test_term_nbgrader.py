@@ -546,9 +546,8 @@ def term(tmp_path_factory):
     """The term, run as an instructor would (see the module doc); what it printed on the way."""
     base = tmp_path_factory.mktemp("sydney")
     names = [(s, s.title(), "Walker, Jr." if s == "ana" else "Term") for s in STUDENTS]
-    course = nx.make_course(base, [Q1, LAB, Q2], names, SYDNEY)
-    _write(course / "release" / "a1" / "basics.py", (nx.KIT / "starter" / "basics.py").read_text())
-    nx.nbgrader(course, "release_assignment", "a1")
+    starter = {"release/a1/basics.py": (nx.KIT / "starter" / "basics.py").read_text()}
+    course = nx.make_course(base, [Q1, LAB, Q2, "a1"], names, SYDNEY, starter)
     _write(base / "course.toml", PLAN)
     _write(base / "roster.csv", ROSTER)
     _write(base / "extensions.csv", EXTENSIONS)

@@ -80,7 +80,7 @@ def _submit(course: Path, *handed: tuple[str, datetime, bool | int]) -> list[Pat
 
 @pytest.fixture(scope="module")
 def released():
-    """The course with the quiz released, made once (three nbgrader commands)."""
+    """The course with the quiz released, made once (three nbgrader commands, one process)."""
     path = Path(tempfile.mkdtemp(prefix="descent-collect-course-"))
     try:
         yield nx.make_course(path, [QUIZ], STUDENTS, None)

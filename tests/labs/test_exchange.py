@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from course import nbexchange as nx  # tests/course: a package beside this one
 from isolation.forked import in_child, outcome  # tests/isolation: a package beside this one
 from isolation.ordinary_user import account
 
@@ -47,6 +48,7 @@ def _course(base: Path, monkeypatch) -> Path:
     root = base / "course"
     (root / "release" / QUIZ).mkdir(parents=True)
     shutil.copy(LABS / "nbgrader_config.py", root)
+    nx.gradebook(root)  # as nbgrader makes it (no `alembic heads` for each test)
     monkeypatch.delenv("DESCENT_EXCHANGE", raising=False)
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):

@@ -1,8 +1,9 @@
 """End to end: the real nbgrader command line on a temporary copy of the course in labs/.
 
 One course is built for the whole module: every assignment is generated and released, students are
-added, submissions are placed in submitted/, then ``nbgrader autograde``, ``generate_feedback`` and
-``export`` run once. The students:
+added (those two commands in one process, ``nbexchange.set_up``), submissions are placed in
+submitted/, then ``nbgrader autograde``, ``generate_feedback`` and ``export`` run once, each as
+its own command. The students:
 
 * ``ace``      every answer right (quizzes from the key, labs from the source solutions); in lab 1
                its code also writes to stderr three ways, which must not cost a point;
@@ -25,6 +26,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from course import nbexchange as nx  # tests/course: a package beside this one
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
@@ -39,7 +41,7 @@ BIN = Path(sys.executable).parent
 NBGRADER = instructor.nbgrader_command()[0]  # nbgrader as `descent labs` runs it
 
 
-def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def _env(course: Path) -> dict[str, str]:
     env = dict(
         os.environ,
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -49,10 +51,14 @@ def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.Complet
         JUPYTER_PLATFORM_DIRS="1",
     )
     env.pop("DESCENT_LABS_KEYS", None)
+    return env
+
+
+def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     run = subprocess.run(
         [*NBGRADER, *args],
         cwd=course,
-        env=env,
+        env=_env(course),
         capture_output=True,
         text=True,
         timeout=600,
@@ -217,7 +223,6 @@ def course(tmp_path_factory):
     shutil.copytree(LABS / "source", root / "source")
     shutil.copytree(LABS / "keys", root / "keys")
     shutil.copytree(LABS / "graders", root / "graders")
-    nbgrader(root, "generate_assignment", "*", "--create")
     students = root / "students.csv"
     students.write_text(
         "id,first_name,last_name\n"
@@ -225,7 +230,9 @@ def course(tmp_path_factory):
             f"{s},{s.title()},Student\n" for s in ("ace", "blank", "partial", "tamper", "broken")
         )
     )
-    nbgrader(root, "db", "student", "import", str(students))
+    nx.gradebook(root)
+    enrol = ["db", "student", "import", "students.csv"]
+    nx.set_up(root, ["generate_assignment", "*", "--create"], enrol, env=_env(root))
     for student, per in submissions(root / "release").items():
         for a, nb in per.items():
             folder = root / "submitted" / student / a

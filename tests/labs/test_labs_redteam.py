@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from course import nbexchange as nx  # tests/course: a package beside this one
 
 from descent.isolation import confinement
 from descent.labs import instructor
@@ -59,13 +60,17 @@ def _env(course: Path) -> dict[str, str]:
     }  # the fork server and its workers live under it
 
 
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+def _full_env(course: Path) -> dict[str, str]:
     env = dict(os.environ, **_env(course))
     env.pop("DESCENT_LABS_KEYS", None)
+    return env
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*NBGRADER, *args],
         cwd=course,
-        env=env,
+        env=_full_env(course),
         capture_output=True,
         text=True,
         timeout=600,
@@ -258,8 +263,9 @@ def course(tmp_path_factory):
             "c.ConfinedExecute.timeout = 10\nc.ConfinedExecute.call_timeout = 10\n"
             "c.ConfinedExecute.memory_mb = 1536\n"
         )
-    assert nbgrader(root, "generate_assignment", R.QUIZ, "--create").returncode == 0
-    assert nbgrader(root, "generate_assignment", R.LAB, "--create").returncode == 0
+    nx.gradebook(root)
+    generate = [["generate_assignment", name, "--create"] for name in (R.QUIZ, R.LAB)]
+    nx.set_up(root, *generate, env=_full_env(root))
     marker = root / "tmp" / "MARKER"
     listener = Listener()
     fill = {"course": str(root), "marker": str(marker), "port": listener.port}
