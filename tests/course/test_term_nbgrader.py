@@ -760,3 +760,17 @@ def test_nbgraders_exchange_in_any_zone_it_allows(tmp_path, zone):
     policy = plan_mod.LatePolicy(penalty=3, per="hour", cap=50)
     late = lateness.penalty(policy, due, got["ben"].at)
     assert (late.late_by, late.percent) == (timedelta(hours=9, minutes=31), 30)
+
+
+def test_a_failing_set_up_command_fails_with_nbgraders_own_message(tmp_path):
+    """``nx.set_up`` runs a course's set-up commands in one process: the first that fails
+    stops the rest and names itself with nbgrader's own error."""
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(nx.LABS / "nbgrader_config.py", course)
+    with pytest.raises(AssertionError) as failed:
+        nx.set_up(course, ["generate_assignment", "nosuch", "--create"], ["db", "student", "list"])
+    message = str(failed.value)
+    assert message.startswith("nbgrader generate_assignment nosuch --create failed")
+    assert "No notebooks were matched" in message
+    assert "db student list" not in message  # the rest never ran
