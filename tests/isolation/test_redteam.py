@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from descent.isolation import confinement
+from descent.kit import PLUGINS
 
 from .redteam.cases import CASES, GOOD_MSE, GOOD_RELU, Case
 
@@ -177,6 +178,9 @@ def _run(tmp: Path, impls: list[Path], values: dict, name: str, extra: tuple = (
         "-m",
         "pytest",
         str(values["@HIDDEN@"]),
+        # the plugins `descent grade` loads, no others: a plugin the machine happens to have
+        # (pytest-benchmark makes .benchmarks in the folder it runs in) is no submission's doing
+        *PLUGINS,
         "-p",
         "no:cacheprovider",
         "-q",
@@ -312,7 +316,7 @@ def redteam(request, tmp_path_factory):
         "solo": solo,
         "paths": paths,
         "received": listener.received,
-        "changed": [str(p) for p in guarded if before[p] != after[p]],
+        "changed": {str(p): (before[p], after[p]) for p in guarded if before[p] != after[p]},
         "pwned": Path("/tmp/descent-pwned").exists(),
     }
 
@@ -344,7 +348,7 @@ def test_nothing_leaked_or_left(redteam):
         assert canary not in text
     assert "\\u001b" not in run["results_text"], "an ANSI escape reached the results"
     assert redteam["received"] == [], "a submission reached the network"
-    assert redteam["changed"] == [], "a grader or library file was modified"
+    assert redteam["changed"] == {}, "a grader or library file was modified (before, after)"
     assert not redteam["pwned"], "something ran a payload from a return value"
     assert run["survivors"] == [], run["survivors"]
     assert run["leftovers"] == [], "scratch directories were left behind"
