@@ -79,7 +79,8 @@ class TestBatchNorm:
     def test_gradient_shapes_and_gradcheck(self, check, inputs):
         x = inputs.randn(5, 3)
         gamma, beta = inputs.randn(3), inputs.randn(3)
-        rm, rv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+        rm = torch.zeros(3, dtype=torch.float64, device=x.device)
+        rv = torch.ones(3, dtype=torch.float64, device=x.device)
         y, _, _, cache = check.impl.normalization.batchnorm_forward(x, gamma, beta, rm, rv, True)
         check.like(check.impl.normalization.batchnorm_backward(inputs.randn(5, 3), cache),
                    (x, gamma, beta), "batchnorm_backward (dx, dgamma, dbeta)")

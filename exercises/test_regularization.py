@@ -33,8 +33,8 @@ class TestDropout:
     @pytest.mark.supporting()  # self-consistency with your own forward
     def test_backward_uses_the_same_mask(self, check, inputs):
         x, dy = inputs.randn(20, 30), inputs.randn(20, 30)
-        y, cache = check.impl.regularization.dropout_forward(x, 0.5, True,
-                                                             torch.Generator().manual_seed(1))
+        y, cache = check.impl.regularization.dropout_forward(
+            x, 0.5, True, torch.Generator(device=x.device).manual_seed(1))
         dx = check.impl.regularization.dropout_backward(dy, cache)
         # dropout is linear, so <dy, y> must equal <dx, x>
         check.that(abs(float((dy * y).sum() - (dx * x).sum())) < 1e-9,
