@@ -695,6 +695,7 @@ he_uniform_fills_empty = bug(
     "dtype=dtype and device=device when you create the tensor.",
     generic="dtype",
     wrong_on="edge",
+    wrong_on_cuda="ordinary",
 )
 
 

@@ -104,6 +104,7 @@ def bug(
     classic: bool = False,
     generic: str | tuple[str, ...] = (),
     wrong_on: str = "",
+    wrong_on_cuda: str = "",
 ) -> Variant:
     """Declare a realistic buggy variant; ``hint`` is what a student should do about it.
     ``classic``: a mistake the exercise's docstring warns about, which the public tests in
@@ -112,12 +113,16 @@ def bug(
     the mean belongs is ``"sum-mean"``; see ``descent.diagnoses.order.KINDS``); any other kind a
     failure of this bug is diagnosed with counts as a wrong name in ``descent audit``.
     ``wrong_on``: ``"ordinary"`` or ``"edge"`` (see ``WRONG_ON``), decided from what the bug
-    does on everyday inputs; the kit's tests require it of every catalogued bug."""
+    does on everyday inputs; the kit's tests require it of every catalogued bug.
+    ``wrong_on_cuda``: the same where the tests run on a GPU, when it differs there (a bug that
+    ignores ``device`` is wrong on every GPU input: ``"ordinary"``, though an edge on the CPU)."""
     labels = _generic_labels(id, generic)
-    if wrong_on:
-        _check_wrong_on(id, wrong_on)
+    for tag in (wrong_on, wrong_on_cuda):
+        if tag:
+            _check_wrong_on(id, tag)
     variant = _declare(BUG, id, exercise, title, hint)
     variant.classic, variant.generic, variant.wrong_on = classic, labels, wrong_on
+    variant.wrong_on_cuda = wrong_on_cuda
     return variant
 
 

@@ -59,6 +59,9 @@ class Variant:
     generic: tuple[str, ...] = ()
     # Where a bug is wrong (WRONG_ON): on the inputs a course uses every day, or only at an edge.
     wrong_on: str = ""
+    # Where it is wrong when its tests run on a GPU, if not there: a bug that builds its result
+    # on the CPU whatever device it is asked for is wrong on every GPU input.
+    wrong_on_cuda: str = ""
     # An alternative that types the exercise's docstring formula literally, in the plainest way
     # (every exercise has one: a student who follows the docstring must keep full marks).
     literal: bool = False

@@ -227,6 +227,24 @@ def test_the_audit_holds_each_bug_to_the_points_its_tag_allows():
     )
 
 
+def test_a_bug_is_held_on_a_gpu_to_the_tag_it_declares_there():
+    from descent.variants import BUG, Variant
+
+    moves = Variant("ignores_device", "init.kaiming", "t", BUG, wrong_on="edge")
+    moves.wrong_on_cuda = "ordinary"
+    stays = Variant("hardcodes_float32", "init.kaiming", "t", BUG, wrong_on="edge")
+    assert [audit.where_wrong(moves, d) for d in ("cpu", "cuda", "all")] == [
+        "edge",
+        "ordinary",
+        audit.MIXED,
+    ]
+    assert {audit.where_wrong(stays, d) for d in ("cpu", "cuda", "all")} == {"edge"}
+    # a GPU run where it keeps half passes as ordinary; the same points under its CPU tag fail
+    assert audit.points_problem(5.0, 10.0, "ordinary") == ""
+    assert "more than half" in audit.points_problem(5.0, 10.0, "edge")
+    assert audit.points_problem(5.0, 10.0, audit.MIXED) == ""
+
+
 def test_what_the_catalogue_lacks_is_a_problem_of_the_audit(tmp_path, monkeypatch):
     """An exercise without its literal alternative failed the kit's suite while the audit said
     "0 problems": the audit now checks what the suite checks (descent.authoring.completeness)."""

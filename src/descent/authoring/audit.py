@@ -24,7 +24,8 @@ Points must follow what is wrong (:func:`judge_points`): a bug of either set tag
 ``wrong_on="ordinary"`` (wrong on the inputs a course uses every day) keeps at most half of its
 exercise's points, one tagged ``"edge"`` (wrong only at a boundary, at extreme values or in a rare
 mode) keeps more than half; a bug that breaks its rule, or has no tag, is a problem like a missed
-one.
+one. On a GPU (``--device cuda``) a bug is held to its ``wrong_on_cuda`` where it declares one;
+a run of both devices (``--device all``) holds a bug whose two tags differ to neither.
 
 Before grading it checks what the catalogue must hold (:mod:`descent.authoring.completeness`,
 the rules the kit's tests check too): each exercise's docstring formula typed literally and its
@@ -189,10 +190,26 @@ def judge_points(rows: list[dict[str, Any]]) -> None:
                 r["ok"] = False
 
 
+# A run of both devices mixes a bug's CPU points with its GPU points: where its tags differ
+# there, neither rule holds (audit each device apart).
+MIXED = "mixed"
+
+
+def where_wrong(v: catalogue.Variant, device: str) -> str:
+    """The tag ``v``'s points are held to when the tests ran on ``device`` ("cpu", "cuda" or
+    "all"): ``wrong_on``, or ``wrong_on_cuda`` on a GPU where the bug declares one."""
+    gpu = v.wrong_on_cuda or v.wrong_on
+    if device == "cpu" or gpu == v.wrong_on:
+        return v.wrong_on
+    return gpu if device == "cuda" else MIXED
+
+
 def points_problem(points: float, max_points: float, wrong_on: str) -> str:
     """What is wrong with a bug keeping ``points`` of ``max_points`` for its tag ("" if nothing)."""
     kept = f"keeps {points:.3g}/{max_points:.3g}"
     half = max_points / 2
+    if wrong_on == MIXED:
+        return ""
     if wrong_on == catalogue.ORDINARY and points > half + 1e-9:
         return f"{kept}: wrong on everyday inputs, it may keep at most half"
     if wrong_on == catalogue.EDGE and points <= half + 1e-9:
@@ -324,7 +341,7 @@ def audit(
         return code
     buggy = [v for kind in catalogue.BUGGY for v in catalogue.variants(kind)]
     labels = {v.id: v.generic for v in buggy}
-    wrong_on = {v.id: v.wrong_on for v in buggy}
+    wrong_on = {v.id: where_wrong(v, device) for v in buggy}
     doc = results_mod.load(results)
     rows = summarize(doc, labels, wrong_on)
     judge_points(rows)
