@@ -3,6 +3,7 @@ the closed form through numpy.linalg.inv is an explicit inverse, as torch.linalg
 
 from __future__ import annotations
 
+import importlib
 import types
 
 import pytest
@@ -34,7 +35,10 @@ def test_retiring_settles_that_implementation_s_ledgers_then_stops_its_worker(mo
     """``retire``: the failures of an implementation whose tests are over are weighed while its
     worker still runs (a weighing may read what the worker holds), then the worker stops; the
     ledgers of the others stay for the end of the run."""
-    from descent.diagnoses import verified
+    # by its full name: after a pytester run in this process (tests/toykit.py) dropped the module
+    # from sys.modules, `from descent.diagnoses import verified` still hands back the dropped
+    # copy, while retire's own import loads a fresh one that the patch would miss
+    verified = importlib.import_module("descent.diagnoses.verified")
 
     events: list = []
     monkeypatch.setattr(verified, "settle", lambda books, ref: events.append(("settle", books)))
