@@ -80,6 +80,9 @@ def test_same_value_compares_values_and_layout_with_nan_equal_to_nan():
     assert not callables.same_value([torch.ones(2)], (torch.ones(2),))
     assert not callables.same_value(torch.ones(2), torch.ones(2, dtype=torch.float64))
     assert not callables.same_value({"a": torch.ones(1)}, {"a": torch.zeros(1)})
+    assert not callables.same_value(nan, nan.flip(0))  # a NaN moved is an edit
+    leaf = torch.ones(3, requires_grad=True)
+    assert callables.same_value(leaf.detach().clone(), leaf)
 
 
 def test_stacked_results_come_back_as_the_list_they_stand_for():

@@ -199,7 +199,12 @@ def same_value(a: Any, b: Any) -> bool:
             isinstance(b, torch.Tensor)
             and a.shape == b.shape
             and a.dtype == b.dtype
-            and torch.equal(torch.nan_to_num(a), torch.nan_to_num(b.detach()))
+            # equal values need no NaN mapping (the common answer, a third of the work); only
+            # where they differ may NaNs in the same places still make them the same
+            and (
+                torch.equal(a, b.detach())
+                or torch.equal(torch.nan_to_num(a), torch.nan_to_num(b.detach()))
+            )
         )
     if isinstance(a, (list, tuple)):
         return (
