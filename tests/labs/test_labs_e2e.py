@@ -18,11 +18,9 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,28 +35,14 @@ LABS = Path(__file__).resolve().parents[2] / "labs"
 ASSIGNMENTS = sorted(p.name for p in (LABS / "source").iterdir() if p.is_dir())
 QUIZZES = sorted(p.stem for p in (LABS / "keys").glob("*.json") if not p.stem.startswith("lab"))
 SPECIAL = ("quiz1_loss", "lab1_loss_consultant")  # the assignments with the odd submissions
-BIN = Path(sys.executable).parent
 NBGRADER = instructor.nbgrader_command()[0]  # nbgrader as `descent labs` runs it
-
-
-def _env(course: Path) -> dict[str, str]:
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        JUPYTER_CONFIG_DIR=str(course / ".jupyter"),
-        JUPYTER_DATA_DIR=str(course / ".data"),
-        JUPYTER_RUNTIME_DIR=str(course / ".runtime"),
-        JUPYTER_PLATFORM_DIRS="1",
-    )
-    env.pop("DESCENT_LABS_KEYS", None)
-    return env
 
 
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     run = subprocess.run(
         [*NBGRADER, *args],
         cwd=course,
-        env=_env(course),
+        env=nx.environment(course),
         capture_output=True,
         text=True,
         timeout=600,
@@ -232,7 +216,7 @@ def course(tmp_path_factory):
     )
     nx.gradebook(root)
     enrol = ["db", "student", "import", "students.csv"]
-    nx.set_up(root, ["generate_assignment", "*", "--create"], enrol, env=_env(root))
+    nx.set_up(root, ["generate_assignment", "*", "--create"], enrol, env=nx.environment(root))
     for student, per in submissions(root / "release").items():
         for a, nb in per.items():
             folder = root / "submitted" / student / a

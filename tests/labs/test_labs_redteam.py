@@ -61,9 +61,7 @@ def _env(course: Path) -> dict[str, str]:
 
 
 def _full_env(course: Path) -> dict[str, str]:
-    env = dict(os.environ, **_env(course))
-    env.pop("DESCENT_LABS_KEYS", None)
-    return env
+    return nx.environment(course) | _env(course)  # the test's own folders, no lab keys
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
