@@ -49,3 +49,37 @@ def test_the_collector_rests_during_the_preload_and_is_on_for_the_workers():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "[False] True", done.stderr[-2000:]
+
+
+def test_the_caller_s_preload_is_imported_after_the_server_s_own_and_a_failure_is_named():
+    """What the caller names (``ForkServer(preload)``) is in the server, hence in every worker
+    it forks; a module that cannot be imported is named in the hello, not fatal."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from descent.isolation import server\n"
+        "server._preload = lambda: None\n"
+        "hello = server._start(['colorsys', 'descent_no_such_module'])\n"
+        "print('colorsys' in sys.modules, hello['preload_failed'], hello.get('error'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True ['descent_no_such_module'] None", done.stderr[-2000:]
+
+
+def test_a_grading_s_fork_server_preloads_what_a_student_s_test_file_imports(monkeypatch):
+    """``descent grade`` and the grading plugin start the server with pytest preloaded: each
+    worker that runs a student's test file finds it loaded (about 0.08 s less per worker)."""
+    from descent.grading import plugin_workers
+    from descent.isolation import manager
+
+    warmed = []
+
+    class Manager:
+        def warm(self, preload=()):
+            warmed.append(preload)
+
+    monkeypatch.setattr(manager, "shared", lambda settings=None: Manager())
+    plugin_workers.start_early("auto", ["some/submission"])
+    assert warmed == [("pytest",)] == [plugin_workers.WORKER_PRELOAD]

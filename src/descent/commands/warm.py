@@ -128,10 +128,11 @@ def start_server():
     """A fork server for the gradings to borrow, started now so its import of torch overlaps
     the parent's own; None where it cannot start (each grading then starts its own)."""
     # start-up: the isolation's process machinery loads with the warm-up, never before
+    from ..grading.plugin_workers import WORKER_PRELOAD
     from ..isolation.pool import ForkServer, IsolationUnavailable
 
     try:
-        return ForkServer()
+        return ForkServer(WORKER_PRELOAD)
     except (OSError, IsolationUnavailable):
         return None
 

@@ -95,6 +95,13 @@ def _is_submission(spec: str) -> bool:
     return spec not in ("starter", "solutions")
 
 
+# What the fork server imports for a grading besides torch: a student's test file (write the
+# tests) starts with `import pytest`, about 0.17 s in each worker that runs one (one per process
+# of the grading); imported once in the server, while the grading process collects, it is
+# there in every worker.
+WORKER_PRELOAD = ("pytest",)
+
+
 def start_early(mode: str, specs: list[str]) -> None:
     """Start the fork server now if this run will need workers.
 
@@ -106,7 +113,7 @@ def start_early(mode: str, specs: list[str]) -> None:
         # start-up: the command line loads this module; pytest and the workers load when used
         from ..isolation.manager import shared
 
-        shared().warm()
+        shared().warm(preload=WORKER_PRELOAD)
 
 
 def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu") -> str | None:

@@ -46,17 +46,23 @@ class IsolationManager:
         self.live: list = []  # connections with a running worker, oldest first
         self.max_live = 4
         self.cpu: int | None = None  # the CPU shared with the workers, once colocated
+        self.preload: tuple[str, ...] = ()  # modules the fork server imports besides its own
 
     @property
     def server(self) -> ForkServer:
         if self._server is None or not self._server.alive():
             lent = ForkServer.lent  # a warm parent's (descent.commands.warm), when it still runs
-            self._server = lent if lent is not None and lent.alive() else ForkServer()
+            if lent is not None and lent.alive():
+                self._server = lent
+            else:
+                self._server = ForkServer(self.preload)
         return self._server
 
-    def warm(self) -> None:
+    def warm(self, preload: tuple[str, ...] = ()) -> None:
         """Start the fork server now: its import of torch overlaps the grading process's own
-        imports and collection (see grading.start_early)."""
+        imports and collection (see grading.start_early). ``preload``: modules it imports too
+        (and again if it is ever started anew)."""
+        self.preload = tuple(preload)
         _ = self.server
 
     def base_config(self) -> dict:

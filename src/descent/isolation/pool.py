@@ -44,7 +44,9 @@ class ForkServer:
     # descent.commands.warm and :meth:`lend`); None in any other process.
     lent: ForkServer | None = None
 
-    def __init__(self):
+    def __init__(self, preload: tuple[str, ...] = ()):
+        """``preload``: modules the server imports after its own, named by the caller (what the
+        code its workers run imports first, so that no worker imports it again)."""
         self.base = Path(tempfile.mkdtemp(prefix="descent-grade-"))
         os.chmod(self.base, 0o711)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -65,9 +67,11 @@ class ForkServer:
                 "-I",
                 "-c",
                 "import sys; root = sys.argv[2]; root in sys.path or sys.path.insert(0, root); "
-                "from descent.isolation.server import main; main(int(sys.argv[1]))",
+                "from descent.isolation.server import main; "
+                "main(int(sys.argv[1]), [m for m in sys.argv[3].split(',') if m])",
                 str(theirs.fileno()),
                 root,
+                ",".join(preload),
             ],
             pass_fds=[theirs.fileno()],
             env=env,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import gc
+import importlib
 import json
 import os
 import select
@@ -314,11 +315,13 @@ def _attempts() -> dict:
 
 
 # -- main loop --------------------------------------------------------------------------------------
-def main(ctrl_fd: int) -> None:
+def main(ctrl_fd: int, preload: list[str] | None = None) -> None:
+    """Serve the control channel ``ctrl_fd``; ``preload``: modules to import after the server's
+    own preload (the caller's choice, see ForkServer)."""
     _pdeathsig()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctrl = socket.socket(fileno=ctrl_fd)
-    hello = _start()
+    hello = _start(preload or [])
     children: dict[int, dict] = {}
     finished: dict[int, dict] = {}
     probes: dict[str, dict] = {}  # the probe's answer per configuration (see _probe)
@@ -349,8 +352,21 @@ def main(ctrl_fd: int) -> None:
 _EXIT = object()  # _answer's reply to "exit"
 
 
-def _start() -> dict:
-    """Preload, probe the machine, freeze the heap; the hello message says how it went."""
+def _import_all(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Import each module of ``names``; those that could not be imported. A worker that needs
+    one of them imports it itself, and fails there as it would have without the preload."""
+    failed = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported in the hello, never fatal
+            failed.append(name)
+    return failed
+
+
+def _start(preload: list[str] | tuple[str, ...] = ()) -> dict:
+    """Preload (ours, then the caller's ``preload``), probe the machine, freeze the heap; the
+    hello message says how it went."""
     started = time.perf_counter()
     hello: dict = {"pid": os.getpid()}
     # What the preload makes lives as long as the server: collected once below, not again and
@@ -358,6 +374,7 @@ def _start() -> dict:
     gc.disable()
     try:
         _preload()
+        hello["preload_failed"] = _import_all(preload)
         # after the preload: the server's top imports only the standard library
         from descent.isolation import confinement
 
