@@ -11,6 +11,12 @@ The implementation never sees the test's objects, nor the test the implementatio
 are copied before the call; a cache (the forward result a backward is given back) and any other
 object that is not data stay here and cross as a token. Calls are capped (a test that sends a
 huge tensor or calls in a loop without end is stopped with an error, not served).
+
+A worker may answer a run's calls from the tape of an earlier run against the same
+implementation (:class:`descent.testwriting.harness.Tape`). The first call it sends then says how
+many it answered itself; a dispatcher given that earlier run's calls (``replay``, what its own
+``calls_seen`` kept) serves those again first, unseen, so that it answers in the state the run
+has reached (its tokens and its count of calls).
 """
 
 from __future__ import annotations
@@ -35,14 +41,36 @@ class Dispatcher:
     ``functions``: name -> the implementation's function; ``caches``: function name -> the
     position of its result that is a cache (always a token, whatever it holds)."""
 
-    def __init__(self, functions: dict[str, Callable], caches: dict[str, int] | None = None):
+    def __init__(
+        self,
+        functions: dict[str, Callable],
+        caches: dict[str, int] | None = None,
+        *,
+        replay: list[tuple] | None = None,
+    ):
         self.functions = functions
         self.caches = dict(caches or {})
         self.kept: dict[int, Any] = {}  # token -> the object it stands for
         self.tokens: dict[int, int] = {}  # id(object) -> its token
         self.calls = 0
+        # the calls served, as they came: a later run's dispatcher may serve them again
+        # (arguments arrive decoded, and the implementation only ever works on copies)
+        self.calls_seen: list[tuple] = []
+        self.replay = replay or []
 
-    def serve(self, name: Any, args: Any, kwargs: Any, rng: Any) -> dict[str, Any]:
+    def serve(
+        self, name: Any, args: Any, kwargs: Any, rng: Any, replayed: Any = 0
+    ) -> dict[str, Any]:
+        """The envelope of one call. ``replayed``: how many calls of ``replay`` the worker
+        answered from its tape before this one (a count only; none is served twice)."""
+        if type(replayed) is int and len(self.calls_seen) < replayed:
+            for call in self.replay[len(self.calls_seen) : replayed]:
+                self._answer(*call)
+        return self._answer(name, args, kwargs, rng)
+
+    def _answer(self, name: Any, args: Any, kwargs: Any, rng: Any) -> dict[str, Any]:
+        if len(self.calls_seen) < MAX_CALLS:
+            self.calls_seen.append((name, args, kwargs, rng))
         refusal = self._refusal(name, args, kwargs, rng)
         if refusal is not None:
             return {"raised": "RuntimeError", "message": refusal, "rng": rng}

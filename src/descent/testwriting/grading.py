@@ -12,7 +12,9 @@ checks say. The rules:
   differ between the two is order-dependent (each run imports the file afresh, and the global
   settings a test can read back are reset before each test, but a test could still carry what
   it saw of one implementation to the next through state of the process: it would then judge
-  an implementation by another's output, not by what it computes itself). In this process (the
+  an implementation by another's output, not by what it computes itself). The second pass
+  runs every test again; the worker answers the calls it makes as the first pass made them
+  from that pass's tape (:class:`~descent.testwriting.harness.Tape`). In this process (the
   student's own loop, the kit's own folders) the file runs once;
 * a counted case that fails, errs or runs out of time on a wheat fails the file: the exercise
   scores 0 until it passes every wheat (the failure names the wheat in words, never its code);
@@ -95,25 +97,40 @@ def judge(
     order = list(subjects)
     random.Random(order_seed).shuffle(order)
     hung: dict[str, dict[str, Any]] = {}
-    first = {s.id: _run(exercise, source, filename, s, worker, seconds, found, hung) for s in order}
+    seen: dict[str, list] = {}  # subject id -> the calls its first run made
+    first = {
+        s.id: _run(exercise, source, filename, s, worker, seconds, found, hung, seen=seen, k=k)
+        for k, s in enumerate(order)
+    }
     if worker is None:  # the student's own process, or the kit's own folders: nothing to cheat
         return _settle(judged, found, first, first, hung)
+    # The second pass runs every test again, in the other order; a call it makes as the first
+    # pass made it is answered by the worker from that run's tape (harness.Tape)
     second = {
-        s.id: _run(exercise, source, filename, s, worker, seconds, found, hung)
-        for s in reversed(order)
+        s.id: _run(exercise, source, filename, s, worker, seconds, found, hung, replay=seen, k=k)
+        for k, s in reversed(list(enumerate(order)))
     }
     return _settle(judged, found, first, second, hung)
 
 
-def _run(exercise, source, filename, subject, worker, seconds, found, hung) -> SuiteRun:
-    dispatcher = Dispatcher(subject.functions, exercise.caches)
+def _run(
+    exercise, source, filename, subject, worker, seconds, found, hung, *, k, seen=None, replay=None
+) -> SuiteRun:
+    """One run of the file against ``subject``, the ``k``-th of the first pass: that pass keeps
+    its calls in ``seen`` and the worker records them as tape ``k``; the second (``replay``)
+    answers from that tape."""
+    own = replay.get(subject.id) if replay is not None else None
+    dispatcher = Dispatcher(subject.functions, exercise.caches, replay=own)
     functions = list(exercise.functions)
 
     def leave_out(case: str) -> bool:
         return bool(found.refused(case)) or case in hung
 
     if worker is not None:
-        run = worker.run(source, filename, dispatcher, functions, leave_out=leave_out)
+        tape = ["record", k] if replay is None else ["replay", k]
+        run = worker.run(source, filename, dispatcher, functions, leave_out=leave_out, tape=tape)
+        if seen is not None:
+            seen[subject.id] = dispatcher.calls_seen
     else:
         run = in_process(
             source, filename, dispatcher, functions, seconds=seconds, leave_out=leave_out

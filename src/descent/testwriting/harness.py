@@ -112,16 +112,77 @@ def _raised(name: str, message: str) -> BaseException:
     return _TAGGED[base](text)
 
 
+class Tape:
+    """The calls one run of the file made to one implementation, as they were sent, with the
+    envelopes that came back: kept by the run that records it (:meth:`keep`), answered from by
+    a later run against the same implementation (:meth:`answer`).
+
+    The implementation's answer to a call depends only on that call and the calls before it in
+    the run. So while the later run makes the tape's calls in the tape's order, from the first
+    on, each is answered from the tape without a round trip; from the first call that differs
+    (or once the tape runs out), every call goes to the trusted side, which is told how many
+    were answered here (``used``) and serves those again, unseen, before it answers. The tape
+    holds nothing the worker was not sent: a test that reached it could only change its own
+    second run, which a test that carries state between runs can shape anyway."""
+
+    def __init__(self):
+        self.calls: list[list] = []
+        self.used = 0
+        self.live = True
+        self.nbytes = 0
+        self.closed = False  # nothing more is kept: a call got no envelope, or a cap was met
+
+    def keep(self, call: list, envelope: Any) -> None:
+        """Keep a snapshot of a call (the test may change its tensors later) and its envelope
+        (the test is handed what it holds), while the tape is open and within its caps."""
+        self.nbytes += _nbytes(call) + _nbytes(envelope)
+        self.closed = self.closed or (
+            len(self.calls) >= MAX_TAPE_CALLS or self.nbytes > MAX_TAPE_BYTES
+        )
+        if not self.closed:
+            self.calls.append([_snapshot(call, {}), _snapshot(envelope, {})])
+
+    def answer(self, call: list) -> Any:
+        """The kept envelope of ``call``, or None (and None from then on)."""
+        if self.live and self.used < len(self.calls):
+            kept, envelope = self.calls[self.used]
+            if identical(call, kept):
+                self.used += 1
+                return envelope
+        self.live = False
+        return None
+
+
+MAX_TAPE_CALLS = 1_000  # calls kept on one run's tape
+MAX_TAPE_BYTES = 4 << 20  # bytes of tensors and arrays on one run's tape
+
+
 class Caller:
     """Sends each call of ``impl`` to ``serve`` and turns its envelope into what the call
-    returns, raises and edits."""
+    returns, raises and edits; with ``tape``, records to it (``replay`` False) or answers
+    from it (``replay`` True)."""
 
-    def __init__(self, serve: Callable):
+    def __init__(self, serve: Callable, tape: Tape | None = None, replay: bool = False):
         self.serve = serve
+        self.tape, self.replay = tape, replay
         self.caches: dict[int, Cache] = {}
 
     def __call__(self, name: str, args: tuple, kwargs: dict) -> Any:
-        envelope = self.serve(name, _out(list(args)), _out(dict(kwargs)), torch.get_rng_state())
+        call = [name, _out(list(args)), _out(dict(kwargs)), torch.get_rng_state()]
+        tape = self.tape
+        if tape is None:
+            envelope = self.serve(*call)
+        elif self.replay:
+            envelope = tape.answer(call)
+            if envelope is None:
+                envelope = self.serve(*call, tape.used)
+        else:
+            try:
+                envelope = self.serve(*call)
+            except BaseException:
+                tape.closed = True  # the tape stays the calls before this one
+                raise
+            tape.keep(call, envelope)
         if type(envelope) is not dict or "rng" not in envelope:
             raise RuntimeError("the grader sent a malformed answer")
         edited = envelope.get("edited")
@@ -152,6 +213,80 @@ def _out(value: Any) -> Any:
     if type(value) is dict:
         return {k: _out(v) for k, v in value.items()}
     return value
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Whether two call values reach the trusted side as the same data: the same container and
+    scalar types, numbers equal bit for bit (NaNs alike), tensors and arrays of one dtype, shape,
+    device and bytes, generators in one state. Any other kind of value is never identical (its
+    call goes to the trusted side, which answers it as always)."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind in (list, tuple):
+        return len(a) == len(b) and all(map(identical, a, b))
+    if kind is dict:
+        return identical(list(a.items()), list(b.items()))
+    if kind is torch.Tensor:
+        return _same_tensor(a, b)
+    if kind is float:
+        return a.hex() == b.hex() or (a != a and b != b)
+    if kind is complex:
+        return identical(a.real, b.real) and identical(a.imag, b.imag)
+    if kind in (int, str, bool, type(None), torch.dtype, torch.device, torch.Size):
+        return bool(a == b)
+    if kind is torch.Generator:
+        return a.device == b.device and torch.equal(a.get_state(), b.get_state())
+    if kind is numpy.ndarray or isinstance(a, numpy.generic):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    return False
+
+
+def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
+    meta = (a.dtype, a.shape, a.device, a.requires_grad, a.layout)
+    if meta != (b.dtype, b.shape, b.device, b.requires_grad, b.layout):
+        return False
+    return a.layout == torch.strided and torch.equal(_raw(a), _raw(b))
+
+
+def _raw(t: torch.Tensor) -> torch.Tensor:
+    """The tensor's bytes as a flat uint8 tensor (-0.0 differs from 0.0, a NaN equals itself)."""
+    return t.detach().resolve_conj().resolve_neg().contiguous().reshape(-1).view(torch.uint8)
+
+
+def _snapshot(value: Any, memo: dict[int, Any]) -> Any:
+    """A copy of a call or an envelope as it is now: tensors (with ``requires_grad``), arrays
+    and generators copied, the containers around them rebuilt, an object met twice copied once
+    (as one decoded reply holds it)."""
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, torch.Tensor):
+        copy: Any = value.detach().clone().requires_grad_(value.requires_grad)
+    elif isinstance(value, numpy.ndarray):
+        copy = value.copy()
+    elif isinstance(value, torch.Generator):
+        copy = torch.Generator(device=value.device)
+        copy.set_state(value.get_state())
+    elif type(value) in (list, tuple):
+        copy = type(value)(_snapshot(v, memo) for v in value)
+    elif type(value) is dict:
+        copy = {k: _snapshot(v, memo) for k, v in value.items()}
+    else:
+        return value
+    memo[id(value)] = copy
+    return copy
+
+
+def _nbytes(value: Any, depth: int = 0) -> int:
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, numpy.ndarray):
+        return int(value.nbytes)
+    if depth < 50 and type(value) in (list, tuple):
+        return sum(_nbytes(v, depth + 1) for v in value)
+    if depth < 50 and type(value) is dict:
+        return sum(_nbytes(v, depth + 1) for v in value.values())
+    return 8
 
 
 def copy_back(original: Any, edited: Any) -> None:
@@ -433,22 +568,41 @@ _NUMPY_DEFAULTS = {"print": numpy.get_printoptions(), "err": numpy.geterr()}
 
 # -- in a worker: one suite per worker, loaded and run by the trusted side ---------------------------
 _suite: Suite | None = None
+_tapes: dict[int, Tape] = {}  # the tapes recorded by runs of the file loaded (see run_cases)
 
 
 def load(source: str, filename: str) -> dict[str, Any]:
     """Import the student's file in this worker; its cases, problems and error, as data."""
     global _suite
+    if _suite is None or (_suite.lines, _suite.filename) != (source.splitlines(), filename):
+        _tapes.clear()  # another file: its runs' tapes are of no use
     _suite = Suite(source, filename)
     return {"cases": list(_suite.cases), "problems": _suite.problems, "error": _suite.error}
 
 
-def run(name: str, serve: Callable, functions: list[str]) -> dict[str, Any]:
+def run(name: str, serve: Callable, functions: list[str], caller: Caller | None = None) -> dict:
     """Run one case of the loaded suite, ``impl`` calling back to ``serve``."""
     if _suite is None or name not in _suite.cases:
         return {"outcome": "failed", "error": "LookupError", "message": f"no test {name}"}
-    return _suite.run(name, Caller(serve), list(functions))
+    return _suite.run(name, caller or Caller(serve), list(functions))
 
 
-def run_cases(names: list[str], serve: Callable, functions: list[str]) -> list[dict[str, Any]]:
-    """:func:`run` for each of ``names`` in turn, answered in one reply: the outcomes in order."""
-    return [run(str(name), serve, functions) for name in names[:MAX_CASES]]
+def run_cases(
+    names: list[str], serve: Callable, functions: list[str], tape: Any = None
+) -> list[dict[str, Any]]:
+    """:func:`run` for each of ``names`` in turn, answered in one reply: the outcomes in order.
+    ``tape``: ``["record", k]`` keeps the calls of this run as tape ``k``; ``["replay", k]``
+    answers from tape ``k`` what it can (see :class:`Tape`), once."""
+    caller = None
+    if type(tape) is list and len(tape) == 2 and type(tape[1]) is int:
+        if tape[0] == "record":
+            _tapes[tape[1]] = Tape()
+            caller = Caller(serve, _tapes[tape[1]])
+        elif tape[0] == "replay":
+            caller = Caller(serve, _tapes.pop(tape[1], None) or Tape(), replay=True)
+    outcomes = []
+    for name in names[:MAX_CASES]:
+        if caller is not None:  # one tape for the run, each case with caches of its own
+            caller = Caller(serve, caller.tape, caller.replay)
+        outcomes.append(run(str(name), serve, functions, caller))
+    return outcomes

@@ -103,12 +103,16 @@ class InWorker:
         functions: list[str],
         *,
         leave_out: Callable[[str], bool] = lambda case: False,
+        tape: list | None = None,
     ) -> SuiteRun:
-        """Run every case that ``leave_out`` keeps, ``impl`` calling back to ``dispatcher``."""
+        """Run every case that ``leave_out`` keeps, ``impl`` calling back to ``dispatcher``.
+        ``tape`` (``["record", k]`` or ``["replay", k]``): the worker keeps this run's calls
+        as tape ``k``, or answers from it what a run recorded there asked the same way
+        (:class:`~descent.testwriting.harness.Tape`); for cases run together only."""
         run = self._load(source, filename)
         kept = [name for name in run.cases if run.error is None and not leave_out(name)]
         if kept and (source, filename) not in self.one_by_one:
-            outcomes = self._together(kept, dispatcher, functions)
+            outcomes = self._together(kept, dispatcher, functions, tape)
             if outcomes is not None:
                 run.outcomes = outcomes
                 return run
@@ -122,14 +126,14 @@ class InWorker:
         return run
 
     def _together(
-        self, names: list[str], dispatcher: Dispatcher, functions: list[str]
+        self, names: list[str], dispatcher: Dispatcher, functions: list[str], tape: list | None
     ) -> dict[str, dict[str, Any]] | None:
         """Each case's outcome, from one request; None when that request failed."""
         # start-up: the isolation package loads only where a worker runs the tests
         from ..isolation.errors import RemoteException, WorkerFailure
 
         try:
-            reply = self._call("run_cases", list(names), dispatcher.serve, list(functions))
+            reply = self._call("run_cases", list(names), dispatcher.serve, list(functions), tape)
         except (WorkerFailure, RemoteException):
             return None
         if type(reply) is not list or len(reply) != len(names):
