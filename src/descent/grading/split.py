@@ -43,35 +43,35 @@ from _pytest.config import create_terminal_writer  # a terminal writer on a buff
 
 # Seconds of each grader file's tests on the solutions through a worker, one process: the medians
 # of three gradings' test durations (--test-processes 1; 2026-11-26, the 2-core development
-# machine, load average about 1.8). They only balance the two sides: a stale figure makes the
-# split slower, never different. A file missing here counts its tests. (The capstone's trainings,
-# keyed by implementation since issue 56, had grown from the 0.40 s once measured to 0.95 s: the
-# original's side ended about 1 s after the copy's in three gradings of the solutions.)
+# machine, load average about 2.1). They only balance the two sides: a stale figure makes the
+# split slower, never different. A file missing here counts its tests. (Measured again when the
+# write-the-tests checks' second pass began to replay the first's answers in the worker, which
+# took a quarter to a third off each exercise's figure.)
 _SECONDS = {
     # the write-the-tests checks, by exercise (test_written[EXERCISE]), measured in the same runs
-    "test_written[regularization.dropout.tests]": 0.55,
-    "test_written[normalization.batchnorm.tests]": 0.53,
-    "test_written[losses.cross_entropy.tests]": 0.44,
-    "test_written[optim.adam.tests]": 0.37,
-    "test_written[losses.mse.tests]": 0.31,
-    "test_written[clipping.clip_grad_norm.tests]": 0.24,
-    "test_written[schedules.warmup_cosine_lr.tests]": 0.23,
-    "test_written[layers.linear.tests]": 0.10,
-    "test_train": 0.95,
-    "test_data": 0.52,
-    "test_optim": 0.43,
+    "test_written[regularization.dropout.tests]": 0.38,
+    "test_written[losses.cross_entropy.tests]": 0.36,
+    "test_written[normalization.batchnorm.tests]": 0.32,
+    "test_written[optim.adam.tests]": 0.26,
+    "test_written[losses.mse.tests]": 0.25,
+    "test_written[clipping.clip_grad_norm.tests]": 0.19,
+    "test_written[schedules.warmup_cosine_lr.tests]": 0.15,
+    "test_written[layers.linear.tests]": 0.09,
+    "test_train": 0.94,
+    "test_data": 0.53,
     "test_regression": 0.42,
-    "test_layers": 0.31,
-    "test_diagnostics": 0.30,
-    "test_losses": 0.25,
-    "test_activations": 0.24,
-    "test_regularization": 0.20,
-    "test_normalization": 0.17,
+    "test_optim": 0.37,
+    "test_diagnostics": 0.31,
+    "test_layers": 0.29,
+    "test_activations": 0.27,
+    "test_losses": 0.22,
+    "test_regularization": 0.19,
+    "test_normalization": 0.18,
+    "test_schedules": 0.16,
     "test_autograd": 0.15,
     "test_clipping": 0.15,
-    "test_init": 0.13,
-    "test_schedules": 0.12,
-    "test_basics": 0.02,
+    "test_init": 0.12,
+    "test_basics": 0.03,
 }
 _PER_TEST_S = 0.0007  # pytest's own work around one test, outside its measured duration
 # Files whose exercises may go to different sides: every check of one write-the-tests exercise
