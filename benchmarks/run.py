@@ -40,12 +40,13 @@ wall time, one grading's ratio to the import, ``descent batch``'s CPU seconds pe
 Each section interleaves the commands it compares, so a change of load hits them alike; on a
 shared machine compare within one run only. The full mode writes ``benchmarks/RESULTS.md`` and
 ``benchmarks/results.json`` (``--out`` changes the folder); ``--quick`` writes them only under
-``--out``. ``--quick`` uses 2 peer submissions, one class of 1 graded with ``-k mse`` by
-``descent grade`` (``descent batch`` grades only the class of 2), one module
-of the student's loop, small tensors, one round of the import against a grading with ``-k mse``
-and one small test file for the suite; it installs nothing (a peer whose environment is not
-there yet is reported as skipped) and asserts that every section produced its rows, never a
-timing.
+``--out``. ``--quick`` uses 1 peer submission, one submission graded with ``-k mse`` by
+``descent grade`` and then, as a class of 1, once by ``descent batch``, one module of the
+student's loop, small tensors, one round of the import against a grading with ``-k mse`` and one
+small test file for the suite: each command runs once, on as little as shows that it works (a
+second submission ran the same code again: about 10 s of CI). It installs nothing (a peer whose
+environment is not there yet is reported as skipped) and asserts that every section produced its
+rows, never a timing.
 
 The other scripts here answer narrower questions and stay as they are: ``isolation_overhead.py``
 (the cost of one call through a worker, and of a test), ``batch_class.py`` (``descent batch``
@@ -101,7 +102,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         metavar="N",
-        help="submissions per peer (default 20; --quick 2)",
+        help="submissions per peer (default 20; --quick 1)",
     )
     parser.add_argument(
         "--class-sizes",
@@ -115,7 +116,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         metavar="N",
-        help="a class of N graded by descent batch alone (default 50; --quick 2; 0: none)",
+        help="a class of N graded by descent batch alone (default 50; --quick 1; 0: none)",
     )
     parser.add_argument("--module", default="losses", help="the one module of the student loop")
     parser.add_argument(
@@ -176,7 +177,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown section(s): {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     args.sections = list(dict.fromkeys(chosen))  # the order given, each once
     q = args.quick
-    args.peer_submissions = args.peer_submissions or (2 if q else 20)
+    args.peer_submissions = args.peer_submissions or (1 if q else 20)
     try:
         args.class_sizes = [int(n) for n in (args.class_sizes or "1").split(",")]
     except ValueError:
@@ -184,7 +185,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if min(args.class_sizes + [args.peer_submissions]) < 1:
         parser.error("sizes and counts must be at least 1")
     if args.batch_class is None:
-        args.batch_class = 2 if q else 50
+        args.batch_class = 1 if q else 50
     if args.batch_class < 0:
         parser.error("--batch-class must be 0 (none) or more")
     args.loop_repeats = args.loop_repeats or (1 if q else 3)

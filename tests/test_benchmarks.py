@@ -75,7 +75,7 @@ def test_options_are_checked():
         run.parse(["--class-sizes", "1,ten"])
     args = run.parse(["--quick", "--sections", "ops,kit"])
     assert args.sections == ["ops", "kit"] and args.class_sizes == [1] and args.out is None
-    assert args.batch_class == 2 and args.import_repeats == 1
+    assert args.batch_class == 1 and args.import_repeats == 1 and args.peer_submissions == 1
     assert run.parse([]).sections == ["import", "kit", "loop", "ops", "suite", "peers"]
     # one submission alone in every command, and a class of 50 through descent batch
     args = run.parse([])
@@ -339,7 +339,8 @@ def test_the_report_is_written_again_from_a_results_file(tmp_path):
 
 def test_the_quick_run_grades_with_descent_batch_on_its_class_only(tmp_path, monkeypatch):
     """``--quick`` (``batch_per_size=False``): the sizes' modes leave ``descent batch`` out and
-    the class of ``batch_class`` runs it; the full mode runs it for every size as well."""
+    the class of ``batch_class`` runs it, once, though the class is as small as a size; the full
+    mode runs it for every size as well."""
     seen: list = []
 
     def fake(mode):
@@ -351,13 +352,15 @@ def test_the_quick_run_grades_with_descent_batch_on_its_class_only(tmp_path, mon
 
     monkeypatch.setattr(kit, "MODES", {m: fake(m) for m in kit.MODES})
     monkeypatch.setattr(kit, "class_folder", lambda folder, n: [folder / str(i) for i in range(n)])
-    kit.full_graders([1], tmp_path, lambda _: None, batch_class=2, batch_per_size=False)
-    quick = list(seen)
-    seen.clear()
-    kit.full_graders([1], tmp_path, lambda _: None, batch_class=2)
-    batch = "batch, isolated"
-    assert (1, batch) not in quick and (2, batch) in quick
-    assert [s for s in quick if s[1] != batch] == [s for s in seen if s[1] != batch]
-    assert (1, batch) in seen and (2, batch) in seen
     args = run.parse(["--quick"])
     assert args.quick and args.batch_class  # what kit_section turns into batch_per_size=False
+    for size in {args.batch_class, 2}:  # the quick default, and a class larger than the size
+        seen.clear()
+        kit.full_graders([1], tmp_path, lambda _: None, batch_class=size, batch_per_size=False)
+        quick = list(seen)
+        seen.clear()
+        kit.full_graders([1], tmp_path, lambda _: None, batch_class=size)
+        batch = "batch, isolated"
+        assert [s for s in quick if s[1] == batch] == [(size, batch)]
+        assert [s for s in quick if s[1] != batch] == [s for s in seen if s[1] != batch]
+        assert sorted(s for s in seen if s[1] == batch) == sorted([(1, batch), (size, batch)])

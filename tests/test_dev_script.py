@@ -46,3 +46,16 @@ def test_dev_shell_installs_the_authoring_tools_as_dev_test_does(tmp_path):
     # the stand-in python only records the call)
     _, tested = _installs(tmp_path / "test", "test")
     assert _extras(asked) == _extras(tested)
+
+
+def test_what_the_workers_import_is_installed_compiled_and_the_extras_are_not(tmp_path):
+    """The confined workers import numpy and torch with PYTHONDONTWRITEBYTECODE set, so those
+    (and the kit's other dependencies) come in a compiled install; the extras' large trees are
+    installed with ``--no-compile`` and compiled on first import (issue 54)."""
+    run, asked = _installs(tmp_path, "shell")
+    assert run.returncode == 0, run.stderr
+    [core] = [line for line in asked if "torch==" in line]
+    assert " -e ." in f"{core} " and "-e .[" not in core and "--no-compile" not in core, asked
+    [extras] = [line for line in asked if "-e .[" in line]
+    assert "--no-compile" in extras.split(), asked
+    assert asked.index(core) < asked.index(extras)  # the pinned torch resolves first
