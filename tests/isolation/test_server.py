@@ -36,35 +36,30 @@ def test_the_fork_server_forks_one_probe_child_per_configuration(monkeypatch):
 
 
 def test_the_collector_rests_during_the_preload_and_is_on_for_the_workers():
+    done = _with_the_server_module(
+        "import gc\nseen = []\nserver._preload = lambda: seen.append(gc.isenabled())\n"
+        "server._start()\nprint(seen, gc.isenabled())"
+    )
+    assert done.stdout.strip() == "[False] True", done.stderr[-2000:]
+
+
+def _with_the_server_module(code: str):
+    """``code`` run in a fresh interpreter, the fork server's module imported as ``server``."""
     import subprocess
     import sys
 
-    code = (
-        "import gc\n"
-        "from descent.isolation import server\n"
-        "seen = []\n"
-        "server._preload = lambda: seen.append(gc.isenabled())\n"
-        "server._start()\n"
-        "print(seen, gc.isenabled())"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.stdout.strip() == "[False] True", done.stderr[-2000:]
+    code = f"from descent.isolation import server\n{code}"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
 def test_the_caller_s_preload_is_imported_after_the_server_s_own_and_a_failure_is_named():
     """What the caller names (``ForkServer(preload)``) is in the server, hence in every worker
     it forks; a module that cannot be imported is named in the hello, not fatal."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from descent.isolation import server\n"
-        "server._preload = lambda: None\n"
+    done = _with_the_server_module(
+        "import sys\nserver._preload = lambda: None\n"
         "hello = server._start(['colorsys', 'descent_no_such_module'])\n"
-        "print('colorsys' in sys.modules, hello['preload_failed'], hello.get('error'))"
+        "print('colorsys' in sys.modules, hello['preload_failed'], hello.get('error'))",
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "True ['descent_no_such_module'] None", done.stderr[-2000:]
 
 

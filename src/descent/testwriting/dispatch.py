@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..calls.callables import copy_value, same_value
-from .harness import BUILTIN_ERRORS, CACHE_KEY, MAX_TEXT
+from .harness import BUILTIN_ERRORS, CACHE_KEY, MAX_TEXT, tally
 
 MAX_NUMBERS = 1 << 22  # numbers in one call's arguments
 MAX_CALLS = 20_000  # calls in one run of a test file
@@ -112,7 +112,7 @@ class Dispatcher:
                 f"impl takes data only (tensors, numbers, strings, generators, and lists, "
                 f"tuples and dicts of them, caches it returned): got a {odd}"
             )
-        numbers = _numbers((args, kwargs))
+        numbers = tally((args, kwargs), _numbers)
         if numbers > MAX_NUMBERS:
             return (
                 f"the arguments hold {numbers} numbers; a test may pass at most "
@@ -159,16 +159,11 @@ class Dispatcher:
         return value
 
 
-def _numbers(value: Any, depth: int = 0) -> int:
+def _numbers(value: Any) -> int:
+    """Numbers in a tensor or an array, 1 for any other item."""
     if isinstance(value, torch.Tensor):
         return value.numel()
-    if isinstance(value, np.ndarray):
-        return int(value.size)
-    if depth < 50 and type(value) in (list, tuple):
-        return sum(_numbers(v, depth + 1) for v in value)
-    if depth < 50 and type(value) is dict:
-        return sum(_numbers(v, depth + 1) for v in value.values())
-    return 1
+    return int(value.size) if isinstance(value, np.ndarray) else 1
 
 
 def _not_data(value: Any, depth: int = 0) -> str | None:

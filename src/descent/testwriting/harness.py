@@ -135,7 +135,7 @@ class Tape:
     def keep(self, call: list, envelope: Any) -> None:
         """Keep a snapshot of a call (the test may change its tensors later) and its envelope
         (the test is handed what it holds), while the tape is open and within its caps."""
-        self.nbytes += _nbytes(call) + _nbytes(envelope)
+        self.nbytes += tally(call, _nbytes) + tally(envelope, _nbytes)
         self.closed = self.closed or (
             len(self.calls) >= MAX_TAPE_CALLS or self.nbytes > MAX_TAPE_BYTES
         )
@@ -277,16 +277,21 @@ def _snapshot(value: Any, memo: dict[int, Any]) -> Any:
     return copy
 
 
-def _nbytes(value: Any, depth: int = 0) -> int:
+def tally(value: Any, size: Callable[[Any], int], depth: int = 0) -> int:
+    """The sum of ``size`` over what the lists, tuples and dicts of ``value`` hold (50 levels
+    deep at most; deeper, a container counts as one item)."""
+    if depth < 50 and type(value) in (list, tuple):
+        return sum(tally(v, size, depth + 1) for v in value)
+    if depth < 50 and type(value) is dict:
+        return sum(tally(v, size, depth + 1) for v in value.values())
+    return size(value)
+
+
+def _nbytes(value: Any) -> int:
+    """Bytes of a tensor or an array, 8 for any other item."""
     if isinstance(value, torch.Tensor):
         return value.numel() * value.element_size()
-    if isinstance(value, numpy.ndarray):
-        return int(value.nbytes)
-    if depth < 50 and type(value) in (list, tuple):
-        return sum(_nbytes(v, depth + 1) for v in value)
-    if depth < 50 and type(value) is dict:
-        return sum(_nbytes(v, depth + 1) for v in value.values())
-    return 8
+    return int(value.nbytes) if isinstance(value, numpy.ndarray) else 8
 
 
 def copy_back(original: Any, edited: Any) -> None:
