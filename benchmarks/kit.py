@@ -58,7 +58,9 @@ def grade_one(sub: Path, results: Path, select: list[str]) -> dict:
     return _grade([sub], results, *select)
 
 
-def _batch(folder: Path, out: Path, *select: str) -> dict:
+def _batch(folder: Path, out: Path, count: int, *select: str) -> dict:
+    """``descent batch`` of the ``count`` submissions in ``folder``; a submission that lost
+    points or was not graded at all is reported in ``lost_points``."""
     shutil.rmtree(out, ignore_errors=True)
     run = timed(
         [PYTHON, "-m", "descent", "batch", str(folder), "--out", str(out), "--no-reports", *select],
@@ -68,11 +70,10 @@ def _batch(folder: Path, out: Path, *select: str) -> dict:
     rows = list(db.execute("SELECT points, max_points FROM submissions"))
     db.close()
     short = sum(1 for points, most in rows if points != most)
-    return {
-        "wall_s": run.wall_s,
-        "cpu_s": run.cpu_s,
-        "lost_points": [f"{short} of {len(rows)} submissions"] if short else [],
-    }
+    lost = [f"{short} of {len(rows)} submissions"] if short else []
+    if len(rows) != count:
+        lost.append(f"{len(rows)} of {count} submissions graded")
+    return {"wall_s": run.wall_s, "cpu_s": run.cpu_s, "lost_points": lost}
 
 
 MODES = {
@@ -84,7 +85,9 @@ MODES = {
     "grade, isolated, one process": lambda subs, folder, tmp, k: _grade(
         subs, tmp / "r.json", "--test-processes", "1", *k
     ),
-    "batch, isolated": lambda subs, folder, tmp, k: _batch(folder, tmp / "batch-out", *k),
+    "batch, isolated": lambda subs, folder, tmp, k: _batch(
+        folder, tmp / "batch-out", len(subs), *k
+    ),
 }
 
 

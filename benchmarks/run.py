@@ -309,7 +309,8 @@ def run_sections(args: argparse.Namespace, tmp: Path, results: dict, save) -> di
 
 
 def check(results: dict, chosen: list[str]) -> list[str]:
-    """What --quick asserts: every chosen section produced its rows (never a timing)."""
+    """What --quick asserts: every chosen section produced its rows, none of the kit's own
+    rows says it failed or that the solutions lost points (never a timing)."""
     problems = []
     for section in chosen:
         body = results.get(section)
@@ -317,9 +318,11 @@ def check(results: dict, chosen: list[str]) -> list[str]:
         if not rows:
             problems.append(f"{section}: no rows")
         for row in rows:
+            name = row.get("tool") or row.get("mode") or row.get("what") or row.get("command")
             if "error" in row and not row.get("tool", "").startswith(("nbgrader", "otter")):
-                name = row.get("tool") or row.get("mode") or row.get("what") or row.get("command")
                 problems.append(f"{section}: {name or row}: {row['error'][:300]}")
+            if row.get("lost_points"):
+                problems.append(f"{section}: {name}: lost points: {row['lost_points']}")
         if section == "suite" and rows and not body.get("slowest"):
             problems.append("suite: no test read from the run's JUnit file")
     return problems

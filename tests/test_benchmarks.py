@@ -5,7 +5,9 @@ well formed, options are validated, and the report and targets read a results do
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
+import types
 
 import pytest
 from conftest import KIT
@@ -327,6 +329,29 @@ def test_quick_asserts_rows_but_forgives_a_missing_peer():
         "import: problem: the grading lost points",
         "suite: no test read from the run's JUnit file",
     ]
+
+
+def test_quick_fails_where_the_solutions_lost_points_or_a_batch_graded_nothing(
+    tmp_path, monkeypatch
+):
+    results = _results()
+    chosen = [*results["sections"], "import", "suite"]
+    results["kit"]["rows"][0]["lost_points"] = ["1 of 2 submissions"]
+    assert run.check(results, chosen) == [
+        f"kit: {results['kit']['rows'][0]['mode']}: lost points: ['1 of 2 submissions']"
+    ]
+    out = tmp_path / "out"
+
+    def empty_batch(command, env):
+        out.mkdir()
+        db = sqlite3.connect(out / "gradebook.sqlite")
+        db.execute("CREATE TABLE submissions (points REAL, max_points REAL)")
+        db.commit()
+        db.close()
+        return types.SimpleNamespace(wall_s=1.0, cpu_s=1.0)
+
+    monkeypatch.setattr(kit, "timed", empty_batch)
+    assert kit._batch(tmp_path, out, 2)["lost_points"] == ["0 of 2 submissions graded"]
 
 
 def test_the_report_is_written_again_from_a_results_file(tmp_path):
