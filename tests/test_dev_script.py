@@ -51,7 +51,8 @@ def test_dev_shell_installs_the_authoring_tools_as_dev_test_does(tmp_path):
 def test_what_the_workers_import_is_installed_compiled_and_the_extras_are_not(tmp_path):
     """The confined workers import numpy and torch with PYTHONDONTWRITEBYTECODE set, so those
     (and the kit's other dependencies) come in a compiled install; the extras' large trees are
-    installed with ``--no-compile`` and compiled on first import (issue 54)."""
+    installed with ``--no-compile`` and compiled on first import, but for matplotlib.pyplot, which
+    a lab notebook imports in a confined worker: it is imported once at install (issue 54)."""
     run, asked = _installs(tmp_path, "shell")
     assert run.returncode == 0, run.stderr
     [core] = [line for line in asked if "torch==" in line]
@@ -59,3 +60,6 @@ def test_what_the_workers_import_is_installed_compiled_and_the_extras_are_not(tm
     [extras] = [line for line in asked if "-e .[" in line]
     assert "--no-compile" in extras.split(), asked
     assert asked.index(core) < asked.index(extras)  # the pinned torch resolves first
+    # what a lab notebook imports in a confined worker (which writes no bytecode) is compiled
+    [plots] = [line for line in asked if "import matplotlib.pyplot" in line]
+    assert asked.index(extras) < asked.index(plots), asked
