@@ -128,6 +128,18 @@ def test_from_the_first_call_that_differs_every_call_goes_to_the_dispatcher_caug
     assert second.replayed == [1, 1]  # after the first difference, never the tape again
 
 
+def test_a_worker_that_claims_more_calls_than_a_tape_holds_gets_no_more_served(monkeypatch):
+    from descent.testwriting import dispatch
+
+    first = Counting()
+    for n in range(4):
+        first.serve("noise", [n], {}, torch.get_rng_state())
+    monkeypatch.setattr(dispatch, "MAX_TAPE_CALLS", 2)
+    second = Dispatcher(_toy(), replay=first.dispatcher.calls_seen)
+    second.serve("noise", [1], {}, torch.get_rng_state(), 10**9)
+    assert second.calls == 3  # the two a tape may hold, then the call itself
+
+
 def test_a_tape_keeps_nothing_once_a_call_got_no_answer_or_the_caps_are_met(monkeypatch):
     def failing(*call):
         raise RuntimeError("the grader's function raised")

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..calls.callables import copy_value, same_value
-from .harness import BUILTIN_ERRORS, CACHE_KEY, MAX_TEXT, tally
+from .harness import BUILTIN_ERRORS, CACHE_KEY, MAX_TAPE_CALLS, MAX_TEXT, tally
 
 MAX_NUMBERS = 1 << 22  # numbers in one call's arguments
 MAX_CALLS = 20_000  # calls in one run of a test file
@@ -53,8 +53,9 @@ class Dispatcher:
         self.kept: dict[int, Any] = {}  # token -> the object it stands for
         self.tokens: dict[int, int] = {}  # id(object) -> its token
         self.calls = 0
-        # the calls served, as they came: a later run's dispatcher may serve them again
-        # (arguments arrive decoded, and the implementation only ever works on copies)
+        # the first calls served, as they came (as many as a tape holds): a later run's
+        # dispatcher may serve them again (arguments arrive decoded, and the implementation
+        # only ever works on copies)
         self.calls_seen: list[tuple] = []
         self.replay = replay or []
 
@@ -63,13 +64,14 @@ class Dispatcher:
     ) -> dict[str, Any]:
         """The envelope of one call. ``replayed``: how many calls of ``replay`` the worker
         answered from its tape before this one (a count only; none is served twice)."""
-        if type(replayed) is int and len(self.calls_seen) < replayed:
-            for call in self.replay[len(self.calls_seen) : replayed]:
+        if type(replayed) is int and self.calls < replayed:
+            # no more than a tape holds: a worker that claims more gets no extra work done here
+            for call in self.replay[self.calls : min(replayed, MAX_TAPE_CALLS)]:
                 self._answer(*call)
         return self._answer(name, args, kwargs, rng)
 
     def _answer(self, name: Any, args: Any, kwargs: Any, rng: Any) -> dict[str, Any]:
-        if len(self.calls_seen) < MAX_CALLS:
+        if len(self.calls_seen) < MAX_TAPE_CALLS:
             self.calls_seen.append((name, args, kwargs, rng))
         refusal = self._refusal(name, args, kwargs, rng)
         if refusal is not None:
