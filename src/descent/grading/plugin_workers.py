@@ -96,9 +96,9 @@ def _is_submission(spec: str) -> bool:
 
 
 # What the fork server imports for a grading besides torch: a student's test file (write the
-# tests) starts with `import pytest`, about 0.17 s in each worker that runs one (one per process
-# of the grading); imported once in the server, while the grading process collects, it is
-# there in every worker.
+# tests) starts with `import pytest`. Imported once in the server, while the grading process
+# collects, it is there in every worker: a first load of a test file in a fresh worker measured
+# 0.07-0.09 s with it, 0.14-0.17 s without (one such worker per process of the grading).
 WORKER_PRELOAD = ("pytest",)
 
 
