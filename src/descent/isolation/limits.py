@@ -14,6 +14,10 @@ from dataclasses import dataclass
 @dataclass
 class Limits:
     address_space: int | None = 4 << 30  # bytes (None on CUDA: it reserves huge ranges)
+    # At least this much beyond what the worker has mapped when it is confined (None: the flat
+    # cap alone). A CUDA build of torch maps about 3.8 GB at import even for CPU work, which
+    # under a flat 4 GiB left a worker a few hundred MB; a CPU build maps about 0.6 GB.
+    address_headroom: int | None = 2 << 30
     cpu_seconds: int = 600
     file_size: int = 32 << 20
     open_files: int = 256
@@ -21,6 +25,29 @@ class Limits:
     memory: int = 3 << 30  # cgroup memory limit
     pids: int = 64  # threads and processes: the cgroup's pids limit, and RLIMIT_NPROC's
     scratch_size: int = 64 << 20  # tmpfs for the scratch dir (root mode)
+
+
+def mapped_bytes() -> int | None:
+    """The address space this process has mapped now (``VmSize``); None where /proc is absent."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) << 10
+    except OSError:
+        pass
+    return None
+
+
+def address_cap(limits: Limits) -> int | None:
+    """``RLIMIT_AS`` for ``limits``: ``address_space``, raised where needed so that the process
+    keeps ``address_headroom`` beyond what it has already mapped; None: no cap."""
+    if not limits.address_space:
+        return None
+    mapped = mapped_bytes() if limits.address_headroom else None
+    if mapped is None:
+        return limits.address_space
+    return max(limits.address_space, mapped + (limits.address_headroom or 0))
 
 
 def apply_rlimits(limits: Limits) -> None:
@@ -32,8 +59,8 @@ def apply_rlimits(limits: Limits) -> None:
             soft = min(soft, hard)
         resource.setrlimit(res, (soft, hard))
 
-    if limits.address_space:
-        set_(resource.RLIMIT_AS, limits.address_space)
+    if cap := address_cap(limits):
+        set_(resource.RLIMIT_AS, cap)
     set_(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)
     set_(resource.RLIMIT_FSIZE, limits.file_size)
     set_(resource.RLIMIT_NOFILE, limits.open_files)

@@ -46,6 +46,7 @@ class Kernel:
         limits = Limits()
         if memory_mb:
             limits.address_space = limits.memory = int(memory_mb) << 20
+            limits.address_headroom = None  # the instructor's number is the cap
         self.manager = shared(Settings(insecure=insecure, call_timeout=call_timeout, limits=limits))
         self.timeout = timeout
         self.conn = Connection("notebook", self.manager, folder=None)
