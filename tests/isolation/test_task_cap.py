@@ -100,10 +100,9 @@ def test_a_worker_starts_at_most_63_threads_besides_its_own(scratch, lane):
     def attempt(keep: int) -> dict:
         if lane.startswith("ordinary"):
             _become(NOBODY)
-        # No address-space limit here: this child is a fork of the test process, which on a GPU
-        # machine has already reserved gigabytes of address space (CUDA's driver, once a test has
-        # asked torch for the GPU), so under a worker's 4 GiB no thread stack could be mapped.
-        # A real worker is forked from the fork server, which asks for no GPU.
+        # No address-space limit here, where threads are the subject: this child is a fork of
+        # the test process, whose address space depends on what the tests before it did (on an
+        # H200, once a test had asked torch for CUDA, a flat 4 GiB left no room for one stack).
         config = dict(LANES[lane], scratch=str(scratch), limits={"address_space": None})
         if "uid" in config:
             os.chown(scratch, WORKER_UID, WORKER_UID)
