@@ -26,6 +26,7 @@ IMPORT = [PYTHON, "-c", "import torch, pytest, numpy"]
 # The quick mode's stand-in for the suite: one small file of fast tests.
 QUICK = ["tests/test_results.py"]
 SLOWEST = 5
+NAMED_FAILURES = 20
 
 
 def suite(tmp: Path, quick: bool, log) -> dict:
@@ -44,25 +45,35 @@ def suite(tmp: Path, quick: bool, log) -> dict:
         return {"rows": [{"command": what, "error": str(exc)[:500]}], "slowest": []}
     counts, slowest = read_junit(junit)
     row = {"command": what, "wall_s": run.wall_s, "cpu_s": run.cpu_s, **counts}
-    return {"rows": [row], "slowest": slowest[:SLOWEST], "quick": quick}
+    failed = [t for t in slowest if t.get("failed")]
+    body = {"rows": [row], "slowest": slowest[:SLOWEST], "quick": quick}
+    if failed:  # named, so that a run with a failure can be followed up without running it again
+        body["failed"] = sorted(failed, key=lambda t: t["test"])[:NAMED_FAILURES]
+    return body
 
 
 def read_junit(path: Path) -> tuple[dict[str, int], list[dict]]:
     """A JUnit file's counts (tests, failures, errors, skipped) and its tests, slowest first
-    (``nodeid``-like name, seconds)."""
+    (``nodeid``-like name, seconds, and for a test that failed or erred ``failed``: the first
+    line of its message)."""
     root = ET.parse(path).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     counts = {
         key: sum(int(s.get(key, 0)) for s in suites)
         for key in ("tests", "failures", "errors", "skipped")
     }
-    tests = [
-        {
+    tests = []
+    for case in root.iter("testcase"):
+        test = {
             "test": f"{case.get('classname', '')}::{case.get('name', '')}".strip(":"),
             "seconds": float(case.get("time", 0.0)),
         }
-        for case in root.iter("testcase")
-    ]
+        bad = case.find("failure")
+        bad = case.find("error") if bad is None else bad
+        if bad is not None:
+            message = (bad.get("message") or bad.text or "").strip()
+            test["failed"] = (message.splitlines() or [bad.tag])[0][:200]
+        tests.append(test)
     return counts, sorted(tests, key=lambda t: -t["seconds"])
 
 

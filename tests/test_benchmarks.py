@@ -236,7 +236,24 @@ def test_targets_are_judged_from_the_measured_rows():
         "3.25x",
         "missed",
     )
-    assert verdicts["the kit's suite (./dev test) <= 10 minutes"] == ("12.0 min", "missed")
+    assert verdicts["the kit's suite (./dev test) passes in <= 10 minutes"] == (
+        "12.0 min",
+        "missed",
+    )
+
+
+def test_a_suite_that_failed_misses_its_target_and_names_the_tests():
+    results = _results()
+    row = results["suite"]["rows"][0]
+    row.update(wall_s=480.0, failures=1)
+    results["suite"]["failed"] = [{"test": "tests.test_a::test_x", "failed": "assert 1 == 2"}]
+    verdicts = {name: (value, ok) for name, value, ok in report.targets(results)}
+    assert verdicts["the kit's suite (./dev test) passes in <= 10 minutes"] == (
+        "8.0 min, 1 failed",
+        "missed",
+    )
+    text = report.markdown(results)
+    assert "6c. The suite's tests that failed" in text and "tests.test_a::test_x" in text
 
 
 def test_the_headline_gives_the_four_figures_of_one_run():
@@ -280,10 +297,14 @@ def test_the_slowest_tests_are_read_from_a_junit_file(tmp_path):
         '<?xml version="1.0"?><testsuites><testsuite tests="3" failures="1" errors="0" '
         'skipped="1"><testcase classname="tests.test_a" name="test_x" time="0.5"/>'
         '<testcase classname="tests.test_b" name="test_y[1]" time="12.25"/>'
-        '<testcase classname="tests.test_a" name="test_z" time="3"/></testsuite></testsuites>'
+        '<testcase classname="tests.test_a" name="test_z" time="3"><failure message="assert 1 '
+        '== 2&#10;more">tb</failure></testcase></testsuite></testsuites>'
     )
     counts, slowest = suite.read_junit(path)
     assert counts == {"tests": 3, "failures": 1, "errors": 0, "skipped": 1}
+    assert [(t["test"], t.get("failed")) for t in slowest if "failed" in t] == [
+        ("tests.test_a::test_z", "assert 1 == 2")
+    ]
     assert [t["test"] for t in slowest] == [
         "tests.test_b::test_y[1]",
         "tests.test_a::test_z",
