@@ -1,6 +1,7 @@
 """Sharing one grading's tests between two processes (``descent.grading.split``), the decisions
-made before any fork: which tests go to which side, when a run splits at all, and what the
-original does with a copy's answer it cannot read. (Two processes grading exactly as one does,
+made before any fork: which tests go to which side and which to the shared tail, how the tail is
+handed out, when a run splits at all, and what the original does with a copy's answer it cannot
+read. (Two processes grading exactly as one does,
 through real workers, is tests/isolation/test_split.py.)"""
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def _stems(side) -> list[str]:
     return list(dict.fromkeys(item.path.stem for item in side))
 
 
+def _every_test_once(shares, items) -> bool:
+    shared = [item for group in shares.tail for item in group]
+    return sorted(shares.mine + shares.theirs + shared, key=items.index) == items
+
+
 def test_files_that_share_an_exercise_go_to_one_side_in_collection_order():
     items = _items(
         {
@@ -39,16 +45,37 @@ def test_files_that_share_an_exercise_go_to_one_side_in_collection_order():
             "test_optim": ["optim.sgd"] * 4,
         }
     )
-    mine, theirs = split.halves(items, lambda item: item.ex)
-    sides = [_stems(mine), _stems(theirs)]
+    shares = split.plan(items, lambda item: item.ex, tail_share=0.0)
+    assert not shares.tail and _every_test_once(shares, items)
+    sides = [_stems(shares.mine), _stems(shares.theirs)]
     together = next(s for s in sides if "test_losses" in s)
     assert "test_extra_losses" in together
-    assert sorted(mine + theirs, key=items.index) == items  # every test, once
-    for side in (mine, theirs):
+    for side in (shares.mine, shares.theirs):
         assert side == sorted(side, key=items.index)
     # the two costliest files (by the measured seconds) are on different sides
     assert ("test_data" in sides[0]) != ("test_optim" in sides[0])
-    assert split.halves(list(items), lambda item: item.ex) == (mine, theirs)
+    assert split.plan(list(items), lambda item: item.ex, tail_share=0.0) == shares
+
+
+def test_the_cheapest_write_the_tests_exercises_make_the_tail_costliest_first():
+    written = ["optim.adam.tests", "losses.mse.tests", "layers.linear.tests"]
+    items = _items(
+        {
+            "test_train": ["train.fit"],
+            "test_data": ["data.mixup"],
+            "test_basics": ["basics.x"],
+            "test_written": [ex for ex in written for _ in range(3)],
+        }
+    )
+    shares = split.plan(items, lambda item: item.ex, tail_share=0.3)
+    assert _every_test_once(shares, items)
+    tail = [{item.ex for item in group} for group in shares.tail]
+    assert tail == [{"losses.mse.tests"}, {"layers.linear.tests"}]  # by the table, in 30 %
+    # a file of the student's modules stays in a fixed share, however cheap
+    assert "test_basics" in _stems(shares.mine + shares.theirs)
+    # whatever the share asked, each side keeps a group of its own
+    everything = split.plan(items, lambda item: item.ex, tail_share=1.0)
+    assert everything.mine and everything.theirs and len(everything.tail) == 3
 
 
 def test_the_write_the_tests_file_is_shared_by_exercise_each_exercise_whole():
@@ -56,8 +83,9 @@ def test_the_write_the_tests_file_is_shared_by_exercise_each_exercise_whole():
     items = _items(
         {"test_written": [ex for ex in written for _ in range(6)], "test_basics": ["basics.x"]}
     )
-    mine, theirs = split.halves(items, lambda item: item.ex)
-    assert mine and theirs and sorted(mine + theirs, key=items.index) == items
+    shares = split.plan(items, lambda item: item.ex, tail_share=0.0)
+    mine, theirs = shares.mine, shares.theirs
+    assert mine and theirs and _every_test_once(shares, items)
     for ex in written:  # every check of one exercise reads one judgement: one side
         assert len({id(side) for side in (mine, theirs) for i in side if i.ex == ex}) == 1
     # the file's measured seconds shared out: its exercises on both sides
@@ -65,8 +93,35 @@ def test_the_write_the_tests_file_is_shared_by_exercise_each_exercise_whole():
 
 
 def test_one_file_leaves_nothing_to_share():
-    mine, theirs = split.halves(_items({"test_losses": ["losses.mse"] * 5}), lambda i: i.ex)
-    assert not mine or not theirs
+    shares = split.plan(_items({"test_losses": ["losses.mse"] * 5}), lambda i: i.ex)
+    assert not shares.mine or not shares.theirs
+
+
+def test_two_processes_take_each_group_of_the_tail_once():
+    claims = split.Claims(300)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: takes groups as fast as it can, and says which
+        code = 1
+        try:
+            os.close(reader)
+            taken = []
+            while (index := claims.take()) is not None:
+                taken.append(index)
+            os.write(writer, json.dumps(taken).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    mine = []
+    while (index := claims.take()) is not None:
+        mine.append(index)
+    theirs = json.loads(split._read(reader))
+    os.close(reader)
+    os.waitpid(pid, 0)
+    claims.close()
+    assert sorted(mine + theirs) == list(range(300))  # each once, none lost
+    assert mine == sorted(mine) and theirs == sorted(theirs)  # in the order they were given
 
 
 def test_a_copys_answer_is_taken_only_whole():

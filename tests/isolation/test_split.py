@@ -64,13 +64,13 @@ def _by_test(doc: dict) -> dict:
 
 
 def _sides(doc: dict) -> tuple[set[str], set[str]]:
-    """The exercises of each side, as split.halves divides these tests."""
+    """The exercises of each side's fixed share, as split.plan divides these tests."""
     items = [
         SimpleNamespace(path=Path(t["nodeid"].split("::")[0]), ex=t["exercise"])
         for t in doc["tests"]
     ]
-    mine, theirs = split.halves(items, lambda item: item.ex)
-    return {i.ex for i in mine}, {i.ex for i in theirs}
+    shares = split.plan(items, lambda item: item.ex)
+    return {i.ex for i in shares.mine}, {i.ex for i in shares.theirs}
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_library_use_seen_by_either_worker_is_charged(runs):
     assert any(t["nodeid"] in busiest and t["exercise"] in theirs for t in two.results["tests"])
 
 
-def test_halves_keep_a_file_and_an_exercise_on_one_side():
+def test_the_fixed_shares_keep_a_file_and_an_exercise_on_one_side():
     def item(path, exercise):
         return SimpleNamespace(path=Path(path), ex=exercise)
 
@@ -127,13 +127,14 @@ def test_halves_keep_a_file_and_an_exercise_on_one_side():
         item("graders/test_extra.py", "optim.sgd"),  # shares an exercise with test_optim
         item("graders/test_basics.py", None),
     ]
-    mine, theirs = split.halves(items, lambda i: i.ex)
+    shares = split.plan(items, lambda i: i.ex, tail_share=0.0)
+    mine, theirs = shares.mine, shares.theirs
     assert sorted(map(id, mine + theirs)) == sorted(map(id, items))
     side_of = {id(i): 0 for i in mine} | {id(i): 1 for i in theirs}
     assert side_of[id(items[0])] == side_of[id(items[2])]  # one file, one side
     assert side_of[id(items[1])] == side_of[id(items[4])]  # one exercise, one side
     assert mine == sorted(mine, key=items.index) and theirs == sorted(theirs, key=items.index)
-    assert (mine, theirs) == split.halves(list(items), lambda i: i.ex)  # the same every time
+    assert shares == split.plan(list(items), lambda i: i.ex, tail_share=0.0)  # every time
     assert mine and theirs
 
 

@@ -2,10 +2,11 @@
 
 A grading of one submission through a worker keeps one CPU busy: the grading process and its
 worker take turns on it (``IsolationManager.colocate``) while a second CPU sits idle. Once
-collection is done, the grading process forks once. The copy runs about half of the grader
-files, with a worker of its own pinned beside it on the second CPU, and sends back what its
-tests reported: pytest's reports, serialized as pytest-xdist does, and the grading plugin's
-records of each test (:class:`Side`). The original runs the other half, then replays the
+collection is done, the grading process forks once. Each process runs a fixed share of the
+grader files (:func:`plan`), then takes the cheapest write-the-tests exercises one at a time,
+whichever process is free first (:class:`Claims`), the copy with a worker of its own pinned
+beside it on the second CPU. The copy sends back what its tests reported: pytest's reports, serialized as pytest-xdist
+does, and the grading plugin's records of each test (:class:`Side`). The original replays the
 copy's reports and takes in its records, so that the results document, the terminal and the
 exit code are those of one process that ran every test, in collection order.
 
@@ -20,8 +21,15 @@ Why the results do not change:
 - Each side's worker starts from the submission's files, as a grading's first worker does;
   graders never depend on what an earlier file left in the student's modules.
 
-Nothing is lost: when the copy dies or sends nothing readable, the original runs its tests
-itself, one after the other, as without the split.
+What a submission keeps in its own modules between calls (a counter, a cache) does carry from
+one file to the next in a worker; no grader relies on it, and the fixed shares keep it the same
+in every run. A write-the-tests exercise meets none of it (the student's test file runs against
+the kit's implementations, imported afresh for each run), so those go to whichever process asks
+first.
+
+Nothing is lost: when the copy dies or sends nothing readable, the original runs the tests the
+copy had (its share, and whatever of the tail it took) itself, one after the other, as without
+the split.
 
 The copy is the trusted grading process (fork duplicates it after collection; no student code
 has run in it), its worker comes from the same fork server as every worker, confined alike,
@@ -34,7 +42,9 @@ import io
 import json
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
@@ -75,6 +85,12 @@ _SECONDS = {
     "test_basics": 0.02,
 }
 _PER_TEST_S = 0.0007  # pytest's own work around one test, outside its measured duration
+# The most of the measured cost, taken from the cheapest write-the-tests exercises, that the two
+# processes take at run time instead of by the table: enough to absorb a side that runs late by
+# a few tenths of a second (with fixed shares alone one side ended up to 0.2 s after the other
+# on the quiet machine). With the table below: six of the eight exercises, 1.17 of 6.74 s.
+TAIL_SHARE = 0.2
+_MAX_TAIL = 1024  # groups in the tail: two bytes each, one atomic write to the claims pipe
 # Files whose exercises may go to different sides: every check of one write-the-tests exercise
 # reads one judgement of the student's file, made on first use in the process that runs the
 # check (descent.testwriting.verdicts), and nothing else of the file is shared between its
@@ -101,12 +117,68 @@ class Side(Protocol):
         """In the copy, at its end: stop its own workers."""
 
 
-def halves(
+@dataclass
+class Plan:
+    """Who runs what: each side's fixed share (in collection order), and the tail, the cheapest
+    groups (costliest first), which the two processes take one at a time as each becomes free."""
+
+    mine: list[pytest.Item]
+    theirs: list[pytest.Item]
+    tail: list[list[pytest.Item]]
+
+
+def plan(
+    items: Sequence[pytest.Item],
+    exercise_of: Callable[[pytest.Item], str | None],
+    tail_share: float = TAIL_SHARE,
+) -> Plan:
+    """Share ``items`` between the two processes. A file (in a file of :data:`_BY_EXERCISE`,
+    each exercise's tests), and every file that shares an exercise with it, form one group,
+    which one process runs whole. The cheapest groups of :data:`_BY_EXERCISE` files, up to
+    ``tail_share`` of the measured cost, make the tail; the others go to the two sides by cost,
+    the costliest first, each to the side with less so far. The fixed shares are the same in
+    every run; the tail absorbs what the table does not foresee (a noisy machine, another
+    submission's speed).
+
+    Only those groups may go either way: each exercise's checks there run the student's test
+    file against the kit's own implementations, the file imported afresh for each run and the
+    global state a test can read back reset before each case. A grader file of the student's
+    modules stays in a fixed share, so that what a submission keeps in its modules between
+    calls meets the same files before it in every run."""
+    groups = _groups(items, exercise_of)
+    budget = tail_share * sum(cost for cost, _ in groups)
+    fixed: list[tuple[float, list[pytest.Item]]] = []
+    tail: list[list[pytest.Item]] = []
+    for cost, members in reversed(groups):  # the cheapest first
+        if (
+            cost <= budget
+            and len(tail) < _MAX_TAIL
+            and len(groups) - len(tail) > 2  # each side keeps a group of its own
+            and all(Path(str(item.path)).stem in _BY_EXERCISE for item in members)
+        ):
+            budget -= cost
+            tail.insert(0, members)
+        else:
+            fixed.insert(0, (cost, members))
+    sides: tuple[list[pytest.Item], list[pytest.Item]] = ([], [])
+    loads = [0.0, 0.0]
+    for cost, members in fixed:
+        lighter = 0 if loads[0] <= loads[1] else 1
+        sides[lighter].extend(members)
+        loads[lighter] += cost
+    position = {id(item): n for n, item in enumerate(items)}
+    return Plan(
+        sorted(sides[0], key=lambda item: position[id(item)]),
+        sorted(sides[1], key=lambda item: position[id(item)]),
+        tail,
+    )
+
+
+def _groups(
     items: Sequence[pytest.Item], exercise_of: Callable[[pytest.Item], str | None]
-) -> tuple[list[pytest.Item], list[pytest.Item]]:
-    """The items in two sides of about equal cost, each in collection order; a file (in a file
-    of :data:`_BY_EXERCISE`, each exercise's tests), and every file that shares an exercise
-    with it, on one side. Deterministic: the same items split the same way in every run."""
+) -> list[tuple[float, list[pytest.Item]]]:
+    """(cost, members) of each group of tests that one process runs whole, costliest first
+    (ties by name), members in collection order."""
     owner: dict[str, str] = {}
 
     def root(unit: str) -> str:
@@ -132,17 +204,36 @@ def halves(
         costs[root(unit)] = costs.get(root(unit), 0.0) + _PER_TEST_S
     for unit in set(units):  # each file, or each exercise of a file of _BY_EXERCISE, once
         costs[root(unit)] += _seconds(unit)
-    sides: tuple[list[pytest.Item], list[pytest.Item]] = ([], [])
-    loads = [0.0, 0.0]
-    for key, members in sorted(groups.items(), key=lambda kv: (-costs[kv[0]], kv[0])):
-        lighter = 0 if loads[0] <= loads[1] else 1
-        sides[lighter].extend(members)
-        loads[lighter] += costs[key]
-    position = {id(item): n for n, item in enumerate(items)}
-    return (
-        sorted(sides[0], key=lambda item: position[id(item)]),
-        sorted(sides[1], key=lambda item: position[id(item)]),
-    )
+    ranked = sorted(groups, key=lambda key: (-costs[key], key))
+    return [(costs[key], groups[key]) for key in ranked]
+
+
+class Claims:
+    """The tail's groups, handed out one at a time to whichever process asks first.
+
+    A pipe made before the fork holds each group's index in two bytes, all written at once (at
+    most :data:`_MAX_TAIL` groups, within the pipe's atomic size) before its write end closes;
+    a read of two bytes then takes one index whole, since Linux holds the pipe's lock for the
+    whole of a read, and an empty read says the tail is all taken."""
+
+    def __init__(self, count: int):
+        self.fd, writer = os.pipe()
+        try:  # at most _MAX_TAIL groups: within PIPE_BUF, written whole at once
+            os.write(writer, b"".join(i.to_bytes(2, "big") for i in range(count)))
+        finally:
+            os.close(writer)
+
+    def take(self) -> int | None:
+        data = os.read(self.fd, 2)
+        return int.from_bytes(data, "big") if len(data) == 2 else None
+
+    def items(self, tail: list[list[pytest.Item]]) -> Iterator[pytest.Item]:
+        """The tests of each group this process takes, group after group, until none is left."""
+        while (index := self.take()) is not None:
+            yield from tail[index]
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def _unit(item: pytest.Item, exercise: str | None) -> str:
@@ -161,15 +252,22 @@ def _seconds(unit: str) -> float:
     return _SECONDS.get(f"{stem}[{exercise}]" if exercise else stem, 0.0)
 
 
-def run(session: pytest.Session, items: Sequence[pytest.Item]) -> None:
-    """pytest's own test loop over ``items``."""
-    for i, item in enumerate(items):
-        nextitem = items[i + 1] if i + 1 < len(items) else None
+def run(session: pytest.Session, items: Iterable[pytest.Item]) -> list[pytest.Item]:
+    """pytest's own test loop over ``items``, read one ahead (each test is told the next, so
+    that its teardown keeps what the next one shares); the tests it ran."""
+    ran: list[pytest.Item] = []
+    ahead = iter(items)
+    item = next(ahead, None)
+    while item is not None:
+        nextitem = next(ahead, None)
         item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        ran.append(item)
         if session.shouldfail:
             raise session.Failed(session.shouldfail)
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
+        item = nextitem
+    return ran
 
 
 class Split:
@@ -190,43 +288,66 @@ class Split:
             return None  # pytest's own loop reports the collection errors, or lists the tests
         if config.option.usepdb or config.option.maxfail:
             return None  # a debugger needs the terminal; -x stops at the first failure of all
-        mine, theirs = halves(session.items, self.exercise_of)
-        if not mine or not theirs:
+        shares = plan(session.items, self.exercise_of)
+        if not shares.mine or not shares.theirs:
             return None
+        claims = Claims(len(shares.tail))
+        try:
+            pid, reader = self._fork(session, chain(shares.theirs, claims.items(shares.tail)))
+        except OSError:  # no process to spare: one process runs them all
+            claims.close()
+            return None
+        try:
+            try:
+                self.side.pin(self.cpus[0])
+                ran = run(session, chain(shares.mine, claims.items(shares.tail)))
+                sent = _read(reader)
+            except BaseException:
+                os.kill(pid, signal.SIGKILL)  # the run stops here: so does the copy
+                raise
+            finally:
+                os.close(reader)
+                claims.close()
+            self._take_back(session, _parse(sent), ran)
+        finally:
+            # reaped last: the copy stops its workers and exits while its reports replay here
+            os.waitpid(pid, 0)
+        return True
+
+    def _fork(self, session: pytest.Session, items: Iterable[pytest.Item]) -> tuple[int, int]:
+        """Start the copy on ``items``: its pid, and the pipe its results come back on."""
         reader, writer = os.pipe()
         try:
             pid = os.fork()
-        except OSError:  # no process to spare: one process runs them all
+        except OSError:
             os.close(reader)
             os.close(writer)
-            return None
+            raise
         if pid == 0:
             os.close(reader)
-            _copy(session, theirs, self.side, self.cpus[1], writer)
+            _copy(session, items, self.side, self.cpus[1], writer)
         os.close(writer)
-        try:
-            self.side.pin(self.cpus[0])
-            run(session, mine)
-            sent = _read(reader)
-        except BaseException:
-            os.kill(pid, signal.SIGKILL)  # the run stops here: so does the copy
-            raise
-        finally:
-            os.close(reader)
-            os.waitpid(pid, 0)
-        records = _parse(sent)
+        return pid, reader
+
+    def _take_back(
+        self, session: pytest.Session, records: dict[str, Any] | None, ran: list[pytest.Item]
+    ) -> None:
+        """Take in what the copy sent; if it sent nothing readable, run here what it took."""
         if records is None:
-            _say(config, "the second grading process ended without its results: its tests ran here")
-            run(session, theirs)
-            return True
+            _say(
+                session.config,
+                "the second grading process ended without its results: its tests ran here",
+            )
+            done = {id(item) for item in ran}
+            run(session, [item for item in session.items if id(item) not in done])
+            return
         # the records first: the results stay whole even if the terminal fails (a closed pipe)
         self.side.absorb(records["records"], [item.nodeid for item in session.items])
-        _replay(config, records["reports"])
-        return True
+        _replay(session.config, records["reports"])
 
 
 def _copy(
-    session: pytest.Session, items: list[pytest.Item], side: Side, cpu: int, out: int
+    session: pytest.Session, items: Iterable[pytest.Item], side: Side, cpu: int, out: int
 ) -> NoReturn:
     """The forked copy: run ``items``, write what they reported to ``out``, exit."""
     code = 1
