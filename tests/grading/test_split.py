@@ -1,8 +1,8 @@
 """Sharing one grading's tests between two processes (``descent.grading.split``), the decisions
 made before any fork: which tests go to which side and which to the shared tail, how the tail is
 handed out, when a run splits at all, and what the original does with a copy's answer it cannot
-read. (Two processes grading exactly as one does,
-through real workers, is tests/isolation/test_split.py.)"""
+read. (Two processes grading exactly as one does, through real workers, is
+tests/isolation/test_split.py.)"""
 
 from __future__ import annotations
 

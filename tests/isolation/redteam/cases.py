@@ -555,7 +555,7 @@ for _ in range(2000):
     ts.append(t)""")
         },
         # Usually a thread fails to start at the cap and the call raises. Once (the unprivileged
-        # lane of a CI run on the 2-core machine, 2026-11-26) both attempts of the call waited
+        # lane of a CI run on the 2-core machine, 2026-11-27) both attempts of the call waited
         # with little CPU until the wall-clock ceiling instead; alone or beside a loaded machine
         # it raised in every try since. Either way the threads end at the worker's limits and
         # the call scores 0, which the points check holds.
