@@ -2,13 +2,14 @@
 
 A grading of one submission through a worker keeps one CPU busy: the grading process and its
 worker take turns on it (``IsolationManager.colocate``) while a second CPU sits idle. Once
-collection is done, the grading process forks once. Each process runs a fixed share of the
-grader files (:func:`plan`), then takes the cheapest write-the-tests exercises one at a time,
-whichever process is free first (:class:`Claims`), the copy with a worker of its own pinned
-beside it on the second CPU. The copy sends back what its tests reported: pytest's reports, serialized as pytest-xdist
-does, and the grading plugin's records of each test (:class:`Side`). The original replays the
-copy's reports and takes in its records, so that the results document, the terminal and the
-exit code are those of one process that ran every test, in collection order.
+collection is done, the grading process forks once, and the copy starts a worker of its own,
+pinned beside it on the second CPU. Each process runs a fixed share of the grader files
+(:func:`plan`), then takes the cheapest write-the-tests exercises one at a time, whichever is
+free first (:class:`Claims`). The copy sends back what its tests reported: pytest's reports,
+serialized as pytest-xdist does, and the grading plugin's records of each test (:class:`Side`).
+The original replays the copy's reports and takes in its records, so that the results
+document, the terminal and the exit code are those of one process that ran every test, in
+collection order.
 
 Why the results do not change:
 
