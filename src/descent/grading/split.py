@@ -26,7 +26,10 @@ What a submission keeps in its own modules between calls (a counter, a cache) do
 one file to the next in a worker; no grader relies on it, and the fixed shares keep it the same
 in every run. A write-the-tests exercise meets none of it (the student's test file runs against
 the kit's implementations, imported afresh for each run), so those go to whichever process asks
-first.
+first. What one test file leaves in the tests worker beyond what the harness resets before each
+case (a library function patched, say) does reach the exercises after it there, and which those
+are then depends on timing; such a file is already judged in an order of implementations drawn
+anew for each grading (docs/testwriting.md), so it had no fixed grade to lose.
 
 Nothing is lost: when the copy dies or sends nothing readable, the original runs the tests the
 copy had (its share, and whatever of the tail it took) itself, one after the other, as without
@@ -143,9 +146,10 @@ def plan(
 
     Only those groups may go either way: each exercise's checks there run the student's test
     file against the kit's own implementations, the file imported afresh for each run and the
-    global state a test can read back reset before each case. A grader file of the student's
-    modules stays in a fixed share, so that what a submission keeps in its modules between
-    calls meets the same files before it in every run."""
+    global state a test can read back reset before each case (what a file changes beyond that
+    is the module docstring's caveat). A grader file of the student's modules stays in a fixed
+    share, so that what a submission keeps in its modules between calls meets the same files
+    before it in every run."""
     groups = _groups(items, exercise_of)
     budget = tail_share * sum(cost for cost, _ in groups)
     fixed: list[tuple[float, list[pytest.Item]]] = []
