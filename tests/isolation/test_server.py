@@ -78,3 +78,43 @@ def test_a_grading_s_fork_server_preloads_what_a_student_s_test_file_imports(mon
     monkeypatch.setattr(manager, "shared", lambda settings=None: Manager())
     plugin_workers.start_early("auto", ["some/submission"])
     assert warmed == [("pytest",)] == [plugin_workers.WORKER_PRELOAD]
+
+
+def test_a_fork_server_closed_without_waiting_ends_by_itself():
+    """``close(wait=False)``, the end of a grading, tells the server to exit without waiting
+    for its teardown (about 20 ms, docs/isolation.md): the server must still end by itself,
+    with status 0, its folder gone."""
+    import time
+
+    from descent.isolation.pool import ForkServer
+
+    server = ForkServer()
+    server.hello()
+    proc, base = server.proc, server.base
+    server.close(wait=False)
+    assert not base.exists()
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.returncode == 0
+
+
+def test_a_worker_s_cpu_time_is_read_from_its_open_stat_file_until_it_is_killed():
+    """``WorkerProcess.cpu_seconds`` keeps ``/proc/PID/stat`` open and reads it again at each
+    call; once the worker is marked dead it reads nothing (a pid may be reused)."""
+    import time
+
+    from descent.isolation.pool import WorkerProcess
+
+    worker = object.__new__(WorkerProcess)  # this process stands in for a worker
+    worker.pid, worker.alive, worker._stat = os.getpid(), True, None
+    first = worker.cpu_seconds()
+    assert first is not None and worker._stat is not None
+    end = time.process_time() + 0.05
+    while time.process_time() < end:
+        pass
+    assert worker.cpu_seconds() > first
+    worker.alive = False
+    assert worker.cpu_seconds() is None
+    worker._close_stat()
+    assert worker._stat is None

@@ -12,6 +12,7 @@ This module is pytest glue: it imports the isolation package, which knows nothin
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,29 @@ def add_options(group) -> None:
 
 
 class _ConfinementCheck:
-    """Confirms the confinement once collection is done (the fork server starts during
-    collection), and stops the run with the reason when there is none."""
+    """Confirms the confinement once collection is done, and stops the run with the reason
+    when there is none. The confined probe runs while this process collects: a thread waits
+    for the fork server (still importing torch on the other CPU), then for the probe child."""
 
     def __init__(self, manager):
         self.manager = manager
+        self.early: threading.Thread | None = None
+        self.failed: BaseException | None = None  # what the thread's mode() raised
+
+    def pytest_collection(self, session):
+        # The server is started here, not in the thread: it is killed when the thread that
+        # started it ends (PR_SET_PDEATHSIG). mode() then only talks to it (under its lock) and
+        # records what it learnt; an error is raised again in pytest_collection_finish.
+        _ = self.manager.server
+        self.early = threading.Thread(target=self._mode_quietly, name="descent-probe")
+        self.early.daemon = True  # a server that never answers must not hold the exit
+        self.early.start()
+
+    def _mode_quietly(self) -> None:
+        try:
+            self.manager.mode()
+        except BaseException as exc:  # noqa: BLE001 - raised again after collection
+            self.failed = exc
 
     def pytest_collection_finish(self, session):
         # start-up: the command line loads this module; pytest and the workers load when used
@@ -42,7 +61,11 @@ class _ConfinementCheck:
 
         from ..isolation.manager import IsolationUnavailable
 
+        if self.early is not None:  # joined before anything forks (descent.grading.split)
+            self.early.join()
         try:
+            if self.failed is not None:  # not asked twice: a server that hangs, hangs once
+                raise self.failed
             self.manager.mode()
         except IsolationUnavailable as exc:
             pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
@@ -358,4 +381,4 @@ def close(impls) -> None:
     # start-up: the command line loads this module; pytest and the workers load when used
     from ..isolation.manager import close_shared
 
-    close_shared()
+    close_shared(wait=False)  # the grading is over: its wall time does not include the teardown

@@ -243,9 +243,10 @@ class IsolationManager:
                 lease.release()
             raise
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers and the fork server (``wait``: see :meth:`ForkServer.close`)."""
         if self._server is not None:
-            self._server.close()
+            self._server.close(wait)
             self._server = None
 
 
@@ -281,11 +282,11 @@ def current_cpu() -> int | None:
 _MANAGER: IsolationManager | None = None
 
 
-def close_shared() -> None:
+def close_shared(wait: bool = True) -> None:
     """Stop the shared manager's fork server and workers (the end of a grading run)."""
     global _MANAGER
     if _MANAGER is not None:
-        _MANAGER.close()
+        _MANAGER.close(wait)
         _MANAGER = None
 
 

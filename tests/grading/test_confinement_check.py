@@ -1,0 +1,62 @@
+"""The confinement check of a grading (``plugin_workers._ConfinementCheck``): the confined probe
+runs in a thread while the grading process collects, and its answer, or its error, is taken up
+once collection ends."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from descent.grading.plugin_workers import _ConfinementCheck
+from descent.isolation.manager import IsolationUnavailable
+
+pytestmark = pytest.mark.fast
+
+
+class _Manager:
+    """What the check uses of an IsolationManager: ``server`` and ``mode``."""
+
+    def __init__(self, error: BaseException | None = None):
+        self.error = error
+        self.server_asked_by: list[threading.Thread] = []
+        self.mode_asked_by: list[threading.Thread] = []
+
+    @property
+    def server(self):
+        self.server_asked_by.append(threading.current_thread())
+        return object()
+
+    def mode(self) -> dict:
+        self.mode_asked_by.append(threading.current_thread())
+        if self.error is not None:
+            raise self.error
+        return {"mode": "landlock+seccomp"}
+
+
+def test_the_probe_runs_in_a_thread_and_is_done_when_collection_ends():
+    manager = _Manager()
+    check = _ConfinementCheck(manager)
+    check.pytest_collection(None)
+    check.pytest_collection_finish(None)
+    here = threading.current_thread()
+    # the server is started by this thread (PR_SET_PDEATHSIG follows the starting thread)
+    assert manager.server_asked_by == [here]
+    assert manager.mode_asked_by[0] is not here and manager.mode_asked_by[1:] == [here]
+    assert not check.early.is_alive()  # nothing left running when the split forks
+
+
+def test_a_machine_without_confinement_stops_the_run_with_the_reason_asked_once():
+    manager = _Manager(IsolationUnavailable("Landlock is not available in this kernel"))
+    check = _ConfinementCheck(manager)
+    check.pytest_collection(None)
+    with pytest.raises(pytest.exit.Exception, match="Landlock is not available"):
+        check.pytest_collection_finish(None)
+    assert len(manager.mode_asked_by) == 1  # a server that hangs is waited for once, not twice
+
+
+def test_without_the_thread_the_check_asks_for_the_mode_itself():
+    """A run whose collection hook did not reach the check (it was registered later)."""
+    manager = _Manager(IsolationUnavailable("the confined probe failed: EPERM"))
+    with pytest.raises(pytest.exit.Exception, match="EPERM"):
+        _ConfinementCheck(manager).pytest_collection_finish(None)
