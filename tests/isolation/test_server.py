@@ -118,3 +118,34 @@ def test_a_worker_s_cpu_time_is_read_from_its_open_stat_file_until_it_is_killed(
     assert worker.cpu_seconds() is None
     worker._close_stat()
     assert worker._stat is None
+
+
+def test_a_worker_that_cannot_be_confined_is_reported_as_such(tmp_path):
+    """A worker whose first frame says it could not confine itself is killed and reported
+    with that reason (its start ends before anything was read from /proc)."""
+    import socket
+    import subprocess
+    import types
+
+    from descent.isolation import protocol
+    from descent.isolation.limits import Limits
+    from descent.isolation.manager import IsolationUnavailable
+    from descent.isolation.pool import WorkerProcess
+
+    ours, theirs = socket.socketpair()
+    stand_in = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    protocol.send_frame(theirs, {"fatal": "landlock_restrict_self: EPERM"})
+    server = types.SimpleNamespace(
+        base=tmp_path,
+        workers=[],
+        spawn=lambda config: (ours, stand_in.pid),
+        status=lambda pid, wait=0.0: {"running": False, "signal": 9},
+    )
+    try:
+        with pytest.raises(IsolationUnavailable, match="could not be confined: landlock"):
+            WorkerProcess(server, {}, Limits(), use_cgroup=False)
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+        theirs.close()
+    assert server.workers == []

@@ -263,6 +263,7 @@ class WorkerProcess:
     ):
         self.server = server
         self.lease = lease  # the worker's uid, released once the worker is dead (kill)
+        self._stat: int | None = None  # /proc/PID/stat, opened on the first reading
         self.slot = next(_slots)
         self.scratch = tempfile.mkdtemp(prefix=f"w{self.slot}-", dir=server.base)
         os.chmod(self.scratch, 0o777 if config.get("uid") is not None else 0o700)
@@ -287,7 +288,6 @@ class WorkerProcess:
             self.kill()
             raise IsolationUnavailable(f"the worker could not be confined: {header['fatal']}")
         self.applied = header.get("ready", {}).get("applied", [])
-        self._stat: int | None = None  # /proc/PID/stat, opened on the first reading
 
     def kill(self) -> str | None:
         """Kill the worker and everything it started; returns why it ended if it had died."""
