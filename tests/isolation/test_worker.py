@@ -292,7 +292,7 @@ def test_refuses_without_confinement(monkeypatch):
         def hello(self):
             return {"static": fake, "preload_s": 0}
 
-        def close(self):
+        def close(self, wait=True):
             pass
 
     m._server = NoServer()
