@@ -149,3 +149,23 @@ def test_a_worker_that_cannot_be_confined_is_reported_as_such(tmp_path):
         stand_in.wait()
         theirs.close()
     assert server.workers == []
+
+
+def test_letting_go_of_a_worker_closes_this_process_s_descriptors_only():
+    """What a forked copy of the grading process does with the original's worker: its socket
+    and stat file are closed here, and the worker is not marked dead (nor killed)."""
+    import socket
+
+    from descent.isolation.pool import WorkerProcess
+
+    worker = object.__new__(WorkerProcess)
+    worker.pid, worker.alive, worker._stat = os.getpid(), True, None
+    worker.sock, other_end = socket.socketpair()
+    assert worker.cpu_seconds() is not None
+    stat = worker._stat
+    worker.let_go()
+    assert worker.sock.fileno() == -1 and worker._stat is None and worker.alive
+    with pytest.raises(OSError):
+        os.fstat(stat)
+    assert other_end.recv(1) == b""  # the other end sees this side closed
+    other_end.close()

@@ -321,11 +321,7 @@ class WorkerProcess:
                 self.exit_reason = "worker ran out of memory"
             self.cgroup.kill_all()
             self.cgroup.remove()
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-        self._close_stat()
+        self.let_go()
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self.lease is not None:
             self.lease.release()
@@ -348,6 +344,15 @@ class WorkerProcess:
             return sum(int(f) for f in fields[11:15]) / _TICKS
         except (OSError, IndexError, ValueError):
             return None
+
+    def let_go(self) -> None:
+        """Close this process's descriptors of the worker (its socket, its stat file) without
+        stopping it: a forked copy of the grading process leaves the original's worker alone."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self._close_stat()
 
     def _close_stat(self) -> None:
         if self._stat is not None:

@@ -90,10 +90,10 @@ class WorkerImplementation(Implementation):
     def forked(self) -> None:
         """In a copy of the grading process made by fork (descent.grading.split): a channel of
         its own, whose worker starts on first use. The original's worker stays the original's:
-        this copy only lets go of its descriptor of that worker's socket."""
+        this copy only lets go of its descriptors of that worker."""
         old = self.conn
         if old.process is not None:
-            old.process.sock.close()
+            old.process.let_go()
         self.conn = Connection(
             self.name,
             self.manager,
