@@ -15,12 +15,16 @@ pytestmark = pytest.mark.fast
 
 
 class _Manager:
-    """What the check uses of an IsolationManager: ``server`` and ``mode``."""
+    """What the check uses of an IsolationManager: ``server``, ``mode`` and ``prestart``."""
 
     def __init__(self, error: BaseException | None = None):
         self.error = error
         self.server_asked_by: list[threading.Thread] = []
         self.mode_asked_by: list[threading.Thread] = []
+        self.prestart_asked_by: list[threading.Thread] = []
+
+    def prestart(self) -> None:
+        self.prestart_asked_by.append(threading.current_thread())
 
     @property
     def server(self):
@@ -43,6 +47,8 @@ def test_the_probe_runs_in_a_thread_and_is_done_when_collection_ends():
     # the server is started by this thread (PR_SET_PDEATHSIG follows the starting thread)
     assert manager.server_asked_by == [here]
     assert manager.mode_asked_by[0] is not here and manager.mode_asked_by[1:] == [here]
+    # the spare workers are started by the same thread, once the probe has answered
+    assert manager.prestart_asked_by == manager.mode_asked_by[:1]
     assert not check.early.is_alive()  # nothing left running when the split forks
 
 
@@ -53,6 +59,7 @@ def test_a_machine_without_confinement_stops_the_run_with_the_reason_asked_once(
     with pytest.raises(pytest.exit.Exception, match="Landlock is not available"):
         check.pytest_collection_finish(None)
     assert len(manager.mode_asked_by) == 1  # a server that hangs is waited for once, not twice
+    assert manager.prestart_asked_by == []  # no worker is started where none can be confined
 
 
 def test_without_the_thread_the_check_asks_for_the_mode_itself():

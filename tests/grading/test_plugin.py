@@ -191,3 +191,34 @@ def test_no_second_process_shares_the_tests_when_cuda_tests_run_on_a_gpu(monkeyp
     monkeypatch.setattr(plugin, "_cuda_present", lambda: False)  # CUDA tests skip: share them
     plugin._share_tests(config)
     assert registered == ["descent-split"]
+
+
+def test_a_one_submission_grading_asks_for_a_spare_worker_per_process(tmp_path, monkeypatch):
+    """``_spare_workers``: what the first tests will ask for, started while the grading collects
+    (``IsolationManager.prestart``): the submission's modules, its tests where it handed a test
+    file in, for each process that shares the grading; nothing for several implementations."""
+    from types import SimpleNamespace
+
+    from descent.grading import plugin
+    from descent.grading.run_state import STATE
+
+    asked = []
+    manager = SimpleNamespace(want_spares=lambda keys, sides: asked.append((keys, sides)))
+    impl = SimpleNamespace(
+        isolated=True,
+        manager=manager,
+        conn=SimpleNamespace(key=("taken", None, ())),
+        intake={"source": str(tmp_path)},
+    )
+    config = SimpleNamespace(stash={STATE: SimpleNamespace(impls=[impl])})
+    (tmp_path / "test_mse.py").write_text("def test_it(impl): ...\n")
+    monkeypatch.setattr(plugin, "_split_cpus", lambda config: (0, 1))
+    plugin._spare_workers(config)
+    assert asked == [([("taken", None, ()), (None, None, ())], 2)]
+    (tmp_path / "test_mse.py").unlink()
+    monkeypatch.setattr(plugin, "_split_cpus", lambda config: None)
+    plugin._spare_workers(config)
+    assert asked[-1] == ([("taken", None, ())], 1)
+    config.stash[STATE].impls = [impl, impl]
+    plugin._spare_workers(config)
+    assert len(asked) == 2

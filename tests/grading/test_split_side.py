@@ -41,8 +41,14 @@ class Manager:
     def pin(self, cpu):
         self.calls.append(("pin", cpu))
 
-    def forked(self):
-        self.calls.append("forked")
+    def forked(self, side):
+        self.calls.append(("forked", side))
+
+    def take_side(self, side):
+        self.calls.append(("side", side))
+
+    def drop_spares(self):
+        self.calls.append("dropped")
 
 
 def _state(tests, impls):
@@ -83,9 +89,18 @@ def test_only_workers_are_pinned_forked_and_closed():
     ada, bo, cy = Worker("ada", shared), Worker("bo", shared), Worker("cy", apart)
     side = PluginSide(_state([], [ada, SimpleNamespace(name="solutions"), bo, cy]))
     side.forked(1)
-    # a manager shared by two workers moves to the copy once, before they are pinned
-    assert shared.calls[0] == "forked" and set(shared.calls[1:]) == {("pin", 1)}
-    assert apart.calls == ["forked"]  # not colocated: never pinned
+    # a manager shared by two workers moves to the copy once (taking the spare workers started
+    # for the copy, side 1), before they are pinned
+    assert shared.calls[0] == ("forked", 1) and set(shared.calls[1:]) == {("pin", 1)}
+    assert apart.calls == [("forked", 1)]  # not colocated: never pinned
     assert ada.calls == bo.calls == cy.calls == ["forked"]
     side.close()
     assert ada.calls[-1] == bo.calls[-1] == cy.calls[-1] == "closed"
+    # the spares no test of the copy took are stopped with it, once per manager
+    assert shared.calls[-1] == apart.calls[-1] == "dropped" and shared.calls.count("dropped") == 1
+
+
+def test_the_original_keeps_its_own_spare_workers_when_it_is_pinned():
+    manager = Manager(colocate=True)
+    PluginSide(_state([], [Worker("ada", manager)])).pin(0)
+    assert manager.calls == [("side", 0), ("pin", 0)]

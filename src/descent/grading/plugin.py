@@ -179,6 +179,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.getoption("isolation"), state.specs
     ) or plugin_workers.has_submission(state.specs):
         _ = state.impls
+        _spare_workers(session.config)
     if any(spec.partition(":")[0] in catalogue.KINDS for spec in state.specs):
         _ = state.impls  # a variant's id is checked here too
 
@@ -285,15 +286,42 @@ def _share_tests(config: pytest.Config) -> None:
     from .split_side import PluginSide
 
     state: GradingState = config.stash[STATE]
-    if "cuda" in state.devices and _cuda_present():
-        return  # CUDA set up in this process does not survive the fork of the copy
-    impls = state.impls
-    one = len(impls) == 1 and getattr(impls[0], "isolated", False)
-    cpus = split.cpus(config.getoption("test_processes"), one)
+    cpus = _split_cpus(config)
     if cpus is not None:
         config.pluginmanager.register(
             split.Split(PluginSide(state), cpus, exercise_of), "descent-split"
         )
+
+
+def _split_cpus(config: pytest.Config) -> tuple[int, int] | None:
+    """The two CPUs of the processes that will share this grading's tests, or None for one."""
+    # start-up: the split's machinery loads only for a run that grades
+    from . import split
+
+    state: GradingState = config.stash[STATE]
+    if "cuda" in state.devices and _cuda_present():
+        return None  # CUDA set up in this process does not survive the fork of the copy
+    impls = state.impls
+    one = len(impls) == 1 and getattr(impls[0], "isolated", False)
+    return split.cpus(config.getoption("test_processes"), one)
+
+
+def _spare_workers(config: pytest.Config) -> None:
+    """Ask for the workers the first tests of a one-submission grading will need, to be started
+    while it collects (``IsolationManager.prestart``): one for the submission's modules and,
+    where it handed in a test file, one for its tests, for each process that will share the
+    tests. Gradings of several implementations start each worker when it is first needed."""
+    # start-up: the write-the-tests machinery loads only for a run that grades in workers
+    from ..testwriting import declared, runner, sources
+
+    state: GradingState = config.stash[STATE]
+    if len(state.impls) != 1 or not getattr(state.impls[0], "isolated", False):
+        return
+    impl = state.impls[0]
+    keys = [impl.conn.key]
+    if sources.handed_in(impl, [w.file for w in declared.EXERCISES.values()]):
+        keys.append(runner.WORKER_KEY)
+    impl.manager.want_spares(keys, 1 if _split_cpus(config) is None else 2)
 
 
 def _cuda_present() -> bool:

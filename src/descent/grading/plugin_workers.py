@@ -54,6 +54,8 @@ class _ConfinementCheck:
             self.manager.mode()
         except BaseException as exc:  # noqa: BLE001 - raised again after collection
             self.failed = exc
+            return
+        self.manager.prestart()  # the workers the first tests will ask for, on the idle CPU
 
     def pytest_collection_finish(self, session):
         # start-up: the command line loads this module; pytest and the workers load when used

@@ -21,18 +21,25 @@ class PluginSide:
     def _workers(self) -> list:
         return [impl for impl in self.state.impls if getattr(impl, "isolated", False)]
 
+    def _managers(self) -> list:
+        return list({id(impl.manager): impl.manager for impl in self._workers()}.values())
+
     def pin(self, cpu: int) -> None:
+        for manager in self._managers():
+            manager.take_side(0)  # the copy's spare workers are the copy's
+        self._pin(cpu)
+
+    def _pin(self, cpu: int) -> None:
         for impl in self._workers():
             if impl.manager.settings.colocate:
                 impl.manager.pin(cpu)
 
     def forked(self, cpu: int) -> None:
-        workers = self._workers()
-        for manager in {id(impl.manager): impl.manager for impl in workers}.values():
-            manager.forked()
-        for impl in workers:
+        for manager in self._managers():
+            manager.forked(side=1)
+        for impl in self._workers():
             impl.forked()
-        self.pin(cpu)
+        self._pin(cpu)
 
     def export(self) -> dict[str, Any]:
         # start-up: verification loads with the first failure or the results, never before
@@ -67,3 +74,5 @@ class PluginSide:
     def close(self) -> None:
         for impl in self._workers():
             impl.conn.close()  # its worker only: the intake's copy is the original's to remove
+        for manager in self._managers():
+            manager.drop_spares()  # the workers started for this side that no test needed

@@ -72,6 +72,12 @@ class Connection:
         self._depth = 0  # > 0 while a request (or its callback) runs
         self._inflight: list[tuple] = []  # (id, args, kwargs) of requests in progress
 
+    @property
+    def key(self) -> tuple:
+        """What its workers load and may read: a worker started ahead of need
+        (:meth:`IsolationManager.prestart`) serves the connection whose key it was started for."""
+        return (self.folder, self.variant, self.read_extra)
+
     # -- lifecycle ---------------------------------------------------------------------------
     def begin_test(self, nodeid: str) -> None:
         if self.pipeline.queue:  # left by a fixture or a test that ended without a flush

@@ -47,6 +47,11 @@ class IsolationManager:
         self.max_live = 4
         self.cpu: int | None = None  # the CPU shared with the workers, once colocated
         self.preload: tuple[str, ...] = ()  # modules the fork server imports besides its own
+        # Workers started ahead of need (prestart), each for one process of a split grading:
+        # (what it loads, the side it is for, the worker). ``side``: this process's.
+        self.spares: list[tuple[tuple, int, WorkerProcess]] = []
+        self.wanted: list[tuple[tuple, int]] = []
+        self.side = 0
 
     @property
     def server(self) -> ForkServer:
@@ -113,14 +118,76 @@ class IsolationManager:
         self.cpu = cpu
         return cpu
 
-    def forked(self) -> None:
+    def forked(self, side: int = 1) -> None:
         """In a copy of the grading process made by fork (descent.grading.split): forget the
         workers and the CPU inherited from the original. Those workers stay the original's;
-        this process starts its own and never stops the original's."""
+        this process starts its own and never stops the original's. It takes the spare
+        workers started for ``side`` (:meth:`prestart`)."""
         self.live = []
         self.cpu = None
         if self._server is not None:
             self._server.lend()
+        self.take_side(side)
+
+    # -- workers started ahead of need ------------------------------------------------------
+    def want_spares(self, keys: list[tuple], sides: int) -> None:
+        """Ask for a worker for each of ``keys`` (a
+        :attr:`~descent.isolation.connection.Connection.key`: what it loads and may read) for
+        each of ``sides`` processes, to be started by :meth:`prestart`."""
+        self.wanted = [(key, side) for side in range(sides) for key in keys]
+
+    def prestart(self) -> None:
+        """Start the workers :meth:`want_spares` asked for without waiting for them: a grading
+        does it while it collects, when the other CPU is idle, and the first test of each
+        process then finds its worker confined and waiting instead of starting it (about 30 ms
+        each here). A worker that cannot be started here is not: the first test starts it
+        as it would have, and reports why it cannot. Called from the confinement check's
+        thread, before anything else uses the spares."""
+        wanted, self.wanted = self.wanted, []
+        for key, side in wanted:
+            folder, variant, read_extra = key
+            try:
+                worker = self._spawn(folder, variant, read_extra, wait=False)
+                self.spares.append((key, side, worker))
+            except Exception:  # noqa: BLE001 - the first test meets it again, and says so
+                return
+
+    def take_side(self, side: int) -> None:
+        """This process is ``side`` of a split grading: keep the spares started for it, and
+        leave the others to the process they were started for (:meth:`WorkerProcess.disown`)."""
+        self.side = side
+        kept = []
+        for key, owner, worker in self.spares:
+            if owner == side:
+                kept.append((key, owner, worker))
+                if worker not in worker.server.workers:  # lend() forgot the server's workers
+                    worker.server.workers.append(worker)
+            else:
+                worker.disown()
+        self.spares = kept
+
+    def drop_spares(self) -> None:
+        """Stop the spares no test took (a process of a split grading at its end)."""
+        spares, self.spares = self.spares, []
+        for _, _, worker in spares:
+            worker.kill()
+
+    def _spare_for(self, conn) -> WorkerProcess | None:
+        """A spare started for what ``conn`` loads and for this process, confined and pinned
+        to this process's CPU; None when there is none (or it failed: it is stopped, and the
+        caller starts a worker as it would have without it)."""
+        for n, (wanted, side, worker) in enumerate(self.spares):
+            if wanted == conn.key and side == self.side:
+                del self.spares[n]
+                try:
+                    worker.ready()
+                    if self.cpu is not None:
+                        os.sched_setaffinity(worker.pid, {self.cpu})
+                except (IsolationUnavailable, OSError):
+                    worker.kill()
+                    return None
+                return worker
+        return None
 
     def _limits_dict(self) -> dict:
         lim = self.settings.limits
@@ -224,12 +291,20 @@ class IsolationManager:
         while len(self.live) >= self.max_live:
             self.live.pop(0).close()
         self.live.append(conn)
-        info = self.mode()
+        self.mode()
         self.colocate()
+        spare = self._spare_for(conn)
+        if spare is not None:
+            return spare
+        return self._spawn(conn.folder, conn.variant, tuple(conn.read_extra))
+
+    def _spawn(self, folder, variant, read_extra: tuple, wait: bool = True) -> WorkerProcess:
+        """A worker that loads ``folder`` (with ``variant``) and may read ``read_extra``."""
+        info = self.mode()
         cfg = self.base_config()
-        cfg["folder"] = conn.folder
-        cfg["variant"] = conn.variant
-        cfg["read_extra"] = list(conn.read_extra)
+        cfg["folder"] = folder
+        cfg["variant"] = variant
+        cfg["read_extra"] = list(read_extra)
         lease = None
         if info["root"] and info["static"].get("uid_drop"):
             self.slot += 1
@@ -237,7 +312,9 @@ class IsolationManager:
             cfg["uid"] = cfg["gid"] = lease.uid
         use_cgroup = bool(info["root"] and info["static"].get("cgroup"))
         try:
-            return WorkerProcess(self.server, cfg, self.settings.limits, use_cgroup, lease)
+            return WorkerProcess(
+                self.server, cfg, self.settings.limits, use_cgroup, lease, wait=wait
+            )
         except BaseException:
             if lease is not None:
                 lease.release()
@@ -245,6 +322,7 @@ class IsolationManager:
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers and the fork server (``wait``: see :meth:`ForkServer.close`)."""
+        self.spares = []  # the server's workers: stopped with it
         if self._server is not None:
             self._server.close(wait)
             self._server = None

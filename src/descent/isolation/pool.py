@@ -260,7 +260,12 @@ class WorkerProcess:
         limits: Limits,
         use_cgroup: bool,
         lease: UidLease | None = None,
+        *,
+        wait: bool = True,
     ):
+        """Ask ``server`` for a worker confined as ``config`` says. ``wait``: until it has
+        confined itself and said so; else :meth:`ready` waits later (a worker started ahead of
+        need, :meth:`IsolationManager.prestart`)."""
         self.server = server
         self.lease = lease  # the worker's uid, released once the worker is dead (kill)
         self._stat: int | None = None  # /proc/PID/stat, opened on the first reading
@@ -278,7 +283,16 @@ class WorkerProcess:
         self.sock, self.pid = server.spawn(config)
         self.alive = True
         self.exit_reason: str | None = None
+        self.applied: list[str] | None = None  # what its first frame said took effect
         server.workers.append(self)
+        if wait:
+            self.ready()
+
+    def ready(self) -> WorkerProcess:
+        """This worker, once its first frame says it is confined and serving; raises
+        :class:`IsolationUnavailable` (the worker killed) when it is not."""
+        if self.applied is not None:
+            return self
         try:
             header, _ = protocol.recv_frame(self.sock, time.monotonic() + 60)
         except (protocol.ProtocolError, protocol.Timeout) as exc:
@@ -287,7 +301,9 @@ class WorkerProcess:
         if "fatal" in header:
             self.kill()
             raise IsolationUnavailable(f"the worker could not be confined: {header['fatal']}")
-        self.applied = header.get("ready", {}).get("applied", [])
+        applied = header.get("ready", {}).get("applied", [])
+        self.applied = applied if isinstance(applied, list) else []
+        return self
 
     def kill(self) -> str | None:
         """Kill the worker and everything it started; returns why it ended if it had died."""
@@ -353,6 +369,17 @@ class WorkerProcess:
         except OSError:
             pass
         self._close_stat()
+
+    def disown(self) -> None:
+        """Leave this worker to the other process of a split grading, which started with a copy
+        of this object: close this process's descriptors of it (socket, stat file, uid lease)
+        and forget it. The other process stops it, and removes its cgroup and scratch folder;
+        the uid stays leased until that process releases it too (one lock, two descriptors)."""
+        self.let_go()
+        if self.lease is not None:
+            self.lease.release()
+        if self in self.server.workers:
+            self.server.workers.remove(self)
 
     def _close_stat(self) -> None:
         if self._stat is not None:

@@ -33,6 +33,8 @@ from .harness import MAX_CASES, MAX_TEXT, Caller, Suite
 
 OUTCOMES = ("passed", "failed", "skipped", "not_written", "timeout", "crashed")
 BOOT = "from descent.testwriting.harness import load, run, run_cases"
+# What an InWorker's worker loads and may read: nothing of the submission (its Connection.key)
+WORKER_KEY = (None, None, ())
 
 
 @dataclass
@@ -149,7 +151,14 @@ class InWorker:
         try:
             if self.conn is None or self.conn.test_failure is not None:
                 self.close()
-                self.conn = Connection(f"tests {filename}", self.manager, folder=None)
+                folder, variant, read_extra = WORKER_KEY
+                self.conn = Connection(
+                    f"tests {filename}",
+                    self.manager,
+                    folder=folder,
+                    variant=variant,
+                    read_extra=read_extra,
+                )
                 booted = self._counted(
                     lambda: self.conn.request({"op": "cell", "source": BOOT}, timeout=60.0)
                 )

@@ -43,6 +43,13 @@ def origin(impl: Implementation) -> Path | None:
     return Path(root) if root is not None else None
 
 
+def handed_in(impl: Implementation, names: list[str]) -> bool:
+    """Whether ``impl``'s submission is a folder with one of the test files ``names`` in it (a
+    quick look at start-up: nothing is read, and a ``.zip`` is not opened)."""
+    where = origin(impl)
+    return where is not None and where.is_dir() and any((where / n).is_file() for n in names)
+
+
 def read(impl: Implementation, name: str) -> TestFile:
     """The test file ``name`` of ``impl``'s submission; :class:`Missing` when there is none."""
     where = origin(impl)
