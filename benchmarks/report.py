@@ -190,7 +190,24 @@ def import_table(body: dict) -> tuple[list[str], list[list[str]]]:
         rows.append(
             ["one grading / the import", f"{body['ratio']:.2f}x", "", "ratio of the medians"]
         )
+    if body.get("paired_ratio") is not None:
+        spread = _spread(body.get("rounds", {}))
+        rows.append(
+            [
+                "one grading / the import, round by round",
+                f"{body['paired_ratio']:.2f}x",
+                "",
+                "median of each round's ratio" + (f"; {spread}" if spread else ""),
+            ]
+        )
     return head, rows
+
+
+def _spread(rounds: dict) -> str:
+    """Each command's fastest and slowest round, which say how noisy the machine was."""
+    return ", ".join(
+        f"{what} {min(w):.2f} to {max(w):.2f} s" for what, w in sorted(rounds.items()) if w
+    )
 
 
 _IMPORT_NAMES = {
@@ -238,7 +255,13 @@ def headline(results: dict) -> list[list[str]]:
                 + (f"; {body['select']}" if body.get("select") else "")
                 + ")",
                 f"{body['ratio']:.2f}x ({runs['grading']['wall_s']:.2f} s / "
-                f"{runs['import']['wall_s']:.2f} s, {runs['grading']['runs']} rounds)",
+                f"{runs['import']['wall_s']:.2f} s, {runs['grading']['runs']} rounds"
+                + (
+                    f"; round by round {body['paired_ratio']:.2f}x"
+                    if body.get("paired_ratio") is not None
+                    else ""
+                )
+                + ")",
             ]
         )
     kit = results.get("kit", {})

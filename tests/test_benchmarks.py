@@ -283,6 +283,38 @@ def test_the_headline_gives_the_four_figures_of_one_run():
     assert "| tests.test_generic_names::test_b | 90.50 |" in text
 
 
+def test_the_import_section_gives_each_round_s_own_ratio_and_the_spread(tmp_path, monkeypatch):
+    """The grading and the import of one round ran side by side: the median of the rounds' own
+    ratios, and each command's fastest and slowest round, say how much the machine drifted;
+    the target is still judged on the ratio of the medians."""
+    from types import SimpleNamespace
+
+    import suite
+
+    imports, gradings = iter([2.0, 1.0, 2.0]), iter([6.0, 2.5, 7.0])
+    monkeypatch.setattr(suite, "copy_solutions", lambda dest, tag: dest)
+    monkeypatch.setattr(suite, "timed", lambda *a, **k: SimpleNamespace(wall_s=next(imports)))
+    monkeypatch.setattr(
+        suite, "grade_one", lambda *a: {"wall_s": next(gradings), "lost_points": []}
+    )
+    body = suite.grading_vs_import(tmp_path, 3, [], lambda line: None)
+    assert body["rounds"] == {"import": [2.0, 1.0, 2.0], "grading": [6.0, 2.5, 7.0]}
+    assert body["ratio"] == 3.0 and body["paired_ratio"] == 3.0
+    body["ratio"] = 3.25  # the medians of another run, to tell the two figures apart
+    _, rows = report.import_table(body)
+    assert rows[-1] == [
+        "one grading / the import, round by round",
+        "3.00x",
+        "",
+        "median of each round's ratio; grading 2.50 to 7.00 s, import 1.00 to 2.00 s",
+    ]
+    results = _results()
+    results["import"].update(ratio=3.25, paired_ratio=3.0)
+    ratio = "one grading / the import of torch, pytest and numpy (interleaved medians)"
+    assert dict(report.headline(results))[ratio].endswith("5 rounds; round by round 3.00x)")
+    assert [v for n, v, _ in report.targets(results) if "2.75x" in n] == ["3.25x"]
+
+
 def test_a_quick_run_judges_no_timing_of_the_suite_or_the_import():
     results = _results()
     results["suite"]["quick"] = True
