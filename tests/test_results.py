@@ -433,3 +433,27 @@ def test_support_never_crosses_implementations():
     tests = [_test("test_shape", impl="a"), _test("test_value", impl="b")]
     results.assign_points(tests, {}, supporting={tests[0].nodeid: ()})
     assert tests[0].points == 0.0 and tests[1].points == 10.0
+
+
+def test_a_test_record_as_a_dict_is_what_asdict_gives_and_shares_nothing_mutable():
+    """``TestResult.as_dict`` skips ``asdict``'s deep copy: safe only while every field holds a
+    number, a flag or text (a list or dict field would then be shared with the record)."""
+    import dataclasses
+    import typing
+
+    kept = results.TestResult(
+        "graders/test_losses.py::test_a",
+        "ada",
+        "losses.mse",
+        "test_a",
+        "cpu",
+        2.0,
+        outcome=results.FAILED,
+        message="m",
+        misconception="mean over rows",
+    )
+    assert kept.as_dict() == dataclasses.asdict(kept)
+    assert list(kept.as_dict()) == [f.name for f in dataclasses.fields(results.TestResult)]
+    scalars = {str, float, int, bool, type(None)}
+    for name, hint in typing.get_type_hints(results.TestResult).items():
+        assert set(typing.get_args(hint) or (hint,)) <= scalars, name

@@ -5,7 +5,6 @@ original takes it in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 from .. import results
@@ -49,7 +48,7 @@ class PluginSide:
         settle(state.ledgers, state.reference)  # the copy's exercises: weighed on its own checks
         # the fork came before the first test: every record here is of the copy's tests
         return {
-            "tests": [asdict(t) for t in state.tests],
+            "tests": [t.as_dict() for t in state.tests],
             "finished": sorted(state.finished),
             "supporting": {n: list(v) for n, v in state.supporting.items()},
             "ordinary": sorted(state.ordinary),
