@@ -3,6 +3,7 @@
 * :mod:`.callables` callables handed to student code, described so a worker can rebuild them.
 * :mod:`.helpers`   a submission's own helper files: which are graded, and how they are imported.
 * :mod:`.impl`      ``Implementation``: the one way graders reach code under test.
+* :mod:`.source_tree` one parse of each source text a grading reads (intake, scan, load order).
 * :mod:`.stand_ins` the kit's stand-ins for the parts a composite calls (one mistake, one charge).
 * :mod:`.tape`      value graphs recorded in the grader and rebuilt in the worker at once.
 * :mod:`.timelimit` time limits on student code: the default, per-exercise policy, the guard.

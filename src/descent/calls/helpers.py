@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import source_tree
+
 # What the grader itself imports, besides the standard library: a file of the submission by
 # one of these names would shadow it (and run inside the grader's own imports).
 RESERVED = frozenset(
@@ -137,9 +139,8 @@ def imported_names(source: str) -> set[str]:
     """The first component of every name a module imports, anywhere in it (a function's imports
     run when it is called): ``_util`` for ``from ._util import f``, ``import _util``, ``from
     _util.x import g`` and ``from . import _util``; nothing when it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = source_tree.parse(source)
+    if tree is None:
         return set()
     found: set[str] = set()
     for node in ast.walk(tree):

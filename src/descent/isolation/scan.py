@@ -23,6 +23,7 @@ import ast
 from dataclasses import dataclass, field
 
 from .. import registry
+from ..calls import source_tree
 
 TENSOR_METHODS = {
     "softmax",
@@ -268,9 +269,8 @@ def sibling_imports(source: str, siblings: set[str]) -> list[str]:
     """The modules of ``siblings`` (the submission's other modules) that a module whose text is
     ``source`` imports when it is itself imported: ``from .losses import f``, ``from . import
     losses``, ``import losses``, outside any function; [] when it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = source_tree.parse(source)
+    if tree is None:
         return []
     found: list[str] = []
     todo: list[ast.AST] = list(tree.body)
@@ -311,9 +311,8 @@ def _parse_all(sources: dict[str, str]) -> dict[str, _ModuleScan]:
     """A scan of each module that parses (one that does not is the import check's to report)."""
     scans: dict[str, _ModuleScan] = {}
     for module, text in sources.items():
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = source_tree.parse(text)
+        if tree is None:
             continue
         try:
             first = _ModuleScan(module)
