@@ -62,7 +62,7 @@ def test_in_this_process_a_test_that_loops_runs_out_of_time():
         Dispatcher({"double": double}),
         ["double"],
         seconds=0.5,
-        leave_out=lambda case: case == "test_reads_the_catalogue",
+        leave_out=runner.LeftOut(cases=frozenset({"test_reads_the_catalogue"})),
     )
     assert run.outcomes["test_value"] == {"outcome": "passed"}
     assert run.outcomes["test_loops"]["outcome"] == "timeout"
@@ -95,30 +95,67 @@ def test_in_a_worker_each_run_holds_the_file_and_never_the_implementation(manage
     assert (refused["outcome"], refused["error"]) == ("failed", "PermissionError")
 
 
-def test_in_a_worker_a_run_is_two_round_trips_whatever_its_number_of_cases(manager):
-    source = "import torch\n" + "".join(
-        f"def test_{n}(impl):\n    assert impl.double(torch.ones(2)).sum() == {n}\n"
-        for n in range(6)
+def test_in_a_worker_a_run_is_one_round_trip_whatever_its_number_of_cases(manager):
+    """The first run of a file is two requests (its import, then its cases); every later run,
+    once the import has come back, one: the import and the cases kept, chosen in the worker
+    by the rule the trusted side reads its reply with."""
+    source = (
+        "import torch\n"
+        + "".join(
+            f"def test_{n}(impl):\n    assert impl.double(torch.ones(2)).sum() == {n}\n"
+            for n in range(6)
+        )
+        + "@pytest.mark.parametrize('k', [1, 2])\ndef test_p(impl, k):\n    pass\n"
     )
+    source = "import pytest\n" + source
     worker = runner.InWorker(manager)
     try:
         worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
+        assert worker.conn.requests == 3  # the harness booted, the import, the cases
         before = worker.conn.requests
         run = worker.run(
             source,
             "test_mine.py",
             Dispatcher({"double": double}),
             ["double"],
-            leave_out=lambda case: case == "test_5",
+            leave_out=runner.LeftOut(bases=frozenset({"test_p"}), cases=frozenset({"test_5"})),
         )
-        assert worker.conn.requests - before == 2  # the import, then the five cases kept
+        assert worker.conn.requests - before == 1  # the import and the five cases kept
     finally:
         worker.close()
     assert run.outcomes["test_4"] == {"outcome": "passed"}
     assert [c for c, o in run.outcomes.items() if o["outcome"] == "failed"] == [
         f"test_{n}" for n in (0, 1, 2, 3)
     ]
-    assert "test_5" not in run.outcomes
+    assert not {"test_5", "test_p[1]", "test_p[2]"} & set(run.outcomes)
+
+
+def test_a_run_in_one_request_that_fails_is_made_again_case_by_case(manager):
+    """A file that passes its first run together and then raises past the harness (it counts
+    its runs where the reload of the file does not reset them) is run again as a failing
+    together-run is: case by case from a fresh worker, its outcomes those of that run."""
+    source = (
+        "import builtins, torch\n"
+        "def test_counts(impl):\n"
+        "    builtins.descent_runs = getattr(builtins, 'descent_runs', 0) + 1\n"
+        "    if builtins.descent_runs > 1:\n"
+        "        raise KeyboardInterrupt('past the harness')\n"
+        "def test_value(impl):\n    assert impl.double(torch.ones(1)).sum() == 2\n"
+    )
+    worker = runner.InWorker(manager)
+    try:
+        first = worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
+        assert worker.one_by_one == set()
+        second = worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
+        assert worker.one_by_one == {(source, "test_mine.py")}
+    finally:
+        worker.close()
+    assert first.outcomes == {
+        "test_counts": {"outcome": "passed"},
+        "test_value": {"outcome": "passed"},
+    }
+    assert second.outcomes["test_value"] == {"outcome": "passed"}
+    assert second.outcomes["test_counts"]["outcome"] == "passed"  # a fresh worker: one run
 
 
 def test_cases_that_fail_together_are_run_again_one_by_one_as_before(manager):

@@ -35,7 +35,7 @@ from typing import Any
 
 from .declared import WrittenTests
 from .dispatch import Dispatcher
-from .runner import InWorker, SuiteRun, in_process
+from .runner import InWorker, LeftOut, SuiteRun, in_process
 from .scan import scan
 
 WHEAT, CHAFF = "wheat", "chaff"
@@ -123,8 +123,12 @@ def _run(
     dispatcher = Dispatcher(subject.functions, exercise.caches, replay=own)
     functions = list(exercise.functions)
 
-    def leave_out(case: str) -> bool:
-        return bool(found.refused(case)) or case in hung
+    # what found.refused(case) refuses, or a case that hung on an earlier implementation
+    leave_out = LeftOut(
+        bool(found.file),
+        frozenset(name for name, findings in found.tests.items() if findings),
+        frozenset(hung),
+    )
 
     if worker is not None:
         tape = ["record", k] if replay is None else ["replay", k]

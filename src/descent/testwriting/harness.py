@@ -611,3 +611,25 @@ def run_cases(
             caller = Caller(serve, caller.tape, caller.replay)
         outcomes.append(run(str(name), serve, functions, caller))
     return outcomes
+
+
+def left_out(case: str, skip: Any) -> bool:
+    """Whether a run leaves ``case`` out. ``skip`` is ``[everything, bases, cases]``: the
+    whole file refused, the test functions refused (``test_x`` for ``test_x[1-2]``), and the
+    cases that ran out of time or crashed on an earlier implementation. The trusted side
+    decides with this same rule (``runner.LeftOut``)."""
+    everything, bases, cases = skip
+    return bool(everything) or case.split("[", 1)[0] in bases or case in cases
+
+
+def load_run(
+    source: str, filename: str, skip: Any, serve: Callable, functions: list[str], tape: Any = None
+) -> dict[str, Any]:
+    """:func:`load`, then :func:`run_cases` for every case it found that ``skip`` keeps (see
+    :func:`left_out`), in that order: one run of a file in one round trip."""
+    loaded = load(source, filename)
+    if loaded["error"] is not None:
+        return {"load": loaded, "outcomes": []}
+    cases = list(dict.fromkeys(loaded["cases"]))[:MAX_CASES]  # as the trusted side reads them
+    kept = [case for case in cases if not left_out(case, skip)]
+    return {"load": loaded, "outcomes": run_cases(kept, serve, functions, tape) if kept else []}

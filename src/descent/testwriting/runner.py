@@ -11,9 +11,11 @@ Two places, one harness (:mod:`descent.testwriting.harness`):
   replies are untrusted data: :func:`clean_load` and :func:`clean_outcome` keep only the fields
   they expect, typed and capped.
 
-In a worker, one run is two requests: the import of the file (its cases), then every case kept,
-one after the other, answered together within one case's time limit (the same cases, in the
-same order, in the same worker, as one request per case would run them). When that request
+In a worker, a file's first run is two requests: the import of the file (its cases), then every
+case kept, one after the other, answered together within one case's time limit (the same cases,
+in the same order, in the same worker, as one request per case would run them); each later run
+is one, the import and the cases together (``harness.load_run``: the worker keeps the cases by
+the rule this side reads its reply with, :class:`LeftOut`). When that request
 fails (a case ran out of time or crashed the worker, raised past the harness, or the cases
 together took longer than one may), the run is made again case by case in a fresh worker, where
 a case that fails is answered as such and the next one gets a fresh worker again; that file
@@ -29,12 +31,32 @@ from typing import Any
 
 from ..calls import timelimit
 from .dispatch import Dispatcher
-from .harness import MAX_CASES, MAX_TEXT, Caller, Suite
+from .harness import MAX_CASES, MAX_TEXT, Caller, Suite, left_out
 
 OUTCOMES = ("passed", "failed", "skipped", "not_written", "timeout", "crashed")
-BOOT = "from descent.testwriting.harness import load, run, run_cases"
+BOOT = "from descent.testwriting.harness import load, load_run, run, run_cases"
 # What an InWorker's worker loads and may read: nothing of the submission (its Connection.key)
 WORKER_KEY = (None, None, ())
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """The cases a run leaves out: all of them (``everything``: the whole file is refused),
+    those of the test functions ``bases`` (``test_x`` for ``test_x[1-2]``) and the ``cases``
+    named. A worker decides with the same rule (``harness.left_out``), from :meth:`as_data`."""
+
+    everything: bool = False
+    bases: frozenset[str] = frozenset()
+    cases: frozenset[str] = frozenset()
+
+    def __call__(self, case: str) -> bool:
+        return left_out(case, (self.everything, self.bases, self.cases))
+
+    def as_data(self) -> list:
+        return [self.everything, sorted(self.bases), sorted(self.cases)]
+
+
+NOTHING_LEFT_OUT = LeftOut()
 
 
 @dataclass
@@ -56,7 +78,7 @@ def in_process(
     functions: list[str],
     *,
     seconds: float,
-    leave_out: Callable[[str], bool] = lambda case: False,
+    leave_out: LeftOut = NOTHING_LEFT_OUT,
 ) -> SuiteRun:
     """Run every case that ``leave_out`` keeps, here, each (and the file's import) within
     ``seconds``."""
@@ -96,6 +118,7 @@ class InWorker:
         self.conn = None
         self.loaded: tuple[str, str] | None = None
         self.one_by_one: set[tuple[str, str]] = set()  # files whose cases failed together
+        self.imported: set[tuple[str, str]] = set()  # files whose import came back in a reply
 
     def run(
         self,
@@ -104,21 +127,29 @@ class InWorker:
         dispatcher: Dispatcher,
         functions: list[str],
         *,
-        leave_out: Callable[[str], bool] = lambda case: False,
+        leave_out: LeftOut = NOTHING_LEFT_OUT,
         tape: list | None = None,
     ) -> SuiteRun:
         """Run every case that ``leave_out`` keeps, ``impl`` calling back to ``dispatcher``.
         ``tape`` (``["record", k]`` or ``["replay", k]``): the worker keeps this run's calls
         as tape ``k``, or answers from it what a run recorded there asked the same way
-        (:class:`~descent.testwriting.harness.Tape`); for cases run together only."""
+        (:class:`~descent.testwriting.harness.Tape`); for cases run together only. Once a file's
+        import has come back from the worker, its later runs are one request each (the import
+        and the cases kept together); one that fails is made again as below."""
+        file = (source, filename)
+        if file in self.imported and file not in self.one_by_one and self._serving():
+            run = self._in_one(file, leave_out, dispatcher, functions, tape)
+            if run is not None:
+                return run
+            dispatcher = Dispatcher(dispatcher.functions, dispatcher.caches)  # as below
         run = self._load(source, filename)
         kept = [name for name in run.cases if run.error is None and not leave_out(name)]
-        if kept and (source, filename) not in self.one_by_one:
+        if kept and file not in self.one_by_one:
             outcomes = self._together(kept, dispatcher, functions, tape)
             if outcomes is not None:
                 run.outcomes = outcomes
                 return run
-            self.one_by_one.add((source, filename))
+            self.one_by_one.add(file)
             self.close()  # from a fresh worker, as if the file ran case by case from the start
             dispatcher = Dispatcher(dispatcher.functions, dispatcher.caches)
             run = self._load(source, filename)
@@ -142,6 +173,37 @@ class InWorker:
             return None
         return {name: clean_outcome(outcome) for name, outcome in zip(names, reply)}
 
+    def _serving(self) -> bool:
+        return self.conn is not None and self.conn.test_failure is None
+
+    def _in_one(
+        self, file, leave_out: LeftOut, dispatcher: Dispatcher, functions: list[str], tape
+    ) -> SuiteRun | None:
+        """The import and the kept cases in one request; None when it failed. The import's
+        reply is read as ``load``'s, and the cases kept are decided here from it, by the rule
+        the worker followed: a reply that does not match is a failure."""
+        # start-up: the isolation package loads only where a worker runs the tests
+        from ..isolation.errors import RemoteException, WorkerFailure
+
+        self.loaded = file
+        try:
+            reply = self._call(
+                "load_run", *file, leave_out.as_data(), dispatcher.serve, list(functions), tape
+            )
+        except (WorkerFailure, RemoteException):
+            reply = None
+        if type(reply) is dict:
+            run = clean_load(reply.get("load"))
+            kept = [name for name in run.cases if run.error is None and not leave_out(name)]
+            outcomes = reply.get("outcomes")
+            if type(outcomes) is list and len(outcomes) == len(kept):
+                run.outcomes = {name: clean_outcome(o) for name, o in zip(kept, outcomes)}
+                return run
+        # as when a file's cases fail together: case by case, from a fresh worker
+        self.one_by_one.add(file)
+        self.close()
+        return None
+
     def _load(self, source: str, filename: str) -> SuiteRun:
         # start-up: the isolation package loads only where a worker runs the tests
         from ..isolation.connection import Connection
@@ -164,7 +226,9 @@ class InWorker:
                 )
                 if booted.get("error"):
                     return SuiteRun(error=f"the worker could not start: {booted['error']}")
-            return clean_load(self._call("load", source, filename))
+            loaded = clean_load(self._call("load", source, filename))
+            self.imported.add((source, filename))
+            return loaded
         except WorkerFailure as exc:
             self.close()
             return SuiteRun(error=f"the file could not be loaded in the worker: {exc}")
