@@ -23,8 +23,9 @@ class _Manager:
         self.mode_asked_by: list[threading.Thread] = []
         self.prestart_asked_by: list[threading.Thread] = []
 
-    def prestart(self) -> None:
+    def prestart(self, enough) -> None:
         self.prestart_asked_by.append(threading.current_thread())
+        self.enough = enough
 
     @property
     def server(self):
@@ -49,6 +50,7 @@ def test_the_probe_runs_in_a_thread_and_is_done_when_collection_ends():
     assert manager.mode_asked_by[0] is not here and manager.mode_asked_by[1:] == [here]
     # the spare workers are started by the same thread, once the probe has answered
     assert manager.prestart_asked_by == manager.mode_asked_by[:1]
+    assert manager.enough()  # and is told to start no more once collection has ended
     assert not check.early.is_alive()  # nothing left running when the split forks
 
 

@@ -97,6 +97,20 @@ def test_a_spare_that_cannot_be_started_is_left_to_the_first_test(manager, monke
     assert manager.spares == [] and manager.wanted == []
 
 
+def test_spares_are_started_in_order_until_it_is_enough(manager):
+    """The modules' spares of both processes first, then the tests'; once collection has ended
+    (``enough``), no more: what is left starts when first needed."""
+    modules, tests = (SOLUTIONS, None, ()), (None, None, ())
+    manager.want_spares([modules, tests], 2)
+    assert manager.wanted == [(modules, 0), (modules, 1), (tests, 0), (tests, 1)]
+    started = []
+    manager.prestart(lambda: len(started) == 2 or started.append(1))
+    try:
+        assert [(key, side) for key, side, _ in manager.spares] == [(modules, 0), (modules, 1)]
+    finally:
+        manager.drop_spares()
+
+
 def test_a_connection_s_key_is_what_its_worker_loads_and_may_read(manager):
     conn = Connection("c", manager, folder="f", variant={"id": "v"}, read_extra=["x"])
     assert conn.key == ("f", {"id": "v"}, ("x",))

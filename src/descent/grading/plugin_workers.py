@@ -39,6 +39,7 @@ class _ConfinementCheck:
         self.manager = manager
         self.early: threading.Thread | None = None
         self.failed: BaseException | None = None  # what the thread's mode() raised
+        self.collected = threading.Event()  # collection has ended: start no more spares
 
     def pytest_collection(self, session):
         # The server is started here, not in the thread: it is killed when the thread that
@@ -55,7 +56,8 @@ class _ConfinementCheck:
         except BaseException as exc:  # noqa: BLE001 - raised again after collection
             self.failed = exc
             return
-        self.manager.prestart()  # the workers the first tests will ask for, on the idle CPU
+        # the workers the first tests will ask for, on the idle CPU, while collection lasts
+        self.manager.prestart(self.collected.is_set)
 
     def pytest_collection_finish(self, session):
         # start-up: the command line loads this module; pytest and the workers load when used
@@ -63,6 +65,7 @@ class _ConfinementCheck:
 
         from ..isolation.manager import IsolationUnavailable
 
+        self.collected.set()
         if self.early is not None:  # joined before anything forks (descent.grading.split)
             self.early.join()
         try:

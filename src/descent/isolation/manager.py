@@ -14,6 +14,7 @@ child, and recorded in the results):
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,20 +135,25 @@ class IsolationManager:
         """Ask for a worker for each of ``keys`` (a
         :attr:`~descent.isolation.connection.Connection.key`: what it loads and may read) for
         each of ``sides`` processes, to be started by :meth:`prestart`."""
-        self.wanted = [(key, side) for side in range(sides) for key in keys]
+        self.wanted = [(key, side) for key in keys for side in range(sides)]
 
-    def prestart(self) -> None:
-        """Start the workers :meth:`want_spares` asked for without waiting for them: a grading
-        does it while it collects, when the other CPU is idle, and the first test of each
-        process then finds its worker confined and waiting instead of starting it (about 30 ms
-        each here). A worker that cannot be started here is not: the first test starts it
-        as it would have, and reports why it cannot. Called from the confinement check's
-        thread, before anything else uses the spares."""
+    def prestart(self, enough: Callable[[], bool] = lambda: False) -> None:
+        """Start the workers :meth:`want_spares` asked for, in that order, without waiting for
+        them: a grading does it while it collects, when the other CPU is idle, and the first
+        test of each process then finds its worker confined and waiting instead of starting it
+        (about 30 ms each here). It stops early once ``enough()`` (collection has ended: what
+        is left is started when first needed, as without spares). A worker that cannot be
+        started here is not: the first test starts it as it would have, and reports why it
+        cannot. Called from the confinement check's thread, before anything else uses the
+        spares."""
         wanted, self.wanted = self.wanted, []
+        elsewhere = _another_cpu()  # not where this process is collecting
         for key, side in wanted:
+            if enough():
+                return
             folder, variant, read_extra = key
             try:
-                worker = self._spawn(folder, variant, read_extra, wait=False)
+                worker = self._spawn(folder, variant, read_extra, wait=False, cpu=elsewhere)
                 self.spares.append((key, side, worker))
             except Exception:  # noqa: BLE001 - the first test meets it again, and says so
                 return
@@ -298,10 +304,15 @@ class IsolationManager:
             return spare
         return self._spawn(conn.folder, conn.variant, tuple(conn.read_extra))
 
-    def _spawn(self, folder, variant, read_extra: tuple, wait: bool = True) -> WorkerProcess:
-        """A worker that loads ``folder`` (with ``variant``) and may read ``read_extra``."""
+    def _spawn(
+        self, folder, variant, read_extra: tuple, wait: bool = True, cpu: int | None = None
+    ) -> WorkerProcess:
+        """A worker that loads ``folder`` (with ``variant``) and may read ``read_extra``; it
+        confines itself on ``cpu`` where one is given (else on this process's, if pinned)."""
         info = self.mode()
         cfg = self.base_config()
+        if cpu is not None:
+            cfg["cpu"] = cpu
         cfg["folder"] = folder
         cfg["variant"] = variant
         cfg["read_extra"] = list(read_extra)
@@ -346,6 +357,15 @@ def _held(probe: dict) -> bool:
         and probe.get("fork", "").startswith("blocked")
         and probe.get("write_scratch") == "allowed"
     )
+
+
+def _another_cpu() -> int | None:
+    """A CPU this process may use other than the one it runs on, or None."""
+    here = current_cpu()
+    try:
+        return next(iter(sorted(os.sched_getaffinity(0) - {here})), None)
+    except (AttributeError, OSError):
+        return None
 
 
 def current_cpu() -> int | None:
