@@ -142,14 +142,8 @@ def test_a_run_in_one_request_that_fails_is_made_again_case_by_case(manager):
         "        raise KeyboardInterrupt('past the harness')\n"
         "def test_value(impl):\n    assert impl.double(torch.ones(1)).sum() == 2\n"
     )
-    worker = runner.InWorker(manager)
-    try:
-        first = worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
-        assert worker.one_by_one == set()
-        second = worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
-        assert worker.one_by_one == {(source, "test_mine.py")}
-    finally:
-        worker.close()
+    (first, one_by_one), (second, later) = _runs(manager, source, 2)
+    assert one_by_one == set() and later == {(source, "test_mine.py")}
     assert first.outcomes == {
         "test_counts": {"outcome": "passed"},
         "test_value": {"outcome": "passed"},
@@ -165,12 +159,8 @@ def test_cases_that_fail_together_are_run_again_one_by_one_as_before(manager):
         "def test_interrupts(impl):\n    raise KeyboardInterrupt('past the harness')\n"
         "def test_last(impl):\n    assert impl.double(torch.ones(1)).sum() == 2\n"
     )
-    worker = runner.InWorker(manager)
-    try:
-        run = worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
-        assert worker.one_by_one == {(source, "test_mine.py")}  # and so for its next runs
-    finally:
-        worker.close()
+    ((run, one_by_one),) = _runs(manager, source, 1)
+    assert one_by_one == {(source, "test_mine.py")}  # and so for its next runs
     assert run.outcomes["test_first"] == run.outcomes["test_last"] == {"outcome": "passed"}
     interrupted = run.outcomes["test_interrupts"]
     assert (interrupted["outcome"], interrupted["error"]) == ("failed", "Error")
@@ -194,3 +184,17 @@ def test_a_worker_s_malformed_replies_are_not_taken():
         None,
     )
     assert runner.clean_load([]).error == "the worker sent a malformed answer"
+
+
+def _runs(manager, source: str, times: int) -> list:
+    """``times`` runs of ``source`` in one InWorker against ``double``: each run, with the
+    files the worker runs case by case after it."""
+    worker = runner.InWorker(manager)
+    done = []
+    try:
+        for _ in range(times):
+            run = worker.run(source, "test_mine.py", Dispatcher({"double": double}), ["double"])
+            done.append((run, set(worker.one_by_one)))
+    finally:
+        worker.close()
+    return done
