@@ -337,6 +337,7 @@ class Case:
     params: dict[str, Any] = field(default_factory=dict)
     cls: type | None = None
     skip: str | None = None
+    takes_impl: bool = False  # the function has a parameter named FIXTURE (read once, here)
 
 
 class Suite:
@@ -417,7 +418,8 @@ class Suite:
                 )
             if problem:
                 break
-        wanted = [p for p in inspect.signature(fn).parameters][1 if cls else 0 :]
+        parameters = list(inspect.signature(fn).parameters)
+        wanted = parameters[1 if cls else 0 :]
         given = {FIXTURE} | {n for grid in grids for n in (grid[0][1] if grid else {})}
         unknown = [p for p in wanted if p not in given]
         if not problem and unknown:
@@ -436,7 +438,7 @@ class Suite:
             case_name = f"{name}[{label}]" if grids else name
             while case_name in self.cases:
                 case_name += "'"
-            self.cases[case_name] = Case(case_name, fn, params, cls, skip)
+            self.cases[case_name] = Case(case_name, fn, params, cls, skip, FIXTURE in parameters)
 
     # -- running -----------------------------------------------------------------------------
     def run(self, name: str, call: Callable, functions: list[str]) -> dict[str, Any]:
@@ -445,8 +447,7 @@ class Suite:
         if case.skip is not None:
             return {"outcome": "skipped", "message": case.skip[:MAX_TEXT]}
         kwargs = dict(case.params)
-        wanted = inspect.signature(case.function).parameters
-        if FIXTURE in wanted:
+        if case.takes_impl:
             kwargs[FIXTURE] = Implementation(call, functions)
         _seed()
         try:
