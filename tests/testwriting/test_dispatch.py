@@ -66,6 +66,15 @@ def test_a_cache_crosses_as_a_token_and_comes_back_as_itself():
     assert torch.equal(back["ok"], torch.full((2,), 2.0)) and "edited" not in back
 
 
+def test_arguments_compared_with_what_came_are_not_edits_for_being_copies():
+    """An edit is told from the arguments as they came, not from a second copy: the copy made
+    for the call (contiguous, no longer needing a gradient) is no edit."""
+    d = served()
+    x = torch.ones(4, requires_grad=True)[::2]  # a view that needs a gradient
+    out = d.serve("forward", [x], {}, RNG)
+    assert "raised" not in out and "edited" not in out, out
+
+
 def test_edits_come_back_only_when_a_call_made_them():
     d = served()
     x, state = torch.zeros(2), {}

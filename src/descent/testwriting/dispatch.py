@@ -76,9 +76,10 @@ class Dispatcher:
         refusal = self._refusal(name, args, kwargs, rng)
         if refusal is not None:
             return {"raised": "RuntimeError", "message": refusal, "rng": rng}
-        # the implementation works on copies, here as in a worker (whose arguments are decoded)
-        args, kwargs = copy_value((self._unwire(args), self._unwire(kwargs)), generators=True)
-        before = copy_value((args, kwargs), generators=True)
+        # the implementation works on copies, here as in a worker (whose arguments are decoded);
+        # what it was given stays as it came, to tell whether it edited its arguments
+        given = (self._unwire(args), self._unwire(kwargs))
+        args, kwargs = copy_value(given, generators=True)
         saved = torch.get_rng_state()
         torch.set_rng_state(rng)
         try:
@@ -94,7 +95,7 @@ class Dispatcher:
             envelope_rng = torch.get_rng_state()
             torch.set_rng_state(saved)
         envelope["rng"] = envelope_rng
-        if not _same(before, (args, kwargs)):
+        if not _same(given, (args, kwargs)):
             envelope["edited"] = [self._wire(args), self._wire(kwargs)]
         return envelope
 
