@@ -213,8 +213,17 @@ def impl_of(item: pytest.Item) -> Implementation:
 
 
 def exercise_of(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker("exercise")
-    return marker.args[0] if marker else None
+    """The exercise of the item's ``exercise`` marker, read once (hooks ask about four times
+    a test, and a marker is looked for through every node above the test)."""
+    try:
+        return item.stash[_EXERCISE]
+    except KeyError:
+        marker = item.get_closest_marker("exercise")
+        found = item.stash[_EXERCISE] = marker.args[0] if marker else None
+        return found
+
+
+_EXERCISE = pytest.StashKey["str | None"]()
 
 
 def points_of(item: pytest.Item) -> float:
