@@ -58,6 +58,24 @@ def test_a_spare_serves_the_first_connection_that_loads_what_it_was_started_for(
         manager.drop_spares()
 
 
+def test_a_spare_taken_by_a_process_that_is_not_pinned_is_not_pinned_either():
+    """With ``--worker-cpu any`` a worker goes where the scheduler puts it: a spare, which
+    confined itself on one CPU, is given back every CPU the fork server may use."""
+    from descent.isolation.manager import IsolationManager, Settings
+
+    loose = IsolationManager(Settings(call_timeout=5.0, colocate=False))
+    try:
+        impl = WorkerImplementation("remote", loose, folder=SOLUTIONS)
+        (spare,) = _started(loose, [impl.conn.key])
+        x = torch.ones(2, dtype=torch.float64)
+        impl.losses.mse_forward(x, x)
+        assert impl.conn.process is spare and loose.cpu is None
+        assert os.sched_getaffinity(spare.pid) == os.sched_getaffinity(spare.server.proc.pid)
+        impl.close()
+    finally:
+        loose.close()
+
+
 def test_the_spares_of_the_other_side_are_left_to_it(manager):
     """What the original of a split grading does once the copy is made: the copy's spares are
     the copy's to use and stop; this process only closes its descriptors of them."""

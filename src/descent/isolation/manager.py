@@ -179,16 +179,17 @@ class IsolationManager:
             worker.kill()
 
     def _spare_for(self, conn) -> WorkerProcess | None:
-        """A spare started for what ``conn`` loads and for this process, confined and pinned
-        to this process's CPU; None when there is none (or it failed: it is stopped, and the
-        caller starts a worker as it would have without it)."""
+        """A spare started for what ``conn`` loads and for this process, confined and placed
+        as a worker started now would be: on this process's CPU, or where the fork server may
+        run when this process is not pinned (``--worker-cpu any``); None when there is none (or
+        it failed: it is stopped, and the caller starts a worker as it would have without it)."""
         for n, (wanted, side, worker) in enumerate(self.spares):
             if wanted == conn.key and side == self.side:
                 del self.spares[n]
                 try:
                     worker.ready()
-                    if self.cpu is not None:
-                        os.sched_setaffinity(worker.pid, {self.cpu})
+                    cpus = {self.cpu} if self.cpu is not None else _cpus_of(worker.server)
+                    os.sched_setaffinity(worker.pid, cpus)
                 except (IsolationUnavailable, OSError):
                     worker.kill()
                     return None
@@ -357,6 +358,11 @@ def _held(probe: dict) -> bool:
         and probe.get("fork", "").startswith("blocked")
         and probe.get("write_scratch") == "allowed"
     )
+
+
+def _cpus_of(server: ForkServer) -> set[int]:
+    """The CPUs the fork server may run on: those a worker it forks unpinned may use."""
+    return os.sched_getaffinity(server.proc.pid)
 
 
 def _another_cpu() -> int | None:
