@@ -61,3 +61,51 @@ def test_timeout():
 
     with pytest.raises(protocol.Timeout):
         protocol.recv_frame(b, time.monotonic() + 0.05)
+
+
+class _Trickle:
+    """A socket whose gather writes stop short (at most ``most`` bytes each), recording how
+    many parts each write was handed."""
+
+    def __init__(self, most: int):
+        self.most, self.data, self.writes = most, bytearray(), []
+
+    def sendmsg(self, parts):
+        self.writes.append(len(parts))
+        flat = b"".join(bytes(p) for p in parts)[: self.most]
+        self.data += flat
+        return len(flat)
+
+
+def _frame(count: int):
+    enc = Encoder()
+    tensors = [torch.arange(i, i + 3) for i in range(count)]
+    header = {"id": 7, "ok": enc.encode(tensors)}
+    header["b"] = [memoryview(x).nbytes for x in enc.blobs]
+    return tensors, header, enc.blobs
+
+
+def test_a_frame_of_many_blobs_leaves_in_a_few_gather_writes():
+    # thousands of small tensors (a list of minibatches) cost the peer a few wake-ups, not one
+    # per tensor
+    tensors, header, blobs = _frame(3000)
+    sock = _Trickle(most=1 << 30)
+    protocol.send_frame(sock, header, blobs)
+    assert len(sock.writes) == -(-(len(blobs) + 2) // protocol.IOV_PARTS)
+    assert max(sock.writes) <= protocol.IOV_PARTS
+    a, b = _pair()
+    a.sendall(sock.data)
+    got, received = protocol.recv_frame(b, None)
+    decoded = Decoder(received).decode(got["ok"])
+    assert len(decoded) == 3000 and all(torch.equal(x, y) for x, y in zip(decoded, tensors))
+
+
+@pytest.mark.parametrize("most", [1, 5, 23, 4096])
+def test_a_write_that_stops_short_is_resumed_where_it_stopped(most):
+    tensors, header, blobs = _frame(600)
+    sock = _Trickle(most=most)
+    protocol.send_frame(sock, header, blobs)
+    a, b = _pair()
+    a.sendall(sock.data)
+    got, received = protocol.recv_frame(b, None)
+    assert all(torch.equal(x, y) for x, y in zip(Decoder(received).decode(got["ok"]), tensors))

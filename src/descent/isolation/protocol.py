@@ -23,6 +23,7 @@ PREFIX = struct.Struct("<2sIQ")
 MAX_HEADER = 8 << 20  # 8 MiB of JSON
 MAX_BODY = 512 << 20  # 512 MiB of tensor bytes in one frame
 MAX_BLOBS = 100_000
+IOV_PARTS = 512  # parts in one gather write (Linux accepts up to 1024)
 
 
 class ProtocolError(Exception):
@@ -42,19 +43,22 @@ def send_frame(sock: socket.socket, header: dict, blobs: Sequence = ()) -> None:
     data = _JSON_OUT.encode(header).encode()
     views = [memoryview(b).cast("B") for b in blobs]
     body = sum(v.nbytes for v in views)
-    parts = [PREFIX.pack(MAGIC, len(data), body), data] + [v for v in views if v.nbytes]
-    total = sum(len(p) if isinstance(p, bytes) else p.nbytes for p in parts)
-    sent = sock.sendmsg(parts[:512])
-    if sent == total:
-        return
-    # a partial write (large frame): send the rest piece by piece
-    for part in parts:
-        n = len(part) if isinstance(part, bytes) else part.nbytes
-        if sent >= n:
-            sent -= n
-            continue
-        sock.sendall(memoryview(part)[sent:])
-        sent = 0
+    parts = [memoryview(PREFIX.pack(MAGIC, len(data), body)), memoryview(data)]
+    _send_parts(sock, parts + [v for v in views if v.nbytes])
+
+
+def _send_parts(sock: socket.socket, parts: list[memoryview]) -> None:
+    """Gather writes of at most :data:`IOV_PARTS` parts each, resumed where a partial write
+    stopped. Never part by part: a value of thousands of small tensors (a list of minibatches)
+    would cost the peer one wake-up per tensor."""
+    at = 0  # the first part not wholly sent
+    while at < len(parts):
+        sent = sock.sendmsg(parts[at : at + IOV_PARTS])
+        while at < len(parts) and sent >= parts[at].nbytes:
+            sent -= parts[at].nbytes
+            at += 1
+        if sent:  # a part sent in part: the rest of it leads the next write
+            parts[at] = parts[at][sent:]
 
 
 def frame_bytes(header: dict) -> bytes:
