@@ -69,3 +69,38 @@ def test_without_the_thread_the_check_asks_for_the_mode_itself():
     manager = _Manager(IsolationUnavailable("the confined probe failed: EPERM"))
     with pytest.raises(pytest.exit.Exception, match="EPERM"):
         _ConfinementCheck(manager).pytest_collection_finish(None)
+
+
+class _Starting(_Manager):
+    """A manager whose prestart keeps starting workers until it is told it has enough."""
+
+    def __init__(self):
+        super().__init__()
+        self.started = 0
+        self.stopped = threading.Event()
+
+    def prestart(self, enough) -> None:
+        while not enough():
+            self.started += 1
+            threading.Event().wait(0.01)  # one worker's start
+        self.stopped.set()
+
+
+def test_a_run_that_ends_before_its_collection_did_starts_no_more_workers():
+    """Ctrl-C during collection: pytest_collection_finish never comes, sessionfinish does."""
+    manager = _Starting()
+    check = _ConfinementCheck(manager)
+    check.pytest_collection(None)
+    while manager.started < 2:  # the thread is starting workers
+        threading.Event().wait(0.005)
+    check.pytest_sessionfinish(None)
+    assert manager.stopped.is_set() and not check.early.is_alive()
+    started = manager.started
+    threading.Event().wait(0.05)
+    assert manager.started == started
+
+
+def test_the_end_of_a_run_without_the_thread_waits_for_nothing():
+    check = _ConfinementCheck(_Manager())
+    check.pytest_sessionfinish(None)  # the check was registered after collection began
+    assert check.collected.is_set()

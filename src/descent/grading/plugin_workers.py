@@ -30,6 +30,11 @@ def add_options(group) -> None:
     add_to_pytest(group)
 
 
+# How long the end of a run waits for the probe's thread to finish a worker's start (one start
+# takes tens of milliseconds; a server that never answers is not waited for longer).
+STOP_WAIT_S = 5.0
+
+
 class _ConfinementCheck:
     """Confirms the confinement once collection is done, and stops the run with the reason
     when there is none. The confined probe runs while this process collects: a thread waits
@@ -74,6 +79,15 @@ class _ConfinementCheck:
             self.manager.mode()
         except IsolationUnavailable as exc:
             pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+    def pytest_sessionfinish(self, session):
+        # A run that ends before its collection did (Ctrl-C, an error that stops it) never
+        # reaches pytest_collection_finish: the thread is told here to start no more workers,
+        # and the start it may be in the middle of is let finish, so that the worker is on the
+        # server's list when the workers are stopped at the exit (else its cgroup is left).
+        self.collected.set()
+        if self.early is not None:
+            self.early.join(timeout=STOP_WAIT_S)
 
 
 def _install_check(config, manager) -> None:
