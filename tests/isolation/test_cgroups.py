@@ -70,3 +70,41 @@ def test_an_empty_group_is_swept_at_once_and_removed(tmp_path):
     (folder / "cgroup.kill").unlink()
     group.remove()
     assert not folder.exists()
+
+
+def _gone_pid() -> int:
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    assert not os.path.exists(f"/proc/{child.pid}")
+    return child.pid
+
+
+def test_a_dead_gradings_leftover_cgroups_are_swept_and_nothing_else(tmp_path):
+    gone, now = _gone_pid(), 1_000_000.0
+    names = {
+        f"descent-{gone}-0": (True, 3600),  # empty, old, its grading gone: removed
+        f"descent-{gone}-1": (True, 10),  # too young: perhaps about to be used
+        f"descent-{os.getpid()}-0": (True, 3600),  # its grading runs
+        f"descent-{gone}-2": (False, 3600),  # still holds something: the kernel refuses
+        "descent-other": (True, 3600),
+        f"workers-{gone}-0": (True, 3600),
+    }
+    for name, (empty, age) in names.items():
+        (tmp_path / name).mkdir()
+        if not empty:
+            (tmp_path / name / "cgroup.procs").write_text("123\n")
+        os.utime(tmp_path / name, (now - age, now - age))
+    assert cgroups.sweep_stale(tmp_path, now=now) == [f"descent-{gone}-0"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(names) - {f"descent-{gone}-0"})
+    assert cgroups.sweep_stale(tmp_path / "missing", now=now) == []
+
+
+def test_a_process_sweeps_each_parent_once(tmp_path, monkeypatch):
+    swept = []
+    monkeypatch.setattr(cgroups, "sweep_stale", lambda parent: swept.append(parent) or [])
+    monkeypatch.setattr(cgroups, "_swept", set())
+    for parent in (tmp_path / "pids", tmp_path / "memory", tmp_path / "pids"):
+        cgroups._sweep_once(parent)
+    assert swept == [tmp_path / "pids", tmp_path / "memory"]

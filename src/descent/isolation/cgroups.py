@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .limits import Limits
+
+# A worker's cgroup is named after the grading process that made it (pool.WorkerProcess).
+WORKER_NAME = re.compile(r"descent-(\d+)-\d+")
+STALE_AFTER_S = 60.0  # a younger one may be about to be used (see sweep_stale)
+_swept: set[str] = set()  # the parents this process has swept
 
 
 def _own_cgroup(controller: str) -> str | None:
@@ -34,6 +41,7 @@ class Cgroup:
         root = Path("/sys/fs/cgroup")
         if (root / "cgroup.controllers").exists():  # pure v2
             base = root / (_own_cgroup("") or "/").lstrip("/")
+            _sweep_once(base)
             d = base / name
             try:
                 d.mkdir(exist_ok=True)
@@ -52,6 +60,7 @@ class Cgroup:
             own = _own_cgroup(ctrl)
             if not top.is_dir() or own is None:
                 continue
+            _sweep_once(top / own.lstrip("/"))
             d = top / own.lstrip("/") / name
             try:
                 d.mkdir(exist_ok=True)
@@ -126,3 +135,36 @@ class Cgroup:
                 os.rmdir(d)
             except OSError:
                 pass
+
+
+def _sweep_once(parent: Path) -> None:
+    if str(parent) not in _swept:
+        _swept.add(str(parent))
+        sweep_stale(parent)
+
+
+def sweep_stale(parent: Path, now: float | None = None) -> list[str]:
+    """Remove the worker cgroups under ``parent`` left by grading processes that no longer run:
+    one that died before it could remove them (killed, or the copy of a split grading that
+    died) leaves them behind, empty, for good. Only a group named after a process that is gone,
+    made over :data:`STALE_AFTER_S` ago, is removed: the kernel refuses to remove one that
+    still holds a process, and a young one may belong to a grading in another pid namespace
+    that is about to put its worker in it. Returns the names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = WORKER_NAME.fullmatch(entry.name)
+        if match is None or os.path.exists(f"/proc/{match.group(1)}"):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
+                continue
+            os.rmdir(entry.path)
+        except OSError:
+            continue
+        removed.append(entry.name)
+    return removed
