@@ -151,7 +151,7 @@ def sweep_stale(parent: Path, now: float | None = None) -> list[str]:
     still holds a process, and a young one may belong to a grading in another pid namespace
     that is about to put its worker in it. Returns the names removed."""
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(parent))
     except OSError:
