@@ -200,6 +200,15 @@ def import_table(body: dict) -> tuple[list[str], list[list[str]]]:
                 "median of each round's ratio" + (f"; {spread}" if spread else ""),
             ]
         )
+    if body.get("best_ratio") is not None:
+        rows.append(
+            [
+                "one grading / the import, fastest rounds",
+                f"{body['best_ratio']:.2f}x",
+                "",
+                "each command's fastest round",
+            ]
+        )
     return head, rows
 
 
@@ -259,6 +268,11 @@ def headline(results: dict) -> list[list[str]]:
                 + (
                     f"; round by round {body['paired_ratio']:.2f}x"
                     if body.get("paired_ratio") is not None
+                    else ""
+                )
+                + (
+                    f"; fastest rounds {body['best_ratio']:.2f}x"
+                    if body.get("best_ratio") is not None
                     else ""
                 )
                 + ")",
