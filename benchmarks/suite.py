@@ -114,6 +114,6 @@ def grading_vs_import(tmp: Path, repeats: int, select: list[str], log) -> dict:
         body["paired_ratio"] = statistics.median(g / i for g, i in pairs)
         # each command at its fastest: what a machine that never slows either down would give
         # (on the 2-core machine the import, not the grading, has the rounds far faster than
-        # its median, so this ratio runs above the others)
+        # its median, so this ratio may run above the others)
         body["best_ratio"] = min(walls["grading"]) / min(walls["import"])
     return body
