@@ -109,3 +109,33 @@ def test_a_file_that_does_not_parse_is_reported():
     assert scan("def test_a(impl)\n    pass\n", "test_mse.py").error == (
         "test_mse.py does not parse: expected ':' (line 1)"
     )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        HOSTILE + "\n@pytest.mark.parametrize('k', [1, 2])\ndef test_fine(impl, k):\n    pass\n",
+        "import os\nimport torch\n\ndef test_a(impl):\n    pass\n",
+        "import torch\n\ndef test_a(impl):\n    pass\n",
+    ],
+)
+def test_what_a_run_leaves_out_is_what_the_scan_refuses_and_what_hung(source):
+    """The rule a run's cases are left out by travels to the worker as data
+    (``grading.left_out``): it must say what ``Scan.refused`` says, case for case."""
+    from descent.testwriting.grading import left_out
+
+    found = scan(source)
+    hung = {"test_fine[2]"}
+    rule = left_out(found, hung)
+    cases = [
+        "test_names",
+        "test_fine[1]",
+        "test_fine[2]",
+        "test_a",
+        "test_a[0-1]",
+        "TestA::test_module",
+        "test_unknown",
+    ]
+    for case in cases:
+        assert rule(case) == (bool(found.refused(case)) or case in hung), case
+    assert rule.as_data()[0] is bool(found.file)

@@ -29,14 +29,14 @@ everywhere (one slow test costs one time limit, not one per implementation).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from .declared import WrittenTests
 from .dispatch import Dispatcher
 from .runner import InWorker, LeftOut, SuiteRun, in_process
-from .scan import scan
+from .scan import Scan, scan
 
 WHEAT, CHAFF = "wheat", "chaff"
 FAILING = ("failed", "timeout", "crashed")
@@ -123,12 +123,7 @@ def _run(
     dispatcher = Dispatcher(subject.functions, exercise.caches, replay=own)
     functions = list(exercise.functions)
 
-    # what found.refused(case) refuses, or a case that hung on an earlier implementation
-    leave_out = LeftOut(
-        bool(found.file),
-        frozenset(name for name, findings in found.tests.items() if findings),
-        frozenset(hung),
-    )
+    leave_out = left_out(found, hung)
 
     if worker is not None:
         tape = ["record", k] if replay is None else ["replay", k]
@@ -143,6 +138,17 @@ def _run(
         if outcome["outcome"] in ("timeout", "crashed"):
             hung.setdefault(case, dict(outcome, message=_not_again(outcome)))
     return run
+
+
+def left_out(found: Scan, hung: Collection[str]) -> LeftOut:
+    """What a run leaves out, as data a worker applies too: what ``found.refused(case)``
+    refuses (every case, for a finding outside the tests; a test function's cases, for one of
+    its own), and the cases that hung on an earlier implementation."""
+    return LeftOut(
+        bool(found.file),
+        frozenset(name for name, findings in found.tests.items() if findings),
+        frozenset(hung),
+    )
 
 
 def _not_again(outcome: dict[str, Any]) -> str:
