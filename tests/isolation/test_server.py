@@ -64,8 +64,9 @@ def test_the_caller_s_preload_is_imported_after_the_server_s_own_and_a_failure_i
 
 
 def test_a_grading_s_fork_server_preloads_what_a_student_s_test_file_imports(monkeypatch):
-    """``descent grade`` and the grading plugin start the server with pytest preloaded: each
-    worker that runs a student's test file finds it loaded (about 0.08 s less per worker)."""
+    """``descent grade`` and the grading plugin start the server with pytest and numpy.random
+    preloaded: each worker that runs a student's test file finds them loaded (about 0.08 s
+    less per worker)."""
     from descent.grading import plugin_workers
     from descent.isolation import manager
 
@@ -77,7 +78,7 @@ def test_a_grading_s_fork_server_preloads_what_a_student_s_test_file_imports(mon
 
     monkeypatch.setattr(manager, "shared", lambda settings=None: Manager())
     plugin_workers.start_early("auto", ["some/submission"])
-    assert warmed == [("pytest",)] == [plugin_workers.WORKER_PRELOAD]
+    assert warmed == [("pytest", "numpy.random")] == [plugin_workers.WORKER_PRELOAD]
 
 
 def test_a_fork_server_closed_without_waiting_ends_by_itself():

@@ -138,10 +138,12 @@ def _is_submission(spec: str) -> bool:
 
 
 # What the fork server imports for a grading besides torch: a student's test file (write the
-# tests) starts with `import pytest`. Imported once in the server, while the grading process
-# collects, it is there in every worker: a first load of a test file in a fresh worker measured
-# 0.07-0.09 s with it, 0.14-0.17 s without (one such worker per process of the grading).
-WORKER_PRELOAD = ("pytest",)
+# tests) starts with `import pytest`, and the harness seeds NumPy's global generator before each
+# of its tests (numpy.random, which NumPy imports on first use). Imported once in the server,
+# while the grading process collects, they are there in every worker: a first load of a test
+# file in a fresh worker measured 0.07-0.09 s with pytest, 0.14-0.17 s without; numpy.random
+# another 5 to 13 ms (one such worker per process of the grading).
+WORKER_PRELOAD = ("pytest", "numpy.random")
 
 
 def start_early(mode: str, specs: list[str]) -> None:
