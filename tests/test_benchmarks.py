@@ -291,18 +291,44 @@ def test_the_import_section_gives_each_round_s_own_ratio_and_the_spread(tmp_path
 
     import suite
 
-    imports, gradings = iter([2.0, 1.0, 2.0]), iter([6.0, 2.5, 7.0])
+    walls = {
+        tuple(suite.IMPORT): iter([2.0, 1.0, 2.0]),
+        tuple(suite.IMPORT_NO_EXIT): iter([1.5, 0.5, 1.0]),
+    }
+    gradings = iter([6.0, 2.5, 7.0])
     monkeypatch.setattr(suite, "copy_solutions", lambda dest, tag: dest)
-    monkeypatch.setattr(suite, "timed", lambda *a, **k: SimpleNamespace(wall_s=next(imports)))
+    monkeypatch.setattr(
+        suite, "timed", lambda command, **k: SimpleNamespace(wall_s=next(walls[tuple(command)]))
+    )
     monkeypatch.setattr(
         suite, "grade_one", lambda *a: {"wall_s": next(gradings), "lost_points": []}
     )
     body = suite.grading_vs_import(tmp_path, 3, [], lambda line: None)
-    assert body["rounds"] == {"import": [2.0, 1.0, 2.0], "grading": [6.0, 2.5, 7.0]}
+    assert body["rounds"] == {
+        "import": [2.0, 1.0, 2.0],
+        "import_no_exit": [1.5, 0.5, 1.0],
+        "grading": [6.0, 2.5, 7.0],
+    }
+    # the import without its exit is shown, never what the ratios are taken against
     assert body["ratio"] == 3.0 and body["paired_ratio"] == 3.0
     assert body["best_ratio"] == 2.5  # the fastest grading over the fastest import
     body["ratio"] = 3.25  # the medians of another run, to tell the figures apart
     _, rows = report.import_table(body)
+    assert rows[:3] == [
+        [
+            'python -c "import torch, pytest, numpy"',
+            "2.00",
+            "3",
+            "the baseline: the import and the interpreter's exit after it",
+        ],
+        [
+            "the same import, ending in os._exit(0)",
+            "1.00",
+            "3",
+            "without the exit: not what the ratio is taken against",
+        ],
+        ["descent grade, one copy of the solutions, isolated", "6.00", "3", ""],
+    ]
     assert rows[-2:] == [
         [
             "one grading / the import, round by round",
