@@ -9,7 +9,7 @@ Sections ``suite`` and ``import`` of ``benchmarks/run.py``:
   smoke run of the runner, not of the suite.
 * :func:`grading_vs_import`: ``descent grade`` of one submission (a copy of the solutions,
   through the confined worker, the defaults) and ``python -c "import torch, pytest, numpy"``,
-  interleaved, the order swapped each round; the medians' ratio is the grading's cost in
+  interleaved, the order rotated each round; the medians' ratio is the grading's cost in
   imports, the floor no grading can go under (issue 54's target: 2.75). The import's wall time
   includes the interpreter's exit after it (its finalization, torch's teardown among it):
   0.3 to 0.9 s of its 1.4 to 2.1 s on the 2-core development machine, and the part of it that
