@@ -32,8 +32,9 @@ first run installs their environments after the kit's own measurements):
    of each round's own ratio with each command's fastest and slowest round, which show how
    much the machine's speed moved during the run, and the ratio of the two fastest rounds
    (each command as a machine that never slowed it would run it). The import's time includes
-   the interpreter's exit after it, its most variable part; each round also times the import
-   ending in ``os._exit``, shown beside it and never divided by (``benchmarks/suite.py``).
+   the interpreter's exit after it, which varies from run to run; each round also times the
+   import ending in ``os._exit``, shown beside it and never divided by
+   (``benchmarks/suite.py``).
 6. ``suite``: ``./dev test`` as CI runs it, its wall and CPU seconds and its five slowest tests
    (from a JUnit file of that run); more than ten minutes on two cores. ``--quick`` runs one
    small test file through the same steps instead.

@@ -12,8 +12,9 @@ Sections ``suite`` and ``import`` of ``benchmarks/run.py``:
   interleaved, the order rotated each round; the medians' ratio is the grading's cost in
   imports, the floor no grading can go under (issue 54's target: 2.75). The import's wall time
   includes the interpreter's exit after it (its finalization, torch's teardown among it):
-  0.3 to 0.9 s of its 1.4 to 2.1 s on the 2-core development machine, and the part of it that
-  varies most, so a host where that exit runs short gives a higher ratio. A grading ends with
+  0.3 to 0.9 s of its 1.4 to 2.1 s on the 2-core development machine, varying from run to run
+  more than the import proper (for its size), so a host where that exit runs short gives a
+  higher ratio. A grading ends with
   ``os._exit`` once its results are written, and has no such part. Each round therefore also
   times the import ending in ``os._exit`` (:data:`IMPORT_NO_EXIT`): the table shows it, the
   ratios are not taken against it.
