@@ -14,10 +14,9 @@ Sections ``suite`` and ``import`` of ``benchmarks/run.py``:
   includes the interpreter's exit after it (its finalization, torch's teardown among it):
   0.3 to 0.9 s of its 1.4 to 2.1 s on the 2-core development machine, varying from run to run
   more than the import proper (for its size), so a host where that exit runs short gives a
-  higher ratio. A grading ends with
-  ``os._exit`` once its results are written, and has no such part. Each round therefore also
-  times the import ending in ``os._exit`` (:data:`IMPORT_NO_EXIT`): the table shows it, the
-  ratios are not taken against it.
+  higher ratio. A grading ends with ``os._exit`` once its results are written, and has no such
+  part. Each round therefore also times the import ending in ``os._exit``
+  (:data:`IMPORT_NO_EXIT`): the table shows it, the ratios are not taken against it.
 """
 
 from __future__ import annotations
