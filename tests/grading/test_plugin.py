@@ -139,6 +139,35 @@ def test_the_collector_rests_from_start_up_to_the_end_of_collection(pytester):
     assert gc.isenabled()
 
 
+def test_a_run_gives_back_what_an_earlier_run_in_its_process_froze():
+    """A grading freezes the heap (collection's end, the end of the run); the next run in the
+    same process (descent audit's draws) unfreezes it and collects what is garbage by then, and
+    a process's first run unfreezes nothing (a warm parent's freeze stays)."""
+    import weakref
+
+    from descent.grading import plugin
+
+    class Node:
+        other = None
+
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    alive = weakref.ref(first)
+    plugin._freeze()  # as a run does
+    del first, second
+    gc.collect()
+    assert alive() is not None  # a frozen cycle is left alone
+    plugin._thaw_earlier_run()
+    assert alive() is None
+    gc.freeze()  # someone else's freeze (a warm parent's)
+    try:
+        frozen = gc.get_freeze_count()
+        plugin._thaw_earlier_run()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_a_variant_s_items_are_made_only_for_its_own_exercise():
     """Several variants in one run: each gets items only for the tests of its own exercise, a
     battery's parameters included (their exercise is a mark of each parameter), and nothing is

@@ -135,6 +135,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
     # run that grades in workers starts the fork server here, so that its import of torch
     # overlaps the grader's instead of following it (about a second per run).
     ns = early_config.known_args_namespace
+    _thaw_earlier_run()
     # Start-up makes hundreds of thousands of objects that live until the run ends (torch's
     # above all), and the collector traversed them again each time they had piled up: it rests
     # until the collection ends and they are frozen (about a seventh of the import of torch,
@@ -241,11 +242,31 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # What was imported and collected lives until the run ends (torch alone is hundreds of
     # thousands of objects): frozen, it is left out of every full garbage collection during the
     # tests, which then scan only what the tests made.
-    gc.freeze()
+    _freeze()
     _resume_gc(session.config)
 
 
 _GC_PAUSED = pytest.StashKey[bool]()
+_froze = False  # a run in this process has frozen the heap (_freeze)
+
+
+def _freeze() -> None:
+    global _froze
+    gc.freeze()
+    _froze = True
+
+
+def _thaw_earlier_run() -> None:
+    """Give the collector back what an earlier run in this process froze, and collect what of
+    it is garbage by now: its session, its items, what its tests made. A process that runs
+    several gradings (descent audit's draws, a caller of descent.kit.run_pytest) kept every
+    earlier run's cycles for good otherwise, about 14,000 objects a run of three grader files.
+    A process's first run (descent grade, a grading forked from a warm parent) pays nothing."""
+    global _froze
+    if _froze:
+        _froze = False
+        gc.unfreeze()
+        gc.collect()
 
 
 def _resume_gc(config: pytest.Config) -> None:
@@ -621,8 +642,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # What the tests made is frozen, as what collection made was: pytest runs two full
     # collections as it unconfigures (for unraisable exceptions), which then scan none of it
     # (17 ms of a grading here, on its last stretch; about 50 of its objects were garbage by
-    # now, and stay).
-    gc.freeze()
+    # now: a later run in this process collects them, _thaw_earlier_run).
+    _freeze()
 
 
 def _hypothesis_summary_only_if_used(config: pytest.Config) -> None:
