@@ -100,25 +100,33 @@ def test_a_fork_server_closed_without_waiting_ends_by_itself():
     assert proc.returncode == 0
 
 
-def test_a_worker_s_cpu_time_is_read_from_its_open_stat_file_until_it_is_killed():
-    """``WorkerProcess.cpu_seconds`` keeps ``/proc/PID/stat`` open and reads it again at each
-    call; once the worker is marked dead it reads nothing (a pid may be reused)."""
+def test_a_worker_s_cpu_time_is_read_from_its_cpu_clock_until_it_is_marked_dead():
+    """``WorkerProcess.cpu_seconds`` reads another process's CPU-time clock: it grows while
+    that process computes, and none is read once the worker is marked dead (a pid may be
+    reused) or once the process has gone."""
+    import subprocess
+    import sys
     import time
 
     from descent.isolation.pool import WorkerProcess
 
-    worker = object.__new__(WorkerProcess)  # this process stands in for a worker
-    worker.pid, worker.alive, worker._stat = os.getpid(), True, None
-    first = worker.cpu_seconds()
-    assert first is not None and worker._stat is not None
-    end = time.process_time() + 0.05
-    while time.process_time() < end:
-        pass
-    assert worker.cpu_seconds() > first
-    worker.alive = False
-    assert worker.cpu_seconds() is None
-    worker._close_stat()
-    assert worker._stat is None
+    spin = "import time\nend = time.process_time() + 0.2\nwhile time.process_time() < end: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", spin + "input()"], stdin=subprocess.PIPE)
+    try:
+        worker = object.__new__(WorkerProcess)  # the child stands in for a worker
+        worker.pid, worker.alive = child.pid, True
+        first = worker.cpu_seconds()
+        assert first is not None
+        deadline = time.monotonic() + 30
+        while worker.cpu_seconds() < first + 0.1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert first + 0.1 <= worker.cpu_seconds() < 30
+        worker.alive = False
+        assert worker.cpu_seconds() is None
+        worker.alive = True
+    finally:
+        child.communicate(b"\n", timeout=30)
+    assert worker.cpu_seconds() is None  # reaped: no such process
 
 
 def test_a_worker_that_cannot_be_confined_is_reported_as_such(tmp_path):
@@ -154,19 +162,15 @@ def test_a_worker_that_cannot_be_confined_is_reported_as_such(tmp_path):
 
 def test_letting_go_of_a_worker_closes_this_process_s_descriptors_only():
     """What a forked copy of the grading process does with the original's worker: its socket
-    and stat file are closed here, and the worker is not marked dead (nor killed)."""
+    is closed here, and the worker is not marked dead (nor killed)."""
     import socket
 
     from descent.isolation.pool import WorkerProcess
 
     worker = object.__new__(WorkerProcess)
-    worker.pid, worker.alive, worker._stat = os.getpid(), True, None
+    worker.pid, worker.alive = os.getpid(), True
     worker.sock, other_end = socket.socketpair()
-    assert worker.cpu_seconds() is not None
-    stat = worker._stat
     worker.let_go()
-    assert worker.sock.fileno() == -1 and worker._stat is None and worker.alive
-    with pytest.raises(OSError):
-        os.fstat(stat)
+    assert worker.sock.fileno() == -1 and worker.alive and worker.cpu_seconds() is not None
     assert other_end.recv(1) == b""  # the other end sees this side closed
     other_end.close()

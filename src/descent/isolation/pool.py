@@ -239,7 +239,12 @@ def _turn(fd: int):
         fcntl.lockf(fd, fcntl.LOCK_UN)
 
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc/PID/stat's unit
+def process_cpu_clock(pid: int) -> int:
+    """The id of ``pid``'s CPU-time clock, for ``time.clock_gettime``: the user and system time
+    of all its threads, in nanoseconds (what Linux's ``clock_getcpuclockid`` gives, which Python
+    does not wrap: ``~pid << 3`` marks another process's clock, 2 its scheduler's count). Any
+    process of the same pid namespace may read it; a pid with no process reads as ``EINVAL``."""
+    return (~pid << 3) | 2
 
 
 def _state(pid: int) -> str | None:
@@ -268,7 +273,6 @@ class WorkerProcess:
         need, :meth:`IsolationManager.prestart`)."""
         self.server = server
         self.lease = lease  # the worker's uid, released once the worker is dead (kill)
-        self._stat: int | None = None  # /proc/PID/stat, opened on the first reading
         self.slot = next(_slots)
         self.scratch = tempfile.mkdtemp(prefix=f"w{self.slot}-", dir=server.base)
         os.chmod(self.scratch, 0o777 if config.get("uid") is not None else 0o700)
@@ -346,33 +350,30 @@ class WorkerProcess:
         return self.exit_reason
 
     def cpu_seconds(self) -> float | None:
-        """The CPU time the worker has used (user and system, its threads and the children it
-        waited for), from ``/proc``; None when it cannot be read (the call limits then count
-        wall-clock time: ``descent.calls.timelimit.Budget``)."""
-        # Read at every request: the file stays open (a third of the cost of opening it each
-        # time), and once the worker is gone it reads as an error, never as another process.
+        """The CPU time the worker has used (user and system, all its threads), from its
+        CPU-time clock; None when it cannot be read (the call limits then count wall-clock time:
+        ``descent.calls.timelimit.Budget``)."""
+        # Read at every request: a clock read is one system call, a twentieth of reading and
+        # parsing /proc/PID/stat. Once the worker is marked dead nothing is read (its pid may
+        # come back as another process's).
         if not self.alive:
             return None
         try:
-            if self._stat is None:
-                self._stat = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-            fields = os.pread(self._stat, 1024, 0).rsplit(b")", 1)[1].split()
-            return sum(int(f) for f in fields[11:15]) / _TICKS
-        except (OSError, IndexError, ValueError):
+            return time.clock_gettime(process_cpu_clock(self.pid))
+        except (OSError, AttributeError):  # gone, or no such clock here
             return None
 
     def let_go(self) -> None:
-        """Close this process's descriptors of the worker (its socket, its stat file) without
-        stopping it: a forked copy of the grading process leaves the original's worker alone."""
+        """Close this process's descriptor of the worker (its socket) without stopping it: a
+        forked copy of the grading process leaves the original's worker alone."""
         try:
             self.sock.close()
         except OSError:
             pass
-        self._close_stat()
 
     def disown(self) -> None:
         """Leave this worker to the other process of a split grading, which started with a copy
-        of this object: close this process's descriptors of it (socket, stat file, uid lease)
+        of this object: close this process's descriptors of it (socket, uid lease)
         and forget it. The other process stops it, and removes its cgroup and scratch folder;
         the uid stays leased until that process releases it too (one lock, two descriptors)."""
         self.let_go()
@@ -380,11 +381,6 @@ class WorkerProcess:
             self.lease.release()
         if self in self.server.workers:
             self.server.workers.remove(self)
-
-    def _close_stat(self) -> None:
-        if self._stat is not None:
-            os.close(self._stat)
-            self._stat = None
 
     def died_reason(self) -> str:
         """After the socket closed: wait for the exit status and describe it."""
