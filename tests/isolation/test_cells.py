@@ -18,15 +18,17 @@ pytestmark = [
 ]
 
 
-def _run(*sources: str, home: str | None = None) -> list[dict]:
+def _run(*sources: str, home: str | None = None, watch: bool = True) -> list[dict]:
     def child(_):
         if home:
             os.environ["HOME"] = home
         mod = cells.namespace()
-        return {"cells": [cells.run(mod, source) for source in sources]}
+        ran = [cells.run(mod, source, watch=watch) for source in sources]
+        return {"cells": ran, "hooked": cells._hooked}
 
     report = in_child(child)
     assert "error" not in report, report
+    assert watch or report["hooked"] is False  # an unwatched cell installs no audit hook
     return report["cells"]
 
 
@@ -64,3 +66,9 @@ def test_a_write_outside_the_scratch_folder_is_reported_and_one_inside_is_not(tm
     (out,) = _run(source, home=str(tmp_path))
     assert out["error"] is None
     assert out["refused"] == ["write /no-such-folder-descent/out.txt"]
+
+
+def test_an_unwatched_cell_reports_no_path_and_leaves_no_audit_hook(tmp_path):
+    source = "try:\n    open('/no-such-folder-descent/out.txt', 'w')\nexcept OSError:\n    pass\n"
+    (out,) = _run(source, home=str(tmp_path), watch=False)
+    assert out["error"] is None and out["refused"] == []

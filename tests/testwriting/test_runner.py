@@ -130,6 +130,22 @@ def test_in_a_worker_a_run_is_one_round_trip_whatever_its_number_of_cases(manage
     assert not {"test_5", "test_p[1]", "test_p[2]"} & set(run.outcomes)
 
 
+def test_the_worker_that_runs_the_tests_has_no_audit_hook(manager):
+    """The harness boots with an unwatched cell: a notebook cell's audit hook would stay in
+    the worker and run at every audited event (each ``id()`` call) of every test after it."""
+    worker = runner.InWorker(manager)
+    probe = {"op": "cell", "source": "from descent.isolation import cells\ncells._hooked"}
+    try:
+        run = worker.run(SOURCE, "test_mine.py", Dispatcher({"double": double}), ["double"])
+        unwatched = worker.conn.request(dict(probe, watch=False))
+        watched = worker.conn.request(probe)  # a cell as the labs send one: watched
+        after = worker.conn.request(dict(probe, watch=False))
+    finally:
+        worker.close()
+    assert run.outcomes["test_value"] == {"outcome": "passed"}
+    assert (unwatched["result"], watched["result"], after["result"]) == ("False", "True", "True")
+
+
 def test_a_run_in_one_request_that_fails_is_made_again_case_by_case(manager):
     """A file that passes its first run together and then raises past the harness (it counts
     its runs where the reload of the file does not reset them) is run again as a failing

@@ -58,10 +58,13 @@ class _Capped(io.TextIOBase):
         return "".join(self.parts) + ("\n[output cut here]\n" if self.cut else "")
 
 
-def run(mod: types.ModuleType, source: str) -> dict:
+def run(mod: types.ModuleType, source: str, *, watch: bool = True) -> dict:
     """Run ``source`` in ``mod``; returns ``{"stdout", "stderr", "result", "error", "refused"}``
     (``result``: the repr of the last expression or None; ``error``: ``{"type", "msg"}`` or
-    None; ``refused``: paths the confinement kept the cell from)."""
+    None; ``refused``: paths the confinement kept the cell from). ``watch=False``: the paths
+    are not watched, and no audit hook is installed for it (a cell of the kit's own, such as
+    the write-the-tests harness's boot: the hook, once there, runs at every audited event of
+    the process, every ``id()`` call among them)."""
     try:
         tree = ast.parse(source, "<cell>")
     except SyntaxError as exc:
@@ -76,7 +79,7 @@ def run(mod: types.ModuleType, source: str) -> dict:
     out, err = _Capped(MAX_OUTPUT), _Capped(MAX_OUTPUT)
     saved = sys.stdout, sys.stderr
     result = error = None
-    _watch(True)
+    _watch(watch)
     try:
         sys.stdout, sys.stderr = out, err
         exec(compile(tree, "<cell>", "exec"), vars(mod))

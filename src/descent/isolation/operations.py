@@ -247,14 +247,15 @@ def op_apply(worker, header: dict, blobs, out: Outcome) -> None:
 
 
 def op_cell(worker, header: dict, blobs, out: Outcome) -> None:
-    """A notebook cell, run in the notebook's namespace (:mod:`.cells`)."""
+    """A notebook cell, run in the notebook's namespace (:mod:`.cells`); ``"watch": false``
+    runs it without watching the paths it opens."""
     source = header.get("source")
     if type(source) is not str:
         raise ProtocolError("bad cell")
     modules = worker.submission.modules
     if cells.MODULE not in modules:
         modules[cells.MODULE] = cells.namespace()
-    out.result = cells.run(modules[cells.MODULE], source)
+    out.result = cells.run(modules[cells.MODULE], source, watch=header.get("watch") is not False)
 
 
 def op_stand_in(worker, header: dict, blobs, out: Outcome) -> None:

@@ -221,8 +221,12 @@ class InWorker:
                     variant=variant,
                     read_extra=read_extra,
                 )
+                # unwatched: the harness is the kit's, and a cell's audit hook would stay for
+                # every event of the worker's life (cells.run)
                 booted = self._counted(
-                    lambda: self.conn.request({"op": "cell", "source": BOOT}, timeout=60.0)
+                    lambda: self.conn.request(
+                        {"op": "cell", "source": BOOT, "watch": False}, timeout=60.0
+                    )
                 )
                 if booted.get("error"):
                     return SuiteRun(error=f"the worker could not start: {booted['error']}")
