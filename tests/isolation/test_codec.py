@@ -93,3 +93,20 @@ def test_a_described_callable_goes_out_as_its_recipe_and_comes_back_described(co
     assert isinstance(back, Described) and back.__descent_remote__[0] == "weighted_sin"
     x = torch.tensor([0.5, -1.0])
     assert torch.equal(back(x), fn(x))
+
+
+def test_an_encoder_of_the_connection_is_freed_without_the_collector(conn):
+    """One encoder per frame: freed when dropped (not in a cycle with its ``on_object``), so
+    the collector has no work from it and the tensors it held go at once."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        enc = conn.codec.encoder()
+        enc.encode([torch.zeros(2), Described("weighted_sin", (torch.ones(1),)), print])
+        gone = weakref.ref(enc)
+        del enc
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -107,10 +107,26 @@ class Sub(torch.Tensor):
 
 def test_tensor_subclasses_are_not_data():
     seen = []
-    Encoder(lambda obj: seen.append(obj) or {"$h": [1, "Sub"]}).encode(
-        torch.zeros(2).as_subclass(Sub)
-    )
-    assert seen
+    enc = Encoder(lambda obj, by: seen.append((obj, by)) or {"$h": [1, "Sub"]})
+    enc.encode(torch.zeros(2).as_subclass(Sub))
+    assert len(seen) == 1 and seen[0][1] is enc
+
+
+def test_an_encoder_is_freed_without_the_collector():
+    """An encoder hands itself to ``on_object`` instead of being held by it: an encoder of a
+    connection or a worker (one per frame) is freed once dropped, with the tensors it kept."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        enc = Encoder(lambda obj, by: {"$mk": ["f", by.encode([torch.ones(1)])]})
+        enc.encode([torch.zeros(3), lambda: None])
+        gone = weakref.ref(enc)
+        del enc
+        assert gone() is None
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ back as themselves, and every other tag is refused.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ..calls.callables import FACTORIES, Described
 from .encoding import Decoder, Encoder
@@ -31,27 +32,26 @@ class Codec:
         self.callbacks, self._next_cb = {}, 1
 
     def encoder(self) -> Encoder:
-        conn, enc = self.conn, Encoder()
+        return Encoder(self._on_object)
 
-        def on_object(obj):
-            if isinstance(obj, Remote):
-                if obj._conn is not conn or obj._gen != conn.generation:
-                    raise WorkerFailure(
-                        "an object from an earlier worker was used after the worker was restarted",
-                        "stale",
-                    )
-                return {"$h": [obj._hid, obj._type]}
-            remote = getattr(obj, "__descent_remote__", None)
-            if remote is not None:
-                return {"$mk": [remote[0], enc.encode(list(remote[1]))]}
-            if callable(obj):
-                self.callbacks[self._next_cb] = obj
-                self._next_cb += 1
-                return {"$fn": self._next_cb - 1}
-            raise TypeError(f"a {type(obj).__name__} cannot be sent to the worker")
-
-        enc.on_object = on_object
-        return enc
+    def _on_object(self, obj: Any, enc: Encoder) -> dict:
+        """What crosses in place of an object that is not data: a handle of the worker's own, a
+        callable the worker can rebuild, or one of ours it may call back."""
+        if isinstance(obj, Remote):
+            if obj._conn is not self.conn or obj._gen != self.conn.generation:
+                raise WorkerFailure(
+                    "an object from an earlier worker was used after the worker was restarted",
+                    "stale",
+                )
+            return {"$h": [obj._hid, obj._type]}
+        remote = getattr(obj, "__descent_remote__", None)
+        if remote is not None:
+            return {"$mk": [remote[0], enc.encode(list(remote[1]))]}
+        if callable(obj):
+            self.callbacks[self._next_cb] = obj
+            self._next_cb += 1
+            return {"$fn": self._next_cb - 1}
+        raise TypeError(f"a {type(obj).__name__} cannot be sent to the worker")
 
     def decoder(self, blobs) -> Decoder:
         conn, gen = self.conn, self.conn.generation

@@ -85,11 +85,13 @@ NUMPY_DTYPES = {
 class Encoder:
     """Turns a value into JSON-able data plus blobs.
 
-    ``on_object(obj)`` is called for anything that is not plain data and returns the JSON to send
-    in its place (a handle or a callback) or raises :class:`TypeError`.
+    ``on_object(obj, encoder)`` is called for anything that is not plain data and returns the
+    JSON to send in its place (a handle or a callback) or raises :class:`TypeError`; it is
+    handed the encoder (for values inside what it sends) rather than holding it, so that an
+    encoder is freed as soon as its frame is sent, never left in a cycle for the collector.
     """
 
-    def __init__(self, on_object: Callable[[Any], Any] | None = None):
+    def __init__(self, on_object: Callable[[Any, Encoder], Any] | None = None):
         self.blobs: list = []
         self.on_object = on_object
         self.items = 0
@@ -179,13 +181,13 @@ class Encoder:
         if isinstance(value, np.generic) and type(value) in _NP_SCALARS:
             return {"$N": [value.dtype.name, self.encode(value.item(), depth + 1)]}
         if self.on_object is not None:
-            return self.on_object(value)
+            return self.on_object(value, self)
         raise TypeError(f"{type(value).__name__} cannot cross to the worker")
 
     def _tensor(self, t: torch.Tensor):
         if t.layout != torch.strided or t.dtype not in _DTYPE_NAMES or t.is_meta:
             if self.on_object is not None:
-                return self.on_object(t)
+                return self.on_object(t, self)
             raise TypeError(f"unsupported tensor ({t.layout}, {t.dtype})")
         data = t.detach()
         return {

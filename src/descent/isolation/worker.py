@@ -79,9 +79,7 @@ class Worker:
         return self.held.handle(obj, exercise)
 
     def encoder(self, exercise: str | None = None) -> Encoder:
-        enc = Encoder()
-        enc.on_object = lambda obj: self.to_handle(obj, exercise, enc)
-        return enc
+        return Encoder(lambda obj, enc: self.to_handle(obj, exercise, enc))
 
     def decoder(self, blobs, watch: bool = False) -> Decoder:
         """A decoder of a request's values; ``watch`` for a call's arguments, whose edits go
