@@ -49,6 +49,19 @@ def test_select_takes_what_is_imported_directly_or_through_a_helper():
     assert "would shadow the `json` module" in chosen.refused["json/__init__.py"]
 
 
+def test_select_reads_no_module_when_no_file_could_be_a_helper(monkeypatch):
+    """The common folder (its exercise modules and nothing else, or only files refused or too
+    deep): no module is parsed, as every grading process and worker would otherwise parse them
+    all for nothing."""
+    parsed = []
+    monkeypatch.setattr(helpers, "imported_names", lambda source: parsed.append(source) or set())
+    chosen = helpers.select({"losses": "import _util\n"}, {"numpy.py": "", "deep/er/": ""})
+    assert (chosen.taken, chosen.names, parsed) == ([], set(), [])
+    assert set(chosen.refused) == {"numpy.py"} and chosen.ignored == {"deep/er/": helpers.TOO_DEEP}
+    helpers.select({"losses": "import _util\n"}, {"_util.py": ""})
+    assert parsed == ["import _util\n"]  # with a candidate, the modules are read as before
+
+
 def _folder(path, files):
     for name, source in files.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)

@@ -183,6 +183,8 @@ def select(modules: Mapping[str, str], candidates: Mapping[str, str]) -> Selecti
             out.refused[path] = reason
             continue
         units.setdefault(name, []).append(path)
+    if not units:  # no file could be a helper: nothing to look for in the modules' imports
+        return out
     todo = set().union(*(imported_names(s) for s in modules.values()))
     while todo:
         name = todo.pop()
