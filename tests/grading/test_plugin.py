@@ -108,6 +108,33 @@ def test_a_failed_check_marked_ordinary_caps_the_exercise_at_half(grade_toy):
     assert "test_everyday" in edge["message"] or "test_cases" in edge["message"]
 
 
+FIXTURES_OF_THIS_RUN = """
+import pytest
+from descent.grading import run_state
+
+@pytest.mark.exercise("losses.mse")
+@pytest.mark.parametrize("case", [1, 2])
+def test_reads_its_run(impl, reference, check, inputs, request, case):
+    state = request.config.stash[run_state.STATE]
+    assert run_state.active() is state and state.item is request.node
+    assert impl is state.impls[0] and reference is state.reference
+    assert check.exercise == "losses.mse" and check.impl is impl
+"""
+
+
+def test_the_fixtures_read_the_innermost_run_and_the_test_being_set_up(grade_toy):
+    """``impl``, ``reference``, ``check`` and ``inputs`` take no ``request`` (pytest would build
+    a fixture definition for it at every test): they read the run in progress in this process,
+    the innermost when a run starts another (this one runs inside the kit's own), and the test
+    its setup is for; a run that ends leaves the runs around it as they were."""
+    from descent.grading import run_state
+
+    around = list(run_state.ACTIVE)
+    toy = grade_toy(FIXTURES_OF_THIS_RUN)
+    assert [toy.test(f"test_reads_its_run[cpu-{n}]")["outcome"] for n in (1, 2)] == ["passed"] * 2
+    assert run_state.ACTIVE == around
+
+
 def test_a_run_without_graded_tests_writes_no_results(pytester):
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
     out = pytester.path / "results.json"

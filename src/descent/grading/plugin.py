@@ -30,7 +30,9 @@ Options
       ``--insecure`` allows grading a submission without confinement; ``--call-timeout S``.
       See docs/isolation.md.
 
-Fixtures: ``impl``, ``reference``, ``device``, ``inputs`` (seeded builders), ``check``.
+Fixtures: ``impl``, ``reference``, ``device``, ``inputs`` (seeded builders), ``check``. They
+read the run and the test from :func:`.run_state.active` rather than from ``request``, which
+pytest makes a fixture definition for at every test (:data:`.run_state.ACTIVE`).
 
 This module holds the hooks and fixtures (pytest finds them here); what they call lives beside it:
 :mod:`.run_state` (what the plugin knows about a run, and reads of a collected test),
@@ -62,9 +64,11 @@ from . import input_seed, outcomes, plugin_workers, running
 from .outcomes import CUDA_ABSENT
 from .results_document import build_results
 from .run_state import (
+    ACTIVE,
     RESULT,
     STATE,
     GradingState,
+    active,
     deselect,
     exercise_of,
     impl_of,
@@ -165,8 +169,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "ordinary: a check of everyday inputs; failing it caps the exercise at half its points",
     )
-    config.stash[STATE] = GradingState(config)
-    state = config.stash[STATE]
+    state = config.stash[STATE] = GradingState(config)
+    ACTIVE.append(state)
     if plugin_workers.wants_worker(config.getoption("isolation"), state.specs):
         plugin_workers.manager_for(config).warm()
 
@@ -278,6 +282,9 @@ def _resume_gc(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _resume_gc(config)  # a run that stopped before its collection ended
+    state = config.stash.get(STATE, None)
+    if state in ACTIVE:
+        ACTIVE.remove(state)
 
 
 def _course_secret(config: pytest.Config) -> None:
@@ -478,15 +485,16 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
+# The fixtures read their run and test from run_state.active(), not from ``request`` (see ACTIVE)
 @pytest.fixture(scope="session")
-def impl(request: pytest.FixtureRequest) -> Implementation:
+def impl() -> Implementation:
     """The implementation under test (see ``--impl``)."""
-    return request.config.stash[STATE].impls[0]
+    return active().impls[0]
 
 
 @pytest.fixture(scope="session")
-def reference(request: pytest.FixtureRequest) -> Implementation:
-    ref = request.config.stash[STATE].reference
+def reference() -> Implementation:
+    ref = active().reference
     if ref is None:
         pytest.skip("the reference solutions are not available here")
     return ref
@@ -498,21 +506,21 @@ def device(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def inputs(request: pytest.FixtureRequest, device: str) -> Inputs:
+def inputs(device: str) -> Inputs:
     """Seeded input builders; the seed depends on the test and the code graded (keyed by the
     course's secret: input_seed.py), not on the device."""
-    state: GradingState = request.config.stash[STATE]
-    return state.inputs_for(request.node, device)
+    state = active()
+    return state.inputs_for(state.item, device)
 
 
 @pytest.fixture
-def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
+def check(impl: Implementation) -> Checker:
     # start-up: this module may not import torch (see its imports); checker does
     from ..diagnoses.ledger import ledger
     from .checker import Checker
 
-    state: GradingState = request.config.stash[STATE]
-    exercise = exercise_of(request.node)
+    state = active()
+    exercise = exercise_of(state.item)
     book = ledger(state.ledgers, impl.name, exercise)
     return Checker(impl, state.reference, exercise, state.bugs_for(exercise), ledger=book)
 
@@ -520,10 +528,11 @@ def check(request: pytest.FixtureRequest, impl: Implementation) -> Checker:
 # -- scoring -----------------------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)  # before the skipping plugin, so skipped tests are recorded too
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    state: GradingState = item.config.stash[STATE]
+    state.item = item  # for the fixtures, which this setup makes next
     exercise = exercise_of(item)
     if exercise is None:
         return
-    state: GradingState = item.config.stash[STATE]
     if outcomes.is_hypothesis(item):
         fixed = state.draws.option == input_seed.FIXED  # derandomized: the kit's own examples
         input_seed.seed_hypothesis(item.obj, None if fixed else state.seed_of(item))

@@ -21,6 +21,17 @@ from . import input_seed, plugin_workers
 
 STATE = pytest.StashKey["GradingState"]()
 RESULT = pytest.StashKey[results.TestResult]()
+# The states of the runs configured in this process and not yet ended, innermost last (a run
+# may start another: descent audit's draws, the kit's own tests). The plugin's fixtures read
+# the run and the test from here rather than from ``request``: pytest builds a fixture
+# definition, with a signature read, for every ``request`` a fixture asks for, at every test
+# that uses it, session fixtures included (about 20 µs each, four a test).
+ACTIVE: list[GradingState] = []
+
+
+def active() -> GradingState:
+    """The state of the innermost run in progress in this process."""
+    return ACTIVE[-1]
 
 
 class GradingState:
@@ -63,6 +74,7 @@ class GradingState:
         # implementation run in a worker -> how many of this session's items use it still: at
         # none, its worker is stopped (descent.grading.running)
         self.left: dict[str, int] = {}
+        self.item: pytest.Item | None = None  # the test being set up or run (pytest_runtest_setup)
 
     # -- what is graded ------------------------------------------------------------------------
     def _option_path(self, option: str, default: str) -> Path | None:
