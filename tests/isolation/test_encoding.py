@@ -80,6 +80,18 @@ def test_views_and_empty_and_zero_dim_tensors():
     assert torch.equal(roundtrip(t), t)
     assert roundtrip(torch.empty(0, 3)).shape == (0, 3)
     assert roundtrip(torch.tensor(2.5)).shape == ()
+    assert roundtrip(torch.tensor([7.0])).shape == (1,)
+
+
+def test_what_a_tensor_carries_besides_its_values_crosses_too():
+    """A tensor that requires grad crosses with it (its bytes read without the graph), and
+    the lazy conjugate and negative views cross as the values they stand for."""
+    leaf = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    back = roundtrip(leaf)
+    assert back.requires_grad and back.is_leaf and torch.equal(back, leaf.detach())
+    z = torch.randn(3, dtype=torch.complex128)
+    for view in (z.conj(), z.conj().imag, torch.randn(3)._neg_view()):
+        assert torch.equal(roundtrip(view), view.resolve_conj().resolve_neg())
 
 
 def test_generator_state_crosses():

@@ -63,7 +63,6 @@ TORCH_DTYPES: dict[str, torch.dtype] = {
 }
 _DTYPE_NAMES = {v: k for k, v in TORCH_DTYPES.items()}
 _ITEMSIZE = {dt: torch.empty((), dtype=dt).element_size() for dt in TORCH_DTYPES.values()}
-_CPU = torch.device("cpu")
 NUMPY_DTYPES = {
     "float64",
     "float32",
@@ -189,13 +188,12 @@ class Encoder:
             if self.on_object is not None:
                 return self.on_object(t, self)
             raise TypeError(f"unsupported tensor ({t.layout}, {t.dtype})")
-        data = t.detach()
         return {
             "$T": [
-                self.blob(_tensor_bytes(data)),
+                self.blob(_tensor_bytes(t)),
                 _DTYPE_NAMES[t.dtype],
                 list(t.shape),
-                str(t.device),
+                "cpu" if t.is_cpu else str(t.device),
                 bool(t.requires_grad),
             ]
         }
@@ -251,13 +249,14 @@ _NUMPY_OK = {
 def _tensor_bytes(t: torch.Tensor):
     if (
         t.dtype in _NUMPY_OK
-        and t.device.type == "cpu"
+        and t.is_cpu
         and t.is_contiguous()
         and not t.is_conj()
         and not t.is_neg()
         and t.numel()
     ):
-        return t.detach().numpy()  # the common case: no copy, few calls
+        # the common case: no copy, few calls (a view of the data, detached where it must be)
+        return (t.detach() if t.requires_grad else t).numpy()
     t = t.resolve_conj().resolve_neg()
     if t.device.type != "cpu":
         t = t.cpu()
@@ -416,17 +415,16 @@ class Decoder:
         if len(raw):
             # the frame's body is a private bytearray: the tensor may keep (a view of) it
             buf = raw if isinstance(raw, memoryview) and not raw.readonly else bytearray(raw)
-            t = torch.frombuffer(buf, dtype=dt).reshape(shape)
+            flat = torch.frombuffer(buf, dtype=dt)
+            t = flat.view(*shape) if shape else flat.reshape(shape)  # view(*dims): the quickest
         else:
             t = torch.empty(shape, dtype=dt)
-        if device == "cpu":
-            dev = _CPU
-        else:
+        if device != "cpu":
             dev = _device(device)
-        if dev.type != "cpu":
-            if not self.allow_devices:
-                raise ProtocolError(f"tensor on device {dev} is not allowed here")
-            t = t.to(dev)
+            if dev.type != "cpu":
+                if not self.allow_devices:
+                    raise ProtocolError(f"tensor on device {dev} is not allowed here")
+                t = t.to(dev)
         if requires_grad and (t.is_floating_point() or t.is_complex()):
             t.requires_grad_(True)
         if self.watch:
