@@ -439,10 +439,7 @@ def unchanged(t: torch.Tensor, before: tuple) -> bool:
     version, dtype, shape, crc = before
     if t._version != version or t.dtype != dtype or tuple(t.shape) != tuple(shape):
         return False
-    flat = t.detach().reshape(-1)
-    if flat.device.type != "cpu":
-        flat = flat.cpu()
-    return zlib.crc32(flat.contiguous().view(torch.uint8).numpy()) == crc
+    return zlib.crc32(_tensor_bytes(t)) == crc  # its values' bytes, as they would be sent
 
 
 _SHARED_TAGS = frozenset(("$T", "$t", "$d"))
