@@ -10,6 +10,7 @@ rather than the driver.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -70,7 +71,10 @@ def _confined(cuda: bool) -> dict:
         server.confine({"scratch": scratch, "cuda": cuda, "namespaces": False}, keep=keep)
         return {name: outcome(attempt) for name, attempt in CHECKS.items()}
 
-    return in_child(check)
+    try:
+        return in_child(check)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # one a run was left behind before
 
 
 def test_a_cuda_worker_gets_unix_sockets_and_its_thread_names_only():

@@ -75,3 +75,4 @@ class PluginSide:
             impl.conn.close()  # its worker only: the intake's copy is the original's to remove
         for manager in self._managers():
             manager.drop_spares()  # the workers started for this side that no test needed
+            manager.reap()  # those its tests stopped without waiting (the write-the-tests')

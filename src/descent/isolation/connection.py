@@ -120,10 +120,11 @@ class Connection:
             self.pipeline.drop()
         return self.process
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker (``wait``: see :meth:`WorkerProcess.kill`)."""
         self.pipeline.drop()
         if self.process is not None:
-            self.process.kill()
+            self.process.kill(wait=wait)
             self.process = None
 
     # -- small services for the proxies and the pipeline -------------------------------------

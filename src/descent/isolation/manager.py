@@ -332,6 +332,11 @@ class IsolationManager:
                 lease.release()
             raise
 
+    def reap(self) -> None:
+        """Finish stopping the workers killed without waiting (see :meth:`ForkServer.reap`)."""
+        if self._server is not None:
+            self._server.reap()
+
     def close(self, wait: bool = True) -> None:
         """Stop the workers and the fork server (``wait``: see :meth:`ForkServer.close`)."""
         self.spares = []  # the server's workers: stopped with it

@@ -199,6 +199,13 @@ class ForkServer:
     def status(self, pid: int, wait: float = 0.0) -> dict:
         return self.request({"op": "status", "pid": pid, "wait": wait}, timeout=wait + 30)
 
+    def reap(self) -> None:
+        """Finish stopping the workers killed without waiting (:meth:`WorkerProcess.kill`):
+        wait for their end and remove what they leave. :meth:`close` does it too."""
+        for w in list(self.workers):
+            if not w.alive:
+                w.kill()
+
     def close(self, wait: bool = True) -> None:
         """Kill the workers and stop the server. ``wait=False`` (the end of a grading) returns
         without waiting for the server's own exit: it kills what it started and ends
@@ -237,6 +244,21 @@ def _turn(fd: int):
         yield
     finally:
         fcntl.lockf(fd, fcntl.LOCK_UN)
+
+
+# The CPUs this process could use when it started, before a grading pinned it to one
+_START_CPUS = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+
+
+def _spread(pid: int) -> None:
+    """Let a killed worker (pinned beside the grading process that used it) be torn down on
+    any CPU the grading started with, an idle one rather than its grading process's. Sent
+    after the kill: no code of the worker runs on another CPU."""
+    if _START_CPUS:
+        try:
+            os.sched_setaffinity(pid, _START_CPUS)
+        except OSError:  # gone already, or not ours to move
+            pass
 
 
 def process_cpu_clock(pid: int) -> int:
@@ -286,6 +308,7 @@ class WorkerProcess:
             config["cgroup"] = {"dirs": self.cgroup.dirs, "version": self.cgroup.version}
         self.sock, self.pid = server.spawn(config)
         self.alive = True
+        self._dying: tuple[dict | None] | None = None  # killed, not yet reaped (kill)
         self.exit_reason: str | None = None
         self.applied: list[str] | None = None  # what its first frame said took effect
         server.workers.append(self)
@@ -309,10 +332,20 @@ class WorkerProcess:
         self.applied = applied if isinstance(applied, list) else []
         return self
 
-    def kill(self) -> str | None:
-        """Kill the worker and everything it started; returns why it ended if it had died."""
-        if not self.alive:
-            return self.exit_reason
+    def kill(self, wait: bool = True) -> str | None:
+        """Kill the worker and everything it started; returns why it ended if it had died.
+        ``wait=False`` (a worker no test needs any more): the kill is sent and the rest, waiting
+        for its end and removing its cgroup and folder, is left to the next ``kill()``, which
+        the fork server's close makes for each of its workers. The worker's address space,
+        torn down meanwhile, may use any CPU the grading has (about 15 ms of a CPU)."""
+        if self.alive:
+            self._signal()
+        if wait and self._dying is not None:
+            self._reap(*self._dying)
+        return self.exit_reason
+
+    def _signal(self) -> None:
+        """Send the kill, first reading whether the worker had ended by itself."""
         self.alive = False
         status = None
         try:
@@ -326,14 +359,19 @@ class WorkerProcess:
                 kill(self.pid, signal.SIGKILL)
             except OSError:
                 pass
-        if status is None or status.get("running"):
+        _spread(self.pid)
+        self._dying = (status,)
+
+    def _reap(self, status: dict | None) -> None:
+        """Wait for the killed worker's end, say why it ended if it ended by itself, and remove
+        what it leaves: its cgroup, folder, uid lease and this process's descriptors of it."""
+        self._dying = None
+        died_itself = status is not None and not status.get("running")
+        if not died_itself:
             try:
                 status = self.server.status(self.pid, wait=5.0)
             except Exception:  # noqa: BLE001
                 status = None
-            died_itself = False
-        else:
-            died_itself = True
         self.exit_reason = _describe(status, self.cgroup) if died_itself else None
         if self.cgroup is not None:
             oom = self.cgroup.oom_killed()
@@ -347,7 +385,6 @@ class WorkerProcess:
             self.lease.release()
         if self in self.server.workers:
             self.server.workers.remove(self)
-        return self.exit_reason
 
     def cpu_seconds(self) -> float | None:
         """The CPU time the worker has used (user and system, all its threads), from its

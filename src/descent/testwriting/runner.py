@@ -272,9 +272,10 @@ class InWorker:
                 by_test[test] = by_test.get(test, 0) + conn.requests - requests
                 counted.events.extend(dict(e, test=test) for e in conn.events[events:])
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker (``wait``: see ``WorkerProcess.kill``)."""
         if self.conn is not None:
-            self.conn.close()
+            self.conn.close(wait=wait)
             self.conn = None
 
 

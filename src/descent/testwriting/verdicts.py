@@ -88,8 +88,11 @@ class Judged:
         return self.workers[id(impl)]
 
     def close(self) -> None:
+        """Stop the workers at the session's end without waiting for them: the fork server's
+        close finishes them, while the process of a split grading that ran these tests sends
+        its results and the other replays them."""
         for worker in self.workers.values():
-            worker.close()
+            worker.close(wait=False)
         self.workers.clear()
 
 
