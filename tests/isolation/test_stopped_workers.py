@@ -13,6 +13,8 @@ import pytest
 
 from descent.isolation import confinement, pool
 
+SOLUTIONS = str(Path(__file__).resolve().parents[2] / "solutions")
+
 pytestmark = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
     reason="no confinement on this machine",
@@ -52,3 +54,29 @@ def test_the_fork_server_s_close_finishes_a_worker_stopped_without_waiting(manag
     worker = _stopped(manager)
     manager.close()
     assert not Path(worker.scratch).exists() and worker not in worker.server.workers
+
+
+def test_the_end_of_a_run_weighs_each_worker_s_failures_then_stops_it_without_waiting(manager):
+    """``plugin_workers.finish`` (a grading's last step before its results): each worker still
+    running has its ledgers settled (their weighing may call into it), then is stopped without
+    waiting, torn down while the results are built; the fork server's close finishes it."""
+    import torch
+
+    from descent.diagnoses.ledger import Ledger
+    from descent.grading import plugin_workers
+    from descent.isolation.remote import WorkerImplementation
+
+    impl = WorkerImplementation("remote", manager, folder=SOLUTIONS)
+    x = torch.randn(3, dtype=torch.float64)
+    assert torch.equal(impl.losses.mse_forward(x, x)[0], torch.zeros((), dtype=x.dtype))
+    worker = impl.conn.process
+    ledgers = {("remote", "losses.mse"): Ledger("losses.mse"), ("other", "losses.mse"): Ledger()}
+    try:
+        plugin_workers.finish([impl], ledgers, None)
+        assert list(ledgers) == [("other", "losses.mse")]  # its own settled, the other's kept
+        assert impl.conn.process is None and not worker.alive
+        assert worker in manager.server.workers  # left to the fork server's close
+    finally:
+        impl.close()
+    manager.reap()
+    assert worker not in manager.server.workers and not Path(worker.scratch).exists()

@@ -643,6 +643,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if not state.tests:
             return
         state.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        plugin_workers.finish(state._impls or [], state.ledgers, state.reference)
         state.doc = build_results(state)
         state.results_path = results.write(state.doc, _results_file(session.config))
     finally:

@@ -162,10 +162,11 @@ class WorkerImplementation(Implementation):
             conn._hung.clear()
             conn._hung.update(hung)
 
-    def retire(self) -> None:
-        """No test needs the worker any more: stop it now. What it saw and counted stays here
-        for the results, and the intake's copy until :meth:`close`."""
-        self.conn.close()
+    def retire(self, wait: bool = True) -> None:
+        """No test needs the worker any more: stop it now (``wait``: see
+        ``WorkerProcess.kill``). What it saw and counted stays here for the results, and the
+        intake's copy until :meth:`close`."""
+        self.conn.close(wait=wait)
 
     def close(self) -> None:
         self.conn.close()
