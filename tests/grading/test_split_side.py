@@ -50,6 +50,9 @@ class Manager:
     def drop_spares(self):
         self.calls.append("dropped")
 
+    def reap(self):
+        self.calls.append("reaped")
+
 
 def _state(tests, impls):
     return SimpleNamespace(
@@ -96,8 +99,10 @@ def test_only_workers_are_pinned_forked_and_closed():
     assert ada.calls == bo.calls == cy.calls == ["forked"]
     side.close()
     assert ada.calls[-1] == bo.calls[-1] == cy.calls[-1] == "closed"
-    # the spares no test of the copy took are stopped with it, once per manager
-    assert shared.calls[-1] == apart.calls[-1] == "dropped" and shared.calls.count("dropped") == 1
+    # the spares no test of the copy took are stopped with it, once per manager, and then what
+    # its tests stopped without waiting is finished
+    assert shared.calls[-2:] == apart.calls[-2:] == ["dropped", "reaped"]
+    assert shared.calls.count("dropped") == shared.calls.count("reaped") == 1
 
 
 def test_the_original_keeps_its_own_spare_workers_when_it_is_pinned():
