@@ -42,11 +42,11 @@ def test_retiring_settles_that_implementation_s_ledgers_then_stops_its_worker(mo
 
     events: list = []
     monkeypatch.setattr(verified, "settle", lambda books, ref: events.append(("settle", books)))
-    impl = types.SimpleNamespace(name="alice", retire=lambda: events.append(("retire",)))
+    impl = types.SimpleNamespace(name="alice", retire=lambda wait: events.append(("retire", wait)))
     ledgers = {("alice", "losses.mse"): "a1", ("bob", "losses.mse"): "b1", ("alice", "x.y"): "a2"}
     plugin_workers.retire(impl, ledgers, reference="ref")
     assert events == [
         ("settle", {("alice", "losses.mse"): "a1", ("alice", "x.y"): "a2"}),
-        ("retire",),
+        ("retire", True),
     ]
     assert ledgers == {("bob", "losses.mse"): "b1"}
