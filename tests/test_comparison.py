@@ -40,6 +40,34 @@ def test_a_mismatch_says_where_and_by_how_much():
     assert found.path == "['w']" and "index (1,)" in found.describe("grads")
 
 
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(
+    ("got", "expected", "passes"),
+    [
+        ([1.0, 2.0 + 1e-12], [1.0, 2.0], True),  # within the tolerance: the quick path
+        ([], [], True),
+        ([1.0, INF], [1.0, INF], True),  # non-finite values in the same places
+        ([NAN, -INF], [NAN, -INF], True),
+        ([1.0, 5.0], [1.0, INF], False),  # a finite value where infinity was expected
+        ([1.0, INF], [1.0, 5.0], False),
+        ([INF], [-INF], False),
+        ([NAN], [1.0], False),
+        ([1.0], [NAN], False),
+        ([1.0, 2.1], [1.0, 2.0], False),
+    ],
+)
+def test_non_finite_values_must_match_exactly_and_finite_ones_within_the_tolerance(
+    got, expected, passes
+):
+    """The quick path for a comparison that passes (every expected value finite and every value
+    within the tolerance) decides only that case; every other goes through the full rule."""
+    g, e = torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64)
+    assert (compare(g, e) is None) is passes
+    assert (compare(g.float(), e.float()) is None) is passes
+
+
 def test_the_comparison_imports_nothing_of_the_kit():
     """It stands beneath the diagnoses and the grading helpers alike (docs/architecture.md)."""
     tree = ast.parse(Path(comparison.__file__).read_text())
