@@ -199,3 +199,16 @@ def test_a_forward_computed_in_float32_is_named_where_a_gradient_check_blames_it
     halves = torch.tensor([0.5, -0.25, 1.0], dtype=torch.float64)
     assert _computed_in_float32(halves, halves) is None
     assert _computed_in_float32(theirs.float().double()[:3], theirs) is None
+
+
+def test_a_saved_tensor_counts_as_unchanged_by_its_values_as_nan_to_num_reads_them():
+    """The check that a recipe left its arguments alone (``_same``): equal values (decided
+    first, without copies), NaN and infinities as nan_to_num reads them; not a new value, nor a
+    new shape or dtype."""
+    from descent.grading.checker import _same
+
+    x = torch.tensor([1.0, float("nan"), float("inf")], dtype=torch.float64)
+    assert _same(x, x.clone()) and _same(x.clone().requires_grad_(), x)
+    assert _same(torch.tensor([float("nan")]), torch.tensor([0.0]))  # as before: NaN reads as 0
+    assert not _same(x + 1, x)
+    assert not _same(x.float(), x) and not _same(x[:2], x)

@@ -713,10 +713,13 @@ def _within(theirs: Any, got: float, band: float) -> bool:
 
 
 def _same(tensor: torch.Tensor, before: torch.Tensor) -> bool:
-    return (
-        tensor.shape == before.shape
-        and tensor.dtype == before.dtype
-        and torch.equal(torch.nan_to_num(tensor.detach()), torch.nan_to_num(before))
+    """Same shape, dtype and values, NaN and infinities read as nan_to_num reads them (equal
+    values first: the common case, without the two copies)."""
+    if tensor.shape != before.shape or tensor.dtype != before.dtype:
+        return False
+    data = tensor.detach()
+    return torch.equal(data, before) or torch.equal(
+        torch.nan_to_num(data), torch.nan_to_num(before)
     )
 
 
