@@ -50,3 +50,25 @@ def test_retiring_settles_that_implementation_s_ledgers_then_stops_its_worker(mo
         ("retire", True),
     ]
     assert ledgers == {("bob", "losses.mse"): "b1"}
+
+
+def test_the_end_of_a_run_retires_only_live_workers_and_never_loses_the_results(monkeypatch):
+    """``finish``: each implementation run in a worker still alive is retired without waiting;
+    one whose stop fails is left to ``close`` (the results are built either way)."""
+    verified = importlib.import_module("descent.diagnoses.verified")
+    monkeypatch.setattr(verified, "settle", lambda books, ref: None)
+    stopped: list = []
+
+    def worker(name, alive=True, fails=False):
+        def retire(wait):
+            if fails:
+                raise OSError("the fork server is gone")
+            stopped.append((name, wait))
+
+        conn = types.SimpleNamespace(process=object() if alive else None)
+        return types.SimpleNamespace(name=name, isolated=True, conn=conn, retire=retire)
+
+    in_process = types.SimpleNamespace(name="reference")
+    impls = [worker("ada"), worker("bo", alive=False), worker("cy", fails=True), in_process]
+    plugin_workers.finish(impls, {}, reference=None)
+    assert stopped == [("ada", False)]
