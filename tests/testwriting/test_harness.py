@@ -173,6 +173,35 @@ def test_every_test_starts_from_the_same_global_state():
         torch.set_default_dtype(torch.float32)
 
 
+def test_python_s_and_numpy_s_settings_and_generators_are_reset_before_each_test():
+    """What a test changes of Python's and NumPy's global state, the next test does not see:
+    their generators start as seeded with 0, NumPy's print options and error handling as
+    before any test (put back only where a test changed them)."""
+    import random
+
+    import numpy
+
+    source = (
+        "import random\nimport numpy\n\n"
+        "def test_a(impl):\n"
+        "    assert (random.random(), float(numpy.random.rand())) == EXPECTED\n"
+        "    assert numpy.get_printoptions()['precision'] == 8 and numpy.geterr()['divide'] == 'warn'\n"
+        "    random.random(); numpy.random.rand(3)\n"
+        "    numpy.set_printoptions(precision=2); numpy.seterr(divide='raise')\n"
+    )
+    suite = Suite(source, "test_mine.py")
+    random.seed(0)
+    numpy.random.seed(0)
+    suite.module.EXPECTED = (random.random(), float(numpy.random.rand()))
+    printing, errors = numpy.get_printoptions(), numpy.geterr()
+    try:
+        for _ in range(2):
+            assert suite.run("test_a", Caller(serve), FUNCTIONS) == {"outcome": "passed"}
+    finally:
+        numpy.set_printoptions(**printing)
+        numpy.seterr(**errors)
+
+
 def test_a_run_keeps_the_grading_s_threads_whatever_a_test_sets():
     """The grading computes with one torch thread (the plugin's rule, and a worker's): a run
     neither changes that nor lets a test's own setting outlive it."""
