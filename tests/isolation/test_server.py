@@ -149,6 +149,7 @@ def test_a_worker_that_cannot_be_confined_is_reported_as_such(tmp_path):
         workers=[],
         spawn=lambda config: (ours, stand_in.pid),
         status=lambda pid, wait=0.0: {"running": False, "signal": 9},
+        cpus=lambda: os.sched_getaffinity(0),
     )
     try:
         with pytest.raises(IsolationUnavailable, match="could not be confined: landlock"):

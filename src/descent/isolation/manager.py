@@ -188,7 +188,7 @@ class IsolationManager:
                 del self.spares[n]
                 try:
                     worker.ready()
-                    cpus = {self.cpu} if self.cpu is not None else _cpus_of(worker.server)
+                    cpus = {self.cpu} if self.cpu is not None else worker.server.cpus()
                     os.sched_setaffinity(worker.pid, cpus)
                 except (IsolationUnavailable, OSError):
                     worker.kill()
@@ -363,11 +363,6 @@ def _held(probe: dict) -> bool:
         and probe.get("fork", "").startswith("blocked")
         and probe.get("write_scratch") == "allowed"
     )
-
-
-def _cpus_of(server: ForkServer) -> set[int]:
-    """The CPUs the fork server may run on: those a worker it forks unpinned may use."""
-    return os.sched_getaffinity(server.proc.pid)
 
 
 def _another_cpu() -> int | None:

@@ -199,6 +199,10 @@ class ForkServer:
     def status(self, pid: int, wait: float = 0.0) -> dict:
         return self.request({"op": "status", "pid": pid, "wait": wait}, timeout=wait + 30)
 
+    def cpus(self) -> set[int]:
+        """The CPUs the server may run on: those a worker it forks unpinned may use."""
+        return os.sched_getaffinity(self.proc.pid)
+
     def reap(self) -> None:
         """Finish stopping the workers killed without waiting (:meth:`WorkerProcess.kill`):
         wait for their end and remove what they leave. :meth:`close` does it too."""
@@ -244,21 +248,6 @@ def _turn(fd: int):
         yield
     finally:
         fcntl.lockf(fd, fcntl.LOCK_UN)
-
-
-# The CPUs this process could use when it started, before a grading pinned it to one
-_START_CPUS = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-
-
-def _spread(pid: int) -> None:
-    """Let a killed worker (pinned beside the grading process that used it) be torn down on
-    any CPU the grading started with, an idle one rather than its grading process's. Sent
-    after the kill: no code of the worker runs on another CPU."""
-    if _START_CPUS:
-        try:
-            os.sched_setaffinity(pid, _START_CPUS)
-        except OSError:  # gone already, or not ours to move
-            pass
 
 
 def process_cpu_clock(pid: int) -> int:
@@ -308,7 +297,8 @@ class WorkerProcess:
             config["cgroup"] = {"dirs": self.cgroup.dirs, "version": self.cgroup.version}
         self.sock, self.pid = server.spawn(config)
         self.alive = True
-        self._dying: tuple[dict | None] | None = None  # killed, not yet reaped (kill)
+        self._unreaped = False  # killed without waiting (kill)
+        self._status_at_kill: dict | None = None  # what the server said just before the kill
         self.exit_reason: str | None = None
         self.applied: list[str] | None = None  # what its first frame said took effect
         server.workers.append(self)
@@ -337,11 +327,11 @@ class WorkerProcess:
         ``wait=False`` (a worker no test needs any more): the kill is sent and the rest, waiting
         for its end and removing its cgroup and folder, is left to the next ``kill()``, which
         the fork server's close makes for each of its workers. The worker's address space,
-        torn down meanwhile, may use any CPU the grading has (about 15 ms of a CPU)."""
+        torn down meanwhile, may use any CPU its fork server may (about 15 ms of a CPU)."""
         if self.alive:
             self._signal()
-        if wait and self._dying is not None:
-            self._reap(*self._dying)
+        if wait and self._unreaped:
+            self._reap()
         return self.exit_reason
 
     def _signal(self) -> None:
@@ -359,13 +349,23 @@ class WorkerProcess:
                 kill(self.pid, signal.SIGKILL)
             except OSError:
                 pass
-        _spread(self.pid)
-        self._dying = (status,)
+        self._spread()
+        self._unreaped, self._status_at_kill = True, status
 
-    def _reap(self, status: dict | None) -> None:
+    def _spread(self) -> None:
+        """Let the killed worker (pinned beside the grading process that used it) be torn down
+        on any CPU its fork server may use, an idle one rather than its grading process's. Sent
+        after the kill, so no code of the worker runs elsewhere; the fork server has not yet
+        collected it, so the pid is still the worker's."""
+        try:
+            os.sched_setaffinity(self.pid, self.server.cpus())
+        except OSError:  # gone already, or not ours to move
+            pass
+
+    def _reap(self) -> None:
         """Wait for the killed worker's end, say why it ended if it ended by itself, and remove
         what it leaves: its cgroup, folder, uid lease and this process's descriptors of it."""
-        self._dying = None
+        status, self._unreaped = self._status_at_kill, False
         died_itself = status is not None and not status.get("running")
         if not died_itself:
             try:
