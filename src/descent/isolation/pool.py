@@ -355,8 +355,9 @@ class WorkerProcess:
     def _spread(self) -> None:
         """Let the killed worker (pinned beside the grading process that used it) be torn down
         on any CPU its fork server may use, an idle one rather than its grading process's. Sent
-        after the kill, so no code of the worker runs elsewhere; the fork server has not yet
-        collected it, so the pid is still the worker's."""
+        after the kill, so no code of the worker runs elsewhere; the fork server collects a
+        dead worker only when next asked something, and the kernel hands out pids in turn, so
+        the pid is still the worker's."""
         try:
             os.sched_setaffinity(self.pid, self.server.cpus())
         except OSError:  # gone already, or not ours to move
