@@ -150,14 +150,19 @@ import gc
 COLLECTING = gc.isenabled()
 
 def test_running():
+    from descent.grading import plugin
+
     assert gc.isenabled() and not COLLECTING
+    assert gc.get_threshold()[0] == plugin._TEST_GEN0  # the youngest generation waits longer
 """
 
 
 def test_the_collector_rests_from_start_up_to_the_end_of_collection(pytester):
     pytester.makepyfile(test_gc=GC_WATCH)
+    before = gc.get_threshold()
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
     assert gc.isenabled()
+    assert gc.get_threshold() == before  # given back to the process as it was
     # a run that stops before collecting gives it back as well
     pytester.makeconftest(
         "import pytest\n\ndef pytest_sessionstart(session):\n    pytest.exit('no')\n"
