@@ -43,7 +43,13 @@ def schedule_values(schedule: Callable, steps: Iterable[int], *hyperparameters) 
 
 
 def trajectory(
-    fn: Callable, advance: Callable, steps: int, start: Any = None, *, pick: int | None = None
+    fn: Callable,
+    advance: Callable,
+    steps: int,
+    start: Any = None,
+    *,
+    pick: int | None = None,
+    stack: bool = False,
 ) -> list[tuple[Any, bool]]:
     """``steps`` calls of ``fn``, each fed from the previous result (an optimizer's steps,
     successive epochs drawn from one generator).
@@ -53,9 +59,13 @@ def trajectory(
     (:func:`descent.calls.callables.make`) so that a worker can rebuild it. Returns ``[(result,
     edited), ...]``, ``edited`` telling whether the call changed its arguments in place. With
     ``pick=i`` every entry but the last holds ``result[i]`` (the last stays whole: it holds the
-    final state); a result that is not a tuple or list long enough stays whole.
+    final state); a result that is not a tuple or list long enough stays whole. With
+    ``stack=True``, results that are all tensors, or all lists (or tuples) of one length of
+    tensors of one shape per position, may come back from a worker as views of one tensor per
+    position, which crosses at once (thousands of epochs of a shuffle): read them, do not
+    resize them.
     """
-    return call_chain(fn, advance, steps, start, pick=pick)
+    return call_chain(fn, advance, steps, start, pick=pick, stack=stack)
 
 
 def values_with_state(

@@ -72,7 +72,8 @@ def _union(batches, device):
 def _epochs(m, n, batch_size, seed, device, count, drop_last=False):
     """``count`` successive calls of minibatches on one generator."""
     advance = make("shared_generator", [n, batch_size], {"drop_last": drop_last}, seed, str(device))
-    return [list(batches) for batches, _ in trajectory(m.regression.minibatches, advance, count)]
+    chain = trajectory(m.regression.minibatches, advance, count, stack=True)  # read only
+    return [list(batches) for batches, _ in chain]
 
 
 def _epoch_orders(check, n, batch_size, seed, device, count):

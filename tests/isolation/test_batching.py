@@ -413,6 +413,42 @@ def test_a_chain_with_pick_keeps_only_the_last_result_whole(remote):
     )
 
 
+def test_a_stacked_chain_equals_the_loop(remote):
+    """Epochs of minibatches, stacked per batch by the worker, read as the loop's lists; an
+    epoch that differs in shape comes back unstacked, as the loop made it."""
+    local = FolderImplementation(SOLUTIONS, "local")
+    shuffle = callables.make("shared_generator", [5, 2], {}, 3, "cpu")
+    minibatches = remote.regression.minibatches  # loading the module is a request of its own
+    before = remote.requests
+    got = call_chain(minibatches, shuffle, 40, stack=True)
+    assert remote.requests - before == 1 and remote.conn.stacked == "l"
+    want = call_chain(local.regression.minibatches, shuffle, 40, stack=True)
+    assert [[b.tolist() for b in r] for r, _ in got] == [[b.tolist() for b in r] for r, _ in want]
+    assert all(type(r) is list and edited is False for r, edited in got)
+
+
+def test_a_chain_whose_results_differ_in_shape_comes_back_unstacked(manager, tmp_path):
+    sub = _student(
+        tmp_path,
+        "regression",
+        """
+import torch
+
+CALLS = []
+
+def minibatches(n, batch_size, generator, drop_last=False):
+    CALLS.append(1)  # one more index each epoch: the batches change shape
+    return list(torch.randperm(n + len(CALLS), generator=generator).split(batch_size))
+""",
+    )
+    impl = WorkerImplementation("chain-ragged", manager, folder=str(sub))
+    shuffle = callables.make("shared_generator", [4, 2], {}, 3, "cpu")
+    got = call_chain(impl.regression.minibatches, shuffle, 3, stack=True)
+    assert impl.conn.stacked is None
+    assert [[len(b) for b in r] for r, _ in got] == [[2, 2, 1], [2, 2, 2], [2, 2, 2, 1]]
+    impl.close()
+
+
 def test_a_chain_reports_calls_that_edit_their_arguments(manager, tmp_path):
     sub = _student(
         tmp_path,

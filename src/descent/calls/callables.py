@@ -125,8 +125,9 @@ def stack_results(results: list) -> tuple[str, list] | None:
     """``results`` as one stacked tensor per position, when that loses nothing.
 
     ``("T", [stacked])`` for a list of tensors, ``("t", [stacked, ...])`` for a list of
-    equally long tuples of tensors; every tensor of a position must be a plain strided tensor
-    of one shape, dtype and device that does not require grad. Otherwise None (send the list).
+    equally long tuples of tensors, ``("l", [stacked, ...])`` for equally long lists of them;
+    every tensor of a position must be a plain strided tensor of one shape, dtype and device
+    that does not require grad. Otherwise None (send the list).
     """
     if len(results) < 2:
         return None
@@ -134,11 +135,11 @@ def stack_results(results: list) -> tuple[str, list] | None:
     if type(first) is torch.Tensor:
         kind, columns = "T", [results]
     elif (
-        type(first) is tuple
+        type(first) in (tuple, list)
         and first
-        and all(type(r) is tuple and len(r) == len(first) for r in results)
+        and all(type(r) is type(first) and len(r) == len(first) for r in results)
     ):
-        kind, columns = "t", list(zip(*results))
+        kind, columns = "t" if type(first) is tuple else "l", list(zip(*results))
     else:
         return None
     stacked = []
@@ -162,7 +163,7 @@ def unstack_results(kind: str, stacked: list, count: int) -> list:
     """The list :func:`stack_results` stacked (each item a view of the stacked tensors);
     raises ValueError if the parts do not fit ``count`` results."""
     if (
-        kind not in ("T", "t")
+        kind not in ("T", "t", "l")
         or type(stacked) is not list
         or not stacked
         or (kind == "T" and len(stacked) != 1)
@@ -173,7 +174,35 @@ def unstack_results(kind: str, stacked: list, count: int) -> list:
         raise ValueError("malformed stacked results")
     if kind == "T":
         return list(stacked[0].unbind(0))
-    return list(zip(*(s.unbind(0) for s in stacked)))
+    rows = zip(*(s.unbind(0) for s in stacked))
+    return list(rows) if kind == "t" else [list(row) for row in rows]
+
+
+def stack_chain(entries: list) -> tuple[str, list] | None:
+    """A chain's ``[(result, edited[, moved]), ...]`` (:func:`run_chain`) as ``(kind, [stacked,
+    flags])`` when its results stack (:func:`stack_results`): ``flags`` holds one list of bools
+    per flag, a value for each call. None otherwise (send the entries)."""
+    packed = stack_results([entry[0] for entry in entries])
+    if packed is None:
+        return None
+    kind, stacked = packed
+    return kind, [stacked, [list(flag) for flag in zip(*(entry[1:] for entry in entries))]]
+
+
+def unstack_chain(kind: str, payload: list, steps: int) -> list:
+    """The entries :func:`stack_chain` packed; raises ValueError where they do not fit ``steps``
+    calls (one or two flags, each a bool per call)."""
+    if not (type(payload) is list and len(payload) == 2 and type(payload[1]) is list):
+        raise ValueError("malformed stacked chain")
+    stacked, flags = payload
+    if not (
+        len(flags) in (1, 2)
+        and all(
+            type(f) is list and len(f) == steps and all(type(b) is bool for b in f) for f in flags
+        )
+    ):
+        raise ValueError("malformed flags of a stacked chain")
+    return list(zip(unstack_results(kind, stacked, steps), *flags))
 
 
 def copy_value(value: Any, *, generators: bool = False) -> Any:

@@ -110,7 +110,13 @@ def call_each(
 
 
 def call_chain(
-    fn: Callable, advance: Callable, steps: int, start: Any = None, *, pick: int | None = None
+    fn: Callable,
+    advance: Callable,
+    steps: int,
+    start: Any = None,
+    *,
+    pick: int | None = None,
+    stack: bool = False,
 ) -> list:
     """``steps`` calls of ``fn``, each fed from the previous result.
 
@@ -124,14 +130,16 @@ def call_chain(
     tuple or list long enough stays whole. The first exception ends
     the chain, as the loop would. ``advance`` must be a described callable
     (:func:`descent.calls.callables.make`): for a function of a submission graded in a
-    worker, the worker rebuilds it and the whole chain is one request.
+    worker, the worker rebuilds it and the whole chain is one request. ``stack`` is
+    :func:`call_each`'s: results that stack may come back from a worker as views of one tensor
+    per position (read them, do not resize them).
     """
     # start-up: callables imports torch, and the command line loads this module
     from .callables import run_chain
 
     batched = getattr(type(fn), "__descent_call_chain__", None)
     if batched is not None:
-        return batched(fn, advance, int(steps), start, pick)
+        return batched(fn, advance, int(steps), start, pick, stack)
     return run_chain(fn, advance, int(steps), start, pick)
 
 

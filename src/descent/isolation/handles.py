@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import registry
 from ..calls import tape
-from ..calls.callables import unstack_results
+from ..calls.callables import unstack_chain, unstack_results
 from ..calls.impl import SubmissionError
 from .errors import clean
 
@@ -252,7 +252,9 @@ class RemoteFunction:
             self._malformed("a sweep returned the wrong number of results")
         return result
 
-    def __descent_call_chain__(self, advance, steps: int, start, pick: int | None = None) -> list:
+    def __descent_call_chain__(
+        self, advance, steps: int, start, pick: int | None = None, stack: bool = False
+    ) -> list:
         """A chain of calls (:func:`descent.calls.impl.call_chain`) in one request; ``advance`` must
         be a described callable. It shares the time limit of a sweep."""
         if getattr(advance, "__descent_remote__", None) is None:
@@ -261,7 +263,14 @@ class RemoteFunction:
         header = {"op": "chain", "target": target, "steps": int(steps)}
         if pick is not None:
             header["pick"] = int(pick)
+        if stack:
+            header["stack"] = True
         result = self._conn.request(header, args=[advance, start], timeout=timeout, sync=False)
+        if self._conn.stacked is not None:
+            try:
+                result = unstack_chain(self._conn.stacked, result, steps)
+            except ValueError:
+                self._malformed("malformed stacked results of a chain")
         if (
             type(result) is not list
             or len(result) != steps

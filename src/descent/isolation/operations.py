@@ -159,6 +159,10 @@ def op_chain(worker, header: dict, blobs, out: Outcome) -> None:
     pick = _pick(header)
     with tripwire.watch(out.exercise) as out.hits:
         out.result = callables.run_chain(fn, advance_start[0], steps, advance_start[1], pick)
+    if header.get("stack") is True:
+        packed = callables.stack_chain(out.result)
+        if packed is not None:
+            out.stacked, out.result = packed
 
 
 def op_then(worker, header: dict, blobs, out: Outcome) -> None:
