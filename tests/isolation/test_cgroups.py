@@ -5,6 +5,7 @@ laid out as the kernel lays them out, so the checks run without root."""
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -79,6 +80,31 @@ def _gone_pid() -> int:
     child.wait()
     assert not os.path.exists(f"/proc/{child.pid}")
     return child.pid
+
+
+def test_a_group_is_signalled_once_without_waiting_for_its_end(tmp_path, monkeypatch):
+    """A worker stopped without waiting (a grading moving on) costs its grading one signal per
+    process, not the wait for their end: that wait is the reap's (kill_all)."""
+    import subprocess
+    import time
+
+    children = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    (tmp_path / "cgroup.procs").write_text("".join(f"{c.pid}\n" for c in children))
+    group = Cgroup({"pids": str(tmp_path)}, 1)
+
+    def no_waiting(seconds):
+        raise AssertionError("signal_all waited")
+
+    monkeypatch.setattr(time, "sleep", no_waiting)
+    try:
+        assert group.signal_all() == {c.pid for c in children}
+        monkeypatch.undo()
+        assert [c.wait(timeout=10) for c in children] == [-signal.SIGKILL] * 2
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
 
 def test_a_dead_gradings_leftover_cgroups_are_swept_and_nothing_else(tmp_path):

@@ -90,26 +90,32 @@ class Cgroup:
                 pass
         return found
 
-    def kill_all(self, rounds: int = 50) -> bool:
-        """SIGKILL every process in the group until it is empty."""
+    def signal_all(self) -> set[int]:
+        """SIGKILL every process in the group once, without waiting for any to end; returns the
+        pids the group listed (those not gone yet)."""
         # audited as it stands: the isolation core's imports are not moved without a review
         import signal
-        import time
 
         if self.version == 2:
             try:
                 Path(self.dirs["unified"], "cgroup.kill").write_text("1")
             except OSError:
                 pass
+        left = self.pids()
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return left
+
+    def kill_all(self, rounds: int = 50) -> bool:
+        """SIGKILL every process in the group until it is empty."""
+        import time
+
         for _ in range(rounds):
-            left = self.pids()
-            if not left:
+            if not self.signal_all():
                 return True
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.005)
         return not self.pids()
 

@@ -343,7 +343,7 @@ class WorkerProcess:
         except Exception:  # noqa: BLE001
             pass
         if self.cgroup is not None:
-            self.cgroup.kill_all()
+            self.cgroup.signal_all()  # emptied, waiting for the end, when it is reaped (_reap)
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.pid, signal.SIGKILL)
