@@ -111,6 +111,7 @@ class Cgroup:
 
     def kill_all(self, rounds: int = 50) -> bool:
         """SIGKILL every process in the group until it is empty."""
+        # audited as it stands: the isolation core's imports are not moved without a review
         import time
 
         for _ in range(rounds):
