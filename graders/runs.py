@@ -26,6 +26,7 @@ def independent_calls(
     *,
     pick: int | None = None,
     fresh: bool = False,
+    stack: bool = False,
 ) -> list:
     """``[fn(*args, **kwargs) for args in arg_lists]``: calls that do not depend on each other
     (draws with several seeds, one call per fold), in order; the first exception ends the run.
@@ -33,8 +34,11 @@ def independent_calls(
     ``pick=i`` keeps ``result[i]`` of each call (the output of an ``(output, cache)`` pair; the
     cache then stays in the worker). ``fresh=True`` gives each call its own copy of its
     argument list, so the lists may share tensors (which then cross to a worker once).
+    ``stack=True``: results with one nesting of lists and tuples around tensors of one shape
+    per position may come back from a worker as views of one tensor per position, which cross
+    at once (hundreds of draws of k folds): read them, do not resize them.
     """
-    return call_each(fn, arg_lists, kwargs, pick=pick, fresh=fresh)
+    return call_each(fn, arg_lists, kwargs, pick=pick, fresh=fresh, stack=stack)
 
 
 def schedule_values(schedule: Callable, steps: Iterable[int], *hyperparameters) -> list:
@@ -59,11 +63,8 @@ def trajectory(
     (:func:`descent.calls.callables.make`) so that a worker can rebuild it. Returns ``[(result,
     edited), ...]``, ``edited`` telling whether the call changed its arguments in place. With
     ``pick=i`` every entry but the last holds ``result[i]`` (the last stays whole: it holds the
-    final state); a result that is not a tuple or list long enough stays whole. With
-    ``stack=True``, results that are all tensors, or all lists (or tuples) of one length of
-    tensors of one shape per position, may come back from a worker as views of one tensor per
-    position, which crosses at once (thousands of epochs of a shuffle): read them, do not
-    resize them.
+    final state); a result that is not a tuple or list long enough stays whole. ``stack`` is
+    :func:`independent_calls`'s (thousands of epochs of a shuffle).
     """
     return call_chain(fn, advance, steps, start, pick=pick, stack=stack)
 

@@ -716,7 +716,11 @@ def _partition_problem(folds, n, k) -> str:
 def _validation_sets(check, m, n, k, seeds) -> list[list[torch.Tensor]]:
     """The validation folds of ``m``'s shuffled kfold_indices(n, k), one list per seed, each
     split first checked to be a partition."""
-    results = independent_calls(m.data.kfold_indices, [[n, k, _gen("cpu", s)] for s in seeds])
+    results = independent_calls(
+        m.data.kfold_indices,
+        [[n, k, _gen("cpu", s)] for s in seeds],
+        stack=True,  # read only
+    )
     for folds in results:
         why = _partition_problem(folds, n, k)
         check.that(not why, f"kfold_indices({n}, {k}) with shuffling: {why}", check="partition")

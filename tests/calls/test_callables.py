@@ -1,7 +1,6 @@
 """Callables handed to student code and the values around its calls (``descent.calls.callables``):
 a described callable rebuilds from its name and data, a chain of calls tells which call edited its
-arguments or moved a global generator, copies are deep where a call could edit, and stacked
-results come back as the list they stand for."""
+arguments or moved a global generator, and copies are deep where a call could edit."""
 
 from __future__ import annotations
 
@@ -83,51 +82,3 @@ def test_same_value_compares_values_and_layout_with_nan_equal_to_nan():
     assert not callables.same_value(nan, nan.flip(0))  # a NaN moved is an edit
     leaf = torch.ones(3, requires_grad=True)
     assert callables.same_value(leaf.detach().clone(), leaf)
-
-
-def test_stacked_results_come_back_as_the_list_they_stand_for():
-    tensors = [torch.full((2,), float(k)) for k in range(3)]
-    kind, stacked = callables.stack_results(tensors)
-    assert kind == "T" and stacked[0].shape == (3, 2)
-    assert all(
-        torch.equal(a, b) for a, b in zip(callables.unstack_results(kind, stacked, 3), tensors)
-    )
-    pairs = [(t, t * 2) for t in tensors]
-    kind, stacked = callables.stack_results(pairs)
-    back = callables.unstack_results(kind, stacked, 3)
-    assert kind == "t" and all(torch.equal(b[1], p[1]) for b, p in zip(back, pairs))
-    batches = [[t, t[:1]] for t in tensors]  # lists stay lists (an epoch's minibatches)
-    kind, stacked = callables.stack_results(batches)
-    back = callables.unstack_results(kind, stacked, 3)
-    assert kind == "l" and [type(b) for b in back] == [list] * 3
-    assert all(torch.equal(b[1], p[1]) for b, p in zip(back, batches))
-    # anything that would lose something is sent as the list
-    assert callables.stack_results([torch.ones(2), torch.ones(3)]) is None
-    assert callables.stack_results([[torch.ones(2)], (torch.ones(2),)]) is None
-    assert callables.stack_results([[torch.ones(2)], [torch.ones(2)] * 2]) is None
-    assert callables.stack_results([torch.ones(2, requires_grad=True)] * 2) is None
-    assert callables.stack_results([torch.ones(2)]) is None
-    with pytest.raises(ValueError, match="malformed"):
-        callables.unstack_results("T", stacked, 3)
-
-
-def test_a_stacked_chain_comes_back_as_its_entries():
-    entries = [([torch.full((2,), float(k)), torch.ones(1)], k == 1) for k in range(3)]
-    kind, payload = callables.stack_chain(entries)
-    back = callables.unstack_chain(kind, payload, 3)
-    assert [(type(r), len(r), edited) for r, edited in back] == [
-        (list, 2, False),
-        (list, 2, True),
-        (list, 2, False),
-    ]
-    assert all(torch.equal(b[0][0], e[0][0]) for b, e in zip(back, entries))
-    watched = [(torch.zeros(2), False, k == 2) for k in range(3)]  # (result, edited, moved)
-    assert [entry[1:] for entry in callables.unstack_chain(*callables.stack_chain(watched), 3)] == [
-        (False, False),
-        (False, False),
-        (False, True),
-    ]
-    assert callables.stack_chain([(torch.zeros(2), False), (torch.zeros(3), False)]) is None
-    for bad in ([payload[0], [[False, True]]], [payload[0], [["no"] * 3]], [payload[0]], "x"):
-        with pytest.raises(ValueError, match="malformed"):
-            callables.unstack_chain(kind, bad, 3)

@@ -275,17 +275,11 @@ def test_a_stacked_sweep_gives_the_same_results_as_the_loop(remote):
         outs = call_each(tanh, xs, pick=0, stack=True)
         assert getattr(impl, "requests", 0) - before == (1 if impl is remote else 0)
         assert len(outs) == 5 and all(torch.equal(o, torch.tanh(x[0])) for o, x in zip(outs, xs))
-    # tuples of tensors stack per position; results of different shapes are sent as a list
-    assert callables.unstack_results(
-        *callables.stack_results([(torch.zeros(2), torch.ones(3))] * 4), 4
-    )[3][1].shape == (3,)
-    assert callables.stack_results([torch.zeros(2), torch.zeros(3)]) is None
+    # results of different shapes are sent as a list (descent.calls.stacking)
     ragged = call_each(
         remote.activations.tanh_forward, [[torch.zeros(2)], [torch.zeros(3)]], pick=0, stack=True
     )
-    assert [o.shape for o in ragged] == [(2,), (3,)]
-    with pytest.raises(ValueError):
-        callables.unstack_results("T", [torch.zeros(3, 2)], 4)  # 3 rows for 4 results
+    assert [o.shape for o in ragged] == [(2,), (3,)] and remote.conn.stacked is None
 
 
 def test_a_backward_that_edits_its_cache_fails_in_a_worker_as_in_process(manager, tmp_path):
@@ -421,7 +415,7 @@ def test_a_stacked_chain_equals_the_loop(remote):
     minibatches = remote.regression.minibatches  # loading the module is a request of its own
     before = remote.requests
     got = call_chain(minibatches, shuffle, 40, stack=True)
-    assert remote.requests - before == 1 and remote.conn.stacked == "l"
+    assert remote.requests - before == 1 and remote.conn.stacked == ["l", ["T"] * 3]
     want = call_chain(local.regression.minibatches, shuffle, 40, stack=True)
     assert [[b.tolist() for b in r] for r, _ in got] == [[b.tolist() for b in r] for r, _ in want]
     assert all(type(r) is list and edited is False for r, edited in got)

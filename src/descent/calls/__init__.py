@@ -5,6 +5,7 @@
 * :mod:`.impl`      ``Implementation``: the one way graders reach code under test.
 * :mod:`.source_tree` one parse of each source text a grading reads (intake, scan, load order).
 * :mod:`.stand_ins` the kit's stand-ins for the parts a composite calls (one mistake, one charge).
+* :mod:`.stacking` a batch's results packed as one tensor per position, to cross at once.
 * :mod:`.tape`      value graphs recorded in the grader and rebuilt in the worker at once.
 * :mod:`.timelimit` time limits on student code: the default, per-exercise policy, the guard.
 """

@@ -89,9 +89,10 @@ def call_each(
     graded in a worker, the whole sweep is one request instead of one round trip per call. The
     first call that raises ends the sweep with its exception, as the loop would. Edits a call
     makes to its arguments are not copied back from a worker, so without ``fresh`` the grader
-    must not look at the arguments again. With ``stack``, results that are all tensors (or all
-    tuples of tensors) of one shape, dtype and device may come back from a worker as views of
-    one stacked tensor per position, which crosses at once: read them, do not resize them.
+    must not look at the arguments again. With ``stack``, results that have one nesting of
+    lists and tuples around tensors of one shape, dtype and device per position may come back
+    from a worker as views of one stacked tensor per position (:mod:`.stacking`), which crosses
+    at once: read them, do not resize them.
     """
     # start-up: callables imports torch, and the command line loads this module
     from .callables import fresh as copy

@@ -16,8 +16,8 @@ from typing import Any
 
 from .. import registry
 from ..calls import tape
-from ..calls.callables import unstack_chain, unstack_results
 from ..calls.impl import SubmissionError
+from ..calls.stacking import unstack_chain, unstack_results
 from .errors import clean
 
 # Operators whose result is usually another object in the worker: they may be pipelined.

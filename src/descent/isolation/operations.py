@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..calls import callables, stand_ins, tape
+from ..calls import callables, stacking, stand_ins, tape
 from . import cells, edit_watch, held, tripwire
 from .protocol import ProtocolError
 
@@ -138,7 +138,7 @@ def op_map(worker, header: dict, blobs, out: Outcome) -> None:
         result = [r[pick] for r in result]
     out.result = result
     if header.get("stack") is True:
-        packed = callables.stack_results(result)
+        packed = stacking.stack_results(result)
         if packed is not None:
             out.stacked, out.result = packed
 
@@ -160,7 +160,7 @@ def op_chain(worker, header: dict, blobs, out: Outcome) -> None:
     with tripwire.watch(out.exercise) as out.hits:
         out.result = callables.run_chain(fn, advance_start[0], steps, advance_start[1], pick)
     if header.get("stack") is True:
-        packed = callables.stack_chain(out.result)
+        packed = stacking.stack_chain(out.result)
         if packed is not None:
             out.stacked, out.result = packed
 
