@@ -45,15 +45,23 @@ def _gen(device, seed):
 
 def _ks_two_sample(a: torch.Tensor, b: torch.Tensor) -> float:
     """sup |F_a - F_b| over the line, F the empirical CDFs; ``b`` is the large sample (a
-    reference of BETA_REF draws), never sorted.
+    reference of BETA_REF draws), sorted only for a sample with a NaN.
 
     F_a - F_b only changes at sample points, and between two neighbouring points of ``a`` it
     moves one way only, so its extremes are at each point of ``a`` and just before it. The
     counts of ``b`` there come from where each point of ``b`` falls among the sorted ``a``.
     Each extreme is the count over the size, in the default dtype, as it is at the pooled points
-    of both samples: the same value as evaluating there, without sorting ``b``."""
+    of both samples: the same value as evaluating there, without sorting ``b``. A NaN has no
+    place among the points: a sample with one is evaluated at the pooled points themselves."""
     a, b = a.double().cpu().sort().values, b.double().cpu()
     n, m = a.numel(), b.numel()
+    if bool(a.isnan().any()):
+        both, b = torch.cat([a, b]), b.sort().values
+        fa, fb = (
+            torch.searchsorted(a, both, right=True) / n,
+            torch.searchsorted(b, both, right=True) / m,
+        )
+        return float((fa - fb).abs().max())
 
     def counts_of_b(right: bool) -> torch.Tensor:  # #b <= a_j (right=False) or #b < a_j
         where = torch.bincount(torch.searchsorted(a, b, right=right), minlength=n + 1)

@@ -1,10 +1,11 @@
 """The graders' statistics compute what their definitions say: the two-sample
-Kolmogorov-Smirnov distance of graders/test_data.py (which never sorts its large reference
-sample) is the largest gap between the two empirical CDFs over the points of both samples, to
-the last bit, ties and samples outside each other's range included."""
+Kolmogorov-Smirnov distance of graders/test_data.py (which sorts its large reference sample
+only for a sample with a NaN) is the largest gap between the two empirical CDFs over the points of both samples, to
+the last bit, ties, infinities, NaN and samples outside each other's range included."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -39,6 +40,9 @@ def _samples(reference: torch.Tensor) -> dict[str, torch.Tensor]:
         "below the reference": -torch.rand(50, generator=g, dtype=torch.float64),
         "above the reference": 1 + torch.rand(50, generator=g, dtype=torch.float64),
         "the reference itself": reference.clone(),
+        "infinities": torch.tensor([-math.inf, 0.5, math.inf], dtype=torch.float64),
+        "a NaN": torch.tensor([0.2, math.nan, 0.7], dtype=torch.float64),
+        "only NaN": torch.full((5,), math.nan, dtype=torch.float64),
     }
 
 
