@@ -342,13 +342,15 @@ class WorkerProcess:
             status = self.server.status(self.pid)
         except Exception:  # noqa: BLE001
             pass
-        if self.cgroup is not None:
-            self.cgroup.signal_all()  # emptied, waiting for the end, when it is reaped (_reap)
+        # The worker first, so that it starts nothing after the group is read; then what the
+        # group holds besides it, once: the reap (_reap) waits until the group is empty.
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.pid, signal.SIGKILL)
             except OSError:
                 pass
+        if self.cgroup is not None:
+            self.cgroup.signal_all()
         self._spread()
         self._unreaped, self._status_at_kill = True, status
 
