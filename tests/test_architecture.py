@@ -97,7 +97,8 @@ FLOORS = [
         "labs_grading",
     ),
     ("calls",),  # the one way to reach code under test
-    ("options", "comparison", "variants", "reports"),  # what the checks and diagnoses stand on
+    # what the checks and diagnoses stand on, and what this system can run
+    ("options", "comparison", "variants", "reports", "platforms"),
     ("diagnoses",),
     ("catalogue",),  # how graders declare variants: a bug's labels are the diagnoses' kinds
     ("isolation",),  # its worker applies a catalogued variant
@@ -495,7 +496,7 @@ def test_only_the_commands_parse_arguments_or_end_the_process():
     assert bad == []
 
 
-WHY = ("optional", "start-up", "after the", "loop", "audited as it stands")
+WHY = ("optional", "start-up", "after the", "loop", "POSIX-only", "audited as it stands")
 
 
 def _reason(lines: list[str], lineno: int) -> str:
@@ -514,8 +515,9 @@ def _reason(lines: list[str], lineno: int) -> str:
 
 def test_each_import_inside_a_function_says_why():
     """The rule for imports inside functions (docs/architecture.md): only for an optional
-    dependency, to keep start-up fast, for an order (after the fork, after confinement) or to
-    break an import loop, with a comment that says which."""
+    dependency, to keep start-up fast, for an order (after the fork, after confinement), to
+    break an import loop or to keep a POSIX-only module off the student's portable run, with a
+    comment that says which."""
     unexplained = set()
     for path in _files(SRC):
         lines = path.read_text().splitlines()

@@ -29,6 +29,7 @@ Beneath them, at the top:
     registry.py      the exercises: ids, functions, points, forbidden library calls
     results.py       the results schema, one JSON document per grading run
     options.py       the grading options, declared once for argparse and pytest
+    platforms.py     what this system can run: the student's run anywhere, workers on Linux
     kit.py           where the kit is; running one of its test folders with pytest
     terminal.py      the console every command prints to
     errors.py        DescentError, the one error a library raises for the user to fix

@@ -1,7 +1,8 @@
 """Time limits on student code in this process (``descent.calls.timelimit``): the limit of a
 call (the default, an exercise's own, a time budget's), the guard that ends a call out of time,
 a function that hung failing at once afterwards, and student code run again by a diagnosis
-(``exploring``): capped, and not remembered as hung."""
+(``exploring``): capped, and not remembered as hung. The guard's tests run with POSIX interval
+timers and with the watchdog thread that stands in for them where there are none (Windows)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,31 @@ from descent.calls import timelimit
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
-SIGALRM = pytest.mark.skipif(not timelimit.available(), reason="needs SIGALRM in the main thread")
+MAIN_THREAD = pytest.mark.skipif(not timelimit.available(), reason="times the main thread only")
+
+
+@pytest.fixture(params=["timers", "watchdog"])
+def timer(request, monkeypatch):
+    """Each guard test twice: with POSIX interval timers, and without them (Windows)."""
+    if request.param == "watchdog":
+        monkeypatch.setattr(timelimit, "_timers", lambda: False)
+        monkeypatch.setattr(time, "sleep", time.sleep)  # the guard slices it: put back after
+    return request.param
 
 
 def _slow(seconds: float) -> float:
-    time.sleep(seconds)
+    """Wait ``seconds`` in short sleeps: the watchdog's exception lands between two of them (one
+    long ``sleep`` in C returns before it can land; docs/isolation.md)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.01)
     return seconds
 
 
-@SIGALRM
-def test_a_call_that_runs_out_of_time_while_exploring_is_capped_and_not_remembered(monkeypatch):
+@MAIN_THREAD
+def test_a_call_that_runs_out_of_time_while_exploring_is_capped_and_not_remembered(
+    monkeypatch, timer
+):
     monkeypatch.setattr(timelimit, "EXPLORING_S", 0.2)
     guarded = timelimit.Guarded(30.0)
     slow = guarded.wrap("optim", "slow", _slow)
@@ -55,8 +71,8 @@ def _spin(seconds: float) -> float:
     return seconds
 
 
-@SIGALRM
-def test_the_earliest_deadline_of_nested_guards_applies_and_the_timer_is_left_off():
+@MAIN_THREAD
+def test_the_earliest_deadline_of_nested_guards_applies_and_the_timer_is_left_off(timer):
     start = time.process_time()
     with pytest.raises(timelimit.CallTimeout, match="`inner` did not return within 0.1 s: .*loop"):
         with timelimit.guard("outer", 30.0), timelimit.guard("inner", 0.1):
@@ -65,21 +81,21 @@ def test_the_earliest_deadline_of_nested_guards_applies_and_the_timer_is_left_of
     with timelimit.guard("quick", 0.2):
         pass
     _spin(0.3)  # no timer is left behind once the guards are closed
-    time.sleep(0.3)
+    _slow(0.3)
 
 
-@SIGALRM
-def test_a_limit_counts_cpu_time_and_waiting_only_past_its_ceiling():
+@MAIN_THREAD
+def test_a_limit_counts_cpu_time_and_waiting_only_past_its_ceiling(timer):
     # waiting (for a CPU another process holds, or in a sleep) is not work: a call that waits
     # twice its limit returns, where a wall-clock limit charged it as a loop
     with timelimit.guard("waits", 0.2):
-        time.sleep(0.4)
+        _slow(0.4)
     start = time.monotonic()
     with pytest.raises(
         timelimit.CallTimeout, match="`sleeps` did not return within 2 s of waiting"
     ):
         with timelimit.guard("sleeps", 0.2):
-            time.sleep(30)
+            time.sleep(30)  # one long sleep: the watchdog's guard slices it
     assert 1.9 < time.monotonic() - start < 6
 
 
@@ -121,8 +137,8 @@ def test_a_budget_reads_the_cpu_time_only_once_it_could_have_run_out(monkeypatch
     assert budget.left() <= 0  # out of time exactly when it was before
 
 
-@SIGALRM
-def test_a_function_out_of_time_fails_at_once_afterwards_saying_so():
+@MAIN_THREAD
+def test_a_function_out_of_time_fails_at_once_afterwards_saying_so(timer):
     guarded = timelimit.Guarded(0.1)
     with pytest.raises(timelimit.CallTimeout):
         guarded.wrap("optim", "slow", _slow)(5.0)

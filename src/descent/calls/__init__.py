@@ -8,4 +8,5 @@
 * :mod:`.stacking` a batch's results packed as one tensor per position, to cross at once.
 * :mod:`.tape`      value graphs recorded in the grader and rebuilt in the worker at once.
 * :mod:`.timelimit` time limits on student code: the default, per-exercise policy, the guard.
+* :mod:`.watchdog`  the guard's timer where there are no POSIX interval timers (Windows).
 """

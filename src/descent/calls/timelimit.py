@@ -24,8 +24,9 @@ none``) is timed here, with a ``SIGALRM`` timer. Either way the rules are the sa
   noted as a diagnosis cut short (:func:`cut_short`), as is a diagnosis that spent its own time
   budget, so that a results record can say its generic name may differ on a faster machine.
 
-The in-process guard needs POSIX signals in the main thread (``SIGPROF`` for CPU time, ``SIGALRM``
-for the ceiling); elsewhere (Windows) no limit applies in-process.
+The in-process guard times the main thread's code with POSIX interval timers (``SIGPROF`` for CPU
+time, ``SIGALRM`` for the ceiling); where there are none (Windows), a watchdog thread reads the
+same deadlines and raises the same exception (:mod:`descent.calls.watchdog`).
 """
 
 from __future__ import annotations
@@ -148,8 +149,42 @@ _previous_handlers: dict[int, Any] = {}
 _SIGNALS = tuple(getattr(signal, n) for n in ("SIGPROF", "SIGALRM") if hasattr(signal, n))
 
 
+def _timers() -> bool:
+    """Whether this Python has POSIX interval timers (read at each guard: tests take them away)."""
+    return hasattr(signal, "setitimer")
+
+
 def available() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    return threading.current_thread() is threading.main_thread()
+
+
+def _earliest_left() -> float | None:
+    """What the watchdog reads: the seconds the earliest open guard has left (None: none open),
+    noting that guard for the exception it raises."""
+    open_now = list(_stack)  # a copy: the main thread pushes and pops meanwhile
+    if not open_now:
+        return None
+    _due[0] = first = min(open_now, key=_Open.left)
+    return first.left()
+
+
+class _WatchdogExpired(CallTimeout):
+    """What the watchdog raises in the main thread. It is raised as a class (the C API allows no
+    arguments), so it is built in the main thread from the guard that ran out."""
+
+    def __init__(self) -> None:
+        first = _due[0]
+        if first is None:  # not reached: the watchdog notes a guard before raising
+            super().__init__(None, 0.0)
+            return
+        if _exploring:
+            cut_short()
+        super().__init__(first.name, first.seconds, waited=time.monotonic() >= first.wall - 0.05)
+
+
+_due: list[_Open | None] = [None]
+# the one Watchdog and the sleep that stands in for time.sleep, from the first guard that needs them
+_watchdog: list[Any] = []
 
 
 @contextlib.contextmanager
@@ -160,11 +195,14 @@ def guard(name: str | None, seconds: float) -> Iterator[None]:
     if seconds <= 0 or not available():
         yield
         return
+    if not _timers():
+        with _watched(name, seconds):
+            yield
+        return
     if not _stack:
         for number in _SIGNALS:
             _previous_handlers[number] = signal.signal(number, _expired)
-    now = time.process_time(), time.monotonic()
-    _stack.append(_Open(now[0] + seconds, now[1] + seconds * WALL_FACTOR, name, seconds))
+    _stack.append(_opened(name, seconds))
     _arm()
     try:
         yield
@@ -174,6 +212,33 @@ def guard(name: str | None, seconds: float) -> Iterator[None]:
         if not _stack:
             for number in _SIGNALS:
                 signal.signal(number, _previous_handlers.pop(number, None) or signal.SIG_DFL)
+
+
+def _opened(name: str | None, seconds: float) -> _Open:
+    now = time.process_time(), time.monotonic()
+    return _Open(now[0] + seconds, now[1] + seconds * WALL_FACTOR, name, seconds)
+
+
+@contextlib.contextmanager
+def _watched(name: str | None, seconds: float) -> Iterator[None]:
+    """:func:`guard` without interval timers: the watchdog thread raises the timeout."""
+    if not _watchdog:
+        # start-up: only a Python without interval timers loads it
+        from . import watchdog
+
+        _watchdog.append(watchdog.Watchdog(_earliest_left, _WatchdogExpired))
+        _watchdog.append(watchdog.sliced_sleep)
+    if time.sleep is not _watchdog[1]:
+        # a student's sleep must return to Python for the watchdog's exception to land; the
+        # same sleep for everyone else (pytest's, torch's), in slices
+        time.sleep = _watchdog[1]
+    _stack.append(_opened(name, seconds))
+    _watchdog[0].changed()
+    try:
+        yield
+    finally:
+        _stack.pop()
+        _watchdog[0].changed()
 
 
 def _arm() -> None:

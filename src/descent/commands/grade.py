@@ -13,6 +13,7 @@ from rich.markup import escape
 from .. import options, results
 from ..grading.plugin_workers import refusal, start_early
 from ..kit import run_pytest
+from ..platforms import isolation_mode
 from ..reports import loss_curves, terminal_report
 from ..terminal import console
 from .shared import add_assignment_options, assignment, device_option, results_path
@@ -46,6 +47,7 @@ def register(sub) -> None:
 
 def cmd_grade(args) -> int:
     path = results_path(args)
+    args.isolation = isolation_mode(args.isolation, args.insecure)  # descent.platforms
     why = refusal(args.impl, args.isolation, args.insecure, args.device)
     if why:
         console.print(f"[red]descent grade: {escape(why)}[/red]")

@@ -61,6 +61,7 @@ from descent.grading import interrupt
 from .. import catalogue, results
 from ..calls.impl import Implementation
 from . import input_seed, outcomes, plugin_workers, running
+from ..platforms import isolation_mode, workers_missing
 from .outcomes import CUDA_ABSENT
 from .results_document import build_results
 from .run_state import (
@@ -150,6 +151,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> 
     plugin_workers.start_early(
         getattr(ns, "isolation", None) or plugin_workers.AUTO,
         getattr(ns, "impl", None) or ["starter"],
+        bool(getattr(ns, "insecure", False)),
     )
 
 
@@ -169,9 +171,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "ordinary: a check of everyday inputs; failing it caps the exercise at half its points",
     )
+    # where no worker can start, --insecure alone grades in this process (descent.platforms)
+    config.option.isolation = isolation_mode(
+        config.getoption("isolation"), bool(config.getoption("insecure"))
+    )
     state = config.stash[STATE] = GradingState(config)
     ACTIVE.append(state)
-    if plugin_workers.wants_worker(config.getoption("isolation"), state.specs):
+    if plugin_workers.wants_worker(config.getoption("isolation"), state.specs) and not (
+        workers_missing()  # resolving the submission says why, once
+    ):
         plugin_workers.manager_for(config).warm()
 
 

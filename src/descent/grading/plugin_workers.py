@@ -12,6 +12,7 @@ This module is pytest glue: it imports the isolation package, which knows nothin
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ..isolation import intake as intake_mod
 from ..isolation import scan as scan_mod
 from ..isolation.errors import RemoteException  # noqa: F401 - the plugin's door to isolation
 from ..options import AUTO, NONE, WORKER, add_to_pytest
+from ..platforms import isolation_mode, needs_linux, workers_missing
 
 
 def add_options(group) -> None:
@@ -97,6 +99,11 @@ def _install_check(config, manager) -> None:
 
 
 def manager_for(config):
+    missing = workers_missing()
+    if missing:
+        import pytest  # start-up: the command line loads this module; pytest when used
+
+        raise pytest.UsageError(needs_linux(missing))
     # start-up: the command line loads this module; pytest and the workers load when used
     from ..isolation.limits import Limits
     from ..isolation.manager import Settings, shared
@@ -146,14 +153,14 @@ def _is_submission(spec: str) -> bool:
 WORKER_PRELOAD = ("pytest", "numpy.random")
 
 
-def start_early(mode: str, specs: list[str]) -> None:
+def start_early(mode: str, specs: list[str], insecure: bool = False) -> None:
     """Start the fork server now if this run will need workers.
 
     Called before the grading process imports torch (pytest_load_initial_conftests, and
     ``descent grade`` before it starts pytest): the server's own import of torch, about a
     second, then runs on the other CPU instead of after the grader's.
     """
-    if wants_worker(mode, specs):
+    if wants_worker(isolation_mode(mode, insecure), specs) and not workers_missing():
         # start-up: the command line loads this module; pytest and the workers load when used
         from ..isolation.manager import shared
 
@@ -167,6 +174,9 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
     (and stops the run with its reason if it fails), so the fork server starts meanwhile.
     """
     untrusted = [s for s in specs if _is_submission(s)]
+    missing = workers_missing() if wants_worker(isolation_mode(isolation, insecure), specs) else None
+    if missing:
+        return needs_linux(missing)
     if not untrusted or insecure:
         return None
     if isolation == NONE:
@@ -191,9 +201,6 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     # start-up: the command line loads this module; pytest and the workers load when used
     import pytest
 
-    from ..isolation.manager import IsolationUnavailable
-    from ..isolation.remote import WorkerImplementation
-
     mode = config.getoption("isolation")
     trusted = spec in ("starter", "solutions")
     if mode == NONE or (mode == AUTO and trusted):
@@ -211,7 +218,12 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
         _record_scan(impl, _sources(path))
         impl.sources = _taken_sources(path)
         return impl
-    manager = manager_for(config)
+    manager = manager_for(config)  # where no worker can start, it stops the run saying why
+    # POSIX-only: only a run that grades in workers imports them, never the student's own run
+    # (the branch above), which must work where they cannot (Windows)
+    from ..isolation.manager import IsolationUnavailable
+    from ..isolation.remote import WorkerImplementation
+
     try:
         manager.precheck()
     except IsolationUnavailable as exc:
@@ -235,12 +247,13 @@ def resolve_variant(config, variant, reference: Implementation, catalogue_dir: P
     # start-up: the command line loads this module; pytest and the workers load when used
     import pytest
 
+    if config.getoption("isolation") != WORKER:
+        return variant.apply(reference)
+    manager = manager_for(config)  # where no worker can start, it stops the run saying why
+    # POSIX-only: as in resolve_folder
     from ..isolation.manager import IsolationUnavailable
     from ..isolation.remote import WorkerImplementation
 
-    if config.getoption("isolation") != WORKER:
-        return variant.apply(reference)
-    manager = manager_for(config)
     try:
         manager.precheck()
     except IsolationUnavailable as exc:
@@ -412,7 +425,8 @@ def finish(impls, ledgers: dict, reference) -> None:
 def close(impls) -> None:
     for impl in impls:
         impl.close()
-    # start-up: the command line loads this module; pytest and the workers load when used
-    from ..isolation.manager import close_shared
-
-    close_shared(wait=False)  # the grading is over: its wall time does not include the teardown
+    # A run that never used a worker never imported the manager, and must not now: its imports
+    # are POSIX-only, and a student's own run on Windows ends here too.
+    manager = sys.modules.get("descent.isolation.manager")
+    if manager is not None:
+        manager.close_shared(wait=False)  # the grading is over: its wall time excludes teardown
