@@ -20,6 +20,7 @@ every mistake the course has catalogued. Passing here is necessary, not sufficie
 import torch
 import torch.nn.functional as F
 
+from descent.calls.stand_ins import total_norm
 from descent.testwriting.grading import CHAFF, WHEAT, Subject
 
 
@@ -213,12 +214,12 @@ def _cosine_not_shifted(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 # -- clipping ----------------------------------------------------------------------------------------
 def _clip(per_tensor=False, post_norm=False, always=False):
     def clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
-        norms = [torch.nn.utils.get_total_norm([g], norm_type) for g in grads]
-        total = torch.nn.utils.get_total_norm(grads, norm_type)
+        norms = [total_norm([g], norm_type) for g in grads]
+        total = total_norm(grads, norm_type)
         scales = [max_norm / (n + eps) if per_tensor else max_norm / (total + eps) for n in norms]
         scales = [s if always else torch.clamp(s, max=1.0) for s in scales]
         clipped = [g * s for g, s in zip(grads, scales)]
-        return clipped, torch.nn.utils.get_total_norm(clipped, norm_type) if post_norm else total
+        return clipped, total_norm(clipped, norm_type) if post_norm else total
 
     return clip_grad_norm
 

@@ -134,8 +134,9 @@ def _loop(folder: Path, module: str, header: str) -> None:
     path = folder / f"{module}.py"
     text = path.read_text()
     assert header in text, header
-    path.write_text(text.replace(header, header + "    while True:  # the student's bug\n"
-                                 "        pass\n", 1))
+    path.write_text(
+        text.replace(header, header + "    while True:  # the student's bug\n        pass\n", 1)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +158,7 @@ def looping_tables(looping_bundle, tmp_path_factory) -> dict:
     tables = {}
     for system in [None, *SYSTEMS]:
         tmp = tmp_path_factory.mktemp(f"run-{system}")
-        proc = _run(
-            ["-m", "pytest", "exercises/", "--call-timeout=1"], looping_bundle, system, tmp
-        )
+        proc = _run(["-m", "pytest", "exercises/", "--call-timeout=1"], looping_bundle, system, tmp)
         out, _ = proc.communicate(timeout=600)
         assert proc.returncode == 1, out[-3000:]
         tables[system or "linux"] = (_table(_results(looping_bundle)), out)

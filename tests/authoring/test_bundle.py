@@ -1,5 +1,6 @@
 """The student bundle (``descent.authoring.bundle``): only student material goes in, pytest run in
-it reports every exercise not implemented, and a folder that is not empty is refused."""
+it reports every exercise not implemented, a folder that is not empty is refused, and it asks for
+the range of torch its public tests are shown to pass on, keeping one a student has."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import KIT
+from packaging.requirements import Requirement
+from packaging.version import Version
 
-from descent.authoring.bundle import BundleError, build_student_bundle
+from descent.authoring.bundle import (
+    STUDENT_TORCH,
+    STUDENT_TORCH_SHOWN,
+    BundleError,
+    build_student_bundle,
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +84,44 @@ def test_bundle_refuses_a_non_empty_folder(tmp_path):
     (tmp_path / "keep.txt").write_text("x")
     with pytest.raises(BundleError, match="not empty"):
         build_student_bundle(KIT, tmp_path)
+
+
+def _dependencies(pyproject: Path) -> list[Requirement]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # the kit's dependency on Python 3.10
+        import tomli as tomllib
+    project = tomllib.loads(pyproject.read_text())["project"]
+    return [Requirement(text) for text in project["dependencies"]]
+
+
+def test_the_bundle_asks_for_the_torch_range_its_public_tests_are_shown_to_pass_on(bundle):
+    (torch,) = [r for r in _dependencies(bundle / "pyproject.toml") if r.name == "torch"]
+    assert str(torch.specifier) == str(Requirement(STUDENT_TORCH).specifier)
+    oldest, newest = STUDENT_TORCH_SHOWN  # the ends of the range, each shown (docs/platforms.md)
+    assert all(torch.specifier.contains(v) for v in STUDENT_TORCH_SHOWN)
+    assert not torch.specifier.contains(f"{Version(oldest).major}.{Version(oldest).minor - 1}.0")
+    assert not torch.specifier.contains(f"{Version(newest).major}.{Version(newest).minor + 1}.0")
+    (kit,) = [r for r in _dependencies(KIT / "pyproject.toml") if r.name == "torch"]
+    assert str(kit.specifier).startswith("==") and torch.specifier.contains(
+        str(kit.specifier)[2:]
+    )  # the hidden grading's pin is in the range
+    for text in (
+        (bundle / "README.md").read_text(),
+        (KIT / "workflows" / "student.yml").read_text(),
+    ):
+        assert f'"{STUDENT_TORCH}"' in text
+
+
+def test_installing_the_bundle_keeps_the_torch_a_student_has(bundle, tmp_path):
+    """pip itself, offline: with a torch of the range installed (the kit's), setting up the
+    bundle installs the tooling and nothing over it."""
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
+         "--no-build-isolation", "--report", str(report), "-e", str(bundle)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    installed = [i["metadata"]["name"] for i in json.loads(report.read_text())["install"]]
+    assert installed == ["descent"]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from descent.authoring.bundle import STUDENT_TORCH
+
 from .conftest import KIT
 
 
@@ -18,7 +20,7 @@ def _actionlint() -> str | None:
     return str(here) if here.exists() else shutil.which("actionlint")
 
 
-@pytest.mark.parametrize("workflow", ["student.yml", "instructor.yml"])
+@pytest.mark.parametrize("workflow", ["student.yml", "instructor.yml", "kit.yml"])
 def test_the_github_workflows_pass_actionlint(workflow):
     binary = _actionlint()
     if binary is None:
@@ -41,3 +43,15 @@ def test_the_student_workflow_runs_the_public_tests_and_uploads_the_results():
         'batch "submissions/$ASSIGNMENT"' in instructor
         and '--assignment "$ASSIGNMENT"' in instructor
     )
+
+
+def test_the_kit_workflow_runs_the_student_loop_on_each_system_and_python():
+    """workflows/kit.yml cannot run here (GitHub's runners): what it promises is read from it,
+    and actionlint checks the rest (above). docs/platforms.md describes it."""
+    text = (KIT / "workflows" / "kit.yml").read_text()
+    assert "os: [ubuntu-latest, macos-latest, windows-latest]" in text
+    assert text.count('python: ["3.10", "3.11", "3.12", "3.13"]') == 2  # the loop, the fast lane
+    assert f'"{STUDENT_TORCH}"' in text and "python -m pip install -e out/stubs" in text
+    for run in ("out/stubs", "out/finished", "out/looping"):
+        assert f"working-directory: {run}" in text
+    assert "./dev test --fast" in text

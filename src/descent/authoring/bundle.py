@@ -11,6 +11,7 @@ study) neither stops a release nor sends their work out with it.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,13 @@ KIT_ADDOPTS = 'addopts = "-p no:cacheprovider"'
 STUDENT_ADDOPTS = (
     'addopts = "-p descent.grading.interrupt -p no:cacheprovider -p no:hypothesispytest"'
 )
+# The torch versions a bundle accepts, in place of the kit's exact pin: the oldest and the newest
+# release of the range pass the solutions' public run (STUDENT_TORCH_SHOWN; docs/platforms.md says
+# how it was shown). A torch a student already has in the range is kept; the hidden grading keeps
+# the kit's pin.
+STUDENT_TORCH = "torch>=2.4,<2.16"
+STUDENT_TORCH_SHOWN = ("2.4.1", "2.15.0")
+_KIT_TORCH = re.compile(r'^(\s*)"torch==[^"]+",', re.M)
 STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\n"
 
 
@@ -72,6 +80,9 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
     pyproject = pyproject.replace(KIT_ADDOPTS, STUDENT_ADDOPTS)
     if STUDENT_ADDOPTS not in pyproject:
         raise BundleError(f"the kit's pyproject.toml no longer has the line {KIT_ADDOPTS}")
+    pyproject, pins = _KIT_TORCH.subn(rf'\1"{STUDENT_TORCH}",', pyproject)
+    if pins != 1:
+        raise BundleError('the kit\'s pyproject.toml no longer pins torch as "torch==VERSION"')
     (out / "pyproject.toml").write_text(pyproject)
     # What a run leaves behind stays out of the student's repository (the workflow pushes it).
     (out / ".gitignore").write_text(STUDENT_GITIGNORE)

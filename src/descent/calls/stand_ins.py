@@ -188,8 +188,19 @@ def _warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     return _cosine_lr(step - warmup_steps, base_lr, total_steps - warmup_steps, min_lr)
 
 
+def _total_norm_of(tensors: list, norm_type: float = 2.0) -> torch.Tensor:
+    """The norm of the tensors' norms, as ``torch.nn.utils.get_total_norm`` computes it on the
+    CPU, for the torch releases of the student bundle's range that lack it (before 2.6)."""
+    norms = [torch.linalg.vector_norm(t, norm_type) for t in tensors]
+    return torch.linalg.vector_norm(torch.stack(norms), norm_type)
+
+
+# torch.nn.utils.get_total_norm(tensors, norm_type): the library's where the torch has it
+total_norm = getattr(torch.nn.utils, "get_total_norm", None) or _total_norm_of
+
+
 def _clip_grad_norm(grads, max_norm, norm_type=2.0, eps=1e-6):
-    total = torch.nn.utils.get_total_norm(list(grads), norm_type)
+    total = total_norm(list(grads), norm_type)
     scale = torch.clamp(max_norm / (total + eps), max=1.0)
     return [g * scale for g in grads], total
 

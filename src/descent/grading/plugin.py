@@ -60,8 +60,8 @@ from descent.grading import interrupt
 # Nothing imported here may import torch: see pytest_load_initial_conftests.
 from .. import catalogue, results
 from ..calls.impl import Implementation
-from . import input_seed, outcomes, plugin_workers, running
 from ..platforms import isolation_mode, workers_missing
+from . import input_seed, outcomes, plugin_workers, running
 from .outcomes import CUDA_ABSENT
 from .results_document import build_results
 from .run_state import (

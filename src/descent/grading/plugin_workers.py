@@ -174,7 +174,9 @@ def refusal(specs: list[str], isolation: str, insecure: bool, device: str = "cpu
     (and stops the run with its reason if it fails), so the fork server starts meanwhile.
     """
     untrusted = [s for s in specs if _is_submission(s)]
-    missing = workers_missing() if wants_worker(isolation_mode(isolation, insecure), specs) else None
+    missing = (
+        workers_missing() if wants_worker(isolation_mode(isolation, insecure), specs) else None
+    )
     if missing:
         return needs_linux(missing)
     if not untrusted or insecure:
@@ -219,8 +221,8 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
         impl.sources = _taken_sources(path)
         return impl
     manager = manager_for(config)  # where no worker can start, it stops the run saying why
-    # POSIX-only: only a run that grades in workers imports them, never the student's own run
-    # (the branch above), which must work where they cannot (Windows)
+    # Only a run that grades in workers imports them, never the student's own run (the branch
+    # above), which must work where they cannot (Windows): they are POSIX-only
     from ..isolation.manager import IsolationUnavailable
     from ..isolation.remote import WorkerImplementation
 
