@@ -7,7 +7,8 @@ have on that system, then takes away what that system's Python lacks:
 
 - ``windows``: the modules ``fcntl``, ``resource`` and ``termios`` (an import fails as on
   Windows), ``os.fork`` and its relatives, POSIX interval timers and every signal Windows does not
-  have; ``spawn`` as multiprocessing's start method;
+  have; ``spawn`` as multiprocessing's start method; the standard streams in cp1252, as Windows
+  writes a redirected stream or a CI log;
 - ``macos``: ``sys.platform`` is ``darwin`` (no Landlock, no seccomp) and ``spawn`` is the start
   method, as on macOS since Python 3.8.
 
@@ -70,4 +71,6 @@ def env(folder: Path, platform: str) -> dict[str, str]:
     (folder / "sitecustomize.py").write_text(PLATFORMS[platform])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))
+    if platform == "windows":
+        env["PYTHONIOENCODING"] = "cp1252"
     return env

@@ -124,10 +124,26 @@ def test_a_fresh_bundle_grades_its_stubs(stub_bundle, system, command, tmp_path)
     proc = _run(args, stub_bundle, system, tmp_path)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 1 and "INTERNALERROR" not in out and "Traceback" not in out, out
+    assert "\\u2500" not in out and "\\n" not in out  # a table, not pytest's escapes of one
+    if command == "pytest":
+        lines = out.replace("|", " ").splitlines()
+        assert any(line.split()[:2] == ["total", "0/700"] for line in lines), out
     table = _table(_results(stub_bundle))
     assert len(table) > 60 and {s for _, s, _ in table.values()} == {"not_implemented"}
     if command == "check":
         assert "next: basics." in out  # the progress table, as on Linux
+
+
+def test_a_message_a_windows_log_cannot_write_is_shown_not_a_crash(stub_bundle, tmp_path):
+    bundle = tmp_path / "student"
+    shutil.copytree(stub_bundle, bundle, ignore=shutil.ignore_patterns(".descent"))
+    basics = bundle / "starter" / "basics.py"
+    stub = 'raise NotImplementedError("basics.gradient_descent_1d'
+    basics.write_text(basics.read_text().replace(stub, 'raise ValueError("σ ≤ 0"); ' + stub, 1))
+    proc = _run(["-m", "descent", "check"], bundle, "windows", tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert "ValueError" in out and "? ? 0" in out  # what cp1252 lacks, replaced
 
 
 def _loop(folder: Path, module: str, header: str) -> None:

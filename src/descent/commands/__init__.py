@@ -41,7 +41,7 @@ from typing import NoReturn
 from rich.markup import escape
 
 from ..errors import USER_ERRORS
-from ..terminal import console
+from ..terminal import console, tolerate_encoding
 
 # In the order ``descent --help`` lists them: each verb and its module, named in full (a
 # verb's module loads only when its command line runs it).
@@ -102,6 +102,7 @@ def run() -> NoReturn:
     """The ``descent`` command line (the console script, ``python -m descent``): :func:`main`,
     then the exit, quick for the verbs of :data:`QUICK_EXIT`."""
     argv = sys.argv[1:]
+    tolerate_encoding(sys.stdout, sys.stderr)
     code = main(argv)
     if argv and argv[0] in QUICK_EXIT:
         leave(code)

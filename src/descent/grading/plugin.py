@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import gc
 import importlib.metadata
-import io
 import os
 import sys
 import warnings
@@ -704,8 +703,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     from rich.console import Console
 
     from ..reports.terminal_report import render
+    from ..terminal import Rendering
 
-    buffer = io.StringIO()
+    # the stream pytest writes to: a cp1252 one (Windows, redirected) gets an ASCII table
+    buffer = Rendering(getattr(terminalreporter._tw._file, "encoding", None))
     console = Console(
         file=buffer,
         force_terminal=terminalreporter.hasmarkup,
@@ -714,5 +715,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     )
     render(state.doc, console, detail=config.option.verbose > 0)
     terminalreporter.write_sep("=", "grades")
-    terminalreporter.write(buffer.getvalue())
+    terminalreporter.write(buffer.text())
     terminalreporter.write_line(f"results written to {state.results_path}")
