@@ -329,7 +329,6 @@ NO_BEHAVIOUR = {
     "(test_python_dash_m_descent_is_the_command runs it)",
     "errors": "the error class and the tuple of errors a command reports: names, no code "
     "(tests/commands/test_commands.py shows how they are reported)",
-    "terminal": "the one console object, configured in a line",
     "exercises": "an alias: the registry under its first name "
     "(test_the_first_names_are_the_same_modules)",
     "labs_grading": "an alias: student_notebook under its first name (same test)",

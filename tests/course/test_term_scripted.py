@@ -146,7 +146,7 @@ EVENTS: dict[tuple[str, str], tuple] = {
     ("cleo", "a1"): (9, utc("2026-09-21 21:00")),
     ("dev", "a1"): (10, utc("2026-09-23 08:00")),  # 1 d 10 h late: 2 days
     ("eli", "a1"): (7, utc("2026-09-22 10:00")),  # written without a zone: CEST
-    ("fay", "a1"): (6, utc("2026-09-21 21:59:30.5")),  # in fay.zip
+    ("fay", "a1"): (6, utc("2026-09-21 21:59:30.500")),  # in fay.zip
     ("gus", "a1"): (10, utc("2026-09-30 10:00")),  # unknown, then set by hand: > 7 days
     # a2, Gradescope; ben resubmitted; cleo's metadata lies among her files (never read)
     ("ana", "a2"): (10, utc("2026-10-05 21:00")),

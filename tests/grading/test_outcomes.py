@@ -20,6 +20,7 @@ if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+pytest_plugins = ["pytester"]  # grade_toy: this file runs on its own too
 
 
 # -- failures that need no collected test ----------------------------------------------------------
@@ -87,8 +88,13 @@ def test_hypothesis_groups_are_graded_on_their_first_failure():
 
 # -- outcomes of graded toy tests ------------------------------------------------------------------
 OUTCOMES = """
+import sys
+
 import pytest
 from descent.grading.compare import GradingFailure
+
+if sys.version_info < (3, 11):  # the backport pytest brings
+    from exceptiongroup import ExceptionGroup
 
 @pytest.mark.exercise("losses.mse")
 class TestMSE:
