@@ -266,3 +266,20 @@ def test_grading_a_submission_needs_linux_or_insecure(system, tmp_path):
     doc = json.loads(results.read_text())
     assert doc["environment"]["isolation"] == "in-process"
     assert {e["status"] for e in doc["implementations"][0]["exercises"]} == {"passed"}
+
+
+def test_an_import_error_is_read_as_a_missing_posix_module_only_when_it_is_one():
+    assert platforms.posix_module_missing(ModuleNotFoundError("x", name="fcntl")) == "fcntl"
+    assert platforms.posix_module_missing(ModuleNotFoundError("x", name="nbgrader")) is None
+
+
+def test_an_instructors_verb_on_windows_says_it_needs_linux(tmp_path):
+    out, _ = _run(["-m", "descent", "--help"], tmp_path, "windows", tmp_path).communicate(
+        timeout=120
+    )
+    assert "Traceback" not in out and "needs Linux (this system has no fcntl)" in out, out
+    for verb in ("batch", "similarity"):  # refused as its module loads, or as it runs
+        proc = _run(["-m", "descent", verb, "subs", "--out", "g"], tmp_path, "windows", tmp_path)
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 2 and "Traceback" not in out, out
+        assert f"descent {verb} runs on Linux (this system has no fcntl)" in " ".join(out.split())

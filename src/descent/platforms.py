@@ -15,7 +15,8 @@ import sys
 
 from .options import AUTO, NONE
 
-# What the worker's modules import or call and Windows' Python lacks.
+# What the kit's POSIX-only modules import (the worker's, a class's batch) and Windows' Python lacks.
+POSIX_MODULES = ("fcntl", "resource", "termios")
 _WORKER_MODULES = ("fcntl", "resource")
 _WORKER_CALLS = ("fork",)
 
@@ -52,3 +53,17 @@ def isolation_mode(mode: str, insecure: bool) -> str:
     if mode == AUTO and insecure and workers_missing():
         return NONE
     return mode
+
+
+def posix_module_missing(exc: ImportError) -> str | None:
+    """The POSIX-only module whose absence raised ``exc`` (``"fcntl"``), or None for any other
+    import error."""
+    return exc.name if exc.name in POSIX_MODULES else None
+
+
+def verb_needs_linux(verb: str, missing: str) -> str:
+    """What ``descent VERB`` says on a system without ``missing``."""
+    return (
+        f"descent {verb} runs on Linux (this system has no {missing}): run it on Linux or in "
+        f"WSL; a student's commands (descent check, pytest exercises/) work here"
+    )

@@ -41,6 +41,7 @@ from typing import NoReturn
 from rich.markup import escape
 
 from ..errors import USER_ERRORS
+from ..platforms import posix_module_missing, verb_needs_linux
 from ..terminal import console, tolerate_encoding
 
 # In the order ``descent --help`` lists them: each verb and its module, named in full (a
@@ -84,8 +85,30 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True)
     for verb in (only,) if only else VERBS:
-        verb_module(verb).register(sub)
+        try:
+            module = verb_module(verb)
+        except ImportError as exc:
+            missing = posix_module_missing(exc)
+            if missing is None:
+                raise
+            _needs_linux(sub, verb, missing)
+        else:
+            module.register(sub)
     return top
+
+
+def _needs_linux(sub, verb: str, missing: str) -> None:
+    """A verb whose module imports what this system lacks (an instructor's verb on Windows):
+    listed as it is, and saying so when it runs instead of a traceback."""
+    why = verb_needs_linux(verb, missing)
+    p = sub.add_parser(verb, help=f"needs Linux (this system has no {missing})")
+    p.add_argument("ignored", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def refuse(args) -> int:
+        console.print(f"[red]{escape(why)}[/red]")
+        return 2
+
+    p.set_defaults(func=refuse)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except USER_ERRORS as exc:
         console.print(f"[red]descent {args.command}: {escape(str(exc))}[/red]")
+        return 2
+    except ImportError as exc:  # a POSIX-only module the verb loads as it runs (Windows)
+        missing = posix_module_missing(exc)
+        if missing is None:
+            raise
+        console.print(f"[red]{escape(verb_needs_linux(args.command, missing))}[/red]")
         return 2
 
 
