@@ -130,7 +130,7 @@ class Budget:
         return self.cpu_deadline is not None and time.monotonic() >= self.wall_deadline - 1e-3
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)  # compared by identity: no Python frame (descent.calls.watchdog)
 class _Open:
     """An open guard: its CPU deadline (this process's CPU time), its wall-clock ceiling."""
 
@@ -158,14 +158,13 @@ def available() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _earliest_left() -> float | None:
-    """What the watchdog reads: the seconds the earliest open guard has left (None: none open),
-    noting that guard for the exception it raises."""
-    open_now = list(_stack)  # a copy: the main thread pushes and pops meanwhile
-    if not open_now:
+def _earliest_open() -> tuple[_Open, float] | None:
+    """What the watchdog reads (with its lock held): the earliest open guard and the seconds it
+    has left (None: none open), noting that guard for the exception it raises."""
+    if not _stack:
         return None
-    _due[0] = first = min(open_now, key=_Open.left)
-    return first.left()
+    _due[0] = first = min(_stack, key=_Open.left)
+    return first, first.left()
 
 
 class _WatchdogExpired(CallTimeout):
@@ -221,24 +220,29 @@ def _opened(name: str | None, seconds: float) -> _Open:
 
 @contextlib.contextmanager
 def _watched(name: str | None, seconds: float) -> Iterator[None]:
-    """:func:`guard` without interval timers: the watchdog thread raises the timeout."""
+    """:func:`guard` without interval timers: the watchdog thread raises the timeout. The stack
+    changes under the watchdog's lock, so it never raises for a guard already closed."""
     if not _watchdog:
         # start-up: only a Python without interval timers loads it
         from . import watchdog
 
-        _watchdog.append(watchdog.Watchdog(_earliest_left, _WatchdogExpired))
+        _watchdog.append(watchdog.Watchdog(_earliest_open, _WatchdogExpired))
         _watchdog.append(watchdog.sliced_sleep)
+    dog = _watchdog[0]
     if time.sleep is not _watchdog[1]:
         # a student's sleep must return to Python for the watchdog's exception to land; the
         # same sleep for everyone else (pytest's, torch's), in slices
         time.sleep = _watchdog[1]
-    _stack.append(_opened(name, seconds))
-    _watchdog[0].changed()
+    opened = _opened(name, seconds)
     try:
+        with dog.lock:
+            _stack.append(opened)
+        dog.wake()
         yield
     finally:
-        _stack.pop()
-        _watchdog[0].changed()
+        with dog.lock:  # a C lock, list and identity: no Python frame for an exception to land in
+            if opened in _stack:
+                _stack.remove(opened)
 
 
 def _arm() -> None:

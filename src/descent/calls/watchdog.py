@@ -39,33 +39,37 @@ def sliced_sleep(seconds: float) -> None:
         left = end - time.monotonic()
 
 
-def _raise_in(thread_id: int, exception: type[BaseException] | None) -> None:
-    """Raise ``exception`` (a class) in that thread at its next bytecode; None takes back one not
-    yet delivered."""
+def _raise_in(thread_id: int, exception: type[BaseException]) -> None:
+    """Raise ``exception`` (a class) in that thread at its next check between bytecodes. (Never
+    called with None to take one back: before Python 3.13 that leaves the interpreter checking
+    for it at every bytecode from then on, many times slower.)"""
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exception) if exception else None
+        ctypes.c_ulong(thread_id), ctypes.py_object(exception)
     )
 
 
 class Watchdog:
-    """Raises ``exception`` in the main thread whenever ``left()`` (seconds the earliest open limit
-    has left, None while none is open) is spent. Call :meth:`changed` after each limit opens or
-    closes: it takes back an exception raised for a limit that has since closed."""
+    """Raises ``exception`` in the main thread once the earliest open limit is spent.
 
-    def __init__(self, left: Callable[[], float | None], exception: type[BaseException]):
-        self._left, self._exception = left, exception
+    ``due()`` names that limit and the seconds it has left (None while none is open); it is read
+    with :attr:`lock` held, and the main thread opens and closes limits with it held, so an
+    exception is never raised for a limit already closed. :attr:`lock` is a C lock: taking it
+    runs no Python frame, where an exception raised meanwhile could land half-way. Call
+    :meth:`wake` after opening a limit."""
+
+    def __init__(
+        self, due: Callable[[], tuple[object, float] | None], exception: type[BaseException]
+    ):
+        self._due, self._exception = due, exception
         self._target = threading.main_thread().ident
-        self._cond = threading.Condition()
+        self.lock = threading.Lock()
+        self._cond = threading.Condition(self.lock)
         self._thread: threading.Thread | None = None
-        self._generation = 0  # counts changed(): an exception is raised once per generation...
-        self._raised: tuple[int, float] | None = None  # ...(which, when), or again AGAIN_S later
+        self._raised: tuple[object, float] | None = None  # for which limit, when
 
-    def changed(self) -> None:
+    def wake(self) -> None:
+        """A limit opened: start watching (the thread, at the first one)."""
         with self._cond:
-            if self._raised is not None and self._target is not None:
-                _raise_in(self._target, None)  # its limit closed: not delivered, not wanted
-            self._generation += 1
-            self._raised = None
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._watch, name="descent-time-limit", daemon=True
@@ -76,19 +80,19 @@ class Watchdog:
     def _watch(self) -> None:
         with self._cond:
             while True:
-                left = self._left()
-                if left is None:
+                due = self._due()
+                if due is None:
                     self._cond.wait()
-                elif left > 0:
-                    self._cond.wait(min(left, POLL_S))
-                elif self._due_again(time.monotonic()):
-                    self._raised = (self._generation, time.monotonic())
-                    assert self._target is not None
-                    _raise_in(self._target, self._exception)
+                elif due[1] > 0:
+                    self._cond.wait(min(due[1], POLL_S))
+                elif self._raised is None or self._raised[0] is not due[0]:
+                    self._raise(due[0])
+                elif time.monotonic() - self._raised[1] >= AGAIN_S:
+                    self._raise(due[0])  # caught, and the code went on: again
                 else:
                     self._cond.wait(POLL_S)
 
-    def _due_again(self, now: float) -> bool:
-        if self._raised is None or self._raised[0] != self._generation:
-            return True
-        return now - self._raised[1] >= AGAIN_S
+    def _raise(self, limit: object) -> None:
+        self._raised = (limit, time.monotonic())
+        assert self._target is not None
+        _raise_in(self._target, self._exception)
