@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 from rich.table import Table
 
 from descent.terminal import Rendering, tolerate_encoding
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
 
 def _table() -> Table:
