@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from descent.calls.impl import SubmissionError
 from descent.diagnoses.check import refused
 from descent.diagnoses.exception import typed
 
@@ -17,8 +18,8 @@ def value_error(check, call: Callable[[Any], Any], what: str, hint: str) -> None
         got = call(check.impl)
     except ValueError:
         return
-    except NotImplementedError:  # a stub: reported as "not implemented", not as a wrong error
-        raise
+    except (NotImplementedError, SubmissionError):  # a stub, a module missing or not importable:
+        raise  # reported as what it is, not as a wrong error
     except Exception as exc:  # a torch shape error is not the clear refusal the docstring promises
         raised = type(exc)  # `exc` is unbound once the block ends, before `generic` runs
         check.fail(

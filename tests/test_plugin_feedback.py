@@ -89,6 +89,20 @@ def test_missing_module(graded):
     assert message == "losses.py is missing from missing-module"  # the folder, by its name
 
 
+def test_a_missing_module_is_an_error_where_a_refusal_was_due_too(tmp_path):
+    """A check that a call refuses its arguments with ValueError meets the missing module
+    first: the exercise is an error that names the file, with no likely mistake (it said
+    "failed", the function has no check of its own, raise ValueError)."""
+    sub = _submission(tmp_path, GOOD_MSE)  # no data.py
+    run = grade(tmp_path, ["graders/test_data.py", "-k", "kfold"], [str(sub)])
+    tests = [t for t in run.results["tests"] if t["exercise"] == "data.kfold_indices"]
+    assert tests and {t["outcome"] for t in tests} == {"error"}
+    assert {t["message"] for t in tests} == {"data.py is missing from submission"}
+    assert not any(t["diagnosis"] or t["misconception"] for t in tests)
+    (kfold,) = [e for e in run.block("submission")["exercises"] if e["id"] == "data.kfold_indices"]
+    assert kfold["status"] == "error"
+
+
 def test_exception_in_student_code_points_at_the_line(graded):
     run = graded("raises")
     messages = _messages(run, "losses.mse")
