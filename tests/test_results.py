@@ -457,3 +457,19 @@ def test_a_test_record_as_a_dict_is_what_asdict_gives_and_shares_nothing_mutable
     scalars = {str, float, int, bool, type(None)}
     for name, hint in typing.get_type_hints(results.TestResult).items():
         assert set(typing.get_args(hint) or (hint,)) <= scalars, name
+
+
+def test_a_write_the_tests_check_is_shown_by_its_kind_never_its_hidden_subject():
+    name = "test_written_tests[losses.mse.tests-{}-{}]"
+    assert results.shown_name(name.format("chaff", "mse_sum")) == (
+        "a mistake no test of yours catches"
+    )
+    assert results.shown_name(name.format("wheat", "mse_loop")) == (
+        "a correct version a test of yours fails"
+    )
+    assert results.shown_name(name.format("behaviour", "only-behaviour")) == (
+        "tests of yours that did not count"
+    )
+    assert results.written_check(name.format("chaff", "mse_sum"))
+    assert results.shown_name("TestMSE::test_value[cpu]") == "TestMSE::test_value[cpu]"
+    assert not results.written_check("TestMSE::test_value[cpu]")

@@ -65,12 +65,40 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 SCHEMA = "descent.results/1"
+
+# A write-the-tests check is named `...[<exercise>.tests-<role>-<subject>]` (one test function
+# parametrized by descent.testwriting.verdicts.checks), its role one of these: whether the
+# student's tests counted, one check per correct version, one per catalogued mistake. Its subject
+# names a version of the course's hidden set, and its weight how much that mistake counts:
+# neither is shown to a student (:func:`shown_name`).
+WRITTEN_ROLES = ("behaviour", "wheat", "chaff")
+_WRITTEN_CHECK = re.compile(r"\[[\w.]+\.tests-(?P<role>behaviour|wheat|chaff)-[^\]]*\]$")
+_SHOWN_ROLE = {
+    "chaff": "a mistake no test of yours catches",
+    "wheat": "a correct version a test of yours fails",
+    "behaviour": "tests of yours that did not count",
+}
+
+
+def written_check(name: str) -> bool:
+    """Whether a test record's ``name`` is a write-the-tests check's."""
+    return _WRITTEN_CHECK.search(name) is not None
+
+
+def shown_name(name: str) -> str:
+    """A check's name as a student's report shows it: a write-the-tests check's says which kind
+    of check it is (its message says which mistake or correct version, in words); any other
+    check's is its own."""
+    found = _WRITTEN_CHECK.search(name)
+    return _SHOWN_ROLE[found["role"]] if found else name
+
 
 PASSED, FAILED, NOT_IMPLEMENTED, ERROR, SKIPPED = (
     "passed",

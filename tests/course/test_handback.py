@@ -115,3 +115,13 @@ def test_feedback_export_is_the_page_and_the_students_view_of_the_results(book_p
     assert "worker_requests" not in block and block["intake"]["source"] == "bo"
     assert "folder" not in block["intake"]
     assert "timed out" in (tmp_path / "feedback" / "dee" / "report.html").read_text()
+
+
+def test_the_student_view_names_no_hidden_chaff_nor_its_weight():
+    from .test_html_report import _written_doc
+
+    view = handback.student_view(_written_doc())
+    (check,) = view["tests"]
+    assert check["name"] == "a mistake no test of yours catches"
+    assert check["points"] is None and check["max_points"] is None
+    assert "mse_mean_over_rows" not in json.dumps(view) and "chaff" not in json.dumps(view)

@@ -165,3 +165,29 @@ def screenshot(browser: str, page, shot, size: str) -> np.ndarray:
 def _near(pixels, colour, tolerance=24) -> int:
     """How many pixels are within ``tolerance`` of ``colour`` on every channel."""
     return int((np.abs(pixels - np.array(colour)) <= tolerance).all(axis=-1).sum())
+
+
+def _written_doc() -> dict:
+    """A grading of a write-the-tests exercise whose tests miss one hidden mistake."""
+    doc = _doc("ok")
+    doc["tests"] = [
+        {
+            **doc["tests"][0],
+            "exercise": "losses.mse.tests",
+            "name": "test_written_tests[losses.mse.tests-chaff-mse_mean_over_rows]",
+            "points": 0.0,
+            "max_points": 5.0,
+            "message": "[written tests] no test of yours catches code that divides by the rows",
+            "misconception": None,
+        }
+    ]
+    return doc
+
+
+def test_a_write_the_tests_check_shows_no_hidden_id_or_weight():
+    """The check's id names the hidden mistake (mse_mean_over_rows) and its points tell how
+    much that mistake counts: the page shows which kind of check and the message, in words."""
+    html = page("ada", _written_doc())
+    assert "mse_mean_over_rows" not in html and "chaff" not in html and "/5<" not in html
+    assert "a mistake no test of yours catches" in html
+    assert "no test of yours catches code that divides by the rows" in html

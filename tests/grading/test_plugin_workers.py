@@ -72,3 +72,19 @@ def test_the_end_of_a_run_retires_only_live_workers_and_never_loses_the_results(
     impls = [worker("ada"), worker("bo", alive=False), worker("cy", fails=True), in_process]
     plugin_workers.finish(impls, {}, reference=None)
     assert stopped == [("ada", False)]
+
+
+def test_a_test_file_its_exercise_graded_is_not_listed_as_not_graded():
+    block = {
+        "exercises": [{"id": "losses.mse.tests"}, {"id": "losses.mse"}],
+        "intake": {
+            "ignored": [
+                {"path": "test_mse.py", "reason": "a test file"},
+                {"path": "test_adam.py", "reason": "a test file"},  # optim.adam.tests not run
+                {"path": "test_mine.py", "reason": "a test file"},  # no exercise's file
+            ]
+        },
+    }
+    plugin_workers._tests_read(block)
+    assert block["intake"]["tests"] == ["test_mse.py"]
+    assert [e["path"] for e in block["intake"]["ignored"]] == ["test_adam.py", "test_mine.py"]

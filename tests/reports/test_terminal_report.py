@@ -84,3 +84,50 @@ def test_the_files_not_graded_are_listed_with_the_reason():
         "(not imported by any exercise module)" in shown
     )
     assert "__init__.py" not in shown
+
+
+def _written(detail: bool) -> str:
+    """The table of a write-the-tests exercise whose tests miss two hidden mistakes."""
+    misses = {
+        "mse_mean_over_rows": "[written tests] no test of yours catches code that divides by rows",
+        "mse_grad_no_2": "[written tests] no test of yours catches code that drops the 2",
+    }
+    block = {
+        "name": "ada",
+        "points": 6.0,
+        "max_points": 10.0,
+        "exercises": [
+            {
+                "id": "losses.mse.tests",
+                "status": "partial",
+                "first_failure": misses["mse_mean_over_rows"],
+                "misconceptions": [],
+                "points": 6.0,
+                "max_points": 10.0,
+            }
+        ],
+    }
+    tests = [
+        {
+            "implementation": "ada",
+            "exercise": "losses.mse.tests",
+            "counted": True,
+            "points": 0.0,
+            "max_points": 2.0,
+            "message": message,
+            "name": f"test_written_tests[losses.mse.tests-chaff-{chaff}]",
+            "outcome": "failed",
+        }
+        for chaff, message in misses.items()
+    ]
+    console = Console(width=200, record=True)
+    console.print(report.exercise_table(block, tests, detail=detail))
+    return console.export_text()
+
+
+def test_every_mistake_a_students_tests_miss_is_listed_and_no_hidden_id():
+    for detail in (False, True):
+        text = _written(detail)
+        assert "divides by rows" in text and "drops the 2" in text, text
+        assert "mse_mean_over_rows" not in text and "chaff" not in text, text
+    assert _written(False).count("divides by rows") == 1  # the first problem, once

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from descent import results
 from descent.calls.impl import FolderImplementation
 from descent.testwriting import declared, verdicts
 from descent.testwriting.grading import CHAFF, WHEAT, Subject
@@ -79,3 +80,12 @@ def test_a_file_that_does_not_parse_fails_every_wheat_and_chaff(tmp_path):
     assert verdicts.message(judged, CHAFF, "double", SUBJECTS, public=True).endswith(
         "this exercise scores 0 until it runs"
     )
+
+
+def test_every_checks_id_is_one_a_students_report_hides():
+    """The reports hide a write-the-tests check's subject by the shape of its name
+    (descent.results.shown_name): every role's id has that shape."""
+    roles = [("losses.mse.tests", role, "mse_sum", 2.0) for role in verdicts.ROLES]
+    for param in verdicts.checks(roles):
+        name = f"test_written_tests[{param.id}]"
+        assert results.written_check(name) and "mse_sum" not in results.shown_name(name)

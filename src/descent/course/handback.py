@@ -23,7 +23,7 @@ from pathlib import Path
 from ..reports import export
 from . import assignbook, html_report
 from .gradebook import Gradebook, out_of
-from .html_report import first_line, lost_checks, notes
+from .html_report import first_line, lost_checks, notes, shown_check
 from .submissions import file_stem
 
 # Instructor-side fields of a results document that a student does not need.
@@ -45,12 +45,13 @@ _SHOWN_TEST = (
 def student_view(doc: dict) -> dict:
     """What the student's HTML report shows, as JSON: the totals and exercises, and of the
     hidden tests only the checks that lost points, each with the first line of its message
-    (never the full list of test ids with their parameters)."""
+    (never the full list of test ids with their parameters; a write-the-tests check without
+    the id and weight of the hidden version it names: :func:`html_report.shown_check`)."""
 
     doc = json.loads(json.dumps(doc))
     doc["tests"] = [
         {**{k: t.get(k) for k in _SHOWN_TEST}, "message": first_line(t)}
-        for t in lost_checks(doc.get("tests", []))
+        for t in map(shown_check, lost_checks(doc.get("tests", [])))
     ]
     for key in _PRIVATE_ENVIRONMENT:
         doc.get("environment", {}).pop(key, None)

@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .. import registry
+from .. import registry, results
 from ..reports.terminal_report import _shorten, advice
 from ..testwriting import declared as written_tests
 from .runner import GRADED
@@ -180,8 +180,17 @@ def first_line(test: dict) -> str:
     return test["message"].splitlines()[0] if test["message"] else test["outcome"]
 
 
+def shown_check(test: dict) -> dict:
+    """A check as a student's report shows it. A write-the-tests check's id names a version of
+    the course's hidden set and its weight tells how much that mistake counts: both are left
+    out (the name says which kind of check, the message which mistake, in words)."""
+    if not results.written_check(test["name"]):
+        return test
+    return {**test, "name": results.shown_name(test["name"]), "points": None, "max_points": None}
+
+
 def _lost_checks(block: dict, tests: list[dict]) -> str:
-    lost = lost_checks(tests)
+    lost = [shown_check(t) for t in lost_checks(tests)]
     if not lost:
         return "<p class='passed'>Every check passed.</p>"
     rows = [
@@ -190,10 +199,10 @@ def _lost_checks(block: dict, tests: list[dict]) -> str:
     ]
     for t in lost:
         first = first_line(t)
+        points = "" if t["points"] is None else f"{_num(t['points'])}/{_num(t['max_points'])}"
         rows.append(
             f"<tr><td>{escape(t['exercise'])}</td><td class='check'>{escape(t['name'])}"
-            f"</td><td class='pts'>{_num(t['points'])}/{_num(t['max_points'])}</td>"
-            f"<td>{escape(first)}</td></tr>"
+            f"</td><td class='pts'>{points}</td><td>{escape(first)}</td></tr>"
         )
     rows.append("</table>")
     return "".join(rows)
@@ -218,7 +227,7 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
     intake = ((doc or {}).get("implementations") or [{}])[0].get("intake") or {}
     taken = [name.rsplit(":", 1)[-1] for name in intake.get("taken", [])]
     # a write-the-tests file is read by its own grader (intake leaves it out of the modules)
-    tests = any(
+    tests = bool(intake.get("tests")) or any(
         isinstance(i, dict) and written_tests.by_file(Path(str(i.get("path", ""))).name)
         for i in intake.get("ignored", [])
     )

@@ -26,6 +26,7 @@ from ..isolation import scan as scan_mod
 from ..isolation.errors import RemoteException  # noqa: F401 - the plugin's door to isolation
 from ..options import AUTO, NONE, WORKER, add_to_pytest
 from ..platforms import isolation_mode, needs_linux, workers_missing
+from ..testwriting import declared
 
 
 def add_options(group) -> None:
@@ -394,9 +395,28 @@ def decorate(doc: dict, impls: list[Implementation]) -> None:
         if impl is None:
             continue
         block.update(impl.describe())
+        _tests_read(block)
         for ex in block.get("exercises", []):
             if ex["id"] in block.get("review", {}):
                 ex["review"] = True
+
+
+def _tests_read(block: dict) -> None:
+    """The intake lists a test file among the files it ignores (no test file is run as a
+    module); one that a write-the-tests exercise of this run read and graded moves to
+    ``intake["tests"]``, so that no report lists it as not graded."""
+    intake = block.get("intake")
+    if not isinstance(intake, dict):
+        return
+    graded = {ex["id"] for ex in block.get("exercises", [])}
+    read, ignored = [], []
+    for entry in intake.get("ignored") or []:
+        path = str(entry.get("path", "")) if isinstance(entry, dict) else ""
+        written = declared.by_file(path)  # a top-level file: the one its exercise reads
+        (read if written is not None and written.id in graded else ignored).append(entry)
+    if read:
+        intake["ignored"] = ignored
+        intake["tests"] = [entry["path"] for entry in read]
 
 
 def retire(impl, ledgers: dict, reference, *, wait: bool = True) -> None:

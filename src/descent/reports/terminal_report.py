@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .. import options
+from .. import options, results
 
 _STYLE = {
     "passed": "green",
@@ -93,16 +93,24 @@ def exercise_table(
         tip = advice(mine, ex["first_failure"]) if ex["points"] < ex["max_points"] else ""
         if tip:
             below(Text(tip, style="yellow"))
+        lost = [t for t in mine if t["counted"] and t["points"] < t["max_points"]]
         if detail:
-            for t in mine:
-                if t["counted"] and t["points"] < t["max_points"]:
-                    first = t["message"].splitlines()[0] if t["message"] else t["outcome"]
-                    below(Text(f"{t['name']}: {first}", style="dim"))
+            for t in lost:
+                below(Text(f"{results.shown_name(t['name'])}: {_first(t)}", style="dim"))
+        elif len(lost) > 1 and all(results.written_check(t["name"]) for t in lost):
+            # each mistake the tests miss is a test to write: all of them, not the first alone
+            for line in dict.fromkeys(_first(t) for t in lost):
+                if line != ex["first_failure"]:
+                    below(Text(line))
     total = f"{_points(block['points'])}/{_points(block['max_points'])}"
     share = 100 * block["points"] / block["max_points"] if block["max_points"] else 0.0
     table.add_section()
     table.add_row(Text("total", style="bold"), Text(total, style="bold"), f"{share:.0f}%")
     return table
+
+
+def _first(test: dict[str, Any]) -> str:
+    return test["message"].splitlines()[0] if test["message"] else test["outcome"]
 
 
 SHOWN_FILES = 6  # files not graded named in the report; the results document lists them all

@@ -18,8 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import registry
+from ..results import WRITTEN_ROLES
 
 SUFFIX = ".tests"
+# The roles of an exercise's checks: whether the tests counted, one check per correct version,
+# one per catalogued mistake (part of a check's name in the results: descent.results).
+BEHAVIOUR, WHEAT, CHAFF = WRITTEN_ROLES
 
 
 @dataclass(frozen=True)

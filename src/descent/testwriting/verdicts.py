@@ -21,7 +21,7 @@ import pytest
 
 from ..calls.impl import Implementation
 from . import sources
-from .declared import WrittenTests
+from .declared import BEHAVIOUR, WrittenTests
 from .grading import (
     CHAFF,
     WHEAT,
@@ -34,7 +34,6 @@ from .grading import (
 )
 from .runner import InWorker
 
-BEHAVIOUR = "behaviour"
 ROLES = (BEHAVIOUR, WHEAT, CHAFF)
 
 
