@@ -105,6 +105,33 @@ def test_what_behaviour_needs_is_allowed():
     assert found.findings() == [] and found.error is None
 
 
+def test_torch_nn_utils_is_allowed_however_it_is_reached():
+    """The starter points to torch.nn.utils (clip_grad_norm_): an import of it passed, and the
+    same call through its attribute chain was refused as `.utils`."""
+    for source in (
+        "import torch\n\ndef test_a(impl):\n    torch.nn.utils.clip_grad_norm_([], 1.0)\n",
+        "import torch.nn as nn\n\ndef test_a(impl):\n    nn.utils.clip_grad_norm_([], 1.0)\n",
+        "from torch.nn.utils import clip_grad_norm_\n\ndef test_a(impl):\n    pass\n",
+        "from torch.nn import utils\n\ndef test_a(impl):\n    utils.clip_grad_norm_\n",
+    ):
+        assert scan(source).findings() == [], source
+
+
+def test_a_refused_module_is_refused_on_the_way_to_what_is_imported_too():
+    found = scan("from torch.utils.benchmark import Timer\n\ndef test_a(impl):\n    pass\n")
+    assert [f.text() for f in found.file] == [
+        "line 1: from torch.utils.benchmark import ... (holds benchmarks, timers and file loaders)"
+    ]
+    for source, what in (
+        ("import torch\n\ndef test_a(impl):\n    torch.utils.data.DataLoader\n", ".utils"),
+        ("import numpy as np\n\ndef test_a(impl):\n    np.fromregex('f', 'x', float)\n",
+         ".fromregex"),
+        ("import numpy as np\n\ndef test_a(impl):\n    np.zeros(1).dump('f')\n", ".dump"),
+    ):  # fmt: skip
+        (finding,) = scan(source).tests["test_a"]
+        assert finding.what == what, source
+
+
 def test_a_file_that_does_not_parse_is_reported():
     assert scan("def test_a(impl)\n    pass\n", "test_mse.py").error == (
         "test_mse.py does not parse: expected ':' (line 1)"

@@ -10,7 +10,9 @@ refused, by an AST scan of the file (no execution):
 * attributes whose name starts with ``_`` (``__name__``, ``__qualname__``, ``__module__``,
   ``__code__``, ``__closure__``, ``__globals__``, ``__dict__``, ...) and the names of
   :data:`REFUSED_ATTRIBUTES` (``torch.load``, ``numpy.fromfile``, ``torch.utils.benchmark``,
-  ``numpy.datetime64``, ...);
+  ``numpy.datetime64``, ...), wherever they stand in a chain of names or an import's module
+  path (``from torch.utils.benchmark import Timer``), but for the computations of
+  :data:`ALLOWED_MODULES` (``torch.nn.utils``);
 * the builtins of :data:`REFUSED_NAMES` (``open``, ``id``, ``hash``, ``getattr``, ``eval``,
   ``vars``, ``globals``, ...);
 * ``is`` and ``is not`` between two values (identity), except against ``None``, ``True``,
@@ -83,9 +85,11 @@ REFUSED_ATTRIBUTES = {
     "savetxt": "writes files",
     "loadtxt": "reads files",
     "genfromtxt": "reads files",
+    "fromregex": "reads files",
     "fromfile": "reads files",
     "from_file": "reads files",
     "tofile": "writes files",
+    "dump": "writes files",
     "memmap": "reads files",
     "read_text": "reads files",
     "read_bytes": "reads files",
@@ -109,6 +113,10 @@ REFUSED_ATTRIBUTES = {
     "ctypeslib": "reads raw memory",
     "lib": "holds file and format readers",
 }
+# Modules whose name is refused elsewhere but that hold only computations: torch.nn.utils
+# (clip_grad_norm_, parameters_to_vector), which the starter's docstrings point to. Matched by
+# their last two names, so that `import torch.nn as nn; nn.utils.clip_grad_norm_` passes too.
+ALLOWED_MODULES = frozenset({("nn", "utils")})
 _IDENTITY_OK_NAMES = {
     "None",
     "True",
@@ -224,13 +232,18 @@ def _refusal(node: ast.AST) -> tuple[str, str] | None:
         bad = [a.name for a in node.names if a.name.split(".")[0] not in ALLOWED_IMPORTS]
         return (f"import {bad[0]}", _import_why(bad[0])) if bad else None
     if isinstance(node, ast.ImportFrom):
-        root = (node.module or "").split(".")[0]
-        if node.level or root not in ALLOWED_IMPORTS:
-            return f"from {'.' * node.level}{node.module or ''} import ...", _import_why(root)
-        bad = [a.name for a in node.names if a.name in REFUSED_ATTRIBUTES or a.name[:1] == "_"]
+        path = (node.module or "").split(".")
+        if node.level or path[0] not in ALLOWED_IMPORTS:
+            return f"from {'.' * node.level}{node.module or ''} import ...", _import_why(path[0])
+        # every name on the way counts, as in an attribute chain: from torch.utils.benchmark
+        # import Timer is torch.utils.benchmark.Timer
+        on_the_way = [n for i, n in enumerate(path) if i and _refused_name(path[: i + 1])]
+        if on_the_way:
+            return f"from {node.module} import ...", _attr_why(on_the_way[0])
+        bad = [a.name for a in node.names if _refused_name([*path, a.name])]
         return (f"from {node.module} import {bad[0]}", _attr_why(bad[0])) if bad else None
     if isinstance(node, ast.Attribute):
-        if node.attr.startswith("_") or node.attr in REFUSED_ATTRIBUTES:
+        if _refused_name([*_dotted(node.value), node.attr]):
             return f".{node.attr}", _attr_why(node.attr)
     if isinstance(node, ast.Name) and node.id in REFUSED_NAMES:
         return node.id, REFUSED_NAMES[node.id]
@@ -242,6 +255,24 @@ def _refusal(node: ast.AST) -> tuple[str, str] | None:
             if isinstance(op, (ast.Is, ast.IsNot)) and not (_constant(left) or _constant(right)):
                 return "`is` between two values", "tells objects apart by identity"
     return None
+
+
+def _refused_name(path: list[str]) -> bool:
+    """Whether the last name of ``path`` (``torch.nn.utils``: ``utils``) is refused there."""
+    name = path[-1]
+    if tuple(path[-2:]) in ALLOWED_MODULES:
+        return False
+    return name.startswith("_") or name in REFUSED_ATTRIBUTES
+
+
+def _dotted(node: ast.AST) -> list[str]:
+    """The names of an attribute chain up to ``node`` (``torch.nn`` for ``torch.nn``); [] where
+    it does not start at a plain name (a call's result, a subscript)."""
+    names: list[str] = []
+    while isinstance(node, ast.Attribute):
+        names.insert(0, node.attr)
+        node = node.value
+    return [node.id, *names] if isinstance(node, ast.Name) else []
 
 
 def _module_state(node: ast.AST, modules: set[str]) -> tuple[str, str] | None:
