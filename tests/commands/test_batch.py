@@ -66,6 +66,23 @@ def test_an_assignment_of_the_plan_goes_to_the_assignment_run(tmp_path, monkeypa
     assert main([*argv, "--replace-plan"]) == 1 and seen == [("a1", True)]
 
 
+def test_the_similarity_step_reads_the_plan_named_by_plan(tmp_path, monkeypatch):
+    """`--similarity --plan FILE --assignment ID` run outside the course folder compares the
+    assignment of that plan (it looked for course.toml in the working folder and stopped)."""
+    (tmp_path / "course.toml").write_text(PLAN)
+    seen = []
+    monkeypatch.setattr(
+        batch, "run_assignment",
+        lambda opts, plan, item, root, console, replace_plan: seen.append(opts) or 0,
+    )  # fmt: skip
+    monkeypatch.chdir(tmp_path / "..")
+    plan = str(tmp_path / "course.toml")
+    argv = ["batch", str(tmp_path), "--similarity", "--plan", plan, "--assignment", "a1"]
+    assert main(argv) == 0
+    [opts] = seen
+    assert (opts.similarity, opts.similarity_assignment, opts.similarity_plan) == (True, "a1", plan)
+
+
 def test_ctrl_c_is_exit_130(monkeypatch, capsys):
     def interrupted(*args):
         raise KeyboardInterrupt

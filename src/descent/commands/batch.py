@@ -97,6 +97,7 @@ def _cmd_batch(args) -> int:
         reports=not args.no_reports,
         similarity=args.similarity,
         similarity_assignment=getattr(args, "assignment", None),
+        similarity_plan=getattr(args, "plan", None),
     )
     try:
         if args.assignment:  # the plan's assignment: late policy, assignment grades

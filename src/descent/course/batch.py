@@ -74,6 +74,7 @@ class Options:
     reports: bool = True
     similarity: bool = False  # then descent similarity into OUT/similarity/
     similarity_assignment: str | None = None  # ... of this assignment (--assignment)
+    similarity_plan: str | None = None  # ... as the plan named by --plan defines it
 
     @property
     def book_path(self) -> Path:
@@ -135,6 +136,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
             kit,
             console,
             assignment=opts.similarity_assignment,
+            plan=opts.similarity_plan,
         )
     console.print(f"gradebook: {opts.book_path}")
     if tally.interrupted:

@@ -52,7 +52,12 @@ def handed_in(impl: Implementation, names: list[str]) -> bool:
 
 def read(impl: Implementation, name: str) -> TestFile:
     """The test file ``name`` of ``impl``'s submission; :class:`Missing` when there is none."""
-    where = origin(impl)
+    return read_from(origin(impl), name)
+
+
+def read_from(where: Path | None, name: str) -> TestFile:
+    """The test file ``name`` of the submission handed in as ``where`` (a folder, ``.zip``,
+    ``.py`` or ``.ipynb``); :class:`Missing` when there is none."""
     if where is None:
         raise Missing(f"{name} was not handed in")
     if where.is_dir():

@@ -51,3 +51,22 @@ def test_a_module_outside_the_selection_that_a_chosen_one_imports_is_read(tmp_pa
     assert sorted(found.modules["ann"]) == ["losses", "regression"]
     assert sorted(found.modules["bo"]) == ["regression"]
     assert found.template["losses"] == (KIT / "starter" / "losses.py").read_text()
+
+
+def test_a_copied_test_file_is_compared_and_flagged(tmp_path):
+    """A write-the-tests file is the student's work as much as a module: two students with
+    the same suite for test_mse.py are flagged; a student without one is left alone."""
+    suite = (KIT / "solutions" / "test_mse.py").read_text().replace("# BEGIN SOLUTION\n", "")
+    suite = suite.replace("# END SOLUTION\n", "")
+    for student in ("ann", "bo", "cy"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "losses.py").write_text(
+            f"def mse_forward(p, t):\n    return {student!r}\n"
+        )
+    (tmp_path / "ann" / "test_mse.py").write_text(suite)
+    (tmp_path / "bo" / "test_mse.py").write_text(suite)
+    found = corpus.read(tmp_path, KIT, corpus.selection("losses", KIT))
+    assert "test_mse" in found.modules["ann"] and "test_mse" in found.modules["bo"]
+    assert "test_mse" not in found.modules["cy"] and found.problems == {}
+    assert found.template["test_mse"] == (KIT / "starter" / "test_mse.py").read_text()
+    assert [{p.a, p.b} for p in engine.analyse(found).flagged] == [{"ann", "bo"}]

@@ -7,7 +7,10 @@ refuses (not UTF-8, NUL bytes, over the size limits, a corrupt archive) are left
 with intake's reason, and so are the students a batch would hold (two entries for one student,
 a link, a name that is not UTF-8: :mod:`descent.course.submissions`). The template of a module
 is the kit's ``starter/<module>.py``: the stubs, docstrings and helpers every student received.
-A student's module outside the selection that a chosen one imports is read too (:func:`linked`).
+A student's module outside the selection that a chosen one imports is read too (:func:`linked`),
+and so is a write-the-tests file of the selection (``test_mse.py``, read as its exercise reads it:
+:mod:`descent.testwriting.sources`), compared as a module of its name with the kit's
+``starter/test_mse.py`` as its template.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 from ... import registry
 from ...errors import DescentError
 from ...isolation import intake
+from ...testwriting import declared
+from ...testwriting import sources as test_sources
 from .. import submissions
 from .indirection import imported_names, parsed
 
@@ -133,9 +138,10 @@ def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> 
             sources.update(linked(sources, taken.sources))
         finally:
             taken.cleanup()
+        left_out = [f"{r['path']}: {r['reason']}" for r in taken.refused]
+        sources.update(_test_files(entry.path, chosen, left_out))
         for module in set(sources) - set(template):
             template[module] = _starter(kit, module)
-        left_out = [f"{r['path']}: {r['reason']}" for r in taken.refused]
         if left_out:
             corpus.problems[entry.student] = left_out
         if sources:
@@ -150,6 +156,24 @@ def read(folder: str | Path, kit: Path, chosen: Selection | tuple[str, ...]) -> 
             f"modules to compare, found {len(corpus.modules)} ({found})" + _why(corpus)
         )
     return corpus
+
+
+def _test_files(where: Path, chosen: Selection, problems: list[str]) -> dict[str, str]:
+    """The write-the-tests files of ``chosen`` handed in as ``where``, by their module-like name
+    (``test_mse``); one that is there but refused (a link, too large, not UTF-8) is named in
+    ``problems``."""
+    found = {}
+    for written in declared.EXERCISES.values():
+        if written.module not in chosen.modules:
+            continue
+        if chosen.exercises is not None and written.id not in chosen.exercises:
+            continue
+        try:
+            found[Path(written.file).stem] = test_sources.read_from(where, written.file).text
+        except test_sources.Missing as exc:
+            if "was not handed in" not in str(exc) and "holds no tests" not in str(exc):
+                problems.append(str(exc))
+    return found
 
 
 def linked(chosen: dict[str, str], available: dict[str, str]) -> dict[str, str]:
