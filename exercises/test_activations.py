@@ -64,7 +64,11 @@ def test_tanh_derivative(check):
                                                         m.activations.tanh_forward(x)[1]),
                   "tanh_backward", expected=1 - y * y,
                   mistakes=[Mistake("tanh_backward_1_minus_y", "writes the derivative as 1 - y "
-                                    "instead of 1 - y^2", "d tanh(x)/dx = 1 - tanh(x)^2", 1 - y)])
+                                    "instead of 1 - y^2", "d tanh(x)/dx = 1 - tanh(x)^2", 1 - y),
+                            Mistake("tanh_backward_at_input", "evaluates the derivative at the "
+                                    "input x, 1 - x^2, instead of at the output y = tanh(x)",
+                                    "the derivative is 1 - y^2 in the output y: keep y in the "
+                                    "cache (what the forward returned), not x", 1 - x * x)])
 
 
 @pytest.mark.exercise("activations.relu")

@@ -221,3 +221,28 @@ def test_a_mistake_costs_the_same_share_publicly_and_hidden(public, hidden, exer
     mine, theirs = _points(public, exercise), _points(hidden, exercise)
     assert mine < 10 and theirs < 10
     assert abs(mine - theirs) <= 2, (mine, theirs)
+
+
+def test_tanh_s_derivative_at_the_input_is_named_publicly_never_a_term(tmp_path):
+    """A forward that caches x and a backward that reads it as y: on the public check's two
+    points (x = 0, 1) one value differs, which any `a * x` fits; it was told "a term
+    proportional to `x`" (weight decay, momentum). It is named for what it is."""
+    bundle = build_student_bundle(KIT, tmp_path / "student")
+    shutil.rmtree(bundle / "starter")
+    shutil.copytree(KIT / "solutions", bundle / "starter")
+    path = bundle / "starter" / "activations.py"
+    text = path.read_text()
+    for right, wrong in (
+        ("    y = torch.tanh(x)\n    return y, (y,)\n", "    y = torch.tanh(x)\n    return y, (x,)\n"),
+        ("    (y,) = cache\n    return dy * (1 - y * y)\n", "    (x,) = cache\n    return dy * (1 - x * x)\n"),
+    ):  # fmt: skip
+        assert right in text, right
+        text = text.replace(right, wrong)
+    path.write_text(text)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "exercises/test_activations.py", "-q", "-k", "tanh"],
+        cwd=bundle, capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    said = _said(json.loads((bundle / ".descent" / "results.json").read_text()), "activations.tanh")
+    assert "proportional to" not in said and "at the input x, 1 - x^2" in said, said

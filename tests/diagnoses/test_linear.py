@@ -129,3 +129,16 @@ def test_each_hypothesis_reads_two_tensors_of_one_shape_on_its_own():
     assert linear.constant_offset(E, E + 0.25, INPUTS).kind == "offset"
     assert linear.all_zero(E, torch.zeros_like(E), INPUTS).kind == "zero"
     assert linear.all_zero(E, 0 * E + 1e-9, INPUTS) is None
+
+
+def test_a_term_is_not_fitted_to_the_one_entry_where_its_argument_is_not_zero():
+    """x = [0, 1]: any difference at the second entry is some `a * x`, so a fit there tests
+    nothing (tanh's derivative taken at x, 1 - x^2, was told a term proportional to x)."""
+    x = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    expected = 1 - torch.tanh(x) ** 2
+    two_points = Inputs(tensors=[("x", x)])
+    assert linear.extra_or_missing_term(expected, 1 - x * x, two_points) is None
+    three = torch.tensor([0.0, 1.0, -2.0], dtype=torch.float64)  # two entries test the fit
+    term = linear.extra_or_missing_term(torch.tanh(three), torch.tanh(three) - 0.3 * three,
+                                        Inputs(tensors=[("x", three)]))  # fmt: skip
+    assert term is not None and term.kind == "term"

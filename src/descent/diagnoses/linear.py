@@ -300,7 +300,8 @@ def complement_of_expected(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> 
 def extra_or_missing_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """``got - expected == a * x`` for an argument ``x`` of the result's shape (or one that
     broadcasts to it): a missing or extra term proportional to ``x`` (weight decay, the skip
-    path, a bias)."""
+    path, a bias). ``a`` is fitted, so it takes two entries where ``x`` is not 0 to test it:
+    on one (``x = [0, 1]``) any difference at all fits some ``a``, and proves nothing."""
     d = g - e
     fits = []
     for name, x in inputs.tensors:
@@ -310,8 +311,8 @@ def extra_or_missing_term(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> D
             xb = x.to(torch.float64).expand(e.shape)
         except RuntimeError:
             continue
-        if bool((xb == 0).all()) or same(xb, xb.flatten()[0].expand(e.shape)):
-            continue  # a constant argument: the constant-offset hypothesis covers it
+        if int((xb != 0).sum()) < 2 or same(xb, xb.flatten()[0].expand(e.shape)):
+            continue  # a constant argument (the constant offset covers it), or one entry
         k = float((e * xb).sum() / (xb * xb).sum())
         if same(e, k * xb):
             continue  # the expected is a multiple of x: a constant factor explains it better
