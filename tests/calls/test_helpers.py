@@ -152,3 +152,23 @@ def test_two_folders_with_a_helper_of_one_name_keep_their_relative_imports(tmp_p
     ada.close()  # bob's alone now
     assert bob.activations.relu_forward(0)[0] == 2
     bob.close()
+
+
+def test_an_exercise_module_is_its_file_never_a_folder_of_its_name(tmp_path):
+    """In the student's own process too: Python's search takes a folder losses/ before
+    losses.py; the folder is refused, and the file is what is imported."""
+    folder = _folder(
+        tmp_path / "ivy",
+        {
+            "losses.py": "def mse_forward(p, t):\n    return 'the file', None\n",
+            "losses/__init__.py": "def mse_forward(p, t):\n    return 'the folder', None\n",
+        },
+    )
+    impl = FolderImplementation(folder)
+    try:
+        assert impl.losses.mse_forward(None, None)[0] == "the file"
+        (refused,) = impl.describe()["intake"]["refused"]
+        assert refused["path"] == "losses/__init__.py"
+        assert "named like the exercise module losses.py" in refused["reason"]
+    finally:
+        impl.close()

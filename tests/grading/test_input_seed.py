@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from descent.grading import input_seed
+from descent.grading import input_seed, plugin_workers
 from descent.grading.inputs import seed_for
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
@@ -123,3 +123,16 @@ def test_a_secret_given_to_the_environment_for_a_block_is_taken_back(monkeypatch
     with input_seed.secret_in_environment("draw-1"):
         assert os.environ[input_seed.ENV] == "draw-1"
     assert input_seed.ENV not in os.environ
+
+
+def test_the_inputs_are_keyed_to_the_helper_files_too(tmp_path):
+    """An exercise module that imports its answers from _tab.py kept its key while the table
+    grew: the same inputs came back grading after grading (4.29/10 after three)."""
+    digests = []
+    for rows in ("{}", "{(1, 2): 3.0}"):
+        sub = tmp_path / f"sub{len(digests)}"
+        sub.mkdir()
+        (sub / "losses.py").write_text("from ._tab import TABLE\n")
+        (sub / "_tab.py").write_text(f"TABLE = {rows}\n")
+        digests.append(input_seed.code_digest(plugin_workers._taken_sources(sub)))
+    assert digests[0] != digests[1]

@@ -96,7 +96,31 @@ def test_the_helper_files_the_modules_import_are_taken_with_them(tmp_path):
     assert "not imported by any exercise module" in reasons["scratch.py"]
     assert "nested too deep" in reasons["helpers/deeper/"]
     assert "without Python files" in reasons["data/"]
-    assert result.sources == {"losses": HELPED}  # the library-use scan reads the modules
+    # the one list of what runs: the key of the inputs, the library-use scan and similarity
+    # read every file taken, helpers too (a table in _tab.py kept its key as it grew)
+    assert result.sources == {
+        "losses": HELPED,
+        "_shared": "K = 1\n",
+        "_util": "import _shared\n\ndef ident(x):\n    return x\n",
+        "helpers": "",
+        "helpers.ops": "def twice(x):\n    return 2 * x\n",
+    }
+    result.cleanup()
+
+
+def test_a_folder_named_like_an_exercise_module_is_refused_with_the_reason(tmp_path):
+    """losses.py the stub and losses/__init__.py the code: Python imports the package, so it
+    was what got graded while the key, the scan and similarity read the stub."""
+    sub = tmp_path / "sub"
+    (sub / "losses").mkdir(parents=True)
+    (sub / "losses.py").write_text(HELPED)
+    (sub / "losses" / "__init__.py").write_text("from .impl import *\n")
+    (sub / "losses" / "impl.py").write_text("def mse_forward(p, t):\n    return 0, None\n")
+    result = intake.take(sub, tmp_path)
+    assert result.taken == ["losses.py"] and result.sources == {"losses": HELPED}
+    reasons = _reasons(result)
+    assert "named like the exercise module losses.py" in reasons["losses/__init__.py"]
+    assert not (Path(result.folder) / "losses").exists()
     result.cleanup()
 
 

@@ -250,3 +250,17 @@ def sigmoid_forward(x):
     }
     assert impl.review["activations.sigmoid"][0].startswith("possibly used")
     assert "torch.Tensor.sigmoid (activations.py line 7)" in impl.review["activations.sigmoid"][0]
+
+
+def test_scan_follows_an_exercise_into_a_helper_file_of_the_submission():
+    """The intake hands the helpers over with the modules (``_util``): a borrowed call there is
+    found in the source, its file and line named."""
+    found = scan.scan(
+        {
+            "activations": "from ._util import sm\n\ndef softmax_forward(x, dim=-1):\n"
+            "    y = sm(x, dim)\n    return y, (y, dim)\n",
+            "_util": "import torch\n\ndef sm(x, dim):\n    return torch.softmax(x, dim=dim)\n",
+        }
+    )
+    texts = [f.text() for f in found if f.exercise == "activations.softmax"]
+    assert any("torch.softmax" in t and "_util.py line 4" in t for t in texts), texts

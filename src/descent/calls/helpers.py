@@ -23,11 +23,13 @@ import ast
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import registry
 from . import source_tree
 
 # What the grader itself imports, besides the standard library: a file of the submission by
@@ -78,6 +80,11 @@ TOO_DEEP = "nested too deep: a helper package is one folder of modules, with no 
 
 def shadows(name: str) -> str | None:
     """Why a helper called ``name`` (a file's stem or a folder's name) is refused, or None."""
+    if name in registry.MODULES:  # only a folder can be: the file of that name is the module
+        return (
+            f"a folder named like the exercise module {name}.py, which Python would import "
+            f"instead of that file (and the grader would read the file): rename the folder"
+        )
     stem = name.lower()
     if stem in RESERVED or stem in sys.stdlib_module_names:
         return (
@@ -222,6 +229,7 @@ class SubmissionImports(importlib.abc.MetaPathFinder):
     both have a helper of one name make that absolute name ambiguous: it then fails, saying so."""
 
     def __init__(self) -> None:
+        self.modules: dict[str, set[str]] = {}  # alias -> its exercise modules' names
         self.allowed: dict[str, set[str]] = {}  # alias -> what it may import (dotted)
         self.reasons: dict[str, dict[str, str]] = {}  # alias -> name -> why it is not graded
         self.helpers: dict[str, set[str]] = {}  # alias -> its helpers' top-level names
@@ -230,6 +238,7 @@ class SubmissionImports(importlib.abc.MetaPathFinder):
         """Install the hook (once) and let ``alias`` import ``modules`` and its helpers."""
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
+        self.modules[alias] = set(modules)
         self.allowed[alias] = set(modules) | {
             dotted for path in selection.taken for dotted in _dotted(path)
         }
@@ -244,7 +253,7 @@ class SubmissionImports(importlib.abc.MetaPathFinder):
     def unregister(self, alias: str) -> None:
         """``alias`` is gone: its helpers' absolute names are no longer its."""
         _forget(self.helpers.get(alias, ()))
-        for table in (self.allowed, self.reasons, self.helpers):
+        for table in (self.modules, self.allowed, self.reasons, self.helpers):
             table.pop(alias, None)
 
     def find_spec(self, fullname: str, path=None, target=None):
@@ -253,6 +262,8 @@ class SubmissionImports(importlib.abc.MetaPathFinder):
             if rest not in self.allowed[head]:
                 why = self.reasons[head].get(rest, "not a file of the submission")
                 raise ModuleNotFoundError(f"No module named '{rest}' ({why})", name=fullname)
+            if rest in self.modules[head]:
+                return self._module_file(head, rest, path)
             return None  # the package's own search finds it
         owners = [alias for alias, names in self.helpers.items() if head in names]
         if not owners:
@@ -266,6 +277,19 @@ class SubmissionImports(importlib.abc.MetaPathFinder):
         return importlib.machinery.ModuleSpec(fullname, _Alias(f"{owners[0]}.{fullname}"))
 
 
+    def _module_file(self, alias: str, name: str, path) -> importlib.machinery.ModuleSpec | None:
+        """An exercise module is its file, ``losses.py``: Python's own search would take a
+        folder ``losses/`` first, which the selection refused (:func:`shadows`)."""
+        for entry in path or ():
+            file = Path(entry) / f"{name}.py"
+            if file.is_file():
+                return importlib.util.spec_from_file_location(f"{alias}.{name}", file)
+        why = self.reasons[alias].get(name)
+        if why is not None:
+            raise ModuleNotFoundError(f"No module named '{name}' ({why})", name=f"{alias}.{name}")
+        return None
+
+
 def _forget(names: Iterable[str]) -> None:
     """Drop the absolute names of helpers that an earlier import bound (``_util`` bound to
     ``<alias>._util``), so that the next import asks the hook again; a module of its own name
@@ -274,6 +298,12 @@ def _forget(names: Iterable[str]) -> None:
         module = sys.modules[name]
         if name.split(".")[0] in names and getattr(module, "__name__", name) != name:
             del sys.modules[name]
+
+
+def module_name(path: str) -> str:
+    """The module a helper file is, by its relative path: ``_util`` for ``_util.py``,
+    ``helpers.ops`` for ``helpers/ops.py``, ``helpers`` for ``helpers/__init__.py``."""
+    return _dotted(path)[-1]
 
 
 def _dotted(path: str) -> list[str]:

@@ -215,11 +215,12 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
         impl = FolderImplementation(
             path, name, guarded=timelimit.Guarded(float(config.getoption("call_timeout")))
         )
-        # The same library-use rules as a graded submission: a student's own run (and a
-        # self-study `descent grade starter`) must say what the instructor's grading will.
+        # The same library-use rules as a graded submission, on the same files (the modules and
+        # the helpers they import): a student's own run (and a self-study `descent grade
+        # starter`) must say what the instructor's grading will.
         impl.scan, impl.review = {}, {}
-        _record_scan(impl, _sources(path))
         impl.sources = _taken_sources(path)
+        _record_scan(impl, impl.sources)
         return impl
     manager = manager_for(config)  # where no worker can start, it stops the run saying why
     # Only a run that grades in workers imports them, never the student's own run (the branch
@@ -270,12 +271,6 @@ def resolve_variant(config, variant, reference: Implementation, catalogue_dir: P
         base_kind="patched",
     )
     return impl
-
-
-def _sources(folder: Path) -> dict[str, str]:
-    """Module name -> source of a folder of exercise modules (a single .py file: itself)."""
-    files = [folder] if folder.is_file() else sorted(folder.glob("*.py"))
-    return {f.stem: f.read_text(errors="replace") for f in files if f.suffix == ".py"}
 
 
 def _taken_sources(path: Path) -> dict[str, str]:

@@ -160,6 +160,9 @@ def _take_helpers(candidates: dict[str, bytes], result: Intake, files: dict) -> 
             continue
         files[path] = candidates[path]
         result.taken.append(_safe(path))
+        # the one list of the code that runs: the inputs' key, the library-use scan and the
+        # similarity corpus read the helpers with the modules (``helpers.ops``, ``_util``)
+        result.sources[helpers.module_name(path)] = texts[path]
 
 
 def _read_file(path: Path, st, result: Intake, limit: int, name: str | None = None) -> bytes | None:

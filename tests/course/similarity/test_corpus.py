@@ -70,3 +70,17 @@ def test_a_copied_test_file_is_compared_and_flagged(tmp_path):
     assert "test_mse" not in found.modules["cy"] and found.problems == {}
     assert found.template["test_mse"] == (KIT / "starter" / "test_mse.py").read_text()
     assert [{p.a, p.b} for p in engine.analyse(found).flagged] == [{"ann", "bo"}]
+
+
+def test_a_classmates_modules_copied_into_a_helper_file_are_compared(tmp_path):
+    """losses.py re-exports `from ._impl import *`, and _impl.py is a classmate's losses.py:
+    similarity read only the one-line module (0.0) and never the helper."""
+    code = (KIT / "solutions" / "losses.py").read_text()
+    for student in ("ann", "bo"):
+        (tmp_path / student).mkdir()
+    (tmp_path / "ann" / "losses.py").write_text(code)
+    (tmp_path / "bo" / "losses.py").write_text("from ._impl import *  # noqa: F403\n")
+    (tmp_path / "bo" / "_impl.py").write_text(code)
+    found = corpus.read(tmp_path, KIT, corpus.selection("losses", KIT))
+    assert found.modules["bo"]["_impl"] == code
+    assert [{p.a, p.b} for p in engine.analyse(found).flagged] == [{"ann", "bo"}]
