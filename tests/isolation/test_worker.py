@@ -338,9 +338,10 @@ def test_solutions_score_full_marks_through_the_worker(tmp_path):
     assert not lost, "\n".join(lost) + proc.stdout[-2000:]
     assert doc["environment"]["isolation"] == "worker"
     assert block["isolation"] == "worker" and block["review"] == {}
-    # the reference suites of the write-the-tests exercises: read as text, never loaded
-    ignored = {e["path"] for e in block["intake"]["ignored"]}
-    assert ignored == {p.name for p in SOLUTIONS.glob("test_*.py")}, block["intake"]
+    # the reference suites of the write-the-tests exercises: read as text by their exercises,
+    # never loaded as modules, and listed as read, not as files not graded
+    assert block["intake"]["ignored"] == [], block["intake"]
+    assert set(block["intake"]["tests"]) == {p.name for p in SOLUTIONS.glob("test_*.py")}
     assert block["intake"]["refused"] == []
 
 

@@ -276,7 +276,6 @@ class SubmissionImports(importlib.abc.MetaPathFinder):
             )
         return importlib.machinery.ModuleSpec(fullname, _Alias(f"{owners[0]}.{fullname}"))
 
-
     def _module_file(self, alias: str, name: str, path) -> importlib.machinery.ModuleSpec | None:
         """An exercise module is its file, ``losses.py``: Python's own search would take a
         folder ``losses/`` first, which the selection refused (:func:`shadows`)."""
