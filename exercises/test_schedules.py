@@ -52,16 +52,41 @@ class TestExponentialLR:
 
 @pytest.mark.exercise("schedules.cosine_lr")
 class TestCosineLR:
+    @pytest.mark.ordinary  # everyday steps: failing it caps the exercise at half, as hidden
     def test_start_middle_end(self, check):
-        # 0.1 + (1.0 - 0.1) * (1 + cos(pi * t / 4)) / 2 at t = 0, 2, 4, and min_lr after the end
-        check.matches(lambda m: [m.schedules.cosine_lr(t, 1.0, 4, 0.1) for t in (0, 2, 4, 9)],
-                      "cosine_lr at steps 0, 2, 4 and 9 (total_steps=4, min_lr=0.1)",
-                      expected=[1.0, 0.55, 0.1, 0.1], rtol=1e-12, atol=1e-15, mistakes=[
+        # 0.1 + (1.0 - 0.1) * (1 + cos(pi * t / 4)) / 2 at t = 0, 2, 4
+        check.matches(lambda m: [m.schedules.cosine_lr(t, 1.0, 4, 0.1) for t in (0, 2, 4)],
+                      "cosine_lr at steps 0, 2 and 4 (total_steps=4, min_lr=0.1)",
+                      expected=[1.0, 0.55, 0.1], rtol=1e-12, atol=1e-15, mistakes=[
                           Mistake("cosine_lr_t_minus_1", "divides by total_steps - 1, so the "
                                   "minimum is reached one step early",
                                   "the cosine runs over t / total_steps: min_lr is reached at "
                                   "step total_steps, not total_steps - 1",
-                                  [1.0, 0.325, 0.1, 0.1])])
+                                  [1.0, 0.325, 0.1])])
+
+    @pytest.mark.ordinary
+    def test_without_a_floor(self, check):
+        # min_lr defaults to 0: base_lr * (1 + cos(pi * t / 8)) / 2 at t = 0, 2, 4, 6, 8
+        steps = (0, 2, 4, 6, 8)
+        check.matches(lambda m: [m.schedules.cosine_lr(t, 2.0, 8) for t in steps],
+                      "cosine_lr at steps 0, 2, 4, 6 and 8 (total_steps=8, min_lr left at 0)",
+                      expected=[1.0 + math.cos(math.pi * t / 8) for t in steps],
+                      rtol=1e-12, atol=1e-15)
+
+    def test_around_the_end(self, check):
+        # the step before the end, the end itself (min_lr), and past it: the rate stays at
+        # min_lr, the cosine does not climb back
+        steps = (3, 4, 5, 6, 9)
+        check.matches(lambda m: [m.schedules.cosine_lr(t, 1.0, 4, 0.1) for t in steps],
+                      "cosine_lr at steps 3, 4 (the end), 5, 6 and 9 (total_steps=4, min_lr=0.1)",
+                      expected=[0.1 + 0.45 * (1 + math.cos(math.pi * 3 / 4)), 0.1, 0.1, 0.1, 0.1],
+                      rtol=1e-12, atol=1e-15, mistakes=[
+                          Mistake("cosine_lr_periodic", "keeps the cosine going past "
+                                  "total_steps, so the rate climbs back toward base_lr",
+                                  "clamp the step at total_steps: every step past the end "
+                                  "gives min_lr",
+                                  [0.1 + 0.45 * (1 + math.cos(math.pi * t / 4)) for t in steps])],
+                      hint="step total_steps gives exactly min_lr, and so does every later step")
 
     @pytest.mark.supporting()  # any float passes it
     def test_returns_a_float(self, check):

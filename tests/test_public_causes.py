@@ -106,6 +106,11 @@ PLANTED = [
         "    return [order[i:i + batch_size] for i in range(0, stop, batch_size)]\n",
         "    for i in range(0, stop, batch_size):\n        yield order[i:i + batch_size]\n",
     ),
+    (  # cosine_lr climbing back up past total_steps (its clamp left out): an edge mistake
+        "schedules",
+        "    if step >= total_steps:\n        return float(min_lr)\n    cos = ",
+        "    cos = ",
+    ),
 ]
 
 
@@ -148,6 +153,7 @@ def hidden(tmp_path_factory):
         "graders/test_clipping.py",
         "graders/test_regression.py",
         "graders/test_layers.py",
+        "graders/test_schedules.py",
     ]
     return grade(tmp, files, [str(folder)], "--isolation=none", "--insecure").results
 
@@ -210,12 +216,14 @@ def _points(doc, exercise):
         "layers.linear",
         "activations.tanh",
         "regression.minibatches",
+        "schedules.cosine_lr",
     ],
 )
 def test_a_mistake_costs_the_same_share_publicly_and_hidden(public, hidden, exercise):
     """np.int64 fans (6.67 publicly, 1.67 hidden before), clipping each tensor by its own norm
     (7.5, 3.33), a 1e-4 ridge in the closed form (0, 4.17), db as a mean in linear_backward
-    (6.67, 4.55), tanh's 1 - y (0, 2.73), a yield-based minibatches (7.14, 5): the public tests
+    (6.67, 4.55), tanh's 1 - y (0, 2.73), a yield-based minibatches (7.14, 5), cosine_lr past
+    its end (0, 6.67: one public check held the everyday steps and the edge): the public tests
     check the same everyday use the graders do, so the share lost agrees within 2 points of
     10."""
     mine, theirs = _points(public, exercise), _points(hidden, exercise)
