@@ -96,20 +96,28 @@ class TestCosineLR:
 
 @pytest.mark.exercise("schedules.warmup_cosine_lr")
 class TestWarmupCosineLR:
-    def test_warmup_then_cosine(self, check):
-        # warmup 4: 0.25, 0.5, 0.75, 1.0; then the cosine over 8 - 4 = 4 steps: 1.0, ~0.85,
-        # 0.5, ~0.15, 0.0 (step 8 is the end)
-        half = 0.5 * (1 + 0.5 ** 0.5)
-        # a warmup that calls your own cosine_lr is charged to cosine_lr for its mistakes
-        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 1.0, 4, 8) for t in range(9)],
-                      "warmup_cosine_lr for steps 0..8 (warmup_steps=4, total_steps=8)",
-                      expected=[0.25, 0.5, 0.75, 1.0, 1.0, half, 0.5, 1 - half, 0.0],
-                      rtol=1e-12, atol=1e-15, mistakes=[
+    @pytest.mark.ordinary  # everyday steps: failing it caps the exercise at half, as hidden
+    def test_the_warmup(self, check):
+        # warmup 4: 0.25, 0.5, 0.75, 1.0 (step 3, the last warmup step, reaches base_lr)
+        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 1.0, 4, 8) for t in range(4)],
+                      "warmup_cosine_lr for steps 0..3, the warmup (warmup_steps=4, "
+                      "total_steps=8)", expected=[0.25, 0.5, 0.75, 1.0], rtol=1e-12, atol=1e-15,
+                      mistakes=[
                     Mistake("warmup_starts_at_zero", "ramps as base_lr * step / "
                             "warmup_steps, so step 0 has a zero rate",
                             "the warmup is base_lr * (step + 1) / warmup_steps: step 0 "
-                            "already trains", [0.0, 0.25, 0.5, 0.75, 1.0, half, 0.5,
-                                               1 - half, 0.0])])
+                            "already trains", [0.0, 0.25, 0.5, 0.75])])
+
+    @pytest.mark.ordinary
+    def test_then_the_cosine(self, check):
+        # then the cosine over 8 - 4 = 4 steps: 1.0, ~0.85, 0.5, ~0.15, 0.0 (step 8 is the end)
+        half = 0.5 * (1 + 0.5 ** 0.5)
+        # a warmup that calls your own cosine_lr is charged to cosine_lr for its mistakes
+        check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 1.0, 4, 8)
+                                 for t in range(4, 9)],
+                      "warmup_cosine_lr for steps 4..8, the cosine (warmup_steps=4, "
+                      "total_steps=8)", expected=[1.0, half, 0.5, 1 - half, 0.0], rtol=1e-12,
+                      atol=1e-15)
 
 
 @pytest.mark.exercise("schedules.one_cycle_lr")
@@ -163,14 +171,23 @@ def test_state_left_unchanged(check):
 
 
 @pytest.mark.exercise("schedules.warmup_cosine_lr")
-def test_warmup_edges(check):
-    # no warmup: cosine_lr itself (base_lr at step 0); with min_lr the ramp still starts from 0
-    check.matches(lambda m: [m.schedules.warmup_cosine_lr(0, 1.0, 0, 10),
-                             m.schedules.warmup_cosine_lr(0, 1.0, 4, 10, min_lr=0.2)],
-                  "warmup_cosine_lr at step 0 without warmup, and with 4 warmup steps and "
-                  "min_lr=0.2", expected=[1.0, 0.25],
-                  hint="test step < warmup_steps before dividing by warmup_steps; the warmup is "
-                       "base_lr * (step + 1) / warmup_steps whatever min_lr is")
+def test_no_warmup(check):
+    # no warmup: cosine_lr itself, base_lr at step 0 and half of it half-way
+    check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 2.0, 0, 10) for t in (0, 5)],
+                  "warmup_cosine_lr at steps 0 and 5 without warmup (warmup_steps=0, "
+                  "total_steps=10)", expected=[2.0, 1.0], rtol=1e-12,
+                  hint="test step < warmup_steps before dividing by warmup_steps")
+
+
+@pytest.mark.exercise("schedules.warmup_cosine_lr")
+@pytest.mark.ordinary  # a floor is an everyday option, as hidden
+def test_warmup_with_a_floor(check):
+    # with min_lr the ramp still starts from 0: base_lr * (step + 1) / warmup_steps
+    check.matches(lambda m: [m.schedules.warmup_cosine_lr(t, 1.0, 4, 10, min_lr=0.2)
+                             for t in (0, 2)],
+                  "warmup_cosine_lr at steps 0 and 2 with 4 warmup steps and min_lr=0.2",
+                  expected=[0.25, 0.75],
+                  hint="the warmup is base_lr * (step + 1) / warmup_steps whatever min_lr is")
 
 
 @pytest.mark.exercise("schedules.one_cycle_lr")
