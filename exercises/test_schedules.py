@@ -120,23 +120,43 @@ class TestWarmupCosineLR:
                       atol=1e-15)
 
 
+def torch_one_cycle(max_lr, total, **kwargs):
+    """The rates of PyTorch's OneCycleLR at steps 0 .. total - 1 (the exercise's convention)."""
+    weight = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([weight], lr=max_lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total,
+                                                    cycle_momentum=False, **kwargs)
+    rates = []
+    for step in range(total):
+        rates.append(scheduler.get_last_lr()[0])
+        if step < total - 1:
+            optimizer.step()
+            scheduler.step()
+    return rates
+
+
 @pytest.mark.exercise("schedules.one_cycle_lr")
 class TestOneCycleLR:
-    def test_start_peak_and_end(self, check):
-        # max_lr 1, 11 steps, pct_start 0.2: peak at step 0.2 * 11 - 1 = 1.2; starts at 1/25,
-        # ends at step 10 at 1/25 / 1e4 = 4e-6
-        check.matches(lambda m: [m.schedules.one_cycle_lr(t, 1.0, 11, pct_start=0.2)
-                                 for t in (0, 10)],
-                      "one_cycle_lr at the first and last steps", expected=[0.04, 4e-06],
-                      rtol=1e-12, hint="initial = max_lr / div_factor; final = initial / "
-                                       "final_div_factor, reached at step total_steps - 1")
+    @pytest.mark.ordinary  # everyday use: failing it caps the exercise at half, as hidden
+    def test_every_default(self, check):
+        # 13 steps, pct_start 0.3: the peak at 0.3 * 13 - 1 = 2.9, between two steps (kept a
+        # float); starts at max_lr / 25, ends at step 12 at max_lr / 25 / 1e4
+        check.matches(lambda m: [m.schedules.one_cycle_lr(t, 1.0, 13) for t in range(13)],
+                      "one_cycle_lr over 13 steps with every default",
+                      expected=torch_one_cycle(1.0, 13), rtol=1e-12, atol=1e-15,
+                      hint="initial = max_lr / div_factor; the peak is the float pct_start * "
+                           "total_steps - 1; final = initial / final_div_factor, reached at "
+                           "step total_steps - 1; the default anneal is 'cos'")
 
-    def test_linear_warmup(self, check):
-        # peak = 0.5 * 10 - 1 = 4: step 2 is halfway from 0.1 to 2.5 -> 1.3
-        check.matches(lambda m: m.schedules.one_cycle_lr(2, 2.5, 10, pct_start=0.5,
-                                                         anneal="linear"),
-                      "one_cycle_lr(2, 2.5, 10, pct_start=0.5, anneal='linear')", expected=1.3,
-                      rtol=1e-12, hint="the warmup ends at step pct_start * total_steps - 1")
+    @pytest.mark.ordinary
+    def test_linear_anneal(self, check):
+        # peak = 0.35 * 10 - 1 = 2.5: step 1 is 1/2.5 of the way from 0.1 to 2.5 -> 1.06
+        check.matches(lambda m: [m.schedules.one_cycle_lr(t, 2.5, 10, pct_start=0.35,
+                                                          anneal="linear") for t in range(10)],
+                      "one_cycle_lr over 10 steps (max_lr 2.5, pct_start=0.35, anneal='linear')",
+                      expected=torch_one_cycle(2.5, 10, pct_start=0.35, anneal_strategy="linear"),
+                      rtol=1e-12, atol=1e-15,
+                      hint="the warmup ends at step pct_start * total_steps - 1, a float")
 
 
 @pytest.mark.exercise("schedules.reduce_on_plateau_step")
@@ -192,14 +212,17 @@ def test_warmup_with_a_floor(check):
 
 @pytest.mark.exercise("schedules.one_cycle_lr")
 class TestOneCycleConventions:
-    def test_a_peak_between_two_steps_and_the_cosine_default(self, check):
+    @pytest.mark.ordinary
+    def test_a_peak_between_two_steps(self, check):
         # total 10, pct_start 0.25: peak = 1.5 (not rounded); initial = 1 / 25 = 0.04.
         # step 1 warms up cos-wise: pct = 1/1.5, lr = 1 + (0.04 - 1) / 2 * (cos(2 pi / 3) + 1)
         lr1 = 1 + (0.04 - 1) / 2 * (math.cos(math.pi / 1.5) + 1)
-        check.matches(lambda m: m.schedules.one_cycle_lr(1, 1.0, 10, pct_start=0.25),
-                      "one_cycle_lr(1, max_lr=1, total_steps=10, pct_start=0.25)", expected=lr1,
-                      hint="peak = pct_start * total_steps - 1 = 1.5, kept a float; the default "
-                           "anneal is 'cos'")
+        check.matches(lambda m: [m.schedules.one_cycle_lr(t, 1.0, 10, pct_start=0.25)
+                                 for t in range(10)],
+                      "one_cycle_lr over 10 steps (max_lr 1, pct_start=0.25)",
+                      expected=torch_one_cycle(1.0, 10, pct_start=0.25), rtol=1e-12, atol=1e-15,
+                      hint=f"peak = pct_start * total_steps - 1 = 1.5, kept a float (step 1: "
+                           f"{lr1:.6g}); the default anneal is 'cos'")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_phases_without_a_length_are_refused(self, check):
