@@ -106,6 +106,8 @@ def test_l1_subgradient_at_zero(check):
 
 @pytest.mark.exercise("regularization.early_stopping")
 class TestEarlyStopping:
+    # one sequence a check, as the hidden tests do: everyday sequences are ordinary
+    @pytest.mark.ordinary
     def test_docstring_example(self, check):
         losses = [1.0, 0.8, 0.9, 0.85, 0.7]
         # best at epoch 1; epochs 2 and 3 do not improve; 3 - 1 == 2 -> stop at 3
@@ -113,16 +115,26 @@ class TestEarlyStopping:
                       "early_stopping(patience=2)", expected=(3, 1), mistakes=[
                           Mistake("es_best_is_stop", "reports the stop epoch as best_epoch",
                                   "best_epoch is the last epoch that improved; the stop epoch "
-                                  "comes patience epochs after it and did not improve.", (3, 3))])
-        # with patience 3, epoch 4 improves before patience runs out
-        check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 3)),
-                      "early_stopping(patience=3)", expected=(None, 4))
+                                  "comes patience epochs after it and did not improve.", (3, 3))],
+                      hint="stop at the epoch where epoch - best_epoch == patience")
 
+    @pytest.mark.ordinary
+    def test_improving_before_patience_runs_out(self, check):
+        # with patience 3, epoch 4 improves before patience runs out
+        check.matches(lambda m: tuple(m.regularization.early_stopping([1.0, 0.8, 0.9, 0.85, 0.7],
+                                                                      3)),
+                      "early_stopping([1.0, 0.8, 0.9, 0.85, 0.7], patience=3)",
+                      expected=(None, 4))
+
+    @pytest.mark.ordinary
     def test_min_delta(self, check):
         # with min_delta 0.25, 0.875 is not enough of a gain over 1.0; 0.5 is
         losses = [1.0, 0.875, 0.5, 0.375, 0.25]
         check.matches(lambda m: tuple(m.regularization.early_stopping(losses, 2, 0.25)),
                       "early_stopping(patience=2, min_delta=0.25)", expected=(4, 2))
+
+    @pytest.mark.ordinary  # min_delta in everyday use, as hidden
+    def test_best_moves_only_when_it_improves(self, check):
         # steps of 0.1 never beat the last improvement by min_delta 0.15 until 0.8 does; best
         # is that epoch's loss, never lowered by the epochs that did not improve
         losses = [1.0, 0.9, 0.8, 0.7]
@@ -132,6 +144,7 @@ class TestEarlyStopping:
                       hint="best moves only at an improving epoch: 0.9 is not below "
                            "1.0 - 0.15, so best stays 1.0 until 0.8")
 
+    @pytest.mark.ordinary  # as hidden: a loop over the losses must not consume them
     @pytest.mark.supporting()  # code that computes nothing edits nothing
     def test_leaves_the_list_alone(self, check):
         losses = [1.0, 0.8, 0.9, 0.85, 0.7]
