@@ -39,16 +39,28 @@ def test_mixup_weights_and_labels(check):
                hint="one Beta(alpha, alpha) weight per example, partners from a permutation")
 
 
-@pytest.mark.exercise("data.augment_points")
-def test_augment_rotation_keeps_the_radius(check):
-    n, a = 500, 0.3
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(n, 2, generator=g, dtype=torch.float64) + 3.0   # away from the origin
+def _rotated(check, a):
+    """500 points away from the origin, and what augment_points makes of them without noise."""
+    x = torch.randn(500, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) + 3.0
     out = check.impl.data.augment_points(x, torch.Generator().manual_seed(1), max_angle=a,
                                          noise_std=0.0)
+    return x, out
+
+
+@pytest.mark.exercise("data.augment_points")
+@pytest.mark.supporting()  # the input handed back keeps every radius too
+def test_augment_rotation_keeps_the_radius(check):
+    x, out = _rotated(check, 0.3)
     check.that(bool(torch.allclose(out.norm(dim=1), x.norm(dim=1))),
                "with noise_std=0 every point must keep its distance to the origin",
                hint="rotate about the origin with the same angle for both coordinates")
+
+
+@pytest.mark.exercise("data.augment_points")
+@pytest.mark.ordinary  # everyday use, as hidden: one check of the angles' distribution
+def test_augment_rotation_angles(check):
+    a = 0.3
+    x, out = _rotated(check, a)
     theta = torch.atan2(x[:, 0] * out[:, 1] - x[:, 1] * out[:, 0], (x * out).sum(1))
     spread = float(theta.std())
     check.that(float(theta.abs().max()) <= a + 1e-9 and abs(spread - a / math.sqrt(3)) < 0.03,
@@ -159,7 +171,7 @@ class TestMixupConventions:
 
 @pytest.mark.exercise("data.augment_points")
 class TestAugmentConventions:
-    @pytest.mark.supporting()  # what computes nothing can pass it too
+    @pytest.mark.ordinary  # everyday use, as hidden
     def test_jitter_has_noise_std_per_coordinate(self, check):
         x = torch.zeros(4000, 2, dtype=torch.float64)  # the origin: rotation leaves it alone
         out = check.impl.data.augment_points(x, _g(5), max_angle=0.0, noise_std=0.5)
@@ -171,6 +183,7 @@ class TestAugmentConventions:
                    check="statistics",
                    hint="e = torch.randn(N, 2, ...) * noise_std: one draw per coordinate")
 
+    @pytest.mark.ordinary  # as hidden: fresh draws at every call are everyday use
     @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_new_angles_at_every_call(self, check):
         x, g = torch.randn(8, 2, generator=_g(0), dtype=torch.float64), _g(9)
@@ -178,12 +191,14 @@ class TestAugmentConventions:
         check.that(not torch.equal(first, second), "two calls on one generator rotated by the "
                    "same angles", check="statistics", hint="draw the angles anew at every call")
 
+    @pytest.mark.ordinary  # as hidden
     @pytest.mark.supporting()  # a fixed draw passes part of it
     def test_draws_come_from_the_generator(self, check):
         x = torch.randn(8, 2, generator=_g(0), dtype=torch.float64)
         follows_the_generator(check, lambda m, g: m.data.augment_points(x, g),
                               "augment_points(x, g)", none_too=True)
 
+    @pytest.mark.ordinary  # float32 is what training uses, as hidden
     @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_float32_stays_float32(self, check):
         got = check.impl.data.augment_points(torch.ones(3, 2), _g(1))
