@@ -44,6 +44,15 @@ class TestMinibatches:
                       "minibatches(10, 3, g, drop_last=True): (batch sizes, distinct indices)",
                       expected=([3, 3, 3], 9))
 
+    def test_drop_last_keeps_a_full_last_batch(self, check):
+        # 9 = 3 + 3 + 3: no batch is short, so drop_last leaves every one in
+        check.matches(lambda m: (lambda b: ([len(x) for x in b], len(set(_order(b).tolist()))))(
+                          list(m.regression.minibatches(9, 3, _gen(), drop_last=True))),
+                      "minibatches(9, 3, g, drop_last=True): (batch sizes, distinct indices)",
+                      expected=([3, 3, 3], 9),
+                      hint="drop_last leaves out only a last batch shorter than batch_size: "
+                           "stop at n - n % batch_size")
+
     @pytest.mark.supporting()  # any order but 0 .. 19 passes, so it counts beside a value check
     def test_shuffled_and_new_each_epoch(self, check):
         g = _gen(1)
