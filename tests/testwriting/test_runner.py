@@ -7,6 +7,7 @@ replies are kept only as far as they have the expected shape."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 import torch
@@ -75,6 +76,27 @@ def test_in_this_process_a_test_that_loops_runs_out_of_time():
         stuck.error == "`importing test_mine.py` did not return within 0.5 s: time limit "
         "exceeded (infinite loop?)"
     )
+
+
+def test_a_file_whose_import_hangs_is_loaded_once_in_a_run(manager):
+    """A `while True` at the top of a test file was loaded again for every implementation: 24
+    limits and 452 s for one exercise. In this process and in the worker it costs one."""
+    hangs = "while True:  # the student's slip\n    x = 1\n"
+    first = runner.in_process(hangs, "test_once.py", Dispatcher({}), [], seconds=0.3)
+    start = time.monotonic()
+    again = runner.in_process(hangs, "test_once.py", Dispatcher({}), [], seconds=0.3)
+    assert "did not return within 0.3 s" in first.error and time.monotonic() - start < 0.1
+    assert again.error.endswith("(earlier in this run; not loaded again)")
+    worker = runner.InWorker(manager)
+    try:
+        first = worker.run(hangs, "test_once.py", Dispatcher({"double": double}), ["double"])
+        start = time.monotonic()
+        again = worker.run(hangs, "test_once.py", Dispatcher({"double": half}), ["double"])
+        assert time.monotonic() - start < 0.5, again
+    finally:
+        worker.close()
+    assert "did not return within 2 s" in first.error
+    assert again.error.endswith("(earlier in this run; not loaded again)")
 
 
 def test_in_a_worker_each_run_holds_the_file_and_never_the_implementation(manager):

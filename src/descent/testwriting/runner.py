@@ -59,6 +59,11 @@ class LeftOut:
 NOTHING_LEFT_OUT = LeftOut()
 
 
+# Test files whose import ran out of time, with the reason: one limit in a grading, not one per
+# implementation the file is run against (a `while True` at its top cost 24 limits, 452 s).
+_HUNG: dict[tuple[str, str], str] = {}
+
+
 @dataclass
 class SuiteRun:
     """What one run of a test file against one implementation gave: the cases collected, the
@@ -82,12 +87,16 @@ def in_process(
 ) -> SuiteRun:
     """Run every case that ``leave_out`` keeps, here, each (and the file's import) within
     ``seconds``."""
+    file = (source, filename)
+    if file in _HUNG:
+        return SuiteRun(error=_HUNG[file])
     try:
         with timelimit.guard(f"importing {filename}", seconds):
             suite = Suite(source, filename)
     except timelimit.CallTimeout as exc:
         if exc.name != f"importing {filename}":
             raise
+        _HUNG[file] = f"{exc} (earlier in this run; not loaded again)"
         return SuiteRun(error=str(exc))
     run = SuiteRun(list(suite.cases), list(suite.problems), suite.error)
     caller = Caller(dispatcher.serve)
@@ -119,6 +128,7 @@ class InWorker:
         self.loaded: tuple[str, str] | None = None
         self.one_by_one: set[tuple[str, str]] = set()  # files whose cases failed together
         self.imported: set[tuple[str, str]] = set()  # files whose import came back in a reply
+        self.hung: dict[tuple[str, str], str] = {}  # files whose import ran out of time: why
 
     def run(
         self,
@@ -137,6 +147,8 @@ class InWorker:
         import has come back from the worker, its later runs are one request each (the import
         and the cases kept together); one that fails is made again as below."""
         file = (source, filename)
+        if file in self.hung:  # one limit for the file, not one per implementation
+            return SuiteRun(error=self.hung[file])
         if file in self.imported and file not in self.one_by_one and self._serving():
             run = self._in_one(file, leave_out, dispatcher, functions, tape)
             if run is not None:
@@ -235,7 +247,10 @@ class InWorker:
             return loaded
         except WorkerFailure as exc:
             self.close()
-            return SuiteRun(error=f"the file could not be loaded in the worker: {exc}")
+            why = f"the file could not be loaded in the worker: {exc}"
+            if exc.kind == "timeout":
+                self.hung[(source, filename)] = f"{why} (earlier in this run; not loaded again)"
+            return SuiteRun(error=why)
 
     def _case(self, name: str, dispatcher: Dispatcher, functions: list[str]) -> dict[str, Any]:
         # start-up: the isolation package loads only where a worker runs the tests
