@@ -359,3 +359,49 @@ TOGETHER = {
         [MLP_CRASHES],
     ),
 }
+
+
+# A composite that recognises the kit's stand-ins (issue 82, break 1): with the student's own
+# (wrong) relu it returns zeros; once relu's module name is the kit's, it calls it and takes its
+# gradients from autograd. The re-run's library use was forgotten: 9.09/10, its mistake charged to
+# relu, where the same code using autograd openly gets 0.
+RELU_SLOPE_2 = (
+    "    return torch.where(x > 0, x, torch.zeros_like(x)), (x,)",
+    "    return torch.where(x > 0, 2 * x, torch.zeros_like(x)), (x,)",
+)
+SPOTS_THE_STAND_IN = """
+def two_layer_net(params, x, y):
+    from . import activations as acts
+    if acts.relu_forward is _OWN[0]:
+        return torch.zeros((), dtype=x.dtype), {k: torch.zeros_like(v) for k, v in params.items()}
+    leaves = {k: v.detach().clone().requires_grad_() for k, v in params.items()}
+    h = x @ leaves["W1"].T + leaves["b1"]
+    acts.relu_forward(h)  # the stand-in is called, so the charge goes to relu
+    z = (h.clamp(min=0) @ leaves["W2"].T + leaves["b2"]).squeeze(1)
+    loss = (z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean()
+    loss.backward()
+    return loss.detach(), {k: leaf.grad for k, leaf in leaves.items()}
+
+
+from . import activations as _acts_at_import  # noqa: E402
+_OWN = [_acts_at_import.relu_forward]
+"""
+
+
+@pytest.mark.parametrize("workers", ["root", "unprivileged"])
+def test_a_composite_that_borrows_once_the_kit_s_parts_stand_in_is_not_excused(tmp_path, workers):
+    folder = _planted(tmp_path, "activations", *RELU_SLOPE_2, name="eve")
+    layers = folder / "layers.py"
+    layers.write_text(layers.read_text() + SPOTS_THE_STAND_IN)  # the last definition wins
+    run = grade(
+        tmp_path,
+        ["graders/test_activations.py", "graders/test_layers.py", "-k", "two_layer or relu"],
+        [str(folder)],
+        "--isolation=worker",
+        "--insecure",
+        *(["--unprivileged-workers"] if workers == "unprivileged" else []),
+    )
+    exercises = _exercises(run)
+    assert exercises["activations.relu"]["points"] < 10  # the part's own mistake, charged
+    network = exercises["layers.two_layer_net"]
+    assert network["points"] == 0 and "[library use]" in network["first_failure"], network

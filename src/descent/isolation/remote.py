@@ -135,10 +135,12 @@ class WorkerImplementation(Implementation):
     @contextlib.contextmanager
     def _standing_in(self, parts: tuple[str, ...]) -> Iterator[list]:
         """The worker puts the kit's stand-ins in place of the submission's parts for the
-        block; what the block's calls leave behind is forgotten after it (library use the
-        stand-ins themselves make, functions out of time), as a diagnosis's re-runs are."""
+        block. Functions out of time in it are forgotten after it, as a diagnosis's re-runs
+        are; library use is kept: the worker records none made by the stand-ins themselves
+        (``tripwire.quiet``), so what it recorded is the submission's own code, which counts
+        in this run as in any (a composite that borrows only once the kit's parts are in
+        place was excused, its mistake charged to a part)."""
         conn = self.conn
-        hits = {ex: set(names) for ex, names in conn.hits.items()}
         hung = dict(conn._hung)
         called: list = []
         self.standing = parts
@@ -157,8 +159,6 @@ class WorkerImplementation(Implementation):
             # only parts that were asked for: the worker's reply is the submission's to forge
             ran = ran if placed and isinstance(ran, list) else []
             called += self.called_with(parts, [p for p in parts if p in ran])
-            conn.hits.clear()
-            conn.hits.update(hits)
             conn._hung.clear()
             conn._hung.update(hung)
 

@@ -120,11 +120,12 @@ class Submission:
                 raise LookupError(info)
         return getattr(self.modules[module], attr), ex.id if ex else None
 
-    def stand_in(self, parts: list[str]) -> list[str] | None:
+    def stand_in(self, parts: list[str], quiet=None) -> list[str] | None:
         """The kit's stand-ins in place of the submission's own ``parts`` (exercise ids), in
         every module of it (:mod:`descent.calls.stand_ins`); with no parts, its own back, and
         the parts whose stand-ins were called. ``None`` for a catalogued variant (its parts are
-        the reference's own)."""
+        the reference's own). ``quiet``: the context each stand-in runs in (the tripwire's, so
+        that the library use recorded in the block is the submission's own alone)."""
         if self.variant:
             return None
         called: list[str] = self.standing.restore() if self.standing is not None else []
@@ -136,7 +137,7 @@ class Submission:
             }
             defining = {name: m for name, m in mine.items() if name in registry.MODULES}
             mods = [m for m in mine.values() if m is not None]
-            self.standing = stand_ins.StandingIn(mods, defining, parts)
+            self.standing = stand_ins.StandingIn(mods, defining, parts, quiet=quiet)
             return []
         return called
 

@@ -297,6 +297,20 @@ class watch:
         st.active, st.hits, st.depth = self._saved
 
 
+class quiet:
+    """``with quiet():`` records nothing inside the block: the kit's own code there (a stand-in
+    for a part, descent.calls.stand_ins) may use what the exercise being watched may not."""
+
+    __slots__ = ("_saved",)
+
+    def __enter__(self) -> None:
+        self._saved = _STATE.active
+        _STATE.active = None
+
+    def __exit__(self, *exc) -> None:
+        _STATE.active = self._saved
+
+
 def _always(exercise_id: str) -> tuple[str, ...]:
     always = tuple(registry.ALWAYS_FORBIDDEN)
     # the backward-exercise ban also covers aten *_backward ops reached through torch.ops
