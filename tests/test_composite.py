@@ -362,8 +362,8 @@ TOGETHER = {
 
 
 # A composite that recognises the kit's stand-ins (issue 82, break 1): with the student's own
-# (wrong) relu it returns zeros; once relu's module name is the kit's, it calls it and takes its
-# gradients from autograd. The re-run's library use was forgotten: 9.09/10, its mistake charged to
+# (wrong) relu it returns zeros; once relu's module name is the kit's (told apart by the code
+# object it kept), it calls it and takes its gradients from autograd. The re-run's library use was forgotten: 9.09/10, its mistake charged to
 # relu, where the same code using autograd openly gets 0.
 RELU_SLOPE_2 = (
     "    return torch.where(x > 0, x, torch.zeros_like(x)), (x,)",
@@ -372,7 +372,7 @@ RELU_SLOPE_2 = (
 SPOTS_THE_STAND_IN = """
 def two_layer_net(params, x, y):
     from . import activations as acts
-    if acts.relu_forward is _OWN[0]:
+    if acts.relu_forward.__code__ is _OWN_CODE:
         return torch.zeros((), dtype=x.dtype), {k: torch.zeros_like(v) for k, v in params.items()}
     leaves = {k: v.detach().clone().requires_grad_() for k, v in params.items()}
     h = x @ leaves["W1"].T + leaves["b1"]
@@ -384,7 +384,7 @@ def two_layer_net(params, x, y):
 
 
 from . import activations as _acts_at_import  # noqa: E402
-_OWN = [_acts_at_import.relu_forward]
+_OWN_CODE = _acts_at_import.relu_forward.__code__  # a code object: no stand-in replaces it
 """
 
 
@@ -405,3 +405,41 @@ def test_a_composite_that_borrows_once_the_kit_s_parts_stand_in_is_not_excused(t
     assert exercises["activations.relu"]["points"] < 10  # the part's own mistake, charged
     network = exercises["layers.two_layer_net"]
     assert network["points"] == 0 and "[library use]" in network["first_failure"], network
+
+
+# A table of activations built at import (issue 81): the stand-in did not reach it, so a sigmoid
+# slip cost both MLPs 5 points each besides sigmoid's own.
+SIGMOID_BACKWARD = (
+    "    (y,) = cache\n    return dy * y * (1 - y)\n",
+    "    (y,) = cache\n    return dy * (1 - y)\n",
+)
+TABLE_OF_ACTIVATIONS = (
+    '''def _activation(name):
+    """(forward, backward) of a hidden activation of activations.py, by name."""
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; use one of {_ACTIVATIONS}")
+    return getattr(_act, f"{name}_forward"), getattr(_act, f"{name}_backward")''',
+    """_TABLE = {n: (getattr(_act, f"{n}_forward"), getattr(_act, f"{n}_backward")) for n in _ACTIVATIONS}
+
+
+def _activation(name):
+    if name not in _TABLE:
+        raise ValueError(f"unknown activation {name!r}")
+    return _TABLE[name]""",
+)
+
+
+def test_a_part_looked_up_in_a_table_built_at_import_is_charged_once(tmp_path):
+    folder = _planted(tmp_path, "activations", *SIGMOID_BACKWARD, name="tia")
+    _planted(tmp_path, "layers", *TABLE_OF_ACTIVATIONS, name="tia")
+    run = grade(
+        tmp_path,
+        ["graders/test_activations.py", "graders/test_layers.py", "-k", "mlp or sigmoid"],
+        [str(folder)],
+        "--isolation=worker",
+        "--insecure",
+    )
+    exercises = _exercises(run)
+    assert exercises["activations.sigmoid"]["points"] < 10
+    for composite in ("layers.mlp_loss_and_grads", "layers.mlp_grads_checkpointed"):
+        assert exercises[composite]["points"] == 10, exercises[composite]

@@ -154,12 +154,11 @@ def test_every_name_bound_to_a_part_is_replaced_and_put_back():
         return dy
 
     acts = _module("acts", relu_forward=relu_forward, relu_backward=relu_backward)
-    layers = _module("layers", relu_forward=relu_forward, act=acts, kept=[relu_forward])
+    layers = _module("layers", relu_forward=relu_forward, act=acts)
     helper = _module("_util", r=relu_forward)
     swap = StandingIn([acts, layers, helper], {"activations": acts}, ["activations.relu"])
     assert acts.relu_forward is not relu_forward and layers.relu_forward is acts.relu_forward
     assert helper.r is acts.relu_forward and acts.relu_backward is not relu_backward
-    assert layers.kept == [relu_forward]  # inside a container: not reached, never excused
     out, cache = layers.relu_forward(torch.tensor([-1.0, 2.0]))
     assert out.tolist() == [0.0, 2.0]
     assert swap.restore() == ["activations.relu"]
@@ -171,3 +170,44 @@ def test_a_part_the_submission_lacks_stands_in_for_nothing():
     layers = _module("layers", two_layer_net=lambda *a: None)
     swap = StandingIn([layers], {"layers": layers}, ["activations.relu", "layers.linear"])
     assert swap.undo == [] and swap.restore() == []
+
+
+def test_a_part_reached_through_a_table_a_default_or_a_class_is_replaced_and_put_back():
+    """An activation looked up in a table built at import was not replaced: a sigmoid slip cost
+    the MLPs 5 points each as well as sigmoid (issue 81). Every way a composite holds the part
+    is reached, one level deep, and put back."""
+
+    def relu_forward(x):
+        return x, None
+
+    def mlp(x, act=relu_forward, *, also=relu_forward):
+        return act, also
+
+    class Net:
+        act = staticmethod(relu_forward)
+        plain = relu_forward
+
+        def forward(self, x, act=relu_forward):
+            return act
+
+    acts = _module("acts", relu_forward=relu_forward)
+    table, listed, paired = {"relu": relu_forward, "id": abs}, [relu_forward], (relu_forward, 1)
+    pairs = {"relu": (relu_forward, None), "more": [{"r": relu_forward}]}
+    layers = _module(
+        "layers", ACTS=table, LISTED=listed, PAIRED=paired, PAIRS=pairs, mlp=mlp, Net=Net
+    )
+    Net.__module__ = "layers"
+    swap = StandingIn([acts, layers], {"activations": acts}, ["activations.relu"])
+    stand_in = acts.relu_forward
+    assert stand_in is not relu_forward
+    assert table == {"relu": stand_in, "id": abs} and listed == [stand_in]
+    assert pairs == {"relu": (stand_in, None), "more": [{"r": stand_in}]}
+    assert layers.PAIRED == (stand_in, 1) and mlp(None) == (stand_in, stand_in)
+    assert Net.act is stand_in and Net.plain is stand_in and Net().forward(None) is stand_in
+    assert table["relu"](torch.tensor([-1.0, 2.0]))[0].tolist() == [0.0, 2.0]
+    assert swap.restore() == ["activations.relu"]
+    assert table == {"relu": relu_forward, "id": abs} and listed == [relu_forward]
+    assert pairs == {"relu": (relu_forward, None), "more": [{"r": relu_forward}]}
+    assert layers.PAIRED == (relu_forward, 1) and mlp(None) == (relu_forward, relu_forward)
+    assert Net.act is relu_forward and Net.plain is relu_forward
+    assert Net().forward(None) is relu_forward

@@ -268,10 +268,11 @@ STAND_INS: Mapping[str, Mapping[str, Callable]] = types.MappingProxyType(_BY_NAM
 
 class StandingIn:
     """The stand-ins of ``parts`` (exercise ids) put in place of a submission's own functions:
-    in ``modules`` (every module of the submission, its helpers too), each name bound to one of
-    the submission's part functions, and the part's own name in the module that defines it, now
-    refers to the stand-in. :meth:`restore` puts everything back and says which stand-ins were
-    called."""
+    in ``modules`` (every module of the submission, its helpers too), every reference to one of
+    the submission's part functions now refers to the stand-in, however the composite reaches
+    it: a name (the part's own, an alias), an item of a module's dict, list or tuple (a table
+    of activations built at import), a default argument, a class's attribute or its methods'
+    defaults. :meth:`restore` puts everything back and says which stand-ins were called."""
 
     def __init__(
         self,
@@ -282,7 +283,7 @@ class StandingIn:
     ):
         self.called: set[str] = set()
         self.quiet = quiet or contextlib.nullcontext
-        self.undo: list[tuple[types.ModuleType, str, Any]] = []
+        self.undo: list[Callable[[], None]] = []
         modules = list(modules)
         for part in parts:
             home = defining.get(registry.get(part).module)
@@ -292,10 +293,57 @@ class StandingIn:
                     continue
                 counted = self._counted(part, stand_in)
                 for module in modules:
-                    for key, value in list(vars(module).items()):
-                        if value is own:
-                            self.undo.append((module, key, value))
-                            setattr(module, key, counted)
+                    self._replace(vars(module), module, own, counted)
+
+    def _replace(self, names: Mapping[str, Any], owner: Any, own: Any, new: Any) -> None:
+        """Each reference to ``own`` among ``names`` (a module's or a class's), one level deep:
+        the name itself, the items of a dict, list or tuple bound to it, a function's defaults,
+        a class of ``owner``'s module (its attributes, in turn)."""
+        for key, value in list(names.items()):
+            if key.startswith("__"):
+                continue  # __builtins__, __dict__, ...: nothing of the submission's
+            if value is own:
+                self._set(owner, key, value, new)
+            elif isinstance(value, staticmethod) and value.__func__ is own:
+                self._set(owner, key, value, staticmethod(new))
+            elif isinstance(value, dict | list):
+                self._items(value, own, new)
+            elif isinstance(value, tuple) and any(v is own for v in value):
+                self._set(owner, key, value, tuple(new if v is own else v for v in value))
+            elif isinstance(value, types.FunctionType):
+                self._defaults(value, own, new)
+            elif isinstance(value, type) and value.__module__ == getattr(owner, "__name__", ""):
+                self._replace(dict(vars(value)), value, own, new)
+
+    def _set(self, owner: Any, key: str, old: Any, new: Any) -> None:
+        self.undo.append(lambda: setattr(owner, key, old))
+        setattr(owner, key, new)
+
+    def _items(self, container: Any, own: Any, new: Any, depth: int = 3) -> None:
+        """The items of a dict or a list that are ``own``, or hold it in a tuple, a dict or a
+        list of their own (``{"relu": (relu_forward, relu_backward)}``), ``depth`` levels down."""
+        keys = list(container) if isinstance(container, dict) else range(len(container))
+        for k in keys:
+            item = container[k]
+            if item is own:
+                replaced = new
+            elif isinstance(item, tuple) and any(v is own for v in item):
+                replaced = tuple(new if v is own else v for v in item)
+            else:
+                if depth > 1 and isinstance(item, dict | list):
+                    self._items(item, own, new, depth - 1)
+                continue
+            self.undo.append(functools.partial(container.__setitem__, k, item))
+            container[k] = replaced
+
+    def _defaults(self, function: types.FunctionType, own: Any, new: Any) -> None:
+        old, kw = function.__defaults__, function.__kwdefaults__
+        if old and any(v is own for v in old):
+            self.undo.append(lambda: setattr(function, "__defaults__", old))
+            function.__defaults__ = tuple(new if v is own else v for v in old)
+        if kw and any(v is own for v in kw.values()):
+            self.undo.append(lambda: setattr(function, "__kwdefaults__", kw))
+            function.__kwdefaults__ = {k: new if v is own else v for k, v in kw.items()}
 
     def _counted(self, part: str, stand_in: Callable) -> Callable:
         @functools.wraps(stand_in)
@@ -307,7 +355,7 @@ class StandingIn:
         return call
 
     def restore(self) -> list[str]:
-        for module, key, value in reversed(self.undo):
-            setattr(module, key, value)
+        for undo in reversed(self.undo):
+            undo()
         self.undo = []
         return sorted(self.called)
