@@ -361,6 +361,20 @@ TOGETHER = {
 }
 
 
+def _in_worker(tmp_path, folder, selection: str, *extra: str) -> dict[str, dict]:
+    """The exercises of ``folder`` graded through a confined worker on the hidden tests of
+    activations and layers that ``selection`` (-k) picks."""
+    run = grade(
+        tmp_path,
+        ["graders/test_activations.py", "graders/test_layers.py", "-k", selection],
+        [str(folder)],
+        "--isolation=worker",
+        "--insecure",
+        *extra,
+    )
+    return _exercises(run)
+
+
 # A composite that recognises the kit's stand-ins (issue 82, break 1): with the student's own
 # (wrong) relu it returns zeros; once relu's module name is the kit's (told apart by the code
 # object it kept), it calls it and takes its gradients from autograd. The re-run's library use was forgotten: 9.09/10, its mistake charged to
@@ -393,15 +407,8 @@ def test_a_composite_that_borrows_once_the_kit_s_parts_stand_in_is_not_excused(t
     folder = _planted(tmp_path, "activations", *RELU_SLOPE_2, name="eve")
     layers = folder / "layers.py"
     layers.write_text(layers.read_text() + SPOTS_THE_STAND_IN)  # the last definition wins
-    run = grade(
-        tmp_path,
-        ["graders/test_activations.py", "graders/test_layers.py", "-k", "two_layer or relu"],
-        [str(folder)],
-        "--isolation=worker",
-        "--insecure",
-        *(["--unprivileged-workers"] if workers == "unprivileged" else []),
-    )
-    exercises = _exercises(run)
+    unprivileged = ["--unprivileged-workers"] if workers == "unprivileged" else []
+    exercises = _in_worker(tmp_path, folder, "two_layer or relu", *unprivileged)
     assert exercises["activations.relu"]["points"] < 10  # the part's own mistake, charged
     network = exercises["layers.two_layer_net"]
     assert network["points"] == 0 and "[library use]" in network["first_failure"], network
@@ -432,14 +439,7 @@ def _activation(name):
 def test_a_part_looked_up_in_a_table_built_at_import_is_charged_once(tmp_path):
     folder = _planted(tmp_path, "activations", *SIGMOID_BACKWARD, name="tia")
     _planted(tmp_path, "layers", *TABLE_OF_ACTIVATIONS, name="tia")
-    run = grade(
-        tmp_path,
-        ["graders/test_activations.py", "graders/test_layers.py", "-k", "mlp or sigmoid"],
-        [str(folder)],
-        "--isolation=worker",
-        "--insecure",
-    )
-    exercises = _exercises(run)
+    exercises = _in_worker(tmp_path, folder, "mlp or sigmoid")
     assert exercises["activations.sigmoid"]["points"] < 10
     for composite in ("layers.mlp_loss_and_grads", "layers.mlp_grads_checkpointed"):
         assert exercises[composite]["points"] == 10, exercises[composite]
