@@ -73,12 +73,31 @@ def test_augment_rotation_angles(check):
 @pytest.mark.exercise("data.kfold_indices")
 class TestKFold:
     def test_unshuffled_worked_example(self, check):
-        # 10 examples, 4 folds: sizes 3, 3, 2, 2 (the first 10 % 4 = 2 folds get one extra)
+        # 10 examples, 4 folds: sizes 3, 3, 2, 2 (the first 10 % 4 = 2 folds get one extra);
+        # each fold trains on the other examples
         folds = check.impl.data.kfold_indices(10, 4, None, shuffle=False)
         got = [torch.as_tensor(v).sort().values.tolist() for _, v in folds]
         check.that(got == [[0, 1, 2], [3, 4, 5], [6, 7], [8, 9]],
                    f"validation folds of kfold_indices(10, 4, shuffle=False): got {got}",
                    hint="consecutive blocks; the first n % k blocks have n // k + 1 examples")
+        trains = [torch.as_tensor(t).sort().values.tolist() for t, _ in folds]
+        check.that(trains == [[i for i in range(10) if i not in v] for v in got],
+                   "each training set of kfold_indices(10, 4, shuffle=False) must be every "
+                   "example but its fold's validation block",
+                   hint="train on the other folds: never on the validation examples themselves")
+
+    def test_unshuffled_folds_of_one_size(self, check):
+        # 8 examples, 4 folds: n % k == 0, so every fold has 2
+        folds = check.impl.data.kfold_indices(8, 4, None, shuffle=False)
+        got = [torch.as_tensor(v).sort().values.tolist() for _, v in folds]
+        check.that(got == [[0, 1], [2, 3], [4, 5], [6, 7]],
+                   f"validation folds of kfold_indices(8, 4, shuffle=False): got {got}",
+                   hint="consecutive blocks of n // k examples")
+        trains = [torch.as_tensor(t).sort().values.tolist() for t, _ in folds]
+        check.that(trains == [[i for i in range(8) if i not in v] for v in got],
+                   "each training set of kfold_indices(8, 4, shuffle=False) must be every "
+                   "example but its fold's validation block",
+                   hint="train on the other folds: never on the validation examples themselves")
 
     def test_shuffled_folds_partition_the_data(self, check):
         folds = check.impl.data.kfold_indices(23, 5, torch.Generator().manual_seed(0))
@@ -218,11 +237,23 @@ class TestAugmentConventions:
 
 @pytest.mark.exercise("data.kfold_indices")
 class TestKFoldConventions:
+    @pytest.mark.ordinary  # as hidden
+    @pytest.mark.supporting("test_unshuffled_worked_example", "test_unshuffled_folds_of_one_size",
+                            "test_shuffled_folds_partition_the_data")  # sizes alone: hollow
+    def test_fold_sizes(self, check):
+        # 23 examples in 5 folds: 23 % 5 = 3 folds of 5, then 2 of 4
+        folds = check.impl.data.kfold_indices(23, 5, _g(2))
+        sizes = [len(torch.as_tensor(v)) for _, v in folds]
+        check.that(sizes == [5, 5, 5, 4, 4], f"fold sizes of kfold_indices(23, 5, g): {sizes}",
+                   hint="the first n % k folds have n // k + 1 examples, the others n // k")
+
+    @pytest.mark.ordinary  # as hidden: the shuffling is everyday use
     @pytest.mark.supporting()  # a fixed split passes part of it
     def test_splits_come_from_the_generator(self, check):
         follows_the_generator(check, lambda m, g: [v for _, v in m.data.kfold_indices(12, 3, g)],
                               "kfold_indices(12, 3, g)", none_too=True)
 
+    @pytest.mark.ordinary
     @pytest.mark.supporting()  # what computes nothing can pass it too
     def test_examples_are_shuffled_not_the_blocks(self, check):
         folds = check.impl.data.kfold_indices(40, 4, _g(6))

@@ -267,7 +267,13 @@ CATALOGUED_SHARES = {
     ],
     "layers": ["two_layer_no_div_n"],  # 6.67, 0
     "regularization": ["es_stop_one_late", "es_pops_the_list"],  # 0, 4.75; 8.33, 5
-    "data": ["augment_one_angle_per_batch", "augment_global_rng"],  # 0, 5; 8.57, 5
+    # 0, 5; 8.57, 5; 8, 0 (trains on the validation fold); 8, 5 (the remainder in the last fold)
+    "data": [
+        "augment_one_angle_per_batch",
+        "augment_global_rng",
+        "kfold_trains_on_validation",
+        "kfold_remainder_to_last_fold",
+    ],
 }
 
 
