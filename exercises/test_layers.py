@@ -226,12 +226,15 @@ def _residual_backward_matches(check, args, dy, what, **kwargs):
 class TestResidualBlock:
     def test_worked_example(self, check):
         # z = x @ W1.T + b1: row 1 [1, 2, -3] -> a = [1, 2, 0]; row 2 [0, -1, 1] -> a = [0, 0, 1]
-        # a @ W2.T: [3, 2] and [0, 2]; y = x + that + b2
+        # a @ W2.T: [3, 2] and [0, 2]; y = x + that + b2, with no ReLU after the sum (an entry
+        # of y may be negative)
         x = T([1.0, 2.0], [0.0, -1.0])
         W1, b1 = T([1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]), T(0.0, 0.0, 0.0)
-        W2, b2 = T([1.0, 1.0, 0.0], [0.0, 1.0, 2.0]), T(0.5, -0.5)
+        W2, b2 = T([1.0, 1.0, 0.0], [0.0, 1.0, 2.0]), T(0.5, -2.5)
         check.matches(lambda m: m.layers.residual_block_forward(x, W1, b1, W2, b2)[0],
-                      "residual_block_forward", expected=T([4.5, 3.5], [0.5, 0.5]))
+                      "residual_block_forward", expected=T([4.5, 1.5], [0.5, -1.5]),
+                      hint="y = x + relu(x @ W1.T + b1) @ W2.T + b2: the ReLU is inside the "
+                           "branch, on its hidden layer only")
 
     def test_backward_matches_autograd(self, check, inputs):
         args = (inputs.randn(5, 3), inputs.randn(4, 3), inputs.randn(4), inputs.randn(3, 4),
@@ -250,16 +253,23 @@ class TestResidualBlock:
 
 @pytest.mark.exercise("layers.residual_block")
 class TestResidualConventions:
-    def test_dead_unit_and_float32(self, check):
-        # unit 1 of the branch has pre-activation exactly 0: no gradient flows through it
-        x = torch.tensor([[1.0, 2.0]])
-        W1, b1 = torch.tensor([[1.0, 0.0], [1.0, -0.5]]), torch.tensor([0.0, 0.0])
+    def test_dead_unit(self, check):
+        # unit 1 of the branch has pre-activation exactly 0: no gradient flows through it (and
+        # y = [2.5, -2.5]: the sum itself is never passed through a ReLU)
+        x, W1, b1 = T([1.0, 2.0]), T([1.0, 0.0], [1.0, -0.5]), T(0.0, 0.0)
+        W2, b2 = T([1.0, 2.0], [-1.0, 3.0]), T(0.5, -3.5)
+        _residual_backward_matches(check, (x, W1, b1, W2, b2), T([1.0, 1.0]),
+                                   "residual_block_backward with a unit exactly at 0",
+                                   hint="ReLU's derivative at exactly 0 is 0")
+
+    @pytest.mark.ordinary  # float32 is what training uses, as hidden
+    def test_float32(self, check):
+        x = torch.tensor([[1.0, 2.0], [-0.5, 0.25]])
+        W1, b1 = torch.tensor([[1.0, 0.5], [1.0, -0.5]]), torch.tensor([0.1, 0.2])
         W2, b2 = torch.tensor([[1.0, 2.0], [-1.0, 3.0]]), torch.tensor([0.5, -0.5])
-        _residual_backward_matches(check, (x, W1, b1, W2, b2), torch.tensor([[1.0, 1.0]]),
-                                   "residual_block_backward in float32 with a unit exactly at 0",
-                                   rtol=1e-6, atol=1e-6,
-                                   hint="ReLU's derivative at exactly 0 is 0; keep x's dtype "
-                                        "(float32 in, float32 out)")
+        _residual_backward_matches(check, (x, W1, b1, W2, b2), torch.tensor([[1.0, 1.0]] * 2),
+                                   "residual_block_backward in float32", rtol=1e-6, atol=1e-6,
+                                   hint="keep x's dtype (float32 in, float32 out)")
 
     @pytest.mark.supporting()  # a function that always raises passes it
     def test_a_branch_of_another_width_is_refused(self, check, inputs):

@@ -265,7 +265,8 @@ CATALOGUED_SHARES = {
         "one_cycle_peak_rounded",  # 8, 0
         "one_cycle_final_from_max",  # 8, 0
     ],
-    "layers": ["two_layer_no_div_n"],  # 6.67, 0
+    # 6.67, 0; 8, 0 (ReLU after the residual sum); 8, 5 (float64 from a float32 block)
+    "layers": ["two_layer_no_div_n", "residual_relu_after_the_sum", "residual_numpy_float64"],
     "regularization": ["es_stop_one_late", "es_pops_the_list"],  # 0, 4.75; 8.33, 5
     # 0, 5; 8.57, 5; 8, 0 (trains on the validation fold); 8, 5 (the remainder in the last fold)
     "data": [
