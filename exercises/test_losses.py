@@ -179,6 +179,7 @@ class TestLogSoftmax:
 
 @pytest.mark.exercise("losses.cross_entropy")
 class TestCrossEntropy:
+    @pytest.mark.ordinary  # everyday use: a batch; failing it caps the exercise at half
     def test_uniform_prediction_costs_log_c(self, check):
         logits, target = torch.zeros(3, 10, dtype=torch.float64), torch.tensor([0, 4, 9])
         check.matches(lambda m: m.losses.cross_entropy_forward(logits, target)[0],
@@ -186,6 +187,7 @@ class TestCrossEntropy:
                       expected=torch.tensor(math.log(10), dtype=torch.float64),
                       hint="a mean over the batch gives ln 10 ~ 2.303; a sum gives 3 ln 10")
 
+    @pytest.mark.ordinary
     def test_gradient_is_softmax_minus_onehot_over_n(self, check):
         logits, target = torch.zeros(2, 4, dtype=torch.float64), torch.tensor([1, 3])
         expected = torch.full((2, 4), 0.25 / 2, dtype=torch.float64)
@@ -202,6 +204,7 @@ class TestCrossEntropy:
                         "d loss / d logits = (softmax - onehot) / N: the true class's entry "
                         "is negative", -expected)])
 
+    @pytest.mark.ordinary  # class weights are an everyday option, as hidden
     def test_float64_all_the_way(self, check, inputs):
         # The docstring fixes every intermediate to the logits' dtype: a one-hot or class weights
         # made in float32 still give a float64 loss (type promotion), off in the 8th digit.
@@ -212,10 +215,11 @@ class TestCrossEntropy:
                       "weighted cross-entropy in float64", expected=expected, rtol=1e-10,
                       atol=1e-12)
 
+    @pytest.mark.ordinary  # as hidden: large logits are everyday early in training
     def test_huge_logits_stay_finite(self, check):
-        # Row maximum 1000: exp(1000) overflows, so subtract it first. The loss is
-        # -(999 - 1000 - log(1 + e^-1 + e^-1000)) = 1 + log(1 + e^-1).
-        logits, target = T([1000.0, 999.0, 0.0]), torch.tensor([1])
+        # Row maximum 1000: exp(1000) overflows, so subtract it first. Each row's loss is
+        # -(999 - 1000 - log(1 + e^-1 + e^-1000)) = 1 + log(1 + e^-1), and so is their mean.
+        logits, target = T([1000.0, 999.0, 0.0], [999.0, 0.0, 1000.0]), torch.tensor([1, 0])
         check.matches(lambda m: m.losses.cross_entropy_forward(logits, target)[0],
                       "cross-entropy of logits around 1000",
                       expected=torch.tensor(1 + math.log1p(math.exp(-1)), dtype=torch.float64),
@@ -223,11 +227,13 @@ class TestCrossEntropy:
                       hint="exp(1000) is inf: subtract each row's maximum before exponentiating "
                            "(the shift cancels out of log-softmax)")
 
+    @pytest.mark.ordinary  # an everyday option, as hidden
     def test_label_smoothing(self, check):
-        # eps = 0.3 over C = 3: the target row is eps/C everywhere plus 1 - eps on the true class
-        logits, target = T([1.0, 0.0, -1.0]), torch.tensor([0])
-        q = T([0.7 + 0.1, 0.1, 0.1])
-        expected = -(q * torch.log_softmax(logits, 1)).sum()
+        # eps = 0.3 over C = 3: the target row is eps/C everywhere plus 1 - eps on the true
+        # class; the loss is the mean of the two rows'
+        logits, target = T([1.0, 0.0, -1.0], [0.5, 2.0, 0.0]), torch.tensor([0, 2])
+        q = T([0.7 + 0.1, 0.1, 0.1], [0.1, 0.1, 0.7 + 0.1])
+        expected = -(q * torch.log_softmax(logits, 1)).sum(1).mean()
         check.matches(lambda m: m.losses.cross_entropy_forward(logits, target,
                                                                label_smoothing=0.3)[0],
                       "cross_entropy_forward with label_smoothing=0.3", expected=expected,

@@ -269,6 +269,7 @@ CATALOGUED_SHARES = {
     "layers": ["two_layer_no_div_n", "residual_relu_after_the_sum", "residual_numpy_float64"],
     "regularization": ["es_stop_one_late", "es_pops_the_list"],  # 0, 4.75; 8.33, 5
     # 0, 5; 8.57, 5; 8, 0 (trains on the validation fold); 8, 5 (the remainder in the last fold)
+    "losses": ["ce_sum_over_batch", "ce_label_smoothing_no_uniform"],  # 5, 0; 8.33, 5
     "data": [
         "augment_one_angle_per_batch",
         "augment_global_rng",
