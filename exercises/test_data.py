@@ -70,34 +70,32 @@ def test_augment_rotation_angles(check):
                hint="one angle per point: (2 * rand - 1) * max_angle")
 
 
+def _unshuffled(check, n, k, blocks, hint):
+    """kfold_indices(n, k, shuffle=False): its validation folds are ``blocks``, and each fold
+    trains on every other example."""
+    folds = check.impl.data.kfold_indices(n, k, None, shuffle=False)
+    got = [torch.as_tensor(v).sort().values.tolist() for _, v in folds]
+    check.that(got == blocks,
+               f"validation folds of kfold_indices({n}, {k}, shuffle=False): got {got}", hint=hint)
+    trains = [torch.as_tensor(t).sort().values.tolist() for t, _ in folds]
+    check.that(trains == [[i for i in range(n) if i not in v] for v in got],
+               f"each training set of kfold_indices({n}, {k}, shuffle=False) must be every "
+               f"example but its fold's validation block",
+               hint="train on the other folds: never on the validation examples themselves")
+
+
 @pytest.mark.exercise("data.kfold_indices")
 class TestKFold:
     def test_unshuffled_worked_example(self, check):
         # 10 examples, 4 folds: sizes 3, 3, 2, 2 (the first 10 % 4 = 2 folds get one extra);
         # each fold trains on the other examples
-        folds = check.impl.data.kfold_indices(10, 4, None, shuffle=False)
-        got = [torch.as_tensor(v).sort().values.tolist() for _, v in folds]
-        check.that(got == [[0, 1, 2], [3, 4, 5], [6, 7], [8, 9]],
-                   f"validation folds of kfold_indices(10, 4, shuffle=False): got {got}",
-                   hint="consecutive blocks; the first n % k blocks have n // k + 1 examples")
-        trains = [torch.as_tensor(t).sort().values.tolist() for t, _ in folds]
-        check.that(trains == [[i for i in range(10) if i not in v] for v in got],
-                   "each training set of kfold_indices(10, 4, shuffle=False) must be every "
-                   "example but its fold's validation block",
-                   hint="train on the other folds: never on the validation examples themselves")
+        _unshuffled(check, 10, 4, [[0, 1, 2], [3, 4, 5], [6, 7], [8, 9]],
+                    "consecutive blocks; the first n % k blocks have n // k + 1 examples")
 
     def test_unshuffled_folds_of_one_size(self, check):
         # 8 examples, 4 folds: n % k == 0, so every fold has 2
-        folds = check.impl.data.kfold_indices(8, 4, None, shuffle=False)
-        got = [torch.as_tensor(v).sort().values.tolist() for _, v in folds]
-        check.that(got == [[0, 1], [2, 3], [4, 5], [6, 7]],
-                   f"validation folds of kfold_indices(8, 4, shuffle=False): got {got}",
-                   hint="consecutive blocks of n // k examples")
-        trains = [torch.as_tensor(t).sort().values.tolist() for t, _ in folds]
-        check.that(trains == [[i for i in range(8) if i not in v] for v in got],
-                   "each training set of kfold_indices(8, 4, shuffle=False) must be every "
-                   "example but its fold's validation block",
-                   hint="train on the other folds: never on the validation examples themselves")
+        _unshuffled(check, 8, 4, [[0, 1], [2, 3], [4, 5], [6, 7]],
+                    "consecutive blocks of n // k examples")
 
     def test_shuffled_folds_partition_the_data(self, check):
         folds = check.impl.data.kfold_indices(23, 5, torch.Generator().manual_seed(0))

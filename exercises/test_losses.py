@@ -232,7 +232,9 @@ class TestCrossEntropy:
         # eps = 0.3 over C = 3: the target row is eps/C everywhere plus 1 - eps on the true
         # class; the loss is the mean of the two rows'
         logits, target = T([1.0, 0.0, -1.0], [0.5, 2.0, 0.0]), torch.tensor([0, 2])
-        q = T([0.7 + 0.1, 0.1, 0.1], [0.1, 0.1, 0.7 + 0.1])
+        q = torch.full((2, 3), 0.3 / 3, dtype=torch.float64)
+        q[0, 0] += 0.7
+        q[1, 2] += 0.7
         expected = -(q * torch.log_softmax(logits, 1)).sum(1).mean()
         check.matches(lambda m: m.losses.cross_entropy_forward(logits, target,
                                                                label_smoothing=0.3)[0],
