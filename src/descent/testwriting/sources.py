@@ -23,6 +23,10 @@ class Missing(Exception):
     """No usable test file; the message says why, for the student."""
 
 
+class NotHandedIn(Missing):
+    """No test file of that name in the submission at all (rather than one refused)."""
+
+
 @dataclass(frozen=True)
 class TestFile:
     text: str
@@ -59,12 +63,12 @@ def read_from(where: Path | None, name: str) -> TestFile:
     """The test file ``name`` of the submission handed in as ``where`` (a folder, ``.zip``,
     ``.py`` or ``.ipynb``); :class:`Missing` when there is none."""
     if where is None:
-        raise Missing(f"{name} was not handed in")
+        raise NotHandedIn(f"{name} was not handed in")
     if where.is_dir():
         return TestFile(_from_folder(where / name), name)
     if where.suffix.lower() == ".zip" and where.is_file():
         return TestFile(_from_zip(where, name), name)
-    raise Missing(
+    raise NotHandedIn(
         f"{name} was not handed in (a {where.suffix or 'single'} file holds no tests: "
         f"hand in {name} beside your modules)"
     )
@@ -74,7 +78,7 @@ def _from_folder(path: Path) -> str:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        raise Missing(f"{path.name} was not handed in") from None
+        raise NotHandedIn(f"{path.name} was not handed in") from None
     except OSError as exc:
         raise Missing(f"{path.name} cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
@@ -104,7 +108,7 @@ def _from_zip(archive: Path, name: str) -> str:
                     return _decoded(fh.read(MAX_BYTES + 1), name)
     except (zipfile.BadZipFile, OSError) as exc:
         raise Missing(f"{archive.name} is not a readable zip archive ({exc})") from None
-    raise Missing(f"{name} was not handed in")
+    raise NotHandedIn(f"{name} was not handed in")
 
 
 def _decoded(data: bytes, name: str) -> str:
