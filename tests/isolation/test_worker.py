@@ -376,3 +376,48 @@ def test_a_seed_of_the_global_generator_draws_the_same_in_a_worker_as_in_process
     assert torch.equal(masks[0], masks[1])
     remote.seed_global(99)
     assert not torch.equal(remote.regularization.dropout_forward(x, 0.5)[1], masks[0])
+
+
+# dropout as CS231n writes it (NumPy's global generator) and as a plain-Python course might
+_GLOBAL_DRAWS = """
+import random
+
+import numpy as np
+import torch
+
+
+def dropout_forward(x, p, train=True, generator=None):
+    mask = torch.as_tensor(np.random.rand(*x.shape) >= p, dtype=x.dtype) / (1 - p)
+    mask = mask * (random.random() + 1.0)
+    return x * mask, mask
+"""
+
+
+def test_numpy_and_python_draws_repeat_per_grader_file_and_per_seed(manager, tmp_path):
+    """The worker's NumPy and Python generators start each grader file where they started and
+    follow ``seed_global`` as torch's does: a mask drawn with ``np.random`` got other points
+    when the same worker had served other grader files first (a real CS231n dropout moved
+    from 2.81 to 2.50 of its points between two gradings)."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "regularization.py").write_text(_GLOBAL_DRAWS)
+    impl = WorkerImplementation("globals", manager, folder=str(sub))
+    x = torch.ones(8, 8)
+    try:
+
+        def mask(nodeid: str, seed: int | None = None) -> torch.Tensor:
+            impl.begin_test(nodeid)
+            if seed is not None:
+                impl.seed_global(seed)
+            return impl.regularization.dropout_forward(x, 0.5)[1]
+
+        first = mask("graders/test_a.py::test_one")
+        within = mask("graders/test_a.py::test_two")
+        again = mask("graders/test_b.py::test_one")
+        seeded = mask("graders/test_c.py::test_one", seed=7)
+        seeded_later = mask("graders/test_c.py::test_two", seed=7)
+    finally:
+        impl.close()
+    assert not torch.equal(first, within)
+    assert torch.equal(first, again)
+    assert torch.equal(seeded, seeded_later) and not torch.equal(seeded, first)

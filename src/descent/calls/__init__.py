@@ -1,6 +1,7 @@
 """How graders reach the code under test, in the grader's process or a worker's.
 
 * :mod:`.callables` callables handed to student code, described so a worker can rebuild them.
+* :mod:`.generators` the global random generators, seeded and reset together (torch, NumPy, Python).
 * :mod:`.helpers`   a submission's own helper files: which are graded, and how they are imported.
 * :mod:`.impl`      ``Implementation``: the one way graders reach code under test.
 * :mod:`.source_tree` one parse of each source text a grading reads (intake, scan, load order).

@@ -229,12 +229,13 @@ class Implementation:
         """A graded test of this implementation starts."""
 
     def seed_global(self, seed: int) -> None:
-        """Seed torch's global random generator where this implementation's code runs (here;
-        a worker's own, WorkerImplementation), for code that draws without a generator: the
-        same seed gives the same draws in a worker as in-process."""
-        import torch  # start-up: this module does not import torch at import time
+        """Seed the global random generators (torch's, NumPy's, Python's) where this
+        implementation's code runs (here; a worker's own, WorkerImplementation), for code that
+        draws without a generator: the same seed gives the same draws in a worker as
+        in-process."""
+        from . import generators  # start-up: this module does not import torch at import time
 
-        torch.manual_seed(seed)
+        generators.seed_all(seed)
 
     def flush(self) -> None:
         """The test's calls are over: finish any that were sent without waiting for their

@@ -107,7 +107,7 @@ class Connection:
             self.test_failure = None
 
     def seed_global(self, seed: int) -> None:
-        """Seed the worker's torch global generator with ``seed`` (Implementation.seed_global)."""
+        """Seed the worker's global generators with ``seed`` (Implementation.seed_global)."""
         self.request({"op": "seed", "seed": int(seed)}, raw=True)
 
     def ensure(self):

@@ -282,7 +282,7 @@ def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
 
 
 def op_seed(worker, header: dict, blobs, out: Outcome) -> None:
-    """Torch's global random generator back to the worker's first state (Worker.first_state),
+    """The global random generators back to the worker's first states (Worker.first_state),
     or seeded with the header's ``seed`` (an int: Implementation.seed_global)."""
     seed = header.get("seed")
     if seed is not None and type(seed) is not int:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..calls import callables
+from ..calls import callables, generators
 from . import edit_watch, operations, protocol
 from .edit_watch import blob_len, shift_blobs
 from .encoding import Decoder, Encoder
@@ -58,16 +58,17 @@ class Worker:
         self.deferred: dict | None = None
         self.pending_hits: dict[str, set[str]] = {}
         self.fixes: list = []
-        # torch's global random state (the CPU generator's) before any student code ran: each
-        # grader file starts from it again (op_seed), whichever files this worker served before
-        self.first_state = torch.get_rng_state()
+        # the global random states (torch's CPU generator, NumPy's, Python's) before any student
+        # code ran: each grader file starts from them again (op_seed), whichever files this
+        # worker served before
+        self.first_state = generators.states()
 
     def reseed(self, seed: int | None = None) -> None:
-        """Torch's global generator back to its first state, or seeded with ``seed``."""
+        """The global generators back to their first states, or seeded with ``seed``."""
         if seed is None:
-            torch.set_rng_state(self.first_state)
+            generators.restore(self.first_state)
         else:
-            torch.manual_seed(seed)
+            generators.seed_all(seed)
 
     # -- handles ------------------------------------------------------------------------------
     def to_handle(self, obj: Any, exercise: str | None, enc: Encoder) -> dict:
