@@ -64,6 +64,7 @@ def test_every_operation_has_a_handler():
         "apply",
         "cell",
         "stand_in",
+        "edit",
         "ping",
         "seed",
     }
@@ -125,6 +126,9 @@ def test_malformed_requests_get_a_protocol_reply_and_run_nothing(worker):
         ({"op": "apply", "fn": "system"}, []),
         ({"op": "cell", "source": 42}, None),
         ({"op": "call", "target": {"m": 1, "a": 2}}, []),
+        ({"op": "edit", "m": "losses", "a": "mse_forward", "source": "def mse_forward(): 0"}, None),
+        ({"op": "edit", "m": "losses", "a": [], "source": None}, None),
+        ({"op": "edit", "m": "losses", "a": ["mse_forward"], "source": 3}, None),
     ]
     for header, args in bad:
         reply, _ = ask(worker, header, args)
@@ -166,3 +170,24 @@ def test_stand_in_refuses_a_part_without_a_stand_in(worker):
     for parts in (["losses.mse"], "activations.relu", [3]):
         reply, _ = ask(worker, {"op": "stand_in", "parts": parts})
         assert reply["protocol"] == "bad parts", parts
+
+
+def test_edit_puts_the_trial_in_place_of_a_function_and_takes_it_out(worker):
+    """A repair under trial (issue 79): the edited source stands in for the function in calls
+    from the grader, the module itself is left as it was, and ``None`` puts the student's own
+    back; a text that defines no such function is no trial."""
+    ask(worker, {"op": "load", "module": "losses"})
+    own = sys.modules[f"{PACKAGE}.losses"].mse_forward
+    edit = {"op": "edit", "m": "losses", "a": ["mse_forward"]}
+    source = "def mse_forward(pred, target):\n    return (pred - target).abs().sum(), None\n"
+    _, placed = ask(worker, {**edit, "source": source})
+    assert placed is True
+    _, out = ask(worker, {"op": "call", "target": MSE}, [torch.ones(2), torch.zeros(2)])
+    assert out[0].item() == 2.0
+    assert sys.modules[f"{PACKAGE}.losses"].mse_forward is own
+    _, placed = ask(worker, {**edit, "source": None})
+    _, out = ask(worker, {"op": "call", "target": MSE}, [torch.ones(2), torch.zeros(2)])
+    assert placed is True and out[0].item() == 1.0
+    for text in ("x = 1\n", "def mse_forward(:\n", "mse_forward = 3\n"):
+        _, placed = ask(worker, {**edit, "source": text})
+        assert placed is False, text

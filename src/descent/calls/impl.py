@@ -268,6 +268,21 @@ class Implementation:
         it cannot be done (a catalogued variant, whose parts are the reference's own)."""
         return None
 
+    def source(self, module: str) -> str | None:
+        """The text of this implementation's ``module`` as graded, for a repair search of its
+        own code (:mod:`descent.diagnoses.repair`); ``None`` where there is none to search (a
+        catalogued variant: the kit's own code)."""
+        return None
+
+    def edited(
+        self, module: str, names: Sequence[str], source: str
+    ) -> contextlib.AbstractContextManager[Implementation | None]:
+        """Inside the block, this implementation with the functions ``names`` of ``module``
+        taken from ``source`` (the module's functions, one of them with one edit: a repair
+        under trial), run in a copy of the module's namespace: the block gets the
+        implementation to run recipes on, or ``None`` where the edit cannot be made."""
+        return contextlib.nullcontext(None)
+
     def called_with(self, parts: tuple[str, ...], called: Sequence[str]) -> list[str]:
         """Record that the stand-ins of ``called`` ran while those of ``parts`` stood in, and
         return every part ever called with those stand-ins (see :meth:`stand_in`)."""
@@ -364,6 +379,29 @@ class FolderImplementation(Implementation):
                 found[name] = path.read_text(errors="replace")
         return found
 
+    def source(self, module: str) -> str | None:
+        path = self.folder / f"{module}.py"
+        return path.read_text(errors="replace") if path.is_file() else None
+
+    @contextlib.contextmanager
+    def edited(
+        self, module: str, names: Sequence[str], source: str
+    ) -> Iterator[Implementation | None]:
+        """The edit made in a copy of the module's namespace (the module itself is left as it
+        is) and timed as the student's own functions are."""
+        try:
+            found = defined(self.module(module)._module, names, source)
+        except Exception:  # noqa: BLE001 - an edit that does not compile or define: no trial
+            found = None
+        if found is None:
+            yield None
+            return
+        if self.guarded:
+            found = {n: self.guarded.wrap(module, n, fn) for n, fn in found.items()}
+        yield PatchedImplementation(
+            self, f"{self.name} (edited)", {(module, n): fn for n, fn in found.items()}
+        )
+
     def describe(self) -> dict[str, Any]:
         info = super().describe()
         chosen = self.helpers
@@ -454,6 +492,22 @@ def function_sources(functions: Mapping[tuple[str, str], Callable]) -> dict[str,
             text = getattr(fn, "__qualname__", type(fn).__name__)
         found[f"{module}.{name}"] = text
     return found
+
+
+def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callable] | None:
+    """The functions ``names`` as ``source`` defines them when run in a copy of ``module``'s
+    namespace (so that they call each other's new definitions and reach the module's other
+    names); ``None`` when one is not a function. Runs the student's ``def`` statements: their
+    decorators and defaults, nothing else."""
+    namespace = dict(vars(module))
+    exec(compile(source, getattr(module, "__file__", None) or "<edit>", "exec"), namespace)  # noqa: S102
+    found = {n: namespace.get(n) for n in names}
+    own = vars(module)
+    if not all(
+        isinstance(fn, types.FunctionType) and fn is not own.get(n) for n, fn in found.items()
+    ):
+        return None  # not every one is a function the text defines
+    return found  # type: ignore[return-value]
 
 
 class PatchedImplementation(Implementation):

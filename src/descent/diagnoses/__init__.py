@@ -51,6 +51,9 @@
                              mutant).
 * :mod:`.differentiated`     a slipped forward paired with a backward that differentiates it.
 * :mod:`.ledger`             the records of one exercise's comparisons, which verification weighs.
+* :mod:`.edits`              small edits of the student's own code: the candidates of a repair.
+* :mod:`.repair`             an edit of the student's own code that makes every check of the
+                             exercise pass.
 * :mod:`.verified`           a cause named only once verified: what a failure finally names.
 
 .. end of the map made by ``descent docs``

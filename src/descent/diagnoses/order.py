@@ -716,6 +716,24 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edits",
+        "the student's own source, as text",
+        "small edits of the student's own code: the candidates of a repair.",
+        "nothing alone: one small change at a time of the student's own module (an operator, a "
+        "constant for an argument, a term, a square root, an axis, an order, a name), with its "
+        "line and its words",
+        stage="verification",
+    ),
+    Module(
+        "repair",
+        "the student's code run again, edited",
+        "an edit of the student's own code that makes every check of the exercise pass.",
+        "where nothing verified names a cause: the line and the kind of change with which every "
+        "comparison of the exercise passes (a square root missing, a number where `eps` belongs, "
+        "two statements in the wrong order)",
+        stage="verification",
+    ),
+    Module(
         "verified",
         "every comparison of the exercise",
         "a cause named only once verified: what a failure finally names.",

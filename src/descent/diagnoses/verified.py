@@ -47,6 +47,7 @@ from typing import Any
 import torch
 
 from .. import variants
+from . import repair
 from .base import Diagnosis, NotApplicable, leaves, observed, witnessed
 from .ledger import Ledger, Record, agree
 from .mutant import mutants, written_into
@@ -498,19 +499,22 @@ def _unnamed(claim: Claim) -> bool:
 
 
 # -- settling ----------------------------------------------------------------------------------
-def settle(ledgers: dict, reference: Any) -> None:
-    """Decide what every reported failure in ``ledgers`` names (see the module's docstring) and
-    write it into the failure and its results record (message, misconception, diagnosis)."""
-    for book in ledgers.values():
+def settle(ledgers: dict, reference: Any, impls: Iterable[Any] = ()) -> None:
+    """Decide what every reported failure in ``ledgers`` (keyed by implementation name and
+    exercise) names (see the module's docstring) and write it into the failure and its results
+    record (message, misconception, diagnosis). ``impls``: the implementations whose own code a
+    repair search may edit where nothing else is verified (:mod:`~.repair`)."""
+    by_name = {getattr(impl, "name", None): impl for impl in impls}
+    for key, book in ledgers.items():
         try:
-            _settle(book, reference)
+            _settle(book, reference, by_name.get(key[0]) if isinstance(key, tuple) else None)
         except Exception:  # noqa: BLE001 - a weighing that breaks leaves the observations
             for record in book.records:
                 if record.failure is not None:
                     _write(record, None, None, [])
 
 
-def _settle(book: Ledger, reference: Any) -> None:
+def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     reported = [r for r in book.records if r.failure is not None]
     if not reported:
         return
@@ -563,6 +567,13 @@ def _settle(book: Ledger, reference: Any) -> None:
     )
     if readings and covered >= weighed:
         parts += readings
+    # a small edit of the student's own code, where nothing verified names a cause for every
+    # failing check and no catalogued bug explains some of them
+    if not any(map(_names_a_cause, whole)) and not any(c.misconception for c in parts):
+        fixed = _repair_claim(book, impl)
+        if fixed is not None:
+            whole, parts = [fixed], []
+            explains[fixed.key] = {id(r) for r in reported}
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -580,6 +591,27 @@ def _settle(book: Ledger, reference: Any) -> None:
         # that a cause found elsewhere is its own nor that it is not
         unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
         _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
+
+
+def _names_a_cause(claim: Claim) -> bool:
+    """``claim``, verified on every failing check, names a cause: a catalogued bug, a slip
+    re-run, a fact a check saw, or a reading of the values other than a bare ratio. Where none
+    does (nothing verified, causes that each explain some checks only, a ratio no quantity
+    names), a verified repair of the student's own code says more."""
+    return bool(
+        claim.misconception or claim.rerun or claim.fact or claim.reading and not _unnamed(claim)
+    )
+
+
+def _repair_claim(book: Ledger, impl: Any) -> Claim | None:
+    """The edit of the student's own code that makes every check of the exercise pass
+    (:func:`.repair.search`), as a claim: its line and kind of change."""
+    if impl is None:
+        return None
+    edit = repair.search(book, impl)
+    if edit is None:
+        return None
+    return Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
 
 
 def _carries(claim: Claim, record: Record) -> bool:

@@ -423,7 +423,8 @@ def retire(impl, ledgers: dict, reference, *, wait: bool = True) -> None:
     # start-up: verification loads with the first failure or the results, never before
     from ..diagnoses.verified import settle
 
-    settle({key: ledgers.pop(key) for key in list(ledgers) if key[0] == impl.name}, reference)
+    mine = {key: ledgers.pop(key) for key in list(ledgers) if key[0] == impl.name}
+    settle(mine, reference, [impl])
     impl.retire(wait=wait)
 
 

@@ -23,7 +23,9 @@ def build_results(state: GradingState) -> dict[str, Any]:
     # start-up: this module may not import torch (see its imports); that one does
     from ..diagnoses.verified import settle
 
-    settle(state.ledgers, state.reference)  # the causes verified on every check; observations
+    settle(
+        state.ledgers, state.reference, state.impls
+    )  # the causes verified on every check; observations
     for t in state.tests:
         if t.nodeid not in state.finished:
             t.message = "interrupted before it finished (Ctrl-C or a crash): not counted as passed"

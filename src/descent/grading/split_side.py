@@ -45,7 +45,9 @@ class PluginSide:
         from ..diagnoses.verified import settle
 
         state = self.state
-        settle(state.ledgers, state.reference)  # the copy's exercises: weighed on its own checks
+        settle(
+            state.ledgers, state.reference, state.impls
+        )  # the copy's exercises: weighed on its own checks
         # the fork came before the first test: every record here is of the copy's tests
         return {
             "tests": [t.as_dict() for t in state.tests],

@@ -277,6 +277,24 @@ def op_stand_in(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = worker.submission.stand_in(parts, quiet=tripwire.quiet)
 
 
+def op_edit(worker, header: dict, blobs, out: Outcome) -> None:
+    """Functions of the submission (``a``: their names) replaced by the trusted side's edit of
+    the module's own source, or put back (``source`` None): a repair under trial. Replies whether the edit is in place.
+    Running the edit's ``def`` runs no student code but its decorators and defaults, under the
+    request's time limit as any request."""
+    module, names, source = header.get("m"), header.get("a"), header.get("source")
+    if (
+        type(module) is not str
+        or type(names) is not list
+        or not 0 < len(names) <= 100
+        or any(type(n) is not str for n in names)
+    ):
+        raise ProtocolError("bad edit target")
+    if source is not None and (type(source) is not str or len(source) > 200_000):
+        raise ProtocolError("bad edit source")
+    out.result = worker.submission.edit(module, names, source)
+
+
 def op_ping(worker, header: dict, blobs, out: Outcome) -> None:
     out.result = "pong"
 
@@ -303,6 +321,7 @@ HANDLERS: dict[str, Callable] = {
     "apply": op_apply,
     "cell": op_cell,
     "stand_in": op_stand_in,
+    "edit": op_edit,
     "ping": op_ping,
     "seed": op_seed,
 }

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import catalogue, registry
 from ..calls import helpers, stand_ins
-from ..calls.impl import _describe_import_error
+from ..calls.impl import _describe_import_error, defined
 from . import cells
 from .protocol import ProtocolError
 
@@ -119,6 +119,28 @@ class Submission:
             if module not in self.modules:
                 raise LookupError(info)
         return getattr(self.modules[module], attr), ex.id if ex else None
+
+    def edit(self, module: str, names: list[str], source: str | None) -> bool:
+        """A repair under trial (:mod:`descent.diagnoses.repair`): the functions ``names`` of
+        ``module`` taken from ``source`` (the module's functions, one with one small edit), run
+        in a copy of the module's namespace (the module itself is left as it is); ``None`` puts
+        the student's own back. ``False`` when the edit cannot be made (the module is not
+        loaded, the text does not define them)."""
+        overrides = self._overrides()
+        if source is None:
+            for name in names:
+                overrides.pop((module, name), None)
+            return True
+        if self.variant or module not in self.modules:
+            return False
+        try:
+            found = defined(self.modules[module], names, source)
+        except Exception:  # noqa: BLE001 - an edit that does not compile or define: no trial
+            return False
+        if found is None:
+            return False
+        overrides.update(((module, n), fn) for n, fn in found.items())
+        return True
 
     def stand_in(self, parts: list[str], quiet=None) -> list[str] | None:
         """The kit's stand-ins in place of the submission's own ``parts`` (exercise ids), in

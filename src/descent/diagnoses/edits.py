@@ -1,0 +1,562 @@
+"""Small edits of a student's own code: the candidates of a repair search.
+
+:func:`edits` reads the text of a submission's module (it never runs it) and writes, one at a
+time, the small changes a program-repair search tries (Clara, FAPR): an operator for another, a
+constant where an argument of the signature belongs, a term or factor dropped, a square root
+taken or left out, a power dropped, a reduction's axis or ``keepdims``, two arguments or
+dimensions in the other order, a name for another, two statements in the other order, a
+comparison's boundary, a number off by one, ``+=`` for ``=``. Each :class:`Edit` carries the
+module's functions with that one change (``source``, to run in a copy of the module's namespace),
+the line it is on and what it changes in words: the words name the kind of mistake and quote the
+student's own code, never the code that would fix it. :mod:`descent.diagnoses.repair` keeps an
+edit only once every check passes with it.
+
+Nothing inside a ``while`` loop is edited (an edit there can make the loop endless), nor the
+bounds of a ``range``.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import cast
+
+MAX_EDITS = 400  # single edits written per function at most, the most telling kinds first
+_SNIPPET = 60  # characters of the student's code quoted at most
+
+_OPERATORS: dict[type, tuple[type, ...]] = {
+    ast.Add: (ast.Sub,),
+    ast.Sub: (ast.Add,),
+    ast.Mult: (ast.Div,),
+    ast.Div: (ast.Mult, ast.FloorDiv),
+    ast.FloorDiv: (ast.Div,),
+}
+_COMPARISONS: dict[type, tuple[type, ...]] = {
+    ast.Lt: (ast.LtE, ast.Gt),
+    ast.LtE: (ast.Lt, ast.GtE),
+    ast.Gt: (ast.GtE, ast.Lt),
+    ast.GtE: (ast.Gt, ast.LtE),
+}
+_ROOTS = frozenset({"sqrt"})
+_REDUCTIONS = frozenset(
+    {"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "norm", "amax"}
+)
+_AXIS_KEYWORDS = frozenset({"axis", "dim"})
+_KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One small change of the student's code: ``kind`` (``operator``, ``constant``, ...),
+    ``line`` in the student's file, ``text`` completing "likely mistake:", and ``source``: the
+    module's top-level functions with the change, for :meth:`Implementation.edited`."""
+
+    kind: str
+    line: int
+    text: str
+    source: str
+    function: str  # the function the change is in
+
+
+# A rule reads one node of the function (with the function's context) and yields each change:
+# (kind, the text, the node that replaces it).
+Rule = Callable[[ast.AST, "_Context"], Iterator[tuple[str, str, ast.AST]]]
+
+
+@dataclass
+class _Context:
+    source: str
+    function: ast.FunctionDef
+    hyperparameters: tuple[str, ...]  # parameters with a number for default
+    names: tuple[str, ...]  # parameters and the names the function assigns
+    conditions: set = field(default_factory=set)  # the nodes of every condition it tests
+
+    def quote(self, node: ast.AST) -> str:
+        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
+        text = " ".join(text.split())
+        return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+def functions(source: str) -> dict[str, ast.FunctionDef]:
+    """The module's top-level functions by name (``{}`` when the text does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
+def reached(defs: dict[str, ast.FunctionDef], roots: tuple[str, ...]) -> list[str]:
+    """``roots`` and the module's functions they call, directly or through one another, in the
+    order they are reached."""
+    out: list[str] = []
+    todo = [r for r in roots if r in defs]
+    while todo:
+        name = todo.pop(0)
+        if name in out:
+            continue
+        out.append(name)
+        for node in ast.walk(defs[name]):
+            if isinstance(node, ast.Name) and node.id in defs and node.id not in out:
+                todo.append(node.id)
+    return out
+
+
+def edits(source: str, function: str) -> Iterator[Edit]:
+    """The single edits of ``function`` in the module ``source``, the most telling kinds first
+    (:data:`RULES`' order), :data:`MAX_EDITS` at most; each with every top-level function of the
+    module in ``source`` (the edited one changed)."""
+    defs = functions(source)
+    target = defs.get(function)
+    if target is None:
+        return
+    _freeze(target)
+    ctx = _Context(source, target, _hyperparameters(target), _names(target), _conditions(target))
+    nodes = [n for n in ast.walk(target) if not _frozen(n)]
+    written = 0
+    for kind, line, text, everywhere in _everywhere(target, ctx):
+        module: list[ast.AST] = [everywhere if d is target else d for d in defs.values()]
+        yield Edit(kind, line, _where(function, line, text), _unparse(module), function)
+        written += 1
+    for rule in RULES:
+        for index, node in enumerate(nodes):
+            for kind, text, new in rule(node, ctx):
+                edited = _replaced(target, nodes, index, new)
+                if edited is None:
+                    continue
+                module = [edited if d is target else d for d in defs.values()]
+                line = _line(node, new, target)
+                yield Edit(kind, line, _where(function, line, text), _unparse(module), function)
+                written += 1
+                if written >= MAX_EDITS:
+                    return
+
+
+def _everywhere(fn: ast.FunctionDef, ctx: _Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A number written where an argument belongs, replaced at every place it is written at
+    once (a step ``h`` typed in as ``1e-5`` in the shift and again in the division)."""
+    seen: dict[object, list[ast.Constant]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Constant) and type(node.value) is float and not _frozen(node):
+            seen.setdefault(node.value, []).append(node)
+    for value, nodes in seen.items():
+        if len(nodes) < 2:
+            continue
+        for name in ctx.hyperparameters:
+            edited = _Swap(value, name).visit(copy.deepcopy(fn))
+            lines = sorted({n.lineno for n in nodes})
+            where = ", ".join(str(n) for n in lines)
+            yield (
+                "constant",
+                lines[0],
+                f"the number `{ctx.quote(nodes[0])}` (lines {where}) stands where the argument "
+                f"`{name}` belongs (`{name}` is passed to your function and should decide it)",
+                ast.fix_missing_locations(edited),
+            )
+
+
+class _Swap(ast.NodeTransformer):
+    def __init__(self, value: object, name: str):
+        self.value, self.name = value, name
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if type(node.value) is float and node.value == self.value and not _frozen(node):
+            return ast.copy_location(ast.Name(self.name, ast.Load()), node)
+        return node
+
+
+def _line(node: ast.AST, new: ast.AST, fn: ast.FunctionDef) -> int:
+    """The line an edit is on: the node's, or for two statements swapped, the first one's."""
+    if (
+        node is fn
+        or isinstance(node, (ast.For, ast.If, ast.With))
+        and not hasattr(new, "_descent_frozen")
+    ):
+        old_body, new_body = _bodies(node), _bodies(new)
+        for a, b in zip(old_body, new_body):
+            if a is not b and ast.dump(a) != ast.dump(b):
+                return a.lineno
+    return getattr(node, "lineno", fn.lineno)
+
+
+def _bodies(node: ast.AST) -> list:
+    return list(getattr(node, "body", [])) + list(getattr(node, "orelse", []))
+
+
+def _where(function: str, line: int, text: str) -> str:
+    return f"line {line} (in `{function}`): {text}"
+
+
+def _unparse(defs: list[ast.AST]) -> str:
+    return "\n\n".join(ast.unparse(d) for d in defs)
+
+
+def _hyperparameters(fn: ast.FunctionDef) -> tuple[str, ...]:
+    args = fn.args.args + fn.args.kwonlyargs
+    defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults)
+    defaults += list(fn.args.kw_defaults)
+    return tuple(
+        a.arg
+        for a, d in zip(args, defaults)
+        if isinstance(d, ast.Constant) and type(d.value) in (int, float)
+    )
+
+
+def _names(fn: ast.FunctionDef) -> tuple[str, ...]:
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    stored = [
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    ]
+    return tuple(dict.fromkeys(params + stored))
+
+
+def _conditions(fn: ast.FunctionDef) -> set:
+    """The nodes of the conditions ``fn`` tests (``if``, ``while``, a conditional expression,
+    an ``assert``) and of every ``is`` / ``is not`` comparison."""
+    out: set = set()
+    for node in ast.walk(fn):
+        test = (
+            getattr(node, "test", None)
+            if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert))
+            else None
+        )
+        if isinstance(node, ast.Compare) and any(
+            isinstance(o, (ast.Is, ast.IsNot)) for o in node.ops
+        ):
+            test = node
+        if test is not None:
+            out.update(ast.walk(test))
+    return out
+
+
+def _frozen(node: ast.AST) -> bool:
+    return getattr(node, "_descent_frozen", False)
+
+
+def _freeze(fn: ast.FunctionDef) -> None:
+    """Mark the nodes no edit touches: the function's own signature and decorators, anything
+    inside a ``while`` loop, and the arguments of ``range``."""
+    signature: list[ast.AST] = [*fn.decorator_list, fn.args]
+    for node in signature:
+        for sub in ast.walk(node):
+            sub._descent_frozen = True  # type: ignore[attr-defined]
+    for node in ast.walk(fn):
+        frozen = isinstance(node, ast.While) or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "range"
+        )
+        if frozen:
+            for sub in ast.walk(node):
+                sub._descent_frozen = True  # type: ignore[attr-defined]
+
+
+def _replaced(
+    fn: ast.FunctionDef, nodes: list[ast.AST], index: int, new: ast.AST
+) -> ast.AST | None:
+    """A copy of ``fn`` with ``nodes[index]`` replaced by ``new`` (a list of statements for a
+    statement's block)."""
+    edited = copy.deepcopy(fn)  # the marks of _freeze are copied with the nodes
+    twins = [n for n in ast.walk(edited) if not _frozen(n)]
+    old = twins[index]
+    if old is edited:  # two statements of the function's own body swapped
+        return ast.fix_missing_locations(copy.deepcopy(new))
+    for parent in ast.walk(edited):
+        for name, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, name, copy.deepcopy(new))
+                return ast.fix_missing_locations(edited)
+            if isinstance(value, list) and any(v is old for v in value):
+                setattr(parent, name, [copy.deepcopy(new) if v is old else v for v in value])
+                return ast.fix_missing_locations(edited)
+    return None
+
+
+def _swapped_list(body: list, i: int) -> list:
+    out = list(body)
+    out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+# -- the rules, each over one node ---------------------------------------------------------------
+def _constant_for_argument(node, ctx):
+    """A number written where an argument of the signature belongs (eps = 1e-7 typed in)."""
+    if not (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
+        return
+    for name in ctx.hyperparameters:
+        yield (
+            "constant",
+            f"the number `{ctx.quote(node)}` stands where the argument `{name}` belongs "
+            f"(`{name}` is passed to your function and should decide this value)",
+            ast.Name(name, ast.Load()),
+        )
+
+
+def _root(node, ctx):
+    """A square root taken that does not belong, or one left out."""
+    if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
+        yield "root", f"the square root in `{ctx.quote(node)}` does not belong there", node.args[0]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
+        yield "root", f"the square root in `{ctx.quote(node)}` does not belong there", node.left
+    rooted = isinstance(node, ast.Assign) and not _rooted(node.value)
+    if rooted and len(node.targets) == 1:
+        value = _sqrt(node.value)
+        target = ctx.quote(node.targets[0])
+        yield (
+            "root",
+            f"a square root is missing: `{target}` should be the square root of what it is",
+            ast.Assign(node.targets, value),
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not _rooted(node.right):
+        yield (
+            "root",
+            f"a square root is missing in `{ctx.quote(node)}`: divide by the square root of "
+            f"`{ctx.quote(node.right)}`",
+            ast.BinOp(node.left, ast.Div(), _sqrt(node.right)),
+        )
+
+
+def _power(node, ctx):
+    """A square or another power that does not belong."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 2):
+        yield "power", f"`{ctx.quote(node)}` should not be squared", node.left
+
+
+def _axis(node, ctx):
+    """A reduction over another axis, or its axis kept or dropped."""
+    if not isinstance(node, ast.Call):
+        return
+    for i, kw in enumerate(node.keywords):
+        if kw.arg in _AXIS_KEYWORDS and isinstance(kw.value, (ast.Constant, ast.UnaryOp)):
+            for value in (0, 1, -1, None):
+                if ast.unparse(kw.value) != repr(value):
+                    yield (
+                        "axis",
+                        f"`{ctx.quote(node)}` runs over the wrong axis",
+                        _with_keyword(node, i, ast.keyword(kw.arg, ast.Constant(value))),
+                    )
+            yield "axis", f"`{ctx.quote(node)}` runs over the wrong axis", _without(node, i)
+        if kw.arg in _KEEP_KEYWORDS and isinstance(kw.value, ast.Constant):
+            flipped = ast.keyword(kw.arg, ast.Constant(not kw.value.value))
+            which = "drops" if kw.value.value else "keeps"
+            yield (
+                "axis",
+                f"`{ctx.quote(node)}` {which} the reduced axis where the shapes need otherwise",
+                _with_keyword(node, i, flipped),
+            )
+    if _callee(node) in _REDUCTIONS and not node.keywords and isinstance(node.func, ast.Attribute):
+        if not node.args:  # a reduction over everything where one axis belongs
+            for value in (0, 1, -1):
+                yield (
+                    "axis",
+                    f"`{ctx.quote(node)}` reduces over every axis where it should reduce one",
+                    _with_args(node, [ast.Constant(value)]),
+                )
+
+
+def _order(node, ctx):
+    """Two arguments, or two dimensions of a shape, in the other order; a transpose."""
+    if isinstance(node, ast.Call) and len(node.args) >= 2:
+        a, b = node.args[0], node.args[1]
+        if not (isinstance(a, ast.Constant) and isinstance(b, ast.Constant)):
+            args = [b, a, *node.args[2:]]
+            yield (
+                "order",
+                f"the first two arguments in `{ctx.quote(node)}` are in the wrong order",
+                _with_args(node, args),
+            )
+    if isinstance(node, ast.Tuple) and len(node.elts) >= 2 and isinstance(node.ctx, ast.Load):
+        elts = [node.elts[1], node.elts[0], *node.elts[2:]]
+        yield (
+            "order",
+            f"the dimensions in `{ctx.quote(node)}` are in the wrong order",
+            ast.Tuple(elts, ast.Load()),
+        )
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        yield "order", f"the transpose in `{ctx.quote(node)}` does not belong there", node.value
+
+
+def _operator(node, ctx):
+    """One arithmetic operator for another."""
+    if isinstance(node, ast.BinOp):
+        for other in _OPERATORS.get(type(node.op), ()):
+            yield (
+                "operator",
+                f"the operation `{_symbol(node.op)}` in `{ctx.quote(node)}` is the wrong one",
+                ast.BinOp(node.left, other(), node.right),
+            )
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        yield "sign", f"the minus sign of `{ctx.quote(node)}` does not belong there", node.operand
+
+
+def _comparison(node, ctx):
+    """A comparison's boundary or direction."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        for other in _COMPARISONS.get(type(node.ops[0]), ()):
+            yield (
+                "comparison",
+                f"the comparison `{ctx.quote(node)}` is wrong at its boundary or direction",
+                ast.Compare(node.left, [other()], node.comparators),
+            )
+
+
+def _term(node, ctx):
+    """A term or a factor that does not belong."""
+    if not isinstance(node, ast.BinOp):
+        return
+    if isinstance(node.op, (ast.Add, ast.Sub)):
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            yield (
+                "term",
+                f"the term `{ctx.quote(dropped)}` in `{ctx.quote(node)}` does not belong there",
+                kept,
+            )
+    if isinstance(node.op, (ast.Mult, ast.Div)):
+        pairs = [(node.left, node.right)]
+        if isinstance(node.op, ast.Mult):
+            pairs.append((node.right, node.left))
+        for kept, dropped in pairs:
+            yield (
+                "factor",
+                f"the factor `{ctx.quote(dropped)}` in `{ctx.quote(node)}` does not belong there",
+                kept,
+            )
+
+
+def _name(node, ctx):
+    """One variable used where another belongs (not in a condition: a variable swapped there
+    takes another path through the code, which explains nothing)."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+        return
+    if node.id not in ctx.names or node in ctx.conditions:
+        return
+    for other in ctx.names:
+        if other != node.id:
+            yield (
+                "name",
+                f"`{node.id}` is used where another of your variables belongs",
+                ast.Name(other, ast.Load()),
+            )
+
+
+def _count(node, ctx):
+    """A whole number off by one."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        for value in (node.value - 1, node.value + 1):
+            yield "count", f"the number `{ctx.quote(node)}` is off by one", ast.Constant(value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        if _is(node.right, 1):
+            yield "count", f"the `{ctx.quote(node)}` is off by one", node.left
+
+
+def _statements(node, ctx):
+    """``+=`` where ``=`` belongs, or two statements in the other order."""
+    if isinstance(node, ast.AugAssign):
+        yield (
+            "update",
+            f"`{ctx.quote(node)}` adds to what was there where it should replace it",
+            ast.Assign([node.target], node.value),
+        )
+    for block in ("body", "orelse"):
+        body = getattr(node, block, None)
+        if not isinstance(body, list) or node is ctx.function and block == "orelse":
+            continue
+        for i in range(len(body) - 1):
+            first, second = body[i], body[i + 1]
+            if not _movable(first) or not _movable(second):
+                continue
+            replacement = type(node)(
+                **{**dict(ast.iter_fields(node)), block: _swapped_list(body, i)}
+            )
+            yield "order", _swap_text(first, second), replacement
+
+
+def _swap_text(first: ast.stmt, second: ast.stmt) -> str:
+    """Two statements in the wrong order, said by what one reads of the other."""
+    early = sorted(_read(first) & _stored(second))
+    if early:
+        return (
+            f"line {first.lineno} reads `{early[0]}` before line {second.lineno} gives it its "
+            "new value: the two run in the wrong order"
+        )
+    late = sorted(_stored(first) & _read(second))
+    if late:
+        return (
+            f"line {second.lineno} reads `{late[0]}` as line {first.lineno} has already changed "
+            "it: the two run in the wrong order"
+        )
+    return f"the statements on lines {first.lineno} and {second.lineno} run in the wrong order"
+
+
+def _read(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stored(stmt: ast.stmt) -> set[str]:
+    return {
+        n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
+RULES: tuple[Rule, ...] = (
+    _constant_for_argument,
+    _root,
+    _axis,
+    _order,
+    _power,
+    _operator,
+    _comparison,
+    _statements,
+    _count,
+    _term,
+    _name,
+)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _callee(node: ast.Call) -> str | None:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def _is(node: ast.AST, value: float) -> bool:
+    return (
+        isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
+    )
+
+
+def _rooted(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call) and _callee(node) in _ROOTS:
+        return True
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5)
+
+
+def _sqrt(node: ast.AST) -> ast.AST:
+    # a power, not a library's sqrt: works on floats, NumPy arrays and tensors alike
+    return ast.BinOp(cast(ast.expr, node), ast.Pow(), ast.Constant(0.5))
+
+
+def _symbol(op: ast.operator) -> str:
+    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}.get(
+        type(op), "?"
+    )
+
+
+def _movable(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
+
+
+def _with_keyword(node: ast.Call, i: int, kw: ast.keyword) -> ast.Call:
+    keywords = list(node.keywords)
+    keywords[i] = kw
+    return ast.Call(node.func, node.args, keywords)
+
+
+def _without(node: ast.Call, i: int) -> ast.Call:
+    return ast.Call(node.func, node.args, [k for j, k in enumerate(node.keywords) if j != i])
+
+
+def _with_args(node: ast.Call, args: list) -> ast.Call:
+    return ast.Call(node.func, args, node.keywords)

@@ -1,0 +1,118 @@
+"""The candidates of a repair search (``descent.diagnoses.edits``): small edits of a student's own
+module, read as text and never run, each with its line and words that quote the student's code
+and not the code that would fix it."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from descent.diagnoses.edits import MAX_EDITS, edits, functions, reached
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+STALE_AVERAGE = """
+import torch
+
+
+def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    avg = state.get("square_avg", torch.zeros_like(grad))
+    out = param - lr * grad / (torch.sqrt(avg) + 1e-7)
+    avg = alpha * avg + (1 - alpha) * grad * grad
+    return out, {"square_avg": avg, "step": state.get("step", 0) + 1}
+"""
+
+HELPERS = """
+def _std(fan, gain):
+    return gain / fan
+
+
+def _unused():
+    return 0
+
+
+def kaiming(shape, gain=1.0):
+    fan = shape[1]
+    return _std(fan, gain)
+"""
+
+LOOP = """
+def walk(x, lr=0.1):
+    i = 0
+    while i < 3:
+        x = x - lr * x
+        i = i + 1
+    return x * 2
+"""
+
+
+def _by_kind(source: str, function: str) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for edit in edits(source, function):
+        out.setdefault(edit.kind, []).append(edit)
+    return out
+
+
+def _function_text(edit, name: str) -> str:
+    return ast.unparse(functions(edit.source)[name])
+
+
+def test_each_edit_is_one_change_of_the_students_code_with_its_line():
+    found = _by_kind(STALE_AVERAGE, "rmsprop_step")
+    constant = [e for e in found["constant"] if "`1e-7`" in e.text and "`eps`" in e.text]
+    assert constant and constant[0].line == 7
+    assert "eps" in _function_text(constant[0], "rmsprop_step").split("torch.sqrt(avg) +")[1]
+    swapped = [e for e in found["order"] if "reads `avg` before line 8" in e.text]
+    assert swapped and swapped[0].line == 7
+    body = functions(swapped[0].source)["rmsprop_step"].body
+    assert [type(s).__name__ for s in body][:3] == ["Assign", "Assign", "Assign"]
+    assert ast.unparse(body[1]).startswith("avg = alpha")  # the average first, then the step
+
+
+def test_the_words_quote_the_students_code_never_the_fix():
+    for edit in edits(HELPERS, "_std"):
+        assert "** 0.5" not in edit.text and "sqrt(" not in edit.text, edit.text
+    roots = _by_kind(HELPERS, "_std")["root"]
+    assert any("`gain / fan`" in e.text and "square root" in e.text for e in roots)
+
+
+def test_a_number_written_twice_is_replaced_everywhere_at_once():
+    source = "def grad(f, x, eps=1e-6):\n    return (f(x + 1e-5) - f(x - 1e-5)) / (2 * 1e-5)\n"
+    first = next(iter(edits(source, "grad")))
+    assert first.kind == "constant" and "(lines 2)" in first.text
+    assert "1e-05" not in _function_text(first, "grad")
+
+
+def test_the_search_reaches_the_helpers_an_exercise_calls():
+    defs = functions(HELPERS)
+    assert reached(defs, ("kaiming",)) == ["kaiming", "_std"]
+    every = [e for e in edits(HELPERS, "_std")]
+    assert all(set(functions(e.source)) == {"_std", "_unused", "kaiming"} for e in every)
+
+
+def test_nothing_inside_a_while_loop_nor_a_condition_is_edited():
+    for edit in edits(LOOP, "walk"):
+        loop = functions(edit.source)["walk"].body[1]
+        assert ast.unparse(loop) == ast.unparse(functions(LOOP)["walk"].body[1]), edit.text
+    source = (
+        "def pick(x, w=None, b=0.0):\n    if w is None:\n        return x + b\n    return x * w\n"
+    )
+    for edit in edits(source, "pick"):
+        if edit.kind == "name":
+            test = functions(edit.source)["pick"].body[0].test
+            assert ast.unparse(test) == "w is None", edit.text
+
+
+def test_text_that_does_not_parse_or_names_no_function_gives_no_edit():
+    assert list(edits("def broken(:\n", "broken")) == []
+    assert list(edits(HELPERS, "missing")) == []
+
+
+def test_the_number_of_edits_is_bounded():
+    wide = (
+        "def f(a, b, c, d, e, lr=0.1):\n    return "
+        + " + ".join(f"{k} * a * b - c / d" for k in range(60))
+        + "\n"
+    )
+    assert len(list(edits(wide, "f"))) == MAX_EDITS

@@ -1,0 +1,111 @@
+"""A verified repair of the student's own code (``descent.diagnoses.repair``): where nothing
+verified names a cause, the failure names the line and the kind of change with which every
+check of the exercise passes. Each student here writes one mistake in a form the value readings
+and the slips of the reference did not name (issue 79): a square root left out in a helper, a
+constant typed in for ``eps``, a step typed in twice, a parameter stepped with the average from
+before this gradient. Graded through the worker (one run) and in-process (one run)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import KIT, grade, grade_in_process
+
+SOLUTIONS = KIT / "solutions"
+
+# name -> (module, text of the solution, the student's text, the exercise, what must be said)
+STUDENTS = {
+    "kaiming_variance": (
+        "init",
+        "    return calculate_gain(nonlinearity, a) / math.sqrt(fan)\n",
+        "    spread = calculate_gain(nonlinearity, a) ** 2 / fan\n    return spread\n",
+        "init.kaiming",
+        r"line \d+ \(in `_kaiming_std`\): a square root is missing: `spread`",
+    ),
+    "adagrad_typed_eps": (
+        "optim",
+        "(torch.sqrt(s) + eps)",
+        "(torch.sqrt(s) + 1e-7)",
+        "optim.adagrad",
+        r"line \d+ \(in `adagrad_step`\): the number `1e-7` stands where the argument `eps`",
+    ),
+    "numerical_step_typed": (
+        "layers",
+        "        step[i] = eps\n        step = step.view(x.shape)\n"
+        "        flat[i] = (f(x + step) - f(x - step)) / (2 * eps)\n",
+        "        step[i] = 1e-4\n        step = step.view(x.shape)\n"
+        "        flat[i] = (f(x + step) - f(x - step)) / (2 * 1e-4)\n",
+        "layers.numerical_gradient",
+        r"the number `1e-4` \(lines \d+, \d+\) stands where the argument `eps` belongs",
+    ),
+    "rmsprop_stale_average": (
+        "optim",
+        "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n",
+        "    v = torch.zeros_like(g) if v is None else v\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n"
+        "    v = alpha * v + (1 - alpha) * g * g\n",
+        "optim.rmsprop",
+        r"line (\d+) \(in `rmsprop_step`\): line \1 reads `v` before line \d+ gives it its new "
+        r"value: the two run in the wrong order",
+    ),
+}
+SUITES = ["graders/test_init.py", "graders/test_optim.py", "graders/test_layers.py"]
+
+
+def _student(root: Path, name: str) -> Path:
+    module, old, new, _, _ = STUDENTS[name]
+    folder = root / name
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / f"{module}.py"
+    text = path.read_text()
+    assert old in text, f"{name}: the solution's text moved"
+    path.write_text(text.replace(old, new, 1))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("repair")
+    folders = [_student(root / "subs", name) for name in STUDENTS]
+    return grade(root / "run", SUITES, [str(f) for f in folders])
+
+
+def _messages(run, name: str, exercise: str) -> list[str]:
+    block = next(b for b in run.results["implementations"] if Path(b["name"]).name == name)
+    return [
+        t["message"] or ""
+        for t in run.results["tests"]
+        if t["implementation"] == block["name"]
+        and t["exercise"] == exercise
+        and t["points"] < t["max_points"]
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(STUDENTS))
+def test_the_repair_names_the_line_and_the_kind_of_change(graded, name):
+    _, _, _, exercise, said = STUDENTS[name]
+    messages = _messages(graded, name, exercise)
+    assert messages, f"{name} lost no points on {exercise}"
+    named = [m for m in messages if re.search(said, m)]
+    assert named, messages[0]
+    assert all("** 0.5" not in m and "(torch.sqrt(s) + eps)" not in m for m in messages)
+
+
+def test_a_correct_submission_and_the_catalogue_get_no_repair(tmp_path):
+    run = grade(
+        tmp_path, ["graders/test_optim.py"], [str(SOLUTIONS), "bug:adagrad_eps_inside_sqrt"]
+    )
+    texts = [t["message"] or "" for t in run.results["tests"]]
+    assert not any(re.search(r"^line \d+ \(in `", m, re.M) for m in texts)
+    assert not any("(in `adagrad_step`)" in m for m in texts)
+
+
+def test_the_repair_is_found_in_the_students_own_process_too(tmp_path):
+    folder = _student(tmp_path / "subs", "adagrad_typed_eps")
+    run = grade_in_process(tmp_path / "run", ["graders/test_optim.py"], folder)
+    _, _, _, exercise, said = STUDENTS["adagrad_typed_eps"]
+    assert any(re.search(said, m) for m in _messages(run, "adagrad_typed_eps", exercise))
