@@ -608,7 +608,10 @@ def _repair_claim(book: Ledger, impl: Any) -> Claim | None:
     (:func:`.repair.search`), as a claim: its line and kind of change."""
     if impl is None:
         return None
-    edit = repair.search(book, impl)
+    try:
+        edit = repair.search(book, impl)
+    except Exception:  # noqa: BLE001 - a search that breaks (a tree too deep to copy) finds nothing
+        return None
     if edit is None:
         return None
     return Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
