@@ -41,12 +41,15 @@ def test_retiring_settles_that_implementation_s_ledgers_then_stops_its_worker(mo
     verified = importlib.import_module("descent.diagnoses.verified")
 
     events: list = []
-    monkeypatch.setattr(verified, "settle", lambda books, ref: events.append(("settle", books)))
+    monkeypatch.setattr(
+        verified, "settle", lambda books, ref, impls: events.append(("settle", books, impls))
+    )
     impl = types.SimpleNamespace(name="alice", retire=lambda wait: events.append(("retire", wait)))
     ledgers = {("alice", "losses.mse"): "a1", ("bob", "losses.mse"): "b1", ("alice", "x.y"): "a2"}
     plugin_workers.retire(impl, ledgers, reference="ref")
     assert events == [
-        ("settle", {("alice", "losses.mse"): "a1", ("alice", "x.y"): "a2"}),
+        # with the worker still running: a repair search edits the student's code there
+        ("settle", {("alice", "losses.mse"): "a1", ("alice", "x.y"): "a2"}, [impl]),
         ("retire", True),
     ]
     assert ledgers == {("bob", "losses.mse"): "b1"}
@@ -56,7 +59,7 @@ def test_the_end_of_a_run_retires_only_live_workers_and_never_loses_the_results(
     """``finish``: each implementation run in a worker still alive is retired without waiting;
     one whose stop fails is left to ``close`` (the results are built either way)."""
     verified = importlib.import_module("descent.diagnoses.verified")
-    monkeypatch.setattr(verified, "settle", lambda books, ref: None)
+    monkeypatch.setattr(verified, "settle", lambda books, ref, impls: None)
     stopped: list = []
 
     def worker(name, alive=True, fails=False):
