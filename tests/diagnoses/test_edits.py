@@ -80,7 +80,7 @@ def test_the_words_quote_the_students_code_never_the_fix():
 def test_a_number_written_twice_is_replaced_everywhere_at_once():
     source = "def grad(f, x, eps=1e-6):\n    return (f(x + 1e-5) - f(x - 1e-5)) / (2 * 1e-5)\n"
     first = next(iter(edits(source, "grad")))
-    assert first.kind == "constant" and "(lines 2)" in first.text
+    assert first.kind == "constant" and "`1e-5` (lines 2) stands where `eps`" in first.text
     assert "1e-05" not in _function_text(first, "grad")
 
 
@@ -116,3 +116,19 @@ def test_the_number_of_edits_is_bounded():
         + "\n"
     )
     assert len(list(edits(wide, "f"))) == MAX_EDITS
+
+
+def test_a_setting_read_from_a_dict_is_a_hyperparameter_too():
+    """Course code reads its hyperparameters from a dict of settings (CS231n, EECS 498): a
+    number typed in where one belongs is replaced by the setting, never the setting's own
+    fallback."""
+    source = (
+        "def rmsprop(w, dw, config=None):\n"
+        "    lr = config.get('learning_rate', 1e-2)\n"
+        "    config['cache'] = config['decay_rate'] * config['cache'] + 0.01 * dw ** 2\n"
+        "    return w - lr * dw / (config['cache'] ** 0.5 + 1e-7), config\n"
+    )
+    texts = [e.text for e in edits(source, "rmsprop") if e.kind == "constant"]
+    assert any("`1e-7` stands where the setting `config['decay_rate']`" in t for t in texts)
+    assert any("`1e-7` stands where `lr` belongs" in t for t in texts)
+    assert not any("`1e-2`" in t for t in texts)  # the fallback of `config.get` stays

@@ -30,7 +30,7 @@ STUDENTS = {
         "(torch.sqrt(s) + eps)",
         "(torch.sqrt(s) + 1e-7)",
         "optim.adagrad",
-        r"line \d+ \(in `adagrad_step`\): the number `1e-7` stands where the argument `eps`",
+        r"line \d+ \(in `adagrad_step`\): the number `1e-7` stands where `eps` belongs",
     ),
     "numerical_step_typed": (
         "layers",
@@ -39,7 +39,7 @@ STUDENTS = {
         "        step[i] = 1e-4\n        step = step.view(x.shape)\n"
         "        flat[i] = (f(x + step) - f(x - step)) / (2 * 1e-4)\n",
         "layers.numerical_gradient",
-        r"the number `1e-4` \(lines \d+, \d+\) stands where the argument `eps` belongs",
+        r"the number `1e-4` \(lines \d+, \d+\) stands where `eps` belongs",
     ),
     "rmsprop_stale_average": (
         "optim",
@@ -51,6 +51,30 @@ STUDENTS = {
         "optim.rmsprop",
         r"line (\d+) \(in `rmsprop_step`\): line \1 reads `v` before line \d+ gives it its new "
         r"value: the two run in the wrong order",
+    ),
+    # the course's own update rule kept as written, with its settings in a dict, called by a
+    # function of the kit's signature
+    "rmsprop_settings_dict": (
+        "optim",
+        "    g = grad + weight_decay * param if weight_decay != 0 else grad\n"
+        "    v = state.get(\"square_avg\")\n"
+        "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n"
+        "    return new_param, {**state, \"step\": state.get(\"step\", 0) + 1, \"square_avg\": v}\n",
+        "    g = grad + weight_decay * param if weight_decay != 0 else grad\n"
+        "    config = {\"learning_rate\": lr, \"decay_rate\": alpha, \"epsilon\": eps,\n"
+        "              \"cache\": state.get(\"square_avg\", torch.zeros_like(g))}\n"
+        "    new_param, config = _course_rmsprop(param, g, config)\n"
+        "    return new_param, {**state, \"step\": state.get(\"step\", 0) + 1,\n"
+        "                       \"square_avg\": config[\"cache\"]}\n\n\n"
+        "def _course_rmsprop(w, dw, config):\n"
+        "    rate = config.get(\"decay_rate\", 0.99)\n"
+        "    config[\"cache\"] = rate * config[\"cache\"] + (1 - rate) * dw * dw\n"
+        "    step = config[\"learning_rate\"] * dw / (torch.sqrt(config[\"cache\"]) + 1e-7)\n"
+        "    return w - step, config\n",
+        "optim.rmsprop",
+        r"line \d+ \(in `_course_rmsprop`\): the number `1e-7` stands where the setting "
+        r"`config\['epsilon'\]` belongs",
     ),
 }
 SUITES = ["graders/test_init.py", "graders/test_optim.py", "graders/test_layers.py"]

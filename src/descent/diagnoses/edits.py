@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
 MAX_EDITS = 400  # single edits written per function at most, the most telling kinds first
 _SNIPPET = 60  # characters of the student's code quoted at most
+_MAX_KEYS = 12  # keys of a dict of settings tried in place of a number
 
 _OPERATORS: dict[type, tuple[type, ...]] = {
     ast.Add: (ast.Sub,),
@@ -69,9 +71,10 @@ Rule = Callable[[ast.AST, "_Context"], Iterator[tuple[str, str, ast.AST]]]
 class _Context:
     source: str
     function: ast.FunctionDef
-    hyperparameters: tuple[str, ...]  # parameters with a number for default
+    hyperparameters: tuple[ast.expr, ...]  # where the call's hyperparameters are read
     names: tuple[str, ...]  # parameters and the names the function assigns
     conditions: set = field(default_factory=set)  # the nodes of every condition it tests
+    settings: set = field(default_factory=set)  # the numbers a setting falls back on
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -108,30 +111,54 @@ def edits(source: str, function: str) -> Iterator[Edit]:
     """The single edits of ``function`` in the module ``source``, the most telling kinds first
     (:data:`RULES`' order), :data:`MAX_EDITS` at most; each with every top-level function of the
     module in ``source`` (the edited one changed)."""
+    yield from itertools.islice(by_kind(source, (function,)), MAX_EDITS)
+
+
+def by_kind(source: str, names: tuple[str, ...]) -> Iterator[Edit]:
+    """The single edits of the functions ``names`` of the module ``source``, kind by kind in
+    :data:`RULES`' order and, within a kind, function by function (the most telling kind of
+    change in a helper comes before a less telling one in the function called first);
+    :data:`MAX_EDITS` per function at most."""
     defs = functions(source)
-    target = defs.get(function)
-    if target is None:
-        return
-    _freeze(target)
-    ctx = _Context(source, target, _hyperparameters(target), _names(target), _conditions(target))
-    nodes = [n for n in ast.walk(target) if not _frozen(n)]
-    written = 0
-    for kind, line, text, everywhere in _everywhere(target, ctx):
-        module: list[ast.AST] = [everywhere if d is target else d for d in defs.values()]
-        yield Edit(kind, line, _where(function, line, text), _unparse(module), function)
-        written += 1
-    for rule in RULES:
-        for index, node in enumerate(nodes):
-            for kind, text, new in rule(node, ctx):
-                edited = _replaced(target, nodes, index, new)
-                if edited is None:
-                    continue
-                module = [edited if d is target else d for d in defs.values()]
-                line = _line(node, new, target)
-                yield Edit(kind, line, _where(function, line, text), _unparse(module), function)
-                written += 1
-                if written >= MAX_EDITS:
-                    return
+    sites = [_Site(source, defs, n) for n in names if n in defs]
+    for rule in (None, *RULES):  # None: a number replaced everywhere it is written
+        for site in sites:
+            yield from site.edits(rule)
+
+
+class _Site:
+    """One function of the module, read once, and the edits written into it so far."""
+
+    def __init__(self, source: str, defs: dict[str, ast.FunctionDef], name: str):
+        self.defs, self.name = defs, name
+        self.target = target = copy.deepcopy(defs[name])
+        _freeze(target)
+        self.ctx = _Context(
+            source,
+            target,
+            _hyperparameters(target, _keys(defs.values())),
+            _names(target),
+            _conditions(target),
+            _fallbacks(target),
+        )
+        self.nodes = [n for n in ast.walk(target) if not _frozen(n)]
+        self.written = 0
+
+    def edits(self, rule: Rule | None) -> Iterator[Edit]:
+        changes = _everywhere(self.target, self.ctx) if rule is None else self._changes(rule)
+        for kind, line, text, edited in changes:
+            if self.written >= MAX_EDITS:
+                return
+            module = [edited if n == self.name else d for n, d in self.defs.items()]
+            self.written += 1
+            yield Edit(kind, line, _where(self.name, line, text), _unparse(module), self.name)
+
+    def _changes(self, rule: Rule) -> Iterator[tuple[str, int, str, ast.AST]]:
+        for index, node in enumerate(self.nodes):
+            for kind, text, new in rule(node, self.ctx):
+                edited = _replaced(self.target, self.nodes, index, new)
+                if edited is not None:
+                    yield kind, _line(node, new, self.target), text, edited
 
 
 def _everywhere(fn: ast.FunctionDef, ctx: _Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -139,31 +166,48 @@ def _everywhere(fn: ast.FunctionDef, ctx: _Context) -> Iterator[tuple[str, int, 
     once (a step ``h`` typed in as ``1e-5`` in the shift and again in the division)."""
     seen: dict[object, list[ast.Constant]] = {}
     for node in ast.walk(fn):
-        if isinstance(node, ast.Constant) and type(node.value) is float and not _frozen(node):
+        if (
+            isinstance(node, ast.Constant)
+            and type(node.value) is float
+            and not _frozen(node)
+            and node not in ctx.settings
+        ):
             seen.setdefault(node.value, []).append(node)
     for value, nodes in seen.items():
         if len(nodes) < 2:
             continue
-        for name in ctx.hyperparameters:
-            edited = _Swap(value, name).visit(copy.deepcopy(fn))
+        for source in ctx.hyperparameters:
+            edited = _Swap(value, source).visit(copy.deepcopy(fn))
             lines = sorted({n.lineno for n in nodes})
             where = ", ".join(str(n) for n in lines)
             yield (
                 "constant",
                 lines[0],
-                f"the number `{ctx.quote(nodes[0])}` (lines {where}) stands where the argument "
-                f"`{name}` belongs (`{name}` is passed to your function and should decide it)",
+                _constant_text(ctx.quote(nodes[0]), source, f" (lines {where})"),
                 ast.fix_missing_locations(edited),
             )
 
 
+def _constant_text(number: str, source: ast.expr, lines: str = "") -> str:
+    """ "the number `1e-7` stands where `eps` belongs", for a parameter or a setting."""
+    read = ast.unparse(source)
+    what = f"`{read}`" if isinstance(source, ast.Name) else f"the setting `{read}`"
+    return (
+        f"the number `{number}`{lines} stands where {what} belongs (the value passed to your "
+        "function should decide it)"
+    )
+
+
 class _Swap(ast.NodeTransformer):
-    def __init__(self, value: object, name: str):
-        self.value, self.name = value, name
+    """Every float equal to ``value`` replaced by ``source`` (not a setting's own default)."""
+
+    def __init__(self, value: object, source: ast.expr):
+        self.value, self.source = value, source
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         if type(node.value) is float and node.value == self.value and not _frozen(node):
-            return ast.copy_location(ast.Name(self.name, ast.Load()), node)
+            if not getattr(node, "_descent_setting", False):  # deep copies keep the mark
+                return ast.copy_location(copy.deepcopy(self.source), node)
         return node
 
 
@@ -193,14 +237,73 @@ def _unparse(defs: list[ast.AST]) -> str:
     return "\n\n".join(ast.unparse(d) for d in defs)
 
 
-def _hyperparameters(fn: ast.FunctionDef) -> tuple[str, ...]:
+def _keys(defs: Iterable[ast.FunctionDef]) -> list[str]:
+    """The string keys the module's functions give a dict (a literal, a subscript, ``get``,
+    ``setdefault``), in order, :data:`_MAX_KEYS` at most."""
+    found: dict[str, None] = {}
+    for fn in defs:
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Dict):
+                keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+                found.update((k, None) for k in keys if type(k) is str)
+            elif _setting(node):
+                key = node.slice if isinstance(node, ast.Subscript) else node.args[0]  # type: ignore[attr-defined]
+                found[cast(ast.Constant, key).value] = None
+    return list(found)[:_MAX_KEYS]
+
+
+def _hyperparameters(fn: ast.FunctionDef, keys: list[str]) -> tuple[ast.expr, ...]:
+    """Where ``fn`` reads the hyperparameters its caller passes: its parameters with a number
+    for default (``eps=1e-8``), the names it sets from a dict of settings
+    (``eps = config.get("epsilon", 1e-8)``, the CS231n and EECS 498 habit), the entries of such
+    a dict it reads by a key (``config["epsilon"]``), and the other ``keys`` the module gives a
+    dict, read from it (a setting the function never reads is the likeliest one it ignores)."""
     args = fn.args.args + fn.args.kwonlyargs
     defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults)
     defaults += list(fn.args.kw_defaults)
-    return tuple(
-        a.arg
+    found: dict[str, ast.expr] = {
+        a.arg: ast.Name(a.arg, ast.Load())
         for a, d in zip(args, defaults)
         if isinstance(d, ast.Constant) and type(d.value) in (int, float)
+    }
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and _setting(node.value):
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                found.setdefault(target.id, ast.Name(target.id, ast.Load()))
+        if _setting(node) and isinstance(node, ast.Subscript):
+            found.setdefault(ast.unparse(node), ast.Subscript(node.value, node.slice, ast.Load()))
+    for settings in _settings_dicts(fn):
+        for key in keys:
+            entry = ast.Subscript(ast.Name(settings, ast.Load()), ast.Constant(key), ast.Load())
+            found.setdefault(ast.unparse(entry), entry)
+    return tuple(found.values())
+
+
+def _settings_dicts(fn: ast.FunctionDef) -> list[str]:
+    """The parameters of ``fn`` it reads settings from by a key."""
+    params = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+    out: dict[str, None] = {}
+    for node in ast.walk(fn):
+        if _setting(node):
+            owner = node.value if isinstance(node, ast.Subscript) else node.func.value  # type: ignore[attr-defined]
+            if isinstance(owner, ast.Name) and owner.id in params:
+                out[owner.id] = None
+    return list(out)
+
+
+def _setting(node: ast.AST) -> bool:
+    """A setting read from a dict by a key: ``d["key"]``, ``d.get("key", ...)``,
+    ``d.setdefault("key", ...)``."""
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and type(node.slice.value) is str
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get", "setdefault")
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and type(node.args[0].value) is str
     )
 
 
@@ -210,6 +313,20 @@ def _names(fn: ast.FunctionDef) -> tuple[str, ...]:
         n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     ]
     return tuple(dict.fromkeys(params + stored))
+
+
+def _fallbacks(fn: ast.FunctionDef) -> set:
+    """The numbers a setting falls back on (``config.get("eps", 1e-8)``), marked so that no
+    edit puts a hyperparameter in their place."""
+    out: set = set()
+    for node in ast.walk(fn):
+        if _setting(node) and isinstance(node, ast.Call):
+            for arg in node.args[1:]:
+                for sub in ast.walk(arg):
+                    if isinstance(sub, ast.Constant):
+                        sub._descent_setting = True  # type: ignore[attr-defined]
+                        out.add(sub)
+    return out
 
 
 def _conditions(fn: ast.FunctionDef) -> set:
@@ -283,15 +400,12 @@ def _swapped_list(body: list, i: int) -> list:
 # -- the rules, each over one node ---------------------------------------------------------------
 def _constant_for_argument(node, ctx):
     """A number written where an argument of the signature belongs (eps = 1e-7 typed in)."""
-    if not (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
-        return
-    for name in ctx.hyperparameters:
-        yield (
-            "constant",
-            f"the number `{ctx.quote(node)}` stands where the argument `{name}` belongs "
-            f"(`{name}` is passed to your function and should decide this value)",
-            ast.Name(name, ast.Load()),
-        )
+    if not (isinstance(node, ast.Constant) and type(node.value) is float):
+        return  # a whole number (an index, a count, a power) is no hyperparameter typed in
+    if node in ctx.settings:
+        return  # a default of a setting's own: `config.get("eps", 1e-8)`
+    for source in ctx.hyperparameters:
+        yield "constant", _constant_text(ctx.quote(node), source), source
 
 
 def _root(node, ctx):

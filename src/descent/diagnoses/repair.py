@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import registry
 from ..calls import timelimit
-from .edits import Edit, edits, functions, reached
+from .edits import Edit, by_kind, functions, reached
 from .ledger import Ledger, Record
 
 SECONDS = 6.0  # wall time one exercise's search may take at most
@@ -56,8 +56,7 @@ def search(book: Ledger, impl: Any) -> Edit | None:
 
 
 def _candidates(source: str, defs: dict, names: tuple[str, ...]) -> Iterator[Edit]:
-    for function in reached(defs, names):
-        yield from edits(source, function)
+    return by_kind(source, tuple(reached(defs, names)))
 
 
 def _weighable(record: Record) -> bool:
