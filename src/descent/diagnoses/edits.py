@@ -248,7 +248,7 @@ def _keys(defs: Iterable[ast.FunctionDef]) -> list[str]:
                 found.update((k, None) for k in keys if type(k) is str)
             elif _setting(node):
                 key = node.slice if isinstance(node, ast.Subscript) else node.args[0]  # type: ignore[attr-defined]
-                found[cast(ast.Constant, key).value] = None
+                found[str(cast(ast.Constant, key).value)] = None
     return list(found)[:_MAX_KEYS]
 
 
