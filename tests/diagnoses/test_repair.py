@@ -57,20 +57,20 @@ STUDENTS = {
     "rmsprop_settings_dict": (
         "optim",
         "    g = grad + weight_decay * param if weight_decay != 0 else grad\n"
-        "    v = state.get(\"square_avg\")\n"
+        '    v = state.get("square_avg")\n'
         "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
         "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n"
-        "    return new_param, {**state, \"step\": state.get(\"step\", 0) + 1, \"square_avg\": v}\n",
+        '    return new_param, {**state, "step": state.get("step", 0) + 1, "square_avg": v}\n',
         "    g = grad + weight_decay * param if weight_decay != 0 else grad\n"
-        "    config = {\"learning_rate\": lr, \"decay_rate\": alpha, \"epsilon\": eps,\n"
-        "              \"cache\": state.get(\"square_avg\", torch.zeros_like(g))}\n"
+        '    config = {"learning_rate": lr, "decay_rate": alpha, "epsilon": eps,\n'
+        '              "cache": state.get("square_avg", torch.zeros_like(g))}\n'
         "    new_param, config = _course_rmsprop(param, g, config)\n"
-        "    return new_param, {**state, \"step\": state.get(\"step\", 0) + 1,\n"
-        "                       \"square_avg\": config[\"cache\"]}\n\n\n"
+        '    return new_param, {**state, "step": state.get("step", 0) + 1,\n'
+        '                       "square_avg": config["cache"]}\n\n\n'
         "def _course_rmsprop(w, dw, config):\n"
-        "    rate = config.get(\"decay_rate\", 0.99)\n"
-        "    config[\"cache\"] = rate * config[\"cache\"] + (1 - rate) * dw * dw\n"
-        "    step = config[\"learning_rate\"] * dw / (torch.sqrt(config[\"cache\"]) + 1e-7)\n"
+        '    rate = config.get("decay_rate", 0.99)\n'
+        '    config["cache"] = rate * config["cache"] + (1 - rate) * dw * dw\n'
+        '    step = config["learning_rate"] * dw / (torch.sqrt(config["cache"]) + 1e-7)\n'
         "    return w - step, config\n",
         "optim.rmsprop",
         r"line \d+ \(in `_course_rmsprop`\): the number `1e-7` stands where the setting "

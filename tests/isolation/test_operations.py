@@ -128,6 +128,8 @@ def test_malformed_requests_get_a_protocol_reply_and_run_nothing(worker):
         ({"op": "call", "target": {"m": 1, "a": 2}}, []),
         ({"op": "edit", "m": "losses", "a": "mse_forward", "source": "def mse_forward(): 0"}, None),
         ({"op": "edit", "m": "losses", "a": [], "source": None}, None),
+        ({"op": "load", "module": "losses", "limit": "10"}, None),
+        ({"op": "load", "module": "losses", "limit": -1}, None),
         ({"op": "edit", "m": "losses", "a": ["mse_forward"], "source": 3}, None),
     ]
     for header, args in bad:

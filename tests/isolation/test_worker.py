@@ -14,7 +14,7 @@ import torch
 from descent.calls import timelimit
 from descent.calls.impl import FolderImplementation, SubmissionError
 from descent.isolation import confinement
-from descent.isolation.manager import IsolationManager, IsolationUnavailable
+from descent.isolation.manager import IsolationManager, IsolationUnavailable, Settings
 from descent.isolation.remote import RemoteException, WorkerFailure, WorkerImplementation
 
 KIT = Path(__file__).resolve().parents[2]
@@ -421,3 +421,31 @@ def test_numpy_and_python_draws_repeat_per_grader_file_and_per_seed(manager, tmp
     assert not torch.equal(first, within)
     assert torch.equal(first, again)
     assert torch.equal(seeded, seeded_later) and not torch.equal(seeded, first)
+
+
+def test_an_import_out_of_time_is_stopped_in_the_worker_named_by_line_and_refused_after(tmp_path):
+    """A loop at a module's top level costs one time limit in the hidden grading as in the
+    student's own run, and the failure names its line: the worker stops the import itself (it
+    was killed from outside before, with no line), stays alive, and refuses the module at once
+    when another module imports it (issue 81)."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "activations.py").write_text("import torch\n\nwhile True:\n    pass\n")
+    (sub / "layers.py").write_text("from .activations import relu_forward\n")
+    (sub / "losses.py").write_text("def mse_forward(pred, target):\n    return 1.0, None\n")
+    manager = IsolationManager(Settings(call_timeout=1.0))
+    impl = WorkerImplementation("loop", manager, folder=str(sub))
+    try:
+        start = time.monotonic()
+        with pytest.raises(SubmissionError, match=r"within 1 s .*\(activations\.py line 3\)"):
+            impl.module("activations")
+        with pytest.raises(SubmissionError, match=r"importing activations\.py failed"):
+            impl.module("layers")
+        spent = time.monotonic() - start
+        process = impl.conn.process
+        assert impl.losses.mse_forward(torch.zeros(1), torch.zeros(1))[0] == 1.0
+        assert impl.conn.process is process  # the same worker, alive
+    finally:
+        impl.close()
+        manager.close()
+    assert spent < 2.5, spent  # one limit (1 s of CPU), not one per importer

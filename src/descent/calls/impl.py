@@ -579,6 +579,11 @@ class _RefuseFailed(importlib.abc.MetaPathFinder):
 _REFUSED = _RefuseFailed()
 
 
+def refuse(fullname: str, file: str, reason: str) -> None:
+    """Module ``fullname`` (``file``) failed to import for ``reason``: refuse it from now on."""
+    _REFUSED.refuse(fullname, file, reason)
+
+
 def import_culprit(exc: BaseException, path: Path) -> Path:
     """The file whose import raised ``exc`` while ``path`` was imported: ``path`` itself, or a
     module of its folder that it imports (a SyntaxError names its file; otherwise the innermost
@@ -602,6 +607,8 @@ def _describe_import_error(exc: BaseException, path: Path) -> str:
     if culprit.name != path.name:
         return f"importing {culprit.name} failed: {_describe_import_error(exc, culprit)}"
     if isinstance(exc, EarlierImportError):
+        if exc.file == path.name:  # the module itself, refused again
+            return f"{exc.reason} (earlier in this run; not imported again)"
         return f"importing {exc.file} failed: {exc.reason}"
     if isinstance(exc, SyntaxError):
         return f"SyntaxError at line {exc.lineno}: {exc.msg}"

@@ -77,7 +77,12 @@ def _pick(header: dict) -> int | None:
 
 
 def op_load(worker, header: dict, blobs, out: Outcome):
-    worker._send({"id": header.get("id"), "load": worker.submission.load(header["module"])})
+    """Import a module of the submission (``limit``: the CPU seconds its import may take)."""
+    limit = header.get("limit")
+    if limit is not None and (type(limit) not in (int, float) or not 0 < limit <= 3600):
+        raise ProtocolError("bad import limit")
+    loaded = worker.submission.load(header["module"], limit)
+    worker._send({"id": header.get("id"), "load": loaded})
     return REPLIED
 
 

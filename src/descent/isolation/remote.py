@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 
+_IMPORT_GRACE = 1.3  # how much longer than an import's limit this side waits for the worker
+
+
 class WorkerImplementation(Implementation):
     """A submission graded through a confined worker process."""
 
@@ -239,7 +242,11 @@ class WorkerImplementation(Implementation):
             return proxy
         self._load_imports_first(name)
         conn.ensure()
-        info = conn.request({"op": "load", "module": name}, raw=True).get("load") or {}
+        # the worker stops an import out of time itself, at the call limit, and names its line;
+        # this side waits a little longer before it stops the worker
+        limit = conn.manager.call_timeout
+        load = {"op": "load", "module": name, "limit": limit}
+        info = conn.request(load, raw=True, timeout=limit * _IMPORT_GRACE).get("load") or {}
         if info.get("missing"):
             raise SubmissionError(f"{name}.py is missing from {self.name}{self._refusals()}")
         if "import_error" in info:

@@ -10,6 +10,7 @@ the submission is described as data, with only the frames in the submission's ow
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.machinery
 import importlib.util
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import catalogue, registry
-from ..calls import helpers, stand_ins
-from ..calls.impl import _describe_import_error, defined
+from ..calls import helpers, stand_ins, timelimit
+from ..calls.impl import _describe_import_error, defined, import_culprit, refuse
 from . import cells
 from .protocol import ProtocolError
 
@@ -57,8 +58,11 @@ class Submission:
             helpers.HOOK.register(PACKAGE, registry.MODULES, chosen)
         return self.package
 
-    def load(self, name: str) -> dict:
-        """Import module ``name`` (once) and list its names; or say why it is not there."""
+    def load(self, name: str, limit: float | None = None) -> dict:
+        """Import module ``name`` (once) and list its names; or say why it is not there.
+        ``limit``: CPU seconds the import may take here, a little less than the trusted side
+        waits, so that an import that does not return is stopped in this worker, which names
+        its line and stays alive, and is refused at once when another module imports it."""
         if name not in registry.MODULES and not (name == cells.MODULE and name in self.modules):
             raise LookupError(f"{name} is not an exercise module")
         if name not in self.modules:
@@ -66,13 +70,12 @@ class Submission:
             if not path.is_file():
                 return {"missing": True}
             self._ensure_package()
+            limited = timelimit.guard(None, limit) if limit else contextlib.nullcontext()
             try:
-                mod = importlib.import_module(f"{PACKAGE}.{name}")
+                with limited:
+                    mod = importlib.import_module(f"{PACKAGE}.{name}")
             except BaseException as exc:  # noqa: BLE001 - the student's import, whatever it raises
-                return {
-                    "import_error": f"{name}.py could not be imported: "
-                    f"{text(lambda e=exc: _describe_import_error(e, path))}"
-                }
+                return {"import_error": self._import_failed(exc, path)}
             self.modules[name] = mod
         mod = self.modules[name]
         names = {}
@@ -87,6 +90,15 @@ class Submission:
             if m == name:
                 names[fn] = "function"
         return {"attrs": names}
+
+    def _import_failed(self, exc: BaseException, path: Path) -> str:
+        """Why ``path`` could not be imported; a module out of time (itself, or one of the
+        submission's that it imports) is refused from now on, wherever it is imported again."""
+        reason = text(lambda: _describe_import_error(exc, path))
+        if isinstance(exc, timelimit.CallTimeout):
+            culprit = import_culprit(exc, path)
+            refuse(f"{PACKAGE}.{culprit.stem}", culprit.name, _describe_import_error(exc, culprit))
+        return f"{path.name} could not be imported: {reason}"
 
     def _overrides(self) -> dict:
         if self.overrides is None:
