@@ -149,7 +149,15 @@ def _batch(
         tests = json.loads(doc)["tests"] if doc else []
         per_test = {t["nodeid"]: (t["outcome"], t["points"]) for t in tests}
         said = " ".join(t.get("message") or "" for t in tests)
-        found[student] = {"status": status, "message": message, "tests": per_test, "said": said}
+        blocks = json.loads(doc)["implementations"] if doc else []
+        refused = [r for b in blocks for r in (b.get("intake") or {}).get("refused", [])]
+        found[student] = {
+            "status": status,
+            "message": message,
+            "tests": per_test,
+            "said": said,
+            "refused": json.dumps(refused),
+        }
     return proc.returncode, proc.stdout + proc.stderr, found
 
 
@@ -371,3 +379,96 @@ def _round_six_labs(folder: Path, user) -> None:
     assert (
         lateness.penalty(policy, due, fi.at).percent == lateness.penalty(policy, due, cy.at).percent
     )
+
+
+# -------------------------------------------------------------------------------- round seven
+ROUND_SEVEN_SELECTION = "(test_losses and mse) or (test_layers and two_layer) or relu"
+ROUND_SEVEN_MODULES = ("losses", "activations", "layers")
+RELU_SLOPE_2 = (
+    "    return torch.where(x > 0, x, torch.zeros_like(x)), (x,)",
+    "    return torch.where(x > 0, 2 * x, torch.zeros_like(x)), (x,)",
+)
+# answers looked up in a table of a helper file: an empty table, so every lookup misses
+TABLE_LOOKUP = (
+    "import torch\n\nfrom ._tab import TABLE\n\n\n"
+    "def mse_forward(pred, target):\n"
+    "    key = (tuple(pred.shape), round(float(pred.sum()), 6))\n"
+    "    return TABLE.get(key, torch.zeros((), dtype=pred.dtype)), (pred, target)\n\n\n"
+    "def mse_backward(dout, cache):\n"
+    "    pred, _ = cache\n"
+    "    return torch.zeros_like(pred)\n"
+)
+
+
+def _round_seven_code(subs: Path) -> None:
+    """Two honest students (the solutions, the partial sample) and issue 82's four routes: a
+    network that spots the kit's stand-ins (its relu has its own slip), answers in a helper
+    table, a helper package named like an exercise module, a classmate's module copied into a
+    helper file and re-exported."""
+    from test_composite import SPOTS_THE_STAND_IN  # tests/: the break's own replay
+
+    copy_modules(KIT / "solutions", subs / "b-ada", ROUND_SEVEN_MODULES)
+    copy_modules(KIT / "samples" / "partial", subs / "c-bo", ("losses",))
+    # (no losses.py of their own beside the copy's: code held by three is no rare match)
+    spotter = copy_modules(KIT / "solutions", subs / "r-spotter", ROUND_SEVEN_MODULES[1:])
+    acts = spotter / "activations.py"
+    acts.write_text(acts.read_text().replace(*RELU_SLOPE_2))
+    with open(spotter / "layers.py", "a") as layers:
+        layers.write(SPOTS_THE_STAND_IN)
+    (subs / "r-table").mkdir()
+    (subs / "r-table" / "losses.py").write_text(TABLE_LOOKUP)
+    (subs / "r-table" / "_tab.py").write_text("TABLE = {}\n")
+    package = subs / "r-package"
+    shutil.copytree(KIT / "starter", package, ignore=shutil.ignore_patterns("test_*", "__*"))
+    (package / "losses").mkdir()
+    shutil.copy(KIT / "solutions" / "losses.py", package / "losses" / "__init__.py")
+    (subs / "r-copy").mkdir()
+    (subs / "r-copy" / "losses.py").write_text("from ._impl import *  # noqa: F403\n")
+    shutil.copy(subs / "b-ada" / "losses.py", subs / "r-copy" / "_impl.py")
+
+
+@pytest.mark.slow(
+    reason="a real class run: six students graded by descent batch -j 2 with --similarity, as "
+    "root and as an ordinary user (a minute or two a lane)"
+)
+@pytest.mark.parametrize("lane", ["root", "ordinary user"])
+def test_round_seven_class_each_route_earns_only_its_honest_work(base, lane):
+    """Issue 82's class run: the honest students keep the grades they get alone, each attack is
+    scored as the honest work it contains, and the helper-file copy is flagged above every
+    independent pair."""
+    from descent.course.similarity import corpus, engine
+
+    user = account() if lane == "ordinary user" else None
+    alone = base / "alone"
+    (alone / "subs").mkdir(parents=True)
+    _round_seven_code(alone / "subs")
+    for name in ("r-spotter", "r-table", "r-package", "r-copy"):
+        shutil.rmtree(alone / "subs" / name)
+    code, output, honest = _batch(alone, 1, None, ROUND_SEVEN_SELECTION)
+    assert code == 0, output[-3000:]
+    whole = base / "class"
+    (whole / "subs").mkdir(parents=True)
+    _round_seven_code(whole / "subs")
+    code, output, found = _batch(whole, 2, user, ROUND_SEVEN_SELECTION, "--similarity")
+    for student in ("b-ada", "c-bo"):
+        assert found[student]["tests"] == honest[student]["tests"], (student, output[-3000:])
+
+    def points(student: str, word: str) -> float:
+        return sum(p for n, (_, p) in found[student]["tests"].items() if word in n)
+
+    assert points("r-spotter", "two_layer") == 0, found["r-spotter"]  # its network wrote nothing
+    assert points("r-spotter", "relu") < points("b-ada", "relu")  # its relu's own slip
+    assert points("r-table", "mse") == 0, found["r-table"]
+    assert points("r-package", "mse") == 0, found["r-package"]
+    assert "named like the exercise module losses.py" in found["r-package"]["refused"]
+
+    def losses(student: str) -> dict:
+        return {n: r for n, r in found[student]["tests"].items() if "test_losses" in n}
+
+    assert losses("r-copy") == losses("b-ada"), found["r-copy"]  # graded as the work it holds
+    analysed = engine.analyse(corpus.read(whole / "subs", KIT, corpus.selection("losses", KIT)))
+    independent = [p for p in analysed.pairs if {p.a, p.b} != {"b-ada", "r-copy"}]
+    pair = next(p for p in analysed.pairs if {p.a, p.b} == {"b-ada", "r-copy"})
+    assert pair.flagged and pair.similarity > max(p.similarity for p in independent), pair
+    index = (whole / "out" / "similarity" / "index.html").read_text()
+    assert "b-ada &amp; r-copy" in index or "r-copy &amp; b-ada" in index
