@@ -443,3 +443,23 @@ def test_a_part_looked_up_in_a_table_built_at_import_is_charged_once(tmp_path):
     assert exercises["activations.sigmoid"]["points"] < 10
     for composite in ("layers.mlp_loss_and_grads", "layers.mlp_grads_checkpointed"):
         assert exercises[composite]["points"] == 10, exercises[composite]
+
+
+def test_a_part_not_graded_in_the_run_excuses_no_composite(tmp_path):
+    """A composite's mistake traced to a part that this run does not grade (a part of an earlier
+    assignment, or one left out by -k) stays charged to the composite, saying so: what the part
+    lost elsewhere is no evidence here, and the excuse let a composite that spots the kit's parts
+    keep points it never earned (issue 82)."""
+    folder = _planted(tmp_path, "activations", *GELU_BACKWARD, name="ivy")
+    run = grade(
+        tmp_path / "run",
+        ["graders/test_layers.py", "-k", "mlp_loss_and_grads"],
+        [str(folder)],
+        "--isolation=none",
+        "--insecure",
+    )
+    mlp = _exercises(run)["layers.mlp_loss_and_grads"]
+    assert mlp["points"] < mlp["max_points"], mlp
+    notes = [t["message"] for t in run.results["tests"] if t["outcome"] != "passed"]
+    assert notes and all("not charged" not in n for n in notes)
+    assert any("activations.gelu, which is not graded in this run" in n for n in notes), notes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sqlite3
 import time
 from types import SimpleNamespace
@@ -48,11 +49,13 @@ def test_a_module_that_hangs_at_import_is_tried_twice_and_the_rest_is_graded(tmp
     assert by_id["losses.mse"]["points"] == by_id["losses.mse"]["max_points"] > 0
     for ex in ("activations.relu", "activations.tanh"):
         assert by_id[ex]["points"] == 0
-        assert "import activations.py" in by_id[ex]["first_failure"]
-    timeouts = [e for e in block.get("worker_events", []) if e["kind"] == "timeout"]
-    # the import once, and once more as any limit hit is before it is charged; not once per test
-    assert len(timeouts) == 2, timeouts
-    assert all("import activations.py" in t["message"] for t in timeouts)
+        assert re.search(
+            r"the import did not finish within 2 s .*\(activations\.py line \d+\)",
+            by_id[ex]["first_failure"],
+        ), by_id[ex]["first_failure"]
+    # the worker stopped the import itself, once, and refused the module after: no worker was
+    # stopped from outside (it was twice: the import once, and once more as any limit hit is)
+    assert not [e for e in block.get("worker_events", []) if e["kind"] == "timeout"]
     report = (result.out / "reports" / "hal.html").read_text()
     assert "the import of activations.py never finished" in report
 

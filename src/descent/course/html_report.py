@@ -56,6 +56,7 @@ class Score:
 
 
 _IMPORT_HANG = re.compile(r"^`import (\w+\.py)` did not return")  # see isolation.connection
+_IMPORT_STOPPED = re.compile(r"(\w+\.py) could not be imported: the import did not finish within")
 _LABEL = {"not_implemented": "not implemented", "timed_out": "timed out"}
 
 
@@ -248,6 +249,11 @@ def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:
         events[event.get("kind", "event")] = events.get(event.get("kind", "event"), 0) + 1
         match = _IMPORT_HANG.match(str(event.get("message", "")))
         if match and event.get("kind") == "timeout":
+            hung.add(match.group(1))
+    for exercise in ((doc or {}).get("implementations") or [{}])[0].get("exercises", []):
+        # an import the worker stopped itself (at the call limit, its line named)
+        match = _IMPORT_STOPPED.search(str(exercise.get("first_failure") or ""))
+        if match:
             hung.add(match.group(1))
     if hung:
         out.append(

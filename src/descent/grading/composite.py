@@ -13,8 +13,9 @@ is enough). The evidence is always the kit's part, never the student's own, so a
 wrong only for the inputs a composite gives it cannot make an unwritten composite look right.
 
 The plugin then gives the test its points back when one of the parts named loses points in the
-same run, or was not graded in it (the charge is theirs), and keeps the failure, naming them,
-when their own tests all passed (the composite's check is then the only one that caught it).
+same run (the charge is theirs), and keeps the failure, naming them, when their own tests all
+passed or none of them was graded in the run (the composite's check is then the only one here
+that caught it).
 """
 
 from __future__ import annotations

@@ -97,8 +97,10 @@ def _unscorable_selection(state: GradingState) -> None:
 
 def _charge_once(state: GradingState) -> None:
     """One mistake, one charge: a composite's check that failed only through the parts it calls
-    (:mod:`descent.grading.composite`) passes when one of those exercises lost points in this run, or
-    was not graded in it; it stays failed when they kept all their points."""
+    (:mod:`descent.grading.composite`) passes when one of those exercises lost points in this
+    run; it stays failed when they kept all their points, or when none of them was graded in it
+    (a part of an earlier assignment: what it lost there is no evidence this run can weigh, and
+    excusing it there let a composite that spots the kit's parts keep points it never earned)."""
     lost, graded = set(), set()
     for t in state.tests:
         graded.add((t.implementation, t.exercise))
@@ -109,17 +111,18 @@ def _charge_once(state: GradingState) -> None:
         if not parts:
             continue
         at_fault = [p for p in parts if (t.implementation, p) in lost]
-        if at_fault or not any((t.implementation, p) in graded for p in parts):
-            named = " and ".join(parts)
-            why = (
-                f"{' and '.join(at_fault)} lose{'s' if len(at_fault) == 1 else ''} points for it"
-                if at_fault
-                else f"{named} not graded in this run"
-            )
+        named = " and ".join(parts)
+        if at_fault:
             t.outcome, t.misconception, t.diagnosis = results.PASSED, None, None
             t.message = (
                 f"not charged here: it passes with the kit's own {named} in place of yours; "
-                f"{why} ({t.message.splitlines()[0]})"
+                f"{' and '.join(at_fault)} lose{'s' if len(at_fault) == 1 else ''} points for it "
+                f"({t.message.splitlines()[0]})"
+            )
+        elif not any((t.implementation, p) in graded for p in parts):
+            t.message += (
+                f"\nit passes with the kit's own {named} in place of yours: the mistake is in "
+                f"{named}, which is not graded in this run, so this check keeps the charge"
             )
         else:
             t.message += (
