@@ -125,6 +125,36 @@ def test_a_default_one_power_of_ten_off():
     assert parameter_fits(Case(recipe, got, expected, OPTIM, "optim.rmsprop")) == []
 
 
+def test_a_textbook_constant_typed_in_for_eps():
+    """AdaGrad as a textbook writes it, 1e-7 typed in: the default is 1e-10, three powers of ten
+    away, so no default one power off reproduced it and nothing was named (issue 79, kind 4).
+    Left out by the call it reads as another default; passed, as an eps that is never read."""
+
+    def book(param, grad, state, lr=0.1, eps=1e-10):
+        s = state.get("sum")
+        s = grad * grad if s is None else s + grad * grad
+        return param - lr * grad / (torch.sqrt(s) + 1e-7), {**state, "sum": s}
+
+    recipe = _run("adagrad_step")
+    got = _student(book, "adagrad_step")
+    found = _one(parameter_fits(Case(recipe, got, recipe(OPTIM), OPTIM, "optim.adagrad")))
+    assert "defaults to 1e-07 instead of 1e-10 (a constant typed in where `eps` belongs?)" in (
+        found.text
+    )
+    recipe = _run("adagrad_step", eps=1e-6)
+    got = _student(book, "adagrad_step", eps=1e-6)
+    found = _one(parameter_fits(Case(recipe, got, recipe(OPTIM), OPTIM, "optim.adagrad")))
+    assert "uses the constant 1e-07 where `eps` belongs" in found.text
+
+    def tiny(param, grad, state, lr=0.1, eps=1e-10):  # no constant anyone types: silence
+        s = state.get("sum")
+        s = grad * grad if s is None else s + grad * grad
+        return param - lr * grad / (torch.sqrt(s) + 3e-7), {**state, "sum": s}
+
+    got = _student(tiny, "adagrad_step", eps=1e-6)
+    assert parameter_fits(Case(recipe, got, recipe(OPTIM), OPTIM, "optim.adagrad")) == []
+
+
 # -- a square and a reduction ----------------------------------------------------------------------
 def calculate_gain(nonlinearity, param=None):
     slope = 0.01 if param is None else param

@@ -175,6 +175,20 @@ def changes_of(
                     _edge(name, default, passed),
                 )
             )
+            for value in _typed_in(name, default):  # a constant of another convention
+                ignored.append(
+                    Change(
+                        function,
+                        name,
+                        value,
+                        f"with `{name}` = {{values}} whatever the call passes: the `{name}` "
+                        f"passed makes no difference in your code, which uses the constant "
+                        f"{{values}} where `{name}` belongs",
+                        "argument",
+                        _forced(name, value),
+                        _edge(name, value, passed),
+                    )
+                )
         for value in _other_values(name, passed, default, options):
             how = (
                 f"somewhere `{name}` is left out (as 0 it drops a term, as 1 a factor)"
@@ -311,6 +325,24 @@ def _other_defaults(
         if value not in seen:
             seen.add(value)
             yield value, " (one power of ten off)"
+    for value in _typed_in(name, default):
+        if value not in seen:
+            seen.add(value)
+            yield value, f" (a constant typed in where `{name}` belongs?)"
+
+
+# The small constants courses and textbooks type in for a stability term (1e-7 in a textbook's
+# AdaGrad and RMSProp, 1e-8 in Adam's paper, 1e-5 in batch norm's).
+_EPSILONS = (1e-5, 1e-6, 1e-7, 1e-8)  # smaller ones read as eps left out
+
+
+def _typed_in(name: str, default: Any) -> list[float]:
+    """The constants a student may have typed in place of parameter ``name``: its default one
+    power of ten off, and for an ``eps`` the usual stability constants."""
+    found = _decades(default)
+    if name.lower().startswith("eps") and type(default) is float:  # (not `steps`)
+        found += [e for e in _EPSILONS if e != default and e not in found]
+    return found
 
 
 def _decades(default: Any) -> list[float]:
