@@ -463,3 +463,37 @@ def test_a_part_not_graded_in_the_run_excuses_no_composite(tmp_path):
     notes = [t["message"] for t in run.results["tests"] if t["outcome"] != "passed"]
     assert notes and all("not charged" not in n for n in notes)
     assert any("activations.gelu, which is not graded in this run" in n for n in notes), notes
+
+
+# dW computed as its transpose and reshaped back to W's shape (its entries in the wrong places)
+LINEAR_DW_TRANSPOSED = (
+    "    return dy @ W, dy.T @ x, dy.sum(dim=0)",
+    "    return dy @ W, (x.T @ dy).reshape(W.shape), dy.sum(dim=0)",
+)
+
+
+def test_a_part_of_a_part_is_charged_once_however_deep(tmp_path):
+    """dW in the wrong layout in linear_backward: the MLP is excused (linear loses points for it), and the
+    capstone, which calls the MLP, was charged 0/30 both ways with "the mistake is in
+    layers.mlp_loss_and_grads" (which had 10/10). The capstone is excused through the MLP, naming
+    the linear layer (issue 81)."""
+    folder = _planted(tmp_path, "layers", *LINEAR_DW_TRANSPOSED, name="lin")
+    run = grade(
+        tmp_path / "run",
+        ["graders/test_layers.py", "graders/test_train.py", "-k", "linear or mlp_loss or train"],
+        [str(folder)],
+        "--isolation=none",
+        "--insecure",
+    )
+    exercises = _exercises(run)
+    assert exercises["layers.linear"]["points"] < exercises["layers.linear"]["max_points"]
+    for composite in ("layers.mlp_loss_and_grads", "train.train_classifier"):
+        assert exercises[composite]["points"] == exercises[composite]["max_points"], exercises[
+            composite
+        ]
+    notes = [
+        t["message"]
+        for t in run.results["tests"]
+        if t["exercise"] == "train.train_classifier" and t["message"].startswith("not charged")
+    ]
+    assert notes and all("layers.linear (through layers.mlp_loss_and_grads" in n for n in notes)

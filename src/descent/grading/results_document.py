@@ -95,29 +95,51 @@ def _unscorable_selection(state: GradingState) -> None:
             )
 
 
+def _at_fault(t: Any, part: str, lost: set, through: dict, seen: tuple = ()) -> list[str]:
+    """The exercises that lost points for ``part``, called by ``t``'s composite: the part itself,
+    or the parts of its own its failures were traced to, however deep."""
+    if (t.implementation, part) in lost:
+        return [part]
+    out: list[str] = []
+    for inner in sorted(through.get((t.implementation, part), ())):
+        if inner not in seen and inner != part:
+            out += _at_fault(t, inner, lost, through, (*seen, part))
+    return out
+
+
 def _charge_once(state: GradingState) -> None:
     """One mistake, one charge: a composite's check that failed only through the parts it calls
     (:mod:`descent.grading.composite`) passes when one of those exercises lost points in this
-    run; it stays failed when they kept all their points, or when none of them was graded in it
-    (a part of an earlier assignment: what it lost there is no evidence this run can weigh, and
-    excusing it there let a composite that spots the kit's parts keep points it never earned)."""
-    lost, graded = set(), set()
+    run, itself or through a part of its own (the capstone through the MLP through the linear
+    layer); it stays failed when they kept all their points, or when none of them was graded in
+    it (a part of an earlier assignment: what it lost there is no evidence this run can weigh,
+    and excusing it there let a composite that spots the kit's parts keep points it never
+    earned)."""
+    lost: set = set()
+    graded: set = set()
+    through: dict[tuple, set[str]] = {}
     for t in state.tests:
-        graded.add((t.implementation, t.exercise))
-        if t.counted and t.outcome != results.PASSED and t.nodeid not in state.charged_to:
-            lost.add((t.implementation, t.exercise))
+        key = (t.implementation, t.exercise)
+        graded.add(key)
+        if t.counted and t.outcome != results.PASSED:
+            if t.nodeid in state.charged_to:
+                through.setdefault(key, set()).update(state.charged_to[t.nodeid])
+            else:
+                lost.add(key)
     for t in state.tests:
         parts = state.charged_to.get(t.nodeid, ())
         if not parts:
             continue
-        at_fault = [p for p in parts if (t.implementation, p) in lost]
+        at_fault = list(dict.fromkeys(f for p in parts for f in _at_fault(t, p, lost, through)))
         named = " and ".join(parts)
         if at_fault:
             t.outcome, t.misconception, t.diagnosis = results.PASSED, None, None
+            inner = [f for f in at_fault if f not in parts]
+            via = f" (through {named})" if inner else ""
             t.message = (
                 f"not charged here: it passes with the kit's own {named} in place of yours; "
-                f"{' and '.join(at_fault)} lose{'s' if len(at_fault) == 1 else ''} points for it "
-                f"({t.message.splitlines()[0]})"
+                f"{' and '.join(at_fault)}{via} lose{'s' if len(at_fault) == 1 else ''} points "
+                f"for it ({t.message.splitlines()[0]})"
             )
         elif not any((t.implementation, p) in graded for p in parts):
             t.message += (
