@@ -75,3 +75,16 @@ def test_the_comparison_imports_nothing_of_the_kit():
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
     assert imported and not relative and not [m for m in imported if m.startswith("descent")]
+
+
+def test_a_shape_with_two_sizes_swapped_says_which_dimensions():
+    """A conv kernel drawn as (in, out, k, k) got only the hint every shape failure gets
+    (issue 79, kind 2): the two dimensions swapped are named; a 2-d transpose keeps its own hint
+    and any other shape the general one."""
+    kernel = compare(torch.zeros(16, 64, 3, 3), torch.zeros(64, 16, 3, 3))
+    assert kernel is not None and "dimensions 0 and 1 are swapped" in (kernel.hint or "")
+    moved = compare(torch.zeros(2, 5, 3), torch.zeros(2, 3, 5))
+    assert "dimensions 1 and 2 are swapped" in (moved.hint or "")
+    assert "transposed" in (compare(torch.zeros(3, 4), torch.zeros(4, 3)).hint or "")
+    other = compare(torch.zeros(4, 16, 3, 3), torch.zeros(64, 1, 3, 3))
+    assert "swapped" not in (other.hint or "")

@@ -204,6 +204,18 @@ def _compare_scalar(
     return Mismatch(path, f"{_pair(expected, got)} (abs error {_fmt(abs(got - expected))})")
 
 
+def _swapped_dimensions(got: tuple, expected: tuple) -> tuple[int, int] | None:
+    """The two dimensions whose sizes ``got`` has in each other's place, all else as
+    ``expected``; ``None`` for any other difference."""
+    if len(got) != len(expected):
+        return None
+    differ = [k for k, (a, b) in enumerate(zip(got, expected)) if a != b]
+    if len(differ) != 2:
+        return None
+    i, j = differ
+    return (i, j) if got[i] == expected[j] and got[j] == expected[i] else None
+
+
 def _meta_mismatch(
     got: Any, expected: torch.Tensor, check_dtype: bool, path: str
 ) -> Mismatch | None:
@@ -216,8 +228,16 @@ def _meta_mismatch(
         return Mismatch(path, f"expected a plain torch.Tensor, got {type(got).__name__}")
     if got.shape != expected.shape:
         hint = None
+        swapped = _swapped_dimensions(tuple(got.shape), tuple(expected.shape))
         if got.dim() == expected.dim() == 2 and tuple(got.shape) == tuple(expected.shape)[::-1]:
             hint = "the shape is transposed: check the (out_features, in_features) layout"
+        elif swapped is not None:
+            i, j = swapped
+            hint = (
+                f"the expected sizes in another order: dimensions {i} and {j} are swapped (a "
+                f"kernel laid out as (in, out, ...) where (out, in, ...) belongs, or a "
+                f"transpose or permute missing or extra)"
+            )
         elif got.numel() == expected.numel():
             hint = (
                 "same number of elements, different shape: a missing or extra reshape, "
