@@ -583,7 +583,7 @@ MODULES: tuple[Module, ...] = (
         "the reference, run again",
         "the ways a parameter may be misread, which parameter re-runs.",
         "the changes `parameter` tries: a parameter ignored, another option, value or default "
-        "(one power of ten off; for `eps`, a constant typed in: 1e-5 to 1e-8), its complement, another exercise's function, a counter one off, "
+        "(one power of ten off; for `eps`, a constant typed in: 1e-4 to 1e-8), its complement, another exercise's function, a counter one off, "
         "the state never read or started at a constant, eps under the root, a square, a full "
         "reduction of another kind",
         stage="re-runs (of parameter)",

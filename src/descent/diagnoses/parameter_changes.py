@@ -333,7 +333,7 @@ def _other_defaults(
 
 # The small constants courses and textbooks type in for a stability term (1e-7 in a textbook's
 # AdaGrad and RMSProp, 1e-8 in Adam's paper, 1e-5 in batch norm's).
-_EPSILONS = (1e-5, 1e-6, 1e-7, 1e-8)  # smaller ones read as eps left out
+_EPSILONS = (1e-4, 1e-5, 1e-6, 1e-7, 1e-8)  # smaller ones read as eps left out
 
 
 def _typed_in(name: str, default: Any) -> list[float]:
