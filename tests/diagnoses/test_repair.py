@@ -136,3 +136,31 @@ def test_the_repair_is_found_in_the_students_own_process_too(tmp_path):
     run = grade_in_process(tmp_path / "run", ["graders/test_optim.py"], folder)
     _, _, _, exercise, said = STUDENTS["adagrad_typed_eps"]
     assert any(re.search(said, m) for m in _messages(run, "adagrad_typed_eps", exercise))
+
+
+# A forward whose mistake is a factor of 2, beside a branch it never takes that uses autograd: the
+# search's comparison edits take that branch (the tripwire sees `backward`) before a factor
+# edit repairs the code. What a trial does is not the student's code as written.
+BRANCH_THAT_BORROWS = (
+    "    diff = pred - target\n    return (diff * diff).mean(), (diff,)\n",
+    "    diff = pred - target\n"
+    "    if diff.dim() > 50:\n"
+    "        probe = diff.detach().requires_grad_()\n"
+    "        (probe * probe).sum().backward()\n"
+    "    return 2 * (diff * diff).mean(), (diff,)\n",
+)
+
+
+def test_a_trial_s_library_use_and_failures_are_not_the_students(tmp_path):
+    folder = tmp_path / "subs" / "borrowing_branch"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "losses.py"
+    path.write_text(path.read_text().replace(*BRANCH_THAT_BORROWS, 1))
+    run = grade(tmp_path / "run", ["graders/test_losses.py", "-k", "mse"], [str(folder)])
+    (block,) = run.results["implementations"]
+    mse = next(e for e in block["exercises"] if e["id"] == "losses.mse")
+    assert 0 < mse["points"] < mse["max_points"], mse
+    assert not block.get("review"), block.get("review")  # no library use flagged
+    assert not block.get("worker_events"), block.get("worker_events")
+    messages = _messages(run, "borrowing_branch", "losses.mse")
+    assert any(re.search(r"line \d+ \(in `mse_forward`\): the factor `2`", m) for m in messages)

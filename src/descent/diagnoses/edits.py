@@ -75,6 +75,7 @@ class _Context:
     names: tuple[str, ...]  # parameters and the names the function assigns
     conditions: set = field(default_factory=set)  # the nodes of every condition it tests
     settings: set = field(default_factory=set)  # the numbers a setting falls back on
+    factors: set = field(default_factory=set)  # the numbers that multiply or divide
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -140,6 +141,7 @@ class _Site:
             _names(target),
             _conditions(target),
             _fallbacks(target),
+            _factors(target),
         )
         self.nodes = [n for n in ast.walk(target) if not _frozen(n)]
         self.written = 0
@@ -327,6 +329,17 @@ def _fallbacks(fn: ast.FunctionDef) -> set:
                         sub._descent_setting = True  # type: ignore[attr-defined]
                         out.add(sub)
     return out
+
+
+def _factors(fn: ast.FunctionDef) -> set:
+    """The numbers ``fn`` multiplies or divides by (a factor is dropped, not off by one)."""
+    return {
+        side
+        for node in ast.walk(fn)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))
+        for side in (node.left, node.right)
+        if isinstance(side, ast.Constant)
+    }
 
 
 def _conditions(fn: ast.FunctionDef) -> set:
@@ -557,7 +570,7 @@ def _name(node, ctx):
 
 def _count(node, ctx):
     """A whole number off by one."""
-    if isinstance(node, ast.Constant) and type(node.value) is int:
+    if isinstance(node, ast.Constant) and type(node.value) is int and node not in ctx.factors:
         for value in (node.value - 1, node.value + 1):
             yield "count", f"the number `{ctx.quote(node)}` is off by one", ast.Constant(value)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):

@@ -175,20 +175,7 @@ def changes_of(
                     _edge(name, default, passed),
                 )
             )
-            for value in _typed_in(name, default):  # a constant of another convention
-                ignored.append(
-                    Change(
-                        function,
-                        name,
-                        value,
-                        f"with `{name}` = {{values}} whatever the call passes: the `{name}` "
-                        f"passed makes no difference in your code, which uses the constant "
-                        f"{{values}} where `{name}` belongs",
-                        "argument",
-                        _forced(name, value),
-                        _edge(name, value, passed),
-                    )
-                )
+            ignored += _typed_in_changes(function, name, default, passed)
         for value in _other_values(name, passed, default, options):
             how = (
                 f"somewhere `{name}` is left out (as 0 it drops a term, as 1 a factor)"
@@ -329,6 +316,23 @@ def _other_defaults(
         if value not in seen:
             seen.add(value)
             yield value, f" (a constant typed in where `{name}` belongs?)"
+
+
+def _typed_in_changes(function: str, name: str, default: Any, passed: list) -> list[Change]:
+    """``name`` ignored for a constant of another convention typed in its place."""
+    return [
+        Change(
+            function,
+            name,
+            value,
+            f"with `{name}` = {{values}} whatever the call passes: the `{name}` passed makes no "
+            f"difference in your code, which uses the constant {{values}} where `{name}` belongs",
+            "argument",
+            _forced(name, value),
+            _edge(name, value, passed),
+        )
+        for value in _typed_in(name, default)
+    ]
 
 
 # The small constants courses and textbooks type in for a stability term (1e-7 in a textbook's

@@ -27,7 +27,7 @@ from ..calls import timelimit
 from .edits import Edit, by_kind, functions, reached
 from .ledger import Ledger, Record
 
-SECONDS = 6.0  # wall time one exercise's search may take at most
+SECONDS = 4.0  # wall time one exercise's search may take at most
 
 
 def search(book: Ledger, impl: Any) -> Edit | None:

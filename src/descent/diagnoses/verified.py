@@ -41,7 +41,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -79,6 +79,7 @@ class Claim:
     values: bool = False  # a reading of the values alone, which a neighbour's values can meet
     fact: bool = False
     host: Any = None  # the correct code a slip was written into, where not the reference
+    located: str = ""  # where in the student's code: a verified repair's line and change
 
 
 def _bug_claims(variant: Any, reference: Any) -> list[Claim]:
@@ -567,13 +568,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     )
     if readings and covered >= weighed:
         parts += readings
-    # a small edit of the student's own code, where nothing verified names a cause for every
-    # failing check and no catalogued bug explains some of them
-    if not any(map(_names_a_cause, whole)) and not any(c.misconception for c in parts):
-        fixed = _repair_claim(book, impl)
-        if fixed is not None:
-            whole, parts = [fixed], []
-            explains[fixed.key] = {id(r) for r in reported}
+    whole, parts = _located(book, impl, whole, parts, explains, reported)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -591,6 +586,24 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         # that a cause found elsewhere is its own nor that it is not
         unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
         _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
+
+
+def _located(
+    book: Ledger, impl: Any, whole: list, parts: list, explains: dict, reported: list
+) -> tuple[list, list]:
+    """A small edit of the student's own code that makes every check pass (:mod:`.repair`),
+    where no catalogued bug explains the failures: in place of what was found where nothing
+    verified names a cause for every failing check, else as where in the code the verified
+    cause is (the reading says what, the repair says where)."""
+    if any(c.misconception for c in whole + parts):
+        return whole, parts
+    fixed = _repair_claim(book, impl)
+    if fixed is None:
+        return whole, parts
+    if not any(map(_names_a_cause, whole)):
+        explains[fixed.key] = {id(r) for r in reported}
+        return [fixed], []
+    return [replace(c, located=fixed.text) if c.kind else c for c in whole], parts
 
 
 def _names_a_cause(claim: Claim) -> bool:
@@ -691,7 +704,12 @@ def _write(
     found = failure.found
     if generic is not None and generic.reading is not None and found is not None:
         if found.kind == generic.kind and _same_reading(found, generic.reading):
-            generic = Claim(generic.key, found.text, generic.kind)  # in this check's own numbers
+            # in this check's own numbers
+            generic = Claim(generic.key, found.text, generic.kind, located=generic.located)
+    if generic is not None and generic.located:
+        generic = replace(
+            generic, text=f"{generic.text.rstrip('.')}; in your code, {generic.located}"
+        )
     shown = {c.text for c in (bug, generic) if c is not None}
     elsewhere = list(dict.fromkeys(c.text for c in others if c.text not in shown))
     observation = None

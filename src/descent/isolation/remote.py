@@ -176,10 +176,12 @@ class WorkerImplementation(Implementation):
         self, module: str, names: Sequence[str], source: str
     ) -> Iterator[Implementation | None]:
         """The worker holds the edit in place of the function for the block (its ``edit``
-        operation). A function out of time in it is forgotten after it, as a diagnosis's
-        re-runs are."""
+        operation). What the trial does is not the student's code as written and is forgotten
+        after it: a function out of time (as a diagnosis's re-runs are), the library use the
+        tripwire saw (an edit may take a branch that borrows), the worker's failures."""
         conn = self.conn
-        hung = dict(conn._hung)
+        hung, events, failure = dict(conn._hung), len(conn.events), conn.test_failure
+        hits = {ex: set(names) for ex, names in conn.hits.items()}
         try:
             placed = conn.request({"op": "edit", "m": module, "a": list(names), "source": source})
         except (WorkerFailure, RemoteException):
@@ -197,6 +199,10 @@ class WorkerImplementation(Implementation):
                 pass  # a worker that died in the block starts again as the student wrote it
             conn._hung.clear()
             conn._hung.update(hung)
+            conn.hits.clear()
+            conn.hits.update(hits)
+            del conn.events[events:]
+            conn.test_failure = failure
 
     def retire(self, wait: bool = True) -> None:
         """No test needs the worker any more: stop it now (``wait``: see
