@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import KIT, grade
+from conftest import KIT, grade, grade_in_process
 
 GELU_BACKWARD = (
     "    return torch.addcmul(cdf, t, x, value=1 / math.sqrt(2 * math.pi), out=t).mul_(dy)",
@@ -451,13 +451,7 @@ def test_a_part_not_graded_in_the_run_excuses_no_composite(tmp_path):
     lost elsewhere is no evidence here, and the excuse let a composite that spots the kit's parts
     keep points it never earned (issue 82)."""
     folder = _planted(tmp_path, "activations", *GELU_BACKWARD, name="ivy")
-    run = grade(
-        tmp_path / "run",
-        ["graders/test_layers.py", "-k", "mlp_loss_and_grads"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    run = grade_in_process(tmp_path / "run", ["graders/test_layers.py", "-k", "mlp_loss"], folder)
     mlp = _exercises(run)["layers.mlp_loss_and_grads"]
     assert mlp["points"] < mlp["max_points"], mlp
     notes = [t["message"] for t in run.results["tests"] if t["outcome"] != "passed"]
@@ -478,13 +472,13 @@ def test_a_part_of_a_part_is_charged_once_however_deep(tmp_path):
     layers.mlp_loss_and_grads" (which had 10/10). The capstone is excused through the MLP, naming
     the linear layer (issue 81)."""
     folder = _planted(tmp_path, "layers", *LINEAR_DW_TRANSPOSED, name="lin")
-    run = grade(
-        tmp_path / "run",
-        ["graders/test_layers.py", "graders/test_train.py", "-k", "linear or mlp_loss or train"],
-        [str(folder)],
-        "--isolation=none",
-        "--insecure",
-    )
+    suites = [
+        "graders/test_layers.py",
+        "graders/test_train.py",
+        "-k",
+        "linear or mlp_loss or train",
+    ]
+    run = grade_in_process(tmp_path / "run", suites, folder)
     exercises = _exercises(run)
     assert exercises["layers.linear"]["points"] < exercises["layers.linear"]["max_points"]
     for composite in ("layers.mlp_loss_and_grads", "train.train_classifier"):
