@@ -167,6 +167,38 @@ def test_a_replay_gives_what_a_grading_gives(tmp_path, monkeypatch):
     assert any(row["generic"] for row in audit.summarize(fresh["basics"]))
 
 
+def test_an_edit_while_the_guard_grades_is_said_and_nothing_is_kept(copy, tmp_path, monkeypatch):
+    """Editing the diagnoses while the guard grades mixed old and new code with no warning
+    (issue 83): the inputs are read again once the gradings end, and a change stops the guard
+    with what changed; nothing goes into the cache."""
+    monkeypatch.chdir(copy)
+    monkeypatch.setattr(generic_cache, "FOLDER", tmp_path / "cache")
+    monkeypatch.setattr(generic_cache, "CODE", copy / "src" / "descent")
+    path = copy / "src" / "descent" / "diagnoses" / "values.py"
+    text = path.read_text()
+
+    def run(root, runs, *, device, jobs):
+        path.write_text(text + "\n# edited while grading\n")
+        for _, _, results in runs:
+            results.write_text(json.dumps({"schema": results_mod.SCHEMA, **_doc(1)}))
+        return [1 for _ in runs]
+
+    monkeypatch.setattr(audit.generic_jobs, "run", run)
+    console = Console(record=True, width=200)
+    audit.load_variants(copy)
+    try:
+        docs, code = audit.generic_docs(
+            copy, audit.variant_modules(), ["basics"], device="cpu", console=console,
+            results=tmp_path / "results.json", jobs=1, regrade=False,
+        )  # fmt: skip
+    finally:
+        path.write_text(text)
+    assert code == audit.TREE_CHANGED and docs == {}
+    said = console.export_text()
+    assert "the kit changed while basics was graded" in said and "values.py" in said
+    assert not list((tmp_path / "cache").glob("**/*.json"))
+
+
 @pytest.mark.parametrize(
     "edited",
     [

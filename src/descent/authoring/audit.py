@@ -432,6 +432,8 @@ def generic_guard(
         regrade=regrade,
         jobs=jobs,
     )
+    if code == TREE_CHANGED:
+        return code  # said, module by module
     if code not in (0, 1):
         console.print(f"[red]the grading run did not complete (pytest exit code {code})[/red]")
         return code
@@ -457,6 +459,9 @@ def load_variants(root: Path) -> None:
         folder = root / "graders" / catalogue.FOLDERS[kind]
         if folder.is_dir():
             catalogue.load(folder)
+
+
+TREE_CHANGED = 3  # the guard's exit status when the kit changed while it graded
 
 
 def generic_docs(
@@ -488,6 +493,16 @@ def generic_docs(
     )
     if code not in (0, 1):
         return {}, code
+    moved = {m: generic_cache.inputs(root, m, keys[m], options).changed(found[m]) for m in stale}
+    if any(moved.values()):  # its gradings may have read old code and new: never kept
+        for module, changed in moved.items():
+            if changed:
+                console.print(
+                    f"[red]the kit changed while {module} was graded ({'; '.join(changed)}): "
+                    "its generic names may mix the code before and after; nothing was kept, "
+                    "run the guard again[/red]"
+                )
+        return {}, TREE_CHANGED
     for module in stale:
         docs[module] = graded.get(module) or {"implementations": [], "tests": []}
         seconds = sum(t.get("duration_s", 0.0) for t in docs[module]["tests"])
