@@ -7,12 +7,16 @@ before this gradient. Graded through the worker (one run) and in-process (one ru
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import KIT, grade, grade_in_process
+
+from descent.diagnoses import repair
+from descent.diagnoses.ledger import Ledger, Record
 
 SOLUTIONS = KIT / "solutions"
 
@@ -164,3 +168,26 @@ def test_a_trial_s_library_use_and_failures_are_not_the_students(tmp_path):
     assert not block.get("worker_events"), block.get("worker_events")
     messages = _messages(run, "borrowing_branch", "losses.mse")
     assert any(re.search(r"line \d+ \(in `mse_forward`\): the factor `2`", m) for m in messages)
+
+
+def test_the_searches_of_one_submission_share_one_budget(monkeypatch):
+    """However many exercises fail, one submission's searches take TOTAL_SECONDS at most."""
+
+    class Student:
+        name = "many-mistakes"
+        tried = 0
+
+        def source(self, module):
+            return "def mse_forward(pred, target):\n    return 2.0 * pred, None\n"
+
+        def edited(self, module, names, source):
+            Student.tried += 1
+            return contextlib.nullcontext(None)
+
+    book = Ledger("losses.mse")
+    book.records.append(Record(lambda m: 0.0, 1.0, 0.0, True))
+    student = Student()
+    monkeypatch.setitem(repair._SPENT, id(student), repair.TOTAL_SECONDS)
+    assert repair.search(book, student) is None and Student.tried == 0
+    monkeypatch.setitem(repair._SPENT, id(student), 0.0)
+    assert repair.search(book, student) is None and Student.tried > 0

@@ -10,8 +10,8 @@ when every failing comparison now gives what its check accepts and every passing
 the student's result is explained by that one change on every check, whatever course the code
 was written for. Its words name the line and the kind of change, never the code of the fix.
 
-The search is bounded (:data:`SECONDS` per exercise, :data:`~.edits.MAX_EDITS` edits per
-function) and runs only for a submission's failures (a catalogued variant is the kit's own code),
+The search is bounded (:data:`SECONDS` per exercise, :data:`TOTAL_SECONDS` per implementation
+graded, :data:`~.edits.MAX_EDITS` edits per function) and runs only for a submission's failures (a catalogued variant is the kit's own code),
 under the time limits of a diagnosis's re-runs (a call that runs out of time there is not
 remembered as hung). A correct submission has no failures and never reaches it.
 """
@@ -28,6 +28,8 @@ from .edits import Edit, by_kind, functions, reached
 from .ledger import Ledger, Record
 
 SECONDS = 4.0  # wall time one exercise's search may take at most
+TOTAL_SECONDS = 15.0  # and all the searches of one implementation's grading together
+_SPENT: dict[int, float] = {}  # id(implementation) -> seconds its searches took so far
 
 
 def search(book: Ledger, impl: Any) -> Edit | None:
@@ -45,14 +47,18 @@ def search(book: Ledger, impl: Any) -> Edit | None:
     if not names:
         return None
     passing = [r for r in book.records if not r.failed and _weighable(r)]
-    deadline = time.monotonic() + SECONDS
-    with timelimit.exploring():
-        for edit in _candidates(source, defs, names):
-            if time.monotonic() > deadline:
-                return None
-            if _repairs(impl, exercise.module, names, edit, failing + passing):
-                return edit
-    return None
+    start = time.monotonic()
+    left = min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
+    try:
+        with timelimit.exploring():
+            for edit in _candidates(source, defs, names):
+                if time.monotonic() - start > left:
+                    return None
+                if _repairs(impl, exercise.module, names, edit, failing + passing):
+                    return edit
+        return None
+    finally:
+        _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
 
 
 def _candidates(source: str, defs: dict, names: tuple[str, ...]) -> Iterator[Edit]:
