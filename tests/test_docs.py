@@ -43,3 +43,21 @@ def test_the_contract_signatures_are_the_references():
                 obj = getattr(module, name)
                 shown = name if inspect.isclass(obj) else f"{name}{inspect.signature(obj)}"
                 assert f"`{shown}`" in text, f"docs/exercises.md: {ex.id} should show {shown}"
+
+
+def test_the_readme_tables_keep_short_cells():
+    """The README is the kit's front page: each table cell one short line (at most 300
+    characters; issue 83 found one of 2,945), the rest in docs/commands.md, which it links."""
+    readme = (KIT / "README.md").read_text()
+    long_cells = [
+        cell[:60]
+        for line in readme.splitlines()
+        if line.startswith("|")
+        for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))
+        if len(cell.strip()) > 300
+    ]
+    assert not long_cells, long_cells
+    commands = (KIT / "docs" / "commands.md").read_text()
+    for anchor in re.findall(r"\(docs/commands\.md#([a-z0-9-]+)\)", readme):
+        titles = re.findall(r"^## (.+)$", commands, re.M)
+        assert anchor in {t.lower().replace(" ", "-") for t in titles}, anchor
