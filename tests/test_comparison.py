@@ -83,8 +83,10 @@ def test_a_shape_with_two_sizes_swapped_says_which_dimensions():
     and any other shape the general one."""
     kernel = compare(torch.zeros(16, 64, 3, 3), torch.zeros(64, 16, 3, 3))
     assert kernel is not None and "dimensions 0 and 1 are swapped" in (kernel.hint or "")
+    assert "kernel" in (kernel.hint or "")
     moved = compare(torch.zeros(2, 5, 3), torch.zeros(2, 3, 5))
     assert "dimensions 1 and 2 are swapped" in (moved.hint or "")
+    assert "kernel" not in (moved.hint or "")  # (in, out) is the first two dimensions only
     assert "transposed" in (compare(torch.zeros(3, 4), torch.zeros(4, 3)).hint or "")
     other = compare(torch.zeros(4, 16, 3, 3), torch.zeros(64, 1, 3, 3))
     assert "swapped" not in (other.hint or "")

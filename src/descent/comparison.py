@@ -233,10 +233,10 @@ def _meta_mismatch(
             hint = "the shape is transposed: check the (out_features, in_features) layout"
         elif swapped is not None:
             i, j = swapped
+            kernel = " (a kernel laid out as (in, out, ...) where (out, in, ...) belongs?)"
             hint = (
-                f"the expected sizes in another order: dimensions {i} and {j} are swapped (a "
-                f"kernel laid out as (in, out, ...) where (out, in, ...) belongs, or a "
-                f"transpose or permute missing or extra)"
+                f"the expected sizes in another order: dimensions {i} and {j} are swapped"
+                f"{kernel if (i, j) == (0, 1) else ''}: a transpose or permute missing or extra"
             )
         elif got.numel() == expected.numel():
             hint = (
