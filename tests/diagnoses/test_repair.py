@@ -171,7 +171,7 @@ def test_a_trial_s_library_use_and_failures_are_not_the_students(tmp_path):
 
 
 def test_the_searches_of_one_submission_share_one_budget(monkeypatch):
-    """However many exercises fail, one submission's searches take TOTAL_SECONDS at most."""
+    """However many exercises fail, one submission's searches try TOTAL_TRIALS edits at most."""
 
     class Student:
         name = "many-mistakes"
@@ -187,7 +187,7 @@ def test_the_searches_of_one_submission_share_one_budget(monkeypatch):
     book = Ledger("losses.mse")
     book.records.append(Record(lambda m: 0.0, 1.0, 0.0, True))
     student = Student()
-    monkeypatch.setitem(repair._SPENT, id(student), repair.TOTAL_SECONDS)
+    monkeypatch.setitem(repair._TRIED, id(student), repair.TOTAL_TRIALS)
     assert repair.search(book, student) is None and Student.tried == 0
-    monkeypatch.setitem(repair._SPENT, id(student), 0.0)
-    assert repair.search(book, student) is None and Student.tried > 0
+    monkeypatch.setitem(repair._TRIED, id(student), 0)
+    assert repair.search(book, student) is None and 0 < Student.tried <= repair.TRIALS

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from ..calls.timelimit import CallTimeout
 from ..comparison import compare
 from .base import Diagnosis, leaves, witnessed
 from .values import diagnose, inputs_of
@@ -109,7 +110,7 @@ class Record:
         if self._replays is None:
             self._replays = True
             if self.expected is not None and self.agrees is agree and self.recipe is not None:
-                again = self._run(reference)
+                again = self.run_on(reference)
                 if again is not None:
                     self._replays = _same_recipe(again, self.expected)
         return self._replays
@@ -119,18 +120,30 @@ class Record:
         match tolerance, so that a slip written into it can be weighed on this record (its own
         rounding of a float32 result on large inputs may differ from the reference's by more)."""
         if id(host) not in self._hosts:
-            again = self._run(host) if self.recipe is not None else None
+            again = self.run_on(host) if self.recipe is not None else None
             self._hosts[id(host)] = again is not None and _agrees(self.expected, again)
         return self._hosts[id(host)]
 
-    def _run(self, implementation: Any) -> Any:
+    def run_on(self, implementation: Any) -> Any:
+        """The recipe run again on ``implementation``, its tensors put back before and after;
+        ``None`` where it cannot run there (it raises, or runs out of time)."""
         self.restore()
         try:
             return self.recipe(implementation)  # type: ignore[misc]
-        except Exception:  # noqa: BLE001 - a recipe the implementation cannot run: unknown
+        except (Exception, CallTimeout):  # noqa: BLE001 - a recipe it cannot run: unknown
             return None
         finally:
             self.restore()
+
+    def accepted(self, theirs: Any) -> bool:
+        """``theirs`` is what this comparison's check takes for the expected result: by the
+        check's own test where it has one, else to a slip's match tolerance."""
+        try:
+            if self.accepts is not None:
+                return bool(self.accepts(theirs))
+            return self.expected is not None and bool(self.agrees(theirs, self.expected))
+        except Exception:  # noqa: BLE001 - a result of another structure: not accepted
+            return False
 
     def reading(self) -> Diagnosis | None:
         """The generic diagnosis of this record: the reported failure's own, or, for a

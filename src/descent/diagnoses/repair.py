@@ -10,9 +10,10 @@ when every failing comparison now gives what its check accepts and every passing
 the student's result is explained by that one change on every check, whatever course the code
 was written for. Its words name the line and the kind of change, never the code of the fix.
 
-The search is bounded (:data:`SECONDS` per exercise, :data:`TOTAL_SECONDS` per implementation
-graded, :data:`~.edits.MAX_EDITS` edits per function) and runs only for a submission's failures (a catalogued variant is the kit's own code),
-under the time limits of a diagnosis's re-runs (a call that runs out of time there is not
+The search is bounded by counts, so that the same code gets the same feedback on a busy machine
+(:data:`TRIALS` edits per exercise, :data:`TOTAL_TRIALS` per implementation graded; a wall-time
+bound, :data:`SECONDS`, only as a safety net) and runs only for a submission's failures (a
+catalogued variant is the kit's own code), under the time limits of a diagnosis's re-runs (a call that runs out of time there is not
 remembered as hung). A correct submission has no failures and never reaches it.
 """
 
@@ -27,9 +28,10 @@ from ..calls import timelimit
 from .edits import Edit, by_kind, functions, reached
 from .ledger import Ledger, Record
 
-SECONDS = 4.0  # wall time one exercise's search may take at most
-TOTAL_SECONDS = 15.0  # and all the searches of one implementation's grading together
-_SPENT: dict[int, float] = {}  # id(implementation) -> seconds its searches took so far
+TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
+TOTAL_TRIALS = 1000  # and all the searches of one implementation's grading together
+SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
+_TRIED: dict[int, int] = {}  # id(implementation) -> edits its searches tried so far
 
 
 def search(book: Ledger, impl: Any) -> Edit | None:
@@ -47,18 +49,16 @@ def search(book: Ledger, impl: Any) -> Edit | None:
     if not names:
         return None
     passing = [r for r in book.records if not r.failed and _weighable(r)]
-    start = time.monotonic()
-    left = min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
-    try:
-        with timelimit.exploring():
-            for edit in _candidates(source, defs, names):
-                if time.monotonic() - start > left:
-                    return None
-                if _repairs(impl, exercise.module, names, edit, failing + passing):
-                    return edit
-        return None
-    finally:
-        _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
+    trials = min(TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
+    deadline = time.monotonic() + SECONDS
+    with timelimit.exploring():
+        for tried, edit in enumerate(_candidates(source, defs, names)):
+            if tried >= trials or time.monotonic() > deadline:
+                break
+            _TRIED[id(impl)] = _TRIED.get(id(impl), 0) + 1
+            if _repairs(impl, exercise.module, names, edit, failing + passing):
+                return edit
+    return None
 
 
 def _candidates(source: str, defs: dict, names: tuple[str, ...]) -> Iterator[Edit]:
@@ -84,16 +84,5 @@ def _repairs(impl: Any, module: str, names: tuple[str, ...], edit: Edit, records
 
 def _passes(record: Record, trial: Any) -> bool:
     """``record``'s recipe run on ``trial`` gives what its check accepts."""
-    record.restore()
-    try:
-        theirs = record.recipe(trial)  # type: ignore[misc]
-    except (Exception, timelimit.CallTimeout):  # noqa: BLE001 - the edit breaks it: no repair
-        return False
-    finally:
-        record.restore()
-    try:
-        if record.accepts is not None:
-            return bool(record.accepts(theirs))
-        return bool(record.agrees(theirs, record.expected))
-    except Exception:  # noqa: BLE001 - a result of another structure: not accepted
-        return False
+    theirs = record.run_on(trial)
+    return theirs is not None and record.accepted(theirs)
