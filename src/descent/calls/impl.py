@@ -372,12 +372,8 @@ class FolderImplementation(Implementation):
 
     def _sources(self) -> dict[str, str]:
         """Exercise module name -> source, for the modules the folder has."""
-        found = {}
-        for name in registry.MODULES:
-            path = self.folder / f"{name}.py"
-            if path.is_file():
-                found[name] = path.read_text(errors="replace")
-        return found
+        texts = {name: self.source(name) for name in registry.MODULES}
+        return {name: text for name, text in texts.items() if text is not None}
 
     def source(self, module: str) -> str | None:
         path = self.folder / f"{module}.py"
