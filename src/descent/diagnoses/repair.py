@@ -11,8 +11,9 @@ the student's result is explained by that one change on every check, whatever co
 was written for. Its words name the line and the kind of change, never the code of the fix.
 
 The search is bounded by counts, so that the same code gets the same feedback on a busy machine
-(:data:`TRIALS` edits per exercise, :data:`TOTAL_TRIALS` per implementation graded; a wall-time
-bound, :data:`SECONDS`, only as a safety net) and runs only for a submission's failures (a
+(:data:`TRIALS` edits per exercise, :data:`TOTAL_TRIALS` per implementation graded; wall-time
+bounds, :data:`SECONDS` and :data:`TOTAL_SECONDS`, only as a safety net for code slow on every
+call) and runs only for a submission's failures (a
 catalogued variant is the kit's own code), under the time limits of a diagnosis's re-runs (a call that runs out of time there is not
 remembered as hung). A correct submission has no failures and never reaches it.
 """
@@ -31,7 +32,9 @@ from .ledger import Ledger, Record
 TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
 TOTAL_TRIALS = 1000  # and all the searches of one implementation's grading together
 SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
+TOTAL_SECONDS = 30.0  # and on all of one implementation's (code slow on every call)
 _TRIED: dict[int, int] = {}  # id(implementation) -> edits its searches tried so far
+_SPENT: dict[int, float] = {}  # id(implementation) -> wall seconds its searches took so far
 
 
 def search(book: Ledger, impl: Any) -> Edit | None:
@@ -50,15 +53,19 @@ def search(book: Ledger, impl: Any) -> Edit | None:
         return None
     passing = [r for r in book.records if not r.failed and _weighable(r)]
     trials = min(TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
-    deadline = time.monotonic() + SECONDS
-    with timelimit.exploring():
-        for tried, edit in enumerate(_candidates(source, defs, names)):
-            if tried >= trials or time.monotonic() > deadline:
-                break
-            _TRIED[id(impl)] = _TRIED.get(id(impl), 0) + 1
-            if _repairs(impl, exercise.module, names, edit, failing + passing):
-                return edit
-    return None
+    start = time.monotonic()
+    deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
+    try:
+        with timelimit.exploring():
+            for tried, edit in enumerate(_candidates(source, defs, names)):
+                if tried >= trials or time.monotonic() > deadline:
+                    break
+                _TRIED[id(impl)] = _TRIED.get(id(impl), 0) + 1
+                if _repairs(impl, exercise.module, names, edit, failing + passing, deadline):
+                    return edit
+        return None
+    finally:
+        _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
 
 
 def _candidates(source: str, defs: dict, names: tuple[str, ...]) -> Iterator[Edit]:
@@ -75,11 +82,14 @@ def _weighable(record: Record) -> bool:
     )
 
 
-def _repairs(impl: Any, module: str, names: tuple[str, ...], edit: Edit, records: list) -> bool:
+def _repairs(
+    impl: Any, module: str, names: tuple[str, ...], edit: Edit, records: list, deadline: float
+) -> bool:
+    """Every one of ``records`` passes with ``edit`` in place (not judged past ``deadline``)."""
     with impl.edited(module, names, edit.source) as trial:
         if trial is None:
             return False
-        return all(_passes(record, trial) for record in records)
+        return all(time.monotonic() <= deadline and _passes(r, trial) for r in records)
 
 
 def _passes(record: Record, trial: Any) -> bool:
