@@ -138,12 +138,14 @@ class Submission:
         in a copy of the module's namespace (the module itself is left as it is); ``None`` puts
         the student's own back. ``False`` when the edit cannot be made (the module is not
         loaded, the text does not define them)."""
+        if self.variant:
+            return False  # a catalogued variant's overrides are the kit's, never edited
         overrides = self._overrides()
         if source is None:
             for name in names:
                 overrides.pop((module, name), None)
             return True
-        if self.variant or module not in self.modules:
+        if module not in self.modules:
             return False
         try:
             found = defined(self.modules[module], names, source)
