@@ -32,8 +32,10 @@ Schema ``descent.results/1`` (every exporter and report reads only this)::
          "diagnosis_cut_short": false,               # true: that diagnosis ran out of time
                                                     # (a busier machine may name another kind)
          "duration_s": 0.01,
-         "drawn": true}]                            # its inputs were drawn (the ``inputs``
+         "drawn": true,                             # its inputs were drawn (the ``inputs``
                                                     # fixture, hypothesis), not written into it
+         "picture": null}]                          # a failed check's values as a line or a
+                                                    # histogram (descent.grading.pictures)
     }
 
 Every exercise is worth a fixed number of points (10 unless the registry says otherwise), split
@@ -127,6 +129,7 @@ class TestResult:
     diagnosis_cut_short: bool = False  # that diagnosis stopped early (out of time): machine-bound
     duration_s: float = 0.0
     drawn: bool = False  # its inputs were drawn (keyed to the code), not written into the test
+    picture: dict | None = None  # a failed check's values to draw (descent.grading.pictures)
 
     def as_dict(self) -> dict[str, Any]:
         """Its fields as a dict, in their order: ``dataclasses.asdict`` without the deep copy

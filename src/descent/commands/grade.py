@@ -14,7 +14,7 @@ from .. import options, results
 from ..grading.plugin_workers import refusal, start_early
 from ..kit import run_pytest
 from ..platforms import isolation_mode
-from ..reports import loss_curves, terminal_report
+from ..reports import loss_curves, pictures, terminal_report
 from ..terminal import console
 from .shared import add_assignment_options, assignment, device_option, results_path
 
@@ -30,6 +30,12 @@ def register(sub) -> None:
         action="store_true",
         help="draw the capstone's loss curves as capstone_<name>.png next to the results "
         "(matplotlib; --html draws them too)",
+    )
+    p.add_argument(
+        "--no-pictures",
+        action="store_true",
+        help="draw no picture_<name>_*.png beside the results for the failed checks of "
+        "sequence- and distribution-valued exercises (drawn by default, with matplotlib)",
     )
     p.add_argument("-k", help="pytest -k expression to select tests")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
@@ -91,6 +97,13 @@ def cmd_grade(args) -> int:
                 f"{item.points:g} points"
             )
     console.print(f"[dim]results: {path}[/dim]")
+    if not args.no_pictures and pictures.pictured(doc["tests"]):
+        drawn = pictures.write_beside(doc, path.parent)
+        if drawn:
+            console.print(
+                f"[dim]pictures of {len(drawn)} failed check(s), your values against the "
+                f"expected: {escape(str(path.parent / pictures.PREFIX))}*.png[/dim]"
+            )
     if args.html or args.loss_curves:
         loss_curves.draw_all(path.parent)
     if args.html:

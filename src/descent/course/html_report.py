@@ -39,6 +39,7 @@ th{background:#e9edf2} td.pts{text-align:right;white-space:nowrap;font-variant-n
 .tip{color:#7a4d00;font-size:13px} .check{font-family:ui-monospace,monospace;font-size:12px;
 color:#374151} .note{background:#fff7e6;border-left:4px solid #d89614;padding:8px 12px;margin:8px 0}
 img.curves{max-width:100%;border:1px solid #dde1e6;background:#fff}
+figure{margin:12px 0} figcaption{font-size:13px;color:#374151}
 """
 
 
@@ -58,6 +59,7 @@ class Score:
 _IMPORT_HANG = re.compile(r"^`import (\w+\.py)` did not return")  # see isolation.connection
 _IMPORT_STOPPED = re.compile(r"(\w+\.py) could not be imported: the import did not finish within")
 _LABEL = {"not_implemented": "not implemented", "timed_out": "timed out"}
+MAX_PICTURES = 12  # a page draws at most this many (each costs matplotlib a tenth of a second)
 
 
 def page(
@@ -104,6 +106,7 @@ def page(
         tests = [t for t in doc.get("tests", []) if t["implementation"] == block["name"]]
         parts.append(_exercises(block, tests))
         parts.append(_lost_checks(block, tests))
+        parts.append(_pictures(tests))
     if images and "capstone.png" in images:
         data = base64.b64encode(images["capstone.png"]).decode()
         parts.append(
@@ -207,6 +210,34 @@ def _lost_checks(block: dict, tests: list[dict]) -> str:
         )
     rows.append("</table>")
     return "".join(rows)
+
+
+def _pictures(tests: list[dict]) -> str:
+    """The pictures of the lost checks that carry one (:mod:`descent.grading.pictures` decides
+    what a hidden check's may show), as ``data:`` images; empty without matplotlib."""
+    from ..reports import pictures  # start-up: only a page with pictures draws
+
+    shown = pictures.pictured(lost_checks(tests))
+    figures = []
+    for test in shown[:MAX_PICTURES]:
+        data = pictures.png(test["picture"], pictures.title(test))
+        if data is None:
+            return ""
+        figures.append(
+            f"<figure><img class='curves picture' alt='{escape(pictures.title(test))}' "
+            f"src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+            f"<figcaption>{escape(first_line(test))}</figcaption></figure>"
+        )
+    if not figures:
+        return ""
+    more = len(shown) - len(figures)
+    return (
+        "<h2>Pictures of the checks that lost points</h2><p>Your values in orange, the expected "
+        "ones in blue, the positions that differ shaded. A hidden check shows the expected "
+        "value only where its message names it.</p>"
+        + "".join(figures)
+        + (f"<p>{more} more in the results folder.</p>" if more > 0 else "")
+    )
 
 
 def notes(row: dict, doc: dict | None, *, status: bool = True) -> list[str]:

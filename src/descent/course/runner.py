@@ -308,6 +308,8 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
         "--device",
         req.device,
         "--loss-curves",  # the capstone's picture, kept in the gradebook for the reports
+        # a failed check's picture is kept as data in the results: the reports draw it
+        "--no-pictures",
         # a class keeps every CPU busy with gradings of its own: one process per grading
         "--test-processes",
         "1",

@@ -175,6 +175,7 @@ class Checker:
             ),
             record=record,
             neighbour=lambda: self._neighbour(recipe, rtol, atol, check_dtype),
+            picture=("line", got, expected, found, rtol, atol),
         )
 
     def diagnose_generic(
@@ -221,11 +222,14 @@ class Checker:
         got: Any = None,
         mistakes: Sequence[Mistake] = (),
         generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
+        sample: tuple[Any, Any, str] | None = None,
     ) -> None:
         """A property that must hold; with ``recipe`` and ``got`` a failure is also diagnosed
         (against ``mistakes`` first, which need ``got`` only). ``generic`` names the likely
         mistake from what the check measured (``descent.diagnoses.stat``: draws reused, shared, of
-        another dtype), without the catalogue."""
+        another dtype), without the catalogue. ``sample`` (a statistics check: the student's
+        draws, draws of the distribution the message names, and its name) makes a failure's
+        picture (:mod:`descent.grading.pictures`)."""
         if condition:
             return
         self.fail(
@@ -239,6 +243,7 @@ class Checker:
             record=Record(recipe, got, None, True, mistakes=mistakes)
             if recipe is not None or mistakes
             else None,
+            picture=("histogram", *sample) if sample is not None else None,
         )
 
     def estimate(
@@ -256,6 +261,7 @@ class Checker:
         hint: str | None = None,
         recipe: Recipe | None = None,
         mistakes: Sequence[Mistake] = (),
+        sample: tuple[Any, Any, str] | None = None,
     ) -> None:
         """Require an estimate measured on random draws (a spread, a rate) within ``sigmas``
         standard errors ``error`` of its ``expected`` value. A failure is named from the ratio
@@ -263,7 +269,7 @@ class Checker:
         ``fan_in``, ``p``: what the call's result depends on); ``recipe`` (the estimate of an
         implementation) lets the catalogue name it too; ``estimated`` names the estimate in the
         diagnosis ("the std of your values"); ``constants=False`` for an estimate that no constant
-        such as sqrt(3) can be off by (a rate, a scale)."""
+        such as sqrt(3) can be off by (a rate, a scale). ``sample`` is as :meth:`that`'s."""
         band = sigmas * error
         record = (
             Record(
@@ -291,6 +297,7 @@ class Checker:
                 recipe,
             ),
             record=record,
+            picture=("histogram", *sample) if sample is not None else None,
         )
 
     def _read_estimate(
@@ -514,6 +521,7 @@ class Checker:
         generic: Callable[[], diagnoses.Diagnosis | None] | None = None,
         record: Record | None = None,
         neighbour: Callable[[], Record | None] | None = None,
+        picture: tuple | None = None,
     ):
         """Raise the failure; ``diagnosis``, ``generic`` and ``neighbour`` run only if it is
         reported, and what they claim is named once verified against ``record`` and the
@@ -532,6 +540,7 @@ class Checker:
             generic=generic or by_kind,
             record=record,
             neighbour=neighbour,
+            picture=picture,
         )
 
     def _neighbour(self, recipe: Recipe, rtol: float, atol: float, check_dtype: bool):

@@ -45,7 +45,8 @@ class GradingFailure(AssertionError):
     (the catalogue's name is still recorded): how a grader author reads what a bug no catalogue
     knows would be told. ``cut_short`` says whether the generic diagnosis stopped early (a re-run
     of student code out of time, a time budget spent: :func:`descent.calls.timelimit.cut_short`):
-    its kind may then differ on a faster or slower machine.
+    its kind may then differ on a faster or slower machine. ``picture`` holds the values a
+    picture of the failure is made from (:func:`descent.grading.pictures.record`), or None.
     """
 
     def __init__(
@@ -59,8 +60,10 @@ class GradingFailure(AssertionError):
         generic=None,
         record=None,
         neighbour=None,
+        picture: tuple | None = None,
     ):
         super().__init__(message)
+        self.picture = picture
         self.message = message
         self.check = check
         self.hint = self._own_hint = hint

@@ -65,6 +65,11 @@ def score(
         exc.resolve()
         result.misconception = exc.misconception
         result.diagnosis, result.diagnosis_cut_short = exc.diagnosis, exc.cut_short
+        if outcome == results.FAILED and exc.picture is not None:
+            from . import pictures  # start-up: it imports torch, as compare does
+
+            hidden = Path(str(item.fspath)).parent.name != "exercises"
+            result.picture = pictures.record(exc.picture, result.exercise, hidden=hidden)
         state = item.config.stash[STATE]
         book = state.ledgers.get((result.implementation, result.exercise))
         if book is not None:  # what it names is decided once the exercise's checks have all run

@@ -1,0 +1,145 @@
+"""Drawing: a failed check's picture record (:mod:`descent.grading.pictures`) as a PNG, and the
+one way the kit makes a figure (:func:`figure`: matplotlib's Agg canvas, no display needed).
+
+matplotlib is optional (the ``labs`` extra): without it :func:`figure` is None, nothing is
+drawn and nothing fails, since no grade depends on a picture. A line picture shows the student's
+values as an orange line, the expected ones as a dashed blue line (a hidden check: one blue point,
+the entry its message names) and the positions that differ shaded; a histogram shows the
+student's draws as orange bars and the expected distribution as a blue step line.
+
+:func:`write_beside` puts one PNG per pictured check next to a results document, named
+``picture_<implementation>_<n>_<exercise>.png``, for whoever reads the terminal table.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+PREFIX = "picture_"
+STUDENT, EXPECTED, WRONG = "#ff7f0e", "#1f77b4", "#f6c8c0"
+
+
+def figure(width: float = 6.0, height: float = 3.5) -> Any | None:
+    """A matplotlib Figure on an Agg canvas, or None without matplotlib."""
+    try:
+        # optional: a picture belongs to a report, never to a grade
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def pictured(tests: list[dict]) -> list[dict]:
+    """The test records of ``tests`` that carry a picture, in order."""
+    return [t for t in tests if isinstance(t.get("picture"), dict)]
+
+
+def title(test: dict) -> str:
+    """A picture's title: the exercise and the check, as the report names them."""
+    return f"{test['exercise']}: {test['name']}"
+
+
+def png(picture: dict, heading: str) -> bytes | None:
+    """``picture`` drawn as PNG bytes under ``heading``; None without matplotlib or for a record
+    of an unknown kind."""
+    draw = {"line": _line, "histogram": _histogram}.get(picture.get("kind"))
+    fig = figure() if draw is not None else None
+    if fig is None:
+        return None
+    ax = fig.subplots()
+    draw(ax, picture)
+    ax.set_title(heading, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _gaps(values: list) -> list[float]:
+    return [float("nan") if v is None else v for v in values]
+
+
+def _line(ax, picture: dict) -> None:
+    student, expected = picture["student"], picture["expected"]
+    for k, (start, stop) in enumerate(_runs(picture.get("wrong", []))):
+        ax.axvspan(start - 0.5, stop + 0.5, color=WRONG, label=None if k else "positions that differ")
+    ax.plot(_gaps(student), color=STUDENT, marker=".", label="your values")
+    if picture.get("hidden"):
+        shown = [(i, v) for i, v in enumerate(expected) if v is not None]
+        ax.plot(
+            [i for i, _ in shown],
+            [v for _, v in shown],
+            linestyle="none",
+            marker="o",
+            markersize=7,
+            color=EXPECTED,
+            label="expected (the entry the message names)",
+        )
+    else:
+        ax.plot(_gaps(expected), color=EXPECTED, linestyle="--", label="expected")
+    ax.set_xlabel("position (step, layer, batch)")
+    ax.set_ylabel("value")
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted ``indices`` as (first, last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for i in sorted(indices):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _histogram(ax, picture: dict) -> None:
+    edges = picture["edges"]
+    ax.hist(
+        edges[:-1],
+        bins=edges,
+        weights=picture["student"],
+        color=STUDENT,
+        alpha=0.7,
+        label="your draws",
+    )
+    ax.stairs(
+        picture["expected"],
+        edges,
+        color=EXPECTED,
+        linewidth=1.8,
+        label=f"expected: {picture.get('expected_label', '')}",
+    )
+    ax.set_xlabel("value")
+    ax.set_ylabel("draws")
+
+
+def file_stem(name: str) -> str:
+    """The file name part for an implementation's name (anything unusual becomes ``_``)."""
+    return PREFIX + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def write_beside(doc: dict, results_dir: Path) -> list[Path]:
+    """One PNG per pictured check of ``doc`` in ``results_dir``, after removing that folder's
+    pictures of the same implementations from an earlier grading; returns the files written
+    (none without matplotlib)."""
+    written = []
+    for block in doc.get("implementations", []):
+        stem = file_stem(block["name"])
+        for old in Path(results_dir).glob(f"{stem}_[0-9][0-9]_*.png"):
+            old.unlink(missing_ok=True)
+        tests = [t for t in doc.get("tests", []) if t["implementation"] == block["name"]]
+        for n, test in enumerate(pictured(tests), 1):
+            data = png(test["picture"], title(test))
+            if data is None:
+                return written
+            path = Path(results_dir) / f"{stem}_{n:02d}_{test['exercise']}.png"
+            path.write_bytes(data)
+            written.append(path)
+    return written
