@@ -35,6 +35,7 @@ from runs import independent_calls
 
 from descent.diagnoses import item as item_diagnoses
 from descent.diagnoses import stat as stat_diagnoses
+from descent.grading import pictures
 
 KS_C = 2.6
 
@@ -242,6 +243,7 @@ class TestMixup:
             "with g1, g2 from torch._standard_gamma, and mix the labels with it",
             recipe=lambda m: torch.cat([y.diagonal() for y in weights(m)]),
             got=w,
+            sample=(w, lambda: _beta_reference(alpha), f"Beta({alpha}, {alpha})"),
             generic=lambda: (
                 item_diagnoses.handed_back(torch.eye(MIX_N).to(ys[0]), ys, "y_mixed", "y")
                 or stat_diagnoses.repeated(
@@ -515,6 +517,7 @@ class TestAugmentPoints:
             "radians: (2 * rand - 1) * max_angle",
             recipe=lambda m: _angles(x, _augment(m, x, inputs, max_angle=a, noise_std=0.0)),
             got=theta,
+            sample=(theta, pictures.uniform(-a, a), f"U(-{a}, {a})"),
             generic=lambda: (
                 stat_diagnoses.repeated([theta], "angles", support=(-a, a))
                 or stat_diagnoses.one_sided(theta, -a, a, "angles")
@@ -541,6 +544,7 @@ class TestAugmentPoints:
             "deviation, not the variance",
             recipe=lambda m: _augment(m, x, inputs, max_angle=0.0, noise_std=s) - x,
             got=noise,
+            sample=(noise, pictures.normal(s), f"N(0, {s}^2)"),
             generic=lambda: _spread(noise, s, {"noise_std": s}, "the std of your jitter"),
         )
         r = float(torch.corrcoef(noise.T.cpu())[0, 1])

@@ -17,6 +17,7 @@ from runs import trajectory
 
 from descent.calls.callables import make
 from descent.diagnoses import stat as stat_diagnoses
+from descent.grading import pictures
 
 LINEAR = (256, 1024)  # fan_in 1024, fan_out 256
 CONV = (64, 16, 3, 3)  # fan_in 144, fan_out 576
@@ -70,6 +71,12 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
     check.like(w, torch.empty(shape, dtype=torch.float32, device=inputs.device), f"{call} result")
     w = w.double()
     n = w.numel()
+    bound = math.sqrt(3.0) * std
+    picture = (  # a failure's histogram: these draws against the distribution asked for
+        (w, pictures.uniform(-bound, bound), f"U(-{bound:.4g}, {bound:.4g})")
+        if uniform
+        else (w, pictures.normal(std), f"N(0, {std:.4g}^2)")
+    )
     mean, got_std = float(w.mean()), float(w.std())
     check.that(
         abs(mean) <= SIGMAS * std / math.sqrt(n),
@@ -92,9 +99,9 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
         hint="recompute the formula: which fan (fan_in or fan_out, with the receptive "
         "field), which gain, and sqrt(3) only for a uniform bound",
         recipe=lambda m: _std_of(m, fn, shape, inputs, kwargs),
+        sample=picture,
     )
     if uniform:
-        bound = math.sqrt(3.0) * std
         top = float(w.abs().max())
         check.that(
             top <= bound * (1 + 1e-6),
@@ -103,12 +110,14 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
             hint="a uniform initializer draws from U(-bound, bound) with "
             "bound = sqrt(3) * std: no value may lie beyond it",
             generic=lambda: stat_diagnoses.family(w, "uniform"),
+            sample=picture,
         )
         check.that(
             top >= 0.99 * bound,
             f"{call}: max |w| = {top:.6g}, but values should reach close to the bound {bound:.6g}",
             check="bounds",
             hint="the uniform bound is sqrt(3) * std, not the std itself",
+            sample=picture,
         )
     else:
         tail = float((w.abs() > 2 * std).double().mean())
@@ -121,6 +130,7 @@ def _check_distribution(check, inputs, fn, shape, std, uniform, kwargs):
             hint="this initializer draws from a normal distribution (torch.randn), "
             "not a uniform one",
             generic=lambda: stat_diagnoses.family(w, "normal"),
+            sample=picture,
         )
 
 

@@ -113,9 +113,10 @@ def line(
 
 def histogram(sample: Any, reference: Any, label: str, *, hidden: bool) -> dict | None:
     """The histogram record of the student's ``sample`` beside ``reference``, draws of the
-    distribution ``label`` names, scaled to as many draws as the student's; None for fewer than
+    distribution ``label`` names (or a function that makes them: :func:`normal`), scaled to as many draws as the student's; None for fewer than
     :data:`MIN_SAMPLE` finite values on either side."""
-    mine, theirs = _finite(sample), _finite(reference)
+    mine = _finite(sample)
+    theirs = _finite(reference() if callable(reference) else reference)
     if mine.numel() < MIN_SAMPLE or theirs.numel() < MIN_SAMPLE:
         return None
     low = float(min(mine.min(), theirs.min()))
@@ -132,6 +133,21 @@ def histogram(sample: Any, reference: Any, label: str, *, hidden: bool) -> dict 
         "expected_label": label,
         "hidden": hidden,
     }
+
+
+def normal(std: float, n: int = 20_000):
+    """Draws of N(0, std^2) for a histogram's expected side, made only when a picture is
+    (a generator of its own: the global random state, which checks read, is left alone)."""
+    return lambda: torch.randn(n, generator=_generator(), dtype=torch.float64) * std
+
+
+def uniform(low: float, high: float, n: int = 20_000):
+    """Draws of U(low, high), as :func:`normal`'s."""
+    return lambda: low + (high - low) * torch.rand(n, generator=_generator(), dtype=torch.float64)
+
+
+def _generator() -> torch.Generator:
+    return torch.Generator().manual_seed(0)
 
 
 def _finite(values: Any) -> torch.Tensor:
