@@ -3,20 +3,34 @@ tables of docs/exercises.md (from the registry and solutions/), the list of gene
 (from diagnoses/order.py's MODULES: the table of docs/authoring.md and the map in
 diagnoses/__init__.py), the table of the CSV's columns in docs/course.md (from
 reports/export.py's COLUMNS), and the parts each exercise may call (``registry.PARTS``, from
-solutions/). With ``--check``, exit 1 when any is stale and change nothing."""
+solutions/), and the reference pages made whole from the code (:data:`REFERENCE`: the commands
+and their options, the keys of course.toml, the results schema). With ``--check``, exit 1 when
+any is stale and change nothing."""
 
 from __future__ import annotations
 
-from ..authoring import column_table, diagnosis_table, exercise_table, reuses
+from ..authoring import (
+    column_table,
+    command_reference,
+    course_reference,
+    diagnosis_table,
+    exercise_table,
+    generated_page,
+    results_reference,
+    reuses,
+)
 from ..kit import kit_root
 from ..terminal import console
+
+# The pages under docs/reference/ made whole by a generator: each module has PAGE and page().
+REFERENCE = (command_reference, course_reference, results_reference)
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "docs",
-        help="remake docs/exercises.md's tables, the list of generic diagnoses and the CSV's "
-        "columns from the code",
+        help="remake what the docs hold that is made from the code: docs/exercises.md's tables, "
+        "the list of generic diagnoses, the CSV's columns and the pages of docs/reference/",
     )
     p.add_argument("--check", action="store_true", help="only say whether they are stale")
     p.set_defaults(func=cmd_docs)
@@ -28,6 +42,8 @@ def cmd_docs(args) -> int:
     stale += diagnosis_table.update(kit, check=args.check)
     stale += column_table.update(kit, check=args.check)
     stale += [reuses.FILE] if reuses.update(kit, check=args.check) else []
+    for ref in REFERENCE:
+        stale += generated_page.update(kit, ref.PAGE, ref.page(), check=args.check)
     if args.check and stale:
         for path in stale:
             console.print(f"[red]{path}: stale; run `descent docs`[/red]")
@@ -37,6 +53,6 @@ def cmd_docs(args) -> int:
     else:
         console.print(
             "docs/exercises.md, docs/authoring.md, diagnoses/__init__.py, docs/course.md, "
-            "registry.py's PARTS: up to date"
+            "registry.py's PARTS, " + ", ".join(str(ref.PAGE) for ref in REFERENCE) + ": up to date"
         )
     return 0

@@ -1,7 +1,8 @@
 """The course plan: the term's assignments, deadlines, late policy and weights, in one TOML file.
 
-The schema is documented in ``docs/course.md`` ("The course plan"); ``course.toml`` at the kit's
-root is the sample. :func:`load` reads and validates a plan and raises :class:`PlanError` with
+Its keys are declared in :mod:`.plan_keys` (a key not declared there is refused), from which
+``descent docs`` makes ``docs/reference/course-toml.md``; ``course.toml`` at the kit's root is
+the sample. :func:`load` reads and validates a plan and raises :class:`PlanError` with
 every problem found, each one a sentence that names the assignment and what to change; no
 command goes on with a broken plan.
 
@@ -14,6 +15,7 @@ working folder (:func:`find`); the kit's own ``course.toml`` is a sample, used o
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import sys
@@ -30,6 +32,7 @@ else:  # pragma: no cover - the backport has the same interface
 from .. import registry
 from ..errors import DescentError
 from ..testwriting import declared as written_tests
+from . import plan_keys
 from .clock import FIRST_YEAR, LAST_YEAR, in_zone
 
 DEFAULT_NAME = "course.toml"
@@ -240,8 +243,21 @@ class _Reader:
     def fail(self, message: str) -> None:
         self.problems.append(message)
 
+    def keys(self, raw: object, table: str, where: str) -> None:
+        """A problem for each key of ``raw`` that :data:`.plan_keys.TABLES` does not declare
+        for ``table`` (``""``: the plan's top level), with the nearest declared key."""
+        if not isinstance(raw, dict):
+            return
+        known = plan_keys.known(table)
+        for key in plan_keys.unknown(raw, table):
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            self.fail(f"{where} unknown key {key!r}{hint}; it may hold: {', '.join(known)}")
+
     def plan(self, raw: dict) -> Plan:
+        self.keys(raw, "", "the plan:")
         course = raw.get("course", {})
+        self.keys(course, "[course]", "[course]")
         tz = self.timezone(course.get("timezone", "UTC"))
         categories = self.categories(raw.get("categories", {}))
         default_late = self.late(raw.get("late", {}), "[late]")
@@ -301,6 +317,7 @@ class _Reader:
     def categories(self, raw: dict) -> dict[str, Category]:
         out = {}
         for name, table in raw.items():
+            self.keys(table, "[categories.NAME]", f"[categories.{name}]")
             weight = self.number(table.get("weight"), f"[categories.{name}] weight")
             drop = table.get("drop_lowest", 0)
             if not isinstance(drop, int) or drop < 0:
@@ -325,6 +342,7 @@ class _Reader:
 
     def late(self, raw: dict, where: str, base: LatePolicy | None = None) -> LatePolicy:
         base = base or LatePolicy()
+        self.keys(raw, "[late]", where)  # every late policy has the keys of the plan's
         per = raw.get("per", base.per)
         if per not in UNITS:
             self.fail(f"{where} per must be 'day' or 'hour' (got {per!r})")
@@ -412,6 +430,7 @@ class _Reader:
         if base is None:
             return None
         where = f"assignment {base['id']!r}:"
+        self.keys(raw, "[[assignment]]", where)
         chosen_source = raw.get("time_source", source)
         if chosen_source is None:
             self.fail(
@@ -448,6 +467,7 @@ class _Reader:
         base = self.common(raw, NBGRADER, tz)
         if base is None:
             return None
+        self.keys(raw, "[[nbgrader]]", f"nbgrader {base['id']!r}:")
         return Item(
             **base, late=self.late(raw.get("late", {}), f"nbgrader {base['id']!r}: late", late)
         )
