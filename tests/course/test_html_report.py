@@ -191,3 +191,66 @@ def test_a_write_the_tests_check_shows_no_hidden_id_or_weight():
     assert "mse_mean_over_rows" not in html and "chaff" not in html and "/5<" not in html
     assert "a mistake no test of yours catches" in html
     assert "no test of yours catches code that divides by the rows" in html
+
+
+@pytest.fixture(scope="module")
+def pictured_grading(tmp_path_factory):
+    """``descent grade --html`` of the catalogued warmup that starts at a zero rate, its
+    schedule checks only, in-process: the run's output, results folder and page."""
+    pytest.importorskip("matplotlib")
+    tmp = tmp_path_factory.mktemp("pictured")
+    cmd = [
+        sys.executable,
+        "-m",
+        "descent",
+        "grade",
+        "bug:warmup_starts_at_zero",
+        "--results",
+        str(tmp / "results.json"),
+        "--html",
+        str(tmp / "warmup.html"),
+        "--exit-zero",
+        "--isolation",
+        "none",
+        "--insecure",
+        "-k",
+        "warmup_cosine_lr",
+    ]
+    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, env=env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout, tmp, tmp / "warmup.html"
+
+
+def test_failed_schedule_checks_get_pictures_beside_the_results_and_passed_ones_none(
+    pictured_grading,
+):
+    import json
+
+    out, folder, _ = pictured_grading
+    tests = json.loads((folder / "results.json").read_text())["tests"]
+    failed = [t for t in tests if t["outcome"] == "failed"]
+    sweeps = [t for t in failed if "test_against_torch" in t["name"]]  # a whole schedule each
+    assert sweeps and all(t["picture"]["kind"] == "line" for t in sweeps)
+    # a boundary check compares one step's rate: a number, no picture
+    assert any(t["picture"] is None for t in failed if "test_boundaries" in t["name"])
+    assert all(t["picture"] is None for t in tests if t["outcome"] == "passed")
+    pngs = sorted(folder.glob("picture_*.png"))
+    assert len(pngs) == sum(t["picture"] is not None for t in tests)
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+    assert str(folder / "picture_") in " ".join(out.split())  # the terminal says where
+
+
+def test_the_report_embeds_each_picture_and_chromium_draws_it(pictured_grading, tmp_path):
+    _, folder, html_path = pictured_grading
+    html = html_path.read_text()
+    assert html.count("<img class='curves picture'") == html.count("<figure>") >= 1
+    assert "Pictures of the checks that lost points" in html
+    assert not re.search(r"""(src|href)\s*=\s*['"](https?:|//)""", html)  # nothing fetched
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Debian's `chromium` is not installed (.ci/run installs it with apt-get)")
+    pixels = screenshot(browser, html_path, tmp_path / "shot.png", "1000,3000")
+    student = _near(pixels, (0xFF, 0x7F, 0x0E))  # the student's orange line
+    expected = _near(pixels, (0x1F, 0x77, 0xB4))  # the expected value's blue point
+    shaded = _near(pixels, (0xF6, 0xC8, 0xC0), tolerance=6)  # the positions that differ
+    assert student > 300 and expected > 40 and shaded > 2_000, (student, expected, shaded)
