@@ -34,14 +34,14 @@ DOCUMENT = {
     "started_at": Key("string", "when the run started, ISO 8601 with its offset"),
     "duration_s": Key("number", "the run's wall time in seconds"),
     "devices": Key("array of strings", "the devices tests ran on (`cpu`, `cuda`)"),
-    "environment": Key("object", "what the run ran on: see *environment*"),
+    "environment": Key("object", "what the run ran on: see [environment](#environment)"),
     "interrupted": Key(
         "boolean", "the run was stopped early (Ctrl-C); tests cut short count as errors"
     ),
     "implementations": Key(
-        "array of objects", "one per implementation graded: see *implementation*"
+        "array of objects", "one per implementation graded: see [implementation](#implementation)"
     ),
-    "tests": Key("array of objects", "one per test and implementation: see *test*"),
+    "tests": Key("array of objects", "one per test and implementation: see [test](#test)"),
 }
 
 ENVIRONMENT = {
@@ -59,7 +59,9 @@ ENVIRONMENT = {
         "string", "`in-process`, `worker` or `worker-unconfined`, with a note when mixed"
     ),
     "isolation_details": Key(
-        "object", "how the workers were confined: see *isolation_details*", WORKER
+        "object",
+        "how the workers were confined: see [isolation_details](#isolation_details)",
+        WORKER,
     ),
 }
 
@@ -81,7 +83,7 @@ IMPLEMENTATION = {
     ),
     "points": Key("number", "points earned over its exercises"),
     "max_points": Key("number", "points its exercises are worth"),
-    "exercises": Key("array of objects", "one per exercise graded: see *exercise*"),
+    "exercises": Key("array of objects", "one per exercise graded: see [exercise](#exercise)"),
     "isolation": Key("string", "`in-process` or `worker`"),
     "intake": Key(
         "object",
