@@ -52,7 +52,7 @@ def _class_report(book_path: str, charts: str | None, assignment: str | None = N
     """``descent report --class GRADEBOOK [--charts DIR] [--assignment ID]``: 2 for an
     unreadable gradebook or a chart folder that cannot be written, 1 when nothing is graded
     yet."""
-    from ..course import analytics  # start-up cost: matplotlib
+    from ..course import analytics, class_pictures  # start-up cost: matplotlib
     from ..course.assignbook import gradings
     from ..course.gradebook import Gradebook, GradebookError
 
@@ -60,6 +60,7 @@ def _class_report(book_path: str, charts: str | None, assignment: str | None = N
         with Gradebook(book_path, writable=False) as book:
             rows = gradings(book, assignment) if assignment else None
             stats = analytics.compute(book, rows)
+            mistakes = class_pictures.common(book, book.current() if rows is None else rows)
     except GradebookError as exc:
         console.print(f"[red]descent report: {escape(str(exc))}[/red]")
         return 2
@@ -72,7 +73,7 @@ def _class_report(book_path: str, charts: str | None, assignment: str | None = N
     analytics.render(stats, console)
     folder = Path(charts) if charts else Path(book_path).parent / "class-report"
     try:
-        written = analytics.write(stats, folder)
+        written = analytics.write(stats, folder) + class_pictures.write(mistakes, folder)
     except OSError as exc:
         console.print(
             f"[red]descent report: cannot write to {escape(str(folder))}: {exc.strerror}[/red]"

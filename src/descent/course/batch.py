@@ -127,6 +127,7 @@ def run(opts: Options, kit: Path, console: Console) -> int:
             return 2
         written = _write_reports(opts, book, console)
         summarize(book, tally, listing, console)
+        _common_mistakes(opts, book, listing, console)
     if written:
         console.print(f"HTML reports: {written}")
     if opts.similarity:
@@ -355,6 +356,27 @@ def _write_reports(opts: Options, book, console: Console) -> Path | None:
 
 
 # ------------------------------------------------------------------ the class summary
+
+
+def _common_mistakes(opts: Options, book, listing, console: Console) -> None:
+    """Pictures of the class's common mistakes (:mod:`.class_pictures`) in ``OUT/class-report``,
+    and where they are; nothing without reports or matplotlib."""
+    if not opts.reports:
+        return
+    from . import class_pictures  # start-up: only a class with pictures draws
+
+    listed = set(listing.students)
+    rows = [row for row in book.current() if row["student"] in listed]
+    try:
+        drawn = class_pictures.write(class_pictures.common(book, rows), opts.out / "class-report")
+    except OSError as exc:
+        console.print(f"[red]descent batch: pictures not written: {escape(str(exc))}[/red]")
+        return
+    if drawn:
+        console.print(
+            f"pictures of {len(drawn)} common mistake(s): "
+            f"{escape(str(opts.out / 'class-report'))}/mistake_*.png"
+        )
 
 
 def summarize(book, tally: Tally, listing, console: Console) -> None:
