@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import json
 import math
+from copy import deepcopy
 import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
@@ -134,8 +135,12 @@ class TestResult:
     def as_dict(self) -> dict[str, Any]:
         """Its fields as a dict, in their order: ``dataclasses.asdict`` without the deep copy
         its fields, plain numbers and text, never need (a fifteenth of the time, for the
-        hundreds of records of a grading's results)."""
-        return {name: getattr(self, name) for name in _TEST_FIELDS}
+        hundreds of records of a grading's results); only a picture, the one field that holds
+        lists, is copied, and only a failed check has one."""
+        out = {name: getattr(self, name) for name in _TEST_FIELDS}
+        if self.picture is not None:
+            out["picture"] = deepcopy(self.picture)
+        return out
 
 
 _TEST_FIELDS = tuple(f.name for f in fields(TestResult))

@@ -254,3 +254,27 @@ def test_the_report_embeds_each_picture_and_chromium_draws_it(pictured_grading, 
     expected = _near(pixels, (0x1F, 0x77, 0xB4))  # the expected value's blue point
     shaded = _near(pixels, (0xF6, 0xC8, 0xC0), tolerance=6)  # the positions that differ
     assert student > 300 and expected > 40 and shaded > 2_000, (student, expected, shaded)
+
+
+def _pictured_doc() -> dict:
+    """A recorded grading whose failed check carries a hidden check's line picture."""
+    doc = _doc("[reference value] step_lr for steps 0..4[1]: expected 0.5, got 1")
+    doc["tests"][0]["picture"] = {
+        "kind": "line",
+        "student": [1.0, 1.0, 0.25, 0.125, 0.0625],
+        "expected": [None, 0.5, None, None, None],
+        "wrong": [1],
+        "hidden": True,
+    }
+    return doc
+
+
+def test_a_recorded_picture_is_embedded_and_without_matplotlib_left_out(monkeypatch):
+    pytest.importorskip("matplotlib")
+    html = page("ada", _pictured_doc())
+    assert html.count("<img class='curves picture'") == 1 and "data:image/png;base64," in html
+    assert "<figcaption>[reference value] step_lr for steps 0..4[1]" in html
+    assert "<figure>" not in page("ada", _doc("expected 1, got 2"))  # no record, no picture
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    html = page("ada", _pictured_doc())
+    assert "<figure>" not in html and "Checks that lost points" in html

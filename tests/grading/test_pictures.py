@@ -1,12 +1,10 @@
-"""A failed check's picture (``descent.grading.pictures``, drawn by ``descent.reports.pictures``):
-which checks get one, what it holds, what a hidden check's may show, and that grading goes on
-without matplotlib."""
+"""A failed check's picture record (``descent.grading.pictures``): which checks get one, what it
+holds, and what a hidden check's may show. Drawing it: tests/reports/test_pictures.py."""
 
 from __future__ import annotations
 
 import math
 import re
-import sys
 from types import SimpleNamespace
 
 import pytest
@@ -33,7 +31,9 @@ def _failure(got, expected, exercise=WARMUP, **kwargs) -> GradingFailure:
     """The failure of a value check whose student code returned ``got``."""
     checker = Checker(SimpleNamespace(name="ada"), None, exercise)
     with pytest.raises(GradingFailure) as info:
-        checker.matches(lambda m: got, "warmup_cosine_lr for steps 0..11", expected=expected, **kwargs)
+        checker.matches(
+            lambda m: got, "warmup_cosine_lr for steps 0..11", expected=expected, **kwargs
+        )
     return info.value
 
 
@@ -47,7 +47,9 @@ def test_a_wrong_warmup_is_a_line_of_both_series_with_the_warmup_marked():
     wrong, right = _schedules()
     picture = pictures.record(_failure(wrong, right).picture, WARMUP, hidden=False)
     assert picture["kind"] == "line"
-    assert picture["student"] == pytest.approx(wrong) and picture["expected"] == pytest.approx(right)
+    assert picture["student"] == pytest.approx(wrong) and picture["expected"] == pytest.approx(
+        right
+    )
     assert picture["wrong"] == [0, 1, 2, 3]  # the warmup steps, and only those
     _drawn(picture)
 
@@ -97,10 +99,14 @@ def test_an_initializer_with_the_wrong_spread_is_a_histogram_against_the_asked_d
     picture = pictures.record(info.value.picture, "init.kaiming", hidden=True)
     assert picture["kind"] == "histogram" and picture["expected_label"] == "N(0, 0.05^2)"
     assert len(picture["edges"]) == pictures.BINS + 1
-    assert sum(picture["student"]) == 4000 and sum(picture["expected"]) == pytest.approx(4000, rel=1e-3)
+    assert sum(picture["student"]) == 4000 and sum(picture["expected"]) == pytest.approx(
+        4000, rel=1e-3
+    )
     # the student's draws spread twice as wide: the outer bins hold theirs, not the expected's
     outer = [i for i, e in enumerate(picture["edges"][:-1]) if abs(e) > 3 * std]
-    assert sum(picture["student"][i] for i in outer) > 5 * sum(picture["expected"][i] for i in outer)
+    assert sum(picture["student"][i] for i in outer) > 5 * sum(
+        picture["expected"][i] for i in outer
+    )
     _drawn(picture)
 
 
@@ -131,15 +137,3 @@ def test_a_nested_result_is_pictured_where_the_message_points():
     picture = pictures.record(failure.picture, "regression.minibatches", hidden=True)
     assert picture["student"] == [4, 4, 2, 0] and picture["expected"] == [None, None, None, 2]
     assert picture["wrong"] == [3] and "[0][1][3]" in failure.message
-
-
-def test_without_matplotlib_nothing_is_drawn_and_nothing_fails(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
-    wrong, right = _schedules()
-    picture = pictures.record(_failure(wrong, right).picture, WARMUP, hidden=False)
-    assert drawing.figure() is None and drawing.png(picture, "warmup") is None
-    doc = {
-        "implementations": [{"name": "ada"}],
-        "tests": [{"implementation": "ada", "exercise": WARMUP, "name": "t", "picture": picture}],
-    }
-    assert drawing.write_beside(doc, tmp_path) == [] and not list(tmp_path.iterdir())

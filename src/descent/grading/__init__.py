@@ -10,6 +10,7 @@
 * :mod:`.inputs`              seeded input builders.
 * :mod:`.interrupt`           Ctrl-C before the first test: one line, not a traceback.
 * :mod:`.outcomes`            a graded test's report made its record: outcome, message, diagnosis.
+* :mod:`.pictures`            what a failed check's picture holds (a line, a histogram), leak rule included.
 * :mod:`.plugin`              the pytest plugin that turns a test run into grades (``pytest11`` entry).
 * :mod:`.plugin_workers`      which implementations run in a confined worker (the way to isolation).
 * :mod:`.progress`            the student's progress view (``descent check``).

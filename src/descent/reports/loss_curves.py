@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .pictures import figure
+
 PREFIX = "capstone_"
 
 
@@ -68,9 +70,7 @@ def draw_all(results_dir: Path) -> list[Path]:
 
 def draw(curves: dict, png: Path) -> bool:
     """The loss curves as a PNG at ``png`` (log scale, the target as a dashed line)."""
-    from .pictures import figure  # the kit's one way to a figure (none without matplotlib)
-
-    fig = figure()
+    fig = figure()  # None without matplotlib
     if fig is None:
         return False
     ax = fig.subplots()

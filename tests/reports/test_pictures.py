@@ -1,0 +1,65 @@
+"""Drawing a failed check's picture (``descent.reports.pictures``): PNGs of both kinds, the files
+beside a results document (an earlier grading's removed), and nothing drawn, nothing failing,
+without matplotlib."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from descent.reports import pictures
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+LINE = {
+    "kind": "line",
+    "student": [0.0, 0.25, 0.5, None, 1.0],
+    "expected": [0.25, 0.5, 0.75, 1.0, 1.0],
+    "wrong": [0, 1, 2, 3],
+    "hidden": False,
+}
+HISTOGRAM = {
+    "kind": "histogram",
+    "edges": [-1.0, -0.5, 0.0, 0.5, 1.0],
+    "student": [0.0, 10.0, 10.0, 0.0],
+    "expected": [5.0, 5.0, 5.0, 5.0],
+    "expected_label": "U(-1, 1)",
+    "hidden": True,
+}
+
+
+def _doc(*records: dict) -> dict:
+    tests = [
+        {"implementation": "ada", "exercise": "schedules.step_lr", "name": f"t{k}", "picture": r}
+        for k, r in enumerate(records)
+    ]
+    tests.append({"implementation": "ada", "exercise": "losses.mse", "name": "u", "picture": None})
+    return {"implementations": [{"name": "ada"}], "tests": tests}
+
+
+@pytest.mark.parametrize("record", [LINE, HISTOGRAM, {**LINE, "hidden": True}], ids=str)
+def test_each_kind_draws_as_a_png(record):
+    pytest.importorskip("matplotlib")
+    assert pictures.png(record, "a title").startswith(b"\x89PNG\r\n\x1a\n")
+    assert pictures.png({"kind": "pie"}, "unknown") is None
+
+
+def test_one_png_per_pictured_check_beside_the_results_and_none_left_from_before(tmp_path):
+    pytest.importorskip("matplotlib")
+    stale = tmp_path / "picture_ada_07_schedules.step_lr.png"
+    stale.write_bytes(b"old")
+    other = tmp_path / "picture_bob_01_schedules.step_lr.png"
+    other.write_bytes(b"bob's")
+    written = pictures.write_beside(_doc(LINE, HISTOGRAM), tmp_path)
+    assert [p.name for p in written] == [
+        "picture_ada_01_schedules.step_lr.png",
+        "picture_ada_02_schedules.step_lr.png",
+    ]
+    assert not stale.exists() and other.read_bytes() == b"bob's"
+
+
+def test_without_matplotlib_nothing_is_drawn_and_nothing_fails(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    assert pictures.figure() is None and pictures.png(LINE, "warmup") is None
+    assert pictures.write_beside(_doc(LINE), tmp_path) == [] and not list(tmp_path.iterdir())
