@@ -92,7 +92,9 @@ def test_the_batch_summary_writes_them_beside_the_reports_and_says_where(book_pa
     listing = SimpleNamespace(students=["ada", "bo", "cy", "dee"])
     with Gradebook(book_path, writable=False) as book:
         batch._common_mistakes(opts, book, listing, console)
-        batch._common_mistakes(SimpleNamespace(reports=False, out=tmp_path / "none"), book, listing, console)
+        batch._common_mistakes(
+            SimpleNamespace(reports=False, out=tmp_path / "none"), book, listing, console
+        )
     assert [p.name for p in (tmp_path / "grading" / "class-report").iterdir()] == [
         f"mistake_{WARMUP}_warmup_starts_at_zero.png"
     ]

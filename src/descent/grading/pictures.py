@@ -97,7 +97,9 @@ def line(
     wrong = [
         i
         for i in range(max(len(student), len(reference)))
-        if i >= len(student) or i >= len(reference) or not _close(student[i], reference[i], rtol, atol)
+        if i >= len(student)
+        or i >= len(reference)
+        or not _close(student[i], reference[i], rtol, atol)
     ]
     if hidden:
         named = _named_index(rest, mismatch.reason)

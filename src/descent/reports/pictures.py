@@ -69,7 +69,9 @@ def _gaps(values: list) -> list[float]:
 def _line(ax, picture: dict) -> None:
     student, expected = picture["student"], picture["expected"]
     for k, (start, stop) in enumerate(_runs(picture.get("wrong", []))):
-        ax.axvspan(start - 0.5, stop + 0.5, color=WRONG, label=None if k else "positions that differ")
+        ax.axvspan(
+            start - 0.5, stop + 0.5, color=WRONG, label=None if k else "positions that differ"
+        )
     ax.plot(_gaps(student), color=STUDENT, marker=".", label="your values")
     if picture.get("hidden"):
         shown = [(i, v) for i, v in enumerate(expected) if v is not None]
