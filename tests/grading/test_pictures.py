@@ -137,3 +137,26 @@ def test_a_nested_result_is_pictured_where_the_message_points():
     picture = pictures.record(failure.picture, "regression.minibatches", hidden=True)
     assert picture["student"] == [4, 4, 2, 0] and picture["expected"] == [None, None, None, 2]
     assert picture["wrong"] == [3] and "[0][1][3]" in failure.message
+
+
+def test_a_run_of_the_public_tests_draws_its_pictures_and_says_where(tmp_path):
+    """The student's ``pytest exercises/``: a public check shows both series in full."""
+    pytest.importorskip("matplotlib")
+    import json
+    import subprocess
+    import sys
+
+    from course.conftest import KIT, env
+
+    cmd = [sys.executable, "-m", "pytest", "exercises/test_schedules.py", "-p", "no:cacheprovider"]
+    cmd += ["--impl", "bug:warmup_starts_at_zero", "-k", "test_the_warmup"]
+    cmd += ["--results", str(tmp_path / "results.json")]
+    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, env=env(), timeout=300)
+    said = (
+        f"pictures of 1 failed check(s), your values against the expected: {tmp_path}/picture_*.png"
+    )
+    assert said in proc.stdout, proc.stdout[-2000:]
+    (png,) = tmp_path.glob("picture_*.png")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    (test,) = json.loads((tmp_path / "results.json").read_text())["tests"]
+    assert test["picture"]["hidden"] is False and None not in test["picture"]["expected"]

@@ -97,13 +97,9 @@ def cmd_grade(args) -> int:
                 f"{item.points:g} points"
             )
     console.print(f"[dim]results: {path}[/dim]")
-    if not args.no_pictures and pictures.pictured(doc["tests"]):
-        drawn = pictures.write_beside(doc, path.parent)
-        if drawn:
-            console.print(
-                f"[dim]pictures of {len(drawn)} failed check(s), your values against the "
-                f"expected: {escape(str(path.parent / pictures.PREFIX))}*.png[/dim]"
-            )
+    said = None if args.no_pictures else pictures.write_and_say(doc, path.parent)
+    if said:
+        console.print(f"[dim]{escape(said)}[/dim]")
     if args.html or args.loss_curves:
         loss_curves.draw_all(path.parent)
     if args.html:

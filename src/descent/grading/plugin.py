@@ -28,7 +28,7 @@ Options
   ``--isolation auto|worker|none``  where implementation code runs (default auto: a submission
       folder in a confined worker process, the kit's own starter/solutions/variants in-process);
       ``--insecure`` allows grading a submission without confinement; ``--call-timeout S``.
-      See docs/isolation.md.
+      See docs/how-to/confined-grading.md.
 
 Fixtures: ``impl``, ``reference``, ``device``, ``inputs`` (seeded builders), ``check``. They
 read the run and the test from :func:`.run_state.active` rather than from ``request``, which
@@ -717,3 +717,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.write_sep("=", "grades")
     terminalreporter.write(buffer.text())
     terminalreporter.write_line(f"results written to {state.results_path}")
+    # start-up: drawing (matplotlib) happens only where a pictured check failed
+    from ..reports.pictures import write_and_say
+
+    said = write_and_say(state.doc, state.results_path.parent)
+    if said:
+        terminalreporter.write_line(said)

@@ -8,7 +8,9 @@ the entry its message names) and the positions that differ shaded; a histogram s
 student's draws as orange bars and the expected distribution as a blue step line.
 
 :func:`write_beside` puts one PNG per pictured check next to a results document, named
-``picture_<implementation>_<n>_<exercise>.png``, for whoever reads the terminal table.
+``picture_<implementation>_<n>_<exercise>.png``, for whoever reads the terminal table
+(:func:`write_and_say` gives the line that says where: ``descent grade`` and the table a run of
+pytest prints).
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ def _line(ax, picture: dict) -> None:
         )
     else:
         ax.plot(_gaps(expected), color=EXPECTED, linestyle="--", label="expected")
+    # optional, as figure(): here matplotlib is known to be installed
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # positions are whole numbers
     ax.set_xlabel("position (step, layer, batch)")
     ax.set_ylabel("value")
 
@@ -145,3 +151,17 @@ def write_beside(doc: dict, results_dir: Path) -> list[Path]:
             path.write_bytes(data)
             written.append(path)
     return written
+
+
+def write_and_say(doc: dict, results_dir: Path) -> str | None:
+    """:func:`write_beside`, and the line that tells a terminal's reader where the pictures
+    are; None when there are none (no pictured check failed, or no matplotlib)."""
+    if not pictured(doc.get("tests", [])):
+        return None
+    drawn = write_beside(doc, results_dir)
+    if not drawn:
+        return None
+    return (
+        f"pictures of {len(drawn)} failed check(s), your values against the expected: "
+        f"{Path(results_dir) / PREFIX}*.png"
+    )
