@@ -59,3 +59,20 @@ def test_a_run_that_wrote_no_results_is_never_a_pass(public_run, capsys):
     public_run(0)
     assert main(["check"]) == 2
     assert "wrote no results" in capsys.readouterr().out
+
+
+def test_a_failed_check_with_a_picture_is_drawn_beside_the_results(public_run, capsys):
+    pytest.importorskip("matplotlib")
+    doc = results_doc("starter", lost=("starter",))
+    doc["tests"][0]["picture"] = {
+        "kind": "line",
+        "student": [0.0, 0.25, 0.5],
+        "expected": [0.25, 0.5, 0.75],
+        "wrong": [0, 1, 2],
+        "hidden": False,
+    }
+    seen = public_run(1, doc)
+    assert main(["check"]) == 1
+    folder = seen["results"].parent
+    assert [p.name for p in folder.glob("picture_*.png")] == ["picture_starter_01_losses.mse.png"]
+    assert f"{folder}/picture_*.png" in capsys.readouterr().out.replace("\n", "")

@@ -4,9 +4,12 @@ did not complete)."""
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from .. import results
 from ..grading import progress
 from ..kit import run_pytest, student_root
+from ..reports import pictures
 from ..terminal import console
 from .shared import device_option
 
@@ -32,6 +35,10 @@ def cmd_check(args) -> int:
             "output above)[/red]"
         )
         return 2
-    progress.render(results.load(path), console)
+    doc = results.load(path)
+    progress.render(doc, console)
     console.print(f"[dim]details: pytest exercises/ (results in {path})[/dim]")
+    said = pictures.write_and_say(doc, path.parent)
+    if said:
+        console.print(f"[dim]{escape(said)}[/dim]")
     return code
