@@ -37,11 +37,13 @@ def _dropout(m, x, p, inputs, offset=0, training=True):
 
 def _scale_slip(values, expected, p, what):
     """The generic diagnosis of entries that share one wrong scale (none when they differ:
-    that is no scale slip), read as an estimate known to rounding."""
-    if values.numel() == 0 or float(values.max() - values.min()) > 1e-9 * abs(expected):
+    that is no scale slip), read as an estimate known to rounding: float32's, since a mask
+    built in float32 (``.float()``) rounds its scale to about 1e-7 even when x is float64."""
+    rounding = 1e-7 * abs(expected)
+    if values.numel() == 0 or float(values.max() - values.min()) > 10 * rounding:
         return None
     got = float(values.mean())
-    return stat_diagnoses.scaled(expected, got, 1e-9 * abs(expected), {"p": p}, what, False)
+    return stat_diagnoses.scaled(expected, got, rounding, {"p": p}, what, False)
 
 
 def _edited(check, x, before):

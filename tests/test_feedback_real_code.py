@@ -12,6 +12,7 @@ import re
 import shutil
 
 import pytest
+import torch
 from conftest import KIT, grade
 
 # name -> (module, exercise, a passage of the reference, what the learner wrote instead)
@@ -249,6 +250,72 @@ SLIPS = {
         "    (x,) = cache\n    flags = x\n    flags[flags > 0] = 1\n    flags[flags < 0] = 0\n"
         "    return dy * flags\n",
     ),
+    # Kinds from a held-out set of other courses' code (issue 79), each in the kit's own words:
+    # an initializer's variance used as its std (no square root)
+    "kaiming_variance_as_std": (
+        "init",
+        "init.kaiming",
+        "    return calculate_gain(nonlinearity, a) / math.sqrt(fan)\n",
+        "    gain = calculate_gain(nonlinearity, a)\n    return gain * gain / fan\n",
+    ),
+    # momentum as a moving average: the gradient damped by 1 - momentum
+    "sgd_momentum_as_average": (
+        "optim",
+        "optim.sgd",
+        "            buf = momentum * buf + (1 - dampening) * g\n",
+        "            buf = momentum * buf + (1 - momentum) * g\n",
+    ),
+    # Nesterov's look-ahead taken with the buffer from before this step
+    "sgd_nesterov_with_last_buffer": (
+        "optim",
+        "optim.sgd",
+        (
+            '        buf = state.get("momentum_buffer")\n',
+            "        g = g + momentum * buf if nesterov else buf\n",
+        ),
+        (
+            '        buf = state.get("momentum_buffer")\n'
+            "        last = g.clone() if buf is None else buf\n",
+            "        g = g + momentum * last if nesterov else buf\n",
+        ),
+    ),
+    # a numerical gradient whose step is typed in, not the eps given
+    "numerical_gradient_fixed_step": (
+        "layers",
+        "layers.numerical_gradient",
+        (
+            "        step[i] = eps\n",
+            "        flat[i] = (f(x + step) - f(x - step)) / (2 * eps)\n",
+        ),
+        (
+            "        step[i] = 1e-4\n",
+            "        flat[i] = (f(x + step) - f(x - step)) / (2 * 1e-4)\n",
+        ),
+    ),
+    # RMSProp stepping with the average from before this gradient (once told "alpha left out")
+    "rmsprop_step_with_last_average": (
+        "optim",
+        "optim.rmsprop",
+        "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n",
+        "    last = torch.zeros_like(g) if v is None else v\n"
+        "    v = alpha * last + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(last) + eps)\n",
+    ),
+    # dropout divided by p, with the mask built in float32 (named only in float64 before)
+    "dropout_float32_mask_over_p": (
+        "regularization",
+        "regularization.dropout",
+        "    mask = (u >= p).to(x.dtype) / (1 - p)\n",
+        "    mask = (u >= p).float() / p\n",
+    ),
+    # the mask drawn on a device written into the code
+    "dropout_on_a_named_gpu": (
+        "regularization",
+        "regularization.dropout",
+        "    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)\n",
+        '    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device="cuda")\n',
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -275,7 +342,16 @@ NAMED = {
     r"`1 - alpha` belongs",
     "dropout_mask_keeps_all": r"mask keeps every entry",
     "dropout_normal_draws": r"normal draw \((torch\.)?randn\)",
+    "kaiming_variance_as_std": r"square root is missing",
+    "sgd_momentum_as_average": r"`momentum` used where `dampening` belongs",
+    "sgd_nesterov_with_last_buffer": r"buffer from before this step",
+    "numerical_gradient_fixed_step": r"`1e-4`[^\n]*stands where `eps` belongs",
+    "rmsprop_step_with_last_average": r"`last` is used where its updated value belongs[^\n]*one "
+    r"step behind",
+    "dropout_float32_mask_over_p": r"`p` and \(1 - `p`\) swapped",
 }
+if not torch.cuda.is_available():  # on a GPU machine the named device exists
+    NAMED["dropout_on_a_named_gpu"] = r"asks for a gpu itself"
 # the names whose cause explains every failing check: each one names it, none says that
 # something else is wrong too
 WHOLE = {
@@ -296,6 +372,7 @@ WRONG = {
     # two rivals the checks now tell apart (issue 50)
     "minibatches_last_batch_twice": "randint",
     "early_stopping_count_never_reset": "<= instead of <",
+    "rmsprop_step_with_last_average": "left out",
 }
 
 

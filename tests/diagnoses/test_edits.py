@@ -132,3 +132,43 @@ def test_a_setting_read_from_a_dict_is_a_hyperparameter_too():
     assert any("`1e-7` stands where the setting `config['decay_rate']`" in t for t in texts)
     assert any("`1e-7` stands where `lr` belongs" in t for t in texts)
     assert not any("`1e-2`" in t for t in texts)  # the fallback of `config.get` stays
+
+
+STALE_BY_NAME = """
+import torch
+
+
+def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    old = state.get("square_avg", torch.zeros_like(grad))
+    new = alpha * old + (1 - alpha) * grad * grad
+    out = param - lr * grad / (torch.sqrt(old) + eps)
+    return out, {"square_avg": new}
+"""
+
+
+def test_a_variable_one_step_behind_is_told_as_a_lag_without_naming_the_fix():
+    """RMSProp stepping with the average from before this gradient was told "`alpha` is left
+    out" (issue 79, a wrong cause); the repair that swaps `old` for `new` is now worded as a
+    value one step behind, and never names `new`."""
+    names = [e for e in _by_kind(STALE_BY_NAME, "rmsprop_step")["name"] if e.line == 8]
+    lag = [e for e in names if "`old`" in e.text and "one step behind" in e.text]
+    assert lag and all("`new`" not in e.text for e in names)
+    ahead = [e for e in _by_kind(STALE_BY_NAME, "rmsprop_step")["name"] if "`new`" in e.text]
+    assert any("one step ahead" in e.text for e in ahead)
+    # a variable not read out of the state is no earlier value of another: no lag is told
+    unrelated = [e for e in names if "`grad` is used" in e.text or "`param` is used" in e.text]
+    assert unrelated and all("step" not in e.text.split("belongs")[1] for e in unrelated)
+
+
+VARIANCE_HELPER = """
+def _std(fan, gain):
+    return gain * gain / fan
+"""
+
+
+def test_a_helper_returning_a_variance_gets_its_returned_value_rooted():
+    """A Kaiming std helper returning gain**2 / fan (the variance) got no repair: dividing by
+    the square root of fan leaves gain squared (issue 79)."""
+    roots = [e for e in _by_kind(VARIANCE_HELPER, "_std")["root"] if "value returned" in e.text]
+    assert roots and "`gain * gain / fan`" in roots[0].text
+    assert _function_text(roots[0], "_std").endswith("return (gain * gain / fan) ** 0.5")

@@ -121,6 +121,22 @@ def test_a_product_that_fails_inside_a_lambda_names_no_transpose():
     )
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_a_gpu_asked_for_by_name_on_a_machine_without_one():
+    """A dropout mask drawn with ``device="cuda"`` gave only torch's text on a CPU machine
+    (issue 79): the device written into the code is named, whatever the exception's type."""
+    found = raised(error_of(lambda: torch.zeros(3, device="cuda")))
+    assert found.kind == "dtype" and "asks for a GPU itself" in found.text
+    assert "x.device" in found.text
+
+
+def test_tensors_on_two_devices_name_a_hard_coded_device():
+    message = "Expected all tensors to be on the same device, but found at least two devices"
+    found = raised(RuntimeError(message))
+    assert found.kind == "dtype" and "two devices" in found.text
+    assert raised(RuntimeError("some other device trouble")) is None
+
+
 def test_type_names_of_numbers():
     found = typed(["float"] * 4, ["float", "float", "float", "int"])
     assert found.kind == "structure" and "Python int where a float" in found.text

@@ -76,6 +76,9 @@ class _Context:
     conditions: set = field(default_factory=set)  # the nodes of every condition it tests
     settings: set = field(default_factory=set)  # the numbers a setting falls back on
     factors: set = field(default_factory=set)  # the numbers that multiply or divide
+    updates: set = field(
+        default_factory=set
+    )  # (old, new): `new` is assigned a value read from `old`
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -142,6 +145,7 @@ class _Site:
             _conditions(target),
             _fallbacks(target),
             _factors(target),
+            _updates(target),
         )
         self.nodes = [n for n in ast.walk(target) if not _frozen(n)]
         self.written = 0
@@ -317,6 +321,41 @@ def _names(fn: ast.FunctionDef) -> tuple[str, ...]:
     return tuple(dict.fromkeys(params + stored))
 
 
+def _updates(fn: ast.FunctionDef) -> set[tuple[str, str]]:
+    """The pairs ``(old, new)`` where ``old`` holds a remembered value, read out of a container
+    (``state["v"]``, ``cache.get("v")``), and a plain assignment ``new = ...`` reads it
+    (``new = alpha * old + ...``): ``new`` is ``old`` brought up to date by this call."""
+    assigned = [
+        (node.targets[0].id, node.value)
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ]
+    remembered = {name for name, value in assigned if any(map(_reads_container, ast.walk(value)))}
+    for name, value in assigned:  # a copy of one, or a default in its place, is one too
+        branches = (value.body, value.orelse) if isinstance(value, ast.IfExp) else (value,)
+        if any(isinstance(b, ast.Name) and b.id in remembered for b in branches):
+            remembered.add(name)
+    return {
+        (n.id, name)
+        for name, value in assigned
+        for n in ast.walk(value)
+        if isinstance(n, ast.Name) and n.id in remembered and n.id != name
+    }
+
+
+def _reads_container(node: ast.AST) -> bool:
+    """``node`` reads an item out of a container: ``d["k"]`` or ``d.get("k", ...)``."""
+    if isinstance(node, ast.Subscript):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+    )
+
+
 def _fallbacks(fn: ast.FunctionDef) -> set:
     """The numbers a setting falls back on (``config.get("eps", 1e-8)``), marked so that no
     edit puts a hyperparameter in their place."""
@@ -436,6 +475,14 @@ def _root(node, ctx):
             f"a square root is missing: `{target}` should be the square root of what it is",
             ast.Assign(node.targets, value),
         )
+    formula = isinstance(node, ast.Return) and isinstance(node.value, ast.BinOp)
+    if formula and not _rooted(node.value):  # a helper returning a variance where a std belongs
+        yield (
+            "root",
+            f"a square root is missing: the value returned, `{ctx.quote(node.value)}`, should "
+            "be the square root of what it is",
+            ast.Return(_sqrt(node.value)),
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not _rooted(node.right):
         yield (
             "root",
@@ -554,18 +601,43 @@ def _term(node, ctx):
 
 def _name(node, ctx):
     """One variable used where another belongs (not in a condition: a variable swapped there
-    takes another path through the code, which explains nothing)."""
-    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
-        return
-    if node.id not in ctx.names or node in ctx.conditions:
-        return
-    for other in ctx.names:
-        if other != node.id:
+    takes another path through the code, which explains nothing); the lags come first
+    (:func:`_lag`)."""
+    for other in _others(node, ctx):
+        if not _lagged(node.id, other, ctx):
             yield (
                 "name",
                 f"`{node.id}` is used where another of your variables belongs",
                 ast.Name(other, ast.Load()),
             )
+
+
+def _lag(node, ctx):
+    """A value one step behind or ahead: a remembered value (``state["v"]``) used where its
+    update in this call belongs, or the reverse. Worded without naming the other variable."""
+    for other in _others(node, ctx):
+        if (node.id, other) in ctx.updates:
+            said = "its updated value belongs: the value from before this call's update, one "
+            said += "step behind"
+        elif (other, node.id) in ctx.updates:
+            said = "the value it was computed from belongs: the value after this call's update, "
+            said += "one step ahead"
+        else:
+            continue
+        yield "name", f"`{node.id}` is used where {said}", ast.Name(other, ast.Load())
+
+
+def _others(node, ctx) -> Iterator[str]:
+    """The variables that could stand where the variable ``node`` is read."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+        return
+    if node.id not in ctx.names or node in ctx.conditions:
+        return
+    yield from (other for other in ctx.names if other != node.id)
+
+
+def _lagged(used: str, other: str, ctx: _Context) -> bool:
+    return (used, other) in ctx.updates or (other, used) in ctx.updates
 
 
 def _count(node, ctx):
@@ -636,6 +708,7 @@ RULES: tuple[Rule, ...] = (
     _operator,
     _comparison,
     _statements,
+    _lag,
     _count,
     _term,
     _name,

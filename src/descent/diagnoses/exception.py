@@ -25,6 +25,10 @@ turns a known exception into a failure passes ``generic=lambda: raised(error)``)
 - ``expected m1 and m2 to have the same dtype, but got: float != double`` (and torch's other
   wordings of two dtypes meeting in one operation): a tensor built with a hard-coded dtype next
   to one in the inputs' (kind ``dtype``).
+- ``Torch not compiled with CUDA enabled``, ``Found no NVIDIA driver``, ``No CUDA GPUs are
+  available`` and ``Expected all tensors to be on the same device``: a tensor put on a device
+  the code names itself (``device="cuda"``, ``.cuda()``, ``.cpu()``) instead of the inputs' own
+  (kind ``dtype``, which covers devices).
 
 Any other exception names nothing: the message already says what went wrong.
 
@@ -84,6 +88,9 @@ def raised(exc: BaseException, where: Sequence[str] = ()) -> Diagnosis | None:
             "and an explicit stack or list instead",
         )
     text = str(exc)
+    device = _hard_coded_device(text)
+    if device is not None:
+        return device
     if isinstance(exc, AttributeError):
         return _number_operand(text, where)
     if isinstance(exc, TypeError):
@@ -116,6 +123,30 @@ def _two_dtypes(text: str) -> Diagnosis | None:
         "was built with a hard-coded dtype (torch.zeros(n) and torch.randn(n) give float32, "
         ".double() or dtype=torch.float64 give float64); build every tensor in the inputs' "
         "dtype (x.new_zeros, torch.zeros_like, dtype=x.dtype)",
+    )
+
+
+# torch's wordings of a GPU asked for where there is none, and of two devices in one operation;
+# read from the text alone: the type differs by torch version (AssertionError, RuntimeError)
+_NO_GPU = re.compile(
+    r"not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available"
+)
+_TWO_DEVICES = re.compile(r"Expected all tensors to be on the same device")
+
+
+def _hard_coded_device(text: str) -> Diagnosis | None:
+    """A device written into the code where the inputs' belongs: asked for a GPU that this
+    machine lacks, or tensors of two devices meeting in one operation."""
+    if _NO_GPU.search(text):
+        found = "asks for a GPU itself (device='cuda' or .cuda()), and this machine has none"
+    elif _TWO_DEVICES.search(text):
+        found = "combines tensors on two devices: one was put on a device named in your code"
+    else:
+        return None
+    return Diagnosis(
+        "dtype",
+        f"your code {found}; build every tensor on the inputs' device (device=x.device, "
+        "torch.zeros_like(x), x.new_zeros) so that the same code runs on a CPU and a GPU",
     )
 
 

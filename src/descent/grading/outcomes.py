@@ -215,10 +215,12 @@ def grading_the_reference(item: pytest.Item) -> bool:
 
 
 def _raised_in_student_code(exc: BaseException, item: pytest.Item | None) -> bool:
-    """Whether the innermost frame of the traceback is the submission's: the student's own
-    ``assert`` is an error in their code, as it is when a worker runs it, not a failed check."""
+    """Whether the traceback passes through the submission's code: the student's own
+    ``assert``, or one of a library the student called (torch's "not compiled with CUDA" is an
+    AssertionError), is an error in their code, as it is when a worker runs it, not a failed
+    check. A check's own assertion runs after the student's code has returned."""
     frames = traceback.extract_tb(exc.__traceback__)
-    return bool(item is not None and frames and _is_student_file(Path(frames[-1].filename), item))
+    return bool(item is not None and any(_is_student_file(Path(f.filename), item) for f in frames))
 
 
 def _student_frames(exc: BaseException, item: pytest.Item) -> list[str]:
