@@ -172,3 +172,34 @@ def test_a_helper_returning_a_variance_gets_its_returned_value_rooted():
     roots = [e for e in _by_kind(VARIANCE_HELPER, "_std")["root"] if "value returned" in e.text]
     assert roots and "`gain * gain / fan`" in roots[0].text
     assert _function_text(roots[0], "_std").endswith("return (gain * gain / fan) ** 0.5")
+
+
+COURSE_CLASS = """
+class Momentum:
+    def __init__(self, lr, momentum):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, w, dw):
+        self.v = self.momentum * self.v - self.lr * dw
+        return w + self.v
+
+
+def sgd_step(w, dw, lr=0.1, momentum=0.9):
+    return Momentum(lr, momentum).update(w, dw)
+
+
+def unused():
+    return 1
+"""
+
+
+def test_a_class_the_exercise_names_has_its_methods_searched():
+    """Courses keep an optimizer or a layer in a class (Deep Learning from Scratch, EECS 498):
+    its methods are reached through the class's name, and an edit of one rewrites the class."""
+    defs = functions(COURSE_CLASS)
+    assert reached(defs, ("sgd_step",)) == ["sgd_step", "Momentum.__init__", "Momentum.update"]
+    signs = [e for e in edits(COURSE_CLASS, "Momentum.update") if e.kind == "operator"]
+    assert signs and signs[0].text.startswith("line 7 (in `Momentum.update`)")
+    edited = ast.parse(signs[0].source)
+    assert [type(n).__name__ for n in edited.body] == ["ClassDef", "FunctionDef", "FunctionDef"]
+    assert ast.unparse(edited.body[0]) != ast.unparse(ast.parse(COURSE_CLASS).body[0])

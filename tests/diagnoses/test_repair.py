@@ -80,6 +80,22 @@ STUDENTS = {
         r"line \d+ \(in `_course_rmsprop`\): the number `1e-7` stands where the setting "
         r"`config\['epsilon'\]` belongs",
     ),
+    # a course's class (Deep Learning from Scratch's and EECS 498's style): the mistake is in a
+    # method that the exercise's function reaches through the class's name
+    "kaiming_variance_in_a_class": (
+        "init",
+        "    return calculate_gain(nonlinearity, a) / math.sqrt(fan)\n# END SOLUTION\n",
+        "    return _Init(calculate_gain(nonlinearity, a), fan).scale()\n\n\n"
+        "class _Init:\n"
+        "    def __init__(self, gain, fan):\n"
+        "        self.gain, self.fan = gain, fan\n\n"
+        "    def scale(self):\n"
+        "        spread = self.gain ** 2 / self.fan\n"
+        "        return spread\n"
+        "# END SOLUTION\n",
+        "init.kaiming",
+        r"line \d+ \(in `_Init.scale`\): a square root is missing: `spread`",
+    ),
 }
 SUITES = ["graders/test_init.py", "graders/test_optim.py", "graders/test_layers.py"]
 

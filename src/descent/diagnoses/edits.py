@@ -87,17 +87,31 @@ class _Context:
 
 
 def functions(source: str) -> dict[str, ast.FunctionDef]:
-    """The module's top-level functions by name (``{}`` when the text does not parse)."""
+    """The module's top-level functions by name, and the methods of its top-level classes as
+    ``"Class.method"`` (``{}`` when the text does not parse)."""
+    found: dict[str, ast.FunctionDef] = {}
+    for name, unit in _units(source).items():
+        if isinstance(unit, ast.FunctionDef):
+            found[name] = unit
+        else:
+            found.update(
+                (f"{name}.{m.name}", m) for m in unit.body if isinstance(m, ast.FunctionDef)
+            )
+    return found
+
+
+def _units(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
+    """The module's top-level functions and classes by name, in order."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
 
 def reached(defs: dict[str, ast.FunctionDef], roots: tuple[str, ...]) -> list[str]:
     """``roots`` and the module's functions they call, directly or through one another, in the
-    order they are reached."""
+    order they are reached; a class named reaches every one of its methods."""
     out: list[str] = []
     todo = [r for r in roots if r in defs]
     while todo:
@@ -106,8 +120,8 @@ def reached(defs: dict[str, ast.FunctionDef], roots: tuple[str, ...]) -> list[st
             continue
         out.append(name)
         for node in ast.walk(defs[name]):
-            if isinstance(node, ast.Name) and node.id in defs and node.id not in out:
-                todo.append(node.id)
+            if isinstance(node, ast.Name) and node.id not in out:
+                todo += [d for d in defs if d == node.id or d.startswith(f"{node.id}.")]
     return out
 
 
@@ -123,8 +137,8 @@ def by_kind(source: str, names: tuple[str, ...]) -> Iterator[Edit]:
     :data:`RULES`' order and, within a kind, function by function (the most telling kind of
     change in a helper comes before a less telling one in the function called first);
     :data:`MAX_EDITS` per function at most."""
-    defs = functions(source)
-    sites = [_Site(source, defs, n) for n in names if n in defs]
+    defs, units = functions(source), _units(source)
+    sites = [_Site(source, defs, units, n) for n in names if n in defs]
     for rule in (None, *RULES):  # None: a number replaced everywhere it is written
         for site in sites:
             yield from site.edits(rule)
@@ -133,8 +147,8 @@ def by_kind(source: str, names: tuple[str, ...]) -> Iterator[Edit]:
 class _Site:
     """One function of the module, read once, and the edits written into it so far."""
 
-    def __init__(self, source: str, defs: dict[str, ast.FunctionDef], name: str):
-        self.defs, self.name = defs, name
+    def __init__(self, source: str, defs: dict[str, ast.FunctionDef], units: dict, name: str):
+        self.units, self.name = units, name
         self.target = target = copy.deepcopy(defs[name])
         _freeze(target)
         self.ctx = _Context(
@@ -155,9 +169,20 @@ class _Site:
         for kind, line, text, edited in changes:
             if self.written >= MAX_EDITS:
                 return
-            module = [edited if n == self.name else d for n, d in self.defs.items()]
             self.written += 1
-            yield Edit(kind, line, _where(self.name, line, text), _unparse(module), self.name)
+            yield Edit(kind, line, _where(self.name, line, text), self._module(edited), self.name)
+
+    def _module(self, edited: ast.AST) -> str:
+        """The module's functions and classes as text, with ``edited`` in this site's place."""
+        owner, _, method = self.name.partition(".")
+        if method:  # the class again, that one method replaced
+            cls = copy.copy(self.units[owner])
+            cls.body = [
+                edited if isinstance(s, ast.FunctionDef) and s.name == method else s
+                for s in cls.body
+            ]
+            edited = cls
+        return _unparse([edited if n == owner else u for n, u in self.units.items()])
 
     def _changes(self, rule: Rule) -> Iterator[tuple[str, int, str, ast.AST]]:
         for index, node in enumerate(self.nodes):
