@@ -278,3 +278,9 @@ def test_a_recorded_picture_is_embedded_and_without_matplotlib_left_out(monkeypa
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     html = page("ada", _pictured_doc())
     assert "<figure>" not in html and "Checks that lost points" in html
+
+
+def test_a_picture_the_grading_drew_is_shown_as_drawn_not_drawn_again(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)  # cannot draw
+    html = page("ada", _pictured_doc(), images={"picture_01.png": b"\x89PNG stored"})
+    assert html.count("<figure>") == 1 and "iVBORyBzdG9yZWQ=" in html  # those bytes, base64

@@ -181,3 +181,15 @@ def test_a_gradings_results_become_the_students_and_an_incomplete_one_is_no_grad
     cut = runner.Outcome("ann", "ann", runner.FAILED)
     runner._collect(_request(tmp_path), 0, tmp_path / "results.json", cut)
     assert cut.status == runner.FAILED and cut.message == "grading did not complete (exit code 0)"
+
+
+def test_the_pictures_a_grading_drew_go_to_the_gradebook_by_their_number(tmp_path):
+    """The grading (one of a batch's, in parallel) drew them under its own name; the reports
+    show them as drawn, whatever the student's name."""
+    doc = {"implementations": [{"name": "/tmp/x/ann"}], "tests": [], "schema": "descent.results/1"}
+    (tmp_path / "results.json").write_text(json.dumps(doc))
+    (tmp_path / "picture__tmp_x_ann_01_schedules.step_lr.png").write_bytes(b"\x89PNG one")
+    (tmp_path / "picture__tmp_x_ann_02_init.xavier.png").write_bytes(b"\x89PNG two")
+    out = runner.Outcome("ann", "ann", runner.FAILED)
+    runner._collect(_request(tmp_path), 0, tmp_path / "results.json", out)
+    assert out.images == {"picture_01.png": b"\x89PNG one", "picture_02.png": b"\x89PNG two"}

@@ -63,3 +63,19 @@ def test_without_matplotlib_nothing_is_drawn_and_nothing_fails(monkeypatch, tmp_
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     assert pictures.figure() is None and pictures.png(LINE, "warmup") is None
     assert pictures.write_beside(_doc(LINE), tmp_path) == [] and not list(tmp_path.iterdir())
+
+
+def test_the_pictures_beside_the_results_are_read_back_by_their_number(tmp_path):
+    pytest.importorskip("matplotlib")
+    written = pictures.write_beside(_doc(LINE, HISTOGRAM), tmp_path)
+    found = pictures.read_beside(tmp_path, "ada")
+    assert (
+        sorted(found)
+        == [pictures.stored_name(1), pictures.stored_name(2)]
+        == [
+            "picture_01.png",
+            "picture_02.png",
+        ]
+    )
+    assert found["picture_02.png"] == written[1].read_bytes()
+    assert pictures.read_beside(tmp_path, "bob") == {}

@@ -106,7 +106,7 @@ def page(
         tests = [t for t in doc.get("tests", []) if t["implementation"] == block["name"]]
         parts.append(_exercises(block, tests))
         parts.append(_lost_checks(block, tests))
-        parts.append(_pictures(tests))
+        parts.append(_pictures(tests, images or {}))
     if images and "capstone.png" in images:
         data = base64.b64encode(images["capstone.png"]).decode()
         parts.append(
@@ -212,15 +212,20 @@ def _lost_checks(block: dict, tests: list[dict]) -> str:
     return "".join(rows)
 
 
-def _pictures(tests: list[dict]) -> str:
+def _pictures(tests: list[dict], images: dict[str, bytes]) -> str:
     """The pictures of the lost checks that carry one (:mod:`descent.grading.pictures` decides
-    what a hidden check's may show), as ``data:`` images; empty without matplotlib."""
+    what a hidden check's may show), as ``data:`` images: those the grading drew (``images``,
+    by :func:`descent.reports.pictures.stored_name`), the others drawn now; empty without
+    them and without matplotlib."""
     from ..reports import pictures  # start-up: only a page with pictures draws
 
-    shown = pictures.pictured(lost_checks(tests))
+    lost = {id(t) for t in lost_checks(tests)}
+    shown = [(n, t) for n, t in enumerate(pictures.pictured(tests), 1) if id(t) in lost]
     figures = []
-    for test in shown[:MAX_PICTURES]:
-        data = pictures.png(test["picture"], pictures.title(test))
+    for n, test in shown[:MAX_PICTURES]:
+        data = images.get(pictures.stored_name(n)) or pictures.png(
+            test["picture"], pictures.title(test)
+        )
         if data is None:
             return ""
         figures.append(
@@ -325,7 +330,8 @@ def write_all(book, folder: Path) -> list[Path]:
 def write_for_grade(doc: dict, results_dir: Path, target: Path) -> list[Path]:
     """``descent grade --html FILE``: one page per graded implementation (``FILE`` itself when
     there is one, else ``FILE``'s stem plus the implementation's name), with the capstone's
-    loss curves that the graders wrote next to the results."""
+    loss curves that the graders wrote next to the results and the pictures drawn there."""
+    from ..reports.pictures import read_beside  # start-up: only for --html
 
     blocks = doc["implementations"]
     written = []
@@ -337,6 +343,7 @@ def write_for_grade(doc: dict, results_dir: Path, target: Path) -> list[Path]:
         }
         png = results_dir / f"capstone_{re.sub(r'[^A-Za-z0-9_.-]+', '_', block['name'])}.png"
         images = {"capstone.png": png.read_bytes()} if png.is_file() else {}
+        images.update(read_beside(results_dir, block["name"]))  # drawn already, not again
         path = (
             target
             if len(blocks) == 1

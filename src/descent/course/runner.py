@@ -37,6 +37,7 @@ from pathlib import Path
 from .. import results as results_mod
 from ..grading import input_seed
 from ..isolation.uid_lease import trusted_folder
+from ..reports import pictures
 from . import warm_parent
 from .submissions import content_hash
 from .version import grader_version
@@ -308,8 +309,6 @@ def _grade_argv(req: Request, cpu: int | None, results: Path) -> list[str]:
         "--device",
         req.device,
         "--loss-curves",  # the capstone's picture, kept in the gradebook for the reports
-        # a failed check's picture is kept as data in the results: the reports draw it
-        "--no-pictures",
         # a class keeps every CPU busy with gradings of its own: one process per grading
         "--test-processes",
         "1",
@@ -428,6 +427,8 @@ def _collect(req: Request, code: int | None, results: Path, out: Outcome) -> Non
     if code != 0 or doc.get("interrupted"):
         out.message = f"grading did not complete (exit code {code})"
         return
+    # the name the grading drew its pictures under, before the student's replaces it
+    graded_as = doc["implementations"][0]["name"] if doc["implementations"] else None
     for block in doc["implementations"]:
         block["name"] = req.student
     for test in doc["tests"]:
@@ -436,4 +437,8 @@ def _collect(req: Request, code: int | None, results: Path, out: Outcome) -> Non
     for png in sorted(results.parent.glob("capstone_*.png")):
         if png.stat().st_size <= MAX_IMAGE:
             out.images["capstone.png"] = png.read_bytes()
+    # drawn by the grading (in parallel with the others): a report shows them as they are
+    if graded_as is not None:
+        pictured = pictures.read_beside(results.parent, graded_as)
+        out.images.update((k, v) for k, v in pictured.items() if len(v) <= MAX_IMAGE)
     out.status = GRADED

@@ -42,6 +42,12 @@ def pictured(tests: list[dict]) -> list[dict]:
     return [t for t in tests if isinstance(t.get("picture"), dict)]
 
 
+def stored_name(n: int) -> str:
+    """The name under which a gradebook keeps the ``n``-th picture of a grading (1-based, in
+    the order of :func:`pictured`), as ``descent batch`` collects it (:func:`read_beside`)."""
+    return f"{PREFIX}{n:02d}.png"
+
+
 def title(test: dict) -> str:
     """A picture's title: the exercise and the check, as the report names them."""
     return f"{test['exercise']}: {test['name']}"
@@ -133,21 +139,36 @@ def file_stem(name: str) -> str:
     return PREFIX + re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
+def _beside(name: str, n: int | None = None) -> str:
+    """The glob (or, with ``n``, the name) of an implementation's pictures in a folder."""
+    return f"{file_stem(name)}_{'[0-9][0-9]' if n is None else f'{n:02d}'}_"
+
+
+def read_beside(results_dir: Path, name: str) -> dict[str, bytes]:
+    """The pictures :func:`write_beside` left for implementation ``name``, by their
+    :func:`stored_name`: what a report shows without drawing them again."""
+    found = {}
+    for path in Path(results_dir).glob(_beside(name) + "*.png"):
+        n = int(path.name[len(file_stem(name)) + 1 :][:2])
+        found[stored_name(n)] = path.read_bytes()
+    return found
+
+
 def write_beside(doc: dict, results_dir: Path) -> list[Path]:
     """One PNG per pictured check of ``doc`` in ``results_dir``, after removing that folder's
     pictures of the same implementations from an earlier grading; returns the files written
     (none without matplotlib)."""
     written = []
     for block in doc.get("implementations", []):
-        stem = file_stem(block["name"])
-        for old in Path(results_dir).glob(f"{stem}_[0-9][0-9]_*.png"):
+        for old in Path(results_dir).glob(_beside(block["name"]) + "*.png"):
             old.unlink(missing_ok=True)
         tests = [t for t in doc.get("tests", []) if t["implementation"] == block["name"]]
         for n, test in enumerate(pictured(tests), 1):
             data = png(test["picture"], title(test))
             if data is None:
                 return written
-            path = Path(results_dir) / f"{stem}_{n:02d}_{test['exercise']}.png"
+            name = _beside(block["name"], n) + f"{test['exercise']}.png"
+            path = Path(results_dir) / name
             path.write_bytes(data)
             written.append(path)
     return written
