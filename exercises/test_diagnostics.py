@@ -77,7 +77,8 @@ def test_dead_relu_fraction(check):
 class TestDiagnoseLossCurve:
     def diagnose(self, check, train, val, expected):
         check.matches(lambda m: m.diagnostics.diagnose_loss_curve(train, val),
-                      f"diagnose_loss_curve (expected {expected!r})", expected=expected)
+                      f"diagnose_loss_curve (expected {expected!r})", expected=expected,
+                      shows={"training loss": train, "validation loss": val})
 
     @pytest.mark.supporting("test_diverged_on_nan", "test_spike", "test_stuck", "test_overfitting")
     def test_healthy(self, check):

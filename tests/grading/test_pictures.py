@@ -160,3 +160,26 @@ def test_a_run_of_the_public_tests_draws_its_pictures_and_says_where(tmp_path):
     assert png.read_bytes().startswith(b"\x89PNG")
     (test,) = json.loads((tmp_path / "results.json").read_text())["tests"]
     assert test["picture"]["hidden"] is False and None not in test["picture"]["expected"]
+
+
+def test_a_public_loss_curve_check_draws_its_curve_a_hidden_one_nothing():
+    """diagnose_loss_curve returns a label: the picture is the curve it was handed, which a
+    public check's file holds and a hidden check keeps hidden."""
+    train = [2.0, 1.5, 1.2, float("nan"), float("nan")]
+    checker = Checker(SimpleNamespace(name="ada"), None, "diagnostics.diagnose_loss_curve")
+    with pytest.raises(GradingFailure) as info:
+        checker.matches(
+            lambda m: "healthy",
+            "diagnose_loss_curve (expected 'diverged')",
+            expected="diverged",
+            shows={"training loss": train, "validation loss": None},
+        )
+    source = info.value.picture
+    public = pictures.record(source, "diagnostics.diagnose_loss_curve", hidden=False)
+    assert public == {
+        "kind": "curves",
+        "series": {"training loss": [2.0, 1.5, 1.2, None, None]},
+        "hidden": False,
+    }
+    assert pictures.record(source, "diagnostics.diagnose_loss_curve", hidden=True) is None
+    _drawn(public)

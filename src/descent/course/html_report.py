@@ -239,7 +239,8 @@ def _pictures(tests: list[dict], images: dict[str, bytes]) -> str:
     return (
         "<h2>Pictures of the checks that lost points</h2><p>Your values in orange, the expected "
         "ones in blue, the positions that differ shaded. A hidden check shows the expected "
-        "value only where its message names it.</p>"
+        "value only where its message names it. A loss curve that a public check hands to "
+        "your code is drawn as it is, its NaN or infinite epochs marked.</p>"
         + "".join(figures)
         + (f"<p>{more} more in the results folder.</p>" if more > 0 else "")
     )

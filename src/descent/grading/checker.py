@@ -113,6 +113,7 @@ class Checker:
         check_dtype: bool = True,
         mistakes: Sequence[Mistake] = (),
         generic: Callable[[Any], diagnoses.Diagnosis | None] | None = None,
+        shows: dict[str, Any] | None = None,
     ) -> Any:
         """Run ``recipe`` on the implementation under test and require the expected result.
 
@@ -122,8 +123,10 @@ class Checker:
         particular mistake goes in ``mistakes``, shown only when the result is that mistake's.
         Tensors the recipe closes over (and those its inner functions close over) must come
         out unchanged. ``generic(got)`` names the likely mistake from what the grader knows of
-        the call (the size of each batch) when no generic hypothesis does. Returns what the
-        student produced.
+        the call (the size of each batch) when no generic hypothesis does. ``shows`` names
+        the curves of the call's own input that a failure's picture draws instead of the result
+        (a loss curve a diagnosis reads: :mod:`descent.grading.pictures`, public checks only).
+        Returns what the student produced.
         """
         # The tensors the recipe hands over are watched: code that edits an argument in place
         # fails here, in the public tests as in the hidden ones, even when its result is right.
@@ -175,7 +178,7 @@ class Checker:
             ),
             record=record,
             neighbour=lambda: self._neighbour(recipe, rtol, atol, check_dtype),
-            picture=("line", got, expected, found, rtol, atol),
+            picture=("curves", shows) if shows else ("line", got, expected, found, rtol, atol),
         )
 
     def diagnose_generic(

@@ -8,11 +8,16 @@ draws beside the distribution the check asked for). A scalar result, a passing c
 exercise outside :data:`PICTURED` get none. :mod:`descent.reports.pictures` draws the records;
 nothing here imports matplotlib, so grading never depends on it.
 
+A public check may instead draw the **curves** it hands to the student's code (the loss curves
+``diagnose_loss_curve`` labels): its input is in the student's own test file; a hidden check's
+input is never drawn.
+
 Record layout (``TestResult.picture``), every number a float or None (a gap)::
 
     {"kind": "line", "student": [...], "expected": [...], "wrong": [i, ...], "hidden": bool}
     {"kind": "histogram", "edges": [...], "student": [counts], "expected": [counts],
      "expected_label": "Beta(0.2, 0.2)", "hidden": bool}
+    {"kind": "curves", "series": {"training loss": [...], ...}, "hidden": false}
 
 What a picture may show follows what the check's message may show (docs: grading.md, "hidden
 tests must not leak their inputs or the reference"):
@@ -38,9 +43,8 @@ from typing import Any
 
 import torch
 
-# Exercises whose checks return a sequence or a sample and print every argument of their call.
-# diagnostics.diagnose_loss_curve is left out: its result is a label, and its curve is the
-# check's (hidden) input.
+# Exercises whose checks return a sequence or a sample and print every argument of their call,
+# and diagnose_loss_curve, whose public checks show the curve they hand over.
 PICTURED = frozenset(
     {
         "schedules.step_lr",
@@ -50,6 +54,7 @@ PICTURED = frozenset(
         "schedules.one_cycle_lr",
         "schedules.reduce_on_plateau_step",
         "diagnostics.layer_gradient_norms",
+        "diagnostics.diagnose_loss_curve",
         "regression.minibatches",
         "data.kfold_indices",
         "init.xavier",
@@ -69,7 +74,7 @@ _WORST = re.compile(r"at index \((\d+),\)")
 
 def record(source: tuple | None, exercise: str, *, hidden: bool) -> dict | None:
     """The picture record of a failed check whose :class:`GradingFailure` holds ``source``
-    (``("line", got, expected, mismatch, rtol, atol)`` or ``("histogram", sample, reference, label)``);
+    (``("line", got, expected, mismatch, rtol, atol)``, ``("curves", {name: values})`` or ``("histogram", sample, reference, label)``);
     None when the exercise or the values have no picture."""
     if source is None or exercise not in PICTURED:
         return None
@@ -78,6 +83,8 @@ def record(source: tuple | None, exercise: str, *, hidden: bool) -> dict | None:
             return line(*source[1:], hidden=hidden)
         if source[0] == "histogram":
             return histogram(*source[1:], hidden=hidden)
+        if source[0] == "curves":
+            return curves(source[1], hidden=hidden)
     except Exception:  # noqa: BLE001 - a picture is never worth a grading's error
         return None
     return None
@@ -150,6 +157,17 @@ def uniform(low: float, high: float, n: int = 20_000):
 
 def _generator() -> torch.Generator:
     return torch.Generator().manual_seed(0)
+
+
+def curves(series: dict[str, Any], *, hidden: bool) -> dict | None:
+    """The record of the curves a check handed to the student's code (a loss curve to
+    diagnose), each a run of numbers or None; none for a hidden check, whose inputs stay
+    hidden."""
+    if hidden:
+        return None
+    shown = {name: _numbers(values) for name, values in series.items() if values is not None}
+    shown = {name: values for name, values in shown.items() if values is not None}
+    return {"kind": "curves", "series": shown, "hidden": False} if shown else None
 
 
 def _finite(values: Any) -> torch.Tensor:

@@ -22,6 +22,7 @@ from typing import Any
 
 PREFIX = "picture_"
 STUDENT, EXPECTED, WRONG = "#ff7f0e", "#1f77b4", "#f6c8c0"
+CURVES = ("#444444", "#2e7d32", "#7b1fa2")  # an input's curves: neither the student's nor expected
 
 
 def figure(width: float = 6.0, height: float = 3.5) -> Any | None:
@@ -56,7 +57,7 @@ def title(test: dict) -> str:
 def png(picture: dict, heading: str) -> bytes | None:
     """``picture`` drawn as PNG bytes under ``heading``; None without matplotlib or for a record
     of an unknown kind."""
-    draw = {"line": _line, "histogram": _histogram}.get(picture.get("kind"))
+    draw = {"line": _line, "histogram": _histogram, "curves": _curves}.get(picture.get("kind"))
     fig = figure() if draw is not None else None
     if fig is None:
         return None
@@ -94,12 +95,28 @@ def _line(ax, picture: dict) -> None:
         )
     else:
         ax.plot(_gaps(expected), color=EXPECTED, linestyle="--", label="expected")
+    _whole_positions(ax)
+    ax.set_xlabel("position (step, layer, batch)")
+    ax.set_ylabel("value")
+
+
+def _whole_positions(ax) -> None:
     # optional, as figure(): here matplotlib is known to be installed
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # positions are whole numbers
-    ax.set_xlabel("position (step, layer, batch)")
-    ax.set_ylabel("value")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps and epochs are whole
+
+
+def _curves(ax, picture: dict) -> None:
+    gaps = set()
+    for (name, values), colour in zip(picture["series"].items(), CURVES):
+        ax.plot(_gaps(values), marker=".", color=colour, label=name)
+        gaps |= {i for i, v in enumerate(values) if v is None}
+    for k, i in enumerate(sorted(gaps)):  # a gap in a line is easy to miss: mark each
+        ax.axvline(i, color=WRONG, linewidth=6, label=None if k else "NaN or infinite")
+    _whole_positions(ax)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
 
 
 def _runs(indices: list[int]) -> list[tuple[int, int]]:
