@@ -79,3 +79,10 @@ def test_the_pictures_beside_the_results_are_read_back_by_their_number(tmp_path)
     )
     assert found["picture_02.png"] == written[1].read_bytes()
     assert pictures.read_beside(tmp_path, "bob") == {}
+
+
+def test_a_grading_without_pictures_leaves_none_of_an_earlier_one(tmp_path):
+    stale = tmp_path / "picture_ada_01_schedules.step_lr.png"
+    stale.write_bytes(b"old")
+    assert pictures.write_and_say(_doc(), tmp_path) is None
+    assert not stale.exists()

@@ -192,10 +192,9 @@ def write_beside(doc: dict, results_dir: Path) -> list[Path]:
 
 
 def write_and_say(doc: dict, results_dir: Path) -> str | None:
-    """:func:`write_beside`, and the line that tells a terminal's reader where the pictures
-    are; None when there are none (no pictured check failed, or no matplotlib)."""
-    if not pictured(doc.get("tests", [])):
-        return None
+    """:func:`write_beside` (an earlier grading's pictures removed even when this one has
+    none), and the line that tells a terminal's reader where the pictures are; None when there
+    are none (no pictured check failed, or no matplotlib)."""
     drawn = write_beside(doc, results_dir)
     if not drawn:
         return None
