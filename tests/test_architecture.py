@@ -12,10 +12,10 @@
   each module left without one is listed with the reason.
 - The isolation package is three stacks, each module importing only those below it: the
   trusted side of a connection, the confinement steps, and the worker's request loop.
-- The packages stand on floors (docs/architecture.md, *The floors*): a module imports only from
-  its own floor and those below it, and every module of ``src/descent`` is on one; a module it
-  starts by name (``python -m descent.x``) counts as an import, but for the command line's
-  entry points, and must exist.
+- The packages stand on floors (docs/explanation/architecture.md, *The floors*): a module
+  imports only from its own floor and those below it, and every module of ``src/descent`` is on
+  one; a module it starts by name (``python -m descent.x``) counts as an import, but for the
+  command line's entry points, and must exist.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
@@ -79,9 +79,9 @@ GRADER_FACING = [
     "grading.compare",
     "grading.gradcheck",
 ]
-# The floors of src/descent, lowest first, as docs/architecture.md draws them: a package (every
-# module in it) or a module at the top of descent/, by its name in descent. A module imports
-# only from its own floor and those below it.
+# The floors of src/descent, lowest first, as docs/explanation/architecture.md draws them: a
+# package (every module in it) or a module at the top of descent/, by its name in descent. A
+# module imports only from its own floor and those below it.
 FLOORS = [
     # what everything stands on ("" is the top package's map, which imports nothing; exercises
     # and labs_grading are first names of registry and student_notebook)
@@ -154,8 +154,8 @@ def _offenders(paths, forbidden, read=_imports) -> dict[str, list[str]]:
 
 # The command line's entry points, which a module of any floor may start by name in a process
 # of its own: that is how a library runs the command line without importing it
-# (docs/architecture.md, "What imports what"). Any other module started by name is held to the
-# floors like an import.
+# (docs/explanation/architecture.md, "What imports what"). Any other module started by name is
+# held to the floors like an import.
 ENTRY_POINTS = {
     "descent.commands.child": "one grading process of a batch (course/runner.py)",
     "descent.commands.warm": "a batch's warm parent (course/warm_parent.py)",
@@ -271,13 +271,16 @@ def test_the_floors_see_a_module_started_by_name(tmp_path, monkeypatch):
 def test_every_module_stands_on_a_floor():
     placed = {name for floor in FLOORS for name in floor}
     names = {p.relative_to(SRC).parts[0].removesuffix(".py") for p in _files(SRC)}
-    assert names - {"__init__"} - placed == set(), "add it to FLOORS and docs/architecture.md"
+    assert names - {"__init__"} - placed == set(), (
+        "add it to FLOORS and docs/explanation/architecture.md"
+    )
     assert placed - names - {""} == set(), "FLOORS names a module that is gone"
 
 
 def test_the_floors_are_the_ones_the_architecture_page_draws():
-    """docs/architecture.md lists the floors, top first, one line each: ``N. name, name``."""
-    page = (KIT / "docs" / "architecture.md").read_text()
+    """docs/explanation/architecture.md lists the floors, top first, one line each: ``N. name,
+    name``."""
+    page = (KIT / "docs" / "explanation" / "architecture.md").read_text()
     section = page.split("\n## The floors\n", 1)[1].split("\n## ", 1)[0]
     items = re.findall(r"^\d+\. (.+(?:\n   .+)*)", section, re.M)  # an item and its lines
     drawn = [" ".join(item.split()).split(":")[0].replace("`", "").split(", ") for item in items]
@@ -513,8 +516,8 @@ def _reason(lines: list[str], lineno: int) -> str:
 
 
 def test_each_import_inside_a_function_says_why():
-    """The rule for imports inside functions (docs/architecture.md): only for an optional
-    dependency, to keep start-up fast, for an order (after the fork, after confinement), to
+    """The rule for imports inside functions (docs/explanation/architecture.md): only for an
+    optional dependency, to keep start-up fast, for an order (after the fork, after confinement), to
     break an import loop or to keep a POSIX-only module off the student's portable run, with a
     comment that says which."""
     unexplained = set()
@@ -690,8 +693,8 @@ def test_python_dash_m_descent_is_the_command():
 
 
 def test_test_modules_import_one_another_relatively():
-    """``pytest tests/grading tests/test_results.py``, the command docs/authoring.md gives, runs
-    without the kit's folder on ``sys.path`` (``tests/`` is no package): a test module reaches
+    """``pytest tests/grading tests/test_results.py``, the command docs/how-to/kit-tests.md gives,
+    runs without the kit's folder on ``sys.path`` (``tests/`` is no package): a test module reaches
     another of its folder with a relative import (``from .x import``), and one of another folder
     by the name pytest gives it (``from diagnoses.test_parameter import``, ``from toykit
     import``), never as ``tests.x``, which only ``python -m pytest`` from the kit's folder can

@@ -69,7 +69,8 @@ def test_non_finite_values_must_match_exactly_and_finite_ones_within_the_toleran
 
 
 def test_the_comparison_imports_nothing_of_the_kit():
-    """It stands beneath the diagnoses and the grading helpers alike (docs/architecture.md)."""
+    """It stands beneath the diagnoses and the grading helpers alike
+    (docs/explanation/architecture.md)."""
     tree = ast.parse(Path(comparison.__file__).read_text())
     imported = [n.module or "." for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]

@@ -402,8 +402,9 @@ def test_public_tests_catch_an_argument_edited_in_place(public_bugs_run, catalog
 
 
 def test_a_result_that_overflows_costs_a_quarter_of_the_exercise(catalogue_run):
-    """A softmax that skips the max shift is NaN for large inputs: docs/authoring.md weighs a
-    stability case at 3, about 2 of the exercise's 10 points."""
+    """A softmax that skips the max shift is NaN for large inputs:
+    docs/explanation/ordinary-checks.md weighs a stability case at 3, about 2 of the exercise's 10
+    points."""
     block = catalogue_run.block("bug:softmax_no_max_subtraction")
     assert block["max_points"] - block["points"] >= 2, block
 
@@ -571,7 +572,7 @@ def test_catalogue_is_large_and_documented():
 
 
 # The catalogued bugs feedback never names, since names are verified on every failing check
-# (docs/authoring.md, "Verified causes and observations"). A bug named now is taken off; a bug
+# (docs/explanation/verified-diagnoses.md). A bug named now is taken off; a bug
 # missing from the list that is never named is a regression.
 NEVER_NAMED = {
     # an argument edited in place, seen only through a marker that does not say which argument

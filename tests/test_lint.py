@@ -1,5 +1,6 @@
 """The static checks, run as part of the suite: ruff's lint and formatter, and mypy on src/descent
-(their settings, and why, are in pyproject.toml; the level is stated in docs/architecture.md).
+(their settings, and why, are in pyproject.toml; the level is stated in
+docs/explanation/architecture.md).
 
 The tools come with the ``ci`` extra (``./dev test`` installs it); where one is missing its test
 skips and says so.

@@ -3,7 +3,7 @@
 The package holds only trusted tooling; reference solutions live in ``solutions/`` and hidden
 tests in ``graders/``, and neither ships with the student bundle. The tree, from the command line
 down (the layers, the trust boundary, where to start reading for each kind of change:
-``docs/architecture.md``):
+``docs/explanation/architecture.md``):
 
     commands/        the command line: one module per verb, the only place that parses
                      arguments and picks exit codes (``descent grade`` is commands/grade.py)

@@ -20,7 +20,7 @@ AUTO, WORKER, NONE = "auto", "worker", "none"
 
 # A grader author's switch, never set in a grading run: what a run shows (failure messages, the
 # terminal table) leaves the catalogue's names out and gives the generic diagnoses instead, to
-# read what a bug no catalogue knows would be told (docs/authoring.md, "Measuring the feedback").
+# read what a bug no catalogue knows would be told (docs/how-to/labelled-audit.md).
 GENERIC_ONLY = "DESCENT_GENERIC_ONLY"
 
 
@@ -99,7 +99,7 @@ ISOLATION = (
             default=AUTO,
             choices=[AUTO, WORKER, NONE],
             help="where implementation code runs: auto (default: submissions in a confined worker, "
-            "the kit's own folders in-process), worker, none; see docs/isolation.md",
+            "the kit's own folders in-process), worker, none; see docs/how-to/confined-grading.md",
         ),
     ),
     Option(
@@ -138,7 +138,7 @@ ISOLATION = (
             help="processes that share one grading's tests: auto (default: 2 when one submission "
             "is graded through a worker and this process may use two CPUs, else 1), 1 or 2; "
             "always 1 when CUDA tests run on a GPU (CUDA does not survive a fork); the results "
-            "are the same either way (docs/isolation.md)",
+            "are the same either way (docs/explanation/isolation/two-processes.md)",
         ),
     ),
     Option(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Banned in every student module (docs/exercises.md, "Conventions for every exercise").
+# Banned in every student module (docs/reference/conventions.md).
 ALWAYS_FORBIDDEN = (
     "torch.nn.functional",
     "torch.nn",

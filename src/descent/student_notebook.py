@@ -1,4 +1,5 @@
-"""What the course notebooks import (see docs/labs.md): the visible checks, and partial credit.
+"""What the course notebooks import (see docs/how-to/labs.md): the visible checks, and partial
+credit.
 
 * Partial credit. ``nbgrader`` gives a test cell full marks when it shows no error, zero when it
   shows an error *or anything on stderr*, and a partial grade when its last expression is a

@@ -98,7 +98,7 @@ def _dependencies(pyproject: Path) -> list[Requirement]:
 def test_the_bundle_asks_for_the_torch_range_its_public_tests_are_shown_to_pass_on(bundle):
     (torch,) = [r for r in _dependencies(bundle / "pyproject.toml") if r.name == "torch"]
     assert str(torch.specifier) == str(Requirement(STUDENT_TORCH).specifier)
-    oldest, newest = STUDENT_TORCH_SHOWN  # the ends of the range, each shown (docs/platforms.md)
+    oldest, newest = STUDENT_TORCH_SHOWN  # the range's ends, shown (docs/reference/versions.md)
     assert all(torch.specifier.contains(v) for v in STUDENT_TORCH_SHOWN)
     assert not torch.specifier.contains(f"{Version(oldest).major}.{Version(oldest).minor - 1}.0")
     assert not torch.specifier.contains(f"{Version(newest).major}.{Version(newest).minor + 1}.0")

@@ -1,5 +1,5 @@
-"""The table of the CSV's columns in docs/course.md (``descent.authoring.column_table``): made
-from ``reports/export.py``'s ``COLUMNS``, the declaration the CSV is written from. (A column
+"""The table of the CSV's columns in docs/how-to/export.md (``descent.authoring.column_table``):
+made from ``reports/export.py``'s ``COLUMNS``, the declaration the CSV is written from. (A column
 added to the code failing ``descent docs --check`` until ``descent docs`` adds its row:
 tests/commands/test_docs.py.)"""
 

@@ -1,5 +1,5 @@
 """The list of generic diagnoses in the docs (``descent.authoring.diagnosis_table``): the table of
-docs/authoring.md and the map of ``diagnoses/__init__.py`` are made from
+docs/reference/generic-diagnoses.md and the map of ``diagnoses/__init__.py`` are made from
 ``diagnoses.order.MODULES``; ``descent docs --check`` exits 1 when either drifts, changing
 nothing, and ``descent docs`` remakes them."""
 
@@ -53,13 +53,13 @@ def kit(tmp_path, monkeypatch):
 
 
 def test_descent_docs_check_fails_on_a_drifted_table_and_docs_remakes_it(kit):
-    page = kit / "docs" / "authoring.md"
+    page = kit / diagnosis_table.PAGE
     drifted = page.read_text().replace("| `cut` | re-runs |", "| `cut` | values (tier 1) |")
     page.write_text(drifted)
     assert main(["docs", "--check"]) == 1
     assert page.read_text() == drifted  # --check changes nothing
     assert main(["docs"]) == 0
-    assert page.read_text() == (KIT / "docs" / "authoring.md").read_text()
+    assert page.read_text() == (KIT / diagnosis_table.PAGE).read_text()
     assert main(["docs", "--check"]) == 0
 
 
@@ -71,6 +71,6 @@ def test_descent_docs_check_fails_on_a_hand_edited_map(kit):
 
 
 def test_a_page_without_its_markers_is_refused(kit):
-    page = kit / "docs" / "authoring.md"
+    page = kit / diagnosis_table.PAGE
     page.write_text(page.read_text().replace(diagnosis_table.TABLE_END, ""))
     assert main(["docs", "--check"]) == 2

@@ -1,6 +1,6 @@
-"""The exercise tables of docs/exercises.md (``descent.authoring.exercise_table``): made from the
-registry and the references' source, between two marker lines that must be there once each; a
-reference that lacks a function of the registry is named. (That the kit's page is current:
+"""The exercise tables of docs/reference/exercises.md (``descent.authoring.exercise_table``): made
+from the registry and the references' source, between two marker lines that must be there once
+each; a reference that lacks a function of the registry is named. (That the kit's page is current:
 tests/test_docs.py.)"""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 def kit(tmp_path):
     """A copy of the kit's references and of the page, to be edited."""
     shutil.copytree(KIT / "solutions", tmp_path / "solutions")
-    (tmp_path / "docs").mkdir()
+    (tmp_path / table.PAGE).parent.mkdir(parents=True)
     page = f"# Exercises\n\nintro\n\n{table.BEGIN}\n\nstale\n\n{table.END}\n\nafter\n"
     (tmp_path / table.PAGE).write_text(page)
     return tmp_path

@@ -38,7 +38,7 @@ FILES = {
     "src/descent/commands/audit.py": None,
     "src/descent/authoring/audit.py": None,
     "src/descent/course/batch.py": None,
-    "docs/authoring.md": None,
+    "docs/reference/generic-diagnoses.md": None,
 }
 
 

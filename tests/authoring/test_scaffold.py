@@ -51,7 +51,7 @@ def test_a_new_exercise_in_an_existing_module_and_in_a_new_one(copy, scaffolded)
         for path in (f"exercises/test_{module}.py", f"graders/test_{module}.py"):
             assert f'@pytest.mark.exercise("{module}.{name}")' in (copy / path).read_text(), path
         assert f'Exercise("{module}.{name}"' in (copy / "src/descent/registry.py").read_text()
-        assert f"`{module}.{name}`" in (copy / "docs/exercises.md").read_text()
+        assert f"`{module}.{name}`" in (copy / "docs/reference/exercises.md").read_text()
     assert descent(copy, "stubs", "--check").returncode == 0
     assert descent(copy, "docs", "--check").returncode == 0
     # the stub raises, naming the exercise, like every other stub
@@ -85,7 +85,10 @@ def test_each_piece_follows_its_module_s_naming_convention(copy, scaffolded):
         assert f"def {last}(" in (copy / f"starter/{module}.py").read_text()
         assert f"def {first}(" in (copy / f"graders/catalogue/{module}.py").read_text()
         assert f"m.{module}.{first}(" in (copy / f"exercises/test_{module}.py").read_text()
-    assert "`sketch_lion_step(param, grad, state)`" in (copy / "docs/exercises.md").read_text()
+    assert (
+        "`sketch_lion_step(param, grad, state)`"
+        in (copy / "docs/reference/exercises.md").read_text()
+    )
     for module, function, arguments in (
         ("losses", "sketch_l1_forward", "pred, target"),
         ("optim", "sketch_lion_step", "param, grad, state"),
@@ -193,7 +196,11 @@ def test_the_next_steps_record_the_new_variants_generic_names(copy, scaffolded):
     assert "descent audit --module losses --check-generic" in out, out
     assert "graders/catalogue/literal.py: the docstring's formula typed literally" in out, out
     assert "descent budget: the graders' work on the solutions" in out, out
-    steps = (KIT / "docs" / "authoring.md").read_text().split("Fill the pieces in", 1)[1]
+    steps = (
+        (KIT / "docs" / "how-to" / "author-exercises.md")
+        .read_text()
+        .split("Fill the pieces in", 1)[1]
+    )
     steps = steps.split("\n\n", 2)[1]  # the table of steps
     assert "descent audit --module <module> --record-generic" in steps, steps
 
@@ -231,7 +238,7 @@ def test_the_audit_refuses_a_scaffold_until_its_todos_are_filled(copy, scaffolde
         "exercises/test_basics.py",
         "graders/test_basics.py",
         "graders/catalogue/basics.py",
-        "docs/exercises.md",
+        "docs/reference/exercises.md",
     ):
         assert where in said, where
 

@@ -28,7 +28,7 @@ def timer(request, monkeypatch):
 
 def _slow(seconds: float) -> float:
     """Wait ``seconds`` in short sleeps: the watchdog's exception lands between two of them (one
-    long ``sleep`` in C returns before it can land; docs/isolation.md)."""
+    long ``sleep`` in C returns before it can land; docs/explanation/isolation/timeouts.md)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(0.01)

@@ -64,7 +64,7 @@ def results_file(tmp_path):
 
 @pytest.fixture
 def kit_copy(tmp_path, monkeypatch):
-    """A copy of the kit's solutions, starter, exercise, authoring and course pages, the
+    """A copy of the kit's solutions, starter, the docs pages ``descent docs`` writes, the
     diagnoses (whose declared list ``descent docs`` reads) and registry.py (whose table of parts
     it writes), with an empty graders/, as the working folder (so that ``kit_root()`` is this
     copy)."""
@@ -72,9 +72,13 @@ def kit_copy(tmp_path, monkeypatch):
     for folder in ("solutions", "starter", "src/descent/diagnoses"):
         shutil.copytree(KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "graders").mkdir()
-    (root / "docs").mkdir()
-    for page in ("exercises.md", "authoring.md", "course.md"):
-        shutil.copy(KIT / "docs" / page, root / "docs" / page)
+    from descent.authoring import column_table, diagnosis_table, exercise_table
+    from descent.commands.docs import REFERENCE
+
+    made = (exercise_table.PAGE, diagnosis_table.PAGE, column_table.PAGE)
+    for page in made + tuple(ref.PAGE for ref in REFERENCE):
+        (root / page).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(KIT / page, root / page)
     shutil.copy(KIT / "src/descent/registry.py", root / "src/descent/registry.py")  # its PARTS
     monkeypatch.chdir(root)
     return root

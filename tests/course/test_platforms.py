@@ -47,7 +47,7 @@ def test_the_student_workflow_runs_the_public_tests_and_uploads_the_results():
 
 def test_the_kit_workflow_runs_the_student_loop_on_each_system_and_python():
     """workflows/kit.yml cannot run here (GitHub's runners): what it promises is read from it,
-    and actionlint checks the rest (above). docs/platforms.md describes it."""
+    and actionlint checks the rest (above). docs/reference/versions.md describes it."""
     text = (KIT / "workflows" / "kit.yml").read_text()
     assert "os: [ubuntu-latest, macos-latest, windows-latest]" in text
     assert text.count('python: ["3.10", "3.11", "3.12", "3.13"]') == 2  # the loop, the fast lane

@@ -77,7 +77,8 @@ def test_the_check_prints_each_late_policy_as_it_will_be_applied(tmp_path, capsy
     assert "a3: 15 min of grace; then 1% of the earned score per started hour, at most 25%" in out
     assert "lab1: 15 min of grace; then 10%" in out  # nbgrader items follow [late] too
     # a lab's times are what nbgrader wrote at submit, read from the collected copy: the export
-    # holds nbgrader's own reading of them, which the kit never uses (docs/course.md)
+    # holds nbgrader's own reading of them, which the kit never uses
+    # (docs/reference/submission-times.md)
     lab1 = next(line for line in out.splitlines() if line.strip("│ ").startswith("lab1"))
     assert "nbgrader submit" in lab1 and "export" not in out.split("late policy")[0]
 
@@ -157,7 +158,7 @@ def _grades_csv(tmp_path, path, at="2027-02-01T00:00", book=None) -> dict[str, d
 
 
 def test_hand_placed_nbgrader_work_counts_with_its_time_unknown(tmp_path, capsys):
-    """docs/labs.md allows placing a notebook in submitted/ by hand; nbgrader exports it with
+    """docs/how-to/labs.md allows placing a notebook in submitted/ by hand; nbgrader exports it with
     an empty timestamp, like a student who handed in nothing. The folder tells them apart."""
     path = write_plan(tmp_path)
     (tmp_path / "nb" / "submitted" / "ann" / "lab1").mkdir(parents=True)

@@ -83,8 +83,8 @@ def test_a_grading_s_fork_server_preloads_what_a_student_s_test_file_imports(mon
 
 def test_a_fork_server_closed_without_waiting_ends_by_itself():
     """``close(wait=False)``, the end of a grading, tells the server to exit without waiting
-    for its teardown (about 20 ms, docs/isolation.md): the server must still end by itself,
-    with status 0, its folder gone."""
+    for its teardown (about 20 ms, docs/explanation/isolation/): the server must still end by
+    itself, with status 0, its folder gone."""
     import time
 
     from descent.isolation.pool import ForkServer

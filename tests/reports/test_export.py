@@ -76,8 +76,9 @@ def test_csv_one_row_per_student_across_files():
 
 
 def test_the_csv_s_columns_are_the_declared_ones_in_order():
-    """docs/course.md's table of the columns is made from export.COLUMNS (descent docs): a column
-    the code writes without declaring it there is refused, so the table cannot fall behind."""
+    """docs/how-to/export.md's table of the columns is made from export.COLUMNS (descent docs): a
+    column the code writes without declaring it there is refused, so the table cannot fall
+    behind."""
     text = to_csv([_doc(_block("alice", 5.0, 10.0))])
     header = next(csv.reader(io.StringIO(text)))
     fixed = [c for c in export.COLUMNS if c not in export.SETTLED]

@@ -6,10 +6,10 @@
 * :mod:`.audit_labelled` ``--labelled``: the feedback measured on labelled real submissions.
 * :mod:`.budget`         the graders' work budget, counted per grader module.
 * :mod:`.bundle`         the student bundle: what a student downloads, nothing held back.
-* :mod:`.column_table`   the table of the CSV's columns in ``docs/course.md``.
+* :mod:`.column_table`   the table of the CSV's columns in ``docs/how-to/export.md``.
 * :mod:`.completeness`   what the catalogue must hold (literal alternatives, a bug per kind).
 * :mod:`.diagnosis_table` the list of generic diagnoses in the docs, made from the order.
-* :mod:`.exercise_table` the exercise tables of ``docs/exercises.md``.
+* :mod:`.exercise_table` the exercise tables of ``docs/reference/exercises.md``.
 * :mod:`.generic_names`  the pre-emption guard: each variant's generic names, recorded, compared.
 * :mod:`.reuses`         the parts each exercise may call (``registry.PARTS``), from ``solutions/``.
 * :mod:`.sample`         a fixed stratified choice of the catalogue (the kit's default lane).

@@ -32,9 +32,9 @@ STUDENT_ADDOPTS = (
     'addopts = "-p descent.grading.interrupt -p no:cacheprovider -p no:hypothesispytest"'
 )
 # The torch versions a bundle accepts, in place of the kit's exact pin: the oldest and the newest
-# release of the range pass the solutions' public run (STUDENT_TORCH_SHOWN; docs/platforms.md says
-# how it was shown). A torch a student already has in the range is kept; the hidden grading keeps
-# the kit's pin.
+# release of the range pass the solutions' public run (STUDENT_TORCH_SHOWN;
+# docs/reference/versions.md says how it was shown). A torch a student already has in the range
+# is kept; the hidden grading keeps the kit's pin.
 STUDENT_TORCH = "torch>=2.4,<2.16"
 STUDENT_TORCH_SHOWN = ("2.4.1", "2.15.0")
 _KIT_TORCH = re.compile(r'^(\s*)"torch==[^"]+",', re.M)

@@ -1,4 +1,4 @@
-"""The table of the CSV's columns in ``docs/course.md`` (*Exports*), made from
+"""The table of the CSV's columns in ``docs/how-to/export.md``, made from
 :data:`descent.reports.export.COLUMNS`, where the columns are declared once and from which
 ``descent export --format csv`` writes them.
 
@@ -15,7 +15,7 @@ from ..reports import export
 from .exercise_table import _cell as cell  # one escape for every table the docs hold
 from .exercise_table import replace_between
 
-PAGE = Path("docs") / "course.md"
+PAGE = Path("docs") / "how-to" / "export.md"
 BEGIN = "<!-- the table below is made by `descent docs` from reports/export.py (COLUMNS) -->"
 END = "<!-- end of the table made by `descent docs` from reports/export.py -->"
 

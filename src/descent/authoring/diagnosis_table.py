@@ -1,5 +1,5 @@
 """The list of generic diagnoses, made from :data:`descent.diagnoses.order.MODULES`: the table in
-``docs/authoring.md`` (*Generic diagnoses*) and the map in ``diagnoses/__init__.py``.
+``docs/reference/generic-diagnoses.md`` and the map in ``diagnoses/__init__.py``.
 
 A row of the table gives a module's stage (where the order's lists put its functions, and any
 other place its entry declares), what it reads, the kinds it can name (those its entries in the
@@ -18,7 +18,7 @@ from ..diagnoses import order
 from .exercise_table import _cell as cell  # one escape for every table the docs hold
 from .exercise_table import replace_between
 
-PAGE = Path("docs") / "authoring.md"
+PAGE = Path("docs") / "reference" / "generic-diagnoses.md"
 MAP = Path("src") / "descent" / "diagnoses" / "__init__.py"
 TABLE_BEGIN = "<!-- the table below is made by `descent docs` from diagnoses/order.py (MODULES) -->"
 TABLE_END = "<!-- end of the table made by `descent docs` -->"

@@ -1,4 +1,5 @@
-"""The exercise tables of ``docs/exercises.md``, made from the registry and the references.
+"""The exercise tables of ``docs/reference/exercises.md``, made from the registry and the
+references.
 
 One table per module, in the registry's order: each exercise's id, its functions as the
 reference writes their signatures (a class by its name alone), and the first paragraph of the
@@ -17,7 +18,7 @@ from ..errors import DescentError
 
 BEGIN = "<!-- the tables below are made by `descent docs` from the registry and solutions/ -->"
 END = "<!-- end of the tables made by `descent docs` -->"
-PAGE = Path("docs") / "exercises.md"
+PAGE = Path("docs") / "reference" / "exercises.md"
 
 
 def _definitions(path: Path) -> dict[str, ast.FunctionDef | ast.ClassDef]:

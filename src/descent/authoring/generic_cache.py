@@ -12,9 +12,9 @@ what one grading of a module gave is what any grading of it gives while its *inp
 
 - ``grading code``: every module of the running ``descent`` package that a grading imports: all
   but the command line, the course, the labs and the authoring tools, the floors above the
-  plugin (docs/architecture.md), which the plugin may not import; the diagnoses, the checker,
-  the comparison, the catalogue's machinery, the input seeds and the plugin are all in it; and
-  the kit's ``pyproject.toml`` (pytest's settings, the entry points);
+  plugin (docs/explanation/architecture.md), which the plugin may not import; the diagnoses, the
+  checker, the comparison, the catalogue's machinery, the input seeds and the plugin are all in
+  it; and the kit's ``pyproject.toml`` (pytest's settings, the entry points);
 - ``graders``: ``graders/test_<module>.py`` and every shared file of ``graders/`` (``conftest.py``,
   the battery, the oracles...);
 - ``variants``: the files that declare the module's variants (the catalogue's and the corpus's

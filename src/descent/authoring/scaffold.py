@@ -5,11 +5,11 @@ It adds the registry entry (``src/descent/registry.py``), the reference (``solut
 public test (``exercises/``), the hidden test (``graders/``), a catalogued bug
 (``graders/catalogue/<module>.py``) and the docstring's formula typed literally, the
 alternative every exercise has (``graders/catalogue/literal.py``, ``literal=True``), then
-regenerates the stub (``starter/``) and the exercise tables of ``docs/exercises.md``. Each piece
-it writes holds a :data:`MARKER` line saying what to put there; ``descent audit`` refuses to run
-while one is left (:func:`unfinished`), so a scaffold cannot pass for a finished exercise. The
-reference, the tests, the bug and the literal alternative all raise ``NotImplementedError``
-until written.
+regenerates the stub (``starter/``) and the exercise tables of ``docs/reference/exercises.md``.
+Each piece it writes holds a :data:`MARKER` line saying what to put there; ``descent audit``
+refuses to run while one is left (:func:`unfinished`), so a scaffold cannot pass for a finished
+exercise. The reference, the tests, the bug and the literal alternative all raise
+``NotImplementedError`` until written.
 
 A module's conventions are read from the registry, where they are declared once: the entry goes
 into the module's own list (``_OPTIM``, ``_LOSSES``, ...) in the form of its neighbours, so an
@@ -128,7 +128,7 @@ def _reference(kit: Path, ex: registry.Exercise) -> str:
     module = ex.module
     return "\n\n".join(
         f'''def {_signature(kit, module, function)}:
-    """{MARKER}: what {function} computes, in one line (docs/exercises.md shows it).
+    """{MARKER}: what {function} computes, in one line (docs/reference/exercises.md shows it).
 
     {MARKER}: the formula, the shape of every argument and of the result,
     the defaults and the edge cases the graders enforce, in this module's conventions.
@@ -195,9 +195,9 @@ def _public_test(module: str, ex: registry.Exercise, text: str) -> str:
 
 
 def _hidden_test(ex: registry.Exercise, text: str) -> str:
-    body = f"""    # {MARKER}: every kind of check of docs/authoring.md that applies: reference
-    # values on seeded inputs of several sizes, shapes and types, stability, properties,
-    # scenarios.
+    body = f"""    # {MARKER}: each kind of check that applies: reference values on seeded
+    # inputs of several sizes, shapes and types, stability, properties, scenarios
+    # (docs/explanation/what-graders-check.md).
     raise NotImplementedError("{MARKER}: the hidden checks of {ex.id}")
 """
     return _test(text, ex, "against_the_reference", "check, inputs", body)
@@ -243,7 +243,7 @@ def _bug(kit: Path, ex: registry.Exercise) -> str:
     "{MARKER}: the mistake, in one line",
     hint="{MARKER}: where to look",
     # {MARKER}: the kind(s) of generic diagnosis its code truly is, at least one (the audit
-    # counts any other name as a wrong cause; docs/authoring.md, "Measuring the feedback")
+    # counts any other name as a wrong cause; docs/how-to/labelled-audit.md)
     generic=(),
     # {MARKER}: "edge" when it is wrong only at a boundary, at extreme values or in a rare mode
     wrong_on="ordinary",

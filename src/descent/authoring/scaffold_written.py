@@ -7,7 +7,7 @@ catalogued bug of the exercise, for the author to keep or drop and to weigh), an
 set to ``exercises/twins.py`` and the reference suite ``solutions/test_NAME.py``, then makes the
 student's template ``starter/test_NAME.py`` from it (``descent stubs``). ``descent audit``
 refuses to run while a :data:`MARKER` is left, and ``descent audit --written`` then proves the
-exercise (docs/testwriting.md).
+exercise (docs/reference/testwriting.md).
 """
 
 from __future__ import annotations

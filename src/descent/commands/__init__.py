@@ -13,7 +13,7 @@
     descent course check | merge                 the course plan (course.toml); see also
     descent grades                               --assignment on grade, batch, bundle
     descent new-exercise MODULE NAME             scaffold a new exercise (every file it needs)
-    descent docs [--check]                       remake docs/exercises.md's tables
+    descent docs [--check]                       remake the docs made from the code
     descent budget [--record]                    the graders' work on the solutions against
                                                  graders/budget.toml
     descent export | labs | gradebook merge | batch | similarity | gradescope

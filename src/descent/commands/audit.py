@@ -68,7 +68,7 @@ def register(sub) -> None:
         "--labelled",
         metavar="DIR",
         help="also grade a folder of labelled submissions of real code (DIR/EXPECTED.json and "
-        "DIR/subs/ID/, the layout of docs/authoring.md, 'Measuring the feedback') through the "
+        "DIR/subs/ID/, the layout of docs/how-to/labelled-audit.md) through the "
         "worker, and print how many real bugs were caught, correct ones failed, and mistakes "
         "named, given another cause, a menu only or observed only, beside the catalogue's and "
         "the corpus's figures; a cause stated that the label's pattern does not match (a wrong "

@@ -1,7 +1,7 @@
 """``descent docs [--check]``: remake what the docs hold that is made from the code: the exercise
-tables of docs/exercises.md (from the registry and solutions/), the list of generic diagnoses
-(from diagnoses/order.py's MODULES: the table of docs/authoring.md and the map in
-diagnoses/__init__.py), the table of the CSV's columns in docs/course.md (from
+tables of docs/reference/exercises.md (from the registry and solutions/), the list of generic
+diagnoses (from diagnoses/order.py's MODULES: the table of docs/reference/generic-diagnoses.md and
+the map in diagnoses/__init__.py), the table of the CSV's columns in docs/how-to/export.md (from
 reports/export.py's COLUMNS), and the parts each exercise may call (``registry.PARTS``, from
 solutions/), and the reference pages made whole from the code (:data:`REFERENCE`: the commands
 and their options, the keys of course.toml, the results schema). With ``--check``, exit 1 when
@@ -29,8 +29,8 @@ REFERENCE = (command_reference, course_reference, results_reference)
 def register(sub) -> None:
     p = sub.add_parser(
         "docs",
-        help="remake what the docs hold that is made from the code: docs/exercises.md's tables, "
-        "the list of generic diagnoses, the CSV's columns and the pages of docs/reference/",
+        help="remake what the docs hold that is made from the code: the exercise tables, the list "
+        "of generic diagnoses, the CSV's columns and the pages of docs/reference/",
     )
     p.add_argument("--check", action="store_true", help="only say whether they are stale")
     p.set_defaults(func=cmd_docs)
@@ -52,7 +52,9 @@ def cmd_docs(args) -> int:
         console.print("remade: " + ", ".join(str(path) for path in stale))
     else:
         console.print(
-            "docs/exercises.md, docs/authoring.md, diagnoses/__init__.py, docs/course.md, "
-            "registry.py's PARTS, " + ", ".join(str(ref.PAGE) for ref in REFERENCE) + ": up to date"
+            f"{exercise_table.PAGE}, {diagnosis_table.PAGE}, diagnoses/__init__.py, "
+            f"{column_table.PAGE}, registry.py's PARTS, "
+            + ", ".join(str(ref.PAGE) for ref in REFERENCE)
+            + ": up to date"
         )
     return 0

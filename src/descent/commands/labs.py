@@ -43,7 +43,7 @@ from ..terminal import console
 def register(subparsers) -> None:
     default_course = None  # see descent.labs.instructor.course_folder
 
-    labs = subparsers.add_parser("labs", help="nbgrader labs and quizzes (see docs/labs.md)")
+    labs = subparsers.add_parser("labs", help="nbgrader labs and quizzes (see docs/how-to/labs.md)")
     sub = labs.add_subparsers(dest="labs_command", required=True)
     p = sub.add_parser("autograde", help="check the submissions, run nbgrader autograde, report")
     p.add_argument("assignment", nargs="+", help="assignment names or globs, e.g. 'quiz*'")
@@ -107,7 +107,7 @@ def cmd_autograde(args) -> int:
         if restored:
             console.print(
                 f"  nbgrader put back the hidden tests of {restored} test cell(s) (its "
-                f'"checksum has changed" warnings; expected, see docs/labs.md)'
+                f'"checksum has changed" warnings; expected, see docs/how-to/labs.md)'
             )
     report(course, assignments, console)
     if code:

@@ -14,7 +14,7 @@ from ..authoring.scaffold import MARKER, create
 from ..kit import kit_root
 from ..terminal import console
 
-NEXT_STEPS = """next, in this order (docs/authoring.md):
+NEXT_STEPS = """next, in this order (docs/how-to/author-exercises.md):
   1. solutions/{module}.py: the docstring (formula, shapes, defaults, edge cases) and the answer
   2. src/descent/registry.py: the entry's title, forbidden calls and points, where a TODO asks
   3. descent stubs; descent docs
@@ -29,7 +29,7 @@ NEXT_STEPS = """next, in this order (docs/authoring.md):
      tests fail past it; descent budget --record for a deliberate increase, committed with it)
   9. course.toml: put {module}.{name} in an assignment (descent course check lists the others)"""
 
-NEXT_STEPS_TESTS = """next, in this order (docs/testwriting.md):
+NEXT_STEPS_TESTS = """next, in this order (docs/how-to/testwriting-exercise.md):
   1. src/descent/testwriting/declared.py: the cache's position, where a TODO asks
   2. graders/written_tests.py: keep the chaffs a test can catch, and weigh them (seen=)
   3. solutions/test_{name}.py: the reference suite, the student's template's first test

@@ -1,7 +1,7 @@
 """When a submission came in, how late it was, and what the late policy takes off.
 
 One trusted time per submission, from the source the plan names for the assignment
-(``time_source``, course-wide or per assignment; ``docs/course.md``, "When was it submitted?"):
+(``time_source``, course-wide or per assignment; ``docs/reference/submission-times.md``):
 
 * ``nbgrader``: the ``timestamp.txt`` that nbgrader's ``submit`` writes (over any file of that
   name the student had) and ``collect`` copies: at the top of the student's entry, or of its one

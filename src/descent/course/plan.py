@@ -39,9 +39,9 @@ DEFAULT_NAME = "course.toml"
 CODE, NBGRADER = "code", "nbgrader"
 UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 TERM_TAIL = timedelta(days=60)  # the end of term, unless the plan says: after the last due date
-# Where a code assignment's submission times come from (docs/course.md, "When was it
-# submitted?"): nbgrader's timestamp.txt, Gradescope's submission_metadata.json, the
-# instructor's manifest.csv, or the files' modification time.
+# Where a code assignment's submission times come from (docs/reference/submission-times.md):
+# nbgrader's timestamp.txt, Gradescope's submission_metadata.json, the instructor's
+# manifest.csv, or the files' modification time.
 TIME_SOURCES = ("nbgrader", "gradescope", "manifest", "file")
 
 
@@ -114,7 +114,8 @@ class Category:
 
 def every_exercise() -> list[str]:
     """Every exercise id a plan may name: the registry's, then the write-the-tests exercises
-    (``losses.mse.tests``, docs/testwriting.md), which a module's name does not include."""
+    (``losses.mse.tests``, docs/reference/testwriting.md), which a module's name does not
+    include."""
     return [*registry.EXERCISES, *written_tests.EXERCISES]
 
 

@@ -61,5 +61,5 @@
 Module names drop the ``_diagnoses`` suffix their files had at the top of
 ``descent``; importers keep the old name as the local one
 (``from descent.diagnoses import slice as slice_diagnoses``), since ``slice`` and
-``input`` are builtins. See docs/authoring.md, *Generic diagnoses*.
+``input`` are builtins. See docs/reference/generic-diagnoses.md.
 """

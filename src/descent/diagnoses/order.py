@@ -38,7 +38,7 @@ one entry here, in the list whose interface its function has (what it needs, ret
   what :mod:`descent.diagnoses.syntax` reads of it (:mod:`descent.diagnoses.mutant` writes it).
 
 Every kind a diagnosis names is a key of :data:`KINDS`, with its meaning. Then run the guard:
-``descent audit --module M --check-generic`` (docs/authoring.md, *Generic diagnoses*).
+``descent audit --module M --check-generic`` (docs/reference/generic-diagnoses.md).
 """
 
 from __future__ import annotations
@@ -388,8 +388,9 @@ class Module(NamedTuple):
     """One module of the package, as the list of diagnoses shows it: ``name`` (``"values"``),
     what it ``reads`` (the values alone, the reference run again, the student's code run again,
     a message, an estimate), a one-line ``summary`` (the package's map), what it ``names`` (the
-    table of docs/authoring.md) and, beside the places the lists above give its functions
-    (:func:`places`), any other ``stage`` it serves (a reader a grader passes, verification)."""
+    table of docs/reference/generic-diagnoses.md) and, beside the places the lists above give its
+    functions (:func:`places`), any other ``stage`` it serves (a reader a grader passes,
+    verification)."""
 
     name: str
     reads: str
@@ -399,8 +400,8 @@ class Module(NamedTuple):
 
 
 #: Every module of the package, each once: the one list of diagnoses. ``descent docs`` makes the
-#: package's map (``diagnoses/__init__.py``) and the table of docs/authoring.md ("Generic
-#: diagnoses") from it and the lists above, and ``descent docs --check`` fails when they drift.
+#: package's map (``diagnoses/__init__.py``) and the table of docs/reference/generic-diagnoses.md
+#: from it and the lists above, and ``descent docs --check`` fails when they drift.
 MODULES: tuple[Module, ...] = (
     Module(
         "order",

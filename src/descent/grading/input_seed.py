@@ -50,7 +50,7 @@ def course_secret(root: Path) -> str:
     """The course's secret: ``$DESCENT_INPUT_SECRET`` when set, else the file
     ``ROOT/.descent/input-secret``, created on first use (a random 256-bit key, readable by its
     owner only). Two gradings that must agree need the same secret: copy the file, or set the
-    variable, on every machine that grades the course (docs/course.md)."""
+    variable, on every machine that grades the course (docs/explanation/hidden-inputs.md)."""
     value = os.environ.get(ENV, "").strip()
     if value:
         return value

@@ -299,7 +299,7 @@ def sources_of(impl) -> dict[str, str]:
 def _record_scan(impl, sources: dict[str, str]) -> None:
     """Only a use the scan proved (resolved through imports) scores; a possible use (a tensor
     method's name on an object it cannot resolve) and dynamic access are for review, and the
-    runtime tripwire decides whether a real tensor method ran (docs/isolation.md)."""
+    runtime tripwire decides whether a real tensor method ran (docs/explanation/isolation/)."""
     for f in scan_mod.scan(sources):
         if f.kind == "forbidden":
             impl.scan.setdefault(f.exercise, []).append(f.text())

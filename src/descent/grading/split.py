@@ -29,7 +29,7 @@ the kit's implementations, imported afresh for each run), so those go to whichev
 first. What one test file leaves in the tests worker beyond what the harness resets before each
 case (a library function patched, say) does reach the exercises after it there, and which those
 are then depends on timing; such a file is already judged in an order of implementations drawn
-anew for each grading (docs/testwriting.md), so it had no fixed grade to lose.
+anew for each grading (docs/explanation/testwriting-grading.md), so it had no fixed grade to lose.
 
 Nothing is lost: when the copy dies or sends nothing readable, the original runs the tests the
 copy had (its share, and whatever of the tail it took) itself, one after the other, as without

@@ -45,5 +45,5 @@ operations, worker. The trusted side, each importing only those above it:
 Nothing here imports pytest or the grading plugin; the plugin's glue is
 ``descent/grading/plugin_workers.py``.
 
-See ``docs/isolation.md``.
+See ``docs/explanation/isolation/``.
 """

@@ -8,7 +8,7 @@ exercise's forbidden prefixes is a finding; dynamic access that defeats the scan
 with a computed name, ``__import__``, ``importlib``, ``eval``, ``exec``, ``torch._C``,
 ``torch.ops``, ``sys.modules``...) is reported as suspicious, for review only.
 
-The rule (docs/isolation.md, "Borrowed library code"): only a name the scan resolves to the
+The rule (docs/explanation/isolation/borrowed-code.md): only a name the scan resolves to the
 library through the module's imports is a finding (kind ``forbidden``; in the worker it scores
 the exercise 0). A tensor method's name on an object the scan cannot resolve (``x.softmax()``,
 ``loss.backward()``) may be the student's own method (``layer.backward(dy)``), so it is only a

@@ -1,7 +1,7 @@
 """The worker's syscall filter: a hand-assembled classic-BPF program (x86_64), no root needed.
 
-What it refuses, and why, is in docs/isolation.md ("Confinement modes", "File metadata and
-links", "Other processes"): the lists below are those tables.
+What it refuses, and why, is in docs/explanation/isolation/ (confinement.md, files.md,
+processes.md): the lists below are those tables.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Grading the course notebooks (nbgrader labs and quizzes) without trusting them.
 
-Modules, one job each (see ``docs/labs.md``, "How grading works"):
+Modules, one job each (see ``docs/explanation/labs-grading.md``):
 
 * :mod:`.kernel`   the student's notebook in a confined worker (``descent.isolation``), seen from
                    the trusted side: run a cell, read a value, call a function; data only.

@@ -88,8 +88,8 @@ def not_graded_text(status: str, reason: str) -> str:
 
 SETTLED = ("raw", "penalty", "final")  # an assignment's score, when the block carries it
 # The CSV's columns, in order, and what each holds: declared once, written by :func:`to_csv`,
-# and shown in docs/course.md's table of them (made by ``descent docs``). The settled three are
-# written when a block carries them; one column per exercise follows (:data:`EXERCISE_COLUMNS`).
+# and shown in docs/how-to/export.md's table of them (made by ``descent docs``). The settled three
+# are written when a block carries them; one column per exercise follows (:data:`EXERCISE_COLUMNS`).
 COLUMNS = {
     "student": "the implementation's name: the student's entry in the submissions folder",
     "status": "`graded`, or `timed_out` or `failed` for a grading that did not complete",

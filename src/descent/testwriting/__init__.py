@@ -1,5 +1,5 @@
 """Write-the-tests exercises: the student writes the tests, graded against correct versions
-(wheats) and catalogued mistakes (chaffs). See ``docs/testwriting.md``.
+(wheats) and catalogued mistakes (chaffs). See ``docs/reference/testwriting.md``.
 
 Modules, one job each:
 
