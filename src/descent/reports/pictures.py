@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def png(picture: dict, heading: str) -> bytes | None:
         return None
     ax = fig.subplots()
     draw(ax, picture)
-    ax.set_title(heading, fontsize=9)
+    ax.set_title(textwrap.fill(heading, 90), fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
     out = io.BytesIO()
@@ -82,8 +83,8 @@ def _line(ax, picture: dict) -> None:
             start - 0.5, stop + 0.5, color=WRONG, label=None if k else "positions that differ"
         )
     ax.plot(_gaps(student), color=STUDENT, marker=".", label="your values")
-    if picture.get("hidden"):
-        shown = [(i, v) for i, v in enumerate(expected) if v is not None]
+    shown = [(i, v) for i, v in enumerate(expected) if v is not None]
+    if picture.get("hidden") and shown:  # a message that names no entry shows none
         ax.plot(
             [i for i, _ in shown],
             [v for _, v in shown],
@@ -93,11 +94,19 @@ def _line(ax, picture: dict) -> None:
             color=EXPECTED,
             label="expected (the entry the message names)",
         )
-    else:
+    elif not picture.get("hidden"):
         ax.plot(_gaps(expected), color=EXPECTED, linestyle="--", label="expected")
+    _log_if_spread(ax, [v for v in student if v is not None] + [v for _, v in shown])
     _whole_positions(ax)
     ax.set_xlabel("position (step, layer, batch)")
     ax.set_ylabel("value")
+
+
+def _log_if_spread(ax, values: list[float]) -> None:
+    """A log scale for positive values over three orders of magnitude or more (gradient norms
+    that vanish layer by layer), where a linear one flattens all but the largest."""
+    if values and min(values) > 0 and max(values) >= 1000 * min(values):
+        ax.set_yscale("log")
 
 
 def _whole_positions(ax) -> None:
