@@ -86,3 +86,15 @@ def test_a_grading_without_pictures_leaves_none_of_an_earlier_one(tmp_path):
     stale.write_bytes(b"old")
     assert pictures.write_and_say(_doc(), tmp_path) is None
     assert not stale.exists()
+
+
+@pytest.mark.parametrize(
+    "values,scale",
+    [([2e-3, 1e-9, 4e-17], "log"), ([0.5, 0.25, 0.1], "linear"), ([1.0, 0.0, 1e-6], "linear")],
+)
+def test_values_spread_over_orders_of_magnitude_get_a_log_scale(values, scale):
+    """Gradient norms that vanish layer by layer: a linear scale would flatten all but one."""
+    pytest.importorskip("matplotlib")
+    ax = pictures.figure().subplots()
+    pictures._log_if_spread(ax, values)
+    assert ax.get_yscale() == scale
