@@ -20,7 +20,7 @@ AUTO, WORKER, NONE = "auto", "worker", "none"
 
 # A grader author's switch, never set in a grading run: what a run shows (failure messages, the
 # terminal table) leaves the catalogue's names out and gives the generic diagnoses instead, to
-# read what a bug no catalogue knows would be told (docs/how-to/labelled-audit.md).
+# read what a bug no catalogue knows would be told (docs/explanation/measuring-feedback.md).
 GENERIC_ONLY = "DESCENT_GENERIC_ONLY"
 
 
