@@ -17,7 +17,8 @@ How a tutorial is run (what a tutorial's author can count on):
   ``descent``, ``python``, ``pytest``), and ``DESCENT_KIT`` is the kit's root, so a block copies
   from the kit with ``cp -r "$DESCENT_KIT/solutions" .``. Nothing else of the suite's environment
   that changes a grading is passed on (the suite's input secret, pytest's variables).
-* A block may take :data:`BLOCK_TIMEOUT_S` seconds.
+* A block may take :data:`BLOCK_TIMEOUT_S` seconds. A tutorial that takes over about 30 s in
+  all is named in :data:`SLOW`, with its time, and runs in the slow lane (``./dev test --all``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ BLOCK_TIMEOUT_S = 600
 OUTPUT_TAIL = 4000  # characters of a failed block's output the failure shows
 # What the suite sets for its own gradings and a reader's shell would not have.
 NOT_PASSED_ON = ("PYTEST_", "DESCENT_INPUT_SECRET", "COV_CORE_")
+
+# Tutorials too long for the default lane (over about 30 s), with why; the others run in it.
+# Wall times of a whole tutorial on the 2-core development machine under load, 2026-11-27.
+SLOW = {
+    "instructor-first-class": "grades a class of three twice and exports it: 70 to 90 s",
+    "author-first-exercise": "scaffolds an exercise in a copy of the kit and audits its module: "
+    "35 to 55 s",
+}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*?)[ \t]*$")
 
@@ -148,13 +157,25 @@ def test_the_site_builds_strictly(tmp_path):
 
 def test_there_are_tutorials_and_each_runs_commands():
     assert tutorials(), f"no tutorial in {TUTORIALS.relative_to(KIT)}"
+    stale = set(SLOW) - {p.stem for p in tutorials()}
+    assert not stale, f"SLOW names tutorials that are not there: {stale}"
     for page in tutorials():
         assert any(b.language == RUN for b in blocks(page.read_text())), (
             f"{page.name} has no ```bash block: nothing of it would be run"
         )
 
 
-@pytest.mark.parametrize("page", tutorials(), ids=lambda p: p.stem)
+def _lanes(pages: list[Path]) -> list:
+    """Each tutorial as a parameter, in the slow lane when :data:`SLOW` names it."""
+    return [
+        pytest.param(
+            p, id=p.stem, marks=[pytest.mark.slow(reason=SLOW[p.stem])] if p.stem in SLOW else []
+        )
+        for p in pages
+    ]
+
+
+@pytest.mark.parametrize("page", _lanes(tutorials()))
 def test_a_tutorials_commands_run(page, tmp_path):
     folder = tmp_path / "reader"
     folder.mkdir()
