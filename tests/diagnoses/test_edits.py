@@ -203,3 +203,34 @@ def test_a_class_the_exercise_names_has_its_methods_searched():
     edited = ast.parse(signs[0].source)
     assert [type(n).__name__ for n in edited.body] == ["ClassDef", "FunctionDef", "FunctionDef"]
     assert ast.unparse(edited.body[0]) != ast.unparse(ast.parse(COURSE_CLASS).body[0])
+
+
+EPS_LEFT_OUT = """
+import numpy as np
+
+
+def normalize(x, bn_param):
+    eps = bn_param.get("eps", 1e-5)
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    return (x - mu) / np.sqrt(var)
+
+
+def scale(g, s, lr=0.1, epsilon=1e-8):
+    return lr * g / s
+"""
+
+
+def test_a_stability_term_given_and_never_read_is_put_where_it_can_belong():
+    """Batch norm that reads eps from its settings and never adds it (a real CS231n one): the
+    search puts it under and after the root, and into a denominator, naming it and the place."""
+    found = [e for e in edits(EPS_LEFT_OUT, "normalize") if e.kind == "eps"]
+    assert found and all("`eps` is never used" in e.text for e in found)
+    texts = {_function_text(e, "normalize").splitlines()[-1].strip() for e in found}
+    assert "return (x - mu) / np.sqrt(var + eps)" in texts
+    assert "return (x - mu) / (np.sqrt(var) + eps)" in texts
+    assert all("var + eps" not in e.text for e in found)  # the place, not the fix
+    division = [e for e in edits(EPS_LEFT_OUT, "scale") if e.kind == "eps"]
+    assert division and "denominator of `lr * g / s`" in division[0].text
+    # a function that reads its eps gets no such edit
+    assert not [e for e in edits(STALE_BY_NAME, "rmsprop_step") if e.kind == "eps"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
@@ -76,9 +77,8 @@ class _Context:
     conditions: set = field(default_factory=set)  # the nodes of every condition it tests
     settings: set = field(default_factory=set)  # the numbers a setting falls back on
     factors: set = field(default_factory=set)  # the numbers that multiply or divide
-    updates: set = field(
-        default_factory=set
-    )  # (old, new): `new` is assigned a value read from `old`
+    updates: set = field(default_factory=set)  # (old, new): `new` is computed from `old`
+    unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
 
     def quote(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
@@ -161,6 +161,7 @@ class _Site:
             _factors(target),
             _updates(target),
         )
+        self.ctx.unused = _unused_terms(target, self.ctx.hyperparameters)
         self.nodes = [n for n in ast.walk(target) if not _frozen(n)]
         self.written = 0
 
@@ -309,6 +310,24 @@ def _hyperparameters(fn: ast.FunctionDef, keys: list[str]) -> tuple[ast.expr, ..
             entry = ast.Subscript(ast.Name(settings, ast.Load()), ast.Constant(key), ast.Load())
             found.setdefault(ast.unparse(entry), entry)
     return tuple(found.values())
+
+
+_STABILITY = re.compile(r"eps|epsilon", re.IGNORECASE)
+
+
+def _unused_terms(fn: ast.FunctionDef, hyperparameters: tuple[ast.expr, ...]) -> tuple:
+    """The hyperparameters of ``fn`` named like a stability term (``eps``, ``config["epsilon"]``)
+    that it never reads: a variable never loaded, or a setting whose key it never reads."""
+    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    keys = {n.value for n in ast.walk(fn) if isinstance(n, ast.Constant)}
+    out = []
+    for h in hyperparameters:
+        if isinstance(h, ast.Name) and _STABILITY.search(h.id) and h.id not in read:
+            out.append(h)
+        key = getattr(h.slice, "value", None) if isinstance(h, ast.Subscript) else None
+        if isinstance(key, str) and _STABILITY.search(key) and key not in keys:
+            out.append(h)
+    return tuple(out)
 
 
 def _settings_dicts(fn: ast.FunctionDef) -> list[str]:
@@ -483,6 +502,23 @@ def _constant_for_argument(node, ctx):
         return  # a default of a setting's own: `config.get("eps", 1e-8)`
     for source in ctx.hyperparameters:
         yield "constant", _constant_text(ctx.quote(node), source), source
+
+
+def _left_out(node, ctx):
+    """A stability term the function is given and never reads (``eps``), put where it can
+    belong: under or after a square root, or added to a denominator."""
+    for term in ctx.unused:
+        said = f"`{ctx.quote(term)}` is never used: it belongs in `{ctx.quote(node)}`"
+        if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
+            yield "eps", said, _with_args(node, [ast.BinOp(node.args[0], ast.Add(), term)])
+            yield "eps", said, ast.BinOp(node, ast.Add(), term)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
+            yield "eps", said, _sqrt(ast.BinOp(node.left, ast.Add(), term))
+            yield "eps", said, ast.BinOp(node, ast.Add(), term)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not _rooted(node.right):
+            below = ast.BinOp(node.right, ast.Add(), term)
+            said = f"`{ctx.quote(term)}` is never used: it belongs in the denominator of "
+            yield "eps", said + f"`{ctx.quote(node)}`", ast.BinOp(node.left, ast.Div(), below)
 
 
 def _root(node, ctx):
@@ -726,6 +762,7 @@ def _stored(stmt: ast.stmt) -> set[str]:
 
 RULES: tuple[Rule, ...] = (
     _constant_for_argument,
+    _left_out,
     _root,
     _axis,
     _order,
