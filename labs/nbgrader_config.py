@@ -2,7 +2,7 @@
 
 Run every nbgrader command from this folder. The answer keys live in keys/ and the checks of the
 labs in graders/, beside this file: the grading process reads them while autograding; they are
-never released and never reach a notebook (see docs/labs.md).
+never released and never reach a notebook (see docs/explanation/labs-grading.md).
 """
 
 import atexit
@@ -54,9 +54,9 @@ c.CourseDirectory.course_id = "descent"
 
 # The exchange (release_assignment, submit, collect, release_feedback). nbgrader's default is a
 # system folder that every user of the machine can write; this course never uses it by accident:
-# DESCENT_EXCHANGE names the shared exchange of a multi-user server (docs/labs.md, "The
-# exchange"), and without it the exchange is a private folder beside this file (mode 0700),
-# enough to try the workflow as one user.
+# DESCENT_EXCHANGE names the shared exchange of a multi-user server
+# (docs/how-to/labs-exchange.md), and without it the exchange is a private folder beside this
+# file (mode 0700), enough to try the workflow as one user.
 _here = os.path.dirname(os.path.abspath(__file__))
 _reading = os.environ.get("DESCENT_READING_NBGRADER_CONFIG")  # descent reading settings only
 _exchange = os.environ.get("DESCENT_EXCHANGE")
@@ -77,7 +77,7 @@ if not _reading and not os.environ.get("DESCENT_EXCHANGE"):
 c.Exchange.root = _exchange
 
 # nbgrader collect never follows a link and keeps a record of when each copy was written
-# (docs/labs.md, "The exchange"): nbgrader's own collect copied what a symbolic link in a
+# (docs/how-to/labs-exchange.md): nbgrader's own collect copied what a symbolic link in a
 # student's exchange copy named (the source notebook, a classmate's collected one) as theirs.
 c.ExchangeFactory.collect = "descent.labs.collect.CheckedCollect"
 
@@ -93,7 +93,7 @@ if not _reading:
 
 # The times nbgrader submit writes (the exchange's folder names and timestamp.txt) are in
 # Exchange.timezone (default UTC). descent reads them in the zone set here, whatever it is
-# (docs/course.md, "When was it submitted?"); the students' nbgrader must use the same
+# (docs/reference/lab-times.md); the students' nbgrader must use the same
 # configuration (on a shared server, /etc/jupyter/nbgrader_config.py). Left at UTC, nbgrader's
 # own gradebook and export are right too; in a zone with an abbreviation (AEDT, CEST, EDT) they
 # hold local clock time as if it were UTC, which descent never reads.
@@ -106,10 +106,10 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]"
 
 # The labs train small models on CPU; leave each cell generous time. A cell that runs longer
-# has its worker killed; the notebook goes on in a fresh one (docs/labs.md).
+# has its worker killed; the notebook goes on in a fresh one (docs/explanation/labs-grading.md).
 c.ConfinedExecute.timeout = 180
 
-# How much a notebook keeps (docs/labs.md, "Output and feedback size"): the output of all its
+# How much a notebook keeps (docs/reference/labs-reports.md): the output of all its
 # own cells together in the autograded copy, and the text of its own cells on the feedback page.
 # A notebook of 1500 printing cells would otherwise become a feedback page of about 200 MB.
 c.ConfinedExecute.max_notebook_output = 1_000_000
@@ -122,7 +122,7 @@ c.CapFeedback.max_chars = 2_000_000
 
 # Formgrader and generate_feedback render notebooks with nbconvert's HTMLExporter, which by
 # default passes raw HTML in markdown and outputs through: a second line of defence after
-# EscapeMarkdown, for anything that still carries HTML (docs/labs.md, "Grading safely").
+# EscapeMarkdown, for anything that still carries HTML (docs/how-to/labs-write-ups.md).
 c.HTMLExporter.sanitize_html = True
 
 # Released write-up cells get this placeholder instead of the instructor's rubric.

@@ -1,6 +1,7 @@
 """Trusted checks of lab 1 (loss-function consultant). Never released, never sent to a notebook:
 ``descent.labs.execute.ConfinedExecute`` calls ``<grade id>(nb, parts, key)`` for each test
-cell, and ``nb`` hands back the notebook's values as plain data (see docs/labs.md)."""
+cell, and ``nb`` hands back the notebook's values as plain data (see
+docs/explanation/labs-grading.md)."""
 
 import torch
 import torch.nn.functional as F
