@@ -109,7 +109,7 @@ c.IgnorePattern.pattern = r"[\s\S]"
 # has its worker killed; the notebook goes on in a fresh one (docs/explanation/labs-grading.md).
 c.ConfinedExecute.timeout = 180
 
-# How much a notebook keeps (docs/reference/labs-reports.md): the output of all its
+# How much a notebook keeps (docs/reference/labs-limits.md): the output of all its
 # own cells together in the autograded copy, and the text of its own cells on the feedback page.
 # A notebook of 1500 printing cells would otherwise become a feedback page of about 200 MB.
 c.ConfinedExecute.max_notebook_output = 1_000_000

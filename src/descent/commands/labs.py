@@ -107,7 +107,7 @@ def cmd_autograde(args) -> int:
         if restored:
             console.print(
                 f"  nbgrader put back the hidden tests of {restored} test cell(s) (its "
-                f'"checksum has changed" warnings; expected, see docs/how-to/labs.md)'
+                f'"checksum has changed" warnings; expected, see docs/reference/labs-reports.md)'
             )
     report(course, assignments, console)
     if code:
