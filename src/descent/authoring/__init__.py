@@ -8,9 +8,12 @@
 * :mod:`.bundle`         the student bundle: what a student downloads, nothing held back.
 * :mod:`.column_table`   the table of the CSV's columns in ``docs/how-to/export.md``.
 * :mod:`.completeness`   what the catalogue must hold (literal alternatives, a bug per kind).
+* :mod:`.course_reference` ``docs/reference/course-toml.md``: the course plan's declared keys.
 * :mod:`.diagnosis_table` the list of generic diagnoses in the docs, made from the order.
 * :mod:`.exercise_table` the exercise tables of ``docs/reference/exercises.md``.
+* :mod:`.generated_page` a docs page made whole by ``descent docs``: its header, its check.
 * :mod:`.generic_names`  the pre-emption guard: each variant's generic names, recorded, compared.
+* :mod:`.results_reference` ``docs/reference/results-schema.md``: the results document's keys.
 * :mod:`.reuses`         the parts each exercise may call (``registry.PARTS``), from ``solutions/``.
 * :mod:`.sample`         a fixed stratified choice of the catalogue (the kit's default lane).
 * :mod:`.generic_cache`  the guard's gradings kept per module, replayed while their inputs stay.

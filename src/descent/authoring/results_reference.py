@@ -1,5 +1,5 @@
 """``docs/reference/results-schema.md``: the keys of a results document, made from
-:func:`descent.results_keys.objects` (the records' dataclasses and the declared dict keys).
+:func:`descent.reports.results_keys.objects` (the records' dataclasses and the declared dict keys).
 
 One section per object of the document, in the order they nest, each a row per key: its JSON
 type, when it is present (blank: always) and what it means.
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import results, results_keys
+from .. import results
+from ..reports import results_keys
 from .exercise_table import _cell as cell  # one escape for every table the docs hold
 from .generated_page import header
 
 PAGE = Path("docs") / "reference" / "results-schema.md"
-SOURCE = "src/descent/results_keys.py and the record dataclasses of src/descent/results.py"
+SOURCE = "src/descent/reports/results_keys.py and the record dataclasses of src/descent/results.py"
 WHERE = {
     "document": "the top level of the file",
     "environment": "the document's `environment`",

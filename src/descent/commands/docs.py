@@ -3,7 +3,7 @@ tables of docs/reference/exercises.md (from the registry and solutions/), the li
 diagnoses (from diagnoses/order.py's MODULES: the table of docs/reference/generic-diagnoses.md and
 the map in diagnoses/__init__.py), the table of the CSV's columns in docs/how-to/export.md (from
 reports/export.py's COLUMNS), and the parts each exercise may call (``registry.PARTS``, from
-solutions/), and the reference pages made whole from the code (:data:`REFERENCE`: the commands
+solutions/), and the reference pages made whole from the code (:func:`reference`: the commands
 and their options, the keys of course.toml, the results schema). With ``--check``, exit 1 when
 any is stale and change nothing."""
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ..authoring import (
     column_table,
-    command_reference,
     course_reference,
     diagnosis_table,
     exercise_table,
@@ -21,9 +20,16 @@ from ..authoring import (
 )
 from ..kit import kit_root
 from ..terminal import console
+from . import reference as command_reference
 
-# The pages under docs/reference/ made whole by a generator: each module has PAGE and page().
-REFERENCE = (command_reference, course_reference, results_reference)
+
+def reference() -> dict:
+    """Each page of docs/reference/ made whole from the code (a ``Path``), with its fresh text."""
+    return {
+        command_reference.PAGE: command_reference.page(),
+        course_reference.PAGE: course_reference.page(),
+        results_reference.PAGE: results_reference.page(),
+    }
 
 
 def register(sub) -> None:
@@ -42,8 +48,9 @@ def cmd_docs(args) -> int:
     stale += diagnosis_table.update(kit, check=args.check)
     stale += column_table.update(kit, check=args.check)
     stale += [reuses.FILE] if reuses.update(kit, check=args.check) else []
-    for ref in REFERENCE:
-        stale += generated_page.update(kit, ref.PAGE, ref.page(), check=args.check)
+    pages = reference()
+    for page, text in pages.items():
+        stale += generated_page.update(kit, page, text, check=args.check)
     if args.check and stale:
         for path in stale:
             console.print(f"[red]{path}: stale; run `descent docs`[/red]")
@@ -54,7 +61,7 @@ def cmd_docs(args) -> int:
         console.print(
             f"{exercise_table.PAGE}, {diagnosis_table.PAGE}, diagnoses/__init__.py, "
             f"{column_table.PAGE}, registry.py's PARTS, "
-            + ", ".join(str(ref.PAGE) for ref in REFERENCE)
+            + ", ".join(str(page) for page in pages)
             + ": up to date"
         )
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from . import results
+from .. import results
 
 
 @dataclass(frozen=True)

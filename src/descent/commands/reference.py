@@ -11,18 +11,21 @@ Python versions, so the page is the same on every Python the kit supports.
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from .exercise_table import _cell as cell  # one escape for every table the docs hold
-from .generated_page import header, prose
+from ..authoring.exercise_table import _cell as cell  # one escape for every table the docs hold
+from ..authoring.generated_page import header, prose
+from . import parser
 
 PAGE = Path("docs") / "reference" / "commands.md"
 SOURCE = "the parsers of src/descent/commands/ and the pytest_addoption hooks of the grading plugin"
 # The plugins whose pytest options the page lists, and how each is loaded in a run.
 PYTEST_PLUGINS = {
     "descent.grading.plugin": "always (the `pytest11` entry point)",
-    "descent.grading.work_count": "with `-p descent.grading.work_count` (what `descent budget` passes)",
+    "descent.grading.work_count": "with `-p descent.grading.work_count` "
+    "(what `descent budget` passes)",
 }
 
 
@@ -115,8 +118,6 @@ def anchor(title: str) -> str:
 def pytest_options() -> argparse.ArgumentParser:
     """The options the grading plugins add to pytest, collected on a plain argparse parser:
     pytest's ``addoption`` takes argparse's keywords, so each hook runs unchanged."""
-    import importlib
-
     collected = argparse.ArgumentParser(prog="pytest", add_help=False)
 
     class _Group:  # pytest's parser and option group, as far as the hooks use them
@@ -133,8 +134,6 @@ def pytest_options() -> argparse.ArgumentParser:
 
 def page() -> str:
     """The whole page, as Markdown."""
-    from ..commands import parser
-
     top = parser()
     sections = [_section(p.prog, text, p) for text, p in commands(top)]
     loaded = "; ".join(f"`{name}` {how}" for name, how in PYTEST_PLUGINS.items())
