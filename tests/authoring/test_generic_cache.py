@@ -132,7 +132,7 @@ def test_a_results_document_splits_by_module():
 # -- on the kit ------------------------------------------------------------------------------------
 def _docs(root: Path, tmp: Path, **kw) -> dict:
     audit.load_variants(root)
-    docs, code = audit.generic_docs(
+    graded = audit.generic_docs(
         root,
         audit.variant_modules(),
         ["basics"],
@@ -142,8 +142,8 @@ def _docs(root: Path, tmp: Path, **kw) -> dict:
         jobs=1,
         **kw,
     )
-    assert code in (0, 1)
-    return docs
+    assert graded.code in (0, 1)
+    return graded.docs
 
 
 def test_a_replay_gives_what_a_grading_gives(tmp_path, monkeypatch):
@@ -187,13 +187,13 @@ def test_an_edit_while_the_guard_grades_is_said_and_nothing_is_kept(copy, tmp_pa
     console = Console(record=True, width=200)
     audit.load_variants(copy)
     try:
-        docs, code = audit.generic_docs(
+        graded = audit.generic_docs(
             copy, audit.variant_modules(), ["basics"], device="cpu", console=console,
             results=tmp_path / "results.json", jobs=1, regrade=False,
         )  # fmt: skip
     finally:
         path.write_text(text)
-    assert code == audit.TREE_CHANGED and docs == {}
+    assert graded.code == audit.TREE_CHANGED and graded.docs == {}
     said = console.export_text()
     assert "the kit changed while basics was graded" in said and "values.py" in said
     assert not list((tmp_path / "cache").glob("**/*.json"))
@@ -238,6 +238,45 @@ def test_a_change_of_an_input_is_graded_again_never_replayed(copy, tmp_path, mon
         if path:
             path.write_text(text)
     assert len(graded) == (2 if edited else 1)
+
+
+def test_a_fresh_clone_after_a_one_module_edit_grades_that_module_only(copy, tmp_path, monkeypatch):
+    """From a fresh clone the guard graded every module (40 minutes on 2 cores, issue 83): its
+    cache was empty. The record's stamps stand in for it: in a copy of the kit recorded
+    (gradings made up), then with the cache gone and ``clipping``'s graders edited, the guard
+    grades ``clipping`` alone and takes every other module as checked."""
+    monkeypatch.chdir(copy)
+    monkeypatch.setattr(generic_cache, "CODE", copy / "src" / "descent")
+    monkeypatch.setattr(audit, "kit_root", lambda: copy)
+    graded: list = []
+
+    def run(root, runs, *, device, jobs):
+        for suites, _, results in runs:
+            graded.append(suites[0])
+            doc = {"schema": results_mod.SCHEMA, "implementations": [], "tests": []}
+            results.write_text(json.dumps(doc))
+        return [1 for _ in runs]
+
+    monkeypatch.setattr(audit.generic_jobs, "run", run)
+    record, edited = copy / "graders" / "generic_names.json", copy / "graders" / "test_clipping.py"
+    texts = {path: path.read_text() for path in (record, edited)}
+    console = Console(record=True, width=400)
+    guard = dict(device="cpu", console=console, results=tmp_path / "results.json", jobs=1)
+    try:
+        monkeypatch.setattr(generic_cache, "FOLDER", tmp_path / "author-cache")
+        assert audit.generic_guard(record=True, **guard) == 0
+        assert len(graded) == len(set(audit.variant_modules().values())) > 10
+        monkeypatch.setattr(generic_cache, "FOLDER", tmp_path / "fresh-clone-cache")
+        edited.write_text(texts[edited] + "\n# edited\n")
+        graded.clear()
+        assert audit.generic_guard(record=False, **guard) == 0
+    finally:
+        for path, text in texts.items():
+            path.write_text(text)
+    assert graded == ["graders/test_clipping.py"]
+    said = console.export_text()
+    assert "taken as checked" in said and "activations, autograd, basics, data" in said, said
+    assert "grading clipping: not graded here before, and its inputs differ" in said, said
 
 
 def test_a_graders_file_grades_only_its_own_module_s_variants(catalogue_run, corpus_run):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from rich.console import Console
 
 from descent.authoring import audit, generic_names
+from descent.authoring.generic_cache import Inputs
 from descent.authoring.generic_names import Record
 from descent.errors import DescentError
 
@@ -154,6 +156,42 @@ def test_one_modules_comparison_and_record_leave_the_others_alone():
     assert generic_names.merged(before, run, []) == run  # a whole record replaces everything
 
 
+def _inputs(**hashes: str) -> Inputs:
+    return Inputs({"graders": {"graders/test_losses.py": hashes.get("graders", "a")},
+                   "environment": {"package torch": hashes.get("environment", "2.5")}})  # fmt: skip
+
+
+def test_a_stamp_holds_for_its_inputs_and_its_entries_only(tmp_path):
+    """A module's stamp (issue 83: a fresh clone regrades only what changed): it reads back
+    with the record, holds for exactly the inputs and the entries it was written with, says
+    which parts differ, and follows its module through a merge of one module's record."""
+    record = _record(mse_sum=["factor"], sgd_sign=["sign"])
+    generic_names.stamp(record, "losses", _inputs())
+    path = tmp_path / "names.json"
+    path.write_text(generic_names.dumps(record))
+    back = generic_names.load(path)
+    assert back == record and back.inputs["losses"]["key"] == _inputs().key
+    assert generic_names.made_from(back, "losses", _inputs())
+    assert not generic_names.made_from(back, "optim", _inputs())  # never stamped
+    why = generic_names.why_not_made_from(back, "losses", _inputs(environment="2.6"))
+    assert why == "its inputs differ from those graders/generic_names.json stamps (environment)"
+    assert "no stamp" in generic_names.why_not_made_from(back, "optim", _inputs())
+    back.names["losses"]["bug:mse_sum"] = ["term"]  # an entry edited by hand, or merged
+    assert not generic_names.made_from(back, "losses", _inputs())
+    assert "not those stamped" in generic_names.why_not_made_from(back, "losses", _inputs())
+    back.cut_short.add("bug:mse_sum")  # so is a variant newly marked cut short
+    assert not generic_names.made_from(back, "losses", _inputs())
+    run = _record(sgd_sign=["step"])
+    generic_names.stamp(run, "optim", _inputs(graders="b"))
+    merged = generic_names.merged(record, run, ["optim"])
+    assert merged.inputs == {"losses": record.inputs["losses"], "optim": run.inputs["optim"]}
+    assert generic_names.made_from(merged, "optim", _inputs(graders="b"))
+    legacy = json.loads(path.read_text())
+    del legacy["inputs"]  # a record written before the stamps: read, nothing taken as checked
+    path.write_text(json.dumps(legacy))
+    assert generic_names.load(path).inputs == {}
+
+
 def test_a_missing_or_foreign_record_says_how_to_make_one(tmp_path):
     with pytest.raises(DescentError, match="descent audit --record-generic"):
         generic_names.load(tmp_path / "none.json")
@@ -267,6 +305,30 @@ def test_recording_one_module_rewrites_its_entries_only(tmp_path, monkeypatch):
         "losses": {"bug:mse_sum": ["term"]},
         "optim": {"bug:sgd_sign": ["sign"]},
     }
+
+
+def test_a_fresh_clone_takes_a_stamped_module_as_checked_and_grades_an_edited_one(
+    tmp_path, monkeypatch
+):
+    """The record's stamps stand in for the cache a fresh clone lacks (issue 83): a module
+    recorded with its inputs is taken as checked without grading; once its graders are edited
+    it is graded, with the reason, and the check names the command that renews its stamp."""
+    kit = _kit(tmp_path, _record(mse_sum=["factor"]))
+    _graded(monkeypatch, kit, "factor")
+    assert _guard(tmp_path, record=True, regrade=False)[0] == 0
+    shutil.rmtree(kit / ".descent")  # a fresh clone: no cache
+    monkeypatch.setattr(audit.generic_jobs, "run", lambda *a, **k: pytest.fail("graded"))
+    code, out = _guard(tmp_path, record=False, regrade=False)
+    assert code == 0 and "stamps their names as made from their inputs now): losses" in out, out
+    assert "the generic names are those recorded" in out and "renews" not in out
+    (kit / "graders" / "test_losses.py").write_text("# edited\n")
+    _graded(monkeypatch, kit, "factor")
+    code, out = _guard(tmp_path, record=False, regrade=False)
+    out = " ".join(out.split())
+    assert code == 0, out
+    assert "grading losses: not graded here before, and its inputs differ from those " \
+        "graders/generic_names.json stamps (graders)" in out  # fmt: skip
+    assert "`descent audit --module losses --record-generic` renews them" in out, out
 
 
 def test_the_command_refuses_a_missing_record_before_grading(tmp_path):

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ from rich.table import Table
 
 from .. import catalogue, results
 from .. import results as results_mod
+from ..errors import DescentError
 from ..kit import kit_root, run_pytest
 from . import (
     audit_draws,
@@ -411,18 +413,18 @@ def generic_guard(
     catalogue's variants and the corpus's (of ``modules`` only when given), each module's
     replayed from the guard's cache where nothing that decides them changed since it was graded
     (:mod:`descent.authoring.generic_cache`), graded with the hidden graders otherwise (all of
-    them with ``regrade``; ``jobs`` processes at most); then written to the record (``record``)
-    or compared with it: exit 1 when any moved or a recorded one is missing, 0 otherwise (new
-    variants are listed, and pass)."""
+    them with ``regrade``; ``jobs`` processes at most); a module whose entries the record stamps
+    as made from its inputs now is taken as checked (:func:`generic_names.made_from`). Then
+    written to the record with their stamps (``record``) or compared with it: exit 1 when any
+    moved or a recorded one is missing, 0 otherwise (new variants are listed, and pass)."""
     root = kit_root()
     path = root / generic_names.RECORD
-    # A module's entries go into a whole record; a check needs one: both refuse before grading.
-    before = generic_names.load(path) if modules or not record else generic_names.Record()
+    before = _record_before(path, record, modules)
     if modules and suites_of(modules, console) is None:
         return 2
     load_variants(root)
     where = variant_modules()
-    docs, code = generic_docs(
+    graded = generic_docs(
         root,
         where,
         modules,
@@ -431,25 +433,55 @@ def generic_guard(
         results=results,
         regrade=regrade,
         jobs=jobs,
+        recorded=before,
     )
-    if code == TREE_CHANGED:
-        return code  # said, module by module
-    if code not in (0, 1):
-        console.print(f"[red]the grading run did not complete (pytest exit code {code})[/red]")
-        return code
-    rows = [r for doc in docs.values() for r in summarize(doc)]
-    after = generic_names.from_rows(rows, where)
+    if graded.code == TREE_CHANGED:
+        return graded.code  # said, module by module
+    if graded.code not in (0, 1):
+        console.print(
+            f"[red]the grading run did not complete (pytest exit code {graded.code})[/red]"
+        )
+        return graded.code
+    rows = [r for doc in graded.docs.values() for r in summarize(doc)]
+    after = _stamped(generic_names.from_rows(rows, where), before, graded)
     if record:
         path.write_text(generic_names.dumps(generic_names.merged(before, after, modules)))
         console.print(
             f"recorded the generic names of {len(rows)} variants to {generic_names.RECORD} "
-            f"({len(after.cut_short)} cut short by a time limit)",
+            f"({len(after.cut_short)} cut short by a time limit), each module's stamped with "
+            f"its inputs",
             markup=False,
         )
         return 0
     comparison = generic_names.compare(before, after, modules)
     console.print(generic_names.report(comparison), markup=False)
+    stale = [m for m in graded.docs if not generic_names.made_from(before, m, graded.inputs[m])]
+    if stale and not comparison.fails:
+        console.print(generic_names.restamp(stale), markup=False)
     return 1 if comparison.fails else 0
+
+
+def _record_before(path: Path, record: bool, modules: Sequence[str]) -> generic_names.Record:
+    """The record as it is: a check needs one, and so does a module's record, which goes into
+    it (both refuse before grading); a whole record reads its stamps when it can."""
+    if modules or not record:
+        return generic_names.load(path)
+    try:
+        return generic_names.load(path)
+    except DescentError:
+        return generic_names.Record()
+
+
+def _stamped(
+    after: generic_names.Record, before: generic_names.Record, graded: Graded
+) -> generic_names.Record:
+    """``after`` (the names graded or replayed) stamped with their inputs, and with the
+    entries, cut short marks and stamps of the modules taken as checked from ``before``."""
+    for module in graded.docs:
+        generic_names.stamp(after, module, graded.inputs[module])
+    if not graded.vouched:
+        return after
+    return generic_names.merged(after, before, graded.vouched)
 
 
 def load_variants(root: Path) -> None:
@@ -464,6 +496,19 @@ def load_variants(root: Path) -> None:
 TREE_CHANGED = 3  # the guard's exit status when the kit changed while it graded
 
 
+@dataclass
+class Graded:
+    """What :func:`generic_docs` found: per module graded or replayed, its variants' tests and
+    implementation blocks (``docs``) and its inputs (``inputs``, for every module chosen); the
+    modules taken as checked from the record's stamps (``vouched``); the gradings' pytest code
+    (0 when nothing was graded, :data:`TREE_CHANGED` when the kit changed meanwhile)."""
+
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    code: int = 0
+    inputs: dict[str, generic_cache.Inputs] = field(default_factory=dict)
+    vouched: list[str] = field(default_factory=list)
+
+
 def generic_docs(
     root: Path,
     where: dict[str, str],
@@ -474,25 +519,32 @@ def generic_docs(
     results: Path,
     regrade: bool,
     jobs: int,
-) -> tuple[dict[str, dict[str, Any]], int]:
+    recorded: generic_names.Record | None = None,
+) -> Graded:
     """Per module (``modules``, else every module with variants), its variants' tests and
-    implementation blocks: replayed from the cache, or graded now (and kept there); and the
-    grading's pytest code (0 when nothing was graded). ``where``: :func:`variant_modules`."""
+    implementation blocks: taken as checked where ``recorded`` stamps its entries as made from
+    its inputs now (unless ``regrade``), else replayed from the cache, or graded now (and kept
+    there). ``where``: :func:`variant_modules`."""
     chosen = list(modules) or sorted(set(where.values()))
     keys = {m: sorted(k for k, of in where.items() if of == m) for m in chosen}
     options = [f"--device={device}"]  # what the gradings are given, and keyed on
     cache = generic_cache.Cache(root / generic_cache.FOLDER)
     found = {m: generic_cache.inputs(root, m, keys[m], options) for m in chosen}
-    docs = {m: None if regrade else cache.replay(m, found[m]) for m in chosen}
-    stale = [m for m in chosen if docs[m] is None]
-    _say_what_is_graded(console, cache, found, stale, chosen, regrade)
+    vouched = [
+        m
+        for m in chosen
+        if recorded is not None and not regrade and generic_names.made_from(recorded, m, found[m])
+    ]
+    docs = {m: None if regrade else cache.replay(m, found[m]) for m in chosen if m not in vouched}
+    stale = [m for m in docs if docs[m] is None]
+    _say_what_is_graded(console, cache, found, stale, vouched, regrade, recorded)
     if not stale:
-        return docs, 0
+        return Graded(docs, 0, found, vouched)
     graded, code = _grade_modules(
         root, stale, keys, where, cache, device=device, results=results, jobs=jobs
     )
     if code not in (0, 1):
-        return {}, code
+        return Graded(code=code)
     moved = {m: generic_cache.inputs(root, m, keys[m], options).changed(found[m]) for m in stale}
     if any(moved.values()):  # its gradings may have read old code and new: never kept
         for module, changed in moved.items():
@@ -502,12 +554,12 @@ def generic_docs(
                     "its generic names may mix the code before and after; nothing was kept, "
                     "run the guard again[/red]"
                 )
-        return {}, TREE_CHANGED
+        return Graded(code=TREE_CHANGED)
     for module in stale:
         docs[module] = graded.get(module) or {"implementations": [], "tests": []}
         seconds = sum(t.get("duration_s", 0.0) for t in docs[module]["tests"])
         cache.store(module, found[module], docs[module], seconds)
-    return docs, code
+    return Graded(docs, code, found, vouched)
 
 
 def _say_what_is_graded(
@@ -515,10 +567,17 @@ def _say_what_is_graded(
     cache: generic_cache.Cache,
     found: dict[str, generic_cache.Inputs],
     stale: list[str],
-    chosen: list[str],
+    vouched: list[str],
     regrade: bool,
+    recorded: generic_names.Record | None,
 ) -> None:
-    replayed = [m for m in chosen if m not in stale]
+    if vouched:
+        console.print(
+            f"taken as checked ({generic_names.RECORD.as_posix()} stamps their names as made "
+            f"from their inputs now): {', '.join(vouched)}",
+            markup=False,
+        )
+    replayed = [m for m in found if m not in stale and m not in vouched]
     if replayed:
         console.print(
             f"replayed from {generic_cache.FOLDER.as_posix()} (nothing that decides their "
@@ -527,16 +586,27 @@ def _say_what_is_graded(
         )
     why: dict[str, list[str]] = {}  # modules graded for the same reason are named together
     for module in stale:
-        last = None if regrade else cache.latest(module)
-        if regrade:
-            reason = "--regrade"
-        elif last is None:
-            reason = "not graded here before"
-        else:
-            reason = "; ".join(found[module].changed(last)) or "its entry is unreadable"
+        reason = "--regrade" if regrade else _reason(cache, found, module, recorded)
         why.setdefault(reason, []).append(module)
     for reason, graded in why.items():
         console.print(f"grading {', '.join(graded)}: {reason}", markup=False)
+
+
+def _reason(
+    cache: generic_cache.Cache,
+    found: dict[str, generic_cache.Inputs],
+    module: str,
+    recorded: generic_names.Record | None,
+) -> str:
+    """Why ``module`` is graded: what changed since the cache's last grading of it, else why
+    the record's stamp does not hold (a fresh clone has no cache)."""
+    last = cache.latest(module)
+    if last is not None:
+        return "; ".join(found[module].changed(last)) or "its entry is unreadable"
+    stamp = (
+        "" if recorded is None else generic_names.why_not_made_from(recorded, module, found[module])
+    )
+    return "not graded here before" + (f", and {stamp}" if stamp else "")
 
 
 def _grade_modules(

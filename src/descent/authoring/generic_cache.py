@@ -38,6 +38,11 @@ change of an input is a new key: the module is graded again, never replayed, and
 which inputs changed. Remove the folder to forget every entry; ``--regrade`` grades every module
 again without reading it (and keeps the new entries).
 
+The folder is out of git, so a fresh clone has none; the same key, written into
+``graders/generic_names.json`` beside each module's names when they are recorded (their stamp,
+:func:`descent.authoring.generic_names.stamp`), stands in for it there: a module whose inputs
+are those stamped is taken as checked, and only the others are graded.
+
 (Code that is not deterministic itself, such as a micrograd-style ``Value`` that orders its graph
 through a set of objects, may give other values in any two gradings; the guard compares names,
 which such a variant keeps, and a replay gives the values of the grading it kept.)
@@ -91,7 +96,19 @@ class Inputs:
 
     @property
     def key(self) -> str:
+        """The digest of every input: what the cache's entries and the record's stamps
+        (:mod:`.generic_names`) are keyed on, the one definition of both."""
         return hashlib.sha256(json.dumps(self.parts, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """Per part, a short digest of its names and hashes: kept beside :attr:`key` where the
+        inputs themselves are not (the record), to say which parts differ; never compared
+        alone."""
+        return {
+            part: hashlib.sha256(json.dumps(names, sort_keys=True).encode()).hexdigest()[:16]
+            for part, names in sorted(self.parts.items())
+        }
 
     def changed(self, since: Inputs) -> list[str]:
         """What differs from ``since``, part by part, with a few of the names that changed."""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..kit import pytest_args
 from .generic_cache import CODE
+from .generic_progress import Progress
 
 TAIL = 3000  # characters of a failed run's output shown
 POLL_S = 0.2
@@ -30,27 +31,32 @@ def run(
     device: str,
     jobs: int = 1,
     timeout: float | None = None,
+    progress: Progress | None = None,
 ) -> list[int]:
     """One pytest process per ``(suites, implementations, results path)`` of ``runs``, in the kit
     at ``root``, at most ``jobs`` at a time, in the order given (give the longest first); their
     exit codes, in that order. A run that did not complete shows its output's tail on stderr;
     the others go on. Each imports the same ``descent`` as this process; each writes its output
-    beside its results (``.log``)."""
+    beside its results (``.log``), and ``progress`` (stderr by default) tells how far each is."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE.parent), env.get("PYTHONPATH")]))
     waiting = list(enumerate(runs))
     started: dict[int, subprocess.Popen] = {}
     codes: dict[int, int] = {}
     deadline = None if timeout is None else time.monotonic() + timeout
+    progress = progress or Progress()
     try:
         while waiting or started:
             while waiting and len(started) < max(1, jobs):
                 n, (suites, specs, results) = waiting.pop(0)
                 started[n] = _start(root, suites, specs, results, device, env)
+                progress.started(n, suites, specs, results.with_suffix(".log"))
             for n, proc in list(started.items()):
                 if proc.poll() is not None:
                     codes[n] = proc.returncode
+                    progress.ended(n, codes[n])
                     del started[n]
+            progress.poll()
             if deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("descent audit's gradings", timeout or 0)
             if started:

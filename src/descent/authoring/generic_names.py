@@ -20,6 +20,24 @@ File layout (keys sorted, one variant per line, so that a review's diff shows wh
           "alternative:mse_numpy": [],
           "bug:ce_no_max_subtraction": ["stability"],
           ...
+      },
+      "inputs": {
+        "losses": {"key": "3f9c...", "names": "a41e...", "parts": {"environment": "...", ...}},
+        ...
+
+``inputs`` stamps each module's names with what they were made from (:func:`stamp`): ``key``
+is the digest of the module's inputs, the same that the guard's cache keys its entries on
+(:attr:`descent.authoring.generic_cache.Inputs.key`: the grading code, the graders, the
+variants, the reference, the options and the environment); ``names`` a digest of the module's
+entries as written, so that entries edited by hand or merged from another branch are no longer
+stamped; ``parts`` a short digest per part of the inputs, only to say which parts differ. A
+module whose stamp is that of its inputs now is taken as checked without grading or a cache
+(:func:`made_from`): from a fresh clone, the guard grades only the modules whose inputs differ
+from those stamped. A stamp is written only with the names a grading or a replay of exactly those
+inputs gave (``--record-generic``); a check says which modules' stamps are stale and the command
+that renews them. Since the grading code and the environment are inputs of every module, an
+edit of ``src/descent/diagnoses/`` (or of any grading module), another Python or another
+version of an installed package makes every module's stamp stale: the next guard grades all.
 
 ``cut_short`` lists the variants whose diagnosis ran out of time when recorded (a re-run of
 student code past its cap, a diagnosis's time budget spent: the results field
@@ -47,13 +65,17 @@ changes names, not which variants ran.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DescentError
+
+if TYPE_CHECKING:
+    from .generic_cache import Inputs
 
 RECORD = Path("graders") / "generic_names.json"
 SCHEMA = "descent.generic-names/1"
@@ -72,6 +94,8 @@ class Record:
 
     names: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     cut_short: set[str] = field(default_factory=set)
+    # per module, the stamp of the inputs its names were made from (:func:`stamp`)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def only(self, keys: set[str]) -> Record:
         """This record cut down to the variants ``keys`` names (``kind:id``): what a run that
@@ -131,6 +155,12 @@ def dumps(record: Record) -> str:
             comma = "," if j < len(entries) - 1 else ""
             lines.append(f"      {json.dumps(key)}: {json.dumps(sorted(kinds))}{comma}")
         lines.append("    }" + ("," if i < len(modules) - 1 else ""))
+    lines += ["  },", '  "inputs": {']
+    stamped = sorted(record.inputs)
+    for i, module in enumerate(stamped):
+        comma = "," if i < len(stamped) - 1 else ""
+        entry = json.dumps(record.inputs[module], sort_keys=True)
+        lines.append(f"    {json.dumps(module)}: {entry}{comma}")
     lines += ["  }", "}"]
     return "\n".join(lines) + "\n"
 
@@ -148,7 +178,9 @@ def load(path: Path) -> Record:
         if doc.get("schema") != SCHEMA:
             raise ValueError(f"schema {doc.get('schema')!r}, not {SCHEMA!r}")
         names = {m: {k: list(v) for k, v in entries.items()} for m, entries in doc["names"].items()}
-        return Record(names, set(doc["cut_short"]))
+        # a record written before the stamps has none: each module is then graded
+        inputs = {m: dict(entry) for m, entry in doc.get("inputs", {}).items()}
+        return Record(names, set(doc["cut_short"]), inputs)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DescentError(
             f"{path} is not a record of generic names ({exc}): `{RERECORD}`"
@@ -166,7 +198,50 @@ def merged(old: Record, new: Record, modules: Sequence[str]) -> Record:
     cut = (old.cut_short - replaced) | {
         key for key in new.cut_short if any(key in new.names.get(m, {}) for m in modules)
     }
-    return Record(names, cut)
+    inputs = {m: entry for m, entry in old.inputs.items() if m not in modules}
+    inputs.update({m: entry for m, entry in new.inputs.items() if m in modules})
+    return Record(names, cut, inputs)
+
+
+def _names_digest(record: Record, module: str) -> str:
+    """A digest of ``module``'s entries, each variant's names and whether it was cut short."""
+    entries = {
+        key: [sorted(kinds), key in record.cut_short]
+        for key, kinds in record.names.get(module, {}).items()
+    }
+    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def stamp(record: Record, module: str, found: Inputs) -> None:
+    """Stamp ``record``'s entries of ``module`` as made from the inputs ``found``: call it only
+    with names that a grading or a replay of exactly those inputs gave."""
+    record.inputs[module] = {
+        "key": found.key,
+        "names": _names_digest(record, module),
+        "parts": found.digests,
+    }
+
+
+def made_from(record: Record, module: str, found: Inputs) -> bool:
+    """Whether ``record``'s entries of ``module`` are stamped as made from the inputs ``found``,
+    and are still the entries stamped: then they are what a grading would give."""
+    entry = record.inputs.get(module, {})
+    return entry.get("key") == found.key and entry.get("names") == _names_digest(record, module)
+
+
+def why_not_made_from(record: Record, module: str, found: Inputs) -> str:
+    """Why :func:`made_from` is false, in a few words (empty when it is true)."""
+    entry = record.inputs.get(module)
+    if made_from(record, module, found):
+        return ""
+    if not entry:
+        return f"{RECORD.as_posix()} has no stamp of its inputs"
+    if entry.get("key") == found.key:
+        return f"its entries in {RECORD.as_posix()} are not those stamped"
+    then = entry.get("parts", {})
+    parts = [p for p, digest in found.digests.items() if then.get(p) != digest]
+    shown = f" ({', '.join(parts)})" if parts else ""
+    return f"its inputs differ from those {RECORD.as_posix()} stamps{shown}"
 
 
 def compare(before: Record, after: Record, modules: Sequence[str] = ()) -> Comparison:
@@ -201,6 +276,15 @@ def _shown(kinds: list[str]) -> str:
 def _record_command(modules: set[str]) -> str:
     flags = " ".join(f"--module {m}" for m in sorted(modules))
     return f"descent audit {flags} --record-generic"
+
+
+def restamp(modules: Sequence[str]) -> str:
+    """What to run when the names of ``modules`` hold but their stamps are stale."""
+    return (
+        f"the stamps of {', '.join(modules)} in {RECORD.as_posix()} are not those of their "
+        f"inputs now: `{_record_command(set(modules))}` renews them (a replay from the cache, "
+        "seconds) so that a fresh clone takes them as checked; commit the file"
+    )
 
 
 def report(comparison: Comparison) -> str:
