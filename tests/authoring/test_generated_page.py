@@ -34,3 +34,8 @@ def test_a_page_edited_by_hand_is_stale_and_rewritten(tmp_path):
 def test_plain_text_shows_as_typed_in_a_cell():
     """``bug:*`` would start emphasis, ``<rootdir>`` would vanish as a tag, ``|`` end the cell."""
     assert generated_page.prose("bug:*, a|b\n  <rootdir>") == r"bug:\*, a\|b &lt;rootdir>"
+
+
+def test_a_table_has_its_header_rule_and_a_line_per_row():
+    made = generated_page.table(("key", "meaning"), [("`a`", "first"), ("`b`", "second")])
+    assert made == "| key | meaning |\n|---|---|\n| `a` | first |\n| `b` | second |\n"

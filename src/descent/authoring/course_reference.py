@@ -11,28 +11,21 @@ from pathlib import Path
 
 from ..course import plan_keys
 from .exercise_table import _cell as cell  # one escape for every table the docs hold
-from .generated_page import header
+from .generated_page import header, table
 
 PAGE = Path("docs") / "reference" / "course-toml.md"
 SOURCE = "src/descent/course/plan_keys.py (TABLES)"
 
 
-def section(table: str, keys: dict[str, plan_keys.Key]) -> str:
+def section(name: str, keys: dict[str, plan_keys.Key]) -> str:
     """The section of one table: its header as TOML writes it, then a row per key."""
-    rows = [
-        f"| `{name}` | {cell(k.kind)} | {cell(k.default)} | {cell(k.meaning)} |"
-        for name, k in keys.items()
-    ]
-    return (
-        f"## `{table}`\n\n| key | value | default | meaning |\n|---|---|---|---|\n"
-        + "\n".join(rows)
-        + "\n"
-    )
+    rows = [(f"`{key}`", cell(k.kind), cell(k.default), cell(k.meaning)) for key, k in keys.items()]
+    return f"## `{name}`\n\n" + table(("key", "value", "default", "meaning"), rows)
 
 
 def page() -> str:
     """The whole page, as Markdown."""
-    sections = "\n".join(section(table, keys) for table, keys in plan_keys.TABLES.items())
+    sections = "\n".join(section(name, keys) for name, keys in plan_keys.TABLES.items())
     return (
         header(SOURCE)
         + "\n# course.toml\n\nThe course plan: a TOML file, `course.toml` in the course folder "

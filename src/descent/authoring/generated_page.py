@@ -8,6 +8,7 @@ writes it and ``descent docs --check`` says whether the file differs from what t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 
@@ -28,6 +29,14 @@ def prose(text: str) -> str:
     """Plain text (a help string, a key's meaning) as a Markdown table cell shows it: on one
     line, every character as typed."""
     return " ".join(text.split()).translate(_MARKUP)
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table: a header of ``columns``, then each row's cells (already written as
+    Markdown: a key in code, prose escaped with :func:`prose`)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def update(kit: Path, page: Path, text: str, *, check: bool = False) -> list[Path]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import results
 from ..reports import results_keys
 from .exercise_table import _cell as cell  # one escape for every table the docs hold
-from .generated_page import header
+from .generated_page import header, table
 
 PAGE = Path("docs") / "reference" / "results-schema.md"
 SOURCE = "src/descent/reports/results_keys.py and the record dataclasses of src/descent/results.py"
@@ -28,14 +28,10 @@ WHERE = {
 
 def section(name: str, keys: dict[str, results_keys.Key]) -> str:
     """One object's section: where it sits, then a row per key."""
-    rows = [
-        f"| `{key}` | {cell(k.type)} | {cell(k.when)} | {cell(k.meaning)} |"
-        for key, k in keys.items()
-    ]
-    return (
-        f"## {name}\n\n{WHERE[name][0].upper()}{WHERE[name][1:]}.\n\n"
-        "| key | type | present | meaning |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
-    )
+    rows = [(f"`{key}`", cell(k.type), cell(k.when), cell(k.meaning)) for key, k in keys.items()]
+    where = f"{WHERE[name][0].upper()}{WHERE[name][1:]}."
+    columns = ("key", "type", "present", "meaning")
+    return f"## {name}\n\n{where}\n\n" + table(columns, rows)
 
 
 def page() -> str:

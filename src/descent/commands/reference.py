@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..authoring.exercise_table import _cell as cell  # one escape for every table the docs hold
-from ..authoring.generated_page import header, prose
+from ..authoring.generated_page import header, prose, table
 from . import parser
 
 PAGE = Path("docs") / "reference" / "commands.md"
@@ -90,11 +90,11 @@ def options_table(parser: argparse.ArgumentParser) -> str:
         hidden = action.help is argparse.SUPPRESS
         if hidden or isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
             continue
-        shown = cell(invocation(action))
-        rows.append(f"| `{shown}` | {_default(action)} | {prose(_help(action, parser.prog))} |")
+        shown = f"`{cell(invocation(action))}`"
+        rows.append((shown, _default(action), prose(_help(action, parser.prog))))
     if not rows:
         return "No arguments.\n"
-    return "| argument | default | meaning |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+    return table(("argument", "default", "meaning"), rows)
 
 
 def _section(title: str, text: str, parser: argparse.ArgumentParser) -> str:
