@@ -21,6 +21,7 @@ from . import parser
 
 PAGE = Path("docs") / "reference" / "commands.md"
 SOURCE = "the parsers of src/descent/commands/ and the pytest_addoption hooks of the grading plugin"
+NO_ARGUMENTS = "No arguments.\n"
 # The plugins whose pytest options the page lists, and how each is loaded in a run.
 PYTEST_PLUGINS = {
     "descent.grading.plugin": "always (the `pytest11` entry point)",
@@ -93,20 +94,25 @@ def options_table(parser: argparse.ArgumentParser) -> str:
         shown = f"`{cell(invocation(action))}`"
         rows.append((shown, _default(action), prose(_help(action, parser.prog))))
     if not rows:
-        return "No arguments.\n"
+        return NO_ARGUMENTS
     return table(("argument", "default", "meaning"), rows)
 
 
 def _section(title: str, text: str, parser: argparse.ArgumentParser) -> str:
+    """A command's section: its help, its subcommands (linked), then its arguments (left out
+    for a command that only groups subcommands)."""
     body = [f"## {title}"]
     if text.strip():
-        body.append(" ".join(text.split()))
+        body.append(prose(text))
     if parser.description and parser.description != text:
-        body.append(" ".join(parser.description.split()))
+        body.append(prose(parser.description))
     subs = [p.prog for _, p in commands(parser) if p.prog.count(" ") == parser.prog.count(" ") + 1]
     if subs:
         body.append("Subcommands: " + ", ".join(f"[{s}](#{anchor(s)})" for s in subs) + ".")
-    return "\n\n".join(body) + "\n\n" + options_table(parser)
+    arguments = options_table(parser)
+    if not (subs and arguments == NO_ARGUMENTS):
+        body.append(arguments.rstrip("\n"))
+    return "\n\n".join(body) + "\n"
 
 
 def anchor(title: str) -> str:
