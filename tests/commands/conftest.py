@@ -73,10 +73,10 @@ def kit_copy(tmp_path, monkeypatch):
         shutil.copytree(KIT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "graders").mkdir()
     from descent.authoring import column_table, diagnosis_table, exercise_table
-    from descent.commands.docs import REFERENCE
+    from descent.commands.docs import reference
 
     made = (exercise_table.PAGE, diagnosis_table.PAGE, column_table.PAGE)
-    for page in made + tuple(ref.PAGE for ref in REFERENCE):
+    for page in made + tuple(reference()):
         (root / page).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(KIT / page, root / page)
     shutil.copy(KIT / "src/descent/registry.py", root / "src/descent/registry.py")  # its PARTS
