@@ -96,6 +96,29 @@ STUDENTS = {
         "init.kaiming",
         r"line \d+ \(in `_Init.scale`\): a square root is missing: `spread`",
     ),
+    # a catalogued mistake written in a student's own way: the catalogue says what, the repair
+    # says where
+    "nesterov_last_buffer": (
+        "optim",
+        '        buf = state.get("momentum_buffer")\n'
+        "        if buf is None:\n"
+        "            buf = g.clone()\n"
+        "        else:\n"
+        "            buf = momentum * buf + (1 - dampening) * g\n"
+        '        new_state["momentum_buffer"] = buf\n'
+        "        g = g + momentum * buf if nesterov else buf\n",
+        '        buf = state.get("momentum_buffer")\n'
+        "        last = g if buf is None else buf\n"
+        "        if buf is None:\n"
+        "            buf = g.clone()\n"
+        "        else:\n"
+        "            buf = momentum * buf + (1 - dampening) * g\n"
+        '        new_state["momentum_buffer"] = buf\n'
+        "        g = g + momentum * last if nesterov else buf\n",
+        "optim.sgd",
+        r"buffer from before this step[^\n]*; in your code, line \d+ \(in `sgd_step`\): "
+        r"`last` is used where its updated value belongs",
+    ),
 }
 SUITES = ["graders/test_init.py", "graders/test_optim.py", "graders/test_layers.py"]
 

@@ -366,9 +366,11 @@ def _names(fn: ast.FunctionDef) -> tuple[str, ...]:
 
 
 def _updates(fn: ast.FunctionDef) -> set[tuple[str, str]]:
-    """The pairs ``(old, new)`` where ``old`` holds a remembered value, read out of a container
-    (``state["v"]``, ``cache.get("v")``), and a plain assignment ``new = ...`` reads it
-    (``new = alpha * old + ...``): ``new`` is ``old`` brought up to date by this call."""
+    """The pairs ``(old, new)`` where ``new`` holds a later value than ``old``, ``old`` being a
+    remembered value (read out of a container: ``state["v"]``, ``cache.get("v")``) or a copy of
+    one: ``new = alpha * old + ...`` computed from it, or ``old`` a copy taken of a remembered
+    value that is then brought up to date under its own name (``last = buf``, then
+    ``buf = momentum * buf + g``)."""
     assigned = [
         (node.targets[0].id, node.value)
         for node in ast.walk(fn)
@@ -377,16 +379,22 @@ def _updates(fn: ast.FunctionDef) -> set[tuple[str, str]]:
         and isinstance(node.targets[0], ast.Name)
     ]
     remembered = {name for name, value in assigned if any(map(_reads_container, ast.walk(value)))}
-    for name, value in assigned:  # a copy of one, or a default in its place, is one too
+    copies: dict[str, str] = {}  # a copy (or a default in its place) -> the value it copies
+    for name, value in assigned:
         branches = (value.body, value.orelse) if isinstance(value, ast.IfExp) else (value,)
-        if any(isinstance(b, ast.Name) and b.id in remembered for b in branches):
-            remembered.add(name)
-    return {
-        (n.id, name)
-        for name, value in assigned
-        for n in ast.walk(value)
-        if isinstance(n, ast.Name) and n.id in remembered and n.id != name
-    }
+        for b in branches:
+            if isinstance(b, ast.Name) and b.id in remembered and b.id != name:
+                copies[name] = b.id
+                remembered.add(name)
+    out = set()
+    for name, value in assigned:
+        read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        if copies.get(name) in read:
+            continue  # the copy itself: the same value
+        out.update((r, name) for r in read & remembered if r != name)
+        if name in read and name in remembered:  # brought up to date under its own name
+            out.update((c, name) for c, of in copies.items() if of == name)
+    return out
 
 
 def _reads_container(node: ast.AST) -> bool:

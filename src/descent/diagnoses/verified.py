@@ -591,19 +591,24 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
 def _located(
     book: Ledger, impl: Any, whole: list, parts: list, explains: dict, reported: list
 ) -> tuple[list, list]:
-    """A small edit of the student's own code that makes every check pass (:mod:`.repair`),
-    where no catalogued bug explains the failures: in place of what was found where nothing
-    verified names a cause for every failing check, else as where in the code the verified
-    cause is (the reading says what, the repair says where)."""
-    if any(c.misconception for c in whole + parts):
-        return whole, parts
+    """A small edit of the student's own code that makes every check pass (:mod:`.repair`): in
+    place of what was found where nothing verified names a cause for every failing check and no
+    catalogued bug explains some, else as where in the code the verified cause or catalogued
+    bug is (the reading or the catalogue says what, the repair says where)."""
     fixed = _repair_claim(book, impl)
     if fixed is None:
         return whole, parts
-    if not any(map(_names_a_cause, whole)):
+    catalogued = any(c.misconception for c in whole + parts)
+    if not catalogued and not any(map(_names_a_cause, whole)):
         explains[fixed.key] = {id(r) for r in reported}
         return [fixed], []
-    return [replace(c, located=fixed.text) if c.kind else c for c in whole], parts
+    return [_at(c, fixed) for c in whole], [_at(c, fixed) for c in parts]
+
+
+def _at(claim: Claim, fixed: Claim) -> Claim:
+    """``claim`` with the repair's line as where it is, when it names a kind or a catalogued
+    bug (a claim of neither says nothing a line could place)."""
+    return replace(claim, located=fixed.text) if claim.kind or claim.misconception else claim
 
 
 def _names_a_cause(claim: Claim) -> bool:
@@ -715,6 +720,8 @@ def _write(
     observation = None
     if bug is None and generic is None and found is not None and found.kind != "ambiguous":
         observation = observed(found)
+    if bug is not None and bug.located and (generic is None or not generic.located):
+        bug = replace(bug, text=f"{bug.text.rstrip('.')}; in your code, {bug.located}")
     failure.show(
         misconception=bug.misconception if bug else None,
         cause=bug.text if bug else generic.text if generic else None,
