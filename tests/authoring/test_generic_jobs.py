@@ -4,10 +4,9 @@ gradings themselves: tests/authoring/test_generic_cache.py)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from descent.authoring import generic_jobs, generic_progress
+from descent.authoring import generic_jobs
 
 FILES = {
     "test_passes.py": "def test_ok():\n    pass\n",
@@ -35,27 +34,3 @@ def test_each_run_gives_its_own_code_and_a_broken_one_says_why(tmp_path, capsys)
     assert "descent audit: grading passes: 1 variants" in err, err
     assert "descent audit: fails: about 1/1 variants (1 tests run, 100%)" in err, err
     assert "descent audit: broken: 0 tests run" in err and "stopped (pytest exit code 2)" in err
-
-
-def test_the_progress_lines_name_the_module_its_variants_and_the_time(tmp_path):
-    """A line per module every period while it is graded, read from its pytest log; lines on
-    stderr leave the guard's verdict on stdout as it was."""
-    now = [0.0]
-    out = io.StringIO()
-    progress = generic_progress.Progress(out, period=30.0, clock=lambda: now[0])
-    log = tmp_path / "results-layers.log"
-    log.write_text("")
-    progress.started(0, ["graders/test_layers.py"], [f"bug:b{n}" for n in range(40)], log)
-    log.write_text("." * 72 + " [ 25%]\n" + "..F.." + "\n")
-    now[0] = 10.0
-    progress.poll()  # not yet: said less than a period ago
-    now[0] = 95.0
-    progress.poll()
-    log.write_text(log.read_text() + "." * 220 + " [100%]\n_ TestX.test_y _\n.....\n1 failed\n")
-    now[0] = 130.0
-    progress.ended(0, 1)
-    assert out.getvalue().splitlines() == [
-        "descent audit: grading layers: 40 variants",
-        "descent audit: layers: about 10/40 variants (77 tests run, 25%), 1m35s",
-        "descent audit: layers: about 40/40 variants (297 tests run, 100%), 2m10s: graded",
-    ]

@@ -18,6 +18,7 @@
 * :mod:`.sample`         a fixed stratified choice of the catalogue (the kit's default lane).
 * :mod:`.generic_cache`  the guard's gradings kept per module, replayed while their inputs stay.
 * :mod:`.generic_jobs`   the guard's gradings in processes of their own, side by side.
+* :mod:`.generic_progress` the guard's lines on stderr: how far each module's grading is.
 * :mod:`.scaffold`       ``descent new-exercise``: every file a new exercise needs.
 * :mod:`.signatures`     the arguments a new function takes, read from its module's own.
 * :mod:`.scaffold_written` ``descent new-exercise --tests``: a write-the-tests exercise's files.
