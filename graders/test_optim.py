@@ -3,11 +3,13 @@
 
 Each optimizer runs on a quadratic ``0.5 p^T A p - c^T p`` (A symmetric positive definite), so the
 gradient of every step depends on where the previous steps went, beside the same optimizer of
-PyTorch on a clone. Every check finds its optimizer by name in ``OPTIMIZERS``: adding one is
-adding its entry there. Scenarios (docs/authoring.md): the first step from an empty state, a 12-step
-trajectory, the same with the learning rate cut midway, with gradients scaled by 1e-5 (where eps
-enters matters), and zero gradients. Plus the state the student returns, the defaults, and a check
-that no argument (nor the state dict) is modified in place.
+PyTorch on a clone; one entry of it, with a small gradient, is the same on every draw, so that
+where eps enters is judged alike on every draw (see LEAST_GRADIENT). Every check finds its
+optimizer by name in ``OPTIMIZERS``: adding one is adding its entry there. Scenarios
+(docs/authoring.md): the first step from an empty state, a 12-step trajectory, the same with
+the learning rate cut midway, with gradients scaled by 1e-5 (where eps enters matters), and
+zero gradients. Plus the state the student returns, the defaults, and a check that no argument
+(nor the state dict) is modified in place.
 """
 
 from __future__ import annotations
@@ -185,15 +187,57 @@ OPTIMIZERS = [
 
 
 # -- the problem and the two runners ---------------------------------------------------------------
+# Where eps enters shows where a gradient entry, or a parameter, is near 0, and a drawn one came
+# that near on some draws only: a mistake in eps's place then lost an everyday check on those
+# draws alone. So no drawn entry comes near 0, and one entry, the same on every draw, does:
+# - every drawn entry's first gradient is at least LEAST_GRADIENT in size, and stays at least
+#   0.25 with weight decay 0.1, as every drawn parameter starts 0.5 to 2.5 from 0. AdaGrad's sum
+#   only grows, so eps = 1e-10 inside its root moves a step by at most lr * eps / (2 * 0.25^2),
+#   below the comparison's atol; with zero gradients, weight decay alone (0.1 * p, p at least
+#   0.2 after three steps) keeps it below the comparison's tolerance too;
+# - one entry, at a drawn place, has a curvature of its own (no other entry moves it, so its
+#   path is the same on every draw), starts near 0 (where the tolerance is least; not at 0, so
+#   that weight decay alone still gives it a gradient rather than 0/0) with a first gradient of
+#   a few hundredths, everyday. There a wrong default eps in AdaGrad, eps inside Adam's or
+#   RMSprop's root, or eps added to the parameter moves the first step by more than the
+#   comparison allows, while AdaGrad's eps (1e-10) inside its root does not (its catalogue entry
+#   is an edge mistake, caught by the tiny gradients). The gradient is negative, so the
+#   parameter rises: eps added to the parameter then adds to what eps in the denominator takes
+#   off the step, where on the other side the two nearly cancel.
+LEAST_GRADIENT = 0.5
+LEAST_PARAMETER = 0.5
+SMALL_GRADIENT = -0.035
+SMALL_PARAMETER = 0.01
+SMALL_CURVATURE = 0.0175  # the small entry's optimum is 2 away: its path leaves 0 steadily
+
+
+def _away_from_zero(inputs, n: int, low: float, high: float) -> torch.Tensor:
+    """n values of size drawn uniformly from [low, high), each of a drawn sign."""
+    signs = torch.where(inputs.uniform(n) < 0.5, -1.0, 1.0)
+    return signs.to(inputs.device, torch.float64) * inputs.uniform(n, low=low, high=high)
+
+
 class Quadratic:
-    """0.5 p^T A p - c^T p over the flattened parameter; gradient A p - c, times ``scale``."""
+    """0.5 p^T A p - c^T p over the flattened parameter; gradient A p - c, times ``scale``.
+
+    ``p0`` has SHAPE; the first gradient's entries and the one small entry follow the rules
+    written above LEAST_GRADIENT."""
 
     def __init__(self, inputs, scale: float = 1.0):
         n = SHAPE[0] * SHAPE[1]
-        q, _ = torch.linalg.qr(inputs.randn(n, n))
-        self.A = (q * inputs.uniform(n, low=0.5, high=3.0)) @ q.T
-        self.c = inputs.randn(n)
-        self.p0 = inputs.randn(*SHAPE)
+        small = inputs.integer(0, n - 1)
+        others = [i for i in range(n) if i != small]
+        q, _ = torch.linalg.qr(inputs.randn(n - 1, n - 1))
+        self.A = torch.zeros(n, n, dtype=q.dtype, device=q.device)
+        self.A[small, small] = SMALL_CURVATURE
+        rows = torch.tensor(others)
+        self.A[rows.unsqueeze(1), rows] = (q * inputs.uniform(n - 1, low=0.5, high=3.0)) @ q.T
+        p0 = _away_from_zero(inputs, n, LEAST_PARAMETER, 2.5)
+        p0[small] = SMALL_PARAMETER
+        g0 = _away_from_zero(inputs, n, LEAST_GRADIENT, 2.0)
+        g0[small] = SMALL_GRADIENT
+        self.c = self.A @ p0 - g0
+        self.p0 = p0.reshape(SHAPE)
         self.scale = scale
 
     def grad(self, p: torch.Tensor) -> torch.Tensor:
