@@ -12,10 +12,10 @@
   each module left without one is listed with the reason.
 - The isolation package is three stacks, each module importing only those below it: the
   trusted side of a connection, the confinement steps, and the worker's request loop.
-- The packages stand on floors (docs/explanation/architecture.md, *The floors*): a module
-  imports only from its own floor and those below it, and every module of ``src/descent`` is on
-  one; a module it starts by name (``python -m descent.x``) counts as an import, but for the
-  command line's entry points, and must exist.
+- The packages stand on floors (docs/explanation/floors.md): a module imports only from its own
+  floor and those below it, and every module of ``src/descent`` is on one; a module it starts by
+  name (``python -m descent.x``) counts as an import, but for the command line's entry points,
+  and must exist.
 - No module outside ``descent.commands`` imports it, and no import loop anywhere in
   ``src/descent`` (imports inside functions count: they close a loop as surely, only later).
 - ``descent.commands`` is the only place that parses arguments or ends the process; it loads
@@ -79,7 +79,7 @@ GRADER_FACING = [
     "grading.compare",
     "grading.gradcheck",
 ]
-# The floors of src/descent, lowest first, as docs/explanation/architecture.md draws them: a
+# The floors of src/descent, lowest first, as docs/explanation/floors.md draws them: a
 # package (every module in it) or a module at the top of descent/, by its name in descent. A
 # module imports only from its own floor and those below it.
 FLOORS = [
@@ -154,8 +154,8 @@ def _offenders(paths, forbidden, read=_imports) -> dict[str, list[str]]:
 
 # The command line's entry points, which a module of any floor may start by name in a process
 # of its own: that is how a library runs the command line without importing it
-# (docs/explanation/architecture.md, "What imports what"). Any other module started by name is
-# held to the floors like an import.
+# (docs/explanation/floors.md). Any other module started by name is held to the floors like an
+# import.
 ENTRY_POINTS = {
     "descent.commands.child": "one grading process of a batch (course/runner.py)",
     "descent.commands.warm": "a batch's warm parent (course/warm_parent.py)",
@@ -271,17 +271,15 @@ def test_the_floors_see_a_module_started_by_name(tmp_path, monkeypatch):
 def test_every_module_stands_on_a_floor():
     placed = {name for floor in FLOORS for name in floor}
     names = {p.relative_to(SRC).parts[0].removesuffix(".py") for p in _files(SRC)}
-    assert names - {"__init__"} - placed == set(), (
-        "add it to FLOORS and docs/explanation/architecture.md"
-    )
+    assert names - {"__init__"} - placed == set(), "add it to FLOORS and docs/explanation/floors.md"
     assert placed - names - {""} == set(), "FLOORS names a module that is gone"
 
 
 def test_the_floors_are_the_ones_the_architecture_page_draws():
-    """docs/explanation/architecture.md lists the floors, top first, one line each: ``N. name,
-    name``."""
-    page = (KIT / "docs" / "explanation" / "architecture.md").read_text()
-    section = page.split("\n## The floors\n", 1)[1].split("\n## ", 1)[0]
+    """docs/explanation/floors.md lists the floors, top first, one line each: ``N. name,
+    name``, before its first section."""
+    page = (KIT / "docs" / "explanation" / "floors.md").read_text()
+    section = page.split("\n## ", 1)[0]
     items = re.findall(r"^\d+\. (.+(?:\n   .+)*)", section, re.M)  # an item and its lines
     drawn = [" ".join(item.split()).split(":")[0].replace("`", "").split(", ") for item in items]
     assert drawn == [[name or "__init__" for name in floor] for floor in reversed(FLOORS)]
@@ -516,10 +514,10 @@ def _reason(lines: list[str], lineno: int) -> str:
 
 
 def test_each_import_inside_a_function_says_why():
-    """The rule for imports inside functions (docs/explanation/architecture.md): only for an
-    optional dependency, to keep start-up fast, for an order (after the fork, after confinement), to
-    break an import loop or to keep a POSIX-only module off the student's portable run, with a
-    comment that says which."""
+    """The rule for imports inside functions (docs/explanation/architecture-rules.md): only for
+    an optional dependency, to keep start-up fast, for an order (after the fork, after
+    confinement), to break an import loop or to keep a POSIX-only module off the student's
+    portable run, with a comment that says which."""
     unexplained = set()
     for path in _files(SRC):
         lines = path.read_text().splitlines()
