@@ -32,7 +32,7 @@ def test_the_tables_replace_what_lies_between_the_markers_and_nothing_else(kit):
     assert table.update(kit) is True
     page = (kit / table.PAGE).read_text()
     assert page.startswith("# Exercises\n\nintro\n\n") and page.endswith(f"{table.END}\n\nafter\n")
-    assert "stale" not in page and "### `losses.py`" in page
+    assert "stale" not in page and "## `losses.py`" in page
     assert "| `losses.mse` | `mse_forward(" in page
     assert table.update(kit, check=True) is False  # current now
 

@@ -58,7 +58,7 @@ def tables(kit: Path) -> str:
         found = _definitions(path)
         rows = [_row(ex, found) for ex in registry.EXERCISES.values() if ex.module == module]
         parts.append(
-            f"### `{module}.py`\n\n| exercise | functions | convention |\n"
+            f"## `{module}.py`\n\n| exercise | functions | convention |\n"
             f"|---|---|---|\n" + "\n".join(rows) + "\n"
         )
     return "\n".join(parts)
