@@ -206,8 +206,8 @@ def _everywhere(fn: ast.FunctionDef, ctx: _Context) -> Iterator[tuple[str, int, 
         ):
             seen.setdefault(node.value, []).append(node)
     for value, nodes in seen.items():
-        if len(nodes) < 2:
-            continue
+        if len(nodes) < 2 or any(n in ctx.conditions for n in nodes):
+            continue  # (a number a condition tests is replaced nowhere: see the rule's)
         for source in ctx.hyperparameters:
             edited = _Swap(value, source).visit(copy.deepcopy(fn))
             lines = sorted({n.lineno for n in nodes})
@@ -508,6 +508,8 @@ def _constant_for_argument(node, ctx):
         return  # a whole number (an index, a count, a power) is no hyperparameter typed in
     if node in ctx.settings:
         return  # a default of a setting's own: `config.get("eps", 1e-8)`
+    if node in ctx.conditions:
+        return  # a number a condition tests: replaced, it takes another path, explaining nothing
     for source in ctx.hyperparameters:
         yield "constant", _constant_text(ctx.quote(node), source), source
 
