@@ -85,7 +85,7 @@ c.ExchangeFactory.collect = "descent.labs.collect.CheckedCollect"
 # private to this account from the first nbgrader command on: nbgrader collect copies the modes
 # of the exchange (a shared one leaves submitted/<student>/<assignment> at 0777 and its files
 # 0644), so they are made private as each command starts and again as it ends
-# (descent.labs.private.guard; docs/labs.md, "The exchange").
+# (descent.labs.private.guard; docs/how-to/labs-exchange.md).
 if not _reading:
     from descent.labs.private import guard
 
