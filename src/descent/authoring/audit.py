@@ -449,7 +449,8 @@ def generic_guard(
         console.print(
             f"recorded the generic names of {len(rows)} variants to {generic_names.RECORD} "
             f"({len(after.cut_short)} cut short by a time limit), each module's stamped with "
-            f"its inputs",
+            f"its inputs"
+            + (f"; kept as they were: {', '.join(graded.vouched)}" if graded.vouched else ""),
             markup=False,
         )
         return 0
