@@ -119,6 +119,22 @@ STUDENTS = {
         r"buffer from before this step[^\n]*; in your code, line \d+ \(in `sgd_step`\): "
         r"`last` is used where its updated value belongs",
     ),
+    # two mistakes on two lines: no one edit repairs them; the first makes some checks pass,
+    # a second on top of it all of them
+    "rmsprop_two_slips": (
+        "optim",
+        "    g = grad + weight_decay * param if weight_decay != 0 else grad\n"
+        '    v = state.get("square_avg")\n'
+        "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n",
+        "    g = grad - weight_decay * param if weight_decay != 0 else grad\n"
+        '    v = state.get("square_avg")\n'
+        "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + 1e-6)\n",
+        "optim.rmsprop",
+        r"two changes: line \d+ \(in `rmsprop_step`\): [^\n]*; and line \d+ \(in "
+        r"`rmsprop_step`\): ",
+    ),
 }
 SUITES = ["graders/test_init.py", "graders/test_optim.py", "graders/test_layers.py"]
 

@@ -61,6 +61,7 @@ class Edit:
     text: str
     source: str
     function: str  # the function the change is in
+    tree: ast.AST | None = field(default=None, compare=False, repr=False)  # that function, edited
 
 
 # A rule reads one node of the function (with the function's context) and yields each change:
@@ -137,11 +138,38 @@ def by_kind(source: str, names: tuple[str, ...]) -> Iterator[Edit]:
     :data:`RULES`' order and, within a kind, function by function (the most telling kind of
     change in a helper comes before a less telling one in the function called first);
     :data:`MAX_EDITS` per function at most."""
+    yield from _by_kind(source, functions(source), _units(source), names)
+
+
+def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
+    """The edits of :func:`by_kind` made on top of ``first`` (a second mistake), each on another
+    line than ``first``'s, worded as the two changes; lines stay the student's."""
+    if first.tree is None:
+        return
     defs, units = functions(source), _units(source)
+    defs[first.function] = cast(ast.FunctionDef, first.tree)
+    owner, _, method = first.function.partition(".")
+    units[owner] = _with_method(units[owner], method, first.tree) if method else first.tree
+    for second in _by_kind(source, defs, units, names):
+        if second.line != first.line:
+            text = f"two changes: {first.text}; and {second.text}"
+            yield Edit(second.kind, first.line, text, second.source, second.function)
+
+
+def _by_kind(source: str, defs: dict, units: dict, names: tuple[str, ...]) -> Iterator[Edit]:
     sites = [_Site(source, defs, units, n) for n in names if n in defs]
     for rule in (None, *RULES):  # None: a number replaced everywhere it is written
         for site in sites:
             yield from site.edits(rule)
+
+
+def _with_method(cls: ast.AST, method: str, edited: ast.AST) -> ast.ClassDef:
+    """A copy of the class ``cls`` with its method ``method`` replaced by ``edited``."""
+    out = copy.copy(cast(ast.ClassDef, cls))
+    out.body = [
+        edited if isinstance(s, ast.FunctionDef) and s.name == method else s for s in out.body
+    ]
+    return out
 
 
 class _Site:
@@ -171,18 +199,14 @@ class _Site:
             if self.written >= MAX_EDITS:
                 return
             self.written += 1
-            yield Edit(kind, line, _where(self.name, line, text), self._module(edited), self.name)
+            where = _where(self.name, line, text)
+            yield Edit(kind, line, where, self._module(edited), self.name, edited)
 
     def _module(self, edited: ast.AST) -> str:
         """The module's functions and classes as text, with ``edited`` in this site's place."""
         owner, _, method = self.name.partition(".")
         if method:  # the class again, that one method replaced
-            cls = copy.copy(self.units[owner])
-            cls.body = [
-                edited if isinstance(s, ast.FunctionDef) and s.name == method else s
-                for s in cls.body
-            ]
-            edited = cls
+            edited = _with_method(self.units[owner], method, edited)
         return _unparse([edited if n == owner else u for n, u in self.units.items()])
 
     def _changes(self, rule: Rule) -> Iterator[tuple[str, int, str, ast.AST]]:

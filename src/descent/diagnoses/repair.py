@@ -26,11 +26,13 @@ from typing import Any
 
 from .. import registry
 from ..calls import timelimit
-from .edits import Edit, by_kind, functions, reached
+from .edits import Edit, after, by_kind, functions, reached
 from .ledger import Ledger, Record
 
 TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
 TOTAL_TRIALS = 1000  # and all the searches of one implementation's grading together
+PARTIALS = 2  # partial repairs a second edit is searched on top of, the best first
+PAIR_TRIALS = 100  # second edits tried on top of each
 SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
 TOTAL_SECONDS = 30.0  # and on all of one implementation's (code slow on every call)
 _TRIED: dict[int, int] = {}  # id(implementation) -> edits its searches tried so far
@@ -55,21 +57,42 @@ def search(book: Ledger, impl: Any) -> Edit | None:
     trials = min(TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
     start = time.monotonic()
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
+    reach = tuple(reached(defs, names))
+    trial = _Trial(impl, exercise.module, names, failing, passing, deadline)
     try:
         with timelimit.exploring():
-            for tried, edit in enumerate(_candidates(source, defs, names)):
-                if tried >= trials or time.monotonic() > deadline:
+            found = trial.first(by_kind(source, reach), trials)
+            for partial in sorted(trial.partials, key=lambda e: -trial.partials[e])[:PARTIALS]:
+                if found is not None:
                     break
-                _TRIED[id(impl)] = _TRIED.get(id(impl), 0) + 1
-                if _repairs(impl, exercise.module, names, edit, failing + passing, deadline):
-                    return edit
-        return None
+                pairs = min(PAIR_TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
+                found = trial.first(after(source, reach, partial), pairs, partials=False)
+        return found
     finally:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
 
 
-def _candidates(source: str, defs: dict, names: tuple[str, ...]) -> Iterator[Edit]:
-    return by_kind(source, tuple(reached(defs, names)))
+class _Trial:
+    """Edits tried on one exercise's comparisons: the first that repairs them all, and the
+    partial repairs met on the way (an edit with which some failing comparisons pass, by how
+    many), where a second edit may finish the repair."""
+
+    def __init__(self, impl, module, names, failing, passing, deadline):
+        self.impl, self.module, self.names = impl, module, names
+        self.failing, self.passing, self.deadline = failing, passing, deadline
+        self.partials: dict[Edit, int] = {}
+
+    def first(self, edits: Iterator[Edit], trials: int, partials: bool = True) -> Edit | None:
+        for tried, edit in enumerate(edits):
+            if tried >= trials or time.monotonic() > self.deadline:
+                return None
+            _TRIED[id(self.impl)] = _TRIED.get(id(self.impl), 0) + 1
+            fixed = _repairs(self.impl, self.module, self.names, edit, self, self.deadline)
+            if fixed == len(self.failing) + len(self.passing):
+                return edit
+            if partials and 0 < fixed < len(self.failing):
+                self.partials.setdefault(edit, fixed)
+        return None
 
 
 def _weighable(record: Record) -> bool:
@@ -83,13 +106,19 @@ def _weighable(record: Record) -> bool:
 
 
 def _repairs(
-    impl: Any, module: str, names: tuple[str, ...], edit: Edit, records: list, deadline: float
-) -> bool:
-    """Every one of ``records`` passes with ``edit`` in place (not judged past ``deadline``)."""
-    with impl.edited(module, names, edit.source) as trial:
-        if trial is None:
-            return False
-        return all(time.monotonic() <= deadline and _passes(r, trial) for r in records)
+    impl: Any, module: str, names: tuple[str, ...], edit: Edit, trial: _Trial, deadline: float
+) -> int:
+    """How many of the trial's comparisons, failing ones first, pass in turn with ``edit`` in
+    place before one does not (none judged past ``deadline``)."""
+    with impl.edited(module, names, edit.source) as edited:
+        if edited is None:
+            return 0
+        passed = 0
+        for record in trial.failing + trial.passing:
+            if time.monotonic() > deadline or not _passes(record, edited):
+                break
+            passed += 1
+        return passed
 
 
 def _passes(record: Record, trial: Any) -> bool:
