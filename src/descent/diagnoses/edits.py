@@ -20,14 +20,13 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
+from .edit_context import Context, freeze, frozen, read
+
 MAX_EDITS = 400  # single edits written per function at most, the most telling kinds first
-_SNIPPET = 60  # characters of the student's code quoted at most
-_MAX_KEYS = 12  # keys of a dict of settings tried in place of a number
 
 _OPERATORS: dict[type, tuple[type, ...]] = {
     ast.Add: (ast.Sub,),
@@ -66,25 +65,7 @@ class Edit:
 
 # A rule reads one node of the function (with the function's context) and yields each change:
 # (kind, the text, the node that replaces it).
-Rule = Callable[[ast.AST, "_Context"], Iterator[tuple[str, str, ast.AST]]]
-
-
-@dataclass
-class _Context:
-    source: str
-    function: ast.FunctionDef
-    hyperparameters: tuple[ast.expr, ...]  # where the call's hyperparameters are read
-    names: tuple[str, ...]  # parameters and the names the function assigns
-    conditions: set = field(default_factory=set)  # the nodes of every condition it tests
-    settings: set = field(default_factory=set)  # the numbers a setting falls back on
-    factors: set = field(default_factory=set)  # the numbers that multiply or divide
-    updates: set = field(default_factory=set)  # (old, new): `new` is computed from `old`
-    unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
-
-    def quote(self, node: ast.AST) -> str:
-        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
-        text = " ".join(text.split())
-        return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+Rule = Callable[[ast.AST, "Context"], Iterator[tuple[str, str, ast.AST]]]
 
 
 def functions(source: str) -> dict[str, ast.FunctionDef]:
@@ -178,19 +159,9 @@ class _Site:
     def __init__(self, source: str, defs: dict[str, ast.FunctionDef], units: dict, name: str):
         self.units, self.name = units, name
         self.target = target = copy.deepcopy(defs[name])
-        _freeze(target)
-        self.ctx = _Context(
-            source,
-            target,
-            _hyperparameters(target, _keys(defs.values())),
-            _names(target),
-            _conditions(target),
-            _fallbacks(target),
-            _factors(target),
-            _updates(target),
-        )
-        self.ctx.unused = _unused_terms(target, self.ctx.hyperparameters)
-        self.nodes = [n for n in ast.walk(target) if not _frozen(n)]
+        freeze(target)
+        self.ctx = read(source, target, defs.values())
+        self.nodes = [n for n in ast.walk(target) if not frozen(n)]
         self.written = 0
 
     def edits(self, rule: Rule | None) -> Iterator[Edit]:
@@ -217,7 +188,7 @@ class _Site:
                     yield kind, _line(node, new, self.target), text, edited
 
 
-def _everywhere(fn: ast.FunctionDef, ctx: _Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
     """A number written where an argument belongs, replaced at every place it is written at
     once (a step ``h`` typed in as ``1e-5`` in the shift and again in the division)."""
     seen: dict[object, list[ast.Constant]] = {}
@@ -225,7 +196,7 @@ def _everywhere(fn: ast.FunctionDef, ctx: _Context) -> Iterator[tuple[str, int, 
         if (
             isinstance(node, ast.Constant)
             and type(node.value) is float
-            and not _frozen(node)
+            and not frozen(node)
             and node not in ctx.settings
         ):
             seen.setdefault(node.value, []).append(node)
@@ -261,7 +232,7 @@ class _Swap(ast.NodeTransformer):
         self.value, self.source = value, source
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        if type(node.value) is float and node.value == self.value and not _frozen(node):
+        if type(node.value) is float and node.value == self.value and not frozen(node):
             if not getattr(node, "_descent_setting", False):  # deep copies keep the mark
                 return ast.copy_location(copy.deepcopy(self.source), node)
         return node
@@ -293,218 +264,13 @@ def _unparse(defs: list[ast.AST]) -> str:
     return "\n\n".join(ast.unparse(d) for d in defs)
 
 
-def _keys(defs: Iterable[ast.FunctionDef]) -> list[str]:
-    """The string keys the module's functions give a dict (a literal, a subscript, ``get``,
-    ``setdefault``), in order, :data:`_MAX_KEYS` at most."""
-    found: dict[str, None] = {}
-    for fn in defs:
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Dict):
-                keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
-                found.update((k, None) for k in keys if type(k) is str)
-            elif _setting(node):
-                key = node.slice if isinstance(node, ast.Subscript) else node.args[0]  # type: ignore[attr-defined]
-                found[str(cast(ast.Constant, key).value)] = None
-    return list(found)[:_MAX_KEYS]
-
-
-def _hyperparameters(fn: ast.FunctionDef, keys: list[str]) -> tuple[ast.expr, ...]:
-    """Where ``fn`` reads the hyperparameters its caller passes: its parameters with a number
-    for default (``eps=1e-8``), the names it sets from a dict of settings
-    (``eps = config.get("epsilon", 1e-8)``, the CS231n and EECS 498 habit), the entries of such
-    a dict it reads by a key (``config["epsilon"]``), and the other ``keys`` the module gives a
-    dict, read from it (a setting the function never reads is the likeliest one it ignores)."""
-    args = fn.args.args + fn.args.kwonlyargs
-    defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults)
-    defaults += list(fn.args.kw_defaults)
-    found: dict[str, ast.expr] = {
-        a.arg: ast.Name(a.arg, ast.Load())
-        for a, d in zip(args, defaults)
-        if isinstance(d, ast.Constant) and type(d.value) in (int, float)
-    }
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and _setting(node.value):
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                found.setdefault(target.id, ast.Name(target.id, ast.Load()))
-        if _setting(node) and isinstance(node, ast.Subscript):
-            found.setdefault(ast.unparse(node), ast.Subscript(node.value, node.slice, ast.Load()))
-    for settings in _settings_dicts(fn):
-        for key in keys:
-            entry = ast.Subscript(ast.Name(settings, ast.Load()), ast.Constant(key), ast.Load())
-            found.setdefault(ast.unparse(entry), entry)
-    return tuple(found.values())
-
-
-_STABILITY = re.compile(r"eps|epsilon", re.IGNORECASE)
-
-
-def _unused_terms(fn: ast.FunctionDef, hyperparameters: tuple[ast.expr, ...]) -> tuple:
-    """The hyperparameters of ``fn`` named like a stability term (``eps``, ``config["epsilon"]``)
-    that it never reads: a variable never loaded, or a setting whose key it never reads."""
-    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    keys = {n.value for n in ast.walk(fn) if isinstance(n, ast.Constant)}
-    out = []
-    for h in hyperparameters:
-        if isinstance(h, ast.Name) and _STABILITY.search(h.id) and h.id not in read:
-            out.append(h)
-        key = getattr(h.slice, "value", None) if isinstance(h, ast.Subscript) else None
-        if isinstance(key, str) and _STABILITY.search(key) and key not in keys:
-            out.append(h)
-    return tuple(out)
-
-
-def _settings_dicts(fn: ast.FunctionDef) -> list[str]:
-    """The parameters of ``fn`` it reads settings from by a key."""
-    params = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
-    out: dict[str, None] = {}
-    for node in ast.walk(fn):
-        if _setting(node):
-            owner = node.value if isinstance(node, ast.Subscript) else node.func.value  # type: ignore[attr-defined]
-            if isinstance(owner, ast.Name) and owner.id in params:
-                out[owner.id] = None
-    return list(out)
-
-
-def _setting(node: ast.AST) -> bool:
-    """A setting read from a dict by a key: ``d["key"]``, ``d.get("key", ...)``,
-    ``d.setdefault("key", ...)``."""
-    if isinstance(node, ast.Subscript):
-        return isinstance(node.slice, ast.Constant) and type(node.slice.value) is str
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("get", "setdefault")
-        and bool(node.args)
-        and isinstance(node.args[0], ast.Constant)
-        and type(node.args[0].value) is str
-    )
-
-
-def _names(fn: ast.FunctionDef) -> tuple[str, ...]:
-    params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
-    stored = [
-        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    ]
-    return tuple(dict.fromkeys(params + stored))
-
-
-def _updates(fn: ast.FunctionDef) -> set[tuple[str, str]]:
-    """The pairs ``(old, new)`` where ``new`` holds a later value than ``old``, ``old`` being a
-    remembered value (read out of a container: ``state["v"]``, ``cache.get("v")``) or a copy of
-    one: ``new = alpha * old + ...`` computed from it, or ``old`` a copy taken of a remembered
-    value that is then brought up to date under its own name (``last = buf``, then
-    ``buf = momentum * buf + g``)."""
-    assigned = [
-        (node.targets[0].id, node.value)
-        for node in ast.walk(fn)
-        if isinstance(node, ast.Assign)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-    ]
-    remembered = {name for name, value in assigned if any(map(_reads_container, ast.walk(value)))}
-    copies: dict[str, str] = {}  # a copy (or a default in its place) -> the value it copies
-    for name, value in assigned:
-        branches = (value.body, value.orelse) if isinstance(value, ast.IfExp) else (value,)
-        for b in branches:
-            if isinstance(b, ast.Name) and b.id in remembered and b.id != name:
-                copies[name] = b.id
-                remembered.add(name)
-    out = set()
-    for name, value in assigned:
-        read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-        if copies.get(name) in read:
-            continue  # the copy itself: the same value
-        out.update((r, name) for r in read & remembered if r != name)
-        if name in read and name in remembered:  # brought up to date under its own name
-            out.update((c, name) for c, of in copies.items() if of == name)
-    return out
-
-
-def _reads_container(node: ast.AST) -> bool:
-    """``node`` reads an item out of a container: ``d["k"]`` or ``d.get("k", ...)``."""
-    if isinstance(node, ast.Subscript):
-        return True
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get"
-    )
-
-
-def _fallbacks(fn: ast.FunctionDef) -> set:
-    """The numbers a setting falls back on (``config.get("eps", 1e-8)``), marked so that no
-    edit puts a hyperparameter in their place."""
-    out: set = set()
-    for node in ast.walk(fn):
-        if _setting(node) and isinstance(node, ast.Call):
-            for arg in node.args[1:]:
-                for sub in ast.walk(arg):
-                    if isinstance(sub, ast.Constant):
-                        sub._descent_setting = True  # type: ignore[attr-defined]
-                        out.add(sub)
-    return out
-
-
-def _factors(fn: ast.FunctionDef) -> set:
-    """The numbers ``fn`` multiplies or divides by (a factor is dropped, not off by one)."""
-    return {
-        side
-        for node in ast.walk(fn)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))
-        for side in (node.left, node.right)
-        if isinstance(side, ast.Constant)
-    }
-
-
-def _conditions(fn: ast.FunctionDef) -> set:
-    """The nodes of the conditions ``fn`` tests (``if``, ``while``, a conditional expression,
-    an ``assert``) and of every ``is`` / ``is not`` comparison."""
-    out: set = set()
-    for node in ast.walk(fn):
-        test = (
-            getattr(node, "test", None)
-            if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert))
-            else None
-        )
-        if isinstance(node, ast.Compare) and any(
-            isinstance(o, (ast.Is, ast.IsNot)) for o in node.ops
-        ):
-            test = node
-        if test is not None:
-            out.update(ast.walk(test))
-    return out
-
-
-def _frozen(node: ast.AST) -> bool:
-    return getattr(node, "_descent_frozen", False)
-
-
-def _freeze(fn: ast.FunctionDef) -> None:
-    """Mark the nodes no edit touches: the function's own signature and decorators, anything
-    inside a ``while`` loop, and the arguments of ``range``."""
-    signature: list[ast.AST] = [*fn.decorator_list, fn.args]
-    for node in signature:
-        for sub in ast.walk(node):
-            sub._descent_frozen = True  # type: ignore[attr-defined]
-    for node in ast.walk(fn):
-        frozen = isinstance(node, ast.While) or (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "range"
-        )
-        if frozen:
-            for sub in ast.walk(node):
-                sub._descent_frozen = True  # type: ignore[attr-defined]
-
-
 def _replaced(
     fn: ast.FunctionDef, nodes: list[ast.AST], index: int, new: ast.AST
 ) -> ast.AST | None:
     """A copy of ``fn`` with ``nodes[index]`` replaced by ``new`` (a list of statements for a
     statement's block)."""
     edited = copy.deepcopy(fn)  # the marks of _freeze are copied with the nodes
-    twins = [n for n in ast.walk(edited) if not _frozen(n)]
+    twins = [n for n in ast.walk(edited) if not frozen(n)]
     old = twins[index]
     if old is edited:  # two statements of the function's own body swapped
         return ast.fix_missing_locations(copy.deepcopy(new))
@@ -731,7 +497,7 @@ def _others(node, ctx) -> Iterator[str]:
     yield from (other for other in ctx.names if other != node.id)
 
 
-def _lagged(used: str, other: str, ctx: _Context) -> bool:
+def _lagged(used: str, other: str, ctx: Context) -> bool:
     return (used, other) in ctx.updates or (other, used) in ctx.updates
 
 

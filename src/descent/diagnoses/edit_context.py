@@ -1,0 +1,261 @@
+"""What a repair search reads of one function of the student's before editing it: the places
+it reads the call's hyperparameters (its signature's numbers, a dict of settings), its names
+and conditions, the numbers that are a setting's fallback or a factor, which of its values is
+an update of which, the stability terms it is given and never reads, and the nodes no edit may
+touch (:func:`freeze`). Reads the tree only; nothing is run. Used by
+:mod:`descent.diagnoses.edits`."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import cast
+
+_SNIPPET = 60  # characters of the student's code quoted at most
+_MAX_KEYS = 12  # keys of a dict of settings tried in place of a number
+
+
+@dataclass
+class Context:
+    """What the rules read of one function of the student's: its text, where it reads its
+    hyperparameters, its names and conditions, the numbers that are settings or factors, which
+    value updates which, and the stability terms it never reads."""
+
+    source: str
+    function: ast.FunctionDef
+    hyperparameters: tuple[ast.expr, ...]  # where the call's hyperparameters are read
+    names: tuple[str, ...]  # parameters and the names the function assigns
+    conditions: set = field(default_factory=set)  # the nodes of every condition it tests
+    settings: set = field(default_factory=set)  # the numbers a setting falls back on
+    factors: set = field(default_factory=set)  # the numbers that multiply or divide
+    updates: set = field(default_factory=set)  # (old, new): `new` is computed from `old`
+    unused: tuple = ()  # the stability terms (an eps) the function is given and never reads
+
+    def quote(self, node: ast.AST) -> str:
+        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
+        text = " ".join(text.split())
+        return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+def read(source: str, fn: ast.FunctionDef, module: Iterable[ast.FunctionDef]) -> Context:
+    """The context of ``fn`` (frozen first, :func:`freeze`), a function of the module whose
+    text is ``source`` and whose functions are ``module``."""
+    ctx = Context(
+        source,
+        fn,
+        _hyperparameters(fn, _keys(module)),
+        _names(fn),
+        _conditions(fn),
+        _fallbacks(fn),
+        _factors(fn),
+        _updates(fn),
+    )
+    ctx.unused = _unused_terms(fn, ctx.hyperparameters)
+    return ctx
+
+
+def _keys(defs: Iterable[ast.FunctionDef]) -> list[str]:
+    """The string keys the module's functions give a dict (a literal, a subscript, ``get``,
+    ``setdefault``), in order, :data:`_MAX_KEYS` at most."""
+    found: dict[str, None] = {}
+    for fn in defs:
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Dict):
+                keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+                found.update((k, None) for k in keys if type(k) is str)
+            elif _setting(node):
+                key = node.slice if isinstance(node, ast.Subscript) else node.args[0]  # type: ignore[attr-defined]
+                found[str(cast(ast.Constant, key).value)] = None
+    return list(found)[:_MAX_KEYS]
+
+
+def _hyperparameters(fn: ast.FunctionDef, keys: list[str]) -> tuple[ast.expr, ...]:
+    """Where ``fn`` reads the hyperparameters its caller passes: its parameters with a number
+    for default (``eps=1e-8``), the names it sets from a dict of settings
+    (``eps = config.get("epsilon", 1e-8)``, the CS231n and EECS 498 habit), the entries of such
+    a dict it reads by a key (``config["epsilon"]``), and the other ``keys`` the module gives a
+    dict, read from it (a setting the function never reads is the likeliest one it ignores)."""
+    args = fn.args.args + fn.args.kwonlyargs
+    defaults = [None] * (len(fn.args.args) - len(fn.args.defaults)) + list(fn.args.defaults)
+    defaults += list(fn.args.kw_defaults)
+    found: dict[str, ast.expr] = {
+        a.arg: ast.Name(a.arg, ast.Load())
+        for a, d in zip(args, defaults)
+        if isinstance(d, ast.Constant) and type(d.value) in (int, float)
+    }
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and _setting(node.value):
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                found.setdefault(target.id, ast.Name(target.id, ast.Load()))
+        if _setting(node) and isinstance(node, ast.Subscript):
+            found.setdefault(ast.unparse(node), ast.Subscript(node.value, node.slice, ast.Load()))
+    for settings in _settings_dicts(fn):
+        for key in keys:
+            entry = ast.Subscript(ast.Name(settings, ast.Load()), ast.Constant(key), ast.Load())
+            found.setdefault(ast.unparse(entry), entry)
+    return tuple(found.values())
+
+
+_STABILITY = re.compile(r"eps|epsilon", re.IGNORECASE)
+
+
+def _unused_terms(fn: ast.FunctionDef, hyperparameters: tuple[ast.expr, ...]) -> tuple:
+    """The hyperparameters of ``fn`` named like a stability term (``eps``, ``config["epsilon"]``)
+    that it never reads: a variable never loaded, or a setting whose key it never reads."""
+    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    keys = {n.value for n in ast.walk(fn) if isinstance(n, ast.Constant)}
+    out = []
+    for h in hyperparameters:
+        if isinstance(h, ast.Name) and _STABILITY.search(h.id) and h.id not in read:
+            out.append(h)
+        key = getattr(h.slice, "value", None) if isinstance(h, ast.Subscript) else None
+        if isinstance(key, str) and _STABILITY.search(key) and key not in keys:
+            out.append(h)
+    return tuple(out)
+
+
+def _settings_dicts(fn: ast.FunctionDef) -> list[str]:
+    """The parameters of ``fn`` it reads settings from by a key."""
+    params = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+    out: dict[str, None] = {}
+    for node in ast.walk(fn):
+        if _setting(node):
+            owner = node.value if isinstance(node, ast.Subscript) else node.func.value  # type: ignore[attr-defined]
+            if isinstance(owner, ast.Name) and owner.id in params:
+                out[owner.id] = None
+    return list(out)
+
+
+def _setting(node: ast.AST) -> bool:
+    """A setting read from a dict by a key: ``d["key"]``, ``d.get("key", ...)``,
+    ``d.setdefault("key", ...)``."""
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and type(node.slice.value) is str
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get", "setdefault")
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and type(node.args[0].value) is str
+    )
+
+
+def _names(fn: ast.FunctionDef) -> tuple[str, ...]:
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    stored = [
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    ]
+    return tuple(dict.fromkeys(params + stored))
+
+
+def _updates(fn: ast.FunctionDef) -> set[tuple[str, str]]:
+    """The pairs ``(old, new)`` where ``new`` holds a later value than ``old``, ``old`` being a
+    remembered value (read out of a container: ``state["v"]``, ``cache.get("v")``) or a copy of
+    one: ``new = alpha * old + ...`` computed from it, or ``old`` a copy taken of a remembered
+    value that is then brought up to date under its own name (``last = buf``, then
+    ``buf = momentum * buf + g``)."""
+    assigned = [
+        (node.targets[0].id, node.value)
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ]
+    remembered = {name for name, value in assigned if any(map(_reads_container, ast.walk(value)))}
+    copies: dict[str, str] = {}  # a copy (or a default in its place) -> the value it copies
+    for name, value in assigned:
+        branches = (value.body, value.orelse) if isinstance(value, ast.IfExp) else (value,)
+        for b in branches:
+            if isinstance(b, ast.Name) and b.id in remembered and b.id != name:
+                copies[name] = b.id
+                remembered.add(name)
+    out = set()
+    for name, value in assigned:
+        read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        if copies.get(name) in read:
+            continue  # the copy itself: the same value
+        out.update((r, name) for r in read & remembered if r != name)
+        if name in read and name in remembered:  # brought up to date under its own name
+            out.update((c, name) for c, of in copies.items() if of == name)
+    return out
+
+
+def _reads_container(node: ast.AST) -> bool:
+    """``node`` reads an item out of a container: ``d["k"]`` or ``d.get("k", ...)``."""
+    if isinstance(node, ast.Subscript):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+    )
+
+
+def _fallbacks(fn: ast.FunctionDef) -> set:
+    """The numbers a setting falls back on (``config.get("eps", 1e-8)``), marked so that no
+    edit puts a hyperparameter in their place."""
+    out: set = set()
+    for node in ast.walk(fn):
+        if _setting(node) and isinstance(node, ast.Call):
+            for arg in node.args[1:]:
+                for sub in ast.walk(arg):
+                    if isinstance(sub, ast.Constant):
+                        sub._descent_setting = True  # type: ignore[attr-defined]
+                        out.add(sub)
+    return out
+
+
+def _factors(fn: ast.FunctionDef) -> set:
+    """The numbers ``fn`` multiplies or divides by (a factor is dropped, not off by one)."""
+    return {
+        side
+        for node in ast.walk(fn)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))
+        for side in (node.left, node.right)
+        if isinstance(side, ast.Constant)
+    }
+
+
+def _conditions(fn: ast.FunctionDef) -> set:
+    """The nodes of the conditions ``fn`` tests (``if``, ``while``, a conditional expression,
+    an ``assert``) and of every ``is`` / ``is not`` comparison."""
+    out: set = set()
+    for node in ast.walk(fn):
+        test = (
+            getattr(node, "test", None)
+            if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert))
+            else None
+        )
+        if isinstance(node, ast.Compare) and any(
+            isinstance(o, (ast.Is, ast.IsNot)) for o in node.ops
+        ):
+            test = node
+        if test is not None:
+            out.update(ast.walk(test))
+    return out
+
+
+def frozen(node: ast.AST) -> bool:
+    return getattr(node, "_descent_frozen", False)
+
+
+def freeze(fn: ast.FunctionDef) -> None:
+    """Mark the nodes no edit touches: the function's own signature and decorators, anything
+    inside a ``while`` loop, and the arguments of ``range``."""
+    signature: list[ast.AST] = [*fn.decorator_list, fn.args]
+    for node in signature:
+        for sub in ast.walk(node):
+            sub._descent_frozen = True  # type: ignore[attr-defined]
+    for node in ast.walk(fn):
+        frozen = isinstance(node, ast.While) or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "range"
+        )
+        if frozen:
+            for sub in ast.walk(node):
+                sub._descent_frozen = True  # type: ignore[attr-defined]

@@ -1,0 +1,57 @@
+"""What a repair search reads of a student's function before editing it
+(``descent.diagnoses.edit_context``): where hyperparameters are read, which value updates which,
+the stability terms never read, and the nodes no edit touches."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from descent.diagnoses.edit_context import freeze, frozen, read
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+COURSE_STEP = """
+def rmsprop(w, dw, config, decay=0.99, eps=1e-8):
+    rate = config.get("decay_rate", 0.9)
+    cache = config["cache"]
+    last = cache
+    cache = rate * cache + (1 - rate) * dw * dw
+    new = rate * last
+    while rate > 1:
+        rate = rate - 1
+    return w - config["learning_rate"] * dw / (cache ** 0.5 + 1e-7), config
+"""
+
+
+def _read(source: str):
+    fn = ast.parse(source).body[0]
+    freeze(fn)
+    return read(source, fn, [fn]), fn
+
+
+def test_the_settings_and_signature_numbers_are_hyperparameters():
+    ctx, _ = _read(COURSE_STEP)
+    said = {ast.unparse(h) for h in ctx.hyperparameters}
+    assert {"decay", "eps", "rate", "config['learning_rate']", "config['cache']"} <= said
+    assert all(isinstance(n, ast.Constant) for n in ctx.settings)  # the `.get` fallbacks
+
+
+def test_a_copy_of_a_remembered_value_updated_under_its_own_name_is_behind():
+    ctx, _ = _read(COURSE_STEP)
+    assert ("last", "cache") in ctx.updates  # `last` copied, then `cache` brought up to date
+    assert ("cache", "last") not in ctx.updates  # a copy is the same value, not a later one
+    assert ("dw", "cache") not in ctx.updates  # not remembered: no earlier value of anything
+
+
+def test_an_eps_given_and_never_read_is_a_term_left_out():
+    ctx, _ = _read(COURSE_STEP)
+    assert [ast.unparse(t) for t in ctx.unused] == ["eps"]
+
+
+def test_the_signature_and_a_while_loop_are_frozen():
+    _, fn = _read(COURSE_STEP)
+    loop = next(n for n in ast.walk(fn) if isinstance(n, ast.While))
+    assert frozen(loop.test) and frozen(fn.args)
+    assert not frozen(fn.body[0])
