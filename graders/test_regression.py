@@ -366,6 +366,40 @@ def _problem(inputs, n, d, noise=0.1):
     return X, X @ w_true + b_true + noise * inputs.randn(n), w_true, b_true
 
 
+# The covariance X^T X / N of _conditioned_problem's data: fixed, so that how far full-batch
+# descent gets in a fixed number of epochs is the same on every draw. At lr 0.2 its slowest
+# direction (0.3) shrinks by 1 - 2 * 0.2 * 0.3 = 0.88 per epoch, 1e-11 in 200 epochs; a gradient
+# half as large (a factor 2 dropped) shrinks it by 0.94, 4e-6 in 200 epochs, far from the
+# solution's tolerance. Drawn data had a covariance near 1 on most draws, where half the rate
+# converged too, and a smaller one on a few, where it did not.
+COVARIANCE = (0.3, 1.0, 2.0)
+FLOAT32_X = (0.06, 0.08, 0.1)  # the singular values of the closed form's float32 X
+
+
+def _with_spectrum(inputs, n, singular_values, centred=False):
+    """(X, u, vh): X = u diag(singular_values) vh of shape (n, d), u (n, d) with orthonormal
+    columns and vh (d, d) orthogonal, both drawn; with ``centred``, X's columns sum to 0."""
+    z = inputs.randn(n, len(singular_values))
+    u, _, vh = torch.linalg.svd(z - z.mean(0) if centred else z, full_matrices=False)
+    return (u * torch.tensor(singular_values, dtype=u.dtype, device=u.device)) @ vh, u, vh
+
+
+def _signed(inputs, d):
+    """d values of size 0.5 to 1.5, each of a drawn sign."""
+    signs = torch.where(inputs.uniform(d) < 0.5, -1.0, 1.0).to(inputs.device, torch.float64)
+    return signs * inputs.uniform(d, low=0.5, high=1.5)
+
+
+def _conditioned_problem(inputs, n, noise):
+    """(X, y): X of shape (n, len(COVARIANCE)) with centred columns (the intercept's direction
+    apart from every other) and the covariance COVARIANCE along drawn directions; y = X w + 0.7
+    + noise, w at least 0.5 along each of those directions (the slowest one included: its
+    error is the one that lasts)."""
+    X, _, vh = _with_spectrum(inputs, n, [math.sqrt(n * c) for c in COVARIANCE], centred=True)
+    w = vh.T @ _signed(inputs, len(COVARIANCE))
+    return X, X @ w + 0.7 + noise * inputs.randn(n)
+
+
 # (N, D, lr, epochs, batch_size, id)
 RUNS = [
     (30, 4, 0.1, 12, 30, "batch"),
@@ -419,7 +453,7 @@ class TestTrainLinearRegression:
             check="convergence",
             hint="each update moves against the batch's gradient: w -= lr * dw",
         )
-        Xn, yn, _, _ = _problem(inputs, 40, 3, noise=0.3)
+        Xn, yn = _conditioned_problem(inputs, 40, noise=0.3)
         A = torch.cat([Xn, Xn.new_ones(40, 1)], dim=1)
         sol = torch.linalg.lstsq(A.cpu(), yn.cpu().unsqueeze(1)).solution.squeeze(1).to(Xn.device)
         check.matches(
@@ -567,10 +601,15 @@ class TestClosedForm:
 
     @pytest.mark.ordinary
     def test_float32(self, check, inputs):
-        # small entries, so X^T X is small too: a "stabilizing" 1e-4 * I shows (as publicly);
-        # a factorization's own float32 rounding stays far below 1e-5 here
-        X = inputs.randn(8, 3, scale=0.1, dtype=torch.float32)
-        y = inputs.randn(8, dtype=torch.float32)
+        # small entries, so X^T X is small too: a "stabilizing" 1e-6 * I moves the solution
+        # along each direction by 1e-6 / s^2 of its part there (s: FLOAT32_X, the singular
+        # values; 1e-4 at the least), and y has a part of at least 0.5 along each direction.
+        # Drawn X and y left the slowest direction short of that on some draws. X is well
+        # conditioned, so a factorization's own float32 rounding stays far below 1e-5.
+        X, u, _ = _with_spectrum(inputs, 8, FLOAT32_X)
+        rest = inputs.randn(8)
+        y = u @ _signed(inputs, len(FLOAT32_X)) + rest - u @ (u.T @ rest)
+        X, y = X.float(), y.float()
         check.matches(
             lambda m: m.regression.linear_regression_closed_form(X, y),
             "linear_regression_closed_form for float32 inputs",
