@@ -726,12 +726,21 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_context",
+        "the student's own source, as a tree",
+        "what a repair reads of a function before editing it (settings, updates).",
+        "nothing alone: where one of the student's functions reads its hyperparameters, which "
+        "of its values updates which, the stability terms it never reads, what no edit touches",
+        stage="verification",
+    ),
+    Module(
         "repair",
         "the student's code run again, edited",
         "an edit of the student's own code that makes every check of the exercise pass.",
-        "where nothing verified names a cause: the line and the kind of change with which every "
+        "for every exercise that fails: the line and the kind of change (or two) with which every "
         "comparison of the exercise passes (a square root missing, a number where `eps` belongs, "
-        "two statements in the wrong order)",
+        "two statements in the wrong order); the cause where nothing verified names one, else "
+        "where the named cause is",
         stage="verification",
     ),
     Module(
