@@ -591,11 +591,14 @@ class TestEarlyStopping:
     def test_against_reference_on_drawn_sequences(self, steps, patience, delta_eighths, check):
         # a random walk in multiples of 1/8 (exact in binary), so ties and gains equal to
         # min_delta really occur. Every draw starts with the epochs each misreading of the rule
-        # shows on, within the patience (3 or more; the boundary sequences have 1 and 2): a tie
-        # with the best (+ min_delta for - min_delta), a gain short of min_delta (min_delta
-        # left out), a gain of exactly min_delta (<= for <)
+        # shows on, within the patience (3 or more; the boundary sequences have 1 and 2): a gain
+        # that lowers the best, then a tie with it (+ min_delta for - min_delta; and a gain on
+        # the first epoch's loss, for a best never lowered), a gain short of min_delta (min_delta
+        # left out), a gain of exactly min_delta (<= for <). Left to the walk, a best never
+        # lowered showed on some draws only.
         min_delta = delta_eighths / 8
-        losses = [4.0, 4.0, 4.0 - min_delta / 2, 4.0 - min_delta]
+        best = 4.0 - 3 * min_delta
+        losses = [4.0, best, best, best - min_delta / 2, best - min_delta]
         level = losses[-1]
         for s in steps:
             level += s / 8
