@@ -80,7 +80,6 @@ sigmoid_clamps_input = bug(
     hint="A clamp changes the answer: sigmoid(30) is not sigmoid(10). Use "
     "e = exp(-|x|), which never overflows: 1/(1+e) for x >= 0 and "
     "e/(1+e) for x < 0.",
-    generic="branch",
     wrong_on="edge",
 )
 

@@ -333,7 +333,6 @@ _bug(
     "passes the gradient through relu at exactly 0",
     "relu's derivative at exactly 0 is 0: test data > 0, not >= 0.",
     relu_ge0=True,
-    generic="branch",  # a comparison's strictness: >= where > belongs
     wrong_on="edge",
 )
 _bug(
@@ -349,7 +348,6 @@ _bug(
     "gives the right operand of a - b the gradient +1",
     "The right operand of a subtraction gets the upstream gradient with a minus sign.",
     sub_plus=True,
-    generic="sign",
     wrong_on="ordinary",
 )
 _bug(

@@ -199,7 +199,6 @@ regime_no_two = bug(
     "uses the factor 1 - a lr, forgetting that the derivative of a (w - c)^2 is 2 a (w - c)",
     hint="The gradient is 2 a (w - c), so a step multiplies the distance by "
     "1 - 2 a lr: compare 2 * a * lr with 1 and 2.",
-    generic="factor",
     wrong_on="ordinary",
 )
 

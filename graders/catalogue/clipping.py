@@ -32,7 +32,6 @@ clip_per_tensor = bug(
     hint="Compute one norm over all tensors together (as if concatenated) and scale every tensor "
     "by the same factor.",
     classic=True,
-    generic="factor",
     wrong_on="ordinary",
 )
 

@@ -199,7 +199,6 @@ _mixup_bug(
     "with generator=None pass None on to the random calls: they then use PyTorch's "
     "global random state, which moves on from call to call.",
     fixed_seed=True,
-    generic="random",
     wrong_on="ordinary",
 )
 
@@ -401,7 +400,6 @@ _augment_variant(
     "with generator=None pass None on to torch.rand and torch.randn: they then use "
     "PyTorch's global random state.",
     fixed_seed=True,
-    generic="random",
     wrong_on="ordinary",
 )
 _augment_variant(
@@ -493,7 +491,6 @@ _kfold_variant(
     "spread the remainder: the first n % k folds get one extra example each, so sizes "
     "differ by at most one.",
     sizes="remainder_last",
-    generic="edge",
     wrong_on="ordinary",
 )
 _kfold_variant(
@@ -511,7 +508,6 @@ _kfold_variant(
     "cuts folds of ceil(n / k) examples, leaving a short (or empty) last fold",
     "fold sizes are n // k + 1 for the first n % k folds and n // k for the rest.",
     sizes="ceil",
-    generic="edge",
     wrong_on="ordinary",
 )
 _kfold_variant(
@@ -579,7 +575,6 @@ _kfold_variant(
     "with generator=None call torch.randperm(n) without a generator: it then uses "
     "PyTorch's global random state.",
     fixed_seed=True,
-    generic="random",
     wrong_on="ordinary",
 )
 _kfold_variant(

@@ -176,7 +176,6 @@ lgn_he_no_gain = bug(
     "scales He weights by sqrt(1/width), forgetting the gain 2 for ReLU",
     hint="He initialization uses std sqrt(2 / fan_in): ReLU zeroes half of its "
     "inputs and the 2 makes up for it.",
-    generic="factor",
     wrong_on="ordinary",
 )
 

@@ -200,7 +200,6 @@ fans_no_receptive_field = bug(
     "init.fans",
     "ignores the kernel dimensions of a convolution weight",
     hint="Multiply both fans by the receptive field, the product of shape[2:].",
-    generic="factor",
     wrong_on="ordinary",
 )
 
@@ -668,7 +667,6 @@ he_global_rng = bug(
     "reseeds the global random state with torch.manual_seed instead of using the generator",
     hint="Draw from generator (torch.randn(..., generator=generator)); never touch the global "
     "seed.",
-    generic="random",
     wrong_on="ordinary",
 )
 

@@ -504,7 +504,6 @@ numgrad_default_eps_1e5 = bug(
     "layers.numerical_gradient",
     "defaults eps to 1e-5 instead of 1e-6",
     hint="The default step is eps=1e-6.",
-    generic="factor",
     wrong_on="ordinary",
 )
 
@@ -587,7 +586,6 @@ relerr_max_denominator = bug(
     "layers.relative_error",
     "divides by max(|a|, |b|) instead of |a| + |b|",
     hint="The denominator is |a| + |b| (floored at 1e-12).",
-    generic="factor",
     wrong_on="ordinary",
 )
 
@@ -807,7 +805,6 @@ residual_post_relu = bug(
     "applies the ReLU after adding the skip, y = relu(x + W2 a + b2), as in the original ResNet",
     hint="here the block is y = x + relu(x @ W1.T + b1) @ W2.T + b2: the skip is added last "
     "and nothing follows it.",
-    generic="branch",
     wrong_on="ordinary",
 )
 
@@ -833,7 +830,6 @@ residual_relu_on_output = bug(
     "puts a ReLU after the branch's second layer too, y = x + relu(a @ W2.T + b2)",
     hint="only the hidden layer has a ReLU: the branch's output a @ W2.T + b2 is added to x as "
     "it is, negative entries included.",
-    generic="branch",
     wrong_on="ordinary",
 )
 

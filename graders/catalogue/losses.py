@@ -332,7 +332,6 @@ bce_clamped_probs = bug(
     "clamps the probabilities to [1e-7, 1 - 1e-7] before the log",
     hint="Clamping caps the loss (about 16) where the true value is much "
     "larger; the softplus form needs no clamp.",
-    generic="stability",
     wrong_on="edge",
 )
 
@@ -766,7 +765,6 @@ kl_reversed = bug(
     "losses.kl_div",
     "computes KL(q || p) instead of KL(p || q)",
     hint="kl_div(log_q, p) is sum p*(log p - log q): the target p weights the sum.",
-    generic="argument",
     wrong_on="ordinary",
 )
 

@@ -189,7 +189,6 @@ bn_eval_updates_running = bug(
     "normalization.batchnorm",
     "still updates the running statistics in eval mode",
     hint="In eval mode return the running statistics unchanged.",
-    generic="argument",
     wrong_on="ordinary",
 )
 

@@ -115,7 +115,6 @@ sgd_nesterov_old_buffer = bug(
     "new one on the first step)",
     hint="Update the buffer first, b = momentum*b + (1 - dampening)*g, then d = g + momentum*b "
     "with that new b.",
-    generic="argument",
     wrong_on="ordinary",
 )
 
@@ -138,7 +137,6 @@ sgd_weight_decay_after_momentum = bug(
     "adds the weight decay after the momentum buffer instead of to the gradient",
     hint="Weight decay joins the gradient first (g = grad + weight_decay*param); the buffer is "
     "built from that g.",
-    generic="argument",
     wrong_on="ordinary",
 )
 
@@ -506,7 +504,6 @@ _adam_bug(
     "Add eps to sqrt(v_hat), the "
     "bias-corrected second moment, not to sqrt(v): the two differ for small gradients.",
     eps_hat=True,
-    generic="offset",
     wrong_on="ordinary",
 )
 _adam_bug(
@@ -574,7 +571,6 @@ adamw_decay_without_lr = bug(
     "optim.adamw",
     "shrinks the parameter by (1 - weight_decay), without the learning rate",
     hint="The decoupled decay is scaled by the learning rate: p * (1 - lr*weight_decay).",
-    generic="argument",
     wrong_on="ordinary",
 )
 

@@ -134,7 +134,6 @@ mb_loses_last = bug(
     hint="Without drop_last the n % batch_size left-over indices form one more, "
     "shorter batch: loop over range(0, n, batch_size).",
     classic=True,
-    generic="argument",
     wrong_on="ordinary",
 )
 
@@ -510,7 +509,6 @@ cf_column_vector = bug(
     "regression.linear_regression_closed_form",
     "returns a (D, 1) column for a 1-D y",
     hint="For y of shape (N,) return w of shape (D,): squeeze the solved column.",
-    generic="layout",
     wrong_on="ordinary",
 )
 

@@ -80,7 +80,6 @@ dropout_backward_unscaled = bug(
     "regularization.dropout",
     "scales in the forward but multiplies dy by the bare 0/1 mask in the backward",
     hint="The backward of y = x * keep / (1 - p) is dx = dy * keep / (1 - p): the same scale.",
-    generic="factor",
     wrong_on="ordinary",
 )
 
@@ -519,7 +518,6 @@ es_wait_never_reset = bug(
     "counts the epochs without improvement in a counter that an improvement never resets",
     hint="patience counts the bad epochs in a row: set the counter back to 0 whenever an epoch "
     "improves (or stop at e - best_epoch == patience).",
-    generic="frozen",
     wrong_on="ordinary",
 )
 
@@ -534,7 +532,7 @@ es_ignores_min_delta = bug(
     "regularization.early_stopping",
     "ignores min_delta (any decrease counts as an improvement)",
     hint="A later epoch improves only when loss < best - min_delta.",
-    generic="term",
+    generic="argument",
     wrong_on="ordinary",
 )
 

@@ -670,7 +670,6 @@ _plateau_bug(
     "Compare with best * (1 - threshold) as written: for a negative best that bar lies "
     "above best, as in PyTorch.",
     share_of_abs_best=True,
-    generic=("step", "stability"),
     wrong_on="ordinary",
 )
 # Declared before plateau_inclusive_threshold, which gives the same rates in mode 'max'.

@@ -119,7 +119,6 @@ sign_flipped = bug(
     "adds the update to the parameters (p + lr * step) instead of subtracting it",
     hint="Gradient descent moves against the gradient: new_p = p - lr * update. "
     "A loss that grows from the first epoch is the symptom.",
-    generic="sign",
     wrong_on="ordinary",
 )
 
@@ -166,7 +165,6 @@ train_as_val = bug(
     "train.train_classifier",
     "records the loss on the training set in val_loss",
     hint="val_loss[e] is the loss of the current parameters on x_val / y_val.",
-    generic="argument",
     wrong_on="ordinary",
 )
 

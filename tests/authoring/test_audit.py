@@ -200,6 +200,23 @@ def test_the_audit_scores_generic_names_against_the_bugs_labels():
     }
 
 
+def test_a_label_no_diagnosis_confirms_is_a_problem_of_the_audit():
+    """A bug labelled with a kind its failures are never diagnosed with passed the audit with 0
+    problems (issue 83): the label claimed a measurement that did not happen."""
+    labels = {"a": ("sum-mean",), "c": ("sign",), "d": (), "e": ("sign",)}
+    tags = dict.fromkeys(labels, "ordinary")
+    rows = (
+        audit.summarize(_bug_doc("a", ["sum-mean"]), labels, tags)  # confirmed
+        + audit.summarize(_bug_doc("c", ["factor"]), labels, tags)  # another kind only
+        + audit.summarize(_bug_doc("d", [None]), labels, tags)  # no label, no claim
+        + audit.summarize(_bug_doc("e", [None]), labels, tags)  # nothing at all
+    )
+    audit.judge_points(rows)
+    assert [r["ok"] for r in rows] == [True, False, True, False]
+    assert rows[1]["label_problem"] == "labelled sign, but the diagnoses name factor"
+    assert rows[3]["label_problem"] == "labelled sign, but the diagnoses name nothing"
+
+
 def _kept(vid: str, points: float, kind: str = "bug") -> dict:
     doc = _bug_doc(vid, [None])
     doc["implementations"][0].update(name=f"{kind}:{vid}", points=points)

@@ -138,6 +138,7 @@ def _generic(lost: list[dict], labels: tuple[str, ...], *, judged: bool) -> dict
     )
     return {
         "generic": kinds,
+        "labels": list(labels) if judged else [],
         "generic_named": judged and bool(set(kinds) & set(labels)),
         "generic_wrong": sorted(set(kinds) - set(labels)) if judged else [],
         # no generic cause, only what the values showed ("observed: ...")
@@ -183,13 +184,27 @@ def points_kept(rows: list[dict[str, Any]], kind: str = catalogue.BUG) -> dict[s
 
 
 def judge_points(rows: list[dict[str, Any]]) -> None:
-    """Give each bug row whose points break its tag's rule a ``points_problem`` (the row is then
-    not ok); the others an empty one."""
+    """Give each bug row whose points break its tag's rule a ``points_problem``, and each whose
+    label no generic diagnosis confirms a ``label_problem`` (the row is then not ok); the others
+    empty ones."""
     for r in rows:
         if r["kind"] in catalogue.BUGGY:
             r["points_problem"] = points_problem(r["points"], r["max_points"], r["wrong_on"])
-            if r["points_problem"]:
+            # a corpus entry's label is the truth its names are measured against, not a claim
+            r["label_problem"] = label_problem(r) if r["kind"] == catalogue.BUG else ""
+            if r["points_problem"] or r["label_problem"]:
                 r["ok"] = False
+
+
+def label_problem(row: dict[str, Any]) -> str:
+    """What is wrong with a bug's label ("" if nothing): labelled with kinds of which no
+    diagnosis of its failures names one. A label is a claim that the generic diagnoses name the
+    bug; unconfirmed, it would count the bug as measuring a kind it does not. A diagnosis cut
+    short may name other kinds on a faster machine, so it is not judged."""
+    if not row.get("labels") or row["generic_named"] or row["generic_cut_short"]:
+        return ""
+    named = ", ".join(row["generic"]) or "nothing"
+    return f"labelled {', '.join(row['labels'])}, but the diagnoses name {named}"
 
 
 # A run of both devices mixes a bug's CPU points with its GPU points: where its tags differ
@@ -300,6 +315,8 @@ def render(rows: list[dict[str, Any]], console: Console) -> None:
         verdict = _VERDICTS[r["kind"]][0] if r["ok"] else f"[red]{_VERDICTS[r['kind']][1]}[/red]"
         if r.get("points_problem") and r["tests_failed"]:
             verdict = f"[red]{escape(r['points_problem'])}[/red]"
+        elif r.get("label_problem"):
+            verdict = f"[red]{escape(r['label_problem'])}[/red]"
         generic = ", ".join(
             f"[red]{k}?[/red]" if k in r["generic_wrong"] else k for k in r["generic"]
         )
