@@ -100,24 +100,20 @@ STUDENTS = {
     # says where
     "nesterov_last_buffer": (
         "optim",
-        '        buf = state.get("momentum_buffer")\n'
-        "        if buf is None:\n"
         "            buf = g.clone()\n"
         "        else:\n"
         "            buf = momentum * buf + (1 - dampening) * g\n"
         '        new_state["momentum_buffer"] = buf\n'
         "        g = g + momentum * buf if nesterov else buf\n",
-        '        buf = state.get("momentum_buffer")\n'
-        "        last = g if buf is None else buf\n"
-        "        if buf is None:\n"
         "            buf = g.clone()\n"
+        "            last = buf\n"
         "        else:\n"
+        "            last = buf\n"
         "            buf = momentum * buf + (1 - dampening) * g\n"
         '        new_state["momentum_buffer"] = buf\n'
         "        g = g + momentum * last if nesterov else buf\n",
         "optim.sgd",
-        r"buffer from before this step[^\n]*; in your code, line \d+ \(in `sgd_step`\): "
-        r"`last` is used where its updated value belongs",
+        r"buffer from before this step[^\n]*; in your code, line \d+ \(in `sgd_step`\): ",
     ),
     # two mistakes on two lines: no one edit repairs them; the first makes some checks pass,
     # a second on top of it all of them

@@ -726,14 +726,6 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
-        "edit_context",
-        "the student's own source, as a tree",
-        "what a repair reads of a function before editing it (settings, updates).",
-        "nothing alone: where one of the student's functions reads its hyperparameters, which "
-        "of its values updates which, the stability terms it never reads, what no edit touches",
-        stage="verification",
-    ),
-    Module(
         "repair",
         "the student's code run again, edited",
         "an edit of the student's own code that makes every check of the exercise pass.",
