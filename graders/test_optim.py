@@ -211,12 +211,6 @@ SMALL_PARAMETER = 0.01
 SMALL_CURVATURE = 0.0175  # the small entry's optimum is 2 away: its path leaves 0 steadily
 
 
-def _away_from_zero(inputs, n: int, low: float, high: float) -> torch.Tensor:
-    """n values of size drawn uniformly from [low, high), each of a drawn sign."""
-    signs = torch.where(inputs.uniform(n) < 0.5, -1.0, 1.0)
-    return signs.to(inputs.device, torch.float64) * inputs.uniform(n, low=low, high=high)
-
-
 class Quadratic:
     """0.5 p^T A p - c^T p over the flattened parameter; gradient A p - c, times ``scale``.
 
@@ -232,9 +226,9 @@ class Quadratic:
         self.A[small, small] = SMALL_CURVATURE
         rows = torch.tensor(others)
         self.A[rows.unsqueeze(1), rows] = (q * inputs.uniform(n - 1, low=0.5, high=3.0)) @ q.T
-        p0 = _away_from_zero(inputs, n, LEAST_PARAMETER, 2.5)
+        p0 = inputs.signed(n, LEAST_PARAMETER, 2.5)
         p0[small] = SMALL_PARAMETER
-        g0 = _away_from_zero(inputs, n, LEAST_GRADIENT, 2.0)
+        g0 = inputs.signed(n, LEAST_GRADIENT, 2.0)
         g0[small] = SMALL_GRADIENT
         self.c = self.A @ p0 - g0
         self.p0 = p0.reshape(SHAPE)

@@ -384,19 +384,13 @@ def _with_spectrum(inputs, n, singular_values, centred=False):
     return (u * torch.tensor(singular_values, dtype=u.dtype, device=u.device)) @ vh, u, vh
 
 
-def _signed(inputs, d):
-    """d values of size 0.5 to 1.5, each of a drawn sign."""
-    signs = torch.where(inputs.uniform(d) < 0.5, -1.0, 1.0).to(inputs.device, torch.float64)
-    return signs * inputs.uniform(d, low=0.5, high=1.5)
-
-
 def _conditioned_problem(inputs, n, noise):
     """(X, y): X of shape (n, len(COVARIANCE)) with centred columns (the intercept's direction
     apart from every other) and the covariance COVARIANCE along drawn directions; y = X w + 0.7
     + noise, w at least 0.5 along each of those directions (the slowest one included: its
     error is the one that lasts)."""
     X, _, vh = _with_spectrum(inputs, n, [math.sqrt(n * c) for c in COVARIANCE], centred=True)
-    w = vh.T @ _signed(inputs, len(COVARIANCE))
+    w = vh.T @ inputs.signed(len(COVARIANCE), 0.5, 1.5)
     return X, X @ w + 0.7 + noise * inputs.randn(n)
 
 
@@ -608,7 +602,7 @@ class TestClosedForm:
         # conditioned, so a factorization's own float32 rounding stays far below 1e-5.
         X, u, _ = _with_spectrum(inputs, 8, FLOAT32_X)
         rest = inputs.randn(8)
-        y = u @ _signed(inputs, len(FLOAT32_X)) + rest - u @ (u.T @ rest)
+        y = u @ inputs.signed(len(FLOAT32_X), 0.5, 1.5) + rest - u @ (u.T @ rest)
         X, y = X.float(), y.float()
         check.matches(
             lambda m: m.regression.linear_regression_closed_form(X, y),

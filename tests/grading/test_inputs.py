@@ -35,6 +35,15 @@ def test_numbers_for_scalar_functions_are_drawn_in_their_ranges_and_counted():
     assert [again.number(-2.0, 3.0) for _ in range(200)] == numbers
 
 
+def test_signed_values_keep_clear_of_zero_on_both_sides():
+    inputs = Inputs(seed_for("t.py::test_s[]"))
+    values = inputs.signed(400, 0.5, 2.0)
+    assert values.dtype == torch.float64 and values.shape == (400,) and inputs.draws > 0
+    assert bool(((values.abs() >= 0.5) & (values.abs() < 2.0)).all())
+    assert 100 < int((values > 0).sum()) < 300  # both signs, about as often
+    assert inputs.signed(3, 1.0, 2.0, dtype=torch.float32).dtype == torch.float32
+
+
 def test_inputs_made_outside_a_grading_have_no_other_key():
     with pytest.raises(RuntimeError, match="no other key"):
         Inputs(1).for_key("shared")

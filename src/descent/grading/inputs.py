@@ -69,6 +69,16 @@ class Inputs:
         t = torch.rand(*shape, generator=self.generator, dtype=torch.float64) * (high - low) + low
         return self._place(t, dtype)
 
+    def signed(self, n: int, low: float, high: float, dtype: torch.dtype | None = None):
+        """n values whose sizes are drawn uniformly from [low, high) and signs at random: kept
+        clear of 0, where a draw near it would decide a check on some draws only."""
+        signs = torch.where(
+            torch.rand(n, generator=self.generator, dtype=torch.float64) < 0.5, -1.0, 1.0
+        )
+        return signs.to(self.device, dtype or self.dtype) * self.uniform(
+            n, low=low, high=high, dtype=dtype
+        )
+
     def randint(self, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(high, shape, generator=self.generator).to(self.device)
 
