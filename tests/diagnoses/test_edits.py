@@ -8,7 +8,7 @@ import ast
 
 import pytest
 
-from descent.diagnoses.edits import MAX_EDITS, edits, functions, reached
+from descent.diagnoses.edits import MAX_EDITS, aliases, edits, functions, reached
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -251,3 +251,26 @@ def test_a_number_a_condition_tests_is_never_replaced():
         if edit.kind == "constant":
             assert _function_text(edit, "clip").splitlines()[1] == "    if norm_type != 2.0:"
     assert any(e.kind == "constant" and "`1e-6`" in e.text for e in edits(DISPATCH, "clip"))
+
+
+ALIASED = """
+class Course:
+    def step(self, w):
+        return w * 2
+
+
+_course = Course
+
+
+def sgd_step(w):
+    return _course().step(w)
+"""
+
+
+def test_a_class_bound_to_another_name_is_reached_through_it():
+    """A module that binds its class to a second name (``_course = Course``) and calls it by
+    that name: the class's methods are searched all the same."""
+    assert aliases(ALIASED) == {"_course": "Course"}
+    defs = functions(ALIASED)
+    assert reached(defs, ("sgd_step",), aliases(ALIASED)) == ["sgd_step", "Course.step"]
+    assert reached(defs, ("sgd_step",)) == ["sgd_step"]

@@ -91,9 +91,13 @@ def _units(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
     return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
 
-def reached(defs: dict[str, ast.FunctionDef], roots: tuple[str, ...]) -> list[str]:
+def reached(
+    defs: dict[str, ast.FunctionDef], roots: tuple[str, ...], aliases: dict[str, str] | None = None
+) -> list[str]:
     """``roots`` and the module's functions they call, directly or through one another, in the
-    order they are reached; a class named reaches every one of its methods."""
+    order they are reached; a class named reaches every one of its methods, and a name the
+    module binds to a function or class (``aliases``: ``_course_step = step``) reaches it."""
+    aliases = aliases or {}
     out: list[str] = []
     todo = [r for r in roots if r in defs]
     while todo:
@@ -103,8 +107,25 @@ def reached(defs: dict[str, ast.FunctionDef], roots: tuple[str, ...]) -> list[st
         out.append(name)
         for node in ast.walk(defs[name]):
             if isinstance(node, ast.Name) and node.id not in out:
-                todo += [d for d in defs if d == node.id or d.startswith(f"{node.id}.")]
+                for called in {node.id, aliases.get(node.id, node.id)}:
+                    todo += [d for d in defs if d == called or d.startswith(f"{called}.")]
     return out
+
+
+def aliases(source: str) -> dict[str, str]:
+    """The module's top-level names bound to one of its functions or classes (``A = B``)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    units = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return {
+        t.id: n.value.id
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id in units
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
 
 
 def edits(source: str, function: str) -> Iterator[Edit]:

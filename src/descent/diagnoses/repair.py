@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import registry
 from ..calls import timelimit
-from .edits import Edit, after, by_kind, functions, reached
+from .edits import Edit, after, aliases, by_kind, functions, reached
 from .ledger import Ledger, Record
 
 TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
@@ -57,7 +57,7 @@ def search(book: Ledger, impl: Any) -> Edit | None:
     trials = min(TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
     start = time.monotonic()
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
-    reach = tuple(reached(defs, names))
+    reach = tuple(reached(defs, names, aliases(source)))
     trial = _Trial(impl, exercise.module, names, failing, passing, deadline)
     try:
         with timelimit.exploring():
