@@ -67,9 +67,9 @@ from __future__ import annotations
 
 import json
 import math
-from copy import deepcopy
 import re
 from collections.abc import Collection
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any

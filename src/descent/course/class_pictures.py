@@ -36,8 +36,9 @@ def common(book, rows: list[dict]) -> list[Common]:
         doc = book.results(row["id"]) or {}
         seen = set()
         for test in pictures.pictured(doc.get("tests", [])):
-            key = (test["exercise"], test.get("misconception"))
-            if key[1] is None or key in seen:
+            mistake = test.get("misconception")
+            key = (str(test["exercise"]), str(mistake))
+            if mistake is None or key in seen:
                 continue
             seen.add(key)
             entry = found.setdefault(key, Common(*key, 0, test))

@@ -52,14 +52,13 @@
 * :mod:`.differentiated`     a slipped forward paired with a backward that differentiates it.
 * :mod:`.ledger`             the records of one exercise's comparisons, which verification weighs.
 * :mod:`.edits`              small edits of the student's own code: the candidates of a repair.
+* :mod:`.edit_context`       what a repair reads of a function before editing it (settings,
+                             updates).
 * :mod:`.repair`             an edit of the student's own code that makes every check of the
                              exercise pass.
 * :mod:`.verified`           a cause named only once verified: what a failure finally names.
 
 .. end of the map made by ``descent docs``
-
-:mod:`.edit_context` is part of :mod:`.edits`: what the edits read of a function before
-writing any (where it reads its hyperparameters, which value updates which).
 
 Module names drop the ``_diagnoses`` suffix their files had at the top of
 ``descent``; importers keep the old name as the local one

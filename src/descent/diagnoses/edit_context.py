@@ -107,7 +107,7 @@ def _unused_terms(fn: ast.FunctionDef, hyperparameters: tuple[ast.expr, ...]) ->
     that it never reads: a variable never loaded, or a setting whose key it never reads."""
     read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     keys = {n.value for n in ast.walk(fn) if isinstance(n, ast.Constant)}
-    out = []
+    out: list[ast.expr] = []
     for h in hyperparameters:
         if isinstance(h, ast.Name) and _STABILITY.search(h.id) and h.id not in read:
             out.append(h)
@@ -173,7 +173,7 @@ def _updates(fn: ast.FunctionDef) -> set[tuple[str, str]]:
             if isinstance(b, ast.Name) and b.id in remembered and b.id != name:
                 copies[name] = b.id
                 remembered.add(name)
-    out = set()
+    out: set[tuple[str, str]] = set()
     for name, value in assigned:
         read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
         if copies.get(name) in read:

@@ -151,7 +151,8 @@ def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     defs, units = functions(source), _units(source)
     defs[first.function] = cast(ast.FunctionDef, first.tree)
     owner, _, method = first.function.partition(".")
-    units[owner] = _with_method(units[owner], method, first.tree) if method else first.tree
+    tree = cast(ast.FunctionDef, first.tree)
+    units[owner] = _with_method(units[owner], method, tree) if method else tree
     for second in _by_kind(source, defs, units, names):
         if second.line != first.line:
             text = f"two changes: {first.text}; and {second.text}"
@@ -168,9 +169,8 @@ def _by_kind(source: str, defs: dict, units: dict, names: tuple[str, ...]) -> It
 def _with_method(cls: ast.AST, method: str, edited: ast.AST) -> ast.ClassDef:
     """A copy of the class ``cls`` with its method ``method`` replaced by ``edited``."""
     out = copy.copy(cast(ast.ClassDef, cls))
-    out.body = [
-        edited if isinstance(s, ast.FunctionDef) and s.name == method else s for s in out.body
-    ]
+    new = cast(ast.stmt, edited)
+    out.body = [new if isinstance(s, ast.FunctionDef) and s.name == method else s for s in out.body]
     return out
 
 

@@ -183,9 +183,8 @@ STAGES: tuple[Step, ...] = (
     # a tensor argument handed back unchanged: read after every re-run, which names a cause
     # where one fits (an argument read as its complement can hand an input back too)
     Step("pattern.handed_back", stage="scenarios"),
-    # NaN or inf where the expected is finite, read from the student's code on moved inputs:
-    # each row's largest value at 0, or the entries spread past exp's range (what the code does
-    # tells an overflow, a batch-wide maximum and an underflowed log apart, however it is written)
+    # NaN or inf where the expected is finite, from the student's code on moved inputs (each
+    # row's max at 0, entries past exp's range): an overflow, a batch-wide max, an underflowed log
     Step("input.centred", after="nothing or stability", stage="non-finite"),
     Step("input.overflow_bound", after="nothing or stability", reference=False, stage="non-finite"),
     # the student's code on its float32 inputs widened to float64: right there, the formula is
@@ -213,9 +212,8 @@ SHAPES: tuple[Entry, ...] = (
     E("item.extra_entry", "structure"),
 )
 
-#: Results that are no tensor of numbers (``(expected, got) -> Diagnosis | None`` on the raw
-#: results: tuples, lists, names of types), read when no tensor reading applies; the first
-#: that fits names the result.
+#: Results that are no tensor of numbers (``(expected, got) -> Diagnosis | None`` on tuples,
+#: lists, names of types), read when no tensor reading applies; the first that fits names it.
 STRUCTURES: tuple[Entry, ...] = (
     E("values.wrong_return_convention", "structure"),
     E("values.items_reordered", "order"),
@@ -224,17 +222,15 @@ STRUCTURES: tuple[Entry, ...] = (
     E("exception.typed", "structure"),
 )
 
-#: Results of several items whose first wrong item names nothing alone (``(expected, got)``):
-#: the first that fits names the result.
+#: Results of several items whose first wrong item names nothing alone: the first that fits.
 ITEMS: tuple[Entry, ...] = (
     E("item.zero_item", "zero"),
     E("item.held_out_kept", "branch"),
 )
 
-#: What is read of a result of the expected's shape before the tiers, on the two tensors as the
-#: tiers take them (``(e, g, inputs) -> Diagnosis | NOTHING | None``): the first that answers
-#: decides, as in :data:`CONVENTIONS` (an expected value that is not finite is read no further;
-#: a result within the hypotheses' tolerance is named by a loss of precision or by nothing).
+#: What is read of a result of the expected's shape before the tiers (``(e, g, inputs) ->
+#: Diagnosis | NOTHING | None``): the first that answers decides, as in :data:`CONVENTIONS` (an
+#: expected value not finite is read no further; one within tolerance, a loss of precision).
 BEFORE_TIERS: tuple[Entry, ...] = (
     E("values.non_finite", "stability"),
     E("values.floored_log", "clamp"),
@@ -726,13 +722,19 @@ MODULES: tuple[Module, ...] = (
         stage="verification",
     ),
     Module(
+        "edit_context",
+        "the student's own source, as a tree",
+        "what a repair reads of a function before editing it (settings, updates).",
+        "nothing alone: where a function of the student's reads its settings, what updates what",
+        stage="verification",
+    ),
+    Module(
         "repair",
         "the student's code run again, edited",
         "an edit of the student's own code that makes every check of the exercise pass.",
-        "for every exercise that fails: the line and the kind of change (or two) with which every "
-        "comparison of the exercise passes (a square root missing, a number where `eps` belongs, "
-        "two statements in the wrong order); the cause where nothing verified names one, else "
-        "where the named cause is",
+        "for each exercise that fails: the line and kind of change (or two) with which every "
+        "comparison passes (a square root missing, a number where `eps` belongs); the cause "
+        "where nothing verified names one, else where the named cause is",
         stage="verification",
     ),
     Module(

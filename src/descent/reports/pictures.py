@@ -58,9 +58,9 @@ def title(test: dict) -> str:
 def png(picture: dict, heading: str) -> bytes | None:
     """``picture`` drawn as PNG bytes under ``heading``; None without matplotlib or for a record
     of an unknown kind."""
-    draw = {"line": _line, "histogram": _histogram, "curves": _curves}.get(picture.get("kind"))
+    draw = {"line": _line, "histogram": _histogram, "curves": _curves}.get(str(picture.get("kind")))
     fig = figure() if draw is not None else None
-    if fig is None:
+    if fig is None or draw is None:
         return None
     ax = fig.subplots()
     draw(ax, picture)
@@ -184,7 +184,7 @@ def write_beside(doc: dict, results_dir: Path) -> list[Path]:
     """One PNG per pictured check of ``doc`` in ``results_dir``, after removing that folder's
     pictures of the same implementations from an earlier grading; returns the files written
     (none without matplotlib)."""
-    written = []
+    written: list[Path] = []
     for block in doc.get("implementations", []):
         for old in Path(results_dir).glob(_beside(block["name"]) + "*.png"):
             old.unlink(missing_ok=True)
