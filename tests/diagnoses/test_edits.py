@@ -238,7 +238,7 @@ def test_a_stability_term_given_and_never_read_is_put_where_it_can_belong():
 
 DISPATCH = """
 def clip(grads, max_norm, norm_type=2.0, eps=1e-6):
-    if norm_type != 2.0:
+    if norm_type != 2.0 or len(grads) == 0:
         return other(grads, max_norm, norm_type, eps)
     return [g * max_norm / (2.0 + 1e-6) for g in grads]
 """
@@ -246,10 +246,13 @@ def clip(grads, max_norm, norm_type=2.0, eps=1e-6):
 
 def test_a_number_a_condition_tests_is_never_replaced():
     """A repair that sent every call down another branch (`norm_type != 2.0` made
-    `norm_type != eps`) explained a real submission's failures by code it never ran."""
+    `norm_type != eps`, or `dampening != 0` made `!= 1`) explained a real submission's failures
+    by code it never ran."""
     for edit in edits(DISPATCH, "clip"):
-        if edit.kind == "constant":
-            assert _function_text(edit, "clip").splitlines()[1] == "    if norm_type != 2.0:"
+        if edit.kind in ("constant", "count"):
+            assert _function_text(edit, "clip").splitlines()[1] == (
+                "    if norm_type != 2.0 or len(grads) == 0:"
+            )
     assert any(e.kind == "constant" and "`1e-6`" in e.text for e in edits(DISPATCH, "clip"))
 
 

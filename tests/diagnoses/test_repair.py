@@ -242,3 +242,26 @@ def test_the_searches_of_one_submission_share_one_budget(monkeypatch):
     assert repair.search(book, student) is None and Student.tried == 0
     monkeypatch.setitem(repair._TRIED, id(student), 0)
     assert repair.search(book, student) is None and 0 < Student.tried <= repair.TRIALS
+
+
+# ReLU that zeroes its argument in place and hands it back, the way a course's layer does: the
+# checks fail on the edit of the caller's tensor, which a trial's re-run (on fresh copies) never
+# sees, so a change that changes nothing (`out[out <= 0] = 0` taken to the power 0.5) "repaired"
+# it (a held-out EECS 498 ReLU, issue 79)
+RELU_IN_PLACE = (
+    "    return torch.where(x > 0, x, torch.zeros_like(x)), (x,)\n",
+    "    out = x\n    out[out <= 0] = 0\n    return out, (x,)\n",
+)
+
+
+def test_code_that_passes_when_run_again_unchanged_gets_no_repair(tmp_path):
+    folder = tmp_path / "subs" / "relu_in_place"
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    path = folder / "activations.py"
+    text = path.read_text()
+    assert RELU_IN_PLACE[0] in text
+    path.write_text(text.replace(*RELU_IN_PLACE, 1))
+    run = grade(tmp_path / "run", ["graders/test_activations.py", "-k", "relu"], [str(folder)])
+    messages = _messages(run, "relu_in_place", "activations.relu")
+    assert messages, "the in-place ReLU lost no points"
+    assert not any(re.search(r"line \d+ \(in `relu_forward`\)", m) for m in messages), messages

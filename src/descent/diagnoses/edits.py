@@ -143,6 +143,12 @@ def by_kind(source: str, names: tuple[str, ...]) -> Iterator[Edit]:
     yield from _by_kind(source, functions(source), _units(source), names)
 
 
+def unedited(source: str) -> Edit:
+    """The module's functions and classes as every edit writes them, with no change: what a
+    search runs first, to see that the failures are the code's own when run that way."""
+    return Edit("none", 0, "", _unparse(list(_units(source).values())), "")
+
+
 def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     """The edits of :func:`by_kind` made on top of ``first`` (a second mistake), each on another
     line than ``first``'s, worded as the two changes; lines stay the student's."""
@@ -523,7 +529,10 @@ def _lagged(used: str, other: str, ctx: Context) -> bool:
 
 
 def _count(node, ctx):
-    """A whole number off by one."""
+    """A whole number off by one (not in a condition: `dampening != 0` made `!= 1` sends every
+    call down the other branch, a repair of code never run)."""
+    if node in ctx.conditions:
+        return
     if isinstance(node, ast.Constant) and type(node.value) is int and node not in ctx.factors:
         for value in (node.value - 1, node.value + 1):
             yield "count", f"the number `{ctx.quote(node)}` is off by one", ast.Constant(value)

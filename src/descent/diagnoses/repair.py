@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import registry
 from ..calls import timelimit
-from .edits import Edit, after, aliases, by_kind, functions, reached
+from .edits import Edit, after, aliases, by_kind, functions, reached, unedited
 from .ledger import Ledger, Record
 
 TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
@@ -61,6 +61,10 @@ def search(book: Ledger, impl: Any) -> Edit | None:
     trial = _Trial(impl, exercise.module, names, failing, passing, deadline)
     try:
         with timelimit.exploring():
+            # the code re-run as the edits run it, unchanged, must fail as graded: where it
+            # passes (a failure of an argument edited in place, say), any edit would "repair" it
+            if _repairs(impl, exercise.module, names, unedited(source), trial, deadline):
+                return None
             found = trial.first(by_kind(source, reach), trials)
             for partial in sorted(trial.partials, key=lambda e: -trial.partials[e])[:PARTIALS]:
                 if found is not None:
