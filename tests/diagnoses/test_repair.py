@@ -131,6 +131,30 @@ STUDENTS = {
         r"two changes: line \d+ \(in `rmsprop_step`\): [^\n]*; and line \d+ \(in "
         r"`rmsprop_step`\): ",
     ),
+    # the course's step kept under a second name the wrapper calls (`_course_rmsprop =
+    # _course_step`), stepping before it updates the cache: an edit must reach the step through
+    # that name (a held-out EECS 498 RMSProp was told "`alpha` is left out" instead)
+    "rmsprop_step_through_an_alias": (
+        "optim",
+        '    v = state.get("square_avg")\n'
+        "    v = (1 - alpha) * g * g if v is None else alpha * v + (1 - alpha) * g * g\n"
+        "    new_param = param - lr * g / (torch.sqrt(v) + eps)\n"
+        '    return new_param, {**state, "step": state.get("step", 0) + 1, "square_avg": v}\n',
+        '    config = {"learning_rate": lr, "decay_rate": alpha, "epsilon": eps,\n'
+        '              "cache": state.get("square_avg", torch.zeros_like(g))}\n'
+        "    new_param, config = _course_rmsprop(param, g, config)\n"
+        '    return new_param, {**state, "step": state.get("step", 0) + 1,\n'
+        '                       "square_avg": config["cache"]}\n\n\n'
+        "def _course_step(w, dw, config):\n"
+        '    next_w = w - config["learning_rate"] * dw / (torch.sqrt(config["cache"]) + '
+        'config["epsilon"])\n'
+        '    config["cache"] = config["decay_rate"] * config["cache"] + '
+        '(1 - config["decay_rate"]) * dw * dw\n'
+        "    return next_w, config\n\n\n"
+        "_course_rmsprop = _course_step\n",
+        "optim.rmsprop",
+        r"line \d+ \(in `_course_step`\): the statements on lines \d+ and \d+ run in the wrong",
+    ),
 }
 SUITES = ["graders/test_init.py", "graders/test_optim.py", "graders/test_layers.py"]
 

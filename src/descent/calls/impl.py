@@ -499,6 +499,12 @@ def defined(module: Any, names: Sequence[str], source: str) -> dict[str, Callabl
     exec(compile(source, getattr(module, "__file__", None) or "<edit>", "exec"), namespace)  # noqa: S102
     found = {n: namespace.get(n) for n in names}
     own = vars(module)
+    # a second name the module bound to a function or class the text redefines (`_step = step`)
+    # follows it, as the module's own alias would
+    renewed = {id(v): namespace[k] for k, v in own.items() if namespace.get(k) is not v}
+    for k, v in own.items():
+        if namespace.get(k) is v and id(v) in renewed and callable(v):
+            namespace[k] = renewed[id(v)]
     if not all(
         isinstance(fn, types.FunctionType) and fn is not own.get(n) for n, fn in found.items()
     ):

@@ -55,6 +55,8 @@ def search(book: Ledger, impl: Any) -> Edit | None:
         return None
     passing = [r for r in book.records if not r.failed and _weighable(r)]
     trials = min(TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
+    if trials <= 0:
+        return None  # the submission's searches have tried all they may
     start = time.monotonic()
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
     reach = tuple(reached(defs, names, aliases(source)))
