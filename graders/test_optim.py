@@ -195,7 +195,7 @@ OPTIMIZERS = [
 #   only grows, so eps = 1e-10 inside its root moves a step by at most lr * eps / (2 * 0.25^2),
 #   below the comparison's atol; with zero gradients, weight decay alone (0.1 * p, p at least
 #   0.2 after three steps) keeps it below the comparison's tolerance too;
-# - one entry, at a drawn place, has a curvature of its own (no other entry moves it, so its
+# - one entry, at a drawn inner place, has a curvature of its own (no other entry moves it, so its
 #   path is the same on every draw), starts near 0 (where the tolerance is least; not at 0, so
 #   that weight decay alone still gives it a gradient rather than 0/0) with a first gradient of
 #   a few hundredths, everyday. There a wrong default eps in AdaGrad, eps inside Adam's or
@@ -219,7 +219,10 @@ class Quadratic:
 
     def __init__(self, inputs, scale: float = 1.0):
         n = SHAPE[0] * SHAPE[1]
-        small = inputs.integer(0, n - 1)
+        # an inner place, never first or last along a dimension: a mistake seen on this entry
+        # alone must not read as an off-by-one at an edge
+        inner = [r * SHAPE[1] + c for r in range(1, SHAPE[0] - 1) for c in range(1, SHAPE[1] - 1)]
+        small = inner[inputs.integer(0, len(inner) - 1)]
         others = [i for i in range(n) if i != small]
         q, _ = torch.linalg.qr(inputs.randn(n - 1, n - 1))
         self.A = torch.zeros(n, n, dtype=q.dtype, device=q.device)

@@ -316,6 +316,14 @@ SLIPS = {
         "    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)\n",
         '    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device="cuda")\n',
     ),
+    # Adam with a constant typed under the root (Deep Learning from Scratch's habit): seen on the
+    # one entry whose gradient is small, which must not read as an off-by-one at an edge
+    "adam_constant_under_the_root": (
+        "optim",
+        "optim.adam",
+        "    denom = torch.sqrt(v / bias2).add_(eps)\n",
+        "    denom = torch.sqrt(v / bias2 + 1e-7)\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -373,6 +381,7 @@ WRONG = {
     "minibatches_last_batch_twice": "randint",
     "early_stopping_count_never_reset": "<= instead of <",
     "rmsprop_step_with_last_average": "left out",
+    "adam_constant_under_the_root": "off-by-one at an edge",
 }
 
 
