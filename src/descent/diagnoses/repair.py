@@ -1,20 +1,25 @@
 """A verified repair of the student's own code: the line and the kind of change that makes every
 check of an exercise pass.
 
-When no cause is verified for an exercise's failures (:mod:`descent.diagnoses.verified`), the
-search writes small edits into the student's own module (:mod:`descent.diagnoses.edits`: into
-the exercise's functions and the module's functions they call) and runs every comparison of the
-exercise (its :class:`~.ledger.Ledger`) again on the edited code, where the student's code runs
-(in the worker for a submission, through :meth:`Implementation.edited`). An edit is kept only
-when every failing comparison now gives what its check accepts and every passing one still does:
-the student's result is explained by that one change on every check, whatever course the code
-was written for. Its words name the line and the kind of change, never the code of the fix.
+For each exercise a submission fails (:mod:`descent.diagnoses.verified` asks), the search writes
+small edits into the student's own module (:mod:`descent.diagnoses.edits`: into the exercise's
+functions, the module's functions and class methods they reach, also through a second name) and
+runs every comparison of the exercise (its :class:`~.ledger.Ledger`) again on the edited code,
+where the student's code runs (in the worker for a submission, through
+:meth:`Implementation.edited`). An edit is kept only when every failing comparison now gives what
+its check accepts and every passing one still does: the student's result is explained by that
+one change on every check, whatever course the code was written for. Where none does, second
+edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`). The
+code is first run unedited the same way: where that passes, no edit is told from no change and
+nothing is kept. Verification shows a repair as the cause where nothing else names one, and as
+where the named cause is otherwise. Its words name the line and the kind of change, never the code
+of the fix.
 
 The search is bounded by counts, so that the same code gets the same feedback on a busy machine
 (:data:`TRIALS` edits per exercise, :data:`TOTAL_TRIALS` per implementation graded; wall-time
 bounds, :data:`SECONDS` and :data:`TOTAL_SECONDS`, only as a safety net for code slow on every
-call) and runs only for a submission's failures (a
-catalogued variant is the kit's own code), under the time limits of a diagnosis's re-runs (a call that runs out of time there is not
+call), and runs only for a submission's failures (a catalogued variant is the kit's own code),
+under the time limits of a diagnosis's re-runs (a call that runs out of time there is not
 remembered as hung). A correct submission has no failures and never reaches it.
 """
 
