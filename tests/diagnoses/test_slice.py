@@ -239,6 +239,17 @@ def test_a_relu_where_none_belongs():
     assert slice_diagnoses.clamped_difference(one, zero, Inputs()) is None
 
 
+def test_one_gradient_left_at_zero_is_no_clamp():
+    # a - b through a backward pass that visits b before its gradient arrives: b's -1 stays 0,
+    # which a clamp at 0 would also give; one entry does not tell the two apart
+    expected = torch.tensor([1.0, -1.0, 1.0, 1.0], dtype=torch.float64)
+    got = torch.tensor([1.0, 0.0, 1.0, 1.0], dtype=torch.float64)
+    assert slice_diagnoses.clamped_difference(expected, got, Inputs()) is None
+    two = torch.tensor([1.0, -1.0, -2.0, 1.0], dtype=torch.float64)
+    found = slice_diagnoses.clamped_difference(two, two.clamp_min(0), Inputs())
+    assert found.kind == "branch"
+
+
 def test_items_returned_where_their_count_is_asked_for():
     found = diagnose([2, 3], [["a", "b"], ["c", "d", "e"]], Inputs())
     assert found.kind == "structure" and "their count" in found.text

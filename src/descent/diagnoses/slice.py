@@ -568,12 +568,13 @@ def clamped_difference(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diag
     """``got`` is ``max(expected, x)`` or ``min(expected, x)`` entry by entry, for an argument
     ``x`` that broadcasts to the result (or for 0), and differs from the expected: a ReLU, a max
     or a clamp applied to the difference between the two (``x + relu(branch)`` for
-    ``x + branch``)."""
+    ``x + branch``). Two entries or more must be clamped: one entry at the bound is as much a
+    gradient that never arrived (a 0 where -1 belongs) as a clamp."""
     for name, x in [("0", torch.zeros_like(e))] + _arguments(e, inputs):
         for op, word in ((torch.maximum, "larger"), (torch.minimum, "smaller")):
             acts = op(e, x) != e  # where the clamp changes something
             idle = ~acts & (e != x)
-            if same(g, op(e, x)) and bool(acts.any()) and int(idle.sum()) >= 2:
+            if same(g, op(e, x)) and int(acts.sum()) >= 2 and int(idle.sum()) >= 2:
                 other = "0" if name == "0" else f"`{name}`"
                 return Diagnosis(
                     "branch",
