@@ -36,7 +36,9 @@ def train_classifier(x_train, y_train, x_val, y_val, *, seed=0, time_budget_s=20
 
     * Validation loss: on a small 2-D dataset of a few hundred points in 3 classes (for example
       interleaved spirals), the mean cross-entropy of the returned parameters on ``x_val`` is
-      below 0.3.
+      below 0.3. The inputs come as they are, not standardized (the two axes on unequal scales),
+      and the graders feed ``x_val`` to your parameters as given: if you standardize inside
+      your loop, fold the mean and the scale into the first layer before you return it.
     * Overfit one batch: given a single batch of 8 examples as both training and validation set,
       the training loss of the returned parameters is below 0.01. A correct training loop can
       always memorize 8 points; if yours cannot, something is broken (sign of the update,
