@@ -83,6 +83,12 @@ HELD_ON_EVERY_DRAW = {
     ],
     # (issue 81) a best never lowered showed only where the walk improved twice: 5 or 4.75
     "regularization": ["student:early_stopping_best_never_updated"],
+    # (issue 81) the spirals were nearly standardized already: weights fitted to standardized
+    # inputs scored 15 or 0 by the draw
+    "train": ["student:train_standardized_inputs_kept_apart"],
+    # (issue 81) a - b's gradient left at 0 by a forward-order backward read as a clamp on the
+    # draws where the topological order put b first
+    "autograd": ["student:value_backward_not_reversed"],
 }
 
 
