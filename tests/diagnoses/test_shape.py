@@ -46,3 +46,15 @@ def test_entries_picked_out_by_a_mask_are_named():
 def test_reshaped_tries_each_hypothesis_in_turn():
     assert reshaped(E, E.T.clone()).text == permuted(E, E.T.clone()).text
     assert reshaped(E, torch.zeros(7)) is None
+
+
+def test_a_dimension_reduced_away_is_named_whatever_the_values():
+    from descent.diagnoses.shape import reduced_away
+
+    found = reduced_away(E, torch.randn(4, dtype=torch.float64))  # (3, 4) expected, (4,) got
+    assert found is not None and found.kind == "reduction" and "dimension 0 (size 3)" in found.text
+    assert reduced_away(E, torch.randn(3, dtype=torch.float64)).text.count("dimension 1") == 1
+    square = torch.randn(4, 4, dtype=torch.float64)
+    assert reduced_away(square, torch.randn(4, dtype=torch.float64)) is None  # which one went?
+    assert reduced_away(E, torch.randn(5, dtype=torch.float64)) is None  # another shape
+    assert reduced_away(E[:1], torch.randn(4, dtype=torch.float64)) is None  # a unit dimension

@@ -490,3 +490,39 @@ def test_a_bug_that_gives_nan_alike_but_not_for_the_same_reason_is_not_named():
     failures = _grade(student, recipes, bugs=[bug], reference=reference)
     assert all(f.misconception is None for f in failures)
     assert all("reaches a log" in str(f) for f in failures)
+
+
+def test_a_partial_cause_whose_checks_another_explains_too_gives_way_to_it():
+    # the student sums where the reference averages, on every input; a second catalogued slip
+    # sums only on inputs of four or three columns: it reproduces two of those checks, the first
+    # all three, so the first is named on each (a textbook's eps typed in as 1e-6 read as "eps
+    # squared" on the one check that passed eps=1e-3 is the same case)
+    z = torch.randn(7, 2, generator=GEN, dtype=torch.float64)
+    student = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v - 1)
+    narrow = _Bug(
+        "narrow", "sums where it averages on wide inputs", ("scale",),
+        scale=lambda v: v.sum(0) if v.shape[1] > 2 else v.mean(0),
+    )  # fmt: skip
+    summed = _Bug("summed", "sums where it averages", ("scale",), scale=lambda v: v.sum(0))
+    minus = _Bug("minus", "subtracts 1", ("shift",), shift=lambda v: v - 1)
+    recipes = [
+        lambda m: m.losses.scale(X),
+        lambda m: m.losses.scale(Y),
+        lambda m: m.losses.scale(z),
+        lambda m: m.losses.shift(X),
+        lambda m: m.losses.shift(Y),
+    ]
+    failures = _grade(student, recipes, [narrow, summed, minus])
+    assert [f.misconception for f in failures] == ["summed"] * 3 + ["minus"] * 2
+    assert "on wide inputs" not in "".join(map(str, failures))
+
+
+def test_a_reading_is_not_carried_to_a_result_of_another_shape():
+    # the forward's results read twice the expected on two checks; the backward's result has
+    # another shape (a gradient summed over the batch): no values there to carry the reading to
+    twice = Diagnosis("factor", "your result is twice the expected")
+    read = [(twice, Record(lambda m: None, 2 * v, v, True)) for v in (X, Y)]
+    flat = (None, Record(lambda m: None, torch.ones(5, dtype=torch.float64), X, True))
+    failures = _settled([*read, flat])
+    assert [f.diagnosis for f in failures[:2]] == ["factor", "factor"]
+    assert failures[2].diagnosis is None and "twice" not in str(failures[2])

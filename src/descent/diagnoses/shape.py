@@ -3,8 +3,9 @@
 The comparison's message already says that the shapes differ; these hypotheses say why, from the
 values: the expected values transposed or permuted (a layout slip), with a dimension of size 1
 added or dropped (a ``keepdim``, an ``unsqueeze``, a row kept by a matrix product), a dimension
-not reduced (the expected is the sum or the mean of the result over it), or only the non-zero
-entries of the expected picked out into a flat tensor (a boolean index where a mask belongs).
+not reduced (the expected is the sum or the mean of the result over it) or reduced away (the
+result lacks one, whatever its values), or only the non-zero entries of the expected picked out
+into a flat tensor (a boolean index where a mask belongs).
 Each is a function ``(expected, got) -> Diagnosis | None`` over float64 CPU tensors; like the
 hypotheses of :mod:`descent.diagnoses.values` they never print a value.
 """
@@ -83,6 +84,26 @@ def unreduced(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     )
 
 
+def reduced_away(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
+    """``got`` has the expected's shape less one dimension of size 2 or more: whatever the
+    values, the code reduced over that dimension (a sum, a mean) or picked one slice of it where
+    each entry along it needs its own value (a batch's gradient summed over the examples)."""
+    if g.dim() != e.dim() - 1:
+        return None
+    gone = [
+        k for k in range(e.dim()) if e.shape[k] >= 2 and e.shape[:k] + e.shape[k + 1 :] == g.shape
+    ]
+    if len(gone) != 1:
+        return None  # none, or several dimensions of one size: which one went is not known
+    (k,) = gone
+    return Diagnosis(
+        "reduction",
+        f"your result has the expected's shape without dimension {k} (size {e.shape[k]}): "
+        "its entries along that dimension were summed, averaged or one of them picked "
+        "(a reduction over it, or an index) where each needs a value of its own",
+    )
+
+
 def selected(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
     """``got`` is 1-D and holds exactly the non-zero entries of the expected, in order: a
     boolean index ``y[mask]`` picked them out where a mask should keep the shape."""
@@ -101,7 +122,7 @@ def selected(e: torch.Tensor, g: torch.Tensor) -> Diagnosis | None:
 
 def reshaped(e: torch.Tensor, g: torch.Tensor, inputs: Any = None) -> Diagnosis | None:
     """The first shape hypothesis that fits, or ``None``."""
-    for hypothesis in (permuted, unit_dimension, unreduced, selected):
+    for hypothesis in (permuted, unit_dimension, unreduced, selected, reduced_away):
         found = hypothesis(e, g)
         if found is not None:
             return found

@@ -568,6 +568,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     )
     if readings and covered >= weighed:
         parts += readings
+    parts = _undominated(parts, explains)
     whole, parts = _located(book, impl, whole, parts, explains, reported)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
@@ -586,6 +587,16 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
         # that a cause found elsewhere is its own nor that it is not
         unweighed = isinstance(record.got, str) and not isinstance(record.expected, str)
         _write(record, bug, generic, others, partial=bool(mine) and not whole, unweighed=unweighed)
+
+
+def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:
+    """The partial causes less those another one outdoes: a cause whose failing checks are a
+    strict subset of another's adds nothing where the other holds too (a textbook's eps typed in
+    as 1e-6 also reads as "eps squared" on the one check that passes 1e-3, and as "a default of
+    1e-6" on the checks that leave it out: the constant explains all of them)."""
+    return [
+        c for c in parts if not any(explains[c.key] < explains[d.key] for d in parts if d is not c)
+    ]
 
 
 def _located(
@@ -640,15 +651,23 @@ def _carries(claim: Claim, record: Record) -> bool:
     which it does not reproduce: a slip only where no recipe could re-run it (a check that
     compared no values, or a marker in their place); not a reading of non-finite values (NaN or
     inf where the expected is finite) on a check whose own result is finite, nor one that names
-    an argument of its own check's call (an argument handed back). What the values show holds where they
-    show it; such a reading says nothing of a rate or a count measured elsewhere."""
+    an argument of its own check's call (an argument handed back), nor on a result of another
+    shape than the expected. What the values show holds where they show it; such a reading says
+    nothing of a rate or a count measured elsewhere."""
     if claim.rerun is not None:  # a slip: where it could be re-run, only if it reproduced
         return record.recipe is None or _marker(record)
     if claim.reading is None:
         return True
     if claim.reading.origin == HANDED_BACK:  # it names an argument of its own check's call
         return False
+    if _shapes(record.got) != _shapes(record.expected):
+        return False  # a result of the wrong shape is its own finding: no values to read there
     return not (claim.kind == "stability" and not _non_finite(record.got))
+
+
+def _shapes(value: Any) -> list:
+    """The shape of every tensor in ``value`` (``None`` for any other leaf)."""
+    return [tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in leaves(value)]
 
 
 def _marker(record: Record) -> bool:
