@@ -225,6 +225,7 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     manager = manager_for(config)  # where no worker can start, it stops the run saying why
     # Only a run that grades in workers imports them, never the student's own run (the branch
     # above), which must work where they cannot (Windows): they are POSIX-only
+    from ..isolation.import_limits import ImportLimits
     from ..isolation.manager import IsolationUnavailable
     from ..isolation.remote import WorkerImplementation
 
@@ -244,6 +245,8 @@ def resolve_folder(config, spec: str, path: Path, name: str | None, root: Path):
     impl.intake = taken.summary()
     _record_scan(impl, taken.sources)
     impl.taken, impl.sources = taken, taken.sources
+    if taken.folder:  # made now, before the grading forks: both processes share it
+        impl.import_limits = ImportLimits.beside(taken.folder)
     return impl
 
 

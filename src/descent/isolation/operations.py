@@ -77,10 +77,17 @@ def _pick(header: dict) -> int | None:
 
 
 def op_load(worker, header: dict, blobs, out: Outcome):
-    """Import a module of the submission (``limit``: the CPU seconds its import may take)."""
+    """Import a module of the submission (``limit``: the CPU seconds its import may take;
+    ``refuse``: [module, reason] pairs that ran out of time in another worker of the grading)."""
     limit = header.get("limit")
     if limit is not None and (type(limit) not in (int, float) or not 0 < limit <= 3600):
         raise ProtocolError("bad import limit")
+    refuse = header.get("refuse", [])
+    if type(refuse) is not list or not all(
+        type(r) is list and len(r) == 2 and all(type(x) is str for x in r) for r in refuse
+    ):
+        raise ProtocolError("bad refusals")
+    worker.submission.refuse(refuse)
     loaded = worker.submission.load(header["module"], limit)
     worker._send({"id": header.get("id"), "load": loaded})
     return REPLIED

@@ -13,6 +13,7 @@ lifecycle that the grading plugin calls.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ..calls.impl import Implementation, PatchedImplementation, SubmissionError
 from .connection import Connection
 from .errors import RemoteException, WorkerFailure, clean
 from .handles import ModuleProxy, Remote, RemoteFunction
+from .import_limits import ImportLimits
 from .scan import sibling_imports
 
 __all__ = [
@@ -62,6 +64,10 @@ class WorkerImplementation(Implementation):
         self.review: dict[str, list[str]] = {}  # exercise -> why a person should look
         self._modules: dict[str, ModuleProxy] = {}
         self._modules_of = None  # the worker process they were listed by
+        # Imports out of time in any worker of this grading (None: this worker's own refusals
+        # only), and the modules whose failure this process has reported since (import_limits)
+        self.import_limits: ImportLimits | None = None
+        self._reported: set[str] = set()
 
     # -- what the worker reports, for the plugin and the kit's tests ---------------------------
     folder = property(lambda self: self.conn.folder)
@@ -247,12 +253,7 @@ class WorkerImplementation(Implementation):
         if proxy is not None:
             return proxy
         self._load_imports_first(name)
-        conn.ensure()
-        # the worker stops an import out of time itself, at the call limit, and names its line;
-        # this side waits a little longer before it stops the worker
-        limit = conn.manager.call_timeout
-        load = {"op": "load", "module": name, "limit": limit}
-        info = conn.request(load, raw=True, timeout=limit * _IMPORT_GRACE).get("load") or {}
+        info = self._load(name) if self.import_limits is None else self._load_shared(name)
         if info.get("missing"):
             raise SubmissionError(f"{name}.py is missing from {self.name}{self._refusals()}")
         if "import_error" in info:
@@ -263,6 +264,60 @@ class WorkerImplementation(Implementation):
         attrs = {clean(k, 200): clean(v, 20) for k, v in attrs.items()}
         self._modules[name], self._modules_of = ModuleProxy(conn, name, attrs), conn.process
         return self._modules[name]
+
+    def _load(self, name: str, refuse: list[list[str]] | None = None) -> dict:
+        """The worker's answer to loading ``name``; ``refuse``: [module, reason] pairs it must
+        refuse to import (they ran out of time in another worker of this grading)."""
+        conn = self.conn
+        conn.ensure()
+        # the worker stops an import out of time itself, at the call limit, and names its line;
+        # this side waits a little longer before it stops the worker
+        limit = conn.manager.call_timeout
+        load = {"op": "load", "module": name, "limit": limit}
+        if refuse:
+            load["refuse"] = refuse
+        return conn.request(load, raw=True, timeout=limit * _IMPORT_GRACE).get("load") or {}
+
+    def _load_shared(self, name: str) -> dict:
+        """:meth:`_load` where the grading's workers share their imports out of time: a module
+        that ran out of time in one is never run again in another. This process reports it once
+        in the first worker's words; after that this worker refuses it (``refuse``), as the first
+        worker does after its own import out of time. Recorded only on this side's evidence: the
+        load took the whole limit."""
+        limits, source = self.import_limits, self._bytes(name)
+        if source is None:
+            return self._load(name)
+        with limits.importing(name):  # another process importing it: its outcome first
+            earlier = limits.find(name, source)
+            if earlier is not None and name not in self._reported:
+                self._reported.add(name)
+                raise SubmissionError(earlier)
+            started = time.monotonic()
+            info = self._load(name, self._out_of_time())
+            took = time.monotonic() - started
+            if earlier is None and "import_error" in info and took >= self.manager.call_timeout:
+                limits.record(name, source, clean(info["import_error"]))
+                self._reported.add(name)
+        return info
+
+    def _out_of_time(self) -> list[list[str]]:
+        """[module, reason] for each module of this submission recorded out of time."""
+        found = []
+        for module in self.import_limits.modules():
+            source = self._bytes(module)
+            message = None if source is None else self.import_limits.find(module, source)
+            if message is not None:
+                found.append([module, message.removeprefix(f"{module}.py could not be imported: ")])
+        return found
+
+    def _bytes(self, module: str) -> bytes | None:
+        """The bytes of ``module``'s file as the worker is given it, or None."""
+        if not self.folder:
+            return None
+        try:
+            return Path(self.folder, f"{module}.py").read_bytes()
+        except OSError:
+            return None
 
     def _load_imports_first(self, name: str) -> None:
         """Load the submission's modules that ``name`` imports before ``name`` itself, each on

@@ -91,6 +91,16 @@ class Submission:
                 names[fn] = "function"
         return {"attrs": names}
 
+    def refuse(self, out_of_time: list[list[str]]) -> None:
+        """Refuse from now on, as after an import out of time here, the modules (with their
+        reasons) whose import ran out of time in another worker of this grading: none of them
+        runs again (the trusted side keeps that record, descent.isolation.import_limits)."""
+        if out_of_time:
+            self._ensure_package()  # its import hook first: the refusals must come before it
+        for module, reason in out_of_time:
+            if module in registry.MODULES and module not in self.modules:
+                refuse(f"{PACKAGE}.{module}", f"{module}.py", reason[:MAX_TEXT])
+
     def _import_failed(self, exc: BaseException, path: Path) -> str:
         """Why ``path`` could not be imported; a module out of time (itself, or one of the
         submission's that it imports) is refused from now on, wherever it is imported again."""
