@@ -36,6 +36,7 @@ def test_bundle_holds_only_student_material(bundle):
         "README.md",
         "exercises",
         "pyproject.toml",
+        "setup.py",
         "src",
         "starter",
     ]

@@ -23,6 +23,9 @@ INCLUDED = ("exercises", "src/descent")
 STARTER_PACKAGE = "starter/__init__.py"  # written by hand, not generated
 STUDENT_README = "docs/student-readme.md"
 STUDENT_WORKFLOW = "workflows/student.yml"  # the public tests on every push (GitHub Actions)
+# The bundle's setup.py: installing the bundle also installs descent-interrupt.pth, which makes
+# a Ctrl-C one line from Python's start in a pytest run (descent.grading.early_interrupt).
+STUDENT_SETUP = "bundle/setup.py"
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 KIT_ADDOPTS = 'addopts = "-p no:cacheprovider"'
 # descent.grading.interrupt first of all: importing it makes a Ctrl-C during the rest of the
@@ -84,6 +87,7 @@ def build_student_bundle(kit: Path, out: Path) -> Path:
     if pins != 1:
         raise BundleError('the kit\'s pyproject.toml no longer pins torch as "torch==VERSION"')
     (out / "pyproject.toml").write_text(pyproject)
+    shutil.copy(kit / STUDENT_SETUP, out / "setup.py")
     # What a run leaves behind stays out of the student's repository (the workflow pushes it).
     (out / ".gitignore").write_text(STUDENT_GITIGNORE)
     _check_no_leak(out)

@@ -6,18 +6,26 @@ pluggy and the import machinery), and pytest's, during collection, a banner, the
 and a summary. Both become :data:`MESSAGE`, with pytest's status for an interrupted run (2). A
 test interrupted later is pytest's to report, and the grading plugin records it as such.
 
-Importing this module installs the handler (:func:`install`): the student bundle's settings load
-it before any plugin (``-p descent.grading.interrupt``), and the grading plugin imports it before
-any other module of the kit, so that only pytest's own first imports come before it.
+Importing this module installs the handler (:func:`install`). In a student's installed bundle
+that happens while Python starts, before pytest is imported: the bundle's ``.pth`` file runs
+:mod:`.early_interrupt` in every pytest process. The bundle's settings also load it before any
+plugin (``-p descent.grading.interrupt``) and the grading plugin imports it first, for a run
+where no ``.pth`` is read (the kit's own checkout, ``python -S``). It imports only ``_signal``,
+``os`` and ``sys``, so that the moments before the handler is in place stay few.
 """
 
 from __future__ import annotations
 
-import signal
+import _signal  # signal's C half: signal.py imports enum, functools and operator, 5 to 8 ms
+import os
 import sys
-import threading
-from pathlib import Path
-from typing import Any
+
+# Neither typing nor pathlib is imported either: each moment of the start-up before install()
+# is one where a Ctrl-C is still a fatal start-up error with a traceback.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MESSAGE = "interrupted (Ctrl-C) before any test ran: nothing was graded"
 INTERRUPTED = 2  # pytest.ExitCode.INTERRUPTED
@@ -27,8 +35,7 @@ _collecting: tuple[Any, Path] | None = None  # (pytest config, results file) whi
 
 def install() -> None:
     """Until pytest's session begins, answer Ctrl-C with :data:`MESSAGE` (main thread only)."""
-    if _main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _before_session)
+    _replace(_signal.default_int_handler, _before_session)
 
 
 def session_started(config: Any, results: Path) -> None:
@@ -36,8 +43,7 @@ def session_started(config: Any, results: Path) -> None:
     report one line and removes ``results`` (a previous run's file must not look current)."""
     global _collecting
     _collecting = (config, results)
-    if _main_thread() and signal.getsignal(signal.SIGINT) is _before_session:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    _replace(_before_session, _signal.default_int_handler)
 
 
 def tests_starting() -> None:
@@ -59,13 +65,40 @@ def interrupted() -> None:
 
 
 def _before_session(signum, frame) -> None:
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: Python's own
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)  # a second Ctrl-C: Python's own
+    if _running(frame, "site", "addpackage"):
+        # Python is still reading .pth files: an exception there is a fatal start-up error with
+        # its traceback, and nothing has begun that would need cleaning up.
+        sys.stderr.write(MESSAGE + "\n")
+        sys.stderr.flush()
+        os._exit(INTERRUPTED)
+    if "descent.grading.plugin" not in sys.modules and _running(
+        frame, "_pytest.main", "wrap_session"
+    ):
+        # pytest's session began without the grading plugin (-p no:descent), which would have
+        # put Python's handler back: the interrupt is pytest's to report, as anywhere else.
+        raise KeyboardInterrupt
     sys.stderr.write(MESSAGE + "\n")
     raise SystemExit(INTERRUPTED)
 
 
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+def _running(frame, module: str, function: str) -> bool:
+    """Whether ``function`` of ``module`` is on the stack that ``frame`` (a handler's) ends."""
+    while frame is not None:
+        if frame.f_code.co_name == function and frame.f_globals.get("__name__") == module:
+            return True
+        frame = frame.f_back
+    return False
 
 
-install()  # on import: the plugin's first import, before the rest of its start-up
+def _replace(old, new) -> None:
+    """SIGINT's handler becomes ``new`` where it is ``old``; in a thread other than the main one,
+    where Python sets no handler, nothing changes."""
+    try:
+        if _signal.getsignal(_signal.SIGINT) is old:
+            _signal.signal(_signal.SIGINT, new)
+    except ValueError:  # not the main thread
+        pass
+
+
+install()  # on import: in the .pth or the plugin's first import, before the rest of a start-up
