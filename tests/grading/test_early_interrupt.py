@@ -20,6 +20,8 @@ from descent.authoring.bundle import build_student_bundle
 from descent.grading.early_interrupt import runs_pytest
 from descent.grading.interrupt import INTERRUPTED, MESSAGE
 
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
 PTH = KIT / "src" / "descent" / "grading" / "descent-interrupt.pth"
 
 posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT with os.kill")

@@ -4,6 +4,7 @@ to look current; a Ctrl-C once the tests run is left to pytest."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -115,3 +116,22 @@ def test_ctrl_c_while_the_plugin_loads_is_one_line():
         [sys.executable, "-c", CTRL_C_WHILE_LOADING], capture_output=True, text=True, timeout=300
     )
     assert (run.returncode, run.stderr.strip()) == (interrupt.INTERRUPTED, interrupt.MESSAGE)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_a_session_without_the_grading_plugin_leaves_ctrl_c_to_pytest(tmp_path):
+    """The handler is in every pytest process of a student's environment (the bundle's .pth);
+    where the plugin is left out, none puts Python's back when the session begins, and a Ctrl-C
+    in a test was a SystemExit the test failed with."""
+    (tmp_path / "test_stop.py").write_text(
+        "import os, signal\n\n\ndef test_stop():\n    os.kill(os.getpid(), signal.SIGINT)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "descent.grading.interrupt", "-p", "no:descent",
+         "-p", "no:cacheprovider", "test_stop.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a terminal's Ctrl-C
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+    )  # fmt: skip
+    assert run.returncode == interrupt.INTERRUPTED, run.stdout + run.stderr
+    assert "KeyboardInterrupt" in run.stdout and interrupt.MESSAGE not in run.stdout + run.stderr

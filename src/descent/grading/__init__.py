@@ -4,6 +4,7 @@
 * :mod:`.checker`             the ``check`` fixture: every assertion of a grader or public test.
 * :mod:`.compare`             the one comparison of values, shapes, dtypes and devices.
 * :mod:`.composite`           one mistake, one charge: exercises that call other exercises.
+* :mod:`.early_interrupt`     the bundle's ``.pth`` at Python's start: in pytest, the Ctrl-C handler at once.
 * :mod:`.gradcheck`           gradient checks of a hand-written forward/backward pair, in float64.
 * :mod:`.hypothesis_profiles` the hypothesis profiles of grading runs and of the kit's tests.
 * :mod:`.input_seed`          the secret a grading of a submission draws its hidden inputs from.
