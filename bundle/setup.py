@@ -1,6 +1,6 @@
 """The student bundle's one build step beyond pyproject.toml: a Ctrl-C is one line from the start.
 
-Both ``pip install .`` and ``pip install -e .`` put ``descent-interrupt.pth`` (kept in
+Both ``pip install .`` and ``pip install -e .`` put ``_descent-interrupt.pth`` (kept in
 ``src/descent/grading/``) at the top of site-packages, where Python runs its line each time it
 starts; ``descent.grading.early_interrupt`` says what that line does. pyproject.toml has no way
 to place a file there, a build sub-command does. The kit copies this file into the bundle as
@@ -12,7 +12,10 @@ import os
 from setuptools import Command, setup
 from setuptools.command.build import build
 
-PTH = os.path.join("src", "descent", "grading", "descent-interrupt.pth")
+# Python reads a site folder's .pth files in the order of their names, and a Ctrl-C during the
+# lines before this one is still Python's. The underscore puts it before nearly all others, yet
+# after setuptools' __editable__.descent-*.pth, which puts the bundle's src/ on sys.path.
+PTH = os.path.join("src", "descent", "grading", "_descent-interrupt.pth")
 PTH_NAME = os.path.basename(PTH)
 
 

@@ -1,5 +1,5 @@
 """Ctrl-C from Python's start in a student's pytest run (``descent.grading.early_interrupt`` and
-the bundle's ``descent-interrupt.pth``): one line and status 2 however early it comes, and any
+the bundle's ``_descent-interrupt.pth``): one line and status 2 however early it comes, and any
 other Python of that environment untouched. Without the ``.pth`` the handler came 0.3 s after
 Python started, once pytest had imported itself, and a Ctrl-C before printed a traceback."""
 
@@ -22,7 +22,7 @@ from descent.grading.interrupt import INTERRUPTED, MESSAGE
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
-PTH = KIT / "src" / "descent" / "grading" / "descent-interrupt.pth"
+PTH = KIT / "src" / "descent" / "grading" / "_descent-interrupt.pth"
 
 posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT with os.kill")
 

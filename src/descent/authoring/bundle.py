@@ -23,7 +23,7 @@ INCLUDED = ("exercises", "src/descent")
 STARTER_PACKAGE = "starter/__init__.py"  # written by hand, not generated
 STUDENT_README = "docs/student-readme.md"
 STUDENT_WORKFLOW = "workflows/student.yml"  # the public tests on every push (GitHub Actions)
-# The bundle's setup.py: installing the bundle also installs descent-interrupt.pth, which makes
+# The bundle's setup.py: installing the bundle also installs _descent-interrupt.pth, which makes
 # a Ctrl-C one line from Python's start in a pytest run (descent.grading.early_interrupt).
 STUDENT_SETUP = "bundle/setup.py"
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION")

@@ -1,6 +1,6 @@
 """Ctrl-C one line from Python's first moments in a student's pytest run, not from pytest's own.
 
-The student bundle installs ``descent-interrupt.pth`` (this folder's copy, put beside the
+The student bundle installs ``_descent-interrupt.pth`` (this folder's copy, put beside the
 packages by the bundle's ``setup.py``) into site-packages. Python runs its one line in every
 process of that environment while it starts, before ``__main__``: a substring test of
 ``sys.orig_argv`` that is false for almost every process, and, where it holds, an import of
