@@ -50,6 +50,19 @@ def test_a_second_importer_waits_for_the_first_ones_outcome(tmp_path):
     assert seen == ["out of time"]
 
 
+def _looping(tmp_path) -> tuple[IsolationManager, WorkerImplementation]:
+    """A submission laid out as intake lays one out, whose ``activations.py`` loops at line 3
+    and whose ``layers.py`` imports it; its implementation with the grading's record."""
+    sub = tmp_path / "taken" / "submission"
+    sub.mkdir(parents=True)
+    (sub / "activations.py").write_text("import torch\n\nwhile True:\n    pass\n")
+    (sub / "layers.py").write_text("from .activations import relu_forward\n")
+    manager = IsolationManager(Settings(call_timeout=LIMIT))
+    impl = WorkerImplementation("loop", manager, folder=str(sub))
+    impl.import_limits = ImportLimits.beside(sub)
+    return manager, impl
+
+
 def _refusals(impl: WorkerImplementation, *names: str) -> list[str]:
     messages = []
     for name in names:
@@ -73,22 +86,19 @@ def _copy(manager, impl, writer: int) -> None:
         os._exit(code)
 
 
-@pytest.mark.skipif(
+confined = pytest.mark.skipif(
     not (confinement.landlock_abi() and confinement.seccomp_available()),
     reason="no confinement on this machine",
 )
+
+
+@confined
 def test_two_processes_of_one_grading_pay_one_limit_for_a_loop_at_import(tmp_path):
     """Each process of a split grading has a worker of its own; before the shared record each
     ran the module-level loop to its limit. Now whichever asks second waits for the first's
     import and refuses the module at once, naming the same line, also where another module
     imports it."""
-    sub = tmp_path / "taken" / "submission"  # as intake lays a submission out
-    sub.mkdir(parents=True)
-    (sub / "activations.py").write_text("import torch\n\nwhile True:\n    pass\n")
-    (sub / "layers.py").write_text("from .activations import relu_forward\n")
-    manager = IsolationManager(Settings(call_timeout=LIMIT))
-    impl = WorkerImplementation("loop", manager, folder=str(sub))
-    impl.import_limits = ImportLimits.beside(sub)
+    manager, impl = _looping(tmp_path)
     manager.mode()  # the fork server runs before the fork, as in a grading
     reader, writer = os.pipe()
     pid = os.fork()
@@ -113,3 +123,23 @@ def test_two_processes_of_one_grading_pay_one_limit_for_a_loop_at_import(tmp_pat
     if None not in cpu:  # CPU time, not wall time: the same on a busy machine
         assert max(cpu) >= 0.8 * LIMIT  # one worker ran the loop to its limit...
         assert min(cpu) < 0.5 * LIMIT  # ...and the other never ran it
+
+
+@confined
+def test_a_worker_started_after_one_was_stopped_does_not_run_the_loop_again(tmp_path):
+    """A call out of time stops the worker and the next test gets a fresh one, which knew
+    nothing of the module its predecessor refused and ran its loop again (a second limit in
+    a grading of one process too)."""
+    manager, impl = _looping(tmp_path)
+    try:
+        first = _refusals(impl, "activations")
+        impl.conn.close()  # as after a call out of time
+        again = _refusals(impl, "layers", "activations")
+        cpu = impl.conn.process.cpu_seconds()
+    finally:
+        impl.close()
+        manager.close()
+    for message in first + again:
+        assert "activations.py line 3" in message, message
+    if cpu is not None:
+        assert cpu < 0.5 * LIMIT  # the fresh worker refused it without running it

@@ -34,6 +34,7 @@ operations, worker. The trusted side, each importing only those above it:
 * :mod:`.pipeline`     requests sent without waiting, and the shapes that allow it.
 * :mod:`.codec`        handles, described callables and callbacks on the wire.
 * :mod:`.connection`   one worker as a channel of requests: time limits, failures, restarts.
+* :mod:`.import_limits` imports out of time, recorded for every worker of one grading.
 * :mod:`.remote`       ``WorkerImplementation``: the ``Implementation`` interface on a connection.
 * :mod:`.pool`         starting the fork server, spawning and killing workers.
 * :mod:`.uid_lease`    worker uids leased machine-wide, never shared by two live workers.
