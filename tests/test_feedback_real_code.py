@@ -324,6 +324,42 @@ SLIPS = {
         "    denom = torch.sqrt(v / bias2).add_(eps)\n",
         "    denom = torch.sqrt(v / bias2 + 1e-7)\n",
     ),
+    # p taken as the keep probability (EECS 498's habit) with no case of its own for p == 0
+    # (0 / 0 there) or p == 1
+    "dropout_keep_prob_unguarded": (
+        "regularization",
+        "regularization.dropout",
+        (
+            "    if not training or p == 0:\n",
+            "    if p == 1:\n        return torch.zeros_like(x), torch.zeros_like(x)\n",
+            "    mask = (u >= p).to(x.dtype) / (1 - p)\n",
+        ),
+        ("    if not training:\n", "", "    mask = (u < p).to(x.dtype) / p\n"),
+    ),
+    # a textbook's eps typed in (1e-6) and running statistics multiplied where they are mixed
+    "batchnorm_typed_eps_running_product": (
+        "normalization",
+        "normalization.batchnorm",
+        (
+            "        inv_std = torch.rsqrt(var + eps)\n",
+            "        new_mean = (1 - momentum) * running_mean + momentum * mu\n"
+            "        new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))\n",
+            "        inv_std = torch.rsqrt(running_var + eps)\n",
+        ),
+        (
+            "        inv_std = torch.rsqrt(var + 1e-6)\n",
+            "        new_mean = (1 - momentum) * running_mean * momentum * mu\n"
+            "        new_var = (1 - momentum) * running_var * momentum * var * (n / (n - 1))\n",
+            "        inv_std = torch.rsqrt(running_var + 1e-6)\n",
+        ),
+    ),
+    # a batch-norm dx summed over the batch: one row where each example needs its own
+    "batchnorm_dx_summed_over_the_batch": (
+        "normalization",
+        "normalization.batchnorm",
+        "        dx.mul_(inv_std)\n",
+        "        dx = dx.mul_(inv_std).sum(0)\n",
+    ),
 }
 # name -> (what the feedback must say, as a regex on the lowercased text of the failing checks'
 # messages and misconception ids)
@@ -357,6 +393,9 @@ NAMED = {
     "rmsprop_step_with_last_average": r"`last` is used where its updated value belongs[^\n]*one "
     r"step behind",
     "dropout_float32_mask_over_p": r"`p` and \(1 - `p`\) swapped",
+    "dropout_keep_prob_unguarded": r"no case of its own for `p == 0`",
+    "batchnorm_typed_eps_running_product": r"the constant 1e-06 where `eps` belongs",
+    "batchnorm_dx_summed_over_the_batch": r"shape without dimension 0 \(size \d+\)",
 }
 if not torch.cuda.is_available():  # on a GPU machine the named device exists
     NAMED["dropout_on_a_named_gpu"] = r"asks for a gpu itself"
@@ -382,6 +421,9 @@ WRONG = {
     "early_stopping_count_never_reset": "<= instead of <",
     "rmsprop_step_with_last_average": "left out",
     "adam_constant_under_the_root": "off-by-one at an edge",
+    # the one check that passes eps=1e-3 reads the typed-in 1e-6 as eps squared: the constant
+    # explains that check and every other
+    "batchnorm_typed_eps_running_product": "replaced by its square",
 }
 
 

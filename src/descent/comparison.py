@@ -294,7 +294,8 @@ def _compare_tensor(
         return Mismatch(
             path,
             _at(got_nan.nonzero()[0], e, g, e.shape),
-            "NaN usually comes from 0/0, log(0) or inf - inf: look for an unstable formula",
+            "NaN comes from 0/0, inf - inf, or the root or log of a negative number: look for "
+            "an unstable formula or a quantity that went below 0",
             guessed=True,
         )
     finite = torch.isfinite(e) & torch.isfinite(g)

@@ -332,12 +332,14 @@ def condition_left_out(node: Any, context: Context) -> Iterator[Slip]:
     for i in range(len(node.values)):
         rest = node.values[:i] + node.values[i + 1 :]
         after = rest[0] if len(rest) == 1 else ast.BoolOp(node.op, rest)
+        dropped = ast.unparse(node.values[i])
         yield (
             node,
             after,
             "branch",
-            "one condition of a test left out (one operand of an `and` or `or`): the cases "
-            "only it catches go to the other branch",
+            f"no case of its own for `{dropped}` (a condition of a test left out, one operand "
+            "of an `and` or `or`, or no test for it at all): those inputs go down the other "
+            "path",
         )
 
 

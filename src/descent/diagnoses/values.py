@@ -314,8 +314,9 @@ def mistyped(expected: torch.Tensor, got: torch.Tensor) -> Diagnosis | None:
 
 def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | Nothing | None:
     """NaN or infinity where the expected result is finite, told apart: infinity alone comes
-    from a log of 0 (a probability that underflowed) or an exp that overflowed, NaN from inf - inf
-    or inf / inf, most often after an exp overflowed. Where the expected result is not finite
+    from a log of 0 (a probability that underflowed) or an exp that overflowed, NaN from the root
+    or the log of a negative number, or from inf - inf or inf / inf, most often after an exp
+    overflowed. Where the expected result is not finite
     itself, nothing reads the values."""
     if not bool(torch.isfinite(e).all()):
         return NOTHING
@@ -324,10 +325,12 @@ def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     if bool(torch.isnan(g).any()):
         return Diagnosis(
             "stability",
-            "your result has NaN where the expected is finite: an inf - inf, inf / inf, 0 / 0 "
-            "or 0 * inf on the way (after an exp of a large number overflowed to inf, or a "
-            "division by 0); use a stable form (subtract the max before exp, log-sum-exp, "
-            "exp(-|x|), log1p, a guarded branch)",
+            "your result has NaN where the expected is finite: an operation with no number "
+            "for an answer on the way: the square root or the log of a negative number (a "
+            "quantity that cannot go below 0, such as a sum of squares, that did), or inf - "
+            "inf, inf / inf, 0 / 0 or 0 * inf (after an exp of a large number overflowed to "
+            "inf, or a division by 0); where it is an overflow, use a stable form (subtract "
+            "the max before exp, log-sum-exp, exp(-|x|), log1p, a guarded branch)",
         )
     return Diagnosis(
         "stability",
