@@ -189,3 +189,16 @@ def test_the_changes_tried_follow_what_the_calls_received():
     assert not any(c.name == "x" for c in tried)  # a tensor argument: not a setting
     changed = parameter_changes.with_argument(calculate_gain, "nonlinearity", lambda _: "linear")
     assert changed("tanh") == 1.0 and calculate_gain("tanh") == pytest.approx(5 / 3)
+
+
+def test_a_parameter_forced_to_zero_also_says_what_it_scales_may_go_nowhere():
+    # an update computed with lr and stored under another key leaves the parameter as lr = 0
+    # would: the words may not claim that lr itself is missing from the code
+    def step(param, grad, lr=0.1):
+        return param - lr * grad
+
+    calls = parameter_changes.Calls(passed={"lr": [0.1]}, calls=1)
+    changes = parameter_changes.changes_of("optim.sgd", step, calls, _Reference())
+    texts = [c.text for c in changes]
+    zero = next(t for t in texts if "`lr` = {values}" in t and "left out" in t)
+    assert "never reaches the result" in zero

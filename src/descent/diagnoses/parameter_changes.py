@@ -178,7 +178,9 @@ def changes_of(
             ignored += _typed_in_changes(function, name, default, passed)
         for value in _other_values(name, passed, default, options):
             how = (
-                f"somewhere `{name}` is left out (as 0 it drops a term, as 1 a factor)"
+                f"somewhere `{name}` is left out (as 0 it drops a term, as 1 a factor), or "
+                f"what it scales never reaches the result (computed, then stored elsewhere or "
+                "not used)"
                 if type(value) in (int, float)
                 else "the value passed is taken for another one (a branch that tests the "
                 "wrong value, or a case missing)"
