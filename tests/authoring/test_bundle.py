@@ -42,6 +42,7 @@ def test_bundle_holds_only_student_material(bundle):
     ]
     ignored = (bundle / ".gitignore").read_text().split()
     assert ".venv/" in ignored and ".descent/" in ignored
+    assert "build/" in ignored  # what `pip install .` leaves behind (the bundle has a setup.py)
     assert (bundle / ".github" / "workflows" / "descent.yml").is_file()
     assert not (bundle / "src" / "descent" / "__pycache__").exists()
     for folder in ("starter", "exercises"):

@@ -41,7 +41,8 @@ STUDENT_ADDOPTS = (
 STUDENT_TORCH = "torch>=2.4,<2.16"
 STUDENT_TORCH_SHOWN = ("2.4.1", "2.15.0")
 _KIT_TORCH = re.compile(r'^(\s*)"torch==[^"]+",', re.M)
-STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\n"
+# build/ and *.egg-info/: what `pip install .` leaves in the folder
+STUDENT_GITIGNORE = ".venv/\nvenv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.hypothesis/\n.descent/\nbuild/\n*.egg-info/\n"
 
 
 class BundleError(DescentError, RuntimeError):
