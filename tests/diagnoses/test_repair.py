@@ -245,8 +245,10 @@ def test_a_trial_s_library_use_and_failures_are_not_the_students(tmp_path):
     assert any(re.search(r"line \d+ \(in `mse_forward`\): the factor `2`", m) for m in messages)
 
 
-def test_the_searches_of_one_submission_share_one_budget(monkeypatch):
-    """However many exercises fail, one submission's searches try TOTAL_TRIALS edits at most."""
+def test_the_searches_of_one_module_share_one_budget(monkeypatch):
+    """However many of a module's exercises fail, a submission's searches in it try
+    MODULE_TRIALS edits at most; another module's searches have a budget of their own (a
+    module's exercises are graded in one process, however a grading splits its files)."""
 
     class Student:
         name = "many-mistakes"
@@ -262,9 +264,11 @@ def test_the_searches_of_one_submission_share_one_budget(monkeypatch):
     book = Ledger("losses.mse")
     book.records.append(Record(lambda m: 0.0, 1.0, 0.0, True))
     student = Student()
-    monkeypatch.setitem(repair._TRIED, id(student), repair.TOTAL_TRIALS)
+    monkeypatch.setitem(repair._TRIED, (id(student), "losses"), repair.MODULE_TRIALS)
+    monkeypatch.setitem(repair._TRIED, (id(student), "optim"), 0)
     assert repair.search(book, student) is None and Student.tried == 0
-    monkeypatch.setitem(repair._TRIED, id(student), 0)
+    monkeypatch.setitem(repair._TRIED, (id(student), "losses"), 0)
+    monkeypatch.setitem(repair._TRIED, (id(student), "optim"), repair.MODULE_TRIALS)
     assert repair.search(book, student) is None and 0 < Student.tried <= repair.TRIALS
 
 

@@ -450,3 +450,24 @@ def test_an_import_out_of_time_is_stopped_in_the_worker_named_by_line_and_refuse
     finally:
         impl.close()
         manager.close()
+
+
+def test_a_repair_trial_in_a_worker_started_after_the_module_s_tests_loads_it(remote, tmp_path):
+    # the module's tests ran in a worker that then stopped (a crash, a time limit, retired after
+    # the last test); the repair search comes later, in a fresh worker that never loaded the
+    # module: every trial used to fail there, so a grading of one process found no repair where
+    # one of two processes did
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    text = "def mse_forward(pred, target):\n    return ((pred - target) ** 2).sum(), None\n"
+    (sub / "losses.py").write_text(text)
+    impl = WorkerImplementation("retired", remote.manager, folder=str(sub))
+    x = torch.arange(4.0)
+    assert float(impl.losses.mse_forward(x, torch.zeros(4))[0]) == 14.0
+    impl.retire()
+    edit = text.replace(".sum()", ".mean()")
+    with impl.edited("losses", ["mse_forward"], edit) as trial:
+        assert trial is not None
+        assert float(trial.losses.mse_forward(x, torch.zeros(4))[0]) == 3.5
+    assert float(impl.losses.mse_forward(x, torch.zeros(4))[0]) == 14.0  # its own code again
+    impl.close()

@@ -107,7 +107,7 @@ def reached(
         out.append(name)
         for node in ast.walk(defs[name]):
             if isinstance(node, ast.Name) and node.id not in out:
-                for called in {node.id, aliases.get(node.id, node.id)}:
+                for called in dict.fromkeys((node.id, aliases.get(node.id, node.id))):
                     todo += [d for d in defs if d == called or d.startswith(f"{called}.")]
     return out
 

@@ -16,9 +16,10 @@ where the named cause is otherwise. Its words name the line and the kind of chan
 of the fix.
 
 The search is bounded by counts, so that the same code gets the same feedback on a busy machine
-(:data:`TRIALS` edits per exercise, :data:`TOTAL_TRIALS` per implementation graded; wall-time
-bounds, :data:`SECONDS` and :data:`TOTAL_SECONDS`, only as a safety net for code slow on every
-call), and runs only for a submission's failures (a catalogued variant is the kit's own code),
+and however a grading shares its files between processes (:data:`TRIALS` edits per exercise,
+:data:`MODULE_TRIALS` per module of an implementation: a module's exercises are graded in one
+process, whatever the split; wall-time bounds, :data:`SECONDS` and :data:`TOTAL_SECONDS`, only as
+a safety net for code slow on every call), and runs only for a submission's failures (a catalogued variant is the kit's own code),
 under the time limits of a diagnosis's re-runs (a call that runs out of time there is not
 remembered as hung). A correct submission has no failures and never reaches it.
 """
@@ -35,12 +36,12 @@ from .edits import Edit, after, aliases, by_kind, functions, reached, unedited
 from .ledger import Ledger, Record
 
 TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
-TOTAL_TRIALS = 1000  # and all the searches of one implementation's grading together
+MODULE_TRIALS = 1000  # and all the searches of one module of one implementation together
 PARTIALS = 2  # partial repairs a second edit is searched on top of, the best first
 PAIR_TRIALS = 100  # second edits tried on top of each
 SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
 TOTAL_SECONDS = 30.0  # and on all of one implementation's (code slow on every call)
-_TRIED: dict[int, int] = {}  # id(implementation) -> edits its searches tried so far
+_TRIED: dict[tuple, int] = {}  # (id(implementation), module) -> edits its searches tried so far
 _SPENT: dict[int, float] = {}  # id(implementation) -> wall seconds its searches took so far
 
 
@@ -59,13 +60,14 @@ def search(book: Ledger, impl: Any) -> Edit | None:
     if not names:
         return None
     passing = [r for r in book.records if not r.failed and _weighable(r)]
-    trials = min(TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
+    tried = (id(impl), exercise.module)
+    trials = min(TRIALS, MODULE_TRIALS - _TRIED.get(tried, 0))
     if trials <= 0:
-        return None  # the submission's searches have tried all they may
+        return None  # the module's searches have tried all they may
     start = time.monotonic()
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
     reach = tuple(reached(defs, names, aliases(source)))
-    trial = _Trial(impl, exercise.module, names, failing, passing, deadline)
+    trial = _Trial(impl, exercise.module, names, failing, passing, deadline, tried)
     try:
         with timelimit.exploring():
             # the code re-run as the edits run it, unchanged, must fail as graded: where it
@@ -76,7 +78,7 @@ def search(book: Ledger, impl: Any) -> Edit | None:
             for partial in sorted(trial.partials, key=lambda e: -trial.partials[e])[:PARTIALS]:
                 if found is not None:
                     break
-                pairs = min(PAIR_TRIALS, TOTAL_TRIALS - _TRIED.get(id(impl), 0))
+                pairs = min(PAIR_TRIALS, MODULE_TRIALS - _TRIED.get(tried, 0))
                 found = trial.first(after(source, reach, partial), pairs, partials=False)
         return found
     finally:
@@ -88,8 +90,8 @@ class _Trial:
     partial repairs met on the way (an edit with which some failing comparisons pass, by how
     many), where a second edit may finish the repair."""
 
-    def __init__(self, impl, module, names, failing, passing, deadline):
-        self.impl, self.module, self.names = impl, module, names
+    def __init__(self, impl, module, names, failing, passing, deadline, tried):
+        self.impl, self.module, self.names, self.tried = impl, module, names, tried
         self.failing, self.passing, self.deadline = failing, passing, deadline
         self.partials: dict[Edit, int] = {}
 
@@ -97,7 +99,7 @@ class _Trial:
         for tried, edit in enumerate(edits):
             if tried >= trials or time.monotonic() > self.deadline:
                 return None
-            _TRIED[id(self.impl)] = _TRIED.get(id(self.impl), 0) + 1
+            _TRIED[self.tried] = _TRIED.get(self.tried, 0) + 1
             fixed = _repairs(self.impl, self.module, self.names, edit, self, self.deadline)
             if fixed == len(self.failing) + len(self.passing):
                 return edit

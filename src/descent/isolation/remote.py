@@ -189,8 +189,11 @@ class WorkerImplementation(Implementation):
         hung, events, failure = dict(conn._hung), len(conn.events), conn.test_failure
         hits = {ex: set(names) for ex, names in conn.hits.items()}
         try:
+            # a worker started since the module's tests ran (one stopped at a time limit, say)
+            # has not loaded it: the trial loads it as any call would, or every edit fails
+            self.module(module)
             placed = conn.request({"op": "edit", "m": module, "a": list(names), "source": source})
-        except (WorkerFailure, RemoteException):
+        except (WorkerFailure, RemoteException, SubmissionError):
             placed = False
         try:
             # another object than the one graded: a recipe may hand back what the graded
