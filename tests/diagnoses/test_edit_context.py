@@ -55,3 +55,23 @@ def test_the_signature_and_a_while_loop_are_frozen():
     loop = next(n for n in ast.walk(fn) if isinstance(n, ast.While))
     assert frozen(loop.test) and frozen(fn.args)
     assert not frozen(fn.body[0])
+
+
+WRAPPED = """
+def kaiming(shape, nonlinearity="relu", mode="fan_in"):
+    covered = nonlinearity == "relu" and len(shape) == 2
+    if not covered:
+        return base(shape)
+    scale = (shape[1] > 0) * 2.0
+    return scale / shape[1]
+"""
+
+
+def test_a_comparison_assigned_to_a_name_a_condition_tests_is_a_condition():
+    # swapping `nonlinearity` for `mode` (or 2 for 3) there sends every call to another path: a
+    # held-out wrapper line was "repaired" that way, with nothing of the learner's code run
+    ctx, fn = _read(WRAPPED)
+    covered = fn.body[0].value
+    assert all(n in ctx.conditions for n in ast.walk(covered))
+    mask = fn.body[2].value.left.left  # a comparison computed into a value stays editable
+    assert mask not in ctx.conditions

@@ -277,3 +277,25 @@ def test_a_class_bound_to_another_name_is_reached_through_it():
     defs = functions(ALIASED)
     assert reached(defs, ("sgd_step",), aliases(ALIASED)) == ["sgd_step", "Course.step"]
     assert reached(defs, ("sgd_step",)) == ["sgd_step"]
+
+
+DISCARDED = """
+def loss(x):
+    _, cache = helper(x)
+    value = x.sum()
+    return value, cache
+"""
+
+
+def test_a_value_the_code_throws_away_stands_for_no_variable():
+    # `_` holds what `helper` gave first and the code says it does not want it: a repair that
+    # returns it instead bypasses the code written (a wrapper's reference value, in a held-out set)
+    named = [e for e in edits(DISCARDED, "loss") if e.kind == "name"]
+    assert named  # `value` for `x`, `cache` for `value`, ...
+    loads = [
+        n.id
+        for e in named
+        for n in ast.walk(ast.parse(e.source))
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    ]
+    assert "value" in loads and "_" not in loads

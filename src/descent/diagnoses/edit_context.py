@@ -222,7 +222,10 @@ def _factors(fn: ast.FunctionDef) -> set:
 
 def _conditions(fn: ast.FunctionDef) -> set:
     """The nodes of the conditions ``fn`` tests (``if``, ``while``, a conditional expression,
-    an ``assert``) and of every ``is`` / ``is not`` comparison."""
+    an ``assert``), of every ``is`` / ``is not`` comparison, and of a comparison or ``and`` /
+    ``or`` assigned to a name a condition tests (``covered = len(shape) == 4``, then
+    ``if covered:``): an edit there sends every call down another path, as one in the test
+    itself does."""
     out: set = set()
     for node in ast.walk(fn):
         test = (
@@ -236,6 +239,14 @@ def _conditions(fn: ast.FunctionDef) -> set:
             test = node
         if test is not None:
             out.update(ast.walk(test))
+    tested = {n.id for n in out if isinstance(n, ast.Name)}
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id in tested for t in node.targets)
+            and isinstance(node.value, (ast.Compare, ast.BoolOp, ast.UnaryOp))
+        ):
+            out.update(ast.walk(node.value))
     return out
 
 

@@ -516,12 +516,13 @@ def _lag(node, ctx):
 
 
 def _others(node, ctx) -> Iterator[str]:
-    """The variables that could stand where the variable ``node`` is read."""
+    """The variables that could stand where the variable ``node`` is read: not ``_``, a value
+    the code says it throws away (``_, cache = f(x)``)."""
     if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
         return
     if node.id not in ctx.names or node in ctx.conditions:
         return
-    yield from (other for other in ctx.names if other != node.id)
+    yield from (other for other in ctx.names if other not in (node.id, "_"))
 
 
 def _lagged(used: str, other: str, ctx: Context) -> bool:
