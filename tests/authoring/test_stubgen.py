@@ -144,7 +144,7 @@ def test_the_bundle_is_made_from_solutions_whatever_starter_holds(tmp_path, monk
     from descent.authoring.bundle import build_student_bundle, stale_starter
 
     kit = tmp_path / "kit"
-    for part in ("solutions", "starter", "exercises", "src/descent", "docs", "workflows"):
+    for part in ("solutions", "starter", "exercises", "src/descent", "docs", "workflows", "bundle"):
         shutil.copytree(KIT / part, kit / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(KIT / "pyproject.toml", kit / "pyproject.toml")
     mine = kit / "starter" / "losses.py"

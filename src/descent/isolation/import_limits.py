@@ -21,7 +21,6 @@ the same moment, and both reach the module in their first tests).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -88,6 +87,8 @@ class ImportLimits:
         """Held while one process's worker imports ``module``: another process asking for it
         meanwhile waits here, then reads what came of it. The kernel lets the lock go if the
         holder dies."""
+        import fcntl  # POSIX only: a student's own run imports this module on Windows too
+
         fd = os.open(self.folder / f"{module}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
