@@ -29,3 +29,12 @@ def test_wrong_entries_off_any_band_name_nothing():
     assert (
         gated_on_wrong_region(RELU_GRAD, DY * (X > 1), Inputs()) is None
     )  # no argument to read the band on
+
+
+def test_a_factor_that_matters_on_one_band_alone_is_no_gate():
+    # a UvA ReLU scaled its gradient by min(1, out): right where x > 1 and x <= 0, dy * x on
+    # (0, 1), neither 0 nor the upstream gradient: the band is told, no gate is claimed
+    got = DY * X.clamp(0, 1)
+    found = gated_on_wrong_region(RELU_GRAD, got, Inputs(tensors=[("x", X), ("dy", DY)]))
+    assert found is not None and found.kind == "branch"
+    assert "exactly where `x` is between 0 and 1" in found.text and "gate" not in found.text

@@ -37,13 +37,28 @@ def gated_on_wrong_region(e: torch.Tensor, g: torch.Tensor, inputs) -> Diagnosis
                 if not torch.equal(wrong, inside):
                     continue
                 closed = bool((g[wrong] == 0).all())
-                what = "zero" if closed else "wrong"
                 span = f"between {a:g} and {b:g}" if how == "between" else f"from {a:g} to {b:g}"
+                if not (closed or _passed_through(g, wrong, inputs)):
+                    return Diagnosis(  # neither 0 nor an argument handed on: no gate
+                        "branch",
+                        f"your result is wrong exactly where `{name}` is {span} and right "
+                        "elsewhere: your formula differs there alone (a case of a piecewise "
+                        "formula, or a factor that is 1 everywhere else, such as min(1, x))",
+                    )
                 return Diagnosis(
                     "gate",
-                    f"your result is {what} exactly where `{name}` is {span} and right "
-                    "elsewhere: a gradient passed through a gate on the wrong region (a test "
-                    "such as out > 1 where x > 0 belongs, or on the output where the input "
-                    "decides)",
+                    f"your result is {'zero' if closed else 'wrong'} exactly where `{name}` is "
+                    f"{span} and right elsewhere: a gradient passed through a gate on the wrong "
+                    "region (a test such as out > 1 where x > 0 belongs, or on the output where "
+                    "the input decides)",
                 )
     return None
+
+
+def _passed_through(g: torch.Tensor, wrong: torch.Tensor, inputs) -> bool:
+    """On the wrong entries the result is an argument of its shape as it was given (the
+    upstream gradient let through a gate that should be closed there)."""
+    return any(
+        t.shape == g.shape and torch.equal(g[wrong], t[wrong].to(g.dtype))
+        for _, t in inputs.tensors
+    )

@@ -147,7 +147,8 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
                 "factor",
                 "your result is half the expected: a missing factor 2 "
                 "(the derivative of x^2 is 2x, or a term counted once "
-                "that counts twice)",
+                "that counts twice) or a factor 1/2 too many (a 0.5 "
+                "written in, as some courses write a squared error)",
             ),
         )
     )

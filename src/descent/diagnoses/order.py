@@ -272,7 +272,7 @@ TIERS: tuple[tuple[Entry, ...], ...] = (
         E("operand.reciprocal", "order"),
         E("norm.standardized", "reduction", "term"),
         E("norm.blend_factor", "factor"),
-        E("gate.gated_on_wrong_region", "gate"),
+        E("gate.gated_on_wrong_region", "gate", "branch"),
         E("norm.affine_left_out", "omitted"),
     ),
     (  # slice by slice, or on a telling set of entries: the last tier

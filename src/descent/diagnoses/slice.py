@@ -134,7 +134,7 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
         c = float((u * v).sum() / (u * u).sum())
         if _explains(e, g, x + c * u):
             if name and _bessel(torch.tensor([c]), e.shape):  # else any rescaled update fits
-                return _one_factor(name, torch.tensor([c]), e.shape)
+                return _one_factor(name, torch.tensor([c]), e.shape, inputs)
             continue  # one factor and nothing added: the factor hypothesis's case
         fits = {}
         for k in _dims(e):
@@ -147,10 +147,10 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
             if fit is not None and bool((fit[0] != 0).all()) and _explains(e, g, x + fit[1]):
                 fits[k] = fit[0].flatten()
         if len(fits) > 1:  # the factors hardly depend on the slice: one factor, nearly
-            return _one_factor(name, torch.cat(list(fits.values())), e.shape)
+            return _one_factor(name, torch.cat(list(fits.values())), e.shape, inputs)
         for k, factors in fits.items():
             apart = f" (apart from `{name}`, added to both)" if name else ""
-            told = _normalizer_read(factors, k, e, inputs) or _normalizer(factors, e.shape)
+            told = _normalizer_read(factors, k, e, inputs) or _normalizer(factors, e.shape, inputs)
             return Diagnosis(
                 "factor",
                 f"each slice of your result along {_where(k, e)} is the expected's slice"
@@ -159,12 +159,12 @@ def slice_factor(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
     return None
 
 
-def _one_factor(name: str, factors: torch.Tensor, sizes) -> Diagnosis:
+def _one_factor(name: str, factors: torch.Tensor, sizes, inputs: Inputs) -> Diagnosis:
     less = f" less `{name}`" if name else ""
     return Diagnosis(
         "factor",
         f"your result{less} is the expected{less} times one factor (or nearly): "
-        + _normalizer(factors, sizes),
+        + _normalizer(factors, sizes, inputs),
     )
 
 
@@ -245,8 +245,16 @@ def _near(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(((a - b).abs() <= _FORM_RTOL * b.abs()).all())
 
 
-def _normalizer(c: torch.Tensor, sizes) -> str:
-    """What factors ``c``, one per slice, say about the slices' normalizer."""
+def _normalizer(c: torch.Tensor, sizes, inputs: Inputs) -> str:
+    """What factors ``c``, one per slice, say about the slices' normalizer: a standard
+    deviation's slips where the call passes an eps (a normalization), else only that something
+    computed once per slice differs (a cross-entropy with a floor in its log scales each row by
+    a factor of its own, and has no standard deviation to blame)."""
+    if not any("eps" in name.lower() for name, _ in inputs.numbers):
+        return _bessel(c, sizes) or (
+            "something your code computes once per slice (a sum, a maximum, a count or a "
+            "normalizer over it, or a constant added to one) differs from the expected one"
+        )
     return _bessel(c, sizes) or (
         "each slice's normalizer (its standard deviation, root mean square or norm) differs "
         "from the expected one: an eps added outside the square root instead of inside it, or "
