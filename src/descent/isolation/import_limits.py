@@ -87,7 +87,7 @@ class ImportLimits:
         """Held while one process's worker imports ``module``: another process asking for it
         meanwhile waits here, then reads what came of it. The kernel lets the lock go if the
         holder dies."""
-        import fcntl  # POSIX only: a student's own run imports this module on Windows too
+        import fcntl  # POSIX-only: a student's own run imports this module on Windows too
 
         fd = os.open(self.folder / f"{module}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:

@@ -184,10 +184,12 @@ class WorkerImplementation(Implementation):
         """The worker holds the edit in place of the function for the block (its ``edit``
         operation). What the trial does is not the student's code as written and is forgotten
         after it: a function out of time (as a diagnosis's re-runs are), the library use the
-        tripwire saw (an edit may take a branch that borrows), the worker's failures."""
+        tripwire saw (an edit may take a branch that borrows), the worker's failures, the
+        requests it sent (the results count the submission's own)."""
         conn = self.conn
         hung, events, failure = dict(conn._hung), len(conn.events), conn.test_failure
         hits = {ex: set(names) for ex, names in conn.hits.items()}
+        requests, by_test = conn.requests, dict(conn.requests_by_test)
         try:
             # a worker started since the module's tests ran (one stopped at a time limit, say)
             # has not loaded it: the trial loads it as any call would, or every edit fails
@@ -212,6 +214,7 @@ class WorkerImplementation(Implementation):
             conn.hits.update(hits)
             del conn.events[events:]
             conn.test_failure = failure
+            conn.requests, conn.requests_by_test = requests, by_test
 
     def retire(self, wait: bool = True) -> None:
         """No test needs the worker any more: stop it now (``wait``: see
