@@ -353,6 +353,14 @@ SLIPS = {
             "        inv_std = torch.rsqrt(running_var + 1e-6)\n",
         ),
     ),
+    # a softmax shifted by the whole batch's maximum (GT CS 7643's and UvA's learners): right on
+    # ordinary inputs, NaN in the rows far below the top one on large logits
+    "softmax_global_max": (
+        "activations",
+        "activations.softmax",
+        "    e = (x - x.amax(dim=dim, keepdim=True)).exp_()\n",
+        "    e = (x - x.max()).exp_()\n",
+    ),
     # a batch-norm dx summed over the batch: one row where each example needs its own
     "batchnorm_dx_summed_over_the_batch": (
         "normalization",
@@ -396,6 +404,7 @@ NAMED = {
     "dropout_keep_prob_unguarded": r"no case of its own for `p == 0`",
     "batchnorm_typed_eps_running_product": r"the constant 1e-06 where `eps` belongs",
     "batchnorm_dx_summed_over_the_batch": r"shape without dimension 0 \(size \d+\)",
+    "softmax_global_max": r"one maximum subtracted for the whole tensor",
 }
 if not torch.cuda.is_available():  # on a GPU machine the named device exists
     NAMED["dropout_on_a_named_gpu"] = r"asks for a gpu itself"

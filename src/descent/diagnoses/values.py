@@ -323,7 +323,7 @@ def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     if bool(torch.isfinite(g).all()):
         return None
     if bool(torch.isnan(g).any()):
-        return Diagnosis(
+        return _one_maximum(e, g, inputs) or Diagnosis(
             "stability",
             "your result has NaN where the expected is finite: an operation with no number "
             "for an answer on the way: the square root or the log of a negative number (a "
@@ -340,6 +340,35 @@ def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
         "x - max - log(sum(exp(x - max))) or a softplus), or an exp of a large number that "
         "overflowed",
     )
+
+
+_UNDERFLOW = 80.0  # exp(-80) is below float32's smallest normal: such a row's exps may sum to 0
+
+
+def _one_maximum(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
+    """NaN in exactly the slices (along some dimension ``k``) of an argument ``x`` of the
+    result's shape whose largest entry lies far below the whole input's largest: a softmax or
+    log-sum-exp shifted by one maximum for the whole tensor, whose exps underflow to 0 in those
+    slices (0 / 0), where each slice needs its own maximum."""
+    bad = torch.isnan(g)
+    for name, x in inputs.tensors:
+        if x.shape != e.shape or x.dim() < 2 or not x.is_floating_point():
+            continue
+        for k in range(x.dim()):
+            rows = x.movedim(k, -1).reshape(-1, x.shape[k]).double()
+            nan = bad.movedim(k, -1).reshape(-1, x.shape[k]).any(-1)
+            gap = rows.max() - rows.max(-1).values
+            if not (bool(nan.any()) and bool((~nan).any())):
+                continue
+            if float(gap[nan].min()) > max(_UNDERFLOW, float(gap[~nan].max())):
+                return Diagnosis(  # an instability: NaN on inputs a stable form takes
+                    "stability",
+                    f"your result is NaN in exactly the slices of `{name}` along dimension {k} "
+                    "whose largest entry lies far below the largest of the whole input: one "
+                    "maximum subtracted for the whole tensor, where each slice needs its own "
+                    f"(x.max(dim={k}, keepdim=True)), makes all of their exps 0, and 0 / 0 NaN",
+                )
+    return None
 
 
 def floored_log(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
