@@ -73,6 +73,10 @@ def test_extra_entry_near_misses_are_silent():
     assert extra_entry(torch.randn(3), torch.randn(5), inputs) is None  # two more
     assert extra_entry(torch.randn(4), torch.randn(5), inputs) is None  # no input of size 4
     assert extra_entry(torch.arange(3.0), torch.arange(4.0), inputs) is None  # indices
+    # a UvA linear layer's db summed over the features: (N,) where (Dout,) belongs, and N was
+    # Dout + 1 on one draw: as long as the batch, no entry added
+    dout = Inputs(tensors=[("x", torch.randn(5, 3)), ("dout", torch.randn(5, 4))])
+    assert extra_entry(torch.randn(4), torch.randn(5), dout) is None
 
 
 # -- handed_back: an argument returned unchanged -----------------------------------------------------

@@ -100,16 +100,20 @@ def held_out_kept(expected: Any, got: Any) -> Diagnosis | None:
 def extra_entry(e: torch.Tensor, g: torch.Tensor, inputs: Any) -> Diagnosis | None:
     """A float result with one entry more than the expected along one dimension only, where the
     expected's size there is the size of a dimension of an input (``D`` weights for ``X`` of
-    ``D`` columns): an entry added that the docstring does not ask for."""
+    ``D`` columns): an entry added that the docstring does not ask for. Not when the result is
+    as long as the batch of an input (a sum over the wrong axis gives that size too)."""
     if e.dim() != g.dim() or e.dim() == 0 or whole(e):
         return None
     grown = [k for k in range(e.dim()) if e.shape[k] != g.shape[k]]
     if len(grown) != 1 or g.shape[grown[0]] != e.shape[grown[0]] + 1:
         return None
     k, n = grown[0], e.shape[grown[0]]
+    tensors = list(getattr(inputs, "tensors", ()))
+    if any(x.dim() >= 1 and x.shape[0] == n + 1 for _, x in tensors):
+        return None  # as long as the batch: a reduction over the wrong axis just as well
     where = [
         f"dimension {j} of `{name}`"
-        for name, x in getattr(inputs, "tensors", ())
+        for name, x in tensors
         if x.dim() >= 2
         for j in range(x.dim())
         if x.shape[j] == n and n != x.shape[0]  # a feature count, not the number of examples
