@@ -126,11 +126,18 @@ def test_a_slip_that_a_passing_check_contradicts_is_not_named():
     assert all("hint: the bug's hint" in str(f) for f in named)
 
 
-def test_checks_failing_for_two_reasons_say_so():
-    x, y = X, Y
+def _two_slips():
+    """A student who sums where the reference averages and subtracts 1 where it adds, with the
+    two catalogued bugs that say so."""
     student = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v - 1)
     summed = _Bug("summed", "sums where it averages", ("scale",), scale=lambda v: v.sum(0))
     minus = _Bug("minus", "subtracts 1", ("shift",), shift=lambda v: v - 1)
+    return student, summed, minus
+
+
+def test_checks_failing_for_two_reasons_say_so():
+    x, y = X, Y
+    student, summed, minus = _two_slips()
     recipes = [
         lambda m: m.losses.scale(x),
         lambda m: m.losses.scale(y),
@@ -498,13 +505,11 @@ def test_a_partial_cause_whose_checks_another_explains_too_gives_way_to_it():
     # all three, so the first is named on each (a textbook's eps typed in as 1e-6 read as "eps
     # squared" on the one check that passed eps=1e-3 is the same case)
     z = torch.randn(7, 2, generator=GEN, dtype=torch.float64)
-    student = _Impl(scale=lambda v: v.sum(0), shift=lambda v: v - 1)
+    student, summed, minus = _two_slips()
     narrow = _Bug(
         "narrow", "sums where it averages on wide inputs", ("scale",),
         scale=lambda v: v.sum(0) if v.shape[1] > 2 else v.mean(0),
     )  # fmt: skip
-    summed = _Bug("summed", "sums where it averages", ("scale",), scale=lambda v: v.sum(0))
-    minus = _Bug("minus", "subtracts 1", ("shift",), shift=lambda v: v - 1)
     recipes = [
         lambda m: m.losses.scale(X),
         lambda m: m.losses.scale(Y),
