@@ -316,8 +316,9 @@ def non_finite(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | 
     """NaN or infinity where the expected result is finite, told apart: infinity alone comes
     from a log of 0 (a probability that underflowed) or an exp that overflowed, NaN from the root
     or the log of a negative number, or from inf - inf or inf / inf, most often after an exp
-    overflowed. Where the expected result is not finite
-    itself, nothing reads the values."""
+    overflowed (in the rows a shift by the whole input's maximum left far below it, said so:
+    :func:`_one_maximum`). Where the expected result is not finite itself, nothing reads the
+    values."""
     if not bool(torch.isfinite(e).all()):
         return NOTHING
     if bool(torch.isfinite(g).all()):
