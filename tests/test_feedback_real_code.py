@@ -404,7 +404,7 @@ NAMED = {
     "dropout_keep_prob_unguarded": r"no case of its own for `p == 0`",
     "batchnorm_typed_eps_running_product": r"the constant 1e-06 where `eps` belongs",
     "batchnorm_dx_summed_over_the_batch": r"shape without dimension 0 \(size \d+\)",
-    "softmax_global_max": r"one maximum subtracted for the whole tensor",
+    "softmax_global_max": r"one value \(the whole tensor.s maximum, say\) subtracted for every slice",
 }
 if not torch.cuda.is_available():  # on a GPU machine the named device exists
     NAMED["dropout_on_a_named_gpu"] = r"asks for a gpu itself"

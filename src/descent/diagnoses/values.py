@@ -348,9 +348,10 @@ _UNDERFLOW = 80.0  # exp(-80) is below float32's smallest normal: such a row's e
 
 def _one_maximum(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis | None:
     """NaN in exactly the slices (along some dimension ``k``) of an argument ``x`` of the
-    result's shape whose largest entry lies far below the whole input's largest: a softmax or
-    log-sum-exp shifted by one maximum for the whole tensor, whose exps underflow to 0 in those
-    slices (0 / 0), where each slice needs its own maximum."""
+    result's shape whose largest entry lies far below the whole input's largest, and the
+    expected everywhere else: a softmax or log-sum-exp shifted by one value for the whole tensor
+    (its maximum, or any other), right wherever the exps do not all underflow (a shift changes
+    nothing there) and 0 / 0 where they do; each slice needs its own maximum."""
     bad = torch.isnan(g)
     for name, x in inputs.tensors:
         if x.shape != e.shape or x.dim() < 2 or not x.is_floating_point():
@@ -361,12 +362,17 @@ def _one_maximum(e: torch.Tensor, g: torch.Tensor, inputs: Inputs) -> Diagnosis 
             gap = rows.max() - rows.max(-1).values
             if not (bool(nan.any()) and bool((~nan).any())):
                 continue
+            right = ~nan[:, None].expand_as(rows)  # the slices that are not NaN: as expected
+            flat_e, flat_g = (t.movedim(k, -1).reshape(-1, x.shape[k]) for t in (e, g))
+            if not same(flat_g[right], flat_e[right]):
+                continue
             if float(gap[nan].min()) > max(_UNDERFLOW, float(gap[~nan].max())):
                 return Diagnosis(  # an instability: NaN on inputs a stable form takes
                     "stability",
                     f"your result is NaN in exactly the slices of `{name}` along dimension {k} "
-                    "whose largest entry lies far below the largest of the whole input: one "
-                    "maximum subtracted for the whole tensor, where each slice needs its own "
+                    "whose largest entry lies far below the largest of the whole input, and "
+                    "right in the others: one value (the whole tensor's maximum, say) "
+                    "subtracted for every slice, where each slice needs its own "
                     f"(x.max(dim={k}, keepdim=True)), makes all of their exps 0, and 0 / 0 NaN",
                 )
     return None
