@@ -8,7 +8,8 @@ import ast
 
 import pytest
 
-from descent.diagnoses.edits import MAX_EDITS, aliases, edits, functions, reached
+from descent.diagnoses.edit_context import aliases, functions, reached
+from descent.diagnoses.edits import MAX_EDITS, edits
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -299,3 +300,139 @@ def test_a_value_the_code_throws_away_stands_for_no_variable():
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     ]
     assert "value" in loads and "_" not in loads
+
+
+COURSE_NETWORK = """
+class _Base:
+    def __init__(self):
+        self.scale = 1.0
+
+    def softmax(self, s):
+        return s / s.sum()
+
+    def accuracy(self, p, y):
+        return (p.argmax(1) == y).mean() * 100 + 0.5
+
+
+class Net(_Base):
+    def loss(self, s):
+        return -self.softmax(s).sum()
+
+    def plot(self, history):
+        return history[-1] * 2 - 1
+
+
+def softmax_forward(x):
+    return Net().softmax(x)
+"""
+
+
+def test_a_class_reaches_the_methods_the_code_reads_and_those_of_its_bases():
+    """A course's class keeps methods the exercise never runs (accuracy, plotting): a bounded
+    search spends no trials on them; a method read through an attribute is reached, in the base
+    class too, and so are those Python calls for the class (``__init__``)."""
+    from descent.diagnoses.edit_context import bases
+
+    defs = functions(COURSE_NETWORK)
+    found = reached(defs, ("softmax_forward",), bases=bases(COURSE_NETWORK))
+    assert found == ["softmax_forward", "_Base.__init__", "_Base.softmax"]
+    assert bases(COURSE_NETWORK) == {"_Base": (), "Net": ("_Base",)}
+
+
+def _texts(source: str, function: str, kind: str) -> list[tuple[str, str]]:
+    return [
+        (e.text, _function_text(e, function)) for e in edits(source, function) if e.kind == kind
+    ]
+
+
+WHOLE_MAXIMUM = """
+import numpy as np
+
+
+def softmax(scores, dim=1):
+    e = np.exp(scores - np.max(scores))
+    return e / np.exp(scores - np.max(scores)).sum(axis=1, keepdims=True)
+
+
+def center(x):
+    return x - x.max()
+"""
+
+
+def test_a_reduction_over_everything_is_made_one_axis_kept_and_everywhere_it_is_written():
+    """The whole batch's maximum subtracted where each row needs its own (eight held-out
+    softmaxes, issue 79), written once or twice, in NumPy's form or as a method: the edit
+    reduces one axis (the one the function is given first) and keeps it for broadcasting."""
+    both = _texts(WHOLE_MAXIMUM, "softmax", "axis")
+    everywhere = [(t, f) for t, f in both if "(lines 6, 7)" in t]
+    assert everywhere and all("keep it" in t for t, _ in everywhere)
+    assert "np.max(scores, axis=dim, keepdims=True)" in everywhere[0][1]
+    assert everywhere[0][1].count("keepdims=True)") == 3  # both maxima and the sum's own
+    method = [f for t, f in _texts(WHOLE_MAXIMUM, "center", "axis") if "keep it" in t]
+    assert "return x - x.max(axis=1, keepdims=True)" in method[0]
+    assert any("x.max(axis=1, keepdims=True)[0]" in f for f in method)  # a tensor's (values, ...)
+    assert all("np.max(scores, axis" not in t for t, _ in both)  # the place, not the fix
+
+
+SIZES = """
+import numpy as np
+
+
+def one_hot(logits, labels, smoothing=0.1):
+    out = np.zeros((labels.shape[0], 10))
+    out[np.arange(labels.shape[0]), labels] = 1.0 - smoothing
+    return out.reshape(-1, 1)
+"""
+
+
+def test_a_size_typed_in_is_read_from_the_shape_of_an_input():
+    found = _texts(SIZES, "one_hot", "size")
+    assert any("np.zeros((labels.shape[0], logits.shape[1]))" in f for _, f in found)
+    assert all("the size `10`" in t for t, _ in found)  # never -1, 0 or 1, nor a default
+    assert not any("smoothing.shape" in f for _, f in found)
+
+
+IN_PLACE = """
+def step(param, grad, model, lr=0.1):
+    total = grad * 0
+    total += grad
+    model.weight -= lr * total
+    param *= 0.5
+    return param
+"""
+
+
+def test_an_update_in_place_of_what_the_caller_passed_is_made_a_new_array():
+    found = _texts(IN_PLACE, "step", "in place")
+    assert [t.split(": ", 1)[1].split("`")[1] for t, _ in found] == [
+        "model.weight -= lr * total",
+        "param *= 0.5",
+    ]  # the local `total` is the function's own: no edit
+    assert "model.weight = model.weight - lr * total" in found[0][1]
+
+
+GROUPED = """
+import numpy as np
+
+
+def forward(x, W, b):
+    h = np.dot(x, W + b)
+    return x @ (W - b), h / (x * W)
+"""
+
+
+def test_parentheses_around_the_wrong_terms_are_moved():
+    found = [f.splitlines()[-2:] for _, f in _texts(GROUPED, "forward", "grouping")]
+    texts = [line.strip() for lines in found for line in lines]
+    assert "h = np.dot(x, W) + b" in texts
+    assert "return (x @ W - b, h / (x * W))" in texts
+    assert "return (x @ (W - b), h / x * W)" in texts
+
+
+def test_a_mean_and_a_sum_are_swapped():
+    source = "def db(dout):\n    return dout.mean(axis=0) + dout.sum()\n"
+    found = _texts(source, "db", "reduction")
+    assert [t.split("): ", 1)[1] for t, _ in found] == [
+        "`dout.mean(axis=0)` averages where a sum belongs",
+        "`dout.sum()` sums where a mean belongs",
+    ]

@@ -155,8 +155,73 @@ STUDENTS = {
         "optim.rmsprop",
         r"line \d+ \(in `_course_step`\): the statements on lines \d+ and \d+ run in the wrong",
     ),
+    # Held-out courses' forms (issue 79) --------------------------------------------------------
+    # the whole tensor's maximum subtracted where each slice needs its own: the reading of the
+    # NaN rows says what, the repair where
+    "softmax_one_maximum": (
+        "activations",
+        "    e = (x - x.amax(dim=dim, keepdim=True)).exp_()\n"
+        "    y = e.div_(e.sum(dim=dim, keepdim=True))\n",
+        "    top = x.max()\n    e = (x - top).exp()\n    y = e / e.sum(dim=dim, keepdim=True)\n",
+        "activations.softmax",
+        r"; in your code, line \d+ \(in `softmax_forward`\): `x.max\(\)` reduces over every "
+        r"axis where it should reduce one and keep it",
+    ),
+    # a course's layer class with methods the exercise never runs: the catalogue names the
+    # mean, the repair finds its line in the method that runs
+    "linear_db_mean_in_a_class": (
+        "layers",
+        "    x, W = cache\n    return dy @ W, dy.T @ x, dy.sum(dim=0)\n",
+        "    return _Linear(*cache).backward(dy)\n\n\n"
+        "class _Linear:\n"
+        "    def __init__(self, x, W):\n"
+        "        self.x, self.W = x, W\n\n"
+        "    def describe(self, scale=1.0, shift=0.5):\n"
+        "        return (self.x * scale - shift / 2 + 1) ** 2 / (self.W.sum() + 3)\n\n"
+        "    def backward(self, dy):\n"
+        "        dx = dy @ self.W\n"
+        "        dW = dy.T @ self.x\n"
+        "        db = dy.mean(dim=0)\n"
+        "        return dx, dW, db\n",
+        "layers.linear",
+        r"averages the upstream gradient over the batch for db; in your code, line \d+ \(in "
+        r"`_Linear.backward`\): `dy.mean\(dim=0\)` averages where a sum belongs",
+    ),
+    # Georgia Tech's optimizer updates the model's weight in place through an attribute
+    "sgd_in_place_attribute": (
+        "optim",
+        "    return param - lr * g, new_state\n",
+        "    model = _Model()\n"
+        "    model.weight = param\n"
+        "    _Update(lr).step(model, g)\n"
+        "    return model.weight, new_state\n\n\n"
+        "class _Model:\n"
+        "    pass\n\n\n"
+        "class _Update:\n"
+        "    def __init__(self, lr):\n"
+        "        self.lr = lr\n\n"
+        "    def step(self, model, g):\n"
+        "        model.weight -= self.lr * g\n",
+        "optim.sgd",
+        r"line \d+ \(in `_Update.step`\): `model.weight -= self.lr \* g` changes the array in "
+        r"place",
+    ),
+    # the bias added to the weights inside the product
+    "linear_bias_in_the_product": (
+        "layers",
+        "    return x @ W.T + b, (x, W)\n",
+        "    return torch.matmul(x, W.T + b), (x, W)\n",
+        "layers.linear",
+        r"line \d+ \(in `linear_forward`\): the parentheses in `torch.matmul\(x, W.T \+ b\)` "
+        r"group the wrong terms",
+    ),
 }
-SUITES = ["graders/test_init.py", "graders/test_optim.py", "graders/test_layers.py"]
+SUITES = [
+    "graders/test_init.py",
+    "graders/test_optim.py",
+    "graders/test_layers.py",
+    "graders/test_activations.py",
+]
 
 
 def _student(root: Path, name: str) -> Path:
@@ -293,3 +358,49 @@ def test_code_that_passes_when_run_again_unchanged_gets_no_repair(tmp_path):
     messages = _messages(run, "relu_in_place", "activations.relu")
     assert messages, "the in-place ReLU lost no points"
     assert not any(re.search(r"line \d+ \(in `relu_forward`\)", m) for m in messages), messages
+
+
+class _InProcess:
+    """A student whose module is ``text``, run in this process: each trial execs the edited
+    functions (what the worker does for a submission)."""
+
+    name = "two-slips"
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def source(self, module):
+        return self.text
+
+    @contextlib.contextmanager
+    def edited(self, module, names, source):
+        namespace: dict = {}
+        exec(compile(source, "<edited>", "exec"), namespace)  # noqa: S102 - the test's own text
+        yield type("Edited", (), {n: staticmethod(namespace[n]) for n in names})
+
+
+TWO_SLIPS = """
+def mse_forward(pred, target):
+    scaled = pred * 3
+    shifted = target + 2.5
+    return scaled, shifted
+"""
+
+
+def test_a_partial_repair_counts_wherever_its_comparison_stands():
+    """Two slips, checked by a comparison that needs both fixed and placed first, then one
+    comparison for each: no single edit passes the first, yet the edit that fixes one slip is a
+    partial repair (its own comparison passes), and a second edit on top of it repairs all.
+    Counting only the comparisons passed before the first that fails found no partial repair."""
+
+    def output(i):
+        return lambda m: m.mse_forward(1.0, 1.0)[i]
+
+    book = Ledger("losses.mse")
+    book.records += [
+        Record(lambda m: sum(m.mse_forward(1.0, 1.0)), 6.5, 2.0, True),  # (got, expected)
+        Record(output(0), 3.0, 1.0, True),
+        Record(output(1), 3.5, 1.0, True),
+    ]
+    found = repair.search(book, _InProcess(TWO_SLIPS))
+    assert found is not None and found.text.startswith("two changes: line "), found

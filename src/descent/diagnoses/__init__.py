@@ -52,8 +52,8 @@
 * :mod:`.differentiated`     a slipped forward paired with a backward that differentiates it.
 * :mod:`.ledger`             the records of one exercise's comparisons, which verification weighs.
 * :mod:`.edits`              small edits of the student's own code: the candidates of a repair.
-* :mod:`.edit_context`       what a repair reads of a function before editing it (settings,
-                             updates).
+* :mod:`.edit_context`       what a repair reads before editing: what runs, a function's settings
+                             and updates.
 * :mod:`.repair`             an edit of the student's own code that makes every check of the
                              exercise pass.
 * :mod:`.verified`           a cause named only once verified: what a failure finally names.

@@ -1,4 +1,6 @@
-"""What a repair search reads of one function of the student's before editing it: the places
+"""What a repair search reads of the student's module before editing it: its functions and
+class methods (:func:`functions`), those the exercise's functions reach (:func:`reached`), and of
+each function to edit (:func:`read`): the places
 it reads the call's hyperparameters (its signature's numbers, a dict of settings), its names
 and conditions, the numbers that are a setting's fallback or a factor, which of its values is
 an update of which, the stability terms it is given and never reads, and the nodes no edit may
@@ -37,6 +39,119 @@ class Context:
         text = ast.get_source_segment(self.source, node) or ast.unparse(node)
         text = " ".join(text.split())
         return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+def functions(source: str) -> dict[str, ast.FunctionDef]:
+    """The module's top-level functions by name, and the methods of its top-level classes as
+    ``"Class.method"`` (``{}`` when the text does not parse)."""
+    found: dict[str, ast.FunctionDef] = {}
+    for name, unit in units(source).items():
+        if isinstance(unit, ast.FunctionDef):
+            found[name] = unit
+        else:
+            found.update(
+                (f"{name}.{m.name}", m) for m in unit.body if isinstance(m, ast.FunctionDef)
+            )
+    return found
+
+
+def units(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
+    """The module's top-level functions and classes by name, in order."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+
+
+def reached(
+    defs: dict[str, ast.FunctionDef],
+    roots: tuple[str, ...],
+    aliases: dict[str, str] | None = None,
+    bases: dict[str, tuple[str, ...]] | None = None,
+) -> list[str]:
+    """``roots`` and the module's functions they call, directly or through one another, in the
+    order they are reached; a name the module binds to a function or class (``aliases``:
+    ``_course_step = step``) reaches it. A class named reaches its base classes (``bases``) and,
+    of their methods, those the code reached reads as an attribute (``net.softmax(x)``,
+    ``self._norm(x)``) and those Python or a library calls for it (``__init__``, operators,
+    ``forward``, ``backward``): a course's class keeps many methods the exercise never runs,
+    and a bounded search must not spend its trials on them."""
+    aliases, bases = aliases or {}, bases or {}
+    out: list[str] = []
+    classes: list[str] = []
+    attributes: set[str] = set()
+    todo = [r for r in roots if r in defs]
+    while todo:
+        name = todo.pop(0)
+        if name in out:
+            continue
+        out.append(name)
+        for node in ast.walk(defs[name]):
+            if isinstance(node, ast.Attribute):
+                attributes.add(node.attr)
+            if isinstance(node, ast.Name) and node.id not in out:
+                for called in dict.fromkeys((node.id, aliases.get(node.id, node.id))):
+                    todo += [called] if called in defs else []
+                    classes += _with_bases(called, bases, defs, classes)
+        todo += [
+            d for d in defs if d not in out and d not in todo and _runs(d, classes, attributes)
+        ]
+    return out
+
+
+def _with_bases(name: str, bases: dict, defs: dict, known: list[str]) -> list[str]:
+    """The class ``name`` (one with methods in ``defs``) and the bases it inherits from, each
+    not in ``known`` yet."""
+    found: list[str] = []
+    todo = [name]
+    while todo:
+        cls = todo.pop(0)
+        if cls in known or cls in found:
+            continue
+        if any(d.startswith(f"{cls}.") for d in defs) or cls in bases:
+            found.append(cls)
+            todo += list(bases.get(cls, ()))
+    return found
+
+
+_CALLED_FOR_IT = frozenset({"forward", "backward"})  # by nn.Module and autograd.Function
+
+
+def _runs(method: str, classes: list[str], attributes: set[str]) -> bool:
+    """``Class.method`` of a class reached, read as an attribute or called by Python or a
+    library for its class."""
+    owner, _, name = method.partition(".")
+    if not name or owner not in classes:
+        return False
+    dunder = name.startswith("__") and name.endswith("__")
+    return dunder or name in _CALLED_FOR_IT or name in attributes
+
+
+def bases(source: str) -> dict[str, tuple[str, ...]]:
+    """The module's top-level classes by name, with the names of the classes they inherit
+    from (``class SGD(_BaseOptimizer)``); ``{}`` when the text does not parse."""
+    return {
+        name: tuple(b.id for b in unit.bases if isinstance(b, ast.Name))
+        for name, unit in units(source).items()
+        if isinstance(unit, ast.ClassDef)
+    }
+
+
+def aliases(source: str) -> dict[str, str]:
+    """The module's top-level names bound to one of its functions or classes (``A = B``)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    units = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return {
+        t.id: n.value.id
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id in units
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
 
 
 def read(source: str, fn: ast.FunctionDef, module: Iterable[ast.FunctionDef]) -> Context:

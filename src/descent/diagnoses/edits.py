@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
-from .edit_context import Context, freeze, frozen, read
+from .edit_context import Context, freeze, frozen, functions, read, units
 
 MAX_EDITS = 400  # single edits written per function at most, the most telling kinds first
 
@@ -46,6 +46,9 @@ _REDUCTIONS = frozenset(
     {"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "norm", "amax"}
 )
 _AXIS_KEYWORDS = frozenset({"axis", "dim"})
+_PAIRED = frozenset({"max", "min"})  # reductions a tensor gives as (values, indices) along a dim
+_SIZED = frozenset({"zeros", "ones", "empty", "full", "reshape", "view", "eye", "arange"})
+_LIBRARIES = frozenset({"np", "numpy", "torch", "jnp"})  # `np.max(x)`: x is the first argument
 _KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
 
 
@@ -68,66 +71,6 @@ class Edit:
 Rule = Callable[[ast.AST, "Context"], Iterator[tuple[str, str, ast.AST]]]
 
 
-def functions(source: str) -> dict[str, ast.FunctionDef]:
-    """The module's top-level functions by name, and the methods of its top-level classes as
-    ``"Class.method"`` (``{}`` when the text does not parse)."""
-    found: dict[str, ast.FunctionDef] = {}
-    for name, unit in _units(source).items():
-        if isinstance(unit, ast.FunctionDef):
-            found[name] = unit
-        else:
-            found.update(
-                (f"{name}.{m.name}", m) for m in unit.body if isinstance(m, ast.FunctionDef)
-            )
-    return found
-
-
-def _units(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
-    """The module's top-level functions and classes by name, in order."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
-    return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-
-
-def reached(
-    defs: dict[str, ast.FunctionDef], roots: tuple[str, ...], aliases: dict[str, str] | None = None
-) -> list[str]:
-    """``roots`` and the module's functions they call, directly or through one another, in the
-    order they are reached; a class named reaches every one of its methods, and a name the
-    module binds to a function or class (``aliases``: ``_course_step = step``) reaches it."""
-    aliases = aliases or {}
-    out: list[str] = []
-    todo = [r for r in roots if r in defs]
-    while todo:
-        name = todo.pop(0)
-        if name in out:
-            continue
-        out.append(name)
-        for node in ast.walk(defs[name]):
-            if isinstance(node, ast.Name) and node.id not in out:
-                for called in dict.fromkeys((node.id, aliases.get(node.id, node.id))):
-                    todo += [d for d in defs if d == called or d.startswith(f"{called}.")]
-    return out
-
-
-def aliases(source: str) -> dict[str, str]:
-    """The module's top-level names bound to one of its functions or classes (``A = B``)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
-    units = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    return {
-        t.id: n.value.id
-        for n in tree.body
-        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id in units
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
-
-
 def edits(source: str, function: str) -> Iterator[Edit]:
     """The single edits of ``function`` in the module ``source``, the most telling kinds first
     (:data:`RULES`' order), :data:`MAX_EDITS` at most; each with every top-level function of the
@@ -140,13 +83,13 @@ def by_kind(source: str, names: tuple[str, ...]) -> Iterator[Edit]:
     :data:`RULES`' order and, within a kind, function by function (the most telling kind of
     change in a helper comes before a less telling one in the function called first);
     :data:`MAX_EDITS` per function at most."""
-    yield from _by_kind(source, functions(source), _units(source), names)
+    yield from _by_kind(source, functions(source), units(source), names)
 
 
 def unedited(source: str) -> Edit:
     """The module's functions and classes as every edit writes them, with no change: what a
     search runs first, to see that the failures are the code's own when run that way."""
-    return Edit("none", 0, "", _unparse(list(_units(source).values())), "")
+    return Edit("none", 0, "", _unparse(list(units(source).values())), "")
 
 
 def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
@@ -154,12 +97,12 @@ def after(source: str, names: tuple[str, ...], first: Edit) -> Iterator[Edit]:
     line than ``first``'s, worded as the two changes; lines stay the student's."""
     if first.tree is None:
         return
-    defs, units = functions(source), _units(source)
+    defs, tops = functions(source), units(source)
     defs[first.function] = cast(ast.FunctionDef, first.tree)
     owner, _, method = first.function.partition(".")
     tree = cast(ast.FunctionDef, first.tree)
-    units[owner] = _with_method(units[owner], method, tree) if method else tree
-    for second in _by_kind(source, defs, units, names):
+    tops[owner] = _with_method(tops[owner], method, tree) if method else tree
+    for second in _by_kind(source, defs, tops, names):
         if second.line != first.line:
             text = f"two changes: {first.text}; and {second.text}"
             yield Edit(second.kind, first.line, text, second.source, second.function)
@@ -192,7 +135,12 @@ class _Site:
         self.written = 0
 
     def edits(self, rule: Rule | None) -> Iterator[Edit]:
-        changes = _everywhere(self.target, self.ctx) if rule is None else self._changes(rule)
+        if rule is None:
+            changes = itertools.chain(
+                _everywhere(self.target, self.ctx), _whole_everywhere(self.target, self.ctx)
+            )
+        else:
+            changes = self._changes(rule)
         for kind, line, text, edited in changes:
             if self.written >= MAX_EDITS:
                 return
@@ -240,6 +188,37 @@ def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, s
                 _constant_text(ctx.quote(nodes[0]), source, f" (lines {where})"),
                 ast.fix_missing_locations(edited),
             )
+
+
+def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A reduction over the whole array (``np.max(x)``) written twice or more, made to reduce
+    one axis at every place at once (the maximum subtracted in a numerator and again in a
+    denominator)."""
+    seen: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and _whole(node) and not frozen(node):
+            seen.setdefault(ast.dump(node), []).append(node)
+    for nodes in seen.values():
+        if len(nodes) < 2:
+            continue
+        lines = sorted({n.lineno for n in nodes})
+        said = f"`{ctx.quote(nodes[0])}` (lines {', '.join(map(str, lines))}) reduces over every "
+        said += "axis where it should reduce one and keep it, to broadcast against its input"
+        for new in _one_axis(nodes[0], fn):
+            edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
+            yield "axis", lines[0], said, ast.fix_missing_locations(edited)
+
+
+class _Same(ast.NodeTransformer):
+    """Every node written as ``old`` replaced by ``new``."""
+
+    def __init__(self, old: ast.AST, new: ast.AST):
+        self.old, self.new = ast.dump(old), new
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if ast.dump(node) == self.old:
+            return ast.copy_location(copy.deepcopy(self.new), node)
+        return super().generic_visit(node)
 
 
 def _constant_text(number: str, source: ast.expr, lines: str = "") -> str:
@@ -409,13 +388,147 @@ def _axis(node, ctx):
                 _with_keyword(node, i, flipped),
             )
     if _callee(node) in _REDUCTIONS and not node.keywords and isinstance(node.func, ast.Attribute):
+        whole = f"`{ctx.quote(node)}` reduces over every axis where it should reduce one"
         if not node.args:  # a reduction over everything where one axis belongs
             for value in (0, 1, -1):
-                yield (
-                    "axis",
-                    f"`{ctx.quote(node)}` reduces over every axis where it should reduce one",
-                    _with_args(node, [ast.Constant(value)]),
-                )
+                yield "axis", whole, _with_args(node, [ast.Constant(value)])
+        if _whole(node):  # `x.max()` or `np.max(x)`, and the axis kept to broadcast
+            for kept in _one_axis(node, ctx.function):
+                yield "axis", whole + " and keep it, to broadcast against its input", kept
+
+
+def _whole(node: ast.Call) -> bool:
+    """``x.max()`` or ``np.max(x)``: a reduction over every axis of one array."""
+    if _callee(node) not in _REDUCTIONS or node.keywords:
+        return False
+    return isinstance(node.func, ast.Attribute) and len(node.args) == (0 if _method(node) else 1)
+
+
+def _one_axis(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
+    """The reduction ``node`` over one axis with the axis kept, each axis in turn, the one the
+    function ``fn`` is given first (``dim``), and its values alone where a tensor gives values
+    and indices."""
+    given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in _AXIS_KEYWORDS]
+    for value in (*[ast.Name(a, ast.Load()) for a in given], 1, -1, 0):
+        kept = _with_keywords(node, axis=value, keepdims=True)
+        yield kept
+        if _callee(node) in _PAIRED:
+            yield ast.Subscript(kept, ast.Constant(0), ast.Load())
+
+
+def _size(node, ctx):
+    """A size typed in (``np.zeros((N, 10))``, ten classes) where the size of an input
+    belongs: the code works only for the inputs it was written for."""
+    if not (isinstance(node, ast.Call) and _callee(node) in _SIZED):
+        return
+    for arg in node.args:
+        for number in arg.elts if isinstance(arg, ast.Tuple) else [arg]:
+            if not (isinstance(number, ast.Constant) and type(number.value) is int):
+                continue
+            if number.value < 2:
+                continue
+            for array in _arrays(ctx.function):
+                for dim in (0, 1):
+                    size = ast.Subscript(
+                        ast.Attribute(ast.Name(array, ast.Load()), "shape", ast.Load()),
+                        ast.Constant(dim),
+                        ast.Load(),
+                    )
+                    swapped = _Replace(number, size).visit(copy.deepcopy(node))
+                    yield (
+                        "size",
+                        f"the size `{number.value}` in `{ctx.quote(node)}` is typed in where it "
+                        "should be read from the shape of an input",
+                        swapped,
+                    )
+
+
+def _arrays(fn: ast.FunctionDef) -> list[str]:
+    """The function's parameters that can hold an array: not ``self``, and none with a number
+    or a string for default."""
+    args = fn.args.args
+    plain = args[: len(args) - len(fn.args.defaults)]
+    return [a.arg for a in plain if a.arg not in ("self", "cls")]
+
+
+class _Replace(ast.NodeTransformer):
+    """The node equal to ``old`` (by position) replaced by ``new``."""
+
+    def __init__(self, old: ast.AST, new: ast.AST):
+        self.where = (old.lineno, old.col_offset)  # type: ignore[attr-defined]
+        self.new = new
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if (getattr(node, "lineno", None), getattr(node, "col_offset", None)) == self.where:
+            if isinstance(node, ast.Constant):
+                return ast.copy_location(copy.deepcopy(self.new), node)
+        return super().generic_visit(node)
+
+
+def _in_place(node, ctx):
+    """``p += v`` on an array the caller handed in (an attribute or an entry of one, or an
+    argument): it changes that array in place, where a new one belongs."""
+    if not isinstance(node, ast.AugAssign) or type(node.op) not in _OPERATORS:
+        return
+    target = node.target
+    if isinstance(target, ast.Name) and target.id not in _arrays(ctx.function):
+        return  # a local name: `+=` changes only what the function made itself
+    read = copy.deepcopy(target)
+    for part in ast.walk(read):
+        if hasattr(part, "ctx"):
+            part.ctx = ast.Load()  # type: ignore[attr-defined]
+    yield (
+        "in place",
+        f"`{ctx.quote(node)}` changes the array in place, and with it the one your caller "
+        "passed: build a new array there",
+        ast.Assign([target], ast.BinOp(read, node.op, node.value)),
+    )
+
+
+_PRODUCTS = frozenset({"dot", "matmul", "mm"})
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2}
+
+
+def _grouping(node, ctx):
+    """Parentheses around the wrong terms: ``X @ (W + b)`` where ``X @ W + b`` belongs, and
+    the reverse of a product grouped under a division (``a / (b * c)``)."""
+    said = f"the parentheses in `{ctx.quote(node)}` group the wrong terms"
+    if isinstance(node, ast.Call) and _callee(node) in _PRODUCTS and len(node.args) == 2:
+        inner = node.args[1]  # `np.dot(X, W + b)`: the bias inside the product
+        if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Add, ast.Sub)):
+            product = _with_args(node, [node.args[0], inner.left])
+            yield "grouping", said, ast.BinOp(product, inner.op, inner.right)
+    if not isinstance(node, ast.BinOp) or type(node.op) not in _PRECEDENCE:
+        return
+    inner = node.right
+    if isinstance(inner, ast.BinOp) and type(inner.op) in _PRECEDENCE:
+        if _PRECEDENCE[type(inner.op)] <= _PRECEDENCE[type(node.op)]:  # written in parentheses
+            yield (
+                "grouping",
+                said,
+                ast.BinOp(ast.BinOp(node.left, node.op, inner.left), inner.op, inner.right),
+            )
+    inner = node.left
+    if isinstance(inner, ast.BinOp) and type(inner.op) in _PRECEDENCE:
+        if _PRECEDENCE[type(inner.op)] < _PRECEDENCE[type(node.op)]:  # written in parentheses
+            yield (
+                "grouping",
+                said,
+                ast.BinOp(inner.left, inner.op, ast.BinOp(inner.right, node.op, node.right)),
+            )
+
+
+def _reduction(node, ctx):
+    """A mean where a sum belongs, or the reverse (a bias's gradient averaged over the batch)."""
+    other = (
+        {"mean": "sum", "sum": "mean"}.get(_callee(node) or "")
+        if isinstance(node, ast.Call)
+        else None
+    )
+    if other and isinstance(node.func, ast.Attribute):
+        func = ast.Attribute(node.func.value, other, ast.Load())
+        said = "averages where a sum belongs" if other == "sum" else "sums where a mean belongs"
+        yield "reduction", f"`{ctx.quote(node)}` {said}", ast.Call(func, node.args, node.keywords)
 
 
 def _order(node, ctx):
@@ -599,8 +712,12 @@ RULES: tuple[Rule, ...] = (
     _left_out,
     _root,
     _statements,
+    _in_place,
     _lag,
     _axis,
+    _reduction,
+    _size,
+    _grouping,
     _order,
     _power,
     _operator,
@@ -648,6 +765,20 @@ def _with_keyword(node: ast.Call, i: int, kw: ast.keyword) -> ast.Call:
     keywords = list(node.keywords)
     keywords[i] = kw
     return ast.Call(node.func, node.args, keywords)
+
+
+def _method(node: ast.Call) -> bool:
+    """``x.max()`` rather than ``np.max(x)``: the reduced array is the call's owner."""
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return not (isinstance(owner, ast.Name) and owner.id in _LIBRARIES)
+
+
+def _with_keywords(node: ast.Call, **values: object) -> ast.Call:
+    # NumPy's spellings: torch takes `axis` and `keepdims` for its reductions too
+    added = [
+        ast.keyword(k, v if isinstance(v, ast.AST) else ast.Constant(v)) for k, v in values.items()
+    ]
+    return ast.Call(node.func, node.args, [*node.keywords, *added])
 
 
 def _without(node: ast.Call, i: int) -> ast.Call:

@@ -717,15 +717,15 @@ MODULES: tuple[Module, ...] = (
         "the student's own source, as text",
         "small edits of the student's own code: the candidates of a repair.",
         "nothing alone: one small change at a time of the student's own module (an operator, a "
-        "constant for an argument, a term, a square root, an axis, an order, a name), with its "
-        "line and its words",
+        "constant for an argument, a term, a square root, an axis, a size, grouping, an update in "
+        "place, an order, a name), with its line and its words",
         stage="verification",
     ),
     Module(
         "edit_context",
         "the student's own source, as a tree",
-        "what a repair reads of a function before editing it (settings, updates).",
-        "nothing alone: where a function of the student's reads its settings, what updates what",
+        "what a repair reads before editing: what runs, a function's settings and updates.",
+        "nothing alone: what the exercise reaches, where a function reads its settings, updates",
         stage="verification",
     ),
     Module(

@@ -32,13 +32,15 @@ from typing import Any
 
 from .. import registry
 from ..calls import timelimit
-from .edits import Edit, after, aliases, by_kind, functions, reached, unedited
+from .edit_context import aliases, bases, functions, reached
+from .edits import Edit, after, by_kind, unedited
 from .ledger import Ledger, Record
 
 TRIALS = 250  # edits one exercise's search tries at most: the same feedback on any machine
 MODULE_TRIALS = 1000  # and all the searches of one module of one implementation together
 PARTIALS = 2  # partial repairs a second edit is searched on top of, the best first
 PAIR_TRIALS = 100  # second edits tried on top of each
+MISSES = 3  # failing comparisons an edit fails before it is given up, where it repairs none
 SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
 TOTAL_SECONDS = 30.0  # and on all of one implementation's (code slow on every call)
 _TRIED: dict[tuple, int] = {}  # (id(implementation), module) -> edits its searches tried so far
@@ -66,7 +68,7 @@ def search(book: Ledger, impl: Any) -> Edit | None:
         return None  # the module's searches have tried all they may
     start = time.monotonic()
     deadline = start + min(SECONDS, TOTAL_SECONDS - _SPENT.get(id(impl), 0.0))
-    reach = tuple(reached(defs, names, aliases(source)))
+    reach = tuple(reached(defs, names, aliases(source), bases(source)))
     trial = _Trial(impl, exercise.module, names, failing, passing, deadline, tried)
     try:
         with timelimit.exploring():
@@ -121,17 +123,29 @@ def _weighable(record: Record) -> bool:
 def _repairs(
     impl: Any, module: str, names: tuple[str, ...], edit: Edit, trial: _Trial, deadline: float
 ) -> int:
-    """How many of the trial's comparisons, failing ones first, pass in turn with ``edit`` in
-    place before one does not (none judged past ``deadline``)."""
+    """How many of the trial's failing comparisons pass with ``edit`` in place and, where all
+    of them do, how many of its passing ones still pass before one does not (none judged past
+    ``deadline``). The failing ones are all run once one passes, so that an edit that repairs
+    one mistake of two is seen wherever its comparison stands (a partial repair); an edit that
+    repairs none is given up after :data:`MISSES` of them."""
     with impl.edited(module, names, edit.source) as edited:
         if edited is None:
             return 0
-        passed = 0
-        for record in trial.failing + trial.passing:
+        fixed = missed = 0
+        for record in trial.failing:
+            if time.monotonic() > deadline or not fixed and missed >= MISSES:
+                return fixed
+            if _passes(record, edited):
+                fixed += 1
+            else:
+                missed += 1
+        if missed:
+            return fixed
+        for record in trial.passing:
             if time.monotonic() > deadline or not _passes(record, edited):
                 break
-            passed += 1
-        return passed
+            fixed += 1
+        return fixed
 
 
 def _passes(record: Record, trial: Any) -> bool:

@@ -569,7 +569,10 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if readings and covered >= weighed:
         parts += readings
     parts = _undominated(parts, explains)
-    whole, parts = _located(book, impl, whole, parts, explains, reported)
+    fixed = _repair_claim(book, impl)
+    whole, parts = _located(fixed, whole, parts, explains, reported)
+    if fixed is not None:  # what a check saw itself is placed too (a NaN read slice by slice)
+        facts = {k: f and replace(f, located=f.located or fixed.text) for k, f in facts.items()}
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -600,13 +603,12 @@ def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:
 
 
 def _located(
-    book: Ledger, impl: Any, whole: list, parts: list, explains: dict, reported: list
+    fixed: Claim | None, whole: list, parts: list, explains: dict, reported: list
 ) -> tuple[list, list]:
-    """A small edit of the student's own code that makes every check pass (:mod:`.repair`): in
-    place of what was found where nothing verified names a cause for every failing check and no
-    catalogued bug explains some, else as where in the code the verified cause or catalogued
-    bug is (the reading or the catalogue says what, the repair says where)."""
-    fixed = _repair_claim(book, impl)
+    """``fixed``, a small edit of the student's own code that makes every check pass
+    (:mod:`.repair`): in place of what was found where nothing verified names a cause for every
+    failing check and no catalogued bug explains some, else as where in the code the verified
+    cause or catalogued bug is (the reading or the catalogue says what, the repair says where)."""
     if fixed is None:
         return whole, parts
     catalogued = any(c.misconception for c in whole + parts)
@@ -739,7 +741,7 @@ def _write(
     observation = None
     if bug is None and generic is None and found is not None and found.kind != "ambiguous":
         observation = observed(found)
-    if bug is not None and bug.located and (generic is None or not generic.located):
+    if bug is not None and bug.located:  # (the cause shown is the bug's, whatever generic)
         bug = replace(bug, text=f"{bug.text.rstrip('.')}; in your code, {bug.located}")
     failure.show(
         misconception=bug.misconception if bug else None,
