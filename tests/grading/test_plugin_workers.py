@@ -91,3 +91,36 @@ def test_a_test_file_its_exercise_graded_is_not_listed_as_not_graded():
     plugin_workers._tests_read(block)
     assert block["intake"]["tests"] == ["test_mse.py"]
     assert [e["path"] for e in block["intake"]["ignored"]] == ["test_adam.py", "test_mine.py"]
+
+
+def test_what_a_flagged_check_found_of_the_code_itself_is_kept_below_the_flag():
+    """A two-layer net that borrows ``torch.sigmoid`` and also takes the log of a probability
+    (a held-out NYU one, issue 79) heard only of the sigmoid: the check's own finding is what the
+    student must fix whatever the review decides, so it stays, uncounted, below the flag."""
+    exercise = "layers.two_layer_net"
+    impl = types.SimpleNamespace(name="sub", hits={}, scan={exercise: ["torch.sigmoid (x.py)"]})
+    own = "[stability] loss: expected 1000, got inf\nlikely mistake: the log of a probability."
+    failed = types.SimpleNamespace(
+        implementation="sub",
+        exercise=exercise,
+        counted=True,
+        points=0.0,
+        outcome="failed",
+        message=own,
+    )
+    passed = types.SimpleNamespace(
+        implementation="sub",
+        exercise=exercise,
+        counted=True,
+        points=5.0,
+        outcome="passed",
+        message="",
+    )
+    plugin_workers.apply_flags([failed, passed], [impl])
+    assert failed.points == passed.points == 0.0
+    assert failed.message.startswith("[library use]")
+    assert failed.message.endswith("this check's own result, not counted:\n" + own)
+    assert passed.message.endswith("this check's own result, not counted: passed.")
+    before = failed.message
+    plugin_workers.apply_flags([failed], [impl])  # flagged twice: said once
+    assert failed.message == before

@@ -321,8 +321,9 @@ def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) ->
         if impl is None:
             continue
         used = library_flags(impl).get(t.exercise)
-        if not used or not t.counted:
+        if not used or not t.counted or _flagged(t):
             continue
+        own = _own_result(t)
         t.points = 0.0
         t.outcome = results.FAILED
         t.misconception = t.diagnosis = None
@@ -331,7 +332,23 @@ def apply_flags(tests: list[results.TestResult], impls: list[Implementation]) ->
             f"[library use] this exercise must not borrow the operation it teaches; "
             f"used: {', '.join(used[:4])}. Scored 0 and marked for review."
             + (f"\nwhat it borrows: {named}." if named else "")
+            + own
         )
+
+
+def _own_result(test: results.TestResult) -> str:
+    """What ``test`` found of the code itself, borrowing aside, as the end of its message: a
+    mistake the values show is the student's to fix whatever the review decides, and it would
+    otherwise be hidden under the library use (a held-out two-layer net that takes
+    ``torch.sigmoid`` and then the log of a probability heard only of the sigmoid)."""
+    if test.outcome == results.PASSED:
+        return "\nthis check's own result, not counted: passed."
+    message = getattr(test, "message", "")
+    return f"\nthis check's own result, not counted:\n{message}" if message else ""
+
+
+def _flagged(test: results.TestResult) -> bool:
+    return (getattr(test, "message", "") or "").startswith("[library use]")
 
 
 # What a ready-made solver borrowed in the closed form does, by the last part of its name.
