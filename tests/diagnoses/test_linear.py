@@ -19,6 +19,8 @@ pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
     [
         (5.0, "sum-mean", "5 times the expected, and 5 is the size of dimension 0"),
         (1 / 3, "sum-mean", "divided by 3, and 3 is the size of dimension 1"),
+        # the gradient of a halved squared error, left undivided (four held-out NYU MSEs)
+        (7.5, "sum-mean", "15/2 times the expected, and 15 is the number of elements of `x`"),
         (-1.0, "sign", "sign flipped"),
         (2.0, "factor", "twice"),
         (0.5, "factor", "half"),

@@ -215,12 +215,26 @@ STUDENTS = {
         r"line \d+ \(in `linear_forward`\): the parentheses in `torch.matmul\(x, W.T \+ b\)` "
         r"group the wrong terms",
     ),
+    # a course's halved squared error, its gradient left undivided (NYU DS-GA 1008): dropping
+    # the 0.5 repairs the forward checks and breaks none, a partial repair; the gradient needs
+    # more than one edit, and its reading says what is wrong there
+    "mse_halved_undivided": (
+        "losses",
+        "    (diff,) = cache\n    return dloss * 2 * diff / diff.numel()\n",
+        "    (diff,) = cache\n    return dloss * diff\n\n\n"
+        "def mse_forward(pred, target):\n"
+        "    diff = pred - target\n    return 0.5 * (diff * diff).mean(), (diff,)\n",
+        "losses.mse",
+        r"half the expected[^\n]*; in your code, line \d+ \(in `mse_forward`\): the factor "
+        r"`0.5` in `0.5 \* \(diff \* diff\).mean\(\)` does not belong there",
+    ),
 }
 SUITES = [
     "graders/test_init.py",
     "graders/test_optim.py",
     "graders/test_layers.py",
     "graders/test_activations.py",
+    "graders/test_losses.py",
 ]
 
 
@@ -403,4 +417,33 @@ def test_a_partial_repair_counts_wherever_its_comparison_stands():
         Record(output(1), 3.5, 1.0, True),
     ]
     found = repair.search(book, _InProcess(TWO_SLIPS))
-    assert found is not None and found.text.startswith("two changes: line "), found
+    assert found is not None and not found.partial, found
+    assert found.edit.text.startswith("two changes: line "), found
+
+
+HALF_WRONG = """
+def mse_forward(pred, target):
+    return pred * 3, target * 7 - 9
+"""
+
+
+def test_a_partial_repair_is_told_only_where_it_breaks_no_passing_comparison():
+    """Dropping the `* 3` makes two failing comparisons pass; the third needs more than one
+    edit: a partial repair, told on the two. Where the same edit breaks a passing comparison,
+    it is no repair of any part."""
+
+    def first(m):
+        return m.mse_forward(1.0, 1.0)[0]
+
+    def second(m):
+        return m.mse_forward(1.0, 1.0)[1]
+
+    failing = [Record(first, 3.0, 1.0, True), Record(first, 3.0, 1.0, True)]
+    failing.append(Record(second, -2.0, 1.0, True))
+    book = Ledger("losses.mse")
+    book.records += failing
+    found = repair.search(book, _InProcess(HALF_WRONG))
+    assert found is not None and found.partial and found.fixed == tuple(failing[:2]), found
+    assert "the factor `3` in `pred * 3`" in found.edit.text
+    book.records.append(Record(lambda m: m.mse_forward(2.0, 1.0)[0] / 3, 2.0, 2.0, False))
+    assert repair.search(book, _InProcess(HALF_WRONG)) is None

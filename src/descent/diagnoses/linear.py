@@ -126,6 +126,7 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
                 ),
             )
         )
+    out += _halved_mean(inputs.sizes(shape))
     out += _shape_factors(inputs, {n for n, _ in inputs.sizes(shape)})
     if e_is_count:  # a count twice another, or `patience` times another, is no evidence
         return out + _argument_factors(inputs, whole_numbers=False)
@@ -153,6 +154,26 @@ def _factor_candidates(shape, inputs: Inputs, e_is_count: bool) -> list[tuple[fl
         )
     )
     return out + _argument_factors(inputs)
+
+
+def _halved_mean(sizes: list[tuple[int, str]]) -> list[tuple[float, Diagnosis]]:
+    """Half a count of the call: the gradient of a squared error that a course writes halved
+    (``0.5 * (y_hat - y) ** 2``, whose derivative drops the 2) and leaves undivided by the count
+    its mean divides by. Not where half a count is itself a size of the call, or 2."""
+    known = {n for n, _ in sizes} | {2}
+    return [
+        (
+            n / 2,
+            Diagnosis(
+                "sum-mean",
+                f"your result is {n}/2 times the expected, and {n} is {where}: no division by "
+                "it, and a factor 2 left out (the derivative of a squared error halved, 0.5 * "
+                "(y_hat - y)^2, taken without its mean)",
+            ),
+        )
+        for n, where in sizes
+        if n / 2 not in known
+    ]
 
 
 def _shape_factors(inputs: Inputs, sizes: set[int]) -> list[tuple[float, Diagnosis]]:

@@ -9,7 +9,9 @@ where the student's code runs (in the worker for a submission, through
 :meth:`Implementation.edited`). An edit is kept only when every failing comparison now gives what
 its check accepts and every passing one still does: the student's result is explained by that
 one change on every check, whatever course the code was written for. Where none does, second
-edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`). The
+edits are tried on top of the best partial repairs (:data:`PARTIALS`, :data:`PAIR_TRIALS`); where
+that fails too, the best partial repair is the finding, once every passing comparison still
+passes with it (:class:`Repair`, ``partial``). The
 code is first run unedited the same way: where that passes, no edit is told from no change and
 nothing is kept. Verification shows a repair as the cause where nothing else names one, and as
 where the named cause is otherwise. Its words name the line and the kind of change, never the code
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .. import registry
@@ -41,15 +44,28 @@ MODULE_TRIALS = 1000  # and all the searches of one module of one implementation
 PARTIALS = 2  # partial repairs a second edit is searched on top of, the best first
 PAIR_TRIALS = 100  # second edits tried on top of each
 MISSES = 3  # failing comparisons an edit fails before it is given up, where it repairs none
+PART_AT_LEAST = 2  # failing comparisons a partial repair passes, to be told: one is no evidence
 SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
 TOTAL_SECONDS = 30.0  # and on all of one implementation's (code slow on every call)
 _TRIED: dict[tuple, int] = {}  # (id(implementation), module) -> edits its searches tried so far
 _SPENT: dict[int, float] = {}  # id(implementation) -> wall seconds its searches took so far
 
 
-def search(book: Ledger, impl: Any) -> Edit | None:
+@dataclass(frozen=True)
+class Repair:
+    """A verified edit of the student's code: ``fixed``, the failing comparisons that pass with
+    it, all of them (a repair) or some (``partial``: every passing comparison still passes, and
+    the others fail for another reason, such as a second deviation no small edit undoes)."""
+
+    edit: Edit
+    fixed: tuple[Record, ...]
+    partial: bool = False
+
+
+def search(book: Ledger, impl: Any) -> Repair | None:
     """The first edit of ``impl``'s own code (see the module's docstring) with which every
-    comparison in ``book`` passes, or ``None``."""
+    comparison in ``book`` passes; else the partial repair that passes the most failing
+    comparisons, :data:`PART_AT_LEAST` at least, and breaks no passing one; else ``None``."""
     exercise = registry.EXERCISES.get(book.exercise or "")
     failing = [r for r in book.records if r.failed]
     if exercise is None or impl is None or not failing or not all(map(_weighable, failing)):
@@ -74,40 +90,55 @@ def search(book: Ledger, impl: Any) -> Edit | None:
         with timelimit.exploring():
             # the code re-run as the edits run it, unchanged, must fail as graded: where it
             # passes (a failure of an argument edited in place, say), any edit would "repair" it
-            if _repairs(impl, exercise.module, names, unedited(source), trial, deadline):
+            if _repairs(impl, exercise.module, names, unedited(source), trial, deadline)[0]:
                 return None
             found = trial.first(by_kind(source, reach), trials)
-            for partial in sorted(trial.partials, key=lambda e: -trial.partials[e])[:PARTIALS]:
+            best = sorted(trial.partials, key=lambda e: -len(trial.partials[e]))
+            for partial in best[:PARTIALS]:
                 if found is not None:
                     break
                 pairs = min(PAIR_TRIALS, MODULE_TRIALS - _TRIED.get(tried, 0))
                 found = trial.first(after(source, reach, partial), pairs, partials=False)
-        return found
+            if found is not None:
+                return Repair(found, tuple(failing))
+            return trial.part(best[0]) if best else None
     finally:
         _SPENT[id(impl)] = _SPENT.get(id(impl), 0.0) + time.monotonic() - start
 
 
 class _Trial:
     """Edits tried on one exercise's comparisons: the first that repairs them all, and the
-    partial repairs met on the way (an edit with which some failing comparisons pass, by how
-    many), where a second edit may finish the repair."""
+    partial repairs met on the way (an edit with which some failing comparisons pass: which),
+    where a second edit may finish the repair."""
 
     def __init__(self, impl, module, names, failing, passing, deadline, tried):
         self.impl, self.module, self.names, self.tried = impl, module, names, tried
         self.failing, self.passing, self.deadline = failing, passing, deadline
-        self.partials: dict[Edit, int] = {}
+        self.partials: dict[Edit, tuple[int, ...]] = {}
 
     def first(self, edits: Iterator[Edit], trials: int, partials: bool = True) -> Edit | None:
         for tried, edit in enumerate(edits):
             if tried >= trials or time.monotonic() > self.deadline:
                 return None
             _TRIED[self.tried] = _TRIED.get(self.tried, 0) + 1
-            fixed = _repairs(self.impl, self.module, self.names, edit, self, self.deadline)
-            if fixed == len(self.failing) + len(self.passing):
+            passed, fixed = _repairs(self.impl, self.module, self.names, edit, self, self.deadline)
+            if passed == len(self.failing) + len(self.passing):
                 return edit
-            if partials and 0 < fixed < len(self.failing):
+            if partials and 0 < len(fixed) < len(self.failing):
                 self.partials.setdefault(edit, fixed)
         return None
+
+    def part(self, edit: Edit) -> Repair | None:
+        """``edit`` as a partial repair, where it passes enough failing comparisons and every
+        passing one still passes with it (a trial stops at the first failing one that fails,
+        so these were never run)."""
+        fixed = self.partials[edit]
+        if len(fixed) < PART_AT_LEAST:
+            return None
+        with self.impl.edited(self.module, self.names, edit.source) as edited:
+            if edited is None or not all(_passes(r, edited) for r in self.passing):
+                return None
+        return Repair(edit, tuple(self.failing[i] for i in fixed), partial=True)
 
 
 def _weighable(record: Record) -> bool:
@@ -122,30 +153,30 @@ def _weighable(record: Record) -> bool:
 
 def _repairs(
     impl: Any, module: str, names: tuple[str, ...], edit: Edit, trial: _Trial, deadline: float
-) -> int:
-    """How many of the trial's failing comparisons pass with ``edit`` in place and, where all
-    of them do, how many of its passing ones still pass before one does not (none judged past
-    ``deadline``). The failing ones are all run once one passes, so that an edit that repairs
-    one mistake of two is seen wherever its comparison stands (a partial repair); an edit that
-    repairs none is given up after :data:`MISSES` of them."""
+) -> tuple[int, tuple[int, ...]]:
+    """How many of the trial's comparisons pass with ``edit`` in place, and which of its
+    failing ones do (their indices). The failing ones are all run once one passes, so that an
+    edit that repairs one mistake of two is seen wherever its comparison stands (a partial
+    repair); an edit that repairs none is given up after :data:`MISSES` of them; the passing
+    ones are run, in turn until one fails, only where every failing one passes (none is judged
+    past ``deadline``)."""
     with impl.edited(module, names, edit.source) as edited:
         if edited is None:
-            return 0
-        fixed = missed = 0
-        for record in trial.failing:
-            if time.monotonic() > deadline or not fixed and missed >= MISSES:
-                return fixed
+            return 0, ()
+        fixed: list[int] = []
+        for i, record in enumerate(trial.failing):
+            if time.monotonic() > deadline or not fixed and i - len(fixed) >= MISSES:
+                return len(fixed), tuple(fixed)
             if _passes(record, edited):
-                fixed += 1
-            else:
-                missed += 1
-        if missed:
-            return fixed
+                fixed.append(i)
+        if len(fixed) < len(trial.failing):
+            return len(fixed), tuple(fixed)
+        passed = len(fixed)
         for record in trial.passing:
             if time.monotonic() > deadline or not _passes(record, edited):
                 break
-            fixed += 1
-        return fixed
+            passed += 1
+        return passed, tuple(fixed)
 
 
 def _passes(record: Record, trial: Any) -> bool:

@@ -569,10 +569,20 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if readings and covered >= weighed:
         parts += readings
     parts = _undominated(parts, explains)
-    fixed = _repair_claim(book, impl)
-    whole, parts = _located(fixed, whole, parts, explains, reported)
-    if fixed is not None:  # what a check saw itself is placed too (a NaN read slice by slice)
-        facts = {k: f and replace(f, located=f.located or fixed.text) for k, f in facts.items()}
+    found = _repair(book, impl)
+    fixed = _repair_claim(found)
+    if found is not None and found.partial:
+        parts = _with_part(fixed, found, parts, explains, bool(whole))
+    else:
+        whole, parts = _located(fixed, whole, parts, explains, reported)
+    if found is not None and fixed is not None:
+        # what a check saw itself is placed too (a NaN read slice by slice), where the edit
+        # makes that check pass
+        placed = explains.get(fixed.key, set()) if found.partial else set(facts)
+        facts = {
+            k: f and (replace(f, located=f.located or fixed.text) if k in placed else f)
+            for k, f in facts.items()
+        }
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -634,18 +644,40 @@ def _names_a_cause(claim: Claim) -> bool:
     )
 
 
-def _repair_claim(book: Ledger, impl: Any) -> Claim | None:
-    """The edit of the student's own code that makes every check of the exercise pass
-    (:func:`.repair.search`), as a claim: its line and kind of change."""
+def _repair(book: Ledger, impl: Any) -> repair.Repair | None:
+    """The edit of the student's own code that makes every check of the exercise pass, or
+    some of them (:func:`.repair.search`)."""
     if impl is None:
         return None
     try:
-        edit = repair.search(book, impl)
+        return repair.search(book, impl)
     except Exception:  # noqa: BLE001 - a search that breaks (a tree too deep to copy) finds nothing
         return None
-    if edit is None:
+
+
+def _repair_claim(found: repair.Repair | None) -> Claim | None:
+    """A repair as a claim: its line and kind of change."""
+    if found is None:
         return None
+    edit = found.edit
     return Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
+
+
+def _with_part(
+    fixed: Claim | None, found: repair.Repair, parts: list, explains: dict, whole: bool
+) -> list:
+    """``parts`` and a partial repair (``fixed``), where nothing verified explains every
+    failing check: a part whose checks the edit all makes pass gets its line (the reading says
+    what, the edit where); the edit is named on the others it makes pass and no part explains."""
+    if fixed is None or whole:
+        return parts
+    ids = {id(r) for r in found.fixed}
+    parts = [_at(c, fixed) if explains[c.key] <= ids else c for c in parts]
+    mine = ids - set().union(*(explains[c.key] for c in parts))
+    if not mine:
+        return parts
+    explains[fixed.key] = mine
+    return [*parts, fixed]
 
 
 def _carries(claim: Claim, record: Record) -> bool:
