@@ -97,6 +97,10 @@ class Record:
     # the check's own test of a result (its tolerance around ``expected``), where it has one: a
     # slip whose result the check accepts as it accepted the student's contradicts nothing
     accepts: Callable[[Any], bool] | None = None
+    # the recipe run so that an argument edited in place gives a marker instead of the result,
+    # where the check saw one edited: a repair trial runs it (a plain re-run puts the arguments
+    # back and never shows the edit, so an edit that stops it could not be told from none)
+    watched: Callable | None = None
     _reading: Any = field(default=None, repr=False)
     _read: bool = field(default=False, repr=False)
     _replays: bool | None = field(default=None, repr=False)
@@ -124,12 +128,14 @@ class Record:
             self._hosts[id(host)] = again is not None and _agrees(self.expected, again)
         return self._hosts[id(host)]
 
-    def run_on(self, implementation: Any) -> Any:
+    def run_on(self, implementation: Any, watched: bool = False) -> Any:
         """The recipe run again on ``implementation``, its tensors put back before and after;
-        ``None`` where it cannot run there (it raises, or runs out of time)."""
+        ``None`` where it cannot run there (it raises, or runs out of time). ``watched``: run
+        :attr:`watched` where the record has one."""
+        recipe = self.watched if watched and self.watched is not None else self.recipe
         self.restore()
         try:
-            return self.recipe(implementation)  # type: ignore[misc]
+            return recipe(implementation)  # type: ignore[misc]
         except (Exception, CallTimeout):  # noqa: BLE001 - a recipe it cannot run: unknown
             return None
         finally:

@@ -403,8 +403,7 @@ MODULES: tuple[Module, ...] = (
         "order",
         "nothing: it is data",
         "the order of diagnosis as data: stages, lists, KINDS; the list of modules.",
-        "every list of the order, in order, as data; `KINDS`, every kind with its meaning; "
-        "`MODULES`, this table",
+        "every list of the order as data; `KINDS` with each kind's meaning; `MODULES`, this table",
         stage="(the order)",
     ),
     Module(
@@ -420,9 +419,8 @@ MODULES: tuple[Module, ...] = (
         "linear",
         "the values",
         "the result a linear function of the expected: a factor, a complement, a term.",
-        "zero everywhere, a constant factor (a size, 2, the sign, `1 - p`), a factor missing "
-        "entry by entry (the upstream gradient), a complement, a missing or extra term; last "
-        "resort: an offset",
+        "zero everywhere, a constant factor (a size, half a size, 2, the sign, `1 - p`), a factor "
+        "missing entry by entry, a complement, a missing or extra term; last resort: an offset",
     ),
     Module(
         "sequence",
@@ -692,9 +690,8 @@ MODULES: tuple[Module, ...] = (
         "regroup",
         "the reference's source, with a slip written in",
         "slips of how the reference's expressions are grouped (written in by mutant).",
-        "a parenthesis misplaced or left out (operator precedence; a moving average in its "
-        "other convention, `alpha * old + (1 - alpha * new)`), the base of a power taken as its "
-        "complement (`(1 - beta) ** t`)",
+        "a parenthesis misplaced or left out (precedence; `alpha * old + (1 - alpha * new)`), a "
+        "power's base taken as its complement (`(1 - beta) ** t`)",
     ),
     Module(
         "differentiated",
@@ -707,18 +704,23 @@ MODULES: tuple[Module, ...] = (
         "ledger",
         "every comparison of the exercise",
         "the records of one exercise's comparisons, which verification weighs.",
-        "nothing alone: each comparison a check made (`Record`: replayed on the reference, on an "
-        "alternative, read by the values), kept per implementation and exercise (`Ledger`); "
-        "`agree`, the one test that a slip gives the student's result",
+        "nothing alone: each comparison a check made (`Record`: replayed on the reference, an "
+        "alternative, the values), per implementation and exercise (`Ledger`); `agree`",
         stage="verification",
     ),
     Module(
         "edits",
         "the student's own source, as text",
         "small edits of the student's own code: the candidates of a repair.",
-        "nothing alone: one small change at a time of the student's own module (an operator, a "
-        "constant for an argument, a term, a square root, an axis, a size, grouping, an update in "
-        "place, an order, a name), with its line and its words",
+        "nothing alone: the student's module with one small change of :mod:`.edit_rules`, its "
+        "line and its words",
+        stage="verification",
+    ),
+    Module(
+        "edit_rules",
+        "the student's own source, as a tree",
+        "the rules of a repair's edits: each small change of one node, with its words.",
+        "nothing alone: an operator, a constant, a term, a root, an axis, a size, a copy, a name",
         stage="verification",
     ),
     Module(
@@ -732,17 +734,15 @@ MODULES: tuple[Module, ...] = (
         "repair",
         "the student's code run again, edited",
         "an edit of the student's own code that makes every check of the exercise pass.",
-        "for each exercise that fails: the line and kind of change (or two) with which every "
-        "comparison passes (a square root missing, a number where `eps` belongs); the cause "
-        "where nothing verified names one, else where the named cause is",
+        "for each failing exercise: the line and kind of change (or two, or a part) with which the "
+        "comparisons pass; the cause where nothing verified names one, else where it is",
         stage="verification",
     ),
     Module(
         "verified",
         "every comparison of the exercise",
         "a cause named only once verified: what a failure finally names.",
-        "weighs every claim on all the exercise's comparisons: what a failure finally names, or "
-        "words as an observation",
+        "weighs every claim on all the exercise's comparisons: a cause, or words as an observation",
         stage="verification",
     ),
 )

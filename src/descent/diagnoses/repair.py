@@ -181,5 +181,5 @@ def _repairs(
 
 def _passes(record: Record, trial: Any) -> bool:
     """``record``'s recipe run on ``trial`` gives what its check accepts."""
-    theirs = record.run_on(trial)
+    theirs = record.run_on(trial, watched=True)
     return theirs is not None and record.accepted(theirs)

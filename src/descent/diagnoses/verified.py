@@ -569,20 +569,7 @@ def _settle(book: Ledger, reference: Any, impl: Any = None) -> None:
     if readings and covered >= weighed:
         parts += readings
     parts = _undominated(parts, explains)
-    found = _repair(book, impl)
-    fixed = _repair_claim(found)
-    if found is not None and found.partial:
-        parts = _with_part(fixed, found, parts, explains, bool(whole))
-    else:
-        whole, parts = _located(fixed, whole, parts, explains, reported)
-    if found is not None and fixed is not None:
-        # what a check saw itself is placed too (a NaN read slice by slice), where the edit
-        # makes that check pass
-        placed = explains.get(fixed.key, set()) if found.partial else set(facts)
-        facts = {
-            k: f and (replace(f, located=f.located or fixed.text) if k in placed else f)
-            for k, f in facts.items()
-        }
+    whole, parts, facts = _placed(_repair(book, impl), whole, parts, facts, explains, reported)
     for record in reported:
         mine = [c for c in parts if id(record) in explains[c.key]]
         # (a catalogued bug, or one with a slip of the student's own on top: it has a kind too)
@@ -612,15 +599,41 @@ def _undominated(parts: list[Claim], explains: dict) -> list[Claim]:
     ]
 
 
+def _placed(
+    found: repair.Repair | None,
+    whole: list,
+    parts: list,
+    facts: dict,
+    explains: dict,
+    reported: list,
+) -> tuple[list, list, dict]:
+    """The claims and facts with a repair of the student's code (:mod:`.repair`) in place: a
+    whole repair as the cause or where the cause is (:func:`_located`), a partial one where it
+    holds (:func:`_with_part`); what a check saw itself (a NaN read slice by slice) is placed
+    too, where the edit makes that check pass."""
+    if found is None:
+        return whole, parts, facts
+    edit = found.edit
+    fixed = Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
+    if found.partial:
+        parts = _with_part(fixed, found, parts, explains, bool(whole))
+    else:
+        whole, parts = _located(fixed, whole, parts, explains, reported)
+    placed = explains.get(fixed.key, set()) if found.partial else set(facts)
+    facts = {
+        k: f and (replace(f, located=f.located or fixed.text) if k in placed else f)
+        for k, f in facts.items()
+    }
+    return whole, parts, facts
+
+
 def _located(
-    fixed: Claim | None, whole: list, parts: list, explains: dict, reported: list
+    fixed: Claim, whole: list, parts: list, explains: dict, reported: list
 ) -> tuple[list, list]:
     """``fixed``, a small edit of the student's own code that makes every check pass
     (:mod:`.repair`): in place of what was found where nothing verified names a cause for every
     failing check and no catalogued bug explains some, else as where in the code the verified
     cause or catalogued bug is (the reading or the catalogue says what, the repair says where)."""
-    if fixed is None:
-        return whole, parts
     catalogued = any(c.misconception for c in whole + parts)
     if not catalogued and not any(map(_names_a_cause, whole)):
         explains[fixed.key] = {id(r) for r in reported}
@@ -655,21 +668,13 @@ def _repair(book: Ledger, impl: Any) -> repair.Repair | None:
         return None
 
 
-def _repair_claim(found: repair.Repair | None) -> Claim | None:
-    """A repair as a claim: its line and kind of change."""
-    if found is None:
-        return None
-    edit = found.edit
-    return Claim(("repair", edit.kind, edit.line, edit.text), edit.text, "repair")
-
-
 def _with_part(
-    fixed: Claim | None, found: repair.Repair, parts: list, explains: dict, whole: bool
+    fixed: Claim, found: repair.Repair, parts: list, explains: dict, whole: bool
 ) -> list:
     """``parts`` and a partial repair (``fixed``), where nothing verified explains every
     failing check: a part whose checks the edit all makes pass gets its line (the reading says
     what, the edit where); the edit is named on the others it makes pass and no part explains."""
-    if fixed is None or whole:
+    if whole:
         return parts
     ids = {id(r) for r in found.fixed}
     parts = [_at(c, fixed) if explains[c.key] <= ids else c for c in parts]

@@ -148,7 +148,7 @@ class Checker:
                 diagnosis=lambda: self.candidates(
                     recipe, got, expected, pristine, what=what, mistakes=mistakes, edits=edits
                 ),
-                record=Record(recipe, got, expected, True, pristine.restore, mistakes=mistakes),
+                record=_watched(Record(recipe, got, expected, True), pristine, watched, mistakes),
             )
         found = compare(got, expected, rtol=rtol, atol=atol, check_dtype=check_dtype)
         record = Record(
@@ -600,6 +600,26 @@ class Checker:
         if wide is None or compare(wide, expected, rtol=rtol, atol=atol) is not None:
             return expected
         return wide
+
+
+EDITED_IN_PLACE = "arguments edited in place"  # what a watched re-run gives for its result
+
+
+def _watched(record: Record, pristine: _Inputs, positions: list[int], mistakes: Any) -> Record:
+    """``record`` of a check that saw an argument edited in place, its tensors put back by
+    ``pristine``, with its recipe watched: one of the arguments at ``positions`` edited again
+    (here, or in a worker, by its log) gives :data:`EDITED_IN_PLACE` instead of the result."""
+    recipe = record.recipe
+
+    def run(impl: Any) -> Any:
+        log = getattr(impl, "modified_log", None)
+        start = len(log) if log is not None else 0
+        got = recipe(impl)  # type: ignore[misc]
+        edited = pristine.edited(positions, set(log[start:]) if log is not None else set())
+        return EDITED_IN_PLACE if edited else got
+
+    record.restore, record.watched, record.mistakes = pristine.restore, run, mistakes
+    return record
 
 
 class _Inputs:

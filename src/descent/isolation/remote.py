@@ -188,6 +188,7 @@ class WorkerImplementation(Implementation):
         requests it sent (the results count the submission's own)."""
         conn = self.conn
         hung, events, failure = dict(conn._hung), len(conn.events), conn.test_failure
+        logged = len(conn.modified_log)
         hits = {ex: set(names) for ex, names in conn.hits.items()}
         requests, by_test = conn.requests, dict(conn.requests_by_test)
         try:
@@ -200,9 +201,10 @@ class WorkerImplementation(Implementation):
         try:
             # another object than the one graded: a recipe may hand back what the graded
             # implementation gave it in the test (a record of the calls) instead of running again
-            yield (
-                PatchedImplementation(self, f"{self.name} (edited)", {}) if placed is True else None
-            )
+            trial = PatchedImplementation(self, f"{self.name} (edited)", {})
+            # the edits of arguments it makes, as a watched re-run reads them (then forgotten)
+            trial.modified_log = conn.modified_log  # type: ignore[attr-defined]
+            yield trial if placed is True else None
         finally:
             try:
                 conn.request({"op": "edit", "m": module, "a": list(names), "source": None})
@@ -215,6 +217,7 @@ class WorkerImplementation(Implementation):
             del conn.events[events:]
             conn.test_failure = failure
             conn.requests, conn.requests_by_test = requests, by_test
+            del conn.modified_log[logged:]
 
     def retire(self, wait: bool = True) -> None:
         """No test needs the worker any more: stop it now (``wait``: see

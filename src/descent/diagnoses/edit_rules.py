@@ -1,0 +1,686 @@
+"""The rules of a repair search's edits: each reads one node of a student's function (with what
+:mod:`descent.diagnoses.edit_context` read of the function) and yields the small changes of it a
+program-repair search tries, each with its kind and its words (:data:`RULES`, in the order they
+are tried), and the edits written at every place a number or a reduction is written at once
+(:func:`everywhere`). The words name the kind of mistake and quote the student's own code,
+never the code that would fix it. :mod:`descent.diagnoses.edits` writes the edited functions.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+from collections.abc import Callable, Iterator
+from typing import cast
+
+from .edit_context import Context, frozen
+
+# A rule reads one node of the function (with the function's context) and yields each change:
+# (kind, the text, the node that replaces it).
+Rule = Callable[[ast.AST, Context], Iterator[tuple[str, str, ast.AST]]]
+
+_OPERATORS: dict[type, tuple[type, ...]] = {
+    ast.Add: (ast.Sub,),
+    ast.Sub: (ast.Add,),
+    ast.Mult: (ast.Div,),
+    ast.Div: (ast.Mult, ast.FloorDiv),
+    ast.FloorDiv: (ast.Div,),
+}
+_COMPARISONS: dict[type, tuple[type, ...]] = {
+    ast.Lt: (ast.LtE, ast.Gt),
+    ast.LtE: (ast.Lt, ast.GtE),
+    ast.Gt: (ast.GtE, ast.Lt),
+    ast.GtE: (ast.Gt, ast.LtE),
+}
+_ROOTS = frozenset({"sqrt"})
+_REDUCTIONS = frozenset(
+    {"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "logsumexp", "norm", "amax"}
+)
+_AXIS_KEYWORDS = frozenset({"axis", "dim"})
+_PAIRED = frozenset({"max", "min"})  # reductions a tensor gives as (values, indices) along a dim
+_SIZED = frozenset({"zeros", "ones", "empty", "full", "reshape", "view", "eye", "arange"})
+_LIBRARIES = frozenset({"np", "numpy", "torch", "jnp"})  # `np.max(x)`: x is the first argument
+_KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
+
+
+def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """The edits written at every place at once: a number where an argument belongs, and a
+    reduction over the whole array made one axis (``(kind, line, text, edited function)``)."""
+    return itertools.chain(_everywhere(fn, ctx), _whole_everywhere(fn, ctx))
+
+
+def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A number written where an argument belongs, replaced at every place it is written at
+    once (a step ``h`` typed in as ``1e-5`` in the shift and again in the division)."""
+    seen: dict[object, list[ast.Constant]] = {}
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Constant)
+            and type(node.value) is float
+            and not frozen(node)
+            and node not in ctx.settings
+        ):
+            seen.setdefault(node.value, []).append(node)
+    for value, nodes in seen.items():
+        if len(nodes) < 2 or any(n in ctx.conditions for n in nodes):
+            continue  # (a number a condition tests is replaced nowhere: see the rule's)
+        for source in ctx.hyperparameters:
+            edited = _Swap(value, source).visit(copy.deepcopy(fn))
+            lines = sorted({n.lineno for n in nodes})
+            where = ", ".join(str(n) for n in lines)
+            yield (
+                "constant",
+                lines[0],
+                _constant_text(ctx.quote(nodes[0]), source, f" (lines {where})"),
+                ast.fix_missing_locations(edited),
+            )
+
+
+def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A reduction over the whole array (``np.max(x)``) written twice or more, made to reduce
+    one axis at every place at once (the maximum subtracted in a numerator and again in a
+    denominator)."""
+    seen: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and _whole(node) and not frozen(node):
+            seen.setdefault(ast.dump(node), []).append(node)
+    for nodes in seen.values():
+        if len(nodes) < 2:
+            continue
+        lines = sorted({n.lineno for n in nodes})
+        said = f"`{ctx.quote(nodes[0])}` (lines {', '.join(map(str, lines))}) reduces over every "
+        said += "axis where it should reduce one and keep it, to broadcast against its input"
+        for new in _one_axis(nodes[0], fn):
+            edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
+            yield "axis", lines[0], said, ast.fix_missing_locations(edited)
+
+
+class _Same(ast.NodeTransformer):
+    """Every node written as ``old`` replaced by ``new``."""
+
+    def __init__(self, old: ast.AST, new: ast.AST):
+        self.old, self.new = ast.dump(old), new
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if ast.dump(node) == self.old:
+            return ast.copy_location(copy.deepcopy(self.new), node)
+        return super().generic_visit(node)
+
+
+def _constant_text(number: str, source: ast.expr, lines: str = "") -> str:
+    """ "the number `1e-7` stands where `eps` belongs", for a parameter or a setting."""
+    read = ast.unparse(source)
+    what = f"`{read}`" if isinstance(source, ast.Name) else f"the setting `{read}`"
+    return (
+        f"the number `{number}`{lines} stands where {what} belongs (the value passed to your "
+        "function should decide it)"
+    )
+
+
+class _Swap(ast.NodeTransformer):
+    """Every float equal to ``value`` replaced by ``source`` (not a setting's own default)."""
+
+    def __init__(self, value: object, source: ast.expr):
+        self.value, self.source = value, source
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if type(node.value) is float and node.value == self.value and not frozen(node):
+            if not getattr(node, "_descent_setting", False):  # deep copies keep the mark
+                return ast.copy_location(copy.deepcopy(self.source), node)
+        return node
+
+
+def _swapped_list(body: list, i: int) -> list:
+    out = list(body)
+    out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+# -- the rules, each over one node ---------------------------------------------------------------
+def _constant_for_argument(node, ctx):
+    """A number written where an argument of the signature belongs (eps = 1e-7 typed in)."""
+    if not (isinstance(node, ast.Constant) and type(node.value) is float):
+        return  # a whole number (an index, a count, a power) is no hyperparameter typed in
+    if node in ctx.settings:
+        return  # a default of a setting's own: `config.get("eps", 1e-8)`
+    if node in ctx.conditions:
+        return  # a number a condition tests: replaced, it takes another path, explaining nothing
+    for source in ctx.hyperparameters:
+        yield "constant", _constant_text(ctx.quote(node), source), source
+
+
+def _left_out(node, ctx):
+    """A stability term the function is given and never reads (``eps``), put where it can
+    belong: under or after a square root, or added to a denominator."""
+    for term in ctx.unused:
+        said = f"`{ctx.quote(term)}` is never used: it belongs in `{ctx.quote(node)}`"
+        if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
+            yield "eps", said, _with_args(node, [ast.BinOp(node.args[0], ast.Add(), term)])
+            yield "eps", said, ast.BinOp(node, ast.Add(), term)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
+            yield "eps", said, _sqrt(ast.BinOp(node.left, ast.Add(), term))
+            yield "eps", said, ast.BinOp(node, ast.Add(), term)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not _rooted(node.right):
+            below = ast.BinOp(node.right, ast.Add(), term)
+            said = f"`{ctx.quote(term)}` is never used: it belongs in the denominator of "
+            yield "eps", said + f"`{ctx.quote(node)}`", ast.BinOp(node.left, ast.Div(), below)
+
+
+def _root(node, ctx):
+    """A square root taken that does not belong, or one left out."""
+    if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
+        yield "root", f"the square root in `{ctx.quote(node)}` does not belong there", node.args[0]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
+        yield "root", f"the square root in `{ctx.quote(node)}` does not belong there", node.left
+    rooted = isinstance(node, ast.Assign) and not _rooted(node.value)
+    if rooted and len(node.targets) == 1:
+        value = _sqrt(node.value)
+        target = ctx.quote(node.targets[0])
+        yield (
+            "root",
+            f"a square root is missing: `{target}` should be the square root of what it is",
+            ast.Assign(node.targets, value),
+        )
+    formula = isinstance(node, ast.Return) and isinstance(node.value, ast.BinOp)
+    if formula and not _rooted(node.value):  # a helper returning a variance where a std belongs
+        yield (
+            "root",
+            f"a square root is missing: the value returned, `{ctx.quote(node.value)}`, should "
+            "be the square root of what it is",
+            ast.Return(_sqrt(node.value)),
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and not _rooted(node.right):
+        yield (
+            "root",
+            f"a square root is missing in `{ctx.quote(node)}`: divide by the square root of "
+            f"`{ctx.quote(node.right)}`",
+            ast.BinOp(node.left, ast.Div(), _sqrt(node.right)),
+        )
+
+
+def _power(node, ctx):
+    """A square or another power that does not belong."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 2):
+        yield "power", f"`{ctx.quote(node)}` should not be squared", node.left
+
+
+def _axis(node, ctx):
+    """A reduction over another axis, or its axis kept or dropped."""
+    if not isinstance(node, ast.Call):
+        return
+    for i, kw in enumerate(node.keywords):
+        if kw.arg in _AXIS_KEYWORDS and isinstance(kw.value, (ast.Constant, ast.UnaryOp)):
+            for value in (0, 1, -1, None):
+                if ast.unparse(kw.value) != repr(value):
+                    yield (
+                        "axis",
+                        f"`{ctx.quote(node)}` runs over the wrong axis",
+                        _with_keyword(node, i, ast.keyword(kw.arg, ast.Constant(value))),
+                    )
+            yield "axis", f"`{ctx.quote(node)}` runs over the wrong axis", _without(node, i)
+        if kw.arg in _KEEP_KEYWORDS and isinstance(kw.value, ast.Constant):
+            flipped = ast.keyword(kw.arg, ast.Constant(not kw.value.value))
+            which = "drops" if kw.value.value else "keeps"
+            yield (
+                "axis",
+                f"`{ctx.quote(node)}` {which} the reduced axis where the shapes need otherwise",
+                _with_keyword(node, i, flipped),
+            )
+    if _callee(node) in _REDUCTIONS and not node.keywords and isinstance(node.func, ast.Attribute):
+        whole = f"`{ctx.quote(node)}` reduces over every axis where it should reduce one"
+        if not node.args:  # a reduction over everything where one axis belongs
+            for value in (0, 1, -1):
+                yield "axis", whole, _with_args(node, [ast.Constant(value)])
+        if _whole(node):  # `x.max()` or `np.max(x)`, and the axis kept to broadcast
+            for kept in _one_axis(node, ctx.function):
+                yield "axis", whole + " and keep it, to broadcast against its input", kept
+
+
+def _whole(node: ast.Call) -> bool:
+    """``x.max()`` or ``np.max(x)``: a reduction over every axis of one array."""
+    if _callee(node) not in _REDUCTIONS or node.keywords:
+        return False
+    return isinstance(node.func, ast.Attribute) and len(node.args) == (0 if _method(node) else 1)
+
+
+def _one_axis(node: ast.Call, fn: ast.FunctionDef) -> Iterator[ast.expr]:
+    """The reduction ``node`` over one axis with the axis kept, each axis in turn, the one the
+    function ``fn`` is given first (``dim``), and its values alone where a tensor gives values
+    and indices."""
+    given = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg in _AXIS_KEYWORDS]
+    for value in (*[ast.Name(a, ast.Load()) for a in given], 1, -1, 0):
+        kept = _with_keywords(node, axis=value, keepdims=True)
+        yield kept
+        if _callee(node) in _PAIRED:
+            yield ast.Subscript(kept, ast.Constant(0), ast.Load())
+
+
+def _size(node, ctx):
+    """A size typed in (``np.zeros((N, 10))``, ten classes) where the size of an input
+    belongs: the code works only for the inputs it was written for."""
+    if not (isinstance(node, ast.Call) and _callee(node) in _SIZED):
+        return
+    for arg in node.args:
+        for number in arg.elts if isinstance(arg, ast.Tuple) else [arg]:
+            if not (isinstance(number, ast.Constant) and type(number.value) is int):
+                continue
+            if number.value < 2:
+                continue
+            for array in _arrays(ctx.function):
+                for dim in (0, 1):
+                    size = ast.Subscript(
+                        ast.Attribute(ast.Name(array, ast.Load()), "shape", ast.Load()),
+                        ast.Constant(dim),
+                        ast.Load(),
+                    )
+                    swapped = _Replace(number, size).visit(copy.deepcopy(node))
+                    yield (
+                        "size",
+                        f"the size `{number.value}` in `{ctx.quote(node)}` is typed in where it "
+                        "should be read from the shape of an input",
+                        swapped,
+                    )
+
+
+def _arrays(fn: ast.FunctionDef) -> list[str]:
+    """The function's parameters that can hold an array: not ``self``, and none with a number
+    or a string for default."""
+    args = fn.args.args
+    plain = args[: len(args) - len(fn.args.defaults)]
+    return [a.arg for a in plain if a.arg not in ("self", "cls")]
+
+
+class _Replace(ast.NodeTransformer):
+    """The node equal to ``old`` (by position) replaced by ``new``."""
+
+    def __init__(self, old: ast.AST, new: ast.AST):
+        self.where = (old.lineno, old.col_offset)  # type: ignore[attr-defined]
+        self.new = new
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if (getattr(node, "lineno", None), getattr(node, "col_offset", None)) == self.where:
+            if isinstance(node, ast.Constant):
+                return ast.copy_location(copy.deepcopy(self.new), node)
+        return super().generic_visit(node)
+
+
+def _in_place(node, ctx):
+    """``p += v`` on an array the caller handed in (an attribute or an entry of one, or an
+    argument): it changes that array in place, where a new one belongs."""
+    if not isinstance(node, ast.AugAssign) or type(node.op) not in _OPERATORS:
+        return
+    target = node.target
+    if isinstance(target, ast.Name) and target.id not in _arrays(ctx.function):
+        return  # a local name: `+=` changes only what the function made itself
+    read = copy.deepcopy(target)
+    for part in ast.walk(read):
+        if hasattr(part, "ctx"):
+            part.ctx = ast.Load()  # type: ignore[attr-defined]
+    yield (
+        "in place",
+        f"`{ctx.quote(node)}` changes the array in place, and with it the one your caller "
+        "passed: build a new array there",
+        ast.Assign([target], ast.BinOp(read, node.op, node.value)),
+    )
+
+
+def _copy(node, ctx):
+    """A write into an array the caller handed in, under its own name or another one bound to
+    it (``dx = dout`` or ``x = self.cache``, then ``dx[x <= 0] = 0``): the caller's array
+    changes with it. The edit copies the array right before the write (NumPy's ``copy``, or a
+    tensor's ``clone``)."""
+    name = _written_into(node)
+    if name is None or name not in _handed_in(ctx.function):
+        return
+    said = (
+        f"`{ctx.quote(node)}` writes into the array your caller passed (`{name}` is that array, "
+        "not a copy of it): work on a copy"
+    )
+    for method in ("copy", "clone"):
+        fresh = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), method, ast.Load()), [], [])
+        copied = ast.Assign([ast.Name(name, ast.Store())], fresh)
+        yield "copy", said, ast.If(ast.Constant(True), [copied, node], [])
+
+
+def _written_into(node: ast.AST) -> str | None:
+    """The name whose array the statement ``node`` changes in place: ``a[i] = v``, ``a[i] += v``,
+    ``a += v`` or a method of its ending in ``_`` (``a.clamp_(0)``)."""
+    target = getattr(node, "targets", [None])[0] if isinstance(node, ast.Assign) else None
+    if isinstance(node, ast.AugAssign):
+        target = node.target
+    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+        return target.value.id
+    if isinstance(node, ast.AugAssign) and isinstance(target, ast.Name):
+        return target.id
+    call = node.value if isinstance(node, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+        method, owner = call.func.attr, call.func.value
+        if method.endswith("_") and not method.startswith("_") and isinstance(owner, ast.Name):
+            return owner.id
+    return None
+
+
+def _handed_in(fn: ast.FunctionDef) -> set[str]:
+    """The function's parameters and the names it binds to something it was handed or keeps
+    (``dx = dout``, ``x = self.cache``, ``x = cache[0]``), not to a new array."""
+    names = {a.arg for a in fn.args.args + fn.args.kwonlyargs} - {"self", "cls"}
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target, value = node.targets[0], node.value
+        pairs = [(target, value)]
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+            pairs = list(zip(target.elts, value.elts))
+        for name, bound in pairs:
+            if isinstance(name, ast.Name) and isinstance(bound, _HANDED):
+                names.add(name.id)
+    return names
+
+
+_HANDED = (ast.Name, ast.Attribute, ast.Subscript)  # another name for an array, not a new one
+
+
+_PRODUCTS = frozenset({"dot", "matmul", "mm"})
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.MatMult: 2}
+
+
+def _grouping(node, ctx):
+    """Parentheses around the wrong terms: ``X @ (W + b)`` where ``X @ W + b`` belongs, and
+    the reverse of a product grouped under a division (``a / (b * c)``)."""
+    said = f"the parentheses in `{ctx.quote(node)}` group the wrong terms"
+    if isinstance(node, ast.Call) and _callee(node) in _PRODUCTS and len(node.args) == 2:
+        inner = node.args[1]  # `np.dot(X, W + b)`: the bias inside the product
+        if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Add, ast.Sub)):
+            product = _with_args(node, [node.args[0], inner.left])
+            yield "grouping", said, ast.BinOp(product, inner.op, inner.right)
+    if not isinstance(node, ast.BinOp) or type(node.op) not in _PRECEDENCE:
+        return
+    inner = node.right
+    if isinstance(inner, ast.BinOp) and type(inner.op) in _PRECEDENCE:
+        if _PRECEDENCE[type(inner.op)] <= _PRECEDENCE[type(node.op)]:  # written in parentheses
+            yield (
+                "grouping",
+                said,
+                ast.BinOp(ast.BinOp(node.left, node.op, inner.left), inner.op, inner.right),
+            )
+    inner = node.left
+    if isinstance(inner, ast.BinOp) and type(inner.op) in _PRECEDENCE:
+        if _PRECEDENCE[type(inner.op)] < _PRECEDENCE[type(node.op)]:  # written in parentheses
+            yield (
+                "grouping",
+                said,
+                ast.BinOp(inner.left, inner.op, ast.BinOp(inner.right, node.op, node.right)),
+            )
+
+
+def _reduction(node, ctx):
+    """A mean where a sum belongs, or the reverse (a bias's gradient averaged over the batch)."""
+    other = (
+        {"mean": "sum", "sum": "mean"}.get(_callee(node) or "")
+        if isinstance(node, ast.Call)
+        else None
+    )
+    if other and isinstance(node.func, ast.Attribute):
+        func = ast.Attribute(node.func.value, other, ast.Load())
+        said = "averages where a sum belongs" if other == "sum" else "sums where a mean belongs"
+        yield "reduction", f"`{ctx.quote(node)}` {said}", ast.Call(func, node.args, node.keywords)
+
+
+def _order(node, ctx):
+    """Two arguments, or two dimensions of a shape, in the other order; a transpose."""
+    if isinstance(node, ast.Call) and len(node.args) >= 2:
+        a, b = node.args[0], node.args[1]
+        if not (isinstance(a, ast.Constant) and isinstance(b, ast.Constant)):
+            args = [b, a, *node.args[2:]]
+            yield (
+                "order",
+                f"the first two arguments in `{ctx.quote(node)}` are in the wrong order",
+                _with_args(node, args),
+            )
+    if isinstance(node, ast.Tuple) and len(node.elts) >= 2 and isinstance(node.ctx, ast.Load):
+        elts = [node.elts[1], node.elts[0], *node.elts[2:]]
+        yield (
+            "order",
+            f"the dimensions in `{ctx.quote(node)}` are in the wrong order",
+            ast.Tuple(elts, ast.Load()),
+        )
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        yield "order", f"the transpose in `{ctx.quote(node)}` does not belong there", node.value
+
+
+def _operator(node, ctx):
+    """One arithmetic operator for another."""
+    if isinstance(node, ast.BinOp):
+        for other in _OPERATORS.get(type(node.op), ()):
+            yield (
+                "operator",
+                f"the operation `{_symbol(node.op)}` in `{ctx.quote(node)}` is the wrong one",
+                ast.BinOp(node.left, other(), node.right),
+            )
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        yield "sign", f"the minus sign of `{ctx.quote(node)}` does not belong there", node.operand
+
+
+def _comparison(node, ctx):
+    """A comparison's boundary or direction."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        for other in _COMPARISONS.get(type(node.ops[0]), ()):
+            yield (
+                "comparison",
+                f"the comparison `{ctx.quote(node)}` is wrong at its boundary or direction",
+                ast.Compare(node.left, [other()], node.comparators),
+            )
+
+
+def _term(node, ctx):
+    """A term or a factor that does not belong."""
+    if not isinstance(node, ast.BinOp):
+        return
+    if isinstance(node.op, (ast.Add, ast.Sub)):
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            yield (
+                "term",
+                f"the term `{ctx.quote(dropped)}` in `{ctx.quote(node)}` does not belong there",
+                kept,
+            )
+    if isinstance(node.op, (ast.Mult, ast.Div)):
+        pairs = [(node.left, node.right)]
+        if isinstance(node.op, ast.Mult):
+            pairs.append((node.right, node.left))
+        for kept, dropped in pairs:
+            yield (
+                "factor",
+                f"the factor `{ctx.quote(dropped)}` in `{ctx.quote(node)}` does not belong there",
+                kept,
+            )
+
+
+def _name(node, ctx):
+    """One variable used where another belongs (not in a condition: a variable swapped there
+    takes another path through the code, which explains nothing); the lags come first
+    (:func:`_lag`)."""
+    for other in _others(node, ctx):
+        if not _lagged(node.id, other, ctx):
+            yield (
+                "name",
+                f"`{node.id}` is used where another of your variables belongs",
+                ast.Name(other, ast.Load()),
+            )
+
+
+def _lag(node, ctx):
+    """A value one step behind or ahead: a remembered value (``state["v"]``) used where its
+    update in this call belongs, or the reverse. Worded without naming the other variable."""
+    for other in _others(node, ctx):
+        if (node.id, other) in ctx.updates:
+            said = "its updated value belongs: the value from before this call's update, one "
+            said += "step behind"
+        elif (other, node.id) in ctx.updates:
+            said = "the value it was computed from belongs: the value after this call's update, "
+            said += "one step ahead"
+        else:
+            continue
+        yield "name", f"`{node.id}` is used where {said}", ast.Name(other, ast.Load())
+
+
+def _others(node, ctx) -> Iterator[str]:
+    """The variables that could stand where the variable ``node`` is read: not ``_``, a value
+    the code says it throws away (``_, cache = f(x)``)."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+        return
+    if node.id not in ctx.names or node in ctx.conditions:
+        return
+    yield from (other for other in ctx.names if other not in (node.id, "_"))
+
+
+def _lagged(used: str, other: str, ctx: Context) -> bool:
+    return (used, other) in ctx.updates or (other, used) in ctx.updates
+
+
+def _count(node, ctx):
+    """A whole number off by one (not in a condition: `dampening != 0` made `!= 1` sends every
+    call down the other branch, a repair of code never run)."""
+    if node in ctx.conditions:
+        return
+    if isinstance(node, ast.Constant) and type(node.value) is int and node not in ctx.factors:
+        for value in (node.value - 1, node.value + 1):
+            yield "count", f"the number `{ctx.quote(node)}` is off by one", ast.Constant(value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        if _is(node.right, 1):
+            yield "count", f"the `{ctx.quote(node)}` is off by one", node.left
+
+
+def _statements(node, ctx):
+    """``+=`` where ``=`` belongs, or two statements in the other order."""
+    if isinstance(node, ast.AugAssign):
+        yield (
+            "update",
+            f"`{ctx.quote(node)}` adds to what was there where it should replace it",
+            ast.Assign([node.target], node.value),
+        )
+    for block in ("body", "orelse"):
+        body = getattr(node, block, None)
+        if not isinstance(body, list) or node is ctx.function and block == "orelse":
+            continue
+        for i in range(len(body) - 1):
+            first, second = body[i], body[i + 1]
+            if not _movable(first) or not _movable(second):
+                continue
+            replacement = type(node)(
+                **{**dict(ast.iter_fields(node)), block: _swapped_list(body, i)}
+            )
+            yield "order", _swap_text(first, second), replacement
+
+
+def _swap_text(first: ast.stmt, second: ast.stmt) -> str:
+    """Two statements in the wrong order, said by what one reads of the other."""
+    early = sorted(_read(first) & _stored(second))
+    if early:
+        return (
+            f"line {first.lineno} reads `{early[0]}` before line {second.lineno} gives it its "
+            "new value: the two run in the wrong order"
+        )
+    late = sorted(_stored(first) & _read(second))
+    if late:
+        return (
+            f"line {second.lineno} reads `{late[0]}` as line {first.lineno} has already changed "
+            "it: the two run in the wrong order"
+        )
+    return f"the statements on lines {first.lineno} and {second.lineno} run in the wrong order"
+
+
+def _read(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stored(stmt: ast.stmt) -> set[str]:
+    return {
+        n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
+# The kinds that write few edits and tell much come first, so that a count-bounded search
+# reaches them whatever the size of the code: two statements in the wrong order (one edit per
+# pair of neighbours), a value one step behind, before the kinds written at every operator.
+RULES: tuple[Rule, ...] = (
+    _constant_for_argument,
+    _left_out,
+    _root,
+    _statements,
+    _in_place,
+    _copy,
+    _lag,
+    _axis,
+    _reduction,
+    _size,
+    _grouping,
+    _order,
+    _power,
+    _operator,
+    _comparison,
+    _count,
+    _term,
+    _name,
+)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _callee(node: ast.Call) -> str | None:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def _is(node: ast.AST, value: float) -> bool:
+    return (
+        isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
+    )
+
+
+def _rooted(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call) and _callee(node) in _ROOTS:
+        return True
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5)
+
+
+def _sqrt(node: ast.AST) -> ast.AST:
+    # a power, not a library's sqrt: works on floats, NumPy arrays and tensors alike
+    return ast.BinOp(cast(ast.expr, node), ast.Pow(), ast.Constant(0.5))
+
+
+def _symbol(op: ast.operator) -> str:
+    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}.get(
+        type(op), "?"
+    )
+
+
+def _movable(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
+
+
+def _with_keyword(node: ast.Call, i: int, kw: ast.keyword) -> ast.Call:
+    keywords = list(node.keywords)
+    keywords[i] = kw
+    return ast.Call(node.func, node.args, keywords)
+
+
+def _method(node: ast.Call) -> bool:
+    """``x.max()`` rather than ``np.max(x)``: the reduced array is the call's owner."""
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    return not (isinstance(owner, ast.Name) and owner.id in _LIBRARIES)
+
+
+def _with_keywords(node: ast.Call, **values: object) -> ast.Call:
+    # NumPy's spellings: torch takes `axis` and `keepdims` for its reductions too
+    added = [
+        ast.keyword(k, v if isinstance(v, ast.AST) else ast.Constant(v)) for k, v in values.items()
+    ]
+    return ast.Call(node.func, node.args, [*node.keywords, *added])
+
+
+def _without(node: ast.Call, i: int) -> ast.Call:
+    return ast.Call(node.func, node.args, [k for j, k in enumerate(node.keywords) if j != i])
+
+
+def _with_args(node: ast.Call, args: list) -> ast.Call:
+    return ast.Call(node.func, args, node.keywords)

@@ -1,0 +1,140 @@
+"""The rules of a repair's edits (``descent.diagnoses.edit_rules``), each over one node of a
+student's function: the forms held-out courses wrote their mistakes in (issue 79), each edit
+with words that quote the student's code and never the fix."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from descent.diagnoses.edit_context import functions
+from descent.diagnoses.edits import edits
+
+pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
+
+
+def _texts(source: str, function: str, kind: str) -> list[tuple[str, str]]:
+    """(words, the edited function's text) of each edit of ``kind``."""
+    return [
+        (e.text, ast.unparse(functions(e.source)[function]))
+        for e in edits(source, function)
+        if e.kind == kind
+    ]
+
+
+WHOLE_MAXIMUM = """
+import numpy as np
+
+
+def softmax(scores, dim=1):
+    e = np.exp(scores - np.max(scores))
+    return e / np.exp(scores - np.max(scores)).sum(axis=1, keepdims=True)
+
+
+def center(x):
+    return x - x.max()
+"""
+
+
+def test_a_reduction_over_everything_is_made_one_axis_kept_and_everywhere_it_is_written():
+    """The whole batch's maximum subtracted where each row needs its own (eight held-out
+    softmaxes, issue 79), written once or twice, in NumPy's form or as a method: the edit
+    reduces one axis (the one the function is given first) and keeps it for broadcasting."""
+    both = _texts(WHOLE_MAXIMUM, "softmax", "axis")
+    everywhere = [(t, f) for t, f in both if "(lines 6, 7)" in t]
+    assert everywhere and all("keep it" in t for t, _ in everywhere)
+    assert "np.max(scores, axis=dim, keepdims=True)" in everywhere[0][1]
+    assert everywhere[0][1].count("keepdims=True)") == 3  # both maxima and the sum's own
+    method = [f for t, f in _texts(WHOLE_MAXIMUM, "center", "axis") if "keep it" in t]
+    assert "return x - x.max(axis=1, keepdims=True)" in method[0]
+    assert any("x.max(axis=1, keepdims=True)[0]" in f for f in method)  # a tensor's (values, ...)
+    assert all("np.max(scores, axis" not in t for t, _ in both)  # the place, not the fix
+
+
+SIZES = """
+import numpy as np
+
+
+def one_hot(logits, labels, smoothing=0.1):
+    out = np.zeros((labels.shape[0], 10))
+    out[np.arange(labels.shape[0]), labels] = 1.0 - smoothing
+    return out.reshape(-1, 1)
+"""
+
+
+def test_a_size_typed_in_is_read_from_the_shape_of_an_input():
+    found = _texts(SIZES, "one_hot", "size")
+    assert any("np.zeros((labels.shape[0], logits.shape[1]))" in f for _, f in found)
+    assert all("the size `10`" in t for t, _ in found)  # never -1, 0 or 1, nor a default
+    assert not any("smoothing.shape" in f for _, f in found)
+
+
+IN_PLACE = """
+def step(param, grad, model, lr=0.1):
+    total = grad * 0
+    total += grad
+    model.weight -= lr * total
+    param *= 0.5
+    return param
+"""
+
+
+def test_an_update_in_place_of_what_the_caller_passed_is_made_a_new_array():
+    found = _texts(IN_PLACE, "step", "in place")
+    assert [t.split(": ", 1)[1].split("`")[1] for t, _ in found] == [
+        "model.weight -= lr * total",
+        "param *= 0.5",
+    ]  # the local `total` is the function's own: no edit
+    assert "model.weight = model.weight - lr * total" in found[0][1]
+
+
+GROUPED = """
+import numpy as np
+
+
+def forward(x, W, b):
+    h = np.dot(x, W + b)
+    return x @ (W - b), h / (x * W)
+"""
+
+
+def test_parentheses_around_the_wrong_terms_are_moved():
+    found = [f.splitlines()[-2:] for _, f in _texts(GROUPED, "forward", "grouping")]
+    texts = [line.strip() for lines in found for line in lines]
+    assert "h = np.dot(x, W) + b" in texts
+    assert "return (x @ W - b, h / (x * W))" in texts
+    assert "return (x @ (W - b), h / x * W)" in texts
+
+
+def test_a_mean_and_a_sum_are_swapped():
+    source = "def db(dout):\n    return dout.mean(axis=0) + dout.sum()\n"
+    found = _texts(source, "db", "reduction")
+    assert [t.split("): ", 1)[1] for t, _ in found] == [
+        "`dout.mean(axis=0)` averages where a sum belongs",
+        "`dout.sum()` sums where a mean belongs",
+    ]
+
+
+WRITES = """
+def backward(dout, cache, lr=0.1):
+    x = cache[0]
+    dx = dout
+    dx[x <= 0] = 0
+    made = x * 2
+    made[made < 0] = 0
+    x.clamp_(0)
+    return dx
+"""
+
+
+def test_a_write_into_an_array_the_caller_handed_in_is_made_on_a_copy():
+    """``dx = dout`` then ``dx[x <= 0] = 0`` (three held-out ReLUs): the caller's array changes.
+    The edit copies it right before the write (NumPy's ``copy`` or a tensor's ``clone``); an
+    array the function made itself is left alone."""
+    found = _texts(WRITES, "backward", "copy")
+    written = [t.split("): ", 1)[1].split("`")[1] for t, _ in found]
+    assert written == ["dx[x <= 0] = 0", "dx[x <= 0] = 0", "x.clamp_(0)", "x.clamp_(0)"]
+    assert "`dx` is that array, not a copy of it" in found[0][0]
+    assert "dx = dx.copy()\n        dx[x <= 0] = 0" in found[0][1]
+    assert "x = x.clone()" in found[3][1]
