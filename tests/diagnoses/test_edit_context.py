@@ -8,7 +8,7 @@ import ast
 
 import pytest
 
-from descent.diagnoses.edit_context import freeze, frozen, read
+from descent.diagnoses.edit_context import freeze, frozen, functions, reached, read, units
 
 pytestmark = pytest.mark.fast  # the fast lane: ./dev test --fast
 
@@ -75,3 +75,32 @@ def test_a_comparison_assigned_to_a_name_a_condition_tests_is_a_condition():
     assert all(n in ctx.conditions for n in ast.walk(covered))
     mask = fn.body[2].value.left.left  # a comparison computed into a value stays editable
     assert mask not in ctx.conditions
+
+
+KEPT_UNDER_ANOTHER_NAME = """
+def relu_backward(dout, cache):
+    x = cache
+    x[x < 0] = 0
+    return dout * (x > 0)
+
+
+_course_relu_backward = relu_backward
+
+
+def relu_backward(dy, cache):
+    return _course_relu_backward(dy, cache[0])
+"""
+
+
+def test_a_function_defined_again_is_reached_under_the_name_it_was_kept_under():
+    """A course's function kept under the kit's name: the module binds it to a second name and
+    defines the kit's function again, which calls it by that name. The first one is a unit of
+    its own under the second name (what runs), so that a search reaches and edits it."""
+
+    found = units(KEPT_UNDER_ANOTHER_NAME)
+    assert list(found) == ["_course_relu_backward", "relu_backward"]
+    assert found["_course_relu_backward"].lineno == 2
+    assert reached(functions(KEPT_UNDER_ANOTHER_NAME), ("relu_backward",)) == [
+        "relu_backward",
+        "_course_relu_backward",
+    ]

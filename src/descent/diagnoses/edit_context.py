@@ -10,6 +10,7 @@ touch (:func:`freeze`). Reads the tree only; nothing is run. Used by
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -56,12 +57,43 @@ def functions(source: str) -> dict[str, ast.FunctionDef]:
 
 
 def units(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
-    """The module's top-level functions and classes by name, in order."""
+    """The module's top-level functions and classes by name, in order. A function the module
+    defines again further down, after binding the first one to a second name (``_course_relu =
+    relu_backward``, then ``def relu_backward``: a course's code kept under the kit's names), is
+    the first one under that second name, which is what reaches it when the module runs."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    found: dict[str, ast.FunctionDef | ast.ClassDef] = {}
+    kept = _kept_names(tree.body)
+    for i, node in enumerate(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            if i in kept:
+                node = copy.copy(node)
+                node.name = kept[i]
+            found[node.name] = node
+    return found
+
+
+def _kept_names(body: list[ast.stmt]) -> dict[int, str]:
+    """{position of a definition: the second name it is kept under} for each top-level ``g =
+    f`` whose ``f`` is defined before it and again after it."""
+    where: dict[str, list[int]] = {}
+    for i, node in enumerate(body):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            where.setdefault(node.name, []).append(i)
+    kept: dict[int, str] = {}
+    for i, node in enumerate(body):
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)):
+            continue
+        defs = where.get(node.value.id, [])
+        before = [j for j in defs if j < i]
+        if before and any(j > i for j in defs) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                kept.setdefault(before[-1], target.id)
+    return kept
 
 
 def reached(

@@ -44,6 +44,10 @@ MODULE_TRIALS = 1000  # and all the searches of one module of one implementation
 PARTIALS = 2  # partial repairs a second edit is searched on top of, the best first
 PAIR_TRIALS = 100  # second edits tried on top of each
 MISSES = 3  # failing comparisons an edit fails before it is given up, where it repairs none
+# the kinds of edit that stop a write into an argument: another (a name swapped) that passes
+# the check hands the write a different array, which explains nothing (a real-code ReLU whose
+# backward zeroes its cache was "repaired" by passing it another variable of the wrapper's)
+STOPS_A_WRITE = frozenset({"copy", "in place"})
 PART_AT_LEAST = 2  # failing comparisons a partial repair passes, to be told: one is no evidence
 SECONDS = 8.0  # a safety bound on one search's wall time, far above what its trials take
 TOTAL_SECONDS = 30.0  # and on all of one implementation's (code slow on every call)
@@ -92,7 +96,10 @@ def search(book: Ledger, impl: Any) -> Repair | None:
             # passes (a failure of an argument edited in place, say), any edit would "repair" it
             if _repairs(impl, exercise.module, names, unedited(source), trial, deadline)[0]:
                 return None
-            found = trial.first(by_kind(source, reach), trials)
+            edits = by_kind(source, reach)
+            if any(r.watched is not None for r in failing):  # an argument edited in place
+                edits = (e for e in edits if e.kind in STOPS_A_WRITE)
+            found = trial.first(edits, trials)
             best = sorted(trial.partials, key=lambda e: -len(trial.partials[e]))
             for partial in best[:PARTIALS]:
                 if found is not None:
