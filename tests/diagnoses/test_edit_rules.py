@@ -138,3 +138,34 @@ def test_a_write_into_an_array_the_caller_handed_in_is_made_on_a_copy():
     assert "`dx` is that array, not a copy of it" in found[0][0]
     assert "dx = dx.copy()\n        dx[x <= 0] = 0" in found[0][1]
     assert "x = x.clone()" in found[3][1]
+
+
+ADAM_CORRECTIONS = """
+import numpy as np
+
+
+def correct(m, v, t, beta1=0.9, beta2=0.999, eps=1e-8):
+    m_hat = m / (1 - beta1 ** 2)
+    v_hat = v / (1 - beta2 ** 2)
+    return m_hat / np.sqrt(v_hat + eps)
+"""
+
+
+def test_a_power_typed_in_where_the_step_counter_belongs_is_made_the_counter():
+    """Adam's bias corrections written with `** 2` (a Coursera learner): one place at a time,
+    and every such power at once, the counter `t` in its place."""
+    found = _texts(ADAM_CORRECTIONS, "correct", "power")
+    counted = [(t, f) for t, f in found if "step counter" in t]
+    assert "(lines 6, 7)" in counted[0][0]
+    assert "beta1 ** t" in counted[0][1] and "beta2 ** t" in counted[0][1]
+    assert any("`beta2 ** 2`" in t and "beta2 ** t" in f and "beta1 ** 2" in f for t, f in counted)
+
+
+def test_a_term_under_a_square_root_is_moved_after_it_and_back():
+    found = [(t.split("): ", 1)[1], f) for t, f in _texts(ADAM_CORRECTIONS, "correct", "root")]
+    moved = [(t, f) for t, f in found if "belongs after the square root" in t]
+    assert moved[0][0].startswith("the term `eps` in `np.sqrt(v_hat + eps)` belongs after")
+    assert "return m_hat / (v_hat ** 0.5 + eps)" in moved[0][1]
+    back = "def f(v, eps):\n    return 1 / (v ** 0.5 + eps)\n"
+    under = [f for t, f in _texts(back, "f", "root") if "belongs under the square root" in t]
+    assert under and "return 1 / (v + eps) ** 0.5" in under[0]

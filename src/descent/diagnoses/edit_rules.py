@@ -47,7 +47,9 @@ _KEEP_KEYWORDS = frozenset({"keepdims", "keepdim"})
 def everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
     """The edits written at every place at once: a number where an argument belongs, and a
     reduction over the whole array made one axis (``(kind, line, text, edited function)``)."""
-    return itertools.chain(_everywhere(fn, ctx), _whole_everywhere(fn, ctx))
+    return itertools.chain(
+        _everywhere(fn, ctx), _whole_everywhere(fn, ctx), _powers_everywhere(fn, ctx)
+    )
 
 
 def _everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, int, str, ast.AST]]:
@@ -94,6 +96,39 @@ def _whole_everywhere(fn: ast.FunctionDef, ctx: Context) -> Iterator[tuple[str, 
         for new in _one_axis(nodes[0], fn):
             edited = _Same(nodes[0], new).visit(copy.deepcopy(fn))
             yield "axis", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _powers_everywhere(
+    fn: ast.FunctionDef, ctx: Context
+) -> Iterator[tuple[str, int, str, ast.AST]]:
+    """A whole-number power typed in where the step counter belongs, written twice or more
+    (``1 - beta1 ** 2`` and ``1 - beta2 ** 2`` in Adam's bias corrections), replaced at every
+    place at once."""
+    seen: dict[int, list[ast.BinOp]] = {}
+    for node in ast.walk(fn):
+        if _counted_power(node) and not frozen(node):
+            seen.setdefault(node.right.value, []).append(node)  # type: ignore[attr-defined]
+    for power, nodes in seen.items():
+        if len(nodes) < 2:
+            continue
+        lines = sorted({n.lineno for n in nodes})
+        said = f"the power `{power}` (lines {', '.join(map(str, lines))}) is typed in where the "
+        said += "step counter belongs"
+        for counter in (n for n in ctx.names if n in _COUNTERS):
+            edited = copy.deepcopy(fn)
+            for twin in ast.walk(edited):
+                if _counted_power(twin) and twin.right.value == power:  # type: ignore[attr-defined]
+                    twin.right = ast.Name(counter, ast.Load())  # type: ignore[attr-defined]
+            yield "power", lines[0], said, ast.fix_missing_locations(edited)
+
+
+def _counted_power(node: ast.AST) -> bool:
+    """``beta2 ** 2``: a name or attribute to a whole power of 2 or more."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)):
+        return False
+    right, left = node.right, node.left
+    whole = isinstance(right, ast.Constant) and type(right.value) is int and right.value >= 2
+    return whole and isinstance(left, (ast.Name, ast.Attribute))
 
 
 class _Same(ast.NodeTransformer):
@@ -200,9 +235,52 @@ def _root(node, ctx):
 
 
 def _power(node, ctx):
-    """A square or another power that does not belong."""
+    """A square or another power that does not belong, or a whole number where the step
+    counter belongs (``1 - beta2 ** 2`` for ``1 - beta2 ** t``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 2):
         yield "power", f"`{ctx.quote(node)}` should not be squared", node.left
+    if _counted_power(node):
+        for counter in (n for n in ctx.names if n in _COUNTERS):
+            yield (
+                "power",
+                f"the power `{ctx.quote(node.right)}` in `{ctx.quote(node)}` is typed in "
+                "where the step counter belongs",
+                ast.BinOp(node.left, ast.Pow(), ast.Name(counter, ast.Load())),
+            )
+
+
+def _root_term(node, ctx):
+    """A term under a square root that belongs after it (``sqrt(v + eps)`` for ``sqrt(v) +
+    eps``), or the reverse."""
+    inside = _root_of(node)
+    if isinstance(inside, ast.BinOp) and isinstance(inside.op, ast.Add):
+        term = ctx.quote(inside.right)
+        yield (
+            "root",
+            f"the term `{term}` in `{ctx.quote(node)}` belongs after the square root, not under it",
+            ast.BinOp(_sqrt(inside.left), ast.Add(), inside.right),
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and _rooted(node.left):
+        under = _root_of(node.left)
+        yield (
+            "root",
+            f"the term `{ctx.quote(node.right)}` in `{ctx.quote(node)}` belongs under the square "
+            "root, not after it",
+            _sqrt(ast.BinOp(under, ast.Add(), node.right)),
+        )
+
+
+def _root_of(node: ast.AST) -> ast.AST | None:
+    """What ``node`` takes the square root of (``sqrt(x)``, ``x ** 0.5``), else ``None``."""
+    if isinstance(node, ast.Call) and _callee(node) in _ROOTS and len(node.args) == 1:
+        return node.args[0]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is(node.right, 0.5):
+        return node.left
+    return None
+
+
+# the names a step counter goes by (Adam's t in its bias correction)
+_COUNTERS = frozenset({"t", "step", "steps", "timestep", "iteration", "iterations", "n_iter"})
 
 
 def _axis(node, ctx):
@@ -607,6 +685,7 @@ RULES: tuple[Rule, ...] = (
     _constant_for_argument,
     _left_out,
     _root,
+    _root_term,
     _statements,
     _in_place,
     _copy,
