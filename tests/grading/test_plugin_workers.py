@@ -100,21 +100,11 @@ def test_what_a_flagged_check_found_of_the_code_itself_is_kept_below_the_flag():
     exercise = "layers.two_layer_net"
     impl = types.SimpleNamespace(name="sub", hits={}, scan={exercise: ["torch.sigmoid (x.py)"]})
     own = "[stability] loss: expected 1000, got inf\nlikely mistake: the log of a probability."
-    failed = types.SimpleNamespace(
-        implementation="sub",
-        exercise=exercise,
-        counted=True,
-        points=0.0,
-        outcome="failed",
-        message=own,
-    )
-    passed = types.SimpleNamespace(
-        implementation="sub",
-        exercise=exercise,
-        counted=True,
-        points=5.0,
-        outcome="passed",
-        message="",
+    failed, passed = (
+        types.SimpleNamespace(
+            implementation="sub", exercise=exercise, counted=True, points=p, outcome=o, message=m
+        )
+        for p, o, m in ((0.0, "failed", own), (5.0, "passed", ""))
     )
     plugin_workers.apply_flags([failed, passed], [impl])
     assert failed.points == passed.points == 0.0
